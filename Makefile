@@ -1,0 +1,46 @@
+# Two commands matter: `make run` starts the bot, `make test` runs every check.
+# Both create the virtual environment themselves; only Python 3.11+ is needed.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PYBABEL := PYTHONPATH=. $(BIN)/pybabel
+
+.PHONY: install catalogs run test lint check-flows extract-messages clean
+
+$(STAMP): pyproject.toml setup.py
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is required")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) catalogs
+
+catalogs: $(STAMP)
+	$(PYBABEL) compile --domain messages --directory locales --use-fuzzy --statistics
+
+run: install
+	$(BIN)/feedbackbot run
+
+test: install lint
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check bot flows storage tests
+	$(BIN)/ruff format --check bot flows storage tests
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+# After changing user-visible text: extract, then translate the new entries in both .po files.
+extract-messages: $(STAMP)
+	$(PYBABEL) extract --mapping-file babel.cfg --keywords N_ --no-location --sort-output \
+		--ignore-dirs ".* _* build tests storage locales docs" \
+		--project feedbackbot --output-file locales/messages.pot .
+	$(PYBABEL) update --domain messages --input-file locales/messages.pot --output-dir locales \
+		--no-fuzzy-matching --ignore-obsolete
+
+clean:
+	rm -rf $(VENV) build *.egg-info
+	find locales -name '*.mo' -delete

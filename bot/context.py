@@ -1,0 +1,55 @@
+"""Typed callback context: the service and the sender as flows/ sees them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.settings import Settings
+from flows.i18n import resolve_locale
+from flows.service import FeedbackService, Person
+
+
+@dataclass
+class BotData:
+    """Process-wide objects, filled in by `build_application` and `post_init`."""
+
+    settings: Settings | None = None
+    service: FeedbackService | None = None
+    group_notices: dict[int, float] = field(default_factory=dict)
+
+
+class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
+    """What every handler gets: `context.service`, `context.person(update)`, `context.locale(update)`."""
+
+    @property
+    def service(self) -> FeedbackService:
+        service = self.bot_data.service
+        if service is None:
+            raise RuntimeError("the feedback service is not ready yet")
+        return service
+
+    @property
+    def settings(self) -> Settings:
+        settings = self.bot_data.settings
+        if settings is None:
+            raise RuntimeError("settings missing")
+        return settings
+
+    def locale(self, update: Update) -> str:
+        user = update.effective_user
+        return resolve_locale(user.language_code if user else None, self.settings.default_locale)
+
+    def person(self, update: Update) -> Person:
+        user, chat = update.effective_user, update.effective_chat
+        if user is None or chat is None:
+            raise ValueError("update without sender")
+        return Person(subject=f"tg-user:{user.id}", chat_id=chat.id, locale=self.locale(update))
+
+
+BotApplication = Application[
+    ExtBot[None], BotContext, dict[Any, Any], dict[Any, Any], BotData, Any
+]

@@ -1,0 +1,75 @@
+"""Guards that run before every feature, and the fallbacks after them."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from telegram import Update
+from telegram.ext import (
+    ApplicationHandlerStop,
+    BaseHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.context import BotContext
+from bot.render import render
+
+log = logging.getLogger("bot.handlers")
+
+GROUP_NOTICE_PAUSE = 3600.0
+PRIVATE = filters.ChatType.PRIVATE
+
+
+async def drop_redelivered(update: Update, context: BotContext) -> None:
+    """Telegram redelivers unconfirmed updates after a crash: process each update id once."""
+    if not await context.service.store.claim_update(update.update_id, context.service.clock()):
+        log.info("redelivered update ignored")
+        raise ApplicationHandlerStop
+
+
+async def refuse_in_group(update: Update, context: BotContext) -> None:
+    """A command in a group: say once (per group and hour) that feedback is private; store nothing."""
+    chat = update.effective_chat
+    if chat is None:
+        raise ApplicationHandlerStop
+    notices = context.bot_data.group_notices
+    now = time.monotonic()
+    if now - notices.get(chat.id, -GROUP_NOTICE_PAUSE) >= GROUP_NOTICE_PAUSE:
+        notices[chat.id] = now
+        if len(notices) > 10_000:  # bounded: forget the oldest
+            del notices[next(iter(notices))]
+        await render(context.service.private_only(context.locale(update)), update, context)
+    raise ApplicationHandlerStop
+
+
+async def ignore(update: Update, context: BotContext) -> None:
+    """Edited messages, channel posts and other chats: not answers, nothing to do."""
+    raise ApplicationHandlerStop
+
+
+async def help_command(update: Update, context: BotContext) -> None:
+    """/hilfe: lists the commands."""
+    await render(context.service.help(context.locale(update)), update, context)
+
+
+async def unknown_command(update: Update, context: BotContext) -> None:
+    """Any other command: a short help."""
+    await render(context.service.unknown_command(context.locale(update)), update, context)
+
+
+def guards() -> list[tuple[int, BaseHandler[Any, Any, Any]]]:
+    return [
+        (-2, TypeHandler(Update, drop_redelivered)),
+        (-1, MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, refuse_in_group)),
+        (-1, MessageHandler(~PRIVATE | filters.UpdateType.EDITED, ignore)),
+        (0, CommandHandler(["hilfe", "help"], help_command, filters=PRIVATE)),
+    ]
+
+
+def fallbacks() -> list[tuple[int, BaseHandler[Any, Any, Any]]]:
+    return [(0, MessageHandler(PRIVATE & filters.COMMAND, unknown_command))]

@@ -1,0 +1,59 @@
+"""The feedback conversation: /start, buttons, text and everything else a person sends."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.context import BotContext
+from bot.render import render
+
+PRIVATE = filters.ChatType.PRIVATE
+NEW_MESSAGE = filters.UpdateType.MESSAGE
+
+
+async def start(update: Update, context: BotContext) -> None:
+    """/start [flow-id]: asks for consent (storing nothing), or begins or resumes the flow."""
+    flow_id = context.args[0] if context.args else None
+    await render(await context.service.start(context.person(update), flow_id), update, context)
+
+
+async def cancel(update: Update, context: BotContext) -> None:
+    """/abbrechen: deletes the person's unfinished draft."""
+    await render(await context.service.cancel(context.person(update)), update, context)
+
+
+async def press(update: Update, context: BotContext) -> None:
+    """A button: records consent or an answer, and asks the next question."""
+    query = update.callback_query
+    if query is None:
+        return
+    data = query.data if isinstance(query.data, str) else ""
+    await render(await context.service.press(context.person(update), data), update, context)
+
+
+async def text(update: Update, context: BotContext) -> None:
+    """Typed text: an answer to the current step; before consent, kept nowhere."""
+    message = update.effective_message
+    if message is None or message.text is None:
+        return
+    await render(await context.service.text(context.person(update), message.text), update, context)
+
+
+async def other(update: Update, context: BotContext) -> None:
+    """A sticker, photo, voice message...: nothing is stored, the step is asked again."""
+    message = update.effective_message
+    kind = message.effective_attachment.__class__.__name__ if message else "unknown"
+    await render(await context.service.other(context.person(update), kind), update, context)
+
+
+def handlers() -> list[tuple[int, BaseHandler[Any, Any, Any]]]:
+    return [
+        (0, CommandHandler("start", start, filters=PRIVATE & NEW_MESSAGE)),
+        (0, CommandHandler(["abbrechen", "cancel"], cancel, filters=PRIVATE & NEW_MESSAGE)),
+        (0, CallbackQueryHandler(press)),
+        (0, MessageHandler(PRIVATE & NEW_MESSAGE & filters.TEXT & ~filters.COMMAND, text)),
+        (0, MessageHandler(PRIVATE & NEW_MESSAGE & ~filters.TEXT & ~filters.StatusUpdate.ALL, other)),
+    ]

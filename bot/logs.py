@@ -1,0 +1,48 @@
+"""Logging that carries event names and pseudonyms only: no text, no raw ids, no token."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+
+# Telegram ids are 5+ digit numbers; bot tokens look like 123456:ABC-def...
+_TOKEN = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{20,}\b")
+_BOT_URL = re.compile(r"/bot[^/\s]+/")
+_LONG_NUMBER = re.compile(r"(?<![\w.])-?\d{5,}(?![\w.])")
+
+
+class RedactingFormatter(logging.Formatter):
+    """Formats as usual, then removes secrets and identifiers from the finished line.
+
+    Applied to the whole line, traceback included, because exception messages from
+    libraries may carry a URL with the token or a chat id.
+    """
+
+    def __init__(self, secrets: tuple[str, ...] = (), fmt: str | None = None) -> None:
+        super().__init__(fmt or "%(asctime)s %(levelname)s %(name)s: %(message)s%(pseudonym_part)s")
+        self._secrets = tuple(s for s in secrets if s)
+
+    def format(self, record: logging.LogRecord) -> str:
+        pseudonym = getattr(record, "pseudonym", None)
+        record.pseudonym_part = f" [p:{pseudonym}]" if pseudonym else ""
+        return self.redact(super().format(record))
+
+    def redact(self, line: str) -> str:
+        for secret in self._secrets:
+            line = line.replace(secret, "[secret]")
+        line = _TOKEN.sub("[token]", line)
+        line = _BOT_URL.sub("/bot[token]/", line)
+        return _LONG_NUMBER.sub("[id]", line)
+
+
+def configure_logging(level: str, secrets: tuple[str, ...] = ()) -> None:
+    """Route every log line through the redacting formatter and quiet chatty libraries."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(RedactingFormatter(secrets))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # httpx logs every request URL (which contains the token) at INFO; PTB logs updates at DEBUG.
+    for name in ("httpx", "httpcore", "telegram", "apscheduler", "aiosqlite"):
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level)))

@@ -1,0 +1,119 @@
+"""Turns the plain `Outcome` of flows/ into Telegram calls."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import MessageLimit
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+
+from bot.context import BotContext
+from flows.replies import Outcome, Reply
+
+log = logging.getLogger("bot.render")
+
+MAX_RETRY_WAIT = 60.0
+
+
+async def render(outcome: Outcome, update: Update, context: BotContext) -> None:
+    """Answer the pressed button (always, so it stops spinning), then send the replies."""
+    query = update.callback_query
+    if query is not None:
+        await _quietly(query.answer(outcome.toast), "answer button")
+        if outcome.close_keyboard and query.message is not None:
+            await _quietly(query.edit_message_reply_markup(reply_markup=None), "close keyboard")
+    chat = update.effective_chat
+    if chat is None:
+        return
+    for reply in outcome.replies:
+        if not await send(context, chat.id, reply):
+            break
+
+
+async def send(context: BotContext, chat_id: int, reply: Reply) -> bool:
+    """Send one reply, split at line breaks when longer than Telegram allows.
+
+    Returns False when the person cannot be reached (blocked the bot), so the caller
+    stops; the answers are stored before anything is sent, so nothing is lost.
+    """
+    chunks = split_text(reply.text, MessageLimit.MAX_TEXT_LENGTH)
+    for index, chunk in enumerate(chunks):
+        last = index == len(chunks) - 1
+        markup = _keyboard(reply) if last else None
+        if not await _with_retry(
+            lambda chunk=chunk, markup=markup: context.bot.send_message(
+                chat_id, chunk, reply_markup=markup
+            )
+        ):
+            return False
+    if reply.document is not None:
+        document = reply.document
+        return await _with_retry(
+            lambda: context.bot.send_document(
+                chat_id,
+                document.content,
+                filename=document.filename,
+                caption=document.caption[: MessageLimit.CAPTION_LENGTH] or None,
+            )
+        )
+    return True
+
+
+def _keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in reply.buttons]
+    )
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Split into pieces of at most `limit` characters, preferring line breaks; never drops text."""
+    pieces: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        cut = rest.rfind("\n", 0, limit)
+        if cut <= 0:
+            cut = rest.rfind(" ", 0, limit)
+        if cut <= 0:
+            cut = limit
+        pieces.append(rest[:cut])
+        rest = rest[cut:].lstrip("\n")
+    pieces.append(rest)
+    return [p for p in pieces if p] or [text]
+
+
+async def _with_retry(call: object, attempts: int = 3) -> bool:
+    for attempt in range(attempts):
+        try:
+            await call()  # type: ignore[operator]
+            return True
+        except RetryAfter as error:
+            wait = min(_seconds(error.retry_after), MAX_RETRY_WAIT)
+            log.warning("flood control: waiting before resending", extra={"attempt": attempt})
+            await asyncio.sleep(wait)
+        except Forbidden:
+            log.warning("person cannot be reached (bot blocked); reply dropped")
+            return False
+        except TelegramError as error:
+            log.error("sending failed: %s", type(error).__name__)
+            return False
+    log.error("sending failed after retries")
+    return False
+
+
+def _seconds(value: int | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+async def _quietly(call: object, what: str) -> None:
+    try:
+        await call  # type: ignore[misc]
+    except BadRequest as error:
+        # An old message or an already answered query: harmless, nothing to tell anyone.
+        log.debug("%s: %s", what, type(error).__name__)
+    except TelegramError as error:
+        log.warning("%s failed: %s", what, type(error).__name__)

@@ -1,0 +1,95 @@
+"""Configuration from the environment (prefix ``FEEDBACKBOT_``, also read from ``.env``).
+
+The variable names are a public contract (see DESIGN.md); keep them working.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from flows.durations import parse_duration
+from flows.i18n import SUPPORTED_LOCALES
+
+DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
+
+
+class ConfigurationError(Exception):
+    """The configuration cannot be used; the message is one line for the operator."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="FEEDBACKBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    token: SecretStr | None = None
+    api_base_url: str = DEFAULT_API_BASE_URL
+    data_dir: Path = Path("./data")
+    master_key: SecretStr | None = None
+    master_key_file: Path | None = None
+    staff_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    staff_chat_id: int | None = None
+    retention: timedelta = timedelta(days=180)
+    purge_interval: timedelta = timedelta(hours=1)
+    default_locale: str = "de"
+    controller_name: str | None = None
+    controller_contact: str | None = None
+    dpo_contact: str | None = None
+    flows_dir: Path | None = None
+    log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+
+    @field_validator("retention", "purge_interval", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> timedelta:
+        return parse_duration(value)
+
+    @field_validator("staff_ids", mode="before")
+    @classmethod
+    def _ids(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return frozenset(int(part) for part in value.replace(";", ",").split(",") if part.strip())
+        return value
+
+    @field_validator("default_locale")
+    @classmethod
+    def _locale(cls, value: str) -> str:
+        if value not in SUPPORTED_LOCALES:
+            raise ValueError(f"must be one of {', '.join(SUPPORTED_LOCALES)}")
+        return value
+
+    @field_validator("controller_name", "controller_contact", "dpo_contact", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    def require_for_run(self) -> None:
+        """Raise ConfigurationError naming every setting that `run` needs but lacks."""
+        missing = [
+            f"FEEDBACKBOT_{name.upper()}"
+            for name in ("token", "controller_name", "controller_contact")
+            if getattr(self, name) is None
+        ]
+        if missing:
+            raise ConfigurationError(f"missing required setting(s): {', '.join(missing)}")
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings; raises ConfigurationError with one line per problem joined by '; '."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"FEEDBACKBOT_{'_'.join(str(p) for p in e['loc']).upper()}: {_reason(e)}"
+            for e in error.errors()
+        )
+        raise ConfigurationError(f"invalid configuration: {problems}") from None
+
+
+def _reason(error: Any) -> str:
+    message = str(error["msg"])
+    return message.removeprefix("Value error, ")

@@ -1,0 +1,65 @@
+"""Loading and validating flow definitions from TOML files."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from flows.models import FlowDefinition
+
+DEFAULT_FLOW_ID = "feedback"
+
+
+class FlowDefinitionError(ValueError):
+    """A flow definition file cannot be used; the message names the file and the problem."""
+
+
+def load_flow(text: str, source: str) -> FlowDefinition:
+    """Parse and validate one definition; raises FlowDefinitionError naming `source`."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise FlowDefinitionError(f"{source}: not valid TOML: {error}") from None
+    try:
+        return FlowDefinition.model_validate(data)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'flow'}: {e['msg']}" for e in error.errors()
+        )
+        raise FlowDefinitionError(f"{source}: {problems}") from None
+
+
+@dataclass(frozen=True)
+class FlowCatalog:
+    """Every flow the bot can run, by id; `default` is the one plain /start runs."""
+
+    flows: dict[str, FlowDefinition]
+    default_id: str = DEFAULT_FLOW_ID
+
+    @property
+    def default(self) -> FlowDefinition:
+        return self.flows[self.default_id]
+
+    def get(self, flow_id: str | None) -> FlowDefinition | None:
+        return self.default if not flow_id else self.flows.get(flow_id)
+
+    @classmethod
+    def load(cls, extra_dir: Path | None = None) -> FlowCatalog:
+        """The shipped definitions plus those in `extra_dir` (which may replace a shipped one)."""
+        flows: dict[str, FlowDefinition] = {}
+        shipped = resources.files("flows").joinpath("definitions")
+        for entry in sorted(shipped.iterdir(), key=lambda e: e.name):
+            if entry.name.endswith(".toml"):
+                flow = load_flow(entry.read_text(encoding="utf-8"), f"flows/definitions/{entry.name}")
+                flows[flow.id] = flow
+        if extra_dir is not None:
+            for path in sorted(extra_dir.glob("*.toml")):
+                flow = load_flow(path.read_text(encoding="utf-8"), str(path))
+                flows[flow.id] = flow
+        if DEFAULT_FLOW_ID not in flows:
+            raise FlowDefinitionError(f"no flow with id {DEFAULT_FLOW_ID!r} to run on plain /start")
+        return cls(flows=flows)

@@ -1,0 +1,85 @@
+"""The consent notice: its text in each language, its version, and the proof of what was shown."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flows.i18n import SUPPORTED_LOCALES, Translator, translator
+from flows.models import ConsentStep, FlowDefinition, render_text
+
+CONSENT_METHOD = "telegram:inline-button"
+
+
+@dataclass(frozen=True)
+class Controller:
+    """Who is responsible for the processing (Art. 13(1)(a), (b))."""
+
+    name: str
+    contact: str
+    dpo: str | None = None
+
+
+def consent_notice(
+    flow: FlowDefinition, t: Translator, controller: Controller, retention: timedelta
+) -> str:
+    """The exact text a person agrees to before the first question."""
+    lines = [render_text(flow.intro, t), "", t.gettext("Before the first question we need your consent:")]
+    for purpose in flow.required_purposes:
+        lines.append(
+            t.gettext("• Purpose: {purpose}.").format(purpose=render_text(purpose.description, t))
+        )
+    lines.append(
+        t.gettext(
+            "• Your answers are stored encrypted and deleted automatically after {retention}."
+        ).format(retention=t.duration(retention))
+    )
+    lines.append(
+        t.gettext("• Responsible: {name}, {contact}.").format(
+            name=controller.name, contact=controller.contact
+        )
+    )
+    if controller.dpo:
+        lines.append(t.gettext("• Data protection officer: {dpo}.").format(dpo=controller.dpo))
+    lines.append(
+        t.gettext(
+            "• Taking part is voluntary. At any time you can see your data with /mydata, "
+            "withdraw your consent with /withdraw and erase everything with /delete. "
+            "Details: /privacy"
+        )
+    )
+    lines += ["", t.gettext("Do you agree?")]
+    return "\n".join(lines)
+
+
+def optional_consent_text(flow: FlowDefinition, step: ConsentStep, t: Translator) -> str:
+    """The exact text shown when a flow asks for an optional purpose."""
+    purpose = flow.purpose(step.purpose)
+    return "\n".join(
+        [
+            render_text(step.prompt, t),
+            t.gettext("Purpose: {purpose}.").format(purpose=render_text(purpose.description, t)),
+            t.gettext("You can withdraw this consent at any time with /withdraw."),
+        ]
+    )
+
+
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def notice_version(flow: FlowDefinition, controller: Controller, retention: timedelta) -> str:
+    """A short fingerprint of every consent text of the flow in every language.
+
+    Any change of wording, controller or retention changes it, and people whose consent
+    was given to an older version are asked again.
+    """
+    digest = hashlib.sha256()
+    for locale in SUPPORTED_LOCALES:
+        t = translator(locale)
+        digest.update(consent_notice(flow, t, controller, retention).encode())
+        for step in flow.steps:
+            if isinstance(step, ConsentStep):
+                digest.update(optional_consent_text(flow, step, t).encode())
+    return digest.hexdigest()[:12]

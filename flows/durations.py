@@ -1,0 +1,49 @@
+"""Durations as people write them: ``90s``, ``30m``, ``12h``, ``180d``, plain seconds, ISO 8601."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+_SHORT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
+_ISO = re.compile(
+    r"^P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
+    r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$",
+    re.IGNORECASE,
+)
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+class InvalidDuration(ValueError):
+    """The text is not a duration this project understands."""
+
+
+def parse_duration(value: str | int | float | timedelta) -> timedelta:
+    """Parse a positive duration; raises InvalidDuration with the accepted forms."""
+    if isinstance(value, timedelta):
+        result = value
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        result = timedelta(seconds=value)
+    elif isinstance(value, str):
+        result = _parse_text(value)
+    else:
+        raise InvalidDuration(f"not a duration: {type(value).__name__}")
+    if result <= timedelta(0):
+        raise InvalidDuration("a duration must be longer than zero")
+    return result
+
+
+def _parse_text(text: str) -> timedelta:
+    stripped = text.strip()
+    if re.fullmatch(r"\d+(?:\.\d+)?", stripped):
+        return timedelta(seconds=float(stripped))
+    short = _SHORT.match(stripped)
+    if short:
+        return timedelta(seconds=float(short.group(1)) * _UNIT_SECONDS[short.group(2).lower()])
+    iso = _ISO.match(stripped)
+    if iso and stripped.upper() not in {"P", "PT"}:
+        parts = {k: float(v) for k, v in iso.groupdict().items() if v}
+        return timedelta(**parts)
+    raise InvalidDuration(
+        f"{text!r} is not a duration; use e.g. 90s, 30m, 12h, 180d, plain seconds or ISO 8601 (P180D)"
+    )

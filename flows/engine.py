@@ -1,0 +1,285 @@
+"""The generic flow engine: pure and transport-free.
+
+Given a flow definition, a person's conversation state and one input, it returns the
+new state and the translated replies. It never touches the store; the service applies
+what it decides (saving the draft, storing a completed feedback).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel, ConfigDict
+
+from flows.consent import optional_consent_text, sha256_hex
+from flows.i18n import Translator
+from flows.models import (
+    TOKEN_LENGTH,
+    ChoiceStep,
+    ConsentStep,
+    FlowDefinition,
+    RatingStep,
+    Step,
+    TextStep,
+    ThanksStep,
+    render_text,
+)
+from flows.replies import Button, Outcome, Reply
+
+SKIP = "~skip"
+Answer = int | str | None
+
+
+class PendingConsent(BaseModel):
+    """An optional consent answered during the conversation, stored with the feedback."""
+
+    model_config = ConfigDict(frozen=True)
+
+    purpose: str
+    granted: bool
+    text_sha256: str
+    at: datetime
+
+
+class ConversationState(BaseModel):
+    """Where a person is in a flow. Kept encrypted in the store as the person's draft."""
+
+    model_config = ConfigDict(frozen=True)
+
+    flow_id: str
+    step_id: str
+    token: str
+    answers: dict[str, Answer] = {}
+    consents: list[PendingConsent] = []
+    started_at: datetime
+
+
+@dataclass(frozen=True)
+class Press:
+    data: str
+
+
+@dataclass(frozen=True)
+class TextInput:
+    text: str
+
+
+@dataclass(frozen=True)
+class OtherInput:
+    """A sticker, photo, voice message, location... anything that is not text."""
+
+    kind: str
+
+
+Input = Press | TextInput | OtherInput
+
+
+@dataclass(frozen=True)
+class Completion:
+    flow_id: str
+    answers: dict[str, Answer]
+    consents: list[PendingConsent]
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Turn:
+    """The engine's answer: the new state (None when the conversation is over)."""
+
+    state: ConversationState | None
+    outcome: Outcome
+    completion: Completion | None = None
+    changed: bool = False
+
+
+def new_token() -> str:
+    return secrets.token_hex(TOKEN_LENGTH // 2)
+
+
+def button_data(token: str, step_id: str, value: str) -> str:
+    return f"a:{token}:{step_id}:{value}"
+
+
+@dataclass(frozen=True)
+class Engine:
+    flow: FlowDefinition
+    t: Translator
+    now: datetime
+    retention: timedelta
+
+    def begin(self, token: str | None = None) -> Turn:
+        first = self.flow.steps[0]
+        state = ConversationState(
+            flow_id=self.flow.id,
+            step_id=first.id,
+            token=token or new_token(),
+            started_at=self.now,
+        )
+        return Turn(state, Outcome(replies=(self.ask(state, first),)), changed=True)
+
+    def current_step(self, state: ConversationState) -> Step:
+        step = self.flow.step(state.step_id)
+        # A definition changed under a running conversation: start its flow over.
+        return step if step is not None else self.flow.steps[0]
+
+    def reask(self, state: ConversationState, note: str | None = None) -> Turn:
+        replies = ((Reply(note),) if note else ()) + (self.ask(state, self.current_step(state)),)
+        return Turn(state, Outcome(replies=replies))
+
+    def handle(self, state: ConversationState, event: Input) -> Turn:
+        step = self.current_step(state)
+        if isinstance(event, Press):
+            return self._press(state, step, event.data)
+        if isinstance(event, TextInput):
+            return self._text(state, step, event.text)
+        return self.reask(state, self.t.gettext("I can only read text and buttons here."))
+
+    # --- inputs -------------------------------------------------------------------
+    def _press(self, state: ConversationState, step: Step, data: str) -> Turn:
+        parts = data.split(":")
+        if len(parts) != 4 or parts[0] != "a":
+            return self._stale(state, self.t.gettext("This button is not valid."))
+        _, token, step_id, value = parts
+        if token != state.token:
+            return self._stale(state, self.t.gettext("This button belongs to an earlier conversation."))
+        if step_id != step.id:
+            return self._stale(state, self.t.gettext("This button belongs to an earlier question."))
+        answer = self._button_answer(step, value)
+        if answer is _INVALID:
+            return self._stale(state, self.t.gettext("This button is not valid."))
+        if isinstance(step, ConsentStep):
+            return self._advance(state, step, None, granted=value == "y", pressed=True)
+        return self._advance(state, step, answer, pressed=True)
+
+    def _text(self, state: ConversationState, step: Step, text: str) -> Turn:
+        if isinstance(step, TextStep):
+            cleaned = text.strip()
+            if not cleaned:
+                return self.reask(state)
+            if len(cleaned) > step.max_length:
+                note = self.t.gettext(
+                    "Your text has {count} characters, but at most {limit} fit. "
+                    "Please shorten it and send it again."
+                ).format(count=self.t.number(len(cleaned)), limit=self.t.number(step.max_length))
+                return Turn(state, Outcome(replies=(Reply(note),)))
+            return self._advance(state, step, cleaned)
+        if isinstance(step, RatingStep) and cleaned_int(text) in range(step.min, step.max + 1):
+            return self._advance(state, step, cleaned_int(text))
+        return self.reask(state, self.t.gettext("Please answer with one of the buttons."))
+
+    def _button_answer(self, step: Step, value: str) -> Answer | object:
+        if isinstance(step, RatingStep):
+            number = cleaned_int(value)
+            return number if number in range(step.min, step.max + 1) else _INVALID
+        if isinstance(step, ChoiceStep):
+            return value if value in {o.id for o in step.options} else _INVALID
+        if isinstance(step, TextStep):
+            return None if value == SKIP and step.skippable else _INVALID
+        if isinstance(step, ConsentStep):
+            return value if value in {"y", "n"} else _INVALID
+        return _INVALID
+
+    def _stale(self, state: ConversationState, toast: str) -> Turn:
+        return Turn(state, Outcome(toast=toast))
+
+    # --- moving on ----------------------------------------------------------------
+    def _advance(
+        self,
+        state: ConversationState,
+        step: Step,
+        answer: Answer,
+        *,
+        granted: bool | None = None,
+        pressed: bool = False,
+    ) -> Turn:
+        answers = dict(state.answers)
+        consents = list(state.consents)
+        if isinstance(step, ConsentStep):
+            shown = optional_consent_text(self.flow, step, self.t)
+            consents = [c for c in consents if c.purpose != step.purpose]
+            consents.append(
+                PendingConsent(
+                    purpose=step.purpose,
+                    granted=bool(granted),
+                    text_sha256=sha256_hex(shown),
+                    at=self.now,
+                )
+            )
+        else:
+            answers[step.id] = answer
+        following = self.flow.next_step(step.id)
+        assert following is not None, "validated flows end with a thanks step"
+        state = state.model_copy(
+            update={"step_id": following.id, "answers": answers, "consents": consents}
+        )
+        if isinstance(following, ThanksStep):
+            completion = Completion(
+                flow_id=self.flow.id,
+                answers=answers,
+                consents=consents,
+                expires_at=self.now + self.retention,
+            )
+            outcome = Outcome(replies=(self.thanks(following, completion),), close_keyboard=pressed)
+            return Turn(None, outcome, completion, changed=True)
+        outcome = Outcome(replies=(self.ask(state, following),), close_keyboard=pressed)
+        return Turn(state, outcome, changed=True)
+
+    # --- what the person sees -----------------------------------------------------
+    def ask(self, state: ConversationState, step: Step) -> Reply:
+        t = self.t
+        prompt = render_text(step.prompt, t)
+
+        def button(label: str, value: str) -> Button:
+            return Button(label, button_data(state.token, step.id, value))
+
+        if isinstance(step, RatingStep):
+            values = range(step.min, step.max + 1)
+            rows = [values] if step.max == 5 else [range(0, 6), range(6, 11)]
+            if step.low_label and step.high_label:
+                prompt += "\n" + t.gettext("({low} = {low_label}, {high} = {high_label})").format(
+                    low=step.min,
+                    high=step.max,
+                    low_label=render_text(step.low_label, t),
+                    high_label=render_text(step.high_label, t),
+                )
+            keyboard = tuple(tuple(button(str(v), str(v)) for v in row) for row in rows)
+            return Reply(prompt, keyboard)
+        if isinstance(step, ChoiceStep):
+            return Reply(
+                prompt, tuple((button(render_text(o.label, t), o.id),) for o in step.options)
+            )
+        if isinstance(step, TextStep):
+            hint = t.gettext("(up to {limit} characters)").format(limit=t.number(step.max_length))
+            skip = ((button(t.gettext("Skip"), SKIP),),) if step.skippable else ()
+            return Reply(f"{prompt}\n{hint}", skip)
+        if isinstance(step, ConsentStep):
+            text = optional_consent_text(self.flow, step, t)
+            return Reply(text, ((button(t.gettext("Yes, agree"), "y"), button(t.gettext("No"), "n")),))
+        return Reply(prompt)
+
+    def thanks(self, step: ThanksStep, completion: Completion) -> Reply:
+        t = self.t
+        lines = [
+            render_text(step.prompt, t),
+            "",
+            t.gettext("Your feedback will be deleted automatically on {date}.").format(
+                date=t.date(completion.expires_at)
+            ),
+            t.gettext("You can see it with /mydata and erase it with /delete at any time."),
+        ]
+        if any(c.granted for c in completion.consents if c.purpose in self._contact_purposes()):
+            lines.append(t.gettext("We may contact you in this chat about your feedback."))
+        return Reply("\n".join(lines))
+
+    def _contact_purposes(self) -> set[str]:
+        return {p.id for p in self.flow.purposes if p.stores_contact}
+
+
+_INVALID = object()
+
+
+def cleaned_int(text: str) -> int | None:
+    stripped = text.strip()
+    return int(stripped) if stripped.isdecimal() and len(stripped) <= 3 else None

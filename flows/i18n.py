@@ -1,0 +1,94 @@
+"""Translations and locale-aware formatting, resolved once per update.
+
+Catalogs live in the `locales` package (gettext domain ``messages``). Compiled ``.mo``
+files are preferred; when a checkout has not compiled them yet the ``.po`` source is
+compiled in memory, so a fresh clone still speaks both languages.
+"""
+
+from __future__ import annotations
+
+import gettext as _gettext
+import io
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import cache
+from importlib import resources
+
+from babel import Locale
+from babel.dates import format_date, format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from babel.units import format_unit
+
+SUPPORTED_LOCALES = ("de", "en")
+DOMAIN = "messages"
+
+
+def N_(message: str) -> str:
+    """Marks a message id for extraction where it is translated later (e.g. in a table)."""
+    return message
+
+
+def resolve_locale(language_code: str | None, default: str) -> str:
+    """Map Telegram's ``language_code`` (``de``, ``en-GB``...) to a supported locale."""
+    if language_code:
+        primary = language_code.replace("_", "-").split("-")[0].lower()
+        if primary in SUPPORTED_LOCALES:
+            return primary
+    return default if default in SUPPORTED_LOCALES else SUPPORTED_LOCALES[0]
+
+
+@cache
+def _translations(locale: str) -> _gettext.NullTranslations:
+    folder = resources.files("locales").joinpath(locale, "LC_MESSAGES")
+    mo = folder.joinpath(f"{DOMAIN}.mo")
+    if mo.is_file():
+        return _gettext.GNUTranslations(io.BytesIO(mo.read_bytes()))
+    po = folder.joinpath(f"{DOMAIN}.po")
+    if po.is_file():
+        catalog = read_po(io.BytesIO(po.read_bytes()), locale=locale)
+        buffer = io.BytesIO()
+        write_mo(buffer, catalog)
+        buffer.seek(0)
+        return _gettext.GNUTranslations(buffer)
+    return _gettext.NullTranslations()
+
+
+@dataclass(frozen=True)
+class Translator:
+    """Gettext plus Babel formatting for one locale."""
+
+    locale: str
+
+    def gettext(self, message: str) -> str:
+        return _translations(self.locale).gettext(message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return _translations(self.locale).ngettext(singular, plural, n)
+
+    def date(self, value: date | datetime) -> str:
+        return format_date(value, format="long", locale=self.locale)
+
+    def datetime(self, value: datetime, tzinfo: str = "Europe/Berlin") -> str:
+        return format_datetime(value, format="medium", tzinfo=tzinfo, locale=self.locale)
+
+    def number(self, value: float) -> str:
+        return str(format_decimal(value, locale=self.locale))
+
+    def duration(self, value: timedelta) -> str:
+        """Whole-unit duration, e.g. ``180 Tage`` / ``180 days`` / ``12 hours``."""
+        seconds = int(value.total_seconds())
+        for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+            if seconds >= size and seconds % size == 0:
+                return str(format_unit(seconds // size, f"duration-{unit}", locale=self.locale))
+        return str(format_unit(seconds, "duration-second", locale=self.locale))
+
+    @property
+    def language_name(self) -> str:
+        return str(Locale.parse(self.locale).get_display_name(self.locale))
+
+
+@cache
+def translator(locale: str) -> Translator:
+    return Translator(locale if locale in SUPPORTED_LOCALES else SUPPORTED_LOCALES[0])

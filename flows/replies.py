@@ -1,0 +1,43 @@
+"""Plain values that flows/ hands to a transport: text, buttons, documents. Already translated."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    data: str
+
+
+@dataclass(frozen=True)
+class Document:
+    filename: str
+    content: bytes
+    caption: str = ""
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    document: Document | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Everything the bot should do in answer to one input.
+
+    `toast` is the short notice shown on a pressed button; `close_keyboard` asks the
+    transport to remove the buttons of the message that was pressed, so nobody can
+    press them twice.
+    """
+
+    replies: tuple[Reply, ...] = ()
+    toast: str | None = None
+    close_keyboard: bool = False
+
+    @classmethod
+    def say(cls, *texts: str) -> Outcome:
+        return cls(replies=tuple(Reply(text) for text in texts))

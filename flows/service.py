@@ -1,0 +1,323 @@
+"""What the bot says and decides for one person: consent gate, flow, help, cancel.
+
+The transport calls one method per update with a `Person` and renders the `Outcome`.
+This is the only place where the engine's decisions meet the store.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from flows.catalog import FlowCatalog
+from flows.consent import CONSENT_METHOD, Controller, consent_notice, notice_version, sha256_hex
+from flows.engine import (
+    Completion,
+    ConversationState,
+    Engine,
+    Input,
+    OtherInput,
+    Press,
+    TextInput,
+    Turn,
+)
+from flows.i18n import Translator, translator
+from flows.models import FlowDefinition
+from flows.replies import Button, Outcome, Reply
+from storage.interface import ConsentGrant, Draft, NewFeedback, StorageFull, Store
+
+log = logging.getLogger("flows.service")
+
+DRAFT_IDLE = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class Person:
+    """Who sent an update: a subject reference (never stored in clear), their chat, locale."""
+
+    subject: str
+    chat_id: int
+    locale: str
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    controller: Controller
+    retention: timedelta
+    draft_idle: timedelta = DRAFT_IDLE
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class FeedbackService:
+    """Consent-gated feedback conversations over any transport."""
+
+    def __init__(
+        self,
+        store: Store,
+        catalog: FlowCatalog,
+        config: ServiceConfig,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.store = store
+        self.catalog = catalog
+        self.config = config
+        self.clock = clock
+        self._versions = {
+            flow.id: notice_version(flow, config.controller, self._retention(flow))
+            for flow in catalog.flows.values()
+        }
+
+    # --- commands -------------------------------------------------------------------
+    async def start(self, person: Person, flow_id: str | None = None) -> Outcome:
+        """/start [flow]: continue a running conversation, or ask for consent, or begin."""
+        t = translator(person.locale)
+        flow = self.catalog.get(flow_id)
+        notes: tuple[Reply, ...] = ()
+        if flow is None:
+            flow = self.catalog.default
+            notes = (Reply(t.gettext("I do not know that survey; here is our general feedback.")),)
+        pseudonym = self.store.pseudonym(person.subject)
+        state = await self._state(pseudonym)
+        if state is not None and state.flow_id == flow.id:
+            turn = self._engine(flow, t).reask(state, t.gettext("Let's continue where you left off."))
+            return _prepend(notes, turn.outcome)
+        if state is not None:
+            await self.store.delete_draft(pseudonym)
+        if not await self._consented(pseudonym, flow):
+            return _prepend(notes, Outcome(replies=(self._notice(flow, t),)))
+        intro = Reply(t.gettext("Welcome back! You have already agreed, so let's begin."))
+        return _prepend(notes + (intro,), await self._begin(pseudonym, flow, t))
+
+    async def cancel(self, person: Person) -> Outcome:
+        """/abbrechen: drop the unfinished answers."""
+        t = translator(person.locale)
+        if await self.store.delete_draft(self.store.pseudonym(person.subject)):
+            log.info("draft cancelled")
+            return Outcome.say(t.gettext("Cancelled. Your unfinished answers have been discarded."))
+        return Outcome.say(t.gettext("There is nothing to cancel. Send /start to give feedback."))
+
+    def help(self, locale: str) -> Outcome:
+        t = translator(locale)
+        return Outcome.say(
+            t.gettext(
+                "I collect feedback for {name}.\n\n"
+                "/start – give feedback\n"
+                "/privacy – how your data is handled\n"
+                "/mydata – see the data stored about you\n"
+                "/withdraw – withdraw a consent\n"
+                "/delete – erase all your data\n"
+                "/cancel – discard an unfinished feedback\n"
+                "/help – this overview"
+            ).format(name=self.config.controller.name)
+        )
+
+    def unknown_command(self, locale: str) -> Outcome:
+        t = translator(locale)
+        lead = Reply(t.gettext("I do not know that command."))
+        return Outcome(replies=(lead, *self.help(locale).replies))
+
+    def private_only(self, locale: str) -> Outcome:
+        t = translator(locale)
+        return Outcome.say(
+            t.gettext("Feedback is given in a private chat with me. Please write to me directly.")
+        )
+
+    def apology(self, locale: str) -> Outcome:
+        t = translator(locale)
+        return Outcome.say(
+            t.gettext("Sorry, something went wrong on our side. Please try again in a moment.")
+        )
+
+    # --- inputs -----------------------------------------------------------------------
+    async def press(self, person: Person, data: str) -> Outcome:
+        """A button: the consent gate (``c:``) or an answer in the running flow (``a:``)."""
+        t = translator(person.locale)
+        if data.startswith("c:"):
+            return await self._consent_press(person, t, data)
+        pseudonym = self.store.pseudonym(person.subject)
+        state = await self._state(pseudonym)
+        if state is None:
+            return Outcome(
+                toast=t.gettext("This conversation has ended or expired. Send /start to begin again."),
+                close_keyboard=True,
+            )
+        return await self._apply(pseudonym, person, t, state, Press(data))
+
+    async def text(self, person: Person, text: str) -> Outcome:
+        return await self._input(person, TextInput(text))
+
+    async def other(self, person: Person, kind: str) -> Outcome:
+        return await self._input(person, OtherInput(kind))
+
+    async def _input(self, person: Person, event: Input) -> Outcome:
+        t = translator(person.locale)
+        pseudonym = self.store.pseudonym(person.subject)
+        state = await self._state(pseudonym)
+        if state is not None:
+            return await self._apply(pseudonym, person, t, state, event)
+        flow = self.catalog.default
+        if await self._consented(pseudonym, flow):
+            return Outcome.say(t.gettext("To give feedback, send /start. /help lists what I can do."))
+        # Before consent nothing of the input is kept: answer with the consent request.
+        return Outcome(replies=(self._notice(flow, t),))
+
+    # --- consent gate -------------------------------------------------------------------
+    async def _consent_press(self, person: Person, t: Translator, data: str) -> Outcome:
+        parts = data.split(":")
+        flow = self.catalog.flows.get(parts[1]) if len(parts) == 4 else None
+        if flow is None or parts[3] not in {"y", "n"}:
+            return Outcome(toast=t.gettext("This button is not valid."), close_keyboard=True)
+        if parts[3] == "n":
+            return Outcome(
+                replies=(
+                    Reply(
+                        t.gettext(
+                            "No problem. Nothing has been stored. If you change your mind, "
+                            "send /start. /privacy and /help keep working."
+                        )
+                    ),
+                ),
+                close_keyboard=True,
+            )
+        if parts[2] != self._versions[flow.id]:
+            note = Reply(t.gettext("The privacy notice has changed since. Please read it again."))
+            return Outcome(replies=(note, self._notice(flow, t)), close_keyboard=True)
+        pseudonym = self.store.pseudonym(person.subject)
+        if await self._state(pseudonym) is not None:
+            return Outcome(toast=t.gettext("You have already agreed."), close_keyboard=True)
+        shown = consent_notice(flow, t, self.config.controller, self._retention(flow))
+        grants = [
+            ConsentGrant(
+                purpose=purpose.id,
+                notice_version=self._versions[flow.id],
+                text_sha256=sha256_hex(shown),
+                method=CONSENT_METHOD,
+                granted_at=self.clock(),
+            )
+            for purpose in flow.required_purposes
+        ]
+        try:
+            await self.store.grant_consents(pseudonym, grants)
+            outcome = await self._begin(pseudonym, flow, t)
+        except StorageFull:
+            return self._not_saved(t)
+        log.info("consent granted", extra={"pseudonym": pseudonym[:12], "flow": flow.id})
+        thanks = Reply(t.gettext("Thank you, your consent has been recorded."))
+        return Outcome(replies=(thanks, *outcome.replies), close_keyboard=True)
+
+    def _notice(self, flow: FlowDefinition, t: Translator) -> Reply:
+        text = consent_notice(flow, t, self.config.controller, self._retention(flow))
+        version = self._versions[flow.id]
+        return Reply(
+            text,
+            (
+                (
+                    Button(t.gettext("Yes, I agree"), f"c:{flow.id}:{version}:y"),
+                    Button(t.gettext("No, thanks"), f"c:{flow.id}:{version}:n"),
+                ),
+            ),
+        )
+
+    async def _consented(self, pseudonym: str, flow: FlowDefinition) -> bool:
+        version = self._versions[flow.id]
+        current = {
+            c.purpose
+            for c in await self.store.consents(pseudonym)
+            if c.in_force and c.notice_version == version
+        }
+        return all(p.id in current for p in flow.required_purposes)
+
+    # --- the running flow ---------------------------------------------------------------
+    async def _begin(self, pseudonym: str, flow: FlowDefinition, t: Translator) -> Outcome:
+        turn = self._engine(flow, t).begin()
+        assert turn.state is not None
+        await self._save(pseudonym, turn.state)
+        return turn.outcome
+
+    async def _apply(
+        self, pseudonym: str, person: Person, t: Translator, state: ConversationState, event: Input
+    ) -> Outcome:
+        flow = self.catalog.flows.get(state.flow_id)
+        if flow is None:
+            await self.store.delete_draft(pseudonym)
+            return Outcome.say(t.gettext("This survey is no longer available. Send /start."))
+        turn = self._engine(flow, t).handle(state, event)
+        try:
+            if turn.completion is not None:
+                await self._complete(pseudonym, person, flow, turn.completion)
+            elif turn.changed and turn.state is not None:
+                await self._save(pseudonym, turn.state)
+        except StorageFull:
+            return self._not_saved(t)
+        return turn.outcome
+
+    async def _complete(
+        self, pseudonym: str, person: Person, flow: FlowDefinition, completion: Completion
+    ) -> None:
+        granted = [c for c in completion.consents if c.granted]
+        contact = any(flow.purpose(c.purpose).stores_contact for c in granted)
+        purposes = [p.id for p in flow.required_purposes] + [c.purpose for c in granted]
+        await self.store.submit_feedback(
+            pseudonym,
+            NewFeedback(
+                flow_id=flow.id,
+                answers=dict(completion.answers),
+                purposes=purposes,
+                created_at=self.clock(),
+                expires_at=completion.expires_at,
+            ),
+            [
+                ConsentGrant(
+                    purpose=c.purpose,
+                    notice_version=self._versions[flow.id],
+                    text_sha256=c.text_sha256,
+                    method=CONSENT_METHOD,
+                    granted_at=c.at,
+                )
+                for c in granted
+            ],
+            contact_chat_id=person.chat_id if contact else None,
+        )
+        log.info("feedback stored", extra={"pseudonym": pseudonym[:12], "flow": flow.id})
+
+    async def _state(self, pseudonym: str) -> ConversationState | None:
+        draft = await self.store.load_draft(pseudonym, self.clock())
+        return None if draft is None else ConversationState.model_validate(draft.payload)
+
+    async def _save(self, pseudonym: str, state: ConversationState) -> None:
+        now = self.clock()
+        await self.store.save_draft(
+            pseudonym,
+            Draft(
+                payload=state.model_dump(mode="json"),
+                updated_at=now,
+                expires_at=now + self.config.draft_idle,
+            ),
+        )
+
+    def _engine(self, flow: FlowDefinition, t: Translator) -> Engine:
+        return Engine(flow=flow, t=t, now=self.clock(), retention=self._retention(flow))
+
+    def _retention(self, flow: FlowDefinition) -> timedelta:
+        return flow.retention(self.config.retention)
+
+    def _not_saved(self, t: Translator) -> Outcome:
+        log.error("storage full: answer not saved")
+        return Outcome.say(
+            t.gettext(
+                "Sorry, your answer could not be saved right now. Nothing was lost that you "
+                "had already sent; please try again later."
+            )
+        )
+
+
+def _prepend(notes: tuple[Reply, ...], outcome: Outcome) -> Outcome:
+    return Outcome(replies=notes + outcome.replies, toast=outcome.toast, close_keyboard=outcome.close_keyboard)
+
+
+__all__ = ["FeedbackService", "Person", "ServiceConfig", "Turn"]

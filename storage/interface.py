@@ -1,0 +1,187 @@
+"""The store API every storage backend implements, and the records it takes and returns.
+
+Everything personal that crosses this interface in clear (answers, draft payloads,
+consent details, chat ids) is encrypted by the backend before it is written. The
+callers only ever see pseudonyms, never raw Telegram ids.
+"""
+
+from __future__ import annotations
+
+import abc
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class StoreError(Exception):
+    """Base class of everything the store raises on purpose."""
+
+
+class MasterKeyMismatch(StoreError):
+    """The master key does not open the existing key store (wrong or changed key)."""
+
+
+class KeyStoreMissing(StoreError):
+    """A data store exists but its key store does not: the data cannot be read."""
+
+
+class StorageFull(StoreError):
+    """The disk (or the configured size limit) is full; nothing was written."""
+
+
+class DecryptionFailed(StoreError):
+    """A ciphertext failed authentication: tampered, moved to another row, or its key is gone."""
+
+
+class StoreNotOpen(StoreError):
+    """A method was called before `open()` or after `close()`."""
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ConsentGrant(_Record):
+    """Proof of one consent as it was given (Art. 7(1) GDPR)."""
+
+    purpose: str
+    notice_version: str
+    text_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    method: str
+    granted_at: datetime
+
+
+class ConsentRecord(ConsentGrant):
+    """A consent in the ledger; `withdrawn_at` is set once it was withdrawn."""
+
+    id: str
+    withdrawn_at: datetime | None = None
+
+    @property
+    def in_force(self) -> bool:
+        return self.withdrawn_at is None
+
+
+class NewFeedback(_Record):
+    """One completed conversation, ready to be stored."""
+
+    flow_id: str
+    answers: dict[str, Any]
+    purposes: list[str]
+    created_at: datetime
+    expires_at: datetime
+
+
+class FeedbackRecord(NewFeedback):
+    id: str
+
+
+class Draft(_Record):
+    """The engine's conversation state for one person; opaque to the store."""
+
+    payload: dict[str, Any]
+    updated_at: datetime
+    expires_at: datetime
+
+
+class ErasureReport(_Record):
+    """What an erasure removed, for the confirmation shown to the person."""
+
+    feedback: int = 0
+    consents: int = 0
+    drafts: int = 0
+    contacts: int = 0
+
+    @property
+    def anything(self) -> bool:
+        return any((self.feedback, self.consents, self.drafts, self.contacts))
+
+
+class PurgeReport(_Record):
+    feedback: int = 0
+    drafts: int = 0
+    keys: int = 0
+    orphans: int = 0
+
+
+class Store(abc.ABC):
+    """Async persistence for consents, drafts and feedback, keyed by pseudonym.
+
+    Times are timezone-aware UTC datetimes supplied by the caller (so tests control
+    the clock). Expired drafts and feedback are never returned, even before a purge.
+    """
+
+    @abc.abstractmethod
+    async def open(self) -> None:
+        """Open (creating on first run) the store.
+
+        Raises MasterKeyMismatch or KeyStoreMissing and leaves existing files untouched.
+        """
+
+    @abc.abstractmethod
+    async def close(self) -> None: ...
+
+    @abc.abstractmethod
+    def pseudonym(self, subject: str) -> str:
+        """Keyed hash of a subject reference such as ``"tg-user:123"`` (hex, 64 chars)."""
+
+    # conversation drafts
+    @abc.abstractmethod
+    async def save_draft(self, pseudonym: str, draft: Draft) -> None:
+        """Create or replace the person's draft (encrypted under their data key)."""
+
+    @abc.abstractmethod
+    async def load_draft(self, pseudonym: str, now: datetime) -> Draft | None:
+        """The person's draft, or None when there is none or it has expired."""
+
+    @abc.abstractmethod
+    async def delete_draft(self, pseudonym: str) -> bool: ...
+
+    # consent ledger
+    @abc.abstractmethod
+    async def grant_consents(self, pseudonym: str, grants: list[ConsentGrant]) -> None: ...
+
+    @abc.abstractmethod
+    async def consents(self, pseudonym: str) -> list[ConsentRecord]:
+        """Every consent of the person, in force or withdrawn, oldest first."""
+
+    @abc.abstractmethod
+    async def withdraw_consent(self, pseudonym: str, purpose: str, now: datetime) -> int:
+        """Mark the person's consents for `purpose` withdrawn; returns how many were."""
+
+    # feedback
+    @abc.abstractmethod
+    async def submit_feedback(
+        self,
+        pseudonym: str,
+        feedback: NewFeedback,
+        grants: list[ConsentGrant],
+        contact_chat_id: int | None = None,
+    ) -> FeedbackRecord:
+        """Atomically store the feedback, the consents given during it, the contact
+        chat id (only with contact consent) and drop the person's draft.
+
+        Raises StorageFull without writing anything when there is no space.
+        """
+
+    @abc.abstractmethod
+    async def feedback_of(self, pseudonym: str, now: datetime) -> list[FeedbackRecord]:
+        """The person's unexpired feedback, oldest first."""
+
+    @abc.abstractmethod
+    async def contact_of(self, pseudonym: str) -> int | None:
+        """The chat id the person allowed us to contact them in, if any."""
+
+    # lifecycle
+    @abc.abstractmethod
+    async def erase_subject(self, pseudonym: str) -> ErasureReport:
+        """Crypto-shred: destroy the person's data key (committed), then delete every row."""
+
+    @abc.abstractmethod
+    async def purge_expired(self, now: datetime) -> PurgeReport:
+        """Delete expired feedback and drafts, rows whose key is gone, and keys left unused."""
+
+    @abc.abstractmethod
+    async def claim_update(self, update_id: int, now: datetime) -> bool:
+        """Remember a processed update id; False if it was already claimed (a redelivery)."""

@@ -1,0 +1,29 @@
+from datetime import timedelta
+
+import pytest
+
+from flows.durations import InvalidDuration, parse_duration
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("90s", timedelta(seconds=90)),
+        ("30m", timedelta(minutes=30)),
+        ("12h", timedelta(hours=12)),
+        ("180d", timedelta(days=180)),
+        ("2w", timedelta(weeks=2)),
+        ("3600", timedelta(hours=1)),
+        ("P180D", timedelta(days=180)),
+        ("PT1H30M", timedelta(minutes=90)),
+        (45, timedelta(seconds=45)),
+    ],
+)
+def test_accepted_forms(text: str | int, expected: timedelta) -> None:
+    assert parse_duration(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "abc", "10x", "P", "0", "-5s", "PT"])
+def test_rejected_forms_explain_what_is_accepted(text: str) -> None:
+    with pytest.raises(InvalidDuration):
+        parse_duration(text)

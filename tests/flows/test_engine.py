@@ -1,0 +1,115 @@
+"""The flow engine on its own: every branch of the default flow, and bad input."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from flows.catalog import FlowCatalog
+from flows.engine import ConversationState, Engine, OtherInput, Press, TextInput, Turn
+from flows.i18n import translator
+from flows.replies import Reply
+
+NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=["de", "en"])
+def engine(request: pytest.FixtureRequest) -> Engine:
+    flow = FlowCatalog.load().default
+    return Engine(flow=flow, t=translator(request.param), now=NOW, retention=timedelta(days=180))
+
+
+def data(reply: Reply, label: str) -> str:
+    for row in reply.buttons:
+        for button in row:
+            if button.label == label:
+                return button.data
+    raise AssertionError(f"no button {label!r} in {[b.label for r in reply.buttons for b in r]}")
+
+
+def last(turn: Turn) -> Reply:
+    return turn.outcome.replies[-1]
+
+
+def test_begin_asks_for_a_rating_with_five_buttons(engine: Engine) -> None:
+    turn = engine.begin()
+    assert turn.state is not None and turn.state.step_id == "rating"
+    assert [b.label for b in last(turn).buttons[0]] == ["1", "2", "3", "4", "5"]
+    assert all(len(b.data.encode()) <= 64 for b in last(turn).buttons[0])
+
+
+def walk(engine: Engine, comment: str | None, contact: bool) -> Turn:
+    turn = engine.begin()
+    assert turn.state
+    turn = engine.handle(turn.state, Press(data(last(turn), "4")))
+    assert turn.state and turn.state.step_id == "comment" and turn.outcome.close_keyboard
+    skip = engine.t.gettext("Skip")
+    event = TextInput(comment) if comment is not None else Press(data(last(turn), skip))
+    turn = engine.handle(turn.state, event)
+    assert turn.state and turn.state.step_id == "contact"
+    label = engine.t.gettext("Yes, agree") if contact else engine.t.gettext("No")
+    return engine.handle(turn.state, Press(data(last(turn), label)))
+
+
+@pytest.mark.parametrize("contact", [True, False])
+def test_full_flow_completes_with_answers_and_deletion_date(engine: Engine, contact: bool) -> None:
+    turn = walk(engine, "Schnelle Hilfe", contact)
+    assert turn.state is None and turn.completion is not None
+    assert turn.completion.answers == {"rating": 4, "comment": "Schnelle Hilfe"}
+    assert [(c.purpose, c.granted) for c in turn.completion.consents] == [("contact", contact)]
+    assert turn.completion.expires_at == NOW + timedelta(days=180)
+    thanks = last(turn).text
+    assert engine.t.date(NOW + timedelta(days=180)) in thanks
+    assert ("/meinedaten" in thanks) == (engine.t.locale == "de")
+    assert ("/mydata" in thanks) == (engine.t.locale == "en")
+
+
+def test_skipping_the_comment_stores_none(engine: Engine) -> None:
+    turn = walk(engine, None, False)
+    assert turn.completion is not None and turn.completion.answers["comment"] is None
+
+
+def test_typed_number_counts_as_rating_but_words_do_not(engine: Engine) -> None:
+    state = engine.begin().state
+    assert state
+    assert engine.handle(state, TextInput(" 5 ")).state.step_id == "comment"  # type: ignore[union-attr]
+    turn = engine.handle(state, TextInput("ok"))
+    assert turn.state == state and not turn.changed
+    assert last(turn).buttons, "the question is asked again with its buttons"
+
+
+def test_sticker_reasks_the_step_without_changing_state(engine: Engine) -> None:
+    state = engine.begin().state
+    assert state
+    turn = engine.handle(state, OtherInput("Sticker"))
+    assert turn.state == state and not turn.changed
+    assert len(turn.outcome.replies) == 2
+
+
+def test_overlong_comment_is_refused_and_not_kept(engine: Engine) -> None:
+    state = engine.begin().state
+    assert state
+    state = engine.handle(state, TextInput("3")).state
+    assert state
+    turn = engine.handle(state, TextInput("x" * 2001))
+    assert turn.state == state and not turn.changed
+    assert "2001" in last(turn).text.replace(".", "").replace(",", "")
+    assert "x" * 50 not in repr(turn)
+
+
+@pytest.mark.parametrize(
+    "forged",
+    ["", "a:zzzz", "a:deadbeef:rating:4", "a:{token}:comment:~skip", "a:{token}:rating:9", "x" * 300],
+)
+def test_forged_or_stale_buttons_are_answered_and_ignored(engine: Engine, forged: str) -> None:
+    state = engine.begin().state
+    assert state
+    turn = engine.handle(state, Press(forged.format(token=state.token)))
+    assert turn.state == state and not turn.changed and turn.completion is None
+    assert turn.outcome.toast and not turn.outcome.replies
+
+
+def test_unknown_step_in_state_restarts_at_first_question(engine: Engine) -> None:
+    state = ConversationState(flow_id="feedback", step_id="gone", token="abcd1234", started_at=NOW)
+    assert engine.reask(state).outcome.replies[-1].buttons
