@@ -1,0 +1,152 @@
+"""The whole conversation through the real Application and the Bot API double."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.harness import Harness, files_contain, labels, texts
+
+CANARY = "Kanarienvogel-7f3a comment"
+
+
+async def test_start_asks_for_consent_with_two_equal_buttons(harness: Harness) -> None:
+    erika = harness.customer()
+    [notice] = await erika.send("/start")
+    assert "Beispiel GmbH" in notice["text"] and "180 Tage" in notice["text"]
+    assert labels(notice) == [["Ja, ich willige ein", "Nein, danke"]]
+
+
+async def test_german_conversation_end_to_end(harness: Harness) -> None:
+    erika = harness.customer()
+    await erika.send("/start")
+    answer = await erika.press("Ja, ich willige ein")
+    assert "Einwilligung wurde festgehalten" in texts(answer)
+    assert labels(answer[-1]) == [["1", "2", "3", "4", "5"]]
+    assert harness.api.messages(erika.chat_id)[0]["buttons"] == [], "the consent buttons are gone"
+    answer = await erika.press("4")
+    assert "Kommentar" in texts(answer)
+    answer = await erika.send(CANARY)
+    assert "kontaktieren" in texts(answer)
+    answer = await erika.press("Nein")
+    assert "Vielen Dank" in texts(answer) and "/meinedaten" in texts(answer)
+    assert "2027" in texts(answer)
+    assert not files_contain(harness.settings.data_dir, CANARY.encode())
+    assert not files_contain(harness.settings.data_dir, str(erika.user_id).encode())
+
+
+async def test_english_speaker_gets_english(harness: Harness) -> None:
+    john = harness.customer(1001, language_code="en-GB")
+    [notice] = await john.send("/start")
+    assert "180 days" in notice["text"]
+    answer = await john.press("Yes, I agree")
+    assert "How satisfied" in texts(answer)
+
+
+async def test_unsupported_language_falls_back_to_german(harness: Harness) -> None:
+    [notice] = await harness.customer(1002, language_code="fr").send("/start")
+    assert "Einwilligung" in notice["text"]
+
+
+@pytest.mark.parametrize("kind", ["sticker", "photo", "voice", "location"])
+async def test_non_text_where_an_answer_is_expected_reasks(harness: Harness, kind: str) -> None:
+    erika = harness.customer()
+    await erika.send("/start")
+    await erika.press("Ja, ich willige ein")
+    update = getattr(harness.api, f"user_{kind}")(erika.user_id, **erika.sender)
+    answer = await harness.deliver(update)
+    assert "nur Text und Schaltflächen" in texts(answer)
+    assert labels(answer[-1]) == [["1", "2", "3", "4", "5"]]
+
+
+async def test_group_command_is_refused_once_and_stores_nothing(harness: Harness) -> None:
+    group = {"chat_id": -100777, "chat_type": "group"}
+    first = await harness.deliver(harness.api.user_message(55, "/start", **group))
+    assert "privaten Chat" in texts(first)
+    second = await harness.deliver(harness.api.user_message(56, "/hilfe", **group))
+    assert second == []
+    assert await harness.deliver(harness.api.user_message(55, "hallo", **group)) == []
+
+
+async def test_unknown_command_gets_short_help(harness: Harness) -> None:
+    answer = await harness.customer().send("/gibtsnicht")
+    assert "kenne ich nicht" in texts(answer) and "/hilfe" in texts(answer)
+
+
+async def test_edited_message_is_not_a_new_answer(harness: Harness) -> None:
+    erika = harness.customer()
+    await erika.send("/start")
+    await erika.press("Ja, ich willige ein")
+    await erika.press("3")
+    edited = harness.api.edited_message(erika.user_id, 1, "geändert", **erika.sender)
+    assert await harness.deliver(edited) == []
+    answer = await erika.send("echter Kommentar")
+    assert "kontaktieren" in texts(answer)
+
+
+async def test_redelivered_update_is_processed_once(harness: Harness) -> None:
+    erika = harness.customer()
+    await erika.send("/start")
+    await erika.press("Ja, ich willige ein")
+    update = harness.api.press_button(erika.user_id, "5", **erika.sender)
+    assert await harness.deliver(update)
+    assert await harness.deliver(harness.api.redeliver(update)) == []
+
+
+async def test_old_button_is_answered_and_ignored(harness: Harness) -> None:
+    erika = harness.customer()
+    await erika.send("/start")
+    [*_, rating] = await erika.press("Ja, ich willige ein")
+    old_four = harness.api.button_data(erika.chat_id, "4", rating["message_id"])
+    await erika.press("2")
+    current = next(m for m in harness.api.messages(erika.chat_id) if m["message_id"] == rating["message_id"])
+    assert current["buttons"] == [], "the rating buttons were removed after the press"
+    assert await erika.press_data(rating["message_id"], old_four) == []
+    assert "früheren Frage" in (erika.last_toast() or "")
+    answer = await erika.send("Kommentar nach altem Knopf")
+    assert "kontaktieren" in texts(answer), "the stale press changed nothing"
+
+
+async def test_forged_callback_data_is_answered_and_ignored(harness: Harness) -> None:
+    erika = harness.customer()
+    await erika.send("/start")
+    [notice] = await erika.send("/start")
+    assert await erika.press_data(notice["message_id"], "c:feedback:forged:y") != []
+    assert await erika.press_data(notice["message_id"], "zz:\x00garbage") == []
+    assert harness.api.callback_answers[-1].get("text")
+
+
+async def test_overlong_comment_is_refused(harness: Harness) -> None:
+    erika = harness.customer()
+    await erika.send("/start")
+    await erika.press("Ja, ich willige ein")
+    await erika.press("1")
+    answer = await erika.send("x" * 2500)
+    assert "2500" in texts(answer).replace(".", "") and "kürzen" in texts(answer)
+    answer = await erika.send("kurz")
+    assert "kontaktieren" in texts(answer)
+
+
+async def test_restart_mid_conversation_continues(harness: Harness) -> None:
+    erika = harness.customer()
+    await erika.send("/start")
+    await erika.press("Ja, ich willige ein")
+    await erika.press("5")
+    await harness.restart()
+    answer = await erika.send("nach dem Neustart")
+    assert "kontaktieren" in texts(answer)
+    answer = await erika.press("Ja, einverstanden")
+    assert "Vielen Dank" in texts(answer)
+
+
+async def test_cancel_discards(harness: Harness) -> None:
+    erika = harness.customer()
+    await erika.send("/start")
+    await erika.press("Ja, ich willige ein")
+    await erika.press("2")
+    assert "verworfen" in texts(await erika.send("/abbrechen"))
+    assert "nichts abzubrechen" in texts(await erika.send("/cancel"))
+
+
+async def test_commands_are_registered_per_language(harness: Harness) -> None:
+    commands = harness.api.commands
+    assert commands

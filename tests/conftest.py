@@ -1,0 +1,38 @@
+"""Shared fixtures: a fake Bot API, a clock, and the real bot over both."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.botapi import FakeBotApi
+from tests.harness import TOKEN, Clock, Harness, make_settings
+
+
+@pytest.fixture
+def api() -> FakeBotApi:
+    return FakeBotApi(TOKEN)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+@pytest.fixture
+async def harness(
+    api: FakeBotApi, clock: Clock, data_dir: Path, caplog: pytest.LogCaptureFixture
+) -> AsyncIterator[Harness]:
+    caplog.set_level(logging.DEBUG)
+    harness = Harness(api=api, settings=make_settings(data_dir), clock=clock)
+    await harness.start()
+    yield harness
+    await harness.stop()

@@ -1,0 +1,229 @@
+"""The consent gate and the conversation as the service runs them, over the in-memory store."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from flows.catalog import FlowCatalog
+from flows.consent import Controller
+from flows.replies import Outcome
+from flows.service import FeedbackService, Person, ServiceConfig
+from storage.interface import StorageFull
+from storage.memory import MemoryStore
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def store() -> MemoryStore:
+    store = MemoryStore()
+    await store.open()
+    return store
+
+
+def make_service(store: MemoryStore, clock: Clock, controller: str = "Beispiel GmbH") -> FeedbackService:
+    config = ServiceConfig(
+        controller=Controller(name=controller, contact="datenschutz@beispiel.de"),
+        retention=timedelta(days=180),
+    )
+    return FeedbackService(store, FlowCatalog.load(), config, clock=clock)
+
+
+@pytest.fixture
+def service(store: MemoryStore, clock: Clock) -> FeedbackService:
+    return make_service(store, clock)
+
+
+ERIKA = Person(subject="tg-user:4242424242", chat_id=4242424242, locale="de")
+
+
+def press(outcome: Outcome, label: str) -> str:
+    for reply in reversed(outcome.replies):
+        for row in reply.buttons:
+            for button in row:
+                if button.label == label:
+                    return button.data
+    raise AssertionError(f"no button {label!r}")
+
+
+async def nothing_stored(store: MemoryStore, person: Person, clock: Clock) -> bool:
+    pseudonym = store.pseudonym(person.subject)
+    return (
+        not await store.consents(pseudonym)
+        and await store.load_draft(pseudonym, clock()) is None
+        and not await store.feedback_of(pseudonym, clock())
+    )
+
+
+async def test_start_shows_consent_notice_and_stores_nothing(
+    service: FeedbackService, store: MemoryStore, clock: Clock
+) -> None:
+    outcome = await service.start(ERIKA)
+    notice = outcome.replies[-1]
+    assert "Beispiel GmbH" in notice.text and "180 Tage" in notice.text
+    for command in ("/meinedaten", "/widerruf", "/loeschen", "/datenschutz"):
+        assert command in notice.text
+    labels = [[b.label for b in row] for row in notice.buttons]
+    assert labels == [["Ja, ich willige ein", "Nein, danke"]], "two buttons, side by side"
+    assert await nothing_stored(store, ERIKA, clock)
+
+
+async def test_english_notice_uses_english_units_and_commands(service: FeedbackService) -> None:
+    outcome = await service.start(Person("tg-user:1", 1, "en"))
+    text = outcome.replies[-1].text
+    assert "180 days" in text and "/mydata" in text and "/delete" in text
+
+
+async def test_typing_ok_before_consent_is_not_consent_and_not_kept(
+    service: FeedbackService, store: MemoryStore, clock: Clock
+) -> None:
+    await service.start(ERIKA)
+    outcome = await service.text(ERIKA, "ok, meine Nummer ist 0170-CANARY")
+    assert outcome.replies[-1].buttons, "the consent request is repeated"
+    assert await nothing_stored(store, ERIKA, clock)
+
+
+async def test_decline_stores_nothing(service: FeedbackService, store: MemoryStore, clock: Clock) -> None:
+    outcome = await service.press(ERIKA, press(await service.start(ERIKA), "Nein, danke"))
+    assert "nichts gespeichert" in outcome.replies[0].text
+    assert await nothing_stored(store, ERIKA, clock)
+
+
+async def test_agree_records_proof_of_the_exact_text(
+    service: FeedbackService, store: MemoryStore, clock: Clock
+) -> None:
+    notice = (await service.start(ERIKA)).replies[-1]
+    outcome = await service.press(ERIKA, press(Outcome(replies=(notice,)), "Ja, ich willige ein"))
+    assert outcome.close_keyboard
+    [consent] = await store.consents(store.pseudonym(ERIKA.subject))
+    assert consent.purpose == "feedback" and consent.in_force
+    assert consent.text_sha256 == hashlib.sha256(notice.text.encode()).hexdigest()
+    assert consent.granted_at == clock.now and consent.method == "telegram:inline-button"
+    assert len(consent.notice_version) == 12
+    assert "Wie zufrieden" in outcome.replies[-1].text
+
+
+async def full_conversation(service: FeedbackService, person: Person, comment: str) -> Outcome:
+    yes, no = ("Ja, ich willige ein", "Nein") if person.locale == "de" else ("Yes, I agree", "No")
+    outcome = await service.press(person, press(await service.start(person), yes))
+    outcome = await service.press(person, press(outcome, "5"))
+    outcome = await service.text(person, comment)
+    return await service.press(person, press(outcome, "Ja, einverstanden" if person.locale == "de" else no))
+
+
+async def test_full_conversation_stores_feedback_with_deletion_date(
+    service: FeedbackService, store: MemoryStore, clock: Clock
+) -> None:
+    thanks = await full_conversation(service, ERIKA, "Sehr freundlich")
+    assert "28. Mai 2027" in thanks.replies[-1].text
+    pseudonym = store.pseudonym(ERIKA.subject)
+    [feedback] = await store.feedback_of(pseudonym, clock())
+    assert feedback.answers == {"rating": 5, "comment": "Sehr freundlich"}
+    assert feedback.expires_at == clock.now + timedelta(days=180)
+    assert sorted(feedback.purposes) == ["contact", "feedback"]
+    assert await store.contact_of(pseudonym) == ERIKA.chat_id
+    assert {c.purpose for c in await store.consents(pseudonym)} == {"feedback", "contact"}
+    assert await store.load_draft(pseudonym, clock()) is None
+
+
+async def test_declining_contact_stores_no_chat_id(
+    service: FeedbackService, store: MemoryStore, clock: Clock
+) -> None:
+    person = Person("tg-user:77", 77, "en")
+    await full_conversation(service, person, "fine")
+    pseudonym = store.pseudonym(person.subject)
+    assert await store.contact_of(pseudonym) is None
+    assert {c.purpose for c in await store.consents(pseudonym)} == {"feedback"}
+    [feedback] = await store.feedback_of(pseudonym, clock())
+    assert feedback.purposes == ["feedback"]
+
+
+async def test_second_start_after_consent_skips_the_gate(service: FeedbackService) -> None:
+    await full_conversation(service, ERIKA, "eins")
+    outcome = await service.start(ERIKA)
+    assert "bereits eingewilligt" in outcome.replies[0].text
+    assert [b.label for b in outcome.replies[-1].buttons[0]] == ["1", "2", "3", "4", "5"]
+
+
+async def test_cancel_discards_draft(service: FeedbackService, store: MemoryStore, clock: Clock) -> None:
+    outcome = await service.press(ERIKA, press(await service.start(ERIKA), "Ja, ich willige ein"))
+    await service.press(ERIKA, press(outcome, "2"))
+    assert "verworfen" in (await service.cancel(ERIKA)).replies[0].text
+    pseudonym = store.pseudonym(ERIKA.subject)
+    assert await store.load_draft(pseudonym, clock()) is None
+    assert not await store.feedback_of(pseudonym, clock())
+    assert "nichts abzubrechen" in (await service.cancel(ERIKA)).replies[0].text
+
+
+async def test_start_mid_conversation_resumes(service: FeedbackService) -> None:
+    outcome = await service.press(ERIKA, press(await service.start(ERIKA), "Ja, ich willige ein"))
+    await service.press(ERIKA, press(outcome, "3"))
+    resumed = await service.start(ERIKA)
+    assert "weiter" in resumed.replies[0].text
+    assert "Kommentar" in resumed.replies[-1].text
+
+
+async def test_idle_draft_expires_and_old_buttons_say_so(
+    service: FeedbackService, clock: Clock
+) -> None:
+    outcome = await service.press(ERIKA, press(await service.start(ERIKA), "Ja, ich willige ein"))
+    clock.now += timedelta(minutes=31)
+    late = await service.press(ERIKA, press(outcome, "4"))
+    assert late.toast and "abgelaufen" in late.toast and not late.replies
+
+
+async def test_changed_notice_asks_again(store: MemoryStore, clock: Clock) -> None:
+    service = make_service(store, clock)
+    await full_conversation(service, ERIKA, "vorher")
+    changed = make_service(store, clock, controller="Beispiel AG")
+    outcome = await changed.start(ERIKA)
+    assert "Beispiel AG" in outcome.replies[-1].text and outcome.replies[-1].buttons
+
+
+async def test_consent_button_for_an_old_notice_version_shows_the_new_one(
+    store: MemoryStore, clock: Clock
+) -> None:
+    old = await make_service(store, clock).start(ERIKA)
+    new_service = make_service(store, clock, controller="Beispiel AG")
+    outcome = await new_service.press(ERIKA, press(old, "Ja, ich willige ein"))
+    assert "geändert" in outcome.replies[0].text
+    assert not await store.consents(store.pseudonym(ERIKA.subject))
+
+
+async def test_full_store_tells_the_person_and_keeps_the_draft(
+    service: FeedbackService, store: MemoryStore, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outcome = await service.press(ERIKA, press(await service.start(ERIKA), "Ja, ich willige ein"))
+    outcome = await service.press(ERIKA, press(outcome, "4"))
+    outcome = await service.text(ERIKA, "gut")
+
+    async def full(*args: object, **kwargs: object) -> None:
+        raise StorageFull("disk full")
+
+    monkeypatch.setattr(store, "submit_feedback", full)
+    failed = await service.press(ERIKA, press(outcome, "Nein"))
+    assert "nicht gespeichert" in failed.replies[0].text and not failed.close_keyboard
+    monkeypatch.undo()
+    done = await service.press(ERIKA, press(outcome, "Nein"))
+    assert "Vielen Dank" in done.replies[-1].text
+    assert len(await store.feedback_of(store.pseudonym(ERIKA.subject), clock())) == 1
+
+
+async def test_deep_link_to_unknown_flow_falls_back_to_default(service: FeedbackService) -> None:
+    outcome = await service.start(ERIKA, "nope")
+    assert "kenne ich nicht" in outcome.replies[0].text
+    assert outcome.replies[-1].buttons

@@ -1,0 +1,141 @@
+"""A real Application over the in-process Bot API double, a real SQLite store in tmp_path.
+
+`Harness.customer(...)` gives a person who sends messages and presses buttons; each
+call returns the messages the bot sent in answer, as the fake Bot API recorded them.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from telegram import Update
+
+from bot.app import build_application
+from bot.context import BotApplication
+from bot.settings import Settings
+from storage import SQLiteStore
+from tests.fakes.botapi import BotMessage, FakeBotApi, InProcessRequest
+
+TOKEN = "123456:TEST-token-Zq8vXw3LmN5pR7tY9uB1cD"
+MASTER_KEY = base64.urlsafe_b64encode(bytes(range(32))).decode()
+
+
+class Clock:
+    """Injectable UTC clock; tests move it instead of sleeping."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
+
+
+def make_settings(data_dir: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "token": TOKEN,
+        "data_dir": data_dir,
+        "master_key": MASTER_KEY,
+        "controller_name": "Beispiel GmbH",
+        "controller_contact": "datenschutz@beispiel.de",
+        "_env_file": None,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@dataclass
+class Harness:
+    api: FakeBotApi
+    settings: Settings
+    clock: Clock
+    app: BotApplication | None = None
+    store: SQLiteStore | None = field(default=None)
+
+    async def start(self) -> None:
+        self.store = SQLiteStore(self.settings.data_dir, base64.urlsafe_b64decode(MASTER_KEY))
+        self.app = build_application(
+            self.settings,
+            self.store,
+            request=InProcessRequest(self.api),
+            get_updates_request=InProcessRequest(self.api),
+            clock=self.clock,
+        )
+        await self.app.initialize()
+        assert self.app.post_init is not None
+        await self.app.post_init(self.app)
+
+    async def stop(self) -> None:
+        if self.app is not None:
+            await self.app.shutdown()
+            assert self.app.post_shutdown is not None
+            await self.app.post_shutdown(self.app)
+            self.app = None
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+    async def deliver(self, update: dict[str, Any]) -> list[BotMessage]:
+        """Feed one update through the Application; the bot's new or edited messages."""
+        assert self.app is not None
+        before = {(m["chat_id"], m["message_id"]) for m in self.api.messages()}
+        await self.app.process_update(Update.de_json(update, self.app.bot))
+        return [m for m in self.api.messages() if (m["chat_id"], m["message_id"]) not in before]
+
+    def customer(self, user_id: int = 4242424242, language_code: str | None = "de", **sender: Any) -> Customer:
+        return Customer(self, user_id, {"language_code": language_code, **sender})
+
+
+@dataclass
+class Customer:
+    harness: Harness
+    user_id: int
+    sender: dict[str, Any]
+
+    @property
+    def api(self) -> FakeBotApi:
+        return self.harness.api
+
+    async def send(self, text: str) -> list[BotMessage]:
+        return await self.harness.deliver(self.api.user_message(self.user_id, text, **self.sender))
+
+    async def press(self, label: str) -> list[BotMessage]:
+        return await self.harness.deliver(self.api.press_button(self.user_id, label, **self.sender))
+
+    async def press_data(self, message_id: int, data: str) -> list[BotMessage]:
+        update = self.api.callback_press(self.user_id, message_id, data, **self.sender)
+        return await self.harness.deliver(update)
+
+    async def sticker(self) -> list[BotMessage]:
+        return await self.harness.deliver(self.api.user_sticker(self.user_id, **self.sender))
+
+    @property
+    def chat_id(self) -> int:
+        return int(self.sender.get("chat_id") or self.user_id)
+
+    def last(self) -> BotMessage:
+        return self.api.last_message(self.chat_id)
+
+    def last_toast(self) -> str | None:
+        answers = self.api.callback_answers
+        return answers[-1].get("text") if answers else None
+
+
+def texts(messages: list[BotMessage]) -> str:
+    return "\n---\n".join(m["text"] or m["caption"] or "" for m in messages)
+
+
+def labels(message: BotMessage) -> list[list[str]]:
+    return [[label for label, _ in row] for row in message["buttons"]]
+
+
+def files_contain(folder: Path, needle: bytes) -> list[str]:
+    """Every file under `folder` whose bytes contain `needle`."""
+    return [str(p) for p in folder.rglob("*") if p.is_file() and needle in p.read_bytes()]
