@@ -1,0 +1,43 @@
+"""Persistence and cryptography: the store API and its SQLite and in-memory backends."""
+
+from storage.crypto import InvalidMasterKey
+from storage.interface import (
+    ConsentGrant,
+    ConsentRecord,
+    DecryptionFailed,
+    Draft,
+    ErasureReport,
+    FeedbackRecord,
+    KeyStoreMissing,
+    MasterKeyMismatch,
+    NewFeedback,
+    PurgeReport,
+    StorageFull,
+    Store,
+    StoreError,
+    StoreNotOpen,
+)
+from storage.masterkey import resolve_master_key
+from storage.memory import MemoryStore
+from storage.sqlite import SQLiteStore
+
+__all__ = [
+    "ConsentGrant",
+    "ConsentRecord",
+    "DecryptionFailed",
+    "Draft",
+    "ErasureReport",
+    "FeedbackRecord",
+    "InvalidMasterKey",
+    "KeyStoreMissing",
+    "MasterKeyMismatch",
+    "MemoryStore",
+    "NewFeedback",
+    "PurgeReport",
+    "SQLiteStore",
+    "StorageFull",
+    "Store",
+    "StoreError",
+    "StoreNotOpen",
+    "resolve_master_key",
+]

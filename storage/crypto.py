@@ -1,0 +1,108 @@
+"""Envelope encryption (AES-256-GCM), keyed-hash pseudonyms and master-key encoding.
+
+Blob layout: one version byte, a 12-byte random nonce, then the GCM ciphertext with
+its 16-byte tag. The version byte lets a later format coexist with this one.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import os
+import struct
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from storage.interface import DecryptionFailed, StoreError
+
+KEY_BYTES = 32
+NONCE_BYTES = 12
+TAG_BYTES = 16
+FORMAT_V1 = b"\x01"
+_AAD_PREFIX = b"feedbackbot/aad/v1"
+
+
+class InvalidMasterKey(StoreError, ValueError):
+    """The master key text is not urlsafe base64 of exactly 32 bytes."""
+
+
+def generate_key() -> bytes:
+    """A fresh random 256-bit key."""
+    return os.urandom(KEY_BYTES)
+
+
+def encrypt(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
+    """AES-256-GCM with a fresh random nonce; raises ValueError for a key of the wrong size."""
+    _check_key(key)
+    nonce = os.urandom(NONCE_BYTES)
+    return FORMAT_V1 + nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
+
+
+def decrypt(key: bytes, blob: bytes, aad: bytes) -> bytes:
+    """Inverse of `encrypt`; raises DecryptionFailed for any blob that does not authenticate."""
+    if len(key) != KEY_BYTES or len(blob) < 1 + NONCE_BYTES + TAG_BYTES:
+        raise DecryptionFailed("ciphertext or key malformed")
+    if blob[:1] != FORMAT_V1:
+        raise DecryptionFailed("unknown ciphertext format")
+    nonce, body = blob[1 : 1 + NONCE_BYTES], blob[1 + NONCE_BYTES :]
+    try:
+        return AESGCM(key).decrypt(nonce, body, aad)
+    except InvalidTag:
+        raise DecryptionFailed("ciphertext failed authentication") from None
+
+
+def wrap_key(kek: bytes, dek: bytes, aad: bytes) -> bytes:
+    """Encrypt a data key under the key-encryption key; raises ValueError for bad key sizes."""
+    _check_key(dek)
+    return encrypt(kek, dek, aad)
+
+
+def unwrap_key(kek: bytes, wrapped: bytes, aad: bytes) -> bytes:
+    """Inverse of `wrap_key`; raises DecryptionFailed (wrong KEK, other AAD, tampering)."""
+    dek = decrypt(kek, wrapped, aad)
+    if len(dek) != KEY_BYTES:
+        raise DecryptionFailed("unwrapped key has the wrong size")
+    return dek
+
+
+def associated_data(table: str, record_id: str, pseudonym: str, key_version: int) -> bytes:
+    """Binds a ciphertext to its table, row, person and key version.
+
+    Every field is length-prefixed so that no two different tuples share an encoding
+    (plain concatenation would make ("ab", "c") and ("a", "bc") collide).
+    """
+    parts = [_AAD_PREFIX, table.encode(), record_id.encode(), pseudonym.encode()]
+    encoded = b"".join(struct.pack(">I", len(p)) + p for p in parts)
+    return encoded + struct.pack(">I", key_version)
+
+
+def pseudonym(pseudonym_key: bytes, subject: str) -> str:
+    """HMAC-SHA256 of the subject reference under the pseudonym key, as 64 hex digits."""
+    return hmac.new(pseudonym_key, subject.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def encode_master_key(key: bytes) -> str:
+    """The text form of a master key (urlsafe base64, padded)."""
+    _check_key(key)
+    return base64.urlsafe_b64encode(key).decode("ascii")
+
+
+def decode_master_key(text: str) -> bytes:
+    """Parse a master key; raises InvalidMasterKey (never echoing the input) when malformed."""
+    stripped = text.strip()
+    padded = stripped + "=" * (-len(stripped) % 4)
+    try:
+        key = base64.b64decode(padded, altchars=b"-_", validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidMasterKey("master key is not urlsafe base64") from None
+    if len(key) != KEY_BYTES:
+        raise InvalidMasterKey(f"master key must be {KEY_BYTES} bytes, got {len(key)}")
+    return key
+
+
+def _check_key(key: bytes) -> None:
+    if len(key) != KEY_BYTES:
+        raise ValueError(f"key must be {KEY_BYTES} bytes")

@@ -1,0 +1,64 @@
+"""Finding (or, on a first run, creating) the master key that wraps every data key."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from storage.crypto import InvalidMasterKey, decode_master_key, encode_master_key, generate_key
+from storage.interface import KeyStoreMissing, MasterKeyMismatch
+from storage.sqlite import DATA_FILE, KEY_STORE_FILE
+
+MASTER_KEY_FILE = "master.key"
+
+
+def resolve_master_key(
+    key: str | None, key_file: Path | None, data_dir: Path
+) -> tuple[bytes, Path | None]:
+    """The master key, and the path of a key file generated just now (else None).
+
+    Order: `key` itself, then `key_file`, then `<data_dir>/master.key`. Only when none
+    exists and no store exists yet is a key generated (file mode 0600, folder 0700).
+
+    Raises InvalidMasterKey for a malformed key or an unreadable `key_file`,
+    MasterKeyMismatch when a key store exists but no key was given, and KeyStoreMissing
+    when only a data store exists; in both cases nothing is created.
+    """
+    if key:
+        return decode_master_key(key), None
+    if key_file is not None:
+        return _read_key_file(key_file), None
+    default = data_dir / MASTER_KEY_FILE
+    if default.exists():
+        return _read_key_file(default), None
+    if (data_dir / KEY_STORE_FILE).exists():
+        raise MasterKeyMismatch(
+            f"a key store exists in {data_dir} but no master key was given; "
+            "set FEEDBACKBOT_MASTER_KEY or FEEDBACKBOT_MASTER_KEY_FILE"
+        )
+    if (data_dir / DATA_FILE).exists():
+        raise KeyStoreMissing(f"{data_dir} holds data but no key store; restore {KEY_STORE_FILE}")
+    return _generate_key_file(data_dir, default)
+
+
+def _read_key_file(path: Path) -> bytes:
+    try:
+        text = path.read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = type(exc).__name__
+        raise InvalidMasterKey(f"cannot read master key file {path}: {reason}") from None
+    return decode_master_key(text)
+
+
+def _generate_key_file(data_dir: Path, path: Path) -> tuple[bytes, Path]:
+    if not data_dir.exists():
+        data_dir.mkdir(parents=True, mode=0o700)
+        data_dir.chmod(0o700)  # mkdir's mode is filtered by the umask
+    key = generate_key()
+    # O_EXCL: never overwrite a key another process wrote in the meantime.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(encode_master_key(key) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    return key, path

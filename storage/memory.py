@@ -1,0 +1,216 @@
+"""An in-memory Store: the reference semantics, and a fast double for tests.
+
+Records pass through JSON on the way in, as they do in the SQLite store, so a
+payload that SQLite could not store fails here too.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime, timedelta
+
+from storage import crypto
+from storage.interface import (
+    ConsentGrant,
+    ConsentRecord,
+    Draft,
+    ErasureReport,
+    FeedbackRecord,
+    NewFeedback,
+    PurgeReport,
+    StorageFull,
+    Store,
+    StoreNotOpen,
+)
+
+# A person whose only data is a consent granted this recently keeps it and their key:
+# the conversation that follows the consent has not had time to write anything yet.
+KEY_GRACE = timedelta(days=1)
+# Telegram redelivers an update for at most a day, so ids older than that can go.
+UPDATE_MEMORY = timedelta(days=1)
+
+
+def utc(moment: datetime) -> datetime:
+    """The same instant in UTC; raises ValueError for a naive datetime."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("naive datetime: the store needs timezone-aware UTC times")
+    return moment.astimezone(UTC)
+
+
+def new_record_id() -> str:
+    return secrets.token_hex(16)
+
+
+class MemoryStore(Store):
+    """Same contract as SQLiteStore; the data lives as long as the object.
+
+    Set `full = True` to make every write that needs space raise StorageFull (and
+    write nothing), as SQLite does on a full disk.
+    """
+
+    def __init__(self, pseudonym_key: bytes | None = None) -> None:
+        self._pseudonym_key = pseudonym_key or crypto.generate_key()
+        self._open = False
+        self._drafts: dict[str, Draft] = {}
+        self._consents: dict[str, list[ConsentRecord]] = {}
+        self._feedback: dict[str, list[FeedbackRecord]] = {}
+        self._contacts: dict[str, int] = {}
+        self._keys: set[str] = set()  # pseudonyms that hold a data key
+        self._updates: dict[int, datetime] = {}
+        self.audit: list[tuple[str, datetime]] = []
+        self.full = False
+
+    async def open(self) -> None:
+        self._open = True
+
+    async def close(self) -> None:
+        self._open = False
+
+    def _check(self) -> None:
+        if not self._open:
+            raise StoreNotOpen("store is not open")
+
+    def _check_space(self) -> None:
+        self._check()
+        if self.full:
+            raise StorageFull("no space left for the store; nothing was written")
+
+    def pseudonym(self, subject: str) -> str:
+        self._check()
+        return crypto.pseudonym(self._pseudonym_key, subject)
+
+    async def save_draft(self, pseudonym: str, draft: Draft) -> None:
+        self._check_space()
+        stored = Draft.model_validate_json(draft.model_dump_json())
+        self._drafts[pseudonym] = stored.model_copy(
+            update={"updated_at": utc(draft.updated_at), "expires_at": utc(draft.expires_at)}
+        )
+        self._keys.add(pseudonym)
+
+    async def load_draft(self, pseudonym: str, now: datetime) -> Draft | None:
+        self._check()
+        draft = self._drafts.get(pseudonym)
+        return draft if draft is not None and draft.expires_at > utc(now) else None
+
+    async def delete_draft(self, pseudonym: str) -> bool:
+        self._check()
+        return self._drafts.pop(pseudonym, None) is not None
+
+    async def grant_consents(self, pseudonym: str, grants: list[ConsentGrant]) -> None:
+        self._check_space()
+        self._add_consents(pseudonym, _consent_records(grants))
+
+    def _add_consents(self, pseudonym: str, records: list[ConsentRecord]) -> None:
+        if not records:
+            return
+        self._consents.setdefault(pseudonym, []).extend(records)
+        self._consents[pseudonym].sort(key=lambda r: r.granted_at)  # stable: ties keep order
+        self._keys.add(pseudonym)
+
+    async def consents(self, pseudonym: str) -> list[ConsentRecord]:
+        self._check()
+        return list(self._consents.get(pseudonym, []))
+
+    async def withdraw_consent(self, pseudonym: str, purpose: str, now: datetime) -> int:
+        self._check()
+        records = self._consents.get(pseudonym, [])
+        count = 0
+        for i, record in enumerate(records):
+            if record.purpose == purpose and record.in_force:
+                records[i] = record.model_copy(update={"withdrawn_at": utc(now)})
+                count += 1
+        return count
+
+    async def submit_feedback(
+        self,
+        pseudonym: str,
+        feedback: NewFeedback,
+        grants: list[ConsentGrant],
+        contact_chat_id: int | None = None,
+    ) -> FeedbackRecord:
+        self._check_space()
+        # Build everything first so that a failure leaves nothing half-written.
+        record = FeedbackRecord.model_validate_json(
+            FeedbackRecord(id=new_record_id(), **feedback.model_dump()).model_dump_json()
+        ).model_copy(
+            update={"created_at": utc(feedback.created_at), "expires_at": utc(feedback.expires_at)}
+        )
+        consents = _consent_records(grants)
+        items = self._feedback.setdefault(pseudonym, [])
+        items.append(record)
+        items.sort(key=lambda r: r.created_at)
+        self._add_consents(pseudonym, consents)
+        if contact_chat_id is not None:
+            self._contacts[pseudonym] = int(contact_chat_id)
+        self._drafts.pop(pseudonym, None)
+        self._keys.add(pseudonym)
+        return record
+
+    async def feedback_of(self, pseudonym: str, now: datetime) -> list[FeedbackRecord]:
+        self._check()
+        moment = utc(now)
+        return [r for r in self._feedback.get(pseudonym, []) if r.expires_at > moment]
+
+    async def contact_of(self, pseudonym: str) -> int | None:
+        self._check()
+        return self._contacts.get(pseudonym)
+
+    async def erase_subject(self, pseudonym: str) -> ErasureReport:
+        self._check()
+        self._keys.discard(pseudonym)
+        report = ErasureReport(
+            feedback=len(self._feedback.pop(pseudonym, [])),
+            consents=len(self._consents.pop(pseudonym, [])),
+            drafts=int(self._drafts.pop(pseudonym, None) is not None),
+            contacts=int(self._contacts.pop(pseudonym, None) is not None),
+        )
+        self.audit.append(("erasure", datetime.now(UTC)))
+        return report
+
+    async def purge_expired(self, now: datetime) -> PurgeReport:
+        self._check()
+        moment = utc(now)
+        feedback = drafts = 0
+        for pseudonym, items in list(self._feedback.items()):
+            kept = [r for r in items if r.expires_at > moment]
+            feedback += len(items) - len(kept)
+            self._feedback[pseudonym] = kept
+            if not kept:
+                del self._feedback[pseudonym]
+        for pseudonym, draft in list(self._drafts.items()):
+            if draft.expires_at <= moment:
+                del self._drafts[pseudonym]
+                drafts += 1
+        unused = [p for p in self._keys if self._unused(p, moment)]
+        for pseudonym in unused:
+            self._keys.discard(pseudonym)
+            self._consents.pop(pseudonym, None)
+        for update_id, seen in list(self._updates.items()):
+            if seen < moment - UPDATE_MEMORY:
+                del self._updates[update_id]
+        return PurgeReport(feedback=feedback, drafts=drafts, keys=len(unused))
+
+    def _unused(self, pseudonym: str, now: datetime) -> bool:
+        recent = any(c.granted_at > now - KEY_GRACE for c in self._consents.get(pseudonym, []))
+        return not (
+            recent
+            or pseudonym in self._feedback
+            or pseudonym in self._drafts
+            or pseudonym in self._contacts
+        )
+
+    async def claim_update(self, update_id: int, now: datetime) -> bool:
+        self._check_space()
+        if update_id in self._updates:
+            return False
+        self._updates[update_id] = utc(now)
+        return True
+
+
+def _consent_records(grants: list[ConsentGrant]) -> list[ConsentRecord]:
+    return [
+        ConsentRecord.model_validate_json(
+            ConsentRecord(id=new_record_id(), **g.model_dump()).model_dump_json()
+        ).model_copy(update={"granted_at": utc(g.granted_at)})
+        for g in grants
+    ]

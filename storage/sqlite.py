@@ -1,0 +1,582 @@
+"""The SQLite store: one aiosqlite connection, data in feedback.db, keys in keys.db.
+
+The key store is a separate file (ATTACHed as schema ``keys``) so that a backup of
+the data never carries the keys that open it. Every personal value is encrypted
+under its person's data key (DEK); DEKs are wrapped by the master key. Erasure
+deletes the DEK first, so every copy of the data taken before becomes unreadable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sqlite3
+from collections import OrderedDict
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import pydantic_core
+
+from storage import crypto, sqlite_db
+from storage.interface import (
+    ConsentGrant,
+    ConsentRecord,
+    DecryptionFailed,
+    Draft,
+    ErasureReport,
+    FeedbackRecord,
+    KeyStoreMissing,
+    MasterKeyMismatch,
+    NewFeedback,
+    PurgeReport,
+    Store,
+    StoreError,
+    StoreNotOpen,
+)
+from storage.memory import KEY_GRACE, UPDATE_MEMORY, new_record_id, utc
+from storage.sqlite_db import (
+    DATA_MIGRATIONS,
+    KEY_MIGRATIONS,
+    configure,
+    create_private_file,
+    dt,
+    durable_rename,
+    fetch_all,
+    fetch_one,
+    fresh_private_file,
+    migrate,
+    run,
+    run_many,
+    transaction,
+    ts,
+)
+
+DATA_FILE = "feedback.db"
+KEY_STORE_FILE = "keys.db"
+KEY_VERSION = 1  # the version new data keys get; kept per row so keys can be rotated later
+PURGE_BATCH = 500
+DEK_CACHE_SIZE = 1024
+_UNLIMITED_PAGES = 4294967294
+_PSEUDONYM_KEY_AAD = b"feedbackbot/pseudonym-key/v1"
+_DRAFT_ID = "draft"  # drafts and contacts are one row per person, keyed by the pseudonym
+_CONTACT_ID = "contact"
+
+log = logging.getLogger("storage")
+
+_PERSON_TABLES = ("feedback", "drafts", "consents", "contacts")
+_KEY_EXISTS = (
+    "EXISTS (SELECT 1 FROM keys.data_keys k"
+    " WHERE k.pseudonym = t.pseudonym AND k.key_version = t.key_version)"
+)
+# Table names below come from the constant tuple above, never from input.
+_ORPHANS_SQL = {
+    table: f"DELETE FROM main.{table} WHERE rowid IN (SELECT t.rowid FROM main.{table} t"  # noqa: S608
+    f" WHERE NOT {_KEY_EXISTS} LIMIT ?)"
+    for table in _PERSON_TABLES
+}
+_EXPIRED_SQL = {
+    table: f"DELETE FROM main.{table} WHERE rowid IN"  # noqa: S608
+    f" (SELECT rowid FROM main.{table} WHERE expires_at <= ? LIMIT ?)"
+    for table in ("feedback", "drafts")
+}
+_WITHDRAW_SQL = (
+    "UPDATE main.consents AS t SET withdrawn_at = ?"
+    " WHERE pseudonym = ? AND purpose = ? AND withdrawn_at IS NULL"
+    " AND EXISTS (SELECT 1 FROM keys.data_keys k"
+    "  WHERE k.pseudonym = t.pseudonym AND k.key_version = t.key_version)"
+)
+_OLD_UPDATES_SQL = (
+    "DELETE FROM main.processed_updates WHERE update_id IN"
+    " (SELECT update_id FROM main.processed_updates WHERE seen_at < ? LIMIT ?)"
+)
+_UNUSED_KEYS_SQL = (
+    "SELECT k.pseudonym FROM keys.data_keys k"
+    " WHERE NOT EXISTS (SELECT 1 FROM main.feedback f WHERE f.pseudonym = k.pseudonym)"
+    " AND NOT EXISTS (SELECT 1 FROM main.drafts d WHERE d.pseudonym = k.pseudonym)"
+    " AND NOT EXISTS (SELECT 1 FROM main.contacts c WHERE c.pseudonym = k.pseudonym)"
+    " AND NOT EXISTS (SELECT 1 FROM main.consents g"
+    "  WHERE g.pseudonym = k.pseudonym AND g.granted_at > ?)"
+    " LIMIT ?"
+)
+
+
+class SQLiteStore(Store):
+    """Store on SQLite. `max_page_count` caps the data file (tests use it to fill the disk)."""
+
+    def __init__(
+        self, data_dir: Path, master_key: bytes, *, max_page_count: int | None = None
+    ) -> None:
+        if len(master_key) != crypto.KEY_BYTES:
+            raise crypto.InvalidMasterKey(f"master key must be {crypto.KEY_BYTES} bytes")
+        self._dir = Path(data_dir)
+        self._data_path = self._dir / DATA_FILE
+        self._keys_path = self._dir / KEY_STORE_FILE
+        self._master_key = master_key
+        self._max_page_count = max_page_count
+        self._db: aiosqlite.Connection | None = None
+        self._pseudonym_key: bytes | None = None
+        self._deks: OrderedDict[tuple[str, int], bytes] = OrderedDict()
+        # One connection serves every coroutine; the lock keeps their transactions apart.
+        self._lock = asyncio.Lock()
+
+    # ---- opening -----------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Open or create the store.
+
+        Raises MasterKeyMismatch (key does not open keys.db) or KeyStoreMissing (data
+        without keys.db) before anything is opened for writing, so the files stay
+        byte-for-byte unchanged; StoreError if secure_delete or WAL cannot be enabled
+        or the files were written by a newer version.
+        """
+        if self._db is not None:
+            raise StoreError("store is already open")
+        pseudonym_key = await asyncio.to_thread(self._existing_pseudonym_key)
+        if pseudonym_key is None:
+            pseudonym_key = await self._create_key_store()
+        await asyncio.to_thread(create_private_file, self._data_path)
+        db = await aiosqlite.connect(self._data_path, isolation_level=None)
+        try:
+            await configure(db, self._keys_path)
+            await migrate(db, "main", DATA_MIGRATIONS)
+            await migrate(db, "keys", KEY_MIGRATIONS)
+            if self._max_page_count is not None:
+                await sqlite_db.set_max_page_count(db, self._max_page_count)
+        except BaseException:
+            await db.close()
+            raise
+        self._db, self._pseudonym_key = db, pseudonym_key
+        log.info("store_opened")
+
+    def _existing_pseudonym_key(self) -> bytes | None:
+        """The unwrapped pseudonym key of an existing key store, or None on a first run.
+
+        Reads keys.db through an immutable read-only URI, which writes nothing (not
+        even -wal/-shm). The meta row it reads is written before keys.db gets its
+        name (see `_create_key_store`), so it is always in the main file.
+        """
+        if not self._keys_path.exists():
+            sidecars = [DATA_FILE, f"{DATA_FILE}-wal", f"{KEY_STORE_FILE}-wal"]
+            if any((self._dir / name).exists() for name in sidecars):
+                raise KeyStoreMissing(
+                    f"{self._dir} holds data but no key store {KEY_STORE_FILE}: "
+                    "restore it, the data cannot be read without it"
+                )
+            return None
+        uri = self._keys_path.resolve().as_uri() + "?mode=ro&immutable=1"
+        try:
+            con = sqlite3.connect(uri, uri=True)
+            try:
+                row = con.execute("SELECT wrapped_pseudonym_key FROM meta WHERE id = 1").fetchone()
+            finally:
+                con.close()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read key store {self._keys_path}: {exc}") from None
+        if row is None:
+            raise StoreError(f"key store {self._keys_path} has no key metadata")
+        try:
+            return crypto.unwrap_key(self._master_key, row[0], _PSEUDONYM_KEY_AAD)
+        except DecryptionFailed:
+            raise MasterKeyMismatch(
+                f"the master key does not open the key store {self._keys_path}; "
+                "refusing to start (is FEEDBACKBOT_MASTER_KEY the one this store was made with?)"
+            ) from None
+
+    async def _create_key_store(self) -> bytes:
+        """Build keys.db under a temporary name and rename it into place.
+
+        So keys.db either exists complete, with its meta row in the main file, or not at
+        all: a crash here can never leave a key store that fails verification.
+        """
+        temp = self._dir / f"{KEY_STORE_FILE}.new"
+        await asyncio.to_thread(fresh_private_file, temp)
+        pseudonym_key = crypto.generate_key()
+        wrapped = crypto.wrap_key(self._master_key, pseudonym_key, _PSEUDONYM_KEY_AAD)
+        async with aiosqlite.connect(":memory:", isolation_level=None) as db:
+            await db.execute("ATTACH DATABASE ? AS keys", (str(temp),))
+            await migrate(db, "keys", KEY_MIGRATIONS)
+            await db.execute(
+                "INSERT INTO keys.meta (id, wrapped_pseudonym_key, created_at) VALUES (1, ?, ?)",
+                (wrapped, ts(datetime.now(UTC))),
+            )
+        await asyncio.to_thread(durable_rename, temp, self._keys_path)
+        log.info("key_store_created")
+        return pseudonym_key
+
+    async def close(self) -> None:
+        if self._db is None:
+            return
+        async with self._lock:
+            db, self._db = self._db, None
+            self._pseudonym_key = None
+            self._deks.clear()
+            await db.close()  # the last connection checkpoints and removes the WAL
+        log.info("store_closed")
+
+    async def set_max_page_count(self, pages: int | None) -> None:
+        """Change the size cap of the data file (None: SQLite's maximum)."""
+        async with self._lock:
+            await sqlite_db.set_max_page_count(
+                self._conn(), _UNLIMITED_PAGES if pages is None else pages
+            )
+
+    def _conn(self) -> aiosqlite.Connection:
+        if self._db is None:
+            raise StoreNotOpen("store is not open")
+        return self._db
+
+    def pseudonym(self, subject: str) -> str:
+        if self._pseudonym_key is None:
+            raise StoreNotOpen("store is not open")
+        return crypto.pseudonym(self._pseudonym_key, subject)
+
+    # ---- data keys -----------------------------------------------------------------
+
+    async def _read_dek(self, pseudonym: str, version: int) -> bytes | None:
+        """The person's data key, or None once it was destroyed; DecryptionFailed if tampered."""
+        cached = self._deks.get((pseudonym, version))
+        if cached is not None:
+            self._deks.move_to_end((pseudonym, version))
+            return cached
+        row = await fetch_one(
+            self._conn(),
+            "SELECT wrapped_dek FROM keys.data_keys WHERE pseudonym = ? AND key_version = ?",
+            (pseudonym, version),
+        )
+        if row is None:
+            return None
+        dek = crypto.unwrap_key(self._master_key, row[0], _dek_aad(pseudonym, version))
+        self._remember(pseudonym, version, dek)
+        return dek
+
+    async def _write_dek(self, pseudonym: str) -> bytes:
+        """The key new rows of this person are encrypted with, created on first use.
+
+        Committed on its own before the data that uses it, so data never exists without
+        its key (only the reverse, which the purge cleans up).
+        """
+        dek = await self._read_dek(pseudonym, KEY_VERSION)
+        if dek is not None:
+            return dek
+        dek = crypto.generate_key()
+        wrapped = crypto.wrap_key(self._master_key, dek, _dek_aad(pseudonym, KEY_VERSION))
+        async with transaction(self._conn()) as db:
+            await db.execute(
+                "INSERT INTO keys.data_keys (pseudonym, key_version, wrapped_dek, created_at)"
+                " VALUES (?, ?, ?, ?)",
+                (pseudonym, KEY_VERSION, wrapped, ts(datetime.now(UTC))),
+            )
+        self._remember(pseudonym, KEY_VERSION, dek)
+        return dek
+
+    def _remember(self, pseudonym: str, version: int, dek: bytes) -> None:
+        self._deks[(pseudonym, version)] = dek
+        self._deks.move_to_end((pseudonym, version))
+        while len(self._deks) > DEK_CACHE_SIZE:
+            self._deks.popitem(last=False)
+
+    def _forget(self, pseudonyms: Iterable[str]) -> None:
+        gone = set(pseudonyms)
+        for cache_key in [k for k in self._deks if k[0] in gone]:
+            del self._deks[cache_key]
+
+    async def _unseal(
+        self, table: str, record_id: str, pseudonym: str, version: int, blob: bytes
+    ) -> Any | None:
+        """The decrypted JSON value, or None when the person's key is gone."""
+        dek = await self._read_dek(pseudonym, version)
+        if dek is None:
+            return None
+        aad = crypto.associated_data(table, record_id, pseudonym, version)
+        return json.loads(crypto.decrypt(dek, blob, aad))
+
+    # ---- drafts --------------------------------------------------------------------
+
+    async def save_draft(self, pseudonym: str, draft: Draft) -> None:
+        """Raises StorageFull (nothing written) when there is no space."""
+        updated, expires = ts(draft.updated_at), ts(draft.expires_at)
+        async with self._lock:
+            dek = await self._write_dek(pseudonym)
+            blob = _seal(dek, "drafts", _DRAFT_ID, pseudonym, {"payload": draft.payload})
+            async with transaction(self._conn()) as db:
+                await db.execute(
+                    "INSERT INTO main.drafts (pseudonym, key_version, updated_at, expires_at,"
+                    " ciphertext) VALUES (?, ?, ?, ?, ?) ON CONFLICT (pseudonym) DO UPDATE SET"
+                    " key_version = excluded.key_version, updated_at = excluded.updated_at,"
+                    " expires_at = excluded.expires_at, ciphertext = excluded.ciphertext",
+                    (pseudonym, KEY_VERSION, updated, expires, blob),
+                )
+
+    async def load_draft(self, pseudonym: str, now: datetime) -> Draft | None:
+        """Raises DecryptionFailed for a tampered draft."""
+        async with self._lock:
+            row = await fetch_one(
+                self._conn(),
+                "SELECT key_version, updated_at, expires_at, ciphertext FROM main.drafts"
+                " WHERE pseudonym = ? AND expires_at > ?",
+                (pseudonym, ts(now)),
+            )
+            if row is None:
+                return None
+            data = await self._unseal("drafts", _DRAFT_ID, pseudonym, row[0], row[3])
+        if data is None:
+            return None
+        return Draft(payload=data["payload"], updated_at=dt(row[1]), expires_at=dt(row[2]))
+
+    async def delete_draft(self, pseudonym: str) -> bool:
+        async with self._lock, transaction(self._conn()) as db:
+            count = await run(db, "DELETE FROM main.drafts WHERE pseudonym = ?", (pseudonym,))
+        return count > 0
+
+    # ---- consents ------------------------------------------------------------------
+
+    async def grant_consents(self, pseudonym: str, grants: list[ConsentGrant]) -> None:
+        """Raises StorageFull (nothing written) when there is no space."""
+        if not grants:
+            return
+        async with self._lock:
+            rows = _consent_rows(pseudonym, await self._write_dek(pseudonym), grants)
+            async with transaction(self._conn()) as db:
+                await run_many(db, _INSERT_CONSENT, rows)
+
+    async def consents(self, pseudonym: str) -> list[ConsentRecord]:
+        """Raises DecryptionFailed for a tampered record."""
+        records = []
+        async with self._lock:
+            rows = await fetch_all(
+                self._conn(),
+                "SELECT id, purpose, key_version, granted_at, withdrawn_at, ciphertext"
+                " FROM main.consents WHERE pseudonym = ? ORDER BY granted_at, rowid",
+                (pseudonym,),
+            )
+            for record_id, purpose, version, granted, withdrawn, blob in rows:
+                data = await self._unseal("consents", record_id, pseudonym, version, blob)
+                if data is not None:
+                    records.append(
+                        ConsentRecord(
+                            id=record_id,
+                            purpose=purpose,
+                            granted_at=dt(granted),
+                            withdrawn_at=dt(withdrawn) if withdrawn else None,
+                            **data,
+                        )
+                    )
+        return records
+
+    async def withdraw_consent(self, pseudonym: str, purpose: str, now: datetime) -> int:
+        moment = ts(now)
+        async with self._lock, transaction(self._conn()) as db:
+            return await run(db, _WITHDRAW_SQL, (moment, pseudonym, purpose))
+
+    # ---- feedback and contact -------------------------------------------------------
+
+    async def submit_feedback(
+        self,
+        pseudonym: str,
+        feedback: NewFeedback,
+        grants: list[ConsentGrant],
+        contact_chat_id: int | None = None,
+    ) -> FeedbackRecord:
+        """Raises StorageFull, with nothing of it written (draft kept), when there is no space."""
+        record_id = new_record_id()
+        created, expires = ts(feedback.created_at), ts(feedback.expires_at)
+        content = {"answers": feedback.answers, "purposes": feedback.purposes}
+        plaintext = pydantic_core.to_json(content)
+        async with self._lock:
+            dek = await self._write_dek(pseudonym)
+            aad = crypto.associated_data("feedback", record_id, pseudonym, KEY_VERSION)
+            blob = crypto.encrypt(dek, plaintext, aad)
+            consent_rows = _consent_rows(pseudonym, dek, grants)
+            async with transaction(self._conn()) as db:
+                await db.execute(
+                    "INSERT INTO main.feedback (id, pseudonym, flow_id, key_version, created_at,"
+                    " expires_at, ciphertext) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (record_id, pseudonym, feedback.flow_id, KEY_VERSION, created, expires, blob),
+                )
+                await run_many(db, _INSERT_CONSENT, consent_rows)
+                if contact_chat_id is not None:
+                    contact = _seal(dek, "contacts", _CONTACT_ID, pseudonym, int(contact_chat_id))
+                    await db.execute(
+                        "INSERT INTO main.contacts (pseudonym, key_version, ciphertext)"
+                        " VALUES (?, ?, ?) ON CONFLICT (pseudonym) DO UPDATE SET"
+                        " key_version = excluded.key_version, ciphertext = excluded.ciphertext",
+                        (pseudonym, KEY_VERSION, contact),
+                    )
+                await db.execute("DELETE FROM main.drafts WHERE pseudonym = ?", (pseudonym,))
+        stored = json.loads(plaintext)  # return what a later read returns
+        return FeedbackRecord(
+            id=record_id,
+            flow_id=feedback.flow_id,
+            created_at=dt(created),
+            expires_at=dt(expires),
+            **stored,
+        )
+
+    async def feedback_of(self, pseudonym: str, now: datetime) -> list[FeedbackRecord]:
+        """Raises DecryptionFailed for a tampered record."""
+        records = []
+        async with self._lock:
+            rows = await fetch_all(
+                self._conn(),
+                "SELECT id, flow_id, key_version, created_at, expires_at, ciphertext"
+                " FROM main.feedback WHERE pseudonym = ? AND expires_at > ?"
+                " ORDER BY created_at, rowid",
+                (pseudonym, ts(now)),
+            )
+            for record_id, flow_id, version, created, expires, blob in rows:
+                data = await self._unseal("feedback", record_id, pseudonym, version, blob)
+                if data is not None:
+                    records.append(
+                        FeedbackRecord(
+                            id=record_id,
+                            flow_id=flow_id,
+                            created_at=dt(created),
+                            expires_at=dt(expires),
+                            **data,
+                        )
+                    )
+        return records
+
+    async def contact_of(self, pseudonym: str) -> int | None:
+        """Raises DecryptionFailed for a tampered record."""
+        async with self._lock:
+            row = await fetch_one(
+                self._conn(),
+                "SELECT key_version, ciphertext FROM main.contacts WHERE pseudonym = ?",
+                (pseudonym,),
+            )
+            if row is None:
+                return None
+            chat_id = await self._unseal("contacts", _CONTACT_ID, pseudonym, row[0], row[1])
+        return None if chat_id is None else int(chat_id)
+
+    # ---- lifecycle -----------------------------------------------------------------
+
+    async def erase_subject(self, pseudonym: str) -> ErasureReport:
+        """Destroy the person's key (committed), then their rows; then checkpoint the WAL.
+
+        A crash between the two steps leaves only rows nobody can decrypt; reads treat
+        them as absent and the purge deletes them.
+        """
+        async with self._lock:
+            await self._shred(pseudonym)
+            report = await self._delete_rows(pseudonym)
+            await self._checkpoint()
+        log.info("erasure")
+        return report
+
+    async def _shred(self, pseudonym: str) -> None:
+        async with transaction(self._conn()) as db:
+            await db.execute("DELETE FROM keys.data_keys WHERE pseudonym = ?", (pseudonym,))
+        self._forget([pseudonym])
+
+    async def _delete_rows(self, pseudonym: str) -> ErasureReport:
+        counts = {}
+        async with transaction(self._conn()) as db:
+            for table in _PERSON_TABLES:
+                sql = f"DELETE FROM main.{table} WHERE pseudonym = ?"  # noqa: S608
+                counts[table] = await run(db, sql, (pseudonym,))
+            # The audit row proves an erasure happened without saying whose.
+            await db.execute(
+                "INSERT INTO main.audit (event, at) VALUES ('erasure', ?)",
+                (ts(datetime.now(UTC).replace(microsecond=0)),),
+            )
+        return ErasureReport(**counts)
+
+    async def purge_expired(self, now: datetime) -> PurgeReport:
+        """Purge in batches of PURGE_BATCH rows, each its own transaction, so that the bot
+        keeps answering in between. Raises StorageFull if even a delete finds no space."""
+        moment = utc(now)
+        feedback = await self._batches(_EXPIRED_SQL["feedback"], (ts(moment),))
+        drafts = await self._batches(_EXPIRED_SQL["drafts"], (ts(moment),))
+        orphans = 0
+        for table in _PERSON_TABLES:
+            orphans += await self._batches(_ORPHANS_SQL[table], ())
+        keys = await self._drop_unused_keys(ts(moment - KEY_GRACE))
+        await self._batches(_OLD_UPDATES_SQL, (ts(moment - UPDATE_MEMORY),))
+        async with self._lock:
+            await self._checkpoint()
+        log.info("purge")
+        return PurgeReport(feedback=feedback, drafts=drafts, keys=keys, orphans=orphans)
+
+    async def _batches(self, sql: str, params: tuple[Any, ...]) -> int:
+        total = 0
+        while True:
+            async with self._lock, transaction(self._conn()) as db:
+                count = await run(db, sql, (*params, PURGE_BATCH))
+            total += count
+            if count < PURGE_BATCH:
+                return total
+            await asyncio.sleep(0)  # let waiting handlers have the connection
+
+    async def _drop_unused_keys(self, grace_cutoff: str) -> int:
+        """Destroy the keys of people with nothing left, then their consent records."""
+        total = 0
+        while True:
+            async with self._lock:
+                async with transaction(self._conn()) as db:
+                    rows = await fetch_all(db, _UNUSED_KEYS_SQL, (grace_cutoff, PURGE_BATCH))
+                    people = [(row[0],) for row in rows]
+                    total += await run_many(
+                        db, "DELETE FROM keys.data_keys WHERE pseudonym = ?", people
+                    )
+                self._forget(p for (p,) in people)
+                if people:
+                    async with transaction(self._conn()) as db:
+                        sql = "DELETE FROM main.consents WHERE pseudonym = ?"
+                        await run_many(db, sql, people)
+            if len(people) < PURGE_BATCH:
+                return total
+            await asyncio.sleep(0)
+
+    async def _checkpoint(self) -> None:
+        """Fold the WAL into the main files and truncate it, so deleted rows' old page
+        images do not linger in the -wal file."""
+        for schema in ("main", "keys"):
+            row = await fetch_one(self._conn(), f"PRAGMA {schema}.wal_checkpoint(TRUNCATE)")
+            if row is not None and row[0]:
+                log.warning("checkpoint_incomplete")
+
+    async def claim_update(self, update_id: int, now: datetime) -> bool:
+        seen = ts(now)
+        async with self._lock, transaction(self._conn()) as db:
+            count = await run(
+                db,
+                "INSERT OR IGNORE INTO main.processed_updates (update_id, seen_at) VALUES (?, ?)",
+                (update_id, seen),
+            )
+        return count == 1
+
+
+_INSERT_CONSENT = (
+    "INSERT INTO main.consents (id, pseudonym, purpose, key_version, granted_at, ciphertext)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
+)
+
+
+def _consent_rows(pseudonym: str, dek: bytes, grants: list[ConsentGrant]) -> list[tuple[Any, ...]]:
+    rows = []
+    for grant in grants:
+        record_id = new_record_id()
+        proof = {
+            "notice_version": grant.notice_version,
+            "text_sha256": grant.text_sha256,
+            "method": grant.method,
+        }
+        blob = _seal(dek, "consents", record_id, pseudonym, proof)
+        granted = ts(grant.granted_at)
+        rows.append((record_id, pseudonym, grant.purpose, KEY_VERSION, granted, blob))
+    return rows
+
+
+def _seal(dek: bytes, table: str, record_id: str, pseudonym: str, value: Any) -> bytes:
+    aad = crypto.associated_data(table, record_id, pseudonym, KEY_VERSION)
+    return crypto.encrypt(dek, pydantic_core.to_json(value), aad)
+
+
+def _dek_aad(pseudonym: str, version: int) -> bytes:
+    return crypto.associated_data("data_keys", "dek", pseudonym, version)

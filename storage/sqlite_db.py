@@ -1,0 +1,209 @@
+"""Low-level SQLite plumbing for the store: schema migrations, connection settings,
+transactions with full-disk handling, timestamps and private files."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from storage.interface import StorageFull, StoreError
+from storage.memory import utc
+
+log = logging.getLogger("storage")
+
+# Ordered migrations per schema: each inner list runs in one transaction.
+DATA_MIGRATIONS: list[list[str]] = [
+    [
+        "CREATE TABLE main.drafts (pseudonym TEXT PRIMARY KEY, key_version INTEGER NOT NULL,"
+        " updated_at TEXT NOT NULL, expires_at TEXT NOT NULL, ciphertext BLOB NOT NULL)",
+        "CREATE INDEX main.drafts_expires ON drafts (expires_at)",
+        "CREATE TABLE main.consents (id TEXT PRIMARY KEY, pseudonym TEXT NOT NULL,"
+        " purpose TEXT NOT NULL, key_version INTEGER NOT NULL, granted_at TEXT NOT NULL,"
+        " withdrawn_at TEXT, ciphertext BLOB NOT NULL)",
+        "CREATE INDEX main.consents_person ON consents (pseudonym, granted_at)",
+        "CREATE TABLE main.feedback (id TEXT PRIMARY KEY, pseudonym TEXT NOT NULL,"
+        " flow_id TEXT NOT NULL, key_version INTEGER NOT NULL, created_at TEXT NOT NULL,"
+        " expires_at TEXT NOT NULL, ciphertext BLOB NOT NULL)",
+        "CREATE INDEX main.feedback_person ON feedback (pseudonym, created_at)",
+        "CREATE INDEX main.feedback_expires ON feedback (expires_at)",
+        "CREATE TABLE main.contacts (pseudonym TEXT PRIMARY KEY, key_version INTEGER NOT NULL,"
+        " ciphertext BLOB NOT NULL)",
+        "CREATE TABLE main.processed_updates (update_id INTEGER PRIMARY KEY,"
+        " seen_at TEXT NOT NULL)",
+        "CREATE INDEX main.processed_updates_seen ON processed_updates (seen_at)",
+        "CREATE TABLE main.audit (id INTEGER PRIMARY KEY, event TEXT NOT NULL, at TEXT NOT NULL)",
+    ],
+]
+KEY_MIGRATIONS: list[list[str]] = [
+    [
+        "CREATE TABLE keys.meta (id INTEGER PRIMARY KEY CHECK (id = 1),"
+        " wrapped_pseudonym_key BLOB NOT NULL, created_at TEXT NOT NULL)",
+        "CREATE TABLE keys.data_keys (pseudonym TEXT NOT NULL, key_version INTEGER NOT NULL,"
+        " wrapped_dek BLOB NOT NULL, created_at TEXT NOT NULL,"
+        " PRIMARY KEY (pseudonym, key_version)) WITHOUT ROWID",
+    ],
+]
+
+
+def ts(moment: datetime) -> str:
+    """Fixed-width ISO UTC text, so that comparing the strings compares the instants."""
+    return utc(moment).isoformat(timespec="microseconds")
+
+
+def dt(text: str) -> datetime:
+    """Inverse of `ts`: a timezone-aware UTC datetime."""
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+# ---- connection helpers ------------------------------------------------------------
+
+
+def is_full(exc: BaseException) -> bool:
+    if not isinstance(exc, sqlite3.Error):
+        return False
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF == sqlite3.SQLITE_FULL
+
+
+@asynccontextmanager
+async def transaction(db: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Connection]:
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on any error.
+
+    Raises StorageFull instead of SQLite's "database or disk is full"; the rollback
+    leaves the connection usable once there is space again.
+    """
+    await db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+        await db.execute("COMMIT")
+    except BaseException as exc:
+        # SQLite may already have rolled back by itself (it does on SQLITE_FULL).
+        if db.in_transaction:
+            try:
+                await db.execute("ROLLBACK")
+            except sqlite3.Error:
+                log.error("rollback_failed")
+        if is_full(exc):
+            log.warning("storage_full")
+            raise StorageFull("no space left for the store; nothing was written") from exc
+        raise
+
+
+async def fetch_one(
+    db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()
+) -> sqlite3.Row | None:
+    rows = await fetch_all(db, sql, params)
+    return rows[0] if rows else None
+
+
+async def fetch_all(
+    db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()
+) -> list[sqlite3.Row]:
+    # Always fetch everything: a half-read cursor keeps a read transaction open,
+    # which would block the WAL checkpoint.
+    return list(await db.execute_fetchall(sql, params))
+
+
+async def run(db: aiosqlite.Connection, sql: str, params: Sequence[Any]) -> int:
+    async with db.execute(sql, params) as cursor:
+        return cursor.rowcount
+
+
+async def run_many(db: aiosqlite.Connection, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+    if not rows:
+        return 0
+    async with db.executemany(sql, rows) as cursor:
+        return cursor.rowcount
+
+
+async def configure(db: aiosqlite.Connection, keys_path: Path) -> None:
+    """Attach the key store and set WAL, secure_delete and foreign keys on both schemas.
+
+    Raises StoreError when WAL or secure_delete does not stick: erasure depends on both.
+    """
+    await db.execute("PRAGMA foreign_keys = ON")
+    await db.execute("PRAGMA busy_timeout = 5000")  # an external backup may hold a lock
+    await db.execute("ATTACH DATABASE ? AS keys", (str(keys_path),))
+    for schema in ("main", "keys"):
+        await fetch_all(db, f"PRAGMA {schema}.secure_delete = ON")
+        mode = await fetch_one(db, f"PRAGMA {schema}.journal_mode = WAL")
+        # FULL: a committed key deletion must be on disk before the rows go.
+        await fetch_all(db, f"PRAGMA {schema}.synchronous = FULL")
+        secure = await fetch_one(db, f"PRAGMA {schema}.secure_delete")
+        if mode is None or str(mode[0]).lower() != "wal":
+            raise StoreError(f"cannot enable WAL mode on the {schema} schema")
+        if secure is None or secure[0] != 1:
+            raise StoreError(f"cannot enable secure_delete on the {schema} schema")
+
+
+async def migrate(db: aiosqlite.Connection, schema: str, migrations: list[list[str]]) -> None:
+    """Apply the pending migrations, each with its schema_migrations row in one transaction.
+
+    Raises StoreError for a store written by a newer version.
+    """
+    table = f"{schema}.schema_migrations"
+    await db.execute(
+        f"CREATE TABLE IF NOT EXISTS {table}"
+        " (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+    )
+    row = await fetch_one(db, f"SELECT coalesce(max(version), 0) FROM {table}")  # noqa: S608
+    current = int(row[0]) if row is not None else 0
+    if current > len(migrations):
+        raise StoreError(f"the {schema} schema is newer (v{current}) than this program knows")
+    for version, statements in enumerate(migrations, start=1):
+        if version <= current:
+            continue
+        async with transaction(db):
+            for statement in statements:
+                await db.execute(statement)
+            await db.execute(
+                f"INSERT INTO {table} (version, applied_at) VALUES (?, ?)",  # noqa: S608
+                (version, ts(datetime.now(UTC))),
+            )
+        log.info("migration_applied")
+
+
+async def set_max_page_count(db: aiosqlite.Connection, pages: int) -> None:
+    await fetch_all(db, f"PRAGMA main.max_page_count = {int(pages)}")
+
+
+# ---- file helpers (run in a worker thread) -------------------------------------------
+
+
+def create_private_file(path: Path) -> None:
+    """Create an empty file readable by the owner only; SQLite's -wal and -shm files
+    copy the mode of their database file. An existing file is left alone."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+
+
+def fresh_private_file(path: Path) -> None:
+    """Like create_private_file, but first removes a leftover of the same name."""
+    for leftover in (path, path.with_name(path.name + "-journal")):
+        leftover.unlink(missing_ok=True)  # from a crash during an earlier first run
+    create_private_file(path)
+
+
+def durable_rename(source: Path, target: Path) -> None:
+    """Atomically rename `source` to `target`, flushed to disk first."""
+    with open(source, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(source, target)
+    if os.name != "posix":
+        return
+    fd = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(fd)  # make the rename itself survive a power cut
+    finally:
+        os.close(fd)

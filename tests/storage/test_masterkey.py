@@ -1,0 +1,87 @@
+"""Where the master key comes from, and when one is generated."""
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from storage import SQLiteStore, resolve_master_key
+from storage.crypto import InvalidMasterKey, decode_master_key, encode_master_key, generate_key
+from storage.interface import KeyStoreMissing, MasterKeyMismatch
+
+
+def listing(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+
+
+def test_key_from_value(tmp_path: Path) -> None:
+    key = generate_key()
+    assert resolve_master_key(encode_master_key(key), None, tmp_path / "data") == (key, None)
+    assert not (tmp_path / "data").exists()
+
+
+def test_value_wins_over_file(tmp_path: Path) -> None:
+    key, other = generate_key(), generate_key()
+    key_file = tmp_path / "other.key"
+    key_file.write_text(encode_master_key(other))
+    assert resolve_master_key(encode_master_key(key), key_file, tmp_path)[0] == key
+
+
+def test_key_from_file(tmp_path: Path) -> None:
+    key = generate_key()
+    key_file = tmp_path / "secret.key"
+    key_file.write_text(encode_master_key(key) + "\n")
+    assert resolve_master_key(None, key_file, tmp_path / "data") == (key, None)
+
+
+def test_missing_key_file_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(InvalidMasterKey, match="cannot read"):
+        resolve_master_key(None, tmp_path / "absent.key", tmp_path / "data")
+    assert not (tmp_path / "data").exists()
+
+
+def test_malformed_value_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(InvalidMasterKey):
+        resolve_master_key("definitely-not-a-key", None, tmp_path)
+
+
+def test_first_run_generates_a_private_key_file(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    key, generated = resolve_master_key(None, None, data_dir)
+    assert generated == data_dir / "master.key"
+    assert decode_master_key(generated.read_text()) == key
+    if os.name == "posix":
+        assert stat.S_IMODE(generated.stat().st_mode) == 0o600
+        assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
+    # The next start reads the same key and generates nothing.
+    assert resolve_master_key(None, None, data_dir) == (key, None)
+
+
+def test_existing_key_store_without_key_refuses_and_creates_nothing(tmp_path: Path) -> None:
+    (tmp_path / "keys.db").write_bytes(b"pretend")
+    before = listing(tmp_path)
+    with pytest.raises(MasterKeyMismatch) as caught:
+        resolve_master_key(None, None, tmp_path)
+    assert "\n" not in str(caught.value)
+    assert listing(tmp_path) == before
+
+
+def test_data_without_key_store_refuses_and_creates_nothing(tmp_path: Path) -> None:
+    (tmp_path / "feedback.db").write_bytes(b"pretend")
+    before = listing(tmp_path)
+    with pytest.raises(KeyStoreMissing):
+        resolve_master_key(None, None, tmp_path)
+    assert listing(tmp_path) == before
+
+
+async def test_generated_key_opens_the_store_on_the_next_start(tmp_path: Path) -> None:
+    key, _ = resolve_master_key(None, None, tmp_path)
+    store = SQLiteStore(tmp_path, key)
+    await store.open()
+    await store.close()
+    again, generated = resolve_master_key(None, None, tmp_path)
+    assert generated is None
+    store = SQLiteStore(tmp_path, again)
+    await store.open()
+    await store.close()

@@ -1,0 +1,409 @@
+"""What the SQLite store leaves in its files: no plaintext, nothing after erasure,
+untouched files when it refuses to start, and sane behaviour on a full disk."""
+
+import asyncio
+import hashlib
+import logging
+import os
+import shutil
+import sqlite3
+import stat
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+import storage.sqlite as sqlite_module
+from storage import SQLiteStore
+from storage.crypto import generate_key
+from storage.interface import (
+    ConsentGrant,
+    DecryptionFailed,
+    Draft,
+    KeyStoreMissing,
+    MasterKeyMismatch,
+    NewFeedback,
+    StorageFull,
+    StoreError,
+)
+
+T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+DAY = timedelta(days=1)
+CANARY_COMMENT = "KANARIENVOGEL-Kommentar-7f3a"
+CANARY_DRAFT = "ENTWURF-Kanarie-91bc"
+SUBJECT = "tg-user:987654321"
+CHAT_ID = 555444333222
+
+
+def grant(purpose: str = "feedback") -> ConsentGrant:
+    return ConsentGrant(
+        purpose=purpose, notice_version="v1", text_sha256="cd" * 32, method="button", granted_at=T0
+    )
+
+
+def feedback(comment: str, ttl: timedelta = 30 * DAY, size: int = 0) -> NewFeedback:
+    return NewFeedback(
+        flow_id="standard",
+        answers={"rating": 4, "comment": comment, "padding": "x" * size},
+        purposes=["feedback"],
+        created_at=T0,
+        expires_at=T0 + ttl,
+    )
+
+
+def draft(text: str) -> Draft:
+    return Draft(payload={"typed": text}, updated_at=T0, expires_at=T0 + DAY)
+
+
+def all_bytes(root: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file())
+
+
+def digests(root: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def modes(root: Path) -> dict[str, int]:
+    found = {str(p.relative_to(root)): stat.S_IMODE(p.stat().st_mode) for p in root.rglob("*")}
+    return {".": stat.S_IMODE(root.stat().st_mode), **found}
+
+
+@pytest.fixture
+def key() -> bytes:
+    return generate_key()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+@pytest.fixture
+async def store(data_dir: Path, key: bytes) -> AsyncIterator[SQLiteStore]:
+    store = SQLiteStore(data_dir, key)
+    await store.open()
+    yield store
+    await store.close()
+
+
+async def reopen(data_dir: Path, key: bytes, **kwargs: int) -> SQLiteStore:
+    store = SQLiteStore(data_dir, key, **kwargs)
+    await store.open()
+    return store
+
+
+async def pragma(store: SQLiteStore, statement: str) -> object:
+    rows = list(await store._conn().execute_fetchall(statement))
+    return rows[0][0]
+
+
+# ---- nothing personal in clear ---------------------------------------------------------
+
+
+async def test_no_plaintext_in_any_file(store: SQLiteStore, data_dir: Path) -> None:
+    p = store.pseudonym(SUBJECT)
+    await store.save_draft(p, draft(CANARY_DRAFT))
+    await store.submit_feedback(p, feedback(CANARY_COMMENT), [grant(), grant("contact")], CHAT_ID)
+    await store.save_draft(p, draft(CANARY_DRAFT + "-second"))
+
+    def check() -> None:
+        content = all_bytes(data_dir)
+        for canary in (CANARY_COMMENT, CANARY_DRAFT, SUBJECT, "987654321", str(CHAT_ID)):
+            assert canary.encode() not in content, canary
+        assert b"button" not in content  # consent method is encrypted too
+
+    assert (data_dir / "feedback.db-wal").exists()
+    check()  # while open, WAL included
+    await store.close()
+    check()
+
+
+async def test_files_are_private(store: SQLiteStore, data_dir: Path) -> None:
+    if os.name != "posix":
+        pytest.skip("POSIX permissions")
+    await store.save_draft(store.pseudonym(SUBJECT), draft("x"))
+    assert modes(data_dir) == {".": 0o700} | {name: 0o600 for name in digests(data_dir)}
+
+
+async def test_data_survives_reopen(store: SQLiteStore, data_dir: Path, key: bytes) -> None:
+    p = store.pseudonym(SUBJECT)
+    record = await store.submit_feedback(p, feedback("bleibt"), [grant()], CHAT_ID)
+    await store.close()
+    again = await reopen(data_dir, key)
+    try:
+        assert again.pseudonym(SUBJECT) == p
+        assert await again.feedback_of(p, T0) == [record]
+        assert await again.contact_of(p) == CHAT_ID
+    finally:
+        await again.close()
+
+
+async def test_logs_carry_event_names_only(
+    data_dir: Path, key: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="storage")
+    store = await reopen(data_dir, key)
+    p = store.pseudonym(SUBJECT)
+    await store.submit_feedback(p, feedback(CANARY_COMMENT, ttl=DAY), [grant()], CHAT_ID)
+    await store.erase_subject(p)
+    await store.purge_expired(T0 + 2 * DAY)
+    await store.close()
+    with pytest.raises(MasterKeyMismatch):
+        await reopen(data_dir, generate_key())
+    events = [r.getMessage() for r in caplog.records if r.name == "storage"]
+    assert {"store_opened", "erasure", "purge", "store_closed"} <= set(events)
+    for canary in (p, p[:12], CANARY_COMMENT, SUBJECT, str(CHAT_ID)):
+        assert canary not in caplog.text
+
+
+# ---- erasure ---------------------------------------------------------------------------
+
+
+async def test_erasure_leaves_nothing_of_the_person_in_any_file(
+    store: SQLiteStore, data_dir: Path
+) -> None:
+    # Enough people and rows that pages split and rebalance around the erased person.
+    people = [store.pseudonym(f"tg-user:{n}") for n in range(40)]
+    target = people[17]
+    for n, p in enumerate(people):
+        for i in range(4):
+            comment = CANARY_COMMENT if p == target else f"comment {n}/{i}"
+            await store.submit_feedback(p, feedback(comment, size=300), [grant()], n + 1)
+        await store.save_draft(p, draft(CANARY_DRAFT if p == target else "d"))
+    assert target.encode() in all_bytes(data_dir)
+
+    report = await store.erase_subject(target)
+    assert (report.feedback, report.consents, report.drafts, report.contacts) == (4, 4, 1, 1)
+    assert target.encode() not in all_bytes(data_dir)  # while open
+    assert len(await store.feedback_of(people[18], T0)) == 4
+    await store.close()
+    content = all_bytes(data_dir)
+    assert target.encode() not in content
+    assert CANARY_COMMENT.encode() not in content
+    with sqlite3.connect(data_dir / "feedback.db") as con:
+        assert con.execute("SELECT event FROM audit").fetchall() == [("erasure",)]
+
+
+async def test_backup_taken_before_erasure_cannot_be_read(
+    store: SQLiteStore, data_dir: Path, key: bytes, tmp_path: Path
+) -> None:
+    p = store.pseudonym(SUBJECT)
+    await store.submit_feedback(p, feedback(CANARY_COMMENT), [grant()], CHAT_ID)
+    await store.close()  # checkpoints, so feedback.db alone holds everything
+    backup = tmp_path / "backup-feedback.db"
+    shutil.copy2(data_dir / "feedback.db", backup)
+
+    live = await reopen(data_dir, key)
+    await live.erase_subject(p)
+    await live.close()
+
+    restored = tmp_path / "restored"
+    restored.mkdir(mode=0o700)
+    shutil.copy2(backup, restored / "feedback.db")
+    shutil.copy2(data_dir / "keys.db", restored / "keys.db")
+    with sqlite3.connect(restored / "feedback.db") as con:  # the rows are there ...
+        count = con.execute("SELECT count(*) FROM feedback WHERE pseudonym = ?", (p,)).fetchone()
+    assert count == (1,)
+    old = await reopen(restored, key)
+    try:  # ... but their key is gone for good
+        assert await old.feedback_of(p, T0) == []
+        assert await old.contact_of(p) is None
+        assert await old.consents(p) == []
+        assert (await old.purge_expired(T0)).orphans == 3
+    finally:
+        await old.close()
+
+
+async def test_crash_between_shredding_and_row_deletion_leaves_orphans_for_the_purge(
+    store: SQLiteStore, data_dir: Path, key: bytes
+) -> None:
+    p, other = store.pseudonym(SUBJECT), store.pseudonym("tg-user:2")
+    await store.submit_feedback(p, feedback(CANARY_COMMENT), [grant()], CHAT_ID)
+    await store.save_draft(p, draft(CANARY_DRAFT))
+    await store.submit_feedback(other, feedback("other"), [grant()])
+    await store.close()
+    # Step one of the erasure committed, then the process died.
+    with sqlite3.connect(data_dir / "keys.db") as con:
+        con.execute("DELETE FROM data_keys WHERE pseudonym = ?", (p,))
+    con.close()
+
+    again = await reopen(data_dir, key)
+    try:
+        assert await again.feedback_of(p, T0) == []
+        assert await again.load_draft(p, T0) is None
+        report = await again.purge_expired(T0)
+        assert report.orphans == 4  # feedback, draft, consent, contact
+        assert len(await again.feedback_of(other, T0)) == 1
+    finally:
+        await again.close()
+    assert p.encode() not in all_bytes(data_dir)
+
+
+# ---- tampering -------------------------------------------------------------------------
+
+
+async def test_tampered_row_raises(store: SQLiteStore, data_dir: Path, key: bytes) -> None:
+    p = store.pseudonym(SUBJECT)
+    await store.submit_feedback(p, feedback("x"), [])
+    await store.close()
+    with sqlite3.connect(data_dir / "feedback.db") as con:
+        (blob,) = con.execute("SELECT ciphertext FROM feedback").fetchone()
+        flipped = blob[:-1] + bytes([blob[-1] ^ 1])
+        con.execute("UPDATE feedback SET ciphertext = ?", (flipped,))
+    con.close()
+    again = await reopen(data_dir, key)
+    try:
+        with pytest.raises(DecryptionFailed):
+            await again.feedback_of(p, T0)
+    finally:
+        await again.close()
+
+
+async def test_ciphertext_moved_to_another_person_fails(
+    store: SQLiteStore, data_dir: Path, key: bytes
+) -> None:
+    alice, bob = store.pseudonym("tg-user:1"), store.pseudonym("tg-user:2")
+    await store.save_draft(alice, draft("alice"))
+    await store.save_draft(bob, draft("bob"))
+    await store.close()
+    with sqlite3.connect(data_dir / "feedback.db") as con:
+        (blob,) = con.execute(
+            "SELECT ciphertext FROM drafts WHERE pseudonym = ?", (alice,)
+        ).fetchone()
+        con.execute("UPDATE drafts SET ciphertext = ? WHERE pseudonym = ?", (blob, bob))
+    con.close()
+    again = await reopen(data_dir, key)
+    try:
+        with pytest.raises(DecryptionFailed):
+            await again.load_draft(bob, T0)
+    finally:
+        await again.close()
+
+
+# ---- refusing to start -------------------------------------------------------------------
+
+
+async def test_wrong_master_key_refuses_and_touches_nothing(
+    store: SQLiteStore, data_dir: Path, key: bytes
+) -> None:
+    await store.submit_feedback(store.pseudonym(SUBJECT), feedback("x"), [grant()])
+    # With the first store still open the -wal/-shm files exist, as after a crash.
+    before = digests(data_dir)
+    assert "feedback.db-wal" in before and "keys.db-wal" in before
+    with pytest.raises(MasterKeyMismatch) as caught:
+        await reopen(data_dir, generate_key())
+    assert "\n" not in str(caught.value)
+    assert digests(data_dir) == before
+
+    await store.close()
+    before = digests(data_dir)
+    with pytest.raises(MasterKeyMismatch):
+        await reopen(data_dir, generate_key())
+    assert digests(data_dir) == before
+    await (await reopen(data_dir, key)).close()  # the right key still opens it
+
+
+async def test_missing_key_store_refuses_and_touches_nothing(
+    store: SQLiteStore, data_dir: Path, key: bytes
+) -> None:
+    await store.submit_feedback(store.pseudonym(SUBJECT), feedback("x"), [grant()])
+    await store.close()
+    (data_dir / "keys.db").unlink()
+    before = digests(data_dir)
+    with pytest.raises(KeyStoreMissing):
+        await reopen(data_dir, key)
+    assert digests(data_dir) == before
+
+
+async def test_newer_schema_refuses(store: SQLiteStore, data_dir: Path, key: bytes) -> None:
+    await store.close()
+    with sqlite3.connect(data_dir / "feedback.db") as con:
+        con.execute("INSERT INTO schema_migrations VALUES (99, 'later')")
+    con.close()
+    with pytest.raises(StoreError, match="newer"):
+        await reopen(data_dir, key)
+
+
+# ---- configuration -----------------------------------------------------------------------
+
+
+async def test_secure_delete_wal_and_foreign_keys_are_on(store: SQLiteStore) -> None:
+    for schema in ("main", "keys"):
+        assert await pragma(store, f"PRAGMA {schema}.secure_delete") == 1
+        assert await pragma(store, f"PRAGMA {schema}.journal_mode") == "wal"
+    assert await pragma(store, "PRAGMA foreign_keys") == 1
+
+
+async def test_migrations_are_recorded_once(store: SQLiteStore, data_dir: Path, key: bytes) -> None:
+    await store.close()
+    await (await reopen(data_dir, key)).close()
+    for name, expected in (
+        ("feedback.db", len(sqlite_module.DATA_MIGRATIONS)),
+        ("keys.db", len(sqlite_module.KEY_MIGRATIONS)),
+    ):
+        with sqlite3.connect(data_dir / name) as con:
+            rows = con.execute("SELECT version, applied_at FROM schema_migrations").fetchall()
+        con.close()
+        assert [v for v, _ in rows] == list(range(1, expected + 1))
+        assert all(applied for _, applied in rows)
+
+
+# ---- full disk ---------------------------------------------------------------------------
+
+
+async def test_full_disk_raises_storage_full_and_writes_nothing(
+    store: SQLiteStore, data_dir: Path, key: bytes
+) -> None:
+    p = store.pseudonym(SUBJECT)
+    await store.save_draft(p, draft("in progress"))
+    await store.close()
+    small = await reopen(data_dir, key, max_page_count=1)  # capped at its current size
+    try:
+        with pytest.raises(StorageFull):
+            await small.submit_feedback(
+                p, feedback("big", size=200_000), [grant(), grant("contact")], CHAT_ID
+            )
+        assert await small.load_draft(p, T0) == draft("in progress")
+        assert await small.feedback_of(p, T0) == []
+        assert await small.consents(p) == []
+        assert await small.contact_of(p) is None
+
+        await small.set_max_page_count(None)  # space is back
+        await small.submit_feedback(p, feedback("big", size=200_000), [grant()], CHAT_ID)
+        assert len(await small.feedback_of(p, T0)) == 1
+        assert await small.load_draft(p, T0) is None
+    finally:
+        await small.close()
+
+
+# ---- concurrency and batching ------------------------------------------------------------
+
+
+async def test_concurrent_writers_share_the_connection(store: SQLiteStore) -> None:
+    people = [store.pseudonym(f"tg-user:{n}") for n in range(30)]
+
+    async def converse(p: str) -> None:
+        await store.grant_consents(p, [grant()])
+        await store.save_draft(p, draft("d"))
+        await store.submit_feedback(p, feedback("done"), [], 1)
+        await store.claim_update(hash(p) % 10_000, T0)
+
+    await asyncio.gather(*(converse(p) for p in people), store.purge_expired(T0))
+    for p in people:
+        assert len(await store.feedback_of(p, T0)) == 1
+        assert await store.load_draft(p, T0) is None
+
+
+async def test_purge_works_in_batches(store: SQLiteStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sqlite_module, "PURGE_BATCH", 3)
+    people = [store.pseudonym(f"tg-user:{n}") for n in range(5)]
+    for p in people:
+        await store.submit_feedback(p, feedback("a", ttl=DAY), [grant()])
+        await store.submit_feedback(p, feedback("b", ttl=DAY), [])
+    report = await store.purge_expired(T0 + 3 * DAY)
+    assert (report.feedback, report.keys) == (10, 5)

@@ -1,0 +1,326 @@
+"""The Store contract, run against every backend: the in-memory one and SQLite."""
+
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from storage import MemoryStore, SQLiteStore
+from storage.crypto import generate_key
+from storage.interface import (
+    ConsentGrant,
+    Draft,
+    NewFeedback,
+    StorageFull,
+    Store,
+    StoreNotOpen,
+)
+
+T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+HOUR, DAY = timedelta(hours=1), timedelta(days=1)
+SHA = "ab" * 32
+
+StoreFactory = Callable[[], Store]
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> StoreFactory:
+    key = generate_key()
+    if request.param == "memory":
+        return lambda: MemoryStore(pseudonym_key=key)
+    return lambda: SQLiteStore(tmp_path / "data", key)
+
+
+@pytest.fixture
+async def store(make_store: StoreFactory) -> AsyncIterator[Store]:
+    store = make_store()
+    await store.open()
+    yield store
+    await store.close()
+
+
+def draft(step: str = "q1", at: datetime = T0, ttl: timedelta = HOUR) -> Draft:
+    return Draft(
+        payload={"step": step, "answers": {"rating": 4}}, updated_at=at, expires_at=at + ttl
+    )
+
+
+def grant(purpose: str = "feedback", at: datetime = T0) -> ConsentGrant:
+    return ConsentGrant(
+        purpose=purpose, notice_version="v1", text_sha256=SHA, method="button", granted_at=at
+    )
+
+
+def feedback(comment: str = "gut", at: datetime = T0, ttl: timedelta = 30 * DAY) -> NewFeedback:
+    return NewFeedback(
+        flow_id="standard",
+        answers={"rating": 5, "comment": comment, "tags": ["a", "ü"]},
+        purposes=["feedback"],
+        created_at=at,
+        expires_at=at + ttl,
+    )
+
+
+# ---- lifecycle and pseudonyms ----------------------------------------------------------
+
+
+async def test_calls_before_open_raise(make_store: StoreFactory) -> None:
+    store = make_store()
+    with pytest.raises(StoreNotOpen):
+        store.pseudonym("tg-user:1")
+    with pytest.raises(StoreNotOpen):
+        await store.load_draft("p" * 64, T0)
+
+
+async def test_calls_after_close_raise(make_store: StoreFactory) -> None:
+    store = make_store()
+    await store.open()
+    await store.close()
+    with pytest.raises(StoreNotOpen):
+        await store.feedback_of("p" * 64, T0)
+
+
+async def test_pseudonym_is_stable_hex_and_hides_the_subject(store: Store) -> None:
+    one = store.pseudonym("tg-user:4711")
+    assert one == store.pseudonym("tg-user:4711")
+    assert len(one) == 64 and all(c in "0123456789abcdef" for c in one)
+    assert one != store.pseudonym("tg-user:4712")
+
+
+# ---- drafts ----------------------------------------------------------------------------
+
+
+async def test_draft_save_load_replace_delete(store: Store) -> None:
+    p = store.pseudonym("tg-user:1")
+    assert await store.load_draft(p, T0) is None
+    await store.save_draft(p, draft("q1"))
+    assert await store.load_draft(p, T0) == draft("q1")
+    await store.save_draft(p, draft("q2", at=T0 + timedelta(minutes=5)))
+    loaded = await store.load_draft(p, T0 + timedelta(minutes=6))
+    assert loaded is not None and loaded.payload["step"] == "q2"
+    assert await store.load_draft(store.pseudonym("tg-user:2"), T0) is None
+    assert await store.delete_draft(p) is True
+    assert await store.delete_draft(p) is False
+    assert await store.load_draft(p, T0) is None
+
+
+async def test_expired_draft_is_not_returned(store: Store) -> None:
+    p = store.pseudonym("tg-user:1")
+    await store.save_draft(p, draft(ttl=HOUR))
+    assert await store.load_draft(p, T0 + HOUR - timedelta(microseconds=1)) is not None
+    assert await store.load_draft(p, T0 + HOUR) is None
+
+
+async def test_times_come_back_as_utc(store: Store) -> None:
+    p = store.pseudonym("tg-user:1")
+    berlin = timezone(timedelta(hours=1))
+    at = T0.astimezone(berlin)
+    await store.save_draft(p, Draft(payload={}, updated_at=at, expires_at=at + HOUR))
+    loaded = await store.load_draft(p, T0)
+    assert loaded is not None
+    assert loaded.updated_at == T0 and loaded.updated_at.utcoffset() == timedelta(0)
+
+
+async def test_naive_times_are_refused(store: Store) -> None:
+    p = store.pseudonym("tg-user:1")
+    naive = datetime(2025, 3, 1, 12, 0)
+    with pytest.raises(ValueError):
+        await store.save_draft(p, Draft(payload={}, updated_at=naive, expires_at=naive + HOUR))
+    assert await store.load_draft(p, T0) is None
+
+
+# ---- consents --------------------------------------------------------------------------
+
+
+async def test_consents_grant_list_withdraw(store: Store) -> None:
+    p = store.pseudonym("tg-user:1")
+    await store.grant_consents(p, [])
+    assert await store.consents(p) == []
+    await store.grant_consents(p, [grant("contact", T0 + HOUR)])
+    await store.grant_consents(p, [grant("feedback", T0)])
+    listed = await store.consents(p)
+    assert [c.purpose for c in listed] == ["feedback", "contact"]  # oldest first
+    assert listed[0].notice_version == "v1" and listed[0].text_sha256 == SHA
+    assert listed[0].method == "button" and listed[0].granted_at == T0
+    assert all(c.in_force for c in listed) and len({c.id for c in listed}) == 2
+
+    assert await store.withdraw_consent(p, "contact", T0 + 2 * HOUR) == 1
+    assert await store.withdraw_consent(p, "contact", T0 + 3 * HOUR) == 0
+    by_purpose = {c.purpose: c for c in await store.consents(p)}
+    assert by_purpose["contact"].withdrawn_at == T0 + 2 * HOUR
+    assert by_purpose["feedback"].in_force
+    assert await store.consents(store.pseudonym("tg-user:2")) == []
+
+
+# ---- feedback --------------------------------------------------------------------------
+
+
+async def test_submit_feedback_stores_all_and_drops_the_draft(store: Store) -> None:
+    p = store.pseudonym("tg-user:1")
+    await store.save_draft(p, draft())
+    record = await store.submit_feedback(
+        p, feedback("prima"), [grant("feedback"), grant("contact")], contact_chat_id=-100123
+    )
+    assert record.answers == feedback("prima").answers and record.id
+    assert await store.feedback_of(p, T0) == [record]
+    assert await store.load_draft(p, T0) is None
+    assert {c.purpose for c in await store.consents(p)} == {"feedback", "contact"}
+    assert await store.contact_of(p) == -100123
+
+
+async def test_submit_without_contact_keeps_no_contact(store: Store) -> None:
+    p = store.pseudonym("tg-user:1")
+    await store.submit_feedback(p, feedback(), [])
+    assert await store.contact_of(p) is None
+    assert await store.consents(p) == []
+
+
+async def test_failed_submit_writes_nothing(store: Store) -> None:
+    p = store.pseudonym("tg-user:1")
+    await store.save_draft(p, draft())
+    bad_grant = grant().model_copy(update={"granted_at": datetime(2025, 3, 1)})  # naive
+    with pytest.raises(ValueError):
+        await store.submit_feedback(p, feedback(), [grant(), bad_grant], contact_chat_id=5)
+    assert await store.load_draft(p, T0) == draft()
+    assert await store.feedback_of(p, T0) == []
+    assert await store.consents(p) == []
+    assert await store.contact_of(p) is None
+
+
+async def test_feedback_is_oldest_first_and_expired_is_hidden(store: Store) -> None:
+    p = store.pseudonym("tg-user:1")
+    later = await store.submit_feedback(p, feedback("later", at=T0 + HOUR, ttl=10 * DAY), [])
+    early = await store.submit_feedback(p, feedback("early", at=T0, ttl=DAY), [])
+    assert [r.id for r in await store.feedback_of(p, T0 + HOUR)] == [early.id, later.id]
+    assert [r.id for r in await store.feedback_of(p, T0 + DAY)] == [later.id]
+    assert await store.feedback_of(p, T0 + 11 * DAY) == []
+    assert await store.feedback_of(store.pseudonym("tg-user:2"), T0) == []
+
+
+async def set_full(store: Store, full: bool) -> None:
+    """Simulate a full disk (and its end) on either backend."""
+    if isinstance(store, MemoryStore):
+        store.full = full
+    else:
+        assert isinstance(store, SQLiteStore)
+        await store.set_max_page_count(1 if full else None)  # 1: capped at the current size
+
+
+async def test_full_disk_raises_storage_full_and_writes_nothing(store: Store) -> None:
+    p = store.pseudonym("tg-user:1")
+    await store.save_draft(p, draft())
+    big = feedback("x" * 300_000)
+    await set_full(store, True)
+    with pytest.raises(StorageFull):
+        await store.submit_feedback(p, big, [grant(), grant("contact")], contact_chat_id=9)
+    assert await store.load_draft(p, T0) == draft()
+    assert await store.feedback_of(p, T0) == []
+    assert await store.consents(p) == []
+    assert await store.contact_of(p) is None
+
+    await set_full(store, False)
+    await store.submit_feedback(p, big, [grant()], contact_chat_id=9)
+    assert len(await store.feedback_of(p, T0)) == 1
+    assert await store.load_draft(p, T0) is None
+
+
+# ---- erasure ---------------------------------------------------------------------------
+
+
+async def test_erase_subject_removes_everything_of_that_person_only(store: Store) -> None:
+    p, other = store.pseudonym("tg-user:1"), store.pseudonym("tg-user:2")
+    await store.submit_feedback(p, feedback(), [grant("feedback"), grant("contact")], 42)
+    await store.submit_feedback(p, feedback("again"), [])
+    await store.save_draft(p, draft())
+    await store.submit_feedback(other, feedback("other"), [grant()], 43)
+
+    report = await store.erase_subject(p)
+    assert (report.feedback, report.consents, report.drafts, report.contacts) == (2, 2, 1, 1)
+    assert report.anything
+    assert await store.feedback_of(p, T0) == []
+    assert await store.consents(p) == []
+    assert await store.load_draft(p, T0) is None
+    assert await store.contact_of(p) is None
+    assert not (await store.erase_subject(p)).anything
+
+    assert len(await store.feedback_of(other, T0)) == 1
+    assert await store.contact_of(other) == 43
+
+
+async def test_person_can_start_again_after_erasure(store: Store) -> None:
+    p = store.pseudonym("tg-user:1")
+    await store.submit_feedback(p, feedback(), [grant()])
+    await store.erase_subject(p)
+    await store.submit_feedback(p, feedback("new start"), [grant()])
+    [record] = await store.feedback_of(p, T0)
+    assert record.answers["comment"] == "new start"
+
+
+# ---- purge -----------------------------------------------------------------------------
+
+
+async def test_purge_deletes_expired_and_keeps_the_rest(store: Store) -> None:
+    p = store.pseudonym("tg-user:1")
+    await store.submit_feedback(p, feedback("short", ttl=DAY), [grant()])
+    await store.submit_feedback(p, feedback("long", ttl=10 * DAY), [])
+    await store.save_draft(p, draft(ttl=HOUR))
+
+    report = await store.purge_expired(T0 + 2 * DAY)
+    assert (report.feedback, report.drafts, report.keys, report.orphans) == (1, 1, 0, 0)
+    [left] = await store.feedback_of(p, T0 + 2 * DAY)
+    assert left.answers["comment"] == "long"
+    assert len(await store.consents(p)) == 1  # still needed: feedback is left
+
+
+async def test_purge_removes_key_and_consents_when_nothing_is_left(store: Store) -> None:
+    p, other = store.pseudonym("tg-user:1"), store.pseudonym("tg-user:2")
+    await store.submit_feedback(p, feedback(ttl=DAY), [grant()])
+    await store.submit_feedback(other, feedback(ttl=10 * DAY), [grant()])
+
+    report = await store.purge_expired(T0 + 3 * DAY)
+    assert (report.feedback, report.keys) == (1, 1)
+    assert await store.consents(p) == []
+    assert len(await store.consents(other)) == 1
+    assert (await store.purge_expired(T0 + 3 * DAY)).keys == 0
+
+
+async def test_purge_keeps_a_contact_and_its_key(store: Store) -> None:
+    p = store.pseudonym("tg-user:1")
+    await store.submit_feedback(p, feedback(ttl=DAY), [grant(), grant("contact")], 77)
+    report = await store.purge_expired(T0 + 3 * DAY)
+    assert (report.feedback, report.keys) == (1, 0)
+    assert await store.contact_of(p) == 77
+
+
+async def test_purge_spares_a_fresh_consent_before_its_first_draft(store: Store) -> None:
+    # The service grants consent, then saves the first draft: a purge in between
+    # must not take the consent away.
+    p = store.pseudonym("tg-user:1")
+    await store.grant_consents(p, [grant(at=T0)])
+    assert (await store.purge_expired(T0 + HOUR)).keys == 0
+    assert len(await store.consents(p)) == 1
+    assert (await store.purge_expired(T0 + 2 * DAY)).keys == 1
+    assert await store.consents(p) == []
+
+
+async def test_purge_of_empty_store_reports_nothing(store: Store) -> None:
+    report = await store.purge_expired(T0)
+    assert (report.feedback, report.drafts, report.keys, report.orphans) == (0, 0, 0, 0)
+
+
+# ---- update deduplication -----------------------------------------------------------------
+
+
+async def test_claim_update_deduplicates(store: Store) -> None:
+    assert await store.claim_update(1001, T0) is True
+    assert await store.claim_update(1001, T0 + timedelta(seconds=5)) is False
+    assert await store.claim_update(1002, T0) is True
+
+
+async def test_claimed_updates_are_forgotten_after_a_day(store: Store) -> None:
+    assert await store.claim_update(1001, T0)
+    await store.purge_expired(T0 + HOUR)
+    assert await store.claim_update(1001, T0 + HOUR) is False
+    await store.purge_expired(T0 + 2 * DAY)
+    assert await store.claim_update(1001, T0 + 2 * DAY) is True
