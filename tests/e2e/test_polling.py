@@ -1,0 +1,140 @@
+"""End to end: the real `python -m bot run`, real long polling over HTTP, a real data dir."""
+
+from __future__ import annotations
+
+import hashlib
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.botprocess import bot_env, run_once, running_bot
+from tests.fakes.botapi import BotApiServer, FakeBotApi
+from tests.harness import TOKEN, files_contain
+
+CANARY_DE = "Zaunkoenig-91c4 war sehr hilfreich"
+CANARY_EN = "Wren-5d2e was very helpful"
+ERIKA, JOHN = 7_770_001_234, 8_880_005_678
+NAMES = {"first_name": "Mechthild-Canary", "username": "canary_user_x1"}
+
+
+@pytest.fixture
+def api() -> FakeBotApi:
+    return FakeBotApi(TOKEN)
+
+
+@pytest.fixture
+def server(api: FakeBotApi) -> Iterator[BotApiServer]:
+    with BotApiServer(api) as server:
+        yield server
+
+
+def reply_count(api: FakeBotApi, chat: int) -> int:
+    return len(api.messages(chat))
+
+
+def say(api: FakeBotApi, user: int, text: str, lang: str, expect: int = 1) -> None:
+    before = reply_count(api, user)
+    api.user_message(user, text, language_code=lang, **NAMES)  # type: ignore[arg-type]
+    api.wait_until(lambda: reply_count(api, user) >= before + expect, timeout=15, what=f"reply to {text[:20]!r}")
+
+
+def press(api: FakeBotApi, user: int, label: str, lang: str, expect: int = 1) -> None:
+    before = reply_count(api, user)
+    api.press_button(user, label, language_code=lang, **NAMES)  # type: ignore[arg-type]
+    api.wait_until(lambda: reply_count(api, user) >= before + expect, timeout=15, what=f"reply to {label!r}")
+
+
+def converse(api: FakeBotApi, user: int, lang: str, comment: str) -> None:
+    yes = "Ja, ich willige ein" if lang == "de" else "Yes, I agree"
+    say(api, user, "/start", lang)
+    press(api, user, yes, lang, expect=2)
+    press(api, user, "4", lang)
+    say(api, user, comment, lang)
+    press(api, user, "Nein" if lang == "de" else "No", lang)
+
+
+def test_conversations_in_both_languages_leave_nothing_readable(
+    api: FakeBotApi, server: BotApiServer, tmp_path: Path
+) -> None:
+    data, log = tmp_path / "data", tmp_path / "bot.log"
+    with running_bot(api, bot_env(server, data), tmp_path, log):
+        converse(api, ERIKA, "de", CANARY_DE)
+        converse(api, JOHN, "en", CANARY_EN)
+        assert "Vielen Dank" in (api.last_message(ERIKA)["text"] or "")
+        assert "Thank you" in (api.last_message(JOHN)["text"] or "")
+        assert "2027" in (api.last_message(JOHN)["text"] or "")
+    assert {p.name for p in data.iterdir()} >= {"feedback.db", "keys.db"}
+    for needle in (CANARY_DE, CANARY_EN, str(ERIKA), str(JOHN), *NAMES.values()):
+        assert not files_contain(data, needle.encode()), f"{needle!r} found on disk"
+        assert needle not in log.read_text(), f"{needle!r} found in the log"
+    assert TOKEN.split(":")[1] not in log.read_text()
+    assert "consent granted" in log.read_text(), "the log still says what happened"
+    assert api.commands_for("de") and api.commands_for("en")
+
+
+def test_restart_after_the_rating_continues_the_conversation(
+    api: FakeBotApi, server: BotApiServer, tmp_path: Path
+) -> None:
+    data, log = tmp_path / "data", tmp_path / "bot.log"
+    env = bot_env(server, data)
+    with running_bot(api, env, tmp_path, log):
+        say(api, ERIKA, "/start", "de")
+        press(api, ERIKA, "Ja, ich willige ein", "de", expect=2)
+        press(api, ERIKA, "5", "de")
+    with running_bot(api, env, tmp_path, log):
+        say(api, ERIKA, "nach dem Neustart", "de")
+        assert "kontaktieren" in (api.last_message(ERIKA)["text"] or "")
+        press(api, ERIKA, "Ja, einverstanden", "de")
+        assert "Vielen Dank" in (api.last_message(ERIKA)["text"] or "")
+
+
+def test_first_run_generates_a_private_master_key_and_says_where(
+    api: FakeBotApi, server: BotApiServer, tmp_path: Path
+) -> None:
+    data, log = tmp_path / "data", tmp_path / "bot.log"
+    with running_bot(api, bot_env(server, data, FEEDBACKBOT_MASTER_KEY=""), tmp_path, log):
+        say(api, ERIKA, "/start", "de")
+    key_file = data / "master.key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert str(key_file) in log.read_text() and "production" in log.read_text()
+
+
+def digests(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+def test_wrong_master_key_refuses_with_one_line_and_touches_nothing(
+    api: FakeBotApi, server: BotApiServer, tmp_path: Path
+) -> None:
+    data, log = tmp_path / "data", tmp_path / "bot.log"
+    with running_bot(api, bot_env(server, data), tmp_path, log):
+        converse(api, ERIKA, "de", CANARY_DE)
+    before = digests(data)
+    other_key = "A" * 43 + "="
+    result = run_once(bot_env(server, data, FEEDBACKBOT_MASTER_KEY=other_key), tmp_path)
+    assert result.returncode == 1
+    lines = [line for line in result.stderr.splitlines() if line.startswith("feedbackbot:")]
+    assert len(lines) == 1 and "master key" in lines[0].lower(), result.stderr
+    assert "Traceback" not in result.stderr
+    assert digests(data) == before
+
+
+@pytest.mark.parametrize(
+    ("missing", "named"),
+    [("FEEDBACKBOT_TOKEN", "FEEDBACKBOT_TOKEN"), ("FEEDBACKBOT_CONTROLLER_NAME", "FEEDBACKBOT_CONTROLLER_NAME")],
+)
+def test_missing_required_setting_is_one_clear_line(
+    server: BotApiServer, tmp_path: Path, missing: str, named: str
+) -> None:
+    result = run_once(bot_env(server, tmp_path / "data", **{missing: ""}), tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0 and named in result.stderr
+    assert not (tmp_path / "data").exists(), "nothing is created for an unusable configuration"
+
+
+def test_bad_duration_is_one_clear_line(server: BotApiServer, tmp_path: Path) -> None:
+    result = run_once(bot_env(server, tmp_path / "data", FEEDBACKBOT_RETENTION="ewig"), tmp_path)
+    assert result.returncode == 1 and "FEEDBACKBOT_RETENTION" in result.stderr
+    assert result.stderr.strip().count("\n") == 0

@@ -1,0 +1,61 @@
+"""`pip install .` must ship working catalogs and flow files, not only the source tree."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import sysconfig
+import zipfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SOURCES = ("pyproject.toml", "setup.py", "README.md", "bot", "flows", "storage", "locales")
+
+
+def test_wheel_installs_catalogs_and_flows_that_work_outside_the_checkout(tmp_path: Path) -> None:
+    source = tmp_path / "src"
+    source.mkdir()
+    for name in SOURCES:
+        path = REPO / name
+        if path.is_dir():
+            shutil.copytree(path, source / name, ignore=shutil.ignore_patterns("*.mo", "__pycache__"))
+        else:
+            shutil.copy(path, source / name)
+    subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+         "--wheel-dir", str(tmp_path / "dist"), str(source)],
+        check=True,
+        capture_output=True,
+    )
+    [wheel] = (tmp_path / "dist").glob("feedbackbot-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    for expected in (
+        "flows/definitions/feedback.toml",
+        "locales/de/LC_MESSAGES/messages.mo",
+        "locales/en/LC_MESSAGES/messages.mo",
+    ):
+        assert expected in names
+    assert not any(name.startswith("tests/") for name in names)
+
+    target = tmp_path / "site"
+    subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), str(wheel)],
+        check=True,
+        capture_output=True,
+    )
+    probe = (
+        "import flows.i18n as i, flows.catalog as c;"
+        "assert i.__file__.startswith(%r), i.__file__;"
+        "print(i.translator('de').gettext('Skip'), c.FlowCatalog.load().default.id)"
+    ) % str(target)
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-I", "-c", f"import sys; sys.path[:0] = [{str(target)!r}, "
+         f"{sysconfig.get_paths()['purelib']!r}]; " + probe],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["Überspringen", "feedback"]
