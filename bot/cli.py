@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import sys
 from collections.abc import Sequence
@@ -55,10 +56,17 @@ def run(settings: Settings) -> int:
     assert settings.token is not None
     configure_logging(settings.log_level, secrets=(settings.token.get_secret_value(),))
     store = open_store(settings)
+    # Open once before polling, so a wrong key or unusable store fails fast with one line.
+    asyncio.run(_check_store(store))
     application = build_application(settings, store)
     log.info("starting long polling")
     application.run_polling(allowed_updates=["message", "edited_message", "callback_query"])
     return 0
+
+
+async def _check_store(store: SQLiteStore) -> None:
+    await store.open()
+    await store.close()
 
 
 if __name__ == "__main__":

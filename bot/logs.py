@@ -44,5 +44,5 @@ def configure_logging(level: str, secrets: tuple[str, ...] = ()) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     # httpx logs every request URL (which contains the token) at INFO; PTB logs updates at DEBUG.
-    for name in ("httpx", "httpcore", "telegram", "apscheduler", "aiosqlite"):
+    for name in ("httpx", "httpcore", "telegram", "apscheduler", "aiosqlite", "asyncio"):
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level)))

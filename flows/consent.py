@@ -32,7 +32,8 @@ def consent_notice(
         )
     lines.append(
         t.gettext(
-            "• Your answers are stored encrypted and deleted automatically after {retention}."
+            "• Your answers are stored encrypted. Retention period: {retention}; "
+            "after that they are deleted automatically."
         ).format(retention=t.duration(retention))
     )
     lines.append(
