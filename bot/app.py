@@ -62,12 +62,12 @@ def build_application(
     )
     builder = builder.request(request or HTTPXRequest(connection_pool_size=16))
     builder = builder.get_updates_request(get_updates_request or HTTPXRequest())
-    application: BotApplication = builder.build()  # type: ignore[assignment]
+    application: BotApplication = builder.build()
     application.bot_data.settings = settings
     application.bot_data.service = service
     for group, handler in all_handlers():
         application.add_handler(handler, group=group)
-    application.add_error_handler(_on_error)  # type: ignore[arg-type]
+    application.add_error_handler(_on_error)
     return application
 
 
@@ -95,7 +95,11 @@ async def _on_error(update: object, context: BotContext) -> None:
         for frame in reversed(traceback.extract_tb(error.__traceback__ if error else None))
     )
     log.error("update failed: %s at %s", type(error).__name__, where)
-    if isinstance(update, Update) and update.effective_chat and update.effective_chat.type == "private":
+    if (
+        isinstance(update, Update)
+        and update.effective_chat
+        and update.effective_chat.type == "private"
+    ):
         try:
             await render(context.service.apology(context.locale(update)), update, context)
         except Exception:  # the apology must never raise out of the error handler

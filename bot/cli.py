@@ -29,7 +29,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"feedbackbot: {error}", file=sys.stderr)
         return 1
     parser.error(f"unknown command {args.command}")
-    return 2
 
 
 def open_store(settings: Settings) -> SQLiteStore:
@@ -50,7 +49,7 @@ def open_store(settings: Settings) -> SQLiteStore:
 
 def run(settings: Settings) -> int:
     """Start long polling; returns the exit code."""
-    from bot.app import build_application  # noqa: PLC0415 - keeps `--help` fast
+    from bot.app import build_application
 
     settings.require_for_run()
     assert settings.token is not None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import BotCommand
 from telegram.ext import Application
 
-from flows.i18n import SUPPORTED_LOCALES, N_, translator
+from flows.i18n import N_, SUPPORTED_LOCALES, translator
 
 # (German name, English name, description msgid); both names are handled in every language.
 COMMANDS: tuple[tuple[str, str, str], ...] = (

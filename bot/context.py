@@ -23,7 +23,7 @@ class BotData:
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
-    """What every handler gets: `context.service`, `context.person(update)`, `context.locale(update)`."""
+    """What every handler gets: the service, the sender as a Person, and their locale."""
 
     @property
     def service(self) -> FeedbackService:
@@ -50,6 +50,4 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], B
         return Person(subject=f"tg-user:{user.id}", chat_id=chat.id, locale=self.locale(update))
 
 
-BotApplication = Application[
-    ExtBot[None], BotContext, dict[Any, Any], dict[Any, Any], BotData, Any
-]
+BotApplication = Application[ExtBot[None], BotContext, dict[Any, Any], dict[Any, Any], BotData, Any]

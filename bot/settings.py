@@ -52,7 +52,9 @@ class Settings(BaseSettings):
     @classmethod
     def _ids(cls, value: Any) -> Any:
         if isinstance(value, str):
-            return frozenset(int(part) for part in value.replace(";", ",").split(",") if part.strip())
+            return frozenset(
+                int(part) for part in value.replace(";", ",").split(",") if part.strip()
+            )
         return value
 
     @field_validator("default_locale")

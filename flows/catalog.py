@@ -54,7 +54,9 @@ class FlowCatalog:
         shipped = resources.files("flows").joinpath("definitions")
         for entry in sorted(shipped.iterdir(), key=lambda e: e.name):
             if entry.name.endswith(".toml"):
-                flow = load_flow(entry.read_text(encoding="utf-8"), f"flows/definitions/{entry.name}")
+                flow = load_flow(
+                    entry.read_text(encoding="utf-8"), f"flows/definitions/{entry.name}"
+                )
                 flows[flow.id] = flow
         if extra_dir is not None:
             for path in sorted(extra_dir.glob("*.toml")):

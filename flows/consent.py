@@ -25,7 +25,11 @@ def consent_notice(
     flow: FlowDefinition, t: Translator, controller: Controller, retention: timedelta
 ) -> str:
     """The exact text a person agrees to before the first question."""
-    lines = [render_text(flow.intro, t), "", t.gettext("Before the first question we need your consent:")]
+    lines = [
+        render_text(flow.intro, t),
+        "",
+        t.gettext("Before the first question we need your consent:"),
+    ]
     for purpose in flow.required_purposes:
         lines.append(
             t.gettext("• Purpose: {purpose}.").format(purpose=render_text(purpose.description, t))

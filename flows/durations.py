@@ -45,5 +45,6 @@ def _parse_text(text: str) -> timedelta:
         parts = {k: float(v) for k, v in iso.groupdict().items() if v}
         return timedelta(**parts)
     raise InvalidDuration(
-        f"{text!r} is not a duration; use e.g. 90s, 30m, 12h, 180d, plain seconds or ISO 8601 (P180D)"
+        f"{text!r} is not a duration; use e.g. 90s, 30m, 12h, 180d, "
+        "plain seconds or ISO 8601 (P180D)"
     )

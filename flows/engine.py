@@ -143,11 +143,13 @@ class Engine:
             return self._stale(state, self.t.gettext("This button is not valid."))
         _, token, step_id, value = parts
         if token != state.token:
-            return self._stale(state, self.t.gettext("This button belongs to an earlier conversation."))
+            return self._stale(
+                state, self.t.gettext("This button belongs to an earlier conversation.")
+            )
         if step_id != step.id:
             return self._stale(state, self.t.gettext("This button belongs to an earlier question."))
-        answer = self._button_answer(step, value)
-        if answer is _INVALID:
+        valid, answer = self._button_answer(step, value)
+        if not valid:
             return self._stale(state, self.t.gettext("This button is not valid."))
         if isinstance(step, ConsentStep):
             return self._advance(state, step, None, granted=value == "y", pressed=True)
@@ -169,17 +171,18 @@ class Engine:
             return self._advance(state, step, cleaned_int(text))
         return self.reask(state, self.t.gettext("Please answer with one of the buttons."))
 
-    def _button_answer(self, step: Step, value: str) -> Answer | object:
+    def _button_answer(self, step: Step, value: str) -> tuple[bool, Answer]:
+        """(whether `value` is a button this step shows, the answer it stands for)."""
         if isinstance(step, RatingStep):
             number = cleaned_int(value)
-            return number if number in range(step.min, step.max + 1) else _INVALID
+            return number in range(step.min, step.max + 1), number
         if isinstance(step, ChoiceStep):
-            return value if value in {o.id for o in step.options} else _INVALID
+            return value in {o.id for o in step.options}, value
         if isinstance(step, TextStep):
-            return None if value == SKIP and step.skippable else _INVALID
+            return value == SKIP and step.skippable, None
         if isinstance(step, ConsentStep):
-            return value if value in {"y", "n"} else _INVALID
-        return _INVALID
+            return value in {"y", "n"}, value
+        return False, None
 
     def _stale(self, state: ConversationState, toast: str) -> Turn:
         return Turn(state, Outcome(toast=toast))
@@ -256,7 +259,9 @@ class Engine:
             return Reply(f"{prompt}\n{hint}", skip)
         if isinstance(step, ConsentStep):
             text = optional_consent_text(self.flow, step, t)
-            return Reply(text, ((button(t.gettext("Yes, agree"), "y"), button(t.gettext("No"), "n")),))
+            return Reply(
+                text, ((button(t.gettext("Yes, agree"), "y"), button(t.gettext("No"), "n")),)
+            )
         return Reply(prompt)
 
     def thanks(self, step: ThanksStep, completion: Completion) -> Reply:
@@ -275,9 +280,6 @@ class Engine:
 
     def _contact_purposes(self) -> set[str]:
         return {p.id for p in self.flow.purposes if p.stores_contact}
-
-
-_INVALID = object()
 
 
 def cleaned_int(text: str) -> int | None:

@@ -15,7 +15,7 @@ from functools import cache
 from importlib import resources
 
 from babel import Locale
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, get_timezone
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -70,8 +70,10 @@ class Translator:
     def date(self, value: date | datetime) -> str:
         return format_date(value, format="long", locale=self.locale)
 
-    def datetime(self, value: datetime, tzinfo: str = "Europe/Berlin") -> str:
-        return format_datetime(value, format="medium", tzinfo=tzinfo, locale=self.locale)
+    def datetime(self, value: datetime, timezone: str = "Europe/Berlin") -> str:
+        return format_datetime(
+            value, format="medium", tzinfo=get_timezone(timezone), locale=self.locale
+        )
 
     def number(self, value: float) -> str:
         return str(format_decimal(value, locale=self.locale))

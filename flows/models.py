@@ -20,7 +20,7 @@ CALLBACK_LIMIT = 64
 TOKEN_LENGTH = 8
 
 Text = str | dict[str, str]
-"""A catalog message id (translated with gettext), or texts per language: {de = "...", en = "..."}."""
+"""A catalog message id (translated with gettext), or texts per language {de = ..., en = ...}."""
 
 
 def render_text(text: Text, t: Translator, fallback_locale: str = "de") -> str:
@@ -66,7 +66,9 @@ class RatingStep(_Step):
     @model_validator(mode="after")
     def _scale(self) -> RatingStep:
         if (self.min, self.max) not in {(1, 5), (0, 10)}:
-            raise ValueError("a rating is either 1–5 (min = 1, max = 5) or 0–10 (min = 0, max = 10)")
+            raise ValueError(
+                "a rating is either 1–5 (min = 1, max = 5) or 0–10 (min = 0, max = 10)"
+            )
         return self
 
 

@@ -84,14 +84,16 @@ class FeedbackService:
         pseudonym = self.store.pseudonym(person.subject)
         state = await self._state(pseudonym)
         if state is not None and state.flow_id == flow.id:
-            turn = self._engine(flow, t).reask(state, t.gettext("Let's continue where you left off."))
+            turn = self._engine(flow, t).reask(
+                state, t.gettext("Let's continue where you left off.")
+            )
             return _prepend(notes, turn.outcome)
         if state is not None:
             await self.store.delete_draft(pseudonym)
         if not await self._consented(pseudonym, flow):
             return _prepend(notes, Outcome(replies=(self._notice(flow, t),)))
         intro = Reply(t.gettext("Welcome back! You have already agreed, so let's begin."))
-        return _prepend(notes + (intro,), await self._begin(pseudonym, flow, t))
+        return _prepend((*notes, intro), await self._begin(pseudonym, flow, t))
 
     async def cancel(self, person: Person) -> Outcome:
         """/abbrechen: drop the unfinished answers."""
@@ -143,7 +145,9 @@ class FeedbackService:
         state = await self._state(pseudonym)
         if state is None:
             return Outcome(
-                toast=t.gettext("This conversation has ended or expired. Send /start to begin again."),
+                toast=t.gettext(
+                    "This conversation has ended or expired. Send /start to begin again."
+                ),
                 close_keyboard=True,
             )
         return await self._apply(pseudonym, person, t, state, Press(data))
@@ -162,7 +166,9 @@ class FeedbackService:
             return await self._apply(pseudonym, person, t, state, event)
         flow = self.catalog.default
         if await self._consented(pseudonym, flow):
-            return Outcome.say(t.gettext("To give feedback, send /start. /help lists what I can do."))
+            return Outcome.say(
+                t.gettext("To give feedback, send /start. /help lists what I can do.")
+            )
         # Before consent nothing of the input is kept: answer with the consent request.
         return Outcome(replies=(self._notice(flow, t),))
 
@@ -317,7 +323,9 @@ class FeedbackService:
 
 
 def _prepend(notes: tuple[Reply, ...], outcome: Outcome) -> Outcome:
-    return Outcome(replies=notes + outcome.replies, toast=outcome.toast, close_keyboard=outcome.close_keyboard)
+    return Outcome(
+        replies=notes + outcome.replies, toast=outcome.toast, close_keyboard=outcome.close_keyboard
+    )
 
 
 __all__ = ["FeedbackService", "Person", "ServiceConfig", "Turn"]

@@ -89,7 +89,9 @@ class Harness:
         await self.app.process_update(Update.de_json(update, self.app.bot))
         return [m for m in self.api.messages() if (m["chat_id"], m["message_id"]) not in before]
 
-    def customer(self, user_id: int = 4242424242, language_code: str | None = "de", **sender: Any) -> Customer:
+    def customer(
+        self, user_id: int = 4242424242, language_code: str | None = "de", **sender: Any
+    ) -> Customer:
         return Customer(self, user_id, {"language_code": language_code, **sender})
 
 

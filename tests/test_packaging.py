@@ -19,12 +19,24 @@ def test_wheel_installs_catalogs_and_flows_that_work_outside_the_checkout(tmp_pa
     for name in SOURCES:
         path = REPO / name
         if path.is_dir():
-            shutil.copytree(path, source / name, ignore=shutil.ignore_patterns("*.mo", "__pycache__"))
+            shutil.copytree(
+                path, source / name, ignore=shutil.ignore_patterns("*.mo", "__pycache__")
+            )
         else:
             shutil.copy(path, source / name)
-    subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-         "--wheel-dir", str(tmp_path / "dist"), str(source)],
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--wheel-dir",
+            str(tmp_path / "dist"),
+            str(source),
+        ],
         check=True,
         capture_output=True,
     )
@@ -39,19 +51,34 @@ def test_wheel_installs_catalogs_and_flows_that_work_outside_the_checkout(tmp_pa
     assert not any(name.startswith("tests/") for name in names)
 
     target = tmp_path / "site"
-    subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), str(wheel)],
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
         check=True,
         capture_output=True,
     )
     probe = (
         "import flows.i18n as i, flows.catalog as c;"
-        "assert i.__file__.startswith(%r), i.__file__;"
+        f"assert i.__file__.startswith({str(target)!r}), i.__file__;"
         "print(i.translator('de').gettext('Skip'), c.FlowCatalog.load().default.id)"
-    ) % str(target)
-    result = subprocess.run(  # noqa: S603
-        [sys.executable, "-I", "-c", f"import sys; sys.path[:0] = [{str(target)!r}, "
-         f"{sysconfig.get_paths()['purelib']!r}]; " + probe],
+    )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-I",
+            "-c",
+            f"import sys; sys.path[:0] = [{str(target)!r}, "
+            f"{sysconfig.get_paths()['purelib']!r}]; " + probe,
+        ],
         cwd=tmp_path,
         capture_output=True,
         text=True,

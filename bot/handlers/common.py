@@ -33,7 +33,7 @@ async def drop_redelivered(update: Update, context: BotContext) -> None:
 
 
 async def refuse_in_group(update: Update, context: BotContext) -> None:
-    """A command in a group: say once (per group and hour) that feedback is private; store nothing."""
+    """A command in a group: say (once per group and hour) that feedback is private."""
     chat = update.effective_chat
     if chat is None:
         raise ApplicationHandlerStop

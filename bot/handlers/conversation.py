@@ -55,5 +55,10 @@ def handlers() -> list[tuple[int, BaseHandler[Any, Any, Any]]]:
         (0, CommandHandler(["abbrechen", "cancel"], cancel, filters=PRIVATE & NEW_MESSAGE)),
         (0, CallbackQueryHandler(press)),
         (0, MessageHandler(PRIVATE & NEW_MESSAGE & filters.TEXT & ~filters.COMMAND, text)),
-        (0, MessageHandler(PRIVATE & NEW_MESSAGE & ~filters.TEXT & ~filters.StatusUpdate.ALL, other)),
+        (
+            0,
+            MessageHandler(
+                PRIVATE & NEW_MESSAGE & ~filters.TEXT & ~filters.StatusUpdate.ALL, other
+            ),
+        ),
     ]

@@ -98,7 +98,9 @@ async def test_old_button_is_answered_and_ignored(harness: Harness) -> None:
     [*_, rating] = await erika.press("Ja, ich willige ein")
     old_four = harness.api.button_data(erika.chat_id, "4", rating["message_id"])
     await erika.press("2")
-    current = next(m for m in harness.api.messages(erika.chat_id) if m["message_id"] == rating["message_id"])
+    current = next(
+        m for m in harness.api.messages(erika.chat_id) if m["message_id"] == rating["message_id"]
+    )
     assert current["buttons"] == [], "the rating buttons were removed after the press"
     assert await erika.press_data(rating["message_id"], old_four) == []
     assert "früheren Frage" in (erika.last_toast() or "")

@@ -34,9 +34,11 @@ def bot_env(server: BotApiServer, data_dir: Path, **extra: str) -> dict[str, str
     return {k: v for k, v in env.items() if v}
 
 
-def run_once(env: dict[str, str], cwd: Path, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+def run_once(
+    env: dict[str, str], cwd: Path, timeout: float = 30
+) -> subprocess.CompletedProcess[str]:
     """Run `python -m bot run` to completion (for start-up failures)."""
-    return subprocess.run(  # noqa: S603 - our own interpreter and module
+    return subprocess.run(
         [sys.executable, "-m", "bot", "run"],
         env=env,
         cwd=cwd,
@@ -48,11 +50,13 @@ def run_once(env: dict[str, str], cwd: Path, timeout: float = 30) -> subprocess.
 
 
 @contextmanager
-def running_bot(api: FakeBotApi, env: dict[str, str], cwd: Path, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+def running_bot(
+    api: FakeBotApi, env: dict[str, str], cwd: Path, log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
     """Start the bot, wait until it registered its commands, stop it with SIGINT on exit."""
     registered = len(api.calls("setMyCommands"))
     with log.open("ab") as sink:
-        process = subprocess.Popen(  # noqa: S603
+        process = subprocess.Popen(
             [sys.executable, "-m", "bot", "run"], env=env, cwd=cwd, stdout=sink, stderr=sink
         )
     try:

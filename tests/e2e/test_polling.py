@@ -37,13 +37,19 @@ def reply_count(api: FakeBotApi, chat: int) -> int:
 def say(api: FakeBotApi, user: int, text: str, lang: str, expect: int = 1) -> None:
     before = reply_count(api, user)
     api.user_message(user, text, language_code=lang, **NAMES)  # type: ignore[arg-type]
-    api.wait_until(lambda: reply_count(api, user) >= before + expect, timeout=15, what=f"reply to {text[:20]!r}")
+    api.wait_until(
+        lambda: reply_count(api, user) >= before + expect,
+        timeout=15,
+        what=f"reply to {text[:20]!r}",
+    )
 
 
 def press(api: FakeBotApi, user: int, label: str, lang: str, expect: int = 1) -> None:
     before = reply_count(api, user)
     api.press_button(user, label, language_code=lang, **NAMES)  # type: ignore[arg-type]
-    api.wait_until(lambda: reply_count(api, user) >= before + expect, timeout=15, what=f"reply to {label!r}")
+    api.wait_until(
+        lambda: reply_count(api, user) >= before + expect, timeout=15, what=f"reply to {label!r}"
+    )
 
 
 def converse(api: FakeBotApi, user: int, lang: str, comment: str) -> None:
@@ -123,7 +129,10 @@ def test_wrong_master_key_refuses_with_one_line_and_touches_nothing(
 
 @pytest.mark.parametrize(
     ("missing", "named"),
-    [("FEEDBACKBOT_TOKEN", "FEEDBACKBOT_TOKEN"), ("FEEDBACKBOT_CONTROLLER_NAME", "FEEDBACKBOT_CONTROLLER_NAME")],
+    [
+        ("FEEDBACKBOT_TOKEN", "FEEDBACKBOT_TOKEN"),
+        ("FEEDBACKBOT_CONTROLLER_NAME", "FEEDBACKBOT_CONTROLLER_NAME"),
+    ],
 )
 def test_missing_required_setting_is_one_clear_line(
     server: BotApiServer, tmp_path: Path, missing: str, named: str

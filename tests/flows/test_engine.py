@@ -100,7 +100,14 @@ def test_overlong_comment_is_refused_and_not_kept(engine: Engine) -> None:
 
 @pytest.mark.parametrize(
     "forged",
-    ["", "a:zzzz", "a:deadbeef:rating:4", "a:{token}:comment:~skip", "a:{token}:rating:9", "x" * 300],
+    [
+        "",
+        "a:zzzz",
+        "a:deadbeef:rating:4",
+        "a:{token}:comment:~skip",
+        "a:{token}:rating:9",
+        "x" * 300,
+    ],
 )
 def test_forged_or_stale_buttons_are_answered_and_ignored(engine: Engine, forged: str) -> None:
     state = engine.begin().state

@@ -28,7 +28,9 @@ def test_shipped_default_flow_loads() -> None:
 
 
 def test_answer_before_its_consent_is_a_load_error() -> None:
-    text = HEAD + """
+    text = (
+        HEAD
+        + """
 [[steps]]
 id = "phone"
 type = "text"
@@ -44,7 +46,10 @@ id = "bye"
 type = "thanks"
 prompt = "Bye"
 """
-    with pytest.raises(FlowDefinitionError, match="'phone' collects answers for purpose 'contact' before"):
+    )
+    with pytest.raises(
+        FlowDefinitionError, match="'phone' collects answers for purpose 'contact' before"
+    ):
         load_flow(text, "bad.toml")
 
 

@@ -35,7 +35,9 @@ async def store() -> MemoryStore:
     return store
 
 
-def make_service(store: MemoryStore, clock: Clock, controller: str = "Beispiel GmbH") -> FeedbackService:
+def make_service(
+    store: MemoryStore, clock: Clock, controller: str = "Beispiel GmbH"
+) -> FeedbackService:
     config = ServiceConfig(
         controller=Controller(name=controller, contact="datenschutz@beispiel.de"),
         retention=timedelta(days=180),
@@ -97,7 +99,9 @@ async def test_typing_ok_before_consent_is_not_consent_and_not_kept(
     assert await nothing_stored(store, ERIKA, clock)
 
 
-async def test_decline_stores_nothing(service: FeedbackService, store: MemoryStore, clock: Clock) -> None:
+async def test_decline_stores_nothing(
+    service: FeedbackService, store: MemoryStore, clock: Clock
+) -> None:
     outcome = await service.press(ERIKA, press(await service.start(ERIKA), "Nein, danke"))
     assert "nichts gespeichert" in outcome.replies[0].text
     assert await nothing_stored(store, ERIKA, clock)
@@ -122,7 +126,9 @@ async def full_conversation(service: FeedbackService, person: Person, comment: s
     outcome = await service.press(person, press(await service.start(person), yes))
     outcome = await service.press(person, press(outcome, "5"))
     outcome = await service.text(person, comment)
-    return await service.press(person, press(outcome, "Ja, einverstanden" if person.locale == "de" else no))
+    return await service.press(
+        person, press(outcome, "Ja, einverstanden" if person.locale == "de" else no)
+    )
 
 
 async def test_full_conversation_stores_feedback_with_deletion_date(
@@ -159,7 +165,9 @@ async def test_second_start_after_consent_skips_the_gate(service: FeedbackServic
     assert [b.label for b in outcome.replies[-1].buttons[0]] == ["1", "2", "3", "4", "5"]
 
 
-async def test_cancel_discards_draft(service: FeedbackService, store: MemoryStore, clock: Clock) -> None:
+async def test_cancel_discards_draft(
+    service: FeedbackService, store: MemoryStore, clock: Clock
+) -> None:
     outcome = await service.press(ERIKA, press(await service.start(ERIKA), "Ja, ich willige ein"))
     await service.press(ERIKA, press(outcome, "2"))
     assert "verworfen" in (await service.cancel(ERIKA)).replies[0].text
