@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -10,6 +11,9 @@ import pytest
 
 from tests.fakes.botapi import FakeBotApi
 from tests.harness import TOKEN, Clock, Harness, make_settings
+
+# Opt in to python-telegram-bot's timedelta `retry_after`, as bot.cli does for production.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 
 @pytest.fixture

@@ -39,7 +39,9 @@ async def test_updates_of_one_person_are_processed_in_order_through_the_processo
         for update in (rating, *others, comment):
             await app.update_queue.put(Update.de_json(update, app.bot))
         await harness.api.wait_until_async(
-            lambda: any("kontaktieren" in (m["text"] or "") for m in harness.api.messages(erika.chat_id)),
+            lambda: any(
+                "kontaktieren" in (m["text"] or "") for m in harness.api.messages(erika.chat_id)
+            ),
             what="the contact question",
         )
     finally:

@@ -1,0 +1,52 @@
+"""The log formatter removes tokens and raw ids from every line, tracebacks included."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.logs import RedactingFormatter, configure_logging
+
+TOKEN = "123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+
+
+def record(message: str, *args: object, exc: BaseException | None = None) -> logging.LogRecord:
+    exc_info = (type(exc), exc, exc.__traceback__) if exc else None
+    return logging.LogRecord("x", logging.ERROR, __file__, 1, message, args, exc_info)
+
+
+def test_token_and_ids_are_redacted() -> None:
+    formatter = RedactingFormatter(secrets=(TOKEN,))
+    line = formatter.format(
+        record("POST https://api.telegram.org/bot%s/sendMessage chat %s", TOKEN, 4242424242)
+    )
+    assert TOKEN not in line and "AAHdq" not in line and "4242424242" not in line
+    assert "sendMessage" in line
+
+
+def test_tracebacks_are_redacted_too() -> None:
+    try:
+        raise ValueError(f"bad chat 987654321 via /bot{TOKEN}/getMe")
+    except ValueError as error:
+        line = RedactingFormatter().format(record("failed", exc=error))
+    assert "987654321" not in line and "AAHdq" not in line and "ValueError" in line
+
+
+def test_pseudonym_is_appended_in_short_form() -> None:
+    rec = record("consent granted")
+    rec.pseudonym = "e2189009ee3e"
+    assert RedactingFormatter().format(rec).endswith("consent granted [p:e2189009ee3e]")
+
+
+def test_chatty_libraries_stay_quiet_even_at_debug() -> None:
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        configure_logging("DEBUG")
+        for name in ("httpx", "telegram", "aiosqlite"):
+            assert not logging.getLogger(name).isEnabledFor(logging.INFO)
+        assert logging.getLogger("flows").isEnabledFor(logging.DEBUG)
+    finally:
+        root.handlers[:], _ = saved
+        root.setLevel(saved[1])
+        for name in ("httpx", "httpcore", "telegram", "apscheduler", "aiosqlite", "asyncio"):
+            logging.getLogger(name).setLevel(logging.NOTSET)

@@ -1,0 +1,82 @@
+"""Settings: the FEEDBACKBOT_ contract, durations, and one clear line when unusable."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.settings import ConfigurationError, Settings, load_settings
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in list(__import__("os").environ):
+        if name.startswith("FEEDBACKBOT_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)  # no stray .env from the checkout
+
+
+def test_defaults_match_the_documented_contract() -> None:
+    settings = load_settings()
+    assert settings.api_base_url == "https://api.telegram.org/bot"
+    assert settings.data_dir == Path("./data")
+    assert settings.retention == timedelta(days=180)
+    assert settings.purge_interval == timedelta(hours=1)
+    assert settings.default_locale == "de"
+    assert settings.staff_ids == frozenset()
+
+
+def test_environment_and_dotenv_are_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("FEEDBACKBOT_CONTROLLER_NAME=Aus der Datei\n")
+    monkeypatch.setenv("FEEDBACKBOT_RETENTION", "90d")
+    monkeypatch.setenv("FEEDBACKBOT_STAFF_IDS", "11, 22,33")
+    monkeypatch.setenv("FEEDBACKBOT_PURGE_INTERVAL", "PT30M")
+    settings = load_settings()
+    assert settings.controller_name == "Aus der Datei"
+    assert settings.retention == timedelta(days=90)
+    assert settings.staff_ids == {11, 22, 33}
+    assert settings.purge_interval == timedelta(minutes=30)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("FEEDBACKBOT_RETENTION", "bald"),
+        ("FEEDBACKBOT_DEFAULT_LOCALE", "fr"),
+        ("FEEDBACKBOT_STAFF_IDS", "12,abc"),
+    ],
+)
+def test_invalid_values_give_one_line_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigurationError) as error:
+        load_settings()
+    assert name in str(error.value) and "\n" not in str(error.value)
+
+
+def test_run_names_every_missing_required_setting() -> None:
+    with pytest.raises(ConfigurationError) as error:
+        load_settings().require_for_run()
+    message = str(error.value)
+    for name in (
+        "FEEDBACKBOT_TOKEN",
+        "FEEDBACKBOT_CONTROLLER_NAME",
+        "FEEDBACKBOT_CONTROLLER_CONTACT",
+    ):
+        assert name in message
+
+
+def test_the_token_never_shows_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FEEDBACKBOT_TOKEN", "123456:very-secret-token-value")
+    assert "very-secret" not in repr(load_settings())
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    readme = (REPO / "README.md").read_text()
+    for field in Settings.model_fields:
+        assert f"FEEDBACKBOT_{field.upper()}" in readme, f"FEEDBACKBOT_{field.upper()} undocumented"
