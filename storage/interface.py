@@ -173,6 +173,10 @@ class Store(abc.ABC):
     async def contact_of(self, pseudonym: str) -> int | None:
         """The chat id the person allowed us to contact them in, if any."""
 
+    @abc.abstractmethod
+    async def delete_contact(self, pseudonym: str) -> bool:
+        """Forget the chat id the person allowed us to contact them in (contact consent withdrawn)."""
+
     # lifecycle
     @abc.abstractmethod
     async def erase_subject(self, pseudonym: str) -> ErasureReport:
@@ -180,7 +184,8 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def purge_expired(self, now: datetime) -> PurgeReport:
-        """Delete expired feedback and drafts, rows whose key is gone, and keys left unused."""
+        """Delete expired feedback and drafts, rows whose key is gone, contact chat ids whose
+        feedback is gone, and then the keys (and consent records) of people with nothing left."""
 
     @abc.abstractmethod
     async def claim_update(self, update_id: int, now: datetime) -> bool:

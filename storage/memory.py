@@ -96,6 +96,10 @@ class MemoryStore(Store):
         self._check()
         return self._drafts.pop(pseudonym, None) is not None
 
+    async def delete_contact(self, pseudonym: str) -> bool:
+        self._check()
+        return self._contacts.pop(pseudonym, None) is not None
+
     async def grant_consents(self, pseudonym: str, grants: list[ConsentGrant]) -> None:
         self._check_space()
         self._add_consents(pseudonym, _consent_records(grants))
@@ -181,6 +185,9 @@ class MemoryStore(Store):
             if draft.expires_at <= moment:
                 del self._drafts[pseudonym]
                 drafts += 1
+        for pseudonym in [p for p in self._contacts if p not in self._feedback]:
+            if pseudonym not in self._drafts:
+                del self._contacts[pseudonym]
         unused = [p for p in self._keys if self._unused(p, moment)]
         for pseudonym in unused:
             self._keys.discard(pseudonym)

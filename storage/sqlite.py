@@ -89,6 +89,12 @@ _WITHDRAW_SQL = (
     " AND EXISTS (SELECT 1 FROM keys.data_keys k"
     "  WHERE k.pseudonym = t.pseudonym AND k.key_version = t.key_version)"
 )
+# A contact chat id is only kept for the feedback it was given with.
+_DETACHED_CONTACTS_SQL = (
+    "DELETE FROM main.contacts WHERE rowid IN (SELECT c.rowid FROM main.contacts c"
+    " WHERE NOT EXISTS (SELECT 1 FROM main.feedback f WHERE f.pseudonym = c.pseudonym)"
+    " AND NOT EXISTS (SELECT 1 FROM main.drafts d WHERE d.pseudonym = c.pseudonym) LIMIT ?)"
+)
 _OLD_UPDATES_SQL = (
     "DELETE FROM main.processed_updates WHERE update_id IN"
     " (SELECT update_id FROM main.processed_updates WHERE seen_at < ? LIMIT ?)"
@@ -454,6 +460,11 @@ class SQLiteStore(Store):
             chat_id = await self._unseal("contacts", _CONTACT_ID, pseudonym, row[0], row[1])
         return None if chat_id is None else int(chat_id)
 
+    async def delete_contact(self, pseudonym: str) -> bool:
+        async with self._lock, transaction(self._conn()) as db:
+            count = await run(db, "DELETE FROM main.contacts WHERE pseudonym = ?", (pseudonym,))
+        return count > 0
+
     # ---- lifecycle -----------------------------------------------------------------
 
     async def erase_subject(self, pseudonym: str) -> ErasureReport:
@@ -496,6 +507,7 @@ class SQLiteStore(Store):
         orphans = 0
         for table in _PERSON_TABLES:
             orphans += await self._batches(_ORPHANS_SQL[table], ())
+        await self._batches(_DETACHED_CONTACTS_SQL, ())
         keys = await self._drop_unused_keys(ts(moment - KEY_GRACE))
         await self._batches(_OLD_UPDATES_SQL, (ts(moment - UPDATE_MEMORY),))
         async with self._lock:

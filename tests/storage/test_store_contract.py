@@ -285,12 +285,24 @@ async def test_purge_removes_key_and_consents_when_nothing_is_left(store: Store)
     assert (await store.purge_expired(T0 + 3 * DAY)).keys == 0
 
 
-async def test_purge_keeps_a_contact_and_its_key(store: Store) -> None:
+async def test_purge_forgets_the_contact_once_its_feedback_expired(store: Store) -> None:
     p = store.pseudonym("tg-user:1")
     await store.submit_feedback(p, feedback(ttl=DAY), [grant(), grant("contact")], 77)
+    assert (await store.purge_expired(T0 + HOUR)).keys == 0
+    assert await store.contact_of(p) == 77, "kept while its feedback is"
     report = await store.purge_expired(T0 + 3 * DAY)
-    assert (report.feedback, report.keys) == (1, 0)
-    assert await store.contact_of(p) == 77
+    assert (report.feedback, report.keys) == (1, 1)
+    assert await store.contact_of(p) is None
+    assert await store.consents(p) == []
+
+
+async def test_delete_contact(store: Store) -> None:
+    p = store.pseudonym("tg-user:1")
+    await store.submit_feedback(p, feedback(), [grant(), grant("contact")], 77)
+    assert await store.delete_contact(p)
+    assert await store.contact_of(p) is None
+    assert not await store.delete_contact(p)
+    assert len(await store.feedback_of(p, T0)) == 1
 
 
 async def test_purge_spares_a_fresh_consent_before_its_first_draft(store: Store) -> None:
