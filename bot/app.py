@@ -20,6 +20,7 @@ from bot.render import render
 from bot.settings import Settings
 from flows.catalog import FlowCatalog
 from flows.consent import Controller
+from flows.rights import DataRights
 from flows.service import FeedbackService, ServiceConfig, utc_now
 from storage.interface import Store
 
@@ -37,19 +38,16 @@ def build_application(
     """The bot, ready for `run_polling` or `process_update`. The store is opened in post_init."""
     if settings.token is None:
         raise ValueError("a token is required to build the application")
-    service = FeedbackService(
-        store,
-        FlowCatalog.load(settings.flows_dir),
-        ServiceConfig(
-            controller=Controller(
-                name=settings.controller_name or "",
-                contact=settings.controller_contact or "",
-                dpo=settings.dpo_contact,
-            ),
-            retention=settings.retention,
+    catalog = FlowCatalog.load(settings.flows_dir)
+    config = ServiceConfig(
+        controller=Controller(
+            name=settings.controller_name or "",
+            contact=settings.controller_contact or "",
+            dpo=settings.dpo_contact,
         ),
-        clock=clock,
+        retention=settings.retention,
     )
+    service = FeedbackService(store, catalog, config, clock=clock)
     builder = (
         Application.builder()
         .token(settings.token.get_secret_value())
@@ -65,6 +63,7 @@ def build_application(
     application: BotApplication = builder.build()
     application.bot_data.settings = settings
     application.bot_data.service = service
+    application.bot_data.rights = DataRights(store, catalog, config, clock)
     for group, handler in all_handlers():
         application.add_handler(handler, group=group)
     application.add_error_handler(_on_error)

@@ -10,6 +10,10 @@ from flows.i18n import N_, SUPPORTED_LOCALES, translator
 # (German name, English name, description msgid); both names are handled in every language.
 COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("start", "start", N_("Give feedback")),
+    ("datenschutz", "privacy", N_("How your data is handled")),
+    ("meinedaten", "mydata", N_("See the data stored about you")),
+    ("widerruf", "withdraw", N_("Withdraw a consent")),
+    ("loeschen", "delete", N_("Erase all your data")),
     ("hilfe", "help", N_("What I can do")),
     ("abbrechen", "cancel", N_("Discard an unfinished feedback")),
 )

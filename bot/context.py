@@ -10,6 +10,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.settings import Settings
 from flows.i18n import resolve_locale
+from flows.rights import DataRights
 from flows.service import FeedbackService, Person
 
 
@@ -19,6 +20,7 @@ class BotData:
 
     settings: Settings | None = None
     service: FeedbackService | None = None
+    rights: DataRights | None = None
     group_notices: dict[int, float] = field(default_factory=dict)
 
 
@@ -31,6 +33,13 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], B
         if service is None:
             raise RuntimeError("the feedback service is not ready yet")
         return service
+
+    @property
+    def rights(self) -> DataRights:
+        rights = self.bot_data.rights
+        if rights is None:
+            raise RuntimeError("the data-rights service is not ready yet")
+        return rights
 
     @property
     def settings(self) -> Settings:

@@ -39,7 +39,7 @@ async def send(context: BotContext, chat_id: int, reply: Reply) -> bool:
     Returns False when the person cannot be reached (blocked the bot), so the caller
     stops; the answers are stored before anything is sent, so nothing is lost.
     """
-    chunks = split_text(reply.text, MessageLimit.MAX_TEXT_LENGTH)
+    chunks = split_text(reply.text, MessageLimit.MAX_TEXT_LENGTH) if reply.text else []
     for index, chunk in enumerate(chunks):
         last = index == len(chunks) - 1
         markup = _keyboard(reply) if last else None

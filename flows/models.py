@@ -38,6 +38,8 @@ class Purpose(_Model):
 
     id: str = Field(pattern=IDENT)
     description: Text
+    label: Text | None = None
+    """A short name for buttons and lists; the description when not given."""
     required: bool = False
     retention: timedelta | None = None
     stores_contact: bool = False

@@ -175,7 +175,7 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def delete_contact(self, pseudonym: str) -> bool:
-        """Forget the chat id the person allowed us to contact them in (contact consent withdrawn)."""
+        """Forget the chat id the person allowed us to write to (contact consent withdrawn)."""
 
     # lifecycle
     @abc.abstractmethod

@@ -6,9 +6,14 @@ from typing import Any
 
 from telegram.ext import BaseHandler
 
-from bot.handlers import common, conversation
+from bot.handlers import common, conversation, rights
 
 
 def all_handlers() -> list[tuple[int, BaseHandler[Any, Any, Any]]]:
     """(group, handler) pairs; lower groups run first."""
-    return [*common.guards(), *conversation.handlers(), *common.fallbacks()]
+    return [
+        *common.guards(),
+        *rights.handlers(),
+        *conversation.handlers(),
+        *common.fallbacks(),
+    ]

@@ -1,0 +1,66 @@
+"""Data-subject rights: /datenschutz, /meinedaten, /loeschen, /widerruf and their buttons.
+
+Private chats only (group commands are refused earlier); each acts on the sender alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+
+from bot.context import BotContext
+from bot.render import render
+
+PRIVATE_MESSAGE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+
+
+async def privacy(update: Update, context: BotContext) -> None:
+    """/datenschutz: the privacy notice; works before and without consent, stores nothing."""
+    await render(context.rights.privacy(context.locale(update)), update, context)
+
+
+async def my_data(update: Update, context: BotContext) -> None:
+    """/meinedaten: a readable summary and the complete copy as a JSON file."""
+    await render(await context.rights.access(context.person(update)), update, context)
+
+
+async def delete(update: Update, context: BotContext) -> None:
+    """/loeschen: asks for the one confirmation; erases nothing yet."""
+    await render(await context.rights.request_erasure(context.person(update)), update, context)
+
+
+async def withdraw(update: Update, context: BotContext) -> None:
+    """/widerruf: lists the consents in force as buttons."""
+    await render(await context.rights.request_withdrawal(context.person(update)), update, context)
+
+
+async def erase_button(update: Update, context: BotContext) -> None:
+    """Erase / keep: on erase, the person's key is destroyed and every row deleted."""
+    data = _data(update)
+    await render(
+        await context.rights.confirm_erasure(context.person(update), data), update, context
+    )
+
+
+async def withdraw_button(update: Update, context: BotContext) -> None:
+    """One press withdraws the chosen consent."""
+    data = _data(update)
+    await render(await context.rights.withdraw(context.person(update), data), update, context)
+
+
+def _data(update: Update) -> str:
+    query = update.callback_query
+    return query.data if query is not None and isinstance(query.data, str) else ""
+
+
+def handlers() -> list[tuple[int, BaseHandler[Any, Any, Any]]]:
+    return [
+        (0, CommandHandler(["datenschutz", "privacy"], privacy, filters=PRIVATE_MESSAGE)),
+        (0, CommandHandler(["meinedaten", "mydata"], my_data, filters=PRIVATE_MESSAGE)),
+        (0, CommandHandler(["loeschen", "delete"], delete, filters=PRIVATE_MESSAGE)),
+        (0, CommandHandler(["widerruf", "withdraw"], withdraw, filters=PRIVATE_MESSAGE)),
+        (0, CallbackQueryHandler(erase_button, pattern=r"^d:")),
+        (0, CallbackQueryHandler(withdraw_button, pattern=r"^w:")),
+    ]

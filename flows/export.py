@@ -1,0 +1,96 @@
+"""The portable copy of a person's data (Art. 15(3), 20 GDPR): models and JSON Schema.
+
+The schema shipped in ``docs/export.schema.json`` is generated from these models
+(``python -m flows.export``); a test fails when the two disagree.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION: Literal[1] = 1
+SCHEMA_PATH = Path("docs") / "export.schema.json"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ExportController(_Model):
+    name: str
+    contact: str
+    data_protection_officer: str | None = None
+
+
+class ExportConsent(_Model):
+    purpose: str = Field(description="Purpose id, e.g. 'feedback' or 'contact'.")
+    purpose_description: str
+    status: Literal["in_force", "withdrawn"]
+    granted_at: datetime
+    withdrawn_at: datetime | None = None
+    notice_version: str
+    text_sha256: str = Field(description="SHA-256 of the exact text shown when consenting.")
+    method: str
+
+
+class ExportAnswer(_Model):
+    step: str = Field(description="Step id in the flow definition.")
+    question: str
+    answer: int | str | None = Field(description="As given; null when skipped.")
+    answer_label: str | None = Field(default=None, description="Shown label of a chosen option.")
+
+
+class ExportFeedback(_Model):
+    id: str
+    flow: str
+    flow_title: str
+    given_at: datetime
+    deleted_automatically_on: datetime
+    purposes: list[str]
+    answers: list[ExportAnswer]
+
+
+class ExportDraft(_Model):
+    flow: str
+    started_at: datetime
+    discarded_automatically_at: datetime
+    answers: list[ExportAnswer]
+
+
+class DataExport(_Model):
+    """Everything stored about the person who requested it, in their language."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    generated_at: datetime
+    language: str
+    controller: ExportController
+    source: str
+    recipients: list[str]
+    retention: str
+    identification: str = Field(
+        description="How the person is identified: a keyed pseudonym, never the Telegram id."
+    )
+    consents: list[ExportConsent]
+    feedback: list[ExportFeedback]
+    unfinished_feedback: list[ExportDraft]
+    contact_chat_id: int | None = Field(
+        default=None, description="Stored only with consent to be contacted."
+    )
+
+
+def json_schema() -> str:
+    schema = DataExport.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+if __name__ == "__main__":
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else SCHEMA_PATH
+    target.write_text(json_schema(), encoding="utf-8")
+    print(f"wrote {target}")

@@ -1,0 +1,394 @@
+"""Data-subject rights in the chat: access and copy, erasure, withdrawal, information.
+
+Every method acts on the sender alone; none takes another person's id.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+
+from flows.catalog import FlowCatalog
+from flows.engine import ConversationState
+from flows.export import (
+    DataExport,
+    ExportAnswer,
+    ExportConsent,
+    ExportController,
+    ExportDraft,
+    ExportFeedback,
+)
+from flows.i18n import Translator, translator
+from flows.models import ChoiceStep, FlowDefinition, Purpose, RatingStep, render_text
+from flows.privacy import privacy_notice, purposes_of, recipients
+from flows.replies import Button, Document, Outcome, Reply
+from flows.service import Person, ServiceConfig
+from storage.interface import ConsentRecord, Draft, FeedbackRecord, Store
+
+log = logging.getLogger("flows.rights")
+
+ACCESS_LIMIT = 3
+ACCESS_WINDOW = timedelta(minutes=1)
+ERASE_BUTTON_VALID = timedelta(minutes=15)
+
+
+class DataRights:
+    """/meinedaten, /loeschen, /widerruf and /datenschutz for the person who asks."""
+
+    def __init__(
+        self,
+        store: Store,
+        catalog: FlowCatalog,
+        config: ServiceConfig,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.store = store
+        self.catalog = catalog
+        self.config = config
+        self.clock = clock
+        self._purposes = {p.id: p for p in purposes_of(catalog)}
+        self._recent_access: dict[str, deque[datetime]] = {}
+
+    # --- /datenschutz -------------------------------------------------------------------
+    def privacy(self, locale: str) -> Outcome:
+        t = translator(locale)
+        notice = privacy_notice(
+            t, self.config.controller, self.catalog, self.config.retention, self.config.draft_idle
+        )
+        return Outcome.say(notice)
+
+    # --- /meinedaten ----------------------------------------------------------------------
+    async def access(self, person: Person) -> Outcome:
+        """A readable summary plus the complete copy as a JSON document."""
+        t = translator(person.locale)
+        pseudonym = self.store.pseudonym(person.subject)
+        if not self._allow_access(pseudonym):
+            return Outcome.say(t.gettext("Please wait a minute before asking for your data again."))
+        now = self.clock()
+        consents = await self.store.consents(pseudonym)
+        feedback = await self.store.feedback_of(pseudonym, now)
+        draft = await self.store.load_draft(pseudonym, now)
+        contact = await self.store.contact_of(pseudonym)
+        if not (consents or feedback or draft or contact):
+            return Outcome.say(t.gettext("No data is stored about you."))
+        export = self._export(t, now, consents, feedback, draft, contact)
+        log.info("access given", extra={"pseudonym": pseudonym[:12]})
+        summary = self._summary(t, export)
+        document = Document(
+            filename="feedbackbot-data.json",
+            content=export.model_dump_json(indent=2).encode("utf-8"),
+            caption=t.gettext(
+                "A complete copy of your data (JSON, schema version {version})."
+            ).format(version=export.schema_version),
+        )
+        return Outcome(replies=(Reply(summary), Reply("", document=document)))
+
+    def _allow_access(self, pseudonym: str) -> bool:
+        now = self.clock()
+        recent = self._recent_access.setdefault(pseudonym, deque())
+        while recent and now - recent[0] >= ACCESS_WINDOW:
+            recent.popleft()
+        if len(recent) >= ACCESS_LIMIT:
+            return False
+        recent.append(now)
+        if len(self._recent_access) > 10_000:  # keep memory bounded; forget the oldest
+            del self._recent_access[next(iter(self._recent_access))]
+        return True
+
+    def _export(
+        self,
+        t: Translator,
+        now: datetime,
+        consents: list[ConsentRecord],
+        feedback: list[FeedbackRecord],
+        draft: Draft | None,
+        contact: int | None,
+    ) -> DataExport:
+        controller = self.config.controller
+        drafts = []
+        if draft is not None:
+            state = ConversationState.model_validate(draft.payload)
+            drafts.append(
+                ExportDraft(
+                    flow=state.flow_id,
+                    started_at=state.started_at,
+                    discarded_automatically_at=draft.expires_at,
+                    answers=self._answers(t, self.catalog.flows.get(state.flow_id), state.answers),
+                )
+            )
+        return DataExport(
+            generated_at=now,
+            language=t.locale,
+            controller=ExportController(
+                name=controller.name,
+                contact=controller.contact,
+                data_protection_officer=controller.dpo,
+            ),
+            source=t.gettext("Given by you in this Telegram chat."),
+            recipients=recipients(t),
+            retention=t.duration(self.config.retention),
+            identification=t.gettext(
+                "A pseudonym derived from your Telegram account with a secret key; "
+                "your Telegram id, name and username are not stored."
+            ),
+            consents=[self._consent(t, c) for c in consents],
+            feedback=[self._feedback(t, f) for f in feedback],
+            unfinished_feedback=drafts,
+            contact_chat_id=contact,
+        )
+
+    def _consent(self, t: Translator, record: ConsentRecord) -> ExportConsent:
+        purpose = self._purposes.get(record.purpose)
+        return ExportConsent(
+            purpose=record.purpose,
+            purpose_description=render_text(purpose.description, t) if purpose else record.purpose,
+            status="in_force" if record.in_force else "withdrawn",
+            granted_at=record.granted_at,
+            withdrawn_at=record.withdrawn_at,
+            notice_version=record.notice_version,
+            text_sha256=record.text_sha256,
+            method=record.method,
+        )
+
+    def _feedback(self, t: Translator, record: FeedbackRecord) -> ExportFeedback:
+        flow = self.catalog.flows.get(record.flow_id)
+        return ExportFeedback(
+            id=record.id,
+            flow=record.flow_id,
+            flow_title=render_text(flow.title, t) if flow else record.flow_id,
+            given_at=record.created_at,
+            deleted_automatically_on=record.expires_at,
+            purposes=record.purposes,
+            answers=self._answers(t, flow, record.answers),
+        )
+
+    def _answers(
+        self, t: Translator, flow: FlowDefinition | None, answers: Mapping[str, object]
+    ) -> list[ExportAnswer]:
+        result = []
+        for step_id, value in answers.items():
+            step = flow.step(step_id) if flow else None
+            label = None
+            if isinstance(step, ChoiceStep):
+                option = next((o for o in step.options if o.id == value), None)
+                label = render_text(option.label, t) if option else None
+            elif isinstance(step, RatingStep) and isinstance(value, int):
+                label = f"{value} / {step.max}"
+            result.append(
+                ExportAnswer(
+                    step=step_id,
+                    question=render_text(step.prompt, t) if step else step_id,
+                    answer=value if isinstance(value, int | str) else None,
+                    answer_label=label,
+                )
+            )
+        return result
+
+    def _summary(self, t: Translator, export: DataExport) -> str:
+        lines = [t.gettext("Data stored about you"), ""]
+        if export.consents:
+            lines.append(t.gettext("Consents"))
+            for c in export.consents:
+                if c.withdrawn_at is None:
+                    line = t.gettext("• {purpose}: given on {when} (notice version {version})")
+                else:
+                    line = t.gettext(
+                        "• {purpose}: given on {when}, withdrawn on {withdrawn} "
+                        "(notice version {version})"
+                    )
+                lines.append(
+                    line.format(
+                        purpose=c.purpose_description,
+                        when=t.datetime(c.granted_at),
+                        withdrawn=t.datetime(c.withdrawn_at) if c.withdrawn_at else "",
+                        version=c.notice_version,
+                    )
+                )
+            lines.append("")
+        for number, f in enumerate(export.feedback, start=1):
+            lines.append(
+                t.gettext("Feedback {number} of {count}: {flow}, {when}").format(
+                    number=number,
+                    count=len(export.feedback),
+                    flow=f.flow_title,
+                    when=t.datetime(f.given_at),
+                )
+            )
+            lines += [self._answer_line(t, a) for a in f.answers]
+            lines.append(
+                t.gettext("Will be deleted automatically on {date}.").format(
+                    date=t.date(f.deleted_automatically_on)
+                )
+            )
+            lines.append("")
+        for d in export.unfinished_feedback:
+            lines.append(
+                t.gettext("Unfinished feedback, started {when}").format(
+                    when=t.datetime(d.started_at)
+                )
+            )
+            lines += [self._answer_line(t, a) for a in d.answers]
+            lines.append(
+                t.gettext("Discarded automatically at {when} unless you continue.").format(
+                    when=t.datetime(d.discarded_automatically_at)
+                )
+            )
+            lines.append("")
+        if export.contact_chat_id is not None:
+            lines += [
+                t.gettext("We may contact you in this chat (its id is stored encrypted)."),
+                "",
+            ]
+        lines += [
+            t.gettext("Source: {source}").format(source=export.source),
+            t.gettext("Recipients: {recipients}").format(recipients="; ".join(export.recipients)),
+            t.gettext("Retention: {retention} after each feedback.").format(
+                retention=export.retention
+            ),
+            "",
+            t.gettext(
+                "Your rights: /delete erases everything, /withdraw withdraws a consent, "
+                "/privacy shows the full privacy notice. A complete copy follows as a file."
+            ),
+        ]
+        return "\n".join(lines)
+
+    def _answer_line(self, t: Translator, answer: ExportAnswer) -> str:
+        if answer.answer is None:
+            shown = t.gettext("(skipped)")
+        else:
+            shown = answer.answer_label or str(answer.answer)
+        return f"  {answer.question}\n  → {shown}"
+
+    # --- /loeschen ------------------------------------------------------------------------
+    async def request_erasure(self, person: Person) -> Outcome:
+        """Asks for the one confirmation erasure needs."""
+        t = translator(person.locale)
+        pseudonym = self.store.pseudonym(person.subject)
+        if not await self._holds_anything(pseudonym):
+            return Outcome.say(t.gettext("No data is stored about you."))
+        count = len(await self.store.feedback_of(pseudonym, self.clock()))
+        return Outcome(replies=(self._erase_question(t, count),))
+
+    def _erase_question(self, t: Translator, feedback: int) -> Reply:
+        minute = int(self.clock().timestamp() // 60)
+        text = t.ngettext(
+            "Do you want to erase all data stored about you? That is {count} feedback, your "
+            "consents and any unfinished answers. This cannot be undone.",
+            "Do you want to erase all data stored about you? That is {count} feedbacks, your "
+            "consents and any unfinished answers. This cannot be undone.",
+            feedback,
+        ).format(count=feedback)
+        return Reply(
+            text,
+            (
+                (
+                    Button(t.gettext("Erase everything"), f"d:y:{minute}"),
+                    Button(t.gettext("Keep my data"), "d:n"),
+                ),
+            ),
+        )
+
+    async def confirm_erasure(self, person: Person, data: str) -> Outcome:
+        """The erase / keep button: shreds the key first, then every row about the person."""
+        t = translator(person.locale)
+        parts = data.split(":")
+        if parts[:2] == ["d", "n"]:
+            return Outcome(replies=(Reply(t.gettext("Nothing was erased.")),), close_keyboard=True)
+        if len(parts) != 3 or parts[:2] != ["d", "y"] or not parts[2].isdigit():
+            return Outcome(toast=t.gettext("This button is not valid."), close_keyboard=True)
+        asked = datetime.fromtimestamp(int(parts[2]) * 60, tz=self.clock().tzinfo)
+        if self.clock() - asked > ERASE_BUTTON_VALID:
+            return Outcome(
+                toast=t.gettext("This button has expired. Send /delete again."),
+                close_keyboard=True,
+            )
+        pseudonym = self.store.pseudonym(person.subject)
+        report = await self.store.erase_subject(pseudonym)
+        self._recent_access.pop(pseudonym, None)
+        log.info("subject erased")
+        if not report.anything:
+            return Outcome(
+                replies=(Reply(t.gettext("No data is stored about you.")),), close_keyboard=True
+            )
+        text = "\n".join(
+            [
+                t.gettext("Done. Everything stored about you has been erased:"),
+                t.gettext("• feedback: {n}").format(n=report.feedback),
+                t.gettext("• consent records: {n}").format(n=report.consents),
+                t.gettext("• unfinished answers: {n}").format(n=report.drafts),
+                t.gettext("• contact details: {n}").format(n=report.contacts),
+                "",
+                t.gettext(
+                    "Your personal key has been destroyed, so even copies of the stored data "
+                    "can no longer be read. Nothing about you is left with us. You can give "
+                    "feedback again at any time with /start."
+                ),
+            ]
+        )
+        return Outcome(replies=(Reply(text),), close_keyboard=True)
+
+    async def _holds_anything(self, pseudonym: str) -> bool:
+        now = self.clock()
+        return bool(
+            await self.store.consents(pseudonym)
+            or await self.store.feedback_of(pseudonym, now)
+            or await self.store.load_draft(pseudonym, now)
+            or await self.store.contact_of(pseudonym) is not None
+        )
+
+    # --- /widerruf ------------------------------------------------------------------------
+    async def request_withdrawal(self, person: Person) -> Outcome:
+        """Lists the consents in force as buttons: one press withdraws, as one press gave."""
+        t = translator(person.locale)
+        pseudonym = self.store.pseudonym(person.subject)
+        in_force = sorted({c.purpose for c in await self.store.consents(pseudonym) if c.in_force})
+        if not in_force:
+            return Outcome.say(t.gettext("You have no consent in force that could be withdrawn."))
+        buttons = tuple((Button(self._label(t, p), f"w:{p}"),) for p in in_force)
+        text = t.gettext(
+            "Which consent do you want to withdraw? Withdrawal takes effect immediately; "
+            "it does not affect what was done before."
+        )
+        return Outcome(replies=(Reply(text, buttons),))
+
+    async def withdraw(self, person: Person, data: str) -> Outcome:
+        t = translator(person.locale)
+        purpose_id = data.removeprefix("w:")
+        purpose = self._purposes.get(purpose_id)
+        pseudonym = self.store.pseudonym(person.subject)
+        if purpose is None or not await self.store.withdraw_consent(
+            pseudonym, purpose_id, self.clock()
+        ):
+            return Outcome(toast=t.gettext("This consent is not in force."), close_keyboard=True)
+        log.info("consent withdrawn", extra={"pseudonym": pseudonym[:12]})
+        name = self._label(t, purpose_id)
+        if purpose.stores_contact:
+            await self.store.delete_contact(pseudonym)
+            text = t.gettext(
+                "Your consent to “{purpose}” has been withdrawn and your contact details were "
+                "erased. Your feedback is not affected."
+            ).format(purpose=name)
+            return Outcome(replies=(Reply(text),), close_keyboard=True)
+        if not purpose.required:
+            text = t.gettext("Your consent to “{purpose}” has been withdrawn.").format(purpose=name)
+            return Outcome(replies=(Reply(text),), close_keyboard=True)
+        await self.store.delete_draft(pseudonym)
+        text = t.gettext(
+            "Your consent to “{purpose}” has been withdrawn. We will not accept new feedback "
+            "from you unless you agree again with /start, and your stored feedback is no "
+            "longer evaluated."
+        ).format(purpose=name)
+        count = len(await self.store.feedback_of(pseudonym, self.clock()))
+        return Outcome(replies=(Reply(text), self._erase_question(t, count)), close_keyboard=True)
+
+    def _label(self, t: Translator, purpose_id: str) -> str:
+        purpose: Purpose | None = self._purposes.get(purpose_id)
+        if purpose is None:
+            return purpose_id
+        return render_text(purpose.label or purpose.description, t)
+
+
+__all__ = ["DataRights"]

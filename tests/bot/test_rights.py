@@ -1,0 +1,281 @@
+"""Data-subject rights through the real bot: access, copy, erasure, withdrawal, information."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from flows.export import SCHEMA_PATH, json_schema
+from storage import SQLiteStore
+from tests.harness import MASTER_KEY, Customer, Harness, files_contain, labels, texts
+
+REPO = Path(__file__).resolve().parents[2]
+SCHEMA = json.loads((REPO / SCHEMA_PATH).read_text())
+
+
+async def give_feedback(
+    customer: Customer, comment: str, rating: str = "4", contact: bool = False
+) -> None:
+    de = customer.sender.get("language_code") == "de"
+    started = await customer.send("/start")
+    if labels(started[-1])[0][0] in ("Ja, ich willige ein", "Yes, I agree"):
+        await customer.press(labels(started[-1])[0][0])
+    await customer.press(rating)
+    await customer.send(comment)
+    if contact:
+        await customer.press("Ja, einverstanden" if de else "Yes, agree")
+    else:
+        await customer.press("Nein" if de else "No")
+
+
+def export_of(messages: list) -> dict:  # type: ignore[type-arg]
+    [document] = [m["document"] for m in messages if m["document"]]
+    assert document["filename"].endswith(".json")
+    return json.loads(document["bytes"].decode("utf-8"))
+
+
+async def test_access_without_data_says_so(harness: Harness) -> None:
+    answer = await harness.customer().send("/meinedaten")
+    assert texts(answer) == "Über Sie sind keine Daten gespeichert."
+    declined = harness.customer(77)
+    await declined.send("/start")
+    await declined.press("Nein, danke")
+    assert "keine Daten" in texts(await declined.send("/mydata"))
+
+
+async def test_access_after_several_feedbacks_lists_every_answer_verbatim(harness: Harness) -> None:
+    erika = harness.customer()
+    await give_feedback(erika, "Erster Kommentar <b>mit</b> Sonderzeichen & Umlauten äöü", "2")
+    harness.clock.advance(timedelta(days=3))
+    await give_feedback(erika, "Zweiter Kommentar 🚀", "5", contact=True)
+    answer = await erika.send("/meinedaten")
+    summary = texts(answer)
+    assert "Erster Kommentar <b>mit</b> Sonderzeichen & Umlauten äöü" in summary
+    assert "Zweiter Kommentar 🚀" in summary
+    assert "Feedback 1 von 2" in summary and "Feedback 2 von 2" in summary
+    assert "Wird am 28. Mai 2027 automatisch gelöscht." in summary
+    assert "Speicherung Ihres Feedbacks" in summary or "Speichern und Auswerten" in summary
+    assert "Herkunft" in summary and "Empfänger" in summary and "/loeschen" in summary
+    export = export_of(answer)
+    jsonschema.validate(export, SCHEMA)
+    assert export["schema_version"] == 1
+    comments = [
+        a["answer"] for f in export["feedback"] for a in f["answers"] if a["step"] == "comment"
+    ]
+    assert comments == [
+        "Erster Kommentar <b>mit</b> Sonderzeichen & Umlauten äöü",
+        "Zweiter Kommentar 🚀",
+    ]
+    assert [c["purpose"] for c in export["consents"]] == ["feedback", "contact"]
+    assert all(len(c["text_sha256"]) == 64 for c in export["consents"])
+    assert export["contact_chat_id"] == erika.chat_id
+    assert str(erika.user_id) not in json.dumps(export["identification"])
+
+
+async def test_access_in_english_and_with_an_unfinished_draft(harness: Harness) -> None:
+    john = harness.customer(1001, language_code="en")
+    await john.send("/start")
+    await john.press("Yes, I agree")
+    await john.press("3")
+    answer = await john.send("/mydata")
+    assert "Unfinished feedback" in texts(answer) and "→ 3 / 5" in texts(answer)
+    export = export_of(answer)
+    jsonschema.validate(export, SCHEMA)
+    assert export["unfinished_feedback"][0]["answers"][0]["answer"] == 3
+
+
+async def test_access_is_rate_limited_politely(harness: Harness) -> None:
+    erika = harness.customer()
+    await give_feedback(erika, "eins")
+    for _ in range(3):
+        assert export_of(await erika.send("/meinedaten"))
+    assert "Bitte warten Sie" in texts(await erika.send("/meinedaten"))
+    harness.clock.advance(timedelta(minutes=1))
+    assert export_of(await erika.send("/meinedaten"))
+
+
+async def test_long_summaries_are_split_never_cut(harness: Harness) -> None:
+    erika = harness.customer()
+    comments = [f"Kommentar {i}: " + "x" * 1900 + f" Ende-{i}" for i in range(4)]
+    for comment in comments:
+        await give_feedback(erika, comment)
+    answer = await erika.send("/meinedaten")
+    text_messages = [m for m in answer if m["text"]]
+    assert len(text_messages) >= 2
+    assert all(len(m["text"] or "") <= 4096 for m in text_messages)
+    joined = "".join(m["text"] or "" for m in text_messages)
+    for comment in comments:
+        assert comment in joined
+
+
+async def test_erasure_removes_everything_and_old_copies_cannot_be_read(
+    harness: Harness, tmp_path: Path
+) -> None:
+    erika = harness.customer()
+    comment = "Loeschmich-Kanarie-3b9"
+    await give_feedback(erika, comment, contact=True)
+    other = harness.customer(555, language_code="en")
+    await give_feedback(other, "someone else stays")
+    assert harness.store is not None
+    pseudonym = harness.store.pseudonym(f"tg-user:{erika.user_id}")
+    data_dir = harness.settings.data_dir
+    assert files_contain(data_dir, pseudonym.encode()), "sanity: the pseudonym is on disk before"
+    copy = tmp_path / "before-erasure"
+    copy.mkdir()
+    shutil.copy(data_dir / "feedback.db", copy / "feedback.db")
+
+    question = await erika.send("/loeschen")
+    assert labels(question[-1]) == [["Alles löschen", "Daten behalten"]]
+    done = await erika.press("Alles löschen")
+    assert "Feedback: 1" in texts(done) and "Kontaktdaten: 1" in texts(done)
+    assert "nichts mehr" in texts(done)
+
+    for needle in (comment.encode(), pseudonym.encode(), bytes.fromhex(pseudonym)):
+        assert not files_contain(data_dir, needle), needle
+    assert "keine Daten" in texts(await erika.send("/meinedaten"))
+    assert await harness.store.feedback_of(harness.store.pseudonym("tg-user:555"), harness.clock())
+
+    # The copy taken before, opened with the current key store and the master key: unreadable.
+    shutil.copy(data_dir / "keys.db", copy / "keys.db")
+    old = SQLiteStore(copy, __import__("base64").urlsafe_b64decode(MASTER_KEY))
+    await old.open()
+    try:
+        assert await old.feedback_of(pseudonym, harness.clock()) == []
+        assert await old.contact_of(pseudonym) is None
+    finally:
+        await old.close()
+
+    again = await erika.send("/start")
+    assert labels(again[-1]) == [["Ja, ich willige ein", "Nein, danke"]], "a new person"
+
+
+async def test_keeping_data_erases_nothing(harness: Harness) -> None:
+    erika = harness.customer()
+    await give_feedback(erika, "bleibt")
+    await erika.send("/delete")
+    assert "nichts gelöscht" in texts(await erika.press("Daten behalten"))
+    assert "bleibt" in texts(await erika.send("/meinedaten"))
+
+
+async def test_stale_or_forged_erase_buttons_do_nothing(harness: Harness) -> None:
+    erika = harness.customer()
+    await give_feedback(erika, "bleibt auch")
+    [question] = await erika.send("/loeschen")
+    harness.clock.advance(timedelta(minutes=20))
+    assert await erika.press("Alles löschen") == []
+    assert "abgelaufen" in (erika.last_toast() or "")
+    assert await erika.press_data(question["message_id"], "d:y:notanumber") == []
+    assert "bleibt auch" in texts(await erika.send("/meinedaten"))
+
+
+async def test_erasure_without_data(harness: Harness) -> None:
+    assert "keine Daten" in texts(await harness.customer().send("/loeschen"))
+
+
+async def test_withdrawing_feedback_consent_blocks_new_feedback_and_offers_erasure(
+    harness: Harness,
+) -> None:
+    erika = harness.customer()
+    await give_feedback(erika, "vor dem Widerruf", contact=True)
+    [menu] = await erika.send("/widerruf")
+    assert labels(menu) == [["Kontaktaufnahme"], ["Speicherung Ihres Feedbacks"]]
+    answer = await erika.press("Speicherung Ihres Feedbacks")
+    assert "widerrufen" in texts(answer)
+    assert labels(answer[-1]) == [["Alles löschen", "Daten behalten"]]
+    restart = await erika.send("/start")
+    assert labels(restart[-1]) == [["Ja, ich willige ein", "Nein, danke"]], "asked again"
+    assert "widerrufen am" in texts(await erika.send("/meinedaten"))
+
+
+async def test_withdrawing_contact_erases_the_chat_id_and_keeps_feedback(harness: Harness) -> None:
+    erika = harness.customer()
+    await give_feedback(erika, "mit Kontakt", contact=True)
+    await erika.send("/widerruf")
+    answer = await erika.press("Kontaktaufnahme")
+    assert "Kontaktdaten wurden gelöscht" in texts(answer)
+    export = export_of(await erika.send("/meinedaten"))
+    assert export["contact_chat_id"] is None
+    assert [c["status"] for c in export["consents"]] == ["in_force", "withdrawn"]
+    started = await erika.send("/start")
+    assert labels(started[-1]) == [["1", "2", "3", "4", "5"]], "feedback consent untouched"
+
+
+async def test_withdraw_with_nothing_in_force(harness: Harness) -> None:
+    assert "keine bestehende Einwilligung" in texts(await harness.customer().send("/widerruf"))
+
+
+async def test_double_withdrawal_press_is_answered_and_ignored(harness: Harness) -> None:
+    erika = harness.customer()
+    await give_feedback(erika, "x")
+    [menu] = await erika.send("/widerruf")
+    data = harness.api.button_data(erika.chat_id, "Speicherung Ihres Feedbacks", menu["message_id"])
+    await erika.press_data(menu["message_id"], data)
+    assert await erika.press_data(menu["message_id"], data) == []
+    assert "besteht nicht" in (erika.last_toast() or "")
+
+
+@pytest.mark.parametrize("locale", ["de", "en"])
+async def test_privacy_notice_before_consent_names_everything(
+    harness: Harness, locale: str
+) -> None:
+    person = harness.customer(3003, language_code=locale)
+    text = texts(await person.send("/datenschutz" if locale == "de" else "/privacy"))
+    for expected in ("Beispiel GmbH", "datenschutz@beispiel.de", "Telegram", "Art. 77", "Art. 6"):
+        assert expected in text
+    assert ("180 Tage" in text) if locale == "de" else ("180 days" in text)
+    commands = (
+        ("/meinedaten", "/loeschen", "/widerruf")
+        if locale == "de"
+        else ("/mydata", "/delete", "/withdraw")
+    )
+    assert all(c in text for c in commands)
+    assert ("Ende-zu-Ende" in text) if locale == "de" else ("end-to-end" in text)
+    assert not harness.settings.data_dir.joinpath("feedback.db").read_bytes().count(b"tg-user")
+
+
+async def test_privacy_notice_follows_the_configured_retention_and_dpo(
+    api,
+    clock,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    from tests.harness import make_settings
+
+    harness = Harness(
+        api=api,
+        settings=make_settings(tmp_path / "d", retention="90d", dpo_contact="dsb@beispiel.de"),
+        clock=clock,
+    )
+    await harness.start()
+    try:
+        text = texts(await harness.customer().send("/datenschutz"))
+        assert "90 Tage" in text and "dsb@beispiel.de" in text
+    finally:
+        await harness.stop()
+
+
+@pytest.mark.parametrize("command", ["/meinedaten", "/loeschen", "/widerruf", "/datenschutz"])
+async def test_rights_commands_refuse_in_groups_without_revealing_anything(
+    harness: Harness, command: str
+) -> None:
+    erika = harness.customer()
+    await give_feedback(erika, "privat")
+    group = {"chat_id": -100999, "chat_type": "supergroup", "language_code": "de"}
+    answer = await harness.deliver(harness.api.user_message(erika.user_id, command, **group))
+    assert "privat" not in texts(answer).replace("privaten", "")
+    assert not any(m["document"] for m in answer)
+
+
+def test_shipped_schema_matches_the_models() -> None:
+    assert (REPO / SCHEMA_PATH).read_text() == json_schema(), "run: python -m flows.export"
+
+
+async def test_commands_are_in_the_menu_per_language(harness: Harness) -> None:
+    german = [name for name, _ in harness.api.commands_for("de")]
+    english = [name for name, _ in harness.api.commands_for("en")]
+    assert {"meinedaten", "loeschen", "widerruf", "datenschutz"} <= set(german)
+    assert {"mydata", "delete", "withdraw", "privacy"} <= set(english)
