@@ -1,0 +1,46 @@
+"""The `feedbackbot` command line (also `python -m bot`).
+
+Each subcommand lives in its own module with a `register(subparsers)` function that
+adds its parser and sets `handler=` to a function taking the parsed arguments and
+returning the exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from bot.cli import run
+from bot.settings import ConfigurationError
+from flows.catalog import FlowDefinitionError
+from storage import StoreError
+
+SUBCOMMANDS = (run,)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="feedbackbot",
+        description="A consent-first Telegram feedback bot with encrypted storage.",
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in SUBCOMMANDS:
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    # python-telegram-bot's future behaviour: RetryAfter.retry_after as a timedelta.
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except (ConfigurationError, FlowDefinitionError, StoreError) as error:
+        print(f"feedbackbot: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

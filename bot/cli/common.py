@@ -1,0 +1,30 @@
+"""Pieces several subcommands share: opening the store from the settings."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.settings import Settings
+from storage import SQLiteStore, resolve_master_key
+
+log = logging.getLogger("bot.cli")
+
+
+def open_store(settings: Settings) -> SQLiteStore:
+    """The SQLite store under the data dir, with the master key from the settings.
+
+    On a first run without any key, one is generated and the log says where.
+    Raises StoreError subclasses (wrong key, missing key store) without touching files.
+    """
+    key, generated = resolve_master_key(
+        settings.master_key.get_secret_value() if settings.master_key else None,
+        settings.master_key_file,
+        settings.data_dir,
+    )
+    if generated is not None:
+        log.warning(
+            "generated a new master key in %s; in production keep it elsewhere "
+            "(FEEDBACKBOT_MASTER_KEY_FILE) and back it up separately from the data",
+            generated,
+        )
+    return SQLiteStore(settings.data_dir, key)
