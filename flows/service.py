@@ -141,12 +141,19 @@ class FeedbackService:
         t = translator(person.locale)
         if data.startswith("c:"):
             return await self._consent_press(person, t, data)
+        if not data.startswith("a:"):
+            return Outcome(toast=t.gettext("This button is not valid."), close_keyboard=True)
         pseudonym = self.store.pseudonym(person.subject)
         state = await self._state(pseudonym)
         if state is None:
             return Outcome(
-                toast=t.gettext(
-                    "This conversation has ended or expired. Send /start to begin again."
+                replies=(
+                    Reply(
+                        t.gettext(
+                            "This conversation has ended, or expired after {idle} without "
+                            "activity. Send /start to begin again."
+                        ).format(idle=t.duration(self.config.draft_idle))
+                    ),
                 ),
                 close_keyboard=True,
             )
@@ -167,7 +174,11 @@ class FeedbackService:
         flow = self.catalog.default
         if await self._consented(pseudonym, flow):
             return Outcome.say(
-                t.gettext("To give feedback, send /start. /help lists what I can do.")
+                t.gettext(
+                    "No feedback is in progress: unfinished answers are discarded after "
+                    "{idle} without activity. Send /start to begin again; /help lists what "
+                    "I can do."
+                ).format(idle=t.duration(self.config.draft_idle))
             )
         # Before consent nothing of the input is kept: answer with the consent request.
         return Outcome(replies=(self._notice(flow, t),))

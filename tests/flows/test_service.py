@@ -191,7 +191,9 @@ async def test_idle_draft_expires_and_old_buttons_say_so(
     outcome = await service.press(ERIKA, press(await service.start(ERIKA), "Ja, ich willige ein"))
     clock.now += timedelta(minutes=31)
     late = await service.press(ERIKA, press(outcome, "4"))
-    assert late.toast and "abgelaufen" in late.toast and not late.replies
+    assert "abgelaufen, weil 30 Minuten lang nichts passiert" in late.replies[0].text
+    assert late.close_keyboard
+    assert "30 Minuten" in (await service.text(ERIKA, "hallo?")).replies[0].text
 
 
 async def test_changed_notice_asks_again(store: MemoryStore, clock: Clock) -> None:
