@@ -22,7 +22,7 @@ from flows.catalog import FlowCatalog
 from flows.consent import Controller
 from flows.rights import DataRights
 from flows.service import FeedbackService, ServiceConfig, utc_now
-from storage.interface import Store
+from storage.interface import Store, StoreError
 
 log = logging.getLogger("bot.app")
 
@@ -74,8 +74,35 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
     data: BotData = application.bot_data
     assert data.service is not None and data.settings is not None
     await data.service.store.open()
+    await purge_expired(data.service)
+    if application.job_queue is not None:
+        # Jobs live in memory only: the schedule is recreated from the settings at every start.
+        interval = data.settings.purge_interval.total_seconds()
+        application.job_queue.run_repeating(
+            _purge_job, interval=interval, first=interval, name="purge"
+        )
     await register_commands(application, data.settings.default_locale)
     log.info("bot ready")
+
+
+async def purge_expired(service: FeedbackService) -> None:
+    """Delete what has expired; a failure is logged and retried at the next interval."""
+    try:
+        report = await service.store.purge_expired(service.clock())
+    except StoreError as error:
+        log.error("purge failed: %s", type(error).__name__)
+        return
+    log.info(
+        "purge: %d feedback, %d drafts, %d orphans, %d keys",
+        report.feedback,
+        report.drafts,
+        report.orphans,
+        report.keys,
+    )
+
+
+async def _purge_job(context: BotContext) -> None:
+    await purge_expired(context.service)
 
 
 async def _post_shutdown(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

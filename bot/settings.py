@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     controller_contact: str | None = None
     dpo_contact: str | None = None
     flows_dir: Path | None = None
+    min_group_size: int = Field(default=5, ge=1)
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
 
     @field_validator("retention", "purge_interval", mode="before")

@@ -7,7 +7,7 @@ This is the only place where the engine's decisions meet the store.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -299,6 +299,7 @@ class FeedbackService:
                 for c in granted
             ],
             contact_chat_id=person.chat_id if contact else None,
+            tallies=countable_answers(flow, completion.answers),
         )
         log.info("feedback stored", extra={"pseudonym": pseudonym[:12], "flow": flow.id})
 
@@ -331,6 +332,18 @@ class FeedbackService:
                 "had already sent; please try again later."
             )
         )
+
+
+def countable_answers(flow: FlowDefinition, answers: Mapping[str, object]) -> dict[str, list[str]]:
+    """Ratings and choices for the anonymous statistics; free text never leaves the record."""
+    tallies: dict[str, list[str]] = {}
+    for step in flow.steps:
+        value = answers.get(step.id)
+        if step.type not in {"rating", "choice", "multiple_choice"} or value is None:
+            continue
+        values = value if isinstance(value, list) else [value]
+        tallies[step.id] = [str(v) for v in values]
+    return tallies
 
 
 def _prepend(notes: tuple[Reply, ...], outcome: Outcome) -> Outcome:

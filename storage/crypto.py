@@ -84,6 +84,11 @@ def pseudonym(pseudonym_key: bytes, subject: str) -> str:
     return hmac.new(pseudonym_key, subject.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
+def derive_key(key: bytes, label: bytes) -> bytes:
+    """A 256-bit key for one purpose, derived from `key` (HMAC-SHA256 as a PRF)."""
+    return hmac.new(key, label, hashlib.sha256).digest()
+
+
 def encode_master_key(key: bytes) -> str:
     """The text form of a master key (urlsafe base64, padded)."""
     _check_key(key)

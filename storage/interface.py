@@ -8,7 +8,7 @@ callers only ever see pseudonyms, never raw Telegram ids.
 from __future__ import annotations
 
 import abc
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -85,6 +85,20 @@ class Draft(_Record):
     expires_at: datetime
 
 
+class StatisticsRow(_Record):
+    """Anonymous counts for one day and flow: how many feedbacks, and per question how
+    often each rating or choice was given. No pseudonym, no free text, no time of day."""
+
+    day: date
+    flow_id: str
+    feedbacks: int
+    counts: dict[str, dict[str, int]]
+
+
+Tallies = dict[str, list[str]]
+"""Per question id, the countable values a feedback gave (ratings and choices only)."""
+
+
 class ErasureReport(_Record):
     """What an erasure removed, for the confirmation shown to the person."""
 
@@ -158,9 +172,11 @@ class Store(abc.ABC):
         feedback: NewFeedback,
         grants: list[ConsentGrant],
         contact_chat_id: int | None = None,
+        tallies: Tallies | None = None,
     ) -> FeedbackRecord:
         """Atomically store the feedback, the consents given during it, the contact
-        chat id (only with contact consent) and drop the person's draft.
+        chat id (only with contact consent), add `tallies` to the anonymous statistics
+        of its day and flow, and drop the person's draft.
 
         Raises StorageFull without writing anything when there is no space.
         """
@@ -172,6 +188,13 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def contact_of(self, pseudonym: str) -> int | None:
         """The chat id the person allowed us to contact them in, if any."""
+
+    @abc.abstractmethod
+    async def statistics(self, since: date, until: date) -> list[StatisticsRow]:
+        """The anonymous statistics of the days from `since` to `until` (inclusive).
+
+        They are not tied to anyone and outlive the feedback they were counted from.
+        """
 
     @abc.abstractmethod
     async def delete_contact(self, pseudonym: str) -> bool:

@@ -7,7 +7,7 @@ payload that SQLite could not store fails here too.
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from storage import crypto
 from storage.interface import (
@@ -18,9 +18,11 @@ from storage.interface import (
     FeedbackRecord,
     NewFeedback,
     PurgeReport,
+    StatisticsRow,
     StorageFull,
     Store,
     StoreNotOpen,
+    Tallies,
 )
 
 # A person whose only data is a consent granted this recently keeps it and their key:
@@ -41,6 +43,19 @@ def new_record_id() -> str:
     return secrets.token_hex(16)
 
 
+def add_tallies(
+    row: tuple[int, dict[str, dict[str, int]]] | None, tallies: Tallies
+) -> tuple[int, dict[str, dict[str, int]]]:
+    """One more feedback counted into a day's (feedbacks, {question: {value: count}})."""
+    feedbacks, counts = row or (0, {})
+    counts = {question: dict(values) for question, values in counts.items()}
+    for question, values in tallies.items():
+        for value in values:
+            question_counts = counts.setdefault(question, {})
+            question_counts[value] = question_counts.get(value, 0) + 1
+    return feedbacks + 1, counts
+
+
 class MemoryStore(Store):
     """Same contract as SQLiteStore; the data lives as long as the object.
 
@@ -57,6 +72,7 @@ class MemoryStore(Store):
         self._contacts: dict[str, int] = {}
         self._keys: set[str] = set()  # pseudonyms that hold a data key
         self._updates: dict[int, datetime] = {}
+        self._stats: dict[tuple[date, str], tuple[int, dict[str, dict[str, int]]]] = {}
         self.audit: list[tuple[str, datetime]] = []
         self.full = False
 
@@ -131,6 +147,7 @@ class MemoryStore(Store):
         feedback: NewFeedback,
         grants: list[ConsentGrant],
         contact_chat_id: int | None = None,
+        tallies: Tallies | None = None,
     ) -> FeedbackRecord:
         self._check_space()
         # Build everything first so that a failure leaves nothing half-written.
@@ -148,7 +165,17 @@ class MemoryStore(Store):
             self._contacts[pseudonym] = int(contact_chat_id)
         self._drafts.pop(pseudonym, None)
         self._keys.add(pseudonym)
+        key = (record.created_at.date(), record.flow_id)
+        self._stats[key] = add_tallies(self._stats.get(key), tallies or {})
         return record
+
+    async def statistics(self, since: date, until: date) -> list[StatisticsRow]:
+        self._check()
+        return [
+            StatisticsRow(day=day, flow_id=flow, feedbacks=row[0], counts=row[1])
+            for (day, flow), row in sorted(self._stats.items())
+            if since <= day <= until
+        ]
 
     async def feedback_of(self, pseudonym: str, now: datetime) -> list[FeedbackRecord]:
         self._check()

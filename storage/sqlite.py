@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import sqlite3
 from collections import OrderedDict
-from collections.abc import Iterable
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,11 +34,13 @@ from storage.interface import (
     MasterKeyMismatch,
     NewFeedback,
     PurgeReport,
+    StatisticsRow,
     Store,
     StoreError,
     StoreNotOpen,
+    Tallies,
 )
-from storage.memory import KEY_GRACE, UPDATE_MEMORY, new_record_id, utc
+from storage.memory import KEY_GRACE, UPDATE_MEMORY, add_tallies, new_record_id, utc
 from storage.sqlite_db import (
     DATA_MIGRATIONS,
     KEY_MIGRATIONS,
@@ -152,6 +155,14 @@ class SQLiteStore(Store):
             await migrate(db, "keys", KEY_MIGRATIONS)
             if self._max_page_count is not None:
                 await sqlite_db.set_max_page_count(db, self._max_page_count)
+            # The check above read the main file only; a rotation cut short before its
+            # checkpoint could have left a newer key in the WAL.
+            live = await fetch_one(db, "SELECT wrapped_pseudonym_key FROM keys.meta")
+            if live is None or not _opens(self._master_key, live[0], _PSEUDONYM_KEY_AAD):
+                raise MasterKeyMismatch(
+                    "the master key does not open the key store; if a key rotation was "
+                    "interrupted, run `feedbackbot rotate-key` again to finish it"
+                )
         except BaseException:
             await db.close()
             raise
@@ -177,16 +188,25 @@ class SQLiteStore(Store):
         try:
             con = sqlite3.connect(uri, uri=True)
             try:
-                row = con.execute("SELECT wrapped_pseudonym_key FROM meta WHERE id = 1").fetchone()
+                row = con.execute("SELECT * FROM meta WHERE id = 1").fetchone()
+                names = [d[0] for d in con.execute("SELECT * FROM meta").description]
             finally:
                 con.close()
         except sqlite3.Error as exc:
             raise StoreError(f"cannot read key store {self._keys_path}: {exc}") from None
         if row is None:
             raise StoreError(f"key store {self._keys_path} has no key metadata")
+        meta = dict(zip(names, row, strict=True))
         try:
-            return crypto.unwrap_key(self._master_key, row[0], _PSEUDONYM_KEY_AAD)
+            return crypto.unwrap_key(
+                self._master_key, meta["wrapped_pseudonym_key"], _PSEUDONYM_KEY_AAD
+            )
         except DecryptionFailed:
+            if _opens(self._master_key, meta.get("wrapped_pseudonym_key_next"), _PSEUDONYM_KEY_AAD):
+                raise MasterKeyMismatch(
+                    "a rotation to this master key was interrupted; run `feedbackbot "
+                    "rotate-key` again with the old key to finish it"
+                ) from None
             raise MasterKeyMismatch(
                 f"the master key does not open the key store {self._keys_path}; "
                 "refusing to start (is FEEDBACKBOT_MASTER_KEY the one this store was made with?)"
@@ -222,6 +242,110 @@ class SQLiteStore(Store):
             self._deks.clear()
             await db.close()  # the last connection checkpoints and removes the WAL
         log.info("store_closed")
+
+    # ---- master key rotation and backups ------------------------------------------
+
+    async def rotate_master_key(
+        self,
+        new_key: bytes,
+        *,
+        batch: int = 500,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> int:
+        """Re-wrap every data key and the pseudonym key under `new_key`; returns how many.
+
+        Phase one adds a second wrapping under the new key to every row, in committed
+        batches; phase two switches all rows in one transaction. Until that commits the
+        old key opens everything, afterwards only the new one; interrupted anywhere,
+        running it again finishes the job. Stop the bot first: a running bot keeps
+        wrapping new keys with the old master key.
+        """
+        if len(new_key) != crypto.KEY_BYTES or self._pseudonym_key is None:
+            raise StoreError("rotation needs an open store and a 32-byte new key")
+        db = self._conn()
+        async with self._lock:
+            row = await fetch_one(db, "SELECT wrapped_pseudonym_key_next FROM keys.meta")
+            if row is None or not _opens(new_key, row[0], _PSEUDONYM_KEY_AAD):
+                # A first attempt, or one towards another key: start phase one over.
+                wrapped = crypto.wrap_key(new_key, self._pseudonym_key, _PSEUDONYM_KEY_AAD)
+                async with transaction(db):
+                    await db.execute("UPDATE keys.data_keys SET wrapped_next = NULL")
+                    await db.execute(
+                        "UPDATE keys.meta SET wrapped_pseudonym_key_next = ?", (wrapped,)
+                    )
+            counted = await fetch_one(
+                db, "SELECT count(*), count(wrapped_next) FROM keys.data_keys"
+            )
+        total, done = (int(counted[0]), int(counted[1])) if counted else (0, 0)
+        while True:
+            async with self._lock:
+                rewrapped = await self._wrap_next(db, new_key, batch)
+            done += rewrapped
+            if progress is not None and rewrapped:
+                progress(done, total)
+            if rewrapped < batch:
+                break
+            await asyncio.sleep(0)
+        async with self._lock:
+            async with transaction(db):
+                await self._wrap_next(db, new_key, None, in_transaction=True)
+                await db.execute(
+                    "UPDATE keys.data_keys SET wrapped_dek = wrapped_next, wrapped_next = NULL"
+                )
+                await db.execute(
+                    "UPDATE keys.meta SET wrapped_pseudonym_key = wrapped_pseudonym_key_next,"
+                    " wrapped_pseudonym_key_next = NULL"
+                )
+            self._master_key = new_key
+            await self._checkpoint()  # the start-up key check reads the main file only
+        log.info("master_key_rotated")
+        return total
+
+    async def _wrap_next(
+        self,
+        db: aiosqlite.Connection,
+        new_key: bytes,
+        limit: int | None,
+        in_transaction: bool = False,
+    ) -> int:
+        """Add the new wrapping to up to `limit` rows that lack it (all when None)."""
+        rows = await fetch_all(
+            db,
+            "SELECT pseudonym, key_version, wrapped_dek FROM keys.data_keys"
+            " WHERE wrapped_next IS NULL LIMIT ?",
+            (-1 if limit is None else limit,),
+        )
+        updates = []
+        for pseudonym, version, wrapped in rows:
+            aad = _dek_aad(pseudonym, version)
+            dek = crypto.unwrap_key(self._master_key, wrapped, aad)
+            updates.append((crypto.wrap_key(new_key, dek, aad), pseudonym, version))
+        sql = "UPDATE keys.data_keys SET wrapped_next = ? WHERE pseudonym = ? AND key_version = ?"
+        if in_transaction:
+            return await run_many(db, sql, updates)
+        async with transaction(db):
+            return await run_many(db, sql, updates)
+
+    async def backup(self, destination: Path) -> None:
+        """A consistent copy of the data store (never the keys) via VACUUM INTO.
+
+        Raises StoreError if `destination` exists. VACUUM INTO writes live pages only,
+        unlike the backup API, which would copy freed pages of erased people verbatim.
+        """
+        destination = Path(destination)
+        if destination.exists():
+            raise StoreError(f"{destination} exists; choose a new file for the backup")
+        partial = destination.with_name(destination.name + ".partial")
+        await asyncio.to_thread(fresh_private_file, partial)
+        partial.unlink()  # VACUUM INTO wants a new file; its mode follows the umask below
+        async with self._lock:
+            old_umask = os.umask(0o077)
+            try:
+                await self._conn().execute("VACUUM main INTO ?", (str(partial),))
+            finally:
+                os.umask(old_umask)
+        await asyncio.to_thread(durable_rename, partial, destination)
+        log.info("backup_written")
 
     async def set_max_page_count(self, pages: int | None) -> None:
         """Change the size cap of the data file (None: SQLite's maximum)."""
@@ -386,6 +510,7 @@ class SQLiteStore(Store):
         feedback: NewFeedback,
         grants: list[ConsentGrant],
         contact_chat_id: int | None = None,
+        tallies: Tallies | None = None,
     ) -> FeedbackRecord:
         """Raises StorageFull, with nothing of it written (draft kept), when there is no space."""
         record_id = new_record_id()
@@ -413,6 +538,9 @@ class SQLiteStore(Store):
                         (pseudonym, KEY_VERSION, contact),
                     )
                 await db.execute("DELETE FROM main.drafts WHERE pseudonym = ?", (pseudonym,))
+                await self._count(
+                    db, feedback.created_at.astimezone(UTC).date(), feedback.flow_id, tallies or {}
+                )
         stored = json.loads(plaintext)  # return what a later read returns
         return FeedbackRecord(
             id=record_id,
@@ -421,6 +549,61 @@ class SQLiteStore(Store):
             expires_at=dt(expires),
             **stored,
         )
+
+    async def _count(
+        self, db: aiosqlite.Connection, day: date, flow_id: str, tallies: Tallies
+    ) -> None:
+        """Add one feedback to the day's anonymous statistics, inside the caller's transaction."""
+        row = await fetch_one(
+            db,
+            "SELECT ciphertext FROM main.statistics WHERE day = ? AND flow_id = ?",
+            (day.isoformat(), flow_id),
+        )
+        current = self._open_statistics(day, flow_id, row[0]) if row else None
+        feedbacks, counts = add_tallies(current, tallies)
+        blob = crypto.encrypt(
+            self._statistics_key(),
+            pydantic_core.to_json({"feedbacks": feedbacks, "counts": counts}),
+            _statistics_aad(day, flow_id),
+        )
+        await db.execute(
+            "INSERT INTO main.statistics (day, flow_id, ciphertext) VALUES (?, ?, ?)"
+            " ON CONFLICT (day, flow_id) DO UPDATE SET ciphertext = excluded.ciphertext",
+            (day.isoformat(), flow_id, blob),
+        )
+
+    def _statistics_key(self) -> bytes:
+        # Derived from the pseudonym key, so it needs no storage of its own and follows
+        # the master key through rotation; without the master key the counts are unreadable.
+        if self._pseudonym_key is None:
+            raise StoreNotOpen("the store is not open")
+        return crypto.derive_key(self._pseudonym_key, b"feedbackbot/statistics-key/v1")
+
+    def _open_statistics(
+        self, day: date, flow_id: str, blob: bytes
+    ) -> tuple[int, dict[str, dict[str, int]]]:
+        data = json.loads(
+            crypto.decrypt(self._statistics_key(), blob, _statistics_aad(day, flow_id))
+        )
+        return int(data["feedbacks"]), data["counts"]
+
+    async def statistics(self, since: date, until: date) -> list[StatisticsRow]:
+        """Raises DecryptionFailed for a tampered row."""
+        async with self._lock:
+            rows = await fetch_all(
+                self._conn(),
+                "SELECT day, flow_id, ciphertext FROM main.statistics"
+                " WHERE day >= ? AND day <= ? ORDER BY day, flow_id",
+                (since.isoformat(), until.isoformat()),
+            )
+        result = []
+        for day_text, flow_id, blob in rows:
+            day = date.fromisoformat(day_text)
+            feedbacks, counts = self._open_statistics(day, flow_id, blob)
+            result.append(
+                StatisticsRow(day=day, flow_id=flow_id, feedbacks=feedbacks, counts=counts)
+            )
+        return result
 
     async def feedback_of(self, pseudonym: str, now: datetime) -> list[FeedbackRecord]:
         """Raises DecryptionFailed for a tampered record."""
@@ -588,6 +771,20 @@ def _consent_rows(pseudonym: str, dek: bytes, grants: list[ConsentGrant]) -> lis
 def _seal(dek: bytes, table: str, record_id: str, pseudonym: str, value: Any) -> bytes:
     aad = crypto.associated_data(table, record_id, pseudonym, KEY_VERSION)
     return crypto.encrypt(dek, pydantic_core.to_json(value), aad)
+
+
+def _opens(key: bytes, wrapped: bytes | None, aad: bytes) -> bool:
+    if wrapped is None:
+        return False
+    try:
+        crypto.unwrap_key(key, wrapped, aad)
+    except DecryptionFailed:
+        return False
+    return True
+
+
+def _statistics_aad(day: date, flow_id: str) -> bytes:
+    return crypto.associated_data("statistics", f"{day.isoformat()}|{flow_id}", "", 0)
 
 
 def _dek_aad(pseudonym: str, version: int) -> bytes:

@@ -41,6 +41,11 @@ DATA_MIGRATIONS: list[list[str]] = [
         "CREATE INDEX main.processed_updates_seen ON processed_updates (seen_at)",
         "CREATE TABLE main.audit (id INTEGER PRIMARY KEY, event TEXT NOT NULL, at TEXT NOT NULL)",
     ],
+    [
+        # Anonymous counts per day and flow, encrypted as one blob each (see statistics()).
+        "CREATE TABLE main.statistics (day TEXT NOT NULL, flow_id TEXT NOT NULL,"
+        " ciphertext BLOB NOT NULL, PRIMARY KEY (day, flow_id)) WITHOUT ROWID",
+    ],
 ]
 KEY_MIGRATIONS: list[list[str]] = [
     [
@@ -49,6 +54,11 @@ KEY_MIGRATIONS: list[list[str]] = [
         "CREATE TABLE keys.data_keys (pseudonym TEXT NOT NULL, key_version INTEGER NOT NULL,"
         " wrapped_dek BLOB NOT NULL, created_at TEXT NOT NULL,"
         " PRIMARY KEY (pseudonym, key_version)) WITHOUT ROWID",
+    ],
+    [
+        # Master key rotation wraps every key a second time before switching over.
+        "ALTER TABLE keys.data_keys ADD COLUMN wrapped_next BLOB",
+        "ALTER TABLE keys.meta ADD COLUMN wrapped_pseudonym_key_next BLOB",
     ],
 ]
 

@@ -12,12 +12,16 @@ import os
 import sys
 from collections.abc import Sequence
 
-from bot.cli import run
+from bot.cli import keys, maintenance, run
 from bot.settings import ConfigurationError
 from flows.catalog import FlowDefinitionError
 from storage import StoreError
 
-SUBCOMMANDS = (run,)
+SUBCOMMANDS = (
+    run,
+    keys,
+    maintenance,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,62 @@
+"""`feedbackbot keygen` and `feedbackbot rotate-key`: master keys and their rotation."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+from bot.cli.common import open_store
+from bot.settings import load_settings
+from storage.crypto import decode_master_key, encode_master_key, generate_key
+
+
+def register(subparsers: Any) -> None:
+    keygen = subparsers.add_parser(
+        "keygen",
+        help="print a new random master key",
+        description="Print a new master key (urlsafe base64 of 32 random bytes).",
+    )
+    keygen.set_defaults(handler=run_keygen)
+    rotate = subparsers.add_parser(
+        "rotate-key",
+        help="re-wrap every key under a new master key",
+        description=(
+            "Re-wrap every data key and the pseudonym key under the master key in "
+            "--new-key-file. Stop the bot first. Interrupted, it can be run again; until "
+            "it finishes the old key keeps working. Afterwards start the bot with the new key."
+        ),
+    )
+    rotate.add_argument("--new-key-file", type=Path, required=True, help="file holding the new key")
+    rotate.add_argument("--batch-size", type=int, default=500, help=argparse.SUPPRESS)
+    rotate.set_defaults(handler=run_rotate)
+
+
+def run_keygen(args: argparse.Namespace) -> int:
+    print(encode_master_key(generate_key()))
+    return 0
+
+
+def run_rotate(args: argparse.Namespace) -> int:
+    new_key = decode_master_key(args.new_key_file.read_text(encoding="ascii").strip())
+    store = open_store(load_settings())
+
+    def report(done: int, total: int) -> None:
+        print(f"re-wrapped {done}/{total} data keys", flush=True)
+
+    async def rotate() -> int:
+        await store.open()
+        try:
+            return await store.rotate_master_key(new_key, batch=args.batch_size, progress=report)
+        finally:
+            await store.close()
+
+    total = asyncio.run(rotate())
+    print(
+        f"done: {total} data keys and the pseudonym key are wrapped by the new master key; "
+        "start the bot with it now",
+        file=sys.stderr,
+    )
+    return 0

@@ -1,0 +1,113 @@
+"""`feedbackbot purge`, `backup` and `stats`: upkeep an operator runs by hand or from cron."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections import defaultdict
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.cli.common import open_store
+from bot.settings import load_settings
+from flows.durations import parse_duration
+from flows.service import utc_now
+from storage import SQLiteStore, StatisticsRow
+
+
+def register(subparsers: Any) -> None:
+    purge = subparsers.add_parser(
+        "purge",
+        help="delete expired feedback and drafts now",
+        description="Delete expired feedback, drafts, orphaned rows and unused keys now "
+        "(the bot also does this at start and every FEEDBACKBOT_PURGE_INTERVAL).",
+    )
+    purge.set_defaults(handler=run_purge)
+    backup = subparsers.add_parser(
+        "backup",
+        help="write a consistent copy of the data store (not the keys)",
+        description="Write a consistent copy of feedback.db to DEST with VACUUM INTO, also "
+        "while the bot runs. The key store is not included: back it up separately.",
+    )
+    backup.add_argument("destination", type=Path, metavar="DEST")
+    backup.set_defaults(handler=run_backup)
+    stats = subparsers.add_parser(
+        "stats",
+        help="print the anonymous long-term statistics",
+        description="Print the anonymous counts of ratings and choices, per flow and "
+        "question; groups of fewer than FEEDBACKBOT_MIN_GROUP_SIZE feedbacks are suppressed.",
+    )
+    stats.add_argument("--since", default="365d", help="how far back, e.g. 30d (default 365d)")
+    stats.set_defaults(handler=run_stats)
+
+
+def _with_store(work: Any) -> Any:
+    store = open_store(load_settings())
+
+    async def run() -> Any:
+        await store.open()
+        try:
+            return await work(store)
+        finally:
+            await store.close()
+
+    return asyncio.run(run())
+
+
+def run_purge(args: argparse.Namespace) -> int:
+    async def purge(store: SQLiteStore) -> str:
+        report = await store.purge_expired(utc_now())
+        return (
+            f"purged {report.feedback} feedback, {report.drafts} drafts, "
+            f"{report.orphans} orphaned rows and {report.keys} unused keys"
+        )
+
+    print(_with_store(purge))
+    return 0
+
+
+def run_backup(args: argparse.Namespace) -> int:
+    async def backup(store: SQLiteStore) -> None:
+        await store.backup(args.destination)
+
+    _with_store(backup)
+    print(f"wrote {args.destination}; back up the key store (keys.db) separately, briefly")
+    return 0
+
+
+def run_stats(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    until = utc_now().date()
+    since = until - parse_duration(args.since) + timedelta(days=1)
+
+    async def read(store: SQLiteStore) -> list[StatisticsRow]:
+        return await store.statistics(since, until)
+
+    print(format_statistics(_with_store(read), settings.min_group_size))
+    return 0
+
+
+def format_statistics(rows: list[StatisticsRow], k: int) -> str:
+    """Totals per flow and question; any group of fewer than k feedbacks is suppressed."""
+    if not rows:
+        return "no statistics in this period"
+    feedbacks: dict[str, int] = defaultdict(int)
+    counts: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
+    for row in rows:
+        feedbacks[row.flow_id] += row.feedbacks
+        for question, values in row.counts.items():
+            for value, n in values.items():
+                counts[row.flow_id][question][value] = (
+                    counts[row.flow_id][question].get(value, 0) + n
+                )
+    lines = [f"{rows[0].day} .. {rows[-1].day}"]
+    for flow, total in sorted(feedbacks.items()):
+        if total < k:
+            lines.append(f"{flow}: suppressed (fewer than {k} feedbacks)")
+            continue
+        lines.append(f"{flow}: {total} feedbacks")
+        for question, values in sorted(counts[flow].items()):
+            shown = ", ".join(f"{value}: {n}" for value, n in sorted(values.items()))
+            lines.append(f"  {question}: {shown}")
+    return "\n".join(lines)

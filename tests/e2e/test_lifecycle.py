@@ -1,0 +1,202 @@
+"""Retention, purge, key rotation and backups through the real command line."""
+
+from __future__ import annotations
+
+import base64
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from storage import ConsentGrant, MasterKeyMismatch, NewFeedback, SQLiteStore
+from storage.crypto import decode_master_key
+from tests.e2e.botprocess import REPO, bot_env, running_bot
+from tests.e2e.test_polling import ERIKA, converse, say
+from tests.fakes.botapi import BotApiServer, FakeBotApi
+from tests.harness import MASTER_KEY, TOKEN, files_contain
+
+NOW = datetime.now(UTC)
+GRANT = ConsentGrant(
+    purpose="feedback", notice_version="v", text_sha256="1" * 64, method="t", granted_at=NOW
+)
+
+
+def cli_env(data: Path, key: str = MASTER_KEY) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDBACKBOT_")}
+    env.update(
+        {"PYTHONPATH": str(REPO), "FEEDBACKBOT_DATA_DIR": str(data), "FEEDBACKBOT_MASTER_KEY": key}
+    )
+    return env
+
+
+def cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+async def make_store(data: Path, people: int, key: str = MASTER_KEY) -> None:
+    store = SQLiteStore(data, base64.urlsafe_b64decode(key))
+    await store.open()
+    for n in range(people):
+        await store.submit_feedback(
+            store.pseudonym(f"tg-user:{n}"),
+            NewFeedback(
+                flow_id="feedback",
+                answers={"rating": 3, "comment": f"c{n}"},
+                purposes=["feedback"],
+                created_at=NOW,
+                expires_at=NOW + timedelta(days=1),
+            ),
+            [GRANT],
+        )
+    await store.close()
+
+
+async def count_readable(data: Path, key: bytes, people: int) -> int:
+    store = SQLiteStore(data, key)
+    await store.open()
+    try:
+        total = 0
+        for n in range(people):
+            total += len(await store.feedback_of(store.pseudonym(f"tg-user:{n}"), NOW))
+        return total
+    finally:
+        await store.close()
+
+
+def test_keygen_prints_a_usable_key(tmp_path: Path) -> None:
+    result = cli("keygen", env=cli_env(tmp_path), cwd=tmp_path)
+    assert result.returncode == 0
+    assert len(decode_master_key(result.stdout.strip())) == 32
+    assert cli("keygen", env=cli_env(tmp_path), cwd=tmp_path).stdout != result.stdout
+
+
+async def test_rotation_killed_midway_keeps_old_key_working_and_finishes_when_rerun(
+    tmp_path: Path,
+) -> None:
+    data, people = tmp_path / "data", 300
+    await make_store(data, people)
+    new_key_text = cli("keygen", env=cli_env(data), cwd=tmp_path).stdout.strip()
+    key_file = tmp_path / "new.key"
+    key_file.write_text(new_key_text + "\n")
+    args = [sys.executable, "-m", "bot", "rotate-key", "--new-key-file", str(key_file)]
+    process = subprocess.Popen(
+        [*args, "--batch-size", "3"],
+        env=cli_env(data),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        if line.startswith("re-wrapped 30/"):
+            process.send_signal(signal.SIGKILL)
+            break
+    process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL, "killed before it could finish"
+
+    old, new = base64.urlsafe_b64decode(MASTER_KEY), decode_master_key(new_key_text)
+    assert await count_readable(data, old, people) == people
+    with pytest.raises(MasterKeyMismatch, match="interrupted"):
+        await count_readable(data, new, people)
+
+    finished = cli("rotate-key", "--new-key-file", str(key_file), env=cli_env(data), cwd=tmp_path)
+    assert finished.returncode == 0, finished.stderr
+    assert await count_readable(data, new, people) == people
+    refused = cli("purge", env=cli_env(data), cwd=tmp_path)
+    assert refused.returncode == 1 and "master key" in refused.stderr
+    assert cli("purge", env=cli_env(data, new_key_text), cwd=tmp_path).returncode == 0
+
+
+def test_expiry_end_to_end_with_a_retention_of_seconds(tmp_path: Path) -> None:
+    api = FakeBotApi(TOKEN)
+    data, log = tmp_path / "data", tmp_path / "bot.log"
+    comment = "Ablauf-Kanarie-41d"
+    with BotApiServer(api) as server:
+        env = bot_env(server, data, FEEDBACKBOT_RETENTION="3s", FEEDBACKBOT_PURGE_INTERVAL="1s")
+        with running_bot(api, env, tmp_path, log):
+            converse(api, ERIKA, "de", comment)
+            assert "Vielen Dank" in (api.last_message(ERIKA)["text"] or "")
+            say(api, ERIKA, "/meinedaten", "de", expect=2)
+            deadline = time.monotonic() + 20  # retention of 3 s, then a purge interval of 1 s
+            while "purge: 1 feedback" not in log.read_text() and time.monotonic() < deadline:
+                time.sleep(0.2)
+            say(api, ERIKA, "/meinedaten", "de", expect=2)
+            summary = api.messages(ERIKA)[-2]["text"] or ""
+            assert "Einwilligungen" in summary, "the consent itself is still on record"
+            assert "Feedback 1 von" not in summary and comment not in summary
+    assert "purge: 1 feedback" in log.read_text()
+    with sqlite3.connect(data / "feedback.db") as db:
+        assert db.execute("SELECT count(*) FROM feedback").fetchone() == (0,)
+    assert not files_contain(data, comment.encode())
+
+
+def test_backup_while_the_bot_runs_restores_and_decrypts(tmp_path: Path) -> None:
+    api = FakeBotApi(TOKEN)
+    data, log = tmp_path / "data", tmp_path / "bot.log"
+    backup = tmp_path / "backup" / "feedback.db"
+    backup.parent.mkdir()
+    with BotApiServer(api) as server:
+        with running_bot(api, bot_env(server, data), tmp_path, log):
+            converse(api, ERIKA, "de", "vor dem Backup")
+            result = cli("backup", str(backup), env=cli_env(data), cwd=tmp_path)
+            assert result.returncode == 0, result.stderr
+            converse(api, ERIKA + 1, "de", "nach dem Backup")
+    restored = tmp_path / "restored"
+    restored.mkdir()
+    restored.joinpath("feedback.db").write_bytes(backup.read_bytes())
+    restored.joinpath("keys.db").write_bytes((data / "keys.db").read_bytes())
+    import asyncio
+
+    async def read() -> tuple[list[str], list[str]]:
+        store = SQLiteStore(restored, base64.urlsafe_b64decode(MASTER_KEY))
+        await store.open()
+        try:
+            now = datetime.now(UTC)
+            before = await store.feedback_of(store.pseudonym(f"tg-user:{ERIKA}"), now)
+            after = await store.feedback_of(store.pseudonym(f"tg-user:{ERIKA + 1}"), now)
+            return [r.answers["comment"] for r in before], [r.answers["comment"] for r in after]
+        finally:
+            await store.close()
+
+    assert asyncio.run(read()) == (["vor dem Backup"], [])
+    assert not files_contain(backup.parent, b"data_keys"), "the backup carries no keys"
+
+
+async def test_stats_suppress_small_groups(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    store = SQLiteStore(data, base64.urlsafe_b64decode(MASTER_KEY))
+    await store.open()
+    for n, flow in enumerate(["feedback"] * 5 + ["product"] * 2):
+        await store.submit_feedback(
+            store.pseudonym(f"tg-user:{n}"),
+            NewFeedback(
+                flow_id=flow,
+                answers={"rating": 5},
+                purposes=["feedback"],
+                created_at=NOW,
+                expires_at=NOW + timedelta(days=1),
+            ),
+            [GRANT],
+            tallies={"rating": ["5"]},
+        )
+    await store.close()
+    result = cli("stats", "--since", "7d", env=cli_env(data), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "feedback: 5 feedbacks" in result.stdout and "rating: 5: 5" in result.stdout
+    assert "product: suppressed (fewer than 5 feedbacks)" in result.stdout
+    assert "rating: 5: 2" not in result.stdout

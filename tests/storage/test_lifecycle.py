@@ -1,0 +1,160 @@
+"""Key rotation, backups and anonymous statistics of the SQLite store."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from storage import ConsentGrant, MasterKeyMismatch, NewFeedback, SQLiteStore, StoreError
+from storage.crypto import generate_key
+
+T0 = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
+GRANT = ConsentGrant(
+    purpose="feedback", notice_version="v1", text_sha256="0" * 64, method="test", granted_at=T0
+)
+
+
+def feedback(comment: str, at: datetime = T0) -> NewFeedback:
+    return NewFeedback(
+        flow_id="feedback",
+        answers={"rating": 4, "comment": comment},
+        purposes=["feedback"],
+        created_at=at,
+        expires_at=at + timedelta(days=180),
+    )
+
+
+async def fill(store: SQLiteStore, people: int) -> None:
+    for n in range(people):
+        await store.submit_feedback(store.pseudonym(f"tg-user:{n}"), feedback(f"c{n}"), [GRANT])
+
+
+async def readable(directory: Path, key: bytes, people: int) -> int:
+    store = SQLiteStore(directory, key)
+    await store.open()
+    try:
+        found = 0
+        for n in range(people):
+            [record] = await store.feedback_of(store.pseudonym(f"tg-user:{n}"), T0)
+            found += record.answers["comment"] == f"c{n}"
+        return found
+    finally:
+        await store.close()
+
+
+async def test_rotation_switches_every_key_to_the_new_master_key(tmp_path: Path) -> None:
+    old, new = generate_key(), generate_key()
+    store = SQLiteStore(tmp_path, old)
+    await store.open()
+    await fill(store, 30)
+    seen: list[tuple[int, int]] = []
+    assert (
+        await store.rotate_master_key(new, batch=7, progress=lambda d, t: seen.append((d, t))) == 30
+    )
+    assert seen[-1] == (30, 30) and len(seen) == 5
+    await store.close()
+    assert await readable(tmp_path, new, 30) == 30
+    with pytest.raises(MasterKeyMismatch):
+        await SQLiteStore(tmp_path, old).open()
+
+
+async def test_interrupted_rotation_keeps_the_old_key_working_and_can_be_finished(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old, new = generate_key(), generate_key()
+    store = SQLiteStore(tmp_path, old)
+    await store.open()
+    await fill(store, 20)
+
+    def crash(done: int, total: int) -> None:
+        if done >= 10:
+            raise KeyboardInterrupt  # stands in for the process dying mid-way
+
+    with pytest.raises(KeyboardInterrupt):
+        await store.rotate_master_key(new, batch=5, progress=crash)
+    await store.close()
+    assert await readable(tmp_path, old, 20) == 20, "the old key still opens everything"
+    with pytest.raises(MasterKeyMismatch, match="interrupted"):
+        await SQLiteStore(tmp_path, new).open()
+
+    store = SQLiteStore(tmp_path, old)
+    await store.open()
+    await store.submit_feedback(store.pseudonym("tg-user:late"), feedback("late"), [GRANT])
+    assert await store.rotate_master_key(new, batch=5) == 21
+    await store.close()
+    assert await readable(tmp_path, new, 20) == 20
+
+
+async def test_rotation_towards_another_key_starts_over(tmp_path: Path) -> None:
+    old, abandoned, final = generate_key(), generate_key(), generate_key()
+    store = SQLiteStore(tmp_path, old)
+    await store.open()
+    await fill(store, 6)
+
+    def crash(done: int, total: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        await store.rotate_master_key(abandoned, batch=2, progress=crash)
+    await store.rotate_master_key(final, batch=2)
+    await store.close()
+    assert await readable(tmp_path, final, 6) == 6
+
+
+async def test_backup_taken_while_writing_opens_and_decrypts(tmp_path: Path) -> None:
+    key = generate_key()
+    data = tmp_path / "data"
+    store = SQLiteStore(data, key)
+    await store.open()
+    await fill(store, 10)
+    backup = tmp_path / "backups" / "feedback-2026-11-29.db"
+    backup.parent.mkdir()
+    writer = SQLiteStore(data, key)  # a second process-like connection keeps writing
+    await writer.open()
+    try:
+        await writer.submit_feedback(
+            writer.pseudonym("tg-user:during"), feedback("during"), [GRANT]
+        )
+        await store.backup(backup)
+        await writer.submit_feedback(writer.pseudonym("tg-user:after"), feedback("after"), [GRANT])
+    finally:
+        await writer.close()
+    with pytest.raises(StoreError, match="exists"):
+        await store.backup(backup)
+    await store.close()
+    assert oct(backup.stat().st_mode & 0o777) == oct(0o600)
+    restored = tmp_path / "restored"
+    restored.mkdir()
+    shutil.copy(backup, restored / "feedback.db")
+    shutil.copy(data / "keys.db", restored / "keys.db")
+    assert await readable(restored, key, 10) == 10
+    check = SQLiteStore(restored, key)
+    await check.open()
+    try:
+        assert await check.feedback_of(check.pseudonym("tg-user:during"), T0)
+        assert not await check.feedback_of(check.pseudonym("tg-user:after"), T0)
+    finally:
+        await check.close()
+
+
+async def test_statistics_count_without_people_and_survive_expiry(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path, generate_key())
+    await store.open()
+    for n, rating in enumerate(["5", "4", "5"]):
+        pseudonym = store.pseudonym(f"tg-user:{n}")
+        await store.submit_feedback(
+            pseudonym, feedback(f"Statistik-Kanarie-{n}"), [GRANT], tallies={"rating": [rating]}
+        )
+    await store.purge_expired(T0 + timedelta(days=200))
+    assert not await store.feedback_of(store.pseudonym("tg-user:0"), T0 + timedelta(days=200))
+    [row] = await store.statistics(date(2026, 11, 1), date(2026, 11, 30))
+    assert row.day == date(2026, 11, 29) and row.feedbacks == 3
+    assert row.counts == {"rating": {"5": 2, "4": 1}}
+    await store.close()
+    for path in tmp_path.iterdir():
+        content = path.read_bytes()
+        assert b"Statistik-Kanarie" not in content
+        assert b'"rating"' not in content, "the counts are encrypted at rest"
