@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import traceback
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from telegram import LinkPreviewOptions, Update
 from telegram.ext import Application, ContextTypes, Defaults
@@ -16,13 +18,14 @@ from bot.commands import register_commands
 from bot.context import BotApplication, BotContext, BotData
 from bot.handlers import all_handlers
 from bot.processor import PerPersonUpdateProcessor
-from bot.render import render
+from bot.render import render, send_to
 from bot.settings import Settings
 from flows.catalog import FlowCatalog
 from flows.consent import Controller
 from flows.rights import DataRights
 from flows.service import FeedbackService, ServiceConfig, utc_now
-from storage.interface import Store, StoreError
+from flows.staff import StaffDesk, StaffSettings
+from storage.interface import FeedbackRecord, Store, StoreError
 
 log = logging.getLogger("bot.app")
 
@@ -64,7 +67,16 @@ def build_application(
     application.bot_data.settings = settings
     application.bot_data.service = service
     application.bot_data.rights = DataRights(store, catalog, config, clock)
-    for group, handler in all_handlers():
+    application.bot_data.staff = StaffDesk(
+        store,
+        catalog,
+        StaffSettings(
+            min_group_size=settings.min_group_size, alert_threshold=settings.alert_threshold
+        ),
+        clock,
+    )
+    service.feedback_listeners.append(_alerter(application))
+    for group, handler in all_handlers(settings):
         application.add_handler(handler, group=group)
     application.add_error_handler(_on_error)
     return application
@@ -81,7 +93,10 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
         application.job_queue.run_repeating(
             _purge_job, interval=interval, first=interval, name="purge"
         )
-    await register_commands(application, data.settings.default_locale)
+    schedule_digest(application)
+    await register_commands(
+        application, data.settings.default_locale, sorted(data.settings.staff_ids)
+    )
     log.info("bot ready")
 
 
@@ -103,6 +118,55 @@ async def purge_expired(service: FeedbackService) -> None:
 
 async def _purge_job(context: BotContext) -> None:
     await purge_expired(context.service)
+
+
+def schedule_digest(application: BotApplication) -> None:
+    """Recreate the digest job from the settings (jobs are not persisted)."""
+    settings = application.bot_data.settings
+    schedule = settings.digest_schedule if settings else None
+    if settings is None or schedule is None or settings.staff_chat_id is None:
+        return
+    if application.job_queue is None:
+        log.warning("digest configured but the job queue is unavailable")
+        return
+    at = schedule.at.replace(tzinfo=ZoneInfo(settings.timezone))
+    # PTB counts days from Sunday = 0; the schedule from Monday = 0.
+    days = tuple(range(7)) if schedule.weekday is None else ((schedule.weekday + 1) % 7,)
+    application.job_queue.run_daily(_digest_job, time=at, days=days, name="digest")
+
+
+async def post_digest(application: BotApplication) -> None:
+    """Send the digest to the staff chat now."""
+    data = application.bot_data
+    assert data.settings is not None and data.staff is not None
+    schedule = data.settings.digest_schedule
+    chat = data.settings.staff_chat_id
+    if schedule is None or chat is None:
+        return
+    outcome = await data.staff.digest(data.settings.default_locale, schedule.period)
+    for reply in outcome.replies:
+        await send_to(application.bot, chat, reply)
+
+
+async def _digest_job(context: BotContext) -> None:
+    await post_digest(context.application)  # type: ignore[arg-type]
+
+
+def _alerter(application: BotApplication) -> Callable[[FeedbackRecord], Awaitable[None]]:
+    async def alert(record: FeedbackRecord) -> None:
+        data = application.bot_data
+        if data.settings is None or data.staff is None or data.settings.staff_chat_id is None:
+            return
+        outcome = data.staff.alert(data.settings.default_locale, record)
+        if outcome is not None:
+            chat = data.settings.staff_chat_id
+            # In the background: the customer's conversation never waits for staff.
+            for reply in outcome.replies:
+                task = asyncio.create_task(send_to(application.bot, chat, reply), name="alert")
+                data.background.add(task)  # a strong reference until it is done
+                task.add_done_callback(data.background.discard)
+
+    return alert
 
 
 async def _post_shutdown(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from telegram import BotCommand
+import logging
+from collections.abc import Iterable
+
+from telegram import BotCommand, BotCommandScopeChat
+from telegram.error import TelegramError
 from telegram.ext import Application
 
 from flows.i18n import N_, SUPPORTED_LOCALES, translator
+
+log = logging.getLogger("bot.commands")
 
 # (German name, English name, description msgid); both names are handled in every language.
 COMMANDS: tuple[tuple[str, str, str], ...] = (
@@ -17,18 +23,35 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("hilfe", "help", N_("What I can do")),
     ("abbrechen", "cancel", N_("Discard an unfinished feedback")),
 )
+STAFF_COMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("zusammenfassung", "summary", N_("Summarise feedback (staff)")),
+)
 
 
-def menu(locale: str) -> list[BotCommand]:
+def menu(locale: str, entries: Iterable[tuple[str, str, str]] = COMMANDS) -> list[BotCommand]:
     t = translator(locale)
     return [
         BotCommand(german if locale == "de" else english, t.gettext(description))
-        for german, english, description in COMMANDS
+        for german, english, description in entries
     ]
 
 
-async def register_commands(application: Application, default_locale: str) -> None:  # type: ignore[type-arg]
-    """Register the menu for each language, and the default language's for everyone else."""
+async def register_commands(
+    application: Application,  # type: ignore[type-arg]
+    default_locale: str,
+    staff_ids: Iterable[int] = (),
+) -> None:
+    """Register the menu for each language and the default language's for everyone else.
+
+    Staff see their commands only in their own private chat with the bot, so nobody
+    else learns that they exist.
+    """
     for locale in SUPPORTED_LOCALES:
         await application.bot.set_my_commands(menu(locale), language_code=locale)
     await application.bot.set_my_commands(menu(default_locale))
+    staff_menu = menu(default_locale, COMMANDS + STAFF_COMMANDS)
+    for staff_id in staff_ids:
+        try:
+            await application.bot.set_my_commands(staff_menu, scope=BotCommandScopeChat(staff_id))
+        except TelegramError as error:  # e.g. the staff member never opened the chat
+            log.warning("staff menu not set: %s", type(error).__name__)

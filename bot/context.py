@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +13,7 @@ from bot.settings import Settings
 from flows.i18n import resolve_locale
 from flows.rights import DataRights
 from flows.service import FeedbackService, Person
+from flows.staff import StaffDesk
 
 
 @dataclass
@@ -21,7 +23,9 @@ class BotData:
     settings: Settings | None = None
     service: FeedbackService | None = None
     rights: DataRights | None = None
+    staff: StaffDesk | None = None
     group_notices: dict[int, float] = field(default_factory=dict)
+    background: set[asyncio.Task[Any]] = field(default_factory=set)
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
@@ -40,6 +44,13 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], B
         if rights is None:
             raise RuntimeError("the data-rights service is not ready yet")
         return rights
+
+    @property
+    def staff(self) -> StaffDesk:
+        staff = self.bot_data.staff
+        if staff is None:
+            raise RuntimeError("the staff desk is not ready yet")
+        return staff
 
     @property
     def settings(self) -> Settings:

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from datetime import timedelta
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import MessageLimit
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
@@ -25,6 +25,10 @@ async def render(outcome: Outcome, update: Update, context: BotContext) -> None:
         await _quietly(query.answer(outcome.toast), "answer button")
         if outcome.close_keyboard and query.message is not None:
             await _quietly(query.edit_message_reply_markup(reply_markup=None), "close keyboard")
+        elif outcome.replace_keyboard is not None and query.message is not None:
+            # An option toggled at a multiple-choice step: the same message, redrawn buttons.
+            redrawn = _keyboard(Reply("", outcome.replace_keyboard))
+            await _quietly(query.edit_message_reply_markup(reply_markup=redrawn), "redraw keyboard")
     chat = update.effective_chat
     if chat is None:
         return
@@ -34,6 +38,11 @@ async def render(outcome: Outcome, update: Update, context: BotContext) -> None:
 
 
 async def send(context: BotContext, chat_id: int, reply: Reply) -> bool:
+    """Send one reply in answer to an update (see `send_to`)."""
+    return await send_to(context.bot, chat_id, reply)
+
+
+async def send_to(bot: Bot, chat_id: int, reply: Reply) -> bool:
     """Send one reply, split at line breaks when longer than Telegram allows.
 
     Returns False when the person cannot be reached (blocked the bot), so the caller
@@ -44,15 +53,21 @@ async def send(context: BotContext, chat_id: int, reply: Reply) -> bool:
         last = index == len(chunks) - 1
         markup = _keyboard(reply) if last else None
         if not await _with_retry(
-            lambda chunk=chunk, markup=markup: context.bot.send_message(
-                chat_id, chunk, reply_markup=markup
+            lambda chunk=chunk, markup=markup: bot.send_message(chat_id, chunk, reply_markup=markup)
+        ):
+            return False
+    if reply.image is not None:
+        image = reply.image
+        if not await _with_retry(
+            lambda: bot.send_photo(
+                chat_id, image.content, caption=image.caption[: MessageLimit.CAPTION_LENGTH] or None
             )
         ):
             return False
     if reply.document is not None:
         document = reply.document
         return await _with_retry(
-            lambda: context.bot.send_document(
+            lambda: bot.send_document(
                 chat_id,
                 document.content,
                 filename=document.filename,

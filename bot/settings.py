@@ -5,9 +5,11 @@ The variable names are a public contract (see DESIGN.md); keep them working.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -16,6 +18,36 @@ from flows.durations import parse_duration
 from flows.i18n import SUPPORTED_LOCALES
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class DigestSchedule:
+    """When the staff digest goes out; `weekday` 0 is Monday, None means every day."""
+
+    at: time
+    weekday: int | None = None
+
+    @property
+    def period(self) -> timedelta:
+        return timedelta(days=1 if self.weekday is None else 7)
+
+
+def parse_digest(text: str) -> DigestSchedule | None:
+    """``off``, ``daily 08:00`` or ``weekly mon 08:00``; raises ValueError otherwise."""
+    parts = text.strip().lower().split()
+    try:
+        if parts == ["off"]:
+            return None
+        if len(parts) == 2 and parts[0] == "daily":
+            return DigestSchedule(at=time.fromisoformat(parts[1]))
+        if len(parts) == 3 and parts[0] == "weekly" and parts[1] in WEEKDAYS:
+            return DigestSchedule(at=time.fromisoformat(parts[2]), weekday=WEEKDAYS.index(parts[1]))
+    except ValueError:
+        pass
+    raise ValueError("use 'off', 'daily 08:00' or 'weekly mon 08:00'")
 
 
 class ConfigurationError(Exception):
@@ -42,6 +74,9 @@ class Settings(BaseSettings):
     dpo_contact: str | None = None
     flows_dir: Path | None = None
     min_group_size: int = Field(default=5, ge=1)
+    digest: str = "off"
+    timezone: str = "Europe/Berlin"
+    alert_threshold: int | None = Field(default=None, ge=0, le=10)
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
 
     @field_validator("retention", "purge_interval", mode="before")
@@ -57,6 +92,25 @@ class Settings(BaseSettings):
                 int(part) for part in value.replace(";", ",").split(",") if part.strip()
             )
         return value
+
+    @field_validator("digest")
+    @classmethod
+    def _digest(cls, value: str) -> str:
+        parse_digest(value)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}, e.g. Europe/Berlin") from None
+        return value
+
+    @property
+    def digest_schedule(self) -> DigestSchedule | None:
+        return parse_digest(self.digest)
 
     @field_validator("default_locale")
     @classmethod

@@ -11,6 +11,10 @@ class Button:
     data: str
 
 
+Keyboard = tuple[tuple[Button, ...], ...]
+"""Rows of buttons."""
+
+
 @dataclass(frozen=True)
 class Document:
     filename: str
@@ -21,8 +25,10 @@ class Document:
 @dataclass(frozen=True)
 class Reply:
     text: str
-    buttons: tuple[tuple[Button, ...], ...] = ()
+    buttons: Keyboard = ()
     document: Document | None = None
+    image: Document | None = None
+    """A picture (PNG) sent as a photo, with its caption."""
 
 
 @dataclass(frozen=True)
@@ -31,12 +37,13 @@ class Outcome:
 
     `toast` is the short notice shown on a pressed button; `close_keyboard` asks the
     transport to remove the buttons of the message that was pressed, so nobody can
-    press them twice.
+    press them twice; `replace_keyboard` redraws them instead (an option toggled on).
     """
 
     replies: tuple[Reply, ...] = ()
     toast: str | None = None
     close_keyboard: bool = False
+    replace_keyboard: Keyboard | None = None
 
     @classmethod
     def say(cls, *texts: str) -> Outcome:

@@ -2,6 +2,7 @@
 
 from storage.crypto import InvalidMasterKey
 from storage.interface import (
+    AuditEntry,
     ConsentGrant,
     ConsentRecord,
     DecryptionFailed,
@@ -11,6 +12,7 @@ from storage.interface import (
     KeyStoreMissing,
     MasterKeyMismatch,
     NewFeedback,
+    PeriodFeedback,
     PurgeReport,
     StatisticsRow,
     StorageFull,
@@ -23,6 +25,7 @@ from storage.memory import MemoryStore
 from storage.sqlite import SQLiteStore
 
 __all__ = [
+    "AuditEntry",
     "ConsentGrant",
     "ConsentRecord",
     "DecryptionFailed",
@@ -34,6 +37,7 @@ __all__ = [
     "MasterKeyMismatch",
     "MemoryStore",
     "NewFeedback",
+    "PeriodFeedback",
     "PurgeReport",
     "SQLiteStore",
     "StatisticsRow",

@@ -85,6 +85,25 @@ class Draft(_Record):
     expires_at: datetime
 
 
+class PeriodFeedback(FeedbackRecord):
+    """A feedback as staff statistics see it: with the purposes whose consent is still in
+    force, and the pseudonym only so that people can be counted (never shown)."""
+
+    pseudonym: str
+    consents_in_force: frozenset[str]
+
+
+class AuditEntry(_Record):
+    """Who accessed what and when. `actor` is staff data (a staff id or "cli"), never a
+    customer; erasures are recorded without any actor or pseudonym."""
+
+    event: str
+    at: datetime
+    actor: str | None = None
+    detail: str | None = None
+    records: int | None = None
+
+
 class StatisticsRow(_Record):
     """Anonymous counts for one day and flow: how many feedbacks, and per question how
     often each rating or choice was given. No pseudonym, no free text, no time of day."""
@@ -188,6 +207,19 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def contact_of(self, pseudonym: str) -> int | None:
         """The chat id the person allowed us to contact them in, if any."""
+
+    @abc.abstractmethod
+    async def feedback_in_period(
+        self, since: datetime, until: datetime, now: datetime
+    ) -> list[PeriodFeedback]:
+        """Everyone's unexpired feedback created in [since, until), oldest first."""
+
+    @abc.abstractmethod
+    async def record_audit(self, entry: AuditEntry) -> None: ...
+
+    @abc.abstractmethod
+    async def audit_entries(self, since: datetime) -> list[AuditEntry]:
+        """The audit trail from `since` on, oldest first."""
 
     @abc.abstractmethod
     async def statistics(self, since: date, until: date) -> list[StatisticsRow]:

@@ -11,12 +11,14 @@ from datetime import UTC, date, datetime, timedelta
 
 from storage import crypto
 from storage.interface import (
+    AuditEntry,
     ConsentGrant,
     ConsentRecord,
     Draft,
     ErasureReport,
     FeedbackRecord,
     NewFeedback,
+    PeriodFeedback,
     PurgeReport,
     StatisticsRow,
     StorageFull,
@@ -73,7 +75,7 @@ class MemoryStore(Store):
         self._keys: set[str] = set()  # pseudonyms that hold a data key
         self._updates: dict[int, datetime] = {}
         self._stats: dict[tuple[date, str], tuple[int, dict[str, dict[str, int]]]] = {}
-        self.audit: list[tuple[str, datetime]] = []
+        self._audit: list[AuditEntry] = []
         self.full = False
 
     async def open(self) -> None:
@@ -169,6 +171,31 @@ class MemoryStore(Store):
         self._stats[key] = add_tallies(self._stats.get(key), tallies or {})
         return record
 
+    async def feedback_in_period(
+        self, since: datetime, until: datetime, now: datetime
+    ) -> list[PeriodFeedback]:
+        self._check()
+        start, end, moment = utc(since), utc(until), utc(now)
+        result = []
+        for pseudonym, records in self._feedback.items():
+            in_force = frozenset(c.purpose for c in self._consents.get(pseudonym, []) if c.in_force)
+            for record in records:
+                if start <= record.created_at < end and record.expires_at > moment:
+                    result.append(
+                        PeriodFeedback(
+                            **record.model_dump(), pseudonym=pseudonym, consents_in_force=in_force
+                        )
+                    )
+        return sorted(result, key=lambda r: r.created_at)
+
+    async def record_audit(self, entry: AuditEntry) -> None:
+        self._check_space()
+        self._audit.append(entry.model_copy(update={"at": utc(entry.at)}))
+
+    async def audit_entries(self, since: datetime) -> list[AuditEntry]:
+        self._check()
+        return [e for e in self._audit if e.at >= utc(since)]
+
     async def statistics(self, since: date, until: date) -> list[StatisticsRow]:
         self._check()
         return [
@@ -195,7 +222,7 @@ class MemoryStore(Store):
             drafts=int(self._drafts.pop(pseudonym, None) is not None),
             contacts=int(self._contacts.pop(pseudonym, None) is not None),
         )
-        self.audit.append(("erasure", datetime.now(UTC)))
+        self._audit.append(AuditEntry(event="erasure", at=datetime.now(UTC)))
         return report
 
     async def purge_expired(self, now: datetime) -> PurgeReport:

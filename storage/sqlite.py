@@ -24,6 +24,7 @@ import pydantic_core
 
 from storage import crypto, sqlite_db
 from storage.interface import (
+    AuditEntry,
     ConsentGrant,
     ConsentRecord,
     DecryptionFailed,
@@ -33,6 +34,7 @@ from storage.interface import (
     KeyStoreMissing,
     MasterKeyMismatch,
     NewFeedback,
+    PeriodFeedback,
     PurgeReport,
     StatisticsRow,
     Store,
@@ -629,6 +631,69 @@ class SQLiteStore(Store):
                         )
                     )
         return records
+
+    async def feedback_in_period(
+        self, since: datetime, until: datetime, now: datetime
+    ) -> list[PeriodFeedback]:
+        """Raises DecryptionFailed for a tampered record; rows whose key is gone are skipped."""
+        result = []
+        async with self._lock:
+            rows = await fetch_all(
+                self._conn(),
+                "SELECT id, pseudonym, flow_id, key_version, created_at, expires_at, ciphertext"
+                " FROM main.feedback WHERE created_at >= ? AND created_at < ? AND expires_at > ?"
+                " ORDER BY created_at, rowid",
+                (ts(since), ts(until), ts(now)),
+            )
+            people = sorted({row[1] for row in rows})
+            in_force: dict[str, set[str]] = {p: set() for p in people}
+            for start in range(0, len(people), 500):
+                chunk = people[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                consents = await fetch_all(
+                    self._conn(),
+                    "SELECT pseudonym, purpose FROM main.consents"  # noqa: S608
+                    f" WHERE withdrawn_at IS NULL AND pseudonym IN ({marks})",
+                    chunk,
+                )
+                for pseudonym, purpose in consents:
+                    in_force[pseudonym].add(purpose)
+            for record_id, pseudonym, flow_id, version, created, expires, blob in rows:
+                data = await self._unseal("feedback", record_id, pseudonym, version, blob)
+                if data is None:
+                    continue
+                result.append(
+                    PeriodFeedback(
+                        id=record_id,
+                        flow_id=flow_id,
+                        created_at=dt(created),
+                        expires_at=dt(expires),
+                        pseudonym=pseudonym,
+                        consents_in_force=frozenset(in_force[pseudonym]),
+                        **data,
+                    )
+                )
+        return result
+
+    async def record_audit(self, entry: AuditEntry) -> None:
+        async with self._lock, transaction(self._conn()) as db:
+            await db.execute(
+                "INSERT INTO main.audit (event, at, actor, detail, records) VALUES (?, ?, ?, ?, ?)",
+                (entry.event, ts(entry.at), entry.actor, entry.detail, entry.records),
+            )
+
+    async def audit_entries(self, since: datetime) -> list[AuditEntry]:
+        async with self._lock:
+            rows = await fetch_all(
+                self._conn(),
+                "SELECT event, at, actor, detail, records FROM main.audit WHERE at >= ?"
+                " ORDER BY at, id",
+                (ts(since),),
+            )
+        return [
+            AuditEntry(event=event, at=dt(at), actor=actor, detail=detail, records=records)
+            for event, at, actor, detail, records in rows
+        ]
 
     async def contact_of(self, pseudonym: str) -> int | None:
         """Raises DecryptionFailed for a tampered record."""

@@ -46,6 +46,15 @@ DATA_MIGRATIONS: list[list[str]] = [
         "CREATE TABLE main.statistics (day TEXT NOT NULL, flow_id TEXT NOT NULL,"
         " ciphertext BLOB NOT NULL, PRIMARY KEY (day, flow_id)) WITHOUT ROWID",
     ],
+    [
+        # Staff access is audited: who (a staff id, never a customer), what, how many.
+        "ALTER TABLE main.audit ADD COLUMN actor TEXT",
+        "ALTER TABLE main.audit ADD COLUMN detail TEXT",
+        "ALTER TABLE main.audit ADD COLUMN records INTEGER",
+        "CREATE INDEX main.audit_at ON audit (at)",
+        "CREATE INDEX main.feedback_created ON feedback (created_at)",
+        "CREATE INDEX main.consents_in_force ON consents (pseudonym) WHERE withdrawn_at IS NULL",
+    ],
 ]
 KEY_MIGRATIONS: list[list[str]] = [
     [

@@ -6,13 +6,15 @@ from typing import Any
 
 from telegram.ext import BaseHandler
 
-from bot.handlers import common, conversation, rights
+from bot.handlers import common, conversation, rights, staff
+from bot.settings import Settings
 
 
-def all_handlers() -> list[tuple[int, BaseHandler[Any, Any, Any]]]:
+def all_handlers(settings: Settings) -> list[tuple[int, BaseHandler[Any, Any, Any]]]:
     """(group, handler) pairs; lower groups run first."""
     return [
-        *common.guards(),
+        *common.guards(staff.staff_filter(settings)),
+        *staff.handlers(settings),
         *rights.handlers(),
         *conversation.handlers(),
         *common.fallbacks(),

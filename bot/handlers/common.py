@@ -62,11 +62,18 @@ async def unknown_command(update: Update, context: BotContext) -> None:
     await render(context.service.unknown_command(context.locale(update)), update, context)
 
 
-def guards() -> list[tuple[int, BaseHandler[Any, Any, Any]]]:
+def guards(staff_here: filters.BaseFilter) -> list[tuple[int, BaseHandler[Any, Any, Any]]]:
+    """`staff_here` matches staff writing where staff commands work (the staff chat)."""
+    staff_command = staff_here & filters.COMMAND
     return [
         (-2, TypeHandler(Update, drop_redelivered)),
-        (-1, MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, refuse_in_group)),
-        (-1, MessageHandler(~PRIVATE | filters.UpdateType.EDITED, ignore)),
+        (
+            -1,
+            MessageHandler(
+                filters.ChatType.GROUPS & filters.COMMAND & ~staff_command, refuse_in_group
+            ),
+        ),
+        (-1, MessageHandler((~PRIVATE | filters.UpdateType.EDITED) & ~staff_command, ignore)),
         (0, CommandHandler(["hilfe", "help"], help_command, filters=PRIVATE)),
     ]
 

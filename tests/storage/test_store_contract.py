@@ -9,6 +9,7 @@ import pytest
 from storage import MemoryStore, SQLiteStore
 from storage.crypto import generate_key
 from storage.interface import (
+    AuditEntry,
     ConsentGrant,
     Draft,
     NewFeedback,
@@ -336,3 +337,38 @@ async def test_claimed_updates_are_forgotten_after_a_day(store: Store) -> None:
     assert await store.claim_update(1001, T0 + HOUR) is False
     await store.purge_expired(T0 + 2 * DAY)
     assert await store.claim_update(1001, T0 + 2 * DAY) is True
+
+
+# ---- staff views and audit ---------------------------------------------------------------
+
+
+async def test_feedback_in_period_spans_people_with_their_consents_in_force(store: Store) -> None:
+    a, b, c = (store.pseudonym(f"tg-user:{n}") for n in (1, 2, 3))
+    await store.submit_feedback(a, feedback("a1", at=T0), [grant(), grant("contact")], 5)
+    await store.submit_feedback(b, feedback("b1", at=T0 + HOUR), [grant()])
+    await store.submit_feedback(c, feedback("old", at=T0 - 10 * DAY), [grant()])
+    await store.submit_feedback(c, feedback("short", at=T0, ttl=HOUR), [])
+    await store.withdraw_consent(b, "feedback", T0 + 2 * HOUR)
+
+    found = await store.feedback_in_period(T0 - DAY, T0 + DAY, T0 + 2 * HOUR)
+    assert [r.answers["comment"] for r in found] == ["a1", "b1"], "expired and older excluded"
+    assert found[0].consents_in_force == {"feedback", "contact"}
+    assert found[1].consents_in_force == frozenset()
+    assert found[0].pseudonym == a
+
+
+async def test_audit_entries_are_kept_in_order(store: Store) -> None:
+    await store.record_audit(
+        AuditEntry(event="summary", at=T0, actor="staff:7", detail="7d", records=3)
+    )
+    await store.record_audit(AuditEntry(event="export", at=T0 + HOUR, actor="cli", records=9))
+    await store.erase_subject(store.pseudonym("tg-user:1"))
+    entries = await store.audit_entries(T0 - DAY)
+    assert [(e.event, e.actor, e.records) for e in entries[:2]] == [
+        ("summary", "staff:7", 3),
+        ("export", "cli", 9),
+    ]
+    assert any(e.event == "erasure" and e.actor is None for e in entries)
+    assert await store.audit_entries(T0 + 30 * DAY) == [] or all(
+        e.event == "erasure" for e in await store.audit_entries(T0 + 30 * DAY)
+    )

@@ -1,0 +1,72 @@
+"""Removes personal data from comments before staff see them.
+
+E-mail addresses, phone numbers, IBANs (checked with mod-97), URLs, @handles and
+numbers that look like customer or order ids become translated placeholders such as
+``[E-Mail]`` or ``[Telefon]``. Order matters: the most specific patterns run first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from flows.i18n import N_, Translator
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+_URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b")
+_HANDLE = re.compile(r"(?<![\w@])@[A-Za-z][A-Za-z0-9_]{3,31}\b")
+# +49 151 12345678, 0151/1234567, (030) 123 45 67, 030-1234567, +1 (555) 123-4567
+_PHONE = re.compile(
+    r"(?<![\w+])(?:\+\d{1,3}[\s./-]?|\(?\b0)(?:\(?\d{1,5}\)?[\s./-]?){1,4}\d{2,}(?![\w])"
+)
+# "Bestellnummer 12345", "Kd.-Nr. A-1234", "#12345", "order 123456", and any 5+ digit run.
+_ID = re.compile(
+    r"(?:#\s?\d{3,}|\b[A-Z]{1,4}-?\d{4,}\b|\b\d{5,}\b)",
+)
+
+PLACEHOLDERS = {
+    "email": N_("[E-Mail]"),
+    "phone": N_("[Phone]"),
+    "iban": N_("[IBAN]"),
+    "url": N_("[URL]"),
+    "handle": N_("[Handle]"),
+    "id": N_("[Number]"),
+}
+
+
+def _iban_valid(candidate: str) -> bool:
+    """The ISO 13616 check: move the first four characters to the end, letters to
+    numbers (A=10 ... Z=35), and the result modulo 97 must be 1."""
+    compact = candidate.replace(" ", "")
+    if not 15 <= len(compact) <= 34:
+        return False
+    rearranged = compact[4:] + compact[:4]
+    digits = "".join(str(int(ch, 36)) for ch in rearranged)
+    return int(digits) % 97 == 1
+
+
+def redact(text: str, t: Translator) -> str:
+    """The comment with personal data replaced by placeholders in the staff member's language."""
+
+    def placeholder(kind: str) -> str:
+        return t.gettext(PLACEHOLDERS[kind])
+
+    def iban(match: re.Match[str]) -> str:
+        return placeholder("iban") if _iban_valid(match.group(0)) else match.group(0)
+
+    steps: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
+        (_EMAIL, lambda m: placeholder("email")),
+        (_URL, lambda m: placeholder("url")),
+        (_IBAN, iban),
+        (_HANDLE, lambda m: placeholder("handle")),
+        (_PHONE, lambda m: placeholder("phone") if _digits(m.group(0)) >= 6 else m.group(0)),
+        (_ID, lambda m: placeholder("id")),
+    ]
+    for pattern, replace in steps:
+        text = pattern.sub(replace, text)
+    return text
+
+
+def _digits(text: str) -> int:
+    return sum(ch.isdigit() for ch in text)

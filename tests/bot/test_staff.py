@@ -1,0 +1,143 @@
+"""Staff commands through the real bot: who may, what they see, what is audited."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.app import post_digest
+from tests.fakes.botapi import FakeBotApi
+from tests.harness import Clock, Harness, files_contain, make_settings, texts
+
+STAFF, STAFF_CHAT, OUTSIDER = 7001, -1007002, 7003
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture
+async def desk(api: FakeBotApi, clock: Clock, tmp_path: Path) -> AsyncIterator[Harness]:
+    settings = make_settings(
+        tmp_path / "data",
+        staff_ids=str(STAFF),
+        staff_chat_id=STAFF_CHAT,
+        alert_threshold=2,
+        digest="daily 08:00",
+    )
+    harness = Harness(api=api, settings=settings, clock=clock)
+    await harness.start()
+    yield harness
+    await harness.stop()
+
+
+async def give(harness: Harness, user_id: int, rating: str, comment: str) -> None:
+    customer = harness.customer(user_id)
+    await customer.send("/start")
+    await customer.press("Ja, ich willige ein")
+    await customer.press(rating)
+    await customer.send(comment)
+    await customer.press("Nein")
+
+
+async def many(harness: Harness, count: int = 6) -> None:
+    for n in range(count):
+        harness.clock.advance(timedelta(hours=3))
+        await give(
+            harness, 100 + n, str(5 - n % 3), f"Sehr freundlich, ruft mich an unter 0151/234567{n}"
+        )
+
+
+async def test_outsider_gets_exactly_the_unknown_command_answer(desk: Harness) -> None:
+    await many(desk)
+    outsider = desk.customer(OUTSIDER)
+    unknown = texts(await outsider.send("/gibtsnicht"))
+    assert texts(await outsider.send("/zusammenfassung")) == unknown
+    assert texts(await outsider.send("/summary 30d")) == unknown
+    assert not await desk.store.audit_entries(desk.clock() - timedelta(days=1))  # type: ignore[union-attr]
+
+
+async def test_staff_summary_in_private_with_chart_and_redacted_comments(desk: Harness) -> None:
+    await many(desk)
+    answer = await desk.customer(STAFF).send("/zusammenfassung")
+    text = texts(answer)
+    assert "Feedbacks: 6" in text and "Personen: 6" in text and "Durchschnitt" in text
+    assert "[Telefon]" in text and "234567" not in text
+    [photo] = [m["photo"] for m in answer if m["photo"]]
+    assert photo.startswith(PNG_MAGIC)
+    [entry] = await desk.store.audit_entries(desk.clock() - timedelta(days=1))  # type: ignore[union-attr]
+    assert (entry.event, entry.actor, entry.records, entry.detail) == (
+        "summary",
+        f"staff:{STAFF}",
+        6,
+        "7d",
+    )
+
+
+async def test_staff_summary_works_in_the_staff_chat_only(desk: Harness) -> None:
+    await many(desk)
+    in_staff_chat = await desk.deliver(
+        desk.api.user_message(
+            STAFF, "/summary 30d", chat_id=STAFF_CHAT, chat_type="supergroup", language_code="en"
+        )
+    )
+    assert "Feedback summary" in texts(in_staff_chat) and "30 days" in texts(in_staff_chat)
+    elsewhere = await desk.deliver(
+        desk.api.user_message(
+            STAFF, "/summary", chat_id=-100999, chat_type="group", language_code="en"
+        )
+    )
+    assert "Feedback summary" not in texts(elsewhere)
+
+
+async def test_small_groups_are_suppressed(desk: Harness) -> None:
+    await many(desk, count=3)
+    answer = await desk.customer(STAFF).send("/zusammenfassung")
+    assert "ausgeblendet" in texts(answer) and "freundlich" not in texts(answer)
+    assert not any(m["photo"] for m in answer)
+
+
+async def test_bad_period_is_explained(desk: Harness) -> None:
+    assert "verstehe ich nicht" in texts(await desk.customer(STAFF).send("/zusammenfassung bald"))
+
+
+async def test_digest_goes_to_the_staff_chat_and_is_audited(desk: Harness) -> None:
+    await many(desk)
+    assert desk.app is not None
+    await post_digest(desk.app)
+    [digest] = [m for m in desk.api.messages(STAFF_CHAT) if m["text"]]
+    assert "Feedback-Zusammenfassung" in (digest["text"] or "") and "(1 Tage)" in (
+        digest["text"] or ""
+    )
+    entries = await desk.store.audit_entries(desk.clock() - timedelta(days=2))  # type: ignore[union-attr]
+    assert [(e.event, e.actor) for e in entries] == [("digest", "digest")]
+
+
+async def test_low_rating_alerts_the_staff_chat_without_identity(desk: Harness) -> None:
+    customer_name = "Mechthild-Alarm"
+    customer = desk.customer(4444, first_name=customer_name)
+    await customer.send("/start")
+    await customer.press("Ja, ich willige ein")
+    await customer.press("1")
+    await customer.send("Katastrophe, schreiben Sie an mechthild@example.org")
+    thanks = await customer.press("Nein")
+    assert "Vielen Dank" in texts(thanks)
+    await desk.api.wait_until_async(lambda: desk.api.messages(STAFF_CHAT), what="the alert")
+    [alert] = desk.api.messages(STAFF_CHAT)
+    text = alert["text"] or ""
+    assert "Niedrige Bewertung" in text and "1 / 5" in text and "[E-Mail]" in text
+    assert customer_name not in text and "4444" not in text and "mechthild@" not in text
+    assert not files_contain(desk.settings.data_dir, b"Katastrophe")
+
+
+async def test_good_ratings_raise_no_alert(desk: Harness) -> None:
+    await give(desk, 5555, "5", "super")
+    assert desk.api.messages(STAFF_CHAT) == []
+
+
+async def test_staff_menu_is_set_for_staff_chats_only(desk: Harness) -> None:
+    staff_menu = [name for name, _ in desk.api.commands_for("", {"type": "chat", "chat_id": STAFF})]
+    assert "zusammenfassung" in staff_menu
+    assert "zusammenfassung" not in [name for name, _ in desk.api.commands_for("de")]
+    assert desk.app is not None and desk.app.job_queue is not None
+    assert {job.name for job in desk.app.job_queue.jobs()} >= {"purge", "digest"}

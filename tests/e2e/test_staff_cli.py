@@ -1,0 +1,57 @@
+"""`feedbackbot export` and `feedbackbot audit` through the real command line."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from storage import ConsentGrant, NewFeedback, SQLiteStore
+from tests.e2e.test_lifecycle import cli, cli_env
+from tests.harness import MASTER_KEY
+
+NOW = datetime.now(UTC)
+
+
+async def seed(data: Path) -> None:
+    store = SQLiteStore(data, base64.urlsafe_b64decode(MASTER_KEY))
+    await store.open()
+    for n in range(3):
+        pseudonym = store.pseudonym(f"tg-user:{n}")
+        grant = ConsentGrant(
+            purpose="feedback", notice_version="v", text_sha256="2" * 64, method="t", granted_at=NOW
+        )
+        await store.submit_feedback(
+            pseudonym,
+            NewFeedback(
+                flow_id="feedback",
+                answers={"rating": 4 + n % 2, "comment": f"Mail an kunde{n}@example.de bitte"},
+                purposes=["feedback"],
+                created_at=NOW - timedelta(hours=n + 1),
+                expires_at=NOW + timedelta(days=30),
+            ),
+            [grant],
+        )
+    await store.withdraw_consent(store.pseudonym("tg-user:2"), "feedback", NOW)
+    await store.close()
+
+
+async def test_export_is_redacted_consented_and_audited(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    await seed(data)
+    env = cli_env(data)
+    as_csv = cli("export", "--since", "7d", "--format", "csv", env=env, cwd=tmp_path)
+    assert as_csv.returncode == 0, as_csv.stderr
+    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    assert len(rows) == 2, "the withdrawn person's feedback is not exported"
+    assert {r["comment"] for r in rows} == {"Mail an [E-Mail] bitte"}
+    assert "example.de" not in as_csv.stdout
+    target = tmp_path / "export.json"
+    as_json = cli("export", "--format", "json", "--output", str(target), env=env, cwd=tmp_path)
+    assert as_json.returncode == 0 and len(json.loads(target.read_text())) == 2
+    audit = cli("audit", "--since", "1d", env=env, cwd=tmp_path)
+    lines = [line for line in audit.stdout.splitlines() if " export " in line]
+    assert len(lines) == 2 and all("by=cli records=2" in line for line in lines)

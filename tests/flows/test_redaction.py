@@ -1,0 +1,46 @@
+"""Redaction of personal data in comments, German formats included."""
+
+from __future__ import annotations
+
+import pytest
+
+from flows.i18n import translator
+from flows.redaction import redact
+
+DE = translator("de")
+
+
+@pytest.mark.parametrize(
+    ("comment", "placeholder", "gone"),
+    [
+        ("Schreiben Sie an erika.muster+shop@example.de bitte", "[E-Mail]", "erika.muster"),
+        ("Rufen Sie mich an: +49 151 23456789", "[Telefon]", "23456789"),
+        ("Tel. 0151/2345678 ab 18 Uhr", "[Telefon]", "2345678"),
+        ("Festnetz (030) 123 45 67", "[Telefon]", "123 45 67"),
+        ("Erstattung auf DE89 3704 0044 0532 0130 00 bitte", "[IBAN]", "3704"),
+        ("IBAN DE89370400440532013000", "[IBAN]", "DE89370400440532013000"),
+        ("Siehe https://example.com/bestellung?id=42 und www.beispiel.de", "[URL]", "example.com"),
+        ("Mein Profil: @erika_muster", "[Handle]", "erika_muster"),
+        ("Bestellung 4711123 kam nicht an", "[Nummer]", "4711123"),
+        ("Kundennummer KD-123456", "[Nummer]", "123456"),
+        ("Ticket #98765", "[Nummer]", "98765"),
+    ],
+)
+def test_personal_data_becomes_a_placeholder(comment: str, placeholder: str, gone: str) -> None:
+    redacted = redact(comment, DE)
+    assert placeholder in redacted and gone not in redacted, redacted
+
+
+def test_an_invalid_iban_shaped_string_is_not_called_an_iban() -> None:
+    assert "[IBAN]" not in redact("Code DE00 1234 5678 9012 3456 78", DE)
+
+
+def test_ordinary_text_and_small_numbers_stay() -> None:
+    text = "Lieferung nach 3 Tagen, 5 von 5 Sternen, 2026 wieder gern!"
+    assert redact(text, DE) == text
+
+
+def test_placeholders_follow_the_staff_language() -> None:
+    assert redact("mail me: john@example.com, +44 20 7946 0958", translator("en")) == (
+        "mail me: [E-Mail], [Phone]"
+    )

@@ -1,0 +1,133 @@
+"""Summaries over known fixtures: counts, averages, NPS, trend, redaction and suppression."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from flows.catalog import FlowCatalog, load_flow
+from flows.i18n import translator
+from flows.summary import compute, frequent_words, render
+from storage.interface import PeriodFeedback
+
+NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+DE, EN = translator("de"), translator("en")
+NPS_FLOW = load_flow(
+    """
+id = "nps"
+title = "NPS"
+intro = "Hi"
+[[purposes]]
+id = "feedback"
+required = true
+description = "Feedback"
+[[steps]]
+id = "recommend"
+type = "rating"
+min = 0
+max = 10
+prompt = { de = "Weiterempfehlen?", en = "Recommend?" }
+[[steps]]
+id = "bye"
+type = "thanks"
+prompt = "Bye"
+""",
+    "nps.toml",
+)
+CATALOG = FlowCatalog(flows={**FlowCatalog.load().flows, "nps": NPS_FLOW})
+
+
+def record(
+    n: int,
+    rating: int,
+    comment: str | None = None,
+    days_ago: float = 1,
+    person: str | None = None,
+    in_force: frozenset[str] = frozenset({"feedback"}),
+    flow: str = "feedback",
+) -> PeriodFeedback:
+    created = NOW - timedelta(days=days_ago)
+    answers: dict[str, object] = (
+        {"rating": rating, "comment": comment} if flow == "feedback" else {"recommend": rating}
+    )
+    return PeriodFeedback(
+        id=f"r{n}",
+        flow_id=flow,
+        answers=answers,
+        purposes=["feedback"],
+        created_at=created,
+        expires_at=created + timedelta(days=180),
+        pseudonym=person or f"p{n}",
+        consents_in_force=in_force,
+    )
+
+
+def test_counts_average_distribution_and_trend() -> None:
+    current = [
+        record(n, r, "Schnelle Lieferung" if n % 2 else None)
+        for n, r in enumerate([5, 5, 4, 3, 5, 1])
+    ]
+    current.append(record(99, 5, person="p0"))  # the same person again
+    previous = [record(100 + n, 3, days_ago=9) for n in range(5)]
+    now_figures = compute(current, CATALOG, DE)
+    before = compute(previous, CATALOG, DE)
+    assert (now_figures.feedbacks, now_figures.people, now_figures.commented) == (7, 6, 3)
+    rating = now_figures.ratings[("feedback", "rating")]
+    assert round(rating.average, 2) == 4.0 and rating.distribution == {5: 4, 4: 1, 3: 1, 2: 0, 1: 1}
+    text = render(DE, NOW - timedelta(days=7), NOW, now_figures, before, k=5).replace("\xa0", " ")
+    assert "Feedbacks: 7 (Vorperiode: 5, +40 %)" in text
+    assert "Personen: 6" in text
+    assert "Durchschnitt 4,0 von 5 (Vorperiode: 3,0, +1,0)" in text
+    assert "5 ★ ████████████ 4" in text and "2 ★ ░░░░░░░░░░░░ 0" in text
+    assert "Kommentare: 43 %" in text
+    assert "lieferung (3)" in text and "schnelle (3)" in text
+
+
+def test_nps_is_promoters_minus_detractors() -> None:
+    values = [10, 9, 9, 8, 7, 6, 3, 10, 10, 2]
+    figures = compute([record(n, v, flow="nps") for n, v in enumerate(values)], CATALOG, EN)
+    assert figures.ratings[("nps", "recommend")].nps == 20  # 5 promoters, 3 detractors of 10
+    text = render(EN, NOW - timedelta(days=7), NOW, figures, compute([], CATALOG, EN), k=5)
+    assert "Recommend?: NPS +20 (10 answers)" in text
+
+
+def test_withdrawn_consent_excludes_the_feedback() -> None:
+    records = [record(n, 5) for n in range(5)] + [
+        record(9, 1, "zurückgezogen", in_force=frozenset())
+    ]
+    figures = compute(records, CATALOG, DE)
+    assert figures.feedbacks == 5 and all("zurückgezogen" not in c for _, c in figures.comments)
+
+
+def test_fewer_than_k_people_hides_every_breakdown() -> None:
+    records = [record(n, 1, f"Ich bin Nummer {n}, sehr enttäuscht") for n in range(3)]
+    text = render(
+        DE,
+        NOW - timedelta(days=7),
+        NOW,
+        compute(records, CATALOG, DE),
+        compute([], CATALOG, DE),
+        k=5,
+    )
+    assert "Personen: 3" in text and "ausgeblendet" in text
+    assert "enttäuscht" not in text and "★" not in text
+
+
+def test_comments_in_the_summary_are_redacted() -> None:
+    records = [record(n, 4, f"Ruf an: +49 151 2345678{n} oder a{n}@example.com") for n in range(5)]
+    text = render(
+        EN,
+        NOW - timedelta(days=7),
+        NOW,
+        compute(records, CATALOG, EN),
+        compute([], CATALOG, EN),
+        k=5,
+    )
+    assert "[Phone]" in text and "[E-Mail]" in text
+    assert "example.com" not in text and "2345678" not in text
+
+
+def test_frequent_words_skip_stop_words_in_both_languages() -> None:
+    words = frequent_words(
+        ["Die Lieferung war sehr schnell", "the delivery was very fast", "Lieferung schnell"]
+    )
+    assert words == [("lieferung", 2), ("schnell", 2)]
