@@ -2,35 +2,37 @@
 
 from __future__ import annotations
 
-import tomllib
+import logging
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from pydantic import ValidationError
-
+from flows.check import check_text
+from flows.i18n import translator
 from flows.models import FlowDefinition
 
 DEFAULT_FLOW_ID = "feedback"
 
+log = logging.getLogger("flows.catalog")
+
 
 class FlowDefinitionError(ValueError):
-    """A flow definition file cannot be used; the message names the file and the problem."""
+    """A flow definition file cannot be used; the message names the file, line and problem."""
 
 
 def load_flow(text: str, source: str) -> FlowDefinition:
-    """Parse and validate one definition; raises FlowDefinitionError naming `source`."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise FlowDefinitionError(f"{source}: not valid TOML: {error}") from None
-    try:
-        return FlowDefinition.model_validate(data)
-    except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'flow'}: {e['msg']}" for e in error.errors()
+    """Parse and validate one definition; raises FlowDefinitionError naming `source`.
+
+    Warnings (a missing translation, ...) are logged; `feedbackbot check` explains them.
+    """
+    report = check_text(text, source, translator("en"))
+    for finding in report.warnings:
+        log.warning("flow definition %s:%d: %s", finding.source, finding.line, finding.message)
+    if report.errors or report.flow is None:
+        raise FlowDefinitionError(
+            "; ".join(f"{f.source}:{f.line}: {f.message}" for f in report.errors)
         )
-        raise FlowDefinitionError(f"{source}: {problems}") from None
+    return report.flow
 
 
 @dataclass(frozen=True)

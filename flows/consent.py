@@ -3,34 +3,27 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from datetime import timedelta
 
 from flows.i18n import SUPPORTED_LOCALES, Translator, translator
 from flows.models import ConsentStep, FlowDefinition, render_text
+from flows.processing import Controller, Processing
 
 CONSENT_METHOD = "telegram:inline-button"
 
 
-@dataclass(frozen=True)
-class Controller:
-    """Who is responsible for the processing (Art. 13(1)(a), (b))."""
+def consent_notice(flow: FlowDefinition, t: Translator, processing: Processing) -> str:
+    """The exact text a person agrees to before the first question.
 
-    name: str
-    contact: str
-    dpo: str | None = None
-
-
-def consent_notice(
-    flow: FlowDefinition, t: Translator, controller: Controller, retention: timedelta
-) -> str:
-    """The exact text a person agrees to before the first question."""
+    Purposes, retention and controller come from `processing`, as in the privacy notice.
+    """
+    described = processing.flow(flow.id)
+    controller = processing.controller
     lines = [
         render_text(flow.intro, t),
         "",
         t.gettext("Before the first question we need your consent:"),
     ]
-    for purpose in flow.required_purposes:
+    for purpose in described.required_purposes:
         lines.append(
             t.gettext("• Purpose: {purpose}.").format(purpose=render_text(purpose.description, t))
         )
@@ -38,7 +31,7 @@ def consent_notice(
         t.gettext(
             "• Your answers are stored encrypted. Retention period: {retention}; "
             "after that they are deleted automatically."
-        ).format(retention=t.duration(retention))
+        ).format(retention=t.duration(described.retention))
     )
     lines.append(
         t.gettext("• Responsible: {name}, {contact}.").format(
@@ -74,7 +67,7 @@ def sha256_hex(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def notice_version(flow: FlowDefinition, controller: Controller, retention: timedelta) -> str:
+def notice_version(flow: FlowDefinition, processing: Processing) -> str:
     """A short fingerprint of every consent text of the flow in every language.
 
     Any change of wording, controller or retention changes it, and people whose consent
@@ -83,8 +76,18 @@ def notice_version(flow: FlowDefinition, controller: Controller, retention: time
     digest = hashlib.sha256()
     for locale in SUPPORTED_LOCALES:
         t = translator(locale)
-        digest.update(consent_notice(flow, t, controller, retention).encode())
+        digest.update(consent_notice(flow, t, processing).encode())
         for step in flow.steps:
             if isinstance(step, ConsentStep):
                 digest.update(optional_consent_text(flow, step, t).encode())
     return digest.hexdigest()[:12]
+
+
+__all__ = [
+    "CONSENT_METHOD",
+    "Controller",
+    "consent_notice",
+    "notice_version",
+    "optional_consent_text",
+    "sha256_hex",
+]

@@ -16,20 +16,23 @@ from pydantic import BaseModel, ConfigDict
 from flows.consent import optional_consent_text, sha256_hex
 from flows.i18n import Translator
 from flows.models import (
+    DONE,
+    SKIP,
     TOKEN_LENGTH,
     ChoiceStep,
     ConsentStep,
     FlowDefinition,
+    MultipleChoiceStep,
     RatingStep,
     Step,
     TextStep,
     ThanksStep,
     render_text,
 )
-from flows.replies import Button, Outcome, Reply
+from flows.replies import Button, Keyboard, Outcome, Reply
 
-SKIP = "~skip"
-Answer = int | str | None
+CHECKED, UNCHECKED = "☑", "☐"
+Answer = int | str | list[str] | None
 
 
 class PendingConsent(BaseModel):
@@ -53,6 +56,8 @@ class ConversationState(BaseModel):
     token: str
     answers: dict[str, Answer] = {}
     consents: list[PendingConsent] = []
+    selected: list[str] = []
+    """The options toggled on so far at a multiple-choice step."""
     started_at: datetime
 
 
@@ -151,6 +156,8 @@ class Engine:
         valid, answer = self._button_answer(step, value)
         if not valid:
             return self._stale(state, self.t.gettext("This button is not valid."))
+        if isinstance(step, MultipleChoiceStep):
+            return self._toggle(state, step, value)
         if isinstance(step, ConsentStep):
             return self._advance(state, step, None, granted=value == "y", pressed=True)
         return self._advance(state, step, answer, pressed=True)
@@ -178,6 +185,8 @@ class Engine:
             return number in range(step.min, step.max + 1), number
         if isinstance(step, ChoiceStep):
             return value in {o.id for o in step.options}, value
+        if isinstance(step, MultipleChoiceStep):
+            return value in {o.id for o in step.options} | {DONE}, value
         if isinstance(step, TextStep):
             return value == SKIP and step.skippable, None
         if isinstance(step, ConsentStep):
@@ -186,6 +195,34 @@ class Engine:
 
     def _stale(self, state: ConversationState, toast: str) -> Turn:
         return Turn(state, Outcome(toast=toast))
+
+    def _toggle(self, state: ConversationState, step: MultipleChoiceStep, value: str) -> Turn:
+        """An option toggled on or off (the buttons are redrawn), or the done button."""
+        t = self.t
+        if value == DONE:
+            if len(state.selected) < step.min_selected:
+                toast = t.ngettext(
+                    "Please choose at least one option.",
+                    "Please choose at least {count} options.",
+                    step.min_selected,
+                ).format(count=step.min_selected)
+                return self._stale(state, toast)
+            chosen = [o.id for o in step.options if o.id in state.selected]
+            return self._advance(state, step, chosen, pressed=True)
+        if value in state.selected:
+            selected = [v for v in state.selected if v != value]
+        elif step.max_selected is not None and len(state.selected) >= step.max_selected:
+            toast = t.ngettext(
+                "You can choose at most one option.",
+                "You can choose at most {count} options.",
+                step.max_selected,
+            ).format(count=step.max_selected)
+            return self._stale(state, toast)
+        else:
+            selected = [*state.selected, value]
+        state = state.model_copy(update={"selected": selected})
+        keyboard = self.ask(state, step).buttons
+        return Turn(state, Outcome(replace_keyboard=keyboard), changed=True)
 
     # --- moving on ----------------------------------------------------------------
     def _advance(
@@ -212,10 +249,14 @@ class Engine:
             )
         else:
             answers[step.id] = answer
-        following = self.flow.next_step(step.id)
-        assert following is not None, "validated flows end with a thanks step"
+        following = self._next(step, answers, consents)
         state = state.model_copy(
-            update={"step_id": following.id, "answers": answers, "consents": consents}
+            update={
+                "step_id": following.id,
+                "answers": answers,
+                "consents": consents,
+                "selected": [],
+            }
         )
         if isinstance(following, ThanksStep):
             completion = Completion(
@@ -228,6 +269,27 @@ class Engine:
             return Turn(None, outcome, completion, changed=True)
         outcome = Outcome(replies=(self.ask(state, following),), close_keyboard=pressed)
         return Turn(state, outcome, changed=True)
+
+    def _next(self, step: Step, answers: dict[str, Answer], consents: list[PendingConsent]) -> Step:
+        """The next step to ask: by the branches, past every step skipped by its condition
+        and every question for an optional purpose the person did not agree to."""
+        granted = {c.purpose for c in consents if c.granted}
+        following = self.flow.following(step, answers)
+        # Validated flows have no loops and end every path with a thanks step.
+        for _ in self.flow.steps:
+            assert following is not None, "validated flows end every path with a thanks step"
+            if not self._skipped(following, answers, granted):
+                return following
+            following = self.flow.following(following, answers)
+        raise AssertionError("validated flows have no loops")
+
+    def _skipped(self, step: Step, answers: dict[str, Answer], granted: set[str]) -> bool:
+        if isinstance(step, ThanksStep):
+            return False
+        if step.skip_if is not None and step.skip_if.holds(answers):
+            return True
+        optional = step.purpose is not None and not self.flow.purpose(step.purpose).required
+        return optional and not isinstance(step, ConsentStep) and step.purpose not in granted
 
     # --- what the person sees -----------------------------------------------------
     def ask(self, state: ConversationState, step: Step) -> Reply:
@@ -253,6 +315,8 @@ class Engine:
             return Reply(
                 prompt, tuple((button(render_text(o.label, t), o.id),) for o in step.options)
             )
+        if isinstance(step, MultipleChoiceStep):
+            return Reply(f"{prompt}\n{self._choose_hint(step)}", self._toggles(state, step))
         if isinstance(step, TextStep):
             hint = t.gettext("(up to {limit} characters)").format(limit=t.number(step.max_length))
             skip = ((button(t.gettext("Skip"), SKIP),),) if step.skippable else ()
@@ -263,6 +327,36 @@ class Engine:
                 text, ((button(t.gettext("Yes, agree"), "y"), button(t.gettext("No"), "n")),)
             )
         return Reply(prompt)
+
+    def _toggles(self, state: ConversationState, step: MultipleChoiceStep) -> Keyboard:
+        t = self.t
+        rows = [
+            (
+                Button(
+                    f"{CHECKED if o.id in state.selected else UNCHECKED} {render_text(o.label, t)}",
+                    button_data(state.token, step.id, o.id),
+                ),
+            )
+            for o in step.options
+        ]
+        done = Button(t.gettext("Done"), button_data(state.token, step.id, DONE))
+        return (*rows, (done,))
+
+    def _choose_hint(self, step: MultipleChoiceStep) -> str:
+        t, low, high = self.t, step.min_selected, step.max_selected
+        done = t.gettext("Done")
+        if high is not None:
+            if low == 0:
+                text = t.gettext("(choose up to {high}, then press “{done}”)")
+            else:
+                text = t.gettext("(choose {low} to {high}, then press “{done}”)")
+        elif low == 0:
+            text = t.gettext("(choose all that apply, or none, then press “{done}”)")
+        elif low == 1:
+            text = t.gettext("(choose one or more, then press “{done}”)")
+        else:
+            text = t.gettext("(choose at least {low}, then press “{done}”)")
+        return text.format(low=low, high=high, done=done)
 
     def thanks(self, step: ThanksStep, completion: Completion) -> Reply:
         t = self.t

@@ -42,8 +42,12 @@ class ExportConsent(_Model):
 class ExportAnswer(_Model):
     step: str = Field(description="Step id in the flow definition.")
     question: str
-    answer: int | str | None = Field(description="As given; null when skipped.")
-    answer_label: str | None = Field(default=None, description="Shown label of a chosen option.")
+    answer: int | str | list[str] | None = Field(
+        description="As given (the option ids for a multiple choice); null when skipped."
+    )
+    answer_label: str | None = Field(
+        default=None, description="Shown label of the chosen option(s)."
+    )
 
 
 class ExportFeedback(_Model):

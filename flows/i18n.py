@@ -16,9 +16,9 @@ from importlib import resources
 
 from babel import Locale
 from babel.dates import format_date, format_datetime, get_timezone
-from babel.messages.mofile import write_mo
+from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_percent
 from babel.units import format_unit
 
 SUPPORTED_LOCALES = ("de", "en")
@@ -55,6 +55,20 @@ def _translations(locale: str) -> _gettext.NullTranslations:
     return _gettext.NullTranslations()
 
 
+@cache
+def _translated_ids(locale: str) -> frozenset[str]:
+    """The message ids the catalog of `locale` has a translation for."""
+    folder = resources.files("locales").joinpath(locale, "LC_MESSAGES")
+    mo, po = folder.joinpath(f"{DOMAIN}.mo"), folder.joinpath(f"{DOMAIN}.po")
+    if mo.is_file():
+        catalog = read_mo(io.BytesIO(mo.read_bytes()))
+    elif po.is_file():
+        catalog = read_po(io.BytesIO(po.read_bytes()), locale=locale)
+    else:
+        return frozenset()
+    return frozenset(m.id for m in catalog if isinstance(m.id, str) and m.id and m.string)
+
+
 @dataclass(frozen=True)
 class Translator:
     """Gettext plus Babel formatting for one locale."""
@@ -67,6 +81,13 @@ class Translator:
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         return _translations(self.locale).ngettext(singular, plural, n)
 
+    def knows(self, message: str) -> bool:
+        """Whether the catalog translates `message` (else gettext shows it as written)."""
+        return message in _translated_ids(self.locale)
+
+    def short_date(self, value: date | datetime) -> str:
+        return format_date(value, format="short", locale=self.locale)
+
     def date(self, value: date | datetime) -> str:
         return format_date(value, format="long", locale=self.locale)
 
@@ -78,6 +99,18 @@ class Translator:
     def number(self, value: float) -> str:
         return str(format_decimal(value, locale=self.locale))
 
+    def decimal(self, value: float) -> str:
+        return str(format_decimal(value, format="#,##0.0", locale=self.locale))
+
+    def signed_decimal(self, value: float) -> str:
+        return ("+" if value >= 0 else "") + self.decimal(value)
+
+    def percent(self, value: float) -> str:
+        return str(format_percent(value, locale=self.locale))
+
+    def signed_percent(self, value: float) -> str:
+        return ("+" if value >= 0 else "") + self.percent(value)
+
     def duration(self, value: timedelta) -> str:
         """Whole-unit duration, e.g. ``180 Tage`` / ``180 days`` / ``12 hours``."""
         seconds = int(value.total_seconds())
@@ -88,7 +121,11 @@ class Translator:
 
     @property
     def language_name(self) -> str:
-        return str(Locale.parse(self.locale).get_display_name(self.locale))
+        return self.language(self.locale)
+
+    def language(self, code: str) -> str:
+        """The name of language `code` in this locale: ``Englisch`` for ``en`` in German."""
+        return str(Locale.parse(code).get_display_name(self.locale))
 
 
 @cache

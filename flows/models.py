@@ -1,29 +1,61 @@
 """Flow definitions: pydantic models for the TOML files in ``flows/definitions``.
 
-A definition is checked as a whole when it is loaded, so that a flow which would ask
-for answers before the consent they need never reaches a customer.
+These models describe the shape of a definition. The rules that concern a flow as a
+whole (every branch leads somewhere, no loops, no answer before its consent, buttons
+that fit Telegram) are in `flows.rules`; `flows.catalog.load_flow` applies both, so a
+flow that breaks one never reaches a customer.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from datetime import timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from flows.durations import parse_duration
-from flows.i18n import Translator
+from flows.i18n import SUPPORTED_LOCALES, Translator
 
-IDENT = r"^[a-z][a-z0-9_]{0,19}$"
+IDENT_LENGTH = 40
+IDENT = rf"^[a-z][a-z0-9_]{{0,{IDENT_LENGTH - 1}}}$"
 # Longest callback data the engine builds: "a:" + 8-char token + ":" + step + ":" + value.
 CALLBACK_LIMIT = 64
 TOKEN_LENGTH = 8
+# Button values that are no answer themselves; option ids cannot start with "~".
+SKIP = "~skip"
+DONE = "~done"
 
-Text = str | dict[str, str]
+
+def _known_languages(text: str | dict[str, str]) -> str | dict[str, str]:
+    if isinstance(text, str):
+        if not text.strip():
+            raise PydanticCustomError("empty_text", "the text is empty")
+        return text
+    if not text:
+        raise PydanticCustomError("no_language", "give the text in at least one language")
+    for language, value in text.items():
+        if language not in SUPPORTED_LOCALES:
+            raise PydanticCustomError(
+                "unsupported_language",
+                "unsupported language {language!r}; texts can be given in {supported}",
+                {"language": language, "supported": ", ".join(SUPPORTED_LOCALES)},
+            )
+        if not value.strip():
+            raise PydanticCustomError(
+                "empty_text", "the {language} text is empty", {"language": language}
+            )
+    return text
+
+
+Text = Annotated[str | dict[str, str], AfterValidator(_known_languages)]
 """A catalog message id (translated with gettext), or texts per language {de = ..., en = ...}."""
 
 
-def render_text(text: Text, t: Translator, fallback_locale: str = "de") -> str:
+def render_text(text: str | dict[str, str], t: Translator, fallback_locale: str = "de") -> str:
+    """The text in `t`'s language; a language missing inline falls back to the default locale."""
     if isinstance(text, str):
         return t.gettext(text)
     return text.get(t.locale) or text.get(fallback_locale) or next(iter(text.values()))
@@ -51,27 +83,115 @@ class Purpose(_Model):
         return None if value is None else parse_duration(value)  # type: ignore[arg-type]
 
 
+# --- conditions and branches ----------------------------------------------------------
+
+_CONDITION = re.compile(
+    r"^\s*(?P<step>[a-z][a-z0-9_]*)\s*(?P<op>==|!=|<=|>=|<|>|\bhas\b)\s*"
+    r"(?P<value>-?\d+|[a-z][a-z0-9_]*|\"[a-z][a-z0-9_]*\")\s*$"
+)
+Operator = Literal["==", "!=", "<", "<=", ">", ">=", "has"]
+COMPARISONS: frozenset[str] = frozenset({"==", "!=", "<", "<=", ">", ">="})
+
+
+class Condition(_Model):
+    """A test on an earlier answer, written ``"rating <= 2"``, ``"topic == billing"`` or
+    ``"liked has support"``. A question that was not asked (or was skipped) makes it false."""
+
+    step: str
+    op: Operator
+    value: int | str
+
+    @classmethod
+    def from_text(cls, source: object) -> object:
+        """The fields of a condition written as text (other values pass through)."""
+        if not isinstance(source, str):
+            return source
+        match = _CONDITION.match(source)
+        if match is None:
+            raise PydanticCustomError(
+                "condition_syntax",
+                "cannot read the condition {condition!r}",
+                {"condition": source},
+            )
+        raw = match["value"].strip('"')
+        value: int | str = int(raw) if re.fullmatch(r"-?\d+", raw) else raw
+        return {"step": match["step"], "op": match["op"], "value": value}
+
+    def holds(self, answers: Mapping[str, object]) -> bool:
+        answer = answers.get(self.step)
+        if self.op == "has":
+            return isinstance(answer, list) and self.value in answer
+        if answer is None or isinstance(answer, list):
+            return False
+        if self.op in {"==", "!="}:
+            return (answer == self.value) == (self.op == "==")
+        if not isinstance(answer, int) or not isinstance(self.value, int):
+            return False
+        return {
+            "<": answer < self.value,
+            "<=": answer <= self.value,
+            ">": answer > self.value,
+            ">=": answer >= self.value,
+        }[self.op]
+
+    def __str__(self) -> str:
+        return f"{self.step} {self.op} {self.value}"
+
+
+class Rule(_Model):
+    """One branch: go to step `goto` if the condition holds (always, without one)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    when: Condition | None = Field(default=None, alias="if")
+    goto: str
+
+    @field_validator("when", mode="before")
+    @classmethod
+    def _condition(cls, value: object) -> object:
+        return Condition.from_text(value)
+
+
+def _rules(value: object) -> object:
+    """``next = "step"`` is short for ``next = [{ goto = "step" }]``."""
+    return [{"goto": value}] if isinstance(value, str) else value
+
+
+# --- steps ------------------------------------------------------------------------------
+
+
 class _Step(_Model):
     id: str = Field(pattern=IDENT)
     prompt: Text
+
+
+class _Asking(_Step):
+    """A step that asks something; it can branch on the answer and be skipped."""
+
     purpose: str | None = None
     """The purpose the answer is collected for; None means the flow's required purpose."""
+    next: list[Rule] = []
+    """Branches, tried in order; when none applies, the next step in the file follows."""
+    skip_if: Condition | None = None
+    """Skip this step when the condition holds; its branches still decide what follows."""
+
+    @field_validator("next", mode="before")
+    @classmethod
+    def _next(cls, value: object) -> object:
+        return _rules(value)
+
+    @field_validator("skip_if", mode="before")
+    @classmethod
+    def _skip_if(cls, value: object) -> object:
+        return Condition.from_text(value)
 
 
-class RatingStep(_Step):
+class RatingStep(_Asking):
     type: Literal["rating"]
     min: Literal[0, 1] = 1
     max: Literal[5, 10] = 5
     low_label: Text | None = None
     high_label: Text | None = None
-
-    @model_validator(mode="after")
-    def _scale(self) -> RatingStep:
-        if (self.min, self.max) not in {(1, 5), (0, 10)}:
-            raise ValueError(
-                "a rating is either 1–5 (min = 1, max = 5) or 0–10 (min = 0, max = 10)"
-            )
-        return self
 
 
 class Option(_Model):
@@ -79,18 +199,27 @@ class Option(_Model):
     label: Text
 
 
-class ChoiceStep(_Step):
+class ChoiceStep(_Asking):
     type: Literal["choice"]
     options: list[Option] = Field(min_length=2, max_length=12)
 
 
-class TextStep(_Step):
+class MultipleChoiceStep(_Asking):
+    """Options toggled on and off, then a done button; the answer is the chosen option ids."""
+
+    type: Literal["multiple_choice"]
+    options: list[Option] = Field(min_length=2, max_length=12)
+    min_selected: int = Field(default=1, ge=0)
+    max_selected: int | None = Field(default=None, ge=1)
+
+
+class TextStep(_Asking):
     type: Literal["text"]
     max_length: int = Field(default=2000, ge=1, le=4000)
     skippable: bool = True
 
 
-class ConsentStep(_Step):
+class ConsentStep(_Asking):
     """Asks for one optional purpose, at the point in the flow where it is needed."""
 
     type: Literal["consent"]
@@ -98,13 +227,24 @@ class ConsentStep(_Step):
 
 
 class ThanksStep(_Step):
+    """Ends the flow; a flow may have several (one per ending), the last step is one."""
+
     type: Literal["thanks"]
 
 
 Step = Annotated[
-    RatingStep | ChoiceStep | TextStep | ConsentStep | ThanksStep, Field(discriminator="type")
+    RatingStep | ChoiceStep | MultipleChoiceStep | TextStep | ConsentStep | ThanksStep,
+    Field(discriminator="type"),
 ]
-CollectingStep = RatingStep | ChoiceStep | TextStep
+AskingStep = RatingStep | ChoiceStep | MultipleChoiceStep | TextStep | ConsentStep
+STEP_TYPES: dict[str, type[BaseModel]] = {
+    "rating": RatingStep,
+    "choice": ChoiceStep,
+    "multiple_choice": MultipleChoiceStep,
+    "text": TextStep,
+    "consent": ConsentStep,
+    "thanks": ThanksStep,
+}
 
 
 class FlowDefinition(_Model):
@@ -114,22 +254,11 @@ class FlowDefinition(_Model):
     purposes: list[Purpose] = Field(min_length=1)
     steps: list[Step] = Field(min_length=2)
 
-    @model_validator(mode="after")
-    def _consistent(self) -> FlowDefinition:
-        _check_purposes(self)
-        _check_steps(self)
-        return self
-
     def purpose(self, purpose_id: str) -> Purpose:
         return next(p for p in self.purposes if p.id == purpose_id)
 
     def step(self, step_id: str) -> Step | None:
         return next((s for s in self.steps if s.id == step_id), None)
-
-    def next_step(self, step_id: str) -> Step | None:
-        ids = [s.id for s in self.steps]
-        position = ids.index(step_id) + 1
-        return self.steps[position] if position < len(ids) else None
 
     @property
     def required_purposes(self) -> list[Purpose]:
@@ -139,52 +268,42 @@ class FlowDefinition(_Model):
         """How long a feedback of this flow is kept: the shortest of its required purposes."""
         return min(p.retention or default for p in self.required_purposes)
 
+    def in_file_after(self, step: Step) -> Step | None:
+        position = self.steps.index(step) + 1
+        return self.steps[position] if position < len(self.steps) else None
 
-def _check_purposes(flow: FlowDefinition) -> None:
-    ids = [p.id for p in flow.purposes]
-    if len(set(ids)) != len(ids):
-        raise ValueError(f"purpose ids must be unique, got {ids}")
-    if not flow.required_purposes:
-        raise ValueError("a flow needs at least one purpose with required = true")
-    for purpose in flow.purposes:
-        if purpose.stores_contact and purpose.required:
-            raise ValueError(f"purpose {purpose.id!r}: being contacted can only be optional")
+    def following(self, step: Step, answers: Mapping[str, Any]) -> Step | None:
+        """The step after `step`: the first branch whose condition holds, else the next in
+        the file. None after a thanks step."""
+        if isinstance(step, ThanksStep):
+            return None
+        for rule in step.next:
+            if rule.when is None or rule.when.holds(answers):
+                return self.step(rule.goto)
+        return self.in_file_after(step)
 
-
-def _check_steps(flow: FlowDefinition) -> None:
-    ids = [s.id for s in flow.steps]
-    if len(set(ids)) != len(ids):
-        raise ValueError(f"step ids must be unique, got {ids}")
-    if not isinstance(flow.steps[-1], ThanksStep) or any(
-        isinstance(s, ThanksStep) for s in flow.steps[:-1]
-    ):
-        raise ValueError("the last step, and only the last, must be of type 'thanks'")
-    purposes = {p.id: p for p in flow.purposes}
-    consented: set[str] = {p.id for p in flow.required_purposes}
-    for step in flow.steps:
-        if step.purpose is not None and step.purpose not in purposes:
-            raise ValueError(f"step {step.id!r} names unknown purpose {step.purpose!r}")
-        if isinstance(step, ConsentStep):
-            if purposes[step.purpose].required:
-                raise ValueError(
-                    f"step {step.id!r} asks for purpose {step.purpose!r}, which is already "
-                    "asked before the first question (required = true); make it optional"
-                )
-            consented.add(step.purpose)
-        elif step.purpose is not None and step.purpose not in consented:
-            raise ValueError(
-                f"step {step.id!r} collects answers for purpose {step.purpose!r} before its "
-                "consent is asked; put a step of type 'consent' for that purpose before it"
-            )
-        _check_callback_size(step)
+    def successors(self, step: Step) -> list[str]:
+        """Every step id that can follow `step`, whatever the answers (for checking paths)."""
+        if isinstance(step, ThanksStep):
+            return []
+        targets = [rule.goto for rule in step.next]
+        if all(rule.when is not None for rule in step.next):
+            after = self.in_file_after(step)
+            if after is not None:
+                targets.append(after.id)
+        return list(dict.fromkeys(targets))
 
 
-def _check_callback_size(step: Step) -> None:
-    values = ["~skip", "y", "n"]
+def button_values(step: Step) -> list[str]:
+    """Every value a button of `step` can carry in its callback data."""
     if isinstance(step, RatingStep):
-        values.append(str(step.max))
+        return [str(v) for v in range(step.min, step.max + 1)]
     if isinstance(step, ChoiceStep):
-        values.extend(o.id for o in step.options)
-    longest = max(len(f"a:{'x' * TOKEN_LENGTH}:{step.id}:{v}".encode()) for v in values)
-    if longest > CALLBACK_LIMIT:
-        raise ValueError(f"step {step.id!r}: button data would exceed Telegram's 64 bytes")
+        return [o.id for o in step.options]
+    if isinstance(step, MultipleChoiceStep):
+        return [*(o.id for o in step.options), DONE]
+    if isinstance(step, TextStep):
+        return [SKIP] if step.skippable else []
+    if isinstance(step, ConsentStep):
+        return ["y", "n"]
+    return []

@@ -1,75 +1,79 @@
-"""The privacy notice shown by /datenschutz (Art. 12, 13 GDPR), before and without consent."""
+"""The privacy notice (Art. 12, 13 GDPR): /datenschutz in the chat, and the same for a website.
+
+Purposes, data, retention and recipients come from `flows.processing`, the source the
+consent notice and the processing record read too.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from flows.catalog import FlowCatalog
-from flows.consent import Controller
 from flows.i18n import Translator
-from flows.models import Purpose, render_text
+from flows.models import render_text
+from flows.processing import LegalBasis, Processing, purposes_of
+
+Escape = Callable[[str], str]
 
 
-def purposes_of(catalog: FlowCatalog) -> list[Purpose]:
-    """Every purpose any flow asks consent for, once each, in definition order."""
-    seen: dict[str, Purpose] = {}
-    for flow in catalog.flows.values():
-        for purpose in flow.purposes:
-            seen.setdefault(purpose.id, purpose)
-    return list(seen.values())
+def _as_is(text: str) -> str:
+    return text
 
 
-def recipients(t: Translator) -> list[str]:
-    return [
-        t.gettext(
-            "the hosting provider that runs this bot on our behalf (processor, Art. 28 GDPR)"
-        ),
-        t.gettext(
-            "Telegram, the messenger you use: your messages pass through Telegram's servers. "
-            "Chats with bots are not end-to-end encrypted, and your own chat history is "
-            "outside our control; you can delete it in Telegram."
-        ),
-    ]
+@dataclass(frozen=True)
+class Section:
+    """A part of the notice; a heading of None continues without one."""
+
+    heading: str | None
+    lines: tuple[str, ...]
 
 
-def retention_text(t: Translator, catalog: FlowCatalog, default: timedelta) -> str:
+def recipient_notices(t: Translator, processing: Processing) -> list[str]:
+    """Who receives data, one sentence each, as the person reads it."""
+    return [render_text(recipient.notice, t) for recipient in processing.recipients]
+
+
+def retention_text(t: Translator, processing: Processing, escape: Escape = _as_is) -> str:
     """The retention of feedback, with any flow that keeps it for a different time."""
     lines = [
         t.gettext("Feedback is deleted automatically after {retention}.").format(
-            retention=t.duration(default)
+            retention=t.duration(processing.retention)
         )
     ]
-    for flow in catalog.flows.values():
-        own = flow.retention(default)
-        if own != default:
+    for flow in processing.flows:
+        if flow.retention != processing.retention:
             lines.append(
                 t.gettext(
                     "Feedback in “{flow}” is deleted automatically after {retention}."
-                ).format(flow=render_text(flow.title, t), retention=t.duration(own))
+                ).format(
+                    flow=escape(render_text(flow.title, t)), retention=t.duration(flow.retention)
+                )
             )
     return " ".join(lines)
 
 
-def privacy_notice(
-    t: Translator,
-    controller: Controller,
-    catalog: FlowCatalog,
-    retention: timedelta,
-    draft_idle: timedelta,
-) -> str:
-    """The full notice, in the person's language; the same text serves the website."""
-    lines = [t.gettext("Privacy notice"), "", t.gettext("Who is responsible")]
-    lines.append(f"{controller.name}, {controller.contact}")
+def notice_sections(
+    t: Translator, processing: Processing, escape: Escape = _as_is
+) -> tuple[str, tuple[Section, ...]]:
+    """The notice's title and sections in the person's language.
+
+    `escape` is applied to every configured value (names, contacts, flow texts), so that a
+    Markdown rendering cannot be broken by them.
+    """
+    controller = processing.controller
+    responsible = [f"{escape(controller.name)}, {escape(controller.contact)}"]
     if controller.dpo:
-        lines.append(t.gettext("Data protection officer: {dpo}").format(dpo=controller.dpo))
-    lines += ["", t.gettext("What we process and why")]
-    for purpose in purposes_of(catalog):
-        lines.append(
-            t.gettext("• {purpose}: only with your consent (Art. 6(1)(a) GDPR).").format(
-                purpose=render_text(purpose.description, t)
-            )
+        responsible.append(
+            t.gettext("Data protection officer: {dpo}").format(dpo=escape(controller.dpo))
         )
-    lines.append(
+    purposes = [
+        t.gettext("• {purpose}: only with your consent (Art. 6(1)(a) GDPR).").format(
+            purpose=escape(render_text(purpose.description, t))
+        )
+        for purpose in processing.purposes
+        if purpose.legal_basis is LegalBasis.CONSENT
+    ]
+    purposes.append(
         t.gettext(
             "We store your answers, the consents you gave and, only if you agree to be "
             "contacted, the chat in which we may write to you. Your Telegram name, username "
@@ -77,16 +81,13 @@ def privacy_notice(
             "about you is encrypted with a key of your own."
         )
     )
-    lines += ["", t.gettext("How long we keep it"), retention_text(t, catalog, retention)]
-    lines.append(
+    keeping = (
+        retention_text(t, processing, escape),
         t.gettext("Unfinished answers are deleted after {idle} without activity.").format(
-            idle=t.duration(draft_idle)
-        )
+            idle=t.duration(processing.draft_idle)
+        ),
     )
-    lines += ["", t.gettext("Who receives data")]
-    lines += [f"• {recipient}" for recipient in recipients(t)]
-    lines += ["", t.gettext("Your rights")]
-    lines += [
+    rights = (
         t.gettext("• Access and a copy of your data (Art. 15, 20 GDPR): /mydata"),
         t.gettext("• Erasure of all your data (Art. 17 GDPR): /delete"),
         t.gettext(
@@ -96,17 +97,91 @@ def privacy_notice(
         t.gettext(
             "• Rectification (Art. 16), restriction (Art. 18) and objection (Art. 21 GDPR): "
             "write to {contact}"
-        ).format(contact=controller.contact),
+        ).format(contact=escape(controller.contact)),
         t.gettext(
             "• You may lodge a complaint with a data protection supervisory authority "
             "(Art. 77 GDPR)."
         ),
-    ]
-    lines += [
-        "",
+    )
+    voluntary = t.gettext(
+        "Giving feedback is voluntary; not giving it has no consequences for you. "
+        "There is no automated decision-making or profiling."
+    )
+    sections = (
+        Section(t.gettext("Who is responsible"), tuple(responsible)),
+        Section(t.gettext("What we process and why"), tuple(purposes)),
+        Section(t.gettext("How long we keep it"), keeping),
+        Section(
+            t.gettext("Who receives data"),
+            tuple(f"• {escape(notice)}" for notice in recipient_notices(t, processing)),
+        ),
+        Section(t.gettext("Your rights"), rights),
+        Section(None, (voluntary,)),
+    )
+    return t.gettext("Privacy notice"), sections
+
+
+def privacy_notice(t: Translator, processing: Processing) -> str:
+    """The full notice as /datenschutz shows it, in the person's language."""
+    title, sections = notice_sections(t, processing)
+    lines = [title]
+    for section in sections:
+        lines.append("")
+        if section.heading is not None:
+            lines.append(section.heading)
+        lines += section.lines
+    return "\n".join(lines)
+
+
+def privacy_notice_markdown(t: Translator, processing: Processing) -> str:
+    """The same notice as Markdown, for the controller's website."""
+    title, sections = notice_sections(t, processing, escape=markdown_escape)
+    blocks = [
+        f"# {title}",
         t.gettext(
-            "Giving feedback is voluntary; not giving it has no consequences for you. "
-            "There is no automated decision-making or profiling."
+            "Our feedback bot in Telegram shows this notice when you send it /privacy. "
+            "The commands named below work in the chat with the bot."
         ),
     ]
-    return "\n".join(lines)
+    for section in sections:
+        if section.heading is not None:
+            blocks.append(f"## {section.heading}")
+        blocks += markdown_blocks(section.lines)
+    return "\n\n".join(blocks) + "\n"
+
+
+def markdown_blocks(lines: tuple[str, ...] | list[str]) -> list[str]:
+    """Bulleted lines ("• ...") become one Markdown list; any other line its own paragraph."""
+    blocks: list[str] = []
+    items: list[str] = []
+    for line in lines:
+        if line.startswith("• "):
+            items.append("- " + line.removeprefix("• "))
+            continue
+        if items:
+            blocks.append("\n".join(items))
+            items = []
+        blocks.append(line)
+    if items:
+        blocks.append("\n".join(items))
+    return blocks
+
+
+_MARKDOWN_SPECIAL = "\\`*_[]<>|#"
+
+
+def markdown_escape(text: str) -> str:
+    """A configured value as literal Markdown text (also inside a table cell)."""
+    return "".join(f"\\{c}" if c in _MARKDOWN_SPECIAL else c for c in text)
+
+
+__all__ = [
+    "Section",
+    "markdown_escape",
+    "notice_sections",
+    "privacy_notice",
+    "privacy_notice_markdown",
+    "purposes_of",
+    "recipient_notices",
+    "retention_text",
+]

@@ -21,8 +21,16 @@ from flows.export import (
     ExportFeedback,
 )
 from flows.i18n import Translator, translator
-from flows.models import ChoiceStep, FlowDefinition, Purpose, RatingStep, render_text
-from flows.privacy import privacy_notice, purposes_of, recipients
+from flows.models import (
+    ChoiceStep,
+    FlowDefinition,
+    MultipleChoiceStep,
+    Purpose,
+    RatingStep,
+    render_text,
+)
+from flows.privacy import privacy_notice, recipient_notices
+from flows.processing import purposes_of
 from flows.replies import Button, Document, Outcome, Reply
 from flows.service import Person, ServiceConfig
 from storage.interface import ConsentRecord, Draft, FeedbackRecord, Store
@@ -48,16 +56,13 @@ class DataRights:
         self.catalog = catalog
         self.config = config
         self.clock = clock
+        self.processing = config.processing(catalog)
         self._purposes = {p.id: p for p in purposes_of(catalog)}
         self._recent_access: dict[str, deque[datetime]] = {}
 
     # --- /datenschutz -------------------------------------------------------------------
     def privacy(self, locale: str) -> Outcome:
-        t = translator(locale)
-        notice = privacy_notice(
-            t, self.config.controller, self.catalog, self.config.retention, self.config.draft_idle
-        )
-        return Outcome.say(notice)
+        return Outcome.say(privacy_notice(translator(locale), self.processing))
 
     # --- /meinedaten ----------------------------------------------------------------------
     async def access(self, person: Person) -> Outcome:
@@ -127,8 +132,8 @@ class DataRights:
                 data_protection_officer=controller.dpo,
             ),
             source=t.gettext("Given by you in this Telegram chat."),
-            recipients=recipients(t),
-            retention=t.duration(self.config.retention),
+            recipients=recipient_notices(t, self.processing),
+            retention=t.duration(self.processing.retention),
             identification=t.gettext(
                 "A pseudonym derived from your Telegram account with a secret key; "
                 "your Telegram id, name and username are not stored."
@@ -174,13 +179,16 @@ class DataRights:
             if isinstance(step, ChoiceStep):
                 option = next((o for o in step.options if o.id == value), None)
                 label = render_text(option.label, t) if option else None
+            elif isinstance(step, MultipleChoiceStep) and isinstance(value, list):
+                chosen = [o for o in step.options if o.id in value]
+                label = ", ".join(render_text(o.label, t) for o in chosen) or t.gettext("none")
             elif isinstance(step, RatingStep) and isinstance(value, int):
                 label = f"{value} / {step.max}"
             result.append(
                 ExportAnswer(
                     step=step_id,
                     question=render_text(step.prompt, t) if step else step_id,
-                    answer=value if isinstance(value, int | str) else None,
+                    answer=value if isinstance(value, int | str | list) else None,
                     answer_label=label,
                 )
             )

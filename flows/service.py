@@ -7,7 +7,7 @@ This is the only place where the engine's decisions meet the store.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -25,8 +25,16 @@ from flows.engine import (
 )
 from flows.i18n import Translator, translator
 from flows.models import FlowDefinition
+from flows.processing import Processing, describe_processing
 from flows.replies import Button, Outcome, Reply
-from storage.interface import ConsentGrant, Draft, NewFeedback, StorageFull, Store
+from storage.interface import (
+    ConsentGrant,
+    Draft,
+    FeedbackRecord,
+    NewFeedback,
+    StorageFull,
+    Store,
+)
 
 log = logging.getLogger("flows.service")
 
@@ -48,6 +56,10 @@ class ServiceConfig:
     retention: timedelta
     draft_idle: timedelta = DRAFT_IDLE
 
+    def processing(self, catalog: FlowCatalog) -> Processing:
+        """What the bot processes with these settings: the one source of its notices."""
+        return describe_processing(catalog, self.controller, self.retention, self.draft_idle)
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -67,9 +79,11 @@ class FeedbackService:
         self.catalog = catalog
         self.config = config
         self.clock = clock
+        # Called with every stored feedback (alerts, webhooks); must not block.
+        self.feedback_listeners: list[Callable[[FeedbackRecord], Awaitable[None]]] = []
+        self.processing = config.processing(catalog)
         self._versions = {
-            flow.id: notice_version(flow, config.controller, self._retention(flow))
-            for flow in catalog.flows.values()
+            flow.id: notice_version(flow, self.processing) for flow in catalog.flows.values()
         }
 
     # --- commands -------------------------------------------------------------------
@@ -207,7 +221,7 @@ class FeedbackService:
         pseudonym = self.store.pseudonym(person.subject)
         if await self._state(pseudonym) is not None:
             return Outcome(toast=t.gettext("You have already agreed."), close_keyboard=True)
-        shown = consent_notice(flow, t, self.config.controller, self._retention(flow))
+        shown = consent_notice(flow, t, self.processing)
         grants = [
             ConsentGrant(
                 purpose=purpose.id,
@@ -228,7 +242,7 @@ class FeedbackService:
         return Outcome(replies=(thanks, *outcome.replies), close_keyboard=True)
 
     def _notice(self, flow: FlowDefinition, t: Translator) -> Reply:
-        text = consent_notice(flow, t, self.config.controller, self._retention(flow))
+        text = consent_notice(flow, t, self.processing)
         version = self._versions[flow.id]
         return Reply(
             text,
@@ -279,7 +293,7 @@ class FeedbackService:
         granted = [c for c in completion.consents if c.granted]
         contact = any(flow.purpose(c.purpose).stores_contact for c in granted)
         purposes = [p.id for p in flow.required_purposes] + [c.purpose for c in granted]
-        await self.store.submit_feedback(
+        record = await self.store.submit_feedback(
             pseudonym,
             NewFeedback(
                 flow_id=flow.id,
@@ -302,6 +316,8 @@ class FeedbackService:
             tallies=countable_answers(flow, completion.answers),
         )
         log.info("feedback stored", extra={"pseudonym": pseudonym[:12], "flow": flow.id})
+        for listener in self.feedback_listeners:
+            await listener(record)
 
     async def _state(self, pseudonym: str) -> ConversationState | None:
         draft = await self.store.load_draft(pseudonym, self.clock())
@@ -322,7 +338,8 @@ class FeedbackService:
         return Engine(flow=flow, t=t, now=self.clock(), retention=self._retention(flow))
 
     def _retention(self, flow: FlowDefinition) -> timedelta:
-        return flow.retention(self.config.retention)
+        # The deletion date the engine sets is the retention the notices state.
+        return self.processing.retention_of(flow.id)
 
     def _not_saved(self, t: Translator) -> Outcome:
         log.error("storage full: answer not saved")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.botapi import FakeBotApi
+from bot.fakeapi import FakeBotApi
 from tests.harness import TOKEN, Clock, Harness, make_settings
 
 # Opt in to python-telegram-bot's timedelta `retry_after`, as bot.cli does for production.

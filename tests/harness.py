@@ -16,9 +16,9 @@ from telegram import Update
 
 from bot.app import build_application
 from bot.context import BotApplication
+from bot.fakeapi import BotMessage, FakeBotApi, InProcessRequest
 from bot.settings import Settings
 from storage import SQLiteStore
-from tests.fakes.botapi import BotMessage, FakeBotApi, InProcessRequest
 
 TOKEN = "123456:TEST-token-Zq8vXw3LmN5pR7tY9uB1cD"
 MASTER_KEY = base64.urlsafe_b64encode(bytes(range(32))).decode()

@@ -12,15 +12,19 @@ import os
 import sys
 from collections.abc import Sequence
 
-from bot.cli import keys, maintenance, run
+from bot.cli import chat, check, docs, keys, maintenance, run, staff
 from bot.settings import ConfigurationError
 from flows.catalog import FlowDefinitionError
 from storage import StoreError
 
 SUBCOMMANDS = (
     run,
+    chat,
+    check,
     keys,
     maintenance,
+    staff,
+    docs,
 )
 
 

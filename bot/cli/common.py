@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 
 from bot.settings import Settings
+from flows.i18n import resolve_locale
 from storage import SQLiteStore, resolve_master_key
 
 log = logging.getLogger("bot.cli")
@@ -28,3 +30,14 @@ def open_store(settings: Settings) -> SQLiteStore:
             generated,
         )
     return SQLiteStore(settings.data_dir, key)
+
+
+def operator_locale(requested: str | None, default: str) -> str:
+    """The language for messages to the person at the terminal: `requested`, else the
+    terminal's (LC_ALL, LC_MESSAGES, LANG), else `default`."""
+    if requested:
+        return resolve_locale(requested, default)
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        if os.environ.get(name):
+            return resolve_locale(os.environ[name], default)
+    return resolve_locale(None, default)

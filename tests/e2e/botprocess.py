@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.fakes.botapi import BotApiServer, FakeBotApi
+from bot.fakeapi import BotApiServer, FakeBotApi
 from tests.harness import MASTER_KEY, TOKEN
 
 REPO = Path(__file__).resolve().parents[2]

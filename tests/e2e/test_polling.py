@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.fakeapi import BotApiServer, FakeBotApi
 from tests.e2e.botprocess import bot_env, run_once, running_bot
-from tests.fakes.botapi import BotApiServer, FakeBotApi
 from tests.harness import TOKEN, files_contain
 
 CANARY_DE = "Zaunkoenig-91c4 war sehr hilfreich"

@@ -34,7 +34,7 @@ from telegram.error import (
 )
 from telegram.ext import Application, CommandHandler, ContextTypes
 
-from tests.fakes.botapi import BotApiServer, FakeBotApi, InProcessRequest, visible_text
+from bot.fakeapi import BotApiServer, FakeBotApi, InProcessRequest, visible_text
 
 TOKEN = "123456:TEST-token"
 PERSON = 42

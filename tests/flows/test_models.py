@@ -59,7 +59,7 @@ prompt = "Bye"
         ('[[steps]]\nid="r"\ntype="rating"\nmin=1\nmax=10\nprompt="?"\n', "1–5"),
         ('[[steps]]\nid="r"\ntype="dance"\nprompt="?"\n', "dance"),
         ('[[steps]]\nid="r"\ntype="text"\nprompt="?"\n', "thanks"),
-        ('[[steps]]\nid="Bad Id"\ntype="text"\nprompt="?"\n', "pattern"),
+        ('[[steps]]\nid="Bad Id"\ntype="text"\nprompt="?"\n', "not a valid id"),
     ],
 )
 def test_invalid_definitions_name_the_file_and_problem(steps: str, message: str) -> None:

@@ -1,0 +1,163 @@
+"""4. Staff summary: `/zusammenfassung 30d` over 10 000 and then 100 000 feedbacks.
+
+The feedbacks are spread over the last 30 days and written through the store's public
+API (`grant_consents`, `submit_feedback` with the statistics tallies where the store
+takes them), so whatever the summary reads, it reads what the bot would have written.
+Skipped with a "not available yet" line while the bot has no staff summary command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import shutil
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from telegram.ext import CommandHandler
+
+from benchmarks.common import (
+    Options,
+    Profiler,
+    Report,
+    count_errors,
+    median,
+    ms,
+    parse_options,
+    production_logging,
+)
+from benchmarks.driver import MASTER_KEY_BYTES, BotUnderTest, feedback_bot
+from storage import ConsentGrant, NewFeedback, SQLiteStore
+from tests.fakes.botapi import FakeBotApi
+from tests.harness import TOKEN, Clock
+
+STAFF = 4_100_000_001
+COMMAND = "zusammenfassung"
+TARGET_GROWTH = 2.0
+PER_PERSON = 2
+COMMENTS = (
+    "Sehr freundlich, schnelle Antwort.",
+    "Please call me back at +49 170 1234567 or mail max@example.org",
+    "Die Lieferung kam zwei Tage zu spät, IBAN DE89 3704 0044 0532 0130 00 wurde belastet",
+    "",
+    "Great service, thanks a lot!",
+)
+
+
+def has_summary(bot: BotUnderTest) -> bool:
+    return any(
+        isinstance(handler, CommandHandler) and COMMAND in handler.commands
+        for group in bot.app.handlers.values()
+        for handler in group
+    )
+
+
+async def write_feedback(data: Path, clock: Clock, first: int, count: int) -> float:
+    """`count` feedbacks of `count / PER_PERSON` people over the last 30 days; seconds taken."""
+    started = time.perf_counter()
+    store = SQLiteStore(data, MASTER_KEY_BYTES)
+    await store.open()
+    try:
+        takes_tallies = "tallies" in inspect.signature(store.submit_feedback).parameters
+        now = clock()
+        for n in range(first, first + count, PER_PERSON):
+            pseudonym = store.pseudonym(f"tg-user:{200_000_000 + n}")
+            created = now - timedelta(days=(n % 30), minutes=n % 600)
+            await store.grant_consents(pseudonym, [_grant(created)])
+            for k in range(PER_PERSON):
+                rating = 1 + (n + k) % 5
+                answers: dict[str, Any] = {
+                    "rating": rating,
+                    "comment": COMMENTS[(n + k) % len(COMMENTS)] or None,
+                    "contact": None,
+                }
+                extra: dict[str, Any] = {}
+                if takes_tallies:
+                    extra["tallies"] = {"rating": [str(rating)]}
+                await store.submit_feedback(
+                    pseudonym,
+                    NewFeedback(
+                        flow_id="feedback",
+                        answers=answers,
+                        purposes=["feedback"],
+                        created_at=created,
+                        expires_at=created + timedelta(days=180),
+                    ),
+                    [],
+                    **extra,
+                )
+    finally:
+        await store.close()
+    return time.perf_counter() - started
+
+
+def _grant(at: datetime) -> ConsentGrant:
+    return ConsentGrant(
+        purpose="feedback", notice_version="bench", text_sha256="0" * 64, method="bench", granted_at=at
+    )
+
+
+async def measure(options: Options) -> Report:
+    report = Report("summary", "Staff summary /zusammenfassung 30d", options.quick)
+    sizes = [100, 600] if options.quick else [10_000, 100_000]
+    samples = 2 if options.quick else 5
+    production_logging()
+    errors = count_errors()
+    clock = Clock()
+    api = FakeBotApi(TOKEN)
+    medians: dict[int, float] = {}
+    tmp = Path(tempfile.mkdtemp(prefix="feedbackbot-bench-summary-"))
+    data = tmp / "data"
+    try:
+        async with feedback_bot(data, clock=clock, api=api, staff_ids=str(STAFF)) as bot:
+            if not has_summary(bot):
+                report.skip(f"not available yet: the bot has no /{COMMAND} command")
+                return report
+        stored = 0
+        for size in sizes:
+            seconds = await write_feedback(data, clock, stored, size - stored)
+            report.notes.append(f"{size - stored:,} feedbacks written in {seconds:.1f} s")
+            stored = size
+            async with feedback_bot(data, clock=clock, api=api, staff_ids=str(STAFF)) as bot:
+                await bot.deliver(bot.message(STAFF, f"/{COMMAND} 30d"))  # warm-up
+                times = []
+                with Profiler(options, f"summary-{size}"):
+                    for _ in range(samples):
+                        clock.advance(timedelta(seconds=1))
+                        times.append(await bot.deliver(bot.message(STAFF, f"/{COMMAND} 30d")))
+                replies = bot.screens.view(STAFF).received
+            if replies < samples:
+                raise AssertionError(f"the summary was answered {replies} times for {samples}")
+            medians[size] = median(times)
+            report.row(
+                feedbacks=size,
+                samples=len(times),
+                median_ms=ms(median(times)),
+                max_ms=ms(max(times)),
+            )
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if errors.count:
+        raise AssertionError(f"{errors.count} errors were logged, first: {errors.first}")
+    small, large = sizes
+    growth = medians[large] / medians[small]
+    report.figures.update(growth=round(growth, 3), **{f"median_ms_{k}": ms(v) for k, v in medians.items()})
+    report.target(
+        f"median at {large:,} / at {small:,} feedbacks",
+        f"< {TARGET_GROWTH}x",
+        f"{ms(medians[large])} / {ms(medians[small])} ms = {growth:.2f}x",
+        growth < TARGET_GROWTH,
+    )
+    return report
+
+
+def main() -> None:
+    options = parse_options(__doc__ or "")
+    asyncio.run(measure(options)).emit(options.out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,184 @@
+"""`feedbackbot chat`: the real bot in the terminal, against a Bot API double in-process.
+
+The same Application, handlers, flows and encrypted store as `feedbackbot run`; only
+Telegram is replaced. No token and no network are needed. Unless `--data-dir` is given,
+everything lives in a temporary folder that is deleted when the chat ends.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import secrets
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot.cli.check import print_reports
+from bot.cli.common import open_store, operator_locale
+from bot.logs import configure_logging
+from bot.settings import load_settings
+from flows.check import check_paths
+from flows.i18n import SUPPORTED_LOCALES, Translator, translator
+
+CHAT_USER_ID = 100_000_001
+# The double accepts any well-formed token; this one opens nothing anywhere.
+CHAT_TOKEN = "100000000:chat-demo-not-a-real-token"  # noqa: S105
+
+
+def register(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "chat",
+        help="chat with the bot in the terminal (no token, no network)",
+        description="Chat with the real bot in the terminal: buttons appear as numbers, "
+        "files are saved and their path shown. No token or network needed.",
+    )
+    parser.add_argument(
+        "--flow",
+        type=Path,
+        metavar="FILE",
+        help="a flow definition to try: loaded besides the shipped ones and started",
+    )
+    parser.add_argument(
+        "--lang",
+        choices=SUPPORTED_LOCALES,
+        help="the language you chat in (default: the terminal's, else the default locale)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="keep the data in this folder (default: a temporary one, deleted at the end)",
+    )
+    parser.add_argument(
+        "--staff", action="store_true", help="chat as a member of staff (staff commands allowed)"
+    )
+    parser.set_defaults(handler=chat)
+
+
+@dataclass(frozen=True)
+class ChatOptions:
+    flow: Path | None = None
+    lang: str | None = None
+    data_dir: Path | None = None
+    staff: bool = False
+
+
+def chat(args: argparse.Namespace) -> int:
+    """Run the chat on the terminal; returns the exit code."""
+    configure_logging("WARNING", secrets=(CHAT_TOKEN,))
+    options = ChatOptions(flow=args.flow, lang=args.lang, data_dir=args.data_dir, staff=args.staff)
+    # Piped input is not echoed by the terminal; echo it so the transcript reads as a chat.
+    read = input if sys.stdin.isatty() else _echoing(input)
+    return run_chat(options, read=read, out=sys.stdout)
+
+
+def run_chat(
+    options: ChatOptions, read: Callable[[str], str] = input, out: TextIO | None = None
+) -> int:
+    """Chat until /quit or the end of input; the temporary folder is gone when it returns."""
+    out = out or sys.stdout
+    session = Path(tempfile.mkdtemp(prefix="feedbackbot-chat-"))
+    try:
+        code, t = _chat_in(session, options, read, out)
+    finally:
+        shutil.rmtree(session, ignore_errors=True)
+    if code == 0:
+        if options.data_dir is None:
+            print(t.gettext("Chat ended; its data has been deleted."), file=out)
+        else:
+            print(
+                t.gettext("Chat ended; its data is kept in {path}.").format(path=options.data_dir),
+                file=out,
+            )
+    return code
+
+
+def _chat_in(
+    session: Path, options: ChatOptions, read: Callable[[str], str], out: TextIO
+) -> tuple[int, Translator]:
+    from bot.app import build_application  # imported here: keeps other commands fast
+    from bot.fakeapi import FakeBotApi, InProcessRequest
+    from bot.terminal import TerminalChat
+
+    configured = load_settings()
+    t = translator(operator_locale(options.lang, configured.default_locale))
+    overrides: dict[str, Any] = {
+        "token": CHAT_TOKEN,
+        "staff_ids": frozenset({CHAT_USER_ID}) if options.staff else frozenset(),
+        "controller_name": configured.controller_name or t.gettext("Your company (chat demo)"),
+        "controller_contact": configured.controller_contact
+        or t.gettext("privacy@example.com (chat demo)"),
+    }
+    if options.data_dir is None:
+        # A key for this session only: the data dies with the temporary folder anyway.
+        key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+        overrides |= {"data_dir": session / "data", "master_key": key, "master_key_file": None}
+    else:
+        overrides["data_dir"] = options.data_dir
+    first_message = "/start"
+    if options.flow is not None:
+        [report] = check_paths([options.flow], t)
+        if report.findings:
+            print_reports([report], t, out)
+        if report.errors or report.flow is None:
+            return 1, t
+        flows_dir = session / "flows"
+        flows_dir.mkdir()
+        shutil.copyfile(options.flow, flows_dir / f"{report.flow.id}.toml")
+        overrides["flows_dir"] = flows_dir
+        first_message = f"/start {report.flow.id}"
+    settings = load_settings(**overrides)
+
+    api = FakeBotApi(CHAT_TOKEN, username="feedbackbot_chat_bot", first_name="feedbackbot")
+    application = build_application(
+        settings,
+        open_store(settings),
+        request=InProcessRequest(api),
+        get_updates_request=InProcessRequest(api),
+    )
+    _banner(t, settings.data_dir, options, out)
+    TerminalChat(
+        application=application,
+        api=api,
+        t=t,
+        downloads=session / "downloads",
+        user_id=CHAT_USER_ID,
+        sender={"language_code": t.locale},
+        read=read,
+        out=out,
+    ).run(first_message)
+    return 0, t
+
+
+def _banner(t: Translator, data_dir: Path, options: ChatOptions, out: TextIO) -> None:
+    lines = [
+        t.gettext("feedbackbot chat: the real bot, with this terminal in place of Telegram."),
+        t.gettext(
+            "Type a message or a command (/help lists them), or a button's number to press "
+            "it. /quit or Ctrl-D ends the chat."
+        ),
+    ]
+    if options.data_dir is None:
+        lines.append(
+            t.gettext("Data and files are kept in {path} and deleted when the chat ends.").format(
+                path=data_dir.parent
+            )
+        )
+    else:
+        lines.append(t.gettext("Data is kept in {path}.").format(path=data_dir))
+    if options.staff:
+        lines.append(t.gettext("You chat as a member of staff: the staff commands work."))
+    print("\n".join(lines) + "\n", file=out)
+
+
+def _echoing(read: Callable[[str], str]) -> Callable[[str], str]:
+    def read_and_echo(prompt: str) -> str:
+        line = read(prompt)
+        print(line, flush=True)
+        return line
+
+    return read_and_echo

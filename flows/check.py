@@ -1,0 +1,324 @@
+"""Checking flow definitions: every problem with its file, line and a hint to fix it.
+
+`check_text` runs what loading runs (the TOML syntax, the shape of every part, the rules
+of `flows.rules`) but collects every problem instead of stopping at the first, and
+finds the line of each. `feedbackbot check` prints the result; `flows.catalog` refuses
+to load a definition with errors.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from flows.i18n import SUPPORTED_LOCALES, Translator
+from flows.models import IDENT_LENGTH, STEP_TYPES, FlowDefinition, Option, Purpose, Rule
+from flows.rules import Where, flow_problems
+from flows.toml_lines import TomlLines
+
+TEXT_KEYS = frozenset(
+    {"title", "intro", "description", "prompt", "label", "low_label", "high_label"}
+)
+_LISTS: dict[str, type[BaseModel]] = {"purposes": Purpose, "options": Option, "next": Rule}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem in one file."""
+
+    source: str
+    line: int
+    message: str
+    hint: str = ""
+    warning: bool = False
+
+
+@dataclass(frozen=True)
+class Report:
+    """What checking one definition found; `flow` is None when it cannot be loaded at all."""
+
+    source: str
+    findings: tuple[Finding, ...]
+    flow: FlowDefinition | None = None
+    id_line: int = 1
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if not f.warning]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.warning]
+
+
+def check_text(text: str, source: str, t: Translator) -> Report:
+    """Every problem of one definition, errors and warnings, in the order of the file."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        reason = str(error)
+        match = re.search(r"\(at line (\d+)", reason)
+        return Report(
+            source,
+            (
+                Finding(
+                    source,
+                    int(match[1]) if match else 1,
+                    t.gettext("not valid TOML: {reason}").format(reason=reason),
+                    t.gettext("Check quotes, brackets and the = between key and value."),
+                ),
+            ),
+        )
+    lines = TomlLines(text)
+    try:
+        flow = FlowDefinition.model_validate(data)
+    except ValidationError as error:
+        findings = [
+            Finding(source, lines.line(where), message, hint)
+            for where, message, hint in _shape_problems(error, data, t)
+        ]
+        return Report(source, tuple(sorted(findings, key=lambda f: f.line)))
+    findings = [
+        Finding(source, lines.line(p.where), p.message, p.hint, p.warning)
+        for p in flow_problems(flow, t)
+    ]
+    return Report(source, tuple(findings), flow, lines.line(("id",)))
+
+
+def check_paths(paths: Sequence[Path], t: Translator) -> list[Report]:
+    """Check files (a folder stands for its ``*.toml``), and that no two share a flow id."""
+    files = [
+        file
+        for path in paths
+        for file in (sorted(path.glob("*.toml")) if path.is_dir() else [path])
+    ]
+    reports = []
+    for file in files:
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            reason = getattr(error, "strerror", None) or str(error)
+            message = t.gettext("cannot be read: {reason}").format(reason=reason)
+            reports.append(Report(str(file), (Finding(str(file), 1, message),)))
+            continue
+        reports.append(check_text(text, str(file), t))
+    return _with_duplicate_ids(reports, t)
+
+
+def _with_duplicate_ids(reports: list[Report], t: Translator) -> list[Report]:
+    first: dict[str, str] = {}
+    result = []
+    for report in reports:
+        flow = report.flow
+        if flow is not None and flow.id in first:
+            duplicate = Finding(
+                report.source,
+                report.id_line,
+                t.gettext("the flow id '{id}' is also used by {other}").format(
+                    id=flow.id, other=first[flow.id]
+                ),
+                t.gettext(
+                    "The bot runs only one flow per id (the one loaded last); give each its own."
+                ),
+                warning=True,
+            )
+            report = Report(report.source, (*report.findings, duplicate), flow, report.id_line)
+        elif flow is not None:
+            first[flow.id] = report.source
+        result.append(report)
+    return result
+
+
+# --- the shape of the parts: pydantic's errors, located and explained -------------------
+
+
+def _shape_problems(
+    error: ValidationError, data: dict[str, Any], t: Translator
+) -> Iterator[tuple[Where, str, str]]:
+    seen: set[tuple[Where, str]] = set()
+    for detail in error.errors():
+        where, unmatched = _locate(detail["loc"], data)
+        kind = detail["type"]
+        # A union reports one error per alternative (a text is a string or a table).
+        key = (where, "union" if unmatched and kind != "missing" else kind)
+        if key in seen:
+            continue
+        seen.add(key)
+        yield _explain(detail, where, unmatched, data, t)
+
+
+def _locate(loc: tuple[int | str, ...], data: Any) -> tuple[Where, list[int | str]]:
+    """The path of the error in the data, and the parts of `loc` not found there (the
+    names pydantic gives union alternatives, or a missing key)."""
+    where: list[int | str] = []
+    unmatched: list[int | str] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+            where.append(part)
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+            where.append(part)
+        else:
+            unmatched.append(part)
+    return tuple(where), unmatched
+
+
+def _explain(
+    detail: ErrorDetails, where: Where, unmatched: list[int | str], data: Any, t: Translator
+) -> tuple[Where, str, str]:
+    kind, ctx, value = detail["type"], detail.get("ctx", {}), detail["input"]
+    field = str(where[-1]) if where else ""
+    types = ", ".join(STEP_TYPES)
+    if kind == "missing":
+        name = str(detail["loc"][-1])
+        return where, t.gettext("'{key}' is missing").format(key=name), _missing_hint(name, t)
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(where[:-1], data)
+        close = difflib.get_close_matches(field, allowed, n=1)
+        hint = (
+            t.gettext("Did you mean '{suggestion}'?").format(suggestion=close[0])
+            if close
+            else t.gettext("Allowed here: {keys}.").format(keys=", ".join(allowed))
+        )
+        return where, t.gettext("unknown key '{key}'").format(key=field), hint
+    if kind == "union_tag_invalid":
+        return (
+            (*where, "type"),
+            t.gettext("unknown step type '{type}'").format(type=ctx.get("tag", "")),
+            t.gettext("Use one of: {types}.").format(types=types),
+        )
+    if kind == "union_tag_not_found":
+        return (
+            where,
+            t.gettext("this step has no type"),
+            t.gettext('Add type = "..." with one of: {types}.').format(types=types),
+        )
+    if kind == "string_pattern_mismatch":
+        return (
+            where,
+            t.gettext("“{value}” is not a valid id").format(value=value),
+            t.gettext(
+                "An id starts with a lowercase letter, followed by lowercase letters, digits "
+                "or _, at most {length} characters."
+            ).format(length=IDENT_LENGTH),
+        )
+    if kind == "condition_syntax":
+        return (
+            where,
+            t.gettext("cannot read the condition “{condition}”").format(condition=value),
+            t.gettext(
+                "Write <step id> <operator> <value>, e.g. “rating <= 2”, "
+                "“topic == billing” or “liked has support”."
+            ),
+        )
+    if kind == "unsupported_language":
+        return (
+            where,
+            t.gettext("unsupported language '{language}'").format(language=ctx.get("language")),
+            t.gettext("Texts can be given in: {languages}.").format(
+                languages=", ".join(SUPPORTED_LOCALES)
+            ),
+        )
+    if kind in {"empty_text", "no_language"}:
+        return (
+            where,
+            t.gettext("the text is empty"),
+            t.gettext("Write the text, or leave the key out."),
+        )
+    if unmatched and field in TEXT_KEYS:
+        return (
+            where,
+            t.gettext("'{key}' must be a text").format(key=field),
+            t.gettext(
+                'Write key = "..." (a catalog message id), or key = { de = "...", en = "..." }.'
+            ),
+        )
+    if kind == "literal_error":
+        return (
+            where,
+            t.gettext("{value} is not allowed here").format(value=_shown(value)),
+            t.gettext("Expected {expected}.").format(expected=ctx.get("expected", "")),
+        )
+    if kind == "too_short":
+        return (
+            where,
+            t.gettext("'{key}' needs at least {count} entries").format(
+                key=field, count=ctx.get("min_length")
+            ),
+            "",
+        )
+    if kind == "too_long":
+        return (
+            where,
+            t.gettext("'{key}' can have at most {count} entries").format(
+                key=field, count=ctx.get("max_length")
+            ),
+            "",
+        )
+    if kind in {"greater_than_equal", "less_than_equal"}:
+        bound = ctx.get("ge", ctx.get("le"))
+        message = (
+            t.gettext("'{key}' must be at least {bound}")
+            if kind == "greater_than_equal"
+            else t.gettext("'{key}' must be at most {bound}")
+        )
+        return where, message.format(key=field, bound=bound), ""
+    expected = {
+        "string_type": t.gettext("Write a text in quotes."),
+        "int_type": t.gettext("Write a whole number."),
+        "int_parsing": t.gettext("Write a whole number."),
+        "bool_type": t.gettext("Write true or false."),
+        "bool_parsing": t.gettext("Write true or false."),
+        "list_type": t.gettext("Write a list: [ ... ]."),
+    }
+    how = expected.get(kind)
+    if how is None:  # rare enough to leave in pydantic's words
+        return where, detail["msg"], ""
+    message = t.gettext("'{key}' has a value of the wrong kind: {value}").format(
+        key=field, value=_shown(value)
+    )
+    return where, message, how
+
+
+def _shown(value: object) -> str:
+    text = repr(value) if not isinstance(value, str) else f"“{value}”"
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _missing_hint(key: str, t: Translator) -> str:
+    hints = {
+        "id": t.gettext('Add id = "..." with an id of your choice.'),
+        "prompt": t.gettext("Add prompt = ...: the question or text this step shows."),
+        "type": t.gettext('Add type = "..." with one of: {types}.').format(
+            types=", ".join(STEP_TYPES)
+        ),
+        "goto": t.gettext('Add goto = "..." with the id of the step to go to.'),
+    }
+    return hints.get(key, t.gettext("Add {key} = ... here.").format(key=key))
+
+
+def _allowed_keys(container: Where, data: Any) -> list[str]:
+    """The keys the model at `container` accepts."""
+    model: type[BaseModel] | None = FlowDefinition
+    if len(container) >= 2 and isinstance(container[-1], int):
+        name = container[-2]
+        if name == "steps":
+            step = data["steps"][container[-1]]
+            model = STEP_TYPES.get(str(step.get("type"))) if isinstance(step, dict) else None
+        else:
+            model = _LISTS.get(str(name))
+    elif container:
+        model = None
+    if model is None:
+        return []
+    return [info.alias or name for name, info in model.model_fields.items()]

@@ -1,0 +1,407 @@
+"""What the bot processes, described once.
+
+The consent notice, the privacy notice (/datenschutz and the website), the data copy and
+the record of processing activities (Art. 30 GDPR) all read this description, so they
+cannot disagree. It is derived from the configured values and the flow definitions; its
+texts are catalog message ids, translated where they are shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+from flows.catalog import FlowCatalog
+from flows.i18n import N_
+from flows.models import ConsentStep, FlowDefinition, Purpose, Text, ThanksStep
+
+
+@dataclass(frozen=True)
+class Controller:
+    """Who is responsible for the processing (Art. 13(1)(a), (b))."""
+
+    name: str
+    contact: str
+    dpo: str | None = None
+
+
+class LegalBasis(StrEnum):
+    CONSENT = "consent"
+
+
+class DataCategory(StrEnum):
+    """A kind of personal data the bot stores about a customer."""
+
+    PSEUDONYM = "pseudonym"
+    CONSENT_RECORDS = "consent_records"
+    RATINGS = "ratings"
+    CHOICES = "choices"
+    FREE_TEXT = "free_text"
+    OTHER_ANSWERS = "other_answers"
+    CONTACT_CHAT = "contact_chat"
+
+
+CATEGORY_NAMES: dict[DataCategory, str] = {
+    DataCategory.PSEUDONYM: N_(
+        "a pseudonym derived from the Telegram account with a secret key, and the dates on "
+        "which each feedback was given and will be deleted"
+    ),
+    DataCategory.CONSENT_RECORDS: N_(
+        "consent records: purpose, notice version, SHA-256 of the text shown, time and method"
+    ),
+    DataCategory.RATINGS: N_("ratings"),
+    DataCategory.CHOICES: N_("choices among given options"),
+    DataCategory.FREE_TEXT: N_(
+        "free-text comments, which may contain whatever the person chooses to write"
+    ),
+    DataCategory.OTHER_ANSWERS: N_("other answers to the questions of the flow"),
+    DataCategory.CONTACT_CHAT: N_("the chat id in which the person may be contacted"),
+}
+
+# The data a step of each type collects; consent and thanks steps collect no answer.
+_STEP_CATEGORIES = {
+    "rating": DataCategory.RATINGS,
+    "choice": DataCategory.CHOICES,
+    "multiple_choice": DataCategory.CHOICES,
+    "text": DataCategory.FREE_TEXT,
+}
+
+
+class RecipientRole(StrEnum):
+    PROCESSOR = "processor"
+    MESSENGER = "messenger"
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Someone personal data is disclosed to (Art. 13(1)(e), 30(1)(d)).
+
+    `notice` is the sentence the person reads; `description` and `transfer` are what the
+    processing record says about the recipient and about transfers to third countries.
+    """
+
+    id: str
+    name: Text
+    role: RecipientRole
+    notice: Text
+    description: Text
+    transfer: Text
+
+
+HOSTING = Recipient(
+    id="hosting",
+    name=N_("Hosting provider"),
+    role=RecipientRole.PROCESSOR,
+    notice=N_("the hosting provider that runs this bot on our behalf (processor, Art. 28 GDPR)"),
+    description=N_(
+        "Processor (Art. 28 GDPR): runs the bot and keeps its encrypted data files on the "
+        "controller's behalf, under a data processing agreement."
+    ),
+    transfer=N_(
+        "None, as long as the hosting provider processes the data within the EU/EEA; the "
+        "controller must confirm where it does."
+    ),
+)
+TELEGRAM = Recipient(
+    id="telegram",
+    name=N_("Telegram"),
+    role=RecipientRole.MESSENGER,
+    notice=N_(
+        "Telegram, the messenger you use: your messages pass through Telegram's servers. "
+        "Chats with bots are not end-to-end encrypted, and your own chat history is "
+        "outside our control; you can delete it in Telegram."
+    ),
+    description=N_(
+        "The messenger the conversation runs on: every message passes through Telegram's "
+        "servers, and chats with bots are not end-to-end encrypted. How Telegram's own role "
+        "is described is for the controller to decide."
+    ),
+    transfer=N_(
+        "Telegram's servers may be outside the EU/EEA. Where Telegram processes messages is "
+        "outside the controller's control; each deployment must assess whether this is a "
+        "transfer to a third country and on what basis. This software makes no claim "
+        "about it."
+    ),
+)
+DEFAULT_RECIPIENTS = (HOSTING, TELEGRAM)
+
+
+@dataclass(frozen=True)
+class ProcessedPurpose:
+    """A purpose of processing, with its legal basis and the data collected for it."""
+
+    id: str
+    description: Text
+    label: Text | None
+    required: bool
+    legal_basis: LegalBasis
+    data: tuple[DataCategory, ...]
+    retention: timedelta | None
+    """The purpose's own retention, when its flow definition sets one."""
+
+    @property
+    def name(self) -> Text:
+        return self.label or self.description
+
+
+@dataclass(frozen=True)
+class ProcessedFlow:
+    """One flow: its purposes as it defines them, and how long its feedback is kept."""
+
+    id: str
+    title: Text
+    retention: timedelta
+    purposes: tuple[ProcessedPurpose, ...]
+
+    @property
+    def required_purposes(self) -> tuple[ProcessedPurpose, ...]:
+        return tuple(p for p in self.purposes if p.required)
+
+
+@dataclass(frozen=True)
+class Processing:
+    """Everything the bot processes about customers: who, what, why, how long, to whom."""
+
+    controller: Controller
+    retention: timedelta
+    """The default retention (FEEDBACKBOT_RETENTION); a flow's purposes may shorten it."""
+    draft_idle: timedelta
+    flows: tuple[ProcessedFlow, ...]
+    purposes: tuple[ProcessedPurpose, ...]
+    """Every purpose any flow asks consent for, once each, in definition order."""
+    recipients: tuple[Recipient, ...]
+
+    def flow(self, flow_id: str) -> ProcessedFlow:
+        return next(f for f in self.flows if f.id == flow_id)
+
+    def retention_of(self, flow_id: str) -> timedelta:
+        """How long a feedback of the flow is kept: what the bot uses for its deletion date."""
+        return self.flow(flow_id).retention
+
+    def flows_with(self, purpose_id: str) -> tuple[ProcessedFlow, ...]:
+        return tuple(f for f in self.flows if any(p.id == purpose_id for p in f.purposes))
+
+    @property
+    def data(self) -> tuple[DataCategory, ...]:
+        return _unique(category for purpose in self.purposes for category in purpose.data)
+
+
+def purposes_of(catalog: FlowCatalog) -> list[Purpose]:
+    """Every purpose any flow asks consent for, once each, in definition order."""
+    seen: dict[str, Purpose] = {}
+    for flow in catalog.flows.values():
+        for purpose in flow.purposes:
+            seen.setdefault(purpose.id, purpose)
+    return list(seen.values())
+
+
+def describe_processing(
+    catalog: FlowCatalog,
+    controller: Controller,
+    retention: timedelta,
+    draft_idle: timedelta,
+    recipients: Sequence[Recipient] = DEFAULT_RECIPIENTS,
+) -> Processing:
+    """The processing the bot performs with these flows and settings."""
+    flows = tuple(_describe_flow(flow, retention) for flow in catalog.flows.values())
+    seen: dict[str, ProcessedPurpose] = {}
+    for flow in flows:
+        for purpose in flow.purposes:
+            seen.setdefault(purpose.id, purpose)
+    return Processing(
+        controller=controller,
+        retention=retention,
+        draft_idle=draft_idle,
+        flows=flows,
+        purposes=tuple(seen.values()),
+        recipients=tuple(recipients),
+    )
+
+
+def _describe_flow(flow: FlowDefinition, default: timedelta) -> ProcessedFlow:
+    return ProcessedFlow(
+        id=flow.id,
+        title=flow.title,
+        retention=flow.retention(default),
+        purposes=tuple(_describe_purpose(flow, p) for p in flow.purposes),
+    )
+
+
+def _describe_purpose(flow: FlowDefinition, purpose: Purpose) -> ProcessedPurpose:
+    data: list[DataCategory] = []
+    if purpose.required:
+        data.append(DataCategory.PSEUDONYM)
+    data.append(DataCategory.CONSENT_RECORDS)
+    for step in flow.steps:
+        if isinstance(step, ConsentStep | ThanksStep):
+            continue
+        belongs = step.purpose == purpose.id or (step.purpose is None and purpose.required)
+        if belongs:
+            data.append(_STEP_CATEGORIES.get(step.type, DataCategory.OTHER_ANSWERS))
+    if purpose.stores_contact:
+        data.append(DataCategory.CONTACT_CHAT)
+    return ProcessedPurpose(
+        id=purpose.id,
+        description=purpose.description,
+        label=purpose.label,
+        required=purpose.required,
+        legal_basis=LegalBasis.CONSENT,
+        data=_unique(data),
+        retention=purpose.retention,
+    )
+
+
+def _unique(categories: Iterable[DataCategory]) -> tuple[DataCategory, ...]:
+    return tuple(dict.fromkeys(categories))
+
+
+class DataSubject(StrEnum):
+    CUSTOMERS = "customers"
+    STAFF = "staff"
+
+
+@dataclass(frozen=True)
+class Operations:
+    """The configured values behind the technical and organisational measures."""
+
+    purge_interval: timedelta
+    min_group_size: int
+    staff_members: int
+    """How many Telegram users FEEDBACKBOT_STAFF_IDS allows the staff commands."""
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A technical or organisational measure in force (Art. 32(1) GDPR).
+
+    `text` is a message id; `values` fill its placeholders (durations are formatted in
+    the reader's language).
+    """
+
+    id: str
+    text: str
+    values: tuple[tuple[str, timedelta | int], ...] = ()
+
+
+@dataclass(frozen=True)
+class ProcessingRecord:
+    """The record of processing activities (Art. 30(1) GDPR): the processing and its measures."""
+
+    processing: Processing
+    operations: Operations
+
+    @property
+    def subjects(self) -> tuple[DataSubject, ...]:
+        staff = (DataSubject.STAFF,) if self.operations.staff_members else ()
+        return (DataSubject.CUSTOMERS, *staff)
+
+    @property
+    def measures(self) -> tuple[Measure, ...]:
+        return measures_in_force(self.processing, self.operations)
+
+
+def measures_in_force(processing: Processing, operations: Operations) -> tuple[Measure, ...]:
+    """What protects the data, as this software and these settings actually do it."""
+    if operations.staff_members:
+        access = Measure(
+            "access_control",
+            N_(
+                "Access control: only the Telegram users listed in `FEEDBACKBOT_STAFF_IDS` "
+                "(currently {count}) can use the staff commands."
+            ),
+            (("count", operations.staff_members),),
+        )
+    else:
+        access = Measure(
+            "access_control",
+            N_(
+                "Access control: `FEEDBACKBOT_STAFF_IDS` lists nobody, so nobody can use the "
+                "staff commands."
+            ),
+        )
+    return (
+        Measure(
+            "encryption",
+            N_(
+                "Encryption: everything stored about a person (answers, unfinished answers, "
+                "consent details, contact chat id) is encrypted with AES-256-GCM under a "
+                "random 256-bit key of their own, bound to its table, record, pseudonym and "
+                "key version."
+            ),
+        ),
+        Measure(
+            "key_store",
+            N_(
+                "Key management: the personal keys are kept wrapped by a master key in a key "
+                "store file separate from the data (`keys.db` beside `feedback.db`); the master "
+                "key is kept outside both, so that data backups never carry keys."
+            ),
+        ),
+        Measure(
+            "pseudonyms",
+            N_(
+                "Pseudonymisation: a person is identified by an HMAC-SHA256 of their Telegram "
+                "user id under a secret key; no Telegram id, name, username or language is "
+                "written in clear."
+            ),
+        ),
+        Measure(
+            "minimisation",
+            N_(
+                "Data minimisation: nothing a person types before consenting is stored; the "
+                "contact chat id only with the consent to be contacted."
+            ),
+        ),
+        Measure(
+            "expiry",
+            N_(
+                "Storage limitation: every record carries its deletion date and is never "
+                "shown after it; a purge removes expired data at start and every {interval}, "
+                "and unfinished answers after {idle} without activity."
+            ),
+            (("interval", operations.purge_interval), ("idle", processing.draft_idle)),
+        ),
+        Measure(
+            "erasure",
+            N_(
+                "Erasure: the person's key is destroyed first, so that any copy of their data "
+                "can no longer be read, then the rows are deleted; SQLite runs with "
+                "`secure_delete`, and its write-ahead log is checkpointed and truncated after "
+                "erasures and purges."
+            ),
+        ),
+        access,
+        Measure(
+            "private_rights",
+            N_(
+                "Data-subject rights in the chat: /mydata, /withdraw and /delete work in "
+                "private chats only and act on the sender alone; no command takes another "
+                "person's id."
+            ),
+        ),
+        Measure(
+            "logs",
+            N_(
+                "Logging: log lines carry event names and shortened pseudonyms only; message "
+                "text, long numbers such as ids and the bot token are redacted, and HTTP "
+                "request logging is silenced."
+            ),
+        ),
+        Measure(
+            "statistics",
+            N_(
+                "Anonymous statistics: only counts of ratings and choices per day and flow, "
+                "encrypted at rest; any breakdown over fewer than {k} feedbacks is suppressed."
+            ),
+            (("k", operations.min_group_size),),
+        ),
+        Measure(
+            "backups",
+            N_(
+                "Backups: `feedbackbot backup` copies the data file only, with `VACUUM INTO`, so "
+                "that a backup carries neither keys nor freed pages."
+            ),
+        ),
+    )

@@ -1,0 +1,249 @@
+"""The record of processing activities (Art. 30(1) GDPR) as Markdown, in one language.
+
+Everything in it comes from `flows.processing`, the source of what the bot tells people.
+"""
+
+from __future__ import annotations
+
+from flows.i18n import N_, Translator
+from flows.models import render_text
+from flows.privacy import markdown_blocks
+from flows.privacy import markdown_escape as md
+from flows.processing import (
+    CATEGORY_NAMES,
+    DataSubject,
+    LegalBasis,
+    Measure,
+    ProcessedFlow,
+    ProcessedPurpose,
+    ProcessingRecord,
+)
+
+LEGAL_BASIS_NAMES = {LegalBasis.CONSENT: N_("consent (Art. 6(1)(a) GDPR)")}
+
+
+def processing_record(t: Translator, record: ProcessingRecord) -> str:
+    """Points (a) to (g) of Art. 30(1), then what the controller still has to decide."""
+    blocks = [
+        "# " + t.gettext("Record of processing activities (Art. 30(1) GDPR)"),
+        t.gettext(
+            "Processing activity: customer feedback through a Telegram bot (feedbackbot). "
+            "Generated from the configuration and the flow definitions by "
+            "`feedbackbot docs processing-record`; generate it again whenever either changes."
+        ),
+    ]
+    for heading, lines in (
+        (t.gettext("(a) Controller and data protection officer"), _controller(t, record)),
+        (t.gettext("(b) Purposes of the processing"), _purposes(t, record)),
+        (
+            t.gettext("(c) Categories of data subjects and of personal data"),
+            _categories(t, record),
+        ),
+        (t.gettext("(d) Recipients"), _recipients(t, record)),
+        (
+            t.gettext("(e) Transfers to third countries or international organisations"),
+            _transfers(t, record),
+        ),
+        (t.gettext("(f) Time limits for erasure"), _time_limits(t, record)),
+        (
+            t.gettext("(g) Technical and organisational measures (Art. 32(1) GDPR)"),
+            [f"• {_measure(t, m)}" for m in record.measures],
+        ),
+        (t.gettext("Open points for the controller"), _open_points(t, record)),
+    ):
+        blocks.append(f"## {heading}")
+        blocks += markdown_blocks(lines)
+    return "\n\n".join(blocks) + "\n"
+
+
+def _controller(t: Translator, record: ProcessingRecord) -> list[str]:
+    controller = record.processing.controller
+    lines = [
+        "• "
+        + t.gettext("Controller: {name}, {contact}").format(
+            name=md(controller.name), contact=md(controller.contact)
+        )
+    ]
+    if controller.dpo:
+        dpo = t.gettext("Data protection officer: {dpo}").format(dpo=md(controller.dpo))
+    else:
+        dpo = t.gettext(
+            "Data protection officer: none named (`FEEDBACKBOT_DPO_CONTACT` is not set)"
+        )
+    return [*lines, f"• {dpo}"]
+
+
+def _purposes(t: Translator, record: ProcessingRecord) -> list[str]:
+    processing = record.processing
+    lines = []
+    for purpose in processing.purposes:
+        flows = _flow_names(t, processing.flows_with(purpose.id))
+        if purpose.required:
+            basis = t.gettext("Legal basis: {basis}, asked before the first question of {flows}.")
+        else:
+            basis = t.gettext("Legal basis: {basis}, optional, asked during {flows}.")
+        description = md(render_text(purpose.description, t).rstrip("."))
+        lines.append(
+            f"• {_purpose_name(t, purpose)}: {description}. "
+            + basis.format(basis=t.gettext(LEGAL_BASIS_NAMES[purpose.legal_basis]), flows=flows)
+        )
+    return lines
+
+
+def _categories(t: Translator, record: ProcessingRecord) -> list[str]:
+    lines = ["### " + t.gettext("Data subjects")]
+    if DataSubject.CUSTOMERS in record.subjects:
+        lines.append("• " + t.gettext("Customers who write to the bot and give feedback."))
+    if DataSubject.STAFF in record.subjects:
+        lines.append(
+            "• "
+            + t.gettext(
+                "Staff members allowed the staff commands (currently {count}, "
+                "`FEEDBACKBOT_STAFF_IDS`)."
+            ).format(count=record.operations.staff_members)
+        )
+    lines.append("### " + t.gettext("Personal data"))
+    for purpose in record.processing.purposes:
+        data = "; ".join(t.gettext(CATEGORY_NAMES[c]) for c in purpose.data)
+        lines.append(
+            "• "
+            + t.gettext("For {purpose}: {data}.").format(
+                purpose=_purpose_name(t, purpose), data=data
+            )
+        )
+    if DataSubject.STAFF in record.subjects:
+        lines.append(
+            "• "
+            + t.gettext(
+                "Of staff members: their Telegram user id, in the configuration only "
+                "(`FEEDBACKBOT_STAFF_IDS`)."
+            )
+        )
+    lines.append(
+        t.gettext(
+            "Not stored: the Telegram name, username, user id and language of customers, "
+            "and anything a person types before consenting."
+        )
+    )
+    return lines
+
+
+def _recipients(t: Translator, record: ProcessingRecord) -> list[str]:
+    return [
+        f"• **{md(render_text(r.name, t))}**: {md(render_text(r.description, t))}"
+        for r in record.processing.recipients
+    ]
+
+
+def _transfers(t: Translator, record: ProcessingRecord) -> list[str]:
+    return [
+        f"• **{md(render_text(r.name, t))}**: {md(render_text(r.transfer, t))}"
+        for r in record.processing.recipients
+    ]
+
+
+def _time_limits(t: Translator, record: ProcessingRecord) -> list[str]:
+    processing = record.processing
+    lines = []
+    for flow in processing.flows:
+        if flow.retention == processing.retention:
+            text = t.gettext(
+                "Feedback in {flow}: deleted {retention} after it is given "
+                "(`FEEDBACKBOT_RETENTION`)."
+            )
+        else:
+            text = t.gettext(
+                "Feedback in {flow}: deleted {retention} after it is given (the retention "
+                "set for its purpose in the flow definition)."
+            )
+        lines.append(
+            "• " + text.format(flow=_flow_names(t, (flow,)), retention=t.duration(flow.retention))
+        )
+    lines += [
+        "• "
+        + t.gettext("Unfinished answers are deleted after {idle} without activity.").format(
+            idle=t.duration(processing.draft_idle)
+        ),
+        "• "
+        + t.gettext(
+            "Contact chat id: deleted when the consent to be contacted is withdrawn, and at "
+            "the latest with the feedback it was given with."
+        ),
+        "• "
+        + t.gettext(
+            "Consent records: kept as proof while anything else is stored about the person; "
+            "deleted by the purge once nothing else is left and the last consent is more "
+            "than a day old."
+        ),
+        "• "
+        + t.gettext(
+            "On request (/delete): everything about the person at once; their key is "
+            "destroyed first."
+        ),
+        "• "
+        + t.gettext(
+            "Expired data is removed by a purge at start and every {interval}; it is never "
+            "shown or counted after its deletion date."
+        ).format(interval=t.duration(record.operations.purge_interval)),
+        "• "
+        + t.gettext(
+            "Anonymous statistics (counts of ratings and choices per day and flow) are not "
+            "personal data and are kept without a time limit."
+        ),
+    ]
+    return lines
+
+
+def _measure(t: Translator, measure: Measure) -> str:
+    values = {
+        name: value if isinstance(value, int) else t.duration(value)
+        for name, value in measure.values
+    }
+    return t.gettext(measure.text).format(**values)
+
+
+def _open_points(t: Translator, record: ProcessingRecord) -> list[str]:
+    lines = [
+        "• "
+        + t.gettext(
+            "Name and location of the hosting provider, and the data processing agreement "
+            "with it (Art. 28(3) GDPR)."
+        ),
+        "• "
+        + t.gettext(
+            "How Telegram's role is described, and whether messages passing through "
+            "Telegram's servers are a transfer to a third country."
+        ),
+    ]
+    if not record.processing.controller.dpo:
+        lines.append(
+            "• " + t.gettext("Whether a data protection officer must be named (Art. 37 GDPR).")
+        )
+    if DataSubject.STAFF in record.subjects:
+        lines.append(
+            "• "
+            + t.gettext(
+                "The legal basis for keeping staff members' Telegram user ids for access control."
+            )
+        )
+    lines.append(
+        "• "
+        + t.gettext(
+            "Whether proof of consent is to be kept after erasure: as built, /delete erases "
+            "the consent records with everything else."
+        )
+    )
+    return lines
+
+
+def _purpose_name(t: Translator, purpose: ProcessedPurpose) -> str:
+    return _quoted(t, render_text(purpose.name, t), purpose.id)
+
+
+def _flow_names(t: Translator, flows: tuple[ProcessedFlow, ...]) -> str:
+    return ", ".join(_quoted(t, render_text(f.title, t), f.id) for f in flows)
+
+
+def _quoted(t: Translator, name: str, ident: str) -> str:
+    """A name in the language's quotation marks, with the id the configuration uses."""
+    return t.gettext("“{name}”").format(name=md(name)) + f" (`{ident}`)"

@@ -1,0 +1,569 @@
+"""The rules a flow definition must follow as a whole, beyond the shape of its parts.
+
+`flow_problems` lists every broken rule with where it is in the definition (a path
+like ``("steps", 2, "next", 0, "goto")``) and a hint to fix it. Errors keep a flow from
+loading; warnings (a missing translation, a consent nothing needs) do not. Messages are
+in the language of the given Translator.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import deque
+from collections.abc import Iterable, Iterator, Set
+from dataclasses import dataclass
+
+from flows.i18n import SUPPORTED_LOCALES, Translator, translator
+from flows.models import (
+    CALLBACK_LIMIT,
+    COMPARISONS,
+    TOKEN_LENGTH,
+    ChoiceStep,
+    Condition,
+    ConsentStep,
+    FlowDefinition,
+    MultipleChoiceStep,
+    RatingStep,
+    Step,
+    ThanksStep,
+    button_values,
+)
+
+Where = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Problem:
+    where: Where
+    message: str
+    hint: str = ""
+    warning: bool = False
+
+
+def flow_problems(flow: FlowDefinition, t: Translator) -> list[Problem]:
+    """Every broken rule of `flow`, errors and warnings, in the order of the definition."""
+    paths = _Paths(flow)
+    problems = [
+        *_purpose_problems(flow, t),
+        *_step_problems(flow, t),
+        *_branch_problems(flow, paths, t),
+        *_condition_problems(flow, paths, t),
+        *_consent_problems(flow, paths, t),
+        *_button_problems(flow, t),
+        *_translation_problems(flow, t),
+    ]
+    return sorted(problems, key=lambda p: _order(p.where))
+
+
+def _order(where: Where) -> tuple[tuple[int, str], ...]:
+    return tuple((e, "") if isinstance(e, int) else (-1, e) for e in where)
+
+
+def _did_you_mean(t: Translator, wrong: str, known: Iterable[str]) -> str:
+    choices = list(known)
+    close = difflib.get_close_matches(wrong, choices, n=1)
+    if close:
+        return t.gettext("Did you mean '{suggestion}'?").format(suggestion=close[0])
+    return t.gettext("Known ids: {ids}.").format(ids=", ".join(choices))
+
+
+class _Paths:
+    """The steps as a graph: which step can follow which, whatever the answers."""
+
+    def __init__(self, flow: FlowDefinition) -> None:
+        self.index: dict[str, int] = {}
+        for position, step in enumerate(flow.steps):
+            self.index.setdefault(step.id, position)
+        self.steps = {step_id: flow.steps[i] for step_id, i in self.index.items()}
+        self.edges = {
+            step_id: [s for s in flow.successors(step) if s in self.index]
+            for step_id, step in self.steps.items()
+        }
+        self.first = flow.steps[0].id
+        self.reachable = self.reach(self.first, self.edges)
+
+    @staticmethod
+    def reach(start: str, edges: dict[str, list[str]]) -> set[str]:
+        seen, queue = {start}, deque([start])
+        while queue:
+            for following in edges.get(queue.popleft(), []):
+                if following not in seen:
+                    seen.add(following)
+                    queue.append(following)
+        return seen
+
+    def before(self, step_id: str) -> set[str]:
+        """The steps that can come before `step_id` on some path from the first step."""
+        reverse: dict[str, list[str]] = {}
+        for source, targets in self.edges.items():
+            for target in targets:
+                reverse.setdefault(target, []).append(source)
+        return (self.reach(step_id, reverse) - {step_id}) & self.reachable
+
+    def after(self, step_id: str) -> set[str]:
+        """The steps that can come after `step_id`."""
+        return self.reach(step_id, self.edges) - {step_id}
+
+    def path(self, to: str, avoiding: Set[str] = frozenset()) -> list[str]:
+        """A shortest path from the first step to `to` through no step in `avoiding`."""
+        came_from: dict[str, str | None] = {self.first: None}
+        queue = deque([self.first])
+        while queue:
+            current = queue.popleft()
+            if current == to:
+                path = [current]
+                while (previous := came_from[path[-1]]) is not None:
+                    path.append(previous)
+                return path[::-1]
+            if current in avoiding:
+                continue
+            for following in self.edges[current]:
+                if following not in came_from:
+                    came_from[following] = current
+                    queue.append(following)
+        return []
+
+    def loops(self) -> Iterator[tuple[str, str, list[str]]]:
+        """(from, to, loop) for each branch that leads back to a step already on the way."""
+        state: dict[str, int] = {}  # 1: on the current path, 2: done
+        stack: list[str] = []
+
+        def visit(step_id: str) -> Iterator[tuple[str, str, list[str]]]:
+            state[step_id] = 1
+            stack.append(step_id)
+            for following in self.edges[step_id]:
+                if state.get(following) == 1:
+                    loop = [*stack[stack.index(following) :], following]
+                    yield step_id, following, loop
+                elif following not in state:
+                    yield from visit(following)
+            stack.pop()
+            state[step_id] = 2
+
+        for step_id in self.index:
+            if step_id not in state:
+                yield from visit(step_id)
+
+
+# --- purposes and steps on their own ----------------------------------------------------
+
+
+def _purpose_problems(flow: FlowDefinition, t: Translator) -> Iterator[Problem]:
+    seen: set[str] = set()
+    for k, purpose in enumerate(flow.purposes):
+        if purpose.id in seen:
+            yield Problem(
+                ("purposes", k, "id"),
+                t.gettext("the purpose id '{id}' is used twice").format(id=purpose.id),
+                t.gettext("Give every purpose its own id."),
+            )
+        seen.add(purpose.id)
+        if purpose.stores_contact and purpose.required:
+            yield Problem(
+                ("purposes", k, "stores_contact"),
+                t.gettext("purpose '{id}': being contacted can only be optional").format(
+                    id=purpose.id
+                ),
+                t.gettext("Set required = false and ask for it with a step of type 'consent'."),
+            )
+    if not flow.required_purposes:
+        yield Problem(
+            ("purposes",),
+            t.gettext("a flow needs at least one purpose with required = true"),
+            t.gettext(
+                "The required purposes are what a person agrees to before the first question."
+            ),
+        )
+
+
+def _step_problems(flow: FlowDefinition, t: Translator) -> Iterator[Problem]:
+    seen: set[str] = set()
+    for i, step in enumerate(flow.steps):
+        if step.id in seen:
+            yield Problem(
+                ("steps", i, "id"),
+                t.gettext("the step id '{id}' is used twice").format(id=step.id),
+                t.gettext("Give every step its own id; answers are stored under it."),
+            )
+        seen.add(step.id)
+        if isinstance(step, RatingStep) and (step.min, step.max) not in {(1, 5), (0, 10)}:
+            yield Problem(
+                ("steps", i, "max"),
+                t.gettext("a rating is either 1–5 (min = 1, max = 5) or 0–10 (min = 0, max = 10)"),
+                t.gettext("Use min = 1 with max = 5 for stars, min = 0 with max = 10 for NPS."),
+            )
+        if isinstance(step, RatingStep) and (step.low_label is None) != (step.high_label is None):
+            yield Problem(
+                ("steps", i, "low_label" if step.low_label else "high_label"),
+                t.gettext("the labels of a rating are shown only when both are given"),
+                t.gettext("Give both low_label and high_label, or neither."),
+                warning=True,
+            )
+        if isinstance(step, ChoiceStep | MultipleChoiceStep):
+            yield from _option_problems(step, i, t)
+    last = len(flow.steps) - 1
+    if not isinstance(flow.steps[last], ThanksStep):
+        yield Problem(
+            ("steps", last, "type"),
+            t.gettext("the last step must be of type 'thanks'"),
+            t.gettext("End the file with a thanks step, so that every path ends with one."),
+        )
+
+
+def _option_problems(
+    step: ChoiceStep | MultipleChoiceStep, i: int, t: Translator
+) -> Iterator[Problem]:
+    seen: set[str] = set()
+    for k, option in enumerate(step.options):
+        if option.id in seen:
+            yield Problem(
+                ("steps", i, "options", k, "id"),
+                t.gettext("step '{step}' offers the option id '{id}' twice").format(
+                    step=step.id, id=option.id
+                ),
+                t.gettext("Give every option of a step its own id."),
+            )
+        seen.add(option.id)
+    if not isinstance(step, MultipleChoiceStep):
+        return
+    count = len(step.options)
+    if step.min_selected > count:
+        yield Problem(
+            ("steps", i, "min_selected"),
+            t.gettext(
+                "step '{step}' asks for at least {min} choices but offers only {count} options"
+            ).format(step=step.id, min=step.min_selected, count=count),
+            t.gettext("Lower min_selected or add options."),
+        )
+    if step.max_selected is not None and not (step.min_selected <= step.max_selected <= count):
+        yield Problem(
+            ("steps", i, "max_selected"),
+            t.gettext("max_selected of step '{step}' must be between {low} and {high}").format(
+                step=step.id, low=max(step.min_selected, 1), high=count
+            ),
+            t.gettext("Leave max_selected out to allow every option."),
+        )
+
+
+# --- branches and paths -------------------------------------------------------------------
+
+
+def _branch_problems(flow: FlowDefinition, paths: _Paths, t: Translator) -> Iterator[Problem]:
+    for i, step in enumerate(flow.steps):
+        if isinstance(step, ThanksStep):
+            continue
+        unconditional = False
+        for j, rule in enumerate(step.next):
+            if unconditional:
+                yield Problem(
+                    ("steps", i, "next", j),
+                    t.gettext("this branch of step '{step}' is never taken").format(step=step.id),
+                    t.gettext("The branch before it has no condition and always applies."),
+                    warning=True,
+                )
+            unconditional = unconditional or rule.when is None
+            if rule.goto not in paths.index:
+                yield Problem(
+                    ("steps", i, "next", j, "goto"),
+                    t.gettext(
+                        "step '{step}' branches to '{goto}', but there is no such step"
+                    ).format(step=step.id, goto=rule.goto),
+                    _did_you_mean(t, rule.goto, paths.index),
+                )
+    for source, target, loop in paths.loops():
+        i = paths.index[source]
+        gotos = _gotos(flow.steps[i])
+        where: Where = ("steps", i)
+        if target in gotos:
+            where = ("steps", i, "next", gotos.index(target), "goto")
+        yield Problem(
+            where,
+            t.gettext("a loop: {loop}").format(loop=" → ".join(loop)),
+            t.gettext(
+                "A flow must always move on; let step '{step}' branch to a step further on."
+            ).format(step=source),
+        )
+    for i, step in enumerate(flow.steps):
+        if step.id not in paths.reachable and paths.index.get(step.id) == i:
+            yield Problem(
+                ("steps", i),
+                t.gettext("step '{step}' is never asked: no path leads to it").format(step=step.id),
+                t.gettext("Branch to it from an earlier step with next = ..., or remove it."),
+            )
+
+
+def _gotos(step: Step) -> list[str]:
+    return [] if isinstance(step, ThanksStep) else [rule.goto for rule in step.next]
+
+
+def _condition_problems(flow: FlowDefinition, paths: _Paths, t: Translator) -> Iterator[Problem]:
+    for i, step in enumerate(flow.steps):
+        if isinstance(step, ThanksStep) or step.id not in paths.reachable:
+            continue
+        before = paths.before(step.id)
+        for j, rule in enumerate(step.next):
+            if rule.when is not None:
+                problem = _condition_problem(
+                    flow, rule.when, step.id, before | {step.id}, ("steps", i, "next", j, "if"), t
+                )
+                if problem is not None:
+                    yield problem
+        if step.skip_if is not None:
+            problem = _condition_problem(
+                flow, step.skip_if, step.id, before, ("steps", i, "skip_if"), t
+            )
+            if problem is not None:
+                yield problem
+
+
+def _condition_problem(
+    flow: FlowDefinition,
+    condition: Condition,
+    here: str,
+    asked_before: set[str],
+    where: Where,
+    t: Translator,
+) -> Problem | None:
+    shown = str(condition)
+    tested = flow.step(condition.step)
+    if tested is None:
+        return Problem(
+            where,
+            t.gettext(
+                "the condition “{condition}” tests '{step}', but there is no such step"
+            ).format(condition=shown, step=condition.step),
+            _did_you_mean(t, condition.step, [s.id for s in flow.steps]),
+        )
+    if condition.step not in asked_before:
+        return Problem(
+            where,
+            t.gettext(
+                "the condition “{condition}” tests '{step}', which is never asked before '{here}'"
+            ).format(condition=shown, step=condition.step, here=here),
+            t.gettext("A condition can only test answers given earlier on the way to its step."),
+        )
+    how = t.gettext(
+        "Ratings are compared with <, <=, ==, !=, >= or >; choices with == or !=; "
+        "multiple choices with has."
+    )
+    if isinstance(tested, RatingStep) and condition.op in COMPARISONS:
+        if isinstance(condition.value, int) and tested.min <= condition.value <= tested.max:
+            return None
+        return Problem(
+            where,
+            t.gettext(
+                "the condition “{condition}” compares with {value}, but '{step}' is rated "
+                "from {min} to {max}"
+            ).format(
+                condition=shown,
+                value=condition.value,
+                step=condition.step,
+                min=tested.min,
+                max=tested.max,
+            ),
+            t.gettext("Compare with a number of the scale."),
+        )
+    choice_ops = {"==", "!="} if isinstance(tested, ChoiceStep) else {"has"}
+    if isinstance(tested, ChoiceStep | MultipleChoiceStep) and condition.op in choice_ops:
+        options = [o.id for o in tested.options]
+        if condition.value in options:
+            return None
+        return Problem(
+            where,
+            t.gettext(
+                "the condition “{condition}” names the option '{value}', which '{step}' "
+                "does not offer"
+            ).format(condition=shown, value=condition.value, step=condition.step),
+            _did_you_mean(t, str(condition.value), options),
+        )
+    return Problem(
+        where,
+        t.gettext("the condition “{condition}” cannot test step '{step}' of type '{type}'").format(
+            condition=shown, step=condition.step, type=tested.type
+        ),
+        how,
+    )
+
+
+# --- consent ---------------------------------------------------------------------------------
+
+
+def _consent_problems(flow: FlowDefinition, paths: _Paths, t: Translator) -> Iterator[Problem]:
+    purposes = {p.id: p for p in flow.purposes}
+    for i, step in enumerate(flow.steps):
+        if isinstance(step, ThanksStep) or step.purpose is None:
+            continue
+        if step.purpose not in purposes:
+            yield Problem(
+                ("steps", i, "purpose"),
+                t.gettext(
+                    "step '{step}' names the purpose '{purpose}', which is not declared"
+                ).format(step=step.id, purpose=step.purpose),
+                _did_you_mean(t, step.purpose, purposes),
+            )
+        elif isinstance(step, ConsentStep) and purposes[step.purpose].required:
+            yield Problem(
+                ("steps", i, "purpose"),
+                t.gettext(
+                    "step '{step}' asks for purpose '{purpose}', which is already asked before "
+                    "the first question (required = true)"
+                ).format(step=step.id, purpose=step.purpose),
+                t.gettext("Make the purpose optional (required = false), or remove this step."),
+            )
+    asked = _asked_on_every_path(flow, paths)
+    for i, step in enumerate(flow.steps):
+        purpose = purposes.get(_purpose_of(step) or "")
+        if purpose is None or purpose.required or step.id not in paths.reachable:
+            continue
+        if isinstance(step, ConsentStep):
+            if not purpose.stores_contact and not any(
+                _collects_for(paths.steps[s], purpose.id) for s in paths.after(step.id)
+            ):
+                yield Problem(
+                    ("steps", i, "purpose"),
+                    t.gettext(
+                        "no step after '{step}' collects answers for purpose '{purpose}', so "
+                        "this consent is of no use"
+                    ).format(step=step.id, purpose=purpose.id),
+                    t.gettext(
+                        "Set purpose = '{purpose}' on the questions it is for, or remove the step."
+                    ).format(purpose=purpose.id),
+                    warning=True,
+                )
+            continue
+        if purpose.id not in asked[step.id]:
+            granting = {s for s, st in paths.steps.items() if _grants(st, purpose.id)}
+            path = paths.path(step.id, avoiding=granting)
+            yield Problem(
+                ("steps", i, "purpose"),
+                t.gettext(
+                    "step '{step}' collects answers for purpose '{purpose}' before its consent "
+                    "is asked, on the path {path}"
+                ).format(step=step.id, purpose=purpose.id, path=" → ".join(path)),
+                t.gettext(
+                    "Put a step of type 'consent' for '{purpose}' before it on every path "
+                    "(without skip_if)."
+                ).format(purpose=purpose.id),
+            )
+
+
+def _purpose_of(step: Step) -> str | None:
+    return None if isinstance(step, ThanksStep) else step.purpose
+
+
+def _grants(step: Step, purpose: str) -> bool:
+    """Whether passing `step` always means the consent for `purpose` was asked."""
+    return isinstance(step, ConsentStep) and step.purpose == purpose and step.skip_if is None
+
+
+def _collects_for(step: Step, purpose: str) -> bool:
+    return not isinstance(step, ConsentStep) and _purpose_of(step) == purpose
+
+
+def _asked_on_every_path(flow: FlowDefinition, paths: _Paths) -> dict[str, frozenset[str]]:
+    """Per step, the optional purposes whose consent is asked on every path to it."""
+    everything = frozenset(p.id for p in flow.purposes)
+    into = {step_id: everything for step_id in paths.index}
+    into[paths.first] = frozenset()
+    changed = True
+    while changed:
+        changed = False
+        for step_id in paths.reachable:
+            step = paths.steps[step_id]
+            given = (
+                {step.purpose} if isinstance(step, ConsentStep) and step.skip_if is None else set()
+            )
+            out = into[step_id] | given
+            for following in paths.edges[step_id]:
+                narrowed = into[following] & out
+                if narrowed != into[following]:
+                    into[following] = narrowed
+                    changed = True
+    return into
+
+
+# --- buttons ---------------------------------------------------------------------------------
+
+
+def _button_problems(flow: FlowDefinition, t: Translator) -> Iterator[Problem]:
+    for i, step in enumerate(flow.steps):
+        values = button_values(step)
+        if not values:
+            continue
+        longest = max(len(f"a:{'x' * TOKEN_LENGTH}:{step.id}:{v}".encode()) for v in values)
+        if longest > CALLBACK_LIMIT:
+            room = CALLBACK_LIMIT - len(f"a:{'x' * TOKEN_LENGTH}::")
+            yield Problem(
+                ("steps", i, "id"),
+                t.gettext(
+                    "the buttons of step '{step}' would carry {size} bytes, more than the "
+                    "{limit} Telegram allows"
+                ).format(step=step.id, size=longest, limit=CALLBACK_LIMIT),
+                t.gettext(
+                    "Shorten the step id or the option ids: together at most {room} characters."
+                ).format(room=room),
+            )
+
+
+# --- translations ----------------------------------------------------------------------------
+
+
+def _texts(flow: FlowDefinition) -> Iterator[tuple[Where, str | dict[str, str]]]:
+    yield ("title",), flow.title
+    yield ("intro",), flow.intro
+    for k, purpose in enumerate(flow.purposes):
+        yield ("purposes", k, "description"), purpose.description
+        if purpose.label is not None:
+            yield ("purposes", k, "label"), purpose.label
+    for i, step in enumerate(flow.steps):
+        yield ("steps", i, "prompt"), step.prompt
+        if isinstance(step, RatingStep):
+            for key in ("low_label", "high_label"):
+                label = getattr(step, key)
+                if label is not None:
+                    yield ("steps", i, key), label
+        if isinstance(step, ChoiceStep | MultipleChoiceStep):
+            for k, option in enumerate(step.options):
+                yield ("steps", i, "options", k, "label"), option.label
+
+
+def _translation_problems(flow: FlowDefinition, t: Translator) -> Iterator[Problem]:
+    for where, text in _texts(flow):
+        if isinstance(text, dict):
+            missing = [code for code in SUPPORTED_LOCALES if code not in text]
+            for code in missing:
+                yield Problem(
+                    where,
+                    t.gettext("no {language} text; {fallback} is shown instead").format(
+                        language=t.language(code), fallback=t.language(next(iter(text)))
+                    ),
+                    t.gettext('Add {code} = "..." to this text.').format(code=code),
+                    warning=True,
+                )
+            continue
+        unknown = [code for code in SUPPORTED_LOCALES if not translator(code).knows(text)]
+        if len(unknown) == len(SUPPORTED_LOCALES):
+            yield Problem(
+                where,
+                t.gettext(
+                    "“{text}” is not in the translation catalogs, so it is shown as written "
+                    "in every language"
+                ).format(text=_shorten(text)),
+                t.gettext('Give it per language: { de = "...", en = "..." }.'),
+                warning=True,
+            )
+        for code in unknown if len(unknown) < len(SUPPORTED_LOCALES) else []:
+            yield Problem(
+                where,
+                t.gettext("“{text}” has no {language} translation in the catalogs").format(
+                    text=_shorten(text), language=t.language(code)
+                ),
+                t.gettext(
+                    "Run make extract-messages and translate it, or give the text per language."
+                ),
+                warning=True,
+            )
+
+
+def _shorten(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

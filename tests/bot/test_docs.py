@@ -1,0 +1,158 @@
+"""`feedbackbot docs`: the processing record and the website privacy notice, generated from
+the settings the bot runs with, agree with what the running bot says (D1, I1)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli.docs import processing_record_of, render_document
+from bot.fakeapi import FakeBotApi
+from bot.settings import Settings
+from tests.flows.test_processing import EVENT_FLOW, as_chat_lines, section
+from tests.harness import Clock, Harness, make_settings
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / "docs" / "processing-record.example.md"
+ART_30_POINTS = {
+    "en": ["(a)", "(b)", "(c)", "(d)", "(e)", "(f)", "(g)"],
+    "de": ["a)", "b)", "c)", "d)", "e)", "f)", "g)"],
+}
+
+
+def docs_env(**settings: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDBACKBOT_")}
+    env["PYTHONPATH"] = str(REPO)
+    env.update({f"FEEDBACKBOT_{name.upper()}": value for name, value in settings.items()})
+    return env
+
+
+def run_docs(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "docs", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def headings(markdown: str) -> list[str]:
+    return re.findall(r"^## (.+)$", markdown, flags=re.MULTILINE)
+
+
+def test_processing_record_command_covers_every_point_of_art_30(tmp_path: Path) -> None:
+    env = docs_env(
+        controller_name="Beispiel GmbH",
+        controller_contact="datenschutz@beispiel.de",
+        dpo_contact="dsb@beispiel.de",
+        retention="90d",
+        purge_interval="6h",
+        staff_ids="1001,1002",
+    )
+    result = run_docs(tmp_path, env, "processing-record")
+    assert result.returncode == 0, result.stderr
+    german, english = result.stdout.split("\n---\n")
+    for locale, text in (("de", german), ("en", english)):
+        found = headings(text)
+        for point in ART_30_POINTS[locale]:
+            assert any(h.startswith(point) for h in found), (locale, point, found)
+        for expected in ("Beispiel GmbH", "datenschutz@beispiel.de", "dsb@beispiel.de"):
+            assert expected in text
+        assert "AES-256-GCM" in text and "HMAC-SHA256" in text and "Telegram" in text
+    assert "Verzeichnis von Verarbeitungstätigkeiten" in german and "90 Tage" in german
+    assert "Record of processing activities" in english
+    assert "90 days" in english and "every 6 hours" in english
+    assert "Storing and evaluating your feedback" in english, "(b) the purposes"
+    assert "Customers who write to the bot" in english, "(c) the data subjects"
+    assert "Staff members" in english and "currently 2" in english
+    assert "free-text comments" in english, "(c) the data"
+    assert "**Hosting provider**" in english, "(d) the recipients"
+    assert "third country" in english, "(e) the transfers"
+    assert not (tmp_path / "data").exists(), "no store, no key: docs only reads settings"
+
+
+def test_documents_need_the_controller_not_the_token(tmp_path: Path) -> None:
+    result = run_docs(tmp_path, docs_env(controller_name="Beispiel GmbH"), "privacy-notice")
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.strip() == (
+        "feedbackbot: missing required setting(s): FEEDBACKBOT_CONTROLLER_CONTACT"
+    )
+
+
+def test_one_language_and_one_file_per_language(tmp_path: Path) -> None:
+    env = docs_env(controller_name="Beispiel GmbH", controller_contact="datenschutz@beispiel.de")
+    result = run_docs(tmp_path, env, "privacy-notice", "--lang", "en")
+    assert result.returncode == 0 and result.stdout.startswith("# Privacy notice\n")
+    assert "Datenschutz" not in result.stdout
+    result = run_docs(tmp_path, env, "privacy-notice", "--output", "notice-{lang}.md")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["wrote notice-de.md", "wrote notice-en.md"]
+    assert (tmp_path / "notice-de.md").read_text().startswith("# Datenschutzhinweise\n")
+    assert (tmp_path / "notice-en.md").read_text().startswith("# Privacy notice\n")
+
+
+@pytest.mark.parametrize("locale", ["de", "en"])
+async def test_running_bot_says_what_the_documents_say(
+    api: FakeBotApi, clock: Clock, tmp_path: Path, locale: str
+) -> None:
+    """The bot as `run` builds it, and `docs` from the same settings, after changing the
+    retention, a flow's own retention and the DPO."""
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    (flows / "event.toml").write_text(EVENT_FLOW, encoding="utf-8")
+    settings = make_settings(
+        tmp_path / "data", retention="90d", dpo_contact="dsb@beispiel.de", flows_dir=flows
+    )
+    record = processing_record_of(settings)
+    website = render_document("privacy-notice", locale, record)
+    processing = render_document("processing-record", locale, record)
+    harness = Harness(api=api, settings=settings, clock=clock)
+    await harness.start()
+    try:
+        person = harness.customer(language_code=locale)
+        [notice] = await person.send("/datenschutz" if locale == "de" else "/privacy")
+        assert as_chat_lines(website) == [line for line in str(notice["text"]).splitlines() if line]
+        consents = {
+            flow.id: str((await person.send(f"/start {flow.id}"))[-1]["text"])
+            for flow in record.processing.flows
+        }
+    finally:
+        await harness.stop()
+    days = {"de": ("90 Tage", "30 Tage"), "en": ("90 days", "30 days")}[locale]
+    limits = section(processing, "(f)" if locale == "en" else "f)").splitlines()
+    for flow_id, consent in consents.items():
+        stated, other = days if flow_id != "event" else days[::-1]
+        assert stated in consent and other not in consent
+        [line] = [line for line in limits if f"(`{flow_id}`)" in line]
+        assert stated in line
+        assert "dsb@beispiel.de" in consent
+    assert "dsb@beispiel.de" in processing
+
+
+def example_settings() -> Settings:
+    return Settings(
+        controller_name="Beispiel GmbH",
+        controller_contact="datenschutz@beispiel.de",
+        _env_file=None,
+    )
+
+
+def test_example_record_in_docs_is_what_the_command_writes() -> None:
+    record = processing_record_of(example_settings())
+    expected = "\n---\n\n".join(
+        render_document("processing-record", k, record) for k in ("de", "en")
+    )
+    assert EXAMPLE.read_text(encoding="utf-8") == expected, (
+        "docs/processing-record.example.md is out of date; regenerate it, with no other "
+        "FEEDBACKBOT_ setting and no .env, by: FEEDBACKBOT_CONTROLLER_NAME='Beispiel GmbH' "
+        "FEEDBACKBOT_CONTROLLER_CONTACT=datenschutz@beispiel.de feedbackbot docs "
+        "processing-record --output docs/processing-record.example.md"
+    )
