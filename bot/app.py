@@ -71,7 +71,10 @@ def build_application(
         store,
         catalog,
         StaffSettings(
-            min_group_size=settings.min_group_size, alert_threshold=settings.alert_threshold
+            min_group_size=settings.min_group_size,
+            alert_threshold=settings.alert_threshold,
+            contact=settings.dpo_contact or settings.controller_contact or "",
+            rules=settings.staff_rules,
         ),
         clock,
     )

@@ -5,6 +5,7 @@ The variable names are a public contract (see DESIGN.md); keep them working.
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
 from datetime import time, timedelta
 from pathlib import Path
@@ -50,6 +51,18 @@ def parse_digest(text: str) -> DigestSchedule | None:
     raise ValueError("use 'off', 'daily 08:00' or 'weekly mon 08:00'")
 
 
+def read_staff_rules(path: Path) -> dict[str, str]:
+    """The staff rules per language from a TOML file (``de = "..."``, ``en = "..."``)."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise ValueError(f"cannot read {path}: {error}") from None
+    rules = {k: v for k, v in data.items() if k in SUPPORTED_LOCALES and isinstance(v, str)}
+    if not rules:
+        raise ValueError(f'{path} needs the rules as de = "..." and/or en = "..."')
+    return rules
+
+
 class ConfigurationError(Exception):
     """The configuration cannot be used; the message is one line for the operator."""
 
@@ -77,6 +90,7 @@ class Settings(BaseSettings):
     digest: str = "off"
     timezone: str = "Europe/Berlin"
     alert_threshold: int | None = Field(default=None, ge=0, le=10)
+    staff_rules_file: Path | None = None
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
 
     @field_validator("retention", "purge_interval", mode="before")
@@ -107,6 +121,17 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r}, e.g. Europe/Berlin") from None
         return value
+
+    @field_validator("staff_rules_file")
+    @classmethod
+    def _rules_file(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            read_staff_rules(value)
+        return value
+
+    @property
+    def staff_rules(self) -> dict[str, str] | None:
+        return None if self.staff_rules_file is None else read_staff_rules(self.staff_rules_file)
 
     @property
     def digest_schedule(self) -> DigestSchedule | None:

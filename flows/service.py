@@ -137,6 +137,10 @@ class FeedbackService:
         lead = Reply(t.gettext("I do not know that command."))
         return Outcome(replies=(lead, *self.help(locale).replies))
 
+    def invalid_button(self, locale: str) -> Outcome:
+        t = translator(locale)
+        return Outcome(toast=t.gettext("This button is not valid."), close_keyboard=True)
+
     def private_only(self, locale: str) -> Outcome:
         t = translator(locale)
         return Outcome.say(

@@ -6,8 +6,9 @@ this module only ever sees the staff member's reference for the audit trail.
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,10 +16,10 @@ from typing import Any
 from flows.catalog import FlowCatalog
 from flows.chart import ratings_chart
 from flows.durations import InvalidDuration, parse_duration
-from flows.i18n import translator
+from flows.i18n import SUPPORTED_LOCALES, translator
 from flows.models import ChoiceStep, RatingStep, TextStep, render_text
 from flows.redaction import redact
-from flows.replies import Document, Outcome, Reply
+from flows.replies import Button, Document, Outcome, Reply
 from flows.summary import compute, in_force, render
 from storage.interface import AuditEntry, FeedbackRecord, Store
 
@@ -29,10 +30,17 @@ MAX_PERIOD = timedelta(days=3660)
 _TICK = timedelta(microseconds=1)
 
 
+RULES_EVENT = "staff-rules-confirmed"
+
+
 @dataclass(frozen=True)
 class StaffSettings:
     min_group_size: int = 5
     alert_threshold: int | None = None
+    contact: str = ""
+    """Who staff ask about data protection: the DPO if appointed, else the controller."""
+    rules: Mapping[str, str] | None = None
+    """The data-handling rules per language, replacing the shipped text."""
 
 
 class StaffDesk:
@@ -48,11 +56,65 @@ class StaffDesk:
         self.settings = settings
         self.clock = clock
 
+    # --- the rules every staff member confirms before seeing anything ---------------------
+    def rules_text(self, locale: str) -> str:
+        t = translator(locale)
+        custom = self.settings.rules or {}
+        text = custom.get(locale) or next(iter(custom.values()), None)
+        if text is None:
+            text = t.gettext(
+                "Rules for handling customer feedback\n"
+                "• Feedback is confidential. Use it only to improve our products and service.\n"
+                "• Do not try to find out who wrote a comment, and do not copy personal data "
+                "out of the bot.\n"
+                "• Do not pass feedback on outside the team. Keep exports only as long as the "
+                "analysis needs them, stored securely.\n"
+                "• Every access is logged: who, when, what and how many records.\n"
+                "• Questions about data protection: {contact}"
+            ).format(contact=self.settings.contact)
+        return text
+
+    def rules_version(self) -> str:
+        """Changes whenever the rules change in any language; staff then confirm again."""
+        joined = "\0".join(self.rules_text(locale) for locale in SUPPORTED_LOCALES)
+        return hashlib.sha256(joined.encode()).hexdigest()[:12]
+
+    async def rules_gate(self, actor: str, locale: str) -> Outcome | None:
+        """The rules and a confirm button, unless `actor` confirmed the current version."""
+        last = await self.store.last_audit(RULES_EVENT, actor)
+        version = self.rules_version()
+        if last is not None and last.detail == version:
+            return None
+        t = translator(locale)
+        text = "\n\n".join(
+            [self.rules_text(locale), t.gettext("Please confirm these rules once to continue.")]
+        )
+        button = Button(t.gettext("I confirm"), f"sr:{version}")
+        return Outcome(replies=(Reply(text, ((button,),)),))
+
+    async def confirm_rules(self, actor: str, locale: str, data: str) -> Outcome:
+        t = translator(locale)
+        if data != f"sr:{self.rules_version()}":
+            return Outcome(
+                toast=t.gettext("The rules have changed. Please read them again."),
+                close_keyboard=True,
+            )
+        await self.store.record_audit(
+            AuditEntry(event=RULES_EVENT, at=self.clock(), actor=actor, detail=self.rules_version())
+        )
+        log.info("staff rules confirmed")
+        text = t.gettext("Thank you. You can now use /summary.")
+        return Outcome(replies=(Reply(text),), close_keyboard=True)
+
     async def summary(
         self, actor: str, locale: str, period: str | None, event: str = "summary"
     ) -> Outcome:
         """/zusammenfassung [period]: figures of the period against the one before, and a chart."""
         t = translator(locale)
+        if event == "summary":
+            gate = await self.rules_gate(actor, locale)
+            if gate is not None:
+                return gate
         try:
             length = parse_duration(period) if period else DEFAULT_PERIOD
         except InvalidDuration:

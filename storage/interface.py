@@ -222,6 +222,10 @@ class Store(abc.ABC):
         """The audit trail from `since` on, oldest first."""
 
     @abc.abstractmethod
+    async def last_audit(self, event: str, actor: str) -> AuditEntry | None:
+        """The newest entry of `event` by `actor`, e.g. a staff member's confirmation."""
+
+    @abc.abstractmethod
     async def statistics(self, since: date, until: date) -> list[StatisticsRow]:
         """The anonymous statistics of the days from `since` to `until` (inclusive).
 

@@ -192,6 +192,11 @@ class MemoryStore(Store):
         self._check_space()
         self._audit.append(entry.model_copy(update={"at": utc(entry.at)}))
 
+    async def last_audit(self, event: str, actor: str) -> AuditEntry | None:
+        self._check()
+        found = [e for e in self._audit if e.event == event and e.actor == actor]
+        return max(found, key=lambda e: e.at) if found else None
+
     async def audit_entries(self, since: datetime) -> list[AuditEntry]:
         self._check()
         return [e for e in self._audit if e.at >= utc(since)]

@@ -682,6 +682,18 @@ class SQLiteStore(Store):
                 (entry.event, ts(entry.at), entry.actor, entry.detail, entry.records),
             )
 
+    async def last_audit(self, event: str, actor: str) -> AuditEntry | None:
+        async with self._lock:
+            row = await fetch_one(
+                self._conn(),
+                "SELECT event, at, actor, detail, records FROM main.audit"
+                " WHERE event = ? AND actor = ? ORDER BY at DESC, id DESC LIMIT 1",
+                (event, actor),
+            )
+        if row is None:
+            return None
+        return AuditEntry(event=row[0], at=dt(row[1]), actor=row[2], detail=row[3], records=row[4])
+
     async def audit_entries(self, since: datetime) -> list[AuditEntry]:
         async with self._lock:
             rows = await fetch_all(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Update
-from telegram.ext import BaseHandler, CommandHandler, filters
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot.context import BotContext
 from bot.render import render
@@ -37,5 +37,23 @@ async def summary(update: Update, context: BotContext) -> None:
     await render(outcome, update, context)
 
 
+async def confirm_rules(update: Update, context: BotContext) -> None:
+    """The "I confirm" button under the staff rules: audited with the rules' version."""
+    query, user = update.callback_query, update.effective_user
+    if query is None or user is None:
+        return
+    locale = context.locale(update)
+    if user.id not in context.settings.staff_ids:
+        await render(context.service.invalid_button(locale), update, context)
+        return
+    data = query.data if isinstance(query.data, str) else ""
+    await render(
+        await context.staff.confirm_rules(f"staff:{user.id}", locale, data), update, context
+    )
+
+
 def handlers(settings: Settings) -> list[tuple[int, BaseHandler[Any, Any, Any]]]:
-    return [(0, CommandHandler(STAFF_COMMANDS, summary, filters=staff_filter(settings)))]
+    return [
+        (0, CommandHandler(STAFF_COMMANDS, summary, filters=staff_filter(settings))),
+        (0, CallbackQueryHandler(confirm_rules, pattern=r"^sr:")),
+    ]

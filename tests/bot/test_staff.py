@@ -40,6 +40,13 @@ async def give(harness: Harness, user_id: int, rating: str, comment: str) -> Non
     await customer.press("Nein")
 
 
+async def confirmed(harness: Harness, user_id: int = STAFF, language: str = "de") -> None:
+    staff = harness.customer(user_id, language_code=language)
+    rules = await staff.send("/summary")
+    assert "vertraulich" in texts(rules) or "confidential" in texts(rules)
+    await staff.press("Ich bestätige" if language == "de" else "I confirm")
+
+
 async def many(harness: Harness, count: int = 6) -> None:
     for n in range(count):
         harness.clock.advance(timedelta(hours=3))
@@ -59,13 +66,15 @@ async def test_outsider_gets_exactly_the_unknown_command_answer(desk: Harness) -
 
 async def test_staff_summary_in_private_with_chart_and_redacted_comments(desk: Harness) -> None:
     await many(desk)
+    await confirmed(desk)
     answer = await desk.customer(STAFF).send("/zusammenfassung")
     text = texts(answer)
     assert "Feedbacks: 6" in text and "Personen: 6" in text and "Durchschnitt" in text
     assert "[Telefon]" in text and "234567" not in text
     [photo] = [m["photo"] for m in answer if m["photo"]]
     assert photo.startswith(PNG_MAGIC)
-    [entry] = await desk.store.audit_entries(desk.clock() - timedelta(days=1))  # type: ignore[union-attr]
+    [rules, entry] = await desk.store.audit_entries(desk.clock() - timedelta(days=1))  # type: ignore[union-attr]
+    assert (rules.event, rules.actor) == ("staff-rules-confirmed", f"staff:{STAFF}")
     assert (entry.event, entry.actor, entry.records, entry.detail) == (
         "summary",
         f"staff:{STAFF}",
@@ -76,6 +85,7 @@ async def test_staff_summary_in_private_with_chart_and_redacted_comments(desk: H
 
 async def test_staff_summary_works_in_the_staff_chat_only(desk: Harness) -> None:
     await many(desk)
+    await confirmed(desk, language="en")
     in_staff_chat = await desk.deliver(
         desk.api.user_message(
             STAFF, "/summary 30d", chat_id=STAFF_CHAT, chat_type="supergroup", language_code="en"
@@ -92,12 +102,14 @@ async def test_staff_summary_works_in_the_staff_chat_only(desk: Harness) -> None
 
 async def test_small_groups_are_suppressed(desk: Harness) -> None:
     await many(desk, count=3)
+    await confirmed(desk)
     answer = await desk.customer(STAFF).send("/zusammenfassung")
     assert "ausgeblendet" in texts(answer) and "freundlich" not in texts(answer)
     assert not any(m["photo"] for m in answer)
 
 
 async def test_bad_period_is_explained(desk: Harness) -> None:
+    await confirmed(desk)
     assert "verstehe ich nicht" in texts(await desk.customer(STAFF).send("/zusammenfassung bald"))
 
 
@@ -141,3 +153,47 @@ async def test_staff_menu_is_set_for_staff_chats_only(desk: Harness) -> None:
     assert "zusammenfassung" not in [name for name, _ in desk.api.commands_for("de")]
     assert desk.app is not None and desk.app.job_queue is not None
     assert {job.name for job in desk.app.job_queue.jobs()} >= {"purge", "digest"}
+
+
+async def test_nothing_is_shown_before_the_rules_are_confirmed(desk: Harness) -> None:
+    await many(desk)
+    staff = desk.customer(STAFF)
+    [rules] = await staff.send("/zusammenfassung 30d")
+    text = rules["text"] or ""
+    assert "Regeln" in text and "Jeder Zugriff wird protokolliert" in text
+    assert "Feedbacks:" not in text
+    assert await desk.store.audit_entries(desk.clock() - timedelta(days=2)) == []  # type: ignore[union-attr]
+    outsider = desk.customer(OUTSIDER)
+    await outsider.press_data(rules["message_id"], desk.api.button_data(STAFF, "Ich bestätige"))
+    assert "nicht gültig" in (outsider.last_toast() or "")
+    done = await staff.press("Ich bestätige")
+    assert "/zusammenfassung" in texts(done)
+    assert "Feedbacks: 6" in texts(await staff.send("/zusammenfassung"))
+
+
+async def test_changed_rules_must_be_confirmed_again(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    first = Harness(api=api, settings=make_settings(data, staff_ids=str(STAFF)), clock=clock)
+    await first.start()
+    await confirmed(first)
+    assert "Feedbacks" in texts(await first.customer(STAFF).send("/zusammenfassung"))
+    await first.stop()
+    rules = tmp_path / "rules.toml"
+    rules.write_text(
+        'de = "Neue Regeln: alles bleibt vertraulich."\nen = "New rules: all confidential."\n'
+    )
+    settings = make_settings(data, staff_ids=str(STAFF), staff_rules_file=rules)
+    second = Harness(api=api, settings=settings, clock=clock)
+    await second.start()
+    try:
+        again = texts(await second.customer(STAFF).send("/zusammenfassung"))
+        assert "Neue Regeln" in again and "Feedbacks" not in again
+        await second.customer(STAFF).press("Ich bestätige")
+        assert "Feedbacks" in texts(await second.customer(STAFF).send("/zusammenfassung"))
+        entries = await second.store.audit_entries(clock() - timedelta(days=1))  # type: ignore[union-attr]
+        versions = [e.detail for e in entries if e.event == "staff-rules-confirmed"]
+        assert len(versions) == 2 and versions[0] != versions[1]
+    finally:
+        await second.stop()

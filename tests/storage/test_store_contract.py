@@ -372,3 +372,14 @@ async def test_audit_entries_are_kept_in_order(store: Store) -> None:
     assert await store.audit_entries(T0 + 30 * DAY) == [] or all(
         e.event == "erasure" for e in await store.audit_entries(T0 + 30 * DAY)
     )
+
+
+async def test_last_audit_finds_the_newest_entry_of_an_actor(store: Store) -> None:
+    for hour, version in enumerate(["v1", "v2"]):
+        await store.record_audit(
+            AuditEntry(event="staff-rules", at=T0 + hour * HOUR, actor="staff:1", detail=version)
+        )
+    await store.record_audit(AuditEntry(event="staff-rules", at=T0, actor="staff:2", detail="v1"))
+    latest = await store.last_audit("staff-rules", "staff:1")
+    assert latest is not None and latest.detail == "v2"
+    assert await store.last_audit("staff-rules", "staff:3") is None
