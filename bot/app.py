@@ -15,15 +15,16 @@ from telegram.ext import Application, ContextTypes, Defaults
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.commands import register_commands
+from bot.config import configured_recipients, service_config
 from bot.context import BotApplication, BotContext, BotData
 from bot.handlers import all_handlers
 from bot.processor import PerPersonUpdateProcessor
 from bot.render import render, send_to
 from bot.settings import Settings
+from bot.webhooks import WebhookSender
 from flows.catalog import FlowCatalog
-from flows.consent import Controller
 from flows.rights import DataRights
-from flows.service import FeedbackService, ServiceConfig, utc_now
+from flows.service import FeedbackService, utc_now
 from flows.staff import StaffDesk, StaffSettings
 from storage.interface import FeedbackRecord, Store, StoreError
 
@@ -42,14 +43,7 @@ def build_application(
     if settings.token is None:
         raise ValueError("a token is required to build the application")
     catalog = FlowCatalog.load(settings.flows_dir)
-    config = ServiceConfig(
-        controller=Controller(
-            name=settings.controller_name or "",
-            contact=settings.controller_contact or "",
-            dpo=settings.dpo_contact,
-        ),
-        retention=settings.retention,
-    )
+    config = service_config(settings, catalog)
     service = FeedbackService(store, catalog, config, clock=clock)
     builder = (
         Application.builder()
@@ -79,6 +73,13 @@ def build_application(
         clock,
     )
     service.feedback_listeners.append(_alerter(application))
+    if settings.recipients_file is not None:
+        recipients = configured_recipients(settings, catalog)
+        webhooks = WebhookSender(store, catalog, recipients, settings.default_locale, clock)
+        service.feedback_listeners.append(webhooks.on_feedback)
+        application.bot_data.rights.removal_listeners.append(webhooks.on_removal)
+        application.bot_data.rights.recipient_names = {r.id: r.name for r in recipients}
+        application.bot_data.webhooks = webhooks
     for group, handler in all_handlers(settings):
         application.add_handler(handler, group=group)
     application.add_error_handler(_on_error)
@@ -155,8 +156,8 @@ async def _digest_job(context: BotContext) -> None:
     await post_digest(context.application)  # type: ignore[arg-type]
 
 
-def _alerter(application: BotApplication) -> Callable[[FeedbackRecord], Awaitable[None]]:
-    async def alert(record: FeedbackRecord) -> None:
+def _alerter(application: BotApplication) -> Callable[[str, FeedbackRecord], Awaitable[None]]:
+    async def alert(pseudonym: str, record: FeedbackRecord) -> None:
         data = application.bot_data
         if data.settings is None or data.staff is None or data.settings.staff_chat_id is None:
             return
@@ -174,6 +175,11 @@ def _alerter(application: BotApplication) -> Callable[[FeedbackRecord], Awaitabl
 
 async def _post_shutdown(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     data: BotData = application.bot_data
+    if data.webhooks is not None:
+        try:  # deliveries in flight get a moment; the rest is logged by the retries' audit
+            await asyncio.wait_for(data.webhooks.drain(), timeout=10)
+        except TimeoutError:
+            log.warning("webhook deliveries still pending at shutdown")
     if data.service is not None:
         await data.service.store.close()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
@@ -15,6 +15,9 @@ from flows.rights import DataRights
 from flows.service import FeedbackService, Person
 from flows.staff import StaffDesk
 
+if TYPE_CHECKING:
+    from bot.webhooks import WebhookSender
+
 
 @dataclass
 class BotData:
@@ -24,6 +27,7 @@ class BotData:
     service: FeedbackService | None = None
     rights: DataRights | None = None
     staff: StaffDesk | None = None
+    webhooks: WebhookSender | None = None
     group_notices: dict[int, float] = field(default_factory=dict)
     background: set[asyncio.Task[Any]] = field(default_factory=set)
 

@@ -91,6 +91,7 @@ class Settings(BaseSettings):
     timezone: str = "Europe/Berlin"
     alert_threshold: int | None = Field(default=None, ge=0, le=10)
     staff_rules_file: Path | None = None
+    recipients_file: Path | None = None
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
 
     @field_validator("retention", "purge_interval", mode="before")

@@ -67,6 +67,12 @@ class ExportDraft(_Model):
     answers: list[ExportAnswer]
 
 
+class ExportDelivery(_Model):
+    recipient: str
+    feedback_id: str
+    delivered_at: datetime
+
+
 class DataExport(_Model):
     """Everything stored about the person who requested it, in their language."""
 
@@ -85,6 +91,10 @@ class DataExport(_Model):
     unfinished_feedback: list[ExportDraft]
     contact_chat_id: int | None = Field(
         default=None, description="Stored only with consent to be contacted."
+    )
+    passed_on: list[ExportDelivery] = Field(
+        default_factory=list,
+        description="Which recipient received which feedback, and when (Art. 15(1)(c)).",
     )
 
 

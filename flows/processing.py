@@ -14,7 +14,7 @@ from datetime import timedelta
 from enum import StrEnum
 
 from flows.catalog import FlowCatalog
-from flows.i18n import N_
+from flows.i18n import N_, SUPPORTED_LOCALES, translator
 from flows.models import ConsentStep, FlowDefinition, Purpose, Text, ThanksStep
 
 
@@ -72,6 +72,8 @@ _STEP_CATEGORIES = {
 class RecipientRole(StrEnum):
     PROCESSOR = "processor"
     MESSENGER = "messenger"
+    INTERNAL = "internal"
+    THIRD_PARTY = "third_party"
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,39 @@ TELEGRAM = Recipient(
     ),
 )
 DEFAULT_RECIPIENTS = (HOSTING, TELEGRAM)
+
+
+def shared_recipient(recipient_id: str, name: str, *, internal: bool) -> Recipient:
+    """A configured webhook recipient as the notices and the record describe it."""
+
+    def each(message: str) -> dict[str, str]:
+        return {
+            loc: translator(loc).gettext(message).format(name=name) for loc in SUPPORTED_LOCALES
+        }
+
+    if internal:
+        notice = N_("{name}, our own system that receives feedback to handle it")
+        description = N_(
+            "{name}: the controller's own system; receives the configured fields of each "
+            "feedback, redacted unless configured otherwise, by signed webhook."
+        )
+    else:
+        notice = N_("{name}, only if you agree to it separately")
+        description = N_(
+            "{name}: a third party; receives the configured fields of a feedback only with "
+            "the person's separate consent, by signed webhook, and a deletion notice on "
+            "erasure or withdrawal."
+        )
+    return Recipient(
+        id=recipient_id,
+        name=name,
+        role=RecipientRole.INTERNAL if internal else RecipientRole.THIRD_PARTY,
+        notice=each(notice),
+        description=each(description),
+        transfer=each(
+            N_("Depends on where {name} processes the data; the controller must document it.")
+        ),
+    )
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
+from typing import Literal
 
 from flows.catalog import FlowCatalog
 from flows.engine import ConversationState
@@ -17,6 +18,7 @@ from flows.export import (
     ExportAnswer,
     ExportConsent,
     ExportController,
+    ExportDelivery,
     ExportDraft,
     ExportFeedback,
 )
@@ -33,9 +35,13 @@ from flows.privacy import privacy_notice, recipient_notices
 from flows.processing import purposes_of
 from flows.replies import Button, Document, Outcome, Reply
 from flows.service import Person, ServiceConfig
-from storage.interface import ConsentRecord, Draft, FeedbackRecord, Store
+from storage.interface import ConsentRecord, Delivery, Draft, FeedbackRecord, Store
 
 log = logging.getLogger("flows.rights")
+
+RemovalListener = Callable[
+    [list[Delivery], Literal["erasure", "withdrawal"], str | None], Awaitable[None]
+]
 
 ACCESS_LIMIT = 3
 ACCESS_WINDOW = timedelta(minutes=1)
@@ -59,6 +65,10 @@ class DataRights:
         self.processing = config.processing(catalog)
         self._purposes = {p.id: p for p in purposes_of(catalog)}
         self._recent_access: dict[str, deque[datetime]] = {}
+        # Told which recipients received the person's data when it is erased or consent
+        # withdrawn (Art. 19); return at once.
+        self.removal_listeners: list[RemovalListener] = []
+        self.recipient_names: dict[str, str] = {}
 
     # --- /datenschutz -------------------------------------------------------------------
     def privacy(self, locale: str) -> Outcome:
@@ -79,6 +89,15 @@ class DataRights:
         if not (consents or feedback or draft or contact):
             return Outcome.say(t.gettext("No data is stored about you."))
         export = self._export(t, now, consents, feedback, draft, contact)
+        passed_on = [
+            ExportDelivery(
+                recipient=self.recipient_names.get(d.recipient, d.recipient),
+                feedback_id=d.feedback_id,
+                delivered_at=d.delivered_at,
+            )
+            for d in await self.store.deliveries_of(pseudonym)
+        ]
+        export = export.model_copy(update={"passed_on": passed_on})
         log.info("access given", extra={"pseudonym": pseudonym[:12]})
         summary = self._summary(t, export)
         document = Document(
@@ -244,6 +263,17 @@ class DataRights:
                 )
             )
             lines.append("")
+        numbers = {f.id: n for n, f in enumerate(export.feedback, start=1)}
+        for passed in export.passed_on:
+            lines.append(
+                t.gettext("Feedback {number} was passed to {recipient} on {when}.").format(
+                    number=numbers.get(passed.feedback_id, "?"),
+                    recipient=passed.recipient,
+                    when=t.datetime(passed.delivered_at),
+                )
+            )
+        if export.passed_on:
+            lines.append("")
         if export.contact_chat_id is not None:
             lines += [
                 t.gettext("We may contact you in this chat (its id is stored encrypted)."),
@@ -314,7 +344,10 @@ class DataRights:
                 close_keyboard=True,
             )
         pseudonym = self.store.pseudonym(person.subject)
+        deliveries = await self.store.deliveries_of(pseudonym)
         report = await self.store.erase_subject(pseudonym)
+        for listener in self.removal_listeners:
+            await listener(deliveries, "erasure", None)
         self._recent_access.pop(pseudonym, None)
         log.info("subject erased")
         if not report.anything:
@@ -372,6 +405,9 @@ class DataRights:
         ):
             return Outcome(toast=t.gettext("This consent is not in force."), close_keyboard=True)
         log.info("consent withdrawn", extra={"pseudonym": pseudonym[:12]})
+        deliveries = await self.store.deliveries_of(pseudonym)
+        for listener in self.removal_listeners:
+            await listener(deliveries, "withdrawal", None if purpose.required else purpose_id)
         name = self._label(t, purpose_id)
         if purpose.stores_contact:
             await self.store.delete_contact(pseudonym)

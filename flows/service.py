@@ -25,7 +25,7 @@ from flows.engine import (
 )
 from flows.i18n import Translator, translator
 from flows.models import FlowDefinition
-from flows.processing import Processing, describe_processing
+from flows.processing import DEFAULT_RECIPIENTS, Processing, Recipient, describe_processing
 from flows.replies import Button, Outcome, Reply
 from storage.interface import (
     ConsentGrant,
@@ -55,10 +55,13 @@ class ServiceConfig:
     controller: Controller
     retention: timedelta
     draft_idle: timedelta = DRAFT_IDLE
+    recipients: tuple[Recipient, ...] = DEFAULT_RECIPIENTS
 
     def processing(self, catalog: FlowCatalog) -> Processing:
         """What the bot processes with these settings: the one source of its notices."""
-        return describe_processing(catalog, self.controller, self.retention, self.draft_idle)
+        return describe_processing(
+            catalog, self.controller, self.retention, self.draft_idle, self.recipients
+        )
 
 
 def utc_now() -> datetime:
@@ -80,7 +83,7 @@ class FeedbackService:
         self.config = config
         self.clock = clock
         # Called with every stored feedback (alerts, webhooks); must not block.
-        self.feedback_listeners: list[Callable[[FeedbackRecord], Awaitable[None]]] = []
+        self.feedback_listeners: list[Callable[[str, FeedbackRecord], Awaitable[None]]] = []
         self.processing = config.processing(catalog)
         self._versions = {
             flow.id: notice_version(flow, self.processing) for flow in catalog.flows.values()
@@ -321,7 +324,7 @@ class FeedbackService:
         )
         log.info("feedback stored", extra={"pseudonym": pseudonym[:12], "flow": flow.id})
         for listener in self.feedback_listeners:
-            await listener(record)
+            await listener(pseudonym, record)
 
     async def _state(self, pseudonym: str) -> ConversationState | None:
         draft = await self.store.load_draft(pseudonym, self.clock())

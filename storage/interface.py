@@ -118,6 +118,14 @@ Tallies = dict[str, list[str]]
 """Per question id, the countable values a feedback gave (ratings and choices only)."""
 
 
+class Delivery(_Record):
+    """A feedback passed to a recipient (Art. 19: they are told when it is erased)."""
+
+    recipient: str
+    feedback_id: str
+    delivered_at: datetime
+
+
 class ErasureReport(_Record):
     """What an erasure removed, for the confirmation shown to the person."""
 
@@ -125,6 +133,7 @@ class ErasureReport(_Record):
     consents: int = 0
     drafts: int = 0
     contacts: int = 0
+    deliveries: int = 0
 
     @property
     def anything(self) -> bool:
@@ -231,6 +240,13 @@ class Store(abc.ABC):
 
         They are not tied to anyone and outlive the feedback they were counted from.
         """
+
+    @abc.abstractmethod
+    async def record_delivery(self, pseudonym: str, delivery: Delivery) -> None: ...
+
+    @abc.abstractmethod
+    async def deliveries_of(self, pseudonym: str) -> list[Delivery]:
+        """Which recipients received which of the person's feedback, oldest first."""
 
     @abc.abstractmethod
     async def delete_contact(self, pseudonym: str) -> bool:

@@ -14,6 +14,7 @@ from storage.interface import (
     AuditEntry,
     ConsentGrant,
     ConsentRecord,
+    Delivery,
     Draft,
     ErasureReport,
     FeedbackRecord,
@@ -76,6 +77,7 @@ class MemoryStore(Store):
         self._updates: dict[int, datetime] = {}
         self._stats: dict[tuple[date, str], tuple[int, dict[str, dict[str, int]]]] = {}
         self._audit: list[AuditEntry] = []
+        self._deliveries: dict[str, list[Delivery]] = {}
         self.full = False
 
     async def open(self) -> None:
@@ -113,6 +115,14 @@ class MemoryStore(Store):
     async def delete_draft(self, pseudonym: str) -> bool:
         self._check()
         return self._drafts.pop(pseudonym, None) is not None
+
+    async def record_delivery(self, pseudonym: str, delivery: Delivery) -> None:
+        self._check_space()
+        self._deliveries.setdefault(pseudonym, []).append(delivery)
+
+    async def deliveries_of(self, pseudonym: str) -> list[Delivery]:
+        self._check()
+        return sorted(self._deliveries.get(pseudonym, []), key=lambda d: d.delivered_at)
 
     async def delete_contact(self, pseudonym: str) -> bool:
         self._check()
@@ -226,6 +236,7 @@ class MemoryStore(Store):
             consents=len(self._consents.pop(pseudonym, [])),
             drafts=int(self._drafts.pop(pseudonym, None) is not None),
             contacts=int(self._contacts.pop(pseudonym, None) is not None),
+            deliveries=len(self._deliveries.pop(pseudonym, [])),
         )
         self._audit.append(AuditEntry(event="erasure", at=datetime.now(UTC)))
         return report
@@ -251,6 +262,7 @@ class MemoryStore(Store):
         for pseudonym in unused:
             self._keys.discard(pseudonym)
             self._consents.pop(pseudonym, None)
+            self._deliveries.pop(pseudonym, None)
         for update_id, seen in list(self._updates.items()):
             if seen < moment - UPDATE_MEMORY:
                 del self._updates[update_id]

@@ -28,6 +28,7 @@ from storage.interface import (
     ConsentGrant,
     ConsentRecord,
     DecryptionFailed,
+    Delivery,
     Draft,
     ErasureReport,
     FeedbackRecord,
@@ -72,7 +73,7 @@ _CONTACT_ID = "contact"
 
 log = logging.getLogger("storage")
 
-_PERSON_TABLES = ("feedback", "drafts", "consents", "contacts")
+_PERSON_TABLES = ("feedback", "drafts", "consents", "contacts", "deliveries")
 _KEY_EXISTS = (
     "EXISTS (SELECT 1 FROM keys.data_keys k"
     " WHERE k.pseudonym = t.pseudonym AND k.key_version = t.key_version)"
@@ -719,6 +720,30 @@ class SQLiteStore(Store):
                 return None
             chat_id = await self._unseal("contacts", _CONTACT_ID, pseudonym, row[0], row[1])
         return None if chat_id is None else int(chat_id)
+
+    async def record_delivery(self, pseudonym: str, delivery: Delivery) -> None:
+        async with self._lock, transaction(self._conn()) as db:
+            await db.execute(
+                "INSERT INTO main.deliveries (pseudonym, key_version, recipient, feedback_id,"
+                " delivered_at) VALUES (?, ?, ?, ?, ?)",
+                (
+                    pseudonym,
+                    KEY_VERSION,
+                    delivery.recipient,
+                    delivery.feedback_id,
+                    ts(delivery.delivered_at),
+                ),
+            )
+
+    async def deliveries_of(self, pseudonym: str) -> list[Delivery]:
+        async with self._lock:
+            rows = await fetch_all(
+                self._conn(),
+                "SELECT recipient, feedback_id, delivered_at FROM main.deliveries"
+                " WHERE pseudonym = ? ORDER BY delivered_at, id",
+                (pseudonym,),
+            )
+        return [Delivery(recipient=r, feedback_id=f, delivered_at=dt(at)) for r, f, at in rows]
 
     async def delete_contact(self, pseudonym: str) -> bool:
         async with self._lock, transaction(self._conn()) as db:

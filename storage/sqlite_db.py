@@ -55,6 +55,13 @@ DATA_MIGRATIONS: list[list[str]] = [
         "CREATE INDEX main.feedback_created ON feedback (created_at)",
         "CREATE INDEX main.consents_in_force ON consents (pseudonym) WHERE withdrawn_at IS NULL",
     ],
+    [
+        # Which recipient got which feedback, so that erasure can notify them (Art. 19).
+        "CREATE TABLE main.deliveries (id INTEGER PRIMARY KEY, pseudonym TEXT NOT NULL,"
+        " key_version INTEGER NOT NULL, recipient TEXT NOT NULL, feedback_id TEXT NOT NULL,"
+        " delivered_at TEXT NOT NULL)",
+        "CREATE INDEX main.deliveries_person ON deliveries (pseudonym)",
+    ],
 ]
 KEY_MIGRATIONS: list[list[str]] = [
     [

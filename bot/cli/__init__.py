@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from bot.cli import chat, check, docs, keys, maintenance, run, staff
 from bot.settings import ConfigurationError
 from flows.catalog import FlowDefinitionError
+from flows.sharing import RecipientsError
 from storage import StoreError
 
 SUBCOMMANDS = (
@@ -45,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args))
-    except (ConfigurationError, FlowDefinitionError, StoreError) as error:
+    except (ConfigurationError, FlowDefinitionError, RecipientsError, StoreError) as error:
         print(f"feedbackbot: {error}", file=sys.stderr)
         return 1
 

@@ -14,13 +14,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bot.config import service_config
 from bot.settings import ConfigurationError, Settings, load_settings
 from flows.catalog import FlowCatalog
 from flows.i18n import SUPPORTED_LOCALES, Translator, translator
 from flows.privacy import privacy_notice_markdown
-from flows.processing import Controller, Operations, ProcessingRecord
+from flows.processing import Operations, ProcessingRecord
 from flows.record import processing_record
-from flows.service import ServiceConfig
 
 LANGUAGE_SEPARATOR = "\n---\n\n"
 """Between the languages when one file holds several (a Markdown thematic break)."""
@@ -85,7 +85,11 @@ def run_docs(args: argparse.Namespace) -> int:
     else:
         files = {output: LANGUAGE_SEPARATOR.join(texts.values())}
     for path, text in files.items():
-        path.write_text(text, encoding="utf-8")
+        try:
+            path.write_text(text, encoding="utf-8")
+        except OSError as error:
+            print(f"feedbackbot: cannot write {path}: {error.strerror}", file=sys.stderr)
+            return 1
         print(f"wrote {path}")
     return 0
 
@@ -94,18 +98,6 @@ def render_document(document: str, locale: str, record: ProcessingRecord) -> str
     """One document (a key of DOCUMENTS) in one language."""
     render, _ = DOCUMENTS[document]
     return render(translator(locale), record)
-
-
-def service_config(settings: Settings) -> ServiceConfig:
-    """The service configuration the bot runs with (as bot.app builds it)."""
-    return ServiceConfig(
-        controller=Controller(
-            name=settings.controller_name or "",
-            contact=settings.controller_contact or "",
-            dpo=settings.dpo_contact,
-        ),
-        retention=settings.retention,
-    )
 
 
 def processing_record_of(settings: Settings) -> ProcessingRecord:
@@ -120,7 +112,7 @@ def processing_record_of(settings: Settings) -> ProcessingRecord:
         raise ConfigurationError(f"missing required setting(s): {', '.join(missing)}")
     catalog = FlowCatalog.load(settings.flows_dir)
     return ProcessingRecord(
-        processing=service_config(settings).processing(catalog),
+        processing=service_config(settings, catalog).processing(catalog),
         operations=Operations(
             purge_interval=settings.purge_interval,
             min_group_size=settings.min_group_size,

@@ -1,0 +1,33 @@
+"""From settings to what flows/ needs: one place, so `run` and `docs` cannot disagree."""
+
+from __future__ import annotations
+
+from bot.settings import Settings
+from flows.catalog import FlowCatalog
+from flows.processing import DEFAULT_RECIPIENTS, Controller, shared_recipient
+from flows.service import ServiceConfig
+from flows.sharing import Recipient, load_recipients
+
+
+def configured_recipients(settings: Settings, catalog: FlowCatalog) -> list[Recipient]:
+    """The webhook recipients; raises RecipientsError for an unusable file."""
+    if settings.recipients_file is None:
+        return []
+    return load_recipients(settings.recipients_file, catalog)
+
+
+def service_config(settings: Settings, catalog: FlowCatalog) -> ServiceConfig:
+    """The service configuration the bot runs with, recipients included."""
+    shared = tuple(
+        shared_recipient(r.id, r.name, internal=r.internal)
+        for r in configured_recipients(settings, catalog)
+    )
+    return ServiceConfig(
+        controller=Controller(
+            name=settings.controller_name or "",
+            contact=settings.controller_contact or "",
+            dpo=settings.dpo_contact,
+        ),
+        retention=settings.retention,
+        recipients=DEFAULT_RECIPIENTS + shared,
+    )

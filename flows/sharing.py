@@ -1,0 +1,144 @@
+"""Passing feedback to configured recipients, only where the customer consented.
+
+Recipients are configured in a TOML file (FEEDBACKBOT_RECIPIENTS_FILE). An internal
+recipient (the company's own CRM or ticket system) receives feedback under the flow's
+required purpose; an external one only when the customer gave the optional consent
+named by its `purpose`. Each gets only its configured fields, redacted unless told
+otherwise, signed with HMAC-SHA256 over the timestamp and the body.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import tomllib
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+
+from flows.catalog import FlowCatalog
+from flows.i18n import translator
+from flows.models import IDENT, TextStep
+from flows.redaction import redact
+from storage.interface import FeedbackRecord
+
+SIGNATURE_HEADER = "X-Feedbackbot-Signature"
+TIMESTAMP_HEADER = "X-Feedbackbot-Timestamp"
+META_FIELDS = ("feedback_id", "flow", "given_at")
+
+
+class RecipientsError(ValueError):
+    """The recipients file cannot be used; the message names the file and the problem."""
+
+
+class Recipient(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(pattern=IDENT)
+    name: str = Field(min_length=1)
+    url: str = Field(pattern=r"^https?://")
+    secret: SecretStr = Field(min_length=16)
+    internal: bool = False
+    purpose: str | None = None
+    fields: list[str] = Field(default_factory=lambda: ["flow", "given_at"])
+    redact: bool = True
+
+    @model_validator(mode="after")
+    def _basis(self) -> Recipient:
+        if self.internal == (self.purpose is not None):
+            raise ValueError(
+                f"recipient {self.id!r}: set either internal = true (the company's own "
+                "systems) or purpose = '<optional purpose a flow asks consent for>'"
+            )
+        return self
+
+    def receives(self, record: FeedbackRecord, catalog: FlowCatalog) -> bool:
+        """Whether this feedback may go to this recipient at all."""
+        if self.internal:
+            flow = catalog.flows.get(record.flow_id)
+            return flow is not None and {p.id for p in flow.required_purposes} <= set(
+                record.purposes
+            )
+        return self.purpose in record.purposes
+
+
+class _RecipientsFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    recipients: list[Recipient] = Field(default_factory=list)
+
+
+def load_recipients(path: Path, catalog: FlowCatalog) -> list[Recipient]:
+    """Read and check the recipients; raises RecipientsError naming the problem."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        recipients = _RecipientsFile.model_validate(data).recipients
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise RecipientsError(f"{path}: {error}") from None
+    except ValidationError as error:
+        problems = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in error.errors())
+        raise RecipientsError(f"{path}: {problems}") from None
+    optional = {p.id for f in catalog.flows.values() for p in f.purposes if not p.required}
+    for recipient in recipients:
+        if recipient.purpose is not None and recipient.purpose not in optional:
+            raise RecipientsError(
+                f"{path}: recipient {recipient.id!r} names purpose {recipient.purpose!r}, "
+                "which no flow asks optional consent for"
+            )
+    if len({r.id for r in recipients}) != len(recipients):
+        raise RecipientsError(f"{path}: recipient ids must be unique")
+    return recipients
+
+
+def feedback_payload(
+    recipient: Recipient, record: FeedbackRecord, catalog: FlowCatalog, locale: str
+) -> dict[str, Any]:
+    """Only the configured fields; free text redacted unless the recipient may see it."""
+    t = translator(locale)
+    flow = catalog.flows.get(record.flow_id)
+    text_steps = {s.id for s in flow.steps if isinstance(s, TextStep)} if flow else set()
+    payload: dict[str, Any] = {"type": "feedback"}
+    meta = {
+        "feedback_id": record.id,
+        "flow": record.flow_id,
+        "given_at": record.created_at.isoformat(),
+    }
+    answers: dict[str, Any] = {}
+    for name in recipient.fields:
+        if name in meta:
+            payload[name] = meta[name]
+        elif name in record.answers:
+            value = record.answers[name]
+            if name in text_steps and isinstance(value, str) and recipient.redact:
+                value = redact(value, t)
+            answers[name] = value
+    payload["answers"] = answers
+    return payload
+
+
+def deletion_payload(
+    feedback_ids: Iterable[str], reason: Literal["erasure", "withdrawal"]
+) -> dict[str, Any]:
+    """Asks the recipient to delete what it received (Art. 19 GDPR); carries no content."""
+    return {"type": "deletion", "reason": reason, "feedback_ids": sorted(set(feedback_ids))}
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def verify(
+    secret: str, timestamp: str, body: bytes, signature: str, now: datetime, tolerance: int = 300
+) -> bool:
+    """What a receiver does: recompute the signature and refuse old timestamps (replays)."""
+    if not timestamp.isdigit() or abs(now.timestamp() - int(timestamp)) > tolerance:
+        return False
+    return hmac.compare_digest(sign(secret, int(timestamp), body), signature)
+
+
+def encode(payload: dict[str, Any]) -> bytes:
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()

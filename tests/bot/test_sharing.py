@@ -1,0 +1,255 @@
+"""Webhooks to recipients: only with consent, limited and redacted, signed, retried,
+never blocking the customer, and told to delete on erasure."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flows.sharing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
+from tests.fakes.botapi import FakeBotApi
+from tests.harness import Clock, Harness, make_settings, texts
+
+CRM_SECRET, ACME_SECRET = "crm-secret-0123456789", "acme-secret-0123456789"
+
+FLOW = """
+id = "product"
+title = { de = "Produktfeedback", en = "Product feedback" }
+intro = { de = "Wie gefällt Ihnen das Produkt?", en = "How do you like the product?" }
+
+[[purposes]]
+id = "feedback"
+required = true
+label = { de = "Speicherung Ihres Feedbacks", en = "Storing your feedback" }
+description = { de = "Feedback speichern", en = "Storing feedback" }
+
+[[purposes]]
+id = "share_acme"
+label = { de = "Weitergabe an ACME", en = "Passing it to ACME" }
+description = { de = "Weitergabe an den Hersteller ACME GmbH", en = "Passing it to the manufacturer ACME GmbH" }
+
+[[steps]]
+id = "rating"
+type = "rating"
+prompt = { de = "Wie zufrieden sind Sie?", en = "How satisfied are you?" }
+
+[[steps]]
+id = "comment"
+type = "text"
+prompt = { de = "Ihr Kommentar?", en = "Your comment?" }
+
+[[steps]]
+id = "acme"
+type = "consent"
+purpose = "share_acme"
+prompt = { de = "Dürfen wir Ihr Feedback an den Hersteller weitergeben?", en = "May we pass your feedback to the manufacturer?" }
+
+[[steps]]
+id = "thanks"
+type = "thanks"
+prompt = { de = "Danke!", en = "Thanks!" }
+"""
+
+
+class Receiver:
+    """A local HTTP endpoint that records requests and answers with scripted statuses."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.statuses: list[int] = []
+        self.gate = threading.Event()
+        self.gate.set()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.gate.wait(10)
+                receiver.requests.append(
+                    {"path": self.path, "headers": dict(self.headers), "body": body}
+                )
+                status = receiver.statuses.pop(0) if receiver.statuses else 200
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                return None
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+
+    def payloads(self, path: str) -> list[dict[str, Any]]:
+        return [json.loads(r["body"]) for r in self.requests if r["path"] == path]
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    receiver = Receiver()
+    receiver.thread.start()
+    yield receiver
+    receiver.gate.set()
+    receiver.server.shutdown()
+    receiver.server.server_close()
+
+
+@pytest.fixture
+async def shop(
+    api: FakeBotApi, clock: Clock, tmp_path: Path, receiver: Receiver
+) -> AsyncIterator[Harness]:
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    (flows / "product.toml").write_text(FLOW, encoding="utf-8")
+    recipients = tmp_path / "recipients.toml"
+    recipients.write_text(
+        f"""
+[[recipients]]
+id = "crm"
+name = "Unser CRM"
+url = "{receiver.url("/crm")}"
+secret = "{CRM_SECRET}"
+internal = true
+fields = ["feedback_id", "flow", "given_at", "rating", "comment"]
+
+[[recipients]]
+id = "acme"
+name = "ACME GmbH"
+url = "{receiver.url("/acme")}"
+secret = "{ACME_SECRET}"
+purpose = "share_acme"
+fields = ["rating"]
+""",
+        encoding="utf-8",
+    )
+    settings = make_settings(tmp_path / "data", flows_dir=flows, recipients_file=recipients)
+    harness = Harness(api=api, settings=settings, clock=clock)
+    await harness.start()
+    assert harness.app is not None and harness.app.bot_data.webhooks is not None
+    harness.app.bot_data.webhooks.retry_delays = (0.01, 0.01, 0.01)
+    yield harness
+    await harness.stop()
+
+
+async def drained(harness: Harness) -> None:
+    assert harness.app is not None and harness.app.bot_data.webhooks is not None
+    await harness.app.bot_data.webhooks.drain()
+
+
+async def product_feedback(harness: Harness, user: int, share: bool) -> list[Any]:
+    customer = harness.customer(user)
+    await customer.send("/start product")
+    await customer.press("Ja, ich willige ein")
+    await customer.press("2")
+    await customer.send("Bitte melden: erika@example.org, Bestellung 4711123")
+    return await customer.press("Ja, einverstanden" if share else "Nein")
+
+
+def signed(request: dict[str, Any], secret: str, clock: Clock) -> bool:
+    headers = {k.lower(): v for k, v in request["headers"].items()}
+    return verify(
+        secret,
+        headers[TIMESTAMP_HEADER.lower()],
+        request["body"],
+        headers[SIGNATURE_HEADER.lower()],
+        clock(),
+    )
+
+
+async def test_internal_recipient_gets_signed_limited_redacted_feedback(
+    shop: Harness, receiver: Receiver
+) -> None:
+    await product_feedback(shop, 1, share=False)
+    await drained(shop)
+    [payload] = receiver.payloads("/crm")
+    assert payload["type"] == "feedback" and payload["flow"] == "product"
+    assert payload["answers"] == {
+        "rating": 2,
+        "comment": "Bitte melden: [E-Mail], Bestellung [Nummer]",
+    }
+    assert signed(receiver.requests[0], CRM_SECRET, shop.clock)
+    assert not signed(receiver.requests[0], ACME_SECRET, shop.clock), "a wrong secret fails"
+    assert receiver.payloads("/acme") == [], "nothing to ACME without the consent"
+
+
+async def test_external_recipient_only_with_consent_and_only_its_fields(
+    shop: Harness, receiver: Receiver
+) -> None:
+    await product_feedback(shop, 2, share=True)
+    await drained(shop)
+    [payload] = receiver.payloads("/acme")
+    assert payload == {"type": "feedback", "answers": {"rating": 2}}
+    assert signed(
+        [r for r in receiver.requests if r["path"] == "/acme"][0], ACME_SECRET, shop.clock
+    )
+    summary = texts(await shop.customer(2).send("/meinedaten"))
+    assert "an ACME GmbH weitergegeben" in summary and "an Unser CRM weitergegeben" in summary
+
+
+async def test_a_500_is_retried_and_audited_without_content(
+    shop: Harness, receiver: Receiver
+) -> None:
+    receiver.statuses = [500, 500]
+    await product_feedback(shop, 3, share=False)
+    await drained(shop)
+    assert len(receiver.payloads("/crm")) == 3
+    entries = await shop.store.audit_entries(shop.clock() - timedelta(days=1))  # type: ignore[union-attr]
+    outcomes = [e.detail for e in entries if e.event == "webhook" and e.actor == "crm"]
+    assert outcomes == ["failed: HTTP 500", "failed: HTTP 500", "delivered"]
+    assert all("erika" not in (e.detail or "") for e in entries)
+
+
+async def test_the_customer_never_waits_for_a_recipient(shop: Harness, receiver: Receiver) -> None:
+    receiver.gate.clear()  # the receiver hangs until released
+    thanks = await product_feedback(shop, 4, share=False)
+    assert "Danke!" in texts(thanks)
+    assert receiver.requests == []
+    receiver.gate.set()
+    await drained(shop)
+    assert len(receiver.payloads("/crm")) == 1
+
+
+async def test_erasure_sends_signed_deletion_notices_to_every_recipient(
+    shop: Harness, receiver: Receiver
+) -> None:
+    await product_feedback(shop, 5, share=True)
+    await drained(shop)
+    feedback_id = receiver.payloads("/crm")[0]["feedback_id"]
+    customer = shop.customer(5)
+    await customer.send("/loeschen")
+    await customer.press("Alles löschen")
+    await drained(shop)
+    for path, secret in (("/crm", CRM_SECRET), ("/acme", ACME_SECRET)):
+        notices = [p for p in receiver.payloads(path) if p["type"] == "deletion"]
+        assert notices == [{"type": "deletion", "reason": "erasure", "feedback_ids": [feedback_id]}]
+        request = [r for r in receiver.requests if r["path"] == path][-1]
+        assert signed(request, secret, shop.clock)
+
+
+async def test_withdrawing_the_sharing_consent_notifies_only_that_recipient(
+    shop: Harness, receiver: Receiver
+) -> None:
+    await product_feedback(shop, 6, share=True)
+    await drained(shop)
+    customer = shop.customer(6)
+    await customer.send("/widerruf")
+    await customer.press("Weitergabe an ACME")
+    await drained(shop)
+    assert [p["type"] for p in receiver.payloads("/acme")] == ["feedback", "deletion"]
+    assert [p["type"] for p in receiver.payloads("/crm")] == ["feedback"]
+
+
+async def test_privacy_notice_names_the_configured_recipients(shop: Harness) -> None:
+    notice = texts(await shop.customer(9).send("/datenschutz"))
+    assert "ACME GmbH, nur wenn Sie dem gesondert zustimmen" in notice
+    assert "Unser CRM, unser eigenes System" in notice
