@@ -288,8 +288,20 @@ class Engine:
             return False
         if step.skip_if is not None and step.skip_if.holds(answers):
             return True
+        if isinstance(step, ConsentStep):
+            return not self._needed(step)
         optional = step.purpose is not None and not self.flow.purpose(step.purpose).required
-        return optional and not isinstance(step, ConsentStep) and step.purpose not in granted
+        return optional and step.purpose not in granted
+
+    def _needed(self, step: ConsentStep) -> bool:
+        """A further consent is asked only if it is the point (being contacted) or a later
+        question collects answers for it."""
+        if self.flow.purpose(step.purpose).is_the_point:
+            return True
+        return any(
+            not isinstance(s, ConsentStep | ThanksStep) and s.purpose == step.purpose
+            for s in self.flow.steps_after(step)
+        )
 
     # --- what the person sees -----------------------------------------------------
     def ask(self, state: ConversationState, step: Step) -> Reply:

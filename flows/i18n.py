@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
 from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
 
 from babel import Locale
 from babel.dates import format_date, format_datetime, get_timezone
@@ -43,9 +45,9 @@ def resolve_locale(language_code: str | None, default: str) -> str:
 def _translations(locale: str) -> _gettext.NullTranslations:
     folder = resources.files("locales").joinpath(locale, "LC_MESSAGES")
     mo = folder.joinpath(f"{DOMAIN}.mo")
-    if mo.is_file():
-        return _gettext.GNUTranslations(io.BytesIO(mo.read_bytes()))
     po = folder.joinpath(f"{DOMAIN}.po")
+    if mo.is_file() and not _newer(po, mo):
+        return _gettext.GNUTranslations(io.BytesIO(mo.read_bytes()))
     if po.is_file():
         catalog = read_po(io.BytesIO(po.read_bytes()), locale=locale)
         buffer = io.BytesIO()
@@ -53,6 +55,13 @@ def _translations(locale: str) -> _gettext.NullTranslations:
         buffer.seek(0)
         return _gettext.GNUTranslations(buffer)
     return _gettext.NullTranslations()
+
+
+def _newer(first: Traversable, second: Traversable) -> bool:
+    """Whether `first` was edited after `second` was compiled (a checkout mid-edit)."""
+    if not (isinstance(first, Path) and isinstance(second, Path) and first.is_file()):
+        return False
+    return first.stat().st_mtime > second.stat().st_mtime
 
 
 @cache

@@ -76,6 +76,13 @@ class Purpose(_Model):
     retention: timedelta | None = None
     stores_contact: bool = False
     """Granting this purpose stores the chat id (encrypted) so the controller can write back."""
+    shares_feedback: bool = False
+    """Granting this purpose lets the feedback go to the recipients configured for it."""
+
+    @property
+    def is_the_point(self) -> bool:
+        """Consent that matters by itself, whether or not a later question collects for it."""
+        return self.stores_contact or self.shares_feedback
 
     @field_validator("retention", mode="before")
     @classmethod
@@ -281,6 +288,18 @@ class FlowDefinition(_Model):
             if rule.when is None or rule.when.holds(answers):
                 return self.step(rule.goto)
         return self.in_file_after(step)
+
+    def steps_after(self, step: Step) -> list[Step]:
+        """Every step that can come after `step` on some path, in file order."""
+        seen: set[str] = set()
+        todo = self.successors(step)
+        while todo:
+            step_id = todo.pop()
+            following = self.step(step_id)
+            if step_id not in seen and following is not None:
+                seen.add(step_id)
+                todo.extend(self.successors(following))
+        return [s for s in self.steps if s.id in seen]
 
     def successors(self, step: Step) -> list[str]:
         """Every step id that can follow `step`, whatever the answers (for checking paths)."""

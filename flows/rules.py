@@ -24,6 +24,7 @@ from flows.models import (
     FlowDefinition,
     MultipleChoiceStep,
     RatingStep,
+    Rule,
     Step,
     ThanksStep,
     button_values,
@@ -42,21 +43,23 @@ class Problem:
 
 def flow_problems(flow: FlowDefinition, t: Translator) -> list[Problem]:
     """Every broken rule of `flow`, errors and warnings, in the order of the definition."""
-    paths = _Paths(flow)
     problems = [
         *_purpose_problems(flow, t),
         *_step_problems(flow, t),
-        *_branch_problems(flow, paths, t),
-        *_condition_problems(flow, paths, t),
-        *_consent_problems(flow, paths, t),
         *_button_problems(flow, t),
         *_translation_problems(flow, t),
     ]
-    return sorted(problems, key=lambda p: _order(p.where))
-
-
-def _order(where: Where) -> tuple[tuple[int, str], ...]:
-    return tuple((e, "") if isinstance(e, int) else (-1, e) for e in where)
+    ids = [step.id for step in flow.steps]
+    if len(set(ids)) < len(ids):
+        return problems  # paths make no sense until every step has its own id
+    paths = _Paths(flow)
+    branching = list(_branch_problems(flow, paths, t))
+    return [
+        *problems,
+        *branching,
+        *_condition_problems(flow, paths, t),
+        *_consent_problems(flow, paths, t),
+    ]
 
 
 def _did_you_mean(t: Translator, wrong: str, known: Iterable[str]) -> str:
@@ -283,8 +286,10 @@ def _branch_problems(flow: FlowDefinition, paths: _Paths, t: Translator) -> Iter
                 "A flow must always move on; let step '{step}' branch to a step further on."
             ).format(step=source),
         )
+    if any(r.goto not in paths.index for s in flow.steps for r in _rules(s)):
+        return  # which steps are reachable depends on where the broken branch should go
     for i, step in enumerate(flow.steps):
-        if step.id not in paths.reachable and paths.index.get(step.id) == i:
+        if step.id not in paths.reachable:
             yield Problem(
                 ("steps", i),
                 t.gettext("step '{step}' is never asked: no path leads to it").format(step=step.id),
@@ -292,8 +297,12 @@ def _branch_problems(flow: FlowDefinition, paths: _Paths, t: Translator) -> Iter
             )
 
 
+def _rules(step: Step) -> list[Rule]:
+    return [] if isinstance(step, ThanksStep) else step.next
+
+
 def _gotos(step: Step) -> list[str]:
-    return [] if isinstance(step, ThanksStep) else [rule.goto for rule in step.next]
+    return [rule.goto for rule in _rules(step)]
 
 
 def _condition_problems(flow: FlowDefinition, paths: _Paths, t: Translator) -> Iterator[Problem]:
@@ -416,14 +425,14 @@ def _consent_problems(flow: FlowDefinition, paths: _Paths, t: Translator) -> Ite
         if purpose is None or purpose.required or step.id not in paths.reachable:
             continue
         if isinstance(step, ConsentStep):
-            if not purpose.stores_contact and not any(
+            if not purpose.is_the_point and not any(
                 _collects_for(paths.steps[s], purpose.id) for s in paths.after(step.id)
             ):
                 yield Problem(
                     ("steps", i, "purpose"),
                     t.gettext(
                         "no step after '{step}' collects answers for purpose '{purpose}', so "
-                        "this consent is of no use"
+                        "this consent is never asked"
                     ).format(step=step.id, purpose=purpose.id),
                     t.gettext(
                         "Set purpose = '{purpose}' on the questions it is for, or remove the step."

@@ -81,12 +81,12 @@ def load_recipients(path: Path, catalog: FlowCatalog) -> list[Recipient]:
     except ValidationError as error:
         problems = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in error.errors())
         raise RecipientsError(f"{path}: {problems}") from None
-    optional = {p.id for f in catalog.flows.values() for p in f.purposes if not p.required}
+    sharing = {p.id for f in catalog.flows.values() for p in f.purposes if p.shares_feedback}
     for recipient in recipients:
-        if recipient.purpose is not None and recipient.purpose not in optional:
+        if recipient.purpose is not None and recipient.purpose not in sharing:
             raise RecipientsError(
                 f"{path}: recipient {recipient.id!r} names purpose {recipient.purpose!r}, "
-                "which no flow asks optional consent for"
+                "but no flow has an optional purpose of that id with shares_feedback = true"
             )
     if len({r.id for r in recipients}) != len(recipients):
         raise RecipientsError(f"{path}: recipient ids must be unique")

@@ -32,6 +32,7 @@ description = { de = "Feedback speichern", en = "Storing feedback" }
 
 [[purposes]]
 id = "share_acme"
+shares_feedback = true
 label = { de = "Weitergabe an ACME", en = "Passing it to ACME" }
 description = { de = "Weitergabe an den Hersteller ACME GmbH", en = "Passing it to the manufacturer ACME GmbH" }
 
