@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
-from bot.settings import Settings
+from bot.settings import Settings, load_settings
 from flows.i18n import resolve_locale
 from storage import SQLiteStore, resolve_master_key
 
 log = logging.getLogger("bot.cli")
+T = TypeVar("T")
 
 
 def open_store(settings: Settings) -> SQLiteStore:
@@ -41,3 +45,18 @@ def operator_locale(requested: str | None, default: str) -> str:
         if os.environ.get(name):
             return resolve_locale(os.environ[name], default)
     return resolve_locale(None, default)
+
+
+def with_store(work: Callable[[SQLiteStore, Settings], Awaitable[T]]) -> T:
+    """Run `work` on the opened store of the configured data dir, then close it."""
+    settings = load_settings()
+    store = open_store(settings)
+
+    async def run() -> T:
+        await store.open()
+        try:
+            return await work(store, settings)
+        finally:
+            await store.close()
+
+    return asyncio.run(run())

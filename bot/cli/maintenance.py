@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 from collections import defaultdict
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.cli.common import open_store
-from bot.settings import load_settings
+from bot.cli.common import with_store
+from bot.settings import Settings
 from flows.durations import parse_duration
 from flows.service import utc_now
 from storage import SQLiteStore, StatisticsRow
@@ -42,49 +41,35 @@ def register(subparsers: Any) -> None:
     stats.set_defaults(handler=run_stats)
 
 
-def _with_store(work: Any) -> Any:
-    store = open_store(load_settings())
-
-    async def run() -> Any:
-        await store.open()
-        try:
-            return await work(store)
-        finally:
-            await store.close()
-
-    return asyncio.run(run())
-
-
 def run_purge(args: argparse.Namespace) -> int:
-    async def purge(store: SQLiteStore) -> str:
+    async def purge(store: SQLiteStore, settings: Settings) -> str:
         report = await store.purge_expired(utc_now())
         return (
             f"purged {report.feedback} feedback, {report.drafts} drafts, "
             f"{report.orphans} orphaned rows and {report.keys} unused keys"
         )
 
-    print(_with_store(purge))
+    print(with_store(purge))
     return 0
 
 
 def run_backup(args: argparse.Namespace) -> int:
-    async def backup(store: SQLiteStore) -> None:
+    async def backup(store: SQLiteStore, settings: Settings) -> None:
         await store.backup(args.destination)
 
-    _with_store(backup)
+    with_store(backup)
     print(f"wrote {args.destination}; back up the key store (keys.db) separately, briefly")
     return 0
 
 
 def run_stats(args: argparse.Namespace) -> int:
-    settings = load_settings()
     until = utc_now().date()
     since = until - parse_duration(args.since) + timedelta(days=1)
 
-    async def read(store: SQLiteStore) -> list[StatisticsRow]:
-        return await store.statistics(since, until)
+    async def read(store: SQLiteStore, settings: Settings) -> str:
+        return format_statistics(await store.statistics(since, until), settings.min_group_size)
 
-    print(format_statistics(_with_store(read), settings.min_group_size))
+    print(with_store(read))
     return 0
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import csv
 import io
 import json
@@ -11,8 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.cli.common import open_store
-from bot.settings import load_settings
+from bot.cli.common import with_store
+from bot.settings import Settings
 from flows.catalog import FlowCatalog
 from flows.durations import parse_duration
 from flows.service import utc_now
@@ -41,27 +40,13 @@ def register(subparsers: Any) -> None:
     export.set_defaults(handler=run_export)
 
 
-def _run(work: Any) -> Any:
-    settings = load_settings()
-    store = open_store(settings)
-
-    async def run() -> Any:
-        await store.open()
-        try:
-            return await work(store, settings)
-        finally:
-            await store.close()
-
-    return asyncio.run(run())
-
-
 def run_audit(args: argparse.Namespace) -> int:
     since = utc_now() - parse_duration(args.since)
 
-    async def read(store: SQLiteStore, settings: Any) -> list[AuditEntry]:
+    async def read(store: SQLiteStore, settings: Settings) -> list[AuditEntry]:
         return await store.audit_entries(since)
 
-    entries = _run(read)
+    entries = with_store(read)
     for entry in entries:
         who = entry.actor or "-"
         count = "" if entry.records is None else f" records={entry.records}"
@@ -75,7 +60,7 @@ def run_audit(args: argparse.Namespace) -> int:
 def run_export(args: argparse.Namespace) -> int:
     period = parse_duration(args.since)
 
-    async def export(store: SQLiteStore, settings: Any) -> list[dict[str, Any]]:
+    async def export(store: SQLiteStore, settings: Settings) -> list[dict[str, Any]]:
         desk = StaffDesk(
             store,
             FlowCatalog.load(settings.flows_dir),
@@ -84,7 +69,7 @@ def run_export(args: argparse.Namespace) -> int:
         )
         return await desk.export_rows("cli", period, settings.default_locale)
 
-    rows = _run(export)
+    rows = with_store(export)
     text = _as_json(rows) if args.format == "json" else _as_csv(rows)
     if args.output is None:
         sys.stdout.write(text)
