@@ -34,7 +34,7 @@ description = { de = "Feedback speichern", en = "Storing feedback" }
 id = "share_acme"
 shares_feedback = true
 label = { de = "Weitergabe an ACME", en = "Passing it to ACME" }
-description = { de = "Weitergabe an den Hersteller ACME GmbH", en = "Passing it to the manufacturer ACME GmbH" }
+description = { de = "Weitergabe an ACME GmbH", en = "Passing it to ACME GmbH" }
 
 [[steps]]
 id = "rating"
@@ -50,7 +50,7 @@ prompt = { de = "Ihr Kommentar?", en = "Your comment?" }
 id = "acme"
 type = "consent"
 purpose = "share_acme"
-prompt = { de = "Dürfen wir Ihr Feedback an den Hersteller weitergeben?", en = "May we pass your feedback to the manufacturer?" }
+prompt = { de = "Dürfen wir es an den Hersteller geben?", en = "May we pass it on?" }
 
 [[steps]]
 id = "thanks"
@@ -70,7 +70,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.gate.wait(10)
                 receiver.requests.append(
@@ -191,7 +191,7 @@ async def test_external_recipient_only_with_consent_and_only_its_fields(
     [payload] = receiver.payloads("/acme")
     assert payload == {"type": "feedback", "answers": {"rating": 2}}
     assert signed(
-        [r for r in receiver.requests if r["path"] == "/acme"][0], ACME_SECRET, shop.clock
+        next(r for r in receiver.requests if r["path"] == "/acme"), ACME_SECRET, shop.clock
     )
     summary = texts(await shop.customer(2).send("/meinedaten"))
     assert "an ACME GmbH weitergegeben" in summary and "an Unser CRM weitergegeben" in summary
