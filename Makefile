@@ -1,5 +1,5 @@
-# Two commands matter: `make run` starts the bot, `make test` runs every check.
-# Both create the virtual environment themselves; only Python 3.11+ is needed.
+# `make chat` talks to the bot in the terminal, `make run` starts it, `make test` runs every
+# check. Each creates the virtual environment itself; only Python 3.11+ is needed.
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYBABEL := PYTHONPATH=. $(BIN)/pybabel
 
-.PHONY: install catalogs run test lint check-flows extract-messages clean
+.PHONY: install catalogs chat run test lint check-flows extract-messages clean
 
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is required")'
@@ -21,6 +21,10 @@ install: $(STAMP) catalogs
 catalogs: $(STAMP)
 	$(PYBABEL) compile --domain messages --directory locales --use-fuzzy --statistics
 
+# No token, no network: the real bot against a Bot API stand-in; e.g. make chat ARGS="--lang en"
+chat: install
+	$(BIN)/feedbackbot chat $(ARGS)
+
 run: install
 	$(BIN)/feedbackbot run
 
@@ -32,6 +36,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check bot flows storage tests
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(MAKE) --no-print-directory check-flows
+
+check-flows: $(STAMP)
+	$(BIN)/feedbackbot check --lang en flows/definitions
 
 # After changing user-visible text: extract, then translate the new entries in both .po files.
 extract-messages: $(STAMP)

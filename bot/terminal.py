@@ -60,6 +60,8 @@ class TerminalChat:
                     runner.run(self._deliver(self._typed(first_message)))
                 while (line := self._next_line()) is not None:
                     runner.run(self._deliver(self._update_for(line)))
+            except KeyboardInterrupt:  # Ctrl-C while the bot was answering: end as with Ctrl-D
+                self._print("")
             finally:
                 runner.run(self._stop())
 
@@ -153,23 +155,15 @@ class TerminalChat:
             self._print(self.t.gettext("Bot") + ": " + first)
             for line in rest:
                 self._print(f"     {line}" if line else "")
-        if message["document"] is not None:
-            document = message["document"]
-            path = self._save(document["filename"], document["bytes"])
+        document, photo = message["document"], message["photo"]
+        if document is not None:
+            note = self.t.gettext("File saved: {path} (deleted when the chat ends)")
             self._print(
-                "  "
-                + self.t.gettext("File saved: {path} (deleted when the chat ends)").format(
-                    path=path
-                )
+                "  " + note.format(path=self._save(document["filename"], document["bytes"]))
             )
-        if message["photo"] is not None:
-            path = self._save(f"image-{message['message_id']}.png", message["photo"])
-            self._print(
-                "  "
-                + self.t.gettext("Image saved: {path} (deleted when the chat ends)").format(
-                    path=path
-                )
-            )
+        if photo is not None:
+            note = self.t.gettext("Image saved: {path} (deleted when the chat ends)")
+            self._print("  " + note.format(path=self._save("image.png", photo)))
         self._show_buttons(message["buttons"])
 
     def _show_buttons(self, buttons: Buttons) -> None:

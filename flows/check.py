@@ -90,6 +90,7 @@ def check_text(text: str, source: str, t: Translator) -> Report:
         Finding(source, lines.line(p.where), p.message, p.hint, p.warning)
         for p in flow_problems(flow, t)
     ]
+    findings.sort(key=lambda f: f.line)
     return Report(source, tuple(findings), flow, lines.line(("id",)))
 
 
@@ -100,17 +101,18 @@ def check_paths(paths: Sequence[Path], t: Translator) -> list[Report]:
         for path in paths
         for file in (sorted(path.glob("*.toml")) if path.is_dir() else [path])
     ]
-    reports = []
-    for file in files:
-        try:
-            text = file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            reason = getattr(error, "strerror", None) or str(error)
-            message = t.gettext("cannot be read: {reason}").format(reason=reason)
-            reports.append(Report(str(file), (Finding(str(file), 1, message),)))
-            continue
-        reports.append(check_text(text, str(file), t))
-    return _with_duplicate_ids(reports, t)
+    return _with_duplicate_ids([check_file(file, t) for file in files], t)
+
+
+def check_file(path: Path, t: Translator) -> Report:
+    """`check_text` on a file; one that cannot be read is one error."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        message = t.gettext("cannot be read: {reason}").format(reason=reason)
+        return Report(str(path), (Finding(str(path), 1, message),))
+    return check_text(text, str(path), t)
 
 
 def _with_duplicate_ids(reports: list[Report], t: Translator) -> list[Report]:
@@ -143,16 +145,28 @@ def _with_duplicate_ids(reports: list[Report], t: Translator) -> list[Report]:
 def _shape_problems(
     error: ValidationError, data: dict[str, Any], t: Translator
 ) -> Iterator[tuple[Where, str, str]]:
+    located = [(detail, *_locate(detail["loc"], data)) for detail in error.errors()]
+    misspelt = {
+        (where[:-1], str(where[-1]))
+        for detail, where, _ in located
+        if detail["type"] == "extra_forbidden" and where
+    }
     seen: set[tuple[Where, str]] = set()
-    for detail in error.errors():
-        where, unmatched = _locate(detail["loc"], data)
+    for detail, where, unmatched in located:
         kind = detail["type"]
+        if kind == "missing" and _misspelt(where, str(detail["loc"][-1]), misspelt):
+            continue  # "promt" given and "prompt" missing: one mistake, reported as the first
         # A union reports one error per alternative (a text is a string or a table).
         key = (where, "union" if unmatched and kind != "missing" else kind)
         if key in seen:
             continue
         seen.add(key)
         yield _explain(detail, where, unmatched, data, t)
+
+
+def _misspelt(container: Where, key: str, unknown: set[tuple[Where, str]]) -> bool:
+    candidates = [name for where, name in unknown if where == container]
+    return bool(difflib.get_close_matches(key, candidates, n=1))
 
 
 def _locate(loc: tuple[int | str, ...], data: Any) -> tuple[Where, list[int | str]]:

@@ -6,7 +6,7 @@ consent notice and the processing record read too.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from flows.i18n import Translator
@@ -150,7 +150,7 @@ def privacy_notice_markdown(t: Translator, processing: Processing) -> str:
     return "\n\n".join(blocks) + "\n"
 
 
-def markdown_blocks(lines: tuple[str, ...] | list[str]) -> list[str]:
+def markdown_blocks(lines: Sequence[str]) -> list[str]:
     """Bulleted lines ("• ...") become one Markdown list; any other line its own paragraph."""
     blocks: list[str] = []
     items: list[str] = []

@@ -115,8 +115,8 @@ def _categories(t: Translator, record: ProcessingRecord) -> list[str]:
         lines.append(
             "• "
             + t.gettext(
-                "Of staff members: their Telegram user id, in the configuration only "
-                "(`FEEDBACKBOT_STAFF_IDS`)."
+                "Of staff members: their Telegram user id (`FEEDBACKBOT_STAFF_IDS`), for "
+                "access control."
             )
         )
     lines.append(

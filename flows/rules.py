@@ -42,7 +42,7 @@ class Problem:
 
 
 def flow_problems(flow: FlowDefinition, t: Translator) -> list[Problem]:
-    """Every broken rule of `flow`, errors and warnings, in the order of the definition."""
+    """Every broken rule of `flow`, errors and warnings (`flows.check` adds their lines)."""
     problems = [
         *_purpose_problems(flow, t),
         *_step_problems(flow, t),
@@ -53,10 +53,9 @@ def flow_problems(flow: FlowDefinition, t: Translator) -> list[Problem]:
     if len(set(ids)) < len(ids):
         return problems  # paths make no sense until every step has its own id
     paths = _Paths(flow)
-    branching = list(_branch_problems(flow, paths, t))
     return [
         *problems,
-        *branching,
+        *_branch_problems(flow, paths, t),
         *_condition_problems(flow, paths, t),
         *_consent_problems(flow, paths, t),
     ]

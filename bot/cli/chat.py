@@ -13,6 +13,7 @@ import secrets
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,8 +22,8 @@ from typing import Any, TextIO
 from bot.cli.check import print_reports
 from bot.cli.common import open_store, operator_locale
 from bot.logs import configure_logging
-from bot.settings import load_settings
-from flows.check import check_paths
+from bot.settings import Settings, load_settings
+from flows.check import check_file
 from flows.i18n import SUPPORTED_LOCALES, Translator, translator
 
 CHAT_USER_ID = 100_000_001
@@ -41,7 +42,8 @@ def register(subparsers: Any) -> None:
         "--flow",
         type=Path,
         metavar="FILE",
-        help="a flow definition to try: loaded besides the shipped ones and started",
+        help="a flow definition to try: checked, loaded besides the shipped ones (instead of "
+        "FEEDBACKBOT_FLOWS_DIR) and started",
     )
     parser.add_argument(
         "--lang",
@@ -51,6 +53,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--data-dir",
         type=Path,
+        metavar="DIR",
         help="keep the data in this folder (default: a temporary one, deleted at the end)",
     )
     parser.add_argument(
@@ -81,31 +84,35 @@ def run_chat(
 ) -> int:
     """Chat until /quit or the end of input; the temporary folder is gone when it returns."""
     out = out or sys.stdout
-    session = Path(tempfile.mkdtemp(prefix="feedbackbot-chat-"))
-    try:
-        code, t = _chat_in(session, options, read, out)
-    finally:
-        shutil.rmtree(session, ignore_errors=True)
-    if code == 0:
-        if options.data_dir is None:
-            print(t.gettext("Chat ended; its data has been deleted."), file=out)
-        else:
-            print(
-                t.gettext("Chat ended; its data is kept in {path}.").format(path=options.data_dir),
-                file=out,
-            )
-    return code
-
-
-def _chat_in(
-    session: Path, options: ChatOptions, read: Callable[[str], str], out: TextIO
-) -> tuple[int, Translator]:
-    from bot.app import build_application  # imported here: keeps other commands fast
-    from bot.fakeapi import FakeBotApi, InProcessRequest
-    from bot.terminal import TerminalChat
-
     configured = load_settings()
     t = translator(operator_locale(options.lang, configured.default_locale))
+    session = Path(tempfile.mkdtemp(prefix="feedbackbot-chat-"))
+    try:
+        overrides = _chat_settings(configured, options, session, t)
+        first_message = "/start"
+        if options.flow is not None:
+            flow_id = _tried_flow(options.flow, session / "flows", t, out)
+            if flow_id is None:
+                return 1
+            overrides["flows_dir"] = session / "flows"
+            first_message = f"/start {flow_id}"
+        settings = load_settings(**overrides)
+        _banner(t, settings.data_dir, options, out)
+        _talk(settings, session / "downloads", t, read, out, first_message)
+    finally:
+        shutil.rmtree(session, ignore_errors=True)
+    if options.data_dir is None:
+        print(t.gettext("Chat ended; its data has been deleted."), file=out)
+    else:
+        ended = t.gettext("Chat ended; its data is kept in {path}.")
+        print(ended.format(path=options.data_dir), file=out)
+    return 0
+
+
+def _chat_settings(
+    configured: Settings, options: ChatOptions, session: Path, t: Translator
+) -> dict[str, Any]:
+    """What the chat changes in the configured settings."""
     overrides: dict[str, Any] = {
         "token": CHAT_TOKEN,
         "staff_ids": frozenset({CHAT_USER_ID}) if options.staff else frozenset(),
@@ -113,45 +120,61 @@ def _chat_in(
         "controller_contact": configured.controller_contact
         or t.gettext("privacy@example.com (chat demo)"),
     }
-    if options.data_dir is None:
-        # A key for this session only: the data dies with the temporary folder anyway.
-        key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
-        overrides |= {"data_dir": session / "data", "master_key": key, "master_key_file": None}
-    else:
-        overrides["data_dir"] = options.data_dir
-    first_message = "/start"
-    if options.flow is not None:
-        [report] = check_paths([options.flow], t)
-        if report.findings:
-            print_reports([report], t, out)
-        if report.errors or report.flow is None:
-            return 1, t
-        flows_dir = session / "flows"
-        flows_dir.mkdir()
-        shutil.copyfile(options.flow, flows_dir / f"{report.flow.id}.toml")
-        overrides["flows_dir"] = flows_dir
-        first_message = f"/start {report.flow.id}"
-    settings = load_settings(**overrides)
+    if options.data_dir is not None:
+        return overrides | {"data_dir": options.data_dir}
+    # A key for this session only: the data goes with the temporary folder anyway.
+    key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+    return overrides | {"data_dir": session / "data", "master_key": key, "master_key_file": None}
 
-    api = FakeBotApi(CHAT_TOKEN, username="feedbackbot_chat_bot", first_name="feedbackbot")
+
+def _tried_flow(path: Path, flows_dir: Path, t: Translator, out: TextIO) -> str | None:
+    """Check the definition and put it where the bot loads it; its flow id, or None when
+    it has errors (which are printed, like its warnings)."""
+    report = check_file(path, t)
+    if report.findings:
+        print_reports([report], t, out)
+    if report.errors or report.flow is None:
+        return None
+    flows_dir.mkdir()
+    shutil.copyfile(path, flows_dir / f"{report.flow.id}.toml")
+    return report.flow.id
+
+
+def _talk(
+    settings: Settings,
+    downloads: Path,
+    t: Translator,
+    read: Callable[[str], str],
+    out: TextIO,
+    first_message: str,
+) -> None:
+    from bot.app import build_application  # imported here: keeps other commands fast
+    from bot.fakeapi import FakeBotApi, InProcessRequest
+    from bot.terminal import TerminalChat
+
+    api = FakeBotApi(
+        CHAT_TOKEN,
+        username="feedbackbot_chat_bot",
+        first_name="feedbackbot",
+        # The bot ignores update ids it has seen; a kept data dir has seen earlier sessions'.
+        first_update_id=time.time_ns() // 1_000_000,
+    )
     application = build_application(
         settings,
         open_store(settings),
         request=InProcessRequest(api),
         get_updates_request=InProcessRequest(api),
     )
-    _banner(t, settings.data_dir, options, out)
     TerminalChat(
         application=application,
         api=api,
         t=t,
-        downloads=session / "downloads",
+        downloads=downloads,
         user_id=CHAT_USER_ID,
         sender={"language_code": t.locale},
         read=read,
         out=out,
     ).run(first_message)
-    return 0, t
 
 
 def _banner(t: Translator, data_dir: Path, options: ChatOptions, out: TextIO) -> None:

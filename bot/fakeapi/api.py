@@ -40,11 +40,13 @@ class FakeBotApi(SimulatedPeople, BotApiMethods):
         first_name: str = "Feedback Test Bot",
         clock: Callable[[], float] = time.time,
         strict_chats: bool = False,
+        first_update_id: int = 1000,
     ) -> None:
         """Create the fake for `token` ("<bot id>:<secret>").
 
         With `strict_chats`, sending to a chat no simulated person has written
         from answers 400 "chat not found" instead of inventing a private chat.
+        Update ids count up from `first_update_id`, as Telegram's do across restarts.
         """
         bot_id, sep, secret = token.partition(":")
         if not (bot_id.isdigit() and sep and secret):
@@ -59,7 +61,7 @@ class FakeBotApi(SimulatedPeople, BotApiMethods):
         self._clock = clock
         self._strict_chats = strict_chats
         self._cond = threading.Condition(threading.RLock())
-        self._update_ids = itertools.count(1000)
+        self._update_ids = itertools.count(first_update_id)
         self._callback_ids = itertools.count(4_000_000_000_000_000_001)
         self._file_ids = itertools.count(1)
         self._sequence = itertools.count()

@@ -1,0 +1,185 @@
+"""`feedbackbot chat`: the real bot in the terminal, driven through its input and output."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bot.cli.chat import CHAT_USER_ID, ChatOptions, run_chat
+
+REPO = Path(__file__).resolve().parents[2]
+Line = str | Callable[[], str]
+
+
+class Terminal:
+    """Types the scripted lines at each prompt, echoing them like a terminal does."""
+
+    def __init__(self, *lines: Line) -> None:
+        self.lines = list(lines)
+        self.out = io.StringIO()
+
+    def read(self, prompt: str) -> str:
+        if not self.lines:
+            raise EOFError
+        line = self.lines.pop(0)
+        typed = line() if callable(line) else line
+        self.out.write(f"{prompt}{typed}\n")
+        return typed
+
+    @property
+    def transcript(self) -> str:
+        return self.out.getvalue()
+
+    def session_folder(self) -> Path:
+        match = re.search(r"(?:kept in|liegen in) (\S+) ", self.transcript)
+        assert match, self.transcript[:500]
+        return Path(match[1])
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No settings from the environment or a .env; temporary folders under tmp_path."""
+    for name in list(os.environ):
+        if name.startswith("FEEDBACKBOT_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    return temp
+
+
+def chat(terminal: Terminal, **options: object) -> int:
+    return run_chat(ChatOptions(**options), read=terminal.read, out=terminal.out)  # type: ignore[arg-type]
+
+
+def test_a_german_conversation_with_buttons_and_the_data_export(clean_environment: Path) -> None:
+    exported: dict[str, object] = {}
+
+    def read_export() -> str:
+        [path] = re.findall(r"Datei gespeichert: (\S+)", terminal.transcript)
+        exported.update(json.loads(Path(path).read_text(encoding="utf-8")))
+        return "/quit"
+
+    terminal = Terminal("1", "4", "Schnell und freundlich", "2", "/meinedaten", read_export)
+    assert chat(terminal, lang="de") == 0
+    out = terminal.transcript
+    assert "Sie: /start\nBot: Wir möchten gern wissen" in out
+    assert "     [1] Ja, ich willige ein   [2] Nein, danke\n" in out
+    assert "Verantwortlich: Ihr Unternehmen (Chat-Demo), datenschutz@example.com (Chat-Demo)" in out
+    assert "Sie: 1\nBot: Danke, Ihre Einwilligung wurde festgehalten." in out
+    assert "     [1]   [2]   [3]   [4]   [5]\n" in out
+    assert "Sie: 2\nBot: Vielen Dank für Ihr Feedback!" in out
+    assert "Bot: Über Sie gespeicherte Daten" in out
+    assert "(wird gelöscht, wenn der Chat endet)" in out
+    [feedback] = exported["feedback"]  # type: ignore[misc]
+    assert {a["step"]: a["answer"] for a in feedback["answers"]} == {
+        "rating": 4,
+        "comment": "Schnell und freundlich",
+    }
+    assert out.rstrip().endswith("Chat beendet; seine Daten wurden gelöscht.")
+    assert not terminal.session_folder().exists()
+    assert list(clean_environment.iterdir()) == [], "nothing is left behind"
+
+
+def test_erasure_from_the_chat() -> None:
+    terminal = Terminal("1", "5", "/loeschen", "1")
+    assert chat(terminal, lang="de") == 0
+    out = terminal.transcript
+    assert "     [1] Alles löschen   [2] Daten behalten\n" in out
+    assert "Bot: Erledigt. Alles, was über Sie gespeichert war, wurde gelöscht:" in out
+
+
+def test_trying_a_flow_file_shows_its_branches_and_check_marks(tmp_path: Path) -> None:
+    flow = tmp_path / "mine.toml"
+    flow.write_text((REPO / "flows" / "definitions" / "product.toml").read_text())
+    terminal = Terminal("1", "1", "2", "5", "6", "It froze", "7", "2")
+    assert chat(terminal, lang="en", flow=flow) == 0
+    out = terminal.transcript
+    assert "You: /start product\nBot: How do you like our product?" in out
+    assert "     [1] ☐ Bugs and crashes\n" in out
+    assert "You: 5\n     [1] ☐ Bugs and crashes\n     [2] ☑ Too slow\n" in out
+    assert "     [5] ☑ Too expensive\n     [6] Done\n" in out
+    assert "You: 6\nBot: Tell us more: what happened?" in out
+    assert "     [0]   [1]   [2]   [3]   [4]   [5]\n     [6]   [7]   [8]   [9]   [10]\n" in out
+    assert "Bot: May our support team contact you in this chat" in out
+    assert "Bot: Thank you for your product feedback!" in out
+
+
+def test_a_broken_flow_file_is_explained_and_nothing_starts(tmp_path: Path) -> None:
+    flow = tmp_path / "broken.toml"
+    text = (REPO / "flows" / "definitions" / "product.toml").read_text()
+    flow.write_text(text.replace('goto = "liked"', 'goto = "likd"'))
+    terminal = Terminal("1")
+    assert chat(terminal, lang="en", flow=flow) == 1
+    line = text.splitlines().index('  { if = "satisfaction >= 4", goto = "liked" },') + 1
+    assert terminal.transcript == (
+        f"{flow}:{line}: error: step 'satisfaction' branches to 'likd', but there is no "
+        "such step\n    Did you mean 'liked'?\n1 error and 0 warnings in 1 file.\n"
+    )
+    assert terminal.lines == ["1"], "no chat was started"
+
+
+def test_staff_commands_need_the_staff_option() -> None:
+    plain = Terminal("/summary")
+    chat(plain, lang="en")
+    assert "I do not know that command." in plain.transcript
+    staff = Terminal("/summary")
+    chat(staff, lang="en", staff=True)
+    assert "You chat as a member of staff" in staff.transcript
+    assert "I do not know that command." not in staff.transcript
+
+
+def test_a_data_dir_keeps_the_conversation_for_the_next_chat(tmp_path: Path) -> None:
+    data = tmp_path / "kept"
+    first = Terminal("1")
+    assert chat(first, lang="en", data_dir=data) == 0
+    assert f"Data is kept in {data}." in first.transcript
+    assert {"feedback.db", "keys.db", "master.key"} <= {p.name for p in data.iterdir()}
+    assert str(CHAT_USER_ID).encode() not in (data / "feedback.db").read_bytes()
+    second = Terminal()
+    assert chat(second, lang="en", data_dir=data) == 0
+    assert "Let's continue where you left off." in second.transcript
+    assert f"Chat ended; its data is kept in {data}." in second.transcript
+
+
+def test_typed_numbers_without_such_a_button_are_sent_as_text() -> None:
+    terminal = Terminal("1", "9")
+    chat(terminal, lang="en")
+    assert "You: 9\nBot: Please answer with one of the buttons." in terminal.transcript
+
+
+def test_python_m_bot_chat_with_piped_input(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDBACKBOT_")}
+    env |= {"PYTHONPATH": str(REPO), "TMPDIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "chat", "--lang", "en"],
+        input="1\n5\n",
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "You: /start\nBot: We would like to hear" in result.stdout
+    assert "You: 1\nBot: Thank you, your consent has been recorded." in result.stdout
+    assert "You: 5\nBot: What should we know?" in result.stdout
+    assert result.stdout.rstrip().endswith("Chat ended; its data has been deleted.")
+    assert not list(tmp_path.glob("feedbackbot-chat-*"))
+
+
+def test_a_flow_that_is_not_a_file_is_refused(tmp_path: Path) -> None:
+    terminal = Terminal()
+    assert chat(terminal, lang="en", flow=tmp_path) == 1
+    assert terminal.transcript.startswith(f"{tmp_path}:1: error: cannot be read: Is a directory")

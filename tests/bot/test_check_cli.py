@@ -1,0 +1,104 @@
+"""`feedbackbot check`: what an author sees, and the exit code CI scripts rely on."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+REPO = Path(__file__).resolve().parents[2]
+PRODUCT = REPO / "flows" / "definitions" / "product.toml"
+
+
+def write_variant(tmp_path: Path, name: str, old: str, new: str) -> tuple[Path, int]:
+    """product.toml with `old` replaced; the path, and the line the change is on."""
+    text = PRODUCT.read_text()
+    assert old in text
+    path = tmp_path / name
+    path.write_text(text.replace(old, new, 1))
+    return path, text[: text.index(old)].count("\n") + 1
+
+
+def test_shipped_definitions_pass(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "--lang", "en", str(REPO / "flows" / "definitions")]) == 0
+    assert capsys.readouterr().out == "No problems in 2 files.\n"
+
+
+def test_errors_print_file_line_and_hint_and_exit_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, line = write_variant(
+        tmp_path, "product.toml", 'type = "multiple_choice"', 'type = "multi_choice"'
+    )
+    assert main(["check", "--lang", "en", str(path)]) == 1
+    assert capsys.readouterr().out == (
+        f"{path}:{line}: error: unknown step type 'multi_choice'\n"
+        "    Use one of: rating, choice, multiple_choice, text, consent, thanks.\n"
+        "1 error and 0 warnings in 1 file.\n"
+    )
+
+
+def test_warnings_alone_exit_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path, line = write_variant(
+        tmp_path,
+        "product.toml",
+        'title = { de = "Produktfeedback", en = "Product feedback" }',
+        'title = { de = "Produktfeedback" }',
+    )
+    assert main(["check", "--lang", "de", str(path)]) == 0
+    assert capsys.readouterr().out == (
+        f"{path}:{line}: Warnung: kein Text auf Englisch; stattdessen wird Deutsch angezeigt\n"
+        '    Ergänzen Sie en = "..." bei diesem Text.\n'
+        "0 Fehler und 1 Warnung in 1 Datei.\n"
+    )
+
+
+def test_every_file_is_checked_and_counted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    loop, loop_line = write_variant(
+        tmp_path, "loop.toml", 'next = "recommend"', 'next = "satisfaction"'
+    )
+    missing = tmp_path / "missing.toml"
+    assert main(["check", "--lang", "en", str(PRODUCT), str(loop), str(missing)]) == 1
+    out = capsys.readouterr().out
+    assert f"{loop}:{loop_line}: error: a loop: satisfaction → improve → satisfaction\n" in out
+    assert f"{missing}:1: error: cannot be read: No such file or directory\n" in out
+    assert out.endswith("in 3 files.\n")
+
+
+def test_python_m_bot_check_exit_code(tmp_path: Path) -> None:
+    path, _ = write_variant(tmp_path, "p.toml", 'goto = "problems"', 'goto = "problem"')
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "check", "--lang", "en", str(path)],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "error: step 'satisfaction' branches to 'problem', but there is no such step" in (
+        result.stdout
+    )
+
+
+def test_the_readme_documents_check_and_chat() -> None:
+    readme = (REPO / "README.md").read_text()
+    for text in (
+        "feedbackbot check",
+        "feedbackbot chat",
+        "--flow",
+        "--lang",
+        "--data-dir",
+        "--staff",
+        "multiple_choice",
+        "skip_if",
+        "next = ",
+    ):
+        assert text in readme, f"{text} is not documented in the README"

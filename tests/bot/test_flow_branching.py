@@ -1,0 +1,95 @@
+"""The product flow through the real Application: deep link, branches, multiple choice."""
+
+from __future__ import annotations
+
+import json
+
+from tests.harness import Customer, Harness, files_contain, labels, texts
+
+CANARY = "Absturz-Kanarie-91c2 beim Speichern"
+
+
+async def agree_to_product_feedback(erika: Customer) -> None:
+    [notice] = await erika.send("/start product")
+    assert "Wie gefällt Ihnen unser Produkt?" in notice["text"]
+    assert "um unser Produkt zu verbessern" in notice["text"]
+    await erika.press("Ja, ich willige ein")
+
+
+async def test_low_rating_branch_with_multiple_choice_end_to_end(harness: Harness) -> None:
+    erika = harness.customer()
+    await agree_to_product_feedback(erika)
+    [question] = await erika.press("2")
+    assert question["text"].startswith("Was lief schief?")
+    assert labels(question)[-1] == ["Fertig"]
+
+    assert await erika.press("☐ Zu langsam") == [], "a toggle sends nothing new"
+    assert await erika.press("☐ Zu teuer") == []
+    redrawn = erika.last()
+    assert redrawn["message_id"] == question["message_id"] and redrawn["edited"]
+    assert ["☑ Zu langsam"] in labels(redrawn) and ["☑ Zu teuer"] in labels(redrawn)
+    assert ["☐ Fehler und Abstürze"] in labels(redrawn)
+
+    [details] = await erika.press("Fertig")
+    assert details["text"].startswith("Erzählen Sie uns mehr")
+    pressed = next(
+        m for m in harness.api.messages(erika.chat_id) if m["message_id"] == question["message_id"]
+    )
+    assert pressed["buttons"] == [], "the choices cannot be pressed twice"
+
+    [recommend] = await erika.send(CANARY)
+    assert labels(recommend) == [["0", "1", "2", "3", "4", "5"], ["6", "7", "8", "9", "10"]]
+    [offer] = await erika.press("8")
+    assert "Darf unser Support Sie in diesem Chat kontaktieren" in offer["text"]
+    answer = await erika.press("Nein")
+    assert "Vielen Dank für Ihr Produktfeedback!" in texts(answer)
+
+    export = json.loads(
+        next(m for m in await erika.send("/meinedaten") if m["document"])["document"]["bytes"]
+    )
+    [feedback] = export["feedback"]
+    assert feedback["flow"] == "product" and feedback["flow_title"] == "Produktfeedback"
+    answers = {a["step"]: (a["answer"], a["answer_label"]) for a in feedback["answers"]}
+    assert answers == {
+        "satisfaction": (2, "2 / 5"),
+        "problems": (["slow", "price"], "Zu langsam, Zu teuer"),
+        "problem_details": (CANARY, None),
+        "recommend": (8, "8 / 10"),
+    }
+    assert not files_contain(harness.settings.data_dir, CANARY.encode())
+
+
+async def test_high_rating_branch_skips_the_offer_of_help(harness: Harness) -> None:
+    john = harness.customer(1001, language_code="en")
+    [notice] = await john.send("/start product")
+    assert "How do you like our product?" in notice["text"]
+    await john.press("Yes, I agree")
+    [liked] = await john.press("5")
+    assert liked["text"].startswith("What do you like most?")
+    await john.press("☐ The support")
+    await john.press("Done")
+    answer = await john.press("10")
+    assert "Thank you for your product feedback!" in texts(answer)
+    assert "contact you" not in texts(answer)
+
+
+async def test_middling_rating_asks_what_would_be_better(harness: Harness) -> None:
+    erika = harness.customer()
+    await agree_to_product_feedback(erika)
+    [improve] = await erika.press("3")
+    assert improve["text"].startswith("Was würde unser Produkt für Sie besser machen?")
+
+
+async def test_a_toggle_survives_a_restart(harness: Harness) -> None:
+    erika = harness.customer()
+    await agree_to_product_feedback(erika)
+    await erika.press("1")
+    await erika.press("☐ Fehler und Abstürze")
+    await harness.restart()
+    [*_, again] = await erika.send("/start product")
+    assert ["☑ Fehler und Abstürze"] in labels(again), "the choice is kept in the draft"
+
+
+async def test_plain_start_still_runs_the_default_flow(harness: Harness) -> None:
+    [notice] = await harness.customer().send("/start")
+    assert "wie zufrieden Sie mit unserem Service sind" in notice["text"]

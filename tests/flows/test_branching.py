@@ -1,0 +1,246 @@
+"""The engine on branching flows: routes on answers, skips by condition, multiple choice."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from flows.catalog import FlowCatalog, load_flow
+from flows.engine import ConversationState, Engine, Press, TextInput, Turn
+from flows.i18n import translator
+from flows.models import FlowDefinition
+from flows.replies import Reply
+
+NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
+
+
+def engine(flow: FlowDefinition, locale: str = "en") -> Engine:
+    return Engine(flow=flow, t=translator(locale), now=NOW, retention=timedelta(days=180))
+
+
+@pytest.fixture
+def product() -> Engine:
+    return engine(FlowCatalog.load().flows["product"])
+
+
+def labels(reply: Reply) -> list[str]:
+    return [b.label for row in reply.buttons for b in row]
+
+
+def press(e: Engine, turn: Turn, label: str, reply: Reply | None = None) -> Turn:
+    """Press the button labelled `label` in the last reply (or `reply`)."""
+    assert turn.state is not None
+    shown = reply or turn.outcome.replies[-1]
+    for row in shown.buttons:
+        for button in row:
+            if button.label == label:
+                return e.handle(turn.state, Press(button.data))
+    raise AssertionError(f"no button {label!r} in {labels(shown)}")
+
+
+def step(turn: Turn) -> str | None:
+    return None if turn.state is None else turn.state.step_id
+
+
+def test_low_rating_asks_what_went_wrong_and_offers_help(product: Engine) -> None:
+    turn = press(product, product.begin(), "2")
+    assert step(turn) == "problems"
+    question = turn.outcome.replies[-1]
+    assert question.text.startswith("What went wrong?")
+    assert labels(question)[0] == "☐ Bugs and crashes" and labels(question)[-1] == "Done"
+    turn = press(product, turn, "☐ Too expensive", question)
+    turn = press(product, turn, "☐ Bugs and crashes", question)
+    turn = press(product, turn, "Done", question)
+    assert step(turn) == "problem_details" and turn.outcome.close_keyboard
+    turn = product.handle(turn.state, TextInput("It crashed when I saved"))  # type: ignore[arg-type]
+    assert step(turn) == "recommend"
+    turn = press(product, turn, "9")
+    assert step(turn) == "contact", "unhappy customers are offered help"
+    turn = press(product, turn, "Yes, agree")
+    assert turn.completion is not None
+    assert turn.completion.answers == {
+        "satisfaction": 2,
+        "problems": ["bugs", "price"],  # in the order offered, not the order pressed
+        "problem_details": "It crashed when I saved",
+        "recommend": 9,
+    }
+    assert [(c.purpose, c.granted) for c in turn.completion.consents] == [("contact", True)]
+
+
+def test_middling_rating_asks_what_would_be_better(product: Engine) -> None:
+    turn = press(product, product.begin(), "3")
+    assert step(turn) == "improve"
+    turn = press(product, turn, "Skip")
+    assert step(turn) == "recommend"
+    turn = press(product, press(product, turn, "5"), "No")
+    assert turn.completion is not None
+    assert turn.completion.answers == {"satisfaction": 3, "improve": None, "recommend": 5}
+
+
+def test_high_rating_asks_what_people_like_and_skips_the_offer_of_help(product: Engine) -> None:
+    turn = press(product, product.begin(), "5")
+    assert step(turn) == "liked"
+    question = turn.outcome.replies[-1]
+    turn = press(product, turn, "☐ The support", question)
+    turn = press(product, turn, "Done", question)
+    assert step(turn) == "recommend"
+    turn = press(product, turn, "10")
+    assert turn.state is None and turn.completion is not None, "skip_if ended the flow early"
+    assert turn.completion.answers == {"satisfaction": 5, "liked": ["support"], "recommend": 10}
+    assert turn.completion.consents == []
+    assert "Thank you for your product feedback!" in turn.outcome.replies[-1].text
+
+
+def test_toggling_redraws_the_same_buttons_with_check_marks(product: Engine) -> None:
+    turn = press(product, product.begin(), "5")
+    question = turn.outcome.replies[-1]
+    turn = press(product, turn, "☐ Fast", question)
+    assert turn.changed and not turn.outcome.replies and not turn.outcome.close_keyboard
+    assert turn.state is not None and turn.state.selected == ["fast"]
+    redrawn = Reply(question.text, turn.outcome.replace_keyboard or ())
+    assert "☑ Fast" in labels(redrawn) and "☐ Easy to use" in labels(redrawn)
+    turn = press(product, turn, "☑ Fast", redrawn)
+    assert turn.state is not None and turn.state.selected == []
+    assert "☐ Fast" in labels(Reply("", turn.outcome.replace_keyboard or ()))
+
+
+def test_done_without_a_choice_is_refused_with_a_notice(product: Engine) -> None:
+    turn = press(product, product.begin(), "1")
+    before = turn.state
+    turn = press(product, turn, "Done")
+    assert turn.state == before and not turn.changed
+    assert turn.outcome.toast == "Please choose at least one option."
+
+
+def test_a_fourth_choice_is_refused_where_three_are_allowed(product: Engine) -> None:
+    turn = press(product, product.begin(), "4")
+    question = turn.outcome.replies[-1]
+    assert "(choose 1 to 3, then press “Done”)" in question.text
+    for label in ("☐ Easy to use", "☐ Fast", "☐ The features"):
+        turn = press(product, turn, label, question)
+    full = turn.state
+    turn = press(product, turn, "☐ The price", question)
+    assert turn.state == full
+    assert turn.outcome.toast == "You can choose at most 3 options."
+
+
+def test_typing_at_a_multiple_choice_step_asks_again_with_the_choices_kept(
+    product: Engine,
+) -> None:
+    turn = press(product, product.begin(), "4")
+    turn = press(product, turn, "☐ Fast")
+    assert turn.state is not None
+    again = product.handle(turn.state, TextInput("fast"))
+    assert again.state == turn.state and not again.changed
+    assert "☑ Fast" in labels(again.outcome.replies[-1])
+
+
+def test_toggle_of_an_earlier_question_is_stale(product: Engine) -> None:
+    turn = press(product, product.begin(), "4")
+    liked = turn.outcome.replies[-1]
+    turn = press(product, press(product, turn, "☐ Fast", liked), "Done", liked)
+    assert step(turn) == "recommend"
+    stale = press(product, turn, "☐ Easy to use", liked)
+    assert stale.state == turn.state and stale.outcome.toast is not None
+
+
+def test_german_labels_and_hint() -> None:
+    e = engine(FlowCatalog.load().flows["product"], "de")
+    turn = press(e, e.begin(), "1")
+    question = turn.outcome.replies[-1]
+    assert question.text.startswith("Was lief schief?")
+    assert "tippen Sie dann auf „Fertig“" in question.text
+    assert labels(question)[-1] == "Fertig"
+
+
+def test_a_draft_from_before_multiple_choice_still_loads() -> None:
+    payload = {
+        "flow_id": "feedback",
+        "step_id": "comment",
+        "token": "abcd1234",
+        "answers": {"rating": 4},
+        "consents": [],
+        "started_at": NOW.isoformat(),
+    }
+    assert ConversationState.model_validate(payload).selected == []
+
+
+RESEARCH = """
+id = "research"
+title = { de = "Studie", en = "Study" }
+intro = { de = "Hallo", en = "Hello" }
+
+[[purposes]]
+id = "feedback"
+required = true
+description = { de = "Feedback", en = "Feedback" }
+
+[[purposes]]
+id = "research"
+description = { de = "Forschung", en = "Research" }
+
+[[steps]]
+id = "topic"
+type = "choice"
+prompt = { de = "Worum geht es?", en = "What is it about?" }
+options = [
+  { id = "app", label = { de = "App", en = "App" } },
+  { id = "billing", label = { de = "Rechnung", en = "Billing" } },
+]
+
+[[steps]]
+id = "invoice"
+type = "text"
+skip_if = "topic != billing"
+prompt = { de = "Welche Rechnung?", en = "Which invoice?" }
+
+[[steps]]
+id = "ask"
+type = "consent"
+purpose = "research"
+prompt = { de = "Studie?", en = "A study?" }
+
+[[steps]]
+id = "interview"
+type = "text"
+purpose = "research"
+prompt = { de = "Wann passt ein Gespräch?", en = "When would an interview suit you?" }
+
+[[steps]]
+id = "thanks"
+type = "thanks"
+prompt = { de = "Danke", en = "Thanks" }
+"""
+
+
+@pytest.fixture
+def research() -> Engine:
+    return engine(load_flow(RESEARCH, "research.toml"))
+
+
+def test_a_condition_on_a_choice_skips_a_question(research: Engine) -> None:
+    assert step(press(research, research.begin(), "App")) == "ask"
+    assert step(press(research, research.begin(), "Billing")) == "invoice"
+
+
+def test_a_declined_consent_skips_the_questions_it_was_needed_for(research: Engine) -> None:
+    turn = press(research, press(research, research.begin(), "App"), "No")
+    assert turn.completion is not None, "the interview question is never asked"
+    assert turn.completion.answers == {"topic": "app"}
+
+
+def test_a_granted_consent_leads_to_its_question(research: Engine) -> None:
+    turn = press(research, press(research, research.begin(), "App"), "Yes, agree")
+    assert step(turn) == "interview"
+    done = research.handle(turn.state, TextInput("Mondays"))  # type: ignore[arg-type]
+    assert done.completion is not None
+    assert done.completion.answers == {"topic": "app", "interview": "Mondays"}
+
+
+def test_a_consent_no_later_question_needs_is_not_asked() -> None:
+    text = RESEARCH.replace('purpose = "research"\nprompt = { de = "Wann', 'prompt = { de = "Wann')
+    flow = load_flow(text, "research.toml")
+    e = engine(flow)
+    turn = press(e, e.begin(), "App")
+    assert step(turn) == "interview", "the research consent is skipped"

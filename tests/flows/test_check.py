@@ -1,0 +1,256 @@
+"""`flows.check` on broken definitions: every problem once, on its line, with a hint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flows.catalog import FlowDefinitionError, load_flow
+from flows.check import Report, check_paths, check_text
+from flows.i18n import translator
+
+EN = translator("en")
+DE = translator("de")
+
+HEAD = """\
+id = "t"
+title = { de = "Titel", en = "Title" }
+intro = { de = "Hallo", en = "Hello" }
+
+[[purposes]]
+id = "feedback"
+required = true
+description = { de = "Feedback speichern", en = "Storing feedback" }
+
+[[purposes]]
+id = "research"
+description = { de = "Forschung", en = "Research" }
+"""
+
+THANKS = """
+[[steps]]
+id = "thanks"
+type = "thanks"
+prompt = { de = "Danke", en = "Thanks" }
+"""
+
+
+def rating(step_id: str = "r", extra: str = "") -> str:
+    return f"""
+[[steps]]
+id = "{step_id}"
+type = "rating"
+prompt = {{ de = "Wie?", en = "How?" }}
+{extra}"""
+
+
+def text_step(step_id: str, extra: str = "") -> str:
+    return f"""
+[[steps]]
+id = "{step_id}"
+type = "text"
+prompt = {{ de = "Warum?", en = "Why?" }}
+{extra}"""
+
+
+def marked_line(text: str) -> int:
+    """The line with the `# <-` marker, where the test expects the problem."""
+    [line] = [n for n, content in enumerate(text.splitlines(), 1) if "# <-" in content]
+    return line
+
+
+def check(text: str, t: object = EN) -> Report:
+    return check_text(text, "flows/t.toml", t)  # type: ignore[arg-type]
+
+
+BROKEN = {
+    "unknown step type": (
+        HEAD + '\n[[steps]]\nid = "r"\ntype = "dance"  # <-\nprompt = "x"\n' + THANKS,
+        "unknown step type 'dance'",
+        "Use one of: rating, choice, multiple_choice, text, consent, thanks.",
+    ),
+    "unreachable step": (
+        HEAD
+        + rating(extra='next = "thanks"')
+        + "\n[[steps]]  # <-\n"
+        + text_step("lost").removeprefix("\n[[steps]]\n")
+        + THANKS,
+        "step 'lost' is never asked: no path leads to it",
+        "Branch to it from an earlier step",
+    ),
+    "branch to a missing step": (
+        HEAD + rating(extra='next = [\n  { if = "r <= 2", goto = "thank" },  # <-\n]') + THANKS,
+        "step 'r' branches to 'thank', but there is no such step",
+        "Did you mean 'thanks'?",
+    ),
+    "a loop": (
+        HEAD + rating() + text_step("why", 'next = [{ if = "r <= 2", goto = "r" }]  # <-') + THANKS,
+        "a loop: r → why → r",
+        "let step 'why' branch to a step further on",
+    ),
+    "answer before consent on one branch": (
+        HEAD
+        + rating(extra='next = [{ if = "r <= 2", goto = "phone" }]')
+        + '\n[[steps]]\nid = "ask"\ntype = "consent"\npurpose = "research"\n'
+        + 'prompt = { de = "Darf ich?", en = "May I?" }\n'
+        + text_step("phone", 'purpose = "research"  # <-')
+        + THANKS,
+        "step 'phone' collects answers for purpose 'research' before its consent is asked, "
+        "on the path r → phone",
+        "Put a step of type 'consent' for 'research' before it on every path",
+    ),
+    "callback over 64 bytes": (
+        HEAD
+        + '\n[[steps]]\nid = "a_rather_long_question_about_the_product"  # <-\n'
+        + 'type = "choice"\nprompt = { de = "Was?", en = "What?" }\noptions = [\n'
+        + '  { id = "an_option_with_a_long_id", label = { de = "A", en = "A" } },\n'
+        + '  { id = "b", label = { de = "B", en = "B" } },\n]\n'
+        + THANKS,
+        "the buttons of step 'a_rather_long_question_about_the_product' would carry 76 bytes, "
+        "more than the 64 Telegram allows",
+        "together at most 52 characters",
+    ),
+    "condition on a later question": (
+        HEAD + rating(extra='skip_if = "why == x"  # <-') + text_step("why") + THANKS,
+        "the condition “why == x” tests 'why', which is never asked before 'r'",
+        "earlier on the way to its step",
+    ),
+    "condition outside the scale": (
+        HEAD + rating(extra='next = [{ if = "r <= 7", goto = "thanks" }]  # <-') + THANKS,
+        "the condition “r <= 7” compares with 7, but 'r' is rated from 1 to 5",
+        "Compare with a number of the scale.",
+    ),
+    "condition that cannot be read": (
+        HEAD + rating() + text_step("why", 'skip_if = "r is low"  # <-') + THANKS,
+        "cannot read the condition “r is low”",
+        "e.g. “rating <= 2”",
+    ),
+    "misspelt key": (
+        HEAD + '\n[[steps]]\nid = "r"\ntype = "rating"\npromt = "How?"  # <-\n' + THANKS,
+        "unknown key 'promt'",
+        "Did you mean 'prompt'?",
+    ),
+    "not TOML": (
+        HEAD + '\n[[steps]]\nid = "r"\nprompt = "unclosed  # <-\n' + THANKS,
+        "not valid TOML",
+        "Check quotes, brackets",
+    ),
+    "last step not thanks": (
+        HEAD + rating() + '\n[[steps]]\nid = "why"\ntype = "text"  # <-\nprompt = "x"\n',
+        "the last step must be of type 'thanks'",
+        "End the file with a thanks step",
+    ),
+    "unsupported language": (
+        HEAD + rating(extra='low_label = { de = "schlecht", fr = "mal" }  # <-') + THANKS,
+        "unsupported language 'fr'",
+        "Texts can be given in: de, en.",
+    ),
+    "text of the wrong kind": (
+        HEAD + '\n[[steps]]\nid = "r"\ntype = "rating"\nprompt = 5  # <-\n' + THANKS,
+        "'prompt' must be a text",
+        'or key = { de = "...", en = "..." }',
+    ),
+    "step id used twice": (
+        HEAD + rating() + text_step("r").replace('id = "r"', 'id = "r"  # <-') + THANKS,
+        "the step id 'r' is used twice",
+        "Give every step its own id",
+    ),
+    "more choices required than offered": (
+        HEAD
+        + '\n[[steps]]\nid = "m"\ntype = "multiple_choice"\n'
+        + 'prompt = { de = "Was?", en = "What?" }\n'
+        + "min_selected = 3  # <-\noptions = [\n"
+        + '  { id = "a", label = { de = "A", en = "A" } },\n'
+        + '  { id = "b", label = { de = "B", en = "B" } },\n]\n'
+        + THANKS,
+        "step 'm' asks for at least 3 choices but offers only 2 options",
+        "Lower min_selected or add options.",
+    ),
+    "unknown purpose": (
+        HEAD + text_step("why", 'purpose = "reserch"  # <-') + THANKS,
+        "step 'why' names the purpose 'reserch', which is not declared",
+        "Did you mean 'research'?",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BROKEN))
+def test_each_broken_definition_is_reported_once_on_its_line(case: str) -> None:
+    text, message, hint = BROKEN[case]
+    report = check(text)
+    [error] = report.errors
+    assert error.line == marked_line(text)
+    assert message in error.message
+    assert hint in error.hint
+
+
+def test_several_problems_in_one_file_are_all_reported_in_line_order() -> None:
+    text = (
+        HEAD
+        + rating(extra='next = [{ if = "r >= 4", goto = "nowhere" }]')
+        + text_step("why", 'purpose = "research"')
+        + THANKS
+    )
+    report = check(text)
+    assert [f.message for f in report.errors] == [
+        "step 'r' branches to 'nowhere', but there is no such step",
+        "step 'why' collects answers for purpose 'research' before its consent is asked, "
+        "on the path r → why",
+    ]
+    assert [f.line for f in report.errors] == sorted(f.line for f in report.errors)
+
+
+def test_a_missing_translation_is_a_warning_naming_the_language() -> None:
+    text = HEAD + rating(extra='low_label = { de = "schlecht" }\nhigh_label = "excellent"') + THANKS
+    report = check(text)
+    assert report.errors == [] and report.flow is not None
+    lines = text.splitlines()
+    assert [(f.line, f.message) for f in report.warnings] == [
+        (
+            lines.index('low_label = { de = "schlecht" }') + 1,
+            "no English text; German is shown instead",
+        ),
+        (
+            lines.index('high_label = "excellent"') + 1,
+            "“excellent” is not in the translation catalogs, so it is shown as written in "
+            "every language",
+        ),
+    ]
+    assert report.warnings[0].hint == 'Add en = "..." to this text.'
+
+
+def test_messages_and_hints_are_translated() -> None:
+    report = check(HEAD + rating() + text_step("why", 'next = "r"') + THANKS, DE)
+    assert len(report.errors) == 2  # the loop, and so the thanks is never reached
+    error = report.errors[0]
+    assert error.message == "eine Schleife: r → why → r"
+    assert error.hint.startswith("Ein Ablauf muss immer vorankommen")
+
+
+def test_shipped_definitions_have_no_problems() -> None:
+    folder = Path(__file__).resolve().parents[2] / "flows" / "definitions"
+    reports = check_paths([folder], EN)
+    assert {Path(r.source).name for r in reports} == {"feedback.toml", "product.toml"}
+    assert [f for r in reports for f in r.findings] == []
+
+
+def test_two_files_with_one_flow_id_are_a_warning(tmp_path: Path) -> None:
+    text = HEAD + rating() + THANKS
+    (tmp_path / "a.toml").write_text(text)
+    (tmp_path / "b.toml").write_text(text)
+    first, second = check_paths([tmp_path], EN)
+    assert first.findings == ()
+    [warning] = second.findings
+    assert warning.warning and warning.line == 1
+    assert warning.message == f"the flow id 't' is also used by {tmp_path / 'a.toml'}"
+
+
+def test_loading_refuses_errors_and_names_file_and_line() -> None:
+    text = HEAD + rating(extra='next = "nowhere"') + THANKS
+    with pytest.raises(FlowDefinitionError) as error:
+        load_flow(text, "flows/t.toml")
+    line = text.splitlines().index('next = "nowhere"') + 1
+    assert str(error.value) == (
+        f"flows/t.toml:{line}: step 'r' branches to 'nowhere', but there is no such step"
+    )
