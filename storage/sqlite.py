@@ -64,7 +64,10 @@ from storage.sqlite_db import (
 DATA_FILE = "feedback.db"
 KEY_STORE_FILE = "keys.db"
 KEY_VERSION = 1  # the version new data keys get; kept per row so keys can be rotated later
-PURGE_BATCH = 500
+PURGE_BATCH = 200
+# Rows the purge looks at per statement when it searches (orphans, unused keys): each
+# statement holds the connection, so it must stay short however large the store is.
+SCAN_WINDOW = 2000
 DEK_CACHE_SIZE = 1024
 _UNLIMITED_PAGES = 4294967294
 _PSEUDONYM_KEY_AAD = b"feedbackbot/pseudonym-key/v1"
@@ -81,7 +84,7 @@ _KEY_EXISTS = (
 # Table names below come from the constant tuple above, never from input.
 _ORPHANS_SQL = {
     table: f"DELETE FROM main.{table} WHERE rowid IN (SELECT t.rowid FROM main.{table} t"  # noqa: S608
-    f" WHERE NOT {_KEY_EXISTS} LIMIT ?)"
+    f" WHERE t.rowid > ? AND t.rowid <= ? AND NOT {_KEY_EXISTS})"
     for table in _PERSON_TABLES
 }
 _EXPIRED_SQL = {
@@ -107,12 +110,12 @@ _OLD_UPDATES_SQL = (
 )
 _UNUSED_KEYS_SQL = (
     "SELECT k.pseudonym FROM keys.data_keys k"
-    " WHERE NOT EXISTS (SELECT 1 FROM main.feedback f WHERE f.pseudonym = k.pseudonym)"
+    " WHERE k.pseudonym > ? AND k.pseudonym <= ?"
+    " AND NOT EXISTS (SELECT 1 FROM main.feedback f WHERE f.pseudonym = k.pseudonym)"
     " AND NOT EXISTS (SELECT 1 FROM main.drafts d WHERE d.pseudonym = k.pseudonym)"
     " AND NOT EXISTS (SELECT 1 FROM main.contacts c WHERE c.pseudonym = k.pseudonym)"
     " AND NOT EXISTS (SELECT 1 FROM main.consents g"
     "  WHERE g.pseudonym = k.pseudonym AND g.granted_at > ?)"
-    " LIMIT ?"
 )
 
 
@@ -791,7 +794,7 @@ class SQLiteStore(Store):
         drafts = await self._batches(_EXPIRED_SQL["drafts"], (ts(moment),))
         orphans = 0
         for table in _PERSON_TABLES:
-            orphans += await self._batches(_ORPHANS_SQL[table], ())
+            orphans += await self._windows(table, _ORPHANS_SQL[table])
         await self._batches(_DETACHED_CONTACTS_SQL, ())
         keys = await self._drop_unused_keys(ts(moment - KEY_GRACE))
         await self._batches(_OLD_UPDATES_SQL, (ts(moment - UPDATE_MEMORY),))
@@ -810,13 +813,38 @@ class SQLiteStore(Store):
                 return total
             await asyncio.sleep(0)  # let waiting handlers have the connection
 
-    async def _drop_unused_keys(self, grace_cutoff: str) -> int:
-        """Destroy the keys of people with nothing left, then their consent records."""
+    async def _windows(self, table: str, sql: str) -> int:
+        """Run `sql` (with a rowid window as parameters) over the whole table, a window at a
+        time, so that no statement scans more than SCAN_WINDOW rows."""
+        async with self._lock:
+            row = await fetch_one(self._conn(), f"SELECT max(rowid) FROM main.{table}")  # noqa: S608
+        highest = int(row[0]) if row and row[0] is not None else 0
         total = 0
+        for start in range(0, highest, SCAN_WINDOW):
+            async with self._lock, transaction(self._conn()) as db:
+                total += await run(db, sql, (start, start + SCAN_WINDOW))
+            await asyncio.sleep(0)
+        return total
+
+    async def _drop_unused_keys(self, grace_cutoff: str) -> int:
+        """Destroy the keys of people with nothing left, then their consent records.
+
+        Walks the key store in pseudonym order, a window of keys at a time.
+        """
+        total, after = 0, ""
         while True:
             async with self._lock:
+                window = await fetch_all(
+                    self._conn(),
+                    "SELECT pseudonym FROM keys.data_keys WHERE pseudonym > ?"
+                    " ORDER BY pseudonym LIMIT ?",
+                    (after, PURGE_BATCH),
+                )
+                if not window:
+                    return total
+                last = str(window[-1][0])
                 async with transaction(self._conn()) as db:
-                    rows = await fetch_all(db, _UNUSED_KEYS_SQL, (grace_cutoff, PURGE_BATCH))
+                    rows = await fetch_all(db, _UNUSED_KEYS_SQL, (after, last, grace_cutoff))
                     people = [(row[0],) for row in rows]
                     total += await run_many(
                         db, "DELETE FROM keys.data_keys WHERE pseudonym = ?", people
@@ -826,8 +854,7 @@ class SQLiteStore(Store):
                     async with transaction(self._conn()) as db:
                         sql = "DELETE FROM main.consents WHERE pseudonym = ?"
                         await run_many(db, sql, people)
-            if len(people) < PURGE_BATCH:
-                return total
+            after = last
             await asyncio.sleep(0)
 
     async def _checkpoint(self) -> None:
