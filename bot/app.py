@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram import LinkPreviewOptions, Update
+from telegram.error import NetworkError
 from telegram.ext import Application, ContextTypes, Defaults
 from telegram.request import BaseRequest, HTTPXRequest
 
@@ -189,6 +190,10 @@ async def _on_error(update: object, context: BotContext) -> None:
     # Exception messages can quote what a person typed (validation errors do), so only
     # the type and where it happened are logged.
     error = context.error
+    if update is None and isinstance(error, NetworkError):
+        # A failed getUpdates (Telegram 5xx, a dropped connection): polling retries by itself.
+        log.warning("polling failed (%s); retrying", type(error).__name__)
+        return
     where = " < ".join(
         f"{frame.name}@{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}"
         for frame in reversed(traceback.extract_tb(error.__traceback__ if error else None))

@@ -46,12 +46,19 @@ async def register_commands(
     Staff see their commands only in their own private chat with the bot, so nobody
     else learns that they exist.
     """
-    for locale in SUPPORTED_LOCALES:
-        await application.bot.set_my_commands(menu(locale), language_code=locale)
-    await application.bot.set_my_commands(menu(default_locale))
+    # The menu is a convenience: a refusal (flood control, a 5xx, a staff member who never
+    # opened the chat) is logged and the bot starts anyway; the next start sets it again.
+    calls = [
+        application.bot.set_my_commands(menu(loc), language_code=loc) for loc in SUPPORTED_LOCALES
+    ]
+    calls.append(application.bot.set_my_commands(menu(default_locale)))
     staff_menu = menu(default_locale, COMMANDS + STAFF_COMMANDS)
-    for staff_id in staff_ids:
+    calls += [
+        application.bot.set_my_commands(staff_menu, scope=BotCommandScopeChat(staff_id))
+        for staff_id in staff_ids
+    ]
+    for call in calls:
         try:
-            await application.bot.set_my_commands(staff_menu, scope=BotCommandScopeChat(staff_id))
-        except TelegramError as error:  # e.g. the staff member never opened the chat
-            log.warning("staff menu not set: %s", type(error).__name__)
+            await call
+        except TelegramError as error:
+            log.warning("command menu not set: %s", type(error).__name__)

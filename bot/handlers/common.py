@@ -10,6 +10,7 @@ from telegram import Update
 from telegram.ext import (
     ApplicationHandlerStop,
     BaseHandler,
+    CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
     TypeHandler,
@@ -18,6 +19,8 @@ from telegram.ext import (
 
 from bot.context import BotContext
 from bot.render import render
+from flows.replies import Outcome
+from storage.interface import StorageFull
 
 log = logging.getLogger("bot.handlers")
 
@@ -27,8 +30,21 @@ PRIVATE = filters.ChatType.PRIVATE
 
 async def drop_redelivered(update: Update, context: BotContext) -> None:
     """Telegram redelivers unconfirmed updates after a crash: process each update id once."""
-    if not await context.service.store.claim_update(update.update_id, context.service.clock()):
+    try:
+        first = await context.service.store.claim_update(update.update_id, context.service.clock())
+    except StorageFull:
+        # Nothing can be written: let the feature run and tell the person it was not saved.
+        return
+    if not first:
         log.info("redelivered update ignored")
+        raise ApplicationHandlerStop
+
+
+async def answer_chatless_press(update: Update, context: BotContext) -> None:
+    """A button press without a chat (inline messages, games): not ours; answer it quietly."""
+    query = update.callback_query
+    if query is not None and update.effective_chat is None:
+        await render(Outcome(), update, context)
         raise ApplicationHandlerStop
 
 
@@ -67,6 +83,7 @@ def guards(staff_here: filters.BaseFilter) -> list[tuple[int, BaseHandler[Any, A
     staff_command = staff_here & filters.COMMAND
     return [
         (-2, TypeHandler(Update, drop_redelivered)),
+        (-1, CallbackQueryHandler(answer_chatless_press)),
         (
             -1,
             MessageHandler(
