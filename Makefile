@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYBABEL := PYTHONPATH=. $(BIN)/pybabel
 
-.PHONY: install catalogs chat run test lint check-flows extract-messages clean
+.PHONY: install catalogs chat run test lint check-flows extract-messages clean bench reliability
 
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is required")'
@@ -31,9 +31,18 @@ run: install
 test: install lint
 	$(BIN)/python -m pytest
 
+# Benchmarks, each against a baseline in the same run (about 12 minutes; JSON into .benchmarks/).
+# A smoke run, or a selection: make bench ARGS="--quick"   make bench ARGS="rights e2e"
+bench: install
+	$(BIN)/python -m benchmarks $(ARGS)
+
+# The whole reliability suite (make test runs its quick subset): several minutes.
+reliability: install
+	RELIABILITY_FULL=1 $(BIN)/python -m pytest tests/reliability $(ARGS)
+
 lint: $(STAMP)
-	$(BIN)/ruff check bot flows storage tests
-	$(BIN)/ruff format --check bot flows storage tests
+	$(BIN)/ruff check bot flows storage tests benchmarks
+	$(BIN)/ruff format --check bot flows storage tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(MAKE) --no-print-directory check-flows

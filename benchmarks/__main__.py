@@ -2,7 +2,7 @@
 
 Each runs in a fresh process (so memory and caches of one do not colour the next),
 prints its table and writes `<out>/<name>.json`; at the end a summary of the targets
-is printed and written to `<out>/summary.json`. The exit code is non-zero only when a
+is printed and written to `<out>/overview.json`. The exit code is non-zero only when a
 benchmark failed to run; a missed target is a finding, reported, not a failure.
 """
 
@@ -32,15 +32,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     add_common_arguments(parser)
     parser.add_argument(
-        "names", nargs="*", metavar="NAME", help=f"which to run (default all): {', '.join(BENCHMARKS)}"
+        "names",
+        nargs="*",
+        metavar="NAME",
+        help=f"which to run (default all): {', '.join(BENCHMARKS)}",
     )
     args = parser.parse_args(argv)
     unknown = [name for name in args.names if name not in BENCHMARKS]
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
     out = Path(args.out)
-    flags = ["--out", str(out)] + (["--quick"] if args.quick else []) + (
-        ["--profile"] if args.profile else []
+    flags = (
+        ["--out", str(out)]
+        + (["--quick"] if args.quick else [])
+        + (["--profile"] if args.profile else [])
     )
     env = {**os.environ, "PTB_TIMEDELTA": "1"}
     failed: list[str] = []
@@ -56,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"== {name}: FAILED (exit code {result.returncode})", flush=True)
     summary = _summary(out, args.names or list(BENCHMARKS), failed, timings, args.quick)
     print("\n".join(summary["lines"]))
-    (out / "summary.json").write_text(json.dumps(summary["json"], indent=2) + "\n")
+    (out / "overview.json").write_text(json.dumps(summary["json"], indent=2) + "\n")
     return 1 if failed else 0
 
 

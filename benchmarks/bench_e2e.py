@@ -86,7 +86,9 @@ def measure(options: Options) -> Report:
     report = Report("e2e", "End to end over HTTP: message to reply", options.quick)
     conversations = 2 if options.quick else 100
     echoes = conversations * 5
-    steps: dict[str, list[float]] = {k: [] for k in ("/start", "consent", "rating", "comment", "contact")}
+    steps: dict[str, list[float]] = {
+        k: [] for k in ("/start", "consent", "rating", "comment", "contact")
+    }
     echo: list[float] = []
     with tempfile.TemporaryDirectory(prefix="feedbackbot-bench-e2e-") as tmp:
         work = Path(tmp)

@@ -51,6 +51,7 @@ class Load:
         self.samples: list[tuple[float, float]] = []
         self._next_id = 8_000_000_000
         self._stop = asyncio.Event()
+        self._progress = asyncio.Event()
 
     async def _person(self) -> None:
         while not self._stop.is_set():
@@ -61,13 +62,17 @@ class Load:
             for latency in latencies:
                 self.samples.append((moment, latency))
                 moment += latency
+            self._progress.set()
 
     async def run_until(self, done: asyncio.Future[object] | None, minimum: int) -> None:
         self._stop.clear()
         workers = [asyncio.create_task(self._person()) for _ in range(CONCURRENCY)]
         first = len(self.samples)
-        while (done is not None and not done.done()) or len(self.samples) - first < minimum:
-            await asyncio.sleep(0.01)
+        if done is not None:
+            await asyncio.wait([done])
+        while len(self.samples) - first < minimum:
+            self._progress.clear()
+            await self._progress.wait()
         self._stop.set()
         await asyncio.gather(*workers)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import tempfile
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -51,7 +52,9 @@ async def _sample(bot: BotUnderTest, samples: int, erasures: int) -> dict[str, l
         bot.clock.advance(timedelta(minutes=1))  # /mydata allows three requests a minute
         times["/mydata"].append(await bot.deliver(bot.message(PERSON, "/mydata")))
         if "JSON" not in bot.screens.view(PERSON).last_text:
-            raise AssertionError(f"/mydata did not send the copy: {bot.screens.view(PERSON).last_text!r}")
+            raise AssertionError(
+                f"/mydata did not send the copy: {bot.screens.view(PERSON).last_text!r}"
+            )
         times["/delete"].append(await bot.deliver(bot.message(PERSON, "/delete")))
     for _ in range(erasures):
         await bot.deliver(bot.message(PERSON, "/delete"))
@@ -88,7 +91,13 @@ async def measure(options: Options) -> Report:
             seconds = await populate(data, MASTER_KEY_BYTES, population, clock())
             stored += population.feedbacks
             report.notes.append(f"{population.feedbacks:,} feedbacks generated in {seconds:.1f} s")
+            started = time.perf_counter()
             async with feedback_bot(data, clock=clock, api=api) as bot:
+                start = time.perf_counter() - started
+                report.figures[f"bot_start_s_{stored}"] = round(start, 2)
+                report.notes.append(
+                    f"bot start with {stored:,} feedbacks (it purges once at start): {start:.1f} s"
+                )
                 await _sample(bot, 2, 1)  # warm-up: caches, first-use costs
                 profiler = Profiler(options, f"rights-{size}")
                 with profiler:

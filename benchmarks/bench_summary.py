@@ -94,9 +94,23 @@ async def write_feedback(data: Path, clock: Clock, first: int, count: int) -> fl
     return time.perf_counter() - started
 
 
+async def _confirm_rules(bot: BotUnderTest) -> None:
+    """Staff confirm the data-handling rules once before the first summary (if asked)."""
+    await bot.deliver(bot.message(STAFF, f"/{COMMAND} 30d"))
+    view = bot.screens.view(STAFF)
+    for label, data in list(view.buttons.items()):
+        if data.startswith("sr:"):
+            await bot.deliver(bot.press(STAFF, label))
+            view.buttons = {}
+
+
 def _grant(at: datetime) -> ConsentGrant:
     return ConsentGrant(
-        purpose="feedback", notice_version="bench", text_sha256="0" * 64, method="bench", granted_at=at
+        purpose="feedback",
+        notice_version="bench",
+        text_sha256="0" * 64,
+        method="bench",
+        granted_at=at,
     )
 
 
@@ -122,6 +136,7 @@ async def measure(options: Options) -> Report:
             report.notes.append(f"{size - stored:,} feedbacks written in {seconds:.1f} s")
             stored = size
             async with feedback_bot(data, clock=clock, api=api, staff_ids=str(STAFF)) as bot:
+                await _confirm_rules(bot)
                 await bot.deliver(bot.message(STAFF, f"/{COMMAND} 30d"))  # warm-up
                 times = []
                 with Profiler(options, f"summary-{size}"):
@@ -129,8 +144,8 @@ async def measure(options: Options) -> Report:
                         clock.advance(timedelta(seconds=1))
                         times.append(await bot.deliver(bot.message(STAFF, f"/{COMMAND} 30d")))
                 replies = bot.screens.view(STAFF).received
-            if replies < samples:
-                raise AssertionError(f"the summary was answered {replies} times for {samples}")
+            if replies < samples or bot.screens.view(STAFF).buttons:
+                raise AssertionError(f"no summary: {bot.screens.view(STAFF).last_text[:200]!r}")
             medians[size] = median(times)
             report.row(
                 feedbacks=size,
@@ -144,7 +159,9 @@ async def measure(options: Options) -> Report:
         raise AssertionError(f"{errors.count} errors were logged, first: {errors.first}")
     small, large = sizes
     growth = medians[large] / medians[small]
-    report.figures.update(growth=round(growth, 3), **{f"median_ms_{k}": ms(v) for k, v in medians.items()})
+    report.figures.update(
+        growth=round(growth, 3), **{f"median_ms_{k}": ms(v) for k, v in medians.items()}
+    )
     report.target(
         f"median at {large:,} / at {small:,} feedbacks",
         f"< {TARGET_GROWTH}x",

@@ -80,7 +80,9 @@ async def measure(options: Options) -> Report:
             for kind in ("echo", "feedbackbot"):
                 last = round_no == rounds and kind == "feedbackbot"
                 profiler = Profiler(options, "throughput") if last and options.profile else None
-                rate, latencies, elapsed = await _round(kind, people, concurrency, Path(tmp), profiler)
+                rate, latencies, elapsed = await _round(
+                    kind, people, concurrency, Path(tmp), profiler
+                )
                 results[kind].append(rate)
                 report.row(
                     bot=kind,

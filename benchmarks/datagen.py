@@ -131,9 +131,7 @@ def insert(data_dir: Path, master_key: bytes, people: list[str], population: Pop
     return time.perf_counter() - started
 
 
-async def verify(
-    data_dir: Path, master_key: bytes, population: Population, now: datetime
-) -> None:
+async def verify(data_dir: Path, master_key: bytes, population: Population, now: datetime) -> None:
     """Read the first and last generated person back through the store's public API."""
     store = SQLiteStore(data_dir, master_key)
     await store.open()

@@ -60,7 +60,10 @@ class Screens:
         if keyboard:
             view.keyboard_message = int(result["message_id"])
             view.buttons = {
-                b["text"]: b["callback_data"] for row in keyboard for b in row if "callback_data" in b
+                b["text"]: b["callback_data"]
+                for row in keyboard
+                for b in row
+                if "callback_data" in b
             }
 
     def view(self, chat_id: int) -> ChatView:
@@ -74,7 +77,9 @@ class TrackingRequest(InProcessRequest):
         super().__init__(api, **kwargs)
         self._screens = screens
 
-    async def do_request(self, url: str, method: str, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+    async def do_request(
+        self, url: str, method: str, *args: Any, **kwargs: Any
+    ) -> tuple[int, bytes]:
         status, body = await super().do_request(url, method, *args, **kwargs)
         if status == 200:
             api_method = url.rsplit("/", 1)[-1]
@@ -127,7 +132,9 @@ class BotUnderTest:
             latencies.append(await self.deliver(self.message(user_id, comment)))
         latencies.append(await self.deliver(self.press(user_id, NO_CONTACT)))
         if THANKS not in view.last_text:
-            raise AssertionError(f"conversation of {user_id} did not end in thanks: {view.last_text!r}")
+            raise AssertionError(
+                f"conversation of {user_id} did not end in thanks: {view.last_text!r}"
+            )
         return latencies
 
     async def pause_at_comment(self, user_id: int) -> list[float]:
@@ -308,7 +315,9 @@ class LeanPeople:
             "text": text,
         }
         if text.startswith("/"):
-            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+            message["entities"] = [
+                {"type": "bot_command", "offset": 0, "length": len(text.split()[0])}
+            ]
         return {"update_id": next(self._update_ids), "message": message}
 
     def press(self, user_id: int, label: str) -> dict[str, Any]:

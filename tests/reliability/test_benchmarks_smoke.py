@@ -1,0 +1,34 @@
+"""`python -m benchmarks --quick` (the `make bench` suite at toy sizes) runs, prints its
+tables and writes its JSON. A smoke test only: no timing is asserted here."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.reliability.support import REPO
+
+NAMES = ("throughput", "rights", "purge", "summary", "memory", "e2e")
+
+
+def test_every_benchmark_runs_in_quick_mode_and_writes_json(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--out", str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "== Summary" in result.stdout
+    for name in NAMES:
+        report = json.loads((tmp_path / f"{name}.json").read_text())
+        assert report["quick"] is True
+        assert report["machine"]["cpus"] and report["versions"]["python-telegram-bot"]
+        assert report["skipped"] or report["rows"], name
+        assert all(t["met"] is None for t in report["targets"]), "quick mode judges nothing"
+    summary = json.loads((tmp_path / "overview.json").read_text())
+    assert summary["failed"] == []
