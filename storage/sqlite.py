@@ -52,6 +52,7 @@ from storage.sqlite_db import (
     dt,
     durable_rename,
     fetch_all,
+    fetch_in,
     fetch_one,
     fresh_private_file,
     migrate,
@@ -393,18 +394,10 @@ class SQLiteStore(Store):
         """Many people's data keys in a few queries (for staff views over everyone);
         kept out of the LRU so one summary does not evict the people now chatting."""
         keys: dict[tuple[str, int], bytes] = {}
-        for start in range(0, len(people), 500):
-            chunk = people[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = await fetch_all(
-                self._conn(),
-                "SELECT pseudonym, key_version, wrapped_dek FROM keys.data_keys"  # noqa: S608
-                f" WHERE pseudonym IN ({marks})",
-                chunk,
-            )
-            for pseudonym, version, wrapped in rows:
-                aad = _dek_aad(pseudonym, version)
-                keys[(pseudonym, version)] = crypto.unwrap_key(self._master_key, wrapped, aad)
+        sql = "SELECT pseudonym, key_version, wrapped_dek FROM keys.data_keys WHERE pseudonym IN"
+        for pseudonym, version, wrapped in await fetch_in(self._conn(), sql, people):
+            aad = _dek_aad(pseudonym, version)
+            keys[(pseudonym, version)] = crypto.unwrap_key(self._master_key, wrapped, aad)
         return keys
 
     async def _write_dek(self, pseudonym: str) -> bytes:
@@ -669,17 +662,12 @@ class SQLiteStore(Store):
             )
             people = sorted({row[1] for row in rows})
             in_force: dict[str, set[str]] = {p: set() for p in people}
-            for start in range(0, len(people), 500):
-                chunk = people[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                consents = await fetch_all(
-                    self._conn(),
-                    "SELECT pseudonym, purpose FROM main.consents"  # noqa: S608
-                    f" WHERE withdrawn_at IS NULL AND pseudonym IN ({marks})",
-                    chunk,
-                )
-                for pseudonym, purpose in consents:
-                    in_force[pseudonym].add(purpose)
+            sql = (
+                "SELECT pseudonym, purpose FROM main.consents"
+                " WHERE withdrawn_at IS NULL AND pseudonym IN"
+            )
+            for pseudonym, purpose in await fetch_in(self._conn(), sql, people):
+                in_force[pseudonym].add(purpose)
             deks = await self._read_deks(people)
             for record_id, pseudonym, flow_id, version, created, expires, blob in rows:
                 dek = deks.get((pseudonym, version))

@@ -138,6 +138,18 @@ async def fetch_all(
     return list(await db.execute_fetchall(sql, params))
 
 
+async def fetch_in(
+    db: aiosqlite.Connection, sql: str, values: Sequence[Any], chunk: int = 500
+) -> list[sqlite3.Row]:
+    """Rows of `sql` + " (?, ?, ...)" for all `values`, a chunk of them per query
+    (SQLite limits the number of parameters of one statement)."""
+    rows: list[sqlite3.Row] = []
+    for start in range(0, len(values), chunk):
+        part = values[start : start + chunk]
+        rows += await fetch_all(db, f"{sql} ({','.join('?' * len(part))})", part)
+    return rows
+
+
 async def run(db: aiosqlite.Connection, sql: str, params: Sequence[Any]) -> int:
     async with db.execute(sql, params) as cursor:
         return cursor.rowcount
