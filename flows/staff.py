@@ -6,6 +6,7 @@ this module only ever sees the staff member's reference for the audit trail.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from collections.abc import Callable, Mapping
@@ -129,14 +130,21 @@ class StaffDesk:
         since = until - length
         # Up to and including this moment: what was just given belongs in the summary.
         records = await self.store.feedback_in_period(since - length, until + _TICK, until)
-        current = compute([r for r in records if r.created_at >= since], self.catalog, t)
-        previous = compute([r for r in records if r.created_at < since], self.catalog, t)
+        # Redacting every comment is CPU work: in a thread, so replies to customers go on.
+        current = await asyncio.to_thread(
+            compute, [r for r in records if r.created_at >= since], self.catalog, t
+        )
+        previous = await asyncio.to_thread(
+            compute, [r for r in records if r.created_at < since], self.catalog, t
+        )
         k = self.settings.min_group_size
         text = render(t, since, until, current, previous, k)
         await self._audit(event, actor, period or "7d", current.feedbacks)
         replies = [Reply(text)]
         if current.people >= k and current.per_day:
-            png = ratings_chart(t, current.per_day, since.date(), until.date(), k)
+            png = await asyncio.to_thread(
+                ratings_chart, t, current.per_day, since.date(), until.date(), k
+            )
             replies.append(
                 Reply("", image=Document("ratings.png", png, t.gettext("Ratings per day")))
             )

@@ -669,23 +669,29 @@ class SQLiteStore(Store):
             for pseudonym, purpose in await fetch_in(self._conn(), sql, people):
                 in_force[pseudonym].add(purpose)
             deks = await self._read_deks(people)
-            for record_id, pseudonym, flow_id, version, created, expires, blob in rows:
-                dek = deks.get((pseudonym, version))
-                if dek is None:  # the key is gone: an erasure cut short, the purge cleans up
-                    continue
-                aad = crypto.associated_data("feedback", record_id, pseudonym, version)
-                data = json.loads(crypto.decrypt(dek, blob, aad))
-                result.append(
-                    PeriodFeedback(
-                        id=record_id,
-                        flow_id=flow_id,
-                        created_at=dt(created),
-                        expires_at=dt(expires),
-                        pseudonym=pseudonym,
-                        consents_in_force=frozenset(in_force[pseudonym]),
-                        **data,
-                    )
+        # Decrypting needs no connection: done outside the lock and in slices, so people
+        # chatting meanwhile are not kept waiting for a summary over many feedbacks.
+        for index, (record_id, pseudonym, flow_id, version, created, expires, blob) in enumerate(
+            rows
+        ):
+            if index % 500 == 499:
+                await asyncio.sleep(0)
+            dek = deks.get((pseudonym, version))
+            if dek is None:  # the key is gone: an erasure cut short, the purge cleans up
+                continue
+            aad = crypto.associated_data("feedback", record_id, pseudonym, version)
+            data = json.loads(crypto.decrypt(dek, blob, aad))
+            result.append(
+                PeriodFeedback(
+                    id=record_id,
+                    flow_id=flow_id,
+                    created_at=dt(created),
+                    expires_at=dt(expires),
+                    pseudonym=pseudonym,
+                    consents_in_force=frozenset(in_force[pseudonym]),
+                    **data,
                 )
+            )
         return result
 
     async def record_audit(self, entry: AuditEntry) -> None:

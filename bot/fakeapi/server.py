@@ -7,6 +7,7 @@ import email.policy
 import json
 import re
 import socket
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -115,9 +116,10 @@ class _Server(ThreadingHTTPServer):
                 pass
 
     def handle_error(self, request: Any, client_address: Any) -> None:
-        """Clients that hang up (a cancelled long poll) are normal, not errors."""
-        if not self.stopping.is_set():
-            super().handle_error(request, client_address)
+        """Clients that hang up (a cancelled long poll, a killed bot) are normal, not errors."""
+        if self.stopping.is_set() or isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 _PATH_RE = re.compile(r"/bot(?P<token>[^/]+)/(?P<method>[A-Za-z]+)/?")

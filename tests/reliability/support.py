@@ -235,6 +235,7 @@ class InProcessBot:
     clock: Clock = field(default_factory=Clock)
     request: BaseRequest | None = None
     max_page_count: int | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
     app: BotApplication | None = None
     store: SQLiteStore | None = None
 
@@ -243,7 +244,7 @@ class InProcessBot:
             self.data_dir, MASTER_KEY_BYTES, max_page_count=self.max_page_count
         )
         self.app = build_application(
-            make_settings(self.data_dir),
+            make_settings(self.data_dir, **self.settings),
             self.store,
             request=self.request or InProcessRequest(self.api),
             get_updates_request=InProcessRequest(self.api),
