@@ -152,7 +152,9 @@ class Engine:
                 state, self.t.gettext("This button belongs to an earlier conversation.")
             )
         if step_id != step.id:
-            return self._stale(state, self.t.gettext("This button belongs to an earlier question."))
+            # Often the reply to the earlier press got lost: show where the person is now.
+            toast = self.t.gettext("This button belongs to an earlier question.")
+            return Turn(state, Outcome(replies=(self.ask(state, step),), toast=toast))
         valid, answer = self._button_answer(step, value)
         if not valid:
             return self._stale(state, self.t.gettext("This button is not valid."))

@@ -102,8 +102,9 @@ async def test_old_button_is_answered_and_ignored(harness: Harness) -> None:
         m for m in harness.api.messages(erika.chat_id) if m["message_id"] == rating["message_id"]
     )
     assert current["buttons"] == [], "the rating buttons were removed after the press"
-    assert await erika.press_data(rating["message_id"], old_four) == []
+    [reasked] = await erika.press_data(rating["message_id"], old_four)
     assert "früheren Frage" in (erika.last_toast() or "")
+    assert "Kommentar" in (reasked["text"] or ""), "the current question is shown again"
     answer = await erika.send("Kommentar nach altem Knopf")
     assert "kontaktieren" in texts(answer), "the stale press changed nothing"
 

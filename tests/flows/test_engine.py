@@ -104,7 +104,6 @@ def test_overlong_comment_is_refused_and_not_kept(engine: Engine) -> None:
         "",
         "a:zzzz",
         "a:deadbeef:rating:4",
-        "a:{token}:comment:~skip",
         "a:{token}:rating:9",
         "x" * 300,
     ],
@@ -115,6 +114,15 @@ def test_forged_or_stale_buttons_are_answered_and_ignored(engine: Engine, forged
     turn = engine.handle(state, Press(forged.format(token=state.token)))
     assert turn.state == state and not turn.changed and turn.completion is None
     assert turn.outcome.toast and not turn.outcome.replies
+
+
+def test_a_button_of_another_question_reasks_the_current_one(engine: Engine) -> None:
+    state = engine.begin().state
+    assert state
+    turn = engine.handle(state, Press(f"a:{state.token}:comment:~skip"))
+    assert turn.state == state and not turn.changed and turn.completion is None
+    assert turn.outcome.toast
+    assert [b.label for b in turn.outcome.replies[-1].buttons[0]] == ["1", "2", "3", "4", "5"]
 
 
 def test_unknown_step_in_state_restarts_at_first_question(engine: Engine) -> None:
