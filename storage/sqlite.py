@@ -60,6 +60,7 @@ from storage.sqlite_db import (
     run_many,
     transaction,
     ts,
+    write_one,
 )
 
 DATA_FILE = "feedback.db"
@@ -449,14 +450,14 @@ class SQLiteStore(Store):
         async with self._lock:
             dek = await self._write_dek(pseudonym)
             blob = _seal(dek, "drafts", _DRAFT_ID, pseudonym, {"payload": draft.payload})
-            async with transaction(self._conn()) as db:
-                await db.execute(
-                    "INSERT INTO main.drafts (pseudonym, key_version, updated_at, expires_at,"
-                    " ciphertext) VALUES (?, ?, ?, ?, ?) ON CONFLICT (pseudonym) DO UPDATE SET"
-                    " key_version = excluded.key_version, updated_at = excluded.updated_at,"
-                    " expires_at = excluded.expires_at, ciphertext = excluded.ciphertext",
-                    (pseudonym, KEY_VERSION, updated, expires, blob),
-                )
+            await write_one(
+                self._conn(),
+                "INSERT INTO main.drafts (pseudonym, key_version, updated_at, expires_at,"
+                " ciphertext) VALUES (?, ?, ?, ?, ?) ON CONFLICT (pseudonym) DO UPDATE SET"
+                " key_version = excluded.key_version, updated_at = excluded.updated_at,"
+                " expires_at = excluded.expires_at, ciphertext = excluded.ciphertext",
+                (pseudonym, KEY_VERSION, updated, expires, blob),
+            )
 
     async def load_draft(self, pseudonym: str, now: datetime) -> Draft | None:
         """Raises DecryptionFailed for a tampered draft."""
@@ -882,9 +883,9 @@ class SQLiteStore(Store):
 
     async def claim_update(self, update_id: int, now: datetime) -> bool:
         seen = ts(now)
-        async with self._lock, transaction(self._conn()) as db:
-            count = await run(
-                db,
+        async with self._lock:
+            count = await write_one(
+                self._conn(),
                 "INSERT OR IGNORE INTO main.processed_updates (update_id, seen_at) VALUES (?, ?)",
                 (update_id, seen),
             )

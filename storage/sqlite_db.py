@@ -123,6 +123,19 @@ async def transaction(db: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Conne
         raise
 
 
+async def write_one(db: aiosqlite.Connection, sql: str, params: Sequence[Any]) -> int:
+    """One statement in autocommit mode: atomic by itself, and one thread hand-off instead
+    of three for BEGIN/statement/COMMIT. Raises StorageFull like `transaction`."""
+    try:
+        async with db.execute(sql, params) as cursor:
+            return cursor.rowcount
+    except sqlite3.Error as exc:
+        if is_full(exc):
+            log.warning("storage_full")
+            raise StorageFull("no space left for the store; nothing was written") from exc
+        raise
+
+
 async def fetch_one(
     db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()
 ) -> sqlite3.Row | None:
