@@ -128,10 +128,6 @@ class Translator:
                 return str(format_unit(seconds // size, f"duration-{unit}", locale=self.locale))
         return str(format_unit(seconds, "duration-second", locale=self.locale))
 
-    @property
-    def language_name(self) -> str:
-        return self.language(self.locale)
-
     def language(self, code: str) -> str:
         """The name of language `code` in this locale: ``Englisch`` for ``en`` in German."""
         return str(Locale.parse(code).get_display_name(self.locale))

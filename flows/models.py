@@ -243,7 +243,6 @@ Step = Annotated[
     RatingStep | ChoiceStep | MultipleChoiceStep | TextStep | ConsentStep | ThanksStep,
     Field(discriminator="type"),
 ]
-AskingStep = RatingStep | ChoiceStep | MultipleChoiceStep | TextStep | ConsentStep
 STEP_TYPES: dict[str, type[BaseModel]] = {
     "rating": RatingStep,
     "choice": ChoiceStep,

@@ -135,7 +135,7 @@ class StaffDesk:
             compute, [r for r in records if r.created_at >= since], self.catalog, t
         )
         previous = await asyncio.to_thread(
-            compute, [r for r in records if r.created_at < since], self.catalog, t
+            compute, [r for r in records if r.created_at < since], self.catalog, t, False
         )
         k = self.settings.min_group_size
         text = render(t, since, until, current, previous, k)

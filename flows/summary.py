@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 
 from flows.catalog import FlowCatalog
 from flows.i18n import Translator
-from flows.models import FlowDefinition, RatingStep, TextStep, render_text
+from flows.models import RatingStep, TextStep, render_text
 from flows.redaction import redact
 from flows.stopwords import STOP_WORDS
 from storage.interface import PeriodFeedback
@@ -67,8 +67,13 @@ class Figures:
     per_day: dict[date, list[int]] = field(default_factory=dict)
 
 
-def compute(records: list[PeriodFeedback], catalog: FlowCatalog, t: Translator) -> Figures:
-    """The figures of a period over the consented records; comments come out redacted."""
+def compute(
+    records: list[PeriodFeedback], catalog: FlowCatalog, t: Translator, comments: bool = True
+) -> Figures:
+    """The figures of a period over the consented records; comments come out redacted.
+
+    `comments=False` only counts them: the previous period needs no redacted text.
+    """
     figures = Figures()
     counted = [r for r in records if in_force(r, catalog)]
     figures.feedbacks = len(counted)
@@ -89,7 +94,8 @@ def compute(records: list[PeriodFeedback], catalog: FlowCatalog, t: Translator) 
                     figures.per_day.setdefault(record.created_at.date(), []).append(value)
             elif isinstance(step, TextStep) and isinstance(value, str) and value.strip():
                 commented = True
-                figures.comments.append((record.created_at, redact(value, t)))
+                if comments:
+                    figures.comments.append((record.created_at, redact(value, t)))
         figures.commented += commented
     figures.comments.sort(key=lambda c: c[0], reverse=True)
     return figures
@@ -201,7 +207,3 @@ def _percent_change(t: Translator, current: int, previous: int) -> str:
     if previous == 0:
         return ""
     return ", " + t.signed_percent((current - previous) / previous)
-
-
-def flows_title(flow: FlowDefinition, t: Translator) -> str:
-    return render_text(flow.title, t)
