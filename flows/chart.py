@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections import Counter
 from datetime import date, timedelta
 
 from PIL import Image, ImageDraw, ImageFont
@@ -16,7 +17,7 @@ BACKGROUND, AXIS, BAR, TEXT = "white", "#555555", "#3b7dd8", "#222222"
 
 def ratings_chart(
     t: Translator,
-    per_day: dict[date, list[int]],
+    per_day: dict[date, Counter[int]],
     start: date,
     end: date,
     k: int,
@@ -47,14 +48,15 @@ def ratings_chart(
     for index, day in enumerate(days):
         x0 = MARGIN_LEFT + index * slot + slot * 0.15
         x1 = MARGIN_LEFT + (index + 1) * slot - slot * 0.15
-        values = per_day.get(day, [])
-        if 0 < len(values) < k:
+        counts = per_day.get(day, Counter())
+        answers = sum(counts.values())
+        if 0 < answers < k:
             draw.text((x0, bottom - 16), f"<{k}", fill=AXIS, font=font)
-        elif values:
-            average = sum(values) / len(values)
+        elif answers:
+            average = sum(v * n for v, n in counts.items()) / answers
             top = bottom - plot_h * average / scale_max
             draw.rectangle((x0, top, x1, bottom - 1), fill=BAR)
-            draw.text((x0, top - 14), str(len(values)), fill=TEXT, font=font)
+            draw.text((x0, top - 14), str(answers), fill=TEXT, font=font)
         if index % label_every == 0:
             draw.text((x0, bottom + 8), t.short_date(day), fill=TEXT, font=font)
     buffer = io.BytesIO()

@@ -48,10 +48,15 @@ def _iban_valid(candidate: str) -> bool:
 
 def redact(text: str, t: Translator) -> str:
     """The comment with personal data replaced by placeholders in the staff member's language."""
+    return _replace(text, lambda kind: t.gettext(PLACEHOLDERS[kind]))
 
-    def placeholder(kind: str) -> str:
-        return t.gettext(PLACEHOLDERS[kind])
 
+def strip_personal(text: str) -> str:
+    """The comment with personal data blanked out: for counting words in any language."""
+    return _replace(text, lambda kind: " ")
+
+
+def _replace(text: str, placeholder: Callable[[str], str]) -> str:
     def iban(match: re.Match[str]) -> str:
         return placeholder("iban") if _iban_valid(match.group(0)) else match.group(0)
 
@@ -70,3 +75,7 @@ def redact(text: str, t: Translator) -> str:
 
 def _digits(text: str) -> int:
     return sum(ch.isdigit() for ch in text)
+
+
+PATTERNS = (_EMAIL, _URL, _IBAN, _HANDLE, _PHONE, _ID)
+"""Every pattern, for fingerprints of what was computed with them (see flows.figures)."""

@@ -9,20 +9,30 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flows.catalog import FlowCatalog
 from flows.chart import ratings_chart
 from flows.durations import InvalidDuration, parse_duration
-from flows.i18n import SUPPORTED_LOCALES, translator
+from flows.figures import Tally, cache_version, comments_of, in_force, segments
+from flows.i18n import SUPPORTED_LOCALES, Translator, translator
 from flows.models import ChoiceStep, RatingStep, TextStep, render_text
 from flows.redaction import redact
 from flows.replies import Button, Document, Outcome, Reply
-from flows.summary import compute, in_force, render
-from storage.interface import AuditEntry, FeedbackRecord, Store
+from flows.summary import LATEST_COMMENTS, Figures, figures_of, render, scale_five
+from storage.interface import (
+    AuditEntry,
+    CacheEntry,
+    FeedbackRecord,
+    SegmentRead,
+    StorageFull,
+    Store,
+    SummarySegment,
+)
 
 log = logging.getLogger("flows.staff")
 
@@ -32,6 +42,24 @@ _TICK = timedelta(microseconds=1)
 
 
 RULES_EVENT = "staff-rules-confirmed"
+
+
+@dataclass
+class _Counted:
+    """What a summary read adds up to, and what it leaves to do."""
+
+    total: Tally = field(default_factory=Tally)
+    per_day: dict[date, Counter[int]] = field(default_factory=dict)
+    comments: list[tuple[datetime, str]] = field(default_factory=list)
+    """Comments of the feedback read (not redacted yet)."""
+    commented_buckets: list[SummarySegment] = field(default_factory=list)
+    """Cached days and hours that have comments, oldest first."""
+    fresh: list[CacheEntry] = field(default_factory=list)
+    """Figures counted from the feedback of whole days and hours, to be cached."""
+
+
+def _newest(comments: list[tuple[datetime, str]]) -> list[tuple[datetime, str]]:
+    return sorted(comments, key=lambda c: c[0], reverse=True)[:LATEST_COMMENTS]
 
 
 @dataclass(frozen=True)
@@ -56,6 +84,7 @@ class StaffDesk:
         self.catalog = catalog
         self.settings = settings
         self.clock = clock
+        self._version = cache_version(catalog)
 
     # --- the rules every staff member confirms before seeing anything ---------------------
     def rules_text(self, locale: str) -> str:
@@ -129,14 +158,8 @@ class StaffDesk:
         until = self.clock()
         since = until - length
         # Up to and including this moment: what was just given belongs in the summary.
-        records = await self.store.feedback_in_period(since - length, until + _TICK, until)
-        # Redacting every comment is CPU work: in a thread, so replies to customers go on.
-        current = await asyncio.to_thread(
-            compute, [r for r in records if r.created_at >= since], self.catalog, t
-        )
-        previous = await asyncio.to_thread(
-            compute, [r for r in records if r.created_at < since], self.catalog, t, False
-        )
+        current = await self._figures(since, until + _TICK, until, t, latest=True)
+        previous = await self._figures(since - length, since, until, t, latest=False)
         k = self.settings.min_group_size
         text = render(t, since, until, current, previous, k)
         await self._audit(event, actor, period or "7d", current.feedbacks)
@@ -149,6 +172,81 @@ class StaffDesk:
                 Reply("", image=Document("ratings.png", png, t.gettext("Ratings per day")))
             )
         return Outcome(replies=tuple(replies))
+
+    async def _figures(
+        self, since: datetime, until: datetime, now: datetime, t: Translator, latest: bool
+    ) -> Figures:
+        """The figures of [since, until): whole days and hours from the summary cache where
+        it has them, the rest counted from the feedback (and then cached)."""
+        reads = await self.store.summary_segments(segments(since, until, now), self._version, now)
+        # Counting words of many comments is CPU work: in a thread, so customers are
+        # answered meanwhile.
+        counted = await asyncio.to_thread(self._count, reads)
+        if counted.fresh:
+            try:
+                await self.store.save_summary_cache(counted.fresh, self._version)
+            except StorageFull:
+                log.warning("summary_cache_not_saved")
+        comments = await self._latest_comments(counted, now, t) if latest else []
+        return figures_of(counted.total, self.catalog, t, counted.per_day, comments)
+
+    def _count(self, reads: list[SegmentRead]) -> _Counted:
+        counted = _Counted()
+        for read in reads:
+            if read.cached is not None:
+                tally = Tally.from_bytes(read.cached)
+                if tally.commented:
+                    counted.commented_buckets.append(read.segment)
+            else:
+                tally = Tally()
+                for record in read.records:
+                    counted.comments += [
+                        (record.created_at, c) for c in tally.add(record, self.catalog)
+                    ]
+                if read.segment.bucket is not None and tally.expires_at is not None:
+                    counted.fresh.append(
+                        CacheEntry(
+                            bucket=read.segment.bucket,
+                            epoch=read.epoch,
+                            expires_at=tally.expires_at,
+                            payload=tally.to_bytes(),
+                        )
+                    )
+            five = scale_five(tally, self.catalog)
+            if five:
+                counted.per_day.setdefault(read.segment.start.date(), Counter()).update(five)
+            counted.total.merge(tally)
+        return counted
+
+    async def _latest_comments(
+        self, counted: _Counted, now: datetime, t: Translator
+    ) -> list[tuple[datetime, str]]:
+        """The newest comments of the period, redacted: those counted just now, and from
+        cached days and hours (newest first) only as many as can still be among them."""
+        found = _newest(counted.comments)
+        for segment in reversed(counted.commented_buckets):
+            if sum(when >= segment.end for when, _ in found) >= LATEST_COMMENTS:
+                break
+            found = _newest(found + await self._comments_in(segment, now))
+        return await asyncio.to_thread(lambda: [(when, redact(c, t)) for when, c in found])
+
+    async def _comments_in(
+        self, segment: SummarySegment, now: datetime
+    ) -> list[tuple[datetime, str]]:
+        limit = 4 * LATEST_COMMENTS
+        while True:
+            records = await self.store.feedback_in_period(
+                segment.start, segment.end, now, newest=limit
+            )
+            comments = [
+                (record.created_at, comment)
+                for record in records
+                if in_force(record, self.catalog)
+                for comment in comments_of(record, self.catalog)
+            ]
+            if len(comments) >= LATEST_COMMENTS or len(records) < limit:
+                return comments
+            limit *= 4
 
     async def digest(self, locale: str, period: timedelta) -> Outcome:
         """The scheduled digest for the staff chat: a summary over the digest's period."""

@@ -2,33 +2,27 @@
 
 Only feedback whose consent is still in force counts; expired feedback never reaches
 here (the store filters it). Any breakdown over fewer than k people is suppressed.
+The counting is in `flows.figures`; this module turns counts into the staff's text.
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flows.catalog import FlowCatalog
+from flows.figures import Tally, count_words, in_force
 from flows.i18n import Translator
-from flows.models import RatingStep, TextStep, render_text
+from flows.models import RatingStep, render_text
 from flows.redaction import redact
-from flows.stopwords import STOP_WORDS
 from storage.interface import PeriodFeedback
 
 LATEST_COMMENTS = 10
 TOP_WORDS = 8
 BAR_WIDTH = 12
-_WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 
-
-def in_force(record: PeriodFeedback, catalog: FlowCatalog) -> bool:
-    """Whether the consents the record's flow requires are all still in force."""
-    flow = catalog.flows.get(record.flow_id)
-    required = {p.id for p in flow.required_purposes} if flow else set(record.purposes[:1])
-    return required <= record.consents_in_force
+__all__ = ["Figures", "RatingFigures", "compute", "figures_of", "in_force", "render"]
 
 
 @dataclass
@@ -37,24 +31,27 @@ class RatingFigures:
 
     question: str
     scale_max: int
-    values: list[int] = field(default_factory=list)
+    counts: Counter[int] = field(default_factory=Counter)
+
+    @property
+    def answers(self) -> int:
+        return sum(self.counts.values())
 
     @property
     def average(self) -> float:
-        return sum(self.values) / len(self.values)
+        return sum(v * n for v, n in self.counts.items()) / self.answers
 
     @property
     def distribution(self) -> dict[int, int]:
-        counts = Counter(self.values)
         low = 0 if self.scale_max == 10 else 1
-        return {v: counts.get(v, 0) for v in range(self.scale_max, low - 1, -1)}
+        return {v: self.counts.get(v, 0) for v in range(self.scale_max, low - 1, -1)}
 
     @property
     def nps(self) -> int:
         """Net Promoter Score: % of 9–10 minus % of 0–6, rounded."""
-        promoters = sum(v >= 9 for v in self.values)
-        detractors = sum(v <= 6 for v in self.values)
-        return round(100 * (promoters - detractors) / len(self.values))
+        promoters = sum(n for v, n in self.counts.items() if v >= 9)
+        detractors = sum(n for v, n in self.counts.items() if v <= 6)
+        return round(100 * (promoters - detractors) / self.answers)
 
 
 @dataclass
@@ -63,52 +60,70 @@ class Figures:
     people: int = 0
     ratings: dict[tuple[str, str], RatingFigures] = field(default_factory=dict)
     commented: int = 0
+    words: Counter[str] = field(default_factory=Counter)
     comments: list[tuple[datetime, str]] = field(default_factory=list)
-    per_day: dict[date, list[int]] = field(default_factory=dict)
+    """The latest comments, redacted, newest first."""
+    per_day: dict[date, Counter[int]] = field(default_factory=dict)
+    """Ratings on the 1–5 scale per (UTC) day, for the chart."""
 
 
-def compute(
-    records: list[PeriodFeedback], catalog: FlowCatalog, t: Translator, comments: bool = True
+def figures_of(
+    tally: Tally,
+    catalog: FlowCatalog,
+    t: Translator,
+    per_day: dict[date, Counter[int]] | None = None,
+    comments: list[tuple[datetime, str]] | None = None,
 ) -> Figures:
-    """The figures of a period over the consented records; comments come out redacted.
-
-    `comments=False` only counts them: the previous period needs no redacted text.
-    """
-    figures = Figures()
-    counted = [r for r in records if in_force(r, catalog)]
-    figures.feedbacks = len(counted)
-    figures.people = len({r.pseudonym for r in counted})
-    for record in counted:
-        flow = catalog.flows.get(record.flow_id)
-        if flow is None:
-            continue
-        commented = False
+    """The figures to show from a tally; questions in the order of the flows."""
+    ratings = {}
+    for flow in catalog.flows.values():
         for step in flow.steps:
-            value = record.answers.get(step.id)
-            if isinstance(step, RatingStep) and isinstance(value, int):
-                key = (flow.id, step.id)
-                if key not in figures.ratings:
-                    figures.ratings[key] = RatingFigures(render_text(step.prompt, t), step.max)
-                figures.ratings[key].values.append(value)
-                if step.max == 5:
-                    figures.per_day.setdefault(record.created_at.date(), []).append(value)
-            elif isinstance(step, TextStep) and isinstance(value, str) and value.strip():
-                commented = True
-                if comments:
-                    figures.comments.append((record.created_at, redact(value, t)))
-        figures.commented += commented
-    figures.comments.sort(key=lambda c: c[0], reverse=True)
-    return figures
-
-
-def frequent_words(comments: list[str], limit: int = TOP_WORDS) -> list[tuple[str, int]]:
-    """The most frequent meaningful words (German and English stop words removed)."""
-    counts = Counter(
-        word
-        for comment in comments
-        for word in (w.lower() for w in _WORD.findall(comment))
-        if word not in STOP_WORDS
+            counts = tally.ratings.get((flow.id, step.id))
+            if isinstance(step, RatingStep) and counts:
+                question = render_text(step.prompt, t)
+                ratings[(flow.id, step.id)] = RatingFigures(question, step.max, Counter(counts))
+    return Figures(
+        feedbacks=tally.feedbacks,
+        people=len(tally.people),
+        ratings=ratings,
+        commented=tally.commented,
+        words=tally.words,
+        comments=comments or [],
+        per_day=per_day or {},
     )
+
+
+def scale_five(tally: Tally, catalog: FlowCatalog) -> Counter[int]:
+    """All answers to 1–5 rating questions in the tally (what the chart shows per day)."""
+    total: Counter[int] = Counter()
+    for (flow_id, step_id), counts in tally.ratings.items():
+        flow = catalog.flows.get(flow_id)
+        step = flow.step(step_id) if flow else None
+        if isinstance(step, RatingStep) and step.max == 5:
+            total.update(counts)
+    return total
+
+
+def compute(records: list[PeriodFeedback], catalog: FlowCatalog, t: Translator) -> Figures:
+    """The figures of some records counted directly, comments redacted (newest first)."""
+    tally = Tally()
+    per_day: dict[date, Counter[int]] = {}
+    comments = []
+    for record in records:
+        single = Tally()
+        for comment in single.add(record, catalog):
+            comments.append((record.created_at, redact(comment, t)))
+        per_day.setdefault(record.created_at.date(), Counter()).update(scale_five(single, catalog))
+        tally.merge(single)
+    comments.sort(key=lambda c: c[0], reverse=True)
+    return figures_of(tally, catalog, t, {d: c for d, c in per_day.items() if c}, comments)
+
+
+def frequent_words(
+    words: Counter[str] | list[str], limit: int = TOP_WORDS
+) -> list[tuple[str, int]]:
+    """The most frequent meaningful words: of word counts, or of comments counted here."""
+    counts = count_words(words) if isinstance(words, list) else words
     return [(w, n) for w, n in counts.most_common(limit) if n >= 2]
 
 
@@ -158,7 +173,7 @@ def render(
             share=t.percent(current.commented / current.feedbacks if current.feedbacks else 0)
         ),
     ]
-    words = frequent_words([c for _, c in current.comments])
+    words = frequent_words(current.words)
     if words:
         shown = ", ".join(f"{w} ({t.number(n)})" for w, n in words)
         lines.append(t.gettext("Frequent words: {words}").format(words=shown))
@@ -172,7 +187,7 @@ def render(
 def _rating_block(
     t: Translator, rating: RatingFigures, previous: RatingFigures | None, k: int
 ) -> str:
-    if len(rating.values) < k:
+    if rating.answers < k:
         return t.gettext("{question}: hidden (fewer than {k} answers)").format(
             question=rating.question, k=k
         )
@@ -180,9 +195,9 @@ def _rating_block(
         line = t.gettext("{question}: NPS {nps} ({count} answers)").format(
             question=rating.question,
             nps=f"{rating.nps:+d}",
-            count=t.number(len(rating.values)),
+            count=t.number(rating.answers),
         )
-        if previous is not None and len(previous.values) >= k:
+        if previous is not None and previous.answers >= k:
             line += " " + t.gettext("(previous period: {nps})").format(nps=f"{previous.nps:+d}")
         return line
     head = t.gettext("{question}: average {average} of {scale}").format(
@@ -190,7 +205,7 @@ def _rating_block(
         average=t.decimal(rating.average),
         scale=rating.scale_max,
     )
-    if previous is not None and len(previous.values) >= k:
+    if previous is not None and previous.answers >= k:
         change = rating.average - previous.average
         head += " " + t.gettext("(previous period: {average}, {change})").format(
             average=t.decimal(previous.average), change=t.signed_decimal(change)

@@ -3,6 +3,7 @@
 from storage.crypto import InvalidMasterKey
 from storage.interface import (
     AuditEntry,
+    CacheEntry,
     ConsentGrant,
     ConsentRecord,
     DecryptionFailed,
@@ -15,11 +16,14 @@ from storage.interface import (
     NewFeedback,
     PeriodFeedback,
     PurgeReport,
+    SegmentRead,
     StatisticsRow,
     StorageFull,
     Store,
     StoreError,
     StoreNotOpen,
+    SummarySegment,
+    bucket_keys,
 )
 from storage.masterkey import resolve_master_key
 from storage.memory import MemoryStore
@@ -27,6 +31,7 @@ from storage.sqlite import SQLiteStore
 
 __all__ = [
     "AuditEntry",
+    "CacheEntry",
     "ConsentGrant",
     "ConsentRecord",
     "DecryptionFailed",
@@ -42,10 +47,13 @@ __all__ = [
     "PeriodFeedback",
     "PurgeReport",
     "SQLiteStore",
+    "SegmentRead",
     "StatisticsRow",
     "StorageFull",
     "Store",
     "StoreError",
     "StoreNotOpen",
+    "SummarySegment",
+    "bucket_keys",
     "resolve_master_key",
 ]

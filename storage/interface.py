@@ -8,7 +8,7 @@ callers only ever see pseudonyms, never raw Telegram ids.
 from __future__ import annotations
 
 import abc
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -112,6 +112,44 @@ class StatisticsRow(_Record):
     flow_id: str
     feedbacks: int
     counts: dict[str, dict[str, int]]
+
+
+class SummarySegment(_Record):
+    """A stretch [start, end) of a staff summary. `bucket` names it when it is exactly one
+    UTC day or hour (see `bucket_keys`): then its figures may come from the summary cache."""
+
+    start: datetime
+    end: datetime
+    bucket: str | None = None
+
+
+class SegmentRead(_Record):
+    """One segment as read for a summary: its cached figures (`cached`, as they were saved),
+    or else everyone's unexpired feedback in it and the epoch its bucket was at."""
+
+    segment: SummarySegment
+    cached: bytes | None = None
+    epoch: int = 0
+    records: list[PeriodFeedback] = Field(default_factory=list)
+
+
+class CacheEntry(_Record):
+    """Summary figures computed for one bucket from a `SegmentRead` at `epoch`; they stop
+    being valid at `expires_at`, when the first of the feedbacks they count expires."""
+
+    bucket: str
+    epoch: int
+    expires_at: datetime
+    payload: bytes
+
+
+def bucket_keys(moment: datetime) -> tuple[str, str]:
+    """The UTC day and hour a moment falls in, as bucket names: "2026-11-29", "2026-11-29T09".
+
+    Every write that changes what a summary would count in a bucket invalidates it.
+    """
+    hour = moment.astimezone(UTC).strftime("%Y-%m-%dT%H")
+    return hour[:10], hour
 
 
 Tallies = dict[str, list[str]]
@@ -219,9 +257,30 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def feedback_in_period(
-        self, since: datetime, until: datetime, now: datetime
+        self, since: datetime, until: datetime, now: datetime, newest: int | None = None
     ) -> list[PeriodFeedback]:
-        """Everyone's unexpired feedback created in [since, until), oldest first."""
+        """Everyone's unexpired feedback created in [since, until), oldest first; with
+        `newest`, only that many of the most recent ones."""
+
+    # summary cache: figures per UTC day or hour, so that a summary over a long period
+    # reads the feedback of its ragged edges only
+    @abc.abstractmethod
+    async def summary_segments(
+        self, segments: list[SummarySegment], version: str, now: datetime
+    ) -> list[SegmentRead]:
+        """Per segment (in the same order): the figures cached for its bucket if they were
+        saved for `version` and have not expired by `now`; otherwise its feedback as
+        `feedback_in_period` returns it, and the bucket's current epoch. One atomic read.
+        """
+
+    @abc.abstractmethod
+    async def save_summary_cache(self, entries: list[CacheEntry], version: str) -> int:
+        """Keep figures for later summaries (encrypted), each only if its bucket is still at
+        the epoch it was read at, i.e. nothing it counts has changed since; returns how many
+        were kept. Submitting feedback into a bucket, granting or withdrawing consent and
+        erasure move the buckets of the person's feedback to a new epoch and drop their
+        figures; the purge drops figures that have expired.
+        """
 
     @abc.abstractmethod
     async def record_audit(self, entry: AuditEntry) -> None: ...

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from storage import crypto
 from storage.interface import (
     AuditEntry,
+    CacheEntry,
     ConsentGrant,
     ConsentRecord,
     Delivery,
@@ -21,11 +22,14 @@ from storage.interface import (
     NewFeedback,
     PeriodFeedback,
     PurgeReport,
+    SegmentRead,
     StatisticsRow,
     StorageFull,
     Store,
     StoreNotOpen,
+    SummarySegment,
     Tallies,
+    bucket_keys,
 )
 
 # A person whose only data is a consent granted this recently keeps it and their key:
@@ -78,6 +82,8 @@ class MemoryStore(Store):
         self._stats: dict[tuple[date, str], tuple[int, dict[str, dict[str, int]]]] = {}
         self._audit: list[AuditEntry] = []
         self._deliveries: dict[str, list[Delivery]] = {}
+        # bucket -> (epoch, version, expires_at, payload); see summary_segments()
+        self._cache: dict[str, tuple[int, str | None, datetime | None, bytes | None]] = {}
         self.full = False
 
     async def open(self) -> None:
@@ -131,6 +137,8 @@ class MemoryStore(Store):
     async def grant_consents(self, pseudonym: str, grants: list[ConsentGrant]) -> None:
         self._check_space()
         self._add_consents(pseudonym, _consent_records(grants))
+        if grants:
+            self._invalidate_person(pseudonym)
 
     def _add_consents(self, pseudonym: str, records: list[ConsentRecord]) -> None:
         if not records:
@@ -151,6 +159,8 @@ class MemoryStore(Store):
             if record.purpose == purpose and record.in_force:
                 records[i] = record.model_copy(update={"withdrawn_at": utc(now)})
                 count += 1
+        if count:
+            self._invalidate_person(pseudonym)
         return count
 
     async def submit_feedback(
@@ -173,6 +183,10 @@ class MemoryStore(Store):
         items.append(record)
         items.sort(key=lambda r: r.created_at)
         self._add_consents(pseudonym, consents)
+        if consents:
+            self._invalidate_person(pseudonym)
+        else:
+            self._invalidate(set(bucket_keys(record.created_at)))
         if contact_chat_id is not None:
             self._contacts[pseudonym] = int(contact_chat_id)
         self._drafts.pop(pseudonym, None)
@@ -182,7 +196,7 @@ class MemoryStore(Store):
         return record
 
     async def feedback_in_period(
-        self, since: datetime, until: datetime, now: datetime
+        self, since: datetime, until: datetime, now: datetime, newest: int | None = None
     ) -> list[PeriodFeedback]:
         self._check()
         start, end, moment = utc(since), utc(until), utc(now)
@@ -196,7 +210,8 @@ class MemoryStore(Store):
                             **record.model_dump(), pseudonym=pseudonym, consents_in_force=in_force
                         )
                     )
-        return sorted(result, key=lambda r: r.created_at)
+        result.sort(key=lambda r: r.created_at)
+        return result if newest is None else result[max(0, len(result) - newest) :]
 
     async def record_audit(self, entry: AuditEntry) -> None:
         self._check_space()
@@ -230,6 +245,7 @@ class MemoryStore(Store):
 
     async def erase_subject(self, pseudonym: str) -> ErasureReport:
         self._check()
+        self._invalidate_person(pseudonym)
         self._keys.discard(pseudonym)
         report = ErasureReport(
             feedback=len(self._feedback.pop(pseudonym, [])),
@@ -263,6 +279,9 @@ class MemoryStore(Store):
             self._keys.discard(pseudonym)
             self._consents.pop(pseudonym, None)
             self._deliveries.pop(pseudonym, None)
+        for bucket, (epoch, _, expires, _) in list(self._cache.items()):
+            if expires is not None and expires <= moment:
+                self._cache[bucket] = (epoch + 1, None, None, None)
         for update_id, seen in list(self._updates.items()):
             if seen < moment - UPDATE_MEMORY:
                 del self._updates[update_id]
@@ -276,6 +295,49 @@ class MemoryStore(Store):
             or pseudonym in self._drafts
             or pseudonym in self._contacts
         )
+
+    def _invalidate(self, buckets: set[str]) -> None:
+        for bucket in buckets:
+            epoch = self._cache.get(bucket, (0, None, None, None))[0]
+            self._cache[bucket] = (epoch + 1, None, None, None)
+
+    def _invalidate_person(self, pseudonym: str) -> None:
+        self._invalidate(
+            {key for r in self._feedback.get(pseudonym, []) for key in bucket_keys(r.created_at)}
+        )
+
+    async def summary_segments(
+        self, segments: list[SummarySegment], version: str, now: datetime
+    ) -> list[SegmentRead]:
+        self._check()
+        moment = utc(now)
+        reads = []
+        for segment in segments:
+            epoch, saved_for, expires, payload = self._cache.get(
+                segment.bucket or "", (0, None, None, None)
+            )
+            if (
+                segment.bucket is not None
+                and payload is not None
+                and saved_for == version
+                and expires is not None
+                and expires > moment
+            ):
+                reads.append(SegmentRead(segment=segment, cached=payload, epoch=epoch))
+                continue
+            records = await self.feedback_in_period(segment.start, segment.end, moment)
+            reads.append(SegmentRead(segment=segment, epoch=epoch, records=records))
+        return reads
+
+    async def save_summary_cache(self, entries: list[CacheEntry], version: str) -> int:
+        self._check_space()
+        kept = 0
+        for entry in entries:
+            if self._cache.get(entry.bucket, (0, None, None, None))[0] == entry.epoch:
+                expires = utc(entry.expires_at)
+                self._cache[entry.bucket] = (entry.epoch, version, expires, bytes(entry.payload))
+                kept += 1
+        return kept
 
     async def claim_update(self, update_id: int, now: datetime) -> bool:
         self._check_space()

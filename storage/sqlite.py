@@ -9,13 +9,14 @@ deletes the DEK first, so every copy of the data taken before becomes unreadable
 from __future__ import annotations
 
 import asyncio
+import bisect
 import json
 import logging
 import os
 import sqlite3
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ import pydantic_core
 from storage import crypto, sqlite_db
 from storage.interface import (
     AuditEntry,
+    CacheEntry,
     ConsentGrant,
     ConsentRecord,
     DecryptionFailed,
@@ -37,11 +39,14 @@ from storage.interface import (
     NewFeedback,
     PeriodFeedback,
     PurgeReport,
+    SegmentRead,
     StatisticsRow,
     Store,
     StoreError,
     StoreNotOpen,
+    SummarySegment,
     Tallies,
+    bucket_keys,
 )
 from storage.memory import KEY_GRACE, UPDATE_MEMORY, add_tallies, new_record_id, utc
 from storage.sqlite_db import (
@@ -110,6 +115,30 @@ _OLD_UPDATES_SQL = (
     "DELETE FROM main.processed_updates WHERE update_id IN"
     " (SELECT update_id FROM main.processed_updates WHERE seen_at < ? LIMIT ?)"
 )
+# The summary cache: a bucket whose figures may have changed gets a new epoch and loses
+# them. An invalidated row is kept for a while so that a summary that read the old epoch
+# cannot store stale figures in a row re-created meanwhile (see save_summary_cache).
+_DROP_FIGURES = (
+    " ON CONFLICT (bucket) DO UPDATE SET epoch = epoch + 1, changed_at = excluded.changed_at,"
+    " version = NULL, expires_at = NULL, ciphertext = NULL"
+)
+_INVALIDATE_BUCKET_SQL = (
+    "INSERT INTO main.summary_cache (bucket, epoch, changed_at) VALUES (?, 1, ?)"  # noqa: S608
+    + _DROP_FIGURES
+)
+_INVALIDATE_PERSON_SQL = (
+    "INSERT INTO main.summary_cache (bucket, epoch, changed_at) SELECT bucket, 1, ?2 FROM"  # noqa: S608
+    " (SELECT substr(created_at, 1, 10) AS bucket FROM main.feedback WHERE pseudonym = ?1"
+    " UNION SELECT substr(created_at, 1, 13) FROM main.feedback WHERE pseudonym = ?1)"
+    " WHERE true" + _DROP_FIGURES
+)
+_EXPIRED_FIGURES_SQL = (
+    "UPDATE main.summary_cache SET epoch = epoch + 1, changed_at = ?, version = NULL,"
+    " expires_at = NULL, ciphertext = NULL WHERE expires_at <= ?"
+)
+_OLD_BUCKETS_SQL = "DELETE FROM main.summary_cache WHERE ciphertext IS NULL AND changed_at < ?"
+CACHE_ROW_MEMORY = timedelta(hours=1)
+_PERIOD_COLUMNS = "id, pseudonym, flow_id, key_version, created_at, expires_at, ciphertext"
 _UNUSED_KEYS_SQL = (
     "SELECT k.pseudonym FROM keys.data_keys k"
     " WHERE k.pseudonym > ? AND k.pseudonym <= ?"
@@ -490,6 +519,7 @@ class SQLiteStore(Store):
             rows = _consent_rows(pseudonym, await self._write_dek(pseudonym), grants)
             async with transaction(self._conn()) as db:
                 await run_many(db, _INSERT_CONSENT, rows)
+                await db.execute(_INVALIDATE_PERSON_SQL, (pseudonym, _wall_clock()))
 
     async def consents(self, pseudonym: str) -> list[ConsentRecord]:
         """Raises DecryptionFailed for a tampered record."""
@@ -518,7 +548,10 @@ class SQLiteStore(Store):
     async def withdraw_consent(self, pseudonym: str, purpose: str, now: datetime) -> int:
         moment = ts(now)
         async with self._lock, transaction(self._conn()) as db:
-            return await run(db, _WITHDRAW_SQL, (moment, pseudonym, purpose))
+            count = await run(db, _WITHDRAW_SQL, (moment, pseudonym, purpose))
+            if count:
+                await db.execute(_INVALIDATE_PERSON_SQL, (pseudonym, _wall_clock()))
+            return count
 
     # ---- feedback and contact -------------------------------------------------------
 
@@ -556,6 +589,12 @@ class SQLiteStore(Store):
                         (pseudonym, KEY_VERSION, contact),
                     )
                 await db.execute("DELETE FROM main.drafts WHERE pseudonym = ?", (pseudonym,))
+                if consent_rows:  # counts the person's earlier feedback again, if any
+                    await db.execute(_INVALIDATE_PERSON_SQL, (pseudonym, _wall_clock()))
+                else:
+                    changed = _wall_clock()
+                    buckets = [(b, changed) for b in bucket_keys(feedback.created_at)]
+                    await run_many(db, _INVALIDATE_BUCKET_SQL, buckets)
                 await self._count(
                     db, feedback.created_at.astimezone(UTC).date(), feedback.flow_id, tallies or {}
                 )
@@ -649,29 +688,50 @@ class SQLiteStore(Store):
         return records
 
     async def feedback_in_period(
-        self, since: datetime, until: datetime, now: datetime
+        self, since: datetime, until: datetime, now: datetime, newest: int | None = None
     ) -> list[PeriodFeedback]:
         """Raises DecryptionFailed for a tampered record; rows whose key is gone are skipped."""
-        result = []
         async with self._lock:
-            rows = await fetch_all(
-                self._conn(),
-                "SELECT id, pseudonym, flow_id, key_version, created_at, expires_at, ciphertext"
-                " FROM main.feedback WHERE created_at >= ? AND created_at < ? AND expires_at > ?"
-                " ORDER BY created_at, rowid",
-                (ts(since), ts(until), ts(now)),
-            )
-            people = sorted({row[1] for row in rows})
-            in_force: dict[str, set[str]] = {p: set() for p in people}
-            sql = (
-                "SELECT pseudonym, purpose FROM main.consents"
-                " WHERE withdrawn_at IS NULL AND pseudonym IN"
-            )
-            for pseudonym, purpose in await fetch_in(self._conn(), sql, people):
-                in_force[pseudonym].add(purpose)
-            deks = await self._read_deks(people)
+            rows = await self._period_rows(since, until, ts(now), newest)
+            in_force, deks = await self._consents_and_keys(rows)
+        return await self._open_period_rows(rows, in_force, deks)
+
+    async def _period_rows(
+        self, since: datetime, until: datetime, moment: str, newest: int | None = None
+    ) -> list[sqlite3.Row]:
+        sql = (
+            f"SELECT {_PERIOD_COLUMNS} FROM main.feedback"  # noqa: S608 (a constant)
+            " WHERE created_at >= ? AND created_at < ? AND expires_at > ?"
+        )
+        params = (ts(since), ts(until), moment)
+        if newest is None:
+            return await fetch_all(self._conn(), sql + " ORDER BY created_at, rowid", params)
+        sql += " ORDER BY created_at DESC, rowid DESC LIMIT ?"
+        return (await fetch_all(self._conn(), sql, (*params, newest)))[::-1]
+
+    async def _consents_and_keys(
+        self, rows: list[sqlite3.Row]
+    ) -> tuple[dict[str, set[str]], dict[tuple[str, int], bytes]]:
+        """The purposes in force and the data keys of everyone who wrote `rows`."""
+        people = sorted({row[1] for row in rows})
+        in_force: dict[str, set[str]] = {p: set() for p in people}
+        sql = (
+            "SELECT pseudonym, purpose FROM main.consents"
+            " WHERE withdrawn_at IS NULL AND pseudonym IN"
+        )
+        for pseudonym, purpose in await fetch_in(self._conn(), sql, people):
+            in_force[pseudonym].add(purpose)
+        return in_force, await self._read_deks(people)
+
+    async def _open_period_rows(
+        self,
+        rows: list[sqlite3.Row],
+        in_force: dict[str, set[str]],
+        deks: dict[tuple[str, int], bytes],
+    ) -> list[PeriodFeedback]:
         # Decrypting needs no connection: done outside the lock and in slices, so people
         # chatting meanwhile are not kept waiting for a summary over many feedbacks.
+        result = []
         for index, (record_id, pseudonym, flow_id, version, created, expires, blob) in enumerate(
             rows
         ):
@@ -694,6 +754,88 @@ class SQLiteStore(Store):
                 )
             )
         return result
+
+    # ---- summary cache -------------------------------------------------------------
+
+    def _summary_key(self) -> bytes:
+        if self._pseudonym_key is None:
+            raise StoreNotOpen("the store is not open")
+        return crypto.derive_key(self._pseudonym_key, b"feedbackbot/summary-cache-key/v1")
+
+    async def summary_segments(
+        self, segments: list[SummarySegment], version: str, now: datetime
+    ) -> list[SegmentRead]:
+        """Raises DecryptionFailed for a tampered feedback record; a cached entry that does
+        not decrypt is logged and read from the feedback instead."""
+        moment = ts(now)
+        key = self._summary_key()
+        buckets = [s.bucket for s in segments if s.bucket is not None]
+        epochs: dict[str, int] = {}
+        cached: dict[str, bytes] = {}
+        async with self._lock:
+            sql = (
+                "SELECT bucket, epoch, version, expires_at, ciphertext FROM main.summary_cache"
+                " WHERE bucket IN"
+            )
+            for bucket, epoch, saved_for, expires, blob in await fetch_in(
+                self._conn(), sql, buckets
+            ):
+                epochs[bucket] = epoch
+                if blob is not None and saved_for == version and expires > moment:
+                    try:
+                        cached[bucket] = crypto.decrypt(key, blob, _summary_aad(bucket, version))
+                    except DecryptionFailed:
+                        log.warning("summary_cache_unreadable")
+            live = [s for s in segments if s.bucket not in cached]
+            rows: list[sqlite3.Row] = []
+            for start, end in _contiguous(live):
+                rows += await self._period_rows(start, end, moment)
+            in_force, deks = await self._consents_and_keys(rows)
+        records = await self._open_period_rows(rows, in_force, deks)
+        records.sort(key=lambda r: r.created_at)
+        times = [r.created_at for r in records]
+        reads = []
+        for segment in segments:
+            epoch = epochs.get(segment.bucket or "", 0)
+            if segment.bucket in cached:
+                reads.append(
+                    SegmentRead(segment=segment, cached=cached[segment.bucket], epoch=epoch)
+                )
+                continue
+            first = bisect.bisect_left(times, utc(segment.start))
+            last = bisect.bisect_left(times, utc(segment.end))
+            reads.append(SegmentRead(segment=segment, epoch=epoch, records=records[first:last]))
+        return reads
+
+    async def save_summary_cache(self, entries: list[CacheEntry], version: str) -> int:
+        """Raises StorageFull (nothing kept) when there is no space."""
+        key = self._summary_key()
+        changed = _wall_clock()
+        inserts, updates = [], []
+        for entry in entries:
+            blob = crypto.encrypt(key, entry.payload, _summary_aad(entry.bucket, version))
+            expires = ts(entry.expires_at)
+            if entry.epoch == 0:  # no row when it was read: only if none was made since
+                inserts.append((entry.bucket, changed, version, expires, blob))
+            else:
+                updates.append((version, expires, blob, entry.bucket, entry.epoch))
+        if not entries:
+            return 0
+        async with self._lock, transaction(self._conn()) as db:
+            kept = await run_many(
+                db,
+                "INSERT OR IGNORE INTO main.summary_cache"
+                " (bucket, epoch, changed_at, version, expires_at, ciphertext)"
+                " VALUES (?, 0, ?, ?, ?, ?)",
+                inserts,
+            )
+            kept += await run_many(
+                db,
+                "UPDATE main.summary_cache SET version = ?, expires_at = ?, ciphertext = ?"
+                " WHERE bucket = ? AND epoch = ?",
+                updates,
+            )
+        return kept
 
     async def record_audit(self, entry: AuditEntry) -> None:
         async with self._lock, transaction(self._conn()) as db:
@@ -778,6 +920,10 @@ class SQLiteStore(Store):
         them as absent and the purge deletes them.
         """
         async with self._lock:
+            # Summaries stop counting the person before anything else: should the erasure
+            # be cut short, cached figures must not outlive the key.
+            async with transaction(self._conn()) as db:
+                await db.execute(_INVALIDATE_PERSON_SQL, (pseudonym, _wall_clock()))
             await self._shred(pseudonym)
             report = await self._delete_rows(pseudonym)
             await self._checkpoint()
@@ -808,6 +954,11 @@ class SQLiteStore(Store):
         moment = utc(now)
         feedback = await self._batches(_EXPIRED_SQL["feedback"], (ts(moment),))
         drafts = await self._batches(_EXPIRED_SQL["drafts"], (ts(moment),))
+        async with self._lock, transaction(self._conn()) as db:
+            changed = _wall_clock()
+            await db.execute(_EXPIRED_FIGURES_SQL, (changed, ts(moment)))
+            forget_before = ts(datetime.now(UTC) - CACHE_ROW_MEMORY)
+            await db.execute(_OLD_BUCKETS_SQL, (forget_before,))
         orphans = 0
         for table in _PERSON_TABLES:
             orphans += await self._windows(table, _ORPHANS_SQL[table])
@@ -926,6 +1077,25 @@ def _opens(key: bytes, wrapped: bytes | None, aad: bytes) -> bool:
     except DecryptionFailed:
         return False
     return True
+
+
+def _summary_aad(bucket: str, version: str) -> bytes:
+    return crypto.associated_data("summary_cache", f"{bucket}|{version}", "", 0)
+
+
+def _contiguous(segments: list[SummarySegment]) -> list[tuple[datetime, datetime]]:
+    """The segments' time ranges, with adjoining ones merged: one query per run."""
+    ranges: list[tuple[datetime, datetime]] = []
+    for segment in sorted(segments, key=lambda s: s.start):
+        if ranges and segment.start <= ranges[-1][1]:
+            ranges[-1] = (ranges[-1][0], max(ranges[-1][1], segment.end))
+        else:
+            ranges.append((segment.start, segment.end))
+    return ranges
+
+
+def _wall_clock() -> str:
+    return ts(datetime.now(UTC))
 
 
 def _statistics_aad(day: date, flow_id: str) -> bytes:

@@ -62,6 +62,13 @@ DATA_MIGRATIONS: list[list[str]] = [
         " delivered_at TEXT NOT NULL)",
         "CREATE INDEX main.deliveries_person ON deliveries (pseudonym)",
     ],
+    [
+        # Summary figures per UTC day ("2026-11-29") or hour ("2026-11-29T09"), encrypted;
+        # `epoch` moves on (and the figures go) whenever what they count changes.
+        "CREATE TABLE main.summary_cache (bucket TEXT PRIMARY KEY, epoch INTEGER NOT NULL,"
+        " changed_at TEXT NOT NULL, version TEXT, expires_at TEXT, ciphertext BLOB)"
+        " WITHOUT ROWID",
+    ],
 ]
 KEY_MIGRATIONS: list[list[str]] = [
     [

@@ -197,3 +197,25 @@ async def test_changed_rules_must_be_confirmed_again(
         assert len(versions) == 2 and versions[0] != versions[1]
     finally:
         await second.stop()
+
+
+async def test_a_cached_summary_forgets_an_erased_person(desk: Harness) -> None:
+    await many(desk)
+    for user_id in (300, 301):
+        desk.clock.advance(timedelta(hours=3))
+        await give(desk, user_id, "1", "Zitronenfalter Zitronenfalter, alles kaputt")
+    desk.clock.advance(timedelta(days=2))  # the days above are over: their figures are cached
+    await confirmed(desk)
+    staff = desk.customer(STAFF)
+    first = texts(await staff.send("/zusammenfassung"))
+    assert "Feedbacks: 8" in first and "zitronenfalter (4)" in first
+    assert texts(await staff.send("/zusammenfassung")) == first
+    data = desk.settings.data_dir
+    assert not files_contain(data, b"itronenfalter"), "the cached word counts are encrypted"
+
+    erika = desk.customer(300)
+    await erika.send("/loeschen")
+    await erika.press("Alles löschen")
+    after = texts(await staff.send("/zusammenfassung"))
+    assert "Feedbacks: 7" in after and "Personen: 7" in after
+    assert "zitronenfalter (2)" in after

@@ -10,12 +10,15 @@ from storage import MemoryStore, SQLiteStore
 from storage.crypto import generate_key
 from storage.interface import (
     AuditEntry,
+    CacheEntry,
     ConsentGrant,
     Draft,
     NewFeedback,
+    SegmentRead,
     StorageFull,
     Store,
     StoreNotOpen,
+    SummarySegment,
 )
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -355,6 +358,92 @@ async def test_feedback_in_period_spans_people_with_their_consents_in_force(stor
     assert found[0].consents_in_force == {"feedback", "contact"}
     assert found[1].consents_in_force == frozenset()
     assert found[0].pseudonym == a
+
+
+async def test_newest_feedback_in_period_are_the_latest_ones(store: Store) -> None:
+    person = store.pseudonym("tg-user:1")
+    for n in range(5):
+        await store.submit_feedback(person, feedback(f"c{n}", at=T0 + n * HOUR), [grant()])
+    found = await store.feedback_in_period(T0, T0 + DAY, T0 + DAY, newest=2)
+    assert [r.answers["comment"] for r in found] == ["c3", "c4"]
+
+
+# ---- summary cache ---------------------------------------------------------------------
+
+DAY_BUCKET = SummarySegment(start=T0 - 12 * HOUR, end=T0 + 12 * HOUR, bucket="2025-03-01")
+HOUR_BUCKET = SummarySegment(start=T0, end=T0 + HOUR, bucket="2025-03-01T12")
+SEGMENTS = [DAY_BUCKET, SummarySegment(start=T0 + 12 * HOUR, end=T0 + 13 * HOUR)]
+LATER = T0 + 2 * DAY
+
+
+async def _cache(store: Store, read: SegmentRead, payload: bytes, version: str = "v1") -> int:
+    entry = CacheEntry(
+        bucket=read.segment.bucket or "",
+        epoch=read.epoch,
+        expires_at=min(r.expires_at for r in read.records),
+        payload=payload,
+    )
+    return await store.save_summary_cache([entry], version)
+
+
+async def test_segments_read_feedback_until_their_figures_are_cached(store: Store) -> None:
+    a = store.pseudonym("tg-user:1")
+    await store.submit_feedback(a, feedback("noon", at=T0), [grant()])
+    await store.submit_feedback(a, feedback("late", at=T0 + 12 * HOUR + timedelta(minutes=5)), [])
+    day, edge = await store.summary_segments(SEGMENTS, "v1", LATER)
+    assert [r.answers["comment"] for r in day.records] == ["noon"] and day.cached is None
+    assert [r.answers["comment"] for r in edge.records] == ["late"]
+
+    assert await _cache(store, day, b"figures of the day") == 1
+    day, edge = await store.summary_segments(SEGMENTS, "v1", LATER)
+    assert day.cached == b"figures of the day" and day.records == []
+    assert edge.cached is None and len(edge.records) == 1, "a segment without bucket is live"
+    (other_version,) = await store.summary_segments([DAY_BUCKET], "v2", LATER)
+    assert other_version.cached is None and len(other_version.records) == 1
+
+
+async def test_any_change_to_what_a_bucket_counts_drops_its_figures(store: Store) -> None:
+    a, b = store.pseudonym("tg-user:1"), store.pseudonym("tg-user:2")
+    await store.submit_feedback(a, feedback("a", at=T0), [grant()])
+    await store.submit_feedback(b, feedback("b", at=T0 + HOUR), [grant()])
+
+    async def cached_then(change: object) -> tuple[SegmentRead, SegmentRead]:
+        (read,) = await store.summary_segments([DAY_BUCKET], "v1", LATER)
+        assert await _cache(store, read, b"old") == 1
+        await change  # type: ignore[misc]
+        (after,) = await store.summary_segments([DAY_BUCKET], "v1", LATER)
+        return read, after
+
+    # new feedback in the day (even one written with a past time)
+    read, after = await cached_then(store.submit_feedback(b, feedback("c", at=T0 + 2 * HOUR), []))
+    assert after.cached is None and len(after.records) == 3 and after.epoch > read.epoch
+    assert await _cache(store, read, b"stale") == 0, "figures read before the change are refused"
+    # withdrawing and granting consent again
+    read, after = await cached_then(store.withdraw_consent(a, "feedback", LATER))
+    assert after.cached is None
+    assert [r.consents_in_force for r in after.records if r.pseudonym == a] == [frozenset()]
+    read, after = await cached_then(store.grant_consents(a, [grant(at=LATER)]))
+    assert after.cached is None
+    # erasure
+    read, after = await cached_then(store.erase_subject(b))
+    assert after.cached is None and [r.pseudonym for r in after.records] == [a]
+    # the hour bucket of the first feedback was dropped with the day
+    (hour,) = await store.summary_segments([HOUR_BUCKET], "v1", LATER)
+    assert [r.answers["comment"] for r in hour.records] == ["a"]
+
+
+async def test_cached_figures_expire_with_the_first_feedback_they_count(store: Store) -> None:
+    a = store.pseudonym("tg-user:1")
+    await store.submit_feedback(a, feedback("short", at=T0, ttl=3 * DAY), [grant()])
+    await store.submit_feedback(a, feedback("long", at=T0 + HOUR, ttl=90 * DAY), [])
+    (read,) = await store.summary_segments([DAY_BUCKET], "v1", LATER)
+    assert await _cache(store, read, b"both") == 1
+    (expired,) = await store.summary_segments([DAY_BUCKET], "v1", T0 + 4 * DAY)
+    assert expired.cached is None and [r.answers["comment"] for r in expired.records] == ["long"]
+    await store.purge_expired(T0 + 4 * DAY)
+    (after_purge,) = await store.summary_segments([DAY_BUCKET], "v1", LATER)
+    assert after_purge.cached is None, "the purge dropped the expired figures"
+    assert await _cache(store, after_purge, b"only long") == 1
 
 
 async def test_audit_entries_are_kept_in_order(store: Store) -> None:

@@ -1,0 +1,196 @@
+"""Summary figures of a stretch of time, in a form that adds up and can be cached.
+
+A summary over 30 days should not decrypt and count every feedback of the 30 days each
+time. So a period is cut into whole UTC days, whole hours at its ragged ends and the
+partial hours at either edge (`segments`). The figures of a whole day or hour are kept
+in the store's summary cache, encrypted, until anything they count changes (new
+feedback in it, consent granted or withdrawn, erasure) or the first feedback they count
+expires; only the edges and changed buckets are read from the feedback itself.
+
+What a `Tally` keeps is what the summary shows, no more: counts of feedbacks, ratings
+and comments, the words of comments with personal data blanked out, and 64-bit hashes
+of pseudonyms so that people can be counted across buckets. No text is kept: the
+latest comments are read from the feedback when a summary shows them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sys
+from array import array
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from flows.catalog import FlowCatalog
+from flows.models import RatingStep, TextStep
+from flows.redaction import PATTERNS, strip_personal
+from flows.stopwords import STOP_WORDS
+from storage.interface import PeriodFeedback, SummarySegment, bucket_keys
+
+FORMAT = 1  # bump when what a Tally counts changes: cached figures of older versions go
+_WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
+_HOUR, _DAY = timedelta(hours=1), timedelta(days=1)
+
+
+def in_force(record: PeriodFeedback, catalog: FlowCatalog) -> bool:
+    """Whether the consents the record's flow requires are all still in force."""
+    flow = catalog.flows.get(record.flow_id)
+    required = {p.id for p in flow.required_purposes} if flow else set(record.purposes[:1])
+    return required <= record.consents_in_force
+
+
+def comments_of(record: PeriodFeedback, catalog: FlowCatalog) -> list[str]:
+    """The free-text answers the record gave (not empty), in the order of its flow."""
+    flow = catalog.flows.get(record.flow_id)
+    if flow is None:
+        return []
+    return [
+        value
+        for step in flow.steps
+        if isinstance(step, TextStep)
+        and isinstance(value := record.answers.get(step.id), str)
+        and value.strip()
+    ]
+
+
+def count_words(texts: list[str]) -> Counter[str]:
+    """Meaningful words (German and English stop words removed, lower case) of the texts,
+    after e-mail addresses, phone numbers and the like are blanked out."""
+    return Counter(
+        word
+        for text in texts
+        for word in (w.lower() for w in _WORD.findall(strip_personal(text)))
+        if word not in STOP_WORDS
+    )
+
+
+def person_id(pseudonym: str) -> int:
+    """A 64-bit hash of a pseudonym: enough to count people, useless to look anyone up."""
+    return int.from_bytes(hashlib.blake2b(pseudonym.encode(), digest_size=8).digest(), "little")
+
+
+@dataclass
+class Tally:
+    """The figures of some feedbacks: add records one by one, or merge tallies."""
+
+    feedbacks: int = 0
+    people: set[int] = field(default_factory=set)
+    ratings: dict[tuple[str, str], Counter[int]] = field(default_factory=dict)
+    commented: int = 0
+    words: Counter[str] = field(default_factory=Counter)
+    expires_at: datetime | None = None
+    """When the first of the counted feedbacks expires: the figures are stale from then."""
+
+    def add(self, record: PeriodFeedback, catalog: FlowCatalog) -> list[str]:
+        """Count one record (only if its consents are in force); returns its comments."""
+        if self.expires_at is None or record.expires_at < self.expires_at:
+            self.expires_at = record.expires_at
+        if not in_force(record, catalog):
+            return []
+        self.feedbacks += 1
+        self.people.add(person_id(record.pseudonym))
+        flow = catalog.flows.get(record.flow_id)
+        if flow is not None:
+            for step in flow.steps:
+                value = record.answers.get(step.id)
+                if isinstance(step, RatingStep) and isinstance(value, int):
+                    self.ratings.setdefault((flow.id, step.id), Counter())[value] += 1
+        comments = comments_of(record, catalog)
+        if comments:
+            self.commented += 1
+            self.words.update(count_words(comments))
+        return comments
+
+    def merge(self, other: Tally) -> None:
+        self.feedbacks += other.feedbacks
+        self.people |= other.people
+        for key, counts in other.ratings.items():
+            self.ratings.setdefault(key, Counter()).update(counts)
+        self.commented += other.commented
+        self.words.update(other.words)
+        if other.expires_at is not None and (
+            self.expires_at is None or other.expires_at < self.expires_at
+        ):
+            self.expires_at = other.expires_at
+
+    def to_bytes(self) -> bytes:
+        head = json.dumps(
+            {
+                "feedbacks": self.feedbacks,
+                "ratings": [
+                    [flow, step, {str(v): n for v, n in counts.items()}]
+                    for (flow, step), counts in self.ratings.items()
+                ],
+                "commented": self.commented,
+                "words": dict(self.words),
+            },
+            ensure_ascii=False,
+            separators=(",", ":"),
+        ).encode()
+        people = array("Q", sorted(self.people))
+        if sys.byteorder == "big":
+            people.byteswap()
+        return len(head).to_bytes(4, "little") + head + people.tobytes()
+
+    @classmethod
+    def from_bytes(cls, payload: bytes) -> Tally:
+        size = int.from_bytes(payload[:4], "little")
+        head = json.loads(payload[4 : 4 + size])
+        people = array("Q")
+        people.frombytes(payload[4 + size :])
+        if sys.byteorder == "big":
+            people.byteswap()
+        return cls(
+            feedbacks=head["feedbacks"],
+            people=set(people),
+            ratings={
+                (flow, step): Counter({int(v): n for v, n in counts.items()})
+                for flow, step, counts in head["ratings"]
+            },
+            commented=head["commented"],
+            words=Counter(head["words"]),
+        )
+
+
+def segments(since: datetime, until: datetime, now: datetime) -> list[SummarySegment]:
+    """[since, until) cut into whole UTC days, whole hours, and partial hours at the edges.
+
+    Only days and hours that are over by `now` become buckets (cacheable); every segment
+    lies within one UTC day, so figures per day can be told from the segments.
+    """
+    start, end, cut = since.astimezone(UTC), until.astimezone(UTC), min(until, now)
+    result: list[SummarySegment] = []
+    moment = start
+    while moment < end:
+        day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+        hour = moment.replace(minute=0, second=0, microsecond=0)
+        day_key, hour_key = bucket_keys(moment)
+        if moment == day and day + _DAY <= cut:
+            result.append(SummarySegment(start=moment, end=day + _DAY, bucket=day_key))
+        elif moment == hour and hour + _HOUR <= cut:
+            result.append(SummarySegment(start=moment, end=hour + _HOUR, bucket=hour_key))
+        else:
+            result.append(SummarySegment(start=moment, end=min(hour + _HOUR, end)))
+        moment = result[-1].end
+    return result
+
+
+def cache_version(catalog: FlowCatalog) -> str:
+    """A fingerprint of everything cached figures depend on besides the feedback: the
+    flows' required purposes, rating and text questions, the stop words, the redaction
+    patterns and FORMAT. Figures saved under another fingerprint are not used."""
+    flows = {
+        flow.id: {
+            "required": sorted(p.id for p in flow.required_purposes),
+            "ratings": [s.id for s in flow.steps if isinstance(s, RatingStep)],
+            "texts": [s.id for s in flow.steps if isinstance(s, TextStep)],
+        }
+        for flow in catalog.flows.values()
+    }
+    material = json.dumps(
+        [FORMAT, flows, sorted(STOP_WORDS), [p.pattern for p in PATTERNS]], sort_keys=True
+    )
+    return hashlib.sha256(material.encode()).hexdigest()[:16]

@@ -1,0 +1,214 @@
+"""A summary served from cached figures says exactly what counting every feedback says.
+
+Random feedback over 70 days in a real SQLite store (and the in-memory one); after each
+random change (consent withdrawn or given again, erasure, new feedback also into days
+already cached, time passing so that feedback expires, the purge) the staff summary is
+compared with one counted afresh from every record, text and chart alike.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+
+from flows.catalog import FlowCatalog
+from flows.chart import ratings_chart
+from flows.figures import Tally, segments
+from flows.i18n import translator
+from flows.staff import RULES_EVENT, StaffDesk, StaffSettings
+from flows.summary import compute, render
+from storage import MemoryStore, SQLiteStore
+from storage.crypto import generate_key
+from storage.interface import AuditEntry, ConsentGrant, NewFeedback, PeriodFeedback, Store
+
+START = datetime(2026, 11, 29, 9, 24, 13, 500, tzinfo=UTC)
+CATALOG = FlowCatalog.load()
+WORDS = ["Lieferung", "schnell", "freundlich", "teuer", "Verpackung", "kaputt", "prima"]
+EXTRAS = ["", " ruf an: 0151/2345678", " mail an x@example.org", " Bestellung 4711123"]
+STAFF = "staff:1"
+
+
+class World:
+    def __init__(self, store: Store, seed: int) -> None:
+        self.store = store
+        self.random = random.Random(seed)
+        self.now = START
+        self.people: list[str] = []
+        self.desk = StaffDesk(store, CATALOG, StaffSettings(min_group_size=3), lambda: self.now)
+
+    def comment(self) -> str | None:
+        if self.random.random() < 0.25:
+            return None
+        words = self.random.choices(WORDS, k=self.random.randint(1, 4))
+        return " ".join(words) + self.random.choice(EXTRAS)
+
+    async def give(self, person: str, at: datetime, consent: bool = True) -> None:
+        grants = [self.grant(at)] if consent else []
+        ttl = timedelta(days=self.random.choice([3, 20, 45, 180]))
+        answers = {"rating": self.random.randint(1, 5), "comment": self.comment()}
+        feedback = NewFeedback(
+            flow_id="feedback",
+            answers=answers,
+            purposes=["feedback"],
+            created_at=at,
+            expires_at=at + ttl,
+        )
+        await self.store.submit_feedback(person, feedback, grants)
+
+    def grant(self, at: datetime) -> ConsentGrant:
+        return ConsentGrant(
+            purpose="feedback", notice_version="v1", text_sha256="0" * 64, method="t", granted_at=at
+        )
+
+    def past(self, days: float = 70) -> datetime:
+        return self.now - timedelta(seconds=self.random.uniform(0, days * 86400))
+
+    async def populate(self, count: int) -> None:
+        for n in range(count):
+            person = self.store.pseudonym(f"tg-user:{n}")
+            self.people.append(person)
+            for index in range(self.random.randint(1, 3)):
+                await self.give(person, self.past(), consent=index == 0)
+
+    async def change(self) -> str:
+        """One random thing that happens to the data; returns what, for failure messages."""
+        person = self.random.choice(self.people)
+        what = self.random.choice(
+            ["withdraw", "grant", "erase", "backdated", "new", "time", "purge"]
+        )
+        if what == "withdraw":
+            await self.store.withdraw_consent(person, "feedback", self.now)
+        elif what == "grant":
+            await self.store.grant_consents(person, [self.grant(self.now)])
+        elif what == "erase":
+            await self.store.erase_subject(person)
+        elif what == "backdated":  # e.g. written by a second bot instance with a slow clock
+            await self.give(person, self.past(10), consent=False)
+        elif what == "new":
+            self.now += timedelta(minutes=self.random.randint(1, 90))
+            await self.give(person, self.now)
+        elif what == "time":
+            self.now += timedelta(hours=self.random.uniform(1, 100))
+        else:
+            await self.store.purge_expired(self.now)
+        return what
+
+    async def summary(self, period: str, locale: str) -> tuple[str, bytes | None]:
+        outcome = await self.desk.summary(STAFF, locale, period)
+        image = outcome.replies[1].image if len(outcome.replies) > 1 else None
+        return outcome.replies[0].text, image.content if image else None
+
+    async def counted_afresh(self, length: timedelta, locale: str) -> tuple[str, bytes | None]:
+        t = translator(locale)
+        since = self.now - length
+        records = await self.store.feedback_in_period(
+            since - length, self.now + timedelta(microseconds=1), self.now
+        )
+        current = compute([r for r in records if r.created_at >= since], CATALOG, t)
+        previous = compute([r for r in records if r.created_at < since], CATALOG, t)
+        text = render(t, since, self.now, current, previous, k=3)
+        chart = None
+        if current.people >= 3 and current.per_day:
+            chart = ratings_chart(t, current.per_day, since.date(), self.now.date(), 3)
+        return text, chart
+
+
+@pytest.fixture(params=["sqlite", "memory"])
+async def make_world(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[Callable[[int], World]]:
+    stores: list[Store] = []
+
+    def make(seed: int) -> World:
+        store: Store
+        if request.param == "sqlite":
+            store = SQLiteStore(tmp_path / f"data-{seed}", generate_key())
+        else:
+            store = MemoryStore()
+        stores.append(store)
+        return World(store, seed)
+
+    yield make
+    for store in stores:
+        await store.close()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+async def test_cached_summaries_equal_counting_afresh(
+    make_world: Callable[[int], World], seed: int
+) -> None:
+    world = make_world(seed)
+    await world.store.open()
+    await world.store.record_audit(
+        AuditEntry(event=RULES_EVENT, at=START, actor=STAFF, detail=world.desk.rules_version())
+    )
+    await world.populate(40)
+    history = []
+    for _ in range(14):
+        for period, length in (("30d", timedelta(days=30)), ("3d", timedelta(days=3))):
+            locale = world.random.choice(["de", "en"])
+            expected = await world.counted_afresh(length, locale)
+            first = await world.summary(period, locale)
+            again = await world.summary(period, locale)  # now from the cache
+            assert first == expected, f"{period} after {history}"
+            assert again == expected, f"{period} (cached) after {history}"
+        history.append(await world.change())
+
+
+async def test_a_summary_reads_only_the_edges_once_the_days_are_cached(
+    make_world: Callable[[int], World],
+) -> None:
+    world = make_world(7)
+    await world.store.open()
+    await world.store.record_audit(
+        AuditEntry(event=RULES_EVENT, at=START, actor=STAFF, detail=world.desk.rules_version())
+    )
+    await world.populate(30)
+    await world.summary("30d", "de")
+    since = world.now - timedelta(days=30)
+    parts = segments(since, world.now, world.now)
+    reads = await world.store.summary_segments(parts, world.desk._version, world.now)
+    live = [r for r in reads if r.cached is None]
+    assert all(r.segment.bucket is None or not r.records for r in live), "whole buckets cached"
+    assert sum(len(r.records) for r in reads) < 10, "only the partial hours are read"
+    cached = sum(Tally.from_bytes(r.cached).feedbacks for r in reads if r.cached)
+    every = await world.store.feedback_in_period(since, world.now, world.now)
+    assert cached > 10 and cached + sum(len(r.records) for r in reads) == len(every)
+
+
+def test_segments_cover_the_period_in_days_hours_and_edges() -> None:
+    since = datetime(2026, 11, 1, 9, 24, tzinfo=UTC)
+    now = datetime(2026, 11, 4, 15, 10, tzinfo=UTC)
+    parts = segments(since, now + timedelta(microseconds=1), now)
+    assert parts[0].start == since and parts[-1].end == now + timedelta(microseconds=1)
+    assert all(a.end == b.start for a, b in pairwise(parts))
+    assert all(p.start.date() == (p.end - timedelta(microseconds=1)).date() for p in parts)
+    buckets = [p.bucket for p in parts if p.bucket]
+    assert buckets[:2] == ["2026-11-01T10", "2026-11-01T11"]
+    assert "2026-11-02" in buckets and "2026-11-03" in buckets and "2026-11-04T14" in buckets
+    assert "2026-11-04" not in buckets and "2026-11-04T15" not in buckets, "not over yet"
+    assert [p.bucket for p in parts].count(None) == 2  # 09:24–10:00 and 15:00–15:10
+
+
+def test_tallies_survive_the_round_trip_through_bytes() -> None:
+    tally = Tally()
+    record = PeriodFeedback(
+        id="r1",
+        flow_id="feedback",
+        answers={"rating": 4, "comment": "Prima Verpackung, schreib erika@beispiel.org"},
+        purposes=["feedback"],
+        created_at=START,
+        expires_at=START + timedelta(days=3),
+        pseudonym="ab" * 32,
+        consents_in_force=frozenset({"feedback"}),
+    )
+    assert tally.add(record, CATALOG) == ["Prima Verpackung, schreib erika@beispiel.org"]
+    copy = Tally.from_bytes(tally.to_bytes())
+    assert (copy.feedbacks, copy.people, copy.commented) == (1, tally.people, 1)
+    assert copy.ratings == {("feedback", "rating"): {4: 1}}
+    assert copy.words == {"prima": 1, "verpackung": 1, "schreib": 1}, "no part of the address"
