@@ -1,8 +1,8 @@
 """Summary figures of a stretch of time, in a form that adds up and can be cached.
 
 A summary over 30 days should not decrypt and count every feedback of the 30 days each
-time. So a period is cut into whole UTC days, whole hours at its ragged ends and the
-partial hours at either edge (`segments`). The figures of a whole day or hour are kept
+time. So a period is cut into whole UTC days, and towards its ragged ends into whole
+hours, ten minutes and minutes (`segments`). The figures of such a bucket are kept
 in the store's summary cache, encrypted, until anything they count changes (new
 feedback in it, consent granted or withdrawn, erasure) or the first feedback they count
 expires; only the edges and changed buckets are read from the feedback itself.
@@ -32,7 +32,9 @@ from storage.interface import PeriodFeedback, SummarySegment, bucket_keys
 
 FORMAT = 1  # bump when what a Tally counts changes: cached figures of older versions go
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
-_HOUR, _DAY = timedelta(hours=1), timedelta(days=1)
+_MINUTE = timedelta(minutes=1)
+_TIERS = (timedelta(days=1), timedelta(hours=1), timedelta(minutes=10), _MINUTE)
+"""The lengths of the buckets named by storage.interface.bucket_keys, longest first."""
 
 
 def in_force(record: PeriodFeedback, catalog: FlowCatalog) -> bool:
@@ -136,16 +138,20 @@ class Tally:
         return len(head).to_bytes(4, "little") + head + people.tobytes()
 
     @classmethod
-    def from_bytes(cls, payload: bytes) -> Tally:
+    def from_bytes(cls, payload: bytes, people: set[int] | None = None) -> Tally:
+        """The tally saved by `to_bytes`; its people are added to `people` when given (the
+        cheap way to count people over many tallies) and then left out of the result."""
         size = int.from_bytes(payload[:4], "little")
         head = json.loads(payload[4 : 4 + size])
-        people = array("Q")
-        people.frombytes(payload[4 + size :])
+        hashes = array("Q")
+        hashes.frombytes(payload[4 + size :])
         if sys.byteorder == "big":
-            people.byteswap()
+            hashes.byteswap()
+        if people is not None:
+            people.update(hashes)
         return cls(
             feedbacks=head["feedbacks"],
-            people=set(people),
+            people=set(hashes) if people is None else set(),
             ratings={
                 (flow, step): Counter({int(v): n for v, n in counts.items()})
                 for flow, step, counts in head["ratings"]
@@ -156,26 +162,32 @@ class Tally:
 
 
 def segments(since: datetime, until: datetime, now: datetime) -> list[SummarySegment]:
-    """[since, until) cut into whole UTC days, whole hours, and partial hours at the edges.
+    """[since, until) cut into whole UTC days, then whole hours, ten minutes and minutes
+    towards its edges, and the partial minutes at either end.
 
-    Only days and hours that are over by `now` become buckets (cacheable); every segment
-    lies within one UTC day, so figures per day can be told from the segments.
+    Only stretches that are over by `now` become buckets (cacheable); every segment lies
+    within one UTC day, so figures per day can be told from the segments.
     """
     start, end, cut = since.astimezone(UTC), until.astimezone(UTC), min(until, now)
     result: list[SummarySegment] = []
     moment = start
     while moment < end:
-        day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
-        hour = moment.replace(minute=0, second=0, microsecond=0)
-        day_key, hour_key = bucket_keys(moment)
-        if moment == day and day + _DAY <= cut:
-            result.append(SummarySegment(start=moment, end=day + _DAY, bucket=day_key))
-        elif moment == hour and hour + _HOUR <= cut:
-            result.append(SummarySegment(start=moment, end=hour + _HOUR, bucket=hour_key))
+        names = bucket_keys(moment)
+        for length, name in zip(_TIERS, names, strict=True):
+            if _floor(moment, length) == moment and moment + length <= cut:
+                result.append(SummarySegment(start=moment, end=moment + length, bucket=name))
+                break
         else:
-            result.append(SummarySegment(start=moment, end=min(hour + _HOUR, end)))
+            minute_end = _floor(moment, _MINUTE) + _MINUTE
+            result.append(SummarySegment(start=moment, end=min(minute_end, end)))
         moment = result[-1].end
     return result
+
+
+def _floor(moment: datetime, length: timedelta) -> datetime:
+    """The start of the UTC day, hour, ten minutes or minute `moment` is in."""
+    midnight = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight + ((moment - midnight) // length) * length
 
 
 def cache_version(catalog: FlowCatalog) -> str:

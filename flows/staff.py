@@ -194,7 +194,7 @@ class StaffDesk:
         counted = _Counted()
         for read in reads:
             if read.cached is not None:
-                tally = Tally.from_bytes(read.cached)
+                tally = Tally.from_bytes(read.cached, people=counted.total.people)
                 if tally.commented:
                     counted.commented_buckets.append(read.segment)
             else:

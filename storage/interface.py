@@ -116,7 +116,8 @@ class StatisticsRow(_Record):
 
 class SummarySegment(_Record):
     """A stretch [start, end) of a staff summary. `bucket` names it when it is exactly one
-    UTC day or hour (see `bucket_keys`): then its figures may come from the summary cache."""
+    UTC day, hour, ten minutes or minute (see `bucket_keys`): then its figures may come
+    from the summary cache."""
 
     start: datetime
     end: datetime
@@ -143,13 +144,18 @@ class CacheEntry(_Record):
     payload: bytes
 
 
-def bucket_keys(moment: datetime) -> tuple[str, str]:
-    """The UTC day and hour a moment falls in, as bucket names: "2026-11-29", "2026-11-29T09".
+BUCKET_LENGTHS = (10, 13, 15, 16)
+"""Bucket names are prefixes of a UTC ISO time: day, hour, ten minutes, minute."""
+
+
+def bucket_keys(moment: datetime) -> tuple[str, ...]:
+    """The UTC day, hour, ten minutes and minute a moment falls in, as bucket names:
+    "2026-11-29", "2026-11-29T09", "2026-11-29T09:2", "2026-11-29T09:24".
 
     Every write that changes what a summary would count in a bucket invalidates it.
     """
-    hour = moment.astimezone(UTC).strftime("%Y-%m-%dT%H")
-    return hour[:10], hour
+    minute = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+    return tuple(minute[:length] for length in BUCKET_LENGTHS)
 
 
 Tallies = dict[str, list[str]]
@@ -262,8 +268,8 @@ class Store(abc.ABC):
         """Everyone's unexpired feedback created in [since, until), oldest first; with
         `newest`, only that many of the most recent ones."""
 
-    # summary cache: figures per UTC day or hour, so that a summary over a long period
-    # reads the feedback of its ragged edges only
+    # summary cache: figures per UTC day, hour, ten minutes or minute, so that a summary
+    # over a long period reads the feedback of its ragged edges only
     @abc.abstractmethod
     async def summary_segments(
         self, segments: list[SummarySegment], version: str, now: datetime

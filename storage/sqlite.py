@@ -25,6 +25,7 @@ import pydantic_core
 
 from storage import crypto, sqlite_db
 from storage.interface import (
+    BUCKET_LENGTHS,
     AuditEntry,
     CacheEntry,
     ConsentGrant,
@@ -127,10 +128,14 @@ _INVALIDATE_BUCKET_SQL = (
     + _DROP_FIGURES
 )
 _INVALIDATE_PERSON_SQL = (
-    "INSERT INTO main.summary_cache (bucket, epoch, changed_at) SELECT bucket, 1, ?2 FROM"  # noqa: S608
-    " (SELECT substr(created_at, 1, 10) AS bucket FROM main.feedback WHERE pseudonym = ?1"
-    " UNION SELECT substr(created_at, 1, 13) FROM main.feedback WHERE pseudonym = ?1)"
-    " WHERE true" + _DROP_FIGURES
+    "INSERT INTO main.summary_cache (bucket, epoch, changed_at) SELECT bucket, 1, ?2 FROM ("  # noqa: S608
+    + " UNION ".join(
+        f"SELECT substr(created_at, 1, {length}) AS bucket"  # noqa: S608 (integers)
+        " FROM main.feedback WHERE pseudonym = ?1"
+        for length in BUCKET_LENGTHS
+    )
+    + ") WHERE true"
+    + _DROP_FIGURES
 )
 _EXPIRED_FIGURES_SQL = (
     "UPDATE main.summary_cache SET epoch = epoch + 1, changed_at = ?, version = NULL,"

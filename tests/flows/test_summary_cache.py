@@ -182,17 +182,30 @@ async def test_a_summary_reads_only_the_edges_once_the_days_are_cached(
 
 
 def test_segments_cover_the_period_in_days_hours_and_edges() -> None:
-    since = datetime(2026, 11, 1, 9, 24, tzinfo=UTC)
-    now = datetime(2026, 11, 4, 15, 10, tzinfo=UTC)
+    since = datetime(2026, 11, 1, 9, 24, 30, tzinfo=UTC)
+    now = datetime(2026, 11, 4, 15, 13, 20, tzinfo=UTC)
     parts = segments(since, now + timedelta(microseconds=1), now)
     assert parts[0].start == since and parts[-1].end == now + timedelta(microseconds=1)
     assert all(a.end == b.start for a, b in pairwise(parts))
     assert all(p.start.date() == (p.end - timedelta(microseconds=1)).date() for p in parts)
-    buckets = [p.bucket for p in parts if p.bucket]
-    assert buckets[:2] == ["2026-11-01T10", "2026-11-01T11"]
-    assert "2026-11-02" in buckets and "2026-11-03" in buckets and "2026-11-04T14" in buckets
-    assert "2026-11-04" not in buckets and "2026-11-04T15" not in buckets, "not over yet"
-    assert [p.bucket for p in parts].count(None) == 2  # 09:24–10:00 and 15:00–15:10
+    names = [p.bucket for p in parts]
+    assert names[:11] == [
+        None,  # 09:24:30-09:25
+        *(f"2026-11-01T09:{m}" for m in range(25, 30)),
+        *(f"2026-11-01T09:{m}" for m in range(3, 6)),  # ten minutes each
+        "2026-11-01T10",
+        "2026-11-01T11",
+    ]
+    assert "2026-11-02" in names and "2026-11-03" in names and "2026-11-04T14" in names
+    assert names[-5:] == [
+        "2026-11-04T15:0",
+        "2026-11-04T15:10",
+        "2026-11-04T15:11",
+        "2026-11-04T15:12",
+        None,
+    ]
+    assert "2026-11-04" not in names, "a day that is not over yet is no bucket"
+    assert len(parts) < 50
 
 
 def test_tallies_survive_the_round_trip_through_bytes() -> None:
