@@ -42,6 +42,7 @@ from storage.interface import (
     PurgeReport,
     SegmentRead,
     StatisticsRow,
+    StorageFull,
     Store,
     StoreError,
     StoreNotOpen,
@@ -136,6 +137,16 @@ _INVALIDATE_PERSON_SQL = (
     )
     + ") WHERE true"
     + _DROP_FIGURES
+)
+_DROP_PERSON_FIGURES_SQL = (
+    "UPDATE main.summary_cache SET epoch = epoch + 1, changed_at = ?2, version = NULL,"  # noqa: S608
+    " expires_at = NULL, ciphertext = NULL WHERE bucket IN ("
+    + " UNION ".join(
+        f"SELECT substr(created_at, 1, {length})"  # noqa: S608 (integers)
+        " FROM main.feedback WHERE pseudonym = ?1"
+        for length in BUCKET_LENGTHS
+    )
+    + ")"
 )
 _EXPIRED_FIGURES_SQL = (
     "UPDATE main.summary_cache SET epoch = epoch + 1, changed_at = ?, version = NULL,"
@@ -927,8 +938,14 @@ class SQLiteStore(Store):
         async with self._lock:
             # Summaries stop counting the person before anything else: should the erasure
             # be cut short, cached figures must not outlive the key.
-            async with transaction(self._conn()) as db:
-                await db.execute(_INVALIDATE_PERSON_SQL, (pseudonym, _wall_clock()))
+            try:
+                async with transaction(self._conn()) as db:
+                    await db.execute(_INVALIDATE_PERSON_SQL, (pseudonym, _wall_clock()))
+            except StorageFull:
+                # No room for new rows: drop the figures in the rows there are (that only
+                # shrinks them). A full store cannot take new figures either.
+                async with transaction(self._conn()) as db:
+                    await db.execute(_DROP_PERSON_FIGURES_SQL, (pseudonym, _wall_clock()))
             await self._shred(pseudonym)
             report = await self._delete_rows(pseudonym)
             await self._checkpoint()

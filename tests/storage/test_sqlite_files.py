@@ -381,6 +381,32 @@ async def test_full_disk_raises_storage_full_and_writes_nothing(
         await small.close()
 
 
+async def test_erasure_works_when_the_store_is_full(
+    store: SQLiteStore, data_dir: Path, key: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    p = store.pseudonym(SUBJECT)
+    await store.submit_feedback(p, feedback("to be erased"), [grant()])
+    monkeypatch.setattr(sqlite_module, "CACHE_ROW_MEMORY", timedelta(0))
+    await store.purge_expired(T0)  # forgets the summary cache rows nothing was cached in
+    await store.close()
+    full = await reopen(data_dir, key, max_page_count=1)
+    try:
+        for size in (3000, 0):
+            with pytest.raises(StorageFull):  # use up the room left, as on a full disk
+                for n in range(100_000):
+                    later = feedback("filler", size=size).model_copy(
+                        update={"created_at": T0 + timedelta(minutes=n)}
+                    )
+                    await full.submit_feedback(full.pseudonym(f"tg-user:{size}:{n}"), later, [])
+        with pytest.raises(StorageFull):  # and the last bytes with small rows
+            for update_id in range(100_000):
+                await full.claim_update(update_id, T0)
+        report = await full.erase_subject(p)
+        assert report.feedback == 1 and await full.feedback_of(p, T0) == []
+    finally:
+        await full.close()
+
+
 # ---- concurrency and batching ------------------------------------------------------------
 
 
