@@ -21,6 +21,7 @@ from bot.context import BotApplication, BotContext, BotData
 from bot.handlers import all_handlers
 from bot.processor import PerPersonUpdateProcessor
 from bot.render import render, send_to
+from bot.requests import ServerErrorsRaised
 from bot.settings import Settings
 from bot.webhooks import WebhookSender
 from flows.catalog import FlowCatalog
@@ -56,7 +57,7 @@ def build_application(
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
-    builder = builder.request(request or HTTPXRequest(connection_pool_size=16))
+    builder = builder.request(ServerErrorsRaised(request or HTTPXRequest(connection_pool_size=16)))
     builder = builder.get_updates_request(get_updates_request or HTTPXRequest())
     application: BotApplication = builder.build()
     application.bot_data.settings = settings

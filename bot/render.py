@@ -11,11 +11,13 @@ from telegram.constants import MessageLimit
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.context import BotContext
+from bot.requests import TelegramServerError
 from flows.replies import Outcome, Reply
 
 log = logging.getLogger("bot.render")
 
 MAX_RETRY_WAIT = 60.0
+SERVER_ERROR_PAUSE = 1.0  # seconds before the first resend after a 5xx; doubles each time
 
 
 async def render(outcome: Outcome, update: Update, context: BotContext) -> None:
@@ -116,6 +118,12 @@ async def _with_retry(call: object, attempts: int = 3) -> bool:
         except Forbidden:
             log.warning("person cannot be reached (bot blocked); reply dropped")
             return False
+        except TelegramServerError:
+            # Telegram failed to carry the call out: send again after a pause. (A dropped
+            # connection is not retried: the message may have arrived already.)
+            if attempt + 1 < attempts:
+                log.warning("telegram server error: sending again", extra={"attempt": attempt})
+                await asyncio.sleep(SERVER_ERROR_PAUSE * 2**attempt)
         except TelegramError as error:
             log.error("sending failed: %s", type(error).__name__)
             return False

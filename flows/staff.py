@@ -53,9 +53,9 @@ class _Counted:
     comments: list[tuple[datetime, str]] = field(default_factory=list)
     """Comments of the feedback read (not redacted yet)."""
     commented_buckets: list[SummarySegment] = field(default_factory=list)
-    """Cached days and hours that have comments, oldest first."""
+    """Cached buckets (days, hours, ...) that have comments, oldest first."""
     fresh: list[CacheEntry] = field(default_factory=list)
-    """Figures counted from the feedback of whole days and hours, to be cached."""
+    """Figures counted from the feedback of whole buckets, to be cached."""
 
 
 def _newest(comments: list[tuple[datetime, str]]) -> list[tuple[datetime, str]]:
@@ -176,8 +176,8 @@ class StaffDesk:
     async def _figures(
         self, since: datetime, until: datetime, now: datetime, t: Translator, latest: bool
     ) -> Figures:
-        """The figures of [since, until): whole days and hours from the summary cache where
-        it has them, the rest counted from the feedback (and then cached)."""
+        """The figures of [since, until): whole days, hours, ten minutes and minutes from the
+        summary cache where it has them, the rest counted from the feedback (and cached)."""
         reads = await self.store.summary_segments(segments(since, until, now), self._version, now)
         # Counting words of many comments is CPU work: in a thread, so customers are
         # answered meanwhile.
@@ -222,7 +222,7 @@ class StaffDesk:
         self, counted: _Counted, now: datetime, t: Translator
     ) -> list[tuple[datetime, str]]:
         """The newest comments of the period, redacted: those counted just now, and from
-        cached days and hours (newest first) only as many as can still be among them."""
+        cached buckets (newest first) only as many as can still be among them."""
         found = _newest(counted.comments)
         for segment in reversed(counted.commented_buckets):
             if sum(when >= segment.end for when, _ in found) >= LATEST_COMMENTS:

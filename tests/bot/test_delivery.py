@@ -85,15 +85,39 @@ async def test_flood_control_is_waited_out_and_the_reply_arrives(
     assert "Einwilligung" in texts(answer)
 
 
-async def test_server_error_on_send_is_logged_and_the_answer_kept(
-    harness: Harness, caplog: pytest.LogCaptureFixture
+async def test_a_server_error_on_send_is_sent_again_after_a_pause(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    waits: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def fake_sleep(seconds: float) -> None:
+        waits.append(seconds)
+        await real_sleep(0)
+
+    monkeypatch.setattr("bot.render.asyncio.sleep", fake_sleep)
     erika = await consented(harness)
     await erika.press("5")
     await erika.send("trotz Fehler")
     harness.api.fail_next("sendMessage", 500)
+    thanks = await erika.press("Nein")
+    assert "Vielen Dank" in texts(thanks), "the thanks arrive although Telegram failed once"
+    assert waits == [1.0]
+    assert len(await stored_feedback(harness, erika.user_id)) == 1
+
+
+async def test_lasting_server_errors_are_logged_and_the_answer_kept(
+    harness: Harness, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.render.SERVER_ERROR_PAUSE", 0.0)
+    erika = await consented(harness)
+    await erika.press("5")
+    await erika.send("trotz Fehler")
+    harness.api.fail_next("sendMessage", 500, count=3)
     await erika.press("Nein")
     assert len(await stored_feedback(harness, erika.user_id)) == 1
+    sent = [c for c in harness.api.calls("sendMessage") if c.status == 500]
+    assert len(sent) == 3
     assert "sending failed" in caplog.text
     assert "trotz Fehler" not in caplog.text
 
