@@ -29,6 +29,10 @@ class BotData:
     staff: StaffDesk | None = None
     webhooks: WebhookSender | None = None
     group_notices: dict[int, float] = field(default_factory=dict)
+    open_questions: dict[int, int] = field(default_factory=dict)
+    """Per chat, the message showing the buttons of the current question (in memory only:
+    after a restart, a question answered by typing keeps its buttons; pressing them later
+    shows the current question again)."""
     background: set[asyncio.Task[Any]] = field(default_factory=set)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -17,35 +18,58 @@ from flows.replies import Outcome, Reply
 log = logging.getLogger("bot.render")
 
 MAX_RETRY_WAIT = 60.0
+OPEN_QUESTIONS_KEPT = 10_000  # chats whose open question's message id is remembered
 SERVER_ERROR_PAUSE = 1.0  # seconds before the first resend after a 5xx; doubles each time
 
 
 async def render(outcome: Outcome, update: Update, context: BotContext) -> None:
     """Answer the pressed button (always, so it stops spinning), then send the replies."""
     query = update.callback_query
+    chat = update.effective_chat
+    questions = context.bot_data.open_questions
     if query is not None:
         await _quietly(query.answer(outcome.toast), "answer button")
         if outcome.close_keyboard and query.message is not None:
+            if chat is not None and questions.get(chat.id) == query.message.message_id:
+                del questions[chat.id]
             await _quietly(query.edit_message_reply_markup(reply_markup=None), "close keyboard")
         elif outcome.replace_keyboard is not None and query.message is not None:
             # An option toggled at a multiple-choice step: the same message, redrawn buttons.
             redrawn = _keyboard(Reply("", outcome.replace_keyboard))
             await _quietly(query.edit_message_reply_markup(reply_markup=redrawn), "redraw keyboard")
-    chat = update.effective_chat
     if chat is None:
         return
+    if query is None and outcome.close_keyboard and chat.id in questions:
+        # A question answered by typing: its buttons (Skip, the ratings) go as well.
+        answered = questions.pop(chat.id)
+        await _quietly(
+            context.bot.edit_message_reply_markup(chat.id, answered, reply_markup=None),
+            "close keyboard",
+        )
     for reply in outcome.replies:
         if not await send(context, chat.id, reply):
             break
 
 
 async def send(context: BotContext, chat_id: int, reply: Reply) -> bool:
-    """Send one reply in answer to an update (see `send_to`)."""
-    return await send_to(context.bot, chat_id, reply)
+    """Send one reply in answer to an update (see `send_to`); remembers which message
+    shows the buttons of the conversation's current question."""
+
+    def remember(message_id: int) -> None:
+        questions = context.bot_data.open_questions
+        questions.pop(chat_id, None)
+        questions[chat_id] = message_id
+        if len(questions) > OPEN_QUESTIONS_KEPT:  # bounded: forget the oldest
+            del questions[next(iter(questions))]
+
+    return await send_to(context.bot, chat_id, reply, remember if reply.question else None)
 
 
-async def send_to(bot: Bot, chat_id: int, reply: Reply) -> bool:
-    """Send one reply, split at line breaks when longer than Telegram allows.
+async def send_to(
+    bot: Bot, chat_id: int, reply: Reply, with_buttons: Callable[[int], None] | None = None
+) -> bool:
+    """Send one reply, split at line breaks when longer than Telegram allows; the id of
+    the message that carries its buttons goes to `with_buttons`.
 
     Returns False when the person cannot be reached (blocked the bot), so the caller
     stops; the answers are stored before anything is sent, so nothing is lost.
@@ -54,9 +78,13 @@ async def send_to(bot: Bot, chat_id: int, reply: Reply) -> bool:
     for index, chunk in enumerate(chunks):
         last = index == len(chunks) - 1
         markup = _keyboard(reply) if last else None
-        if not await _with_retry(
-            lambda chunk=chunk, markup=markup: bot.send_message(chat_id, chunk, reply_markup=markup)
-        ):
+
+        async def call(chunk: str = chunk, markup: InlineKeyboardMarkup | None = markup) -> None:
+            message = await bot.send_message(chat_id, chunk, reply_markup=markup)
+            if markup is not None and with_buttons is not None:
+                with_buttons(message.message_id)
+
+        if not await _with_retry(call):
             return False
     if reply.image is not None:
         image = reply.image

@@ -7,6 +7,7 @@ what it decides (saving the draft, storing a completed feedback).
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -161,8 +162,8 @@ class Engine:
         if isinstance(step, MultipleChoiceStep):
             return self._toggle(state, step, value)
         if isinstance(step, ConsentStep):
-            return self._advance(state, step, None, granted=value == "y", pressed=True)
-        return self._advance(state, step, answer, pressed=True)
+            return self._advance(state, step, None, granted=value == "y")
+        return self._advance(state, step, answer)
 
     def _text(self, state: ConversationState, step: Step, text: str) -> Turn:
         if isinstance(step, TextStep):
@@ -210,7 +211,7 @@ class Engine:
                 ).format(count=step.min_selected)
                 return self._stale(state, toast)
             chosen = [o.id for o in step.options if o.id in state.selected]
-            return self._advance(state, step, chosen, pressed=True)
+            return self._advance(state, step, chosen)
         if value in state.selected:
             selected = [v for v in state.selected if v != value]
         elif step.max_selected is not None and len(state.selected) >= step.max_selected:
@@ -234,7 +235,6 @@ class Engine:
         answer: Answer,
         *,
         granted: bool | None = None,
-        pressed: bool = False,
     ) -> Turn:
         answers = dict(state.answers)
         consents = list(state.consents)
@@ -267,9 +267,10 @@ class Engine:
                 consents=consents,
                 expires_at=self.now + self.retention,
             )
-            outcome = Outcome(replies=(self.thanks(following, completion),), close_keyboard=pressed)
+            # The answered question's buttons go, whether pressed or answered by typing.
+            outcome = Outcome(replies=(self.thanks(following, completion),), close_keyboard=True)
             return Turn(None, outcome, completion, changed=True)
-        outcome = Outcome(replies=(self.ask(state, following),), close_keyboard=pressed)
+        outcome = Outcome(replies=(self.ask(state, following),), close_keyboard=True)
         return Turn(state, outcome, changed=True)
 
     def _next(self, step: Step, answers: dict[str, Answer], consents: list[PendingConsent]) -> Step:
@@ -307,6 +308,10 @@ class Engine:
 
     # --- what the person sees -----------------------------------------------------
     def ask(self, state: ConversationState, step: Step) -> Reply:
+        """The question of `step`, with its buttons."""
+        return dataclasses.replace(self._question(state, step), question=True)
+
+    def _question(self, state: ConversationState, step: Step) -> Reply:
         t = self.t
         prompt = render_text(step.prompt, t)
 

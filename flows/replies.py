@@ -29,6 +29,9 @@ class Reply:
     document: Document | None = None
     image: Document | None = None
     """A picture (PNG) sent as a photo, with its caption."""
+    question: bool = False
+    """The conversation's current question: once it is answered by typing, the transport
+    removes its buttons (see `Outcome.close_keyboard`)."""
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,8 @@ class Outcome:
 
     `toast` is the short notice shown on a pressed button; `close_keyboard` asks the
     transport to remove the buttons of the message that was pressed, so nobody can
-    press them twice; `replace_keyboard` redraws them instead (an option toggled on).
+    press them twice (after a typed answer: those of the question it answered);
+    `replace_keyboard` redraws them instead (an option toggled on).
     """
 
     replies: tuple[Reply, ...] = ()

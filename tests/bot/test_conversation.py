@@ -34,6 +34,27 @@ async def test_german_conversation_end_to_end(harness: Harness) -> None:
     assert not files_contain(harness.settings.data_dir, str(erika.user_id).encode())
 
 
+async def test_a_typed_answer_takes_the_buttons_of_its_question_away(harness: Harness) -> None:
+    erika = harness.customer()
+    await erika.send("/start")
+    [*_, rating_question] = await erika.press("Ja, ich willige ein")
+    [comment_question] = await erika.send("4")  # typed instead of pressed
+    assert "Kommentar" in comment_question["text"] and labels(comment_question) != []
+    [contact_question] = await erika.send("Alles bestens")
+    shown = {m["message_id"]: m["buttons"] for m in harness.api.messages(erika.chat_id)}
+    assert shown[rating_question["message_id"]] == [], "no rating buttons after typing 4"
+    assert shown[comment_question["message_id"]] == [], "no Skip button after the comment"
+    assert labels(contact_question) != [], "the open question keeps its buttons"
+
+    await erika.press("Nein")
+
+    await erika.send("/start")  # again: consent is given, the rating comes first
+    [comment_question] = await erika.press("5")
+    assert "Bitte kürzen" in texts(await erika.send("x" * 5000))
+    shown = {m["message_id"]: m["buttons"] for m in harness.api.messages(erika.chat_id)}
+    assert shown[comment_question["message_id"]] != [], "still open: Skip stays"
+
+
 async def test_english_speaker_gets_english(harness: Harness) -> None:
     john = harness.customer(1001, language_code="en-GB")
     [notice] = await john.send("/start")
