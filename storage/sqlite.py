@@ -150,9 +150,13 @@ _DROP_PERSON_FIGURES_SQL = (
 )
 _EXPIRED_FIGURES_SQL = (
     "UPDATE main.summary_cache SET epoch = epoch + 1, changed_at = ?, version = NULL,"
-    " expires_at = NULL, ciphertext = NULL WHERE expires_at <= ?"
+    " expires_at = NULL, ciphertext = NULL WHERE bucket IN (SELECT bucket FROM"
+    " main.summary_cache WHERE ciphertext IS NOT NULL AND expires_at <= ? LIMIT ?)"
 )
-_OLD_BUCKETS_SQL = "DELETE FROM main.summary_cache WHERE ciphertext IS NULL AND changed_at < ?"
+_OLD_BUCKETS_SQL = (
+    "DELETE FROM main.summary_cache WHERE bucket IN (SELECT bucket FROM main.summary_cache"
+    " WHERE ciphertext IS NULL AND changed_at < ? LIMIT ?)"
+)
 CACHE_ROW_MEMORY = timedelta(hours=1)
 _PERIOD_COLUMNS = "id, pseudonym, flow_id, key_version, created_at, expires_at, ciphertext"
 _UNUSED_KEYS_SQL = (
@@ -976,11 +980,8 @@ class SQLiteStore(Store):
         moment = utc(now)
         feedback = await self._batches(_EXPIRED_SQL["feedback"], (ts(moment),))
         drafts = await self._batches(_EXPIRED_SQL["drafts"], (ts(moment),))
-        async with self._lock, transaction(self._conn()) as db:
-            changed = _wall_clock()
-            await db.execute(_EXPIRED_FIGURES_SQL, (changed, ts(moment)))
-            forget_before = ts(datetime.now(UTC) - CACHE_ROW_MEMORY)
-            await db.execute(_OLD_BUCKETS_SQL, (forget_before,))
+        await self._batches(_EXPIRED_FIGURES_SQL, (_wall_clock(), ts(moment)))
+        await self._batches(_OLD_BUCKETS_SQL, (ts(datetime.now(UTC) - CACHE_ROW_MEMORY),))
         orphans = 0
         for table in _PERSON_TABLES:
             orphans += await self._windows(table, _ORPHANS_SQL[table])

@@ -2,6 +2,7 @@
 untouched files when it refuses to start, and sane behaviour on a full disk."""
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import os
@@ -18,6 +19,7 @@ import storage.sqlite as sqlite_module
 from storage import SQLiteStore
 from storage.crypto import generate_key
 from storage.interface import (
+    CacheEntry,
     ConsentGrant,
     DecryptionFailed,
     Draft,
@@ -26,6 +28,7 @@ from storage.interface import (
     NewFeedback,
     StorageFull,
     StoreError,
+    SummarySegment,
 )
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -405,6 +408,59 @@ async def test_erasure_works_when_the_store_is_full(
         assert report.feedback == 1 and await full.feedback_of(p, T0) == []
     finally:
         await full.close()
+
+
+def cache_rows(data_dir: Path, what: str) -> int:
+    with contextlib.closing(sqlite3.connect(data_dir / "feedback.db")) as db:
+        return int(db.execute(f"SELECT {what} FROM summary_cache").fetchone()[0])
+
+
+async def test_the_summary_cache_is_gone_from_the_file_after_retention(
+    store: SQLiteStore, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_module, "PURGE_BATCH", 2)
+    for n in range(5):
+        p = store.pseudonym(f"tg-user:{n}")
+        later = feedback(CANARY_COMMENT, ttl=DAY).model_copy(
+            update={"created_at": T0 + timedelta(minutes=n)}
+        )
+        await store.submit_feedback(p, later, [grant()])
+    segments = [
+        SummarySegment(
+            start=T0 + timedelta(minutes=n),
+            end=T0 + timedelta(minutes=n + 1),
+            bucket=f"2025-03-01T12:0{n}",
+        )
+        for n in range(5)
+    ]
+    reads = await store.summary_segments(segments, "v1", T0 + DAY / 2)
+    entries = [
+        CacheEntry(
+            bucket=r.segment.bucket or "",
+            epoch=r.epoch,
+            expires_at=T0 + DAY,
+            payload=CANARY_COMMENT.encode(),
+        )
+        for r in reads
+    ]
+    assert await store.save_summary_cache(entries, "v1") == 5
+    assert CANARY_COMMENT.encode() not in all_bytes(data_dir), "cached figures are encrypted"
+
+    await store.purge_expired(T0 + 2 * DAY)
+    rows = (
+        sqlite3.connect(data_dir / "feedback.db")
+        .execute("SELECT count(*), count(ciphertext) FROM summary_cache")
+        .fetchone()
+    )
+    assert rows[1] == 0, "expired figures are dropped"
+    monkeypatch.setattr(sqlite_module, "CACHE_ROW_MEMORY", timedelta(0))
+    await store.purge_expired(T0 + 2 * DAY)
+    rows = (
+        sqlite3.connect(data_dir / "feedback.db")
+        .execute("SELECT count(*) FROM summary_cache")
+        .fetchone()
+    )
+    assert rows == (0,), "and later the rows naming the minutes as well"
 
 
 # ---- concurrency and batching ------------------------------------------------------------
