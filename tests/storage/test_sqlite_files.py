@@ -404,6 +404,14 @@ async def test_erasure_works_when_the_store_is_full(
         with pytest.raises(StorageFull):  # and the last bytes with small rows
             for update_id in range(100_000):
                 await full.claim_update(update_id, T0)
+        # However little room the cache rows of the person's buckets would need, they
+        # may not fit: here they are made far too big to, as on a disk with no room at all.
+        monkeypatch.setattr(
+            sqlite_module,
+            "_INVALIDATE_PERSON_SQL",
+            "INSERT INTO main.summary_cache (bucket, epoch, changed_at)"
+            " SELECT ?1 || hex(zeroblob(200000)), 1, ?2",
+        )
         report = await full.erase_subject(p)
         assert report.feedback == 1 and await full.feedback_of(p, T0) == []
     finally:
