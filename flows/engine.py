@@ -7,9 +7,8 @@ what it decides (saving the draft, storing a completed feedback).
 
 from __future__ import annotations
 
-import dataclasses
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
@@ -309,7 +308,7 @@ class Engine:
     # --- what the person sees -----------------------------------------------------
     def ask(self, state: ConversationState, step: Step) -> Reply:
         """The question of `step`, with its buttons."""
-        return dataclasses.replace(self._question(state, step), question=True)
+        return replace(self._question(state, step), question=True)
 
     def _question(self, state: ConversationState, step: Step) -> Reply:
         t = self.t

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flows.catalog import FlowCatalog
-from flows.figures import Tally, count_words, in_force
+from flows.figures import Tally
 from flows.i18n import Translator
 from flows.models import RatingStep, render_text
 from flows.redaction import redact
@@ -21,8 +21,6 @@ from storage.interface import PeriodFeedback
 LATEST_COMMENTS = 10
 TOP_WORDS = 8
 BAR_WIDTH = 12
-
-__all__ = ["Figures", "RatingFigures", "compute", "figures_of", "in_force", "render"]
 
 
 @dataclass
@@ -119,12 +117,9 @@ def compute(records: list[PeriodFeedback], catalog: FlowCatalog, t: Translator) 
     return figures_of(tally, catalog, t, {d: c for d, c in per_day.items() if c}, comments)
 
 
-def frequent_words(
-    words: Counter[str] | list[str], limit: int = TOP_WORDS
-) -> list[tuple[str, int]]:
-    """The most frequent meaningful words: of word counts, or of comments counted here."""
-    counts = count_words(words) if isinstance(words, list) else words
-    return [(w, n) for w, n in counts.most_common(limit) if n >= 2]
+def frequent_words(words: Counter[str], limit: int = TOP_WORDS) -> list[tuple[str, int]]:
+    """The most frequent meaningful words of word counts (see flows.figures.count_words)."""
+    return [(w, n) for w, n in words.most_common(limit) if n >= 2]
 
 
 def bar(count: int, largest: int) -> str:

@@ -649,12 +649,15 @@ class SQLiteStore(Store):
             (day.isoformat(), flow_id, blob),
         )
 
-    def _statistics_key(self) -> bytes:
+    def _derived_key(self, label: bytes) -> bytes:
         # Derived from the pseudonym key, so it needs no storage of its own and follows
-        # the master key through rotation; without the master key the counts are unreadable.
+        # the master key through rotation; without the master key the data is unreadable.
         if self._pseudonym_key is None:
             raise StoreNotOpen("the store is not open")
-        return crypto.derive_key(self._pseudonym_key, b"feedbackbot/statistics-key/v1")
+        return crypto.derive_key(self._pseudonym_key, label)
+
+    def _statistics_key(self) -> bytes:
+        return self._derived_key(b"feedbackbot/statistics-key/v1")
 
     def _open_statistics(
         self, day: date, flow_id: str, blob: bytes
@@ -778,9 +781,7 @@ class SQLiteStore(Store):
     # ---- summary cache -------------------------------------------------------------
 
     def _summary_key(self) -> bytes:
-        if self._pseudonym_key is None:
-            raise StoreNotOpen("the store is not open")
-        return crypto.derive_key(self._pseudonym_key, b"feedbackbot/summary-cache-key/v1")
+        return self._derived_key(b"feedbackbot/summary-cache-key/v1")
 
     async def summary_segments(
         self, segments: list[SummarySegment], version: str, now: datetime

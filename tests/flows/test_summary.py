@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from flows.catalog import FlowCatalog, load_flow
+from flows.figures import count_words
 from flows.i18n import translator
 from flows.summary import compute, frequent_words, render
 from storage.interface import PeriodFeedback
@@ -128,6 +129,8 @@ def test_comments_in_the_summary_are_redacted() -> None:
 
 def test_frequent_words_skip_stop_words_in_both_languages() -> None:
     words = frequent_words(
-        ["Die Lieferung war sehr schnell", "the delivery was very fast", "Lieferung schnell"]
+        count_words(
+            ["Die Lieferung war sehr schnell", "the delivery was very fast", "Lieferung schnell"]
+        )
     )
     assert words == [("lieferung", 2), ("schnell", 2)]
