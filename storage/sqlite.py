@@ -63,11 +63,11 @@ from storage.sqlite_db import (
     fetch_one,
     fresh_private_file,
     migrate,
+    on_thread,
     run,
     run_many,
     transaction,
     ts,
-    write_one,
 )
 
 DATA_FILE = "feedback.db"
@@ -461,12 +461,12 @@ class SQLiteStore(Store):
             return dek
         dek = crypto.generate_key()
         wrapped = crypto.wrap_key(self._master_key, dek, _dek_aad(pseudonym, KEY_VERSION))
-        async with transaction(self._conn()) as db:
-            await db.execute(
-                "INSERT INTO keys.data_keys (pseudonym, key_version, wrapped_dek, created_at)"
-                " VALUES (?, ?, ?, ?)",
-                (pseudonym, KEY_VERSION, wrapped, ts(datetime.now(UTC))),
-            )
+        await run(  # one statement: atomic and durable (keys.db is synchronous=FULL)
+            self._conn(),
+            "INSERT INTO keys.data_keys (pseudonym, key_version, wrapped_dek, created_at)"
+            " VALUES (?, ?, ?, ?)",
+            (pseudonym, KEY_VERSION, wrapped, ts(datetime.now(UTC))),
+        )
         self._remember(pseudonym, KEY_VERSION, dek)
         return dek
 
@@ -499,7 +499,7 @@ class SQLiteStore(Store):
         async with self._lock:
             dek = await self._write_dek(pseudonym)
             blob = _seal(dek, "drafts", _DRAFT_ID, pseudonym, {"payload": draft.payload})
-            await write_one(
+            await run(
                 self._conn(),
                 "INSERT INTO main.drafts (pseudonym, key_version, updated_at, expires_at,"
                 " ciphertext) VALUES (?, ?, ?, ?, ?) ON CONFLICT (pseudonym) DO UPDATE SET"
@@ -537,9 +537,13 @@ class SQLiteStore(Store):
             return
         async with self._lock:
             rows = _consent_rows(pseudonym, await self._write_dek(pseudonym), grants)
-            async with transaction(self._conn()) as db:
-                await run_many(db, _INSERT_CONSENT, rows)
-                await db.execute(_INVALIDATE_PERSON_SQL, (pseudonym, _wall_clock()))
+            changed = _wall_clock()
+
+            def grant(conn: sqlite3.Connection) -> None:
+                conn.executemany(_INSERT_CONSENT, rows)
+                conn.execute(_INVALIDATE_PERSON_SQL, (pseudonym, changed))
+
+            await on_thread(self._conn(), grant, atomic=True)
 
     async def consents(self, pseudonym: str) -> list[ConsentRecord]:
         """Raises DecryptionFailed for a tampered record."""
@@ -588,36 +592,42 @@ class SQLiteStore(Store):
         created, expires = ts(feedback.created_at), ts(feedback.expires_at)
         content = {"answers": feedback.answers, "purposes": feedback.purposes}
         plaintext = pydantic_core.to_json(content)
+        day = feedback.created_at.astimezone(UTC).date()
+        changed = _wall_clock()
         async with self._lock:
             dek = await self._write_dek(pseudonym)
             aad = crypto.associated_data("feedback", record_id, pseudonym, KEY_VERSION)
             blob = crypto.encrypt(dek, plaintext, aad)
             consent_rows = _consent_rows(pseudonym, dek, grants)
-            async with transaction(self._conn()) as db:
-                await db.execute(
+            contact = (
+                None
+                if contact_chat_id is None
+                else _seal(dek, "contacts", _CONTACT_ID, pseudonym, int(contact_chat_id))
+            )
+
+            def submit(conn: sqlite3.Connection) -> None:
+                conn.execute(
                     "INSERT INTO main.feedback (id, pseudonym, flow_id, key_version, created_at,"
                     " expires_at, ciphertext) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (record_id, pseudonym, feedback.flow_id, KEY_VERSION, created, expires, blob),
                 )
-                await run_many(db, _INSERT_CONSENT, consent_rows)
-                if contact_chat_id is not None:
-                    contact = _seal(dek, "contacts", _CONTACT_ID, pseudonym, int(contact_chat_id))
-                    await db.execute(
+                conn.executemany(_INSERT_CONSENT, consent_rows)
+                if contact is not None:
+                    conn.execute(
                         "INSERT INTO main.contacts (pseudonym, key_version, ciphertext)"
                         " VALUES (?, ?, ?) ON CONFLICT (pseudonym) DO UPDATE SET"
                         " key_version = excluded.key_version, ciphertext = excluded.ciphertext",
                         (pseudonym, KEY_VERSION, contact),
                     )
-                await db.execute("DELETE FROM main.drafts WHERE pseudonym = ?", (pseudonym,))
+                conn.execute("DELETE FROM main.drafts WHERE pseudonym = ?", (pseudonym,))
                 if consent_rows:  # counts the person's earlier feedback again, if any
-                    await db.execute(_INVALIDATE_PERSON_SQL, (pseudonym, _wall_clock()))
+                    conn.execute(_INVALIDATE_PERSON_SQL, (pseudonym, changed))
                 else:
-                    changed = _wall_clock()
                     buckets = [(b, changed) for b in bucket_keys(feedback.created_at)]
-                    await run_many(db, _INVALIDATE_BUCKET_SQL, buckets)
-                await self._count(
-                    db, feedback.created_at.astimezone(UTC).date(), feedback.flow_id, tallies or {}
-                )
+                    conn.executemany(_INVALIDATE_BUCKET_SQL, buckets)
+                self._count(conn, day, feedback.flow_id, tallies or {})
+
+            await on_thread(self._conn(), submit, atomic=True)
         stored = json.loads(plaintext)  # return what a later read returns
         return FeedbackRecord(
             id=record_id,
@@ -627,15 +637,13 @@ class SQLiteStore(Store):
             **stored,
         )
 
-    async def _count(
-        self, db: aiosqlite.Connection, day: date, flow_id: str, tallies: Tallies
-    ) -> None:
-        """Add one feedback to the day's anonymous statistics, inside the caller's transaction."""
-        row = await fetch_one(
-            db,
+    def _count(self, conn: sqlite3.Connection, day: date, flow_id: str, tallies: Tallies) -> None:
+        """Add one feedback to the day's anonymous statistics, inside the caller's
+        transaction (on the connection's thread)."""
+        row = conn.execute(
             "SELECT ciphertext FROM main.statistics WHERE day = ? AND flow_id = ?",
             (day.isoformat(), flow_id),
-        )
+        ).fetchone()
         current = self._open_statistics(day, flow_id, row[0]) if row else None
         feedbacks, counts = add_tallies(current, tallies)
         blob = crypto.encrypt(
@@ -643,7 +651,7 @@ class SQLiteStore(Store):
             pydantic_core.to_json({"feedbacks": feedbacks, "counts": counts}),
             _statistics_aad(day, flow_id),
         )
-        await db.execute(
+        conn.execute(
             "INSERT INTO main.statistics (day, flow_id, ciphertext) VALUES (?, ?, ?)"
             " ON CONFLICT (day, flow_id) DO UPDATE SET ciphertext = excluded.ciphertext",
             (day.isoformat(), flow_id, blob),
@@ -1059,7 +1067,7 @@ class SQLiteStore(Store):
     async def claim_update(self, update_id: int, now: datetime) -> bool:
         seen = ts(now)
         async with self._lock:
-            count = await write_one(
+            count = await run(
                 self._conn(),
                 "INSERT OR IGNORE INTO main.processed_updates (update_id, seen_at) VALUES (?, ?)",
                 (update_id, seen),
