@@ -17,6 +17,7 @@ import sqlite3
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -525,9 +526,9 @@ class SQLiteStore(Store):
         return Draft(payload=data["payload"], updated_at=dt(row[1]), expires_at=dt(row[2]))
 
     async def delete_draft(self, pseudonym: str) -> bool:
-        async with self._lock, transaction(self._conn()) as db:
-            count = await run(db, "DELETE FROM main.drafts WHERE pseudonym = ?", (pseudonym,))
-        return count > 0
+        async with self._lock:
+            sql = "DELETE FROM main.drafts WHERE pseudonym = ?"
+            return await run(self._conn(), sql, (pseudonym,)) > 0
 
     # ---- consents ------------------------------------------------------------------
 
@@ -570,12 +571,16 @@ class SQLiteStore(Store):
         return records
 
     async def withdraw_consent(self, pseudonym: str, purpose: str, now: datetime) -> int:
-        moment = ts(now)
-        async with self._lock, transaction(self._conn()) as db:
-            count = await run(db, _WITHDRAW_SQL, (moment, pseudonym, purpose))
+        moment, changed = ts(now), _wall_clock()
+
+        def withdraw(conn: sqlite3.Connection) -> int:
+            count: int = conn.execute(_WITHDRAW_SQL, (moment, pseudonym, purpose)).rowcount
             if count:
-                await db.execute(_INVALIDATE_PERSON_SQL, (pseudonym, _wall_clock()))
+                conn.execute(_INVALIDATE_PERSON_SQL, (pseudonym, changed))
             return count
+
+        async with self._lock:
+            return await on_thread(self._conn(), withdraw, atomic=True)
 
     # ---- feedback and contact -------------------------------------------------------
 
@@ -850,25 +855,30 @@ class SQLiteStore(Store):
                 updates.append((version, expires, blob, entry.bucket, entry.epoch))
         if not entries:
             return 0
-        async with self._lock, transaction(self._conn()) as db:
-            kept = await run_many(
-                db,
+
+        def save(conn: sqlite3.Connection) -> int:
+            kept: int = conn.executemany(
                 "INSERT OR IGNORE INTO main.summary_cache"
                 " (bucket, epoch, changed_at, version, expires_at, ciphertext)"
                 " VALUES (?, 0, ?, ?, ?, ?)",
                 inserts,
+            ).rowcount
+            return (
+                kept
+                + conn.executemany(
+                    "UPDATE main.summary_cache SET version = ?, expires_at = ?, ciphertext = ?"
+                    " WHERE bucket = ? AND epoch = ?",
+                    updates,
+                ).rowcount
             )
-            kept += await run_many(
-                db,
-                "UPDATE main.summary_cache SET version = ?, expires_at = ?, ciphertext = ?"
-                " WHERE bucket = ? AND epoch = ?",
-                updates,
-            )
-        return kept
+
+        async with self._lock:
+            return await on_thread(self._conn(), save, atomic=True)
 
     async def record_audit(self, entry: AuditEntry) -> None:
-        async with self._lock, transaction(self._conn()) as db:
-            await db.execute(
+        async with self._lock:
+            await run(
+                self._conn(),
                 "INSERT INTO main.audit (event, at, actor, detail, records) VALUES (?, ?, ?, ?, ?)",
                 (entry.event, ts(entry.at), entry.actor, entry.detail, entry.records),
             )
@@ -912,8 +922,9 @@ class SQLiteStore(Store):
         return None if chat_id is None else int(chat_id)
 
     async def record_delivery(self, pseudonym: str, delivery: Delivery) -> None:
-        async with self._lock, transaction(self._conn()) as db:
-            await db.execute(
+        async with self._lock:
+            await run(
+                self._conn(),
                 "INSERT INTO main.deliveries (pseudonym, key_version, recipient, feedback_id,"
                 " delivered_at) VALUES (?, ?, ?, ?, ?)",
                 (
@@ -936,9 +947,9 @@ class SQLiteStore(Store):
         return [Delivery(recipient=r, feedback_id=f, delivered_at=dt(at)) for r, f, at in rows]
 
     async def delete_contact(self, pseudonym: str) -> bool:
-        async with self._lock, transaction(self._conn()) as db:
-            count = await run(db, "DELETE FROM main.contacts WHERE pseudonym = ?", (pseudonym,))
-        return count > 0
+        async with self._lock:
+            sql = "DELETE FROM main.contacts WHERE pseudonym = ?"
+            return await run(self._conn(), sql, (pseudonym,)) > 0
 
     # ---- lifecycle -----------------------------------------------------------------
 
@@ -952,13 +963,11 @@ class SQLiteStore(Store):
             # Summaries stop counting the person before anything else: should the erasure
             # be cut short, cached figures must not outlive the key.
             try:
-                async with transaction(self._conn()) as db:
-                    await db.execute(_INVALIDATE_PERSON_SQL, (pseudonym, _wall_clock()))
+                await run(self._conn(), _INVALIDATE_PERSON_SQL, (pseudonym, _wall_clock()))
             except StorageFull:
                 # No room for new rows: drop the figures in the rows there are (that only
                 # shrinks them). A full store cannot take new figures either.
-                async with transaction(self._conn()) as db:
-                    await db.execute(_DROP_PERSON_FIGURES_SQL, (pseudonym, _wall_clock()))
+                await run(self._conn(), _DROP_PERSON_FIGURES_SQL, (pseudonym, _wall_clock()))
             await self._shred(pseudonym)
             report = await self._delete_rows(pseudonym)
             await self._checkpoint()
@@ -966,22 +975,23 @@ class SQLiteStore(Store):
         return report
 
     async def _shred(self, pseudonym: str) -> None:
-        async with transaction(self._conn()) as db:
-            await db.execute("DELETE FROM keys.data_keys WHERE pseudonym = ?", (pseudonym,))
+        # One statement commits by itself, durably: keys.db is synchronous=FULL.
+        await run(self._conn(), "DELETE FROM keys.data_keys WHERE pseudonym = ?", (pseudonym,))
         self._forget([pseudonym])
 
     async def _delete_rows(self, pseudonym: str) -> ErasureReport:
-        counts = {}
-        async with transaction(self._conn()) as db:
+        at = ts(datetime.now(UTC).replace(microsecond=0))
+
+        def delete(conn: sqlite3.Connection) -> dict[str, int]:
+            counts = {}
             for table in _PERSON_TABLES:
                 sql = f"DELETE FROM main.{table} WHERE pseudonym = ?"  # noqa: S608
-                counts[table] = await run(db, sql, (pseudonym,))
+                counts[table] = conn.execute(sql, (pseudonym,)).rowcount
             # The audit row proves an erasure happened without saying whose.
-            await db.execute(
-                "INSERT INTO main.audit (event, at) VALUES ('erasure', ?)",
-                (ts(datetime.now(UTC).replace(microsecond=0)),),
-            )
-        return ErasureReport(**counts)
+            conn.execute("INSERT INTO main.audit (event, at) VALUES ('erasure', ?)", (at,))
+            return counts
+
+        return ErasureReport(**await on_thread(self._conn(), delete, atomic=True))
 
     async def purge_expired(self, now: datetime) -> PurgeReport:
         """Purge in batches of PURGE_BATCH rows, each its own transaction, so that the bot
@@ -1005,8 +1015,8 @@ class SQLiteStore(Store):
     async def _batches(self, sql: str, params: tuple[Any, ...]) -> int:
         total = 0
         while True:
-            async with self._lock, transaction(self._conn()) as db:
-                count = await run(db, sql, (*params, PURGE_BATCH))
+            async with self._lock:  # one statement: a transaction by itself
+                count = await run(self._conn(), sql, (*params, PURGE_BATCH))
             total += count
             if count < PURGE_BATCH:
                 return total
@@ -1020,8 +1030,8 @@ class SQLiteStore(Store):
         highest = int(row[0]) if row and row[0] is not None else 0
         total = 0
         for start in range(0, highest, SCAN_WINDOW):
-            async with self._lock, transaction(self._conn()) as db:
-                total += await run(db, sql, (start, start + SCAN_WINDOW))
+            async with self._lock:
+                total += await run(self._conn(), sql, (start, start + SCAN_WINDOW))
             await asyncio.sleep(0)
         return total
 
@@ -1042,17 +1052,13 @@ class SQLiteStore(Store):
                 if not window:
                     return total
                 last = str(window[-1][0])
-                async with transaction(self._conn()) as db:
-                    rows = await fetch_all(db, _UNUSED_KEYS_SQL, (after, last, grace_cutoff))
-                    people = [(row[0],) for row in rows]
-                    total += await run_many(
-                        db, "DELETE FROM keys.data_keys WHERE pseudonym = ?", people
-                    )
+                shred = partial(_shred_unused_keys, window=(after, last, grace_cutoff))
+                people = await on_thread(self._conn(), shred, atomic=True)
+                total += len(people)
                 self._forget(p for (p,) in people)
                 if people:
-                    async with transaction(self._conn()) as db:
-                        sql = "DELETE FROM main.consents WHERE pseudonym = ?"
-                        await run_many(db, sql, people)
+                    sql = "DELETE FROM main.consents WHERE pseudonym = ?"
+                    await run_many(self._conn(), sql, people)
             after = last
             await asyncio.sleep(0)
 
@@ -1073,6 +1079,14 @@ class SQLiteStore(Store):
                 (update_id, seen),
             )
         return count == 1
+
+
+def _shred_unused_keys(conn: sqlite3.Connection, window: tuple[str, str, str]) -> list[tuple[str]]:
+    """Delete the keys of people with nothing left in a window of pseudonyms; who they were."""
+    rows = conn.execute(_UNUSED_KEYS_SQL, window).fetchall()
+    people = [(str(row[0]),) for row in rows]
+    conn.executemany("DELETE FROM keys.data_keys WHERE pseudonym = ?", people)
+    return people
 
 
 _INSERT_CONSENT = (

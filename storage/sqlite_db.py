@@ -215,9 +215,17 @@ async def run(db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()) ->
 
 
 async def run_many(db: aiosqlite.Connection, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+    """`sql` for each of `rows`, in one hand-off; outside a transaction, in one of its own
+    (autocommit would commit each row by itself)."""
     if not rows:
         return 0
-    return await on_thread(db, lambda conn: conn.executemany(sql, rows).rowcount)
+
+    def many(conn: sqlite3.Connection) -> int:
+        if conn.in_transaction:
+            return conn.executemany(sql, rows).rowcount
+        return _atomically(lambda atomic: atomic.executemany(sql, rows).rowcount, conn)
+
+    return await on_thread(db, many)
 
 
 async def configure(db: aiosqlite.Connection, keys_path: Path) -> None:

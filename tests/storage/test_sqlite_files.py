@@ -267,6 +267,32 @@ async def test_tampered_row_raises(store: SQLiteStore, data_dir: Path, key: byte
         await again.close()
 
 
+async def test_a_submission_failing_midway_leaves_nothing_and_the_store_works(
+    store: SQLiteStore, data_dir: Path, key: bytes
+) -> None:
+    """The whole submission is one transaction on the connection's thread: when its last
+    step (adding to the day's statistics) fails, the steps before it are undone too."""
+    p = store.pseudonym(SUBJECT)
+    await store.submit_feedback(p, feedback("first"), [grant()])
+    await store.close()
+    with sqlite3.connect(data_dir / "feedback.db") as con:
+        con.execute("UPDATE statistics SET ciphertext = zeroblob(60)")
+    con.close()
+    again = await reopen(data_dir, key)
+    try:
+        await again.save_draft(p, draft("second"))
+        with pytest.raises(DecryptionFailed):
+            await again.submit_feedback(p, feedback("second"), [grant("contact")], CHAT_ID)
+        assert [r.answers["comment"] for r in await again.feedback_of(p, T0)] == ["first"]
+        assert await again.load_draft(p, T0) == draft("second")
+        assert await again.contact_of(p) is None
+        assert [c.purpose for c in await again.consents(p)] == ["feedback"]
+        assert await again.claim_update(1, T0)  # not left inside the failed transaction
+        assert await again.delete_draft(p)
+    finally:
+        await again.close()
+
+
 async def test_ciphertext_moved_to_another_person_fails(
     store: SQLiteStore, data_dir: Path, key: bytes
 ) -> None:
