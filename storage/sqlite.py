@@ -67,7 +67,6 @@ from storage.sqlite_db import (
     on_thread,
     run,
     run_many,
-    transaction,
     ts,
 )
 
@@ -187,7 +186,12 @@ class SQLiteStore(Store):
         self._db: aiosqlite.Connection | None = None
         self._pseudonym_key: bytes | None = None
         self._deks: OrderedDict[tuple[str, int], bytes] = OrderedDict()
-        # One connection serves every coroutine; the lock keeps their transactions apart.
+        # One connection serves every coroutine. Each transaction is one job on its thread
+        # (sqlite_db.on_thread), so transactions cannot mix; the lock orders the work that
+        # takes several jobs or touches the data keys: a key read from the key store and
+        # cached, written, or shredded (with the rows encrypted under it), erasure, the
+        # purge's windows. A single job that needs no key but a cached one goes without
+        # it (claim_update, load_draft): those run on every update.
         self._lock = asyncio.Lock()
 
     # ---- opening -----------------------------------------------------------------
@@ -326,63 +330,44 @@ class SQLiteStore(Store):
             if row is None or not _opens(new_key, row[0], _PSEUDONYM_KEY_AAD):
                 # A first attempt, or one towards another key: start phase one over.
                 wrapped = crypto.wrap_key(new_key, self._pseudonym_key, _PSEUDONYM_KEY_AAD)
-                async with transaction(db):
-                    await db.execute("UPDATE keys.data_keys SET wrapped_next = NULL")
-                    await db.execute(
-                        "UPDATE keys.meta SET wrapped_pseudonym_key_next = ?", (wrapped,)
-                    )
+
+                def start_over(conn: sqlite3.Connection) -> None:
+                    conn.execute("UPDATE keys.data_keys SET wrapped_next = NULL")
+                    conn.execute("UPDATE keys.meta SET wrapped_pseudonym_key_next = ?", (wrapped,))
+
+                await on_thread(db, start_over, atomic=True)
             counted = await fetch_one(
                 db, "SELECT count(*), count(wrapped_next) FROM keys.data_keys"
             )
         total, done = (int(counted[0]), int(counted[1])) if counted else (0, 0)
+        old_key = self._master_key
         while True:
             async with self._lock:
-                rewrapped = await self._wrap_next(db, new_key, batch)
+                wrap = partial(_wrap_next, old_key=old_key, new_key=new_key, limit=batch)
+                rewrapped = await on_thread(db, wrap, atomic=True)
             done += rewrapped
             if progress is not None and rewrapped:
                 progress(done, total)
             if rewrapped < batch:
                 break
             await asyncio.sleep(0)
+
+        def switch(conn: sqlite3.Connection) -> None:
+            _wrap_next(conn, old_key=old_key, new_key=new_key, limit=None)  # written meanwhile
+            conn.execute(
+                "UPDATE keys.data_keys SET wrapped_dek = wrapped_next, wrapped_next = NULL"
+            )
+            conn.execute(
+                "UPDATE keys.meta SET wrapped_pseudonym_key = wrapped_pseudonym_key_next,"
+                " wrapped_pseudonym_key_next = NULL"
+            )
+
         async with self._lock:
-            async with transaction(db):
-                await self._wrap_next(db, new_key, None, in_transaction=True)
-                await db.execute(
-                    "UPDATE keys.data_keys SET wrapped_dek = wrapped_next, wrapped_next = NULL"
-                )
-                await db.execute(
-                    "UPDATE keys.meta SET wrapped_pseudonym_key = wrapped_pseudonym_key_next,"
-                    " wrapped_pseudonym_key_next = NULL"
-                )
+            await on_thread(db, switch, atomic=True)
             self._master_key = new_key
             await self._checkpoint()  # the start-up key check reads the main file only
         log.info("master_key_rotated")
         return total
-
-    async def _wrap_next(
-        self,
-        db: aiosqlite.Connection,
-        new_key: bytes,
-        limit: int | None,
-        in_transaction: bool = False,
-    ) -> int:
-        """Add the new wrapping to up to `limit` rows that lack it (all when None)."""
-        rows = await fetch_all(
-            db,
-            "SELECT pseudonym, key_version, wrapped_dek FROM keys.data_keys"
-            " WHERE wrapped_next IS NULL LIMIT ?",
-            (-1 if limit is None else limit,),
-        )
-        updates = []
-        for pseudonym, version, wrapped in rows:
-            aad = _dek_aad(pseudonym, version)
-            dek = crypto.unwrap_key(self._master_key, wrapped, aad)
-            updates.append((crypto.wrap_key(new_key, dek, aad), pseudonym, version))
-        sql = "UPDATE keys.data_keys SET wrapped_next = ? WHERE pseudonym = ? AND key_version = ?"
-        if in_transaction:
-            return await run_many(db, sql, updates)
-        async with transaction(db):
-            return await run_many(db, sql, updates)
 
     async def backup(self, destination: Path) -> None:
         """A consistent copy of the data store (never the keys) via VACUUM INTO.
@@ -426,9 +411,8 @@ class SQLiteStore(Store):
 
     async def _read_dek(self, pseudonym: str, version: int) -> bytes | None:
         """The person's data key, or None once it was destroyed; DecryptionFailed if tampered."""
-        cached = self._deks.get((pseudonym, version))
+        cached = self._cached_dek(pseudonym, version)
         if cached is not None:
-            self._deks.move_to_end((pseudonym, version))
             return cached
         row = await fetch_one(
             self._conn(),
@@ -471,6 +455,12 @@ class SQLiteStore(Store):
         self._remember(pseudonym, KEY_VERSION, dek)
         return dek
 
+    def _cached_dek(self, pseudonym: str, version: int) -> bytes | None:
+        cached = self._deks.get((pseudonym, version))
+        if cached is not None:
+            self._deks.move_to_end((pseudonym, version))
+        return cached
+
     def _remember(self, pseudonym: str, version: int, dek: bytes) -> None:
         self._deks[(pseudonym, version)] = dek
         self._deks.move_to_end((pseudonym, version))
@@ -511,18 +501,25 @@ class SQLiteStore(Store):
 
     async def load_draft(self, pseudonym: str, now: datetime) -> Draft | None:
         """Raises DecryptionFailed for a tampered draft."""
-        async with self._lock:
-            row = await fetch_one(
-                self._conn(),
-                "SELECT key_version, updated_at, expires_at, ciphertext FROM main.drafts"
-                " WHERE pseudonym = ? AND expires_at > ?",
-                (pseudonym, ts(now)),
-            )
-            if row is None:
-                return None
-            data = await self._unseal("drafts", _DRAFT_ID, pseudonym, row[0], row[3])
-        if data is None:
+        # Runs on every update: one job, and the lock only when the key must be read from
+        # the key store (see _lock).
+        row = await fetch_one(
+            self._conn(),
+            "SELECT key_version, updated_at, expires_at, ciphertext FROM main.drafts"
+            " WHERE pseudonym = ? AND expires_at > ?",
+            (pseudonym, ts(now)),
+        )
+        if row is None:
             return None
+        version = int(row[0])
+        dek = self._cached_dek(pseudonym, version)
+        if dek is None:
+            async with self._lock:
+                dek = await self._read_dek(pseudonym, version)
+        if dek is None:
+            return None
+        aad = crypto.associated_data("drafts", _DRAFT_ID, pseudonym, version)
+        data = json.loads(crypto.decrypt(dek, row[3], aad))
         return Draft(payload=data["payload"], updated_at=dt(row[1]), expires_at=dt(row[2]))
 
     async def delete_draft(self, pseudonym: str) -> bool:
@@ -1071,14 +1068,35 @@ class SQLiteStore(Store):
                 log.warning("checkpoint_incomplete")
 
     async def claim_update(self, update_id: int, now: datetime) -> bool:
-        seen = ts(now)
-        async with self._lock:
-            count = await run(
-                self._conn(),
-                "INSERT OR IGNORE INTO main.processed_updates (update_id, seen_at) VALUES (?, ?)",
-                (update_id, seen),
-            )
+        # One statement on a table of its own, on every update: no lock (see _lock).
+        count = await run(
+            self._conn(),
+            "INSERT OR IGNORE INTO main.processed_updates (update_id, seen_at) VALUES (?, ?)",
+            (update_id, ts(now)),
+        )
         return count == 1
+
+
+def _wrap_next(
+    conn: sqlite3.Connection, *, old_key: bytes, new_key: bytes, limit: int | None
+) -> int:
+    """Add the wrapping under `new_key` to up to `limit` data keys that lack it (all when
+    None); how many. Runs on the connection's thread, inside the caller's transaction."""
+    rows = conn.execute(
+        "SELECT pseudonym, key_version, wrapped_dek FROM keys.data_keys"
+        " WHERE wrapped_next IS NULL LIMIT ?",
+        (-1 if limit is None else limit,),
+    ).fetchall()
+    updates = []
+    for pseudonym, version, wrapped in rows:
+        aad = _dek_aad(pseudonym, version)
+        dek = crypto.unwrap_key(old_key, wrapped, aad)
+        updates.append((crypto.wrap_key(new_key, dek, aad), pseudonym, version))
+    conn.executemany(
+        "UPDATE keys.data_keys SET wrapped_next = ? WHERE pseudonym = ? AND key_version = ?",
+        updates,
+    )
+    return len(updates)
 
 
 def _shred_unused_keys(conn: sqlite3.Connection, window: tuple[str, str, str]) -> list[tuple[str]]:

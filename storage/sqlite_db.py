@@ -1,13 +1,13 @@
 """Low-level SQLite plumbing for the store: schema migrations, connection settings,
-transactions with full-disk handling, timestamps and private files."""
+transactions as jobs on the connection's thread with full-disk handling, timestamps and
+private files."""
 
 from __future__ import annotations
 
 import logging
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -124,6 +124,10 @@ async def on_thread(
     """Run `work(connection)` on the connection's own thread, all its statements in one
     hand-off; with `atomic`, inside BEGIN IMMEDIATE ... COMMIT, rolled back on any error.
 
+    Every transaction of the store is one such job (or one statement, which SQLite
+    commits by itself). The thread runs one job at a time, so a job never lands inside
+    another's transaction, whoever awaits what meanwhile.
+
     Every awaited aiosqlite call is a round trip between two threads (0.1 ms on the
     benchmark machine, more under load) while a statement of the conversation's hot path
     takes a few microseconds, so the hot path does each store call in one trip. aiosqlite
@@ -155,30 +159,6 @@ def _atomically(work: Callable[[sqlite3.Connection], T], conn: sqlite3.Connectio
                 log.error("rollback_failed")
         raise
     return result
-
-
-@asynccontextmanager
-async def transaction(db: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Connection]:
-    """BEGIN IMMEDIATE ... COMMIT around awaited statements, rolled back on any error;
-    for work that awaits between its statements (see `on_thread` for the rest).
-
-    Raises StorageFull instead of SQLite's "database or disk is full"; the rollback
-    leaves the connection usable once there is space again.
-    """
-    await db.execute("BEGIN IMMEDIATE")
-    try:
-        yield db
-        await db.execute("COMMIT")
-    except BaseException as exc:
-        # SQLite may already have rolled back by itself (it does on SQLITE_FULL).
-        if db.in_transaction:
-            try:
-                await db.execute("ROLLBACK")
-            except sqlite3.Error:
-                log.error("rollback_failed")
-        if is_full(exc):
-            raise _full() from exc
-        raise
 
 
 async def fetch_one(
@@ -215,17 +195,10 @@ async def run(db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()) ->
 
 
 async def run_many(db: aiosqlite.Connection, sql: str, rows: Sequence[Sequence[Any]]) -> int:
-    """`sql` for each of `rows`, in one hand-off; outside a transaction, in one of its own
-    (autocommit would commit each row by itself)."""
+    """`sql` for each of `rows`, all in one transaction and one hand-off."""
     if not rows:
         return 0
-
-    def many(conn: sqlite3.Connection) -> int:
-        if conn.in_transaction:
-            return conn.executemany(sql, rows).rowcount
-        return _atomically(lambda atomic: atomic.executemany(sql, rows).rowcount, conn)
-
-    return await on_thread(db, many)
+    return await on_thread(db, lambda conn: conn.executemany(sql, rows).rowcount, atomic=True)
 
 
 async def configure(db: aiosqlite.Connection, keys_path: Path) -> None:
@@ -269,14 +242,20 @@ async def migrate(db: aiosqlite.Connection, schema: str, migrations: list[list[s
     for version, statements in enumerate(migrations, start=1):
         if version <= current:
             continue
-        async with transaction(db):
-            for statement in statements:
-                await db.execute(statement)
-            await db.execute(
-                f"INSERT INTO {table} (version, applied_at) VALUES (?, ?)",  # noqa: S608
-                (version, ts(datetime.now(UTC))),
-            )
+        apply = partial(_apply_migration, table=table, version=version, statements=statements)
+        await on_thread(db, apply, atomic=True)
         log.info("migration_applied")
+
+
+def _apply_migration(
+    conn: sqlite3.Connection, *, table: str, version: int, statements: list[str]
+) -> None:
+    for statement in statements:
+        conn.execute(statement)
+    conn.execute(
+        f"INSERT INTO {table} (version, applied_at) VALUES (?, ?)",  # noqa: S608
+        (version, ts(datetime.now(UTC))),
+    )
 
 
 async def set_max_page_count(db: aiosqlite.Connection, pages: int) -> None:
