@@ -206,6 +206,7 @@ class SQLiteStore(Store):
         """
         if self._db is not None:
             raise StoreError("store is already open")
+        sqlite_db.check_driver()
         pseudonym_key = await asyncio.to_thread(self._existing_pseudonym_key)
         if pseudonym_key is None:
             pseudonym_key = await self._create_key_store()

@@ -113,6 +113,17 @@ def is_full(exc: BaseException) -> bool:
     return code is not None and code & 0xFF == sqlite3.SQLITE_FULL
 
 
+def check_driver() -> None:
+    """Raises StoreError, with what to do, when the installed aiosqlite lacks what
+    `on_thread` uses (a version newer than pyproject allows, installed by hand)."""
+    if not callable(getattr(aiosqlite.Connection, "_execute", None)):
+        version = getattr(aiosqlite, "__version__", "?")
+        raise StoreError(
+            f"aiosqlite {version} lacks Connection._execute, which the store runs its "
+            "transactions with; install the version pyproject.toml asks for (aiosqlite<0.23)"
+        )
+
+
 def _full() -> StorageFull:
     log.warning("storage_full")
     return StorageFull("no space left for the store; nothing was written")

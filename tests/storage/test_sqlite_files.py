@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import aiosqlite
 import pytest
 
 import storage.sqlite as sqlite_module
@@ -347,6 +348,15 @@ async def test_missing_key_store_refuses_and_touches_nothing(
     with pytest.raises(KeyStoreMissing):
         await reopen(data_dir, key)
     assert digests(data_dir) == before
+
+
+async def test_an_aiosqlite_without_what_the_store_needs_is_named_at_start(
+    tmp_path: Path, key: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delattr(aiosqlite.Connection, "_execute")
+    with pytest.raises(StoreError, match=r"aiosqlite<0\.23"):
+        await SQLiteStore(tmp_path / "data", key).open()
+    assert not (tmp_path / "data").exists()
 
 
 async def test_newer_schema_refuses(store: SQLiteStore, data_dir: Path, key: bytes) -> None:
