@@ -11,7 +11,7 @@ import gettext as _gettext
 import io
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -122,15 +122,19 @@ class Translator:
 
     def duration(self, value: timedelta) -> str:
         """Whole-unit duration, e.g. ``180 Tage`` / ``180 days`` / ``12 hours``."""
-        seconds = int(value.total_seconds())
-        for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-            if seconds >= size and seconds % size == 0:
-                return str(format_unit(seconds // size, f"duration-{unit}", locale=self.locale))
-        return str(format_unit(seconds, "duration-second", locale=self.locale))
+        return _duration(self.locale, int(value.total_seconds()))
 
     def language(self, code: str) -> str:
         """The name of language `code` in this locale: ``Englisch`` for ``en`` in German."""
         return str(Locale.parse(code).get_display_name(self.locale))
+
+
+@lru_cache(maxsize=256)  # a few configured durations, formatted on most updates
+def _duration(locale: str, seconds: int) -> str:
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            return str(format_unit(seconds // size, f"duration-{unit}", locale=locale))
+    return str(format_unit(seconds, "duration-second", locale=locale))
 
 
 @cache

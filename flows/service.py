@@ -88,6 +88,7 @@ class FeedbackService:
         self._versions = {
             flow.id: notice_version(flow, self.processing) for flow in catalog.flows.values()
         }
+        self._notice_texts: dict[tuple[str, str], str] = {}
 
     # --- commands -------------------------------------------------------------------
     async def start(self, person: Person, flow_id: str | None = None) -> Outcome:
@@ -228,7 +229,7 @@ class FeedbackService:
         pseudonym = self.store.pseudonym(person.subject)
         if await self._state(pseudonym) is not None:
             return Outcome(toast=t.gettext("You have already agreed."), close_keyboard=True)
-        shown = consent_notice(flow, t, self.processing)
+        shown = self._notice_text(flow, t)
         grants = [
             ConsentGrant(
                 purpose=purpose.id,
@@ -248,8 +249,17 @@ class FeedbackService:
         thanks = Reply(t.gettext("Thank you, your consent has been recorded."))
         return Outcome(replies=(thanks, *outcome.replies), close_keyboard=True)
 
+    def _notice_text(self, flow: FlowDefinition, t: Translator) -> str:
+        """The consent notice, built once per flow and language (flows and settings do
+        not change while the bot runs)."""
+        key = (flow.id, t.locale)
+        text = self._notice_texts.get(key)
+        if text is None:
+            text = self._notice_texts[key] = consent_notice(flow, t, self.processing)
+        return text
+
     def _notice(self, flow: FlowDefinition, t: Translator) -> Reply:
-        text = consent_notice(flow, t, self.processing)
+        text = self._notice_text(flow, t)
         version = self._versions[flow.id]
         return Reply(
             text,
