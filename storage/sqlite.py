@@ -480,8 +480,7 @@ class SQLiteStore(Store):
         dek = await self._read_dek(pseudonym, version)
         if dek is None:
             return None
-        aad = crypto.associated_data(table, record_id, pseudonym, version)
-        return json.loads(crypto.decrypt(dek, blob, aad))
+        return _unsealed(dek, table, record_id, pseudonym, version, blob)
 
     # ---- drafts --------------------------------------------------------------------
 
@@ -519,8 +518,7 @@ class SQLiteStore(Store):
                 dek = await self._read_dek(pseudonym, version)
         if dek is None:
             return None
-        aad = crypto.associated_data("drafts", _DRAFT_ID, pseudonym, version)
-        data = json.loads(crypto.decrypt(dek, row[3], aad))
+        data = _unsealed(dek, "drafts", _DRAFT_ID, pseudonym, version, row[3])
         return Draft(payload=data["payload"], updated_at=dt(row[1]), expires_at=dt(row[2]))
 
     async def delete_draft(self, pseudonym: str) -> bool:
@@ -774,8 +772,7 @@ class SQLiteStore(Store):
             dek = deks.get((pseudonym, version))
             if dek is None:  # the key is gone: an erasure cut short, the purge cleans up
                 continue
-            aad = crypto.associated_data("feedback", record_id, pseudonym, version)
-            data = json.loads(crypto.decrypt(dek, blob, aad))
+            data = _unsealed(dek, "feedback", record_id, pseudonym, version, blob)
             result.append(
                 PeriodFeedback(
                     id=record_id,
@@ -1132,6 +1129,14 @@ def _consent_rows(pseudonym: str, dek: bytes, grants: list[ConsentGrant]) -> lis
 def _seal(dek: bytes, table: str, record_id: str, pseudonym: str, value: Any) -> bytes:
     aad = crypto.associated_data(table, record_id, pseudonym, KEY_VERSION)
     return crypto.encrypt(dek, pydantic_core.to_json(value), aad)
+
+
+def _unsealed(
+    dek: bytes, table: str, record_id: str, pseudonym: str, version: int, blob: bytes
+) -> Any:
+    """The JSON value `_seal` encrypted; DecryptionFailed if tampered or moved."""
+    aad = crypto.associated_data(table, record_id, pseudonym, version)
+    return json.loads(crypto.decrypt(dek, blob, aad))
 
 
 def _opens(key: bytes, wrapped: bytes | None, aad: bytes) -> bool:
