@@ -3,8 +3,12 @@ python-telegram-bot echo bot, both through the same in-process Bot API double.
 
 Each conversation is five updates (/start, consent, rating, comment, contact answer)
 processed by the real Application over the encrypted SQLite store on disk; the echo bot
-gets five text messages per person. Rounds alternate between the two so that a noisy
+gets five text messages per person. Rounds alternate between them so that a noisy
 neighbour hurts both alike; the medians are compared.
+
+A third bot in every round is the same feedbackbot over the in-memory store: what the
+bot costs when storing costs nothing, the ceiling of what any store work can win. Each
+row also counts the Bot API calls per update, the other half of the cost.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from benchmarks.driver import BotUnderTest, echo_bot, feedback_bot, run_people
 
 UPDATES_PER_PERSON = 5
 TARGET_RATIO = 0.5
+IN_MEMORY = "feedbackbot, in-memory store"
 
 
 async def _echo_person(bot: BotUnderTest, user_id: int) -> list[float]:
@@ -40,12 +45,17 @@ async def _echo_person(bot: BotUnderTest, user_id: int) -> list[float]:
     return latencies
 
 
+KINDS = ("echo", "feedbackbot", IN_MEMORY)
+
+
 async def _round(kind: str, people: int, concurrency: int, work: Path, profile: Profiler | None):
-    """(updates per second, latencies) of one round with a fresh bot and store."""
+    """(updates per second, latencies, seconds, Bot API calls per update) of one round
+    with a fresh bot and store."""
     if kind == "echo":
         context = echo_bot()
     else:
-        context = feedback_bot(Path(tempfile.mkdtemp(prefix="bench-", dir=work)) / "data")
+        data = Path(tempfile.mkdtemp(prefix="bench-", dir=work)) / "data"
+        context = feedback_bot(data, in_memory=kind == IN_MEMORY)
     async with context as bot:
         if kind == "echo":
 
@@ -57,6 +67,7 @@ async def _round(kind: str, people: int, concurrency: int, work: Path, profile: 
                 return await bot.converse(user_id, f"comment of person {user_id}: all good")
 
         await run_people(max(2, people // 20), concurrency, one, first_id=6_000_000_000)  # warm-up
+        calls_before = len(bot.api.sent)
         started = time.perf_counter()
         if profile is not None:
             with profile:
@@ -64,7 +75,8 @@ async def _round(kind: str, people: int, concurrency: int, work: Path, profile: 
         else:
             latencies = await run_people(people, concurrency, one)
         elapsed = time.perf_counter() - started
-    return len(latencies) / elapsed, latencies, elapsed
+        calls = len(bot.api.sent) - calls_before
+    return len(latencies) / elapsed, latencies, elapsed, calls / len(latencies)
 
 
 async def measure(options: Options) -> Report:
@@ -74,28 +86,32 @@ async def measure(options: Options) -> Report:
     concurrency = 8
     production_logging()
     errors = count_errors()
-    results: dict[str, list[float]] = {"echo": [], "feedbackbot": []}
+    results: dict[str, list[float]] = {kind: [] for kind in KINDS}
+    calls_per_update: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="feedbackbot-bench-") as tmp:
         for round_no in range(1, rounds + 1):
-            for kind in ("echo", "feedbackbot"):
+            for kind in KINDS:
                 last = round_no == rounds and kind == "feedbackbot"
                 profiler = Profiler(options, "throughput") if last and options.profile else None
-                rate, latencies, elapsed = await _round(
+                rate, latencies, elapsed, calls = await _round(
                     kind, people, concurrency, Path(tmp), profiler
                 )
                 results[kind].append(rate)
+                calls_per_update[kind] = calls
                 report.row(
                     bot=kind,
                     round=round_no,
                     updates=len(latencies),
                     seconds=round(elapsed, 2),
                     updates_per_s=round(rate, 1),
+                    api_calls_per_update=round(calls, 2),
                     p50_ms=ms(median(latencies)),
                     p99_ms=ms(percentile(latencies, 99)),
                 )
     if errors.count:
         raise AssertionError(f"{errors.count} errors were logged, first: {errors.first}")
     echo, bot = median(results["echo"]), median(results["feedbackbot"])
+    in_memory = median(results[IN_MEMORY])
     ratio = bot / echo
     report.figures.update(
         people_per_round=people,
@@ -104,6 +120,10 @@ async def measure(options: Options) -> Report:
         echo_updates_per_s=round(echo, 1),
         feedbackbot_updates_per_s=round(bot, 1),
         ratio=round(ratio, 3),
+        in_memory_store_updates_per_s=round(in_memory, 1),
+        in_memory_store_ratio=round(in_memory / echo, 3),
+        echo_api_calls_per_update=round(calls_per_update["echo"], 2),
+        feedbackbot_api_calls_per_update=round(calls_per_update["feedbackbot"], 2),
     )
     report.target(
         "feedbackbot / echo bot updates per second",

@@ -24,7 +24,7 @@ from telegram.request import BaseRequest, RequestData
 
 from bot.app import build_application
 from bot.context import BotApplication
-from storage import SQLiteStore
+from storage import MemoryStore, SQLiteStore
 from tests.fakes.botapi import FakeBotApi, InProcessRequest
 from tests.harness import MASTER_KEY, TOKEN, Clock, make_settings
 
@@ -165,19 +165,21 @@ async def feedback_bot(
     clock: Clock | None = None,
     api: FakeBotApi | None = None,
     request: Callable[[FakeBotApi, Screens], BaseRequest] | None = None,
+    in_memory: bool = False,
     **settings: Any,
 ) -> AsyncIterator[BotUnderTest]:
-    """The real bot (build_application) over a real SQLiteStore in `data_dir`.
+    """The real bot (build_application) over a real SQLiteStore in `data_dir`, or with
+    `in_memory` over the MemoryStore (what the bot costs when storing costs nothing).
 
     Pass the `api` of an earlier run on the same store: update ids continue from it, where
     a new double would repeat ids the store remembers as processed (and drops).
     """
     api, screens, clock = api or FakeBotApi(TOKEN), Screens(), clock or Clock()
-    store = SQLiteStore(data_dir, MASTER_KEY_BYTES)
+    store = None if in_memory else SQLiteStore(data_dir, MASTER_KEY_BYTES)
     make_request = request or (lambda api, screens: TrackingRequest(api, screens))
     app: BotApplication = build_application(
         make_settings(data_dir, **settings),
-        store,
+        store or MemoryStore(),
         request=make_request(api, screens),
         get_updates_request=InProcessRequest(api),
         clock=clock,
