@@ -419,12 +419,14 @@ class DataRights:
         if not purpose.required:
             text = t.gettext("Your consent to “{purpose}” has been withdrawn.").format(purpose=name)
             return Outcome(replies=(Reply(text),), close_keyboard=True)
-        await self.store.delete_draft(pseudonym)
+        discarded = await self.store.delete_draft(pseudonym)
         text = t.gettext(
             "Your consent to “{purpose}” has been withdrawn. We will not accept new feedback "
             "from you unless you agree again with /start, and your stored feedback is no "
             "longer evaluated."
         ).format(purpose=name)
+        if discarded:
+            text += "\n\n" + t.gettext("The feedback you had not finished was discarded.")
         count = len(await self.store.feedback_of(pseudonym, self.clock()))
         return Outcome(replies=(Reply(text), self._erase_question(t, count)), close_keyboard=True)
 

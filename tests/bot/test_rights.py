@@ -186,10 +186,29 @@ async def test_withdrawing_feedback_consent_blocks_new_feedback_and_offers_erasu
     assert labels(menu) == [["Kontaktaufnahme"], ["Speicherung Ihres Feedbacks"]]
     answer = await erika.press("Speicherung Ihres Feedbacks")
     assert "widerrufen" in texts(answer)
+    assert "verworfen" not in texts(answer), "nothing was unfinished"
     assert labels(answer[-1]) == [["Alles löschen", "Daten behalten"]]
     restart = await erika.send("/start")
     assert labels(restart[-1]) == [["Ja, ich willige ein", "Nein, danke"]], "asked again"
     assert "widerrufen am" in texts(await erika.send("/meinedaten"))
+
+
+async def test_withdrawing_mid_conversation_discards_the_unfinished_feedback_and_says_so(
+    harness: Harness,
+) -> None:
+    erika = harness.customer()
+    await erika.send("/start")
+    await erika.press("Ja, ich willige ein")
+    [comment_question] = await erika.press("4")
+    skip = harness.api.button_data(erika.chat_id, "Überspringen", comment_question["message_id"])
+    await erika.send("/widerruf")
+    answer = await erika.press("Speicherung Ihres Feedbacks")
+    assert "Ihr nicht abgeschlossenes Feedback wurde verworfen." in texts(answer)
+    assert "nichts abzubrechen" in texts(await erika.send("/abbrechen"))
+    stale = texts(await erika.press_data(comment_question["message_id"], skip))
+    assert "Dieses Gespräch ist beendet, oder es ist abgelaufen" in stale
+    export = export_of(await erika.send("/meinedaten"))
+    assert export["feedback"] == [] and export["unfinished_feedback"] == []
 
 
 async def test_withdrawing_contact_erases_the_chat_id_and_keeps_feedback(harness: Harness) -> None:
