@@ -312,13 +312,18 @@ class DataRights:
 
     def _erase_question(self, t: Translator, feedback: int) -> Reply:
         minute = int(self.clock().timestamp() // 60)
-        text = t.ngettext(
-            "Do you want to erase all data stored about you? That is {count} feedback, your "
-            "consents and any unfinished answers. This cannot be undone.",
-            "Do you want to erase all data stored about you? That is {count} feedbacks, your "
-            "consents and any unfinished answers. This cannot be undone.",
-            feedback,
-        ).format(count=feedback)
+        text = t.gettext(
+            "Do you want to erase all data stored about you? That is your consents and any "
+            "unfinished answers; no feedback is stored. This cannot be undone."
+        )
+        if feedback:
+            text = t.ngettext(
+                "Do you want to erase all data stored about you? That is {count} feedback, "
+                "your consents and any unfinished answers. This cannot be undone.",
+                "Do you want to erase all data stored about you? That is {count} feedbacks, "
+                "your consents and any unfinished answers. This cannot be undone.",
+                feedback,
+            ).format(count=feedback)
         return Reply(
             text,
             (

@@ -204,6 +204,8 @@ async def test_withdrawing_mid_conversation_discards_the_unfinished_feedback_and
     await erika.send("/widerruf")
     answer = await erika.press("Speicherung Ihres Feedbacks")
     assert "Ihr nicht abgeschlossenes Feedback wurde verworfen." in texts(answer)
+    assert "es ist kein Feedback gespeichert" in texts(answer[-1:]), "no '0 Feedbacks'"
+    assert labels(answer[-1]) == [["Alles löschen", "Daten behalten"]]
     assert "nichts abzubrechen" in texts(await erika.send("/abbrechen"))
     stale = texts(await erika.press_data(comment_question["message_id"], skip))
     assert "Dieses Gespräch ist beendet, oder es ist abgelaufen" in stale
