@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from flows.catalog import FlowCatalog
@@ -246,8 +246,17 @@ class FeedbackService:
         except StorageFull:
             return self._not_saved(t)
         log.info("consent granted", extra={"pseudonym": pseudonym[:12], "flow": flow.id})
-        thanks = Reply(t.gettext("Thank you, your consent has been recorded."))
-        return Outcome(replies=(thanks, *outcome.replies), close_keyboard=True)
+        return Outcome(replies=self._with_receipt(t, outcome.replies), close_keyboard=True)
+
+    @staticmethod
+    def _with_receipt(t: Translator, replies: tuple[Reply, ...]) -> tuple[Reply, ...]:
+        """The receipt for the consent heads the first question: one message (and one
+        notification) instead of two."""
+        receipt = t.gettext("Thank you, your consent has been recorded.")
+        first = replies[0] if replies else None
+        if first is None or first.document is not None or first.image is not None:
+            return (Reply(receipt), *replies)
+        return (replace(first, text=f"{receipt}\n\n{first.text}"), *replies[1:])
 
     def _notice_text(self, flow: FlowDefinition, t: Translator) -> str:
         """The consent notice, built once per flow and language (flows and settings do

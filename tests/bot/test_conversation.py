@@ -19,9 +19,10 @@ async def test_start_asks_for_consent_with_two_equal_buttons(harness: Harness) -
 async def test_german_conversation_end_to_end(harness: Harness) -> None:
     erika = harness.customer()
     await erika.send("/start")
-    answer = await erika.press("Ja, ich willige ein")
-    assert "Einwilligung wurde festgehalten" in texts(answer)
-    assert labels(answer[-1]) == [["1", "2", "3", "4", "5"]]
+    [question] = await erika.press("Ja, ich willige ein")  # one message, one notification
+    assert question["text"].startswith("Danke, Ihre Einwilligung wurde festgehalten.\n\n")
+    assert "Wie zufrieden" in question["text"]
+    assert labels(question) == [["1", "2", "3", "4", "5"]]
     assert harness.api.messages(erika.chat_id)[0]["buttons"] == [], "the consent buttons are gone"
     answer = await erika.press("4")
     assert "Kommentar" in texts(answer)
