@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ os.environ.setdefault(
     "HYPOTHESIS_STORAGE_DIRECTORY", str(Path(tempfile.gettempdir()) / "feedbackbot-hypothesis")
 )
 
-from tests.reliability.support import FULL
+from tests.reliability.support import FULL, STARTED
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -34,3 +35,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "slow" in item.keywords and "reliability" in str(item.path):
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+async def stop_bots_left_running() -> AsyncIterator[None]:
+    """A test that fails midway skips its own `bot.stop()`: stop the bot here, or its
+    store's thread keeps the whole pytest run from ever exiting."""
+    yield
+    while STARTED:
+        await STARTED.pop().stop()

@@ -225,6 +225,11 @@ class _Collector(logging.Handler):
 # ---------------------------------------------------------------------------- in process
 
 
+STARTED: list[InProcessBot] = []
+"""Every InProcessBot started by the running test; conftest stops what a failed test left
+running (the store's thread would otherwise keep pytest from exiting)."""
+
+
 @dataclass
 class InProcessBot:
     """The real Application over a real SQLiteStore, with the request double of the test's
@@ -240,6 +245,7 @@ class InProcessBot:
     store: SQLiteStore | None = None
 
     async def start(self) -> None:
+        STARTED.append(self)
         self.store = SQLiteStore(
             self.data_dir, MASTER_KEY_BYTES, max_page_count=self.max_page_count
         )
