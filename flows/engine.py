@@ -29,7 +29,7 @@ from flows.models import (
     ThanksStep,
     render_text,
 )
-from flows.replies import Button, Keyboard, Outcome, Reply
+from flows.replies import Button, Keyboard, Outcome, Reply, headed
 
 CHECKED, UNCHECKED = "☑", "☐"
 Answer = int | str | list[str] | None
@@ -130,8 +130,8 @@ class Engine:
         return step if step is not None else self.flow.steps[0]
 
     def reask(self, state: ConversationState, note: str | None = None) -> Turn:
-        replies = ((Reply(note),) if note else ()) + (self.ask(state, self.current_step(state)),)
-        return Turn(state, Outcome(replies=replies))
+        question = self.ask(state, self.current_step(state))
+        return Turn(state, Outcome(replies=headed((note,) if note else (), (question,))))
 
     def handle(self, state: ConversationState, event: Input) -> Turn:
         step = self.current_step(state)

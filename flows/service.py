@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from flows.catalog import FlowCatalog
@@ -26,7 +26,7 @@ from flows.engine import (
 from flows.i18n import Translator, translator
 from flows.models import FlowDefinition
 from flows.processing import DEFAULT_RECIPIENTS, Processing, Recipient, describe_processing
-from flows.replies import Button, Outcome, Reply
+from flows.replies import Button, Outcome, Reply, headed
 from storage.interface import (
     ConsentGrant,
     Draft,
@@ -95,23 +95,25 @@ class FeedbackService:
         """/start [flow]: continue a running conversation, or ask for consent, or begin."""
         t = translator(person.locale)
         flow = self.catalog.get(flow_id)
-        notes: tuple[Reply, ...] = ()
+        notes: tuple[str, ...] = ()
         if flow is None:
             flow = self.catalog.default
-            notes = (Reply(t.gettext("I do not know that survey; here is our general feedback.")),)
+            notes = (t.gettext("I do not know that survey; here is our general feedback."),)
         pseudonym = self.store.pseudonym(person.subject)
         state = await self._state(pseudonym)
         if state is not None and state.flow_id == flow.id:
             turn = self._engine(flow, t).reask(
                 state, t.gettext("Let's continue where you left off.")
             )
-            return _prepend(notes, turn.outcome)
+            return _headed(notes, turn.outcome)
         if state is not None:
             await self.store.delete_draft(pseudonym)
         if not await self._consented(pseudonym, flow):
-            return _prepend(notes, Outcome(replies=(self._notice(flow, t),)))
-        intro = Reply(t.gettext("Welcome back! You have already agreed, so let's begin."))
-        return _prepend((*notes, intro), await self._begin(pseudonym, flow, t))
+            # The notice stays a message of its own: the consent proof hashes its exact text.
+            notice = Outcome(replies=(*(Reply(note) for note in notes), self._notice(flow, t)))
+            return notice
+        intro = t.gettext("Welcome back! You have already agreed, so let's begin.")
+        return _headed((*notes, intro), await self._begin(pseudonym, flow, t))
 
     async def cancel(self, person: Person) -> Outcome:
         """/abbrechen: drop the unfinished answers."""
@@ -246,17 +248,8 @@ class FeedbackService:
         except StorageFull:
             return self._not_saved(t)
         log.info("consent granted", extra={"pseudonym": pseudonym[:12], "flow": flow.id})
-        return Outcome(replies=self._with_receipt(t, outcome.replies), close_keyboard=True)
-
-    @staticmethod
-    def _with_receipt(t: Translator, replies: tuple[Reply, ...]) -> tuple[Reply, ...]:
-        """The receipt for the consent heads the first question: one message (and one
-        notification) instead of two."""
         receipt = t.gettext("Thank you, your consent has been recorded.")
-        first = replies[0] if replies else None
-        if first is None or first.document is not None or first.image is not None:
-            return (Reply(receipt), *replies)
-        return (replace(first, text=f"{receipt}\n\n{first.text}"), *replies[1:])
+        return Outcome(replies=headed((receipt,), outcome.replies), close_keyboard=True)
 
     def _notice_text(self, flow: FlowDefinition, t: Translator) -> str:
         """The consent notice, built once per flow and language (flows and settings do
@@ -389,9 +382,11 @@ def countable_answers(flow: FlowDefinition, answers: Mapping[str, object]) -> di
     return tallies
 
 
-def _prepend(notes: tuple[Reply, ...], outcome: Outcome) -> Outcome:
+def _headed(notes: tuple[str, ...], outcome: Outcome) -> Outcome:
     return Outcome(
-        replies=notes + outcome.replies, toast=outcome.toast, close_keyboard=outcome.close_keyboard
+        replies=headed(notes, outcome.replies),
+        toast=outcome.toast,
+        close_keyboard=outcome.close_keyboard,
     )
 
 

@@ -84,7 +84,13 @@ def test_sticker_reasks_the_step_without_changing_state(engine: Engine) -> None:
     assert state
     turn = engine.handle(state, OtherInput("Sticker"))
     assert turn.state == state and not turn.changed
-    assert len(turn.outcome.replies) == 2
+    [reply] = turn.outcome.replies  # one message: the note heads the repeated question
+    note, question = reply.text.split("\n\n", 1)
+    assert note in (
+        "Hier kann ich nur Text und Schaltflächen verarbeiten.",
+        "I can only read text and buttons here.",
+    )
+    assert question == engine.begin().outcome.replies[0].text and reply.buttons
 
 
 def test_overlong_comment_is_refused_and_not_kept(engine: Engine) -> None:
