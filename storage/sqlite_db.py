@@ -70,10 +70,13 @@ DATA_MIGRATIONS: list[list[str]] = [
         "CREATE TABLE main.summary_cache (bucket TEXT PRIMARY KEY, epoch INTEGER NOT NULL,"
         " changed_at TEXT NOT NULL, version TEXT, expires_at TEXT, ciphertext BLOB)"
         " WITHOUT ROWID",
-        # The purge finds expired figures and long-dropped rows without a scan.
-        "CREATE INDEX main.summary_cache_expires ON summary_cache (expires_at)"
+    ],
+    [
+        # The purge finds expired figures and long-dropped rows without a scan. (IF NOT
+        # EXISTS: stores created for a while had these in the migration before.)
+        "CREATE INDEX IF NOT EXISTS main.summary_cache_expires ON summary_cache (expires_at)"
         " WHERE ciphertext IS NOT NULL",
-        "CREATE INDEX main.summary_cache_dropped ON summary_cache (changed_at)"
+        "CREATE INDEX IF NOT EXISTS main.summary_cache_dropped ON summary_cache (changed_at)"
         " WHERE ciphertext IS NULL",
     ],
 ]

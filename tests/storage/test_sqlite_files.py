@@ -392,6 +392,30 @@ async def test_migrations_are_recorded_once(store: SQLiteStore, data_dir: Path, 
         assert all(applied for _, applied in rows)
 
 
+async def test_a_store_from_before_the_purge_indexes_gets_them(
+    store: SQLiteStore, data_dir: Path, key: bytes
+) -> None:
+    """Migration 5 once created the summary cache without its indexes: stores made then
+    get them from the next migration, and the purge still works on them."""
+    await store.close()
+    indexes = "SELECT name FROM sqlite_master WHERE name LIKE 'summary_cache_%'"
+    with sqlite3.connect(data_dir / "feedback.db") as con:
+        con.execute("DROP INDEX summary_cache_expires")
+        con.execute("DROP INDEX summary_cache_dropped")
+        con.execute("DELETE FROM schema_migrations WHERE version > 5")
+        assert con.execute(indexes).fetchall() == []
+    con.close()
+    again = await reopen(data_dir, key)
+    try:
+        await again.purge_expired(datetime.now(UTC))
+    finally:
+        await again.close()
+    with sqlite3.connect(data_dir / "feedback.db") as con:
+        names = {name for (name,) in con.execute(indexes)}
+    con.close()
+    assert names == {"summary_cache_expires", "summary_cache_dropped"}
+
+
 # ---- full disk ---------------------------------------------------------------------------
 
 
