@@ -312,11 +312,12 @@ class DataRights:
 
     def _erase_question(self, t: Translator, feedback: int) -> Reply:
         minute = int(self.clock().timestamp() // 60)
-        text = t.gettext(
-            "Do you want to erase all data stored about you? That is your consents and any "
-            "unfinished answers; no feedback is stored. This cannot be undone."
-        )
-        if feedback:
+        if not feedback:
+            text = t.gettext(
+                "Do you want to erase all data stored about you? That is your consents and any "
+                "unfinished answers; no feedback is stored. This cannot be undone."
+            )
+        else:
             text = t.ngettext(
                 "Do you want to erase all data stored about you? That is {count} feedback, "
                 "your consents and any unfinished answers. This cannot be undone.",

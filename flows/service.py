@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from flows.catalog import FlowCatalog
@@ -110,8 +110,7 @@ class FeedbackService:
             await self.store.delete_draft(pseudonym)
         if not await self._consented(pseudonym, flow):
             # The notice stays a message of its own: the consent proof hashes its exact text.
-            notice = Outcome(replies=(*(Reply(note) for note in notes), self._notice(flow, t)))
-            return notice
+            return Outcome(replies=(*(Reply(note) for note in notes), self._notice(flow, t)))
         intro = t.gettext("Welcome back! You have already agreed, so let's begin.")
         return _headed((*notes, intro), await self._begin(pseudonym, flow, t))
 
@@ -383,11 +382,7 @@ def countable_answers(flow: FlowDefinition, answers: Mapping[str, object]) -> di
 
 
 def _headed(notes: tuple[str, ...], outcome: Outcome) -> Outcome:
-    return Outcome(
-        replies=headed(notes, outcome.replies),
-        toast=outcome.toast,
-        close_keyboard=outcome.close_keyboard,
-    )
+    return replace(outcome, replies=headed(notes, outcome.replies))
 
 
 __all__ = ["FeedbackService", "Person", "ServiceConfig", "Turn"]

@@ -24,6 +24,20 @@ async def stored_feedback(harness: Harness, user_id: int) -> list:  # type: igno
     return await harness.store.feedback_of(pseudonym, harness.clock())
 
 
+@pytest.fixture
+def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The pauses the renderer takes before sending again, recorded instead of slept."""
+    recorded: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def fake_sleep(seconds: float) -> None:
+        recorded.append(seconds)
+        await real_sleep(0)
+
+    monkeypatch.setattr("bot.render.asyncio.sleep", fake_sleep)
+    return recorded
+
+
 async def test_updates_of_one_person_are_processed_in_order_through_the_processor(
     harness: Harness,
 ) -> None:
@@ -68,16 +82,8 @@ async def test_blocked_person_does_not_lose_the_stored_feedback(
 
 
 async def test_flood_control_is_waited_out_and_the_reply_arrives(
-    harness: Harness, monkeypatch: pytest.MonkeyPatch
+    harness: Harness, waits: list[float]
 ) -> None:
-    waits: list[float] = []
-    real_sleep = asyncio.sleep
-
-    async def fake_sleep(seconds: float) -> None:
-        waits.append(seconds)
-        await real_sleep(0)
-
-    monkeypatch.setattr("bot.render.asyncio.sleep", fake_sleep)
     erika = harness.customer()
     harness.api.fail_next("sendMessage", 429, retry_after=7)
     answer = await erika.send("/start")
@@ -86,16 +92,8 @@ async def test_flood_control_is_waited_out_and_the_reply_arrives(
 
 
 async def test_a_server_error_on_send_is_sent_again_after_a_pause(
-    harness: Harness, monkeypatch: pytest.MonkeyPatch
+    harness: Harness, waits: list[float]
 ) -> None:
-    waits: list[float] = []
-    real_sleep = asyncio.sleep
-
-    async def fake_sleep(seconds: float) -> None:
-        waits.append(seconds)
-        await real_sleep(0)
-
-    monkeypatch.setattr("bot.render.asyncio.sleep", fake_sleep)
     erika = await consented(harness)
     await erika.press("5")
     await erika.send("trotz Fehler")
