@@ -436,8 +436,9 @@ def measures_in_force(processing: Processing, operations: Operations) -> tuple[M
             "summary_cache",
             N_(
                 "Summary cache: so that staff summaries over long periods stay fast, the "
-                "counts behind them are kept per day and hour (ratings, words of comments "
-                "with personal data removed, shortened hashes of pseudonyms to count people), "
+                "counts behind them are kept per day, hour, ten minutes and minute (ratings, "
+                "words of comments with personal data removed, shortened hashes of pseudonyms "
+                "to count people), "
                 "encrypted; they are dropped as soon as a feedback they count is erased, its "
                 "consent withdrawn or its retention over."
             ),
