@@ -17,8 +17,10 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from flows.durations import parse_duration
 from flows.i18n import SUPPORTED_LOCALES
+from flows.models import retention_of
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
+LONGEST_PURGE_INTERVAL = timedelta(days=1)
 
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -94,10 +96,19 @@ class Settings(BaseSettings):
     recipients_file: Path | None = None
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
 
-    @field_validator("retention", "purge_interval", mode="before")
+    @field_validator("retention", mode="before")
     @classmethod
-    def _duration(cls, value: Any) -> timedelta:
-        return parse_duration(value)
+    def _retention(cls, value: Any) -> timedelta:
+        return retention_of(value)
+
+    @field_validator("purge_interval", mode="before")
+    @classmethod
+    def _purge_interval(cls, value: Any) -> timedelta:
+        interval = parse_duration(value)
+        if interval > LONGEST_PURGE_INTERVAL:
+            # Expired data must not outlive its retention by more than a day.
+            raise ValueError("at most 1 day (24h)")
+        return interval
 
     @field_validator("staff_ids", mode="before")
     @classmethod

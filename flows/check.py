@@ -226,6 +226,18 @@ def _explain(
                 "or _, at most {length} characters."
             ).format(length=IDENT_LENGTH),
         )
+    if kind == "duration":
+        return (
+            where,
+            t.gettext("“{value}” is not a duration").format(value=ctx.get("value", "")),
+            t.gettext('Write for example "90d", "12h" or "P180D".'),
+        )
+    if kind == "retention_too_long":
+        return (
+            where,
+            t.gettext("'{key}' can be at most {days} days").format(key=field, days=ctx.get("days")),
+            t.gettext("Keep feedback only as long as it is needed; choose a shorter period."),
+        )
     if kind == "condition_syntax":
         return (
             where,

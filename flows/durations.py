@@ -20,14 +20,22 @@ class InvalidDuration(ValueError):
 
 def parse_duration(value: str | int | float | timedelta) -> timedelta:
     """Parse a positive duration; raises InvalidDuration with the accepted forms."""
-    if isinstance(value, timedelta):
-        result = value
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        result = timedelta(seconds=value)
-    elif isinstance(value, str):
-        result = _parse_text(value)
-    else:
-        raise InvalidDuration(f"not a duration: {type(value).__name__}")
+    try:
+        if isinstance(value, timedelta):
+            result = value
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            result = timedelta(seconds=value)
+        elif isinstance(value, str):
+            result = _parse_text(value)
+        else:
+            raise InvalidDuration(f"not a duration: {type(value).__name__}")
+    except InvalidDuration:
+        raise
+    except (OverflowError, ValueError):
+        # More than timedelta holds (999 999 999 days), or a float that is not finite.
+        raise InvalidDuration(
+            f"{str(value)[:40]!r} is not a duration this project can use"
+        ) from None
     if result <= timedelta(0):
         raise InvalidDuration("a duration must be longer than zero")
     return result

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from flows.durations import parse_duration
+from flows.durations import InvalidDuration, parse_duration
 from flows.i18n import SUPPORTED_LOCALES, Translator
 
 IDENT_LENGTH = 40
@@ -25,6 +25,9 @@ IDENT = rf"^[a-z][a-z0-9_]{{0,{IDENT_LENGTH - 1}}}$"
 CALLBACK_LIMIT = 64
 TOKEN_LENGTH = 8
 # Button values that are no answer themselves; option ids cannot start with "~".
+LONGEST_RETENTION = timedelta(days=3660)
+"""Ten years: longer than any feedback needs keeping (and past that, dates overflow)."""
+
 SKIP = "~skip"
 DONE = "~done"
 
@@ -87,7 +90,27 @@ class Purpose(_Model):
     @field_validator("retention", mode="before")
     @classmethod
     def _duration(cls, value: object) -> object:
-        return None if value is None else parse_duration(value)  # type: ignore[arg-type]
+        return None if value is None else retention_of(value)
+
+
+def retention_of(value: object) -> timedelta:
+    """A retention period as written in a flow file or the settings: a duration of at
+    most ten years."""
+    try:
+        period = parse_duration(value)  # type: ignore[arg-type]
+    except InvalidDuration:
+        raise PydanticCustomError(
+            "duration",
+            "'{value}' is not a duration; use e.g. 90d, 12h or P180D",
+            {"value": str(value)[:40]},
+        ) from None
+    if period > LONGEST_RETENTION:
+        raise PydanticCustomError(
+            "retention_too_long",
+            "a retention can be at most {days} days",
+            {"days": LONGEST_RETENTION.days},
+        )
+    return period
 
 
 # --- conditions and branches ----------------------------------------------------------

@@ -1,19 +1,37 @@
-"""Pieces several subcommands share: opening the store from the settings."""
+"""Pieces several subcommands share: opening the store from the settings, `--since`."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
 import os
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import TypeVar
 
 from bot.settings import Settings, load_settings
+from flows.durations import InvalidDuration, parse_duration
 from flows.i18n import resolve_locale
+from flows.staff import MAX_PERIOD
 from storage import SQLiteStore, resolve_master_key
 
 log = logging.getLogger("bot.cli")
 T = TypeVar("T")
+
+
+def lookback(text: str) -> timedelta:
+    """`--since 30d`: how far back, at most ten years; argparse reports anything else as a
+    usage error (exit 2) instead of a traceback."""
+    try:
+        period = parse_duration(text)
+    except InvalidDuration:
+        raise argparse.ArgumentTypeError(
+            f"{text[:40]!r} is not a period; use e.g. 24h, 30d or 52w"
+        ) from None
+    if period > MAX_PERIOD:
+        raise argparse.ArgumentTypeError(f"at most {MAX_PERIOD.days} days back")
+    return period
 
 
 def open_store(settings: Settings) -> SQLiteStore:

@@ -8,9 +8,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.cli.common import with_store
+from bot.cli.common import lookback, with_store
 from bot.settings import Settings
-from flows.durations import parse_duration
 from flows.service import utc_now
 from storage import SQLiteStore, StatisticsRow
 
@@ -37,7 +36,9 @@ def register(subparsers: Any) -> None:
         description="Print the anonymous counts of ratings and choices, per flow and "
         "question; groups of fewer than FEEDBACKBOT_MIN_GROUP_SIZE feedbacks are suppressed.",
     )
-    stats.add_argument("--since", default="365d", help="how far back, e.g. 30d (default 365d)")
+    stats.add_argument(
+        "--since", type=lookback, default="365d", help="how far back, e.g. 30d (default 365d)"
+    )
     stats.set_defaults(handler=run_stats)
 
 
@@ -64,7 +65,7 @@ def run_backup(args: argparse.Namespace) -> int:
 
 def run_stats(args: argparse.Namespace) -> int:
     until = utc_now().date()
-    since = until - parse_duration(args.since) + timedelta(days=1)
+    since = until - args.since + timedelta(days=1)
 
     async def read(store: SQLiteStore, settings: Settings) -> str:
         return format_statistics(await store.statistics(since, until), settings.min_group_size)

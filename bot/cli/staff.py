@@ -10,10 +10,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.cli.common import with_store
+from bot.cli.common import lookback, with_store
 from bot.settings import Settings
 from flows.catalog import FlowCatalog
-from flows.durations import parse_duration
 from flows.service import utc_now
 from flows.staff import StaffDesk, StaffSettings
 from storage import AuditEntry, SQLiteStore
@@ -26,7 +25,9 @@ def register(subparsers: Any) -> None:
         description="Print the audit trail: staff summaries, digests, exports (who, when, "
         "what, how many records) and erasures (when only).",
     )
-    audit.add_argument("--since", default="30d", help="how far back, e.g. 7d (default 30d)")
+    audit.add_argument(
+        "--since", type=lookback, default="30d", help="how far back, e.g. 7d (default 30d)"
+    )
     audit.set_defaults(handler=run_audit)
     export = subparsers.add_parser(
         "export",
@@ -34,14 +35,16 @@ def register(subparsers: Any) -> None:
         description="Write the consented feedback of the period, personal data redacted, "
         "for analysis in a spreadsheet. The export is recorded in the audit trail.",
     )
-    export.add_argument("--since", default="30d", help="how far back, e.g. 90d (default 30d)")
+    export.add_argument(
+        "--since", type=lookback, default="30d", help="how far back, e.g. 90d (default 30d)"
+    )
     export.add_argument("--format", choices=("csv", "json"), default="csv")
     export.add_argument("--output", type=Path, help="file to write (default: standard output)")
     export.set_defaults(handler=run_export)
 
 
 def run_audit(args: argparse.Namespace) -> int:
-    since = utc_now() - parse_duration(args.since)
+    since = utc_now() - args.since
 
     async def read(store: SQLiteStore, settings: Settings) -> list[AuditEntry]:
         return await store.audit_entries(since)
@@ -58,7 +61,7 @@ def run_audit(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    period = parse_duration(args.since)
+    period = args.since
 
     async def export(store: SQLiteStore, settings: Settings) -> list[dict[str, Any]]:
         desk = StaffDesk(

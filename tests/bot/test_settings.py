@@ -46,6 +46,10 @@ def test_environment_and_dotenv_are_read(monkeypatch: pytest.MonkeyPatch, tmp_pa
     ("name", "value"),
     [
         ("FEEDBACKBOT_RETENTION", "bald"),
+        # Past what a date can hold: every feedback would have failed to store.
+        ("FEEDBACKBOT_RETENTION", "9999999d"),
+        ("FEEDBACKBOT_RETENTION", "99999999999999999999d"),
+        ("FEEDBACKBOT_PURGE_INTERVAL", "2d"),
         ("FEEDBACKBOT_DEFAULT_LOCALE", "fr"),
         ("FEEDBACKBOT_STAFF_IDS", "12,abc"),
     ],
@@ -57,6 +61,16 @@ def test_invalid_values_give_one_line_naming_the_variable(
     with pytest.raises(ConfigurationError) as error:
         load_settings()
     assert name in str(error.value) and "\n" not in str(error.value)
+    assert "{" not in str(error.value), "the message template is filled in"
+
+
+def test_the_longest_retention_and_purge_interval_are_accepted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FEEDBACKBOT_RETENTION", "3660d")
+    monkeypatch.setenv("FEEDBACKBOT_PURGE_INTERVAL", "24h")
+    settings = load_settings()
+    assert (settings.retention.days, settings.purge_interval) == (3660, timedelta(days=1))
 
 
 def test_run_names_every_missing_required_setting() -> None:

@@ -55,3 +55,14 @@ async def test_export_is_redacted_consented_and_audited(tmp_path: Path) -> None:
     audit = cli("audit", "--since", "1d", env=env, cwd=tmp_path)
     lines = [line for line in audit.stdout.splitlines() if " export " in line]
     assert len(lines) == 2 and all("by=cli records=2" in line for line in lines)
+
+
+def test_an_unusable_since_is_a_usage_error_not_a_traceback(tmp_path: Path) -> None:
+    env = cli_env(tmp_path / "data")
+    for command in ("export", "audit", "stats"):
+        for since, says in (("bald", "not a period"), ("99999999999999999999d", "not a period")):
+            result = cli(command, "--since", since, env=env, cwd=tmp_path)
+            assert result.returncode == 2 and says in result.stderr, (command, result.stderr)
+            assert "Traceback" not in result.stderr
+        too_far = cli(command, "--since", "3661d", env=env, cwd=tmp_path)
+        assert too_far.returncode == 2 and "at most 3660 days" in too_far.stderr

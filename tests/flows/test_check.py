@@ -167,6 +167,20 @@ BROKEN = {
         "step 'm' asks for at least 3 choices but offers only 2 options",
         "Lower min_selected or add options.",
     ),
+    "retention that is not a duration": (
+        HEAD.replace("required = true", 'required = true\nretention = "bald"  # <-')
+        + rating()
+        + THANKS,
+        "“bald” is not a duration",
+        'Write for example "90d"',
+    ),
+    "retention past ten years": (
+        HEAD.replace("required = true", 'required = true\nretention = "9999999d"  # <-')
+        + rating()
+        + THANKS,
+        "'retention' can be at most 3660 days",
+        "choose a shorter period",
+    ),
     "unknown purpose": (
         HEAD + text_step("why", 'purpose = "reserch"  # <-') + THANKS,
         "step 'why' names the purpose 'reserch', which is not declared",
