@@ -11,7 +11,7 @@ import hashlib
 import logging
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -22,7 +22,7 @@ from flows.figures import Tally, cache_version, comments_of, in_force, segments
 from flows.i18n import SUPPORTED_LOCALES, Translator, translator
 from flows.models import ChoiceStep, RatingStep, TextStep, render_text
 from flows.redaction import redact
-from flows.replies import Button, Document, Outcome, Reply
+from flows.replies import Button, Document, Outcome, Reply, headed
 from flows.summary import LATEST_COMMENTS, Figures, figures_of, render, scale_five
 from storage.interface import (
     AuditEntry,
@@ -39,6 +39,8 @@ log = logging.getLogger("flows.staff")
 DEFAULT_PERIOD = timedelta(days=7)
 MAX_PERIOD = timedelta(days=3660)
 _TICK = timedelta(microseconds=1)
+# Telegram's 64 bytes of button data less "sr:", the rules' version and ":".
+_BUTTON_PERIOD_BYTES = 64 - 3 - 12 - 1
 
 
 RULES_EVENT = "staff-rules-confirmed"
@@ -56,6 +58,16 @@ class _Counted:
     """Cached buckets (days, hours, ...) that have comments, oldest first."""
     fresh: list[CacheEntry] = field(default_factory=list)
     """Figures counted from the feedback of whole buckets, to be cached."""
+
+
+def _button_period(period: str | None) -> str:
+    """`period` as the confirm button carries it: Telegram allows 64 bytes of button data,
+    so a long spelling ("0000030d") travels as its seconds."""
+    if not period:
+        return ""
+    if len(period.encode()) <= _BUTTON_PERIOD_BYTES:
+        return period
+    return str(max(1, int(parse_duration(period).total_seconds())))
 
 
 def _newest(comments: list[tuple[datetime, str]]) -> list[tuple[datetime, str]]:
@@ -109,8 +121,12 @@ class StaffDesk:
         joined = "\0".join(self.rules_text(locale) for locale in SUPPORTED_LOCALES)
         return hashlib.sha256(joined.encode()).hexdigest()[:12]
 
-    async def rules_gate(self, actor: str, locale: str) -> Outcome | None:
-        """The rules and a confirm button, unless `actor` confirmed the current version."""
+    async def rules_gate(self, actor: str, locale: str, period: str | None) -> Outcome | None:
+        """The rules and a confirm button, unless `actor` confirmed the current version.
+
+        The button carries the `period` asked for (already checked), so confirming shows
+        the summary that was asked for.
+        """
         last = await self.store.last_audit(RULES_EVENT, actor)
         version = self.rules_version()
         if last is not None and last.detail == version:
@@ -119,32 +135,32 @@ class StaffDesk:
         text = "\n\n".join(
             [self.rules_text(locale), t.gettext("Please confirm these rules once to continue.")]
         )
-        button = Button(t.gettext("I confirm"), f"sr:{version}")
+        button = Button(t.gettext("I confirm"), f"sr:{version}:{_button_period(period)}")
         return Outcome(replies=(Reply(text, ((button,),)),))
 
     async def confirm_rules(self, actor: str, locale: str, data: str) -> Outcome:
+        """The "I confirm" button: audited with the rules' version, then the summary asked
+        for. A button of older rules (or a forged one) asks to read the rules again."""
         t = translator(locale)
-        if data != f"sr:{self.rules_version()}":
+        version, _, period = data.removeprefix("sr:").partition(":")
+        if version != self.rules_version():
             return Outcome(
                 toast=t.gettext("The rules have changed. Please read them again."),
                 close_keyboard=True,
             )
         await self.store.record_audit(
-            AuditEntry(event=RULES_EVENT, at=self.clock(), actor=actor, detail=self.rules_version())
+            AuditEntry(event=RULES_EVENT, at=self.clock(), actor=actor, detail=version)
         )
         log.info("staff rules confirmed")
-        text = t.gettext("Thank you. You can now use /summary.")
-        return Outcome(replies=(Reply(text),), close_keyboard=True)
+        summary = await self.summary(actor, locale, period or None)
+        notes = (t.gettext("Thank you, the rules are confirmed."),)
+        return replace(summary, replies=headed(notes, summary.replies), close_keyboard=True)
 
     async def summary(
         self, actor: str, locale: str, period: str | None, event: str = "summary"
     ) -> Outcome:
         """/zusammenfassung [period]: figures of the period against the one before, and a chart."""
         t = translator(locale)
-        if event == "summary":
-            gate = await self.rules_gate(actor, locale)
-            if gate is not None:
-                return gate
         try:
             length = parse_duration(period) if period else DEFAULT_PERIOD
         except InvalidDuration:
@@ -155,6 +171,10 @@ class StaffDesk:
                     "I do not understand that period. Try for example /summary 24h, 7d or 30d."
                 )
             )
+        if event == "summary":
+            gate = await self.rules_gate(actor, locale, period)
+            if gate is not None:
+                return gate
         until = self.clock()
         since = until - length
         # Up to and including this moment: what was just given belongs in the summary.

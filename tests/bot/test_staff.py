@@ -73,8 +73,10 @@ async def test_staff_summary_in_private_with_chart_and_redacted_comments(desk: H
     assert "[Telefon]" in text and "234567" not in text
     [photo] = [m["photo"] for m in answer if m["photo"]]
     assert photo.startswith(PNG_MAGIC)
-    [rules, entry] = await desk.store.audit_entries(desk.clock() - timedelta(days=1))  # type: ignore[union-attr]
+    entries = await desk.store.audit_entries(desk.clock() - timedelta(days=1))  # type: ignore[union-attr]
+    [rules, shown_on_confirming, entry] = entries
     assert (rules.event, rules.actor) == ("staff-rules-confirmed", f"staff:{STAFF}")
+    assert (shown_on_confirming.event, shown_on_confirming.records) == ("summary", 6)
     assert (entry.event, entry.actor, entry.records, entry.detail) == (
         "summary",
         f"staff:{STAFF}",
@@ -167,8 +169,38 @@ async def test_nothing_is_shown_before_the_rules_are_confirmed(desk: Harness) ->
     await outsider.press_data(rules["message_id"], desk.api.button_data(STAFF, "Ich bestätige"))
     assert "nicht gültig" in (outsider.last_toast() or "")
     done = await staff.press("Ich bestätige")
-    assert "/zusammenfassung" in texts(done)
+    first = done[0]["text"] or ""
+    assert first.startswith("Danke, die Regeln sind bestätigt.")
+    assert "(30 Tage)" in first and "Feedbacks: 6" in first, "the summary asked for, at once"
+    assert any(m["photo"] for m in done)
+    events = await desk.store.audit_entries(desk.clock() - timedelta(days=2))  # type: ignore[union-attr]
+    assert [(e.event, e.detail) for e in events] == [
+        ("staff-rules-confirmed", events[0].detail),
+        ("summary", "30d"),
+    ]
     assert "Feedbacks: 6" in texts(await staff.send("/zusammenfassung"))
+
+
+async def test_a_confirm_button_carries_only_what_fits_and_checks_it_again(desk: Harness) -> None:
+    await many(desk)
+    staff = desk.customer(STAFF)
+    long_period = "0" * 60 + "30d"
+    [rules] = await staff.send(f"/zusammenfassung {long_period}")
+    data = desk.api.button_data(STAFF, "Ich bestätige")
+    assert len(data.encode()) <= 64 and data.endswith(":2592000")
+    assert "(30 Tage)" in texts(await staff.press_data(rules["message_id"], data))
+    older_button = await staff.press_data(rules["message_id"], data.rsplit(":", 1)[0])
+    assert "(7 Tage)" in texts(older_button), "a button without a period: the default"
+    forged = await staff.press_data(rules["message_id"], data.rsplit(":", 1)[0] + ":bald")
+    assert "verstehe ich nicht" in texts(forged) and "Feedbacks:" not in texts(forged)
+
+
+async def test_an_impossible_period_is_explained_not_crashed_on(desk: Harness) -> None:
+    staff = desk.customer(STAFF)
+    for period in ("99999999999999999999d", "P99999999999999D", "1" * 400, "3661d"):
+        answer = texts(await staff.send(f"/zusammenfassung {period}"))
+        assert "Diesen Zeitraum verstehe ich nicht" in answer, period
+    assert await desk.store.audit_entries(desk.clock() - timedelta(days=2)) == []  # type: ignore[union-attr]
 
 
 async def test_changed_rules_must_be_confirmed_again(
