@@ -25,6 +25,8 @@ from tests.reliability.canary import CanaryScanner
 from tests.reliability.support import FULL, InProcessBot, ProductionLog
 
 USERS = [5_600_000_001 + n for n in range(4)]
+STAFF = USERS[-1]
+"""Also a staff member: /zusammenfassung with odd periods, the rules' confirm button."""
 BOT_USERNAME = "feedback_test_bot"
 CANARY = "Rotkehlchen7q"
 MAX_REPLIES_PER_UPDATE = 6
@@ -54,6 +56,22 @@ texts = st.one_of(
     st.builds(lambda a, b: f"{a}{CANARY}{b}", st.text(any_char, max_size=20), st.text(max_size=20)),
     st.text(st.characters(max_codepoint=0x1F), min_size=1, max_size=40),
 )
+
+
+arguments = st.one_of(
+    st.just(""),
+    texts,
+    st.sampled_from(["30d", "feedback", "x" * 200, "99999999999999999999d", "P9999999999D"]),
+    st.builds(str, st.integers(-(10**30), 10**30)),
+    st.builds(lambda n, unit: f"{n}{unit}", st.integers(0, 10**12), st.sampled_from("smhdw")),
+)
+
+
+def with_command(command: str, args: str) -> dict[str, Any]:
+    """A message's text and entities for `command` followed by `args`."""
+    text = f"{command} {args}" if args else command
+    length = len(command.encode("utf-16-le")) // 2
+    return {"text": text, "entities": [{"type": "bot_command", "offset": 0, "length": length}]}
 
 
 class World:
@@ -122,17 +140,18 @@ class World:
     def command(self, uid: int, data: st.DataObject) -> dict[str, Any]:
         name = data.draw(st.sampled_from(COMMANDS), "command")
         suffix = data.draw(st.sampled_from(["", f"@{BOT_USERNAME}", "@other_bot"]), "at")
-        args = data.draw(
-            st.one_of(st.just(""), texts, st.sampled_from(["30d", "feedback", "x" * 200])), "args"
-        )
-        command = f"/{name}{suffix}"
-        text = f"{command} {args}" if args else command
-        entity = {
-            "type": "bot_command",
-            "offset": 0,
-            "length": len(command.encode("utf-16-le")) // 2,
-        }
-        return self.wrap("message", self.message(uid, data, {"text": text, "entities": [entity]}))
+        args = data.draw(arguments, "args")
+        return self.wrap("message", self.message(uid, data, with_command(f"/{name}{suffix}", args)))
+
+    def staff(self, uid: int, data: st.DataObject) -> dict[str, Any]:
+        """The staff member asks for a summary privately, with any period (odd ones too);
+        `progress` then presses the rules' confirm button."""
+        name = data.draw(st.sampled_from(["zusammenfassung", "summary"]), "staff command")
+        content = with_command(f"/{name}", data.draw(arguments, "period"))
+        chat = {"id": STAFF, "type": "private", "first_name": "Staff"}
+        sender = {"id": STAFF, "is_bot": False, "first_name": "Staff", "language_code": "de"}
+        message = {"message_id": next(self.message_ids), "date": 1_790_000_000, "chat": chat}
+        return self.wrap("message", {**message, "from": sender, **content})
 
     def attachment(self, uid: int, data: st.DataObject) -> dict[str, Any]:
         file = {"file_id": "AgAD-file", "file_unique_id": "AgAD"}
@@ -272,7 +291,7 @@ class World:
 
 KINDS = [
     "progress", "progress", "progress", "text", "text", "command", "command", "attachment",
-    "edited", "channel_post", "press", "press", "inline_press", "other_update",
+    "edited", "channel_post", "press", "press", "inline_press", "other_update", "staff",
 ]  # fmt: skip
 
 
@@ -315,7 +334,9 @@ def test_any_update_is_answered_within_limits_and_nothing_reaches_the_error_hand
         )
         @given(data=st.data())
         def any_updates(data: st.DataObject) -> None:
-            bot = InProcessBot(FakeBotApi(TOKEN), tmp_path / f"run{next(runs)}")
+            bot = InProcessBot(
+                FakeBotApi(TOKEN), tmp_path / f"run{next(runs)}", settings={"staff_ids": str(STAFF)}
+            )
             runner.run(bot.start())
             world = World(bot)
             try:
