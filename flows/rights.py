@@ -6,6 +6,7 @@ Every method acts on the sender alone; none takes another person's id.
 from __future__ import annotations
 
 import logging
+import re
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
@@ -341,9 +342,9 @@ class DataRights:
         parts = data.split(":")
         if parts[:2] == ["d", "n"]:
             return Outcome(replies=(Reply(t.gettext("Nothing was erased.")),), close_keyboard=True)
-        if len(parts) != 3 or parts[:2] != ["d", "y"] or not parts[2].isdigit():
+        asked = _asked_at(parts, self.clock())
+        if asked is None:
             return Outcome(toast=t.gettext("This button is not valid."), close_keyboard=True)
-        asked = datetime.fromtimestamp(int(parts[2]) * 60, tz=self.clock().tzinfo)
         if self.clock() - asked > ERASE_BUTTON_VALID:
             return Outcome(
                 toast=t.gettext("This button has expired. Send /delete again."),
@@ -444,3 +445,15 @@ class DataRights:
 
 
 __all__ = ["DataRights"]
+
+
+def _asked_at(parts: list[str], now: datetime) -> datetime | None:
+    """When the erase button `d:y:<minute>` was offered; None for data no question of
+    ours carries (not a minute, out of any calendar, or in the future)."""
+    if len(parts) != 3 or parts[:2] != ["d", "y"] or not re.fullmatch(r"[0-9]{1,12}", parts[2]):
+        return None
+    try:
+        asked = datetime.fromtimestamp(int(parts[2]) * 60, tz=now.tzinfo)
+    except (ValueError, OverflowError, OSError):
+        return None
+    return asked if asked <= now else None

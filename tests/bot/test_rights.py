@@ -169,7 +169,12 @@ async def test_stale_or_forged_erase_buttons_do_nothing(harness: Harness) -> Non
     harness.clock.advance(timedelta(minutes=20))
     assert await erika.press("Alles löschen") == []
     assert "abgelaufen" in (erika.last_toast() or "")
-    assert await erika.press_data(question["message_id"], "d:y:notanumber") == []
+    for forged in ("d:y:notanumber", "d:y:99999999999", "d:y:²", "d:y:", "d:y:1:2"):
+        assert await erika.press_data(question["message_id"], forged) == [], forged
+        assert "nicht gültig" in (erika.last_toast() or ""), forged
+    in_an_hour = int((harness.clock() + timedelta(hours=1)).timestamp() // 60)
+    assert await erika.press_data(question["message_id"], f"d:y:{in_an_hour}") == []
+    assert "nicht gültig" in (erika.last_toast() or "")
     assert "bleibt auch" in texts(await erika.send("/meinedaten"))
 
 
