@@ -8,6 +8,7 @@ callers only ever see pseudonyms, never raw Telegram ids.
 from __future__ import annotations
 
 import abc
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -86,11 +87,40 @@ class Draft(_Record):
 
 
 class PeriodFeedback(FeedbackRecord):
-    """A feedback as staff statistics see it: with the purposes whose consent is still in
-    force, and the pseudonym only so that people can be counted (never shown)."""
+    """A feedback as staff statistics see it: with the purposes whose consent is in force
+    for it (see `ConsentsOf`), and the pseudonym only so that people can be counted
+    (never shown)."""
 
     pseudonym: str
     consents_in_force: frozenset[str]
+
+
+class ConsentsOf:
+    """One person's consents as they bear on their feedback: a purpose is in force for a
+    feedback while a consent to it is in force and none was withdrawn since the feedback
+    was written. Feedback given before a withdrawal stays out of use when the person
+    agrees again later: that consent is for new feedback, and the withdrawal told them
+    their stored feedback would no longer be used."""
+
+    __slots__ = ("_in_force", "_withdrawn")
+
+    def __init__(self, consents: Iterable[tuple[str, datetime | None]]) -> None:
+        in_force: set[str] = set()
+        self._withdrawn: dict[str, datetime] = {}
+        for purpose, withdrawn_at in consents:
+            if withdrawn_at is None:
+                in_force.add(purpose)
+            elif purpose not in self._withdrawn or withdrawn_at > self._withdrawn[purpose]:
+                self._withdrawn[purpose] = withdrawn_at
+        self._in_force = frozenset(in_force)
+
+    def for_feedback(self, created_at: datetime) -> frozenset[str]:
+        """The purposes in force for a feedback written at `created_at`."""
+        if not self._withdrawn:
+            return self._in_force
+        return frozenset(
+            p for p in self._in_force if p not in self._withdrawn or self._withdrawn[p] < created_at
+        )
 
 
 class AuditEntry(_Record):

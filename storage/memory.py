@@ -15,6 +15,7 @@ from storage.interface import (
     CacheEntry,
     ConsentGrant,
     ConsentRecord,
+    ConsentsOf,
     Delivery,
     Draft,
     ErasureReport,
@@ -202,12 +203,16 @@ class MemoryStore(Store):
         start, end, moment = utc(since), utc(until), utc(now)
         result = []
         for pseudonym, records in self._feedback.items():
-            in_force = frozenset(c.purpose for c in self._consents.get(pseudonym, []) if c.in_force)
+            consents = ConsentsOf(
+                (c.purpose, c.withdrawn_at) for c in self._consents.get(pseudonym, [])
+            )
             for record in records:
                 if start <= record.created_at < end and record.expires_at > moment:
                     result.append(
                         PeriodFeedback(
-                            **record.model_dump(), pseudonym=pseudonym, consents_in_force=in_force
+                            **record.model_dump(),
+                            pseudonym=pseudonym,
+                            consents_in_force=consents.for_feedback(record.created_at),
                         )
                     )
         result.sort(key=lambda r: r.created_at)

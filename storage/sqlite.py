@@ -31,6 +31,7 @@ from storage.interface import (
     CacheEntry,
     ConsentGrant,
     ConsentRecord,
+    ConsentsOf,
     DecryptionFailed,
     Delivery,
     Draft,
@@ -725,8 +726,8 @@ class SQLiteStore(Store):
         """Raises DecryptionFailed for a tampered record; rows whose key is gone are skipped."""
         async with self._lock:
             rows = await self._period_rows(since, until, ts(now), newest)
-            in_force, deks = await self._consents_and_keys(rows)
-        return await self._open_period_rows(rows, in_force, deks)
+            consents, deks = await self._consents_and_keys(rows)
+        return await self._open_period_rows(rows, consents, deks)
 
     async def _period_rows(
         self, since: datetime, until: datetime, moment: str, newest: int | None = None
@@ -743,22 +744,20 @@ class SQLiteStore(Store):
 
     async def _consents_and_keys(
         self, rows: list[sqlite3.Row]
-    ) -> tuple[dict[str, set[str]], dict[tuple[str, int], bytes]]:
-        """The purposes in force and the data keys of everyone who wrote `rows`."""
+    ) -> tuple[dict[str, ConsentsOf], dict[tuple[str, int], bytes]]:
+        """The consents and the data keys of everyone who wrote `rows`."""
         people = sorted({row[1] for row in rows})
-        in_force: dict[str, set[str]] = {p: set() for p in people}
-        sql = (
-            "SELECT pseudonym, purpose FROM main.consents"
-            " WHERE withdrawn_at IS NULL AND pseudonym IN"
-        )
-        for pseudonym, purpose in await fetch_in(self._conn(), sql, people):
-            in_force[pseudonym].add(purpose)
-        return in_force, await self._read_deks(people)
+        ledger: dict[str, list[tuple[str, datetime | None]]] = {p: [] for p in people}
+        sql = "SELECT pseudonym, purpose, withdrawn_at FROM main.consents WHERE pseudonym IN"
+        for pseudonym, purpose, withdrawn in await fetch_in(self._conn(), sql, people):
+            ledger[pseudonym].append((purpose, dt(withdrawn) if withdrawn else None))
+        consents = {p: ConsentsOf(entries) for p, entries in ledger.items()}
+        return consents, await self._read_deks(people)
 
     async def _open_period_rows(
         self,
         rows: list[sqlite3.Row],
-        in_force: dict[str, set[str]],
+        consents: dict[str, ConsentsOf],
         deks: dict[tuple[str, int], bytes],
     ) -> list[PeriodFeedback]:
         # Decrypting needs no connection: done outside the lock and in slices, so people
@@ -773,14 +772,15 @@ class SQLiteStore(Store):
             if dek is None:  # the key is gone: an erasure cut short, the purge cleans up
                 continue
             data = _unsealed(dek, "feedback", record_id, pseudonym, version, blob)
+            created_at = dt(created)
             result.append(
                 PeriodFeedback(
                     id=record_id,
                     flow_id=flow_id,
-                    created_at=dt(created),
+                    created_at=created_at,
                     expires_at=dt(expires),
                     pseudonym=pseudonym,
-                    consents_in_force=frozenset(in_force[pseudonym]),
+                    consents_in_force=consents[pseudonym].for_feedback(created_at),
                     **data,
                 )
             )
@@ -819,8 +819,8 @@ class SQLiteStore(Store):
             rows: list[sqlite3.Row] = []
             for start, end in _contiguous(live):
                 rows += await self._period_rows(start, end, moment)
-            in_force, deks = await self._consents_and_keys(rows)
-        records = await self._open_period_rows(rows, in_force, deks)
+            consents, deks = await self._consents_and_keys(rows)
+        records = await self._open_period_rows(rows, consents, deks)
         records.sort(key=lambda r: r.created_at)
         times = [r.created_at for r in records]
         reads = []

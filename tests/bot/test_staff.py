@@ -110,6 +110,23 @@ async def test_small_groups_are_suppressed(desk: Harness) -> None:
     assert not any(m["photo"] for m in answer)
 
 
+async def test_feedback_kept_after_a_withdrawal_stays_out_when_the_person_agrees_again(
+    desk: Harness,
+) -> None:
+    await many(desk)
+    person = desk.customer(100)
+    await person.send("/widerruf")
+    withdrawn = texts(await person.press("Speicherung Ihres Feedbacks"))
+    assert "nicht mehr ausgewertet" in withdrawn
+    await person.press("Daten behalten")
+    desk.clock.advance(timedelta(hours=1))
+    await give(desk, 100, "1", "Neuer Versuch nach dem Widerruf")
+    await confirmed(desk)
+    summary = texts(await desk.customer(STAFF).send("/zusammenfassung"))
+    assert "Feedbacks: 6" in summary, "the five others and the new one, not the withdrawn one"
+    assert "Neuer Versuch nach dem Widerruf" in summary
+
+
 async def test_bad_period_is_explained(desk: Harness) -> None:
     await confirmed(desk)
     assert "verstehe ich nicht" in texts(await desk.customer(STAFF).send("/zusammenfassung bald"))

@@ -360,6 +360,17 @@ async def test_feedback_in_period_spans_people_with_their_consents_in_force(stor
     assert found[0].pseudonym == a
 
 
+async def test_agreeing_again_after_a_withdrawal_covers_only_new_feedback(store: Store) -> None:
+    p = store.pseudonym("tg-user:1")
+    await store.submit_feedback(p, feedback("before", at=T0), [grant(), grant("contact")])
+    await store.withdraw_consent(p, "feedback", T0 + HOUR)
+    await store.submit_feedback(p, feedback("after", at=T0 + 2 * HOUR), [grant(at=T0 + 2 * HOUR)])
+
+    found = await store.feedback_in_period(T0 - DAY, T0 + DAY, T0 + 3 * HOUR)
+    in_force = {r.answers["comment"]: r.consents_in_force for r in found}
+    assert in_force == {"before": {"contact"}, "after": {"feedback", "contact"}}
+
+
 async def test_newest_feedback_in_period_are_the_latest_ones(store: Store) -> None:
     person = store.pseudonym("tg-user:1")
     for n in range(5):
