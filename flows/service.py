@@ -196,15 +196,22 @@ class FeedbackService:
             return await self._apply(pseudonym, person, t, state, event)
         flow = self.catalog.default
         if await self._consented(pseudonym, flow):
+            # Just thanked, or the answers expired: neither is an error of theirs.
             return Outcome.say(
                 t.gettext(
-                    "No feedback is in progress: unfinished answers are discarded after "
-                    "{idle} without activity. Send /start to begin again; /help lists what "
-                    "I can do."
+                    "No question is open right now. Send /start to give feedback; /help "
+                    "lists what I can do. (Unfinished answers are discarded after {idle} "
+                    "without activity.)"
                 ).format(idle=t.duration(self.config.draft_idle))
             )
-        # Before consent nothing of the input is kept: answer with the consent request.
-        return Outcome(replies=(self._notice(flow, t),))
+        # Before consent nothing of the input is kept. A pointer, not the whole notice
+        # again: whoever declined is not asked a second time unless they send /start.
+        return Outcome.say(
+            t.gettext(
+                "I can only take feedback after you have agreed to the consent request. "
+                "Send /start to read it; /privacy explains how your data is handled."
+            )
+        )
 
     # --- consent gate -------------------------------------------------------------------
     async def _consent_press(self, person: Person, t: Translator, data: str) -> Outcome:
@@ -213,17 +220,7 @@ class FeedbackService:
         if flow is None or parts[3] not in {"y", "n"}:
             return Outcome(toast=t.gettext("This button is not valid."), close_keyboard=True)
         if parts[3] == "n":
-            return Outcome(
-                replies=(
-                    Reply(
-                        t.gettext(
-                            "No problem. Nothing has been stored. If you change your mind, "
-                            "send /start. /privacy and /help keep working."
-                        )
-                    ),
-                ),
-                close_keyboard=True,
-            )
+            return Outcome(replies=(await self._declined(person, t, flow),), close_keyboard=True)
         if parts[2] != self._versions[flow.id]:
             note = Reply(t.gettext("The privacy notice has changed since. Please read it again."))
             return Outcome(replies=(note, self._notice(flow, t)), close_keyboard=True)
@@ -249,6 +246,34 @@ class FeedbackService:
         log.info("consent granted", extra={"pseudonym": pseudonym[:12], "flow": flow.id})
         receipt = t.gettext("Thank you, your consent has been recorded.")
         return Outcome(replies=headed((receipt,), outcome.replies), close_keyboard=True)
+
+    async def _declined(self, person: Person, t: Translator, flow: FlowDefinition) -> Reply:
+        """ "No, thanks": nothing is recorded for it, and the answer says only what is true
+        of this person (an older consent request may be pressed after agreeing to a newer
+        one, or by someone whose earlier feedback is still stored)."""
+        pseudonym = self.store.pseudonym(person.subject)
+        state = await self._state(pseudonym)
+        running = state is not None and state.flow_id == flow.id
+        if running or await self._consented(pseudonym, flow):
+            return Reply(
+                t.gettext(
+                    "You have already agreed, so this earlier request no longer applies. "
+                    "/withdraw withdraws your consent; /cancel discards unfinished answers."
+                )
+            )
+        if await self.store.consents(pseudonym):
+            return Reply(
+                t.gettext(
+                    "No problem. Nothing new has been stored. If you change your mind, send "
+                    "/start. /mydata shows what is still stored from before."
+                )
+            )
+        return Reply(
+            t.gettext(
+                "No problem. Nothing has been stored. If you change your mind, send /start. "
+                "/privacy and /help keep working."
+            )
+        )
 
     def _notice_text(self, flow: FlowDefinition, t: Translator) -> str:
         """The consent notice, built once per flow and language (flows and settings do

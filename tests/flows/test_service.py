@@ -95,7 +95,9 @@ async def test_typing_ok_before_consent_is_not_consent_and_not_kept(
 ) -> None:
     await service.start(ERIKA)
     outcome = await service.text(ERIKA, "ok, meine Nummer ist 0170-CANARY")
-    assert outcome.replies[-1].buttons, "the consent request is repeated"
+    [pointer] = outcome.replies
+    assert "erst annehmen, wenn Sie der Einwilligungsanfrage zugestimmt" in pointer.text
+    assert "/start" in pointer.text and not pointer.buttons, "a pointer, not the notice again"
     assert await nothing_stored(store, ERIKA, clock)
 
 
@@ -103,8 +105,36 @@ async def test_decline_stores_nothing(
     service: FeedbackService, store: MemoryStore, clock: Clock
 ) -> None:
     outcome = await service.press(ERIKA, press(await service.start(ERIKA), "Nein, danke"))
-    assert "nichts gespeichert" in outcome.replies[0].text
+    assert "Es wurde nichts gespeichert" in outcome.replies[0].text
     assert await nothing_stored(store, ERIKA, clock)
+    after = await service.text(ERIKA, "Tschüss")
+    assert not any(reply.buttons for reply in after.replies), "not asked a second time"
+
+
+async def test_no_on_an_older_request_after_agreeing_changes_nothing_and_says_so(
+    service: FeedbackService, store: MemoryStore, clock: Clock
+) -> None:
+    older = await service.start(ERIKA)
+    newer = await service.start(ERIKA)
+    await service.press(ERIKA, press(newer, "Ja, ich willige ein"))
+    answer = await service.press(ERIKA, press(older, "Nein, danke"))
+    assert "bereits eingewilligt" in answer.replies[0].text
+    assert "nichts gespeichert" not in answer.replies[0].text
+    pseudonym = store.pseudonym(ERIKA.subject)
+    assert [c.in_force for c in await store.consents(pseudonym)] == [True]
+    assert await store.load_draft(pseudonym, clock()) is not None, "the answers go on"
+
+
+async def test_no_after_a_withdrawal_does_not_claim_nothing_is_stored(
+    service: FeedbackService, store: MemoryStore, clock: Clock
+) -> None:
+    await full_conversation(service, ERIKA, "bleibt gespeichert")
+    pseudonym = store.pseudonym(ERIKA.subject)
+    await store.withdraw_consent(pseudonym, "feedback", clock())
+    answer = await service.press(ERIKA, press(await service.start(ERIKA), "Nein, danke"))
+    assert "Es wurde nichts Neues gespeichert" in answer.replies[0].text
+    assert "/meinedaten" in answer.replies[0].text
+    assert len(await store.feedback_of(pseudonym, clock())) == 1
 
 
 async def test_agree_records_proof_of_the_exact_text(
@@ -193,7 +223,16 @@ async def test_idle_draft_expires_and_old_buttons_say_so(
     late = await service.press(ERIKA, press(outcome, "4"))
     assert "abgelaufen, weil 30 Minuten lang nichts passiert" in late.replies[0].text
     assert late.close_keyboard
-    assert "30 Minuten" in (await service.text(ERIKA, "hallo?")).replies[0].text
+    stray = (await service.text(ERIKA, "hallo?")).replies[0].text
+    assert "Gerade ist keine Frage offen" in stray and "30 Minuten" in stray
+
+
+async def test_text_after_the_thanks_is_not_told_its_feedback_was_discarded(
+    service: FeedbackService,
+) -> None:
+    await full_conversation(service, ERIKA, "fertig")
+    [reply] = (await service.text(ERIKA, "Danke euch!")).replies
+    assert reply.text.startswith("Gerade ist keine Frage offen. Mit /start geben Sie Feedback")
 
 
 async def test_changed_notice_asks_again(store: MemoryStore, clock: Clock) -> None:
