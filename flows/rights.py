@@ -426,16 +426,27 @@ class DataRights:
         if not purpose.required:
             text = t.gettext("Your consent to “{purpose}” has been withdrawn.").format(purpose=name)
             return Outcome(replies=(Reply(text),), close_keyboard=True)
-        discarded = await self.store.delete_draft(pseudonym)
+        discarded = await self._discard_draft_needing(pseudonym, purpose_id)
         text = t.gettext(
-            "Your consent to “{purpose}” has been withdrawn. We will not accept new feedback "
-            "from you unless you agree again with /start, and your stored feedback is no "
-            "longer evaluated."
+            "Your consent to “{purpose}” has been withdrawn. Feedback that needs it is not "
+            "accepted from you unless you agree again, and the feedback you gave with it is "
+            "no longer evaluated."
         ).format(purpose=name)
         if discarded:
             text += "\n\n" + t.gettext("The feedback you had not finished was discarded.")
         count = len(await self.store.feedback_of(pseudonym, self.clock()))
         return Outcome(replies=(Reply(text), self._erase_question(t, count)), close_keyboard=True)
+
+    async def _discard_draft_needing(self, pseudonym: str, purpose_id: str) -> bool:
+        """Drop unfinished answers whose flow needs the withdrawn purpose; those of a
+        flow that does not (product feedback, say, when the general consent goes) stay."""
+        draft = await self.store.load_draft(pseudonym, self.clock())
+        if draft is None:
+            return False
+        flow = self.catalog.flows.get(ConversationState.model_validate(draft.payload).flow_id)
+        if flow is not None and purpose_id not in {p.id for p in flow.required_purposes}:
+            return False
+        return await self.store.delete_draft(pseudonym)
 
     def _label(self, t: Translator, purpose_id: str) -> str:
         purpose: Purpose | None = self._purposes.get(purpose_id)

@@ -198,6 +198,25 @@ async def test_withdrawing_feedback_consent_blocks_new_feedback_and_offers_erasu
     assert "widerrufen am" in texts(await erika.send("/meinedaten"))
 
 
+async def test_withdrawing_one_flows_consent_keeps_another_flows_unfinished_answers(
+    harness: Harness,
+) -> None:
+    erika = harness.customer()
+    await give_feedback(erika, "allgemein")
+    await erika.send("/start product")
+    await erika.press("Ja, ich willige ein")
+    await erika.press("5")
+    await erika.send("/widerruf")
+    answer = await erika.press("Speicherung Ihres Feedbacks")
+    assert "widerrufen" in texts(answer) and "verworfen" not in texts(answer)
+    assert "mit /start erneut" not in texts(answer)
+    resumed = await erika.send("/start product")
+    assert "weiter" in texts(resumed), "the product answers are still there"
+    await erika.send("/widerruf")
+    answer = await erika.press("Speicherung Ihres Produktfeedbacks")
+    assert "Ihr nicht abgeschlossenes Feedback wurde verworfen." in texts(answer)
+
+
 async def test_withdrawing_mid_conversation_discards_the_unfinished_feedback_and_says_so(
     harness: Harness,
 ) -> None:
