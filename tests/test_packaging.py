@@ -1,4 +1,5 @@
-"""`pip install .` must ship working catalogs and flow files, not only the source tree."""
+"""`pip install .` must ship working catalogs, flow files and the chart font, not only the
+source tree."""
 
 from __future__ import annotations
 
@@ -44,6 +45,8 @@ def test_wheel_installs_catalogs_and_flows_that_work_outside_the_checkout(tmp_pa
     names = zipfile.ZipFile(wheel).namelist()
     for expected in (
         "flows/definitions/feedback.toml",
+        "flows/fonts/DejaVuSans-subset.ttf",
+        "flows/fonts/LICENSE",
         "locales/de/LC_MESSAGES/messages.mo",
         "locales/en/LC_MESSAGES/messages.mo",
     ):
@@ -67,9 +70,10 @@ def test_wheel_installs_catalogs_and_flows_that_work_outside_the_checkout(tmp_pa
         capture_output=True,
     )
     probe = (
-        "import flows.i18n as i, flows.catalog as c;"
+        "import flows.i18n as i, flows.catalog as c, flows.chart as g;"
         f"assert i.__file__.startswith({str(target)!r}), i.__file__;"
-        "print(i.translator('de').gettext('Skip'), c.FlowCatalog.load().default.id)"
+        "print(i.translator('de').gettext('Skip'), c.FlowCatalog.load().default.id,"
+        " g.chart_font(g.LABEL_SIZE).getname()[0].replace(' ', '_'))"
     )
     result = subprocess.run(
         [
@@ -85,4 +89,4 @@ def test_wheel_installs_catalogs_and_flows_that_work_outside_the_checkout(tmp_pa
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["Überspringen", "feedback"]
+    assert result.stdout.split() == ["Überspringen", "feedback", "DejaVu_Sans"]
