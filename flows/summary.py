@@ -138,10 +138,11 @@ def render(
     k: int,
 ) -> str:
     """The summary text in the staff member's language, numbers formatted with Babel."""
-    days = max(1, round((until - since) / timedelta(days=1)))
     lines = [
-        t.gettext("Feedback summary {start} – {end} ({days} days)").format(
-            start=t.date(since), end=t.date(until - timedelta(seconds=1)), days=days
+        t.gettext("Feedback summary {start} – {end} ({length})").format(
+            start=t.date(since),
+            end=t.date(until - timedelta(seconds=1)),
+            length=t.duration(until - since),
         ),
         "",
         t.gettext("Feedbacks: {count} (previous period: {previous}{change})").format(
@@ -182,12 +183,17 @@ def render(
 def _rating_block(
     t: Translator, rating: RatingFigures, previous: RatingFigures | None, k: int
 ) -> str:
+    # The question on a line of its own: it ends in "?", and "…?: average" reads badly.
     if rating.answers < k:
-        return t.gettext("{question}: hidden (fewer than {k} answers)").format(
+        return t.gettext("{question}\nHidden (fewer than {k} answers)").format(
             question=rating.question, k=k
         )
     if rating.scale_max == 10:
-        line = t.gettext("{question}: NPS {nps} ({count} answers)").format(
+        line = t.ngettext(
+            "{question}\nNPS {nps} ({count} answer)",
+            "{question}\nNPS {nps} ({count} answers)",
+            rating.answers,
+        ).format(
             question=rating.question,
             nps=f"{rating.nps:+d}",
             count=t.number(rating.answers),
@@ -195,7 +201,7 @@ def _rating_block(
         if previous is not None and previous.answers >= k:
             line += " " + t.gettext("(previous period: {nps})").format(nps=f"{previous.nps:+d}")
         return line
-    head = t.gettext("{question}: average {average} of {scale}").format(
+    head = t.gettext("{question}\nAverage {average} of {scale}").format(
         question=rating.question,
         average=t.decimal(rating.average),
         scale=rating.scale_max,

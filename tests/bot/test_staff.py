@@ -137,7 +137,7 @@ async def test_digest_goes_to_the_staff_chat_and_is_audited(desk: Harness) -> No
     assert desk.app is not None
     await post_digest(desk.app)
     [digest] = [m for m in desk.api.messages(STAFF_CHAT) if m["text"]]
-    assert "Feedback-Zusammenfassung" in (digest["text"] or "") and "(1 Tage)" in (
+    assert "Feedback-Zusammenfassung" in (digest["text"] or "") and "(1 Tag)" in (
         digest["text"] or ""
     )
     entries = await desk.store.audit_entries(desk.clock() - timedelta(days=2))  # type: ignore[union-attr]

@@ -88,7 +88,17 @@ def test_nps_is_promoters_minus_detractors() -> None:
     figures = compute([record(n, v, flow="nps") for n, v in enumerate(values)], CATALOG, EN)
     assert figures.ratings[("nps", "recommend")].nps == 20  # 5 promoters, 3 detractors of 10
     text = render(EN, NOW - timedelta(days=7), NOW, figures, compute([], CATALOG, EN), k=5)
-    assert "Recommend?: NPS +20 (10 answers)" in text
+    assert "Recommend?\nNPS +20 (10 answers)" in text
+    assert "(7 days)" in text.splitlines()[0]
+
+
+def test_periods_and_counts_of_one_read_naturally() -> None:
+    one = compute([record(0, 10, flow="nps")], CATALOG, DE)
+    text = render(DE, NOW - timedelta(hours=24), NOW, one, compute([], CATALOG, DE), k=1)
+    assert text.splitlines()[0].endswith("(1 Tag)"), "not '(1 Tage)'"
+    assert "NPS +100 (1 Antwort)" in text
+    hours = render(EN, NOW - timedelta(hours=36), NOW, one, compute([], CATALOG, EN), k=1)
+    assert hours.splitlines()[0].endswith("(36 hours)"), "not '(2 days)'"
 
 
 def test_withdrawn_consent_excludes_the_feedback() -> None:
