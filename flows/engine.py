@@ -8,6 +8,7 @@ what it decides (saving the draft, storing a completed feedback).
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -167,8 +168,10 @@ class Engine:
     def _text(self, state: ConversationState, step: Step, text: str) -> Turn:
         if isinstance(step, TextStep):
             cleaned = text.strip()
-            if not cleaned:
-                return self.reask(state)
+            if not visible(cleaned):
+                return self.reask(
+                    state, self.t.gettext("Your message looks empty. Please write your answer.")
+                )
             if len(cleaned) > step.max_length:
                 note = self.t.gettext(
                     "Your text has {count} characters, but at most {limit} fit. "
@@ -392,6 +395,18 @@ class Engine:
 
     def _contact_purposes(self) -> set[str]:
         return {p.id for p in self.flow.purposes if p.stores_contact}
+
+
+# Letters and symbols that draw nothing (fillers, a blank braille cell): a comment of
+# only these, spaces, control or format characters (zero-width space, soft hyphen) and
+# lone combining marks shows as nothing, to the person's data export and to staff alike.
+_BLANK = frozenset("\u115f\u1160\u17b4\u17b5\u2800\u3164\uffa0")
+_UNSEEN_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf", "Cs", "Co", "Cn", "Mn", "Me"})
+
+
+def visible(text: str) -> bool:
+    """Whether `text` shows anything at all when displayed."""
+    return any(c not in _BLANK and unicodedata.category(c) not in _UNSEEN_CATEGORIES for c in text)
 
 
 def cleaned_int(text: str) -> int | None:

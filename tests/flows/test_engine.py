@@ -79,6 +79,23 @@ def test_typed_number_counts_as_rating_but_words_do_not(engine: Engine) -> None:
     assert last(turn).buttons, "the question is asked again with its buttons"
 
 
+@pytest.mark.parametrize(
+    "blank",
+    [" ", "\u200b", "\u00ad", "\u3164", "\u2800", "\ufeff\u200d", " \u0301 ", "\u115f\u1160"],
+)
+def test_a_comment_that_shows_nothing_is_asked_for_again(engine: Engine, blank: str) -> None:
+    state = engine.begin().state
+    assert state
+    comment = engine.handle(state, TextInput("5")).state
+    assert comment and comment.step_id == "comment"
+    turn = engine.handle(comment, TextInput(blank))
+    assert turn.state == comment and not turn.changed, "nothing stored"
+    expected = engine.t.gettext("Your message looks empty. Please write your answer.")
+    assert last(turn).text.startswith(expected) and last(turn).buttons, "with its Skip button"
+    visible = engine.handle(comment, TextInput("\u200bok\u200b"))
+    assert visible.state and visible.state.step_id == "contact", "a word with them is kept"
+
+
 def test_sticker_reasks_the_step_without_changing_state(engine: Engine) -> None:
     state = engine.begin().state
     assert state
