@@ -27,6 +27,11 @@ class KeyStoreMissing(StoreError):
     """A data store exists but its key store does not: the data cannot be read."""
 
 
+class DataStoreMissing(StoreError):
+    """The key store holds people's keys but the data store is gone or empty: starting
+    would purge those keys as unused and make a restored data store unreadable."""
+
+
 class StorageFull(StoreError):
     """The disk (or the configured size limit) is full; nothing was written."""
 

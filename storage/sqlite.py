@@ -32,6 +32,7 @@ from storage.interface import (
     ConsentGrant,
     ConsentRecord,
     ConsentsOf,
+    DataStoreMissing,
     DecryptionFailed,
     Delivery,
     Draft,
@@ -254,10 +255,12 @@ class SQLiteStore(Store):
             try:
                 row = con.execute("SELECT * FROM meta WHERE id = 1").fetchone()
                 names = [d[0] for d in con.execute("SELECT * FROM meta").description]
+                holds_keys = con.execute("SELECT EXISTS (SELECT 1 FROM data_keys)").fetchone()
             finally:
                 con.close()
         except sqlite3.Error as exc:
             raise StoreError(f"cannot read key store {self._keys_path}: {exc}") from None
+        self._refuse_keys_without_data(bool(holds_keys and holds_keys[0]))
         if row is None:
             raise StoreError(f"key store {self._keys_path} has no key metadata")
         meta = dict(zip(names, row, strict=True))
@@ -275,6 +278,22 @@ class SQLiteStore(Store):
                 f"the master key does not open the key store {self._keys_path}; "
                 "refusing to start (is FEEDBACKBOT_MASTER_KEY the one this store was made with?)"
             ) from None
+
+    def _refuse_keys_without_data(self, holds_keys: bool) -> None:
+        """Raise DataStoreMissing when keys.db holds people's keys (or may, in its WAL)
+        but feedback.db is missing or empty: a moved, deleted or mistyped data store.
+        Opening would create an empty one and the next purge would shred every key as
+        unused, so restoring the data later would find it unreadable."""
+        data = self._dir / DATA_FILE
+        if data.exists() and data.stat().st_size > 0:
+            return
+        wal = self._dir / f"{KEY_STORE_FILE}-wal"
+        if holds_keys or (wal.exists() and wal.stat().st_size > 0):
+            raise DataStoreMissing(
+                f"{self._dir} holds a key store with people's keys but no data store "
+                f"{DATA_FILE}: restore it (e.g. from a backup); starting without it would "
+                "delete those keys"
+            )
 
     async def _create_key_store(self) -> bytes:
         """Build keys.db under a temporary name and rename it into place.

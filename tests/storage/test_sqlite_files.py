@@ -22,6 +22,7 @@ from storage.crypto import generate_key
 from storage.interface import (
     CacheEntry,
     ConsentGrant,
+    DataStoreMissing,
     DecryptionFailed,
     Draft,
     KeyStoreMissing,
@@ -348,6 +349,42 @@ async def test_missing_key_store_refuses_and_touches_nothing(
     with pytest.raises(KeyStoreMissing):
         await reopen(data_dir, key)
     assert digests(data_dir) == before
+
+
+@pytest.mark.parametrize("how", ["deleted", "emptied"])
+async def test_a_missing_data_store_refuses_instead_of_purging_every_key(
+    store: SQLiteStore, data_dir: Path, key: bytes, how: str
+) -> None:
+    await store.submit_feedback(store.pseudonym(SUBJECT), feedback("x"), [grant()])
+    await store.close()
+    data = data_dir / "feedback.db"
+    kept = data.read_bytes()
+    if how == "deleted":
+        data.unlink()
+    else:
+        data.write_bytes(b"")
+    before = digests(data_dir)
+    with pytest.raises(DataStoreMissing, match="restore it") as caught:
+        await reopen(data_dir, key)
+    assert "\n" not in str(caught.value)
+    assert digests(data_dir) == before, "no new data store, no key touched"
+    data.write_bytes(kept)  # restored: everything is readable again
+    restored = await reopen(data_dir, key)
+    try:
+        [record] = await restored.feedback_of(restored.pseudonym(SUBJECT), T0)
+        assert record.answers["comment"] == "x"
+    finally:
+        await restored.close()
+
+
+async def test_a_key_store_without_any_person_key_may_get_its_data_store(
+    store: SQLiteStore, data_dir: Path, key: bytes
+) -> None:
+    """A first run that stopped between the two files: nothing to lose, so it goes on."""
+    await store.close()
+    (data_dir / "feedback.db").unlink()
+    await (await reopen(data_dir, key)).close()
+    assert (data_dir / "feedback.db").stat().st_size > 0
 
 
 async def test_an_aiosqlite_without_what_the_store_needs_is_named_at_start(
