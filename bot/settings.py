@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -95,6 +96,20 @@ class Settings(BaseSettings):
     staff_rules_file: Path | None = None
     recipients_file: Path | None = None
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+
+    @field_validator("api_base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
+        except ValueError as error:
+            raise ValueError(f"not a URL: {error}") from None
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError(
+                "must be an http:// or https:// URL, e.g. https://api.telegram.org/bot"
+            )
+        return value
 
     @field_validator("retention", mode="before")
     @classmethod

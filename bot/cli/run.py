@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import sys
 from typing import Any
 
+from telegram.error import InvalidToken, TelegramError
+
 from bot.cli.common import open_store
-from bot.logs import configure_logging
+from bot.logs import RedactingFormatter, configure_logging
 from bot.settings import load_settings
 from storage import SQLiteStore
 
@@ -29,13 +32,32 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings()
     settings.require_for_run()
     assert settings.token is not None
-    configure_logging(settings.log_level, secrets=(settings.token.get_secret_value(),))
+    token = settings.token.get_secret_value()
+    configure_logging(settings.log_level, secrets=(token,))
     store = open_store(settings)
     # Open once before polling, so a wrong key or unusable store fails fast with one line.
     asyncio.run(_check_store(store))
     application = build_application(settings, store)
     log.info("starting long polling")
-    application.run_polling(allowed_updates=["message", "edited_message", "callback_query"])
+    try:
+        application.run_polling(allowed_updates=["message", "edited_message", "callback_query"])
+    except InvalidToken:
+        print(
+            "feedbackbot: Telegram rejected the bot token (FEEDBACKBOT_TOKEN); "
+            "check it with @BotFather",
+            file=sys.stderr,
+        )
+        return 1
+    except TelegramError as error:
+        # Raised while starting (polling itself retries): one line, with the token removed
+        # (a request URL in the message carries it).
+        reason = RedactingFormatter((token,)).redact(str(error))
+        print(
+            f"feedbackbot: cannot reach the Bot API ({reason}); check the network and "
+            "FEEDBACKBOT_API_BASE_URL",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import socket
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -147,3 +148,39 @@ def test_bad_duration_is_one_clear_line(server: BotApiServer, tmp_path: Path) ->
     result = run_once(bot_env(server, tmp_path / "data", FEEDBACKBOT_RETENTION="ewig"), tmp_path)
     assert result.returncode == 1 and "FEEDBACKBOT_RETENTION" in result.stderr
     assert result.stderr.strip().count("\n") == 0
+
+
+def test_a_rejected_token_is_one_line_without_the_token(
+    server: BotApiServer, tmp_path: Path
+) -> None:
+    revoked = "7654321:Revoked-Token-Secret-Part-0123456789"
+    result = run_once(bot_env(server, tmp_path / "data", FEEDBACKBOT_TOKEN=revoked), tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1].startswith("feedbackbot: Telegram rejected the bot token")
+    assert "Revoked-Token-Secret" not in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr.split("feedbackbot:")[-1]
+
+
+def test_an_unreachable_bot_api_is_one_line_without_the_token(
+    server: BotApiServer, tmp_path: Path
+) -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = bot_env(
+        server, tmp_path / "data", FEEDBACKBOT_API_BASE_URL=f"http://127.0.0.1:{port}/bot"
+    )
+    result = run_once(env, tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1].startswith("feedbackbot: cannot reach the Bot API")
+    assert TOKEN.split(":", 1)[1] not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "ftp://example.org/bot", "api.telegram.org"])
+def test_a_malformed_api_base_url_is_a_configuration_error(
+    server: BotApiServer, tmp_path: Path, url: str
+) -> None:
+    result = run_once(bot_env(server, tmp_path / "data", FEEDBACKBOT_API_BASE_URL=url), tmp_path)
+    assert result.returncode == 1 and "FEEDBACKBOT_API_BASE_URL" in result.stderr
+    assert result.stderr.strip().count("\n") == 0
+    assert TOKEN.split(":", 1)[1] not in result.stderr
