@@ -56,3 +56,14 @@ def _parse_text(text: str) -> timedelta:
         f"{text!r} is not a duration; use e.g. 90s, 30m, 12h, 180d, "
         "plain seconds or ISO 8601 (P180D)"
     )
+
+
+def compact_duration(value: timedelta) -> str:
+    """`value` the short way people write it, in the largest whole unit: ``30d``, ``36h``,
+    ``90m``, ``1s``; parse_duration reads it back."""
+    seconds = max(1, round(value.total_seconds()))
+    for unit in "dhm":
+        size = _UNIT_SECONDS[unit]
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"

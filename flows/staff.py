@@ -17,7 +17,7 @@ from typing import Any
 
 from flows.catalog import FlowCatalog
 from flows.chart import ratings_chart
-from flows.durations import InvalidDuration, parse_duration
+from flows.durations import InvalidDuration, compact_duration, parse_duration
 from flows.figures import Tally, cache_version, comments_of, in_force, segments
 from flows.i18n import SUPPORTED_LOCALES, Translator, translator
 from flows.models import ChoiceStep, RatingStep, TextStep, render_text
@@ -315,7 +315,7 @@ class StaffDesk:
                 text = isinstance(step, TextStep) and isinstance(value, str)
                 row[step.id] = redact(value, t) if text and isinstance(value, str) else value
             rows.append(row)
-        await self._audit("export", actor, f"{round(since / timedelta(days=1))}d", len(rows))
+        await self._audit("export", actor, compact_duration(since), len(rows))
         return rows
 
     async def _audit(self, event: str, actor: str, detail: str, records: int) -> None:

@@ -209,6 +209,18 @@ class SQLiteStore(Store):
         if self._db is not None:
             raise StoreError("store is already open")
         sqlite_db.check_driver()
+        try:
+            await self._open()
+        except sqlite3.DatabaseError as error:
+            raise StoreError(
+                f"cannot open the store in {self._dir}: {error}; if a file is damaged, "
+                "restore it from a backup"
+            ) from None
+        except OSError as error:
+            what = f"{error.strerror or error}: {error.filename}" if error.filename else error
+            raise StoreError(f"cannot open the store in {self._dir}: {what}") from None
+
+    async def _open(self) -> None:
         pseudonym_key = await asyncio.to_thread(self._existing_pseudonym_key)
         if pseudonym_key is None:
             pseudonym_key = await self._create_key_store()

@@ -49,6 +49,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigurationError, FlowDefinitionError, RecipientsError, StoreError) as error:
         print(f"feedbackbot: {error}", file=sys.stderr)
         return 1
+    except OSError as error:
+        # A data dir that is a file, a folder without write permission, a full disk:
+        # the operator's to fix, so one line naming the file rather than a traceback.
+        where = f": {error.filename}" if error.filename else ""
+        print(f"feedbackbot: {error.strerror or error}{where}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

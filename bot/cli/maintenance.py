@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from collections import defaultdict
 from datetime import timedelta
 from pathlib import Path
@@ -65,7 +66,8 @@ def run_backup(args: argparse.Namespace) -> int:
 
 def run_stats(args: argparse.Namespace) -> int:
     until = utc_now().date()
-    since = until - args.since + timedelta(days=1)
+    # Whole days, today included: "--since 1s" or "12h" is today, "36h" today and yesterday.
+    since = until - timedelta(days=max(1, math.ceil(args.since / timedelta(days=1))) - 1)
 
     async def read(store: SQLiteStore, settings: Settings) -> str:
         return format_statistics(await store.statistics(since, until), settings.min_group_size)

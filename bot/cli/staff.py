@@ -6,9 +6,10 @@ import argparse
 import csv
 import io
 import json
+import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from bot.cli.common import lookback, with_store
 from bot.settings import Settings
@@ -72,14 +73,33 @@ def run_export(args: argparse.Namespace) -> int:
         )
         return await desk.export_rows("cli", period, settings.default_locale)
 
-    rows = with_store(export)
-    text = _as_json(rows) if args.format == "json" else _as_csv(rows)
-    if args.output is None:
-        sys.stdout.write(text)
-    else:
-        args.output.write_text(text, encoding="utf-8")
-        print(f"wrote {len(rows)} feedbacks to {args.output}", file=sys.stderr)
+    # The file is opened before the store is read (and the export audited), so a path
+    # that cannot be written fails before any data leaves; readable by the owner only,
+    # like the store, since comments survive redaction in part.
+    output = None if args.output is None else _private_output(args.output)
+    try:
+        rows = with_store(export)
+        text = _as_json(rows) if args.format == "json" else _as_csv(rows)
+        if output is None:
+            sys.stdout.write(text)
+        else:
+            output.truncate(0)
+            output.write(text)
+    finally:
+        if output is not None:
+            output.close()
+    if output is not None:
+        count = f"{len(rows)} feedback" + ("" if len(rows) == 1 else "s")
+        print(f"wrote {count} to {args.output}", file=sys.stderr)
     return 0
+
+
+def _private_output(path: Path) -> TextIO:
+    """`path` opened for writing with mode 0600; an existing file keeps its content until
+    the export is written over it."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    os.fchmod(fd, 0o600)
+    return os.fdopen(fd, "w", encoding="utf-8", newline="")
 
 
 def _as_json(rows: list[dict[str, Any]]) -> str:
@@ -95,10 +115,21 @@ def _as_csv(rows: list[dict[str, Any]]) -> str:
     writer.writeheader()
     total = len(rows)
     for done, row in enumerate(rows, start=1):
-        writer.writerow(row)
+        writer.writerow({key: _inert(value) for key, value in row.items()})
         if total >= 1000 and (done % 500 == 0 or done == total):
             _progress(done, total)
     return buffer.getvalue()
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(value: Any) -> Any:
+    """A comment starting like a formula ("=HYPERLINK(...)") as plain text for spreadsheets:
+    prefixed with an apostrophe, which they show as text and do not evaluate."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 def _progress(done: int, total: int) -> None:

@@ -200,3 +200,6 @@ async def test_stats_suppress_small_groups(tmp_path: Path) -> None:
     assert "feedback: 5 feedbacks" in result.stdout and "rating: 5: 5" in result.stdout
     assert "product: suppressed (fewer than 5 feedbacks)" in result.stdout
     assert "rating: 5: 2" not in result.stdout
+    for short in ("1s", "12h"):  # today, not 'from tomorrow on'
+        today = cli("stats", "--since", short, env=cli_env(data), cwd=tmp_path)
+        assert "feedback: 5 feedbacks" in today.stdout, (short, today.stdout)

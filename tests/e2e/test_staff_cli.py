@@ -66,3 +66,56 @@ def test_an_unusable_since_is_a_usage_error_not_a_traceback(tmp_path: Path) -> N
             assert "Traceback" not in result.stderr
         too_far = cli(command, "--since", "3661d", env=env, cwd=tmp_path)
         assert too_far.returncode == 2 and "at most 3660 days" in too_far.stderr
+
+
+async def test_export_cells_that_look_like_formulas_stay_text_and_the_file_is_private(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    store = SQLiteStore(data, base64.urlsafe_b64decode(MASTER_KEY))
+    await store.open()
+    formulas = ["=SUMME(1;2)*3", "+1+1", "-2+3", "=HYPERLINK(\"Zelle\")"]
+    for n, comment in enumerate(formulas):
+        grant = ConsentGrant(
+            purpose="feedback", notice_version="v", text_sha256="2" * 64, method="t", granted_at=NOW
+        )
+        await store.submit_feedback(
+            store.pseudonym(f"tg-user:{n}"),
+            NewFeedback(
+                flow_id="feedback",
+                answers={"rating": 4, "comment": comment},
+                purposes=["feedback"],
+                created_at=NOW - timedelta(hours=1),
+                expires_at=NOW + timedelta(days=30),
+            ),
+            [grant],
+        )
+    await store.close()
+    env = cli_env(data)
+    target = tmp_path / "export.csv"
+    result = cli("export", "--since", "36h", "--output", str(target), env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "wrote 4 feedbacks" in result.stderr
+    comments = [row["comment"] for row in csv.DictReader(io.StringIO(target.read_text()))]
+    assert comments and all(c.startswith("'") for c in comments), comments
+    assert target.stat().st_mode & 0o777 == 0o600
+    audit = cli("audit", "--since", "1d", env=env, cwd=tmp_path).stdout
+    assert " export 36h by=cli records=4" in audit
+
+
+def test_an_export_that_cannot_be_written_is_one_line_and_not_audited(tmp_path: Path) -> None:
+    env = cli_env(tmp_path / "data")
+    (tmp_path / "folder").mkdir()
+    result = cli("export", "--output", str(tmp_path / "folder"), env=env, cwd=tmp_path)
+    assert result.returncode == 1 and result.stderr.startswith("feedbackbot: ")
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    audit = cli("audit", env=env, cwd=tmp_path)
+    assert " export " not in audit.stdout
+
+
+def test_a_data_dir_that_is_a_file_is_one_line(tmp_path: Path) -> None:
+    not_a_folder = tmp_path / "data"
+    not_a_folder.write_text("oops")
+    result = cli("audit", env=cli_env(not_a_folder), cwd=tmp_path)
+    assert result.returncode == 1 and "Not a directory" in result.stderr
+    assert result.stderr.count("\n") == 1

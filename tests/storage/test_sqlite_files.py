@@ -377,6 +377,17 @@ async def test_a_missing_data_store_refuses_instead_of_purging_every_key(
         await restored.close()
 
 
+async def test_a_damaged_data_store_is_one_line_naming_the_remedy(
+    store: SQLiteStore, data_dir: Path, key: bytes
+) -> None:
+    await store.submit_feedback(store.pseudonym(SUBJECT), feedback("x"), [grant()])
+    await store.close()
+    (data_dir / "feedback.db").write_bytes(b"not a database at all" * 300)
+    with pytest.raises(StoreError, match="restore it from a backup") as caught:
+        await reopen(data_dir, key)
+    assert "\n" not in str(caught.value)
+
+
 async def test_a_key_store_without_any_person_key_may_get_its_data_store(
     store: SQLiteStore, data_dir: Path, key: bytes
 ) -> None:
