@@ -14,7 +14,8 @@ from bot.settings import Settings, load_settings
 from flows.durations import InvalidDuration, parse_duration
 from flows.i18n import resolve_locale
 from flows.staff import MAX_PERIOD
-from storage import SQLiteStore, resolve_master_key
+from storage import SQLiteStore, StoreError, resolve_master_key
+from storage.sqlite import KEY_STORE_FILE
 
 log = logging.getLogger("bot.cli")
 T = TypeVar("T")
@@ -66,8 +67,18 @@ def operator_locale(requested: str | None, default: str) -> str:
 
 
 def with_store(work: Callable[[SQLiteStore, Settings], Awaitable[T]]) -> T:
-    """Run `work` on the opened store of the configured data dir, then close it."""
+    """Run `work` on the opened store of the configured data dir, then close it.
+
+    Raises StoreError when the data dir holds no store: these commands read or maintain
+    one, and a mistyped FEEDBACKBOT_DATA_DIR must not make a new, empty one (a backup
+    job would then save nothing, every night, without a word).
+    """
     settings = load_settings()
+    if not (settings.data_dir / KEY_STORE_FILE).exists():
+        raise StoreError(
+            f"no store in {settings.data_dir} (no {KEY_STORE_FILE}); check "
+            "FEEDBACKBOT_DATA_DIR. A new store is made by `feedbackbot run`."
+        )
     store = open_store(settings)
 
     async def run() -> T:

@@ -9,6 +9,8 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from storage import ConsentGrant, NewFeedback, SQLiteStore
 from tests.e2e.test_lifecycle import cli, cli_env
 from tests.harness import MASTER_KEY
@@ -74,7 +76,7 @@ async def test_export_cells_that_look_like_formulas_stay_text_and_the_file_is_pr
     data = tmp_path / "data"
     store = SQLiteStore(data, base64.urlsafe_b64decode(MASTER_KEY))
     await store.open()
-    formulas = ["=SUMME(1;2)*3", "+1+1", "-2+3", "=HYPERLINK(\"Zelle\")"]
+    formulas = ["=SUMME(1;2)*3", "+1+1", "-2+3", '=HYPERLINK("Zelle")']
     for n, comment in enumerate(formulas):
         grant = ConsentGrant(
             purpose="feedback", notice_version="v", text_sha256="2" * 64, method="t", granted_at=NOW
@@ -103,19 +105,28 @@ async def test_export_cells_that_look_like_formulas_stay_text_and_the_file_is_pr
     assert " export 36h by=cli records=4" in audit
 
 
-def test_an_export_that_cannot_be_written_is_one_line_and_not_audited(tmp_path: Path) -> None:
+async def test_an_export_that_cannot_be_written_is_one_line_and_not_audited(
+    tmp_path: Path,
+) -> None:
+    await seed(tmp_path / "data")
     env = cli_env(tmp_path / "data")
     (tmp_path / "folder").mkdir()
     result = cli("export", "--output", str(tmp_path / "folder"), env=env, cwd=tmp_path)
-    assert result.returncode == 1 and result.stderr.startswith("feedbackbot: ")
+    assert result.returncode == 1 and result.stderr.startswith("feedbackbot: Is a directory")
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     audit = cli("audit", env=env, cwd=tmp_path)
-    assert " export " not in audit.stdout
+    assert audit.returncode == 0 and " export " not in audit.stdout
 
 
-def test_a_data_dir_that_is_a_file_is_one_line(tmp_path: Path) -> None:
-    not_a_folder = tmp_path / "data"
-    not_a_folder.write_text("oops")
-    result = cli("audit", env=cli_env(not_a_folder), cwd=tmp_path)
-    assert result.returncode == 1 and "Not a directory" in result.stderr
-    assert result.stderr.count("\n") == 1
+@pytest.mark.parametrize("command", ["audit", "stats", "export", "backup", "purge"])
+def test_a_mistyped_data_dir_is_refused_not_made_into_an_empty_store(
+    tmp_path: Path, command: str
+) -> None:
+    args = [command, str(tmp_path / "b.db")] if command == "backup" else [command]
+    for where in (tmp_path / "dtaa", tmp_path / "a-file"):
+        if where.name == "a-file":
+            where.write_text("oops")
+        result = cli(*args, env=cli_env(where), cwd=tmp_path)
+        assert result.returncode == 1 and "no store in" in result.stderr, result.stderr
+        assert "FEEDBACKBOT_DATA_DIR" in result.stderr and result.stderr.count("\n") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"], "nothing was created"
