@@ -55,6 +55,16 @@ def open_store(settings: Settings) -> SQLiteStore:
     return SQLiteStore(settings.data_dir, key)
 
 
+def open_existing_store(settings: Settings) -> SQLiteStore:
+    """Like open_store, but raises StoreError when the data dir holds no store."""
+    if not (settings.data_dir / KEY_STORE_FILE).exists():
+        raise StoreError(
+            f"no store in {settings.data_dir} (no {KEY_STORE_FILE}); check "
+            "FEEDBACKBOT_DATA_DIR. A new store is made by `feedbackbot run`."
+        )
+    return open_store(settings)
+
+
 def operator_locale(requested: str | None, default: str) -> str:
     """The language for messages to the person at the terminal: `requested`, else the
     terminal's (LC_ALL, LC_MESSAGES, LANG), else `default`."""
@@ -74,12 +84,7 @@ def with_store(work: Callable[[SQLiteStore, Settings], Awaitable[T]]) -> T:
     job would then save nothing, every night, without a word).
     """
     settings = load_settings()
-    if not (settings.data_dir / KEY_STORE_FILE).exists():
-        raise StoreError(
-            f"no store in {settings.data_dir} (no {KEY_STORE_FILE}); check "
-            "FEEDBACKBOT_DATA_DIR. A new store is made by `feedbackbot run`."
-        )
-    store = open_store(settings)
+    store = open_existing_store(settings)
 
     async def run() -> T:
         await store.open()

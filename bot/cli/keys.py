@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.cli.common import open_store
+from bot.cli.common import open_existing_store
 from bot.settings import load_settings
-from storage.crypto import decode_master_key, encode_master_key, generate_key
+from storage.crypto import InvalidMasterKey, decode_master_key, encode_master_key, generate_key
 
 
 def register(subparsers: Any) -> None:
@@ -30,7 +30,7 @@ def register(subparsers: Any) -> None:
         ),
     )
     rotate.add_argument("--new-key-file", type=Path, required=True, help="file holding the new key")
-    rotate.add_argument("--batch-size", type=int, default=500, help=argparse.SUPPRESS)
+    rotate.add_argument("--batch-size", type=_positive, default=500, help=argparse.SUPPRESS)
     rotate.set_defaults(handler=run_rotate)
 
 
@@ -39,9 +39,19 @@ def run_keygen(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError("must be a whole number of at least 1")
+    return int(text)
+
+
 def run_rotate(args: argparse.Namespace) -> int:
-    new_key = decode_master_key(args.new_key_file.read_text(encoding="ascii").strip())
-    store = open_store(load_settings())
+    try:
+        text = args.new_key_file.read_text(encoding="ascii")
+    except UnicodeDecodeError:
+        raise InvalidMasterKey(f"{args.new_key_file} does not hold a master key") from None
+    new_key = decode_master_key(text.strip())
+    store = open_existing_store(load_settings())
 
     def report(done: int, total: int) -> None:
         print(f"re-wrapped {done}/{total} data keys", flush=True)

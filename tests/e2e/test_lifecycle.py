@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from storage import ConsentGrant, MasterKeyMismatch, NewFeedback, SQLiteStore
-from storage.crypto import decode_master_key
+from storage.crypto import decode_master_key, encode_master_key, generate_key
 from tests.e2e.botprocess import REPO, bot_env, running_bot
 from tests.e2e.test_polling import ERIKA, converse, say
 from tests.fakes.botapi import BotApiServer, FakeBotApi
@@ -203,3 +203,25 @@ async def test_stats_suppress_small_groups(tmp_path: Path) -> None:
     for short in ("1s", "12h"):  # today, not 'from tomorrow on'
         today = cli("stats", "--since", short, env=cli_env(data), cwd=tmp_path)
         assert "feedback: 5 feedbacks" in today.stdout, (short, today.stdout)
+
+
+@pytest.mark.parametrize("problem", ["missing", "not text", "a folder", "no store"])
+async def test_rotate_key_with_an_unusable_key_file_or_store_is_one_line(
+    tmp_path: Path, problem: str
+) -> None:
+    data = tmp_path / "data"
+    if problem != "no store":
+        await make_store(data, people=1)
+    key_file = tmp_path / "new.key"
+    if problem == "not text":
+        key_file.write_bytes(b"\xef\xbb\xbf\xff\xfe")
+    elif problem == "a folder":
+        key_file.mkdir()
+    elif problem == "no store":
+        key_file.write_text(encode_master_key(generate_key()))
+    before = {p.name: p.read_bytes() for p in data.iterdir()} if data.exists() else {}
+    result = cli("rotate-key", "--new-key-file", str(key_file), env=cli_env(data), cwd=tmp_path)
+    assert result.returncode == 1 and result.stderr.startswith("feedbackbot: "), result.stderr
+    assert result.stderr.count("\n") == 1
+    after = {p.name: p.read_bytes() for p in data.iterdir()} if data.exists() else {}
+    assert after == before, "nothing written"
