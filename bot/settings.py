@@ -13,7 +13,14 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from flows.durations import parse_duration
@@ -22,6 +29,7 @@ from flows.models import retention_of
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 LONGEST_PURGE_INTERVAL = timedelta(days=1)
+_LARGEST_ID = 2**53  # Telegram: ids fit into 52 bits
 
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -60,7 +68,9 @@ def read_staff_rules(path: Path) -> dict[str, str]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as error:
         raise ValueError(f"cannot read {path}: {error}") from None
-    rules = {k: v for k, v in data.items() if k in SUPPORTED_LOCALES and isinstance(v, str)}
+    rules = {
+        k: v for k, v in data.items() if k in SUPPORTED_LOCALES and isinstance(v, str) and v.strip()
+    }
     if not rules:
         raise ValueError(f'{path} needs the rules as de = "..." and/or en = "..."')
     return rules
@@ -96,6 +106,35 @@ class Settings(BaseSettings):
     staff_rules_file: Path | None = None
     recipients_file: Path | None = None
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+
+    @field_validator(
+        "data_dir",
+        "master_key_file",
+        "flows_dir",
+        "staff_rules_file",
+        "recipients_file",
+        mode="before",
+    )
+    @classmethod
+    def _path(cls, value: Any, info: ValidationInfo) -> Any:
+        """An empty value is no value (not the current folder); ``~`` is the home folder."""
+        if isinstance(value, str):
+            if not value.strip():
+                return Path("./data") if info.field_name == "data_dir" else None
+            return Path(value).expanduser()
+        return value
+
+    @field_validator("flows_dir")
+    @classmethod
+    def _flows_dir(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError(f"{value} is not a folder (of flow definitions)")
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
 
     @field_validator("api_base_url")
     @classmethod
@@ -133,6 +172,33 @@ class Settings(BaseSettings):
                 int(part) for part in value.replace(";", ",").split(",") if part.strip()
             )
         return value
+
+    @field_validator("staff_ids")
+    @classmethod
+    def _user_ids(cls, value: frozenset[int]) -> frozenset[int]:
+        if any(not 0 < n < _LARGEST_ID for n in value):
+            raise ValueError(
+                "Telegram user ids are positive numbers (find yours with @userinfobot)"
+            )
+        return value
+
+    @field_validator("staff_chat_id")
+    @classmethod
+    def _chat_id(cls, value: int | None) -> int | None:
+        if value is not None and not 0 < abs(value) < _LARGEST_ID:
+            raise ValueError(
+                "not a Telegram chat id (a group's id is negative, e.g. -1001234567890)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _digest_needs_a_chat(self) -> Settings:
+        if self.digest_schedule is not None and self.staff_chat_id is None:
+            raise ValueError(
+                "FEEDBACKBOT_DIGEST is set but FEEDBACKBOT_STAFF_CHAT_ID is not: the digest "
+                "would go nowhere"
+            )
+        return self
 
     @field_validator("digest")
     @classmethod
@@ -194,6 +260,8 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as error:
         problems = "; ".join(
             f"FEEDBACKBOT_{'_'.join(str(p) for p in e['loc']).upper()}: {_reason(e)}"
+            if e["loc"]
+            else _reason(e)  # about several settings together; the message names them
             for e in error.errors()
         )
         raise ConfigurationError(f"invalid configuration: {problems}") from None

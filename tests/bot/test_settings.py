@@ -52,6 +52,12 @@ def test_environment_and_dotenv_are_read(monkeypatch: pytest.MonkeyPatch, tmp_pa
         ("FEEDBACKBOT_PURGE_INTERVAL", "2d"),
         ("FEEDBACKBOT_DEFAULT_LOCALE", "fr"),
         ("FEEDBACKBOT_STAFF_IDS", "12,abc"),
+        ("FEEDBACKBOT_STAFF_IDS", "12,0"),
+        ("FEEDBACKBOT_STAFF_IDS", "-12"),
+        ("FEEDBACKBOT_STAFF_IDS", "99999999999999999999999"),
+        ("FEEDBACKBOT_STAFF_CHAT_ID", "0"),
+        ("FEEDBACKBOT_FLOWS_DIR", "/no/such/folder"),
+        ("FEEDBACKBOT_API_BASE_URL", "http://[::1"),
     ],
 )
 def test_invalid_values_give_one_line_naming_the_variable(
@@ -94,3 +100,41 @@ def test_every_setting_is_documented_in_the_readme() -> None:
     readme = (REPO / "README.md").read_text()
     for field in Settings.model_fields:
         assert f"FEEDBACKBOT_{field.upper()}" in readme, f"FEEDBACKBOT_{field.upper()} undocumented"
+
+
+@pytest.mark.parametrize(
+    "name", ["FEEDBACKBOT_FLOWS_DIR", "FEEDBACKBOT_STAFF_RULES_FILE", "FEEDBACKBOT_RECIPIENTS_FILE"]
+)
+def test_an_empty_path_setting_is_unset_not_the_current_folder(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    monkeypatch.setenv(name, "")
+    monkeypatch.setenv("FEEDBACKBOT_DATA_DIR", " ")
+    settings = load_settings()
+    assert getattr(settings, name.removeprefix("FEEDBACKBOT_").lower()) is None
+    assert settings.data_dir == Path("./data"), "the documented default"
+
+
+def test_home_folder_and_lower_case_level_read_as_meant(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FEEDBACKBOT_DATA_DIR", "~/feedback")
+    monkeypatch.setenv("FEEDBACKBOT_LOG_LEVEL", "debug")
+    settings = load_settings()
+    assert settings.data_dir == Path.home() / "feedback" and settings.log_level == "DEBUG"
+
+
+def test_a_digest_without_a_staff_chat_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FEEDBACKBOT_DIGEST", "daily 08:00")
+    with pytest.raises(ConfigurationError, match="FEEDBACKBOT_STAFF_CHAT_ID is not"):
+        load_settings()
+    monkeypatch.setenv("FEEDBACKBOT_STAFF_CHAT_ID", "-1001234567890")
+    assert load_settings().digest_schedule is not None
+
+
+def test_staff_rules_that_are_empty_are_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    rules = tmp_path / "rules.toml"
+    rules.write_text('de = ""\nen = "  "\n')
+    monkeypatch.setenv("FEEDBACKBOT_STAFF_RULES_FILE", str(rules))
+    with pytest.raises(ConfigurationError, match="FEEDBACKBOT_STAFF_RULES_FILE"):
+        load_settings()
