@@ -244,6 +244,7 @@ class SQLiteStore(Store):
             await db.close()
             raise
         self._db, self._pseudonym_key = db, pseudonym_key
+        await self._seal_audit_actors()
         log.info("store_opened")
 
     def _existing_pseudonym_key(self) -> bytes | None:
@@ -901,38 +902,91 @@ class SQLiteStore(Store):
         async with self._lock:
             return await on_thread(self._conn(), save, atomic=True)
 
+    # ---- audit trail -----------------------------------------------------------------
+    # The actor (a staff member's Telegram id, "cli") is personal data of staff: stored
+    # encrypted, with a keyed hash to look it up; event, time, detail and count in clear.
+
+    def _actor_ref(self, actor: str) -> str:
+        key = self._derived_key(b"feedbackbot/audit-actor-ref/v1")
+        return crypto.derive_key(key, actor.encode()).hex()
+
+    def _seal_actor(self, event: str, at: str, actor: str) -> bytes:
+        key = self._derived_key(b"feedbackbot/audit-actor-key/v1")
+        return crypto.encrypt(key, actor.encode(), _audit_aad(event, at))
+
+    def _open_actor(self, event: str, at: str, sealed: bytes | None) -> str | None:
+        if sealed is None:
+            return None
+        key = self._derived_key(b"feedbackbot/audit-actor-key/v1")
+        return crypto.decrypt(key, sealed, _audit_aad(event, at)).decode()
+
     async def record_audit(self, entry: AuditEntry) -> None:
+        at = ts(entry.at)
+        ref, sealed = (
+            (None, None)
+            if entry.actor is None
+            else (self._actor_ref(entry.actor), self._seal_actor(entry.event, at, entry.actor))
+        )
         async with self._lock:
             await run(
                 self._conn(),
-                "INSERT INTO main.audit (event, at, actor, detail, records) VALUES (?, ?, ?, ?, ?)",
-                (entry.event, ts(entry.at), entry.actor, entry.detail, entry.records),
+                "INSERT INTO main.audit (event, at, actor_ref, actor_sealed, detail, records)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (entry.event, at, ref, sealed, entry.detail, entry.records),
             )
+
+    async def _seal_audit_actors(self) -> None:
+        """Encrypt the actors that stores before migration 7 kept in clear (once)."""
+        db = self._conn()
+        rows = await fetch_all(
+            db, "SELECT id, event, at, actor FROM main.audit WHERE actor IS NOT NULL"
+        )
+        if not rows:
+            return
+        sealed = [
+            (self._actor_ref(actor), self._seal_actor(event, at, actor), row_id)
+            for row_id, event, at, actor in rows
+        ]
+
+        await run_many(
+            db,
+            "UPDATE main.audit SET actor = NULL, actor_ref = ?, actor_sealed = ? WHERE id = ?",
+            sealed,
+        )
+        log.info("audit_actors_sealed", extra={"rows": len(rows)})
 
     async def last_audit(self, event: str, actor: str) -> AuditEntry | None:
         async with self._lock:
             row = await fetch_one(
                 self._conn(),
-                "SELECT event, at, actor, detail, records FROM main.audit"
-                " WHERE event = ? AND actor = ? ORDER BY at DESC, id DESC LIMIT 1",
-                (event, actor),
+                "SELECT event, at, actor_sealed, detail, records FROM main.audit"
+                " WHERE actor_ref = ? AND event = ? ORDER BY at DESC, id DESC LIMIT 1",
+                (self._actor_ref(actor), event),
             )
         if row is None:
             return None
-        return AuditEntry(event=row[0], at=dt(row[1]), actor=row[2], detail=row[3], records=row[4])
+        return self._audit_entry(*row)
+
+    def _audit_entry(
+        self, event: str, at: str, sealed: bytes | None, detail: str | None, records: int | None
+    ) -> AuditEntry:
+        return AuditEntry(
+            event=event,
+            at=dt(at),
+            actor=self._open_actor(event, at, sealed),
+            detail=detail,
+            records=records,
+        )
 
     async def audit_entries(self, since: datetime) -> list[AuditEntry]:
         async with self._lock:
             rows = await fetch_all(
                 self._conn(),
-                "SELECT event, at, actor, detail, records FROM main.audit WHERE at >= ?"
+                "SELECT event, at, actor_sealed, detail, records FROM main.audit WHERE at >= ?"
                 " ORDER BY at, id",
                 (ts(since),),
             )
-        return [
-            AuditEntry(event=event, at=dt(at), actor=actor, detail=detail, records=records)
-            for event, at, actor, detail, records in rows
-        ]
+        return [self._audit_entry(*row) for row in rows]
 
     async def contact_of(self, pseudonym: str) -> int | None:
         """Raises DecryptionFailed for a tampered record."""
@@ -1197,6 +1251,10 @@ def _contiguous(segments: list[SummarySegment]) -> list[tuple[datetime, datetime
 
 def _wall_clock() -> str:
     return ts(datetime.now(UTC))
+
+
+def _audit_aad(event: str, at: str) -> bytes:
+    return crypto.associated_data("audit-actor", f"{event}|{at}", "", 0)
 
 
 def _statistics_aad(day: date, flow_id: str) -> bytes:

@@ -79,6 +79,14 @@ DATA_MIGRATIONS: list[list[str]] = [
         "CREATE INDEX IF NOT EXISTS main.summary_cache_dropped ON summary_cache (changed_at)"
         " WHERE ciphertext IS NULL",
     ],
+    [
+        # Who accessed what, no longer in clear: the staff member's id encrypted, and a
+        # keyed hash of it to find their last confirmation of the rules. The store moves
+        # older rows' `actor` over when it opens (SQLiteStore._seal_audit_actors).
+        "ALTER TABLE main.audit ADD COLUMN actor_ref TEXT",
+        "ALTER TABLE main.audit ADD COLUMN actor_sealed BLOB",
+        "CREATE INDEX main.audit_actor ON audit (actor_ref, event) WHERE actor_ref IS NOT NULL",
+    ],
 ]
 KEY_MIGRATIONS: list[list[str]] = [
     [

@@ -20,6 +20,7 @@ import storage.sqlite as sqlite_module
 from storage import SQLiteStore
 from storage.crypto import generate_key
 from storage.interface import (
+    AuditEntry,
     CacheEntry,
     ConsentGrant,
     DataStoreMissing,
@@ -450,6 +451,7 @@ async def test_a_store_from_before_the_purge_indexes_gets_them(
     with sqlite3.connect(data_dir / "feedback.db") as con:
         con.execute("DROP INDEX summary_cache_expires")
         con.execute("DROP INDEX summary_cache_dropped")
+        back_to_version_6(con)
         con.execute("DELETE FROM schema_migrations WHERE version > 5")
         assert con.execute(indexes).fetchall() == []
     con.close()
@@ -462,6 +464,51 @@ async def test_a_store_from_before_the_purge_indexes_gets_them(
         names = {name for (name,) in con.execute(indexes)}
     con.close()
     assert names == {"summary_cache_expires", "summary_cache_dropped"}
+
+
+def back_to_version_6(con: sqlite3.Connection) -> None:
+    """Undo migration 7 (sealed audit actors), as in a store made before it."""
+    con.execute("DROP INDEX audit_actor")
+    con.execute("ALTER TABLE audit DROP COLUMN actor_ref")
+    con.execute("ALTER TABLE audit DROP COLUMN actor_sealed")
+    con.execute("DELETE FROM schema_migrations WHERE version > 6")
+
+
+async def test_audit_actors_kept_in_clear_by_older_stores_are_sealed_on_opening(
+    store: SQLiteStore, data_dir: Path, key: bytes
+) -> None:
+    await store.close()
+    with sqlite3.connect(data_dir / "feedback.db") as con:
+        back_to_version_6(con)
+        con.executemany(
+            "INSERT INTO audit (event, at, actor, detail, records) VALUES (?, ?, ?, ?, ?)",
+            [
+                (
+                    "staff-rules-confirmed",
+                    "2025-03-01T12:00:00.000000+00:00",
+                    "staff:70017001",
+                    "v1",
+                    None,
+                ),
+                ("summary", "2025-03-01T12:01:00.000000+00:00", "staff:70017001", "7d", 12),
+                ("erasure", "2025-03-01T12:02:00.000000+00:00", None, None, None),
+            ],
+        )
+    con.close()
+    again = await reopen(data_dir, key)
+    try:
+        entries = await again.audit_entries(T0 - DAY)
+        assert [(e.event, e.actor, e.records) for e in entries] == [
+            ("staff-rules-confirmed", "staff:70017001", None),
+            ("summary", "staff:70017001", 12),
+            ("erasure", None, None),
+        ]
+        last = await again.last_audit("staff-rules-confirmed", "staff:70017001")
+        assert last is not None and last.detail == "v1"
+        await again.record_audit(AuditEntry(event="summary", at=T0 + DAY, actor="staff:70017001"))
+    finally:
+        await again.close()
+    assert b"70017001" not in all_bytes(data_dir), "no staff id in clear in any file"
 
 
 # ---- full disk ---------------------------------------------------------------------------
