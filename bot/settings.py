@@ -26,6 +26,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from flows.durations import parse_duration
 from flows.i18n import SUPPORTED_LOCALES
 from flows.models import retention_of
+from flows.toml_lines import loads
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 LONGEST_PURGE_INTERVAL = timedelta(days=1)
@@ -65,8 +66,8 @@ def parse_digest(text: str) -> DigestSchedule | None:
 def read_staff_rules(path: Path) -> dict[str, str]:
     """The staff rules per language from a TOML file (``de = "..."``, ``en = "..."``)."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as error:
+        data = loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise ValueError(f"cannot read {path}: {error}") from None
     rules = {
         k: v for k, v in data.items() if k in SUPPORTED_LOCALES and isinstance(v, str) and v.strip()

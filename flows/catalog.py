@@ -62,7 +62,12 @@ class FlowCatalog:
                 flows[flow.id] = flow
         if extra_dir is not None:
             for path in sorted(extra_dir.glob("*.toml")):
-                flow = load_flow(path.read_text(encoding="utf-8"), str(path))
+                try:
+                    text = path.read_text(encoding="utf-8")
+                except (OSError, UnicodeDecodeError) as error:
+                    reason = getattr(error, "strerror", None) or str(error)
+                    raise FlowDefinitionError(f"{path}: cannot be read: {reason}") from None
+                flow = load_flow(text, str(path))
                 flows[flow.id] = flow
         if DEFAULT_FLOW_ID not in flows:
             raise FlowDefinitionError(f"no flow with id {DEFAULT_FLOW_ID!r} to run on plain /start")

@@ -22,7 +22,7 @@ from pydantic_core import ErrorDetails
 from flows.i18n import SUPPORTED_LOCALES, Translator
 from flows.models import IDENT_LENGTH, STEP_TYPES, FlowDefinition, Option, Purpose, Rule
 from flows.rules import Where, flow_problems
-from flows.toml_lines import TomlLines
+from flows.toml_lines import TomlLines, loads
 
 TEXT_KEYS = frozenset(
     {"title", "intro", "description", "prompt", "label", "low_label", "high_label"}
@@ -62,7 +62,7 @@ class Report:
 def check_text(text: str, source: str, t: Translator) -> Report:
     """Every problem of one definition, errors and warnings, in the order of the file."""
     try:
-        data = tomllib.loads(text)
+        data = loads(text)
     except tomllib.TOMLDecodeError as error:
         reason = str(error)
         match = re.search(r"\(at line (\d+)", reason)
@@ -96,12 +96,14 @@ def check_text(text: str, source: str, t: Translator) -> Report:
 
 def check_paths(paths: Sequence[Path], t: Translator) -> list[Report]:
     """Check files (a folder stands for its ``*.toml``), and that no two share a flow id."""
-    files = [
-        file
-        for path in paths
-        for file in (sorted(path.glob("*.toml")) if path.is_dir() else [path])
-    ]
-    return _with_duplicate_ids([check_file(file, t) for file in files], t)
+    reports = []
+    for path in paths:
+        files = sorted(path.glob("*.toml")) if path.is_dir() else [path]
+        if not files:  # a wrong folder must not pass a CI check as "no problems"
+            message = t.gettext("holds no flow definitions (*.toml)")
+            reports.append(Report(str(path), (Finding(str(path), 1, message),)))
+        reports += [check_file(file, t) for file in files]
+    return _with_duplicate_ids(reports, t)
 
 
 def check_file(path: Path, t: Translator) -> Report:

@@ -24,6 +24,7 @@ from flows.catalog import FlowCatalog
 from flows.i18n import translator
 from flows.models import IDENT, TextStep
 from flows.redaction import redact
+from flows.toml_lines import loads
 from storage.interface import FeedbackRecord
 
 SIGNATURE_HEADER = "X-Feedbackbot-Signature"
@@ -74,9 +75,9 @@ class _RecipientsFile(BaseModel):
 def load_recipients(path: Path, catalog: FlowCatalog) -> list[Recipient]:
     """Read and check the recipients; raises RecipientsError naming the problem."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = loads(path.read_text(encoding="utf-8"))
         recipients = _RecipientsFile.model_validate(data).recipients
-    except (OSError, tomllib.TOMLDecodeError) as error:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise RecipientsError(f"{path}: {error}") from None
     except ValidationError as error:
         problems = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in error.errors())

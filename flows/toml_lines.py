@@ -7,7 +7,25 @@ texts tomllib has already accepted; anything unexpected just ends the scan early
 
 from __future__ import annotations
 
+import tomllib
+from typing import Any
+
 Where = tuple[str | int, ...]
+
+
+def loads(text: str) -> dict[str, Any]:
+    """tomllib.loads, also for a text saved with a byte order mark; what tomllib cannot
+    read for other reasons (nesting deeper than Python's recursion limit, an integer of
+    thousands of digits) raises TOMLDecodeError like any syntax error, not a traceback."""
+    try:
+        return tomllib.loads(text.removeprefix("\ufeff"))
+    except tomllib.TOMLDecodeError:
+        raise
+    except RecursionError:
+        raise tomllib.TOMLDecodeError("nested too deeply") from None
+    except ValueError:  # int() beyond sys.get_int_max_str_digits()
+        raise tomllib.TOMLDecodeError("a number has too many digits") from None
+
 
 _BARE_KEY = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.catalog import FlowDefinitionError, load_flow
+from flows.catalog import FlowCatalog, FlowDefinitionError, load_flow
 from flows.check import Report, check_paths, check_text
 from flows.i18n import translator
 
@@ -268,3 +268,27 @@ def test_loading_refuses_errors_and_names_file_and_line() -> None:
     assert str(error.value) == (
         f"flows/t.toml:{line}: step 'r' branches to 'nowhere', but there is no such step"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [("a = " + "[" * 5000 + "]" * 5000, "nested too deeply"), ("a = " + "9" * 5000, "digits")],
+)
+def test_toml_that_python_cannot_read_is_an_error_not_a_crash(text: str, reason: str) -> None:
+    [error] = check(text).errors
+    assert "not valid TOML" in error.message and reason in error.message
+
+
+def test_a_byte_order_mark_is_read_past() -> None:
+    assert not check("\ufeff" + HEAD + rating() + THANKS).errors
+
+
+def test_a_folder_without_definitions_is_an_error(tmp_path: Path) -> None:
+    [report] = check_paths([tmp_path], EN)
+    assert [e.message for e in report.errors] == ["holds no flow definitions (*.toml)"]
+
+
+def test_a_definition_that_is_not_utf8_is_refused_when_loading(tmp_path: Path) -> None:
+    (tmp_path / "latin1.toml").write_bytes(b'id = "Pr\xfcfung"\n')
+    with pytest.raises(FlowDefinitionError, match=r"latin1\.toml: cannot be read"):
+        FlowCatalog.load(tmp_path)
