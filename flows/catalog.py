@@ -47,7 +47,9 @@ class FlowCatalog:
         return self.flows[self.default_id]
 
     def get(self, flow_id: str | None) -> FlowDefinition | None:
-        return self.default if not flow_id else self.flows.get(flow_id)
+        """The flow a deep link names (ids are lower case; a link typed as "Product"
+        still finds it), the default for none, None for an unknown one."""
+        return self.default if not flow_id else self.flows.get(flow_id.strip().lower())
 
     @classmethod
     def load(cls, extra_dir: Path | None = None) -> FlowCatalog:

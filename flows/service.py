@@ -94,13 +94,17 @@ class FeedbackService:
     async def start(self, person: Person, flow_id: str | None = None) -> Outcome:
         """/start [flow]: continue a running conversation, or ask for consent, or begin."""
         t = translator(person.locale)
-        flow = self.catalog.get(flow_id)
-        notes: tuple[str, ...] = ()
-        if flow is None:
-            flow = self.catalog.default
-            notes = (t.gettext("I do not know that survey; here is our general feedback."),)
         pseudonym = self.store.pseudonym(person.subject)
         state = await self._state(pseudonym)
+        flow = self.catalog.get(flow_id)
+        notes: tuple[str, ...] = ()
+        if flow is None and state is not None and state.flow_id in self.catalog.flows:
+            # An unknown link must not cost the answers of the survey under way.
+            flow = self.catalog.flows[state.flow_id]
+            notes = (t.gettext("I do not know that survey."),)
+        elif flow is None:
+            flow = self.catalog.default
+            notes = (t.gettext("I do not know that survey; here is our general feedback."),)
         if state is not None and state.flow_id == flow.id:
             turn = self._engine(flow, t).reask(
                 state, t.gettext("Let's continue where you left off.")
@@ -108,6 +112,10 @@ class FeedbackService:
             return _headed(notes, turn.outcome)
         if state is not None:
             await self.store.delete_draft(pseudonym)
+            discarded = t.gettext(
+                "The answers you had not finished for the other survey were discarded."
+            )
+            notes = (*notes, discarded)
         if not await self._consented(pseudonym, flow):
             # The notice stays a message of its own: the consent proof hashes its exact text.
             return Outcome(replies=(*(Reply(note) for note in notes), self._notice(flow, t)))

@@ -276,3 +276,33 @@ async def test_deep_link_to_unknown_flow_falls_back_to_default(service: Feedback
     outcome = await service.start(ERIKA, "nope")
     assert "kenne ich nicht" in outcome.replies[0].text
     assert outcome.replies[-1].buttons
+
+
+async def test_a_deep_link_finds_its_survey_whatever_the_case(service: FeedbackService) -> None:
+    outcome = await service.start(ERIKA, "PRODUCT")
+    assert "kenne ich nicht" not in outcome.replies[0].text
+    assert "Produkt" in outcome.replies[-1].text
+
+
+async def test_another_survey_says_the_unfinished_answers_were_discarded(
+    service: FeedbackService, store: MemoryStore, clock: Clock
+) -> None:
+    outcome = await service.press(ERIKA, press(await service.start(ERIKA), "Ja, ich willige ein"))
+    await service.press(ERIKA, press(outcome, "4"))
+    switched = await service.start(ERIKA, "product")
+    assert (
+        "Ihre nicht abgeschlossenen Antworten zur anderen Umfrage wurden verworfen."
+        in switched.replies[0].text
+    )
+    assert switched.replies[-1].buttons, "the product survey's consent request"
+
+
+async def test_an_unknown_link_mid_survey_keeps_its_answers(
+    service: FeedbackService, store: MemoryStore, clock: Clock
+) -> None:
+    outcome = await service.press(ERIKA, press(await service.start(ERIKA), "Ja, ich willige ein"))
+    await service.press(ERIKA, press(outcome, "4"))
+    [resumed] = (await service.start(ERIKA, "gibtsnicht")).replies
+    assert resumed.text.startswith("Diese Umfrage kenne ich nicht.\n\nMachen wir dort weiter")
+    assert "Kommentar" in resumed.text
+    assert await store.load_draft(store.pseudonym(ERIKA.subject), clock()) is not None
