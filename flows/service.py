@@ -157,7 +157,10 @@ class FeedbackService:
     def private_only(self, locale: str) -> Outcome:
         t = translator(locale)
         return Outcome.say(
-            t.gettext("Feedback is given in a private chat with me. Please write to me directly.")
+            t.gettext(
+                "I take feedback and answer about your data only in a private chat with me. "
+                "Please write to me directly."
+            )
         )
 
     def apology(self, locale: str) -> Outcome:
