@@ -119,19 +119,31 @@ def _keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
 
 
 def split_text(text: str, limit: int) -> list[str]:
-    """Split into pieces of at most `limit` characters, preferring line breaks; never drops text."""
+    """Split into pieces of at most `limit` characters; never drops text.
+
+    Cuts where a new item begins (a line that is not indented) if one is in the second
+    half of the piece, else at a line break that does not separate a question from its
+    indented "→ answer", else at any line break, else at a space.
+    """
     pieces: list[str] = []
     rest = text
     while len(rest) > limit:
-        cut = rest.rfind("\n", 0, limit)
-        if cut <= 0:
-            cut = rest.rfind(" ", 0, limit)
-        if cut <= 0:
-            cut = limit
+        cut = _cut(rest, limit)
         pieces.append(rest[:cut])
         rest = rest[cut:].lstrip("\n")
     pieces.append(rest)
     return [p for p in pieces if p] or [text]
+
+
+def _cut(text: str, limit: int) -> int:
+    breaks = [i for i in range(limit) if text[i] == "\n" and i > 0]
+    items = [i for i in breaks if i >= limit // 2 and not text[i + 1 : i + 2].isspace()]
+    whole = [i for i in breaks if not text[i + 1 :].lstrip(" ").startswith("→")]
+    for candidates in (items, whole, breaks):
+        if candidates:
+            return candidates[-1]
+    space = text.rfind(" ", 0, limit)
+    return space if space > 0 else limit
 
 
 async def _with_retry(call: object, attempts: int = 3) -> bool:

@@ -1,0 +1,35 @@
+"""Long replies split into Telegram-sized messages without tearing an answer from its question."""
+
+from __future__ import annotations
+
+from bot.render import split_text
+
+
+def export_like(items: int, answer_length: int) -> str:
+    blocks = [
+        f"• Feedback {n}\n  Wie zufrieden sind Sie?\n  → {n % 5 + 1} / 5\n"
+        f"  Was sollten wir wissen?\n  → {'wort ' * (answer_length // 5)}"
+        for n in range(items)
+    ]
+    return "\n".join(blocks)
+
+
+def test_no_piece_ends_with_a_question_whose_answer_is_in_the_next() -> None:
+    for answer_length in (300, 900, 1900):
+        text = export_like(12, answer_length)
+        pieces = split_text(text, 4096)
+        assert len(pieces) > 1 and all(len(p) <= 4096 for p in pieces)
+        for piece in pieces[1:]:
+            assert not piece.lstrip(" ").startswith("→"), piece[:60]
+        assert "".join(pieces).replace("\n", "") == text.replace("\n", ""), "nothing lost"
+
+
+def test_items_are_kept_whole_when_one_fits() -> None:
+    pieces = split_text(export_like(12, 900), 4096)
+    assert all(piece.startswith("• Feedback") for piece in pieces)
+
+
+def test_one_long_line_is_cut_at_spaces_and_a_word_without_any_hard() -> None:
+    words = "wort " * 2000
+    assert all(len(p) <= 4096 for p in split_text(words, 4096))
+    assert [len(p) for p in split_text("x" * 5000, 4096)] == [4096, 904]
