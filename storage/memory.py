@@ -251,6 +251,7 @@ class MemoryStore(Store):
     async def erase_subject(self, pseudonym: str) -> ErasureReport:
         self._check()
         self._invalidate_person(pseudonym)
+        had_key = pseudonym in self._keys
         self._keys.discard(pseudonym)
         report = ErasureReport(
             feedback=len(self._feedback.pop(pseudonym, [])),
@@ -259,7 +260,8 @@ class MemoryStore(Store):
             contacts=int(self._contacts.pop(pseudonym, None) is not None),
             deliveries=len(self._deliveries.pop(pseudonym, [])),
         )
-        self._audit.append(AuditEntry(event="erasure", at=datetime.now(UTC)))
+        if had_key or report.anything:  # a second erasure of nothing is not one
+            self._audit.append(AuditEntry(event="erasure", at=datetime.now(UTC)))
         return report
 
     async def purge_expired(self, now: datetime) -> PurgeReport:

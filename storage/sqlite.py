@@ -1048,18 +1048,21 @@ class SQLiteStore(Store):
                 # No room for new rows: drop the figures in the rows there are (that only
                 # shrinks them). A full store cannot take new figures either.
                 await run(self._conn(), _DROP_PERSON_FIGURES_SQL, (pseudonym, _wall_clock()))
-            await self._shred(pseudonym)
-            report = await self._delete_rows(pseudonym)
+            shredded = await self._shred(pseudonym)
+            report = await self._delete_rows(pseudonym, shredded)
             await self._checkpoint()
         log.info("erasure")
         return report
 
-    async def _shred(self, pseudonym: str) -> None:
+    async def _shred(self, pseudonym: str) -> int:
+        """Delete the person's keys; how many there were."""
         # One statement commits by itself, durably: keys.db is synchronous=FULL.
-        await run(self._conn(), "DELETE FROM keys.data_keys WHERE pseudonym = ?", (pseudonym,))
+        sql = "DELETE FROM keys.data_keys WHERE pseudonym = ?"
+        shredded = await run(self._conn(), sql, (pseudonym,))
         self._forget([pseudonym])
+        return shredded
 
-    async def _delete_rows(self, pseudonym: str) -> ErasureReport:
+    async def _delete_rows(self, pseudonym: str, shredded: int) -> ErasureReport:
         at = ts(datetime.now(UTC).replace(microsecond=0))
 
         def delete(conn: sqlite3.Connection) -> dict[str, int]:
@@ -1067,8 +1070,10 @@ class SQLiteStore(Store):
             for table in _PERSON_TABLES:
                 sql = f"DELETE FROM main.{table} WHERE pseudonym = ?"  # noqa: S608
                 counts[table] = conn.execute(sql, (pseudonym,)).rowcount
-            # The audit row proves an erasure happened without saying whose.
-            conn.execute("INSERT INTO main.audit (event, at) VALUES ('erasure', ?)", (at,))
+            # The audit row proves an erasure happened without saying whose (a second
+            # erasure of nothing is not one).
+            if shredded or any(counts.values()):
+                conn.execute("INSERT INTO main.audit (event, at) VALUES ('erasure', ?)", (at,))
             return counts
 
         return ErasureReport(**await on_thread(self._conn(), delete, atomic=True))

@@ -462,8 +462,13 @@ async def test_audit_entries_are_kept_in_order(store: Store) -> None:
         AuditEntry(event="summary", at=T0, actor="staff:7", detail="7d", records=3)
     )
     await store.record_audit(AuditEntry(event="export", at=T0 + HOUR, actor="cli", records=9))
-    await store.erase_subject(store.pseudonym("tg-user:1"))
+    someone = store.pseudonym("tg-user:1")
+    await store.submit_feedback(someone, feedback("weg damit"), [grant()])
+    await store.erase_subject(someone)
+    await store.erase_subject(someone)  # pressed twice: nothing left, no second erasure
+    await store.erase_subject(store.pseudonym("tg-user:2"))  # never here at all
     entries = await store.audit_entries(T0 - DAY)
+    assert [e.event for e in entries].count("erasure") == 1
     assert [(e.event, e.actor, e.records) for e in entries[:2]] == [
         ("summary", "staff:7", 3),
         ("export", "cli", 9),
