@@ -30,4 +30,5 @@ def service_config(settings: Settings, catalog: FlowCatalog) -> ServiceConfig:
         ),
         retention=settings.retention,
         recipients=DEFAULT_RECIPIENTS + shared,
+        timezone=settings.timezone,
     )

@@ -17,7 +17,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from babel import Locale
-from babel.dates import format_date, format_datetime, get_timezone
+from babel.dates import format_date, format_datetime, get_timezone, get_timezone_name
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
@@ -101,9 +101,11 @@ class Translator:
         return format_date(value, format="long", locale=self.locale)
 
     def datetime(self, value: datetime, timezone: str = "Europe/Berlin") -> str:
-        return format_datetime(
-            value, format="medium", tzinfo=get_timezone(timezone), locale=self.locale
-        )
+        """Date and time in `timezone`, which it names: ``29.11.2026, 15:05:00 MEZ``,
+        ``Nov 29, 2026, 3:05:00 PM +0100`` (the export file has UTC)."""
+        zone = get_timezone(timezone)
+        shown = format_datetime(value, format="medium", tzinfo=zone, locale=self.locale)
+        return f"{shown} {get_timezone_name(value.astimezone(zone), 'short', locale=self.locale)}"
 
     def number(self, value: float) -> str:
         return str(format_decimal(value, locale=self.locale))

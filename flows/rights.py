@@ -215,6 +215,7 @@ class DataRights:
         return result
 
     def _summary(self, t: Translator, export: DataExport) -> str:
+        zone = self.config.timezone
         lines = [t.gettext("Data stored about you"), ""]
         if export.consents:
             lines.append(t.gettext("Consents"))
@@ -229,8 +230,8 @@ class DataRights:
                 lines.append(
                     line.format(
                         purpose=c.purpose_description,
-                        when=t.datetime(c.granted_at),
-                        withdrawn=t.datetime(c.withdrawn_at) if c.withdrawn_at else "",
+                        when=t.datetime(c.granted_at, zone),
+                        withdrawn=t.datetime(c.withdrawn_at, zone) if c.withdrawn_at else "",
                         version=c.notice_version,
                     )
                 )
@@ -241,7 +242,7 @@ class DataRights:
                     number=number,
                     count=len(export.feedback),
                     flow=f.flow_title,
-                    when=t.datetime(f.given_at),
+                    when=t.datetime(f.given_at, zone),
                 )
             )
             lines += [self._answer_line(t, a) for a in f.answers]
@@ -254,13 +255,13 @@ class DataRights:
         for d in export.unfinished_feedback:
             lines.append(
                 t.gettext("Unfinished feedback, started {when}").format(
-                    when=t.datetime(d.started_at)
+                    when=t.datetime(d.started_at, zone)
                 )
             )
             lines += [self._answer_line(t, a) for a in d.answers]
             lines.append(
                 t.gettext("Discarded automatically at {when} unless you continue.").format(
-                    when=t.datetime(d.discarded_automatically_at)
+                    when=t.datetime(d.discarded_automatically_at, zone)
                 )
             )
             lines.append("")
@@ -270,7 +271,7 @@ class DataRights:
                 t.gettext("Feedback {number} was passed to {recipient} on {when}.").format(
                     number=numbers.get(passed.feedback_id, "?"),
                     recipient=passed.recipient,
-                    when=t.datetime(passed.delivered_at),
+                    when=t.datetime(passed.delivered_at, zone),
                 )
             )
         if export.passed_on:

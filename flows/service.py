@@ -56,6 +56,8 @@ class ServiceConfig:
     retention: timedelta
     draft_idle: timedelta = DRAFT_IDLE
     recipients: tuple[Recipient, ...] = DEFAULT_RECIPIENTS
+    timezone: str = "Europe/Berlin"
+    """Where times are shown to people (FEEDBACKBOT_TIMEZONE)."""
 
     def processing(self, catalog: FlowCatalog) -> Processing:
         """What the bot processes with these settings: the one source of its notices."""

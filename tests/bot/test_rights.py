@@ -12,7 +12,17 @@ import pytest
 
 from flows.export import SCHEMA_PATH, json_schema
 from storage import SQLiteStore
-from tests.harness import MASTER_KEY, Customer, Harness, files_contain, labels, texts
+from tests.fakes.botapi import FakeBotApi
+from tests.harness import (
+    MASTER_KEY,
+    Clock,
+    Customer,
+    Harness,
+    files_contain,
+    labels,
+    make_settings,
+    texts,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((REPO / SCHEMA_PATH).read_text())
@@ -61,6 +71,8 @@ async def test_access_after_several_feedbacks_lists_every_answer_verbatim(harnes
     assert "Wird am 28. Mai 2027 automatisch gelöscht." in summary
     assert "Speicherung Ihres Feedbacks" in summary or "Speichern und Auswerten" in summary
     assert "Herkunft" in summary and "Empfänger" in summary and "/loeschen" in summary
+    given = harness.clock() - timedelta(days=3)
+    assert f"{given:%d.%m.%Y}, {given.hour + 1:02d}:{given:%M:%S} MEZ" in summary, "Berlin, named"
     export = export_of(answer)
     jsonschema.validate(export, SCHEMA)
     assert export["schema_version"] == 1
@@ -324,3 +336,18 @@ async def test_commands_are_in_the_menu_per_language(harness: Harness) -> None:
     english = [name for name, _ in harness.api.commands_for("en")]
     assert {"meinedaten", "loeschen", "widerruf", "datenschutz"} <= set(german)
     assert {"mydata", "delete", "withdraw", "privacy"} <= set(english)
+
+
+async def test_times_are_shown_in_the_configured_zone_and_name_it(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    settings = make_settings(tmp_path / "data", timezone="America/New_York")
+    harness = Harness(api=api, settings=settings, clock=clock)
+    await harness.start()
+    try:
+        erika = harness.customer(language_code="en")
+        await give_feedback(erika, "from New York")
+        summary = texts(await erika.send("/mydata"))
+    finally:
+        await harness.stop()
+    assert " EST" in summary and "+0100" not in summary
