@@ -156,6 +156,15 @@ class FeedbackService:
         t = translator(locale)
         return Outcome(toast=t.gettext("This button is not valid."), close_keyboard=True)
 
+    def edit_not_taken(self, locale: str) -> Outcome:
+        t = translator(locale)
+        return Outcome.say(
+            t.gettext(
+                "I cannot take over changes to a message already sent: the answer counts as "
+                "first sent. /mydata shows what is stored; /cancel discards unfinished answers."
+            )
+        )
+
     def private_only(self, locale: str) -> Outcome:
         t = translator(locale)
         return Outcome.say(

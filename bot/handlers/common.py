@@ -63,6 +63,13 @@ async def refuse_in_group(update: Update, context: BotContext) -> None:
     raise ApplicationHandlerStop
 
 
+async def edited_in_private(update: Update, context: BotContext) -> None:
+    """A sent message edited afterwards: say that the change is not taken over (the answer
+    as first sent counts); nothing of the new text is kept."""
+    await render(context.service.edit_not_taken(context.locale(update)), update, context)
+    raise ApplicationHandlerStop
+
+
 async def ignore(update: Update, context: BotContext) -> None:
     """Edited messages, channel posts and other chats: not answers, nothing to do."""
     raise ApplicationHandlerStop
@@ -90,6 +97,7 @@ def guards(staff_here: filters.BaseFilter) -> list[tuple[int, BaseHandler[Any, A
                 filters.ChatType.GROUPS & filters.COMMAND & ~staff_command, refuse_in_group
             ),
         ),
+        (-1, MessageHandler(PRIVATE & filters.UpdateType.EDITED_MESSAGE, edited_in_private)),
         (-1, MessageHandler((~PRIVATE | filters.UpdateType.EDITED) & ~staff_command, ignore)),
         (0, CommandHandler(["hilfe", "help"], help_command, filters=PRIVATE)),
     ]

@@ -100,9 +100,13 @@ async def test_edited_message_is_not_a_new_answer(harness: Harness) -> None:
     await erika.press("Ja, ich willige ein")
     await erika.press("3")
     edited = harness.api.edited_message(erika.user_id, 1, "geändert", **erika.sender)
-    assert await harness.deliver(edited) == []
+    [note] = await harness.deliver(edited)
+    assert "Änderungen an einer bereits gesendeten Nachricht kann ich nicht übernehmen" in (
+        note["text"] or ""
+    )
+    assert not note["buttons"], "a note, not a question"
     answer = await erika.send("echter Kommentar")
-    assert "kontaktieren" in texts(answer)
+    assert "kontaktieren" in texts(answer), "the edit was not taken as the comment"
 
 
 async def test_redelivered_update_is_processed_once(harness: Harness) -> None:
