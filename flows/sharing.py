@@ -17,8 +17,17 @@ from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from flows.catalog import FlowCatalog
 from flows.i18n import translator
@@ -30,6 +39,8 @@ from storage.interface import FeedbackRecord
 SIGNATURE_HEADER = "X-Feedbackbot-Signature"
 TIMESTAMP_HEADER = "X-Feedbackbot-Timestamp"
 META_FIELDS = ("feedback_id", "flow", "given_at")
+MIN_SECRET_LENGTH = 16
+_THIS_MACHINE = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 class RecipientsError(ValueError):
@@ -41,12 +52,37 @@ class Recipient(BaseModel):
 
     id: str = Field(pattern=IDENT)
     name: str = Field(min_length=1)
-    url: str = Field(pattern=r"^https?://")
-    secret: SecretStr = Field(min_length=16)
+    url: str
+    secret: SecretStr
     internal: bool = False
     purpose: str | None = None
     fields: list[str] = Field(default_factory=lambda: ["flow", "given_at"])
     redact: bool = True
+
+    @field_validator("url")
+    @classmethod
+    def _https(cls, value: str) -> str:
+        """Feedback is personal data: sent encrypted (https), plain http only to a service
+        on this machine."""
+        try:
+            parts = urlsplit(value)
+        except ValueError as error:
+            raise ValueError(f"url: not a URL ({error})") from None
+        if not parts.hostname or parts.scheme not in {"http", "https"}:
+            raise ValueError(f"url: {value!r} is not an https:// URL")
+        if parts.scheme == "http" and parts.hostname not in _THIS_MACHINE:
+            raise ValueError(
+                f"url: {value!r} would send feedback unencrypted; use https:// "
+                "(plain http only to localhost)"
+            )
+        return value
+
+    @field_validator("secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value()) < MIN_SECRET_LENGTH:
+            raise ValueError(f"secret: use at least {MIN_SECRET_LENGTH} characters")
+        return value
 
     @model_validator(mode="after")
     def _basis(self) -> Recipient:
@@ -80,10 +116,17 @@ def load_recipients(path: Path, catalog: FlowCatalog) -> list[Recipient]:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise RecipientsError(f"{path}: {error}") from None
     except ValidationError as error:
-        problems = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in error.errors())
+        problems = "; ".join(_problem(e, data) for e in error.errors())
         raise RecipientsError(f"{path}: {problems}") from None
     sharing = {p.id for f in catalog.flows.values() for p in f.purposes if p.shares_feedback}
+    known = set(META_FIELDS) | {s.id for f in catalog.flows.values() for s in f.steps}
     for recipient in recipients:
+        unknown = [name for name in recipient.fields if name not in known]
+        if unknown:
+            raise RecipientsError(
+                f"{path}: recipient {recipient.id!r} lists fields no flow has: "
+                f"{', '.join(unknown)} (known: {', '.join(sorted(known))})"
+            )
         if recipient.purpose is not None and recipient.purpose not in sharing:
             raise RecipientsError(
                 f"{path}: recipient {recipient.id!r} names purpose {recipient.purpose!r}, "
@@ -143,3 +186,20 @@ def verify(
 
 def encode(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
+
+
+def _problem(error: Any, data: Any) -> str:
+    """One validation problem, named by recipient: "recipient 'crm': secret: ...". Never
+    the input itself (it may be the secret)."""
+    loc = error["loc"]
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        message = f"unknown key {loc[-1]!r}"
+    elif error["type"] == "missing":
+        message = f"{loc[-1]!r} is missing"
+    if len(loc) >= 2 and loc[0] == "recipients" and isinstance(loc[1], int):
+        entries = data.get("recipients") if isinstance(data, dict) else None
+        entry = entries[loc[1]] if isinstance(entries, list) and len(entries) > loc[1] else None
+        name = entry.get("id") if isinstance(entry, dict) else None
+        return f"recipient {name or loc[1] + 1!r}: {message}"
+    return message

@@ -32,3 +32,52 @@ def test_an_empty_recipients_file_means_no_recipients(tmp_path: Path) -> None:
     path = tmp_path / "recipients.toml"
     path.write_text("\ufeff# nobody yet\n")
     assert load_recipients(path, FlowCatalog.load()) == []
+
+
+GOOD = """
+[[recipients]]
+id = "crm"
+name = "CRM"
+url = "{url}"
+secret = "{secret}"
+internal = true
+fields = {fields}
+"""
+
+
+def recipients_file(tmp_path: Path, **values: str) -> Path:
+    given = {"url": "https://crm.example/hook", "secret": "s" * 16, "fields": '["rating"]'}
+    path = tmp_path / "recipients.toml"
+    path.write_text(GOOD.format(**{**given, **values}))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("values", "says"),
+    [
+        ({"url": "http://crm.example/hook"}, "would send feedback unencrypted"),
+        ({"url": "ftp://crm.example/hook"}, "is not an https:// URL"),
+        ({"secret": "kurz"}, "recipient 'crm': secret: use at least 16 characters"),
+        ({"fields": '["ratin"]'}, "lists fields no flow has: ratin"),
+    ],
+)
+def test_a_recipient_that_would_leak_or_miss_data_is_refused(
+    tmp_path: Path, values: dict[str, str], says: str
+) -> None:
+    with pytest.raises(RecipientsError) as caught:
+        load_recipients(recipients_file(tmp_path, **values), FlowCatalog.load())
+    assert says in str(caught.value)
+    assert "kurz" not in str(caught.value), "never the secret itself"
+
+
+def test_an_unknown_key_is_named(tmp_path: Path) -> None:
+    path = recipients_file(tmp_path)
+    path.write_text(path.read_text() + "retries = 3\n")
+    with pytest.raises(RecipientsError, match="recipient 'crm': unknown key 'retries'"):
+        load_recipients(path, FlowCatalog.load())
+
+
+def test_plain_http_to_this_machine_is_allowed(tmp_path: Path) -> None:
+    path = recipients_file(tmp_path, url="http://127.0.0.1:8080/hook")
+    [recipient] = load_recipients(path, FlowCatalog.load())
+    assert recipient.url == "http://127.0.0.1:8080/hook"
