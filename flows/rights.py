@@ -303,12 +303,15 @@ class DataRights:
         return f"  {answer.question}\n  → {shown}"
 
     # --- /loeschen ------------------------------------------------------------------------
-    async def request_erasure(self, person: Person) -> Outcome:
+    async def request_erasure(self, person: Person, staff: bool = False) -> Outcome:
         """Asks for the one confirmation erasure needs."""
         t = translator(person.locale)
         pseudonym = self.store.pseudonym(person.subject)
         if not await self._holds_anything(pseudonym):
-            return Outcome.say(t.gettext("No data is stored about you."))
+            notes = [t.gettext("No data is stored about you.")]
+            if staff:
+                notes.append(_staff_note(t))
+            return Outcome.say("\n\n".join(notes))
         count = len(await self.store.feedback_of(pseudonym, self.clock()))
         return Outcome(replies=(self._erase_question(t, count),))
 
@@ -337,8 +340,12 @@ class DataRights:
             ),
         )
 
-    async def confirm_erasure(self, person: Person, data: str) -> Outcome:
-        """The erase / keep button: shreds the key first, then every row about the person."""
+    async def confirm_erasure(self, person: Person, data: str, staff: bool = False) -> Outcome:
+        """The erase / keep button: shreds the key first, then every row about the person.
+
+        For a staff member the answer adds that the audit trail of their staff access
+        stays: "nothing about you is left" would not be true of them.
+        """
         t = translator(person.locale)
         parts = data.split(":")
         if parts[:2] == ["d", "n"]:
@@ -358,10 +365,11 @@ class DataRights:
             await listener(deliveries, "erasure", None)
         self._recent_access.pop(pseudonym, None)
         log.info("subject erased")
+        notes = [t.gettext("No data is stored about you.")] if not report.anything else []
+        if staff:
+            notes.append(_staff_note(t))
         if not report.anything:
-            return Outcome(
-                replies=(Reply(t.gettext("No data is stored about you.")),), close_keyboard=True
-            )
+            return Outcome(replies=(Reply("\n\n".join(notes)),), close_keyboard=True)
         text = "\n".join(
             [
                 t.gettext("Done. Everything stored about you has been erased:"),
@@ -375,6 +383,7 @@ class DataRights:
                     "can no longer be read. Nothing about you is left with us. You can give "
                     "feedback again at any time with /start."
                 ),
+                *(f"\n{note}" for note in notes),
             ]
         )
         return Outcome(replies=(Reply(text),), close_keyboard=True)
@@ -457,6 +466,13 @@ class DataRights:
 
 
 __all__ = ["DataRights"]
+
+
+def _staff_note(t: Translator) -> str:
+    return t.gettext(
+        "As a staff member: the audit trail keeps, encrypted, when you used the staff "
+        "commands, as proof of how feedback was handled; it is not erased here."
+    )
 
 
 def _asked_at(parts: list[str], now: datetime) -> datetime | None:

@@ -268,3 +268,20 @@ async def test_a_cached_summary_forgets_an_erased_person(desk: Harness) -> None:
     after = texts(await staff.send("/zusammenfassung"))
     assert "Feedbacks: 7" in after and "Personen: 7" in after
     assert "zitronenfalter (2)" in after
+
+
+async def test_a_staff_member_erasing_their_data_is_told_the_audit_trail_stays(
+    desk: Harness,
+) -> None:
+    await confirmed(desk)
+    staff = desk.customer(STAFF)
+    nothing = texts(await staff.send("/loeschen"))
+    assert "keine Daten" in nothing and "Zugriffsprotokoll behält verschlüsselt" in nothing
+    await give(desk, STAFF, "5", "Ich teste selbst")
+    await staff.send("/loeschen")
+    done = texts(await staff.press("Alles löschen"))
+    assert "Zugriffsprotokoll behält verschlüsselt" in done
+    customer = desk.customer(100)
+    await give(desk, 100, "4", "gut")
+    await customer.send("/loeschen")
+    assert "Zugriffsprotokoll" not in texts(await customer.press("Alles löschen"))
