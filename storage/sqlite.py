@@ -240,11 +240,12 @@ class SQLiteStore(Store):
                     "the master key does not open the key store; if a key rotation was "
                     "interrupted, run `feedbackbot rotate-key` again to finish it"
                 )
+            self._db, self._pseudonym_key = db, pseudonym_key
+            await self._seal_audit_actors()
         except BaseException:
+            self._db = self._pseudonym_key = None
             await db.close()
             raise
-        self._db, self._pseudonym_key = db, pseudonym_key
-        await self._seal_audit_actors()
         log.info("store_opened")
 
     def _existing_pseudonym_key(self) -> bytes | None:
