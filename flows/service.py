@@ -270,8 +270,8 @@ class FeedbackService:
         return Outcome(replies=headed((receipt,), outcome.replies), close_keyboard=True)
 
     async def _declined(self, person: Person, t: Translator, flow: FlowDefinition) -> Reply:
-        """ "No, thanks": nothing is recorded for it, and the answer says only what is true
-        of this person (an older consent request may be pressed after agreeing to a newer
+        """The answer to "No, thanks", which records nothing: it says only what is true of
+        this person (an older consent request may be pressed after agreeing to a newer
         one, or by someone whose earlier feedback is still stored)."""
         pseudonym = self.store.pseudonym(person.subject)
         state = await self._state(pseudonym)
