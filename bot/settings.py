@@ -258,6 +258,8 @@ def load_settings(**overrides: Any) -> Settings:
     """Read the settings; raises ConfigurationError with one line per problem joined by '; '."""
     try:
         return Settings(**overrides)
+    except UnicodeDecodeError as error:  # reading .env
+        raise ConfigurationError(f"the .env file is not UTF-8 text ({error.reason})") from None
     except ValidationError as error:
         problems = "; ".join(
             f"FEEDBACKBOT_{'_'.join(str(p) for p in e['loc']).upper()}: {_reason(e)}"

@@ -138,3 +138,12 @@ def test_staff_rules_that_are_empty_are_refused(
     monkeypatch.setenv("FEEDBACKBOT_STAFF_RULES_FILE", str(rules))
     with pytest.raises(ConfigurationError, match="FEEDBACKBOT_STAFF_RULES_FILE"):
         load_settings()
+
+
+def test_a_dotenv_that_is_not_utf8_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / ".env").write_bytes(b"FEEDBACKBOT_RETENTION=30d\nX=\xe4\n")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigurationError, match=r"\.env file is not UTF-8"):
+        load_settings()
