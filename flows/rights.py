@@ -423,6 +423,15 @@ class DataRights:
             return Outcome(toast=t.gettext("This consent is not in force."), close_keyboard=True)
         log.info("consent withdrawn", extra={"pseudonym": pseudonym[:12]})
         deliveries = await self.store.deliveries_of(pseudonym)
+        if purpose.required:
+            # Only the feedback given under this consent: another survey's feedback,
+            # under a consent still in force, stays with its recipients.
+            under = {
+                record.id
+                for record in await self.store.feedback_of(pseudonym, self.clock())
+                if purpose_id in record.purposes
+            }
+            deliveries = [d for d in deliveries if d.feedback_id in under]
         for listener in self.removal_listeners:
             await listener(deliveries, "withdrawal", None if purpose.required else purpose_id)
         name = self._label(t, purpose_id)

@@ -112,6 +112,7 @@ async def shop(
     flows = tmp_path / "flows"
     flows.mkdir()
     (flows / "product.toml").write_text(FLOW, encoding="utf-8")
+    (flows / "device.toml").write_text(DEVICE_FLOW, encoding="utf-8")
     recipients = tmp_path / "recipients.toml"
     recipients.write_text(
         f"""
@@ -154,6 +155,29 @@ async def product_feedback(harness: Harness, user: int, share: bool) -> list[Any
     await customer.press("2")
     await customer.send("Bitte melden: erika@example.org, Bestellung 4711123")
     return await customer.press("Ja, einverstanden" if share else "Nein")
+
+
+DEVICE_FLOW = """
+id = "device"
+title = { de = "Gerätefeedback", en = "Device feedback" }
+intro = { de = "Wie läuft das Gerät?", en = "How is the device?" }
+
+[[purposes]]
+id = "device_feedback"
+required = true
+label = { de = "Speicherung Ihres Gerätefeedbacks", en = "Storing your device feedback" }
+description = { de = "Gerätefeedback speichern", en = "Storing device feedback" }
+
+[[steps]]
+id = "rating"
+type = "rating"
+prompt = { de = "Wie zufrieden sind Sie mit dem Gerät?", en = "How satisfied?" }
+
+[[steps]]
+id = "thanks"
+type = "thanks"
+prompt = { de = "Danke!", en = "Thanks!" }
+"""
 
 
 def signed(request: dict[str, Any], secret: str, clock: Clock) -> bool:
@@ -248,6 +272,23 @@ async def test_withdrawing_the_sharing_consent_notifies_only_that_recipient(
     await drained(shop)
     assert [p["type"] for p in receiver.payloads("/acme")] == ["feedback", "deletion"]
     assert [p["type"] for p in receiver.payloads("/crm")] == ["feedback"]
+
+
+async def test_withdrawing_one_surveys_consent_asks_deletion_of_that_feedback_only(
+    shop: Harness, receiver: Receiver
+) -> None:
+    await product_feedback(shop, 7, share=False)
+    customer = shop.customer(7)
+    await customer.send("/start device")
+    await customer.press("Ja, ich willige ein")
+    await customer.press("4")
+    await drained(shop)
+    product_id, device_id = [p["feedback_id"] for p in receiver.payloads("/crm")]
+    await customer.send("/widerruf")
+    await customer.press("Speicherung Ihres Gerätefeedbacks")
+    await drained(shop)
+    [notice] = [p for p in receiver.payloads("/crm") if p["type"] == "deletion"]
+    assert notice["feedback_ids"] == [device_id] and product_id != device_id
 
 
 async def test_privacy_notice_names_the_configured_recipients(shop: Harness) -> None:
