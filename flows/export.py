@@ -58,6 +58,9 @@ class ExportFeedback(_Model):
     deleted_automatically_on: datetime
     purposes: list[str]
     answers: list[ExportAnswer]
+    evaluated: bool = True
+    """False once a consent it was given with was withdrawn: kept until its deletion date
+    (or an erasure), but no longer used, even if the person agrees again later."""
 
 
 class ExportDraft(_Model):

@@ -76,9 +76,10 @@ def notice_sections(
     purposes.append(
         t.gettext(
             "We store your answers, the consents you gave and, only if you agree to be "
-            "contacted, the chat in which we may write to you. Your Telegram name, username "
-            "and user id are not stored: you are identified by a pseudonym, and everything "
-            "about you is encrypted with a key of your own."
+            "contacted, the chat in which we may write to you (in a private chat its number "
+            "is your Telegram user id). Your Telegram name and username are not stored, nor "
+            "your user id otherwise: you are identified by a pseudonym, and everything about "
+            "you is encrypted with a key of your own."
         )
     )
     keeping = (

@@ -437,7 +437,8 @@ def measures_in_force(processing: Processing, operations: Operations) -> tuple[M
             N_(
                 "Summary cache: so that staff summaries over long periods stay fast, the "
                 "counts behind them are kept per day, hour, ten minutes and minute (ratings, "
-                "words of comments with personal data removed, shortened hashes of pseudonyms "
+                "words of comments with e-mail addresses, phone numbers and the like removed, "
+                "shortened hashes of pseudonyms "
                 "to count people), "
                 "encrypted; they are dropped as soon as a feedback they count is erased, its "
                 "consent withdrawn or its retention over."

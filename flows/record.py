@@ -116,13 +116,14 @@ def _categories(t: Translator, record: ProcessingRecord) -> list[str]:
             "• "
             + t.gettext(
                 "Of staff members: their Telegram user id (`FEEDBACKBOT_STAFF_IDS`), for "
-                "access control."
+                "access control, and, encrypted, in the audit trail of their access."
             )
         )
     lines.append(
         t.gettext(
-            "Not stored: the Telegram name, username, user id and language of customers, "
-            "and anything a person types before consenting."
+            "Not stored: the Telegram name, username and language of customers, their user "
+            "id unless they agree to be contacted (then the chat id, encrypted, which in a "
+            "private chat is the user id), and anything a person types before consenting."
         )
     )
     return lines

@@ -36,7 +36,14 @@ from flows.privacy import privacy_notice, recipient_notices
 from flows.processing import purposes_of
 from flows.replies import Button, Document, Outcome, Reply
 from flows.service import Person, ServiceConfig
-from storage.interface import ConsentRecord, Delivery, Draft, FeedbackRecord, Store
+from storage.interface import (
+    ConsentRecord,
+    ConsentsOf,
+    Delivery,
+    Draft,
+    FeedbackRecord,
+    Store,
+)
 
 log = logging.getLogger("flows.rights")
 
@@ -132,6 +139,7 @@ class DataRights:
         contact: int | None,
     ) -> DataExport:
         controller = self.config.controller
+        ledger = ConsentsOf((c.purpose, c.withdrawn_at) for c in consents)
         drafts = []
         if draft is not None:
             state = ConversationState.model_validate(draft.payload)
@@ -155,11 +163,12 @@ class DataRights:
             recipients=recipient_notices(t, self.processing),
             retention=t.duration(self.processing.retention),
             identification=t.gettext(
-                "A pseudonym derived from your Telegram account with a secret key; "
-                "your Telegram id, name and username are not stored."
+                "A pseudonym derived from your Telegram account with a secret key. Your "
+                "Telegram name and username are not stored; your Telegram id only if you "
+                "agreed to be contacted (encrypted, as the chat to write to)."
             ),
             consents=[self._consent(t, c) for c in consents],
-            feedback=[self._feedback(t, f) for f in feedback],
+            feedback=[self._feedback(t, f, ledger) for f in feedback],
             unfinished_feedback=drafts,
             contact_chat_id=contact,
         )
@@ -177,9 +186,13 @@ class DataRights:
             method=record.method,
         )
 
-    def _feedback(self, t: Translator, record: FeedbackRecord) -> ExportFeedback:
+    def _feedback(
+        self, t: Translator, record: FeedbackRecord, ledger: ConsentsOf
+    ) -> ExportFeedback:
         flow = self.catalog.flows.get(record.flow_id)
+        needed = {p.id for p in flow.required_purposes} if flow else set(record.purposes[:1])
         return ExportFeedback(
+            evaluated=needed <= ledger.for_feedback(record.created_at),
             id=record.id,
             flow=record.flow_id,
             flow_title=render_text(flow.title, t) if flow else record.flow_id,
@@ -251,6 +264,8 @@ class DataRights:
                     date=t.date(f.deleted_automatically_on)
                 )
             )
+            if not f.evaluated:
+                lines.append(t.gettext("No longer evaluated: you withdrew the consent for it."))
             lines.append("")
         for d in export.unfinished_feedback:
             lines.append(
@@ -379,10 +394,15 @@ class DataRights:
                 t.gettext("• contact details: {n}").format(n=report.contacts),
                 "",
                 t.gettext(
-                    "Your personal key has been destroyed, so even copies of the stored data "
-                    "can no longer be read. Nothing about you is left with us. You can give "
-                    "feedback again at any time with /start."
+                    "Your personal key has been destroyed, so the stored data can no longer "
+                    "be read, not even from copies of the data store."
                 ),
+                *(
+                    [t.gettext("Everyone we had passed your feedback to was asked to delete it.")]
+                    if deliveries
+                    else []
+                ),
+                t.gettext("You can give feedback again at any time with /start."),
                 *(f"\n{note}" for note in notes),
             ]
         )
@@ -447,9 +467,10 @@ class DataRights:
             return Outcome(replies=(Reply(text),), close_keyboard=True)
         discarded = await self._discard_draft_needing(pseudonym, purpose_id)
         text = t.gettext(
-            "Your consent to “{purpose}” has been withdrawn. Feedback that needs it is not "
-            "accepted from you unless you agree again, and the feedback you gave with it is "
-            "no longer evaluated."
+            "Your consent to “{purpose}” has been withdrawn. The feedback you gave with this "
+            "consent is no longer evaluated, not even if you agree again later; it stays "
+            "stored until its deletion date unless you erase it now. New feedback of this "
+            "kind needs your consent again."
         ).format(purpose=name)
         if discarded:
             text += "\n\n" + t.gettext("The feedback you had not finished was discarded.")

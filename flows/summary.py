@@ -174,7 +174,10 @@ def render(
         shown = ", ".join(f"{w} ({t.number(n)})" for w, n in words)
         lines.append(t.gettext("Frequent words: {words}").format(words=shown))
     if current.comments:
-        lines += ["", t.gettext("Latest comments (personal data removed):")]
+        lines += [
+            "",
+            t.gettext("Latest comments (e-mail addresses, phone numbers and the like removed):"),
+        ]
         for when, comment in current.comments[:LATEST_COMMENTS]:
             lines.append(f"• {t.short_date(when)}: {comment}")
     return "\n".join(lines)

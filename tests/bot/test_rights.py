@@ -145,7 +145,7 @@ async def test_erasure_removes_everything_and_old_copies_cannot_be_read(
     assert labels(question[-1]) == [["Alles löschen", "Daten behalten"]]
     done = await erika.press("Alles löschen")
     assert "Feedback: 1" in texts(done) and "Kontaktdaten: 1" in texts(done)
-    assert "nichts mehr" in texts(done)
+    assert "nicht mehr lesbar" in texts(done) and "weitergegeben" not in texts(done)
 
     for needle in (comment.encode(), pseudonym.encode(), bytes.fromhex(pseudonym)):
         assert not files_contain(data_dir, needle), needle
@@ -351,3 +351,28 @@ async def test_times_are_shown_in_the_configured_zone_and_name_it(
     finally:
         await harness.stop()
     assert " EST" in summary and "+0100" not in summary
+
+
+async def test_feedback_kept_after_a_withdrawal_is_shown_as_no_longer_evaluated(
+    harness: Harness,
+) -> None:
+    erika = harness.customer()
+    await give_feedback(erika, "vor dem Widerruf")
+    await erika.send("/widerruf")
+    withdrawn = texts(await erika.press("Speicherung Ihres Feedbacks"))
+    assert "auch nicht, wenn Sie später erneut einwilligen" in withdrawn
+    assert "bis zu seinem Löschdatum gespeichert" in withdrawn
+    await erika.press("Daten behalten")
+    harness.clock.advance(timedelta(hours=1))
+    await give_feedback(erika, "nach dem Widerruf")
+    answer = await erika.send("/meinedaten")
+    summary = texts(answer)
+    before, after = summary.split("nach dem Widerruf")
+    assert "Wird nicht mehr ausgewertet" in before and "Wird nicht mehr ausgewertet" not in after
+    export = export_of(answer)
+    jsonschema.validate(export, SCHEMA)
+    evaluated = {
+        next(a["answer"] for a in f["answers"] if a["step"] == "comment"): f["evaluated"]
+        for f in export["feedback"]
+    }
+    assert evaluated == {"vor dem Widerruf": False, "nach dem Widerruf": True}

@@ -252,7 +252,8 @@ async def test_erasure_sends_signed_deletion_notices_to_every_recipient(
     feedback_id = receiver.payloads("/crm")[0]["feedback_id"]
     customer = shop.customer(5)
     await customer.send("/loeschen")
-    await customer.press("Alles löschen")
+    done = texts(await customer.press("Alles löschen"))
+    assert "Alle, an die wir Ihr Feedback weitergegeben hatten, wurden gebeten" in done
     await drained(shop)
     for path, secret in (("/crm", CRM_SECRET), ("/acme", ACME_SECRET)):
         notices = [p for p in receiver.payloads(path) if p["type"] == "deletion"]
