@@ -111,9 +111,10 @@ TELEGRAM = Recipient(
     name=N_("Telegram"),
     role=RecipientRole.MESSENGER,
     notice=N_(
-        "Telegram, the messenger you use: your messages pass through Telegram's servers. "
-        "Chats with bots are not end-to-end encrypted, and your own chat history is "
-        "outside our control; you can delete it in Telegram."
+        "Telegram, the messenger you use: your messages pass through Telegram's servers, "
+        "which may be outside the EU/EEA (a third country). Chats with bots are not "
+        "end-to-end encrypted, and your own chat history is outside our control; you can "
+        "delete it in Telegram."
     ),
     description=N_(
         "The messenger the conversation runs on: every message passes through Telegram's "
