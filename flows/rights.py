@@ -298,10 +298,11 @@ class DataRights:
             ]
         lines += [
             t.gettext("Source: {source}").format(source=export.source),
-            t.gettext("Recipients: {recipients}").format(recipients="; ".join(export.recipients)),
-            t.gettext("Retention: {retention} after each feedback.").format(
-                retention=export.retention
-            ),
+            t.gettext("Recipients:"),
+            *(f"• {recipient}" for recipient in export.recipients),
+            # Each feedback's own date: its survey may keep it for a time of its own, and
+            # feedback given before a change of FEEDBACKBOT_RETENTION keeps its date.
+            t.gettext("Retention: each feedback until the deletion date shown with it."),
             "",
             t.gettext(
                 "Your rights: /delete erases everything, /withdraw withdraws a consent, "

@@ -70,7 +70,9 @@ async def test_access_after_several_feedbacks_lists_every_answer_verbatim(harnes
     assert "Feedback 1 von 2" in summary and "Feedback 2 von 2" in summary
     assert "Wird am 28. Mai 2027 automatisch gelöscht." in summary
     assert "Speicherung Ihres Feedbacks" in summary or "Speichern und Auswerten" in summary
-    assert "Herkunft" in summary and "Empfänger" in summary and "/loeschen" in summary
+    assert "Herkunft" in summary and "Empfänger:\n• " in summary and "/loeschen" in summary
+    assert ".;" not in summary, "one recipient a line"
+    assert "Speicherdauer: jedes Feedback bis zu dem dabei angegebenen Löschdatum." in summary
     given = harness.clock() - timedelta(days=3)
     assert f"{given:%d.%m.%Y}, {given.hour + 1:02d}:{given:%M:%S} MEZ" in summary, "Berlin, named"
     export = export_of(answer)
