@@ -140,11 +140,15 @@ def load_recipients(path: Path, catalog: FlowCatalog) -> list[Recipient]:
 def feedback_payload(
     recipient: Recipient, record: FeedbackRecord, catalog: FlowCatalog, locale: str
 ) -> dict[str, Any]:
-    """Only the configured fields; free text redacted unless the recipient may see it."""
+    """Only the configured fields; free text redacted unless the recipient may see it.
+
+    `feedback_id` is always there: a deletion notice (Art. 19) names the feedback by it,
+    and a recipient without it could not find what to delete.
+    """
     t = translator(locale)
     flow = catalog.flows.get(record.flow_id)
     text_steps = {s.id for s in flow.steps if isinstance(s, TextStep)} if flow else set()
-    payload: dict[str, Any] = {"type": "feedback"}
+    payload: dict[str, Any] = {"type": "feedback", "feedback_id": record.id}
     meta = {
         "feedback_id": record.id,
         "flow": record.flow_id,

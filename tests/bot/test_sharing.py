@@ -213,7 +213,9 @@ async def test_external_recipient_only_with_consent_and_only_its_fields(
     await product_feedback(shop, 2, share=True)
     await drained(shop)
     [payload] = receiver.payloads("/acme")
-    assert payload == {"type": "feedback", "answers": {"rating": 2}}
+    feedback_id = payload.pop("feedback_id")
+    assert payload == {"type": "feedback", "answers": {"rating": 2}}, "no comment, no date"
+    assert feedback_id == receiver.payloads("/crm")[0]["feedback_id"], "to name in a deletion"
     assert signed(
         next(r for r in receiver.requests if r["path"] == "/acme"), ACME_SECRET, shop.clock
     )
