@@ -100,7 +100,7 @@ class Settings(BaseSettings):
     controller_contact: str | None = None
     dpo_contact: str | None = None
     flows_dir: Path | None = None
-    min_group_size: int = Field(default=5, ge=1)
+    min_group_size: int = Field(default=5, ge=2)  # 1 would show single people's answers
     digest: str = "off"
     timezone: str = "Europe/Berlin"
     alert_threshold: int | None = Field(default=None, ge=0, le=10)

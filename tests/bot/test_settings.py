@@ -56,6 +56,7 @@ def test_environment_and_dotenv_are_read(monkeypatch: pytest.MonkeyPatch, tmp_pa
         ("FEEDBACKBOT_STAFF_IDS", "-12"),
         ("FEEDBACKBOT_STAFF_IDS", "99999999999999999999999"),
         ("FEEDBACKBOT_STAFF_CHAT_ID", "0"),
+        ("FEEDBACKBOT_MIN_GROUP_SIZE", "1"),
         ("FEEDBACKBOT_FLOWS_DIR", "/no/such/folder"),
         ("FEEDBACKBOT_API_BASE_URL", "http://[::1"),
     ],
