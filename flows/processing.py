@@ -142,15 +142,16 @@ def shared_recipient(recipient_id: str, name: str, *, internal: bool) -> Recipie
     if internal:
         notice = N_("{name}, our own system that receives feedback to handle it")
         description = N_(
-            "{name}: the controller's own system; receives the configured fields of each "
-            "feedback, redacted unless configured otherwise, by signed webhook."
+            "The controller's own system; receives the configured fields of each feedback, "
+            "redacted unless configured otherwise, by signed webhook, and a deletion notice "
+            "on erasure or withdrawal."
         )
     else:
         notice = N_("{name}, only if you agree to it separately")
         description = N_(
-            "{name}: a third party; receives the configured fields of a feedback only with "
-            "the person's separate consent, by signed webhook, and a deletion notice on "
-            "erasure or withdrawal."
+            "A third party; receives the configured fields of a feedback only with the "
+            "person's separate consent, by signed webhook, and a deletion notice on erasure "
+            "or withdrawal."
         )
     return Recipient(
         id=recipient_id,
