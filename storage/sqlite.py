@@ -115,6 +115,11 @@ _DETACHED_CONTACTS_SQL = (
     " WHERE NOT EXISTS (SELECT 1 FROM main.feedback f WHERE f.pseudonym = c.pseudonym)"
     " AND NOT EXISTS (SELECT 1 FROM main.drafts d WHERE d.pseudonym = c.pseudonym) LIMIT ?)"
 )
+_DROP_ALL_FIGURES_SQL = (
+    "UPDATE main.summary_cache SET epoch = epoch + 1, changed_at = ?, version = NULL,"
+    " expires_at = NULL, ciphertext = NULL WHERE ciphertext IS NOT NULL"
+)
+_CACHE_KEY_AAD = crypto.associated_data("cache_key", "1", "", 0)
 _OLD_UPDATES_SQL = (
     "DELETE FROM main.processed_updates WHERE update_id IN"
     " (SELECT update_id FROM main.processed_updates WHERE seen_at < ? LIMIT ?)"
@@ -187,6 +192,7 @@ class SQLiteStore(Store):
         self._max_page_count = max_page_count
         self._db: aiosqlite.Connection | None = None
         self._pseudonym_key: bytes | None = None
+        self._cache_key: bytes | None = None
         self._deks: OrderedDict[tuple[str, int], bytes] = OrderedDict()
         # One connection serves every coroutine. Each transaction is one job on its thread
         # (sqlite_db.on_thread), so transactions cannot mix; the lock orders the work that
@@ -242,8 +248,9 @@ class SQLiteStore(Store):
                 )
             self._db, self._pseudonym_key = db, pseudonym_key
             await self._seal_audit_actors()
+            await self._load_cache_key()
         except BaseException:
-            self._db = self._pseudonym_key = None
+            self._db = self._pseudonym_key = self._cache_key = None
             await db.close()
             raise
         log.info("store_opened")
@@ -335,7 +342,7 @@ class SQLiteStore(Store):
             return
         async with self._lock:
             db, self._db = self._db, None
-            self._pseudonym_key = None
+            self._pseudonym_key = self._cache_key = None
             self._deks.clear()
             await db.close()  # the last connection checkpoints and removes the WAL
         log.info("store_closed")
@@ -822,7 +829,37 @@ class SQLiteStore(Store):
     # ---- summary cache -------------------------------------------------------------
 
     def _summary_key(self) -> bytes:
-        return self._derived_key(b"feedbackbot/summary-cache-key/v1")
+        if self._cache_key is None:
+            raise StoreNotOpen("the store is not open")
+        return self._cache_key
+
+    def _cache_key_kek(self) -> bytes:
+        return self._derived_key(b"feedbackbot/summary-cache-wrap/v1")
+
+    async def _load_cache_key(self) -> None:
+        row = await fetch_one(self._conn(), "SELECT wrapped FROM keys.cache_key WHERE id = 1")
+        if row is None:
+            await self._renew_cache_key()
+            return
+        self._cache_key = crypto.unwrap_key(self._cache_key_kek(), row[0], _CACHE_KEY_AAD)
+
+    async def _renew_cache_key(self) -> None:
+        """A fresh summary-cache key, and every cached figure dropped (they were sealed
+        with the old one, which no longer exists anywhere)."""
+        key = crypto.generate_key()
+        wrapped = crypto.wrap_key(self._cache_key_kek(), key, _CACHE_KEY_AAD)
+        changed = _wall_clock()
+
+        def renew(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO keys.cache_key (id, wrapped) VALUES (1, ?)"
+                " ON CONFLICT (id) DO UPDATE SET wrapped = excluded.wrapped",
+                (wrapped,),
+            )
+            conn.execute(_DROP_ALL_FIGURES_SQL, (changed,))
+
+        await on_thread(self._conn(), renew, atomic=True)
+        self._cache_key = key
 
     async def summary_segments(
         self, segments: list[SummarySegment], version: str, now: datetime
@@ -1051,6 +1088,10 @@ class SQLiteStore(Store):
                 await run(self._conn(), _DROP_PERSON_FIGURES_SQL, (pseudonym, _wall_clock()))
             shredded = await self._shred(pseudonym)
             report = await self._delete_rows(pseudonym, shredded)
+            if shredded or report.anything:
+                # The person's words and hash may be in any cached figure, also in copies
+                # of the data store made before: their key goes as the person's did.
+                await self._renew_cache_key()
             await self._checkpoint()
         log.info("erasure")
         return report

@@ -101,6 +101,14 @@ KEY_MIGRATIONS: list[list[str]] = [
         "ALTER TABLE keys.data_keys ADD COLUMN wrapped_next BLOB",
         "ALTER TABLE keys.meta ADD COLUMN wrapped_pseudonym_key_next BLOB",
     ],
+    [
+        # The summary cache's key: random, replaced at every erasure, so that figures
+        # cached before (words of comments, people's hashes) cannot be read from any
+        # copy of the data store afterwards. Wrapped by a key derived from the pseudonym
+        # key, so a master-key rotation needs no step of its own.
+        "CREATE TABLE keys.cache_key (id INTEGER PRIMARY KEY CHECK (id = 1),"
+        " wrapped BLOB NOT NULL)",
+    ],
 ]
 
 

@@ -511,6 +511,43 @@ async def test_audit_actors_kept_in_clear_by_older_stores_are_sealed_on_opening(
     assert b"70017001" not in all_bytes(data_dir), "no staff id in clear in any file"
 
 
+async def test_cached_figures_in_a_backup_from_before_an_erasure_cannot_be_read(
+    store: SQLiteStore, data_dir: Path, key: bytes, tmp_path: Path
+) -> None:
+    """The summary cache holds words of comments and hashes of people under one key for
+    everyone; an erasure replaces that key, so a copy of the data store made before it
+    gives nothing of the erased person's away, even with today's key store."""
+    bucket = SummarySegment(start=T0 - DAY / 2, end=T0 + DAY / 2, bucket="2025-03-01")
+    erased, stays = store.pseudonym(SUBJECT), store.pseudonym("tg-user:1")
+    await store.submit_feedback(erased, feedback("Quastenflosser"), [grant()])
+    await store.submit_feedback(stays, feedback("bleibt"), [grant()])
+    (read,) = await store.summary_segments([bucket], "v1", T0 + DAY)
+    entry = CacheEntry(
+        bucket="2025-03-01", epoch=read.epoch, expires_at=T0 + 3 * DAY, payload=b"quastenflosser:1"
+    )
+    assert await store.save_summary_cache([entry], "v1") == 1
+    (cached,) = await store.summary_segments([bucket], "v1", T0 + DAY)
+    assert cached.cached == b"quastenflosser:1"
+    before = tmp_path / "before-erasure.db"
+    await store.backup(before)
+    await store.erase_subject(erased)
+    (now,) = await store.summary_segments([bucket], "v1", T0 + DAY)
+    assert now.cached is None and [r.answers["comment"] for r in now.records] == ["bleibt"]
+    await store.close()
+
+    restored = tmp_path / "restored"
+    restored.mkdir()
+    shutil.copy(before, restored / "feedback.db")
+    shutil.copy(data_dir / "keys.db", restored / "keys.db")
+    old = await reopen(restored, key)
+    try:
+        (from_backup,) = await old.summary_segments([bucket], "v1", T0 + DAY)
+    finally:
+        await old.close()
+    assert from_backup.cached is None, "the figures sealed before the erasure stay sealed"
+    assert [r.answers["comment"] for r in from_backup.records] == ["bleibt"]
+
+
 # ---- full disk ---------------------------------------------------------------------------
 
 
