@@ -458,6 +458,7 @@ class DataRights:
         name = self._label(t, purpose_id)
         if purpose.stores_contact:
             await self.store.delete_contact(pseudonym)
+            await self.store.flush_deletions()
             text = t.gettext(
                 "Your consent to “{purpose}” has been withdrawn and your contact details were "
                 "erased. Your feedback is not affected."
@@ -467,6 +468,8 @@ class DataRights:
             text = t.gettext("Your consent to “{purpose}” has been withdrawn.").format(purpose=name)
             return Outcome(replies=(Reply(text),), close_keyboard=True)
         discarded = await self._discard_draft_needing(pseudonym, purpose_id)
+        if discarded:
+            await self.store.flush_deletions()
         text = t.gettext(
             "Your consent to “{purpose}” has been withdrawn. The feedback you gave with this "
             "consent is no longer evaluated, not even if you agree again later; it stays "

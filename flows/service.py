@@ -128,6 +128,7 @@ class FeedbackService:
         """/abbrechen: drop the unfinished answers."""
         t = translator(person.locale)
         if await self.store.delete_draft(self.store.pseudonym(person.subject)):
+            await self.store.flush_deletions()
             log.info("draft cancelled")
             return Outcome.say(t.gettext("Cancelled. Your unfinished answers have been discarded."))
         return Outcome.say(t.gettext("There is nothing to cancel. Send /start to give feedback."))

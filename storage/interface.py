@@ -352,6 +352,11 @@ class Store(abc.ABC):
     async def delete_contact(self, pseudonym: str) -> bool:
         """Forget the chat id the person allowed us to write to (contact consent withdrawn)."""
 
+    @abc.abstractmethod
+    async def flush_deletions(self) -> None:
+        """Make what was just deleted at a person's request (unfinished answers, a contact
+        chat id) gone from the files now, not at the next purge."""
+
     # lifecycle
     @abc.abstractmethod
     async def erase_subject(self, pseudonym: str) -> ErasureReport:

@@ -248,6 +248,9 @@ class MemoryStore(Store):
         self._check()
         return self._contacts.get(pseudonym)
 
+    async def flush_deletions(self) -> None:
+        self._check()  # nothing is in any file
+
     async def erase_subject(self, pseudonym: str) -> ErasureReport:
         self._check()
         self._invalidate_person(pseudonym)

@@ -1189,6 +1189,12 @@ class SQLiteStore(Store):
             after = last
             await asyncio.sleep(0)
 
+    async def flush_deletions(self) -> None:
+        """Fold the WAL into the main files and truncate it: secure_delete zeroes the
+        freed space there, and the old page images in the WAL go with it."""
+        async with self._lock:
+            await self._checkpoint()
+
     async def _checkpoint(self) -> None:
         """Fold the WAL into the main files and truncate it, so deleted rows' old page
         images do not linger in the -wal file."""

@@ -511,6 +511,27 @@ async def test_audit_actors_kept_in_clear_by_older_stores_are_sealed_on_opening(
     assert b"70017001" not in all_bytes(data_dir), "no staff id in clear in any file"
 
 
+async def test_cancelled_answers_and_a_withdrawn_contact_leave_the_files_at_once(
+    store: SQLiteStore, data_dir: Path
+) -> None:
+    """The person's key lives on (they keep their feedback), so anything of theirs left in
+    a file could still be read: the old page images in the WAL, a freed page not yet
+    zeroed. flush_deletions folds the WAL in (secure_delete zeroes) and truncates it."""
+    p = store.pseudonym(SUBJECT)
+    await store.submit_feedback(p, feedback("bleibt"), [grant()], contact_chat_id=CHAT_ID)
+    await store.save_draft(p, draft(CANARY_DRAFT))
+    await store.flush_deletions()  # the rows are in the main file now
+    with sqlite3.connect(data_dir / "feedback.db") as con:
+        [(sealed_draft,)] = con.execute("SELECT ciphertext FROM drafts").fetchall()
+        [(sealed_contact,)] = con.execute("SELECT ciphertext FROM contacts").fetchall()
+    con.close()
+    assert await store.delete_draft(p) and await store.delete_contact(p)
+    await store.flush_deletions()
+    everything = all_bytes(data_dir)
+    assert sealed_draft not in everything and sealed_contact not in everything
+    assert (data_dir / "feedback.db-wal").stat().st_size == 0
+
+
 async def test_cached_figures_in_a_backup_from_before_an_erasure_cannot_be_read(
     store: SQLiteStore, data_dir: Path, key: bytes, tmp_path: Path
 ) -> None:
