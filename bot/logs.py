@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+import os
 import re
 import sys
 
@@ -22,11 +25,18 @@ class RedactingFormatter(logging.Formatter):
     def __init__(self, secrets: tuple[str, ...] = (), fmt: str | None = None) -> None:
         super().__init__(fmt or "%(asctime)s %(levelname)s %(name)s: %(message)s%(pseudonym_part)s")
         self._secrets = tuple(s for s in secrets if s)
+        # Lines about one person match within a run, but the tag cannot be recomputed
+        # from a Telegram id later (the pseudonym key outlives an erasure; this salt does
+        # not outlive the process).
+        self._salt = os.urandom(16)
 
     def format(self, record: logging.LogRecord) -> str:
         pseudonym = getattr(record, "pseudonym", None)
-        record.pseudonym_part = f" [p:{pseudonym}]" if pseudonym else ""
+        record.pseudonym_part = f" [p:{self._tag(str(pseudonym))}]" if pseudonym else ""
         return self.redact(super().format(record))
+
+    def _tag(self, pseudonym: str) -> str:
+        return hmac.new(self._salt, pseudonym.encode(), hashlib.sha256).hexdigest()[:12]
 
     def redact(self, line: str) -> str:
         for secret in self._secrets:

@@ -421,9 +421,10 @@ def measures_in_force(processing: Processing, operations: Operations) -> tuple[M
         Measure(
             "logs",
             N_(
-                "Logging: log lines carry event names and shortened pseudonyms only; message "
-                "text, long numbers such as ids and the bot token are redacted, and HTTP "
-                "request logging is silenced."
+                "Logging: log lines carry event names and a tag per person only (a hash of the "
+                "pseudonym under a salt that changes with every start, so it cannot be traced "
+                "back later); message text, long numbers such as ids and the bot token are "
+                "redacted, and HTTP request logging is silenced."
             ),
         ),
         Measure(

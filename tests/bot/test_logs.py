@@ -31,10 +31,21 @@ def test_tracebacks_are_redacted_too() -> None:
     assert "987654321" not in line and "AAHdq" not in line and "ValueError" in line
 
 
-def test_pseudonym_is_appended_in_short_form() -> None:
-    rec = record("consent granted")
+def test_a_person_is_tagged_alike_within_a_run_but_not_by_their_pseudonym() -> None:
+    """The pseudonym key outlives an erasure: a log line carrying the pseudonym (or a part)
+    would let whoever holds that key find the person's lines from their Telegram id."""
+    formatter, later_run = RedactingFormatter(), RedactingFormatter()
+    lines = []
+    for name, pseudonym in (("a", "e2189009ee3e"), ("b", "e2189009ee3e"), ("c", "0a1b2c3d4e5f")):
+        rec = record(f"event {name}")
+        rec.pseudonym = pseudonym
+        lines.append(formatter.format(rec))
+    tags = [line.rsplit("[p:", 1)[1].rstrip("]") for line in lines]
+    assert tags[0] == tags[1] != tags[2] and len(tags[0]) == 12
+    assert "e2189009ee3e" not in lines[0]
+    rec = record("event a")
     rec.pseudonym = "e2189009ee3e"
-    assert RedactingFormatter().format(rec).endswith("consent granted [p:e2189009ee3e]")
+    assert not later_run.format(rec).endswith(f"[p:{tags[0]}]"), "a salt of each run"
 
 
 def test_chatty_libraries_stay_quiet_even_at_debug() -> None:
