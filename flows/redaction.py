@@ -1,7 +1,8 @@
 """Removes personal data from comments before staff see them.
 
-E-mail addresses, phone numbers, IBANs (checked with mod-97), URLs, @handles and
-numbers that look like customer or order ids become translated placeholders such as
+E-mail addresses (also spelled "(at)"), phone numbers, IBANs (checked with mod-97),
+URLs and links without a scheme, @handles, numbers that look like customer or order ids
+and shorter ones a word names as such become translated placeholders such as
 ``[E-Mail]`` or ``[Telefon]``. Order matters: the most specific patterns run first.
 """
 
@@ -13,8 +14,18 @@ from collections.abc import Callable
 from flows.i18n import N_, Translator
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+# "erika(at)example(dot)org", "erika [at] example.org", "erika(ät)beispiel(punkt)de"
+_SPELLED_EMAIL = re.compile(
+    r"[\w.+-]+\s*[(\[{]\s*(?:at|ät)\s*[)\]}]\s*[\w-]+"
+    r"(?:\s*[(\[{]\s*(?:dot|punkt)\s*[)\]}]\s*[\w-]+|\.[\w-]+)+",
+    re.IGNORECASE,
+)
 _URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
-_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b")
+# A domain with a path and no scheme: "example.com/profil/erika", "t.me/erika_m".
+_BARE_LINK = re.compile(r"\b(?:[\w-]+\.)+[a-z]{2,24}/[^\s<>\"']*", re.IGNORECASE)
+_IBAN = re.compile(
+    r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b", re.IGNORECASE
+)
 _HANDLE = re.compile(r"(?<![\w@])@[A-Za-z][A-Za-z0-9_]{3,31}\b")
 # +49 151 12345678, 0151/1234567, (030) 123 45 67, 030-1234567, +1 (555) 123-4567
 _PHONE = re.compile(
@@ -23,6 +34,14 @@ _PHONE = re.compile(
 # "Bestellnummer 12345", "Kd.-Nr. A-1234", "#12345", "order 123456", and any 5+ digit run.
 _ID = re.compile(
     r"(?:#\s?\d{3,}|\b[A-Z]{1,4}-?\d{4,}\b|\b\d{5,}\b)",
+)
+# A shorter number that a word names as an id: "Kundennummer 4711", "Bestell-Nr.: 1234",
+# "order no. 123", "Rechnung 2031". The word stays, the number goes.
+_NAMED_ID = re.compile(
+    r"(?P<label>\b(?:kunden|kd|bestell|auftrags?|rechnungs?|vertrags?|vorgangs?|"
+    r"order|customer|invoice|account|contract|ticket|konto)[\w.-]*"
+    r"(?:[\s.-]*(?:nr|nummer|number|no|id)\b\.?)?[\s:#.-]*)(?P<number>\d{3,})\b",
+    re.IGNORECASE,
 )
 
 PLACEHOLDERS = {
@@ -38,7 +57,7 @@ PLACEHOLDERS = {
 def _iban_valid(candidate: str) -> bool:
     """The ISO 13616 check: move the first four characters to the end, letters to
     numbers (A=10 ... Z=35), and the result modulo 97 must be 1."""
-    compact = candidate.replace(" ", "")
+    compact = candidate.replace(" ", "").upper()
     if not 15 <= len(compact) <= 34:
         return False
     rearranged = compact[4:] + compact[:4]
@@ -62,10 +81,13 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
 
     steps: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
         (_EMAIL, lambda m: placeholder("email")),
+        (_SPELLED_EMAIL, lambda m: placeholder("email")),
         (_URL, lambda m: placeholder("url")),
+        (_BARE_LINK, lambda m: placeholder("url")),
         (_IBAN, iban),
         (_HANDLE, lambda m: placeholder("handle")),
         (_PHONE, lambda m: placeholder("phone") if _digits(m.group(0)) >= 6 else m.group(0)),
+        (_NAMED_ID, lambda m: m.group("label") + placeholder("id")),
         (_ID, lambda m: placeholder("id")),
     ]
     for pattern, replace in steps:
@@ -77,5 +99,5 @@ def _digits(text: str) -> int:
     return sum(ch.isdigit() for ch in text)
 
 
-PATTERNS = (_EMAIL, _URL, _IBAN, _HANDLE, _PHONE, _ID)
+PATTERNS = (_EMAIL, _SPELLED_EMAIL, _URL, _BARE_LINK, _IBAN, _HANDLE, _PHONE, _NAMED_ID, _ID)
 """Every pattern, for fingerprints of what was computed with them (see flows.figures)."""
