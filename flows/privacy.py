@@ -87,6 +87,10 @@ def notice_sections(
         t.gettext("Unfinished answers are deleted after {idle} without activity.").format(
             idle=t.duration(processing.draft_idle)
         ),
+        t.gettext(
+            "The records of your consents are kept as proof as long as anything else about "
+            "you is stored, and deleted with the rest."
+        ),
     )
     rights = (
         t.gettext("• Access and a copy of your data (Art. 15, 20 GDPR): /mydata"),
@@ -96,7 +100,12 @@ def notice_sections(
             "before (Art. 7(3) GDPR): /withdraw"
         ),
         t.gettext(
-            "• Rectification (Art. 16), restriction (Art. 18) and objection (Art. 21 GDPR): "
+            "• Rectification (Art. 16 GDPR): erase your feedback with /delete and give it "
+            "again, or write to {contact}"
+        ).format(contact=escape(controller.contact)),
+        t.gettext(
+            "• Restriction (Art. 18 GDPR): /withdraw keeps your feedback stored, but it is "
+            "no longer evaluated; for any other restriction, and to object (Art. 21 GDPR), "
             "write to {contact}"
         ).format(contact=escape(controller.contact)),
         t.gettext(

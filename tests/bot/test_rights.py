@@ -295,6 +295,9 @@ async def test_privacy_notice_before_consent_names_everything(
     assert all(c in text for c in commands)
     assert ("Ende-zu-Ende" in text) if locale == "de" else ("end-to-end" in text)
     assert ("Drittland" in text) if locale == "de" else ("third country" in text), "Art. 13(1)(f)"
+    restriction = next(line for line in text.splitlines() if "Art. 18" in line)
+    assert ("/widerruf" if locale == "de" else "/withdraw") in restriction, "a tool, not a promise"
+    assert ("Nachweise Ihrer Einwilligungen" in text) or ("records of your consents" in text)
     assert not harness.settings.data_dir.joinpath("feedback.db").read_bytes().count(b"tg-user")
 
 
