@@ -55,12 +55,22 @@ def parse_digest(text: str) -> DigestSchedule | None:
         if parts == ["off"]:
             return None
         if len(parts) == 2 and parts[0] == "daily":
-            return DigestSchedule(at=time.fromisoformat(parts[1]))
+            return DigestSchedule(at=_local_time(parts[1]))
         if len(parts) == 3 and parts[0] == "weekly" and parts[1] in WEEKDAYS:
-            return DigestSchedule(at=time.fromisoformat(parts[2]), weekday=WEEKDAYS.index(parts[1]))
+            return DigestSchedule(at=_local_time(parts[2]), weekday=WEEKDAYS.index(parts[1]))
     except ValueError:
         pass
-    raise ValueError("use 'off', 'daily 08:00' or 'weekly mon 08:00'")
+    raise ValueError(
+        "use 'off', 'daily 08:00' or 'weekly mon 08:00' (a time without an offset: "
+        "FEEDBACKBOT_TIMEZONE gives the zone)"
+    )
+
+
+def _local_time(text: str) -> time:
+    at = time.fromisoformat(text)
+    if at.tzinfo is not None:  # "08:00+05:00" would be silently read in TIMEZONE
+        raise ValueError(text)
+    return at
 
 
 def read_staff_rules(path: Path) -> dict[str, str]:

@@ -148,3 +148,11 @@ def test_a_dotenv_that_is_not_utf8_is_one_line(
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ConfigurationError, match=r"\.env file is not UTF-8"):
         load_settings()
+
+
+def test_a_digest_time_with_an_offset_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """FEEDBACKBOT_TIMEZONE gives the zone; '08:00+05:00' would silently mean 08:00 there."""
+    monkeypatch.setenv("FEEDBACKBOT_STAFF_CHAT_ID", "-1001234567890")
+    monkeypatch.setenv("FEEDBACKBOT_DIGEST", "daily 08:00+05:00")
+    with pytest.raises(ConfigurationError, match="without an offset"):
+        load_settings()
