@@ -6,7 +6,7 @@ import hashlib
 
 from flows.i18n import SUPPORTED_LOCALES, Translator, translator
 from flows.models import ConsentStep, FlowDefinition, render_text
-from flows.processing import Controller, Processing
+from flows.processing import Controller, Processing, RecipientRole
 
 CONSENT_METHOD = "telegram:inline-button"
 
@@ -33,6 +33,15 @@ def consent_notice(flow: FlowDefinition, t: Translator, processing: Processing) 
             "after that they are deleted automatically."
         ).format(retention=t.duration(described.retention))
     )
+    internal = [
+        render_text(r.name, t) for r in processing.recipients if r.role is RecipientRole.INTERNAL
+    ]
+    if internal:
+        lines.append(
+            t.gettext("• Your feedback also goes to our own system: {systems}.").format(
+                systems=", ".join(internal)
+            )
+        )
     lines.append(
         t.gettext("• Responsible: {name}, {contact}.").format(
             name=controller.name, contact=controller.contact

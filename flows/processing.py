@@ -140,7 +140,7 @@ def shared_recipient(recipient_id: str, name: str, *, internal: bool) -> Recipie
         }
 
     if internal:
-        notice = N_("{name}, our own system that receives feedback to handle it")
+        notice = N_("{name}, our own system, which receives feedback for the same purpose")
         description = N_(
             "The controller's own system; receives the configured fields of each feedback, "
             "redacted unless configured otherwise, by signed webhook, and a deletion notice "

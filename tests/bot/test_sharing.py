@@ -294,6 +294,14 @@ async def test_withdrawing_one_surveys_consent_asks_deletion_of_that_feedback_on
     assert notice["feedback_ids"] == [device_id] and product_id != device_id
 
 
+async def test_the_consent_request_names_our_own_systems_that_get_the_feedback(
+    shop: Harness,
+) -> None:
+    notice = texts(await shop.customer(11).send("/start product"))
+    assert "Ihr Feedback geht auch an unser eigenes System: Unser CRM." in notice
+    assert "ACME" not in notice.split("Möchten Sie")[0], "a third party is asked separately"
+
+
 async def test_privacy_notice_names_the_configured_recipients(shop: Harness) -> None:
     notice = texts(await shop.customer(9).send("/datenschutz"))
     assert "ACME GmbH, nur wenn Sie dem gesondert zustimmen" in notice

@@ -81,6 +81,7 @@ async def test_start_shows_consent_notice_and_stores_nothing(
         assert command in notice.text
     labels = [[b.label for b in row] for row in notice.buttons]
     assert labels == [["Ja, ich willige ein", "Nein, danke"]], "two buttons, side by side"
+    assert "eigenes System" not in notice.text, "no own system configured, none named"
     assert await nothing_stored(store, ERIKA, clock)
 
 
