@@ -56,3 +56,12 @@ def configure_logging(level: str, secrets: tuple[str, ...] = ()) -> None:
     # httpx logs every request URL (which contains the token) at INFO; PTB logs updates at DEBUG.
     for name in ("httpx", "httpcore", "telegram", "apscheduler", "aiosqlite", "asyncio"):
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    handler.addFilter(_retry_loop_in_one_line)
+
+
+def _retry_loop_in_one_line(record: logging.LogRecord) -> bool:
+    """python-telegram-bot logs each failed network attempt with three chained tracebacks
+    (httpcore, httpx, telegram); the message says what failed, so keep only that line."""
+    if record.name.startswith("telegram") and record.getMessage().startswith("Network Retry"):
+        record.exc_info, record.exc_text = None, None
+    return True

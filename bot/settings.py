@@ -203,11 +203,18 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _digest_needs_a_chat(self) -> Settings:
-        if self.digest_schedule is not None and self.staff_chat_id is None:
+    def _staff_chat_for_what_goes_there(self) -> Settings:
+        if self.staff_chat_id is not None:
+            return self
+        if self.digest_schedule is not None:
             raise ValueError(
                 "FEEDBACKBOT_DIGEST is set but FEEDBACKBOT_STAFF_CHAT_ID is not: the digest "
                 "would go nowhere"
+            )
+        if self.alert_threshold is not None:
+            raise ValueError(
+                "FEEDBACKBOT_ALERT_THRESHOLD is set but FEEDBACKBOT_STAFF_CHAT_ID is not: "
+                "the alerts would go nowhere"
             )
         return self
 

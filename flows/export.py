@@ -6,8 +6,8 @@ The schema shipped in ``docs/export.schema.json`` is generated from these models
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -108,6 +108,11 @@ def json_schema() -> str:
 
 
 if __name__ == "__main__":
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else SCHEMA_PATH
+    parser = argparse.ArgumentParser(
+        prog="python -m flows.export",
+        description="Write the JSON schema of the /mydata export (regenerate after a change).",
+    )
+    parser.add_argument("target", nargs="?", type=Path, default=SCHEMA_PATH)
+    target = parser.parse_args().target
     target.write_text(json_schema(), encoding="utf-8")
     print(f"wrote {target}")

@@ -297,7 +297,9 @@ class SQLiteStore(Store):
                 ) from None
             raise MasterKeyMismatch(
                 f"the master key does not open the key store {self._keys_path}; "
-                "refusing to start (is FEEDBACKBOT_MASTER_KEY the one this store was made with?)"
+                "refusing to start (is the key from FEEDBACKBOT_MASTER_KEY, "
+                "FEEDBACKBOT_MASTER_KEY_FILE or master.key in the data folder the one this "
+                "store was made with, or rotated to?)"
             ) from None
 
     def _refuse_keys_without_data(self, holds_keys: bool) -> None:

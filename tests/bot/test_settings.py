@@ -123,12 +123,17 @@ def test_home_folder_and_lower_case_level_read_as_meant(monkeypatch: pytest.Monk
     assert settings.data_dir == Path.home() / "feedback" and settings.log_level == "DEBUG"
 
 
-def test_a_digest_without_a_staff_chat_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FEEDBACKBOT_DIGEST", "daily 08:00")
-    with pytest.raises(ConfigurationError, match="FEEDBACKBOT_STAFF_CHAT_ID is not"):
+@pytest.mark.parametrize(
+    ("name", "value"), [("FEEDBACKBOT_DIGEST", "daily 08:00"), ("FEEDBACKBOT_ALERT_THRESHOLD", "2")]
+)
+def test_what_goes_to_the_staff_chat_needs_one(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigurationError, match=f"{name} is set but FEEDBACKBOT_STAFF_CHAT_ID"):
         load_settings()
     monkeypatch.setenv("FEEDBACKBOT_STAFF_CHAT_ID", "-1001234567890")
-    assert load_settings().digest_schedule is not None
+    load_settings()
 
 
 def test_staff_rules_that_are_empty_are_refused(

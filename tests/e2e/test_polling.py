@@ -173,6 +173,7 @@ def test_an_unreachable_bot_api_is_one_line_without_the_token(
     result = run_once(env, tmp_path)
     assert result.returncode == 1
     assert result.stderr.splitlines()[-1].startswith("feedbackbot: cannot reach the Bot API")
+    assert "Traceback" not in result.stderr, "each failed attempt in one line"
     assert TOKEN.split(":", 1)[1] not in result.stderr + result.stdout
 
 
