@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from flows.check import check_text
+from flows.check import check_text, purpose_conflicts
 from flows.i18n import translator
 from flows.models import FlowDefinition
 
@@ -71,6 +71,15 @@ class FlowCatalog:
                     raise FlowDefinitionError(f"{path}: cannot be read: {reason}") from None
                 flow = load_flow(text, str(path))
                 flows[flow.id] = flow
+        conflicts = purpose_conflicts(list(flows.values()))
+        if conflicts:
+            raise FlowDefinitionError(
+                "; ".join(
+                    f"flow {flow.id!r} describes the purpose {purpose!r} differently from "
+                    f"flow {other.id!r}: a purpose id means one thing in every flow"
+                    for flow, purpose, other in conflicts
+                )
+            )
         if DEFAULT_FLOW_ID not in flows:
             raise FlowDefinitionError(f"no flow with id {DEFAULT_FLOW_ID!r} to run on plain /start")
         return cls(flows=flows)

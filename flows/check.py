@@ -117,7 +117,29 @@ def check_file(path: Path, t: Translator) -> Report:
     return check_text(text, str(path), t)
 
 
+def purpose_conflicts(
+    flows: Sequence[FlowDefinition],
+) -> list[tuple[FlowDefinition, str, FlowDefinition]]:
+    """(later flow, purpose id, earlier flow) for every purpose id that two flows describe
+    differently: the notices, /mydata and the processing record show one description per
+    id, so the person would be told one thing and shown another."""
+    first: dict[str, tuple[FlowDefinition, Purpose]] = {}
+    conflicts = []
+    for flow in flows:
+        for purpose in flow.purposes:
+            seen = first.setdefault(purpose.id, (flow, purpose))
+            if seen[0] is not flow and _meaning(seen[1]) != _meaning(purpose):
+                conflicts.append((flow, purpose.id, seen[0]))
+    return conflicts
+
+
+def _meaning(purpose: Purpose) -> dict[str, Any]:
+    # Whether it is required may differ from flow to flow; what it is may not.
+    return purpose.model_dump(exclude={"required"})
+
+
 def _with_duplicate_ids(reports: list[Report], t: Translator) -> list[Report]:
+    reports = _with_purpose_conflicts(reports, t)
     first: dict[str, str] = {}
     result = []
     for report in reports:
@@ -139,6 +161,34 @@ def _with_duplicate_ids(reports: list[Report], t: Translator) -> list[Report]:
             first[flow.id] = report.source
         result.append(report)
     return result
+
+
+def _with_purpose_conflicts(reports: list[Report], t: Translator) -> list[Report]:
+    latest = {r.flow.id: r for r in reports if r.flow is not None}  # as the bot loads them
+    sources = {id(r.flow): r.source for r in latest.values()}
+    flows = [r.flow for r in latest.values() if r.flow is not None]
+    found: dict[str, list[Finding]] = {}
+    for flow, purpose_id, earlier in purpose_conflicts(flows):
+        report = latest[flow.id]
+        found.setdefault(report.source, []).append(
+            Finding(
+                report.source,
+                report.id_line,
+                t.gettext("the purpose '{purpose}' is described differently in {other}").format(
+                    purpose=purpose_id, other=sources[id(earlier)]
+                ),
+                t.gettext(
+                    "A purpose id means one thing in every flow: give it the same description, "
+                    "label and retention there, or an id of its own."
+                ),
+            )
+        )
+    return [
+        Report(r.source, (*r.findings, *found[r.source]), r.flow, r.id_line)
+        if r.source in found
+        else r
+        for r in reports
+    ]
 
 
 # --- the shape of the parts: pydantic's errors, located and explained -------------------

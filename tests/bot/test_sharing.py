@@ -25,10 +25,10 @@ title = { de = "Produktfeedback", en = "Product feedback" }
 intro = { de = "Wie gefällt Ihnen das Produkt?", en = "How do you like the product?" }
 
 [[purposes]]
-id = "feedback"
+id = "product_rating"
 required = true
-label = { de = "Speicherung Ihres Feedbacks", en = "Storing your feedback" }
-description = { de = "Feedback speichern", en = "Storing feedback" }
+label = { de = "Speicherung Ihrer Produktbewertung", en = "Storing your product rating" }
+description = { de = "Produktbewertung speichern", en = "Storing the product rating" }
 
 [[purposes]]
 id = "share_acme"

@@ -292,3 +292,51 @@ def test_a_definition_that_is_not_utf8_is_refused_when_loading(tmp_path: Path) -
     (tmp_path / "latin1.toml").write_bytes(b'id = "Pr\xfcfung"\n')
     with pytest.raises(FlowDefinitionError, match=r"latin1\.toml: cannot be read"):
         FlowCatalog.load(tmp_path)
+
+
+SURVEY = (
+    """
+id = "survey"
+title = { de = "Umfrage", en = "Survey" }
+intro = { de = "Hallo", en = "Hello" }
+
+[[purposes]]
+id = "survey"
+required = true
+description = { de = "Umfrage speichern", en = "Storing the survey" }
+
+[[purposes]]
+id = "contact"
+stores_contact = true
+description = { de = "Kontakt", en = "Contacting you in this chat" }
+retention = "7d"
+
+[[steps]]
+id = "c"
+type = "consent"
+purpose = "contact"
+prompt = { de = "Kontakt?", en = "Contact?" }
+"""
+    + THANKS
+)
+
+
+def test_a_purpose_id_described_differently_in_two_flows_is_an_error(tmp_path: Path) -> None:
+    """/mydata and the processing record show one description per purpose id: a second
+    flow's other text (or retention) under the same id would be shown nowhere."""
+    (tmp_path / "survey.toml").write_text(SURVEY, encoding="utf-8")
+    shipped = Path("flows/definitions")
+    reports = check_paths([shipped, tmp_path], EN)
+    [error] = [e for r in reports for e in r.errors]
+    assert "the purpose 'contact' is described differently in flows/definitions" in error.message
+    assert error.source.endswith("survey.toml")
+    with pytest.raises(FlowDefinitionError, match="describes the purpose 'contact' differently"):
+        FlowCatalog.load(tmp_path)
+    (tmp_path / "survey.toml").write_text(
+        SURVEY.replace('id = "contact"', 'id = "survey_contact"').replace(
+            'purpose = "contact"', 'purpose = "survey_contact"'
+        ),
+        encoding="utf-8",
+    )
+    assert not [e for r in check_paths([shipped, tmp_path], EN) for e in r.errors]
+    assert "survey" in FlowCatalog.load(tmp_path).flows
