@@ -160,6 +160,21 @@ def _purpose_problems(flow: FlowDefinition, t: Translator) -> Iterator[Problem]:
                 t.gettext("Give every purpose its own id."),
             )
         seen.add(purpose.id)
+        for key in ("description", "label"):
+            text = getattr(purpose, key)
+            texts = text.values() if isinstance(text, dict) else [text] if text else []
+            if any(value.rstrip().endswith(".") for value in texts):
+                yield Problem(
+                    ("purposes", k, key),
+                    t.gettext("purpose '{id}': the {key} ends with a full stop").format(
+                        id=purpose.id, key=key
+                    ),
+                    t.gettext(
+                        "The notices put it into sentences of their own (“Purpose: ….”); "
+                        "leave the full stop out."
+                    ),
+                    warning=True,
+                )
         if purpose.stores_contact and purpose.required:
             yield Problem(
                 ("purposes", k, "stores_contact"),

@@ -340,3 +340,20 @@ def test_a_purpose_id_described_differently_in_two_flows_is_an_error(tmp_path: P
     )
     assert not [e for r in check_paths([shipped, tmp_path], EN) for e in r.errors]
     assert "survey" in FlowCatalog.load(tmp_path).flows
+
+
+def test_a_purpose_text_ending_in_a_full_stop_is_a_warning() -> None:
+    """The notices write "Purpose: <description>." and "<description>: given on ...",
+    so a full stop of its own doubles or dangles."""
+    text = (
+        HEAD.replace(
+            'description = { de = "Forschung", en = "Research" }',
+            'description = { de = "Forschung.", en = "Research." }  # <-',
+        )
+        + rating()
+        + THANKS
+    )
+    report = check(text)
+    [warning] = report.warnings
+    assert "ends with a full stop" in warning.message and warning.line == marked_line(text)
+    assert not report.errors
