@@ -103,7 +103,7 @@ def check_paths(paths: Sequence[Path], t: Translator) -> list[Report]:
             message = t.gettext("holds no flow definitions (*.toml)")
             reports.append(Report(str(path), (Finding(str(path), 1, message),)))
         reports += [check_file(file, t) for file in files]
-    return _with_duplicate_ids(reports, t)
+    return _with_duplicate_ids(_with_purpose_conflicts(reports, t), t)
 
 
 def check_file(path: Path, t: Translator) -> Report:
@@ -139,7 +139,6 @@ def _meaning(purpose: Purpose) -> dict[str, Any]:
 
 
 def _with_duplicate_ids(reports: list[Report], t: Translator) -> list[Report]:
-    reports = _with_purpose_conflicts(reports, t)
     first: dict[str, str] = {}
     result = []
     for report in reports:

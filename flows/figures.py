@@ -28,7 +28,7 @@ from flows.catalog import FlowCatalog
 from flows.models import RatingStep, TextStep
 from flows.redaction import PATTERNS, strip_personal
 from flows.stopwords import STOP_WORDS
-from storage.interface import PeriodFeedback, SummarySegment, bucket_keys
+from storage.interface import FeedbackRecord, PeriodFeedback, SummarySegment, bucket_keys
 
 FORMAT = 1  # bump when what a Tally counts changes: cached figures of older versions go
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
@@ -37,11 +37,16 @@ _TIERS = (timedelta(days=1), timedelta(hours=1), timedelta(minutes=10), _MINUTE)
 """The lengths of the buckets named by storage.interface.bucket_keys, longest first."""
 
 
+def needed_consents(record: FeedbackRecord, catalog: FlowCatalog) -> set[str]:
+    """The purposes a feedback was given under: its flow's required ones (the first it
+    names, should its flow be gone)."""
+    flow = catalog.flows.get(record.flow_id)
+    return {p.id for p in flow.required_purposes} if flow else set(record.purposes[:1])
+
+
 def in_force(record: PeriodFeedback, catalog: FlowCatalog) -> bool:
     """Whether the consents the record's flow requires are all still in force."""
-    flow = catalog.flows.get(record.flow_id)
-    required = {p.id for p in flow.required_purposes} if flow else set(record.purposes[:1])
-    return required <= record.consents_in_force
+    return needed_consents(record, catalog) <= record.consents_in_force
 
 
 def comments_of(record: PeriodFeedback, catalog: FlowCatalog) -> list[str]:

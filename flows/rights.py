@@ -23,6 +23,7 @@ from flows.export import (
     ExportDraft,
     ExportFeedback,
 )
+from flows.figures import needed_consents
 from flows.i18n import Translator, translator
 from flows.models import (
     ChoiceStep,
@@ -190,7 +191,7 @@ class DataRights:
         self, t: Translator, record: FeedbackRecord, ledger: ConsentsOf
     ) -> ExportFeedback:
         flow = self.catalog.flows.get(record.flow_id)
-        needed = {p.id for p in flow.required_purposes} if flow else set(record.purposes[:1])
+        needed = needed_consents(record, self.catalog)
         return ExportFeedback(
             evaluated=needed <= ledger.for_feedback(record.created_at),
             id=record.id,
@@ -444,14 +445,11 @@ class DataRights:
             return Outcome(toast=t.gettext("This consent is not in force."), close_keyboard=True)
         log.info("consent withdrawn", extra={"pseudonym": pseudonym[:12]})
         deliveries = await self.store.deliveries_of(pseudonym)
+        feedback = await self.store.feedback_of(pseudonym, self.clock())
         if purpose.required:
             # Only the feedback given under this consent: another survey's feedback,
             # under a consent still in force, stays with its recipients.
-            under = {
-                record.id
-                for record in await self.store.feedback_of(pseudonym, self.clock())
-                if purpose_id in record.purposes
-            }
+            under = {record.id for record in feedback if purpose_id in record.purposes}
             deliveries = [d for d in deliveries if d.feedback_id in under]
         for listener in self.removal_listeners:
             await listener(deliveries, "withdrawal", None if purpose.required else purpose_id)
@@ -478,8 +476,9 @@ class DataRights:
         ).format(purpose=name)
         if discarded:
             text += "\n\n" + t.gettext("The feedback you had not finished was discarded.")
-        count = len(await self.store.feedback_of(pseudonym, self.clock()))
-        return Outcome(replies=(Reply(text), self._erase_question(t, count)), close_keyboard=True)
+        return Outcome(
+            replies=(Reply(text), self._erase_question(t, len(feedback))), close_keyboard=True
+        )
 
     async def _discard_draft_needing(self, pseudonym: str, purpose_id: str) -> bool:
         """Drop unfinished answers whose flow needs the withdrawn purpose; those of a

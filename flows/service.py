@@ -29,6 +29,7 @@ from flows.processing import DEFAULT_RECIPIENTS, Processing, Recipient, describe
 from flows.replies import Button, Outcome, Reply, headed
 from storage.interface import (
     ConsentGrant,
+    ConsentRecord,
     Draft,
     FeedbackRecord,
     NewFeedback,
@@ -276,15 +277,15 @@ class FeedbackService:
         one, or by someone whose earlier feedback is still stored)."""
         pseudonym = self.store.pseudonym(person.subject)
         state = await self._state(pseudonym)
-        running = state is not None and state.flow_id == flow.id
-        if running or await self._consented(pseudonym, flow):
+        consents = await self.store.consents(pseudonym)
+        if (state is not None and state.flow_id == flow.id) or self._agreed(consents, flow):
             return Reply(
                 t.gettext(
                     "You have already agreed, so this earlier request no longer applies. "
                     "/withdraw withdraws your consent; /cancel discards unfinished answers."
                 )
             )
-        if await self.store.consents(pseudonym):
+        if consents:
             return Reply(
                 t.gettext(
                     "No problem. Nothing new has been stored. If you change your mind, send "
@@ -321,12 +322,12 @@ class FeedbackService:
         )
 
     async def _consented(self, pseudonym: str, flow: FlowDefinition) -> bool:
+        return self._agreed(await self.store.consents(pseudonym), flow)
+
+    def _agreed(self, consents: list[ConsentRecord], flow: FlowDefinition) -> bool:
+        """Whether `consents` hold every required purpose of `flow`, for its current notice."""
         version = self._versions[flow.id]
-        current = {
-            c.purpose
-            for c in await self.store.consents(pseudonym)
-            if c.in_force and c.notice_version == version
-        }
+        current = {c.purpose for c in consents if c.in_force and c.notice_version == version}
         return all(p.id in current for p in flow.required_purposes)
 
     # --- the running flow ---------------------------------------------------------------
