@@ -29,11 +29,12 @@ class HeldChat(InProcessRequest):
         self.released = asyncio.Event()
 
     async def do_request(
-        self, url: str, method: str, request_data: RequestData | None = None, **kwargs: Any
+        self, url: str, method: str, *args: Any, **kwargs: Any
     ) -> tuple[int, bytes]:
-        if request_data is not None and request_data.parameters.get("chat_id") == self.chat_id:
+        data: RequestData | None = args[0] if args else kwargs.get("request_data")
+        if data is not None and data.parameters.get("chat_id") == self.chat_id:
             await self.released.wait()
-        return await super().do_request(url, method, request_data, **kwargs)
+        return await super().do_request(url, method, *args, **kwargs)
 
 
 async def test_a_burst_from_one_person_does_not_hold_up_another(
