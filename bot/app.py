@@ -93,6 +93,8 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
     assert data.service is not None and data.settings is not None
     await data.service.store.open()
     await purge_expired(data.service)
+    if data.webhooks is not None:
+        await data.webhooks.resume()
     if application.job_queue is not None:
         # Jobs live in memory only: the schedule is recreated from the settings at every start.
         interval = data.settings.purge_interval.total_seconds()
@@ -178,10 +180,7 @@ def _alerter(application: BotApplication) -> Callable[[str, FeedbackRecord], Awa
 async def _post_shutdown(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     data: BotData = application.bot_data
     if data.webhooks is not None:
-        try:  # deliveries in flight get a moment; the rest is logged by the retries' audit
-            await asyncio.wait_for(data.webhooks.drain(), timeout=10)
-        except TimeoutError:
-            log.warning("webhook deliveries still pending at shutdown")
+        await data.webhooks.close()  # what has not arrived is sent after the next start
     if data.service is not None:
         await data.service.store.close()
 

@@ -2,6 +2,12 @@
 
 Runs in background tasks with retries and backoff, so a customer never waits for a
 recipient; every attempt's outcome (not its content) goes to the audit trail.
+
+A feedback delivery is recorded as pending before its first attempt and settled after
+its last. So an erasure or withdrawal while it is on its way stops it and tells that
+recipient too (once the attempt under way has ended), and a restart sends it again.
+Deletion notices are kept in the store until sent, likewise resumed after a restart;
+retries go on for about a day, so a recipient down for a while misses nothing.
 """
 
 from __future__ import annotations
@@ -9,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
@@ -24,11 +31,30 @@ from flows.sharing import (
     feedback_payload,
     sign,
 )
-from storage.interface import AuditEntry, Delivery, FeedbackRecord, Store
+from storage.interface import (
+    AuditEntry,
+    DeletionNotice,
+    Delivery,
+    FeedbackRecord,
+    Store,
+    StoreError,
+)
 
 log = logging.getLogger("bot.webhooks")
 
-RETRY_DELAYS = (1.0, 4.0, 15.0, 60.0)
+# Seconds between attempts: quick at first, then for about a day in all.
+RETRY_DELAYS = (1.0, 4.0, 15.0, 60.0, 300.0, 900.0, 3600.0, 3 * 3600.0, 6 * 3600.0, 12 * 3600.0)
+
+
+@dataclass
+class _Outgoing:
+    """A feedback on its way to one recipient."""
+
+    pseudonym: str
+    recipient: Recipient
+    feedback_id: str
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task[Any] | None = None
 
 
 class WebhookSender:
@@ -50,13 +76,25 @@ class WebhookSender:
         self.retry_delays = tuple(retry_delays)
         self.timeout = timeout
         self.tasks: set[asyncio.Task[Any]] = set()
+        self._outgoing: dict[tuple[str, str], _Outgoing] = {}  # (recipient, feedback id)
 
     # --- listeners: called by the flows, return at once -----------------------------------
     async def on_feedback(self, pseudonym: str, record: FeedbackRecord) -> None:
         for recipient in self.recipients.values():
             if recipient.receives(record, self.catalog):
-                payload = feedback_payload(recipient, record, self.catalog, self.locale)
-                self._spawn(self._deliver_feedback(recipient, pseudonym, record.id, payload))
+                delivery = Delivery(
+                    recipient=recipient.id,
+                    feedback_id=record.id,
+                    delivered_at=self.clock(),
+                    pending=True,
+                )
+                try:
+                    await self.store.record_delivery(pseudonym, delivery)
+                except StoreError as error:
+                    # Unrecorded, an erasure could not reach it: better not sent at all.
+                    log.error("feedback not passed on, not recordable: %s", type(error).__name__)
+                    continue
+                self._send(pseudonym, recipient, record)
 
     async def on_removal(
         self,
@@ -67,19 +105,54 @@ class WebhookSender:
         """Tell every recipient that received the person's data to delete it.
 
         On withdrawal of a recipient's own purpose only that recipient is told; on
-        erasure or withdrawal of the feedback purpose, all of them are.
+        erasure or withdrawal of the feedback purpose, all of them are. A delivery still
+        on its way is stopped, and its recipient told after the attempt under way.
         """
         by_recipient: dict[str, list[str]] = {}
+        under_way: dict[str, list[asyncio.Task[Any]]] = {}
         for delivery in deliveries:
-            by_recipient.setdefault(delivery.recipient, []).append(delivery.feedback_id)
-        for recipient_id, feedback_ids in by_recipient.items():
-            recipient = self.recipients.get(recipient_id)
+            recipient = self.recipients.get(delivery.recipient)
             if recipient is None:
                 continue
             if reason == "withdrawal" and purpose is not None and recipient.purpose != purpose:
                 continue
-            payload = deletion_payload(feedback_ids, reason)
-            self._spawn(self._post_with_retries(recipient, payload, "deletion-notice"))
+            by_recipient.setdefault(recipient.id, []).append(delivery.feedback_id)
+            outgoing = self._outgoing.get((recipient.id, delivery.feedback_id))
+            if outgoing is not None and outgoing.task is not None:
+                outgoing.stop.set()
+                under_way.setdefault(recipient.id, []).append(outgoing.task)
+        for recipient_id, feedback_ids in by_recipient.items():
+            notice = DeletionNotice(
+                recipient=recipient_id,
+                reason=reason,
+                feedback_ids=feedback_ids,
+                queued_at=self.clock(),
+            )
+            number = await self.store.queue_notice(notice)
+            self._spawn(self._notify(number, notice, under_way.get(recipient_id, [])))
+
+    async def resume(self) -> None:
+        """Send what was on its way when the bot last stopped (at start)."""
+        now = self.clock()
+        for pseudonym, delivery in await self.store.pending_deliveries():
+            recipient = self.recipients.get(delivery.recipient)
+            records = await self.store.feedback_of(pseudonym, now)
+            record = next((r for r in records if r.id == delivery.feedback_id), None)
+            if recipient is None or record is None or not recipient.receives(record, self.catalog):
+                # Expired, or the recipient was removed from the configuration.
+                await self.store.settle_delivery(
+                    pseudonym, delivery.recipient, delivery.feedback_id, None
+                )
+                continue
+            self._send(pseudonym, recipient, record)
+        for number, notice in await self.store.pending_notices():
+            self._spawn(self._notify(number, notice, []))
+
+    async def close(self) -> None:
+        """Stop at shutdown: what has not arrived is in the store, resumed at the next start."""
+        for task in list(self.tasks):
+            task.cancel()
+        await asyncio.gather(*list(self.tasks), return_exceptions=True)
 
     async def drain(self) -> None:
         """Wait for deliveries in flight (at shutdown, and in tests)."""
@@ -87,35 +160,86 @@ class WebhookSender:
             await asyncio.gather(*list(self.tasks), return_exceptions=True)
 
     # --- delivery ---------------------------------------------------------------------------
-    def _spawn(self, coroutine: Any) -> None:
+    def _spawn(self, coroutine: Any) -> asyncio.Task[Any]:
         task = asyncio.create_task(coroutine, name="webhook")
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
+        return task
 
-    async def _deliver_feedback(
-        self, recipient: Recipient, pseudonym: str, feedback_id: str, payload: dict[str, Any]
-    ) -> None:
-        if await self._post_with_retries(recipient, payload, "webhook"):
-            await self.store.record_delivery(
-                pseudonym,
-                Delivery(
-                    recipient=recipient.id, feedback_id=feedback_id, delivered_at=self.clock()
-                ),
+    def _send(self, pseudonym: str, recipient: Recipient, record: FeedbackRecord) -> None:
+        payload = feedback_payload(recipient, record, self.catalog, self.locale)
+        outgoing = _Outgoing(pseudonym, recipient, record.id)
+        self._outgoing[(recipient.id, record.id)] = outgoing
+        outgoing.task = self._spawn(self._deliver_feedback(outgoing, payload))
+
+    async def _deliver_feedback(self, outgoing: _Outgoing, payload: dict[str, Any]) -> None:
+        recipient = outgoing.recipient
+        try:
+            delivered = await self._post_with_retries(recipient, payload, "webhook", outgoing.stop)
+            # Settles nothing when an erasure removed the pending record meanwhile.
+            await self.store.settle_delivery(
+                outgoing.pseudonym,
+                recipient.id,
+                outgoing.feedback_id,
+                self.clock() if delivered else None,
             )
+        except StoreError as error:
+            log.error("delivery not settled: %s", type(error).__name__)
+        finally:
+            self._outgoing.pop((recipient.id, outgoing.feedback_id), None)
+
+    async def _notify(
+        self, number: int, notice: DeletionNotice, under_way: list[asyncio.Task[Any]]
+    ) -> None:
+        """Send a deletion notice once the deliveries it concerns have stopped (it must
+        not arrive before the feedback it asks to delete), then forget it."""
+        await asyncio.gather(*under_way, return_exceptions=True)
+        recipient = self.recipients.get(notice.recipient)
+        if recipient is None:  # removed from the configuration meanwhile
+            log.error("deletion notice for a recipient no longer configured; see the audit trail")
+            await self._audit_gave_up(notice)
+        else:
+            payload = deletion_payload(notice.feedback_ids, notice.reason)
+            if not await self._post_with_retries(recipient, payload, "deletion-notice"):
+                await self._audit_gave_up(notice)
+        try:
+            await self.store.notice_done(number)
+        except StoreError as error:
+            log.error("deletion notice not marked as done: %s", type(error).__name__)
+
+    async def _audit_gave_up(self, notice: DeletionNotice) -> None:
+        """Which feedback the recipient still has to be asked to delete, by hand."""
+        await self.store.record_audit(
+            AuditEntry(
+                event="deletion-notice",
+                at=self.clock(),
+                actor=notice.recipient,
+                detail="not sent; ask by hand to delete: " + ", ".join(notice.feedback_ids),
+                records=len(notice.feedback_ids),
+            )
+        )
 
     async def _post_with_retries(
-        self, recipient: Recipient, payload: dict[str, Any], event: str
+        self,
+        recipient: Recipient,
+        payload: dict[str, Any],
+        event: str,
+        stop: asyncio.Event | None = None,
     ) -> bool:
+        """Post until delivered, given up, or `stop` is set (checked between attempts)."""
         body = encode(payload)
         attempts = len(self.retry_delays) + 1
         for attempt in range(attempts):
+            if stop is not None and stop.is_set():
+                await self._audit(event, recipient, "stopped: erased or withdrawn")
+                return False
             outcome = await self._post(recipient, body)
             if outcome == "delivered":
                 await self._audit(event, recipient, "delivered")
                 return True
             await self._audit(event, recipient, outcome)
             if attempt < attempts - 1:
-                await asyncio.sleep(self.retry_delays[attempt])
+                await _pause(self.retry_delays[attempt], stop)
         await self._audit(event, recipient, "gave up")
         log.error("%s to a recipient failed for good", event)
         return False
@@ -140,3 +264,14 @@ class WebhookSender:
         await self.store.record_audit(
             AuditEntry(event=event, at=self.clock(), actor=recipient.id, detail=outcome, records=1)
         )
+
+
+async def _pause(delay: float, stop: asyncio.Event | None) -> None:
+    """Wait `delay` seconds before the next attempt, or until `stop` is set."""
+    if stop is None:
+        await asyncio.sleep(delay)
+        return
+    try:
+        await asyncio.wait_for(stop.wait(), delay)
+    except TimeoutError:
+        pass

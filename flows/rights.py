@@ -105,6 +105,7 @@ class DataRights:
                 delivered_at=d.delivered_at,
             )
             for d in await self.store.deliveries_of(pseudonym)
+            if not d.pending  # on its way: shown once it has arrived
         ]
         export = export.model_copy(update={"passed_on": passed_on})
         log.info("access given", extra={"pseudonym": pseudonym[:12]})
@@ -377,9 +378,10 @@ class DataRights:
             )
         pseudonym = self.store.pseudonym(person.subject)
         deliveries = await self.store.deliveries_of(pseudonym)
-        report = await self.store.erase_subject(pseudonym)
+        # The notices are kept before the deliveries they come from are erased.
         for listener in self.removal_listeners:
             await listener(deliveries, "erasure", None)
+        report = await self.store.erase_subject(pseudonym)
         self._recent_access.pop(pseudonym, None)
         log.info("subject erased")
         notes = [t.gettext("No data is stored about you.")] if not report.anything else []

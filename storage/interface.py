@@ -10,7 +10,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -198,11 +198,27 @@ Tallies = dict[str, list[str]]
 
 
 class Delivery(_Record):
-    """A feedback passed to a recipient (Art. 19: they are told when it is erased)."""
+    """A feedback passed to a recipient (Art. 19: they are told when it is erased).
+
+    A pending delivery is on its way (recorded before the first attempt, `delivered_at`
+    is then when it was queued): the recipient may have it already, so an erasure tells
+    them too, and a restart sends it again.
+    """
 
     recipient: str
     feedback_id: str
     delivered_at: datetime
+    pending: bool = False
+
+
+class DeletionNotice(_Record):
+    """A recipient to be asked to delete feedback (Art. 19), kept until it was sent:
+    neither a restart nor a recipient that is down for a while loses it."""
+
+    recipient: str
+    reason: Literal["erasure", "withdrawal"]
+    feedback_ids: list[str]
+    queued_at: datetime
 
 
 class ErasureReport(_Record):
@@ -345,8 +361,34 @@ class Store(abc.ABC):
     async def record_delivery(self, pseudonym: str, delivery: Delivery) -> None: ...
 
     @abc.abstractmethod
+    async def settle_delivery(
+        self, pseudonym: str, recipient: str, feedback_id: str, delivered_at: datetime | None
+    ) -> bool:
+        """A pending delivery arrived at `delivered_at`, or (None) will not be made.
+
+        False when it is no longer pending: the person's data was erased meanwhile.
+        """
+
+    @abc.abstractmethod
     async def deliveries_of(self, pseudonym: str) -> list[Delivery]:
-        """Which recipients received which of the person's feedback, oldest first."""
+        """Which recipients received (or are about to receive) which of the person's
+        feedback, oldest first."""
+
+    @abc.abstractmethod
+    async def pending_deliveries(self) -> list[tuple[str, Delivery]]:
+        """Every pending delivery with its pseudonym, oldest first (to resume at start)."""
+
+    @abc.abstractmethod
+    async def queue_notice(self, notice: DeletionNotice) -> int:
+        """Keep a deletion notice until `notice_done`; returns its number."""
+
+    @abc.abstractmethod
+    async def pending_notices(self) -> list[tuple[int, DeletionNotice]]:
+        """The deletion notices not yet sent, oldest first (to resume at start)."""
+
+    @abc.abstractmethod
+    async def notice_done(self, number: int) -> None:
+        """The notice was sent, or given up on (and audited)."""
 
     @abc.abstractmethod
     async def delete_contact(self, pseudonym: str) -> bool:

@@ -16,6 +16,7 @@ from storage.interface import (
     ConsentGrant,
     ConsentRecord,
     ConsentsOf,
+    DeletionNotice,
     Delivery,
     Draft,
     ErasureReport,
@@ -83,6 +84,8 @@ class MemoryStore(Store):
         self._stats: dict[tuple[date, str], tuple[int, dict[str, dict[str, int]]]] = {}
         self._audit: list[AuditEntry] = []
         self._deliveries: dict[str, list[Delivery]] = {}
+        self._notices: dict[int, DeletionNotice] = {}
+        self._notice_count = 0
         # bucket -> (epoch, version, expires_at, payload); see summary_segments()
         self._cache: dict[str, tuple[int, str | None, datetime | None, bytes | None]] = {}
         self.full = False
@@ -127,9 +130,46 @@ class MemoryStore(Store):
         self._check_space()
         self._deliveries.setdefault(pseudonym, []).append(delivery)
 
+    async def settle_delivery(
+        self, pseudonym: str, recipient: str, feedback_id: str, delivered_at: datetime | None
+    ) -> bool:
+        self._check()
+        deliveries = self._deliveries.get(pseudonym, [])
+        for index, delivery in enumerate(deliveries):
+            if delivery.pending and (delivery.recipient, delivery.feedback_id) == (
+                recipient,
+                feedback_id,
+            ):
+                if delivered_at is None:
+                    del deliveries[index]
+                else:
+                    update = {"pending": False, "delivered_at": utc(delivered_at)}
+                    deliveries[index] = delivery.model_copy(update=update)
+                return True
+        return False
+
     async def deliveries_of(self, pseudonym: str) -> list[Delivery]:
         self._check()
         return sorted(self._deliveries.get(pseudonym, []), key=lambda d: d.delivered_at)
+
+    async def pending_deliveries(self) -> list[tuple[str, Delivery]]:
+        self._check()
+        pending = [(p, d) for p, ds in self._deliveries.items() for d in ds if d.pending]
+        return sorted(pending, key=lambda pd: pd[1].delivered_at)
+
+    async def queue_notice(self, notice: DeletionNotice) -> int:
+        self._check_space()
+        self._notice_count += 1
+        self._notices[self._notice_count] = notice
+        return self._notice_count
+
+    async def pending_notices(self) -> list[tuple[int, DeletionNotice]]:
+        self._check()
+        return sorted(self._notices.items())
+
+    async def notice_done(self, number: int) -> None:
+        self._check()
+        self._notices.pop(number, None)
 
     async def delete_contact(self, pseudonym: str) -> bool:
         self._check()

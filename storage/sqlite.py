@@ -34,6 +34,7 @@ from storage.interface import (
     ConsentsOf,
     DataStoreMissing,
     DecryptionFailed,
+    DeletionNotice,
     Delivery,
     Draft,
     ErasureReport,
@@ -87,6 +88,11 @@ _CONTACT_ID = "contact"
 
 log = logging.getLogger("storage")
 
+_PENDING_DELIVERY = "pseudonym = ? AND recipient = ? AND feedback_id = ? AND pending = 1"
+_DROP_PENDING_SQL = "DELETE FROM main.deliveries WHERE " + _PENDING_DELIVERY  # noqa: S608
+_SETTLE_PENDING_SQL = (
+    "UPDATE main.deliveries SET pending = 0, delivered_at = ? WHERE " + _PENDING_DELIVERY  # noqa: S608
+)
 _PERSON_TABLES = ("feedback", "drafts", "consents", "contacts", "deliveries")
 _KEY_EXISTS = (
     "EXISTS (SELECT 1 FROM keys.data_keys k"
@@ -1046,25 +1052,89 @@ class SQLiteStore(Store):
             await run(
                 self._conn(),
                 "INSERT INTO main.deliveries (pseudonym, key_version, recipient, feedback_id,"
-                " delivered_at) VALUES (?, ?, ?, ?, ?)",
+                " delivered_at, pending) VALUES (?, ?, ?, ?, ?, ?)",
                 (
                     pseudonym,
                     KEY_VERSION,
                     delivery.recipient,
                     delivery.feedback_id,
                     ts(delivery.delivered_at),
+                    int(delivery.pending),
                 ),
             )
+
+    async def settle_delivery(
+        self, pseudonym: str, recipient: str, feedback_id: str, delivered_at: datetime | None
+    ) -> bool:
+        key = (pseudonym, recipient, feedback_id)
+        async with self._lock:
+            if delivered_at is None:
+                return await run(self._conn(), _DROP_PENDING_SQL, key) > 0
+            return await run(self._conn(), _SETTLE_PENDING_SQL, (ts(delivered_at), *key)) > 0
 
     async def deliveries_of(self, pseudonym: str) -> list[Delivery]:
         async with self._lock:
             rows = await fetch_all(
                 self._conn(),
-                "SELECT recipient, feedback_id, delivered_at FROM main.deliveries"
+                "SELECT recipient, feedback_id, delivered_at, pending FROM main.deliveries"
                 " WHERE pseudonym = ? ORDER BY delivered_at, id",
                 (pseudonym,),
             )
-        return [Delivery(recipient=r, feedback_id=f, delivered_at=dt(at)) for r, f, at in rows]
+        return [
+            Delivery(recipient=r, feedback_id=f, delivered_at=dt(at), pending=bool(p))
+            for r, f, at, p in rows
+        ]
+
+    async def pending_deliveries(self) -> list[tuple[str, Delivery]]:
+        async with self._lock:
+            rows = await fetch_all(
+                self._conn(),
+                "SELECT pseudonym, recipient, feedback_id, delivered_at FROM main.deliveries"
+                " WHERE pending = 1 ORDER BY delivered_at, id",
+            )
+        return [
+            (p, Delivery(recipient=r, feedback_id=f, delivered_at=dt(at), pending=True))
+            for p, r, f, at in rows
+        ]
+
+    async def queue_notice(self, notice: DeletionNotice) -> int:
+        ids = json.dumps(notice.feedback_ids)
+        at = ts(notice.queued_at)
+
+        def queue(conn: sqlite3.Connection) -> int:
+            cursor = conn.execute(
+                "INSERT INTO main.notices (recipient, reason, feedback_ids, queued_at)"
+                " VALUES (?, ?, ?, ?)",
+                (notice.recipient, notice.reason, ids, at),
+            )
+            return int(cursor.lastrowid or 0)
+
+        async with self._lock:
+            return await on_thread(self._conn(), queue)
+
+    async def pending_notices(self) -> list[tuple[int, DeletionNotice]]:
+        async with self._lock:
+            rows = await fetch_all(
+                self._conn(),
+                "SELECT id, recipient, reason, feedback_ids, queued_at FROM main.notices"
+                " ORDER BY id",
+            )
+        return [
+            (
+                int(number),
+                DeletionNotice(
+                    recipient=recipient,
+                    reason=reason,
+                    feedback_ids=json.loads(ids),
+                    queued_at=dt(at),
+                ),
+            )
+            for number, recipient, reason, ids, at in rows
+        ]
+
+    async def notice_done(self, number: int) -> None:
+        async with self._lock:
+            await run(self._conn(), "DELETE FROM main.notices WHERE id = ?", (number,))
 
     async def delete_contact(self, pseudonym: str) -> bool:
         async with self._lock:

@@ -87,6 +87,16 @@ DATA_MIGRATIONS: list[list[str]] = [
         "ALTER TABLE main.audit ADD COLUMN actor_sealed BLOB",
         "CREATE INDEX main.audit_actor ON audit (actor_ref, event) WHERE actor_ref IS NOT NULL",
     ],
+    [
+        # A delivery is recorded before its first attempt (pending), so that an erasure
+        # during the attempt tells that recipient too, and a restart sends it again.
+        "ALTER TABLE main.deliveries ADD COLUMN pending INTEGER NOT NULL DEFAULT 0",
+        "CREATE INDEX main.deliveries_pending ON deliveries (delivered_at) WHERE pending = 1",
+        # Deletion notices (Art. 19) until sent: the erasure removes the deliveries they
+        # are made from. Random feedback ids and a recipient id, nothing else.
+        "CREATE TABLE main.notices (id INTEGER PRIMARY KEY, recipient TEXT NOT NULL,"
+        " reason TEXT NOT NULL, feedback_ids TEXT NOT NULL, queued_at TEXT NOT NULL)",
+    ],
 ]
 KEY_MIGRATIONS: list[list[str]] = [
     [

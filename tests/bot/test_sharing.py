@@ -64,6 +64,7 @@ class Receiver:
 
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
+        self.arrived = 0  # requests read, answered or not
         self.statuses: list[int] = []
         self.gate = threading.Event()
         self.gate.set()
@@ -72,6 +73,7 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.arrived += 1
                 receiver.gate.wait(10)
                 receiver.requests.append(
                     {"path": self.path, "headers": dict(self.headers), "body": body}
@@ -262,6 +264,103 @@ async def test_erasure_sends_signed_deletion_notices_to_every_recipient(
         assert notices == [{"type": "deletion", "reason": "erasure", "feedback_ids": [feedback_id]}]
         request = [r for r in receiver.requests if r["path"] == path][-1]
         assert signed(request, secret, shop.clock)
+
+
+def kinds(receiver: Receiver, path: str) -> list[str]:
+    """What one recipient received, in the order it arrived."""
+    return [p["type"] for p in receiver.payloads(path)]
+
+
+async def test_erasure_while_the_feedback_is_on_its_way_reaches_the_recipients_too(
+    shop: Harness, receiver: Receiver, api: FakeBotApi
+) -> None:
+    receiver.gate.clear()  # both recipients have the feedback, and take their time answering
+    await product_feedback(shop, 5, share=True)
+    await api.wait_until_async(lambda: receiver.arrived == 2, what="both deliveries under way")
+    customer = shop.customer(5)
+    await customer.send("/loeschen")
+    done = texts(await customer.press("Alles löschen"))
+    assert "Alle, an die wir Ihr Feedback weitergegeben hatten, wurden gebeten" in done
+    receiver.gate.set()
+    await drained(shop)
+    for path in ("/crm", "/acme"):
+        assert kinds(receiver, path) == ["feedback", "deletion"]
+    assert await shop.store.deliveries_of(shop.store.pseudonym("tg-user:5")) == []  # type: ignore[union-attr]
+
+
+async def test_erasure_stops_a_delivery_waiting_to_be_retried(
+    shop: Harness, receiver: Receiver, api: FakeBotApi
+) -> None:
+    assert shop.app is not None and shop.app.bot_data.webhooks is not None
+    shop.app.bot_data.webhooks.retry_delays = (600.0,)  # it would wait ten minutes
+    receiver.statuses = [500, 500]
+    await product_feedback(shop, 5, share=True)
+    await api.wait_until_async(lambda: len(receiver.requests) == 2, what="both first attempts")
+    customer = shop.customer(5)
+    await customer.send("/loeschen")
+    await customer.press("Alles löschen")
+    await drained(shop)  # at once, not after ten minutes
+    for path in ("/crm", "/acme"):
+        # The failed attempt may have been stored by the recipient all the same.
+        assert kinds(receiver, path) == ["feedback", "deletion"]
+    entries = await shop.store.audit_entries(shop.clock() - timedelta(days=1))  # type: ignore[union-attr]
+    assert [e.detail for e in entries if e.event == "webhook" and e.actor == "crm"] == [
+        "failed: HTTP 500",
+        "stopped: erased or withdrawn",
+    ]
+
+
+async def test_a_delivery_cut_off_by_a_restart_is_sent_after_it(
+    shop: Harness, receiver: Receiver
+) -> None:
+    assert shop.app is not None and shop.app.bot_data.webhooks is not None
+    shop.app.bot_data.webhooks.retry_delays = (600.0,)
+    receiver.statuses = [500]
+    await product_feedback(shop, 8, share=False)
+    await shop.restart()  # the retry in ten minutes is lost with the process
+    await drained(shop)
+    assert kinds(receiver, "/crm") == ["feedback", "feedback"]
+    person = shop.store.pseudonym("tg-user:8")  # type: ignore[union-attr]
+    (delivery,) = await shop.store.deliveries_of(person)  # type: ignore[union-attr]
+    assert (delivery.recipient, delivery.pending) == ("crm", False)
+    assert "Unser CRM" in texts(await shop.customer(8).send("/meinedaten"))
+
+
+async def test_a_deletion_notice_outlasts_a_recipient_down_and_a_restart(
+    shop: Harness, receiver: Receiver
+) -> None:
+    await product_feedback(shop, 9, share=False)
+    await drained(shop)
+    feedback_id = receiver.payloads("/crm")[0]["feedback_id"]
+    assert shop.app is not None and shop.app.bot_data.webhooks is not None
+    shop.app.bot_data.webhooks.retry_delays = (600.0,)
+    receiver.statuses = [503]
+    customer = shop.customer(9)
+    await customer.send("/loeschen")
+    await customer.press("Alles löschen")
+    await shop.restart()  # while the notice waits ten minutes to be sent again
+    await drained(shop)
+    assert [p for p in receiver.payloads("/crm") if p["type"] == "deletion"] == [
+        {"type": "deletion", "reason": "erasure", "feedback_ids": [feedback_id]}
+    ] * 2
+    assert await shop.store.pending_notices() == []  # type: ignore[union-attr]
+
+
+async def test_a_notice_given_up_on_names_the_feedback_to_delete_in_the_audit(
+    shop: Harness, receiver: Receiver
+) -> None:
+    await product_feedback(shop, 10, share=False)
+    await drained(shop)
+    feedback_id = receiver.payloads("/crm")[0]["feedback_id"]
+    receiver.statuses = [503] * 4  # every attempt fails
+    customer = shop.customer(10)
+    await customer.send("/loeschen")
+    await customer.press("Alles löschen")
+    await drained(shop)
+    entries = await shop.store.audit_entries(shop.clock() - timedelta(days=1))  # type: ignore[union-attr]
+    notices = [e.detail for e in entries if e.event == "deletion-notice" and e.actor == "crm"]
+    assert notices[-2:] == ["gave up", f"not sent; ask by hand to delete: {feedback_id}"]
+    assert await shop.store.pending_notices() == []  # type: ignore[union-attr]
 
 
 async def test_withdrawing_the_sharing_consent_notifies_only_that_recipient(

@@ -25,6 +25,7 @@ from storage.interface import (
     ConsentGrant,
     DataStoreMissing,
     DecryptionFailed,
+    Delivery,
     Draft,
     KeyStoreMissing,
     MasterKeyMismatch,
@@ -466,8 +467,17 @@ async def test_a_store_from_before_the_purge_indexes_gets_them(
     assert names == {"summary_cache_expires", "summary_cache_dropped"}
 
 
+def back_to_version_7(con: sqlite3.Connection) -> None:
+    """Undo migration 8 (pending deliveries, kept notices), as in a store made before it."""
+    con.execute("DROP TABLE notices")
+    con.execute("DROP INDEX deliveries_pending")
+    con.execute("ALTER TABLE deliveries DROP COLUMN pending")
+    con.execute("DELETE FROM schema_migrations WHERE version > 7")
+
+
 def back_to_version_6(con: sqlite3.Connection) -> None:
     """Undo migration 7 (sealed audit actors), as in a store made before it."""
+    back_to_version_7(con)
     con.execute("DROP INDEX audit_actor")
     con.execute("ALTER TABLE audit DROP COLUMN actor_ref")
     con.execute("ALTER TABLE audit DROP COLUMN actor_sealed")
@@ -509,6 +519,29 @@ async def test_audit_actors_kept_in_clear_by_older_stores_are_sealed_on_opening(
     finally:
         await again.close()
     assert b"70017001" not in all_bytes(data_dir), "no staff id in clear in any file"
+
+
+async def test_deliveries_recorded_by_older_stores_stay_delivered(
+    store: SQLiteStore, data_dir: Path, key: bytes
+) -> None:
+    p = store.pseudonym(SUBJECT)
+    await store.close()
+    with sqlite3.connect(data_dir / "feedback.db") as con:
+        back_to_version_7(con)
+        con.execute(
+            "INSERT INTO deliveries (pseudonym, key_version, recipient, feedback_id,"
+            " delivered_at) VALUES (?, 1, 'crm', 'fb-1', '2025-03-01T12:00:00.000000+00:00')",
+            (p,),
+        )
+    con.close()
+    again = await reopen(data_dir, key)
+    try:
+        assert await again.deliveries_of(p) == [
+            Delivery(recipient="crm", feedback_id="fb-1", delivered_at=T0)
+        ]
+        assert await again.pending_deliveries() == []
+    finally:
+        await again.close()
 
 
 async def test_cancelled_answers_and_a_withdrawn_contact_leave_the_files_at_once(

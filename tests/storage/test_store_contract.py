@@ -12,6 +12,8 @@ from storage.interface import (
     AuditEntry,
     CacheEntry,
     ConsentGrant,
+    DeletionNotice,
+    Delivery,
     Draft,
     NewFeedback,
     SegmentRead,
@@ -488,3 +490,39 @@ async def test_last_audit_finds_the_newest_entry_of_an_actor(store: Store) -> No
     latest = await store.last_audit("staff-rules", "staff:1")
     assert latest is not None and latest.detail == "v2"
     assert await store.last_audit("staff-rules", "staff:3") is None
+
+
+async def test_a_pending_delivery_is_settled_once_or_gone_with_an_erasure(store: Store) -> None:
+    alice, bob = store.pseudonym("tg-user:1"), store.pseudonym("tg-user:2")
+    for person in (alice, bob):
+        pending = Delivery(recipient="crm", feedback_id=f"fb-{person[:4]}", delivered_at=T0)
+        await store.record_delivery(person, pending.model_copy(update={"pending": True}))
+    assert [p for p, _ in await store.pending_deliveries()] == [alice, bob]
+
+    assert await store.settle_delivery(alice, "crm", f"fb-{alice[:4]}", T0 + HOUR)
+    assert not await store.settle_delivery(alice, "crm", f"fb-{alice[:4]}", T0 + DAY)
+    assert await store.deliveries_of(alice) == [
+        Delivery(recipient="crm", feedback_id=f"fb-{alice[:4]}", delivered_at=T0 + HOUR)
+    ]
+    await store.erase_subject(bob)
+    assert not await store.settle_delivery(bob, "crm", f"fb-{bob[:4]}", T0 + HOUR)
+    assert await store.pending_deliveries() == []
+
+
+async def test_deletion_notices_are_kept_until_done(make_store: StoreFactory) -> None:
+    store = make_store()
+    await store.open()
+    notice = DeletionNotice(
+        recipient="crm", reason="erasure", feedback_ids=["a", "b"], queued_at=T0
+    )
+    first = await store.queue_notice(notice)
+    second = await store.queue_notice(notice.model_copy(update={"recipient": "acme"}))
+    await store.notice_done(first)
+    if isinstance(store, SQLiteStore):  # the kept ones outlive the process
+        await store.close()
+        store = make_store()
+        await store.open()
+    assert [(n, x.recipient, x.feedback_ids) for n, x in await store.pending_notices()] == [
+        (second, "acme", ["a", "b"])
+    ]
+    await store.close()
