@@ -40,6 +40,10 @@ class DecryptionFailed(StoreError):
     """A ciphertext failed authentication: tampered, moved to another row, or its key is gone."""
 
 
+class StoreInUse(StoreError):
+    """Another process holds the store for writing (a running bot, a key rotation)."""
+
+
 class StoreNotOpen(StoreError):
     """A method was called before `open()` or after `close()`."""
 

@@ -187,8 +187,14 @@ class SQLiteStore(Store):
     """Store on SQLite. `max_page_count` caps the data file (tests use it to fill the disk)."""
 
     def __init__(
-        self, data_dir: Path, master_key: bytes, *, max_page_count: int | None = None
+        self,
+        data_dir: Path,
+        master_key: bytes,
+        *,
+        max_page_count: int | None = None,
+        exclusive: bool = False,
     ) -> None:
+        """`exclusive`: hold the data dir's lock while open (see `sqlite_db.hold_lock`)."""
         if len(master_key) != crypto.KEY_BYTES:
             raise crypto.InvalidMasterKey(f"master key must be {crypto.KEY_BYTES} bytes")
         self._dir = Path(data_dir)
@@ -196,6 +202,8 @@ class SQLiteStore(Store):
         self._keys_path = self._dir / KEY_STORE_FILE
         self._master_key = master_key
         self._max_page_count = max_page_count
+        self._exclusive = exclusive
+        self._lock_file: int | None = None
         self._db: aiosqlite.Connection | None = None
         self._pseudonym_key: bytes | None = None
         self._cache_key: bytes | None = None
@@ -221,16 +229,28 @@ class SQLiteStore(Store):
         if self._db is not None:
             raise StoreError("store is already open")
         sqlite_db.check_driver()
+        if self._exclusive:
+            self._lock_file = sqlite_db.hold_lock(self._dir)
         try:
             await self._open()
         except sqlite3.DatabaseError as error:
+            self._release_lock()
             raise StoreError(
                 f"cannot open the store in {self._dir}: {error}; if a file is damaged, "
                 "restore it from a backup"
             ) from None
         except OSError as error:
+            self._release_lock()
             what = f"{error.strerror or error}: {error.filename}" if error.filename else error
             raise StoreError(f"cannot open the store in {self._dir}: {what}") from None
+        except BaseException:
+            self._release_lock()
+            raise
+
+    def _release_lock(self) -> None:
+        if self._lock_file is not None:
+            os.close(self._lock_file)  # closing releases the lock
+            self._lock_file = None
 
     async def _open(self) -> None:
         pseudonym_key = await asyncio.to_thread(self._existing_pseudonym_key)
@@ -353,6 +373,7 @@ class SQLiteStore(Store):
             self._pseudonym_key = self._cache_key = None
             self._deks.clear()
             await db.close()  # the last connection checkpoints and removes the WAL
+        self._release_lock()
         log.info("store_closed")
 
     # ---- master key rotation and backups ------------------------------------------

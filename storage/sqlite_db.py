@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
-from storage.interface import StorageFull, StoreError
+from storage.interface import StorageFull, StoreError, StoreInUse
 from storage.memory import utc
 
 log = logging.getLogger("storage")
@@ -303,6 +303,35 @@ async def set_max_page_count(db: aiosqlite.Connection, pages: int) -> None:
 
 
 # ---- file helpers (run in a worker thread) -------------------------------------------
+
+LOCK_FILE = "feedbackbot.lock"
+
+
+def hold_lock(data_dir: Path) -> int | None:
+    """Take the data dir's lock for one writer (the bot, a chat, a key rotation, a purge)
+    and return its file descriptor; closing it releases the lock, as does the process
+    ending in any way. Raises StoreInUse when another process holds it.
+
+    A second bot on the same store would answer from a cache of keys the other one may
+    have shredded; a key rotation beside a running bot leaves its new keys under the old
+    master key. Reading commands (stats, export, backup) take no lock. Without fcntl
+    (Windows) there is no lock.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - POSIX systems have it
+        return None
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    descriptor = os.open(data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(descriptor)
+        raise StoreInUse(
+            f"{data_dir} is in use by another feedbackbot process (a running bot, a chat, "
+            "a key rotation or a purge); stop it first"
+        ) from None
+    return descriptor
 
 
 def create_private_file(path: Path) -> None:

@@ -161,7 +161,7 @@ def _talk(
     )
     application = build_application(
         settings,
-        open_store(settings),
+        open_store(settings, exclusive=True),
         request=InProcessRequest(api),
         get_updates_request=InProcessRequest(api),
     )

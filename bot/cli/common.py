@@ -35,8 +35,9 @@ def lookback(text: str) -> timedelta:
     return period
 
 
-def open_store(settings: Settings) -> SQLiteStore:
-    """The SQLite store under the data dir, with the master key from the settings.
+def open_store(settings: Settings, *, exclusive: bool = False) -> SQLiteStore:
+    """The SQLite store under the data dir, with the master key from the settings;
+    `exclusive` for the commands that write: opening then fails while another holds it.
 
     On a first run without any key, one is generated and the log says where.
     Raises StoreError subclasses (wrong key, missing key store) without touching files.
@@ -52,17 +53,17 @@ def open_store(settings: Settings) -> SQLiteStore:
             "(FEEDBACKBOT_MASTER_KEY_FILE) and back it up separately from the data",
             generated,
         )
-    return SQLiteStore(settings.data_dir, key)
+    return SQLiteStore(settings.data_dir, key, exclusive=exclusive)
 
 
-def open_existing_store(settings: Settings) -> SQLiteStore:
+def open_existing_store(settings: Settings, *, exclusive: bool = False) -> SQLiteStore:
     """Like open_store, but raises StoreError when the data dir holds no store."""
     if not (settings.data_dir / KEY_STORE_FILE).exists():
         raise StoreError(
             f"no store in {settings.data_dir} (no {KEY_STORE_FILE}); check "
             "FEEDBACKBOT_DATA_DIR. A new store is made by `feedbackbot run`."
         )
-    return open_store(settings)
+    return open_store(settings, exclusive=exclusive)
 
 
 def operator_locale(requested: str | None, default: str) -> str:
@@ -76,7 +77,9 @@ def operator_locale(requested: str | None, default: str) -> str:
     return resolve_locale(None, default)
 
 
-def with_store(work: Callable[[SQLiteStore, Settings], Awaitable[T]]) -> T:
+def with_store(
+    work: Callable[[SQLiteStore, Settings], Awaitable[T]], *, exclusive: bool = False
+) -> T:
     """Run `work` on the opened store of the configured data dir, then close it.
 
     Raises StoreError when the data dir holds no store: these commands read or maintain
@@ -84,7 +87,7 @@ def with_store(work: Callable[[SQLiteStore, Settings], Awaitable[T]]) -> T:
     job would then save nothing, every night, without a word).
     """
     settings = load_settings()
-    store = open_existing_store(settings)
+    store = open_existing_store(settings, exclusive=exclusive)
 
     async def run() -> T:
         await store.open()

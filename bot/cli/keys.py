@@ -51,7 +51,7 @@ def run_rotate(args: argparse.Namespace) -> int:
     except UnicodeDecodeError:
         raise InvalidMasterKey(f"{args.new_key_file} does not hold a master key") from None
     new_key = decode_master_key(text.strip())
-    store = open_existing_store(load_settings())
+    store = open_existing_store(load_settings(), exclusive=True)
 
     def report(done: int, total: int) -> None:
         print(f"re-wrapped {done}/{total} data keys", flush=True)

@@ -51,7 +51,7 @@ def run_purge(args: argparse.Namespace) -> int:
             f"{report.orphans} orphaned rows and {report.keys} unused keys"
         )
 
-    print(with_store(purge))
+    print(with_store(purge, exclusive=True))
     return 0
 
 

@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     assert settings.token is not None
     token = settings.token.get_secret_value()
     configure_logging(settings.log_level, secrets=(token,))
-    store = open_store(settings)
+    store = open_store(settings, exclusive=True)
     # Open once before polling, so a wrong key or unusable store fails fast with one line.
     asyncio.run(_check_store(store))
     application = build_application(settings, store)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from storage import ConsentGrant, NewFeedback, SQLiteStore
+from storage import ConsentGrant, NewFeedback, SQLiteStore, StoreInUse
 from tests.e2e.test_lifecycle import cli, cli_env
 from tests.harness import MASTER_KEY
 
@@ -130,3 +130,31 @@ def test_a_mistyped_data_dir_is_refused_not_made_into_an_empty_store(
         assert result.returncode == 1 and "no store in" in result.stderr, result.stderr
         assert "FEEDBACKBOT_DATA_DIR" in result.stderr and result.stderr.count("\n") == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"], "nothing was created"
+
+
+async def test_while_the_bot_runs_purge_and_rotate_key_are_refused_reading_works(
+    tmp_path: Path,
+) -> None:
+    """A purge beside the bot shredded keys the bot still had cached (its later feedback
+    was written under a key gone from keys.db); a rotation left the bot wrapping new
+    keys under the old master key. The running bot holds the data dir's lock."""
+    data = tmp_path / "data"
+    await seed(data)
+    running = SQLiteStore(data, base64.urlsafe_b64decode(MASTER_KEY), exclusive=True)
+    await running.open()
+    env = cli_env(data)
+    new_key = tmp_path / "new.key"
+    new_key.write_text(base64.urlsafe_b64encode(bytes(range(1, 33))).decode())
+    try:
+        for args in (["purge"], ["rotate-key", "--new-key-file", str(new_key)]):
+            result = cli(*args, env=env, cwd=tmp_path)
+            assert result.returncode == 1, result.stderr
+            assert "in use by another feedbackbot process" in result.stderr
+            assert result.stderr.count("\n") == 1
+        assert cli("stats", env=env, cwd=tmp_path).returncode == 0
+        assert cli("backup", str(tmp_path / "copy.db"), env=env, cwd=tmp_path).returncode == 0
+        with pytest.raises(StoreInUse):
+            await SQLiteStore(data, base64.urlsafe_b64decode(MASTER_KEY), exclusive=True).open()
+    finally:
+        await running.close()
+    assert cli("purge", env=env, cwd=tmp_path).returncode == 0  # the old key still opens it
