@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import random
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -20,7 +21,7 @@ from flows.chart import ratings_chart
 from flows.durations import InvalidDuration, compact_duration, parse_duration
 from flows.figures import Tally, cache_version, comments_of, in_force, segments
 from flows.i18n import SUPPORTED_LOCALES, Translator, translator
-from flows.models import ChoiceStep, RatingStep, TextStep, render_text
+from flows.models import ChoiceStep, MultipleChoiceStep, RatingStep, TextStep, render_text
 from flows.redaction import redact
 from flows.replies import Button, Document, Outcome, Reply, headed
 from flows.summary import LATEST_COMMENTS, Figures, figures_of, render, scale_five
@@ -33,6 +34,8 @@ from storage.interface import (
     Store,
     SummarySegment,
 )
+
+_shuffle = random.SystemRandom().shuffle
 
 log = logging.getLogger("flows.staff")
 
@@ -310,11 +313,15 @@ class StaffDesk:
             row: dict[str, Any] = {"date": record.created_at.date().isoformat(), "flow": flow.id}
             for step in flow.steps:
                 value = record.answers.get(step.id)
-                if not isinstance(step, RatingStep | ChoiceStep | TextStep):
-                    continue
-                text = isinstance(step, TextStep) and isinstance(value, str)
-                row[step.id] = redact(value, t) if text and isinstance(value, str) else value
+                if isinstance(step, TextStep) and isinstance(value, str):
+                    row[step.id] = redact(value, t)
+                elif isinstance(step, RatingStep | ChoiceStep | MultipleChoiceStep):
+                    row[step.id] = value  # a multiple choice: the list of option ids
             rows.append(row)
+        # By day only, in no particular order within it: the order of submission would
+        # tie a row to the person who was, say, on the phone with support at the time.
+        _shuffle(rows)
+        rows.sort(key=lambda row: str(row["date"]))
         await self._audit("export", actor, compact_duration(since), len(rows))
         return rows
 

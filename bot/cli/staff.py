@@ -126,7 +126,10 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def _inert(value: Any) -> Any:
     """A comment starting like a formula ("=HYPERLINK(...)") as plain text for spreadsheets:
-    prefixed with an apostrophe, which they show as text and do not evaluate."""
+    prefixed with an apostrophe, which they show as text and do not evaluate. The
+    options ticked in a multiple choice go in one cell, separated by "; "."""
+    if isinstance(value, list):
+        value = "; ".join(str(item) for item in value)
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value

@@ -158,3 +158,35 @@ async def test_while_the_bot_runs_purge_and_rotate_key_are_refused_reading_works
     finally:
         await running.close()
     assert cli("purge", env=env, cwd=tmp_path).returncode == 0  # the old key still opens it
+
+
+async def test_export_carries_the_ticked_options_of_a_multiple_choice(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    store = SQLiteStore(data, base64.urlsafe_b64decode(MASTER_KEY))
+    await store.open()
+    grant = ConsentGrant(
+        purpose="product_feedback",
+        notice_version="v",
+        text_sha256="2" * 64,
+        method="t",
+        granted_at=NOW,
+    )
+    await store.submit_feedback(
+        store.pseudonym("tg-user:1"),
+        NewFeedback(
+            flow_id="product",
+            answers={"satisfaction": 2, "problems": ["bugs", "price"], "recommend": 3},
+            purposes=["product_feedback"],
+            created_at=NOW - timedelta(hours=1),
+            expires_at=NOW + timedelta(days=30),
+        ),
+        [grant],
+    )
+    await store.close()
+    env = cli_env(data)
+    as_csv = cli("export", "--format", "csv", env=env, cwd=tmp_path)
+    assert as_csv.returncode == 0, as_csv.stderr
+    (row,) = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    assert (row["flow"], row["problems"], row["satisfaction"]) == ("product", "bugs; price", "2")
+    as_json = json.loads(cli("export", "--format", "json", env=env, cwd=tmp_path).stdout)
+    assert as_json[0]["problems"] == ["bugs", "price"]
