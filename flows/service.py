@@ -23,7 +23,7 @@ from flows.engine import (
     TextInput,
     Turn,
 )
-from flows.i18n import Translator, translator
+from flows.i18n import SUPPORTED_LOCALES, Translator, translator
 from flows.models import FlowDefinition
 from flows.processing import DEFAULT_RECIPIENTS, Processing, Recipient, describe_processing
 from flows.replies import Button, Outcome, Reply, headed
@@ -239,11 +239,15 @@ class FeedbackService:
 
     # --- consent gate -------------------------------------------------------------------
     async def _consent_press(self, person: Person, t: Translator, data: str) -> Outcome:
+        # c:<flow>:<version>:<language shown>:y|n; buttons sent before the language was
+        # part of them (c:<flow>:<version>:y|n) count in the language of the press.
         parts = data.split(":")
-        flow = self.catalog.flows.get(parts[1]) if len(parts) == 4 else None
-        if flow is None or parts[3] not in {"y", "n"}:
+        if len(parts) == 4:
+            parts.insert(3, t.locale)
+        flow = self.catalog.flows.get(parts[1]) if len(parts) == 5 else None
+        if flow is None or parts[3] not in SUPPORTED_LOCALES or parts[4] not in {"y", "n"}:
             return Outcome(toast=t.gettext("This button is not valid."), close_keyboard=True)
-        if parts[3] == "n":
+        if parts[4] == "n":
             return Outcome(replies=(await self._declined(person, t, flow),), close_keyboard=True)
         if parts[2] != self._versions[flow.id]:
             note = Reply(t.gettext("The privacy notice has changed since. Please read it again."))
@@ -251,7 +255,9 @@ class FeedbackService:
         pseudonym = self.store.pseudonym(person.subject)
         if await self._state(pseudonym) is not None:
             return Outcome(toast=t.gettext("You have already agreed."), close_keyboard=True)
-        shown = self._notice_text(flow, t)
+        # The proof is of the text the person read, whatever language their device
+        # reports now (a phone in German, a desktop in English).
+        shown = self._notice_text(flow, translator(parts[3]))
         grants = [
             ConsentGrant(
                 purpose=purpose.id,
@@ -315,8 +321,8 @@ class FeedbackService:
             text,
             (
                 (
-                    Button(t.gettext("Yes, I agree"), f"c:{flow.id}:{version}:y"),
-                    Button(t.gettext("No, thanks"), f"c:{flow.id}:{version}:n"),
+                    Button(t.gettext("Yes, I agree"), f"c:{flow.id}:{version}:{t.locale}:y"),
+                    Button(t.gettext("No, thanks"), f"c:{flow.id}:{version}:{t.locale}:n"),
                 ),
             ),
         )

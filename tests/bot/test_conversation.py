@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from tests.harness import Harness, files_contain, labels, texts
@@ -179,3 +181,26 @@ async def test_cancel_discards(harness: Harness) -> None:
 async def test_commands_are_registered_per_language(harness: Harness) -> None:
     commands = harness.api.commands
     assert commands
+
+
+async def test_the_consent_proof_is_of_the_text_shown_whatever_device_presses(
+    harness: Harness,
+) -> None:
+    """The notice is read on a phone set to German and agreed to on a desktop set to
+    English: the proof must hash the German text the person read."""
+    phone = harness.customer(language_code="de")
+    [notice] = await phone.send("/start")
+    desktop = harness.customer(language_code="en")
+    data = harness.api.button_data(desktop.chat_id, "Ja, ich willige ein", notice["message_id"])
+    assert data.endswith(":de:y")
+    await desktop.press_data(notice["message_id"], data)
+    store = harness.store
+    assert store is not None
+    (consent,) = await store.consents(store.pseudonym(f"tg-user:{desktop.user_id}"))
+    shown = (notice["text"] or "").encode()
+    assert consent.text_sha256 == hashlib.sha256(shown).hexdigest()
+    for forged in (data.replace(":de:", ":xx:"), data.replace(":de:y", ":de:q")):
+        await desktop.press_data(notice["message_id"], forged)
+        assert "nicht gültig" in (desktop.last_toast() or "") or "not valid" in (
+            desktop.last_toast() or ""
+        )
