@@ -27,20 +27,37 @@ _IBAN = re.compile(
     r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b", re.IGNORECASE
 )
 _HANDLE = re.compile(r"(?<![\w@])@[A-Za-z][A-Za-z0-9_]{3,31}\b")
-# +49 151 12345678, 0151/1234567, (030) 123 45 67, 030-1234567, +1 (555) 123-4567
+# +49 151 12345678, 0151/1234567, (030) 123 45 67, 030-1234567, +1 (555) 123-4567,
+# 030 / 123 456 78, 0151 - 234 567 89, 0 30 / 12 34 56
+_SEPARATOR = r"(?:\s?[./-]\s?|\s)?"
 _PHONE = re.compile(
-    r"(?<![\w+])(?:\+\d{1,3}[\s./-]?|\(?\b0)(?:\(?\d{1,5}\)?[\s./-]?){1,4}\d{2,}(?![\w])"
+    rf"(?<![\w+])(?:\+\d{{1,3}}{_SEPARATOR}|\(?\b0\s?)(?:\(?\d{{1,5}}\)?{_SEPARATOR}){{1,5}}\d{{2,}}"
+    r"(?![\w])"
 )
+# A payment card number: 13 to 19 digits in groups, valid by the Luhn check.
+_CARD = re.compile(r"\b\d{4}(?:[ -]?\d{3,4}){2,4}\b")
+# Dates and times of day are no phone numbers: "01.02.2024", "12.03.", "03/12/2024",
+# "2024-02-01", "08.00-18.00", "8:30". They are set aside while the patterns run.
+_DATE_OR_TIME = re.compile(
+    r"\b(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}\.\s?\d{1,2}\.(?:\s?\d{4}|\s?\d{2}\b)?"
+    r"|\d{1,2}/\d{1,2}/(?:\d{4}|\d{2})|\d{1,2}[.:]\d{2}(?:\s?(?:-|–|bis)\s?\d{1,2}[.:]\d{2})?)"
+    r"(?![\d/-])"
+)
+_SET_ASIDE = 0xE000  # private-use characters stand for the spans set aside
 # "Bestellnummer 12345", "Kd.-Nr. A-1234", "#12345", "order 123456", and any 5+ digit run.
 _ID = re.compile(
     r"(?:#\s?\d{3,}|\b[A-Z]{1,4}-?\d{4,}\b|\b\d{5,}\b)",
 )
 # A shorter number that a word names as an id: "Kundennummer 4711", "Bestell-Nr.: 1234",
-# "order no. 123", "Rechnung 2031". The word stays, the number goes.
+# "order no. 123", "Vertragsnummer 12 345 678"; a bare "Rechnung 2031" from four digits
+# on. The word stays, the number goes. ("Kundenservice 100 Punkte" keeps its number.)
+_ID_WORD = (
+    r"\b(?:kunden|kd|bestell|auftrags?|rechnungs?|vertrags?|vorgangs?|"
+    r"order|customer|invoice|account|contract|ticket|konto)"
+)
 _NAMED_ID = re.compile(
-    r"(?P<label>\b(?:kunden|kd|bestell|auftrags?|rechnungs?|vertrags?|vorgangs?|"
-    r"order|customer|invoice|account|contract|ticket|konto)[\w.-]*"
-    r"(?:[\s.-]*(?:nr|nummer|number|no|id)\b\.?)?[\s:#.-]*)(?P<number>\d{3,})\b",
+    rf"(?P<label>{_ID_WORD}(?:[\s.-]*(?:nummer|nr|number|no|id)\b\.?[\s:#.-]*(?=\d)"
+    r"|[\s:#.-]+(?=\d{4})))(?P<number>\d(?:[ -]?\d){2,})\b",
     re.IGNORECASE,
 )
 
@@ -75,9 +92,30 @@ def strip_personal(text: str) -> str:
     return _replace(text, lambda kind: " ")
 
 
+def _luhn_valid(candidate: str) -> bool:
+    digits = [int(ch) for ch in candidate if ch.isdigit()]
+    if not 13 <= len(digits) <= 19:
+        return False
+    total = 0
+    for index, digit in enumerate(reversed(digits)):
+        if index % 2:
+            digit = digit * 2 - 9 if digit > 4 else digit * 2
+        total += digit
+    return total % 10 == 0
+
+
 def _replace(text: str, placeholder: Callable[[str], str]) -> str:
+    set_aside: list[str] = []
+
+    def aside(match: re.Match[str]) -> str:
+        set_aside.append(match.group(0))
+        return chr(_SET_ASIDE + len(set_aside) - 1)
+
     def iban(match: re.Match[str]) -> str:
         return placeholder("iban") if _iban_valid(match.group(0)) else match.group(0)
+
+    def card(match: re.Match[str]) -> str:
+        return placeholder("id") if _luhn_valid(match.group(0)) else match.group(0)
 
     steps: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
         (_EMAIL, lambda m: placeholder("email")),
@@ -85,13 +123,19 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_URL, lambda m: placeholder("url")),
         (_BARE_LINK, lambda m: placeholder("url")),
         (_IBAN, iban),
+        (_CARD, card),
         (_HANDLE, lambda m: placeholder("handle")),
+        (_DATE_OR_TIME, aside),
         (_PHONE, lambda m: placeholder("phone") if _digits(m.group(0)) >= 6 else m.group(0)),
         (_NAMED_ID, lambda m: m.group("label") + placeholder("id")),
         (_ID, lambda m: placeholder("id")),
     ]
+    if any(_SET_ASIDE <= ord(ch) < _SET_ASIDE + 6400 for ch in text):
+        text = "".join(ch for ch in text if not _SET_ASIDE <= ord(ch) < _SET_ASIDE + 6400)
     for pattern, replace in steps:
         text = pattern.sub(replace, text)
+    for index, span in enumerate(set_aside):
+        text = text.replace(chr(_SET_ASIDE + index), span)
     return text
 
 
@@ -99,5 +143,17 @@ def _digits(text: str) -> int:
     return sum(ch.isdigit() for ch in text)
 
 
-PATTERNS = (_EMAIL, _SPELLED_EMAIL, _URL, _BARE_LINK, _IBAN, _HANDLE, _PHONE, _NAMED_ID, _ID)
+PATTERNS = (
+    _EMAIL,
+    _SPELLED_EMAIL,
+    _URL,
+    _BARE_LINK,
+    _IBAN,
+    _CARD,
+    _HANDLE,
+    _DATE_OR_TIME,
+    _PHONE,
+    _NAMED_ID,
+    _ID,
+)
 """Every pattern, for fingerprints of what was computed with them (see flows.figures)."""

@@ -33,6 +33,15 @@ DE = translator("de")
         ("mein Profil example.com/profil/hans", "[URL]", "hans"),
         ("t.me/hans_mueller", "[URL]", "hans_mueller"),
         ("de89 3704 0044 0532 0130 00", "[IBAN]", "3704"),
+        # Found by a staff-side audit:
+        ("Karte 4111 1111 1111 1111 belastet", "Karte [Nummer]", "1111"),
+        ("5500-0000-0000-0004 CVC", "[Nummer]", "0004"),
+        ("030 / 123 456 78 abends", "[Telefon]", "456"),
+        ("0151 - 234 567 89", "[Telefon]", "567"),
+        ("Tel: 0 30 / 12 34 56", "[Telefon]", "34 56"),
+        ("+49 (0) 171 / 123 45 67", "[Telefon]", "45 67"),
+        ("Vertragsnummer 12 345 678", "Vertragsnummer [Nummer]", "345"),
+        ("Bestellnummer: 123-456-789", "Bestellnummer: [Nummer]", "456"),
     ],
 )
 def test_personal_data_becomes_a_placeholder(comment: str, placeholder: str, gone: str) -> None:
@@ -51,6 +60,12 @@ def test_an_invalid_iban_shaped_string_is_not_called_an_iban() -> None:
         "z.B. das Produkt. Danach/später besser",
         "Version 2.0/3 läuft, am 12.03. um 14:30",
         "Kunde seit 2019, Preis 1299 Euro",
+        # Dates and times are no phone numbers; "Kunden..." words name no id.
+        "Bestellung vom 01.02.2024 kam am 05.02.2024",
+        "am 03/12/2024 und 2024-02-01, Öffnungszeiten 08.00-18.00 Uhr",
+        "Kundenservice 100 Punkte, Kundenzufriedenheit 100 %",
+        "ticket 300 euros, account 365 days",
+        "Karte 4111 1111 1111 1112 ist keine gültige Nummer",
     ],
 )
 def test_ordinary_text_and_small_numbers_stay(text: str) -> None:
