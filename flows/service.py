@@ -29,6 +29,7 @@ from flows.processing import DEFAULT_RECIPIENTS, Processing, Recipient, describe
 from flows.replies import Button, Outcome, Reply, headed
 from storage.interface import (
     ConsentGrant,
+    ConsentMissing,
     ConsentRecord,
     Draft,
     FeedbackRecord,
@@ -193,18 +194,15 @@ class FeedbackService:
         pseudonym = self.store.pseudonym(person.subject)
         state = await self._state(pseudonym)
         if state is None:
-            return Outcome(
-                replies=(
-                    Reply(
-                        t.gettext(
-                            "This conversation has ended, or expired after {idle} without "
-                            "activity. Send /start to begin again."
-                        ).format(idle=t.duration(self.config.draft_idle))
-                    ),
-                ),
-                close_keyboard=True,
-            )
+            return self._ended(t)
         return await self._apply(pseudonym, person, t, state, Press(data))
+
+    def _ended(self, t: Translator) -> Outcome:
+        text = t.gettext(
+            "This conversation has ended, or expired after {idle} without activity. "
+            "Send /start to begin again."
+        ).format(idle=t.duration(self.config.draft_idle))
+        return Outcome(replies=(Reply(text),), close_keyboard=True)
 
     async def text(self, person: Person, text: str) -> Outcome:
         return await self._input(person, TextInput(text))
@@ -358,6 +356,11 @@ class FeedbackService:
                 await self._save(pseudonym, turn.state)
         except StorageFull:
             return self._not_saved(t)
+        except ConsentMissing:
+            # The consent ran out with the person's earlier feedback while they answered
+            # (it is kept as long as what it covers): no feedback without one.
+            await self.store.delete_draft(pseudonym)
+            return self._ended(t)
         return turn.outcome
 
     async def _complete(

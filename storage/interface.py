@@ -40,6 +40,11 @@ class DecryptionFailed(StoreError):
     """A ciphertext failed authentication: tampered, moved to another row, or its key is gone."""
 
 
+class ConsentMissing(StoreError):
+    """A feedback whose consents are not in force (they expired with the person's earlier
+    feedback while the conversation ran): nothing of it was written."""
+
+
 class StoreInUse(StoreError):
     """Another process holds the store for writing (a running bot, a key rotation)."""
 

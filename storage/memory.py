@@ -14,6 +14,7 @@ from storage.interface import (
     AuditEntry,
     CacheEntry,
     ConsentGrant,
+    ConsentMissing,
     ConsentRecord,
     ConsentsOf,
     DeletionNotice,
@@ -220,6 +221,11 @@ class MemoryStore(Store):
             update={"created_at": utc(feedback.created_at), "expires_at": utc(feedback.expires_at)}
         )
         consents = _consent_records(grants)
+        in_force = {
+            c.purpose for c in [*self._consents.get(pseudonym, []), *consents] if c.in_force
+        }
+        if not set(feedback.purposes) <= in_force:
+            raise ConsentMissing("a consent of this feedback is not in force")
         items = self._feedback.setdefault(pseudonym, [])
         items.append(record)
         items.sort(key=lambda r: r.created_at)

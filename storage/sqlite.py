@@ -30,6 +30,7 @@ from storage.interface import (
     AuditEntry,
     CacheEntry,
     ConsentGrant,
+    ConsentMissing,
     ConsentRecord,
     ConsentsOf,
     DataStoreMissing,
@@ -658,7 +659,9 @@ class SQLiteStore(Store):
         contact_chat_id: int | None = None,
         tallies: Tallies | None = None,
     ) -> FeedbackRecord:
-        """Raises StorageFull, with nothing of it written (draft kept), when there is no space."""
+        """Raises StorageFull, with nothing of it written (draft kept), when there is no
+        space; ConsentMissing, likewise, when a consent in `feedback.purposes` is not in
+        force (the purge took it with the person's expired feedback meanwhile)."""
         record_id = new_record_id()
         created, expires = ts(feedback.created_at), ts(feedback.expires_at)
         content = {"answers": feedback.answers, "purposes": feedback.purposes}
@@ -683,6 +686,16 @@ class SQLiteStore(Store):
                     (record_id, pseudonym, feedback.flow_id, KEY_VERSION, created, expires, blob),
                 )
                 conn.executemany(_INSERT_CONSENT, consent_rows)
+                in_force = {
+                    purpose
+                    for (purpose,) in conn.execute(
+                        "SELECT purpose FROM main.consents"
+                        " WHERE pseudonym = ? AND withdrawn_at IS NULL",
+                        (pseudonym,),
+                    )
+                }
+                if not set(feedback.purposes) <= in_force:  # rolls the transaction back
+                    raise ConsentMissing("a consent of this feedback is not in force")
                 if contact is not None:
                     conn.execute(
                         "INSERT INTO main.contacts (pseudonym, key_version, ciphertext)"

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
+import pytest
+
+from bot.app import purge_expired
+from storage import Draft
 from tests.harness import Harness, files_contain, texts
 
 
@@ -45,3 +49,35 @@ async def test_statistics_count_ratings_only_and_outlive_the_feedback(harness: H
     [row] = await harness.store.statistics(date(2026, 11, 1), date(2026, 12, 31))
     assert row.feedbacks == 5 and row.flow_id == "feedback"
     assert row.counts == {"rating": {"5": 3, "2": 1, "4": 1}}, "no comments, no people"
+
+
+async def test_a_consent_purged_while_the_person_answers_stores_no_feedback(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The purge runs outside the person's turn. Here it runs just as the person's
+    earlier feedback and the consent kept for it expire, between reading the draft and
+    writing it back: the conversation ends instead of storing feedback without consent."""
+    customer = harness.customer()
+    await give(harness, customer.user_id, "4", "erstes")
+    harness.clock.advance(timedelta(days=180) - timedelta(minutes=10))
+    await customer.send("/start")  # "welcome back": the consent still holds
+    await customer.press("5")
+    harness.clock.advance(timedelta(minutes=30) - timedelta(milliseconds=1))
+    store, app = harness.store, harness.app
+    assert store is not None and app is not None and app.bot_data.service is not None
+    service, read = app.bot_data.service, store.load_draft
+
+    async def read_then_purge(pseudonym: str, now: datetime) -> Draft | None:
+        draft = await read(pseudonym, now)
+        harness.clock.advance(timedelta(milliseconds=2))
+        await purge_expired(service)
+        return draft
+
+    monkeypatch.setattr(store, "load_draft", read_then_purge)
+    await customer.send("zweites")
+    monkeypatch.setattr(store, "load_draft", read)
+    answer = texts(await customer.press("Nein"))
+    assert "Gespräch ist beendet" in answer
+    person = store.pseudonym(f"tg-user:{customer.user_id}")
+    assert await store.feedback_of(person, harness.clock()) == []
+    assert "zweites" not in texts(await customer.send("/meinedaten"))

@@ -8,6 +8,7 @@ compared with one counted afresh from every record, text and chart alike.
 
 from __future__ import annotations
 
+import contextlib
 import random
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
@@ -24,7 +25,14 @@ from flows.staff import RULES_EVENT, StaffDesk, StaffSettings
 from flows.summary import compute, render
 from storage import MemoryStore, SQLiteStore
 from storage.crypto import generate_key
-from storage.interface import AuditEntry, ConsentGrant, NewFeedback, PeriodFeedback, Store
+from storage.interface import (
+    AuditEntry,
+    ConsentGrant,
+    ConsentMissing,
+    NewFeedback,
+    PeriodFeedback,
+    Store,
+)
 
 START = datetime(2026, 11, 29, 9, 24, 13, 500, tzinfo=UTC)
 CATALOG = FlowCatalog.load()
@@ -58,7 +66,8 @@ class World:
             created_at=at,
             expires_at=at + ttl,
         )
-        await self.store.submit_feedback(person, feedback, grants)
+        with contextlib.suppress(ConsentMissing):  # withdrawn or erased: the bot asks first
+            await self.store.submit_feedback(person, feedback, grants)
 
     def grant(self, at: datetime) -> ConsentGrant:
         return ConsentGrant(

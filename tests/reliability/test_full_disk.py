@@ -9,7 +9,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from storage import Draft, NewFeedback, StorageFull
+from storage import ConsentGrant, Draft, NewFeedback, StorageFull
 from tests.fakes.botapi import FakeBotApi
 from tests.harness import TOKEN
 from tests.reliability.canary import CanaryScanner
@@ -49,7 +49,15 @@ async def fill_up(bot: InProcessBot, *, claims: bool = False) -> None:
                 created_at=now,
                 expires_at=now + timedelta(days=180),
             ),
-            [],
+            [
+                ConsentGrant(
+                    purpose="feedback",
+                    notice_version="v",
+                    text_sha256="0" * 64,
+                    method="t",
+                    granted_at=now,
+                )
+            ],
         ),
     )
     for kind, write in enumerate(fillers):

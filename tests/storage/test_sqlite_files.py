@@ -256,7 +256,7 @@ async def test_crash_between_shredding_and_row_deletion_leaves_orphans_for_the_p
 
 async def test_tampered_row_raises(store: SQLiteStore, data_dir: Path, key: bytes) -> None:
     p = store.pseudonym(SUBJECT)
-    await store.submit_feedback(p, feedback("x"), [])
+    await store.submit_feedback(p, feedback("x"), [grant()])
     await store.close()
     with sqlite3.connect(data_dir / "feedback.db") as con:
         (blob,) = con.execute("SELECT ciphertext FROM feedback").fetchone()
@@ -646,7 +646,9 @@ async def test_erasure_works_when_the_store_is_full(
                     later = feedback("filler", size=size).model_copy(
                         update={"created_at": T0 + timedelta(minutes=n)}
                     )
-                    await full.submit_feedback(full.pseudonym(f"tg-user:{size}:{n}"), later, [])
+                    await full.submit_feedback(
+                        full.pseudonym(f"tg-user:{size}:{n}"), later, [grant()]
+                    )
         with pytest.raises(StorageFull):  # and the last bytes with small rows
             for update_id in range(100_000):
                 await full.claim_update(update_id, T0)

@@ -12,6 +12,7 @@ from storage.interface import (
     AuditEntry,
     CacheEntry,
     ConsentGrant,
+    ConsentMissing,
     DeletionNotice,
     Delivery,
     Draft,
@@ -177,9 +178,9 @@ async def test_submit_feedback_stores_all_and_drops_the_draft(store: Store) -> N
 
 async def test_submit_without_contact_keeps_no_contact(store: Store) -> None:
     p = store.pseudonym("tg-user:1")
-    await store.submit_feedback(p, feedback(), [])
+    await store.submit_feedback(p, feedback(), [grant()])
     assert await store.contact_of(p) is None
-    assert await store.consents(p) == []
+    assert [c.purpose for c in await store.consents(p)] == ["feedback"]
 
 
 async def test_failed_submit_writes_nothing(store: Store) -> None:
@@ -196,7 +197,7 @@ async def test_failed_submit_writes_nothing(store: Store) -> None:
 
 async def test_feedback_is_oldest_first_and_expired_is_hidden(store: Store) -> None:
     p = store.pseudonym("tg-user:1")
-    later = await store.submit_feedback(p, feedback("later", at=T0 + HOUR, ttl=10 * DAY), [])
+    later = await store.submit_feedback(p, feedback("later", at=T0 + HOUR, ttl=10 * DAY), [grant()])
     early = await store.submit_feedback(p, feedback("early", at=T0, ttl=DAY), [])
     assert [r.id for r in await store.feedback_of(p, T0 + HOUR)] == [early.id, later.id]
     assert [r.id for r in await store.feedback_of(p, T0 + DAY)] == [later.id]
@@ -526,3 +527,15 @@ async def test_deletion_notices_are_kept_until_done(make_store: StoreFactory) ->
         (second, "acme", ["a", "b"])
     ]
     await store.close()
+
+
+async def test_feedback_needs_its_consents_in_force(store: Store) -> None:
+    person = store.pseudonym("tg-user:3")
+    with pytest.raises(ConsentMissing):
+        await store.submit_feedback(person, feedback(), [])
+    assert await store.feedback_of(person, T0) == []
+    await store.submit_feedback(person, feedback(), [grant()])  # given with it
+    await store.withdraw_consent(person, "feedback", T0 + HOUR)
+    with pytest.raises(ConsentMissing):
+        await store.submit_feedback(person, feedback("noch eins"), [])
+    assert len(await store.feedback_of(person, T0)) == 1
