@@ -52,11 +52,20 @@ async def register_commands(
         application.bot.set_my_commands(menu(loc), language_code=loc) for loc in SUPPORTED_LOCALES
     ]
     calls.append(application.bot.set_my_commands(menu(default_locale)))
-    staff_menu = menu(default_locale, COMMANDS + STAFF_COMMANDS)
-    calls += [
-        application.bot.set_my_commands(staff_menu, scope=BotCommandScopeChat(staff_id))
-        for staff_id in staff_ids
-    ]
+    # A chat's own menu wins over the menus per language, so staff get theirs in each
+    # language too (and the default language's where theirs is another).
+    for staff_id in staff_ids:
+        scope = BotCommandScopeChat(staff_id)
+        staff_menus = [(menu(loc, COMMANDS + STAFF_COMMANDS), loc) for loc in SUPPORTED_LOCALES]
+        calls += [
+            application.bot.set_my_commands(entries, scope=scope, language_code=loc)
+            for entries, loc in staff_menus
+        ]
+        calls.append(
+            application.bot.set_my_commands(
+                menu(default_locale, COMMANDS + STAFF_COMMANDS), scope=scope
+            )
+        )
     for call in calls:
         try:
             await call

@@ -135,8 +135,16 @@ class FeedbackService:
             return Outcome.say(t.gettext("Cancelled. Your unfinished answers have been discarded."))
         return Outcome.say(t.gettext("There is nothing to cancel. Send /start to give feedback."))
 
-    def help(self, locale: str) -> Outcome:
+    def help(self, locale: str, staff: bool = False) -> Outcome:
         t = translator(locale)
+        staff_lines = (
+            "\n\n"
+            + t.gettext(
+                "For staff:\n/summary 7d – summarise the feedback of a period (e.g. 24h, 7d, 4w)"
+            )
+            if staff
+            else ""
+        )
         return Outcome.say(
             t.gettext(
                 "I collect feedback for {name}.\n\n"
@@ -148,6 +156,7 @@ class FeedbackService:
                 "/cancel – discard an unfinished feedback\n"
                 "/help – this overview"
             ).format(name=self.config.controller.name)
+            + staff_lines
         )
 
     def unknown_command(self, locale: str) -> Outcome:

@@ -76,8 +76,10 @@ async def ignore(update: Update, context: BotContext) -> None:
 
 
 async def help_command(update: Update, context: BotContext) -> None:
-    """/hilfe: lists the commands."""
-    await render(context.service.help(context.locale(update)), update, context)
+    """/hilfe: lists the commands; a member of staff also gets theirs."""
+    user = update.effective_user
+    staff = user is not None and user.id in context.settings.staff_ids
+    await render(context.service.help(context.locale(update), staff=staff), update, context)
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:

@@ -38,7 +38,7 @@ async def give_feedback(
     await customer.press(rating)
     await customer.send(comment)
     if contact:
-        await customer.press("Ja, einverstanden" if de else "Yes, agree")
+        await customer.press("Ja, einverstanden" if de else "Yes, I agree")
     else:
         await customer.press("Nein" if de else "No")
 

@@ -167,8 +167,13 @@ async def test_good_ratings_raise_no_alert(desk: Harness) -> None:
 
 
 async def test_staff_menu_is_set_for_staff_chats_only(desk: Harness) -> None:
-    staff_menu = [name for name, _ in desk.api.commands_for("", {"type": "chat", "chat_id": STAFF})]
+    chat = {"type": "chat", "chat_id": STAFF}
+    staff_menu = [name for name, _ in desk.api.commands_for("", chat)]
     assert "zusammenfassung" in staff_menu
+    # A chat's own menu wins over the menus per language: the English one is English.
+    english = dict(desk.api.commands_for("en", chat))
+    assert english["summary"] == "Summarise feedback (staff)" and "mydata" in english
+    assert "zusammenfassung" in dict(desk.api.commands_for("de", chat))
     assert "zusammenfassung" not in [name for name, _ in desk.api.commands_for("de")]
     assert desk.app is not None and desk.app.job_queue is not None
     assert {job.name for job in desk.app.job_queue.jobs()} >= {"purge", "digest"}
@@ -285,3 +290,10 @@ async def test_a_staff_member_erasing_their_data_is_told_the_audit_trail_stays(
     await give(desk, 100, "4", "gut")
     await customer.send("/loeschen")
     assert "Zugriffsprotokoll" not in texts(await customer.press("Alles löschen"))
+
+
+async def test_help_lists_the_staff_commands_for_staff_only(desk: Harness) -> None:
+    assert "/zusammenfassung 7d" in texts(await desk.customer(STAFF).send("/hilfe"))
+    english = texts(await desk.customer(STAFF, language_code="en").send("/help"))
+    assert "/summary 7d – summarise" in english
+    assert "zusammenfassung" not in texts(await desk.customer(4711).send("/hilfe"))

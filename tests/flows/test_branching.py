@@ -57,7 +57,7 @@ def test_low_rating_asks_what_went_wrong_and_offers_help(product: Engine) -> Non
     assert step(turn) == "recommend"
     turn = press(product, turn, "9")
     assert step(turn) == "contact", "unhappy customers are offered help"
-    turn = press(product, turn, "Yes, agree")
+    turn = press(product, turn, "Yes, I agree")
     assert turn.completion is not None
     assert turn.completion.answers == {
         "satisfaction": 2,
@@ -231,7 +231,7 @@ def test_a_declined_consent_skips_the_questions_it_was_needed_for(research: Engi
 
 
 def test_a_granted_consent_leads_to_its_question(research: Engine) -> None:
-    turn = press(research, press(research, research.begin(), "App"), "Yes, agree")
+    turn = press(research, press(research, research.begin(), "App"), "Yes, I agree")
     assert step(turn) == "interview"
     done = research.handle(turn.state, TextInput("Mondays"))  # type: ignore[arg-type]
     assert done.completion is not None

@@ -47,7 +47,7 @@ LABELS: dict[str, dict[str, str]] = {
     "en": {
         "consent": "Yes, I agree",
         "skip": "Skip",
-        "contact_yes": "Yes, agree",
+        "contact_yes": "Yes, I agree",
         "contact_no": "No",
         "thanks": "Thank you for your feedback",
         "resume": "Let's continue where you left off",
