@@ -71,6 +71,7 @@ def build_application(
             alert_threshold=settings.alert_threshold,
             contact=settings.dpo_contact or settings.controller_contact or "",
             rules=settings.staff_rules,
+            timezone=settings.timezone,
         ),
         clock,
     )

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flows.catalog import FlowCatalog
 from flows.chart import ratings_chart
@@ -85,6 +86,8 @@ class StaffSettings:
     """Who staff ask about data protection: the DPO if appointed, else the controller."""
     rules: Mapping[str, str] | None = None
     """The data-handling rules per language, replacing the shipped text."""
+    timezone: str = "Europe/Berlin"
+    """Whose calendar dates are shown in (FEEDBACKBOT_TIMEZONE)."""
 
 
 class StaffDesk:
@@ -184,7 +187,7 @@ class StaffDesk:
         current = await self._figures(since, until + _TICK, until, t, latest=True)
         previous = await self._figures(since - length, since, until, t, latest=False)
         k = self.settings.min_group_size
-        text = render(t, since, until, current, previous, k)
+        text = render(t, since, until, current, previous, k, self.settings.timezone)
         await self._audit(event, actor, period or "7d", current.feedbacks)
         replies = [Reply(text)]
         if current.people >= k and current.per_day:
@@ -310,7 +313,8 @@ class StaffDesk:
             flow = self.catalog.flows.get(record.flow_id)
             if flow is None or not in_force(record, self.catalog):
                 continue
-            row: dict[str, Any] = {"date": record.created_at.date().isoformat(), "flow": flow.id}
+            given = record.created_at.astimezone(ZoneInfo(self.settings.timezone))
+            row: dict[str, Any] = {"date": given.date().isoformat(), "flow": flow.id}
             for step in flow.steps:
                 value = record.answers.get(step.id)
                 if isinstance(step, TextStep) and isinstance(value, str):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from flows.catalog import FlowCatalog
 from flows.figures import Tally
@@ -136,8 +137,12 @@ def render(
     current: Figures,
     previous: Figures,
     k: int,
+    timezone: str = "UTC",
 ) -> str:
-    """The summary text in the staff member's language, numbers formatted with Babel."""
+    """The summary text in the staff member's language, numbers formatted with Babel,
+    dates as on the calendar in `timezone` (FEEDBACKBOT_TIMEZONE)."""
+    zone = ZoneInfo(timezone)
+    since, until = since.astimezone(zone), until.astimezone(zone)
     lines = [
         t.gettext("Feedback summary {start} – {end} ({length})").format(
             start=t.date(since),
@@ -152,6 +157,8 @@ def render(
         ),
         t.gettext("People: {count}").format(count=t.number(current.people)),
     ]
+    if not current.feedbacks:
+        return "\n".join([*lines, "", t.gettext("No feedback was given in this period.")])
     if current.people < k:
         lines += [
             "",
@@ -179,7 +186,7 @@ def render(
             t.gettext("Latest comments (e-mail addresses, phone numbers and the like removed):"),
         ]
         for when, comment in current.comments[:LATEST_COMMENTS]:
-            lines.append(f"• {t.short_date(when)}: {comment}")
+            lines.append(f"• {t.short_date(when.astimezone(zone))}: {comment}")
     return "\n".join(lines)
 
 

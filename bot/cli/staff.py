@@ -68,7 +68,7 @@ def run_export(args: argparse.Namespace) -> int:
         desk = StaffDesk(
             store,
             FlowCatalog.load(settings.flows_dir),
-            StaffSettings(min_group_size=settings.min_group_size),
+            StaffSettings(min_group_size=settings.min_group_size, timezone=settings.timezone),
             utc_now,
         )
         return await desk.export_rows("cli", period, settings.default_locale)

@@ -144,3 +144,25 @@ def test_frequent_words_skip_stop_words_in_both_languages() -> None:
         )
     )
     assert words == [("lieferung", 2), ("schnell", 2)]
+
+
+def test_dates_are_those_of_the_calendar_where_staff_work() -> None:
+    """At a quarter past midnight in Berlin it is still the day before in UTC."""
+    now = datetime(2026, 11, 29, 23, 15, tzinfo=UTC)  # 00:15 on 30 November in Berlin
+    given = record(0, 4, "Spät am Abend").model_copy(
+        update={"created_at": now - timedelta(minutes=5)}
+    )
+    figures = compute([given], CATALOG, DE)
+    text = render(
+        DE, now - timedelta(days=1), now, figures, compute([], CATALOG, DE), 1, "Europe/Berlin"
+    )
+    assert "29. November 2026 – 30. November 2026" in text.splitlines()[0]
+    assert "• 30.11.26: Spät am Abend" in text
+
+
+def test_an_empty_period_says_so() -> None:
+    text = render(
+        EN, NOW - timedelta(days=7), NOW, compute([], CATALOG, EN), compute([], CATALOG, EN), k=5
+    )
+    assert "No feedback was given in this period." in text
+    assert "fewer than" not in text

@@ -120,7 +120,7 @@ class World:
         )
         current = compute([r for r in records if r.created_at >= since], CATALOG, t)
         previous = compute([r for r in records if r.created_at < since], CATALOG, t)
-        text = render(t, since, self.now, current, previous, k=3)
+        text = render(t, since, self.now, current, previous, k=3, timezone="Europe/Berlin")
         chart = None
         if current.people >= 3 and current.per_day:
             chart = ratings_chart(t, current.per_day, since.date(), self.now.date(), 3)
