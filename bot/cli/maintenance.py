@@ -77,7 +77,8 @@ def run_stats(args: argparse.Namespace) -> int:
 
 
 def format_statistics(rows: list[StatisticsRow], k: int) -> str:
-    """Totals per flow and question; any group of fewer than k feedbacks is suppressed."""
+    """Totals per flow and question; any group of fewer than k feedbacks or answers, and
+    any count under k, is suppressed."""
     if not rows:
         return "no statistics in this period"
     feedbacks: dict[str, int] = defaultdict(int)
@@ -96,6 +97,21 @@ def format_statistics(rows: list[StatisticsRow], k: int) -> str:
             continue
         lines.append(f"{flow}: {total} feedbacks")
         for question, values in sorted(counts[flow].items()):
-            shown = ", ".join(f"{value}: {n}" for value, n in sorted(values.items()))
-            lines.append(f"  {question}: {shown}")
+            lines.append(f"  {question}: {_cells(values, k)}")
     return "\n".join(lines)
+
+
+def _cells(values: dict[str, int], k: int) -> str:
+    """The counts of one question, each under k shown as "<k": a question only the few
+    unhappy customers were asked, or the one 1-star rating of a quiet week, is a small
+    group too. Where just one count would be hidden, the next smallest is hidden with it,
+    so that it cannot be worked out from the flow's total."""
+    if sum(values.values()) < k:
+        return f"suppressed (fewer than {k} answers)"
+    hidden = {value for value, n in values.items() if n < k}
+    if len(hidden) == 1 and len(values) > 1:
+        hidden.add(min((v for v in values if v not in hidden), key=lambda v: values[v]))
+    return ", ".join(
+        f"{value}: <{k}" if value in hidden else f"{value}: {n}"
+        for value, n in sorted(values.items())
+    )

@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli.maintenance import format_statistics
 from storage import ConsentGrant, MasterKeyMismatch, NewFeedback, SQLiteStore
 from storage.crypto import decode_master_key, encode_master_key, generate_key
+from storage.interface import StatisticsRow
 from tests.e2e.botprocess import REPO, bot_env, running_bot
 from tests.e2e.test_polling import ERIKA, converse, say
 from tests.fakes.botapi import BotApiServer, FakeBotApi
@@ -203,6 +205,29 @@ async def test_stats_suppress_small_groups(tmp_path: Path) -> None:
     for short in ("1s", "12h"):  # today, not 'from tomorrow on'
         today = cli("stats", "--since", short, env=cli_env(data), cwd=tmp_path)
         assert "feedback: 5 feedbacks" in today.stdout, (short, today.stdout)
+
+
+def test_stats_hide_small_counts_within_a_flow_too() -> None:
+    """A question only the one unhappy customer was asked, or a single 1-star rating,
+    is a group of one even in a flow with many feedbacks."""
+    row = StatisticsRow(
+        day=NOW.date(),
+        flow_id="product",
+        feedbacks=12,
+        counts={
+            "satisfaction": {"5": 9, "4": 2, "1": 1},
+            "problems": {"price": 1, "missing": 1},
+            "liked": {"fast": 6, "easy": 7},
+        },
+    )
+    text = format_statistics([row], k=5)
+    assert "product: 12 feedbacks" in text
+    assert "problems: suppressed (fewer than 5 answers)" in text
+    assert "satisfaction: 1: <5, 4: <5, 5: 9" in text
+    assert "liked: easy: 7, fast: 6" in text
+    # One small count alone would follow from the total: the next smallest goes with it.
+    alone = format_statistics([row.model_copy(update={"counts": {"r": {"5": 9, "4": 2}}})], 5)
+    assert "r: 4: <5, 5: <5" in alone
 
 
 @pytest.mark.parametrize("problem", ["missing", "not text", "a folder", "no store"])
