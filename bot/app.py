@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram import LinkPreviewOptions, Update
-from telegram.error import NetworkError
+from telegram.error import Conflict, NetworkError
 from telegram.ext import Application, ContextTypes, Defaults
 from telegram.request import BaseRequest, HTTPXRequest
 
@@ -194,6 +194,12 @@ async def _on_error(update: object, context: BotContext) -> None:
     if update is None and isinstance(error, NetworkError):
         # A failed getUpdates (Telegram 5xx, a dropped connection): polling retries by itself.
         log.warning("polling failed (%s); retrying", type(error).__name__)
+        return
+    if update is None and isinstance(error, Conflict):
+        log.error(
+            "another process is polling with this bot token (409 Conflict): "
+            "only one may run; stop the other one"
+        )
         return
     where = " < ".join(
         f"{frame.name}@{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}"

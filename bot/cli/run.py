@@ -17,6 +17,8 @@ from storage import SQLiteStore
 
 log = logging.getLogger("bot.cli")
 
+STARTUP_RETRIES = 3
+
 
 def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
@@ -40,7 +42,12 @@ def run(args: argparse.Namespace) -> int:
     application = build_application(settings, store)
     log.info("starting long polling")
     try:
-        application.run_polling(allowed_updates=["message", "edited_message", "callback_query"])
+        # A blip at start (a 502, the network not up yet) is tried again a few times, for
+        # about seven seconds; a rejected token is not. Beyond that a supervisor restarts.
+        application.run_polling(
+            allowed_updates=["message", "edited_message", "callback_query"],
+            bootstrap_retries=STARTUP_RETRIES,
+        )
     except InvalidToken:
         print(
             "feedbackbot: Telegram rejected the bot token (FEEDBACKBOT_TOKEN); "

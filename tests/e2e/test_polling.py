@@ -9,10 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from telegram.error import Conflict
 
 from bot.fakeapi import BotApiServer, FakeBotApi
 from tests.e2e.botprocess import bot_env, run_once, running_bot
-from tests.harness import TOKEN, files_contain
+from tests.harness import TOKEN, Harness, files_contain
 
 CANARY_DE = "Zaunkoenig-91c4 war sehr hilfreich"
 CANARY_EN = "Wren-5d2e was very helpful"
@@ -185,3 +186,26 @@ def test_a_malformed_api_base_url_is_a_configuration_error(
     assert result.returncode == 1 and "FEEDBACKBOT_API_BASE_URL" in result.stderr
     assert result.stderr.strip().count("\n") == 0
     assert TOKEN.split(":", 1)[1] not in result.stderr
+
+
+def test_a_server_error_at_start_is_tried_again(
+    api: FakeBotApi, server: BotApiServer, tmp_path: Path
+) -> None:
+    """A 502 from Telegram (or the network not up yet) while starting used to end the bot
+    with exit code 1."""
+    api.fail_next("getMe", 502, count=2)
+    log = tmp_path / "bot.log"
+    with running_bot(api, bot_env(server, tmp_path / "data"), tmp_path, log):
+        converse(api, ERIKA, "de", "läuft trotzdem")
+    assert len(api.calls("getMe")) >= 3
+    assert "Traceback" not in log.read_text()
+
+
+async def test_a_second_process_polling_with_the_token_is_named_in_one_line(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert harness.app is not None
+    await harness.app.process_error(None, Conflict("terminated by other getUpdates request"))
+    lines = [r.getMessage() for r in caplog.records if r.name == "bot.app"]
+    assert any("another process is polling with this bot token" in line for line in lines)
+    assert not any(r.exc_info for r in caplog.records if r.name == "bot.app")
