@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import stat
 from pathlib import Path
 
 from storage.crypto import InvalidMasterKey, decode_master_key, encode_master_key, generate_key
@@ -10,6 +12,9 @@ from storage.interface import KeyStoreMissing, MasterKeyMismatch
 from storage.sqlite import DATA_FILE, KEY_STORE_FILE
 
 MASTER_KEY_FILE = "master.key"
+
+
+log = logging.getLogger("storage")
 
 
 def resolve_master_key(
@@ -47,7 +52,18 @@ def _read_key_file(path: Path) -> bytes:
     except (OSError, UnicodeDecodeError) as exc:
         reason = type(exc).__name__
         raise InvalidMasterKey(f"cannot read master key file {path}: {reason}") from None
-    return decode_master_key(text)
+    key = decode_master_key(text)
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return key
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        log.warning(
+            "master key file %s can be read by others (mode %o); chmod 600 it",
+            path,
+            stat.S_IMODE(mode),
+        )
+    return key
 
 
 def _generate_key_file(data_dir: Path, path: Path) -> tuple[bytes, Path]:

@@ -236,6 +236,11 @@ class SQLiteStore(Store):
             await self._open()
         except sqlite3.DatabaseError as error:
             self._release_lock()
+            if "readonly" in str(error):  # permissions, a read-only mount: nothing damaged
+                raise StoreError(
+                    f"cannot write to the store in {self._dir}: {error}; the bot needs to "
+                    "write there (check the owner and permissions of the folder and files)"
+                ) from None
             raise StoreError(
                 f"cannot open the store in {self._dir}: {error}; if a file is damaged, "
                 "restore it from a backup"

@@ -284,7 +284,7 @@ async def migrate(db: aiosqlite.Connection, schema: str, migrations: list[list[s
             continue
         apply = partial(_apply_migration, table=table, version=version, statements=statements)
         await on_thread(db, apply, atomic=True)
-        log.info("migration_applied")
+        log.info("migration applied: %s schema version %d", schema, version)
 
 
 def _apply_migration(

@@ -11,8 +11,10 @@ import argparse
 import base64
 import secrets
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -87,6 +89,8 @@ def run_chat(
     configured = load_settings()
     t = translator(operator_locale(options.lang, configured.default_locale))
     session = Path(tempfile.mkdtemp(prefix="feedbackbot-chat-"))
+    # Closing the terminal (SIGHUP) or a kill (SIGTERM) must delete the folder as well.
+    previous = _on_signals_leave()
     try:
         overrides = _chat_settings(configured, options, session, t)
         first_message = "/start"
@@ -101,12 +105,27 @@ def run_chat(
         _talk(settings, session / "downloads", t, read, out, first_message)
     finally:
         shutil.rmtree(session, ignore_errors=True)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     if options.data_dir is None:
         print(t.gettext("Chat ended; its data has been deleted."), file=out)
     else:
         ended = t.gettext("Chat ended; its data is kept in {path}.")
         print(ended.format(path=options.data_dir), file=out)
     return 0
+
+
+def _on_signals_leave() -> dict[int, Any]:
+    """SIGTERM and SIGHUP end the chat like Ctrl-C (through its `finally`); returns the
+    handlers they had. Only the main thread may set handlers: elsewhere nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    wanted = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    return {sig: signal.signal(sig, _leave) for sig in wanted}
+
+
+def _leave(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _chat_settings(

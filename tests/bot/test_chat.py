@@ -6,6 +6,7 @@ import io
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -183,3 +184,28 @@ def test_a_flow_that_is_not_a_file_is_refused(tmp_path: Path) -> None:
     terminal = Terminal()
     assert chat(terminal, lang="en", flow=tmp_path) == 1
     assert terminal.transcript.startswith(f"{tmp_path}:1: error: cannot be read: Is a directory")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_a_chat_ended_by_a_signal_leaves_no_folder_behind(tmp_path: Path, signum: int) -> None:
+    """Closing the terminal (SIGHUP) or a kill (SIGTERM) used to leave the session's
+    folder, store files included, in the temp dir."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDBACKBOT_")}
+    env |= {"PYTHONPATH": str(REPO), "TMPDIR": str(tmp_path)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "chat", "--lang", "en"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    process.stdin.write(b"1\n")  # stays open: the chat waits for the next line
+    process.stdin.flush()
+    while b"How satisfied" not in process.stdout.readline():
+        assert process.poll() is None, "the chat ended before the question"
+    assert list(tmp_path.glob("feedbackbot-chat-*")), "the session folder exists meanwhile"
+    process.send_signal(signum)
+    process.wait(timeout=30)
+    assert not list(tmp_path.glob("feedbackbot-chat-*"))

@@ -1,6 +1,7 @@
 """Where the master key comes from, and when one is generated."""
 
 import os
+import sqlite3
 import stat
 from pathlib import Path
 
@@ -8,7 +9,7 @@ import pytest
 
 from storage import SQLiteStore, resolve_master_key
 from storage.crypto import InvalidMasterKey, decode_master_key, encode_master_key, generate_key
-from storage.interface import KeyStoreMissing, MasterKeyMismatch
+from storage.interface import KeyStoreMissing, MasterKeyMismatch, StoreError
 
 
 def listing(root: Path) -> list[str]:
@@ -85,3 +86,32 @@ async def test_generated_key_opens_the_store_on_the_next_start(tmp_path: Path) -
     store = SQLiteStore(tmp_path, again)
     await store.open()
     await store.close()
+
+
+def test_a_key_file_others_can_read_is_named_in_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    key = generate_key()
+    path = tmp_path / "master.key"
+    path.write_text(encode_master_key(key))
+    path.chmod(0o644)
+    assert resolve_master_key(None, path, tmp_path / "data") == (key, None)
+    assert "can be read by others (mode 644); chmod 600 it" in caplog.text
+    caplog.clear()
+    path.chmod(0o600)
+    resolve_master_key(None, path, tmp_path / "data")
+    assert "read by others" not in caplog.text
+
+
+async def test_a_read_only_store_says_so_not_that_a_file_is_damaged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = SQLiteStore(tmp_path / "data", generate_key())
+
+    async def read_only() -> None:  # what SQLite says on a read-only mount or folder
+        raise sqlite3.OperationalError("attempt to write a readonly database")
+
+    monkeypatch.setattr(store, "_open", read_only)
+    with pytest.raises(StoreError, match="cannot write to the store") as refused:
+        await store.open()
+    assert "damaged" not in str(refused.value)
