@@ -60,6 +60,9 @@ class ConversationState(BaseModel):
     selected: list[str] = []
     """The options toggled on so far at a multiple-choice step."""
     started_at: datetime
+    locale: str | None = None
+    """The language it began in and keeps (a person's devices may report different
+    ones); None in drafts from before it was kept."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,7 @@ class Engine:
             step_id=first.id,
             token=token or new_token(),
             started_at=self.now,
+            locale=self.t.locale,
         )
         return Turn(state, Outcome(replies=(self.ask(state, first),)), changed=True)
 

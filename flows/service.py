@@ -110,6 +110,7 @@ class FeedbackService:
             flow = self.catalog.default
             notes = (t.gettext("I do not know that survey; here is our general feedback."),)
         if state is not None and state.flow_id == flow.id:
+            t = _language_of(state, t)
             turn = self._engine(flow, t).reask(
                 state, t.gettext("Let's continue where you left off.")
             )
@@ -353,6 +354,7 @@ class FeedbackService:
     async def _apply(
         self, pseudonym: str, person: Person, t: Translator, state: ConversationState, event: Input
     ) -> Outcome:
+        t = _language_of(state, t)
         flow = self.catalog.flows.get(state.flow_id)
         if flow is None:
             await self.store.delete_draft(pseudonym)
@@ -446,6 +448,14 @@ def countable_answers(flow: FlowDefinition, answers: Mapping[str, object]) -> di
         values = value if isinstance(value, list) else [value]
         tallies[step.id] = [str(v) for v in values]
     return tallies
+
+
+def _language_of(state: ConversationState, t: Translator) -> Translator:
+    """A conversation goes on in the language it began in, whichever device answers:
+    the questions and buttons already in the chat are in that language."""
+    if state.locale in SUPPORTED_LOCALES and state.locale != t.locale:
+        return translator(state.locale)
+    return t
 
 
 def _headed(notes: tuple[str, ...], outcome: Outcome) -> Outcome:

@@ -204,3 +204,21 @@ async def test_the_consent_proof_is_of_the_text_shown_whatever_device_presses(
         assert "nicht gültig" in (desktop.last_toast() or "") or "not valid" in (
             desktop.last_toast() or ""
         )
+
+
+async def test_a_conversation_keeps_the_language_it_began_in(harness: Harness) -> None:
+    """Begun on a phone set to German, answered from a desktop set to English: the
+    questions and buttons in the chat stay German."""
+    phone = harness.customer(language_code="de")
+    await phone.send("/start")
+    await phone.press("Ja, ich willige ein")
+    desktop = harness.customer(language_code="en")
+    [comment_question] = await desktop.press("4")
+    assert "Kommentar" in (comment_question["text"] or "")
+    assert labels(comment_question) == [["Überspringen"]]
+    [contact] = await desktop.send("Alles gut")
+    assert "kontaktieren" in (contact["text"] or "")
+    [resumed] = await desktop.send("/start")
+    assert "Machen wir dort weiter" in (resumed["text"] or "") or "weiter" in (
+        resumed["text"] or ""
+    )
