@@ -17,7 +17,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from babel import Locale
-from babel.dates import format_date, format_datetime, get_timezone, get_timezone_name
+from babel.dates import format_date, format_time, get_timezone, get_timezone_name
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
@@ -101,11 +101,13 @@ class Translator:
         return format_date(value, format="long", locale=self.locale)
 
     def datetime(self, value: datetime, timezone: str = "Europe/Berlin") -> str:
-        """Date and time in `timezone`, which it names: ``29.11.2026, 15:05:00 MEZ``,
-        ``Nov 29, 2026, 3:05:00 PM +0100`` (the export file has UTC)."""
-        zone = get_timezone(timezone)
-        shown = format_datetime(value, format="medium", tzinfo=zone, locale=self.locale)
-        return f"{shown} {get_timezone_name(value.astimezone(zone), 'short', locale=self.locale)}"
+        """Date and time to the minute in `timezone`, which it names: ``29.11.2026, 15:05
+        MEZ``, ``Nov 29, 2026, 3:05 PM UTC+1`` (where the language has no short name
+        for the zone, the offset; the export file has UTC)."""
+        local = value.astimezone(get_timezone(timezone))
+        day = format_date(local, format="medium", locale=self.locale)
+        time = format_time(local, format="short", locale=self.locale)
+        return f"{day}, {time} {_zone_name(local, self.locale)}"
 
     def number(self, value: float) -> str:
         return str(format_decimal(value, locale=self.locale))
@@ -129,6 +131,16 @@ class Translator:
     def language(self, code: str) -> str:
         """The name of language `code` in this locale: ``Englisch`` for ``en`` in German."""
         return str(Locale.parse(code).get_display_name(self.locale))
+
+
+def _zone_name(local: datetime, locale: str) -> str:
+    """ "MEZ", "EST"; where Babel has only an offset ("+0100"), "UTC+1" or "UTC+5:30"."""
+    name = str(get_timezone_name(local, "short", locale=locale))
+    if name[:1] not in "+-" or local.utcoffset() is None:
+        return name
+    minutes = int(local.utcoffset().total_seconds() // 60)  # type: ignore[union-attr]
+    sign, minutes = ("+" if minutes >= 0 else "-"), abs(minutes)
+    return f"UTC{sign}{minutes // 60}" + (f":{minutes % 60:02d}" if minutes % 60 else "")
 
 
 @lru_cache(maxsize=256)  # a few configured durations, formatted on most updates
