@@ -229,6 +229,15 @@ class FeedbackService:
         flow = self.catalog.default
         if await self._consented(pseudonym, flow):
             # Just thanked, or the answers expired: neither is an error of theirs.
+            now = self.clock()
+            given = await self.store.feedback_of(pseudonym, now)
+            if any(record.created_at > now - self.config.draft_idle for record in given):
+                return Outcome.say(
+                    t.gettext(
+                        "Your feedback has been received; no question is open right now. "
+                        "Send /start to give feedback again; /help lists what I can do."
+                    )
+                )
             return Outcome.say(
                 t.gettext(
                     "No question is open right now. Send /start to give feedback; /help "

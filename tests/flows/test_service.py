@@ -233,7 +233,8 @@ async def test_text_after_the_thanks_is_not_told_its_feedback_was_discarded(
 ) -> None:
     await full_conversation(service, ERIKA, "fertig")
     [reply] = (await service.text(ERIKA, "Danke euch!")).replies
-    assert reply.text.startswith("Gerade ist keine Frage offen. Mit /start geben Sie Feedback")
+    assert reply.text.startswith("Ihr Feedback ist angekommen; gerade ist keine Frage offen.")
+    assert "verworfen" not in reply.text, "nothing unfinished to speak of"
 
 
 async def test_changed_notice_asks_again(store: MemoryStore, clock: Clock) -> None:
