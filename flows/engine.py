@@ -75,9 +75,14 @@ class TextInput:
     text: str
 
 
+FORWARDED = "forwarded"
+"""The kind of an OtherInput that is a forwarded message (text or not)."""
+
+
 @dataclass(frozen=True)
 class OtherInput:
-    """A sticker, photo, voice message, location... anything that is not text."""
+    """A sticker, photo, voice message, location, a forwarded message... anything that is
+    not text the person wrote."""
 
     kind: str
 
@@ -144,6 +149,12 @@ class Engine:
             return self._press(state, step, event.data)
         if isinstance(event, TextInput):
             return self._text(state, step, event.text)
+        if event.kind == FORWARDED:
+            note = self.t.gettext(
+                "Please write your answer yourself: a forwarded message is not taken as an "
+                "answer (it may hold someone else's words and name)."
+            )
+            return self.reask(state, note)
         return self.reask(state, self.t.gettext("I can only read text and buttons here."))
 
     # --- inputs -------------------------------------------------------------------

@@ -9,6 +9,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.context import BotContext
 from bot.render import render
+from flows.engine import FORWARDED
 
 PRIVATE = filters.ChatType.PRIVATE
 NEW_MESSAGE = filters.UpdateType.MESSAGE
@@ -38,6 +39,10 @@ async def text(update: Update, context: BotContext) -> None:
     """Typed text: an answer to the current step; before consent, kept nowhere."""
     message = update.effective_message
     if message is None or message.text is None:
+        return
+    if message.forward_origin is not None:  # someone else's words: not kept, asked again
+        outcome = await context.service.other(context.person(update), FORWARDED)
+        await render(outcome, update, context)
         return
     await render(await context.service.text(context.person(update), message.text), update, context)
 

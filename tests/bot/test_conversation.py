@@ -222,3 +222,28 @@ async def test_a_conversation_keeps_the_language_it_began_in(harness: Harness) -
     assert "Machen wir dort weiter" in (resumed["text"] or "") or "weiter" in (
         resumed["text"] or ""
     )
+
+
+async def test_a_forwarded_message_is_not_taken_as_the_comment(harness: Harness) -> None:
+    """Forwarding someone's message as one's comment would store their words (and the
+    bot cannot tell): the person is asked to write the answer themselves."""
+    erika = harness.customer()
+    await erika.send("/start")
+    await erika.press("Ja, ich willige ein")
+    await erika.press("2")
+    update = harness.api.user_message(erika.user_id, "Nachricht von Hannelore Canary-77")
+    update["message"]["forward_origin"] = {
+        "type": "hidden_user",
+        "sender_user_name": "Hannelore",
+        "date": update["message"]["date"],
+    }
+    answer = texts(await harness.deliver(update))
+    assert "weitergeleitete Nachricht nehme ich nicht als Antwort" in answer
+    assert "Kommentar" in answer, "the comment question is asked again"
+    await erika.send("Mein eigener Kommentar")
+    await erika.press("Nein")
+    assert harness.store is not None
+    person = harness.store.pseudonym(f"tg-user:{erika.user_id}")
+    (feedback,) = await harness.store.feedback_of(person, harness.clock())
+    assert feedback.answers["comment"] == "Mein eigener Kommentar"
+    assert not files_contain(harness.settings.data_dir, b"Canary-77")
