@@ -37,12 +37,19 @@ _PHONE = re.compile(
 # A payment card number: 13 to 19 digits in groups, valid by the Luhn check.
 _CARD = re.compile(r"\b\d{4}(?:[ -]?\d{3,4}){2,4}\b")
 # Dates and times of day are no phone numbers: "01.02.2024", "12.03.", "03/12/2024",
-# "2024-02-01", "08.00-18.00", "8:30". They are set aside while the patterns run.
-_DATE_OR_TIME = re.compile(
-    r"\b(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}\.\s?\d{1,2}\.(?:\s?\d{4}|\s?\d{2}\b)?"
-    r"|\d{1,2}/\d{1,2}/(?:\d{4}|\d{2})|\d{1,2}[.:]\d{2}(?:\s?(?:-|–|bis)\s?\d{1,2}[.:]\d{2})?)"
-    r"(?![\d/-])"
+# "2024-02-01", "08.00-18.00", "8:30". They are set aside while the patterns run, dates
+# first, then times, each only if it is a real date or time standing on its own: never
+# part of a longer chain of digits ("06.12.34.56.78", "0171/12.34.567").
+_DATE = re.compile(
+    r"\b(?:(?P<y>\d{4})-(?P<m1>\d{1,2})-(?P<d1>\d{1,2})"
+    r"|(?P<d2>\d{1,2})\.\s?(?P<m2>\d{1,2})\.(?:\s?\d{4}|\s?\d{2}\b)?"
+    r"|(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?:\d{4}|\d{2})\b)"
 )
+_TIME = re.compile(
+    r"\b(?P<h1>\d{1,2})[.:](?P<n1>\d{2})(?:\s?(?:-|–|bis)\s?(?P<h2>\d{1,2})[.:](?P<n2>\d{2}))?\b"
+)
+_CHAIN_BEFORE = re.compile(r"(?:\d[\s./-]?|\)\s?|\+)$")
+_CHAIN_AFTER = re.compile(r"^[./-]?\d")
 _SET_ASIDE = 0xE000  # private-use characters stand for the spans set aside
 # "Bestellnummer 12345", "Kd.-Nr. A-1234", "#12345", "order 123456", and any 5+ digit run.
 _ID = re.compile(
@@ -108,6 +115,8 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
     set_aside: list[str] = []
 
     def aside(match: re.Match[str]) -> str:
+        if not _real_date_or_time(match) or _in_chain(match):
+            return match.group(0)
         set_aside.append(match.group(0))
         return chr(_SET_ASIDE + len(set_aside) - 1)
 
@@ -125,7 +134,8 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_IBAN, iban),
         (_CARD, card),
         (_HANDLE, lambda m: placeholder("handle")),
-        (_DATE_OR_TIME, aside),
+        (_DATE, aside),
+        (_TIME, aside),
         (_PHONE, lambda m: placeholder("phone") if _digits(m.group(0)) >= 6 else m.group(0)),
         (_NAMED_ID, lambda m: m.group("label") + placeholder("id")),
         (_ID, lambda m: placeholder("id")),
@@ -137,6 +147,26 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
     for index, span in enumerate(set_aside):
         text = text.replace(chr(_SET_ASIDE + index), span)
     return text
+
+
+def _real_date_or_time(match: re.Match[str]) -> bool:
+    found = {name: int(value) for name, value in match.groupdict().items() if value}
+    if "h1" in found:
+        hours = [found["h1"], found.get("h2", 0)]
+        minutes = [found["n1"], found.get("n2", 0)]
+        return all(h <= 24 for h in hours) and all(m <= 59 for m in minutes)
+    if "a" in found:  # 03/12/2024 is a date read either way round
+        return 1 <= min(found["a"], found["b"]) <= 12 and max(found["a"], found["b"]) <= 31
+    day, month = found.get("d1", found.get("d2", 0)), found.get("m1", found.get("m2", 0))
+    return 1 <= day <= 31 and 1 <= month <= 12
+
+
+def _in_chain(match: re.Match[str]) -> bool:
+    """Whether digits run on before or after it: a piece of a phone number, not a date.
+    (A date set aside already stands as one private-use character, not a digit.)"""
+    before = match.string[max(0, match.start() - 2) : match.start()]
+    after = match.string[match.end() : match.end() + 2]
+    return bool(_CHAIN_BEFORE.search(before) or _CHAIN_AFTER.match(after))
 
 
 def _digits(text: str) -> int:
@@ -151,7 +181,8 @@ PATTERNS = (
     _IBAN,
     _CARD,
     _HANDLE,
-    _DATE_OR_TIME,
+    _DATE,
+    _TIME,
     _PHONE,
     _NAMED_ID,
     _ID,

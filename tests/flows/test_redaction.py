@@ -42,6 +42,15 @@ DE = translator("de")
         ("+49 (0) 171 / 123 45 67", "[Telefon]", "45 67"),
         ("Vertragsnummer 12 345 678", "Vertragsnummer [Nummer]", "345"),
         ("Bestellnummer: 123-456-789", "Bestellnummer: [Nummer]", "456"),
+        # Digits in dotted groups are a phone number, though a piece looks like a date:
+        ("06.12.34.56.78", "[Telefon]", "56.78"),
+        ("Tel 089.12.34.56", "[Telefon]", "34.56"),
+        ("0171/12.34.567", "[Telefon]", "34.567"),
+        ("(0171) 12.34.56", "[Telefon]", "34.56"),
+        ("Mobil: 0176.12.34.56.78", "[Telefon]", "56.78"),
+        ("0171.234.56.78", "[Telefon]", "56.78"),
+        ("+43 664.123.45.67", "[Telefon]", "45.67"),
+        ("030 12.34.56", "[Telefon]", "34.56"),
     ],
 )
 def test_personal_data_becomes_a_placeholder(comment: str, placeholder: str, gone: str) -> None:
@@ -63,6 +72,7 @@ def test_an_invalid_iban_shaped_string_is_not_called_an_iban() -> None:
         # Dates and times are no phone numbers; "Kunden..." words name no id.
         "Bestellung vom 01.02.2024 kam am 05.02.2024",
         "am 03/12/2024 und 2024-02-01, Öffnungszeiten 08.00-18.00 Uhr",
+        "Lieferung am 01.02.2024 12:30, Abholung am 05.02.2024 08:30",
         "Kundenservice 100 Punkte, Kundenzufriedenheit 100 %",
         "ticket 300 euros, account 365 days",
         "Karte 4111 1111 1111 1112 ist keine gültige Nummer",
