@@ -79,6 +79,7 @@ def build_application(
     if settings.recipients_file is not None:
         recipients = configured_recipients(settings, catalog)
         webhooks = WebhookSender(store, catalog, recipients, settings.default_locale, clock)
+        service.recipients_of = webhooks.recipients_of
         service.feedback_listeners.append(webhooks.on_feedback)
         application.bot_data.rights.removal_listeners.append(webhooks.on_removal)
         application.bot_data.rights.recipient_names = {r.id: r.name for r in recipients}

@@ -36,6 +36,7 @@ from storage.interface import (
     DeletionNotice,
     Delivery,
     FeedbackRecord,
+    NewFeedback,
     Store,
     StoreError,
 )
@@ -79,21 +80,14 @@ class WebhookSender:
         self._outgoing: dict[tuple[str, str], _Outgoing] = {}  # (recipient, feedback id)
 
     # --- listeners: called by the flows, return at once -----------------------------------
+    def recipients_of(self, feedback: NewFeedback) -> list[str]:
+        """Who a new feedback goes to; the store records these deliveries as pending
+        together with the feedback."""
+        return [r.id for r in self.recipients.values() if r.receives(feedback, self.catalog)]
+
     async def on_feedback(self, pseudonym: str, record: FeedbackRecord) -> None:
         for recipient in self.recipients.values():
             if recipient.receives(record, self.catalog):
-                delivery = Delivery(
-                    recipient=recipient.id,
-                    feedback_id=record.id,
-                    delivered_at=self.clock(),
-                    pending=True,
-                )
-                try:
-                    await self.store.record_delivery(pseudonym, delivery)
-                except StoreError as error:
-                    # Unrecorded, an erasure could not reach it: better not sent at all.
-                    log.error("feedback not passed on, not recordable: %s", type(error).__name__)
-                    continue
                 self._send(pseudonym, recipient, record)
 
     async def on_removal(
@@ -106,7 +100,10 @@ class WebhookSender:
 
         On withdrawal of a recipient's own purpose only that recipient is told; on
         erasure or withdrawal of the feedback purpose, all of them are. A delivery still
-        on its way is stopped, and its recipient told after the attempt under way.
+        on its way is stopped (and no longer pending: a restart must not send it again),
+        and its recipient told after the attempt under way. Nothing here may keep the
+        erasure or withdrawal from going through: a notice the store cannot keep (full
+        disk) is sent all the same.
         """
         by_recipient: dict[str, list[str]] = {}
         under_way: dict[str, list[asyncio.Task[Any]]] = {}
@@ -121,6 +118,7 @@ class WebhookSender:
             if outgoing is not None and outgoing.task is not None:
                 outgoing.stop.set()
                 under_way.setdefault(recipient.id, []).append(outgoing.task)
+                await self._settle(outgoing, delivered=False)
         for recipient_id, feedback_ids in by_recipient.items():
             notice = DeletionNotice(
                 recipient=recipient_id,
@@ -128,24 +126,40 @@ class WebhookSender:
                 feedback_ids=feedback_ids,
                 queued_at=self.clock(),
             )
-            number = await self.store.queue_notice(notice)
+            number: int | None
+            try:
+                number = await self.store.queue_notice(notice)
+            except StoreError as error:
+                number = None
+                log.error("deletion notice not kept (%s); sending it now", type(error).__name__)
             self._spawn(self._notify(number, notice, under_way.get(recipient_id, [])))
 
     async def resume(self) -> None:
-        """Send what was on its way when the bot last stopped (at start)."""
+        """Send what was on its way when the bot last stopped (at start): deliveries
+        whose feedback may still go there, and the deletion notices kept."""
+        notices = await self.store.pending_notices()
+        asked_to_delete = {(n.recipient, f) for _, n in notices for f in n.feedback_ids}
         now = self.clock()
         for pseudonym, delivery in await self.store.pending_deliveries():
             recipient = self.recipients.get(delivery.recipient)
             records = await self.store.feedback_of(pseudonym, now)
             record = next((r for r in records if r.id == delivery.feedback_id), None)
-            if recipient is None or record is None or not recipient.receives(record, self.catalog):
-                # Expired, or the recipient was removed from the configuration.
+            in_force = {c.purpose for c in await self.store.consents(pseudonym) if c.in_force}
+            if (
+                recipient is None  # removed from the configuration
+                or record is None  # expired
+                or (recipient.id, record.id) in asked_to_delete
+                or not recipient.receives(record, self.catalog)
+                or not recipient.receives(
+                    record.model_copy(update={"purposes": sorted(in_force)}), self.catalog
+                )
+            ):
                 await self.store.settle_delivery(
                     pseudonym, delivery.recipient, delivery.feedback_id, None
                 )
                 continue
             self._send(pseudonym, recipient, record)
-        for number, notice in await self.store.pending_notices():
+        for number, notice in notices:
             self._spawn(self._notify(number, notice, []))
 
     async def close(self) -> None:
@@ -176,20 +190,24 @@ class WebhookSender:
         recipient = outgoing.recipient
         try:
             delivered = await self._post_with_retries(recipient, payload, "webhook", outgoing.stop)
-            # Settles nothing when an erasure removed the pending record meanwhile.
+            # Settles nothing when an erasure or withdrawal settled it meanwhile.
+            await self._settle(outgoing, delivered)
+        finally:
+            self._outgoing.pop((recipient.id, outgoing.feedback_id), None)
+
+    async def _settle(self, outgoing: _Outgoing, delivered: bool) -> None:
+        try:
             await self.store.settle_delivery(
                 outgoing.pseudonym,
-                recipient.id,
+                outgoing.recipient.id,
                 outgoing.feedback_id,
                 self.clock() if delivered else None,
             )
         except StoreError as error:
             log.error("delivery not settled: %s", type(error).__name__)
-        finally:
-            self._outgoing.pop((recipient.id, outgoing.feedback_id), None)
 
     async def _notify(
-        self, number: int, notice: DeletionNotice, under_way: list[asyncio.Task[Any]]
+        self, number: int | None, notice: DeletionNotice, under_way: list[asyncio.Task[Any]]
     ) -> None:
         """Send a deletion notice once the deliveries it concerns have stopped (it must
         not arrive before the feedback it asks to delete), then forget it."""
@@ -202,6 +220,8 @@ class WebhookSender:
             payload = deletion_payload(notice.feedback_ids, notice.reason)
             if not await self._post_with_retries(recipient, payload, "deletion-notice"):
                 await self._audit_gave_up(notice)
+        if number is None:
+            return
         try:
             await self.store.notice_done(number)
         except StoreError as error:
@@ -209,7 +229,7 @@ class WebhookSender:
 
     async def _audit_gave_up(self, notice: DeletionNotice) -> None:
         """Which feedback the recipient still has to be asked to delete, by hand."""
-        await self.store.record_audit(
+        await self._record(
             AuditEntry(
                 event="deletion-notice",
                 at=self.clock(),
@@ -261,9 +281,22 @@ class WebhookSender:
         return f"failed: HTTP {response.status_code}"
 
     async def _audit(self, event: str, recipient: Recipient, outcome: str) -> None:
-        await self.store.record_audit(
-            AuditEntry(event=event, at=self.clock(), actor=recipient.id, detail=outcome, records=1)
+        entry = AuditEntry(
+            event=event, at=self.clock(), actor=recipient.id, detail=outcome, records=1
         )
+        await self._record(entry)
+
+    async def _record(self, entry: AuditEntry) -> None:
+        """The audit trail, best effort: a full disk must not end the retries."""
+        try:
+            await self.store.record_audit(entry)
+        except StoreError as error:
+            log.error(
+                "audit entry not written (%s): %s %s",
+                type(error).__name__,
+                entry.event,
+                entry.detail,
+            )
 
 
 async def _pause(delay: float, stop: asyncio.Event | None) -> None:

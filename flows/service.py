@@ -88,6 +88,9 @@ class FeedbackService:
         self.clock = clock
         # Called with every stored feedback (alerts, webhooks); must not block.
         self.feedback_listeners: list[Callable[[str, FeedbackRecord], Awaitable[None]]] = []
+        # Which recipients a new feedback goes to: their pending deliveries are stored
+        # with it, in one transaction, so that no crash can lose one.
+        self.recipients_of: Callable[[NewFeedback], list[str]] = lambda feedback: []
         self.processing = config.processing(catalog)
         self._versions = {
             flow.id: notice_version(flow, self.processing) for flow in catalog.flows.values()
@@ -389,15 +392,16 @@ class FeedbackService:
         granted = [c for c in completion.consents if c.granted]
         contact = any(flow.purpose(c.purpose).stores_contact for c in granted)
         purposes = [p.id for p in flow.required_purposes] + [c.purpose for c in granted]
+        feedback = NewFeedback(
+            flow_id=flow.id,
+            answers=dict(completion.answers),
+            purposes=purposes,
+            created_at=self.clock(),
+            expires_at=completion.expires_at,
+        )
         record = await self.store.submit_feedback(
             pseudonym,
-            NewFeedback(
-                flow_id=flow.id,
-                answers=dict(completion.answers),
-                purposes=purposes,
-                created_at=self.clock(),
-                expires_at=completion.expires_at,
-            ),
+            feedback,
             [
                 ConsentGrant(
                     purpose=c.purpose,
@@ -410,6 +414,7 @@ class FeedbackService:
             ],
             contact_chat_id=person.chat_id if contact else None,
             tallies=countable_answers(flow, completion.answers),
+            recipients=self.recipients_of(feedback),
         )
         log.info("feedback stored", extra={"pseudonym": pseudonym[:12], "flow": flow.id})
         for listener in self.feedback_listeners:

@@ -34,7 +34,7 @@ from flows.i18n import translator
 from flows.models import IDENT, TextStep
 from flows.redaction import redact
 from flows.toml_lines import loads
-from storage.interface import FeedbackRecord
+from storage.interface import FeedbackRecord, NewFeedback
 
 SIGNATURE_HEADER = "X-Feedbackbot-Signature"
 TIMESTAMP_HEADER = "X-Feedbackbot-Timestamp"
@@ -93,8 +93,9 @@ class Recipient(BaseModel):
             )
         return self
 
-    def receives(self, record: FeedbackRecord, catalog: FlowCatalog) -> bool:
-        """Whether this feedback may go to this recipient at all."""
+    def receives(self, record: NewFeedback, catalog: FlowCatalog) -> bool:
+        """Whether this feedback may go to this recipient at all (by the purposes it
+        was given under)."""
         if self.internal:
             flow = catalog.flows.get(record.flow_id)
             return flow is not None and {p.id for p in flow.required_purposes} <= set(

@@ -8,7 +8,7 @@ callers only ever see pseudonyms, never raw Telegram ids.
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
@@ -305,10 +305,12 @@ class Store(abc.ABC):
         grants: list[ConsentGrant],
         contact_chat_id: int | None = None,
         tallies: Tallies | None = None,
+        recipients: Sequence[str] = (),
     ) -> FeedbackRecord:
         """Atomically store the feedback, the consents given during it, the contact
         chat id (only with contact consent), add `tallies` to the anonymous statistics
-        of its day and flow, and drop the person's draft.
+        of its day and flow, record a pending delivery to each of `recipients`, and
+        drop the person's draft.
 
         Raises StorageFull without writing anything when there is no space.
         """

@@ -7,6 +7,7 @@ payload that SQLite could not store fails here too.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
 from storage import crypto
@@ -212,6 +213,7 @@ class MemoryStore(Store):
         grants: list[ConsentGrant],
         contact_chat_id: int | None = None,
         tallies: Tallies | None = None,
+        recipients: Sequence[str] = (),
     ) -> FeedbackRecord:
         self._check_space()
         # Build everything first so that a failure leaves nothing half-written.
@@ -238,6 +240,12 @@ class MemoryStore(Store):
             self._contacts[pseudonym] = int(contact_chat_id)
         self._drafts.pop(pseudonym, None)
         self._keys.add(pseudonym)
+        self._deliveries.setdefault(pseudonym, []).extend(
+            Delivery(
+                recipient=r, feedback_id=record.id, delivered_at=record.created_at, pending=True
+            )
+            for r in recipients
+        )
         key = (record.created_at.date(), record.flow_id)
         self._stats[key] = add_tallies(self._stats.get(key), tallies or {})
         return record

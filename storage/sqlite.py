@@ -15,7 +15,7 @@ import logging
 import os
 import sqlite3
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -663,6 +663,7 @@ class SQLiteStore(Store):
         grants: list[ConsentGrant],
         contact_chat_id: int | None = None,
         tallies: Tallies | None = None,
+        recipients: Sequence[str] = (),
     ) -> FeedbackRecord:
         """Raises StorageFull, with nothing of it written (draft kept), when there is no
         space; ConsentMissing, likewise, when a consent in `feedback.purposes` is not in
@@ -709,6 +710,11 @@ class SQLiteStore(Store):
                         (pseudonym, KEY_VERSION, contact),
                     )
                 conn.execute("DELETE FROM main.drafts WHERE pseudonym = ?", (pseudonym,))
+                conn.executemany(
+                    "INSERT INTO main.deliveries (pseudonym, key_version, recipient,"
+                    " feedback_id, delivered_at, pending) VALUES (?, ?, ?, ?, ?, 1)",
+                    [(pseudonym, KEY_VERSION, r, record_id, created) for r in recipients],
+                )
                 if consent_rows:  # counts the person's earlier feedback again, if any
                     conn.execute(_INVALIDATE_PERSON_SQL, (pseudonym, changed))
                 else:

@@ -3,19 +3,24 @@ never blocking the customer, and told to delete on erasure."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from flows.sharing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
+from storage import StorageFull
+from storage.interface import AuditEntry, DeletionNotice
 from tests.fakes.botapi import FakeBotApi
 from tests.harness import Clock, Harness, make_settings, texts
+from tests.reliability.test_full_disk import fill_up
 
 CRM_SECRET, ACME_SECRET = "crm-secret-0123456789", "acme-secret-0123456789"
 
@@ -361,6 +366,78 @@ async def test_a_notice_given_up_on_names_the_feedback_to_delete_in_the_audit(
     notices = [e.detail for e in entries if e.event == "deletion-notice" and e.actor == "crm"]
     assert notices[-2:] == ["gave up", f"not sent; ask by hand to delete: {feedback_id}"]
     assert await shop.store.pending_notices() == []  # type: ignore[union-attr]
+
+
+async def test_an_erasure_goes_through_on_a_full_disk_and_the_notice_is_sent(
+    shop: Harness, receiver: Receiver
+) -> None:
+    await product_feedback(shop, 12, share=False)
+    await drained(shop)
+    store = shop.store
+    assert store is not None
+    await fill_up(SimpleNamespace(store=store, clock=shop.clock))
+    notice = DeletionNotice(
+        recipient="x", reason="erasure", feedback_ids=["f"], queued_at=shop.clock()
+    )
+    with contextlib.suppress(StorageFull):  # the last bytes too
+        while True:
+            await store.queue_notice(notice)
+    customer = shop.customer(12)
+    await customer.send("/loeschen")
+    done = texts(await customer.press("Alles löschen"))
+    assert "Alle, an die wir Ihr Feedback weitergegeben hatten, wurden gebeten" in done
+    assert await store.feedback_of(store.pseudonym("tg-user:12"), shop.clock()) == []
+    await drained(shop)
+    assert kinds(receiver, "/crm") == ["feedback", "deletion"]
+
+
+async def test_a_withdrawn_purpose_gets_nothing_again_after_a_restart(
+    shop: Harness, receiver: Receiver, api: FakeBotApi
+) -> None:
+    receiver.gate.clear()  # both deliveries under way when the person withdraws
+    await product_feedback(shop, 13, share=True)
+    await api.wait_until_async(lambda: receiver.arrived == 2, what="both deliveries under way")
+    customer = shop.customer(13)
+    await customer.send("/widerruf")
+    await customer.press("Weitergabe an ACME")
+    await shop.stop()  # a deploy while both are still under way
+    receiver.gate.set()
+    await api.wait_until_async(lambda: len(receiver.requests) == 2, what="the old requests")
+    await shop.start()
+    await drained(shop)
+    assert kinds(receiver, "/acme") == ["feedback", "deletion"], "never the feedback again"
+    assert kinds(receiver, "/crm") == ["feedback", "feedback"]  # may have arrived: again
+
+
+async def test_feedback_stored_just_before_a_crash_is_passed_on_after_it(
+    shop: Harness, receiver: Receiver
+) -> None:
+    assert shop.app is not None and shop.app.bot_data.service is not None
+    webhooks = shop.app.bot_data.webhooks
+    assert webhooks is not None
+    # The process dies between storing the feedback and starting its delivery:
+    shop.app.bot_data.service.feedback_listeners.remove(webhooks.on_feedback)
+    await product_feedback(shop, 14, share=False)
+    assert receiver.requests == []
+    await shop.restart()
+    await drained(shop)
+    assert kinds(receiver, "/crm") == ["feedback"]
+
+
+async def test_a_full_audit_trail_does_not_end_the_retries(
+    shop: Harness, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def full(entry: AuditEntry) -> None:
+        raise StorageFull("database or disk is full")
+
+    assert shop.store is not None
+    monkeypatch.setattr(shop.store, "record_audit", full)
+    receiver.statuses = [500]
+    await product_feedback(shop, 15, share=False)
+    await drained(shop)
+    assert kinds(receiver, "/crm") == ["feedback", "feedback"], "retried after the 500"
+    (delivery,) = await shop.store.deliveries_of(shop.store.pseudonym("tg-user:15"))
+    assert not delivery.pending
 
 
 async def test_withdrawing_the_sharing_consent_notifies_only_that_recipient(

@@ -539,3 +539,16 @@ async def test_feedback_needs_its_consents_in_force(store: Store) -> None:
     with pytest.raises(ConsentMissing):
         await store.submit_feedback(person, feedback("noch eins"), [])
     assert len(await store.feedback_of(person, T0)) == 1
+
+
+async def test_deliveries_are_pending_with_the_feedback_or_not_at_all(store: Store) -> None:
+    person = store.pseudonym("tg-user:4")
+    with pytest.raises(ConsentMissing):
+        await store.submit_feedback(person, feedback(), [], recipients=["crm"])
+    assert await store.pending_deliveries() == []
+    record = await store.submit_feedback(person, feedback(), [grant()], recipients=["crm", "acme"])
+    pending = await store.pending_deliveries()
+    assert sorted((p, d.recipient, d.feedback_id) for p, d in pending) == [
+        (person, "acme", record.id),
+        (person, "crm", record.id),
+    ]
