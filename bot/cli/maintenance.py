@@ -77,8 +77,8 @@ def run_stats(args: argparse.Namespace) -> int:
 
 
 def format_statistics(rows: list[StatisticsRow], k: int) -> str:
-    """Totals per flow and question; any group of fewer than k feedbacks or answers, and
-    any count under k, is suppressed."""
+    """Totals per flow and question; a flow with fewer than k feedbacks, and any count
+    under k, is suppressed (see _cells)."""
     if not rows:
         return "no statistics in this period"
     feedbacks: dict[str, int] = defaultdict(int)
@@ -102,16 +102,17 @@ def format_statistics(rows: list[StatisticsRow], k: int) -> str:
 
 
 def _cells(values: dict[str, int], k: int) -> str:
-    """The counts of one question, each under k shown as "<k": a question only the few
-    unhappy customers were asked, or the one 1-star rating of a quiet week, is a small
-    group too. Where just one count would be hidden, the next smallest is hidden with it,
-    so that it cannot be worked out from the flow's total."""
-    if sum(values.values()) < k:
-        return f"suppressed (fewer than {k} answers)"
-    hidden = {value for value, n in values.items() if n < k}
-    if len(hidden) == 1 and len(values) > 1:
-        hidden.add(min((v for v in values if v not in hidden), key=lambda v: values[v]))
-    return ", ".join(
-        f"{value}: <{k}" if value in hidden else f"{value}: {n}"
-        for value, n in sorted(values.items())
-    )
+    """The counts of one question; only values given at least k times are named, the
+    rest shown together as "other", and only if together they are k or more (else the
+    smallest named ones join them). A question only the few unhappy customers were
+    asked, or the one 1-star rating of a quiet week, is a small group too; and in a
+    multiple choice the counts are ticks, so one person may tick five options."""
+    shown = {value: n for value, n in values.items() if n >= k}
+    hidden = sum(n for value, n in values.items() if value not in shown)
+    while 0 < hidden < k and shown:
+        smallest = min(shown, key=lambda value: shown[value])
+        hidden += shown.pop(smallest)
+    if not shown:
+        return f"suppressed (no answer given {k} times or more)"
+    cells = [f"{value}: {n}" for value, n in sorted(shown.items())]
+    return ", ".join(cells + ([f"other: {hidden}"] if hidden else []))

@@ -209,25 +209,28 @@ async def test_stats_suppress_small_groups(tmp_path: Path) -> None:
 
 def test_stats_hide_small_counts_within_a_flow_too() -> None:
     """A question only the one unhappy customer was asked, or a single 1-star rating,
-    is a group of one even in a flow with many feedbacks."""
+    is a group of one even in a flow with many feedbacks; in a multiple choice the
+    counts are ticks: one person may tick five options."""
     row = StatisticsRow(
         day=NOW.date(),
         flow_id="product",
-        feedbacks=12,
+        feedbacks=22,
         counts={
-            "satisfaction": {"5": 9, "4": 2, "1": 1},
-            "problems": {"price": 1, "missing": 1},
-            "liked": {"fast": 6, "easy": 7},
+            "satisfaction": {"5": 20, "2": 1, "1": 1},
+            "problems": {"price": 1, "missing": 1, "bugs": 1, "slow": 1, "confusing": 1},
+            "liked": {"fast": 16, "easy": 7},
+            "recommend": {"10": 18, "9": 4},
         },
     )
     text = format_statistics([row], k=5)
-    assert "product: 12 feedbacks" in text
-    assert "problems: suppressed (fewer than 5 answers)" in text
-    assert "satisfaction: 1: <5, 4: <5, 5: 9" in text
-    assert "liked: easy: 7, fast: 6" in text
-    # One small count alone would follow from the total: the next smallest goes with it.
-    alone = format_statistics([row.model_copy(update={"counts": {"r": {"5": 9, "4": 2}}})], 5)
-    assert "r: 4: <5, 5: <5" in alone
+    assert "product: 22 feedbacks" in text
+    assert "problems: suppressed (no answer given 5 times or more)" in text
+    # Two hidden ratings that would follow from the total join the next smallest:
+    assert "satisfaction: suppressed" in text, "1 + 1 < 5: the 20 join them, all hidden"
+    assert "liked: easy: 7, fast: 16" in text
+    assert "recommend: 10: 18, other: 4" not in text and "recommend: suppressed" in text
+    many = row.model_copy(update={"counts": {"r": {"5": 20, "4": 9, "2": 3, "1": 2}}})
+    assert "r: 4: 9, 5: 20, other: 5" in format_statistics([many], 5)
 
 
 @pytest.mark.parametrize("problem", ["missing", "not text", "a folder", "no store"])
