@@ -321,8 +321,15 @@ def hold_lock(data_dir: Path) -> int | None:
         import fcntl
     except ImportError:  # pragma: no cover - POSIX systems have it
         return None
-    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    descriptor = os.open(data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    path = data_dir / LOCK_FILE
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as error:  # a read-only mount, a lock file another user owns
+        raise StoreError(
+            f"cannot take the lock {path}: {error.strerror or error}; the bot needs to "
+            "write there (check the owner and permissions of the folder and files)"
+        ) from None
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -331,6 +338,9 @@ def hold_lock(data_dir: Path) -> int | None:
             f"{data_dir} is in use by another feedbackbot process (a running bot, a chat, "
             "a key rotation or a purge); stop it first"
         ) from None
+    except OSError as error:  # e.g. no locks on this file system (ENOLCK)
+        os.close(descriptor)
+        raise StoreError(f"cannot lock {path}: {error.strerror or error}") from None
     return descriptor
 
 

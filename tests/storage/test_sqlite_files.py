@@ -745,3 +745,13 @@ async def test_purge_works_in_batches(store: SQLiteStore, monkeypatch: pytest.Mo
         await store.submit_feedback(p, feedback("b", ttl=DAY), [])
     report = await store.purge_expired(T0 + 3 * DAY)
     assert (report.feedback, report.keys) == (10, 5)
+
+
+async def test_a_lock_that_cannot_be_taken_is_one_clear_error(tmp_path: Path, key: bytes) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "feedbackbot.lock").mkdir()  # stands for a lock file that cannot be opened
+    store = SQLiteStore(data, key, exclusive=True)
+    with pytest.raises(StoreError, match=r"cannot take the lock .*feedbackbot\.lock"):
+        await store.open()
+    assert store._lock_file is None
