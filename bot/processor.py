@@ -33,11 +33,17 @@ class PerPersonUpdateProcessor(BaseUpdateProcessor):
         self._limit = max_concurrent_updates
         self._running = asyncio.Semaphore(max_concurrent_updates)
         self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
+        self._now_running = 0
 
     @property
     def max_concurrent_updates(self) -> int:
         """How many updates run at once (PTB's own semaphore is unbounded)."""
         return self._limit
+
+    @property
+    def current_concurrent_updates(self) -> int:
+        """How many updates run right now (not those waiting for their person's turn)."""
+        return self._now_running
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = _person_key(update)
@@ -45,7 +51,11 @@ class PerPersonUpdateProcessor(BaseUpdateProcessor):
         self._locks[key] = (lock, users + 1)
         try:
             async with lock, self._running:
-                await coroutine
+                self._now_running += 1
+                try:
+                    await coroutine
+                finally:
+                    self._now_running -= 1
         finally:
             lock, users = self._locks[key]
             if users <= 1:

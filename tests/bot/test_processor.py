@@ -101,9 +101,11 @@ async def test_at_most_the_limit_run_at_once_and_each_person_in_order(api: FakeB
     for _ in range(20):  # let every task run up to where it waits
         await asyncio.sleep(0)
     assert sorted(running) == [(0, 0), (1, 0), (2, 0), (3, 0)]  # four people, first updates
+    assert processor.current_concurrent_updates == 4
 
     go.set()
     await asyncio.gather(*tasks)
     for person in range(6):
         assert [n for p, n in done if p == person] == [0, 1, 2]
     assert processor.max_concurrent_updates == 4
+    assert processor.current_concurrent_updates == 0
