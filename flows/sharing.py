@@ -144,12 +144,17 @@ def feedback_payload(
     """Only the configured fields; free text redacted unless the recipient may see it.
 
     `feedback_id` is always there: a deletion notice (Art. 19) names the feedback by it,
-    and a recipient without it could not find what to delete.
+    and a recipient without it could not find what to delete. So is `delete_by`, when
+    its retention ends here: no notice is sent then, the copy is to go by that date.
     """
     t = translator(locale)
     flow = catalog.flows.get(record.flow_id)
     text_steps = {s.id for s in flow.steps if isinstance(s, TextStep)} if flow else set()
-    payload: dict[str, Any] = {"type": "feedback", "feedback_id": record.id}
+    payload: dict[str, Any] = {
+        "type": "feedback",
+        "feedback_id": record.id,
+        "delete_by": record.expires_at.isoformat(),
+    }
     meta = {
         "feedback_id": record.id,
         "flow": record.flow_id,

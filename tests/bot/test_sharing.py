@@ -7,7 +7,7 @@ import contextlib
 import json
 import threading
 from collections.abc import AsyncIterator, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
@@ -221,7 +221,11 @@ async def test_external_recipient_only_with_consent_and_only_its_fields(
     await drained(shop)
     [payload] = receiver.payloads("/acme")
     feedback_id = payload.pop("feedback_id")
+    delete_by = payload.pop("delete_by")  # when its retention ends: no notice then
     assert payload == {"type": "feedback", "answers": {"rating": 2}}, "no comment, no date"
+    assert shop.store is not None
+    (record,) = await shop.store.feedback_of(shop.store.pseudonym("tg-user:2"), shop.clock())
+    assert datetime.fromisoformat(delete_by) == record.expires_at
     assert feedback_id == receiver.payloads("/crm")[0]["feedback_id"], "to name in a deletion"
     assert signed(
         next(r for r in receiver.requests if r["path"] == "/acme"), ACME_SECRET, shop.clock
