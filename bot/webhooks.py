@@ -150,6 +150,7 @@ class WebhookSender:
                 or record is None  # expired
                 or (recipient.id, record.id) in asked_to_delete
                 or not recipient.receives(record, self.catalog)
+                # ... and may still, by the consents in force now (none withdrawn since):
                 or not recipient.receives(
                     record.model_copy(update={"purposes": sorted(in_force)}), self.catalog
                 )
