@@ -106,7 +106,7 @@ class WebhookSender:
         disk) is sent all the same.
         """
         by_recipient: dict[str, list[str]] = {}
-        under_way: dict[str, list[asyncio.Task[Any]]] = {}
+        stopped: list[_Outgoing] = []
         for delivery in deliveries:
             recipient = self.recipients.get(delivery.recipient)
             if recipient is None:
@@ -117,8 +117,10 @@ class WebhookSender:
             outgoing = self._outgoing.get((recipient.id, delivery.feedback_id))
             if outgoing is not None and outgoing.task is not None:
                 outgoing.stop.set()
-                under_way.setdefault(recipient.id, []).append(outgoing.task)
-                await self._settle(outgoing, delivered=False)
+                stopped.append(outgoing)
+        # The notices are kept before the deliveries they stop are settled: a crash in
+        # between must leave the notice (a restart sends it and skips the delivery).
+        notices: list[tuple[int | None, DeletionNotice]] = []
         for recipient_id, feedback_ids in by_recipient.items():
             notice = DeletionNotice(
                 recipient=recipient_id,
@@ -126,13 +128,16 @@ class WebhookSender:
                 feedback_ids=feedback_ids,
                 queued_at=self.clock(),
             )
-            number: int | None
             try:
-                number = await self.store.queue_notice(notice)
+                notices.append((await self.store.queue_notice(notice), notice))
             except StoreError as error:
-                number = None
+                notices.append((None, notice))
                 log.error("deletion notice not kept (%s); sending it now", type(error).__name__)
-            self._spawn(self._notify(number, notice, under_way.get(recipient_id, [])))
+        for outgoing in stopped:
+            await self._settle(outgoing, delivered=False)
+        for number, notice in notices:
+            under_way = [o.task for o in stopped if o.recipient.id == notice.recipient and o.task]
+            self._spawn(self._notify(number, notice, under_way))
 
     async def resume(self) -> None:
         """Send what was on its way when the bot last stopped (at start): deliveries

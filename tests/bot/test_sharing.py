@@ -444,6 +444,36 @@ async def test_a_full_audit_trail_does_not_end_the_retries(
     assert not delivery.pending
 
 
+async def test_a_crash_while_an_erasure_stops_a_delivery_loses_no_notice(
+    shop: Harness, receiver: Receiver, api: FakeBotApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by the crash suite with recipients: the stopped delivery was settled before
+    the notice was kept, so a crash in between left neither."""
+    receiver.gate.clear()
+    await product_feedback(shop, 16, share=False)
+    await api.wait_until_async(lambda: receiver.arrived == 1, what="the delivery under way")
+    assert shop.store is not None
+
+    async def crash(notice: DeletionNotice) -> int:
+        raise RuntimeError("the process dies here")
+
+    monkeypatch.setattr(shop.store, "queue_notice", crash)
+    customer = shop.customer(16)
+    await customer.send("/loeschen")
+    await customer.press("Alles löschen")  # dies on the way
+    monkeypatch.undo()
+    receiver.gate.set()
+    await shop.restart()
+    await customer.send("/loeschen")
+    done = texts(await customer.press("Alles löschen"))
+    assert "Alle, an die wir Ihr Feedback weitergegeben hatten, wurden gebeten" in done
+    await drained(shop)
+    feedback_ids = {p["feedback_id"] for p in receiver.payloads("/crm") if p["type"] == "feedback"}
+    asked = [p for p in receiver.payloads("/crm") if p["type"] == "deletion"]
+    assert asked and set(asked[-1]["feedback_ids"]) == feedback_ids
+    assert kinds(receiver, "/crm")[-1] == "deletion"
+
+
 async def test_withdrawing_the_sharing_consent_notifies_only_that_recipient(
     shop: Harness, receiver: Receiver
 ) -> None:
