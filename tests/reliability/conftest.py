@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -19,6 +19,7 @@ os.environ.setdefault(
     "HYPOTHESIS_STORAGE_DIRECTORY", str(Path(tempfile.gettempdir()) / "feedbackbot-hypothesis")
 )
 
+from tests.fakes.botapi import BotApiServer, FakeBotApi
 from tests.reliability.support import FULL, STARTED
 
 
@@ -44,3 +45,10 @@ async def stop_bots_left_running() -> AsyncIterator[None]:
     yield
     while STARTED:
         await STARTED.pop().stop()
+
+
+@pytest.fixture
+def server(api: FakeBotApi) -> Iterator[BotApiServer]:
+    """The Bot API double over loopback HTTP, for the real `feedbackbot run` process."""
+    with BotApiServer(api) as server:
+        yield server

@@ -14,7 +14,7 @@ import os
 import random
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -39,17 +39,6 @@ from tests.reliability.support import (
 )
 
 SEED = int(os.environ.get("RELIABILITY_SEED", "0")) or random.SystemRandom().randrange(1, 10**6)
-
-
-@pytest.fixture
-def api() -> FakeBotApi:
-    return FakeBotApi(TOKEN)
-
-
-@pytest.fixture
-def server(api: FakeBotApi) -> Iterator[BotApiServer]:
-    with BotApiServer(api) as server:
-        yield server
 
 
 class Killer(threading.Thread):
@@ -80,6 +69,40 @@ class Killer(threading.Thread):
             self.error = error
         finally:
             self.done.set()
+
+
+def converse_while_killed(
+    api: FakeBotApi,
+    bot: BotProcess,
+    crowd: list[SimulatedPerson],
+    rounds: int,
+    rng: random.Random,
+    each_turn: Callable[[], None] = lambda: None,
+) -> None:
+    """The crowd converses over HTTP while a Killer kills and restarts `bot` `rounds`
+    times, people arriving one after another so that kills hit every step; `each_turn`
+    runs between the turns. Returns when everyone is done and the killing is over."""
+    killer = Killer(bot, rounds, rng)
+    arrivals = {
+        p.user_id: time.monotonic() + i * rounds * 2.5 / len(crowd) for i, p in enumerate(crowd)
+    }
+    killer.start()
+    deadline = time.monotonic() + 60 + rounds * 15
+    while True:
+        now = time.monotonic()
+        started = [p for p in crowd if arrivals[p.user_id] <= now]
+        drive_over_http(
+            api, started, until=lambda now=now: time.monotonic() > now + 0.3, deadline=deadline
+        )
+        each_turn()
+        if killer.done.is_set() and len(started) == len(crowd):
+            break
+        time.sleep(0.05)
+    killer.join()
+    if killer.error is not None:
+        raise killer.error
+    drive_over_http(api, crowd, until=lambda: False, deadline=deadline)
+    assert bot.kills >= rounds, killer.moments
 
 
 def canaries_of(crowd: list[SimulatedPerson]) -> CanaryScanner:
@@ -146,30 +169,10 @@ def run_crash_rounds(
         person.stop_at_comment = True
     bot = BotProcess(api, process_env(server.base_url, data), tmp_path, log)
     bot.start()
-    killer = Killer(bot, rounds, rng)
-    # People arrive one after another over the rounds, so that kills hit every step.
-    arrivals = {
-        p.user_id: time.monotonic() + i * rounds * 2.5 / crowd_size for i, p in enumerate(crowd)
-    }
-    killer.start()
-    deadline = time.monotonic() + 60 + rounds * 15
     try:
-        while True:
-            now = time.monotonic()
-            started = [p for p in crowd if arrivals[p.user_id] <= now]
-            drive_over_http(
-                api, started, until=lambda now=now: time.monotonic() > now + 0.3, deadline=deadline
-            )
-            if killer.done.is_set() and len(started) == len(crowd):
-                break
-            time.sleep(0.05)
-        killer.join()
-        if killer.error is not None:
-            raise killer.error
-        drive_over_http(api, crowd, until=lambda: False, deadline=deadline)
+        converse_while_killed(api, bot, crowd, rounds, rng)
     finally:
         bot.kill()  # the last stop is a crash, too
-    assert bot.kills >= rounds, killer.moments
 
     for name in ("feedback.db", "keys.db"):
         assert integrity(data / name) == "ok", name
