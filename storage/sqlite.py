@@ -382,6 +382,19 @@ class SQLiteStore(Store):
         self._release_lock()
         log.info("store_closed")
 
+    def abandon(self) -> None:
+        """Stop the store's thread and release the data dir's lock when its event loop is
+        gone without a `close()`: a stop signal in the middle of python-telegram-bot's
+        start-up can cut its shutdown short, and the thread would keep the process alive.
+        SQLite closes the connection on that thread as in `close()`."""
+        db, self._db = self._db, None
+        self._pseudonym_key = self._cache_key = None
+        self._deks.clear()
+        if db is not None:
+            db.stop()
+            log.warning("store_abandoned")
+        self._release_lock()
+
     # ---- master key rotation and backups ------------------------------------------
 
     async def rotate_master_key(

@@ -65,6 +65,10 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    finally:
+        # A stop signal during start-up can end python-telegram-bot's shutdown before our
+        # post_shutdown closed the store: its thread would keep the process from exiting.
+        store.abandon()
     return 0
 
 

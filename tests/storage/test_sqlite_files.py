@@ -9,6 +9,7 @@ import os
 import shutil
 import sqlite3
 import stat
+import threading
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -755,3 +756,26 @@ async def test_a_lock_that_cannot_be_taken_is_one_clear_error(tmp_path: Path, ke
     with pytest.raises(StoreError, match=r"cannot take the lock .*feedbackbot\.lock"):
         await store.open()
     assert store._lock_file is None
+
+
+def test_a_store_whose_loop_is_gone_can_be_abandoned(tmp_path: Path, key: bytes) -> None:
+    """A stop signal during python-telegram-bot's start-up could end its shutdown before
+    the store was closed: the store's thread then kept the process alive."""
+    before = set(threading.enumerate())
+    loop = asyncio.new_event_loop()
+    store = SQLiteStore(tmp_path / "data", key, exclusive=True)
+    loop.run_until_complete(store.open())
+    started = [t for t in threading.enumerate() if t not in before and not t.daemon]
+    assert started, "the store runs a thread of its own"
+    loop.close()
+    store.abandon()
+    for thread in started:
+        thread.join(timeout=10)
+    assert not any(t.is_alive() for t in started), "the store's thread lives on"
+
+    async def reopen() -> None:  # the lock is free again, and the files are whole
+        again = SQLiteStore(tmp_path / "data", key, exclusive=True)
+        await again.open()
+        await again.close()
+
+    asyncio.run(reopen())
