@@ -71,6 +71,11 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], B
         user = update.effective_user
         return resolve_locale(user.language_code if user else None, self.settings.default_locale)
 
+    def is_staff(self, update: Update) -> bool:
+        """Whether the sender is a member of staff (FEEDBACKBOT_STAFF_IDS)."""
+        user = update.effective_user
+        return user is not None and user.id in self.settings.staff_ids
+
     def person(self, update: Update) -> Person:
         user, chat = update.effective_user, update.effective_chat
         if user is None or chat is None:

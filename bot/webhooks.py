@@ -86,9 +86,8 @@ class WebhookSender:
         return [r.id for r in self.recipients.values() if r.receives(feedback, self.catalog)]
 
     async def on_feedback(self, pseudonym: str, record: FeedbackRecord) -> None:
-        for recipient in self.recipients.values():
-            if recipient.receives(record, self.catalog):
-                self._send(pseudonym, recipient, record)
+        for recipient_id in self.recipients_of(record):
+            self._send(pseudonym, self.recipients[recipient_id], record)
 
     async def on_removal(
         self,
@@ -145,11 +144,15 @@ class WebhookSender:
         notices = await self.store.pending_notices()
         asked_to_delete = {(n.recipient, f) for _, n in notices for f in n.feedback_ids}
         now = self.clock()
+        people: dict[str, tuple[dict[str, FeedbackRecord], set[str]]] = {}
         for pseudonym, delivery in await self.store.pending_deliveries():
+            if pseudonym not in people:  # read once a person, whatever they have pending
+                records = {r.id: r for r in await self.store.feedback_of(pseudonym, now)}
+                consents = await self.store.consents(pseudonym)
+                people[pseudonym] = records, {c.purpose for c in consents if c.in_force}
+            records, in_force = people[pseudonym]
             recipient = self.recipients.get(delivery.recipient)
-            records = await self.store.feedback_of(pseudonym, now)
-            record = next((r for r in records if r.id == delivery.feedback_id), None)
-            in_force = {c.purpose for c in await self.store.consents(pseudonym) if c.in_force}
+            record = records.get(delivery.feedback_id)
             if (
                 recipient is None  # removed from the configuration
                 or record is None  # expired

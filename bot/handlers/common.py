@@ -77,9 +77,8 @@ async def ignore(update: Update, context: BotContext) -> None:
 
 async def help_command(update: Update, context: BotContext) -> None:
     """/hilfe: lists the commands; a member of staff also gets theirs."""
-    user = update.effective_user
-    staff = user is not None and user.id in context.settings.staff_ids
-    await render(context.service.help(context.locale(update), staff=staff), update, context)
+    outcome = context.service.help(context.locale(update), staff=context.is_staff(update))
+    await render(outcome, update, context)
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:

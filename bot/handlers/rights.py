@@ -29,7 +29,7 @@ async def my_data(update: Update, context: BotContext) -> None:
 async def delete(update: Update, context: BotContext) -> None:
     """/loeschen: asks for the one confirmation; erases nothing yet."""
     outcome = await context.rights.request_erasure(
-        context.person(update), staff=_staff(update, context)
+        context.person(update), staff=context.is_staff(update)
     )
     await render(outcome, update, context)
 
@@ -43,7 +43,7 @@ async def erase_button(update: Update, context: BotContext) -> None:
     """Erase / keep: on erase, the person's key is destroyed and every row deleted."""
     data = _data(update)
     person = context.person(update)
-    outcome = await context.rights.confirm_erasure(person, data, staff=_staff(update, context))
+    outcome = await context.rights.confirm_erasure(person, data, staff=context.is_staff(update))
     await render(outcome, update, context)
 
 
@@ -51,12 +51,6 @@ async def withdraw_button(update: Update, context: BotContext) -> None:
     """One press withdraws the chosen consent."""
     data = _data(update)
     await render(await context.rights.withdraw(context.person(update), data), update, context)
-
-
-def _staff(update: Update, context: BotContext) -> bool:
-    """Whether the person is staff: their staff access stays in the audit trail."""
-    user = update.effective_user
-    return user is not None and user.id in context.settings.staff_ids
 
 
 def _data(update: Update) -> str:
