@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from itertools import groupby
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,9 +28,11 @@ from flows.redaction import redact
 from flows.replies import Button, Document, Outcome, Reply, headed
 from flows.summary import LATEST_COMMENTS, Figures, figures_of, render, scale_five
 from storage.interface import (
+    RELEASE_MEMORY,
     AuditEntry,
     CacheEntry,
     FeedbackRecord,
+    PeriodFeedback,
     SegmentRead,
     StorageFull,
     Store,
@@ -62,6 +65,35 @@ class _Counted:
     """Cached buckets (days, hours, ...) that have comments, oldest first."""
     fresh: list[CacheEntry] = field(default_factory=list)
     """Figures counted from the feedback of whole buckets, to be cached."""
+
+
+@dataclass(frozen=True)
+class Windows:
+    """What a summary counts: feedback given in [start, end), and before it in
+    [previous, start). Each bound is a release point (see `StaffDesk.windows`)."""
+
+    previous: datetime
+    start: datetime
+    end: datetime
+
+
+def release_points(
+    records: list[PeriodFeedback], k: int, catalog: FlowCatalog, first: bool
+) -> list[datetime]:
+    """Release points that cut `records` (oldest first, all after the newest point so far)
+    into groups of at least `k` people each, counting feedback whose consents are in
+    force; what is left over waits for more. With `first` (no point yet), the first
+    point is where the first group starts."""
+    points: list[datetime] = []
+    people: set[str] = set()
+    for moment, group in groupby(records, key=lambda record: record.created_at):
+        people.update(record.pseudonym for record in group if in_force(record, catalog))
+        if len(people) >= k:
+            points.append(moment + _TICK)
+            people = set()
+    if first and points:
+        points.insert(0, records[0].created_at)
+    return points
 
 
 def _button_period(period: str | None) -> str:
@@ -103,6 +135,7 @@ class StaffDesk:
         self.settings = settings
         self.clock = clock
         self._version = cache_version(catalog)
+        self._releasing = asyncio.Lock()
 
     # --- the rules every staff member confirms before seeing anything ---------------------
     def rules_text(self, locale: str) -> str:
@@ -181,23 +214,89 @@ class StaffDesk:
             gate = await self.rules_gate(actor, locale, period)
             if gate is not None:
                 return gate
-        until = self.clock()
-        since = until - length
-        # Up to and including this moment: what was just given belongs in the summary.
-        current = await self._figures(since, until + _TICK, until, t, latest=True)
-        previous = await self._figures(since - length, since, until, t, latest=False)
+        now = self.clock()
+        since = now - length
+        windows = await self.windows(length)
+        if windows is None:
+            current = previous = figures_of(Tally(), self.catalog, t)
+        else:
+            current = await self._figures(windows.start, windows.end, now, t, latest=True)
+            previous = await self._figures(windows.previous, windows.start, now, t, latest=False)
         k = self.settings.min_group_size
-        text = render(t, since, until, current, previous, k, self.settings.timezone)
+        text = render(
+            t,
+            since,
+            now,
+            current,
+            previous,
+            k,
+            self.settings.timezone,
+            counted=None if windows is None else (windows.start, windows.end),
+            released=windows is not None,
+        )
         await self._audit(event, actor, period or "7d", current.feedbacks)
         replies = [Reply(text)]
-        if current.people >= k and current.per_day:
+        if windows is not None and current.people >= k and current.per_day:
             png = await asyncio.to_thread(
-                ratings_chart, t, current.per_day, since.date(), until.date(), k
+                ratings_chart,
+                t,
+                current.per_day,
+                min(since, windows.start).date(),
+                windows.end.date(),
+                k,
             )
             replies.append(
                 Reply("", image=Document("ratings.png", png, t.gettext("Ratings per day")))
             )
         return Outcome(replies=tuple(replies))
+
+    async def windows(self, length: timedelta) -> Windows | None:
+        """What a summary over `length` up to now counts; None while nothing is released.
+
+        A summary that counted feedback up to the moment it was asked for would give away
+        one person's answers: asked for just before and just after someone finishes, the
+        two differ by exactly that feedback (the same at the start: "7d" against a period
+        a minute shorter). So summaries start and end only at release points, which cut
+        the feedback, as it comes in, into groups of at least k people
+        (`release_points`): any two summaries differ by whole groups or not at all. A
+        period starts at the point before its first moment, so it covers at least what was
+        asked for; it ends at the newest point, and newer feedback waits until k people
+        have given some.
+        """
+        now = self.clock()
+        end = await self._release(now)
+        if end is None:
+            return None
+        start = await self._point_before(now - length)
+        previous = await self._point_before(start - length)
+        return Windows(previous=previous, start=start, end=end)
+
+    async def _point_before(self, moment: datetime) -> datetime:
+        """The release point at or before `moment`, or the first one if none is."""
+        point = await self.store.last_release(moment) or await self.store.first_release()
+        if point is None:  # only ever asked once a point exists
+            raise RuntimeError("no release point")
+        return point
+
+    async def _release(self, now: datetime) -> datetime | None:
+        """Add the release points that feedback given since the newest allows; the newest
+        point afterwards."""
+        async with self._releasing:
+            last = await self.store.last_release()
+            since = now - RELEASE_MEMORY if last is None else last
+            records = await self.store.feedback_in_period(since, now + _TICK, now)
+            points = release_points(
+                records, self.settings.min_group_size, self.catalog, first=last is None
+            )
+            if not points:
+                return last
+            try:
+                if await self.store.add_releases(points, after=last):
+                    return points[-1]
+            except StorageFull:
+                log.warning("release_points_not_saved")
+                return last
+            return await self.store.last_release()  # another process added them first
 
     async def _figures(
         self, since: datetime, until: datetime, now: datetime, t: Translator, latest: bool

@@ -138,9 +138,15 @@ def render(
     previous: Figures,
     k: int,
     timezone: str = "UTC",
+    counted: tuple[datetime, datetime] | None = None,
+    released: bool = True,
 ) -> str:
     """The summary text in the staff member's language, numbers formatted with Babel,
-    dates as on the calendar in `timezone` (FEEDBACKBOT_TIMEZONE)."""
+    dates as on the calendar in `timezone` (FEEDBACKBOT_TIMEZONE).
+
+    `counted` is the stretch the figures are of when it is not [since, until) (see
+    flows.staff.StaffDesk.windows); `released` is False while there is none yet.
+    """
     zone = ZoneInfo(timezone)
     since, until = since.astimezone(zone), until.astimezone(zone)
     lines = [
@@ -149,6 +155,25 @@ def render(
             end=t.date(until - timedelta(seconds=1)),
             length=t.duration(until - since),
         ),
+    ]
+    if not released:
+        note = t.gettext(
+            "No feedback to show yet: feedback is shown in groups of at least {k} people, "
+            "so that no one can be recognised."
+        )
+        return "\n".join([*lines, "", note.format(k=k)])
+    if counted is not None and counted != (since, until):
+        lines.append(
+            t.gettext(
+                "Counted: feedback given from {start} to {end}. Newer feedback is added in "
+                "groups of at least {k} people, so that comparing summaries reveals no one."
+            ).format(
+                start=t.datetime(counted[0], timezone),
+                end=t.datetime(counted[1], timezone),
+                k=k,
+            )
+        )
+    lines += [
         "",
         t.gettext("Feedbacks: {count} (previous period: {previous}{change})").format(
             count=t.number(current.feedbacks),

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+RELEASE_MEMORY = timedelta(days=2 * 3660)
+"""How far back staff summaries reach at most (a period and the one before it): release
+points older than that are forgotten but for the newest of them."""
 
 
 class StoreError(Exception):
@@ -348,6 +352,25 @@ class Store(abc.ABC):
         were kept. Submitting feedback into a bucket, granting or withdrawing consent and
         erasure move the buckets of the person's feedback to a new epoch and drop their
         figures; the purge drops figures that have expired.
+        """
+
+    # release points of staff summaries (see flows.staff.StaffDesk.window): a summary
+    # starts and ends at one, so that two summaries differ by whole groups of people
+    @abc.abstractmethod
+    async def last_release(self, at_or_before: datetime | None = None) -> datetime | None:
+        """The newest release point (at or before `at_or_before` when given); None if
+        there is none."""
+
+    @abc.abstractmethod
+    async def first_release(self, at_or_after: datetime | None = None) -> datetime | None:
+        """The oldest release point (at or after `at_or_after` when given); None if there
+        is none."""
+
+    @abc.abstractmethod
+    async def add_releases(self, points: list[datetime], after: datetime | None) -> bool:
+        """Add release points, all later than `after`, if the newest one is still `after`
+        (None: there is none yet); whether they were added. The purge forgets points
+        older than RELEASE_MEMORY but for the newest of those.
         """
 
     @abc.abstractmethod

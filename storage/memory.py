@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from storage import crypto
 from storage.interface import (
+    RELEASE_MEMORY,
     AuditEntry,
     CacheEntry,
     ConsentGrant,
@@ -85,6 +86,7 @@ class MemoryStore(Store):
         self._updates: dict[int, datetime] = {}
         self._stats: dict[tuple[date, str], tuple[int, dict[str, dict[str, int]]]] = {}
         self._audit: list[AuditEntry] = []
+        self._releases: list[datetime] = []  # ascending
         self._deliveries: dict[str, list[Delivery]] = {}
         self._notices: dict[int, DeletionNotice] = {}
         self._notice_count = 0
@@ -272,6 +274,30 @@ class MemoryStore(Store):
         result.sort(key=lambda r: r.created_at)
         return result if newest is None else result[max(0, len(result) - newest) :]
 
+    async def last_release(self, at_or_before: datetime | None = None) -> datetime | None:
+        self._check()
+        limit = None if at_or_before is None else utc(at_or_before)
+        found = [p for p in self._releases if limit is None or p <= limit]
+        return found[-1] if found else None
+
+    async def first_release(self, at_or_after: datetime | None = None) -> datetime | None:
+        self._check()
+        limit = None if at_or_after is None else utc(at_or_after)
+        found = [p for p in self._releases if limit is None or p >= limit]
+        return found[0] if found else None
+
+    async def add_releases(self, points: list[datetime], after: datetime | None) -> bool:
+        self._check()
+        newest = self._releases[-1] if self._releases else None
+        moments = sorted(utc(p) for p in points)
+        if newest != (None if after is None else utc(after)):
+            return False
+        if moments and newest is not None and moments[0] <= newest:
+            raise ValueError("release points must be later than the newest one")
+        self._check_space()
+        self._releases += moments
+        return True
+
     async def record_audit(self, entry: AuditEntry) -> None:
         self._check_space()
         self._audit.append(entry.model_copy(update={"at": utc(entry.at)}))
@@ -349,6 +375,8 @@ class MemoryStore(Store):
         for update_id, seen in list(self._updates.items()):
             if seen < moment - UPDATE_MEMORY:
                 del self._updates[update_id]
+        old = [p for p in self._releases if p < moment - RELEASE_MEMORY]
+        self._releases = self._releases[max(0, len(old) - 1) :]
         return PurgeReport(feedback=feedback, drafts=drafts, keys=len(unused))
 
     def _unused(self, pseudonym: str, now: datetime) -> bool:

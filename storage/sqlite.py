@@ -27,6 +27,7 @@ import pydantic_core
 from storage import crypto, sqlite_db
 from storage.interface import (
     BUCKET_LENGTHS,
+    RELEASE_MEMORY,
     AuditEntry,
     CacheEntry,
     ConsentGrant,
@@ -170,6 +171,10 @@ _EXPIRED_FIGURES_SQL = (
 _OLD_BUCKETS_SQL = (
     "DELETE FROM main.summary_cache WHERE bucket IN (SELECT bucket FROM main.summary_cache"
     " WHERE ciphertext IS NULL AND changed_at < ? LIMIT ?)"
+)
+_OLD_RELEASES_SQL = (  # but the newest of them: where the oldest period may start
+    "DELETE FROM main.releases WHERE at IN (SELECT at FROM main.releases WHERE at < ?"
+    " AND at < (SELECT max(at) FROM main.releases WHERE at < ?) LIMIT ?)"
 )
 CACHE_ROW_MEMORY = timedelta(hours=1)
 _PERIOD_COLUMNS = "id, pseudonym, flow_id, key_version, created_at, expires_at, ciphertext"
@@ -1024,6 +1029,38 @@ class SQLiteStore(Store):
         key = self._derived_key(b"feedbackbot/audit-actor-key/v1")
         return crypto.decrypt(key, sealed, _audit_aad(event, at)).decode()
 
+    async def last_release(self, at_or_before: datetime | None = None) -> datetime | None:
+        limit = "9999" if at_or_before is None else ts(at_or_before)
+        async with self._lock:
+            row = await fetch_one(
+                self._conn(), "SELECT max(at) FROM main.releases WHERE at <= ?", (limit,)
+            )
+        return None if row is None or row[0] is None else dt(row[0])
+
+    async def first_release(self, at_or_after: datetime | None = None) -> datetime | None:
+        limit = "" if at_or_after is None else ts(at_or_after)
+        async with self._lock:
+            row = await fetch_one(
+                self._conn(), "SELECT min(at) FROM main.releases WHERE at >= ?", (limit,)
+            )
+        return None if row is None or row[0] is None else dt(row[0])
+
+    async def add_releases(self, points: list[datetime], after: datetime | None) -> bool:
+        moments = sorted(ts(p) for p in points)
+        expected = None if after is None else ts(after)
+        if moments and expected is not None and moments[0] <= expected:
+            raise ValueError("release points must be later than the newest one")
+
+        def add(conn: sqlite3.Connection) -> bool:
+            newest = conn.execute("SELECT max(at) FROM main.releases").fetchone()[0]
+            if newest != expected:
+                return False
+            conn.executemany("INSERT INTO main.releases (at) VALUES (?)", [(m,) for m in moments])
+            return True
+
+        async with self._lock:
+            return await on_thread(self._conn(), add, atomic=True)
+
     async def record_audit(self, entry: AuditEntry) -> None:
         at = ts(entry.at)
         ref, sealed = (
@@ -1264,6 +1301,7 @@ class SQLiteStore(Store):
         await self._batches(_DETACHED_CONTACTS_SQL, ())
         keys = await self._drop_unused_keys(ts(moment - KEY_GRACE))
         await self._batches(_OLD_UPDATES_SQL, (ts(moment - UPDATE_MEMORY),))
+        await self._batches(_OLD_RELEASES_SQL, (ts(moment - RELEASE_MEMORY),) * 2)
         async with self._lock:
             await self._checkpoint()
         log.info("purge")

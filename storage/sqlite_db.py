@@ -97,6 +97,10 @@ DATA_MIGRATIONS: list[list[str]] = [
         "CREATE TABLE main.notices (id INTEGER PRIMARY KEY, recipient TEXT NOT NULL,"
         " reason TEXT NOT NULL, feedback_ids TEXT NOT NULL, queued_at TEXT NOT NULL)",
     ],
+    [
+        # Release points of staff summaries (flows.staff.StaffDesk.window): moments only.
+        "CREATE TABLE main.releases (at TEXT PRIMARY KEY) WITHOUT ROWID",
+    ],
 ]
 KEY_MIGRATIONS: list[list[str]] = [
     [

@@ -47,7 +47,8 @@ async def confirmed(harness: Harness, user_id: int = STAFF, language: str = "de"
     await staff.press("Ich bestätige" if language == "de" else "I confirm")
 
 
-async def many(harness: Harness, count: int = 6) -> None:
+async def many(harness: Harness, count: int = 10) -> None:
+    """`count` people give feedback, three hours apart (10: two groups of k = 5)."""
     for n in range(count):
         harness.clock.advance(timedelta(hours=3))
         await give(
@@ -69,18 +70,18 @@ async def test_staff_summary_in_private_with_chart_and_redacted_comments(desk: H
     await confirmed(desk)
     answer = await desk.customer(STAFF).send("/zusammenfassung")
     text = texts(answer)
-    assert "Feedbacks: 6" in text and "Personen: 6" in text and "Durchschnitt" in text
+    assert "Feedbacks: 10" in text and "Personen: 10" in text and "Durchschnitt" in text
     assert "[Telefon]" in text and "234567" not in text
     [photo] = [m["photo"] for m in answer if m["photo"]]
     assert photo.startswith(PNG_MAGIC)
     entries = await desk.store.audit_entries(desk.clock() - timedelta(days=1))  # type: ignore[union-attr]
     [rules, shown_on_confirming, entry] = entries
     assert (rules.event, rules.actor) == ("staff-rules-confirmed", f"staff:{STAFF}")
-    assert (shown_on_confirming.event, shown_on_confirming.records) == ("summary", 6)
+    assert (shown_on_confirming.event, shown_on_confirming.records) == ("summary", 10)
     assert (entry.event, entry.actor, entry.records, entry.detail) == (
         "summary",
         f"staff:{STAFF}",
-        6,
+        10,
         "7d",
     )
 
@@ -102,12 +103,26 @@ async def test_staff_summary_works_in_the_staff_chat_only(desk: Harness) -> None
     assert "Feedback summary" not in texts(elsewhere)
 
 
-async def test_small_groups_are_suppressed(desk: Harness) -> None:
+async def test_fewer_than_k_people_show_nothing(desk: Harness) -> None:
     await many(desk, count=3)
     await confirmed(desk)
     answer = await desk.customer(STAFF).send("/zusammenfassung")
-    assert "ausgeblendet" in texts(answer) and "freundlich" not in texts(answer)
+    assert "Noch kein Feedback" in texts(answer) and "mindestens 5 Personen" in texts(answer)
+    assert "freundlich" not in texts(answer) and "Feedbacks:" not in texts(answer)
     assert not any(m["photo"] for m in answer)
+
+
+async def test_a_group_that_shrinks_below_k_hides_its_details(desk: Harness) -> None:
+    await many(desk, count=5)
+    await confirmed(desk)
+    staff = desk.customer(STAFF)
+    assert "Personen: 5" in texts(await staff.send("/zusammenfassung"))
+    person = desk.customer(100)
+    await person.send("/loeschen")
+    await person.press("Alles löschen")
+    answer = await staff.send("/zusammenfassung")
+    assert "Personen: 4" in texts(answer) and "ausgeblendet" in texts(answer)
+    assert "freundlich" not in texts(answer) and not any(m["photo"] for m in answer)
 
 
 async def test_feedback_kept_after_a_withdrawal_stays_out_when_the_person_agrees_again(
@@ -123,7 +138,7 @@ async def test_feedback_kept_after_a_withdrawal_stays_out_when_the_person_agrees
     await give(desk, 100, "1", "Neuer Versuch nach dem Widerruf")
     await confirmed(desk)
     summary = texts(await desk.customer(STAFF).send("/zusammenfassung"))
-    assert "Feedbacks: 6" in summary, "the five others and the new one, not the withdrawn one"
+    assert "Feedbacks: 10" in summary, "the nine others and the new one, not the withdrawn one"
     assert "Neuer Versuch nach dem Widerruf" in summary
 
 
@@ -193,14 +208,14 @@ async def test_nothing_is_shown_before_the_rules_are_confirmed(desk: Harness) ->
     done = await staff.press("Ich bestätige")
     first = done[0]["text"] or ""
     assert first.startswith("Danke, die Regeln sind bestätigt.")
-    assert "(30 Tage)" in first and "Feedbacks: 6" in first, "the summary asked for, at once"
+    assert "(30 Tage)" in first and "Feedbacks: 10" in first, "the summary asked for, at once"
     assert any(m["photo"] for m in done)
     events = await desk.store.audit_entries(desk.clock() - timedelta(days=2))  # type: ignore[union-attr]
     assert [(e.event, e.detail) for e in events] == [
         ("staff-rules-confirmed", events[0].detail),
         ("summary", "30d"),
     ]
-    assert "Feedbacks: 6" in texts(await staff.send("/zusammenfassung"))
+    assert "Feedbacks: 10" in texts(await staff.send("/zusammenfassung"))
 
 
 async def test_a_confirm_button_carries_only_what_fits_and_checks_it_again(desk: Harness) -> None:
@@ -232,7 +247,7 @@ async def test_changed_rules_must_be_confirmed_again(
     first = Harness(api=api, settings=make_settings(data, staff_ids=str(STAFF)), clock=clock)
     await first.start()
     await confirmed(first)
-    assert "Feedbacks" in texts(await first.customer(STAFF).send("/zusammenfassung"))
+    assert "Feedback-Zusammenfassung" in texts(await first.customer(STAFF).send("/summary"))
     await first.stop()
     rules = tmp_path / "rules.toml"
     rules.write_text(
@@ -243,9 +258,10 @@ async def test_changed_rules_must_be_confirmed_again(
     await second.start()
     try:
         again = texts(await second.customer(STAFF).send("/zusammenfassung"))
-        assert "Neue Regeln" in again and "Feedbacks" not in again
+        assert "Neue Regeln" in again and "Feedback-Zusammenfassung" not in again
         await second.customer(STAFF).press("Ich bestätige")
-        assert "Feedbacks" in texts(await second.customer(STAFF).send("/zusammenfassung"))
+        shown = texts(await second.customer(STAFF).send("/zusammenfassung"))
+        assert "Feedback-Zusammenfassung" in shown
         entries = await second.store.audit_entries(clock() - timedelta(days=1))  # type: ignore[union-attr]
         versions = [e.detail for e in entries if e.event == "staff-rules-confirmed"]
         assert len(versions) == 2 and versions[0] != versions[1]
@@ -254,7 +270,7 @@ async def test_changed_rules_must_be_confirmed_again(
 
 
 async def test_a_cached_summary_forgets_an_erased_person(desk: Harness) -> None:
-    await many(desk)
+    await many(desk, count=8)
     for user_id in (300, 301):
         desk.clock.advance(timedelta(hours=3))
         await give(desk, user_id, "1", "Zitronenfalter Zitronenfalter, alles kaputt")
@@ -262,7 +278,7 @@ async def test_a_cached_summary_forgets_an_erased_person(desk: Harness) -> None:
     await confirmed(desk)
     staff = desk.customer(STAFF)
     first = texts(await staff.send("/zusammenfassung"))
-    assert "Feedbacks: 8" in first and "zitronenfalter (4)" in first
+    assert "Feedbacks: 10" in first and "zitronenfalter (4)" in first
     assert texts(await staff.send("/zusammenfassung")) == first
     data = desk.settings.data_dir
     assert not files_contain(data, b"itronenfalter"), "the cached word counts are encrypted"
@@ -271,7 +287,7 @@ async def test_a_cached_summary_forgets_an_erased_person(desk: Harness) -> None:
     await erika.send("/loeschen")
     await erika.press("Alles löschen")
     after = texts(await staff.send("/zusammenfassung"))
-    assert "Feedbacks: 7" in after and "Personen: 7" in after
+    assert "Feedbacks: 9" in after and "Personen: 9" in after
     assert "zitronenfalter (2)" in after
 
 

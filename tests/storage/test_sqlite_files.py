@@ -468,8 +468,15 @@ async def test_a_store_from_before_the_purge_indexes_gets_them(
     assert names == {"summary_cache_expires", "summary_cache_dropped"}
 
 
+def back_to_version_8(con: sqlite3.Connection) -> None:
+    """Undo migration 9 (release points of summaries), as in a store made before it."""
+    con.execute("DROP TABLE releases")
+    con.execute("DELETE FROM schema_migrations WHERE version > 8")
+
+
 def back_to_version_7(con: sqlite3.Connection) -> None:
     """Undo migration 8 (pending deliveries, kept notices), as in a store made before it."""
+    back_to_version_8(con)
     con.execute("DROP TABLE notices")
     con.execute("DROP INDEX deliveries_pending")
     con.execute("ALTER TABLE deliveries DROP COLUMN pending")
