@@ -382,6 +382,36 @@ async def test_newest_feedback_in_period_are_the_latest_ones(store: Store) -> No
     assert [r.answers["comment"] for r in found] == ["c3", "c4"]
 
 
+# ---- release points of summaries --------------------------------------------------------
+
+
+async def test_release_points_are_added_only_after_the_newest(store: Store) -> None:
+    assert await store.last_release() is None and await store.first_release() is None
+    assert await store.add_releases([T0 + HOUR, T0], after=None)
+    assert await store.first_release() == T0 and await store.last_release() == T0 + HOUR
+    assert await store.last_release(T0 + HOUR - timedelta(microseconds=1)) == T0
+    assert await store.last_release(T0 - HOUR) is None
+    assert await store.first_release(T0 + timedelta(microseconds=1)) == T0 + HOUR
+    assert await store.first_release(T0 + 2 * HOUR) is None
+    # Another writer got there first: nothing is added, the caller reads again.
+    assert not await store.add_releases([T0 + 3 * HOUR], after=T0)
+    with pytest.raises(ValueError):
+        await store.add_releases([T0 + HOUR], after=T0 + HOUR)
+    assert await store.add_releases([T0 + 2 * HOUR], after=T0 + HOUR)
+    assert await store.last_release() == T0 + 2 * HOUR
+
+
+async def test_release_points_on_a_full_disk_are_not_added(store: Store) -> None:
+    await set_full(store, True)
+    many = [T0 + n * timedelta(seconds=1) for n in range(5000)]
+    with pytest.raises(StorageFull):
+        await store.add_releases(many, after=None)
+    await set_full(store, False)
+    assert await store.last_release() is None
+    assert await store.add_releases(many, after=None)
+    assert await store.last_release() == many[-1]
+
+
 # ---- summary cache ---------------------------------------------------------------------
 
 DAY_BUCKET = SummarySegment(start=T0 - 12 * HOUR, end=T0 + 12 * HOUR, bucket="2025-03-01")
