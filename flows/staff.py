@@ -10,11 +10,11 @@ import asyncio
 import hashlib
 import logging
 import random
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
-from itertools import groupby
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,7 +32,7 @@ from storage.interface import (
     AuditEntry,
     CacheEntry,
     FeedbackRecord,
-    PeriodFeedback,
+    Release,
     SegmentRead,
     StorageFull,
     Store,
@@ -55,45 +55,91 @@ RULES_EVENT = "staff-rules-confirmed"
 
 @dataclass
 class _Counted:
-    """What a summary read adds up to, and what it leaves to do."""
+    """What a summary read adds up to, day by day, and what it leaves to do."""
 
-    total: Tally = field(default_factory=Tally)
-    per_day: dict[date, Counter[int]] = field(default_factory=dict)
-    comments: list[tuple[datetime, str]] = field(default_factory=list)
-    """Comments of the feedback read (not redacted yet)."""
-    commented_buckets: list[SummarySegment] = field(default_factory=list)
-    """Cached buckets (days, hours, ...) that have comments, oldest first."""
+    days: list[tuple[SummarySegment, Tally]] = field(default_factory=list)
+    """The figures of each day (people included), oldest first."""
+    comments: dict[datetime, list[tuple[datetime, str]]] = field(default_factory=dict)
+    """Per day counted just now (by its start): its comments, not redacted yet."""
     fresh: list[CacheEntry] = field(default_factory=list)
-    """Figures counted from the feedback of whole buckets, to be cached."""
+    """Figures counted from the feedback of whole days, to be cached."""
 
 
 @dataclass(frozen=True)
 class Windows:
-    """What a summary counts: feedback given in [start, end), and before it in
-    [previous, start). Each bound is a release point (see `StaffDesk.windows`)."""
+    """What a summary counts: the groups of days in [start, end), and before them in
+    [previous, start); each bound is a release point (see `StaffDesk.windows`)."""
 
     previous: datetime
     start: datetime
     end: datetime
+    points: tuple[Release, ...]
+    """The release points from `previous` to `end`: each closes the group of days since
+    the one before it, and says what that group counted when it closed."""
 
 
 def release_points(
-    records: list[PeriodFeedback], k: int, catalog: FlowCatalog, first: bool
-) -> list[datetime]:
-    """Release points that cut `records` (oldest first, all after the newest point so far)
-    into groups of at least `k` people each, counting feedback whose consents are in
-    force; what is left over waits for more. With `first` (no point yet), the first
-    point is where the first group starts."""
-    points: list[datetime] = []
-    people: set[str] = set()
-    for moment, group in groupby(records, key=lambda record: record.created_at):
-        people.update(record.pseudonym for record in group if in_force(record, catalog))
+    days: list[tuple[SummarySegment, Tally]], k: int, opening: datetime | None = None
+) -> list[Release]:
+    """Release points that cut whole UTC days (oldest first, all after the newest point so
+    far) into groups in which at least `k` people gave feedback whose consents are in
+    force; the days left over wait for more.
+
+    With `opening` (there is no point yet), the first point opens the first group: at the
+    first day with such feedback, or at `opening` (where the days end) if none has any,
+    so that the next release starts there and not twenty years back."""
+    points: list[Release] = []
+    people: set[int] = set()
+    feedbacks = 0
+    opened: datetime | None = None
+    for day, tally in days:
+        if opened is None and tally.feedbacks:
+            opened = day.start
+        people |= tally.people
+        feedbacks += tally.feedbacks
         if len(people) >= k:
-            points.append(moment + _TICK)
-            people = set()
-    if first and points:
-        points.insert(0, records[0].created_at)
+            points.append(Release(at=day.end, feedbacks=feedbacks, people=len(people)))
+            people, feedbacks = set(), 0
+    if opening is not None:
+        points.insert(0, Release(at=opened or opening))
     return points
+
+
+def whole_groups(
+    days: list[tuple[SummarySegment, Tally]], points: tuple[Release, ...]
+) -> tuple[list[tuple[SummarySegment, Tally]], int]:
+    """The days of the groups that still count exactly what they counted when they were
+    released, and how many other groups still count something.
+
+    Feedback leaves a group after its release (erasure, a withdrawn consent, expiry at a
+    time anyone can work out) or, with a clock set back, joins one. Two summaries
+    before and after would then differ by that one feedback; leaving the whole group
+    out keeps the difference a whole group."""
+    bounds = [point.at for point in points]
+    members: dict[int, list[tuple[SummarySegment, Tally]]] = {}
+    for day, tally in days:
+        members.setdefault(bisect_right(bounds, day.start), []).append((day, tally))
+    kept: list[tuple[SummarySegment, Tally]] = []
+    left_out = 0
+    for index, group in members.items():
+        total = Tally()
+        for _, tally in group:
+            total.merge(tally)
+        closing = points[index] if index < len(points) else None
+        if (
+            closing is not None
+            and total.feedbacks == closing.feedbacks
+            and len(total.people) == closing.people
+        ):
+            kept += group
+        elif total.feedbacks:
+            left_out += 1
+    kept.sort(key=lambda item: item[0].start)
+    return kept, left_out
+
+
+def _midnight(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def _button_period(period: str | None) -> str:
@@ -217,11 +263,12 @@ class StaffDesk:
         now = self.clock()
         since = now - length
         windows = await self.windows(length)
+        left_out = 0
         if windows is None:
             current = previous = figures_of(Tally(), self.catalog, t)
         else:
-            current = await self._figures(windows.start, windows.end, now, t, latest=True)
-            previous = await self._figures(windows.previous, windows.start, now, t, latest=False)
+            current, left_out = await self._figures(windows, windows.start, windows.end, t)
+            previous, _ = await self._figures(windows, windows.previous, windows.start, t)
         k = self.settings.min_group_size
         text = render(
             t,
@@ -233,6 +280,7 @@ class StaffDesk:
             self.settings.timezone,
             counted=None if windows is None else (windows.start, windows.end),
             released=windows is not None,
+            left_out=left_out > 0,
         )
         await self._audit(event, actor, period or "7d", current.feedbacks)
         replies = [Reply(text)]
@@ -242,7 +290,7 @@ class StaffDesk:
                 t,
                 current.per_day,
                 min(since, windows.start).date(),
-                windows.end.date(),
+                (windows.end - _TICK).date(),
                 k,
             )
             replies.append(
@@ -256,20 +304,21 @@ class StaffDesk:
         A summary that counted feedback up to the moment it was asked for would give away
         one person's answers: asked for just before and just after someone finishes, the
         two differ by exactly that feedback (the same at the start: "7d" against a period
-        a minute shorter). So summaries start and end only at release points, which cut
-        the feedback, as it comes in, into groups of at least k people
-        (`release_points`): any two summaries differ by whole groups or not at all. A
-        period starts at the point before its first moment, so it covers at least what was
-        asked for; it ends at the newest point, and newer feedback waits until k people
-        have given some.
+        a minute shorter; and the chart's bar of a day). So summaries count whole UTC
+        days, in groups in which at least k people gave feedback, released as they fill
+        up (`release_points`): a period starts at the point before its first moment, so
+        it covers at least what was asked for, and ends at the newest point. Any two
+        summaries differ by whole groups or not at all; a group that has lost or gained
+        feedback since is left out whole (`whole_groups`).
         """
         now = self.clock()
-        end = await self._release(now)
-        if end is None:
+        newest = await self._release(now)
+        if newest is None or not newest.people:  # none yet, or only the opening point
             return None
         start = await self._point_before(now - length)
         previous = await self._point_before(start - length)
-        return Windows(previous=previous, start=start, end=end)
+        points = await self.store.releases(previous, newest.at)
+        return Windows(previous=previous, start=start, end=newest.at, points=tuple(points))
 
     async def _point_before(self, moment: datetime) -> datetime:
         """The release point at or before `moment`, or the first one if none is."""
@@ -278,31 +327,28 @@ class StaffDesk:
             raise RuntimeError("no release point")
         return point
 
-    async def _release(self, now: datetime) -> datetime | None:
-        """Add the release points that feedback given since the newest allows; the newest
-        point afterwards."""
+    async def _release(self, now: datetime) -> Release | None:
+        """Add the release points that the days over since the newest allow (counted from
+        the summary cache, which keeps them for the summaries); the newest point then."""
         async with self._releasing:
             last = await self.store.last_release()
-            since = now - RELEASE_MEMORY if last is None else last
-            records = await self.store.feedback_in_period(since, now + _TICK, now)
-            points = release_points(
-                records, self.settings.min_group_size, self.catalog, first=last is None
-            )
-            if not points:
-                return last
-            try:
-                if await self.store.add_releases(points, after=last):
-                    return points[-1]
-            except StorageFull:
-                log.warning("release_points_not_saved")
-                return last
-            return await self.store.last_release()  # another process added them first
+            since = _midnight(now - RELEASE_MEMORY) if last is None else last
+            until = _midnight(now)
+            if since < until:
+                counted = await self._read(since, until, now)
+                k = self.settings.min_group_size
+                points = release_points(counted.days, k, opening=until if last is None else None)
+                try:
+                    if points and await self.store.add_releases(points, after=last):
+                        return points[-1]
+                except StorageFull:
+                    log.warning("release_points_not_saved")
+            newest = await self.store.last_release()  # none added, or another process did
+            return None if newest is None else (await self.store.releases(newest, newest))[0]
 
-    async def _figures(
-        self, since: datetime, until: datetime, now: datetime, t: Translator, latest: bool
-    ) -> Figures:
-        """The figures of [since, until): whole days, hours, ten minutes and minutes from the
-        summary cache where it has them, the rest counted from the feedback (and cached)."""
+    async def _read(self, since: datetime, until: datetime, now: datetime) -> _Counted:
+        """The figures of each day in [since, until) (midnights): from the summary cache
+        where it has them, the rest counted from the feedback (and cached)."""
         reads = await self.store.summary_segments(segments(since, until, now), self._version, now)
         # Counting words of many comments is CPU work: in a thread, so customers are
         # answered meanwhile.
@@ -312,22 +358,36 @@ class StaffDesk:
                 await self.store.save_summary_cache(counted.fresh, self._version)
             except StorageFull:
                 log.warning("summary_cache_not_saved")
-        comments = await self._latest_comments(counted, now, t) if latest else []
-        return figures_of(counted.total, self.catalog, t, counted.per_day, comments)
+        return counted
+
+    async def _figures(
+        self, windows: Windows, since: datetime, until: datetime, t: Translator
+    ) -> tuple[Figures, int]:
+        """The figures of the groups of days in [since, until) that are still whole, and
+        how many groups were left out."""
+        now = self.clock()
+        counted = await self._read(since, until, now)
+        kept, left_out = whole_groups(counted.days, windows.points)
+        total = Tally()
+        per_day: dict[date, Counter[int]] = {}
+        for day, tally in kept:
+            total.merge(tally)
+            five = scale_five(tally, self.catalog)
+            if five:
+                per_day.setdefault(day.start.date(), Counter()).update(five)
+        comments = await self._latest_comments(kept, counted, now, t)
+        return figures_of(total, self.catalog, t, per_day, comments), left_out
 
     def _count(self, reads: list[SegmentRead]) -> _Counted:
         counted = _Counted()
         for read in reads:
             if read.cached is not None:
-                tally = Tally.from_bytes(read.cached, people=counted.total.people)
-                if tally.commented:
-                    counted.commented_buckets.append(read.segment)
+                tally = Tally.from_bytes(read.cached)
             else:
                 tally = Tally()
+                comments = counted.comments.setdefault(read.segment.start, [])
                 for record in read.records:
-                    counted.comments += [
-                        (record.created_at, c) for c in tally.add(record, self.catalog)
-                    ]
+                    comments += [(record.created_at, c) for c in tally.add(record, self.catalog)]
                 if read.segment.bucket is not None and tally.expires_at is not None:
                     counted.fresh.append(
                         CacheEntry(
@@ -337,22 +397,28 @@ class StaffDesk:
                             payload=tally.to_bytes(),
                         )
                     )
-            five = scale_five(tally, self.catalog)
-            if five:
-                counted.per_day.setdefault(read.segment.start.date(), Counter()).update(five)
-            counted.total.merge(tally)
+            counted.days.append((read.segment, tally))
         return counted
 
     async def _latest_comments(
-        self, counted: _Counted, now: datetime, t: Translator
+        self,
+        kept: list[tuple[SummarySegment, Tally]],
+        counted: _Counted,
+        now: datetime,
+        t: Translator,
     ) -> list[tuple[datetime, str]]:
-        """The newest comments of the period, redacted: those counted just now, and from
-        cached buckets (newest first) only as many as can still be among them."""
-        found = _newest(counted.comments)
-        for segment in reversed(counted.commented_buckets):
-            if sum(when >= segment.end for when, _ in found) >= LATEST_COMMENTS:
+        """The newest comments of the days kept, redacted: of those counted just now, and
+        of cached days (newest first) only as many as can still be among them."""
+        found: list[tuple[datetime, str]] = []
+        for day, _ in kept:
+            found += counted.comments.get(day.start, [])
+        found = _newest(found)
+        for day, tally in reversed(kept):
+            if day.start in counted.comments or not tally.commented:
+                continue
+            if sum(when >= day.end for when, _ in found) >= LATEST_COMMENTS:
                 break
-            found = _newest(found + await self._comments_in(segment, now))
+            found = _newest(found + await self._comments_in(day, now))
         return await asyncio.to_thread(lambda: [(when, redact(c, t)) for when, c in found])
 
     async def _comments_in(

@@ -140,12 +140,14 @@ def render(
     timezone: str = "UTC",
     counted: tuple[datetime, datetime] | None = None,
     released: bool = True,
+    left_out: bool = False,
 ) -> str:
     """The summary text in the staff member's language, numbers formatted with Babel,
     dates as on the calendar in `timezone` (FEEDBACKBOT_TIMEZONE).
 
-    `counted` is the stretch the figures are of when it is not [since, until) (see
-    flows.staff.StaffDesk.windows); `released` is False while there is none yet.
+    `counted` is the stretch of whole UTC days the figures are of (see
+    flows.staff.StaffDesk.windows), `released` False while there is none yet, and
+    `left_out` whether days in it were left out (see flows.staff.whole_groups).
     """
     zone = ZoneInfo(timezone)
     since, until = since.astimezone(zone), until.astimezone(zone)
@@ -158,19 +160,24 @@ def render(
     ]
     if not released:
         note = t.gettext(
-            "No feedback to show yet: feedback is shown in groups of at least {k} people, "
-            "so that no one can be recognised."
+            "No feedback to show yet: it is shown by whole days, once at least {k} people "
+            "have given feedback in them, so that no one can be recognised."
         )
         return "\n".join([*lines, "", note.format(k=k)])
-    if counted is not None and counted != (since, until):
+    if counted is not None:
+        first, last = counted[0], counted[1] - timedelta(microseconds=1)
         lines.append(
             t.gettext(
-                "Counted: feedback given from {start} to {end}. Newer feedback is added in "
-                "groups of at least {k} people, so that comparing summaries reveals no one."
-            ).format(
-                start=t.datetime(counted[0], timezone),
-                end=t.datetime(counted[1], timezone),
-                k=k,
+                "Counted: the days from {start} to {end} (UTC). Newer days are added once at "
+                "least {k} people have given feedback in them, so that comparing summaries "
+                "reveals no one."
+            ).format(start=t.date(first.date()), end=t.date(last.date()), k=k)
+        )
+    if left_out:
+        lines.append(
+            t.gettext(
+                "Some days are left out: feedback given on them has since been deleted, "
+                "withdrawn or has expired, and what remains of them would single it out."
             )
         )
     lines += [

@@ -172,6 +172,17 @@ class SummarySegment(_Record):
     bucket: str | None = None
 
 
+class Release(_Record):
+    """A release point of staff summaries: a UTC midnight that closes a group of whole days
+    in which at least k people gave feedback (see flows.staff). `feedbacks` and `people`
+    are what the group it closes counted when it closed; the first point opens the first
+    group and counts nothing."""
+
+    at: datetime
+    feedbacks: int = 0
+    people: int = 0
+
+
 class SegmentRead(_Record):
     """One segment as read for a summary: its cached figures (`cached`, as they were saved),
     or else everyone's unexpired feedback in it and the epoch its bucket was at."""
@@ -367,7 +378,11 @@ class Store(abc.ABC):
         is none."""
 
     @abc.abstractmethod
-    async def add_releases(self, points: list[datetime], after: datetime | None) -> bool:
+    async def releases(self, since: datetime, until: datetime) -> list[Release]:
+        """The release points from `since` to `until` (both included), oldest first."""
+
+    @abc.abstractmethod
+    async def add_releases(self, points: list[Release], after: datetime | None) -> bool:
         """Add release points, all later than `after`, if the newest one is still `after`
         (None: there is none yet); whether they were added. The purge forgets points
         older than RELEASE_MEMORY but for the newest of those.

@@ -27,6 +27,7 @@ from storage.interface import (
     NewFeedback,
     PeriodFeedback,
     PurgeReport,
+    Release,
     SegmentRead,
     StatisticsRow,
     StorageFull,
@@ -86,7 +87,7 @@ class MemoryStore(Store):
         self._updates: dict[int, datetime] = {}
         self._stats: dict[tuple[date, str], tuple[int, dict[str, dict[str, int]]]] = {}
         self._audit: list[AuditEntry] = []
-        self._releases: list[datetime] = []  # ascending
+        self._releases: list[Release] = []  # oldest first
         self._deliveries: dict[str, list[Delivery]] = {}
         self._notices: dict[int, DeletionNotice] = {}
         self._notice_count = 0
@@ -277,25 +278,31 @@ class MemoryStore(Store):
     async def last_release(self, at_or_before: datetime | None = None) -> datetime | None:
         self._check()
         limit = None if at_or_before is None else utc(at_or_before)
-        found = [p for p in self._releases if limit is None or p <= limit]
+        found = [p.at for p in self._releases if limit is None or p.at <= limit]
         return found[-1] if found else None
 
     async def first_release(self, at_or_after: datetime | None = None) -> datetime | None:
         self._check()
         limit = None if at_or_after is None else utc(at_or_after)
-        found = [p for p in self._releases if limit is None or p >= limit]
+        found = [p.at for p in self._releases if limit is None or p.at >= limit]
         return found[0] if found else None
 
-    async def add_releases(self, points: list[datetime], after: datetime | None) -> bool:
+    async def releases(self, since: datetime, until: datetime) -> list[Release]:
         self._check()
-        newest = self._releases[-1] if self._releases else None
-        moments = sorted(utc(p) for p in points)
+        return [p for p in self._releases if utc(since) <= p.at <= utc(until)]
+
+    async def add_releases(self, points: list[Release], after: datetime | None) -> bool:
+        self._check()
+        newest = self._releases[-1].at if self._releases else None
+        ordered = sorted(
+            (p.model_copy(update={"at": utc(p.at)}) for p in points), key=lambda p: p.at
+        )
+        if ordered and after is not None and ordered[0].at <= utc(after):
+            raise ValueError("release points must be later than the newest one")
         if newest != (None if after is None else utc(after)):
             return False
-        if moments and newest is not None and moments[0] <= newest:
-            raise ValueError("release points must be later than the newest one")
         self._check_space()
-        self._releases += moments
+        self._releases += ordered
         return True
 
     async def record_audit(self, entry: AuditEntry) -> None:
@@ -375,7 +382,7 @@ class MemoryStore(Store):
         for update_id, seen in list(self._updates.items()):
             if seen < moment - UPDATE_MEMORY:
                 del self._updates[update_id]
-        old = [p for p in self._releases if p < moment - RELEASE_MEMORY]
+        old = [p for p in self._releases if p.at < moment - RELEASE_MEMORY]
         self._releases = self._releases[max(0, len(old) - 1) :]
         return PurgeReport(feedback=feedback, drafts=drafts, keys=len(unused))
 

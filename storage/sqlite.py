@@ -46,6 +46,7 @@ from storage.interface import (
     NewFeedback,
     PeriodFeedback,
     PurgeReport,
+    Release,
     SegmentRead,
     StatisticsRow,
     StorageFull,
@@ -1045,17 +1046,31 @@ class SQLiteStore(Store):
             )
         return None if row is None or row[0] is None else dt(row[0])
 
-    async def add_releases(self, points: list[datetime], after: datetime | None) -> bool:
-        moments = sorted(ts(p) for p in points)
+    async def releases(self, since: datetime, until: datetime) -> list[Release]:
+        async with self._lock:
+            rows = await fetch_all(
+                self._conn(),
+                "SELECT at, feedbacks, people FROM main.releases WHERE at >= ? AND at <= ?"
+                " ORDER BY at",
+                (ts(since), ts(until)),
+            )
+        return [
+            Release(at=dt(at), feedbacks=feedbacks, people=people) for at, feedbacks, people in rows
+        ]
+
+    async def add_releases(self, points: list[Release], after: datetime | None) -> bool:
+        rows = sorted((ts(p.at), p.feedbacks, p.people) for p in points)
         expected = None if after is None else ts(after)
-        if moments and expected is not None and moments[0] <= expected:
+        if rows and expected is not None and rows[0][0] <= expected:
             raise ValueError("release points must be later than the newest one")
 
         def add(conn: sqlite3.Connection) -> bool:
             newest = conn.execute("SELECT max(at) FROM main.releases").fetchone()[0]
             if newest != expected:
                 return False
-            conn.executemany("INSERT INTO main.releases (at) VALUES (?)", [(m,) for m in moments])
+            conn.executemany(
+                "INSERT INTO main.releases (at, feedbacks, people) VALUES (?, ?, ?)", rows
+            )
             return True
 
         async with self._lock:

@@ -98,8 +98,10 @@ DATA_MIGRATIONS: list[list[str]] = [
         " reason TEXT NOT NULL, feedback_ids TEXT NOT NULL, queued_at TEXT NOT NULL)",
     ],
     [
-        # Release points of staff summaries (flows.staff.StaffDesk.window): moments only.
-        "CREATE TABLE main.releases (at TEXT PRIMARY KEY) WITHOUT ROWID",
+        # Release points of staff summaries (flows.staff): UTC midnights and how many
+        # feedbacks and people the group of days each closes counted. Nothing personal.
+        "CREATE TABLE main.releases (at TEXT PRIMARY KEY, feedbacks INTEGER NOT NULL,"
+        " people INTEGER NOT NULL) WITHOUT ROWID",
     ],
 ]
 KEY_MIGRATIONS: list[list[str]] = [

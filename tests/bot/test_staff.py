@@ -47,13 +47,16 @@ async def confirmed(harness: Harness, user_id: int = STAFF, language: str = "de"
     await staff.press("Ich bestätige" if language == "de" else "I confirm")
 
 
-async def many(harness: Harness, count: int = 10) -> None:
-    """`count` people give feedback, three hours apart (10: two groups of k = 5)."""
+async def many(harness: Harness, count: int = 10, then_next_day: bool = True) -> None:
+    """`count` people give feedback, three hours apart from 12:00 UTC; then a day passes,
+    so that summaries count their days (whole days only, see flows.staff)."""
     for n in range(count):
         harness.clock.advance(timedelta(hours=3))
         await give(
             harness, 100 + n, str(5 - n % 3), f"Sehr freundlich, ruft mich an unter 0151/234567{n}"
         )
+    if then_next_day:
+        harness.clock.advance(timedelta(days=1))
 
 
 async def test_outsider_gets_exactly_the_unknown_command_answer(desk: Harness) -> None:
@@ -112,7 +115,7 @@ async def test_fewer_than_k_people_show_nothing(desk: Harness) -> None:
     assert not any(m["photo"] for m in answer)
 
 
-async def test_a_group_that_shrinks_below_k_hides_its_details(desk: Harness) -> None:
+async def test_a_group_that_loses_feedback_is_left_out_whole(desk: Harness) -> None:
     await many(desk, count=5)
     await confirmed(desk)
     staff = desk.customer(STAFF)
@@ -121,7 +124,7 @@ async def test_a_group_that_shrinks_below_k_hides_its_details(desk: Harness) -> 
     await person.send("/loeschen")
     await person.press("Alles löschen")
     answer = await staff.send("/zusammenfassung")
-    assert "Personen: 4" in texts(answer) and "ausgeblendet" in texts(answer)
+    assert "Einige Tage fehlen" in texts(answer) and "Personen: 0" in texts(answer)
     assert "freundlich" not in texts(answer) and not any(m["photo"] for m in answer)
 
 
@@ -136,9 +139,12 @@ async def test_feedback_kept_after_a_withdrawal_stays_out_when_the_person_agrees
     await person.press("Daten behalten")
     desk.clock.advance(timedelta(hours=1))
     await give(desk, 100, "1", "Neuer Versuch nach dem Widerruf")
+    for user_id in range(200, 204):  # four more that day: a group of five with the new one
+        await give(desk, user_id, "4", "gut")
+    desk.clock.advance(timedelta(days=1))
     await confirmed(desk)
     summary = texts(await desk.customer(STAFF).send("/zusammenfassung"))
-    assert "Feedbacks: 10" in summary, "the nine others and the new one, not the withdrawn one"
+    assert "Feedbacks: 14" in summary, "the nine others, the new one and four more"
     assert "Neuer Versuch nach dem Widerruf" in summary
 
 
@@ -270,7 +276,7 @@ async def test_changed_rules_must_be_confirmed_again(
 
 
 async def test_a_cached_summary_forgets_an_erased_person(desk: Harness) -> None:
-    await many(desk, count=8)
+    await many(desk, count=8, then_next_day=False)
     for user_id in (300, 301):
         desk.clock.advance(timedelta(hours=3))
         await give(desk, user_id, "1", "Zitronenfalter Zitronenfalter, alles kaputt")
@@ -287,8 +293,8 @@ async def test_a_cached_summary_forgets_an_erased_person(desk: Harness) -> None:
     await erika.send("/loeschen")
     await erika.press("Alles löschen")
     after = texts(await staff.send("/zusammenfassung"))
-    assert "Feedbacks: 9" in after and "Personen: 9" in after
-    assert "zitronenfalter (2)" in after
+    assert "Feedbacks: 0" in after and "Einige Tage fehlen" in after, "the group is out whole"
+    assert "itronenfalter" not in after
 
 
 async def test_a_staff_member_erasing_their_data_is_told_the_audit_trail_stays(

@@ -1,9 +1,11 @@
-"""Comparing two staff summaries reveals no one: summaries start and end at release
-points, which cut the feedback into groups of at least k people.
+"""Comparing two staff summaries reveals no one: summaries count whole UTC days, in
+groups in which at least k people gave feedback, and leave out a group whole once
+feedback has left it.
 
-Without them, a summary asked for just before and one just after a customer finishes
-differ by exactly that customer's feedback, and so do "7d" and a period a minute
-shorter. Over a real SQLite store and the in-memory one.
+Without that, a summary asked for just before and one just after a customer finishes
+differ by exactly that customer's feedback; so do "7d" and a period a minute shorter,
+the chart's bar of a day, and two summaries around the moment a known feedback expires.
+Over a real SQLite store and the in-memory one.
 """
 
 from __future__ import annotations
@@ -11,18 +13,26 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import combinations
 from pathlib import Path
 
 import pytest
 
 from flows.catalog import FlowCatalog
-from flows.figures import in_force
-from flows.staff import RULES_EVENT, StaffDesk, StaffSettings, release_points
+from flows.figures import Tally, in_force
+from flows.staff import RULES_EVENT, StaffDesk, StaffSettings, release_points, whole_groups
 from storage import MemoryStore, SQLiteStore
 from storage.crypto import generate_key
-from storage.interface import AuditEntry, ConsentGrant, NewFeedback, PeriodFeedback, Store
+from storage.interface import (
+    AuditEntry,
+    ConsentGrant,
+    NewFeedback,
+    PeriodFeedback,
+    Release,
+    Store,
+    SummarySegment,
+)
 
 K = 3
 START = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
@@ -44,7 +54,9 @@ class Desk:
             AuditEntry(event=RULES_EVENT, at=START, actor=STAFF, detail=self.desk.rules_version())
         )
 
-    async def give(self, person: int, rating: int, comment: str = "") -> None:
+    async def give(
+        self, person: int, rating: int, comment: str = "", keep: timedelta = timedelta(days=400)
+    ) -> None:
         self.now += timedelta(minutes=7)
         grant = ConsentGrant(
             purpose="feedback",
@@ -58,7 +70,7 @@ class Desk:
             answers={"rating": rating, "comment": comment},
             purposes=["feedback"],
             created_at=self.now,
-            expires_at=self.now + timedelta(days=400),
+            expires_at=self.now + keep,
         )
         await self.store.submit_feedback(self.pseudonym(person), feedback, [grant])
 
@@ -68,8 +80,14 @@ class Desk:
     async def summary(self, period: str = "7d", locale: str = "en") -> str:
         return (await self.desk.summary(STAFF, locale, period)).replies[0].text
 
+    def next_day(self, hours: float = 1) -> None:
+        """On to `hours` past the next UTC midnight."""
+        midnight = self.now.replace(hour=0, minute=0, second=0, microsecond=0)
+        self.now = midnight + timedelta(days=1, hours=hours)
+
     async def counted(self, length: timedelta) -> list[PeriodFeedback]:
-        """The feedback the current part of a summary over `length` counts."""
+        """The feedback in the current part of a summary over `length` (all of it counts
+        while no feedback leaves a group)."""
         windows = await self.desk.windows(length)
         if windows is None:
             return []
@@ -90,114 +108,185 @@ async def desk(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[
     await store.close()
 
 
+def figures(text: str) -> str:
+    """A summary's text but for its heading (the period asked for, which moves on)."""
+    return text.split("\n", 1)[1]
+
+
 def feedbacks(text: str) -> int:
     found = re.search(r"(?:Feedbacks|Responses): (\d+)", text)
     assert found, text
     return int(found.group(1))
 
 
-async def test_a_summary_just_after_someone_finishes_shows_what_the_one_before_did(
+async def test_a_summary_on_the_day_someone_finishes_shows_what_the_one_before_did(
     desk: Desk,
 ) -> None:
     nothing_yet = await desk.summary()
     assert "No feedback to show yet" in nothing_yet and "at least 3 people" in nothing_yet
     for person, rating in ((1, 5), (2, 4), (1, 3)):
         await desk.give(person, rating)
-    assert "No feedback to show yet" in await desk.summary(), "three feedbacks of two people"
-
+    desk.next_day()
+    assert "No feedback to show yet" in await desk.summary(), "two people on the first day"
     await desk.give(3, 5, "schnelle Lieferung")
-    before = await desk.summary()
+    assert "No feedback to show yet" in await desk.summary(), "the day is not over yet"
+
+    desk.next_day()
+    before = figures(await desk.summary())
     assert feedbacks(before) == 4 and "People: 3" in before
-    assert "Counted: feedback given from" in before and "groups of at least 3 people" in before
+    assert "Counted: the days from November 29, 2026 to November 30, 2026 (UTC)" in before
 
     await desk.give(4, 1, "Zitronenfalter kaputt")  # someone a colleague knows just finished
-    after = await desk.summary()
-    assert after == before, "the newest feedback waits for two more people"
-    assert "Zitronenfalter" not in after
-
+    assert figures(await desk.summary()) == before, "today is not counted"
+    desk.next_day()
+    assert figures(await desk.summary()) == before, "a day with one person waits for two more"
     await desk.give(5, 2)
     await desk.give(4, 2)  # the same person again does not complete a group
-    assert await desk.summary() == before
+    desk.next_day()
+    assert figures(await desk.summary()) == before
     await desk.give(6, 5)
+    desk.next_day()
     released = await desk.summary()
     assert feedbacks(released) == 8 and "People: 6" in released
     assert "Zitronenfalter" in released
 
 
 async def test_periods_a_minute_apart_count_the_same_feedback(desk: Desk) -> None:
-    for person in range(12):  # 7 minutes apart: groups of three end at 21, 42, 63, 84 min
-        await desk.give(person, 1 + person % 5)
-    desk.now = START + timedelta(days=7, minutes=31)
-    # "7d" starts at minute 31, in the middle of the second group; "10070m" ten minutes
-    # later. Both start where that group starts: the feedback at minute 28 is in both.
+    for day in range(12):  # one person a day: groups of three days
+        desk.now = START + timedelta(days=day)
+        await desk.give(day, 1 + day % 5)
+    desk.now = START + timedelta(days=12, hours=8)
+    # "7d" starts on the sixth day, inside the group of days 4 to 6; "10070m" ten
+    # minutes later. Both start where that group starts.
     week = await desk.counted(timedelta(days=7))
     shorter = await desk.counted(timedelta(minutes=10070))
     assert {r.id for r in week} == {r.id for r in shorter}
-    assert min(r.created_at for r in week) == START + timedelta(minutes=28)
+    assert min(r.created_at for r in week).date() == (START + timedelta(days=3)).date()
     assert len(week) == 9
     assert feedbacks(await desk.summary("7d")) == feedbacks(await desk.summary("10070m")) == 9
 
 
-def _record(n: int, person: str, minute: int, consents: frozenset[str]) -> PeriodFeedback:
-    at = START + timedelta(minutes=minute)
-    return PeriodFeedback(
-        id=f"r{n}",
-        flow_id="feedback",
-        answers={"rating": 3},
-        purposes=["feedback"],
-        created_at=at,
-        expires_at=at + timedelta(days=30),
-        pseudonym=person,
-        consents_in_force=consents,
-    )
+async def test_feedback_leaving_a_group_takes_the_whole_group_out(desk: Desk) -> None:
+    """Expiry is at a time anyone can work out: a summary just before and one just after
+    a known customer's feedback expires must not differ by that feedback."""
+    for person in range(3):
+        await desk.give(person, 4)
+    await desk.give(3, 1, keep=timedelta(days=3))  # expires first
+    desk.next_day()
+    for person in (4, 5, 6):
+        await desk.give(person, 5)
+    desk.next_day()
+    both = await desk.summary("30d")
+    assert feedbacks(both) == 7 and "left out" not in both
+    desk.now = START + timedelta(days=3, hours=1)  # the short-lived feedback has expired
+    after = await desk.summary("30d")
+    assert feedbacks(after) == 3 and "People: 3" in after, "its whole group is out"
+    assert "Some days are left out" in after and "1 ★ ░░░░░░░░░░░░ 0" in after
+
+    person = desk.pseudonym(4)
+    await desk.store.erase_subject(person)
+    erased = await desk.summary("30d")
+    assert "No feedback was given" in erased or feedbacks(erased) == 0
+    assert "Some days are left out" in erased
 
 
-def test_release_points_close_a_group_once_k_people_gave_feedback() -> None:
-    given = frozenset({"feedback"})
-    records = [
-        _record(1, "a", 0, given),
-        _record(2, "a", 1, given),
-        _record(3, "b", 2, frozenset()),  # consent withdrawn: not counted
-        _record(4, "c", 3, given),
-        _record(5, "d", 4, given),  # the third person: the group closes after them
-        _record(6, "e", 4, given),  # same moment: cannot be told apart, same group
-        _record(7, "f", 5, given),
-        _record(8, "g", 6, given),
+async def test_a_withdrawn_consent_takes_the_whole_group_out(desk: Desk) -> None:
+    for person in range(6):
+        await desk.give(person, 2 + person % 4)
+    desk.next_day()
+    assert feedbacks(await desk.summary()) == 6
+    await desk.store.withdraw_consent(desk.pseudonym(0), "feedback", desk.now)
+    after = await desk.summary()
+    assert "Some days are left out" in after and "People:" in after
+    assert feedbacks(after) == 0
+
+
+def _day(n: int) -> SummarySegment:
+    start = START.replace(hour=0) + timedelta(days=n)
+    return SummarySegment(start=start, end=start + timedelta(days=1), bucket=f"d{n}")
+
+
+def _tally(*people: int) -> Tally:
+    return Tally(feedbacks=len(people), people=set(people))
+
+
+def test_release_points_close_a_group_of_days_once_k_people_gave_feedback() -> None:
+    days = [
+        (_day(0), _tally()),
+        (_day(1), _tally(1, 1)),  # one person twice
+        (_day(2), _tally(2)),
+        (_day(3), _tally(3, 4)),  # the third person: the group closes with this day
+        (_day(4), _tally(5, 6)),
     ]
-    first_group_end = START + timedelta(minutes=4, microseconds=1)
-    assert release_points(records, 3, CATALOG, first=False) == [first_group_end]
-    assert release_points(records, 3, CATALOG, first=True) == [START, first_group_end]
-    assert release_points(records[:5], 4, CATALOG, first=True) == []
+    closing = Release(at=_day(3).end, feedbacks=5, people=4)
+    assert release_points(days, 3) == [closing]
+    opening = Release(at=_day(1).start)
+    assert release_points(days, 3, opening=_day(4).end) == [opening, closing]
+    assert release_points(days, 7, opening=_day(4).end) == [opening], "nothing closes yet"
+    nobody = [(day, _tally()) for day, _ in days]
+    assert release_points(nobody, 3, opening=_day(4).end) == [Release(at=_day(4).end)]
+
+
+def test_a_group_counts_only_while_it_is_whole() -> None:
+    points = (
+        Release(at=_day(0).start),
+        Release(at=_day(2).end, feedbacks=3, people=3),
+        Release(at=_day(3).end, feedbacks=3, people=3),
+        Release(at=_day(4).end, feedbacks=3, people=3),
+    )
+    days = [
+        (_day(0), _tally(1)),
+        (_day(1), _tally()),
+        (_day(2), _tally(2, 3)),  # group 1: whole
+        (_day(3), _tally(4, 5)),  # group 2: one feedback gone
+        (_day(4), _tally()),  # group 3: all gone
+    ]
+    kept, left_out = whole_groups(days, points)
+    assert [day.bucket for day, _ in kept] == ["d0", "d1", "d2"]
+    assert left_out == 1
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
 async def test_no_two_summaries_differ_by_fewer_than_k_people(desk: Desk, seed: int) -> None:
-    """People come and go at random; summaries over random periods at random moments.
-    Any two of them count the same feedback or feedback of at least k more people."""
+    """People come at random; summaries over random periods at random moments. Any two
+    of them count the same feedback or feedback of at least k more people; and a day
+    (a bar of the chart) is in a summary whole or not at all."""
     rng = random.Random(seed)
-    shown: list[tuple[str, frozenset[str], dict[str, str]]] = []
-    for _ in range(60):
+    shown: list[tuple[frozenset[str], dict[str, str], dict[date, frozenset[str]]]] = []
+    for _ in range(80):
         if rng.random() < 0.6:
             await desk.give(rng.randrange(15), rng.randint(1, 5))
         else:
-            desk.now += timedelta(minutes=rng.randint(1, 600))
+            desk.now += timedelta(minutes=rng.randint(1, 900))
         length = timedelta(minutes=rng.choice([30, 90, 600, 1440, 1441, 2880, 10080, 10079]))
         text = await desk.summary(f"{int(length.total_seconds() // 60)}m")
         counted = await desk.counted(length)
         if counted:
             assert feedbacks(text) == len(counted), "the text shows what the window holds"
-        owners = {r.id: r.pseudonym for r in counted}
-        shown.append((text, frozenset(owners), owners))
-    assert sum(1 for _, ids, _ in shown if ids) > 10, "summaries did show feedback"
-    for (_, one, owners_one), (_, other, owners_other) in combinations(shown, 2):
+        days: dict[date, set[str]] = {}
+        for record in counted:
+            days.setdefault(record.created_at.date(), set()).add(record.id)
+        shown.append(
+            (
+                frozenset(r.id for r in counted),
+                {r.id: r.pseudonym for r in counted},
+                {day: frozenset(ids) for day, ids in days.items()},
+            )
+        )
+    assert sum(1 for ids, _, _ in shown if ids) > 10, "summaries did show feedback"
+    for (one, owners_one, days_one), (other, owners_other, days_other) in combinations(shown, 2):
         owners = owners_one | owners_other
         differing = {owners[i] for i in one ^ other}
         assert not differing or len(differing) >= K, (sorted(one), sorted(other))
+        for day in days_one.keys() & days_other.keys():
+            assert days_one[day] == days_other[day], f"{day} counted in part"
 
 
 async def test_the_purge_forgets_release_points_no_summary_can_reach(desk: Desk) -> None:
-    for person in range(7):
-        await desk.give(person, 4)
+    for day in range(3):
+        for person in range(3):
+            await desk.give(10 * day + person, 4)
+        desk.next_day()
     await desk.summary()
     points = await desk.store.first_release(), await desk.store.last_release()
     assert points[0] is not None and points[1] is not None and points[0] < points[1]
@@ -213,7 +302,8 @@ async def test_release_points_survive_a_restart(tmp_path: Path) -> None:
     try:
         for person in range(4):
             await first.give(person, 4)
-        before = await first.summary()
+        first.next_day()
+        before = figures(await first.summary())
     finally:
         await first.store.close()
 
@@ -222,6 +312,7 @@ async def test_release_points_survive_a_restart(tmp_path: Path) -> None:
     await again.store.open()
     try:
         await again.give(9, 1)
-        assert await again.summary() == before, "the points are kept: the newest still waits"
+        again.next_day()
+        assert figures(await again.summary()) == before, "the points are kept: the day waits"
     finally:
         await again.store.close()

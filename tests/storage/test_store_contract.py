@@ -17,6 +17,7 @@ from storage.interface import (
     Delivery,
     Draft,
     NewFeedback,
+    Release,
     SegmentRead,
     StorageFull,
     Store,
@@ -386,30 +387,33 @@ async def test_newest_feedback_in_period_are_the_latest_ones(store: Store) -> No
 
 
 async def test_release_points_are_added_only_after_the_newest(store: Store) -> None:
+    opening, closing = Release(at=T0), Release(at=T0 + DAY, feedbacks=7, people=5)
     assert await store.last_release() is None and await store.first_release() is None
-    assert await store.add_releases([T0 + HOUR, T0], after=None)
-    assert await store.first_release() == T0 and await store.last_release() == T0 + HOUR
-    assert await store.last_release(T0 + HOUR - timedelta(microseconds=1)) == T0
+    assert await store.add_releases([closing, opening], after=None)
+    assert await store.first_release() == T0 and await store.last_release() == T0 + DAY
+    assert await store.last_release(T0 + DAY - timedelta(microseconds=1)) == T0
     assert await store.last_release(T0 - HOUR) is None
-    assert await store.first_release(T0 + timedelta(microseconds=1)) == T0 + HOUR
-    assert await store.first_release(T0 + 2 * HOUR) is None
+    assert await store.first_release(T0 + timedelta(microseconds=1)) == T0 + DAY
+    assert await store.first_release(T0 + 2 * DAY) is None
+    assert await store.releases(T0, T0 + DAY) == [opening, closing]
+    assert await store.releases(T0 + HOUR, T0 + 2 * DAY) == [closing]
     # Another writer got there first: nothing is added, the caller reads again.
-    assert not await store.add_releases([T0 + 3 * HOUR], after=T0)
+    assert not await store.add_releases([Release(at=T0 + 3 * DAY)], after=T0)
     with pytest.raises(ValueError):
-        await store.add_releases([T0 + HOUR], after=T0 + HOUR)
-    assert await store.add_releases([T0 + 2 * HOUR], after=T0 + HOUR)
-    assert await store.last_release() == T0 + 2 * HOUR
+        await store.add_releases([Release(at=T0 + DAY)], after=T0 + DAY)
+    assert await store.add_releases([Release(at=T0 + 2 * DAY, people=3)], after=T0 + DAY)
+    assert await store.last_release() == T0 + 2 * DAY
 
 
 async def test_release_points_on_a_full_disk_are_not_added(store: Store) -> None:
     await set_full(store, True)
-    many = [T0 + n * timedelta(seconds=1) for n in range(5000)]
+    many = [Release(at=T0 + n * DAY, feedbacks=n, people=n) for n in range(3000)]
     with pytest.raises(StorageFull):
         await store.add_releases(many, after=None)
     await set_full(store, False)
     assert await store.last_release() is None
     assert await store.add_releases(many, after=None)
-    assert await store.last_release() == many[-1]
+    assert await store.last_release() == many[-1].at
 
 
 # ---- summary cache ---------------------------------------------------------------------
