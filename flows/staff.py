@@ -122,17 +122,12 @@ def whole_groups(
     kept: list[tuple[SummarySegment, Tally]] = []
     left_out = 0
     for index, group in members.items():
-        total = Tally()
-        for _, tally in group:
-            total.merge(tally)
+        feedbacks = sum(tally.feedbacks for _, tally in group)
+        people = len(set().union(*(tally.people for _, tally in group)))
         closing = points[index] if index < len(points) else None
-        if (
-            closing is not None
-            and total.feedbacks == closing.feedbacks
-            and len(total.people) == closing.people
-        ):
+        if closing is not None and (feedbacks, people) == (closing.feedbacks, closing.people):
             kept += group
-        elif total.feedbacks:
+        elif feedbacks:
             left_out += 1
     kept.sort(key=lambda item: item[0].start)
     return kept, left_out
