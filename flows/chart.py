@@ -56,7 +56,7 @@ def ratings_chart(
     image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
     draw = ImageDraw.Draw(image)
     font = chart_font(LABEL_SIZE)
-    title = t.gettext("Average rating per day (number of ratings above each bar)")
+    title = t.gettext("Average rating per group of days, on its last day (ratings above each bar)")
     draw.text((MARGIN_LEFT, 15), title, fill=TEXT, font=chart_font(TITLE_SIZE))
     plot_w = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
     plot_h = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM

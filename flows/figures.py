@@ -123,6 +123,24 @@ class Tally:
         ):
             self.expires_at = other.expires_at
 
+    def fingerprint(self) -> str:
+        """A digest of everything the tally counts, the same however it was added up."""
+        canonical = json.dumps(
+            [
+                self.feedbacks,
+                sorted(self.people),
+                sorted(
+                    [flow, step, sorted(counts.items())]
+                    for (flow, step), counts in self.ratings.items()
+                ),
+                self.commented,
+                sorted(self.words.items()),
+            ],
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
     def to_bytes(self) -> bytes:
         head = json.dumps(
             {

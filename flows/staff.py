@@ -79,57 +79,81 @@ class Windows:
 
 
 def release_points(
-    days: list[tuple[SummarySegment, Tally]], k: int, opening: datetime | None = None
+    days: list[tuple[SummarySegment, Tally]],
+    k: int,
+    seal: Callable[[str], str],
+    opening: datetime | None = None,
 ) -> list[Release]:
     """Release points that cut whole UTC days (oldest first, all after the newest point so
     far) into groups in which at least `k` people gave feedback whose consents are in
-    force; the days left over wait for more.
+    force; the days left over wait for more. Each point keeps what its group counted:
+    feedbacks, people and the `seal`ed (keyed) fingerprint of all its figures.
 
     With `opening` (there is no point yet), the first point opens the first group: at the
     first day with such feedback, or at `opening` (where the days end) if none has any,
     so that the next release starts there and not twenty years back."""
     points: list[Release] = []
-    people: set[int] = set()
-    feedbacks = 0
+    group = Tally()
     opened: datetime | None = None
     for day, tally in days:
         if opened is None and tally.feedbacks:
             opened = day.start
-        people |= tally.people
-        feedbacks += tally.feedbacks
-        if len(people) >= k:
-            points.append(Release(at=day.end, feedbacks=feedbacks, people=len(people)))
-            people, feedbacks = set(), 0
+        group.merge(tally)
+        if len(group.people) >= k:
+            points.append(_closing(day.end, group, seal))
+            group = Tally()
     if opening is not None:
         points.insert(0, Release(at=opened or opening))
     return points
 
 
+def _closing(at: datetime, group: Tally, seal: Callable[[str], str]) -> Release:
+    digest = seal(f"summary-group:{group.fingerprint()}")
+    return Release(at=at, feedbacks=group.feedbacks, people=len(group.people), digest=digest)
+
+
+@dataclass(frozen=True)
+class Group:
+    """A released group of days as a summary counts it."""
+
+    closing: Release
+    tally: Tally
+    days: list[SummarySegment]
+
+
 def whole_groups(
-    days: list[tuple[SummarySegment, Tally]], points: tuple[Release, ...]
-) -> tuple[list[tuple[SummarySegment, Tally]], int]:
-    """The days of the groups that still count exactly what they counted when they were
-    released, and how many other groups still count something.
+    days: list[tuple[SummarySegment, Tally]],
+    points: tuple[Release, ...],
+    k: int,
+    seal: Callable[[str], str],
+) -> tuple[list[Group], int]:
+    """The groups of `days` that still count exactly what they counted when they were
+    released, with at least `k` people; and how many others still count something.
 
     Feedback leaves a group after its release (erasure, a withdrawn consent, expiry at a
-    time anyone can work out) or, with a clock set back, joins one. Two summaries
-    before and after would then differ by that one feedback; leaving the whole group
-    out keeps the difference a whole group."""
+    time anyone can work out), joins one late (a clock set back), or a question of it
+    leaves the catalog. Two summaries before and after would then differ by that one
+    feedback or answer; leaving the whole group out keeps the difference a whole group.
+    A group released under a smaller minimum group size is left out too."""
     bounds = [point.at for point in points]
     members: dict[int, list[tuple[SummarySegment, Tally]]] = {}
     for day, tally in days:
         members.setdefault(bisect_right(bounds, day.start), []).append((day, tally))
-    kept: list[tuple[SummarySegment, Tally]] = []
+    kept: list[Group] = []
     left_out = 0
-    for index, group in members.items():
-        feedbacks = sum(tally.feedbacks for _, tally in group)
-        people = len(set().union(*(tally.people for _, tally in group)))
+    for index, group in sorted(members.items()):
+        total = Tally()
+        for _, tally in group:
+            total.merge(tally)
         closing = points[index] if index < len(points) else None
-        if closing is not None and (feedbacks, people) == (closing.feedbacks, closing.people):
-            kept += group
-        elif feedbacks:
+        if (
+            closing is not None
+            and closing.people >= k
+            and _closing(closing.at, total, seal) == closing
+        ):
+            kept.append(Group(closing, total, [day for day, _ in group]))
+        elif total.feedbacks:
             left_out += 1
-    kept.sort(key=lambda item: item[0].start)
     return kept, left_out
 
 
@@ -262,8 +286,12 @@ class StaffDesk:
         if windows is None:
             current = previous = figures_of(Tally(), self.catalog, t)
         else:
-            current, left_out = await self._figures(windows, windows.start, windows.end, t)
-            previous, _ = await self._figures(windows, windows.previous, windows.start, t)
+            current, left_out = await self._figures(
+                windows, windows.start, windows.end, t, latest=True
+            )
+            previous, _ = await self._figures(
+                windows, windows.previous, windows.start, t, latest=False
+            )
         k = self.settings.min_group_size
         text = render(
             t,
@@ -289,7 +317,9 @@ class StaffDesk:
                 k,
             )
             replies.append(
-                Reply("", image=Document("ratings.png", png, t.gettext("Ratings per day")))
+                Reply(
+                    "", image=Document("ratings.png", png, t.gettext("Ratings per group of days"))
+                )
             )
         return Outcome(replies=tuple(replies))
 
@@ -324,21 +354,26 @@ class StaffDesk:
 
     async def _release(self, now: datetime) -> Release | None:
         """Add the release points that the days over since the newest allow (counted from
-        the summary cache, which keeps them for the summaries); the newest point then."""
+        the summary cache, which keeps them for the summaries); the newest point up to
+        today then (a clock set back ignores points after it)."""
+        until = _midnight(now)
         async with self._releasing:
             last = await self.store.last_release()
-            since = _midnight(now - RELEASE_MEMORY) if last is None else last
-            until = _midnight(now)
-            if since < until:
+            if last is None or last < until:
+                since = _midnight(now - RELEASE_MEMORY) if last is None else last
                 counted = await self._read(since, until, now)
-                k = self.settings.min_group_size
-                points = release_points(counted.days, k, opening=until if last is None else None)
+                points = release_points(
+                    counted.days,
+                    self.settings.min_group_size,
+                    self.store.pseudonym,
+                    opening=until if last is None else None,
+                )
                 try:
                     if points and await self.store.add_releases(points, after=last):
                         return points[-1]
                 except StorageFull:
                     log.warning("release_points_not_saved")
-            newest = await self.store.last_release()  # none added, or another process did
+            newest = await self.store.last_release(until)  # none added, or another did
             return None if newest is None else (await self.store.releases(newest, newest))[0]
 
     async def _read(self, since: datetime, until: datetime, now: datetime) -> _Counted:
@@ -356,21 +391,27 @@ class StaffDesk:
         return counted
 
     async def _figures(
-        self, windows: Windows, since: datetime, until: datetime, t: Translator
+        self, windows: Windows, since: datetime, until: datetime, t: Translator, latest: bool
     ) -> tuple[Figures, int]:
         """The figures of the groups of days in [since, until) that are still whole, and
-        how many groups were left out."""
+        how many groups were left out. The chart has a bar per group (on its last day)
+        of the questions the text shows: bars per day, or of questions hidden for
+        fewer than k answers, would let the totals give away the rest."""
         now = self.clock()
         counted = await self._read(since, until, now)
-        kept, left_out = whole_groups(counted.days, windows.points)
+        k = self.settings.min_group_size
+        kept, left_out = whole_groups(counted.days, windows.points, k, self.store.pseudonym)
         total = Tally()
+        for group in kept:
+            total.merge(group.tally)
+        shown = {key for key, counts in total.ratings.items() if sum(counts.values()) >= k}
         per_day: dict[date, Counter[int]] = {}
-        for day, tally in kept:
-            total.merge(tally)
-            five = scale_five(tally, self.catalog)
+        for group in kept:
+            five = scale_five(group.tally, self.catalog, shown)
             if five:
-                per_day.setdefault(day.start.date(), Counter()).update(five)
-        comments = await self._latest_comments(kept, counted, now, t)
+                per_day[(group.closing.at - _TICK).date()] = five
+        days = [day for group in kept for day in group.days]
+        comments = await self._latest_comments(days, counted, now, t) if latest else []
         return figures_of(total, self.catalog, t, per_day, comments), left_out
 
     def _count(self, reads: list[SegmentRead]) -> _Counted:
@@ -396,20 +437,17 @@ class StaffDesk:
         return counted
 
     async def _latest_comments(
-        self,
-        kept: list[tuple[SummarySegment, Tally]],
-        counted: _Counted,
-        now: datetime,
-        t: Translator,
+        self, days: list[SummarySegment], counted: _Counted, now: datetime, t: Translator
     ) -> list[tuple[datetime, str]]:
-        """The newest comments of the days kept, redacted: of those counted just now, and
-        of cached days (newest first) only as many as can still be among them."""
+        """The newest comments of `days`, redacted: of those counted just now, and of
+        cached days (newest first) only as many as can still be among them."""
         found: list[tuple[datetime, str]] = []
-        for day, _ in kept:
+        for day in days:
             found += counted.comments.get(day.start, [])
         found = _newest(found)
-        for day, tally in reversed(kept):
-            if day.start in counted.comments or not tally.commented:
+        commented = {day.start for day, tally in counted.days if tally.commented}
+        for day in sorted(days, key=lambda day: day.start, reverse=True):
+            if day.start in counted.comments or day.start not in commented:
                 continue
             if sum(when >= day.end for when, _ in found) >= LATEST_COMMENTS:
                 break

@@ -92,10 +92,15 @@ def figures_of(
     )
 
 
-def scale_five(tally: Tally, catalog: FlowCatalog) -> Counter[int]:
-    """All answers to 1–5 rating questions in the tally (what the chart shows per day)."""
+def scale_five(
+    tally: Tally, catalog: FlowCatalog, only: set[tuple[str, str]] | None = None
+) -> Counter[int]:
+    """All answers to 1–5 rating questions in the tally (what the chart shows per bar),
+    or to those of them named in `only` (flow id, question id)."""
     total: Counter[int] = Counter()
     for (flow_id, step_id), counts in tally.ratings.items():
+        if only is not None and (flow_id, step_id) not in only:
+            continue
         flow = catalog.flows.get(flow_id)
         step = flow.step(step_id) if flow else None
         if isinstance(step, RatingStep) and step.max == 5:
@@ -164,6 +169,13 @@ def render(
             "have given feedback in them, so that no one can be recognised."
         )
         return "\n".join([*lines, "", note.format(k=k)])
+    if counted is not None and counted[0] == counted[1]:
+        note = t.gettext(
+            "No newer days to show: the newest group of days ended on {date}. Newer days "
+            "follow once at least {k} people have given feedback in them."
+        )
+        ended = (counted[1] - timedelta(microseconds=1)).date()
+        return "\n".join([*lines, "", note.format(date=t.date(ended), k=k)])
     if counted is not None:
         first, last = counted[0], counted[1] - timedelta(microseconds=1)
         lines.append(

@@ -174,13 +174,15 @@ class SummarySegment(_Record):
 
 class Release(_Record):
     """A release point of staff summaries: a UTC midnight that closes a group of whole days
-    in which at least k people gave feedback (see flows.staff). `feedbacks` and `people`
-    are what the group it closes counted when it closed; the first point opens the first
-    group and counts nothing."""
+    in which at least k people gave feedback (see flows.staff). `feedbacks`, `people` and
+    `digest` are what the group it closes counted when it closed; the first point opens
+    the first group and counts nothing."""
 
     at: datetime
     feedbacks: int = 0
     people: int = 0
+    digest: str = ""
+    """A keyed digest of everything the group counted (see flows.staff.release_points)."""
 
 
 class SegmentRead(_Record):

@@ -1050,16 +1050,18 @@ class SQLiteStore(Store):
         async with self._lock:
             rows = await fetch_all(
                 self._conn(),
-                "SELECT at, feedbacks, people FROM main.releases WHERE at >= ? AND at <= ?"
+                "SELECT at, feedbacks, people, digest FROM main.releases"
+                " WHERE at >= ? AND at <= ?"
                 " ORDER BY at",
                 (ts(since), ts(until)),
             )
         return [
-            Release(at=dt(at), feedbacks=feedbacks, people=people) for at, feedbacks, people in rows
+            Release(at=dt(at), feedbacks=feedbacks, people=people, digest=digest)
+            for at, feedbacks, people, digest in rows
         ]
 
     async def add_releases(self, points: list[Release], after: datetime | None) -> bool:
-        rows = sorted((ts(p.at), p.feedbacks, p.people) for p in points)
+        rows = sorted((ts(p.at), p.feedbacks, p.people, p.digest) for p in points)
         expected = None if after is None else ts(after)
         if rows and expected is not None and rows[0][0] <= expected:
             raise ValueError("release points must be later than the newest one")
@@ -1069,7 +1071,8 @@ class SQLiteStore(Store):
             if newest != expected:
                 return False
             conn.executemany(
-                "INSERT INTO main.releases (at, feedbacks, people) VALUES (?, ?, ?)", rows
+                "INSERT INTO main.releases (at, feedbacks, people, digest) VALUES (?, ?, ?, ?)",
+                rows,
             )
             return True
 

@@ -101,7 +101,7 @@ DATA_MIGRATIONS: list[list[str]] = [
         # Release points of staff summaries (flows.staff): UTC midnights and how many
         # feedbacks and people the group of days each closes counted. Nothing personal.
         "CREATE TABLE main.releases (at TEXT PRIMARY KEY, feedbacks INTEGER NOT NULL,"
-        " people INTEGER NOT NULL) WITHOUT ROWID",
+        " people INTEGER NOT NULL, digest TEXT NOT NULL) WITHOUT ROWID",
     ],
 ]
 KEY_MIGRATIONS: list[list[str]] = [

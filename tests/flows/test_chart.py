@@ -88,8 +88,9 @@ def test_a_missing_font_file_falls_back_to_pillows_default_font() -> None:
 
 def test_the_german_title_is_drawn_with_the_shipped_font() -> None:
     chart = png(ratings_chart(DE, per_day(7), START, START + timedelta(days=6), 3))
-    title = "Durchschnittliche Bewertung pro Tag (Anzahl der Bewertungen über jedem Balken)"
-    assert DE.gettext("Average rating per day (number of ratings above each bar)") == title
+    title = "Durchschnitt je Gruppe von Tagen, an ihrem letzten Tag (Bewertungen über dem Balken)"
+    english = "Average rating per group of days, on its last day (ratings above each bar)"
+    assert DE.gettext(english) == title
     expected = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
     ImageDraw.Draw(expected).text((MARGIN_LEFT, 15), title, fill=TEXT, font=chart_font(TITLE_SIZE))
     band = (0, 0, WIDTH, MARGIN_TOP - 16)  # above the highest possible count over a bar

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from itertools import combinations
@@ -21,6 +22,7 @@ import pytest
 
 from flows.catalog import FlowCatalog
 from flows.figures import Tally, in_force
+from flows.i18n import translator
 from flows.staff import RULES_EVENT, StaffDesk, StaffSettings, release_points, whole_groups
 from storage import MemoryStore, SQLiteStore
 from storage.crypto import generate_key
@@ -206,8 +208,15 @@ def _day(n: int) -> SummarySegment:
     return SummarySegment(start=start, end=start + timedelta(days=1), bucket=f"d{n}")
 
 
-def _tally(*people: int) -> Tally:
-    return Tally(feedbacks=len(people), people=set(people))
+def _tally(*people: int, rating: int = 4) -> Tally:
+    tally = Tally(feedbacks=len(people), people=set(people))
+    if people:
+        tally.ratings[("feedback", "rating")] = Counter({rating: len(people)})
+    return tally
+
+
+def seal(text: str) -> str:
+    return f"sealed({text})"
 
 
 def test_release_points_close_a_group_of_days_once_k_people_gave_feedback() -> None:
@@ -218,32 +227,47 @@ def test_release_points_close_a_group_of_days_once_k_people_gave_feedback() -> N
         (_day(3), _tally(3, 4)),  # the third person: the group closes with this day
         (_day(4), _tally(5, 6)),
     ]
-    closing = Release(at=_day(3).end, feedbacks=5, people=4)
-    assert release_points(days, 3) == [closing]
+    group = Tally()
+    for _, tally in days[:4]:
+        group.merge(tally)
+    closing = Release(
+        at=_day(3).end,
+        feedbacks=5,
+        people=4,
+        digest=seal(f"summary-group:{group.fingerprint()}"),
+    )
+    assert release_points(days, 3, seal) == [closing]
     opening = Release(at=_day(1).start)
-    assert release_points(days, 3, opening=_day(4).end) == [opening, closing]
-    assert release_points(days, 7, opening=_day(4).end) == [opening], "nothing closes yet"
+    assert release_points(days, 3, seal, opening=_day(4).end) == [opening, closing]
+    assert release_points(days, 7, seal, opening=_day(4).end) == [opening], "none closes yet"
     nobody = [(day, _tally()) for day, _ in days]
-    assert release_points(nobody, 3, opening=_day(4).end) == [Release(at=_day(4).end)]
+    assert release_points(nobody, 3, seal, opening=_day(4).end) == [Release(at=_day(4).end)]
 
 
 def test_a_group_counts_only_while_it_is_whole() -> None:
-    points = (
-        Release(at=_day(0).start),
-        Release(at=_day(2).end, feedbacks=3, people=3),
-        Release(at=_day(3).end, feedbacks=3, people=3),
-        Release(at=_day(4).end, feedbacks=3, people=3),
-    )
-    days = [
+    released = [
         (_day(0), _tally(1)),
         (_day(1), _tally()),
-        (_day(2), _tally(2, 3)),  # group 1: whole
-        (_day(3), _tally(4, 5)),  # group 2: one feedback gone
-        (_day(4), _tally()),  # group 3: all gone
+        (_day(2), _tally(2, 3)),  # group 1: days 0 to 2
+        (_day(3), _tally(4, 5, 6)),  # group 2
+        (_day(4), _tally(7, 8, 9)),  # group 3
+        (_day(5), _tally(10, 11, 12)),  # group 4
+        (_day(6), _tally(13, 14, 15)),  # group 5
     ]
-    kept, left_out = whole_groups(days, points)
-    assert [day.bucket for day, _ in kept] == ["d0", "d1", "d2"]
-    assert left_out == 1
+    points = tuple(release_points(released, 3, seal, opening=_day(6).end))
+    now = [
+        *released[:3],  # whole
+        (_day(3), _tally(4, 5)),  # one feedback gone
+        (_day(4), _tally()),  # all gone: nothing to tell
+        (_day(5), _tally(10, 11, 12, rating=5)),  # as many, but not the same answers
+        released[6],  # whole
+    ]
+    kept, left_out = whole_groups(now, points, 3, seal)
+    assert [[day.bucket for day in group.days] for group in kept] == [["d0", "d1", "d2"], ["d6"]]
+    assert left_out == 2
+    assert sum(group.tally.feedbacks for group in kept) == 6
+    kept, _ = whole_groups(released, points, 4, seal)
+    assert kept == [], "groups released under a smaller minimum group size are left out"
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
@@ -316,3 +340,34 @@ async def test_release_points_survive_a_restart(tmp_path: Path) -> None:
         assert figures(await again.summary()) == before, "the points are kept: the day waits"
     finally:
         await again.store.close()
+
+
+async def test_the_chart_has_a_bar_per_group_not_per_day(desk: Desk) -> None:
+    """A quiet day's one rating, drawn apart from the busy day in its group, would be the
+    group's total less the busy day's bar."""
+    await desk.give(1, 1, "nur ich an diesem Tag")
+    desk.next_day()
+    for person in (2, 3, 4):
+        await desk.give(person, 5)
+    desk.next_day()
+    windows = await desk.desk.windows(timedelta(days=7))
+    assert windows is not None
+    figures, left_out = await desk.desk._figures(
+        windows, windows.start, windows.end, translator("en"), latest=False
+    )
+    assert left_out == 0 and figures.feedbacks == 4
+    assert figures.per_day == {(windows.end - timedelta(days=1)).date(): Counter({5: 3, 1: 1})}
+
+
+async def test_a_clock_set_back_ignores_release_points_after_it(desk: Desk) -> None:
+    """Windows ending in the future used to be cut into minutes up to that end (tens of
+    thousands of pieces, seconds of the event loop) after a clock jumped back."""
+    for day in range(4):
+        for person in range(3):
+            await desk.give(10 * day + person, 4)
+        desk.next_day()
+    assert feedbacks(await desk.summary("30d")) == 12
+    desk.now -= timedelta(days=2, hours=2)
+    windows = await desk.desk.windows(timedelta(days=30))
+    assert windows is not None and windows.end <= desk.now
+    assert feedbacks(await desk.summary("30d")) == 3, "the one day over before the clock's today"
