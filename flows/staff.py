@@ -128,7 +128,8 @@ def whole_groups(
     seal: Callable[[str], str],
 ) -> tuple[list[Group], int]:
     """The groups of `days` that still count exactly what they counted when they were
-    released, with at least `k` people; and how many others still count something.
+    released, with at least `k` people (each without the questions fewer than `k`
+    answered in it); and how many others still count something.
 
     Feedback leaves a group after its release (erasure, a withdrawn consent, expiry at a
     time anyone can work out), joins one late (a clock set back), or a question of it
@@ -151,10 +152,19 @@ def whole_groups(
             and closing.people >= k
             and _closing(closing.at, total, seal) == closing
         ):
-            kept.append(Group(closing, total, [day for day, _ in group]))
+            kept.append(Group(closing, _answered_by_k(total, k), [day for day, _ in group]))
         elif total.feedbacks:
             left_out += 1
     return kept, left_out
+
+
+def _answered_by_k(group: Tally, k: int) -> Tally:
+    """`group` without the questions fewer than `k` of its feedbacks answered: a group
+    has k people, but one flow or an optional question may have had a single answer,
+    which the totals, the chart or a comparison with a summary without the group would
+    show."""
+    group.ratings = {key: c for key, c in group.ratings.items() if sum(c.values()) >= k}
+    return group
 
 
 def _midnight(moment: datetime) -> datetime:

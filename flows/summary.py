@@ -188,8 +188,9 @@ def render(
     if left_out:
         lines.append(
             t.gettext(
-                "Some days are left out: feedback given on them has since been deleted, "
-                "withdrawn or has expired, and what remains of them would single it out."
+                "Some days are left out: what they count has changed since they were first "
+                "shown (feedback deleted, withdrawn or expired, the questions or the minimum "
+                "group size changed), and showing them now could single someone out."
             )
         )
     lines += [
@@ -202,6 +203,8 @@ def render(
         t.gettext("People: {count}").format(count=t.number(current.people)),
     ]
     if not current.feedbacks:
+        if left_out:  # said above why: not "no feedback was given"
+            return "\n".join(lines)
         return "\n".join([*lines, "", t.gettext("No feedback was given in this period.")])
     if current.people < k:
         lines += [

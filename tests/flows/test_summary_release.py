@@ -371,3 +371,31 @@ async def test_a_clock_set_back_ignores_release_points_after_it(desk: Desk) -> N
     windows = await desk.desk.windows(timedelta(days=30))
     assert windows is not None and windows.end <= desk.now
     assert feedbacks(await desk.summary("30d")) == 3, "the one day over before the clock's today"
+
+
+def test_a_group_shows_no_question_fewer_than_k_of_its_people_answered() -> None:
+    """Three people make a group, but only one of them took the other flow: its answer
+    would be the group's total for that question, and a comparison would show it."""
+    released = [(_day(0), _tally(1, 2, 3))]
+    released[0][1].ratings[("produkt", "qualitaet")] = Counter({1: 1})
+    points = tuple(release_points(released, 3, seal, opening=_day(0).end))
+    [group], left_out = whole_groups(released, points, 3, seal)
+    assert left_out == 0 and group.tally.feedbacks == 3
+    assert group.tally.ratings == {("feedback", "rating"): Counter({4: 3})}
+
+
+async def test_new_word_lists_after_an_upgrade_hide_no_group(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The groups' digests leave the words out: an upgrade that counts words differently
+    used to make every released group look changed, hidden for good."""
+    for person in range(4):
+        await desk.give(person, 4, "Lieferung schnell")
+    desk.next_day()
+    before = figures(await desk.summary("30d"))
+    assert "lieferung (4)" in before
+    monkeypatch.setattr("flows.figures.STOP_WORDS", frozenset({"lieferung"}))
+    desk.desk._version = "after-the-upgrade"  # the cached figures are of the old version
+    after = figures(await desk.summary("30d"))
+    assert "left out" not in after and feedbacks(after) == 4
+    assert "lieferung" not in after and "schnell (4)" in after
