@@ -143,9 +143,12 @@ def whole_groups(
     kept: list[Group] = []
     left_out = 0
     for index, group in sorted(members.items()):
-        total = Tally()
-        for _, tally in group:
-            total.merge(tally)
+        if len(group) == 1:  # the usual case once feedback is steady: no copy
+            total = replace(group[0][1], ratings=dict(group[0][1].ratings))
+        else:
+            total = Tally()
+            for _, tally in group:
+                total.merge(tally)
         closing = points[index] if index < len(points) else None
         if (
             closing is not None
