@@ -23,8 +23,6 @@ from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import reduce
-from operator import xor
 
 from flows.catalog import FlowCatalog
 from flows.models import RatingStep, TextStep
@@ -92,6 +90,9 @@ class Tally:
     words: Counter[str] = field(default_factory=Counter)
     expires_at: datetime | None = None
     """When the first of the counted feedbacks expires: the figures are stale from then."""
+    people_digest: bytes | None = field(default=None, compare=False, repr=False)
+    """The digest of `people` as `to_bytes` wrote them (sorted), kept by `from_bytes` so
+    that `fingerprint` need not sort them again; None once anything was added."""
 
     def add(self, record: PeriodFeedback, catalog: FlowCatalog) -> list[str]:
         """Count one record (only if its consents are in force); returns its comments."""
@@ -101,6 +102,7 @@ class Tally:
             return []
         self.feedbacks += 1
         self.people.add(person_id(record.pseudonym))
+        self.people_digest = None
         flow = catalog.flows.get(record.flow_id)
         if flow is not None:
             for step in flow.steps:
@@ -116,6 +118,7 @@ class Tally:
     def merge(self, other: Tally) -> None:
         self.feedbacks += other.feedbacks
         self.people |= other.people
+        self.people_digest = None
         for key, counts in other.ratings.items():
             self.ratings.setdefault(key, Counter()).update(counts)
         self.commented += other.commented
@@ -131,14 +134,11 @@ class Tally:
         Not of the words: they follow the stop words and redaction of the version that
         counted them, and an upgrade changing those must not make every released group
         look changed (flows.staff.whole_groups would hide them all for good)."""
-        # The people as their number, sum and xor: the same for the same set whatever the
-        # order, and no sorting of thousands of hashes on every summary. (The hashes come
-        # from keyed pseudonyms: no one can make up a set that sums alike.)
-        people = [len(self.people), sum(self.people) % 2**64, reduce(xor, self.people, 0)]
         canonical = json.dumps(
             [
                 self.feedbacks,
-                people,
+                len(self.people),
+                (self.people_digest or _people_digest(self.people)).hex(),
                 sorted(
                     [flow, step, sorted(counts.items())]
                     for (flow, step), counts in self.ratings.items()
@@ -174,6 +174,14 @@ class Tally:
         """The tally saved by `to_bytes`; its people are added to `people` when given (the
         cheap way to count people over many tallies) and then left out of the result."""
         size = int.from_bytes(payload[:4], "little")
+        tally = cls._from_bytes(payload, people)
+        if people is None:  # the people as saved, sorted: their digest for `fingerprint`
+            tally.people_digest = hashlib.sha256(payload[4 + size :]).digest()
+        return tally
+
+    @classmethod
+    def _from_bytes(cls, payload: bytes, people: set[int] | None) -> Tally:
+        size = int.from_bytes(payload[:4], "little")
         head = json.loads(payload[4 : 4 + size])
         hashes = array("Q")
         hashes.frombytes(payload[4 + size :])
@@ -191,6 +199,14 @@ class Tally:
             commented=head["commented"],
             words=Counter(head["words"]),
         )
+
+
+def _people_digest(people: set[int]) -> bytes:
+    """The digest of person hashes as `Tally.to_bytes` writes them."""
+    ordered = array("Q", sorted(people))
+    if sys.byteorder == "big":
+        ordered.byteswap()
+    return hashlib.sha256(ordered.tobytes()).digest()
 
 
 def segments(since: datetime, until: datetime, now: datetime) -> list[SummarySegment]:

@@ -231,3 +231,9 @@ def test_tallies_survive_the_round_trip_through_bytes() -> None:
     assert (copy.feedbacks, copy.people, copy.commented) == (1, tally.people, 1)
     assert copy.ratings == {("feedback", "rating"): {4: 1}}
     assert copy.words == {"prima": 1, "verpackung": 1, "schreib": 1}, "no part of the address"
+    assert copy.people_digest is not None and copy.fingerprint() == tally.fingerprint()
+    tally.people |= {7, 2**63 + 5, 3}
+    assert Tally.from_bytes(tally.to_bytes()).fingerprint() == tally.fingerprint()
+    merged = Tally()
+    merged.merge(copy)
+    assert merged.people_digest is None and merged.fingerprint() == copy.fingerprint()
