@@ -1032,18 +1032,15 @@ class SQLiteStore(Store):
 
     async def last_release(self, at_or_before: datetime | None = None) -> datetime | None:
         limit = "9999" if at_or_before is None else ts(at_or_before)
-        async with self._lock:
-            row = await fetch_one(
-                self._conn(), "SELECT max(at) FROM main.releases WHERE at <= ?", (limit,)
-            )
-        return None if row is None or row[0] is None else dt(row[0])
+        return await self._release_at("SELECT max(at) FROM main.releases WHERE at <= ?", limit)
 
     async def first_release(self, at_or_after: datetime | None = None) -> datetime | None:
         limit = "" if at_or_after is None else ts(at_or_after)
+        return await self._release_at("SELECT min(at) FROM main.releases WHERE at >= ?", limit)
+
+    async def _release_at(self, sql: str, limit: str) -> datetime | None:
         async with self._lock:
-            row = await fetch_one(
-                self._conn(), "SELECT min(at) FROM main.releases WHERE at >= ?", (limit,)
-            )
+            row = await fetch_one(self._conn(), sql, (limit,))
         return None if row is None or row[0] is None else dt(row[0])
 
     async def releases(self, since: datetime, until: datetime) -> list[Release]:
