@@ -90,7 +90,9 @@ def run_chat(
     t = translator(operator_locale(options.lang, configured.default_locale))
     session = Path(tempfile.mkdtemp(prefix="feedbackbot-chat-"))
     # Closing the terminal (SIGHUP) or a kill (SIGTERM) must delete the folder as well.
-    previous = _on_signals_leave()
+    ending = _Ending()
+    read = ending.reading(read)
+    previous = ending.install()
     try:
         overrides = _chat_settings(configured, options, session, t)
         first_message = "/start"
@@ -115,17 +117,42 @@ def run_chat(
     return 0
 
 
-def _on_signals_leave() -> dict[int, Any]:
-    """SIGTERM and SIGHUP end the chat like Ctrl-C (through its `finally`); returns the
-    handlers they had. Only the main thread may set handlers: elsewhere nothing changes."""
-    if threading.current_thread() is not threading.main_thread():
-        return {}
-    wanted = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
-    return {sig: signal.signal(sig, _leave) for sig in wanted}
+class _Ending:
+    """SIGTERM and SIGHUP end the chat like Ctrl-D, through its `finally`: at once while
+    it waits for a line, else at the next prompt, once the bot has answered. Raised
+    inside the event loop, the exit would cut the bot off mid-update, and could leave
+    the loop's shutdown waiting for a result it never delivers."""
 
+    def __init__(self) -> None:
+        self._signum: int | None = None
+        self._waiting_for_input = False
 
-def _leave(signum: int, frame: object) -> None:
-    raise SystemExit(128 + signum)
+    def install(self) -> dict[int, Any]:
+        """Handles the signals; returns the handlers they had. Only the main thread may
+        set handlers: elsewhere nothing changes."""
+        if threading.current_thread() is not threading.main_thread():
+            return {}
+        wanted = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+        return {sig: signal.signal(sig, self._signalled) for sig in wanted}
+
+    def reading(self, read: Callable[[str], str]) -> Callable[[str], str]:
+        """`read`, ended by a signal that came before or while it waits."""
+
+        def read_unless_ended(prompt: str) -> str:
+            self._waiting_for_input = True
+            try:
+                if self._signum is not None:
+                    raise SystemExit(128 + self._signum)
+                return read(prompt)
+            finally:
+                self._waiting_for_input = False
+
+        return read_unless_ended
+
+    def _signalled(self, signum: int, frame: object) -> None:
+        self._signum = signum
+        if self._waiting_for_input:
+            raise SystemExit(128 + signum)
 
 
 def _chat_settings(

@@ -12,6 +12,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -209,3 +210,33 @@ def test_a_chat_ended_by_a_signal_leaves_no_folder_behind(tmp_path: Path, signum
     process.send_signal(signum)
     process.wait(timeout=30)
     assert not list(tmp_path.glob("feedbackbot-chat-*"))
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_while_the_bot_answers_ends_the_chat_once_it_has_answered(
+    monkeypatch: pytest.MonkeyPatch, clean_environment: Path, signum: int
+) -> None:
+    """A signal raised inside the event loop cut the bot off mid-update (and could leave
+    it waiting forever for a result the interrupted loop never delivered): the chat now
+    ends at the next prompt, with the answer given and the folder deleted."""
+    from bot.fakeapi import FakeBotApi
+
+    handle = FakeBotApi.handle
+
+    def signalling_handle(
+        self: FakeBotApi, method: str, params: dict[str, Any], *args: Any, **kwargs: Any
+    ) -> Any:
+        if method == "sendMessage" and "How satisfied" in str(params.get("text")):
+            os.kill(os.getpid(), signum)  # the terminal is closed while the bot answers
+        return handle(self, method, params, *args, **kwargs)
+
+    monkeypatch.setattr(FakeBotApi, "handle", signalling_handle)
+    before = signal.getsignal(signum)
+    terminal = Terminal("1", "5")
+    with pytest.raises(SystemExit) as ended:
+        run_chat(ChatOptions(lang="en"), read=terminal.read, out=terminal.out)
+    assert ended.value.code == 128 + signum
+    assert "How satisfied are you with our service overall?" in terminal.transcript
+    assert "You: 5" not in terminal.transcript, "no further line is read"
+    assert not list(clean_environment.glob("feedbackbot-chat-*"))
+    assert signal.getsignal(signum) is before
