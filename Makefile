@@ -53,7 +53,7 @@ check-flows: $(STAMP)
 # After changing user-visible text: extract, then translate the new entries in both .po files.
 extract-messages: $(STAMP)
 	$(PYBABEL) extract --mapping-file babel.cfg --keywords N_ --no-location --sort-output \
-		--ignore-dirs ".* _* build tests storage locales docs" \
+		--ignore-dirs ".* _* build tests locales docs" \
 		--project feedbackbot --output-file locales/messages.pot .
 	$(PYBABEL) update --domain messages --input-file locales/messages.pot --output-dir locales \
 		--no-fuzzy-matching --ignore-obsolete

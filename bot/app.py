@@ -19,6 +19,7 @@ from bot.commands import register_commands
 from bot.config import configured_recipients, service_config
 from bot.context import BotApplication, BotContext, BotData
 from bot.handlers import all_handlers
+from bot.operator import operator_translator
 from bot.processor import PerPersonUpdateProcessor
 from bot.render import render, send_to
 from bot.requests import ServerErrorsRaised
@@ -44,7 +45,7 @@ def build_application(
     """The bot, ready for `run_polling` or `process_update`. The store is opened in post_init."""
     if settings.token is None:
         raise ValueError("a token is required to build the application")
-    catalog = FlowCatalog.load(settings.flows_dir)
+    catalog = FlowCatalog.load(settings.flows_dir, operator_translator())
     config = service_config(settings, catalog)
     service = FeedbackService(store, catalog, config, clock=clock)
     builder = (

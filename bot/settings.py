@@ -1,6 +1,7 @@
 """Configuration from the environment (prefix ``FEEDBACKBOT_``, also read from ``.env``).
 
-The variable names are a public contract (see DESIGN.md); keep them working.
+The variable names are a public contract (see DESIGN.md); keep them working. What is
+wrong with them is said in the operator's language (bot.operator).
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from flows.durations import parse_duration
-from flows.i18n import SUPPORTED_LOCALES
+from bot.operator import operator_translator
+from flows.durations import InvalidDuration, parse_duration
+from flows.i18n import N_, SUPPORTED_LOCALES
 from flows.models import retention_of
 from flows.toml_lines import loads
 
@@ -61,8 +63,10 @@ def parse_digest(text: str) -> DigestSchedule | None:
     except ValueError:
         pass
     raise ValueError(
-        "use 'off', 'daily 08:00' or 'weekly mon 08:00' (a time without an offset: "
-        "FEEDBACKBOT_TIMEZONE gives the zone)"
+        operator_translator().gettext(
+            "use 'off', 'daily 08:00' or 'weekly mon 08:00' (a time without an offset: "
+            "FEEDBACKBOT_TIMEZONE gives the zone)"
+        )
     )
 
 
@@ -75,20 +79,38 @@ def _local_time(text: str) -> time:
 
 def read_staff_rules(path: Path) -> dict[str, str]:
     """The staff rules per language from a TOML file (``de = "..."``, ``en = "..."``)."""
+    t = operator_translator()
     try:
         data = loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise ValueError(f"cannot read {path}: {error}") from None
+        reason = getattr(error, "strerror", None) or error
+        raise ValueError(
+            t.gettext("cannot read {path}: {reason}").format(path=path, reason=reason)
+        ) from None
     rules = {
         k: v for k, v in data.items() if k in SUPPORTED_LOCALES and isinstance(v, str) and v.strip()
     }
     if not rules:
-        raise ValueError(f'{path} needs the rules as de = "..." and/or en = "..."')
+        raise ValueError(
+            t.gettext('{path} needs the rules as de = "..." and/or en = "..."').format(path=path)
+        )
     return rules
 
 
 class ConfigurationError(Exception):
-    """The configuration cannot be used; the message is one line for the operator."""
+    """The configuration cannot be used; the message is one line for the operator, in
+    their language."""
+
+    @classmethod
+    def missing(cls, names: list[str]) -> ConfigurationError:
+        t = operator_translator()
+        return cls(
+            t.ngettext(
+                "missing required setting: {names}",
+                "missing required settings: {names}",
+                len(names),
+            ).format(names=", ".join(names))
+        )
 
 
 class Settings(BaseSettings):
@@ -139,7 +161,11 @@ class Settings(BaseSettings):
     @classmethod
     def _flows_dir(cls, value: Path | None) -> Path | None:
         if value is not None and not value.is_dir():
-            raise ValueError(f"{value} is not a folder (of flow definitions)")
+            raise ValueError(
+                operator_translator()
+                .gettext("{path} is not a folder (of flow definitions)")
+                .format(path=value)
+            )
         return value
 
     @field_validator("log_level", mode="before")
@@ -153,11 +179,13 @@ class Settings(BaseSettings):
         try:
             parts = urlsplit(value)
             parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
-        except ValueError as error:
-            raise ValueError(f"not a URL: {error}") from None
+        except ValueError:
+            raise ValueError(operator_translator().gettext("not a URL")) from None
         if parts.scheme not in {"http", "https"} or not parts.hostname:
             raise ValueError(
-                "must be an http:// or https:// URL, e.g. https://api.telegram.org/bot"
+                operator_translator().gettext(
+                    "must be an http:// or https:// URL, e.g. https://api.telegram.org/bot"
+                )
             )
         return value
 
@@ -169,10 +197,18 @@ class Settings(BaseSettings):
     @field_validator("purge_interval", mode="before")
     @classmethod
     def _purge_interval(cls, value: Any) -> timedelta:
-        interval = parse_duration(value)
+        t = operator_translator()
+        try:
+            interval = parse_duration(value)
+        except InvalidDuration:
+            raise ValueError(
+                t.gettext("'{value}' is not a duration; use e.g. 90d, 12h or P180D").format(
+                    value=str(value)[:40]
+                )
+            ) from None
         if interval > LONGEST_PURGE_INTERVAL:
             # Expired data must not outlive its retention by more than a day.
-            raise ValueError("at most 1 day (24h)")
+            raise ValueError(t.gettext("at most 1 day (24h)"))
         return interval
 
     @field_validator("staff_ids", mode="before")
@@ -189,7 +225,9 @@ class Settings(BaseSettings):
     def _user_ids(cls, value: frozenset[int]) -> frozenset[int]:
         if any(not 0 < n < _LARGEST_ID for n in value):
             raise ValueError(
-                "Telegram user ids are positive numbers (find yours with @userinfobot)"
+                operator_translator().gettext(
+                    "Telegram user ids are positive numbers (find yours with @userinfobot)"
+                )
             )
         return value
 
@@ -198,7 +236,9 @@ class Settings(BaseSettings):
     def _chat_id(cls, value: int | None) -> int | None:
         if value is not None and not 0 < abs(value) < _LARGEST_ID:
             raise ValueError(
-                "not a Telegram chat id (a group's id is negative, e.g. -1001234567890)"
+                operator_translator().gettext(
+                    "not a Telegram chat id (a group's id is negative, e.g. -1001234567890)"
+                )
             )
         return value
 
@@ -206,15 +246,20 @@ class Settings(BaseSettings):
     def _staff_chat_for_what_goes_there(self) -> Settings:
         if self.staff_chat_id is not None:
             return self
+        t = operator_translator()
         if self.digest_schedule is not None:
             raise ValueError(
-                "FEEDBACKBOT_DIGEST is set but FEEDBACKBOT_STAFF_CHAT_ID is not: the digest "
-                "would go nowhere"
+                t.gettext(
+                    "FEEDBACKBOT_DIGEST is set but FEEDBACKBOT_STAFF_CHAT_ID is not: the "
+                    "digest would go nowhere"
+                )
             )
         if self.alert_threshold is not None:
             raise ValueError(
-                "FEEDBACKBOT_ALERT_THRESHOLD is set but FEEDBACKBOT_STAFF_CHAT_ID is not: "
-                "the alerts would go nowhere"
+                t.gettext(
+                    "FEEDBACKBOT_ALERT_THRESHOLD is set but FEEDBACKBOT_STAFF_CHAT_ID is not: "
+                    "the alerts would go nowhere"
+                )
             )
         return self
 
@@ -230,7 +275,11 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}, e.g. Europe/Berlin") from None
+            raise ValueError(
+                operator_translator()
+                .gettext("unknown time zone {zone}, e.g. Europe/Berlin")
+                .format(zone=repr(value))
+            ) from None
         return value
 
     @field_validator("staff_rules_file")
@@ -252,7 +301,11 @@ class Settings(BaseSettings):
     @classmethod
     def _locale(cls, value: str) -> str:
         if value not in SUPPORTED_LOCALES:
-            raise ValueError(f"must be one of {', '.join(SUPPORTED_LOCALES)}")
+            raise ValueError(
+                operator_translator()
+                .gettext("must be one of {values}")
+                .format(values=", ".join(SUPPORTED_LOCALES))
+            )
         return value
 
     @field_validator("controller_name", "controller_contact", "dpo_contact", mode="before")
@@ -268,7 +321,7 @@ class Settings(BaseSettings):
             if getattr(self, name) is None
         ]
         if missing:
-            raise ConfigurationError(f"missing required setting(s): {', '.join(missing)}")
+            raise ConfigurationError.missing(missing)
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -276,17 +329,39 @@ def load_settings(**overrides: Any) -> Settings:
     try:
         return Settings(**overrides)
     except UnicodeDecodeError as error:  # reading .env
-        raise ConfigurationError(f"the .env file is not UTF-8 text ({error.reason})") from None
+        t = operator_translator()
+        raise ConfigurationError(
+            t.gettext("the .env file is not UTF-8 text ({reason})").format(reason=error.reason)
+        ) from None
     except ValidationError as error:
+        t = operator_translator()
         problems = "; ".join(
             f"FEEDBACKBOT_{'_'.join(str(p) for p in e['loc']).upper()}: {_reason(e)}"
             if e["loc"]
             else _reason(e)  # about several settings together; the message names them
             for e in error.errors()
         )
-        raise ConfigurationError(f"invalid configuration: {problems}") from None
+        raise ConfigurationError(
+            t.gettext("invalid configuration: {problems}").format(problems=problems)
+        ) from None
+
+
+PYDANTIC_REASONS = {
+    "int_parsing": N_("must be a whole number"),
+    "int_from_float": N_("must be a whole number"),
+    "greater_than_equal": N_("must be at least {ge}"),
+    "less_than_equal": N_("must be at most {le}"),
+    "string_pattern_mismatch": N_("is not one of the accepted values"),
+    "duration": N_("'{value}' is not a duration; use e.g. 90d, 12h or P180D"),
+    "retention_too_long": N_("a retention can be at most {days} days"),
+}
+"""pydantic's (and flows.models') words for a wrong value, in the operator's language; our
+own validators raise theirs translated already."""
 
 
 def _reason(error: Any) -> str:
+    reason = PYDANTIC_REASONS.get(str(error["type"]))
+    if reason is not None:
+        return operator_translator().gettext(reason).format(**error.get("ctx", {}))
     message = str(error["msg"])
     return message.removeprefix("Value error, ")

@@ -8,7 +8,7 @@ from importlib import resources
 from pathlib import Path
 
 from flows.check import check_text, purpose_conflicts
-from flows.i18n import translator
+from flows.i18n import Translator, translator
 from flows.models import FlowDefinition
 
 DEFAULT_FLOW_ID = "feedback"
@@ -20,15 +20,20 @@ class FlowDefinitionError(ValueError):
     """A flow definition file cannot be used; the message names the file, line and problem."""
 
 
-def load_flow(text: str, source: str) -> FlowDefinition:
-    """Parse and validate one definition; raises FlowDefinitionError naming `source`.
+def load_flow(text: str, source: str, t: Translator | None = None) -> FlowDefinition:
+    """Parse and validate one definition; raises FlowDefinitionError naming `source`, in
+    the language of `t` (the operator's; English by default).
 
-    Warnings (a missing translation, ...) are logged; `feedbackbot check` explains them.
+    Warnings (a missing translation, ...) are logged, in English like every log line;
+    `feedbackbot check` explains them.
     """
-    report = check_text(text, source, translator("en"))
+    english = translator("en")
+    report = check_text(text, source, english)
     for finding in report.warnings:
         log.warning("flow definition %s:%d: %s", finding.source, finding.line, finding.message)
     if report.errors or report.flow is None:
+        if t is not None and t != english:
+            report = check_text(text, source, t)
         raise FlowDefinitionError(
             "; ".join(f"{f.source}:{f.line}: {f.message}" for f in report.errors)
         )
@@ -52,8 +57,10 @@ class FlowCatalog:
         return self.default if not flow_id else self.flows.get(flow_id.strip().lower())
 
     @classmethod
-    def load(cls, extra_dir: Path | None = None) -> FlowCatalog:
-        """The shipped definitions plus those in `extra_dir` (which may replace a shipped one)."""
+    def load(cls, extra_dir: Path | None = None, t: Translator | None = None) -> FlowCatalog:
+        """The shipped definitions plus those in `extra_dir` (which may replace a shipped
+        one); FlowDefinitionError in the language of `t` (English by default)."""
+        t = t or translator("en")
         flows: dict[str, FlowDefinition] = {}
         shipped = resources.files("flows").joinpath("definitions")
         for entry in sorted(shipped.iterdir(), key=lambda e: e.name):
@@ -68,18 +75,25 @@ class FlowCatalog:
                     text = path.read_text(encoding="utf-8")
                 except (OSError, UnicodeDecodeError) as error:
                     reason = getattr(error, "strerror", None) or str(error)
-                    raise FlowDefinitionError(f"{path}: cannot be read: {reason}") from None
-                flow = load_flow(text, str(path))
+                    message = t.gettext("cannot be read: {reason}").format(reason=reason)
+                    raise FlowDefinitionError(f"{path}: {message}") from None
+                flow = load_flow(text, str(path), t)
                 flows[flow.id] = flow
         conflicts = purpose_conflicts(list(flows.values()))
         if conflicts:
             raise FlowDefinitionError(
                 "; ".join(
-                    f"flow {flow.id!r} describes the purpose {purpose!r} differently from "
-                    f"flow {other.id!r}: a purpose id means one thing in every flow"
+                    t.gettext(
+                        "flow '{flow}' describes the purpose '{purpose}' differently from flow "
+                        "'{other}': a purpose id means one thing in every flow"
+                    ).format(flow=flow.id, purpose=purpose, other=other.id)
                     for flow, purpose, other in conflicts
                 )
             )
         if DEFAULT_FLOW_ID not in flows:
-            raise FlowDefinitionError(f"no flow with id {DEFAULT_FLOW_ID!r} to run on plain /start")
+            raise FlowDefinitionError(
+                t.gettext("no flow with id '{flow}' to run on plain /start").format(
+                    flow=DEFAULT_FLOW_ID
+                )
+            )
         return cls(flows=flows)

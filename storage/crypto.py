@@ -16,7 +16,7 @@ import struct
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from storage.interface import DecryptionFailed, StoreError
+from storage.interface import N_, DecryptionFailed, StoreError
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -102,9 +102,11 @@ def decode_master_key(text: str) -> bytes:
     try:
         key = base64.b64decode(padded, altchars=b"-_", validate=True)
     except (binascii.Error, ValueError):
-        raise InvalidMasterKey("master key is not urlsafe base64") from None
+        raise InvalidMasterKey(N_("master key is not urlsafe base64")) from None
     if len(key) != KEY_BYTES:
-        raise InvalidMasterKey(f"master key must be {KEY_BYTES} bytes, got {len(key)}")
+        raise InvalidMasterKey(
+            N_("master key must be {size} bytes, got {got}"), size=KEY_BYTES, got=len(key)
+        )
     return key
 
 

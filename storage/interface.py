@@ -19,8 +19,23 @@ RELEASE_MEMORY = timedelta(days=2 * 3660)
 points older than that are forgotten but for the newest of them."""
 
 
+def N_(message: str) -> str:
+    """Marks a message for the catalogs: the store speaks no language itself, but what it
+    tells an operator (a wrong key, a locked folder) the command line says in theirs."""
+    return message
+
+
 class StoreError(Exception):
-    """Base class of everything the store raises on purpose."""
+    """Base class of everything the store raises on purpose.
+
+    The message is `template` formatted with `params`; a template marked with N_ is also a
+    catalog id, for the layers above to translate.
+    """
+
+    def __init__(self, template: str = "", **params: object) -> None:
+        super().__init__(template.format(**params) if params else template)
+        self.template = template
+        self.params = params
 
 
 class MasterKeyMismatch(StoreError):

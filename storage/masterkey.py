@@ -8,7 +8,7 @@ import stat
 from pathlib import Path
 
 from storage.crypto import InvalidMasterKey, decode_master_key, encode_master_key, generate_key
-from storage.interface import KeyStoreMissing, MasterKeyMismatch
+from storage.interface import N_, KeyStoreMissing, MasterKeyMismatch
 from storage.sqlite import DATA_FILE, KEY_STORE_FILE
 
 MASTER_KEY_FILE = "master.key"
@@ -38,11 +38,18 @@ def resolve_master_key(
         return _read_key_file(default), None
     if (data_dir / KEY_STORE_FILE).exists():
         raise MasterKeyMismatch(
-            f"a key store exists in {data_dir} but no master key was given; "
-            "set FEEDBACKBOT_MASTER_KEY or FEEDBACKBOT_MASTER_KEY_FILE"
+            N_(
+                "a key store exists in {path} but no master key was given; "
+                "set FEEDBACKBOT_MASTER_KEY or FEEDBACKBOT_MASTER_KEY_FILE"
+            ),
+            path=data_dir,
         )
     if (data_dir / DATA_FILE).exists():
-        raise KeyStoreMissing(f"{data_dir} holds data but no key store; restore {KEY_STORE_FILE}")
+        raise KeyStoreMissing(
+            N_("{path} holds data but no key store; restore {file}"),
+            path=data_dir,
+            file=KEY_STORE_FILE,
+        )
     return _generate_key_file(data_dir, default)
 
 
@@ -51,7 +58,9 @@ def _read_key_file(path: Path) -> bytes:
         text = path.read_text(encoding="ascii")
     except (OSError, UnicodeDecodeError) as exc:
         reason = type(exc).__name__
-        raise InvalidMasterKey(f"cannot read master key file {path}: {reason}") from None
+        raise InvalidMasterKey(
+            N_("cannot read master key file {path}: {reason}"), path=path, reason=reason
+        ) from None
     key = decode_master_key(text)
     try:
         mode = path.stat().st_mode

@@ -27,6 +27,7 @@ import pydantic_core
 from storage import crypto, sqlite_db
 from storage.interface import (
     BUCKET_LENGTHS,
+    N_,
     RELEASE_MEMORY,
     AuditEntry,
     CacheEntry,
@@ -244,17 +245,27 @@ class SQLiteStore(Store):
             self._release_lock()
             if "readonly" in str(error):  # permissions, a read-only mount: nothing damaged
                 raise StoreError(
-                    f"cannot write to the store in {self._dir}: {error}; the bot needs to "
-                    "write there (check the owner and permissions of the folder and files)"
+                    N_(
+                        "cannot write to the store in {path}: {reason}; the bot needs to "
+                        "write there (check the owner and permissions of the folder and files)"
+                    ),
+                    path=self._dir,
+                    reason=error,
                 ) from None
             raise StoreError(
-                f"cannot open the store in {self._dir}: {error}; if a file is damaged, "
-                "restore it from a backup"
+                N_(
+                    "cannot open the store in {path}: {reason}; if a file is damaged, "
+                    "restore it from a backup"
+                ),
+                path=self._dir,
+                reason=error,
             ) from None
         except OSError as error:
             self._release_lock()
             what = f"{error.strerror or error}: {error.filename}" if error.filename else error
-            raise StoreError(f"cannot open the store in {self._dir}: {what}") from None
+            raise StoreError(
+                N_("cannot open the store in {path}: {reason}"), path=self._dir, reason=what
+            ) from None
         except BaseException:
             self._release_lock()
             raise
@@ -281,8 +292,10 @@ class SQLiteStore(Store):
             live = await fetch_one(db, "SELECT wrapped_pseudonym_key FROM keys.meta")
             if live is None or not _opens(self._master_key, live[0], _PSEUDONYM_KEY_AAD):
                 raise MasterKeyMismatch(
-                    "the master key does not open the key store; if a key rotation was "
-                    "interrupted, run `feedbackbot rotate-key` again to finish it"
+                    N_(
+                        "the master key does not open the key store; if a key rotation was "
+                        "interrupted, run `feedbackbot rotate-key` again to finish it"
+                    )
                 )
             self._db, self._pseudonym_key = db, pseudonym_key
             await self._seal_audit_actors()
@@ -304,8 +317,12 @@ class SQLiteStore(Store):
             sidecars = [DATA_FILE, f"{DATA_FILE}-wal", f"{KEY_STORE_FILE}-wal"]
             if any((self._dir / name).exists() for name in sidecars):
                 raise KeyStoreMissing(
-                    f"{self._dir} holds data but no key store {KEY_STORE_FILE}: "
-                    "restore it, the data cannot be read without it"
+                    N_(
+                        "{path} holds data but no key store {file}: restore it, the data "
+                        "cannot be read without it"
+                    ),
+                    path=self._dir,
+                    file=KEY_STORE_FILE,
                 )
             return None
         uri = self._keys_path.resolve().as_uri() + "?mode=ro&immutable=1"
@@ -318,10 +335,12 @@ class SQLiteStore(Store):
             finally:
                 con.close()
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot read key store {self._keys_path}: {exc}") from None
+            raise StoreError(
+                N_("cannot read key store {path}: {reason}"), path=self._keys_path, reason=exc
+            ) from None
         self._refuse_keys_without_data(bool(holds_keys and holds_keys[0]))
         if row is None:
-            raise StoreError(f"key store {self._keys_path} has no key metadata")
+            raise StoreError(N_("key store {path} has no key metadata"), path=self._keys_path)
         meta = dict(zip(names, row, strict=True))
         try:
             return crypto.unwrap_key(
@@ -330,14 +349,19 @@ class SQLiteStore(Store):
         except DecryptionFailed:
             if _opens(self._master_key, meta.get("wrapped_pseudonym_key_next"), _PSEUDONYM_KEY_AAD):
                 raise MasterKeyMismatch(
-                    "a rotation to this master key was interrupted; run `feedbackbot "
-                    "rotate-key` again with the old key to finish it"
+                    N_(
+                        "a rotation to this master key was interrupted; run `feedbackbot "
+                        "rotate-key` again with the old key to finish it"
+                    )
                 ) from None
             raise MasterKeyMismatch(
-                f"the master key does not open the key store {self._keys_path}; "
-                "refusing to start (is the key from FEEDBACKBOT_MASTER_KEY, "
-                "FEEDBACKBOT_MASTER_KEY_FILE or master.key in the data folder the one this "
-                "store was made with, or rotated to?)"
+                N_(
+                    "the master key does not open the key store {path}; refusing to start "
+                    "(is the key from FEEDBACKBOT_MASTER_KEY, FEEDBACKBOT_MASTER_KEY_FILE or "
+                    "master.key in the data folder the one this store was made with, or "
+                    "rotated to?)"
+                ),
+                path=self._keys_path,
             ) from None
 
     def _refuse_keys_without_data(self, holds_keys: bool) -> None:
@@ -351,9 +375,13 @@ class SQLiteStore(Store):
         wal = self._dir / f"{KEY_STORE_FILE}-wal"
         if holds_keys or (wal.exists() and wal.stat().st_size > 0):
             raise DataStoreMissing(
-                f"{self._dir} holds a key store with people's keys but no data store "
-                f"{DATA_FILE}: restore it (e.g. from a backup); starting without it would "
-                "delete those keys"
+                N_(
+                    "{path} holds a key store with people's keys but no data store {file}: "
+                    "restore it (e.g. from a backup); starting without it would delete those "
+                    "keys"
+                ),
+                path=self._dir,
+                file=DATA_FILE,
             )
 
     async def _create_key_store(self) -> bytes:
@@ -473,7 +501,9 @@ class SQLiteStore(Store):
         """
         destination = Path(destination)
         if destination.exists():
-            raise StoreError(f"{destination} exists; choose a new file for the backup")
+            raise StoreError(
+                N_("{path} exists; choose a new file for the backup"), path=destination
+            )
         partial = destination.with_name(destination.name + ".partial")
         await asyncio.to_thread(fresh_private_file, partial)
         partial.unlink()  # VACUUM INTO wants a new file; its mode follows the umask below

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
-from storage.interface import StorageFull, StoreError, StoreInUse
+from storage.interface import N_, StorageFull, StoreError, StoreInUse
 from storage.memory import utc
 
 log = logging.getLogger("storage")
@@ -284,7 +284,14 @@ async def migrate(db: aiosqlite.Connection, schema: str, migrations: list[list[s
     row = await fetch_one(db, f"SELECT coalesce(max(version), 0) FROM {table}")  # noqa: S608
     current = int(row[0]) if row is not None else 0
     if current > len(migrations):
-        raise StoreError(f"the {schema} schema is newer (v{current}) than this program knows")
+        raise StoreError(
+            N_(
+                "the {schema} schema is newer (v{version}) than this program knows; install "
+                "the feedbackbot version that wrote it"
+            ),
+            schema=schema,
+            version=current,
+        )
     for version, statements in enumerate(migrations, start=1):
         if version <= current:
             continue
@@ -333,20 +340,29 @@ def hold_lock(data_dir: Path) -> int | None:
         descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as error:  # a read-only mount, a lock file another user owns
         raise StoreError(
-            f"cannot take the lock {path}: {error.strerror or error}; the bot needs to "
-            "write there (check the owner and permissions of the folder and files)"
+            N_(
+                "cannot take the lock {path}: {reason}; the bot needs to write there (check "
+                "the owner and permissions of the folder and files)"
+            ),
+            path=path,
+            reason=error.strerror or error,
         ) from None
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(descriptor)
         raise StoreInUse(
-            f"{data_dir} is in use by another feedbackbot process (a running bot, a chat, "
-            "a key rotation or a purge); stop it first"
+            N_(
+                "{path} is in use by another feedbackbot process (a running bot, a chat, "
+                "a key rotation or a purge); stop it first"
+            ),
+            path=data_dir,
         ) from None
     except OSError as error:  # e.g. no locks on this file system (ENOLCK)
         os.close(descriptor)
-        raise StoreError(f"cannot lock {path}: {error.strerror or error}") from None
+        raise StoreError(
+            N_("cannot lock {path}: {reason}"), path=path, reason=error.strerror or error
+        ) from None
     return descriptor
 
 

@@ -16,6 +16,15 @@ from tests.harness import TOKEN, Clock, Harness, make_settings
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 
+@pytest.fixture(autouse=True)
+def english_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command line speaks the terminal's language, else German; tests read its
+    English unless they set another (and the commands they start inherit it)."""
+    for name in ("LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+
+
 @pytest.fixture
 def api() -> FakeBotApi:
     return FakeBotApi(TOKEN)

@@ -13,8 +13,11 @@ import sys
 from collections.abc import Sequence
 
 from bot.cli import chat, check, docs, keys, maintenance, run, staff
+from bot.cli.common import argparse_speaks
+from bot.operator import operator_translator
 from bot.settings import ConfigurationError
 from flows.catalog import FlowDefinitionError
+from flows.i18n import Translator
 from flows.sharing import RecipientsError
 from storage import StoreError
 
@@ -29,25 +32,29 @@ SUBCOMMANDS = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(t: Translator) -> argparse.ArgumentParser:
+    """The parser with its help in the language of `t` (argparse's own words too, when
+    built and used inside `argparse_speaks(t)`)."""
     parser = argparse.ArgumentParser(
         prog="feedbackbot",
-        description="A consent-first Telegram feedback bot with encrypted storage.",
+        description=t.gettext("A consent-first Telegram feedback bot with encrypted storage."),
     )
-    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar=t.gettext("COMMAND"))
     for module in SUBCOMMANDS:
-        module.register(subparsers)
+        module.register(subparsers, t)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     # python-telegram-bot's future behaviour: RetryAfter.retry_after as a timedelta.
     os.environ.setdefault("PTB_TIMEDELTA", "1")
-    args = build_parser().parse_args(argv)
+    t = operator_translator()
+    with argparse_speaks(t):
+        args = build_parser(t).parse_args(argv)
     try:
         return int(args.handler(args))
     except (ConfigurationError, FlowDefinitionError, RecipientsError, StoreError) as error:
-        print(f"feedbackbot: {error}", file=sys.stderr)
+        print(f"feedbackbot: {said(error, t)}", file=sys.stderr)
         return 1
     except OSError as error:
         # A data dir that is a file, a folder without write permission, a full disk:
@@ -55,6 +62,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f": {error.filename}" if error.filename else ""
         print(f"feedbackbot: {error.strerror or error}{where}", file=sys.stderr)
         return 1
+
+
+def said(error: Exception, t: Translator) -> str:
+    """The error's message in the operator's language: the store's carry their catalog id
+    (`template`) and its values; the settings' are translated where they are raised."""
+    if isinstance(error, StoreError) and error.template:
+        return t.gettext(error.template).format(**error.params)
+    return str(error)
 
 
 if __name__ == "__main__":

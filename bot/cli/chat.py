@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.cli.check import print_reports
-from bot.cli.common import open_store, operator_locale
+from bot.cli.common import open_store
 from bot.logs import configure_logging
+from bot.operator import operator_locale
 from bot.settings import Settings, load_settings
 from flows.check import check_file
 from flows.i18n import SUPPORTED_LOCALES, Translator, translator
@@ -33,33 +34,43 @@ CHAT_USER_ID = 100_000_001
 CHAT_TOKEN = "100000000:chat-demo-not-a-real-token"  # noqa: S105
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Any, t: Translator) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "chat",
-        help="chat with the bot in the terminal (no token, no network)",
-        description="Chat with the real bot in the terminal: buttons appear as numbers, "
-        "files are saved and their path shown. No token or network needed.",
+        help=t.gettext("chat with the bot in the terminal (no token, no network)"),
+        description=t.gettext(
+            "Chat with the real bot in the terminal: buttons appear as numbers, "
+            "files are saved and their path shown. No token or network needed."
+        ),
     )
     parser.add_argument(
         "--flow",
         type=Path,
         metavar="FILE",
-        help="a flow definition to try: checked, loaded besides the shipped ones (instead of "
-        "FEEDBACKBOT_FLOWS_DIR) and started",
+        help=t.gettext(
+            "a flow definition to try: checked, loaded besides the shipped ones (instead of "
+            "FEEDBACKBOT_FLOWS_DIR) and started"
+        ),
     )
     parser.add_argument(
         "--lang",
         choices=SUPPORTED_LOCALES,
-        help="the language you chat in (default: the terminal's, else the default locale)",
+        help=t.gettext(
+            "the language you chat in (default: the terminal's, else the default locale)"
+        ),
     )
     parser.add_argument(
         "--data-dir",
         type=Path,
         metavar="DIR",
-        help="keep the data in this folder (default: a temporary one, deleted at the end)",
+        help=t.gettext(
+            "keep the data in this folder (default: a temporary one, deleted at the end)"
+        ),
     )
     parser.add_argument(
-        "--staff", action="store_true", help="chat as a member of staff (staff commands allowed)"
+        "--staff",
+        action="store_true",
+        help=t.gettext("chat as a member of staff (staff commands allowed)"),
     )
     parser.set_defaults(handler=chat)
 

@@ -8,26 +8,32 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.cli.common import operator_locale
+from bot.operator import operator_locale
 from flows.check import Report, check_paths
 from flows.i18n import SUPPORTED_LOCALES, Translator, translator
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Any, t: Translator) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "check",
-        help="check flow definitions (TOML) for mistakes",
-        description="Check flow definitions: syntax, step types, branches, loops, consent "
-        "before answers, button sizes and translations. Exits with 1 when there are errors; "
-        "warnings alone exit with 0.",
+        help=t.gettext("check flow definitions (TOML) for mistakes"),
+        description=t.gettext(
+            "Check flow definitions: syntax, step types, branches, loops, consent "
+            "before answers, button sizes and translations. Exits with 1 when there are "
+            "errors; warnings alone exit with 0."
+        ),
     )
     parser.add_argument(
-        "files", nargs="+", type=Path, metavar="FILE", help="a definition, or a folder of them"
+        "files",
+        nargs="+",
+        type=Path,
+        metavar="FILE",
+        help=t.gettext("a definition, or a folder of them"),
     )
     parser.add_argument(
         "--lang",
         choices=SUPPORTED_LOCALES,
-        help="language of the messages (default: the terminal's, else German)",
+        help=t.gettext("language of the messages (default: the terminal's, else German)"),
     )
     parser.set_defaults(handler=check)
 

@@ -1,18 +1,20 @@
-"""Pieces several subcommands share: opening the store from the settings, `--since`."""
+"""Pieces several subcommands share: opening the store from the settings, `--since`, the
+operator's language."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
-import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import TypeVar
 
+from bot.operator import operator_translator
 from bot.settings import Settings, load_settings
 from flows.durations import InvalidDuration, parse_duration
-from flows.i18n import resolve_locale
+from flows.i18n import N_, Translator
 from flows.staff import MAX_PERIOD
 from storage import SQLiteStore, StoreError, resolve_master_key
 from storage.sqlite import KEY_STORE_FILE
@@ -24,14 +26,19 @@ T = TypeVar("T")
 def lookback(text: str) -> timedelta:
     """`--since 30d`: how far back, at most ten years; argparse reports anything else as a
     usage error (exit 2) instead of a traceback."""
+    t = operator_translator()
     try:
         period = parse_duration(text)
     except InvalidDuration:
         raise argparse.ArgumentTypeError(
-            f"{text[:40]!r} is not a period; use e.g. 24h, 30d or 52w"
+            t.gettext("{text} is not a period; use e.g. 24h, 30d or 52w").format(
+                text=repr(text[:40])
+            )
         ) from None
     if period > MAX_PERIOD:
-        raise argparse.ArgumentTypeError(f"at most {MAX_PERIOD.days} days back")
+        raise argparse.ArgumentTypeError(
+            t.gettext("at most {days} days back").format(days=MAX_PERIOD.days)
+        )
     return period
 
 
@@ -60,21 +67,47 @@ def open_existing_store(settings: Settings, *, exclusive: bool = False) -> SQLit
     """Like open_store, but raises StoreError when the data dir holds no store."""
     if not (settings.data_dir / KEY_STORE_FILE).exists():
         raise StoreError(
-            f"no store in {settings.data_dir} (no {KEY_STORE_FILE}); check "
-            "FEEDBACKBOT_DATA_DIR. A new store is made by `feedbackbot run`."
+            N_(
+                "no store in {path} (no {file}); check FEEDBACKBOT_DATA_DIR. A new store is "
+                "made by `feedbackbot run`."
+            ),
+            path=settings.data_dir,
+            file=KEY_STORE_FILE,
         )
     return open_store(settings, exclusive=exclusive)
 
 
-def operator_locale(requested: str | None, default: str) -> str:
-    """The language for messages to the person at the terminal: `requested`, else the
-    terminal's (LC_ALL, LC_MESSAGES, LANG), else `default`."""
-    if requested:
-        return resolve_locale(requested, default)
-    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        if os.environ.get(name):
-            return resolve_locale(os.environ[name], default)
-    return resolve_locale(None, default)
+ARGPARSE_MESSAGES = (
+    N_("usage: "),
+    N_("positional arguments"),
+    N_("options"),
+    N_("show this help message and exit"),
+    N_("%(prog)s: error: %(message)s\n"),
+    N_("argument %(argument_name)s: %(message)s"),
+    N_("the following arguments are required: %s"),
+    N_("invalid choice: %(value)r (choose from %(choices)s)"),
+    N_("unrecognized arguments: %s"),
+    N_("expected one argument"),
+    N_("invalid %(type)s value: %(value)r"),
+    N_("ambiguous option: %(option)s could match %(matches)s"),
+    N_("not allowed with argument %s"),
+    N_("ignored explicit argument %r"),
+)
+"""argparse's own words that an operator meets, for the catalogs to translate."""
+
+
+@contextmanager
+def argparse_speaks(t: Translator) -> Iterator[None]:
+    """argparse's own words ("usage:", "options", its errors) in the language of `t` while
+    parsers are built and used; argparse looks them up through its module's gettext."""
+    saved = {name: getattr(argparse, name) for name in ("_", "ngettext")}
+    setattr(argparse, "_", t.gettext)  # noqa: B010 - a module global, not an attribute
+    setattr(argparse, "ngettext", t.ngettext)  # noqa: B010
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(argparse, name, value)
 
 
 def with_store(

@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import service_config
+from bot.operator import operator_translator
 from bot.settings import ConfigurationError, Settings, load_settings
 from flows.catalog import FlowCatalog
-from flows.i18n import SUPPORTED_LOCALES, Translator, translator
+from flows.i18n import N_, SUPPORTED_LOCALES, Translator, translator
 from flows.privacy import privacy_notice_markdown
 from flows.processing import Operations, ProcessingRecord
 from flows.record import processing_record
@@ -34,40 +35,48 @@ def _notice(t: Translator, record: ProcessingRecord) -> str:
     return privacy_notice_markdown(t, record.processing)
 
 
-DOCUMENTS: dict[str, tuple[Callable[[Translator, ProcessingRecord], str], str]] = {
+DOCUMENTS: dict[str, tuple[Callable[[Translator, ProcessingRecord], str], str, str]] = {
     "processing-record": (
         _record,
-        "the record of processing activities (Art. 30(1) GDPR)",
+        N_("write the record of processing activities (Art. 30(1) GDPR)"),
+        N_("Write the record of processing activities (Art. 30(1) GDPR)."),
     ),
     "privacy-notice": (
         _notice,
-        "the full privacy notice that /datenschutz shows, for the company website",
+        N_("write the full privacy notice that /datenschutz shows, for the company website"),
+        N_("Write the full privacy notice that /datenschutz shows, for the company website."),
     ),
 }
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Any, t: Translator) -> None:
     docs: argparse.ArgumentParser = subparsers.add_parser(
         "docs",
-        help="write the processing record or the privacy notice as Markdown",
-        description="Write a document generated from the settings and the flow definitions, "
-        "from the same source as what the bot tells people. Needs "
-        "FEEDBACKBOT_CONTROLLER_NAME and FEEDBACKBOT_CONTROLLER_CONTACT, not the token.",
+        help=t.gettext("write the processing record or the privacy notice as Markdown"),
+        description=t.gettext(
+            "Write a document generated from the settings and the flow definitions, "
+            "from the same source as what the bot tells people. Needs "
+            "FEEDBACKBOT_CONTROLLER_NAME and FEEDBACKBOT_CONTROLLER_CONTACT, not the token."
+        ),
     )
-    documents = docs.add_subparsers(dest="document", required=True, metavar="DOCUMENT")
-    for name, (_, what) in DOCUMENTS.items():
-        parser = documents.add_parser(name, help=f"write {what}", description=f"Write {what}.")
+    documents = docs.add_subparsers(dest="document", required=True, metavar=t.gettext("DOCUMENT"))
+    for name, (_, help_text, description) in DOCUMENTS.items():
+        parser = documents.add_parser(
+            name, help=t.gettext(help_text), description=t.gettext(description)
+        )
         parser.add_argument(
             "--lang",
             choices=SUPPORTED_LOCALES,
-            help="only this language (default: German and English, German first)",
+            help=t.gettext("only this language (default: German and English, German first)"),
         )
         parser.add_argument(
             "--output",
             type=Path,
             metavar="FILE",
-            help="write to FILE instead of standard output; a FILE name containing {lang} "
-            "gets one file per language",
+            help=t.gettext(
+                "write to FILE instead of standard output; a FILE name containing {lang} "
+                "gets one file per language"
+            ),
         )
         parser.set_defaults(handler=run_docs)
 
@@ -88,15 +97,17 @@ def run_docs(args: argparse.Namespace) -> int:
         try:
             path.write_text(text, encoding="utf-8")
         except OSError as error:
-            print(f"feedbackbot: cannot write {path}: {error.strerror}", file=sys.stderr)
+            cannot = operator_translator().gettext("cannot write {path}: {reason}")
+            reason = cannot.format(path=path, reason=error.strerror)
+            print(f"feedbackbot: {reason}", file=sys.stderr)
             return 1
-        print(f"wrote {path}")
+        print(operator_translator().gettext("wrote {path}").format(path=path))
     return 0
 
 
 def render_document(document: str, locale: str, record: ProcessingRecord) -> str:
     """One document (a key of DOCUMENTS) in one language."""
-    render, _ = DOCUMENTS[document]
+    render = DOCUMENTS[document][0]
     return render(translator(locale), record)
 
 
@@ -109,8 +120,8 @@ def processing_record_of(settings: Settings) -> ProcessingRecord:
         if getattr(settings, name) is None
     ]
     if missing:
-        raise ConfigurationError(f"missing required setting(s): {', '.join(missing)}")
-    catalog = FlowCatalog.load(settings.flows_dir)
+        raise ConfigurationError.missing(missing)
+    catalog = FlowCatalog.load(settings.flows_dir, operator_translator())
     return ProcessingRecord(
         processing=service_config(settings, catalog).processing(catalog),
         operations=Operations(

@@ -9,27 +9,35 @@ from pathlib import Path
 from typing import Any
 
 from bot.cli.common import open_existing_store
+from bot.operator import operator_translator
 from bot.settings import load_settings
+from flows.i18n import Translator
 from storage.crypto import InvalidMasterKey, decode_master_key, encode_master_key, generate_key
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Any, t: Translator) -> None:
     keygen = subparsers.add_parser(
         "keygen",
-        help="print a new random master key",
-        description="Print a new master key (urlsafe base64 of 32 random bytes).",
+        help=t.gettext("print a new random master key"),
+        description=t.gettext("Print a new master key (urlsafe base64 of 32 random bytes)."),
     )
     keygen.set_defaults(handler=run_keygen)
     rotate = subparsers.add_parser(
         "rotate-key",
-        help="re-wrap every key under a new master key",
-        description=(
+        help=t.gettext("re-wrap every key under a new master key"),
+        description=t.gettext(
             "Re-wrap every data key and the pseudonym key under the master key in "
             "--new-key-file. Stop the bot first. Interrupted, it can be run again; until "
             "it finishes the old key keeps working. Afterwards start the bot with the new key."
         ),
     )
-    rotate.add_argument("--new-key-file", type=Path, required=True, help="file holding the new key")
+    rotate.add_argument(
+        "--new-key-file",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help=t.gettext("file holding the new key"),
+    )
     rotate.add_argument("--batch-size", type=_positive, default=500, help=argparse.SUPPRESS)
     rotate.set_defaults(handler=run_rotate)
 
@@ -41,20 +49,28 @@ def run_keygen(args: argparse.Namespace) -> int:
 
 def _positive(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError("must be a whole number of at least 1")
+        raise argparse.ArgumentTypeError(
+            operator_translator().gettext("must be a whole number of at least 1")
+        )
     return int(text)
 
 
 def run_rotate(args: argparse.Namespace) -> int:
+    t = operator_translator()
     try:
         text = args.new_key_file.read_text(encoding="ascii")
     except UnicodeDecodeError:
-        raise InvalidMasterKey(f"{args.new_key_file} does not hold a master key") from None
+        raise InvalidMasterKey(
+            t.gettext("{path} does not hold a master key").format(path=args.new_key_file)
+        ) from None
     new_key = decode_master_key(text.strip())
     store = open_existing_store(load_settings(), exclusive=True)
 
     def report(done: int, total: int) -> None:
-        print(f"re-wrapped {done}/{total} data keys", flush=True)
+        print(
+            t.gettext("re-wrapped {done}/{total} data keys").format(done=done, total=total),
+            flush=True,
+        )
 
     async def rotate() -> int:
         await store.open()
@@ -65,8 +81,10 @@ def run_rotate(args: argparse.Namespace) -> int:
 
     total = asyncio.run(rotate())
     print(
-        f"done: {total} data keys and the pseudonym key are wrapped by the new master key; "
-        "start the bot with it now",
+        t.gettext(
+            "done: {total} data keys and the pseudonym key are wrapped by the new master key; "
+            "start the bot with it now"
+        ).format(total=total),
         file=sys.stderr,
     )
     return 0

@@ -10,45 +10,63 @@ from pathlib import Path
 from typing import Any
 
 from bot.cli.common import lookback, with_store
+from bot.operator import operator_translator
 from bot.settings import Settings
+from flows.i18n import Translator
 from flows.service import utc_now
 from storage import SQLiteStore, StatisticsRow
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Any, t: Translator) -> None:
     purge = subparsers.add_parser(
         "purge",
-        help="delete expired feedback and drafts now",
-        description="Delete expired feedback, drafts, orphaned rows and unused keys now "
-        "(the bot also does this at start and every FEEDBACKBOT_PURGE_INTERVAL).",
+        help=t.gettext("delete expired feedback and drafts now"),
+        description=t.gettext(
+            "Delete expired feedback, drafts, orphaned rows and unused keys now "
+            "(the bot also does this at start and every FEEDBACKBOT_PURGE_INTERVAL)."
+        ),
     )
     purge.set_defaults(handler=run_purge)
     backup = subparsers.add_parser(
         "backup",
-        help="write a consistent copy of the data store (not the keys)",
-        description="Write a consistent copy of feedback.db to DEST with VACUUM INTO, also "
-        "while the bot runs. The key store is not included: back it up separately.",
+        help=t.gettext("write a consistent copy of the data store (not the keys)"),
+        description=t.gettext(
+            "Write a consistent copy of feedback.db to DEST with VACUUM INTO, also "
+            "while the bot runs. The key store is not included: back it up separately."
+        ),
     )
-    backup.add_argument("destination", type=Path, metavar="DEST")
+    backup.add_argument(
+        "destination", type=Path, metavar="DEST", help=t.gettext("a new file for the copy")
+    )
     backup.set_defaults(handler=run_backup)
     stats = subparsers.add_parser(
         "stats",
-        help="print the anonymous long-term statistics",
-        description="Print the anonymous counts of ratings and choices, per flow and "
-        "question; groups of fewer than FEEDBACKBOT_MIN_GROUP_SIZE feedbacks are suppressed.",
+        help=t.gettext("print the anonymous long-term statistics"),
+        description=t.gettext(
+            "Print the anonymous counts of ratings and choices, per flow and question; "
+            "groups of fewer than FEEDBACKBOT_MIN_GROUP_SIZE feedbacks are suppressed."
+        ),
     )
     stats.add_argument(
-        "--since", type=lookback, default="365d", help="how far back, e.g. 30d (default 365d)"
+        "--since",
+        type=lookback,
+        default="365d",
+        metavar="PERIOD",
+        help=t.gettext("how far back, e.g. 30d (default 365d)"),
     )
     stats.set_defaults(handler=run_stats)
 
 
 def run_purge(args: argparse.Namespace) -> int:
+    t = operator_translator()
+
     async def purge(store: SQLiteStore, settings: Settings) -> str:
         report = await store.purge_expired(utc_now())
-        return (
-            f"purged {report.feedback} feedback, {report.drafts} drafts, "
-            f"{report.orphans} orphaned rows and {report.keys} unused keys"
+        return t.gettext(
+            "purged {feedback} feedback, {drafts} drafts, {orphans} orphaned rows and "
+            "{keys} unused keys"
+        ).format(
+            feedback=report.feedback, drafts=report.drafts, orphans=report.orphans, keys=report.keys
         )
 
     print(with_store(purge, exclusive=True))
@@ -60,7 +78,10 @@ def run_backup(args: argparse.Namespace) -> int:
         await store.backup(args.destination)
 
     with_store(backup)
-    print(f"wrote {args.destination}; back up the key store (keys.db) separately, briefly")
+    message = operator_translator().gettext(
+        "wrote {path}; back up the key store (keys.db) separately, briefly"
+    )
+    print(message.format(path=args.destination))
     return 0
 
 
@@ -70,17 +91,18 @@ def run_stats(args: argparse.Namespace) -> int:
     since = until - timedelta(days=max(1, math.ceil(args.since / timedelta(days=1))) - 1)
 
     async def read(store: SQLiteStore, settings: Settings) -> str:
-        return format_statistics(await store.statistics(since, until), settings.min_group_size)
+        rows = await store.statistics(since, until)
+        return format_statistics(rows, settings.min_group_size, operator_translator())
 
     print(with_store(read))
     return 0
 
 
-def format_statistics(rows: list[StatisticsRow], k: int) -> str:
+def format_statistics(rows: list[StatisticsRow], k: int, t: Translator) -> str:
     """Totals per flow and question; a flow with fewer than k feedbacks, and any count
     under k, is suppressed (see _cells)."""
     if not rows:
-        return "no statistics in this period"
+        return t.gettext("no statistics in this period")
     feedbacks: dict[str, int] = defaultdict(int)
     counts: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
     for row in rows:
@@ -93,15 +115,20 @@ def format_statistics(rows: list[StatisticsRow], k: int) -> str:
     lines = [f"{rows[0].day} .. {rows[-1].day}"]
     for flow, total in sorted(feedbacks.items()):
         if total < k:
-            lines.append(f"{flow}: suppressed (fewer than {k} feedbacks)")
+            lines.append(
+                f"{flow}: " + t.gettext("suppressed (fewer than {k} feedbacks)").format(k=k)
+            )
             continue
-        lines.append(f"{flow}: {total} feedbacks")
+        lines.append(
+            f"{flow}: "
+            + t.ngettext("{count} feedback", "{count} feedbacks", total).format(count=total)
+        )
         for question, values in sorted(counts[flow].items()):
-            lines.append(f"  {question}: {_cells(values, k)}")
+            lines.append(f"  {question}: {_cells(values, k, t)}")
     return "\n".join(lines)
 
 
-def _cells(values: dict[str, int], k: int) -> str:
+def _cells(values: dict[str, int], k: int, t: Translator) -> str:
     """The counts of one question; only values given at least k times are named, the
     rest shown together as "other", and only if together they are k or more (else the
     smallest named ones join them). A question only the few unhappy customers were
@@ -113,6 +140,7 @@ def _cells(values: dict[str, int], k: int) -> str:
         smallest = min(shown, key=lambda value: shown[value])
         hidden += shown.pop(smallest)
     if not shown:
-        return f"suppressed (no answer given {k} times or more)"
+        return t.gettext("suppressed (no answer given {k} times or more)").format(k=k)
     cells = [f"{value}: {n}" for value, n in sorted(shown.items())]
-    return ", ".join(cells + ([f"other: {hidden}"] if hidden else []))
+    other = t.gettext("other: {count}").format(count=hidden)
+    return ", ".join(cells + ([other] if hidden else []))

@@ -12,7 +12,9 @@ from telegram.error import InvalidToken, TelegramError
 
 from bot.cli.common import open_store
 from bot.logs import RedactingFormatter, configure_logging
+from bot.operator import operator_translator
 from bot.settings import load_settings
+from flows.i18n import Translator
 from storage import SQLiteStore
 
 log = logging.getLogger("bot.cli")
@@ -20,9 +22,14 @@ log = logging.getLogger("bot.cli")
 STARTUP_RETRIES = 3
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Any, t: Translator) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
-        "run", help="run the bot (long polling)", description=__doc__
+        "run",
+        help=t.gettext("run the bot (long polling)"),
+        description=t.gettext(
+            "Run the bot with long polling until it is stopped (Ctrl-C, SIGTERM). Needs "
+            "FEEDBACKBOT_TOKEN and the controller's name and contact."
+        ),
     )
     parser.set_defaults(handler=run)
 
@@ -49,9 +56,12 @@ def run(args: argparse.Namespace) -> int:
             bootstrap_retries=STARTUP_RETRIES,
         )
     except InvalidToken:
+        t = operator_translator()
         print(
-            "feedbackbot: Telegram rejected the bot token (FEEDBACKBOT_TOKEN); "
-            "check it with @BotFather",
+            "feedbackbot: "
+            + t.gettext(
+                "Telegram rejected the bot token (FEEDBACKBOT_TOKEN); check it with @BotFather"
+            ),
             file=sys.stderr,
         )
         return 1
@@ -59,9 +69,13 @@ def run(args: argparse.Namespace) -> int:
         # Raised while starting (polling itself retries): one line, with the token removed
         # (a request URL in the message carries it).
         reason = RedactingFormatter((token,)).redact(str(error))
+        t = operator_translator()
         print(
-            f"feedbackbot: cannot reach the Bot API ({reason}); check the network and "
-            "FEEDBACKBOT_API_BASE_URL",
+            "feedbackbot: "
+            + t.gettext(
+                "cannot reach the Bot API ({reason}); check the network and "
+                "FEEDBACKBOT_API_BASE_URL"
+            ).format(reason=reason),
             file=sys.stderr,
         )
         return 1

@@ -12,35 +12,59 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.cli.common import lookback, with_store
+from bot.operator import operator_translator
 from bot.settings import Settings
 from flows.catalog import FlowCatalog
+from flows.i18n import Translator
 from flows.service import utc_now
 from flows.staff import StaffDesk, StaffSettings
 from storage import AuditEntry, SQLiteStore
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Any, t: Translator) -> None:
     audit = subparsers.add_parser(
         "audit",
-        help="print who accessed feedback, and erasures",
-        description="Print the audit trail: staff summaries, digests, exports (who, when, "
-        "what, how many records) and erasures (when only).",
+        help=t.gettext("print who accessed feedback, and erasures"),
+        description=t.gettext(
+            "Print the audit trail: staff summaries, digests, exports (who, when, "
+            "what, how many records) and erasures (when only)."
+        ),
     )
     audit.add_argument(
-        "--since", type=lookback, default="30d", help="how far back, e.g. 7d (default 30d)"
+        "--since",
+        type=lookback,
+        default="30d",
+        metavar="PERIOD",
+        help=t.gettext("how far back, e.g. 7d (default 30d)"),
     )
     audit.set_defaults(handler=run_audit)
     export = subparsers.add_parser(
         "export",
-        help="write redacted, consented feedback as CSV or JSON",
-        description="Write the consented feedback of the period, personal data redacted, "
-        "for analysis in a spreadsheet. The export is recorded in the audit trail.",
+        help=t.gettext("write redacted, consented feedback as CSV or JSON"),
+        description=t.gettext(
+            "Write the consented feedback of the period, personal data redacted, "
+            "for analysis in a spreadsheet. The export is recorded in the audit trail."
+        ),
     )
     export.add_argument(
-        "--since", type=lookback, default="30d", help="how far back, e.g. 90d (default 30d)"
+        "--since",
+        type=lookback,
+        default="30d",
+        metavar="PERIOD",
+        help=t.gettext("how far back, e.g. 90d (default 30d)"),
     )
-    export.add_argument("--format", choices=("csv", "json"), default="csv")
-    export.add_argument("--output", type=Path, help="file to write (default: standard output)")
+    export.add_argument(
+        "--format",
+        choices=("csv", "json"),
+        default="csv",
+        help=t.gettext("the file format (default: csv)"),
+    )
+    export.add_argument(
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help=t.gettext("file to write (default: standard output)"),
+    )
     export.set_defaults(handler=run_export)
 
 
@@ -57,7 +81,7 @@ def run_audit(args: argparse.Namespace) -> int:
         detail = f" {entry.detail}" if entry.detail else ""
         print(f"{entry.at.isoformat(timespec='seconds')} {entry.event}{detail} by={who}{count}")
     if not entries:
-        print("no audit entries in this period")
+        print(operator_translator().gettext("no audit entries in this period"))
     return 0
 
 
@@ -67,7 +91,7 @@ def run_export(args: argparse.Namespace) -> int:
     async def export(store: SQLiteStore, settings: Settings) -> list[dict[str, Any]]:
         desk = StaffDesk(
             store,
-            FlowCatalog.load(settings.flows_dir),
+            FlowCatalog.load(settings.flows_dir, operator_translator()),
             StaffSettings(min_group_size=settings.min_group_size, timezone=settings.timezone),
             utc_now,
         )
@@ -89,8 +113,11 @@ def run_export(args: argparse.Namespace) -> int:
         if output is not None:
             output.close()
     if output is not None:
-        count = f"{len(rows)} feedback" + ("" if len(rows) == 1 else "s")
-        print(f"wrote {count} to {args.output}", file=sys.stderr)
+        t = operator_translator()
+        wrote = t.ngettext(
+            "wrote {count} feedback to {path}", "wrote {count} feedbacks to {path}", len(rows)
+        )
+        print(wrote.format(count=len(rows), path=args.output), file=sys.stderr)
     return 0
 
 

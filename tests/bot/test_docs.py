@@ -83,7 +83,7 @@ def test_documents_need_the_controller_not_the_token(tmp_path: Path) -> None:
     result = run_docs(tmp_path, docs_env(controller_name="Beispiel GmbH"), "privacy-notice")
     assert result.returncode == 1 and result.stdout == ""
     assert result.stderr.strip() == (
-        "feedbackbot: missing required setting(s): FEEDBACKBOT_CONTROLLER_CONTACT"
+        "feedbackbot: missing required setting: FEEDBACKBOT_CONTROLLER_CONTACT"
     )
 
 

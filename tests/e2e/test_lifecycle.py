@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli.maintenance import format_statistics
+from flows.i18n import translator
 from storage import ConsentGrant, MasterKeyMismatch, NewFeedback, SQLiteStore
 from storage.crypto import decode_master_key, encode_master_key, generate_key
 from storage.interface import StatisticsRow
@@ -222,7 +223,7 @@ def test_stats_hide_small_counts_within_a_flow_too() -> None:
             "recommend": {"10": 18, "9": 4},
         },
     )
-    text = format_statistics([row], k=5)
+    text = format_statistics([row], k=5, t=translator("en"))
     assert "product: 22 feedbacks" in text
     assert "problems: suppressed (no answer given 5 times or more)" in text
     # Two hidden ratings that would follow from the total join the next smallest:
@@ -230,7 +231,9 @@ def test_stats_hide_small_counts_within_a_flow_too() -> None:
     assert "liked: easy: 7, fast: 16" in text
     assert "recommend: 10: 18, other: 4" not in text and "recommend: suppressed" in text
     many = row.model_copy(update={"counts": {"r": {"5": 20, "4": 9, "2": 3, "1": 2}}})
-    assert "r: 4: 9, 5: 20, other: 5" in format_statistics([many], 5)
+    assert "r: 4: 9, 5: 20, other: 5" in format_statistics([many], 5, translator("en"))
+    german = format_statistics([many], 5, translator("de"))
+    assert "product: 22 Feedbacks" in german and "r: 4: 9, 5: 20, andere: 5" in german
 
 
 @pytest.mark.parametrize("problem", ["missing", "not text", "a folder", "no store"])

@@ -1,0 +1,215 @@
+"""The command line speaks the operator's language: the terminal's (LC_ALL, LC_MESSAGES,
+LANG), else German. Help, answers, usage errors and what is wrong with the settings or
+the store, all from the catalogs."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import build_parser, main
+from bot.cli.common import ARGPARSE_MESSAGES, argparse_speaks
+from flows.i18n import translator
+from storage import SQLiteStore
+from storage.crypto import encode_master_key, generate_key
+from tests.harness import MASTER_KEY
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def feedbackbot(
+    cwd: Path, *args: str, lang: str | None = None, **settings: str
+) -> subprocess.CompletedProcess[str]:
+    """`python -m bot ARGS` with the terminal language `lang` (None: none set at all)."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("FEEDBACKBOT_") and k not in ("LANG", "LC_ALL", "LC_MESSAGES")
+    }
+    env["PYTHONPATH"] = str(REPO)
+    if lang is not None:
+        env["LANG"] = lang
+    env.update({f"FEEDBACKBOT_{name.upper()}": value for name, value in settings.items()})
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("de_DE.UTF-8", ["Aufruf: feedbackbot", "Optionen:", "den Bot betreiben (Long Polling)"]),
+        ("en_GB.UTF-8", ["usage: feedbackbot", "options:", "run the bot (long polling)"]),
+        ("C.UTF-8", ["Aufruf: feedbackbot", "die anonyme Langzeitstatistik ausgeben"]),
+        (None, ["Aufruf: feedbackbot", "BEFEHL"]),
+    ],
+)
+def test_help_in_the_terminals_language_else_german(
+    tmp_path: Path, lang: str | None, expected: list[str]
+) -> None:
+    result = feedbackbot(tmp_path, "--help", lang=lang)
+    assert result.returncode == 0, result.stderr
+    for text in expected:
+        assert text in result.stdout, result.stdout
+
+
+def test_lc_all_outranks_lang(tmp_path: Path) -> None:
+    env_lang = "de_DE.UTF-8"
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "keygen", "--help"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(REPO), "LANG": env_lang, "LC_ALL": "en_US.UTF-8"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert "Print a new master key" in result.stdout, result.stdout
+
+
+def test_a_usage_mistake_is_explained_in_german(tmp_path: Path) -> None:
+    result = feedbackbot(tmp_path, "stats", "--since", "5x", lang="de_DE.UTF-8")
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == (
+        "feedbackbot stats: Fehler: Argument --since: '5x' ist kein Zeitraum; "
+        "zum Beispiel 24h, 30d oder 52w"
+    )
+    result = feedbackbot(tmp_path, "backup", lang="de_DE.UTF-8")
+    assert "feedbackbot backup: Fehler: diese Argumente fehlen: DEST" in result.stderr
+
+
+def test_wrong_settings_are_explained_in_german(tmp_path: Path) -> None:
+    result = feedbackbot(
+        tmp_path, "stats", lang="de_DE.UTF-8", min_group_size="x", purge_interval="3d"
+    )
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr == (
+        "feedbackbot: ungültige Konfiguration: FEEDBACKBOT_PURGE_INTERVAL: höchstens 1 Tag "
+        "(24h); FEEDBACKBOT_MIN_GROUP_SIZE: muss eine ganze Zahl sein\n"
+    )
+    result = feedbackbot(tmp_path, "stats", lang="de_DE.UTF-8", min_group_size="1")
+    assert "FEEDBACKBOT_MIN_GROUP_SIZE: muss mindestens 2 sein" in result.stderr
+    result = feedbackbot(tmp_path, "run", lang="de_DE.UTF-8", data_dir=str(tmp_path / "d"))
+    assert result.stderr == (
+        "feedbackbot: erforderliche Einstellungen fehlen: FEEDBACKBOT_TOKEN, "
+        "FEEDBACKBOT_CONTROLLER_NAME, FEEDBACKBOT_CONTROLLER_CONTACT\n"
+    )
+    assert not (tmp_path / "d").exists()
+
+
+async def test_a_wrong_master_key_and_a_missing_store_are_explained_in_german(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    store = SQLiteStore(data, base64.urlsafe_b64decode(MASTER_KEY))
+    await store.open()
+    await store.close()
+    before = {p.name: p.read_bytes() for p in data.glob("*.db")}
+    wrong = encode_master_key(generate_key())
+    result = feedbackbot(
+        tmp_path, "purge", lang="de_DE.UTF-8", data_dir=str(data), master_key=wrong
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith(
+        f"feedbackbot: der Hauptschlüssel öffnet den Schlüsselspeicher {data / 'keys.db'} "
+        "nicht; Start verweigert"
+    ), result.stderr
+    assert {p.name: p.read_bytes() for p in data.glob("*.db")} == before, "nothing written"
+    result = feedbackbot(tmp_path, "stats", lang="de_DE.UTF-8", data_dir=str(tmp_path / "typo"))
+    assert result.stderr.startswith(f"feedbackbot: kein Datenspeicher in {tmp_path / 'typo'}")
+    result = feedbackbot(
+        tmp_path, "purge", lang="en_US.UTF-8", data_dir=str(data), master_key=wrong
+    )
+    assert "the master key does not open the key store" in result.stderr
+
+
+async def test_what_the_commands_answer_is_german(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    store = SQLiteStore(data, base64.urlsafe_b64decode(MASTER_KEY))
+    await store.open()
+    await store.close()
+    settings = {"data_dir": str(data), "master_key": MASTER_KEY}
+    purged = feedbackbot(tmp_path, "purge", lang="de_DE.UTF-8", **settings)
+    assert purged.stdout == (
+        "gelöscht: 0 Feedback, 0 unvollständige Antworten, 0 verwaiste Zeilen und "
+        "0 ungenutzte Schlüssel\n"
+    ), purged.stderr
+    copy = tmp_path / "copy.db"
+    backup = feedbackbot(tmp_path, "backup", str(copy), lang="de_DE.UTF-8", **settings)
+    assert backup.stdout.startswith(f"{copy} geschrieben; sichern Sie den Schlüsselspeicher")
+    again = feedbackbot(tmp_path, "backup", str(copy), lang="de_DE.UTF-8", **settings)
+    assert again.stderr == (
+        f"feedbackbot: {copy} existiert bereits; wählen Sie eine neue Datei für die Sicherung\n"
+    )
+    stats = feedbackbot(tmp_path, "stats", lang="de_DE.UTF-8", **settings)
+    assert stats.stdout == "keine Statistik in diesem Zeitraum\n"
+    audit = feedbackbot(tmp_path, "audit", lang="de_DE.UTF-8", **settings)
+    assert audit.stdout == "keine Einträge im Prüfprotokoll in diesem Zeitraum\n"
+
+
+def _parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    found = [parser]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in dict.fromkeys(action.choices.values()):
+                found += _parsers(sub)
+    return found
+
+
+def _texts(parser: argparse.ArgumentParser) -> list[str]:
+    """Every sentence the help shows: descriptions, command and option help."""
+    texts = [parser.description or ""]
+    for action in parser._actions:
+        if action.help and action.help != argparse.SUPPRESS:
+            texts.append(action.help)
+        if isinstance(action, argparse._SubParsersAction):
+            texts += [choice.help or "" for choice in action._choices_actions]
+    return [text for text in texts if text]
+
+
+def test_every_help_text_and_argparse_word_is_translated() -> None:
+    german, english = translator("de"), translator("en")
+    with argparse_speaks(german):
+        de_texts = [text for p in _parsers(build_parser(german)) for text in _texts(p)]
+    with argparse_speaks(english):
+        en_texts = [text for p in _parsers(build_parser(english)) for text in _texts(p)]
+    assert len(de_texts) == len(en_texts) > 40
+    untranslated = [en for de, en in zip(de_texts, en_texts, strict=True) if de == en]
+    assert untranslated == []
+    assert all(german.knows(message) for message in ARGPARSE_MESSAGES)
+
+
+def test_argparse_keeps_its_own_words_outside_the_command_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LANG", "de_DE.UTF-8")
+    before = argparse._  # type: ignore[attr-defined]
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "Aufruf: feedbackbot" in capsys.readouterr().out
+    assert argparse._ is before  # type: ignore[attr-defined]
+    assert argparse.ArgumentParser(prog="x").format_usage() == "usage: x [-h]\n"
+
+
+def test_a_broken_flow_definition_is_explained_in_german(tmp_path: Path) -> None:
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    (flows / "survey.toml").write_text('id = "survey"\nversion = \n', encoding="utf-8")
+    settings = {"flows_dir": str(flows), "controller_name": "A", "controller_contact": "b"}
+    result = feedbackbot(tmp_path, "docs", "privacy-notice", lang="de_DE.UTF-8", **settings)
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.startswith(f"feedbackbot: {flows / 'survey.toml'}:2: kein gültiges TOML")
+    result = feedbackbot(tmp_path, "docs", "privacy-notice", lang="en_US.UTF-8", **settings)
+    assert result.stderr.startswith(f"feedbackbot: {flows / 'survey.toml'}:2: not valid TOML")
