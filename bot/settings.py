@@ -179,8 +179,10 @@ class Settings(BaseSettings):
         try:
             parts = urlsplit(value)
             parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
-        except ValueError:
-            raise ValueError(operator_translator().gettext("not a URL")) from None
+        except ValueError as error:
+            raise ValueError(
+                operator_translator().gettext("not a URL: {reason}").format(reason=error)
+            ) from None
         if parts.scheme not in {"http", "https"} or not parts.hostname:
             raise ValueError(
                 operator_translator().gettext(
@@ -215,9 +217,15 @@ class Settings(BaseSettings):
     @classmethod
     def _ids(cls, value: Any) -> Any:
         if isinstance(value, str):
-            return frozenset(
-                int(part) for part in value.replace(";", ",").split(",") if part.strip()
-            )
+            parts = [part.strip() for part in value.replace(";", ",").split(",")]
+            try:
+                return frozenset(int(part) for part in parts if part)
+            except ValueError:
+                raise ValueError(
+                    operator_translator().gettext(
+                        "a list of Telegram user ids, separated by commas, e.g. 12345,67890"
+                    )
+                ) from None
         return value
 
     @field_validator("staff_ids")

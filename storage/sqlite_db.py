@@ -161,7 +161,7 @@ def check_driver() -> None:
 
 def _full() -> StorageFull:
     log.warning("storage_full")
-    return StorageFull("no space left for the store; nothing was written")
+    return StorageFull(N_("no space left for the store; nothing was written"))
 
 
 async def on_thread(
@@ -266,9 +266,11 @@ async def configure(db: aiosqlite.Connection, keys_path: Path) -> None:
         await fetch_all(db, f"PRAGMA {schema}.synchronous = {level}")
         secure = await fetch_one(db, f"PRAGMA {schema}.secure_delete")
         if mode is None or str(mode[0]).lower() != "wal":
-            raise StoreError(f"cannot enable WAL mode on the {schema} schema")
+            raise StoreError(N_("cannot enable WAL mode on the {schema} schema"), schema=schema)
         if secure is None or secure[0] != 1:
-            raise StoreError(f"cannot enable secure_delete on the {schema} schema")
+            raise StoreError(
+                N_("cannot enable secure_delete on the {schema} schema"), schema=schema
+            )
 
 
 async def migrate(db: aiosqlite.Connection, schema: str, migrations: list[list[str]]) -> None:

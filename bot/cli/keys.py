@@ -11,7 +11,7 @@ from typing import Any
 from bot.cli.common import open_existing_store
 from bot.operator import operator_translator
 from bot.settings import load_settings
-from flows.i18n import Translator
+from flows.i18n import N_, Translator
 from storage.crypto import InvalidMasterKey, decode_master_key, encode_master_key, generate_key
 
 
@@ -61,7 +61,7 @@ def run_rotate(args: argparse.Namespace) -> int:
         text = args.new_key_file.read_text(encoding="ascii")
     except UnicodeDecodeError:
         raise InvalidMasterKey(
-            t.gettext("{path} does not hold a master key").format(path=args.new_key_file)
+            N_("{path} does not hold a master key"), path=args.new_key_file
         ) from None
     new_key = decode_master_key(text.strip())
     store = open_existing_store(load_settings(), exclusive=True)

@@ -128,7 +128,7 @@ async def test_a_wrong_master_key_and_a_missing_store_are_explained_in_german(
     ), result.stderr
     assert {p.name: p.read_bytes() for p in data.glob("*.db")} == before, "nothing written"
     result = feedbackbot(tmp_path, "stats", lang="de_DE.UTF-8", data_dir=str(tmp_path / "typo"))
-    assert result.stderr.startswith(f"feedbackbot: kein Datenspeicher in {tmp_path / 'typo'}")
+    assert result.stderr.startswith(f"feedbackbot: kein Speicher in {tmp_path / 'typo'}")
     result = feedbackbot(
         tmp_path, "purge", lang="en_US.UTF-8", data_dir=str(data), master_key=wrong
     )
@@ -213,3 +213,32 @@ def test_a_broken_flow_definition_is_explained_in_german(tmp_path: Path) -> None
     assert result.stderr.startswith(f"feedbackbot: {flows / 'survey.toml'}:2: kein gültiges TOML")
     result = feedbackbot(tmp_path, "docs", "privacy-notice", lang="en_US.UTF-8", **settings)
     assert result.stderr.startswith(f"feedbackbot: {flows / 'survey.toml'}:2: not valid TOML")
+
+
+def test_a_key_file_named_with_braces_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    """The message was formatted twice: a '{x}' in the file name raised KeyError."""
+    key_file = tmp_path / "new{x}.key"
+    key_file.write_bytes(b"\xff")
+    result = feedbackbot(
+        tmp_path, "rotate-key", "--new-key-file", str(key_file), lang="de_DE.UTF-8"
+    )
+    assert result.returncode == 1
+    assert result.stderr == f"feedbackbot: {key_file} enthält keinen Hauptschlüssel\n"
+
+
+def test_staff_ids_that_are_not_numbers_are_explained_in_german(tmp_path: Path) -> None:
+    result = feedbackbot(tmp_path, "stats", lang="de_DE.UTF-8", staff_ids="12345,abc")
+    assert result.stderr == (
+        "feedbackbot: ungültige Konfiguration: FEEDBACKBOT_STAFF_IDS: eine Liste von "
+        "Telegram-Nutzer-IDs, durch Kommas getrennt, z. B. 12345,67890\n"
+    )
+
+
+def test_a_full_disk_is_said_in_german() -> None:
+    from bot.cli import said
+    from storage.sqlite_db import _full
+
+    assert said(_full(), translator("de")) == (
+        "kein Platz mehr für den Speicher; nichts wurde geschrieben"
+    )
+    assert said(_full(), translator("en")) == "no space left for the store; nothing was written"
