@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.operator import operator_translator
 from bot.settings import Settings
 from flows.catalog import FlowCatalog
 from flows.processing import DEFAULT_RECIPIENTS, Controller, shared_recipient
@@ -13,7 +14,7 @@ def configured_recipients(settings: Settings, catalog: FlowCatalog) -> list[Reci
     """The webhook recipients; raises RecipientsError for an unusable file."""
     if settings.recipients_file is None:
         return []
-    return load_recipients(settings.recipients_file, catalog)
+    return load_recipients(settings.recipients_file, catalog, operator_translator())
 
 
 def service_config(settings: Settings, catalog: FlowCatalog) -> ServiceConfig:

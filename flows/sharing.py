@@ -25,12 +25,13 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from flows.catalog import FlowCatalog
-from flows.i18n import translator
+from flows.i18n import Translator, translator
 from flows.models import IDENT, TextStep
 from flows.redaction import redact
 from flows.toml_lines import loads
@@ -47,6 +48,13 @@ class RecipientsError(ValueError):
     """The recipients file cannot be used; the message names the file and the problem."""
 
 
+def _language(info: ValidationInfo) -> Translator:
+    """The operator's language when load_recipients passed it, else English."""
+    context = info.context if isinstance(info.context, dict) else {}
+    t = context.get("t")
+    return t if isinstance(t, Translator) else translator("en")
+
+
 class Recipient(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -61,36 +69,41 @@ class Recipient(BaseModel):
 
     @field_validator("url")
     @classmethod
-    def _https(cls, value: str) -> str:
+    def _https(cls, value: str, info: ValidationInfo) -> str:
         """Feedback is personal data: sent encrypted (https), plain http only to a service
         on this machine."""
+        t = _language(info)
         try:
             parts = urlsplit(value)
         except ValueError as error:
-            raise ValueError(f"url: not a URL ({error})") from None
+            message = t.gettext("not a URL: {reason}").format(reason=error)
+            raise ValueError(f"url: {message}") from None
         if not parts.hostname or parts.scheme not in {"http", "https"}:
-            raise ValueError(f"url: {value!r} is not an https:// URL")
+            message = t.gettext("{url} is not an https:// URL").format(url=repr(value))
+            raise ValueError(f"url: {message}")
         if parts.scheme == "http" and parts.hostname not in _THIS_MACHINE:
-            raise ValueError(
-                f"url: {value!r} would send feedback unencrypted; use https:// "
-                "(plain http only to localhost)"
-            )
+            message = t.gettext(
+                "{url} would send feedback unencrypted; use https:// (plain http only to localhost)"
+            ).format(url=repr(value))
+            raise ValueError(f"url: {message}")
         return value
 
     @field_validator("secret")
     @classmethod
-    def _long_enough(cls, value: SecretStr) -> SecretStr:
+    def _long_enough(cls, value: SecretStr, info: ValidationInfo) -> SecretStr:
         if len(value.get_secret_value()) < MIN_SECRET_LENGTH:
-            raise ValueError(f"secret: use at least {MIN_SECRET_LENGTH} characters")
+            message = _language(info).gettext("use at least {count} characters")
+            raise ValueError(f"secret: {message.format(count=MIN_SECRET_LENGTH)}")
         return value
 
     @model_validator(mode="after")
-    def _basis(self) -> Recipient:
+    def _basis(self, info: ValidationInfo) -> Recipient:
         if self.internal == (self.purpose is not None):
-            raise ValueError(
-                f"recipient {self.id!r}: set either internal = true (the company's own "
-                "systems) or purpose = '<optional purpose a flow asks consent for>'"
+            message = _language(info).gettext(
+                "set either internal = true (the company's own systems) or purpose = "
+                "'<optional purpose a flow asks consent for>'"
             )
+            raise ValueError(message)  # _problem names the recipient
         return self
 
     def receives(self, record: NewFeedback, catalog: FlowCatalog) -> bool:
@@ -109,32 +122,41 @@ class _RecipientsFile(BaseModel):
     recipients: list[Recipient] = Field(default_factory=list)
 
 
-def load_recipients(path: Path, catalog: FlowCatalog) -> list[Recipient]:
-    """Read and check the recipients; raises RecipientsError naming the problem."""
+def load_recipients(
+    path: Path, catalog: FlowCatalog, t: Translator | None = None
+) -> list[Recipient]:
+    """Read and check the recipients; raises RecipientsError naming the problem, in the
+    language of `t` (the operator's; English by default)."""
+    t = t or translator("en")
     try:
         data = loads(path.read_text(encoding="utf-8"))
-        recipients = _RecipientsFile.model_validate(data).recipients
+        recipients = _RecipientsFile.model_validate(data, context={"t": t}).recipients
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise RecipientsError(f"{path}: {error}") from None
     except ValidationError as error:
-        problems = "; ".join(_problem(e, data) for e in error.errors())
+        problems = "; ".join(_problem(e, data, t) for e in error.errors())
         raise RecipientsError(f"{path}: {problems}") from None
     sharing = {p.id for f in catalog.flows.values() for p in f.purposes if p.shares_feedback}
     known = set(META_FIELDS) | {s.id for f in catalog.flows.values() for s in f.steps}
     for recipient in recipients:
         unknown = [name for name in recipient.fields if name not in known]
         if unknown:
-            raise RecipientsError(
-                f"{path}: recipient {recipient.id!r} lists fields no flow has: "
-                f"{', '.join(unknown)} (known: {', '.join(sorted(known))})"
+            message = t.gettext(
+                "recipient {recipient} lists fields no flow has: {fields} (known: {known})"
+            ).format(
+                recipient=repr(recipient.id),
+                fields=", ".join(unknown),
+                known=", ".join(sorted(known)),
             )
+            raise RecipientsError(f"{path}: {message}")
         if recipient.purpose is not None and recipient.purpose not in sharing:
-            raise RecipientsError(
-                f"{path}: recipient {recipient.id!r} names purpose {recipient.purpose!r}, "
-                "but no flow has an optional purpose of that id with shares_feedback = true"
-            )
+            message = t.gettext(
+                "recipient {recipient} names purpose {purpose}, but no flow has an optional "
+                "purpose of that id with shares_feedback = true"
+            ).format(recipient=repr(recipient.id), purpose=repr(recipient.purpose))
+            raise RecipientsError(f"{path}: {message}")
     if len({r.id for r in recipients}) != len(recipients):
-        raise RecipientsError(f"{path}: recipient ids must be unique")
+        raise RecipientsError(f"{path}: " + t.gettext("recipient ids must be unique"))
     return recipients
 
 
@@ -198,18 +220,19 @@ def encode(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
 
 
-def _problem(error: Any, data: Any) -> str:
+def _problem(error: Any, data: Any, t: Translator) -> str:
     """One validation problem, named by recipient: "recipient 'crm': secret: ...". Never
     the input itself (it may be the secret)."""
     loc = error["loc"]
     message = str(error["msg"]).removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
-        message = f"unknown key {loc[-1]!r}"
+        message = t.gettext("unknown key {key}").format(key=repr(loc[-1]))
     elif error["type"] == "missing":
-        message = f"{loc[-1]!r} is missing"
+        message = t.gettext("{key} is missing").format(key=repr(loc[-1]))
     if len(loc) >= 2 and loc[0] == "recipients" and isinstance(loc[1], int):
         entries = data.get("recipients") if isinstance(data, dict) else None
         entry = entries[loc[1]] if isinstance(entries, list) and len(entries) > loc[1] else None
         name = entry.get("id") if isinstance(entry, dict) else None
-        return f"recipient {name or loc[1] + 1!r}: {message}"
+        recipient = t.gettext("recipient {recipient}").format(recipient=repr(name or loc[1] + 1))
+        return f"{recipient}: {message}"
     return message

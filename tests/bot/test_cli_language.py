@@ -242,3 +242,26 @@ def test_a_full_disk_is_said_in_german() -> None:
         "kein Platz mehr für den Speicher; nichts wurde geschrieben"
     )
     assert said(_full(), translator("en")) == "no space left for the store; nothing was written"
+
+
+def test_a_wrong_recipients_file_is_explained_in_german(tmp_path: Path) -> None:
+    recipients = tmp_path / "recipients.toml"
+    recipients.write_text(
+        '[[recipients]]\nid = "crm"\nname = "CRM"\nurl = "http://crm.example/in"\n'
+        'secret = "short"\nfoo = 1\n',
+        encoding="utf-8",
+    )
+    settings = {
+        "recipients_file": str(recipients),
+        "controller_name": "A",
+        "controller_contact": "b",
+    }
+    result = feedbackbot(tmp_path, "docs", "processing-record", lang="de_DE.UTF-8", **settings)
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr == (
+        f"feedbackbot: {recipients}: Empfänger 'crm': url: 'http://crm.example/in' würde "
+        "Feedback unverschlüsselt senden; verwenden Sie https:// (einfaches http nur an "
+        "localhost); Empfänger 'crm': secret: verwenden Sie mindestens 16 Zeichen; "
+        "Empfänger 'crm': unbekannter Schlüssel 'foo'\n"
+    )
+    assert "short" not in result.stderr.replace("shares", ""), "never the secret itself"
