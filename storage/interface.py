@@ -33,9 +33,14 @@ class StoreError(Exception):
     """
 
     def __init__(self, template: str = "", **params: object) -> None:
-        super().__init__(template.format(**params) if params else template)
         self.template = template
         self.params = params
+        super().__init__(self.said(template))
+
+    def said(self, template: str) -> str:
+        """`template` (the message, or its translation) with the values; one without
+        values is used as it is, since a plain message may hold braces (a file name)."""
+        return template.format(**self.params) if self.params else template
 
 
 class MasterKeyMismatch(StoreError):

@@ -68,10 +68,7 @@ def said(error: Exception, t: Translator) -> str:
     """The error's message in the operator's language: the store's carry their catalog id
     (`template`) and its values; the settings' are translated where they are raised."""
     if isinstance(error, StoreError) and error.template:
-        said = t.gettext(error.template)
-        # Only a template with values is formatted, as StoreError does: a plain message
-        # may hold braces (a file name).
-        return said.format(**error.params) if error.params else said
+        return error.said(t.gettext(error.template))
     return str(error)
 
 

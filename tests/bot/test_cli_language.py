@@ -5,10 +5,8 @@ the store, all from the catalogs."""
 from __future__ import annotations
 
 import argparse
-import base64
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,15 +14,15 @@ import pytest
 from bot.cli import build_parser, main
 from bot.cli.common import ARGPARSE_MESSAGES, argparse_speaks
 from flows.i18n import translator
-from storage import SQLiteStore
 from storage.crypto import encode_master_key, generate_key
+from tests.e2e.test_lifecycle import cli, make_store
 from tests.harness import MASTER_KEY
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def feedbackbot(
-    cwd: Path, *args: str, lang: str | None = None, **settings: str
+    cwd: Path, *args: str, lang: str | None = None, lc_all: str | None = None, **settings: str
 ) -> subprocess.CompletedProcess[str]:
     """`python -m bot ARGS` with the terminal language `lang` (None: none set at all)."""
     env = {
@@ -33,18 +31,9 @@ def feedbackbot(
         if not k.startswith("FEEDBACKBOT_") and k not in ("LANG", "LC_ALL", "LC_MESSAGES")
     }
     env["PYTHONPATH"] = str(REPO)
-    if lang is not None:
-        env["LANG"] = lang
+    env |= {name: value for name, value in (("LANG", lang), ("LC_ALL", lc_all)) if value}
     env.update({f"FEEDBACKBOT_{name.upper()}": value for name, value in settings.items()})
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return cli(*args, env=env, cwd=cwd)
 
 
 @pytest.mark.parametrize(
@@ -66,16 +55,7 @@ def test_help_in_the_terminals_language_else_german(
 
 
 def test_lc_all_outranks_lang(tmp_path: Path) -> None:
-    env_lang = "de_DE.UTF-8"
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "keygen", "--help"],
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(REPO), "LANG": env_lang, "LC_ALL": "en_US.UTF-8"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = feedbackbot(tmp_path, "keygen", "--help", lang="de_DE.UTF-8", lc_all="en_US.UTF-8")
     assert "Print a new master key" in result.stdout, result.stdout
 
 
@@ -113,9 +93,7 @@ async def test_a_wrong_master_key_and_a_missing_store_are_explained_in_german(
     tmp_path: Path,
 ) -> None:
     data = tmp_path / "data"
-    store = SQLiteStore(data, base64.urlsafe_b64decode(MASTER_KEY))
-    await store.open()
-    await store.close()
+    await make_store(data, people=0)
     before = {p.name: p.read_bytes() for p in data.glob("*.db")}
     wrong = encode_master_key(generate_key())
     result = feedbackbot(
@@ -137,9 +115,7 @@ async def test_a_wrong_master_key_and_a_missing_store_are_explained_in_german(
 
 async def test_what_the_commands_answer_is_german(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    store = SQLiteStore(data, base64.urlsafe_b64decode(MASTER_KEY))
-    await store.open()
-    await store.close()
+    await make_store(data, people=0)
     settings = {"data_dir": str(data), "master_key": MASTER_KEY}
     purged = feedbackbot(tmp_path, "purge", lang="de_DE.UTF-8", **settings)
     assert purged.stdout == (
