@@ -13,6 +13,8 @@ import sys
 _TOKEN = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{20,}\b")
 _BOT_URL = re.compile(r"/bot[^/\s]+/")
 _LONG_NUMBER = re.compile(r"(?<![\w.])-?\d{5,}(?![\w.])")
+# httpx logs every request URL (which contains the token) at INFO; PTB logs updates at DEBUG.
+QUIETED = ("httpx", "httpcore", "telegram", "apscheduler", "aiosqlite", "asyncio")
 
 
 class RedactingFormatter(logging.Formatter):
@@ -53,8 +55,7 @@ def configure_logging(level: str, secrets: tuple[str, ...] = ()) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # httpx logs every request URL (which contains the token) at INFO; PTB logs updates at DEBUG.
-    for name in ("httpx", "httpcore", "telegram", "apscheduler", "aiosqlite", "asyncio"):
+    for name in QUIETED:
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level)))
     handler.addFilter(_retry_loop_in_one_line)
 

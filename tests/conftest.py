@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.fakeapi import FakeBotApi
-from tests.harness import TOKEN, Clock, Harness, make_settings
+from tests.harness import TOKEN, Clock, Harness, leaked_into_log, make_settings
 
 # Opt in to python-telegram-bot's timedelta `retry_after`, as bot.cli does for production.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
@@ -49,3 +49,6 @@ async def harness(
     await harness.start()
     yield harness
     await harness.stop()
+    # Whatever a test did, nobody's words, names or the token are in the log it wrote.
+    records = [*caplog.get_records("setup"), *caplog.get_records("call"), *caplog.records]
+    assert not leaked_into_log(records, harness.personal)

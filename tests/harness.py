@@ -7,6 +7,7 @@ call returns the messages the bot sent in answer, as the fake Bot API recorded t
 from __future__ import annotations
 
 import base64
+import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +18,7 @@ from telegram import Update
 from bot.app import build_application
 from bot.context import BotApplication
 from bot.fakeapi import BotMessage, FakeBotApi, InProcessRequest
+from bot.logs import QUIETED, RedactingFormatter
 from bot.settings import Settings
 from storage import SQLiteStore
 
@@ -57,6 +59,8 @@ class Harness:
     clock: Clock
     app: BotApplication | None = None
     store: SQLiteStore | None = field(default=None)
+    # What people typed and the names they go by, for the check that no log line has them.
+    personal: set[str] = field(default_factory=set)
 
     async def start(self) -> None:
         self.store = SQLiteStore(self.settings.data_dir, base64.urlsafe_b64decode(MASTER_KEY))
@@ -85,6 +89,7 @@ class Harness:
     async def deliver(self, update: dict[str, Any]) -> list[BotMessage]:
         """Feed one update through the Application; the bot's new or edited messages."""
         assert self.app is not None
+        self.personal.update(personal_strings(update))
         before = {(m["chat_id"], m["message_id"]) for m in self.api.messages()}
         await self.app.process_update(Update.de_json(update, self.app.bot))
         return [m for m in self.api.messages() if (m["chat_id"], m["message_id"]) not in before]
@@ -128,6 +133,38 @@ class Customer:
     def last_toast(self) -> str | None:
         answers = self.api.callback_answers
         return answers[-1].get("text") if answers else None
+
+
+# Long enough not to be a word of the bot's own log lines by chance; commands are named there.
+_PERSONAL_KEYS = ("text", "caption", "first_name", "last_name", "username", "title")
+
+
+def personal_strings(value: Any) -> set[str]:
+    """What a person wrote or is called, anywhere in an update (commands left out)."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in _PERSONAL_KEYS and isinstance(item, str):
+                if len(item.strip()) >= 6 and not item.startswith("/"):
+                    found.add(item.strip())
+            else:
+                found |= personal_strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            found |= personal_strings(item)
+    return found
+
+
+def leaked_into_log(records: list[logging.LogRecord], personal: set[str]) -> list[str]:
+    """Log lines, filtered and formatted as in production, that still carry something personal."""
+    formatter = RedactingFormatter(secrets=(TOKEN,))
+    written = [
+        record
+        for record in records
+        if record.levelno >= logging.WARNING or record.name.split(".")[0] not in QUIETED
+    ]
+    lines = [formatter.format(record) for record in written]
+    return [line for line in lines for needle in (*personal, TOKEN) if needle in line]
 
 
 def texts(messages: list[BotMessage]) -> str:

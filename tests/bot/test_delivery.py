@@ -8,7 +8,7 @@ import logging
 import pytest
 from telegram import Update
 
-from tests.harness import Harness, texts
+from tests.harness import Harness, leaked_into_log, texts
 
 
 async def consented(harness: Harness, user_id: int = 4242424242):  # type: ignore[no-untyped-def]
@@ -135,3 +135,6 @@ async def test_an_exception_in_a_handler_is_apologised_for_without_leaking(
     assert "RuntimeError" in caplog.text
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert errors and all("Geheimnis-42" not in r.getMessage() for r in errors)
+    # Nor in a traceback: the log line as production writes it, and as captured here.
+    assert "Geheimnis-42" not in caplog.text
+    assert not leaked_into_log(caplog.records, {"Geheimnis-42"})
