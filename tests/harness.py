@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import logging
+import sqlite3
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -178,3 +180,17 @@ def labels(message: BotMessage) -> list[list[str]]:
 def files_contain(folder: Path, needle: bytes) -> list[str]:
     """Every file under `folder` whose bytes contain `needle`."""
     return [str(p) for p in folder.rglob("*") if p.is_file() and needle in p.read_bytes()]
+
+
+def stored_rows(folder: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of both store files, read through a connection of its own. The update ids
+    claimed against redelivery are left out: a number and a time, nothing about anyone."""
+    rows: dict[str, list[tuple[Any, ...]]] = {}
+    for name in ("feedback.db", "keys.db"):
+        with closing(sqlite3.connect(f"file:{folder / name}?mode=ro", uri=True)) as db:
+            tables = db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+            for (table,) in tables:
+                if table != "processed_updates":
+                    found = db.execute(f'SELECT * FROM "{table}"').fetchall()
+                    rows[f"{name}/{table}"] = sorted(found, key=repr)
+    return rows

@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from tests.harness import Harness, files_contain, labels, texts
+from tests.harness import Harness, files_contain, labels, stored_rows, texts
 
 CANARY = "Kanarienvogel-7f3a comment"
 
@@ -83,12 +83,36 @@ async def test_non_text_where_an_answer_is_expected_reasks(harness: Harness, kin
 
 
 async def test_group_command_is_refused_once_and_stores_nothing(harness: Harness) -> None:
+    before = stored_rows(harness.settings.data_dir)
     group = {"chat_id": -100777, "chat_type": "group"}
     first = await harness.deliver(harness.api.user_message(55, "/start", **group))
     assert "privaten Chat" in texts(first)
     second = await harness.deliver(harness.api.user_message(56, "/hilfe", **group))
     assert second == []
-    assert await harness.deliver(harness.api.user_message(55, "hallo", **group)) == []
+    assert await harness.deliver(harness.api.user_message(55, "hallo Gruppe", **group)) == []
+    assert stored_rows(harness.settings.data_dir) == before
+    assert not files_contain(harness.settings.data_dir, b"hallo Gruppe")
+
+
+async def test_nothing_typed_before_consent_or_after_declining_is_stored(
+    harness: Harness,
+) -> None:
+    before = stored_rows(harness.settings.data_dir)
+    erika = harness.customer()
+    await erika.send("/start")
+    typed = await erika.send(f"ok {CANARY}")
+    assert "Einwilligung" in texts(typed) and "/start" in texts(typed), "told how, not taken"
+    assert "Nein, danke" not in str([labels(m) for m in typed]), "the notice is not repeated"
+    declined = await erika.press("Nein, danke")
+    assert texts(declined), "declining is answered"
+    await erika.send(f"trotzdem {CANARY}")
+    await erika.sticker()
+    assert stored_rows(harness.settings.data_dir) == before, "no consent, no draft, no answer"
+    assert harness.store is not None
+    pseudonym = harness.store.pseudonym(f"tg-user:{erika.user_id}")
+    for needle in (CANARY.encode(), pseudonym.encode(), str(erika.user_id).encode()):
+        assert not files_contain(harness.settings.data_dir, needle)
+    assert "keine Daten" in texts(await erika.send("/meinedaten"))
 
 
 async def test_unknown_command_gets_short_help(harness: Harness) -> None:

@@ -22,6 +22,7 @@ from tests.harness import (
     files_contain,
     labels,
     make_settings,
+    stored_rows,
     texts,
 )
 
@@ -285,6 +286,7 @@ async def test_privacy_notice_before_consent_names_everything(
     harness: Harness, locale: str
 ) -> None:
     person = harness.customer(3003, language_code=locale)
+    before = stored_rows(harness.settings.data_dir)
     text = texts(await person.send("/datenschutz" if locale == "de" else "/privacy"))
     for expected in ("Beispiel GmbH", "datenschutz@beispiel.de", "Telegram", "Art. 77", "Art. 6"):
         assert expected in text
@@ -300,7 +302,11 @@ async def test_privacy_notice_before_consent_names_everything(
     restriction = next(line for line in text.splitlines() if "Art. 18" in line)
     assert ("/widerruf" if locale == "de" else "/withdraw") in restriction, "a tool, not a promise"
     assert ("Nachweise Ihrer Einwilligungen" in text) or ("records of your consents" in text)
-    assert not harness.settings.data_dir.joinpath("feedback.db").read_bytes().count(b"tg-user")
+    # Reading the notice is no processing of the reader's data: not a row more, not a trace.
+    assert stored_rows(harness.settings.data_dir) == before
+    assert harness.store is not None
+    pseudonym = harness.store.pseudonym(f"tg-user:{person.user_id}")
+    assert not files_contain(harness.settings.data_dir, pseudonym.encode())
 
 
 async def test_privacy_notice_follows_the_configured_retention_and_dpo(
@@ -330,9 +336,11 @@ async def test_rights_commands_refuse_in_groups_without_revealing_anything(
     erika = harness.customer()
     await give_feedback(erika, "privat")
     group = {"chat_id": -100999, "chat_type": "supergroup", "language_code": "de"}
+    before = stored_rows(harness.settings.data_dir)
     answer = await harness.deliver(harness.api.user_message(erika.user_id, command, **group))
     assert "privat" not in texts(answer).replace("privaten", "")
     assert not any(m["document"] for m in answer)
+    assert stored_rows(harness.settings.data_dir) == before, "nothing done in the group's name"
 
 
 def test_shipped_schema_matches_the_models() -> None:
