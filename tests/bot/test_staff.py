@@ -115,6 +115,29 @@ async def test_fewer_than_k_people_show_nothing(desk: Harness) -> None:
     assert not any(m["photo"] for m in answer)
 
 
+async def test_the_configured_minimum_group_size_decides(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    settings = make_settings(tmp_path / "data", staff_ids=str(STAFF), min_group_size=8)
+    harness = Harness(api=api, settings=settings, clock=clock)
+    await harness.start()
+    try:
+        await many(harness, count=6)  # enough for the default of 5, not for 8
+        await confirmed(harness)
+        staff = harness.customer(STAFF)
+        answer = texts(await staff.send("/zusammenfassung"))
+        assert "Noch kein Feedback" in answer and "mindestens 8 Personen" in answer
+        assert "Feedbacks:" not in answer and "freundlich" not in answer
+        for n in range(2):  # two more people on the same day as the last of the six
+            harness.clock.advance(timedelta(minutes=1))
+            await give(harness, 200 + n, "4", "Zwei mehr")
+        harness.clock.advance(timedelta(days=1))
+        answer = texts(await staff.send("/zusammenfassung 30d"))
+        assert "Feedbacks: 8" in answer and "Personen: 8" in answer, answer
+    finally:
+        await harness.stop()
+
+
 async def test_a_group_that_loses_feedback_is_left_out_whole(desk: Harness) -> None:
     await many(desk, count=5)
     await confirmed(desk)

@@ -184,6 +184,7 @@ async def test_stats_suppress_small_groups(tmp_path: Path) -> None:
     data = tmp_path / "data"
     store = SQLiteStore(data, base64.urlsafe_b64decode(MASTER_KEY))
     await store.open()
+    now = datetime.now(UTC)  # not at import: '1s' below means today
     for n, flow in enumerate(["feedback"] * 5 + ["product"] * 2):
         await store.submit_feedback(
             store.pseudonym(f"tg-user:{n}"),
@@ -191,10 +192,10 @@ async def test_stats_suppress_small_groups(tmp_path: Path) -> None:
                 flow_id=flow,
                 answers={"rating": 5},
                 purposes=["feedback"],
-                created_at=NOW,
-                expires_at=NOW + timedelta(days=1),
+                created_at=now,
+                expires_at=now + timedelta(days=1),
             ),
-            [GRANT],
+            [GRANT.model_copy(update={"granted_at": now})],
             tallies={"rating": ["5"]},
         )
     await store.close()
@@ -206,6 +207,24 @@ async def test_stats_suppress_small_groups(tmp_path: Path) -> None:
     for short in ("1s", "12h"):  # today, not 'from tomorrow on'
         today = cli("stats", "--since", short, env=cli_env(data), cwd=tmp_path)
         assert "feedback: 5 feedbacks" in today.stdout, (short, today.stdout)
+    # The operator's minimum group size, not the default, decides what is shown.
+    stricter = cli(
+        "stats",
+        "--since",
+        "7d",
+        env={**cli_env(data), "FEEDBACKBOT_MIN_GROUP_SIZE": "6"},
+        cwd=tmp_path,
+    )
+    assert "feedback: suppressed (fewer than 6 feedbacks)" in stricter.stdout, stricter.stdout
+    assert "rating: 5: 5" not in stricter.stdout
+    looser = cli(
+        "stats",
+        "--since",
+        "7d",
+        env={**cli_env(data), "FEEDBACKBOT_MIN_GROUP_SIZE": "2"},
+        cwd=tmp_path,
+    )
+    assert "product: 2 feedbacks" in looser.stdout, looser.stdout
 
 
 def test_stats_hide_small_counts_within_a_flow_too() -> None:
