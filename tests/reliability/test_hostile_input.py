@@ -283,6 +283,10 @@ class World:
         messages = self.api.messages(uid)
         buttons = [label for row in messages[-1]["buttons"] for label, _ in row] if messages else []
         name = f"Hostile{USERS.index(uid)}Canary"
+        if buttons in (["Überspringen"], ["Skip"]) and index % 5:  # the comment: mostly given
+            return self.api.user_message(
+                uid, f"Kommentar {CANARY}", language_code="de", first_name=name
+            )
         if buttons:
             label = buttons[index % len(buttons)]
             return self.api.press_button(uid, label, language_code="de", first_name=name)
@@ -352,6 +356,20 @@ def test_any_update_is_answered_within_limits_and_nothing_reaches_the_error_hand
                 runner.run(bot.stop())
 
         any_updates()
+        # However the examples fell, the canary text is stored at least once (encrypted, in
+        # a comment), so that the scan below looks for something that is on disk.
+        bot = InProcessBot(FakeBotApi(TOKEN), tmp_path / "scripted")
+        runner.run(bot.start())
+        try:
+            uid, name = USERS[0], {"language_code": "de", "first_name": "Hostile0Canary"}
+            for step in ("/start", "Ja, ich willige ein", "4", f"Kommentar {CANARY}", "Nein"):
+                if step.startswith(("/", "Kommentar")):
+                    runner.run(bot.deliver(bot.api.user_message(uid, step, **name)))
+                else:
+                    runner.run(bot.deliver(bot.api.press_button(uid, step, **name)))
+            assert "Vielen Dank" in (bot.api.last_message(uid)["text"] or "")
+        finally:
+            runner.run(bot.stop())
     scanner = CanaryScanner()
     scanner.add(CANARY, "canary text")
     scanner.add(TOKEN.split(":", 1)[1], "bot token")
