@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from bot.cli.chat import CHAT_USER_ID, ChatOptions, run_chat
+from tests.harness import files_contain, stored_rows
 
 REPO = Path(__file__).resolve().parents[2]
 Line = str | Callable[[], str]
@@ -93,12 +94,17 @@ def test_a_german_conversation_with_buttons_and_the_data_export(clean_environmen
     assert list(clean_environment.iterdir()) == [], "nothing is left behind"
 
 
-def test_erasure_from_the_chat() -> None:
-    terminal = Terminal("1", "5", "/loeschen", "1")
-    assert chat(terminal, lang="de") == 0
+def test_erasure_from_the_chat(tmp_path: Path) -> None:
+    data = tmp_path / "kept"
+    terminal = Terminal("1", "5", "Mein Kommentar", "/loeschen", "1")
+    assert chat(terminal, lang="de", data_dir=data) == 0
     out = terminal.transcript
     assert "     [1] Alles löschen   [2] Daten behalten\n" in out
     assert "Bot: Erledigt. Alles, was über Sie gespeichert war, wurde gelöscht:" in out
+    rows = stored_rows(data)
+    for table in ("drafts", "consents", "feedback", "contacts"):
+        assert rows[f"feedback.db/{table}"] == [], table
+    assert rows["keys.db/data_keys"] == [], "the person's key is destroyed"
 
 
 def test_trying_a_flow_file_shows_its_branches_and_check_marks(tmp_path: Path) -> None:
@@ -147,7 +153,7 @@ def test_a_data_dir_keeps_the_conversation_for_the_next_chat(tmp_path: Path) -> 
     assert chat(first, lang="en", data_dir=data) == 0
     assert f"Data is kept in {data}." in first.transcript
     assert {"feedback.db", "keys.db", "master.key"} <= {p.name for p in data.iterdir()}
-    assert str(CHAT_USER_ID).encode() not in (data / "feedback.db").read_bytes()
+    assert not files_contain(data, str(CHAT_USER_ID).encode())
     second = Terminal()
     assert chat(second, lang="en", data_dir=data) == 0
     assert "Let's continue where you left off." in second.transcript

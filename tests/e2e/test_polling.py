@@ -79,7 +79,8 @@ def test_conversations_in_both_languages_leave_nothing_readable(
         assert needle not in log.read_text(), f"{needle!r} found in the log"
     assert TOKEN.split(":")[1] not in log.read_text()
     assert "consent granted" in log.read_text(), "the log still says what happened"
-    assert api.commands_for("de") and api.commands_for("en")
+    menus = {locale: {name for name, _ in api.commands_for(locale)} for locale in ("de", "en")}
+    assert "meinedaten" in menus["de"] and "mydata" in menus["en"], menus
 
 
 def test_restart_after_the_rating_continues_the_conversation(

@@ -11,51 +11,51 @@ DE = translator("de")
 
 
 @pytest.mark.parametrize(
-    ("comment", "placeholder", "gone"),
+    ("comment", "expected"),
     [
-        ("Schreiben Sie an erika.muster+shop@example.de bitte", "[E-Mail]", "erika.muster"),
-        ("Rufen Sie mich an: +49 151 23456789", "[Telefon]", "23456789"),
-        ("Tel. 0151/2345678 ab 18 Uhr", "[Telefon]", "2345678"),
-        ("Festnetz (030) 123 45 67", "[Telefon]", "123 45 67"),
-        ("Erstattung auf DE89 3704 0044 0532 0130 00 bitte", "[IBAN]", "3704"),
-        ("IBAN DE89370400440532013000", "[IBAN]", "DE89370400440532013000"),
-        ("Siehe https://example.com/bestellung?id=42 und www.beispiel.de", "[URL]", "example.com"),
-        ("Mein Profil: @erika_muster", "[Handle]", "erika_muster"),
-        ("Bestellung 4711123 kam nicht an", "[Nummer]", "4711123"),
-        ("Kundennummer KD-123456", "[Nummer]", "123456"),
-        ("Ticket #98765", "[Nummer]", "98765"),
+        ("Schreiben Sie an erika.muster+shop@example.de bitte", "Schreiben Sie an [E-Mail] bitte"),
+        ("Rufen Sie mich an: +49 151 23456789", "Rufen Sie mich an: [Telefon]"),
+        ("Tel. 0151/2345678 ab 18 Uhr", "Tel. [Telefon] ab 18 Uhr"),
+        ("Festnetz (030) 123 45 67", "Festnetz [Telefon]"),
+        ("Erstattung auf DE89 3704 0044 0532 0130 00 bitte", "Erstattung auf [IBAN] bitte"),
+        ("IBAN DE89370400440532013000", "IBAN [IBAN]"),
+        ("Siehe https://example.com/bestellung?id=42 und www.beispiel.de", "Siehe [URL] und [URL]"),
+        ("Mein Profil: @erika_muster", "Mein Profil: [Handle]"),
+        ("Bestellung 4711123 kam nicht an", "Bestellung [Nummer] kam nicht an"),
+        ("Kundennummer KD-123456", "Kundennummer KD-[Nummer]"),
+        ("Ticket #98765", "Ticket #[Nummer]"),
         # Found by a privacy audit:
-        ("Kundennummer 4711, bitte prüfen", "Kundennummer [Nummer]", "4711"),
-        ("Bestell-Nr.: 1234 fehlt", "Bestell-Nr.: [Nummer]", "1234"),
-        ("order no. 123 never came", "order no. [Nummer]", "123"),
-        ("hans(at)example(dot)org", "[E-Mail]", "hans"),
-        ("schreiben an erika [at] beispiel.de", "[E-Mail]", "erika"),
-        ("mein Profil example.com/profil/hans", "[URL]", "hans"),
-        ("t.me/hans_mueller", "[URL]", "hans_mueller"),
-        ("de89 3704 0044 0532 0130 00", "[IBAN]", "3704"),
+        ("Kundennummer 4711, bitte prüfen", "Kundennummer [Nummer], bitte prüfen"),
+        ("Bestell-Nr.: 1234 fehlt", "Bestell-Nr.: [Nummer] fehlt"),
+        ("order no. 123 never came", "order no. [Nummer] never came"),
+        ("hans(at)example(dot)org", "[E-Mail]"),
+        ("schreiben an erika [at] beispiel.de", "schreiben an [E-Mail]"),
+        ("mein Profil example.com/profil/hans", "mein Profil [URL]"),
+        ("t.me/hans_mueller", "[URL]"),
+        ("de89 3704 0044 0532 0130 00", "[IBAN]"),
         # Found by a staff-side audit:
-        ("Karte 4111 1111 1111 1111 belastet", "Karte [Nummer]", "1111"),
-        ("5500-0000-0000-0004 CVC", "[Nummer]", "0004"),
-        ("030 / 123 456 78 abends", "[Telefon]", "456"),
-        ("0151 - 234 567 89", "[Telefon]", "567"),
-        ("Tel: 0 30 / 12 34 56", "[Telefon]", "34 56"),
-        ("+49 (0) 171 / 123 45 67", "[Telefon]", "45 67"),
-        ("Vertragsnummer 12 345 678", "Vertragsnummer [Nummer]", "345"),
-        ("Bestellnummer: 123-456-789", "Bestellnummer: [Nummer]", "456"),
+        ("Karte 4111 1111 1111 1111 belastet", "Karte [Nummer] belastet"),
+        ("5500-0000-0000-0004 CVC", "[Nummer] CVC"),
+        ("030 / 123 456 78 abends", "[Telefon] abends"),
+        ("0151 - 234 567 89", "[Telefon]"),
+        ("Tel: 0 30 / 12 34 56", "Tel: [Telefon]"),
+        ("+49 (0) 171 / 123 45 67", "[Telefon]"),
+        ("Vertragsnummer 12 345 678", "Vertragsnummer [Nummer]"),
+        ("Bestellnummer: 123-456-789", "Bestellnummer: [Nummer]"),
         # Digits in dotted groups are a phone number, though a piece looks like a date:
-        ("06.12.34.56.78", "[Telefon]", "56.78"),
-        ("Tel 089.12.34.56", "[Telefon]", "34.56"),
-        ("0171/12.34.567", "[Telefon]", "34.567"),
-        ("(0171) 12.34.56", "[Telefon]", "34.56"),
-        ("Mobil: 0176.12.34.56.78", "[Telefon]", "56.78"),
-        ("0171.234.56.78", "[Telefon]", "56.78"),
-        ("+43 664.123.45.67", "[Telefon]", "45.67"),
-        ("030 12.34.56", "[Telefon]", "34.56"),
+        ("06.12.34.56.78", "[Telefon]"),
+        ("Tel 089.12.34.56", "Tel [Telefon]"),
+        ("0171/12.34.567", "[Telefon]"),
+        ("(0171) 12.34.56", "[Telefon]"),
+        ("Mobil: 0176.12.34.56.78", "Mobil: [Telefon]"),
+        ("0171.234.56.78", "[Telefon]"),
+        ("+43 664.123.45.67", "[Telefon]"),
+        ("030 12.34.56", "[Telefon]"),
     ],
 )
-def test_personal_data_becomes_a_placeholder(comment: str, placeholder: str, gone: str) -> None:
-    redacted = redact(comment, DE)
-    assert placeholder in redacted and gone not in redacted, redacted
+def test_personal_data_becomes_a_placeholder(comment: str, expected: str) -> None:
+    """The whole of it, not a piece: a number redacted but for its last digits leaks them."""
+    assert redact(comment, DE) == expected
 
 
 def test_an_invalid_iban_shaped_string_is_not_called_an_iban() -> None:
