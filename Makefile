@@ -6,6 +6,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYBABEL := PYTHONPATH=. $(BIN)/pybabel
+# Compiled bytecode goes to a temporary folder, not into the checkout (the tests start many
+# processes; none of them, nor the bot, leaves __pycache__ folders behind).
+export PYTHONPYCACHEPREFIX ?= $(or $(TMPDIR),/tmp)/feedbackbot-pycache
 
 .PHONY: install catalogs chat run test lint check-flows extract-messages clean bench reliability
 

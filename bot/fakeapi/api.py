@@ -243,6 +243,12 @@ class FakeBotApi(SimulatedPeople, BotApiMethods):
             return [(c["command"], c["description"]) for c in self._command_sets.get(key, [])]
 
     @property
+    def polls_started(self) -> int:
+        """How many getUpdates calls have begun: wait on it, not on a sleep, for a held poll."""
+        with self._cond:
+            return self._poll_generation
+
+    @property
     def pending_updates(self) -> list[JSONDict]:
         """Updates not yet confirmed by a getUpdates offset."""
         with self._cond:

@@ -238,7 +238,7 @@ async def test_blocked_person_raises_forbidden(bot: Bot, api: FakeBotApi) -> Non
 
 
 async def test_slow_answer_times_out_but_takes_effect(bot: Bot, api: FakeBotApi) -> None:
-    api.delay_next("sendMessage", 0.5)
+    api.delay_next("sendMessage", 2)  # far past the read timeout, however busy the machine
     with pytest.raises(TimedOut):
         await bot.send_message(PERSON, "langsam", read_timeout=0.1)
     assert api.last_message(PERSON)["text"] == "langsam"
@@ -257,27 +257,28 @@ async def test_get_updates_honours_offset_and_limit(bot: Bot, api: FakeBotApi) -
 
 
 async def test_long_poll_returns_when_an_update_arrives(bot: Bot, api: FakeBotApi) -> None:
-    sender = threading.Timer(0.2, api.user_message, args=(PERSON, "Hallo"))
-    started = time.monotonic()
-    sender.start()
+    held = asyncio.create_task(bot.get_updates(timeout=600))
+    await api.wait_until_async(lambda: api.polls_started == 1, what="the poll to be held")
+    api.user_message(PERSON, "Hallo")
 
-    updates = await bot.get_updates(timeout=5)
+    # Returned with the update, not at the poll's timeout (the wait is a guard against hanging).
+    updates = await asyncio.wait_for(held, 60)
 
-    assert time.monotonic() - started < 2
     assert [u.message.text for u in updates if u.message] == ["Hallo"]
 
 
 async def test_long_poll_without_updates_waits_for_timeout(bot: Bot) -> None:
     started = time.monotonic()
-    assert await bot.get_updates(timeout=dtm.timedelta(milliseconds=300)) == ()
-    assert 0.25 < time.monotonic() - started < 2
+    poll = bot.get_updates(timeout=dtm.timedelta(milliseconds=300))
+    assert await asyncio.wait_for(poll, 60) == ()
+    assert time.monotonic() - started >= 0.29, "held for the timeout, not answered at once"
 
 
 async def test_a_second_poller_terminates_the_held_poll(
     bot: Bot, api: FakeBotApi, transport: str, request: pytest.FixtureRequest
 ) -> None:
-    held = asyncio.create_task(bot.get_updates(timeout=5))
-    await asyncio.sleep(0.1)
+    held = asyncio.create_task(bot.get_updates(timeout=600))
+    await api.wait_until_async(lambda: api.polls_started == 1, what="the poll to be held")
     async with make_bot(api, transport, request) as second_instance:
         assert await second_instance.get_updates() == ()
     with pytest.raises(Conflict):
@@ -405,18 +406,17 @@ def test_stopping_the_server_releases_a_held_poll(api: FakeBotApi) -> None:
     def poll() -> None:
         try:
             url = f"{server.base_url}{TOKEN}/getUpdates"
-            outcome.append(httpx.post(url, data={"timeout": "30"}, timeout=10).json())
+            outcome.append(httpx.post(url, data={"timeout": "600"}, timeout=900).json())
         except httpx.HTTPError as exc:
             outcome.append(exc)
 
-    poller = threading.Thread(target=poll)
+    poller = threading.Thread(target=poll, daemon=True)
     poller.start()
-    time.sleep(0.1)
-    started = time.monotonic()
+    api.wait_until(lambda: api.polls_started == 1, what="the poll to be held")
     server.stop()
-    poller.join(timeout=5)
+    poller.join(timeout=60)  # a guard: a poll not released would be held for ten minutes
 
-    assert time.monotonic() - started < 1
+    assert not poller.is_alive(), "stopping the server left the poll held"
     assert outcome == [{"ok": True, "result": []}]
 
 
