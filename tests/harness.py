@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import os
 import sqlite3
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -194,3 +195,10 @@ def stored_rows(folder: Path) -> dict[str, list[tuple[Any, ...]]]:
                     found = db.execute(f'SELECT * FROM "{table}"').fetchall()
                     rows[f"{name}/{table}"] = sorted(found, key=repr)
     return rows
+
+
+def bytecode_settings() -> dict[str, str]:
+    """Where bytecode may go (make sends it to a temporary folder, not the checkout), for a
+    process started with an environment of its own."""
+    names = ("PYTHONPYCACHEPREFIX", "PYTHONDONTWRITEBYTECODE")
+    return {name: os.environ[name] for name in names if os.environ.get(name)}

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from tests.harness import bytecode_settings
 
 REPO = Path(__file__).resolve().parents[2]
 PRODUCT = REPO / "flows" / "definitions" / "product.toml"
@@ -76,7 +77,7 @@ def test_python_m_bot_check_exit_code(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "bot", "check", "--lang", "en", str(path)],
         cwd=tmp_path,
-        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", **bytecode_settings()},
         capture_output=True,
         text=True,
         timeout=60,
