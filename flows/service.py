@@ -105,10 +105,13 @@ class FeedbackService:
         state = await self._state(pseudonym)
         flow = self.catalog.get(flow_id)
         notes: tuple[str, ...] = ()
-        if flow is None and state is not None and state.flow_id in self.catalog.flows:
-            # An unknown link must not cost the answers of the survey under way.
-            flow = self.catalog.flows[state.flow_id]
-            notes = (t.gettext("I do not know that survey."),)
+        running = self.catalog.flows.get(state.flow_id) if state is not None else None
+        if running is not None and (flow_id is None or flow is None):
+            # A plain /start (the menu's "give feedback") or an unknown link must not cost
+            # the answers of the survey under way: it continues.
+            if flow is None:
+                notes = (t.gettext("I do not know that survey."),)
+            flow = running
         elif flow is None:
             flow = self.catalog.default
             notes = (t.gettext("I do not know that survey; here is our general feedback."),)
@@ -118,17 +121,24 @@ class FeedbackService:
                 state, t.gettext("Let's continue where you left off.")
             )
             return _headed(notes, turn.outcome)
-        if state is not None:
-            await self.store.delete_draft(pseudonym)
-            discarded = t.gettext(
-                "The answers you had not finished for the other survey were discarded."
-            )
-            notes = (*notes, discarded)
         if not await self._consented(pseudonym, flow):
             # The notice stays a message of its own: the consent proof hashes its exact text.
+            # Another survey's unfinished answers stay until this one begins: declining it
+            # costs nothing.
             return Outcome(replies=(*(Reply(note) for note in notes), self._notice(flow, t)))
+        notes = (*notes, *await self._discard_other(pseudonym, state, t))
         intro = t.gettext("Welcome back! You have already agreed, so let's begin.")
         return _headed((*notes, intro), await self._begin(pseudonym, flow, t))
+
+    async def _discard_other(
+        self, pseudonym: str, state: ConversationState | None, t: Translator
+    ) -> tuple[str, ...]:
+        """Before another survey begins: drop the unfinished answers of the one under way,
+        and say so."""
+        if state is None:
+            return ()
+        await self.store.delete_draft(pseudonym)
+        return (t.gettext("The answers you had not finished for the other survey were discarded."),)
 
     async def cancel(self, person: Person) -> Outcome:
         """/abbrechen: drop the unfinished answers."""
@@ -229,9 +239,9 @@ class FeedbackService:
         state = await self._state(pseudonym)
         if state is not None:
             return await self._apply(pseudonym, person, t, state, event)
-        flow = self.catalog.default
-        if await self._consented(pseudonym, flow):
-            # Just thanked, or the answers expired: neither is an error of theirs.
+        if any(consent.in_force for consent in await self.store.consents(pseudonym)):
+            # Just thanked (in any survey), or the answers expired, or the notice has changed
+            # since they agreed: none of it is an error of theirs, nor a refusal to consent.
             now = self.clock()
             given = await self.store.feedback_of(pseudonym, now)
             if any(record.created_at > now - self.config.draft_idle for record in given):
@@ -273,7 +283,8 @@ class FeedbackService:
             note = Reply(t.gettext("The privacy notice has changed since. Please read it again."))
             return Outcome(replies=(note, self._notice(flow, t)), close_keyboard=True)
         pseudonym = self.store.pseudonym(person.subject)
-        if await self._state(pseudonym) is not None:
+        state = await self._state(pseudonym)
+        if state is not None and state.flow_id == flow.id:
             return Outcome(toast=t.gettext("You have already agreed."), close_keyboard=True)
         # The proof is of the text the person read, whatever language their device
         # reports now (a phone in German, a desktop in English).
@@ -290,12 +301,15 @@ class FeedbackService:
         ]
         try:
             await self.store.grant_consents(pseudonym, grants)
+            # Agreeing to a survey begins it, also from an older request while another
+            # survey is under way (as /start with its name would).
+            notes = await self._discard_other(pseudonym, state, t)
             outcome = await self._begin(pseudonym, flow, t)
         except StorageFull:
             return self._not_saved(t)
         log.info("consent granted", extra={"pseudonym": pseudonym[:12], "flow": flow.id})
         receipt = t.gettext("Thank you, your consent has been recorded.")
-        return Outcome(replies=headed((receipt,), outcome.replies), close_keyboard=True)
+        return Outcome(replies=headed((receipt, *notes), outcome.replies), close_keyboard=True)
 
     async def _declined(self, person: Person, t: Translator, flow: FlowDefinition) -> Reply:
         """The answer to "No, thanks", which records nothing: it says only what is true of

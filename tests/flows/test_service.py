@@ -286,17 +286,76 @@ async def test_a_deep_link_finds_its_survey_whatever_the_case(service: FeedbackS
     assert "Produkt" in outcome.replies[-1].text
 
 
-async def test_another_survey_says_the_unfinished_answers_were_discarded(
+async def test_another_survey_discards_the_unfinished_answers_once_it_begins(
     service: FeedbackService, store: MemoryStore, clock: Clock
 ) -> None:
+    pseudonym = store.pseudonym(ERIKA.subject)
     outcome = await service.press(ERIKA, press(await service.start(ERIKA), "Ja, ich willige ein"))
     await service.press(ERIKA, press(outcome, "4"))
     switched = await service.start(ERIKA, "product")
-    assert (
+    assert "verworfen" not in switched.replies[0].text, "not yet: nothing agreed to so far"
+    declined = await service.press(ERIKA, press(switched, "Nein, danke"))
+    assert "Kommentar" not in declined.replies[0].text
+    assert (await service.start(ERIKA)).replies[0].text.startswith("Machen wir dort weiter")
+    draft = await store.load_draft(pseudonym, clock())
+    assert draft is not None and draft.payload["flow_id"] == "feedback", "declining cost nothing"
+
+    switched = await service.start(ERIKA, "product")
+    begun = await service.press(ERIKA, press(switched, "Ja, ich willige ein"))
+    assert begun.replies[0].text.startswith(
+        "Danke, Ihre Einwilligung wurde festgehalten.\n\n"
         "Ihre nicht abgeschlossenen Antworten zur anderen Umfrage wurden verworfen."
-        in switched.replies[0].text
     )
-    assert switched.replies[-1].buttons, "the product survey's consent request"
+    assert "Produkt" in begun.replies[0].text
+    draft = await store.load_draft(pseudonym, clock())
+    assert draft is not None and draft.payload["flow_id"] == "product"
+
+
+async def test_a_plain_start_continues_whichever_survey_is_under_way(
+    service: FeedbackService, store: MemoryStore, clock: Clock
+) -> None:
+    """/start is the menu's "give feedback": mid-way through the product survey it must
+    not switch to the general one and cost the product answers."""
+    notice = await service.start(ERIKA, "product")
+    first = await service.press(ERIKA, press(notice, "Ja, ich willige ein"))
+    await service.press(ERIKA, press(first, "3"))
+    [resumed] = (await service.start(ERIKA)).replies
+    assert resumed.text.startswith("Machen wir dort weiter")
+    assert "verworfen" not in resumed.text and resumed.buttons
+    draft = await store.load_draft(store.pseudonym(ERIKA.subject), clock())
+    assert draft is not None and draft.payload["flow_id"] == "product"
+
+
+async def test_yes_on_an_older_request_during_another_survey_records_it_and_begins_it(
+    service: FeedbackService, store: MemoryStore, clock: Clock
+) -> None:
+    general = await service.start(ERIKA)
+    product = await service.start(ERIKA, "product")
+    first = await service.press(ERIKA, press(product, "Ja, ich willige ein"))
+    await service.press(ERIKA, press(first, "4"))
+    late = await service.press(ERIKA, press(general, "Ja, ich willige ein"))
+    assert late.toast is None, "not 'you have already agreed': they had not"
+    assert "anderen Umfrage wurden verworfen" in late.replies[0].text
+    assert "Wie zufrieden" in late.replies[0].text
+    purposes = {c.purpose for c in await store.consents(store.pseudonym(ERIKA.subject))}
+    assert "feedback" in purposes
+    again = await service.press(ERIKA, press(general, "Ja, ich willige ein"))
+    assert again.toast == "Sie haben bereits eingewilligt.", "a second press of the same request"
+
+
+async def test_text_after_another_survey_is_not_told_it_lacks_consent(
+    service: FeedbackService,
+) -> None:
+    notice = await service.start(ERIKA, "product")
+    outcome = await service.press(ERIKA, press(notice, "Ja, ich willige ein"))
+    liked = await service.press(ERIKA, press(outcome, "5"))
+    await service.press(ERIKA, press(liked, "☐ Schnell"))
+    outcome = await service.press(ERIKA, press(liked, "Fertig"))
+    outcome = await service.press(ERIKA, press(outcome, "9"))
+    assert "Vielen Dank" in outcome.replies[-1].text
+    [reply] = (await service.text(ERIKA, "Danke euch!")).replies
+    assert reply.text.startswith("Ihr Feedback ist angekommen"), reply.text
+    assert "Einwilligungsanfrage" not in reply.text
 
 
 async def test_an_unknown_link_mid_survey_keeps_its_answers(
