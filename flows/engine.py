@@ -122,6 +122,7 @@ class Engine:
     t: Translator
     now: datetime
     retention: timedelta
+    timezone: str = "Europe/Berlin"  # of the dates the person is told
 
     def begin(self, token: str | None = None) -> Turn:
         first = self.flow.steps[0]
@@ -400,7 +401,7 @@ class Engine:
             render_text(step.prompt, t),
             "",
             t.gettext("Your feedback will be deleted automatically on {date}.").format(
-                date=t.date(completion.expires_at)
+                date=t.date(completion.expires_at, self.timezone)
             ),
             t.gettext("You can see it with /mydata and erase it with /delete at any time."),
         ]

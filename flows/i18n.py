@@ -97,7 +97,11 @@ class Translator:
     def short_date(self, value: date | datetime) -> str:
         return format_date(value, format="short", locale=self.locale)
 
-    def date(self, value: date | datetime) -> str:
+    def date(self, value: date | datetime, timezone: str | None = None) -> str:
+        """A long date; a moment is dated in `timezone` when given (a deletion at 23:30 UTC
+        happens on the next day in Berlin)."""
+        if timezone is not None and isinstance(value, datetime):
+            value = value.astimezone(get_timezone(timezone))
         return format_date(value, format="long", locale=self.locale)
 
     def datetime(self, value: datetime, timezone: str = "Europe/Berlin") -> str:

@@ -263,7 +263,7 @@ class DataRights:
             lines += [self._answer_line(t, a) for a in f.answers]
             lines.append(
                 t.gettext("Will be deleted automatically on {date}.").format(
-                    date=t.date(f.deleted_automatically_on)
+                    date=t.date(f.deleted_automatically_on, zone)
                 )
             )
             if not f.evaluated:

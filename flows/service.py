@@ -450,7 +450,13 @@ class FeedbackService:
         )
 
     def _engine(self, flow: FlowDefinition, t: Translator) -> Engine:
-        return Engine(flow=flow, t=t, now=self.clock(), retention=self._retention(flow))
+        return Engine(
+            flow=flow,
+            t=t,
+            now=self.clock(),
+            retention=self._retention(flow),
+            timezone=self.config.timezone,
+        )
 
     def _retention(self, flow: FlowDefinition) -> timedelta:
         # The deletion date the engine sets is the retention the notices state.

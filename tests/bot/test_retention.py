@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from bot.app import purge_expired
 from storage import Draft
-from tests.harness import Harness, files_contain, texts
+from tests.fakes.botapi import FakeBotApi
+from tests.harness import Clock, Harness, files_contain, make_settings, texts
 
 
 async def give(harness: Harness, user_id: int, rating: str, comment: str) -> None:
@@ -81,3 +83,31 @@ async def test_a_consent_purged_while_the_person_answers_stores_no_feedback(
     person = store.pseudonym(f"tg-user:{customer.user_id}")
     assert await store.feedback_of(person, harness.clock()) == []
     assert "zweites" not in texts(await customer.send("/meinedaten"))
+
+
+@pytest.mark.parametrize(
+    ("zone", "given_at", "locale", "deleted_on"),
+    [
+        # 23:30 UTC is 00:30 on 30 November in Berlin; 180 days on is 29 May, 01:30 CEST.
+        ("Europe/Berlin", datetime(2026, 11, 29, 23, 30, tzinfo=UTC), "de", "29. Mai 2027"),
+        # 02:00 UTC is 21:00 the evening before in New York; deleted on 28 May, 22:00 EDT.
+        ("America/New_York", datetime(2026, 11, 30, 2, 0, tzinfo=UTC), "en", "May 28, 2027"),
+    ],
+)
+async def test_the_deletion_date_is_the_day_it_happens_where_the_person_is_told(
+    api: FakeBotApi, tmp_path: Path, zone: str, given_at: datetime, locale: str, deleted_on: str
+) -> None:
+    harness = Harness(api, make_settings(tmp_path / "data", timezone=zone), Clock(given_at))
+    await harness.start()
+    try:
+        person = harness.customer(1, language_code=locale)
+        await person.send("/start")
+        await person.press("Ja, ich willige ein" if locale == "de" else "Yes, I agree")
+        await person.press("4")
+        await person.send("Zeitzonen" if locale == "de" else "time zones")
+        thanks = texts(await person.press("Nein" if locale == "de" else "No"))
+        assert deleted_on in thanks, thanks
+        shown = texts(await person.send("/meinedaten"))
+        assert deleted_on in shown, shown
+    finally:
+        await harness.stop()
