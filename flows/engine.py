@@ -18,6 +18,7 @@ from flows.consent import optional_consent_text, sha256_hex
 from flows.i18n import Translator
 from flows.models import (
     DONE,
+    MAX_TEXT_STEP_LENGTH,
     SKIP,
     TOKEN_LENGTH,
     ChoiceStep,
@@ -63,6 +64,10 @@ class ConversationState(BaseModel):
     locale: str | None = None
     """The language it began in and keeps (a person's devices may report different
     ones); None in drafts from before it was kept."""
+    long_text_at: datetime | None = None
+    """When the last text refused as too long at this step was sent: Telegram splits a
+    text over 4,096 characters into several messages, sent within a second or two, and
+    the rest of a refused text must not be taken as the answer."""
 
 
 @dataclass(frozen=True)
@@ -73,9 +78,12 @@ class Press:
 @dataclass(frozen=True)
 class TextInput:
     text: str
+    sent_at: datetime | None = None  # as Telegram dates the message
 
 
 FORWARDED = "forwarded"
+# The parts of a text Telegram splits are sent within a second or two of each other.
+SPLIT_TEXT_WINDOW = timedelta(seconds=2)
 """The kind of an OtherInput that is a forwarded message (text or not)."""
 
 
@@ -149,7 +157,7 @@ class Engine:
         if isinstance(event, Press):
             return self._press(state, step, event.data)
         if isinstance(event, TextInput):
-            return self._text(state, step, event.text)
+            return self._text(state, step, event)
         if event.kind == FORWARDED:
             note = self.t.gettext(
                 "Please write your answer yourself: a forwarded message is not taken as an "
@@ -181,23 +189,52 @@ class Engine:
             return self._advance(state, step, None, granted=value == "y")
         return self._advance(state, step, answer)
 
-    def _text(self, state: ConversationState, step: Step, text: str) -> Turn:
+    def _text(self, state: ConversationState, step: Step, event: TextInput) -> Turn:
+        text = event.text
         if isinstance(step, TextStep):
             cleaned = text.strip()
+            if self._rest_of_long_text(state, event):
+                note = self.t.gettext(
+                    "This looks like the rest of your long text, so it was not taken either. "
+                    "Please shorten the whole text and send it again."
+                )
+                refused = state.model_copy(update={"long_text_at": event.sent_at})
+                return Turn(refused, Outcome(replies=(Reply(note),)), changed=True)
             if not visible(cleaned):
                 return self.reask(
                     state, self.t.gettext("Your message looks empty. Please write your answer.")
                 )
             if len(cleaned) > step.max_length:
-                note = self.t.gettext(
-                    "Your text has {count} characters, but at most {limit} fit. "
-                    "Please shorten it and send it again."
-                ).format(count=self.t.number(len(cleaned)), limit=self.t.number(step.max_length))
-                return Turn(state, Outcome(replies=(Reply(note),)))
+                return self._too_long(state, step, cleaned, event.sent_at)
             return self._advance(state, step, cleaned)
         if isinstance(step, RatingStep) and cleaned_int(text) in range(step.min, step.max + 1):
             return self._advance(state, step, cleaned_int(text))
         return self.reask(state, self.t.gettext("Please answer with one of the buttons."))
+
+    def _too_long(
+        self, state: ConversationState, step: TextStep, text: str, sent_at: datetime | None
+    ) -> Turn:
+        limit = self.t.number(step.max_length)
+        if len(text) > MAX_TEXT_STEP_LENGTH:  # likely the first part of a longer text
+            note = self.t.gettext(
+                "Your text is longer than the {limit} characters that fit here. "
+                "Please shorten it and send it again."
+            ).format(limit=limit)
+        else:
+            note = self.t.gettext(
+                "Your text has {count} characters, but at most {limit} fit. "
+                "Please shorten it and send it again."
+            ).format(count=self.t.number(len(text)), limit=limit)
+        refused = state.model_copy(update={"long_text_at": sent_at})
+        return Turn(refused, Outcome(replies=(Reply(note),)), changed=sent_at is not None)
+
+    @staticmethod
+    def _rest_of_long_text(state: ConversationState, event: TextInput) -> bool:
+        """Whether `event` came right after a text refused as too long, as the further
+        parts of one text do (no one shortens a text that fast)."""
+        if state.long_text_at is None or event.sent_at is None:
+            return False
+        return abs(event.sent_at - state.long_text_at) <= SPLIT_TEXT_WINDOW
 
     def _button_answer(self, step: Step, value: str) -> tuple[bool, Answer]:
         """(whether `value` is a button this step shows, the answer it stands for)."""
@@ -276,6 +313,7 @@ class Engine:
                 "answers": answers,
                 "consents": consents,
                 "selected": [],
+                "long_text_at": None,
             }
         )
         if isinstance(following, ThanksStep):

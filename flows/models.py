@@ -64,6 +64,10 @@ def render_text(text: str | dict[str, str], t: Translator, fallback_locale: str 
     return text.get(t.locale) or text.get(fallback_locale) or next(iter(text.values()))
 
 
+# Below Telegram's 4,096 characters a message: a longer text arrives in parts.
+MAX_TEXT_STEP_LENGTH = 4000
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -245,7 +249,7 @@ class MultipleChoiceStep(_Asking):
 
 class TextStep(_Asking):
     type: Literal["text"]
-    max_length: int = Field(default=2000, ge=1, le=4000)
+    max_length: int = Field(default=2000, ge=1, le=MAX_TEXT_STEP_LENGTH)
     skippable: bool = True
 
 

@@ -227,8 +227,9 @@ class FeedbackService:
         ).format(idle=t.duration(self.config.draft_idle))
         return Outcome(replies=(Reply(text),), close_keyboard=True)
 
-    async def text(self, person: Person, text: str) -> Outcome:
-        return await self._input(person, TextInput(text))
+    async def text(self, person: Person, text: str, sent_at: datetime | None = None) -> Outcome:
+        """Typed text; `sent_at` is when Telegram says it was sent."""
+        return await self._input(person, TextInput(text, sent_at))
 
     async def other(self, person: Person, kind: str) -> Outcome:
         return await self._input(person, OtherInput(kind))

@@ -44,7 +44,8 @@ async def text(update: Update, context: BotContext) -> None:
         outcome = await context.service.other(context.person(update), FORWARDED)
         await render(outcome, update, context)
         return
-    await render(await context.service.text(context.person(update), message.text), update, context)
+    outcome = await context.service.text(context.person(update), message.text, message.date)
+    await render(outcome, update, context)
 
 
 async def other(update: Update, context: BotContext) -> None:

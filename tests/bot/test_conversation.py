@@ -3,10 +3,24 @@
 from __future__ import annotations
 
 import hashlib
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
-from tests.harness import Harness, files_contain, labels, stored_rows, texts
+from bot.fakeapi import FakeBotApi
+from tests.harness import (
+    TOKEN,
+    Clock,
+    Customer,
+    Harness,
+    files_contain,
+    labels,
+    make_settings,
+    stored_rows,
+    texts,
+)
 
 CANARY = "Kanarienvogel-7f3a comment"
 
@@ -170,15 +184,64 @@ async def test_forged_callback_data_is_answered_and_ignored(harness: Harness) ->
     assert harness.api.callback_answers[-1].get("text")
 
 
-async def test_overlong_comment_is_refused(harness: Harness) -> None:
+class Seconds:
+    """The clock Telegram dates messages by, moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+async def dated(tmp_path: Path) -> AsyncIterator[tuple[Harness, Seconds]]:
+    seconds = Seconds()
+    harness = Harness(FakeBotApi(TOKEN, clock=seconds), make_settings(tmp_path / "data"), Clock())
+    await harness.start()
+    yield harness, seconds
+    await harness.stop()
+
+
+async def at_the_comment(harness: Harness) -> Customer:
     erika = harness.customer()
     await erika.send("/start")
     await erika.press("Ja, ich willige ein")
     await erika.press("1")
+    return erika
+
+
+async def test_overlong_comment_is_refused(dated: tuple[Harness, Seconds]) -> None:
+    harness, seconds = dated
+    erika = await at_the_comment(harness)
     answer = await erika.send("x" * 2500)
     assert "2500" in texts(answer).replace(".", "") and "kürzen" in texts(answer)
+    seconds.now += 30  # time to shorten it
     answer = await erika.send("kurz")
     assert "kontaktieren" in texts(answer)
+
+
+async def test_the_rest_of_a_text_telegram_split_is_not_taken_as_the_comment(
+    dated: tuple[Harness, Seconds],
+) -> None:
+    """A paste over 4,096 characters arrives as several messages, a second apart at most."""
+    harness, seconds = dated
+    erika = await at_the_comment(harness)
+    first = texts(await erika.send(("Erster Teil meines langen Berichts. " * 120)[:4096]))
+    assert "länger als die 2.000 Zeichen" in first and "4.096" not in first
+    seconds.now += 1
+    rest = texts(await erika.send("und deshalb bin ich unzufrieden (Ende des Textes)."))
+    assert "Rest Ihres langen Textes" in rest and "kontaktieren" not in rest
+    seconds.now += 1
+    rest = texts(await erika.send("Noch ein dritter Teil."))
+    assert "Rest Ihres langen Textes" in rest
+    seconds.now += 45
+    answer = texts(await erika.send("Kurz gefasst: zu langsam."))
+    assert "kontaktieren" in answer, "a text sent later is an answer again"
+    await erika.press("Nein")
+    shown = texts(await erika.send("/meinedaten"))
+    assert "Kurz gefasst: zu langsam." in shown
+    assert "Ende des Textes" not in shown and "dritter Teil" not in shown
 
 
 async def test_restart_mid_conversation_continues(harness: Harness) -> None:
