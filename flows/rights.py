@@ -448,10 +448,10 @@ class DataRights:
         log.info("consent withdrawn", extra={"pseudonym": pseudonym[:12]})
         deliveries = await self.store.deliveries_of(pseudonym)
         feedback = await self.store.feedback_of(pseudonym, self.clock())
+        # Only the feedback given under this consent: another survey's feedback, under a
+        # consent still in force, stays with its recipients.
+        under = {record.id for record in feedback if purpose_id in record.purposes}
         if purpose.required:
-            # Only the feedback given under this consent: another survey's feedback,
-            # under a consent still in force, stays with its recipients.
-            under = {record.id for record in feedback if purpose_id in record.purposes}
             deliveries = [d for d in deliveries if d.feedback_id in under]
         for listener in self.removal_listeners:
             await listener(deliveries, "withdrawal", None if purpose.required else purpose_id)
@@ -470,12 +470,18 @@ class DataRights:
         discarded = await self._discard_draft_needing(pseudonym, purpose_id)
         if discarded:
             await self.store.flush_deletions()
-        text = t.gettext(
-            "Your consent to “{purpose}” has been withdrawn. The feedback you gave with this "
-            "consent is no longer evaluated, not even if you agree again later; it stays "
-            "stored until its deletion date unless you erase it now. New feedback of this "
-            "kind needs your consent again."
-        ).format(purpose=name)
+        if under:
+            text = t.gettext(
+                "Your consent to “{purpose}” has been withdrawn. The feedback you gave with "
+                "this consent is no longer evaluated, not even if you agree again later; it "
+                "stays stored until its deletion date unless you erase it now. New feedback of "
+                "this kind needs your consent again."
+            ).format(purpose=name)
+        else:
+            text = t.gettext(
+                "Your consent to “{purpose}” has been withdrawn. You have not given feedback "
+                "with it. New feedback of this kind needs your consent again."
+            ).format(purpose=name)
         if discarded:
             text += "\n\n" + t.gettext("The feedback you had not finished was discarded.")
         return Outcome(

@@ -245,6 +245,8 @@ async def test_withdrawing_mid_conversation_discards_the_unfinished_feedback_and
     await erika.send("/widerruf")
     answer = await erika.press("Speicherung Ihres Feedbacks")
     assert "Ihr nicht abgeschlossenes Feedback wurde verworfen." in texts(answer)
+    assert "Feedback haben Sie mit ihr nicht gegeben." in texts(answer)
+    assert "nicht mehr ausgewertet" not in texts(answer), "no talk of feedback there is not"
     assert "es ist kein Feedback gespeichert" in texts(answer[-1:]), "no '0 Feedbacks'"
     assert labels(answer[-1]) == [["Alles löschen", "Daten behalten"]]
     assert "nichts abzubrechen" in texts(await erika.send("/abbrechen"))
