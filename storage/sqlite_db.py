@@ -187,8 +187,32 @@ async def on_thread(
     except sqlite3.Error as exc:
         if is_full(exc):
             raise _full() from exc
+        unusable = _unusable(exc)
+        if unusable is not None:
+            raise unusable from exc
         raise
     return result
+
+
+def _unusable(exc: sqlite3.Error) -> StoreError | None:
+    """The operator's problems among SQLite's errors, said so (a read-only mount, a lock
+    held by another process past the busy timeout); None for the others."""
+    if not isinstance(exc, sqlite3.OperationalError):
+        return None
+    if "readonly" in str(exc):
+        return StoreError(
+            N_(
+                "cannot write to the store: {reason}; check the owner and permissions of its "
+                "folder and files, and that the disk is not mounted read-only"
+            ),
+            reason=exc,
+        )
+    if "locked" in str(exc):
+        return StoreError(
+            N_("the store is busy: another process has held it too long ({reason}); try again"),
+            reason=exc,
+        )
+    return None
 
 
 def _atomically(work: Callable[[sqlite3.Connection], T], conn: sqlite3.Connection) -> T:

@@ -100,6 +100,7 @@ def run_export(args: argparse.Namespace) -> int:
     # The file is opened before the store is read (and the export audited), so a path
     # that cannot be written fails before any data leaves; readable by the owner only,
     # like the store, since comments survive redaction in part.
+    created = args.output is not None and not args.output.exists()
     output = None if args.output is None else _private_output(args.output)
     try:
         rows = with_store(export)
@@ -109,6 +110,10 @@ def run_export(args: argparse.Namespace) -> int:
         else:
             output.truncate(0)
             output.write(text)
+    except BaseException:
+        if output is not None and created:  # no empty file left to look like an export
+            args.output.unlink(missing_ok=True)
+        raise
     finally:
         if output is not None:
             output.close()

@@ -54,6 +54,7 @@ async def test_export_is_redacted_consented_and_audited(tmp_path: Path) -> None:
     target = tmp_path / "export.json"
     as_json = cli("export", "--format", "json", "--output", str(target), env=env, cwd=tmp_path)
     assert as_json.returncode == 0 and len(json.loads(target.read_text())) == 2
+    assert "example.de" not in target.read_text() and "[E-Mail]" in target.read_text()
     audit = cli("audit", "--since", "1d", env=env, cwd=tmp_path)
     lines = [line for line in audit.stdout.splitlines() if " export " in line]
     assert len(lines) == 2 and all("by=cli records=2" in line for line in lines)
@@ -190,3 +191,18 @@ async def test_export_carries_the_ticked_options_of_a_multiple_choice(tmp_path: 
     assert (row["flow"], row["problems"], row["satisfaction"]) == ("product", "bugs; price", "2")
     as_json = json.loads(cli("export", "--format", "json", env=env, cwd=tmp_path).stdout)
     assert as_json[0]["problems"] == ["bugs", "price"]
+
+
+async def test_an_export_that_fails_leaves_no_file_behind(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    await seed(data)
+    target = tmp_path / "e.csv"
+    wrong_key = base64.urlsafe_b64encode(bytes(32)).decode()
+    result = cli("export", "--output", str(target), env=cli_env(data, wrong_key), cwd=tmp_path)
+    assert result.returncode == 1 and "master key" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert not target.exists(), "an empty file would look like an export of nothing"
+    kept = tmp_path / "kept.csv"
+    kept.write_text("earlier export\n")
+    cli("export", "--output", str(kept), env=cli_env(data, wrong_key), cwd=tmp_path)
+    assert kept.read_text() == "earlier export\n", "an existing file is left as it was"

@@ -786,3 +786,33 @@ def test_a_store_whose_loop_is_gone_can_be_abandoned(tmp_path: Path, key: bytes)
         await again.close()
 
     asyncio.run(reopen())
+
+
+async def test_a_store_that_cannot_be_written_or_is_held_says_so(tmp_path: Path) -> None:
+    """A read-only mount or another process holding the lock past the busy timeout: the
+    operator's to fix, so a StoreError saying what, not SQLite's bare exception."""
+    from storage.sqlite_db import on_thread
+
+    path = tmp_path / "feedback.db"
+    with contextlib.closing(sqlite3.connect(path)) as setup:
+        setup.execute("CREATE TABLE audit (event TEXT)")
+    read_only = await aiosqlite.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    try:
+        with pytest.raises(StoreError) as refused:
+            await on_thread(read_only, lambda c: c.execute("INSERT INTO audit VALUES ('x')"))
+    finally:
+        await read_only.close()
+    assert refused.value.template.startswith("cannot write to the store: {reason}")
+    assert "readonly" in str(refused.value)
+
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    waiting = await aiosqlite.connect(path, isolation_level=None, timeout=0)
+    try:
+        with pytest.raises(StoreError) as busy:
+            await on_thread(waiting, lambda c: c.execute("INSERT INTO audit VALUES ('y')"))
+    finally:
+        await waiting.close()
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert busy.value.template.startswith("the store is busy")
