@@ -504,6 +504,12 @@ class SQLiteStore(Store):
             raise StoreError(
                 N_("{path} exists; choose a new file for the backup"), path=destination
             )
+        if not destination.parent.is_dir():
+            # A typo, or a backup disk that is not mounted: the copy would land elsewhere.
+            raise StoreError(
+                N_("the folder {path} does not exist; the backup needs an existing folder"),
+                path=destination.parent,
+            )
         partial = destination.with_name(destination.name + ".partial")
         await asyncio.to_thread(fresh_private_file, partial)
         partial.unlink()  # VACUUM INTO wants a new file; its mode follows the umask below

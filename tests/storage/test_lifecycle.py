@@ -158,3 +158,18 @@ async def test_statistics_count_without_people_and_survive_expiry(tmp_path: Path
         content = path.read_bytes()
         assert b"Statistik-Kanarie" not in content
         assert b'"rating"' not in content, "the counts are encrypted at rest"
+
+
+async def test_a_backup_into_a_folder_that_does_not_exist_is_refused(tmp_path: Path) -> None:
+    """A typo, or a backup disk that is not mounted: the copy must not land elsewhere."""
+    store = SQLiteStore(tmp_path / "data", generate_key())
+    await store.open()
+    try:
+        await fill(store, 2)
+        missing = tmp_path / "backups" / "nightly" / "feedback.db"
+        with pytest.raises(StoreError, match="does not exist") as refused:
+            await store.backup(missing)
+        assert refused.value.params["path"] == missing.parent
+        assert not (tmp_path / "backups").exists(), "no folder made up for it"
+    finally:
+        await store.close()
