@@ -10,6 +10,7 @@ import asyncio
 import hashlib
 import logging
 import random
+import re
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -174,6 +175,29 @@ def _midnight(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
+# What a member of staff may type after the number: /zusammenfassung 7 Tage, /summary 2 weeks.
+_UNIT_WORDS = {
+    "h": ("h", "std", "stunde", "stunden", "hour", "hours"),
+    "d": ("", "d", "t", "tag", "tage", "tagen", "day", "days"),
+    "w": ("w", "woche", "wochen", "week", "weeks"),
+}
+_NUMBER_AND_WORD = re.compile(r"\s*(\d{1,6})\s*([^\d\s]*)\s*")
+
+
+def staff_period(typed: str) -> str:
+    """A period as typed in the chat, in the spelling durations use: a bare number and
+    "7 Tage" / "7 days" are days (a member of staff does not mean seconds), "2 Wochen"
+    is 2w; anything else is left for parse_duration to take or refuse."""
+    match = _NUMBER_AND_WORD.fullmatch(typed)
+    if match is None:
+        return typed.strip()
+    number, word = match.groups()
+    for unit, words in _UNIT_WORDS.items():
+        if word.casefold() in words:
+            return f"{int(number)}{unit}"
+    return typed.strip()
+
+
 def _button_period(period: str | None) -> str:
     """`period` as the confirm button carries it: Telegram allows 64 bytes of button data,
     so a long spelling ("0000030d") travels as its seconds."""
@@ -278,14 +302,21 @@ class StaffDesk:
     ) -> Outcome:
         """/zusammenfassung [period]: figures of the period against the one before, and a chart."""
         t = translator(locale)
+        period = staff_period(period) if period else None
         try:
             length = parse_duration(period) if period else DEFAULT_PERIOD
         except InvalidDuration:
             length = None
-        if length is None or length > MAX_PERIOD:
+        if length is None:
             return Outcome.say(
                 t.gettext(
                     "I do not understand that period. Try for example /summary 24h, 7d or 30d."
+                )
+            )
+        if length > MAX_PERIOD:
+            return Outcome.say(
+                t.gettext("That period is too long: at most {days} days.").format(
+                    days=t.number(MAX_PERIOD.days)
                 )
             )
         if event == "summary":

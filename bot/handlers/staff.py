@@ -31,7 +31,7 @@ def staff_filter(settings: Settings) -> filters.BaseFilter:
 async def summary(update: Update, context: BotContext) -> None:
     """/zusammenfassung [period]: figures and redacted comments; audited, stores nothing else."""
     user = update.effective_user
-    period = context.args[0] if context.args else None
+    period = " ".join(context.args) if context.args else None  # "7 Tage" is two words
     actor = f"staff:{user.id}" if user else "staff"
     outcome = await context.staff.summary(actor, context.locale(update), period)
     await render(outcome, update, context)

@@ -176,6 +176,35 @@ async def test_bad_period_is_explained(desk: Harness) -> None:
     assert "verstehe ich nicht" in texts(await desk.customer(STAFF).send("/zusammenfassung bald"))
 
 
+@pytest.mark.parametrize(
+    ("typed", "same_as"),
+    [
+        ("7", "7d"),  # a member of staff does not mean seven seconds
+        ("7 Tage", "7d"),
+        ("2 Wochen", "2w"),
+        ("2 weeks", "2w"),
+        ("36 Stunden", "36h"),
+        ("3 days", "3d"),
+    ],
+)
+async def test_a_period_is_taken_as_staff_write_it(desk: Harness, typed: str, same_as: str) -> None:
+    await many(desk, count=5)
+    await confirmed(desk)
+    staff = desk.customer(STAFF)
+    answer = texts(await staff.send(f"/zusammenfassung {typed}"))
+    assert answer == texts(await staff.send(f"/zusammenfassung {same_as}"))
+    assert "Sekunden" not in answer and "verstehe ich nicht" not in answer
+    entries = await desk.store.audit_entries(desk.clock() - timedelta(days=1))  # type: ignore[union-attr]
+    [typed_entry, same_entry] = [e for e in entries if e.event == "summary"][-2:]
+    assert typed_entry.detail == same_entry.detail, "audited as the period shown"
+
+
+async def test_a_period_too_long_says_how_long_it_may_be(desk: Harness) -> None:
+    await confirmed(desk)
+    answer = texts(await desk.customer(STAFF).send("/zusammenfassung 3661 Tage"))
+    assert "zu lang: höchstens 3.660 Tage" in answer, answer
+
+
 async def test_digest_goes_to_the_staff_chat_and_is_audited(desk: Harness) -> None:
     await many(desk)
     assert desk.app is not None
@@ -265,7 +294,7 @@ async def test_an_impossible_period_is_explained_not_crashed_on(desk: Harness) -
     staff = desk.customer(STAFF)
     for period in ("99999999999999999999d", "P99999999999999D", "1" * 400, "3661d"):
         answer = texts(await staff.send(f"/zusammenfassung {period}"))
-        assert "Diesen Zeitraum verstehe ich nicht" in answer, period
+        assert "Diesen Zeitraum verstehe ich nicht" in answer or "zu lang" in answer, period
     assert await desk.store.audit_entries(desk.clock() - timedelta(days=2)) == []  # type: ignore[union-attr]
 
 
