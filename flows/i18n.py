@@ -11,6 +11,7 @@ import gettext as _gettext
 import io
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cache, lru_cache
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -78,6 +79,18 @@ def _translated_ids(locale: str) -> frozenset[str]:
     return frozenset(m.id for m in catalog if isinstance(m.id, str) and m.id and m.string)
 
 
+def tenths(value: float | Decimal) -> Decimal:
+    """`value` rounded to one decimal place, halves up: what a person reads. A change
+    between two figures shown is taken between these, so that it matches them."""
+    return Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def _signed(rounded: Decimal, magnitude: str) -> str:
+    if rounded == 0:
+        return "±" + magnitude
+    return ("+" if rounded > 0 else "-") + magnitude
+
+
 @dataclass(frozen=True)
 class Translator:
     """Gettext plus Babel formatting for one locale."""
@@ -116,17 +129,21 @@ class Translator:
     def number(self, value: float) -> str:
         return str(format_decimal(value, locale=self.locale))
 
-    def decimal(self, value: float) -> str:
-        return str(format_decimal(value, format="#,##0.0", locale=self.locale))
+    def decimal(self, value: float | Decimal) -> str:
+        """To one decimal place, halves rounded up (2.65 is 2,7), as `tenths` rounds."""
+        return str(format_decimal(tenths(value), format="#,##0.0", locale=self.locale))
 
-    def signed_decimal(self, value: float) -> str:
-        return ("+" if value >= 0 else "") + self.decimal(value)
+    def signed_decimal(self, value: float | Decimal) -> str:
+        """A change: "+0,1", "-0,1", and "±0,0" for none (not "-0,0")."""
+        rounded = tenths(value)
+        return _signed(rounded, self.decimal(abs(rounded)))
 
     def percent(self, value: float) -> str:
         return str(format_percent(value, locale=self.locale))
 
     def signed_percent(self, value: float) -> str:
-        return ("+" if value >= 0 else "") + self.percent(value)
+        whole = Decimal(str(value * 100)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+        return _signed(whole, self.percent(abs(float(whole)) / 100))
 
     def duration(self, value: timedelta) -> str:
         """Whole-unit duration, e.g. ``180 Tage`` / ``180 days`` / ``12 hours``."""

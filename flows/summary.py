@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from flows.catalog import FlowCatalog
 from flows.figures import Tally
-from flows.i18n import Translator
+from flows.i18n import Translator, tenths
 from flows.models import RatingStep, render_text
 from flows.redaction import redact
 from storage.interface import PeriodFeedback
@@ -264,7 +264,7 @@ def _rating_block(
         scale=rating.scale_max,
     )
     if previous is not None and previous.answers >= k:
-        change = rating.average - previous.average
+        change = tenths(rating.average) - tenths(previous.average)  # as the two read
         head += " " + t.gettext("(previous period: {average}, {change})").format(
             average=t.decimal(previous.average), change=t.signed_decimal(change)
         )

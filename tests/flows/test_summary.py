@@ -166,3 +166,22 @@ def test_an_empty_period_says_so() -> None:
     )
     assert "No feedback was given in this period." in text
     assert "fewer than" not in text
+
+
+def test_a_change_matches_the_two_averages_shown() -> None:
+    """2.625 and 2.65 read 2,6 and 2,7 (halves up): the change between them is -0,1, not
+    the "-0,0" of their unrounded difference; no change at all reads ±0,0."""
+    current = [record(n, r) for n, r in enumerate([3, 3, 3, 3, 3, 2, 2, 2])]  # 2.625
+    previous = [record(100 + n, r, days_ago=9) for n, r in enumerate([3] * 13 + [2] * 7)]  # 2.65
+    text = render(
+        DE,
+        NOW - timedelta(days=7),
+        NOW,
+        compute(current, CATALOG, DE),
+        compute(previous, CATALOG, DE),
+        k=5,
+    )
+    assert "Durchschnitt 2,6 von 5 (Vorperiode: 2,7, -0,1)" in text, text
+    same = compute([record(n, 4) for n in range(5)], CATALOG, DE)
+    steady = render(DE, NOW - timedelta(days=7), NOW, same, same, k=5).replace("\xa0", " ")
+    assert "(Vorperiode: 4,0, ±0,0)" in steady and "(Vorperiode: 5, ±0 %)" in steady, steady
