@@ -55,14 +55,24 @@ async def send(context: BotContext, chat_id: int, reply: Reply) -> bool:
     """Send one reply in answer to an update (see `send_to`); remembers which message
     shows the buttons of the conversation's current question."""
 
+    questions = context.bot_data.open_questions
+    earlier = questions.get(chat_id) if reply.question else None
+
     def remember(message_id: int) -> None:
-        questions = context.bot_data.open_questions
         questions.pop(chat_id, None)
         questions[chat_id] = message_id
         if len(questions) > OPEN_QUESTIONS_KEPT:  # bounded: forget the oldest
             del questions[next(iter(questions))]
 
-    return await send_to(context.bot, chat_id, reply, remember if reply.question else None)
+    sent = await send_to(context.bot, chat_id, reply, remember if reply.question else None)
+    if sent and earlier is not None and questions.get(chat_id) != earlier:
+        # The question asked again (after a sticker, /start, a stale button): one set of
+        # live buttons only, or ticks made on the old copy would not show on the new one.
+        await _quietly(
+            context.bot.edit_message_reply_markup(chat_id, earlier, reply_markup=None),
+            "close earlier keyboard",
+        )
+    return sent
 
 
 async def send_to(

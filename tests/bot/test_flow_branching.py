@@ -93,3 +93,20 @@ async def test_a_toggle_survives_a_restart(harness: Harness) -> None:
 async def test_plain_start_still_runs_the_default_flow(harness: Harness) -> None:
     [notice] = await harness.customer().send("/start")
     assert "wie zufrieden Sie mit unserem Service sind" in notice["text"]
+
+
+async def test_a_question_asked_again_leaves_one_set_of_live_buttons(harness: Harness) -> None:
+    """Ticks made on an older copy of a multiple choice would not show on the new one,
+    yet "Done" there would record them: only the newest copy keeps its buttons."""
+    erika = harness.customer()
+    await agree_to_product_feedback(erika)
+    [question] = await erika.press("2")
+    await erika.press("☐ Zu langsam")
+    [again] = await erika.sticker()
+    assert "nur Text und Schaltflächen" in again["text"]
+    [resumed] = await erika.send("/start product")
+    assert "Machen wir dort weiter" in resumed["text"]
+    assert ["☑ Zu langsam"] in labels(resumed), "the new copy shows the ticks made"
+    shown = {m["message_id"]: m["buttons"] for m in harness.api.messages(erika.chat_id)}
+    assert shown[question["message_id"]] == [] and shown[again["message_id"]] == []
+    assert [m for m, buttons in shown.items() if buttons] == [resumed["message_id"]]
