@@ -24,7 +24,7 @@ from flows.engine import (
     Turn,
 )
 from flows.i18n import SUPPORTED_LOCALES, Translator, translator
-from flows.models import FlowDefinition
+from flows.models import FlowDefinition, render_text
 from flows.processing import DEFAULT_RECIPIENTS, Processing, Recipient, describe_processing
 from flows.replies import Button, Outcome, Reply, headed
 from storage.interface import (
@@ -390,6 +390,7 @@ class FeedbackService:
         try:
             if turn.completion is not None:
                 await self._complete(pseudonym, person, flow, turn.completion)
+                return await self._still_in_force(pseudonym, flow, turn.completion, t, turn.outcome)
             elif turn.changed and turn.state is not None:
                 await self._save(pseudonym, turn.state)
         except StorageFull:
@@ -434,6 +435,35 @@ class FeedbackService:
         log.info("feedback stored", extra={"pseudonym": pseudonym[:12], "flow": flow.id})
         for listener in self.feedback_listeners:
             await listener(pseudonym, record)
+
+    async def _still_in_force(
+        self,
+        pseudonym: str,
+        flow: FlowDefinition,
+        completion: Completion,
+        t: Translator,
+        outcome: Outcome,
+    ) -> Outcome:
+        """The thanks, saying so where "No" was answered to an optional consent given in an
+        earlier feedback: that one still applies, and "No" here does not withdraw it."""
+        declined = {c.purpose for c in completion.consents if not c.granted}
+        if not declined or not outcome.replies:
+            return outcome
+        earlier = {c.purpose for c in await self.store.consents(pseudonym) if c.in_force}
+        notes = [
+            t.gettext(
+                "You agreed to “{purpose}” earlier, and that consent still applies; /withdraw "
+                "withdraws it."
+            ).format(purpose=render_text(purpose.label or purpose.description, t))
+            for purpose in flow.purposes
+            if purpose.id in declined & earlier
+        ]
+        if not notes:
+            return outcome
+        *before, thanks = outcome.replies
+        return replace(
+            outcome, replies=(*before, replace(thanks, text="\n\n".join((thanks.text, *notes))))
+        )
 
     async def _state(self, pseudonym: str) -> ConversationState | None:
         draft = await self.store.load_draft(pseudonym, self.clock())

@@ -367,3 +367,27 @@ async def test_an_unknown_link_mid_survey_keeps_its_answers(
     assert resumed.text.startswith("Diese Umfrage kenne ich nicht.\n\nMachen wir dort weiter")
     assert "Kommentar" in resumed.text
     assert await store.load_draft(store.pseudonym(ERIKA.subject), clock()) is not None
+
+
+async def test_no_to_being_contacted_says_an_earlier_yes_still_applies(
+    service: FeedbackService, store: MemoryStore
+) -> None:
+    """A "No" in a later feedback records nothing and withdraws nothing: the person is
+    told that the earlier "Yes" stands, and how to withdraw it."""
+    first = await full_conversation(service, ERIKA, "erstes Mal")  # "Ja, einverstanden"
+    assert "frühere Einwilligung" not in first.replies[-1].text
+    outcome = await service.start(ERIKA)
+    outcome = await service.press(ERIKA, press(outcome, "4"))
+    outcome = await service.text(ERIKA, "zweites Mal")
+    [thanks] = (await service.press(ERIKA, press(outcome, "Nein"))).replies
+    assert thanks.text.startswith("Vielen Dank")
+    assert thanks.text.endswith(
+        "Ihre frühere Einwilligung „Kontaktaufnahme“ gilt weiter; mit "
+        "/widerruf können Sie sie widerrufen."
+    ), thanks.text
+    never = Person(subject="tg-user:77", chat_id=77, locale="de")
+    outcome = await service.press(never, press(await service.start(never), "Ja, ich willige ein"))
+    outcome = await service.press(never, press(outcome, "4"))
+    outcome = await service.text(never, "ohne Kontakt")
+    [plain] = (await service.press(never, press(outcome, "Nein"))).replies
+    assert "frühere Einwilligung" not in plain.text
