@@ -1,6 +1,7 @@
 """Removes personal data from comments before staff see them.
 
-E-mail addresses (also spelled "(at)"), phone numbers, IBANs (checked with mod-97),
+E-mail addresses (also spelled "(at)"), phone numbers, IBANs (checked with mod-97; a
+mistyped one counts as a number), IPv4 addresses, long numbers written in groups,
 URLs and links without a scheme, @handles, numbers that look like customer or order ids
 and shorter ones a word names as such become translated placeholders such as
 ``[E-Mail]`` or ``[Telefon]``. Order matters: the most specific patterns run first.
@@ -17,7 +18,9 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 # "erika(at)example(dot)org", "erika [at] example.org", "erika(ät)beispiel(punkt)de"
 _SPELLED_EMAIL = re.compile(
     r"[\w.+-]+\s*[(\[{]\s*(?:at|ät)\s*[)\]}]\s*[\w-]+"
-    r"(?:\s*[(\[{]\s*(?:dot|punkt)\s*[)\]}]\s*[\w-]+|\.[\w-]+)+",
+    r"(?:\s*[(\[{]\s*(?:dot|punkt)\s*[)\]}]\s*[\w-]+|\.[\w-]+)+"
+    # "erika at example dot com": bare words, so only with "dot" or "punkt" as well
+    r"|[\w.+-]+\s+(?:at|ät)\s+[\w-]+(?:\s+(?:dot|punkt)\s+[\w-]+)+",
     re.IGNORECASE,
 )
 _URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
@@ -26,14 +29,26 @@ _BARE_LINK = re.compile(r"\b(?:[\w-]+\.)+[a-z]{2,24}/[^\s<>\"']*", re.IGNORECASE
 _IBAN = re.compile(
     r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b", re.IGNORECASE
 )
+# An IBAN-shaped string that fails the check is still an account number, mistyped: taken
+# whole as a number (not an IBAN) when it has the digits of one, so that no piece of it is
+# left for the phone pattern to half-take. "de12 ganz toll" has too few digits to count.
+_IBAN_DIGITS = 12
 _HANDLE = re.compile(r"(?<![\w@])@[A-Za-z][A-Za-z0-9_]{3,31}\b")
 # +49 151 12345678, 0151/1234567, (030) 123 45 67, 030-1234567, +1 (555) 123-4567,
 # 030 / 123 456 78, 0151 - 234 567 89, 0 30 / 12 34 56
 _SEPARATOR = r"(?:\s?[./-]\s?|\s)?"
 _PHONE = re.compile(
-    rf"(?<![\w+])(?:\+\d{{1,3}}{_SEPARATOR}|\(?\b0\s?)(?:\(?\d{{1,5}}\)?{_SEPARATOR}){{1,5}}\d{{2,}}"
+    rf"(?<![\w+])(?<!\d\s)(?:\+\d{{1,3}}{_SEPARATOR}|\(?\b0\s?)(?:\(?\d{{1,5}}\)?{_SEPARATOR}){{1,5}}\d{{2,}}"
     r"(?![\w])"
 )
+# An IPv4 address (each part at most 255), not part of a longer chain of digits.
+_IPV4 = re.compile(
+    r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\d.])"
+)
+# Digits in groups of up to four, nine or more in all: a tax id "12 345 678 901", an
+# account or policy number; short groups ("1 000 000", "30 Tage") stay.
+# A leading 0 is a phone number's (0151 2345 6789), left to that pattern.
+_GROUPED_NUMBER = re.compile(r"(?<![\d.,+])(?<!\d )[1-9]\d{0,3}(?: \d{2,4}){2,}(?![\d.,])")
 # A payment card number: 13 to 19 digits in groups, valid by the Luhn check.
 _CARD = re.compile(r"\b\d{4}(?:[ -]?\d{3,4}){2,4}\b")
 # Dates and times of day are no phone numbers: "01.02.2024", "12.03.", "03/12/2024",
@@ -75,6 +90,7 @@ PLACEHOLDERS = {
     "url": N_("[URL]"),
     "handle": N_("[Handle]"),
     "id": N_("[Number]"),
+    "ip": N_("[IP]"),
 }
 
 
@@ -121,7 +137,9 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         return chr(_SET_ASIDE + len(set_aside) - 1)
 
     def iban(match: re.Match[str]) -> str:
-        return placeholder("iban") if _iban_valid(match.group(0)) else match.group(0)
+        if _iban_valid(match.group(0)):
+            return placeholder("iban")
+        return placeholder("id") if _digits(match.group(0)) >= _IBAN_DIGITS else match.group(0)
 
     def card(match: re.Match[str]) -> str:
         return placeholder("id") if _luhn_valid(match.group(0)) else match.group(0)
@@ -136,7 +154,9 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_HANDLE, lambda m: placeholder("handle")),
         (_DATE, aside),
         (_TIME, aside),
+        (_GROUPED_NUMBER, lambda m: placeholder("id") if _digits(m.group(0)) >= 9 else m.group(0)),
         (_PHONE, lambda m: placeholder("phone") if _digits(m.group(0)) >= 6 else m.group(0)),
+        (_IPV4, lambda m: placeholder("ip")),
         (_NAMED_ID, lambda m: m.group("label") + placeholder("id")),
         (_ID, lambda m: placeholder("id")),
     ]
@@ -183,7 +203,9 @@ PATTERNS = (
     _HANDLE,
     _DATE,
     _TIME,
+    _GROUPED_NUMBER,
     _PHONE,
+    _IPV4,
     _NAMED_ID,
     _ID,
 )

@@ -51,6 +51,14 @@ DE = translator("de")
         ("0171.234.56.78", "[Telefon]"),
         ("+43 664.123.45.67", "[Telefon]"),
         ("030 12.34.56", "[Telefon]"),
+        # Found by an operator-side audit:
+        ("Meine Steuer-ID 12 345 678 901", "Meine Steuer-ID [Nummer]"),
+        ("IBAN DE89 3704 0044 0532 0130 01", "IBAN [Nummer]"),  # mistyped: a number still
+        ("Karte 4111 1111 1111 1112 gesperrt", "Karte [Nummer] gesperrt"),  # fails Luhn
+        ("Seriennummer 2024 0815 4711 12", "Seriennummer [Nummer]"),
+        ("Mein Router hat 192.168.1.23", "Mein Router hat [IP]"),
+        ("erika at example dot com", "[E-Mail]"),
+        ("Rufen Sie an: 0151 2345 6789", "Rufen Sie an: [Telefon]"),
     ],
 )
 def test_personal_data_becomes_a_placeholder(comment: str, expected: str) -> None:
@@ -75,7 +83,9 @@ def test_an_invalid_iban_shaped_string_is_not_called_an_iban() -> None:
         "Lieferung am 01.02.2024 12:30, Abholung am 05.02.2024 08:30",
         "Kundenservice 100 Punkte, Kundenzufriedenheit 100 %",
         "ticket 300 euros, account 365 days",
-        "Karte 4111 1111 1111 1112 ist keine gültige Nummer",
+        "1 000 000 Euro Umsatz, Preis 12 345 678 Euro",  # thousands, not a phone number
+        "de12 ganz toll",  # IBAN-shaped, but words
+        "Kunde seit 2019, 2020 und 2021",
     ],
 )
 def test_ordinary_text_and_small_numbers_stay(text: str) -> None:
