@@ -25,7 +25,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.operator import operator_translator
-from flows.durations import InvalidDuration, parse_duration
+from flows.durations import InvalidDuration, NotPositive, parse_duration
 from flows.i18n import N_, SUPPORTED_LOCALES
 from flows.models import retention_of
 from flows.toml_lines import loads
@@ -202,6 +202,8 @@ class Settings(BaseSettings):
         t = operator_translator()
         try:
             interval = parse_duration(value)
+        except NotPositive:
+            raise ValueError(t.gettext("must be longer than zero")) from None
         except InvalidDuration:
             raise ValueError(
                 t.gettext("'{value}' is not a duration; use e.g. 90d, 12h or P180D").format(
@@ -359,7 +361,8 @@ PYDANTIC_REASONS = {
     "int_from_float": N_("must be a whole number"),
     "greater_than_equal": N_("must be at least {ge}"),
     "less_than_equal": N_("must be at most {le}"),
-    "string_pattern_mismatch": N_("is not one of the accepted values"),
+    "string_pattern_mismatch": N_("is not one of the accepted values: {values}"),
+    "not_positive": N_("must be longer than zero"),
     "duration": N_("'{value}' is not a duration; use e.g. 90d, 12h or P180D"),
     "retention_too_long": N_("a retention can be at most {days} days"),
 }
@@ -370,6 +373,9 @@ own validators raise theirs translated already."""
 def _reason(error: Any) -> str:
     reason = PYDANTIC_REASONS.get(str(error["type"]))
     if reason is not None:
-        return operator_translator().gettext(reason).format(**error.get("ctx", {}))
+        context = dict(error.get("ctx", {}))
+        if "pattern" in context:  # "^(DEBUG|INFO|WARNING|ERROR)$": say which they are
+            context["values"] = ", ".join(context["pattern"].strip("^$()").split("|"))
+        return operator_translator().gettext(reason).format(**context)
     message = str(error["msg"])
     return message.removeprefix("Value error, ")

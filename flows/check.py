@@ -283,6 +283,12 @@ def _explain(
             t.gettext("“{value}” is not a duration").format(value=ctx.get("value", "")),
             t.gettext('Write for example "90d", "12h" or "P180D".'),
         )
+    if kind == "not_positive":
+        return (
+            where,
+            t.gettext("'{key}' must be longer than zero").format(key=field),
+            t.gettext('Write for example "90d", "12h" or "P180D".'),
+        )
     if kind == "retention_too_long":
         return (
             where,

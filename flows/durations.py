@@ -18,6 +18,10 @@ class InvalidDuration(ValueError):
     """The text is not a duration this project understands."""
 
 
+class NotPositive(InvalidDuration):
+    """A duration of zero or less: a duration, but none that can be used."""
+
+
 def parse_duration(value: str | int | float | timedelta) -> timedelta:
     """Parse a positive duration; raises InvalidDuration with the accepted forms."""
     try:
@@ -37,7 +41,7 @@ def parse_duration(value: str | int | float | timedelta) -> timedelta:
             f"{str(value)[:40]!r} is not a duration this project can use"
         ) from None
     if result <= timedelta(0):
-        raise InvalidDuration("a duration must be longer than zero")
+        raise NotPositive("a duration must be longer than zero")
     return result
 
 

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from flows.durations import InvalidDuration, parse_duration
+from flows.durations import InvalidDuration, NotPositive, parse_duration
 from flows.i18n import SUPPORTED_LOCALES, Translator
 
 IDENT_LENGTH = 40
@@ -102,6 +102,8 @@ def retention_of(value: object) -> timedelta:
     most ten years."""
     try:
         period = parse_duration(value)  # type: ignore[arg-type]
+    except NotPositive:
+        raise PydanticCustomError("not_positive", "must be longer than zero") from None
     except InvalidDuration:
         raise PydanticCustomError(
             "duration",

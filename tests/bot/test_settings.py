@@ -71,6 +71,27 @@ def test_invalid_values_give_one_line_naming_the_variable(
     assert "{" not in str(error.value), "the message template is filled in"
 
 
+@pytest.mark.parametrize(
+    ("name", "value", "reason"),
+    [
+        ("FEEDBACKBOT_RETENTION", "0d", "must be longer than zero"),  # not "not a duration"
+        ("FEEDBACKBOT_PURGE_INTERVAL", "0s", "must be longer than zero"),
+        (
+            "FEEDBACKBOT_LOG_LEVEL",
+            "LOUD",
+            "is not one of the accepted values: DEBUG, INFO, WARNING, ERROR",
+        ),
+    ],
+)
+def test_a_wrong_value_is_told_what_is_wrong_with_it(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, reason: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigurationError) as error:
+        load_settings()
+    assert f"{name}: {reason}" in str(error.value), str(error.value)
+
+
 def test_the_longest_retention_and_purge_interval_are_accepted(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

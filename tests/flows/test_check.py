@@ -174,6 +174,13 @@ BROKEN = {
         "“bald” is not a duration",
         'Write for example "90d"',
     ),
+    "retention of nothing": (
+        HEAD.replace("required = true", 'required = true\nretention = "0d"  # <-')
+        + rating()
+        + THANKS,
+        "'retention' must be longer than zero",
+        'Write for example "90d"',
+    ),
     "retention past ten years": (
         HEAD.replace("required = true", 'required = true\nretention = "9999999d"  # <-')
         + rating()
