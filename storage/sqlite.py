@@ -356,7 +356,7 @@ class SQLiteStore(Store):
                 ) from None
             raise MasterKeyMismatch(
                 N_(
-                    "the master key does not open the key store {path}; refusing to start "
+                    "the master key does not open the key store {path}; nothing was changed "
                     "(is the key from FEEDBACKBOT_MASTER_KEY, FEEDBACKBOT_MASTER_KEY_FILE or "
                     "master.key in the data folder the one this store was made with, or "
                     "rotated to?)"

@@ -102,7 +102,7 @@ async def test_a_wrong_master_key_and_a_missing_store_are_explained_in_german(
     assert result.returncode == 1
     assert result.stderr.startswith(
         f"feedbackbot: der Hauptschlüssel öffnet den Schlüsselspeicher {data / 'keys.db'} "
-        "nicht; Start verweigert"
+        "nicht; nichts wurde verändert"
     ), result.stderr
     assert {p.name: p.read_bytes() for p in data.glob("*.db")} == before, "nothing written"
     result = feedbackbot(tmp_path, "stats", lang="de_DE.UTF-8", data_dir=str(tmp_path / "typo"))
