@@ -32,7 +32,7 @@ from pydantic import (
 
 from flows.catalog import FlowCatalog
 from flows.i18n import Translator, translator
-from flows.models import IDENT, TextStep
+from flows.models import IDENT, ConsentStep, TextStep, ThanksStep
 from flows.redaction import redact
 from flows.toml_lines import loads
 from storage.interface import FeedbackRecord, NewFeedback
@@ -131,13 +131,26 @@ def load_recipients(
     try:
         data = loads(path.read_text(encoding="utf-8"))
         recipients = _RecipientsFile.model_validate(data, context={"t": t}).recipients
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise RecipientsError(f"{path}: {error}") from None
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise RecipientsError(
+            t.gettext("cannot read {path}: {reason}").format(path=path, reason=reason)
+        ) from None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise RecipientsError(
+            f"{path}: " + t.gettext("not valid TOML: {reason}").format(reason=error)
+        ) from None
     except ValidationError as error:
         problems = "; ".join(_problem(e, data, t) for e in error.errors())
         raise RecipientsError(f"{path}: {problems}") from None
     sharing = {p.id for f in catalog.flows.values() for p in f.purposes if p.shares_feedback}
-    known = set(META_FIELDS) | {s.id for f in catalog.flows.values() for s in f.steps}
+    # Steps that take an answer: a consent step's answer is a consent, a thanks step has none.
+    known = set(META_FIELDS) | {
+        s.id
+        for f in catalog.flows.values()
+        for s in f.steps
+        if not isinstance(s, ConsentStep | ThanksStep)
+    }
     for recipient in recipients:
         unknown = [name for name in recipient.fields if name not in known]
         if unknown:

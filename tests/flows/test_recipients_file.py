@@ -15,7 +15,7 @@ from flows.sharing import RecipientsError, load_recipients
     [
         (b'recipients = [{ id = "crm", url = "https://crm.example/\xfc" }]\n', "utf-8"),
         (b"recipients = " + b"[" * 5000 + b"]" * 5000, "nested too deeply"),
-        (b"recipients = [", "recipients.toml"),
+        (b"recipients = [", "not valid TOML"),
     ],
 )
 def test_an_unreadable_recipients_file_is_one_error_naming_it(
@@ -26,6 +26,13 @@ def test_an_unreadable_recipients_file_is_one_error_naming_it(
     with pytest.raises(RecipientsError) as caught:
         load_recipients(path, FlowCatalog.load())
     assert str(caught.value).startswith(str(path)) and says in str(caught.value)
+
+
+def test_a_missing_recipients_file_is_named_once(tmp_path: Path) -> None:
+    path = tmp_path / "missing.toml"
+    with pytest.raises(RecipientsError) as caught:
+        load_recipients(path, FlowCatalog.load())
+    assert str(caught.value) == f"cannot read {path}: No such file or directory"
 
 
 def test_an_empty_recipients_file_means_no_recipients(tmp_path: Path) -> None:
@@ -59,6 +66,9 @@ def recipients_file(tmp_path: Path, **values: str) -> Path:
         ({"url": "ftp://crm.example/hook"}, "is not an https:// URL"),
         ({"secret": "kurz"}, "recipient 'crm': secret: use at least 16 characters"),
         ({"fields": '["ratin"]'}, "lists fields no flow has: ratin"),
+        # A consent step's answer is a consent, not feedback; a thanks step has none.
+        ({"fields": '["rating", "contact"]'}, "lists fields no flow has: contact"),
+        ({"fields": '["thanks"]'}, "lists fields no flow has: thanks"),
     ],
 )
 def test_a_recipient_that_would_leak_or_miss_data_is_refused(
