@@ -83,7 +83,7 @@ def read_staff_rules(path: Path) -> dict[str, str]:
     try:
         data = loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        reason = getattr(error, "strerror", None) or error
+        reason = t.os_reason(error) if isinstance(error, OSError) else error
         raise ValueError(
             t.gettext("cannot read {path}: {reason}").format(path=path, reason=reason)
         ) from None

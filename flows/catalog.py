@@ -74,7 +74,7 @@ class FlowCatalog:
                 try:
                     text = path.read_text(encoding="utf-8")
                 except (OSError, UnicodeDecodeError) as error:
-                    reason = getattr(error, "strerror", None) or str(error)
+                    reason = t.os_reason(error) if isinstance(error, OSError) else str(error)
                     message = t.gettext("cannot be read: {reason}").format(reason=reason)
                     raise FlowDefinitionError(f"{path}: {message}") from None
                 flow = load_flow(text, str(path), t)

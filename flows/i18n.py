@@ -7,6 +7,7 @@ compiled in memory, so a fresh clone still speaks both languages.
 
 from __future__ import annotations
 
+import errno
 import gettext as _gettext
 import io
 from dataclasses import dataclass
@@ -91,6 +92,20 @@ def _signed(rounded: Decimal, magnitude: str) -> str:
     return ("+" if rounded > 0 else "-") + magnitude
 
 
+# The operating system's reasons an operator meets most, in the catalogs; others stay as
+# the system says them (in its own language, usually English).
+OS_REASONS = {
+    errno.ENOENT: N_("no such file or folder"),
+    errno.EACCES: N_("permission denied"),
+    errno.EPERM: N_("operation not permitted"),
+    errno.ENOTDIR: N_("not a folder"),
+    errno.EISDIR: N_("is a folder"),
+    errno.EROFS: N_("read-only file system"),
+    errno.ENOSPC: N_("no space left on the disk"),
+    errno.EEXIST: N_("already exists"),
+}
+
+
 @dataclass(frozen=True)
 class Translator:
     """Gettext plus Babel formatting for one locale."""
@@ -144,6 +159,11 @@ class Translator:
     def signed_percent(self, value: float) -> str:
         whole = Decimal(str(value * 100)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
         return _signed(whole, self.percent(abs(float(whole)) / 100))
+
+    def os_reason(self, error: OSError) -> str:
+        """Why the system refused, in this language where the catalogs know the reason."""
+        reason = OS_REASONS.get(error.errno) if error.errno is not None else None
+        return self.gettext(reason) if reason else error.strerror or type(error).__name__
 
     def duration(self, value: timedelta) -> str:
         """Whole-unit duration, e.g. ``180 Tage`` / ``180 days`` / ``12 hours``."""

@@ -8,7 +8,7 @@ callers only ever see pseudonyms, never raw Telegram ids.
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
@@ -37,10 +37,20 @@ class StoreError(Exception):
         self.params = params
         super().__init__(self.said(template))
 
-    def said(self, template: str) -> str:
+    def said(
+        self, template: str, os_reason: Callable[[OSError], str] = lambda e: e.strerror or str(e)
+    ) -> str:
         """`template` (the message, or its translation) with the values; one without
-        values is used as it is, since a plain message may hold braces (a file name)."""
-        return template.format(**self.params) if self.params else template
+        values is used as it is, since a plain message may hold braces (a file name). A
+        value that is an OSError says its reason (`os_reason`, the system's words unless
+        the caller translates them)."""
+        if not self.params:
+            return template
+        values = {
+            name: os_reason(value) if isinstance(value, OSError) else value
+            for name, value in self.params.items()
+        }
+        return template.format(**values)
 
 
 class MasterKeyMismatch(StoreError):

@@ -56,10 +56,13 @@ def resolve_master_key(
 def _read_key_file(path: Path) -> bytes:
     try:
         text = path.read_text(encoding="ascii")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = type(exc).__name__
+    except OSError as exc:
         raise InvalidMasterKey(
-            N_("cannot read master key file {path}: {reason}"), path=path, reason=reason
+            N_("cannot read master key file {path}: {reason}"), path=path, reason=exc
+        ) from None
+    except UnicodeDecodeError:
+        raise InvalidMasterKey(
+            N_("master key file {path} is not a key: it holds more than ASCII text"), path=path
         ) from None
     key = decode_master_key(text)
     try:

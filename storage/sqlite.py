@@ -262,9 +262,15 @@ class SQLiteStore(Store):
             ) from None
         except OSError as error:
             self._release_lock()
-            what = f"{error.strerror or error}: {error.filename}" if error.filename else error
+            if error.filename:
+                raise StoreError(
+                    N_("cannot open the store in {path}: {reason}: {file}"),
+                    path=self._dir,
+                    reason=error,
+                    file=error.filename,
+                ) from None
             raise StoreError(
-                N_("cannot open the store in {path}: {reason}"), path=self._dir, reason=what
+                N_("cannot open the store in {path}: {reason}"), path=self._dir, reason=error
             ) from None
         except BaseException:
             self._release_lock()

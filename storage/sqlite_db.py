@@ -371,7 +371,7 @@ def hold_lock(data_dir: Path) -> int | None:
                 "the owner and permissions of the folder and files)"
             ),
             path=path,
-            reason=error.strerror or error,
+            reason=error,
         ) from None
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -386,9 +386,7 @@ def hold_lock(data_dir: Path) -> int | None:
         ) from None
     except OSError as error:  # e.g. no locks on this file system (ENOLCK)
         os.close(descriptor)
-        raise StoreError(
-            N_("cannot lock {path}: {reason}"), path=path, reason=error.strerror or error
-        ) from None
+        raise StoreError(N_("cannot lock {path}: {reason}"), path=path, reason=error) from None
     return descriptor
 
 

@@ -190,7 +190,7 @@ def test_python_m_bot_chat_with_piped_input(tmp_path: Path) -> None:
 def test_a_flow_that_is_not_a_file_is_refused(tmp_path: Path) -> None:
     terminal = Terminal()
     assert chat(terminal, lang="en", flow=tmp_path) == 1
-    assert terminal.transcript.startswith(f"{tmp_path}:1: error: cannot be read: Is a directory")
+    assert terminal.transcript.startswith(f"{tmp_path}:1: error: cannot be read: is a folder")
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])

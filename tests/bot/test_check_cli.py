@@ -68,7 +68,7 @@ def test_every_file_is_checked_and_counted(
     assert main(["check", "--lang", "en", str(PRODUCT), str(loop), str(missing)]) == 1
     out = capsys.readouterr().out
     assert f"{loop}:{loop_line}: error: a loop: satisfaction → improve → satisfaction\n" in out
-    assert f"{missing}:1: error: cannot be read: No such file or directory\n" in out
+    assert f"{missing}:1: error: cannot be read: no such file or folder\n" in out
     assert out.endswith("in 3 files.\n")
 
 

@@ -113,6 +113,35 @@ async def test_a_wrong_master_key_and_a_missing_store_are_explained_in_german(
     assert "the master key does not open the key store" in result.stderr
 
 
+async def test_the_systems_reasons_are_said_in_german_too(tmp_path: Path) -> None:
+    """Not the system's English ("No such file or directory"), nor "FileNotFoundError"."""
+    data = tmp_path / "data"
+    await make_store(data, people=0)
+    missing = tmp_path / "nirgends" / "master.key"
+    result = feedbackbot(
+        tmp_path,
+        "stats",
+        lang="de_DE.UTF-8",
+        data_dir=str(data),
+        master_key="",
+        master_key_file=str(missing),
+    )
+    assert result.stderr == (
+        f"feedbackbot: die Hauptschlüsseldatei {missing} kann nicht gelesen werden: "
+        "Datei oder Ordner nicht vorhanden\n"
+    ), result.stderr
+    result = feedbackbot(
+        tmp_path,
+        "rotate-key",
+        "--new-key-file",
+        str(missing),
+        lang="de_DE.UTF-8",
+        data_dir=str(data),
+        master_key=MASTER_KEY,
+    )
+    assert result.stderr == f"feedbackbot: Datei oder Ordner nicht vorhanden: {missing}\n"
+
+
 async def test_what_the_commands_answer_is_german(tmp_path: Path) -> None:
     data = tmp_path / "data"
     await make_store(data, people=0)

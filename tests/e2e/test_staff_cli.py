@@ -113,7 +113,7 @@ async def test_an_export_that_cannot_be_written_is_one_line_and_not_audited(
     env = cli_env(tmp_path / "data")
     (tmp_path / "folder").mkdir()
     result = cli("export", "--output", str(tmp_path / "folder"), env=env, cwd=tmp_path)
-    assert result.returncode == 1 and result.stderr.startswith("feedbackbot: Is a directory")
+    assert result.returncode == 1 and result.stderr.startswith("feedbackbot: is a folder")
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     audit = cli("audit", env=env, cwd=tmp_path)
     assert audit.returncode == 0 and " export " not in audit.stdout

@@ -32,7 +32,7 @@ def test_a_missing_recipients_file_is_named_once(tmp_path: Path) -> None:
     path = tmp_path / "missing.toml"
     with pytest.raises(RecipientsError) as caught:
         load_recipients(path, FlowCatalog.load())
-    assert str(caught.value) == f"cannot read {path}: No such file or directory"
+    assert str(caught.value) == f"cannot read {path}: no such file or folder"
 
 
 def test_an_empty_recipients_file_means_no_recipients(tmp_path: Path) -> None:
