@@ -6,14 +6,19 @@ wrong with them is said in the operator's language (bot.operator).
 
 from __future__ import annotations
 
+import os
+import sys
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import time, timedelta
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dotenv import dotenv_values
 from pydantic import (
     Field,
     SecretStr,
@@ -113,9 +118,12 @@ class ConfigurationError(Exception):
         )
 
 
+PREFIX = "FEEDBACKBOT_"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="FEEDBACKBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix=PREFIX, env_file=".env", env_file_encoding="utf-8", extra="ignore"
     )
 
     token: SecretStr | None = None
@@ -335,9 +343,10 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Read the settings; raises ConfigurationError with one line per problem joined by '; '."""
+    """Read the settings; raises ConfigurationError with one line per problem joined by '; '.
+    A FEEDBACKBOT_ name that is no setting (a typo) is said on stderr: it is ignored."""
     try:
-        return Settings(**overrides)
+        settings = Settings(**overrides)
     except UnicodeDecodeError as error:  # reading .env
         t = operator_translator()
         raise ConfigurationError(
@@ -354,6 +363,30 @@ def load_settings(**overrides: Any) -> Settings:
         raise ConfigurationError(
             t.gettext("invalid configuration: {problems}").format(problems=problems)
         ) from None
+    env_file = overrides.get("_env_file", Settings.model_config.get("env_file"))
+    for name, meant in unknown_settings(os.environ, Path(env_file) if env_file else None):
+        t = operator_translator()
+        said = t.gettext("{name} is not a setting and is ignored").format(name=name)
+        if meant:
+            said += "; " + t.gettext("did you mean {name}?").format(name=meant)
+        print(f"feedbackbot: {said}", file=sys.stderr)
+    return settings
+
+
+def unknown_settings(
+    environ: Mapping[str, str], env_file: Path | None
+) -> list[tuple[str, str | None]]:
+    """FEEDBACKBOT_ names in the environment or the .env file that are no setting, each
+    with the setting it most likely means (FEEDBACKBOT_RETENTON: FEEDBACKBOT_RETENTION)."""
+    known = {f"{PREFIX}{name.upper()}" for name in Settings.model_fields}
+    names = set(environ)
+    if env_file is not None and env_file.is_file():
+        try:
+            names |= set(dotenv_values(env_file))
+        except (OSError, UnicodeDecodeError):
+            pass  # reading it for the settings said what is wrong
+    given = sorted(n for n in names if n.upper().startswith(PREFIX) and n.upper() not in known)
+    return [(name, next(iter(get_close_matches(name.upper(), known, n=1)), None)) for name in given]
 
 
 PYDANTIC_REASONS = {

@@ -182,3 +182,24 @@ def test_a_digest_time_with_an_offset_is_refused(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("FEEDBACKBOT_DIGEST", "daily 08:00+05:00")
     with pytest.raises(ConfigurationError, match="without an offset"):
         load_settings()
+
+
+def test_a_misspelt_setting_is_said_with_what_it_likely_means(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """FEEDBACKBOT_RETENTON=30d would otherwise leave the default of 180 days, silently."""
+    monkeypatch.setenv("FEEDBACKBOT_RETENTON", "30d")
+    env_file = tmp_path / ".env"
+    env_file.write_text("FEEDBACKBOT_STAFF_ID=12\nFEEDBACKBOT_MIN_GROUP_SIZE=7\n")
+    settings = load_settings(_env_file=env_file)
+    assert settings.min_group_size == 7 and settings.retention.days == 180
+    said = capsys.readouterr().err.splitlines()
+    assert said == [
+        "feedbackbot: FEEDBACKBOT_RETENTON is not a setting and is ignored; "
+        "did you mean FEEDBACKBOT_RETENTION?",
+        "feedbackbot: FEEDBACKBOT_STAFF_ID is not a setting and is ignored; "
+        "did you mean FEEDBACKBOT_STAFF_IDS?",
+    ]
+    monkeypatch.delenv("FEEDBACKBOT_RETENTON")
+    load_settings(_env_file=None)
+    assert capsys.readouterr().err == "", "nothing to say of the right names"
