@@ -365,12 +365,18 @@ def load_settings(**overrides: Any) -> Settings:
         ) from None
     env_file = overrides.get("_env_file", Settings.model_config.get("env_file"))
     for name, meant in unknown_settings(os.environ, Path(env_file) if env_file else None):
+        if name in _SAID_UNKNOWN:  # settings read twice (the chat): said once
+            continue
+        _SAID_UNKNOWN.add(name)
         t = operator_translator()
         said = t.gettext("{name} is not a setting and is ignored").format(name=name)
         if meant:
             said += "; " + t.gettext("did you mean {name}?").format(name=meant)
         print(f"feedbackbot: {said}", file=sys.stderr)
     return settings
+
+
+_SAID_UNKNOWN: set[str] = set()
 
 
 def unknown_settings(

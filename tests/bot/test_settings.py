@@ -188,6 +188,7 @@ def test_a_misspelt_setting_is_said_with_what_it_likely_means(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """FEEDBACKBOT_RETENTON=30d would otherwise leave the default of 180 days, silently."""
+    monkeypatch.setattr("bot.settings._SAID_UNKNOWN", set())
     monkeypatch.setenv("FEEDBACKBOT_RETENTON", "30d")
     env_file = tmp_path / ".env"
     env_file.write_text("FEEDBACKBOT_STAFF_ID=12\nFEEDBACKBOT_MIN_GROUP_SIZE=7\n")
@@ -200,6 +201,9 @@ def test_a_misspelt_setting_is_said_with_what_it_likely_means(
         "feedbackbot: FEEDBACKBOT_STAFF_ID is not a setting and is ignored; "
         "did you mean FEEDBACKBOT_STAFF_IDS?",
     ]
+    load_settings(_env_file=env_file)
+    assert capsys.readouterr().err == "", "said once, though read twice (as the chat does)"
     monkeypatch.delenv("FEEDBACKBOT_RETENTON")
+    monkeypatch.setattr("bot.settings._SAID_UNKNOWN", set())
     load_settings(_env_file=None)
     assert capsys.readouterr().err == "", "nothing to say of the right names"
