@@ -353,6 +353,7 @@ def load_settings(**overrides: Any) -> Settings:
             t.gettext("the .env file is not UTF-8 text ({reason})").format(reason=error.reason)
         ) from None
     except ValidationError as error:
+        _say_unknown(overrides)  # a misspelt name may be why a setting is missing
         t = operator_translator()
         problems = "; ".join(
             f"FEEDBACKBOT_{'_'.join(str(p) for p in e['loc']).upper()}: {_reason(e)}"
@@ -363,6 +364,12 @@ def load_settings(**overrides: Any) -> Settings:
         raise ConfigurationError(
             t.gettext("invalid configuration: {problems}").format(problems=problems)
         ) from None
+    _say_unknown(overrides)
+    return settings
+
+
+def _say_unknown(overrides: Mapping[str, Any]) -> None:
+    """Name each FEEDBACKBOT_ name that is no setting on stderr, once per process."""
     env_file = overrides.get("_env_file", Settings.model_config.get("env_file"))
     for name, meant in unknown_settings(os.environ, Path(env_file) if env_file else None):
         if name in _SAID_UNKNOWN:  # settings read twice (the chat): said once
@@ -373,7 +380,6 @@ def load_settings(**overrides: Any) -> Settings:
         if meant:
             said += "; " + t.gettext("did you mean {name}?").format(name=meant)
         print(f"feedbackbot: {said}", file=sys.stderr)
-    return settings
 
 
 _SAID_UNKNOWN: set[str] = set()

@@ -82,9 +82,9 @@ class TextInput:
 
 
 FORWARDED = "forwarded"
+"""The kind of an OtherInput that is a forwarded message (text or not)."""
 # The parts of a text Telegram splits are sent within a second or two of each other.
 SPLIT_TEXT_WINDOW = timedelta(seconds=2)
-"""The kind of an OtherInput that is a forwarded message (text or not)."""
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,14 @@ from flows.i18n import N_, Translator
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 # "erika(at)example(dot)org", "erika [at] example.org", "erika(ät)beispiel(punkt)de"
+_TLDS = ("com", "de", "org", "net", "eu", "at", "ch", "info", "io", "co", "uk", "fr", "nl")
 _SPELLED_EMAIL = re.compile(
     r"[\w.+-]+\s*[(\[{]\s*(?:at|ät)\s*[)\]}]\s*[\w-]+"
     r"(?:\s*[(\[{]\s*(?:dot|punkt)\s*[)\]}]\s*[\w-]+|\.[\w-]+)+"
-    # "erika at example dot com": bare words, so only with "dot" or "punkt" as well
-    r"|[\w.+-]+\s+(?:at|ät)\s+[\w-]+(?:\s+(?:dot|punkt)\s+[\w-]+)+",
+    # "erika dot muster at example dot com": bare words, so only ending in a known
+    # top-level domain ("polka dot dresses" is no address)
+    rf"|[\w.+-]+(?:\s+(?:dot|punkt)\s+[\w.+-]+)*\s+(?:at|ät)\s+[\w-]+"
+    rf"(?:\s+(?:dot|punkt)\s+[\w-]+)*\s+(?:dot|punkt)\s+(?:{'|'.join(_TLDS)})\b",
     re.IGNORECASE,
 )
 _URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
@@ -38,7 +41,7 @@ _HANDLE = re.compile(r"(?<![\w@])@[A-Za-z][A-Za-z0-9_]{3,31}\b")
 # 030 / 123 456 78, 0151 - 234 567 89, 0 30 / 12 34 56
 _SEPARATOR = r"(?:\s?[./-]\s?|\s)?"
 _PHONE = re.compile(
-    rf"(?<![\w+])(?<!\d\s)(?:\+\d{{1,3}}{_SEPARATOR}|\(?\b0\s?)(?:\(?\d{{1,5}}\)?{_SEPARATOR}){{1,5}}\d{{2,}}"
+    rf"(?<![\w+])(?:\+\d{{1,3}}{_SEPARATOR}|\(?\b0(?!00)\s?)(?:\(?\d{{1,5}}\)?{_SEPARATOR}){{1,5}}\d{{2,}}"
     r"(?![\w])"
 )
 # An IPv4 address (each part at most 255), not part of a longer chain of digits.
@@ -156,7 +159,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_TIME, aside),
         (_GROUPED_NUMBER, lambda m: placeholder("id") if _digits(m.group(0)) >= 9 else m.group(0)),
         (_PHONE, lambda m: placeholder("phone") if _digits(m.group(0)) >= 6 else m.group(0)),
-        (_IPV4, lambda m: placeholder("ip")),
+        (_IPV4, lambda m: placeholder("ip") if _address(m) else m.group(0)),
         (_NAMED_ID, lambda m: m.group("label") + placeholder("id")),
         (_ID, lambda m: placeholder("id")),
     ]
@@ -187,6 +190,19 @@ def _in_chain(match: re.Match[str]) -> bool:
     before = match.string[max(0, match.start() - 2) : match.start()]
     after = match.string[match.end() : match.end() + 2]
     return bool(_CHAIN_BEFORE.search(before) or _CHAIN_AFTER.match(after))
+
+
+_VERSION_BEFORE = re.compile(
+    r"\b(?:version|v|ver|update|build|release|firmware|app|os)\.?\s*$", re.IGNORECASE
+)
+
+
+def _address(match: re.Match[str]) -> bool:
+    """Whether four dotted numbers are an IP address rather than a version ("Version
+    4.2.0.1", "v2.1.0.5"): one part has two digits at least, and no version word leads."""
+    if all(len(part) == 1 for part in match.group(0).split(".")):
+        return False
+    return not _VERSION_BEFORE.search(match.string[max(0, match.start() - 12) : match.start()])
 
 
 def _digits(text: str) -> int:

@@ -126,18 +126,16 @@ class FeedbackService:
             # Another survey's unfinished answers stay until this one begins: declining it
             # costs nothing.
             return Outcome(replies=(*(Reply(note) for note in notes), self._notice(flow, t)))
-        notes = (*notes, *await self._discard_other(pseudonym, state, t))
+        notes = (*notes, *self._discarding(state, t))
         intro = t.gettext("Welcome back! You have already agreed, so let's begin.")
         return _headed((*notes, intro), await self._begin(pseudonym, flow, t))
 
-    async def _discard_other(
-        self, pseudonym: str, state: ConversationState | None, t: Translator
-    ) -> tuple[str, ...]:
-        """Before another survey begins: drop the unfinished answers of the one under way,
-        and say so."""
+    @staticmethod
+    def _discarding(state: ConversationState | None, t: Translator) -> tuple[str, ...]:
+        """What to say when another survey begins over unfinished answers: its first draft
+        replaces theirs (not deleted first, so that a full disk costs them nothing)."""
         if state is None:
             return ()
-        await self.store.delete_draft(pseudonym)
         return (t.gettext("The answers you had not finished for the other survey were discarded."),)
 
     async def cancel(self, person: Person) -> Outcome:
@@ -304,13 +302,13 @@ class FeedbackService:
             await self.store.grant_consents(pseudonym, grants)
             # Agreeing to a survey begins it, also from an older request while another
             # survey is under way (as /start with its name would).
-            notes = await self._discard_other(pseudonym, state, t)
             outcome = await self._begin(pseudonym, flow, t)
         except StorageFull:
             return self._not_saved(t)
         log.info("consent granted", extra={"pseudonym": pseudonym[:12], "flow": flow.id})
         receipt = t.gettext("Thank you, your consent has been recorded.")
-        return Outcome(replies=headed((receipt, *notes), outcome.replies), close_keyboard=True)
+        notes = (receipt, *self._discarding(state, t))
+        return Outcome(replies=headed(notes, outcome.replies), close_keyboard=True)
 
     async def _declined(self, person: Person, t: Translator, flow: FlowDefinition) -> Reply:
         """The answer to "No, thanks", which records nothing: it says only what is true of

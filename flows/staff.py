@@ -187,15 +187,28 @@ _NUMBER_AND_WORD = re.compile(r"\s*(\d{1,6})\s*([^\d\s]*)\s*")
 def staff_period(typed: str) -> str:
     """A period as typed in the chat, in the spelling durations use: a bare number and
     "7 Tage" / "7 days" are days (a member of staff does not mean seconds), "2 Wochen"
-    is 2w; anything else is left for parse_duration to take or refuse."""
-    match = _NUMBER_AND_WORD.fullmatch(typed)
+    is 2w. Words after a period ("30d bitte") are let go, as before they were read;
+    anything else is left for parse_duration to refuse."""
+    words = typed.split()
+    for text in dict.fromkeys((typed, *words[:1])):
+        spelled = _spelled(text)
+        try:
+            parse_duration(spelled)
+        except InvalidDuration:
+            continue
+        return spelled
+    return typed.strip()
+
+
+def _spelled(text: str) -> str:
+    match = _NUMBER_AND_WORD.fullmatch(text)
     if match is None:
-        return typed.strip()
+        return text.strip()
     number, word = match.groups()
     for unit, words in _UNIT_WORDS.items():
         if word.casefold() in words:
             return f"{int(number)}{unit}"
-    return typed.strip()
+    return text.strip()
 
 
 def _button_period(period: str | None) -> str:
@@ -205,7 +218,7 @@ def _button_period(period: str | None) -> str:
         return ""
     if len(period.encode()) <= _BUTTON_PERIOD_BYTES:
         return period
-    return str(max(1, int(parse_duration(period).total_seconds())))
+    return f"{max(1, int(parse_duration(period).total_seconds()))}s"  # "604800" would be days
 
 
 def _newest(comments: list[tuple[datetime, str]]) -> list[tuple[datetime, str]]:
@@ -293,7 +306,9 @@ class StaffDesk:
             AuditEntry(event=RULES_EVENT, at=self.clock(), actor=actor, detail=version)
         )
         log.info("staff rules confirmed")
-        summary = await self.summary(actor, locale, period or None)
+        # Buttons from before the period carried its unit held bare seconds ("2592000").
+        carried = f"{period}s" if period.isdigit() else period
+        summary = await self.summary(actor, locale, carried or None)
         notes = (t.gettext("Thank you, the rules are confirmed."),)
         return replace(summary, replies=headed(notes, summary.replies), close_keyboard=True)
 

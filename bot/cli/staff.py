@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
+import errno
 import io
 import json
 import os
@@ -99,25 +101,28 @@ def run_export(args: argparse.Namespace) -> int:
 
     # The file is opened before the store is read (and the export audited), so a path
     # that cannot be written fails before any data leaves; readable by the owner only,
-    # like the store, since comments survive redaction in part.
-    created = args.output is not None and not args.output.exists()
-    output = None if args.output is None else _private_output(args.output)
+    # like the store, since comments survive redaction in part. It is written beside
+    # DEST and renamed over it when complete: a failure leaves no partial export, and an
+    # earlier file of that name as it was.
+    output, partial = (None, None) if args.output is None else _private_output(args.output)
     try:
         rows = with_store(export)
         text = _as_json(rows) if args.format == "json" else _as_csv(rows)
         if output is None:
             sys.stdout.write(text)
         else:
-            output.truncate(0)
-            output.write(text)
+            with output:
+                output.write(text)
+                output.flush()
+                os.fsync(output.fileno())
+            os.replace(partial, args.output)  # type: ignore[arg-type]
     except BaseException:
-        if output is not None and created:  # no empty file left to look like an export
-            args.output.unlink(missing_ok=True)
+        if output is not None and partial is not None:
+            with contextlib.suppress(OSError):
+                output.close()
+            partial.unlink(missing_ok=True)
         raise
-    finally:
-        if output is not None:
-            output.close()
-    if output is not None:
+    if args.output is not None:
         t = operator_translator()
         wrote = t.ngettext(
             "wrote {count} feedback to {path}", "wrote {count} feedbacks to {path}", len(rows)
@@ -126,12 +131,14 @@ def run_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _private_output(path: Path) -> TextIO:
-    """`path` opened for writing with mode 0600; an existing file keeps its content until
-    the export is written over it."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+def _private_output(path: Path) -> tuple[TextIO, Path]:
+    """A file beside `path` opened for writing with mode 0600, and its name."""
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+    partial = path.with_name(path.name + ".partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.fchmod(fd, 0o600)
-    return os.fdopen(fd, "w", encoding="utf-8", newline="")
+    return os.fdopen(fd, "w", encoding="utf-8", newline=""), partial
 
 
 def _as_json(rows: list[dict[str, Any]]) -> str:

@@ -207,3 +207,14 @@ def test_a_misspelt_setting_is_said_with_what_it_likely_means(
     monkeypatch.setattr("bot.settings._SAID_UNKNOWN", set())
     load_settings(_env_file=None)
     assert capsys.readouterr().err == "", "nothing to say of the right names"
+
+
+def test_a_misspelt_setting_is_said_also_when_it_makes_the_configuration_invalid(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("bot.settings._SAID_UNKNOWN", set())
+    monkeypatch.setenv("FEEDBACKBOT_DIGEST", "daily 08:00")
+    monkeypatch.setenv("FEEDBACKBOT_STAFF_CHATID", "-1001")
+    with pytest.raises(ConfigurationError, match="FEEDBACKBOT_STAFF_CHAT_ID"):
+        load_settings(_env_file=None)
+    assert "did you mean FEEDBACKBOT_STAFF_CHAT_ID?" in capsys.readouterr().err

@@ -185,6 +185,7 @@ async def test_bad_period_is_explained(desk: Harness) -> None:
         ("2 weeks", "2w"),
         ("36 Stunden", "36h"),
         ("3 days", "3d"),
+        ("30d bitte", "30d"),  # words after the period are let go, as they always were
     ],
 )
 async def test_a_period_is_taken_as_staff_write_it(desk: Harness, typed: str, same_as: str) -> None:
@@ -282,8 +283,11 @@ async def test_a_confirm_button_carries_only_what_fits_and_checks_it_again(desk:
     long_period = "0" * 60 + "30d"
     [rules] = await staff.send(f"/zusammenfassung {long_period}")
     data = desk.api.button_data(STAFF, "Ich bestätige")
-    assert len(data.encode()) <= 64 and data.endswith(":2592000")
+    assert len(data.encode()) <= 64 and data.endswith(":2592000s")
     assert "(30 Tage)" in texts(await staff.press_data(rules["message_id"], data))
+    # A button sent before the unit was carried holds bare seconds; 604800 are 7 days.
+    earlier = data.rsplit(":", 1)[0] + ":604800"
+    assert "(7 Tage)" in texts(await staff.press_data(rules["message_id"], earlier))
     older_button = await staff.press_data(rules["message_id"], data.rsplit(":", 1)[0])
     assert "(7 Tage)" in texts(older_button), "a button without a period: the default"
     forged = await staff.press_data(rules["message_id"], data.rsplit(":", 1)[0] + ":bald")

@@ -202,7 +202,12 @@ async def test_an_export_that_fails_leaves_no_file_behind(tmp_path: Path) -> Non
     assert result.returncode == 1 and "master key" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert not target.exists(), "an empty file would look like an export of nothing"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"], "nor a partial one"
     kept = tmp_path / "kept.csv"
     kept.write_text("earlier export\n")
     cli("export", "--output", str(kept), env=cli_env(data, wrong_key), cwd=tmp_path)
     assert kept.read_text() == "earlier export\n", "an existing file is left as it was"
+    again = cli("export", "--output", str(kept), env=cli_env(data), cwd=tmp_path)
+    assert again.returncode == 0 and "Mail an [E-Mail] bitte" in kept.read_text()
+    assert kept.stat().st_mode & 0o777 == 0o600, "written over, and private"
+    assert not kept.with_name("kept.csv.partial").exists()

@@ -59,6 +59,11 @@ DE = translator("de")
         ("Mein Router hat 192.168.1.23", "Mein Router hat [IP]"),
         ("erika at example dot com", "[E-Mail]"),
         ("Rufen Sie an: 0151 2345 6789", "Rufen Sie an: [Telefon]"),
+        # Found by a review of the above: a number after a digit is still a phone number.
+        ("Call me after 5 +44 20 7946 0958", "Call me after 5 [Telefon]"),
+        ("Zimmer 12 030 / 123 45 67", "Zimmer 12 [Telefon]"),
+        ("erika dot mustermann at example dot com", "[E-Mail]"),
+        ("Server 10.0.0.1 antwortet nicht", "Server [IP] antwortet nicht"),
     ],
 )
 def test_personal_data_becomes_a_placeholder(comment: str, expected: str) -> None:
@@ -85,6 +90,8 @@ def test_an_invalid_iban_shaped_string_is_not_called_an_iban() -> None:
         "ticket 300 euros, account 365 days",
         "1 000 000 Euro Umsatz, Preis 12 345 678 Euro",  # thousands, not a phone number
         "de12 ganz toll",  # IBAN-shaped, but words
+        "I looked at polka dot dresses, not at the dot matrix printer",
+        "Version 4.2.0.1 und v2.10.0.5 stürzen ab",  # versions, not IP addresses
         "Kunde seit 2019, 2020 und 2021",
     ],
 )

@@ -391,3 +391,22 @@ async def test_no_to_being_contacted_says_an_earlier_yes_still_applies(
     outcome = await service.text(never, "ohne Kontakt")
     [plain] = (await service.press(never, press(outcome, "Nein"))).replies
     assert "frühere Einwilligung" not in plain.text
+
+
+async def test_a_full_disk_when_another_survey_begins_keeps_the_unfinished_answers(
+    service: FeedbackService, store: MemoryStore, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pseudonym = store.pseudonym(ERIKA.subject)
+    general = await service.start(ERIKA)
+    product = await service.start(ERIKA, "product")
+    first = await service.press(ERIKA, press(product, "Ja, ich willige ein"))
+    await service.press(ERIKA, press(first, "4"))
+
+    async def full(*args: object, **kwargs: object) -> None:
+        raise StorageFull("disk full")
+
+    monkeypatch.setattr(store, "save_draft", full)
+    failed = await service.press(ERIKA, press(general, "Ja, ich willige ein"))
+    assert "nicht gespeichert" in failed.replies[0].text
+    draft = await store.load_draft(pseudonym, clock())
+    assert draft is not None and draft.payload["flow_id"] == "product", "nothing lost"
