@@ -114,8 +114,11 @@ def run_chat(
             overrides["flows_dir"] = session / "flows"
             first_message = f"/start {flow_id}"
         settings = load_settings(**overrides)
-        _banner(t, settings.data_dir, options, out)
-        _talk(settings, session / "downloads", t, read, out, first_message)
+
+        def banner() -> None:
+            _banner(t, settings.data_dir, options, out)
+
+        _talk(settings, session / "downloads", t, read, out, first_message, banner)
     finally:
         shutil.rmtree(session, ignore_errors=True)
         for sig, handler in previous.items():
@@ -204,7 +207,10 @@ def _talk(
     read: Callable[[str], str],
     out: TextIO,
     first_message: str,
+    banner: Callable[[], None],
 ) -> None:
+    """Build the bot (a broken flow or recipients file is said before any banner), then
+    show the banner and chat."""
     from bot.app import build_application  # imported here: keeps other commands fast
     from bot.fakeapi import FakeBotApi, InProcessRequest
     from bot.terminal import TerminalChat
@@ -222,6 +228,7 @@ def _talk(
         request=InProcessRequest(api),
         get_updates_request=InProcessRequest(api),
     )
+    banner()
     TerminalChat(
         application=application,
         api=api,

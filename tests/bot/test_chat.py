@@ -246,3 +246,19 @@ def test_a_signal_while_the_bot_answers_ends_the_chat_once_it_has_answered(
     assert "You: 5" not in terminal.transcript, "no further line is read"
     assert not list(clean_environment.glob("feedbackbot-chat-*"))
     assert signal.getsignal(signum) is before
+
+
+def test_a_broken_flows_folder_is_said_before_any_banner(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The banner ("the real bot ... type a message") used to come first, then the error."""
+    from flows.catalog import FlowDefinitionError
+
+    broken = tmp_path / "flows"
+    broken.mkdir()
+    (broken / "mine.toml").write_text("id = [\n")
+    monkeypatch.setenv("FEEDBACKBOT_FLOWS_DIR", str(broken))
+    terminal = Terminal("/quit")
+    with pytest.raises(FlowDefinitionError, match=r"mine\.toml"):
+        chat(terminal, lang="en")
+    assert terminal.transcript == "", "no banner for a chat that does not start"
