@@ -13,6 +13,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import httpx
 import pytest
 
 from flows.sharing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
@@ -245,6 +246,29 @@ async def test_a_500_is_retried_and_audited_without_content(
     outcomes = [e.detail for e in entries if e.event == "webhook" and e.actor == "crm"]
     assert outcomes == ["failed: HTTP 500", "failed: HTTP 500", "delivered"]
     assert all("erika" not in (e.detail or "") for e in entries)
+
+
+async def test_one_http_client_serves_every_attempt_and_is_closed_at_shutdown(
+    shop: Harness, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Building a client loads the CA certificates on the event loop (40-85 ms): one per
+    attempt, a backlog of deliveries after a restart kept every customer waiting."""
+    built: list[httpx.AsyncClient] = []
+
+    class Counted(httpx.AsyncClient):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            built.append(self)
+
+    monkeypatch.setattr("bot.webhooks.httpx.AsyncClient", Counted)
+    receiver.statuses = [500, 500]
+    await product_feedback(shop, 3, share=False)
+    await product_feedback(shop, 5, share=True)
+    await drained(shop)
+    assert len(receiver.payloads("/crm")) == 4 and receiver.payloads("/acme")
+    assert len(built) == 1, "one client for both recipients and every retry"
+    await shop.stop()
+    assert built[0].is_closed
 
 
 async def test_the_customer_never_waits_for_a_recipient(shop: Harness, receiver: Receiver) -> None:
