@@ -14,7 +14,7 @@ import hmac
 import json
 import tomllib
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -184,11 +184,16 @@ def feedback_payload(
     """
     t = translator(locale)
     flow = catalog.flows.get(record.flow_id)
-    text_steps = {s.id for s in flow.steps if isinstance(s, TextStep)} if flow else set()
+    # A flow no longer loaded cannot say which answers are free text: all are taken as such.
+    text_steps = (
+        {s.id for s in flow.steps if isinstance(s, TextStep)} if flow else set(record.answers)
+    )
     payload: dict[str, Any] = {
         "type": "feedback",
         "feedback_id": record.id,
-        "delete_by": record.expires_at.isoformat(),
+        # The day, not the moment: the moment less the published retention would give away
+        # when the feedback was given, to a recipient not configured to get `given_at`.
+        "delete_by": delete_by(record.expires_at).isoformat(),
     }
     meta = {
         "feedback_id": record.id,
@@ -208,6 +213,12 @@ def feedback_payload(
     return payload
 
 
+def delete_by(expires_at: datetime) -> datetime:
+    """The start of the UTC day the feedback expires on here: the recipient's copy goes no
+    later than ours."""
+    return expires_at.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 def deletion_payload(
     feedback_ids: Iterable[str], reason: Literal["erasure", "withdrawal"]
 ) -> dict[str, Any]:
@@ -223,8 +234,11 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
 def verify(
     secret: str, timestamp: str, body: bytes, signature: str, now: datetime, tolerance: int = 300
 ) -> bool:
-    """What a receiver does: recompute the signature and refuse old timestamps (replays)."""
-    if not timestamp.isdigit() or abs(now.timestamp() - int(timestamp)) > tolerance:
+    """What a receiver does: recompute the signature and refuse old timestamps (replays).
+    Any header a forger may send is refused, never raised on ("²", 5,000 digits, "ä")."""
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
+        return False
+    if abs(now.timestamp() - int(timestamp)) > tolerance or not signature.isascii():
         return False
     return hmac.compare_digest(sign(secret, int(timestamp), body), signature)
 

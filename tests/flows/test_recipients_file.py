@@ -91,3 +91,45 @@ def test_plain_http_to_this_machine_is_allowed(tmp_path: Path) -> None:
     path = recipients_file(tmp_path, url="http://127.0.0.1:8080/hook")
     [recipient] = load_recipients(path, FlowCatalog.load())
     assert recipient.url == "http://127.0.0.1:8080/hook"
+
+
+def test_free_text_of_a_flow_no_longer_loaded_is_redacted_all_the_same(tmp_path: Path) -> None:
+    """A delivery kept over a restart whose flow was removed meanwhile: which answers are
+    free text is unknown, so all are redacted (the comment went out in clear before)."""
+    from datetime import UTC, datetime, timedelta
+
+    from flows.sharing import feedback_payload
+    from storage.interface import FeedbackRecord
+
+    [crm] = load_recipients(
+        recipients_file(tmp_path, fields='["rating", "comment"]'), FlowCatalog.load()
+    )
+    given = datetime(2026, 11, 29, 9, 30, tzinfo=UTC)
+    record = FeedbackRecord(
+        id="f1",
+        flow_id="removed-meanwhile",
+        answers={"rating": 2, "comment": "Bitte melden: erika@example.org, Bestellung 4711123"},
+        purposes=["feedback"],
+        created_at=given,
+        expires_at=given + timedelta(days=180),
+    )
+    payload = feedback_payload(crm, record, FlowCatalog.load(), "de")
+    assert payload["answers"] == {
+        "rating": 2,
+        "comment": "Bitte melden: [E-Mail], Bestellung [Nummer]",
+    }
+    assert payload["delete_by"] == "2027-05-28T00:00:00+00:00"
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "signature"),
+    [("²", "sha256=x"), ("9" * 5000, "sha256=x"), ("{now}", "sha256=ä"), ("", ""), ("-5", "x")],
+)
+def test_verify_refuses_a_forged_header_instead_of_raising(timestamp: str, signature: str) -> None:
+    from datetime import UTC, datetime
+
+    from flows.sharing import verify
+
+    now = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
+    stamp = timestamp.replace("{now}", str(int(now.timestamp())))
+    assert verify("s" * 16, stamp, b"{}", signature, now) is False
