@@ -105,7 +105,8 @@ class DataRights:
                 delivered_at=d.delivered_at,
             )
             for d in await self.store.deliveries_of(pseudonym)
-            if not d.pending  # on its way: shown once it has arrived
+            # On its way: shown once it has arrived; of a feedback expired: gone with it.
+            if not d.pending and d.feedback_id in {f.id for f in feedback}
         ]
         export = export.model_copy(update={"passed_on": passed_on})
         log.info("access given", extra={"pseudonym": pseudonym[:12]})

@@ -368,6 +368,11 @@ class MemoryStore(Store):
             if draft.expires_at <= moment:
                 del self._drafts[pseudonym]
                 drafts += 1
+        for pseudonym, deliveries in list(self._deliveries.items()):
+            kept_ids = {r.id for r in self._feedback.get(pseudonym, [])}
+            self._deliveries[pseudonym] = [d for d in deliveries if d.feedback_id in kept_ids]
+            if not self._deliveries[pseudonym]:
+                del self._deliveries[pseudonym]
         for pseudonym in [p for p in self._contacts if p not in self._feedback]:
             if pseudonym not in self._drafts:
                 del self._contacts[pseudonym]

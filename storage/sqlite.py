@@ -125,6 +125,13 @@ _DETACHED_CONTACTS_SQL = (
     " WHERE NOT EXISTS (SELECT 1 FROM main.feedback f WHERE f.pseudonym = c.pseudonym)"
     " AND NOT EXISTS (SELECT 1 FROM main.drafts d WHERE d.pseudonym = c.pseudonym) LIMIT ?)"
 )
+# A record of passing a feedback on goes with the feedback (its retention is the
+# feedback's: the recipient deletes its copy by then), not with the person's other data.
+_DETACHED_DELIVERIES_SQL = (
+    "DELETE FROM main.deliveries WHERE rowid IN (SELECT d.rowid FROM main.deliveries d"
+    " WHERE d.rowid > ? AND d.rowid <= ?"
+    " AND NOT EXISTS (SELECT 1 FROM main.feedback f WHERE f.id = d.feedback_id))"
+)
 _DROP_ALL_FIGURES_SQL = (
     "UPDATE main.summary_cache SET epoch = epoch + 1, changed_at = ?, version = NULL,"
     " expires_at = NULL, ciphertext = NULL WHERE ciphertext IS NOT NULL"
@@ -1356,6 +1363,8 @@ class SQLiteStore(Store):
         for table in _PERSON_TABLES:
             orphans += await self._windows(table, _ORPHANS_SQL[table])
         await self._batches(_DETACHED_CONTACTS_SQL, ())
+        # Before the keys: a person whose last feedback expired has nothing left to keep one.
+        await self._windows("deliveries", _DETACHED_DELIVERIES_SQL)
         keys = await self._drop_unused_keys(ts(moment - KEY_GRACE))
         await self._batches(_OLD_UPDATES_SQL, (ts(moment - UPDATE_MEMORY),))
         await self._batches(_OLD_RELEASES_SQL, (ts(moment - RELEASE_MEMORY),) * 2)

@@ -304,6 +304,21 @@ async def test_purge_forgets_the_contact_once_its_feedback_expired(store: Store)
     assert await store.consents(p) == []
 
 
+async def test_a_record_of_passing_on_goes_with_its_feedback(store: Store) -> None:
+    """It named a feedback no longer there ("Feedback ?") and kept the person's key (and
+    pseudonym) alive for as long as anything else of theirs was stored."""
+    p = store.pseudonym("tg-user:1")
+    short = await store.submit_feedback(p, feedback(ttl=DAY), [grant()], recipients=["crm"])
+    long = await store.submit_feedback(p, feedback(ttl=10 * DAY), [], recipients=["crm"])
+    for record in (short, long):
+        assert await store.settle_delivery(p, "crm", record.id, T0 + HOUR)
+    await store.purge_expired(T0 + 2 * DAY)
+    assert [d.feedback_id for d in await store.deliveries_of(p)] == [long.id]
+    report = await store.purge_expired(T0 + 11 * DAY)
+    assert await store.deliveries_of(p) == []
+    assert report.keys == 1, "nothing left of the person in the first purge after expiry"
+
+
 async def test_delete_contact(store: Store) -> None:
     p = store.pseudonym("tg-user:1")
     await store.submit_feedback(p, feedback(), [grant(), grant("contact")], 77)
