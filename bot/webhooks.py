@@ -109,9 +109,15 @@ class WebhookSender:
         """
         by_recipient: dict[str, list[str]] = {}
         stopped: list[_Outgoing] = []
+        unreachable: dict[str, list[str]] = {}  # recipients no longer configured
         for delivery in deliveries:
             recipient = self.recipients.get(delivery.recipient)
             if recipient is None:
+                # It may hold the feedback all the same: no notice can go to it, so the
+                # audit trail names what to ask it to delete by hand. (A withdrawn purpose
+                # of a recipient's own cannot be told apart without its configuration.)
+                if not delivery.pending and (reason == "erasure" or purpose is None):
+                    unreachable.setdefault(delivery.recipient, []).append(delivery.feedback_id)
                 continue
             if reason == "withdrawal" and purpose is not None and recipient.purpose != purpose:
                 continue
@@ -140,6 +146,16 @@ class WebhookSender:
         for number, notice in notices:
             under_way = [o.task for o in stopped if o.recipient.id == notice.recipient and o.task]
             self._spawn(self._notify(number, notice, under_way))
+        for recipient_id, feedback_ids in unreachable.items():
+            log.error("deletion notice for a recipient no longer configured; see the audit trail")
+            await self._audit_gave_up(
+                DeletionNotice(
+                    recipient=recipient_id,
+                    reason=reason,
+                    feedback_ids=feedback_ids,
+                    queued_at=self.clock(),
+                )
+            )
 
     async def resume(self) -> None:
         """Send what was on its way when the bot last stopped (at start): deliveries

@@ -401,6 +401,28 @@ async def test_a_notice_given_up_on_names_the_feedback_to_delete_in_the_audit(
     assert await shop.store.pending_notices() == []  # type: ignore[union-attr]
 
 
+async def test_a_recipient_removed_from_the_file_is_named_in_the_audit_at_an_erasure(
+    shop: Harness, receiver: Receiver
+) -> None:
+    """It holds the feedback though no notice can reach it any more (a contract ended):
+    the audit trail says whom to ask by hand, as for a notice given up on."""
+    await product_feedback(shop, 21, share=True)
+    await drained(shop)
+    [sent] = receiver.payloads("/acme")
+    recipients = shop.settings.recipients_file
+    assert recipients is not None
+    recipients.write_text(recipients.read_text().split('[[recipients]]\nid = "acme"')[0])
+    await shop.restart()
+    customer = shop.customer(21)
+    await customer.send("/loeschen")
+    await customer.press("Alles löschen")
+    await drained(shop)
+    assert [p["type"] for p in receiver.payloads("/acme")] == ["feedback"], "nowhere to send"
+    entries = await shop.store.audit_entries(shop.clock() - timedelta(days=1))  # type: ignore[union-attr]
+    asked = [e.detail for e in entries if e.event == "deletion-notice" and e.actor == "acme"]
+    assert asked == [f"not sent; ask by hand to delete: {sent['feedback_id']}"]
+
+
 async def test_an_erasure_goes_through_on_a_full_disk_and_the_notice_is_sent(
     shop: Harness, receiver: Receiver
 ) -> None:
