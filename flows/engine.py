@@ -399,7 +399,9 @@ class Engine:
         if isinstance(step, ConsentStep):
             text = optional_consent_text(self.flow, step, t)
             return Reply(
-                text, ((button(t.gettext("Yes, agree"), "y"), button(t.gettext("No"), "n")),)
+                text,
+                ((button(t.gettext("Yes, agree"), "y"), button(t.gettext("No"), "n")),),
+                proof=True,
             )
         return Reply(prompt)
 

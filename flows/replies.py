@@ -32,17 +32,21 @@ class Reply:
     question: bool = False
     """The conversation's current question: once it is answered by typing, the transport
     removes its buttons (see `Outcome.close_keyboard`)."""
+    proof: bool = False
+    """A consent request: the proof of the consent hashes exactly this text, so nothing
+    is put in front of it (see `headed`)."""
 
 
 def headed(notes: tuple[str, ...], replies: tuple[Reply, ...]) -> tuple[Reply, ...]:
     """`replies` with short `notes` ("Let's continue where you left off.") at the head of
     the first message, which they are about: one message and one notification instead
-    of several. A first reply that is a file or picture keeps them as messages of their own.
+    of several. A first reply that is a file, a picture or a consent request keeps them as
+    messages of their own.
     """
     if not notes:
         return replies
     first = replies[0] if replies else None
-    if first is None or first.document is not None or first.image is not None:
+    if first is None or first.document is not None or first.image is not None or first.proof:
         return (*(Reply(note) for note in notes), *replies)
     return (replace(first, text="\n\n".join((*notes, first.text))), *replies[1:])
 

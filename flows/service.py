@@ -358,6 +358,7 @@ class FeedbackService:
                     Button(t.gettext("No, thanks"), f"c:{flow.id}:{version}:{t.locale}:n"),
                 ),
             ),
+            proof=True,
         )
 
     async def _consented(self, pseudonym: str, flow: FlowDefinition) -> bool:

@@ -265,6 +265,29 @@ async def test_cancel_discards(harness: Harness) -> None:
     assert "nichts abzubrechen" in texts(await erika.send("/cancel"))
 
 
+@pytest.mark.parametrize("interruption", ["sticker", "/start"])
+async def test_a_consent_question_asked_again_is_the_text_its_proof_hashes(
+    harness: Harness, interruption: str
+) -> None:
+    """Asked again after a sticker or /start, the contact question had a note put in front
+    of it in the same message: the proof hashed a text other than the one pressed."""
+    erika = harness.customer()
+    await erika.send("/start")
+    await erika.press("Ja, ich willige ein")
+    await erika.press("4")
+    await erika.send("Alles gut")
+    again = await (erika.sticker() if interruption == "sticker" else erika.send("/start"))
+    [question] = [m for m in again if m["buttons"]]
+    assert len(again) == 2, "the note in a message of its own"
+    await erika.press("Ja, einverstanden")
+    store = harness.store
+    assert store is not None
+    consents = await store.consents(store.pseudonym(f"tg-user:{erika.user_id}"))
+    [contact] = [c for c in consents if c.purpose == "contact"]
+    shown = (question["text"] or "").encode()
+    assert contact.text_sha256 == hashlib.sha256(shown).hexdigest()
+
+
 async def test_the_consent_proof_is_of_the_text_shown_whatever_device_presses(
     harness: Harness,
 ) -> None:
@@ -300,9 +323,11 @@ async def test_a_conversation_keeps_the_language_it_began_in(harness: Harness) -
     assert labels(comment_question) == [["Überspringen"]]
     [contact] = await desktop.send("Alles gut")
     assert "kontaktieren" in (contact["text"] or "")
-    [resumed] = await desktop.send("/start")
+    # A consent question keeps the note in a message of its own (its proof hashes it).
+    [resumed, asked] = await desktop.send("/start")
     assert "Machen wir dort weiter" in (resumed["text"] or "")
-    assert "continue" not in (resumed["text"] or "")
+    assert "kontaktieren" in (asked["text"] or "")
+    assert "continue" not in texts([resumed, asked])
 
 
 async def test_a_forwarded_message_is_not_taken_as_the_comment(harness: Harness) -> None:
