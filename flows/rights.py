@@ -27,6 +27,7 @@ from flows.figures import needed_consents
 from flows.i18n import Translator, translator
 from flows.models import (
     ChoiceStep,
+    ConsentStep,
     FlowDefinition,
     MultipleChoiceStep,
     Purpose,
@@ -146,12 +147,13 @@ class DataRights:
         drafts = []
         if draft is not None:
             state = ConversationState.model_validate(draft.payload)
+            flow = self.catalog.flows.get(state.flow_id)
             drafts.append(
                 ExportDraft(
                     flow=state.flow_id,
                     started_at=state.started_at,
                     discarded_automatically_at=draft.expires_at,
-                    answers=self._answers(t, self.catalog.flows.get(state.flow_id), state.answers),
+                    answers=self._answers(t, flow, _kept(state, flow)),
                 )
             )
         return DataExport(
@@ -220,6 +222,8 @@ class DataRights:
                 label = ", ".join(render_text(o.label, t) for o in chosen) or t.gettext("none")
             elif isinstance(step, RatingStep) and isinstance(value, int):
                 label = f"{value} / {step.max}"
+            elif isinstance(step, ConsentStep) and value in ("y", "n"):
+                label = t.gettext("Yes, agree") if value == "y" else t.gettext("No")
             result.append(
                 ExportAnswer(
                     step=step_id,
@@ -508,6 +512,20 @@ class DataRights:
 
 
 __all__ = ["DataRights"]
+
+
+def _kept(state: ConversationState, flow: FlowDefinition | None) -> dict[str, object]:
+    """Everything an unfinished conversation holds, as answers: those given, the options
+    ticked so far at a multiple choice, and optional consents answered on the way ("y",
+    "n", by the step that asked; stored with the feedback once it is complete)."""
+    answers: dict[str, object] = dict(state.answers)
+    if state.selected:
+        answers[state.step_id] = list(state.selected)
+    asked = {s.purpose: s.id for s in (flow.steps if flow else []) if isinstance(s, ConsentStep)}
+    for consent in state.consents:
+        step = asked.get(consent.purpose, f"consent:{consent.purpose}")
+        answers[step] = "y" if consent.granted else "n"
+    return answers
 
 
 def _staff_note(t: Translator) -> str:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
-from tests.harness import Customer, Harness, files_contain, labels, texts
+from tests.fakes.botapi import FakeBotApi
+from tests.harness import Clock, Customer, Harness, files_contain, labels, make_settings, texts
 
 CANARY = "Absturz-Kanarie-91c2 beim Speichern"
 
@@ -110,3 +112,84 @@ async def test_a_question_asked_again_leaves_one_set_of_live_buttons(harness: Ha
     shown = {m["message_id"]: m["buttons"] for m in harness.api.messages(erika.chat_id)}
     assert shown[question["message_id"]] == [] and shown[again["message_id"]] == []
     assert [m for m, buttons in shown.items() if buttons] == [resumed["message_id"]]
+
+
+async def test_options_ticked_so_far_are_in_the_copy_of_the_data(harness: Harness) -> None:
+    """They are stored in the draft, so /meinedaten must show them (Art. 15)."""
+    erika = harness.customer()
+    await agree_to_product_feedback(erika)
+    await erika.press("2")
+    await erika.press("☐ Zu langsam")
+    answer = await erika.send("/meinedaten")
+    [document] = [m["document"] for m in answer if m["document"]]
+    [draft] = json.loads(document["bytes"].decode("utf-8"))["unfinished_feedback"]
+    ticked = {a["step"]: a for a in draft["answers"]}["problems"]
+    assert ticked["answer"] == ["slow"] and ticked["answer_label"] == "Zu langsam"
+    assert "Zu langsam" in texts(answer), "in the readable summary too"
+
+
+MID_FLOW = """
+id = "mid"
+title = { de = "Mitte", en = "Mid" }
+intro = { de = "Kurze Umfrage.", en = "Short survey." }
+
+[[purposes]]
+id = "mid_feedback"
+required = true
+label = { de = "Speicherung", en = "Storing" }
+description = { de = "Feedback speichern", en = "Storing feedback" }
+
+[[purposes]]
+id = "contact"
+required = false
+stores_contact = true
+label = "Being contacted"
+description = "Contacting you in this chat about your feedback"
+
+[[steps]]
+id = "rating"
+type = "rating"
+prompt = { de = "Wie zufrieden?", en = "How satisfied?" }
+
+[[steps]]
+id = "contact"
+type = "consent"
+purpose = "contact"
+prompt = { de = "Dürfen wir Sie kontaktieren?", en = "May we contact you?" }
+
+[[steps]]
+id = "comment"
+type = "text"
+prompt = { de = "Noch etwas?", en = "Anything else?" }
+skippable = true
+
+[[steps]]
+id = "thanks"
+type = "thanks"
+prompt = { de = "Danke!", en = "Thanks!" }
+"""
+
+
+async def test_a_consent_answered_mid_conversation_is_in_the_copy_of_the_data(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    (flows / "mid.toml").write_text(MID_FLOW, encoding="utf-8")
+    harness = Harness(api, make_settings(tmp_path / "data", flows_dir=flows), clock)
+    await harness.start()
+    try:
+        erika = harness.customer()
+        await erika.send("/start mid")
+        await erika.press("Ja, ich willige ein")
+        await erika.press("3")
+        await erika.press("Ja, einverstanden")  # the comment is still to come
+        answer = await erika.send("/meinedaten")
+        [document] = [m["document"] for m in answer if m["document"]]
+        [draft] = json.loads(document["bytes"].decode("utf-8"))["unfinished_feedback"]
+        given = {a["step"]: a for a in draft["answers"]}
+        assert given["contact"]["answer"] == "y"
+        assert given["contact"]["answer_label"] == "Ja, einverstanden"
+        assert given["contact"]["question"] == "Dürfen wir Sie kontaktieren?"
+    finally:
+        await harness.stop()
