@@ -88,7 +88,7 @@ def read_staff_rules(path: Path) -> dict[str, str]:
     try:
         data = loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        reason = t.os_reason(error) if isinstance(error, OSError) else error
+        reason = t.reason(error)
         raise ValueError(
             t.gettext("cannot read {path}: {reason}").format(path=path, reason=reason)
         ) from None

@@ -74,7 +74,7 @@ class FlowCatalog:
                 try:
                     text = path.read_text(encoding="utf-8")
                 except (OSError, UnicodeDecodeError) as error:
-                    reason = t.os_reason(error) if isinstance(error, OSError) else str(error)
+                    reason = t.reason(error)
                     message = t.gettext("cannot be read: {reason}").format(reason=reason)
                     raise FlowDefinitionError(f"{path}: {message}") from None
                 flow = load_flow(text, str(path), t)

@@ -111,7 +111,7 @@ def check_file(path: Path, t: Translator) -> Report:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        reason = t.os_reason(error) if isinstance(error, OSError) else str(error)
+        reason = t.reason(error)
         message = t.gettext("cannot be read: {reason}").format(reason=reason)
         return Report(str(path), (Finding(str(path), 1, message),))
     return check_text(text, str(path), t)

@@ -160,10 +160,13 @@ class Translator:
         whole = Decimal(str(value * 100)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
         return _signed(whole, self.percent(abs(float(whole)) / 100))
 
-    def os_reason(self, error: OSError) -> str:
-        """Why the system refused, in this language where the catalogs know the reason."""
-        reason = OS_REASONS.get(error.errno) if error.errno is not None else None
-        return self.gettext(reason) if reason else error.strerror or type(error).__name__
+    def reason(self, error: BaseException) -> str:
+        """Why reading or writing failed: the system's reason in this language where the
+        catalogs know it (an OSError), else the error's own words (a TOML or UTF-8 error)."""
+        if not isinstance(error, OSError):
+            return str(error)
+        known = OS_REASONS.get(error.errno) if error.errno is not None else None
+        return self.gettext(known) if known else error.strerror or type(error).__name__
 
     def duration(self, value: timedelta) -> str:
         """Whole-unit duration, e.g. ``180 Tage`` / ``180 days`` / ``12 hours``."""

@@ -99,6 +99,7 @@ class DataRights:
         if not (consents or feedback or draft or contact):
             return Outcome.say(t.gettext("No data is stored about you."))
         export = self._export(t, now, consents, feedback, draft, contact)
+        stored = {f.id for f in feedback}
         passed_on = [
             ExportDelivery(
                 recipient=self.recipient_names.get(d.recipient, d.recipient),
@@ -107,7 +108,7 @@ class DataRights:
             )
             for d in await self.store.deliveries_of(pseudonym)
             # On its way: shown once it has arrived; of a feedback expired: gone with it.
-            if not d.pending and d.feedback_id in {f.id for f in feedback}
+            if not d.pending and d.feedback_id in stored
         ]
         export = export.model_copy(update={"passed_on": passed_on})
         log.info("access given", extra={"pseudonym": pseudonym[:12]})

@@ -132,7 +132,7 @@ def load_recipients(
         data = loads(path.read_text(encoding="utf-8"))
         recipients = _RecipientsFile.model_validate(data, context={"t": t}).recipients
     except OSError as error:
-        reason = t.os_reason(error)
+        reason = t.reason(error)
         raise RecipientsError(
             t.gettext("cannot read {path}: {reason}").format(path=path, reason=reason)
         ) from None

@@ -38,16 +38,16 @@ class StoreError(Exception):
         super().__init__(self.said(template))
 
     def said(
-        self, template: str, os_reason: Callable[[OSError], str] = lambda e: e.strerror or str(e)
+        self, template: str, reason: Callable[[OSError], str] = lambda e: e.strerror or str(e)
     ) -> str:
         """`template` (the message, or its translation) with the values; one without
         values is used as it is, since a plain message may hold braces (a file name). A
-        value that is an OSError says its reason (`os_reason`, the system's words unless
+        value that is an OSError says its reason (`reason`, the system's words unless
         the caller translates them)."""
         if not self.params:
             return template
         values = {
-            name: os_reason(value) if isinstance(value, OSError) else value
+            name: reason(value) if isinstance(value, OSError) else value
             for name, value in self.params.items()
         }
         return template.format(**values)

@@ -60,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # A data dir that is a file, a folder without write permission, a full disk:
         # the operator's to fix, so one line naming the file rather than a traceback.
         where = f": {error.filename}" if error.filename else ""
-        print(f"feedbackbot: {t.os_reason(error)}{where}", file=sys.stderr)
+        print(f"feedbackbot: {t.reason(error)}{where}", file=sys.stderr)
         return 1
 
 
@@ -68,7 +68,7 @@ def said(error: Exception, t: Translator) -> str:
     """The error's message in the operator's language: the store's carry their catalog id
     (`template`) and its values; the settings' are translated where they are raised."""
     if isinstance(error, StoreError) and error.template:
-        return error.said(t.gettext(error.template), t.os_reason)
+        return error.said(t.gettext(error.template), t.reason)
     return str(error)
 
 

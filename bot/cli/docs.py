@@ -98,7 +98,7 @@ def run_docs(args: argparse.Namespace) -> int:
             path.write_text(text, encoding="utf-8")
         except OSError as error:
             cannot = operator_translator().gettext("cannot write {path}: {reason}")
-            reason = cannot.format(path=path, reason=operator_translator().os_reason(error))
+            reason = cannot.format(path=path, reason=operator_translator().reason(error))
             print(f"feedbackbot: {reason}", file=sys.stderr)
             return 1
         print(operator_translator().gettext("wrote {path}").format(path=path))

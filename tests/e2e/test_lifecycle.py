@@ -207,24 +207,17 @@ async def test_stats_suppress_small_groups(tmp_path: Path) -> None:
     for short in ("1s", "12h"):  # today, not 'from tomorrow on'
         today = cli("stats", "--since", short, env=cli_env(data), cwd=tmp_path)
         assert "feedback: 5 feedbacks" in today.stdout, (short, today.stdout)
+
     # The operator's minimum group size, not the default, decides what is shown.
-    stricter = cli(
-        "stats",
-        "--since",
-        "7d",
-        env={**cli_env(data), "FEEDBACKBOT_MIN_GROUP_SIZE": "6"},
-        cwd=tmp_path,
-    )
-    assert "feedback: suppressed (fewer than 6 feedbacks)" in stricter.stdout, stricter.stdout
-    assert "rating: 5: 5" not in stricter.stdout
-    looser = cli(
-        "stats",
-        "--since",
-        "7d",
-        env={**cli_env(data), "FEEDBACKBOT_MIN_GROUP_SIZE": "2"},
-        cwd=tmp_path,
-    )
-    assert "product: 2 feedbacks" in looser.stdout, looser.stdout
+    def stats_with(k: str) -> str:
+        env = {**cli_env(data), "FEEDBACKBOT_MIN_GROUP_SIZE": k}
+        return cli("stats", "--since", "7d", env=env, cwd=tmp_path).stdout
+
+    stricter = stats_with("6")
+    assert "feedback: suppressed (fewer than 6 feedbacks)" in stricter, stricter
+    assert "rating: 5: 5" not in stricter
+    looser = stats_with("2")
+    assert "product: 2 feedbacks" in looser, looser
 
 
 def test_stats_hide_small_counts_within_a_flow_too() -> None:
