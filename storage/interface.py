@@ -134,6 +134,14 @@ class Draft(_Record):
     expires_at: datetime
 
 
+class LanguageChoice(_Record):
+    """The language a person chose with /sprache, kept (encrypted) until `expires_at`."""
+
+    locale: str
+    chosen_at: datetime
+    expires_at: datetime
+
+
 class PeriodFeedback(FeedbackRecord):
     """A feedback as staff statistics see it: with the purposes whose consent is in force
     for it (see `ConsentsOf`), and the pseudonym only so that people can be counted
@@ -285,15 +293,17 @@ class ErasureReport(_Record):
     drafts: int = 0
     contacts: int = 0
     deliveries: int = 0
+    languages: int = 0
 
     @property
     def anything(self) -> bool:
-        return any((self.feedback, self.consents, self.drafts, self.contacts))
+        return any((self.feedback, self.consents, self.drafts, self.contacts, self.languages))
 
 
 class PurgeReport(_Record):
     feedback: int = 0
     drafts: int = 0
+    languages: int = 0
     keys: int = 0
     orphans: int = 0
 
@@ -330,6 +340,20 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def delete_draft(self, pseudonym: str) -> bool: ...
+
+    # the language a person chose (/sprache): one row per person, like a draft
+    @abc.abstractmethod
+    async def save_language(self, pseudonym: str, choice: LanguageChoice) -> None:
+        """Create or replace the person's choice (encrypted under their data key).
+
+        Raises StorageFull (nothing written) when there is no space."""
+
+    @abc.abstractmethod
+    async def language_of(self, pseudonym: str, now: datetime) -> LanguageChoice | None:
+        """The person's choice, or None when there is none or it has expired."""
+
+    @abc.abstractmethod
+    async def delete_language(self, pseudonym: str) -> bool: ...
 
     # consent ledger
     @abc.abstractmethod
@@ -487,8 +511,9 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def purge_expired(self, now: datetime) -> PurgeReport:
-        """Delete expired feedback and drafts, rows whose key is gone, contact chat ids whose
-        feedback is gone, and then the keys (and consent records) of people with nothing left."""
+        """Delete expired feedback, drafts and language choices, rows whose key is gone,
+        contact chat ids whose feedback is gone, and then the keys (and consent records) of
+        people with nothing left."""
 
     @abc.abstractmethod
     async def claim_update(self, update_id: int, now: datetime) -> bool:

@@ -24,6 +24,7 @@ from storage.interface import (
     Draft,
     ErasureReport,
     FeedbackRecord,
+    LanguageChoice,
     NewFeedback,
     PeriodFeedback,
     PurgeReport,
@@ -80,6 +81,7 @@ class MemoryStore(Store):
         self._pseudonym_key = pseudonym_key or crypto.generate_key()
         self._open = False
         self._drafts: dict[str, Draft] = {}
+        self._languages: dict[str, LanguageChoice] = {}
         self._consents: dict[str, list[ConsentRecord]] = {}
         self._feedback: dict[str, list[FeedbackRecord]] = {}
         self._contacts: dict[str, int] = {}
@@ -130,6 +132,22 @@ class MemoryStore(Store):
     async def delete_draft(self, pseudonym: str) -> bool:
         self._check()
         return self._drafts.pop(pseudonym, None) is not None
+
+    async def save_language(self, pseudonym: str, choice: LanguageChoice) -> None:
+        self._check_space()
+        self._languages[pseudonym] = choice.model_copy(
+            update={"chosen_at": utc(choice.chosen_at), "expires_at": utc(choice.expires_at)}
+        )
+        self._keys.add(pseudonym)
+
+    async def language_of(self, pseudonym: str, now: datetime) -> LanguageChoice | None:
+        self._check()
+        choice = self._languages.get(pseudonym)
+        return choice if choice is not None and choice.expires_at > utc(now) else None
+
+    async def delete_language(self, pseudonym: str) -> bool:
+        self._check()
+        return self._languages.pop(pseudonym, None) is not None
 
     async def record_delivery(self, pseudonym: str, delivery: Delivery) -> None:
         self._check_space()
@@ -349,6 +367,7 @@ class MemoryStore(Store):
             drafts=int(self._drafts.pop(pseudonym, None) is not None),
             contacts=int(self._contacts.pop(pseudonym, None) is not None),
             deliveries=len(self._deliveries.pop(pseudonym, [])),
+            languages=int(self._languages.pop(pseudonym, None) is not None),
         )
         if had_key or report.anything:  # a second erasure of nothing is not one
             self._audit.append(AuditEntry(event="erasure", at=datetime.now(UTC)))
@@ -368,6 +387,11 @@ class MemoryStore(Store):
             if draft.expires_at <= moment:
                 del self._drafts[pseudonym]
                 drafts += 1
+        languages = 0
+        for pseudonym, choice in list(self._languages.items()):
+            if choice.expires_at <= moment:
+                del self._languages[pseudonym]
+                languages += 1
         for pseudonym, deliveries in list(self._deliveries.items()):
             kept_ids = {r.id for r in self._feedback.get(pseudonym, [])}
             self._deliveries[pseudonym] = [d for d in deliveries if d.feedback_id in kept_ids]
@@ -389,7 +413,7 @@ class MemoryStore(Store):
                 del self._updates[update_id]
         old = [p for p in self._releases if p.at < moment - RELEASE_MEMORY]
         self._releases = self._releases[max(0, len(old) - 1) :]
-        return PurgeReport(feedback=feedback, drafts=drafts, keys=len(unused))
+        return PurgeReport(feedback=feedback, drafts=drafts, languages=languages, keys=len(unused))
 
     def _unused(self, pseudonym: str, now: datetime) -> bool:
         recent = any(c.granted_at > now - KEY_GRACE for c in self._consents.get(pseudonym, []))
@@ -398,6 +422,7 @@ class MemoryStore(Store):
             or pseudonym in self._feedback
             or pseudonym in self._drafts
             or pseudonym in self._contacts
+            or pseudonym in self._languages
         )
 
     def _invalidate(self, buckets: set[str]) -> None:

@@ -43,6 +43,7 @@ from storage.interface import (
     ErasureReport,
     FeedbackRecord,
     KeyStoreMissing,
+    LanguageChoice,
     MasterKeyMismatch,
     NewFeedback,
     PeriodFeedback,
@@ -89,6 +90,7 @@ _UNLIMITED_PAGES = 4294967294
 _PSEUDONYM_KEY_AAD = b"feedbackbot/pseudonym-key/v1"
 _DRAFT_ID = "draft"  # drafts and contacts are one row per person, keyed by the pseudonym
 _CONTACT_ID = "contact"
+_LANGUAGE_ID = "language"
 
 log = logging.getLogger("storage")
 
@@ -97,7 +99,7 @@ _DROP_PENDING_SQL = "DELETE FROM main.deliveries WHERE " + _PENDING_DELIVERY  # 
 _SETTLE_PENDING_SQL = (
     "UPDATE main.deliveries SET pending = 0, delivered_at = ? WHERE " + _PENDING_DELIVERY  # noqa: S608
 )
-_PERSON_TABLES = ("feedback", "drafts", "consents", "contacts", "deliveries")
+_PERSON_TABLES = ("feedback", "drafts", "consents", "contacts", "deliveries", "languages")
 _KEY_EXISTS = (
     "EXISTS (SELECT 1 FROM keys.data_keys k"
     " WHERE k.pseudonym = t.pseudonym AND k.key_version = t.key_version)"
@@ -111,7 +113,7 @@ _ORPHANS_SQL = {
 _EXPIRED_SQL = {
     table: f"DELETE FROM main.{table} WHERE rowid IN"  # noqa: S608
     f" (SELECT rowid FROM main.{table} WHERE expires_at <= ? LIMIT ?)"
-    for table in ("feedback", "drafts")
+    for table in ("feedback", "drafts", "languages")
 }
 _WITHDRAW_SQL = (
     "UPDATE main.consents AS t SET withdrawn_at = ?"
@@ -193,6 +195,7 @@ _UNUSED_KEYS_SQL = (
     " AND NOT EXISTS (SELECT 1 FROM main.feedback f WHERE f.pseudonym = k.pseudonym)"
     " AND NOT EXISTS (SELECT 1 FROM main.drafts d WHERE d.pseudonym = k.pseudonym)"
     " AND NOT EXISTS (SELECT 1 FROM main.contacts c WHERE c.pseudonym = k.pseudonym)"
+    " AND NOT EXISTS (SELECT 1 FROM main.languages l WHERE l.pseudonym = k.pseudonym)"
     " AND NOT EXISTS (SELECT 1 FROM main.consents g"
     "  WHERE g.pseudonym = k.pseudonym AND g.granted_at > ?)"
 )
@@ -668,6 +671,48 @@ class SQLiteStore(Store):
     async def delete_draft(self, pseudonym: str) -> bool:
         async with self._lock:
             sql = "DELETE FROM main.drafts WHERE pseudonym = ?"
+            return await run(self._conn(), sql, (pseudonym,)) > 0
+
+    # ---- language choices ----------------------------------------------------------
+
+    async def save_language(self, pseudonym: str, choice: LanguageChoice) -> None:
+        """Raises StorageFull (nothing written) when there is no space."""
+        chosen, expires = ts(choice.chosen_at), ts(choice.expires_at)
+        async with self._lock:
+            dek = await self._write_dek(pseudonym)
+            blob = _seal(dek, "languages", _LANGUAGE_ID, pseudonym, {"locale": choice.locale})
+            await run(
+                self._conn(),
+                "INSERT INTO main.languages (pseudonym, key_version, chosen_at, expires_at,"
+                " ciphertext) VALUES (?, ?, ?, ?, ?) ON CONFLICT (pseudonym) DO UPDATE SET"
+                " key_version = excluded.key_version, chosen_at = excluded.chosen_at,"
+                " expires_at = excluded.expires_at, ciphertext = excluded.ciphertext",
+                (pseudonym, KEY_VERSION, chosen, expires, blob),
+            )
+
+    async def language_of(self, pseudonym: str, now: datetime) -> LanguageChoice | None:
+        """Raises DecryptionFailed for a tampered row."""
+        row = await fetch_one(
+            self._conn(),
+            "SELECT key_version, chosen_at, expires_at, ciphertext FROM main.languages"
+            " WHERE pseudonym = ? AND expires_at > ?",
+            (pseudonym, ts(now)),
+        )
+        if row is None:
+            return None
+        version = int(row[0])
+        dek = self._cached_dek(pseudonym, version)
+        if dek is None:
+            async with self._lock:
+                dek = await self._read_dek(pseudonym, version)
+        if dek is None:
+            return None
+        data = _unsealed(dek, "languages", _LANGUAGE_ID, pseudonym, version, row[3])
+        return LanguageChoice(locale=data["locale"], chosen_at=dt(row[1]), expires_at=dt(row[2]))
+
+    async def delete_language(self, pseudonym: str) -> bool:
+        async with self._lock:
+            sql = "DELETE FROM main.languages WHERE pseudonym = ?"
             return await run(self._conn(), sql, (pseudonym,)) > 0
 
     # ---- consents ------------------------------------------------------------------
@@ -1357,6 +1402,7 @@ class SQLiteStore(Store):
         moment = utc(now)
         feedback = await self._batches(_EXPIRED_SQL["feedback"], (ts(moment),))
         drafts = await self._batches(_EXPIRED_SQL["drafts"], (ts(moment),))
+        languages = await self._batches(_EXPIRED_SQL["languages"], (ts(moment),))
         await self._batches(_EXPIRED_FIGURES_SQL, (_wall_clock(), ts(moment)))
         await self._batches(_OLD_BUCKETS_SQL, (ts(datetime.now(UTC) - CACHE_ROW_MEMORY),))
         orphans = 0
@@ -1371,7 +1417,9 @@ class SQLiteStore(Store):
         async with self._lock:
             await self._checkpoint()
         log.info("purge")
-        return PurgeReport(feedback=feedback, drafts=drafts, keys=keys, orphans=orphans)
+        return PurgeReport(
+            feedback=feedback, drafts=drafts, languages=languages, keys=keys, orphans=orphans
+        )
 
     async def _batches(self, sql: str, params: tuple[Any, ...]) -> int:
         total = 0

@@ -103,6 +103,13 @@ DATA_MIGRATIONS: list[list[str]] = [
         "CREATE TABLE main.releases (at TEXT PRIMARY KEY, feedbacks INTEGER NOT NULL,"
         " people INTEGER NOT NULL, digest TEXT NOT NULL) WITHOUT ROWID",
     ],
+    [
+        # The language a person chose with /sprache: encrypted like a draft, one row per
+        # person, with its own deletion date.
+        "CREATE TABLE main.languages (pseudonym TEXT PRIMARY KEY, key_version INTEGER NOT NULL,"
+        " chosen_at TEXT NOT NULL, expires_at TEXT NOT NULL, ciphertext BLOB NOT NULL)",
+        "CREATE INDEX main.languages_expiry ON languages (expires_at)",
+    ],
 ]
 KEY_MIGRATIONS: list[list[str]] = [
     [

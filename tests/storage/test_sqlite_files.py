@@ -29,6 +29,7 @@ from storage.interface import (
     Delivery,
     Draft,
     KeyStoreMissing,
+    LanguageChoice,
     MasterKeyMismatch,
     NewFeedback,
     StorageFull,
@@ -183,10 +184,12 @@ async def test_erasure_leaves_nothing_of_the_person_in_any_file(
             comment = CANARY_COMMENT if p == target else f"comment {n}/{i}"
             await store.submit_feedback(p, feedback(comment, size=300), [grant()], n + 1)
         await store.save_draft(p, draft(CANARY_DRAFT if p == target else "d"))
+        await store.save_language(p, LanguageChoice(locale="en", chosen_at=T0, expires_at=T0 + DAY))
     assert target.encode() in all_bytes(data_dir)
 
     report = await store.erase_subject(target)
     assert (report.feedback, report.consents, report.drafts, report.contacts) == (4, 4, 1, 1)
+    assert report.languages == 1
     assert target.encode() not in all_bytes(data_dir)  # while open
     assert len(await store.feedback_of(people[18], T0)) == 4
     await store.close()
@@ -315,6 +318,30 @@ async def test_ciphertext_moved_to_another_person_fails(
     try:
         with pytest.raises(DecryptionFailed):
             await again.load_draft(bob, T0)
+    finally:
+        await again.close()
+
+
+async def test_a_language_choice_is_sealed_to_its_person(
+    store: SQLiteStore, data_dir: Path, key: bytes
+) -> None:
+    """The column holds no language code in clear, and a choice copied onto another
+    person's row does not open there."""
+    alice, bob = store.pseudonym("tg-user:1"), store.pseudonym("tg-user:2")
+    choice = LanguageChoice(locale="en", chosen_at=T0, expires_at=T0 + DAY)
+    await store.save_language(alice, choice)
+    await store.save_language(bob, choice.model_copy(update={"locale": "de"}))
+    await store.close()
+    with sqlite3.connect(data_dir / "feedback.db") as con:
+        rows = dict(con.execute("SELECT pseudonym, ciphertext FROM languages").fetchall())
+        assert all(b'"en"' not in blob and b'"de"' not in blob for blob in rows.values())
+        con.execute("UPDATE languages SET ciphertext = ? WHERE pseudonym = ?", (rows[alice], bob))
+    con.close()
+    again = await reopen(data_dir, key)
+    try:
+        assert await again.language_of(alice, T0) == choice
+        with pytest.raises(DecryptionFailed):
+            await again.language_of(bob, T0)
     finally:
         await again.close()
 
@@ -468,8 +495,34 @@ async def test_a_store_from_before_the_purge_indexes_gets_them(
     assert names == {"summary_cache_expires", "summary_cache_dropped"}
 
 
+async def test_a_store_from_before_language_choices_gets_their_table(
+    store: SQLiteStore, data_dir: Path, key: bytes
+) -> None:
+    p = store.pseudonym(SUBJECT)
+    record = await store.submit_feedback(p, feedback("vorher"), [grant()], CHAT_ID)
+    await store.close()
+    with sqlite3.connect(data_dir / "feedback.db") as con:
+        back_to_version_9(con)
+    con.close()
+    again = await reopen(data_dir, key)
+    try:
+        assert await again.feedback_of(p, T0) == [record]
+        choice = LanguageChoice(locale="de", chosen_at=T0, expires_at=T0 + DAY)
+        await again.save_language(p, choice)
+        assert await again.language_of(p, T0) == choice
+    finally:
+        await again.close()
+
+
+def back_to_version_9(con: sqlite3.Connection) -> None:
+    """Undo migration 10 (language choices), as in a store made before it."""
+    con.execute("DROP TABLE languages")
+    con.execute("DELETE FROM schema_migrations WHERE version > 9")
+
+
 def back_to_version_8(con: sqlite3.Connection) -> None:
     """Undo migration 9 (release points of summaries), as in a store made before it."""
+    back_to_version_9(con)
     con.execute("DROP TABLE releases")
     con.execute("DELETE FROM schema_migrations WHERE version > 8")
 

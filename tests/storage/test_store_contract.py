@@ -16,6 +16,7 @@ from storage.interface import (
     DeletionNotice,
     Delivery,
     Draft,
+    LanguageChoice,
     NewFeedback,
     Release,
     SegmentRead,
@@ -231,6 +232,76 @@ async def test_full_disk_raises_storage_full_and_writes_nothing(store: Store) ->
     await store.submit_feedback(p, big, [grant()], contact_chat_id=9)
     assert len(await store.feedback_of(p, T0)) == 1
     assert await store.load_draft(p, T0) is None
+
+
+# ---- language choices ------------------------------------------------------------------
+
+
+def language(locale: str = "en", at: datetime = T0, ttl: timedelta = 30 * DAY) -> LanguageChoice:
+    return LanguageChoice(locale=locale, chosen_at=at, expires_at=at + ttl)
+
+
+async def test_language_save_load_replace_delete(store: Store) -> None:
+    p, other = store.pseudonym("tg-user:1"), store.pseudonym("tg-user:2")
+    assert await store.language_of(p, T0) is None
+    await store.save_language(p, language("en"))
+    assert await store.language_of(p, T0) == language("en")
+    await store.save_language(p, language("de", at=T0 + HOUR))
+    assert await store.language_of(p, T0 + 2 * HOUR) == language("de", at=T0 + HOUR)
+    assert await store.language_of(other, T0) is None
+    assert await store.delete_language(p) is True
+    assert await store.delete_language(p) is False
+    assert await store.language_of(p, T0) is None
+
+
+async def test_an_expired_language_is_not_returned_and_goes_at_the_purge(store: Store) -> None:
+    p = store.pseudonym("tg-user:1")
+    await store.save_language(p, language(ttl=DAY))
+    assert await store.language_of(p, T0 + DAY - timedelta(microseconds=1)) is not None
+    assert await store.language_of(p, T0 + DAY) is None
+    assert (await store.purge_expired(T0 + HOUR)).languages == 0
+    report = await store.purge_expired(T0 + 2 * DAY)
+    assert (report.languages, report.keys) == (1, 1), "nothing else kept the key"
+    assert await store.language_of(p, T0) is None
+
+
+async def test_a_language_choice_keeps_the_key_and_consents_while_it_lasts(store: Store) -> None:
+    """The choice is encrypted under the person's key: the purge must not destroy that
+    key while the choice lasts, however long ago their feedback expired."""
+    p = store.pseudonym("tg-user:1")
+    await store.submit_feedback(p, feedback(ttl=DAY), [grant()])
+    await store.save_language(p, language(ttl=10 * DAY))
+    report = await store.purge_expired(T0 + 3 * DAY)
+    assert (report.feedback, report.keys) == (1, 0)
+    assert await store.language_of(p, T0 + 3 * DAY) == language(ttl=10 * DAY)
+    assert len(await store.consents(p)) == 1, "kept as proof while anything is stored"
+    report = await store.purge_expired(T0 + 11 * DAY)
+    assert (report.languages, report.keys) == (1, 1)
+    assert await store.consents(p) == []
+
+
+async def test_erasure_takes_the_language_choice(store: Store) -> None:
+    p, other = store.pseudonym("tg-user:1"), store.pseudonym("tg-user:2")
+    await store.save_language(p, language("en"))
+    await store.save_language(other, language("de"))
+    report = await store.erase_subject(p)
+    assert report.languages == 1 and report.anything, "a choice alone is something to erase"
+    assert await store.language_of(p, T0) is None
+    assert await store.language_of(other, T0) == language("de")
+    assert not (await store.erase_subject(p)).anything
+
+
+async def test_a_full_store_refuses_a_choice_and_keeps_the_earlier_one(store: Store) -> None:
+    p = store.pseudonym("tg-user:1")
+    await store.save_language(p, language("en"))
+    await set_full(store, True)
+    with pytest.raises(StorageFull):  # some new person's choice will not fit
+        for n in range(2, 500):
+            await store.save_language(store.pseudonym(f"tg-user:{n}"), language("de"))
+    assert await store.language_of(p, T0) == language("en")
+    await set_full(store, False)
+    await store.save_language(p, language("de"))
+    assert await store.language_of(p, T0) == language("de")
 
 
 # ---- erasure ---------------------------------------------------------------------------
