@@ -26,6 +26,7 @@ from bot.requests import ServerErrorsRaised
 from bot.settings import Settings
 from bot.webhooks import WebhookSender
 from flows.catalog import FlowCatalog
+from flows.language import LanguageDesk
 from flows.rights import DataRights
 from flows.service import FeedbackService, utc_now
 from flows.staff import StaffDesk, StaffSettings
@@ -64,6 +65,9 @@ def build_application(
     application.bot_data.settings = settings
     application.bot_data.service = service
     application.bot_data.rights = DataRights(store, catalog, config, clock)
+    languages = LanguageDesk(store, service, clock)
+    application.bot_data.languages = languages
+    application.bot_data.rights.erasure_listeners.append(languages.forget)
     application.bot_data.staff = StaffDesk(
         store,
         catalog,
@@ -119,9 +123,10 @@ async def purge_expired(service: FeedbackService) -> None:
         log.error("purge failed: %s", type(error).__name__)
         return
     log.info(
-        "purge: %d feedback, %d drafts, %d orphans, %d keys",
+        "purge: %d feedback, %d drafts, %d language choices, %d orphans, %d keys",
         report.feedback,
         report.drafts,
+        report.languages,
         report.orphans,
         report.keys,
     )

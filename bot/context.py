@@ -11,6 +11,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.settings import Settings
 from flows.i18n import resolve_locale
+from flows.language import LanguageDesk
 from flows.rights import DataRights
 from flows.service import FeedbackService, Person
 from flows.staff import StaffDesk
@@ -27,6 +28,7 @@ class BotData:
     service: FeedbackService | None = None
     rights: DataRights | None = None
     staff: StaffDesk | None = None
+    languages: LanguageDesk | None = None
     webhooks: WebhookSender | None = None
     group_notices: dict[int, float] = field(default_factory=dict)
     open_questions: dict[int, int] = field(default_factory=dict)
@@ -38,6 +40,10 @@ class BotData:
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
     """What every handler gets: the service, the sender as a Person, and their locale."""
+
+    chosen_locale: str | None = None
+    """The language the sender chose with /sprache, looked up once per update before any
+    feature runs (see handlers.common.recall_language); None: their app's language."""
 
     @property
     def service(self) -> FeedbackService:
@@ -61,6 +67,13 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], B
         return staff
 
     @property
+    def languages(self) -> LanguageDesk:
+        languages = self.bot_data.languages
+        if languages is None:
+            raise RuntimeError("the language desk is not ready yet")
+        return languages
+
+    @property
     def settings(self) -> Settings:
         settings = self.bot_data.settings
         if settings is None:
@@ -68,6 +81,11 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], B
         return settings
 
     def locale(self, update: Update) -> str:
+        """The sender's language: the one they chose, else their app's."""
+        return self.chosen_locale or self.app_locale(update)
+
+    def app_locale(self, update: Update) -> str:
+        """The language the sender's Telegram app reports (or the default)."""
         user = update.effective_user
         return resolve_locale(user.language_code if user else None, self.settings.default_locale)
 

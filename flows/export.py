@@ -70,6 +70,13 @@ class ExportDraft(_Model):
     answers: list[ExportAnswer]
 
 
+class ExportLanguage(_Model):
+    language: str = Field(description="Language code chosen with /language, e.g. 'en'.")
+    language_name: str
+    chosen_at: datetime
+    deleted_automatically_on: datetime
+
+
 class ExportDelivery(_Model):
     recipient: str
     feedback_id: str
@@ -94,6 +101,11 @@ class DataExport(_Model):
     unfinished_feedback: list[ExportDraft]
     contact_chat_id: int | None = Field(
         default=None, description="Stored only with consent to be contacted."
+    )
+    chosen_language: ExportLanguage | None = Field(
+        default=None,
+        description="Stored only when the person chose a language with /language; without "
+        "one the bot follows the language their Telegram app reports, which is not stored.",
     )
     passed_on: list[ExportDelivery] = Field(
         default_factory=list,

@@ -82,11 +82,24 @@ def notice_sections(
             "you is encrypted with a key of your own."
         )
     )
+    purposes.append(
+        t.gettext(
+            "If you choose a language with /language, we store that choice, encrypted in "
+            "the same way, so that the bot writes to you in it (Art. 6(1)(f) GDPR: our "
+            "legitimate interest in answering in the language you asked for). Without a "
+            "choice the bot follows the language your Telegram app reports, which is not "
+            "stored."
+        )
+    )
     keeping = (
         retention_text(t, processing, escape),
         t.gettext("Unfinished answers are deleted after {idle} without activity.").format(
             idle=t.duration(processing.draft_idle)
         ),
+        t.gettext(
+            "A language you chose is deleted {retention} after you chose it, or at once when "
+            "you choose “Like my Telegram app”."
+        ).format(retention=t.duration(processing.retention)),
         t.gettext(
             "The records of your consents are kept as proof as long as anything else about "
             "you is stored, and deleted with the rest."

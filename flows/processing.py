@@ -363,9 +363,9 @@ def measures_in_force(processing: Processing, operations: Operations) -> tuple[M
             "encryption",
             N_(
                 "Encryption: everything stored about a person (answers, unfinished answers, "
-                "consent details, contact chat id) is encrypted with AES-256-GCM under a "
-                "random 256-bit key of their own, bound to its table, record, pseudonym and "
-                "key version."
+                "consent details, contact chat id, chosen language) is encrypted with "
+                "AES-256-GCM under a random 256-bit key of their own, bound to its table, "
+                "record, pseudonym and key version."
             ),
         ),
         Measure(
@@ -381,7 +381,7 @@ def measures_in_force(processing: Processing, operations: Operations) -> tuple[M
             N_(
                 "Pseudonymisation: a person is identified by an HMAC-SHA256 of their Telegram "
                 "user id under a secret key; no Telegram id, name, username or language is "
-                "written in clear."
+                "written in clear (a language chosen with /language only encrypted)."
             ),
         ),
         Measure(

@@ -120,10 +120,19 @@ def _categories(t: Translator, record: ProcessingRecord) -> list[str]:
             )
         )
     lines.append(
+        "• "
+        + t.gettext(
+            "For answering in the language a customer chose with /language (legal basis: "
+            "Art. 6(1)(f) GDPR, legitimate interest, at the customer's request): that "
+            "language, encrypted."
+        )
+    )
+    lines.append(
         t.gettext(
-            "Not stored: the Telegram name, username and language of customers, their user "
-            "id unless they agree to be contacted (then the chat id, encrypted, which in a "
-            "private chat is the user id), and anything a person types before consenting."
+            "Not stored: the Telegram name and username of customers, the language their "
+            "Telegram app reports, their user id unless they agree to be contacted (then "
+            "the chat id, encrypted, which in a private chat is the user id), and anything "
+            "a person types before consenting."
         )
     )
     return lines
@@ -170,6 +179,12 @@ def _time_limits(t: Translator, record: ProcessingRecord) -> list[str]:
             "Contact chat id: deleted when the consent to be contacted is withdrawn, and at "
             "the latest with the feedback it was given with."
         ),
+        "• "
+        + t.gettext(
+            "Language chosen with /language: deleted {retention} after it is chosen "
+            "(`FEEDBACKBOT_RETENTION`), or at once when the person goes back to their "
+            "Telegram app's language."
+        ).format(retention=t.duration(processing.retention)),
         "• "
         + t.gettext(
             "Consent records: kept as proof while anything else is stored about the person; "

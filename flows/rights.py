@@ -9,6 +9,7 @@ import logging
 import re
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -22,6 +23,7 @@ from flows.export import (
     ExportDelivery,
     ExportDraft,
     ExportFeedback,
+    ExportLanguage,
 )
 from flows.figures import needed_consents
 from flows.i18n import Translator, translator
@@ -44,6 +46,7 @@ from storage.interface import (
     Delivery,
     Draft,
     FeedbackRecord,
+    LanguageChoice,
     Store,
 )
 
@@ -78,6 +81,8 @@ class DataRights:
         # Told which recipients received the person's data when it is erased or consent
         # withdrawn (Art. 19); return at once.
         self.removal_listeners: list[RemovalListener] = []
+        # Told the pseudonym of each person erased (caches of their data); return at once.
+        self.erasure_listeners: list[Callable[[str], None]] = []
         self.recipient_names: dict[str, str] = {}
 
     # --- /datenschutz -------------------------------------------------------------------
@@ -96,9 +101,10 @@ class DataRights:
         feedback = await self.store.feedback_of(pseudonym, now)
         draft = await self.store.load_draft(pseudonym, now)
         contact = await self.store.contact_of(pseudonym)
-        if not (consents or feedback or draft or contact):
+        language = await self.store.language_of(pseudonym, now)
+        if not (consents or feedback or draft or contact or language):
             return Outcome.say(t.gettext("No data is stored about you."))
-        export = self._export(t, now, consents, feedback, draft, contact)
+        export = self._export(t, now, consents, feedback, draft, contact, language)
         stored = {f.id for f in feedback}
         passed_on = [
             ExportDelivery(
@@ -142,6 +148,7 @@ class DataRights:
         feedback: list[FeedbackRecord],
         draft: Draft | None,
         contact: int | None,
+        language: LanguageChoice | None = None,
     ) -> DataExport:
         controller = self.config.controller
         ledger = ConsentsOf((c.purpose, c.withdrawn_at) for c in consents)
@@ -177,6 +184,14 @@ class DataRights:
             feedback=[self._feedback(t, f, ledger) for f in feedback],
             unfinished_feedback=drafts,
             contact_chat_id=contact,
+            chosen_language=None
+            if language is None
+            else ExportLanguage(
+                language=language.locale,
+                language_name=t.language(language.locale),
+                chosen_at=language.chosen_at,
+                deleted_automatically_on=language.expires_at,
+            ),
         )
 
     def _consent(self, t: Translator, record: ConsentRecord) -> ExportConsent:
@@ -304,6 +319,19 @@ class DataRights:
                 t.gettext("We may contact you in this chat (its id is stored encrypted)."),
                 "",
             ]
+        if export.chosen_language is not None:
+            chosen = export.chosen_language
+            lines += [
+                t.gettext(
+                    "The language you chose with /language: {language} (on {when}); deleted "
+                    "automatically on {date}."
+                ).format(
+                    language=chosen.language_name,
+                    when=t.datetime(chosen.chosen_at, zone),
+                    date=t.date(chosen.deleted_automatically_on, zone),
+                ),
+                "",
+            ]
         lines += [
             t.gettext("Source: {source}").format(source=export.source),
             t.gettext("Recipients:"),
@@ -337,7 +365,14 @@ class DataRights:
                 notes.append(_staff_note(t))
             return Outcome.say("\n\n".join(notes))
         count = len(await self.store.feedback_of(pseudonym, self.clock()))
-        return Outcome(replies=(self._erase_question(t, count),))
+        question = self._erase_question(t, count)
+        if await self.store.language_of(pseudonym, self.clock()) is not None:
+            also = t.gettext(
+                "The language you chose with /language is erased too; I then follow your "
+                "Telegram app's language again."
+            )
+            question = replace(question, text=f"{question.text}\n\n{also}")
+        return Outcome(replies=(question,))
 
     def _erase_question(self, t: Translator, feedback: int) -> Reply:
         minute = int(self.clock().timestamp() // 60)
@@ -389,6 +424,8 @@ class DataRights:
             await listener(deliveries, "erasure", None)
         report = await self.store.erase_subject(pseudonym)
         self._recent_access.pop(pseudonym, None)
+        for forget in self.erasure_listeners:
+            forget(pseudonym)
         log.info("subject erased")
         notes = [t.gettext("No data is stored about you.")] if not report.anything else []
         if staff:
@@ -402,6 +439,11 @@ class DataRights:
                 t.gettext("• consent records: {n}").format(n=report.consents),
                 t.gettext("• unfinished answers: {n}").format(n=report.drafts),
                 t.gettext("• contact details: {n}").format(n=report.contacts),
+                *(
+                    [t.gettext("• chosen language: {n}").format(n=report.languages)]
+                    if report.languages
+                    else []
+                ),
                 "",
                 t.gettext(
                     "Your personal key has been destroyed, so the stored data can no longer "
@@ -425,6 +467,7 @@ class DataRights:
             or await self.store.feedback_of(pseudonym, now)
             or await self.store.load_draft(pseudonym, now)
             or await self.store.contact_of(pseudonym) is not None
+            or await self.store.language_of(pseudonym, now) is not None
         )
 
     # --- /widerruf ------------------------------------------------------------------------

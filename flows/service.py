@@ -147,6 +147,27 @@ class FeedbackService:
             return Outcome.say(t.gettext("Cancelled. Your unfinished answers have been discarded."))
         return Outcome.say(t.gettext("There is nothing to cancel. Send /start to give feedback."))
 
+    async def relanguage(self, person: Person) -> Outcome | None:
+        """The person chose another language: a feedback under way goes on in it, its
+        current question asked again (the copy in the chat loses its buttons). None when
+        no feedback is under way or it is in that language already."""
+        pseudonym = self.store.pseudonym(person.subject)
+        state = await self._state(pseudonym)
+        flow = self.catalog.flows.get(state.flow_id) if state is not None else None
+        if state is None or flow is None:
+            return None
+        t = translator(person.locale)
+        if state.locale == t.locale:
+            return None
+        try:
+            state = state.model_copy(update={"locale": t.locale})
+            await self._save(pseudonym, state)
+        except StorageFull:
+            # The choice was kept; this feedback goes on in the language it began in.
+            return None
+        turn = self._engine(flow, t).reask(state, t.gettext("Let's continue where you left off."))
+        return turn.outcome
+
     def help(self, locale: str, staff: bool = False) -> Outcome:
         t = translator(locale)
         staff_lines = (
@@ -166,6 +187,7 @@ class FeedbackService:
                 "/withdraw – withdraw a consent\n"
                 "/delete – erase all your data\n"
                 "/cancel – discard an unfinished feedback\n"
+                "/language – choose my language\n"
                 "/help – this overview"
             ).format(name=self.config.controller.name)
             + staff_lines

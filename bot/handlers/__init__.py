@@ -6,7 +6,7 @@ from typing import Any
 
 from telegram.ext import BaseHandler
 
-from bot.handlers import common, conversation, rights, staff
+from bot.handlers import common, conversation, language, rights, staff
 from bot.settings import Settings
 
 
@@ -16,6 +16,7 @@ def all_handlers(settings: Settings) -> list[tuple[int, BaseHandler[Any, Any, An
         *common.guards(staff.staff_filter(settings)),
         *staff.handlers(settings),
         *rights.handlers(),
+        *language.handlers(),
         *conversation.handlers(),
         *common.fallbacks(),
     ]

@@ -40,6 +40,16 @@ async def drop_redelivered(update: Update, context: BotContext) -> None:
         raise ApplicationHandlerStop
 
 
+async def recall_language(update: Update, context: BotContext) -> None:
+    """Look up, once per update, the language the sender chose (cached in memory), so that
+    every answer after this is in it. Private chats only: nothing of a group is answered
+    but the pointer to the private chat."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None or chat.type != "private":
+        return
+    context.chosen_locale = await context.languages.chosen(f"tg-user:{user.id}")
+
+
 async def answer_chatless_press(update: Update, context: BotContext) -> None:
     """A button press without a chat (inline messages, games): not ours; answer it quietly."""
     query = update.callback_query
@@ -90,7 +100,8 @@ def guards(staff_here: filters.BaseFilter) -> list[tuple[int, BaseHandler[Any, A
     """`staff_here` matches staff writing where staff commands work (the staff chat)."""
     staff_command = staff_here & filters.COMMAND
     return [
-        (-2, TypeHandler(Update, drop_redelivered)),
+        (-3, TypeHandler(Update, drop_redelivered)),
+        (-2, TypeHandler(Update, recall_language)),
         (-1, CallbackQueryHandler(answer_chatless_press)),
         (
             -1,

@@ -1,0 +1,200 @@
+"""/sprache (/language): the language a person chooses, remembered and looked up per update.
+
+Without a choice the bot follows the language the Telegram app reports. A choice is
+personal data like any other: stored encrypted under the person's key, deleted
+automatically after the feedback retention (counted from the choice), at once when the
+person goes back to "like my Telegram app", and with everything else at /loeschen.
+
+Every update needs the person's language, so choices are cached in memory by pseudonym
+(also the absence of one). The cache is dropped for a person when they choose or are
+erased, and an entry is not used past the choice's deletion date, which is when the
+purge deletes it: the cache never answers with a choice the store no longer holds.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import datetime
+
+from flows.i18n import SUPPORTED_LOCALES, Translator, translator
+from flows.replies import Button, Outcome, Reply
+from flows.service import FeedbackService, Person
+from storage.interface import LanguageChoice, StorageFull, Store, StoreError
+
+log = logging.getLogger("flows.language")
+
+APP = "app"
+"""The choice that stores nothing: follow the Telegram app's language."""
+CACHE_SIZE = 50_000
+"""People whose choice (or its absence) is kept in memory; the least recent are forgotten."""
+
+# What may follow /sprache: language codes and names in either language.
+_ARGUMENTS = {
+    "de": "de",
+    "deutsch": "de",
+    "german": "de",
+    "en": "en",
+    "english": "en",
+    "englisch": "en",
+    "app": APP,
+    "telegram": APP,
+    "auto": APP,
+}
+
+_Cached = tuple[str, datetime] | None
+
+
+class LanguageDesk:
+    """Answers /sprache and its buttons, and tells the transport whose language is chosen."""
+
+    def __init__(
+        self, store: Store, service: FeedbackService, clock: Callable[[], datetime]
+    ) -> None:
+        self.store = store
+        self.service = service
+        self.clock = clock
+        self._cache: OrderedDict[str, _Cached] = OrderedDict()
+
+    # --- the lookup on every update ---------------------------------------------------------
+    async def chosen(self, subject: str) -> str | None:
+        """The language the person chose, or None to follow their app."""
+        pseudonym = self.store.pseudonym(subject)
+        now = self.clock()
+        if pseudonym in self._cache:
+            self._cache.move_to_end(pseudonym)
+            cached = self._cache[pseudonym]
+            if cached is None or cached[1] > now:
+                return None if cached is None else cached[0]
+        choice = await self._stored(pseudonym, now)
+        self._remember(pseudonym, choice)
+        return None if choice is None else choice.locale
+
+    async def _stored(self, pseudonym: str, now: datetime) -> LanguageChoice | None:
+        try:
+            choice = await self.store.language_of(pseudonym, now)
+        except StoreError as error:
+            # A row that does not open (tampered, restored without its key): the app's
+            # language serves, and the next choice replaces the row.
+            log.warning("language choice unreadable: %s", type(error).__name__)
+            return None
+        return choice if choice is not None and choice.locale in SUPPORTED_LOCALES else None
+
+    def forget(self, pseudonym: str) -> None:
+        """The person's data was erased: their choice is gone from the store."""
+        self._cache.pop(pseudonym, None)
+
+    def _remember(self, pseudonym: str, choice: LanguageChoice | None) -> None:
+        self._cache[pseudonym] = None if choice is None else (choice.locale, choice.expires_at)
+        self._cache.move_to_end(pseudonym)
+        while len(self._cache) > CACHE_SIZE:
+            self._cache.popitem(last=False)
+
+    # --- /sprache ---------------------------------------------------------------------------
+    async def ask(self, person: Person, app_locale: str, argument: str | None) -> Outcome:
+        """/sprache shows the choice; /sprache <language> makes it at once."""
+        t = translator(person.locale)
+        if argument is None:
+            return Outcome(replies=(await self._question(person, app_locale, t),))
+        wanted = _ARGUMENTS.get(argument.strip().lower())
+        if wanted is None:
+            question = await self._question(person, app_locale, t)
+            lead = t.gettext("I do not know that language.")
+            return Outcome(replies=(Reply(f"{lead}\n\n{question.text}", question.buttons),))
+        return await self._choose(person, app_locale, wanted)
+
+    async def press(self, person: Person, app_locale: str, data: str) -> Outcome:
+        """A button of the question: ``l:de``, ``l:en`` or ``l:app``."""
+        t = translator(person.locale)
+        wanted = data.removeprefix("l:")
+        if not data.startswith("l:") or wanted not in (*SUPPORTED_LOCALES, APP):
+            return Outcome(toast=t.gettext("This button is not valid."), close_keyboard=True)
+        outcome = await self._choose(person, app_locale, wanted)
+        return Outcome(replies=outcome.replies, close_keyboard=True)
+
+    async def _question(self, person: Person, app_locale: str, t: Translator) -> Reply:
+        pseudonym = self.store.pseudonym(person.subject)
+        choice = await self._stored(pseudonym, self.clock())
+        if choice is not None:
+            now = t.gettext(
+                "Now: {language}, as you chose; the choice is stored (encrypted) until {date}."
+            ).format(
+                language=t.language(choice.locale),
+                date=t.date(choice.expires_at, self.service.config.timezone),
+            )
+        else:
+            now = t.gettext("Now: {language}, the language of your Telegram app.").format(
+                language=t.language(app_locale)
+            )
+        text = "\n\n".join(
+            (
+                t.gettext("Which language shall I write to you in?"),
+                now,
+                t.gettext(
+                    "A language you choose is stored, encrypted, until the date shown when "
+                    "you choose it; “Like my Telegram app” deletes it."
+                ),
+            )
+        )
+        languages = tuple(
+            Button(translator(code).language(code), f"l:{code}") for code in SUPPORTED_LOCALES
+        )
+        return Reply(text, (languages, (Button(t.gettext("Like my Telegram app"), f"l:{APP}"),)))
+
+    async def _choose(self, person: Person, app_locale: str, wanted: str) -> Outcome:
+        pseudonym = self.store.pseudonym(person.subject)
+        now = self.clock()
+        if wanted == APP:
+            t = translator(app_locale)
+            deleted = await self.store.delete_language(pseudonym)
+            self._remember(pseudonym, None)
+            if deleted:
+                await self.store.flush_deletions()
+                log.info("language choice deleted")
+                text = t.gettext(
+                    "I follow the language of your Telegram app again ({language}). The "
+                    "language you had chosen is no longer stored."
+                )
+            else:
+                text = t.gettext(
+                    "I follow the language of your Telegram app ({language}); no language "
+                    "choice is stored about you."
+                )
+            said = text.format(language=t.language(app_locale))
+            return await self._continued(person, app_locale, said)
+        t = translator(wanted)
+        choice = LanguageChoice(
+            locale=wanted, chosen_at=now, expires_at=now + self.service.config.retention
+        )
+        try:
+            await self.store.save_language(pseudonym, choice)
+        except StorageFull:
+            log.error("storage full: language choice not saved")
+            kept = translator(person.locale)
+            return Outcome.say(
+                kept.gettext(
+                    "Sorry, your choice could not be saved right now, so I keep writing in "
+                    "{language}. Please try again later."
+                ).format(language=kept.language(person.locale))
+            )
+        self._remember(pseudonym, choice)
+        log.info("language chosen")
+        said = t.gettext(
+            "From now on I write to you in {language}. The choice is stored, encrypted, "
+            "until {date}; /language changes it, and /delete erases it with everything else."
+        ).format(
+            language=t.language(wanted),
+            date=t.date(choice.expires_at, self.service.config.timezone),
+        )
+        return await self._continued(person, wanted, said)
+
+    async def _continued(self, person: Person, locale: str, said: str) -> Outcome:
+        """`said`, and the question of a feedback under way asked again in the new language."""
+        resumed = await self.service.relanguage(Person(person.subject, person.chat_id, locale))
+        if resumed is None:
+            return Outcome.say(said)
+        return Outcome(replies=(Reply(said), *resumed.replies))
+
+
+__all__ = ["APP", "LanguageDesk"]
