@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from flows.i18n import SUPPORTED_LOCALES, Translator, translator
-from flows.replies import Button, Outcome, Reply
+from flows.replies import Button, Outcome, Reply, headed
 from flows.service import FeedbackService, Person
 from storage.interface import LanguageChoice, StorageFull, Store, StoreError
 
@@ -194,7 +194,7 @@ class LanguageDesk:
         resumed = await self.service.relanguage(Person(person.subject, person.chat_id, locale))
         if resumed is None:
             return Outcome.say(said)
-        return Outcome(replies=(Reply(said), *resumed.replies))
+        return Outcome(replies=headed((said,), resumed.replies))
 
 
 __all__ = ["APP", "LanguageDesk"]

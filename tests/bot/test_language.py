@@ -94,12 +94,13 @@ async def test_switching_mid_survey_asks_the_open_question_again_in_the_new_lang
     comment_question = (await erika.press("4"))[-1]
     assert "Was sollten wir wissen?" in str(comment_question["text"])
 
-    said = await erika.send("/sprache en")
-    assert str(said[0]["text"]).startswith("From now on I write to you in English.")
-    assert said[-1]["text"] == (
+    [said] = await erika.send("/sprache en")  # one message, one notification
+    assert str(said["text"]).startswith("From now on I write to you in English.")
+    assert str(said["text"]).endswith(
         "Let's continue where you left off.\n\nWhat should we know? Write a short comment, or "
         "skip this question.\n(up to 2,000 characters)"
     )
+    assert labels(said) == [["Skip"]]
     assert now_shown(harness, comment_question)["buttons"] == [], (
         "the German copy's Skip button goes"
     )
