@@ -196,3 +196,19 @@ async def test_a_full_store_keeps_the_language_in_use(harness: Harness) -> None:
     await store.set_max_page_count(None)
     await erika.send("/sprache english")
     assert ENGLISH_HELP in texts(await erika.send("/hilfe"))
+
+
+async def test_an_apology_comes_in_the_chosen_language(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The error handler gets a context of its own, without the update's lookup."""
+    erika = harness.customer()
+    await erika.send("/sprache english")
+    assert harness.app is not None and harness.app.bot_data.service is not None
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a failure on our side")
+
+    monkeypatch.setattr(harness.app.bot_data.service, "start", broken)
+    answer = await erika.send("/start")
+    assert texts(answer) == "Sorry, something went wrong on our side. Please try again in a moment."
