@@ -43,6 +43,17 @@ from storage.interface import (
 
 log = logging.getLogger("bot.webhooks")
 
+Result = Literal["delivered", "unconfirmed", "failed"]
+# Failures that can come after the request went out: the recipient may have stored it.
+# (A refused connection, or one never made, cannot have delivered anything.)
+_AFTER_SENDING = (
+    httpx.ReadTimeout,
+    httpx.ReadError,
+    httpx.WriteTimeout,
+    httpx.WriteError,
+    httpx.RemoteProtocolError,
+)
+
 # Seconds between attempts: quick at first, then for about a day in all.
 RETRY_DELAYS = (1.0, 4.0, 15.0, 60.0, 300.0, 900.0, 3600.0, 3 * 3600.0, 6 * 3600.0, 12 * 3600.0)
 
@@ -142,7 +153,8 @@ class WebhookSender:
                 notices.append((None, notice))
                 log.error("deletion notice not kept (%s); sending it now", type(error).__name__)
         for outgoing in stopped:
-            await self._settle(outgoing, delivered=False)
+            # Stopped: whatever reached the recipient, the notice asks it to delete.
+            await self._settle(outgoing, "failed")
         for number, notice in notices:
             under_way = [o.task for o in stopped if o.recipient.id == notice.recipient and o.task]
             self._spawn(self._notify(number, notice, under_way))
@@ -220,19 +232,22 @@ class WebhookSender:
     async def _deliver_feedback(self, outgoing: _Outgoing, payload: dict[str, Any]) -> None:
         recipient = outgoing.recipient
         try:
-            delivered = await self._post_with_retries(recipient, payload, "webhook", outgoing.stop)
+            result = await self._post_with_retries(recipient, payload, "webhook", outgoing.stop)
             # Settles nothing when an erasure or withdrawal settled it meanwhile.
-            await self._settle(outgoing, delivered)
+            await self._settle(outgoing, result)
         finally:
             self._outgoing.pop((recipient.id, outgoing.feedback_id), None)
 
-    async def _settle(self, outgoing: _Outgoing, delivered: bool) -> None:
+    async def _settle(self, outgoing: _Outgoing, result: Result) -> None:
+        """A delivery that arrived, or may have (kept, so that an erasure tells the
+        recipient), or that did not (forgotten)."""
         try:
             await self.store.settle_delivery(
                 outgoing.pseudonym,
                 outgoing.recipient.id,
                 outgoing.feedback_id,
-                self.clock() if delivered else None,
+                None if result == "failed" else self.clock(),
+                unconfirmed=result == "unconfirmed",
             )
         except StoreError as error:
             log.error("delivery not settled: %s", type(error).__name__)
@@ -249,7 +264,8 @@ class WebhookSender:
             await self._audit_gave_up(notice)
         else:
             payload = deletion_payload(notice.feedback_ids, notice.reason)
-            if not await self._post_with_retries(recipient, payload, "deletion-notice"):
+            sent = await self._post_with_retries(recipient, payload, "deletion-notice")
+            if sent != "delivered":
                 await self._audit_gave_up(notice)
         if number is None:
             return
@@ -276,26 +292,36 @@ class WebhookSender:
         payload: dict[str, Any],
         event: str,
         stop: asyncio.Event | None = None,
-    ) -> bool:
-        """Post until delivered, given up, or `stop` is set (checked between attempts)."""
+    ) -> Result:
+        """Post until delivered, given up, or `stop` is set (checked between attempts).
+
+        Given up, it is "unconfirmed" when some attempt broke off after the body was
+        sent (the recipient may have stored it), else "failed"."""
         body = encode(payload)
         attempts = len(self.retry_delays) + 1
+        maybe_arrived = False
         for attempt in range(attempts):
             if stop is not None and stop.is_set():
                 await self._audit(event, recipient, "stopped: erased or withdrawn")
-                return False
-            outcome = await self._post(recipient, body)
+                return "failed"
+            outcome, sent = await self._post(recipient, body)
             if outcome == "delivered":
                 await self._audit(event, recipient, "delivered")
-                return True
+                return "delivered"
+            maybe_arrived = maybe_arrived or sent
             await self._audit(event, recipient, outcome)
             if attempt < attempts - 1:
                 await _pause(self.retry_delays[attempt], stop)
-        await self._audit(event, recipient, "gave up")
+        if maybe_arrived:
+            await self._audit(event, recipient, "gave up; it may have arrived")
+        else:
+            await self._audit(event, recipient, "gave up")
         log.error("%s to a recipient failed for good", event)
-        return False
+        return "unconfirmed" if maybe_arrived else "failed"
 
-    async def _post(self, recipient: Recipient, body: bytes) -> str:
+    async def _post(self, recipient: Recipient, body: bytes) -> tuple[str, bool]:
+        """The attempt's outcome for the audit trail, and whether the recipient may have
+        received the body although it did not say so."""
         timestamp = int(self.clock().timestamp())
         headers = {
             "Content-Type": "application/json",
@@ -309,10 +335,10 @@ class WebhookSender:
                 recipient.url, content=body, headers=headers, timeout=self.timeout
             )
         except httpx.HTTPError as error:
-            return f"failed: {type(error).__name__}"
+            return f"failed: {type(error).__name__}", isinstance(error, _AFTER_SENDING)
         if 200 <= response.status_code < 300:
-            return "delivered"
-        return f"failed: HTTP {response.status_code}"
+            return "delivered", False
+        return f"failed: HTTP {response.status_code}", False
 
     async def _audit(self, event: str, recipient: Recipient, outcome: str) -> None:
         entry = AuditEntry(

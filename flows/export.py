@@ -81,6 +81,11 @@ class ExportDelivery(_Model):
     recipient: str
     feedback_id: str
     delivered_at: datetime
+    confirmed: bool = Field(
+        default=True,
+        description="False when the recipient never confirmed receipt (the connection broke "
+        "off after the feedback was sent): it may have it, and is asked to delete it too.",
+    )
 
 
 class DataExport(_Model):

@@ -111,6 +111,7 @@ class DataRights:
                 recipient=self.recipient_names.get(d.recipient, d.recipient),
                 feedback_id=d.feedback_id,
                 delivered_at=d.delivered_at,
+                confirmed=not d.unconfirmed,
             )
             for d in await self.store.deliveries_of(pseudonym)
             # On its way: shown once it has arrived; of a feedback expired: gone with it.
@@ -305,8 +306,15 @@ class DataRights:
             lines.append("")
         numbers = {f.id: n for n, f in enumerate(export.feedback, start=1)}
         for passed in export.passed_on:
+            if passed.confirmed:
+                line = t.gettext("Feedback {number} was passed to {recipient} on {when}.")
+            else:
+                line = t.gettext(
+                    "Feedback {number} may have reached {recipient} on {when}: the connection "
+                    "broke off before receipt was confirmed."
+                )
             lines.append(
-                t.gettext("Feedback {number} was passed to {recipient} on {when}.").format(
+                line.format(
                     number=numbers.get(passed.feedback_id, "?"),
                     recipient=passed.recipient,
                     when=t.datetime(passed.delivered_at, zone),

@@ -273,6 +273,10 @@ class Delivery(_Record):
     feedback_id: str
     delivered_at: datetime
     pending: bool = False
+    unconfirmed: bool = False
+    """Given up on after an attempt that broke off once the feedback was sent (a timeout
+    waiting for the answer, a dropped connection): the recipient may have it, so it is
+    kept, and told at an erasure or withdrawal, as a delivery that arrived."""
 
 
 class DeletionNotice(_Record):
@@ -467,9 +471,15 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def settle_delivery(
-        self, pseudonym: str, recipient: str, feedback_id: str, delivered_at: datetime | None
+        self,
+        pseudonym: str,
+        recipient: str,
+        feedback_id: str,
+        delivered_at: datetime | None,
+        unconfirmed: bool = False,
     ) -> bool:
-        """A pending delivery arrived at `delivered_at`, or (None) will not be made.
+        """A pending delivery arrived at `delivered_at` (`unconfirmed`: may have arrived
+        then), or (None) will not be made.
 
         False when it is no longer pending: the person's data was erased meanwhile.
         """

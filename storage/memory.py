@@ -154,7 +154,12 @@ class MemoryStore(Store):
         self._deliveries.setdefault(pseudonym, []).append(delivery)
 
     async def settle_delivery(
-        self, pseudonym: str, recipient: str, feedback_id: str, delivered_at: datetime | None
+        self,
+        pseudonym: str,
+        recipient: str,
+        feedback_id: str,
+        delivered_at: datetime | None,
+        unconfirmed: bool = False,
     ) -> bool:
         self._check()
         deliveries = self._deliveries.get(pseudonym, [])
@@ -166,7 +171,11 @@ class MemoryStore(Store):
                 if delivered_at is None:
                     del deliveries[index]
                 else:
-                    update = {"pending": False, "delivered_at": utc(delivered_at)}
+                    update = {
+                        "pending": False,
+                        "delivered_at": utc(delivered_at),
+                        "unconfirmed": unconfirmed,
+                    }
                     deliveries[index] = delivery.model_copy(update=update)
                 return True
         return False

@@ -97,7 +97,8 @@ log = logging.getLogger("storage")
 _PENDING_DELIVERY = "pseudonym = ? AND recipient = ? AND feedback_id = ? AND pending = 1"
 _DROP_PENDING_SQL = "DELETE FROM main.deliveries WHERE " + _PENDING_DELIVERY  # noqa: S608
 _SETTLE_PENDING_SQL = (
-    "UPDATE main.deliveries SET pending = 0, delivered_at = ? WHERE " + _PENDING_DELIVERY  # noqa: S608
+    "UPDATE main.deliveries SET pending = 0, delivered_at = ?, unconfirmed = ? WHERE "  # noqa: S608
+    + _PENDING_DELIVERY
 )
 _PERSON_TABLES = ("feedback", "drafts", "consents", "contacts", "deliveries", "languages")
 _KEY_EXISTS = (
@@ -1268,25 +1269,37 @@ class SQLiteStore(Store):
             )
 
     async def settle_delivery(
-        self, pseudonym: str, recipient: str, feedback_id: str, delivered_at: datetime | None
+        self,
+        pseudonym: str,
+        recipient: str,
+        feedback_id: str,
+        delivered_at: datetime | None,
+        unconfirmed: bool = False,
     ) -> bool:
         key = (pseudonym, recipient, feedback_id)
         async with self._lock:
             if delivered_at is None:
                 return await run(self._conn(), _DROP_PENDING_SQL, key) > 0
-            return await run(self._conn(), _SETTLE_PENDING_SQL, (ts(delivered_at), *key)) > 0
+            settled = (ts(delivered_at), int(unconfirmed), *key)
+            return await run(self._conn(), _SETTLE_PENDING_SQL, settled) > 0
 
     async def deliveries_of(self, pseudonym: str) -> list[Delivery]:
         async with self._lock:
             rows = await fetch_all(
                 self._conn(),
-                "SELECT recipient, feedback_id, delivered_at, pending FROM main.deliveries"
-                " WHERE pseudonym = ? ORDER BY delivered_at, id",
+                "SELECT recipient, feedback_id, delivered_at, pending, unconfirmed"
+                " FROM main.deliveries WHERE pseudonym = ? ORDER BY delivered_at, id",
                 (pseudonym,),
             )
         return [
-            Delivery(recipient=r, feedback_id=f, delivered_at=dt(at), pending=bool(p))
-            for r, f, at, p in rows
+            Delivery(
+                recipient=r,
+                feedback_id=f,
+                delivered_at=dt(at),
+                pending=bool(p),
+                unconfirmed=bool(u),
+            )
+            for r, f, at, p, u in rows
         ]
 
     async def pending_deliveries(self) -> list[tuple[str, Delivery]]:

@@ -110,6 +110,11 @@ DATA_MIGRATIONS: list[list[str]] = [
         " chosen_at TEXT NOT NULL, expires_at TEXT NOT NULL, ciphertext BLOB NOT NULL)",
         "CREATE INDEX main.languages_expiry ON languages (expires_at)",
     ],
+    [
+        # A delivery given up on after an attempt that may have arrived (a timeout after
+        # sending) is kept, so that an erasure still tells its recipient.
+        "ALTER TABLE main.deliveries ADD COLUMN unconfirmed INTEGER NOT NULL DEFAULT 0",
+    ],
 ]
 KEY_MIGRATIONS: list[list[str]] = [
     [

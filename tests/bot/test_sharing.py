@@ -348,6 +348,56 @@ async def test_erasure_stops_a_delivery_waiting_to_be_retried(
     ]
 
 
+async def test_a_delivery_that_timed_out_may_have_arrived_and_is_told_of_an_erasure(
+    shop: Harness, receiver: Receiver, api: FakeBotApi
+) -> None:
+    """Every attempt timed out waiting for the answer: the recipient may have stored the
+    feedback all the same. It was forgotten, so an erasure later sent it no notice."""
+    assert shop.app is not None and shop.app.bot_data.webhooks is not None
+    shop.app.bot_data.webhooks.timeout = 0.2
+    receiver.gate.clear()  # the recipient reads each request and does not answer in time
+    await product_feedback(shop, 21, share=False)
+    await drained(shop)
+    assert receiver.arrived == 4, "sent four times, never answered"
+    assert shop.store is not None
+    pseudonym = shop.store.pseudonym("tg-user:21")
+    [kept] = await shop.store.deliveries_of(pseudonym)
+    assert (kept.recipient, kept.unconfirmed, kept.pending) == ("crm", True, False)
+    entries = await shop.store.audit_entries(shop.clock() - timedelta(days=1))
+    outcomes = [e.detail for e in entries if e.event == "webhook" and e.actor == "crm"]
+    assert outcomes == ["failed: ReadTimeout"] * 4 + ["gave up; it may have arrived"]
+
+    customer = shop.customer(21)
+    summary = texts(await customer.send("/meinedaten"))
+    assert "Feedback 1 hat Unser CRM am " in summary
+    assert "möglicherweise erreicht: Die Verbindung brach ab" in summary
+
+    receiver.gate.set()
+    await api.wait_until_async(lambda: len(receiver.requests) == 4, what="the late answers")
+    await customer.send("/loeschen")
+    done = texts(await customer.press("Alles löschen"))
+    assert "Alle, an die wir Ihr Feedback weitergegeben hatten, wurden gebeten" in done
+    await drained(shop)
+    [feedback_id] = {p["feedback_id"] for p in receiver.payloads("/crm") if p["type"] == "feedback"}
+    notices = [p for p in receiver.payloads("/crm") if p["type"] == "deletion"]
+    assert notices == [{"type": "deletion", "reason": "erasure", "feedback_ids": [feedback_id]}]
+
+
+async def test_a_delivery_refused_every_time_is_forgotten(
+    shop: Harness, receiver: Receiver
+) -> None:
+    """A connection never made cannot have delivered anything: nothing to notify later."""
+    receiver.server.shutdown()
+    receiver.server.server_close()  # connections are refused from now on
+    await product_feedback(shop, 22, share=False)
+    await drained(shop)
+    assert shop.store is not None
+    assert await shop.store.deliveries_of(shop.store.pseudonym("tg-user:22")) == []
+    entries = await shop.store.audit_entries(shop.clock() - timedelta(days=1))
+    outcomes = [e.detail for e in entries if e.event == "webhook" and e.actor == "crm"]
+    assert outcomes == ["failed: ConnectError"] * 4 + ["gave up"]
+
+
 async def test_a_delivery_cut_off_by_a_restart_is_sent_after_it(
     shop: Harness, receiver: Receiver
 ) -> None:

@@ -514,8 +514,15 @@ async def test_a_store_from_before_language_choices_gets_their_table(
         await again.close()
 
 
+def back_to_version_10(con: sqlite3.Connection) -> None:
+    """Undo migration 11 (unconfirmed deliveries), as in a store made before it."""
+    con.execute("ALTER TABLE deliveries DROP COLUMN unconfirmed")
+    con.execute("DELETE FROM schema_migrations WHERE version > 10")
+
+
 def back_to_version_9(con: sqlite3.Connection) -> None:
     """Undo migration 10 (language choices), as in a store made before it."""
+    back_to_version_10(con)
     con.execute("DROP TABLE languages")
     con.execute("DELETE FROM schema_migrations WHERE version > 9")
 

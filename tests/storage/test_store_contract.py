@@ -630,6 +630,19 @@ async def test_a_pending_delivery_is_settled_once_or_gone_with_an_erasure(store:
     assert await store.pending_deliveries() == []
 
 
+async def test_a_delivery_that_may_have_arrived_is_kept_as_unconfirmed(store: Store) -> None:
+    p = store.pseudonym("tg-user:1")
+    for recipient in ("crm", "acme"):
+        pending = Delivery(recipient=recipient, feedback_id="fb-1", delivered_at=T0, pending=True)
+        await store.record_delivery(p, pending)
+    assert await store.settle_delivery(p, "crm", "fb-1", T0 + HOUR, unconfirmed=True)
+    assert await store.settle_delivery(p, "acme", "fb-1", None)
+    assert await store.deliveries_of(p) == [
+        Delivery(recipient="crm", feedback_id="fb-1", delivered_at=T0 + HOUR, unconfirmed=True)
+    ]
+    assert await store.pending_deliveries() == [], "not sent again after a restart"
+
+
 async def test_deletion_notices_are_kept_until_done(make_store: StoreFactory) -> None:
     store = make_store()
     await store.open()
