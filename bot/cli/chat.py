@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
+import logging
 import secrets
 import shutil
 import signal
@@ -16,7 +18,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -118,7 +120,8 @@ def run_chat(
         def banner() -> None:
             _banner(t, settings.data_dir, options, out)
 
-        _talk(settings, session / "downloads", t, read, out, first_message, banner)
+        with _quiet_flow_warnings(options.flow is not None):
+            _talk(settings, session / "downloads", t, read, out, first_message, banner)
     finally:
         shutil.rmtree(session, ignore_errors=True)
         for sig, handler in previous.items():
@@ -129,6 +132,22 @@ def run_chat(
         ended = t.gettext("Chat ended; its data is kept in {path}.")
         print(ended.format(path=options.data_dir), file=out)
     return 0
+
+
+@contextlib.contextmanager
+def _quiet_flow_warnings(quiet: bool) -> Iterator[None]:
+    """With --flow the tried definition's warnings were shown already, in the terminal's
+    language and with its own path: loading it again must not repeat them in English
+    with the path of the session's copy. (Only that file is loaded from a folder then;
+    errors still surface, as FlowDefinitionError.)"""
+    catalog = logging.getLogger("flows.catalog")
+    previous = catalog.level
+    if quiet:
+        catalog.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        catalog.setLevel(previous)
 
 
 class _Ending:

@@ -123,6 +123,21 @@ def test_trying_a_flow_file_shows_its_branches_and_check_marks(tmp_path: Path) -
     assert "Bot: Thank you for your product feedback!" in out
 
 
+def test_a_tried_flows_warning_is_shown_once_in_the_terminals_language(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """It came twice: from the check (German, the file's path), and again from loading the
+    session's copy (English, a temporary path)."""
+    flow = tmp_path / "mine.toml"
+    text = (REPO / "flows" / "definitions" / "feedback.toml").read_text()
+    flow.write_text(text.replace('title = "Customer feedback"', 'title = "Ungeprüfter Titel"'))
+    terminal = Terminal("/quit")
+    assert chat(terminal, lang="de", flow=flow) == 0
+    assert terminal.transcript.count("„Ungeprüfter Titel“ steht nicht in den") == 1
+    assert f"{flow}:7: Warnung" in terminal.transcript
+    assert "Ungeprüfter Titel" not in caplog.text
+
+
 def test_a_broken_flow_file_is_explained_and_nothing_starts(tmp_path: Path) -> None:
     flow = tmp_path / "broken.toml"
     text = (REPO / "flows" / "definitions" / "product.toml").read_text()
