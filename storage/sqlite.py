@@ -189,6 +189,8 @@ _OLD_RELEASES_SQL = (  # but the newest of them: where the oldest period may sta
     " AND at < (SELECT max(at) FROM main.releases WHERE at < ?) LIMIT ?)"
 )
 CACHE_ROW_MEMORY = timedelta(hours=1)
+CACHE_KEY_LIFE = timedelta(days=1)
+"""How long after feedback expired a data backup's cached figures of it may stay readable."""
 _PERIOD_COLUMNS = "id, pseudonym, flow_id, key_version, created_at, expires_at, ciphertext"
 _UNUSED_KEYS_SQL = (
     "SELECT k.pseudonym FROM keys.data_keys k"
@@ -1010,18 +1012,21 @@ class SQLiteStore(Store):
             return
         self._cache_key = crypto.unwrap_key(self._cache_key_kek(), row[0], _CACHE_KEY_AAD)
 
-    async def _renew_cache_key(self) -> None:
+    async def _renew_cache_key(self, at: datetime | None = None) -> None:
         """A fresh summary-cache key, and every cached figure dropped (they were sealed
-        with the old one, which no longer exists anywhere)."""
+        with the old one, which no longer exists anywhere). `at`: when, by the caller's
+        clock (else the wall clock)."""
         key = crypto.generate_key()
         wrapped = crypto.wrap_key(self._cache_key_kek(), key, _CACHE_KEY_AAD)
         changed = _wall_clock()
+        renewed = changed if at is None else ts(at)
 
         def renew(conn: sqlite3.Connection) -> None:
             conn.execute(
-                "INSERT INTO keys.cache_key (id, wrapped) VALUES (1, ?)"
-                " ON CONFLICT (id) DO UPDATE SET wrapped = excluded.wrapped",
-                (wrapped,),
+                "INSERT INTO keys.cache_key (id, wrapped, renewed_at) VALUES (1, ?, ?)"
+                " ON CONFLICT (id) DO UPDATE SET wrapped = excluded.wrapped,"
+                " renewed_at = excluded.renewed_at",
+                (wrapped, renewed),
             )
             conn.execute(_DROP_ALL_FIGURES_SQL, (changed,))
 
@@ -1414,6 +1419,11 @@ class SQLiteStore(Store):
         keeps answering in between. Raises StorageFull if even a delete finds no space."""
         moment = utc(now)
         feedback = await self._batches(_EXPIRED_SQL["feedback"], (ts(moment),))
+        if feedback:
+            try:
+                await self._renew_cache_key_daily(moment)
+            except StorageFull:  # figures dropped need no room; the next purge tries again
+                log.warning("cache_key_not_renewed")
         drafts = await self._batches(_EXPIRED_SQL["drafts"], (ts(moment),))
         languages = await self._batches(_EXPIRED_SQL["languages"], (ts(moment),))
         await self._batches(_EXPIRED_FIGURES_SQL, (_wall_clock(), ts(moment)))
@@ -1433,6 +1443,19 @@ class SQLiteStore(Store):
         return PurgeReport(
             feedback=feedback, drafts=drafts, languages=languages, keys=keys, orphans=orphans
         )
+
+    async def _renew_cache_key_daily(self, now: datetime) -> None:
+        """Feedback has expired: cached figures counted it (words of comments, hashes of
+        people), and a data backup made before holds them sealed with the cache key. A
+        new key, at most once a day so that summaries are not recomputed at every purge,
+        leaves those copies unreadable too, as an erasure does at once."""
+        async with self._lock:
+            row = await fetch_one(self._conn(), "SELECT renewed_at FROM keys.cache_key")
+            renewed = dt(row[0]) if row is not None and row[0] is not None else None
+            # (One in the future: a clock set back since; better renew.)
+            if renewed is not None and now - CACHE_KEY_LIFE < renewed <= now:
+                return
+            await self._renew_cache_key(now)
 
     async def _batches(self, sql: str, params: tuple[Any, ...]) -> int:
         total = 0

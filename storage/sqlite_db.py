@@ -137,6 +137,11 @@ KEY_MIGRATIONS: list[list[str]] = [
         "CREATE TABLE keys.cache_key (id INTEGER PRIMARY KEY CHECK (id = 1),"
         " wrapped BLOB NOT NULL)",
     ],
+    [
+        # When the cache key was last replaced: a purge that removes expired feedback
+        # replaces it once a day, so old data backups' figures of it become unreadable.
+        "ALTER TABLE keys.cache_key ADD COLUMN renewed_at TEXT",
+    ],
 ]
 
 

@@ -38,7 +38,7 @@ from storage.interface import (
 )
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
-DAY = timedelta(days=1)
+DAY, HOUR = timedelta(days=1), timedelta(hours=1)
 CANARY_COMMENT = "KANARIENVOGEL-Kommentar-7f3a"
 CANARY_DRAFT = "ENTWURF-Kanarie-91bc"
 SUBJECT = "tg-user:987654321"
@@ -668,6 +668,60 @@ async def test_cached_figures_in_a_backup_from_before_an_erasure_cannot_be_read(
         await old.close()
     assert from_backup.cached is None, "the figures sealed before the erasure stay sealed"
     assert [r.answers["comment"] for r in from_backup.records] == ["bleibt"]
+
+
+async def test_cached_figures_of_expired_feedback_in_an_old_backup_cannot_be_read(
+    store: SQLiteStore, data_dir: Path, key: bytes, tmp_path: Path
+) -> None:
+    """The purge that removes expired feedback replaces the cache key (once a day): a data
+    backup from before keeps the figures that counted it, sealed with a key gone."""
+    day = SummarySegment(start=T0 - DAY / 2, end=T0 + DAY / 2, bucket="2025-03-01")
+    later = SummarySegment(start=T0 + DAY / 2, end=T0 + 3 * DAY / 2, bucket="2025-03-02")
+    p = store.pseudonym(SUBJECT)
+    await store.submit_feedback(p, feedback("Quastenflosser", ttl=DAY), [grant()])
+    stays = feedback("bleibt").model_copy(update={"created_at": T0 + DAY})
+    await store.submit_feedback(p, stays, [])
+
+    async def cache(segment: SummarySegment, payload: bytes, now: datetime) -> None:
+        (read,) = await store.summary_segments([segment], "v1", now)
+        entry = CacheEntry(
+            bucket=str(segment.bucket), epoch=read.epoch, expires_at=now + DAY, payload=payload
+        )
+        assert await store.save_summary_cache([entry], "v1") == 1
+
+    await cache(day, b"quastenflosser:1", T0 + HOUR)
+    before = tmp_path / "before-expiry.db"
+    await store.backup(before)
+    report = await store.purge_expired(T0 + 2 * DAY)
+    assert report.feedback == 1
+    await cache(later, b"bleibt:1", T0 + 2 * DAY)
+    assert (await store.purge_expired(T0 + 2 * DAY + HOUR)).feedback == 0
+    (kept,) = await store.summary_segments([later], "v1", T0 + 2 * DAY + HOUR)
+    assert kept.cached == b"bleibt:1", "no new key without expired feedback"
+    await store.close()
+
+    restored = tmp_path / "restored"
+    restored.mkdir()
+    shutil.copy(before, restored / "feedback.db")
+    shutil.copy(data_dir / "keys.db", restored / "keys.db")
+    old = await reopen(restored, key)
+    try:
+        (from_backup,) = await old.summary_segments([day], "v1", T0 + HOUR)
+    finally:
+        await old.close()
+    assert from_backup.cached is None, "the figures sealed before the purge stay sealed"
+
+
+async def test_the_cache_key_is_replaced_at_most_once_a_day(store: SQLiteStore) -> None:
+    p = store.pseudonym(SUBJECT)
+    for hours in (1, 2, 30):
+        await store.submit_feedback(p, feedback(f"c{hours}", ttl=hours * HOUR), [grant()])
+    await store.purge_expired(T0 + 90 * timedelta(minutes=1))
+    first = store._cache_key
+    await store.purge_expired(T0 + 3 * HOUR)  # expired feedback again, within the day
+    assert store._cache_key == first
+    await store.purge_expired(T0 + 31 * HOUR)  # a day on
+    assert store._cache_key != first
 
 
 # ---- full disk ---------------------------------------------------------------------------
