@@ -99,6 +99,24 @@ def test_restart_after_the_rating_continues_the_conversation(
         assert "Vielen Dank" in (api.last_message(ERIKA)["text"] or "")
 
 
+def test_a_chosen_language_outlives_a_restart_of_the_process(
+    api: FakeBotApi, server: BotApiServer, tmp_path: Path
+) -> None:
+    data, log = tmp_path / "data", tmp_path / "bot.log"
+    env = bot_env(server, data)
+    with running_bot(api, env, tmp_path, log):
+        say(api, ERIKA, "/sprache", "de")
+        press(api, ERIKA, "English", "de")
+        assert (api.last_message(ERIKA)["text"] or "").startswith("From now on I write to you")
+    menus = {locale: {name for name, _ in api.commands_for(locale)} for locale in ("de", "en")}
+    assert "sprache" in menus["de"] and "language" in menus["en"], menus
+    with running_bot(api, env, tmp_path, log):
+        say(api, ERIKA, "/start", "de")  # the app still says German
+        assert "Do you agree?" in (api.last_message(ERIKA)["text"] or "")
+    assert not files_contain(data, str(ERIKA).encode())
+    assert str(ERIKA) not in log.read_text()
+
+
 def test_first_run_generates_a_private_master_key_and_says_where(
     api: FakeBotApi, server: BotApiServer, tmp_path: Path
 ) -> None:
