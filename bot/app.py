@@ -19,7 +19,7 @@ from bot.commands import register_commands
 from bot.config import configured_recipients, service_config
 from bot.context import BotApplication, BotContext, BotData
 from bot.handlers import all_handlers
-from bot.handlers.common import recall_language
+from bot.handlers.common import remembered_language
 from bot.operator import operator_translator
 from bot.processor import PerPersonUpdateProcessor
 from bot.render import render, send_to
@@ -220,8 +220,8 @@ async def _on_error(update: object, context: BotContext) -> None:
         and update.effective_chat.type == "private"
     ):
         try:
-            # An error's context is not the update's: the language chosen is looked up again.
-            await recall_language(update, context)
+            # An error's context is not the update's: the language chosen, from memory.
+            remembered_language(update, context)
             await render(context.service.apology(context.locale(update)), update, context)
         except Exception:  # the apology must never raise out of the error handler
             log.exception("apology failed")

@@ -20,7 +20,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("meinedaten", "mydata", N_("See the data stored about you")),
     ("widerruf", "withdraw", N_("Withdraw a consent")),
     ("loeschen", "delete", N_("Erase all your data")),
-    ("sprache", "language", N_("Choose my language")),
+    ("sprache", "language", N_("Choose the language I write in")),
     ("hilfe", "help", N_("What I can do")),
     ("abbrechen", "cancel", N_("Discard an unfinished feedback")),
 )

@@ -11,7 +11,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.settings import Settings
 from flows.i18n import resolve_locale
-from flows.language import LanguageDesk
+from flows.language import AppLanguage, LanguageDesk
 from flows.rights import DataRights
 from flows.service import FeedbackService, Person
 from flows.staff import StaffDesk
@@ -86,8 +86,15 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], B
 
     def app_locale(self, update: Update) -> str:
         """The language the sender's Telegram app reports (or the default)."""
+        return self.app_language(update).locale
+
+    def app_language(self, update: Update) -> AppLanguage:
+        """The app's language if the bot speaks it, else the default, saying which."""
         user = update.effective_user
-        return resolve_locale(user.language_code if user else None, self.settings.default_locale)
+        reported = user.language_code if user else None
+        locale = resolve_locale(reported, self.settings.default_locale)
+        primary = (reported or "").replace("_", "-").split("-")[0].lower()
+        return AppLanguage(locale, spoken=primary == locale)
 
     def is_staff(self, update: Update) -> bool:
         """Whether the sender is a member of staff (FEEDBACKBOT_STAFF_IDS)."""

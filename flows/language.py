@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from flows.i18n import SUPPORTED_LOCALES, Translator, translator
@@ -44,6 +45,26 @@ _ARGUMENTS = {
 }
 
 _Cached = tuple[str, datetime] | None
+
+
+@dataclass(frozen=True)
+class AppLanguage:
+    """What the person's Telegram app reports: the language the bot uses without a choice
+    (`locale`), and whether that is the app's own (`spoken`) or the bot's default because
+    the app's is one the bot does not speak (or the app said none)."""
+
+    locale: str
+    spoken: bool
+
+
+def _wanted(argument: str) -> str | None:
+    """The choice an argument of /sprache names: a language's name or code ("English",
+    "englisch", "en", "en-GB"), "app", or None when it names none the bot speaks."""
+    word = argument.strip().lower()
+    if word in _ARGUMENTS:
+        return _ARGUMENTS[word]
+    primary = word.replace("_", "-").split("-")[0]
+    return primary if primary in SUPPORTED_LOCALES else None
 
 
 class LanguageDesk:
@@ -81,6 +102,12 @@ class LanguageDesk:
             return None
         return choice if choice is not None and choice.locale in SUPPORTED_LOCALES else None
 
+    def cached(self, subject: str) -> str | None:
+        """The person's choice as far as memory knows it (no store read: for answering
+        when the store has failed)."""
+        cached = self._cache.get(self.store.pseudonym(subject))
+        return cached[0] if cached is not None and cached[1] > self.clock() else None
+
     def forget(self, pseudonym: str) -> None:
         """The person's data was erased: their choice is gone from the store."""
         self._cache.pop(pseudonym, None)
@@ -92,41 +119,46 @@ class LanguageDesk:
             self._cache.popitem(last=False)
 
     # --- /sprache ---------------------------------------------------------------------------
-    async def ask(self, person: Person, app_locale: str, argument: str | None) -> Outcome:
+    async def ask(self, person: Person, app: AppLanguage, argument: str | None) -> Outcome:
         """/sprache shows the choice; /sprache <language> makes it at once."""
         t = translator(person.locale)
         if argument is None:
-            return Outcome(replies=(await self._question(person, app_locale, t),))
-        wanted = _ARGUMENTS.get(argument.strip().lower())
+            return Outcome(replies=(await self._question(person, app, t),))
+        wanted = _wanted(argument)
         if wanted is None:
-            question = await self._question(person, app_locale, t)
+            question = await self._question(person, app, t)
             lead = t.gettext("I do not know that language.")
             return Outcome(replies=(Reply(f"{lead}\n\n{question.text}", question.buttons),))
-        return await self._choose(person, app_locale, wanted)
+        return await self._choose(person, app, wanted)
 
-    async def press(self, person: Person, app_locale: str, data: str) -> Outcome:
+    async def press(self, person: Person, app: AppLanguage, data: str) -> Outcome:
         """A button of the question: ``l:de``, ``l:en`` or ``l:app``."""
         t = translator(person.locale)
         wanted = data.removeprefix("l:")
         if not data.startswith("l:") or wanted not in (*SUPPORTED_LOCALES, APP):
             return Outcome(toast=t.gettext("This button is not valid."), close_keyboard=True)
-        outcome = await self._choose(person, app_locale, wanted)
+        outcome = await self._choose(person, app, wanted)
         return Outcome(replies=outcome.replies, close_keyboard=True)
 
-    async def _question(self, person: Person, app_locale: str, t: Translator) -> Reply:
+    async def _question(self, person: Person, app: AppLanguage, t: Translator) -> Reply:
         pseudonym = self.store.pseudonym(person.subject)
         choice = await self._stored(pseudonym, self.clock())
         if choice is not None:
             now = t.gettext(
-                "Now: {language}, as you chose; the choice is stored (encrypted) until {date}."
+                "Now: {language}, as you chose; the choice is stored, encrypted, until {date}."
             ).format(
                 language=t.language(choice.locale),
                 date=t.date(choice.expires_at, self.service.config.timezone),
             )
-        else:
+        elif app.spoken:
             now = t.gettext("Now: {language}, the language of your Telegram app.").format(
-                language=t.language(app_locale)
+                language=t.language(app.locale)
             )
+        else:
+            now = t.gettext(
+                "Now: {language}, my standard language (I do not speak the language of your "
+                "Telegram app)."
+            ).format(language=t.language(app.locale))
         text = "\n\n".join(
             (
                 t.gettext("Which language shall I write to you in?"),
@@ -142,27 +174,11 @@ class LanguageDesk:
         )
         return Reply(text, (languages, (Button(t.gettext("Like my Telegram app"), f"l:{APP}"),)))
 
-    async def _choose(self, person: Person, app_locale: str, wanted: str) -> Outcome:
+    async def _choose(self, person: Person, app: AppLanguage, wanted: str) -> Outcome:
+        if wanted == APP:
+            return await self._follow_app(person, app)
         pseudonym = self.store.pseudonym(person.subject)
         now = self.clock()
-        if wanted == APP:
-            t = translator(app_locale)
-            deleted = await self.store.delete_language(pseudonym)
-            self._remember(pseudonym, None)
-            if deleted:
-                await self.store.flush_deletions()
-                log.info("language choice deleted")
-                text = t.gettext(
-                    "I follow the language of your Telegram app again ({language}). The "
-                    "language you had chosen is no longer stored."
-                )
-            else:
-                text = t.gettext(
-                    "I follow the language of your Telegram app ({language}); no language "
-                    "choice is stored about you."
-                )
-            said = text.format(language=t.language(app_locale))
-            return await self._continued(person, app_locale, said)
         t = translator(wanted)
         choice = LanguageChoice(
             locale=wanted, chosen_at=now, expires_at=now + self.service.config.retention
@@ -181,13 +197,35 @@ class LanguageDesk:
         self._remember(pseudonym, choice)
         log.info("language chosen")
         said = t.gettext(
-            "From now on I write to you in {language}. The choice is stored, encrypted, "
+            "From now on I'll write to you in {language}. The choice is stored, encrypted, "
             "until {date}; /language changes it, and /delete erases it with everything else."
         ).format(
             language=t.language(wanted),
             date=t.date(choice.expires_at, self.service.config.timezone),
         )
         return await self._continued(person, wanted, said)
+
+    async def _follow_app(self, person: Person, app: AppLanguage) -> Outcome:
+        pseudonym = self.store.pseudonym(person.subject)
+        t = translator(app.locale)
+        deleted = await self.store.delete_language(pseudonym)
+        self._remember(pseudonym, None)
+        if deleted:
+            await self.store.flush_deletions()
+            log.info("language choice deleted")
+        if app.spoken:
+            following = t.gettext("I'll follow the language of your Telegram app ({language}).")
+        else:
+            following = t.gettext(
+                "I do not speak the language of your Telegram app, so I'll write in "
+                "{language}, my standard language."
+            )
+        if deleted:
+            stored = t.gettext("The language you had chosen is no longer stored.")
+        else:
+            stored = t.gettext("No language choice is stored about you.")
+        said = f"{following.format(language=t.language(app.locale))} {stored}"
+        return await self._continued(person, app.locale, said)
 
     async def _continued(self, person: Person, locale: str, said: str) -> Outcome:
         """`said`, and the question of a feedback under way asked again in the new language."""
@@ -197,4 +235,4 @@ class LanguageDesk:
         return Outcome(replies=headed((said,), resumed.replies))
 
 
-__all__ = ["APP", "LanguageDesk"]
+__all__ = ["APP", "AppLanguage", "LanguageDesk"]

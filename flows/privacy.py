@@ -101,8 +101,9 @@ def notice_sections(
             "you choose “Like my Telegram app”."
         ).format(retention=t.duration(processing.retention)),
         t.gettext(
-            "The records of your consents are kept as proof as long as anything else about "
-            "you is stored, and deleted with the rest."
+            "The records of your consents are kept as proof as long as any feedback, "
+            "unfinished answers or contact details of yours are stored, and deleted with the "
+            "last of them."
         ),
     )
     rights = (

@@ -187,9 +187,9 @@ def _time_limits(t: Translator, record: ProcessingRecord) -> list[str]:
         ).format(retention=t.duration(processing.retention)),
         "• "
         + t.gettext(
-            "Consent records: kept as proof while anything else is stored about the person; "
-            "deleted by the purge once nothing else is left and the last consent is more "
-            "than a day old."
+            "Consent records: kept as proof while feedback, unfinished answers or a contact "
+            "chat id of the person are stored; deleted by the purge once none is left and the "
+            "last consent is more than a day old."
         ),
         "• "
         + t.gettext(

@@ -43,6 +43,7 @@ from flows.service import Person, ServiceConfig
 from storage.interface import (
     ConsentRecord,
     ConsentsOf,
+    DecryptionFailed,
     Delivery,
     Draft,
     FeedbackRecord,
@@ -101,7 +102,7 @@ class DataRights:
         feedback = await self.store.feedback_of(pseudonym, now)
         draft = await self.store.load_draft(pseudonym, now)
         contact = await self.store.contact_of(pseudonym)
-        language = await self.store.language_of(pseudonym, now)
+        language = await self._language(pseudonym, now)
         if not (consents or feedback or draft or contact or language):
             return Outcome.say(t.gettext("No data is stored about you."))
         export = self._export(t, now, consents, feedback, draft, contact, language)
@@ -374,7 +375,7 @@ class DataRights:
             return Outcome.say("\n\n".join(notes))
         count = len(await self.store.feedback_of(pseudonym, self.clock()))
         question = self._erase_question(t, count)
-        if await self.store.language_of(pseudonym, self.clock()) is not None:
+        if await self._has_language(pseudonym, self.clock()):
             also = t.gettext(
                 "The language you chose with /language is erased too; I then follow your "
                 "Telegram app's language again."
@@ -430,10 +431,13 @@ class DataRights:
         # The notices are kept before the deliveries they come from are erased.
         for listener in self.removal_listeners:
             await listener(deliveries, "erasure", None)
-        report = await self.store.erase_subject(pseudonym)
+        try:
+            report = await self.store.erase_subject(pseudonym)
+        finally:
+            # Also when it was cut short: the key may be gone, and with it what they chose.
+            for forget in self.erasure_listeners:
+                forget(pseudonym)
         self._recent_access.pop(pseudonym, None)
-        for forget in self.erasure_listeners:
-            forget(pseudonym)
         log.info("subject erased")
         notes = [t.gettext("No data is stored about you.")] if not report.anything else []
         if staff:
@@ -475,8 +479,24 @@ class DataRights:
             or await self.store.feedback_of(pseudonym, now)
             or await self.store.load_draft(pseudonym, now)
             or await self.store.contact_of(pseudonym) is not None
-            or await self.store.language_of(pseudonym, now) is not None
+            or await self._has_language(pseudonym, now)
         )
+
+    async def _language(self, pseudonym: str, now: datetime) -> LanguageChoice | None:
+        """The person's language choice; one that does not open (tampered, or a data file
+        restored without its key) is left out of the copy rather than refuse it."""
+        try:
+            return await self.store.language_of(pseudonym, now)
+        except DecryptionFailed:
+            log.warning("language choice unreadable")
+            return None
+
+    async def _has_language(self, pseudonym: str, now: datetime) -> bool:
+        """Whether a language choice is stored, readable or not: erasure removes either."""
+        try:
+            return await self.store.language_of(pseudonym, now) is not None
+        except DecryptionFailed:
+            return True
 
     # --- /widerruf ------------------------------------------------------------------------
     async def request_withdrawal(self, person: Person) -> Outcome:

@@ -22,6 +22,7 @@ from flows.engine import (
     Press,
     TextInput,
     Turn,
+    new_token,
 )
 from flows.i18n import SUPPORTED_LOCALES, Translator, translator
 from flows.models import FlowDefinition, render_text
@@ -160,7 +161,10 @@ class FeedbackService:
         if state.locale == t.locale:
             return None
         try:
-            state = state.model_copy(update={"locale": t.locale})
+            # A new token: the buttons of the copy in the old language no longer count, so
+            # that an optional consent pressed there is never recorded with the hash of the
+            # new language's text (its keyboard is removed, but not after a restart).
+            state = state.model_copy(update={"locale": t.locale, "token": new_token()})
             await self._save(pseudonym, state)
         except StorageFull:
             # The choice was kept; this feedback goes on in the language it began in.
@@ -187,7 +191,7 @@ class FeedbackService:
                 "/withdraw – withdraw a consent\n"
                 "/delete – erase all your data\n"
                 "/cancel – discard an unfinished feedback\n"
-                "/language – choose my language\n"
+                "/language – choose the language I write in\n"
                 "/help – this overview"
             ).format(name=self.config.controller.name)
             + staff_lines
@@ -402,11 +406,11 @@ class FeedbackService:
     async def _apply(
         self, pseudonym: str, person: Person, t: Translator, state: ConversationState, event: Input
     ) -> Outcome:
-        t = _language_of(state, t)
         flow = self.catalog.flows.get(state.flow_id)
-        if flow is None:
+        if flow is None:  # said in the person's language: there is no survey to keep to
             await self.store.delete_draft(pseudonym)
             return Outcome.say(t.gettext("This survey is no longer available. Send /start."))
+        t = _language_of(state, t)
         turn = self._engine(flow, t).handle(state, event)
         try:
             if turn.completion is not None:

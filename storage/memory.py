@@ -409,6 +409,9 @@ class MemoryStore(Store):
         for pseudonym in [p for p in self._contacts if p not in self._feedback]:
             if pseudonym not in self._drafts:
                 del self._contacts[pseudonym]
+        for pseudonym in list(self._consents):
+            if not self._covers_something(pseudonym, moment):
+                del self._consents[pseudonym]  # a language choice keeps the key, not them
         unused = [p for p in self._keys if self._unused(p, moment)]
         for pseudonym in unused:
             self._keys.discard(pseudonym)
@@ -424,15 +427,19 @@ class MemoryStore(Store):
         self._releases = self._releases[max(0, len(old) - 1) :]
         return PurgeReport(feedback=feedback, drafts=drafts, languages=languages, keys=len(unused))
 
-    def _unused(self, pseudonym: str, now: datetime) -> bool:
+    def _covers_something(self, pseudonym: str, now: datetime) -> bool:
+        """Whether the person's consent records are still proof of anything stored (or so
+        recent that the first draft may follow)."""
         recent = any(c.granted_at > now - KEY_GRACE for c in self._consents.get(pseudonym, []))
-        return not (
+        return (
             recent
             or pseudonym in self._feedback
             or pseudonym in self._drafts
             or pseudonym in self._contacts
-            or pseudonym in self._languages
         )
+
+    def _unused(self, pseudonym: str, now: datetime) -> bool:
+        return not (self._covers_something(pseudonym, now) or pseudonym in self._languages)
 
     def _invalidate(self, buckets: set[str]) -> None:
         for bucket in buckets:

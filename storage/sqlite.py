@@ -128,6 +128,18 @@ _DETACHED_CONTACTS_SQL = (
     " WHERE NOT EXISTS (SELECT 1 FROM main.feedback f WHERE f.pseudonym = c.pseudonym)"
     " AND NOT EXISTS (SELECT 1 FROM main.drafts d WHERE d.pseudonym = c.pseudonym) LIMIT ?)"
 )
+# Consent records are proof for what they cover: they go once no feedback, unfinished
+# answers or contact chat id is left (a language choice keeps the key, not them), unless
+# one is newer than the grace period (given just before the first draft is saved).
+_DETACHED_CONSENTS_SQL = (
+    "DELETE FROM main.consents WHERE rowid IN (SELECT g.rowid FROM main.consents g"
+    " WHERE g.rowid > ? AND g.rowid <= ?"
+    " AND NOT EXISTS (SELECT 1 FROM main.feedback f WHERE f.pseudonym = g.pseudonym)"
+    " AND NOT EXISTS (SELECT 1 FROM main.drafts d WHERE d.pseudonym = g.pseudonym)"
+    " AND NOT EXISTS (SELECT 1 FROM main.contacts c WHERE c.pseudonym = g.pseudonym)"
+    " AND NOT EXISTS (SELECT 1 FROM main.consents h"
+    "  WHERE h.pseudonym = g.pseudonym AND h.granted_at > ?))"
+)
 # A record of passing a feedback on goes with the feedback (its retention is the
 # feedback's: the recipient deletes its copy by then), not with the person's other data.
 _DETACHED_DELIVERIES_SQL = (
@@ -1434,7 +1446,9 @@ class SQLiteStore(Store):
         await self._batches(_DETACHED_CONTACTS_SQL, ())
         # Before the keys: a person whose last feedback expired has nothing left to keep one.
         await self._windows("deliveries", _DETACHED_DELIVERIES_SQL)
-        keys = await self._drop_unused_keys(ts(moment - KEY_GRACE))
+        grace_cutoff = ts(moment - KEY_GRACE)
+        await self._windows("consents", _DETACHED_CONSENTS_SQL, (grace_cutoff,))
+        keys = await self._drop_unused_keys(grace_cutoff)
         await self._batches(_OLD_UPDATES_SQL, (ts(moment - UPDATE_MEMORY),))
         await self._batches(_OLD_RELEASES_SQL, (ts(moment - RELEASE_MEMORY),) * 2)
         async with self._lock:
@@ -1467,16 +1481,16 @@ class SQLiteStore(Store):
                 return total
             await asyncio.sleep(0)  # let waiting handlers have the connection
 
-    async def _windows(self, table: str, sql: str) -> int:
-        """Run `sql` (with a rowid window as parameters) over the whole table, a window at a
-        time, so that no statement scans more than SCAN_WINDOW rows."""
+    async def _windows(self, table: str, sql: str, extra: tuple[Any, ...] = ()) -> int:
+        """Run `sql` (with a rowid window as parameters, then `extra`) over the whole table,
+        a window at a time, so that no statement scans more than SCAN_WINDOW rows."""
         async with self._lock:
             row = await fetch_one(self._conn(), f"SELECT max(rowid) FROM main.{table}")  # noqa: S608
         highest = int(row[0]) if row and row[0] is not None else 0
         total = 0
         for start in range(0, highest, SCAN_WINDOW):
             async with self._lock:
-                total += await run(self._conn(), sql, (start, start + SCAN_WINDOW))
+                total += await run(self._conn(), sql, (start, start + SCAN_WINDOW, *extra))
             await asyncio.sleep(0)
         return total
 

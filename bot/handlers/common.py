@@ -42,20 +42,47 @@ async def drop_redelivered(update: Update, context: BotContext) -> None:
 
 async def recall_language(update: Update, context: BotContext) -> None:
     """Look up, once per update, the language the sender chose (cached in memory), so that
-    every answer after this is in it. Private chats only: nothing of a group is answered
-    but the pointer to the private chat."""
+    every answer after this is in it: in private chats, and to staff in the staff chat (in
+    other groups the bot says only where to write to it, in the app's language)."""
     user, chat = update.effective_user, update.effective_chat
-    if user is None or chat is None or chat.type != "private":
+    if user is None or chat is None:
         return
-    context.chosen_locale = await context.languages.chosen(f"tg-user:{user.id}")
+    if chat.type != "private" and not context.is_staff(update):
+        return
+    try:
+        context.chosen_locale = await context.languages.chosen(f"tg-user:{user.id}")
+    except Exception as error:  # a broken store: the app's language serves, and the
+        # feature (or the apology) still answers
+        log.warning("language lookup failed: %s", type(error).__name__)
 
 
-async def answer_chatless_press(update: Update, context: BotContext) -> None:
-    """A button press without a chat (inline messages, games): not ours; answer it quietly."""
-    query = update.callback_query
-    if query is not None and update.effective_chat is None:
+def remembered_language(update: object, context: BotContext) -> None:
+    """For the error handler, whose context is not the update's: the sender's choice as
+    far as memory knows it, without touching the store (which may be what failed)."""
+    user = update.effective_user if isinstance(update, Update) else None
+    if user is not None:
+        context.chosen_locale = context.languages.cached(f"tg-user:{user.id}")
+
+
+async def guard_press(update: Update, context: BotContext) -> None:
+    """A button press without a chat (inline messages, games) is not ours: answered quietly.
+    Outside a private chat the bot shows buttons only under the staff rules in the staff
+    chat: any other press there is forged (a person's data must never be acted on, nor
+    the answer shown, in a group) and changes nothing."""
+    query, chat = update.callback_query, update.effective_chat
+    if query is None:
+        return
+    if chat is None:
         await render(Outcome(), update, context)
         raise ApplicationHandlerStop
+    if chat.type == "private":
+        return
+    data = query.data if isinstance(query.data, str) else ""
+    if data.startswith("sr:") and chat.id == context.settings.staff_chat_id:
+        return
+    toast = context.service.invalid_button(context.app_locale(update)).toast
+    await render(Outcome(toast=toast), update, context)
+    raise ApplicationHandlerStop
 
 
 async def refuse_in_group(update: Update, context: BotContext) -> None:
@@ -102,7 +129,7 @@ def guards(staff_here: filters.BaseFilter) -> list[tuple[int, BaseHandler[Any, A
     return [
         (-3, TypeHandler(Update, drop_redelivered)),
         (-2, TypeHandler(Update, recall_language)),
-        (-1, CallbackQueryHandler(answer_chatless_press)),
+        (-1, CallbackQueryHandler(guard_press)),
         (
             -1,
             MessageHandler(

@@ -17,7 +17,7 @@ async def language(update: Update, context: BotContext) -> None:
     """/sprache shows the choice; /sprache englisch (or en, deutsch, app) makes it."""
     argument = " ".join(context.args) if context.args else None
     outcome = await context.languages.ask(
-        context.person(update), context.app_locale(update), argument
+        context.person(update), context.app_language(update), argument
     )
     await render(outcome, update, context)
 
@@ -26,7 +26,7 @@ async def language_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     data = query.data if query is not None and isinstance(query.data, str) else ""
     outcome = await context.languages.press(
-        context.person(update), context.app_locale(update), data
+        context.person(update), context.app_language(update), data
     )
     await render(outcome, update, context)
 

@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+from contextlib import closing
 from datetime import timedelta
+from pathlib import Path
 
 import jsonschema
 import pytest
 
 from bot.app import purge_expired
-from bot.fakeapi import BotMessage
+from bot.fakeapi import BotMessage, FakeBotApi
+from flows.consent import optional_consent_text, sha256_hex
 from flows.export import SCHEMA_PATH
 from flows.i18n import translator
 from storage.interface import LanguageChoice, StorageFull
 from tests.bot.test_rights import REPO, export_of
-from tests.harness import Harness, files_contain, labels, stored_rows, texts
+from tests.harness import Clock, Harness, files_contain, labels, make_settings, stored_rows, texts
 
 RETENTION = timedelta(days=180)  # FEEDBACKBOT_RETENTION's default
-GERMAN_HELP = "/sprache – meine Sprache wählen"
-ENGLISH_HELP = "/language – choose my language"
+GERMAN_HELP = "/sprache – die Sprache wählen, in der ich Ihnen schreibe"
+ENGLISH_HELP = "/language – choose the language I write in"
 
 
 def english_date(harness: Harness, after: timedelta) -> str:
@@ -46,7 +50,7 @@ async def test_the_choice_is_offered_made_and_kept_for_everything_after(harness:
 
     [said] = await erika.press("English")
     assert said["text"] == (
-        "From now on I write to you in English. The choice is stored, encrypted, until "
+        "From now on I'll write to you in English. The choice is stored, encrypted, until "
         f"{english_date(harness, RETENTION)}; /language changes it, and /delete erases it "
         "with everything else."
     )
@@ -67,7 +71,7 @@ async def test_the_choice_is_offered_made_and_kept_for_everything_after(harness:
     assert ENGLISH_HELP in texts(await erika.send("/help"))
     [again] = await erika.send("/language")
     until = english_date(harness, RETENTION)
-    assert f"Now: English, as you chose; the choice is stored (encrypted) until {until}." in str(
+    assert f"Now: English, as you chose; the choice is stored, encrypted, until {until}." in str(
         again["text"]
     )
 
@@ -95,7 +99,7 @@ async def test_switching_mid_survey_asks_the_open_question_again_in_the_new_lang
     assert "Was sollten wir wissen?" in str(comment_question["text"])
 
     [said] = await erika.send("/sprache en")  # one message, one notification
-    assert str(said["text"]).startswith("From now on I write to you in English.")
+    assert str(said["text"]).startswith("From now on I'll write to you in English.")
     assert str(said["text"]).endswith(
         "Let's continue where you left off.\n\nWhat should we know? Write a short comment, or "
         "skip this question.\n(up to 2,000 characters)"
@@ -120,13 +124,13 @@ async def test_like_my_app_deletes_the_choice(harness: Harness) -> None:
     await erika.send("/language")
     [said] = await erika.press("Like my Telegram app")
     assert said["text"] == (
-        "Ich richte mich wieder nach der Sprache Ihrer Telegram-App (Deutsch). Die Sprache, "
-        "die Sie gewählt hatten, ist nicht mehr gespeichert."
+        "Ich richte mich nach der Sprache Ihrer Telegram-App (Deutsch). Die Sprache, die Sie "
+        "gewählt hatten, ist nicht mehr gespeichert."
     )
     assert languages_stored(harness) == []
     assert GERMAN_HELP in texts(await erika.send("/hilfe"))
     [again] = await erika.send("/sprache app")
-    assert "eine Sprachwahl ist über Sie nicht gespeichert" in str(again["text"])
+    assert "Eine Sprachwahl ist über Sie nicht gespeichert." in str(again["text"])
 
 
 async def test_erasure_takes_the_choice_and_the_bot_follows_the_app_again(harness: Harness) -> None:
@@ -212,3 +216,156 @@ async def test_an_apology_comes_in_the_chosen_language(
     monkeypatch.setattr(harness.app.bot_data.service, "start", broken)
     answer = await erika.send("/start")
     assert texts(answer) == "Sorry, something went wrong on our side. Please try again in a moment."
+
+
+async def test_old_language_buttons_of_an_optional_consent_do_not_count_after_a_switch(
+    harness: Harness,
+) -> None:
+    """After a restart the German copy keeps its buttons (which message shows them is kept
+    in memory only). Pressed after switching to English, its "Ja" was recorded with the
+    hash of the English text, which the person never saw."""
+    erika = harness.customer()
+    await erika.send("/start")
+    await erika.press("Ja, ich willige ein")
+    await erika.press("4")
+    german = (await erika.send("Sehr nett"))[-1]
+    assert "Dürfen wir Sie" in str(german["text"]) and german["buttons"]
+    await harness.restart()
+    assert "May we contact you" in texts(await erika.send("/sprache en"))
+    await erika.press_data(
+        german["message_id"], harness.api.button_data(erika.chat_id, "Ja, einverstanden", german)
+    )
+    assert erika.last_toast() == "This button belongs to an earlier conversation."
+    assert harness.store is not None and harness.app is not None
+    pseudonym = harness.store.pseudonym(f"tg-user:{erika.user_id}")
+    assert [c.purpose for c in await harness.store.consents(pseudonym)] == ["feedback"]
+
+    assert "Thank you for your feedback!" in texts(await erika.press("Yes, I agree"))
+    service = harness.app.bot_data.service
+    assert service is not None
+    flow = service.catalog.flows["feedback"]
+    [step] = [s for s in flow.steps if s.id == "contact"]
+    shown = optional_consent_text(flow, step, translator("en"))  # type: ignore[arg-type]
+    [contact] = [c for c in await harness.store.consents(pseudonym) if c.purpose == "contact"]
+    assert contact.text_sha256 == sha256_hex(shown)
+
+
+async def test_a_broken_store_still_gets_an_apology(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lookup of the language on every update must not silence the bot when the store
+    fails with SQLite's own errors: the apology comes, in the app's language."""
+    erika = harness.customer()
+    assert harness.store is not None
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(harness.store, "language_of", broken)
+    answer = texts(await erika.send("/hilfe"))
+    assert "Ich sammle Feedback" in answer and "schiefgelaufen" not in answer
+    monkeypatch.setattr(harness.store, "load_draft", broken)
+    assert "etwas schiefgelaufen" in texts(await erika.send("/start"))
+
+
+async def test_an_unreadable_choice_does_not_block_access_or_erasure(harness: Harness) -> None:
+    erika = harness.customer()
+    await erika.send("/sprache english")
+    with closing(sqlite3.connect(harness.settings.data_dir / "feedback.db")) as db, db:
+        db.execute("UPDATE languages SET ciphertext = zeroblob(60)")
+    await harness.restart()  # nothing of it left in memory
+    assert "Über Sie gespeicherte Daten" not in texts(await erika.send("/meinedaten"))
+    [question] = await erika.send("/loeschen")
+    assert "Sprache" in str(question["text"]), "offered, and says the language goes too"
+    [done] = await erika.press("Alles löschen")
+    assert "• gewählte Sprache: 1" in str(done["text"])
+    assert languages_stored(harness) == []
+
+
+async def test_an_erasure_cut_short_leaves_no_choice_in_memory(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    erika = harness.customer()
+    await erika.send("/sprache english")
+    assert harness.store is not None
+
+    async def cut_short(*args: object, **kwargs: object) -> None:
+        raise StorageFull("no space")
+
+    monkeypatch.setattr(harness.store, "_delete_rows", cut_short)
+    await erika.send("/delete")
+    await erika.press("Erase everything")  # the key is gone; the rows are left to the purge
+    assert GERMAN_HELP in texts(await erika.send("/hilfe"))
+
+
+async def test_forged_presses_in_a_group_change_nothing_and_say_nothing_there(
+    harness: Harness,
+) -> None:
+    """The bot shows no language or erasure buttons in groups: a press forged there must
+    not store a choice, erase anyone, or post the answer into the group."""
+    erika = harness.customer()
+    await erika.send("/sprache english")
+    member = harness.customer(erika.user_id, chat_id=-100555, chat_type="supergroup")
+    [pointer] = await member.send("/start")  # the one message the bot writes there
+    minute = int(harness.clock().timestamp() // 60)
+    for data in ("l:de", f"d:y:{minute}", "c:feedback:x:de:y"):
+        assert await member.press_data(pointer["message_id"], data) == []
+        assert erika.last_toast() == "Diese Schaltfläche ist nicht gültig."
+    assert len(languages_stored(harness)) == 1, "still English, not erased"
+    assert ENGLISH_HELP in texts(await erika.send("/hilfe"))
+
+
+async def test_an_app_language_the_bot_does_not_speak_is_not_called_the_apps(
+    harness: Harness,
+) -> None:
+    pierre = harness.customer(77, language_code="fr")
+    [question] = await pierre.send("/sprache")
+    assert (
+        "Jetzt: Deutsch, meine Standardsprache (die Sprache Ihrer Telegram-App spreche ich "
+        "nicht)." in str(question["text"])
+    )
+    await pierre.send("/sprache english")
+    [said] = await pierre.send("/language app")
+    assert said["text"] == (
+        "Die Sprache Ihrer Telegram-App spreche ich nicht; ich schreibe Ihnen daher auf "
+        "Deutsch, meiner Standardsprache. Die Sprache, die Sie gewählt hatten, ist nicht mehr "
+        "gespeichert."
+    )
+
+
+@pytest.mark.parametrize("argument", ["en-GB", "EN", " english ", "en_US", "Englisch"])
+async def test_a_language_may_be_named_in_several_ways(harness: Harness, argument: str) -> None:
+    [said] = await harness.customer().send(f"/sprache {argument}")
+    assert str(said["text"]).startswith("From now on I'll write to you in English.")
+
+
+async def test_a_draft_of_a_removed_survey_is_answered_in_the_chosen_language(
+    harness: Harness,
+) -> None:
+    erika = harness.customer()
+    await erika.send("/start")
+    await erika.press("Ja, ich willige ein")
+    assert harness.app is not None and harness.app.bot_data.service is not None
+    catalog = harness.app.bot_data.service.catalog
+    monkeypatched = dict(catalog.flows)
+    del monkeypatched["feedback"]
+    catalog.flows.clear()
+    catalog.flows.update(monkeypatched)
+    await erika.send("/sprache english")
+    assert texts(await erika.send("4")) == "This survey is no longer available. Send /start."
+
+
+async def test_staff_get_their_choice_in_the_staff_chat_too(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    staff_id, staff_chat = 7001, -1007002
+    settings = make_settings(tmp_path / "data", staff_ids=str(staff_id), staff_chat_id=staff_chat)
+    desk = Harness(api=api, settings=settings, clock=clock)
+    await desk.start()
+    try:
+        await desk.customer(staff_id).send("/sprache english")
+        in_chat = desk.customer(staff_id, chat_id=staff_chat, chat_type="supergroup")
+        rules = texts(await in_chat.send("/zusammenfassung"))
+        assert "confidential" in rules and "vertraulich" not in rules
+    finally:
+        await desk.stop()

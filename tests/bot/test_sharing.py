@@ -270,7 +270,9 @@ async def test_one_http_client_serves_every_attempt_and_is_closed_at_shutdown(
     await product_feedback(shop, 3, share=False)
     await product_feedback(shop, 5, share=True)
     await drained(shop)
-    assert len(receiver.payloads("/crm")) == 4 and receiver.payloads("/acme")
+    # Two failed attempts (whichever deliveries drew them) and three that arrived.
+    assert len(receiver.payloads("/crm")) + len(receiver.payloads("/acme")) == 5
+    assert receiver.payloads("/acme")
     assert len(built) == 1, "one client for both recipients and every retry"
     await shop.stop()
     assert built[0].is_closed

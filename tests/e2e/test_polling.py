@@ -107,7 +107,7 @@ def test_a_chosen_language_outlives_a_restart_of_the_process(
     with running_bot(api, env, tmp_path, log):
         say(api, ERIKA, "/sprache", "de")
         press(api, ERIKA, "English", "de")
-        assert (api.last_message(ERIKA)["text"] or "").startswith("From now on I write to you")
+        assert (api.last_message(ERIKA)["text"] or "").startswith("From now on I'll write to you")
     menus = {locale: {name for name, _ in api.commands_for(locale)} for locale in ("de", "en")}
     assert "sprache" in menus["de"] and "language" in menus["en"], menus
     with running_bot(api, env, tmp_path, log):
