@@ -129,16 +129,18 @@ _DETACHED_CONTACTS_SQL = (
     " AND NOT EXISTS (SELECT 1 FROM main.drafts d WHERE d.pseudonym = c.pseudonym) LIMIT ?)"
 )
 # Consent records are proof for what they cover: they go once no feedback, unfinished
-# answers or contact chat id is left (a language choice keeps the key, not them), unless
-# one is newer than the grace period (given just before the first draft is saved).
-_DETACHED_CONSENTS_SQL = (
-    "DELETE FROM main.consents WHERE rowid IN (SELECT g.rowid FROM main.consents g"
-    " WHERE g.rowid > ? AND g.rowid <= ?"
-    " AND NOT EXISTS (SELECT 1 FROM main.feedback f WHERE f.pseudonym = g.pseudonym)"
-    " AND NOT EXISTS (SELECT 1 FROM main.drafts d WHERE d.pseudonym = g.pseudonym)"
-    " AND NOT EXISTS (SELECT 1 FROM main.contacts c WHERE c.pseudonym = g.pseudonym)"
+# answers or contact chat id is left, unless one is newer than the grace period (given
+# just before the first draft is saved). Usually the key goes then too, and they with it
+# (_drop_unused_keys); a language choice keeps the key, not them: this is for its holders,
+# walked through the (small) table of choices.
+_CHOOSERS_CONSENTS_SQL = (
+    "DELETE FROM main.consents WHERE pseudonym IN (SELECT l.pseudonym FROM main.languages l"
+    " WHERE l.rowid > ? AND l.rowid <= ?"
+    " AND NOT EXISTS (SELECT 1 FROM main.feedback f WHERE f.pseudonym = l.pseudonym)"
+    " AND NOT EXISTS (SELECT 1 FROM main.drafts d WHERE d.pseudonym = l.pseudonym)"
+    " AND NOT EXISTS (SELECT 1 FROM main.contacts c WHERE c.pseudonym = l.pseudonym)"
     " AND NOT EXISTS (SELECT 1 FROM main.consents h"
-    "  WHERE h.pseudonym = g.pseudonym AND h.granted_at > ?))"
+    "  WHERE h.pseudonym = l.pseudonym AND h.granted_at > ?))"
 )
 # A record of passing a feedback on goes with the feedback (its retention is the
 # feedback's: the recipient deletes its copy by then), not with the person's other data.
@@ -1447,7 +1449,10 @@ class SQLiteStore(Store):
         # Before the keys: a person whose last feedback expired has nothing left to keep one.
         await self._windows("deliveries", _DETACHED_DELIVERIES_SQL)
         grace_cutoff = ts(moment - KEY_GRACE)
-        await self._windows("consents", _DETACHED_CONSENTS_SQL, (grace_cutoff,))
+        # Each chooser may take several consent rows: windows of a purge batch of people.
+        await self._windows(
+            "languages", _CHOOSERS_CONSENTS_SQL, (grace_cutoff,), window=PURGE_BATCH
+        )
         keys = await self._drop_unused_keys(grace_cutoff)
         await self._batches(_OLD_UPDATES_SQL, (ts(moment - UPDATE_MEMORY),))
         await self._batches(_OLD_RELEASES_SQL, (ts(moment - RELEASE_MEMORY),) * 2)
@@ -1481,16 +1486,18 @@ class SQLiteStore(Store):
                 return total
             await asyncio.sleep(0)  # let waiting handlers have the connection
 
-    async def _windows(self, table: str, sql: str, extra: tuple[Any, ...] = ()) -> int:
+    async def _windows(
+        self, table: str, sql: str, extra: tuple[Any, ...] = (), window: int = SCAN_WINDOW
+    ) -> int:
         """Run `sql` (with a rowid window as parameters, then `extra`) over the whole table,
-        a window at a time, so that no statement scans more than SCAN_WINDOW rows."""
+        a window at a time, so that no statement scans more than `window` rows."""
         async with self._lock:
             row = await fetch_one(self._conn(), f"SELECT max(rowid) FROM main.{table}")  # noqa: S608
         highest = int(row[0]) if row and row[0] is not None else 0
         total = 0
-        for start in range(0, highest, SCAN_WINDOW):
+        for start in range(0, highest, window):
             async with self._lock:
-                total += await run(self._conn(), sql, (start, start + SCAN_WINDOW, *extra))
+                total += await run(self._conn(), sql, (start, start + window, *extra))
             await asyncio.sleep(0)
         return total
 
