@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -45,13 +45,15 @@ log = logging.getLogger("bot.webhooks")
 
 Result = Literal["delivered", "unconfirmed", "failed"]
 # Failures that can come after the request went out: the recipient may have stored it.
-# (A refused connection, or one never made, cannot have delivered anything.)
+# (A refused connection, or one never made, cannot have delivered anything.) A body that
+# cannot be decoded came with a status, possibly 2xx.
 _AFTER_SENDING = (
     httpx.ReadTimeout,
     httpx.ReadError,
     httpx.WriteTimeout,
     httpx.WriteError,
     httpx.RemoteProtocolError,
+    httpx.DecodingError,
 )
 
 # Seconds between attempts: quick at first, then for about a day in all.
@@ -77,7 +79,7 @@ class WebhookSender:
         recipients: Sequence[Recipient],
         locale: str,
         clock: Callable[[], datetime],
-        retry_delays: Sequence[float] = RETRY_DELAYS,
+        retry_delays: Sequence[float] | None = None,
         timeout: float = 10.0,
     ) -> None:
         self.store = store
@@ -85,7 +87,7 @@ class WebhookSender:
         self.recipients = {r.id: r for r in recipients}
         self.locale = locale
         self.clock = clock
-        self.retry_delays = tuple(retry_delays)
+        self.retry_delays = tuple(RETRY_DELAYS if retry_delays is None else retry_delays)
         self.timeout = timeout
         self.tasks: set[asyncio.Task[Any]] = set()
         self._outgoing: dict[tuple[str, str], _Outgoing] = {}  # (recipient, feedback id)
@@ -231,23 +233,35 @@ class WebhookSender:
 
     async def _deliver_feedback(self, outgoing: _Outgoing, payload: dict[str, Any]) -> None:
         recipient = outgoing.recipient
+
+        async def may_have_arrived(at: datetime) -> None:
+            # Kept in the store at once: a restart before the delivery is given up on
+            # must not forget it (the attempts after it may all be refused).
+            try:
+                await self.store.delivery_may_have_arrived(
+                    outgoing.pseudonym, recipient.id, outgoing.feedback_id, at
+                )
+            except StoreError as error:
+                log.error("delivery not marked: %s", type(error).__name__)
+
         try:
-            result = await self._post_with_retries(recipient, payload, "webhook", outgoing.stop)
+            result = await self._post_with_retries(
+                recipient, payload, "webhook", outgoing.stop, may_have_arrived
+            )
             # Settles nothing when an erasure or withdrawal settled it meanwhile.
             await self._settle(outgoing, result)
         finally:
             self._outgoing.pop((recipient.id, outgoing.feedback_id), None)
 
     async def _settle(self, outgoing: _Outgoing, result: Result) -> None:
-        """A delivery that arrived, or may have (kept, so that an erasure tells the
-        recipient), or that did not (forgotten)."""
+        """A delivery that arrived, or did not: forgotten unless an attempt may have
+        arrived (then kept, so that an erasure tells the recipient)."""
         try:
             await self.store.settle_delivery(
                 outgoing.pseudonym,
                 outgoing.recipient.id,
                 outgoing.feedback_id,
-                None if result == "failed" else self.clock(),
-                unconfirmed=result == "unconfirmed",
+                self.clock() if result == "delivered" else None,
             )
         except StoreError as error:
             log.error("delivery not settled: %s", type(error).__name__)
@@ -292,11 +306,13 @@ class WebhookSender:
         payload: dict[str, Any],
         event: str,
         stop: asyncio.Event | None = None,
+        may_have_arrived: Callable[[datetime], Awaitable[None]] | None = None,
     ) -> Result:
         """Post until delivered, given up, or `stop` is set (checked between attempts).
 
-        Given up, it is "unconfirmed" when some attempt broke off after the body was
-        sent (the recipient may have stored it), else "failed"."""
+        Given up, it is "unconfirmed" when some attempt may have arrived without the
+        recipient confirming it (`may_have_arrived` is told of each such attempt, with
+        its time), else "failed"."""
         body = encode(payload)
         attempts = len(self.retry_delays) + 1
         maybe_arrived = False
@@ -304,11 +320,14 @@ class WebhookSender:
             if stop is not None and stop.is_set():
                 await self._audit(event, recipient, "stopped: erased or withdrawn")
                 return "failed"
+            at = self.clock()
             outcome, sent = await self._post(recipient, body)
             if outcome == "delivered":
                 await self._audit(event, recipient, "delivered")
                 return "delivered"
-            maybe_arrived = maybe_arrived or sent
+            if sent and may_have_arrived is not None:  # (a notice is sent again, or audited)
+                await may_have_arrived(at)
+                maybe_arrived = True
             await self._audit(event, recipient, outcome)
             if attempt < attempts - 1:
                 await _pause(self.retry_delays[attempt], stop)
@@ -338,7 +357,10 @@ class WebhookSender:
             return f"failed: {type(error).__name__}", isinstance(error, _AFTER_SENDING)
         if 200 <= response.status_code < 300:
             return "delivered", False
-        return f"failed: HTTP {response.status_code}", False
+        # A server error may come after the recipient stored it (a proxy's 504 is "it
+        # answered too late"); other refusals (4xx) mean it was not taken.
+        late = response.status_code >= 500 or response.status_code == 408
+        return f"failed: HTTP {response.status_code}", late
 
     async def _audit(self, event: str, recipient: Recipient, outcome: str) -> None:
         entry = AuditEntry(

@@ -14,7 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION: Literal[1] = 1
+SCHEMA_VERSION: Literal[2] = 2
+"""2 added `chosen_language` and `passed_on[].confirmed` (a copy of version 1 has neither)."""
 SCHEMA_PATH = Path("docs") / "export.schema.json"
 
 
@@ -91,7 +92,7 @@ class ExportDelivery(_Model):
 class DataExport(_Model):
     """Everything stored about the person who requested it, in their language."""
 
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[2] = SCHEMA_VERSION
     generated_at: datetime
     language: str
     controller: ExportController

@@ -444,7 +444,7 @@ class StaffDesk:
         counted = await asyncio.to_thread(self._count, reads)
         if counted.fresh:
             try:
-                await self.store.save_summary_cache(counted.fresh, self._version)
+                await self.store.save_summary_cache(counted.fresh, self._version, self.clock())
             except StorageFull:
                 log.warning("summary_cache_not_saved")
         return counted

@@ -274,9 +274,10 @@ class Delivery(_Record):
     delivered_at: datetime
     pending: bool = False
     unconfirmed: bool = False
-    """Given up on after an attempt that broke off once the feedback was sent (a timeout
-    waiting for the answer, a dropped connection): the recipient may have it, so it is
-    kept, and told at an erasure or withdrawal, as a delivery that arrived."""
+    """An attempt may have arrived without the recipient confirming it (a timeout waiting
+    for the answer, a dropped connection, a server error): `delivered_at` is that attempt's
+    time. Such a delivery is kept if it is given up on, and told at an erasure or
+    withdrawal, as one that arrived."""
 
 
 class DeletionNotice(_Record):
@@ -417,12 +418,16 @@ class Store(abc.ABC):
         """
 
     @abc.abstractmethod
-    async def save_summary_cache(self, entries: list[CacheEntry], version: str) -> int:
+    async def save_summary_cache(
+        self, entries: list[CacheEntry], version: str, now: datetime | None = None
+    ) -> int:
         """Keep figures for later summaries (encrypted), each only if its bucket is still at
-        the epoch it was read at, i.e. nothing it counts has changed since; returns how many
-        were kept. Submitting feedback into a bucket, granting or withdrawing consent and
-        erasure move the buckets of the person's feedback to a new epoch and drop their
-        figures; the purge drops figures that have expired.
+        the epoch it was read at, i.e. nothing it counts has changed since, and (with `now`)
+        it has not expired meanwhile (a feedback it counts expired, maybe purged, while it
+        was computed); returns how many were kept. Submitting feedback into a bucket,
+        granting or withdrawing consent and erasure move the buckets of the person's
+        feedback to a new epoch and drop their figures; the purge drops figures that have
+        expired.
         """
 
     # release points of staff summaries (see flows.staff.StaffDesk.window): a summary
@@ -470,16 +475,19 @@ class Store(abc.ABC):
     async def record_delivery(self, pseudonym: str, delivery: Delivery) -> None: ...
 
     @abc.abstractmethod
-    async def settle_delivery(
-        self,
-        pseudonym: str,
-        recipient: str,
-        feedback_id: str,
-        delivered_at: datetime | None,
-        unconfirmed: bool = False,
+    async def delivery_may_have_arrived(
+        self, pseudonym: str, recipient: str, feedback_id: str, at: datetime
     ) -> bool:
-        """A pending delivery arrived at `delivered_at` (`unconfirmed`: may have arrived
-        then), or (None) will not be made.
+        """An attempt of a pending delivery may have arrived at `at` (the first such time
+        is kept): from now on it is kept even if it is given up on. False when it is no
+        longer pending."""
+
+    @abc.abstractmethod
+    async def settle_delivery(
+        self, pseudonym: str, recipient: str, feedback_id: str, delivered_at: datetime | None
+    ) -> bool:
+        """A pending delivery arrived at `delivered_at`, or (None) will not be made: then it
+        is forgotten, unless an attempt may have arrived (it stays, unconfirmed).
 
         False when it is no longer pending: the person's data was erased meanwhile.
         """

@@ -153,13 +153,23 @@ class MemoryStore(Store):
         self._check_space()
         self._deliveries.setdefault(pseudonym, []).append(delivery)
 
+    async def delivery_may_have_arrived(
+        self, pseudonym: str, recipient: str, feedback_id: str, at: datetime
+    ) -> bool:
+        self._check()
+        for index, delivery in enumerate(self._deliveries.get(pseudonym, [])):
+            if delivery.pending and (delivery.recipient, delivery.feedback_id) == (
+                recipient,
+                feedback_id,
+            ):
+                if not delivery.unconfirmed:
+                    update = {"unconfirmed": True, "delivered_at": utc(at)}
+                    self._deliveries[pseudonym][index] = delivery.model_copy(update=update)
+                return True
+        return False
+
     async def settle_delivery(
-        self,
-        pseudonym: str,
-        recipient: str,
-        feedback_id: str,
-        delivered_at: datetime | None,
-        unconfirmed: bool = False,
+        self, pseudonym: str, recipient: str, feedback_id: str, delivered_at: datetime | None
     ) -> bool:
         self._check()
         deliveries = self._deliveries.get(pseudonym, [])
@@ -168,15 +178,14 @@ class MemoryStore(Store):
                 recipient,
                 feedback_id,
             ):
-                if delivered_at is None:
-                    del deliveries[index]
-                else:
-                    update = {
-                        "pending": False,
-                        "delivered_at": utc(delivered_at),
-                        "unconfirmed": unconfirmed,
-                    }
+                if delivered_at is not None:
+                    update = {"pending": False, "delivered_at": utc(delivered_at)}
+                    update |= {"unconfirmed": False}
                     deliveries[index] = delivery.model_copy(update=update)
+                elif delivery.unconfirmed:  # may have arrived: kept
+                    deliveries[index] = delivery.model_copy(update={"pending": False})
+                else:
+                    del deliveries[index]
                 return True
         return False
 
@@ -474,10 +483,14 @@ class MemoryStore(Store):
             reads.append(SegmentRead(segment=segment, epoch=epoch, records=records))
         return reads
 
-    async def save_summary_cache(self, entries: list[CacheEntry], version: str) -> int:
+    async def save_summary_cache(
+        self, entries: list[CacheEntry], version: str, now: datetime | None = None
+    ) -> int:
         self._check_space()
         kept = 0
         for entry in entries:
+            if now is not None and entry.expires_at <= utc(now):
+                continue
             if self._cache.get(entry.bucket, (0, None, None, None))[0] == entry.epoch:
                 expires = utc(entry.expires_at)
                 self._cache[entry.bucket] = (entry.epoch, version, expires, bytes(entry.payload))

@@ -95,10 +95,20 @@ _LANGUAGE_ID = "language"
 log = logging.getLogger("storage")
 
 _PENDING_DELIVERY = "pseudonym = ? AND recipient = ? AND feedback_id = ? AND pending = 1"
-_DROP_PENDING_SQL = "DELETE FROM main.deliveries WHERE " + _PENDING_DELIVERY  # noqa: S608
-_SETTLE_PENDING_SQL = (
-    "UPDATE main.deliveries SET pending = 0, delivered_at = ?, unconfirmed = ? WHERE "  # noqa: S608
+_DROP_PENDING_SQL = (
+    "DELETE FROM main.deliveries WHERE unconfirmed = 0 AND " + _PENDING_DELIVERY  # noqa: S608
+)
+_KEEP_UNCONFIRMED_SQL = (
+    "UPDATE main.deliveries SET pending = 0 WHERE unconfirmed = 1 AND "  # noqa: S608
     + _PENDING_DELIVERY
+)
+_SETTLE_PENDING_SQL = (
+    "UPDATE main.deliveries SET pending = 0, delivered_at = ?, unconfirmed = 0 WHERE "  # noqa: S608
+    + _PENDING_DELIVERY
+)
+_MAY_HAVE_ARRIVED_SQL = (
+    "UPDATE main.deliveries SET delivered_at = CASE WHEN unconfirmed = 1 THEN delivered_at"  # noqa: S608
+    " ELSE ? END, unconfirmed = 1 WHERE " + _PENDING_DELIVERY
 )
 _PERSON_TABLES = ("feedback", "drafts", "consents", "contacts", "deliveries", "languages")
 _KEY_EXISTS = (
@@ -1036,10 +1046,11 @@ class SQLiteStore(Store):
         renewed = changed if at is None else ts(at)
 
         def renew(conn: sqlite3.Connection) -> None:
+            # A renewal makes every older copy's figures unreadable: nothing is owed then.
             conn.execute(
                 "INSERT INTO keys.cache_key (id, wrapped, renewed_at) VALUES (1, ?, ?)"
                 " ON CONFLICT (id) DO UPDATE SET wrapped = excluded.wrapped,"
-                " renewed_at = excluded.renewed_at",
+                " renewed_at = excluded.renewed_at, renewal_owed = NULL",
                 (wrapped, renewed),
             )
             conn.execute(_DROP_ALL_FIGURES_SQL, (changed,))
@@ -1092,22 +1103,31 @@ class SQLiteStore(Store):
             reads.append(SegmentRead(segment=segment, epoch=epoch, records=records[first:last]))
         return reads
 
-    async def save_summary_cache(self, entries: list[CacheEntry], version: str) -> int:
+    async def save_summary_cache(
+        self, entries: list[CacheEntry], version: str, now: datetime | None = None
+    ) -> int:
         """Raises StorageFull (nothing kept) when there is no space."""
-        key = self._summary_key()
-        changed = _wall_clock()
-        inserts, updates = [], []
-        for entry in entries:
-            blob = crypto.encrypt(key, entry.payload, _summary_aad(entry.bucket, version))
-            expires = ts(entry.expires_at)
-            if entry.epoch == 0:  # no row when it was read: only if none was made since
-                inserts.append((entry.bucket, changed, version, expires, blob))
-            else:
-                updates.append((version, expires, blob, entry.bucket, entry.epoch))
+        if now is not None:
+            entries = [e for e in entries if e.expires_at > now]
         if not entries:
             return 0
+        changed = _wall_clock()
+
+        def sealed(key: bytes) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+            inserts, updates = [], []
+            for entry in entries:
+                blob = crypto.encrypt(key, entry.payload, _summary_aad(entry.bucket, version))
+                expires = ts(entry.expires_at)
+                if entry.epoch == 0:  # no row when it was read: only if none was made since
+                    inserts.append((entry.bucket, changed, version, expires, blob))
+                else:
+                    updates.append((version, expires, blob, entry.bucket, entry.epoch))
+            return inserts, updates
 
         def save(conn: sqlite3.Connection) -> int:
+            # Sealed under the lock: with the key in force, never one a renewal replaced
+            # while these figures were computed.
+            inserts, updates = sealed(key)
             kept: int = conn.executemany(
                 "INSERT OR IGNORE INTO main.summary_cache"
                 " (bucket, epoch, changed_at, version, expires_at, ciphertext)"
@@ -1124,6 +1144,7 @@ class SQLiteStore(Store):
             )
 
         async with self._lock:
+            key = self._summary_key()
             return await on_thread(self._conn(), save, atomic=True)
 
     # ---- audit trail -----------------------------------------------------------------
@@ -1276,7 +1297,7 @@ class SQLiteStore(Store):
             await run(
                 self._conn(),
                 "INSERT INTO main.deliveries (pseudonym, key_version, recipient, feedback_id,"
-                " delivered_at, pending) VALUES (?, ?, ?, ?, ?, ?)",
+                " delivered_at, pending, unconfirmed) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     pseudonym,
                     KEY_VERSION,
@@ -1284,23 +1305,31 @@ class SQLiteStore(Store):
                     delivery.feedback_id,
                     ts(delivery.delivered_at),
                     int(delivery.pending),
+                    int(delivery.unconfirmed),
                 ),
             )
 
-    async def settle_delivery(
-        self,
-        pseudonym: str,
-        recipient: str,
-        feedback_id: str,
-        delivered_at: datetime | None,
-        unconfirmed: bool = False,
+    async def delivery_may_have_arrived(
+        self, pseudonym: str, recipient: str, feedback_id: str, at: datetime
     ) -> bool:
         key = (pseudonym, recipient, feedback_id)
         async with self._lock:
-            if delivered_at is None:
-                return await run(self._conn(), _DROP_PENDING_SQL, key) > 0
-            settled = (ts(delivered_at), int(unconfirmed), *key)
-            return await run(self._conn(), _SETTLE_PENDING_SQL, settled) > 0
+            return await run(self._conn(), _MAY_HAVE_ARRIVED_SQL, (ts(at), *key)) > 0
+
+    async def settle_delivery(
+        self, pseudonym: str, recipient: str, feedback_id: str, delivered_at: datetime | None
+    ) -> bool:
+        key = (pseudonym, recipient, feedback_id)
+        if delivered_at is not None:
+            async with self._lock:
+                return await run(self._conn(), _SETTLE_PENDING_SQL, (ts(delivered_at), *key)) > 0
+
+        def give_up(conn: sqlite3.Connection) -> bool:
+            kept = conn.execute(_KEEP_UNCONFIRMED_SQL, key).rowcount
+            return kept + conn.execute(_DROP_PENDING_SQL, key).rowcount > 0
+
+        async with self._lock:
+            return await on_thread(self._conn(), give_up, atomic=True)
 
     async def deliveries_of(self, pseudonym: str) -> list[Delivery]:
         async with self._lock:
@@ -1325,12 +1354,21 @@ class SQLiteStore(Store):
         async with self._lock:
             rows = await fetch_all(
                 self._conn(),
-                "SELECT pseudonym, recipient, feedback_id, delivered_at FROM main.deliveries"
-                " WHERE pending = 1 ORDER BY delivered_at, id",
+                "SELECT pseudonym, recipient, feedback_id, delivered_at, unconfirmed"
+                " FROM main.deliveries WHERE pending = 1 ORDER BY delivered_at, id",
             )
         return [
-            (p, Delivery(recipient=r, feedback_id=f, delivered_at=dt(at), pending=True))
-            for p, r, f, at in rows
+            (
+                p,
+                Delivery(
+                    recipient=r,
+                    feedback_id=f,
+                    delivered_at=dt(at),
+                    pending=True,
+                    unconfirmed=bool(u),
+                ),
+            )
+            for p, r, f, at, u in rows
         ]
 
     async def queue_notice(self, notice: DeletionNotice) -> int:
@@ -1433,11 +1471,10 @@ class SQLiteStore(Store):
         keeps answering in between. Raises StorageFull if even a delete finds no space."""
         moment = utc(now)
         feedback = await self._batches(_EXPIRED_SQL["feedback"], (ts(moment),))
-        if feedback:
-            try:
-                await self._renew_cache_key_daily(moment)
-            except StorageFull:  # figures dropped need no room; the next purge tries again
-                log.warning("cache_key_not_renewed")
+        try:
+            await self._renew_cache_key_daily(moment, owed=feedback > 0)
+        except StorageFull:  # the renewal stays owed: the next purge tries again
+            log.warning("cache_key_not_renewed")
         drafts = await self._batches(_EXPIRED_SQL["drafts"], (ts(moment),))
         languages = await self._batches(_EXPIRED_SQL["languages"], (ts(moment),))
         await self._batches(_EXPIRED_FIGURES_SQL, (_wall_clock(), ts(moment)))
@@ -1463,14 +1500,25 @@ class SQLiteStore(Store):
             feedback=feedback, drafts=drafts, languages=languages, keys=keys, orphans=orphans
         )
 
-    async def _renew_cache_key_daily(self, now: datetime) -> None:
-        """Feedback has expired: cached figures counted it (words of comments, hashes of
-        people), and a data backup made before holds them sealed with the cache key. A
-        new key, at most once a day so that summaries are not recomputed at every purge,
-        leaves those copies unreadable too, as an erasure does at once."""
+    async def _renew_cache_key_daily(self, now: datetime, owed: bool) -> None:
+        """Feedback has expired (`owed`, now or at an earlier purge): cached figures counted
+        it (words of comments, hashes of people), and a data backup made before holds them
+        sealed with the cache key. A new key leaves those copies unreadable too, as an
+        erasure does at once: at most once a day, so that summaries are not recomputed at
+        every purge. Owed is kept in the key store until a renewal pays it."""
         async with self._lock:
-            row = await fetch_one(self._conn(), "SELECT renewed_at FROM keys.cache_key")
-            renewed = dt(row[0]) if row is not None and row[0] is not None else None
+            if owed:
+                await run(
+                    self._conn(),
+                    "UPDATE keys.cache_key SET renewal_owed = coalesce(renewal_owed, ?)",
+                    (ts(now),),
+                )
+            row = await fetch_one(
+                self._conn(), "SELECT renewed_at, renewal_owed FROM keys.cache_key"
+            )
+            if row is None or row[1] is None:
+                return
+            renewed = dt(row[0]) if row[0] is not None else None
             # (One in the future: a clock set back since; better renew.)
             if renewed is not None and now - CACHE_KEY_LIFE < renewed <= now:
                 return

@@ -142,6 +142,11 @@ KEY_MIGRATIONS: list[list[str]] = [
         # replaces it once a day, so old data backups' figures of it become unreadable.
         "ALTER TABLE keys.cache_key ADD COLUMN renewed_at TEXT",
     ],
+    [
+        # Since when a renewal is owed (feedback expired while the key was less than a
+        # day old): kept, so that a later purge renews it even if nothing expires then.
+        "ALTER TABLE keys.cache_key ADD COLUMN renewal_owed TEXT",
+    ],
 ]
 
 

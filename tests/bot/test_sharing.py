@@ -3,10 +3,11 @@ never blocking the customer, and told to delete on erasure."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -383,6 +384,63 @@ async def test_a_delivery_that_timed_out_may_have_arrived_and_is_told_of_an_eras
     [feedback_id] = {p["feedback_id"] for p in receiver.payloads("/crm") if p["type"] == "feedback"}
     notices = [p for p in receiver.payloads("/crm") if p["type"] == "deletion"]
     assert notices == [{"type": "deletion", "reason": "erasure", "feedback_ids": [feedback_id]}]
+
+
+async def test_a_server_error_may_come_after_the_recipient_stored_it(
+    shop: Harness, receiver: Receiver, clock: Clock
+) -> None:
+    """Behind a proxy, "answered too late" is a 504: the feedback may be stored. Kept,
+    with the time of the first such attempt, not of giving up; a 4xx refusal is not."""
+    receiver.statuses = [504, 400, 400, 400]
+    sent_at = clock()
+    await product_feedback(shop, 23, share=False)
+    clock.advance(timedelta(hours=5))  # giving up comes later
+    await drained(shop)
+    assert shop.store is not None
+    [kept] = await shop.store.deliveries_of(shop.store.pseudonym("tg-user:23"))
+    assert (kept.unconfirmed, kept.delivered_at) == (True, sent_at)
+
+
+async def test_may_have_arrived_outlasts_a_restart(
+    shop: Harness, receiver: Receiver, api: FakeBotApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An attempt timed out before a restart; after it every attempt is refused: the
+    recipient may still hold the first one, and an erasure must tell it."""
+    assert shop.app is not None and shop.app.bot_data.webhooks is not None
+    shop.app.bot_data.webhooks.timeout = 0.2
+    shop.app.bot_data.webhooks.retry_delays = (600.0,)  # the retry is lost with the process
+    receiver.gate.clear()
+    await product_feedback(shop, 24, share=False)
+    assert shop.store is not None
+    pseudonym = shop.store.pseudonym("tg-user:24")
+
+    async def marked() -> bool:
+        assert shop.store is not None
+        return any(d.unconfirmed for _, d in await shop.store.pending_deliveries())
+
+    await wait_for(marked, "the first attempt timed out")
+    receiver.gate.set()
+    receiver.server.shutdown()
+    receiver.server.server_close()  # refused from now on
+    monkeypatch.setattr("bot.webhooks.RETRY_DELAYS", (0.01, 0.01))
+    await shop.restart()
+    await drained(shop)
+    [kept] = await shop.store.deliveries_of(pseudonym)
+    assert (kept.recipient, kept.unconfirmed, kept.pending) == ("crm", True, False)
+    entries = await shop.store.audit_entries(shop.clock() - timedelta(days=1))
+    outcomes = [e.detail for e in entries if e.event == "webhook" and e.actor == "crm"]
+    assert outcomes[0] == "failed: ReadTimeout" and outcomes[-2:] == [
+        "failed: ConnectError",
+        "gave up",
+    ]
+
+
+async def wait_for(condition: Callable[[], Awaitable[bool]], what: str) -> None:
+    for _ in range(400):  # a guard against hanging, not a timing assertion
+        if await condition():
+            return
+        await asyncio.sleep(0.025)
+    raise AssertionError(f"never happened: {what}")
 
 
 async def test_a_delivery_refused_every_time_is_forgotten(

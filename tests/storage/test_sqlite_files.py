@@ -670,35 +670,45 @@ async def test_cached_figures_in_a_backup_from_before_an_erasure_cannot_be_read(
     assert [r.answers["comment"] for r in from_backup.records] == ["bleibt"]
 
 
+def fresh(comment: str, at: datetime, ttl: timedelta) -> NewFeedback:
+    """A feedback given at `at` (by the wall clock's day: the cache key's renewals are
+    dated by it)."""
+    return feedback(comment).model_copy(update={"created_at": at, "expires_at": at + ttl})
+
+
+def day_of(moment: datetime) -> SummarySegment:
+    start = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    return SummarySegment(start=start, end=start + DAY, bucket=start.strftime("%Y-%m-%d"))
+
+
 async def test_cached_figures_of_expired_feedback_in_an_old_backup_cannot_be_read(
     store: SQLiteStore, data_dir: Path, key: bytes, tmp_path: Path
 ) -> None:
-    """The purge that removes expired feedback replaces the cache key (once a day): a data
-    backup from before keeps the figures that counted it, sealed with a key gone."""
-    day = SummarySegment(start=T0 - DAY / 2, end=T0 + DAY / 2, bucket="2025-03-01")
-    later = SummarySegment(start=T0 + DAY / 2, end=T0 + 3 * DAY / 2, bucket="2025-03-02")
+    """Feedback expired: a data backup from before keeps cached figures that counted it.
+    The key they are sealed with is replaced within a day, also when the key was new at
+    the expiry and nothing expires later (the renewal is owed, and kept so)."""
+    now = datetime.now(UTC)  # the key was made at opening, by the wall clock
     p = store.pseudonym(SUBJECT)
-    await store.submit_feedback(p, feedback("Quastenflosser", ttl=DAY), [grant()])
-    stays = feedback("bleibt").model_copy(update={"created_at": T0 + DAY})
-    await store.submit_feedback(p, stays, [])
-
-    async def cache(segment: SummarySegment, payload: bytes, now: datetime) -> None:
-        (read,) = await store.summary_segments([segment], "v1", now)
-        entry = CacheEntry(
-            bucket=str(segment.bucket), epoch=read.epoch, expires_at=now + DAY, payload=payload
-        )
-        assert await store.save_summary_cache([entry], "v1") == 1
-
-    await cache(day, b"quastenflosser:1", T0 + HOUR)
+    await store.submit_feedback(p, fresh("Quastenflosser", now, HOUR), [grant()])
+    await store.submit_feedback(p, fresh("bleibt", now, 30 * DAY), [])
+    day = day_of(now)
+    (read,) = await store.summary_segments([day], "v1", now)
+    entry = CacheEntry(
+        bucket=str(day.bucket), epoch=read.epoch, expires_at=now + HOUR, payload=b"q:1"
+    )
+    assert await store.save_summary_cache([entry], "v1", now) == 1
     before = tmp_path / "before-expiry.db"
     await store.backup(before)
-    report = await store.purge_expired(T0 + 2 * DAY)
-    assert report.feedback == 1
-    await cache(later, b"bleibt:1", T0 + 2 * DAY)
-    assert (await store.purge_expired(T0 + 2 * DAY + HOUR)).feedback == 0
-    (kept,) = await store.summary_segments([later], "v1", T0 + 2 * DAY + HOUR)
-    assert kept.cached == b"bleibt:1", "no new key without expired feedback"
+    assert (await store.purge_expired(now + 2 * HOUR)).feedback == 1  # the key is an hour old
+    first = store._cache_key
     await store.close()
+    store = await reopen(data_dir, key)  # the owed renewal outlives a restart
+    try:
+        assert store._cache_key == first
+        await store.purge_expired(now + DAY + 3 * HOUR)  # nothing expires now
+        assert store._cache_key != first
+    finally:
+        await store.close()
 
     restored = tmp_path / "restored"
     restored.mkdir()
@@ -706,22 +716,40 @@ async def test_cached_figures_of_expired_feedback_in_an_old_backup_cannot_be_rea
     shutil.copy(data_dir / "keys.db", restored / "keys.db")
     old = await reopen(restored, key)
     try:
-        (from_backup,) = await old.summary_segments([day], "v1", T0 + HOUR)
+        (from_backup,) = await old.summary_segments([day], "v1", now)
     finally:
         await old.close()
-    assert from_backup.cached is None, "the figures sealed before the purge stay sealed"
+    assert from_backup.cached is None, "the figures sealed before the expiry stay sealed"
 
 
 async def test_the_cache_key_is_replaced_at_most_once_a_day(store: SQLiteStore) -> None:
+    now = datetime.now(UTC)
     p = store.pseudonym(SUBJECT)
     for hours in (1, 2, 30):
-        await store.submit_feedback(p, feedback(f"c{hours}", ttl=hours * HOUR), [grant()])
-    await store.purge_expired(T0 + 90 * timedelta(minutes=1))
-    first = store._cache_key
-    await store.purge_expired(T0 + 3 * HOUR)  # expired feedback again, within the day
-    assert store._cache_key == first
-    await store.purge_expired(T0 + 31 * HOUR)  # a day on
-    assert store._cache_key != first
+        await store.submit_feedback(p, fresh(f"c{hours}", now, hours * HOUR), [grant()])
+    opened = store._cache_key
+    await store.purge_expired(now + 90 * timedelta(minutes=1))
+    await store.purge_expired(now + 3 * HOUR)
+    assert store._cache_key == opened, "made at opening, less than a day ago"
+    await store.purge_expired(now + 25 * HOUR)
+    renewed = store._cache_key
+    assert renewed != opened
+    await store.purge_expired(now + 31 * HOUR)  # expired again, a renewal six hours old
+    assert store._cache_key == renewed
+    await store.purge_expired(now + 50 * HOUR)
+    assert store._cache_key != renewed
+
+
+async def test_figures_expired_while_they_were_computed_are_not_kept(store: SQLiteStore) -> None:
+    """Counted before a feedback expired and was purged (and the key replaced), saved
+    after: they would be sealed with the new key, readable from a backup made then."""
+    now = datetime.now(UTC)
+    day = day_of(now)
+    (read,) = await store.summary_segments([day], "v1", now)
+    entry = CacheEntry(bucket=str(day.bucket), epoch=read.epoch, expires_at=now, payload=b"x")
+    assert await store.save_summary_cache([entry], "v1", now + HOUR) == 0
+    (again,) = await store.summary_segments([day], "v1", now)
+    assert again.cached is None
 
 
 # ---- full disk ---------------------------------------------------------------------------

@@ -632,15 +632,31 @@ async def test_a_pending_delivery_is_settled_once_or_gone_with_an_erasure(store:
 
 async def test_a_delivery_that_may_have_arrived_is_kept_as_unconfirmed(store: Store) -> None:
     p = store.pseudonym("tg-user:1")
-    for recipient in ("crm", "acme"):
+    for recipient in ("crm", "acme", "erp"):
         pending = Delivery(recipient=recipient, feedback_id="fb-1", delivered_at=T0, pending=True)
         await store.record_delivery(p, pending)
-    assert await store.settle_delivery(p, "crm", "fb-1", T0 + HOUR, unconfirmed=True)
-    assert await store.settle_delivery(p, "acme", "fb-1", None)
+    # An attempt at T0 + 1h may have arrived (the first such time is kept), later ones not.
+    assert await store.delivery_may_have_arrived(p, "crm", "fb-1", T0 + HOUR)
+    assert await store.delivery_may_have_arrived(p, "crm", "fb-1", T0 + 2 * HOUR)
+    [(_, still)] = [(q, d) for q, d in await store.pending_deliveries() if d.recipient == "crm"]
+    assert still.unconfirmed and still.pending, "kept across a restart while it is retried"
+    assert await store.settle_delivery(p, "crm", "fb-1", None)  # given up on
+    assert await store.settle_delivery(p, "acme", "fb-1", None)  # never got there
+    assert await store.delivery_may_have_arrived(p, "erp", "fb-1", T0 + HOUR)
+    assert await store.settle_delivery(p, "erp", "fb-1", T0 + DAY)  # a later attempt got through
     assert await store.deliveries_of(p) == [
-        Delivery(recipient="crm", feedback_id="fb-1", delivered_at=T0 + HOUR, unconfirmed=True)
+        Delivery(recipient="crm", feedback_id="fb-1", delivered_at=T0 + HOUR, unconfirmed=True),
+        Delivery(recipient="erp", feedback_id="fb-1", delivered_at=T0 + DAY),
     ]
     assert await store.pending_deliveries() == [], "not sent again after a restart"
+    assert not await store.delivery_may_have_arrived(p, "crm", "fb-1", T0 + DAY)
+
+
+async def test_a_delivery_recorded_as_unconfirmed_stays_so(store: Store) -> None:
+    p = store.pseudonym("tg-user:1")
+    kept = Delivery(recipient="crm", feedback_id="fb-1", delivered_at=T0, unconfirmed=True)
+    await store.record_delivery(p, kept)
+    assert await store.deliveries_of(p) == [kept]
 
 
 async def test_deletion_notices_are_kept_until_done(make_store: StoreFactory) -> None:
