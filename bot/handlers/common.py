@@ -35,6 +35,11 @@ async def drop_redelivered(update: Update, context: BotContext) -> None:
     except StorageFull:
         # Nothing can be written: let the feature run and tell the person it was not saved.
         return
+    except Exception as error:
+        # The store failed otherwise (locked, an I/O error): the feature runs and answers,
+        # or apologises, once; an apology here would come on top of its answer.
+        log.warning("update not claimed: %s", type(error).__name__)
+        return
     if not first:
         log.info("redelivered update ignored")
         raise ApplicationHandlerStop

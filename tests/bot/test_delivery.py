@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 
 import pytest
 from telegram import Update
@@ -138,3 +139,18 @@ async def test_an_exception_in_a_handler_is_apologised_for_without_leaking(
     # Nor in a traceback: the log line as production writes it, and as captured here.
     assert "Geheimnis-42" not in caplog.text
     assert not leaked_into_log(caplog.records, {"Geheimnis-42"})
+
+
+async def test_a_failing_claim_of_the_update_costs_no_second_answer(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store error while claiming the update id was apologised for, and then the
+    feature answered as well: two answers, one of them wrong."""
+    assert harness.store is not None
+
+    async def locked(*args: object, **kwargs: object) -> bool:
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(harness.store, "claim_update", locked)
+    [answer] = await harness.customer().send("/hilfe")
+    assert "Ich sammle Feedback" in str(answer["text"])
