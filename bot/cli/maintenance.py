@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
+import sys
 from collections import defaultdict
 from datetime import timedelta
 from pathlib import Path
@@ -22,7 +24,8 @@ def register(subparsers: Any, t: Translator) -> None:
         "purge",
         help=t.gettext("delete expired feedback and drafts now"),
         description=t.gettext(
-            "Delete expired feedback, drafts, orphaned rows and unused keys now "
+            "Delete expired feedback, drafts, language choices, orphaned rows and unused "
+            "keys now "
             "(the bot also does this at start and every FEEDBACKBOT_PURGE_INTERVAL)."
         ),
     )
@@ -63,10 +66,14 @@ def run_purge(args: argparse.Namespace) -> int:
     async def purge(store: SQLiteStore, settings: Settings) -> str:
         report = await store.purge_expired(utc_now())
         return t.gettext(
-            "purged {feedback} feedback, {drafts} drafts, {orphans} orphaned rows and "
-            "{keys} unused keys"
+            "purged {feedback} feedback, {drafts} drafts, {languages} language choices, "
+            "{orphans} orphaned rows and {keys} unused keys"
         ).format(
-            feedback=report.feedback, drafts=report.drafts, orphans=report.orphans, keys=report.keys
+            feedback=report.feedback,
+            drafts=report.drafts,
+            languages=report.languages,
+            orphans=report.orphans,
+            keys=report.keys,
         )
 
     print(with_store(purge, exclusive=True))
@@ -74,15 +81,30 @@ def run_purge(args: argparse.Namespace) -> int:
 
 
 def run_backup(args: argparse.Namespace) -> int:
-    async def backup(store: SQLiteStore, settings: Settings) -> None:
+    async def backup(store: SQLiteStore, settings: Settings) -> bool:
         await store.backup(args.destination)
+        return _same_disk(args.destination, settings.data_dir)
 
-    with_store(backup)
-    message = operator_translator().gettext(
-        "wrote {path}; back up the key store (keys.db) separately, briefly"
-    )
+    same_disk = with_store(backup)
+    t = operator_translator()
+    message = t.gettext("wrote {path}; back up the key store (keys.db) separately, briefly")
     print(message.format(path=args.destination))
+    if same_disk:
+        warning = t.gettext(
+            "note: {path} is on the same file system as the data, so it does not survive a "
+            "failure of that disk; if a backup disk should be mounted there, it is not"
+        )
+        print(warning.format(path=args.destination), file=sys.stderr)
     return 0
+
+
+def _same_disk(copy: Path, data_dir: Path) -> bool:
+    """Whether the copy landed on the data's own file system (an unmounted backup disk
+    leaves its mount point an ordinary folder there)."""
+    try:
+        return os.stat(copy).st_dev == os.stat(data_dir).st_dev
+    except OSError:
+        return False
 
 
 def run_stats(args: argparse.Namespace) -> int:

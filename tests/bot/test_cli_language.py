@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import os
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -142,18 +143,37 @@ async def test_the_systems_reasons_are_said_in_german_too(tmp_path: Path) -> Non
     assert result.stderr == f"feedbackbot: Datei oder Ordner nicht vorhanden: {missing}\n"
 
 
+async def test_a_backup_on_another_file_system_gets_no_note(tmp_path: Path) -> None:
+    elsewhere = Path("/dev/shm")
+    if not elsewhere.is_dir() or elsewhere.stat().st_dev == tmp_path.stat().st_dev:
+        pytest.skip("no second file system to write to")
+    data = tmp_path / "data"
+    await make_store(data, people=0)
+    settings = {"data_dir": str(data), "master_key": MASTER_KEY}
+    with tempfile.TemporaryDirectory(dir=elsewhere) as folder:
+        copy = Path(folder) / "copy.db"
+        backup = feedbackbot(tmp_path, "backup", str(copy), lang="de_DE.UTF-8", **settings)
+        assert backup.returncode == 0 and copy.is_file()
+    assert backup.stderr == ""
+
+
 async def test_what_the_commands_answer_is_german(tmp_path: Path) -> None:
     data = tmp_path / "data"
     await make_store(data, people=0)
     settings = {"data_dir": str(data), "master_key": MASTER_KEY}
     purged = feedbackbot(tmp_path, "purge", lang="de_DE.UTF-8", **settings)
     assert purged.stdout == (
-        "gelöscht: 0 Feedback, 0 unvollständige Antworten, 0 verwaiste Zeilen und "
-        "0 ungenutzte Schlüssel\n"
+        "gelöscht: 0 Feedback, 0 unvollständige Antworten, 0 Sprachwahlen, 0 verwaiste Zeilen "
+        "und 0 ungenutzte Schlüssel\n"
     ), purged.stderr
     copy = tmp_path / "copy.db"
     backup = feedbackbot(tmp_path, "backup", str(copy), lang="de_DE.UTF-8", **settings)
     assert backup.stdout.startswith(f"{copy} geschrieben; sichern Sie den Schlüsselspeicher")
+    assert backup.stderr == (
+        f"Hinweis: {copy} liegt im selben Dateisystem wie die Daten und übersteht daher keinen "
+        "Ausfall dieses Datenträgers; falls dort ein Sicherungsdatenträger eingehängt sein "
+        "sollte, ist er es nicht\n"
+    )
     again = feedbackbot(tmp_path, "backup", str(copy), lang="de_DE.UTF-8", **settings)
     assert again.stderr == (
         f"feedbackbot: {copy} existiert bereits; wählen Sie eine neue Datei für die Sicherung\n"
