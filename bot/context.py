@@ -94,7 +94,7 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], B
         reported = user.language_code if user else None
         locale = resolve_locale(reported, self.settings.default_locale)
         primary = (reported or "").replace("_", "-").split("-")[0].lower()
-        return AppLanguage(locale, spoken=primary == locale)
+        return AppLanguage(locale, spoken=primary == locale, reported=bool(primary))
 
     def is_staff(self, update: Update) -> bool:
         """Whether the sender is a member of staff (FEEDBACKBOT_STAFF_IDS)."""

@@ -55,6 +55,8 @@ class AppLanguage:
 
     locale: str
     spoken: bool
+    reported: bool = True
+    """Whether the app said which language it uses at all (Telegram may leave it out)."""
 
 
 def _wanted(argument: str) -> str | None:
@@ -127,7 +129,7 @@ class LanguageDesk:
         wanted = _wanted(argument)
         if wanted is None:
             question = await self._question(person, app, t)
-            lead = t.gettext("I do not know that language.")
+            lead = t.gettext("I cannot write in that language.")
             return Outcome(replies=(Reply(f"{lead}\n\n{question.text}", question.buttons),))
         return await self._choose(person, app, wanted)
 
@@ -154,10 +156,15 @@ class LanguageDesk:
             now = t.gettext("Now: {language}, the language of your Telegram app.").format(
                 language=t.language(app.locale)
             )
-        else:
+        elif app.reported:
             now = t.gettext(
                 "Now: {language}, my standard language (I do not speak the language of your "
                 "Telegram app)."
+            ).format(language=t.language(app.locale))
+        else:
+            now = t.gettext(
+                "Now: {language}, my standard language (your Telegram app does not say which "
+                "language it uses)."
             ).format(language=t.language(app.locale))
         text = "\n\n".join(
             (
@@ -215,9 +222,14 @@ class LanguageDesk:
             log.info("language choice deleted")
         if app.spoken:
             following = t.gettext("I'll follow the language of your Telegram app ({language}).")
-        else:
+        elif app.reported:
             following = t.gettext(
                 "I do not speak the language of your Telegram app, so I'll write in "
+                "{language}, my standard language."
+            )
+        else:
+            following = t.gettext(
+                "Your Telegram app does not say which language it uses, so I'll write in "
                 "{language}, my standard language."
             )
         if deleted:
@@ -228,10 +240,14 @@ class LanguageDesk:
         return await self._continued(person, app.locale, said)
 
     async def _continued(self, person: Person, locale: str, said: str) -> Outcome:
-        """`said`, and the question of a feedback under way asked again in the new language."""
+        """`said`, and the question of a feedback under way asked again in the new language;
+        with none under way, where to go on (a consent request on the screen stays in the
+        language it was shown in: /start shows it in the new one)."""
         resumed = await self.service.relanguage(Person(person.subject, person.chat_id, locale))
         if resumed is None:
-            return Outcome.say(said)
+            t = translator(locale)
+            pointer = t.gettext("Send /start to give feedback.")
+            return Outcome.say(f"{said}\n\n{pointer}")
         return Outcome(replies=headed((said,), resumed.replies))
 
 

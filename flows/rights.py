@@ -347,7 +347,11 @@ class DataRights:
             *(f"• {recipient}" for recipient in export.recipients),
             # Each feedback's own date: its survey may keep it for a time of its own, and
             # feedback given before a change of FEEDBACKBOT_RETENTION keeps its date.
-            t.gettext("Retention: each feedback until the deletion date shown with it."),
+            *(
+                [t.gettext("Retention: each feedback until the deletion date shown with it.")]
+                if export.feedback
+                else []
+            ),
             "",
             t.gettext(
                 "Your rights: /delete erases everything, /withdraw withdraws a consent, "
@@ -373,9 +377,21 @@ class DataRights:
             if staff:
                 notes.append(_staff_note(t))
             return Outcome.say("\n\n".join(notes))
-        count = len(await self.store.feedback_of(pseudonym, self.clock()))
-        question = self._erase_question(t, count)
-        if await self._has_language(pseudonym, self.clock()):
+        now = self.clock()
+        count = len(await self.store.feedback_of(pseudonym, now))
+        if not (
+            count
+            or await self.store.consents(pseudonym)
+            or await self.store.load_draft(pseudonym, now)
+            or await self.store.contact_of(pseudonym) is not None
+        ):  # only the language they chose
+            text = t.gettext(
+                "Do you want to erase all data stored about you? That is the language you "
+                "chose with /language; I then follow your Telegram app's language again."
+            )
+            return Outcome(replies=(self._erase_question(t, text),))
+        question = self._erase_question(t, self._what_is_erased(t, count))
+        if await self._has_language(pseudonym, now):
             also = t.gettext(
                 "The language you chose with /language is erased too; I then follow your "
                 "Telegram app's language again."
@@ -383,21 +399,23 @@ class DataRights:
             question = replace(question, text=f"{question.text}\n\n{also}")
         return Outcome(replies=(question,))
 
-    def _erase_question(self, t: Translator, feedback: int) -> Reply:
-        minute = int(self.clock().timestamp() // 60)
+    @staticmethod
+    def _what_is_erased(t: Translator, feedback: int) -> str:
         if not feedback:
-            text = t.gettext(
+            return t.gettext(
                 "Do you want to erase all data stored about you? That is your consents and any "
                 "unfinished answers; no feedback is stored. This cannot be undone."
             )
-        else:
-            text = t.ngettext(
-                "Do you want to erase all data stored about you? That is {count} feedback, "
-                "your consents and any unfinished answers. This cannot be undone.",
-                "Do you want to erase all data stored about you? That is {count} feedbacks, "
-                "your consents and any unfinished answers. This cannot be undone.",
-                feedback,
-            ).format(count=feedback)
+        return t.ngettext(
+            "Do you want to erase all data stored about you? That is {count} feedback, "
+            "your consents and any unfinished answers. This cannot be undone.",
+            "Do you want to erase all data stored about you? That is {count} feedbacks, "
+            "your consents and any unfinished answers. This cannot be undone.",
+            feedback,
+        ).format(count=feedback)
+
+    def _erase_question(self, t: Translator, text: str) -> Reply:
+        minute = int(self.clock().timestamp() // 60)
         return Reply(
             text,
             (
@@ -562,7 +580,8 @@ class DataRights:
         if discarded:
             text += "\n\n" + t.gettext("The feedback you had not finished was discarded.")
         return Outcome(
-            replies=(Reply(text), self._erase_question(t, len(feedback))), close_keyboard=True
+            replies=(Reply(text), self._erase_question(t, self._what_is_erased(t, len(feedback)))),
+            close_keyboard=True,
         )
 
     async def _discard_draft_needing(self, pseudonym: str, purpose_id: str) -> bool:

@@ -164,11 +164,18 @@ class FeedbackService:
             # A new token: the buttons of the copy in the old language no longer count, so
             # that an optional consent pressed there is never recorded with the hash of the
             # new language's text (its keyboard is removed, but not after a restart).
-            state = state.model_copy(update={"locale": t.locale, "token": new_token()})
-            await self._save(pseudonym, state)
+            switched = state.model_copy(update={"locale": t.locale, "token": new_token()})
+            await self._save(pseudonym, switched)
         except StorageFull:
             # The choice was kept; this feedback goes on in the language it began in.
-            return None
+            log.error("storage full: the feedback under way keeps its language")
+            return Outcome.say(
+                t.gettext(
+                    "The feedback you are giving goes on in {language} for now: its answers "
+                    "could not be saved in the new language right now."
+                ).format(language=t.language(state.locale or t.locale))
+            )
+        state = switched
         turn = self._engine(flow, t).reask(state, t.gettext("Let's continue where you left off."))
         return turn.outcome
 

@@ -52,7 +52,7 @@ async def test_the_choice_is_offered_made_and_kept_for_everything_after(harness:
     assert said["text"] == (
         "From now on I'll write to you in English. The choice is stored, encrypted, until "
         f"{english_date(harness, RETENTION)}; /language changes it, and /delete erases it "
-        "with everything else."
+        "with everything else.\n\nSend /start to give feedback."
     )
     assert now_shown(harness, question)["buttons"] == [], "the question's buttons go once answered"
     assert len(languages_stored(harness)) == 1
@@ -125,7 +125,7 @@ async def test_like_my_app_deletes_the_choice(harness: Harness) -> None:
     [said] = await erika.press("Like my Telegram app")
     assert said["text"] == (
         "Ich richte mich nach der Sprache Ihrer Telegram-App (Deutsch). Die Sprache, die Sie "
-        "gewählt hatten, ist nicht mehr gespeichert."
+        "gewählt hatten, ist nicht mehr gespeichert.\n\nMit /start können Sie Feedback geben."
     )
     assert languages_stored(harness) == []
     assert GERMAN_HELP in texts(await erika.send("/hilfe"))
@@ -138,7 +138,9 @@ async def test_erasure_takes_the_choice_and_the_bot_follows_the_app_again(harnes
     await erika.send("/sprache english")
     assert harness.store is not None
     pseudonym = harness.store.pseudonym(f"tg-user:{erika.user_id}")
-    [question] = await erika.send("/delete")  # only the choice is stored: still something
+    await erika.send("/start")
+    await erika.press("Yes, I agree")  # a consent and a draft besides the choice
+    [question] = await erika.send("/delete")
     assert "The language you chose with /language is erased too" in str(question["text"])
     [done] = await erika.press("Erase everything")
     assert "• chosen language: 1" in str(done["text"])
@@ -164,7 +166,9 @@ async def test_the_choice_ends_at_its_deletion_date(harness: Harness) -> None:
 async def test_unknown_languages_and_forged_buttons_store_nothing(harness: Harness) -> None:
     erika = harness.customer()
     [answer] = await erika.send("/sprache klingonisch")
-    assert str(answer["text"]).startswith("Diese Sprache kenne ich nicht.\n\nIn welcher Sprache")
+    assert str(answer["text"]).startswith(
+        "In dieser Sprache kann ich nicht schreiben.\n\nIn welcher Sprache"
+    )
     assert labels(answer) == [["Deutsch", "English"], ["Wie meine Telegram-App"]]
     await erika.press_data(answer["message_id"], "l:fr")
     assert erika.last_toast() == "Diese Schaltfläche ist nicht gültig."
@@ -329,7 +333,7 @@ async def test_an_app_language_the_bot_does_not_speak_is_not_called_the_apps(
     assert said["text"] == (
         "Die Sprache Ihrer Telegram-App spreche ich nicht; ich schreibe Ihnen daher auf "
         "Deutsch, meiner Standardsprache. Die Sprache, die Sie gewählt hatten, ist nicht mehr "
-        "gespeichert."
+        "gespeichert.\n\nMit /start können Sie Feedback geben."
     )
 
 
@@ -369,3 +373,60 @@ async def test_staff_get_their_choice_in_the_staff_chat_too(
         assert "confidential" in rules and "vertraulich" not in rules
     finally:
         await desk.stop()
+
+
+async def test_an_app_that_reports_no_language_is_not_said_to_speak_another(
+    harness: Harness,
+) -> None:
+    [question] = await harness.customer(78, language_code=None).send("/sprache")
+    assert (
+        "Jetzt: Deutsch, meine Standardsprache (Ihre Telegram-App gibt nicht an, welche "
+        "Sprache sie verwendet)." in str(question["text"])
+    )
+
+
+async def test_switching_at_the_consent_request_points_to_it_in_the_new_language(
+    harness: Harness,
+) -> None:
+    """The request on the screen stays in the language it was shown in (its proof is of
+    that text); whoever switched because they cannot read it is told how to get it anew."""
+    erika = harness.customer()
+    await erika.send("/start")
+    [said] = await erika.send("/sprache en")
+    assert str(said["text"]).endswith("\n\nSend /start to give feedback.")
+    [request] = await erika.send("/start")
+    assert "Do you agree?" in str(request["text"])
+
+
+async def test_erasing_only_a_language_choice_says_so(harness: Harness) -> None:
+    erika = harness.customer()
+    await erika.send("/start")
+    await erika.press("Nein, danke")
+    await erika.send("/sprache english")
+    summary = texts(await erika.send("/mydata"))
+    assert "The language you chose with /language: English" in summary
+    assert "Retention: each response" not in summary, "there is none"
+    [question] = await erika.send("/delete")
+    assert question["text"] == (
+        "Do you want to erase all data stored about you? That is the language you chose with "
+        "/language; I then follow your Telegram app's language again."
+    )
+
+
+async def test_a_switch_the_survey_cannot_take_is_said(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    erika = harness.customer()
+    await erika.send("/start")
+    await erika.press("Ja, ich willige ein")
+    assert harness.store is not None
+
+    async def full(*args: object, **kwargs: object) -> None:
+        raise StorageFull("no space")
+
+    monkeypatch.setattr(harness.store, "save_draft", full)
+    [said] = await erika.send("/sprache en")
+    assert str(said["text"]).endswith(
+        "The feedback you are giving goes on in German for now: its answers could not be "
+        "saved in the new language right now."
+    )
