@@ -78,17 +78,20 @@ def notice_sections(
             "We store your answers, the consents you gave and, only if you agree to be "
             "contacted, the chat in which we may write to you (in a private chat its number "
             "is your Telegram user id). Your Telegram name and username are not stored, nor "
-            "your user id otherwise: you are identified by a pseudonym, and everything about "
-            "you is encrypted with a key of your own."
+            "your user id otherwise: you are identified by a pseudonym. Your answers, the "
+            "details of your consents, the chat to write to and a language you chose are "
+            "encrypted with a key of your own; stored unencrypted under the pseudonym are "
+            "only times (given, agreed, withdrawn, deleted on), the survey and the purpose "
+            "of a consent."
         )
     )
     purposes.append(
         t.gettext(
-            "If you choose a language with /language, we store that choice, encrypted in "
-            "the same way, so that the bot writes to you in it (Art. 6(1)(f) GDPR: our "
-            "legitimate interest in answering in the language you asked for). Without a "
-            "choice the bot follows the language your Telegram app reports, which is not "
-            "stored."
+            "If you choose a language with /language (also before agreeing to anything), we "
+            "store that choice, encrypted in the same way, so that the bot writes to you in "
+            "that language (Art. 6(1)(f) GDPR: our legitimate interest in answering in the "
+            "language you asked for). Without a choice the bot follows the language your "
+            "Telegram app reports, which is not stored."
         )
     )
     keeping = (
@@ -101,14 +104,19 @@ def notice_sections(
             "you choose “Like my Telegram app”."
         ).format(retention=t.duration(processing.retention)),
         t.gettext(
-            "The records of your consents are kept as proof as long as any feedback, "
-            "unfinished answers or contact details of yours are stored, and deleted with the "
-            "last of them."
+            "The records of your consents are kept as proof (Art. 7(1) GDPR) as long as any "
+            "feedback, unfinished answers or contact details of yours are stored; then the "
+            "next automatic purge deletes them, at the earliest a day after your last "
+            "consent."
         ),
     )
     rights = (
         t.gettext("• Access and a copy of your data (Art. 15, 20 GDPR): /mydata"),
         t.gettext("• Erasure of all your data (Art. 17 GDPR): /delete"),
+        t.gettext(
+            "• Objection to storing your language choice (Art. 21 GDPR), at any time: "
+            "/language → “Like my Telegram app” deletes it at once"
+        ),
         t.gettext(
             "• Withdrawal of a consent at any time, without affecting what was done "
             "before (Art. 7(3) GDPR): /withdraw"

@@ -387,7 +387,8 @@ def measures_in_force(processing: Processing, operations: Operations) -> tuple[M
         Measure(
             "minimisation",
             N_(
-                "Data minimisation: nothing a person types before consenting is stored; the "
+                "Data minimisation: nothing a person types before consenting is stored (but "
+                "for a language they choose with /language); the "
                 "contact chat id only with the consent to be contacted."
             ),
         ),

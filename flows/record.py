@@ -87,13 +87,24 @@ def _purposes(t: Translator, record: ProcessingRecord) -> list[str]:
             f"• {_purpose_name(t, purpose)}: {description}. "
             + basis.format(basis=t.gettext(LEGAL_BASIS_NAMES[purpose.legal_basis]), flows=flows)
         )
+    lines.append(
+        "• "
+        + t.gettext(
+            "“Language choice” (`language`): the bot writes to a person in the language they "
+            "chose with /language. Legal basis: legitimate interest (Art. 6(1)(f) GDPR) in "
+            "communicating, at the person's request, in the language they chose; independent "
+            "of any consent."
+        )
+    )
     return lines
 
 
 def _categories(t: Translator, record: ProcessingRecord) -> list[str]:
     lines = ["### " + t.gettext("Data subjects")]
     if DataSubject.CUSTOMERS in record.subjects:
-        lines.append("• " + t.gettext("Customers who write to the bot and give feedback."))
+        lines.append(
+            "• " + t.gettext("Customers who write to the bot: give feedback or choose a language.")
+        )
     if DataSubject.STAFF in record.subjects:
         lines.append(
             "• "
@@ -132,7 +143,7 @@ def _categories(t: Translator, record: ProcessingRecord) -> list[str]:
             "Not stored: the Telegram name and username of customers, the language their "
             "Telegram app reports, their user id unless they agree to be contacted (then "
             "the chat id, encrypted, which in a private chat is the user id), and anything "
-            "a person types before consenting."
+            "a person types before consenting but a language chosen with /language."
         )
     )
     return lines
@@ -247,6 +258,13 @@ def _open_points(t: Translator, record: ProcessingRecord) -> list[str]:
         + t.gettext(
             "Whether proof of consent is to be kept after erasure: as built, /delete erases "
             "the consent records with everything else."
+        )
+    )
+    lines.append(
+        "• "
+        + t.gettext(
+            "The balancing of interests for storing a language chosen with /language "
+            "(Art. 6(1)(f) GDPR)."
         )
     )
     return lines

@@ -332,8 +332,9 @@ class DataRights:
             chosen = export.chosen_language
             lines += [
                 t.gettext(
-                    "The language you chose with /language: {language} (on {when}); deleted "
-                    "automatically on {date}."
+                    "The language you chose with /language: {language} (on {when}), stored so "
+                    "that I write to you in it (Art. 6(1)(f) GDPR); deleted automatically on "
+                    "{date}."
                 ).format(
                     language=chosen.language_name,
                     when=t.datetime(chosen.chosen_at, zone),
@@ -476,7 +477,7 @@ class DataRights:
                 ),
                 "",
                 t.gettext(
-                    "Your personal key has been destroyed, so the stored data can no longer "
+                    "Your personal key has been destroyed, so the encrypted data can no longer "
                     "be read, not even from copies of the data store."
                 ),
                 *(
