@@ -60,9 +60,23 @@ def configure_logging(level: str, secrets: tuple[str, ...] = ()) -> None:
     handler.addFilter(_retry_loop_in_one_line)
 
 
+# Messages of python-telegram-bot whose traceback says nothing the message does not.
+_ONE_LINE = (
+    # each failed network attempt of the polling loop
+    "Network Retry",
+    # the last getUpdates at shutdown, to confirm what was fetched, failed: harmless, as
+    # Telegram sends those updates again and the bot claims each update id once
+    "Error while calling `get_updates` one more time",
+)
+
+
 def _retry_loop_in_one_line(record: logging.LogRecord) -> bool:
     """python-telegram-bot logs each failed network attempt with three chained tracebacks
-    (httpcore, httpx, telegram); the message says what failed, so keep only that line."""
-    if record.name.startswith("telegram") and record.getMessage().startswith("Network Retry"):
+    (httpcore, httpx, telegram); the message says what failed, so keep only that line,
+    with the error's name."""
+    if record.name.startswith("telegram") and record.getMessage().startswith(_ONE_LINE):
+        if record.exc_info and record.exc_info[1] is not None:
+            record.msg = f"{record.getMessage()} ({type(record.exc_info[1]).__name__})"
+            record.args = None
         record.exc_info, record.exc_text = None, None
     return True

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from bot.logs import RedactingFormatter, configure_logging
+import pytest
+
+from bot.logs import QUIETED, RedactingFormatter, configure_logging
 
 TOKEN = "123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 
@@ -61,3 +63,39 @@ def test_chatty_libraries_stay_quiet_even_at_debug() -> None:
         root.setLevel(saved[1])
         for name in ("httpx", "httpcore", "telegram", "apscheduler", "aiosqlite", "asyncio"):
             logging.getLogger(name).setLevel(logging.NOTSET)
+
+
+@pytest.mark.parametrize(
+    ("logger", "message"),
+    [
+        ("telegram.ext.Updater", "Network Retry Loop (Polling Updates): Network error."),
+        (
+            "telegram.ext.Updater",
+            "Error while calling `get_updates` one more time to mark all fetched updates. "
+            "Suppressing error to ensure graceful shutdown.",
+        ),
+    ],
+)
+def test_harmless_library_errors_are_one_line_without_a_traceback(
+    logger: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """At shutdown, a failed last getUpdates put three chained tracebacks into the log."""
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        configure_logging("INFO")
+        try:
+            try:
+                raise ConnectionResetError("peer went away")
+            except ConnectionResetError as cause:
+                raise RuntimeError("Server disconnected without sending a response.") from cause
+        except RuntimeError:
+            logging.getLogger(logger).error(message, exc_info=True)
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+        for name in QUIETED:
+            logging.getLogger(name).setLevel(logging.NOTSET)
+    written = capsys.readouterr().err
+    assert "Traceback" not in written
+    assert written.count("\n") == 1 and f"{message} (RuntimeError)" in written
