@@ -373,26 +373,29 @@ class DataRights:
         """Asks for the one confirmation erasure needs."""
         t = translator(person.locale)
         pseudonym = self.store.pseudonym(person.subject)
-        if not await self._holds_anything(pseudonym):
-            notes = [t.gettext("No data is stored about you.")]
-            if staff:
-                notes.append(_staff_note(t))
-            return Outcome.say("\n\n".join(notes))
         now = self.clock()
         count = len(await self.store.feedback_of(pseudonym, now))
-        if not (
+        # Each read once: what there is decides the question, and whether there is one.
+        more = bool(
             count
             or await self.store.consents(pseudonym)
             or await self.store.load_draft(pseudonym, now)
             or await self.store.contact_of(pseudonym) is not None
-        ):  # only the language they chose
+        )
+        language = await self._has_language(pseudonym, now)
+        if not (more or language):
+            notes = [t.gettext("No data is stored about you.")]
+            if staff:
+                notes.append(_staff_note(t))
+            return Outcome.say("\n\n".join(notes))
+        if not more:  # only the language they chose
             text = t.gettext(
                 "Do you want to erase all data stored about you? That is the language you "
                 "chose with /language; I then follow your Telegram app's language again."
             )
             return Outcome(replies=(self._erase_question(t, text),))
         question = self._erase_question(t, self._what_is_erased(t, count))
-        if await self._has_language(pseudonym, now):
+        if language:
             also = t.gettext(
                 "The language you chose with /language is erased too; I then follow your "
                 "Telegram app's language again."
@@ -490,16 +493,6 @@ class DataRights:
             ]
         )
         return Outcome(replies=(Reply(text),), close_keyboard=True)
-
-    async def _holds_anything(self, pseudonym: str) -> bool:
-        now = self.clock()
-        return bool(
-            await self.store.consents(pseudonym)
-            or await self.store.feedback_of(pseudonym, now)
-            or await self.store.load_draft(pseudonym, now)
-            or await self.store.contact_of(pseudonym) is not None
-            or await self._has_language(pseudonym, now)
-        )
 
     async def _language(self, pseudonym: str, now: datetime) -> LanguageChoice | None:
         """The person's language choice; one that does not open (tampered, or a data file
