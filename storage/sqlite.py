@@ -656,91 +656,97 @@ class SQLiteStore(Store):
             return None
         return _unsealed(dek, table, record_id, pseudonym, version, blob)
 
-    # ---- drafts --------------------------------------------------------------------
+    # ---- one sealed row per person: drafts, language choices -------------------------
+    # Table and column names below come from the callers' constants, never from input.
+
+    async def _save_own_row(
+        self,
+        table: str,
+        record_id: str,
+        pseudonym: str,
+        at: tuple[str, datetime],
+        expires_at: datetime,
+        value: dict[str, Any],
+    ) -> None:
+        """Create or replace the person's row of `table`, `value` sealed under their key;
+        `at` is its time column and value. Raises StorageFull (nothing written)."""
+        column, moment = at
+        async with self._lock:
+            dek = await self._write_dek(pseudonym)
+            blob = _seal(dek, table, record_id, pseudonym, value)
+            await run(
+                self._conn(),
+                f"INSERT INTO main.{table} (pseudonym, key_version, {column}, expires_at,"  # noqa: S608
+                f" ciphertext) VALUES (?, ?, ?, ?, ?) ON CONFLICT (pseudonym) DO UPDATE SET"
+                f" key_version = excluded.key_version, {column} = excluded.{column},"
+                " expires_at = excluded.expires_at, ciphertext = excluded.ciphertext",
+                (pseudonym, KEY_VERSION, ts(moment), ts(expires_at), blob),
+            )
+
+    async def _own_row(
+        self, table: str, record_id: str, column: str, pseudonym: str, now: datetime
+    ) -> tuple[datetime, datetime, Any] | None:
+        """The person's unexpired row of `table`: its time, deletion date and opened value;
+        None when there is none or their key is gone. Raises DecryptionFailed for a
+        tampered row."""
+        # Runs on every update (drafts): one job, and the lock only when the key must be
+        # read from the key store (see _lock).
+        row = await fetch_one(
+            self._conn(),
+            f"SELECT key_version, {column}, expires_at, ciphertext FROM main.{table}"  # noqa: S608
+            " WHERE pseudonym = ? AND expires_at > ?",
+            (pseudonym, ts(now)),
+        )
+        if row is None:
+            return None
+        version = int(row[0])
+        dek = self._cached_dek(pseudonym, version)
+        if dek is None:
+            async with self._lock:
+                dek = await self._read_dek(pseudonym, version)
+        if dek is None:
+            return None
+        value = _unsealed(dek, table, record_id, pseudonym, version, row[3])
+        return dt(row[1]), dt(row[2]), value
+
+    async def _delete_own_row(self, table: str, pseudonym: str) -> bool:
+        async with self._lock:
+            sql = f"DELETE FROM main.{table} WHERE pseudonym = ?"  # noqa: S608
+            return await run(self._conn(), sql, (pseudonym,)) > 0
 
     async def save_draft(self, pseudonym: str, draft: Draft) -> None:
         """Raises StorageFull (nothing written) when there is no space."""
-        updated, expires = ts(draft.updated_at), ts(draft.expires_at)
-        async with self._lock:
-            dek = await self._write_dek(pseudonym)
-            blob = _seal(dek, "drafts", _DRAFT_ID, pseudonym, {"payload": draft.payload})
-            await run(
-                self._conn(),
-                "INSERT INTO main.drafts (pseudonym, key_version, updated_at, expires_at,"
-                " ciphertext) VALUES (?, ?, ?, ?, ?) ON CONFLICT (pseudonym) DO UPDATE SET"
-                " key_version = excluded.key_version, updated_at = excluded.updated_at,"
-                " expires_at = excluded.expires_at, ciphertext = excluded.ciphertext",
-                (pseudonym, KEY_VERSION, updated, expires, blob),
-            )
+        at = ("updated_at", draft.updated_at)
+        value = {"payload": draft.payload}
+        await self._save_own_row("drafts", _DRAFT_ID, pseudonym, at, draft.expires_at, value)
 
     async def load_draft(self, pseudonym: str, now: datetime) -> Draft | None:
         """Raises DecryptionFailed for a tampered draft."""
-        # Runs on every update: one job, and the lock only when the key must be read from
-        # the key store (see _lock).
-        row = await fetch_one(
-            self._conn(),
-            "SELECT key_version, updated_at, expires_at, ciphertext FROM main.drafts"
-            " WHERE pseudonym = ? AND expires_at > ?",
-            (pseudonym, ts(now)),
-        )
-        if row is None:
+        found = await self._own_row("drafts", _DRAFT_ID, "updated_at", pseudonym, now)
+        if found is None:
             return None
-        version = int(row[0])
-        dek = self._cached_dek(pseudonym, version)
-        if dek is None:
-            async with self._lock:
-                dek = await self._read_dek(pseudonym, version)
-        if dek is None:
-            return None
-        data = _unsealed(dek, "drafts", _DRAFT_ID, pseudonym, version, row[3])
-        return Draft(payload=data["payload"], updated_at=dt(row[1]), expires_at=dt(row[2]))
+        updated_at, expires_at, value = found
+        return Draft(payload=value["payload"], updated_at=updated_at, expires_at=expires_at)
 
     async def delete_draft(self, pseudonym: str) -> bool:
-        async with self._lock:
-            sql = "DELETE FROM main.drafts WHERE pseudonym = ?"
-            return await run(self._conn(), sql, (pseudonym,)) > 0
-
-    # ---- language choices ----------------------------------------------------------
+        return await self._delete_own_row("drafts", pseudonym)
 
     async def save_language(self, pseudonym: str, choice: LanguageChoice) -> None:
         """Raises StorageFull (nothing written) when there is no space."""
-        chosen, expires = ts(choice.chosen_at), ts(choice.expires_at)
-        async with self._lock:
-            dek = await self._write_dek(pseudonym)
-            blob = _seal(dek, "languages", _LANGUAGE_ID, pseudonym, {"locale": choice.locale})
-            await run(
-                self._conn(),
-                "INSERT INTO main.languages (pseudonym, key_version, chosen_at, expires_at,"
-                " ciphertext) VALUES (?, ?, ?, ?, ?) ON CONFLICT (pseudonym) DO UPDATE SET"
-                " key_version = excluded.key_version, chosen_at = excluded.chosen_at,"
-                " expires_at = excluded.expires_at, ciphertext = excluded.ciphertext",
-                (pseudonym, KEY_VERSION, chosen, expires, blob),
-            )
+        at = ("chosen_at", choice.chosen_at)
+        value = {"locale": choice.locale}
+        await self._save_own_row("languages", _LANGUAGE_ID, pseudonym, at, choice.expires_at, value)
 
     async def language_of(self, pseudonym: str, now: datetime) -> LanguageChoice | None:
         """Raises DecryptionFailed for a tampered row."""
-        row = await fetch_one(
-            self._conn(),
-            "SELECT key_version, chosen_at, expires_at, ciphertext FROM main.languages"
-            " WHERE pseudonym = ? AND expires_at > ?",
-            (pseudonym, ts(now)),
-        )
-        if row is None:
+        found = await self._own_row("languages", _LANGUAGE_ID, "chosen_at", pseudonym, now)
+        if found is None:
             return None
-        version = int(row[0])
-        dek = self._cached_dek(pseudonym, version)
-        if dek is None:
-            async with self._lock:
-                dek = await self._read_dek(pseudonym, version)
-        if dek is None:
-            return None
-        data = _unsealed(dek, "languages", _LANGUAGE_ID, pseudonym, version, row[3])
-        return LanguageChoice(locale=data["locale"], chosen_at=dt(row[1]), expires_at=dt(row[2]))
+        chosen_at, expires_at, value = found
+        return LanguageChoice(locale=value["locale"], chosen_at=chosen_at, expires_at=expires_at)
 
     async def delete_language(self, pseudonym: str) -> bool:
-        async with self._lock:
-            sql = "DELETE FROM main.languages WHERE pseudonym = ?"
-            return await run(self._conn(), sql, (pseudonym,)) > 0
+        return await self._delete_own_row("languages", pseudonym)
 
     # ---- consents ------------------------------------------------------------------
 
