@@ -153,41 +153,45 @@ class MemoryStore(Store):
         self._check_space()
         self._deliveries.setdefault(pseudonym, []).append(delivery)
 
-    async def delivery_may_have_arrived(
-        self, pseudonym: str, recipient: str, feedback_id: str, at: datetime
-    ) -> bool:
-        self._check()
+    def _pending(self, pseudonym: str, recipient: str, feedback_id: str) -> int | None:
+        """Where the pending delivery is in the person's list, if there is one."""
         for index, delivery in enumerate(self._deliveries.get(pseudonym, [])):
             if delivery.pending and (delivery.recipient, delivery.feedback_id) == (
                 recipient,
                 feedback_id,
             ):
-                if not delivery.unconfirmed:
-                    update = {"unconfirmed": True, "delivered_at": utc(at)}
-                    self._deliveries[pseudonym][index] = delivery.model_copy(update=update)
-                return True
-        return False
+                return index
+        return None
+
+    async def delivery_may_have_arrived(
+        self, pseudonym: str, recipient: str, feedback_id: str, at: datetime
+    ) -> bool:
+        self._check()
+        index = self._pending(pseudonym, recipient, feedback_id)
+        if index is None:
+            return False
+        deliveries = self._deliveries[pseudonym]
+        if not deliveries[index].unconfirmed:  # the first such time is kept
+            update = {"unconfirmed": True, "delivered_at": utc(at)}
+            deliveries[index] = deliveries[index].model_copy(update=update)
+        return True
 
     async def settle_delivery(
         self, pseudonym: str, recipient: str, feedback_id: str, delivered_at: datetime | None
     ) -> bool:
         self._check()
-        deliveries = self._deliveries.get(pseudonym, [])
-        for index, delivery in enumerate(deliveries):
-            if delivery.pending and (delivery.recipient, delivery.feedback_id) == (
-                recipient,
-                feedback_id,
-            ):
-                if delivered_at is not None:
-                    update = {"pending": False, "delivered_at": utc(delivered_at)}
-                    update |= {"unconfirmed": False}
-                    deliveries[index] = delivery.model_copy(update=update)
-                elif delivery.unconfirmed:  # may have arrived: kept
-                    deliveries[index] = delivery.model_copy(update={"pending": False})
-                else:
-                    del deliveries[index]
-                return True
-        return False
+        index = self._pending(pseudonym, recipient, feedback_id)
+        if index is None:
+            return False
+        deliveries = self._deliveries[pseudonym]
+        if delivered_at is not None:
+            confirmed = {"delivered_at": utc(delivered_at), "unconfirmed": False}
+            deliveries[index] = deliveries[index].model_copy(update={"pending": False, **confirmed})
+        elif deliveries[index].unconfirmed:  # may have arrived: kept
+            deliveries[index] = deliveries[index].model_copy(update={"pending": False})
+        else:
+            del deliveries[index]
+        return True
 
     async def deliveries_of(self, pseudonym: str) -> list[Delivery]:
         self._check()
