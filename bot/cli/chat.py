@@ -11,7 +11,9 @@ import argparse
 import base64
 import contextlib
 import logging
+import os
 import secrets
+import select
 import shutil
 import signal
 import sys
@@ -90,7 +92,8 @@ def chat(args: argparse.Namespace) -> int:
     configure_logging("WARNING", secrets=(CHAT_TOKEN,))
     options = ChatOptions(flow=args.flow, lang=args.lang, data_dir=args.data_dir, staff=args.staff)
     # Piped input is not echoed by the terminal; echo it so the transcript reads as a chat.
-    read = input if sys.stdin.isatty() else _echoing(input)
+    # (At a terminal, closing it also ends input() with end of file, whatever the signal.)
+    read = input if sys.stdin.isatty() else piped_lines(sys.stdin, sys.stdout)
     return run_chat(options, read=read, out=sys.stdout)
 
 
@@ -281,10 +284,54 @@ def _banner(t: Translator, data_dir: Path, options: ChatOptions, out: TextIO) ->
     print("\n".join(lines) + "\n", file=out)
 
 
-def _echoing(read: Callable[[str], str]) -> Callable[[str], str]:
+# How long a wait for piped input goes at most without running Python's signal handlers.
+SIGNAL_CHECK_SECONDS = 0.25
+
+
+def piped_lines(stdin: TextIO, out: TextIO) -> Callable[[str], str]:
+    """`input` for piped input, echoing each line so the transcript reads as a chat.
+
+    `input` blocks in one read(2): a SIGTERM or SIGHUP that lands just before that call,
+    or in another of the process's threads, has its Python handler wait until the next
+    line, which from a pipe held open may never come (the chat then kept its folder).
+    Here the wait returns to Python every SIGNAL_CHECK_SECONDS. Where pipes cannot be
+    waited on like that (Windows), `input` is used as before."""
+    if os.name == "nt":
+        return _echoing(input, out)
+    return _PipedLines(stdin.fileno(), stdin.encoding or "utf-8", out)
+
+
+class _PipedLines:
+    def __init__(self, fd: int, encoding: str, out: TextIO) -> None:
+        self._fd = fd
+        self._encoding = encoding
+        self._out = out
+        self._pending = bytearray()
+        self._ended = False
+
+    def __call__(self, prompt: str) -> str:
+        self._out.write(prompt)
+        self._out.flush()
+        while b"\n" not in self._pending and not self._ended:
+            readable, _, _ = select.select([self._fd], [], [], SIGNAL_CHECK_SECONDS)
+            if readable:
+                chunk = os.read(self._fd, 65536)
+                self._pending += chunk
+                self._ended = not chunk
+        if not self._pending:
+            raise EOFError
+        line, _, rest = bytes(self._pending).partition(b"\n")
+        self._pending = bytearray(rest)
+        # Bytes that are not text in the terminal's encoding are shown, not fatal.
+        text = line.decode(self._encoding, "replace").rstrip("\r")
+        print(text, file=self._out, flush=True)
+        return text
+
+
+def _echoing(read: Callable[[str], str], out: TextIO) -> Callable[[str], str]:
     def read_and_echo(prompt: str) -> str:
         line = read(prompt)
-        print(line, flush=True)
+        print(line, file=out, flush=True)
         return line
 
     return read_and_echo

@@ -10,13 +10,14 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.cli.chat import CHAT_USER_ID, ChatOptions, run_chat
+from bot.cli.chat import CHAT_USER_ID, ChatOptions, piped_lines, run_chat
 from tests.harness import files_contain, stored_rows
 
 REPO = Path(__file__).resolve().parents[2]
@@ -231,6 +232,67 @@ def test_a_chat_ended_by_a_signal_leaves_no_folder_behind(tmp_path: Path, signum
     process.send_signal(signum)
     process.wait(timeout=30)
     assert not list(tmp_path.glob("feedbackbot-chat-*"))
+
+
+class Interrupted(Exception):
+    pass
+
+
+@pytest.mark.skipif(os.name == "nt", reason="piped input is read with input() on Windows")
+def test_a_signal_that_lands_outside_the_wait_for_piped_input_still_ends_it() -> None:
+    """CI once hung here: a SIGHUP that reaches the process just before the blocking read
+    of the next piped line (or in another thread) ran its Python handler only when a line
+    came, and the pipe stayed open. The signal is sent to another thread here, which
+    never interrupts the main thread's read: the handler must run all the same."""
+    read_end, write_end = os.pipe()
+    prompted = threading.Event()
+    read_ended = threading.Event()
+    typed_late = threading.Event()
+
+    class Out(io.StringIO):
+        def flush(self) -> None:
+            prompted.set()
+
+    def signal_elsewhere_then_type_late() -> None:
+        prompted.wait(10)
+        signal.pthread_kill(threading.get_ident(), signal.SIGUSR1)
+        # Without the fix only a line ends the wait: type one after a generous while.
+        if not read_ended.wait(20):
+            typed_late.set()
+            os.write(write_end, b"typed long after the signal\n")
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise Interrupted
+
+    previous = signal.signal(signal.SIGUSR1, interrupt)
+    helper = threading.Thread(target=signal_elsewhere_then_type_late)
+    try:
+        with open(read_end, encoding="utf-8", closefd=False) as stdin:
+            read = piped_lines(stdin, Out())
+            helper.start()
+            with pytest.raises(Interrupted):
+                read("You: ")
+        assert not typed_late.is_set(), "the handler ran only once a line came"
+    finally:
+        read_ended.set()
+        helper.join()
+        signal.signal(signal.SIGUSR1, previous)
+        os.close(read_end)
+        os.close(write_end)
+
+
+def test_piped_lines_are_echoed_and_bytes_that_are_not_text_shown() -> None:
+    read_end, write_end = os.pipe()
+    os.write(write_end, b"/help\r\n\xff\xfe\n/datenschutz")
+    os.close(write_end)
+    out = io.StringIO()
+    with open(read_end, encoding="utf-8") as stdin:
+        read = piped_lines(stdin, out)
+        lines = [read("You: "), read("You: "), read("You: ")]
+        with pytest.raises(EOFError):
+            read("You: ")
+    assert lines == ["/help", "\ufffd\ufffd", "/datenschutz"]
+    assert out.getvalue() == "You: /help\nYou: \ufffd\ufffd\nYou: /datenschutz\nYou: "
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
