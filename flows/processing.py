@@ -431,8 +431,9 @@ def measures_in_force(processing: Processing, operations: Operations) -> tuple[M
         Measure(
             "statistics",
             N_(
-                "Anonymous statistics: only counts of ratings and choices per day and flow, "
-                "encrypted at rest; any breakdown over fewer than {k} feedbacks is suppressed."
+                "Statistics: only counts of ratings and choices per day and flow, encrypted "
+                "at rest; any breakdown over fewer than {k} feedbacks is suppressed; an "
+                "erasure or withdrawal takes the person's feedback out of them."
             ),
             (("k", operations.min_group_size),),
         ),

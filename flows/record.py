@@ -214,8 +214,10 @@ def _time_limits(t: Translator, record: ProcessingRecord) -> list[str]:
         ).format(interval=t.duration(record.operations.purge_interval)),
         "• "
         + t.gettext(
-            "Anonymous statistics (counts of ratings and choices per day and flow) are not "
-            "personal data and are kept without a time limit."
+            "Statistics (counts of ratings and choices per day and flow, without texts or "
+            "pseudonyms): an erasure or a withdrawal takes the person's feedback out of them; "
+            "the counts of expired feedback are kept without a time limit (see the open "
+            "points)."
         ),
     ]
     return lines
@@ -265,6 +267,23 @@ def _open_points(t: Translator, record: ProcessingRecord) -> list[str]:
         + t.gettext(
             "The balancing of interests for storing a language chosen with /language "
             "(Art. 6(1)(f) GDPR)."
+        )
+    )
+    lines.append(
+        "• "
+        + t.gettext(
+            "How long the statistics are kept (Art. 5(1)(e) GDPR), and whether days with "
+            "few feedbacks are to be combined: whoever knows that a person gave the only "
+            "feedback of a day learns their answers from that day's counts."
+        )
+    )
+    lines.append(
+        "• "
+        + t.gettext(
+            "How long backups are kept (Art. 5(1)(e) GDPR): a data backup shows, in clear, "
+            "when people since erased gave feedback and consent and in which survey, and "
+            "holds the statistics of its day; a key store backup opens their encrypted "
+            "data until it is deleted."
         )
     )
     return lines

@@ -70,6 +70,28 @@ def add_tallies(
     return feedbacks + 1, counts
 
 
+def subtract_tallies(
+    row: tuple[int, dict[str, dict[str, int]]] | None, tallies: Tallies
+) -> tuple[int, dict[str, dict[str, int]]] | None:
+    """One feedback taken out of a day's counts again (`add_tallies` undone); None when
+    no feedback is left in them."""
+    feedbacks, counts = row or (0, {})
+    if feedbacks <= 1:
+        return None
+    counts = {question: dict(values) for question, values in counts.items()}
+    for question, values in tallies.items():
+        question_counts = counts.get(question, {})
+        for value in values:
+            left = question_counts.get(value, 0) - 1
+            if left > 0:
+                question_counts[value] = left
+            else:
+                question_counts.pop(value, None)
+        if not question_counts:
+            counts.pop(question, None)
+    return feedbacks - 1, counts
+
+
 class MemoryStore(Store):
     """Same contract as SQLiteStore; the data lives as long as the object.
 
@@ -88,6 +110,8 @@ class MemoryStore(Store):
         self._keys: set[str] = set()  # pseudonyms that hold a data key
         self._updates: dict[int, datetime] = {}
         self._stats: dict[tuple[date, str], tuple[int, dict[str, dict[str, int]]]] = {}
+        # What each stored feedback added to the statistics, until it is taken out again.
+        self._tallied: dict[str, dict[str, tuple[Tallies, list[str]]]] = {}
         self._audit: list[AuditEntry] = []
         self._releases: list[Release] = []  # oldest first
         self._deliveries: dict[str, list[Delivery]] = {}
@@ -247,7 +271,27 @@ class MemoryStore(Store):
                 count += 1
         if count:
             self._invalidate_person(pseudonym)
+            self._untally(pseudonym, purpose)
         return count
+
+    def _untally(self, pseudonym: str, purpose: str | None = None) -> None:
+        """Take the person's feedback (given under `purpose`, or all) out of the
+        statistics, each once."""
+        tallied = self._tallied.get(pseudonym, {})
+        records = {r.id: r for r in self._feedback.get(pseudonym, [])}
+        for record_id, (tallies, purposes) in list(tallied.items()):
+            if purpose is not None and purpose not in purposes:
+                continue
+            del tallied[record_id]
+            record = records.get(record_id)
+            if record is None:
+                continue
+            key = (record.created_at.date(), record.flow_id)
+            left = subtract_tallies(self._stats.get(key), tallies)
+            if left is None:
+                self._stats.pop(key, None)
+            else:
+                self._stats[key] = left
 
     async def submit_feedback(
         self,
@@ -291,6 +335,8 @@ class MemoryStore(Store):
         )
         key = (record.created_at.date(), record.flow_id)
         self._stats[key] = add_tallies(self._stats.get(key), tallies or {})
+        counted = {q: list(v) for q, v in (tallies or {}).items()}
+        self._tallied.setdefault(pseudonym, {})[record.id] = (counted, list(record.purposes))
         return record
 
     async def feedback_in_period(
@@ -381,6 +427,8 @@ class MemoryStore(Store):
     async def erase_subject(self, pseudonym: str) -> ErasureReport:
         self._check()
         self._invalidate_person(pseudonym)
+        self._untally(pseudonym)
+        self._tallied.pop(pseudonym, None)
         had_key = pseudonym in self._keys
         self._keys.discard(pseudonym)
         report = ErasureReport(
@@ -405,6 +453,13 @@ class MemoryStore(Store):
             self._feedback[pseudonym] = kept
             if not kept:
                 del self._feedback[pseudonym]
+            # Expired feedback stays counted: the statistics outlive retention.
+            kept_ids = {r.id for r in kept}
+            tallied = self._tallied.get(pseudonym, {})
+            for record_id in [i for i in tallied if i not in kept_ids]:
+                del tallied[record_id]
+            if not tallied:
+                self._tallied.pop(pseudonym, None)
         for pseudonym, draft in list(self._drafts.items()):
             if draft.expires_at <= moment:
                 del self._drafts[pseudonym]

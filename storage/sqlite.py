@@ -59,7 +59,14 @@ from storage.interface import (
     Tallies,
     bucket_keys,
 )
-from storage.memory import KEY_GRACE, UPDATE_MEMORY, add_tallies, new_record_id, utc
+from storage.memory import (
+    KEY_GRACE,
+    UPDATE_MEMORY,
+    add_tallies,
+    new_record_id,
+    subtract_tallies,
+    utc,
+)
 from storage.sqlite_db import (
     DATA_MIGRATIONS,
     KEY_MIGRATIONS,
@@ -91,6 +98,7 @@ _PSEUDONYM_KEY_AAD = b"feedbackbot/pseudonym-key/v1"
 _DRAFT_ID = "draft"  # drafts and contacts are one row per person, keyed by the pseudonym
 _CONTACT_ID = "contact"
 _LANGUAGE_ID = "language"
+_TALLIES = "feedback.tallies"  # what a feedback added to the statistics (see _untally)
 
 log = logging.getLogger("storage")
 
@@ -178,6 +186,11 @@ _DROP_FIGURES = (
 _INVALIDATE_BUCKET_SQL = (
     "INSERT INTO main.summary_cache (bucket, epoch, changed_at) VALUES (?, 1, ?)"  # noqa: S608
     + _DROP_FIGURES
+)
+# A full disk's fallback for erasure: the days' counts holding the person's feedback go.
+_DROP_PERSON_STATISTICS_SQL = (
+    "DELETE FROM main.statistics WHERE (day, flow_id) IN (SELECT substr(created_at, 1, 10),"
+    " flow_id FROM main.feedback WHERE pseudonym = ? AND tallies IS NOT NULL)"
 )
 _INVALIDATE_PERSON_SQL = (
     "INSERT INTO main.summary_cache (bucket, epoch, changed_at) SELECT bucket, 1, ?2 FROM ("  # noqa: S608
@@ -791,13 +804,16 @@ class SQLiteStore(Store):
     async def withdraw_consent(self, pseudonym: str, purpose: str, now: datetime) -> int:
         moment, changed = ts(now), _wall_clock()
 
-        def withdraw(conn: sqlite3.Connection) -> int:
-            count: int = conn.execute(_WITHDRAW_SQL, (moment, pseudonym, purpose)).rowcount
-            if count:
-                conn.execute(_INVALIDATE_PERSON_SQL, (pseudonym, changed))
-            return count
-
         async with self._lock:
+            deks = await self._tallying_deks(pseudonym)
+
+            def withdraw(conn: sqlite3.Connection) -> int:
+                count: int = conn.execute(_WITHDRAW_SQL, (moment, pseudonym, purpose)).rowcount
+                if count:
+                    conn.execute(_INVALIDATE_PERSON_SQL, (pseudonym, changed))
+                    self._untally(conn, pseudonym, deks, purpose)
+                return count
+
             return await on_thread(self._conn(), withdraw, atomic=True)
 
     # ---- feedback and contact -------------------------------------------------------
@@ -825,6 +841,9 @@ class SQLiteStore(Store):
             aad = crypto.associated_data("feedback", record_id, pseudonym, KEY_VERSION)
             blob = crypto.encrypt(dek, plaintext, aad)
             consent_rows = _consent_rows(pseudonym, dek, grants)
+            # Kept so that an erasure or withdrawal can take exactly this out again.
+            counted = {"tallies": tallies or {}, "purposes": feedback.purposes}
+            sealed_tallies = _seal(dek, _TALLIES, record_id, pseudonym, counted)
             contact = (
                 None
                 if contact_chat_id is None
@@ -834,8 +853,17 @@ class SQLiteStore(Store):
             def submit(conn: sqlite3.Connection) -> None:
                 conn.execute(
                     "INSERT INTO main.feedback (id, pseudonym, flow_id, key_version, created_at,"
-                    " expires_at, ciphertext) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (record_id, pseudonym, feedback.flow_id, KEY_VERSION, created, expires, blob),
+                    " expires_at, ciphertext, tallies) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        record_id,
+                        pseudonym,
+                        feedback.flow_id,
+                        KEY_VERSION,
+                        created,
+                        expires,
+                        blob,
+                        sealed_tallies,
+                    ),
                 )
                 conn.executemany(_INSERT_CONSENT, consent_rows)
                 in_force = {
@@ -896,6 +924,66 @@ class SQLiteStore(Store):
             "INSERT INTO main.statistics (day, flow_id, ciphertext) VALUES (?, ?, ?)"
             " ON CONFLICT (day, flow_id) DO UPDATE SET ciphertext = excluded.ciphertext",
             (day.isoformat(), flow_id, blob),
+        )
+
+    async def _tallying_deks(self, pseudonym: str) -> dict[int, bytes]:
+        """The person's data keys that open what their feedback added to the statistics
+        (under the store's lock)."""
+        rows = await fetch_all(
+            self._conn(),
+            "SELECT DISTINCT key_version FROM main.feedback"
+            " WHERE pseudonym = ? AND tallies IS NOT NULL",
+            (pseudonym,),
+        )
+        deks = {version: await self._read_dek(pseudonym, version) for (version,) in rows}
+        return {version: dek for version, dek in deks.items() if dek is not None}
+
+    def _untally(
+        self,
+        conn: sqlite3.Connection,
+        pseudonym: str,
+        deks: dict[int, bytes],
+        purpose: str | None = None,
+    ) -> None:
+        """Take the person's feedback (given under `purpose`, or all) out of the
+        statistics, each once: inside the caller's transaction, on the connection's
+        thread. A feedback whose key is gone cannot be read, and stays counted."""
+        rows = conn.execute(
+            "SELECT id, flow_id, key_version, created_at, tallies FROM main.feedback"
+            " WHERE pseudonym = ? AND tallies IS NOT NULL",
+            (pseudonym,),
+        ).fetchall()
+        for record_id, flow_id, version, created, blob in rows:
+            dek = deks.get(version)
+            if dek is None:
+                continue
+            counted = _unsealed(dek, _TALLIES, record_id, pseudonym, version, blob)
+            if purpose is not None and purpose not in counted["purposes"]:
+                continue
+            self._uncount(conn, dt(created).date(), flow_id, counted["tallies"])
+            conn.execute("UPDATE main.feedback SET tallies = NULL WHERE id = ?", (record_id,))
+
+    def _uncount(self, conn: sqlite3.Connection, day: date, flow_id: str, tallies: Tallies) -> None:
+        """`_count` undone for one feedback; the day's row goes with its last feedback."""
+        key = (day.isoformat(), flow_id)
+        row = conn.execute(
+            "SELECT ciphertext FROM main.statistics WHERE day = ? AND flow_id = ?", key
+        ).fetchone()
+        left = subtract_tallies(
+            self._open_statistics(day, flow_id, row[0]) if row else None, tallies
+        )
+        if left is None:
+            conn.execute("DELETE FROM main.statistics WHERE day = ? AND flow_id = ?", key)
+            return
+        feedbacks, counts = left
+        blob = crypto.encrypt(
+            self._statistics_key(),
+            pydantic_core.to_json({"feedbacks": feedbacks, "counts": counts}),
+            _statistics_aad(day, flow_id),
+        )
+        conn.execute(
+            "UPDATE main.statistics SET ciphertext = ? WHERE day = ? AND flow_id = ?",
+            (blob, *key),
         )
 
     def _derived_key(self, label: bytes) -> bytes:
@@ -1438,6 +1526,9 @@ class SQLiteStore(Store):
                 # No room for new rows: drop the figures in the rows there are (that only
                 # shrinks them). A full store cannot take new figures either.
                 await run(self._conn(), _DROP_PERSON_FIGURES_SQL, (pseudonym, _wall_clock()))
+            # What their feedback added to the statistics goes too, while the key that
+            # opens it is still there.
+            await self._untally_for_erasure(pseudonym)
             shredded = await self._shred(pseudonym)
             report = await self._delete_rows(pseudonym, shredded)
             if shredded or report.anything:
@@ -1447,6 +1538,23 @@ class SQLiteStore(Store):
             await self._checkpoint()
         log.info("erasure")
         return report
+
+    async def _untally_for_erasure(self, pseudonym: str) -> None:
+        """Take all the person's feedback out of the statistics (under the lock). On a
+        full disk, the days' counts that hold it are deleted instead; should even that
+        fail, the erasure goes on without (logged): it must not wait for space."""
+        deks = await self._tallying_deks(pseudonym)
+
+        def untally(conn: sqlite3.Connection) -> None:
+            self._untally(conn, pseudonym, deks)
+
+        try:
+            await on_thread(self._conn(), untally, atomic=True)
+        except StorageFull:
+            try:
+                await run(self._conn(), _DROP_PERSON_STATISTICS_SQL, (pseudonym,))
+            except StorageFull:
+                log.warning("statistics_not_reduced")
 
     async def _shred(self, pseudonym: str) -> int:
         """Delete the person's keys; how many there were."""

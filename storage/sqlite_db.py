@@ -115,6 +115,12 @@ DATA_MIGRATIONS: list[list[str]] = [
         # sending) is kept, so that an erasure still tells its recipient.
         "ALTER TABLE main.deliveries ADD COLUMN unconfirmed INTEGER NOT NULL DEFAULT 0",
     ],
+    [
+        # What a feedback added to the anonymous statistics, sealed under the person's
+        # key, so that an erasure or a withdrawal takes it out again; NULL once taken out
+        # (and for feedback stored before this column: its counts stay).
+        "ALTER TABLE main.feedback ADD COLUMN tallies BLOB",
+    ],
 ]
 KEY_MIGRATIONS: list[list[str]] = [
     [

@@ -53,6 +53,22 @@ async def test_statistics_count_ratings_only_and_outlive_the_feedback(harness: H
     assert row.counts == {"rating": {"5": 3, "2": 1, "4": 1}}, "no comments, no people"
 
 
+async def test_erasure_and_withdrawal_in_the_chat_leave_the_statistics(harness: Harness) -> None:
+    for user, rating in enumerate(["5", "5", "2", "4", "1"], start=1):
+        await give(harness, user, rating, f"Freitext-{user}")
+    erasing, withdrawing = harness.customer(3), harness.customer(5)
+    await erasing.send("/loeschen")
+    assert "Feedback: 1" in texts(await erasing.press("Alles löschen"))
+    await withdrawing.send("/widerruf")
+    assert "widerrufen" in texts(await withdrawing.press("Speicherung Ihres Feedbacks"))
+    harness.clock.advance(timedelta(days=181))
+    await harness.restart()
+    assert harness.store is not None
+    [row] = await harness.store.statistics(date(2026, 11, 1), date(2026, 12, 31))
+    assert row.feedbacks == 3
+    assert row.counts == {"rating": {"5": 2, "4": 1}}, "neither the 2 erased nor the 1 withdrawn"
+
+
 async def test_a_consent_purged_while_the_person_answers_stores_no_feedback(
     harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:

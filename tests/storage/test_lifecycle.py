@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from storage import ConsentGrant, MasterKeyMismatch, NewFeedback, SQLiteStore, StoreError
+from storage import (
+    ConsentGrant,
+    MasterKeyMismatch,
+    NewFeedback,
+    SQLiteStore,
+    StorageFull,
+    StoreError,
+)
 from storage.crypto import generate_key
 
 T0 = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
@@ -171,5 +179,85 @@ async def test_a_backup_into_a_folder_that_does_not_exist_is_refused(tmp_path: P
             await store.backup(missing)
         assert refused.value.params["path"] == missing.parent
         assert not (tmp_path / "backups").exists(), "no folder made up for it"
+    finally:
+        await store.close()
+
+
+async def test_an_erasure_cut_short_and_repeated_takes_the_counts_out_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = SQLiteStore(tmp_path, generate_key())
+    await store.open()
+    try:
+        for n, rating in enumerate(["5", "2"]):
+            await store.submit_feedback(
+                store.pseudonym(f"tg-user:{n}"), feedback(f"c{n}"), [GRANT], tallies={"r": [rating]}
+            )
+        shred = store._shred
+
+        async def crash(pseudonym: str) -> int:
+            raise OSError("the power went")
+
+        monkeypatch.setattr(store, "_shred", crash)
+        with pytest.raises(OSError):
+            await store.erase_subject(store.pseudonym("tg-user:0"))
+        monkeypatch.setattr(store, "_shred", shred)
+        [row] = await store.statistics(T0.date(), T0.date())
+        assert (row.feedbacks, row.counts) == (1, {"r": {"2": 1}})
+        await store.erase_subject(store.pseudonym("tg-user:0"))
+        [row] = await store.statistics(T0.date(), T0.date())
+        assert (row.feedbacks, row.counts) == (1, {"r": {"2": 1}})
+        await store.erase_subject(store.pseudonym("tg-user:1"))
+        assert await store.statistics(T0.date(), T0.date()) == []
+    finally:
+        await store.close()
+    with sqlite3.connect(tmp_path / "feedback.db") as db:
+        assert db.execute("SELECT count(*) FROM statistics").fetchone() == (0,)
+
+
+async def test_an_erasure_on_a_full_disk_drops_the_days_counts_instead(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rewriting the counts needs room a full disk may not have; the erasure must not
+    wait for it, nor leave the person's rating counted."""
+    store = SQLiteStore(tmp_path, generate_key())
+    await store.open()
+    try:
+        await store.submit_feedback(
+            store.pseudonym("tg-user:0"), feedback("a"), [GRANT], tallies={"r": ["5"]}
+        )
+        later = T0 + timedelta(days=1)
+        await store.submit_feedback(
+            store.pseudonym("tg-user:1"), feedback("b", at=later), [GRANT], tallies={"r": ["4"]}
+        )
+
+        def no_room(*args: object) -> None:
+            raise StorageFull("database or disk is full")
+
+        monkeypatch.setattr(store, "_untally", no_room)
+        report = await store.erase_subject(store.pseudonym("tg-user:0"))
+        assert report.feedback == 1
+        [row] = await store.statistics(T0.date(), later.date())
+        assert row.day == later.date(), "the other day's counts stay"
+        assert await store.feedback_of(store.pseudonym("tg-user:0"), T0) == []
+    finally:
+        await store.close()
+
+
+async def test_feedback_stored_before_its_counts_were_kept_is_erased_all_the_same(
+    tmp_path: Path,
+) -> None:
+    """Stores from before data migration 12 hold no sealed counts per feedback: those
+    cannot be taken out (they stay), and the erasure must work as before."""
+    store = SQLiteStore(tmp_path, generate_key())
+    await store.open()
+    try:
+        pseudonym = store.pseudonym("tg-user:0")
+        await store.submit_feedback(pseudonym, feedback("alt"), [GRANT], tallies={"r": ["5"]})
+        with sqlite3.connect(tmp_path / "feedback.db") as db:
+            db.execute("UPDATE feedback SET tallies = NULL")
+        assert (await store.erase_subject(pseudonym)).feedback == 1
+        [row] = await store.statistics(T0.date(), T0.date())
+        assert row.feedbacks == 1
     finally:
         await store.close()

@@ -514,8 +514,39 @@ async def test_a_store_from_before_language_choices_gets_their_table(
         await again.close()
 
 
+async def test_feedback_from_before_migration_12_is_kept_and_erased_as_before(
+    store: SQLiteStore, data_dir: Path, key: bytes
+) -> None:
+    p = store.pseudonym(SUBJECT)
+    await store.submit_feedback(p, feedback("vorher"), [grant()], tallies={"rating": ["4"]})
+    await store.close()
+    with sqlite3.connect(data_dir / "feedback.db") as con:
+        back_to_version_11(con)
+    con.close()
+    again = await reopen(data_dir, key)
+    try:
+        [record] = await again.feedback_of(p, T0)
+        assert record.answers["comment"] == "vorher"
+        after = await again.submit_feedback(p, feedback("nachher"), [], tallies={"rating": ["2"]})
+        assert after.answers["comment"] == "nachher"
+        [row] = await again.statistics(T0.date(), T0.date())
+        assert row.feedbacks == 2
+        assert (await again.erase_subject(p)).feedback == 2
+        [row] = await again.statistics(T0.date(), T0.date())
+        assert (row.feedbacks, row.counts) == (1, {"rating": {"4": 1}}), "only the new one out"
+    finally:
+        await again.close()
+
+
+def back_to_version_11(con: sqlite3.Connection) -> None:
+    """Undo migration 12 (what each feedback added to the statistics)."""
+    con.execute("ALTER TABLE feedback DROP COLUMN tallies")
+    con.execute("DELETE FROM schema_migrations WHERE version > 11")
+
+
 def back_to_version_10(con: sqlite3.Connection) -> None:
     """Undo migration 11 (unconfirmed deliveries), as in a store made before it."""
+    back_to_version_11(con)
     con.execute("ALTER TABLE deliveries DROP COLUMN unconfirmed")
     con.execute("DELETE FROM schema_migrations WHERE version > 10")
 

@@ -450,6 +450,42 @@ async def test_feedback_in_period_spans_people_with_their_consents_in_force(stor
     assert found[0].pseudonym == a
 
 
+async def test_erasure_and_withdrawal_take_the_feedback_out_of_the_statistics(
+    store: Store,
+) -> None:
+    """The statistics outlive expiry, but not the person's wish: E1 ("nothing of the
+    person remains") held for every table but the day's counts, which kept an erased
+    person's rating (on a quiet day, that rating alone)."""
+    ana, ben, cem = (store.pseudonym(f"tg-user:{n}") for n in (1, 2, 3))
+    day = T0.date()
+
+    async def counts() -> tuple[int, dict[str, dict[str, int]]] | None:
+        rows = await store.statistics(day, day)
+        return (rows[0].feedbacks, rows[0].counts) if rows else None
+
+    await store.submit_feedback(ana, feedback(), [grant()], tallies={"rating": ["5"]})
+    await store.submit_feedback(ana, feedback(at=T0 + HOUR), [], tallies={"rating": ["1"]})
+    await store.submit_feedback(ben, feedback(), [grant()], tallies={"rating": ["5"]})
+    await store.submit_feedback(
+        cem, feedback(), [grant(), grant("contact")], tallies={"rating": ["3"], "tags": ["a"]}
+    )
+    assert await counts() == (4, {"rating": {"5": 2, "1": 1, "3": 1}, "tags": {"a": 1}})
+
+    await store.erase_subject(ana)
+    assert await counts() == (2, {"rating": {"5": 1, "3": 1}, "tags": {"a": 1}})
+    assert await store.withdraw_consent(cem, "contact", T0 + DAY) == 1
+    assert await counts() == (2, {"rating": {"5": 1, "3": 1}, "tags": {"a": 1}}), (
+        "the feedback was not given under the contact consent"
+    )
+    await store.withdraw_consent(cem, "feedback", T0 + DAY)
+    assert await counts() == (1, {"rating": {"5": 1}})
+    await store.erase_subject(cem)  # taken out once, not twice
+    assert await counts() == (1, {"rating": {"5": 1}})
+    await store.purge_expired(T0 + 60 * DAY)
+    await store.erase_subject(ben)  # expired feedback stays counted: it is nobody's now
+    assert await counts() == (1, {"rating": {"5": 1}})
+
+
 async def test_agreeing_again_after_a_withdrawal_covers_only_new_feedback(store: Store) -> None:
     p = store.pseudonym("tg-user:1")
     await store.submit_feedback(p, feedback("before", at=T0), [grant(), grant("contact")])
