@@ -463,6 +463,7 @@ class FeedbackService:
             contact_chat_id=person.chat_id if contact else None,
             tallies=countable_answers(flow, completion.answers),
             recipients=self.recipients_of(feedback),
+            counted_under=[p.id for p in flow.required_purposes],
         )
         log.info("feedback stored", extra={"pseudonym": pseudonym[:12], "flow": flow.id})
         for listener in self.feedback_listeners:

@@ -382,11 +382,17 @@ class Store(abc.ABC):
         contact_chat_id: int | None = None,
         tallies: Tallies | None = None,
         recipients: Sequence[str] = (),
+        counted_under: Sequence[str] | None = None,
     ) -> FeedbackRecord:
         """Atomically store the feedback, the consents given during it, the contact
         chat id (only with contact consent), add `tallies` to the anonymous statistics
         of its day and flow, record a pending delivery to each of `recipients`, and
         drop the person's draft.
+
+        What the feedback added to the statistics is taken out again by the person's
+        erasure, and by a withdrawal of one of `counted_under` (the purposes its use
+        rests on: its flow's required ones; by default the first of its purposes, as
+        an optional one such as being contacted does not carry the answers).
 
         Raises StorageFull without writing anything when there is no space.
         """

@@ -301,6 +301,7 @@ class MemoryStore(Store):
         contact_chat_id: int | None = None,
         tallies: Tallies | None = None,
         recipients: Sequence[str] = (),
+        counted_under: Sequence[str] | None = None,
     ) -> FeedbackRecord:
         self._check_space()
         # Build everything first so that a failure leaves nothing half-written.
@@ -336,7 +337,8 @@ class MemoryStore(Store):
         key = (record.created_at.date(), record.flow_id)
         self._stats[key] = add_tallies(self._stats.get(key), tallies or {})
         counted = {q: list(v) for q, v in (tallies or {}).items()}
-        self._tallied.setdefault(pseudonym, {})[record.id] = (counted, list(record.purposes))
+        under = feedback.purposes[:1] if counted_under is None else counted_under
+        self._tallied.setdefault(pseudonym, {})[record.id] = (counted, list(under))
         return record
 
     async def feedback_in_period(

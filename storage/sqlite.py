@@ -826,6 +826,7 @@ class SQLiteStore(Store):
         contact_chat_id: int | None = None,
         tallies: Tallies | None = None,
         recipients: Sequence[str] = (),
+        counted_under: Sequence[str] | None = None,
     ) -> FeedbackRecord:
         """Raises StorageFull, with nothing of it written (draft kept), when there is no
         space; ConsentMissing, likewise, when a consent in `feedback.purposes` is not in
@@ -842,7 +843,8 @@ class SQLiteStore(Store):
             blob = crypto.encrypt(dek, plaintext, aad)
             consent_rows = _consent_rows(pseudonym, dek, grants)
             # Kept so that an erasure or withdrawal can take exactly this out again.
-            counted = {"tallies": tallies or {}, "purposes": feedback.purposes}
+            under = feedback.purposes[:1] if counted_under is None else list(counted_under)
+            counted = {"tallies": tallies or {}, "purposes": under}
             sealed_tallies = _seal(dek, _TALLIES, record_id, pseudonym, counted)
             contact = (
                 None

@@ -14,13 +14,15 @@ from tests.fakes.botapi import FakeBotApi
 from tests.harness import Clock, Harness, files_contain, make_settings, texts
 
 
-async def give(harness: Harness, user_id: int, rating: str, comment: str) -> None:
+async def give(
+    harness: Harness, user_id: int, rating: str, comment: str, contact: bool = False
+) -> None:
     customer = harness.customer(user_id)
     await customer.send("/start")
     await customer.press("Ja, ich willige ein")
     await customer.press(rating)
     await customer.send(comment)
-    await customer.press("Nein")
+    await customer.press("Ja, einverstanden" if contact else "Nein")
 
 
 async def test_expired_feedback_is_never_shown_even_before_the_purge(harness: Harness) -> None:
@@ -55,12 +57,15 @@ async def test_statistics_count_ratings_only_and_outlive_the_feedback(harness: H
 
 async def test_erasure_and_withdrawal_in_the_chat_leave_the_statistics(harness: Harness) -> None:
     for user, rating in enumerate(["5", "5", "2", "4", "1"], start=1):
-        await give(harness, user, rating, f"Freitext-{user}")
+        await give(harness, user, rating, f"Freitext-{user}", contact=user in (4, 5))
     erasing, withdrawing = harness.customer(3), harness.customer(5)
     await erasing.send("/loeschen")
     assert "Feedback: 1" in texts(await erasing.press("Alles löschen"))
     await withdrawing.send("/widerruf")
     assert "widerrufen" in texts(await withdrawing.press("Speicherung Ihres Feedbacks"))
+    only_contact = harness.customer(4)  # the feedback itself may still be evaluated
+    await only_contact.send("/widerruf")
+    assert "widerrufen" in texts(await only_contact.press("Kontaktaufnahme"))
     harness.clock.advance(timedelta(days=181))
     await harness.restart()
     assert harness.store is not None

@@ -466,8 +466,13 @@ async def test_erasure_and_withdrawal_take_the_feedback_out_of_the_statistics(
     await store.submit_feedback(ana, feedback(), [grant()], tallies={"rating": ["5"]})
     await store.submit_feedback(ana, feedback(at=T0 + HOUR), [], tallies={"rating": ["1"]})
     await store.submit_feedback(ben, feedback(), [grant()], tallies={"rating": ["5"]})
+    with_contact = feedback().model_copy(update={"purposes": ["feedback", "contact"]})
     await store.submit_feedback(
-        cem, feedback(), [grant(), grant("contact")], tallies={"rating": ["3"], "tags": ["a"]}
+        cem,
+        with_contact,
+        [grant(), grant("contact")],
+        tallies={"rating": ["3"], "tags": ["a"]},
+        counted_under=["feedback"],
     )
     assert await counts() == (4, {"rating": {"5": 2, "1": 1, "3": 1}, "tags": {"a": 1}})
 
