@@ -6,7 +6,7 @@ import asyncio
 import logging
 import traceback
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -100,7 +100,7 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
     data: BotData = application.bot_data
     assert data.service is not None and data.settings is not None
     await data.service.store.open()
-    await purge_expired(data.service)
+    await purge_expired(data.service, data.settings.audit_retention)
     if data.webhooks is not None:
         await data.webhooks.resume()
     if application.job_queue is not None:
@@ -116,25 +116,30 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
     log.info("bot ready")
 
 
-async def purge_expired(service: FeedbackService) -> None:
-    """Delete what has expired; a failure is logged and retried at the next interval."""
+async def purge_expired(service: FeedbackService, audit_retention: timedelta | None = None) -> None:
+    """Delete what has expired, and audit entries older than `audit_retention`; a failure
+    is logged and retried at the next interval."""
+    now = service.clock()
+    audit_before = None if audit_retention is None else now - audit_retention
     try:
-        report = await service.store.purge_expired(service.clock())
+        report = await service.store.purge_expired(now, audit_before)
     except StoreError as error:
         log.error("purge failed: %s", type(error).__name__)
         return
     log.info(
-        "purge: %d feedback, %d drafts, %d language choices, %d orphans, %d keys",
+        "purge: %d feedback, %d drafts, %d language choices, %d orphans, %d keys, %d audit entries",
         report.feedback,
         report.drafts,
         report.languages,
         report.orphans,
         report.keys,
+        report.audit,
     )
 
 
 async def _purge_job(context: BotContext) -> None:
-    await purge_expired(context.service)
+    settings = context.bot_data.settings
+    await purge_expired(context.service, settings.audit_retention if settings else None)
 
 
 def schedule_digest(application: BotApplication) -> None:

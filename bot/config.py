@@ -32,4 +32,5 @@ def service_config(settings: Settings, catalog: FlowCatalog) -> ServiceConfig:
         retention=settings.retention,
         recipients=DEFAULT_RECIPIENTS + shared,
         timezone=settings.timezone,
+        audit_retention=settings.audit_retention,
     )

@@ -33,6 +33,7 @@ from bot.operator import operator_translator
 from flows.durations import InvalidDuration, NotPositive, parse_duration
 from flows.i18n import N_, SUPPORTED_LOCALES
 from flows.models import retention_of
+from flows.processing import AUDIT_RETENTION
 from flows.toml_lines import loads
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
@@ -135,6 +136,7 @@ class Settings(BaseSettings):
     staff_chat_id: int | None = None
     retention: timedelta = timedelta(days=180)
     purge_interval: timedelta = timedelta(hours=1)
+    audit_retention: timedelta = AUDIT_RETENTION
     default_locale: str = "de"
     controller_name: str | None = None
     controller_contact: str | None = None
@@ -199,7 +201,7 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("retention", mode="before")
+    @field_validator("retention", "audit_retention", mode="before")
     @classmethod
     def _retention(cls, value: Any) -> timedelta:
         return retention_of(value)

@@ -299,6 +299,11 @@ class DataSubject(StrEnum):
     STAFF = "staff"
 
 
+# How long audit entries are kept by default: three years, the regular limitation
+# period (§ 195 BGB) within which how feedback was handled may have to be shown.
+AUDIT_RETENTION = timedelta(days=3 * 365)
+
+
 @dataclass(frozen=True)
 class Operations:
     """The configured values behind the technical and organisational measures."""
@@ -307,6 +312,8 @@ class Operations:
     min_group_size: int
     staff_members: int
     """How many Telegram users FEEDBACKBOT_STAFF_IDS allows the staff commands."""
+    audit_retention: timedelta
+    """How long audit entries are kept (FEEDBACKBOT_AUDIT_RETENTION)."""
 
 
 @dataclass(frozen=True)

@@ -214,6 +214,11 @@ def _time_limits(t: Translator, record: ProcessingRecord) -> list[str]:
         ).format(interval=t.duration(record.operations.purge_interval)),
         "• "
         + t.gettext(
+            "Audit trail (staff access, exports, deliveries to recipients, erasures): each "
+            "entry is deleted {period} after it was made (`FEEDBACKBOT_AUDIT_RETENTION`)."
+        ).format(period=t.duration(record.operations.audit_retention)),
+        "• "
+        + t.gettext(
             "Statistics (counts of ratings and choices per day and flow, without texts or "
             "pseudonyms): an erasure or a withdrawal takes the person's feedback out of them; "
             "the counts of expired feedback are kept without a time limit (see the open "

@@ -386,7 +386,7 @@ class DataRights:
         if not (more or language):
             notes = [t.gettext("No data is stored about you.")]
             if staff:
-                notes.append(_staff_note(t))
+                notes.append(_staff_note(t, self.config.audit_retention))
             return Outcome.say("\n\n".join(notes))
         if not more:  # only the language they chose
             text = t.gettext(
@@ -463,7 +463,7 @@ class DataRights:
         log.info("subject erased")
         notes = [t.gettext("No data is stored about you.")] if not report.anything else []
         if staff:
-            notes.append(_staff_note(t))
+            notes.append(_staff_note(t, self.config.audit_retention))
         if not report.anything:
             return Outcome(replies=(Reply("\n\n".join(notes)),), close_keyboard=True)
         text = "\n".join(
@@ -613,11 +613,12 @@ def _kept(state: ConversationState, flow: FlowDefinition | None) -> dict[str, ob
     return answers
 
 
-def _staff_note(t: Translator) -> str:
+def _staff_note(t: Translator, kept: timedelta) -> str:
     return t.gettext(
         "As a staff member: the audit trail keeps, encrypted, when you used the staff "
-        "commands, as proof of how feedback was handled; it is not erased here."
-    )
+        "commands, as proof of how feedback was handled; it is not erased here, and each "
+        "entry is deleted {period} after it was made."
+    ).format(period=t.duration(kept))
 
 
 def _asked_at(parts: list[str], now: datetime) -> datetime | None:

@@ -26,7 +26,13 @@ from flows.engine import (
 )
 from flows.i18n import SUPPORTED_LOCALES, Translator, translator
 from flows.models import FlowDefinition, render_text
-from flows.processing import DEFAULT_RECIPIENTS, Processing, Recipient, describe_processing
+from flows.processing import (
+    AUDIT_RETENTION,
+    DEFAULT_RECIPIENTS,
+    Processing,
+    Recipient,
+    describe_processing,
+)
 from flows.replies import Button, Outcome, Reply, headed
 from storage.interface import (
     ConsentGrant,
@@ -61,6 +67,8 @@ class ServiceConfig:
     recipients: tuple[Recipient, ...] = DEFAULT_RECIPIENTS
     timezone: str = "Europe/Berlin"
     """Where times are shown to people (FEEDBACKBOT_TIMEZONE)."""
+    audit_retention: timedelta = AUDIT_RETENTION
+    """How long audit entries are kept (FEEDBACKBOT_AUDIT_RETENTION)."""
 
     def processing(self, catalog: FlowCatalog) -> Processing:
         """What the bot processes with these settings: the one source of its notices."""

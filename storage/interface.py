@@ -311,6 +311,7 @@ class PurgeReport(_Record):
     languages: int = 0
     keys: int = 0
     orphans: int = 0
+    audit: int = 0
 
 
 class Store(abc.ABC):
@@ -534,10 +535,12 @@ class Store(abc.ABC):
         """Crypto-shred: destroy the person's data key (committed), then delete every row."""
 
     @abc.abstractmethod
-    async def purge_expired(self, now: datetime) -> PurgeReport:
+    async def purge_expired(
+        self, now: datetime, audit_before: datetime | None = None
+    ) -> PurgeReport:
         """Delete expired feedback, drafts and language choices, rows whose key is gone,
         contact chat ids whose feedback is gone, and then the keys (and consent records) of
-        people with nothing left."""
+        people with nothing left; and audit entries made before `audit_before`."""
 
     @abc.abstractmethod
     async def claim_update(self, update_id: int, now: datetime) -> bool:

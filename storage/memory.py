@@ -445,9 +445,15 @@ class MemoryStore(Store):
             self._audit.append(AuditEntry(event="erasure", at=datetime.now(UTC)))
         return report
 
-    async def purge_expired(self, now: datetime) -> PurgeReport:
+    async def purge_expired(
+        self, now: datetime, audit_before: datetime | None = None
+    ) -> PurgeReport:
         self._check()
         moment = utc(now)
+        audit = 0
+        if audit_before is not None:
+            kept_audit = [e for e in self._audit if e.at >= utc(audit_before)]
+            audit, self._audit = len(self._audit) - len(kept_audit), kept_audit
         feedback = drafts = 0
         for pseudonym, items in list(self._feedback.items()):
             kept = [r for r in items if r.expires_at > moment]
@@ -495,7 +501,9 @@ class MemoryStore(Store):
                 del self._updates[update_id]
         old = [p for p in self._releases if p.at < moment - RELEASE_MEMORY]
         self._releases = self._releases[max(0, len(old) - 1) :]
-        return PurgeReport(feedback=feedback, drafts=drafts, languages=languages, keys=len(unused))
+        return PurgeReport(
+            feedback=feedback, drafts=drafts, languages=languages, keys=len(unused), audit=audit
+        )
 
     def _covers_something(self, pseudonym: str, now: datetime) -> bool:
         """Whether the person's consent records are still proof of anything stored (or so

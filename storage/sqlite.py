@@ -172,6 +172,9 @@ _DROP_ALL_FIGURES_SQL = (
     " expires_at = NULL, ciphertext = NULL WHERE ciphertext IS NOT NULL"
 )
 _CACHE_KEY_AAD = crypto.associated_data("cache_key", "1", "", 0)
+_OLD_AUDIT_SQL = (  # FEEDBACKBOT_AUDIT_RETENTION; the index audit_at finds them
+    "DELETE FROM main.audit WHERE id IN (SELECT id FROM main.audit WHERE at < ? LIMIT ?)"
+)
 _OLD_UPDATES_SQL = (
     "DELETE FROM main.processed_updates WHERE update_id IN"
     " (SELECT update_id FROM main.processed_updates WHERE seen_at < ? LIMIT ?)"
@@ -1582,10 +1585,15 @@ class SQLiteStore(Store):
 
         return ErasureReport(**await on_thread(self._conn(), delete, atomic=True))
 
-    async def purge_expired(self, now: datetime) -> PurgeReport:
+    async def purge_expired(
+        self, now: datetime, audit_before: datetime | None = None
+    ) -> PurgeReport:
         """Purge in batches of PURGE_BATCH rows, each its own transaction, so that the bot
         keeps answering in between. Raises StorageFull if even a delete finds no space."""
         moment = utc(now)
+        audit = 0
+        if audit_before is not None:
+            audit = await self._batches(_OLD_AUDIT_SQL, (ts(audit_before),))
         feedback = await self._batches(_EXPIRED_SQL["feedback"], (ts(moment),))
         try:
             await self._renew_cache_key_daily(moment, owed=feedback > 0)
@@ -1613,7 +1621,12 @@ class SQLiteStore(Store):
             await self._checkpoint()
         log.info("purge")
         return PurgeReport(
-            feedback=feedback, drafts=drafts, languages=languages, keys=keys, orphans=orphans
+            feedback=feedback,
+            drafts=drafts,
+            languages=languages,
+            keys=keys,
+            orphans=orphans,
+            audit=audit,
         )
 
     async def _renew_cache_key_daily(self, now: datetime, owed: bool) -> None:

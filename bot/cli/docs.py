@@ -128,5 +128,6 @@ def processing_record_of(settings: Settings) -> ProcessingRecord:
             purge_interval=settings.purge_interval,
             min_group_size=settings.min_group_size,
             staff_members=len(settings.staff_ids),
+            audit_retention=settings.audit_retention,
         ),
     )

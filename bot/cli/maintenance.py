@@ -64,16 +64,18 @@ def run_purge(args: argparse.Namespace) -> int:
     t = operator_translator()
 
     async def purge(store: SQLiteStore, settings: Settings) -> str:
-        report = await store.purge_expired(utc_now())
+        now = utc_now()
+        report = await store.purge_expired(now, now - settings.audit_retention)
         return t.gettext(
             "purged {feedback} feedback, {drafts} drafts, {languages} language choices, "
-            "{orphans} orphaned rows and {keys} unused keys"
+            "{orphans} orphaned rows, {keys} unused keys and {audit} audit entries"
         ).format(
             feedback=report.feedback,
             drafts=report.drafts,
             languages=report.languages,
             orphans=report.orphans,
             keys=report.keys,
+            audit=report.audit,
         )
 
     print(with_store(purge, exclusive=True))

@@ -163,8 +163,8 @@ async def test_what_the_commands_answer_is_german(tmp_path: Path) -> None:
     settings = {"data_dir": str(data), "master_key": MASTER_KEY}
     purged = feedbackbot(tmp_path, "purge", lang="de_DE.UTF-8", **settings)
     assert purged.stdout == (
-        "gelöscht: 0 Feedback, 0 unvollständige Antworten, 0 Sprachwahlen, 0 verwaiste Zeilen "
-        "und 0 ungenutzte Schlüssel\n"
+        "gelöscht: 0 Feedback, 0 unvollständige Antworten, 0 Sprachwahlen, 0 verwaiste Zeilen, "
+        "0 ungenutzte Schlüssel und 0 Protokolleinträge\n"
     ), purged.stderr
     copy = tmp_path / "copy.db"
     backup = feedbackbot(tmp_path, "backup", str(copy), lang="de_DE.UTF-8", **settings)

@@ -26,6 +26,7 @@ def test_defaults_match_the_documented_contract() -> None:
     assert settings.data_dir == Path("./data")
     assert settings.retention == timedelta(days=180)
     assert settings.purge_interval == timedelta(hours=1)
+    assert settings.audit_retention == timedelta(days=1095)
     assert settings.default_locale == "de"
     assert settings.staff_ids == frozenset()
 
@@ -35,7 +36,9 @@ def test_environment_and_dotenv_are_read(monkeypatch: pytest.MonkeyPatch, tmp_pa
     monkeypatch.setenv("FEEDBACKBOT_RETENTION", "90d")
     monkeypatch.setenv("FEEDBACKBOT_STAFF_IDS", "11, 22,33")
     monkeypatch.setenv("FEEDBACKBOT_PURGE_INTERVAL", "PT30M")
+    monkeypatch.setenv("FEEDBACKBOT_AUDIT_RETENTION", "730d")
     settings = load_settings()
+    assert settings.audit_retention == timedelta(days=730)
     assert settings.controller_name == "Aus der Datei"
     assert settings.retention == timedelta(days=90)
     assert settings.staff_ids == {11, 22, 33}
@@ -76,6 +79,8 @@ def test_invalid_values_give_one_line_naming_the_variable(
     [
         ("FEEDBACKBOT_RETENTION", "0d", "must be longer than zero"),  # not "not a duration"
         ("FEEDBACKBOT_PURGE_INTERVAL", "0s", "must be longer than zero"),
+        ("FEEDBACKBOT_AUDIT_RETENTION", "0d", "must be longer than zero"),
+        ("FEEDBACKBOT_AUDIT_RETENTION", "immer", "'immer' is not a duration"),
         (
             "FEEDBACKBOT_LOG_LEVEL",
             "LOUD",

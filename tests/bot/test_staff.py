@@ -360,6 +360,7 @@ async def test_a_staff_member_erasing_their_data_is_told_the_audit_trail_stays(
     staff = desk.customer(STAFF)
     nothing = texts(await staff.send("/loeschen"))
     assert "keine Daten" in nothing and "Zugriffsprotokoll behält verschlüsselt" in nothing
+    assert "1.095 Tage nach" in nothing, "how long it stays (FEEDBACKBOT_AUDIT_RETENTION)"
     await give(desk, STAFF, "5", "Ich teste selbst")
     await staff.send("/loeschen")
     done = texts(await staff.press("Alles löschen"))
@@ -375,3 +376,20 @@ async def test_help_lists_the_staff_commands_for_staff_only(desk: Harness) -> No
     english = texts(await desk.customer(STAFF, language_code="en").send("/help"))
     assert "/summary 7d – summarise" in english
     assert "zusammenfassung" not in texts(await desk.customer(4711).send("/hilfe"))
+
+
+async def test_audit_entries_go_after_the_audit_retention_and_the_rules_are_asked_again(
+    desk: Harness,
+) -> None:
+    await confirmed(desk)
+    assert desk.store is not None
+    before = await desk.store.audit_entries(desk.clock() - timedelta(days=1))
+    assert [e.event for e in before] == ["staff-rules-confirmed", "summary"]
+    desk.clock.advance(timedelta(days=1094))
+    await desk.restart()  # the purge at start keeps what is not yet three years old
+    assert len(await desk.store.audit_entries(desk.clock() - timedelta(days=4000))) == 2
+    desk.clock.advance(timedelta(days=2))
+    await desk.restart()
+    assert await desk.store.audit_entries(desk.clock() - timedelta(days=4000)) == []
+    rules = texts(await desk.customer(STAFF).send("/zusammenfassung 7d"))
+    assert "vertraulich" in rules, "the confirmation went with its entry: confirm again"

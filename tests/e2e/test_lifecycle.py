@@ -18,7 +18,7 @@ from bot.cli.maintenance import format_statistics
 from flows.i18n import translator
 from storage import ConsentGrant, MasterKeyMismatch, NewFeedback, SQLiteStore
 from storage.crypto import decode_master_key, encode_master_key, generate_key
-from storage.interface import StatisticsRow
+from storage.interface import AuditEntry, StatisticsRow
 from tests.e2e.botprocess import REPO, bot_env, running_bot
 from tests.e2e.test_polling import ERIKA, converse, say
 from tests.fakes.botapi import BotApiServer, FakeBotApi
@@ -268,3 +268,24 @@ async def test_rotate_key_with_an_unusable_key_file_or_store_is_one_line(
     assert result.stderr.count("\n") == 1
     after = {p.name: p.read_bytes() for p in data.iterdir()} if data.exists() else {}
     assert after == before, "nothing written"
+
+
+async def test_the_purge_command_deletes_audit_entries_past_their_retention(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    store = SQLiteStore(data, base64.urlsafe_b64decode(MASTER_KEY))
+    await store.open()
+    now = datetime.now(UTC)
+    for days_ago in (800, 700, 10):
+        at = now - timedelta(days=days_ago)
+        await store.record_audit(AuditEntry(event="export", at=at, actor="cli", records=1))
+    await store.close()
+    env = cli_env(data) | {"FEEDBACKBOT_AUDIT_RETENTION": "750d"}
+    purged = cli("purge", env=env, cwd=tmp_path)
+    assert purged.returncode == 0 and "and 1 audit entries" in purged.stdout, purged.stderr
+    env["FEEDBACKBOT_AUDIT_RETENTION"] = "30d"
+    assert "and 1 audit entries" in cli("purge", env=env, cwd=tmp_path).stdout
+    with sqlite3.connect(data / "feedback.db") as db:
+        assert db.execute("SELECT count(*) FROM audit").fetchone() == (1,)
+    db.close()

@@ -60,7 +60,10 @@ class Bot:
         self.record = ProcessingRecord(
             processing=config.processing(catalog),
             operations=Operations(
-                purge_interval=timedelta(hours=1), min_group_size=5, staff_members=0
+                purge_interval=timedelta(hours=1),
+                min_group_size=5,
+                staff_members=0,
+                audit_retention=timedelta(days=1095),
             ),
         )
 
@@ -235,7 +238,12 @@ def test_record_states_the_configured_measures_and_staff(locale: str) -> None:
         t,
         ProcessingRecord(
             processing,
-            Operations(purge_interval=timedelta(hours=6), min_group_size=7, staff_members=2),
+            Operations(
+                purge_interval=timedelta(hours=6),
+                min_group_size=7,
+                staff_members=2,
+                audit_retention=timedelta(days=730),
+            ),
         ),
     )
     measures = section(staffed, "(g)" if locale == "en" else "g)")
@@ -249,7 +257,12 @@ def test_record_states_the_configured_measures_and_staff(locale: str) -> None:
         t,
         ProcessingRecord(
             processing,
-            Operations(purge_interval=timedelta(hours=1), min_group_size=5, staff_members=0),
+            Operations(
+                purge_interval=timedelta(hours=1),
+                min_group_size=5,
+                staff_members=0,
+                audit_retention=timedelta(days=1095),
+            ),
         ),
     )
     assert alone.count("FEEDBACKBOT_STAFF_IDS") < staffed.count("FEEDBACKBOT_STAFF_IDS")

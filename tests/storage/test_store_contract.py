@@ -643,6 +643,19 @@ async def test_audit_entries_are_kept_in_order(store: Store) -> None:
     )
 
 
+async def test_the_purge_deletes_audit_entries_older_than_asked_only(store: Store) -> None:
+    for day in range(4):
+        await store.record_audit(
+            AuditEntry(event="summary", at=T0 + day * DAY, actor=f"staff:{day}", records=1)
+        )
+    kept_all = await store.purge_expired(T0 + 9 * DAY)
+    assert kept_all.audit == 0 and len(await store.audit_entries(T0 - DAY)) == 4
+    report = await store.purge_expired(T0 + 9 * DAY, audit_before=T0 + 2 * DAY)
+    assert report.audit == 2
+    assert [e.actor for e in await store.audit_entries(T0 - DAY)] == ["staff:2", "staff:3"]
+    assert await store.last_audit("summary", "staff:0") is None
+
+
 async def test_last_audit_finds_the_newest_entry_of_an_actor(store: Store) -> None:
     for hour, version in enumerate(["v1", "v2"]):
         await store.record_audit(
