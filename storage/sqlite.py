@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
 import json
 import logging
 import os
 import sqlite3
-from collections import OrderedDict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
@@ -191,9 +192,9 @@ _INVALIDATE_BUCKET_SQL = (
     + _DROP_FIGURES
 )
 # A full disk's fallback for erasure: the days' counts holding the person's feedback go.
-_DROP_PERSON_STATISTICS_SQL = (
-    "DELETE FROM main.statistics WHERE (day, flow_id) IN (SELECT substr(created_at, 1, 10),"
-    " flow_id FROM main.feedback WHERE pseudonym = ? AND tallies IS NOT NULL)"
+_PERSON_STATISTICS_DAYS_SQL = (
+    "SELECT DISTINCT substr(created_at, 1, 10), flow_id FROM main.feedback"
+    " WHERE pseudonym = ? AND tallies IS NOT NULL"
 )
 _INVALIDATE_PERSON_SQL = (
     "INSERT INTO main.summary_cache (bucket, epoch, changed_at) SELECT bucket, 1, ?2 FROM ("  # noqa: S608
@@ -933,14 +934,17 @@ class SQLiteStore(Store):
 
     async def _tallying_deks(self, pseudonym: str) -> dict[int, bytes]:
         """The person's data keys that open what their feedback added to the statistics
-        (under the store's lock)."""
+        (under the store's lock); a key that is gone or damaged is left out."""
         rows = await fetch_all(
             self._conn(),
             "SELECT DISTINCT key_version FROM main.feedback"
             " WHERE pseudonym = ? AND tallies IS NOT NULL",
             (pseudonym,),
         )
-        deks = {version: await self._read_dek(pseudonym, version) for (version,) in rows}
+        deks = {}
+        for (version,) in rows:
+            with contextlib.suppress(DecryptionFailed):
+                deks[version] = await self._read_dek(pseudonym, version)
         return {version: dek for version, dek in deks.items() if dek is not None}
 
     def _untally(
@@ -952,44 +956,78 @@ class SQLiteStore(Store):
     ) -> None:
         """Take the person's feedback (given under `purpose`, or all) out of the
         statistics, each once: inside the caller's transaction, on the connection's
-        thread. A feedback whose key is gone cannot be read, and stays counted."""
+        thread. What cannot be read (a key gone or damaged, a tampered row) cannot be
+        subtracted: the whole day's counts for that flow go instead (`_drop_days`)."""
         rows = conn.execute(
             "SELECT id, flow_id, key_version, created_at, tallies FROM main.feedback"
             " WHERE pseudonym = ? AND tallies IS NOT NULL",
             (pseudonym,),
         ).fetchall()
+        taken: dict[tuple[date, str], list[Tallies]] = defaultdict(list)
+        unreadable: set[tuple[date, str]] = set()
         for record_id, flow_id, version, created, blob in rows:
+            day = dt(created).date()
             dek = deks.get(version)
-            if dek is None:
+            try:
+                if dek is None:
+                    raise DecryptionFailed("the person's key is gone")
+                counted = _unsealed(dek, _TALLIES, record_id, pseudonym, version, blob)
+            except DecryptionFailed:
+                unreadable.add((day, flow_id))
                 continue
-            counted = _unsealed(dek, _TALLIES, record_id, pseudonym, version, blob)
             if purpose is not None and purpose not in counted["purposes"]:
                 continue
-            self._uncount(conn, dt(created).date(), flow_id, counted["tallies"])
+            taken[(day, flow_id)].append(counted["tallies"])
             conn.execute("UPDATE main.feedback SET tallies = NULL WHERE id = ?", (record_id,))
+        for (day, flow_id), tallies in taken.items():
+            if (day, flow_id) not in unreadable and not self._uncount(conn, day, flow_id, tallies):
+                unreadable.add((day, flow_id))
+        self._drop_days(conn, unreadable)
 
-    def _uncount(self, conn: sqlite3.Connection, day: date, flow_id: str, tallies: Tallies) -> None:
-        """`_count` undone for one feedback; the day's row goes with its last feedback."""
+    def _uncount(
+        self, conn: sqlite3.Connection, day: date, flow_id: str, feedbacks: list[Tallies]
+    ) -> bool:
+        """`_count` undone for these feedbacks of one day and flow, in one write; the
+        row goes with its last feedback. False if the day's row cannot be read."""
         key = (day.isoformat(), flow_id)
         row = conn.execute(
             "SELECT ciphertext FROM main.statistics WHERE day = ? AND flow_id = ?", key
         ).fetchone()
-        left = subtract_tallies(
-            self._open_statistics(day, flow_id, row[0]) if row else None, tallies
-        )
+        try:
+            left = self._open_statistics(day, flow_id, row[0]) if row else None
+        except DecryptionFailed:
+            return False
+        for tallies in feedbacks:
+            left = subtract_tallies(left, tallies)
         if left is None:
             conn.execute("DELETE FROM main.statistics WHERE day = ? AND flow_id = ?", key)
-            return
-        feedbacks, counts = left
+            return True
+        count, counts = left
         blob = crypto.encrypt(
             self._statistics_key(),
-            pydantic_core.to_json({"feedbacks": feedbacks, "counts": counts}),
+            pydantic_core.to_json({"feedbacks": count, "counts": counts}),
             _statistics_aad(day, flow_id),
         )
         conn.execute(
             "UPDATE main.statistics SET ciphertext = ? WHERE day = ? AND flow_id = ?",
             (blob, *key),
         )
+        return True
+
+    def _drop_days(self, conn: sqlite3.Connection, days: Iterable[tuple[date, str]]) -> None:
+        """Delete these days' counts of these flows, and forget what any stored feedback
+        of them added (so that no later erasure subtracts it from a row made anew).
+        Both only shrink the file: this works on a full disk too."""
+        for day, flow_id in days:
+            conn.execute(
+                "DELETE FROM main.statistics WHERE day = ? AND flow_id = ?",
+                (day.isoformat(), flow_id),
+            )
+            conn.execute(
+                "UPDATE main.feedback SET tallies = NULL WHERE flow_id = ? AND created_at >= ?"
+                " AND created_at < ? AND tallies IS NOT NULL",
+                (flow_id, day.isoformat(), (day + timedelta(days=1)).isoformat()),
+            )
 
     def _derived_key(self, label: bytes) -> bytes:
         # Derived from the pseudonym key, so it needs no storage of its own and follows
@@ -1553,11 +1591,15 @@ class SQLiteStore(Store):
         def untally(conn: sqlite3.Connection) -> None:
             self._untally(conn, pseudonym, deks)
 
+        def drop_their_days(conn: sqlite3.Connection) -> None:
+            found = conn.execute(_PERSON_STATISTICS_DAYS_SQL, (pseudonym,)).fetchall()
+            self._drop_days(conn, [(date.fromisoformat(day), flow) for day, flow in found])
+
         try:
             await on_thread(self._conn(), untally, atomic=True)
         except StorageFull:
             try:
-                await run(self._conn(), _DROP_PERSON_STATISTICS_SQL, (pseudonym,))
+                await on_thread(self._conn(), drop_their_days, atomic=True)
             except StorageFull:
                 log.warning("statistics_not_reduced")
 

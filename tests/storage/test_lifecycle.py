@@ -219,27 +219,81 @@ async def test_an_erasure_on_a_full_disk_drops_the_days_counts_instead(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Rewriting the counts needs room a full disk may not have; the erasure must not
-    wait for it, nor leave the person's rating counted."""
+    wait for it, nor leave the person's rating counted. The others of that day are
+    counted no more either, so a later erasure of one of them must not subtract their
+    answers from the counts made anew (it took a later person's out)."""
     store = SQLiteStore(tmp_path, generate_key())
     await store.open()
     try:
-        await store.submit_feedback(
-            store.pseudonym("tg-user:0"), feedback("a"), [GRANT], tallies={"r": ["5"]}
-        )
+        ana, ben, cem, dan = (store.pseudonym(f"tg-user:{n}") for n in range(4))
+        await store.submit_feedback(ana, feedback("a"), [GRANT], tallies={"r": ["5"]})
+        await store.submit_feedback(ben, feedback("b"), [GRANT], tallies={"r": ["1"]})
         later = T0 + timedelta(days=1)
-        await store.submit_feedback(
-            store.pseudonym("tg-user:1"), feedback("b", at=later), [GRANT], tallies={"r": ["4"]}
-        )
+        await store.submit_feedback(dan, feedback("d", at=later), [GRANT], tallies={"r": ["4"]})
+        untally = store._untally
 
         def no_room(*args: object) -> None:
             raise StorageFull("database or disk is full")
 
         monkeypatch.setattr(store, "_untally", no_room)
-        report = await store.erase_subject(store.pseudonym("tg-user:0"))
-        assert report.feedback == 1
+        report = await store.erase_subject(ana)
+        assert report.feedback == 1 and await store.feedback_of(ana, T0) == []
         [row] = await store.statistics(T0.date(), later.date())
         assert row.day == later.date(), "the other day's counts stay"
-        assert await store.feedback_of(store.pseudonym("tg-user:0"), T0) == []
+        monkeypatch.setattr(store, "_untally", untally)
+
+        await store.submit_feedback(cem, feedback("c"), [GRANT], tallies={"r": ["3"]})
+        await store.erase_subject(ben)
+        first, second = await store.statistics(T0.date(), later.date())
+        assert (first.feedbacks, first.counts) == (1, {"r": {"3": 1}}), "Cem's stays"
+        assert (second.feedbacks, second.counts) == (1, {"r": {"4": 1}})
+    finally:
+        await store.close()
+
+
+@pytest.mark.parametrize("damaged", ["statistics", "tallies", "key"])
+async def test_an_erasure_goes_on_when_the_counts_cannot_be_read(
+    tmp_path: Path, damaged: str
+) -> None:
+    """A damaged row in the new path stopped the erasure before the key was destroyed:
+    what cannot be read is dropped (that day's counts), and the person is erased."""
+    key = generate_key()
+    store = SQLiteStore(tmp_path, key)
+    await store.open()
+    ana, ben = store.pseudonym("tg-user:0"), store.pseudonym("tg-user:1")
+    later = T0 + timedelta(days=1)
+    await store.submit_feedback(ana, feedback("a"), [GRANT], tallies={"r": ["5"]})
+    await store.submit_feedback(ben, feedback("b"), [GRANT], tallies={"r": ["2"]})
+    await store.submit_feedback(ben, feedback("b2", at=later), [], tallies={"r": ["4"]})
+    await store.close()
+    with sqlite3.connect(tmp_path / "feedback.db") as db:
+        db.execute("ATTACH DATABASE ? AS keys", (str(tmp_path / "keys.db"),))
+        statement, value = {
+            "statistics": (
+                "UPDATE statistics SET ciphertext = zeroblob(60) WHERE day = ?",
+                T0.date().isoformat(),
+            ),
+            "tallies": ("UPDATE feedback SET tallies = zeroblob(60) WHERE pseudonym = ?", ana),
+            "key": (
+                "UPDATE keys.data_keys SET wrapped_dek = zeroblob(60) WHERE pseudonym = ?",
+                ana,
+            ),
+        }[damaged]
+        db.execute(statement, (value,))
+    db.close()
+    store = SQLiteStore(tmp_path, key)
+    await store.open()
+    try:
+        assert (await store.erase_subject(ana)).feedback == 1
+        [row] = await store.statistics(T0.date(), later.date())
+        assert (row.day, row.counts) == (later.date(), {"r": {"4": 1}}), "only that day went"
+        with sqlite3.connect(tmp_path / "keys.db") as keys:
+            assert keys.execute(
+                "SELECT count(*) FROM data_keys WHERE pseudonym = ?", (ana,)
+            ).fetchone() == (0,)
+        keys.close()
+        await store.erase_subject(ben)
+        assert await store.statistics(T0.date(), later.date()) == []
     finally:
         await store.close()
 
