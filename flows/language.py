@@ -2,7 +2,8 @@
 
 Without a choice the bot follows the language the Telegram app reports. A choice is
 personal data like any other: stored encrypted under the person's key, deleted
-automatically after the feedback retention (counted from the choice), at once when the
+automatically the feedback retention after the person's last update (a choice in use
+does not lapse: its deletion date moves on, at most once a day), at once when the
 person goes back to "like my Telegram app", and with everything else at /loeschen.
 
 Every update needs the person's language, so choices are cached in memory by pseudonym
@@ -17,7 +18,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flows.i18n import SUPPORTED_LOCALES, Translator, translator
 from flows.replies import Button, Outcome, Reply, headed
@@ -30,6 +31,8 @@ APP = "app"
 """The choice that stores nothing: follow the Telegram app's language."""
 CACHE_SIZE = 50_000
 """People whose choice (or its absence) is kept in memory; the least recent are forgotten."""
+RENEWAL_STEP = timedelta(days=1)
+"""How often at most a choice in use gets a new deletion date (a write to the store)."""
 
 # What may follow /sprache: language codes and names in either language.
 _ARGUMENTS = {
@@ -88,11 +91,34 @@ class LanguageDesk:
         if pseudonym in self._cache:
             self._cache.move_to_end(pseudonym)
             cached = self._cache[pseudonym]
-            if cached is None or cached[1] > now:
-                return None if cached is None else cached[0]
+            if cached is None:
+                return None
+            if cached[1] > now and not self._renewal_due(cached[1], now):
+                return cached[0]
         choice = await self._stored(pseudonym, now)
+        if choice is not None and self._renewal_due(choice.expires_at, now):
+            choice = await self._renewed(pseudonym, choice, now)
         self._remember(pseudonym, choice)
         return None if choice is None else choice.locale
+
+    def _renewal_due(self, expires_at: datetime, now: datetime) -> bool:
+        """Whether the choice's date was last moved on more than a renewal step ago."""
+        retention = self.service.config.retention
+        step = min(RENEWAL_STEP, retention / 10)
+        return expires_at - now < retention - step
+
+    async def _renewed(
+        self, pseudonym: str, choice: LanguageChoice, now: datetime
+    ) -> LanguageChoice:
+        """The choice, kept for the retention from now; as it was if that cannot be saved
+        (it then lapses at its date, as the person was told)."""
+        renewed = choice.model_copy(update={"expires_at": now + self.service.config.retention})
+        try:
+            await self.store.save_language(pseudonym, renewed)
+        except StoreError as error:
+            log.warning("language choice not renewed: %s", type(error).__name__)
+            return choice
+        return renewed
 
     async def _stored(self, pseudonym: str, now: datetime) -> LanguageChoice | None:
         try:
@@ -146,11 +172,8 @@ class LanguageDesk:
         pseudonym = self.store.pseudonym(person.subject)
         choice = await self._stored(pseudonym, self.clock())
         if choice is not None:
-            now = t.gettext(
-                "Now: {language}, as you chose; the choice is stored, encrypted, until {date}."
-            ).format(
-                language=t.language(choice.locale),
-                date=t.date(choice.expires_at, self.service.config.timezone),
+            now = t.gettext("Now: {language}, as you chose.").format(
+                language=t.language(choice.locale)
             )
         elif app.spoken:
             now = t.gettext("Now: {language}, the language of your Telegram app.").format(
@@ -171,9 +194,9 @@ class LanguageDesk:
                 t.gettext("Which language shall I write to you in?"),
                 now,
                 t.gettext(
-                    "A language you choose is stored, encrypted, until the date shown when "
-                    "you choose it; “Like my Telegram app” deletes it."
-                ),
+                    "A language you choose is stored, encrypted, and deleted {retention} after "
+                    "your last message to me; “Like my Telegram app” deletes it at once."
+                ).format(retention=t.duration(self.service.config.retention)),
             )
         )
         languages = tuple(
@@ -205,10 +228,11 @@ class LanguageDesk:
         log.info("language chosen")
         said = t.gettext(
             "From now on I'll write to you in {language}. The choice is stored, encrypted, "
-            "until {date}; /language changes it, and /delete erases it with everything else."
+            "and deleted {retention} after your last message to me; /language changes it, "
+            "and /delete erases it with everything else."
         ).format(
             language=t.language(wanted),
-            date=t.date(choice.expires_at, self.service.config.timezone),
+            retention=t.duration(self.service.config.retention),
         )
         return await self._continued(person, wanted, said)
 

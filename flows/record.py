@@ -192,9 +192,9 @@ def _time_limits(t: Translator, record: ProcessingRecord) -> list[str]:
         ),
         "• "
         + t.gettext(
-            "Language chosen with /language: deleted {retention} after it is chosen "
-            "(`FEEDBACKBOT_RETENTION`), or at once when the person goes back to their "
-            "Telegram app's language."
+            "Language chosen with /language: deleted {retention} after the person's last "
+            "message to the bot (`FEEDBACKBOT_RETENTION`; the date moves on at most once a "
+            "day), or at once when the person goes back to their Telegram app's language."
         ).format(retention=t.duration(processing.retention)),
         "• "
         + t.gettext(

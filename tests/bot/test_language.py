@@ -50,9 +50,9 @@ async def test_the_choice_is_offered_made_and_kept_for_everything_after(harness:
 
     [said] = await erika.press("English")
     assert said["text"] == (
-        "From now on I'll write to you in English. The choice is stored, encrypted, until "
-        f"{english_date(harness, RETENTION)}; /language changes it, and /delete erases it "
-        "with everything else.\n\nSend /start to give feedback."
+        "From now on I'll write to you in English. The choice is stored, encrypted, and "
+        "deleted 180 days after your last message to me; /language changes it, and /delete "
+        "erases it with everything else.\n\nSend /start to give feedback."
     )
     assert now_shown(harness, question)["buttons"] == [], "the question's buttons go once answered"
     assert len(languages_stored(harness)) == 1
@@ -70,10 +70,8 @@ async def test_the_choice_is_offered_made_and_kept_for_everything_after(harness:
     await harness.restart()
     assert ENGLISH_HELP in texts(await erika.send("/help"))
     [again] = await erika.send("/language")
-    until = english_date(harness, RETENTION)
-    assert f"Now: English, as you chose; the choice is stored, encrypted, until {until}." in str(
-        again["text"]
-    )
+    assert "Now: English, as you chose." in str(again["text"])
+    assert "deleted 180 days after your last message to me" in str(again["text"])
 
 
 async def test_the_copy_of_ones_data_shows_the_choice(harness: Harness) -> None:
@@ -150,17 +148,51 @@ async def test_erasure_takes_the_choice_and_the_bot_follows_the_app_again(harnes
     assert files_contain(harness.settings.data_dir, pseudonym.encode()) == []
 
 
-async def test_the_choice_ends_at_its_deletion_date(harness: Harness) -> None:
+async def test_the_choice_ends_its_retention_after_the_last_message(harness: Harness) -> None:
     erika = harness.customer()
     await erika.send("/sprache english")
     harness.clock.advance(RETENTION - timedelta(seconds=1))
-    assert ENGLISH_HELP in texts(await erika.send("/hilfe"))
-    harness.clock.advance(timedelta(seconds=1))
+    assert ENGLISH_HELP in texts(await erika.send("/hilfe"))  # in use: kept on from here
+    harness.clock.advance(RETENTION - timedelta(seconds=1))
+    assert ENGLISH_HELP in texts(await erika.send("/hilfe")), "it used to lapse silently"
+    harness.clock.advance(RETENTION)
     assert GERMAN_HELP in texts(await erika.send("/hilfe")), "not kept past its date in memory"
     assert harness.app is not None and harness.app.bot_data.service is not None
     await purge_expired(harness.app.bot_data.service)
     assert languages_stored(harness) == []
     assert stored_rows(harness.settings.data_dir)["keys.db/data_keys"] == []
+
+
+async def test_a_choice_in_use_gets_its_new_date_once_a_day_and_keeps_it_on_restart(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    erika = harness.customer()
+    await erika.send("/sprache english")
+    assert harness.store is not None
+    saved: list[LanguageChoice] = []
+    save = harness.store.save_language
+
+    async def counting(pseudonym: str, choice: LanguageChoice) -> None:
+        saved.append(choice)
+        await save(pseudonym, choice)
+
+    monkeypatch.setattr(harness.store, "save_language", counting)
+    for _ in range(3):
+        await erika.send("/hilfe")
+    assert saved == [], "a choice made today needs no new date"
+    harness.clock.advance(timedelta(days=30))
+    for _ in range(3):
+        harness.clock.advance(timedelta(hours=2))
+        await erika.send("/hilfe")
+    assert len(saved) == 1, "one write a day at most"
+    assert saved[0].expires_at == harness.clock() - timedelta(hours=4) + RETENTION
+    await harness.restart()
+    assert harness.store is not None
+    pseudonym = harness.store.pseudonym(f"tg-user:{erika.user_id}")
+    stored = await harness.store.language_of(pseudonym, harness.clock())
+    assert stored is not None and stored.expires_at == saved[0].expires_at
+    moved = translator("en").date(saved[0].expires_at, harness.settings.timezone)
+    assert f"deleted automatically on {moved}." in texts(await erika.send("/mydata"))
 
 
 async def test_unknown_languages_and_forged_buttons_store_nothing(harness: Harness) -> None:
@@ -430,3 +462,21 @@ async def test_a_switch_the_survey_cannot_take_is_said(
         "The feedback you are giving goes on in German for now: its answers could not be "
         "saved in the new language right now."
     )
+
+
+async def test_a_new_date_that_cannot_be_saved_keeps_the_choice_until_its_old_one(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    erika = harness.customer()
+    await erika.send("/sprache english")
+    assert harness.store is not None
+
+    async def full(pseudonym: str, choice: LanguageChoice) -> None:
+        raise StorageFull("database or disk is full")
+
+    monkeypatch.setattr(harness.store, "save_language", full)
+    harness.clock.advance(timedelta(days=30))
+    answer = texts(await erika.send("/hilfe"))
+    assert ENGLISH_HELP in answer and "Sorry" not in answer
+    harness.clock.advance(RETENTION - timedelta(days=30))
+    assert GERMAN_HELP in texts(await erika.send("/hilfe")), "it lapses at the date it had"
