@@ -263,6 +263,22 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _audit_outlasts_feedback(self) -> Settings:
+        # The audit trail records, among others, deletion notices that could not be sent:
+        # it must not go before the feedback they are about. Unset, it follows a longer
+        # FEEDBACKBOT_RETENTION; set shorter, it is refused.
+        if "audit_retention" not in self.model_fields_set:
+            self.audit_retention = max(self.audit_retention, self.retention)
+        if self.audit_retention < self.retention:
+            raise ValueError(
+                operator_translator().gettext(
+                    "FEEDBACKBOT_AUDIT_RETENTION must be at least FEEDBACKBOT_RETENTION: audit "
+                    "entries about feedback must not go before the feedback"
+                )
+            )
+        return self
+
+    @model_validator(mode="after")
     def _staff_chat_for_what_goes_there(self) -> Settings:
         if self.staff_chat_id is not None:
             return self

@@ -84,8 +84,9 @@ class LanguageDesk:
         self._cache: OrderedDict[str, _Cached] = OrderedDict()
 
     # --- the lookup on every update ---------------------------------------------------------
-    async def chosen(self, subject: str) -> str | None:
-        """The language the person chose, or None to follow their app."""
+    async def chosen(self, subject: str, renew: bool = True) -> str | None:
+        """The language the person chose, or None to follow their app. With `renew` (the
+        person is using the bot) a choice in use gets a new deletion date when due."""
         pseudonym = self.store.pseudonym(subject)
         now = self.clock()
         if pseudonym in self._cache:
@@ -93,10 +94,10 @@ class LanguageDesk:
             cached = self._cache[pseudonym]
             if cached is None:
                 return None
-            if cached[1] > now and not self._renewal_due(cached[1], now):
+            if cached[1] > now and not (renew and self._renewal_due(cached[1], now)):
                 return cached[0]
         choice = await self._stored(pseudonym, now)
-        if choice is not None and self._renewal_due(choice.expires_at, now):
+        if renew and choice is not None and self._renewal_due(choice.expires_at, now):
             choice = await self._renewed(pseudonym, choice, now)
         self._remember(pseudonym, choice)
         return None if choice is None else choice.locale
@@ -115,7 +116,7 @@ class LanguageDesk:
         renewed = choice.model_copy(update={"expires_at": now + self.service.config.retention})
         try:
             await self.store.save_language(pseudonym, renewed)
-        except StoreError as error:
+        except Exception as error:  # the choice read a moment ago still answers
             log.warning("language choice not renewed: %s", type(error).__name__)
             return choice
         return renewed
@@ -195,7 +196,7 @@ class LanguageDesk:
                 now,
                 t.gettext(
                     "A language you choose is stored, encrypted, and deleted {retention} after "
-                    "your last message to me; “Like my Telegram app” deletes it at once."
+                    "you last use this chat; “Like my Telegram app” deletes it at once."
                 ).format(retention=t.duration(self.service.config.retention)),
             )
         )
@@ -228,7 +229,7 @@ class LanguageDesk:
         log.info("language chosen")
         said = t.gettext(
             "From now on I'll write to you in {language}. The choice is stored, encrypted, "
-            "and deleted {retention} after your last message to me; /language changes it, "
+            "and deleted {retention} after you last use this chat; /language changes it, "
             "and /delete erases it with everything else."
         ).format(
             language=t.language(wanted),

@@ -100,8 +100,8 @@ def notice_sections(
             idle=t.duration(processing.draft_idle)
         ),
         t.gettext(
-            "A language you chose is deleted {retention} after your last message to the bot, "
-            "or at once when you choose “Like my Telegram app”."
+            "A language you chose is deleted {retention} after you last use the chat with the "
+            "bot, or at once when you choose “Like my Telegram app”."
         ).format(retention=t.duration(processing.retention)),
         t.gettext(
             "The records of your consents are kept as proof (Art. 7(1) GDPR) as long as any "

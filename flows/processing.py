@@ -299,9 +299,10 @@ class DataSubject(StrEnum):
     STAFF = "staff"
 
 
-# How long audit entries are kept by default: three years, the regular limitation
-# period (§ 195 BGB) within which how feedback was handled may have to be shown.
-AUDIT_RETENTION = timedelta(days=3 * 365)
+# How long audit entries are kept by default: four years. How feedback was handled may
+# have to be shown within the regular limitation period of three years, which runs from
+# the end of the year (§§ 195, 199 BGB).
+AUDIT_RETENTION = timedelta(days=4 * 365 + 1)
 
 
 @dataclass(frozen=True)

@@ -192,9 +192,10 @@ def _time_limits(t: Translator, record: ProcessingRecord) -> list[str]:
         ),
         "• "
         + t.gettext(
-            "Language chosen with /language: deleted {retention} after the person's last "
-            "message to the bot (`FEEDBACKBOT_RETENTION`; the date moves on at most once a "
-            "day), or at once when the person goes back to their Telegram app's language."
+            "Language chosen with /language: deleted {retention} after the person last "
+            "uses their chat with the bot (`FEEDBACKBOT_RETENTION`; the date is moved on at "
+            "most daily, so it may come up to a day sooner), or at once when the person goes "
+            "back to their Telegram app's language."
         ).format(retention=t.duration(processing.retention)),
         "• "
         + t.gettext(

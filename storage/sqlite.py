@@ -1633,9 +1633,6 @@ class SQLiteStore(Store):
         """Purge in batches of PURGE_BATCH rows, each its own transaction, so that the bot
         keeps answering in between. Raises StorageFull if even a delete finds no space."""
         moment = utc(now)
-        audit = 0
-        if audit_before is not None:
-            audit = await self._batches(_OLD_AUDIT_SQL, (ts(audit_before),))
         feedback = await self._batches(_EXPIRED_SQL["feedback"], (ts(moment),))
         try:
             await self._renew_cache_key_daily(moment, owed=feedback > 0)
@@ -1659,6 +1656,10 @@ class SQLiteStore(Store):
         keys = await self._drop_unused_keys(grace_cutoff)
         await self._batches(_OLD_UPDATES_SQL, (ts(moment - UPDATE_MEMORY),))
         await self._batches(_OLD_RELEASES_SQL, (ts(moment - RELEASE_MEMORY),) * 2)
+        # Last: what is about people goes first, should this fail.
+        audit = 0
+        if audit_before is not None:
+            audit = await self._batches(_OLD_AUDIT_SQL, (ts(audit_before),))
         async with self._lock:
             await self._checkpoint()
         log.info("purge")

@@ -54,8 +54,12 @@ async def recall_language(update: Update, context: BotContext) -> None:
         return
     if chat.type != "private" and not context.is_staff(update):
         return
+    # Using their chat with the bot keeps a choice alive; a staff member's word in some
+    # other group does not.
+    staff_chat = context.settings.staff_chat_id
+    renew = chat.type == "private" or (staff_chat is not None and chat.id == staff_chat)
     try:
-        context.chosen_locale = await context.languages.chosen(f"tg-user:{user.id}")
+        context.chosen_locale = await context.languages.chosen(f"tg-user:{user.id}", renew)
     except Exception as error:  # a broken store: the app's language serves, and the
         # feature (or the apology) still answers
         log.warning("language lookup failed: %s", type(error).__name__)

@@ -51,7 +51,7 @@ async def test_the_choice_is_offered_made_and_kept_for_everything_after(harness:
     [said] = await erika.press("English")
     assert said["text"] == (
         "From now on I'll write to you in English. The choice is stored, encrypted, and "
-        "deleted 180 days after your last message to me; /language changes it, and /delete "
+        "deleted 180 days after you last use this chat; /language changes it, and /delete "
         "erases it with everything else.\n\nSend /start to give feedback."
     )
     assert now_shown(harness, question)["buttons"] == [], "the question's buttons go once answered"
@@ -71,7 +71,7 @@ async def test_the_choice_is_offered_made_and_kept_for_everything_after(harness:
     assert ENGLISH_HELP in texts(await erika.send("/help"))
     [again] = await erika.send("/language")
     assert "Now: English, as you chose." in str(again["text"])
-    assert "deleted 180 days after your last message to me" in str(again["text"])
+    assert "deleted 180 days after you last use this chat" in str(again["text"])
 
 
 async def test_the_copy_of_ones_data_shows_the_choice(harness: Harness) -> None:

@@ -26,7 +26,7 @@ def test_defaults_match_the_documented_contract() -> None:
     assert settings.data_dir == Path("./data")
     assert settings.retention == timedelta(days=180)
     assert settings.purge_interval == timedelta(hours=1)
-    assert settings.audit_retention == timedelta(days=1095)
+    assert settings.audit_retention == timedelta(days=1461)
     assert settings.default_locale == "de"
     assert settings.staff_ids == frozenset()
 
@@ -53,6 +53,8 @@ def test_environment_and_dotenv_are_read(monkeypatch: pytest.MonkeyPatch, tmp_pa
         ("FEEDBACKBOT_RETENTION", "9999999d"),
         ("FEEDBACKBOT_RETENTION", "99999999999999999999d"),
         ("FEEDBACKBOT_PURGE_INTERVAL", "2d"),
+        # Shorter than the feedback's retention: entries about feedback would go first.
+        ("FEEDBACKBOT_AUDIT_RETENTION", "90d"),
         ("FEEDBACKBOT_DEFAULT_LOCALE", "fr"),
         ("FEEDBACKBOT_STAFF_IDS", "12,abc"),
         ("FEEDBACKBOT_STAFF_IDS", "12,0"),
@@ -104,6 +106,7 @@ def test_the_longest_retention_and_purge_interval_are_accepted(
     monkeypatch.setenv("FEEDBACKBOT_PURGE_INTERVAL", "24h")
     settings = load_settings()
     assert (settings.retention.days, settings.purge_interval) == (3660, timedelta(days=1))
+    assert settings.audit_retention.days == 3660, "unset, it follows the longer retention"
 
 
 def test_run_names_every_missing_required_setting() -> None:

@@ -360,7 +360,7 @@ async def test_a_staff_member_erasing_their_data_is_told_the_audit_trail_stays(
     staff = desk.customer(STAFF)
     nothing = texts(await staff.send("/loeschen"))
     assert "keine Daten" in nothing and "Zugriffsprotokoll behält verschlüsselt" in nothing
-    assert "1.095 Tage nach" in nothing, "how long it stays (FEEDBACKBOT_AUDIT_RETENTION)"
+    assert "1.461 Tage nach" in nothing, "how long it stays (FEEDBACKBOT_AUDIT_RETENTION)"
     await give(desk, STAFF, "5", "Ich teste selbst")
     await staff.send("/loeschen")
     done = texts(await staff.press("Alles löschen"))
@@ -385,8 +385,8 @@ async def test_audit_entries_go_after_the_audit_retention_and_the_rules_are_aske
     assert desk.store is not None
     before = await desk.store.audit_entries(desk.clock() - timedelta(days=1))
     assert [e.event for e in before] == ["staff-rules-confirmed", "summary"]
-    desk.clock.advance(timedelta(days=1094))
-    await desk.restart()  # the purge at start keeps what is not yet three years old
+    desk.clock.advance(timedelta(days=1460))
+    await desk.restart()  # the purge at start keeps what is not yet four years old
     assert len(await desk.store.audit_entries(desk.clock() - timedelta(days=4000))) == 2
     desk.clock.advance(timedelta(days=2))
     await desk.restart()

@@ -284,7 +284,7 @@ async def test_the_purge_command_deletes_audit_entries_past_their_retention(
     env = cli_env(data) | {"FEEDBACKBOT_AUDIT_RETENTION": "750d"}
     purged = cli("purge", env=env, cwd=tmp_path)
     assert purged.returncode == 0 and "and 1 audit entries" in purged.stdout, purged.stderr
-    env["FEEDBACKBOT_AUDIT_RETENTION"] = "30d"
+    env["FEEDBACKBOT_AUDIT_RETENTION"] = "200d"
     assert "and 1 audit entries" in cli("purge", env=env, cwd=tmp_path).stdout
     with sqlite3.connect(data / "feedback.db") as db:
         assert db.execute("SELECT count(*) FROM audit").fetchone() == (1,)
