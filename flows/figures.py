@@ -30,7 +30,7 @@ from flows.redaction import PATTERNS, strip_personal
 from flows.stopwords import STOP_WORDS
 from storage.interface import FeedbackRecord, PeriodFeedback, SummarySegment, bucket_keys
 
-FORMAT = 1  # bump when what a Tally counts changes: cached figures of older versions go
+FORMAT = 2  # bump when what a Tally counts changes: cached figures of older versions go
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 _MINUTE = timedelta(minutes=1)
 _TIERS = (timedelta(days=1), timedelta(hours=1), timedelta(minutes=10), _MINUTE)
@@ -86,6 +86,9 @@ class Tally:
     feedbacks: int = 0
     people: set[int] = field(default_factory=set)
     ratings: dict[tuple[str, str], Counter[int]] = field(default_factory=dict)
+    raters: dict[tuple[str, str], set[int]] = field(default_factory=dict)
+    """Who answered each rating question (person hashes, as `people`): a question is
+    shown only when k people answered it, not k answers of one person."""
     commented: int = 0
     words: Counter[str] = field(default_factory=Counter)
     expires_at: datetime | None = None
@@ -109,6 +112,9 @@ class Tally:
                 value = record.answers.get(step.id)
                 if isinstance(step, RatingStep) and isinstance(value, int):
                     self.ratings.setdefault((flow.id, step.id), Counter())[value] += 1
+                    self.raters.setdefault((flow.id, step.id), set()).add(
+                        person_id(record.pseudonym)
+                    )
         comments = comments_of(record, catalog)
         if comments:
             self.commented += 1
@@ -121,6 +127,8 @@ class Tally:
         self.people_digest = None
         for key, counts in other.ratings.items():
             self.ratings.setdefault(key, Counter()).update(counts)
+        for key, raters in other.raters.items():
+            self.raters.setdefault(key, set()).update(raters)
         self.commented += other.commented
         self.words.update(other.words)
         if other.expires_at is not None and (
@@ -151,6 +159,8 @@ class Tally:
         return hashlib.sha256(canonical.encode()).hexdigest()
 
     def to_bytes(self) -> bytes:
+        ordered = sorted(self.people)
+        position = {person: i for i, person in enumerate(ordered)}
         head = json.dumps(
             {
                 "feedbacks": self.feedbacks,
@@ -158,13 +168,18 @@ class Tally:
                     [flow, step, {str(v): n for v, n in counts.items()}]
                     for (flow, step), counts in self.ratings.items()
                 ],
+                # Raters as positions in the people that follow the head.
+                "raters": [
+                    [flow, step, sorted(position[r] for r in raters)]
+                    for (flow, step), raters in self.raters.items()
+                ],
                 "commented": self.commented,
                 "words": dict(self.words),
             },
             ensure_ascii=False,
             separators=(",", ":"),
         ).encode()
-        people = array("Q", sorted(self.people))
+        people = array("Q", ordered)
         if sys.byteorder == "big":
             people.byteswap()
         return len(head).to_bytes(4, "little") + head + people.tobytes()
@@ -195,6 +210,10 @@ class Tally:
             ratings={
                 (flow, step): Counter({int(v): n for v, n in counts.items()})
                 for flow, step, counts in head["ratings"]
+            },
+            raters={
+                (flow, step): {hashes[i] for i in positions}
+                for flow, step, positions in head["raters"]
             },
             commented=head["commented"],
             words=Counter(head["words"]),

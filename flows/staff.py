@@ -145,7 +145,8 @@ def whole_groups(
     left_out = 0
     for index, group in sorted(members.items()):
         if len(group) == 1:  # the usual case once feedback is steady: no copy
-            total = replace(group[0][1], ratings=dict(group[0][1].ratings))
+            only = group[0][1]
+            total = replace(only, ratings=dict(only.ratings), raters=dict(only.raters))
         else:
             total = Tally()
             for _, tally in group:
@@ -163,11 +164,14 @@ def whole_groups(
 
 
 def _answered_by_k(group: Tally, k: int) -> Tally:
-    """`group` without the questions fewer than `k` of its feedbacks answered: a group
-    has k people, but one flow or an optional question may have had a single answer,
-    which the totals, the chart or a comparison with a summary without the group would
-    show."""
-    group.ratings = {key: c for key, c in group.ratings.items() if sum(c.values()) >= k}
+    """`group` without the questions fewer than `k` of its people answered: a group has
+    k people, but one flow or an optional question may have had a single person's
+    answers (also several of them), which the totals, the chart or a comparison with a
+    summary without the group would show."""
+    group.ratings = {
+        key: c for key, c in group.ratings.items() if len(group.raters.get(key, ())) >= k
+    }
+    group.raters = {key: r for key, r in group.raters.items() if key in group.ratings}
     return group
 
 
@@ -463,7 +467,7 @@ class StaffDesk:
         total = Tally()
         for group in kept:
             total.merge(group.tally)
-        shown = {key for key, counts in total.ratings.items() if sum(counts.values()) >= k}
+        shown = {key for key in total.ratings if len(total.raters.get(key, ())) >= k}
         per_day: dict[date, Counter[int]] = {}
         for group in kept:
             five = scale_five(group.tally, self.catalog, shown)

@@ -10,7 +10,7 @@ import pytest
 
 from bot.app import post_digest
 from tests.fakes.botapi import FakeBotApi
-from tests.harness import Clock, Harness, files_contain, make_settings, texts
+from tests.harness import Clock, Harness, files_contain, labels, make_settings, texts
 
 STAFF, STAFF_CHAT, OUTSIDER = 7001, -1007002, 7003
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -393,3 +393,23 @@ async def test_audit_entries_go_after_the_audit_retention_and_the_rules_are_aske
     assert await desk.store.audit_entries(desk.clock() - timedelta(days=4000)) == []
     rules = texts(await desk.customer(STAFF).send("/zusammenfassung 7d"))
     assert "vertraulich" in rules, "the confirmation went with its entry: confirm again"
+
+
+async def test_one_persons_answers_to_a_question_stay_hidden_however_many(desk: Harness) -> None:
+    """k answers were taken for k people: one customer who took the product survey five
+    times had their ratings shown as its figures in a summary of ten people."""
+    john = desk.customer(900, language_code="en")
+    for _ in range(5):
+        started = await john.send("/start product")
+        if labels(started[-1])[0][0] == "Yes, I agree":
+            await john.press("Yes, I agree")
+        await john.press("5")
+        await john.press("☐ The support")
+        await john.press("Done")
+        assert "Thank you for your product feedback!" in texts(await john.press("10"))
+    await many(desk)
+    await confirmed(desk)
+    text = texts(await desk.customer(STAFF).send("/zusammenfassung 30d"))
+    assert "Feedbacks: 15" in text and "Personen: 11" in text
+    assert "Durchschnitt" in text
+    assert "Produkt" not in text, text

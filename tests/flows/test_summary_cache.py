@@ -230,6 +230,10 @@ def test_tallies_survive_the_round_trip_through_bytes() -> None:
     copy = Tally.from_bytes(tally.to_bytes())
     assert (copy.feedbacks, copy.people, copy.commented) == (1, tally.people, 1)
     assert copy.ratings == {("feedback", "rating"): {4: 1}}
+    assert copy.raters == {("feedback", "rating"): tally.people}
+    counting: set[int] = set()
+    assert Tally.from_bytes(tally.to_bytes(), counting).raters == copy.raters
+    assert counting == tally.people
     assert copy.words == {"prima": 1, "verpackung": 1, "schreib": 1}, "no part of the address"
     assert copy.people_digest is not None and copy.fingerprint() == tally.fingerprint()
     tally.people |= {7, 2**63 + 5, 3}

@@ -212,6 +212,7 @@ def _tally(*people: int, rating: int = 4) -> Tally:
     tally = Tally(feedbacks=len(people), people=set(people))
     if people:
         tally.ratings[("feedback", "rating")] = Counter({rating: len(people)})
+        tally.raters[("feedback", "rating")] = set(people)
     return tally
 
 
@@ -378,10 +379,22 @@ def test_a_group_shows_no_question_fewer_than_k_of_its_people_answered() -> None
     would be the group's total for that question, and a comparison would show it."""
     released = [(_day(0), _tally(1, 2, 3))]
     released[0][1].ratings[("produkt", "qualitaet")] = Counter({1: 1})
+    released[0][1].raters[("produkt", "qualitaet")] = {1}
     points = tuple(release_points(released, 3, seal, opening=_day(0).end))
     [group], left_out = whole_groups(released, points, 3, seal)
     assert left_out == 0 and group.tally.feedbacks == 3
     assert group.tally.ratings == {("feedback", "rating"): Counter({4: 3})}
+
+
+def test_k_answers_of_one_person_do_not_make_a_question_shown() -> None:
+    """k counted answers, not people: one person who took the other flow three times
+    had their ratings shown as the group's figures for it."""
+    released = [(_day(0), _tally(1, 2, 3))]
+    released[0][1].ratings[("produkt", "qualitaet")] = Counter({1: 3})
+    released[0][1].raters[("produkt", "qualitaet")] = {1}
+    points = tuple(release_points(released, 3, seal, opening=_day(0).end))
+    [group], _ = whole_groups(released, points, 3, seal)
+    assert ("produkt", "qualitaet") not in group.tally.ratings
 
 
 async def test_new_word_lists_after_an_upgrade_hide_no_group(
