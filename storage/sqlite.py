@@ -559,28 +559,29 @@ class SQLiteStore(Store):
         Raises StoreError if `destination` exists. VACUUM INTO writes live pages only,
         unlike the backup API, which would copy freed pages of erased people verbatim.
         """
-        destination = Path(destination)
-        if destination.exists():
-            raise StoreError(
-                N_("{path} exists; choose a new file for the backup"), path=destination
-            )
-        if not destination.parent.is_dir():
-            # A typo, or a backup disk that is not mounted: the copy would land elsewhere.
-            raise StoreError(
-                N_("the folder {path} does not exist; the backup needs an existing folder"),
-                path=destination.parent,
-            )
+        await self._copy("main", Path(destination))
+        log.info("backup_written")
+
+    async def backup_keys(self, destination: Path) -> None:
+        """A consistent copy of the key store, the same way: also of keys still in its
+        write-ahead log, which a plain file copy of keys.db while the bot runs misses.
+        Keep such copies only briefly (an erasure destroys a key in keys.db, not in
+        its copies)."""
+        await self._copy("keys", Path(destination))
+        log.info("key_backup_written")
+
+    async def _copy(self, schema: str, destination: Path) -> None:
+        await asyncio.to_thread(_check_backup_destination, destination)
         partial = destination.with_name(destination.name + ".partial")
         await asyncio.to_thread(fresh_private_file, partial)
         partial.unlink()  # VACUUM INTO wants a new file; its mode follows the umask below
         async with self._lock:
             old_umask = os.umask(0o077)
-            try:
-                await self._conn().execute("VACUUM main INTO ?", (str(partial),))
+            try:  # the schema is one of two constants, never input
+                await self._conn().execute(f"VACUUM {schema} INTO ?", (str(partial),))
             finally:
                 os.umask(old_umask)
         await asyncio.to_thread(durable_rename, partial, destination)
-        log.info("backup_written")
 
     async def set_max_page_count(self, pages: int | None) -> None:
         """Change the size cap of the data file (None: SQLite's maximum)."""
@@ -1821,6 +1822,18 @@ def _consent_rows(pseudonym: str, dek: bytes, grants: list[ConsentGrant]) -> lis
         granted = ts(grant.granted_at)
         rows.append((record_id, pseudonym, grant.purpose, KEY_VERSION, granted, blob))
     return rows
+
+
+def _check_backup_destination(destination: Path) -> None:
+    """Raises StoreError unless `destination` is a new file in an existing folder."""
+    if destination.exists():
+        raise StoreError(N_("{path} exists; choose a new file for the backup"), path=destination)
+    if not destination.parent.is_dir():
+        # A typo, or a backup disk that is not mounted: the copy would land elsewhere.
+        raise StoreError(
+            N_("the folder {path} does not exist; the backup needs an existing folder"),
+            path=destination.parent,
+        )
 
 
 def _seal(dek: bytes, table: str, record_id: str, pseudonym: str, value: Any) -> bytes:

@@ -35,11 +35,21 @@ def register(subparsers: Any, t: Translator) -> None:
         help=t.gettext("write a consistent copy of the data store (not the keys)"),
         description=t.gettext(
             "Write a consistent copy of feedback.db to DEST with VACUUM INTO, also "
-            "while the bot runs. The key store is not included: back it up separately."
+            "while the bot runs. The key store is not included: back it up separately, "
+            "with --keys, and keep those copies only briefly."
         ),
     )
     backup.add_argument(
         "destination", type=Path, metavar="DEST", help=t.gettext("a new file for the copy")
+    )
+    backup.add_argument(
+        "--keys",
+        type=Path,
+        metavar="KEYS_DEST",
+        help=t.gettext(
+            "also write a consistent copy of the key store (keys.db) to this new file; "
+            "store it apart from the data backups"
+        ),
     )
     backup.set_defaults(handler=run_backup)
     stats = subparsers.add_parser(
@@ -85,12 +95,23 @@ def run_purge(args: argparse.Namespace) -> int:
 def run_backup(args: argparse.Namespace) -> int:
     async def backup(store: SQLiteStore, settings: Settings) -> bool:
         await store.backup(args.destination)
+        if args.keys is not None:
+            await store.backup_keys(args.keys)
         return _same_disk(args.destination, settings.data_dir)
 
     same_disk = with_store(backup)
     t = operator_translator()
-    message = t.gettext("wrote {path}; back up the key store (keys.db) separately, briefly")
-    print(message.format(path=args.destination))
+    if args.keys is None:
+        message = t.gettext(
+            "wrote {path}; back up the key store separately, briefly (backup --keys FILE)"
+        )
+        print(message.format(path=args.destination))
+    else:
+        message = t.gettext(
+            "wrote {path} and the key store to {keys}; keep key store copies only a few "
+            "days, apart from the data backups"
+        )
+        print(message.format(path=args.destination, keys=args.keys))
     if same_disk:
         warning = t.gettext(
             "note: {path} is on the same file system as the data, so it does not survive a "

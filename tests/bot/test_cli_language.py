@@ -168,7 +168,10 @@ async def test_what_the_commands_answer_is_german(tmp_path: Path) -> None:
     ), purged.stderr
     copy = tmp_path / "copy.db"
     backup = feedbackbot(tmp_path, "backup", str(copy), lang="de_DE.UTF-8", **settings)
-    assert backup.stdout.startswith(f"{copy} geschrieben; sichern Sie den Schlüsselspeicher")
+    assert backup.stdout == (
+        f"{copy} geschrieben; sichern Sie den Schlüsselspeicher getrennt und nur kurz "
+        "(backup --keys DATEI)\n"
+    )
     assert backup.stderr == (
         f"Hinweis: {copy} liegt im selben Dateisystem wie die Daten und übersteht daher keinen "
         "Ausfall dieses Datenträgers; falls dort ein Sicherungsdatenträger eingehängt sein "

@@ -152,17 +152,24 @@ def test_backup_while_the_bot_runs_restores_and_decrypts(tmp_path: Path) -> None
     api = FakeBotApi(TOKEN)
     data, log = tmp_path / "data", tmp_path / "bot.log"
     backup = tmp_path / "backup" / "feedback.db"
+    keys_backup = tmp_path / "keys-backup" / "keys.db"
     backup.parent.mkdir()
+    keys_backup.parent.mkdir()
     with BotApiServer(api) as server:
         with running_bot(api, bot_env(server, data), tmp_path, log):
             converse(api, ERIKA, "de", "vor dem Backup")
-            result = cli("backup", str(backup), env=cli_env(data), cwd=tmp_path)
+            # While the bot runs, Erika's new key may sit in keys.db's write-ahead log,
+            # where a plain copy of keys.db misses it: --keys copies it consistently.
+            args = ("backup", str(backup), "--keys", str(keys_backup))
+            result = cli(*args, env=cli_env(data), cwd=tmp_path)
             assert result.returncode == 0, result.stderr
+            assert f"and the key store to {keys_backup}" in result.stdout
             converse(api, ERIKA + 1, "de", "nach dem Backup")
+    assert oct(keys_backup.stat().st_mode & 0o777) == "0o600"
     restored = tmp_path / "restored"
     restored.mkdir()
     restored.joinpath("feedback.db").write_bytes(backup.read_bytes())
-    restored.joinpath("keys.db").write_bytes((data / "keys.db").read_bytes())
+    restored.joinpath("keys.db").write_bytes(keys_backup.read_bytes())
     import asyncio
 
     async def read() -> tuple[list[str], list[str]]:

@@ -315,3 +315,30 @@ async def test_feedback_stored_before_its_counts_were_kept_is_erased_all_the_sam
         assert row.feedbacks == 1
     finally:
         await store.close()
+
+
+async def test_a_key_store_copy_taken_while_keys_are_in_the_log_holds_them(
+    tmp_path: Path,
+) -> None:
+    """A plain copy of keys.db while the store is open missed keys still in its
+    write-ahead log: the data backup then had nothing to open it with."""
+    key = generate_key()
+    store = SQLiteStore(tmp_path / "data", key)
+    await store.open()
+    try:
+        await fill(store, 3)
+        plain = tmp_path / "plain-keys.db"
+        shutil.copy(tmp_path / "data" / "keys.db", plain)
+        copies = tmp_path / "copies"
+        copies.mkdir()
+        await store.backup(copies / "feedback.db")
+        await store.backup_keys(copies / "keys.db")
+        with pytest.raises(StoreError, match="exists"):
+            await store.backup_keys(copies / "keys.db")
+    finally:
+        await store.close()
+    with sqlite3.connect(plain) as db:
+        in_plain = db.execute("SELECT count(*) FROM data_keys").fetchone()[0]
+    db.close()
+    assert await readable(copies, key, 3) == 3
+    assert in_plain < 3, "sanity: the plain copy misses keys (they are in the log)"
