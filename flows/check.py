@@ -13,6 +13,7 @@ import re
 import tomllib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -162,13 +163,33 @@ def _with_duplicate_ids(reports: list[Report], t: Translator) -> list[Report]:
     return result
 
 
+def _shipped_flows(t: Translator) -> list[tuple[str, FlowDefinition]]:
+    """The flows the bot always loads, beside those in FEEDBACKBOT_FLOWS_DIR."""
+    shipped = resources.files("flows").joinpath("definitions")
+    found = []
+    for entry in sorted(shipped.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".toml"):
+            source = f"flows/definitions/{entry.name}"
+            flow = check_text(entry.read_text(encoding="utf-8"), source, t).flow
+            if flow is not None:
+                found.append((source, flow))
+    return found
+
+
 def _with_purpose_conflicts(reports: list[Report], t: Translator) -> list[Report]:
+    """Purposes described differently by two flows, the shipped ones included: the bot
+    loads those too (unless a checked flow of the same id replaces one), and refuses to
+    start over such a conflict, so `check` must not pass it."""
     latest = {r.flow.id: r for r in reports if r.flow is not None}  # as the bot loads them
+    shipped = [(s, f) for s, f in _shipped_flows(t) if f.id not in latest]
     sources = {id(r.flow): r.source for r in latest.values()}
-    flows = [r.flow for r in latest.values() if r.flow is not None]
+    sources |= {id(flow): source for source, flow in shipped}
+    flows = [flow for _, flow in shipped] + [r.flow for r in latest.values() if r.flow]
     found: dict[str, list[Finding]] = {}
     for flow, purpose_id, earlier in purpose_conflicts(flows):
-        report = latest[flow.id]
+        report = latest.get(flow.id)
+        if report is None:  # two shipped flows: not the operator's to fix
+            continue
         found.setdefault(report.source, []).append(
             Finding(
                 report.source,

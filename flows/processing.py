@@ -449,7 +449,7 @@ def measures_in_force(processing: Processing, operations: Operations) -> tuple[M
             "summary_cache",
             N_(
                 "Summary cache: so that staff summaries over long periods stay fast, the "
-                "counts behind them are kept per day, hour, ten minutes and minute (ratings, "
+                "counts behind them are kept per day (ratings, "
                 "words of comments with e-mail addresses, phone numbers and the like removed, "
                 "shortened hashes of pseudonyms "
                 "to count people), "

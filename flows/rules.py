@@ -175,6 +175,17 @@ def _purpose_problems(flow: FlowDefinition, t: Translator) -> Iterator[Problem]:
                     ),
                     warning=True,
                 )
+        if purpose.shares_feedback and purpose.required:
+            yield Problem(
+                ("purposes", k, "shares_feedback"),
+                t.gettext(
+                    "purpose '{id}': passing feedback to a third party can only be optional"
+                ).format(id=purpose.id),
+                t.gettext(
+                    "Set required = false and ask for it with a step of type 'consent': taking "
+                    "part must not depend on it (Art. 7(4) GDPR)."
+                ),
+            )
         if purpose.stores_contact and purpose.required:
             yield Problem(
                 ("purposes", k, "stores_contact"),

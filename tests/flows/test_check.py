@@ -257,7 +257,8 @@ def test_shipped_definitions_have_no_problems() -> None:
 
 
 def test_two_files_with_one_flow_id_are_a_warning(tmp_path: Path) -> None:
-    text = HEAD + rating() + THANKS
+    # (purpose ids of their own: the shipped flows describe "feedback" otherwise)
+    text = (HEAD + rating() + THANKS).replace('id = "feedback"', 'id = "t_feedback"')
     (tmp_path / "a.toml").write_text(text)
     (tmp_path / "b.toml").write_text(text)
     first, second = check_paths([tmp_path], EN)
@@ -326,6 +327,33 @@ prompt = { de = "Kontakt?", en = "Contact?" }
 """
     + THANKS
 )
+
+
+def test_a_purpose_that_clashes_with_a_shipped_flow_fails_the_check_alone(
+    tmp_path: Path,
+) -> None:
+    """`check my.toml` passed a purpose the shipped flows describe otherwise, and the bot
+    then refused to start with it."""
+    (tmp_path / "survey.toml").write_text(SURVEY, encoding="utf-8")
+    [report] = check_paths([tmp_path / "survey.toml"], EN)
+    [error] = report.errors
+    assert "the purpose 'contact' is described differently in flows/definitions" in error.message
+    replacing = SURVEY.replace('id = "survey"\ntitle', 'id = "feedback"\ntitle')
+    (tmp_path / "survey.toml").write_text(replacing, encoding="utf-8")
+    [report] = check_paths([tmp_path / "survey.toml"], EN)
+    assert "described differently" in " ".join(e.message for e in report.errors), (
+        "product still clashes; the replaced feedback flow no longer counts"
+    )
+
+
+def test_a_purpose_passing_feedback_on_must_be_optional() -> None:
+    text = HEAD.replace(
+        'id = "research"\n', 'id = "research"\nrequired = true\nshares_feedback = true\n'
+    )
+    report = check_text(text + rating() + THANKS, "t.toml", EN)
+    assert [e.message for e in report.errors] == [
+        "purpose 'research': passing feedback to a third party can only be optional"
+    ]
 
 
 def test_a_purpose_id_described_differently_in_two_flows_is_an_error(tmp_path: Path) -> None:
