@@ -23,7 +23,13 @@ import httpx
 
 from flows.catalog import FlowCatalog
 from flows.sharing import (
+    DELIVERED,
+    FAILED,
+    GAVE_UP,
+    GAVE_UP_MAY_HAVE_ARRIVED,
+    NOT_SENT,
     SIGNATURE_HEADER,
+    STOPPED,
     TIMESTAMP_HEADER,
     Recipient,
     deletion_payload,
@@ -44,6 +50,7 @@ from storage.interface import (
 log = logging.getLogger("bot.webhooks")
 
 Result = Literal["delivered", "unconfirmed", "failed"]
+
 # Failures that can come after the request went out: the recipient may have stored it.
 # (A refused connection, or one never made, cannot have delivered anything.) A body that
 # cannot be decoded came with a status, possibly 2xx.
@@ -295,7 +302,7 @@ class WebhookSender:
                 event="deletion-notice",
                 at=self.clock(),
                 actor=notice.recipient,
-                detail="not sent; ask by hand to delete: " + ", ".join(notice.feedback_ids),
+                detail=NOT_SENT + ", ".join(notice.feedback_ids),
                 records=len(notice.feedback_ids),
             )
         )
@@ -318,12 +325,12 @@ class WebhookSender:
         maybe_arrived = False
         for attempt in range(attempts):
             if stop is not None and stop.is_set():
-                await self._audit(event, recipient, "stopped: erased or withdrawn")
+                await self._audit(event, recipient, STOPPED)
                 return "failed"
             at = self.clock()
             outcome, sent = await self._post(recipient, body)
-            if outcome == "delivered":
-                await self._audit(event, recipient, "delivered")
+            if outcome == DELIVERED:
+                await self._audit(event, recipient, DELIVERED)
                 return "delivered"
             if sent and may_have_arrived is not None:  # (a notice is sent again, or audited)
                 await may_have_arrived(at)
@@ -332,9 +339,9 @@ class WebhookSender:
             if attempt < attempts - 1:
                 await _pause(self.retry_delays[attempt], stop)
         if maybe_arrived:
-            await self._audit(event, recipient, "gave up; it may have arrived")
+            await self._audit(event, recipient, GAVE_UP_MAY_HAVE_ARRIVED)
         else:
-            await self._audit(event, recipient, "gave up")
+            await self._audit(event, recipient, GAVE_UP)
         log.error("%s to a recipient failed for good", event)
         return "unconfirmed" if maybe_arrived else "failed"
 
@@ -354,13 +361,13 @@ class WebhookSender:
                 recipient.url, content=body, headers=headers, timeout=self.timeout
             )
         except httpx.HTTPError as error:
-            return f"failed: {type(error).__name__}", isinstance(error, _AFTER_SENDING)
+            return FAILED + type(error).__name__, isinstance(error, _AFTER_SENDING)
         if 200 <= response.status_code < 300:
-            return "delivered", False
+            return DELIVERED, False
         # A server error may come after the recipient stored it (a proxy's 504 is "it
         # answered too late"); other refusals (4xx) mean it was not taken.
         late = response.status_code >= 500 or response.status_code == 408
-        return f"failed: HTTP {response.status_code}", late
+        return f"{FAILED}HTTP {response.status_code}", late
 
     async def _audit(self, event: str, recipient: Recipient, outcome: str) -> None:
         entry = AuditEntry(

@@ -31,7 +31,7 @@ from pydantic import (
 )
 
 from flows.catalog import FlowCatalog
-from flows.i18n import Translator, translator
+from flows.i18n import N_, Translator, translator
 from flows.models import IDENT, ConsentStep, TextStep, ThanksStep
 from flows.redaction import redact
 from flows.toml_lines import loads
@@ -42,6 +42,15 @@ TIMESTAMP_HEADER = "X-Feedbackbot-Timestamp"
 META_FIELDS = ("feedback_id", "flow", "given_at")
 MIN_SECRET_LENGTH = 16
 _THIS_MACHINE = frozenset({"localhost", "127.0.0.1", "::1"})
+
+# What the audit trail says of an attempt, in English there; `feedbackbot audit` shows
+# them in the operator's language (bot.cli.staff.shown_detail).
+DELIVERED = N_("delivered")
+GAVE_UP = N_("gave up")
+GAVE_UP_MAY_HAVE_ARRIVED = N_("gave up; it may have arrived")
+STOPPED = N_("stopped: erased or withdrawn")
+FAILED = "failed: "  # then the error's name or "HTTP <status>"
+NOT_SENT = "not sent; ask by hand to delete: "  # then the feedback ids
 
 
 class RecipientsError(ValueError):

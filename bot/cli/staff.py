@@ -19,6 +19,14 @@ from bot.settings import Settings
 from flows.catalog import FlowCatalog
 from flows.i18n import Translator
 from flows.service import utc_now
+from flows.sharing import (
+    DELIVERED,
+    FAILED,
+    GAVE_UP,
+    GAVE_UP_MAY_HAVE_ARRIVED,
+    NOT_SENT,
+    STOPPED,
+)
 from flows.staff import StaffDesk, StaffSettings
 from storage import AuditEntry, SQLiteStore
 
@@ -77,14 +85,29 @@ def run_audit(args: argparse.Namespace) -> int:
         return await store.audit_entries(since)
 
     entries = with_store(read)
+    t = operator_translator()
     for entry in entries:
         who = entry.actor or "-"
         count = "" if entry.records is None else f" records={entry.records}"
-        detail = f" {entry.detail}" if entry.detail else ""
+        detail = f" {shown_detail(entry.detail, t)}" if entry.detail else ""
         print(f"{entry.at.isoformat(timespec='seconds')} {entry.event}{detail} by={who}{count}")
     if not entries:
-        print(operator_translator().gettext("no audit entries in this period"))
+        print(t.gettext("no audit entries in this period"))
     return 0
+
+
+def shown_detail(detail: str, t: Translator) -> str:
+    """An audit entry's detail in the operator's language where it is one of the bot's
+    sentences (what became of a delivery); others (a period, a rules version) as kept."""
+    if detail in (DELIVERED, GAVE_UP, GAVE_UP_MAY_HAVE_ARRIVED, STOPPED):
+        return t.gettext(detail)
+    if detail.startswith(FAILED):
+        return t.gettext("failed: {reason}").format(reason=detail.removeprefix(FAILED))
+    if detail.startswith(NOT_SENT):
+        return t.gettext("not sent; ask by hand to delete: {ids}").format(
+            ids=detail.removeprefix(NOT_SENT)
+        )
+    return detail
 
 
 def run_export(args: argparse.Namespace) -> int:

@@ -293,3 +293,18 @@ def test_a_wrong_recipients_file_is_explained_in_german(tmp_path: Path) -> None:
         "Empfänger 'crm': unbekannter Schlüssel 'foo'\n"
     )
     assert "short" not in result.stderr.replace("shares", ""), "never the secret itself"
+
+
+def test_audit_details_of_deliveries_are_shown_in_the_operators_language() -> None:
+    from bot.cli.staff import shown_detail
+    from flows.sharing import DELIVERED, FAILED, GAVE_UP_MAY_HAVE_ARRIVED, NOT_SENT
+
+    de = translator("de")
+    assert shown_detail(DELIVERED, de) == "zugestellt"
+    assert shown_detail(GAVE_UP_MAY_HAVE_ARRIVED, de) == ("aufgegeben; möglicherweise angekommen")
+    assert shown_detail(FAILED + "HTTP 503", de) == "fehlgeschlagen: HTTP 503"
+    assert shown_detail(NOT_SENT + "ab12, cd34", de) == (
+        "nicht gesendet; bitten Sie von Hand um Löschung von: ab12, cd34"
+    )
+    assert shown_detail("30d", de) == "30d", "a period stays as it was kept"
+    assert shown_detail(DELIVERED, translator("en")) == "delivered"
