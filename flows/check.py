@@ -348,10 +348,13 @@ def _explain(
             ),
         )
     if kind == "literal_error":
+        # pydantic joins the choices in English ("0 or 1"): the last "or" is translated.
+        first, joined, last = str(ctx.get("expected", "")).rpartition(" or ")
+        choices = t.gettext("{first} or {last}").format(first=first, last=last) if joined else last
         return (
             where,
             t.gettext("{value} is not allowed here").format(value=_shown(value)),
-            t.gettext("Expected {expected}.").format(expected=ctx.get("expected", "")),
+            t.gettext("Expected {expected}.").format(expected=choices),
         )
     if kind == "too_short":
         return (

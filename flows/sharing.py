@@ -256,15 +256,35 @@ def encode(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
 
 
+def _kind_of_problem(kind: str, key: str, t: Translator) -> str | None:
+    """pydantic's error kinds in the operator's language, without the value."""
+    if kind == "extra_forbidden":
+        return t.gettext("unknown key {key}").format(key=repr(key))
+    if kind == "missing":
+        return t.gettext("{key} is missing").format(key=repr(key))
+    if kind == "string_too_short":
+        return t.gettext("{key} must not be empty").format(key=repr(key))
+    if kind == "string_pattern_mismatch":
+        return t.gettext(
+            "{key} must start with a lowercase letter, followed by lowercase letters, digits or _"
+        ).format(key=repr(key))
+    wrong_kind = {
+        "string_type": t.gettext("{key} must be a text in quotes"),
+        "bool_type": t.gettext("{key} must be true or false"),
+        "bool_parsing": t.gettext("{key} must be true or false"),
+        "list_type": t.gettext("{key} must be a list: [ ... ]"),
+        "model_type": t.gettext("{key} must be a table of keys and values"),
+    }.get(kind)
+    return None if wrong_kind is None else wrong_kind.format(key=repr(key))
+
+
 def _problem(error: Any, data: Any, t: Translator) -> str:
     """One validation problem, named by recipient: "recipient 'crm': secret: ...". Never
     the input itself (it may be the secret)."""
     loc = error["loc"]
-    message = str(error["msg"]).removeprefix("Value error, ")
-    if error["type"] == "extra_forbidden":
-        message = t.gettext("unknown key {key}").format(key=repr(loc[-1]))
-    elif error["type"] == "missing":
-        message = t.gettext("{key} is missing").format(key=repr(loc[-1]))
+    message = _kind_of_problem(error["type"], str(loc[-1]) if loc else "", t)
+    if message is None:  # our own validators' messages are translated already
+        message = str(error["msg"]).removeprefix("Value error, ")
     if len(loc) >= 2 and loc[0] == "recipients" and isinstance(loc[1], int):
         entries = data.get("recipients") if isinstance(data, dict) else None
         entry = entries[loc[1]] if isinstance(entries, list) and len(entries) > loc[1] else None

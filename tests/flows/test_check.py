@@ -392,3 +392,11 @@ def test_a_purpose_text_ending_in_a_full_stop_is_a_warning() -> None:
     [warning] = report.warnings
     assert "ends with a full stop" in warning.message and warning.line == marked_line(text)
     assert not report.errors
+
+
+def test_the_choices_of_a_fixed_value_are_joined_in_the_operators_language() -> None:
+    from flows.i18n import translator
+
+    report = check_text(HEAD + rating(extra="min = 2") + THANKS, "t.toml", translator("de"))
+    [error] = report.errors
+    assert (error.message, error.hint) == ("2 ist hier nicht erlaubt", "Erwartet: 0 oder 1.")

@@ -133,3 +133,18 @@ def test_verify_refuses_a_forged_header_instead_of_raising(timestamp: str, signa
     now = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
     stamp = timestamp.replace("{now}", str(int(now.timestamp())))
     assert verify("s" * 16, stamp, b"{}", signature, now) is False
+
+
+def test_wrong_kinds_of_values_are_said_in_the_operators_language(tmp_path: Path) -> None:
+    """pydantic's own English ("String should have at least 1 character") reached a
+    German operator."""
+    from flows.i18n import translator
+
+    path = recipients_file(tmp_path, fields='"rating"')
+    path.write_text(path.read_text().replace('id = "crm"', 'id = "Crm-1"'))
+    with pytest.raises(RecipientsError) as caught:
+        load_recipients(path, FlowCatalog.load(), translator("de"))
+    said = str(caught.value)
+    assert "Empfänger 'Crm-1': 'fields' muss eine Liste sein: [ ... ]" in said, said
+    assert "'id' muss mit einem Kleinbuchstaben beginnen" in said, said
+    assert "should" not in said
