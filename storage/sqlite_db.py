@@ -182,8 +182,12 @@ def check_driver() -> None:
     if not callable(getattr(aiosqlite.Connection, "_execute", None)):
         version = getattr(aiosqlite, "__version__", "?")
         raise StoreError(
-            f"aiosqlite {version} lacks Connection._execute, which the store runs its "
-            "transactions with; install the version pyproject.toml asks for (aiosqlite<0.23)"
+            N_(
+                "aiosqlite {version} lacks Connection._execute, which the store runs its "
+                "transactions with; install the version pyproject.toml asks for "
+                "(aiosqlite<0.23)"
+            ),
+            version=version,
         )
 
 
