@@ -31,6 +31,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.operator import operator_translator
 from flows.durations import InvalidDuration, NotPositive, parse_duration
+from flows.figures import RATERS_KEPT
 from flows.i18n import N_, SUPPORTED_LOCALES
 from flows.models import retention_of
 from flows.processing import AUDIT_RETENTION
@@ -142,7 +143,8 @@ class Settings(BaseSettings):
     controller_contact: str | None = None
     dpo_contact: str | None = None
     flows_dir: Path | None = None
-    min_group_size: int = Field(default=5, ge=2)  # 1 would show single people's answers
+    # 1 would show single people's answers; above RATERS_KEPT summaries could not tell
+    min_group_size: int = Field(default=5, ge=2, le=RATERS_KEPT)
     digest: str = "off"
     timezone: str = "Europe/Berlin"
     alert_threshold: int | None = Field(default=None, ge=0, le=10)

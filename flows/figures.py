@@ -30,7 +30,9 @@ from flows.redaction import PATTERNS, strip_personal
 from flows.stopwords import STOP_WORDS
 from storage.interface import FeedbackRecord, PeriodFeedback, SummarySegment, bucket_keys
 
-FORMAT = 2  # bump when what a Tally counts changes: cached figures of older versions go
+RATERS_KEPT = 100
+"""Raters kept per question and tally; FEEDBACKBOT_MIN_GROUP_SIZE is at most this."""
+FORMAT = 3  # bump when what a Tally counts changes: cached figures of older versions go
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 _MINUTE = timedelta(minutes=1)
 _TIERS = (timedelta(days=1), timedelta(hours=1), timedelta(minutes=10), _MINUTE)
@@ -88,7 +90,10 @@ class Tally:
     ratings: dict[tuple[str, str], Counter[int]] = field(default_factory=dict)
     raters: dict[tuple[str, str], set[int]] = field(default_factory=dict)
     """Who answered each rating question (person hashes, as `people`): a question is
-    shown only when k people answered it, not k answers of one person."""
+    shown only when k people answered it, not k answers of one person. A tally keeps at
+    most RATERS_KEPT of them per question: enough to tell "at least k" for any allowed
+    k (FEEDBACKBOT_MIN_GROUP_SIZE), also over the union of tallies, at a fraction of
+    the cost of all."""
     commented: int = 0
     words: Counter[str] = field(default_factory=Counter)
     expires_at: datetime | None = None
@@ -112,9 +117,9 @@ class Tally:
                 value = record.answers.get(step.id)
                 if isinstance(step, RatingStep) and isinstance(value, int):
                     self.ratings.setdefault((flow.id, step.id), Counter())[value] += 1
-                    self.raters.setdefault((flow.id, step.id), set()).add(
-                        person_id(record.pseudonym)
-                    )
+                    raters = self.raters.setdefault((flow.id, step.id), set())
+                    if len(raters) < RATERS_KEPT:
+                        raters.add(person_id(record.pseudonym))
         comments = comments_of(record, catalog)
         if comments:
             self.commented += 1
@@ -170,7 +175,7 @@ class Tally:
                 ],
                 # Raters as positions in the people that follow the head.
                 "raters": [
-                    [flow, step, sorted(position[r] for r in raters)]
+                    [flow, step, sorted(position[r] for r in raters)[:RATERS_KEPT]]
                     for (flow, step), raters in self.raters.items()
                 ],
                 "commented": self.commented,

@@ -62,6 +62,7 @@ def test_environment_and_dotenv_are_read(monkeypatch: pytest.MonkeyPatch, tmp_pa
         ("FEEDBACKBOT_STAFF_IDS", "99999999999999999999999"),
         ("FEEDBACKBOT_STAFF_CHAT_ID", "0"),
         ("FEEDBACKBOT_MIN_GROUP_SIZE", "1"),
+        ("FEEDBACKBOT_MIN_GROUP_SIZE", "101"),  # summaries keep 100 raters per question
         ("FEEDBACKBOT_FLOWS_DIR", "/no/such/folder"),
         ("FEEDBACKBOT_API_BASE_URL", "http://[::1"),
     ],

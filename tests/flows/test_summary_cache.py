@@ -241,3 +241,23 @@ def test_tallies_survive_the_round_trip_through_bytes() -> None:
     merged = Tally()
     merged.merge(copy)
     assert merged.people_digest is None and merged.fingerprint() == copy.fingerprint()
+
+
+def test_a_tally_keeps_enough_raters_to_tell_k_and_no_more() -> None:
+    from flows.figures import RATERS_KEPT
+
+    tally = Tally()
+    for n in range(RATERS_KEPT + 20):
+        record = PeriodFeedback(
+            id=f"r{n}",
+            flow_id="feedback",
+            answers={"rating": 4},
+            purposes=["feedback"],
+            created_at=START,
+            expires_at=START + timedelta(days=3),
+            pseudonym=f"{n:064x}",
+            consents_in_force=frozenset({"feedback"}),
+        )
+        tally.add(record, CATALOG)
+    [raters] = Tally.from_bytes(tally.to_bytes()).raters.values()
+    assert len(raters) == RATERS_KEPT and len(tally.people) == RATERS_KEPT + 20
