@@ -460,8 +460,9 @@ def measures_in_force(processing: Processing, operations: Operations) -> tuple[M
         Measure(
             "backups",
             N_(
-                "Backups: `feedbackbot backup` copies the data file only, with `VACUUM INTO`, so "
-                "that a backup carries neither keys nor freed pages."
+                "Backups: `feedbackbot backup` copies the data file with `VACUUM INTO`, so that "
+                "a backup carries neither keys nor freed pages; the key store is copied "
+                "separately (`--keys`), to be kept apart and only briefly."
             ),
         ),
     )

@@ -553,35 +553,61 @@ class SQLiteStore(Store):
         log.info("master_key_rotated")
         return total
 
-    async def backup(self, destination: Path) -> None:
-        """A consistent copy of the data store (never the keys) via VACUUM INTO.
+    async def backup(self, destination: Path, keys: Path | None = None) -> None:
+        """A consistent copy of the data store via VACUUM INTO; with `keys`, of the key
+        store as well (also of keys still in its write-ahead log, which a plain file copy
+        of keys.db while the bot runs misses; such copies are to be kept only briefly:
+        an erasure destroys a key in keys.db, not in its copies).
 
-        Raises StoreError if `destination` exists. VACUUM INTO writes live pages only,
-        unlike the backup API, which would copy freed pages of erased people verbatim.
-        """
-        await self._copy("main", Path(destination))
+        Both destinations are checked before anything is written: StoreError if one
+        exists, its folder does not, or they are the same file. All or nothing: should
+        the key store's copy fail, the data copy is removed again. VACUUM INTO writes live
+        pages only, unlike the backup API, which would copy freed pages of erased people
+        verbatim."""
+        targets = [("main", Path(destination))]
+        if keys is not None:
+            targets.append(("keys", Path(keys)))
+        await asyncio.to_thread(_check_backup_destinations, [path for _, path in targets])
+        written: list[Path] = []
+        try:
+            for schema, path in targets:
+                await self._copy(schema, path)
+                written.append(path)
+        except BaseException:
+            for path in written:
+                await asyncio.to_thread(path.unlink, missing_ok=True)
+            raise
         log.info("backup_written")
 
-    async def backup_keys(self, destination: Path) -> None:
-        """A consistent copy of the key store, the same way: also of keys still in its
-        write-ahead log, which a plain file copy of keys.db while the bot runs misses.
-        Keep such copies only briefly (an erasure destroys a key in keys.db, not in
-        its copies)."""
-        await self._copy("keys", Path(destination))
-        log.info("key_backup_written")
-
     async def _copy(self, schema: str, destination: Path) -> None:
-        await asyncio.to_thread(_check_backup_destination, destination)
+        """VACUUM `schema` INTO a private file beside `destination`, renamed into place
+        once complete; nothing is left behind when it fails."""
         partial = destination.with_name(destination.name + ".partial")
         await asyncio.to_thread(fresh_private_file, partial)
         partial.unlink()  # VACUUM INTO wants a new file; its mode follows the umask below
-        async with self._lock:
-            old_umask = os.umask(0o077)
-            try:  # the schema is one of two constants, never input
-                await self._conn().execute(f"VACUUM {schema} INTO ?", (str(partial),))
-            finally:
-                os.umask(old_umask)
-        await asyncio.to_thread(durable_rename, partial, destination)
+        try:
+            async with self._lock:
+                old_umask = os.umask(0o077)
+                try:  # the schema is one of two constants, never input
+                    await self._conn().execute(f"VACUUM {schema} INTO ?", (str(partial),))
+                finally:
+                    os.umask(old_umask)
+            await asyncio.to_thread(durable_rename, partial, destination)
+        except sqlite3.Error as error:
+            await asyncio.to_thread(partial.unlink, missing_ok=True)
+            if sqlite_db.is_full(error):
+                raise StoreError(
+                    N_("no space left for the backup in {path}; nothing was kept"),
+                    path=destination.parent,
+                ) from None
+            raise StoreError(
+                N_("the backup {path} could not be written: {reason}"),
+                path=destination,
+                reason=str(error),
+            ) from None
+        except BaseException:
+            await asyncio.to_thread(partial.unlink, missing_ok=True)
+            raise
 
     async def set_max_page_count(self, pages: int | None) -> None:
         """Change the size cap of the data file (None: SQLite's maximum)."""
@@ -1822,6 +1848,18 @@ def _consent_rows(pseudonym: str, dek: bytes, grants: list[ConsentGrant]) -> lis
         granted = ts(grant.granted_at)
         rows.append((record_id, pseudonym, grant.purpose, KEY_VERSION, granted, blob))
     return rows
+
+
+def _check_backup_destinations(destinations: list[Path]) -> None:
+    """Raises StoreError unless each destination is a new file in an existing folder,
+    and no two are the same."""
+    if len({path.resolve() for path in destinations}) < len(destinations):
+        raise StoreError(
+            N_("the data and the key store need a file each; {path} is given twice"),
+            path=destinations[-1],
+        )
+    for destination in destinations:
+        _check_backup_destination(destination)
 
 
 def _check_backup_destination(destination: Path) -> None:

@@ -32,7 +32,9 @@ def register(subparsers: Any, t: Translator) -> None:
     purge.set_defaults(handler=run_purge)
     backup = subparsers.add_parser(
         "backup",
-        help=t.gettext("write a consistent copy of the data store (not the keys)"),
+        help=t.gettext(
+            "write a consistent copy of the data store (and, with --keys, the key store)"
+        ),
         description=t.gettext(
             "Write a consistent copy of feedback.db to DEST with VACUUM INTO, also "
             "while the bot runs. The key store is not included: back it up separately, "
@@ -93,13 +95,11 @@ def run_purge(args: argparse.Namespace) -> int:
 
 
 def run_backup(args: argparse.Namespace) -> int:
-    async def backup(store: SQLiteStore, settings: Settings) -> bool:
-        await store.backup(args.destination)
-        if args.keys is not None:
-            await store.backup_keys(args.keys)
-        return _same_disk(args.destination, settings.data_dir)
+    async def backup(store: SQLiteStore, settings: Settings) -> list[str]:
+        await store.backup(args.destination, args.keys)
+        return _same_disk_notes(args.destination, args.keys, settings.data_dir)
 
-    same_disk = with_store(backup)
+    notes = with_store(backup)
     t = operator_translator()
     if args.keys is None:
         message = t.gettext(
@@ -112,20 +112,37 @@ def run_backup(args: argparse.Namespace) -> int:
             "days, apart from the data backups"
         )
         print(message.format(path=args.destination, keys=args.keys))
-    if same_disk:
-        warning = t.gettext(
-            "note: {path} is on the same file system as the data, so it does not survive a "
-            "failure of that disk; if a backup disk should be mounted there, it is not"
-        )
-        print(warning.format(path=args.destination), file=sys.stderr)
+    for note in notes:
+        print(note, file=sys.stderr)
     return 0
 
 
-def _same_disk(copy: Path, data_dir: Path) -> bool:
-    """Whether the copy landed on the data's own file system (an unmounted backup disk
-    leaves its mount point an ordinary folder there)."""
+def _same_disk_notes(copy: Path, keys: Path | None, data_dir: Path) -> list[str]:
+    """Notes on copies that landed on the data's own file system (an unmounted backup
+    disk leaves its mount point an ordinary folder there), and on a key store copy
+    beside the data backup it opens."""
+    t = operator_translator()
+    notes = []
+    for path in (copy, keys):
+        if path is not None and _same_disk(path, data_dir):
+            warning = t.gettext(
+                "note: {path} is on the same file system as the data, so it does not "
+                "survive a failure of that disk; if a backup disk should be mounted there, "
+                "it is not"
+            )
+            notes.append(warning.format(path=path))
+    if keys is not None and _same_disk(keys, copy):
+        warning = t.gettext(
+            "note: {keys} is on the same file system as {path}: whoever has that disk "
+            "can read the data backup; keep key store copies apart"
+        )
+        notes.append(warning.format(keys=keys, path=copy))
+    return notes
+
+
+def _same_disk(copy: Path, other: Path) -> bool:
     try:
-        return os.stat(copy).st_dev == os.stat(data_dir).st_dev
+        return os.stat(copy).st_dev == os.stat(other).st_dev
     except OSError:
         return False
 

@@ -331,10 +331,10 @@ async def test_a_key_store_copy_taken_while_keys_are_in_the_log_holds_them(
         shutil.copy(tmp_path / "data" / "keys.db", plain)
         copies = tmp_path / "copies"
         copies.mkdir()
-        await store.backup(copies / "feedback.db")
-        await store.backup_keys(copies / "keys.db")
+        await store.backup(copies / "feedback.db", copies / "keys.db")
         with pytest.raises(StoreError, match="exists"):
-            await store.backup_keys(copies / "keys.db")
+            await store.backup(tmp_path / "new.db", copies / "keys.db")
+        assert not (tmp_path / "new.db").exists(), "checked before anything is written"
     finally:
         await store.close()
     with sqlite3.connect(plain) as db:
@@ -342,3 +342,36 @@ async def test_a_key_store_copy_taken_while_keys_are_in_the_log_holds_them(
     db.close()
     assert await readable(copies, key, 3) == 3
     assert in_plain < 3, "sanity: the plain copy misses keys (they are in the log)"
+
+
+async def test_a_backup_with_keys_is_all_or_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The data copy was written before the key store's destination was looked at: a
+    failing --keys left DEST behind, and the same command then failed on 'DEST exists'."""
+    store = SQLiteStore(tmp_path / "data", generate_key())
+    await store.open()
+    try:
+        await fill(store, 1)
+        data, keys = tmp_path / "feedback.db", tmp_path / "keys.db"
+        with pytest.raises(StoreError, match="given twice"):
+            await store.backup(data, data)
+        with pytest.raises(StoreError, match="does not exist"):
+            await store.backup(data, tmp_path / "unmounted" / "keys.db")
+        assert not data.exists()
+        copy = store._copy
+
+        async def keys_fail(schema: str, destination: Path) -> None:
+            if schema == "keys":
+                raise StoreError("no space left for the backup in {path}", path=tmp_path)
+            await copy(schema, destination)
+
+        monkeypatch.setattr(store, "_copy", keys_fail)
+        with pytest.raises(StoreError, match="no space"):
+            await store.backup(data, keys)
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["data"], "nothing left behind"
+        monkeypatch.setattr(store, "_copy", copy)
+        await store.backup(data, keys)
+        assert data.is_file() and keys.is_file()
+    finally:
+        await store.close()
