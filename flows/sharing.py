@@ -87,13 +87,15 @@ class Recipient(BaseModel):
         except ValueError as error:
             message = t.gettext("not a URL: {reason}").format(reason=error)
             raise ValueError(f"url: {message}") from None
+        # Only scheme and host are repeated: a path or user part may hold a token.
+        shown = repr(f"{parts.scheme}://{parts.hostname or ''}/…")
         if not parts.hostname or parts.scheme not in {"http", "https"}:
-            message = t.gettext("{url} is not an https:// URL").format(url=repr(value))
+            message = t.gettext("{url} is not an https:// URL").format(url=shown)
             raise ValueError(f"url: {message}")
         if parts.scheme == "http" and parts.hostname not in _THIS_MACHINE:
             message = t.gettext(
                 "{url} would send feedback unencrypted; use https:// (plain http only to localhost)"
-            ).format(url=repr(value))
+            ).format(url=shown)
             raise ValueError(f"url: {message}")
         return value
 
@@ -282,7 +284,9 @@ def _problem(error: Any, data: Any, t: Translator) -> str:
     """One validation problem, named by recipient: "recipient 'crm': secret: ...". Never
     the input itself (it may be the secret)."""
     loc = error["loc"]
-    message = _kind_of_problem(error["type"], str(loc[-1]) if loc else "", t)
+    # A list's entry is named by its list and position: fields[2], not '2'.
+    key = f"{loc[-2]}[{loc[-1] + 1}]" if len(loc) >= 2 and isinstance(loc[-1], int) else ""
+    message = _kind_of_problem(error["type"], key or (str(loc[-1]) if loc else ""), t)
     if message is None:  # our own validators' messages are translated already
         message = str(error["msg"]).removeprefix("Value error, ")
     if len(loc) >= 2 and loc[0] == "recipients" and isinstance(loc[1], int):

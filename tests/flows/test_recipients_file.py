@@ -148,3 +148,21 @@ def test_wrong_kinds_of_values_are_said_in_the_operators_language(tmp_path: Path
     assert "Empfänger 'Crm-1': 'fields' muss eine Liste sein: [ ... ]" in said, said
     assert "'id' muss mit einem Kleinbuchstaben beginnen" in said, said
     assert "should" not in said
+
+
+def test_a_url_is_repeated_without_its_path_or_user_part(tmp_path: Path) -> None:
+    """Webhook URLs often carry a token in the path (or a password before the host);
+    the error went to stderr and the service journal with all of it."""
+    url = "http://user:geheim@crm.example/hook/t0ken-123"
+    with pytest.raises(RecipientsError) as caught:
+        load_recipients(recipients_file(tmp_path, url=url), FlowCatalog.load())
+    said = str(caught.value)
+    assert "crm.example" in said and "would send feedback unencrypted" in said
+    assert "geheim" not in said and "t0ken" not in said and "user" not in said
+
+
+def test_a_list_entry_is_named_by_its_list_and_position(tmp_path: Path) -> None:
+    path = recipients_file(tmp_path, fields='["rating", 5]')
+    with pytest.raises(RecipientsError) as caught:
+        load_recipients(path, FlowCatalog.load())
+    assert "'fields[2]' must be a text in quotes" in str(caught.value)
