@@ -480,3 +480,34 @@ async def test_a_new_date_that_cannot_be_saved_keeps_the_choice_until_its_old_on
     assert ENGLISH_HELP in answer and "Sorry" not in answer
     harness.clock.advance(RETENTION - timedelta(days=30))
     assert GERMAN_HELP in texts(await erika.send("/hilfe")), "it lapses at the date it had"
+
+
+async def test_a_staff_members_word_in_another_group_does_not_keep_their_choice(
+    api: FakeBotApi, clock: Clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """'deleted after you last use this chat': staff in some other group used to move
+    the choice's date on too."""
+    staff_id, staff_chat = 7001, -1007002
+    settings = make_settings(tmp_path / "data", staff_ids=str(staff_id), staff_chat_id=staff_chat)
+    desk = Harness(api=api, settings=settings, clock=clock)
+    await desk.start()
+    try:
+        await desk.customer(staff_id).send("/sprache english")
+        assert desk.store is not None
+        saved: list[LanguageChoice] = []
+        save = desk.store.save_language
+
+        async def counting(pseudonym: str, choice: LanguageChoice) -> None:
+            saved.append(choice)
+            await save(pseudonym, choice)
+
+        monkeypatch.setattr(desk.store, "save_language", counting)
+        desk.clock.advance(timedelta(days=30))
+        elsewhere = desk.customer(staff_id, chat_id=-1009999, chat_type="supergroup")
+        await elsewhere.send("/zusammenfassung")
+        assert saved == [], "another group is not the person's chat with the bot"
+        in_chat = desk.customer(staff_id, chat_id=staff_chat, chat_type="supergroup")
+        await in_chat.send("/zusammenfassung")
+        assert len(saved) == 1, "the staff chat is"
+    finally:
+        await desk.stop()
