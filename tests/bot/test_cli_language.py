@@ -287,7 +287,7 @@ def test_a_wrong_recipients_file_is_explained_in_german(tmp_path: Path) -> None:
     result = feedbackbot(tmp_path, "docs", "processing-record", lang="de_DE.UTF-8", **settings)
     assert result.returncode == 1 and result.stdout == ""
     assert result.stderr == (
-        f"feedbackbot: {recipients}: Empfänger 'crm': url: 'http://crm.example/in' würde "
+        f"feedbackbot: {recipients}: Empfänger 'crm': url: 'http://crm.example/…' würde "
         "Feedback unverschlüsselt senden; verwenden Sie https:// (einfaches http nur an "
         "localhost); Empfänger 'crm': secret: verwenden Sie mindestens 16 Zeichen; "
         "Empfänger 'crm': unbekannter Schlüssel 'foo'\n"
