@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
-from flows.check import check_text, purpose_conflicts
+from flows.check import check_text, purpose_conflicts, shipped_definitions
 from flows.i18n import Translator, translator
 from flows.models import FlowDefinition
 
@@ -62,13 +61,9 @@ class FlowCatalog:
         one); FlowDefinitionError in the language of `t` (English by default)."""
         t = t or translator("en")
         flows: dict[str, FlowDefinition] = {}
-        shipped = resources.files("flows").joinpath("definitions")
-        for entry in sorted(shipped.iterdir(), key=lambda e: e.name):
-            if entry.name.endswith(".toml"):
-                flow = load_flow(
-                    entry.read_text(encoding="utf-8"), f"flows/definitions/{entry.name}"
-                )
-                flows[flow.id] = flow
+        for source, text in shipped_definitions():
+            flow = load_flow(text, source)
+            flows[flow.id] = flow
         if extra_dir is not None:
             for path in sorted(extra_dir.glob("*.toml")):
                 try:

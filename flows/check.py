@@ -163,17 +163,18 @@ def _with_duplicate_ids(reports: list[Report], t: Translator) -> list[Report]:
     return result
 
 
-def _shipped_flows(t: Translator) -> list[tuple[str, FlowDefinition]]:
-    """The flows the bot always loads, beside those in FEEDBACKBOT_FLOWS_DIR."""
+def shipped_definitions() -> Iterator[tuple[str, str]]:
+    """(source, text) of each flow definition shipped in the package, the bot always
+    loads, beside those in FEEDBACKBOT_FLOWS_DIR; in file name order."""
     shipped = resources.files("flows").joinpath("definitions")
-    found = []
     for entry in sorted(shipped.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".toml"):
-            source = f"flows/definitions/{entry.name}"
-            flow = check_text(entry.read_text(encoding="utf-8"), source, t).flow
-            if flow is not None:
-                found.append((source, flow))
-    return found
+            yield f"flows/definitions/{entry.name}", entry.read_text(encoding="utf-8")
+
+
+def _shipped_flows(t: Translator) -> list[tuple[str, FlowDefinition]]:
+    checked = (check_text(text, source, t) for source, text in shipped_definitions())
+    return [(report.source, report.flow) for report in checked if report.flow is not None]
 
 
 def _with_purpose_conflicts(reports: list[Report], t: Translator) -> list[Report]:
