@@ -95,12 +95,13 @@ def run_purge(args: argparse.Namespace) -> int:
 
 
 def run_backup(args: argparse.Namespace) -> int:
+    t = operator_translator()
+
     async def backup(store: SQLiteStore, settings: Settings) -> list[str]:
         await store.backup(args.destination, args.keys)
-        return _same_disk_notes(args.destination, args.keys, settings.data_dir)
+        return _same_disk_notes(args.destination, args.keys, settings.data_dir, t)
 
     notes = with_store(backup)
-    t = operator_translator()
     if args.keys is None:
         message = t.gettext(
             "wrote {path}; back up the key store separately, briefly (backup --keys FILE)"
@@ -117,11 +118,10 @@ def run_backup(args: argparse.Namespace) -> int:
     return 0
 
 
-def _same_disk_notes(copy: Path, keys: Path | None, data_dir: Path) -> list[str]:
+def _same_disk_notes(copy: Path, keys: Path | None, data_dir: Path, t: Translator) -> list[str]:
     """Notes on copies that landed on the data's own file system (an unmounted backup
     disk leaves its mount point an ordinary folder there), and on a key store copy
     beside the data backup it opens."""
-    t = operator_translator()
     notes = []
     for path in (copy, keys):
         if path is not None and _same_disk(path, data_dir):

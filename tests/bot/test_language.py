@@ -16,7 +16,7 @@ from bot.fakeapi import BotMessage, FakeBotApi
 from flows.consent import optional_consent_text, sha256_hex
 from flows.export import SCHEMA_PATH
 from flows.i18n import translator
-from storage.interface import LanguageChoice, StorageFull
+from storage.interface import LanguageChoice, StorageFull, Store
 from tests.bot.test_rights import REPO, export_of
 from tests.harness import Clock, Harness, files_contain, labels, make_settings, stored_rows, texts
 
@@ -33,6 +33,19 @@ def now_shown(harness: Harness, message: BotMessage) -> BotMessage:
     """`message` as the chat shows it now (its buttons may have gone since)."""
     chat = harness.api.messages(message["chat_id"])
     return next(m for m in chat if m["message_id"] == message["message_id"])
+
+
+def saves_of_choices(store: Store, monkeypatch: pytest.MonkeyPatch) -> list[LanguageChoice]:
+    """Every choice `store` is asked to save from now on (and saves), in order."""
+    saved: list[LanguageChoice] = []
+    save = store.save_language
+
+    async def counting(pseudonym: str, choice: LanguageChoice) -> None:
+        saved.append(choice)
+        await save(pseudonym, choice)
+
+    monkeypatch.setattr(store, "save_language", counting)
+    return saved
 
 
 def languages_stored(harness: Harness) -> list[tuple[object, ...]]:
@@ -169,14 +182,7 @@ async def test_a_choice_in_use_gets_its_new_date_once_a_day_and_keeps_it_on_rest
     erika = harness.customer()
     await erika.send("/sprache english")
     assert harness.store is not None
-    saved: list[LanguageChoice] = []
-    save = harness.store.save_language
-
-    async def counting(pseudonym: str, choice: LanguageChoice) -> None:
-        saved.append(choice)
-        await save(pseudonym, choice)
-
-    monkeypatch.setattr(harness.store, "save_language", counting)
+    saved = saves_of_choices(harness.store, monkeypatch)
     for _ in range(3):
         await erika.send("/hilfe")
     assert saved == [], "a choice made today needs no new date"
@@ -494,14 +500,7 @@ async def test_a_staff_members_word_in_another_group_does_not_keep_their_choice(
     try:
         await desk.customer(staff_id).send("/sprache english")
         assert desk.store is not None
-        saved: list[LanguageChoice] = []
-        save = desk.store.save_language
-
-        async def counting(pseudonym: str, choice: LanguageChoice) -> None:
-            saved.append(choice)
-            await save(pseudonym, choice)
-
-        monkeypatch.setattr(desk.store, "save_language", counting)
+        saved = saves_of_choices(desk.store, monkeypatch)
         desk.clock.advance(timedelta(days=30))
         elsewhere = desk.customer(staff_id, chat_id=-1009999, chat_type="supergroup")
         await elsewhere.send("/zusammenfassung")
