@@ -1859,19 +1859,16 @@ def _check_backup_destinations(destinations: list[Path]) -> None:
             path=destinations[-1],
         )
     for destination in destinations:
-        _check_backup_destination(destination)
-
-
-def _check_backup_destination(destination: Path) -> None:
-    """Raises StoreError unless `destination` is a new file in an existing folder."""
-    if destination.exists():
-        raise StoreError(N_("{path} exists; choose a new file for the backup"), path=destination)
-    if not destination.parent.is_dir():
-        # A typo, or a backup disk that is not mounted: the copy would land elsewhere.
-        raise StoreError(
-            N_("the folder {path} does not exist; the backup needs an existing folder"),
-            path=destination.parent,
-        )
+        if destination.exists():
+            raise StoreError(
+                N_("{path} exists; choose a new file for the backup"), path=destination
+            )
+        if not destination.parent.is_dir():
+            # A typo, or a backup disk that is not mounted: the copy would land elsewhere.
+            raise StoreError(
+                N_("the folder {path} does not exist; the backup needs an existing folder"),
+                path=destination.parent,
+            )
 
 
 def _seal(dek: bytes, table: str, record_id: str, pseudonym: str, value: Any) -> bytes:
