@@ -21,9 +21,11 @@ from typing import Any
 
 import pydantic_core
 
-from storage import ConsentGrant, SQLiteStore, crypto
+from storage import ConsentGrant, SQLiteStore, crypto, sqlite_people
 from storage import sqlite as sqlite_store
 from storage.memory import new_record_id
+from storage.sqlite_core import KEY_VERSION, dek_aad
+from storage.sqlite_db import ts
 
 BATCH = 20_000
 NOTICE_VERSION = "bench"
@@ -67,10 +69,10 @@ async def pseudonyms(data_dir: Path, master_key: bytes, population: Population) 
 def _rows(
     master_key: bytes, people: list[str], population: Population
 ) -> Iterator[tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]]:
-    version = sqlite_store.KEY_VERSION
-    created = sqlite_store.ts(population.created_at)
-    expires = sqlite_store.ts(population.expires_at)
-    key_created = sqlite_store.ts(population.consent_at)
+    version = KEY_VERSION
+    created = ts(population.created_at)
+    expires = ts(population.expires_at)
+    key_created = ts(population.consent_at)
     plaintext = pydantic_core.to_json(
         {"answers": {"rating": 4, "comment": "bulk", "contact": None}, "purposes": ["feedback"]}
     )
@@ -86,9 +88,9 @@ def _rows(
     feedback: list[tuple[Any, ...]] = []
     for pseudonym in people:
         dek = crypto.generate_key()
-        wrapped = crypto.wrap_key(master_key, dek, sqlite_store._dek_aad(pseudonym, version))
+        wrapped = crypto.wrap_key(master_key, dek, dek_aad(pseudonym, version))
         keys.append((pseudonym, version, wrapped, key_created))
-        consents.extend(sqlite_store._consent_rows(pseudonym, dek, [grant]))
+        consents.extend(sqlite_people.consent_rows(pseudonym, dek, [grant]))
         for _ in range(population.per_person):
             record_id = new_record_id()
             aad = crypto.associated_data("feedback", record_id, pseudonym, version)
@@ -117,7 +119,7 @@ def insert(data_dir: Path, master_key: bytes, people: list[str], population: Pop
                 " VALUES (?, ?, ?, ?)",
                 keys,
             )
-            db.executemany(sqlite_store._INSERT_CONSENT, consents)
+            db.executemany(sqlite_people.INSERT_CONSENT, consents)
             db.executemany(
                 "INSERT INTO main.feedback (id, pseudonym, flow_id, key_version, created_at,"
                 " expires_at, ciphertext) VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -17,7 +17,8 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-import storage.sqlite as sqlite_module
+import storage.sqlite_db as sqlite_db
+import storage.sqlite_purge as purge_module
 from storage import SQLiteStore
 from storage.crypto import generate_key
 from storage.interface import (
@@ -460,8 +461,8 @@ async def test_migrations_are_recorded_once(store: SQLiteStore, data_dir: Path, 
     await store.close()
     await (await reopen(data_dir, key)).close()
     for name, expected in (
-        ("feedback.db", len(sqlite_module.DATA_MIGRATIONS)),
-        ("keys.db", len(sqlite_module.KEY_MIGRATIONS)),
+        ("feedback.db", len(sqlite_db.DATA_MIGRATIONS)),
+        ("keys.db", len(sqlite_db.KEY_MIGRATIONS)),
     ):
         with sqlite3.connect(data_dir / name) as con:
             rows = con.execute("SELECT version, applied_at FROM schema_migrations").fetchall()
@@ -816,7 +817,7 @@ async def test_erasure_works_when_the_store_is_full(
 ) -> None:
     p = store.pseudonym(SUBJECT)
     await store.submit_feedback(p, feedback("to be erased"), [grant()])
-    monkeypatch.setattr(sqlite_module, "CACHE_ROW_MEMORY", timedelta(0))
+    monkeypatch.setattr(purge_module, "CACHE_ROW_MEMORY", timedelta(0))
     await store.purge_expired(T0)  # forgets the summary cache rows nothing was cached in
     await store.close()
     full = await reopen(data_dir, key, max_page_count=1)
@@ -836,8 +837,8 @@ async def test_erasure_works_when_the_store_is_full(
         # However little room the cache rows of the person's buckets would need, they
         # may not fit: here they are made far too big to, as on a disk with no room at all.
         monkeypatch.setattr(
-            sqlite_module,
-            "_INVALIDATE_PERSON_SQL",
+            purge_module,
+            "INVALIDATE_PERSON_SQL",
             "INSERT INTO main.summary_cache (bucket, epoch, changed_at)"
             " SELECT ?1 || hex(zeroblob(200000)), 1, ?2",
         )
@@ -855,7 +856,7 @@ def cache_rows(data_dir: Path, what: str) -> int:
 async def test_the_summary_cache_is_gone_from_the_file_after_retention(
     store: SQLiteStore, data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sqlite_module, "PURGE_BATCH", 2)
+    monkeypatch.setattr(purge_module, "PURGE_BATCH", 2)
     for n in range(5):
         p = store.pseudonym(f"tg-user:{n}")
         later = feedback(CANARY_COMMENT, ttl=DAY).model_copy(
@@ -890,7 +891,7 @@ async def test_the_summary_cache_is_gone_from_the_file_after_retention(
         .fetchone()
     )
     assert rows[1] == 0, "expired figures are dropped"
-    monkeypatch.setattr(sqlite_module, "CACHE_ROW_MEMORY", timedelta(0))
+    monkeypatch.setattr(purge_module, "CACHE_ROW_MEMORY", timedelta(0))
     await store.purge_expired(T0 + 2 * DAY)
     rows = (
         sqlite3.connect(data_dir / "feedback.db")
@@ -919,7 +920,7 @@ async def test_concurrent_writers_share_the_connection(store: SQLiteStore) -> No
 
 
 async def test_purge_works_in_batches(store: SQLiteStore, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sqlite_module, "PURGE_BATCH", 3)
+    monkeypatch.setattr(purge_module, "PURGE_BATCH", 3)
     people = [store.pseudonym(f"tg-user:{n}") for n in range(5)]
     for p in people:
         await store.submit_feedback(p, feedback("a", ttl=DAY), [grant()])

@@ -1,0 +1,170 @@
+"""What every part of the SQLite store shares: the connection, its lock, the data keys."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import OrderedDict
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import aiosqlite
+import pydantic_core
+
+from storage import crypto
+from storage.interface import (
+    StoreNotOpen,
+)
+from storage.sqlite_db import (
+    fetch_in,
+    fetch_one,
+    run,
+    ts,
+)
+
+KEY_VERSION = 1  # the version new data keys get; kept per row so keys can be rotated later
+DEK_CACHE_SIZE = 1024
+
+log = logging.getLogger("storage")
+
+
+def seal(dek: bytes, table: str, record_id: str, pseudonym: str, value: Any) -> bytes:
+    aad = crypto.associated_data(table, record_id, pseudonym, KEY_VERSION)
+    return crypto.encrypt(dek, pydantic_core.to_json(value), aad)
+
+
+def unsealed(
+    dek: bytes, table: str, record_id: str, pseudonym: str, version: int, blob: bytes
+) -> Any:
+    """The JSON value `seal` encrypted; DecryptionFailed if tampered or moved."""
+    aad = crypto.associated_data(table, record_id, pseudonym, version)
+    return json.loads(crypto.decrypt(dek, blob, aad))
+
+
+def wall_clock() -> str:
+    return ts(datetime.now(UTC))
+
+
+def dek_aad(pseudonym: str, version: int) -> bytes:
+    return crypto.associated_data("data_keys", "dek", pseudonym, version)
+
+
+class StoreCore:
+    """The state the parts of `SQLiteStore` share; opened by `SQLiteStore.open`."""
+
+    def __init__(self, master_key: bytes) -> None:
+        if len(master_key) != crypto.KEY_BYTES:
+            raise crypto.InvalidMasterKey(f"master key must be {crypto.KEY_BYTES} bytes")
+        self._master_key = master_key
+        self._db: aiosqlite.Connection | None = None
+        self._pseudonym_key: bytes | None = None
+        self._cache_key: bytes | None = None
+        self._deks: OrderedDict[tuple[str, int], bytes] = OrderedDict()
+        # One connection serves every coroutine. Each transaction is one job on its thread
+        # (sqlite_db.on_thread), so transactions cannot mix; the lock orders the work that
+        # takes several jobs or touches the data keys: a key read from the key store and
+        # cached, written, or shredded (with the rows encrypted under it), erasure, the
+        # purge's windows. A single job that needs no key but a cached one goes without
+        # it (claim_update, load_draft): those run on every update.
+        self._lock = asyncio.Lock()
+
+    def _conn(self) -> aiosqlite.Connection:
+        if self._db is None:
+            raise StoreNotOpen("store is not open")
+        return self._db
+
+    def pseudonym(self, subject: str) -> str:
+        if self._pseudonym_key is None:
+            raise StoreNotOpen("store is not open")
+        return crypto.pseudonym(self._pseudonym_key, subject)
+
+    # ---- data keys -----------------------------------------------------------------
+
+    async def _read_dek(self, pseudonym: str, version: int) -> bytes | None:
+        """The person's data key, or None once it was destroyed; DecryptionFailed if tampered."""
+        cached = self._cached_dek(pseudonym, version)
+        if cached is not None:
+            return cached
+        row = await fetch_one(
+            self._conn(),
+            "SELECT wrapped_dek FROM keys.data_keys WHERE pseudonym = ? AND key_version = ?",
+            (pseudonym, version),
+        )
+        if row is None:
+            return None
+        dek = crypto.unwrap_key(self._master_key, row[0], dek_aad(pseudonym, version))
+        self._remember(pseudonym, version, dek)
+        return dek
+
+    async def _read_deks(self, people: list[str]) -> dict[tuple[str, int], bytes]:
+        """Many people's data keys in a few queries (for staff views over everyone);
+        kept out of the LRU so one summary does not evict the people now chatting."""
+        keys: dict[tuple[str, int], bytes] = {}
+        sql = "SELECT pseudonym, key_version, wrapped_dek FROM keys.data_keys WHERE pseudonym IN"
+        for pseudonym, version, wrapped in await fetch_in(self._conn(), sql, people):
+            aad = dek_aad(pseudonym, version)
+            keys[(pseudonym, version)] = crypto.unwrap_key(self._master_key, wrapped, aad)
+        return keys
+
+    async def _write_dek(self, pseudonym: str) -> bytes:
+        """The key new rows of this person are encrypted with, created on first use.
+
+        Committed on its own before the data that uses it, so data never exists without
+        its key (only the reverse, which the purge cleans up).
+        """
+        dek = await self._read_dek(pseudonym, KEY_VERSION)
+        if dek is not None:
+            return dek
+        dek = crypto.generate_key()
+        wrapped = crypto.wrap_key(self._master_key, dek, dek_aad(pseudonym, KEY_VERSION))
+        await run(  # one statement: atomic and durable (keys.db is synchronous=FULL)
+            self._conn(),
+            "INSERT INTO keys.data_keys (pseudonym, key_version, wrapped_dek, created_at)"
+            " VALUES (?, ?, ?, ?)",
+            (pseudonym, KEY_VERSION, wrapped, ts(datetime.now(UTC))),
+        )
+        self._remember(pseudonym, KEY_VERSION, dek)
+        return dek
+
+    def _cached_dek(self, pseudonym: str, version: int) -> bytes | None:
+        cached = self._deks.get((pseudonym, version))
+        if cached is not None:
+            self._deks.move_to_end((pseudonym, version))
+        return cached
+
+    def _remember(self, pseudonym: str, version: int, dek: bytes) -> None:
+        self._deks[(pseudonym, version)] = dek
+        self._deks.move_to_end((pseudonym, version))
+        while len(self._deks) > DEK_CACHE_SIZE:
+            self._deks.popitem(last=False)
+
+    def _forget(self, pseudonyms: Iterable[str]) -> None:
+        gone = set(pseudonyms)
+        for cache_key in [k for k in self._deks if k[0] in gone]:
+            del self._deks[cache_key]
+
+    async def _unseal(
+        self, table: str, record_id: str, pseudonym: str, version: int, blob: bytes
+    ) -> Any | None:
+        """The decrypted JSON value, or None when the person's key is gone."""
+        dek = await self._read_dek(pseudonym, version)
+        if dek is None:
+            return None
+        return unsealed(dek, table, record_id, pseudonym, version, blob)
+
+    def _derived_key(self, label: bytes) -> bytes:
+        # Derived from the pseudonym key, so it needs no storage of its own and follows
+        # the master key through rotation; without the master key the data is unreadable.
+        if self._pseudonym_key is None:
+            raise StoreNotOpen("the store is not open")
+        return crypto.derive_key(self._pseudonym_key, label)
+
+    async def _checkpoint(self) -> None:
+        """Fold the WAL into the main files and truncate it, so deleted rows' old page
+        images do not linger in the -wal file."""
+        for schema in ("main", "keys"):
+            row = await fetch_one(self._conn(), f"PRAGMA {schema}.wal_checkpoint(TRUNCATE)")
+            if row is not None and row[0]:
+                log.warning("checkpoint_incomplete")

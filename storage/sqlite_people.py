@@ -1,0 +1,364 @@
+"""A person's own rows: unfinished answers, language choice, consents, feedback, contact."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import pydantic_core
+
+from storage import crypto
+from storage.interface import (
+    ConsentGrant,
+    ConsentMissing,
+    ConsentRecord,
+    Draft,
+    FeedbackRecord,
+    LanguageChoice,
+    NewFeedback,
+    Tallies,
+    bucket_keys,
+)
+from storage.memory import (
+    new_record_id,
+)
+from storage.sqlite_core import (
+    KEY_VERSION,
+    seal,
+    unsealed,
+    wall_clock,
+)
+from storage.sqlite_db import (
+    dt,
+    fetch_all,
+    fetch_one,
+    on_thread,
+    run,
+    ts,
+)
+from storage.sqlite_statistics import TALLIES, Statistics
+from storage.sqlite_summary import (
+    INVALIDATE_BUCKET_SQL,
+    INVALIDATE_PERSON_SQL,
+    SummaryCache,
+)
+
+_DRAFT_ID = "draft"  # drafts and contacts are one row per person, keyed by the pseudonym
+_CONTACT_ID = "contact"
+_LANGUAGE_ID = "language"
+_WITHDRAW_SQL = (
+    "UPDATE main.consents AS t SET withdrawn_at = ?"
+    " WHERE pseudonym = ? AND purpose = ? AND withdrawn_at IS NULL"
+    " AND EXISTS (SELECT 1 FROM keys.data_keys k"
+    "  WHERE k.pseudonym = t.pseudonym AND k.key_version = t.key_version)"
+)
+
+
+INSERT_CONSENT = (
+    "INSERT INTO main.consents (id, pseudonym, purpose, key_version, granted_at, ciphertext)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
+)
+
+
+def consent_rows(pseudonym: str, dek: bytes, grants: list[ConsentGrant]) -> list[tuple[Any, ...]]:
+    rows = []
+    for grant in grants:
+        record_id = new_record_id()
+        proof = {
+            "notice_version": grant.notice_version,
+            "text_sha256": grant.text_sha256,
+            "method": grant.method,
+        }
+        blob = seal(dek, "consents", record_id, pseudonym, proof)
+        granted = ts(grant.granted_at)
+        rows.append((record_id, pseudonym, grant.purpose, KEY_VERSION, granted, blob))
+    return rows
+
+
+class PersonalData(Statistics, SummaryCache):
+    """Every row here belongs to one person and is sealed under their data key."""
+
+    # ---- one sealed row per person: drafts, language choices -------------------------
+    # Table and column names below come from the callers' constants, never from input.
+
+    async def _save_own_row(
+        self,
+        table: str,
+        record_id: str,
+        pseudonym: str,
+        at: tuple[str, datetime],
+        expires_at: datetime,
+        value: dict[str, Any],
+    ) -> None:
+        """Create or replace the person's row of `table`, `value` sealed under their key;
+        `at` is its time column and value. Raises StorageFull (nothing written)."""
+        column, moment = at
+        async with self._lock:
+            dek = await self._write_dek(pseudonym)
+            blob = seal(dek, table, record_id, pseudonym, value)
+            await run(
+                self._conn(),
+                f"INSERT INTO main.{table} (pseudonym, key_version, {column}, expires_at,"  # noqa: S608
+                f" ciphertext) VALUES (?, ?, ?, ?, ?) ON CONFLICT (pseudonym) DO UPDATE SET"
+                f" key_version = excluded.key_version, {column} = excluded.{column},"
+                " expires_at = excluded.expires_at, ciphertext = excluded.ciphertext",
+                (pseudonym, KEY_VERSION, ts(moment), ts(expires_at), blob),
+            )
+
+    async def _own_row(
+        self, table: str, record_id: str, column: str, pseudonym: str, now: datetime
+    ) -> tuple[datetime, datetime, Any] | None:
+        """The person's unexpired row of `table`: its time, deletion date and opened value;
+        None when there is none or their key is gone. Raises DecryptionFailed for a
+        tampered row."""
+        # Runs on every update (drafts): one job, and the lock only when the key must be
+        # read from the key store (see _lock).
+        row = await fetch_one(
+            self._conn(),
+            f"SELECT key_version, {column}, expires_at, ciphertext FROM main.{table}"  # noqa: S608
+            " WHERE pseudonym = ? AND expires_at > ?",
+            (pseudonym, ts(now)),
+        )
+        if row is None:
+            return None
+        version = int(row[0])
+        dek = self._cached_dek(pseudonym, version)
+        if dek is None:
+            async with self._lock:
+                dek = await self._read_dek(pseudonym, version)
+        if dek is None:
+            return None
+        value = unsealed(dek, table, record_id, pseudonym, version, row[3])
+        return dt(row[1]), dt(row[2]), value
+
+    async def _delete_own_row(self, table: str, pseudonym: str) -> bool:
+        async with self._lock:
+            sql = f"DELETE FROM main.{table} WHERE pseudonym = ?"  # noqa: S608
+            return await run(self._conn(), sql, (pseudonym,)) > 0
+
+    async def save_draft(self, pseudonym: str, draft: Draft) -> None:
+        """Raises StorageFull (nothing written) when there is no space."""
+        at = ("updated_at", draft.updated_at)
+        value = {"payload": draft.payload}
+        await self._save_own_row("drafts", _DRAFT_ID, pseudonym, at, draft.expires_at, value)
+
+    async def load_draft(self, pseudonym: str, now: datetime) -> Draft | None:
+        """Raises DecryptionFailed for a tampered draft."""
+        found = await self._own_row("drafts", _DRAFT_ID, "updated_at", pseudonym, now)
+        if found is None:
+            return None
+        updated_at, expires_at, value = found
+        return Draft(payload=value["payload"], updated_at=updated_at, expires_at=expires_at)
+
+    async def delete_draft(self, pseudonym: str) -> bool:
+        return await self._delete_own_row("drafts", pseudonym)
+
+    async def save_language(self, pseudonym: str, choice: LanguageChoice) -> None:
+        """Raises StorageFull (nothing written) when there is no space."""
+        at = ("chosen_at", choice.chosen_at)
+        value = {"locale": choice.locale}
+        await self._save_own_row("languages", _LANGUAGE_ID, pseudonym, at, choice.expires_at, value)
+
+    async def language_of(self, pseudonym: str, now: datetime) -> LanguageChoice | None:
+        """Raises DecryptionFailed for a tampered row."""
+        found = await self._own_row("languages", _LANGUAGE_ID, "chosen_at", pseudonym, now)
+        if found is None:
+            return None
+        chosen_at, expires_at, value = found
+        return LanguageChoice(locale=value["locale"], chosen_at=chosen_at, expires_at=expires_at)
+
+    async def delete_language(self, pseudonym: str) -> bool:
+        return await self._delete_own_row("languages", pseudonym)
+
+    # ---- consents ------------------------------------------------------------------
+
+    async def grant_consents(self, pseudonym: str, grants: list[ConsentGrant]) -> None:
+        """Raises StorageFull (nothing written) when there is no space."""
+        if not grants:
+            return
+        async with self._lock:
+            rows = consent_rows(pseudonym, await self._write_dek(pseudonym), grants)
+            changed = wall_clock()
+
+            def grant(conn: sqlite3.Connection) -> None:
+                conn.executemany(INSERT_CONSENT, rows)
+                conn.execute(INVALIDATE_PERSON_SQL, (pseudonym, changed))
+
+            await on_thread(self._conn(), grant, atomic=True)
+
+    async def consents(self, pseudonym: str) -> list[ConsentRecord]:
+        """Raises DecryptionFailed for a tampered record."""
+        records = []
+        async with self._lock:
+            rows = await fetch_all(
+                self._conn(),
+                "SELECT id, purpose, key_version, granted_at, withdrawn_at, ciphertext"
+                " FROM main.consents WHERE pseudonym = ? ORDER BY granted_at, rowid",
+                (pseudonym,),
+            )
+            for record_id, purpose, version, granted, withdrawn, blob in rows:
+                data = await self._unseal("consents", record_id, pseudonym, version, blob)
+                if data is not None:
+                    records.append(
+                        ConsentRecord(
+                            id=record_id,
+                            purpose=purpose,
+                            granted_at=dt(granted),
+                            withdrawn_at=dt(withdrawn) if withdrawn else None,
+                            **data,
+                        )
+                    )
+        return records
+
+    async def withdraw_consent(self, pseudonym: str, purpose: str, now: datetime) -> int:
+        moment, changed = ts(now), wall_clock()
+
+        async with self._lock:
+            deks = await self._tallying_deks(pseudonym)
+
+            def withdraw(conn: sqlite3.Connection) -> int:
+                count: int = conn.execute(_WITHDRAW_SQL, (moment, pseudonym, purpose)).rowcount
+                if count:
+                    conn.execute(INVALIDATE_PERSON_SQL, (pseudonym, changed))
+                    self._untally(conn, pseudonym, deks, purpose)
+                return count
+
+            return await on_thread(self._conn(), withdraw, atomic=True)
+
+    # ---- feedback and contact -------------------------------------------------------
+
+    async def submit_feedback(
+        self,
+        pseudonym: str,
+        feedback: NewFeedback,
+        grants: list[ConsentGrant],
+        contact_chat_id: int | None = None,
+        tallies: Tallies | None = None,
+        recipients: Sequence[str] = (),
+        counted_under: Sequence[str] | None = None,
+    ) -> FeedbackRecord:
+        """Raises StorageFull, with nothing of it written (draft kept), when there is no
+        space; ConsentMissing, likewise, when a consent in `feedback.purposes` is not in
+        force (the purge took it with the person's expired feedback meanwhile)."""
+        record_id = new_record_id()
+        created, expires = ts(feedback.created_at), ts(feedback.expires_at)
+        content = {"answers": feedback.answers, "purposes": feedback.purposes}
+        plaintext = pydantic_core.to_json(content)
+        day = feedback.created_at.astimezone(UTC).date()
+        changed = wall_clock()
+        async with self._lock:
+            dek = await self._write_dek(pseudonym)
+            aad = crypto.associated_data("feedback", record_id, pseudonym, KEY_VERSION)
+            blob = crypto.encrypt(dek, plaintext, aad)
+            new_consents = consent_rows(pseudonym, dek, grants)
+            # Kept so that an erasure or withdrawal can take exactly this out again.
+            under = feedback.purposes[:1] if counted_under is None else list(counted_under)
+            counted = {"tallies": tallies or {}, "purposes": under}
+            sealed_tallies = seal(dek, TALLIES, record_id, pseudonym, counted)
+            contact = (
+                None
+                if contact_chat_id is None
+                else seal(dek, "contacts", _CONTACT_ID, pseudonym, int(contact_chat_id))
+            )
+
+            def submit(conn: sqlite3.Connection) -> None:
+                conn.execute(
+                    "INSERT INTO main.feedback (id, pseudonym, flow_id, key_version, created_at,"
+                    " expires_at, ciphertext, tallies) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        record_id,
+                        pseudonym,
+                        feedback.flow_id,
+                        KEY_VERSION,
+                        created,
+                        expires,
+                        blob,
+                        sealed_tallies,
+                    ),
+                )
+                conn.executemany(INSERT_CONSENT, new_consents)
+                in_force = {
+                    purpose
+                    for (purpose,) in conn.execute(
+                        "SELECT purpose FROM main.consents"
+                        " WHERE pseudonym = ? AND withdrawn_at IS NULL",
+                        (pseudonym,),
+                    )
+                }
+                if not set(feedback.purposes) <= in_force:  # rolls the transaction back
+                    raise ConsentMissing("a consent of this feedback is not in force")
+                if contact is not None:
+                    conn.execute(
+                        "INSERT INTO main.contacts (pseudonym, key_version, ciphertext)"
+                        " VALUES (?, ?, ?) ON CONFLICT (pseudonym) DO UPDATE SET"
+                        " key_version = excluded.key_version, ciphertext = excluded.ciphertext",
+                        (pseudonym, KEY_VERSION, contact),
+                    )
+                conn.execute("DELETE FROM main.drafts WHERE pseudonym = ?", (pseudonym,))
+                conn.executemany(
+                    "INSERT INTO main.deliveries (pseudonym, key_version, recipient,"
+                    " feedback_id, delivered_at, pending) VALUES (?, ?, ?, ?, ?, 1)",
+                    [(pseudonym, KEY_VERSION, r, record_id, created) for r in recipients],
+                )
+                if new_consents:  # counts the person's earlier feedback again, if any
+                    conn.execute(INVALIDATE_PERSON_SQL, (pseudonym, changed))
+                else:
+                    buckets = [(b, changed) for b in bucket_keys(feedback.created_at)]
+                    conn.executemany(INVALIDATE_BUCKET_SQL, buckets)
+                self._count(conn, day, feedback.flow_id, tallies or {})
+
+            await on_thread(self._conn(), submit, atomic=True)
+        stored = json.loads(plaintext)  # return what a later read returns
+        return FeedbackRecord(
+            id=record_id,
+            flow_id=feedback.flow_id,
+            created_at=dt(created),
+            expires_at=dt(expires),
+            **stored,
+        )
+
+    async def feedback_of(self, pseudonym: str, now: datetime) -> list[FeedbackRecord]:
+        """Raises DecryptionFailed for a tampered record."""
+        records = []
+        async with self._lock:
+            rows = await fetch_all(
+                self._conn(),
+                "SELECT id, flow_id, key_version, created_at, expires_at, ciphertext"
+                " FROM main.feedback WHERE pseudonym = ? AND expires_at > ?"
+                " ORDER BY created_at, rowid",
+                (pseudonym, ts(now)),
+            )
+            for record_id, flow_id, version, created, expires, blob in rows:
+                data = await self._unseal("feedback", record_id, pseudonym, version, blob)
+                if data is not None:
+                    records.append(
+                        FeedbackRecord(
+                            id=record_id,
+                            flow_id=flow_id,
+                            created_at=dt(created),
+                            expires_at=dt(expires),
+                            **data,
+                        )
+                    )
+        return records
+
+    async def contact_of(self, pseudonym: str) -> int | None:
+        """Raises DecryptionFailed for a tampered record."""
+        async with self._lock:
+            row = await fetch_one(
+                self._conn(),
+                "SELECT key_version, ciphertext FROM main.contacts WHERE pseudonym = ?",
+                (pseudonym,),
+            )
+            if row is None:
+                return None
+            chat_id = await self._unseal("contacts", _CONTACT_ID, pseudonym, row[0], row[1])
+        return None if chat_id is None else int(chat_id)
+
+    async def delete_contact(self, pseudonym: str) -> bool:
+        async with self._lock:
+            sql = "DELETE FROM main.contacts WHERE pseudonym = ?"
+            return await run(self._conn(), sql, (pseudonym,)) > 0

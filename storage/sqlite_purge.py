@@ -1,0 +1,287 @@
+"""Erasure and the purge of what expired."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any
+
+from storage.interface import (
+    RELEASE_MEMORY,
+    ErasureReport,
+    PurgeReport,
+    StorageFull,
+)
+from storage.memory import (
+    KEY_GRACE,
+    UPDATE_MEMORY,
+    utc,
+)
+from storage.sqlite_core import (
+    wall_clock,
+)
+from storage.sqlite_db import (
+    fetch_all,
+    fetch_one,
+    on_thread,
+    run,
+    run_many,
+    ts,
+)
+from storage.sqlite_statistics import Statistics
+from storage.sqlite_summary import (
+    DROP_PERSON_FIGURES_SQL,
+    INVALIDATE_PERSON_SQL,
+    SummaryCache,
+)
+
+log = logging.getLogger("storage")
+
+PURGE_BATCH = 200
+# Rows the purge looks at per statement when it searches (orphans, unused keys): each
+# statement holds the connection, so it must stay short however large the store is.
+SCAN_WINDOW = 2000
+_PERSON_TABLES = ("feedback", "drafts", "consents", "contacts", "deliveries", "languages")
+_KEY_EXISTS = (
+    "EXISTS (SELECT 1 FROM keys.data_keys k"
+    " WHERE k.pseudonym = t.pseudonym AND k.key_version = t.key_version)"
+)
+# Table names below come from the constant tuple above, never from input.
+_ORPHANS_SQL = {
+    table: f"DELETE FROM main.{table} WHERE rowid IN (SELECT t.rowid FROM main.{table} t"  # noqa: S608
+    f" WHERE t.rowid > ? AND t.rowid <= ? AND NOT {_KEY_EXISTS})"
+    for table in _PERSON_TABLES
+}
+_EXPIRED_SQL = {
+    table: f"DELETE FROM main.{table} WHERE rowid IN"  # noqa: S608
+    f" (SELECT rowid FROM main.{table} WHERE expires_at <= ? LIMIT ?)"
+    for table in ("feedback", "drafts", "languages")
+}
+# A contact chat id is only kept for the feedback it was given with.
+_DETACHED_CONTACTS_SQL = (
+    "DELETE FROM main.contacts WHERE rowid IN (SELECT c.rowid FROM main.contacts c"
+    " WHERE NOT EXISTS (SELECT 1 FROM main.feedback f WHERE f.pseudonym = c.pseudonym)"
+    " AND NOT EXISTS (SELECT 1 FROM main.drafts d WHERE d.pseudonym = c.pseudonym) LIMIT ?)"
+)
+# Consent records are proof for what they cover: they go once no feedback, unfinished
+# answers or contact chat id is left, unless one is newer than the grace period (given
+# just before the first draft is saved). Usually the key goes then too, and they with it
+# (_drop_unused_keys); a language choice keeps the key, not them: this is for its holders,
+# walked through the (small) table of choices.
+_CHOOSERS_CONSENTS_SQL = (
+    "DELETE FROM main.consents WHERE pseudonym IN (SELECT l.pseudonym FROM main.languages l"
+    " WHERE l.rowid > ? AND l.rowid <= ?"
+    " AND NOT EXISTS (SELECT 1 FROM main.feedback f WHERE f.pseudonym = l.pseudonym)"
+    " AND NOT EXISTS (SELECT 1 FROM main.drafts d WHERE d.pseudonym = l.pseudonym)"
+    " AND NOT EXISTS (SELECT 1 FROM main.contacts c WHERE c.pseudonym = l.pseudonym)"
+    " AND NOT EXISTS (SELECT 1 FROM main.consents h"
+    "  WHERE h.pseudonym = l.pseudonym AND h.granted_at > ?))"
+)
+# A record of passing a feedback on goes with the feedback (its retention is the
+# feedback's: the recipient deletes its copy by then), not with the person's other data.
+_DETACHED_DELIVERIES_SQL = (
+    "DELETE FROM main.deliveries WHERE rowid IN (SELECT d.rowid FROM main.deliveries d"
+    " WHERE d.rowid > ? AND d.rowid <= ?"
+    " AND NOT EXISTS (SELECT 1 FROM main.feedback f WHERE f.id = d.feedback_id))"
+)
+_OLD_AUDIT_SQL = (  # FEEDBACKBOT_AUDIT_RETENTION; the index audit_at finds them
+    "DELETE FROM main.audit WHERE id IN (SELECT id FROM main.audit WHERE at < ? LIMIT ?)"
+)
+_OLD_UPDATES_SQL = (
+    "DELETE FROM main.processed_updates WHERE update_id IN"
+    " (SELECT update_id FROM main.processed_updates WHERE seen_at < ? LIMIT ?)"
+)
+_EXPIRED_FIGURES_SQL = (
+    "UPDATE main.summary_cache SET epoch = epoch + 1, changed_at = ?, version = NULL,"
+    " expires_at = NULL, ciphertext = NULL WHERE bucket IN (SELECT bucket FROM"
+    " main.summary_cache WHERE ciphertext IS NOT NULL AND expires_at <= ? LIMIT ?)"
+)
+_OLD_BUCKETS_SQL = (
+    "DELETE FROM main.summary_cache WHERE bucket IN (SELECT bucket FROM main.summary_cache"
+    " WHERE ciphertext IS NULL AND changed_at < ? LIMIT ?)"
+)
+_OLD_RELEASES_SQL = (  # but the newest of them: where the oldest period may start
+    "DELETE FROM main.releases WHERE at IN (SELECT at FROM main.releases WHERE at < ?"
+    " AND at < (SELECT max(at) FROM main.releases WHERE at < ?) LIMIT ?)"
+)
+CACHE_ROW_MEMORY = timedelta(hours=1)
+_UNUSED_KEYS_SQL = (
+    "SELECT k.pseudonym FROM keys.data_keys k"
+    " WHERE k.pseudonym > ? AND k.pseudonym <= ?"
+    " AND NOT EXISTS (SELECT 1 FROM main.feedback f WHERE f.pseudonym = k.pseudonym)"
+    " AND NOT EXISTS (SELECT 1 FROM main.drafts d WHERE d.pseudonym = k.pseudonym)"
+    " AND NOT EXISTS (SELECT 1 FROM main.contacts c WHERE c.pseudonym = k.pseudonym)"
+    " AND NOT EXISTS (SELECT 1 FROM main.languages l WHERE l.pseudonym = k.pseudonym)"
+    " AND NOT EXISTS (SELECT 1 FROM main.consents g"
+    "  WHERE g.pseudonym = k.pseudonym AND g.granted_at > ?)"
+)
+
+
+def _shred_unused_keys(conn: sqlite3.Connection, window: tuple[str, str, str]) -> list[tuple[str]]:
+    """Delete the keys of people with nothing left in a window of pseudonyms; who they were."""
+    rows = conn.execute(_UNUSED_KEYS_SQL, window).fetchall()
+    people = [(str(row[0]),) for row in rows]
+    conn.executemany("DELETE FROM keys.data_keys WHERE pseudonym = ?", people)
+    return people
+
+
+class Lifecycle(Statistics, SummaryCache):
+    """Erasure of one person, and the purge of what expired, in short batches."""
+
+    async def erase_subject(self, pseudonym: str) -> ErasureReport:
+        """Destroy the person's key (committed), then their rows; then checkpoint the WAL.
+
+        A crash between the two steps leaves only rows nobody can decrypt; reads treat
+        them as absent and the purge deletes them.
+        """
+        async with self._lock:
+            # Summaries stop counting the person before anything else: should the erasure
+            # be cut short, cached figures must not outlive the key.
+            try:
+                await run(self._conn(), INVALIDATE_PERSON_SQL, (pseudonym, wall_clock()))
+            except StorageFull:
+                # No room for new rows: drop the figures in the rows there are (that only
+                # shrinks them). A full store cannot take new figures either.
+                await run(self._conn(), DROP_PERSON_FIGURES_SQL, (pseudonym, wall_clock()))
+            # What their feedback added to the statistics goes too, while the key that
+            # opens it is still there.
+            await self._untally_for_erasure(pseudonym)
+            shredded = await self._shred(pseudonym)
+            report = await self._delete_rows(pseudonym, shredded)
+            if shredded or report.anything:
+                # The person's words and hash may be in any cached figure, also in copies
+                # of the data store made before: their key goes as the person's did.
+                await self._renew_cache_key()
+            await self._checkpoint()
+        log.info("erasure")
+        return report
+
+    async def _shred(self, pseudonym: str) -> int:
+        """Delete the person's keys; how many there were."""
+        # One statement commits by itself, durably: keys.db is synchronous=FULL.
+        sql = "DELETE FROM keys.data_keys WHERE pseudonym = ?"
+        shredded = await run(self._conn(), sql, (pseudonym,))
+        self._forget([pseudonym])
+        return shredded
+
+    async def _delete_rows(self, pseudonym: str, shredded: int) -> ErasureReport:
+        at = ts(datetime.now(UTC).replace(microsecond=0))
+
+        def delete(conn: sqlite3.Connection) -> dict[str, int]:
+            counts = {}
+            for table in _PERSON_TABLES:
+                sql = f"DELETE FROM main.{table} WHERE pseudonym = ?"  # noqa: S608
+                counts[table] = conn.execute(sql, (pseudonym,)).rowcount
+            # The audit row proves an erasure happened without saying whose (a second
+            # erasure of nothing is not one).
+            if shredded or any(counts.values()):
+                conn.execute("INSERT INTO main.audit (event, at) VALUES ('erasure', ?)", (at,))
+            return counts
+
+        return ErasureReport(**await on_thread(self._conn(), delete, atomic=True))
+
+    async def purge_expired(
+        self, now: datetime, audit_before: datetime | None = None
+    ) -> PurgeReport:
+        """Purge in batches of PURGE_BATCH rows, each its own transaction, so that the bot
+        keeps answering in between. Raises StorageFull if even a delete finds no space."""
+        moment = utc(now)
+        feedback = await self._batches(_EXPIRED_SQL["feedback"], (ts(moment),))
+        try:
+            await self._renew_cache_key_daily(moment, owed=feedback > 0)
+        except StorageFull:  # the renewal stays owed: the next purge tries again
+            log.warning("cache_key_not_renewed")
+        drafts = await self._batches(_EXPIRED_SQL["drafts"], (ts(moment),))
+        languages = await self._batches(_EXPIRED_SQL["languages"], (ts(moment),))
+        await self._batches(_EXPIRED_FIGURES_SQL, (wall_clock(), ts(moment)))
+        await self._batches(_OLD_BUCKETS_SQL, (ts(datetime.now(UTC) - CACHE_ROW_MEMORY),))
+        orphans = 0
+        for table in _PERSON_TABLES:
+            orphans += await self._windows(table, _ORPHANS_SQL[table])
+        await self._batches(_DETACHED_CONTACTS_SQL, ())
+        # Before the keys: a person whose last feedback expired has nothing left to keep one.
+        await self._windows("deliveries", _DETACHED_DELIVERIES_SQL)
+        grace_cutoff = ts(moment - KEY_GRACE)
+        # Each chooser may take several consent rows: windows of a purge batch of people.
+        await self._windows(
+            "languages", _CHOOSERS_CONSENTS_SQL, (grace_cutoff,), window=PURGE_BATCH
+        )
+        keys = await self._drop_unused_keys(grace_cutoff)
+        await self._batches(_OLD_UPDATES_SQL, (ts(moment - UPDATE_MEMORY),))
+        await self._batches(_OLD_RELEASES_SQL, (ts(moment - RELEASE_MEMORY),) * 2)
+        # Last: what is about people goes first, should this fail.
+        audit = 0
+        if audit_before is not None:
+            audit = await self._batches(_OLD_AUDIT_SQL, (ts(audit_before),))
+        async with self._lock:
+            await self._checkpoint()
+        log.info("purge")
+        return PurgeReport(
+            feedback=feedback,
+            drafts=drafts,
+            languages=languages,
+            keys=keys,
+            orphans=orphans,
+            audit=audit,
+        )
+
+    async def _batches(self, sql: str, params: tuple[Any, ...]) -> int:
+        total = 0
+        while True:
+            async with self._lock:  # one statement: a transaction by itself
+                count = await run(self._conn(), sql, (*params, PURGE_BATCH))
+            total += count
+            if count < PURGE_BATCH:
+                return total
+            await asyncio.sleep(0)  # let waiting handlers have the connection
+
+    async def _windows(
+        self, table: str, sql: str, extra: tuple[Any, ...] = (), window: int = SCAN_WINDOW
+    ) -> int:
+        """Run `sql` (with a rowid window as parameters, then `extra`) over the whole table,
+        a window at a time, so that no statement scans more than `window` rows."""
+        async with self._lock:
+            row = await fetch_one(self._conn(), f"SELECT max(rowid) FROM main.{table}")  # noqa: S608
+        highest = int(row[0]) if row and row[0] is not None else 0
+        total = 0
+        for start in range(0, highest, window):
+            async with self._lock:
+                total += await run(self._conn(), sql, (start, start + window, *extra))
+            await asyncio.sleep(0)
+        return total
+
+    async def _drop_unused_keys(self, grace_cutoff: str) -> int:
+        """Destroy the keys of people with nothing left, then their consent records.
+
+        Walks the key store in pseudonym order, a window of keys at a time.
+        """
+        total, after = 0, ""
+        while True:
+            async with self._lock:
+                window = await fetch_all(
+                    self._conn(),
+                    "SELECT pseudonym FROM keys.data_keys WHERE pseudonym > ?"
+                    " ORDER BY pseudonym LIMIT ?",
+                    (after, PURGE_BATCH),
+                )
+                if not window:
+                    return total
+                last = str(window[-1][0])
+                shred = partial(_shred_unused_keys, window=(after, last, grace_cutoff))
+                people = await on_thread(self._conn(), shred, atomic=True)
+                total += len(people)
+                self._forget(p for (p,) in people)
+                if people:
+                    sql = "DELETE FROM main.consents WHERE pseudonym = ?"
+                    await run_many(self._conn(), sql, people)
+            after = last
+            await asyncio.sleep(0)
+
+    async def flush_deletions(self) -> None:
+        """Fold the WAL into the main files and truncate it: secure_delete zeroes the
+        freed space there, and the old page images in the WAL go with it."""
+        async with self._lock:
+            await self._checkpoint()

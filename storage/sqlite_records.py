@@ -1,0 +1,307 @@
+"""The audit trail, release points, and records of feedback passed on."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from datetime import datetime
+
+from storage import crypto
+from storage.interface import (
+    AuditEntry,
+    DeletionNotice,
+    Delivery,
+    Release,
+)
+from storage.sqlite_core import (
+    KEY_VERSION,
+    StoreCore,
+)
+from storage.sqlite_db import (
+    dt,
+    fetch_all,
+    fetch_one,
+    on_thread,
+    run,
+    run_many,
+    ts,
+)
+
+log = logging.getLogger("storage")
+
+_PENDING_DELIVERY = "pseudonym = ? AND recipient = ? AND feedback_id = ? AND pending = 1"
+_DROP_PENDING_SQL = (
+    "DELETE FROM main.deliveries WHERE unconfirmed = 0 AND " + _PENDING_DELIVERY  # noqa: S608
+)
+_KEEP_UNCONFIRMED_SQL = (
+    "UPDATE main.deliveries SET pending = 0 WHERE unconfirmed = 1 AND "  # noqa: S608
+    + _PENDING_DELIVERY
+)
+_SETTLE_PENDING_SQL = (
+    "UPDATE main.deliveries SET pending = 0, delivered_at = ?, unconfirmed = 0 WHERE "  # noqa: S608
+    + _PENDING_DELIVERY
+)
+_MAY_HAVE_ARRIVED_SQL = (
+    "UPDATE main.deliveries SET delivered_at = CASE WHEN unconfirmed = 1 THEN delivered_at"  # noqa: S608
+    " ELSE ? END, unconfirmed = 1 WHERE " + _PENDING_DELIVERY
+)
+
+
+def _audit_aad(event: str, at: str) -> bytes:
+    return crypto.associated_data("audit-actor", f"{event}|{at}", "", 0)
+
+
+class StaffRecords(StoreCore):
+    """What the bot keeps about its own work: audit entries, release points of the
+    summaries, feedback passed on to recipients and deletion notices owed to them."""
+
+    # ---- audit trail -----------------------------------------------------------------
+    # The actor (a staff member's Telegram id, "cli") is personal data of staff: stored
+    # encrypted, with a keyed hash to look it up; event, time, detail and count in clear.
+
+    def _actor_ref(self, actor: str) -> str:
+        key = self._derived_key(b"feedbackbot/audit-actor-ref/v1")
+        return crypto.derive_key(key, actor.encode()).hex()
+
+    def _seal_actor(self, event: str, at: str, actor: str) -> bytes:
+        key = self._derived_key(b"feedbackbot/audit-actor-key/v1")
+        return crypto.encrypt(key, actor.encode(), _audit_aad(event, at))
+
+    def _open_actor(self, event: str, at: str, sealed: bytes | None) -> str | None:
+        if sealed is None:
+            return None
+        key = self._derived_key(b"feedbackbot/audit-actor-key/v1")
+        return crypto.decrypt(key, sealed, _audit_aad(event, at)).decode()
+
+    async def last_release(self, at_or_before: datetime | None = None) -> datetime | None:
+        limit = "9999" if at_or_before is None else ts(at_or_before)
+        return await self._release_at("SELECT max(at) FROM main.releases WHERE at <= ?", limit)
+
+    async def first_release(self, at_or_after: datetime | None = None) -> datetime | None:
+        limit = "" if at_or_after is None else ts(at_or_after)
+        return await self._release_at("SELECT min(at) FROM main.releases WHERE at >= ?", limit)
+
+    async def _release_at(self, sql: str, limit: str) -> datetime | None:
+        async with self._lock:
+            row = await fetch_one(self._conn(), sql, (limit,))
+        return None if row is None or row[0] is None else dt(row[0])
+
+    async def releases(self, since: datetime, until: datetime) -> list[Release]:
+        async with self._lock:
+            rows = await fetch_all(
+                self._conn(),
+                "SELECT at, feedbacks, people, digest FROM main.releases"
+                " WHERE at >= ? AND at <= ?"
+                " ORDER BY at",
+                (ts(since), ts(until)),
+            )
+        return [
+            Release(at=dt(at), feedbacks=feedbacks, people=people, digest=digest)
+            for at, feedbacks, people, digest in rows
+        ]
+
+    async def add_releases(self, points: list[Release], after: datetime | None) -> bool:
+        rows = sorted((ts(p.at), p.feedbacks, p.people, p.digest) for p in points)
+        expected = None if after is None else ts(after)
+        if rows and expected is not None and rows[0][0] <= expected:
+            raise ValueError("release points must be later than the newest one")
+
+        def add(conn: sqlite3.Connection) -> bool:
+            newest = conn.execute("SELECT max(at) FROM main.releases").fetchone()[0]
+            if newest != expected:
+                return False
+            conn.executemany(
+                "INSERT INTO main.releases (at, feedbacks, people, digest) VALUES (?, ?, ?, ?)",
+                rows,
+            )
+            return True
+
+        async with self._lock:
+            return await on_thread(self._conn(), add, atomic=True)
+
+    async def record_audit(self, entry: AuditEntry) -> None:
+        at = ts(entry.at)
+        ref, sealed = (
+            (None, None)
+            if entry.actor is None
+            else (self._actor_ref(entry.actor), self._seal_actor(entry.event, at, entry.actor))
+        )
+        async with self._lock:
+            await run(
+                self._conn(),
+                "INSERT INTO main.audit (event, at, actor_ref, actor_sealed, detail, records)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (entry.event, at, ref, sealed, entry.detail, entry.records),
+            )
+
+    async def _seal_audit_actors(self) -> None:
+        """Encrypt the actors that stores before migration 7 kept in clear (once)."""
+        db = self._conn()
+        rows = await fetch_all(
+            db, "SELECT id, event, at, actor FROM main.audit WHERE actor IS NOT NULL"
+        )
+        if not rows:
+            return
+        sealed = [
+            (self._actor_ref(actor), self._seal_actor(event, at, actor), row_id)
+            for row_id, event, at, actor in rows
+        ]
+
+        await run_many(
+            db,
+            "UPDATE main.audit SET actor = NULL, actor_ref = ?, actor_sealed = ? WHERE id = ?",
+            sealed,
+        )
+        log.info("audit_actors_sealed", extra={"rows": len(rows)})
+
+    async def last_audit(self, event: str, actor: str) -> AuditEntry | None:
+        async with self._lock:
+            row = await fetch_one(
+                self._conn(),
+                "SELECT event, at, actor_sealed, detail, records FROM main.audit"
+                " WHERE actor_ref = ? AND event = ? ORDER BY at DESC, id DESC LIMIT 1",
+                (self._actor_ref(actor), event),
+            )
+        if row is None:
+            return None
+        return self._audit_entry(*row)
+
+    def _audit_entry(
+        self, event: str, at: str, sealed: bytes | None, detail: str | None, records: int | None
+    ) -> AuditEntry:
+        return AuditEntry(
+            event=event,
+            at=dt(at),
+            actor=self._open_actor(event, at, sealed),
+            detail=detail,
+            records=records,
+        )
+
+    async def audit_entries(self, since: datetime) -> list[AuditEntry]:
+        async with self._lock:
+            rows = await fetch_all(
+                self._conn(),
+                "SELECT event, at, actor_sealed, detail, records FROM main.audit WHERE at >= ?"
+                " ORDER BY at, id",
+                (ts(since),),
+            )
+        return [self._audit_entry(*row) for row in rows]
+
+    async def record_delivery(self, pseudonym: str, delivery: Delivery) -> None:
+        async with self._lock:
+            await run(
+                self._conn(),
+                "INSERT INTO main.deliveries (pseudonym, key_version, recipient, feedback_id,"
+                " delivered_at, pending, unconfirmed) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    pseudonym,
+                    KEY_VERSION,
+                    delivery.recipient,
+                    delivery.feedback_id,
+                    ts(delivery.delivered_at),
+                    int(delivery.pending),
+                    int(delivery.unconfirmed),
+                ),
+            )
+
+    async def delivery_may_have_arrived(
+        self, pseudonym: str, recipient: str, feedback_id: str, at: datetime
+    ) -> bool:
+        key = (pseudonym, recipient, feedback_id)
+        async with self._lock:
+            return await run(self._conn(), _MAY_HAVE_ARRIVED_SQL, (ts(at), *key)) > 0
+
+    async def settle_delivery(
+        self, pseudonym: str, recipient: str, feedback_id: str, delivered_at: datetime | None
+    ) -> bool:
+        key = (pseudonym, recipient, feedback_id)
+        if delivered_at is not None:
+            async with self._lock:
+                return await run(self._conn(), _SETTLE_PENDING_SQL, (ts(delivered_at), *key)) > 0
+
+        def give_up(conn: sqlite3.Connection) -> bool:
+            kept = conn.execute(_KEEP_UNCONFIRMED_SQL, key).rowcount
+            return kept + conn.execute(_DROP_PENDING_SQL, key).rowcount > 0
+
+        async with self._lock:
+            return await on_thread(self._conn(), give_up, atomic=True)
+
+    async def deliveries_of(self, pseudonym: str) -> list[Delivery]:
+        async with self._lock:
+            rows = await fetch_all(
+                self._conn(),
+                "SELECT recipient, feedback_id, delivered_at, pending, unconfirmed"
+                " FROM main.deliveries WHERE pseudonym = ? ORDER BY delivered_at, id",
+                (pseudonym,),
+            )
+        return [
+            Delivery(
+                recipient=r,
+                feedback_id=f,
+                delivered_at=dt(at),
+                pending=bool(p),
+                unconfirmed=bool(u),
+            )
+            for r, f, at, p, u in rows
+        ]
+
+    async def pending_deliveries(self) -> list[tuple[str, Delivery]]:
+        async with self._lock:
+            rows = await fetch_all(
+                self._conn(),
+                "SELECT pseudonym, recipient, feedback_id, delivered_at, unconfirmed"
+                " FROM main.deliveries WHERE pending = 1 ORDER BY delivered_at, id",
+            )
+        return [
+            (
+                p,
+                Delivery(
+                    recipient=r,
+                    feedback_id=f,
+                    delivered_at=dt(at),
+                    pending=True,
+                    unconfirmed=bool(u),
+                ),
+            )
+            for p, r, f, at, u in rows
+        ]
+
+    async def queue_notice(self, notice: DeletionNotice) -> int:
+        ids = json.dumps(notice.feedback_ids)
+        at = ts(notice.queued_at)
+
+        def queue(conn: sqlite3.Connection) -> int:
+            cursor = conn.execute(
+                "INSERT INTO main.notices (recipient, reason, feedback_ids, queued_at)"
+                " VALUES (?, ?, ?, ?)",
+                (notice.recipient, notice.reason, ids, at),
+            )
+            return int(cursor.lastrowid or 0)
+
+        async with self._lock:
+            return await on_thread(self._conn(), queue)
+
+    async def pending_notices(self) -> list[tuple[int, DeletionNotice]]:
+        async with self._lock:
+            rows = await fetch_all(
+                self._conn(),
+                "SELECT id, recipient, reason, feedback_ids, queued_at FROM main.notices"
+                " ORDER BY id",
+            )
+        return [
+            (
+                int(number),
+                DeletionNotice(
+                    recipient=recipient,
+                    reason=reason,
+                    feedback_ids=json.loads(ids),
+                    queued_at=dt(at),
+                ),
+            )
+            for number, recipient, reason, ids, at in rows
+        ]
+
+    async def notice_done(self, number: int) -> None:
+        async with self._lock:
+            await run(self._conn(), "DELETE FROM main.notices WHERE id = ?", (number,))

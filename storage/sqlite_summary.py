@@ -1,0 +1,319 @@
+"""Feedback of a period for summaries, and the cache of their figures."""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import logging
+import sqlite3
+from datetime import datetime, timedelta
+from typing import Any
+
+from storage import crypto
+from storage.interface import (
+    BUCKET_LENGTHS,
+    CacheEntry,
+    ConsentsOf,
+    DecryptionFailed,
+    PeriodFeedback,
+    SegmentRead,
+    StoreNotOpen,
+    SummarySegment,
+)
+from storage.memory import (
+    utc,
+)
+from storage.sqlite_core import (
+    StoreCore,
+    unsealed,
+    wall_clock,
+)
+from storage.sqlite_db import (
+    dt,
+    fetch_all,
+    fetch_in,
+    fetch_one,
+    on_thread,
+    run,
+    ts,
+)
+
+log = logging.getLogger("storage")
+
+CACHE_KEY_LIFE = timedelta(days=1)
+"""How long after feedback expired a data backup's cached figures of it may stay readable."""
+_CACHE_KEY_AAD = crypto.associated_data("cache_key", "1", "", 0)
+_PERIOD_COLUMNS = "id, pseudonym, flow_id, key_version, created_at, expires_at, ciphertext"
+# The summary cache: a bucket whose figures may have changed gets a new epoch and loses
+# them. An invalidated row is kept for a while so that a summary that read the old epoch
+# cannot store stale figures in a row re-created meanwhile (see save_summary_cache).
+_DROP_FIGURES = (
+    " ON CONFLICT (bucket) DO UPDATE SET epoch = epoch + 1, changed_at = excluded.changed_at,"
+    " version = NULL, expires_at = NULL, ciphertext = NULL"
+)
+INVALIDATE_BUCKET_SQL = (
+    "INSERT INTO main.summary_cache (bucket, epoch, changed_at) VALUES (?, 1, ?)"  # noqa: S608
+    + _DROP_FIGURES
+)
+INVALIDATE_PERSON_SQL = (
+    "INSERT INTO main.summary_cache (bucket, epoch, changed_at) SELECT bucket, 1, ?2 FROM ("  # noqa: S608
+    + " UNION ".join(
+        f"SELECT substr(created_at, 1, {length}) AS bucket"  # noqa: S608 (integers)
+        " FROM main.feedback WHERE pseudonym = ?1"
+        for length in BUCKET_LENGTHS
+    )
+    + ") WHERE true"
+    + _DROP_FIGURES
+)
+DROP_PERSON_FIGURES_SQL = (
+    "UPDATE main.summary_cache SET epoch = epoch + 1, changed_at = ?2, version = NULL,"  # noqa: S608
+    " expires_at = NULL, ciphertext = NULL WHERE bucket IN ("
+    + " UNION ".join(
+        f"SELECT substr(created_at, 1, {length})"  # noqa: S608 (integers)
+        " FROM main.feedback WHERE pseudonym = ?1"
+        for length in BUCKET_LENGTHS
+    )
+    + ")"
+)
+_DROP_ALL_FIGURES_SQL = (
+    "UPDATE main.summary_cache SET epoch = epoch + 1, changed_at = ?, version = NULL,"
+    " expires_at = NULL, ciphertext = NULL WHERE ciphertext IS NOT NULL"
+)
+
+
+def _summary_aad(bucket: str, version: str) -> bytes:
+    return crypto.associated_data("summary_cache", f"{bucket}|{version}", "", 0)
+
+
+def _contiguous(segments: list[SummarySegment]) -> list[tuple[datetime, datetime]]:
+    """The segments' time ranges, with adjoining ones merged: one query per run."""
+    ranges: list[tuple[datetime, datetime]] = []
+    for segment in sorted(segments, key=lambda s: s.start):
+        if ranges and segment.start <= ranges[-1][1]:
+            ranges[-1] = (ranges[-1][0], max(ranges[-1][1], segment.end))
+        else:
+            ranges.append((segment.start, segment.end))
+    return ranges
+
+
+class SummaryCache(StoreCore):
+    """Feedback of a period (for summaries and digests) and the cached figures of whole
+    buckets, sealed with a cache key that erasure and expiry renew."""
+
+    async def feedback_in_period(
+        self, since: datetime, until: datetime, now: datetime, newest: int | None = None
+    ) -> list[PeriodFeedback]:
+        """Raises DecryptionFailed for a tampered record; rows whose key is gone are skipped."""
+        async with self._lock:
+            rows = await self._period_rows(since, until, ts(now), newest)
+            consents, deks = await self._consents_and_keys(rows)
+        return await self._open_period_rows(rows, consents, deks)
+
+    async def _period_rows(
+        self, since: datetime, until: datetime, moment: str, newest: int | None = None
+    ) -> list[sqlite3.Row]:
+        sql = (
+            f"SELECT {_PERIOD_COLUMNS} FROM main.feedback"  # noqa: S608 (a constant)
+            " WHERE created_at >= ? AND created_at < ? AND expires_at > ?"
+        )
+        params = (ts(since), ts(until), moment)
+        if newest is None:
+            return await fetch_all(self._conn(), sql + " ORDER BY created_at, rowid", params)
+        sql += " ORDER BY created_at DESC, rowid DESC LIMIT ?"
+        return (await fetch_all(self._conn(), sql, (*params, newest)))[::-1]
+
+    async def _consents_and_keys(
+        self, rows: list[sqlite3.Row]
+    ) -> tuple[dict[str, ConsentsOf], dict[tuple[str, int], bytes]]:
+        """The consents and the data keys of everyone who wrote `rows`."""
+        people = sorted({row[1] for row in rows})
+        ledger: dict[str, list[tuple[str, datetime | None]]] = {p: [] for p in people}
+        sql = "SELECT pseudonym, purpose, withdrawn_at FROM main.consents WHERE pseudonym IN"
+        for pseudonym, purpose, withdrawn in await fetch_in(self._conn(), sql, people):
+            ledger[pseudonym].append((purpose, dt(withdrawn) if withdrawn else None))
+        consents = {p: ConsentsOf(entries) for p, entries in ledger.items()}
+        return consents, await self._read_deks(people)
+
+    async def _open_period_rows(
+        self,
+        rows: list[sqlite3.Row],
+        consents: dict[str, ConsentsOf],
+        deks: dict[tuple[str, int], bytes],
+    ) -> list[PeriodFeedback]:
+        # Decrypting needs no connection: done outside the lock and in slices, so people
+        # chatting meanwhile are not kept waiting for a summary over many feedbacks.
+        result = []
+        for index, (record_id, pseudonym, flow_id, version, created, expires, blob) in enumerate(
+            rows
+        ):
+            if index % 500 == 499:
+                await asyncio.sleep(0)
+            dek = deks.get((pseudonym, version))
+            if dek is None:  # the key is gone: an erasure cut short, the purge cleans up
+                continue
+            data = unsealed(dek, "feedback", record_id, pseudonym, version, blob)
+            created_at = dt(created)
+            result.append(
+                PeriodFeedback(
+                    id=record_id,
+                    flow_id=flow_id,
+                    created_at=created_at,
+                    expires_at=dt(expires),
+                    pseudonym=pseudonym,
+                    consents_in_force=consents[pseudonym].for_feedback(created_at),
+                    **data,
+                )
+            )
+        return result
+
+    # ---- the cache -------------------------------------------------------------------
+
+    def _summary_key(self) -> bytes:
+        if self._cache_key is None:
+            raise StoreNotOpen("the store is not open")
+        return self._cache_key
+
+    def _cache_key_kek(self) -> bytes:
+        return self._derived_key(b"feedbackbot/summary-cache-wrap/v1")
+
+    async def _load_cache_key(self) -> None:
+        row = await fetch_one(self._conn(), "SELECT wrapped FROM keys.cache_key WHERE id = 1")
+        if row is None:
+            await self._renew_cache_key()
+            return
+        self._cache_key = crypto.unwrap_key(self._cache_key_kek(), row[0], _CACHE_KEY_AAD)
+
+    async def _renew_cache_key(self, at: datetime | None = None) -> None:
+        """A fresh summary-cache key, and every cached figure dropped (they were sealed
+        with the old one, which no longer exists anywhere). `at`: when, by the caller's
+        clock (else the wall clock)."""
+        key = crypto.generate_key()
+        wrapped = crypto.wrap_key(self._cache_key_kek(), key, _CACHE_KEY_AAD)
+        changed = wall_clock()
+        renewed = changed if at is None else ts(at)
+
+        def renew(conn: sqlite3.Connection) -> None:
+            # A renewal makes every older copy's figures unreadable: nothing is owed then.
+            conn.execute(
+                "INSERT INTO keys.cache_key (id, wrapped, renewed_at) VALUES (1, ?, ?)"
+                " ON CONFLICT (id) DO UPDATE SET wrapped = excluded.wrapped,"
+                " renewed_at = excluded.renewed_at, renewal_owed = NULL",
+                (wrapped, renewed),
+            )
+            conn.execute(_DROP_ALL_FIGURES_SQL, (changed,))
+
+        await on_thread(self._conn(), renew, atomic=True)
+        self._cache_key = key
+
+    async def summary_segments(
+        self, segments: list[SummarySegment], version: str, now: datetime
+    ) -> list[SegmentRead]:
+        """Raises DecryptionFailed for a tampered feedback record; a cached entry that does
+        not decrypt is logged and read from the feedback instead."""
+        moment = ts(now)
+        key = self._summary_key()
+        buckets = [s.bucket for s in segments if s.bucket is not None]
+        epochs: dict[str, int] = {}
+        cached: dict[str, bytes] = {}
+        async with self._lock:
+            sql = (
+                "SELECT bucket, epoch, version, expires_at, ciphertext FROM main.summary_cache"
+                " WHERE bucket IN"
+            )
+            for bucket, epoch, saved_for, expires, blob in await fetch_in(
+                self._conn(), sql, buckets
+            ):
+                epochs[bucket] = epoch
+                if blob is not None and saved_for == version and expires > moment:
+                    try:
+                        cached[bucket] = crypto.decrypt(key, blob, _summary_aad(bucket, version))
+                    except DecryptionFailed:
+                        log.warning("summary_cache_unreadable")
+            live = [s for s in segments if s.bucket not in cached]
+            rows: list[sqlite3.Row] = []
+            for start, end in _contiguous(live):
+                rows += await self._period_rows(start, end, moment)
+            consents, deks = await self._consents_and_keys(rows)
+        records = await self._open_period_rows(rows, consents, deks)
+        records.sort(key=lambda r: r.created_at)
+        times = [r.created_at for r in records]
+        reads = []
+        for segment in segments:
+            epoch = epochs.get(segment.bucket or "", 0)
+            if segment.bucket in cached:
+                reads.append(
+                    SegmentRead(segment=segment, cached=cached[segment.bucket], epoch=epoch)
+                )
+                continue
+            first = bisect.bisect_left(times, utc(segment.start))
+            last = bisect.bisect_left(times, utc(segment.end))
+            reads.append(SegmentRead(segment=segment, epoch=epoch, records=records[first:last]))
+        return reads
+
+    async def save_summary_cache(
+        self, entries: list[CacheEntry], version: str, now: datetime | None = None
+    ) -> int:
+        """Raises StorageFull (nothing kept) when there is no space."""
+        if now is not None:
+            entries = [e for e in entries if e.expires_at > now]
+        if not entries:
+            return 0
+        changed = wall_clock()
+
+        def sealed(key: bytes) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+            inserts, updates = [], []
+            for entry in entries:
+                blob = crypto.encrypt(key, entry.payload, _summary_aad(entry.bucket, version))
+                expires = ts(entry.expires_at)
+                if entry.epoch == 0:  # no row when it was read: only if none was made since
+                    inserts.append((entry.bucket, changed, version, expires, blob))
+                else:
+                    updates.append((version, expires, blob, entry.bucket, entry.epoch))
+            return inserts, updates
+
+        def save(conn: sqlite3.Connection) -> int:
+            # Sealed under the lock: with the key in force, never one a renewal replaced
+            # while these figures were computed.
+            inserts, updates = sealed(key)
+            kept: int = conn.executemany(
+                "INSERT OR IGNORE INTO main.summary_cache"
+                " (bucket, epoch, changed_at, version, expires_at, ciphertext)"
+                " VALUES (?, 0, ?, ?, ?, ?)",
+                inserts,
+            ).rowcount
+            return (
+                kept
+                + conn.executemany(
+                    "UPDATE main.summary_cache SET version = ?, expires_at = ?, ciphertext = ?"
+                    " WHERE bucket = ? AND epoch = ?",
+                    updates,
+                ).rowcount
+            )
+
+        async with self._lock:
+            key = self._summary_key()
+            return await on_thread(self._conn(), save, atomic=True)
+
+    async def _renew_cache_key_daily(self, now: datetime, owed: bool) -> None:
+        """Feedback has expired (`owed`, now or at an earlier purge): cached figures counted
+        it (words of comments, hashes of people), and a data backup made before holds them
+        sealed with the cache key. A new key leaves those copies unreadable too, as an
+        erasure does at once: at most once a day, so that summaries are not recomputed at
+        every purge. Owed is kept in the key store until a renewal pays it."""
+        async with self._lock:
+            if owed:
+                await run(
+                    self._conn(),
+                    "UPDATE keys.cache_key SET renewal_owed = coalesce(renewal_owed, ?)",
+                    (ts(now),),
+                )
+            row = await fetch_one(
+                self._conn(), "SELECT renewed_at, renewal_owed FROM keys.cache_key"
+            )
+            if row is None or row[1] is None:
+                return
+            renewed = dt(row[0]) if row[0] is not None else None
+            # (One in the future: a clock set back since; better renew.)
+            if renewed is not None and now - CACHE_KEY_LIFE < renewed <= now:
+                return
+            await self._renew_cache_key(now)
