@@ -52,13 +52,14 @@ def in_force(record: PeriodFeedback, catalog: FlowCatalog) -> bool:
 
 
 def comments_of(record: PeriodFeedback, catalog: FlowCatalog) -> list[str]:
-    """The free-text answers the record gave (not empty), in the order of its flow."""
+    """The free-text answers the record gave (not empty) for its flow's required purposes,
+    in the order of the flow."""
     flow = catalog.flows.get(record.flow_id)
     if flow is None:
         return []
     return [
         value
-        for step in flow.steps
+        for step in flow.evaluated_steps
         if isinstance(step, TextStep)
         and isinstance(value := record.answers.get(step.id), str)
         and value.strip()
@@ -113,7 +114,7 @@ class Tally:
         self.people_digest = None
         flow = catalog.flows.get(record.flow_id)
         if flow is not None:
-            for step in flow.steps:
+            for step in flow.evaluated_steps:
                 value = record.answers.get(step.id)
                 if isinstance(step, RatingStep) and isinstance(value, int):
                     self.ratings.setdefault((flow.id, step.id), Counter())[value] += 1
@@ -269,8 +270,8 @@ def cache_version(catalog: FlowCatalog) -> str:
     flows = {
         flow.id: {
             "required": sorted(p.id for p in flow.required_purposes),
-            "ratings": [s.id for s in flow.steps if isinstance(s, RatingStep)],
-            "texts": [s.id for s in flow.steps if isinstance(s, TextStep)],
+            "ratings": [s.id for s in flow.evaluated_steps if isinstance(s, RatingStep)],
+            "texts": [s.id for s in flow.evaluated_steps if isinstance(s, TextStep)],
         }
         for flow in catalog.flows.values()
     }

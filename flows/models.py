@@ -299,6 +299,22 @@ class FlowDefinition(_Model):
     def required_purposes(self) -> list[Purpose]:
         return [p for p in self.purposes if p.required]
 
+    @property
+    def evaluated_steps(self) -> list[Step]:
+        """The steps whose answers serve the flow's required purposes, the only ones that
+        summaries and statistics count: an answer collected for an optional purpose is
+        used for that purpose alone (and erased when its consent is withdrawn)."""
+        optional = {s for p in self.purposes if not p.required for s in self.collected_for(p.id)}
+        return [s for s in self.steps if s.id not in optional]
+
+    def collected_for(self, purpose_id: str) -> list[str]:
+        """The ids of the questions whose answers are collected for this purpose."""
+        return [
+            s.id
+            for s in self.steps
+            if isinstance(s, _Asking) and not isinstance(s, ConsentStep) and s.purpose == purpose_id
+        ]
+
     def retention(self, default: timedelta) -> timedelta:
         """How long a feedback of this flow is kept: the shortest of its required purposes."""
         return min(p.retention or default for p in self.required_purposes)

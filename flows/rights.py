@@ -200,7 +200,9 @@ class DataRights:
         purpose = self._purposes.get(record.purpose)
         return ExportConsent(
             purpose=record.purpose,
-            purpose_description=render_text(purpose.description, t) if purpose else record.purpose,
+            purpose_description=(
+                render_text(purpose.description, t) if purpose else self._label(t, record.purpose)
+            ),
             status="in_force" if record.in_force else "withdrawn",
             granted_at=record.granted_at,
             withdrawn_at=record.withdrawn_at,
@@ -526,36 +528,41 @@ class DataRights:
         return Outcome(replies=(Reply(text, buttons),))
 
     async def withdraw(self, person: Person, data: str) -> Outcome:
+        """Withdraws the consent pressed, also one for a purpose no loaded flow declares
+        any more (a flow removed since): as easy to withdraw as it was to give."""
         t = translator(person.locale)
         purpose_id = data.removeprefix("w:")
         purpose = self._purposes.get(purpose_id)
         pseudonym = self.store.pseudonym(person.subject)
-        if purpose is None or not await self.store.withdraw_consent(
-            pseudonym, purpose_id, self.clock()
-        ):
+        feedback = await self.store.feedback_of(pseudonym, self.clock())
+        # Answers collected for an optional purpose serve it alone: they go with it. (Those
+        # of a required one stay, restricted, as the feedback they belong to.)
+        optional = purpose is not None and not purpose.required
+        collected = {
+            flow.id: steps
+            for flow in self.catalog.flows.values()
+            if optional and (steps := flow.collected_for(purpose_id))
+        }
+        erased = any(set(collected.get(r.flow_id, ())) & set(r.answers) for r in feedback)
+        if not await self.store.withdraw_consent(pseudonym, purpose_id, self.clock(), collected):
             return Outcome(toast=t.gettext("This consent is not in force."), close_keyboard=True)
         log.info("consent withdrawn", extra={"pseudonym": pseudonym[:12]})
         deliveries = await self.store.deliveries_of(pseudonym)
-        feedback = await self.store.feedback_of(pseudonym, self.clock())
         # Only the feedback given under this consent: another survey's feedback, under a
         # consent still in force, stays with its recipients.
         under = {record.id for record in feedback if purpose_id in record.purposes}
-        if purpose.required:
+        # A purpose no flow declares any more was required where feedback was given under it.
+        required = purpose.required if purpose else bool(under)
+        if required:
             deliveries = [d for d in deliveries if d.feedback_id in under]
         for listener in self.removal_listeners:
-            await listener(deliveries, "withdrawal", None if purpose.required else purpose_id)
+            await listener(deliveries, "withdrawal", None if required else purpose_id)
         name = self._label(t, purpose_id)
-        if purpose.stores_contact:
-            await self.store.delete_contact(pseudonym)
-            await self.store.flush_deletions()
-            text = t.gettext(
-                "Your consent to “{purpose}” has been withdrawn and your contact details were "
-                "erased. Your feedback is not affected."
-            ).format(purpose=name)
-            return Outcome(replies=(Reply(text),), close_keyboard=True)
-        if not purpose.required:
-            text = t.gettext("Your consent to “{purpose}” has been withdrawn.").format(purpose=name)
-            return Outcome(replies=(Reply(text),), close_keyboard=True)
+        if not required:
+            return Outcome(
+                replies=(Reply(await self._withdrawn_optional(t, purpose_id, pseudonym, erased)),),
+                close_keyboard=True,
+            )
         discarded = await self._discard_draft_needing(pseudonym, purpose_id)
         if discarded:
             await self.store.flush_deletions()
@@ -578,6 +585,35 @@ class DataRights:
             close_keyboard=True,
         )
 
+    async def _withdrawn_optional(
+        self, t: Translator, purpose_id: str, pseudonym: str, erased: bool
+    ) -> str:
+        """What goes with an optional consent (the contact chat id it keeps; the answers
+        were erased with the withdrawal), and the answer saying so."""
+        contact = await self._contact_served(self._purposes.get(purpose_id), pseudonym)
+        if contact:
+            await self.store.delete_contact(pseudonym)
+        if contact or erased:
+            await self.store.flush_deletions()
+        if contact and erased:
+            text = t.gettext(
+                "Your consent to “{purpose}” has been withdrawn; your contact details and the "
+                "answers you gave for it were erased. The rest of your feedback is not affected."
+            )
+        elif contact:
+            text = t.gettext(
+                "Your consent to “{purpose}” has been withdrawn and your contact details were "
+                "erased. Your feedback is not affected."
+            )
+        elif erased:
+            text = t.gettext(
+                "Your consent to “{purpose}” has been withdrawn, and the answers you gave for "
+                "it were erased. The rest of your feedback is not affected."
+            )
+        else:
+            text = t.gettext("Your consent to “{purpose}” has been withdrawn.")
+        return text.format(purpose=self._label(t, purpose_id))
+
     async def _discard_draft_needing(self, pseudonym: str, purpose_id: str) -> bool:
         """Drop unfinished answers whose flow needs the withdrawn purpose; those of a
         flow that does not (product feedback, say, when the general consent goes) stay."""
@@ -589,10 +625,25 @@ class DataRights:
             return False
         return await self.store.delete_draft(pseudonym)
 
+    async def _contact_served(self, purpose: Purpose | None, pseudonym: str) -> bool:
+        """Whether the withdrawn (optional) purpose is what the contact chat id is kept
+        for. For a purpose no flow declares any more: unless another consent in force
+        keeps it, the chat id goes (better erased once too often than kept)."""
+        if purpose is not None:
+            return purpose.stores_contact
+        for record in await self.store.consents(pseudonym):
+            kept_for = self._purposes.get(record.purpose)
+            if record.in_force and kept_for is not None and kept_for.stores_contact:
+                return False
+        try:
+            return await self.store.contact_of(pseudonym) is not None
+        except DecryptionFailed:  # unreadable, but still there: it goes too
+            return True
+
     def _label(self, t: Translator, purpose_id: str) -> str:
         purpose: Purpose | None = self._purposes.get(purpose_id)
         if purpose is None:
-            return purpose_id
+            return t.gettext("{purpose} (no longer asked)").format(purpose=purpose_id)
         return render_text(purpose.label or purpose.description, t)
 
 

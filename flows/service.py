@@ -545,9 +545,10 @@ class FeedbackService:
 
 
 def countable_answers(flow: FlowDefinition, answers: Mapping[str, object]) -> dict[str, list[str]]:
-    """Ratings and choices for the anonymous statistics; free text never leaves the record."""
+    """Ratings and choices for the anonymous statistics (those collected for the flow's
+    required purposes); free text never leaves the record."""
     tallies: dict[str, list[str]] = {}
-    for step in flow.steps:
+    for step in flow.evaluated_steps:
         value = answers.get(step.id)
         if step.type not in {"rating", "choice", "multiple_choice"} or value is None:
             continue

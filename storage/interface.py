@@ -8,7 +8,7 @@ callers only ever see pseudonyms, never raw Telegram ids.
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
@@ -370,8 +370,17 @@ class Store(abc.ABC):
         """Every consent of the person, in force or withdrawn, oldest first."""
 
     @abc.abstractmethod
-    async def withdraw_consent(self, pseudonym: str, purpose: str, now: datetime) -> int:
-        """Mark the person's consents for `purpose` withdrawn; returns how many were."""
+    async def withdraw_consent(
+        self,
+        pseudonym: str,
+        purpose: str,
+        now: datetime,
+        collected: Mapping[str, Collection[str]] | None = None,
+    ) -> int:
+        """Mark the person's consents for `purpose` withdrawn; returns how many were. In
+        the same transaction, the answers `collected` for it (flow id -> question ids) are
+        erased from the person's feedback (Art. 17(1)(b)); rows that cannot be read are
+        left as they are."""
 
     # feedback
     @abc.abstractmethod

@@ -7,7 +7,7 @@ payload that SQLite could not store fails here too.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 
 from storage import crypto
@@ -261,7 +261,13 @@ class MemoryStore(Store):
         self._check()
         return list(self._consents.get(pseudonym, []))
 
-    async def withdraw_consent(self, pseudonym: str, purpose: str, now: datetime) -> int:
+    async def withdraw_consent(
+        self,
+        pseudonym: str,
+        purpose: str,
+        now: datetime,
+        collected: Mapping[str, Collection[str]] | None = None,
+    ) -> int:
         self._check()
         records = self._consents.get(pseudonym, [])
         count = 0
@@ -272,7 +278,16 @@ class MemoryStore(Store):
         if count:
             self._invalidate_person(pseudonym)
             self._untally(pseudonym, purpose)
+            self._erase_answers(pseudonym, collected or {})
         return count
+
+    def _erase_answers(self, pseudonym: str, collected: Mapping[str, Collection[str]]) -> None:
+        items = self._feedback.get(pseudonym, [])
+        for i, record in enumerate(items):
+            gone = set(collected.get(record.flow_id, ()))
+            if gone & set(record.answers):
+                answers = {k: v for k, v in record.answers.items() if k not in gone}
+                items[i] = record.model_copy(update={"answers": answers})
 
     def _untally(self, pseudonym: str, purpose: str | None = None) -> None:
         """Take the person's feedback (given under `purpose`, or all) out of the

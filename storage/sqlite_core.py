@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections import OrderedDict
@@ -15,9 +16,11 @@ import pydantic_core
 
 from storage import crypto
 from storage.interface import (
+    DecryptionFailed,
     StoreNotOpen,
 )
 from storage.sqlite_db import (
+    fetch_all,
     fetch_in,
     fetch_one,
     run,
@@ -144,6 +147,20 @@ class StoreCore:
         gone = set(pseudonyms)
         for cache_key in [k for k in self._deks if k[0] in gone]:
             del self._deks[cache_key]
+
+    async def _feedback_deks(self, pseudonym: str) -> dict[int, bytes]:
+        """The person's data keys that open their feedback and what it added to the
+        statistics (under the store's lock); a key that is gone or damaged is left out."""
+        rows = await fetch_all(
+            self._conn(),
+            "SELECT DISTINCT key_version FROM main.feedback WHERE pseudonym = ?",
+            (pseudonym,),
+        )
+        deks = {}
+        for (version,) in rows:
+            with contextlib.suppress(DecryptionFailed):
+                deks[version] = await self._read_dek(pseudonym, version)
+        return {version: dek for version, dek in deks.items() if dek is not None}
 
     async def _unseal(
         self, table: str, record_id: str, pseudonym: str, version: int, blob: bytes

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +15,7 @@ from storage.interface import (
     ConsentGrant,
     ConsentMissing,
     ConsentRecord,
+    DecryptionFailed,
     Draft,
     FeedbackRecord,
     LanguageChoice,
@@ -213,17 +214,24 @@ class PersonalData(Statistics, SummaryCache):
                     )
         return records
 
-    async def withdraw_consent(self, pseudonym: str, purpose: str, now: datetime) -> int:
+    async def withdraw_consent(
+        self,
+        pseudonym: str,
+        purpose: str,
+        now: datetime,
+        collected: Mapping[str, Collection[str]] | None = None,
+    ) -> int:
         moment, changed = ts(now), wall_clock()
 
         async with self._lock:
-            deks = await self._tallying_deks(pseudonym)
+            deks = await self._feedback_deks(pseudonym)
 
             def withdraw(conn: sqlite3.Connection) -> int:
                 count: int = conn.execute(_WITHDRAW_SQL, (moment, pseudonym, purpose)).rowcount
                 if count:
                     conn.execute(INVALIDATE_PERSON_SQL, (pseudonym, changed))
                     self._untally(conn, pseudonym, deks, purpose)
+                    _erase_answers(conn, pseudonym, deks, collected or {})
                 return count
 
             return await on_thread(self._conn(), withdraw, atomic=True)
@@ -362,3 +370,39 @@ class PersonalData(Statistics, SummaryCache):
         async with self._lock:
             sql = "DELETE FROM main.contacts WHERE pseudonym = ?"
             return await run(self._conn(), sql, (pseudonym,)) > 0
+
+
+def _erase_answers(
+    conn: sqlite3.Connection,
+    pseudonym: str,
+    deks: dict[int, bytes],
+    collected: Mapping[str, Collection[str]],
+) -> None:
+    """Seal the person's feedback again without the answers `collected` for a withdrawn
+    purpose (flow id -> question ids), inside the caller's transaction. A row that does
+    not open (its key gone or damaged, the row tampered) is left as it is: nobody can
+    read it either."""
+    flows = [flow_id for flow_id, steps in collected.items() if steps]
+    if not flows:
+        return
+    marks = ", ".join("?" * len(flows))
+    rows = conn.execute(
+        "SELECT id, flow_id, key_version, ciphertext FROM main.feedback"  # noqa: S608
+        f" WHERE pseudonym = ? AND flow_id IN ({marks})",
+        (pseudonym, *flows),
+    ).fetchall()
+    for record_id, flow_id, version, blob in rows:
+        dek = deks.get(version)
+        if dek is None:
+            continue
+        aad = crypto.associated_data("feedback", record_id, pseudonym, version)
+        try:
+            content = json.loads(crypto.decrypt(dek, blob, aad))
+        except DecryptionFailed:
+            continue
+        gone = set(collected[flow_id])
+        if not gone & set(content["answers"]):
+            continue
+        content["answers"] = {k: v for k, v in content["answers"].items() if k not in gone}
+        sealed = crypto.encrypt(dek, pydantic_core.to_json(content), aad)
+        conn.execute("UPDATE main.feedback SET ciphertext = ? WHERE id = ?", (sealed, record_id))

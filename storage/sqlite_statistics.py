@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import sqlite3
@@ -71,21 +70,6 @@ class Statistics(StoreCore):
             " ON CONFLICT (day, flow_id) DO UPDATE SET ciphertext = excluded.ciphertext",
             (day.isoformat(), flow_id, blob),
         )
-
-    async def _tallying_deks(self, pseudonym: str) -> dict[int, bytes]:
-        """The person's data keys that open what their feedback added to the statistics
-        (under the store's lock); a key that is gone or damaged is left out."""
-        rows = await fetch_all(
-            self._conn(),
-            "SELECT DISTINCT key_version FROM main.feedback"
-            " WHERE pseudonym = ? AND tallies IS NOT NULL",
-            (pseudonym,),
-        )
-        deks = {}
-        for (version,) in rows:
-            with contextlib.suppress(DecryptionFailed):
-                deks[version] = await self._read_dek(pseudonym, version)
-        return {version: dek for version, dek in deks.items() if dek is not None}
 
     def _untally(
         self,
@@ -202,7 +186,7 @@ class Statistics(StoreCore):
         """Take all the person's feedback out of the statistics (under the lock). On a
         full disk, the days' counts that hold it are deleted instead; should even that
         fail, the erasure goes on without (logged): it must not wait for space."""
-        deks = await self._tallying_deks(pseudonym)
+        deks = await self._feedback_deks(pseudonym)
 
         def untally(conn: sqlite3.Connection) -> None:
             self._untally(conn, pseudonym, deks)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from flows.catalog import FlowCatalog, load_flow
 from flows.figures import count_words
 from flows.i18n import translator
+from flows.service import countable_answers
 from flows.summary import compute, frequent_words, render
 from storage.interface import PeriodFeedback
 
@@ -185,3 +186,78 @@ def test_a_change_matches_the_two_averages_shown() -> None:
     same = compute([record(n, 4) for n in range(5)], CATALOG, DE)
     steady = render(DE, NOW - timedelta(days=7), NOW, same, same, k=5).replace("\xa0", " ")
     assert "(Vorperiode: 4,0, ±0,0)" in steady and "(Vorperiode: 5, ±0 %)" in steady, steady
+
+
+FOLLOWUP_FLOW = load_flow(
+    """
+id = "callback"
+title = "Callback"
+intro = "Hi"
+[[purposes]]
+id = "feedback"
+required = true
+description = "Feedback"
+[[purposes]]
+id = "followup"
+required = false
+description = "Following up your issue"
+[[steps]]
+id = "score"
+type = "rating"
+prompt = "How satisfied?"
+[[steps]]
+id = "ok"
+type = "consent"
+purpose = "followup"
+prompt = "May we follow up?"
+[[steps]]
+id = "urgency"
+type = "rating"
+purpose = "followup"
+prompt = "How urgent?"
+[[steps]]
+id = "issue"
+type = "text"
+purpose = "followup"
+prompt = "What is it about?"
+[[steps]]
+id = "remark"
+type = "text"
+prompt = "Anything else?"
+[[steps]]
+id = "bye"
+type = "thanks"
+prompt = "Bye"
+""",
+    "callback.toml",
+)
+
+
+def test_answers_collected_for_an_optional_purpose_are_not_summarised() -> None:
+    """They serve that purpose alone: not the ratings, comments and words of the
+    summary, which evaluates feedback for the required one."""
+    catalog = FlowCatalog(flows={"callback": FOLLOWUP_FLOW})
+    records = [
+        PeriodFeedback(
+            id=f"r{n}",
+            flow_id="callback",
+            answers={
+                "score": 4,
+                "ok": "y",
+                "urgency": 5,
+                "issue": "Techniker kam nie",
+                "remark": "Nett",
+            },
+            purposes=["feedback"],
+            created_at=NOW - timedelta(days=1),
+            expires_at=NOW + timedelta(days=170),
+            pseudonym=f"p{n}",
+            consents_in_force=frozenset({"feedback", "followup"}),
+        )
+        for n in range(3)
+    ]
+    figures = compute(records, catalog, EN)
+    assert set(figures.ratings) == {("callback", "score")}
+    assert [c for _, c in figures.comments] == ["Nett"] * 3
+    assert "techniker" not in figures.words and figures.words["nett"] == 3
+    assert countable_answers(FOLLOWUP_FLOW, records[0].answers) == {"score": ["4"]}

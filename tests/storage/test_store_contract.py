@@ -162,6 +162,30 @@ async def test_consents_grant_list_withdraw(store: Store) -> None:
     assert await store.consents(store.pseudonym("tg-user:2")) == []
 
 
+async def test_withdrawing_erases_the_answers_collected_for_that_purpose(store: Store) -> None:
+    """An answer collected for an optional purpose serves it alone (Art. 17(1)(b)): the
+    withdrawal erases it, and nothing else, from the person's feedback of that flow."""
+    p, other = store.pseudonym("tg-user:1"), store.pseudonym("tg-user:2")
+    asked = feedback("ruf mich an")  # flow "standard": "comment" collected for "callback"
+    mine = await store.submit_feedback(p, asked, [grant("feedback"), grant("callback")])
+    theirs = await store.submit_feedback(other, asked, [grant("feedback"), grant("callback")])
+    elsewhere = asked.model_copy(update={"flow_id": "product"})
+    kept = await store.submit_feedback(p, elsewhere, [])
+    collected = {"standard": ["comment", "tags"]}
+
+    assert await store.withdraw_consent(p, "feedback-not-given", T0 + HOUR, collected) == 0
+    assert [r.answers for r in await store.feedback_of(p, T0)] == [asked.answers] * 2, (
+        "nothing is erased for a consent that was not in force"
+    )
+    assert await store.withdraw_consent(p, "callback", T0 + HOUR, collected) == 1
+    by_id = {r.id: r for r in await store.feedback_of(p, T0)}
+    assert by_id[mine.id].answers == {"rating": 5}
+    assert by_id[kept.id].answers == asked.answers, "another flow's questions are not these"
+    assert [(r.id, r.answers) for r in await store.feedback_of(other, T0)] == [
+        (theirs.id, asked.answers)
+    ], "another person's answers stay"
+
+
 # ---- feedback --------------------------------------------------------------------------
 
 

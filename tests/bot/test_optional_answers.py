@@ -1,0 +1,132 @@
+"""Answers collected for an optional purpose, and consents to purposes no flow declares
+any more, through the real bot: both can be withdrawn, and what served them goes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.fakes.botapi import FakeBotApi
+from tests.harness import Clock, Harness, labels, make_settings, texts
+
+CALLBACK_FLOW = """
+id = "callback"
+title = { de = "Rückruf", en = "Callback" }
+intro = { de = "Kurze Umfrage.", en = "Short survey." }
+
+[[purposes]]
+id = "callback_feedback"
+required = true
+label = { de = "Speicherung", en = "Storing" }
+description = { de = "Feedback speichern und auswerten", en = "Storing and evaluating feedback" }
+
+[[purposes]]
+id = "followup"
+required = false
+label = { de = "Rückfrage", en = "Follow-up" }
+description = { de = "Rückfrage zu Ihrem Anliegen", en = "Following up your issue" }
+
+[[steps]]
+id = "rating"
+type = "rating"
+prompt = { de = "Wie zufrieden?", en = "How satisfied?" }
+
+[[steps]]
+id = "followup_ok"
+type = "consent"
+purpose = "followup"
+prompt = { de = "Dürfen wir nachfragen?", en = "May we follow up?" }
+
+[[steps]]
+id = "issue"
+type = "text"
+purpose = "followup"
+prompt = { de = "Worum geht es?", en = "What is it about?" }
+
+[[steps]]
+id = "thanks"
+type = "thanks"
+prompt = { de = "Danke!", en = "Thanks!" }
+"""
+ISSUE = "Techniker kam nicht, Auftrag 4711"
+
+
+def flows_dir(tmp_path: Path) -> Path:
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    (flows / "callback.toml").write_text(CALLBACK_FLOW, encoding="utf-8")
+    return flows
+
+
+async def started(api: FakeBotApi, clock: Clock, data: Path, flows: Path | None) -> Harness:
+    settings = make_settings(data, flows_dir=flows) if flows else make_settings(data)
+    harness = Harness(api, settings, clock)
+    await harness.start()
+    return harness
+
+
+async def answer_the_callback_survey(harness: Harness) -> None:
+    erika = harness.customer()
+    await erika.send("/start callback")
+    await erika.press("Ja, ich willige ein")
+    await erika.press("2")
+    await erika.press("Ja, einverstanden")
+    await erika.send(ISSUE)
+
+
+def copy_of_the_data(messages: list) -> dict:  # type: ignore[type-arg]
+    [document] = [m["document"] for m in messages if m["document"]]
+    return json.loads(document["bytes"].decode("utf-8"))
+
+
+async def test_withdrawing_an_optional_consent_erases_the_answers_given_for_it(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    harness = await started(api, clock, tmp_path / "data", flows_dir(tmp_path))
+    try:
+        await answer_the_callback_survey(harness)
+        erika = harness.customer()
+        assert ISSUE in texts(await erika.send("/meinedaten"))
+        [menu] = await erika.send("/widerruf")
+        assert ["Rückfrage"] in labels(menu)
+        answer = texts(await erika.press("Rückfrage"))
+        assert "die Antworten, die Sie dafür gegeben haben, wurden gelöscht" in answer
+        copy = await erika.send("/meinedaten")
+        assert ISSUE not in texts(copy)
+        [feedback] = copy_of_the_data(copy)["feedback"]
+        assert [a["step"] for a in feedback["answers"]] == ["rating"]
+    finally:
+        await harness.stop()
+
+
+async def test_a_consent_to_a_flow_removed_since_can_still_be_withdrawn(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    """The operator took the flow away (or renamed a purpose): the consents given to it
+    are still in force and must be as easy to withdraw as they were to give."""
+    data = tmp_path / "data"
+    harness = await started(api, clock, data, flows_dir(tmp_path))
+    try:
+        await answer_the_callback_survey(harness)
+    finally:
+        await harness.stop()
+    harness = await started(api, clock, data, None)  # the shipped flows only
+    try:
+        erika = harness.customer()
+        [menu] = await erika.send("/widerruf")
+        assert labels(menu) == [
+            ["callback_feedback (wird nicht mehr erfragt)"],
+            ["followup (wird nicht mehr erfragt)"],
+        ]
+        answer = texts(await erika.press("followup (wird nicht mehr erfragt)"))
+        assert "Ihre Einwilligung „followup (wird nicht mehr erfragt)“ wurde widerrufen" in answer
+        assert "nicht (mehr)" not in answer
+        answer = texts(await erika.press_data(menu["message_id"], "w:callback_feedback"))
+        assert "nicht mehr ausgewertet" in answer, "feedback was given under it: restricted"
+        consents = copy_of_the_data(await erika.send("/meinedaten"))["consents"]
+        assert {c["purpose"]: c["status"] for c in consents} == {
+            "callback_feedback": "withdrawn",
+            "followup": "withdrawn",
+        }
+    finally:
+        await harness.stop()
