@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -293,6 +294,30 @@ def test_piped_lines_are_echoed_and_bytes_that_are_not_text_shown() -> None:
             read("You: ")
     assert lines == ["/help", "\ufffd\ufffd", "/datenschutz"]
     assert out.getvalue() == "You: /help\nYou: \ufffd\ufffd\nYou: /datenschutz\nYou: "
+
+
+def test_a_pause_in_piped_input_is_waited_through(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Input piped from a script that thinks between lines, or a line that comes in two
+    writes: the chat waits for the whole line, however many checks for signals pass."""
+    monkeypatch.setattr("bot.cli.chat.SIGNAL_CHECK_SECONDS", 0.01)
+    read_end, write_end = os.pipe()
+
+    def type_slowly() -> None:
+        os.write(write_end, b"/he")
+        time.sleep(0.2)  # twenty checks for signals
+        os.write(write_end, b"lp\n")
+        os.close(write_end)
+
+    typist = threading.Thread(target=type_slowly)
+    with open(read_end, encoding="utf-8") as stdin:
+        read = piped_lines(stdin, io.StringIO())
+        typist.start()
+        try:
+            assert read("You: ") == "/help"
+            with pytest.raises(EOFError):
+                read("You: ")
+        finally:
+            typist.join()
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])

@@ -192,13 +192,34 @@ async def test_a_choice_in_use_gets_its_new_date_once_a_day_and_keeps_it_on_rest
         await erika.send("/hilfe")
     assert len(saved) == 1, "one write a day at most"
     assert saved[0].expires_at == harness.clock() - timedelta(hours=4) + RETENTION
+    harness.clock.advance(timedelta(days=1, hours=1))
+    await erika.send("/hilfe")
+    assert len(saved) == 2, "and again the next day"
+    assert saved[1].expires_at == harness.clock() + RETENTION
     await harness.restart()
     assert harness.store is not None
     pseudonym = harness.store.pseudonym(f"tg-user:{erika.user_id}")
     stored = await harness.store.language_of(pseudonym, harness.clock())
-    assert stored is not None and stored.expires_at == saved[0].expires_at
-    moved = translator("en").date(saved[0].expires_at, harness.settings.timezone)
+    assert stored is not None and stored.expires_at == saved[1].expires_at
+    moved = translator("en").date(saved[1].expires_at, harness.settings.timezone)
     assert f"deleted automatically on {moved}." in texts(await erika.send("/mydata"))
+
+
+async def test_with_a_short_retention_a_choice_in_use_is_kept_too(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    """FEEDBACKBOT_RETENTION of hours: a renewal once a day would come too late; the
+    date moves on after a tenth of the retention instead."""
+    harness = Harness(api, make_settings(tmp_path / "data", retention="12h"), clock)
+    await harness.start()
+    try:
+        erika = harness.customer()
+        await erika.send("/sprache english")
+        for _ in range(3):
+            clock.advance(timedelta(hours=11))
+            assert "/mydata" in texts(await erika.send("/hilfe")), "still in English"
+    finally:
+        await harness.stop()
 
 
 async def test_unknown_languages_and_forged_buttons_store_nothing(harness: Harness) -> None:

@@ -1,5 +1,6 @@
-"""Answers collected for an optional purpose, and consents to purposes no flow declares
-any more, through the real bot: both can be withdrawn, and what served them goes."""
+"""Withdrawal in flows of an operator's own, through the real bot: answers collected for
+an optional purpose, a flow with two required purposes, and consents to purposes no flow
+declares any more."""
 
 from __future__ import annotations
 
@@ -128,5 +129,61 @@ async def test_a_consent_to_a_flow_removed_since_can_still_be_withdrawn(
             "callback_feedback": "withdrawn",
             "followup": "withdrawn",
         }
+    finally:
+        await harness.stop()
+
+
+TWO_PURPOSES_FLOW = """
+id = "study"
+title = { de = "Studie", en = "Study" }
+intro = { de = "Kurze Umfrage.", en = "Short survey." }
+
+[[purposes]]
+id = "study_feedback"
+required = true
+label = { de = "Auswertung", en = "Evaluation" }
+description = { de = "Feedback speichern und auswerten", en = "Storing and evaluating feedback" }
+
+[[purposes]]
+id = "research"
+required = true
+label = { de = "Forschung", en = "Research" }
+description = { de = "Anonyme Zählungen für eine Studie", en = "Anonymous counts for a study" }
+
+[[steps]]
+id = "rating"
+type = "rating"
+prompt = { de = "Wie zufrieden?", en = "How satisfied?" }
+
+[[steps]]
+id = "thanks"
+type = "thanks"
+prompt = { de = "Danke!", en = "Thanks!" }
+"""
+
+
+async def test_withdrawing_either_of_two_required_purposes_takes_the_feedback_out_of_the_counts(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    """The feedback was counted under both: withdrawing the second one counts as much as
+    withdrawing the first (only the first used to be remembered)."""
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    (flows / "study.toml").write_text(TWO_PURPOSES_FLOW, encoding="utf-8")
+    harness = await started(api, clock, tmp_path / "data", flows)
+    try:
+        erika, max_ = harness.customer(), harness.customer(78)
+        for person, rating in ((erika, "2"), (max_, "5")):
+            await person.send("/start study")
+            await person.press("Ja, ich willige ein")
+            assert "Danke!" in texts(await person.press(rating))
+        assert harness.store is not None
+        today = clock().date()
+        [row] = await harness.store.statistics(today, today)
+        assert row.counts == {"rating": {"2": 1, "5": 1}}
+        await erika.send("/widerruf")
+        assert "nicht mehr ausgewertet" in texts(await erika.press("Forschung"))
+        [row] = await harness.store.statistics(today, today)
+        assert (row.feedbacks, row.counts) == (1, {"rating": {"5": 1}})
     finally:
         await harness.stop()

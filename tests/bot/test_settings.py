@@ -110,6 +110,14 @@ def test_the_longest_retention_and_purge_interval_are_accepted(
     assert settings.audit_retention.days == 3660, "unset, it follows the longer retention"
 
 
+@pytest.mark.parametrize("size", [2, 100])
+def test_the_smallest_and_largest_group_size_are_accepted(
+    monkeypatch: pytest.MonkeyPatch, size: int
+) -> None:
+    monkeypatch.setenv("FEEDBACKBOT_MIN_GROUP_SIZE", str(size))
+    assert load_settings().min_group_size == size
+
+
 def test_run_names_every_missing_required_setting() -> None:
     with pytest.raises(ConfigurationError) as error:
         load_settings().require_for_run()

@@ -395,6 +395,19 @@ async def test_audit_entries_go_after_the_audit_retention_and_the_rules_are_aske
     assert "vertraulich" in rules, "the confirmation went with its entry: confirm again"
 
 
+async def test_the_hourly_purge_of_a_running_bot_takes_old_audit_entries_too(
+    desk: Harness,
+) -> None:
+    """A bot that runs for years without a restart: its purge job, not only the purge at
+    start-up, deletes audit entries past FEEDBACKBOT_AUDIT_RETENTION."""
+    await confirmed(desk)
+    assert desk.store is not None and desk.app is not None and desk.app.job_queue is not None
+    [job] = desk.app.job_queue.get_jobs_by_name("purge")
+    desk.clock.advance(timedelta(days=1462))
+    await job.run(desk.app)
+    assert await desk.store.audit_entries(desk.clock() - timedelta(days=4000)) == []
+
+
 async def test_one_persons_answers_to_a_question_stay_hidden_however_many(desk: Harness) -> None:
     """k answers were taken for k people: one customer who took the product survey five
     times had their ratings shown as its figures in a summary of ten people."""
