@@ -377,6 +377,65 @@ def test_a_purpose_id_described_differently_in_two_flows_is_an_error(tmp_path: P
     assert "survey" in FlowCatalog.load(tmp_path).flows
 
 
+# The shipped flows' `contact`, word for word (they give it no retention of its own).
+SHIPPED_CONTACT = '''label = "Being contacted"
+description = "Contacting you in this chat about your feedback"'''
+
+
+def test_a_purpose_kept_for_another_time_is_described_differently(tmp_path: Path) -> None:
+    """Same label, same description, another retention: /mydata and the processing
+    record show one retention per purpose id, so one of the two would be shown nowhere
+    (and the person told a period their data is not kept for)."""
+    contact = 'description = { de = "Kontakt", en = "Contacting you in this chat" }'
+    survey = SURVEY.replace(contact, SHIPPED_CONTACT)
+    assert survey.count('retention = "7d"') == 1 and SHIPPED_CONTACT in survey
+    (tmp_path / "survey.toml").write_text(survey, encoding="utf-8")
+    [report] = check_paths([tmp_path / "survey.toml"], EN)
+    [error] = report.errors
+    assert "the purpose 'contact' is described differently in flows/definitions" in error.message
+    with pytest.raises(FlowDefinitionError, match="describes the purpose 'contact' differently"):
+        FlowCatalog.load(tmp_path)
+    (tmp_path / "survey.toml").write_text(
+        survey.replace('retention = "7d"\n', ""), encoding="utf-8"
+    )
+    [report] = check_paths([tmp_path / "survey.toml"], EN)
+    assert report.errors == [], "the retention was all that differed"
+    assert "survey" in FlowCatalog.load(tmp_path).flows
+
+
+def test_a_flow_replacing_a_shipped_one_may_reword_its_purposes(tmp_path: Path) -> None:
+    """An operator's flow with the id of a shipped one replaces it: the bot loads the
+    operator's alone, so its own wording of the replaced flow's purposes clashes with
+    nothing. `check` reported it against the replaced file all the same. The purposes
+    the other shipped flows share (`contact`) must still match those exactly."""
+    own = (
+        f"""
+id = "feedback"
+title = {{ de = "Ihre Meinung", en = "Your opinion" }}
+intro = {{ de = "Hallo", en = "Hello" }}
+
+[[purposes]]
+id = "feedback"
+required = true
+description = {{ de = "Ihre Meinung sammeln", en = "Collecting your opinion" }}
+
+[[purposes]]
+id = "contact"
+stores_contact = true
+{SHIPPED_CONTACT}
+"""
+        + rating()
+        + THANKS
+    )
+    (tmp_path / "feedback.toml").write_text(own, encoding="utf-8")
+    [report] = check_paths([tmp_path / "feedback.toml"], EN)
+    assert report.flow is not None and report.flow.id == "feedback"
+    assert report.errors == []
+    catalog = FlowCatalog.load(tmp_path)
+    assert catalog.default.title == report.flow.title, "the operator's flow is the one run"
+    assert set(catalog.flows) == {"feedback", "product"}
+
+
 def test_a_purpose_text_ending_in_a_full_stop_is_a_warning() -> None:
     """The notices write "Purpose: <description>." and "<description>: given on ...",
     so a full stop of its own doubles or dangles."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import sqlite3
 from datetime import UTC, date, datetime, timedelta
@@ -375,3 +376,94 @@ async def test_a_backup_with_keys_is_all_or_nothing(
         assert data.is_file() and keys.is_file()
     finally:
         await store.close()
+
+
+async def test_an_erasure_goes_on_when_not_even_the_days_counts_can_be_dropped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """On a disk so full that dropping the day's counts fails too, the erasure must
+    still destroy the key and the feedback (it must not wait for space); only the
+    counts keep the rating, and the log says so."""
+    caplog.set_level(logging.WARNING, logger="storage")
+    store = SQLiteStore(tmp_path, generate_key())
+    await store.open()
+    try:
+        ana, ben = store.pseudonym("tg-user:0"), store.pseudonym("tg-user:1")
+        await store.submit_feedback(ana, feedback("a"), [GRANT], tallies={"r": ["5"]})
+        await store.submit_feedback(ben, feedback("b"), [GRANT], tallies={"r": ["1"]})
+
+        def no_room(*args: object) -> None:
+            raise StorageFull("database or disk is full")
+
+        monkeypatch.setattr(store, "_untally", no_room)
+        monkeypatch.setattr(store, "_drop_days", no_room)
+        report = await store.erase_subject(ana)
+        assert report.feedback == 1 and await store.feedback_of(ana, T0) == []
+        assert len(await store.feedback_of(ben, T0)) == 1, "the others' feedback stays"
+        assert "statistics_not_reduced" in [r.getMessage() for r in caplog.records]
+    finally:
+        await store.close()
+    with sqlite3.connect(tmp_path / "keys.db") as keys:
+        assert keys.execute(
+            "SELECT count(*) FROM data_keys WHERE pseudonym = ?", (ana,)
+        ).fetchone() == (0,), "the key is destroyed all the same"
+    keys.close()
+    with sqlite3.connect(tmp_path / "feedback.db") as db:
+        assert db.execute(
+            "SELECT count(*) FROM feedback WHERE pseudonym = ?", (ana,)
+        ).fetchone() == (0,)
+    db.close()
+
+
+async def test_a_backup_with_keys_holds_the_key_of_every_feedback_in_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The two copies take the lock one after the other. Someone writing their first
+    feedback in between must not end up in the data copy without their key in the key
+    store's copy: that backup could never be read back. So the data is copied first."""
+    key = generate_key()
+    store = SQLiteStore(tmp_path / "data", key)
+    await store.open()
+    try:
+        await fill(store, 2)
+        copy = store._copy
+        copied: list[str] = []
+
+        async def someone_writes_in_between(schema: str, destination: Path) -> None:
+            await copy(schema, destination)
+            copied.append(schema)
+            if len(copied) == 1:  # a person's first feedback, between the two copies
+                late = store.pseudonym("tg-user:late")
+                await store.submit_feedback(late, feedback("late"), [GRANT])
+
+        monkeypatch.setattr(store, "_copy", someone_writes_in_between)
+        copies = tmp_path / "copies"
+        copies.mkdir()
+        await store.backup(copies / "feedback.db", copies / "keys.db")
+    finally:
+        await store.close()
+    with sqlite3.connect(copies / "feedback.db") as db:
+        with_feedback = {row[0] for row in db.execute("SELECT DISTINCT pseudonym FROM feedback")}
+    db.close()
+    with sqlite3.connect(copies / "keys.db") as db:
+        with_key = {row[0] for row in db.execute("SELECT pseudonym FROM data_keys")}
+    db.close()
+    assert len(with_feedback) >= 2
+    assert with_feedback <= with_key, "feedback in the backup whose key is not in it"
+    assert await readable(copies, key, 2) == 2
+
+
+async def test_one_file_named_two_ways_is_given_twice(tmp_path: Path) -> None:
+    """`backup b.db --keys sub/../b.db` passed the check: the key store's copy then
+    replaced the data copy, and the command still said it wrote both."""
+    store = SQLiteStore(tmp_path / "data", generate_key())
+    await store.open()
+    try:
+        await fill(store, 1)
+        (tmp_path / "sub").mkdir()
+        with pytest.raises(StoreError, match="given twice"):
+            await store.backup(tmp_path / "b.db", tmp_path / "sub" / ".." / "b.db")
+    finally:
+        await store.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "sub"], "nothing written"
+    assert list((tmp_path / "sub").iterdir()) == []

@@ -515,6 +515,29 @@ async def test_erasure_and_withdrawal_take_the_feedback_out_of_the_statistics(
     assert await counts() == (1, {"rating": {"5": 1}})
 
 
+async def test_feedback_is_counted_under_its_first_purpose_unless_told_otherwise(
+    store: Store,
+) -> None:
+    """Without `counted_under`, the statistics rest on the first of the feedback's
+    purposes: an optional one after it (being contacted) does not carry the answers, so
+    withdrawing it must leave the counts as they are; withdrawing the first takes them out."""
+    p = store.pseudonym("tg-user:1")
+    day = T0.date()
+    with_contact = feedback().model_copy(update={"purposes": ["feedback", "contact"]})
+    await store.submit_feedback(
+        p, with_contact, [grant(), grant("contact")], tallies={"rating": ["4"]}
+    )
+    [row] = await store.statistics(day, day)
+    assert (row.feedbacks, row.counts) == (1, {"rating": {"4": 1}})
+    assert await store.withdraw_consent(p, "contact", T0 + HOUR) == 1
+    [row] = await store.statistics(day, day)
+    assert (row.feedbacks, row.counts) == (1, {"rating": {"4": 1}}), (
+        "the feedback was not given under the contact consent"
+    )
+    assert await store.withdraw_consent(p, "feedback", T0 + HOUR) == 1
+    assert await store.statistics(day, day) == []
+
+
 async def test_agreeing_again_after_a_withdrawal_covers_only_new_feedback(store: Store) -> None:
     p = store.pseudonym("tg-user:1")
     await store.submit_feedback(p, feedback("before", at=T0), [grant(), grant("contact")])
