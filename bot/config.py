@@ -7,14 +7,18 @@ from bot.settings import Settings
 from flows.catalog import FlowCatalog
 from flows.processing import DEFAULT_RECIPIENTS, Controller, shared_recipient
 from flows.service import ServiceConfig
-from flows.sharing import Recipient, load_recipients
+from flows.sharing import Recipient, load_recipients, require_recipients
 
 
 def configured_recipients(settings: Settings, catalog: FlowCatalog) -> list[Recipient]:
-    """The webhook recipients; raises RecipientsError for an unusable file."""
-    if settings.recipients_file is None:
-        return []
-    return load_recipients(settings.recipients_file, catalog, operator_translator())
+    """The webhook recipients; raises RecipientsError for an unusable file, or for a
+    flow's purpose to pass feedback on that no recipient receives."""
+    t = operator_translator()
+    recipients = []
+    if settings.recipients_file is not None:
+        recipients = load_recipients(settings.recipients_file, catalog, t)
+    require_recipients(catalog, recipients, t)
+    return recipients
 
 
 def service_config(settings: Settings, catalog: FlowCatalog) -> ServiceConfig:

@@ -184,6 +184,24 @@ def load_recipients(
     return recipients
 
 
+def require_recipients(catalog: FlowCatalog, recipients: list[Recipient], t: Translator) -> None:
+    """Raises RecipientsError for a purpose that passes feedback on (shares_feedback) but
+    that no recipient receives: people would consent to a passing-on that never happens,
+    and the notices would name no recipient for it."""
+    received = {r.purpose for r in recipients}
+    for flow in catalog.flows.values():
+        for purpose in flow.purposes:
+            if purpose.shares_feedback and purpose.id not in received:
+                raise RecipientsError(
+                    t.gettext(
+                        "the purpose {purpose} of flow {flow} passes feedback on "
+                        "(shares_feedback = true), but no recipient in "
+                        "FEEDBACKBOT_RECIPIENTS_FILE names it: add the recipient, or remove "
+                        "the purpose and its consent step"
+                    ).format(purpose=repr(purpose.id), flow=repr(flow.id))
+                )
+
+
 def feedback_payload(
     recipient: Recipient, record: FeedbackRecord, catalog: FlowCatalog, locale: str
 ) -> dict[str, Any]:

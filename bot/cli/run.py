@@ -11,9 +11,11 @@ from typing import Any
 from telegram.error import InvalidToken, TelegramError
 
 from bot.cli.common import open_store
+from bot.config import service_config
 from bot.logs import RedactingFormatter, configure_logging
 from bot.operator import operator_translator
 from bot.settings import load_settings
+from flows.catalog import FlowCatalog
 from flows.i18n import Translator
 from storage import SQLiteStore
 
@@ -40,6 +42,9 @@ def run(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     settings.require_for_run()
+    # The flows and recipients first: a mistake there must not leave a new store and a
+    # generated master key behind.
+    service_config(settings, FlowCatalog.load(settings.flows_dir, operator_translator()))
     assert settings.token is not None
     token = settings.token.get_secret_value()
     configure_logging(settings.log_level, secrets=(token,))

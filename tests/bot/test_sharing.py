@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
+import re
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import datetime, timedelta
@@ -522,6 +524,14 @@ async def test_a_recipient_removed_from_the_file_is_named_in_the_audit_at_an_era
     recipients = shop.settings.recipients_file
     assert recipients is not None
     recipients.write_text(recipients.read_text().split('[[recipients]]\nid = "acme"')[0])
+    # The flow stops asking for it too (the bot refuses a passing-on nobody receives).
+    without_acme = re.sub(
+        r'\[\[(purposes|steps)\]\]\nid = "(share_)?acme"\n.*?\n\n', "", FLOW, flags=re.S
+    )
+    assert "acme" not in without_acme.replace("ACME", "")
+    flows = shop.settings.flows_dir
+    assert flows is not None
+    (flows / "product.toml").write_text(without_acme, encoding="utf-8")
     await shop.restart()
     customer = shop.customer(21)
     await customer.send("/loeschen")
@@ -677,3 +687,33 @@ async def test_privacy_notice_names_the_configured_recipients(shop: Harness) -> 
     notice = texts(await shop.customer(9).send("/datenschutz"))
     assert "ACME GmbH, nur wenn Sie dem gesondert zustimmen" in notice
     assert "Unser CRM, unser eigenes System" in notice
+
+
+@pytest.mark.parametrize("command", [["run"], ["docs", "processing-record"]])
+def test_a_purpose_to_pass_feedback_on_is_refused_without_its_recipient(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    command: list[str],
+) -> None:
+    """People would be asked to let their feedback go to ACME, and their consent recorded,
+    with nobody configured to receive it; the notices would name no recipient for it."""
+    from bot.cli import main
+
+    for name in list(os.environ):
+        if name.startswith("FEEDBACKBOT_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    (flows / "product.toml").write_text(FLOW, encoding="utf-8")
+    monkeypatch.setenv("FEEDBACKBOT_FLOWS_DIR", str(flows))
+    monkeypatch.setenv("FEEDBACKBOT_TOKEN", "123:abc")
+    monkeypatch.setenv("FEEDBACKBOT_CONTROLLER_NAME", "Beispiel GmbH")
+    monkeypatch.setenv("FEEDBACKBOT_CONTROLLER_CONTACT", "datenschutz@beispiel.de")
+    assert main(command) == 1
+    said = capsys.readouterr().err
+    assert "the purpose 'share_acme' of flow 'product' passes feedback on" in said
+    assert "FEEDBACKBOT_RECIPIENTS_FILE" in said and "Traceback" not in said
+    assert not (tmp_path / "data").exists(), "refused before anything was written"
