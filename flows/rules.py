@@ -186,6 +186,18 @@ def _purpose_problems(flow: FlowDefinition, t: Translator) -> Iterator[Problem]:
                     "part must not depend on it (Art. 7(4) GDPR)."
                 ),
             )
+        if purpose.retention is not None and not purpose.required:
+            yield Problem(
+                ("purposes", k, "retention"),
+                t.gettext("purpose '{id}': an optional purpose has no retention of its own").format(
+                    id=purpose.id
+                ),
+                t.gettext(
+                    "What it collects is kept as long as the feedback it comes with (the "
+                    "retention of the required purposes); leave it out, or shorten theirs."
+                ),
+                warning=True,
+            )
         if purpose.stores_contact and purpose.required:
             yield Problem(
                 ("purposes", k, "stores_contact"),

@@ -453,6 +453,24 @@ def test_a_purpose_text_ending_in_a_full_stop_is_a_warning() -> None:
     assert not report.errors
 
 
+def test_a_retention_on_an_optional_purpose_is_a_warning() -> None:
+    """It was accepted and silently ignored: what the purpose collects is kept with the
+    feedback, for the required purposes' retention; the author is told so."""
+    text = (
+        HEAD.replace(
+            'description = { de = "Forschung", en = "Research" }',
+            'description = { de = "Forschung", en = "Research" }\nretention = "30d"  # <-',
+        )
+        + rating()
+        + THANKS
+    )
+    report = check(text)
+    [warning] = report.warnings
+    assert warning.message == "purpose 'research': an optional purpose has no retention of its own"
+    assert "kept as long as the feedback" in warning.hint and warning.line == marked_line(text)
+    assert not report.errors
+
+
 def test_the_choices_of_a_fixed_value_are_joined_in_the_operators_language() -> None:
     from flows.i18n import translator
 
