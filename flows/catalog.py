@@ -65,6 +65,7 @@ class FlowCatalog:
             flow = load_flow(text, source)
             flows[flow.id] = flow
         if extra_dir is not None:
+            own: dict[str, Path] = {}
             for path in sorted(extra_dir.glob("*.toml")):
                 try:
                     text = path.read_text(encoding="utf-8")
@@ -73,6 +74,12 @@ class FlowCatalog:
                     message = t.gettext("cannot be read: {reason}").format(reason=reason)
                     raise FlowDefinitionError(f"{path}: {message}") from None
                 flow = load_flow(text, str(path), t)
+                if flow.id in own:  # a copy left in the folder would silently take over
+                    message = t.gettext("the flow id '{id}' is also used by {other}").format(
+                        id=flow.id, other=own[flow.id]
+                    )
+                    raise FlowDefinitionError(f"{path}: {message}")
+                own[flow.id] = path
                 flows[flow.id] = flow
         conflicts = purpose_conflicts(list(flows.values()))
         if conflicts:

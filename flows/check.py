@@ -152,9 +152,9 @@ def _with_duplicate_ids(reports: list[Report], t: Translator) -> list[Report]:
                     id=flow.id, other=first[flow.id]
                 ),
                 t.gettext(
-                    "The bot runs only one flow per id (the one loaded last); give each its own."
+                    "A link names a flow by its id: the bot refuses to start with two of one "
+                    "id (a copy left in the folder, say); give each its own."
                 ),
-                warning=True,
             )
             report = Report(report.source, (*report.findings, duplicate), flow, report.id_line)
         elif flow is not None:

@@ -256,16 +256,23 @@ def test_shipped_definitions_have_no_problems() -> None:
     assert [f for r in reports for f in r.findings] == []
 
 
-def test_two_files_with_one_flow_id_are_a_warning(tmp_path: Path) -> None:
+def test_two_files_with_one_flow_id_are_an_error(tmp_path: Path) -> None:
+    """A copy left in the folder (nps_old.toml) took over the flow silently: whichever
+    file came last in name order ran. Now check and start-up refuse it."""
     # (purpose ids of their own: the shipped flows describe "feedback" otherwise)
     text = (HEAD + rating() + THANKS).replace('id = "feedback"', 'id = "t_feedback"')
     (tmp_path / "a.toml").write_text(text)
     (tmp_path / "b.toml").write_text(text)
     first, second = check_paths([tmp_path], EN)
     assert first.findings == ()
-    [warning] = second.findings
-    assert warning.warning and warning.line == 1
-    assert warning.message == f"the flow id 't' is also used by {tmp_path / 'a.toml'}"
+    [error] = second.errors
+    assert error.line == 1
+    assert error.message == f"the flow id 't' is also used by {tmp_path / 'a.toml'}"
+    with pytest.raises(FlowDefinitionError) as refused:
+        FlowCatalog.load(tmp_path)
+    assert str(refused.value) == (
+        f"{tmp_path / 'b.toml'}: the flow id 't' is also used by {tmp_path / 'a.toml'}"
+    )
 
 
 def test_loading_refuses_errors_and_names_file_and_line() -> None:
