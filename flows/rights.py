@@ -517,7 +517,8 @@ class DataRights:
         """Lists the consents in force as buttons: one press withdraws, as one press gave."""
         t = translator(person.locale)
         pseudonym = self.store.pseudonym(person.subject)
-        in_force = sorted({c.purpose for c in await self.store.consents(pseudonym) if c.in_force})
+        stored = {c.purpose for c in await self.store.consents(pseudonym) if c.in_force}
+        in_force = sorted(stored | await self._granted_in_draft(pseudonym))
         if not in_force:
             return Outcome.say(t.gettext("You have no consent in force that could be withdrawn."))
         buttons = tuple((Button(self._label(t, p), f"w:{p}"),) for p in in_force)
@@ -544,7 +545,10 @@ class DataRights:
             if optional and (steps := flow.collected_for(purpose_id))
         }
         erased = any(set(collected.get(r.flow_id, ())) & set(r.answers) for r in feedback)
-        if not await self.store.withdraw_consent(pseudonym, purpose_id, self.clock(), collected):
+        in_draft, erased_in_draft = await self._withdraw_from_draft(pseudonym, purpose_id)
+        erased = erased or erased_in_draft
+        stored = await self.store.withdraw_consent(pseudonym, purpose_id, self.clock(), collected)
+        if not stored and not in_draft:
             return Outcome(toast=t.gettext("This consent is not in force."), close_keyboard=True)
         log.info("consent withdrawn", extra={"pseudonym": pseudonym[:12]})
         deliveries = await self.store.deliveries_of(pseudonym)
@@ -560,7 +564,13 @@ class DataRights:
         name = self._label(t, purpose_id)
         if not required:
             return Outcome(
-                replies=(Reply(await self._withdrawn_optional(t, purpose_id, pseudonym, erased)),),
+                replies=(
+                    Reply(
+                        await self._withdrawn_optional(
+                            t, purpose_id, pseudonym, erased, stored=stored > 0
+                        )
+                    ),
+                ),
                 close_keyboard=True,
             )
         discarded = await self._discard_draft_needing(pseudonym, purpose_id)
@@ -586,11 +596,13 @@ class DataRights:
         )
 
     async def _withdrawn_optional(
-        self, t: Translator, purpose_id: str, pseudonym: str, erased: bool
+        self, t: Translator, purpose_id: str, pseudonym: str, erased: bool, stored: bool
     ) -> str:
-        """What goes with an optional consent (the contact chat id it keeps; the answers
-        were erased with the withdrawal), and the answer saying so."""
-        contact = await self._contact_served(self._purposes.get(purpose_id), pseudonym)
+        """What goes with an optional consent (the contact chat id it keeps, once feedback
+        was sent with it; the answers were erased with the withdrawal), and the answer
+        saying so."""
+        purpose = self._purposes.get(purpose_id)
+        contact = stored and await self._contact_served(purpose, pseudonym)
         if contact:
             await self.store.delete_contact(pseudonym)
         if contact or erased:
@@ -613,6 +625,41 @@ class DataRights:
         else:
             text = t.gettext("Your consent to “{purpose}” has been withdrawn.")
         return text.format(purpose=self._label(t, purpose_id))
+
+    async def _granted_in_draft(self, pseudonym: str) -> set[str]:
+        """The optional consents given in the conversation under way: they are kept with
+        its unfinished answers until the feedback is sent, and withdrawable meanwhile, as
+        the consent question says."""
+        draft = await self.store.load_draft(pseudonym, self.clock())
+        if draft is None:
+            return set()
+        state = ConversationState.model_validate(draft.payload)
+        return {c.purpose for c in state.consents if c.granted}
+
+    async def _withdraw_from_draft(self, pseudonym: str, purpose_id: str) -> tuple[bool, bool]:
+        """The consent, if given in the conversation under way, marked refused there and
+        the answers collected for it dropped: whether it was given, and whether any went."""
+        draft = await self.store.load_draft(pseudonym, self.clock())
+        if draft is None:
+            return False, False
+        state = ConversationState.model_validate(draft.payload)
+        if not any(c.purpose == purpose_id and c.granted for c in state.consents):
+            return False, False
+        flow = self.catalog.flows.get(state.flow_id)
+        collected = set(flow.collected_for(purpose_id)) if flow else set()
+        answers = {k: v for k, v in state.answers.items() if k not in collected}
+        for step in flow.steps if flow else []:
+            if isinstance(step, ConsentStep) and step.purpose == purpose_id and step.id in answers:
+                answers[step.id] = "n"
+        now = self.clock()
+        consents = [
+            c.model_copy(update={"granted": False, "at": now}) if c.purpose == purpose_id else c
+            for c in state.consents
+        ]
+        withdrawn = state.model_copy(update={"answers": answers, "consents": consents})
+        payload = withdrawn.model_dump(mode="json")
+        await self.store.save_draft(pseudonym, draft.model_copy(update={"payload": payload}))
+        return True, any(step in state.answers for step in collected)
 
     async def _discard_draft_needing(self, pseudonym: str, purpose_id: str) -> bool:
         """Drop unfinished answers whose flow needs the withdrawn purpose; those of a

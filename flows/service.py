@@ -448,9 +448,13 @@ class FeedbackService:
         granted = [c for c in completion.consents if c.granted]
         contact = any(flow.purpose(c.purpose).stores_contact for c in granted)
         purposes = [p.id for p in flow.required_purposes] + [c.purpose for c in granted]
+        # An answer for an optional purpose withdrawn mid-conversation (/widerruf) is not kept.
+        declined = {p.id for p in flow.purposes if not p.required} - set(purposes)
+        left_out = {step for purpose in declined for step in flow.collected_for(purpose)}
+        answers = {k: v for k, v in completion.answers.items() if k not in left_out}
         feedback = NewFeedback(
             flow_id=flow.id,
-            answers=dict(completion.answers),
+            answers=answers,
             purposes=purposes,
             created_at=self.clock(),
             expires_at=completion.expires_at,
@@ -469,7 +473,7 @@ class FeedbackService:
                 for c in granted
             ],
             contact_chat_id=person.chat_id if contact else None,
-            tallies=countable_answers(flow, completion.answers),
+            tallies=countable_answers(flow, answers),
             recipients=self.recipients_of(feedback),
             counted_under=[p.id for p in flow.required_purposes],
         )

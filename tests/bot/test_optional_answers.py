@@ -187,3 +187,33 @@ async def test_withdrawing_either_of_two_required_purposes_takes_the_feedback_ou
         assert (row.feedbacks, row.counts) == (1, {"rating": {"5": 1}})
     finally:
         await harness.stop()
+
+
+async def test_a_consent_given_in_the_survey_under_way_can_be_withdrawn_at_once(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    """The consent question says it can be withdrawn at any time with /widerruf; until
+    the feedback is sent it lives with the unfinished answers, and /widerruf did not
+    offer it. Withdrawn there, what is answered for it afterwards is not kept either."""
+    harness = await started(api, clock, tmp_path / "data", flows_dir(tmp_path))
+    try:
+        erika = harness.customer()
+        await erika.send("/start callback")
+        await erika.press("Ja, ich willige ein")
+        await erika.press("2")
+        asked = texts(await erika.press("Ja, einverstanden"))
+        assert "Worum geht es?" in asked
+        [menu] = await erika.send("/widerruf")
+        assert labels(menu) == [["Speicherung"], ["Rückfrage"]]
+        assert texts(await erika.press("Rückfrage")) == (
+            "Ihre Einwilligung „Rückfrage“ wurde widerrufen."
+        )
+        assert "Danke!" in texts(await erika.send(ISSUE))
+        copy = await erika.send("/meinedaten")
+        assert ISSUE not in texts(copy)
+        data = copy_of_the_data(copy)
+        [feedback] = data["feedback"]
+        assert [a["step"] for a in feedback["answers"]] == ["rating"]
+        assert [c["purpose"] for c in data["consents"]] == ["callback_feedback"]
+    finally:
+        await harness.stop()
