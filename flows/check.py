@@ -184,7 +184,10 @@ def _with_purpose_conflicts(reports: list[Report], t: Translator) -> list[Report
     latest = {r.flow.id: r for r in reports if r.flow is not None}  # as the bot loads them
     shipped = [(s, f) for s, f in _shipped_flows(t) if f.id not in latest]
     sources = {id(r.flow): r.source for r in latest.values()}
-    sources |= {id(flow): source for source, flow in shipped}
+    # A shipped file's path is inside the installed package: named by its flow instead.
+    sources |= {
+        id(flow): t.gettext("the shipped flow '{flow}'").format(flow=flow.id) for _, flow in shipped
+    }
     flows = [flow for _, flow in shipped] + [r.flow for r in latest.values() if r.flow]
     found: dict[str, list[Finding]] = {}
     for flow, purpose_id, earlier in purpose_conflicts(flows):
@@ -279,10 +282,14 @@ def _explain(
         )
         return where, t.gettext("unknown key '{key}'").format(key=field), hint
     if kind == "union_tag_invalid":
+        tag = str(ctx.get("tag", ""))
+        close = difflib.get_close_matches(tag, STEP_TYPES, n=1)
         return (
             (*where, "type"),
-            t.gettext("unknown step type '{type}'").format(type=ctx.get("tag", "")),
-            t.gettext("Use one of: {types}.").format(types=types),
+            t.gettext("unknown step type '{type}'").format(type=tag),
+            t.gettext("Did you mean '{suggestion}'?").format(suggestion=close[0])
+            if close
+            else t.gettext("Use one of: {types}.").format(types=types),
         )
     if kind == "union_tag_not_found":
         return (
@@ -352,10 +359,16 @@ def _explain(
         # pydantic joins the choices in English ("0 or 1"): the last "or" is translated.
         first, joined, last = str(ctx.get("expected", "")).rpartition(" or ")
         choices = t.gettext("{first} or {last}").format(first=first, last=last) if joined else last
+        hint = t.gettext("Expected {expected}.").format(expected=choices)
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            # min = "1": the number is right, the quotes make it text.
+            hint = t.gettext("Write the number without quotes: {key} = {number}.").format(
+                key=field, number=value.strip()
+            )
         return (
             where,
             t.gettext("{value} is not allowed here").format(value=_shown(value)),
-            t.gettext("Expected {expected}.").format(expected=choices),
+            hint,
         )
     if kind == "too_short":
         return (

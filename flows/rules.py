@@ -31,6 +31,8 @@ from flows.models import (
 )
 
 Where = tuple[str | int, ...]
+BUTTON_TEXT_SHOWN = 40
+"""About as many characters as a phone shows on a button of a row of its own."""
 
 
 @dataclass(frozen=True)
@@ -533,6 +535,20 @@ def _asked_on_every_path(flow: FlowDefinition, paths: _Paths) -> dict[str, froze
 
 def _button_problems(flow: FlowDefinition, t: Translator) -> Iterator[Problem]:
     for i, step in enumerate(flow.steps):
+        options = step.options if isinstance(step, ChoiceStep | MultipleChoiceStep) else []
+        for k, option in enumerate(options):
+            texts = option.label.values() if isinstance(option.label, dict) else [option.label]
+            length = max(len(text) for text in texts)
+            if length > BUTTON_TEXT_SHOWN:
+                yield Problem(
+                    ("steps", i, "options", k, "label"),
+                    t.gettext(
+                        "the label of option '{option}' has {count} characters; a phone shows "
+                        "about {limit} on a button and cuts the rest"
+                    ).format(option=option.id, count=length, limit=BUTTON_TEXT_SHOWN),
+                    t.gettext("Keep button texts short; say more in the question."),
+                    warning=True,
+                )
         values = button_values(step)
         if not values:
             continue

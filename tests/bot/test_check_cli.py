@@ -38,7 +38,7 @@ def test_errors_print_file_line_and_hint_and_exit_1(
     assert main(["check", "--lang", "en", str(path)]) == 1
     assert capsys.readouterr().out == (
         f"{path}:{line}: error: unknown step type 'multi_choice'\n"
-        "    Use one of: rating, choice, multiple_choice, text, consent, thanks.\n"
+        "    Did you mean 'multiple_choice'?\n"
         "1 error and 0 warnings in 1 file.\n"
     )
 

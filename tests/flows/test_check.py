@@ -70,6 +70,16 @@ BROKEN = {
         "unknown step type 'dance'",
         "Use one of: rating, choice, multiple_choice, text, consent, thanks.",
     ),
+    "misspelt step type": (
+        HEAD + '\n[[steps]]\nid = "r"\ntype = "raiting"  # <-\nprompt = "x"\n' + THANKS,
+        "unknown step type 'raiting'",
+        "Did you mean 'rating'?",
+    ),
+    "a number in quotes": (
+        HEAD + rating(extra='min = "1"  # <-') + THANKS,
+        "“1” is not allowed here",
+        "Write the number without quotes: min = 1.",
+    ),
     "unreachable step": (
         HEAD
         + rating(extra='next = "thanks"')
@@ -344,7 +354,8 @@ def test_a_purpose_that_clashes_with_a_shipped_flow_fails_the_check_alone(
     (tmp_path / "survey.toml").write_text(SURVEY, encoding="utf-8")
     [report] = check_paths([tmp_path / "survey.toml"], EN)
     [error] = report.errors
-    assert "the purpose 'contact' is described differently in flows/definitions" in error.message
+    clash = "the purpose 'contact' is described differently in the shipped flow 'feedback'"
+    assert clash in error.message, "named by the flow, not by a path inside the package"
     replacing = SURVEY.replace('id = "survey"\ntitle', 'id = "feedback"\ntitle')
     (tmp_path / "survey.toml").write_text(replacing, encoding="utf-8")
     [report] = check_paths([tmp_path / "survey.toml"], EN)
@@ -399,7 +410,7 @@ def test_a_purpose_kept_for_another_time_is_described_differently(tmp_path: Path
     (tmp_path / "survey.toml").write_text(survey, encoding="utf-8")
     [report] = check_paths([tmp_path / "survey.toml"], EN)
     [error] = report.errors
-    assert "the purpose 'contact' is described differently in flows/definitions" in error.message
+    assert "the purpose 'contact' is described differently in the shipped flow" in error.message
     with pytest.raises(FlowDefinitionError, match="describes the purpose 'contact' differently"):
         FlowCatalog.load(tmp_path)
     (tmp_path / "survey.toml").write_text(
@@ -476,6 +487,31 @@ def test_a_retention_on_an_optional_purpose_is_a_warning() -> None:
     assert warning.message == "purpose 'research': an optional purpose has no retention of its own"
     assert "kept as long as the feedback" in warning.hint and warning.line == marked_line(text)
     assert not report.errors
+
+
+def test_a_button_text_a_phone_would_cut_is_a_warning() -> None:
+    long = "Die Lieferung kam zu spät und die Verpackung war beschädigt"  # 59 characters
+    text = (
+        HEAD
+        + f"""
+[[steps]]
+id = "topic"
+type = "choice"
+prompt = {{ de = "Worum geht es?", en = "What is it about?" }}
+options = [
+  {{ id = "late", label = {{ de = "{long}", en = "Late" }} }},  # <-
+  {{ id = "other", label = {{ de = "Etwas anderes", en = "Something else" }} }},
+]
+"""
+        + THANKS
+    )
+    report = check(text)
+    [warning] = report.warnings
+    assert warning.message == (
+        "the label of option 'late' has 59 characters; a phone shows about 40 on a button "
+        "and cuts the rest"
+    )
+    assert warning.line == marked_line(text) and not report.errors
 
 
 def test_the_choices_of_a_fixed_value_are_joined_in_the_operators_language() -> None:
