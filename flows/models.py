@@ -307,6 +307,10 @@ class FlowDefinition(_Model):
         optional = {s for p in self.purposes if not p.required for s in self.collected_for(p.id)}
         return [s for s in self.steps if s.id not in optional]
 
+    def asks(self, purpose_id: str) -> bool:
+        """Whether a step of type 'consent' asks for this (optional) purpose."""
+        return any(isinstance(s, ConsentStep) and s.purpose == purpose_id for s in self.steps)
+
     def collected_for(self, purpose_id: str) -> list[str]:
         """The ids of the questions whose answers are collected for this purpose."""
         return [

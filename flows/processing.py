@@ -262,7 +262,10 @@ def _describe_flow(flow: FlowDefinition, default: timedelta) -> ProcessedFlow:
         id=flow.id,
         title=flow.title,
         retention=flow.retention(default),
-        purposes=tuple(_describe_purpose(flow, p) for p in flow.purposes),
+        # An optional purpose no step asks for is processing that never happens.
+        purposes=tuple(
+            _describe_purpose(flow, p) for p in flow.purposes if p.required or flow.asks(p.id)
+        ),
     )
 
 

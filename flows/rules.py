@@ -188,6 +188,19 @@ def _purpose_problems(flow: FlowDefinition, t: Translator) -> Iterator[Problem]:
                     "part must not depend on it (Art. 7(4) GDPR)."
                 ),
             )
+        if not purpose.required and not flow.asks(purpose.id):
+            yield Problem(
+                ("purposes", k, "id"),
+                t.gettext(
+                    "the optional purpose '{id}' is never asked: no step of type 'consent' "
+                    "asks for it"
+                ).format(id=purpose.id),
+                t.gettext(
+                    "Add a consent step for it where it is needed, or remove it; the notices "
+                    "leave it out until then."
+                ),
+                warning=True,
+            )
         if purpose.retention is not None and not purpose.required:
             yield Problem(
                 ("purposes", k, "retention"),
@@ -482,16 +495,30 @@ def _consent_problems(flow: FlowDefinition, paths: _Paths, t: Translator) -> Ite
         if purpose.id not in asked[step.id]:
             granting = {s for s, st in paths.steps.items() if _grants(st, purpose.id)}
             path = paths.path(step.id, avoiding=granting)
+            skippable = [
+                s
+                for s in path
+                if isinstance(consent := paths.steps[s], ConsentStep)
+                and consent.purpose == purpose.id
+            ]
+            hint = (
+                t.gettext(
+                    "'{consent}' may be skipped (skip_if) while this question is not: branch "
+                    "around both with next instead of skip_if."
+                ).format(consent=skippable[0])
+                if skippable
+                else t.gettext(
+                    "Put a step of type 'consent' for '{purpose}' before it on every path "
+                    "(without skip_if)."
+                ).format(purpose=purpose.id)
+            )
             yield Problem(
                 ("steps", i, "purpose"),
                 t.gettext(
                     "step '{step}' collects answers for purpose '{purpose}' before its consent "
                     "is asked, on the path {path}"
                 ).format(step=step.id, purpose=purpose.id, path=" → ".join(path)),
-                t.gettext(
-                    "Put a step of type 'consent' for '{purpose}' before it on every path "
-                    "(without skip_if)."
-                ).format(purpose=purpose.id),
+                hint,
             )
 
 

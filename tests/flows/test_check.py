@@ -28,6 +28,9 @@ id = "research"
 description = { de = "Forschung", en = "Research" }
 """
 
+# HEAD without its optional purpose (no step asks for it there: a warning of its own).
+ALONE = HEAD.split('\n[[purposes]]\nid = "research"')[0]
+
 THANKS = """
 [[steps]]
 id = "thanks"
@@ -109,6 +112,18 @@ BROKEN = {
         "step 'phone' collects answers for purpose 'research' before its consent is asked, "
         "on the path r → phone",
         "Put a step of type 'consent' for 'research' before it on every path",
+    ),
+    "a consent that may be skipped before its question": (
+        HEAD
+        + rating()
+        + '\n[[steps]]\nid = "ask"\ntype = "consent"\npurpose = "research"\nskip_if = "r >= 4"\n'
+        + 'prompt = { de = "Darf ich?", en = "May I?" }\n'
+        + text_step("phone", 'purpose = "research"  # <-')
+        + THANKS,
+        "step 'phone' collects answers for purpose 'research' before its consent is asked, "
+        "on the path r → ask → phone",
+        "'ask' may be skipped (skip_if) while this question is not: branch around both with "
+        "next instead of skip_if.",
     ),
     "callback over 64 bytes": (
         HEAD
@@ -233,7 +248,8 @@ def test_several_problems_in_one_file_are_all_reported_in_line_order() -> None:
 
 
 def test_a_missing_translation_is_a_warning_naming_the_language() -> None:
-    text = HEAD + rating(extra='low_label = { de = "schlecht" }\nhigh_label = "excellent"') + THANKS
+    labels = 'low_label = { de = "schlecht" }\nhigh_label = "excellent"'
+    text = ALONE + rating(extra=labels) + THANKS
     report = check(text)
     assert report.errors == [] and report.flow is not None
     lines = text.splitlines()
@@ -270,7 +286,7 @@ def test_two_files_with_one_flow_id_are_an_error(tmp_path: Path) -> None:
     """A copy left in the folder (nps_old.toml) took over the flow silently: whichever
     file came last in name order ran. Now check and start-up refuse it."""
     # (purpose ids of their own: the shipped flows describe "feedback" otherwise)
-    text = (HEAD + rating() + THANKS).replace('id = "feedback"', 'id = "t_feedback"')
+    text = (ALONE + rating() + THANKS).replace('id = "feedback"', 'id = "t_feedback"')
     (tmp_path / "a.toml").write_text(text)
     (tmp_path / "b.toml").write_text(text)
     first, second = check_paths([tmp_path], EN)
@@ -466,7 +482,8 @@ def test_a_purpose_text_ending_in_a_full_stop_is_a_warning() -> None:
         + THANKS
     )
     report = check(text)
-    [warning] = report.warnings
+    never_asked, warning = report.warnings
+    assert "never asked" in never_asked.message
     assert "ends with a full stop" in warning.message and warning.line == marked_line(text)
     assert not report.errors
 
@@ -483,7 +500,8 @@ def test_a_retention_on_an_optional_purpose_is_a_warning() -> None:
         + THANKS
     )
     report = check(text)
-    [warning] = report.warnings
+    never_asked, warning = report.warnings
+    assert "never asked" in never_asked.message
     assert warning.message == "purpose 'research': an optional purpose has no retention of its own"
     assert "kept as long as the feedback" in warning.hint and warning.line == marked_line(text)
     assert not report.errors
@@ -492,7 +510,7 @@ def test_a_retention_on_an_optional_purpose_is_a_warning() -> None:
 def test_a_button_text_a_phone_would_cut_is_a_warning() -> None:
     long = "Die Lieferung kam zu spät und die Verpackung war beschädigt"  # 59 characters
     text = (
-        HEAD
+        ALONE
         + f"""
 [[steps]]
 id = "topic"

@@ -226,6 +226,29 @@ def test_contact_chat_id_only_under_the_contact_purpose() -> None:
     assert [p.id for p in by_id.values() if DataCategory.CONTACT_CHAT in p.data] == ["contact"]
 
 
+def test_an_optional_purpose_no_step_asks_for_is_left_out_of_the_notices(tmp_path: Path) -> None:
+    """Declared, but no consent step asks for it: the record said it was asked during
+    the flow, the privacy notice listed it; `check` warns of it."""
+    unasked = EVENT_FLOW.replace(
+        "\n[[steps]]",
+        '\n[[purposes]]\nid = "newsletter"\ndescription = { de = "Newsletter", en = "Newsletter" }'
+        "\n\n[[steps]]",
+        1,
+    )
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    (flows / "event.toml").write_text(unasked, encoding="utf-8")
+    catalog = FlowCatalog.load(flows)
+    assert [p.id for p in catalog.flows["event"].purposes] == ["event_feedback", "newsletter"]
+    config = ServiceConfig(
+        controller=Controller(name="Beispiel GmbH", contact="datenschutz@beispiel.de"),
+        retention=timedelta(days=180),
+    )
+    processing = config.processing(catalog)
+    assert "newsletter" not in {p.id for p in processing.purposes}
+    assert "event_feedback" in {p.id for p in processing.purposes}
+
+
 @pytest.mark.parametrize("locale", ["de", "en"])
 def test_record_states_the_configured_measures_and_staff(locale: str) -> None:
     config = ServiceConfig(
