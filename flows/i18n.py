@@ -162,7 +162,12 @@ class Translator:
 
     def reason(self, error: BaseException) -> str:
         """Why reading or writing failed: the system's reason in this language where the
-        catalogs know it (an OSError), else the error's own words (a TOML or UTF-8 error)."""
+        catalogs know it (an OSError), else the error's own words (a TOML error)."""
+        if isinstance(error, UnicodeDecodeError):  # Python's words give a byte offset
+            line = error.object[: error.start].count(b"\n") + 1
+            return self.gettext("not UTF-8 text (line {line}); save the file as UTF-8").format(
+                line=line
+            )
         if not isinstance(error, OSError):
             return str(error)
         known = OS_REASONS.get(error.errno) if error.errno is not None else None

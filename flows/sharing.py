@@ -149,7 +149,7 @@ def load_recipients(
         ) from None
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise RecipientsError(
-            f"{path}: " + t.gettext("not valid TOML: {reason}").format(reason=error)
+            f"{path}: " + t.gettext("not valid TOML: {reason}").format(reason=t.reason(error))
         ) from None
     except ValidationError as error:
         problems = "; ".join(_problem(e, data, t) for e in error.errors())

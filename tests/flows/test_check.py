@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -330,9 +331,12 @@ def test_a_folder_without_definitions_is_an_error(tmp_path: Path) -> None:
 
 
 def test_a_definition_that_is_not_utf8_is_refused_when_loading(tmp_path: Path) -> None:
-    (tmp_path / "latin1.toml").write_bytes(b'id = "Pr\xfcfung"\n')
-    with pytest.raises(FlowDefinitionError, match=r"latin1\.toml: cannot be read"):
+    (tmp_path / "latin1.toml").write_bytes(b'title = "x"\nid = "Pr\xfcfung"\n')
+    expected = "cannot be read: not UTF-8 text (line 2); save the file as UTF-8"
+    with pytest.raises(FlowDefinitionError, match=r"latin1\.toml: " + re.escape(expected)):
         FlowCatalog.load(tmp_path)
+    [report] = check_paths([tmp_path], EN)
+    assert [e.message for e in report.errors] == [expected], "no byte offset, no codec"
 
 
 SURVEY = (

@@ -13,7 +13,7 @@ from flows.sharing import RecipientsError, load_recipients
 @pytest.mark.parametrize(
     ("content", "says"),
     [
-        (b'recipients = [{ id = "crm", url = "https://crm.example/\xfc" }]\n', "utf-8"),
+        (b'recipients = [{ url = "https://crm.example/\xfc" }]\n', "not UTF-8 text (line 1)"),
         (b"recipients = " + b"[" * 5000 + b"]" * 5000, "nested too deeply"),
         (b"recipients = [", "not valid TOML"),
     ],
