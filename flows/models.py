@@ -353,7 +353,11 @@ class FlowDefinition(_Model):
         """Every step id that can follow `step`, whatever the answers (for checking paths)."""
         if isinstance(step, ThanksStep):
             return []
-        targets = [rule.goto for rule in step.next]
+        targets = []
+        for rule in step.next:
+            targets.append(rule.goto)
+            if rule.when is None:  # the branches after it are never taken
+                break
         if all(rule.when is not None for rule in step.next):
             after = self.in_file_after(step)
             if after is not None:

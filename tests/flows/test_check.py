@@ -248,6 +248,21 @@ def test_several_problems_in_one_file_are_all_reported_in_line_order() -> None:
     assert [f.line for f in report.errors] == sorted(f.line for f in report.errors)
 
 
+def test_a_step_behind_a_branch_never_taken_is_unreachable() -> None:
+    """The branch after an unconditional one is never taken (a warning), so the step
+    only it leads to is never asked: an error, as for any step no path leads to."""
+    text = (
+        ALONE
+        + rating(extra='next = [{ goto = "comment" }, { if = "r <= 2", goto = "bad" }]')
+        + text_step("bad")
+        + text_step("comment")
+        + THANKS
+    )
+    report = check(text)
+    assert [w.message for w in report.warnings] == ["this branch of step 'r' is never taken"]
+    assert [e.message for e in report.errors] == ["step 'bad' is never asked: no path leads to it"]
+
+
 def test_a_missing_translation_is_a_warning_naming_the_language() -> None:
     labels = 'low_label = { de = "schlecht" }\nhigh_label = "excellent"'
     text = ALONE + rating(extra=labels) + THANKS
