@@ -53,7 +53,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser(t).parse_args(argv)
     try:
         return int(args.handler(args))
-    except (ConfigurationError, FlowDefinitionError, RecipientsError, StoreError) as error:
+    except FlowDefinitionError as error:
+        # The first broken file stops the start; check names every problem, with hints.
+        print(f"feedbackbot: {said(error, t)}", file=sys.stderr)
+        print(
+            "feedbackbot: "
+            + t.gettext("`feedbackbot check FOLDER` lists every problem with a hint to fix it"),
+            file=sys.stderr,
+        )
+        return 1
+    except (ConfigurationError, RecipientsError, StoreError) as error:
         print(f"feedbackbot: {said(error, t)}", file=sys.stderr)
         return 1
     except OSError as error:

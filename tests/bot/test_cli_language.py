@@ -239,6 +239,10 @@ def test_a_broken_flow_definition_is_explained_in_german(tmp_path: Path) -> None
     result = feedbackbot(tmp_path, "docs", "privacy-notice", lang="de_DE.UTF-8", **settings)
     assert result.returncode == 1 and result.stdout == ""
     assert result.stderr.startswith(f"feedbackbot: {flows / 'survey.toml'}:2: kein gültiges TOML")
+    assert result.stderr.endswith(
+        "feedbackbot: `feedbackbot check ORDNER` zeigt jedes Problem mit einem Hinweis zur "
+        "Behebung\n"
+    ), "the first problem stops the start; check lists them all"
     result = feedbackbot(tmp_path, "docs", "privacy-notice", lang="en_US.UTF-8", **settings)
     assert result.stderr.startswith(f"feedbackbot: {flows / 'survey.toml'}:2: not valid TOML")
 
