@@ -135,8 +135,9 @@ def purpose_conflicts(
 
 
 def _meaning(purpose: Purpose) -> dict[str, Any]:
-    # Whether it is required may differ from flow to flow; what it is may not.
-    return purpose.model_dump(exclude={"required"})
+    # Whether it is required too: a withdrawal restricts the feedback of a required
+    # purpose and erases the answers of an optional one, and cannot do both for one id.
+    return purpose.model_dump()
 
 
 def _with_duplicate_ids(reports: list[Report], t: Translator) -> list[Report]:
@@ -203,7 +204,7 @@ def _with_purpose_conflicts(reports: list[Report], t: Translator) -> list[Report
                 ),
                 t.gettext(
                     "A purpose id means one thing in every flow: give it the same description, "
-                    "label and retention there, or an id of its own."
+                    "label, retention and required there, or an id of its own."
                 ),
             )
         )

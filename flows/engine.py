@@ -304,7 +304,7 @@ class Engine:
                     at=self.now,
                 )
             )
-        else:
+        elif not self._refused(step, consents):
             answers[step.id] = answer
         following = self._next(step, answers, consents)
         state = state.model_copy(
@@ -351,6 +351,15 @@ class Engine:
             return not self._needed(step)
         optional = step.purpose is not None and not self.flow.purpose(step.purpose).required
         return optional and step.purpose not in granted
+
+    def _refused(self, step: Step, consents: list[PendingConsent]) -> bool:
+        """A question for an optional purpose whose consent was withdrawn while it was
+        open (/widerruf): its answer moves the conversation on but is not kept."""
+        if isinstance(step, ConsentStep | ThanksStep) or step.purpose is None:
+            return False
+        if self.flow.purpose(step.purpose).required:
+            return False
+        return not any(c.purpose == step.purpose and c.granted for c in consents)
 
     def _needed(self, step: ConsentStep) -> bool:
         """A further consent is asked only if it is the point (being contacted) or a later

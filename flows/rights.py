@@ -9,7 +9,7 @@ import logging
 import re
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -48,6 +48,7 @@ from storage.interface import (
     Draft,
     FeedbackRecord,
     LanguageChoice,
+    StorageFull,
     Store,
 )
 
@@ -60,6 +61,16 @@ RemovalListener = Callable[
 ACCESS_LIMIT = 3
 ACCESS_WINDOW = timedelta(minutes=1)
 ERASE_BUTTON_VALID = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class _DraftWithdrawal:
+    """What withdrawing a consent did to the conversation under way."""
+
+    given: bool = False  # the consent was given there
+    erased: bool = False  # answers collected for it went
+    open_question: bool = False  # the question now open is one for it
+    discarded: bool = False  # the unfinished answers went (no room to save them)
 
 
 class DataRights:
@@ -529,13 +540,13 @@ class DataRights:
         return Outcome(replies=(Reply(text, buttons),))
 
     async def withdraw(self, person: Person, data: str) -> Outcome:
-        """Withdraws the consent pressed, also one for a purpose no loaded flow declares
-        any more (a flow removed since): as easy to withdraw as it was to give."""
+        """Withdraws the consent pressed, also one given in the survey under way or for a
+        purpose no loaded flow declares any more: as easy to withdraw as it was to give."""
         t = translator(person.locale)
         purpose_id = data.removeprefix("w:")
         purpose = self._purposes.get(purpose_id)
         pseudonym = self.store.pseudonym(person.subject)
-        feedback = await self.store.feedback_of(pseudonym, self.clock())
+        feedback, complete = await self._readable_feedback(pseudonym)
         # Answers collected for an optional purpose serve it alone: they go with it. (Those
         # of a required one stay, restricted, as the feedback they belong to.)
         optional = purpose is not None and not purpose.required
@@ -544,39 +555,44 @@ class DataRights:
             for flow in self.catalog.flows.values()
             if optional and (steps := flow.collected_for(purpose_id))
         }
-        erased = any(set(collected.get(r.flow_id, ())) & set(r.answers) for r in feedback)
-        in_draft, erased_in_draft = await self._withdraw_from_draft(pseudonym, purpose_id)
-        erased = erased or erased_in_draft
+        answered = any(set(collected.get(r.flow_id, ())) & set(r.answers) for r in feedback)
+        # The store first: a draft that cannot be saved must not keep a consent in force.
         stored = await self.store.withdraw_consent(pseudonym, purpose_id, self.clock(), collected)
-        if not stored and not in_draft:
+        draft = await self._withdraw_from_draft(pseudonym, purpose_id)
+        if not stored and not draft.given:
             return Outcome(toast=t.gettext("This consent is not in force."), close_keyboard=True)
         log.info("consent withdrawn", extra={"pseudonym": pseudonym[:12]})
         deliveries = await self.store.deliveries_of(pseudonym)
         # Only the feedback given under this consent: another survey's feedback, under a
         # consent still in force, stays with its recipients.
         under = {record.id for record in feedback if purpose_id in record.purposes}
-        # A purpose no flow declares any more was required where feedback was given under it.
-        required = purpose.required if purpose else bool(under)
+        # A purpose no loaded flow declares: required where a feedback needed it (for a flow
+        # gone, its first purpose), else optional.
+        required = (
+            purpose.required
+            if purpose is not None
+            else any(purpose_id in needed_consents(r, self.catalog) for r in feedback)
+        )
         if required:
             deliveries = [d for d in deliveries if d.feedback_id in under]
         for listener in self.removal_listeners:
             await listener(deliveries, "withdrawal", None if required else purpose_id)
         name = self._label(t, purpose_id)
         if not required:
-            return Outcome(
-                replies=(
-                    Reply(
-                        await self._withdrawn_optional(
-                            t, purpose_id, pseudonym, erased, stored=stored > 0
-                        )
-                    ),
-                ),
-                close_keyboard=True,
-            )
+            erased = (stored > 0 and answered) or draft.erased
+            text = await self._withdrawn_optional(t, purpose_id, pseudonym, erased, stored > 0)
+            if draft.open_question:
+                text += "\n\n" + t.gettext(
+                    "The question about it that is still open is no longer needed: whatever "
+                    "you answer there is not kept."
+                )
+            if draft.discarded:
+                text += "\n\n" + t.gettext("The feedback you had not finished was discarded.")
+            return Outcome(replies=(Reply(text),), close_keyboard=True)
         discarded = await self._discard_draft_needing(pseudonym, purpose_id)
         if discarded:
             await self.store.flush_deletions()
-        if under:
+        if under or not complete:
             text = t.gettext(
                 "Your consent to “{purpose}” has been withdrawn. The feedback you gave with "
                 "this consent is no longer evaluated, not even if you agree again later; it "
@@ -594,6 +610,15 @@ class DataRights:
             replies=(Reply(text), self._erase_question(t, self._what_is_erased(t, len(feedback)))),
             close_keyboard=True,
         )
+
+    async def _readable_feedback(self, pseudonym: str) -> tuple[list[FeedbackRecord], bool]:
+        """The person's feedback, and whether all of it could be read: a damaged row must
+        not keep anyone from withdrawing."""
+        try:
+            return await self.store.feedback_of(pseudonym, self.clock()), True
+        except DecryptionFailed:
+            log.warning("feedback unreadable at a withdrawal")
+            return [], False
 
     async def _withdrawn_optional(
         self, t: Translator, purpose_id: str, pseudonym: str, erased: bool, stored: bool
@@ -626,31 +651,37 @@ class DataRights:
             text = t.gettext("Your consent to “{purpose}” has been withdrawn.")
         return text.format(purpose=self._label(t, purpose_id))
 
+    async def _draft_state(self, pseudonym: str) -> tuple[Draft, ConversationState] | None:
+        """The conversation under way; None also when its draft cannot be read (it is then
+        no help to anyone, and goes at its idle time)."""
+        try:
+            draft = await self.store.load_draft(pseudonym, self.clock())
+        except DecryptionFailed:
+            return None
+        if draft is None:
+            return None
+        return draft, ConversationState.model_validate(draft.payload)
+
     async def _granted_in_draft(self, pseudonym: str) -> set[str]:
         """The optional consents given in the conversation under way: they are kept with
         its unfinished answers until the feedback is sent, and withdrawable meanwhile, as
         the consent question says."""
-        draft = await self.store.load_draft(pseudonym, self.clock())
-        if draft is None:
-            return set()
-        state = ConversationState.model_validate(draft.payload)
-        return {c.purpose for c in state.consents if c.granted}
+        found = await self._draft_state(pseudonym)
+        return set() if found is None else {c.purpose for c in found[1].consents if c.granted}
 
-    async def _withdraw_from_draft(self, pseudonym: str, purpose_id: str) -> tuple[bool, bool]:
+    async def _withdraw_from_draft(self, pseudonym: str, purpose_id: str) -> _DraftWithdrawal:
         """The consent, if given in the conversation under way, marked refused there and
-        the answers collected for it dropped: whether it was given, and whether any went."""
-        draft = await self.store.load_draft(pseudonym, self.clock())
-        if draft is None:
-            return False, False
-        state = ConversationState.model_validate(draft.payload)
+        the answers collected for it dropped (the engine keeps no answer to its questions
+        from now on). On a full disk the unfinished answers go instead."""
+        found = await self._draft_state(pseudonym)
+        if found is None:
+            return _DraftWithdrawal()
+        draft, state = found
         if not any(c.purpose == purpose_id and c.granted for c in state.consents):
-            return False, False
+            return _DraftWithdrawal()
         flow = self.catalog.flows.get(state.flow_id)
         collected = set(flow.collected_for(purpose_id)) if flow else set()
         answers = {k: v for k, v in state.answers.items() if k not in collected}
-        for step in flow.steps if flow else []:
-            if isinstance(step, ConsentStep) and step.purpose == purpose_id and step.id in answers:
-                answers[step.id] = "n"
         now = self.clock()
         consents = [
             c.model_copy(update={"granted": False, "at": now}) if c.purpose == purpose_id else c
@@ -658,13 +689,25 @@ class DataRights:
         ]
         withdrawn = state.model_copy(update={"answers": answers, "consents": consents})
         payload = withdrawn.model_dump(mode="json")
-        await self.store.save_draft(pseudonym, draft.model_copy(update={"payload": payload}))
-        return True, any(step in state.answers for step in collected)
+        try:
+            await self.store.save_draft(pseudonym, draft.model_copy(update={"payload": payload}))
+        except StorageFull:  # deleting needs no room
+            await self.store.delete_draft(pseudonym)
+            return _DraftWithdrawal(given=True, erased=True, discarded=True)
+        return _DraftWithdrawal(
+            given=True,
+            erased=len(answers) < len(state.answers),
+            open_question=state.step_id in collected,
+        )
 
     async def _discard_draft_needing(self, pseudonym: str, purpose_id: str) -> bool:
         """Drop unfinished answers whose flow needs the withdrawn purpose; those of a
-        flow that does not (product feedback, say, when the general consent goes) stay."""
-        draft = await self.store.load_draft(pseudonym, self.clock())
+        flow that does not (product feedback, say, when the general consent goes) stay.
+        One that cannot be read cannot tell, and is no use to anyone: it goes too."""
+        try:
+            draft = await self.store.load_draft(pseudonym, self.clock())
+        except DecryptionFailed:
+            return await self.store.delete_draft(pseudonym)
         if draft is None:
             return False
         flow = self.catalog.flows.get(ConversationState.model_validate(draft.payload).flow_id)

@@ -173,6 +173,23 @@ def load_recipients(
                 known=", ".join(sorted(known)),
             )
             raise RecipientsError(f"{path}: {message}")
+        optional_only = {
+            step: purpose.id
+            for f in catalog.flows.values()
+            for purpose in f.purposes
+            if not purpose.required
+            for step in f.collected_for(purpose.id)
+        }
+        for name in recipient.fields:
+            serves = optional_only.get(name)
+            if serves is not None and recipient.purpose != serves:
+                # Withdrawing that consent erases the answer: no copy may stay elsewhere.
+                message = t.gettext(
+                    "recipient {recipient} lists field {field}, which is collected for the "
+                    "optional purpose {purpose} alone; only a recipient of that purpose may "
+                    "receive it"
+                ).format(recipient=repr(recipient.id), field=repr(name), purpose=repr(serves))
+                raise RecipientsError(f"{path}: {message}")
         if recipient.purpose is not None and recipient.purpose not in sharing:
             message = t.gettext(
                 "recipient {recipient} names purpose {purpose}, but no flow has an optional "

@@ -5,6 +5,8 @@ declares any more."""
 from __future__ import annotations
 
 import json
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 from tests.fakes.botapi import FakeBotApi
@@ -195,7 +197,15 @@ async def test_a_consent_given_in_the_survey_under_way_can_be_withdrawn_at_once(
     """The consent question says it can be withdrawn at any time with /widerruf; until
     the feedback is sent it lives with the unfinished answers, and /widerruf did not
     offer it. Withdrawn there, what is answered for it afterwards is not kept either."""
-    harness = await started(api, clock, tmp_path / "data", flows_dir(tmp_path))
+    flows = flows_dir(tmp_path)
+    remark = (
+        '[[steps]]\nid = "remark"\ntype = "text"\nprompt = { de = "Sonst noch?", en = "More?" }'
+    )
+    with_remark = CALLBACK_FLOW.replace(
+        '[[steps]]\nid = "thanks"', remark + '\n\n[[steps]]\nid = "thanks"'
+    )
+    (flows / "callback.toml").write_text(with_remark, encoding="utf-8")
+    harness = await started(api, clock, tmp_path / "data", flows)
     try:
         erika = harness.customer()
         await erika.send("/start callback")
@@ -206,14 +216,85 @@ async def test_a_consent_given_in_the_survey_under_way_can_be_withdrawn_at_once(
         [menu] = await erika.send("/widerruf")
         assert labels(menu) == [["Speicherung"], ["Rückfrage"]]
         assert texts(await erika.press("Rückfrage")) == (
-            "Ihre Einwilligung „Rückfrage“ wurde widerrufen."
+            "Ihre Einwilligung „Rückfrage“ wurde widerrufen.\n\nDie noch offene Frage dazu "
+            "ist nicht mehr nötig: Was Sie dort antworten, wird nicht gespeichert."
         )
-        assert "Danke!" in texts(await erika.send(ISSUE))
+        assert "Sonst noch?" in texts(await erika.send(ISSUE))
+        assert ISSUE not in texts(await erika.send("/meinedaten")), "not kept in the draft"
+        assert "Danke!" in texts(await erika.send("Nein"))
         copy = await erika.send("/meinedaten")
         assert ISSUE not in texts(copy)
         data = copy_of_the_data(copy)
         [feedback] = data["feedback"]
-        assert [a["step"] for a in feedback["answers"]] == ["rating"]
+        assert [a["step"] for a in feedback["answers"]] == ["rating", "remark"]
         assert [c["purpose"] for c in data["consents"]] == ["callback_feedback"]
+    finally:
+        await harness.stop()
+
+
+async def test_withdrawal_goes_through_when_a_feedback_or_the_draft_cannot_be_read(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    """A damaged row kept every withdrawal back (the feedback was read first, and the
+    read failed): the consent must go all the same."""
+    data, flows = tmp_path / "data", flows_dir(tmp_path)
+    harness = await started(api, clock, data, flows)
+    try:
+        await answer_the_callback_survey(harness)
+        erika = harness.customer()
+        await erika.send("/start callback")  # a second survey under way: a draft
+        await erika.press("4")
+    finally:
+        await harness.stop()
+    with closing(sqlite3.connect(data / "feedback.db")) as db, db:
+        db.execute("UPDATE feedback SET ciphertext = zeroblob(60)")
+        db.execute("UPDATE drafts SET ciphertext = zeroblob(60)")
+    harness = await started(api, clock, data, flows)
+    try:
+        erika = harness.customer()
+        [menu] = await erika.send("/widerruf")
+        assert labels(menu) == [["Speicherung"], ["Rückfrage"]]
+        assert "wurde widerrufen" in texts(await erika.press("Rückfrage"))
+        assert "wurde widerrufen" in texts(
+            await erika.press_data(menu["message_id"], "w:callback_feedback")
+        )
+        assert harness.store is not None
+        pseudonym = harness.store.pseudonym(f"tg-user:{erika.user_id}")
+        assert [c.in_force for c in await harness.store.consents(pseudonym)] == [False, False]
+    finally:
+        await harness.stop()
+
+
+async def test_a_purpose_of_a_removed_flow_that_was_optional_is_withdrawn_as_optional(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    """Optional consents are recorded with the feedback they came with, so "feedback was
+    given under it" does not make a purpose required: the feedback's first purpose
+    does. Withdrawn as optional, the contact chat id it kept goes."""
+    data = tmp_path / "data"
+    flows = flows_dir(tmp_path)
+    (flows / "callback.toml").write_text(
+        CALLBACK_FLOW.replace(
+            'id = "followup"\nrequired = false',
+            'id = "followup"\nrequired = false\nstores_contact = true',
+        ),
+        encoding="utf-8",
+    )
+    harness = await started(api, clock, data, flows)
+    try:
+        await answer_the_callback_survey(harness)
+    finally:
+        await harness.stop()
+    harness = await started(api, clock, data, None)
+    try:
+        erika = harness.customer()
+        assert harness.store is not None
+        pseudonym = harness.store.pseudonym(f"tg-user:{erika.user_id}")
+        assert await harness.store.contact_of(pseudonym) is not None
+        await erika.send("/widerruf")
+        answer = texts(await erika.press("followup (wird nicht mehr erfragt)"))
+        assert "Ihre Kontaktdaten wurden gelöscht" in answer
+        assert "nicht mehr ausgewertet" not in answer, "the feedback's own consent stands"
+        assert await harness.store.contact_of(pseudonym) is None
     finally:
         await harness.stop()

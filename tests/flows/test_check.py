@@ -435,6 +435,29 @@ SHIPPED_CONTACT = '''label = "Being contacted"
 description = "Contacting you in this chat about your feedback"'''
 
 
+def test_a_purpose_required_in_one_flow_and_optional_in_another_is_a_conflict(
+    tmp_path: Path,
+) -> None:
+    """A withdrawal restricts the feedback of a required purpose and erases the answers
+    of an optional one: one id cannot be both (the first flow loaded decided)."""
+
+    def flow(flow_id: str, research: str) -> str:
+        head = HEAD.replace('id = "t"', f'id = "{flow_id}"', 1)
+        head = head.replace('id = "feedback"', f'id = "{flow_id}_feedback"', 1)
+        return (
+            head.replace('id = "research"\n', f'id = "research"\n{research}', 1) + rating() + THANKS
+        )
+
+    (tmp_path / "one.toml").write_text(flow("one", ""), encoding="utf-8")
+    (tmp_path / "two.toml").write_text(flow("two", "required = true\n"), encoding="utf-8")
+    with pytest.raises(FlowDefinitionError, match="describes the purpose 'research' differently"):
+        FlowCatalog.load(tmp_path)
+    [_, two] = check_paths([tmp_path], EN)
+    assert [e.message for e in two.errors] == [
+        f"the purpose 'research' is described differently in {tmp_path / 'one.toml'}"
+    ]
+
+
 def test_a_purpose_kept_for_another_time_is_described_differently(tmp_path: Path) -> None:
     """Same label, same description, another retention: /mydata and the processing
     record show one retention per purpose id, so one of the two would be shown nowhere

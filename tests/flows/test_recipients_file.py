@@ -166,3 +166,51 @@ def test_a_list_entry_is_named_by_its_list_and_position(tmp_path: Path) -> None:
     with pytest.raises(RecipientsError) as caught:
         load_recipients(path, FlowCatalog.load())
     assert "'fields[2]' must be a text in quotes" in str(caught.value)
+
+
+def test_an_answer_collected_for_an_optional_purpose_goes_to_its_recipients_only(
+    tmp_path: Path,
+) -> None:
+    """Withdrawing that consent erases the answer: a copy at the CRM would outlive it."""
+    from flows.catalog import load_flow
+
+    flow = load_flow(
+        """
+id = "callback"
+title = "Callback"
+intro = "Hi"
+[[purposes]]
+id = "callback_feedback"
+required = true
+description = "Feedback"
+[[purposes]]
+id = "followup"
+description = "Following up your issue"
+[[steps]]
+id = "rating"
+type = "rating"
+prompt = "How satisfied?"
+[[steps]]
+id = "ok"
+type = "consent"
+purpose = "followup"
+prompt = "May we follow up?"
+[[steps]]
+id = "issue"
+type = "text"
+purpose = "followup"
+prompt = "What is it about?"
+[[steps]]
+id = "bye"
+type = "thanks"
+prompt = "Bye"
+""",
+        "callback.toml",
+    )
+    catalog = FlowCatalog(flows={**FlowCatalog.load().flows, "callback": flow})
+    with pytest.raises(RecipientsError) as caught:
+        load_recipients(recipients_file(tmp_path, fields='["rating", "issue"]'), catalog)
+    assert str(caught.value).endswith(
+        "recipient 'crm' lists field 'issue', which is collected for the optional purpose "
+        "'followup' alone; only a recipient of that purpose may receive it"
+    )
