@@ -43,11 +43,13 @@ def build_application(
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
     clock: Callable[[], datetime] = utc_now,
+    catalog: FlowCatalog | None = None,
 ) -> BotApplication:
-    """The bot, ready for `run_polling` or `process_update`. The store is opened in post_init."""
+    """The bot, ready for `run_polling` or `process_update`. The store is opened in post_init.
+    `catalog`: the flows, if loaded already (else from the settings)."""
     if settings.token is None:
         raise ValueError("a token is required to build the application")
-    catalog = FlowCatalog.load(settings.flows_dir, operator_translator())
+    catalog = catalog or FlowCatalog.load(settings.flows_dir, operator_translator())
     config = service_config(settings, catalog)
     service = FeedbackService(store, catalog, config, clock=clock)
     builder = (

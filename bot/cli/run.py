@@ -42,16 +42,17 @@ def run(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     settings.require_for_run()
-    # The flows and recipients first: a mistake there must not leave a new store and a
-    # generated master key behind.
-    service_config(settings, FlowCatalog.load(settings.flows_dir, operator_translator()))
     assert settings.token is not None
     token = settings.token.get_secret_value()
     configure_logging(settings.log_level, secrets=(token,))
+    # The flows and recipients before the store: a mistake there must not leave a new
+    # store and a generated master key behind.
+    catalog = FlowCatalog.load(settings.flows_dir, operator_translator())
+    service_config(settings, catalog)
     store = open_store(settings, exclusive=True)
     # Open once before polling, so a wrong key or unusable store fails fast with one line.
     asyncio.run(_check_store(store))
-    application = build_application(settings, store)
+    application = build_application(settings, store, catalog=catalog)
     log.info("starting long polling")
     try:
         # A blip at start (a 502, the network not up yet) is tried again a few times, for
