@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import timedelta
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
@@ -299,7 +300,7 @@ class FlowDefinition(_Model):
     def required_purposes(self) -> list[Purpose]:
         return [p for p in self.purposes if p.required]
 
-    @property
+    @cached_property  # read for every feedback a summary counts
     def evaluated_steps(self) -> list[Step]:
         """The steps whose answers serve the flow's required purposes, the only ones that
         summaries and statistics count: an answer collected for an optional purpose is
