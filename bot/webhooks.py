@@ -130,13 +130,16 @@ class WebhookSender:
         by_recipient: dict[str, list[str]] = {}
         stopped: list[_Outgoing] = []
         unreachable: dict[str, list[str]] = {}  # recipients no longer configured
+        declared = {p.id for flow in self.catalog.flows.values() for p in flow.purposes}
         for delivery in deliveries:
             recipient = self.recipients.get(delivery.recipient)
             if recipient is None:
                 # It may hold the feedback all the same: no notice can go to it, so the
-                # audit trail names what to ask it to delete by hand. (A withdrawn purpose
-                # of a recipient's own cannot be told apart without its configuration.)
-                if not delivery.pending and (reason == "erasure" or purpose is None):
+                # audit trail names what to ask it to delete by hand. (Whether a withdrawn
+                # purpose was its own cannot be told without its configuration: one that no
+                # flow declares any more went with a recipient removed, as the README has it.)
+                everyone = reason == "erasure" or purpose is None or purpose not in declared
+                if not delivery.pending and everyone:
                     unreachable.setdefault(delivery.recipient, []).append(delivery.feedback_id)
                 continue
             if reason == "withdrawal" and purpose is not None and recipient.purpose != purpose:

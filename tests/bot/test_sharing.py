@@ -513,6 +513,22 @@ async def test_a_notice_given_up_on_names_the_feedback_to_delete_in_the_audit(
     assert await shop.store.pending_notices() == []  # type: ignore[union-attr]
 
 
+async def without_acme(shop: Harness) -> None:
+    """The contract with ACME ended: its recipient goes from the file, and its purpose
+    and consent step from the flow (the bot refuses a passing-on nobody receives)."""
+    recipients = shop.settings.recipients_file
+    assert recipients is not None
+    recipients.write_text(recipients.read_text().split('[[recipients]]\nid = "acme"')[0])
+    flow = re.sub(
+        r'\[\[(purposes|steps)\]\]\nid = "(share_)?acme"\n.*?\n\n', "", FLOW, flags=re.S
+    )
+    assert "acme" not in flow.replace("ACME", "")
+    flows = shop.settings.flows_dir
+    assert flows is not None
+    (flows / "product.toml").write_text(flow, encoding="utf-8")
+    await shop.restart()
+
+
 async def test_a_recipient_removed_from_the_file_is_named_in_the_audit_at_an_erasure(
     shop: Harness, receiver: Receiver
 ) -> None:
@@ -521,23 +537,32 @@ async def test_a_recipient_removed_from_the_file_is_named_in_the_audit_at_an_era
     await product_feedback(shop, 21, share=True)
     await drained(shop)
     [sent] = receiver.payloads("/acme")
-    recipients = shop.settings.recipients_file
-    assert recipients is not None
-    recipients.write_text(recipients.read_text().split('[[recipients]]\nid = "acme"')[0])
-    # The flow stops asking for it too (the bot refuses a passing-on nobody receives).
-    without_acme = re.sub(
-        r'\[\[(purposes|steps)\]\]\nid = "(share_)?acme"\n.*?\n\n', "", FLOW, flags=re.S
-    )
-    assert "acme" not in without_acme.replace("ACME", "")
-    flows = shop.settings.flows_dir
-    assert flows is not None
-    (flows / "product.toml").write_text(without_acme, encoding="utf-8")
-    await shop.restart()
+    await without_acme(shop)
     customer = shop.customer(21)
     await customer.send("/loeschen")
     await customer.press("Alles löschen")
     await drained(shop)
     assert [p["type"] for p in receiver.payloads("/acme")] == ["feedback"], "nowhere to send"
+    entries = await shop.store.audit_entries(shop.clock() - timedelta(days=1))  # type: ignore[union-attr]
+    asked = [e.detail for e in entries if e.event == "deletion-notice" and e.actor == "acme"]
+    assert asked == [f"not sent; ask by hand to delete: {sent['feedback_id']}"]
+
+
+async def test_a_recipient_removed_with_its_purpose_is_named_in_the_audit_at_a_withdrawal(
+    shop: Harness, receiver: Receiver
+) -> None:
+    """The person withdraws the consent to pass their feedback to ACME after ACME was
+    removed: no notice can reach it, so the audit trail says whom to ask by hand."""
+    await product_feedback(shop, 22, share=True)
+    await drained(shop)
+    [sent] = receiver.payloads("/acme")
+    await without_acme(shop)
+    customer = shop.customer(22)
+    await customer.send("/widerruf")
+    answer = texts(await customer.press("share_acme (wird nicht mehr erfragt)"))
+    assert "wurde widerrufen" in answer and "nicht mehr ausgewertet" not in answer
+    await drained(shop)
+    assert [p["type"] for p in receiver.payloads("/crm")] == ["feedback"], "the CRM keeps it"
     entries = await shop.store.audit_entries(shop.clock() - timedelta(days=1))  # type: ignore[union-attr]
     asked = [e.detail for e in entries if e.event == "deletion-notice" and e.actor == "acme"]
     assert asked == [f"not sent; ask by hand to delete: {sent['feedback_id']}"]
