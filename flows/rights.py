@@ -547,6 +547,7 @@ class DataRights:
         purpose = self._purposes.get(purpose_id)
         pseudonym = self.store.pseudonym(person.subject)
         feedback, complete = await self._readable_feedback(pseudonym)
+        kinds = await self._kinds_in_force(pseudonym, purpose_id)
         # Answers collected for an optional purpose serve it alone: they go with it. (Those
         # of a required one stay, restricted, as the feedback they belong to.)
         optional = purpose is not None and not purpose.required
@@ -566,13 +567,10 @@ class DataRights:
         # Only the feedback given under this consent: another survey's feedback, under a
         # consent still in force, stays with its recipients.
         under = {record.id for record in feedback if purpose_id in record.purposes}
-        # A purpose no loaded flow declares: required where a feedback needed it (for a flow
-        # gone, its first purpose), else optional.
-        required = (
-            purpose.required
-            if purpose is not None
-            else any(purpose_id in needed_consents(r, self.catalog) for r in feedback)
-        )
+        if purpose is not None:
+            required = purpose.required
+        else:
+            required = self._was_required(purpose_id, kinds, feedback)
         if required:
             deliveries = [d for d in deliveries if d.feedback_id in under]
         for listener in self.removal_listeners:
@@ -606,9 +604,39 @@ class DataRights:
             ).format(purpose=name)
         if discarded:
             text += "\n\n" + t.gettext("The feedback you had not finished was discarded.")
-        return Outcome(
-            replies=(Reply(text), self._erase_question(t, self._what_is_erased(t, len(feedback)))),
-            close_keyboard=True,
+        question = self._what_is_erased(t, len(feedback)) if complete else self._erase_all(t)
+        erase = self._erase_question(t, question)
+        return Outcome(replies=(Reply(text), erase), close_keyboard=True)
+
+    @staticmethod
+    def _erase_all(t: Translator) -> str:
+        return t.gettext(
+            "Do you want to erase all data stored about you? That is your feedback, your "
+            "consents and any unfinished answers. This cannot be undone."
+        )
+
+    async def _kinds_in_force(self, pseudonym: str, purpose_id: str) -> set[bool | None]:
+        """How the person's consents in force for this purpose were given: as a condition
+        of taking part (True), on their own (False), or not recorded (None: older ones)."""
+        try:
+            records = await self.store.consents(pseudonym)
+        except DecryptionFailed:
+            return {None}
+        return {c.required for c in records if c.purpose == purpose_id and c.in_force}
+
+    def _was_required(
+        self, purpose_id: str, kinds: set[bool | None], feedback: list[FeedbackRecord]
+    ) -> bool:
+        """For a purpose no loaded flow declares any more (a flow removed, a purpose
+        renamed): as its consent records say; for older ones, required where it was a
+        feedback's first purpose, or one of a flow still loaded that no longer declares
+        it (renamed there: better restricted once too often)."""
+        if True in kinds or False in kinds:
+            return True in kinds
+        return any(
+            purpose_id in needed_consents(r, self.catalog)
+            or (purpose_id in r.purposes and r.flow_id in self.catalog.flows)
+            for r in feedback
         )
 
     async def _readable_feedback(self, pseudonym: str) -> tuple[list[FeedbackRecord], bool]:

@@ -336,6 +336,7 @@ class FeedbackService:
                 text_sha256=sha256_hex(shown),
                 method=CONSENT_METHOD,
                 granted_at=self.clock(),
+                required=True,
             )
             for purpose in flow.required_purposes
         ]
@@ -469,6 +470,7 @@ class FeedbackService:
                     text_sha256=c.text_sha256,
                     method=CONSENT_METHOD,
                     granted_at=c.at,
+                    required=False,
                 )
                 for c in granted
             ],

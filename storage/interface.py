@@ -99,6 +99,10 @@ class ConsentGrant(_Record):
     text_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     method: str
     granted_at: datetime
+    required: bool | None = None
+    """Whether taking part needed it (a flow's required purpose) or it was asked on its own:
+    a withdrawal restricts the feedback or erases what was collected for it. None in
+    records from before it was kept."""
 
 
 class ConsentRecord(ConsentGrant):

@@ -68,11 +68,13 @@ def consent_rows(pseudonym: str, dek: bytes, grants: list[ConsentGrant]) -> list
     rows = []
     for grant in grants:
         record_id = new_record_id()
-        proof = {
+        proof: dict[str, Any] = {
             "notice_version": grant.notice_version,
             "text_sha256": grant.text_sha256,
             "method": grant.method,
         }
+        if grant.required is not None:
+            proof["required"] = grant.required
         blob = seal(dek, "consents", record_id, pseudonym, proof)
         granted = ts(grant.granted_at)
         rows.append((record_id, pseudonym, grant.purpose, KEY_VERSION, granted, blob))

@@ -255,9 +255,10 @@ async def test_withdrawal_goes_through_when_a_feedback_or_the_draft_cannot_be_re
         [menu] = await erika.send("/widerruf")
         assert labels(menu) == [["Speicherung"], ["Rückfrage"]]
         assert "wurde widerrufen" in texts(await erika.press("Rückfrage"))
-        assert "wurde widerrufen" in texts(
-            await erika.press_data(menu["message_id"], "w:callback_feedback")
-        )
+        pressed = texts(await erika.press_data(menu["message_id"], "w:callback_feedback"))
+        assert "wurde widerrufen" in pressed
+        assert "kein Feedback gespeichert" not in pressed, "one is, though unreadable"
+        assert "Das sind Ihr Feedback, Ihre Einwilligungen" in pressed
         assert harness.store is not None
         pseudonym = harness.store.pseudonym(f"tg-user:{erika.user_id}")
         assert [c.in_force for c in await harness.store.consents(pseudonym)] == [False, False]
@@ -296,5 +297,30 @@ async def test_a_purpose_of_a_removed_flow_that_was_optional_is_withdrawn_as_opt
         assert "Ihre Kontaktdaten wurden gelöscht" in answer
         assert "nicht mehr ausgewertet" not in answer, "the feedback's own consent stands"
         assert await harness.store.contact_of(pseudonym) is None
+    finally:
+        await harness.stop()
+
+
+async def test_a_required_purpose_renamed_since_is_withdrawn_as_required(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    """The operator renamed the flow's required purpose: a consent under the old id was
+    still what the feedback needed, so withdrawing it restricts the feedback and offers
+    erasure (the consent record says it was required)."""
+    data, flows = tmp_path / "data", flows_dir(tmp_path)
+    harness = await started(api, clock, data, flows)
+    try:
+        await answer_the_callback_survey(harness)
+    finally:
+        await harness.stop()
+    renamed = CALLBACK_FLOW.replace('id = "callback_feedback"', 'id = "callback_storage"')
+    (flows / "callback.toml").write_text(renamed, encoding="utf-8")
+    harness = await started(api, clock, data, flows)
+    try:
+        erika = harness.customer()
+        await erika.send("/widerruf")
+        answer = await erika.press("callback_feedback (wird nicht mehr erfragt)")
+        assert "wird nicht mehr ausgewertet" in texts(answer)
+        assert labels(answer[-1]) == [["Alles löschen", "Daten behalten"]], "erasure is offered"
     finally:
         await harness.stop()

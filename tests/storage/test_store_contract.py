@@ -162,6 +162,19 @@ async def test_consents_grant_list_withdraw(store: Store) -> None:
     assert await store.consents(store.pseudonym("tg-user:2")) == []
 
 
+async def test_a_consent_keeps_whether_taking_part_needed_it(store: Store) -> None:
+    """A withdrawal of a purpose no flow declares any more goes by it."""
+    p = store.pseudonym("tg-user:1")
+    needed = grant("feedback").model_copy(update={"required": True})
+    asked = grant("contact").model_copy(update={"required": False})
+    await store.grant_consents(p, [needed, asked, grant("older")])
+    assert {c.purpose: c.required for c in await store.consents(p)} == {
+        "feedback": True,
+        "contact": False,
+        "older": None,
+    }
+
+
 async def test_withdrawing_erases_the_answers_collected_for_that_purpose(store: Store) -> None:
     """An answer collected for an optional purpose serves it alone (Art. 17(1)(b)): the
     withdrawal erases it, and nothing else, from the person's feedback of that flow."""
