@@ -561,6 +561,11 @@ class DataRights:
         stored = await self.store.withdraw_consent(pseudonym, purpose_id, self.clock(), collected)
         draft = await self._withdraw_from_draft(pseudonym, purpose_id)
         if not stored and not draft.given:
+            if not (purpose is not None and purpose.required):
+                # A withdrawal cut short after the consent went: what it kept goes now.
+                if await self._contact_served(purpose, pseudonym):
+                    await self.store.delete_contact(pseudonym)
+                    await self.store.flush_deletions()
             return Outcome(toast=t.gettext("This consent is not in force."), close_keyboard=True)
         log.info("consent withdrawn", extra={"pseudonym": pseudonym[:12]})
         deliveries = await self.store.deliveries_of(pseudonym)
@@ -655,7 +660,7 @@ class DataRights:
         was sent with it; the answers were erased with the withdrawal), and the answer
         saying so."""
         purpose = self._purposes.get(purpose_id)
-        contact = stored and await self._contact_served(purpose, pseudonym)
+        contact = await self._contact_served(purpose, pseudonym)
         if contact:
             await self.store.delete_contact(pseudonym)
         if contact or erased:
@@ -715,13 +720,16 @@ class DataRights:
             c.model_copy(update={"granted": False, "at": now}) if c.purpose == purpose_id else c
             for c in state.consents
         ]
-        withdrawn = state.model_copy(update={"answers": answers, "consents": consents})
+        update: dict[str, object] = {"answers": answers, "consents": consents}
+        if state.step_id in collected:  # ticks of an open multiple choice for it go too
+            update["selected"] = []
+        withdrawn = state.model_copy(update=update)
         payload = withdrawn.model_dump(mode="json")
         try:
             await self.store.save_draft(pseudonym, draft.model_copy(update={"payload": payload}))
         except StorageFull:  # deleting needs no room
             await self.store.delete_draft(pseudonym)
-            return _DraftWithdrawal(given=True, erased=True, discarded=True)
+            return _DraftWithdrawal(given=True, discarded=True)
         return _DraftWithdrawal(
             given=True,
             erased=len(answers) < len(state.answers),
@@ -744,11 +752,13 @@ class DataRights:
         return await self.store.delete_draft(pseudonym)
 
     async def _contact_served(self, purpose: Purpose | None, pseudonym: str) -> bool:
-        """Whether the withdrawn (optional) purpose is what the contact chat id is kept
-        for. For a purpose no flow declares any more: unless another consent in force
-        keeps it, the chat id goes (better erased once too often than kept)."""
-        if purpose is not None:
-            return purpose.stores_contact
+        """Whether a contact chat id is stored that nothing keeps any more, now that this
+        (optional) purpose is withdrawn: it goes unless another consent in force to being
+        contacted keeps it. Asked again on a second press, so that a withdrawal cut short
+        after the consent went does not leave the chat id for good. For a purpose no flow
+        declares any more, the chat id goes too (better erased once too often than kept)."""
+        if purpose is not None and not purpose.stores_contact:
+            return False
         for record in await self.store.consents(pseudonym):
             kept_for = self._purposes.get(record.purpose)
             if record.in_force and kept_for is not None and kept_for.stores_contact:

@@ -162,6 +162,16 @@ def load_recipients(
         for s in f.steps
         if not isinstance(s, ConsentStep | ThanksStep)
     }
+    # (A step id another flow asks under its required purpose is that flow's answer.)
+    evaluated = {s.id for f in catalog.flows.values() for s in f.evaluated_steps}
+    optional_only = {
+        step: purpose.id
+        for f in catalog.flows.values()
+        for purpose in f.purposes
+        if not purpose.required
+        for step in f.collected_for(purpose.id)
+        if step not in evaluated
+    }
     for recipient in recipients:
         unknown = [name for name in recipient.fields if name not in known]
         if unknown:
@@ -173,13 +183,6 @@ def load_recipients(
                 known=", ".join(sorted(known)),
             )
             raise RecipientsError(f"{path}: {message}")
-        optional_only = {
-            step: purpose.id
-            for f in catalog.flows.values()
-            for purpose in f.purposes
-            if not purpose.required
-            for step in f.collected_for(purpose.id)
-        }
         for name in recipient.fields:
             serves = optional_only.get(name)
             if serves is not None and recipient.purpose != serves:

@@ -324,3 +324,58 @@ async def test_a_required_purpose_renamed_since_is_withdrawn_as_required(
         assert labels(answer[-1]) == [["Alles löschen", "Daten behalten"]], "erasure is offered"
     finally:
         await harness.stop()
+
+
+async def test_a_withdrawal_cut_short_leaves_no_contact_chat_id_after_a_second_press(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    """The consent to being contacted went, the deletion of the chat id did not (a full
+    disk, a crash): pressing the button again finds the consent withdrawn already, and
+    the chat id that nothing keeps any more goes then."""
+    data, flows = tmp_path / "data", flows_dir(tmp_path)
+    contact_flow = CALLBACK_FLOW.replace(
+        "required = false", "required = false\nstores_contact = true"
+    )
+    (flows / "callback.toml").write_text(contact_flow, encoding="utf-8")
+    harness = await started(api, clock, data, flows)
+    try:
+        await answer_the_callback_survey(harness)
+        erika = harness.customer()
+        [menu] = await erika.send("/widerruf")
+        assert harness.store is not None
+        pseudonym = harness.store.pseudonym(f"tg-user:{erika.user_id}")
+        assert await harness.store.withdraw_consent(pseudonym, "followup", clock()) == 1
+        assert await harness.store.contact_of(pseudonym) is not None, "cut short here"
+        await erika.press_data(menu["message_id"], "w:followup")
+        assert erika.last_toast() == "Diese Einwilligung besteht nicht (mehr)."
+        assert await harness.store.contact_of(pseudonym) is None
+    finally:
+        await harness.stop()
+
+
+async def test_ticks_of_an_open_question_for_a_withdrawn_purpose_go_too(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    data, flows = tmp_path / "data", flows_dir(tmp_path)
+    ticks = CALLBACK_FLOW.replace(
+        'type = "text"\npurpose = "followup"',
+        'type = "multiple_choice"\npurpose = "followup"\noptions = [\n'
+        '  { id = "billing", label = { de = "Rechnung", en = "Billing" } },\n'
+        '  { id = "visit", label = { de = "Termin", en = "Visit" } },\n]',
+    )
+    assert ticks != CALLBACK_FLOW
+    (flows / "callback.toml").write_text(ticks, encoding="utf-8")
+    harness = await started(api, clock, data, flows)
+    try:
+        erika = harness.customer()
+        await erika.send("/start callback")
+        await erika.press("Ja, ich willige ein")
+        await erika.press("2")
+        await erika.press("Ja, einverstanden")
+        await erika.press("☐ Rechnung")
+        assert "Rechnung" in texts(await erika.send("/meinedaten"))
+        await erika.send("/widerruf")
+        await erika.press("Rückfrage")
+        assert "Rechnung" not in texts(await erika.send("/meinedaten"))
+    finally:
+        await harness.stop()

@@ -214,3 +214,27 @@ prompt = "Bye"
         "recipient 'crm' lists field 'issue', which is collected for the optional purpose "
         "'followup' alone; only a recipient of that purpose may receive it"
     )
+    # Another flow asking "issue" under its required purpose: that flow's answer may go.
+    other = load_flow(
+        """
+id = "repair"
+title = "Repair"
+intro = "Hi"
+[[purposes]]
+id = "repair_feedback"
+required = true
+description = "Repair feedback"
+[[steps]]
+id = "issue"
+type = "text"
+prompt = "What was it about?"
+[[steps]]
+id = "bye"
+type = "thanks"
+prompt = "Bye"
+""",
+        "repair.toml",
+    )
+    both = FlowCatalog(flows={**catalog.flows, "repair": other})
+    [crm] = load_recipients(recipients_file(tmp_path, fields='["rating", "issue"]'), both)
+    assert crm.fields == ["rating", "issue"]
