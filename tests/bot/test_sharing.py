@@ -519,9 +519,7 @@ async def without_acme(shop: Harness) -> None:
     recipients = shop.settings.recipients_file
     assert recipients is not None
     recipients.write_text(recipients.read_text().split('[[recipients]]\nid = "acme"')[0])
-    flow = re.sub(
-        r'\[\[(purposes|steps)\]\]\nid = "(share_)?acme"\n.*?\n\n', "", FLOW, flags=re.S
-    )
+    flow = re.sub(r'\[\[(purposes|steps)\]\]\nid = "(share_)?acme"\n.*?\n\n', "", FLOW, flags=re.S)
     assert "acme" not in flow.replace("ACME", "")
     flows = shop.settings.flows_dir
     assert flows is not None
