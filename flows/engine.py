@@ -349,17 +349,20 @@ class Engine:
             return True
         if isinstance(step, ConsentStep):
             return not self._needed(step)
-        optional = step.purpose is not None and not self.flow.purpose(step.purpose).required
-        return optional and step.purpose not in granted
+        return self._not_granted(step, granted)
 
     def _refused(self, step: Step, consents: list[PendingConsent]) -> bool:
         """A question for an optional purpose whose consent was withdrawn while it was
         open (/widerruf): its answer moves the conversation on but is not kept."""
-        if isinstance(step, ConsentStep | ThanksStep) or step.purpose is None:
+        if isinstance(step, ConsentStep | ThanksStep):
             return False
-        if self.flow.purpose(step.purpose).required:
+        return self._not_granted(step, {c.purpose for c in consents if c.granted})
+
+    def _not_granted(self, step: Step, granted: set[str]) -> bool:
+        """A question for an optional purpose the person has not agreed to."""
+        if isinstance(step, ThanksStep) or step.purpose is None:
             return False
-        return not any(c.purpose == step.purpose and c.granted for c in consents)
+        return not self.flow.purpose(step.purpose).required and step.purpose not in granted
 
     def _needed(self, step: ConsentStep) -> bool:
         """A further consent is asked only if it is the point (being contacted) or a later

@@ -583,7 +583,7 @@ class DataRights:
         name = self._label(t, purpose_id)
         if not required:
             erased = (stored > 0 and answered) or draft.erased
-            text = await self._withdrawn_optional(t, purpose_id, pseudonym, erased, stored > 0)
+            text = await self._withdrawn_optional(t, purpose_id, pseudonym, erased)
             if draft.open_question:
                 text += "\n\n" + t.gettext(
                     "The question about it that is still open is no longer needed: whatever "
@@ -654,11 +654,10 @@ class DataRights:
             return [], False
 
     async def _withdrawn_optional(
-        self, t: Translator, purpose_id: str, pseudonym: str, erased: bool, stored: bool
+        self, t: Translator, purpose_id: str, pseudonym: str, erased: bool
     ) -> str:
-        """What goes with an optional consent (the contact chat id it keeps, once feedback
-        was sent with it; the answers were erased with the withdrawal), and the answer
-        saying so."""
+        """What goes with an optional consent (a contact chat id nothing keeps any more;
+        the answers were erased with the withdrawal), and the answer saying so."""
         purpose = self._purposes.get(purpose_id)
         contact = await self._contact_served(purpose, pseudonym)
         if contact:

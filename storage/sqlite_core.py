@@ -33,8 +33,10 @@ DEK_CACHE_SIZE = 1024
 log = logging.getLogger("storage")
 
 
-def seal(dek: bytes, table: str, record_id: str, pseudonym: str, value: Any) -> bytes:
-    aad = crypto.associated_data(table, record_id, pseudonym, KEY_VERSION)
+def seal(
+    dek: bytes, table: str, record_id: str, pseudonym: str, value: Any, version: int = KEY_VERSION
+) -> bytes:
+    aad = crypto.associated_data(table, record_id, pseudonym, version)
     return crypto.encrypt(dek, pydantic_core.to_json(value), aad)
 
 

@@ -397,14 +397,13 @@ def _erase_answers(
         dek = deks.get(version)
         if dek is None:
             continue
-        aad = crypto.associated_data("feedback", record_id, pseudonym, version)
         try:
-            content = json.loads(crypto.decrypt(dek, blob, aad))
+            content = unsealed(dek, "feedback", record_id, pseudonym, version, blob)
         except DecryptionFailed:
             continue
         gone = set(collected[flow_id])
         if not gone & set(content["answers"]):
             continue
         content["answers"] = {k: v for k, v in content["answers"].items() if k not in gone}
-        sealed = crypto.encrypt(dek, pydantic_core.to_json(content), aad)
+        sealed = seal(dek, "feedback", record_id, pseudonym, content, version)
         conn.execute("UPDATE main.feedback SET ciphertext = ? WHERE id = ?", (sealed, record_id))
