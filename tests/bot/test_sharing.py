@@ -527,15 +527,21 @@ async def without_acme(shop: Harness) -> None:
     await shop.restart()
 
 
+async def shared_before_acme_went(shop: Harness, receiver: Receiver, person: int) -> Any:
+    """The person's feedback, passed to ACME before its contract ended; what ACME got."""
+    await product_feedback(shop, person, share=True)
+    await drained(shop)
+    [sent] = receiver.payloads("/acme")
+    await without_acme(shop)
+    return sent
+
+
 async def test_a_recipient_removed_from_the_file_is_named_in_the_audit_at_an_erasure(
     shop: Harness, receiver: Receiver
 ) -> None:
     """It holds the feedback though no notice can reach it any more (a contract ended):
     the audit trail says whom to ask by hand, as for a notice given up on."""
-    await product_feedback(shop, 21, share=True)
-    await drained(shop)
-    [sent] = receiver.payloads("/acme")
-    await without_acme(shop)
+    sent = await shared_before_acme_went(shop, receiver, 21)
     customer = shop.customer(21)
     await customer.send("/loeschen")
     await customer.press("Alles löschen")
@@ -551,10 +557,7 @@ async def test_a_recipient_removed_with_its_purpose_is_named_in_the_audit_at_a_w
 ) -> None:
     """The person withdraws the consent to pass their feedback to ACME after ACME was
     removed: no notice can reach it, so the audit trail says whom to ask by hand."""
-    await product_feedback(shop, 22, share=True)
-    await drained(shop)
-    [sent] = receiver.payloads("/acme")
-    await without_acme(shop)
+    sent = await shared_before_acme_went(shop, receiver, 22)
     customer = shop.customer(22)
     await customer.send("/widerruf")
     answer = texts(await customer.press("share_acme (wird nicht mehr erfragt)"))

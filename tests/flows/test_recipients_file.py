@@ -173,41 +173,9 @@ def test_an_answer_collected_for_an_optional_purpose_goes_to_its_recipients_only
 ) -> None:
     """Withdrawing that consent erases the answer: a copy at the CRM would outlive it."""
     from flows.catalog import load_flow
+    from tests.flows.test_summary import FOLLOWUP_FLOW
 
-    flow = load_flow(
-        """
-id = "callback"
-title = "Callback"
-intro = "Hi"
-[[purposes]]
-id = "callback_feedback"
-required = true
-description = "Feedback"
-[[purposes]]
-id = "followup"
-description = "Following up your issue"
-[[steps]]
-id = "rating"
-type = "rating"
-prompt = "How satisfied?"
-[[steps]]
-id = "ok"
-type = "consent"
-purpose = "followup"
-prompt = "May we follow up?"
-[[steps]]
-id = "issue"
-type = "text"
-purpose = "followup"
-prompt = "What is it about?"
-[[steps]]
-id = "bye"
-type = "thanks"
-prompt = "Bye"
-""",
-        "callback.toml",
-    )
-    catalog = FlowCatalog(flows={**FlowCatalog.load().flows, "callback": flow})
+    catalog = FlowCatalog(flows={**FlowCatalog.load().flows, "callback": FOLLOWUP_FLOW})
     with pytest.raises(RecipientsError) as caught:
         load_recipients(recipients_file(tmp_path, fields='["rating", "issue"]'), catalog)
     assert str(caught.value).endswith(
