@@ -7,8 +7,8 @@ in the store's summary cache, encrypted, until anything they count changes (new
 feedback in it, consent granted or withdrawn, erasure) or the first feedback they count
 expires; only the edges and changed buckets are read from the feedback itself.
 
-What a `Tally` keeps is what the summary shows, no more: counts of feedbacks, ratings
-and comments, the words of comments with personal data blanked out, and 64-bit hashes
+What a `Tally` keeps is what the summary shows, no more: counts of feedbacks, ratings,
+options chosen and comments, the words of comments with personal data blanked out, and 64-bit hashes
 of pseudonyms so that people can be counted across buckets. No text is kept: the
 latest comments are read from the feedback when a summary shows them.
 """
@@ -25,14 +25,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from flows.catalog import FlowCatalog
-from flows.models import RatingStep, TextStep
+from flows.models import ChoiceStep, MultipleChoiceStep, RatingStep, TextStep
 from flows.redaction import PATTERNS, strip_personal
 from flows.stopwords import STOP_WORDS
 from storage.interface import FeedbackRecord, PeriodFeedback, SummarySegment, bucket_keys
 
+ANSWERED = ""
+"""The key in `Tally.choices` counting the answers to a question, not an option."""
 RATERS_KEPT = 100
 """Raters kept per question and tally; FEEDBACKBOT_MIN_GROUP_SIZE is at most this."""
-FORMAT = 3  # bump when what a Tally counts changes: cached figures of older versions go
+FORMAT = 4  # bump when what a Tally counts changes: cached figures of older versions go
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 _MINUTE = timedelta(minutes=1)
 _TIERS = (timedelta(days=1), timedelta(hours=1), timedelta(minutes=10), _MINUTE)
@@ -95,6 +97,11 @@ class Tally:
     most RATERS_KEPT of them per question: enough to tell "at least k" for any allowed
     k (FEEDBACKBOT_MIN_GROUP_SIZE), also over the union of tallies, at a fraction of
     the cost of all."""
+    choices: dict[tuple[str, str], Counter[str]] = field(default_factory=dict)
+    """How often each option of a choice question was chosen (a multiple choice counts
+    every option ticked); the empty option id counts the answers themselves."""
+    choosers: dict[tuple[str, str], set[int]] = field(default_factory=dict)
+    """Who answered each choice question, kept as `raters` are."""
     commented: int = 0
     words: Counter[str] = field(default_factory=Counter)
     expires_at: datetime | None = None
@@ -121,6 +128,16 @@ class Tally:
                     raters = self.raters.setdefault((flow.id, step.id), set())
                     if len(raters) < RATERS_KEPT:
                         raters.add(person_id(record.pseudonym))
+                elif (
+                    isinstance(step, ChoiceStep | MultipleChoiceStep)
+                    and (chosen := _chosen(step, value)) is not None
+                ):
+                    self.choices.setdefault((flow.id, step.id), Counter()).update(
+                        [ANSWERED, *chosen]
+                    )
+                    choosers = self.choosers.setdefault((flow.id, step.id), set())
+                    if len(choosers) < RATERS_KEPT:
+                        choosers.add(person_id(record.pseudonym))
         comments = comments_of(record, catalog)
         if comments:
             self.commented += 1
@@ -135,6 +152,10 @@ class Tally:
             self.ratings.setdefault(key, Counter()).update(counts)
         for key, raters in other.raters.items():
             self.raters.setdefault(key, set()).update(raters)
+        for key, chosen in other.choices.items():
+            self.choices.setdefault(key, Counter()).update(chosen)
+        for key, choosers in other.choosers.items():
+            self.choosers.setdefault(key, set()).update(choosers)
         self.commented += other.commented
         self.words.update(other.words)
         if other.expires_at is not None and (
@@ -147,7 +168,10 @@ class Tally:
 
         Not of the words: they follow the stop words and redaction of the version that
         counted them, and an upgrade changing those must not make every released group
-        look changed (flows.staff.whole_groups would hide them all for good)."""
+        look changed (flows.staff.whole_groups would hide them all for good). Nor of the
+        options chosen, counted since version 4 of the figures, for the same reason: a
+        feedback's answers never change while it is counted, so the feedbacks and people
+        counted tell a change of them as well."""
         canonical = json.dumps(
             [
                 self.feedbacks,
@@ -178,6 +202,13 @@ class Tally:
                 "raters": [
                     [flow, step, sorted(position[r] for r in raters)[:RATERS_KEPT]]
                     for (flow, step), raters in self.raters.items()
+                ],
+                "choices": [
+                    [flow, step, dict(counts)] for (flow, step), counts in self.choices.items()
+                ],
+                "choosers": [
+                    [flow, step, sorted(position[c] for c in choosers)[:RATERS_KEPT]]
+                    for (flow, step), choosers in self.choosers.items()
                 ],
                 "commented": self.commented,
                 "words": dict(self.words),
@@ -221,9 +252,25 @@ class Tally:
                 (flow, step): {hashes[i] for i in positions}
                 for flow, step, positions in head["raters"]
             },
+            choices={(flow, step): Counter(counts) for flow, step, counts in head["choices"]},
+            choosers={
+                (flow, step): {hashes[i] for i in positions}
+                for flow, step, positions in head["choosers"]
+            },
             commented=head["commented"],
             words=Counter(head["words"]),
         )
+
+
+def _chosen(step: ChoiceStep | MultipleChoiceStep, value: object) -> list[str] | None:
+    """The options of the question an answer chose (each once), or None if it is no
+    answer to it. Options the question no longer offers are not counted."""
+    offered = {option.id for option in step.options}
+    if isinstance(step, ChoiceStep):
+        return [value] if isinstance(value, str) and value in offered else None
+    if not isinstance(value, list):
+        return None
+    return [option for option in dict.fromkeys(value) if option in offered]
 
 
 def _people_digest(people: set[int]) -> bytes:
@@ -265,12 +312,17 @@ def _floor(moment: datetime, length: timedelta) -> datetime:
 
 def cache_version(catalog: FlowCatalog) -> str:
     """A fingerprint of everything cached figures depend on besides the feedback: the
-    flows' required purposes, rating and text questions, the stop words, the redaction
+    flows' required purposes, rating, choice and text questions, the stop words, the redaction
     patterns and FORMAT. Figures saved under another fingerprint are not used."""
     flows = {
         flow.id: {
             "required": sorted(p.id for p in flow.required_purposes),
             "ratings": [s.id for s in flow.evaluated_steps if isinstance(s, RatingStep)],
+            "choices": [
+                [s.id, [o.id for o in s.options]]
+                for s in flow.evaluated_steps
+                if isinstance(s, ChoiceStep | MultipleChoiceStep)
+            ],
             "texts": [s.id for s in flow.evaluated_steps if isinstance(s, TextStep)],
         }
         for flow in catalog.flows.values()

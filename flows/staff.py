@@ -172,6 +172,8 @@ def _answered_by_k(group: Tally, k: int) -> Tally:
         key: c for key, c in group.ratings.items() if len(group.raters.get(key, ())) >= k
     }
     group.raters = {key: r for key, r in group.raters.items() if key in group.ratings}
+    group.choosers = {key: c for key, c in group.choosers.items() if len(c) >= k}
+    group.choices = {key: c for key, c in group.choices.items() if key in group.choosers}
     return group
 
 

@@ -13,9 +13,9 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flows.catalog import FlowCatalog
-from flows.figures import Tally
+from flows.figures import ANSWERED, Tally
 from flows.i18n import Translator, tenths
-from flows.models import RatingStep, render_text
+from flows.models import ChoiceStep, MultipleChoiceStep, RatingStep, render_text
 from flows.redaction import redact
 from storage.interface import PeriodFeedback
 
@@ -54,10 +54,22 @@ class RatingFigures:
 
 
 @dataclass
+class ChoiceFigures:
+    """One choice question: how often each option was chosen, most chosen first."""
+
+    question: str
+    multiple: bool
+    answers: int
+    options: list[tuple[str, int]]
+    """Each option's label and count, the question's order among equal counts."""
+
+
+@dataclass
 class Figures:
     feedbacks: int = 0
     people: int = 0
     ratings: dict[tuple[str, str], RatingFigures] = field(default_factory=dict)
+    choices: dict[tuple[str, str], ChoiceFigures] = field(default_factory=dict)
     commented: int = 0
     words: Counter[str] = field(default_factory=Counter)
     comments: list[tuple[datetime, str]] = field(default_factory=list)
@@ -75,16 +87,27 @@ def figures_of(
 ) -> Figures:
     """The figures to show from a tally; questions in the order of the flows."""
     ratings = {}
+    choices = {}
     for flow in catalog.flows.values():
         for step in flow.steps:
             counts = tally.ratings.get((flow.id, step.id))
             if isinstance(step, RatingStep) and counts:
                 question = render_text(step.prompt, t)
                 ratings[(flow.id, step.id)] = RatingFigures(question, step.max, Counter(counts))
+            chosen = tally.choices.get((flow.id, step.id))
+            if isinstance(step, ChoiceStep | MultipleChoiceStep) and chosen:
+                options = [(render_text(o.label, t), chosen[o.id]) for o in step.options]
+                choices[(flow.id, step.id)] = ChoiceFigures(
+                    question=render_text(step.prompt, t),
+                    multiple=isinstance(step, MultipleChoiceStep),
+                    answers=chosen[ANSWERED],
+                    options=sorted(options, key=lambda option: -option[1]),
+                )
     return Figures(
         feedbacks=tally.feedbacks,
         people=len(tally.people),
         ratings=ratings,
+        choices=choices,
         commented=tally.commented,
         words=tally.words,
         comments=comments or [],
@@ -217,6 +240,8 @@ def render(
         return "\n".join(lines)
     for key, rating in current.ratings.items():
         lines += ["", _rating_block(t, rating, previous.ratings.get(key), k)]
+    for choice in current.choices.values():
+        lines += ["", _choice_block(t, choice, k)]
     lines += [
         "",
         t.gettext("Comments: {share} of feedbacks").format(
@@ -274,6 +299,29 @@ def _rating_block(
         for value, count in rating.distribution.items()
     ]
     return "\n".join([head, *rows])
+
+
+def _choice_block(t: Translator, choice: ChoiceFigures, k: int) -> str:
+    if choice.answers < k:
+        return t.gettext("{question}\nHidden (fewer than {k} answers)").format(
+            question=choice.question, k=k
+        )
+    if choice.multiple:
+        head = t.ngettext(
+            "{question}\n{count} answer (several options could be chosen)",
+            "{question}\n{count} answers (several options could be chosen)",
+            choice.answers,
+        )
+    else:
+        head = t.ngettext(
+            "{question}\n{count} answer", "{question}\n{count} answers", choice.answers
+        )
+    largest = max(count for _, count in choice.options)
+    rows = [
+        f"{bar(count, largest)} {t.number(count)} ({t.percent(count / choice.answers)}) {label}"
+        for label, count in choice.options
+    ]
+    return "\n".join([head.format(question=choice.question, count=t.number(choice.answers)), *rows])
 
 
 def _percent_change(t: Translator, current: int, previous: int) -> str:

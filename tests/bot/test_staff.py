@@ -426,3 +426,35 @@ async def test_one_persons_answers_to_a_question_stay_hidden_however_many(desk: 
     assert "Feedbacks: 15" in text and "Personen: 11" in text
     assert "Durchschnitt" in text
     assert "Produkt" not in text, text
+    assert "Was gefällt Ihnen am besten?" not in text and "Der Support" not in text
+
+
+async def test_the_summary_shows_what_people_chose(desk: Harness) -> None:
+    """The product survey asks unhappy people what went wrong, several answers each:
+    staff see how often each was chosen, in their language, most chosen first."""
+    picks = [["Fehler und Abstürze", "Zu langsam"], ["Fehler und Abstürze"], ["Zu teuer"]]
+    for n in range(6):
+        customer = desk.customer(300 + n)
+        await customer.send("/start product")
+        await customer.press("Ja, ich willige ein")
+        await customer.press("2")
+        for label in picks[n % 3]:
+            await customer.press(f"☐ {label}")
+        await customer.press("Fertig")
+        await customer.press("Überspringen")
+        await customer.press("3")
+        thanks = await customer.press("Nein")
+        assert "Vielen Dank für Ihr Produktfeedback!" in texts(thanks)
+        desk.clock.advance(timedelta(minutes=30))  # all on one day
+    desk.clock.advance(timedelta(days=1))
+    await confirmed(desk)
+    text = texts(await desk.customer(STAFF).send("/zusammenfassung")).replace("\xa0", " ")
+    assert (
+        "Was lief schief?\n6 Antworten (mehrere Optionen wählbar)\n"
+        "████████████ 4 (67 %) Fehler und Abstürze\n"
+        "██████░░░░░░ 2 (33 %) Zu langsam\n"
+        "██████░░░░░░ 2 (33 %) Zu teuer\n"
+        "░░░░░░░░░░░░ 0 (0 %) Schwer zu bedienen\n"
+        "░░░░░░░░░░░░ 0 (0 %) Eine Funktion fehlt"
+    ) in text
+    assert "Was gefällt Ihnen am besten?" not in text, "nobody was asked"

@@ -261,3 +261,105 @@ def test_answers_collected_for_an_optional_purpose_are_not_summarised() -> None:
     assert [c for _, c in figures.comments] == ["Nett"] * 3
     assert "techniker" not in figures.words and figures.words["nett"] == 3
     assert countable_answers(FOLLOWUP_FLOW, records[0].answers) == {"score": ["4"]}
+
+
+CHOICE_FLOW = load_flow(
+    """
+id = "visit"
+title = "Visit"
+intro = "Hi"
+[[purposes]]
+id = "feedback"
+required = true
+description = "Feedback"
+[[purposes]]
+id = "followup"
+required = false
+description = "Following up"
+[[steps]]
+id = "topic"
+type = "choice"
+prompt = { de = "Worum ging es?", en = "What was it about?" }
+options = [
+  { id = "advice", label = { de = "Beratung", en = "Advice" } },
+  { id = "repair", label = { de = "Reparatur", en = "Repair" } },
+  { id = "return", label = { de = "Rückgabe", en = "Return" } },
+]
+[[steps]]
+id = "liked"
+type = "multiple_choice"
+min_selected = 0
+prompt = { de = "Was war gut?", en = "What was good?" }
+options = [
+  { id = "staff", label = { de = "Das Personal", en = "The staff" } },
+  { id = "speed", label = { de = "Die Wartezeit", en = "The waiting time" } },
+]
+[[steps]]
+id = "ok"
+type = "consent"
+purpose = "followup"
+prompt = "May we follow up?"
+[[steps]]
+id = "channel"
+type = "choice"
+purpose = "followup"
+prompt = "How should we reach you?"
+options = [{ id = "chat", label = "Chat" }, { id = "mail", label = "Mail" }]
+[[steps]]
+id = "bye"
+type = "thanks"
+prompt = "Bye"
+""",
+    "visit.toml",
+)
+
+
+def visit(n: int, topic: object, liked: object, person: str | None = None) -> PeriodFeedback:
+    return PeriodFeedback(
+        id=f"v{n}",
+        flow_id="visit",
+        answers={"topic": topic, "liked": liked, "channel": "chat"},
+        purposes=["feedback"],
+        created_at=NOW - timedelta(days=1),
+        expires_at=NOW + timedelta(days=170),
+        pseudonym=person or f"p{n}",
+        consents_in_force=frozenset({"feedback", "followup"}),
+    )
+
+
+def test_choice_questions_show_how_often_each_option_was_chosen() -> None:
+    """Most chosen first, each with its share of the answers; a multiple choice counts
+    every option ticked once, says that several could be chosen, and counts an answer
+    that ticked none as an answer. Options no longer offered (a "visit" flow changed
+    since) are not counted; nor is a choice asked for an optional purpose."""
+    catalog = FlowCatalog(flows={"visit": CHOICE_FLOW})
+    records = [
+        visit(0, "repair", ["staff", "speed"]),
+        visit(1, "repair", ["staff", "staff"]),
+        visit(2, "advice", []),
+        visit(3, "repair", ["speed", "gone"]),
+        visit(4, "gone", ["staff"]),
+        visit(5, "repair", "staff"),  # not a list: no answer to a multiple choice
+    ]
+    figures = compute(records, catalog, DE)
+    text = render(DE, NOW - timedelta(days=7), NOW, figures, compute([], catalog, DE), k=5)
+    text = text.replace("\xa0", " ")
+    assert "Worum ging es?\n5 Antworten\n" in text
+    assert "████████████ 4 (80 %) Reparatur\n███░░░░░░░░░ 1 (20 %) Beratung\n" in text
+    assert "░░░░░░░░░░░░ 0 (0 %) Rückgabe" in text
+    assert (
+        "Was war gut?\n5 Antworten (mehrere Optionen wählbar)\n"
+        "████████████ 3 (60 %) Das Personal\n████████░░░░ 2 (40 %) Die Wartezeit"
+    ) in text
+    assert "How should we reach you?" not in text and "Chat" not in text
+    assert text.index("Worum ging es?") < text.index("Was war gut?")
+
+
+def test_a_choice_fewer_than_k_people_answered_is_hidden() -> None:
+    catalog = FlowCatalog(flows={"visit": CHOICE_FLOW})
+    records = [visit(n, "return", None) for n in range(5)] + [visit(9, None, ["staff"])]
+    figures = compute(records, catalog, EN)
+    text = render(EN, NOW - timedelta(days=7), NOW, figures, compute([], catalog, EN), k=5)
+    assert "What was it about?\n5 answers\n" in text
+    assert "What was good?\nHidden (fewer than 5 answers)" in text
+    assert "The staff" not in text

@@ -1,6 +1,7 @@
 """A summary served from cached figures says exactly what counting every feedback says.
 
-Random feedback over 70 days in a real SQLite store (and the in-memory one); after each
+Random feedback over 70 days in a real SQLite store (and the in-memory one), to the
+default flow and to the product flow with its multiple choice questions; after each
 random change (consent withdrawn or given again, erasure, new feedback also into days
 already cached, time passing so that feedback expires, the purge) the staff summary is
 compared with one counted afresh from every record, text and chart alike.
@@ -20,6 +21,7 @@ import pytest
 
 from flows.catalog import FlowCatalog
 from flows.figures import Tally, segments
+from flows.models import MultipleChoiceStep
 from flows.staff import RULES_EVENT, StaffDesk, StaffSettings
 from storage import MemoryStore, SQLiteStore
 from storage.crypto import generate_key
@@ -37,6 +39,7 @@ CATALOG = FlowCatalog.load()
 WORDS = ["Lieferung", "schnell", "freundlich", "teuer", "Verpackung", "kaputt", "prima"]
 EXTRAS = ["", " ruf an: 0151/2345678", " mail an x@example.org", " Bestellung 4711123"]
 STAFF = "staff:1"
+FLOWS = [("feedback", "feedback"), ("product", "product_feedback")]
 
 
 class World:
@@ -45,6 +48,8 @@ class World:
         self.random = random.Random(seed)
         self.now = START
         self.people: list[str] = []
+        self.flow_of: dict[str, tuple[str, str]] = {}
+        """The flow each person gives feedback to, and the purpose it asks consent for."""
         self.desk = StaffDesk(store, CATALOG, StaffSettings(min_group_size=3), lambda: self.now)
 
     def comment(self) -> str | None:
@@ -54,22 +59,36 @@ class World:
         return " ".join(words) + self.random.choice(EXTRAS)
 
     async def give(self, person: str, at: datetime, consent: bool = True) -> None:
-        grants = [self.grant(at)] if consent else []
+        flow, purpose = self.flow_of[person]
+        grants = [self.grant(at, purpose)] if consent else []
         ttl = timedelta(days=self.random.choice([3, 20, 45, 180]))
-        answers = {"rating": self.random.randint(1, 5), "comment": self.comment()}
+        answers: dict[str, object] = {
+            "rating": self.random.randint(1, 5),
+            "comment": self.comment(),
+        }
+        if flow == "product":  # a choice of problems or of what people like, several each
+            asked = self.random.choice(["problems", "problems", "liked"])
+            step = CATALOG.flows["product"].step(asked)
+            assert isinstance(step, MultipleChoiceStep)
+            options = [option.id for option in step.options]
+            answers = {
+                "satisfaction": answers["rating"],
+                asked: self.random.sample(options, self.random.randint(1, 3)),
+                "recommend": self.random.randint(0, 10),
+            }
         feedback = NewFeedback(
-            flow_id="feedback",
+            flow_id=flow,
             answers=answers,
-            purposes=["feedback"],
+            purposes=[purpose],
             created_at=at,
             expires_at=at + ttl,
         )
         with contextlib.suppress(ConsentMissing):  # withdrawn or erased: the bot asks first
             await self.store.submit_feedback(person, feedback, grants)
 
-    def grant(self, at: datetime) -> ConsentGrant:
+    def grant(self, at: datetime, purpose: str = "feedback") -> ConsentGrant:
         return ConsentGrant(
-            purpose="feedback", notice_version="v1", text_sha256="0" * 64, method="t", granted_at=at
+            purpose=purpose, notice_version="v1", text_sha256="0" * 64, method="t", granted_at=at
         )
 
     def past(self, days: float = 70) -> datetime:
@@ -79,6 +98,7 @@ class World:
         for n in range(count):
             person = self.store.pseudonym(f"tg-user:{n}")
             self.people.append(person)
+            self.flow_of[person] = self.random.choice(FLOWS)
             for index in range(self.random.randint(1, 3)):
                 await self.give(person, self.past(), consent=index == 0)
 
@@ -88,10 +108,11 @@ class World:
         what = self.random.choice(
             ["withdraw", "grant", "erase", "backdated", "new", "time", "purge"]
         )
+        _, purpose = self.flow_of[person]
         if what == "withdraw":
-            await self.store.withdraw_consent(person, "feedback", self.now)
+            await self.store.withdraw_consent(person, purpose, self.now)
         elif what == "grant":
-            await self.store.grant_consents(person, [self.grant(self.now)])
+            await self.store.grant_consents(person, [self.grant(self.now, purpose)])
         elif what == "erase":
             await self.store.erase_subject(person)
         elif what == "backdated":  # e.g. written by a second bot instance with a slow clock
@@ -149,9 +170,10 @@ async def test_cached_summaries_equal_counting_afresh(
     await world.store.record_audit(
         AuditEntry(event=RULES_EVENT, at=START, actor=STAFF, detail=world.desk.rules_version())
     )
-    await world.populate(40)
+    await world.populate(60)
     history = []
     counts: list[str] = []
+    choices: list[str] = []
     for _ in range(14):
         for period in ("30d", "3d"):
             locale = world.random.choice(["de", "en"])
@@ -161,8 +183,10 @@ async def test_cached_summaries_equal_counting_afresh(
             assert first == expected, f"{period} after {history}"
             assert again == expected, f"{period} (cached) after {history}"
             counts += re.findall(r"(?:Feedbacks|Responses): (\d+)", first[0])
+            choices += re.findall(r"(\d+) (?:Antworten|answers) \(", first[0])
         history.append(await world.change())
     assert len({n for n in counts if n != "0"}) > 3, "the summaries counted all sorts of things"
+    assert choices, "and options chosen"
 
 
 async def test_a_summary_reads_only_the_edges_once_the_days_are_cached(
