@@ -13,6 +13,7 @@ import contextlib
 import random
 import re
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
@@ -285,3 +286,28 @@ def test_a_tally_keeps_enough_raters_to_tell_k_and_no_more() -> None:
         tally.add(record, CATALOG)
     [raters] = Tally.from_bytes(tally.to_bytes()).raters.values()
     assert len(raters) == RATERS_KEPT and len(tally.people) == RATERS_KEPT + 20
+
+
+def test_options_chosen_leave_the_fingerprint_of_released_groups_as_it_was() -> None:
+    """Groups released before options were counted must not look changed (and be left
+    out of every summary) after the upgrade: their fingerprint is what it was."""
+    tally = Tally()
+    tally.add(
+        PeriodFeedback(
+            id="r1",
+            flow_id="product",
+            answers={"satisfaction": 2, "problems": ["bugs", "slow"], "recommend": 3},
+            purposes=["product_feedback"],
+            created_at=START,
+            expires_at=START + timedelta(days=3),
+            pseudonym="cd" * 32,
+            consents_in_force=frozenset({"product_feedback"}),
+        ),
+        CATALOG,
+    )
+    assert tally.choices == {("product", "problems"): {"": 1, "bugs": 1, "slow": 1}}
+    copy = Tally.from_bytes(tally.to_bytes())
+    assert copy.choices == tally.choices
+    assert copy.choosers == tally.choosers == {("product", "problems"): tally.people}
+    before = replace(copy, choices={}, choosers={}, people_digest=None)
+    assert before.fingerprint() == tally.fingerprint() == copy.fingerprint()
