@@ -4,7 +4,16 @@ E-mail addresses (also spelled "(at)"), phone numbers, IBANs (checked with mod-9
 mistyped one counts as a number), IPv4 addresses, long numbers written in groups,
 URLs and links without a scheme, @handles, numbers that look like customer or order ids
 and shorter ones a word names as such become translated placeholders such as
-``[E-Mail]`` or ``[Telefon]``. Order matters: the most specific patterns run first.
+``[E-Mail]`` or ``[Telefon]``.
+
+So do postal addresses (a street and house number: "Musterstraße 12", "Am Markt 3",
+"123 Main Street"; a postal code and city where an address stands: "10115 Berlin") and
+names where the comment shows them to be names: after a closing ("Viele Grüße, Erika
+Mustermann", "LG Tom"), a self-introduction ("Mein Name ist ...", "my name is ...") or a
+title ("Herr Müller", "Frau Dr. Schmidt", "Mrs. Jones"), staff named in feedback too. A
+capitalised word alone is none: German capitalises every noun.
+
+Order matters: the most specific patterns run first.
 """
 
 from __future__ import annotations
@@ -14,21 +23,23 @@ from collections.abc import Callable
 
 from flows.i18n import N_, Translator
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+# Each starts only where its run of characters starts ((?<!...)): tried from every
+# letter of a long word, the pattern would take time growing with the square of its length.
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 # "erika(at)example(dot)org", "erika [at] example.org", "erika(ät)beispiel(punkt)de"
 _TLDS = ("com", "de", "org", "net", "eu", "at", "ch", "info", "io", "co", "uk", "fr", "nl")
 _SPELLED_EMAIL = re.compile(
-    r"[\w.+-]+\s*[(\[{]\s*(?:at|ät)\s*[)\]}]\s*[\w-]+"
+    r"(?<![\w.+-])[\w.+-]+\s*[(\[{]\s*(?:at|ät)\s*[)\]}]\s*[\w-]+"
     r"(?:\s*[(\[{]\s*(?:dot|punkt)\s*[)\]}]\s*[\w-]+|\.[\w-]+)+"
     # "erika dot muster at example dot com": bare words, so only ending in a known
     # top-level domain ("polka dot dresses" is no address)
-    rf"|[\w.+-]+(?:\s+(?:dot|punkt)\s+[\w.+-]+)*\s+(?:at|ät)\s+[\w-]+"
+    rf"|(?<![\w.+-])[\w.+-]+(?:\s+(?:dot|punkt)\s+[\w.+-]+)*\s+(?:at|ät)\s+[\w-]+"
     rf"(?:\s+(?:dot|punkt)\s+[\w-]+)*\s+(?:dot|punkt)\s+(?:{'|'.join(_TLDS)})\b",
     re.IGNORECASE,
 )
 _URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
 # A domain with a path and no scheme: "example.com/profil/erika", "t.me/erika_m".
-_BARE_LINK = re.compile(r"\b(?:[\w-]+\.)+[a-z]{2,24}/[^\s<>\"']*", re.IGNORECASE)
+_BARE_LINK = re.compile(r"(?<![\w.-])(?:[\w-]+\.)+[a-z]{2,24}/[^\s<>\"']*", re.IGNORECASE)
 _IBAN = re.compile(
     r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b", re.IGNORECASE
 )
@@ -86,6 +97,150 @@ _NAMED_ID = re.compile(
     re.IGNORECASE,
 )
 
+
+def _letters(predicate: Callable[[str], bool]) -> str:
+    """The letters of the Latin, Greek and Cyrillic scripts for which `predicate` holds,
+    as ranges for a character class: ``re`` knows no Unicode classes like ``\\p{Lu}``."""
+    chars = [code for code in range(0x41, 0x530) if predicate(chr(code))]
+    ranges: list[tuple[int, int]] = []
+    for code in chars:
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1] = (ranges[-1][0], code)
+        else:
+            ranges.append((code, code))
+    return "".join(chr(a) if a == b else f"{chr(a)}-{chr(b)}" for a, b in ranges)
+
+
+_UPPER = _letters(str.isupper)
+_LOWER = _letters(str.islower)
+# German capitalises every noun, so a capitalised word is no name by itself. These never
+# are one: function words, and the words that follow a title or a closing ("Danke Team").
+_NOT_NAMES = (
+    "der die das den dem des ein eine einer einem einen eines kein keine keiner keinem "
+    "keinen ich du er sie es wir ihr ihre ihren ihrem ihrer ihres ihnen mein meine meiner "
+    "meinem meinen dein deine sein seine seiner seinem seinen unser unsere unserem "
+    "unseren euer eure euch dir dich mir mich uns man und oder aber doch denn sondern als "
+    "wie wenn weil dass ob da dort hier so auch noch nur schon sehr gar mal nicht nie "
+    "immer wieder weiter leider später gerne gern bitte danke dank mit ohne bei von vom "
+    "zu zum zur an am auf aus in im um für gegen über unter vor nach seit bis durch "
+    "hinter neben zwischen ist war sind waren hat hatte haben wird wurde kann soll muss "
+    "alle allen alles jeder jede jedes dieser diese dieses welche welcher andere anderer "
+    "erste erster letzte letzter nächste nächster was wer wo wann heute gestern morgen "
+    "jetzt dann endlich wirklich super toll top klasse prima gut schön vielmals nochmal "
+    "nochmals team leute service support kundenservice mitarbeiter mitarbeiterin personal "
+    "kollege kollegin chef chefin namens anfang mitte ende schluss beispiel schnitt "
+    "durchschnitt moment prinzip vergleich ganzen glück tag jahr monat abend mittag "
+    "wochenende gott nachbar nachbarin gemahl gemahlin doktor dr prof professor montag "
+    "dienstag mittwoch donnerstag freitag samstag sonnabend sonntag the a an and or but "
+    "of to on at for with from by is was are were it this that these those he she they we "
+    "you your yours my our their his her its me us them all everyone everybody guys folks "
+    "mate again much lots very not no yes please thanks thank monday tuesday wednesday "
+    "thursday friday saturday sunday herr herrn frau mr mrs ms gruß gruss grüße grüsse"
+).split()
+# (The capital letter first: it fails at most places, sooner than the list.)
+_NOT_A_NAME = rf"(?=[{_UPPER}])(?!(?i:{'|'.join(_NOT_NAMES)})\b)"
+# One word of a name: "Erika", "Yılmaz", "McDonald", "O'Brien", "Müller-Lüdenscheidt".
+_NAME_PART = rf"(?:[{_UPPER}]['’])?[{_UPPER}][{_LOWER}]+(?:[{_UPPER}][{_LOWER}]+)?"
+_NAME_WORD = rf"{_NOT_A_NAME}{_NAME_PART}(?:-{_NAME_PART}){{0,2}}\b"
+_PARTICLE = r"(?:von|van|de|der|den|du|da|di|del|della|la|le|zu|ten|ter)"
+# Up to three name words, particles between them, an initial at the end: "Erika von der
+# Heide", "Anna M."
+_NAME = (
+    rf"{_NAME_WORD}(?:[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}{_NAME_WORD}){{0,2}}"
+    rf"(?:[ \t]+[{_UPPER}]\.)?"
+)
+_TITLE = r"(?:Herrn?|Frau|Hr\.|Fr\.|Mrs?\.?|Ms\.?|Dr\.?|Prof\.?)"
+# "Viele Grüße, Erika Mustermann", "LG Tom", "Gruß\nEure Anna", "Cheers, John": a name
+# and nothing else up to the end of its line, after a closing that starts a sentence.
+# After a thank-you ("Danke\nSuper Service") a name on the next line ends the comment.
+_CLOSING = (
+    r"(?:mit[ \t]+)?(?:(?:viele|vielen|liebe|lieben|beste|besten|herzliche|herzlichen"
+    r"|freundliche|freundlichen|schöne|schönen)[ \t]+)?(?:grüße|grüßen|grüsse|grüssen|gruß"
+    r"|gruss)|mfg|lg|glg|vg|(?:best|kind|kindest|warm|warmest)[ \t]+regards|regards"
+    r"|best[ \t]+wishes|all[ \t]+the[ \t]+best|sincerely|yours[ \t]+(?:sincerely|truly"
+    r"|faithfully)"
+)
+_THANKS = (
+    r"danke(?:[ \t]*schön)?|(?:vielen|besten|herzlichen)[ \t]+dank|thanks|thank[ \t]+you"
+    r"|many[ \t]+thanks|thx|cheers|tschüss|tschüs|ciao"
+)
+_SIGN_OFF = re.compile(
+    rf"(?<!\w)(?<!\w[ \t])(?P<lead>(?i:(?P<closing>{_CLOSING})|(?P<thanks>{_THANKS}))\b"
+    r"(?P<gap>[ \t]*[,–—-][ \t]*|[ \t]+|[ \t]*(?:[,!.][ \t]*)?\n(?:[ \t]*\n)?[ \t]*)"
+    r"(?:(?:Ihre?|Euer|Eure|Deine?|Your)[ \t]+)?)"
+    rf"(?:{_TITLE}[ \t]+)?{_NAME}(?=[^\w\n]*(?:[\n\[]|\Z))"
+)
+# "Mein Name ist Erika Mustermann", "Ich heiße Anna", "my name is John Smith", "Name:
+# Erika". Not "Ich heiße Sie willkommen", nor "Ich heiße Neukunden willkommen".
+_SELF_INTRODUCTION = re.compile(
+    r"(?P<lead>\b(?i:(?:mein[ \t]+name[ \t]+(?:ist|lautet)|ich[ \t]+hei(?:ß|ss)e"
+    r"|hier[ \t]+schreibt|my[ \t]+name[ \t]+is|my[ \t]+name's)(?:[ \t]*:)?[ \t]+"
+    r"|(?:vor|nach)?name[ \t]*:[ \t]*))"
+    rf"(?:{_TITLE}[ \t]+)?(?>{_NAME})(?![ \t]+(?i:willkommen|gut)\b)"
+)
+# "Herr Müller", "Frau Dr. Schmidt", "Hr. Meier", "Mrs. Jones", "Mr van Dijk": the title
+# goes with the name, for a title with a single name still says who. Not "Frau am
+# Empfang", "Herr der Ringe", "Mo.–Fr. Service", "2 Hr. Wartezeit". "von" is left out
+# for "Frau von der Post" and "der Herr von Vodafone".
+_TITLED_NAME = re.compile(
+    rf"(?<![\w.–/-])(?<![\d–-][ \t]){_TITLE}(?:[ \t]+(?:Dr|Prof)\.?){{0,2}}[ \t]+"
+    rf"(?:(?:van|de|di|da|du|del|della|ten|ter)[ \t]+){{0,2}}{_NAME_WORD}"
+    rf"(?:[ \t]+{_NAME_WORD})?"
+)
+# "12", "5a", "7 b", "12-14", "3/1"; not part of a longer number or a decimal.
+_HOUSE_NUMBER = (
+    r"\d{1,4}(?:[ \t]?[a-zA-Z](?!\w))?(?:[ \t]?[-–/][ \t]?\d{1,4}(?:[a-zA-Z](?!\w))?)?"
+    r"(?!\d|[.,]\d)"
+)
+_CITY_WORD = rf"{_NOT_A_NAME}[{_UPPER}][{_LOWER}]+\b"
+# "Berlin", "Berlin-Mitte", "Frankfurt am Main", "Bad Homburg", "Halle (Saale)"
+_CITY = (
+    rf"(?:(?:Bad|St\.|Sankt)[ \t]+)?{_CITY_WORD}(?:-[{_UPPER}][{_LOWER}]+){{0,2}}\b"
+    rf"(?:[ \t]+(?:am|im|an[ \t]+der|ob[ \t]+der|in[ \t]+der)[ \t]+{_CITY_WORD})?"
+    rf"(?:[ \t]*\({_CITY_WORD}\))?"
+)
+_POSTAL_TAIL = rf"(?P<postal>,?(?:[ \t]*\n)?[ \t]*\d{{5}}[ \t]+{_CITY})?"
+# "Musterstraße 12", "Hauptstr. 5a", "Karl-Marx-Straße 1", "Berliner Weg 4", "Lindenallee
+# 7b", with a postal code and city after it taken along. "-weg", "-platz", "-markt"...
+# end ordinary words too ("Rückweg 2 Stunden"): see _is_street.
+_STREET = re.compile(
+    rf"(?<![\w-])(?P<street>{_NOT_A_NAME}[{_UPPER}][{_LOWER}]*er?[ \t]+(?:Stra(?:ß|ss)e"
+    r"|Str\.|Weg|Platz|Ring|Markt|Allee|Gasse|Damm|Ufer|Chaussee)"
+    rf"|[{_UPPER}][\w-]{{0,60}}(?i:stra(?:ß|ss)e|str\.?|gasse|allee|chaussee|promenade|weg"
+    r"|platz|ring|markt|damm|ufer|pfad|steig|stieg|graben|kamp))"
+    rf"[ \t]+{_HOUSE_NUMBER}{_POSTAL_TAIL}"
+)
+_UNAMBIGUOUS_STREET = re.compile(r"(?i:stra(?:ß|ss)e|str\.?|gasse|allee|chaussee|promenade)$")
+_NOT_STREETS = re.compile(
+    r"(?:park|sitz|stell|arbeits|spiel|studien)platz|(?:rück|heim|hin|um|aus)weg"
+    r"|(?:super|bau|floh|arbeits)markt",
+    re.IGNORECASE,
+)
+# What follows a number of things rather than a house number: "2 Stunden", "2 km", "3 x".
+_QUANTITY = re.compile(
+    rf"[ \t]*(?:[{_UPPER}%€$]|(?i:km|m|min|mal|x|h|std|uhr|euro|eur|stück|stk|kg|cm)\b)"
+)
+# "Am Markt 3", "An der Alster 5": on a line or after a comma of its own, and nothing after
+# but a comma, a postal code or the end of the line ("Im Schnitt 4 Sterne" stays).
+_PREPOSITION_STREET = re.compile(
+    r"(?:\A|(?<=\n)|(?<=[,:])|(?<=[,:] ))(?:Am|Im|Beim|Zum|Zur|An[ \t]+der|An[ \t]+den"
+    r"|Auf[ \t]+der|Auf[ \t]+dem|In[ \t]+der|Unter[ \t]+den)[ \t]+"
+    rf"{_NAME_WORD}[ \t]+\d{{1,3}}(?:[a-zA-Z](?!\w))?"
+    rf"(?![ \t]*\w){_POSTAL_TAIL}"
+)
+# "123 Main Street", "10 Downing St.": not "the Main Street store" (no number).
+_ENGLISH_STREET = re.compile(
+    rf"(?<![\w.,/#-])\d{{1,5}}[A-Za-z]?[ \t]+(?:{_NOT_A_NAME}[{_UPPER}][{_LOWER}]+[ \t]+){{1,3}}"
+    r"(?:Street|St\.|Road|Rd\.|Avenue|Ave\.|Lane|Drive|Boulevard|Blvd\.|Way|Court|Place"
+    r"|Square|Terrace)(?!\w)"
+)
+# "10115 Berlin" where an address would stand: at the start of a line, after a comma or
+# "in", "aus", "nach", "PLZ". ("Ich habe 12345 Punkte" keeps its number an id.)
+_POSTAL_CITY = re.compile(
+    r"(?:\A|(?<=\n)|(?<=[,;:])|(?<=[,;:] )|(?<=\b[Ii]n )|(?<=\b[Aa]us )|(?<=\b[Nn]ach )"
+    rf"|(?<=\b[Ff]rom )|(?<=PLZ )|(?<=PLZ: ))\d{{5}}[ \t]+{_CITY}"
+)
+
 PLACEHOLDERS = {
     "email": N_("[E-Mail]"),
     "phone": N_("[Phone]"),
@@ -94,6 +249,8 @@ PLACEHOLDERS = {
     "handle": N_("[Handle]"),
     "id": N_("[Number]"),
     "ip": N_("[IP]"),
+    "name": N_("[Name]"),
+    "address": N_("[Address]"),
 }
 
 
@@ -147,6 +304,36 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
     def card(match: re.Match[str]) -> str:
         return placeholder("id") if _luhn_valid(match.group(0)) else match.group(0)
 
+    # Placeholders put in by earlier steps count as nothing after a name or an address, as
+    # the blanks of strip_personal do: "LG Tom 0151 2345678" is a sign-off in both.
+    placeholders = {placeholder(kind) for kind in PLACEHOLDERS}
+
+    def nothing_follows(match: re.Match[str], *, on_its_line: bool = True) -> bool:
+        end = match.string.find("\n", match.end()) if on_its_line else -1
+        rest = match.string[match.end() : None if end < 0 else end]
+        for shown in placeholders:
+            rest = rest.replace(shown, " ")
+        return not _WORD_CHAR.search(rest)
+
+    def street(match: re.Match[str]) -> str:
+        return placeholder("address") if _is_street(match) else match.group(0)
+
+    def square(match: re.Match[str]) -> str:
+        if match["postal"] or _LIST_GOES_ON.match(match.string, match.end()):
+            return placeholder("address")
+        return placeholder("address") if nothing_follows(match) else match.group(0)
+
+    def sign_off(match: re.Match[str]) -> str:
+        # "Danke\nSuper Service\nund gern wieder": a thank-you and a line of capitalised
+        # words are a sign-off only at the very end.
+        if not nothing_follows(match) or (
+            match["thanks"]
+            and "\n" in match["gap"]
+            and not nothing_follows(match, on_its_line=False)
+        ):
+            return match.group(0)
+        return match.group("lead") + placeholder("name")
+
     steps: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
         (_EMAIL, lambda m: placeholder("email")),
         (_SPELLED_EMAIL, lambda m: placeholder("email")),
@@ -161,7 +348,14 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_PHONE, lambda m: placeholder("phone") if _digits(m.group(0)) >= 6 else m.group(0)),
         (_IPV4, lambda m: placeholder("ip") if _address(m) else m.group(0)),
         (_NAMED_ID, lambda m: m.group("label") + placeholder("id")),
+        (_STREET, street),
+        (_PREPOSITION_STREET, square),
+        (_ENGLISH_STREET, lambda m: placeholder("address")),
+        (_POSTAL_CITY, lambda m: placeholder("address")),
         (_ID, lambda m: placeholder("id")),
+        (_SIGN_OFF, sign_off),
+        (_SELF_INTRODUCTION, lambda m: m.group("lead") + placeholder("name")),
+        (_TITLED_NAME, lambda m: placeholder("name")),
     ]
     if any(_SET_ASIDE <= ord(ch) < _SET_ASIDE + 6400 for ch in text):
         text = "".join(ch for ch in text if not _SET_ASIDE <= ord(ch) < _SET_ASIDE + 6400)
@@ -205,6 +399,23 @@ def _address(match: re.Match[str]) -> bool:
     return not _VERSION_BEFORE.search(match.string[max(0, match.start() - 12) : match.start()])
 
 
+def _is_street(match: re.Match[str]) -> bool:
+    """Whether a street-like word and a number are an address, not "Rückweg 2 Stunden",
+    "Parkplatz 3 war frei" or "Supermarkt 2 km entfernt". A "-straße" always is."""
+    street = match["street"]
+    if match["postal"]:
+        return True
+    if _NOT_STREETS.fullmatch(street):
+        return False
+    if " " not in street and _UNAMBIGUOUS_STREET.search(street):
+        return True
+    return not _QUANTITY.match(match.string, match.end())
+
+
+_WORD_CHAR = re.compile(r"\w")
+_LIST_GOES_ON = re.compile(r"[ \t]*[,;]")
+
+
 def _digits(text: str) -> int:
     return sum(ch.isdigit() for ch in text)
 
@@ -223,6 +434,21 @@ PATTERNS = (
     _PHONE,
     _IPV4,
     _NAMED_ID,
+    _STREET,
+    _PREPOSITION_STREET,
+    _ENGLISH_STREET,
+    _POSTAL_CITY,
     _ID,
+    _SIGN_OFF,
+    _SELF_INTRODUCTION,
+    _TITLED_NAME,
+    # and those that decide on what the patterns above found
+    _UNAMBIGUOUS_STREET,
+    _NOT_STREETS,
+    _QUANTITY,
+    _LIST_GOES_ON,
+    _CHAIN_BEFORE,
+    _CHAIN_AFTER,
+    _VERSION_BEFORE,
 )
 """Every pattern, for fingerprints of what was computed with them (see flows.figures)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from flows.i18n import translator
-from flows.redaction import redact
+from flows.redaction import redact, strip_personal
 
 DE = translator("de")
 
@@ -103,3 +103,180 @@ def test_placeholders_follow_the_staff_language() -> None:
     assert redact("mail me: john@example.com, +44 20 7946 0958", translator("en")) == (
         "mail me: [E-Mail], [Phone]"
     )
+
+
+# Names and addresses are checked with the English placeholders, "[Name]" and "[Address]".
+EN = translator("en")
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        # After a closing, with nothing else on the line
+        ("Viele Grüße, Erika Mustermann", "Viele Grüße, [Name]"),
+        ("MfG Erika", "MfG [Name]"),
+        ("LG Tom", "LG [Name]"),
+        ("Gruß\nHans Meier", "Gruß\n[Name]"),
+        ("Mit freundlichen Grüßen\nDr. Erika Mustermann", "Mit freundlichen Grüßen\n[Name]"),
+        ("Best regards, John Smith", "Best regards, [Name]"),
+        ("Cheers, John", "Cheers, [Name]"),
+        ("Thanks, Anna", "Thanks, [Name]"),
+        ("Alles super. LG Tom :)", "Alles super. LG [Name] :)"),
+        ("Viele Grüße\n\nErika von der Heide", "Viele Grüße\n\n[Name]"),
+        ("liebe grüße, Yılmaz-Öztürk", "liebe grüße, [Name]"),
+        ("Gruß,\nJean-Luc O'Brien", "Gruß,\n[Name]"),
+        ("LG Erika M.", "LG [Name]"),
+        ("Liebe Grüße\nEure Anna", "Liebe Grüße\nEure [Name]"),
+        ("Danke\nAnna", "Danke\n[Name]"),
+        # What is redacted before does not keep a sign-off from counting as one
+        ("Thanks\nJohn Smith\n+44 20 7946 0958", "Thanks\n[Name]\n[Phone]"),
+        ("LG Tom, tom@example.com", "LG [Name], [E-Mail]"),
+        # Introducing oneself
+        ("Mein Name ist Erika Mustermann", "Mein Name ist [Name]"),
+        ("Ich heiße Anna Schmidt und bin Kundin", "Ich heiße [Name] und bin Kundin"),
+        ("my name is John Smith", "my name is [Name]"),
+        ("Hier schreibt Erika Muster.", "Hier schreibt [Name]."),
+        ("Name: Dr. Erika Mustermann", "Name: [Name]"),
+        (
+            "Mein Name ist Anna Die Lieferung kam nicht",
+            "Mein Name ist [Name] Die Lieferung kam nicht",
+        ),
+        # A title and a name, staff named in feedback too; the title goes with the name
+        ("Herr Müller", "[Name]"),
+        ("Frau Dr. Schmidt war super", "[Name] war super"),
+        ("Hr. Meier", "[Name]"),
+        ("Fr. Yılmaz hat geholfen", "[Name] hat geholfen"),
+        ("Mr Smith, Mrs. Jones and Ms. Brown", "[Name], [Name] and [Name]"),
+        ("Dr. Weber", "[Name]"),
+        ("Prof. Dr. Weber", "[Name]"),
+        ("Herr Müller vom Service war toll", "[Name] vom Service war toll"),
+        ("Danke an Frau Müller und Herrn Schulz!", "Danke an [Name] und [Name]!"),
+        ("Herr und Frau Müller", "Herr und [Name]"),
+        ("Herr Müller Frau Schmidt", "[Name] [Name]"),
+        ("Frau Schmidt Sie war nett", "[Name] Sie war nett"),
+        ("Mr van Dijk", "[Name]"),
+        ("Hallo Herr Müller-Lüdenscheidt, danke!", "Hallo [Name], danke!"),
+    ],
+)
+def test_names_become_a_placeholder(comment: str, expected: str) -> None:
+    assert redact(comment, EN) == expected
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        ("Musterstraße 12", "[Address]"),
+        ("Hauptstr. 5a", "[Address]"),
+        ("Am Markt 3", "[Address]"),
+        ("Lindenallee 7b", "[Address]"),
+        ("Berliner Weg 4", "[Address]"),
+        ("Goethestrasse 1", "[Address]"),
+        ("Karl-Marx-Straße 12-14 ist gemeint", "[Address] ist gemeint"),
+        ("Ich wohne im Birkenweg 5 seit 2019", "Ich wohne im [Address] seit 2019"),
+        ("123 Main Street", "[Address]"),
+        ("I live at 10 Downing St. now", "I live at [Address] now"),
+        ("10115 Berlin", "[Address]"),
+        ("Versand aus 60311 Frankfurt am Main", "Versand aus [Address]"),
+        ("Musterstraße 12, 10115 Berlin", "[Address]"),
+        ("Erika, Am Markt 3, 01067 Dresden", "Erika, [Address]"),
+        (
+            "Mit freundlichen Grüßen\nErika Mustermann\nMusterstraße 12\n10115 Berlin",
+            "Mit freundlichen Grüßen\n[Name]\n[Address]",
+        ),
+        # A postal code without an address around it is a number, as before
+        ("Ich habe 12345 Punkte", "Ich habe [Number] Punkte"),
+    ],
+)
+def test_addresses_become_a_placeholder(comment: str, expected: str) -> None:
+    assert redact(comment, EN) == expected
+
+
+def test_names_after_redacted_contact_data_in_german() -> None:
+    """A German placeholder after a name ends the sign-off as well as an English one."""
+    assert redact("LG Tom 0151 2345678", DE) == "LG [Name] [Telefon]"
+    assert redact("Viele Grüße, Erika Muster, Musterstraße 5", DE) == (
+        "Viele Grüße, [Name], [Adresse]"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # German capitalises nouns: closings followed by anything but a name
+        "Viele Grüße an das Team",
+        "Grüße aus Berlin",
+        "Gruß und Dank",
+        "Danke Team!",
+        "Vielen Dank Für Alles",
+        "Thanks Again!",
+        "Liebe Grüße, Ihr Team",
+        "Danke!\nSuper Service",
+        "Danke!\nTolles Team",
+        "Danke\nAnna\nund bis bald",  # a thank-you, then a line, then more: no sign-off
+        "Mit freundlichen Grüßen Erika Mustermann, Kundin seit 2019",  # more on the line
+        "Mein LG Fernseher ist kaputt",
+        # Cues that introduce no name
+        "Ich heiße Sie willkommen",
+        "Ich heiße Sie herzlich willkommen",
+        "Ich heiße Neukunden willkommen",
+        "I'm Happy with it",
+        "Hier schreibt Ihr Kunde",
+        "Produktname: Super Deluxe",
+        # "Herr" and "Frau" as nouns, and other titles that are none
+        "Frau am Empfang war nett",
+        "Die Frau Am Empfang war nett",
+        "Herr der Ringe",
+        "Eine Frau Mitte 40 hat geholfen",
+        "Frau von der Post war nett",
+        "Der Herr von Vodafone hat angerufen",
+        "herr müller war nett",
+        "Mo.–Fr. Service top",
+        "Nach 2 Hr. Wartezeit",
+        "MS Teams ging nicht",
+        # Streets and numbers that are no address
+        "the Main Street store",
+        "Top 5 Street Food",
+        "Auf dem Rückweg 2 Stunden gewartet",
+        "Parkplatz 3 war frei",
+        "Platz 1 im Test",
+        "Supermarkt 2 km entfernt",
+        "Straße 5 war gesperrt",
+        "Die Straße 3 Mal gesperrt",
+        "Im Jahr 2020 war es besser",
+        "Im Schnitt 4 Sterne",
+        "Im Schnitt 4, manchmal 5",
+        "Am Ende 3.",
+        "Lieferung nach 3 Tagen, 5 von 5 Sternen",
+    ],
+)
+def test_ordinary_capitalised_words_stay(text: str) -> None:
+    assert redact(text, EN) == text
+
+
+def test_names_and_addresses_are_blanked_for_counting_words() -> None:
+    assert strip_personal("Herr Müller vom Service\nLG Tom") == "  vom Service\nLG  "
+    assert strip_personal("Musterstraße 12, 10115 Berlin") == " "
+
+
+@pytest.mark.parametrize(
+    ("unit", "has_personal_data"),
+    [
+        ("Anna ", False),
+        ("Viele Grüße ", False),
+        ("Gruß\n", False),
+        ("Herr Müller ", True),
+        ("Musterstraße 12 ", True),
+        ("Am Markt 3, ", True),
+    ],
+)
+def test_a_long_comment_of_capitalised_words_runs_through(
+    unit: str, has_personal_data: bool
+) -> None:
+    """4096 characters of what the name and address patterns look for, one after another."""
+    text = (unit * (4096 // len(unit) + 1))[:4096]
+    assert (redact(text, EN) != text) is has_personal_data
+    assert (strip_personal(text) != text) is has_personal_data
+
+
+def test_each_of_many_titled_names_goes() -> None:
+    assert redact("Herr Müller " * 341, EN) == "[Name] " * 341
