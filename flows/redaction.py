@@ -359,7 +359,17 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
     ]
     if any(_SET_ASIDE <= ord(ch) < _SET_ASIDE + 6400 for ch in text):
         text = "".join(ch for ch in text if not _SET_ASIDE <= ord(ch) < _SET_ASIDE + 6400)
+    # Most comments have no number, and no address is without one: the costliest
+    # patterns need not look (nor the spelled e-mail one without its "at").
+    # (By identity: a pattern's hash is that of its long source, computed every time.)
+    skip = (
+        [] if _DIGIT.search(text) else [_STREET, _PREPOSITION_STREET, _ENGLISH_STREET, _POSTAL_CITY]
+    )
+    if not _SPELLED_AT.search(text):
+        skip.append(_SPELLED_EMAIL)
     for pattern, replace in steps:
+        if any(pattern is skipped for skipped in skip):
+            continue
         text = pattern.sub(replace, text)
     for index, span in enumerate(set_aside):
         text = text.replace(chr(_SET_ASIDE + index), span)
@@ -413,6 +423,8 @@ def _is_street(match: re.Match[str]) -> bool:
 
 
 _WORD_CHAR = re.compile(r"\w")
+_DIGIT = re.compile(r"\d")
+_SPELLED_AT = re.compile(r"\b(?:at|ät)\b", re.IGNORECASE)
 _LIST_GOES_ON = re.compile(r"[ \t]*[,;]")
 
 
