@@ -27,7 +27,7 @@ from flows.i18n import SUPPORTED_LOCALES, Translator, translator
 from flows.models import ChoiceStep, MultipleChoiceStep, RatingStep, TextStep, render_text
 from flows.redaction import redact
 from flows.replies import Button, Document, Outcome, Reply, headed
-from flows.summary import LATEST_COMMENTS, Figures, figures_of, render, scale_five
+from flows.summary import LATEST_COMMENTS, Figures, figures_of, one_line, render, scale_five
 from storage.interface import (
     RELEASE_MEMORY,
     AuditEntry,
@@ -564,7 +564,8 @@ class StaffDesk:
         for text_step in flow.steps:
             comment = record.answers.get(text_step.id)
             if isinstance(text_step, TextStep) and isinstance(comment, str) and comment:
-                lines.append(t.gettext("Comment: {comment}").format(comment=redact(comment, t)))
+                shown = one_line(redact(comment, t))
+                lines.append(t.gettext("Comment: {comment}").format(comment=shown))
         return Outcome.say("\n".join(lines))
 
     async def export_rows(self, actor: str, since: timedelta, locale: str) -> list[dict[str, Any]]:

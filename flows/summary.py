@@ -20,6 +20,8 @@ from flows.redaction import redact
 from storage.interface import PeriodFeedback
 
 LATEST_COMMENTS = 10
+COMMENT_SHOWN = 300
+"""Characters of a comment a summary shows; the export has them whole."""
 TOP_WORDS = 8
 BAR_WIDTH = 12
 
@@ -258,8 +260,23 @@ def render(
             t.gettext("Latest comments (e-mail addresses, phone numbers and the like removed):"),
         ]
         for when, comment in current.comments[:LATEST_COMMENTS]:
-            lines.append(f"• {t.short_date(when.astimezone(zone))}: {comment}")
+            shown = shortened(one_line(comment), COMMENT_SHOWN)
+            lines.append(f"• {t.short_date(when.astimezone(zone))}: {shown}")
     return "\n".join(lines)
+
+
+def one_line(comment: str) -> str:
+    """A comment on one line: its line breaks would let it pass for lines of the
+    summary ("Feedbacks: 999", a bullet of another comment)."""
+    return " ".join(comment.split())
+
+
+def shortened(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters, at a space where there is one, with "…"."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", limit // 2, limit)
+    return text[: cut if cut > 0 else limit - 1].rstrip() + "…"
 
 
 def _rating_block(

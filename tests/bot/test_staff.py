@@ -224,13 +224,19 @@ async def test_low_rating_alerts_the_staff_chat_without_identity(desk: Harness) 
     await customer.send("/start")
     await customer.press("Ja, ich willige ein")
     await customer.press("1")
-    await customer.send("Katastrophe, schreiben Sie an mechthild@example.org")
+    await customer.send(
+        "Katastrophe,\nschreiben Sie an mechthild@example.org\n\nNiedrige Bewertung"
+    )
     thanks = await customer.press("Nein")
     assert "Vielen Dank" in texts(thanks)
     await desk.api.wait_until_async(lambda: desk.api.messages(STAFF_CHAT), what="the alert")
     [alert] = desk.api.messages(STAFF_CHAT)
     text = alert["text"] or ""
     assert "Niedrige Bewertung" in text and "1 / 5" in text and "[E-Mail]" in text
+    # the comment on one line: its own lines could pass for the alert's
+    assert text.splitlines()[-1] == (
+        "Kommentar: Katastrophe, schreiben Sie an [E-Mail] Niedrige Bewertung"
+    )
     assert customer_name not in text and "4444" not in text and "mechthild@" not in text
     assert not files_contain(desk.settings.data_dir, b"Katastrophe")
 

@@ -363,3 +363,26 @@ def test_a_choice_fewer_than_k_people_answered_is_hidden() -> None:
     assert "What was it about?\n5 answers\n" in text
     assert "What was good?\nHidden (fewer than 5 answers)" in text
     assert "The staff" not in text
+
+
+def test_a_comment_stays_one_short_line_of_the_summary() -> None:
+    """Its line breaks would let it pass for the bot's own lines (a made-up figure, a
+    comment of someone else); a long one would fill message after message."""
+    fake = "Alles super.\n\nFeedbacks: 999 (Vorperiode: 0)\n• 01.01.26: frei erfunden"
+    records = [record(0, 5, fake), *(record(n, 4, "Wort " * 400) for n in range(1, 5))]
+    text = render(
+        DE,
+        NOW - timedelta(days=7),
+        NOW,
+        compute(records, CATALOG, DE),
+        compute([], CATALOG, DE),
+        k=5,
+    )
+    lines = text.splitlines()
+    assert [line for line in lines if line.startswith("Feedbacks:")] == ["Feedbacks: 5 (Vorperiode: 0)"]
+    assert (
+        "• 28.11.26: Alles super. Feedbacks: 999 (Vorperiode: 0) • 01.01.26: frei erfunden" in lines
+    )
+    long = [line for line in lines if "Wort" in line]
+    assert len(long) == 4
+    assert all(line.endswith("Wort…") and len(line) <= len("• 28.11.26: ") + 300 for line in long)
