@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flows.catalog import FlowCatalog
@@ -180,12 +180,15 @@ def render(
     `left_out` whether days in it were left out (see flows.staff.whole_groups).
     """
     zone = ZoneInfo(timezone)
+    # The length as asked: between two times of one zone Python counts wall-clock time,
+    # and 30 days across a change to summer time would read "719 hours".
+    length = until.astimezone(UTC) - since.astimezone(UTC)
     since, until = since.astimezone(zone), until.astimezone(zone)
     lines = [
         t.gettext("Feedback summary {start} – {end} ({length})").format(
             start=t.date(since),
             end=t.date(until - timedelta(seconds=1)),
-            length=t.duration(until - since),
+            length=t.duration(length),
         ),
     ]
     if not released:

@@ -161,6 +161,16 @@ def test_dates_are_those_of_the_calendar_where_staff_work() -> None:
     assert "• 30.11.26: Spät am Abend" in text
 
 
+def test_a_period_across_a_change_to_summer_time_keeps_its_length() -> None:
+    """Berlin's clocks went forward on 28 March 2027: from the wall clock, the week up to
+    29 March is 169 hours long, and its header read "(169 Stunden)"."""
+    now = datetime(2027, 3, 29, 6, 0, tzinfo=UTC)
+    empty = compute([], CATALOG, DE)
+    for length, shown in ((timedelta(days=7), "(7 Tage)"), (timedelta(days=30), "(30 Tage)")):
+        text = render(DE, now - length, now, empty, empty, 5, "Europe/Berlin")
+        assert text.splitlines()[0].endswith(shown), text.splitlines()[0]
+
+
 def test_an_empty_period_says_so() -> None:
     text = render(
         EN, NOW - timedelta(days=7), NOW, compute([], CATALOG, EN), compute([], CATALOG, EN), k=5
@@ -379,7 +389,9 @@ def test_a_comment_stays_one_short_line_of_the_summary() -> None:
         k=5,
     )
     lines = text.splitlines()
-    assert [line for line in lines if line.startswith("Feedbacks:")] == ["Feedbacks: 5 (Vorperiode: 0)"]
+    assert [line for line in lines if line.startswith("Feedbacks:")] == [
+        "Feedbacks: 5 (Vorperiode: 0)"
+    ]
     assert (
         "• 28.11.26: Alles super. Feedbacks: 999 (Vorperiode: 0) • 01.01.26: frei erfunden" in lines
     )
