@@ -183,20 +183,25 @@ def _midnight(moment: datetime) -> datetime:
 
 # What a member of staff may type after the number: /zusammenfassung 7 Tage, /summary 2 weeks.
 _UNIT_WORDS = {
+    "m": ("min", "minute", "minuten", "minutes"),
     "h": ("h", "std", "stunde", "stunden", "hour", "hours"),
     "d": ("", "d", "t", "tag", "tage", "tagen", "day", "days"),
     "w": ("w", "woche", "wochen", "week", "weeks"),
 }
+_MONTH_WORDS = ("monat", "monate", "monaten", "month", "months")
+_MONTH_DAYS = 30
 _NUMBER_AND_WORD = re.compile(r"\s*(\d{1,6})\s*([^\d\s]*)\s*")
 
 
 def staff_period(typed: str) -> str:
     """A period as typed in the chat, in the spelling durations use: a bare number and
     "7 Tage" / "7 days" are days (a member of staff does not mean seconds), "2 Wochen"
-    is 2w. Words after a period ("30d bitte") are let go, as before they were read;
-    anything else is left for parse_duration to refuse."""
+    is 2w, "3 Monate" 90d. Words after a period ("30d bitte", "2 weeks please") are let go, as
+    before they were read, but not after a bare number: "1 Quartal" is no day. Anything else is left
+    for parse_duration to refuse."""
     words = typed.split()
-    for text in dict.fromkeys((typed, *words[:1])):
+    first = words[:1] if words and not words[0].isdigit() else []
+    for text in dict.fromkeys((typed, " ".join(words[:2]), *first)):
         spelled = _spelled(text)
         try:
             parse_duration(spelled)
@@ -211,8 +216,11 @@ def _spelled(text: str) -> str:
     if match is None:
         return text.strip()
     number, word = match.groups()
+    word = word.casefold().removesuffix(".")  # "12 Std."
+    if word in _MONTH_WORDS:
+        return f"{int(number) * _MONTH_DAYS}d"
     for unit, words in _UNIT_WORDS.items():
-        if word.casefold() in words:
+        if word in words:
             return f"{int(number)}{unit}"
     return text.strip()
 

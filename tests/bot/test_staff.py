@@ -174,6 +174,9 @@ async def test_feedback_kept_after_a_withdrawal_stays_out_when_the_person_agrees
 async def test_bad_period_is_explained(desk: Harness) -> None:
     await confirmed(desk)
     assert "verstehe ich nicht" in texts(await desk.customer(STAFF).send("/zusammenfassung bald"))
+    # a number with a unit the bot does not know is not taken for days
+    answer = texts(await desk.customer(STAFF).send("/zusammenfassung 1 Quartal"))
+    assert "verstehe ich nicht" in answer
 
 
 @pytest.mark.parametrize(
@@ -186,6 +189,11 @@ async def test_bad_period_is_explained(desk: Harness) -> None:
         ("36 Stunden", "36h"),
         ("3 days", "3d"),
         ("30d bitte", "30d"),  # words after the period are let go, as they always were
+        ("2 weeks please", "2w"),
+        # found by a staff-side audit: read as 1 and 3 days, 12 days, without a word
+        ("1 Monat", "30d"),
+        ("3 Monate", "90d"),
+        ("12 Std.", "12h"),
     ],
 )
 async def test_a_period_is_taken_as_staff_write_it(desk: Harness, typed: str, same_as: str) -> None:
