@@ -18,13 +18,13 @@ STOP_WORDS = frozenset(
     unser unseres unter viel vom von vor während war waren warst was weg weil weiter welche
     welchem welchen welcher welches wenn werde werden wie wieder will wir wird wirst wo
     wollen wollte würde würden zu zum zur zwar zwischen immer schon mal ganz gut gern gerne
-    wurde wäre wären
+    wurde wäre wären bitte einfach mehr kam
     about above after again against all also and any are because been before being below
     between both but can could did does doing down during each few for from further had has
     have having her here hers herself him himself his how into its itself just more most
     myself nor not now off once only other our ours ourselves out over own same she should
     some such than that the their theirs them themselves then there these they this those
     through too under until very was were what when where which while who whom why will
-    with would you your yours yourself yourselves really very much get got
+    with would you your yours yourself yourselves really very much get got please even came
     """.split()
 )

@@ -7,6 +7,7 @@ The counting is in `flows.figures`; this module turns counts into the staff's te
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -149,8 +150,10 @@ def compute(records: list[PeriodFeedback], catalog: FlowCatalog, t: Translator) 
 
 
 def frequent_words(words: Counter[str], limit: int = TOP_WORDS) -> list[tuple[str, int]]:
-    """The most frequent meaningful words of word counts (see flows.figures.count_words)."""
-    return [(w, n) for w, n in words.most_common(limit) if n >= 2]
+    """The most frequent meaningful words of word counts (see flows.figures.count_words),
+    words of one count in alphabetical order (not in whatever order they were counted)."""
+    ranked = heapq.nsmallest(limit, words.items(), key=lambda word: (-word[1], word[0]))
+    return [(w, n) for w, n in ranked if n >= 2]
 
 
 def bar(count: int, largest: int) -> str:
@@ -256,7 +259,9 @@ def render(
     words = frequent_words(current.words)
     if words:
         shown = ", ".join(f"{w} ({t.number(n)})" for w, n in words)
-        lines.append(t.gettext("Frequent words: {words}").format(words=shown))
+        lines.append(
+            t.gettext("Frequent words (in how many feedbacks): {words}").format(words=shown)
+        )
     if current.comments:
         lines += [
             "",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 from flows.catalog import FlowCatalog, load_flow
@@ -139,12 +140,35 @@ def test_comments_in_the_summary_are_redacted() -> None:
 
 
 def test_frequent_words_skip_stop_words_in_both_languages() -> None:
-    words = frequent_words(
-        count_words(
-            ["Die Lieferung war sehr schnell", "the delivery was very fast", "Lieferung schnell"]
-        )
+    counted: Counter[str] = Counter()
+    for text in [
+        "Die Lieferung war sehr schnell",
+        "the delivery was very fast",
+        "Lieferung schnell",
+    ]:
+        counted.update(count_words([text]))
+    assert frequent_words(counted) == [("lieferung", 2), ("schnell", 2)]  # ties alphabetical
+
+
+def test_a_word_counts_once_per_feedback() -> None:
+    """Nine comments repeating one sentence made "lieferung (423)": staff read that as
+    423 customers speaking of delivery."""
+    ranting = "Die Lieferung kam spät, bitte mehr Tempo bei der Lieferung! " * 40
+    records = [record(0, 2, ranting), record(1, 4, "Lieferung prima"), record(2, 5, "Tempo!")]
+    records += [record(n, 5, "Verpackung prima") for n in range(3, 6)]
+    text = render(
+        EN,
+        NOW - timedelta(days=7),
+        NOW,
+        compute(records, CATALOG, EN),
+        compute([], CATALOG, EN),
+        k=5,
     )
-    assert words == [("lieferung", 2), ("schnell", 2)]
+    line = next(line for line in text.splitlines() if line.startswith("Frequent words"))
+    assert line == (
+        "Frequent words (in how many responses): "
+        "prima (4), verpackung (3), lieferung (2), tempo (2)"
+    )
 
 
 def test_dates_are_those_of_the_calendar_where_staff_work() -> None:
