@@ -267,9 +267,15 @@ def render(
             "",
             t.gettext("Latest comments (e-mail addresses, phone numbers and the like removed):"),
         ]
-        for when, comment in current.comments[:LATEST_COMMENTS]:
-            shown = shortened(one_line(comment), COMMENT_SHOWN)
-            lines.append(f"• {t.short_date(when.astimezone(zone))}: {shown}")
+        # Newest day first, and within a day in alphabetical order: the order in which
+        # they came would point at the person someone knows gave feedback last that day.
+        latest = [
+            (when.astimezone(zone).date(), shortened(one_line(comment), COMMENT_SHOWN))
+            for when, comment in current.comments[:LATEST_COMMENTS]
+        ]
+        latest.sort(key=lambda shown: shown[1].casefold())
+        latest.sort(key=lambda shown: shown[0], reverse=True)
+        lines += [f"• {t.short_date(day)}: {comment}" for day, comment in latest]
     return "\n".join(lines)
 
 

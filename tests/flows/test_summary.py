@@ -422,3 +422,29 @@ def test_a_comment_stays_one_short_line_of_the_summary() -> None:
     long = [line for line in lines if "Wort" in line]
     assert len(long) == 4
     assert all(line.endswith("Wort…") and len(line) <= len("• 28.11.26: ") + 300 for line in long)
+
+
+def test_comments_of_a_day_are_not_in_the_order_they_came() -> None:
+    """The export shuffles rows within a day for this reason: whoever is known to have
+    given feedback last that day would be the top comment of it."""
+    given = ["früh: Kasse zu langsam", "Beratung top", "zuletzt: alles gut"]  # in this order
+    records = [record(n, 4, comment, days_ago=1 - n / 100) for n, comment in enumerate(given)] + [
+        record(5, 4, "Am Vortag", days_ago=2),
+        record(6, 5, None),
+        record(7, 5, None),
+    ]
+    text = render(
+        EN,
+        NOW - timedelta(days=7),
+        NOW,
+        compute(records, CATALOG, EN),
+        compute([], CATALOG, EN),
+        k=5,
+    )
+    bullets = [line for line in text.splitlines() if line.startswith("• ")]
+    assert bullets == [
+        "• 11/28/26: Beratung top",
+        "• 11/28/26: früh: Kasse zu langsam",
+        "• 11/28/26: zuletzt: alles gut",
+        "• 11/27/26: Am Vortag",
+    ]
