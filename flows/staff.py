@@ -576,6 +576,17 @@ class StaffDesk:
                 lines.append(t.gettext("Comment: {comment}").format(comment=shown))
         return Outcome.say("\n".join(lines))
 
+    def export_columns(self) -> list[str]:
+        """The columns of an export: the date, the flow, then the answers of every flow in
+        its order (one column for a question id that flows share), the same whatever the
+        rows hold, so that a spreadsheet built on one export takes the next."""
+        columns = {"date": None, "flow": None}
+        for flow in self.catalog.flows.values():
+            for step in flow.steps:
+                if isinstance(step, TextStep | RatingStep | ChoiceStep | MultipleChoiceStep):
+                    columns[step.id] = None
+        return list(columns)
+
     async def export_rows(self, actor: str, since: timedelta, locale: str) -> list[dict[str, Any]]:
         """Redacted, consented feedback as flat rows for a spreadsheet; audited."""
         t = translator(locale)

@@ -113,14 +113,17 @@ def shown_detail(detail: str, t: Translator) -> str:
 def run_export(args: argparse.Namespace) -> int:
     period = args.since
 
-    async def export(store: SQLiteStore, settings: Settings) -> list[dict[str, Any]]:
+    async def export(
+        store: SQLiteStore, settings: Settings
+    ) -> tuple[list[dict[str, Any]], list[str]]:
         desk = StaffDesk(
             store,
             FlowCatalog.load(settings.flows_dir, operator_translator()),
             StaffSettings(min_group_size=settings.min_group_size, timezone=settings.timezone),
             utc_now,
         )
-        return await desk.export_rows("cli", period, settings.default_locale)
+        rows = await desk.export_rows("cli", period, settings.default_locale)
+        return rows, desk.export_columns()
 
     # The file is opened before the store is read (and the export audited), so a path
     # that cannot be written fails before any data leaves; readable by the owner only,
@@ -129,8 +132,8 @@ def run_export(args: argparse.Namespace) -> int:
     # earlier file of that name as it was.
     output, partial = (None, None) if args.output is None else _private_output(args.output)
     try:
-        rows = with_store(export)
-        text = _as_json(rows) if args.format == "json" else _as_csv(rows)
+        rows, columns = with_store(export)
+        text = _as_json(rows) if args.format == "json" else _as_csv(rows, columns)
         if output is None:
             sys.stdout.write(text)
         else:
@@ -168,12 +171,9 @@ def _as_json(rows: list[dict[str, Any]]) -> str:
     return json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
 
 
-def _as_csv(rows: list[dict[str, Any]]) -> str:
-    columns: list[str] = []
-    for row in rows:
-        columns += [c for c in row if c not in columns]
+def _as_csv(rows: list[dict[str, Any]], columns: list[str]) -> str:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns or ["date", "flow"])
+    writer = csv.DictWriter(buffer, fieldnames=columns)
     writer.writeheader()
     total = len(rows)
     for done, row in enumerate(rows, start=1):

@@ -49,6 +49,11 @@ async def test_export_is_redacted_consented_and_audited(tmp_path: Path) -> None:
     assert as_csv.returncode == 0, as_csv.stderr
     rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
     assert len(rows) == 2, "the withdrawn person's feedback is not exported"
+    # every question of the flows, in their order, whatever the rows hold (a column set
+    # and order that changed from one export to the next broke spreadsheets built on it)
+    assert as_csv.stdout.splitlines()[0] == (
+        "date,flow,rating,comment,satisfaction,improve,problems,problem_details,liked,recommend"
+    )
     assert {r["comment"] for r in rows} == {"Mail an [E-Mail] bitte"}
     assert "example.de" not in as_csv.stdout
     target = tmp_path / "export.json"
