@@ -355,14 +355,14 @@ class StaffDesk:
         now = self.clock()
         since = now - length
         windows = await self.windows(length)
-        left_out = 0
+        left_out = previous_left_out = 0
         if windows is None:
             current = previous = figures_of(Tally(), self.catalog, t)
         else:
             current, left_out = await self._figures(
                 windows, windows.start, windows.end, t, latest=True
             )
-            previous, _ = await self._figures(
+            previous, previous_left_out = await self._figures(
                 windows, windows.previous, windows.start, t, latest=False
             )
         k = self.settings.min_group_size
@@ -377,6 +377,12 @@ class StaffDesk:
             counted=None if windows is None else (windows.start, windows.end),
             released=windows is not None,
             left_out=left_out > 0,
+            compared=None if windows is None else (windows.previous, windows.start),
+            comparable=windows is None
+            or (
+                windows.start - windows.previous == windows.end - windows.start
+                and not previous_left_out
+            ),
         )
         await self._audit(event, actor, period or "7d", current.feedbacks)
         replies = [Reply(text)]
@@ -414,7 +420,9 @@ class StaffDesk:
         if newest is None or not newest.people:  # none yet, or only the opening point
             return None
         start = await self._point_before(now - length)
-        previous = await self._point_before(start - length)
+        # As many days before as the summary counts (it counts whole groups of days, so
+        # often more than asked for): a week against a week, not three days against one.
+        previous = await self._point_before(start - (newest.at - start))
         points = await self.store.releases(previous, newest.at)
         return Windows(previous=previous, start=start, end=newest.at, points=tuple(points))
 

@@ -174,13 +174,18 @@ def render(
     counted: tuple[datetime, datetime] | None = None,
     released: bool = True,
     left_out: bool = False,
+    compared: tuple[datetime, datetime] | None = None,
+    comparable: bool = True,
 ) -> str:
     """The summary text in the staff member's language, numbers formatted with Babel,
     dates as on the calendar in `timezone` (FEEDBACKBOT_TIMEZONE).
 
     `counted` is the stretch of whole UTC days the figures are of (see
     flows.staff.StaffDesk.windows), `released` False while there is none yet, and
-    `left_out` whether days in it were left out (see flows.staff.whole_groups).
+    `left_out` whether days in it were left out (see flows.staff.whole_groups);
+    `compared` the days of the previous period, and `comparable` whether it is as long
+    and whole: if not, no change in the number of feedbacks is given (three days against
+    one would read as growth).
     """
     zone = ZoneInfo(timezone)
     # The length as asked: between two times of one zone Python counts wall-clock time,
@@ -216,6 +221,13 @@ def render(
                 "reveals no one."
             ).format(start=t.date(first.date()), end=t.date(last.date()), k=k)
         )
+    if compared is not None and compared[0] < compared[1]:
+        first, last = compared[0], compared[1] - timedelta(microseconds=1)
+        lines.append(
+            t.gettext("Previous period: the days from {start} to {end}.").format(
+                start=t.date(first.date()), end=t.date(last.date())
+            )
+        )
     if left_out:
         lines.append(
             t.gettext(
@@ -229,7 +241,7 @@ def render(
         t.gettext("Feedbacks: {count} (previous period: {previous}{change})").format(
             count=t.number(current.feedbacks),
             previous=t.number(previous.feedbacks),
-            change=_percent_change(t, current.feedbacks, previous.feedbacks),
+            change=_percent_change(t, current.feedbacks, previous.feedbacks) if comparable else "",
         ),
         t.gettext("People: {count}").format(count=t.number(current.people)),
     ]

@@ -472,3 +472,22 @@ async def test_the_summary_shows_what_people_chose(desk: Harness) -> None:
         "░░░░░░░░░░░░ 0 (0 %) Eine Funktion fehlt"
     ) in text
     assert "Was gefällt Ihnen am besten?" not in text, "nobody was asked"
+
+
+async def test_the_previous_period_is_as_long_as_the_one_counted(desk: Harness) -> None:
+    """Six people a weekday, one each on a quiet weekend: the Tuesday digest counts
+    Saturday to Monday (a group needs five people). It compared them with Friday alone,
+    "+33 %" every week on steady feedback; now with the three days before."""
+    await confirmed(desk)  # the rules confirmed before anything is released
+    for people in (6, 6, 6, 6, 1, 1, 6):  # 29 Nov to 5 Dec
+        day = desk.clock()
+        for n in range(people):
+            desk.clock.now = day + timedelta(hours=1 + n)
+            await give(desk, 2000 + int(day.timestamp()) % 100000 + n, "4", "Gut")
+        desk.clock.now = day.replace(hour=9) + timedelta(days=1)
+    assert desk.app is not None
+    await post_digest(desk.app)
+    digest = texts([m for m in desk.api.messages(STAFF_CHAT) if m["text"]][-1:])
+    assert "Gezählt: die Tage vom 3. Dezember 2026 bis 5. Dezember 2026" in digest, digest
+    assert "Vorperiode: die Tage vom 30. November 2026 bis 2. Dezember 2026." in digest
+    assert "Feedbacks: 8 (Vorperiode: 18, -56 %)" in digest.replace("\xa0", " ")
