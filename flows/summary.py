@@ -201,8 +201,9 @@ def render(
     ]
     if not released:
         note = t.gettext(
-            "No feedback to show yet: it is shown by whole days, once at least {k} people "
-            "have given feedback in them, so that no one can be recognised."
+            "No feedback to show yet: it is shown by whole days (UTC) once they are over, "
+            "and once at least {k} people have given feedback in them, so that no one can "
+            "be recognised."
         )
         return "\n".join([*lines, "", note.format(k=k)])
     if counted is not None and counted[0] == counted[1]:
@@ -213,21 +214,26 @@ def render(
         ended = (counted[1] - timedelta(microseconds=1)).date()
         return "\n".join([*lines, "", note.format(date=t.date(ended), k=k)])
     if counted is not None:
-        first, last = counted[0], counted[1] - timedelta(microseconds=1)
-        lines.append(
-            t.gettext(
+        first, last = counted[0].date(), (counted[1] - timedelta(microseconds=1)).date()
+        if first == last:
+            text = t.gettext(
+                "Counted: {date} (UTC). Newer days are added once at least {k} people have "
+                "given feedback in them, so that comparing summaries reveals no one."
+            )
+        else:
+            text = t.gettext(
                 "Counted: the days from {start} to {end} (UTC). Newer days are added once at "
                 "least {k} people have given feedback in them, so that comparing summaries "
                 "reveals no one."
-            ).format(start=t.date(first.date()), end=t.date(last.date()), k=k)
-        )
-    if compared is not None and compared[0] < compared[1]:
-        first, last = compared[0], compared[1] - timedelta(microseconds=1)
-        lines.append(
-            t.gettext("Previous period: the days from {start} to {end}.").format(
-                start=t.date(first.date()), end=t.date(last.date())
             )
-        )
+        lines.append(text.format(start=t.date(first), end=t.date(last), date=t.date(first), k=k))
+    if compared is not None and compared[0] < compared[1]:
+        first, last = compared[0].date(), (compared[1] - timedelta(microseconds=1)).date()
+        if first == last:
+            text = t.gettext("Previous period: {date}.")
+        else:
+            text = t.gettext("Previous period: the days from {start} to {end}.")
+        lines.append(text.format(start=t.date(first), end=t.date(last), date=t.date(first)))
     if left_out:
         lines.append(
             t.gettext(

@@ -472,6 +472,7 @@ async def test_the_summary_shows_what_people_chose(desk: Harness) -> None:
         "░░░░░░░░░░░░ 0 (0 %) Eine Funktion fehlt"
     ) in text
     assert "Was gefällt Ihnen am besten?" not in text, "nobody was asked"
+    assert "Gezählt: der 29. November 2026 (UTC)." in text, "not 'die Tage vom 29. bis 29.'"
 
 
 async def test_the_previous_period_is_as_long_as_the_one_counted(desk: Harness) -> None:

@@ -131,7 +131,9 @@ async def test_a_summary_on_the_day_someone_finishes_shows_what_the_one_before_d
     desk.next_day()
     assert "No feedback to show yet" in await desk.summary(), "two people on the first day"
     await desk.give(3, 5, "schnelle Lieferung")
-    assert "No feedback to show yet" in await desk.summary(), "the day is not over yet"
+    today = await desk.summary()
+    assert "No feedback to show yet" in today, "the day is not over yet"
+    assert "whole days (UTC) once they are over" in today, "the people are enough: say why"
 
     desk.next_day()
     before = figures(await desk.summary())
