@@ -1,23 +1,27 @@
 """Removes personal data from comments before staff see them.
 
-E-mail addresses (also spelled "(at)"), phone numbers, IBANs (checked with mod-97; a
-mistyped one counts as a number), IPv4 addresses, long numbers written in groups,
-URLs and links without a scheme, @handles, numbers that look like customer or order ids
-and shorter ones a word names as such become translated placeholders such as
-``[E-Mail]`` or ``[Telefon]``.
+E-mail addresses (also spelled "(at)"), phone numbers (North American ones too: "(555)
+123-4567"), IBANs (checked with mod-97; a mistyped one counts as a number), IPv4 addresses,
+long numbers written in groups, URLs and links without a scheme, @handles, numbers that
+look like customer or order ids (whole when joined by hyphens: "RE-2024-0815") and shorter
+ones a word names as such become translated placeholders such as ``[E-Mail]`` or
+``[Telefon]``.
 
 So do postal addresses (a street and house number: "Musterstraße 12", "Am Markt 3",
 "123 Main Street"; a postal code and city where an address stands: "10115 Berlin") and
 names where the comment shows them to be names: after a closing ("Viele Grüße, Erika
-Mustermann", "LG Tom"), a self-introduction ("Mein Name ist ...", "my name is ...") or a
-title ("Herr Müller", "Frau Dr. Schmidt", "Mrs. Jones"), staff named in feedback too. A
-capitalised word alone is none: German capitalises every noun.
+Mustermann", "LG Tom", "Gruß Kai (Kundennr. ...)"), a self-introduction ("Mein Name ist
+...", "my name is ...", "Ich bin Thomas Berger", "Hi, this is Tom from ...") or a title
+("Herr Müller", "Frau Dr. Schmidt", "Dr. med. Anna Schulz", "Mrs. Jones"), staff named in
+feedback too. A capitalised word alone is none: German capitalises every noun, and a
+brand may look like a title and a name ("Dr. Oetker").
 
 Order matters: the most specific patterns run first.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 
@@ -139,26 +143,82 @@ _NOT_NAMES = (
 ).split()
 # (The capital letter first: it fails at most places, sooner than the list.)
 _NOT_A_NAME = rf"(?=[{_UPPER}])(?!(?i:{'|'.join(_NOT_NAMES)})\b)"
+# Nor are these where a name would start after a closing, a thank-you, a title or "ich bin":
+# praise ("Danke, Perfekt!", "Thanks, Awesome!"), who writes ("LG Stammkunde", "Grüße,
+# Anonym", "Ich bin Berliner Rentner"), how they feel ("I'm Really Happy"), a role ("Herr
+# Ober"). Words that are surnames as well (Sauer, Ganz, Schüler, Richter) are left out.
+_DESCRIPTIONS = (
+    "perfekt perfekte perfekter perfektes spitze spitzenmäßig bestens genial geniale "
+    "genialer wunderbar wunderbare hervorragend ausgezeichnet großartig grossartig "
+    "fantastisch phantastisch traumhaft mega cool zufrieden zufriedene zufriedener "
+    "zufriedenes unzufrieden unzufriedene unzufriedener glücklich glückliche glücklicher "
+    "begeistert begeisterte begeisterter dankbar dankbare dankbarer enttäuscht "
+    "enttäuschte enttäuschter verärgert verärgerte verärgerter wütend traurig total extrem "
+    "absolut ziemlich zutiefst treue treuer anonym anonyme anonymer kunde kundin "
+    "stammkunde stammkundin neukunde neukundin bestandskunde bestandskundin privatkunde "
+    "privatkundin geschäftskunde geschäftskundin endkunde endkundin käufer käuferin "
+    "mitglied rentner rentnerin student studentin mieter mieterin nutzer nutzerin fan "
+    "abonnent abonnentin besitzer besitzerin inhaber inhaberin ober kommissar pfarrer "
+    "pastor direktor präsident bürgermeister awesome amazing great brilliant perfect "
+    "excellent fantastic wonderful lovely superb terrific outstanding fabulous legend "
+    "legends good nice happy unhappy satisfied disappointed angry upset furious "
+    "frustrated sad glad sorry pleased delighted impressed shocked annoyed grateful really "
+    "truly totally absolutely extremely completely quite pretty still just also always "
+    "never anonymous customer customers client member user owner holder subscriber buyer"
+).split()
+_DESCRIPTION = rf"(?i:{'|'.join(_DESCRIPTIONS)})\b"
+_DESCRIBED = rf"(?!{_DESCRIPTION})"
 # One word of a name: "Erika", "Yılmaz", "McDonald", "O'Brien", "Müller-Lüdenscheidt".
 _NAME_PART = rf"(?:[{_UPPER}]['’])?[{_UPPER}][{_LOWER}]+(?:[{_UPPER}][{_LOWER}]+)?"
 _NAME_WORD = rf"{_NOT_A_NAME}{_NAME_PART}(?:-{_NAME_PART}){{0,2}}\b"
+# A name word that is no description either (after the function words: most fail sooner)
+_NAME_WORD_NOT_DESCRIBING = rf"{_NOT_A_NAME}{_DESCRIBED}{_NAME_PART}(?:-{_NAME_PART}){{0,2}}\b"
 _PARTICLE = r"(?:von|van|de|der|den|du|da|di|del|della|la|le|zu|ten|ter)"
-# Up to three name words, particles between them, an initial at the end: "Erika von der
-# Heide", "Anna M."
+_INITIAL = rf"[{_UPPER}]\."
+# Up to three name words, particles or an initial between them, an initial before or after
+# them: "Erika von der Heide", "Robert J. Miller", "K. Schneider", "Anna M."
 _NAME = (
-    rf"{_NAME_WORD}(?:[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}{_NAME_WORD}){{0,2}}"
-    rf"(?:[ \t]+[{_UPPER}]\.)?"
+    rf"(?:{_INITIAL}[ \t]?)?{_NAME_WORD_NOT_DESCRIBING}"
+    rf"(?:[ \t]+(?:(?:{_PARTICLE}[ \t]+){{0,2}}|{_INITIAL}[ \t]+){_NAME_WORD}){{0,2}}"
+    rf"(?:[ \t]+{_INITIAL})?"
 )
-_TITLE = r"(?:Herrn?|Frau|Hr\.|Fr\.|Mrs?\.?|Ms\.?|Dr\.?|Prof\.?)"
+# A first and a last name at least, no word of them a description: "Thomas Berger", "Anna
+# Maria Schmidt", "Robert J. Miller"; not "Berliner Stammkunde" nor "Really Happy".
+_FULL_NAME = (
+    rf"{_NAME_WORD_NOT_DESCRIBING}(?:[ \t]+(?:(?:{_PARTICLE}[ \t]+){{0,2}}"
+    rf"|{_INITIAL}[ \t]+){_NAME_WORD_NOT_DESCRIBING}){{1,2}}"
+)
+# "Dr.", "Prof.", "Dr.-Ing.", "Dipl.-Ing.", "Mag.", a doctorate's faculty after it: "Dr.
+# med.", "Dr. rer. nat.", "Prof. Dr. med. dent."
+_DEGREE = rf"(?:(?:Dr|Prof)\.?(?:-Ing\.)?|Mag\.|Ing\.|Dipl\.-[{_UPPER}][{_LOWER}]{{1,8}}\.?)"
+_FACULTY = r"(?:med|dent|vet|rer|nat|pol|oec|phil|jur|theol|pharm|habil|h\.[ \t]?c)\."
+_DEGREES = rf"{_DEGREE}(?:[ \t]*{_FACULTY}|[ \t]+{_DEGREE}){{0,4}}"
+# Brands and characters named like a person with a title: "Dr. Oetker Pizza", "Mr Bean DVD".
+_BRANDS = (
+    r"(?:Dr\.?[ \t]+(?:Oetker|Martens|Pepper|Best|Hauschka|Who)|Mr\.?[ \t]+(?:Clean|Bean"
+    r"|Proper)|Mrs\.?[ \t]+Meyer['’]s|Frau[ \t]+Holle)(?!\w)"
+)
+# (Atomic: no degree is a name, and giving one back to the name would only take time.)
+_TITLE = (
+    rf"(?!{_BRANDS})(?>(?:Herrn?|Frau|Hr\.|Fr\.|Mrs?\.?|Ms\.?)(?:[ \t]+{_DEGREES})?|{_DEGREES})"
+)
 # "Viele Grüße, Erika Mustermann", "LG Tom", "Gruß\nEure Anna", "Cheers, John": a name
 # and nothing else up to the end of its line, after a closing that starts a sentence.
 # After a thank-you ("Danke\nSuper Service") a name on the next line ends the comment.
+# After a closing, contact data may follow on the line ("Erika Muster. Tel 0170 1234567"),
+# or a parenthesis ending it ("Regards, Hannah (order #55-221100)"), see sign_off.
 _CLOSING = (
     r"(?:mit[ \t]+)?(?:(?:viele|vielen|liebe|lieben|beste|besten|herzliche|herzlichen"
     r"|freundliche|freundlichen|schöne|schönen)[ \t]+)?(?:grüße|grüßen|grüsse|grüssen|gruß"
     r"|gruss)|mfg|lg|glg|vg|(?:best|kind|kindest|warm|warmest)[ \t]+regards|regards"
     r"|best[ \t]+wishes|all[ \t]+the[ \t]+best|sincerely|yours[ \t]+(?:sincerely|truly"
     r"|faithfully)"
+)
+# Words that name the contact data or number after them: "Tel. [Phone]", "Kundennr. [Number]"
+_CONTACT_LABEL = (
+    r"tel|telefon|fon|phone|mobil|mobile|handy|cell|fax|whatsapp|e-?mail|mail|adresse"
+    r"|address|iban|konto|order|bestellung|bestell-?nr|auftrag|ticket|rechnung|invoice"
+    r"|kundennummer|kunden-?nr|kd-?nr|customer|account|nr|no|number|nummer|id"
 )
 _THANKS = (
     r"danke(?:[ \t]*schön)?|(?:vielen|besten|herzlichen)[ \t]+dank|thanks|thank[ \t]+you"
@@ -168,7 +228,8 @@ _SIGN_OFF = re.compile(
     rf"(?<!\w)(?<!\w[ \t])(?P<lead>(?i:(?P<closing>{_CLOSING})|(?P<thanks>{_THANKS}))\b"
     r"(?P<gap>[ \t]*[,–—-][ \t]*|[ \t]+|[ \t]*(?:[,!.][ \t]*)?\n(?:[ \t]*\n)?[ \t]*)"
     r"(?:(?:Ihre?|Euer|Eure|Deine?|Your)[ \t]+)?)"
-    rf"(?:{_TITLE}[ \t]+)?{_NAME}(?=[^\w\n]*(?:[\n\[]|\Z))"
+    rf"(?:{_TITLE}[ \t]+)?{_NAME}"
+    rf"(?=[^\w\n]*(?:[\n\[]|\Z)|[ \t]*\(|[^\w\n]{{1,3}}(?i:{_CONTACT_LABEL})\b)"
 )
 # "Mein Name ist Erika Mustermann", "Ich heiße Anna", "my name is John Smith", "Name:
 # Erika". Not "Ich heiße Sie willkommen", nor "Ich heiße Neukunden willkommen".
@@ -176,15 +237,39 @@ _SELF_INTRODUCTION = re.compile(
     r"(?P<lead>\b(?i:(?:mein[ \t]+name[ \t]+(?:ist|lautet)|ich[ \t]+hei(?:ß|ss)e"
     r"|hier[ \t]+schreibt|my[ \t]+name[ \t]+is|my[ \t]+name's)(?:[ \t]*:)?[ \t]+"
     r"|(?:vor|nach)?name[ \t]*:[ \t]*))"
-    rf"(?:{_TITLE}[ \t]+)?(?>{_NAME})(?![ \t]+(?i:willkommen|gut)\b)"
+    rf"(?:{_TITLE}[ \t]+)?(?>{_NAME})(?![ \t]+(?i:willkommen|gut)\b)(?<![Ii]st Hase)"
+)
+# "Ich bin Thomas Berger", "I am Laura Bennett", "I'm Robert J. Miller": a first and a last
+# name, and no capitalised word or description right after them. Not "Ich bin Kunde",
+# "Ich bin Berliner Stammkunde", "I'm German", "I'm Really Happy", "I am Amazon Prime
+# customer", nor in title case "I'm Going Crazy".
+_I_AM = re.compile(
+    r"(?P<lead>\b(?i:ich[ \t]+bin|i[ \t]+am|i['’]m)[ \t]+)"
+    rf"(?![{_UPPER}][{_LOWER}]*ing\b)(?>{_FULL_NAME})"
+    rf"(?![ \t]+(?:[{_UPPER}]|{_DESCRIPTION}))"
+)
+# "Hier ist Klaus nochmal", "Hi, this is Tom from Leeds", "Hallo, hier ist Anna Schmidt,":
+# at the start of the comment, the name followed by "nochmal", "from"... or, after a
+# greeting, by a comma or the end of the sentence (in German a first and a last name only:
+# "Hallo, hier ist Chaos, ..."; see this_is). Not "Hier ist Chaos pur", "This is
+# Ridiculous. Third time", "Hier ist Wasser aus der Maschine gelaufen".
+_GREETING = (
+    r"hi|hello|hey|hallo|moin|servus|guten[ \t]+(?:tag|morgen|abend)"
+    r"|good[ \t]+(?:morning|afternoon|evening)"
+)
+_THIS_IS = re.compile(
+    rf"(?P<lead>\A\s*(?P<greeting>(?i:{_GREETING})\b(?:[ \t]+\w+){{0,2}}[ \t]*[,!.]?\s*)?"
+    r"(?i:this[ \t]+is|(?P<hier>hier)[ \t]+ist)[ \t]+)"
+    rf"(?P<name>(?>{_NAME}))(?=[ \t]+(?P<cue>(?i:from|here|again|speaking|nochmal|wieder))\b"
+    r"|(?(greeting)[ \t]*(?:[,.!]|\Z)|(?!)))"
 )
 # "Herr Müller", "Frau Dr. Schmidt", "Hr. Meier", "Mrs. Jones", "Mr van Dijk": the title
 # goes with the name, for a title with a single name still says who. Not "Frau am
 # Empfang", "Herr der Ringe", "Mo.–Fr. Service", "2 Hr. Wartezeit". "von" is left out
 # for "Frau von der Post" and "der Herr von Vodafone".
 _TITLED_NAME = re.compile(
-    rf"(?<![\w.–/-])(?<![\d–-][ \t]){_TITLE}(?:[ \t]+(?:Dr|Prof)\.?){{0,2}}[ \t]+"
-    rf"(?:(?:van|de|di|da|du|del|della|ten|ter)[ \t]+){{0,2}}{_NAME_WORD}"
+    rf"(?<![\w.–/-])(?<![\d–-][ \t]){_TITLE}[ \t]+"
+    rf"(?:(?:van|de|di|da|du|del|della|ten|ter)[ \t]+){{0,2}}{_NAME_WORD_NOT_DESCRIBING}"
     rf"(?:[ \t]+{_NAME_WORD})?"
 )
 # "12", "5a", "7 b", "12-14", "3/1"; not part of a longer number or a decimal.
@@ -222,8 +307,11 @@ _QUANTITY = re.compile(
 )
 # "Am Markt 3", "An der Alster 5": on a line or after a comma of its own, and nothing after
 # but a comma, a postal code or the end of the line ("Im Schnitt 4 Sterne" stays).
+# Elsewhere only with a postal code and city after it: "Adresse ist Am Markt 3, 04109
+# Leipzig" (see square).
 _PREPOSITION_STREET = re.compile(
-    r"(?:\A|(?<=\n)|(?<=[,:])|(?<=[,:] ))(?:Am|Im|Beim|Zum|Zur|An[ \t]+der|An[ \t]+den"
+    r"(?:(?:\A|(?<=\n)|(?<=[,:])|(?<=[,:] ))(?P<alone>)|(?<=[ \t(]))"
+    r"(?:Am|Im|Beim|Zum|Zur|An[ \t]+der|An[ \t]+den"
     r"|Auf[ \t]+der|Auf[ \t]+dem|In[ \t]+der|Unter[ \t]+den)[ \t]+"
     rf"{_NAME_WORD}[ \t]+\d{{1,3}}(?:[a-zA-Z](?!\w))?"
     rf"(?![ \t]*\w){_POSTAL_TAIL}"
@@ -233,6 +321,17 @@ _ENGLISH_STREET = re.compile(
     rf"(?<![\w.,/#-])\d{{1,5}}[A-Za-z]?[ \t]+(?:{_NOT_A_NAME}[{_UPPER}][{_LOWER}]+[ \t]+){{1,3}}"
     r"(?:Street|St\.|Road|Rd\.|Avenue|Ave\.|Lane|Drive|Boulevard|Blvd\.|Way|Court|Place"
     r"|Square|Terrace)(?!\w)"
+)
+# A North American phone number: "(555) 123-4567", "555-123-4567", "555.123.4567"; not
+# "2019-2023", "5-10 Tage", a date, a version or a price.
+_US_PHONE = re.compile(
+    r"(?<![\w+/.,-])(?:\([2-9]\d{2}\)[ \t]?|[2-9]\d{2}(?P<sep>[-.]))\d{3}"
+    r"(?(sep)(?P=sep)|[-. ])\d{4}(?![\w/-]|[.,]\d)"
+)
+# An id joined by hyphens or slashes goes whole ("RE-2024-0815", "304-1234567-1234567",
+# "#55-221100") where a part of it is one by _ID: "2019-2023", "12/2023", "5-10" stay.
+_JOINED_ID = re.compile(
+    r"(?<![\w#/.-])(?:#[ ]?)?(?:[A-Z]{1,4}-?)?\d{1,20}(?:[-/]\d{1,20}){1,6}(?![\w/-]|[.,]\d)"
 )
 # "10115 Berlin" where an address would stand: at the start of a line, after a comma or
 # "in", "aus", "nach", "PLZ". ("Ich habe 12345 Punkte" keeps its number an id.)
@@ -306,24 +405,33 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
 
     # Placeholders put in by earlier steps count as nothing after a name or an address, as
     # the blanks of strip_personal do: "LG Tom 0151 2345678" is a sign-off in both.
-    placeholders = {placeholder(kind) for kind in PLACEHOLDERS}
+    placeholders = tuple(sorted({placeholder(kind) for kind in PLACEHOLDERS}))
 
-    def nothing_follows(match: re.Match[str], *, on_its_line: bool = True) -> bool:
-        end = match.string.find("\n", match.end()) if on_its_line else -1
-        rest = match.string[match.end() : None if end < 0 else end]
-        for shown in placeholders:
-            rest = rest.replace(shown, " ")
-        return not _WORD_CHAR.search(rest)
+    def nothing_follows(
+        match: re.Match[str], *, on_its_line: bool = True, start: int = -1, labelled: bool = False
+    ) -> bool:
+        blank = _nothing_but(placeholders, on_its_line=on_its_line, labelled=labelled)
+        return blank.match(match.string, match.end() if start < 0 else start) is not None
 
     def street(match: re.Match[str]) -> str:
         return placeholder("address") if _is_street(match) else match.group(0)
 
     def square(match: re.Match[str]) -> str:
+        if match["alone"] is None:  # within a sentence, a postal code and city tell
+            return placeholder("address") if match["postal"] else match.group(0)
         if match["postal"] or _LIST_GOES_ON.match(match.string, match.end()):
             return placeholder("address")
         return placeholder("address") if nothing_follows(match) else match.group(0)
 
     def sign_off(match: re.Match[str]) -> str:
+        if match["closing"] is not None:
+            # "Gruß Kai (Kundennr. [Number])", "Erika Muster. Tel [Phone]": after a closing,
+            # not after a thank-you ("Thanks, Amazon (not)", "Danke, Blitzschnell! Alles top")
+            aside = _PARENTHESIS.match(match.string, match.end())
+            end = aside.end() if aside else match.end()
+            if nothing_follows(match, start=end, labelled=True):
+                return match.group("lead") + placeholder("name")
+            return match.group(0)
         # "Danke\nSuper Service\nund gern wieder": a thank-you and a line of capitalised
         # words are a sign-off only at the very end.
         if not nothing_follows(match) or (
@@ -331,6 +439,11 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             and "\n" in match["gap"]
             and not nothing_follows(match, on_its_line=False)
         ):
+            return match.group(0)
+        return match.group("lead") + placeholder("name")
+
+    def this_is(match: re.Match[str]) -> str:
+        if match["hier"] and match["cue"] is None and " " not in match["name"]:
             return match.group(0)
         return match.group("lead") + placeholder("name")
 
@@ -348,22 +461,36 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_PHONE, lambda m: placeholder("phone") if _digits(m.group(0)) >= 6 else m.group(0)),
         (_IPV4, lambda m: placeholder("ip") if _address(m) else m.group(0)),
         (_NAMED_ID, lambda m: m.group("label") + placeholder("id")),
+        (_US_PHONE, lambda m: placeholder("phone")),
         (_STREET, street),
         (_PREPOSITION_STREET, square),
         (_ENGLISH_STREET, lambda m: placeholder("address")),
         (_POSTAL_CITY, lambda m: placeholder("address")),
+        (_JOINED_ID, lambda m: placeholder("id") if _ID.search(m.group(0)) else m.group(0)),
         (_ID, lambda m: placeholder("id")),
         (_SIGN_OFF, sign_off),
         (_SELF_INTRODUCTION, lambda m: m.group("lead") + placeholder("name")),
+        (_I_AM, lambda m: m.group("lead") + placeholder("name")),
+        (_THIS_IS, this_is),
         (_TITLED_NAME, lambda m: placeholder("name")),
     ]
     if any(_SET_ASIDE <= ord(ch) < _SET_ASIDE + 6400 for ch in text):
         text = "".join(ch for ch in text if not _SET_ASIDE <= ord(ch) < _SET_ASIDE + 6400)
-    # Most comments have no number, and no address is without one: the costliest
-    # patterns need not look (nor the spelled e-mail one without its "at").
+    # Most comments have no number, and no address (nor a North American phone number, nor
+    # an id of joined numbers) is without one: the costliest patterns need not look (nor
+    # the spelled e-mail one without its "at").
     # (By identity: a pattern's hash is that of its long source, computed every time.)
     skip = (
-        [] if _DIGIT.search(text) else [_STREET, _PREPOSITION_STREET, _ENGLISH_STREET, _POSTAL_CITY]
+        []
+        if _DIGIT.search(text)
+        else [
+            _STREET,
+            _PREPOSITION_STREET,
+            _ENGLISH_STREET,
+            _POSTAL_CITY,
+            _US_PHONE,
+            _JOINED_ID,
+        ]
     )
     if not _SPELLED_AT.search(text):
         skip.append(_SPELLED_EMAIL)
@@ -422,10 +549,30 @@ def _is_street(match: re.Match[str]) -> bool:
     return not _QUANTITY.match(match.string, match.end())
 
 
-_WORD_CHAR = re.compile(r"\w")
 _DIGIT = re.compile(r"\d")
 _SPELLED_AT = re.compile(r"\b(?:at|ät)\b", re.IGNORECASE)
 _LIST_GOES_ON = re.compile(r"[ \t]*[,;]")
+# A parenthesis that may end a sign-off's line: "Gruß Kai (Kundennr. [Number])"
+_PARENTHESIS = re.compile(r"[ \t]*\([^()\n]{0,80}\)")
+
+
+@functools.lru_cache(maxsize=32)
+def _nothing_but(
+    placeholders: tuple[str, ...], *, on_its_line: bool, labelled: bool
+) -> re.Pattern[str]:
+    """Matches where nothing but those placeholders (each after a label word if `labelled`:
+    "Tel. [Phone]", "(order [Number])") and no word follows up to the end of the line, or
+    of the text. Possessive, and it stops at the first word: linear in what it reads."""
+    shown = "|".join(re.escape(each) for each in sorted(placeholders, key=len, reverse=True))
+    label = (
+        rf"\b(?i:{_CONTACT_LABEL})\b[^\w\n]{{0,4}}(?:(?i:{_CONTACT_LABEL})\b[^\w\n]{{0,4}})?"
+        rf"(?={shown})|"
+        if labelled
+        else ""
+    )
+    if on_its_line:
+        return re.compile(rf"(?:{shown}|{label}[^\w\n])*+(?:\n|\Z)")
+    return re.compile(rf"(?:{shown}|{label}\W)*+\Z")
 
 
 def _digits(text: str) -> int:
@@ -446,19 +593,24 @@ PATTERNS = (
     _PHONE,
     _IPV4,
     _NAMED_ID,
+    _US_PHONE,
     _STREET,
     _PREPOSITION_STREET,
     _ENGLISH_STREET,
     _POSTAL_CITY,
+    _JOINED_ID,
     _ID,
     _SIGN_OFF,
     _SELF_INTRODUCTION,
+    _I_AM,
+    _THIS_IS,
     _TITLED_NAME,
     # and those that decide on what the patterns above found
     _UNAMBIGUOUS_STREET,
     _NOT_STREETS,
     _QUANTITY,
     _LIST_GOES_ON,
+    _PARENTHESIS,
     _CHAIN_BEFORE,
     _CHAIN_AFTER,
     _VERSION_BEFORE,

@@ -280,3 +280,168 @@ def test_a_long_comment_of_capitalised_words_runs_through(
 
 def test_each_of_many_titled_names_goes() -> None:
     assert redact("Herr Müller " * 341, EN) == "[Name] " * 341
+
+
+# Found by an evaluation on a corpus of comments (and the near-misses it tried):
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        # An initial in the middle of a name or before it
+        ("Sincerely,\nRobert J. Miller", "Sincerely,\n[Name]"),
+        ("mfg K. Schneider", "mfg [Name]"),
+        (
+            "Rufen Sie mich bitte an: 0172/4455667. Gruß M. Haas",
+            "Rufen Sie mich bitte an: [Phone]. Gruß [Name]",
+        ),
+        # Academic titles, with the faculty of a doctorate
+        ("Mit freundlichen Grüßen\n\nDr. med. Anna Schulz", "Mit freundlichen Grüßen\n\n[Name]"),
+        ("Mit freundlichen Grüßen\nDipl.-Ing. Peter Maier", "Mit freundlichen Grüßen\n[Name]"),
+        ("Mit freundlichen Grüßen\nProf. Dr. Wagner", "Mit freundlichen Grüßen\n[Name]"),
+        ("Die Ärztin Dr. med. Anna Schulz war nett", "Die Ärztin [Name] war nett"),
+        ("Dr. rer. nat. Karl Weber hat mich beraten", "[Name] hat mich beraten"),
+        ("Frau Dr. med. dent. Schulz hat gebohrt", "[Name] hat gebohrt"),
+        ("Herr Dipl.-Ing. Maier kam pünktlich", "[Name] kam pünktlich"),
+        ("Dr.-Ing. Peter Maier", "[Name]"),
+        ("Mag. Eva Huber", "[Name]"),
+        # After a closing: contact data on the same line, or a parenthesis ending it
+        ("Viele Grüße, Erika Mustermann. Tel 0170 1234567", "Viele Grüße, [Name]. Tel [Phone]"),
+        ("Viele Grüße, Erika Mustermann, Tel.: 0170 1234567", "Viele Grüße, [Name], Tel.: [Phone]"),
+        ("Best regards, Erika. Mail: erika@example.org", "Best regards, [Name]. Mail: [E-Mail]"),
+        ("Regards, Hannah (order #55-221100)", "Regards, [Name] (order [Number])"),
+        ("Gruß Kai (Kundennr. 55012398)", "Gruß [Name] (Kundennr. [Number])"),
+        ("LG Anna (Kundin seit 2019)", "LG [Name] (Kundin seit 2019)"),
+        # Introducing oneself with a first and a last name, or at the start with a cue
+        (
+            "Hallo, ich bin Thomas Berger und habe den Laptop zurückgeschickt.",
+            "Hallo, ich bin [Name] und habe den Laptop zurückgeschickt.",
+        ),
+        ("Ich bin Lena Vogt, ich hab storniert", "Ich bin [Name], ich hab storniert"),
+        ("I am Laura Bennett, I spoke to someone", "I am [Name], I spoke to someone"),
+        ("I'm Robert J. Miller and I waited", "I'm [Name] and I waited"),
+        ("Ich bin Anna Maria Schmidt", "Ich bin [Name]"),
+        ("Hier ist Klaus nochmal, wegen der Retoure", "Hier ist [Name] nochmal, wegen der Retoure"),
+        ("Hi, this is Tom from Leeds, I ordered", "Hi, this is [Name] from Leeds, I ordered"),
+        ("Hallo, hier ist Anna Schmidt, ich habe", "Hallo, hier ist [Name], ich habe"),
+        ("Guten Tag,\nhier ist Klaus nochmal", "Guten Tag,\nhier ist [Name] nochmal"),
+        ("Hi, this is Tom.", "Hi, this is [Name]."),
+        # A brand only in its own words: the same title with another name is a name
+        ("Herr Dr. Oetker hat angerufen", "[Name] hat angerufen"),
+        ("Mrs. Meyer called back", "[Name] called back"),
+    ],
+)
+def test_names_with_a_clear_cue_become_a_placeholder(comment: str, expected: str) -> None:
+    assert redact(comment, EN) == expected
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        # A street before a postal code and city, wherever it stands
+        (
+            "Meine neue Adresse ist Am Markt 3, 04109 Leipzig, bitte im System ändern",
+            "Meine neue Adresse ist [Address], bitte im System ändern",
+        ),
+        ("Ich wohne Im Winkel 5, 12345 Neustadt", "Ich wohne [Address]"),
+        # North American phone numbers
+        ("You can reach me at (555) 123-4567", "You can reach me at [Phone]"),
+        ("Call me on 555-123-4567 anytime", "Call me on [Phone] anytime"),
+        ("Call 555.123.4567", "Call [Phone]"),
+        # Ids joined by hyphens go whole, not a piece of them left
+        ("Rechnungsnummer RE-2024-0815 stimmt nicht", "Rechnungsnummer [Number] stimmt nicht"),
+        ("Bestellung 304-1234567-1234567 fehlt", "Bestellung [Number] fehlt"),
+        ("order #112-5551234-9998877", "order [Number]"),
+        ("Invoice INV-2024-00412 is wrong", "Invoice [Number] is wrong"),
+    ],
+)
+def test_addresses_and_numbers_found_by_the_corpus_go_whole(comment: str, expected: str) -> None:
+    assert redact(comment, EN) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Praise, who writes, and a role after a closing, a thank-you or a title
+        "Danke, Perfekt! Alles top",
+        "Danke, Blitzschnell! Alles top",  # not a description, but more follows
+        "Thanks, Awesome!",
+        "Thanks, Amazing!",
+        "Vielen Dank, Spitze!",
+        "Grüße, Anonym",
+        "LG Stammkunde",
+        "Gruß, Zufriedene Kundin",
+        "Herr Ober, zahlen bitte",
+        # More on the line than contact data, or after a thank-you only
+        "Viele Grüße, Erika Mustermann! Alles top",
+        "Viele Grüße, Erika. Bestellung kam nicht",
+        "Viele Grüße, Erika (Bestellung kam nicht) und tschüss",
+        "Thanks, Amazon (not)",
+        "Thanks, Amazon, for nothing",
+        # Brands named like a person with a title, and an idiom
+        "Die Dr. Oetker Pizza war kalt",
+        "Meine Dr. Martens Boots haben eine Naht verloren",
+        "Had a Dr Pepper with my meal",
+        "Mr. Clean Magic Eraser arrived opened",
+        "Mr Bean DVD was scratched",
+        "Bought Mrs. Meyer's soap",
+        "Frau Holle Kissen kam mit Loch",
+        "Mein Name ist Hase, ich weiß von nichts",
+        # "ich bin", "I am": no first and last name
+        "Ich bin Kunde seit 2009",
+        "Ich bin Stammkunde seit Jahren",
+        "Ich bin Berliner und kenne mich aus",
+        "Ich bin Berliner Stammkunde",
+        "Ich bin Rentner und komme mit der App nicht klar",
+        "Ich bin Deutsche Bahn Kunde",
+        "Ich bin Total Enttäuscht",
+        "ich bin der Meinung, dass",
+        "I'm German and your website is hard to use",
+        "I am Very disappointed. Customer Service Sucks",
+        "I'm Really Happy with it",
+        "I am Amazon Prime customer",
+        "I'm Going Crazy",
+        "I Am Writing To Complain",
+        "Hello, I am the owner of the account",
+        # "this is", "hier ist": no name
+        "This is Ridiculous. Third time I'm calling",
+        "This is Ridiculous, I want a refund",
+        "Hier ist Chaos pur, keiner weiß Bescheid",
+        "Hallo, hier ist Chaos, keiner weiß Bescheid",
+        "Hier ist alles super gelaufen",
+        "Hier ist Wasser aus der Maschine gelaufen",
+        "Das Paket hier ist Müll aus China",
+        # Numbers that are no phone number nor id, a square without a postal code
+        "Von 2019-2023 war alles gut",
+        "5-10 Tage Lieferzeit",
+        "Saison 2023/2024, gekauft 12/2023",
+        "Größe 38-40 passt",
+        "Preis 199.99 und 1.299,00",
+        "Version 3.14.2 läuft",
+        "Das Café Am Markt 3 hat zu",
+    ],
+)
+def test_near_misses_of_the_corpus_stay(text: str) -> None:
+    assert redact(text, EN) == text
+
+
+def test_labelled_contact_data_after_a_name_in_german_and_for_counting() -> None:
+    comment = "Viele Grüße, Erika Mustermann. Tel 0170 1234567"
+    assert redact(comment, DE) == "Viele Grüße, [Name]. Tel [Telefon]"
+    assert "Erika" not in strip_personal(comment)
+
+
+@pytest.mark.parametrize(
+    ("unit", "has_personal_data"),
+    [
+        ("Dr. ", False),
+        ("Dr. med. Anna ", True),
+        ("I am Anna ", False),
+        ("555-123-", False),
+        ("1-", False),
+        ("Am Markt 3, 04109 Leipzig ", True),
+    ],
+)
+def test_a_long_comment_of_what_the_new_rules_look_for_runs_through(
+    unit: str, has_personal_data: bool
+) -> None:
+    text = (unit * (4096 // len(unit) + 1))[:4096]
+    assert (redact(text, EN) != text) is has_personal_data
