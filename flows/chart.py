@@ -46,8 +46,10 @@ def ratings_chart(
     end: date,
     k: int,
     scale_max: int = 5,
+    together: bool = False,
 ) -> bytes:
-    """Bars of the average rating per day from `start` to `end` (inclusive), with counts.
+    """Bars of the average rating per day from `start` to `end` (inclusive), with counts;
+    `together` says that they are of several questions.
 
     A day with fewer than `k` ratings gets no bar, only a "<k" mark, so that no single
     person's rating can be read off the chart.
@@ -56,7 +58,15 @@ def ratings_chart(
     image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
     draw = ImageDraw.Draw(image)
     font = chart_font(LABEL_SIZE)
-    title = t.gettext("Average rating per group of days, on its last day (ratings above each bar)")
+    if together:
+        title = t.gettext(
+            "Average of all 1–5 questions per group of days, on its last day (ratings above "
+            "each bar)"
+        )
+    else:
+        title = t.gettext(
+            "Average rating per group of days, on its last day (ratings above each bar)"
+        )
     draw.text((MARGIN_LEFT, 15), title, fill=TEXT, font=chart_font(TITLE_SIZE))
     plot_w = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
     plot_h = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM

@@ -387,6 +387,9 @@ class StaffDesk:
         await self._audit(event, actor, period or "7d", current.feedbacks)
         replies = [Reply(text)]
         if windows is not None and current.people >= k and current.per_day:
+            # Its bars average every 1–5 question shown: say so where there are several
+            # (a bar of 3.9 from the service's 5 and the product's 3 belongs to neither).
+            together = sum(r.scale_max == 5 and r.answers >= k for r in current.ratings.values())
             png = await asyncio.to_thread(
                 ratings_chart,
                 t,
@@ -394,12 +397,14 @@ class StaffDesk:
                 min(since, windows.start).date(),
                 (windows.end - _TICK).date(),
                 k,
+                together=together > 1,
             )
-            replies.append(
-                Reply(
-                    "", image=Document("ratings.png", png, t.gettext("Ratings per group of days"))
-                )
+            caption = (
+                t.gettext("Ratings per group of days, all 1–5 questions together")
+                if together > 1
+                else t.gettext("Ratings per group of days")
             )
+            replies.append(Reply("", image=Document("ratings.png", png, caption)))
         return Outcome(replies=tuple(replies))
 
     async def windows(self, length: timedelta) -> Windows | None:

@@ -473,6 +473,30 @@ async def test_the_summary_shows_what_people_chose(desk: Harness) -> None:
     ) in text
     assert "Was gefällt Ihnen am besten?" not in text, "nobody was asked"
     assert "Gezählt: der 29. November 2026 (UTC)." in text, "not 'die Tage vom 29. bis 29.'"
+    assert text.endswith("\n---\nBewertungen je Gruppe von Tagen"), "one 1–5 question"
+
+
+async def test_a_chart_of_several_questions_says_it_averages_them(desk: Harness) -> None:
+    """Five people rate the service 5 and the product 2: the chart's bar of 3.5 belongs
+    to neither question, and says so."""
+    for n in range(5):
+        await give(desk, 600 + n, "5", "Gut")
+        customer = desk.customer(600 + n)
+        await customer.send("/start product")
+        await customer.press("Ja, ich willige ein")
+        await customer.press("2")
+        await customer.press("☐ Zu langsam")
+        await customer.press("Fertig")
+        await customer.press("Überspringen")
+        await customer.press("3")
+        assert "Vielen Dank" in texts(await customer.press("Nein"))
+        desk.clock.advance(timedelta(minutes=30))
+    desk.clock.advance(timedelta(days=1))
+    await confirmed(desk)
+    answer = await desk.customer(STAFF).send("/zusammenfassung")
+    assert "Durchschnitt 5,0 von 5" in texts(answer) and "Durchschnitt 2,0 von 5" in texts(answer)
+    [chart] = [m for m in answer if m["photo"]]
+    assert chart["caption"] == "Bewertungen je Gruppe von Tagen, alle Fragen mit 1–5 zusammen"
 
 
 async def test_the_previous_period_is_as_long_as_the_one_counted(desk: Harness) -> None:

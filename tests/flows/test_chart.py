@@ -86,11 +86,24 @@ def test_a_missing_font_file_falls_back_to_pillows_default_font() -> None:
     assert drawn(font, "u").getbbox() is not None
 
 
-def test_the_german_title_is_drawn_with_the_shipped_font() -> None:
-    chart = png(ratings_chart(DE, per_day(7), START, START + timedelta(days=6), 3))
-    title = "Durchschnitt je Gruppe von Tagen, an ihrem letzten Tag (Bewertungen über dem Balken)"
-    english = "Average rating per group of days, on its last day (ratings above each bar)"
-    assert DE.gettext(english) == title
+@pytest.mark.parametrize(
+    ("together", "title"),
+    [
+        (
+            False,
+            "Durchschnitt je Gruppe von Tagen, an ihrem letzten Tag (Bewertungen über dem Balken)",
+        ),
+        (
+            True,
+            "Durchschnitt aller Fragen mit 1–5 je Gruppe von Tagen, an ihrem letzten Tag "
+            "(Bewertungen über dem Balken)",
+        ),
+    ],
+)
+def test_the_german_title_is_drawn_with_the_shipped_font(together: bool, title: str) -> None:
+    """Also when the bars average several questions, which the title then says."""
+    end = START + timedelta(days=6)
+    chart = png(ratings_chart(DE, per_day(7), START, end, 3, together=together))
     expected = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
     ImageDraw.Draw(expected).text((MARGIN_LEFT, 15), title, fill=TEXT, font=chart_font(TITLE_SIZE))
     band = (0, 0, WIDTH, MARGIN_TOP - 16)  # above the highest possible count over a bar
