@@ -17,7 +17,8 @@ from bot.cli.common import lookback, with_store
 from bot.operator import operator_translator
 from bot.settings import Settings
 from flows.catalog import FlowCatalog
-from flows.i18n import Translator
+from flows.i18n import SUPPORTED_LOCALES, Translator
+from flows.replies import Outcome
 from flows.service import utc_now
 from flows.sharing import (
     DELIVERED,
@@ -76,6 +77,33 @@ def register(subparsers: Any, t: Translator) -> None:
         help=t.gettext("file to write (default: standard output)"),
     )
     export.set_defaults(handler=run_export)
+    summary = subparsers.add_parser(
+        "summary",
+        help=t.gettext("print the staff summary of a period"),
+        description=t.gettext(
+            "Print the summary staff get with /zusammenfassung (and the digest): whole days, "
+            "groups of at least FEEDBACKBOT_MIN_GROUP_SIZE people, comments redacted. It is "
+            "recorded in the audit trail."
+        ),
+    )
+    summary.add_argument(
+        "--since",
+        default="7d",
+        metavar="PERIOD",
+        help=t.gettext('the period, as staff write it: 7d, 30d, 2w, "3 Monate" (default 7d)'),
+    )
+    summary.add_argument(
+        "--lang",
+        choices=SUPPORTED_LOCALES,
+        help=t.gettext("the language of the summary (default: FEEDBACKBOT_DEFAULT_LOCALE)"),
+    )
+    summary.add_argument(
+        "--chart",
+        type=Path,
+        metavar="FILE",
+        help=t.gettext("also write the chart as PNG to FILE"),
+    )
+    summary.set_defaults(handler=run_summary)
 
 
 def run_audit(args: argparse.Namespace) -> int:
@@ -108,6 +136,28 @@ def shown_detail(detail: str, t: Translator) -> str:
             ids=detail.removeprefix(NOT_SENT)
         )
     return detail
+
+
+def run_summary(args: argparse.Namespace) -> int:
+    async def summarise(store: SQLiteStore, settings: Settings) -> Outcome:
+        desk = StaffDesk(
+            store,
+            FlowCatalog.load(settings.flows_dir, operator_translator()),
+            StaffSettings(min_group_size=settings.min_group_size, timezone=settings.timezone),
+            utc_now,
+        )
+        locale = args.lang or settings.default_locale
+        return await desk.summary("cli", locale, args.since, rules=False)
+
+    outcome = with_store(summarise)
+    print(outcome.replies[0].text)
+    charts = [reply.image for reply in outcome.replies if reply.image is not None]
+    if args.chart is not None:
+        if not charts:
+            print(operator_translator().gettext("no chart: nothing to show yet"), file=sys.stderr)
+            return 1
+        args.chart.write_bytes(charts[0].content)
+    return 0
 
 
 def run_export(args: argparse.Namespace) -> int:

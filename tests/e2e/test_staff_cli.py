@@ -216,3 +216,53 @@ async def test_an_export_that_fails_leaves_no_file_behind(tmp_path: Path) -> Non
     assert again.returncode == 0 and "Mail an [E-Mail] bitte" in kept.read_text()
     assert kept.stat().st_mode & 0o777 == 0o600, "written over, and private"
     assert not kept.with_name("kept.csv.partial").exists()
+
+
+async def test_the_summary_staff_get_is_printed_at_the_command_line(tmp_path: Path) -> None:
+    """What the staff chat gets, for an operator without Telegram at hand (or to send a
+    missed digest by hand): whole days, redacted, audited; the chart to a file."""
+    data = tmp_path / "data"
+    env = cli_env(data)
+    store = SQLiteStore(data, base64.urlsafe_b64decode(MASTER_KEY))
+    await store.open()
+    given = (NOW - timedelta(days=2)).replace(hour=12)
+    for n in range(6):
+        grant = ConsentGrant(
+            purpose="feedback",
+            notice_version="v",
+            text_sha256="2" * 64,
+            method="t",
+            granted_at=given,
+        )
+        await store.submit_feedback(
+            store.pseudonym(f"tg-user:{n}"),
+            NewFeedback(
+                flow_id="feedback",
+                answers={"rating": 4 + n % 2, "comment": f"Rufen Sie an: 0151 2345678{n}"},
+                purposes=["feedback"],
+                created_at=given + timedelta(minutes=n),
+                expires_at=NOW + timedelta(days=30),
+            ),
+            [grant],
+        )
+    await store.close()
+    chart = tmp_path / "chart.png"
+    shown = cli(
+        "summary", "--since", "7 Tage", "--lang", "en", "--chart", str(chart), env=env, cwd=tmp_path
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith("Feedback summary") and "(7 days)" in shown.stdout
+    assert "Responses: 6" in shown.stdout and "Average 4.5 out of 5" in shown.stdout
+    assert "Rufen Sie an: [Phone]" in shown.stdout and "2345678" not in shown.stdout
+    assert chart.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    audit = cli("audit", "--since", "1d", env=env, cwd=tmp_path).stdout
+    assert " summary 7d by=cli records=6" in audit
+
+
+async def test_a_summary_with_nothing_to_show_says_so_and_writes_no_chart(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    await seed(data)  # feedback of today only: no day is over
+    chart = tmp_path / "chart.png"
+    shown = cli("summary", "--chart", str(chart), env=cli_env(data), cwd=tmp_path)
+    assert shown.returncode == 1 and "Noch kein Feedback anzuzeigen" in shown.stdout
+    assert not chart.exists() and "no chart" in shown.stderr
