@@ -113,7 +113,10 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
         )
     schedule_digest(application)
     await register_commands(
-        application, data.settings.default_locale, sorted(data.settings.staff_ids)
+        application,
+        data.settings.default_locale,
+        sorted(data.settings.staff_ids),
+        data.settings.staff_chat_id,
     )
     log.info("bot ready")
 

@@ -41,11 +41,13 @@ async def register_commands(
     application: Application,  # type: ignore[type-arg]
     default_locale: str,
     staff_ids: Iterable[int] = (),
+    staff_chat_id: int | None = None,
 ) -> None:
     """Register the menu for each language and the default language's for everyone else.
 
     Staff see their commands only in their own private chat with the bot, so nobody
-    else learns that they exist.
+    else learns that they exist, and in the staff chat, where the summary is all the
+    bot answers (the customers' commands are for private chats).
     """
     # The menu is a convenience: a refusal (flood control, a 5xx, a staff member who never
     # opened the chat) is logged and the bot starts anyway; the next start sets it again.
@@ -66,6 +68,17 @@ async def register_commands(
             application.bot.set_my_commands(
                 menu(default_locale, COMMANDS + STAFF_COMMANDS), scope=scope
             )
+        )
+    if staff_chat_id is not None:
+        scope = BotCommandScopeChat(staff_chat_id)
+        calls += [
+            application.bot.set_my_commands(
+                menu(loc, STAFF_COMMANDS), scope=scope, language_code=loc
+            )
+            for loc in SUPPORTED_LOCALES
+        ]
+        calls.append(
+            application.bot.set_my_commands(menu(default_locale, STAFF_COMMANDS), scope=scope)
         )
     for call in calls:
         try:

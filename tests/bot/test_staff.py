@@ -263,6 +263,12 @@ async def test_staff_menu_is_set_for_staff_chats_only(desk: Harness) -> None:
     assert english["summary"] == "Summarise feedback (staff)" and "mydata" in english
     assert "zusammenfassung" in dict(desk.api.commands_for("de", chat))
     assert "zusammenfassung" not in [name for name, _ in desk.api.commands_for("de")]
+    # In the staff chat the summary is all the bot answers: the menu there says so.
+    group = {"type": "chat", "chat_id": STAFF_CHAT}
+    assert desk.api.commands_for("", group) == [
+        ("zusammenfassung", "Feedback zusammenfassen (Team)")
+    ]
+    assert desk.api.commands_for("en", group) == [("summary", "Summarise feedback (staff)")]
     assert desk.app is not None and desk.app.job_queue is not None
     assert {job.name for job in desk.app.job_queue.jobs()} >= {"purge", "digest"}
 
