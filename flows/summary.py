@@ -326,11 +326,11 @@ def _rating_block(
             rating.answers,
         ).format(
             question=rating.question,
-            nps=f"{rating.nps:+d}",
+            nps=_signed(rating.nps),
             count=t.number(rating.answers),
         )
         if previous is not None and previous.answers >= k:
-            line += " " + t.gettext("(previous period: {nps})").format(nps=f"{previous.nps:+d}")
+            line += " " + t.gettext("(previous period: {nps})").format(nps=_signed(previous.nps))
         return line
     head = t.gettext("{question}\nAverage {average} of {scale}").format(
         question=rating.question,
@@ -371,6 +371,11 @@ def _choice_block(t: Translator, choice: ChoiceFigures, k: int) -> str:
         for label, count in choice.options
     ]
     return "\n".join([head.format(question=choice.question, count=t.number(choice.answers)), *rows])
+
+
+def _signed(score: int) -> str:
+    """An NPS as it is written: "+20", "-5", and "0" (not "+0")."""
+    return f"{score:+d}" if score else "0"
 
 
 def _percent_change(t: Translator, current: int, previous: int) -> str:

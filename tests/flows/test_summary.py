@@ -94,6 +94,11 @@ def test_nps_is_promoters_minus_detractors() -> None:
     assert figures.ratings[("nps", "recommend")].nps == 20  # 5 promoters, 3 detractors of 10
     text = render(EN, NOW - timedelta(days=7), NOW, figures, compute([], CATALOG, EN), k=5)
     assert "Recommend?\nNPS +20 (10 answers)" in text
+    even = compute(
+        [record(n, v, flow="nps") for n, v in enumerate([10, 9, 8, 7, 6, 0])], CATALOG, EN
+    )
+    text = render(EN, NOW - timedelta(days=7), NOW, even, figures, k=5)
+    assert "Recommend?\nNPS 0 (6 answers) (previous period: +20)" in text, "not '+0'"
     assert "(7 days)" in text.splitlines()[0]
 
 
