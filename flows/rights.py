@@ -109,12 +109,21 @@ class DataRights:
         if not self._allow_access(pseudonym):
             return Outcome.say(t.gettext("Please wait a minute before asking for your data again."))
         now = self.clock()
+        # A record that cannot be read (a damaged disk, a copy restored in part) must not
+        # keep the person from the rest: it is left out of the copy, and counted.
+        unreadable = 0
         consents = await self.store.consents(pseudonym)
-        feedback = await self.store.feedback_of(pseudonym, now)
-        draft = await self.store.load_draft(pseudonym, now)
-        contact = await self.store.contact_of(pseudonym)
+        feedback, unreadable = await self.store.readable_feedback_of(pseudonym, now)
+        try:
+            draft = await self.store.load_draft(pseudonym, now)
+        except DecryptionFailed:
+            draft, unreadable = None, unreadable + 1
+        try:
+            contact = await self.store.contact_of(pseudonym)
+        except DecryptionFailed:
+            contact, unreadable = None, unreadable + 1
         language = await self._language(pseudonym, now)
-        if not (consents or feedback or draft or contact or language):
+        if not (consents or feedback or draft or contact or language or unreadable):
             return Outcome.say(t.gettext("No data is stored about you."))
         export = self._export(t, now, consents, feedback, draft, contact, language)
         stored = {f.id for f in feedback}
@@ -132,6 +141,18 @@ class DataRights:
         export = export.model_copy(update={"passed_on": passed_on})
         log.info("access given", extra={"pseudonym": pseudonym[:12]})
         summary = self._summary(t, export)
+        if unreadable:
+            log.warning("records unreadable at an access", extra={"records": unreadable})
+            damaged = t.ngettext(
+                "{count} more record about you could not be read: its stored copy is "
+                "damaged, so it is not in this copy. It is deleted at its date, or now with "
+                "/delete.",
+                "{count} more records about you could not be read: their stored copy is "
+                "damaged, so they are not in this copy. They are deleted at their date, or "
+                "now with /delete.",
+                unreadable,
+            )
+            summary = f"{summary}\n\n{damaged.format(count=unreadable)}"
         document = Document(
             filename="feedbackbot-data.json",
             content=export.model_dump_json(indent=2).encode("utf-8"),
@@ -387,13 +408,14 @@ class DataRights:
         t = translator(person.locale)
         pseudonym = self.store.pseudonym(person.subject)
         now = self.clock()
-        count = len(await self.store.feedback_of(pseudonym, now))
+        readable, unreadable = await self.store.readable_feedback_of(pseudonym, now)
+        count = len(readable) + unreadable  # a damaged one is erased like the rest
         # Each read once: what there is decides the question, and whether there is one.
         more = bool(
             count
             or await self.store.consents(pseudonym)
-            or await self.store.load_draft(pseudonym, now)
-            or await self.store.contact_of(pseudonym) is not None
+            or await self._stored(self.store.load_draft(pseudonym, now))
+            or await self._stored(self.store.contact_of(pseudonym))
         )
         language = await self._has_language(pseudonym, now)
         if not (more or language):
@@ -645,13 +667,20 @@ class DataRights:
         )
 
     async def _readable_feedback(self, pseudonym: str) -> tuple[list[FeedbackRecord], bool]:
-        """The person's feedback, and whether all of it could be read: a damaged row must
-        not keep anyone from withdrawing."""
+        """The person's feedback that can be read, and whether that is all of it: a
+        damaged row must not keep anyone from withdrawing."""
+        feedback, unreadable = await self.store.readable_feedback_of(pseudonym, self.clock())
+        if unreadable:
+            log.warning("feedback unreadable at a withdrawal", extra={"records": unreadable})
+        return feedback, not unreadable
+
+    @staticmethod
+    async def _stored(read: Awaitable[object | None]) -> bool:
+        """Whether a row is stored, readable or not (erasure removes either)."""
         try:
-            return await self.store.feedback_of(pseudonym, self.clock()), True
+            return await read is not None
         except DecryptionFailed:
-            log.warning("feedback unreadable at a withdrawal")
-            return [], False
+            return True
 
     async def _withdrawn_optional(
         self, t: Translator, purpose_id: str, pseudonym: str, erased: bool

@@ -416,6 +416,14 @@ class Store(abc.ABC):
         """The person's unexpired feedback, oldest first."""
 
     @abc.abstractmethod
+    async def readable_feedback_of(
+        self, pseudonym: str, now: datetime
+    ) -> tuple[list[FeedbackRecord], int]:
+        """`feedback_of` without the records that cannot be read (damaged or tampered
+        with), and how many those are: one damaged row must not keep a person from the
+        rest of their data, nor from erasing it."""
+
+    @abc.abstractmethod
     async def contact_of(self, pseudonym: str) -> int | None:
         """The chat id the person allowed us to contact them in, if any."""
 

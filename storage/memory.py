@@ -434,6 +434,11 @@ class MemoryStore(Store):
         moment = utc(now)
         return [r for r in self._feedback.get(pseudonym, []) if r.expires_at > moment]
 
+    async def readable_feedback_of(
+        self, pseudonym: str, now: datetime
+    ) -> tuple[list[FeedbackRecord], int]:
+        return await self.feedback_of(pseudonym, now), 0  # nothing here can be damaged
+
     async def contact_of(self, pseudonym: str) -> int | None:
         self._check()
         return self._contacts.get(pseudonym)

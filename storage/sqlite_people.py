@@ -332,7 +332,19 @@ class PersonalData(Statistics, SummaryCache):
 
     async def feedback_of(self, pseudonym: str, now: datetime) -> list[FeedbackRecord]:
         """Raises DecryptionFailed for a tampered record."""
+        records, _ = await self._feedback_of(pseudonym, now, tolerant=False)
+        return records
+
+    async def readable_feedback_of(
+        self, pseudonym: str, now: datetime
+    ) -> tuple[list[FeedbackRecord], int]:
+        return await self._feedback_of(pseudonym, now, tolerant=True)
+
+    async def _feedback_of(
+        self, pseudonym: str, now: datetime, tolerant: bool
+    ) -> tuple[list[FeedbackRecord], int]:
         records = []
+        unreadable = 0
         async with self._lock:
             rows = await fetch_all(
                 self._conn(),
@@ -342,7 +354,13 @@ class PersonalData(Statistics, SummaryCache):
                 (pseudonym, ts(now)),
             )
             for record_id, flow_id, version, created, expires, blob in rows:
-                data = await self._unseal("feedback", record_id, pseudonym, version, blob)
+                try:
+                    data = await self._unseal("feedback", record_id, pseudonym, version, blob)
+                except DecryptionFailed:
+                    if not tolerant:
+                        raise
+                    unreadable += 1
+                    continue
                 if data is not None:
                     records.append(
                         FeedbackRecord(
@@ -353,7 +371,7 @@ class PersonalData(Statistics, SummaryCache):
                             **data,
                         )
                     )
-        return records
+        return records, unreadable
 
     async def contact_of(self, pseudonym: str) -> int | None:
         """Raises DecryptionFailed for a tampered record."""

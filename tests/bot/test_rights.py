@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -402,3 +404,32 @@ async def test_feedback_kept_after_a_withdrawal_is_shown_as_no_longer_evaluated(
         for f in export["feedback"]
     }
     assert evaluated == {"vor dem Widerruf": False, "nach dem Widerruf": True}
+
+
+async def test_one_damaged_feedback_keeps_neither_the_rest_nor_erasure_back(
+    harness: Harness,
+) -> None:
+    """A row whose ciphertext no longer opens (a damaged disk, a copy restored in part)
+    made /meinedaten and /loeschen answer "something went wrong" for good: the person
+    could neither see the rest of their data nor erase it."""
+    erika = harness.customer()
+    await give_feedback(erika, "Erstes Feedback, beschädigt")
+    await give_feedback(erika, "Zweites Feedback, lesbar")
+    data = harness.settings.data_dir
+    with closing(sqlite3.connect(data / "feedback.db")) as db, db:
+        db.execute(
+            "UPDATE feedback SET ciphertext = zeroblob(60)"
+            " WHERE rowid = (SELECT min(rowid) FROM feedback)"
+        )
+    answer = await erika.send("/meinedaten")
+    text = texts(answer)
+    assert "Zweites Feedback, lesbar" in text and "Erstes Feedback" not in text
+    assert "1 weiterer Datensatz über Sie konnte nicht gelesen werden" in text
+    assert [f["answers"][1]["answer"] for f in export_of(answer)["feedback"]] == [
+        "Zweites Feedback, lesbar"
+    ]
+    assert "Das sind 2 Feedbacks" in texts(await erika.send("/loeschen"))
+    done = texts(await erika.press("Alles löschen"))
+    assert "• Feedback: 2" in done
+    assert stored_rows(data)["feedback.db/feedback"] == []
+    assert texts(await erika.send("/meinedaten")) == "Über Sie sind keine Daten gespeichert."

@@ -272,6 +272,29 @@ async def test_tampered_row_raises(store: SQLiteStore, data_dir: Path, key: byte
     try:
         with pytest.raises(DecryptionFailed):
             await again.feedback_of(p, T0)
+        assert await again.readable_feedback_of(p, T0) == ([], 1)
+    finally:
+        await again.close()
+
+
+async def test_the_readable_feedback_of_a_person_is_read_past_a_damaged_row(
+    store: SQLiteStore, data_dir: Path, key: bytes
+) -> None:
+    p = store.pseudonym(SUBJECT)
+    for comment in ("damaged", "whole", "also whole"):
+        await store.submit_feedback(p, feedback(comment), [grant()])
+    await store.close()
+    with sqlite3.connect(data_dir / "feedback.db") as con:
+        con.execute(
+            "UPDATE feedback SET ciphertext = zeroblob(60)"
+            " WHERE rowid = (SELECT min(rowid) FROM feedback)"
+        )
+    con.close()
+    again = await reopen(data_dir, key)
+    try:
+        records, unreadable = await again.readable_feedback_of(p, T0)
+        assert [r.answers["comment"] for r in records] == ["whole", "also whole"]
+        assert unreadable == 1
     finally:
         await again.close()
 
