@@ -111,9 +111,11 @@ class DataRights:
         now = self.clock()
         # A record that cannot be read (a damaged disk, a copy restored in part) must not
         # keep the person from the rest: it is left out of the copy, and counted.
-        unreadable = 0
-        consents = await self.store.consents(pseudonym)
         feedback, unreadable = await self.store.readable_feedback_of(pseudonym, now)
+        try:
+            consents = await self.store.consents(pseudonym)
+        except DecryptionFailed:  # at least one, which keeps all back: counted as one
+            consents, unreadable = [], unreadable + 1
         try:
             draft = await self.store.load_draft(pseudonym, now)
         except DecryptionFailed:
@@ -413,7 +415,7 @@ class DataRights:
         # Each read once: what there is decides the question, and whether there is one.
         more = bool(
             count
-            or await self.store.consents(pseudonym)
+            or await self._stored(self.store.consents(pseudonym))
             or await self._stored(self.store.load_draft(pseudonym, now))
             or await self._stored(self.store.contact_of(pseudonym))
         )
@@ -676,9 +678,10 @@ class DataRights:
 
     @staticmethod
     async def _stored(read: Awaitable[object | None]) -> bool:
-        """Whether a row is stored, readable or not (erasure removes either)."""
+        """Whether anything is stored (not None, not empty), readable or not: erasure
+        removes either."""
         try:
-            return await read is not None
+            return bool(await read)
         except DecryptionFailed:
             return True
 

@@ -406,6 +406,26 @@ async def test_feedback_kept_after_a_withdrawal_is_shown_as_no_longer_evaluated(
     assert evaluated == {"vor dem Widerruf": False, "nach dem Widerruf": True}
 
 
+@pytest.mark.parametrize("table", ["consents", "contacts", "drafts"])
+async def test_a_damaged_consent_contact_or_draft_keeps_nothing_back(
+    harness: Harness, table: str
+) -> None:
+    erika = harness.customer()
+    await give_feedback(erika, "Lesbares Feedback", contact=True)
+    await erika.send("/start")  # a second survey under way: a draft
+    await erika.press("4")
+    data = harness.settings.data_dir
+    with closing(sqlite3.connect(data / "feedback.db")) as db, db:
+        db.execute(f"UPDATE {table} SET ciphertext = zeroblob(60)")
+    answer = texts(await erika.send("/meinedaten"))
+    assert "Lesbares Feedback" in answer or table == "consents", answer
+    assert "über Sie konnte nicht gelesen werden" in answer
+    assert "Das ist ein Feedback" in texts(await erika.send("/loeschen"))
+    assert "Erledigt" in texts(await erika.press("Alles löschen"))
+    assert stored_rows(data)[f"feedback.db/{table}"] == []
+    assert texts(await erika.send("/meinedaten")) == "Über Sie sind keine Daten gespeichert."
+
+
 async def test_one_damaged_feedback_keeps_neither_the_rest_nor_erasure_back(
     harness: Harness,
 ) -> None:
