@@ -28,7 +28,7 @@ from flows.sharing import (
     NOT_SENT,
     STOPPED,
 )
-from flows.staff import StaffDesk, StaffSettings
+from flows.staff import StaffDesk, StaffSettings, staff_period
 from storage import AuditEntry, SQLiteStore
 
 
@@ -88,6 +88,7 @@ def register(subparsers: Any, t: Translator) -> None:
     )
     summary.add_argument(
         "--since",
+        type=_staff_period,
         default="7d",
         metavar="PERIOD",
         help=t.gettext('the period, as staff write it: 7d, 30d, 2w, "3 Monate" (default 7d)'),
@@ -136,6 +137,14 @@ def shown_detail(detail: str, t: Translator) -> str:
             ids=detail.removeprefix(NOT_SENT)
         )
     return detail
+
+
+def _staff_period(text: str) -> str:
+    """`--since` as staff write it ("7 Tage", "3 Monate"), checked as `lookback` checks a
+    period: a usage error (exit 2), not a summary that says it did not understand."""
+    spelled = staff_period(text)
+    lookback(spelled)
+    return spelled
 
 
 def run_summary(args: argparse.Namespace) -> int:

@@ -67,7 +67,7 @@ async def test_export_is_redacted_consented_and_audited(tmp_path: Path) -> None:
 
 def test_an_unusable_since_is_a_usage_error_not_a_traceback(tmp_path: Path) -> None:
     env = cli_env(tmp_path / "data")
-    for command in ("export", "audit", "stats"):
+    for command in ("export", "audit", "stats", "summary"):
         for since, says in (("bald", "not a period"), ("99999999999999999999d", "not a period")):
             result = cli(command, "--since", since, env=env, cwd=tmp_path)
             assert result.returncode == 2 and says in result.stderr, (command, result.stderr)
@@ -124,7 +124,7 @@ async def test_an_export_that_cannot_be_written_is_one_line_and_not_audited(
     assert audit.returncode == 0 and " export " not in audit.stdout
 
 
-@pytest.mark.parametrize("command", ["audit", "stats", "export", "backup", "purge"])
+@pytest.mark.parametrize("command", ["audit", "stats", "export", "summary", "backup", "purge"])
 def test_a_mistyped_data_dir_is_refused_not_made_into_an_empty_store(
     tmp_path: Path, command: str
 ) -> None:
