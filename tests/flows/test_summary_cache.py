@@ -17,6 +17,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,6 +33,7 @@ from storage.interface import (
     ConsentMissing,
     NewFeedback,
     PeriodFeedback,
+    SegmentRead,
     Store,
 )
 
@@ -52,6 +54,16 @@ class World:
         self.flow_of: dict[str, tuple[str, str]] = {}
         """The flow each person gives feedback to, and the purpose it asks consent for."""
         self.desk = StaffDesk(store, CATALOG, StaffSettings(min_group_size=3), lambda: self.now)
+        self.cached_reads = 0
+        """Segments whose figures the store gave from its summary cache, so far."""
+        read = store.summary_segments
+
+        async def counting(*args: Any, **kwargs: Any) -> list[SegmentRead]:
+            reads = await read(*args, **kwargs)
+            self.cached_reads += sum(r.cached is not None for r in reads)
+            return reads
+
+        store.summary_segments = counting  # type: ignore[method-assign]
 
     def comment(self) -> str | None:
         if self.random.random() < 0.25:
@@ -175,17 +187,24 @@ async def test_cached_summaries_equal_counting_afresh(
     history = []
     counts: list[str] = []
     choices: list[str] = []
+    reads_from_cache = 0
     for _ in range(14):
         for period in ("30d", "3d"):
             locale = world.random.choice(["de", "en"])
-            first = await world.summary(period, locale)
+            # Afresh first: its figures are cached under another version, and the store
+            # keeps one: so the next summary counts (and caches) again, the one after
+            # reads the cache.
             expected = await world.counted_afresh(period, locale)
+            first = await world.summary(period, locale)
+            cached_before = world.cached_reads
             again = await world.summary(period, locale)  # now from the cache
+            reads_from_cache += world.cached_reads > cached_before
             assert first == expected, f"{period} after {history}"
             assert again == expected, f"{period} (cached) after {history}"
             counts += re.findall(r"(?:Feedbacks|Responses): (\d+)", first[0])
             choices += re.findall(r"(\d+) (?:Antworten|answers) \(", first[0])
         history.append(await world.change())
+    assert reads_from_cache > 10, "the second summary of each pair read cached figures"
     assert len({n for n in counts if n != "0"}) > 3, "the summaries counted all sorts of things"
     assert choices, "and options chosen"
 
