@@ -103,9 +103,11 @@ _NAMED_ID = re.compile(
 
 
 def _letters(predicate: Callable[[str], bool]) -> str:
-    """The letters of the Latin, Greek and Cyrillic scripts for which `predicate` holds,
-    as ranges for a character class: ``re`` knows no Unicode classes like ``\\p{Lu}``."""
-    chars = [code for code in range(0x41, 0x530) if predicate(chr(code))]
+    """The letters of the Latin (also extended), Greek and Cyrillic scripts for which
+    `predicate` holds, as ranges for a character class: ``re`` knows no Unicode classes
+    like ``\\p{Lu}``."""
+    codes = [*range(0x41, 0x530), *range(0x1E00, 0x1F00)]  # and Vietnamese: "Nguyễn"
+    chars = [code for code in codes if predicate(chr(code))]
     ranges: list[tuple[int, int]] = []
     for code in chars:
         if ranges and ranges[-1][1] == code - 1:
@@ -139,7 +141,9 @@ _NOT_NAMES = (
     "of to on at for with from by is was are were it this that these those he she they we "
     "you your yours my our their his her its me us them all everyone everybody guys folks "
     "mate again much lots very not no yes please thanks thank monday tuesday wednesday "
-    "thursday friday saturday sunday herr herrn frau mr mrs ms gruß gruss grüße grüsse"
+    "thursday friday saturday sunday herr herrn frau mr mrs ms gruß gruss grüße grüsse "
+    "januar februar märz juni juli september oktober november dezember january february "
+    "march june july october december"
 ).split()
 # (The capital letter first: it fails at most places, sooner than the list.)
 _NOT_A_NAME = rf"(?=[{_UPPER}])(?!(?i:{'|'.join(_NOT_NAMES)})\b)"
@@ -159,7 +163,8 @@ _DESCRIPTIONS = (
     "privatkundin geschäftskunde geschäftskundin endkunde endkundin käufer käuferin "
     "mitglied rentner rentnerin student studentin mieter mieterin nutzer nutzerin fan "
     "abonnent abonnentin besitzer besitzerin inhaber inhaberin ober kommissar pfarrer "
-    "pastor direktor präsident bürgermeister awesome amazing great brilliant perfect "
+    "pastor direktor präsident bürgermeister vormittag nachmittag mittag abend morgen "
+    "früh awesome amazing great brilliant perfect "
     "excellent fantastic wonderful lovely superb terrific outstanding fabulous legend "
     "legends good nice happy unhappy satisfied disappointed angry upset furious "
     "frustrated sad glad sorry pleased delighted impressed shocked annoyed grateful really "
@@ -297,8 +302,9 @@ _STREET = re.compile(
 )
 _UNAMBIGUOUS_STREET = re.compile(r"(?i:stra(?:ß|ss)e|str\.?|gasse|allee|chaussee|promenade)$")
 _NOT_STREETS = re.compile(
-    r"(?:park|sitz|stell|arbeits|spiel|studien)platz|(?:rück|heim|hin|um|aus)weg"
-    r"|(?:super|bau|floh|arbeits)markt",
+    r"(?:park|sitz|stell|arbeits|spiel|studien|tabellen|steck|ablage|stand)platz"
+    r"|(?:rück|heim|hin|um|aus|versand|liefer|rechts|fahr)weg"
+    r"|(?:super|bau|floh|arbeits)markt|(?:bahn|ein|aus|auf|an|um|ab)st(?:ei|ie)g",
     re.IGNORECASE,
 )
 # What follows a number of things rather than a house number: "2 Stunden", "2 km", "3 x".
@@ -335,9 +341,16 @@ _JOINED_ID = re.compile(
 )
 # "10115 Berlin" where an address would stand: at the start of a line, after a comma or
 # "in", "aus", "nach", "PLZ". ("Ich habe 12345 Punkte" keeps its number an id.)
+# What a number counts rather than a city it is the postal code of: "in 10000 Jahren".
+_COUNTED = (
+    r"(?i:jahre|jahren|kilometer|kilometern|meter|metern|stunden|minuten|sekunden|tage"
+    r"|tagen|wochen|monate|monaten|euro|punkte|punkten|stück|leute|leuten|kunden|menschen"
+    r"|personen|mitglieder|mitgliedern|bestellungen|exemplare|years|miles|kilometres"
+    r"|kilometers|hours|minutes|days|weeks|months|euros|points|people|customers)\b"
+)
 _POSTAL_CITY = re.compile(
     r"(?:\A|(?<=\n)|(?<=[,;:])|(?<=[,;:] )|(?<=\b[Ii]n )|(?<=\b[Aa]us )|(?<=\b[Nn]ach )"
-    rf"|(?<=\b[Ff]rom )|(?<=PLZ )|(?<=PLZ: ))\d{{5}}[ \t]+{_CITY}"
+    rf"|(?<=\b[Ff]rom )|(?<=PLZ )|(?<=PLZ: ))\d{{5}}[ \t]+(?!{_COUNTED}){_CITY}"
 )
 
 PLACEHOLDERS = {

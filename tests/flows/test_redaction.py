@@ -156,6 +156,7 @@ EN = translator("en")
         ("Frau Schmidt Sie war nett", "[Name] Sie war nett"),
         ("Mr van Dijk", "[Name]"),
         ("Hallo Herr Müller-Lüdenscheidt, danke!", "Hallo [Name], danke!"),
+        ("Viele Grüße\nFrau Nguyễn", "Viele Grüße\n[Name]"),
     ],
 )
 def test_names_become_a_placeholder(comment: str, expected: str) -> None:
@@ -247,10 +248,24 @@ def test_names_after_redacted_contact_data_in_german() -> None:
         "Im Schnitt 4, manchmal 5",
         "Am Ende 3.",
         "Lieferung nach 3 Tagen, 5 von 5 Sternen",
+        # found by a review of the name and address patterns
+        "Tabellenplatz 3 erreicht",
+        "Am Bahnsteig 3 gewartet",
+        "Steckplatz 2 defekt",
+        "Einstieg 2 war zu",
+        "Versandweg 2 Tage",
+        "Am Fr. Nachmittag angerufen",
+        "Im Januar 3 Mal angerufen",
+        "Im Januar 3",
     ],
 )
 def test_ordinary_capitalised_words_stay(text: str) -> None:
     assert redact(text, EN) == text
+
+
+@pytest.mark.parametrize("text", ["Das hält in 10000 Jahren noch", "nach 25000 Kilometern kaputt"])
+def test_a_number_of_things_is_no_postal_code(text: str) -> None:
+    assert "[Address]" not in redact(text, EN) and "[Number]" in redact(text, EN)
 
 
 def test_names_and_addresses_are_blanked_for_counting_words() -> None:
