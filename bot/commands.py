@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from telegram import BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
@@ -40,7 +40,7 @@ def menu(locale: str, entries: Iterable[tuple[str, str, str]] = COMMANDS) -> lis
 async def register_commands(
     application: Application,  # type: ignore[type-arg]
     default_locale: str,
-    staff_ids: Iterable[int] = (),
+    staff_ids: Collection[int] = (),
     staff_chat_id: int | None = None,
 ) -> None:
     """Register the menu for each language and the default language's for everyone else.
@@ -69,7 +69,8 @@ async def register_commands(
                 menu(default_locale, COMMANDS + STAFF_COMMANDS), scope=scope
             )
         )
-    if staff_chat_id is not None:
+    # (A staff chat that is a staff member's own chat keeps that member's whole menu.)
+    if staff_chat_id is not None and staff_chat_id not in staff_ids:
         scope = BotCommandScopeChat(staff_chat_id)
         calls += [
             application.bot.set_my_commands(

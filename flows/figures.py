@@ -34,7 +34,9 @@ ANSWERED = ""
 """The key in `Tally.choices` counting the answers to a question, not an option."""
 RATERS_KEPT = 100
 """Raters kept per question and tally; FEEDBACKBOT_MIN_GROUP_SIZE is at most this."""
-FORMAT = 4  # bump when what a Tally counts changes: cached figures of older versions go
+FORMAT = 5
+"""Bumped when what a Tally counts changes (4: options chosen; 5: words once per feedback):
+cached figures of older versions go."""
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 _MINUTE = timedelta(minutes=1)
 _TIERS = (timedelta(days=1), timedelta(hours=1), timedelta(minutes=10), _MINUTE)

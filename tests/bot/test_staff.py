@@ -522,3 +522,18 @@ async def test_the_previous_period_is_as_long_as_the_one_counted(desk: Harness) 
     assert "Gezählt: die Tage vom 3. Dezember 2026 bis 5. Dezember 2026" in digest, digest
     assert "Vorperiode: die Tage vom 30. November 2026 bis 2. Dezember 2026." in digest
     assert "Feedbacks: 8 (Vorperiode: 18, -56 %)" in digest.replace("\xa0", " ")
+
+
+async def test_a_staff_chat_that_is_a_staff_members_own_keeps_their_whole_menu(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    """One person as staff, with the digests in their private chat: the staff chat's
+    menu (the summary alone) must not replace theirs."""
+    settings = make_settings(tmp_path / "data", staff_ids=str(STAFF), staff_chat_id=STAFF)
+    harness = Harness(api=api, settings=settings, clock=clock)
+    await harness.start()
+    try:
+        names = [name for name, _ in api.commands_for("", {"type": "chat", "chat_id": STAFF})]
+        assert "zusammenfassung" in names and "meinedaten" in names
+    finally:
+        await harness.stop()
