@@ -145,8 +145,14 @@ def whole_groups(
     left_out = 0
     for index, group in sorted(members.items()):
         if len(group) == 1:  # the usual case once feedback is steady: no copy
-            only = group[0][1]
-            total = replace(only, ratings=dict(only.ratings), raters=dict(only.raters))
+            only = group[0][1]  # copied where _answered_by_k sets what it keeps
+            total = replace(
+                only,
+                ratings=dict(only.ratings),
+                raters=dict(only.raters),
+                choices=dict(only.choices),
+                choosers=dict(only.choosers),
+            )
         else:
             total = Tally()
             for _, tally in group:
@@ -185,11 +191,14 @@ def _midnight(moment: datetime) -> datetime:
 _UNIT_WORDS = {
     "m": ("min", "minute", "minuten", "minutes"),
     "h": ("h", "std", "stunde", "stunden", "hour", "hours"),
-    "d": ("", "d", "t", "tag", "tage", "tagen", "day", "days"),
+    "d": ("", "d", "t", "tg", "tag", "tage", "tagen", "day", "days"),
     "w": ("w", "woche", "wochen", "week", "weeks"),
 }
-_MONTH_WORDS = ("monat", "monate", "monaten", "month", "months")
-_MONTH_DAYS = 30
+# Spelled in days: 30 a month, 365 a year.
+_DAY_WORDS = {
+    **dict.fromkeys(("monat", "monate", "monaten", "month", "months"), 30),
+    **dict.fromkeys(("jahr", "jahre", "jahren", "year", "years"), 365),
+}
 _NUMBER_AND_WORD = re.compile(r"\s*(\d{1,6})\s*([^\d\s]*)\s*")
 
 
@@ -217,8 +226,8 @@ def _spelled(text: str) -> str:
         return text.strip()
     number, word = match.groups()
     word = word.casefold().removesuffix(".")  # "12 Std."
-    if word in _MONTH_WORDS:
-        return f"{int(number) * _MONTH_DAYS}d"
+    if word in _DAY_WORDS:
+        return f"{int(number) * _DAY_WORDS[word]}d"
     for unit, words in _UNIT_WORDS.items():
         if word in words:
             return f"{int(number)}{unit}"

@@ -365,7 +365,7 @@ def _choice_block(t: Translator, choice: ChoiceFigures, k: int) -> str:
         head = t.ngettext(
             "{question}\n{count} answer", "{question}\n{count} answers", choice.answers
         )
-    largest = max(count for _, count in choice.options)
+    largest = max(1, *(count for _, count in choice.options))  # all 0: empty bars
     rows = [
         f"{bar(count, largest)} {t.number(count)} ({t.percent(count / choice.answers)}) {label}"
         for label, count in choice.options

@@ -194,6 +194,8 @@ async def test_bad_period_is_explained(desk: Harness) -> None:
         ("1 Monat", "30d"),
         ("3 Monate", "90d"),
         ("12 Std.", "12h"),
+        ("1 Jahr", "365d"),
+        ("7 Tg.", "7d"),
     ],
 )
 async def test_a_period_is_taken_as_staff_write_it(desk: Harness, typed: str, same_as: str) -> None:
@@ -502,7 +504,10 @@ async def test_a_chart_of_several_questions_says_it_averages_them(desk: Harness)
     answer = await desk.customer(STAFF).send("/zusammenfassung")
     assert "Durchschnitt 5,0 von 5" in texts(answer) and "Durchschnitt 2,0 von 5" in texts(answer)
     [chart] = [m for m in answer if m["photo"]]
-    assert chart["caption"] == "Bewertungen je Gruppe von Tagen, alle Fragen mit 1–5 zusammen"
+    assert (
+        chart["caption"]
+        == "Bewertungen je Gruppe von Tagen, Durchschnitt aller Fragen mit Skala 1–5"
+    )
 
 
 async def test_the_previous_period_is_as_long_as_the_one_counted(desk: Harness) -> None:

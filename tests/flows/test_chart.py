@@ -95,7 +95,7 @@ def test_a_missing_font_file_falls_back_to_pillows_default_font() -> None:
         ),
         (
             True,
-            "Durchschnitt aller Fragen mit 1–5 je Gruppe von Tagen, an ihrem letzten Tag "
+            "Durchschnitt aller Fragen mit Skala 1–5 je Gruppe von Tagen, an ihrem letzten Tag "
             "(Bewertungen über dem Balken)",
         ),
     ],

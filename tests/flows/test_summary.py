@@ -397,6 +397,23 @@ def test_choice_questions_show_how_often_each_option_was_chosen() -> None:
     assert text.index("Worum ging es?") < text.index("Was war gut?")
 
 
+def test_a_multiple_choice_where_nobody_ticked_anything_draws_empty_bars() -> None:
+    catalog = FlowCatalog(flows={"visit": CHOICE_FLOW})
+    records = [visit(n, "advice", []) for n in range(5)]
+    text = render(
+        DE,
+        NOW - timedelta(days=7),
+        NOW,
+        compute(records, catalog, DE),
+        compute([], catalog, DE),
+        k=5,
+    )
+    assert (
+        "Was war gut?\n5 Antworten (mehrere Optionen wählbar)\n"
+        "░░░░░░░░░░░░ 0 (0 %) Das Personal\n░░░░░░░░░░░░ 0 (0 %) Die Wartezeit"
+    ) in text.replace("\xa0", " ")
+
+
 def test_a_choice_fewer_than_k_people_answered_is_hidden() -> None:
     catalog = FlowCatalog(flows={"visit": CHOICE_FLOW})
     records = [visit(n, "return", None) for n in range(5)] + [visit(9, None, ["staff"])]
