@@ -335,6 +335,15 @@ class StaffDesk:
         notes = (t.gettext("Thank you, the rules are confirmed."),)
         return replace(summary, replies=headed(notes, summary.replies), close_keyboard=True)
 
+    def staff_chat_only(self, locale: str) -> Outcome:
+        t = translator(locale)
+        return Outcome.say(
+            t.gettext(
+                "In the staff chat I answer /summary only; everything else works in a "
+                "private chat with me."
+            )
+        )
+
     async def summary(
         self,
         actor: str,

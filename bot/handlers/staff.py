@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.context import BotContext
 from bot.render import render
@@ -52,8 +52,17 @@ async def confirm_rules(update: Update, context: BotContext) -> None:
     )
 
 
+async def other_in_staff_chat(update: Update, context: BotContext) -> None:
+    """Any other command of a member of staff in the staff chat: where it works instead."""
+    await render(context.staff.staff_chat_only(context.locale(update)), update, context)
+
+
 def handlers(settings: Settings) -> list[tuple[int, BaseHandler[Any, Any, Any]]]:
-    return [
+    found: list[tuple[int, BaseHandler[Any, Any, Any]]] = [
         (0, CommandHandler(STAFF_COMMANDS, summary, filters=staff_filter(settings))),
         (0, CallbackQueryHandler(confirm_rules, pattern=r"^sr:")),
     ]
+    if settings.staff_chat_id is not None:
+        in_staff_chat = staff_filter(settings) & filters.Chat(chat_id=settings.staff_chat_id)
+        found.append((0, MessageHandler(in_staff_chat & filters.COMMAND, other_in_staff_chat)))
+    return found

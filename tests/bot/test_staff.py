@@ -104,6 +104,15 @@ async def test_staff_summary_works_in_the_staff_chat_only(desk: Harness) -> None
         )
     )
     assert "Feedback summary" not in texts(elsewhere)
+    # Their other commands there got no answer at all: now one saying where they work.
+    for command in ("/hilfe", "/meinedaten", "/start"):
+        other = await desk.deliver(
+            desk.api.user_message(STAFF, command, chat_id=STAFF_CHAT, chat_type="supergroup")
+        )
+        assert texts(other) == (
+            "Im Team-Chat beantworte ich nur /zusammenfassung; alles andere geht im privaten "
+            "Chat mit mir."
+        )
 
 
 async def test_fewer_than_k_people_show_nothing(desk: Harness) -> None:
