@@ -283,7 +283,13 @@ def render(
     if current.comments:
         lines += [
             "",
-            t.gettext("Latest comments (e-mail addresses, phone numbers and the like removed):"),
+            t.ngettext(
+                "Latest comments, of {count} feedback with a comment (e-mail addresses, "
+                "phone numbers and the like removed; the export has them all):",
+                "Latest comments, of {count} feedbacks with a comment (e-mail addresses, "
+                "phone numbers and the like removed; the export has them all):",
+                current.commented,
+            ).format(count=t.number(current.commented)),
         ]
         # Newest day first, and within a day in alphabetical order: the order in which
         # they came would point at the person someone knows gave feedback last that day.
