@@ -249,7 +249,9 @@ def render(
             previous=t.number(previous.feedbacks),
             change=_percent_change(t, current.feedbacks, previous.feedbacks) if comparable else "",
         ),
-        t.gettext("People: {count}").format(count=t.number(current.people)),
+        t.gettext("People: {count} (previous period: {previous})").format(
+            count=t.number(current.people), previous=t.number(previous.people)
+        ),
     ]
     if not current.feedbacks:
         if left_out:  # said above why: not "no feedback was given"

@@ -81,7 +81,7 @@ def test_counts_average_distribution_and_trend() -> None:
     # a previous period of other length, or with days left out, gives no change
     other = render(DE, NOW - timedelta(days=7), NOW, now_figures, before, k=5, comparable=False)
     assert "Feedbacks: 7 (Vorperiode: 5)" in other
-    assert "Personen: 6" in text
+    assert "Personen: 6 (Vorperiode: 5)" in text
     assert "Durchschnitt 4,0 von 5 (Vorperiode: 3,0, +1,0)" in text
     assert "5 ★ ████████████ 4" in text and "2 ★ ░░░░░░░░░░░░ 0" in text
     assert "Kommentare: 43 %" in text
