@@ -18,26 +18,35 @@ from tests.harness import MASTER_KEY
 NOW = datetime.now(UTC)
 
 
-async def seed(data: Path) -> None:
+async def seed(
+    data: Path,
+    people: int = 3,
+    comment: str = "Mail an kunde{n}@example.de bitte",
+    given: datetime | None = None,
+    withdrawn: int | None = 2,
+) -> None:
+    """Feedback of `people` people, an hour apart before now (or a minute apart from
+    `given`); the consent of person `withdrawn` withdrawn."""
     store = SQLiteStore(data, base64.urlsafe_b64decode(MASTER_KEY))
     await store.open()
-    for n in range(3):
-        pseudonym = store.pseudonym(f"tg-user:{n}")
+    for n in range(people):
+        at = NOW - timedelta(hours=n + 1) if given is None else given + timedelta(minutes=n)
         grant = ConsentGrant(
-            purpose="feedback", notice_version="v", text_sha256="2" * 64, method="t", granted_at=NOW
+            purpose="feedback", notice_version="v", text_sha256="2" * 64, method="t", granted_at=at
         )
         await store.submit_feedback(
-            pseudonym,
+            store.pseudonym(f"tg-user:{n}"),
             NewFeedback(
                 flow_id="feedback",
-                answers={"rating": 4 + n % 2, "comment": f"Mail an kunde{n}@example.de bitte"},
+                answers={"rating": 4 + n % 2, "comment": comment.format(n=n)},
                 purposes=["feedback"],
-                created_at=NOW - timedelta(hours=n + 1),
+                created_at=at,
                 expires_at=NOW + timedelta(days=30),
             ),
             [grant],
         )
-    await store.withdraw_consent(store.pseudonym("tg-user:2"), "feedback", NOW)
+    if withdrawn is not None:
+        await store.withdraw_consent(store.pseudonym(f"tg-user:{withdrawn}"), "feedback", NOW)
     await store.close()
 
 
@@ -223,29 +232,8 @@ async def test_the_summary_staff_get_is_printed_at_the_command_line(tmp_path: Pa
     missed digest by hand): whole days, redacted, audited; the chart to a file."""
     data = tmp_path / "data"
     env = cli_env(data)
-    store = SQLiteStore(data, base64.urlsafe_b64decode(MASTER_KEY))
-    await store.open()
     given = (NOW - timedelta(days=2)).replace(hour=12)
-    for n in range(6):
-        grant = ConsentGrant(
-            purpose="feedback",
-            notice_version="v",
-            text_sha256="2" * 64,
-            method="t",
-            granted_at=given,
-        )
-        await store.submit_feedback(
-            store.pseudonym(f"tg-user:{n}"),
-            NewFeedback(
-                flow_id="feedback",
-                answers={"rating": 4 + n % 2, "comment": f"Rufen Sie an: 0151 2345678{n}"},
-                purposes=["feedback"],
-                created_at=given + timedelta(minutes=n),
-                expires_at=NOW + timedelta(days=30),
-            ),
-            [grant],
-        )
-    await store.close()
+    await seed(data, 6, "Rufen Sie an: 0151 2345678{n}", given, withdrawn=None)
     chart = tmp_path / "chart.png"
     shown = cli(
         "summary", "--since", "7 Tage", "--lang", "en", "--chart", str(chart), env=env, cwd=tmp_path
