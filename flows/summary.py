@@ -373,11 +373,16 @@ def _choice_block(t: Translator, choice: ChoiceFigures, k: int) -> str:
         head = t.ngettext(
             "{question}\n{count} answer", "{question}\n{count} answers", choice.answers
         )
-    largest = max(1, *(count for _, count in choice.options))  # all 0: empty bars
+    largest = max(count for _, count in choice.options)
     rows = [
         f"{bar(count, largest)} {t.number(count)} ({t.percent(count / choice.answers)}) {label}"
         for label, count in choice.options
+        if count
     ]
+    # Options nobody chose on one line: a question of twelve options is not twelve lines.
+    unchosen = [label for label, count in choice.options if not count]
+    if unchosen:
+        rows.append(t.gettext("Not chosen: {options}").format(options=", ".join(unchosen)))
     return "\n".join([head.format(question=choice.question, count=t.number(choice.answers)), *rows])
 
 

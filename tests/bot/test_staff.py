@@ -485,8 +485,7 @@ async def test_the_summary_shows_what_people_chose(desk: Harness) -> None:
         "████████████ 4 (67 %) Fehler und Abstürze\n"
         "██████░░░░░░ 2 (33 %) Zu langsam\n"
         "██████░░░░░░ 2 (33 %) Zu teuer\n"
-        "░░░░░░░░░░░░ 0 (0 %) Schwer zu bedienen\n"
-        "░░░░░░░░░░░░ 0 (0 %) Eine Funktion fehlt"
+        "Nicht gewählt: Schwer zu bedienen, Eine Funktion fehlt"
     ) in text
     assert "Was gefällt Ihnen am besten?" not in text, "nobody was asked"
     assert "Gezählt: der 29. November 2026 (UTC)." in text, "not 'die Tage vom 29. bis 29.'"

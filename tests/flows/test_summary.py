@@ -388,7 +388,7 @@ def test_choice_questions_show_how_often_each_option_was_chosen() -> None:
     text = text.replace("\xa0", " ")
     assert "Worum ging es?\n5 Antworten\n" in text
     assert "████████████ 4 (80 %) Reparatur\n███░░░░░░░░░ 1 (20 %) Beratung\n" in text
-    assert "░░░░░░░░░░░░ 0 (0 %) Rückgabe" in text
+    assert "███░░░░░░░░░ 1 (20 %) Beratung\nNicht gewählt: Rückgabe\n" in text
     assert (
         "Was war gut?\n5 Antworten (mehrere Optionen wählbar)\n"
         "████████████ 3 (60 %) Das Personal\n████████░░░░ 2 (40 %) Die Wartezeit"
@@ -397,7 +397,7 @@ def test_choice_questions_show_how_often_each_option_was_chosen() -> None:
     assert text.index("Worum ging es?") < text.index("Was war gut?")
 
 
-def test_a_multiple_choice_where_nobody_ticked_anything_draws_empty_bars() -> None:
+def test_a_multiple_choice_where_nobody_ticked_anything_says_so() -> None:
     catalog = FlowCatalog(flows={"visit": CHOICE_FLOW})
     records = [visit(n, "advice", []) for n in range(5)]
     text = render(
@@ -410,7 +410,7 @@ def test_a_multiple_choice_where_nobody_ticked_anything_draws_empty_bars() -> No
     )
     assert (
         "Was war gut?\n5 Antworten (mehrere Optionen wählbar)\n"
-        "░░░░░░░░░░░░ 0 (0 %) Das Personal\n░░░░░░░░░░░░ 0 (0 %) Die Wartezeit"
+        "Nicht gewählt: Das Personal, Die Wartezeit"
     ) in text.replace("\xa0", " ")
 
 
