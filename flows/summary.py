@@ -266,6 +266,19 @@ def render(
             ).format(k=k),
         ]
         return "\n".join(lines)
+    # Said where a question shows fewer answers than feedbacks (what anyone can read off
+    # the summary anyway: the note tells nothing about who answered what).
+    answers = [r.answers for r in current.ratings.values()]
+    answers += [c.answers for c in current.choices.values()]
+    if any(count < current.feedbacks for count in answers):
+        lines += [
+            "",
+            t.gettext(
+                "A question counts only the groups of days in which at least {k} people "
+                "answered it: with several surveys or questions not everyone is asked, it "
+                "has fewer answers than there are feedbacks."
+            ).format(k=k),
+        ]
     for key, rating in current.ratings.items():
         lines += ["", _rating_block(t, rating, previous.ratings.get(key), k)]
     for choice in current.choices.values():
@@ -340,10 +353,15 @@ def _rating_block(
         if previous is not None and previous.answers >= k:
             line += " " + t.gettext("(previous period: {nps})").format(nps=_signed(previous.nps))
         return line
-    head = t.gettext("{question}\nAverage {average} of {scale}").format(
+    head = t.ngettext(
+        "{question}\nAverage {average} of {scale} ({count} answer)",
+        "{question}\nAverage {average} of {scale} ({count} answers)",
+        rating.answers,
+    ).format(
         question=rating.question,
         average=t.decimal(rating.average),
         scale=rating.scale_max,
+        count=t.number(rating.answers),
     )
     if previous is not None and previous.answers >= k:
         change = tenths(rating.average) - tenths(previous.average)  # as the two read

@@ -74,6 +74,7 @@ async def test_staff_summary_in_private_with_chart_and_redacted_comments(desk: H
     answer = await desk.customer(STAFF).send("/zusammenfassung")
     text = texts(answer)
     assert "Feedbacks: 10" in text and "Personen: 10" in text and "Durchschnitt" in text
+    assert "Eine Frage zählt nur" not in text, "every feedback answered the one question"
     assert "[Telefon]" in text and "234567" not in text
     [photo] = [m["photo"] for m in answer if m["photo"]]
     assert photo.startswith(PNG_MAGIC)
@@ -510,7 +511,13 @@ async def test_a_chart_of_several_questions_says_it_averages_them(desk: Harness)
     desk.clock.advance(timedelta(days=1))
     await confirmed(desk)
     answer = await desk.customer(STAFF).send("/zusammenfassung")
-    assert "Durchschnitt 5,0 von 5" in texts(answer) and "Durchschnitt 2,0 von 5" in texts(answer)
+    assert "Durchschnitt 5,0 von 5 (5 Antworten)" in texts(answer)
+    assert "Durchschnitt 2,0 von 5 (5 Antworten)" in texts(answer)
+    # ten feedbacks, five answers each: the summary says why
+    assert "Feedbacks: 10" in texts(answer)
+    assert "Eine Frage zählt nur die Gruppen von Tagen, in denen mindestens 5 Personen" in texts(
+        answer
+    )
     [chart] = [m for m in answer if m["photo"]]
     assert (
         chart["caption"]
