@@ -32,11 +32,14 @@ from storage.interface import FeedbackRecord, PeriodFeedback, SummarySegment, bu
 
 ANSWERED = ""
 """The key in `Tally.choices` counting the answers to a question, not an option."""
+NOTHING = "-"
+"""The key in `Tally.choices` counting the answers to a multiple choice that ticked none
+(no option id: ids are letters, digits and underscores)."""
 RATERS_KEPT = 100
 """Raters kept per question and tally; FEEDBACKBOT_MIN_GROUP_SIZE is at most this."""
-FORMAT = 5
-"""Bumped when what a Tally counts changes (4: options chosen; 5: words once per feedback):
-cached figures of older versions go."""
+FORMAT = 6
+"""Bumped when what a Tally counts changes (4: options chosen; 5: words once per feedback;
+6: multiple choices that ticked none): cached figures of older versions go."""
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 _MINUTE = timedelta(minutes=1)
 _TIERS = (timedelta(days=1), timedelta(hours=1), timedelta(minutes=10), _MINUTE)
@@ -105,7 +108,8 @@ class Tally:
     the cost of all."""
     choices: dict[tuple[str, str], Counter[str]] = field(default_factory=dict)
     """How often each option of a choice question was chosen (a multiple choice counts
-    every option ticked); the empty option id counts the answers themselves."""
+    every option ticked); ANSWERED counts the answers themselves, NOTHING those that
+    ticked none."""
     choosers: dict[tuple[str, str], set[int]] = field(default_factory=dict)
     """Who answered each choice question, kept as `raters` are."""
     commented: int = 0
@@ -138,8 +142,9 @@ class Tally:
                     isinstance(step, ChoiceStep | MultipleChoiceStep)
                     and (chosen := _chosen(step, value)) is not None
                 ):
+                    nothing = [NOTHING] if value == [] else []  # not: only options gone
                     self.choices.setdefault((flow.id, step.id), Counter()).update(
-                        [ANSWERED, *chosen]
+                        [ANSWERED, *chosen, *nothing]
                     )
                     choosers = self.choosers.setdefault((flow.id, step.id), set())
                     if len(choosers) < RATERS_KEPT:

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flows.catalog import FlowCatalog
-from flows.figures import ANSWERED, Tally
+from flows.figures import ANSWERED, NOTHING, Tally
 from flows.i18n import Translator, tenths
 from flows.models import ChoiceStep, MultipleChoiceStep, RatingStep, render_text
 from flows.redaction import redact
@@ -100,6 +100,8 @@ def figures_of(
             chosen = tally.choices.get((flow.id, step.id))
             if isinstance(step, ChoiceStep | MultipleChoiceStep) and chosen:
                 options = [(render_text(o.label, t), chosen[o.id]) for o in step.options]
+                if chosen[NOTHING]:  # "nothing to improve" is an answer too
+                    options.append((t.gettext("(none of them)"), chosen[NOTHING]))
                 choices[(flow.id, step.id)] = ChoiceFigures(
                     question=render_text(step.prompt, t),
                     multiple=isinstance(step, MultipleChoiceStep),

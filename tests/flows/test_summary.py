@@ -391,7 +391,8 @@ def test_choice_questions_show_how_often_each_option_was_chosen() -> None:
     assert "███░░░░░░░░░ 1 (20 %) Beratung\nNicht gewählt: Rückgabe\n" in text
     assert (
         "Was war gut?\n5 Antworten (mehrere Optionen wählbar)\n"
-        "████████████ 3 (60 %) Das Personal\n████████░░░░ 2 (40 %) Die Wartezeit"
+        "████████████ 3 (60 %) Das Personal\n████████░░░░ 2 (40 %) Die Wartezeit\n"
+        "████░░░░░░░░ 1 (20 %) (keine davon)\n"  # ticked none: an answer too
     ) in text
     assert "How should we reach you?" not in text and "Chat" not in text
     assert text.index("Worum ging es?") < text.index("Was war gut?")
@@ -410,6 +411,7 @@ def test_a_multiple_choice_where_nobody_ticked_anything_says_so() -> None:
     )
     assert (
         "Was war gut?\n5 Antworten (mehrere Optionen wählbar)\n"
+        "████████████ 5 (100 %) (keine davon)\n"
         "Nicht gewählt: Das Personal, Die Wartezeit"
     ) in text.replace("\xa0", " ")
 
