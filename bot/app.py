@@ -49,7 +49,9 @@ def build_application(
     `catalog`: the flows, if loaded already (else from the settings)."""
     if settings.token is None:
         raise ValueError("a token is required to build the application")
-    catalog = catalog or FlowCatalog.load(settings.flows_dir, operator_translator())
+    catalog = catalog or FlowCatalog.load(
+        settings.flows_dir, operator_translator(), settings.shipped_flows
+    )
     config = service_config(settings, catalog)
     service = FeedbackService(store, catalog, config, clock=clock)
     builder = (

@@ -30,6 +30,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.operator import operator_translator
+from flows.catalog import shipped_flow_ids
 from flows.durations import InvalidDuration, NotPositive, parse_duration
 from flows.figures import RATERS_KEPT
 from flows.i18n import N_, SUPPORTED_LOCALES
@@ -143,6 +144,8 @@ class Settings(BaseSettings):
     controller_contact: str | None = None
     dpo_contact: str | None = None
     flows_dir: Path | None = None
+    shipped_flows: Annotated[tuple[str, ...] | None, NoDecode] = None
+    """The shipped flows to load (FEEDBACKBOT_SHIPPED_FLOWS: ids, or "none"); all if unset."""
     # 1 would show single people's answers; above RATERS_KEPT summaries could not tell
     min_group_size: int = Field(default=5, ge=2, le=RATERS_KEPT)
     digest: str = "off"
@@ -179,6 +182,23 @@ class Settings(BaseSettings):
                 .format(path=value)
             )
         return value
+
+    @field_validator("shipped_flows", mode="before")
+    @classmethod
+    def _shipped(cls, value: Any) -> Any:
+        """ "feedback,product", "product", "none" (or empty): which shipped flows to load."""
+        if not isinstance(value, str):
+            return value
+        ids = tuple(part.strip().lower() for part in value.replace(";", ",").split(","))
+        named = tuple(part for part in ids if part and part != "none")
+        unknown = [part for part in named if part not in shipped_flow_ids()]
+        if unknown:
+            raise ValueError(
+                operator_translator()
+                .gettext("no shipped flow '{flow}': they are {shipped}, or none")
+                .format(flow=unknown[0], shipped=", ".join(shipped_flow_ids()))
+            )
+        return named
 
     @field_validator("log_level", mode="before")
     @classmethod

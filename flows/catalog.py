@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,14 +58,21 @@ class FlowCatalog:
         return self.default if not flow_id else self.flows.get(flow_id.strip().lower())
 
     @classmethod
-    def load(cls, extra_dir: Path | None = None, t: Translator | None = None) -> FlowCatalog:
-        """The shipped definitions plus those in `extra_dir` (which may replace a shipped
+    def load(
+        cls,
+        extra_dir: Path | None = None,
+        t: Translator | None = None,
+        shipped: Collection[str] | None = None,
+    ) -> FlowCatalog:
+        """The shipped definitions (only those named in `shipped`, when given:
+        FEEDBACKBOT_SHIPPED_FLOWS) plus those in `extra_dir` (which may replace a shipped
         one); FlowDefinitionError in the language of `t` (English by default)."""
         t = t or translator("en")
         flows: dict[str, FlowDefinition] = {}
         for source, text in shipped_definitions():
             flow = load_flow(text, source)
-            flows[flow.id] = flow
+            if shipped is None or flow.id in shipped:
+                flows[flow.id] = flow
         if extra_dir is not None:
             own: dict[str, Path] = {}
             for path in sorted(extra_dir.glob("*.toml")):
@@ -94,8 +103,15 @@ class FlowCatalog:
             )
         if DEFAULT_FLOW_ID not in flows:
             raise FlowDefinitionError(
-                t.gettext("no flow with id '{flow}' to run on plain /start").format(
-                    flow=DEFAULT_FLOW_ID
-                )
+                t.gettext(
+                    "no flow with id '{flow}' to run on plain /start: without the shipped one "
+                    "(FEEDBACKBOT_SHIPPED_FLOWS), one of your flows must have that id"
+                ).format(flow=DEFAULT_FLOW_ID)
             )
         return cls(flows=flows)
+
+
+@functools.cache
+def shipped_flow_ids() -> tuple[str, ...]:
+    """The ids of the flows shipped with the package, in file name order."""
+    return tuple(load_flow(text, source).id for source, text in shipped_definitions())

@@ -121,7 +121,7 @@ def processing_record_of(settings: Settings) -> ProcessingRecord:
     ]
     if missing:
         raise ConfigurationError.missing(missing)
-    catalog = FlowCatalog.load(settings.flows_dir, operator_translator())
+    catalog = FlowCatalog.load(settings.flows_dir, operator_translator(), settings.shipped_flows)
     return ProcessingRecord(
         processing=service_config(settings, catalog).processing(catalog),
         operations=Operations(

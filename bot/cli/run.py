@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level, secrets=(token,))
     # The flows and recipients before the store: a mistake there must not leave a new
     # store and a generated master key behind.
-    catalog = FlowCatalog.load(settings.flows_dir, operator_translator())
+    catalog = FlowCatalog.load(settings.flows_dir, operator_translator(), settings.shipped_flows)
     service_config(settings, catalog)
     store = open_store(settings, exclusive=True)
     # Open once before polling, so a wrong key or unusable store fails fast with one line.

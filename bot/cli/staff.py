@@ -151,7 +151,7 @@ def run_summary(args: argparse.Namespace) -> int:
     async def summarise(store: SQLiteStore, settings: Settings) -> Outcome:
         desk = StaffDesk(
             store,
-            FlowCatalog.load(settings.flows_dir, operator_translator()),
+            FlowCatalog.load(settings.flows_dir, operator_translator(), settings.shipped_flows),
             StaffSettings(min_group_size=settings.min_group_size, timezone=settings.timezone),
             utc_now,
         )
@@ -177,7 +177,7 @@ def run_export(args: argparse.Namespace) -> int:
     ) -> tuple[list[dict[str, Any]], list[str]]:
         desk = StaffDesk(
             store,
-            FlowCatalog.load(settings.flows_dir, operator_translator()),
+            FlowCatalog.load(settings.flows_dir, operator_translator(), settings.shipped_flows),
             StaffSettings(min_group_size=settings.min_group_size, timezone=settings.timezone),
             utc_now,
         )

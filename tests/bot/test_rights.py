@@ -453,3 +453,22 @@ async def test_one_damaged_feedback_keeps_neither_the_rest_nor_erasure_back(
     assert "• Feedback: 2" in done
     assert stored_rows(data)["feedback.db/feedback"] == []
     assert texts(await erika.send("/meinedaten")) == "Über Sie sind keine Daten gespeichert."
+
+
+async def test_a_shipped_flow_left_out_is_neither_run_nor_in_the_privacy_notice(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    """A deployment that never asks for product feedback must not name its purpose in
+    the privacy notice, nor run the survey on its deep link."""
+    settings = make_settings(tmp_path / "data", shipped_flows="feedback")
+    harness = Harness(api=api, settings=settings, clock=clock)
+    await harness.start()
+    try:
+        erika = harness.customer()
+        notice = texts(await erika.send("/datenschutz"))
+        assert "Auswerten Ihres Feedbacks, um unseren Service zu verbessern" in notice
+        assert "Produkt" not in notice
+        started = texts(await erika.send("/start product"))
+        assert "Diese Umfrage kenne ich nicht; hier ist stattdessen unsere allgemeine" in started
+    finally:
+        await harness.stop()

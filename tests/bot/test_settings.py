@@ -89,6 +89,11 @@ def test_invalid_values_give_one_line_naming_the_variable(
             "LOUD",
             "is not one of the accepted values: DEBUG, INFO, WARNING, ERROR",
         ),
+        (
+            "FEEDBACKBOT_SHIPPED_FLOWS",
+            "feedback, produkt",
+            "no shipped flow 'produkt': they are feedback, product, or none",
+        ),
     ],
 )
 def test_a_wrong_value_is_told_what_is_wrong_with_it(
@@ -235,3 +240,21 @@ def test_a_misspelt_setting_is_said_also_when_it_makes_the_configuration_invalid
     with pytest.raises(ConfigurationError, match="FEEDBACKBOT_STAFF_CHAT_ID"):
         load_settings(_env_file=None)
     assert "did you mean FEEDBACKBOT_STAFF_CHAT_ID?" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("value", "loaded"),
+    [
+        (None, None),
+        ("product", ("product",)),
+        (" Feedback ; product", ("feedback", "product")),
+        ("none", ()),
+        ("", ()),
+    ],
+)
+def test_the_shipped_flows_to_load_are_named_or_none(
+    monkeypatch: pytest.MonkeyPatch, value: str | None, loaded: tuple[str, ...] | None
+) -> None:
+    if value is not None:
+        monkeypatch.setenv("FEEDBACKBOT_SHIPPED_FLOWS", value)
+    assert load_settings().shipped_flows == loaded

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flows.catalog import FlowCatalog, FlowDefinitionError, load_flow
+from flows.catalog import FlowCatalog, FlowDefinitionError, load_flow, shipped_flow_ids
 
 HEAD = """
 id = "t"
@@ -74,3 +74,10 @@ def test_invalid_definitions_name_the_file_and_problem(steps: str, message: str)
 def test_not_toml_is_reported() -> None:
     with pytest.raises(FlowDefinitionError, match="not valid TOML"):
         load_flow("id = ", "broken.toml")
+
+
+def test_shipped_flows_can_be_left_out_but_plain_start_needs_a_flow() -> None:
+    assert shipped_flow_ids() == ("feedback", "product")
+    assert list(FlowCatalog.load(shipped=("feedback",)).flows) == ["feedback"]
+    with pytest.raises(FlowDefinitionError, match="FEEDBACKBOT_SHIPPED_FLOWS"):
+        FlowCatalog.load(shipped=())
