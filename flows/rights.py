@@ -419,7 +419,7 @@ class DataRights:
             or await self._stored(self.store.load_draft(pseudonym, now))
             or await self._stored(self.store.contact_of(pseudonym))
         )
-        language = await self._has_language(pseudonym, now)
+        language = await self._stored(self.store.language_of(pseudonym, now))
         if not (more or language):
             notes = [t.gettext("No data is stored about you.")]
             if staff:
@@ -539,13 +539,6 @@ class DataRights:
         except DecryptionFailed:
             log.warning("language choice unreadable")
             return None
-
-    async def _has_language(self, pseudonym: str, now: datetime) -> bool:
-        """Whether a language choice is stored, readable or not: erasure removes either."""
-        try:
-            return await self.store.language_of(pseudonym, now) is not None
-        except DecryptionFailed:
-            return True
 
     # --- /widerruf ------------------------------------------------------------------------
     async def request_withdrawal(self, person: Person) -> Outcome:

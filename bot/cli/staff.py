@@ -147,14 +147,19 @@ def _staff_period(text: str) -> str:
     return spelled
 
 
+def _desk(store: SQLiteStore, settings: Settings) -> StaffDesk:
+    """The staff side as the bot has it, for the operator's commands."""
+    return StaffDesk(
+        store,
+        FlowCatalog.load(settings.flows_dir, operator_translator(), settings.shipped_flows),
+        StaffSettings(min_group_size=settings.min_group_size, timezone=settings.timezone),
+        utc_now,
+    )
+
+
 def run_summary(args: argparse.Namespace) -> int:
     async def summarise(store: SQLiteStore, settings: Settings) -> Outcome:
-        desk = StaffDesk(
-            store,
-            FlowCatalog.load(settings.flows_dir, operator_translator(), settings.shipped_flows),
-            StaffSettings(min_group_size=settings.min_group_size, timezone=settings.timezone),
-            utc_now,
-        )
+        desk = _desk(store, settings)
         locale = args.lang or settings.default_locale
         return await desk.summary("cli", locale, args.since, rules=False)
 
@@ -175,12 +180,7 @@ def run_export(args: argparse.Namespace) -> int:
     async def export(
         store: SQLiteStore, settings: Settings
     ) -> tuple[list[dict[str, Any]], list[str]]:
-        desk = StaffDesk(
-            store,
-            FlowCatalog.load(settings.flows_dir, operator_translator(), settings.shipped_flows),
-            StaffSettings(min_group_size=settings.min_group_size, timezone=settings.timezone),
-            utc_now,
-        )
+        desk = _desk(store, settings)
         rows = await desk.export_rows("cli", period, settings.default_locale)
         return rows, desk.export_columns()
 
