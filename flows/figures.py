@@ -23,6 +23,7 @@ from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from flows.catalog import FlowCatalog
 from flows.models import ChoiceStep, MultipleChoiceStep, RatingStep, TextStep
@@ -58,14 +59,22 @@ def in_force(record: PeriodFeedback, catalog: FlowCatalog) -> bool:
     return needed_consents(record, catalog) <= record.consents_in_force
 
 
-def comments_of(record: PeriodFeedback, catalog: FlowCatalog) -> list[str]:
+class Comment(NamedTuple):
+    """A free-text answer and the question it answers."""
+
+    question: tuple[str, str]
+    """(flow id, step id)"""
+    text: str
+
+
+def comments_of(record: PeriodFeedback, catalog: FlowCatalog) -> list[Comment]:
     """The free-text answers the record gave (not empty) for its flow's required purposes,
     in the order of the flow."""
     flow = catalog.flows.get(record.flow_id)
     if flow is None:
         return []
     return [
-        value
+        Comment((flow.id, step.id), value)
         for step in flow.evaluated_steps
         if isinstance(step, TextStep)
         and isinstance(value := record.answers.get(step.id), str)
@@ -120,7 +129,7 @@ class Tally:
     """The digest of `people` as `to_bytes` wrote them (sorted), kept by `from_bytes` so
     that `fingerprint` need not sort them again; None once anything was added."""
 
-    def add(self, record: PeriodFeedback, catalog: FlowCatalog) -> list[str]:
+    def add(self, record: PeriodFeedback, catalog: FlowCatalog) -> list[Comment]:
         """Count one record (only if its consents are in force); returns its comments."""
         if self.expires_at is None or record.expires_at < self.expires_at:
             self.expires_at = record.expires_at
@@ -152,7 +161,7 @@ class Tally:
         comments = comments_of(record, catalog)
         if comments:
             self.commented += 1
-            self.words.update(count_words(comments))
+            self.words.update(count_words([comment.text for comment in comments]))
         return comments
 
     def merge(self, other: Tally) -> None:

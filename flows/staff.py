@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from flows.catalog import FlowCatalog
 from flows.chart import ratings_chart
 from flows.durations import InvalidDuration, compact_duration, parse_duration
-from flows.figures import Tally, cache_version, comments_of, in_force, segments
+from flows.figures import Comment, Tally, cache_version, comments_of, in_force, segments
 from flows.i18n import SUPPORTED_LOCALES, Translator, translator
 from flows.models import ChoiceStep, MultipleChoiceStep, RatingStep, TextStep, render_text
 from flows.redaction import redact
@@ -60,7 +60,7 @@ class _Counted:
 
     days: list[tuple[SummarySegment, Tally]] = field(default_factory=list)
     """The figures of each day (people included), oldest first."""
-    comments: dict[datetime, list[tuple[datetime, str]]] = field(default_factory=dict)
+    comments: dict[datetime, list[tuple[datetime, Comment]]] = field(default_factory=dict)
     """Per day counted just now (by its start): its comments, not redacted yet."""
     fresh: list[CacheEntry] = field(default_factory=list)
     """Figures counted from the feedback of whole days, to be cached."""
@@ -244,7 +244,7 @@ def _button_period(period: str | None) -> str:
     return f"{max(1, int(parse_duration(period).total_seconds()))}s"  # "604800" would be days
 
 
-def _newest(comments: list[tuple[datetime, str]]) -> list[tuple[datetime, str]]:
+def _newest(comments: list[tuple[datetime, Comment]]) -> list[tuple[datetime, Comment]]:
     return sorted(comments, key=lambda c: c[0], reverse=True)[:LATEST_COMMENTS]
 
 
@@ -549,10 +549,10 @@ class StaffDesk:
 
     async def _latest_comments(
         self, days: list[SummarySegment], counted: _Counted, now: datetime, t: Translator
-    ) -> list[tuple[datetime, str]]:
+    ) -> list[tuple[datetime, Comment]]:
         """The newest comments of `days`, redacted: of those counted just now, and of
         cached days (newest first) only as many as can still be among them."""
-        found: list[tuple[datetime, str]] = []
+        found: list[tuple[datetime, Comment]] = []
         for day in days:
             found += counted.comments.get(day.start, [])
         found = _newest(found)
@@ -563,11 +563,13 @@ class StaffDesk:
             if sum(when >= day.end for when, _ in found) >= LATEST_COMMENTS:
                 break
             found = _newest(found + await self._comments_in(day, now))
-        return await asyncio.to_thread(lambda: [(when, redact(c, t)) for when, c in found])
+        return await asyncio.to_thread(
+            lambda: [(when, c._replace(text=redact(c.text, t))) for when, c in found]
+        )
 
     async def _comments_in(
         self, segment: SummarySegment, now: datetime
-    ) -> list[tuple[datetime, str]]:
+    ) -> list[tuple[datetime, Comment]]:
         limit = 4 * LATEST_COMMENTS
         while True:
             records = await self.store.feedback_in_period(

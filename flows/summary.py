@@ -14,9 +14,9 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flows.catalog import FlowCatalog
-from flows.figures import ANSWERED, NOTHING, Tally
+from flows.figures import ANSWERED, NOTHING, Comment, Tally
 from flows.i18n import Translator, tenths
-from flows.models import ChoiceStep, MultipleChoiceStep, RatingStep, render_text
+from flows.models import ChoiceStep, MultipleChoiceStep, RatingStep, TextStep, render_text
 from flows.redaction import redact
 from storage.interface import PeriodFeedback
 
@@ -75,8 +75,10 @@ class Figures:
     choices: dict[tuple[str, str], ChoiceFigures] = field(default_factory=dict)
     commented: int = 0
     words: Counter[str] = field(default_factory=Counter)
-    comments: list[tuple[datetime, str]] = field(default_factory=list)
+    comments: list[tuple[datetime, Comment]] = field(default_factory=list)
     """The latest comments, redacted, newest first."""
+    questions: dict[tuple[str, str], str] = field(default_factory=dict)
+    """The free-text questions of the flows, in their order: what a comment answered."""
     per_day: dict[date, Counter[int]] = field(default_factory=dict)
     """Ratings on the 1–5 scale per (UTC) day, for the chart."""
 
@@ -86,13 +88,16 @@ def figures_of(
     catalog: FlowCatalog,
     t: Translator,
     per_day: dict[date, Counter[int]] | None = None,
-    comments: list[tuple[datetime, str]] | None = None,
+    comments: list[tuple[datetime, Comment]] | None = None,
 ) -> Figures:
     """The figures to show from a tally; questions in the order of the flows."""
     ratings = {}
     choices = {}
+    questions = {}
     for flow in catalog.flows.values():
         for step in flow.steps:
+            if isinstance(step, TextStep):
+                questions[(flow.id, step.id)] = render_text(step.prompt, t)
             counts = tally.ratings.get((flow.id, step.id))
             if isinstance(step, RatingStep) and counts:
                 question = render_text(step.prompt, t)
@@ -116,6 +121,7 @@ def figures_of(
         commented=tally.commented,
         words=tally.words,
         comments=comments or [],
+        questions=questions,
         per_day=per_day or {},
     )
 
@@ -144,7 +150,7 @@ def compute(records: list[PeriodFeedback], catalog: FlowCatalog, t: Translator) 
     for record in records:
         single = Tally()
         for comment in single.add(record, catalog):
-            comments.append((record.created_at, redact(comment, t)))
+            comments.append((record.created_at, comment._replace(text=redact(comment.text, t))))
         per_day.setdefault(record.created_at.date(), Counter()).update(scale_five(single, catalog))
         tally.merge(single)
     comments.sort(key=lambda c: c[0], reverse=True)
@@ -308,16 +314,32 @@ def render(
                 current.commented,
             ).format(count=t.number(current.commented)),
         ]
-        # Newest day first, and within a day in alphabetical order: the order in which
-        # they came would point at the person someone knows gave feedback last that day.
-        latest = [
-            (when.astimezone(zone).date(), shortened(one_line(comment), COMMENT_SHOWN))
-            for when, comment in current.comments[:LATEST_COMMENTS]
-        ]
-        latest.sort(key=lambda shown: shown[1].casefold())
-        latest.sort(key=lambda shown: shown[0], reverse=True)
-        lines += [f"• {t.short_date(day)}: {comment}" for day, comment in latest]
+        lines += _latest_comments(t, current, zone)
     return "\n".join(lines)
+
+
+def _latest_comments(t: Translator, figures: Figures, zone: ZoneInfo) -> list[str]:
+    """The latest comments, one line each; under the question they answer when they
+    answer more than one ("What went wrong?" or "What do you like?" says what a comment
+    is about), the questions in the order of the flows.
+
+    Newest day first, and within a day in alphabetical order: the order in which they
+    came would point at the person someone knows gave feedback last that day."""
+    latest = [
+        (when.astimezone(zone).date(), shortened(one_line(c.text), COMMENT_SHOWN), c.question)
+        for when, c in figures.comments[:LATEST_COMMENTS]
+    ]
+    latest.sort(key=lambda shown: shown[1].casefold())
+    latest.sort(key=lambda shown: shown[0], reverse=True)
+    answered = {question for _, _, question in latest}
+    if len(answered) < 2:
+        return [f"• {t.short_date(day)}: {comment}" for day, comment, _ in latest]
+    order = list(figures.questions)  # comments_of: only questions of the flows as they are
+    lines = []
+    for question in sorted(answered, key=order.index):
+        lines.append(shortened(one_line(figures.questions[question]), COMMENT_SHOWN))
+        lines += [f"• {t.short_date(d)}: {c}" for d, c, q in latest if q == question]
+    return lines
 
 
 def one_line(comment: str) -> str:

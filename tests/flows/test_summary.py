@@ -116,7 +116,9 @@ def test_withdrawn_consent_excludes_the_feedback() -> None:
         record(9, 1, "zurückgezogen", in_force=frozenset())
     ]
     figures = compute(records, CATALOG, DE)
-    assert figures.feedbacks == 5 and all("zurückgezogen" not in c for _, c in figures.comments)
+    assert figures.feedbacks == 5 and all(
+        "zurückgezogen" not in c.text for _, c in figures.comments
+    )
 
 
 def test_fewer_than_k_people_hides_every_breakdown() -> None:
@@ -300,7 +302,7 @@ def test_answers_collected_for_an_optional_purpose_are_not_summarised() -> None:
     ]
     figures = compute(records, catalog, EN)
     assert set(figures.ratings) == {("callback", "score")}
-    assert [c for _, c in figures.comments] == ["Nett"] * 3
+    assert [c.text for _, c in figures.comments] == ["Nett"] * 3
     assert "techniker" not in figures.words and figures.words["nett"] == 3
     assert countable_answers(FOLLOWUP_FLOW, records[0].answers) == {"score": ["4"]}
 
@@ -478,4 +480,61 @@ def test_comments_of_a_day_are_not_in_the_order_they_came() -> None:
         "• 11/28/26: früh: Kasse zu langsam",
         "• 11/28/26: zuletzt: alles gut",
         "• 11/27/26: Am Vortag",
+    ]
+
+
+def test_comments_to_several_questions_stand_under_their_question() -> None:
+    """With the product survey beside the general one, "Absturz beim Speichern" answers
+    "what happened?" after a low rating: staff see which question each comment answers."""
+
+    def product(n: int, answers: dict[str, object], days_ago: float) -> PeriodFeedback:
+        created = NOW - timedelta(days=days_ago)
+        return PeriodFeedback(
+            id=f"p{n}",
+            flow_id="product",
+            answers={"recommend": 7, **answers},
+            purposes=["product_feedback"],
+            created_at=created,
+            expires_at=created + timedelta(days=180),
+            pseudonym=f"q{n}",
+            consents_in_force=frozenset({"product_feedback"}),
+        )
+
+    records = [
+        product(0, {"satisfaction": 1, "problem_details": "Absturz beim Speichern"}, 1),
+        product(1, {"satisfaction": 3, "improve": "Dunkler Modus"}, 2),
+        product(2, {"satisfaction": 2, "problem_details": "Zu langsam beim Start"}, 2),
+        record(3, 4, "Freundliche Beratung", days_ago=1),
+        *(record(n, 5) for n in range(4, 8)),
+    ]
+    text = render(
+        DE, NOW - timedelta(days=7), NOW, compute(records, CATALOG, DE), compute([], CATALOG, DE), 5
+    )
+    latest = text.splitlines()[
+        text.splitlines().index(
+            next(line for line in text.splitlines() if line.startswith("Neueste Kommentare"))
+        )
+        + 1 :
+    ]
+    assert latest == [
+        "Was sollten wir wissen? Schreiben Sie einen kurzen Kommentar oder überspringen Sie "
+        "diese Frage.",
+        "• 28.11.26: Freundliche Beratung",
+        "Was würde unser Produkt für Sie besser machen?",
+        "• 27.11.26: Dunkler Modus",
+        "Erzählen Sie uns mehr: Was ist passiert?",
+        "• 28.11.26: Absturz beim Speichern",
+        "• 27.11.26: Zu langsam beim Start",
+    ]
+    # One question answered: no heading, as before.
+    alone = render(
+        DE,
+        NOW - timedelta(days=7),
+        NOW,
+        compute(records[3:], CATALOG, DE),
+        compute([], CATALOG, DE),
+        5,
+    )
+    assert [line for line in alone.splitlines() if "Beratung" in line] == [
+        "• 28.11.26: Freundliche Beratung"
     ]

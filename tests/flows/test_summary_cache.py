@@ -49,6 +49,7 @@ class World:
     def __init__(self, store: Store, seed: int) -> None:
         self.store = store
         self.random = random.Random(seed)
+        self.product_comments = random.Random(-seed)  # leaves the rest of the world as it was
         self.now = START
         self.people: list[str] = []
         self.flow_of: dict[str, tuple[str, str]] = {}
@@ -65,11 +66,12 @@ class World:
 
         store.summary_segments = counting  # type: ignore[method-assign]
 
-    def comment(self) -> str | None:
-        if self.random.random() < 0.25:
+    def comment(self, rng: random.Random | None = None) -> str | None:
+        rng = rng or self.random
+        if rng.random() < 0.25:
             return None
-        words = self.random.choices(WORDS, k=self.random.randint(1, 4))
-        return " ".join(words) + self.random.choice(EXTRAS)
+        words = rng.choices(WORDS, k=rng.randint(1, 4))
+        return " ".join(words) + rng.choice(EXTRAS)
 
     async def give(self, person: str, at: datetime, consent: bool = True) -> None:
         flow, purpose = self.flow_of[person]
@@ -88,6 +90,10 @@ class World:
                 "satisfaction": answers["rating"],
                 asked: self.random.sample(options, self.random.randint(1, 3)),
                 "recommend": self.random.randint(0, 10),
+                # comments to two more questions, shown under their question
+                "problem_details" if asked == "problems" else "improve": self.comment(
+                    self.product_comments
+                ),
             }
         feedback = NewFeedback(
             flow_id=flow,
@@ -187,6 +193,7 @@ async def test_cached_summaries_equal_counting_afresh(
     history = []
     counts: list[str] = []
     choices: list[str] = []
+    headings: list[str] = []
     reads_from_cache = 0
     for _ in range(14):
         for period in ("30d", "3d"):
@@ -203,10 +210,14 @@ async def test_cached_summaries_equal_counting_afresh(
             assert again == expected, f"{period} (cached) after {history}"
             counts += re.findall(r"(?:Feedbacks|Responses): (\d+)", first[0])
             choices += re.findall(r"(\d+) (?:Antworten|answers) \(", first[0])
+            headings += re.findall(
+                r"^(Tell us more: what happened\?|Erzählen Sie uns mehr.*)$", first[0], re.M
+            )
         history.append(await world.change())
     assert reads_from_cache > 10, "the second summary of each pair read cached figures"
     assert len({n for n in counts if n != "0"}) > 3, "the summaries counted all sorts of things"
     assert choices, "and options chosen"
+    assert headings, "and comments under the question they answer"
 
 
 async def test_a_summary_reads_only_the_edges_once_the_days_are_cached(
@@ -270,7 +281,8 @@ def test_tallies_survive_the_round_trip_through_bytes() -> None:
         pseudonym="ab" * 32,
         consents_in_force=frozenset({"feedback"}),
     )
-    assert tally.add(record, CATALOG) == ["Prima Verpackung, schreib erika@beispiel.org"]
+    comments = tally.add(record, CATALOG)
+    assert comments == [(("feedback", "comment"), "Prima Verpackung, schreib erika@beispiel.org")]
     copy = Tally.from_bytes(tally.to_bytes())
     assert (copy.feedbacks, copy.people, copy.commented) == (1, tally.people, 1)
     assert copy.ratings == {("feedback", "rating"): {4: 1}}
