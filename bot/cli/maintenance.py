@@ -14,7 +14,9 @@ from typing import Any
 from bot.cli.common import lookback, with_store
 from bot.operator import operator_translator
 from bot.settings import Settings
+from flows.catalog import FlowCatalog
 from flows.i18n import Translator
+from flows.models import ChoiceStep, MultipleChoiceStep
 from flows.service import utc_now
 from storage import SQLiteStore, StatisticsRow
 
@@ -154,15 +156,20 @@ def run_stats(args: argparse.Namespace) -> int:
 
     async def read(store: SQLiteStore, settings: Settings) -> str:
         rows = await store.statistics(since, until)
-        return format_statistics(rows, settings.min_group_size, operator_translator())
+        t = operator_translator()
+        catalog = FlowCatalog.load(settings.flows_dir, t, settings.shipped_flows)
+        return format_statistics(rows, settings.min_group_size, t, catalog)
 
     print(with_store(read))
     return 0
 
 
-def format_statistics(rows: list[StatisticsRow], k: int, t: Translator) -> str:
+def format_statistics(
+    rows: list[StatisticsRow], k: int, t: Translator, catalog: FlowCatalog | None = None
+) -> str:
     """Totals per flow and question; a flow with fewer than k feedbacks, and any count
-    under k, is suppressed (see _cells)."""
+    under k, is suppressed (see _cells). Questions and options in the order of the flows
+    in `catalog` (those no longer in it after them), ratings in the order of the scale."""
     if not rows:
         return t.gettext("no statistics in this period")
     feedbacks: dict[str, int] = defaultdict(int)
@@ -185,12 +192,30 @@ def format_statistics(rows: list[StatisticsRow], k: int, t: Translator) -> str:
             f"{flow}: "
             + t.ngettext("{count} feedback", "{count} feedbacks", total).format(count=total)
         )
-        for question, values in sorted(counts[flow].items()):
-            lines.append(f"  {question}: {_cells(values, k, t)}")
+        definition = catalog.flows.get(flow) if catalog else None
+        steps = [step.id for step in definition.steps] if definition else []
+        for question in sorted(counts[flow], key=lambda q: _position(q, steps)):
+            step = definition.step(question) if definition else None
+            options = (
+                [option.id for option in step.options]
+                if isinstance(step, ChoiceStep | MultipleChoiceStep)
+                else []
+            )
+            lines.append(f"  {question}: {_cells(counts[flow][question], k, t, options)}")
     return "\n".join(lines)
 
 
-def _cells(values: dict[str, int], k: int, t: Translator) -> str:
+def _position(value: str, known: list[str]) -> tuple[int, int, str]:
+    """Where `value` goes: in the order of `known`, then numbers by size (a rating of 10
+    after 9, not after 1), then the rest alphabetically."""
+    if value in known:
+        return (0, known.index(value), "")
+    if value.isdigit():
+        return (1, int(value), "")
+    return (2, 0, value)
+
+
+def _cells(values: dict[str, int], k: int, t: Translator, order: list[str] | None = None) -> str:
     """The counts of one question; only values given at least k times are named, the
     rest shown together as "other", and only if together they are k or more (else the
     smallest named ones join them). A question only the few unhappy customers were
@@ -203,6 +228,7 @@ def _cells(values: dict[str, int], k: int, t: Translator) -> str:
         hidden += shown.pop(smallest)
     if not shown:
         return t.gettext("suppressed (no answer given {k} times or more)").format(k=k)
-    cells = [f"{value}: {n}" for value, n in sorted(shown.items())]
+    ranked = sorted(shown, key=lambda value: _position(value, order or []))
+    cells = [f"{value}: {shown[value]}" for value in ranked]
     other = t.gettext("other: {count}").format(count=hidden)
     return ", ".join(cells + ([other] if hidden else []))

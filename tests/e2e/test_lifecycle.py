@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli.maintenance import format_statistics
+from flows.catalog import FlowCatalog
 from flows.i18n import translator
 from storage import ConsentGrant, MasterKeyMismatch, NewFeedback, SQLiteStore
 from storage.crypto import decode_master_key, encode_master_key, generate_key
@@ -253,6 +254,29 @@ def test_stats_hide_small_counts_within_a_flow_too() -> None:
     assert "r: 4: 9, 5: 20, other: 5" in format_statistics([many], 5, translator("en"))
     german = format_statistics([many], 5, translator("de"))
     assert "product: 22 Feedbacks" in german and "r: 4: 9, 5: 20, andere: 5" in german
+
+
+def test_stats_list_questions_and_answers_in_the_order_of_the_flow() -> None:
+    """Ratings 0–10 by size (not "1, 10, 2"), options and questions as the flow has them."""
+    row = StatisticsRow(
+        day=NOW.date(),
+        flow_id="product",
+        feedbacks=90,
+        counts={
+            "recommend": {str(score): 5 + score for score in range(11)},
+            "liked": {"price": 6, "easy": 9, "fast": 7},
+            "satisfaction": {"1": 5, "2": 5, "3": 5, "4": 30, "5": 45},
+            "gone": {"b": 5, "a": 6},  # a question the flow no longer has
+        },
+    )
+    text = format_statistics([row], 5, translator("en"), FlowCatalog.load())
+    lines = text.splitlines()[2:]
+    assert lines == [
+        "  satisfaction: 1: 5, 2: 5, 3: 5, 4: 30, 5: 45",
+        "  liked: easy: 9, fast: 7, price: 6",
+        "  recommend: " + ", ".join(f"{score}: {5 + score}" for score in range(11)),
+        "  gone: a: 6, b: 5",
+    ]
 
 
 @pytest.mark.parametrize("problem", ["missing", "not text", "a folder", "no store"])
