@@ -24,7 +24,14 @@ from flows.chart import ratings_chart
 from flows.durations import InvalidDuration, compact_duration, parse_duration
 from flows.figures import Comment, Tally, cache_version, comments_of, in_force, segments
 from flows.i18n import SUPPORTED_LOCALES, Translator, translator
-from flows.models import ChoiceStep, MultipleChoiceStep, RatingStep, TextStep, render_text
+from flows.models import (
+    ChoiceStep,
+    FlowDefinition,
+    MultipleChoiceStep,
+    RatingStep,
+    TextStep,
+    render_text,
+)
 from flows.redaction import redact
 from flows.replies import Button, Document, Outcome, Reply, headed
 from flows.summary import LATEST_COMMENTS, Figures, figures_of, one_line, render, scale_five
@@ -242,6 +249,19 @@ def _button_period(period: str | None) -> str:
     if len(period.encode()) <= _BUTTON_PERIOD_BYTES:
         return period
     return f"{max(1, int(parse_duration(period).total_seconds()))}s"  # "604800" would be days
+
+
+def _exported(
+    flow: FlowDefinition,
+) -> list[TextStep | RatingStep | ChoiceStep | MultipleChoiceStep]:
+    """The questions an export has a column for: those whose answers serve the flow's
+    required purposes, as in summaries. An answer collected for an optional purpose (the
+    issue to follow up on) is used for that purpose alone, not analysed."""
+    return [
+        step
+        for step in flow.evaluated_steps
+        if isinstance(step, TextStep | RatingStep | ChoiceStep | MultipleChoiceStep)
+    ]
 
 
 def _newest(comments: list[tuple[datetime, Comment]]) -> list[tuple[datetime, Comment]]:
@@ -622,9 +642,8 @@ class StaffDesk:
         rows hold, so that a spreadsheet built on one export takes the next."""
         columns = {"date": None, "flow": None}
         for flow in self.catalog.flows.values():
-            for step in flow.steps:
-                if isinstance(step, TextStep | RatingStep | ChoiceStep | MultipleChoiceStep):
-                    columns[step.id] = None
+            for step in _exported(flow):
+                columns[step.id] = None
         return list(columns)
 
     async def export_rows(self, actor: str, since: timedelta, locale: str) -> list[dict[str, Any]]:
@@ -638,12 +657,13 @@ class StaffDesk:
                 continue
             given = record.created_at.astimezone(ZoneInfo(self.settings.timezone))
             row: dict[str, Any] = {"date": given.date().isoformat(), "flow": flow.id}
-            for step in flow.steps:
+            for step in _exported(flow):
+                # Every question of the flow, null where not asked or skipped; a multiple
+                # choice as the list of the option ids ticked.
                 value = record.answers.get(step.id)
-                if isinstance(step, TextStep) and isinstance(value, str):
-                    row[step.id] = redact(value, t)
-                elif isinstance(step, RatingStep | ChoiceStep | MultipleChoiceStep):
-                    row[step.id] = value  # a multiple choice: the list of option ids
+                if isinstance(step, TextStep):
+                    value = redact(value, t) if isinstance(value, str) else None
+                row[step.id] = value
             rows.append(row)
         # By day only, in no particular order within it: the order of submission would
         # tie a row to the person who was, say, on the phone with support at the time.

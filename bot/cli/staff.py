@@ -66,9 +66,12 @@ def register(subparsers: Any, t: Translator) -> None:
     )
     export.add_argument(
         "--format",
-        choices=("csv", "json"),
+        choices=("csv", "excel", "json"),
         default="csv",
-        help=t.gettext("the file format (default: csv)"),
+        help=t.gettext(
+            "the file format (default: csv); excel: CSV as Excel set to German opens it, "
+            "with semicolons and UTF-8 marked as such"
+        ),
     )
     export.add_argument(
         "--output",
@@ -192,7 +195,10 @@ def run_export(args: argparse.Namespace) -> int:
     output, partial = (None, None) if args.output is None else _private_output(args.output)
     try:
         rows, columns = with_store(export)
-        text = _as_json(rows) if args.format == "json" else _as_csv(rows, columns)
+        if args.format == "json":
+            text = _as_json(rows)
+        else:
+            text = _as_csv(rows, columns, excel=args.format == "excel")
         if output is None:
             sys.stdout.write(text)
         else:
@@ -230,9 +236,14 @@ def _as_json(rows: list[dict[str, Any]]) -> str:
     return json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
 
 
-def _as_csv(rows: list[dict[str, Any]], columns: list[str]) -> str:
+def _as_csv(rows: list[dict[str, Any]], columns: list[str], excel: bool = False) -> str:
+    """Comma-separated UTF-8; for `excel` separated by semicolons, as Excel set to German
+    (or another language that writes 4,5) expects, and begun with a byte order mark,
+    without which it reads "Größe" as "GrÃ¶ÃŸe"."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns)
+    if excel:
+        buffer.write("\ufeff")
+    writer = csv.DictWriter(buffer, fieldnames=columns, delimiter=";" if excel else ",")
     writer.writeheader()
     total = len(rows)
     for done, row in enumerate(rows, start=1):

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from storage import ConsentGrant, NewFeedback, SQLiteStore, StoreInUse
+from tests.bot.test_optional_answers import CALLBACK_FLOW, ISSUE
 from tests.e2e.test_lifecycle import cli, cli_env
 from tests.harness import MASTER_KEY
 
@@ -205,6 +206,73 @@ async def test_export_carries_the_ticked_options_of_a_multiple_choice(tmp_path: 
     assert (row["flow"], row["problems"], row["satisfaction"]) == ("product", "bugs; price", "2")
     as_json = json.loads(cli("export", "--format", "json", env=env, cwd=tmp_path).stdout)
     assert as_json[0]["problems"] == ["bugs", "price"]
+    # Every question of its flow, null where not asked (the texts were left out before,
+    # while an unanswered rating was null: a script had to expect both).
+    assert {key: value for key, value in as_json[0].items() if key != "date"} == {
+        "flow": "product",
+        "satisfaction": 2,
+        "improve": None,
+        "problems": ["bugs", "price"],
+        "problem_details": None,
+        "liked": None,
+        "recommend": 3,
+    }
+
+
+async def test_an_excel_export_opens_in_a_german_excel(tmp_path: Path) -> None:
+    """Excel set to German splits lines at semicolons and reads a file without a byte
+    order mark as Windows-1252: "Größe" would be "GrÃ¶ÃŸe", and all in one column."""
+    data = tmp_path / "data"
+    await seed(data, comment="Größe passt; Farbe schön, danke", withdrawn=None)
+    target = tmp_path / "export.csv"
+    env = cli_env(data)
+    result = cli("export", "--format", "excel", "--output", str(target), env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    raw = target.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf"), "UTF-8, marked as such"
+    text = raw.decode("utf-8-sig")
+    assert text.splitlines()[0].startswith("date;flow;rating;comment;")
+    rows = list(csv.DictReader(io.StringIO(text), delimiter=";"))
+    assert [row["comment"] for row in rows] == ["Größe passt; Farbe schön, danke"] * 3
+    plain = cli("export", "--format", "csv", env=env, cwd=tmp_path).stdout
+    assert plain.startswith("date,flow,"), "plain CSV stays as it was"
+
+
+async def test_answers_collected_for_an_optional_purpose_are_not_exported(
+    tmp_path: Path,
+) -> None:
+    """The issue someone agreed may be followed up on serves the follow-up alone: not the
+    analysis, as summaries and statistics leave it out too."""
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    (flows / "callback.toml").write_text(CALLBACK_FLOW, encoding="utf-8")
+    data = tmp_path / "data"
+    store = SQLiteStore(data, base64.urlsafe_b64decode(MASTER_KEY))
+    await store.open()
+    grants = [
+        ConsentGrant(
+            purpose=purpose, notice_version="v", text_sha256="2" * 64, method="t", granted_at=NOW
+        )
+        for purpose in ("callback_feedback", "followup")
+    ]
+    await store.submit_feedback(
+        store.pseudonym("tg-user:1"),
+        NewFeedback(
+            flow_id="callback",
+            answers={"rating": 2, "issue": ISSUE},
+            purposes=["callback_feedback", "followup"],
+            created_at=NOW - timedelta(hours=1),
+            expires_at=NOW + timedelta(days=30),
+        ),
+        grants,
+    )
+    await store.close()
+    env = {**cli_env(data), "FEEDBACKBOT_FLOWS_DIR": str(flows)}
+    as_csv = cli("export", "--format", "csv", env=env, cwd=tmp_path)
+    assert as_csv.returncode == 0, as_csv.stderr
+    (row,) = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    assert (row["flow"], row["rating"]) == ("callback", "2")
+    assert "issue" not in row and "Techniker" not in as_csv.stdout
 
 
 async def test_an_export_that_fails_leaves_no_file_behind(tmp_path: Path) -> None:
