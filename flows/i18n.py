@@ -106,11 +106,24 @@ OS_REASONS = {
 }
 
 
+_DATES_AS_IN = {"en": "en_150"}
+"""The Babel locale a language's dates and times are written in: English as in Europe
+("28/11/2026", "28 November 2026", "16:05 CET"), not as in the US ("11/28/26", "4:05 PM
+UTC+1"), for the customers and staff of a company in the EU."""
+_ZONES_AS_IN = {"en": ("en_150", "en", "en_GB")}
+"""Where a language's short names of time zones come from, the first that has one: Babel
+knows "CET" in European English, "EST" in US English, "GMT" in British English."""
+
+
 @dataclass(frozen=True)
 class Translator:
     """Gettext plus Babel formatting for one locale."""
 
     locale: str
+
+    @property
+    def _dates(self) -> str:
+        return _DATES_AS_IN.get(self.locale, self.locale)
 
     def gettext(self, message: str) -> str:
         return _translations(self.locale).gettext(message)
@@ -123,23 +136,23 @@ class Translator:
         return message in _translated_ids(self.locale)
 
     def short_date(self, value: date | datetime) -> str:
-        return format_date(value, format="short", locale=self.locale)
+        return format_date(value, format="short", locale=self._dates)
 
     def date(self, value: date | datetime, timezone: str | None = None) -> str:
         """A long date; a moment is dated in `timezone` when given (a deletion at 23:30 UTC
         happens on the next day in Berlin)."""
         if timezone is not None and isinstance(value, datetime):
             value = value.astimezone(get_timezone(timezone))
-        return format_date(value, format="long", locale=self.locale)
+        return format_date(value, format="long", locale=self._dates)
 
     def datetime(self, value: datetime, timezone: str = "Europe/Berlin") -> str:
         """Date and time to the minute in `timezone`, which it names: ``29.11.2026, 15:05
-        MEZ``, ``Nov 29, 2026, 3:05 PM UTC+1`` (where the language has no short name
-        for the zone, the offset; the export file has UTC)."""
+        MEZ``, ``29 Nov 2026, 15:05 CET`` (where the language has no short name for the
+        zone, the offset: ``UTC+5:30``; the export file has UTC)."""
         local = value.astimezone(get_timezone(timezone))
-        day = format_date(local, format="medium", locale=self.locale)
-        time = format_time(local, format="short", locale=self.locale)
-        return f"{day}, {time} {_zone_name(local, self.locale)}"
+        day = format_date(local, format="medium", locale=self._dates)
+        time = format_time(local, format="short", locale=self._dates)
+        return f"{day}, {time} {_zone_name(local, _ZONES_AS_IN.get(self.locale, (self.locale,)))}"
 
     def number(self, value: float) -> str:
         return str(format_decimal(value, locale=self.locale))
@@ -182,10 +195,14 @@ class Translator:
         return str(Locale.parse(code).get_display_name(self.locale))
 
 
-def _zone_name(local: datetime, locale: str) -> str:
-    """ "MEZ", "EST"; where Babel has only an offset ("+0100"), "UTC+1" or "UTC+5:30"."""
-    name = str(get_timezone_name(local, "short", locale=locale))
-    if name[:1] not in "+-" or local.utcoffset() is None:
+def _zone_name(local: datetime, locales: tuple[str, ...]) -> str:
+    """ "MEZ", "CET", "EST"; where Babel has no short name in any of `locales` (only an
+    offset, "+0100", or a long name), "UTC+1" or "UTC+5:30"."""
+    for locale in locales:
+        name = str(get_timezone_name(local, "short", locale=locale))
+        if name[:1] not in "+-" and " " not in name:
+            return name
+    if local.utcoffset() is None:
         return name
     minutes = int(local.utcoffset().total_seconds() // 60)  # type: ignore[union-attr]
     sign, minutes = ("+" if minutes >= 0 else "-"), abs(minutes)

@@ -112,7 +112,7 @@ async def test_a_consent_purged_while_the_person_answers_stores_no_feedback(
         # 23:30 UTC is 00:30 on 30 November in Berlin; 180 days on is 29 May, 01:30 CEST.
         ("Europe/Berlin", datetime(2026, 11, 29, 23, 30, tzinfo=UTC), "de", "29. Mai 2027"),
         # 02:00 UTC is 21:00 the evening before in New York; deleted on 28 May, 22:00 EDT.
-        ("America/New_York", datetime(2026, 11, 30, 2, 0, tzinfo=UTC), "en", "May 28, 2027"),
+        ("America/New_York", datetime(2026, 11, 30, 2, 0, tzinfo=UTC), "en", "28 May 2027"),
     ],
 )
 async def test_the_deletion_date_is_the_day_it_happens_where_the_person_is_told(

@@ -476,10 +476,10 @@ def test_comments_of_a_day_are_not_in_the_order_they_came() -> None:
     )
     bullets = [line for line in text.splitlines() if line.startswith("• ")]
     assert bullets == [
-        "• 11/28/26: Beratung top",
-        "• 11/28/26: früh: Kasse zu langsam",
-        "• 11/28/26: zuletzt: alles gut",
-        "• 11/27/26: Am Vortag",
+        "• 28/11/2026: Beratung top",
+        "• 28/11/2026: früh: Kasse zu langsam",
+        "• 28/11/2026: zuletzt: alles gut",
+        "• 27/11/2026: Am Vortag",
     ]
 
 

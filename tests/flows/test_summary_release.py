@@ -138,7 +138,7 @@ async def test_a_summary_on_the_day_someone_finishes_shows_what_the_one_before_d
     desk.next_day()
     before = figures(await desk.summary())
     assert feedbacks(before) == 4 and "People: 3" in before
-    assert "Counted: the days from November 29, 2026 to November 30, 2026 (UTC)" in before
+    assert "Counted: the days from 29 November 2026 to 30 November 2026 (UTC)" in before
 
     await desk.give(4, 1, "Zitronenfalter kaputt")  # someone a colleague knows just finished
     assert figures(await desk.summary()) == before, "today is not counted"
