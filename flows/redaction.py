@@ -13,7 +13,7 @@ names where the comment shows them to be names: after a closing ("Viele Grüße,
 Mustermann", "LG Tom", "Gruß Kai (Kundennr. ...)"), a self-introduction ("Mein Name ist
 ...", "my name is ...", "Ich bin Thomas Berger", "Hi, this is Tom from ...") or a title
 ("Herr Müller", "Frau Dr. Schmidt", "Dr. med. Anna Schulz", "Mrs. Jones"), staff named in
-feedback too. A capitalised word alone is none: German capitalises every noun, and a
+feedback too, or an address right after them ("an Tom Becker, Hauptstr. 5"). A capitalised word alone is none: German capitalises every noun, and a
 brand may look like a title and a name ("Dr. Oetker").
 
 Order matters: the most specific patterns run first.
@@ -353,6 +353,17 @@ _POSTAL_CITY = re.compile(
     rf"|(?<=\b[Ff]rom )|(?<=PLZ )|(?<=PLZ: ))\d{{5}}[ \t]+(?!{_COUNTED}){_CITY}"
 )
 
+# An address found stands as this mark until the name right before it is looked for
+# (then as its placeholder); the private-use characters of comments are removed first.
+_ADDRESS_MARK = chr(_SET_ASIDE + 6399)
+# A full name right before an address, on the line above it or before a comma: "an Tom
+# Becker, Hauptstr. 5", "Erika Mustermann\nMusterstraße 12\n10115 Berlin". Two or three
+# name words at least: "Filiale Hauptstraße 5" is no name.
+_NAME_BEFORE_ADDRESS = re.compile(
+    rf"(?<![\w.-])(?:{_TITLE}[ \t]+)?(?>{_FULL_NAME})"
+    rf"(?P<gap>[ \t]*,?[ \t]*\n?[ \t]*){_ADDRESS_MARK}"
+)
+
 PLACEHOLDERS = {
     "email": N_("[E-Mail]"),
     "phone": N_("[Phone]"),
@@ -427,14 +438,14 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         return blank.match(match.string, match.end() if start < 0 else start) is not None
 
     def street(match: re.Match[str]) -> str:
-        return placeholder("address") if _is_street(match) else match.group(0)
+        return _ADDRESS_MARK if _is_street(match) else match.group(0)
 
     def square(match: re.Match[str]) -> str:
         if match["alone"] is None:  # within a sentence, a postal code and city tell
-            return placeholder("address") if match["postal"] else match.group(0)
+            return _ADDRESS_MARK if match["postal"] else match.group(0)
         if match["postal"] or _LIST_GOES_ON.match(match.string, match.end()):
-            return placeholder("address")
-        return placeholder("address") if nothing_follows(match) else match.group(0)
+            return _ADDRESS_MARK
+        return _ADDRESS_MARK if nothing_follows(match) else match.group(0)
 
     def sign_off(match: re.Match[str]) -> str:
         if match["closing"] is not None:
@@ -477,8 +488,10 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_US_PHONE, lambda m: placeholder("phone")),
         (_STREET, street),
         (_PREPOSITION_STREET, square),
-        (_ENGLISH_STREET, lambda m: placeholder("address")),
-        (_POSTAL_CITY, lambda m: placeholder("address")),
+        (_ENGLISH_STREET, lambda m: _ADDRESS_MARK),
+        (_POSTAL_CITY, lambda m: _ADDRESS_MARK),
+        (_NAME_BEFORE_ADDRESS, lambda m: placeholder("name") + m["gap"] + _ADDRESS_MARK),
+        (_ADDRESS_MARKS, lambda m: placeholder("address")),
         (_JOINED_ID, lambda m: placeholder("id") if _ID.search(m.group(0)) else m.group(0)),
         (_ID, lambda m: placeholder("id")),
         (_SIGN_OFF, sign_off),
@@ -510,6 +523,8 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
     for pattern, replace in steps:
         if any(pattern is skipped for skipped in skip):
             continue
+        if pattern is _NAME_BEFORE_ADDRESS and _ADDRESS_MARK not in text:
+            continue  # no address found: no name before one
         text = pattern.sub(replace, text)
     for index, span in enumerate(set_aside):
         text = text.replace(chr(_SET_ASIDE + index), span)
@@ -563,6 +578,7 @@ def _is_street(match: re.Match[str]) -> bool:
 
 
 _DIGIT = re.compile(r"\d")
+_ADDRESS_MARKS = re.compile(_ADDRESS_MARK)
 _SPELLED_AT = re.compile(r"\b(?:at|ät)\b", re.IGNORECASE)
 _LIST_GOES_ON = re.compile(r"[ \t]*[,;]")
 # A parenthesis that may end a sign-off's line: "Gruß Kai (Kundennr. [Number])"
@@ -611,6 +627,7 @@ PATTERNS = (
     _PREPOSITION_STREET,
     _ENGLISH_STREET,
     _POSTAL_CITY,
+    _NAME_BEFORE_ADDRESS,
     _JOINED_ID,
     _ID,
     _SIGN_OFF,

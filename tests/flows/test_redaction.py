@@ -192,6 +192,40 @@ def test_addresses_become_a_placeholder(comment: str, expected: str) -> None:
     assert redact(comment, EN) == expected
 
 
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        (
+            "Lieferung an Tom Becker, Hauptstr. 5 ging schief",
+            "Lieferung an [Name], [Adresse] ging schief",
+        ),
+        ("Erika Mustermann\nMusterstraße 12\n10115 Berlin", "[Name]\n[Adresse]"),
+        (
+            "Bitte an: Frau Dr. Anna Schulz, Am Markt 3, 01067 Dresden",
+            "Bitte an: [Name], [Adresse]",
+        ),
+        ("Erika Maria Mustermann Lindenallee 7b", "[Name] [Adresse]"),
+        ("Mary Smith\n123 Main Street", "[Name]\n[Adresse]"),
+        # no full name: a word before an address is no name
+        ("Die Filiale Hauptstraße 5 war geschlossen", "Die Filiale [Adresse] war geschlossen"),
+        ("Ihre Filiale Hauptstraße 5 war zu", "Ihre Filiale [Adresse] war zu"),
+        ("Erika, Am Markt 3, 01067 Dresden", "Erika, [Adresse]"),
+        # a full name elsewhere in the comment stays where nothing shows it is one
+        (
+            "Anna Schmidt hat super beraten. Musterstraße 12",
+            "Anna Schmidt hat super beraten. [Adresse]",
+        ),
+    ],
+)
+def test_a_full_name_right_before_an_address_is_a_name(comment: str, expected: str) -> None:
+    """The address went and the name beside it stayed: "Lieferung an Tom Becker,
+    [Adresse]" still says who lives there."""
+    assert redact(comment, DE) == expected
+    assert not {"Tom", "Becker", "Erika", "Mustermann", "Mary"} & set(
+        strip_personal(comment).split()
+    )
+
+
 def test_names_after_redacted_contact_data_in_german() -> None:
     """A German placeholder after a name ends the sign-off as well as an English one."""
     assert redact("LG Tom 0151 2345678", DE) == "LG [Name] [Telefon]"
@@ -453,6 +487,8 @@ def test_labelled_contact_data_after_a_name_in_german_and_for_counting() -> None
         ("555-123-", False),
         ("1-", False),
         ("Am Markt 3, 04109 Leipzig ", True),
+        ("Anna Schmidt Musterstraße 12 ", True),
+        ("Anna Schmidt Berger, ", False),
     ],
 )
 def test_a_long_comment_of_what_the_new_rules_look_for_runs_through(
