@@ -10,10 +10,11 @@ ones a word names as such become translated placeholders such as ``[E-Mail]`` or
 So do postal addresses (a street and house number: "Musterstraße 12", "Am Markt 3",
 "123 Main Street"; a postal code and city where an address stands: "10115 Berlin") and
 names where the comment shows them to be names: after a closing ("Viele Grüße, Erika
-Mustermann", "LG Tom", "Gruß Kai (Kundennr. ...)"), a self-introduction ("Mein Name ist
-...", "my name is ...", "Ich bin Thomas Berger", "Hi, this is Tom from ...") or a title
-("Herr Müller", "Frau Dr. Schmidt", "Dr. med. Anna Schulz", "Mrs. Jones"), staff named in
-feedback too, or an address right after them ("an Tom Becker, Hauptstr. 5"). A capitalised word alone is none: German capitalises every noun, and a
+Mustermann", "LG Tom", "lg tom", "Gruß Kai (Kundennr. ...)"), a self-introduction ("Mein
+Name ist ...", "my name is ...", "Ich bin Thomas Berger", "Hi, this is Tom from ..."), a
+title ("Herr Müller", "Frau Dr. Schmidt", "Dr. med. Anna Schulz", "Mrs. Jones"), staff
+named in feedback too, or an address right after a first and last name ("an Tom Becker,
+Hauptstr. 5"). A capitalised word alone is none: German capitalises every noun, and a
 brand may look like a title and a name ("Dr. Oetker").
 
 Order matters: the most specific patterns run first.
@@ -229,11 +230,17 @@ _THANKS = (
     r"danke(?:[ \t]*schön)?|(?:vielen|besten|herzlichen)[ \t]+dank|thanks|thank[ \t]+you"
     r"|many[ \t]+thanks|thx|cheers|tschüss|tschüs|ciao"
 )
+# After a closing, a name as people type it: "lg tom", "Gruß, TOM MÜLLER" (not after a
+# thank-you: "Danke, läuft"), one or two words that are not words of the language.
+_LOOSE_WORD = (
+    rf"(?!(?i:{'|'.join(_NOT_NAMES)}|{_CLOSING}|{_THANKS})\b){_DESCRIBED}[{_UPPER}{_LOWER}]{{2,}}"
+    rf"(?:-[{_UPPER}{_LOWER}]{{2,}})?\b"
+)
 _SIGN_OFF = re.compile(
     rf"(?<!\w)(?<!\w[ \t])(?P<lead>(?i:(?P<closing>{_CLOSING})|(?P<thanks>{_THANKS}))\b"
     r"(?P<gap>[ \t]*[,–—-][ \t]*|[ \t]+|[ \t]*(?:[,!.][ \t]*)?\n(?:[ \t]*\n)?[ \t]*)"
     r"(?:(?:Ihre?|Euer|Eure|Deine?|Your)[ \t]+)?)"
-    rf"(?:{_TITLE}[ \t]+)?{_NAME}"
+    rf"(?:{_TITLE}[ \t]+)?(?:{_NAME}|(?(closing){_LOOSE_WORD}(?:[ \t]+{_LOOSE_WORD})?|(?!)))"
     rf"(?=[^\w\n]*(?:[\n\[]|\Z)|[ \t]*\(|[^\w\n]{{1,3}}(?i:{_CONTACT_LABEL})\b)"
 )
 # "Mein Name ist Erika Mustermann", "Ich heiße Anna", "my name is John Smith", "Name:

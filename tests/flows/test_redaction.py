@@ -226,6 +226,31 @@ def test_a_full_name_right_before_an_address_is_a_name(comment: str, expected: s
     )
 
 
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        ("Alles bestens, lg tom", "Alles bestens, lg [Name]"),
+        ("Gruß, TOM MÜLLER", "Gruß, [Name]"),
+        ("Viele Grüße\nanna-lena", "Viele Grüße\n[Name]"),
+        ("kind regards\njohn smith", "kind regards\n[Name]"),
+        # words of the language after a closing, and anything after a thank-you, stay
+        ("mfg zufrieden", "mfg zufrieden"),
+        ("Gruß euer team", "Gruß euer team"),
+        ("Viele Grüße und bis bald", "Viele Grüße und bis bald"),
+        ("lg aus hamburg", "lg aus hamburg"),
+        ("Grüße an alle", "Grüße an alle"),
+        ("Danke, läuft", "Danke, läuft"),
+        ("thanks, great job", "thanks, great job"),
+        ("mfg\nmfg", "mfg\nmfg"),
+        ("LG TV ist kaputt", "LG TV ist kaputt"),
+    ],
+)
+def test_a_name_typed_in_lower_or_upper_case_after_a_closing_is_a_name(
+    comment: str, expected: str
+) -> None:
+    assert redact(comment, DE) == expected
+
+
 def test_names_after_redacted_contact_data_in_german() -> None:
     """A German placeholder after a name ends the sign-off as well as an English one."""
     assert redact("LG Tom 0151 2345678", DE) == "LG [Name] [Telefon]"
@@ -489,6 +514,8 @@ def test_labelled_contact_data_after_a_name_in_german_and_for_counting() -> None
         ("Am Markt 3, 04109 Leipzig ", True),
         ("Anna Schmidt Musterstraße 12 ", True),
         ("Anna Schmidt Berger, ", False),
+        ("lg tom ", False),
+        ("mfg\n", False),
     ],
 )
 def test_a_long_comment_of_what_the_new_rules_look_for_runs_through(
