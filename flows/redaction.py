@@ -500,7 +500,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_NAME_BEFORE_ADDRESS, lambda m: placeholder("name") + m["gap"] + _ADDRESS_MARK),
         (_ADDRESS_MARKS, lambda m: placeholder("address")),
         (_JOINED_ID, lambda m: placeholder("id") if _ID.search(m.group(0)) else m.group(0)),
-        (_ID, lambda m: placeholder("id")),
+        (_ID, lambda m: m.group(0) if _technical(m) else placeholder("id")),
         (_SIGN_OFF, sign_off),
         (_SELF_INTRODUCTION, lambda m: m.group("lead") + placeholder("name")),
         (_I_AM, lambda m: m.group("lead") + placeholder("name")),
@@ -569,6 +569,23 @@ def _address(match: re.Match[str]) -> bool:
     if all(len(part) == 1 for part in match.group(0).split(".")):
         return False
     return not _VERSION_BEFORE.search(match.string[max(0, match.start() - 12) : match.start()])
+
+
+# Numbers that name a thing, not a person's case: "Fehlercode 80070005", "Artikelnummer
+# 4711123", "Modell 55123" stay for staff to act on (a voucher code or order number goes).
+_TECHNICAL_BEFORE = re.compile(
+    r"\b(?:fehler(?:code|nummer|meldung)?|error(?:[ \t]?code)?|artikel(?:nummer|[ \t.-]*nr\.?)?"
+    r"|art\.?[ \t.-]*nr\.?|modell(?:nummer)?|model(?:[ \t]number)?|version|build|firmware)"
+    r"[ \t:#.-]*$",
+    re.IGNORECASE,
+)
+
+
+def _technical(match: re.Match[str]) -> bool:
+    """Whether a bare number is a code of a product or an error ("Fehlercode 80070005")."""
+    if not match.group(0).isdigit():
+        return False
+    return bool(_TECHNICAL_BEFORE.search(match.string[max(0, match.start() - 24) : match.start()]))
 
 
 def _is_street(match: re.Match[str]) -> bool:
@@ -651,5 +668,6 @@ PATTERNS = (
     _CHAIN_BEFORE,
     _CHAIN_AFTER,
     _VERSION_BEFORE,
+    _TECHNICAL_BEFORE,
 )
 """Every pattern, for fingerprints of what was computed with them (see flows.figures)."""

@@ -251,6 +251,26 @@ def test_a_name_typed_in_lower_or_upper_case_after_a_closing_is_a_name(
     assert redact(comment, DE) == expected
 
 
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        ("Fehlercode 80070005 beim Update", "Fehlercode 80070005 beim Update"),
+        ("error code: 80070005", "error code: 80070005"),
+        ("Artikelnummer 4711123 fehlt", "Artikelnummer 4711123 fehlt"),
+        ("Art.-Nr. 12345678 war aus", "Art.-Nr. 12345678 war aus"),
+        ("Modell 55123 kaputt", "Modell 55123 kaputt"),
+        # a person's numbers go, also beside such a word
+        ("Gutscheincode 12345 ging nicht", "Gutscheincode [Nummer] ging nicht"),
+        ("Fehler bei Bestellung 1234567", "Fehler bei Bestellung [Nummer]"),
+        ("Fehler 0151 2345678", "Fehler [Telefon]"),
+        ("Modell AB-12345", "Modell [Nummer]"),
+    ],
+)
+def test_a_code_of_a_product_or_an_error_stays(comment: str, expected: str) -> None:
+    """Staff need "Fehlercode 80070005" to act on a complaint; it names no one."""
+    assert redact(comment, DE) == expected
+
+
 def test_names_after_redacted_contact_data_in_german() -> None:
     """A German placeholder after a name ends the sign-off as well as an English one."""
     assert redact("LG Tom 0151 2345678", DE) == "LG [Name] [Telefon]"
