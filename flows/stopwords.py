@@ -18,7 +18,10 @@ STOP_WORDS = frozenset(
     unser unseres unter viel vom von vor während war waren warst was weg weil weiter welche
     welchem welchen welcher welches wenn werde werden wie wieder will wir wird wirst wo
     wollen wollte würde würden zu zum zur zwar zwischen immer schon mal ganz gut gern gerne
-    wurde wäre wären bitte einfach mehr kam
+    wurde wäre wären bitte einfach mehr kam beim ans aufs übers dabei darauf daran davon
+    hätte wurden worden seid eigentlich bisschen ziemlich eben halt bzw usw etc gerade
+    trotzdem deshalb deswegen sowie sodass obwohl gibt gab geht ging kommt viele total echt
+    nie leider
     about above after again against all also and any are because been before being below
     between both but can could did does doing down during each few for from further had has
     have having her here hers herself him himself his how into its itself just more most

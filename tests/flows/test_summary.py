@@ -160,6 +160,19 @@ def test_frequent_words_skip_stop_words_in_both_languages() -> None:
     assert frequent_words(counted) == [("lieferung", 2), ("schnell", 2)]  # ties alphabetical
 
 
+def test_frequent_words_are_not_the_little_words_of_every_complaint() -> None:
+    """ "beim (7), nie (5), geht (4)" said nothing a staff member could act on."""
+    counted: Counter[str] = Counter()
+    for text in [
+        "Fehler beim Start, geht leider nie",
+        "Absturz beim Speichern, es geht trotzdem nie",
+        "Kasse geht eigentlich, aber beim Bezahlen total langsam",
+    ]:
+        counted.update(count_words([text]))
+    assert [word for word, _ in frequent_words(counted)] == []
+    assert count_words(["Fehler beim Start"]) == Counter({"fehler": 1, "start": 1})
+
+
 def test_a_word_counts_once_per_feedback() -> None:
     """Nine comments repeating one sentence made "lieferung (423)": staff read that as
     423 customers speaking of delivery."""
