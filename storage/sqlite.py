@@ -11,11 +11,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import shutil
 import sqlite3
+import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
@@ -146,12 +149,15 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, Store):
                 await sqlite_db.set_max_page_count(db, self._max_page_count)
             # The check above read the main file only; a rotation cut short before its
             # checkpoint could have left a newer key in the WAL.
+            # The main file opened with this key, the WAL does not: a rotation to a new
+            # key committed its switch and was cut short before its checkpoint.
             live = await fetch_one(db, "SELECT wrapped_pseudonym_key FROM keys.meta")
             if live is None or not _opens(self._master_key, live[0], _PSEUDONYM_KEY_AAD):
                 raise MasterKeyMismatch(
                     N_(
-                        "the master key does not open the key store; if a key rotation was "
-                        "interrupted, run `feedbackbot rotate-key` again to finish it"
+                        "this is the master key from before a key rotation, which was "
+                        "completed: start with the new master key (the one given to "
+                        "`feedbackbot rotate-key`)"
                     )
                 )
             self._db, self._pseudonym_key = db, pseudonym_key
@@ -168,7 +174,9 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, Store):
 
         Reads keys.db through an immutable read-only URI, which writes nothing (not
         even -wal/-shm). The meta row it reads is written before keys.db gets its
-        name (see `_create_key_store`), so it is always in the main file.
+        name (see `_create_key_store`), so it is always in the main file; where that
+        does not open with the key, the row as the WAL has it is looked at as well
+        (`_live_meta`): a key rotation cut short before its checkpoint left it there.
         """
         if not self._keys_path.exists():
             sidecars = [DATA_FILE, f"{DATA_FILE}-wal", f"{KEY_STORE_FILE}-wal"]
@@ -204,22 +212,61 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, Store):
                 self._master_key, meta["wrapped_pseudonym_key"], _PSEUDONYM_KEY_AAD
             )
         except DecryptionFailed:
-            if _opens(self._master_key, meta.get("wrapped_pseudonym_key_next"), _PSEUDONYM_KEY_AAD):
-                raise MasterKeyMismatch(
-                    N_(
-                        "a rotation to this master key was interrupted; run `feedbackbot "
-                        "rotate-key` again with the old key to finish it"
-                    )
-                ) from None
+            pass
+        # A rotation cut short after its switch committed has the newest wrapping in the
+        # WAL only: this key may be the one it rotated to.
+        live = self._live_meta() or meta
+        if live is not meta and _opens(
+            self._master_key, live["wrapped_pseudonym_key"], _PSEUDONYM_KEY_AAD
+        ):
+            return crypto.unwrap_key(
+                self._master_key, live["wrapped_pseudonym_key"], _PSEUDONYM_KEY_AAD
+            )
+        if _opens(self._master_key, live.get("wrapped_pseudonym_key_next"), _PSEUDONYM_KEY_AAD):
             raise MasterKeyMismatch(
                 N_(
-                    "the master key does not open the key store {path}; nothing was changed "
-                    "(is the key from FEEDBACKBOT_MASTER_KEY, FEEDBACKBOT_MASTER_KEY_FILE or "
-                    "master.key in the data folder the one this store was made with, or "
-                    "rotated to?)"
-                ),
-                path=self._keys_path,
-            ) from None
+                    "a rotation to this master key was interrupted; run `feedbackbot "
+                    "rotate-key` again with the old key to finish it"
+                )
+            )
+        raise MasterKeyMismatch(
+            N_(
+                "the master key does not open the key store {path}; nothing was changed "
+                "(is the key from FEEDBACKBOT_MASTER_KEY, FEEDBACKBOT_MASTER_KEY_FILE or "
+                "master.key in the data folder the one this store was made with, or "
+                "rotated to?)"
+            ),
+            path=self._keys_path,
+        )
+
+    def _live_meta(self) -> dict[str, Any] | None:
+        """keys.db's meta row with what its write-ahead log adds, or None without one.
+
+        Read from a copy of the two files in a private folder beside them, removed again:
+        opening keys.db itself would write it (SQLite checkpoints when the last
+        connection closes), and a refused key must leave the store as it was."""
+        wal = self._dir / f"{KEY_STORE_FILE}-wal"
+        try:
+            if not wal.exists() or wal.stat().st_size == 0:
+                return None
+            folder = Path(tempfile.mkdtemp(prefix=".key-check-", dir=self._dir))
+        except OSError:
+            return None
+        try:
+            shutil.copyfile(self._keys_path, folder / KEY_STORE_FILE)
+            shutil.copyfile(wal, folder / f"{KEY_STORE_FILE}-wal")
+            con = sqlite3.connect(folder / KEY_STORE_FILE)
+            try:
+                cursor = con.execute("SELECT * FROM meta WHERE id = 1")
+                row = cursor.fetchone()
+                names = [d[0] for d in cursor.description]
+            finally:
+                con.close()
+        except (OSError, sqlite3.Error):
+            return None
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return None if row is None else dict(zip(names, row, strict=True))
 
     def _refuse_keys_without_data(self, holds_keys: bool) -> None:
         """Raise DataStoreMissing when keys.db holds people's keys (or may, in its WAL)
@@ -346,7 +393,7 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, Store):
         async with self._lock:
             await on_thread(db, switch, atomic=True)
             self._master_key = new_key
-            await self._checkpoint()  # the start-up key check reads the main file only
+            await self._checkpoint()  # so that the start-up check need not copy the WAL
         log.info("master_key_rotated")
         return total
 

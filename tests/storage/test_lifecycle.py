@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -95,6 +98,76 @@ async def test_interrupted_rotation_keeps_the_old_key_working_and_can_be_finishe
     assert await store.rotate_master_key(new, batch=5) == 21
     await store.close()
     assert await readable(tmp_path, new, 20) == 20
+
+
+CUT_SHORT_AFTER_THE_SWITCH = """
+import asyncio, os, sys
+from pathlib import Path
+from storage import SQLiteStore
+
+async def rotate() -> None:
+    store = SQLiteStore(Path(sys.argv[1]), bytes.fromhex(sys.argv[2]))
+    await store.open()
+
+    async def die() -> None:
+        os._exit(9)  # the switch has committed; its checkpoint never happens
+
+    store._checkpoint = die
+    await store.rotate_master_key(bytes.fromhex(sys.argv[3]))
+
+asyncio.run(rotate())
+"""
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir()) if path.is_file()}
+
+
+async def test_a_rotation_cut_short_after_its_switch_opens_with_the_new_key(
+    tmp_path: Path,
+) -> None:
+    """The switch to the new key was only in keys.db's WAL: the new key was refused as
+    "not the one this store was made with", the old one sent the operator to run the
+    rotation again, which could never succeed; an operator believing the first message
+    would throw away the only key that still opens the data."""
+    old, new = generate_key(), generate_key()
+    store = SQLiteStore(tmp_path, old)
+    await store.open()
+    await fill(store, 4)
+    await store.close()
+    died = subprocess.run(
+        [sys.executable, "-c", CUT_SHORT_AFTER_THE_SWITCH, str(tmp_path), old.hex(), new.hex()],
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])},
+        capture_output=True,
+        timeout=60,
+    )
+    assert died.returncode == 9, died.stderr
+    assert (tmp_path / "keys.db-wal").stat().st_size > 0, "the switch is in the WAL only"
+    as_left = tmp_path.parent / "as-left"
+    shutil.copytree(tmp_path, as_left)
+
+    assert await readable(tmp_path, new, 4) == 4, "the key it rotated to opens everything"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".key-check")]
+
+    with pytest.raises(MasterKeyMismatch) as refused:
+        await SQLiteStore(as_left, old).open()
+    assert "start with the new master key" in str(refused.value)
+    assert "rotate-key` again" not in str(refused.value), "which could never succeed"
+    assert await readable(as_left, new, 4) == 4
+
+
+async def test_a_wrong_key_leaves_a_store_with_a_wal_as_it_was(tmp_path: Path) -> None:
+    """Looking into the WAL for a rotation's switch reads a copy, removed again."""
+    key = generate_key()
+    store = SQLiteStore(tmp_path, key)  # open, as a running bot: keys.db has a WAL
+    await store.open()
+    await fill(store, 3)
+    before = files_of(tmp_path)
+    assert before.get("keys.db-wal"), "a WAL to look into"
+    with pytest.raises(MasterKeyMismatch, match="does not open the key store"):
+        await SQLiteStore(tmp_path, generate_key()).open()
+    assert files_of(tmp_path) == before
+    await store.close()
 
 
 async def test_rotation_towards_another_key_starts_over(tmp_path: Path) -> None:
