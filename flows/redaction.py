@@ -30,16 +30,30 @@ from flows.i18n import N_, Translator
 
 # Each starts only where its run of characters starts ((?<!...)): tried from every
 # letter of a long word, the pattern would take time growing with the square of its length.
-_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+_EMAIL = re.compile(
+    r"(?<![\w.+-])[\w.+-]+[@＠﹫][\w-]+(?:\.[\w-]+)+"
+    # "erika @ gmail.com": spaced out, so only ending in a domain ("2 @ 3.99" is a price)
+    r"|(?<![\w.+-])[\w.+-]++[ \t]*[@＠﹫][ \t]*[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}\b",
+    re.UNICODE,
+)
 # "erika(at)example(dot)org", "erika [at] example.org", "erika(ät)beispiel(punkt)de"
 _TLDS = ("com", "de", "org", "net", "eu", "at", "ch", "info", "io", "co", "uk", "fr", "nl")
+_MAIL_PROVIDERS = (
+    r"gmail|googlemail|gmx|web|yahoo|outlook|hotmail|live|icloud|me|aol|posteo|mailbox"
+    r"|t-online|freenet|proton|protonmail|mail|arcor|online"
+)
 _SPELLED_EMAIL = re.compile(
     r"(?<![\w.+-])[\w.+-]+\s*[(\[{]\s*(?:at|ät)\s*[)\]}]\s*[\w-]+"
     r"(?:\s*[(\[{]\s*(?:dot|punkt)\s*[)\]}]\s*[\w-]+|\.[\w-]+)+"
     # "erika dot muster at example dot com": bare words, so only ending in a known
     # top-level domain ("polka dot dresses" is no address)
     rf"|(?<![\w.+-])[\w.+-]+(?:\s+(?:dot|punkt)\s+[\w.+-]+)*\s+(?:at|ät)\s+[\w-]+"
-    rf"(?:\s+(?:dot|punkt)\s+[\w-]+)*\s+(?:dot|punkt)\s+(?:{'|'.join(_TLDS)})\b",
+    rf"(?:\s+(?:dot|punkt)\s+[\w-]+)*\s+(?:dot|punkt)\s+(?:{'|'.join(_TLDS)})\b"
+    # "erika at gmail.com", "e.muster at example.org": a mail provider's domain, or a name
+    # that is no word ("bought it at amazon.com" is a shop)
+    rf"|(?<![\w.+-])(?:[\w.+-]++\s+(?:at|ät)\s+(?:{_MAIL_PROVIDERS})"
+    rf"|(?=[\w+-]*[._+\d])[\w.+-]++\s+(?:at|ät)\s+[\w-]+(?:\.[\w-]+)*)"
+    rf"\.(?:{'|'.join(_TLDS)})\b",
     re.IGNORECASE,
 )
 _URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
@@ -97,7 +111,8 @@ _ID_WORD = (
     r"order|customer|invoice|account|contract|ticket|konto)"
 )
 _NAMED_ID = re.compile(
-    rf"(?P<label>{_ID_WORD}(?:[\s.-]*(?:nummer|nr|number|no|id)\b\.?[\s:#.-]*(?=\d)"
+    rf"(?P<label>{_ID_WORD}(?:[\s.-]*(?:nummer|nr|number|no|id)\b\.?[\s:#.-]*"
+    r"(?:(?:ist|lautet|lautete|war|is|was)[\s:]+)?(?=\d)"
     r"|[\s:#.-]+(?=\d{4})))(?P<number>\d(?:[ -]?\d){2,})\b",
     re.IGNORECASE,
 )

@@ -271,6 +271,42 @@ def test_a_code_of_a_product_or_an_error_stays(comment: str, expected: str) -> N
     assert redact(comment, DE) == expected
 
 
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        ("Meine Kundennummer ist 4711", "Meine Kundennummer ist [Nummer]"),
+        ("meine Kundennr. lautet 4711", "meine Kundennr. lautet [Nummer]"),
+        ("Bestellnummer war 4711", "Bestellnummer war [Nummer]"),
+        ("my customer number is 4711", "my customer number is [Nummer]"),
+        ("schreibt an erika at gmail.com", "schreibt an [E-Mail]"),
+        ("erika.mustermann at web.de", "[E-Mail]"),
+        ("e.muster at example.org", "[E-Mail]"),
+        ("erika @ gmail.com bitte", "[E-Mail] bitte"),
+        ("erika＠gmail.com", "[E-Mail]"),
+        # what stays
+        ("Die Bestellung ist 4711 Tage her", "Die Bestellung ist 4711 Tage her"),
+        ("I bought it at amazon.com", "I bought it at amazon.com"),
+        ("2 @ 3.99 each", "2 @ 3.99 each"),
+        ("Danke @ alle", "Danke @ alle"),
+    ],
+)
+def test_numbers_and_addresses_said_in_a_sentence_or_spaced_out(
+    comment: str, expected: str
+) -> None:
+    """Found by a security audit: 'Meine Kundennummer ist 4711' and 'erika at
+    gmail.com' reached staff as written."""
+    assert redact(comment, DE) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["1" * 4090 + " at x", "a at " + "b." * 2040, "x @ " + "b." * 2040]
+)
+def test_a_long_word_before_a_spelled_at_runs_through(text: str) -> None:
+    """4,096 characters of what the spelled-out patterns look for (a word of digits
+    before " at" once took time growing with the square of its length)."""
+    assert "[E-Mail]" not in redact(text, DE)
+
+
 def test_names_after_redacted_contact_data_in_german() -> None:
     """A German placeholder after a name ends the sign-off as well as an English one."""
     assert redact("LG Tom 0151 2345678", DE) == "LG [Name] [Telefon]"
