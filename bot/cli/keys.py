@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import stat
 import sys
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,7 @@ def run_rotate(args: argparse.Namespace) -> int:
     async def rotate() -> int:
         await store.open()
         try:
+            _refuse_a_key_others_can_read(args.new_key_file)
             return await store.rotate_master_key(new_key, batch=args.batch_size, progress=report)
         finally:
             await store.close()
@@ -88,3 +90,20 @@ def run_rotate(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+def _refuse_a_key_others_can_read(path: Path) -> None:
+    """The key about to open every record must not be readable by other users: `keygen`
+    under `umask 077` (as the README shows) writes it so; a copy made otherwise may not
+    be. (The key a bot starts with is only warned about: a secret mounted by a container
+    runtime may be readable by all and still be safe.)"""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise InvalidMasterKey(
+            N_(
+                "{path} can be read by others (mode {mode}): make it readable by you only "
+                "(chmod 600) before it becomes the master key"
+            ),
+            path=path,
+            mode=f"{mode:o}",
+        )
