@@ -13,7 +13,7 @@ names where the comment shows them to be names: after a closing ("Viele Grüße,
 Mustermann", "LG Tom", "lg tom", "Gruß Kai (Kundennr. ...)"), a self-introduction ("Mein
 Name ist ...", "my name is ...", "Ich bin Thomas Berger", "Hi, this is Tom from ..."), a
 title ("Herr Müller", "Frau Dr. Schmidt", "Dr. med. Anna Schulz", "Mrs. Jones"), staff
-named in feedback too, or an address right after a first and last name ("an Tom Becker,
+named in feedback too, or an address sent to a first and last name ("an Tom Becker,
 Hauptstr. 5"). A capitalised word alone is none: German capitalises every noun, and a
 brand may look like a title and a name ("Dr. Oetker").
 
@@ -245,11 +245,18 @@ _THANKS = (
     r"danke(?:[ \t]*schön)?|(?:vielen|besten|herzlichen)[ \t]+dank|thanks|thank[ \t]+you"
     r"|many[ \t]+thanks|thx|cheers|tschüss|tschüs|ciao"
 )
-# After a closing, a name as people type it: "lg tom", "Gruß, TOM MÜLLER" (not after a
-# thank-you: "Danke, läuft"), one or two words that are not words of the language.
+# After a closing, a name typed in small letters: "lg tom", "kind regards\njohn smith"
+# (not after a thank-you: "Danke, läuft"), one or two words that are not words of the
+# language nor wishes ("Gruß, gute Besserung", "best regards, merry christmas"). Not in
+# capitals: "LG OLED" is a television.
+_WISHES = (
+    "frohe frohes frohen schöne schönes schönen gute gutes guten besserung weihnachten "
+    "ostern feiertage festtage rutsch neues neujahr erholung urlaub allerseits zusammen "
+    "merry happy christmas xmas easter holidays new year weekend day"
+).split()
 _LOOSE_WORD = (
-    rf"(?!(?i:{'|'.join(_NOT_NAMES)}|{_CLOSING}|{_THANKS})\b){_DESCRIBED}[{_UPPER}{_LOWER}]{{2,}}"
-    rf"(?:-[{_UPPER}{_LOWER}]{{2,}})?\b"
+    rf"(?!(?i:{'|'.join(_NOT_NAMES + _WISHES)}|{_CLOSING}|{_THANKS})\b){_DESCRIBED}"
+    rf"[{_LOWER}]{{2,}}(?:-[{_LOWER}]{{2,}})?\b"
 )
 _SIGN_OFF = re.compile(
     rf"(?<!\w)(?<!\w[ \t])(?P<lead>(?i:(?P<closing>{_CLOSING})|(?P<thanks>{_THANKS}))\b"
@@ -375,15 +382,27 @@ _POSTAL_CITY = re.compile(
     rf"|(?<=\b[Ff]rom )|(?<=PLZ )|(?<=PLZ: ))\d{{5}}[ \t]+(?!{_COUNTED}){_CITY}"
 )
 
-# An address found stands as this mark until the name right before it is looked for
+# An address found stands as one of these marks until the name before it is looked for
 # (then as its placeholder); the private-use characters of comments are removed first.
 _ADDRESS_MARK = chr(_SET_ASIDE + 6399)
-# A full name right before an address, on the line above it or before a comma: "an Tom
-# Becker, Hauptstr. 5", "Erika Mustermann\nMusterstraße 12\n10115 Berlin". Two or three
-# name words at least: "Filiale Hauptstraße 5" is no name.
+_POSTAL_MARK = chr(_SET_ASIDE + 6398)
+"""An address with its postal code and city."""
+_MARKS = f"[{_ADDRESS_MARK}{_POSTAL_MARK}]"
+# A first and last name before an address where they say it is whose: after a word that
+# sends something there ("Lieferung an Tom Becker, Hauptstr. 5", "z. Hd. Frau Dr. Anna
+# Schulz, Am Markt 3"), or alone on the line above a postal address ("Erika Mustermann\n
+# Musterstraße 12\n10115 Berlin"). Not any two capitalised words before one: "Neue
+# Filiale Hauptstraße 5", "Tolle Beratung\nMusterstraße 12" name no one. (Possessive
+# where spaces meet: a long run of them between a name and no address took minutes.)
+_ADDRESSEE = (
+    r"\b(?i:an|to|für|for|c/o|z\.[ \t]?hd\.?|zu[ \t]+händen|attn\.?|adresse|address"
+    r"|anschrift|empfänger|recipient)"
+)
 _NAME_BEFORE_ADDRESS = re.compile(
-    rf"(?<![\w.-])(?:{_TITLE}[ \t]+)?(?>{_FULL_NAME})"
-    rf"(?P<gap>[ \t]*,?[ \t]*\n?[ \t]*){_ADDRESS_MARK}"
+    rf"(?P<lead>{_ADDRESSEE}(?:[ \t]*+:)?[ \t]++)(?:{_TITLE}[ \t]+)?(?>{_FULL_NAME})"
+    rf"(?P<gap>[ \t]*+[,\n][ \t]*+)(?={_MARKS})"
+    rf"|(?P<line>(?:\A|(?<=\n))[ \t]*+)(?:{_TITLE}[ \t]+)?(?>{_FULL_NAME})"
+    rf"(?P<above>[ \t]*+,?+[ \t]*+\n[ \t]*+)(?={_POSTAL_MARK})"
 )
 
 PLACEHOLDERS = {
@@ -459,15 +478,23 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         blank = _nothing_but(placeholders, on_its_line=on_its_line, labelled=labelled)
         return blank.match(match.string, match.end() if start < 0 else start) is not None
 
+    def address(match: re.Match[str]) -> str:
+        return _POSTAL_MARK if match["postal"] else _ADDRESS_MARK
+
     def street(match: re.Match[str]) -> str:
-        return _ADDRESS_MARK if _is_street(match) else match.group(0)
+        return address(match) if _is_street(match) else match.group(0)
 
     def square(match: re.Match[str]) -> str:
         if match["alone"] is None:  # within a sentence, a postal code and city tell
-            return _ADDRESS_MARK if match["postal"] else match.group(0)
+            return address(match) if match["postal"] else match.group(0)
         if match["postal"] or _LIST_GOES_ON.match(match.string, match.end()):
-            return _ADDRESS_MARK
-        return _ADDRESS_MARK if nothing_follows(match) else match.group(0)
+            return address(match)
+        return address(match) if nothing_follows(match) else match.group(0)
+
+    def addressee(match: re.Match[str]) -> str:
+        if match["lead"] is not None:
+            return match["lead"] + placeholder("name") + match["gap"]
+        return match["line"] + placeholder("name") + match["above"]
 
     def sign_off(match: re.Match[str]) -> str:
         if match["closing"] is not None:
@@ -511,8 +538,8 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_STREET, street),
         (_PREPOSITION_STREET, square),
         (_ENGLISH_STREET, lambda m: _ADDRESS_MARK),
-        (_POSTAL_CITY, lambda m: _ADDRESS_MARK),
-        (_NAME_BEFORE_ADDRESS, lambda m: placeholder("name") + m["gap"] + _ADDRESS_MARK),
+        (_POSTAL_CITY, lambda m: _POSTAL_MARK),
+        (_NAME_BEFORE_ADDRESS, addressee),
         (_ADDRESS_MARKS, lambda m: placeholder("address")),
         (_JOINED_ID, lambda m: placeholder("id") if _ID.search(m.group(0)) else m.group(0)),
         (_ID, lambda m: m.group(0) if _technical(m) else placeholder("id")),
@@ -545,7 +572,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
     for pattern, replace in steps:
         if any(pattern is skipped for skipped in skip):
             continue
-        if pattern is _NAME_BEFORE_ADDRESS and _ADDRESS_MARK not in text:
+        if pattern is _NAME_BEFORE_ADDRESS and not _ADDRESS_MARKS.search(text):
             continue  # no address found: no name before one
         text = pattern.sub(replace, text)
     for index, span in enumerate(set_aside):
@@ -587,18 +614,22 @@ def _address(match: re.Match[str]) -> bool:
 
 
 # Numbers that name a thing, not a person's case: "Fehlercode 80070005", "Artikelnummer
-# 4711123", "Modell 55123" stay for staff to act on (a voucher code or order number goes).
+# 4711123", "model number 55123" stay for staff to act on; only right after such a
+# word, on its line, and of at most ten digits (a voucher code, an order number, or
+# "Fehler 4155550123", a phone number, go).
 _TECHNICAL_BEFORE = re.compile(
-    r"\b(?:fehler(?:code|nummer|meldung)?|error(?:[ \t]?code)?|artikel(?:nummer|[ \t.-]*nr\.?)?"
-    r"|art\.?[ \t.-]*nr\.?|modell(?:nummer)?|model(?:[ \t]number)?|version|build|firmware)"
-    r"[ \t:#.-]*$",
+    r"(?:fehler[ -]?(?:code|nummer)|\berror[ \t-]?(?:code|number)"  # also "Systemfehlercode"
+    r"|\bartikel[ -]?(?:nummer|nr\.?)|\bart\.?[ \t-]*nr\.?|\bmodell[ -]?(?:nummer|nr\.?)"
+    r"|\bmodel[ \t-]?(?:number|no\.?))"
+    r"[ \t:#.-]*\Z",
     re.IGNORECASE,
 )
 
 
 def _technical(match: re.Match[str]) -> bool:
     """Whether a bare number is a code of a product or an error ("Fehlercode 80070005")."""
-    if not match.group(0).isdigit():
+    number = match.group(0)
+    if not number.isdigit() or len(number) > 10:
         return False
     return bool(_TECHNICAL_BEFORE.search(match.string[max(0, match.start() - 24) : match.start()]))
 
@@ -617,7 +648,7 @@ def _is_street(match: re.Match[str]) -> bool:
 
 
 _DIGIT = re.compile(r"\d")
-_ADDRESS_MARKS = re.compile(_ADDRESS_MARK)
+_ADDRESS_MARKS = re.compile(_MARKS)
 _SPELLED_AT = re.compile(r"\b(?:at|ät)\b", re.IGNORECASE)
 _LIST_GOES_ON = re.compile(r"[ \t]*[,;]")
 # A parenthesis that may end a sign-off's line: "Gruß Kai (Kundennr. [Number])"
