@@ -350,6 +350,26 @@ class FlowDefinition(_Model):
                 todo.extend(self.successors(following))
         return [s for s in self.steps if s.id in seen]
 
+    def asked_of_everyone(self, step: Step) -> bool:
+        """Whether every way through the flow asks `step`: no condition skips it and no
+        branch leads around it. An answer to a question asked only after some answers
+        (a low rating's "what went wrong?") tells those answers too."""
+        if getattr(step, "skip_if", None) is not None:
+            return False
+        seen: set[str] = set()
+        todo = [self.steps[0].id] if self.steps else []
+        while todo:
+            step_id = todo.pop()
+            if step_id == step.id or step_id in seen:
+                continue
+            seen.add(step_id)
+            current = self.step(step_id)
+            if isinstance(current, ThanksStep):
+                return False  # reached the end without it
+            if current is not None:
+                todo.extend(self.successors(current))
+        return True
+
     def successors(self, step: Step) -> list[str]:
         """Every step id that can follow `step`, whatever the answers (for checking paths)."""
         if isinstance(step, ThanksStep):

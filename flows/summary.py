@@ -16,7 +16,14 @@ from zoneinfo import ZoneInfo
 from flows.catalog import FlowCatalog
 from flows.figures import ANSWERED, NOTHING, Comment, Tally
 from flows.i18n import Translator, tenths
-from flows.models import ChoiceStep, MultipleChoiceStep, RatingStep, TextStep, render_text
+from flows.models import (
+    ChoiceStep,
+    FlowDefinition,
+    MultipleChoiceStep,
+    RatingStep,
+    TextStep,
+    render_text,
+)
 from flows.redaction import redact
 from storage.interface import PeriodFeedback
 
@@ -77,8 +84,10 @@ class Figures:
     words: Counter[str] = field(default_factory=Counter)
     comments: list[tuple[datetime, Comment]] = field(default_factory=list)
     """The latest comments, redacted, newest first."""
-    questions: dict[tuple[str, str], str] = field(default_factory=dict)
-    """The free-text questions of the flows, in their order: what a comment answered."""
+    headings: dict[tuple[str, str], str] = field(default_factory=dict)
+    """What a comment to each free-text question of the flows (in their order) is shown
+    under where comments come from several: the question where every way through its
+    flow asks it, else its flow's title (see `heading`)."""
     per_day: dict[date, Counter[int]] = field(default_factory=dict)
     """Ratings on the 1–5 scale per (UTC) day, for the chart."""
 
@@ -93,11 +102,11 @@ def figures_of(
     """The figures to show from a tally; questions in the order of the flows."""
     ratings = {}
     choices = {}
-    questions = {}
+    headings = {}
     for flow in catalog.flows.values():
         for step in flow.steps:
             if isinstance(step, TextStep):
-                questions[(flow.id, step.id)] = render_text(step.prompt, t)
+                headings[(flow.id, step.id)] = heading(flow, step, t)
             counts = tally.ratings.get((flow.id, step.id))
             if isinstance(step, RatingStep) and counts:
                 question = render_text(step.prompt, t)
@@ -121,9 +130,18 @@ def figures_of(
         commented=tally.commented,
         words=tally.words,
         comments=comments or [],
-        questions=questions,
+        headings=headings,
         per_day=per_day or {},
     )
+
+
+def heading(flow: FlowDefinition, step: TextStep, t: Translator) -> str:
+    """What comments to `step` stand under. Not a question asked after some answers only:
+    under "What went wrong?" (asked after a low rating) a comment would tell its author's
+    rating, also where the rating itself is hidden for too few answers."""
+    if flow.asked_of_everyone(step):
+        return render_text(step.prompt, t)
+    return t.gettext("Survey “{flow}”").format(flow=render_text(flow.title, t))
 
 
 def scale_five(
@@ -319,26 +337,29 @@ def render(
 
 
 def _latest_comments(t: Translator, figures: Figures, zone: ZoneInfo) -> list[str]:
-    """The latest comments, one line each; under the question they answer when they
-    answer more than one ("What went wrong?" or "What do you like?" says what a comment
-    is about), the questions in the order of the flows.
+    """The latest comments, one line each; where they come from more than one question,
+    under what they answer (see `heading`), in the order of the flows.
 
     Newest day first, and within a day in alphabetical order: the order in which they
     came would point at the person someone knows gave feedback last that day."""
     latest = [
-        (when.astimezone(zone).date(), shortened(one_line(c.text), COMMENT_SHOWN), c.question)
+        (
+            when.astimezone(zone).date(),
+            shortened(one_line(c.text), COMMENT_SHOWN),
+            figures.headings.get(c.question, ""),
+        )
         for when, c in figures.comments[:LATEST_COMMENTS]
     ]
     latest.sort(key=lambda shown: shown[1].casefold())
     latest.sort(key=lambda shown: shown[0], reverse=True)
-    answered = {question for _, _, question in latest}
-    if len(answered) < 2:
+    shown_under = {under for _, _, under in latest}
+    if len(shown_under) < 2:
         return [f"• {t.short_date(day)}: {comment}" for day, comment, _ in latest]
-    order = list(figures.questions)  # comments_of: only questions of the flows as they are
     lines = []
-    for question in sorted(answered, key=order.index):
-        lines.append(shortened(one_line(figures.questions[question]), COMMENT_SHOWN))
-        lines += [f"• {t.short_date(d)}: {c}" for d, c, q in latest if q == question]
+    for under in dict.fromkeys([*figures.headings.values(), *sorted(shown_under)]):
+        if under in shown_under:
+            lines.append(shortened(one_line(under), COMMENT_SHOWN))
+            lines += [f"• {t.short_date(d)}: {c}" for d, c, u in latest if u == under]
     return lines
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from bot.cli.common import lookback, with_store
 from bot.operator import operator_translator
 from bot.settings import Settings
-from flows.catalog import FlowCatalog
+from flows.catalog import FlowCatalog, FlowDefinitionError
 from flows.i18n import Translator
 from flows.models import ChoiceStep, MultipleChoiceStep
 from flows.service import utc_now
@@ -157,7 +157,10 @@ def run_stats(args: argparse.Namespace) -> int:
     async def read(store: SQLiteStore, settings: Settings) -> str:
         rows = await store.statistics(since, until)
         t = operator_translator()
-        catalog = FlowCatalog.load(settings.flows_dir, t, settings.shipped_flows)
+        try:  # only for the order: statistics outlive flows, and a broken one hides none
+            catalog = FlowCatalog.load(settings.flows_dir, t, settings.shipped_flows)
+        except FlowDefinitionError:
+            catalog = None
         return format_statistics(rows, settings.min_group_size, t, catalog)
 
     print(with_store(read))

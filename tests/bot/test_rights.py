@@ -379,6 +379,7 @@ def test_a_zone_without_a_short_name_is_shown_as_its_offset() -> None:
     moment = datetime(2026, 11, 29, 16, 16, tzinfo=UTC)
     english = translator("en").datetime(moment, "Europe/Berlin").replace("\u202f", " ")
     assert english == "29 Nov 2026, 17:16 CET", "English as written in Europe"
+    assert translator("en").datetime(moment, "Asia/Kolkata") == "29 Nov 2026, 21:46 UTC+5:30"
     assert translator("de").datetime(moment, "Asia/Kolkata") == "29.11.2026, 21:46 UTC+5:30"
 
 

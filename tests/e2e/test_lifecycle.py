@@ -218,6 +218,12 @@ async def test_stats_suppress_small_groups(tmp_path: Path) -> None:
     for short in ("1s", "12h"):  # today, not 'from tomorrow on'
         today = cli("stats", "--since", short, env=cli_env(data), cwd=tmp_path)
         assert "feedback: 5 feedbacks" in today.stdout, (short, today.stdout)
+    # A flow file being edited (broken) orders nothing, and hides no statistics.
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    (flows / "survey.toml").write_text('id = "survey"\ntitle = [', encoding="utf-8")
+    broken = cli("stats", env={**cli_env(data), "FEEDBACKBOT_FLOWS_DIR": str(flows)}, cwd=tmp_path)
+    assert broken.returncode == 0 and "rating: 5: 5" in broken.stdout, broken.stderr
 
     # The operator's minimum group size, not the default, decides what is shown.
     def stats_with(k: str) -> str:

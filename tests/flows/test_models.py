@@ -81,3 +81,13 @@ def test_shipped_flows_can_be_left_out_but_plain_start_needs_a_flow() -> None:
     assert list(FlowCatalog.load(shipped=("feedback",)).flows) == ["feedback"]
     with pytest.raises(FlowDefinitionError, match="FEEDBACKBOT_SHIPPED_FLOWS"):
         FlowCatalog.load(shipped=())
+
+
+def test_a_question_is_asked_of_everyone_only_where_no_branch_or_condition_avoids_it() -> None:
+    """What a comment is shown under in summaries: a question asked only after some
+    answers tells them."""
+    flows = FlowCatalog.load().flows
+    product, feedback = flows["product"], flows["feedback"]
+    asked = {step.id for step in product.steps if product.asked_of_everyone(step)}
+    assert asked == {"satisfaction", "recommend", "thanks"}
+    assert all(feedback.asked_of_everyone(step) for step in feedback.steps)

@@ -496,9 +496,9 @@ def test_comments_of_a_day_are_not_in_the_order_they_came() -> None:
     ]
 
 
-def test_comments_to_several_questions_stand_under_their_question() -> None:
-    """With the product survey beside the general one, "Absturz beim Speichern" answers
-    "what happened?" after a low rating: staff see which question each comment answers."""
+def test_comments_to_several_questions_stand_under_what_they_answer() -> None:
+    """With the product survey beside the general one, staff see which survey a comment
+    was given in, and the question where every customer of that survey is asked it."""
 
     def product(n: int, answers: dict[str, object], days_ago: float) -> PeriodFeedback:
         created = NOW - timedelta(days=days_ago)
@@ -529,16 +529,19 @@ def test_comments_to_several_questions_stand_under_their_question() -> None:
         )
         + 1 :
     ]
+    # Under the product survey's title, not its questions: "what happened?" is asked
+    # after a rating of 1 or 2 only, and would tell each commenter's rating (hidden here:
+    # three answers are fewer than k).
     assert latest == [
         "Was sollten wir wissen? Schreiben Sie einen kurzen Kommentar oder überspringen Sie "
         "diese Frage.",
         "• 28.11.26: Freundliche Beratung",
-        "Was würde unser Produkt für Sie besser machen?",
-        "• 27.11.26: Dunkler Modus",
-        "Erzählen Sie uns mehr: Was ist passiert?",
+        "Umfrage „Produktfeedback“",
         "• 28.11.26: Absturz beim Speichern",
+        "• 27.11.26: Dunkler Modus",
         "• 27.11.26: Zu langsam beim Start",
     ]
+    assert "Wie zufrieden sind Sie mit unserem Produkt?\nAusgeblendet" in text
     # One question answered: no heading, as before.
     alone = render(
         DE,
