@@ -11,9 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import shutil
 import sqlite3
-import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
@@ -174,9 +172,9 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, Store):
 
         Reads keys.db through an immutable read-only URI, which writes nothing (not
         even -wal/-shm). The meta row it reads is written before keys.db gets its
-        name (see `_create_key_store`), so it is always in the main file; where that
-        does not open with the key, the row as the WAL has it is looked at as well
-        (`_live_meta`): a key rotation cut short before its checkpoint left it there.
+        name (see `_create_key_store`), so it is always in the main file. Where keys.db
+        has a WAL, the row as the WAL has it decides (`_live_meta`): a key rotation cut
+        short before its checkpoint left its switch there.
         """
         if not self._keys_path.exists():
             sidecars = [DATA_FILE, f"{DATA_FILE}-wal", f"{KEY_STORE_FILE}-wal"]
@@ -207,20 +205,24 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, Store):
         if row is None:
             raise StoreError(N_("key store {path} has no key metadata"), path=self._keys_path)
         meta = dict(zip(names, row, strict=True))
+        # A rotation cut short after its switch committed has the newest wrapping in the
+        # WAL only (the checkpoint that follows never came): that one decides.
+        live = self._live_meta() or meta
         try:
             return crypto.unwrap_key(
-                self._master_key, meta["wrapped_pseudonym_key"], _PSEUDONYM_KEY_AAD
+                self._master_key, live["wrapped_pseudonym_key"], _PSEUDONYM_KEY_AAD
             )
         except DecryptionFailed:
             pass
-        # A rotation cut short after its switch committed has the newest wrapping in the
-        # WAL only: this key may be the one it rotated to.
-        live = self._live_meta() or meta
         if live is not meta and _opens(
-            self._master_key, live["wrapped_pseudonym_key"], _PSEUDONYM_KEY_AAD
+            self._master_key, meta["wrapped_pseudonym_key"], _PSEUDONYM_KEY_AAD
         ):
-            return crypto.unwrap_key(
-                self._master_key, live["wrapped_pseudonym_key"], _PSEUDONYM_KEY_AAD
+            raise MasterKeyMismatch(
+                N_(
+                    "this is the master key from before a key rotation, which was "
+                    "completed: start with the new master key (the one given to "
+                    "`feedbackbot rotate-key`)"
+                )
             )
         if _opens(self._master_key, live.get("wrapped_pseudonym_key_next"), _PSEUDONYM_KEY_AAD):
             raise MasterKeyMismatch(
@@ -240,22 +242,19 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, Store):
         )
 
     def _live_meta(self) -> dict[str, Any] | None:
-        """keys.db's meta row with what its write-ahead log adds, or None without one.
+        """keys.db's meta row with what its write-ahead log adds; None without a WAL (or
+        where it cannot be read: the main file's row decides then).
 
-        Read from a copy of the two files in a private folder beside them, removed again:
-        opening keys.db itself would write it (SQLite checkpoints when the last
-        connection closes), and a refused key must leave the store as it was."""
+        Read through a read-only connection, which reads the WAL and never writes the
+        store's files: SQLite may create or update only its shared-memory index
+        (keys.db-shm), which holds no data. (A read-write connection would checkpoint the
+        WAL into keys.db when it closes.)"""
         wal = self._dir / f"{KEY_STORE_FILE}-wal"
         try:
             if not wal.exists() or wal.stat().st_size == 0:
                 return None
-            folder = Path(tempfile.mkdtemp(prefix=".key-check-", dir=self._dir))
-        except OSError:
-            return None
-        try:
-            shutil.copyfile(self._keys_path, folder / KEY_STORE_FILE)
-            shutil.copyfile(wal, folder / f"{KEY_STORE_FILE}-wal")
-            con = sqlite3.connect(folder / KEY_STORE_FILE)
+            uri = self._keys_path.resolve().as_uri() + "?mode=ro"
+            con = sqlite3.connect(uri, uri=True)
             try:
                 cursor = con.execute("SELECT * FROM meta WHERE id = 1")
                 row = cursor.fetchone()
@@ -264,8 +263,6 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, Store):
                 con.close()
         except (OSError, sqlite3.Error):
             return None
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
         return None if row is None else dict(zip(names, row, strict=True))
 
     def _refuse_keys_without_data(self, holds_keys: bool) -> None:

@@ -120,7 +120,12 @@ asyncio.run(rotate())
 
 
 def files_of(folder: Path) -> dict[str, bytes]:
-    return {path.name: path.read_bytes() for path in sorted(folder.iterdir()) if path.is_file()}
+    """The store's files (not SQLite's shared-memory index, -shm, which holds no data)."""
+    return {
+        path.name: path.read_bytes()
+        for path in sorted(folder.iterdir())
+        if path.is_file() and not path.name.endswith("-shm")
+    }
 
 
 async def test_a_rotation_cut_short_after_its_switch_opens_with_the_new_key(
@@ -147,17 +152,18 @@ async def test_a_rotation_cut_short_after_its_switch_opens_with_the_new_key(
     shutil.copytree(tmp_path, as_left)
 
     assert await readable(tmp_path, new, 4) == 4, "the key it rotated to opens everything"
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".key-check")]
 
+    before = files_of(as_left)
     with pytest.raises(MasterKeyMismatch) as refused:
         await SQLiteStore(as_left, old).open()
     assert "start with the new master key" in str(refused.value)
     assert "rotate-key` again" not in str(refused.value), "which could never succeed"
+    assert files_of(as_left) == before, "a refused key changes nothing"
     assert await readable(as_left, new, 4) == 4
 
 
 async def test_a_wrong_key_leaves_a_store_with_a_wal_as_it_was(tmp_path: Path) -> None:
-    """Looking into the WAL for a rotation's switch reads a copy, removed again."""
+    """Looking into the WAL for a rotation's switch writes nothing."""
     key = generate_key()
     store = SQLiteStore(tmp_path, key)  # open, as a running bot: keys.db has a WAL
     await store.open()
