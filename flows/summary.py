@@ -18,7 +18,6 @@ from flows.figures import ANSWERED, NOTHING, Comment, Tally
 from flows.i18n import Translator, tenths
 from flows.models import (
     ChoiceStep,
-    FlowDefinition,
     MultipleChoiceStep,
     RatingStep,
     TextStep,
@@ -85,9 +84,9 @@ class Figures:
     comments: list[tuple[datetime, Comment]] = field(default_factory=list)
     """The latest comments, redacted, newest first."""
     headings: dict[tuple[str, str], str] = field(default_factory=dict)
-    """What a comment to each free-text question of the flows (in their order) is shown
-    under where comments come from several: the question where every way through its
-    flow asks it, else its flow's title (see `heading`)."""
+    """The question a comment to each free-text question of the flows (in their order)
+    is shown under where comments answer several; none where that could tell an answer
+    (see `comment_headings`)."""
     per_day: dict[date, Counter[int]] = field(default_factory=dict)
     """Ratings on the 1–5 scale per (UTC) day, for the chart."""
 
@@ -102,11 +101,9 @@ def figures_of(
     """The figures to show from a tally; questions in the order of the flows."""
     ratings = {}
     choices = {}
-    headings = {}
+    headings = comment_headings(catalog, t)
     for flow in catalog.flows.values():
         for step in flow.steps:
-            if isinstance(step, TextStep):
-                headings[(flow.id, step.id)] = heading(flow, step, t)
             counts = tally.ratings.get((flow.id, step.id))
             if isinstance(step, RatingStep) and counts:
                 question = render_text(step.prompt, t)
@@ -135,13 +132,22 @@ def figures_of(
     )
 
 
-def heading(flow: FlowDefinition, step: TextStep, t: Translator) -> str:
-    """What comments to `step` stand under. Not a question asked after some answers only:
-    under "What went wrong?" (asked after a low rating) a comment would tell its author's
-    rating, also where the rating itself is hidden for too few answers."""
-    if flow.asked_of_everyone(step):
-        return render_text(step.prompt, t)
-    return t.gettext("Survey “{flow}”").format(flow=render_text(flow.title, t))
+def comment_headings(catalog: FlowCatalog, t: Translator) -> dict[tuple[str, str], str]:
+    """The question each comment is shown under, where comments answer several: only if
+    every way through every flow asks each of their text questions. Under "What went
+    wrong?" (asked after a low rating) a comment would tell its author's rating, also
+    where the rating itself is hidden for too few answers; so would a survey's title
+    over comments that only some of its ways ask for, or a heading that only such
+    comments lack. Where any is asked after some answers only, there are none."""
+    texts = [
+        (flow, step)
+        for flow in catalog.flows.values()
+        for step in flow.evaluated_steps
+        if isinstance(step, TextStep)
+    ]
+    if not all(flow.asked_of_everyone(step) for flow, step in texts):
+        return {}
+    return {(flow.id, step.id): render_text(step.prompt, t) for flow, step in texts}
 
 
 def scale_five(
@@ -337,8 +343,8 @@ def render(
 
 
 def _latest_comments(t: Translator, figures: Figures, zone: ZoneInfo) -> list[str]:
-    """The latest comments, one line each; where they come from more than one question,
-    under what they answer (see `heading`), in the order of the flows.
+    """The latest comments, one line each; where they answer more than one question,
+    under the question they answer (see `comment_headings`), in the order of the flows.
 
     Newest day first, and within a day in alphabetical order: the order in which they
     came would point at the person someone knows gave feedback last that day."""

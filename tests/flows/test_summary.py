@@ -496,61 +496,109 @@ def test_comments_of_a_day_are_not_in_the_order_they_came() -> None:
     ]
 
 
-def test_comments_to_several_questions_stand_under_what_they_answer() -> None:
-    """With the product survey beside the general one, staff see which survey a comment
-    was given in, and the question where every customer of that survey is asked it."""
+STORE_FLOW = load_flow(
+    """
+id = "store"
+title = "Filiale"
+intro = "Hi"
+[[purposes]]
+id = "store_feedback"
+required = true
+description = "Feedback"
+[[steps]]
+id = "liked"
+type = "text"
+prompt = { de = "Was hat Ihnen gefallen?", en = "What did you like?" }
+[[steps]]
+id = "better"
+type = "text"
+prompt = { de = "Was können wir besser machen?", en = "What can we do better?" }
+[[steps]]
+id = "bye"
+type = "thanks"
+prompt = "Bye"
+""",
+    "store.toml",
+)
 
-    def product(n: int, answers: dict[str, object], days_ago: float) -> PeriodFeedback:
-        created = NOW - timedelta(days=days_ago)
-        return PeriodFeedback(
-            id=f"p{n}",
-            flow_id="product",
-            answers={"recommend": 7, **answers},
-            purposes=["product_feedback"],
-            created_at=created,
-            expires_at=created + timedelta(days=180),
-            pseudonym=f"q{n}",
-            consents_in_force=frozenset({"product_feedback"}),
-        )
 
+def _given(n: int, flow: str, purpose: str, answers: dict[str, object], days_ago: float):
+    created = NOW - timedelta(days=days_ago)
+    return PeriodFeedback(
+        id=f"g{n}",
+        flow_id=flow,
+        answers=answers,
+        purposes=[purpose],
+        created_at=created,
+        expires_at=created + timedelta(days=180),
+        pseudonym=f"g{n}",
+        consents_in_force=frozenset({purpose}),
+    )
+
+
+def _latest(text: str) -> list[str]:
+    lines = text.splitlines()
+    first = next(n for n, line in enumerate(lines) if line.startswith("Neueste Kommentare"))
+    return lines[first + 1 :]
+
+
+def test_comments_to_several_questions_everyone_is_asked_stand_under_them() -> None:
+    """A store's survey asks everyone what they liked and what could be better: staff
+    see which question each comment answers."""
+    catalog = FlowCatalog(flows={"feedback": CATALOG.flows["feedback"], "store": STORE_FLOW})
     records = [
-        product(0, {"satisfaction": 1, "problem_details": "Absturz beim Speichern"}, 1),
-        product(1, {"satisfaction": 3, "improve": "Dunkler Modus"}, 2),
-        product(2, {"satisfaction": 2, "problem_details": "Zu langsam beim Start"}, 2),
+        _given(0, "store", "store_feedback", {"liked": "Kaffee", "better": "Mehr Sitzplätze"}, 1),
+        _given(1, "store", "store_feedback", {"better": "Längere Öffnungszeiten"}, 2),
+        record(3, 4, "Freundliche Beratung", days_ago=1),
+        *(record(n, 5) for n in range(4, 8)),
+    ]
+    text = render(
+        DE, NOW - timedelta(days=7), NOW, compute(records, catalog, DE), compute([], catalog, DE), 5
+    )
+    assert _latest(text) == [
+        "Was sollten wir wissen? Schreiben Sie einen kurzen Kommentar oder überspringen Sie "
+        "diese Frage.",
+        "• 28.11.26: Freundliche Beratung",
+        "Was hat Ihnen gefallen?",
+        "• 28.11.26: Kaffee",
+        "Was können wir besser machen?",
+        "• 28.11.26: Mehr Sitzplätze",
+        "• 27.11.26: Längere Öffnungszeiten",
+    ]
+    # One question answered: no heading, as before.
+    alone = render(
+        DE,
+        NOW - timedelta(days=7),
+        NOW,
+        compute(records[2:], catalog, DE),
+        compute([], catalog, DE),
+        5,
+    )
+    assert [line for line in _latest(alone) if "Beratung" in line] == [
+        "• 28.11.26: Freundliche Beratung"
+    ]
+
+
+def test_comments_stand_under_no_heading_where_one_could_tell_an_answer() -> None:
+    """The product survey asks "what happened?" after a rating of 1 or 2 only: a
+    comment under it (or under the survey's title, or the only ones without a heading)
+    would tell its author's rating, also where the rating is hidden for too few answers."""
+    records = [
+        _given(
+            0, "product", "product_feedback", {"satisfaction": 1, "problem_details": "Absturz"}, 1
+        ),
+        _given(
+            1, "product", "product_feedback", {"satisfaction": 3, "improve": "Dunkler Modus"}, 2
+        ),
         record(3, 4, "Freundliche Beratung", days_ago=1),
         *(record(n, 5) for n in range(4, 8)),
     ]
     text = render(
         DE, NOW - timedelta(days=7), NOW, compute(records, CATALOG, DE), compute([], CATALOG, DE), 5
     )
-    latest = text.splitlines()[
-        text.splitlines().index(
-            next(line for line in text.splitlines() if line.startswith("Neueste Kommentare"))
-        )
-        + 1 :
-    ]
-    # Under the product survey's title, not its questions: "what happened?" is asked
-    # after a rating of 1 or 2 only, and would tell each commenter's rating (hidden here:
-    # three answers are fewer than k).
-    assert latest == [
-        "Was sollten wir wissen? Schreiben Sie einen kurzen Kommentar oder überspringen Sie "
-        "diese Frage.",
-        "• 28.11.26: Freundliche Beratung",
-        "Umfrage „Produktfeedback“",
-        "• 28.11.26: Absturz beim Speichern",
-        "• 27.11.26: Dunkler Modus",
-        "• 27.11.26: Zu langsam beim Start",
-    ]
     assert "Wie zufrieden sind Sie mit unserem Produkt?\nAusgeblendet" in text
-    # One question answered: no heading, as before.
-    alone = render(
-        DE,
-        NOW - timedelta(days=7),
-        NOW,
-        compute(records[3:], CATALOG, DE),
-        compute([], CATALOG, DE),
-        5,
-    )
-    assert [line for line in alone.splitlines() if "Beratung" in line] == [
-        "• 28.11.26: Freundliche Beratung"
+    assert _latest(text) == [
+        "• 28.11.26: Absturz",
+        "• 28.11.26: Freundliche Beratung",
+        "• 27.11.26: Dunkler Modus",
     ]
