@@ -40,7 +40,7 @@ _EMAIL = re.compile(
 _TLDS = ("com", "de", "org", "net", "eu", "at", "ch", "info", "io", "co", "uk", "fr", "nl")
 _MAIL_PROVIDERS = (
     r"gmail|googlemail|gmx|web|yahoo|outlook|hotmail|live|icloud|me|aol|posteo|mailbox"
-    r"|t-online|freenet|proton|protonmail|mail|arcor|online"
+    r"|t-online|freenet|proton|protonmail|mail|arcor"
 )
 _SPELLED_EMAIL = re.compile(
     r"(?<![\w.+-])[\w.+-]+\s*[(\[{]\s*(?:at|ät)\s*[)\]}]\s*[\w-]+"
@@ -180,7 +180,9 @@ _DESCRIPTIONS = (
     "mitglied rentner rentnerin student studentin mieter mieterin nutzer nutzerin fan "
     "abonnent abonnentin besitzer besitzerin inhaber inhaberin ober kommissar pfarrer "
     "pastor direktor präsident bürgermeister vormittag nachmittag mittag abend morgen "
-    "früh awesome amazing great brilliant perfect "
+    "früh schnell schnelle schneller schnelles tolle toller tolles gute guter gutes "
+    "freundliche freundlicher nette netter langsame langsamer pünktliche pünktlicher "
+    "kostenlose kostenloser awesome amazing great brilliant perfect "
     "excellent fantastic wonderful lovely superb terrific outstanding fabulous legend "
     "legends good nice happy unhappy satisfied disappointed angry upset furious "
     "frustrated sad glad sorry pleased delighted impressed shocked annoyed grateful really "
@@ -252,7 +254,8 @@ _THANKS = (
 _WISHES = (
     "frohe frohes frohen schöne schönes schönen gute gutes guten besserung weihnachten "
     "ostern feiertage festtage rutsch neues neujahr erholung urlaub allerseits zusammen "
-    "merry happy christmas xmas easter holidays new year weekend day"
+    "merry happy christmas xmas easter holidays new year weekend day ok okay ps pps passt "
+    "done well bye"
 ).split()
 _LOOSE_WORD = (
     rf"(?!(?i:{'|'.join(_NOT_NAMES + _WISHES)}|{_CLOSING}|{_THANKS})\b){_DESCRIBED}"
@@ -390,19 +393,21 @@ _POSTAL_MARK = chr(_SET_ASIDE + 6398)
 _MARKS = f"[{_ADDRESS_MARK}{_POSTAL_MARK}]"
 # A first and last name before an address where they say it is whose: after a word that
 # sends something there ("Lieferung an Tom Becker, Hauptstr. 5", "z. Hd. Frau Dr. Anna
-# Schulz, Am Markt 3"), or alone on the line above a postal address ("Erika Mustermann\n
-# Musterstraße 12\n10115 Berlin"). Not any two capitalised words before one: "Neue
-# Filiale Hauptstraße 5", "Tolle Beratung\nMusterstraße 12" name no one. (Possessive
-# where spaces meet: a long run of them between a name and no address took minutes.)
+# Schulz, Am Markt 3", "Lieferadresse: ..."), or at the start of a line before a postal
+# address ("Erika Mustermann\nMusterstraße 12\n10115 Berlin", "Tom Becker, Hauptstraße
+# 5, 10115 Berlin"). Not any two capitalised words before a street: "Neue Filiale
+# Hauptstraße 5", "Tolle Beratung\nMusterstraße 12" name no one. (Possessive where
+# spaces meet: a long run of them between a name and no address took minutes.)
 _ADDRESSEE = (
-    r"\b(?i:an|to|für|for|c/o|z\.[ \t]?hd\.?|zu[ \t]+händen|attn\.?|adresse|address"
-    r"|anschrift|empfänger|recipient)"
+    r"(?i:\b(?:an|to|für|for|c/o|z\.[ \t]?hd\.?|zu[ \t]+händen|attn\.?|absender|sender"
+    r"|empfänger|recipient|shipping[ \t]+address|billing[ \t]+address|address)"
+    r"|\b(?:liefer|rechnungs|post|wohn|meine[ \t]+)?(?:adresse|anschrift))"
 )
 _NAME_BEFORE_ADDRESS = re.compile(
     rf"(?P<lead>{_ADDRESSEE}(?:[ \t]*+:)?[ \t]++)(?:{_TITLE}[ \t]+)?(?>{_FULL_NAME})"
     rf"(?P<gap>[ \t]*+[,\n][ \t]*+)(?={_MARKS})"
     rf"|(?P<line>(?:\A|(?<=\n))[ \t]*+)(?:{_TITLE}[ \t]+)?(?>{_FULL_NAME})"
-    rf"(?P<above>[ \t]*+,?+[ \t]*+\n[ \t]*+)(?={_POSTAL_MARK})"
+    rf"(?P<above>[ \t]*+[,\n][ \t]*+)(?={_POSTAL_MARK})"
 )
 
 PLACEHOLDERS = {
@@ -615,8 +620,8 @@ def _address(match: re.Match[str]) -> bool:
 
 # Numbers that name a thing, not a person's case: "Fehlercode 80070005", "Artikelnummer
 # 4711123", "model number 55123" stay for staff to act on; only right after such a
-# word, on its line, and of at most ten digits (a voucher code, an order number, or
-# "Fehler 4155550123", a phone number, go).
+# word, on its line, and of at most nine digits (a voucher code, an order number, or
+# ten digits, a phone number's, go).
 _TECHNICAL_BEFORE = re.compile(
     r"(?:fehler[ -]?(?:code|nummer)|\berror[ \t-]?(?:code|number)"  # also "Systemfehlercode"
     r"|\bartikel[ -]?(?:nummer|nr\.?)|\bart\.?[ \t-]*nr\.?|\bmodell[ -]?(?:nummer|nr\.?)"
@@ -629,7 +634,7 @@ _TECHNICAL_BEFORE = re.compile(
 def _technical(match: re.Match[str]) -> bool:
     """Whether a bare number is a code of a product or an error ("Fehlercode 80070005")."""
     number = match.group(0)
-    if not number.isdigit() or len(number) > 10:
+    if not number.isdigit() or len(number) > 9:
         return False
     return bool(_TECHNICAL_BEFORE.search(match.string[max(0, match.start() - 24) : match.start()]))
 

@@ -207,6 +207,9 @@ def test_addresses_become_a_placeholder(comment: str, expected: str) -> None:
             "Bitte an: [Name], [Adresse]",
         ),
         ("z. Hd. Erika Maria Mustermann, Lindenallee 7b", "z. Hd. [Name], [Adresse]"),
+        ("Tom Becker, Hauptstraße 5, 10115 Berlin", "[Name], [Adresse]"),
+        ("Absender: Tom Becker, Hauptstraße 5", "Absender: [Name], [Adresse]"),
+        ("Lieferadresse: Tom Becker, Hauptstraße 5", "Lieferadresse: [Name], [Adresse]"),
         ("please send it to Mary Smith, 10 Downing St.", "please send it to [Name], [Adresse]"),
         # no full name: a word before an address is no name
         ("Die Filiale Hauptstraße 5 war geschlossen", "Die Filiale [Adresse] war geschlossen"),
@@ -271,6 +274,9 @@ def test_a_name_and_a_long_run_of_spaces_near_an_address_runs_through(text: str)
         ("Gruß, gute Besserung", "Gruß, gute Besserung"),
         ("Best regards, merry christmas", "Best regards, merry christmas"),
         ("Fernseher: LG OLED", "Fernseher: LG OLED"),
+        ("lg ok", "lg ok"),
+        ("mfg, passt", "mfg, passt"),
+        ("Kind regards, well done", "Kind regards, well done"),
     ],
 )
 def test_a_name_typed_in_small_letters_after_a_closing_is_a_name(
@@ -298,7 +304,7 @@ def test_a_name_typed_in_small_letters_after_a_closing_is_a_name(
         ("Error 4155550123", "Error [Nummer]"),
         ("Fehler 123456789", "Fehler [Nummer]"),
         ("Fehlercode\n12345678", "Fehlercode\n[Nummer]"),
-        ("Fehlercode 12345678901", "Fehlercode [Nummer]"),
+        ("Fehlercode 4155550123", "Fehlercode [Nummer]"),
     ],
 )
 def test_a_code_of_a_product_or_an_error_stays(comment: str, expected: str) -> None:
