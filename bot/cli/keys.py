@@ -101,7 +101,7 @@ def _refuse_a_key_others_can_read(path: Path) -> None:
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise InvalidMasterKey(
             N_(
-                "{path} can be read by others (mode {mode}): make it readable by you only "
+                "{path} is open to other users (mode {mode}): make it readable by you only "
                 "(chmod 600) before it becomes the master key"
             ),
             path=path,

@@ -97,7 +97,7 @@ async def test_rotation_killed_midway_keeps_old_key_working_and_finishes_when_re
     key_file = tmp_path / "new.key"
     key_file.write_text(new_key_text + "\n")
     shown = cli("rotate-key", "--new-key-file", str(key_file), env=cli_env(data), cwd=tmp_path)
-    assert shown.returncode == 1 and "can be read by others (mode 644)" in shown.stderr
+    assert shown.returncode == 1 and "is open to other users (mode 644)" in shown.stderr
     key_file.chmod(0o600)  # as `umask 077; feedbackbot keygen > new.key` writes it
     args = [sys.executable, "-m", "bot", "rotate-key", "--new-key-file", str(key_file)]
     process = subprocess.Popen(
