@@ -180,9 +180,7 @@ _DESCRIPTIONS = (
     "mitglied rentner rentnerin student studentin mieter mieterin nutzer nutzerin fan "
     "abonnent abonnentin besitzer besitzerin inhaber inhaberin ober kommissar pfarrer "
     "pastor direktor präsident bürgermeister vormittag nachmittag mittag abend morgen "
-    "früh schnell schnelle schneller schnelles tolle toller tolles gute guter gutes "
-    "freundliche freundlicher nette netter langsame langsamer pünktliche pünktlicher "
-    "kostenlose kostenloser awesome amazing great brilliant perfect "
+    "früh awesome amazing great brilliant perfect "
     "excellent fantastic wonderful lovely superb terrific outstanding fabulous legend "
     "legends good nice happy unhappy satisfied disappointed angry upset furious "
     "frustrated sad glad sorry pleased delighted impressed shocked annoyed grateful really "
@@ -403,10 +401,19 @@ _ADDRESSEE = (
     r"|empfänger|recipient|shipping[ \t]+address|billing[ \t]+address|address)"
     r"|\b(?:liefer|rechnungs|post|wohn|meine[ \t]+)?(?:adresse|anschrift))"
 )
+# What starts a line of feedback, not a name, before an address: "Schneller Versand,
+# Musterstraße 12, 10115 Berlin", "Media Markt, Alexanderplatz 3, ...". (Only here: after
+# "Herr" or "Ich bin", Schnell, Nette and Gute are surnames.)
+_FEEDBACK_WORD = (
+    r"(?i:(?:schnell|langsam|toll|gut|nett|freundlich|unfreundlich|pünktlich|kostenlos"
+    r"|defekt|kaputt|neu|alt|super|prima|schlecht|teuer|günstig|falsch|fehlend)(?:e[rsnm]?)?"
+    r"|media|markt|kasse|filiale|sparkasse|bank|hauptbahnhof|bahnhof|apotheke|praxis"
+    r"|restaurant|hotel|lieferung|versand|paket|bestellung)\b"
+)
 _NAME_BEFORE_ADDRESS = re.compile(
     rf"(?P<lead>{_ADDRESSEE}(?:[ \t]*+:)?[ \t]++)(?:{_TITLE}[ \t]+)?(?>{_FULL_NAME})"
     rf"(?P<gap>[ \t]*+[,\n][ \t]*+)(?={_MARKS})"
-    rf"|(?P<line>(?:\A|(?<=\n))[ \t]*+)(?:{_TITLE}[ \t]+)?(?>{_FULL_NAME})"
+    rf"|(?P<line>(?:\A|(?<=\n))[ \t]*+)(?:{_TITLE}[ \t]+)?(?!{_FEEDBACK_WORD})(?>{_FULL_NAME})"
     rf"(?P<above>[ \t]*+[,\n][ \t]*+)(?={_POSTAL_MARK})"
 )
 

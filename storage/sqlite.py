@@ -170,11 +170,10 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, Store):
     def _existing_pseudonym_key(self) -> bytes | None:
         """The unwrapped pseudonym key of an existing key store, or None on a first run.
 
-        Reads keys.db through an immutable read-only URI, which writes nothing (not
-        even -wal/-shm). The meta row it reads is written before keys.db gets its
-        name (see `_create_key_store`), so it is always in the main file. Where keys.db
-        has a WAL, the row as the WAL has it decides (`_live_meta`): a key rotation cut
-        short before its checkpoint left its switch there.
+        Reads keys.db read-only, never writing its files (see below). The meta row is
+        written before keys.db gets its name (see `_create_key_store`), so a first read
+        finds it; where keys.db has a WAL, the row as the WAL has it decides: a key
+        rotation cut short before its checkpoint left its switch there.
         """
         if not self._keys_path.exists():
             sidecars = [DATA_FILE, f"{DATA_FILE}-wal", f"{KEY_STORE_FILE}-wal"]
@@ -188,47 +187,61 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, Store):
                     file=KEY_STORE_FILE,
                 )
             return None
-        uri = self._keys_path.resolve().as_uri() + "?mode=ro&immutable=1"
-        try:
-            con = sqlite3.connect(uri, uri=True)
+        # With a WAL (a bot running beside, or a rotation cut short before its checkpoint
+        # left its switch there) through a read-only connection, which reads the WAL and
+        # writes none of the store's files (SQLite may create or refresh only its
+        # shared-memory index, keys.db-shm, which holds no data); else the main file as
+        # it is, which writes nothing at all. (Read as immutable beside a running bot, the
+        # main file may be caught mid-checkpoint and look damaged.)
+        wal = self._dir / f"{KEY_STORE_FILE}-wal"
+        unread_wal: sqlite3.Error | None = None
+        read = None
+        if wal.exists():
             try:
-                row = con.execute("SELECT * FROM meta WHERE id = 1").fetchone()
-                names = [d[0] for d in con.execute("SELECT * FROM meta").description]
-                holds_keys = con.execute("SELECT EXISTS (SELECT 1 FROM data_keys)").fetchone()
-            finally:
-                con.close()
-        except sqlite3.Error as exc:
-            raise StoreError(
-                N_("cannot read key store {path}: {reason}"), path=self._keys_path, reason=exc
-            ) from None
-        self._refuse_keys_without_data(bool(holds_keys and holds_keys[0]))
-        if row is None:
+                read = _key_meta(self._keys_path, "mode=ro")
+            except sqlite3.Error as exc:  # e.g. no keys.db-shm in a read-only folder
+                unread_wal = exc
+        if read is None:
+            try:
+                read = _key_meta(self._keys_path, "mode=ro&immutable=1")
+            except sqlite3.Error as exc:
+                raise StoreError(
+                    N_("cannot read key store {path}: {reason}"), path=self._keys_path, reason=exc
+                ) from None
+        meta, holds_keys = read
+        self._refuse_keys_without_data(holds_keys)
+        if meta is None:
             raise StoreError(N_("key store {path} has no key metadata"), path=self._keys_path)
-        meta = dict(zip(names, row, strict=True))
-        # A rotation cut short after its switch committed has the newest wrapping in the
-        # WAL only (the checkpoint that follows never came): that one decides.
-        live = self._live_meta() or meta
         try:
             return crypto.unwrap_key(
-                self._master_key, live["wrapped_pseudonym_key"], _PSEUDONYM_KEY_AAD
+                self._master_key, meta["wrapped_pseudonym_key"], _PSEUDONYM_KEY_AAD
             )
         except DecryptionFailed:
             pass
-        if live is not meta and _opens(
-            self._master_key, meta["wrapped_pseudonym_key"], _PSEUDONYM_KEY_AAD
-        ):
+        if unread_wal is not None and wal.stat().st_size > 0:
+            raise MasterKeyMismatch(
+                N_(
+                    "the master key does not open the key store {path} as its main file "
+                    "holds it, and its write-ahead log could not be read ({reason}); a key "
+                    "rotation cut short may have left its last step there: let the bot "
+                    "write to the data folder and start it again"
+                ),
+                path=self._keys_path,
+                reason=unread_wal,
+            )
+        if _opens(self._master_key, meta.get("wrapped_pseudonym_key_next"), _PSEUDONYM_KEY_AAD):
+            raise MasterKeyMismatch(
+                N_(
+                    "a rotation to this master key was interrupted; run `feedbackbot "
+                    "rotate-key` again with the old key to finish it"
+                )
+            )
+        if wal.exists() and self._opened_before_rotation():
             raise MasterKeyMismatch(
                 N_(
                     "this is the master key from before a key rotation, which was "
                     "completed: start with the new master key (the one given to "
                     "`feedbackbot rotate-key`)"
-                )
-            )
-        if _opens(self._master_key, live.get("wrapped_pseudonym_key_next"), _PSEUDONYM_KEY_AAD):
-            raise MasterKeyMismatch(
-                N_(
-                    "a rotation to this master key was interrupted; run `feedbackbot "
-                    "rotate-key` again with the old key to finish it"
                 )
             )
         raise MasterKeyMismatch(
@@ -241,29 +254,16 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, Store):
             path=self._keys_path,
         )
 
-    def _live_meta(self) -> dict[str, Any] | None:
-        """keys.db's meta row with what its write-ahead log adds; None without a WAL (or
-        where it cannot be read: the main file's row decides then).
-
-        Read through a read-only connection, which reads the WAL and never writes the
-        store's files: SQLite may create or update only its shared-memory index
-        (keys.db-shm), which holds no data. (A read-write connection would checkpoint the
-        WAL into keys.db when it closes.)"""
-        wal = self._dir / f"{KEY_STORE_FILE}-wal"
+    def _opened_before_rotation(self) -> bool:
+        """Whether the key opens keys.db's main file, whose WAL it does not open: the key
+        from before a rotation whose switch is in the WAL only."""
         try:
-            if not wal.exists() or wal.stat().st_size == 0:
-                return None
-            uri = self._keys_path.resolve().as_uri() + "?mode=ro"
-            con = sqlite3.connect(uri, uri=True)
-            try:
-                cursor = con.execute("SELECT * FROM meta WHERE id = 1")
-                row = cursor.fetchone()
-                names = [d[0] for d in cursor.description]
-            finally:
-                con.close()
-        except (OSError, sqlite3.Error):
-            return None
-        return None if row is None else dict(zip(names, row, strict=True))
+            main, _ = _key_meta(self._keys_path, "mode=ro&immutable=1")
+        except sqlite3.Error:
+            return False
+        return main is not None and _opens(
+            self._master_key, main["wrapped_pseudonym_key"], _PSEUDONYM_KEY_AAD
+        )
 
     def _refuse_keys_without_data(self, holds_keys: bool) -> None:
         """Raise DataStoreMissing when keys.db holds people's keys (or may, in its WAL)
@@ -508,6 +508,21 @@ def _check_backup_destinations(destinations: list[Path]) -> None:
                 N_("the folder {path} does not exist; the backup needs an existing folder"),
                 path=destination.parent,
             )
+
+
+def _key_meta(path: Path, mode: str) -> tuple[dict[str, Any] | None, bool]:
+    """keys.db's meta row and whether it holds any person's key, through a read-only
+    connection opened with URI parameters `mode`."""
+    con = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True)
+    try:
+        cursor = con.execute("SELECT * FROM meta WHERE id = 1")
+        row = cursor.fetchone()
+        names = [d[0] for d in cursor.description]
+        holds = con.execute("SELECT EXISTS (SELECT 1 FROM data_keys)").fetchone()
+    finally:
+        con.close()
+    meta = None if row is None else dict(zip(names, row, strict=True))
+    return meta, bool(holds and holds[0])
 
 
 def _opens(key: bytes, wrapped: bytes | None, aad: bytes) -> bool:

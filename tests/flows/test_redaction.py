@@ -222,6 +222,10 @@ def test_addresses_become_a_placeholder(comment: str, expected: str) -> None:
         ("Tolle Beratung\nMusterstraße 12", "Tolle Beratung\n[Adresse]"),
         ("Schneller Versand, Musterstraße 12, 10115 Berlin", "Schneller Versand, [Adresse]"),
         ("Lieferung an die Filiale, Hauptstraße 5", "Lieferung an die Filiale, [Adresse]"),
+        ("Media Markt, Alexanderplatz 3, 10178 Berlin", "Media Markt, [Adresse]"),
+        ("Defekte Kasse, Hauptstraße 5, 10115 Berlin", "Defekte Kasse, [Adresse]"),
+        # and a surname that is also a word stays a surname (a review found them kept)
+        ("an Tom Schnell, Hauptstraße 5", "an [Name], [Adresse]"),
         # a full name elsewhere in the comment stays where nothing shows it is one
         (
             "Anna Schmidt hat super beraten. Musterstraße 12",
@@ -346,6 +350,18 @@ def test_a_long_word_before_a_spelled_at_runs_through(text: str) -> None:
     """4,096 characters of what the spelled-out patterns look for (a word of digits
     before " at" once took time growing with the square of its length)."""
     assert "[E-Mail]" not in redact(text, DE)
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        ("Herr Schnell war sehr unfreundlich", "[Name] war sehr unfreundlich"),
+        ("Frau Nette am Schalter", "[Name] am Schalter"),
+        ("Ich bin Tom Schnell", "Ich bin [Name]"),
+    ],
+)
+def test_surnames_that_are_also_words_are_names_after_a_title(comment: str, expected: str) -> None:
+    assert redact(comment, DE) == expected
 
 
 def test_names_after_redacted_contact_data_in_german() -> None:

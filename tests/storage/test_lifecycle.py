@@ -21,6 +21,7 @@ from storage import (
     StorageFull,
     StoreError,
 )
+from storage import sqlite as storage_sqlite
 from storage.crypto import generate_key
 
 T0 = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
@@ -160,6 +161,35 @@ async def test_a_rotation_cut_short_after_its_switch_opens_with_the_new_key(
     assert "rotate-key` again" not in str(refused.value), "which could never succeed"
     assert files_of(as_left) == before, "a refused key changes nothing"
     assert await readable(as_left, new, 4) == 4
+
+
+async def test_a_wal_that_cannot_be_read_is_said_so_not_blamed_on_the_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a read-only folder without keys.db-shm, SQLite cannot read the WAL: the key a
+    rotation switched to must not be told it is the wrong one."""
+    old, new = generate_key(), generate_key()
+    store = SQLiteStore(tmp_path, old)
+    await store.open()
+    await fill(store, 2)
+    await store.close()
+    died = subprocess.run(
+        [sys.executable, "-c", CUT_SHORT_AFTER_THE_SWITCH, str(tmp_path), old.hex(), new.hex()],
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])},
+        capture_output=True,
+        timeout=60,
+    )
+    assert died.returncode == 9, died.stderr
+    read = storage_sqlite._key_meta
+
+    def no_wal(path: Path, mode: str) -> object:
+        if "immutable" not in mode:
+            raise sqlite3.OperationalError("unable to open database file")
+        return read(path, mode)
+
+    monkeypatch.setattr(storage_sqlite, "_key_meta", no_wal)
+    with pytest.raises(MasterKeyMismatch, match="write-ahead log could not be read"):
+        await SQLiteStore(tmp_path, new).open()
 
 
 async def test_a_wrong_key_leaves_a_store_with_a_wal_as_it_was(tmp_path: Path) -> None:
