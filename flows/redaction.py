@@ -158,11 +158,22 @@ _NOT_NAMES = (
     "you your yours my our their his her its me us them all everyone everybody guys folks "
     "mate again much lots very not no yes please thanks thank monday tuesday wednesday "
     "thursday friday saturday sunday herr herrn frau mr mrs ms gruß gruss grüße grüsse "
+    "guten gute schönen schönes frohe frohes frohen "
     "januar februar märz juni juli september oktober november dezember january february "
     "march june july october december"
 ).split()
 # (The capital letter first: it fails at most places, sooner than the list.)
 _NOT_A_NAME = rf"(?=[{_UPPER}])(?!(?i:{'|'.join(_NOT_NAMES)})\b)"
+# Of those, the words that are surnames as well (Schön, Gut, Ende, Glück, Sonntag, Morgen):
+# no name where a name would start ("Danke, Schön", "Gruß, Gut"), but after a first name
+# or a title they are ("Viele Grüße, Anna Schön", "Frau Glück").
+_SURNAMES_TOO = frozenset(
+    "schön gut klasse ende anfang glück tag abend mittag morgen sonntag montag dienstag "
+    "freitag samstag gott".split()
+)
+_NOT_A_LATER_NAME = (
+    rf"(?=[{_UPPER}])(?!(?i:{'|'.join(w for w in _NOT_NAMES if w not in _SURNAMES_TOO)})\b)"
+)
 # Nor are these where a name would start after a closing, a thank-you, a title or "ich bin":
 # praise ("Danke, Perfekt!", "Thanks, Awesome!"), who writes ("LG Stammkunde", "Grüße,
 # Anonym", "Ich bin Berliner Rentner"), how they feel ("I'm Really Happy"), a role ("Herr
@@ -192,6 +203,8 @@ _DESCRIBED = rf"(?!{_DESCRIPTION})"
 # One word of a name: "Erika", "Yılmaz", "McDonald", "O'Brien", "Müller-Lüdenscheidt".
 _NAME_PART = rf"(?:[{_UPPER}]['’])?[{_UPPER}][{_LOWER}]+(?:[{_UPPER}][{_LOWER}]+)?"
 _NAME_WORD = rf"{_NOT_A_NAME}{_NAME_PART}(?:-{_NAME_PART}){{0,2}}\b"
+# A word after a first name or a title (see _SURNAMES_TOO)
+_LATER_NAME_WORD = rf"{_NOT_A_LATER_NAME}{_NAME_PART}(?:-{_NAME_PART}){{0,2}}\b"
 # A name word that is no description either (after the function words: most fail sooner)
 _NAME_WORD_NOT_DESCRIBING = rf"{_NOT_A_NAME}{_DESCRIBED}{_NAME_PART}(?:-{_NAME_PART}){{0,2}}\b"
 _PARTICLE = r"(?:von|van|de|der|den|du|da|di|del|della|la|le|zu|ten|ter)"
@@ -200,14 +213,14 @@ _INITIAL = rf"[{_UPPER}]\."
 # them: "Erika von der Heide", "Robert J. Miller", "K. Schneider", "Anna M."
 _NAME = (
     rf"(?:{_INITIAL}[ \t]?)?{_NAME_WORD_NOT_DESCRIBING}"
-    rf"(?:[ \t]+(?:(?:{_PARTICLE}[ \t]+){{0,2}}|{_INITIAL}[ \t]+){_NAME_WORD}){{0,2}}"
+    rf"(?:[ \t]+(?:(?:{_PARTICLE}[ \t]+){{0,2}}|{_INITIAL}[ \t]+){_LATER_NAME_WORD}){{0,2}}"
     rf"(?:[ \t]+{_INITIAL})?"
 )
 # A first and a last name at least, no word of them a description: "Thomas Berger", "Anna
 # Maria Schmidt", "Robert J. Miller"; not "Berliner Stammkunde" nor "Really Happy".
 _FULL_NAME = (
     rf"{_NAME_WORD_NOT_DESCRIBING}(?:[ \t]+(?:(?:{_PARTICLE}[ \t]+){{0,2}}"
-    rf"|{_INITIAL}[ \t]+){_NAME_WORD_NOT_DESCRIBING}){{1,2}}"
+    rf"|{_INITIAL}[ \t]+){_DESCRIBED}{_LATER_NAME_WORD}){{1,2}}"
 )
 # "Dr.", "Prof.", "Dr.-Ing.", "Dipl.-Ing.", "Mag.", a doctorate's faculty after it: "Dr.
 # med.", "Dr. rer. nat.", "Prof. Dr. med. dent."
@@ -304,8 +317,8 @@ _THIS_IS = re.compile(
 # for "Frau von der Post" and "der Herr von Vodafone".
 _TITLED_NAME = re.compile(
     rf"(?<![\w.–/-])(?<![\d–-][ \t]){_TITLE}[ \t]+"
-    rf"(?:(?:van|de|di|da|du|del|della|ten|ter)[ \t]+){{0,2}}{_NAME_WORD_NOT_DESCRIBING}"
-    rf"(?:[ \t]+{_NAME_WORD})?"
+    rf"(?:(?:van|de|di|da|du|del|della|ten|ter)[ \t]+){{0,2}}{_DESCRIBED}{_LATER_NAME_WORD}"
+    rf"(?:[ \t]+{_LATER_NAME_WORD})?"
 )
 # "12", "5a", "7 b", "12-14", "3/1"; not part of a longer number or a decimal.
 _HOUSE_NUMBER = (

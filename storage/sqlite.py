@@ -82,8 +82,9 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, Store):
         """Open or create the store.
 
         Raises MasterKeyMismatch (key does not open keys.db) or KeyStoreMissing (data
-        without keys.db) before anything is opened for writing, so the files stay
-        byte-for-byte unchanged; StoreError if secure_delete or WAL cannot be enabled
+        without keys.db) before anything is opened for writing, so the store's files stay
+        byte-for-byte unchanged (SQLite may refresh keys.db-shm, its shared-memory index,
+        to read the WAL); StoreError if secure_delete or WAL cannot be enabled
         or the files were written by a newer version.
         """
         if self._db is not None:
@@ -145,10 +146,8 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, Store):
             await migrate(db, "keys", KEY_MIGRATIONS)
             if self._max_page_count is not None:
                 await sqlite_db.set_max_page_count(db, self._max_page_count)
-            # The check above read the main file only; a rotation cut short before its
-            # checkpoint could have left a newer key in the WAL.
-            # The main file opened with this key, the WAL does not: a rotation to a new
-            # key committed its switch and was cut short before its checkpoint.
+            # Checked again as the store now reads: should a rotation by another process
+            # have switched keys since the check above, this key no longer opens it.
             live = await fetch_one(db, "SELECT wrapped_pseudonym_key FROM keys.meta")
             if live is None or not _opens(self._master_key, live[0], _PSEUDONYM_KEY_AAD):
                 raise MasterKeyMismatch(
@@ -221,10 +220,10 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, Store):
         if unread_wal is not None and wal.stat().st_size > 0:
             raise MasterKeyMismatch(
                 N_(
-                    "the master key does not open the key store {path} as its main file "
-                    "holds it, and its write-ahead log could not be read ({reason}); a key "
-                    "rotation cut short may have left its last step there: let the bot "
-                    "write to the data folder and start it again"
+                    "the master key does not open the key store {path}, and its "
+                    "write-ahead log, where a key rotation cut short keeps its last step, "
+                    "could not be read ({reason}): let the bot write to the data folder "
+                    "and start it again"
                 ),
                 path=self._keys_path,
                 reason=unread_wal,

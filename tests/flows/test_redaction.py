@@ -358,6 +358,18 @@ def test_a_long_word_before_a_spelled_at_runs_through(text: str) -> None:
         ("Herr Schnell war sehr unfreundlich", "[Name] war sehr unfreundlich"),
         ("Frau Nette am Schalter", "[Name] am Schalter"),
         ("Ich bin Tom Schnell", "Ich bin [Name]"),
+        # surnames that are words where a name would not start (a review found these kept)
+        ("Viele Grüße, Anna Schön", "Viele Grüße, [Name]"),
+        ("Viele Grüße, Michael Ende", "Viele Grüße, [Name]"),
+        ("Ich bin Anna Schön", "Ich bin [Name]"),
+        ("Frau Schön war sehr nett", "[Name] war sehr nett"),
+        ("Herr Gut war unfreundlich", "[Name] war unfreundlich"),
+        ("Lieferung an Anna Schön, Hauptstraße 5", "Lieferung an [Name], [Adresse]"),
+        # and where they are words, they stay
+        ("Danke!\nTolles Team", "Danke!\nTolles Team"),
+        ("Eine Frau Mitte 40 hat geholfen", "Eine Frau Mitte 40 hat geholfen"),
+        ("Danke\nGuten Tag", "Danke\nGuten Tag"),
+        ("Viele Grüße, Ihr Service Team", "Viele Grüße, Ihr Service Team"),
     ],
 )
 def test_surnames_that_are_also_words_are_names_after_a_title(comment: str, expected: str) -> None:
