@@ -522,7 +522,9 @@ prompt = "Bye"
 )
 
 
-def _given(n: int, flow: str, purpose: str, answers: dict[str, object], days_ago: float):
+def _given(
+    n: int, flow: str, purpose: str, answers: dict[str, object], days_ago: float
+) -> PeriodFeedback:
     created = NOW - timedelta(days=days_ago)
     return PeriodFeedback(
         id=f"g{n}",

@@ -129,6 +129,24 @@ def files_of(folder: Path) -> dict[str, bytes]:
     }
 
 
+async def cut_short_after_the_switch(folder: Path, people: int) -> tuple[bytes, bytes]:
+    """A store of `people` whose rotation died right after its switch committed; the old
+    and the new master key."""
+    old, new = generate_key(), generate_key()
+    store = SQLiteStore(folder, old)
+    await store.open()
+    await fill(store, people)
+    await store.close()
+    died = subprocess.run(
+        [sys.executable, "-c", CUT_SHORT_AFTER_THE_SWITCH, str(folder), old.hex(), new.hex()],
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])},
+        capture_output=True,
+        timeout=60,
+    )
+    assert died.returncode == 9, died.stderr
+    return old, new
+
+
 async def test_a_rotation_cut_short_after_its_switch_opens_with_the_new_key(
     tmp_path: Path,
 ) -> None:
@@ -136,18 +154,7 @@ async def test_a_rotation_cut_short_after_its_switch_opens_with_the_new_key(
     "not the one this store was made with", the old one sent the operator to run the
     rotation again, which could never succeed; an operator believing the first message
     would throw away the only key that still opens the data."""
-    old, new = generate_key(), generate_key()
-    store = SQLiteStore(tmp_path, old)
-    await store.open()
-    await fill(store, 4)
-    await store.close()
-    died = subprocess.run(
-        [sys.executable, "-c", CUT_SHORT_AFTER_THE_SWITCH, str(tmp_path), old.hex(), new.hex()],
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])},
-        capture_output=True,
-        timeout=60,
-    )
-    assert died.returncode == 9, died.stderr
+    old, new = await cut_short_after_the_switch(tmp_path, people=4)
     assert (tmp_path / "keys.db-wal").stat().st_size > 0, "the switch is in the WAL only"
     as_left = tmp_path.parent / "as-left"
     shutil.copytree(tmp_path, as_left)
@@ -168,18 +175,7 @@ async def test_a_wal_that_cannot_be_read_is_said_so_not_blamed_on_the_key(
 ) -> None:
     """In a read-only folder without keys.db-shm, SQLite cannot read the WAL: the key a
     rotation switched to must not be told it is the wrong one."""
-    old, new = generate_key(), generate_key()
-    store = SQLiteStore(tmp_path, old)
-    await store.open()
-    await fill(store, 2)
-    await store.close()
-    died = subprocess.run(
-        [sys.executable, "-c", CUT_SHORT_AFTER_THE_SWITCH, str(tmp_path), old.hex(), new.hex()],
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])},
-        capture_output=True,
-        timeout=60,
-    )
-    assert died.returncode == 9, died.stderr
+    _, new = await cut_short_after_the_switch(tmp_path, people=2)
     read = storage_sqlite._key_meta
 
     def no_wal(path: Path, mode: str) -> object:
