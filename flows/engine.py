@@ -7,15 +7,17 @@ what it decides (saving the draft, storing a completed feedback).
 
 from __future__ import annotations
 
+import re
 import secrets
 import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import cache
 
 from pydantic import BaseModel, ConfigDict
 
 from flows.consent import optional_consent_text, sha256_hex
-from flows.i18n import Translator
+from flows.i18n import SUPPORTED_LOCALES, Translator, translator
 from flows.models import (
     DONE,
     MAX_TEXT_STEP_LENGTH,
@@ -206,9 +208,19 @@ class Engine:
                 )
             if len(cleaned) > step.max_length:
                 return self._too_long(state, step, cleaned, event.sent_at)
+            if step.skippable and _bare(cleaned) in _skip_words():
+                # The question says "or skip this question": whoever types rather than
+                # taps types the word, which is no comment.
+                return self._advance(state, step, None)
             return self._advance(state, step, cleaned)
-        if isinstance(step, RatingStep) and cleaned_int(text) in range(step.min, step.max + 1):
-            return self._advance(state, step, cleaned_int(text))
+        if isinstance(step, RatingStep):
+            typed = typed_rating(text, step)
+            if typed is not None:
+                return self._advance(state, step, typed)
+            note = self.t.gettext(
+                "Please tap a button, or type a number from {low} to {high}."
+            ).format(low=self.t.number(step.min), high=self.t.number(step.max))
+            return self.reask(state, note)
         return self.reask(state, self.t.gettext("Please answer with one of the buttons."))
 
     def _too_long(
@@ -477,6 +489,30 @@ def visible(text: str) -> bool:
     return any(c not in _BLANK and unicodedata.category(c) not in _UNSEEN_CATEGORIES for c in text)
 
 
+@cache
+def _skip_words() -> frozenset[str]:
+    """The Skip button's label in every language the bot speaks, typed instead of pressed."""
+    return frozenset(_bare(translator(locale).gettext("Skip")) for locale in SUPPORTED_LOCALES)
+
+
+_TYPED_RATING = re.compile(r"(\d{1,3})[.!]?(?:\s*/\s*(\d{1,3}))?[.!]?")
+
+
+def typed_rating(text: str, step: RatingStep) -> int | None:
+    """A rating typed instead of pressed: "4", "4.", "4/5" (out of the scale's top),
+    in any digits Unicode has ("４"); None for anything else or out of the scale."""
+    found = _TYPED_RATING.fullmatch(text.strip())
+    if found is None or (found[2] is not None and int(found[2]) != step.max):
+        return None
+    rating = int(found[1])
+    return rating if step.min <= rating <= step.max else None
+
+
 def cleaned_int(text: str) -> int | None:
     stripped = text.strip()
     return int(stripped) if stripped.isdecimal() and len(stripped) <= 3 else None
+
+
+def _bare(text: str) -> str:
+    """`text` in lower case without the punctuation and spaces around it ("Skip." → "skip")."""
+    return text.casefold().strip(" \t\n.!,;:-–—\"'„“”»«")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
@@ -64,6 +65,20 @@ ERASE_BUTTON_VALID = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
+class _EraseAsked:
+    """The erase question a person was shown last: its button's token, when, and the
+    feedback it counted (ids), which its answer must still find."""
+
+    token: str
+    at: datetime
+    held: frozenset[str]
+    unreadable: int
+
+
+_ERASE_TOKEN = re.compile(r"[A-Za-z0-9_-]{8}")
+
+
+@dataclass(frozen=True)
 class _DraftWithdrawal:
     """What withdrawing a consent did to the conversation under way."""
 
@@ -90,6 +105,9 @@ class DataRights:
         self.processing = config.processing(catalog)
         self._purposes = {p.id: p for p in purposes_of(catalog)}
         self._recent_access: dict[str, deque[datetime]] = {}
+        # Per person, the erase question shown last: only its button erases, and only
+        # what it said (one process: after a restart, /delete is asked again).
+        self._erase_asked: dict[str, _EraseAsked] = {}
         # Told which recipients received the person's data when it is erased or consent
         # withdrawn (Art. 19); return at once.
         self.removal_listeners: list[RemovalListener] = []
@@ -146,21 +164,19 @@ class DataRights:
         if unreadable:
             log.warning("records unreadable at an access", extra={"records": unreadable})
             damaged = t.ngettext(
-                "{count} more record about you could not be read: its stored copy is "
-                "damaged, so it is not in this copy. It is deleted at its date, or now with "
-                "/delete.",
-                "{count} more records about you could not be read: their stored copy is "
-                "damaged, so they are not in this copy. They are deleted at their date, or "
+                "{count} more record about you could not be read because its stored copy "
+                "is damaged, so it is missing here. It is deleted on its deletion date, or "
                 "now with /delete.",
+                "{count} more records about you could not be read because their stored "
+                "copy is damaged, so they are missing here. They are deleted on their "
+                "deletion date, or now with /delete.",
                 unreadable,
             )
             summary = f"{summary}\n\n{damaged.format(count=unreadable)}"
         document = Document(
             filename="feedbackbot-data.json",
             content=export.model_dump_json(indent=2).encode("utf-8"),
-            caption=t.gettext(
-                "A complete copy of your data (JSON, schema version {version})."
-            ).format(version=export.schema_version),
+            caption=t.gettext("A complete copy of your data as a file (JSON, machine-readable)."),
         )
         return Outcome(replies=(Reply(summary), Reply("", document=document)))
 
@@ -336,7 +352,7 @@ class DataRights:
             )
             lines += [self._answer_line(t, a) for a in d.answers]
             lines.append(
-                t.gettext("Discarded automatically at {when} unless you continue.").format(
+                t.gettext("Discarded automatically on {when} unless you continue.").format(
                     when=t.datetime(d.discarded_automatically_at, zone)
                 )
             )
@@ -361,7 +377,7 @@ class DataRights:
             lines.append("")
         if export.contact_chat_id is not None:
             lines += [
-                t.gettext("We may contact you in this chat (its id is stored encrypted)."),
+                t.gettext("We may contact you in this chat (its number is stored encrypted)."),
                 "",
             ]
         if export.chosen_language is not None:
@@ -430,8 +446,12 @@ class DataRights:
                 "Do you want to erase all data stored about you? That is the language you "
                 "chose with /language; I then follow your Telegram app's language again."
             )
-            return Outcome(replies=(self._erase_question(t, text),))
-        question = self._erase_question(t, self._what_is_erased(t, count))
+            return Outcome(
+                replies=(self._erase_question(t, text, pseudonym, readable, unreadable),)
+            )
+        question = self._erase_question(
+            t, self._what_is_erased(t, count), pseudonym, readable, unreadable
+        )
         if language:
             also = t.gettext(
                 "The language you chose with /language is erased too; I then follow your "
@@ -455,13 +475,27 @@ class DataRights:
             feedback,
         ).format(count=feedback)
 
-    def _erase_question(self, t: Translator, text: str) -> Reply:
-        minute = int(self.clock().timestamp() // 60)
+    def _erase_question(
+        self,
+        t: Translator,
+        text: str,
+        pseudonym: str,
+        readable: list[FeedbackRecord],
+        unreadable: int,
+    ) -> Reply:
+        """The question with its two buttons; asking again (or "keep") makes the erase
+        buttons of every earlier question out of date."""
+        now = self.clock()
+        for stale in [p for p, a in self._erase_asked.items() if now - a.at > ERASE_BUTTON_VALID]:
+            del self._erase_asked[stale]
+        token = secrets.token_urlsafe(6)
+        held = frozenset(record.id for record in readable)
+        self._erase_asked[pseudonym] = _EraseAsked(token, now, held, unreadable)
         return Reply(
             text,
             (
                 (
-                    Button(t.gettext("Erase everything"), f"d:y:{minute}"),
+                    Button(t.gettext("Erase everything"), f"d:y:{token}"),
                     Button(t.gettext("Keep my data"), "d:n"),
                 ),
             ),
@@ -474,18 +508,34 @@ class DataRights:
         stays: "nothing about you is left" would not be true of them.
         """
         t = translator(person.locale)
-        parts = data.split(":")
-        if parts[:2] == ["d", "n"]:
-            return Outcome(replies=(Reply(t.gettext("Nothing was erased.")),), close_keyboard=True)
-        asked = _asked_at(parts, self.clock())
-        if asked is None:
-            return Outcome(toast=t.gettext("This button is not valid."), close_keyboard=True)
-        if self.clock() - asked > ERASE_BUTTON_VALID:
-            return Outcome(
-                toast=t.gettext("This button has expired. Send /delete again."),
-                close_keyboard=True,
-            )
         pseudonym = self.store.pseudonym(person.subject)
+        parts = data.split(":")
+        if parts == ["d", "n"]:
+            self._erase_asked.pop(pseudonym, None)  # "keep" holds for every question shown
+            return Outcome(replies=(Reply(t.gettext("Nothing was erased.")),), close_keyboard=True)
+        if len(parts) != 3 or parts[:2] != ["d", "y"] or not _ERASE_TOKEN.fullmatch(parts[2]):
+            return Outcome(toast=t.gettext("This button is not valid."), close_keyboard=True)
+        asked = self._erase_asked.get(pseudonym)
+        if asked is not None and asked.token == parts[2]:
+            if self.clock() - asked.at > ERASE_BUTTON_VALID:
+                del self._erase_asked[pseudonym]
+                return Outcome(
+                    toast=t.gettext("This button has expired. Send /delete again."),
+                    close_keyboard=True,
+                )
+            readable, unreadable = await self.store.readable_feedback_of(pseudonym, self.clock())
+            if {r.id for r in readable} == asked.held and unreadable == asked.unreadable:
+                return await self._erase(t, pseudonym, staff)
+            del self._erase_asked[pseudonym]  # feedback given or gone since: ask again
+        # Or an earlier question, one answered with "keep", one from before a restart:
+        # what it said is not what would be erased now.
+        out_of_date = t.gettext(
+            "This question is out of date, so nothing was erased. Send /delete again if "
+            "you want to erase everything: it shows what that is now."
+        )
+        return Outcome(replies=(Reply(out_of_date),), close_keyboard=True)
+
+    async def _erase(self, t: Translator, pseudonym: str, staff: bool) -> Outcome:
         deliveries = await self.store.deliveries_of(pseudonym)
         # The notices are kept before the deliveries they come from are erased.
         for listener in self.removal_listeners:
@@ -497,6 +547,7 @@ class DataRights:
             for forget in self.erasure_listeners:
                 forget(pseudonym)
         self._recent_access.pop(pseudonym, None)
+        self._erase_asked.pop(pseudonym, None)
         log.info("subject erased")
         notes = [t.gettext("No data is stored about you.")] if not report.anything else []
         if staff:
@@ -563,7 +614,8 @@ class DataRights:
         purpose_id = data.removeprefix("w:")
         purpose = self._purposes.get(purpose_id)
         pseudonym = self.store.pseudonym(person.subject)
-        feedback, complete = await self._readable_feedback(pseudonym)
+        feedback, unreadable = await self._readable_feedback(pseudonym)
+        complete = not unreadable
         kinds = await self._kinds_in_force(pseudonym, purpose_id)
         # Answers collected for an optional purpose serve it alone: they go with it. (Those
         # of a required one stay, restricted, as the feedback they belong to.)
@@ -621,13 +673,13 @@ class DataRights:
             ).format(purpose=name)
         else:
             text = t.gettext(
-                "Your consent to “{purpose}” has been withdrawn. You have not given feedback "
-                "with it. New feedback of this kind needs your consent again."
+                "Your consent to “{purpose}” has been withdrawn. You have not given any "
+                "feedback under it. New feedback of this kind needs your consent again."
             ).format(purpose=name)
         if discarded:
             text += "\n\n" + t.gettext("The feedback you had not finished was discarded.")
         question = self._what_is_erased(t, len(feedback)) if complete else self._erase_all(t)
-        erase = self._erase_question(t, question)
+        erase = self._erase_question(t, question, pseudonym, feedback, unreadable)
         return Outcome(replies=(Reply(text), erase), close_keyboard=True)
 
     @staticmethod
@@ -661,13 +713,13 @@ class DataRights:
             for r in feedback
         )
 
-    async def _readable_feedback(self, pseudonym: str) -> tuple[list[FeedbackRecord], bool]:
-        """The person's feedback that can be read, and whether that is all of it: a
-        damaged row must not keep anyone from withdrawing."""
+    async def _readable_feedback(self, pseudonym: str) -> tuple[list[FeedbackRecord], int]:
+        """The person's feedback that can be read, and how many more cannot: a damaged
+        row must not keep anyone from withdrawing."""
         feedback, unreadable = await self.store.readable_feedback_of(pseudonym, self.clock())
         if unreadable:
             log.warning("feedback unreadable at a withdrawal", extra={"records": unreadable})
-        return feedback, not unreadable
+        return feedback, unreadable
 
     @staticmethod
     async def _stored(read: Awaitable[object | None]) -> bool:
@@ -822,15 +874,3 @@ def _staff_note(t: Translator, kept: timedelta) -> str:
         "commands, as proof of how feedback was handled; it is not erased here, and each "
         "entry is deleted {period} after it was made."
     ).format(period=t.duration(kept))
-
-
-def _asked_at(parts: list[str], now: datetime) -> datetime | None:
-    """When the erase button `d:y:<minute>` was offered; None for data no question of
-    ours carries (not a minute, out of any calendar, or in the future)."""
-    if len(parts) != 3 or parts[:2] != ["d", "y"] or not re.fullmatch(r"[0-9]{1,12}", parts[2]):
-        return None
-    try:
-        asked = datetime.fromtimestamp(int(parts[2]) * 60, tz=now.tzinfo)
-    except (ValueError, OverflowError, OSError):
-        return None
-    return asked if asked <= now else None

@@ -24,7 +24,7 @@ from flows.engine import (
     Turn,
     new_token,
 )
-from flows.i18n import SUPPORTED_LOCALES, Translator, translator
+from flows.i18n import N_, SUPPORTED_LOCALES, Translator, translator
 from flows.models import FlowDefinition, render_text
 from flows.processing import (
     AUDIT_RETENTION,
@@ -38,6 +38,7 @@ from storage.interface import (
     ConsentGrant,
     ConsentMissing,
     ConsentRecord,
+    DecryptionFailed,
     Draft,
     FeedbackRecord,
     NewFeedback,
@@ -48,6 +49,7 @@ from storage.interface import (
 log = logging.getLogger("flows.service")
 
 DRAFT_IDLE = timedelta(minutes=30)
+_CONTINUE = N_("Let's continue where you left off.")
 
 
 @dataclass(frozen=True)
@@ -126,9 +128,7 @@ class FeedbackService:
             notes = (t.gettext("I do not know that survey; here is our general feedback."),)
         if state is not None and state.flow_id == flow.id:
             t = _language_of(state, t)
-            turn = self._engine(flow, t).reask(
-                state, t.gettext("Let's continue where you left off.")
-            )
+            turn = self._engine(flow, t).reask(state, t.gettext(_CONTINUE))
             return _headed(notes, turn.outcome)
         if not await self._consented(pseudonym, flow):
             # The notice stays a message of its own: the consent proof hashes its exact text.
@@ -166,8 +166,8 @@ class FeedbackService:
         if state is None or flow is None:
             return None
         t = translator(person.locale)
-        if state.locale == t.locale:
-            return None
+        if state.locale == t.locale:  # the same language: where they are, not "/start"
+            return self._engine(flow, t).reask(state, t.gettext(_CONTINUE)).outcome
         try:
             # A new token: the buttons of the copy in the old language no longer count, so
             # that an optional consent pressed there is never recorded with the hash of the
@@ -184,8 +184,24 @@ class FeedbackService:
                 ).format(language=t.language(state.locale or t.locale))
             )
         state = switched
-        turn = self._engine(flow, t).reask(state, t.gettext("Let's continue where you left off."))
+        turn = self._engine(flow, t).reask(state, t.gettext(_CONTINUE))
         return turn.outcome
+
+    async def reminded(self, person: Person, outcome: Outcome) -> Outcome:
+        """`outcome` (the answer to a command such as /help or /mydata) followed by the
+        open question of a feedback under way, asked again: the question is far up the
+        chat by now, and whatever the person types next is taken as its answer."""
+        try:
+            state = await self._state(self.store.pseudonym(person.subject))
+        except DecryptionFailed:  # a damaged draft: no question to ask again
+            return outcome
+        flow = self.catalog.flows.get(state.flow_id) if state is not None else None
+        if state is None or flow is None:
+            return outcome
+        t = _language_of(state, translator(person.locale))
+        note = t.gettext("Your survey is still open; here is its question again.")
+        turn = self._engine(flow, t).reask(state, note)
+        return replace(outcome, replies=(*outcome.replies, *turn.outcome.replies))
 
     def help(self, locale: str, staff: bool = False) -> Outcome:
         t = translator(locale)
@@ -205,7 +221,7 @@ class FeedbackService:
                 "/mydata – see the data stored about you\n"
                 "/withdraw – withdraw a consent\n"
                 "/delete – erase all your data\n"
-                "/cancel – discard an unfinished feedback\n"
+                "/cancel – discard unfinished answers\n"
                 "/language – choose the language I write in\n"
                 "/help – this overview"
             ).format(name=self.config.controller.name)
@@ -230,13 +246,21 @@ class FeedbackService:
             )
         )
 
-    def private_only(self, locale: str) -> Outcome:
+    def private_only(self, locale: str, username: str | None = None) -> Outcome:
+        """Said in a group: where to write instead (the bot's @username, when known)."""
         t = translator(locale)
+        if not username:
+            return Outcome.say(
+                t.gettext(
+                    "I take feedback and answer about your data only in a private chat with "
+                    "me. Please write to me directly."
+                )
+            )
         return Outcome.say(
             t.gettext(
                 "I take feedback and answer about your data only in a private chat with me. "
-                "Please write to me directly."
-            )
+                "Please write to me directly: @{username}"
+            ).format(username=username)
         )
 
     def apology(self, locale: str) -> Outcome:
@@ -256,8 +280,18 @@ class FeedbackService:
         pseudonym = self.store.pseudonym(person.subject)
         state = await self._state(pseudonym)
         if state is None:
+            if await self._finished_recently(pseudonym):  # a button of the survey just done
+                toast = t.gettext("This survey is already finished. Thank you!")
+                return Outcome(toast=toast, close_keyboard=True)
             return self._ended(t)
         return await self._apply(pseudonym, person, t, state, Press(data))
+
+    async def _finished_recently(self, pseudonym: str) -> bool:
+        """Whether the person gave feedback within the last idle period: then a question
+        without answers open is one they just finished, not one that expired."""
+        now = self.clock()
+        given = await self.store.feedback_of(pseudonym, now)
+        return any(record.created_at > now - self.config.draft_idle for record in given)
 
     def _ended(self, t: Translator) -> Outcome:
         text = t.gettext(
@@ -282,9 +316,7 @@ class FeedbackService:
         if any(consent.in_force for consent in await self.store.consents(pseudonym)):
             # Just thanked (in any survey), or the answers expired, or the notice has changed
             # since they agreed: none of it is an error of theirs, nor a refusal to consent.
-            now = self.clock()
-            given = await self.store.feedback_of(pseudonym, now)
-            if any(record.created_at > now - self.config.draft_idle for record in given):
+            if await self._finished_recently(pseudonym):
                 return Outcome.say(
                     t.gettext(
                         "Your feedback has been received; no question is open right now. "
@@ -293,9 +325,9 @@ class FeedbackService:
                 )
             return Outcome.say(
                 t.gettext(
-                    "No question is open right now. Send /start to give feedback; /help "
-                    "lists what I can do. (Unfinished answers are discarded after {idle} "
-                    "without activity.)"
+                    "No survey is under way, so this message was not stored. Unfinished "
+                    "answers are discarded after {idle} without activity; send /start to "
+                    "give feedback (again), /help lists what I can do."
                 ).format(idle=t.duration(self.config.draft_idle))
             )
         # Before consent nothing of the input is kept. A pointer, not the whole notice

@@ -105,7 +105,8 @@ async def refuse_in_group(update: Update, context: BotContext) -> None:
         notices[chat.id] = now
         if len(notices) > 10_000:  # bounded: forget the oldest
             del notices[next(iter(notices))]
-        await render(context.service.private_only(context.locale(update)), update, context)
+        outcome = context.service.private_only(context.locale(update), context.bot.username)
+        await render(outcome, update, context)
     raise ApplicationHandlerStop
 
 
@@ -124,12 +125,13 @@ async def ignore(update: Update, context: BotContext) -> None:
 async def help_command(update: Update, context: BotContext) -> None:
     """/hilfe: lists the commands; a member of staff also gets theirs."""
     outcome = context.service.help(context.locale(update), staff=context.is_staff(update))
-    await render(outcome, update, context)
+    await render(await context.service.reminded(context.person(update), outcome), update, context)
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:
     """Any other command: a short help."""
-    await render(context.service.unknown_command(context.locale(update)), update, context)
+    outcome = context.service.unknown_command(context.locale(update))
+    await render(await context.service.reminded(context.person(update), outcome), update, context)
 
 
 def guards(staff_here: filters.BaseFilter) -> list[tuple[int, BaseHandler[Any, Any, Any]]]:

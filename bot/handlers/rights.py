@@ -18,12 +18,15 @@ PRIVATE_MESSAGE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 
 async def privacy(update: Update, context: BotContext) -> None:
     """/datenschutz: the privacy notice; works before and without consent, stores nothing."""
-    await render(context.rights.privacy(context.locale(update)), update, context)
+    outcome = context.rights.privacy(context.locale(update))
+    await render(await context.service.reminded(context.person(update), outcome), update, context)
 
 
 async def my_data(update: Update, context: BotContext) -> None:
     """/meinedaten: a readable summary and the complete copy as a JSON file."""
-    await render(await context.rights.access(context.person(update)), update, context)
+    person = context.person(update)
+    outcome = await context.rights.access(person)
+    await render(await context.service.reminded(person, outcome), update, context)
 
 
 async def delete(update: Update, context: BotContext) -> None:
@@ -44,6 +47,8 @@ async def erase_button(update: Update, context: BotContext) -> None:
     data = _data(update)
     person = context.person(update)
     outcome = await context.rights.confirm_erasure(person, data, staff=context.is_staff(update))
+    if data == "d:n":  # kept: a feedback under way goes on
+        outcome = await context.service.reminded(person, outcome)
     await render(outcome, update, context)
 
 

@@ -180,7 +180,7 @@ def test_a_data_dir_keeps_the_conversation_for_the_next_chat(tmp_path: Path) -> 
 def test_typed_numbers_without_such_a_button_are_sent_as_text() -> None:
     terminal = Terminal("1", "9")
     chat(terminal, lang="en")
-    assert "You: 9\nBot: Please answer with one of the buttons." in terminal.transcript
+    assert "You: 9\nBot: Please tap a button, or type a number from 1 to 5." in terminal.transcript
 
 
 def test_python_m_bot_chat_with_piped_input(tmp_path: Path) -> None:

@@ -101,6 +101,7 @@ async def test_group_command_is_refused_once_and_stores_nothing(harness: Harness
     group = {"chat_id": -100777, "chat_type": "group"}
     first = await harness.deliver(harness.api.user_message(55, "/start", **group))
     assert "privaten Chat" in texts(first)
+    assert "Bitte schreiben Sie mir direkt: @feedback_test_bot" in texts(first), "where to"
     second = await harness.deliver(harness.api.user_message(56, "/hilfe", **group))
     assert second == []
     assert await harness.deliver(harness.api.user_message(55, "hallo Gruppe", **group)) == []
@@ -353,3 +354,113 @@ async def test_a_forwarded_message_is_not_taken_as_the_comment(harness: Harness)
     (feedback,) = await harness.store.feedback_of(person, harness.clock())
     assert feedback.answers["comment"] == "Mein eigener Kommentar"
     assert not files_contain(harness.settings.data_dir, b"Canary-77")
+
+
+def _feedback_of(harness: Harness, customer: Customer) -> object:
+    assert harness.store is not None
+    return harness.store.feedback_of(
+        harness.store.pseudonym(f"tg-user:{customer.user_id}"), harness.clock()
+    )
+
+
+@pytest.mark.parametrize(
+    ("command", "answered"),
+    [
+        ("/hilfe", "/meinedaten – Ihre gespeicherten Daten einsehen"),
+        ("/datenschutz", "Beispiel GmbH"),
+        ("/meinedaten", "automatisch verworfen, wenn Sie nicht weitermachen"),
+        ("/gibtsnicht", "kenne ich nicht"),
+    ],
+)
+async def test_a_command_mid_survey_is_answered_then_the_open_question_asked_again(
+    harness: Harness, command: str, answered: str
+) -> None:
+    """After the answer to a command, the question is far up the chat: it is asked
+    again, so that what the person types next is not taken as an answer unawares."""
+    erika = harness.customer()
+    await erika.send("/start")
+    await erika.press("Ja, ich willige ein")
+    await erika.press("2")
+    answer = await erika.send(command)
+    assert answered in texts(answer[:-1])
+    assert answer[-1]["text"].startswith(
+        "Ihre Umfrage läuft noch; hier ist die offene Frage noch einmal.\n\nWas sollten wir"
+    )
+    assert labels(answer[-1]) == [["Überspringen"]]
+
+
+async def test_keeping_data_mid_survey_asks_the_open_question_again(harness: Harness) -> None:
+    erika = harness.customer(language_code="en")
+    await erika.send("/start")
+    await erika.press("Yes, I agree")
+    await erika.press("2")
+    await erika.send("/delete")
+    kept = await erika.press("Keep my data")
+    assert texts(kept[:1]) == "Nothing was erased."
+    assert "Your survey is still open; here is its question again." in texts(kept[1:])
+    await erika.send("slow delivery")
+    await erika.press("No")
+    [feedback] = await _feedback_of(harness, erika)
+    assert feedback.answers["comment"] == "slow delivery"
+
+
+async def test_commands_without_a_survey_under_way_ask_nothing_again(harness: Harness) -> None:
+    erika = harness.customer()
+    for command in ("/hilfe", "/datenschutz", "/gibtsnicht"):
+        assert "läuft noch" not in texts(await erika.send(command)), command
+
+
+@pytest.mark.parametrize("typed", ["Überspringen", "überspringen.", " Skip! "])
+async def test_typing_the_skip_label_skips(harness: Harness, typed: str) -> None:
+    """The question says "or skip this question": the word typed is no comment."""
+    erika = harness.customer()
+    await erika.send("/start")
+    await erika.press("Ja, ich willige ein")
+    await erika.send("4")
+    answer = await erika.send(typed)
+    assert "kontaktieren" in texts(answer)
+    await erika.press("Nein")
+    [feedback] = await _feedback_of(harness, erika)
+    assert feedback.answers["comment"] is None
+    assert "(übersprungen)" in texts(await erika.send("/meinedaten"))
+
+
+@pytest.mark.parametrize(("typed", "rating"), [("4.", 4), ("4/5", 4), ("４", 4), (" 5 ", 5)])
+async def test_a_typed_rating_counts_in_the_ways_people_write_it(
+    harness: Harness, typed: str, rating: int
+) -> None:
+    erika = harness.customer()
+    await erika.send("/start")
+    await erika.press("Ja, ich willige ein")
+    assert "Was sollten wir wissen?" in texts(await erika.send(typed))
+    await erika.press("Überspringen")
+    await erika.press("Nein")
+    [feedback] = await _feedback_of(harness, erika)
+    assert feedback.answers["rating"] == rating
+
+
+@pytest.mark.parametrize("typed", ["6", "0", "4/10", "vier", "45"])
+async def test_a_typed_rating_out_of_the_scale_is_told_the_scale(
+    harness: Harness, typed: str
+) -> None:
+    erika = harness.customer()
+    await erika.send("/start")
+    await erika.press("Ja, ich willige ein")
+    [asked] = await erika.send(typed)
+    assert asked["text"].startswith(
+        "Bitte tippen Sie auf eine Schaltfläche oder schreiben Sie eine Zahl von 1 bis 5."
+    )
+    assert labels(asked) == [["1", "2", "3", "4", "5"]], "the question again, nothing taken"
+
+
+async def test_a_button_of_the_survey_just_finished_says_so_briefly(harness: Harness) -> None:
+    erika = harness.customer()
+    await erika.send("/start")
+    [*_, rating] = await erika.press("Ja, ich willige ein")
+    five = harness.api.button_data(erika.chat_id, "5", rating["message_id"])
+    await erika.press("3")
+    await erika.press("Überspringen")
+    await erika.press("Nein")
+    assert await erika.press_data(rating["message_id"], five) == [], "a toast, no message"
+    assert erika.last_toast() == "Diese Umfrage ist bereits abgeschlossen. Vielen Dank!"
+    assert len(await _feedback_of(harness, erika)) == 1

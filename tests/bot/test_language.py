@@ -531,3 +531,19 @@ async def test_a_staff_members_word_in_another_group_does_not_keep_their_choice(
         assert len(saved) == 1, "the staff chat is"
     finally:
         await desk.stop()
+
+
+async def test_choosing_the_language_already_in_use_mid_survey_goes_on_there(
+    harness: Harness,
+) -> None:
+    """A choice that changes nothing must not send the person to /start: the survey
+    under way goes on, its open question asked again."""
+    erika = harness.customer()
+    await erika.send("/start")
+    await erika.press("Ja, ich willige ein")
+    await erika.press("2")
+    for command in ("/sprache deutsch", "/language de"):
+        [said] = await erika.send(command)
+        assert "Mit /start können Sie Feedback geben" not in str(said["text"]), command
+        assert "Machen wir dort weiter, wo Sie aufgehört haben." in str(said["text"]), command
+        assert labels(said) == [["Überspringen"]], command

@@ -12,6 +12,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from bot.fakeapi import BotMessage
 from flows.export import SCHEMA_PATH, json_schema
 from flows.i18n import translator
 from storage import SQLiteStore
@@ -191,10 +192,74 @@ async def test_stale_or_forged_erase_buttons_do_nothing(harness: Harness) -> Non
     for forged in ("d:y:notanumber", "d:y:99999999999", "d:y:²", "d:y:", "d:y:1:2"):
         assert await erika.press_data(question["message_id"], forged) == [], forged
         assert "nicht gültig" in (erika.last_toast() or ""), forged
+    # The shape of a button of ours, but not of the question shown: one from before an
+    # upgrade ("d:y:<minute>") or made up.
     in_an_hour = int((harness.clock() + timedelta(hours=1)).timestamp() // 60)
-    assert await erika.press_data(question["message_id"], f"d:y:{in_an_hour}") == []
-    assert "nicht gültig" in (erika.last_toast() or "")
+    for made_up in (f"d:y:{in_an_hour}", "d:y:AAAAAAAA"):
+        answer = await erika.press_data(question["message_id"], made_up)
+        assert "nicht mehr aktuell, daher wurde nichts gelöscht" in texts(answer), made_up
     assert "bleibt auch" in texts(await erika.send("/meinedaten"))
+
+
+def _erase_data(harness: Harness, customer: Customer, question: BotMessage) -> str:
+    return harness.api.button_data(customer.chat_id, "Alles löschen", question["message_id"])
+
+
+async def test_keep_holds_for_every_erase_question_shown_before(harness: Harness) -> None:
+    """ "Keep my data" on one question makes the erase button of every earlier one out of
+    date: a person who said keep, then gave more feedback, must not lose it all to an
+    older message's button (or a double tap on the same one)."""
+    erika = harness.customer()
+    await give_feedback(erika, "erstes Feedback")
+    [first] = await erika.send("/loeschen")
+    [second] = await erika.send("/loeschen")
+    erase_first, erase_second = (
+        _erase_data(harness, erika, first),
+        _erase_data(harness, erika, second),
+    )
+    assert "nichts gelöscht" in texts(await erika.press("Daten behalten"))
+    await give_feedback(erika, "zweites Feedback", contact=True)
+    for question, data in ((first, erase_first), (second, erase_second)):
+        answer = texts(await erika.press_data(question["message_id"], data))
+        assert "Diese Frage ist nicht mehr aktuell, daher wurde nichts gelöscht." in answer
+        assert "/loeschen" in answer and "Erledigt" not in answer
+    mine = texts(await erika.send("/meinedaten"))
+    assert "erstes Feedback" in mine and "zweites Feedback" in mine
+    assert len(stored_rows(harness.settings.data_dir)["feedback.db/feedback"]) == 2
+
+
+async def test_only_the_newest_erase_question_erases(harness: Harness) -> None:
+    erika = harness.customer(language_code="en")
+    await give_feedback(erika, "stays a while")
+    [older] = await erika.send("/delete")
+    older_erase = harness.api.button_data(erika.chat_id, "Erase everything", older["message_id"])
+    await erika.send("/delete")
+    answer = texts(await erika.press_data(older["message_id"], older_erase))
+    assert "This question is out of date, so nothing was erased." in answer
+    assert "stays a while" in texts(await erika.send("/mydata"))
+    done = texts(await erika.press("Erase everything"))  # the newest question's button
+    assert "Everything stored about you has been erased" in done
+    assert stored_rows(harness.settings.data_dir)["feedback.db/feedback"] == []
+
+
+async def test_erase_button_of_a_question_counting_other_feedback_erases_nothing(
+    harness: Harness,
+) -> None:
+    """The question said how much feedback it erases; feedback given since (or gone)
+    makes it out of date, and asking again counts it."""
+    erika = harness.customer()
+    await give_feedback(erika, "vorher")
+    [question] = await erika.send("/loeschen")
+    assert "Das ist ein Feedback" in texts([question])
+    erase = _erase_data(harness, erika, question)
+    await give_feedback(erika, "danach")
+    answer = texts(await erika.press_data(question["message_id"], erase))
+    assert "nicht mehr aktuell" in answer
+    assert len(stored_rows(harness.settings.data_dir)["feedback.db/feedback"]) == 2
+    [again] = await erika.send("/loeschen")
+    assert "Das sind 2 Feedbacks" in texts([again])
+    assert "Feedback: 2" in texts(await erika.press("Alles löschen"))
+    assert stored_rows(harness.settings.data_dir)["feedback.db/feedback"] == []
 
 
 async def test_erasure_without_data(harness: Harness) -> None:
@@ -247,7 +312,7 @@ async def test_withdrawing_mid_conversation_discards_the_unfinished_feedback_and
     await erika.send("/widerruf")
     answer = await erika.press("Speicherung Ihres Feedbacks")
     assert "Ihr nicht abgeschlossenes Feedback wurde verworfen." in texts(answer)
-    assert "Feedback haben Sie mit ihr nicht gegeben." in texts(answer)
+    assert "Mit dieser Einwilligung haben Sie kein Feedback gegeben." in texts(answer)
     assert "nicht mehr ausgewertet" not in texts(answer), "no talk of feedback there is not"
     assert "es ist kein Feedback gespeichert" in texts(answer[-1:]), "no '0 Feedbacks'"
     assert labels(answer[-1]) == [["Alles löschen", "Daten behalten"]]
