@@ -30,18 +30,22 @@ from flows.i18n import N_, Translator
 
 # Each starts only where its run of characters starts ((?<!...)): tried from every
 # letter of a long word, the pattern would take time growing with the square of its length.
-_EMAIL = re.compile(
-    r"(?<![\w.+-])[\w.+-]+[@＠﹫][\w-]+(?:\.[\w-]+)+"
-    # "erika @ gmail.com": spaced out, so only ending in a domain ("2 @ 3.99" is a price)
-    r"|(?<![\w.+-])[\w.+-]++[ \t]*[@＠﹫][ \t]*[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}\b",
-    re.UNICODE,
-)
-# "erika(at)example(dot)org", "erika [at] example.org", "erika(ät)beispiel(punkt)de"
 _TLDS = ("com", "de", "org", "net", "eu", "at", "ch", "info", "io", "co", "uk", "fr", "nl")
 _MAIL_PROVIDERS = (
     r"gmail|googlemail|gmx|web|yahoo|outlook|hotmail|live|icloud|me|aol|posteo|mailbox"
     r"|t-online|freenet|proton|protonmail|mail|arcor"
 )
+_EMAIL = re.compile(
+    r"(?<![\w.+-])[\w.+-]+[@＠﹫][\w-]+(?:\.[\w-]+)+"
+    # "erika @ gmail.com": spaced out, so only ending in a domain ("2 @ 3.99" is a price)
+    # and not after a capitalised word ("Bestellung @ Amazon.de" is where one ordered)
+    r"|(?<![\w.+-])(?:(?=[\w+-]*[._+\d])|(?![^\W\d_]*[^\W\d_a-zäöüß]))"
+    r"[\w.+-]++[ \t]*[@＠﹫][ \t]*[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}\b"
+    # "jens.k@gmx", "lisa.b@gmail,com": a mail provider's, the ending left out or mistyped
+    rf"|(?<![\w.+-])[\w.+-]+[@＠﹫](?i:{_MAIL_PROVIDERS})\b(?:,(?i:{'|'.join(_TLDS)})\b)?",
+    re.UNICODE,
+)
+# "erika(at)example(dot)org", "erika [at] example.org", "erika(ät)beispiel(punkt)de"
 _SPELLED_EMAIL = re.compile(
     r"(?<![\w.+-])[\w.+-]+\s*[(\[{]\s*(?:at|ät)\s*[)\]}]\s*[\w-]+"
     r"(?:\s*[(\[{]\s*(?:dot|punkt)\s*[)\]}]\s*[\w-]+|\.[\w-]+)+"
@@ -51,9 +55,10 @@ _SPELLED_EMAIL = re.compile(
     rf"(?:\s+(?:dot|punkt)\s+[\w-]+)*\s+(?:dot|punkt)\s+(?:{'|'.join(_TLDS)})\b"
     # "erika at gmail.com", "e.muster at example.org": a mail provider's domain, or a name
     # that is no word ("bought it at amazon.com" is a shop)
-    rf"|(?<![\w.+-])(?:[\w.+-]++\s+(?:at|ät)\s+(?:{_MAIL_PROVIDERS})"
+    rf"|(?<![\w.+-])(?!(?i:it|this|that|them|him|her|one|es|das|ihn|sie|ihm|ihr|was|ware)\s)"
+    rf"(?:[\w.+-]++\s+(?:at|ät)\s+(?:{_MAIL_PROVIDERS})"
     rf"|(?=[\w+-]*[._+\d])[\w.+-]++\s+(?:at|ät)\s+[\w-]+(?:\.[\w-]+)*)"
-    rf"\.(?:{'|'.join(_TLDS)})\b",
+    rf"\.(?:{'|'.join(_TLDS)})\b(?:\.[a-z]{{2}}\b)?",  # "yahoo.co.uk"
     re.IGNORECASE,
 )
 _URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
@@ -66,7 +71,9 @@ _IBAN = re.compile(
 # whole as a number (not an IBAN) when it has the digits of one, so that no piece of it is
 # left for the phone pattern to half-take. "de12 ganz toll" has too few digits to count.
 _IBAN_DIGITS = 12
-_HANDLE = re.compile(r"(?<![\w@])@[A-Za-z][A-Za-z0-9_]{3,31}\b")
+_HANDLE = re.compile(
+    r"(?<![\w@])@(?!(?i:home|work|office|everyone|here|all)\b)[A-Za-z][A-Za-z0-9_]{3,31}\b"
+)
 # +49 151 12345678, 0151/1234567, (030) 123 45 67, 030-1234567, +1 (555) 123-4567,
 # 030 / 123 456 78, 0151 - 234 567 89, 0 30 / 12 34 56
 _SEPARATOR = r"(?:\s?[./-]\s?|\s)?"
@@ -83,7 +90,7 @@ _IPV4 = re.compile(
 # A leading 0 is a phone number's (0151 2345 6789), left to that pattern.
 _GROUPED_NUMBER = re.compile(r"(?<![\d.,+])(?<!\d )[1-9]\d{0,3}(?: \d{2,4}){2,}(?![\d.,])")
 # A payment card number: 13 to 19 digits in groups, valid by the Luhn check.
-_CARD = re.compile(r"\b\d{4}(?:[ -]?\d{3,4}){2,4}\b")
+_CARD = re.compile(r"(?<![\w-])\d{4}(?:[ -]?\d{3,4}){2,4}(?![\w-])")
 # Dates and times of day are no phone numbers: "01.02.2024", "12.03.", "03/12/2024",
 # "2024-02-01", "08.00-18.00", "8:30". They are set aside while the patterns run, dates
 # first, then times, each only if it is a real date or time standing on its own: never
@@ -96,6 +103,13 @@ _DATE = re.compile(
 _TIME = re.compile(
     r"\b(?P<h1>\d{1,2})[.:](?P<n1>\d{2})(?:\s?(?:-|–|bis)\s?(?P<h2>\d{1,2})[.:](?P<n2>\d{2}))?\b"
 )
+# A date of birth is personal data, unlike the other dates: "geb. 12.03.1985",
+# "Geburtsdatum: 17.08.1990", "date of birth is 14/02/1979".
+_BIRTH_BEFORE = re.compile(
+    r"\b(?:geb\.|geboren(?:[ \t]+am)?|geburtsdatum|geburtstag|dob|d\.o\.b\.|born(?:[ \t]+on)?"
+    r"|date[ \t]+of[ \t]+birth(?:[ \t]+is)?)[ \t:]*\Z",
+    re.IGNORECASE,
+)
 _CHAIN_BEFORE = re.compile(r"(?:\d[\s./-]?|\)\s?|\+)$")
 _CHAIN_AFTER = re.compile(r"^[./-]?\d")
 _SET_ASIDE = 0xE000  # private-use characters stand for the spans set aside
@@ -107,13 +121,18 @@ _ID = re.compile(
 # "order no. 123", "Vertragsnummer 12 345 678"; a bare "Rechnung 2031" from four digits
 # on. The word stays, the number goes. ("Kundenservice 100 Punkte" keeps its number.)
 _ID_WORD = (
-    r"\b(?:kunden|kd|bestell|auftrags?|rechnungs?|vertrags?|vorgangs?|"
-    r"order|customer|invoice|account|contract|ticket|konto)"
+    r"\b(?:kunden|kd|bestell|auftrags?|rechnungs?|vertrags?|vorgangs?|mitglieds"
+    r"|reservierungs|buchungs|patienten|versicherten|versicherungs|referenz|schadens?"
+    r"|order|customer|invoice|account|contract|ticket|konto|member(?:ship)?|booking"
+    r"|reservation|reference|policy|police)"
 )
+# After such a word and "nummer", also a code of capitals and digits: "Buchungsnummer
+# 8KX4PL", "booking ref HX7Y2K".
 _NAMED_ID = re.compile(
-    rf"(?P<label>{_ID_WORD}(?:[\s.-]*(?:nummer|nr|number|no|id)\b\.?[\s:#.-]*"
-    r"(?:(?:ist|lautet|lautete|war|is|was)[\s:]+)?(?=\d)"
-    r"|[\s:#.-]+(?=\d{4})))(?P<number>\d(?:[ -]?\d){2,})\b",
+    rf"(?P<label>{_ID_WORD}(?:[\s.-]*(?:nummer|nr|number|no|id|ref|code)\b\.?[\s:#.-]*"
+    r"(?:(?:ist|lautet|lautete|war|is|was)[\s:]+)?(?=\d|(?-i:[A-Z0-9]*\d[A-Z0-9]*\b))"
+    r"|[\s:#.-]+(?=\d{4})))"
+    r"(?P<number>\d(?:[ /-]?\d){2,}\b|(?-i:(?=[A-Z0-9]*[A-Z])[A-Z0-9]{5,12})\b)",
     re.IGNORECASE,
 )
 
@@ -196,7 +215,16 @@ _DESCRIPTIONS = (
     "legends good nice happy unhappy satisfied disappointed angry upset furious "
     "frustrated sad glad sorry pleased delighted impressed shocked annoyed grateful really "
     "truly totally absolutely extremely completely quite pretty still just also always "
-    "never anonymous customer customers client member user owner holder subscriber buyer"
+    "never anonymous customer customers client member user owner holder subscriber buyer "
+    "toll tolle toller tolles passt läuft klappt funktioniert erledigt geklappt gelöst "
+    "sorted fixed done solved works diabetiker diabetikerin allergiker allergikerin "
+    "patient patientin privatpatient privatpatientin kassenpatient kassenpatientin "
+    "apothekerin ärztin lehrerin direktorin awful terrible horrible ridiculous "
+    "unacceptable insane crazy "
+    # companies thanked ("Danke Telekom!", "Thank you, Vodafone!"), none of them a name
+    "amazon telekom vodafone lufthansa zalando ebay paypal google apple samsung congstar "
+    "sparkasse volksbank postbank commerzbank ikea lidl aldi rewe edeka netflix spotify "
+    "dhl hermes ups fedex bahn"
 ).split()
 _DESCRIPTION = rf"(?i:{'|'.join(_DESCRIPTIONS)})\b"
 _DESCRIBED = rf"(?!{_DESCRIPTION})"
@@ -224,17 +252,21 @@ _FULL_NAME = (
 )
 # "Dr.", "Prof.", "Dr.-Ing.", "Dipl.-Ing.", "Mag.", a doctorate's faculty after it: "Dr.
 # med.", "Dr. rer. nat.", "Prof. Dr. med. dent."
-_DEGREE = rf"(?:(?:Dr|Prof)\.?(?:-Ing\.)?|Mag\.|Ing\.|Dipl\.-[{_UPPER}][{_LOWER}]{{1,8}}\.?)"
+_DEGREE = (
+    rf"(?:(?:Dr|Prof)\.?(?:-Ing\.)?|Mag\.|Ing\.|Dipl\.-[{_UPPER}][{_LOWER}]{{1,8}}\.?"
+    r"|Doktor(?:in)?|Professor(?:in)?)"
+)
 _FACULTY = r"(?:med|dent|vet|rer|nat|pol|oec|phil|jur|theol|pharm|habil|h\.[ \t]?c)\."
 _DEGREES = rf"{_DEGREE}(?:[ \t]*{_FACULTY}|[ \t]+{_DEGREE}){{0,4}}"
 # Brands and characters named like a person with a title: "Dr. Oetker Pizza", "Mr Bean DVD".
 _BRANDS = (
-    r"(?:Dr\.?[ \t]+(?:Oetker|Martens|Pepper|Best|Hauschka|Who)|Mr\.?[ \t]+(?:Clean|Bean"
-    r"|Proper)|Mrs\.?[ \t]+Meyer['’]s|Frau[ \t]+Holle)(?!\w)"
+    r"(?:Dr\.?[ \t]*(?:Oetker|Martens|Pepper|Best|Hauschka|Who|Schär|Beckmann|Scholl"
+    r"|Brandt|Grandel|Theiss|Kade)|Doktor[ \t]+Who|Mr\.?[ \t]+(?:Clean|Bean|Proper|Coffee"
+    r"|Muscle|Robot)|Mrs\.?[ \t]+Meyer['’]s|Frau[ \t]+Holle)(?!\w)"
 )
 # (Atomic: no degree is a name, and giving one back to the name would only take time.)
 _TITLE = (
-    rf"(?!{_BRANDS})(?>(?:Herrn?|Frau|Hr\.|Fr\.|Mrs?\.?|Ms\.?)(?:[ \t]+{_DEGREES})?|{_DEGREES})"
+    rf"(?!{_BRANDS})(?>(?:Herrn?|Frau|Hr\.?|Fr\.|Mrs?\.?|Ms\.?)(?:[ \t]+{_DEGREES})?|{_DEGREES})"
 )
 # "Viele Grüße, Erika Mustermann", "LG Tom", "Gruß\nEure Anna", "Cheers, John": a name
 # and nothing else up to the end of its line, after a closing that starts a sentence.
@@ -246,7 +278,7 @@ _CLOSING = (
     r"|freundliche|freundlichen|schöne|schönen)[ \t]+)?(?:grüße|grüßen|grüsse|grüssen|gruß"
     r"|gruss)|mfg|lg|glg|vg|(?:best|kind|kindest|warm|warmest)[ \t]+regards|regards"
     r"|best[ \t]+wishes|all[ \t]+the[ \t]+best|sincerely|yours[ \t]+(?:sincerely|truly"
-    r"|faithfully)"
+    r"|faithfully)|(?:best|br)(?=[ \t]*,)"
 )
 # Words that name the contact data or number after them: "Tel. [Phone]", "Kundennr. [Number]"
 _CONTACT_LABEL = (
@@ -255,8 +287,9 @@ _CONTACT_LABEL = (
     r"|kundennummer|kunden-?nr|kd-?nr|customer|account|nr|no|number|nummer|id"
 )
 _THANKS = (
-    r"danke(?:[ \t]*schön)?|(?:vielen|besten|herzlichen)[ \t]+dank|thanks|thank[ \t]+you"
-    r"|many[ \t]+thanks|thx|cheers|tschüss|tschüs|ciao"
+    r"danke(?:[ \t]*schön)?|(?:vielen|besten|herzlichen)[ \t]+dank"
+    r"|(?:thanks|thank[ \t]+you)(?:[ \t]+(?:a[ \t]+lot|so[ \t]+much|very[ \t]+much))?"
+    r"|many[ \t]+thanks|thx|cheers(?:[ \t]+mate)?|tschüss|tschüs|ciao"
 )
 # After a closing, a name typed in small letters: "lg tom", "kind regards\njohn smith"
 # (not after a thank-you: "Danke, läuft"), one or two words that are not words of the
@@ -266,7 +299,7 @@ _WISHES = (
     "frohe frohes frohen schöne schönes schönen gute gutes guten besserung weihnachten "
     "ostern feiertage festtage rutsch neues neujahr erholung urlaub allerseits zusammen "
     "merry happy christmas xmas easter holidays new year weekend day ok okay ps pps passt "
-    "done well bye"
+    "done well bye bleib bleibt bleiben gesund stay safe"
 ).split()
 _LOOSE_WORD = (
     rf"(?!(?i:{'|'.join(_NOT_NAMES + _WISHES)}|{_CLOSING}|{_THANKS})\b){_DESCRIBED}"
@@ -274,8 +307,12 @@ _LOOSE_WORD = (
 )
 _SIGN_OFF = re.compile(
     rf"(?<!\w)(?<!\w[ \t])(?P<lead>(?i:(?P<closing>{_CLOSING})|(?P<thanks>{_THANKS}))\b"
-    r"(?P<gap>[ \t]*[,–—-][ \t]*|[ \t]+|[ \t]*(?:[,!.][ \t]*)?\n(?:[ \t]*\n)?[ \t]*)"
-    r"(?:(?:Ihre?|Euer|Eure|Deine?|Your)[ \t]+)?)"
+    # where from: "Grüße aus Hamburg\nJan", "Best regards from Vienna, Katharina"
+    rf"(?(closing)(?:[ \t]+(?i:aus|from)[ \t]+(?:(?i:dem|der|the)[ \t]+)?[{_UPPER}][{_LOWER}]+"
+    rf"(?:-[{_UPPER}][{_LOWER}]+)*)?|)"
+    r"(?P<gap>[ \t]*[,–—-][ \t]*|(?<=[gG])\.[ \t]*|[ \t]+"
+    r"|[ \t]*(?:[,!.][ \t]*)?\n(?:[ \t]*\n)?[ \t]*(?:[–—-][ \t]*)?)"
+    r"(?:(?:Ihre?|Euer|Eure|Deine?|Your|i\.[ \t]?[AV]\.)[ \t]+)?)"
     rf"(?:{_TITLE}[ \t]+)?(?:{_NAME}|(?(closing){_LOOSE_WORD}(?:[ \t]+{_LOOSE_WORD})?|(?!)))"
     rf"(?=[^\w\n]*(?:[\n\[]|\Z)|[ \t]*\(|[^\w\n]{{1,3}}(?i:{_CONTACT_LABEL})\b)"
 )
@@ -294,7 +331,7 @@ _SELF_INTRODUCTION = re.compile(
 _I_AM = re.compile(
     r"(?P<lead>\b(?i:ich[ \t]+bin|i[ \t]+am|i['’]m)[ \t]+)"
     rf"(?![{_UPPER}][{_LOWER}]*ing\b)(?>{_FULL_NAME})"
-    rf"(?![ \t]+(?:[{_UPPER}]|{_DESCRIPTION}))"
+    rf"(?![ \t]+(?:[{_UPPER}\d]|{_DESCRIPTION}))"
 )
 # "Hier ist Klaus nochmal", "Hi, this is Tom from Leeds", "Hallo, hier ist Anna Schmidt,":
 # at the start of the comment, the name followed by "nochmal", "from"... or, after a
@@ -316,13 +353,14 @@ _THIS_IS = re.compile(
 # Empfang", "Herr der Ringe", "Mo.–Fr. Service", "2 Hr. Wartezeit". "von" is left out
 # for "Frau von der Post" and "der Herr von Vodafone".
 _TITLED_NAME = re.compile(
-    rf"(?<![\w.–/-])(?<![\d–-][ \t]){_TITLE}[ \t]+"
+    rf"(?<![\w.–/-])(?<![\d–-][ \t]){_TITLE}(?:[ \t]+|(?<=\.)(?=[{_UPPER}][{_LOWER}]))"
     rf"(?:(?:van|de|di|da|du|del|della|ten|ter)[ \t]+){{0,2}}{_DESCRIBED}{_LATER_NAME_WORD}"
     rf"(?:[ \t]+{_LATER_NAME_WORD})?"
 )
-# "12", "5a", "7 b", "12-14", "3/1"; not part of a longer number or a decimal.
+# "12", "5a", "7 b", "12-14", "3/1", "45/3/12" (staircase and door in Vienna); not part
+# of a longer number or a decimal.
 _HOUSE_NUMBER = (
-    r"\d{1,4}(?:[ \t]?[a-zA-Z](?!\w))?(?:[ \t]?[-–/][ \t]?\d{1,4}(?:[a-zA-Z](?!\w))?)?"
+    r"\d{1,4}(?:[ \t]?[a-zA-Z](?!\w))?(?:[ \t]?[-–/][ \t]?\d{1,4}(?:[a-zA-Z](?!\w))?){0,3}"
     r"(?!\d|[.,]\d)"
 )
 _CITY_WORD = rf"{_NOT_A_NAME}[{_UPPER}][{_LOWER}]+\b"
@@ -332,7 +370,9 @@ _CITY = (
     rf"(?:[ \t]+(?:am|im|an[ \t]+der|ob[ \t]+der|in[ \t]+der)[ \t]+{_CITY_WORD})?"
     rf"(?:[ \t]*\({_CITY_WORD}\))?"
 )
-_POSTAL_TAIL = rf"(?P<postal>,?(?:[ \t]*\n)?[ \t]*\d{{5}}[ \t]+{_CITY})?"
+# After a street, also an Austrian or Swiss postal code of four digits ("Hauptplatz 3,
+# 8010 Graz", "Bahnhofstrasse 10, CH-8001 Zürich"); on its own, four digits are a year.
+_POSTAL_TAIL = rf"(?P<postal>,?(?:[ \t]*\n)?[ \t]*(?:(?:A|D|CH)-)?\d{{4,5}}[ \t]+{_CITY})?"
 # "Musterstraße 12", "Hauptstr. 5a", "Karl-Marx-Straße 1", "Berliner Weg 4", "Lindenallee
 # 7b", with a postal code and city after it taken along. "-weg", "-platz", "-markt"...
 # end ordinary words too ("Rückweg 2 Stunden"): see _is_street.
@@ -341,18 +381,21 @@ _STREET = re.compile(
     r"|Str\.|Weg|Platz|Ring|Markt|Allee|Gasse|Damm|Ufer|Chaussee)"
     rf"|[{_UPPER}][\w-]{{0,60}}(?i:stra(?:ß|ss)e|str\.?|gasse|allee|chaussee|promenade|weg"
     r"|platz|ring|markt|damm|ufer|pfad|steig|stieg|graben|kamp))"
-    rf"[ \t]+{_HOUSE_NUMBER}{_POSTAL_TAIL}"
+    rf"(?:[ \t]+|(?<=\.)){_HOUSE_NUMBER}{_POSTAL_TAIL}"
 )
 _UNAMBIGUOUS_STREET = re.compile(r"(?i:stra(?:ß|ss)e|str\.?|gasse|allee|chaussee|promenade)$")
 _NOT_STREETS = re.compile(
-    r"(?:park|sitz|stell|arbeits|spiel|studien|tabellen|steck|ablage|stand)platz"
-    r"|(?:rück|heim|hin|um|aus|versand|liefer|rechts|fahr)weg"
+    r"(?:park|sitz|stell|arbeits|spiel|studien|tabellen|steck|ablage|stand|camping|zelt"
+    r"|garagen|tiefgaragen|liege|wohnmobil)platz"
+    r"|(?:rück|heim|hin|um|aus|versand|liefer|rechts|fahr|zahlungs|bezahl|dienst)weg"
+    r"|(?:dichtungs|schlüssel|sicherungs|spreng|o-)ring"
     r"|(?:super|bau|floh|arbeits)markt|(?:bahn|ein|aus|auf|an|um|ab)st(?:ei|ie)g",
     re.IGNORECASE,
 )
 # What follows a number of things rather than a house number: "2 Stunden", "2 km", "3 x".
 _QUANTITY = re.compile(
-    rf"[ \t]*(?:[{_UPPER}%€$]|(?i:km|m|min|mal|x|h|std|uhr|euro|eur|stück|stk|kg|cm)\b)"
+    rf"[ \t]*(?:[{_UPPER}%€$]|(?i:km|m|mm|ml|min|mal|x|h|std|uhr|euro|eur|stück|stk|kg|cm"
+    r"|zoll|von|of)\b)"
 )
 # "Am Markt 3", "An der Alster 5": on a line or after a comma of its own, and nothing after
 # but a comma, a postal code or the end of the line ("Im Schnitt 4 Sterne" stays).
@@ -424,10 +467,18 @@ _FEEDBACK_WORD = (
     r"|restaurant|hotel|lieferung|versand|paket|bestellung)\b"
 )
 _NAME_BEFORE_ADDRESS = re.compile(
-    rf"(?P<lead>{_ADDRESSEE}(?:[ \t]*+:)?[ \t]++)(?:{_TITLE}[ \t]+)?(?>{_FULL_NAME})"
+    rf"(?P<lead>{_ADDRESSEE}(?:[ \t]+(?i:war|ist|is|was)(?:[ \t]+(?i:ich|I))?)?(?:[ \t]*+:)?"
+    rf"[ \t]++)(?:{_TITLE}[ \t]+)?(?>{_FULL_NAME})"
     rf"(?P<gap>[ \t]*+[,\n][ \t]*+)(?={_MARKS})"
     rf"|(?P<line>(?:\A|(?<=\n))[ \t]*+)(?:{_TITLE}[ \t]+)?(?!{_FEEDBACK_WORD})(?>{_FULL_NAME})"
     rf"(?P<above>[ \t]*+[,\n][ \t]*+)(?={_POSTAL_MARK})"
+)
+
+# "attn. Julia Roth", "z. Hd. Herrn Meier", "c/o Anna Schulz": whom a thing goes to,
+# wherever it stands.
+_FOR_THE_ATTENTION = re.compile(
+    r"(?P<lead>(?<!\w)(?i:attn\.?|z\.[ \t]?hd\.?|zu[ \t]+händen|c/o)[ \t]*:?[ \t]+)"
+    rf"(?:{_TITLE}[ \t]+{_DESCRIBED}{_LATER_NAME_WORD}|(?>{_FULL_NAME}))"
 )
 
 PLACEHOLDERS = {
@@ -482,6 +533,10 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
     def aside(match: re.Match[str]) -> str:
         if not _real_date_or_time(match) or _in_chain(match):
             return match.group(0)
+        if match.re is _DATE and _BIRTH_BEFORE.search(
+            match.string[max(0, match.start() - 24) : match.start()]
+        ):
+            return placeholder("id")
         set_aside.append(match.group(0))
         return chr(_SET_ASIDE + len(set_aside) - 1)
 
@@ -540,6 +595,11 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             return match.group(0)
         return match.group("lead") + placeholder("name")
 
+    def phone(match: re.Match[str]) -> str:
+        if _digits(match.group(0)) < 6 or _technical(match):  # "PZN 01234567"
+            return match.group(0)
+        return placeholder("phone")
+
     def this_is(match: re.Match[str]) -> str:
         if match["hier"] and match["cue"] is None and " " not in match["name"]:
             return match.group(0)
@@ -556,7 +616,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_DATE, aside),
         (_TIME, aside),
         (_GROUPED_NUMBER, lambda m: placeholder("id") if _digits(m.group(0)) >= 9 else m.group(0)),
-        (_PHONE, lambda m: placeholder("phone") if _digits(m.group(0)) >= 6 else m.group(0)),
+        (_PHONE, phone),
         (_IPV4, lambda m: placeholder("ip") if _address(m) else m.group(0)),
         (_NAMED_ID, lambda m: m.group("label") + placeholder("id")),
         (_US_PHONE, lambda m: placeholder("phone")),
@@ -565,6 +625,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_ENGLISH_STREET, lambda m: _ADDRESS_MARK),
         (_POSTAL_CITY, lambda m: _POSTAL_MARK),
         (_NAME_BEFORE_ADDRESS, addressee),
+        (_FOR_THE_ATTENTION, lambda m: m.group("lead") + placeholder("name")),
         (_ADDRESS_MARKS, lambda m: placeholder("address")),
         (_JOINED_ID, lambda m: placeholder("id") if _ID.search(m.group(0)) else m.group(0)),
         (_ID, lambda m: m.group(0) if _technical(m) else placeholder("id")),
@@ -644,19 +705,26 @@ def _address(match: re.Match[str]) -> bool:
 # ten digits, a phone number's, go).
 _TECHNICAL_BEFORE = re.compile(
     r"(?:fehler[ -]?(?:code|nummer)|\berror[ \t-]?(?:code|number)"  # also "Systemfehlercode"
+    r"|(?P<bare>fehler|\berror)"  # only before a code of letters and digits ("Fehler E-4012")
     r"|\bartikel[ -]?(?:nummer|nr\.?)|\bart\.?[ \t-]*nr\.?|\bmodell[ -]?(?:nummer|nr\.?)"
-    r"|\bmodel[ \t-]?(?:number|no\.?))"
+    r"|\bmodel[ \t-]?(?:number|no\.?)|\bpzn|\bbuild|(?P<barcode>\b(?:ean|gtin|isbn)(?:-?1[03])?))"
     r"[ \t:#.-]*\Z",
     re.IGNORECASE,
 )
+# A code as it follows such a word: digits, or capitals and digits ("Fehler E-4012").
+_CODE = re.compile(r"(?:[A-Z]{1,4}-?)?\d+")
 
 
 def _technical(match: re.Match[str]) -> bool:
-    """Whether a bare number is a code of a product or an error ("Fehlercode 80070005")."""
+    """Whether a bare number is a code of a product or an error ("Fehlercode 80070005",
+    "PZN 01234567", "EAN 4006381333931")."""
     number = match.group(0)
-    if not number.isdigit() or len(number) > 9:
+    if not _CODE.fullmatch(number):
         return False
-    return bool(_TECHNICAL_BEFORE.search(match.string[max(0, match.start() - 24) : match.start()]))
+    before = _TECHNICAL_BEFORE.search(match.string[max(0, match.start() - 24) : match.start()])
+    if before is None or (before["bare"] and number.isdigit()):
+        return False
+    return _digits(number) <= (13 if before["barcode"] else 9)
 
 
 def _is_street(match: re.Match[str]) -> bool:
@@ -723,6 +791,7 @@ PATTERNS = (
     _ENGLISH_STREET,
     _POSTAL_CITY,
     _NAME_BEFORE_ADDRESS,
+    _FOR_THE_ATTENTION,
     _JOINED_ID,
     _ID,
     _SIGN_OFF,
@@ -740,5 +809,6 @@ PATTERNS = (
     _CHAIN_AFTER,
     _VERSION_BEFORE,
     _TECHNICAL_BEFORE,
+    _BIRTH_BEFORE,
 )
 """Every pattern, for fingerprints of what was computed with them (see flows.figures)."""
