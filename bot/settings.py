@@ -7,6 +7,7 @@ wrong with them is said in the operator's language (bot.operator).
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tomllib
 from collections.abc import Mapping
@@ -122,6 +123,7 @@ class ConfigurationError(Exception):
 
 
 PREFIX = "FEEDBACKBOT_"
+_BOT_TOKEN = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{1,200}")
 
 
 class Settings(BaseSettings):
@@ -222,6 +224,28 @@ class Settings(BaseSettings):
                 )
             )
         return value
+
+    @field_validator("token", mode="before")
+    @classmethod
+    def _token(cls, value: Any) -> Any:
+        """As @BotFather gives it, "<bot id>:<secret>"; spaces and a line end around it (a
+        secret mounted from a file) are let go. Checked here, before a store is made, and
+        without asking Telegram, whose answer to a malformed one is a network error."""
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if not isinstance(value, str):
+            return value
+        stripped = value.strip()
+        if not stripped:
+            return None
+        if not _BOT_TOKEN.fullmatch(stripped):
+            raise ValueError(  # never the token itself: it is a secret, even mistyped
+                operator_translator().gettext(
+                    "is not a bot token as @BotFather gives it (digits, a colon, then "
+                    "letters, digits, _ and -)"
+                )
+            )
+        return stripped
 
     @field_validator("retention", "audit_retention", mode="before")
     @classmethod

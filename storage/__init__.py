@@ -27,6 +27,7 @@ from storage.interface import (
     StoreError,
     StoreInUse,
     StoreNotOpen,
+    StoreOutdated,
     SummarySegment,
     bucket_keys,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "StoreError",
     "StoreInUse",
     "StoreNotOpen",
+    "StoreOutdated",
     "SummarySegment",
     "bucket_keys",
     "resolve_master_key",

@@ -57,6 +57,10 @@ class MasterKeyMismatch(StoreError):
     """The master key does not open the existing key store (wrong or changed key)."""
 
 
+class StoreOutdated(StoreError):
+    """The store was written by an older version, and this opening may not upgrade it."""
+
+
 class KeyStoreMissing(StoreError):
     """A data store exists but its key store does not: the data cannot be read."""
 

@@ -66,14 +66,18 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, Store):
         *,
         max_page_count: int | None = None,
         exclusive: bool = False,
+        upgrade: bool = True,
     ) -> None:
-        """`exclusive`: hold the data dir's lock while open (see `sqlite_db.hold_lock`)."""
+        """`exclusive`: hold the data dir's lock while open (see `sqlite_db.hold_lock`);
+        `upgrade`: apply the migrations a store of an older version needs (else opening
+        it raises StoreOutdated, and nothing is written)."""
         super().__init__(master_key)
         self._dir = Path(data_dir)
         self._data_path = self._dir / DATA_FILE
         self._keys_path = self._dir / KEY_STORE_FILE
         self._max_page_count = max_page_count
         self._exclusive = exclusive
+        self._upgrade = upgrade
         self._lock_file: int | None = None
 
     # ---- opening -----------------------------------------------------------------
@@ -142,8 +146,8 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, Store):
         db = await aiosqlite.connect(self._data_path, isolation_level=None)
         try:
             await configure(db, self._keys_path)
-            await migrate(db, "main", DATA_MIGRATIONS)
-            await migrate(db, "keys", KEY_MIGRATIONS)
+            await migrate(db, "main", DATA_MIGRATIONS, upgrade=self._upgrade)
+            await migrate(db, "keys", KEY_MIGRATIONS, upgrade=self._upgrade)
             if self._max_page_count is not None:
                 await sqlite_db.set_max_page_count(db, self._max_page_count)
             # Checked again as the store now reads: should a rotation by another process

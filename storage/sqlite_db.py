@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
-from storage.interface import N_, StorageFull, StoreError, StoreInUse
+from storage.interface import N_, StorageFull, StoreError, StoreInUse, StoreOutdated
 from storage.memory import utc
 
 log = logging.getLogger("storage")
@@ -329,10 +329,13 @@ async def configure(db: aiosqlite.Connection, keys_path: Path) -> None:
             )
 
 
-async def migrate(db: aiosqlite.Connection, schema: str, migrations: list[list[str]]) -> None:
+async def migrate(
+    db: aiosqlite.Connection, schema: str, migrations: list[list[str]], *, upgrade: bool = True
+) -> None:
     """Apply the pending migrations, each with its schema_migrations row in one transaction.
 
-    Raises StoreError for a store written by a newer version.
+    Raises StoreError for a store written by a newer version, and StoreOutdated for one
+    written by an older version when `upgrade` is False.
     """
     table = f"{schema}.schema_migrations"
     await db.execute(
@@ -349,6 +352,19 @@ async def migrate(db: aiosqlite.Connection, schema: str, migrations: list[list[s
             ),
             schema=schema,
             version=current,
+        )
+    if current < len(migrations) and not upgrade:
+        # An upgrade is one way: a store upgraded by a command run to look at it (or to
+        # back it up before the upgrade) no longer opens in the version still running.
+        raise StoreOutdated(
+            N_(
+                "the store was written by an older feedbackbot ({schema} schema v{version}, "
+                "this version writes v{latest}) and only `feedbackbot run` upgrades it; "
+                "there is no way back, so back it up first with the version that wrote it"
+            ),
+            schema=schema,
+            version=current,
+            latest=len(migrations),
         )
     for version, statements in enumerate(migrations, start=1):
         if version <= current:

@@ -15,9 +15,9 @@ from bot.operator import operator_translator
 from bot.settings import Settings, load_settings
 from flows.durations import InvalidDuration, parse_duration
 from flows.i18n import N_, Translator
-from flows.staff import MAX_PERIOD
+from flows.staff import MAX_PERIOD, staff_period
 from storage import SQLiteStore, StoreError, resolve_master_key
-from storage.sqlite import KEY_STORE_FILE
+from storage.sqlite import DATA_FILE, KEY_STORE_FILE
 
 log = logging.getLogger("bot.cli")
 T = TypeVar("T")
@@ -25,10 +25,12 @@ T = TypeVar("T")
 
 def lookback(text: str) -> timedelta:
     """`--since 30d`: how far back, at most ten years; argparse reports anything else as a
-    usage error (exit 2) instead of a traceback."""
+    usage error (exit 2) instead of a traceback. Spelled as staff write a period, for
+    every command alike: a bare number is days ("--since 30" was thirty seconds for
+    `export`, an empty file, but thirty days for `summary`), "3 Monate" is 90 days."""
     t = operator_translator()
     try:
-        period = parse_duration(text)
+        period = parse_duration(staff_period(text))
     except InvalidDuration:
         raise argparse.ArgumentTypeError(
             t.gettext("{text} is not a period; use e.g. 24h, 30d or 52w").format(
@@ -42,7 +44,7 @@ def lookback(text: str) -> timedelta:
     return period
 
 
-def open_store(settings: Settings, *, exclusive: bool = False) -> SQLiteStore:
+def open_store(settings: Settings, *, exclusive: bool = False, upgrade: bool = True) -> SQLiteStore:
     """The SQLite store under the data dir, with the master key from the settings;
     `exclusive` for the commands that write: opening then fails while another holds it.
 
@@ -60,12 +62,21 @@ def open_store(settings: Settings, *, exclusive: bool = False) -> SQLiteStore:
             "(FEEDBACKBOT_MASTER_KEY_FILE) and back it up separately from the data",
             generated,
         )
-    return SQLiteStore(settings.data_dir, key, exclusive=exclusive)
+    return SQLiteStore(settings.data_dir, key, exclusive=exclusive, upgrade=upgrade)
 
 
 def open_existing_store(settings: Settings, *, exclusive: bool = False) -> SQLiteStore:
-    """Like open_store, but raises StoreError when the data dir holds no store."""
-    if not (settings.data_dir / KEY_STORE_FILE).exists():
+    """Like open_store, but raises StoreError when the data dir holds no store, and
+    StoreOutdated (on opening) for a store of an older version: only `feedbackbot run`
+    upgrades, so that looking at a store, or backing it up before an upgrade, never
+    makes it unusable for the version that wrote it.
+
+    Data without its key store is the store's to report (restore keys.db), not "no
+    store": the advice to make a new one would be the wrong one there."""
+    data = [DATA_FILE, f"{DATA_FILE}-wal"]
+    if not (settings.data_dir / KEY_STORE_FILE).exists() and not any(
+        (settings.data_dir / name).exists() for name in data
+    ):
         raise StoreError(
             N_(
                 "no store in {path} (no {file}); check FEEDBACKBOT_DATA_DIR. A new store is "
@@ -74,7 +85,7 @@ def open_existing_store(settings: Settings, *, exclusive: bool = False) -> SQLit
             path=settings.data_dir,
             file=KEY_STORE_FILE,
         )
-    return open_store(settings, exclusive=exclusive)
+    return open_store(settings, exclusive=exclusive, upgrade=False)
 
 
 ARGPARSE_MESSAGES = (

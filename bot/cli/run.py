@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import sys
+from datetime import timedelta
 from typing import Any
 
 from telegram.error import InvalidToken, TelegramError
@@ -16,12 +17,14 @@ from bot.logs import RedactingFormatter, configure_logging
 from bot.operator import operator_translator
 from bot.settings import load_settings
 from flows.catalog import FlowCatalog
+from flows.durations import compact_duration
 from flows.i18n import Translator
 from storage import SQLiteStore
 
 log = logging.getLogger("bot.cli")
 
 STARTUP_RETRIES = 3
+SHORT_RETENTION = timedelta(days=1)
 
 
 def register(subparsers: Any, t: Translator) -> None:
@@ -45,6 +48,13 @@ def run(args: argparse.Namespace) -> int:
     assert settings.token is not None
     token = settings.token.get_secret_value()
     configure_logging(settings.log_level, secrets=(token,))
+    if settings.retention < SHORT_RETENTION:
+        # Allowed (tests, demos), but likely a slip: customers are told this retention.
+        log.warning(
+            "FEEDBACKBOT_RETENTION is only %s, and the consent notice tells customers so: "
+            "a plain number counts seconds and m minutes (write 180d for 180 days)",
+            compact_duration(settings.retention),
+        )
     # The flows and recipients before the store: a mistake there must not leave a new
     # store and a generated master key behind.
     catalog = FlowCatalog.load(settings.flows_dir, operator_translator(), settings.shipped_flows)

@@ -181,6 +181,42 @@ def test_a_rejected_token_is_one_line_without_the_token(
     assert "Traceback" not in result.stderr.split("feedbackbot:")[-1]
 
 
+@pytest.mark.parametrize(
+    "token", ["not-a-token-SECRETVALUE", "123456:SECRET PART", "SECRETVALUE:123456"]
+)
+def test_a_malformed_token_is_one_line_before_anything_is_made_or_asked(
+    server: BotApiServer, tmp_path: Path, token: str
+) -> None:
+    """Found by an operator audit: a token without "<id>:" went to the Bot API (on the
+    default address, Telegram) after a store and a master key were made."""
+    result = run_once(bot_env(server, tmp_path / "data", FEEDBACKBOT_TOKEN=token), tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0 and "FEEDBACKBOT_TOKEN" in result.stderr
+    assert "is not a bot token as @BotFather gives it" in result.stderr
+    assert "SECRET" not in result.stderr + result.stdout
+    assert not (tmp_path / "data").exists()
+    assert server.api.calls("getMe") == []
+
+
+def test_a_token_with_a_line_end_as_a_mounted_secret_has_it_works(
+    server: BotApiServer, tmp_path: Path
+) -> None:
+    env = bot_env(server, tmp_path / "data", FEEDBACKBOT_TOKEN=f" {TOKEN}\n")
+    with running_bot(server.api, env, tmp_path, tmp_path / "bot.log"):
+        say(server.api, ERIKA, "/start", "de")
+        assert "Einwilligung" in (server.api.last_message(ERIKA)["text"] or "")
+
+
+def test_a_retention_of_minutes_is_warned_about(server: BotApiServer, tmp_path: Path) -> None:
+    """A plain number counts seconds (the configuration contract), so "180" meant as days
+    is three minutes, which the consent notice then tells customers: said at start."""
+    (tmp_path / "a-file").write_text("not a folder")  # to end the start early
+    env = bot_env(server, tmp_path / "a-file", FEEDBACKBOT_RETENTION="180")
+    result = run_once(env, tmp_path)
+    assert "FEEDBACKBOT_RETENTION is only 3m" in result.stderr
+    assert "write 180d for 180 days" in result.stderr
+
+
 def test_an_unreachable_bot_api_is_one_line_without_the_token(
     server: BotApiServer, tmp_path: Path
 ) -> None:

@@ -6,12 +6,15 @@ import base64
 import csv
 import io
 import json
+import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from storage import ConsentGrant, NewFeedback, SQLiteStore, StoreInUse
+from storage.crypto import encode_master_key, generate_key
 from tests.bot.test_optional_answers import CALLBACK_FLOW, ISSUE
 from tests.e2e.test_lifecycle import cli, cli_env
 from tests.harness import MASTER_KEY
@@ -322,3 +325,71 @@ async def test_a_summary_with_nothing_to_show_says_so_and_writes_no_chart(tmp_pa
     shown = cli("summary", "--chart", str(chart), env=cli_env(data), cwd=tmp_path)
     assert shown.returncode == 1 and "Noch kein Feedback anzuzeigen" in shown.stdout
     assert not chart.exists() and "no chart" in shown.stderr
+
+
+COMMANDS_BESIDE_RUN = [
+    ("stats",),
+    ("audit",),
+    ("export", "--output", "rows.csv"),
+    ("summary",),
+    ("backup", "before-upgrade.db"),
+    ("purge",),
+    ("rotate-key", "--new-key-file", "new.key"),
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS_BESIDE_RUN, ids=lambda c: c[0])
+async def test_only_run_upgrades_a_store_of_an_older_version(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """Found by an operator audit: `stats` or a backup "before the upgrade" with the new
+    version installed upgraded the store for good, and the version still running could
+    not start again. Only `feedbackbot run` upgrades; the others say so and write nothing."""
+    data = tmp_path / "data"
+    await seed(data)
+    with closing(sqlite3.connect(data / "feedback.db")) as con:  # as an older version left it
+        con.execute(
+            "DELETE FROM schema_migrations WHERE version = (SELECT max(version) FROM ("
+            "SELECT version FROM schema_migrations))"
+        )
+        con.commit()
+    (tmp_path / "new.key").write_text(encode_master_key(generate_key()))
+    (tmp_path / "new.key").chmod(0o600)
+    before = {name: (data / name).read_bytes() for name in ("feedback.db", "keys.db")}
+    result = cli(*command, env=cli_env(data), cwd=tmp_path)
+    assert result.returncode == 1, result.stdout
+    assert "written by an older feedbackbot" in result.stderr
+    assert "only `feedbackbot run` upgrades it" in result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert {name: (data / name).read_bytes() for name in before} == before
+    assert not (tmp_path / "rows.csv").exists() and not (tmp_path / "before-upgrade.db").exists()
+
+
+@pytest.mark.parametrize("command", COMMANDS_BESIDE_RUN[:3], ids=lambda c: c[0])
+async def test_data_without_its_key_store_is_told_to_be_restored(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """Found by the same audit: a half-restored backup was told "no store; `feedbackbot
+    run` makes a new one", the wrong advice where the data waits for its keys."""
+    data = tmp_path / "data"
+    await seed(data)
+    (data / "keys.db").unlink()
+    result = cli(*command, env=cli_env(data), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "holds data but no key store keys.db: restore it" in result.stderr
+    assert "no store in" not in result.stderr and "feedbackbot run" not in result.stderr
+
+
+async def test_since_reads_a_period_alike_in_every_command(tmp_path: Path) -> None:
+    """Found by an operator audit: `--since 30` was thirty days for `summary` but thirty
+    seconds for `export` (an empty file, exit 0, audited). A bare number is days in
+    every command, and "3 Monate" is understood too."""
+    data = tmp_path / "data"
+    await seed(data)
+    env = cli_env(data)
+    for since in ("1", "3 Monate", "2 weeks"):
+        result = cli("export", "--since", since, "--format", "json", env=env, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert len(json.loads(result.stdout)) == 2, since
+    audit = cli("audit", "--since", "1", env=env, cwd=tmp_path)
+    assert audit.stdout.count(" export ") == 3
