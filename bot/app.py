@@ -73,6 +73,7 @@ def build_application(
     languages = LanguageDesk(store, service, clock)
     application.bot_data.languages = languages
     application.bot_data.rights.erasure_listeners.append(languages.forget)
+    application.bot_data.rights.erasure_listeners.append(service.forget)
     application.bot_data.staff = StaffDesk(
         store,
         catalog,

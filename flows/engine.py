@@ -513,6 +513,11 @@ def cleaned_int(text: str) -> int | None:
     return int(stripped) if stripped.isdecimal() and len(stripped) <= 3 else None
 
 
+_AROUND = re.compile(r"^[\W_]+|[\W_]+$")
+
+
 def _bare(text: str) -> str:
-    """`text` in lower case without the punctuation and spaces around it ("Skip." → "skip")."""
-    return text.casefold().strip(" \t\n.!,;:-–—\"'„“”»«")
+    """`text` as one compares a typed word: in compatible, composed form (full-width
+    letters, an "ü" typed as "u" and a dot), in lower case, without what is not a letter
+    or digit around it ("(Skip?)", "skip…", a zero-width space)."""
+    return _AROUND.sub("", unicodedata.normalize("NFKC", text).casefold())

@@ -65,14 +65,36 @@ ERASE_BUTTON_VALID = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
+class _Held:
+    """What is stored about a person, as an erase question tells it: which feedback
+    (ids, and how many more cannot be read), and whether there are consent records,
+    unfinished answers, contact details, a chosen language."""
+
+    feedback: frozenset[str]
+    unreadable: int
+    consents: bool
+    draft: bool
+    contact: bool
+    language: bool
+
+    @property
+    def count(self) -> int:
+        return len(self.feedback) + self.unreadable  # a damaged one is erased like the rest
+
+    @property
+    def more(self) -> bool:
+        """Anything but the language."""
+        return bool(self.count or self.consents or self.draft or self.contact)
+
+
+@dataclass(frozen=True)
 class _EraseAsked:
-    """The erase question a person was shown last: its button's token, when, and the
-    feedback it counted (ids), which its answer must still find."""
+    """The erase question a person was shown last: its button's token, when, and what
+    was stored then, which its answer must still find."""
 
     token: str
     at: datetime
-    held: frozenset[str]
-    unreadable: int
+    held: _Held
 
 
 _ERASE_TOKEN = re.compile(r"[A-Za-z0-9_-]{8}")
@@ -425,34 +447,17 @@ class DataRights:
         """Asks for the one confirmation erasure needs."""
         t = translator(person.locale)
         pseudonym = self.store.pseudonym(person.subject)
-        now = self.clock()
-        readable, unreadable = await self.store.readable_feedback_of(pseudonym, now)
-        count = len(readable) + unreadable  # a damaged one is erased like the rest
-        # Each read once: what there is decides the question, and whether there is one.
-        more = bool(
-            count
-            or await self._stored(self.store.consents(pseudonym))
-            or await self._stored(self.store.load_draft(pseudonym, now))
-            or await self._stored(self.store.contact_of(pseudonym))
-        )
-        language = await self._stored(self.store.language_of(pseudonym, now))
-        if not (more or language):
-            notes = [t.gettext("No data is stored about you.")]
-            if staff:
-                notes.append(_staff_note(t, self.config.audit_retention))
-            return Outcome.say("\n\n".join(notes))
-        if not more:  # only the language they chose
+        held = await self._held(pseudonym)
+        if not (held.more or held.language):
+            return self._nothing_stored(t, staff)
+        if not held.more:  # only the language they chose
             text = t.gettext(
                 "Do you want to erase all data stored about you? That is the language you "
                 "chose with /language; I then follow your Telegram app's language again."
             )
-            return Outcome(
-                replies=(self._erase_question(t, text, pseudonym, readable, unreadable),)
-            )
-        question = self._erase_question(
-            t, self._what_is_erased(t, count), pseudonym, readable, unreadable
-        )
-        if language:
+            return Outcome(replies=(self._erase_question(t, text, pseudonym, held),))
+        question = self._erase_question(t, self._what_is_erased(t, held.count), pseudonym, held)
+        if held.language:
             also = t.gettext(
                 "The language you chose with /language is erased too; I then follow your "
                 "Telegram app's language again."
@@ -475,22 +480,34 @@ class DataRights:
             feedback,
         ).format(count=feedback)
 
-    def _erase_question(
-        self,
-        t: Translator,
-        text: str,
-        pseudonym: str,
-        readable: list[FeedbackRecord],
-        unreadable: int,
-    ) -> Reply:
+    async def _held(self, pseudonym: str) -> _Held:
+        """What is stored about the person; each read once."""
+        now = self.clock()
+        readable, unreadable = await self.store.readable_feedback_of(pseudonym, now)
+        return _Held(
+            feedback=frozenset(record.id for record in readable),
+            unreadable=unreadable,
+            consents=await self._stored(self.store.consents(pseudonym)),
+            draft=await self._stored(self.store.load_draft(pseudonym, now)),
+            contact=await self._stored(self.store.contact_of(pseudonym)),
+            language=await self._stored(self.store.language_of(pseudonym, now)),
+        )
+
+    def _nothing_stored(self, t: Translator, staff: bool) -> Outcome:
+        notes = [t.gettext("No data is stored about you.")]
+        if staff:
+            notes.append(_staff_note(t, self.config.audit_retention))
+        return Outcome(replies=(Reply("\n\n".join(notes)),), close_keyboard=True)
+
+    def _erase_question(self, t: Translator, text: str, pseudonym: str, held: _Held) -> Reply:
         """The question with its two buttons; asking again (or "keep") makes the erase
-        buttons of every earlier question out of date."""
+        buttons of every earlier question out of date, and so does any change of what is
+        stored (feedback given, a survey begun, a language chosen since)."""
         now = self.clock()
         for stale in [p for p, a in self._erase_asked.items() if now - a.at > ERASE_BUTTON_VALID]:
             del self._erase_asked[stale]
         token = secrets.token_urlsafe(6)
-        held = frozenset(record.id for record in readable)
-        self._erase_asked[pseudonym] = _EraseAsked(token, now, held, unreadable)
+        self._erase_asked[pseudonym] = _EraseAsked(token, now, held)
         return Reply(
             text,
             (
@@ -523,10 +540,12 @@ class DataRights:
                     toast=t.gettext("This button has expired. Send /delete again."),
                     close_keyboard=True,
                 )
-            readable, unreadable = await self.store.readable_feedback_of(pseudonym, self.clock())
-            if {r.id for r in readable} == asked.held and unreadable == asked.unreadable:
+            held = await self._held(pseudonym)
+            if held == asked.held:
                 return await self._erase(t, pseudonym, staff)
-            del self._erase_asked[pseudonym]  # feedback given or gone since: ask again
+            del self._erase_asked[pseudonym]  # something given or gone since: ask again
+        elif not (held := await self._held(pseudonym)).more and not held.language:
+            return self._nothing_stored(t, staff)  # e.g. a second tap after erasing
         # Or an earlier question, one answered with "keep", one from before a restart:
         # what it said is not what would be erased now.
         out_of_date = t.gettext(
@@ -679,7 +698,7 @@ class DataRights:
         if discarded:
             text += "\n\n" + t.gettext("The feedback you had not finished was discarded.")
         question = self._what_is_erased(t, len(feedback)) if complete else self._erase_all(t)
-        erase = self._erase_question(t, question, pseudonym, feedback, unreadable)
+        erase = self._erase_question(t, question, pseudonym, await self._held(pseudonym))
         return Outcome(replies=(Reply(text), erase), close_keyboard=True)
 
     @staticmethod

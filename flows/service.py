@@ -107,6 +107,9 @@ class FeedbackService:
             flow.id: notice_version(flow, self.processing) for flow in catalog.flows.values()
         }
         self._notice_texts: dict[tuple[str, str], str] = {}
+        # Per person, the token of the survey they finished last and when: a button of it
+        # pressed afterwards is told so (one process; bounded, the oldest forgotten).
+        self._finished: dict[str, tuple[str, datetime]] = {}
 
     # --- commands -------------------------------------------------------------------
     async def start(self, person: Person, flow_id: str | None = None) -> Outcome:
@@ -280,17 +283,34 @@ class FeedbackService:
         pseudonym = self.store.pseudonym(person.subject)
         state = await self._state(pseudonym)
         if state is None:
-            if await self._finished_recently(pseudonym):  # a button of the survey just done
+            if self._just_finished(pseudonym, data):  # a button of the survey just done
                 toast = t.gettext("This survey is already finished. Thank you!")
                 return Outcome(toast=toast, close_keyboard=True)
             return self._ended(t)
         return await self._apply(pseudonym, person, t, state, Press(data))
 
+    def _just_finished(self, pseudonym: str, data: str) -> bool:
+        """Whether `data` is a button of the survey the person finished within the last
+        idle period (not of one cancelled, discarded or replaced)."""
+        finished = self._finished.get(pseudonym)
+        parts = data.split(":")
+        return (
+            finished is not None
+            and len(parts) == 4
+            and parts[1] == finished[0]
+            and self.clock() - finished[1] <= self.config.draft_idle
+        )
+
+    def forget(self, pseudonym: str) -> None:
+        """An erased person: nothing of them stays in memory."""
+        self._finished.pop(pseudonym, None)
+
     async def _finished_recently(self, pseudonym: str) -> bool:
         """Whether the person gave feedback within the last idle period: then a question
-        without answers open is one they just finished, not one that expired."""
+        without answers open is one they just finished, not one that expired. (Their
+        readable feedback: a damaged record must not turn an answer into an apology.)"""
         now = self.clock()
-        given = await self.store.feedback_of(pseudonym, now)
+        given, _ = await self.store.readable_feedback_of(pseudonym, now)
         return any(record.created_at > now - self.config.draft_idle for record in given)
 
     def _ended(self, t: Translator) -> Outcome:
@@ -463,6 +483,10 @@ class FeedbackService:
         try:
             if turn.completion is not None:
                 await self._complete(pseudonym, person, flow, turn.completion)
+                self._finished.pop(pseudonym, None)  # newest last, for the bound below
+                self._finished[pseudonym] = (state.token, self.clock())
+                if len(self._finished) > 10_000:
+                    del self._finished[next(iter(self._finished))]
                 return await self._still_in_force(pseudonym, flow, turn.completion, t, turn.outcome)
             elif turn.changed and turn.state is not None:
                 await self._save(pseudonym, turn.state)

@@ -9,6 +9,8 @@ deletes the DEK first, so every copy of the data taken before becomes unreadable
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import logging
 import os
 import sqlite3
@@ -239,7 +241,9 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, Store):
                     "rotate-key` again with the old key to finish it"
                 )
             )
-        if wal.exists() and self._opened_before_rotation():
+        if _is_retired(self._master_key, meta.get("retired_key_check")) or (
+            wal.exists() and self._opened_before_rotation()
+        ):
             raise MasterKeyMismatch(
                 N_(
                     "this is the master key from before a key rotation, which was "
@@ -387,7 +391,8 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, Store):
             )
             conn.execute(
                 "UPDATE keys.meta SET wrapped_pseudonym_key = wrapped_pseudonym_key_next,"
-                " wrapped_pseudonym_key_next = NULL"
+                " wrapped_pseudonym_key_next = NULL, retired_key_check = ?",
+                (_retired_check(old_key),),
             )
 
         async with self._lock:
@@ -526,6 +531,19 @@ def _key_meta(path: Path, mode: str) -> tuple[dict[str, Any] | None, bool]:
         con.close()
     meta = None if row is None else dict(zip(names, row, strict=True))
     return meta, bool(holds and holds[0])
+
+
+_RETIRED = b"feedbackbot/retired-master-key/v1"
+
+
+def _retired_check(key: bytes) -> bytes:
+    """What keys.meta keeps of a master key a rotation retired: an HMAC of a constant
+    under it (a one-way check value; the key is 256 random bits)."""
+    return hmac.new(key, _RETIRED, hashlib.sha256).digest()
+
+
+def _is_retired(key: bytes, check: bytes | None) -> bool:
+    return check is not None and hmac.compare_digest(_retired_check(key), check)
 
 
 def _opens(key: bytes, wrapped: bytes | None, aad: bytes) -> bool:

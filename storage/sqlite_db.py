@@ -153,6 +153,12 @@ KEY_MIGRATIONS: list[list[str]] = [
         # day old): kept, so that a later purge renews it even if nothing expires then.
         "ALTER TABLE keys.cache_key ADD COLUMN renewal_owed TEXT",
     ],
+    [
+        # A check value of the master key a rotation retired (HMAC of a constant under
+        # it: it tells that key again, and nothing of it), so that an operator who
+        # starts with it is told it was rotated away, not that it is some wrong key.
+        "ALTER TABLE keys.meta ADD COLUMN retired_key_check BLOB",
+    ],
 ]
 
 

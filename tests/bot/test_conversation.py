@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 import time
 from collections.abc import AsyncIterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -410,7 +412,20 @@ async def test_commands_without_a_survey_under_way_ask_nothing_again(harness: Ha
         assert "läuft noch" not in texts(await erika.send(command)), command
 
 
-@pytest.mark.parametrize("typed", ["Überspringen", "überspringen.", " Skip! "])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "Überspringen",
+        "überspringen.",
+        " Skip! ",
+        "skip?",
+        "(skip)",
+        "skip…",
+        "skip\u200b",
+        "U\u0308berspringen",
+        "ｓｋｉｐ",
+    ],
+)
 async def test_typing_the_skip_label_skips(harness: Harness, typed: str) -> None:
     """The question says "or skip this question": the word typed is no comment."""
     erika = harness.customer()
@@ -464,3 +479,43 @@ async def test_a_button_of_the_survey_just_finished_says_so_briefly(harness: Har
     assert await erika.press_data(rating["message_id"], five) == [], "a toast, no message"
     assert erika.last_toast() == "Diese Umfrage ist bereits abgeschlossen. Vielen Dank!"
     assert len(await _feedback_of(harness, erika)) == 1
+
+
+async def test_a_button_of_a_cancelled_survey_is_not_called_finished(harness: Harness) -> None:
+    """Found by a review: any feedback in the last half hour made a cancelled (or
+    discarded, or replaced) survey's buttons say it was finished."""
+    erika = harness.customer()
+    await erika.send("/start")
+    await erika.press("Ja, ich willige ein")
+    await erika.press("3")
+    await erika.press("Überspringen")
+    await erika.press("Nein")
+    [again] = await erika.send("/start")
+    three = harness.api.button_data(erika.chat_id, "3", again["message_id"])
+    await erika.send("/abbrechen")
+    answer = texts(await erika.press_data(again["message_id"], three))
+    assert "Dieses Gespräch ist beendet" in answer
+    assert erika.last_toast() != "Diese Umfrage ist bereits abgeschlossen. Vielen Dank!"
+
+
+async def test_a_damaged_feedback_record_does_not_turn_answers_into_apologies(
+    harness: Harness,
+) -> None:
+    """Found by a review: with a damaged record and no survey open, a press on an old
+    button (and text) was answered "something went wrong"."""
+    erika = harness.customer()
+    await erika.send("/start")
+    await erika.press("Ja, ich willige ein")
+    await erika.press("3")
+    await erika.press("Überspringen")
+    await erika.press("Nein")
+    [again] = await erika.send("/start")
+    three = harness.api.button_data(erika.chat_id, "3", again["message_id"])
+    await erika.send("/abbrechen")
+    with closing(sqlite3.connect(harness.settings.data_dir / "feedback.db")) as db, db:
+        db.execute("UPDATE feedback SET ciphertext = zeroblob(60)")
+    for answer in (
+        await erika.press_data(again["message_id"], three),
+        await erika.send("noch etwas"),
+    ):
+        assert texts(answer) and "schiefgelaufen" not in texts(answer)

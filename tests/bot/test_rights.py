@@ -539,3 +539,47 @@ async def test_a_shipped_flow_left_out_is_neither_run_nor_in_the_privacy_notice(
         assert "Diese Umfrage kenne ich nicht; hier ist stattdessen unsere allgemeine" in started
     finally:
         await harness.stop()
+
+
+async def test_an_erase_question_about_the_language_only_erases_nothing_begun_since(
+    harness: Harness,
+) -> None:
+    """Found by a review: the question named only the chosen language, and its button
+    then also erased the consent and the survey begun after it."""
+    erika = harness.customer()
+    await erika.send("/sprache englisch")
+    [question] = await erika.send("/loeschen")
+    assert "That is the language you chose with /language" in texts([question])
+    erase = harness.api.button_data(erika.chat_id, "Erase everything", question["message_id"])
+    await erika.send("/start")
+    await erika.press("Yes, I agree")
+    await erika.press("4")
+    answer = texts(await erika.press_data(question["message_id"], erase))
+    assert "This question is out of date, so nothing was erased." in answer
+    rows = stored_rows(harness.settings.data_dir)
+    assert rows["feedback.db/consents"] and rows["feedback.db/drafts"], "nothing was erased"
+
+
+async def test_an_erase_question_before_a_language_was_chosen_erases_nothing_after(
+    harness: Harness,
+) -> None:
+    erika = harness.customer()
+    await give_feedback(erika, "bleibt")
+    [question] = await erika.send("/loeschen")
+    erase = _erase_data(harness, erika, question)
+    await erika.send("/sprache deutsch")
+    answer = texts(await erika.press_data(question["message_id"], erase))
+    assert "nicht mehr aktuell" in answer
+    assert "bleibt" in texts(await erika.send("/meinedaten"))
+
+
+async def test_a_second_tap_on_erase_says_nothing_is_stored(harness: Harness) -> None:
+    """Found by a review: the second tap of a double tap answered "out of date, nothing
+    was erased", as if the erasure had failed."""
+    erika = harness.customer()
+    await give_feedback(erika, "weg damit")
+    [question] = await erika.send("/loeschen")
+    erase = _erase_data(harness, erika, question)
+    assert "Erledigt" in texts(await erika.press("Alles löschen"))
+    again = texts(await erika.press_data(question["message_id"], erase))
+    assert again == "Über Sie sind keine Daten gespeichert."
