@@ -213,6 +213,15 @@ class Engine:
                 # taps types the word, which is no comment.
                 return self._advance(state, step, None)
             return self._advance(state, step, cleaned)
+        if isinstance(step, ChoiceStep):
+            # An option's label typed instead of pressed ("billing", "Rechnung."): one
+            # option, so nothing else could be meant.
+            typed_id = next(
+                (o.id for o in step.options if _bare(render_text(o.label, self.t)) == _bare(text)),
+                None,
+            )
+            if typed_id is not None:
+                return self._advance(state, step, typed_id)
         if isinstance(step, RatingStep):
             typed = typed_rating(text, step)
             if typed is not None:

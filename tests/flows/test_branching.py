@@ -244,3 +244,16 @@ def test_a_consent_no_later_question_needs_is_not_asked() -> None:
     e = engine(flow)
     turn = press(e, e.begin(), "App")
     assert step(turn) == "interview", "the research consent is skipped"
+
+
+@pytest.mark.parametrize("typed", ["Billing", "billing.", " BILLING "])
+def test_an_option_typed_instead_of_pressed_is_chosen(research: Engine, typed: str) -> None:
+    turn = research.handle(research.begin().state, TextInput(typed))  # type: ignore[arg-type]
+    assert step(turn) == "invoice" and turn.state is not None
+    assert turn.state.answers == {"topic": "billing"}
+
+
+def test_a_typed_word_that_is_no_option_asks_again(research: Engine) -> None:
+    turn = research.handle(research.begin().state, TextInput("the bill"))  # type: ignore[arg-type]
+    assert step(turn) == "topic"
+    assert turn.outcome.replies[-1].text.startswith("Please answer with one of the buttons.")
