@@ -166,6 +166,8 @@ def run_summary(args: argparse.Namespace) -> int:
         locale = args.lang or settings.default_locale
         return await desk.summary("cli", locale, args.since, rules=False)
 
+    if args.chart is not None:
+        _check_folder_of(args.chart)  # before the summary is made, printed and audited
     outcome = with_store(summarise)
     print(outcome.replies[0].text)
     charts = [reply.image for reply in outcome.replies if reply.image is not None]
@@ -222,10 +224,18 @@ def run_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _private_output(path: Path) -> tuple[TextIO, Path]:
-    """A file beside `path` opened for writing with mode 0600, and its name."""
+def _check_folder_of(path: Path) -> None:
+    """Raise the OSError writing `path` would meet for want of its folder (or as one)."""
     if path.is_dir():
         raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+    folder = path.parent
+    if not folder.is_dir():
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(folder))
+
+
+def _private_output(path: Path) -> tuple[TextIO, Path]:
+    """A file beside `path` opened for writing with mode 0600, and its name."""
+    _check_folder_of(path)  # named as the operator wrote it, not as the file beside it
     partial = path.with_name(path.name + ".partial")
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.fchmod(fd, 0o600)

@@ -393,3 +393,21 @@ async def test_since_reads_a_period_alike_in_every_command(tmp_path: Path) -> No
         assert len(json.loads(result.stdout)) == 2, since
     audit = cli("audit", "--since", "1", env=env, cwd=tmp_path)
     assert audit.stdout.count(" export ") == 3
+
+
+async def test_a_chart_or_export_into_a_missing_folder_is_said_before_anything_is_read(
+    tmp_path: Path,
+) -> None:
+    """Found by an operator audit: `summary --chart` into a missing folder printed (and
+    audited) the whole summary before failing, and `export` named its own file beside."""
+    data = tmp_path / "data"
+    await seed(data)
+    env = cli_env(data)
+    missing = tmp_path / "nodir"
+    summary = cli("summary", "--chart", str(missing / "c.png"), env=env, cwd=tmp_path)
+    export = cli("export", "--output", str(missing / "x.csv"), env=env, cwd=tmp_path)
+    for result in (summary, export):
+        assert result.returncode == 1 and result.stdout == ""
+        assert result.stderr.strip() == f"feedbackbot: no such file or folder: {missing}"
+    audit = cli("audit", env=env, cwd=tmp_path).stdout
+    assert " summary " not in audit and " export " not in audit
