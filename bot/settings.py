@@ -228,24 +228,13 @@ class Settings(BaseSettings):
     @field_validator("token", mode="before")
     @classmethod
     def _token(cls, value: Any) -> Any:
-        """As @BotFather gives it, "<bot id>:<secret>"; spaces and a line end around it (a
-        secret mounted from a file) are let go. Checked here, before a store is made, and
-        without asking Telegram, whose answer to a malformed one is a network error."""
+        """Spaces and a line end around it (a secret mounted from a file) are let go; its
+        form is checked by `require_for_run`, the one command that needs it."""
         if isinstance(value, SecretStr):
             value = value.get_secret_value()
         if not isinstance(value, str):
             return value
-        stripped = value.strip()
-        if not stripped:
-            return None
-        if not _BOT_TOKEN.fullmatch(stripped):
-            raise ValueError(  # never the token itself: it is a secret, even mistyped
-                operator_translator().gettext(
-                    "is not a bot token as @BotFather gives it (digits, a colon, then "
-                    "letters, digits, _ and -)"
-                )
-            )
-        return stripped
+        return value.strip() or None
 
     @field_validator("retention", "audit_retention", mode="before")
     @classmethod
@@ -404,6 +393,20 @@ class Settings(BaseSettings):
         ]
         if missing:
             raise ConfigurationError.missing(missing)
+        assert self.token is not None
+        if not _BOT_TOKEN.fullmatch(self.token.get_secret_value()):
+            # Said before a store is made, and without asking Telegram, whose answer to a
+            # malformed token is a network error; never the token itself, even mistyped.
+            t = operator_translator()
+            raise ConfigurationError(
+                t.gettext("invalid configuration: {problems}").format(
+                    problems="FEEDBACKBOT_TOKEN: "
+                    + t.gettext(
+                        "is not a bot token as @BotFather gives it (digits, a colon, then "
+                        "letters, digits, _ and -)"
+                    )
+                )
+            )
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -144,6 +144,13 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, Store):
         pseudonym_key = await asyncio.to_thread(self._existing_pseudonym_key)
         if pseudonym_key is None:
             pseudonym_key = await self._create_key_store()
+        elif not self._upgrade:
+            for path, schema, migrations in (
+                (self._data_path, "main", DATA_MIGRATIONS),
+                (self._keys_path, "keys", KEY_MIGRATIONS),
+            ):
+                if path.exists():
+                    await asyncio.to_thread(sqlite_db.refuse_outdated, path, schema, migrations)
         await asyncio.to_thread(create_private_file, self._data_path)
         db = await aiosqlite.connect(self._data_path, isolation_level=None)
         try:

@@ -359,25 +359,49 @@ async def migrate(
             schema=schema,
             version=current,
         )
-    if current < len(migrations) and not upgrade:
+    if 0 < current < len(migrations) and not upgrade:  # (a new store is made whole)
         # An upgrade is one way: a store upgraded by a command run to look at it (or to
         # back it up before the upgrade) no longer opens in the version still running.
-        raise StoreOutdated(
-            N_(
-                "the store was written by an older feedbackbot ({schema} schema v{version}, "
-                "this version writes v{latest}) and only `feedbackbot run` upgrades it; "
-                "there is no way back, so back it up first with the version that wrote it"
-            ),
-            schema=schema,
-            version=current,
-            latest=len(migrations),
-        )
+        raise _outdated(schema, current, len(migrations))
     for version, statements in enumerate(migrations, start=1):
         if version <= current:
             continue
         apply = partial(_apply_migration, table=table, version=version, statements=statements)
         await on_thread(db, apply, atomic=True)
         log.info("migration applied: %s schema version %d", schema, version)
+
+
+def refuse_outdated(path: Path, schema: str, migrations: list[list[str]]) -> None:
+    """Raise StoreOutdated for a store file of an older version, read through a read-only
+    connection: closing a writing one would fold its write-ahead log into the file, a
+    change to a store that is to be left as it is. A file that cannot be read so is left
+    to `migrate` to judge."""
+    try:
+        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return
+    try:
+        row = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
+    except sqlite3.Error:
+        return
+    finally:
+        con.close()
+    current = int(row[0]) if row is not None else 0
+    if 0 < current < len(migrations):
+        raise _outdated(schema, current, len(migrations))
+
+
+def _outdated(schema: str, current: int, latest: int) -> StoreOutdated:
+    return StoreOutdated(
+        N_(
+            "the store was written by an older feedbackbot ({schema} schema v{version}, "
+            "this version writes v{latest}) and only `feedbackbot run` upgrades it; "
+            "there is no way back, so back it up first with the version that wrote it"
+        ),
+        schema=schema,
+        version=current,
+        latest=latest,
+    )
 
 
 def _apply_migration(

@@ -246,7 +246,9 @@ def _talk(
     )
     application = build_application(
         settings,
-        open_store(settings, exclusive=True),
+        # A kept data dir may hold a store of the version running in production: only
+        # `feedbackbot run` upgrades (a session of its own starts a new store either way).
+        open_store(settings, exclusive=True, upgrade=False),
         request=InProcessRequest(api),
         get_updates_request=InProcessRequest(api),
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -30,6 +31,8 @@ def lookback(text: str) -> timedelta:
     `export`, an empty file, but thirty days for `summary`), "3 Monate" is 90 days."""
     t = operator_translator()
     try:
+        if re.fullmatch(r"\s*\d+[.,]\d+\s*", text):  # "30.5": days or seconds? neither
+            raise InvalidDuration(text)
         period = parse_duration(staff_period(text))
     except InvalidDuration:
         raise argparse.ArgumentTypeError(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import socket
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -196,6 +198,22 @@ def test_a_malformed_token_is_one_line_before_anything_is_made_or_asked(
     assert "SECRET" not in result.stderr + result.stdout
     assert not (tmp_path / "data").exists()
     assert server.api.calls("getMe") == []
+
+
+def test_commands_that_need_no_token_do_not_judge_one(server: BotApiServer, tmp_path: Path) -> None:
+    """Found by a review: the README's own placeholder token in .env stopped `docs`,
+    `stats` and the other commands that need no token; only `run` checks it."""
+    env = bot_env(server, tmp_path / "data", FEEDBACKBOT_TOKEN="123456:ABC...")
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "docs", "privacy-notice"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
 
 
 def test_a_token_with_a_line_end_as_a_mounted_secret_has_it_works(

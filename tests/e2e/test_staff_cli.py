@@ -7,6 +7,8 @@ import csv
 import io
 import json
 import sqlite3
+import subprocess
+import sys
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -81,7 +83,11 @@ async def test_export_is_redacted_consented_and_audited(tmp_path: Path) -> None:
 def test_an_unusable_since_is_a_usage_error_not_a_traceback(tmp_path: Path) -> None:
     env = cli_env(tmp_path / "data")
     for command in ("export", "audit", "stats", "summary"):
-        for since, says in (("bald", "not a period"), ("99999999999999999999d", "not a period")):
+        for since, says in (
+            ("bald", "not a period"),
+            ("99999999999999999999d", "not a period"),
+            ("30.5", "not a period"),  # days or seconds? (a review found it seconds)
+        ):
             result = cli(command, "--since", since, env=env, cwd=tmp_path)
             assert result.returncode == 2 and says in result.stderr, (command, result.stderr)
             assert "Traceback" not in result.stderr
@@ -338,24 +344,40 @@ COMMANDS_BESIDE_RUN = [
 ]
 
 
-@pytest.mark.parametrize("command", COMMANDS_BESIDE_RUN, ids=lambda c: c[0])
+OLDER = (
+    "DELETE FROM schema_migrations WHERE version = (SELECT max(version) FROM ("
+    "SELECT version FROM schema_migrations))"
+)
+
+
+@pytest.mark.parametrize("wal", [False, True], ids=["checkpointed", "with-wal"])
+@pytest.mark.parametrize(
+    "command", [*COMMANDS_BESIDE_RUN, ("chat", "--data-dir", "data")], ids=lambda c: c[0]
+)
 async def test_only_run_upgrades_a_store_of_an_older_version(
-    tmp_path: Path, command: tuple[str, ...]
+    tmp_path: Path, command: tuple[str, ...], wal: bool
 ) -> None:
     """Found by an operator audit: `stats` or a backup "before the upgrade" with the new
     version installed upgraded the store for good, and the version still running could
-    not start again. Only `feedbackbot run` upgrades; the others say so and write nothing."""
+    not start again. Only `feedbackbot run` upgrades; the others say so and write nothing,
+    also where a killed bot left a write-ahead log (a review found that folded in)."""
     data = tmp_path / "data"
     await seed(data)
-    with closing(sqlite3.connect(data / "feedback.db")) as con:  # as an older version left it
-        con.execute(
-            "DELETE FROM schema_migrations WHERE version = (SELECT max(version) FROM ("
-            "SELECT version FROM schema_migrations))"
+    if wal:  # as an older version, killed before a checkpoint, left it
+        leave = (
+            "import os, sqlite3, sys; con = sqlite3.connect(sys.argv[1], isolation_level=None);"
+            "con.execute('PRAGMA wal_autocheckpoint=0'); con.execute(sys.argv[2]); os._exit(0)"
         )
-        con.commit()
+        subprocess.run([sys.executable, "-c", leave, str(data / "feedback.db"), OLDER], check=True)
+        assert (data / "feedback.db-wal").stat().st_size > 0
+    else:
+        with closing(sqlite3.connect(data / "feedback.db")) as con:
+            con.execute(OLDER)
+            con.commit()
     (tmp_path / "new.key").write_text(encode_master_key(generate_key()))
     (tmp_path / "new.key").chmod(0o600)
-    before = {name: (data / name).read_bytes() for name in ("feedback.db", "keys.db")}
+    names = ("feedback.db", "keys.db", "feedback.db-wal") if wal else ("feedback.db", "keys.db")
+    before = {name: (data / name).read_bytes() for name in names}
     result = cli(*command, env=cli_env(data), cwd=tmp_path)
     assert result.returncode == 1, result.stdout
     assert "written by an older feedbackbot" in result.stderr
