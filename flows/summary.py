@@ -89,6 +89,9 @@ class Figures:
     (see `comment_headings`)."""
     per_day: dict[date, Counter[int]] = field(default_factory=dict)
     """Ratings on the 1–5 scale per (UTC) day, for the chart."""
+    unshown: list[str] = field(default_factory=list)
+    """The titles of the surveys with rating or choice questions none of which has a
+    figure: staff would otherwise take them for lost."""
 
 
 def figures_of(
@@ -119,11 +122,21 @@ def figures_of(
                     answers=chosen[ANSWERED],
                     options=sorted(options, key=lambda option: -option[1]),
                 )
+    unshown = [
+        render_text(flow.title, t)
+        for flow in catalog.flows.values()
+        if any(
+            isinstance(s, RatingStep | ChoiceStep | MultipleChoiceStep)
+            for s in flow.evaluated_steps
+        )
+        and not any(key[0] == flow.id for key in (*ratings, *choices))
+    ]
     return Figures(
         feedbacks=tally.feedbacks,
         people=len(tally.people),
         ratings=ratings,
         choices=choices,
+        unshown=unshown,
         commented=tally.commented,
         words=tally.words,
         comments=comments or [],
@@ -315,6 +328,18 @@ def render(
         lines += ["", _rating_block(t, rating, previous.ratings.get(key), k)]
     for choice in current.choices.values():
         lines += ["", _choice_block(t, choice, k)]
+    if current.unshown:
+        surveys = ", ".join(t.gettext("“{title}”").format(title=x) for x in current.unshown)
+        lines += [
+            "",
+            t.ngettext(
+                "No figures for the survey {surveys}: in no group of days did {k} people "
+                "answer its questions.",
+                "No figures for the surveys {surveys}: in no group of days did {k} people "
+                "answer their questions.",
+                len(current.unshown),
+            ).format(surveys=surveys, k=k),
+        ]
     lines += [
         "",
         t.gettext("Comments: {share} of feedbacks").format(
