@@ -11,6 +11,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 
 from bot.cli import chat, check, docs, keys, maintenance, run, staff
 from bot.cli.common import argparse_speaks
@@ -20,6 +21,7 @@ from flows.catalog import FlowDefinitionError
 from flows.i18n import Translator
 from flows.sharing import RecipientsError
 from storage import StoreError
+from storage.sqlite_db import DATA_MIGRATIONS, KEY_MIGRATIONS
 
 SUBCOMMANDS = (
     run,
@@ -32,12 +34,31 @@ SUBCOMMANDS = (
 )
 
 
+def version_line() -> str:
+    """ "feedbackbot 0.1.0 (store schema: data v13, keys v6)": during an upgrade, which
+    version a venv holds and which store it writes (see README, Upgrading feedbackbot)."""
+    try:
+        installed = metadata.version("feedbackbot")
+    except metadata.PackageNotFoundError:  # run from a source tree not installed
+        installed = "(not installed)"
+    return (
+        f"feedbackbot {installed} (store schema: data v{len(DATA_MIGRATIONS)}, "
+        f"keys v{len(KEY_MIGRATIONS)})"
+    )
+
+
 def build_parser(t: Translator) -> argparse.ArgumentParser:
     """The parser with its help in the language of `t` (argparse's own words too, when
     built and used inside `argparse_speaks(t)`)."""
     parser = argparse.ArgumentParser(
         prog="feedbackbot",
         description=t.gettext("A consent-first Telegram feedback bot with encrypted storage."),
+    )
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=version_line(),
+        help=t.gettext("show the version and the store schema it writes, and exit"),
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar=t.gettext("COMMAND"))
     for module in SUBCOMMANDS:

@@ -18,7 +18,7 @@ from bot.operator import operator_translator
 from bot.settings import load_settings
 from flows.catalog import FlowCatalog
 from flows.durations import compact_duration
-from flows.i18n import Translator
+from flows.i18n import SUPPORTED_LOCALES, Translator
 from storage import SQLiteStore
 
 log = logging.getLogger("bot.cli")
@@ -48,6 +48,14 @@ def run(args: argparse.Namespace) -> int:
     assert settings.token is not None
     token = settings.token.get_secret_value()
     configure_logging(settings.log_level, secrets=(token,))
+    rules = settings.staff_rules
+    if rules is not None and (lacking := [lang for lang in SUPPORTED_LOCALES if lang not in rules]):
+        log.warning(  # allowed ("de and/or en"), but staff writing in it read another
+            "%s has no staff rules in %s: staff who write in it are shown the rules in %s",
+            settings.staff_rules_file,
+            ", ".join(lacking),
+            ", ".join(rules),
+        )
     if settings.retention < SHORT_RETENTION:
         # Allowed (tests, demos), but likely a slip: customers are told this retention.
         log.warning(

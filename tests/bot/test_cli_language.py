@@ -312,3 +312,18 @@ def test_audit_details_of_deliveries_are_shown_in_the_operators_language() -> No
     )
     assert shown_detail("30d", de) == "30d", "a period stays as it was kept"
     assert shown_detail(DELIVERED, translator("en")) == "delivered"
+
+
+def test_version_names_the_store_schema_it_writes(tmp_path: Path) -> None:
+    """During an upgrade (README), which version a venv holds and which store it writes."""
+    from storage.sqlite_db import DATA_MIGRATIONS, KEY_MIGRATIONS
+
+    result = feedbackbot(tmp_path, "--version", lang="de_DE.UTF-8")
+    assert result.returncode == 0
+    assert result.stdout.startswith("feedbackbot ")
+    assert (
+        f"(store schema: data v{len(DATA_MIGRATIONS)}, keys v{len(KEY_MIGRATIONS)})"
+        in result.stdout
+    )
+    help_text = feedbackbot(tmp_path, "--help", lang="de_DE.UTF-8").stdout
+    assert "die Version und das Speicherschema" in help_text

@@ -235,6 +235,22 @@ def test_a_retention_of_minutes_is_warned_about(server: BotApiServer, tmp_path: 
     assert "write 180d for 180 days" in result.stderr
 
 
+def test_staff_rules_in_one_language_only_are_warned_about(
+    server: BotApiServer, tmp_path: Path
+) -> None:
+    """Allowed ("de and/or en"), but English-speaking staff then read German rules: said
+    at start (found by an operator audit)."""
+    (tmp_path / "rules.toml").write_text('de = "Regeln"\n')
+    (tmp_path / "a-file").write_text("not a folder")  # to end the start early
+    env = bot_env(
+        server, tmp_path / "a-file", FEEDBACKBOT_STAFF_RULES_FILE=str(tmp_path / "rules.toml")
+    )
+    result = run_once(env, tmp_path)
+    assert "has no staff rules in en: staff who write in it are shown the rules in de" in (
+        result.stderr
+    )
+
+
 def test_an_unreachable_bot_api_is_one_line_without_the_token(
     server: BotApiServer, tmp_path: Path
 ) -> None:
