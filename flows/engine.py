@@ -214,14 +214,15 @@ class Engine:
                 return self._advance(state, step, None)
             return self._advance(state, step, cleaned)
         if isinstance(step, ChoiceStep):
-            # An option's label typed instead of pressed ("billing", "Rechnung."): one
-            # option, so nothing else could be meant.
-            typed_id = next(
-                (o.id for o in step.options if _bare(render_text(o.label, self.t)) == _bare(text)),
-                None,
-            )
-            if typed_id is not None:
-                return self._advance(state, step, typed_id)
+            # An option's label typed instead of pressed ("billing", "Rechnung."), where it
+            # can mean that option alone: not labels of emoji or signs only ("👍", "?"),
+            # nor two that differ in signs only ("C#", "C++").
+            word = _bare(text)
+            meant = [
+                o.id for o in step.options if word and _bare(render_text(o.label, self.t)) == word
+            ]
+            if len(meant) == 1:
+                return self._advance(state, step, meant[0])
         if isinstance(step, RatingStep):
             typed = typed_rating(text, step)
             if typed is not None:

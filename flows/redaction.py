@@ -136,10 +136,10 @@ _NUMBERED_ID_WORD = (
 # After such a word and "nummer", also a code of capitals and digits: "Buchungsnummer
 # 8KX4PL", "booking ref HX7Y2K".
 _NAMED_ID = re.compile(
-    rf"(?P<label>{_ID_WORD}(?:[\s.-]*(?:nummer|nr|number|no|id|ref)\b\.?[\s:#.-]*"
+    rf"(?P<label>{_ID_WORD}(?:[\s.-]*(?:nummer|nr|number|no|id|ref|code)\b\.?[\s:#.-]*"
     r"(?:(?:ist|lautet|lautete|war|is|was)[\s:]+)?(?=\d|(?-i:[A-Z]{1,11}\d))"
     r"|[\s:#.-]+(?=\d{4}))"
-    rf"|{_NUMBERED_ID_WORD}[\s.-]*(?:nummer|nr|number|no|id|ref)\b\.?[\s:#.-]*"
+    rf"|{_NUMBERED_ID_WORD}[\s.-]*(?:nummer|nr|number|no|id|ref|code)\b\.?[\s:#.-]*"
     r"(?:(?:ist|lautet|lautete|war|is|was)[\s:]+)?(?=\d|(?-i:[A-Z]{1,11}\d)))"
     r"(?P<number>\d(?:[ /-]?\d){2,}\b|(?-i:(?=[A-Z0-9]{0,11}[A-Z])[A-Z0-9]{5,12})\b)",
     re.IGNORECASE,
@@ -299,7 +299,9 @@ _CLOSING = (
     r"|freundliche|freundlichen|schöne|schönen)[ \t]+)?(?:grüße|grüßen|grüsse|grüssen|gruß"
     r"|gruss)|mfg|lg|glg|vg|(?:best|kind|kindest|warm|warmest)[ \t]+regards|regards"
     r"|best[ \t]+wishes|all[ \t]+the[ \t]+best|sincerely|yours[ \t]+(?:sincerely|truly"
-    r"|faithfully)|(?<=\n)(?:best|br)(?=[ \t]*,)"  # on a line of its own after the text
+    # after a line break or the end of a sentence ("BR, Tagesschau" opening a comment is
+    # the broadcaster)
+    r"|faithfully)|(?:(?<=\n)|(?<=[.!?][ \t]))(?:best|br)(?=[ \t]*,)"
 )
 # Words that name the contact data or number after them: "Tel. [Phone]", "Kundennr. [Number]"
 _CONTACT_LABEL = (
@@ -340,7 +342,7 @@ _SIGN_OFF = re.compile(
     # (a name after it only past a comma, a dash or a line end: "Grüße aus Hamburg
     # Altona" and "aus Bad Tölz!" name no one)
     rf"(?(closing)(?P<where>[ \t]+(?i:aus|from)[ \t]+(?:(?i:dem|der|the)[ \t]+)?{_PLACE})?|)"
-    r"(?(where)(?=[ \t]*[,\n–—-])|)"
+    rf"(?(where)(?=[ \t]*[!.]?[ \t]*[,\n–—-]|[ \t]+{_FULL_NAME}[^\w\n]*(?:\n|\Z))|)"
     r"(?P<gap>[ \t]*[,–—-][ \t]*|(?<=[gG])\.[ \t]*|[ \t]+"
     r"|[ \t]*(?:[,!.][ \t]*)?\n(?:[ \t]*\n)?[ \t]*(?:[–—-][ \t]*)?)"
     r"(?:(?:Ihre?|Euer|Eure|Deine?|Your|i\.[ \t]?[AV]\.)[ \t]+)?)"
@@ -386,7 +388,7 @@ _THIS_IS = re.compile(
 # for "Frau von der Post" and "der Herr von Vodafone".
 _TITLED_NAME = re.compile(
     rf"(?<![\w.–/-])(?<![\d–-][ \t]){_TITLE}"
-    rf"(?:[ \t]+|(?:(?<=Dr\.)|(?<=Prof\.))(?=[{_UPPER}][{_LOWER}]))"
+    rf"(?:[ \t]+|(?<=\.)(?=[{_UPPER}][{_LOWER}]))"  # "Hr.Meier", "Dr.Weber" (not "Ms.Word")
     rf"(?:(?:van|de|di|da|du|del|della|ten|ter)[ \t]+){{0,2}}{_DESCRIBED}{_LATER_NAME_WORD}"
     rf"(?:[ \t]+{_LATER_NAME_WORD})?"
 )
@@ -415,9 +417,10 @@ _COUNTED = (
 )
 _POSTAL_TAIL = (
     rf"(?P<postal>,?(?:(?:[ \t]*\n)?[ \t]*(?:(?:A|D)-)?\d{{5}}"
-    # four digits on the same line, not a year since 1950 ("Lindenstraße 3, 2019 Neubau")
+    # four digits, not a year since 1950 ("Lindenstraße 3, 2019 Neubau")
     # unless marked Austrian or Swiss, and not what a number counts ("1200 Euro")
-    rf"|[ \t]*(?:(?:A|CH)-\d{{4}}|(?!19[5-9]\d|20[0-4]\d)\d{{4}}))[ \t]+(?!{_COUNTED}){_CITY})?"
+    rf"|(?:[ \t]*\n)?[ \t]*(?:(?:A|CH)-\d{{4}}|(?!19[5-9]\d|20[0-4]\d)\d{{4}}))"
+    rf"[ \t]+(?!{_COUNTED}){_CITY})?"
 )
 # "Musterstraße 12", "Hauptstr. 5a", "Karl-Marx-Straße 1", "Berliner Weg 4", "Lindenallee
 # 7b", with a postal code and city after it taken along. "-weg", "-platz", "-markt"...

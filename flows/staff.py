@@ -207,6 +207,7 @@ _DAY_WORDS = {
     **dict.fromkeys(("jahr", "jahre", "jahren", "year", "years"), 365),
 }
 _NUMBER_AND_WORD = re.compile(r"\s*(\d{1,6})\s*([^\d\s]*)\s*")
+_DECIMAL = re.compile(r"\s*\d+[.,]\d+(?:\s|$)")  # not "1.5h", a duration as written
 
 
 def staff_period(typed: str) -> str:
@@ -214,7 +215,11 @@ def staff_period(typed: str) -> str:
     "7 Tage" / "7 days" are days (a member of staff does not mean seconds), "2 Wochen"
     is 2w, "3 Monate" 90d. Words after a period ("30d bitte", "2 weeks please") are let go, as
     before they were read, but not after a bare number: "1 Quartal" is no day. Anything else is left
-    for parse_duration to refuse."""
+    for parse_duration to refuse. A number with a decimal point ("2.5 Wochen", "30.5")
+    raises InvalidDuration: read as seconds it would be a summary of seconds, and as
+    days it is no whole day."""
+    if _DECIMAL.match(typed):
+        raise InvalidDuration(f"{typed[:40]!r} is no whole number")
     words = typed.split()
     first = words[:1] if words and not words[0].isdigit() else []
     for text in dict.fromkeys((typed, " ".join(words[:2]), *first)):
@@ -376,8 +381,8 @@ class StaffDesk:
         chart. A member of staff confirms the rules first; the operator at the command line
         (`rules` False), who holds the master key, does not."""
         t = translator(locale)
-        period = staff_period(period) if period else None
         try:
+            period = staff_period(period) if period else None
             length = parse_duration(period) if period else DEFAULT_PERIOD
         except InvalidDuration:
             length = None

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import re
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -31,9 +30,7 @@ def lookback(text: str) -> timedelta:
     `export`, an empty file, but thirty days for `summary`), "3 Monate" is 90 days."""
     t = operator_translator()
     try:
-        if re.fullmatch(r"\s*\d+[.,]\d+\s*", text):  # "30.5": days or seconds? neither
-            raise InvalidDuration(text)
-        period = parse_duration(staff_period(text))
+        period = parse_duration(staff_period(text))  # "30.5" refused: days or seconds?
     except InvalidDuration:
         raise argparse.ArgumentTypeError(
             t.gettext("{text} is not a period; use e.g. 24h, 30d or 52w").format(

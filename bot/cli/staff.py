@@ -145,9 +145,8 @@ def shown_detail(detail: str, t: Translator) -> str:
 def _staff_period(text: str) -> str:
     """`--since` as staff write it ("7 Tage", "3 Monate"), checked as `lookback` checks a
     period: a usage error (exit 2), not a summary that says it did not understand."""
-    spelled = staff_period(text)
-    lookback(spelled)
-    return spelled
+    lookback(text)  # a usage error for what it refuses, before it is spelled
+    return staff_period(text)
 
 
 def _desk(store: SQLiteStore, settings: Settings) -> StaffDesk:
@@ -229,8 +228,12 @@ def _check_folder_of(path: Path) -> None:
     if path.is_dir():
         raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
     folder = path.parent
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(folder))
     if not folder.is_dir():
         raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(folder))
+    if not os.access(folder, os.W_OK):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(folder))
 
 
 def _private_output(path: Path) -> tuple[TextIO, Path]:

@@ -328,7 +328,15 @@ async def test_a_confirm_button_carries_only_what_fits_and_checks_it_again(desk:
 
 async def test_an_impossible_period_is_explained_not_crashed_on(desk: Harness) -> None:
     staff = desk.customer(STAFF)
-    for period in ("99999999999999999999d", "P99999999999999D", "1" * 400, "3661d"):
+    # "2.5 Wochen" and "30.5" were read as 2 and 30.5 seconds (found by a review)
+    for period in (
+        "99999999999999999999d",
+        "P99999999999999D",
+        "1" * 400,
+        "3661d",
+        "2.5 Wochen",
+        "30.5",
+    ):
         answer = texts(await staff.send(f"/zusammenfassung {period}"))
         assert "Diesen Zeitraum verstehe ich nicht" in answer or "zu lang" in answer, period
     assert await desk.store.audit_entries(desk.clock() - timedelta(days=2)) == []  # type: ignore[union-attr]

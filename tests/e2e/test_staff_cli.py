@@ -87,6 +87,7 @@ def test_an_unusable_since_is_a_usage_error_not_a_traceback(tmp_path: Path) -> N
             ("bald", "not a period"),
             ("99999999999999999999d", "not a period"),
             ("30.5", "not a period"),  # days or seconds? (a review found it seconds)
+            ("30.5 Tage", "not a period"),
         ):
             result = cli(command, "--since", since, env=env, cwd=tmp_path)
             assert result.returncode == 2 and says in result.stderr, (command, result.stderr)
@@ -431,5 +432,10 @@ async def test_a_chart_or_export_into_a_missing_folder_is_said_before_anything_i
     for result in (summary, export):
         assert result.returncode == 1 and result.stdout == ""
         assert result.stderr.strip() == f"feedbackbot: no such file or folder: {missing}"
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a folder")
+    result = cli("summary", "--chart", str(a_file / "c.png"), env=env, cwd=tmp_path)
+    assert result.returncode == 1 and result.stdout == "", "a file taken for a folder"
+    assert result.stderr.strip().endswith(str(a_file))
     audit = cli("audit", env=env, cwd=tmp_path).stdout
     assert " summary " not in audit and " export " not in audit

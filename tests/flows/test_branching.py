@@ -257,3 +257,23 @@ def test_a_typed_word_that_is_no_option_asks_again(research: Engine) -> None:
     turn = research.handle(research.begin().state, TextInput("the bill"))  # type: ignore[arg-type]
     assert step(turn) == "topic"
     assert turn.outcome.replies[-1].text.startswith("Please answer with one of the buttons.")
+
+
+SIGNS = RESEARCH.replace(
+    '{ id = "app", label = { de = "App", en = "App" } },\n'
+    '  { id = "billing", label = { de = "Rechnung", en = "Billing" } },',
+    '{ id = "up", label = { de = "👍", en = "👍" } },\n'
+    '  { id = "down", label = { de = "👎", en = "👎" } },\n'
+    '  { id = "sharp", label = { de = "C#", en = "C#" } },\n'
+    '  { id = "plus", label = { de = "C++", en = "C++" } },',
+).replace("topic != billing", "topic != down")
+
+
+@pytest.mark.parametrize("typed", ["👎", "?", "C#", "c"])
+def test_a_typed_text_that_could_mean_another_option_is_no_choice(typed: str) -> None:
+    """Found by a review: with labels of emoji only, any emoji typed chose the first
+    option ("👎" stored 👍), and "C#" stored "C++"."""
+    signs = engine(load_flow(SIGNS, "signs.toml"))
+    assert "👎" in SIGNS, "the options were replaced"
+    turn = signs.handle(signs.begin().state, TextInput(typed))  # type: ignore[arg-type]
+    assert step(turn) == "topic" and turn.state is not None and turn.state.answers == {}

@@ -761,6 +761,17 @@ def test_what_staff_need_to_read_stays(text: str) -> None:
         ("Viele Grüße aus Bad Homburg\nJan Petersen", "Viele Grüße aus Bad Homburg\n[Name]"),
         ("Best regards from New York\nJane Smith", "Best regards from New York\n[Name]"),
         ("EAN: 01761234567 bitte zurückrufen", "EAN: [Phone] bitte zurückrufen"),
+        # Found by a third review: these the second round's fixes let through again
+        ("Grüße aus Hamburg!\nJan Petersen", "Grüße aus Hamburg!\n[Name]"),
+        ("Viele Grüße aus Hamburg.\nJan", "Viele Grüße aus Hamburg.\n[Name]"),
+        ("Liebe Grüße aus Köln Sabine Müller", "Liebe Grüße aus Köln [Name]"),
+        ("Alles gut, danke! Best, Julia", "Alles gut, danke! Best, [Name]"),
+        ("Super Beratung. BR, Tom", "Super Beratung. BR, [Name]"),
+        ("Danke an Hr.Meier", "Danke an [Name]"),
+        ("Mrs.Jones was lovely", "[Name] was lovely"),
+        ("Buchungscode XK7P2Q", "Buchungscode [Number]"),
+        ("Ticketcode AB12CD bitte prüfen", "Ticketcode [Number] bitte prüfen"),
+        ("Hauptplatz 3\n8010 Graz", "[Address]"),
     ],
 )
 def test_what_the_corpus_changes_must_not_let_through(comment: str, expected: str) -> None:
@@ -776,7 +787,6 @@ def test_what_the_corpus_changes_must_not_let_through(comment: str, expected: st
         "Schaden: 1500 Euro, keine Zahlung",
         "Die neue Police 2024 ist viel teurer",
         "Our booking 2024 was a disaster",
-        "Buchungscode SOMMER24 funktioniert nicht",
         "Die Hr Abteilung reagiert nicht",
         "Ich hatte beim Doktor Termine verschoben",
         "Ms.Word stürzt ab",
