@@ -772,6 +772,9 @@ def test_what_staff_need_to_read_stays(text: str) -> None:
         ("Buchungscode XK7P2Q", "Buchungscode [Number]"),
         ("Ticketcode AB12CD bitte prüfen", "Ticketcode [Number] bitte prüfen"),
         ("Hauptplatz 3\n8010 Graz", "[Address]"),
+        # and a fourth: a joined code went only in part
+        ("Kundencode AB12345-678", "Kundencode [Number]"),
+        ("Ticketcode ABC1234/56", "Ticketcode [Number]"),
     ],
 )
 def test_what_the_corpus_changes_must_not_let_through(comment: str, expected: str) -> None:
@@ -794,6 +797,12 @@ def test_what_the_corpus_changes_must_not_let_through(comment: str, expected: st
         "BR, Tagesschau",
         "Best, wenn ihr das nochmal prüft.",
         "Dr. Schär Brot fehlt im Regal",
+        # found by a fourth review: titles written without a space took these
+        "Fr.Sa. 10-20 Uhr geöffnet",
+        "Hr.Abteilung antwortet nicht",
+        "Ms.Excel stürzt ab",
+        "Mrs.Sporty Kurs ausgefallen",
+        "Mr.Spex Brille kam kaputt an",
     ],
 )
 def test_what_the_corpus_changes_must_not_blank(text: str) -> None:
