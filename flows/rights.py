@@ -480,10 +480,13 @@ class DataRights:
             feedback,
         ).format(count=feedback)
 
-    async def _held(self, pseudonym: str) -> _Held:
-        """What is stored about the person; each read once."""
+    async def _held(
+        self, pseudonym: str, feedback: tuple[list[FeedbackRecord], int] | None = None
+    ) -> _Held:
+        """What is stored about the person; each read once (the feedback not again where
+        the caller has just read it: readable records and how many more)."""
         now = self.clock()
-        readable, unreadable = await self.store.readable_feedback_of(pseudonym, now)
+        readable, unreadable = feedback or await self.store.readable_feedback_of(pseudonym, now)
         return _Held(
             feedback=frozenset(record.id for record in readable),
             unreadable=unreadable,
@@ -698,7 +701,9 @@ class DataRights:
         if discarded:
             text += "\n\n" + t.gettext("The feedback you had not finished was discarded.")
         question = self._what_is_erased(t, len(feedback)) if complete else self._erase_all(t)
-        erase = self._erase_question(t, question, pseudonym, await self._held(pseudonym))
+        # (A required consent's withdrawal leaves the feedback as it was read above.)
+        held = await self._held(pseudonym, (feedback, unreadable))
+        erase = self._erase_question(t, question, pseudonym, held)
         return Outcome(replies=(Reply(text), erase), close_keyboard=True)
 
     @staticmethod
