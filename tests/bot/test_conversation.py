@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.fakeapi import FakeBotApi
+from bot.fakeapi import BotMessage, FakeBotApi
+from tests.bot.test_rights import give_feedback
 from tests.harness import (
     TOKEN,
     Clock,
@@ -481,18 +482,23 @@ async def test_a_button_of_the_survey_just_finished_says_so_briefly(harness: Har
     assert len(await _feedback_of(harness, erika)) == 1
 
 
+async def _a_survey_after_one_finished_cancelled(
+    harness: Harness, erika: Customer
+) -> tuple[BotMessage, str]:
+    """A feedback given, a second survey begun and cancelled: its rating question and
+    the data of its "3" button."""
+    await give_feedback(erika, "erstes", rating="3")
+    [again] = await erika.send("/start")
+    three = harness.api.button_data(erika.chat_id, "3", again["message_id"])
+    await erika.send("/abbrechen")
+    return again, three
+
+
 async def test_a_button_of_a_cancelled_survey_is_not_called_finished(harness: Harness) -> None:
     """Found by a review: any feedback in the last half hour made a cancelled (or
     discarded, or replaced) survey's buttons say it was finished."""
     erika = harness.customer()
-    await erika.send("/start")
-    await erika.press("Ja, ich willige ein")
-    await erika.press("3")
-    await erika.press("Überspringen")
-    await erika.press("Nein")
-    [again] = await erika.send("/start")
-    three = harness.api.button_data(erika.chat_id, "3", again["message_id"])
-    await erika.send("/abbrechen")
+    again, three = await _a_survey_after_one_finished_cancelled(harness, erika)
     answer = texts(await erika.press_data(again["message_id"], three))
     assert "Dieses Gespräch ist beendet" in answer
     assert erika.last_toast() != "Diese Umfrage ist bereits abgeschlossen. Vielen Dank!"
@@ -504,14 +510,7 @@ async def test_a_damaged_feedback_record_does_not_turn_answers_into_apologies(
     """Found by a review: with a damaged record and no survey open, a press on an old
     button (and text) was answered "something went wrong"."""
     erika = harness.customer()
-    await erika.send("/start")
-    await erika.press("Ja, ich willige ein")
-    await erika.press("3")
-    await erika.press("Überspringen")
-    await erika.press("Nein")
-    [again] = await erika.send("/start")
-    three = harness.api.button_data(erika.chat_id, "3", again["message_id"])
-    await erika.send("/abbrechen")
+    again, three = await _a_survey_after_one_finished_cancelled(harness, erika)
     with closing(sqlite3.connect(harness.settings.data_dir / "feedback.db")) as db, db:
         db.execute("UPDATE feedback SET ciphertext = zeroblob(60)")
     for answer in (

@@ -34,6 +34,19 @@ def bot_env(server: BotApiServer, data_dir: Path, **extra: str) -> dict[str, str
     return {k: v for k, v in env.items() if v}
 
 
+def cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`python -m bot ARGS` to completion, its output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 def run_once(
     env: dict[str, str], cwd: Path, timeout: float = 30
 ) -> subprocess.CompletedProcess[str]:

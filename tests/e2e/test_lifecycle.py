@@ -20,7 +20,7 @@ from flows.i18n import translator
 from storage import ConsentGrant, MasterKeyMismatch, NewFeedback, SQLiteStore
 from storage.crypto import decode_master_key, encode_master_key, generate_key
 from storage.interface import AuditEntry, StatisticsRow
-from tests.e2e.botprocess import REPO, bot_env, running_bot
+from tests.e2e.botprocess import REPO, bot_env, cli, running_bot
 from tests.e2e.test_polling import ERIKA, converse, say
 from tests.fakes.botapi import BotApiServer, FakeBotApi
 from tests.harness import MASTER_KEY, TOKEN, files_contain
@@ -37,18 +37,6 @@ def cli_env(data: Path, key: str = MASTER_KEY) -> dict[str, str]:
         {"PYTHONPATH": str(REPO), "FEEDBACKBOT_DATA_DIR": str(data), "FEEDBACKBOT_MASTER_KEY": key}
     )
     return env
-
-
-def cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 async def make_store(data: Path, people: int, key: str = MASTER_KEY) -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 import socket
 import stat
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +12,7 @@ import pytest
 from telegram.error import Conflict
 
 from bot.fakeapi import BotApiServer, FakeBotApi
-from tests.e2e.botprocess import bot_env, run_once, running_bot
+from tests.e2e.botprocess import bot_env, cli, run_once, running_bot
 from tests.harness import TOKEN, Harness, files_contain
 
 CANARY_DE = "Zaunkoenig-91c4 war sehr hilfreich"
@@ -204,15 +202,7 @@ def test_commands_that_need_no_token_do_not_judge_one(server: BotApiServer, tmp_
     """Found by a review: the README's own placeholder token in .env stopped `docs`,
     `stats` and the other commands that need no token; only `run` checks it."""
     env = bot_env(server, tmp_path / "data", FEEDBACKBOT_TOKEN="123456:ABC...")
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "docs", "privacy-notice"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = cli("docs", "privacy-notice", env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
 
 
