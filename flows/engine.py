@@ -70,6 +70,10 @@ class ConversationState(BaseModel):
     """When the last text refused as too long at this step was sent: Telegram splits a
     text over 4,096 characters into several messages, sent within a second or two, and
     the rest of a refused text must not be taken as the answer."""
+    answered: str | None = None
+    """The step answered last, and when: a second tap on its buttons before they were
+    taken away is the same answer again, not a lost reply to make up for."""
+    answered_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,9 @@ FORWARDED = "forwarded"
 """The kind of an OtherInput that is a forwarded message (text or not)."""
 # The parts of a text Telegram splits are sent within a second or two of each other.
 SPLIT_TEXT_WINDOW = timedelta(seconds=2)
+# A second tap on an answered question's buttons comes within a second or two, before
+# the removal of its buttons reaches the person's phone.
+DOUBLE_TAP_WINDOW = timedelta(seconds=3)
 
 
 @dataclass(frozen=True)
@@ -179,6 +186,10 @@ class Engine:
                 state, self.t.gettext("This button belongs to an earlier conversation.")
             )
         if step_id != step.id:
+            if self._tapped_again(state, step_id):
+                return self._stale(
+                    state, self.t.gettext("Your answer to this question has already been taken.")
+                )
             # Often the reply to the earlier press got lost: show where the person is now.
             toast = self.t.gettext("This button belongs to an earlier question.")
             return Turn(state, Outcome(replies=(self.ask(state, step),), toast=toast))
@@ -276,6 +287,15 @@ class Engine:
     def _stale(self, state: ConversationState, toast: str) -> Turn:
         return Turn(state, Outcome(toast=toast))
 
+    def _tapped_again(self, state: ConversationState, step_id: str) -> bool:
+        """A press on the question just answered, so soon that its buttons were still
+        showing: the next question is on its way, asking it twice would only confuse."""
+        return (
+            step_id == state.answered
+            and state.answered_at is not None
+            and self.now - state.answered_at <= DOUBLE_TAP_WINDOW
+        )
+
     def _toggle(self, state: ConversationState, step: MultipleChoiceStep, value: str) -> Turn:
         """An option toggled on or off (the buttons are redrawn), or the done button."""
         t = self.t
@@ -336,6 +356,8 @@ class Engine:
                 "consents": consents,
                 "selected": [],
                 "long_text_at": None,
+                "answered": step.id,
+                "answered_at": self.now,
             }
         )
         if isinstance(following, ThanksStep):

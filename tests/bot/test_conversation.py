@@ -7,6 +7,7 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator
 from contextlib import closing
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -172,11 +173,31 @@ async def test_old_button_is_answered_and_ignored(harness: Harness) -> None:
         m for m in harness.api.messages(erika.chat_id) if m["message_id"] == rating["message_id"]
     )
     assert current["buttons"] == [], "the rating buttons were removed after the press"
+    harness.clock.advance(timedelta(seconds=20))  # not a double tap: the reply may be lost
     [reasked] = await erika.press_data(rating["message_id"], old_four)
     assert "früheren Frage" in (erika.last_toast() or "")
     assert "Kommentar" in (reasked["text"] or ""), "the current question is shown again"
     answer = await erika.send("Kommentar nach altem Knopf")
     assert "kontaktieren" in texts(answer), "the stale press changed nothing"
+
+
+async def test_a_double_tap_on_an_answer_is_taken_once_and_asks_nothing_twice(
+    harness: Harness,
+) -> None:
+    erika = harness.customer()
+    await erika.send("/start")
+    [*_, rating] = await erika.press("Ja, ich willige ein")
+    second_tap = harness.api.button_data(erika.chat_id, "4", rating["message_id"])
+    await erika.press("4")
+    harness.clock.advance(timedelta(seconds=1))
+    assert await erika.press_data(rating["message_id"], second_tap) == []
+    assert "bereits übernommen" in (erika.last_toast() or "")
+    questions = [m for m in harness.api.messages(erika.chat_id) if "Kommentar" in (m["text"] or "")]
+    assert len(questions) == 1, "the comment question is asked once"
+    await erika.send("Kommentar nach doppeltem Tippen")
+    await erika.press("Nein")
+    [feedback] = await _feedback_of(harness, erika)
+    assert feedback.answers["rating"] == 4
 
 
 async def test_forged_callback_data_is_answered_and_ignored(harness: Harness) -> None:
