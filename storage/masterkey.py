@@ -25,10 +25,23 @@ def resolve_master_key(
     Order: `key` itself, then `key_file`, then `<data_dir>/master.key`. Only when none
     exists and no store exists yet is a key generated (file mode 0600, folder 0700).
 
-    Raises InvalidMasterKey for a malformed key or an unreadable `key_file`,
+    Raises InvalidMasterKey for a malformed key, an unreadable `key_file`, or `key` and
+    `key_file` both given and different (a variable left over after a rotation must not
+    silently win over the new key's file),
     MasterKeyMismatch when a key store exists but no key was given, and KeyStoreMissing
     when only a data store exists; in both cases nothing is created.
     """
+    if key and key_file is not None:
+        value, in_file = decode_master_key(key), _read_key_file(key_file)
+        if value != in_file:
+            raise InvalidMasterKey(
+                N_(
+                    "FEEDBACKBOT_MASTER_KEY and FEEDBACKBOT_MASTER_KEY_FILE ({path}) are both "
+                    "set and hold different keys; keep only the one that opens the store"
+                ),
+                path=key_file,
+            )
+        return value, None
     if key:
         return decode_master_key(key), None
     if key_file is not None:

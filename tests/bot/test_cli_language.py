@@ -143,6 +143,44 @@ async def test_the_systems_reasons_are_said_in_german_too(tmp_path: Path) -> Non
     assert result.stderr == f"feedbackbot: Datei oder Ordner nicht vorhanden: {missing}\n"
 
 
+async def test_a_key_variable_left_beside_a_different_key_file_is_refused(
+    tmp_path: Path,
+) -> None:
+    """After a rotation to a key file, an old FEEDBACKBOT_MASTER_KEY left in the
+    environment used to win silently; now the two are named, and neither key shown."""
+    data = tmp_path / "data"
+    await make_store(data, people=0)
+    other = encode_master_key(generate_key())
+    key_file = tmp_path / "new.key"
+    key_file.write_text(other + "\n")
+    key_file.chmod(0o600)
+    result = feedbackbot(
+        tmp_path,
+        "stats",
+        lang="de_DE.UTF-8",
+        data_dir=str(data),
+        master_key=MASTER_KEY,
+        master_key_file=str(key_file),
+    )
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"feedbackbot: FEEDBACKBOT_MASTER_KEY und FEEDBACKBOT_MASTER_KEY_FILE ({key_file}) "
+        "sind beide gesetzt und enthalten verschiedene Schlüssel; behalten Sie nur den, der "
+        "den Speicher öffnet\n"
+    ), result.stderr
+    assert MASTER_KEY not in result.stderr and other not in result.stderr
+    key_file.write_text(MASTER_KEY + "\n")
+    result = feedbackbot(
+        tmp_path,
+        "stats",
+        lang="de_DE.UTF-8",
+        data_dir=str(data),
+        master_key=MASTER_KEY,
+        master_key_file=str(key_file),
+    )
+    assert result.returncode == 0, result.stderr
+
+
 async def test_a_backup_on_another_file_system_gets_no_note(tmp_path: Path) -> None:
     elsewhere = Path("/dev/shm")
     if not elsewhere.is_dir() or elsewhere.stat().st_dev == tmp_path.stat().st_dev:

@@ -22,11 +22,18 @@ def test_key_from_value(tmp_path: Path) -> None:
     assert not (tmp_path / "data").exists()
 
 
-def test_value_wins_over_file(tmp_path: Path) -> None:
+def test_value_and_file_both_set_must_agree(tmp_path: Path) -> None:
+    """A variable left over after a rotation to a key file must not win silently."""
     key, other = generate_key(), generate_key()
     key_file = tmp_path / "other.key"
     key_file.write_text(encode_master_key(other))
-    assert resolve_master_key(encode_master_key(key), key_file, tmp_path)[0] == key
+    with pytest.raises(InvalidMasterKey, match="both set and hold different keys") as caught:
+        resolve_master_key(encode_master_key(key), key_file, tmp_path / "data")
+    assert encode_master_key(key) not in str(caught.value)
+    assert encode_master_key(other) not in str(caught.value)
+    assert not (tmp_path / "data").exists()
+    key_file.write_text(encode_master_key(key) + "\n")  # the same key twice is no conflict
+    assert resolve_master_key(encode_master_key(key), key_file, tmp_path / "data") == (key, None)
 
 
 def test_key_from_file(tmp_path: Path) -> None:
