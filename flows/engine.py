@@ -182,9 +182,7 @@ class Engine:
             return self._stale(state, self.t.gettext("This button is not valid."))
         _, token, step_id, value = parts
         if token != state.token:
-            return self._stale(
-                state, self.t.gettext("This button belongs to an earlier conversation.")
-            )
+            return self._stale(state, self.t.gettext("This button belongs to an earlier survey."))
         if step_id != step.id:
             if self._tapped_again(state, step_id):
                 return self._stale(
@@ -499,10 +497,14 @@ class Engine:
             t.gettext("Your feedback will be deleted automatically on {date}.").format(
                 date=t.date(completion.expires_at, self.timezone)
             ),
-            t.gettext("You can see it with /mydata and erase it with /delete at any time."),
+            t.gettext("/mydata shows what is stored at any time; /delete erases all your data."),
         ]
         if any(c.granted for c in completion.consents if c.purpose in self._contact_purposes()):
-            lines.append(t.gettext("We may contact you in this chat about your feedback."))
+            lines.append(
+                t.gettext(
+                    "You have agreed that we may contact you in this chat about your feedback."
+                )
+            )
         return Reply("\n".join(lines))
 
     def _contact_purposes(self) -> set[str]:

@@ -415,8 +415,9 @@ def measures_in_force(processing: Processing, operations: Operations) -> tuple[M
         Measure(
             "erasure",
             N_(
-                "Erasure: the person's key is destroyed first, so that any copy of their data "
-                "can no longer be read, then the rows are deleted; SQLite runs with "
+                "Erasure: the person's key is destroyed first, so that no copy of their data "
+                "can be read once the key store backups made before have been deleted, then "
+                "the rows are deleted; SQLite runs with "
                 "`secure_delete`, and its write-ahead log is checkpointed and truncated after "
                 "erasures and purges."
             ),

@@ -368,7 +368,7 @@ class DataRights:
             lines.append("")
         for d in export.unfinished_feedback:
             lines.append(
-                t.gettext("Unfinished feedback, started {when}").format(
+                t.gettext("Unfinished answers, started {when}").format(
                     when=t.datetime(d.started_at, zone)
                 )
             )
@@ -399,7 +399,10 @@ class DataRights:
             lines.append("")
         if export.contact_chat_id is not None:
             lines += [
-                t.gettext("We may contact you in this chat (its number is stored encrypted)."),
+                t.gettext(
+                    "You have agreed that we may contact you in this chat; for this, the "
+                    "chat's ID is stored encrypted."
+                ),
                 "",
             ]
         if export.chosen_language is not None:
@@ -582,7 +585,7 @@ class DataRights:
                 t.gettext("• feedback: {n}").format(n=report.feedback),
                 t.gettext("• consent records: {n}").format(n=report.consents),
                 t.gettext("• unfinished answers: {n}").format(n=report.drafts),
-                t.gettext("• contact details: {n}").format(n=report.contacts),
+                t.gettext("• chat ID for contacting you: {n}").format(n=report.contacts),
                 *(
                     [t.gettext("• chosen language: {n}").format(n=report.languages)]
                     if report.languages
@@ -590,8 +593,9 @@ class DataRights:
                 ),
                 "",
                 t.gettext(
-                    "Your personal key has been destroyed, so the encrypted data can no longer "
-                    "be read, not even from copies of the data store."
+                    "Your personal key has been destroyed: nobody can read your encrypted "
+                    "answers any more, not even in our backups once the briefly kept backups "
+                    "of our keys from before this moment have been deleted."
                 ),
                 *(
                     [t.gettext("Everyone we had passed your feedback to was asked to delete it.")]
@@ -625,7 +629,7 @@ class DataRights:
         buttons = tuple((Button(self._label(t, p), f"w:{p}"),) for p in in_force)
         text = t.gettext(
             "Which consent do you want to withdraw? Withdrawal takes effect immediately; "
-            "it does not affect what was done before."
+            "it does not make what was done before it unlawful."
         )
         return Outcome(replies=(Reply(text, buttons),))
 
@@ -681,7 +685,7 @@ class DataRights:
                     "you answer there is not kept."
                 )
             if draft.discarded:
-                text += "\n\n" + t.gettext("The feedback you had not finished was discarded.")
+                text += "\n\n" + t.gettext("Your unfinished answers were discarded.")
             return Outcome(replies=(Reply(text),), close_keyboard=True)
         discarded = await self._discard_draft_needing(pseudonym, purpose_id)
         if discarded:
@@ -699,7 +703,7 @@ class DataRights:
                 "feedback under it. New feedback of this kind needs your consent again."
             ).format(purpose=name)
         if discarded:
-            text += "\n\n" + t.gettext("The feedback you had not finished was discarded.")
+            text += "\n\n" + t.gettext("Your unfinished answers were discarded.")
         question = self._what_is_erased(t, len(feedback)) if complete else self._erase_all(t)
         # (A required consent's withdrawal leaves the feedback as it was read above.)
         held = await self._held(pseudonym, (feedback, unreadable))
@@ -767,13 +771,14 @@ class DataRights:
             await self.store.flush_deletions()
         if contact and erased:
             text = t.gettext(
-                "Your consent to “{purpose}” has been withdrawn; your contact details and the "
-                "answers you gave for it were erased. The rest of your feedback is not affected."
+                "Your consent to “{purpose}” has been withdrawn; the chat ID stored for contacting "
+                "you and the answers you gave for it were erased. The rest of your feedback is "
+                "not affected."
             )
         elif contact:
             text = t.gettext(
-                "Your consent to “{purpose}” has been withdrawn and your contact details were "
-                "erased. Your feedback is not affected."
+                "Your consent to “{purpose}” has been withdrawn and the chat ID stored for "
+                "contacting you was erased. Your feedback is not affected."
             )
         elif erased:
             text = t.gettext(

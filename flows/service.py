@@ -148,7 +148,7 @@ class FeedbackService:
         replaces theirs (not deleted first, so that a full disk costs them nothing)."""
         if state is None:
             return ()
-        return (t.gettext("The answers you had not finished for the other survey were discarded."),)
+        return (t.gettext("Your unfinished answers for the other survey were discarded."),)
 
     async def cancel(self, person: Person) -> Outcome:
         """/abbrechen: drop the unfinished answers."""
@@ -315,7 +315,7 @@ class FeedbackService:
 
     def _ended(self, t: Translator) -> Outcome:
         text = t.gettext(
-            "This conversation has ended, or expired after {idle} without activity. "
+            "This survey has ended, or expired after {idle} without activity. "
             "Send /start to begin again."
         ).format(idle=t.duration(self.config.draft_idle))
         return Outcome(replies=(Reply(text),), close_keyboard=True)
@@ -345,9 +345,9 @@ class FeedbackService:
                 )
             return Outcome.say(
                 t.gettext(
-                    "No survey is under way, so this message was not stored. Unfinished "
-                    "answers are discarded after {idle} without activity; send /start to "
-                    "give feedback (again), /help lists what I can do."
+                    "No survey is under way, so I did not store this message. (Unfinished "
+                    "answers are discarded after {idle} without activity.) Send /start to "
+                    "give feedback; /help lists what I can do."
                 ).format(idle=t.duration(self.config.draft_idle))
             )
         # Before consent nothing of the input is kept. A pointer, not the whole notice

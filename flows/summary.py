@@ -356,10 +356,10 @@ def render(
         lines += [
             "",
             t.ngettext(
-                "Latest comments, of {count} feedback with a comment (e-mail addresses, "
-                "phone numbers and the like removed; the export has them all):",
-                "Latest comments, of {count} feedbacks with a comment (e-mail addresses, "
-                "phone numbers and the like removed; the export has them all):",
+                "Latest comments (of {count} feedback with a comment; e-mail addresses, "
+                "phone numbers and the like removed, long ones shortened):",
+                "Latest comments (of {count} feedbacks with a comment; e-mail addresses, "
+                "phone numbers and the like removed, long ones shortened):",
                 current.commented,
             ).format(count=t.number(current.commented)),
         ]

@@ -298,7 +298,7 @@ async def test_old_language_buttons_of_an_optional_consent_do_not_count_after_a_
     await erika.press_data(
         german["message_id"], harness.api.button_data(erika.chat_id, "Ja, einverstanden", german)
     )
-    assert erika.last_toast() == "This button belongs to an earlier conversation."
+    assert erika.last_toast() == "This button belongs to an earlier survey."
     assert harness.store is not None and harness.app is not None
     pseudonym = harness.store.pseudonym(f"tg-user:{erika.user_id}")
     assert [c.purpose for c in await harness.store.consents(pseudonym)] == ["feedback"]

@@ -103,7 +103,7 @@ async def test_access_in_english_and_with_an_unfinished_draft(harness: Harness) 
     await john.press("Yes, I agree")
     await john.press("3")
     answer = await john.send("/mydata")
-    assert "Unfinished feedback" in texts(answer) and "→ 3 / 5" in texts(answer)
+    assert "Unfinished answers" in texts(answer) and "→ 3 / 5" in texts(answer)
     export = export_of(answer)
     jsonschema.validate(export, SCHEMA)
     assert export["unfinished_feedback"][0]["answers"][0]["answer"] == 3
@@ -152,8 +152,8 @@ async def test_erasure_removes_everything_and_old_copies_cannot_be_read(
     question = await erika.send("/loeschen")
     assert labels(question[-1]) == [["Alles löschen", "Daten behalten"]]
     done = await erika.press("Alles löschen")
-    assert "Feedback: 1" in texts(done) and "Kontaktdaten: 1" in texts(done)
-    assert "nicht mehr lesbar" in texts(done) and "weitergegeben" not in texts(done)
+    assert "Feedback: 1" in texts(done) and "Chat-Kennung für die Kontaktaufnahme: 1" in texts(done)
+    assert "kann niemand mehr lesen" in texts(done) and "weitergegeben" not in texts(done)
 
     for needle in (comment.encode(), pseudonym.encode(), bytes.fromhex(pseudonym)):
         assert not files_contain(data_dir, needle), needle
@@ -298,7 +298,7 @@ async def test_withdrawing_one_flows_consent_keeps_another_flows_unfinished_answ
     assert "weiter" in texts(resumed), "the product answers are still there"
     await erika.send("/widerruf")
     answer = await erika.press("Speicherung Ihres Produktfeedbacks")
-    assert "Ihr nicht abgeschlossenes Feedback wurde verworfen." in texts(answer)
+    assert "Ihre unvollständigen Antworten wurden verworfen." in texts(answer)
 
 
 async def test_withdrawing_mid_conversation_discards_the_unfinished_feedback_and_says_so(
@@ -311,14 +311,14 @@ async def test_withdrawing_mid_conversation_discards_the_unfinished_feedback_and
     skip = harness.api.button_data(erika.chat_id, "Überspringen", comment_question["message_id"])
     await erika.send("/widerruf")
     answer = await erika.press("Speicherung Ihres Feedbacks")
-    assert "Ihr nicht abgeschlossenes Feedback wurde verworfen." in texts(answer)
+    assert "Ihre unvollständigen Antworten wurden verworfen." in texts(answer)
     assert "Mit dieser Einwilligung haben Sie kein Feedback gegeben." in texts(answer)
     assert "nicht mehr ausgewertet" not in texts(answer), "no talk of feedback there is not"
     assert "es ist kein Feedback gespeichert" in texts(answer[-1:]), "no '0 Feedbacks'"
     assert labels(answer[-1]) == [["Alles löschen", "Daten behalten"]]
     assert "nichts abzubrechen" in texts(await erika.send("/abbrechen"))
     stale = texts(await erika.press_data(comment_question["message_id"], skip))
-    assert "Dieses Gespräch ist beendet, oder es ist abgelaufen" in stale
+    assert "Diese Umfrage ist beendet oder nach 30 Minuten" in stale
     export = export_of(await erika.send("/meinedaten"))
     assert export["feedback"] == [] and export["unfinished_feedback"] == []
 
@@ -328,7 +328,7 @@ async def test_withdrawing_contact_erases_the_chat_id_and_keeps_feedback(harness
     await give_feedback(erika, "mit Kontakt", contact=True)
     await erika.send("/widerruf")
     answer = await erika.press("Kontaktaufnahme")
-    assert "Kontaktdaten wurden gelöscht" in texts(answer)
+    assert "Kontaktaufnahme gespeicherte Chat-Kennung gelöscht" in texts(answer)
     export = export_of(await erika.send("/meinedaten"))
     assert export["contact_chat_id"] is None
     assert [c["status"] for c in export["consents"]] == ["in_force", "withdrawn"]

@@ -222,10 +222,10 @@ async def test_idle_draft_expires_and_old_buttons_say_so(
     outcome = await service.press(ERIKA, press(await service.start(ERIKA), "Ja, ich willige ein"))
     clock.now += timedelta(minutes=31)
     late = await service.press(ERIKA, press(outcome, "4"))
-    assert "abgelaufen, weil 30 Minuten lang nichts passiert" in late.replies[0].text
+    assert "nach 30 Minuten ohne Aktivität abgelaufen" in late.replies[0].text
     assert late.close_keyboard
     stray = (await service.text(ERIKA, "hallo?")).replies[0].text
-    assert "Gerade läuft keine Umfrage, daher wurde diese Nachricht nicht gespeichert." in stray
+    assert "keine Umfrage, deshalb habe ich diese Nachricht nicht gespeichert." in stray
     assert "30 Minuten" in stray
 
 
@@ -305,7 +305,7 @@ async def test_another_survey_discards_the_unfinished_answers_once_it_begins(
     begun = await service.press(ERIKA, press(switched, "Ja, ich willige ein"))
     assert begun.replies[0].text.startswith(
         "Danke, Ihre Einwilligung wurde festgehalten.\n\n"
-        "Ihre nicht abgeschlossenen Antworten zur anderen Umfrage wurden verworfen."
+        "Ihre unvollständigen Antworten zur anderen Umfrage wurden verworfen."
     )
     assert "Produkt" in begun.replies[0].text
     draft = await store.load_draft(pseudonym, clock())

@@ -462,9 +462,9 @@ def test_a_comment_stays_one_short_line_of_the_summary() -> None:
         "• 28.11.26: Alles super. Feedbacks: 999 (Vorperiode: 0) • 01.01.26: frei erfunden" in lines
     )
     assert (
-        "Neueste Kommentare, von 5 Feedbacks mit Kommentar (E-Mail-Adressen, Telefonnummern "
-        "u. Ä. entfernt; der Export enthält alle):"
-    ) in lines, "how many there are, and where they all are"
+        "Neueste Kommentare (von 5 Feedbacks mit Kommentar; E-Mail-Adressen, Telefonnummern "
+        "u. Ä. entfernt, lange gekürzt):"
+    ) in lines, "how many there are, and that long ones are cut"
     long = [line for line in lines if "Wort" in line]
     assert len(long) == 4
     assert all(line.endswith("Wort…") and len(line) <= len("• 28.11.26: ") + 300 for line in long)
