@@ -118,16 +118,16 @@ def notice_sections(
             "/language → “Like my Telegram app” deletes it at once"
         ),
         t.gettext(
-            "• Withdrawal of a consent at any time, without affecting what was done "
-            "before (Art. 7(3) GDPR): /withdraw"
+            "• Withdrawal of a consent at any time, without affecting the lawfulness of what "
+            "was done before (Art. 7(3) GDPR): /withdraw; the feedback given under it is "
+            "then erased"
         ),
         t.gettext(
             "• Rectification (Art. 16 GDPR): erase your feedback with /delete and give it "
             "again, or write to {contact}"
         ).format(contact=escape(controller.contact)),
         t.gettext(
-            "• Restriction (Art. 18 GDPR): /withdraw keeps your feedback stored, but it is "
-            "no longer evaluated; for any other restriction, and to object (Art. 21 GDPR), "
+            "• Restriction of processing (Art. 18 GDPR) and objection (Art. 21 GDPR): "
             "write to {contact}"
         ).format(contact=escape(controller.contact)),
         t.gettext(

@@ -182,6 +182,11 @@ def _time_limits(t: Translator, record: ProcessingRecord) -> list[str]:
         )
     lines += [
         "• "
+        + t.gettext(
+            "Feedback is also deleted at once when the person erases their data or withdraws "
+            "the consent it was given under (/withdraw)."
+        ),
+        "• "
         + t.gettext("Unfinished answers are deleted after {idle} without activity.").format(
             idle=t.duration(processing.draft_idle)
         ),

@@ -643,8 +643,13 @@ class DataRights:
         feedback, unreadable = await self._readable_feedback(pseudonym)
         complete = not unreadable
         kinds = await self._kinds_in_force(pseudonym, purpose_id)
-        # Answers collected for an optional purpose serve it alone: they go with it. (Those
-        # of a required one stay, restricted, as the feedback they belong to.)
+        if purpose is not None:
+            required = purpose.required
+        else:
+            required = self._was_required(purpose_id, kinds, feedback)
+        # Answers collected for an optional purpose serve it alone: they go with it. The
+        # feedback given under a required one goes whole: nothing else allows keeping it
+        # (Art. 17(1)(b)). Only the consent records stay, as proof.
         optional = purpose is not None and not purpose.required
         collected = {
             flow.id: steps
@@ -652,8 +657,15 @@ class DataRights:
             if optional and (steps := flow.collected_for(purpose_id))
         }
         answered = any(set(collected.get(r.flow_id, ())) & set(r.answers) for r in feedback)
+        # Only the feedback given under this consent: another survey's feedback, under a
+        # consent still in force, stays (and stays with its recipients).
+        under = {record.id for record in feedback if purpose_id in record.purposes}
+        # Read before the store call, which deletes the records of passing erased feedback on.
+        deliveries = await self.store.deliveries_of(pseudonym)
         # The store first: a draft that cannot be saved must not keep a consent in force.
-        stored = await self.store.withdraw_consent(pseudonym, purpose_id, self.clock(), collected)
+        stored = await self.store.withdraw_consent(
+            pseudonym, purpose_id, self.clock(), collected, under if required else ()
+        )
         draft = await self._withdraw_from_draft(pseudonym, purpose_id)
         if not stored and not draft.given:
             if not (purpose is not None and purpose.required):
@@ -663,14 +675,6 @@ class DataRights:
                     await self.store.flush_deletions()
             return Outcome(toast=t.gettext("This consent is not in force."), close_keyboard=True)
         log.info("consent withdrawn", extra={"pseudonym": pseudonym[:12]})
-        deliveries = await self.store.deliveries_of(pseudonym)
-        # Only the feedback given under this consent: another survey's feedback, under a
-        # consent still in force, stays with its recipients.
-        under = {record.id for record in feedback if purpose_id in record.purposes}
-        if purpose is not None:
-            required = purpose.required
-        else:
-            required = self._was_required(purpose_id, kinds, feedback)
         if required:
             deliveries = [d for d in deliveries if d.feedback_id in under]
         for listener in self.removal_listeners:
@@ -688,24 +692,37 @@ class DataRights:
                 text += "\n\n" + t.gettext("Your unfinished answers were discarded.")
             return Outcome(replies=(Reply(text),), close_keyboard=True)
         discarded = await self._discard_draft_needing(pseudonym, purpose_id)
-        if discarded:
+        if discarded or (stored and under):
             await self.store.flush_deletions()
-        if under or not complete:
-            text = t.gettext(
-                "Your consent to “{purpose}” has been withdrawn. The feedback you gave with "
-                "this consent is no longer evaluated, not even if you agree again later; it "
-                "stays stored until its deletion date unless you erase it now. New feedback of "
-                "this kind needs your consent again."
-            ).format(purpose=name)
+        if stored and under:
+            text = t.ngettext(
+                "Your consent to “{purpose}” has been withdrawn, and the feedback you gave "
+                "with it has been erased. New feedback of this kind needs your consent again.",
+                "Your consent to “{purpose}” has been withdrawn, and the {count} feedbacks you "
+                "gave with it have been erased. New feedback of this kind needs your consent "
+                "again.",
+                len(under),
+            ).format(purpose=name, count=t.number(len(under)))
         else:
             text = t.gettext(
                 "Your consent to “{purpose}” has been withdrawn. You have not given any "
                 "feedback under it. New feedback of this kind needs your consent again."
             ).format(purpose=name)
+        if stored and deliveries:
+            text += "\n\n" + t.gettext(
+                "Everyone we had passed that feedback to has been asked to delete it."
+            )
+        if not complete:
+            text += "\n\n" + t.gettext(
+                "Some of your stored feedback could not be read, so it was not erased; it is "
+                "no longer evaluated and goes on its deletion date, or now if you erase "
+                "everything."
+            )
         if discarded:
             text += "\n\n" + t.gettext("Your unfinished answers were discarded.")
+        if stored:
+            feedback = [record for record in feedback if record.id not in under]
         question = self._what_is_erased(t, len(feedback)) if complete else self._erase_all(t)
-        # (A required consent's withdrawal leaves the feedback as it was read above.)
         held = await self._held(pseudonym, (feedback, unreadable))
         erase = self._erase_question(t, question, pseudonym, held)
         return Outcome(replies=(Reply(text), erase), close_keyboard=True)

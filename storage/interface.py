@@ -384,11 +384,14 @@ class Store(abc.ABC):
         purpose: str,
         now: datetime,
         collected: Mapping[str, Collection[str]] | None = None,
+        erased: Collection[str] = (),
     ) -> int:
         """Mark the person's consents for `purpose` withdrawn; returns how many were. In
-        the same transaction, the answers `collected` for it (flow id -> question ids) are
-        erased from the person's feedback (Art. 17(1)(b)); rows that cannot be read are
-        left as they are."""
+        the same transaction (Art. 17(1)(b)), the answers `collected` for it (flow id ->
+        question ids) are erased from the person's feedback, rows that cannot be read
+        left as they are; and the feedback `erased` (record ids: that given under a
+        withdrawn required purpose, which nothing else allows to keep) is deleted with
+        the records of passing it on (read those first, to notify the recipients)."""
 
     # feedback
     @abc.abstractmethod

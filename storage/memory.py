@@ -267,6 +267,7 @@ class MemoryStore(Store):
         purpose: str,
         now: datetime,
         collected: Mapping[str, Collection[str]] | None = None,
+        erased: Collection[str] = (),
     ) -> int:
         self._check()
         records = self._consents.get(pseudonym, [])
@@ -279,6 +280,12 @@ class MemoryStore(Store):
             self._invalidate_person(pseudonym)
             self._untally(pseudonym, purpose)
             self._erase_answers(pseudonym, collected or {})
+            gone = set(erased)
+            if gone:
+                items = self._feedback.get(pseudonym, [])
+                items[:] = [record for record in items if record.id not in gone]
+                deliveries = self._deliveries.get(pseudonym, [])
+                deliveries[:] = [d for d in deliveries if d.feedback_id not in gone]
         return count
 
     def _erase_answers(self, pseudonym: str, collected: Mapping[str, Collection[str]]) -> None:

@@ -222,8 +222,11 @@ class PersonalData(Statistics, SummaryCache):
         purpose: str,
         now: datetime,
         collected: Mapping[str, Collection[str]] | None = None,
+        erased: Collection[str] = (),
     ) -> int:
         moment, changed = ts(now), wall_clock()
+        gone = sorted(set(erased))
+        marks = ", ".join("?" * len(gone))
 
         async with self._lock:
             deks = await self._feedback_deks(pseudonym)
@@ -234,6 +237,13 @@ class PersonalData(Statistics, SummaryCache):
                     conn.execute(INVALIDATE_PERSON_SQL, (pseudonym, changed))
                     self._untally(conn, pseudonym, deks, purpose)
                     _erase_answers(conn, pseudonym, deks, collected or {})
+                    for table, column in (("feedback", "id"), ("deliveries", "feedback_id")):
+                        if gone:  # after _untally, which reads what the feedback counted
+                            conn.execute(
+                                f"DELETE FROM main.{table} WHERE pseudonym = ?"  # noqa: S608
+                                f" AND {column} IN ({marks})",
+                                (pseudonym, *gone),
+                            )
                 return count
 
             return await on_thread(self._conn(), withdraw, atomic=True)

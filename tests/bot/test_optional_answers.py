@@ -125,7 +125,7 @@ async def test_a_consent_to_a_flow_removed_since_can_still_be_withdrawn(
         assert "Ihre Einwilligung „followup (wird nicht mehr erfragt)“ wurde widerrufen" in answer
         assert "nicht (mehr)" not in answer
         answer = texts(await erika.press_data(menu["message_id"], "w:callback_feedback"))
-        assert "nicht mehr ausgewertet" in answer, "feedback was given under it: restricted"
+        assert "damit gegeben haben, gelöscht" in answer, "feedback was given under it: erased"
         consents = copy_of_the_data(await erika.send("/meinedaten"))["consents"]
         assert {c["purpose"]: c["status"] for c in consents} == {
             "callback_feedback": "withdrawn",
@@ -184,7 +184,7 @@ async def test_withdrawing_either_of_two_required_purposes_takes_the_feedback_ou
         [row] = await harness.store.statistics(today, today)
         assert row.counts == {"rating": {"2": 1, "5": 1}}
         await erika.send("/widerruf")
-        assert "nicht mehr ausgewertet" in texts(await erika.press("Forschung"))
+        assert "damit gegeben haben, gelöscht" in texts(await erika.press("Forschung"))
         [row] = await harness.store.statistics(today, today)
         assert (row.feedbacks, row.counts) == (1, {"rating": {"5": 1}})
     finally:
@@ -305,8 +305,8 @@ async def test_a_required_purpose_renamed_since_is_withdrawn_as_required(
     api: FakeBotApi, clock: Clock, tmp_path: Path
 ) -> None:
     """The operator renamed the flow's required purpose: a consent under the old id was
-    still what the feedback needed, so withdrawing it restricts the feedback and offers
-    erasure (the consent record says it was required)."""
+    still what the feedback needed, so withdrawing it erases the feedback and offers
+    erasure of the rest (the consent record says it was required)."""
     data, flows = tmp_path / "data", flows_dir(tmp_path)
     harness = await started(api, clock, data, flows)
     try:
@@ -320,7 +320,7 @@ async def test_a_required_purpose_renamed_since_is_withdrawn_as_required(
         erika = harness.customer()
         await erika.send("/widerruf")
         answer = await erika.press("callback_feedback (wird nicht mehr erfragt)")
-        assert "wird nicht mehr ausgewertet" in texts(answer)
+        assert "damit gegeben haben, gelöscht" in texts(answer)
         assert labels(answer[-1]) == [["Alles löschen", "Daten behalten"]], "erasure is offered"
     finally:
         await harness.stop()

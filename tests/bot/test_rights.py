@@ -369,7 +369,11 @@ async def test_privacy_notice_before_consent_names_everything(
     assert ("Ende-zu-Ende" in text) if locale == "de" else ("end-to-end" in text)
     assert ("Drittland" in text) if locale == "de" else ("third country" in text), "Art. 13(1)(f)"
     restriction = next(line for line in text.splitlines() if "Art. 18" in line)
-    assert ("/widerruf" if locale == "de" else "/withdraw") in restriction, "a tool, not a promise"
+    assert "datenschutz@beispiel.de" in restriction, "asked for by the person, not a withdrawal"
+    withdrawal = next(
+        line for line in text.splitlines() if "Art. 7 Abs. 3" in line or "7(3)" in line
+    )
+    assert ("gelöscht" if locale == "de" else "erased") in withdrawal, "Art. 17(1)(b)"
     assert ("Nachweise Ihrer Einwilligungen" in text) or ("records of your consents" in text)
     # Reading the notice is no processing of the reader's data: not a row more, not a trace.
     assert stored_rows(harness.settings.data_dir) == before
@@ -448,29 +452,37 @@ def test_a_zone_without_a_short_name_is_shown_as_its_offset() -> None:
     assert translator("de").datetime(moment, "Asia/Kolkata") == "29.11.2026, 21:46 UTC+5:30"
 
 
-async def test_feedback_kept_after_a_withdrawal_is_shown_as_no_longer_evaluated(
+async def test_withdrawing_a_consent_erases_the_feedback_given_under_it(
     harness: Harness,
 ) -> None:
+    """Art. 17(1)(b): nothing else allows keeping it. Another survey's feedback, under a
+    consent still in force, stays; the withdrawn consent's record stays, as proof."""
     erika = harness.customer()
-    await give_feedback(erika, "vor dem Widerruf")
+    await give_feedback(erika, "Erstes allgemeines Feedback")
+    harness.clock.advance(timedelta(hours=1))
+    await give_feedback(erika, "Zweites allgemeines Feedback")
+    await erika.send("/start product")
+    await erika.press("Ja, ich willige ein")
+    await erika.press("5")
+    await erika.press("☐ Schnell")
+    await erika.press("Fertig")
+    assert "Produktfeedback" in texts(await erika.press("9"))
     await erika.send("/widerruf")
     withdrawn = texts(await erika.press("Speicherung Ihres Feedbacks"))
-    assert "auch nicht, wenn Sie später erneut einwilligen" in withdrawn
-    assert "bis zu seinem Löschdatum gespeichert" in withdrawn
+    assert "die 2 Feedbacks, die Sie damit gegeben haben, gelöscht" in withdrawn
+    assert "Das ist ein Feedback" in withdrawn, "erasing the rest is offered"
     await erika.press("Daten behalten")
-    harness.clock.advance(timedelta(hours=1))
-    await give_feedback(erika, "nach dem Widerruf")
+    with closing(sqlite3.connect(harness.settings.data_dir / "feedback.db")) as db:
+        assert db.execute("SELECT flow_id FROM feedback").fetchall() == [("product",)]
+        consents = db.execute("SELECT withdrawn_at IS NOT NULL FROM consents").fetchall()
+    assert sorted(consents) == [(0,), (1,)], "the withdrawn consent is kept as proof"
     answer = await erika.send("/meinedaten")
-    summary = texts(answer)
-    before, after = summary.split("nach dem Widerruf")
-    assert "Wird nicht mehr ausgewertet" in before and "Wird nicht mehr ausgewertet" not in after
+    shown = texts(answer)
+    assert "allgemeines Feedback" not in shown and "Feedback 1 von 1" in shown
+    assert "widerrufen am" in shown
     export = export_of(answer)
     jsonschema.validate(export, SCHEMA)
-    evaluated = {
-        next(a["answer"] for a in f["answers"] if a["step"] == "comment"): f["evaluated"]
-        for f in export["feedback"]
-    }
-    assert evaluated == {"vor dem Widerruf": False, "nach dem Widerruf": True}
+    assert [f["flow"] for f in export["feedback"]] == ["product"]
 
 
 @pytest.mark.parametrize("table", ["consents", "contacts", "drafts"])

@@ -161,14 +161,14 @@ async def test_a_group_that_loses_feedback_is_left_out_whole(desk: Harness) -> N
     assert "freundlich" not in texts(answer) and not any(m["photo"] for m in answer)
 
 
-async def test_feedback_kept_after_a_withdrawal_stays_out_when_the_person_agrees_again(
+async def test_a_withdrawal_takes_feedback_out_and_feedback_after_agreeing_again_counts(
     desk: Harness,
 ) -> None:
     await many(desk)
     person = desk.customer(100)
     await person.send("/widerruf")
     withdrawn = texts(await person.press("Speicherung Ihres Feedbacks"))
-    assert "nicht mehr ausgewertet" in withdrawn
+    assert "damit gegeben haben, gelöscht" in withdrawn
     await person.press("Daten behalten")
     desk.clock.advance(timedelta(hours=1))
     await give(desk, 100, "1", "Neuer Versuch nach dem Widerruf")
