@@ -105,6 +105,7 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
     data: BotData = application.bot_data
     assert data.service is not None and data.settings is not None
     await data.service.store.open()
+    await cap_retention(data.service)
     await purge_expired(data.service, data.settings.audit_retention)
     if data.webhooks is not None:
         await data.webhooks.resume()
@@ -122,6 +123,18 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
         data.settings.staff_chat_id,
     )
     log.info("bot ready")
+
+
+async def cap_retention(service: FeedbackService) -> None:
+    """A retention shortened since the last start holds for the feedback stored too (the
+    purge right after deletes what is now past its date)."""
+    try:
+        capped = await service.store.cap_retention(service.retentions())
+    except StoreError as error:
+        log.error("retention not applied to stored feedback: %s", type(error).__name__)
+        return
+    if capped:
+        log.info("retention shortened: %d feedback now deleted sooner", capped)
 
 
 async def purge_expired(service: FeedbackService, audit_retention: timedelta | None = None) -> None:

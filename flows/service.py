@@ -592,6 +592,10 @@ class FeedbackService:
             timezone=self.config.timezone,
         )
 
+    def retentions(self) -> dict[str, timedelta]:
+        """Each loaded flow's retention, by flow id."""
+        return {flow.id: self._retention(flow) for flow in self.catalog.flows.values()}
+
     def _retention(self, flow: FlowDefinition) -> timedelta:
         # The deletion date the engine sets is the retention the notices state.
         return self.processing.retention_of(flow.id)

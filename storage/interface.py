@@ -563,6 +563,14 @@ class Store(abc.ABC):
         """Crypto-shred: destroy the person's data key (committed), then delete every row."""
 
     @abc.abstractmethod
+    async def cap_retention(self, retentions: Mapping[str, timedelta]) -> int:
+        """Bring the deletion date of the feedback of each flow (flow id -> retention)
+        forward to at most its creation plus that retention: a retention shortened since
+        holds for what is stored too (Art. 5(1)(e)), as the notices then say. A longer one
+        changes nothing stored (the consent was to the shorter). Returns how many were;
+        the next purge deletes those now past their date."""
+
+    @abc.abstractmethod
     async def purge_expired(
         self, now: datetime, audit_before: datetime | None = None
     ) -> PurgeReport:

@@ -472,6 +472,19 @@ class MemoryStore(Store):
             self._audit.append(AuditEntry(event="erasure", at=datetime.now(UTC)))
         return report
 
+    async def cap_retention(self, retentions: Mapping[str, timedelta]) -> int:
+        self._check()
+        count = 0
+        for items in self._feedback.values():
+            for i, record in enumerate(items):
+                retention = retentions.get(record.flow_id)
+                if retention is not None and record.expires_at > record.created_at + retention:
+                    items[i] = record.model_copy(
+                        update={"expires_at": record.created_at + retention}
+                    )
+                    count += 1
+        return count
+
     async def purge_expired(
         self, now: datetime, audit_before: datetime | None = None
     ) -> PurgeReport:

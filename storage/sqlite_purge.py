@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -24,6 +25,7 @@ from storage.sqlite_core import (
     wall_clock,
 )
 from storage.sqlite_db import (
+    dt,
     fetch_all,
     fetch_one,
     on_thread,
@@ -227,6 +229,42 @@ class Lifecycle(Statistics, SummaryCache):
             orphans=orphans,
             audit=audit,
         )
+
+    async def cap_retention(self, retentions: Mapping[str, timedelta]) -> int:
+        if not retentions:
+            return 0
+        shortest = min(retentions.values()).total_seconds() / 86400
+        async with self._lock:
+            row = await fetch_one(self._conn(), "SELECT max(rowid) FROM main.feedback")
+        highest = int(row[0]) if row and row[0] is not None else 0
+        total = 0
+        for start in range(0, highest, SCAN_WINDOW):
+            # A window at a time, so that no statement holds the connection for long; the
+            # julianday test only narrows (a second's slack for its rounding), the
+            # comparison below decides.
+            async with self._lock:
+                rows = await fetch_all(
+                    self._conn(),
+                    "SELECT rowid, flow_id, created_at, expires_at FROM main.feedback"
+                    " WHERE rowid > ? AND rowid <= ?"
+                    " AND julianday(expires_at) - julianday(created_at) > ?",
+                    (start, start + SCAN_WINDOW, shortest - 1 / 86400),
+                )
+                capped = [
+                    (ts(created + retention), rowid)
+                    for rowid, flow_id, created_at, expires_at in rows
+                    if (retention := retentions.get(str(flow_id))) is not None
+                    and dt(str(expires_at)) > (created := dt(str(created_at))) + retention
+                ]
+                if capped:
+                    await run_many(
+                        self._conn(),
+                        "UPDATE main.feedback SET expires_at = ? WHERE rowid = ?",
+                        capped,
+                    )
+            total += len(capped)
+            await asyncio.sleep(0)
+        return total
 
     async def _batches(self, sql: str, params: tuple[Any, ...]) -> int:
         total = 0

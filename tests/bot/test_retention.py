@@ -132,3 +132,35 @@ async def test_the_deletion_date_is_the_day_it_happens_where_the_person_is_told(
         assert deleted_on in shown, shown
     finally:
         await harness.stop()
+
+
+async def test_a_shortened_retention_holds_for_the_feedback_already_stored(
+    api: FakeBotApi, tmp_path: Path
+) -> None:
+    """Found by a DPO audit: after 180d became 90d, stored feedback kept its 180 days
+    while /datenschutz said 90 for all of it."""
+    data, clock = tmp_path / "data", Clock()
+    harness = Harness(api, make_settings(data), clock)
+    await harness.start()
+    try:
+        await give(harness, 1, "4", "vor der Änderung")
+        await give(harness, 2, "5", "auch davor")
+        assert "28. Mai 2027" in texts(await harness.customer(1).send("/meinedaten"))
+    finally:
+        await harness.stop()
+    harness = Harness(api, make_settings(data, retention="90d"), clock)
+    await harness.start()
+    try:
+        shown = texts(await harness.customer(1).send("/meinedaten"))
+        assert "27. Februar 2027" in shown and "28. Mai 2027" not in shown
+        assert "90 Tage" in texts(await harness.customer(1).send("/datenschutz"))
+    finally:
+        await harness.stop()
+    clock.advance(timedelta(days=90, seconds=1))
+    harness = Harness(api, make_settings(data, retention="120d"), clock)  # longer again
+    await harness.start()
+    try:
+        with sqlite3.connect(data / "feedback.db") as db:
+            assert db.execute("SELECT count(*) FROM feedback").fetchone() == (0,)
+    finally:
+        await harness.stop()

@@ -220,6 +220,23 @@ async def test_withdrawing_erases_the_feedback_named_with_its_deliveries(store: 
     assert [d.feedback_id for d in await store.deliveries_of(other)] == [theirs.id]
 
 
+async def test_a_shortened_retention_brings_the_deletion_date_forward(store: Store) -> None:
+    p = store.pseudonym("tg-user:1")
+    standard = await store.submit_feedback(p, feedback("kurz", ttl=180 * DAY), [grant()])
+    elsewhere = feedback("lang", ttl=180 * DAY).model_copy(update={"flow_id": "product"})
+    product = await store.submit_feedback(p, elsewhere, [grant("product")])
+    unknown = feedback("fremd", ttl=180 * DAY).model_copy(update={"flow_id": "removed"})
+    await store.submit_feedback(p, unknown, [])
+
+    assert await store.cap_retention({"standard": 90 * DAY, "product": 365 * DAY}) == 1
+    dates = {r.id: r.expires_at for r in await store.feedback_of(p, T0)}
+    assert dates[standard.id] == T0 + 90 * DAY
+    assert dates[product.id] == T0 + 180 * DAY, "a longer retention changes nothing stored"
+    assert sorted(dates.values())[-1] == T0 + 180 * DAY, "a flow not named keeps its date"
+    assert await store.cap_retention({"standard": 90 * DAY}) == 0, "once is enough"
+    assert (await store.purge_expired(T0 + 91 * DAY)).feedback == 1
+
+
 # ---- feedback --------------------------------------------------------------------------
 
 
