@@ -94,6 +94,7 @@ def build_application(
         service.feedback_listeners.append(webhooks.on_feedback)
         application.bot_data.rights.removal_listeners.append(webhooks.on_removal)
         application.bot_data.rights.recipient_names = {r.id: r.name for r in recipients}
+        application.bot_data.rights.recipient_purposes = {r.id: r.purpose for r in recipients}
         application.bot_data.webhooks = webhooks
     for group, handler in all_handlers(settings):
         application.add_handler(handler, group=group)

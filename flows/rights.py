@@ -136,6 +136,8 @@ class DataRights:
         # Told the pseudonym of each person erased (caches of their data); return at once.
         self.erasure_listeners: list[Callable[[str], None]] = []
         self.recipient_names: dict[str, str] = {}
+        self.recipient_purposes: dict[str, str | None] = {}
+        """Each recipient's own purpose (None: internal), to say who is asked to delete."""
 
     # --- /datenschutz -------------------------------------------------------------------
     def privacy(self, locale: str) -> Outcome:
@@ -687,6 +689,13 @@ class DataRights:
                 text += "\n\n" + t.gettext(
                     "The question about it that is still open is no longer needed: whatever "
                     "you answer there is not kept."
+                )
+            if stored and any(
+                self.recipient_purposes.get(d.recipient) == purpose_id for d in deliveries
+            ):
+                text += "\n\n" + t.gettext(
+                    "Everyone we had passed your feedback to for this purpose has been asked "
+                    "to delete it."
                 )
             if draft.discarded:
                 text += "\n\n" + t.gettext("Your unfinished answers were discarded.")

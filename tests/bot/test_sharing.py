@@ -678,7 +678,8 @@ async def test_withdrawing_the_sharing_consent_notifies_only_that_recipient(
     await drained(shop)
     customer = shop.customer(6)
     await customer.send("/widerruf")
-    await customer.press("Weitergabe an ACME")
+    answer = texts(await customer.press("Weitergabe an ACME"))
+    assert "für diesen Zweck weitergegeben hatten, werden gebeten, es zu löschen" in answer
     await drained(shop)
     assert [p["type"] for p in receiver.payloads("/acme")] == ["feedback", "deletion"]
     assert [p["type"] for p in receiver.payloads("/crm")] == ["feedback"]
@@ -695,7 +696,8 @@ async def test_withdrawing_one_surveys_consent_asks_deletion_of_that_feedback_on
     await drained(shop)
     product_id, device_id = [p["feedback_id"] for p in receiver.payloads("/crm")]
     await customer.send("/widerruf")
-    await customer.press("Speicherung Ihres Gerätefeedbacks")
+    answer = texts(await customer.press("Speicherung Ihres Gerätefeedbacks"))
+    assert "Alle, an die wir dieses Feedback weitergegeben hatten, werden gebeten" in answer
     await drained(shop)
     [notice] = [p for p in receiver.payloads("/crm") if p["type"] == "deletion"]
     assert notice["feedback_ids"] == [device_id] and product_id != device_id
