@@ -447,7 +447,12 @@ class Engine:
         if isinstance(step, MultipleChoiceStep):
             return Reply(f"{prompt}\n{self._choose_hint(step)}", self._toggles(state, step))
         if isinstance(step, TextStep):
-            hint = t.gettext("(up to {limit} characters)").format(limit=t.number(step.max_length))
+            # Privacy by default (Art. 25): what is not written needs no redaction, and
+            # health data would need a consent of its own (Art. 9).
+            hint = t.gettext(
+                "(up to {limit} characters; please leave out names, contact details and "
+                "health information)"
+            ).format(limit=t.number(step.max_length))
             skip = ((button(t.gettext("Skip"), SKIP),),) if step.skippable else ()
             return Reply(f"{prompt}\n{hint}", skip)
         if isinstance(step, ConsentStep):

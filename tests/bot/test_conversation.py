@@ -46,6 +46,7 @@ async def test_german_conversation_end_to_end(harness: Harness) -> None:
     assert harness.api.messages(erika.chat_id)[0]["buttons"] == [], "the consent buttons are gone"
     answer = await erika.press("4")
     assert "Kommentar" in texts(answer)
+    assert "bitte ohne Namen, Kontaktdaten und Angaben zu Ihrer Gesundheit" in texts(answer)
     answer = await erika.send(CANARY)
     assert "kontaktieren" in texts(answer)
     answer = await erika.press("Nein")

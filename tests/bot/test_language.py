@@ -113,7 +113,8 @@ async def test_switching_mid_survey_asks_the_open_question_again_in_the_new_lang
     assert str(said["text"]).startswith("From now on I'll write to you in English.")
     assert str(said["text"]).endswith(
         "Let's continue where you left off.\n\nWhat should we know? Write a short comment, or "
-        "skip this question.\n(up to 2,000 characters)"
+        "skip this question.\n(up to 2,000 characters; please leave out names, contact "
+        "details and health information)"
     )
     assert labels(said) == [["Skip"]]
     assert now_shown(harness, comment_question)["buttons"] == [], (
