@@ -203,12 +203,22 @@ def _alerter(application: BotApplication) -> Callable[[str, FeedbackRecord], Awa
             return
         outcome = data.staff.alert(data.settings.default_locale, record)
         if outcome is not None:
-            chat = data.settings.staff_chat_id
+            chat, staff = data.settings.staff_chat_id, data.staff
+
+            async def post() -> None:
+                sent = False
+                for reply in outcome.replies:
+                    sent = await send_to(application.bot, chat, reply) or sent
+                if sent:
+                    try:
+                        await staff.alerted(record)
+                    except StoreError as error:
+                        log.error("alert not audited: %s", type(error).__name__)
+
             # In the background: the customer's conversation never waits for staff.
-            for reply in outcome.replies:
-                task = asyncio.create_task(send_to(application.bot, chat, reply), name="alert")
-                data.background.add(task)  # a strong reference until it is done
-                task.add_done_callback(data.background.discard)
+            task = asyncio.create_task(post(), name="alert")
+            data.background.add(task)  # a strong reference until it is done
+            task.add_done_callback(data.background.discard)
 
     return alert
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.operator import operator_translator
 from bot.settings import Settings
 from flows.catalog import FlowCatalog
-from flows.processing import DEFAULT_RECIPIENTS, Controller, shared_recipient
+from flows.processing import DEFAULT_RECIPIENTS, STAFF_CHAT, Controller, shared_recipient
 from flows.service import ServiceConfig
 from flows.sharing import Recipient, load_recipients, require_recipients
 
@@ -34,7 +34,9 @@ def service_config(settings: Settings, catalog: FlowCatalog) -> ServiceConfig:
             dpo=settings.dpo_contact,
         ),
         retention=settings.retention,
-        recipients=DEFAULT_RECIPIENTS + shared,
+        recipients=DEFAULT_RECIPIENTS
+        + ((STAFF_CHAT,) if settings.staff_chat_id is not None else ())
+        + shared,
         timezone=settings.timezone,
         audit_retention=settings.audit_retention,
     )

@@ -74,6 +74,7 @@ class RecipientRole(StrEnum):
     MESSENGER = "messenger"
     INTERNAL = "internal"
     THIRD_PARTY = "third_party"
+    STAFF = "staff"
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,27 @@ TELEGRAM = Recipient(
     ),
 )
 DEFAULT_RECIPIENTS = (HOSTING, TELEGRAM)
+# Where alerts and digests go (FEEDBACKBOT_STAFF_CHAT_ID): named wherever recipients are,
+# not in the consent request (it is no system the feedback is passed to).
+STAFF_CHAT = Recipient(
+    id="staff_chat",
+    name=N_("Staff chat"),
+    role=RecipientRole.STAFF,
+    notice=N_(
+        "our staff, in a Telegram chat of theirs: digests of counts and, for a low rating, "
+        "the rating with the comment, e-mail addresses, phone numbers and the like removed "
+        "(no name or account). Erasing your data does not remove these messages from that "
+        "chat."
+    ),
+    description=N_(
+        "The staff chat (`FEEDBACKBOT_STAFF_CHAT_ID`): scheduled digests and, for a rating at "
+        "or below `FEEDBACKBOT_ALERT_THRESHOLD`, an alert with the rating and the redacted "
+        "comment, each alert audited. The messages stay in that Telegram chat until deleted "
+        "there; erasure and expiry do not reach them, so set an auto-delete timer on the "
+        "chat."
+    ),
+    transfer=N_("As for Telegram (the messages pass through and stay on Telegram's servers)."),
+)
 
 
 def shared_recipient(recipient_id: str, name: str, *, internal: bool) -> Recipient:

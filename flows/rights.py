@@ -335,7 +335,9 @@ class DataRights:
             lines.append(t.gettext("Consents"))
             for c in export.consents:
                 if c.withdrawn_at is None:
-                    line = t.gettext("• {purpose}: given on {when} (consent text version {version})")
+                    line = t.gettext(
+                        "• {purpose}: given on {when} (consent text version {version})"
+                    )
                 else:
                     line = t.gettext(
                         "• {purpose}: given on {when}, withdrawn on {withdrawn} "

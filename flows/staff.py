@@ -641,6 +641,10 @@ class StaffDesk:
                 lines.append(t.gettext("Comment: {comment}").format(comment=shown))
         return Outcome.say("\n".join(lines))
 
+    async def alerted(self, record: FeedbackRecord) -> None:
+        """An alert reached the staff chat: one person's feedback shown, so audited."""
+        await self._audit("alert", "alert", record.flow_id, 1)
+
     def export_columns(self) -> list[str]:
         """The columns of an export: the date, the flow, then the answers of every flow in
         its order (one column for a question id that flows share), the same whatever the

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -259,6 +260,19 @@ async def test_low_rating_alerts_the_staff_chat_without_identity(desk: Harness) 
     )
     assert customer_name not in text and "4444" not in text and "mechthild@" not in text
     assert not files_contain(desk.settings.data_dir, b"Katastrophe")
+    # One person's feedback shown: audited like every other access (found by a DPO audit).
+    assert desk.store is not None and desk.app is not None
+    await asyncio.gather(*desk.app.bot_data.background)  # the alert's own task
+    entries = await desk.store.audit_entries(desk.clock() - timedelta(days=1))
+    assert [(e.event, e.actor, e.records) for e in entries] == [("alert", "alert", 1)]
+
+
+async def test_the_privacy_notice_names_the_staff_chat_and_what_erasure_leaves_there(
+    desk: Harness,
+) -> None:
+    notice = texts(await desk.customer(4545).send("/datenschutz"))
+    assert "unsere Mitarbeitenden in einem Telegram-Chat" in notice
+    assert "bleiben diese Nachrichten in diesem Chat bestehen" in notice
 
 
 async def test_good_ratings_raise_no_alert(desk: Harness) -> None:
