@@ -76,13 +76,15 @@ def notice_sections(
     purposes.append(
         t.gettext(
             "We store your answers, the consents you gave and, only if you agree to be "
-            "contacted, the chat in which we may write to you (in a private chat its number "
-            "is your Telegram user id). Your Telegram name and username are not stored, nor "
-            "your user id otherwise: you are identified by a pseudonym. Your answers, the "
-            "details of your consents, the chat to write to and a language you chose are "
-            "encrypted with a key of your own; stored unencrypted under the pseudonym are "
-            "only times (given, agreed, withdrawn, deleted on), the survey and the purpose "
-            "of a consent."
+            "contacted, the chat in which we may write to you (in a private chat its ID is "
+            "your Telegram user ID). Your Telegram name and username are not stored, nor "
+            "your user ID otherwise: you are identified by a pseudonym (a code computed from "
+            "your account with a secret key). Your answers, the details of your consents, "
+            "the chat to write to and a language you chose are encrypted with a key of your "
+            "own. Stored unencrypted under the pseudonym are only times (given, agreed, "
+            "withdrawn, deleted on, language chosen), the survey, the purpose of a consent, "
+            "whether a chat to write to is stored, and to which recipients a feedback was "
+            "passed and when."
         )
     )
     purposes.append(

@@ -142,7 +142,7 @@ async def test_like_my_app_deletes_the_choice(harness: Harness) -> None:
     assert languages_stored(harness) == []
     assert GERMAN_HELP in texts(await erika.send("/hilfe"))
     [again] = await erika.send("/sprache app")
-    assert "Eine Sprachwahl ist über Sie nicht gespeichert." in str(again["text"])
+    assert "Über Sie ist keine Sprachwahl gespeichert." in str(again["text"])
 
 
 async def test_erasure_takes_the_choice_and_the_bot_follows_the_app_again(harness: Harness) -> None:

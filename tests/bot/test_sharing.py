@@ -713,7 +713,7 @@ async def test_the_consent_request_names_our_own_systems_that_get_the_feedback(
 
 async def test_privacy_notice_names_the_configured_recipients(shop: Harness) -> None:
     notice = texts(await shop.customer(9).send("/datenschutz"))
-    assert "ACME GmbH, nur wenn Sie dem gesondert zustimmen" in notice
+    assert "ACME GmbH, nur wenn Sie gesondert einwilligen" in notice
     assert "Unser CRM, unser eigenes System" in notice
 
 

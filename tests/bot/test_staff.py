@@ -413,12 +413,12 @@ async def test_a_staff_member_erasing_their_data_is_told_the_audit_trail_stays(
     await confirmed(desk)
     staff = desk.customer(STAFF)
     nothing = texts(await staff.send("/loeschen"))
-    assert "keine Daten" in nothing and "Zugriffsprotokoll behält verschlüsselt" in nothing
+    assert "keine Daten" in nothing and "Prüfprotokoll behält verschlüsselt" in nothing
     assert "1.461 Tage nach" in nothing, "how long it stays (FEEDBACKBOT_AUDIT_RETENTION)"
     await give(desk, STAFF, "5", "Ich teste selbst")
     await staff.send("/loeschen")
     done = texts(await staff.press("Alles löschen"))
-    assert "Zugriffsprotokoll behält verschlüsselt" in done
+    assert "Prüfprotokoll behält verschlüsselt" in done
     customer = desk.customer(100)
     await give(desk, 100, "4", "gut")
     await customer.send("/loeschen")

@@ -91,12 +91,12 @@ def test_a_missing_font_file_falls_back_to_pillows_default_font() -> None:
     [
         (
             False,
-            "Durchschnitt je Gruppe von Tagen, an ihrem letzten Tag (Bewertungen über dem Balken)",
+            "Durchschnitt je Gruppe von Tagen, an ihrem letzten Tag (Anzahl über dem Balken)",
         ),
         (
             True,
             "Durchschnitt aller Fragen mit Skala 1–5 je Gruppe von Tagen, an ihrem letzten Tag "
-            "(Bewertungen über dem Balken)",
+            "(Anzahl über dem Balken)",
         ),
     ],
 )
