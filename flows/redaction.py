@@ -305,8 +305,9 @@ _CLOSING = (
     r"|gruss)|mfg|lg|glg|vg|(?:best|kind|kindest|warm|warmest)[ \t]+regards|regards"
     r"|best[ \t]+wishes|all[ \t]+the[ \t]+best|sincerely|yours[ \t]+(?:sincerely|truly"
     # after a line break or the end of a sentence ("BR, Tagesschau" opening a comment is
-    # the broadcaster)
+    # the broadcaster), or opening it with a line break after the comma ("Best,\nEmily")
     r"|faithfully)|(?:(?<=\n)|(?<=[.!?][ \t]))(?:best|br)(?=[ \t]*,)"
+    r"|\A(?:best|br)(?=[ \t]*,[ \t]*\n)"
 )
 # Words that name the contact data or number after them: "Tel. [Phone]", "Kundennr. [Number]"
 _CONTACT_LABEL = (
@@ -353,7 +354,8 @@ _SIGN_OFF = re.compile(
     r"(?P<gap>[ \t]*[,–—-][ \t]*|(?<=[gG])\.[ \t]*|[ \t]+"
     r"|[ \t]*(?:[,!.][ \t]*)?\n(?:[ \t]*\n)?[ \t]*(?:[–—-][ \t]*)?)"
     r"(?:(?:Ihre?|Euer|Eure|Deine?|Your|i\.[ \t]?[AV]\.)[ \t]+)?)"
-    rf"(?(thanks)(?!(?i:{'|'.join(_THANKED)})\b)|)"
+    # (nor a closing on the next line: "Thanks a lot.\nBest,\nEmily" is signed by Emily)
+    rf"(?(thanks)(?!(?i:{'|'.join(_THANKED)}|{_CLOSING})\b)|)"
     rf"(?:{_TITLE}[ \t]+)?(?:{_NAME}|(?(closing){_LOOSE_WORD}(?:[ \t]+{_LOOSE_WORD})?|(?!)))"
     rf"(?=[^\w\n]*(?:[\n\[]|\Z)|[ \t]*\(|[^\w\n]{{1,3}}(?i:{_CONTACT_LABEL})\b)"
 )

@@ -675,6 +675,11 @@ def test_a_long_comment_of_what_the_new_rules_look_for_runs_through(
         ("Gruss aus Wien, Lukas", "Gruss aus Wien, [Name]"),
         ("Best regards from Vienna,\nKatharina", "Best regards from Vienna,\n[Name]"),
         ("Works again.\nBest,\nEmily", "Works again.\nBest,\n[Name]"),
+        # found by a staff-side audit: a thank-you before the closing hid it
+        ("Thanks a lot.\nBest,\nEmily", "Thanks a lot.\nBest,\n[Name]"),
+        ("Thanks.\nRegards,\nEmily", "Thanks.\nRegards,\n[Name]"),
+        ("Danke.\nViele Grüße,\nAnna", "Danke.\nViele Grüße,\n[Name]"),
+        ("Best,\nEmily", "Best,\n[Name]"),
         ("Still waiting.\nBR, Oliver", "Still waiting.\nBR, [Name]"),
         ("Mfg. R. Schäfer-Ost", "Mfg. [Name]"),
         ("Beste Grüße\n— Ole", "Beste Grüße\n— [Name]"),
@@ -795,6 +800,7 @@ def test_what_the_corpus_changes_must_not_let_through(comment: str, expected: st
         "Ms.Word stürzt ab",
         "Mr.Bean DVD",
         "BR, Tagesschau",
+        "Best,\nthe service was great",
         "Best, wenn ihr das nochmal prüft.",
         "Dr. Schär Brot fehlt im Regal",
         # found by a fourth review: titles written without a space took these
