@@ -75,9 +75,10 @@ DROP_PERSON_FIGURES_SQL = (
     )
     + ")"
 )
-_DROP_ALL_FIGURES_SQL = (
+_DROP_UNSEALED_FIGURES_SQL = (  # the figures not sealed again under a renewed key
     "UPDATE main.summary_cache SET epoch = epoch + 1, changed_at = ?, version = NULL,"
     " expires_at = NULL, ciphertext = NULL WHERE ciphertext IS NOT NULL"
+    " AND bucket NOT IN (SELECT bucket FROM temp.resealed)"
 )
 
 
@@ -184,13 +185,17 @@ class SummaryCache(StoreCore):
         self._cache_key = crypto.unwrap_key(self._cache_key_kek(), row[0], _CACHE_KEY_AAD)
 
     async def _renew_cache_key(self, at: datetime | None = None) -> None:
-        """A fresh summary-cache key, and every cached figure dropped (they were sealed
-        with the old one, which no longer exists anywhere). `at`: when, by the caller's
-        clock (else the wall clock)."""
+        """A fresh summary-cache key: every older copy of the store (a data backup) loses
+        its cached figures, as the old key no longer exists anywhere. The figures still
+        valid here (unexpired; an erased person's were dropped before) are sealed again
+        under the new key, in the same transaction, so that a summary after an erasure
+        does not recount every day (seconds on a large store); the rest are dropped.
+        `at`: when, by the caller's clock (else the wall clock)."""
         key = crypto.generate_key()
         wrapped = crypto.wrap_key(self._cache_key_kek(), key, _CACHE_KEY_AAD)
         changed = wall_clock()
         renewed = changed if at is None else ts(at)
+        old = self._cache_key
 
         def renew(conn: sqlite3.Connection) -> None:
             # A renewal makes every older copy's figures unreadable: nothing is owed then.
@@ -200,7 +205,32 @@ class SummaryCache(StoreCore):
                 " renewed_at = excluded.renewed_at, renewal_owed = NULL",
                 (wrapped, renewed),
             )
-            conn.execute(_DROP_ALL_FIGURES_SQL, (changed,))
+            resealed = []
+            if old is not None:
+                rows = conn.execute(
+                    "SELECT bucket, version, ciphertext FROM main.summary_cache"
+                    " WHERE ciphertext IS NOT NULL AND expires_at > ?",
+                    (renewed,),
+                ).fetchall()
+                for bucket, version, blob in rows:
+                    aad = _summary_aad(str(bucket), str(version))
+                    try:
+                        payload = crypto.decrypt(old, blob, aad)
+                    except DecryptionFailed:
+                        continue  # dropped below, recounted when asked for
+                    resealed.append((crypto.encrypt(key, payload, aad), bucket))
+            conn.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS resealed (bucket TEXT PRIMARY KEY, blob BLOB)"
+            )
+            conn.execute("DELETE FROM temp.resealed")
+            conn.executemany("INSERT INTO temp.resealed (blob, bucket) VALUES (?, ?)", resealed)
+            conn.execute(_DROP_UNSEALED_FIGURES_SQL, (changed,))
+            conn.execute(
+                "UPDATE main.summary_cache SET ciphertext ="
+                " (SELECT blob FROM temp.resealed r WHERE r.bucket = summary_cache.bucket)"
+                " WHERE bucket IN (SELECT bucket FROM temp.resealed)"
+            )
+            conn.execute("DELETE FROM temp.resealed")
 
         await on_thread(self._conn(), renew, atomic=True)
         self._cache_key = key

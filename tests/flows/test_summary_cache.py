@@ -245,6 +245,40 @@ async def test_a_summary_reads_only_the_edges_once_the_days_are_cached(
     assert cached > 10 and cached + sum(len(r.records) for r in reads) == len(every)
 
 
+async def test_an_erasure_drops_only_the_cached_days_of_the_erased_persons_feedback(
+    make_world: Callable[[int], World],
+) -> None:
+    """The cache key is renewed at an erasure (a data backup's figures go with the old
+    key), but the figures of other days are sealed again, not recounted: a staff-side
+    audit measured 5.6 s for the first summary after any erasure on 60,000 feedbacks."""
+    world = make_world(8)
+    await world.store.open()
+    await world.store.record_audit(
+        AuditEntry(event=RULES_EVENT, at=START, actor=STAFF, detail=world.desk.rules_version())
+    )
+    await world.populate(30)
+    await world.summary("30d", "de")
+    windows = await world.desk.windows(timedelta(days=30))
+    assert windows is not None
+    parts = segments(windows.start, windows.end, world.now)
+
+    async def cached() -> set[str]:
+        reads = await world.store.summary_segments(parts, world.desk._version, world.now)
+        return {str(r.segment.bucket) for r in reads if r.cached is not None}
+
+    before = await cached()
+    for person in world.people:  # someone whose feedback is in cached days
+        given = [r.created_at for r in await world.store.feedback_of(person, world.now)]
+        theirs = {b for b in before if any(g.isoformat().startswith(b) for g in given)}
+        if theirs:
+            break
+    assert theirs and len(theirs) < len(before)
+    await world.store.erase_subject(person)
+    assert await cached() == before - theirs
+    expected = await world.counted_afresh("30d", "de")
+    assert await world.summary("30d", "de") == expected
+
+
 def test_segments_cover_the_period_in_days_hours_and_edges() -> None:
     since = datetime(2026, 11, 1, 9, 24, 30, tzinfo=UTC)
     now = datetime(2026, 11, 4, 15, 13, 20, tzinfo=UTC)
