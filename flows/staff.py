@@ -426,7 +426,8 @@ class StaffDesk:
             self.settings.timezone,
             counted=None if windows is None else (windows.start, windows.end),
             released=windows is not None,
-            left_out=left_out > 0,
+            left_out=left_out,
+            previous_left_out=previous_left_out,
             compared=None if windows is None else (windows.previous, windows.start),
             comparable=windows is None
             or (

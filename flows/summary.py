@@ -218,7 +218,8 @@ def render(
     timezone: str = "UTC",
     counted: tuple[datetime, datetime] | None = None,
     released: bool = True,
-    left_out: bool = False,
+    left_out: int = 0,
+    previous_left_out: int = 0,
     compared: tuple[datetime, datetime] | None = None,
     comparable: bool = True,
 ) -> str:
@@ -227,7 +228,8 @@ def render(
 
     `counted` is the stretch of whole UTC days the figures are of (see
     flows.staff.StaffDesk.windows), `released` False while there is none yet, and
-    `left_out` whether days in it were left out (see flows.staff.whole_groups);
+    `left_out` how many groups of days in it were left out (see flows.staff.whole_groups),
+    `previous_left_out` how many of the previous period;
     `compared` the days of the previous period, and `comparable` whether it is as long
     and whole: if not, no change in the number of feedbacks is given (three days against
     one would read as growth).
@@ -281,11 +283,27 @@ def render(
         lines.append(text.format(start=t.date(first), end=t.date(last), date=t.date(first)))
     if left_out:
         lines.append(
-            t.gettext(
-                "Some days are left out: what they count has changed since they were first "
-                "shown (feedback deleted, withdrawn or expired, the questions or the minimum "
-                "group size changed), and showing them now could single someone out."
-            )
+            t.ngettext(
+                "Some days are left out (one group of days): what they count has changed "
+                "since they were first shown (feedback deleted, withdrawn or expired, the "
+                "questions or the minimum group size changed), and showing them now could "
+                "single someone out.",
+                "Some days are left out ({count} groups of days): what they count has changed "
+                "since they were first shown (feedback deleted, withdrawn or expired, the "
+                "questions or the minimum group size changed), and showing them now could "
+                "single someone out.",
+                left_out,
+            ).format(count=t.number(left_out))
+        )
+    if previous_left_out and compared is not None:
+        lines.append(
+            t.ngettext(
+                "Of the previous period, one group of days is left out as well, so no change "
+                "in per cent is given.",
+                "Of the previous period, {count} groups of days are left out as well, so no "
+                "change in per cent is given.",
+                previous_left_out,
+            ).format(count=t.number(previous_left_out))
         )
     lines += [
         "",

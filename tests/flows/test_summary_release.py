@@ -185,13 +185,34 @@ async def test_feedback_leaving_a_group_takes_the_whole_group_out(desk: Desk) ->
     desk.now = START + timedelta(days=3, hours=1)  # the short-lived feedback has expired
     after = await desk.summary("30d")
     assert feedbacks(after) == 3 and "People: 3" in after, "its whole group is out"
-    assert "Some days are left out" in after and "1 ★ ░░░░░░░░░░░░ 0" in after
+    assert "Some days are left out (one group of days)" in after, "how much, not only that"
+    assert "1 ★ ░░░░░░░░░░░░ 0" in after
 
     person = desk.pseudonym(4)
     await desk.store.erase_subject(person)
     erased = await desk.summary("30d")
     assert "No feedback was given" in erased or feedbacks(erased) == 0
-    assert "Some days are left out" in erased
+    assert "Some days are left out (2 groups of days)" in erased
+
+
+async def test_days_left_out_of_the_previous_period_are_said_too(desk: Desk) -> None:
+    """Found by a staff-side audit: the previous period's figure was silently too low,
+    its change in per cent silently dropped."""
+    for person in range(3):
+        await desk.give(person, 4)
+    desk.next_day()
+    for person in range(3, 6):
+        await desk.give(person, 5)
+    desk.now += timedelta(days=1)
+    for person in range(6, 9):
+        await desk.give(person, 3)
+    desk.now += timedelta(days=1)
+    before = await desk.summary("1d")
+    assert "left out" not in before
+    await desk.store.erase_subject(desk.pseudonym(4))  # in the day before the last
+    after = await desk.summary("1d")
+    assert "Of the previous period, one group of days is left out as well" in after
+    assert "Some days are left out" not in after, "the current period is whole"
 
 
 async def test_a_withdrawn_consent_takes_the_whole_group_out(desk: Desk) -> None:
