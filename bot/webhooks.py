@@ -323,28 +323,30 @@ class WebhookSender:
         Given up, it is "unconfirmed" when some attempt may have arrived without the
         recipient confirming it (`may_have_arrived` is told of each such attempt, with
         its time), else "failed"."""
+        # A deletion notice names every feedback it asks to delete: as many records.
+        records = len(payload.get("feedback_ids", ())) or 1
         body = encode(payload)
         attempts = len(self.retry_delays) + 1
         maybe_arrived = False
         for attempt in range(attempts):
             if stop is not None and stop.is_set():
-                await self._audit(event, recipient, STOPPED)
+                await self._audit(event, recipient, STOPPED, records)
                 return "failed"
             at = self.clock()
             outcome, sent = await self._post(recipient, body)
             if outcome == DELIVERED:
-                await self._audit(event, recipient, DELIVERED)
+                await self._audit(event, recipient, DELIVERED, records)
                 return "delivered"
             if sent and may_have_arrived is not None:  # (a notice is sent again, or audited)
                 await may_have_arrived(at)
                 maybe_arrived = True
-            await self._audit(event, recipient, outcome)
+            await self._audit(event, recipient, outcome, records)
             if attempt < attempts - 1:
                 await _pause(self.retry_delays[attempt], stop)
         if maybe_arrived:
-            await self._audit(event, recipient, GAVE_UP_MAY_HAVE_ARRIVED)
+            await self._audit(event, recipient, GAVE_UP_MAY_HAVE_ARRIVED, records)
         else:
-            await self._audit(event, recipient, GAVE_UP)
+            await self._audit(event, recipient, GAVE_UP, records)
         log.error("%s to a recipient failed for good", event)
         return "unconfirmed" if maybe_arrived else "failed"
 
@@ -372,9 +374,11 @@ class WebhookSender:
         late = response.status_code >= 500 or response.status_code == 408
         return f"{FAILED}HTTP {response.status_code}", late
 
-    async def _audit(self, event: str, recipient: Recipient, outcome: str) -> None:
+    async def _audit(
+        self, event: str, recipient: Recipient, outcome: str, records: int = 1
+    ) -> None:
         entry = AuditEntry(
-            event=event, at=self.clock(), actor=recipient.id, detail=outcome, records=1
+            event=event, at=self.clock(), actor=recipient.id, detail=outcome, records=records
         )
         await self._record(entry)
 

@@ -745,3 +745,26 @@ def test_a_purpose_to_pass_feedback_on_is_refused_without_its_recipient(
     assert "the purpose 'share_acme' of flow 'product' passes feedback on" in said
     assert "FEEDBACKBOT_RECIPIENTS_FILE" in said and "Traceback" not in said
     assert not (tmp_path / "data").exists(), "refused before anything was written"
+
+
+async def test_a_deletion_notice_is_audited_with_every_feedback_it_names(
+    shop: Harness, receiver: Receiver
+) -> None:
+    """Found by a staff-side audit: one notice for three feedbacks read "records=1"."""
+    await product_feedback(shop, 12, share=False)
+    shop.clock.advance(timedelta(hours=1))
+    customer = shop.customer(12)
+    await customer.send("/start product")  # agreed already: the first question
+    await customer.press("3")
+    await customer.send("Noch einmal")
+    await customer.press("Nein")
+    await drained(shop)
+    await customer.send("/loeschen")
+    await customer.press("Alles löschen")
+    await drained(shop)
+    [notice] = [p for p in receiver.payloads("/crm") if p["type"] == "deletion"]
+    assert len(notice["feedback_ids"]) == 2
+    assert shop.store is not None
+    entries = await shop.store.audit_entries(shop.clock() - timedelta(days=1))
+    [audited] = [e for e in entries if e.event == "deletion-notice" and e.actor == "crm"]
+    assert audited.records == 2
