@@ -196,16 +196,22 @@ def _midnight(moment: datetime) -> datetime:
 
 # What a member of staff may type after the number: /zusammenfassung 7 Tage, /summary 2 weeks.
 _UNIT_WORDS = {
-    "m": ("min", "minute", "minuten", "minutes"),
-    "h": ("h", "std", "stunde", "stunden", "hour", "hours"),
+    "m": ("min", "mins", "minute", "minuten", "minutes"),
+    "h": ("h", "hr", "hrs", "std", "stunde", "stunden", "hour", "hours"),
     "d": ("", "d", "t", "tg", "tag", "tage", "tagen", "day", "days"),
-    "w": ("w", "woche", "wochen", "week", "weeks"),
+    "w": ("w", "wo", "wk", "wks", "woche", "wochen", "week", "weeks"),
 }
 # Spelled in days: 30 a month, 365 a year.
 _DAY_WORDS = {
-    **dict.fromkeys(("monat", "monate", "monaten", "month", "months"), 30),
-    **dict.fromkeys(("jahr", "jahre", "jahren", "year", "years"), 365),
+    **dict.fromkeys(("mon", "mo", "monat", "monate", "monaten", "month", "months"), 30),
+    **dict.fromkeys(("j", "jahr", "jahre", "jahren", "y", "yr", "year", "years"), 365),
 }
+# "letzte Woche", "the last 14 days", "eine Woche", "a month": what staff type around
+# a period, meaning no more than the period itself.
+_LEAD_WORDS = frozenset(
+    "letzte letzten letzter vergangene vergangenen die der den the last past".split()
+)
+_ONE = frozenset("ein eine einen einem a an one".split())
 _NUMBER_AND_WORD = re.compile(r"\s*(\d{1,6})\s*([^\d\s]*)\s*")
 _DECIMAL = re.compile(r"\s*\d+[.,]\d+(?:\s|$)")  # not "1.5h", a duration as written
 
@@ -221,13 +227,28 @@ def staff_period(typed: str) -> str:
     if _DECIMAL.match(typed):
         raise InvalidDuration(f"{typed[:40]!r} is no whole number")
     words = typed.split()
+    while len(words) > 1 and words[0].casefold() in _LEAD_WORDS:
+        words = words[1:]  # "letzte 14 Tage", "last week"
+    if words and words[0].casefold() in _ONE:
+        words = ["1", *words[1:]]  # "eine Woche", "a month"
+    elif len(words) == 1 and _spelled(f"1 {words[0]}") != f"1 {words[0]}":
+        words = ["1", *words]  # "Woche", "Monat"
+    text = " ".join(words)
     first = words[:1] if words and not words[0].isdigit() else []
-    for text in dict.fromkeys((typed, " ".join(words[:2]), *first)):
-        spelled = _spelled(text)
+    for candidate, rest in dict.fromkeys(
+        (
+            (text, ()),
+            (" ".join(words[:2]), tuple(words[2:])),
+            *((w, tuple(words[1:])) for w in first),
+        )
+    ):
+        spelled = _spelled(candidate)
         try:
             parse_duration(spelled)
         except InvalidDuration:
             continue
+        if any(character.isdigit() for word in rest for character in word):
+            break  # "1 Tag 12 Stunden", "7d 30d": a second period is not let go unread
         return spelled
     return typed.strip()
 

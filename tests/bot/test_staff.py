@@ -188,6 +188,10 @@ async def test_bad_period_is_explained(desk: Harness) -> None:
     # a number with a unit the bot does not know is not taken for days
     answer = texts(await desk.customer(STAFF).send("/zusammenfassung 1 Quartal"))
     assert "verstehe ich nicht" in answer
+    # nor is a second period let go unread (a staff-side audit: "1 Tag 12 Stunden" was a day)
+    for typed in ("1 Tag 12 Stunden", "7d 30d"):
+        answer = texts(await desk.customer(STAFF).send(f"/zusammenfassung {typed}"))
+        assert "verstehe ich nicht" in answer, typed
 
 
 @pytest.mark.parametrize(
@@ -207,6 +211,14 @@ async def test_bad_period_is_explained(desk: Harness) -> None:
         ("12 Std.", "12h"),
         ("1 Jahr", "365d"),
         ("7 Tg.", "7d"),
+        # found by a second staff-side audit: refused
+        ("2 Wo.", "2w"),
+        ("1 Mon.", "30d"),
+        ("eine Woche", "1w"),
+        ("a week", "1w"),
+        ("Woche", "1w"),
+        ("letzte 14 Tage", "14d"),
+        ("the last 2 weeks", "2w"),
     ],
 )
 async def test_a_period_is_taken_as_staff_write_it(desk: Harness, typed: str, same_as: str) -> None:
