@@ -106,10 +106,19 @@ def notice_sections(
             "bot, or at once when you choose “Like my Telegram app”."
         ).format(retention=t.duration(processing.retention)),
         t.gettext(
+            "The chat to write to is deleted when you withdraw your consent to being "
+            "contacted, and at the latest with the feedback you gave that consent with."
+        ),
+        t.gettext(
             "The records of your consents are kept as proof (Art. 7(1) GDPR) as long as any "
-            "feedback, unfinished answers or contact details of yours are stored; then the "
-            "next automatic purge deletes them, at the earliest a day after your last "
+            "feedback, unfinished answers or a chat to write to of yours are stored; then "
+            "the next automatic purge deletes them, at the earliest a day after your last "
             "consent."
+        ),
+        t.gettext(
+            "Counts without any text or pseudonym (how many ratings of each kind a survey "
+            "got on a day) are kept after the feedback is deleted; /delete and /withdraw "
+            "take your feedback out of them."
         ),
     )
     rights = (

@@ -602,7 +602,11 @@ class DataRights:
                     "of our keys from before this moment have been deleted."
                 ),
                 *(
-                    [t.gettext("Everyone we had passed your feedback to was asked to delete it.")]
+                    [
+                        t.gettext(
+                            "We are asking everyone we had passed your feedback to to delete it."
+                        )
+                    ]
                     if deliveries
                     else []
                 ),

@@ -374,7 +374,7 @@ async def test_privacy_notice_before_consent_names_everything(
         line for line in text.splitlines() if "Art. 7 Abs. 3" in line or "7(3)" in line
     )
     assert ("gelöscht" if locale == "de" else "erased") in withdrawal, "Art. 17(1)(b)"
-    assert ("Nachweise Ihrer Einwilligungen" in text) or ("records of your consents" in text)
+    assert ("Aufzeichnungen Ihrer Einwilligungen" in text) or ("records of your consents" in text)
     # Reading the notice is no processing of the reader's data: not a row more, not a trace.
     assert stored_rows(harness.settings.data_dir) == before
     assert harness.store is not None

@@ -300,7 +300,7 @@ async def test_erasure_sends_signed_deletion_notices_to_every_recipient(
     customer = shop.customer(5)
     await customer.send("/loeschen")
     done = texts(await customer.press("Alles löschen"))
-    assert "Alle, an die wir Ihr Feedback weitergegeben hatten, wurden gebeten" in done
+    assert "Wir bitten alle, an die wir Ihr Feedback weitergegeben hatten, es zu löschen" in done
     await drained(shop)
     for path, secret in (("/crm", CRM_SECRET), ("/acme", ACME_SECRET)):
         notices = [p for p in receiver.payloads(path) if p["type"] == "deletion"]
@@ -323,7 +323,7 @@ async def test_erasure_while_the_feedback_is_on_its_way_reaches_the_recipients_t
     customer = shop.customer(5)
     await customer.send("/loeschen")
     done = texts(await customer.press("Alles löschen"))
-    assert "Alle, an die wir Ihr Feedback weitergegeben hatten, wurden gebeten" in done
+    assert "Wir bitten alle, an die wir Ihr Feedback weitergegeben hatten, es zu löschen" in done
     receiver.gate.set()
     await drained(shop)
     for path in ("/crm", "/acme"):
@@ -381,7 +381,7 @@ async def test_a_delivery_that_timed_out_may_have_arrived_and_is_told_of_an_eras
     await api.wait_until_async(lambda: len(receiver.requests) == 4, what="the late answers")
     await customer.send("/loeschen")
     done = texts(await customer.press("Alles löschen"))
-    assert "Alle, an die wir Ihr Feedback weitergegeben hatten, wurden gebeten" in done
+    assert "Wir bitten alle, an die wir Ihr Feedback weitergegeben hatten, es zu löschen" in done
     await drained(shop)
     [feedback_id] = {p["feedback_id"] for p in receiver.payloads("/crm") if p["type"] == "feedback"}
     notices = [p for p in receiver.payloads("/crm") if p["type"] == "deletion"]
@@ -586,7 +586,7 @@ async def test_an_erasure_goes_through_on_a_full_disk_and_the_notice_is_sent(
     customer = shop.customer(12)
     await customer.send("/loeschen")
     done = texts(await customer.press("Alles löschen"))
-    assert "Alle, an die wir Ihr Feedback weitergegeben hatten, wurden gebeten" in done
+    assert "Wir bitten alle, an die wir Ihr Feedback weitergegeben hatten, es zu löschen" in done
     assert await store.feedback_of(store.pseudonym("tg-user:12"), shop.clock()) == []
     await drained(shop)
     assert kinds(receiver, "/crm") == ["feedback", "deletion"]
@@ -663,7 +663,7 @@ async def test_a_crash_while_an_erasure_stops_a_delivery_loses_no_notice(
     await shop.restart()
     await customer.send("/loeschen")
     done = texts(await customer.press("Alles löschen"))
-    assert "Alle, an die wir Ihr Feedback weitergegeben hatten, wurden gebeten" in done
+    assert "Wir bitten alle, an die wir Ihr Feedback weitergegeben hatten, es zu löschen" in done
     await drained(shop)
     feedback_ids = {p["feedback_id"] for p in receiver.payloads("/crm") if p["type"] == "feedback"}
     asked = [p for p in receiver.payloads("/crm") if p["type"] == "deletion"]
