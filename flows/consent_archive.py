@@ -19,15 +19,15 @@ def consent_archive_markdown(t: Translator, texts: Sequence[ArchivedConsentText]
         "# " + t.gettext("Consent texts (Art. 7(1) GDPR)"),
         t.gettext(
             "The texts people were shown when they were asked for their consent, as the bot "
-            "archived them when it started. A consent record names the notice version and "
-            "the SHA-256 of the text it was given to: the text with that SHA-256 is the one "
-            "the person read. Written by `feedbackbot docs consent-notice`."
+            "archived them when it started. A consent record names the version of the "
+            "consent text and the SHA-256 of the text it was given to: the text with that "
+            "SHA-256 is the one the person read. Written by `feedbackbot docs consent-notice`."
         ),
     ]
     for text in texts:
         blocks.append("## " + _heading(t, text))
         facts = [
-            (t.gettext("Notice version"), f"`{text.notice_version}`"),
+            (t.gettext("Consent text version"), f"`{text.notice_version}`"),
             ("SHA-256", f"`{text.sha256}`"),
             (t.gettext("Language"), t.language(text.language)),
             (t.gettext("Survey"), f"`{text.flow_id}`"),

@@ -83,7 +83,7 @@ def register(subparsers: Any, t: Translator) -> None:
         help=t.gettext("write the consent texts the bot has shown, as archived in the store"),
         description=t.gettext(
             "Write the consent texts the bot has shown, as it archived them when it "
-            "started: each with its notice version, SHA-256, language, survey and when it "
+            "started: each with its version, SHA-256, language, survey and when it "
             "was first shown, so that the hash in a consent record can be shown as the "
             "wording it stands for after any change of settings or version. Reads the store "
             "(FEEDBACKBOT_DATA_DIR and the master key), also while the bot runs; no token "
@@ -96,8 +96,8 @@ def register(subparsers: Any, t: Translator) -> None:
         type=_notice_version,
         metavar="VERSION",
         help=t.gettext(
-            "only the texts of this notice version (12 hexadecimal digits, as a consent "
-            "record names it)"
+            "only the texts of this consent text version (12 hexadecimal digits, as a "
+            "consent record names it)"
         ),
     )
     archive.add_argument(
@@ -140,7 +140,7 @@ def _hexadecimal(text: str, digits: int, message: str) -> str:
 
 def _notice_version(text: str) -> str:
     return _hexadecimal(
-        text, 12, N_("{text} is not a notice version; it has 12 hexadecimal digits")
+        text, 12, N_("{text} is not a consent text version; it has 12 hexadecimal digits")
     )
 
 
@@ -194,10 +194,10 @@ def _not_archived(
     )
     if version is not None and sha256 is not None:
         missing = t.gettext(
-            "no consent text of notice version {version} with SHA-256 {sha256} is archived"
+            "no consent text of version {version} with SHA-256 {sha256} is archived"
         )
     elif version is not None:
-        missing = t.gettext("no consent text of notice version {version} is archived")
+        missing = t.gettext("no consent text of version {version} is archived")
     elif sha256 is not None:
         missing = t.gettext("no consent text with SHA-256 {sha256} is archived")
     else:

@@ -53,7 +53,7 @@ async def test_the_archived_texts_are_printed_in_german_and_english(tmp_path: Pa
     assert de.startswith("# Einwilligungstexte (Art. 7 Abs. 1 DSGVO)\n")
     assert f"```text\n{german}\n```" in de and english not in de
     assert f"- SHA-256: `{erika.text_sha256}`" in de
-    assert f"- Hinweis-Version: `{erika.notice_version}`" in de
+    assert f"- Fassung des Einwilligungstexts: `{erika.notice_version}`" in de
     assert "- Sprache: Deutsch" in de and "- Umfrage: `feedback`" in de
     assert "- Zuerst gezeigt: 2026-11-29 09:00:00 UTC" in de
     assert en.startswith("# Consent texts (Art. 7(1) GDPR)\n")
@@ -95,7 +95,7 @@ async def test_what_the_archive_lacks_is_said_in_the_terminals_language(tmp_path
     )
     typo = feedbackbot(tmp_path, "docs", "consent-notice", "--version", "v1", lang="de_DE.UTF-8")
     assert typo.returncode == 2
-    assert "'v1' ist keine Hinweis-Version; sie hat 12 Hexadezimalziffern" in typo.stderr
+    assert "'v1' ist keine Fassung eines Einwilligungstexts; sie hat 12" in typo.stderr
 
 
 def back_to_schema_12(data: Path) -> None:
