@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from storage.interface import ArchivedConsentText, ConsentText
+from pydantic import ValidationError
+
+from storage.interface import N_, ArchivedConsentText, ConsentText, StoreError
 from storage.sqlite_core import StoreCore
 from storage.sqlite_db import dt, fetch_all, run_many, ts
 
@@ -51,16 +53,28 @@ class ConsentTexts(StoreCore):
             " language",
             (notice_version, sha256),
         )
-        return [
-            ArchivedConsentText(
-                sha256=sha,
-                flow_id=flow_id,
-                notice_version=version,
-                language=language,
-                kind=kind,
-                purposes=tuple(purposes.split(",")) if purposes else (),
-                first_seen=dt(first_seen),
-                text=text,
-            )
-            for sha, flow_id, version, language, kind, purposes, first_seen, text in rows
-        ]
+        archived = []
+        for sha, flow_id, version, language, kind, purposes, first_seen, text in rows:
+            try:
+                archived.append(
+                    ArchivedConsentText(
+                        sha256=sha,
+                        flow_id=flow_id,
+                        notice_version=version,
+                        language=language,
+                        kind=kind,
+                        purposes=tuple(purposes.split(",")) if purposes else (),
+                        first_seen=dt(first_seen),
+                        text=text,
+                    )
+                )
+            except ValidationError:  # never shown as proof: it is not the text hashed
+                raise StoreError(
+                    N_(
+                        "the archived consent text {sha256} is not the text with that SHA-256: "
+                        "the data store was changed outside feedbackbot; restore it from a "
+                        "backup"
+                    ),
+                    sha256=sha,
+                ) from None
+        return archived

@@ -601,6 +601,33 @@ async def test_a_store_from_before_the_consent_archive_gets_it_from_an_upgrade_o
         await again.close()
 
 
+async def test_an_archived_consent_text_changed_in_the_file_is_refused(
+    store: SQLiteStore, data_dir: Path, key: bytes
+) -> None:
+    """A text is shown as proof only while it is the text its SHA-256 is of."""
+    text = "Stimmen Sie zu?"
+    shown = ConsentText(
+        sha256=hashlib.sha256(text.encode()).hexdigest(),
+        flow_id="standard",
+        notice_version="v1",
+        language="de",
+        kind="notice",
+        purposes=("feedback",),
+        text=text,
+    )
+    await store.archive_consent_texts([shown], T0)
+    await store.close()
+    with sqlite3.connect(data_dir / "feedback.db") as con:
+        con.execute("UPDATE consent_texts SET text = 'Stimmen Sie nicht zu?'")
+    con.close()
+    again = await reopen(data_dir, key)
+    try:
+        with pytest.raises(StoreError, match=f"{shown.sha256} is not the text with that SHA-256"):
+            await again.consent_texts()
+    finally:
+        await again.close()
+
+
 def back_to_version_12(con: sqlite3.Connection) -> None:
     """Undo migration 13 (the archive of consent texts), as in a store made before it."""
     con.execute("DROP TABLE consent_texts")
