@@ -108,6 +108,7 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
     await data.service.store.open()
     await cap_retention(data.service)
     await purge_expired(data.service, data.settings.audit_retention)
+    await archive_consent_texts(data.service)
     if data.webhooks is not None:
         await data.webhooks.resume()
     if application.job_queue is not None:
@@ -157,6 +158,20 @@ async def purge_expired(service: FeedbackService, audit_retention: timedelta | N
         report.keys,
         report.audit,
     )
+
+
+async def archive_consent_texts(service: FeedbackService) -> None:
+    """Keep the consent texts the bot shows in the store's archive, so that the hash in a
+    consent record can be shown as its wording after any change of settings or version;
+    a failure (a full disk) is logged and tried again before the next consent is recorded."""
+    try:
+        added = await service.archive_consent_texts()
+    except StoreError as error:
+        log.error(
+            "consent texts not archived (%s): tried again at the next consent", type(error).__name__
+        )
+        return
+    log.info("consent texts archived: %d new", added)
 
 
 async def _purge_job(context: BotContext) -> None:

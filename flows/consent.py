@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from typing import Literal
 
 from flows.i18n import SUPPORTED_LOCALES, Translator, translator
 from flows.models import ConsentStep, FlowDefinition, render_text
 from flows.processing import Controller, Processing, RecipientRole
+from storage.interface import ConsentText
 
 CONSENT_METHOD = "telegram:inline-button"
 
@@ -76,26 +79,61 @@ def sha256_hex(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _texts_shown(flow: FlowDefinition, processing: Processing) -> Iterator[ConsentText]:
+    """Every consent text of the flow a person can be shown, in every language, in the
+    order its notice version digests them (with a placeholder version)."""
+    required = tuple(purpose.id for purpose in flow.required_purposes)
+    for locale in SUPPORTED_LOCALES:
+        t = translator(locale)
+        shown: list[tuple[Literal["notice", "optional"], tuple[str, ...], str]]
+        shown = [("notice", required, consent_notice(flow, t, processing))]
+        shown += [
+            ("optional", (step.purpose,), optional_consent_text(flow, step, t))
+            for step in flow.steps
+            if isinstance(step, ConsentStep)
+        ]
+        for kind, purposes, text in shown:
+            yield ConsentText(
+                sha256=sha256_hex(text),
+                flow_id=flow.id,
+                notice_version="",
+                language=locale,
+                kind=kind,
+                purposes=purposes,
+                text=text,
+            )
+
+
 def notice_version(flow: FlowDefinition, processing: Processing) -> str:
     """A short fingerprint of every consent text of the flow in every language.
 
     Any change of wording, controller or retention changes it, and people whose consent
     was given to an older version are asked again.
     """
+    return _version_of(list(_texts_shown(flow, processing)))
+
+
+def _version_of(texts: list[ConsentText]) -> str:
     digest = hashlib.sha256()
-    for locale in SUPPORTED_LOCALES:
-        t = translator(locale)
-        digest.update(consent_notice(flow, t, processing).encode())
-        for step in flow.steps:
-            if isinstance(step, ConsentStep):
-                digest.update(optional_consent_text(flow, step, t).encode())
+    for shown in texts:
+        digest.update(shown.text.encode())
     return digest.hexdigest()[:12]
+
+
+def consent_texts(flow: FlowDefinition, processing: Processing) -> list[ConsentText]:
+    """Every consent text of the flow a person can be shown, in every language, with the
+    flow's notice version: what the archive of consent texts keeps, so that the SHA-256
+    in a consent record can be shown as the wording it stands for."""
+    texts = list(_texts_shown(flow, processing))
+    version = _version_of(texts)
+    return [text.model_copy(update={"notice_version": version}) for text in texts]
 
 
 __all__ = [
     "CONSENT_METHOD",
     "Controller",
     "consent_notice",
+    "consent_texts",
     "notice_version",
     "optional_consent_text",
     "sha256_hex",

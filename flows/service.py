@@ -12,7 +12,14 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from flows.catalog import FlowCatalog
-from flows.consent import CONSENT_METHOD, Controller, consent_notice, notice_version, sha256_hex
+from flows.consent import (
+    CONSENT_METHOD,
+    Controller,
+    consent_notice,
+    consent_texts,
+    notice_version,
+    sha256_hex,
+)
 from flows.engine import (
     Completion,
     ConversationState,
@@ -107,9 +114,32 @@ class FeedbackService:
             flow.id: notice_version(flow, self.processing) for flow in catalog.flows.values()
         }
         self._notice_texts: dict[tuple[str, str], str] = {}
+        # When this process first tried to archive its consent texts, and whether it did.
+        self._showing_since: datetime | None = None
+        self._texts_archived = False
         # Per person, the token of the survey they finished last and when: a button of it
         # pressed afterwards is told so (one process; bounded, the oldest forgotten).
         self._finished: dict[str, tuple[str, datetime]] = {}
+
+    async def archive_consent_texts(self) -> int:
+        """Keep every consent text the flows can show, in every language, in the store's
+        archive (what is there already stays as it was); how many were new. Raises
+        StorageFull. Done at start and, until it succeeded, again before a consent is
+        recorded: no consent record this process writes lacks the text its hash is of."""
+        if self._showing_since is None:  # a start's time, never a person's consent's
+            self._showing_since = self.clock()
+        texts = [
+            text
+            for flow in self.catalog.flows.values()
+            for text in consent_texts(flow, self.processing)
+        ]
+        added = await self.store.archive_consent_texts(texts, self._showing_since)
+        self._texts_archived = True
+        return added
+
+    async def _archived(self) -> None:
+        if not self._texts_archived:
+            await self.archive_consent_texts()
 
     # --- commands -------------------------------------------------------------------
     async def start(self, person: Person, flow_id: str | None = None) -> Outcome:
@@ -393,6 +423,7 @@ class FeedbackService:
             for purpose in flow.required_purposes
         ]
         try:
+            await self._archived()
             await self.store.grant_consents(pseudonym, grants)
             # Agreeing to a survey begins it, also from an older request while another
             # survey is under way (as /start with its name would).
@@ -509,6 +540,8 @@ class FeedbackService:
         declined = {p.id for p in flow.purposes if not p.required} - set(purposes)
         left_out = {step for purpose in declined for step in flow.collected_for(purpose)}
         answers = {k: v for k, v in completion.answers.items() if k not in left_out}
+        if granted:
+            await self._archived()
         feedback = NewFeedback(
             flow_id=flow.id,
             answers=answers,

@@ -2,11 +2,13 @@
 
 from storage.crypto import InvalidMasterKey
 from storage.interface import (
+    ArchivedConsentText,
     AuditEntry,
     CacheEntry,
     ConsentGrant,
     ConsentMissing,
     ConsentRecord,
+    ConsentText,
     DataStoreMissing,
     DecryptionFailed,
     Delivery,
@@ -36,11 +38,13 @@ from storage.memory import MemoryStore
 from storage.sqlite import SQLiteStore
 
 __all__ = [
+    "ArchivedConsentText",
     "AuditEntry",
     "CacheEntry",
     "ConsentGrant",
     "ConsentMissing",
     "ConsentRecord",
+    "ConsentText",
     "DataStoreMissing",
     "DecryptionFailed",
     "Delivery",

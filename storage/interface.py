@@ -8,11 +8,12 @@ callers only ever see pseudonyms, never raw Telegram ids.
 from __future__ import annotations
 
 import abc
+import hashlib
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 RELEASE_MEMORY = timedelta(days=2 * 3660)
 """How far back staff summaries reach at most (a period and the one before it): release
@@ -118,6 +119,38 @@ class ConsentRecord(ConsentGrant):
     @property
     def in_force(self) -> bool:
         return self.withdrawn_at is None
+
+
+class ConsentText(_Record):
+    """A consent text a person can be shown, for the archive of consent texts: a consent
+    record carries the SHA-256 and notice version of the text it was given to (Art. 7(1)
+    GDPR), the archive keeps the wording they stand for. Built from the settings and the
+    flow definitions alone; nothing in it is about the people who read it."""
+
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    flow_id: str
+    notice_version: str
+    language: str
+    kind: Literal["notice", "optional"]
+    """The consent notice before a flow's first question, or the question of an optional
+    purpose asked during it."""
+    purposes: tuple[str, ...]
+    """What a consent to this text is for: the flow's required purposes (the notice), or
+    the one optional purpose its question asks for."""
+    text: str
+
+    @model_validator(mode="after")
+    def _hash_of_the_text(self) -> ConsentText:
+        if hashlib.sha256(self.text.encode("utf-8")).hexdigest() != self.sha256:
+            raise ValueError("sha256 is not the SHA-256 of the text")
+        return self
+
+
+class ArchivedConsentText(ConsentText):
+    """A consent text as the archive keeps it."""
+
+    first_seen: datetime
+    """When a bot first started showing it (not when anyone consented to it)."""
 
 
 class NewFeedback(_Record):
@@ -392,6 +425,22 @@ class Store(abc.ABC):
         left as they are; and the feedback `erased` (record ids: that given under a
         withdrawn required purpose, which nothing else allows to keep) is deleted with
         the records of passing it on (read those first, to notify the recipients)."""
+
+    # the archive of consent texts: the wording a consent record's hash stands for
+    @abc.abstractmethod
+    async def archive_consent_texts(self, texts: Sequence[ConsentText], now: datetime) -> int:
+        """Keep each of `texts` that is not archived yet (under its flow, notice version,
+        language, kind, purposes and SHA-256), first seen `now`; how many were new. The
+        archive is kept for good: neither a purge nor an erasure removes it.
+
+        Raises StorageFull without writing anything when there is no space."""
+
+    @abc.abstractmethod
+    async def consent_texts(
+        self, notice_version: str | None = None, sha256: str | None = None
+    ) -> list[ArchivedConsentText]:
+        """The archived consent texts (those of `notice_version` and with `sha256`, when
+        given), by first seen, then flow, notice version, kind, purposes and language."""
 
     # feedback
     @abc.abstractmethod

@@ -13,12 +13,14 @@ from datetime import UTC, date, datetime, timedelta
 from storage import crypto
 from storage.interface import (
     RELEASE_MEMORY,
+    ArchivedConsentText,
     AuditEntry,
     CacheEntry,
     ConsentGrant,
     ConsentMissing,
     ConsentRecord,
     ConsentsOf,
+    ConsentText,
     DeletionNotice,
     Delivery,
     Draft,
@@ -117,6 +119,9 @@ class MemoryStore(Store):
         self._deliveries: dict[str, list[Delivery]] = {}
         self._notices: dict[int, DeletionNotice] = {}
         self._notice_count = 0
+        self._consent_texts: dict[
+            tuple[str, str, str, str, tuple[str, ...], str], ArchivedConsentText
+        ] = {}
         # bucket -> (epoch, version, expires_at, payload); see summary_segments()
         self._cache: dict[str, tuple[int, str | None, datetime | None, bytes | None]] = {}
         self.full = False
@@ -243,6 +248,39 @@ class MemoryStore(Store):
     async def delete_contact(self, pseudonym: str) -> bool:
         self._check()
         return self._contacts.pop(pseudonym, None) is not None
+
+    async def archive_consent_texts(self, texts: Sequence[ConsentText], now: datetime) -> int:
+        self._check()
+        new = {
+            key: ArchivedConsentText(**text.model_dump(), first_seen=utc(now))
+            for text in texts
+            if (key := _archive_key(text)) not in self._consent_texts
+        }
+        if new:
+            self._check_space()
+        self._consent_texts.update(new)
+        return len(new)
+
+    async def consent_texts(
+        self, notice_version: str | None = None, sha256: str | None = None
+    ) -> list[ArchivedConsentText]:
+        self._check()
+        found = [
+            text
+            for text in self._consent_texts.values()
+            if notice_version in (None, text.notice_version) and sha256 in (None, text.sha256)
+        ]
+        return sorted(
+            found,
+            key=lambda text: (
+                text.first_seen,
+                text.flow_id,
+                text.notice_version,
+                text.kind == "optional",
+                ",".join(text.purposes),
+                text.language,
+            ),
+        )
 
     async def grant_consents(self, pseudonym: str, grants: list[ConsentGrant]) -> None:
         self._check_space()
@@ -621,3 +659,8 @@ def _consent_records(grants: list[ConsentGrant]) -> list[ConsentRecord]:
         ).model_copy(update={"granted_at": utc(g.granted_at)})
         for g in grants
     ]
+
+
+def _archive_key(text: ConsentText) -> tuple[str, str, str, str, tuple[str, ...], str]:
+    """What makes an archived consent text one of its own (see `archive_consent_texts`)."""
+    return (text.notice_version, text.flow_id, text.language, text.kind, text.purposes, text.sha256)

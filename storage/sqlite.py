@@ -32,6 +32,7 @@ from storage.interface import (
     Store,
     StoreError,
 )
+from storage.sqlite_consent_texts import ConsentTexts
 from storage.sqlite_core import dek_aad
 from storage.sqlite_db import (
     DATA_MIGRATIONS,
@@ -58,7 +59,7 @@ _UNLIMITED_PAGES = 4294967294
 _PSEUDONYM_KEY_AAD = b"feedbackbot/pseudonym-key/v1"
 
 
-class SQLiteStore(PersonalData, Lifecycle, StaffRecords, Store):
+class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
     """Store on SQLite. `max_page_count` caps the data file (tests use it to fill the disk)."""
 
     def __init__(

@@ -121,6 +121,17 @@ DATA_MIGRATIONS: list[list[str]] = [
         # (and for feedback stored before this column: its counts stay).
         "ALTER TABLE main.feedback ADD COLUMN tallies BLOB",
     ],
+    [
+        # The archive of consent texts: the wording each SHA-256 and notice version in the
+        # consent records stands for, kept for good. In clear: built from the settings and
+        # flow definitions, nothing about anyone; in the data store, so that every backup
+        # of the consent records carries the texts they refer to.
+        "CREATE TABLE main.consent_texts (sha256 TEXT NOT NULL, flow_id TEXT NOT NULL,"
+        " notice_version TEXT NOT NULL, language TEXT NOT NULL, kind TEXT NOT NULL,"
+        " purposes TEXT NOT NULL, first_seen TEXT NOT NULL, text TEXT NOT NULL,"
+        " UNIQUE (notice_version, flow_id, language, kind, purposes, sha256))",
+        "CREATE INDEX main.consent_texts_sha256 ON consent_texts (sha256)",
+    ],
 ]
 KEY_MIGRATIONS: list[list[str]] = [
     [

@@ -1,27 +1,34 @@
-"""`feedbackbot docs`: the processing record and the website privacy notice, as Markdown.
+"""`feedbackbot docs`: the processing record, the website privacy notice and the archived
+consent texts, as Markdown.
 
-Both are generated from the same description of the processing that the bot's own
-notices use (flows.processing), with the same settings and flow definitions. No token,
-store or master key is needed; the controller's name and contact are, because both
-documents are meant to be published or handed over as they are.
+The first two are generated from the same description of the processing that the bot's
+own notices use (flows.processing), with the same settings and flow definitions. No
+token, store or master key is needed; the controller's name and contact are, because both
+documents are meant to be published or handed over as they are. The consent texts are
+read from the store, where the bot archives them at start: they show what a consent
+record's hash stands for, whatever the settings and the version are today.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bot.cli.common import with_store
 from bot.config import service_config
 from bot.operator import operator_translator
 from bot.settings import ConfigurationError, Settings, load_settings
 from flows.catalog import FlowCatalog
+from flows.consent_archive import consent_archive_markdown
 from flows.i18n import N_, SUPPORTED_LOCALES, Translator, translator
 from flows.privacy import privacy_notice_markdown
 from flows.processing import Operations, ProcessingRecord
 from flows.record import processing_record
+from storage import ArchivedConsentText, SQLiteStore
 
 LANGUAGE_SEPARATOR = "\n---\n\n"
 """Between the languages when one file holds several (a Markdown thematic break)."""
@@ -52,11 +59,16 @@ DOCUMENTS: dict[str, tuple[Callable[[Translator, ProcessingRecord], str], str, s
 def register(subparsers: Any, t: Translator) -> None:
     docs: argparse.ArgumentParser = subparsers.add_parser(
         "docs",
-        help=t.gettext("write the processing record or the privacy notice as Markdown"),
+        help=t.gettext(
+            "write the processing record, the privacy notice or the archived consent texts "
+            "as Markdown"
+        ),
         description=t.gettext(
-            "Write a document generated from the settings and the flow definitions, "
-            "from the same source as what the bot tells people. Needs "
-            "FEEDBACKBOT_CONTROLLER_NAME and FEEDBACKBOT_CONTROLLER_CONTACT, not the token."
+            "Write a document for the controller. The processing record and the privacy "
+            "notice are generated from the settings and the flow definitions, from the same "
+            "source as what the bot tells people, and need FEEDBACKBOT_CONTROLLER_NAME and "
+            "FEEDBACKBOT_CONTROLLER_CONTACT, not the token. The consent texts are read from "
+            "the store."
         ),
     )
     documents = docs.add_subparsers(dest="document", required=True, metavar=t.gettext("DOCUMENT"))
@@ -64,28 +76,141 @@ def register(subparsers: Any, t: Translator) -> None:
         parser = documents.add_parser(
             name, help=t.gettext(help_text), description=t.gettext(description)
         )
-        parser.add_argument(
-            "--lang",
-            choices=SUPPORTED_LOCALES,
-            help=t.gettext("only this language (default: German and English, German first)"),
-        )
-        parser.add_argument(
-            "--output",
-            type=Path,
-            metavar="FILE",
-            help=t.gettext(
-                "write to FILE instead of standard output; a FILE name containing {lang} "
-                "gets one file per language"
-            ),
-        )
+        _language_and_output(parser, t)
         parser.set_defaults(handler=run_docs)
+    archive = documents.add_parser(
+        "consent-notice",
+        help=t.gettext("write the consent texts the bot has shown, as archived in the store"),
+        description=t.gettext(
+            "Write the consent texts the bot has shown, as it archived them when it "
+            "started: each with its version, SHA-256, language, survey and when it "
+            "was first shown, so that the hash in a consent record can be shown as the "
+            "wording it stands for after any change of settings or version. Reads the store "
+            "(FEEDBACKBOT_DATA_DIR and the master key), also while the bot runs; no token "
+            "needed."
+        ),
+    )
+    archive.add_argument(
+        "--version",
+        dest="notice_version",
+        type=_notice_version,
+        metavar="VERSION",
+        help=t.gettext(
+            "only the texts of this consent text version (12 hexadecimal digits, as a "
+            "consent record names it)"
+        ),
+    )
+    archive.add_argument(
+        "--sha256",
+        type=_sha256,
+        metavar="SHA256",
+        help=t.gettext(
+            "only the text with this SHA-256 (64 hexadecimal digits, as a consent record names it)"
+        ),
+    )
+    _language_and_output(archive, t)
+    archive.set_defaults(handler=run_consent_notice)
+
+
+def _language_and_output(parser: argparse.ArgumentParser, t: Translator) -> None:
+    parser.add_argument(
+        "--lang",
+        choices=SUPPORTED_LOCALES,
+        help=t.gettext("only this language (default: German and English, German first)"),
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help=t.gettext(
+            "write to FILE instead of standard output; a FILE name containing {lang} "
+            "gets one file per language"
+        ),
+    )
+
+
+def _hexadecimal(text: str, digits: int, message: str) -> str:
+    value = text.strip().lower()
+    if not re.fullmatch(rf"[0-9a-f]{{{digits}}}", value):
+        raise argparse.ArgumentTypeError(
+            operator_translator().gettext(message).format(text=repr(text[:80]))
+        )
+    return value
+
+
+def _notice_version(text: str) -> str:
+    return _hexadecimal(
+        text, 12, N_("{text} is not a consent text version; it has 12 hexadecimal digits")
+    )
+
+
+def _sha256(text: str) -> str:
+    return _hexadecimal(text, 64, N_("{text} is not a SHA-256; it has 64 hexadecimal digits"))
 
 
 def run_docs(args: argparse.Namespace) -> int:
     record = processing_record_of(load_settings())
     locales = (args.lang,) if args.lang else SUPPORTED_LOCALES
     texts = {locale: render_document(args.document, locale, record) for locale in locales}
-    output: Path | None = args.output
+    return write_documents(texts, args.output)
+
+
+def run_consent_notice(args: argparse.Namespace) -> int:
+    """The archived consent texts, in each language asked for that has any; exit code 1,
+    and what the archive lacks, when none matches."""
+    version: str | None = args.notice_version
+    sha256: str | None = args.sha256
+
+    async def read(store: SQLiteStore, settings: Settings) -> list[ArchivedConsentText]:
+        return await store.consent_texts(version, sha256)
+
+    archived = with_store(read)
+    locales = (args.lang,) if args.lang else SUPPORTED_LOCALES
+    chosen = {locale: [text for text in archived if text.language == locale] for locale in locales}
+    documents = {
+        locale: consent_archive_markdown(translator(locale), texts)
+        for locale, texts in chosen.items()
+        if texts
+    }
+    if not documents:
+        print(f"feedbackbot: {_not_archived(archived, version, sha256)}", file=sys.stderr)
+        return 1
+    return write_documents(documents, args.output)
+
+
+def _not_archived(
+    archived: list[ArchivedConsentText], version: str | None, sha256: str | None
+) -> str:
+    """Why nothing is printed, in the operator's language."""
+    t = operator_translator()
+    if archived:  # only in a language not asked for
+        languages = ", ".join(dict.fromkeys(t.language(text.language) for text in archived))
+        return t.gettext(
+            "the archived consent texts that match are in another language: {languages}"
+        ).format(languages=languages)
+    before = t.gettext(
+        "consents recorded before the bot ran a version that archives its consent texts "
+        "have none there, and neither do texts of settings no bot has started with"
+    )
+    if version is not None and sha256 is not None:
+        missing = t.gettext(
+            "no consent text of version {version} with SHA-256 {sha256} is archived"
+        )
+    elif version is not None:
+        missing = t.gettext("no consent text of version {version} is archived")
+    elif sha256 is not None:
+        missing = t.gettext("no consent text with SHA-256 {sha256} is archived")
+    else:
+        missing = t.gettext(
+            "no consent texts are archived yet: `feedbackbot run` archives them when it starts"
+        )
+    return missing.format(version=version, sha256=sha256) + "; " + before
+
+
+def write_documents(texts: dict[str, str], output: Path | None) -> int:
+    """Markdown per language to standard output, one file, or (a FILE name containing
+    {lang}) one file per language; exit code 1, with one line, when a file cannot be
+    written."""
     if output is None:
         sys.stdout.write(LANGUAGE_SEPARATOR.join(texts.values()))
         return 0

@@ -3,6 +3,7 @@ the settings the bot runs with, agree with what the running bot says (D1, I1).""
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import subprocess
@@ -11,9 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli import build_parser
 from bot.cli.docs import processing_record_of, render_document
 from bot.fakeapi import FakeBotApi
 from bot.settings import Settings
+from flows.i18n import translator
 from tests.flows.test_processing import EVENT_FLOW, as_chat_lines, section
 from tests.harness import Clock, Harness, make_settings
 
@@ -160,3 +163,22 @@ def test_example_record_in_docs_is_what_the_command_writes() -> None:
         "FEEDBACKBOT_CONTROLLER_CONTACT=datenschutz@beispiel.de feedbackbot docs "
         "processing-record --output docs/processing-record.example.md"
     )
+
+
+def test_every_command_and_document_is_in_the_readme() -> None:
+    """The commands table and the sections on documents name every one the CLI has."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    parser = build_parser(translator("en"))
+    commands = _choices(parser)
+    assert "docs" in commands and "consent-notice" in _choices(commands["docs"])
+    for name, command in commands.items():
+        assert f"feedbackbot {name}" in readme, f"feedbackbot {name} is not in the README"
+        for document in _choices(command):
+            assert f"feedbackbot {name} {document}" in readme, document
+
+
+def _choices(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}

@@ -339,6 +339,7 @@ COMMANDS_BESIDE_RUN = [
     ("audit",),
     ("export", "--output", "rows.csv"),
     ("summary",),
+    ("docs", "consent-notice"),
     ("backup", "before-upgrade.db"),
     ("purge",),
     ("rotate-key", "--new-key-file", "new.key"),

@@ -25,6 +25,7 @@ from storage.interface import (
     AuditEntry,
     CacheEntry,
     ConsentGrant,
+    ConsentText,
     DataStoreMissing,
     DecryptionFailed,
     Delivery,
@@ -35,6 +36,7 @@ from storage.interface import (
     NewFeedback,
     StorageFull,
     StoreError,
+    StoreOutdated,
     SummarySegment,
 )
 
@@ -562,8 +564,79 @@ async def test_feedback_from_before_migration_12_is_kept_and_erased_as_before(
         await again.close()
 
 
+async def test_a_store_from_before_the_consent_archive_gets_it_from_an_upgrade_only(
+    store: SQLiteStore, data_dir: Path, key: bytes
+) -> None:
+    """Only an opening that may upgrade (`feedbackbot run`) adds the archive; one that may
+    not is refused and leaves the files as they were. Consents recorded before keep their
+    hashes, with no text archived for them."""
+    p = store.pseudonym(SUBJECT)
+    await store.submit_feedback(p, feedback("vorher"), [grant()])
+    await store.close()
+    with sqlite3.connect(data_dir / "feedback.db") as con:
+        back_to_version_12(con)
+    con.close()
+    files = ("feedback.db", "keys.db")  # (SQLite may add an empty -wal and its index)
+    before = {name: (data_dir / name).read_bytes() for name in files}
+    with pytest.raises(StoreOutdated, match=r"main schema v12, this version writes v13"):
+        await SQLiteStore(data_dir, key, upgrade=False).open()
+    assert {name: (data_dir / name).read_bytes() for name in files} == before
+    again = await reopen(data_dir, key)
+    try:
+        [consent] = await again.consents(p)
+        assert consent.text_sha256 == "cd" * 32
+        assert await again.consent_texts(sha256=consent.text_sha256) == []
+        shown = ConsentText(
+            sha256=hashlib.sha256(b"Einverstanden?").hexdigest(),
+            flow_id="standard",
+            notice_version="v2",
+            language="de",
+            kind="notice",
+            purposes=("feedback",),
+            text="Einverstanden?",
+        )
+        assert await again.archive_consent_texts([shown], T0) == 1
+        assert [text.text for text in await again.consent_texts("v2")] == ["Einverstanden?"]
+    finally:
+        await again.close()
+
+
+async def test_an_archived_consent_text_changed_in_the_file_is_refused(
+    store: SQLiteStore, data_dir: Path, key: bytes
+) -> None:
+    """A text is shown as proof only while it is the text its SHA-256 is of."""
+    text = "Stimmen Sie zu?"
+    shown = ConsentText(
+        sha256=hashlib.sha256(text.encode()).hexdigest(),
+        flow_id="standard",
+        notice_version="v1",
+        language="de",
+        kind="notice",
+        purposes=("feedback",),
+        text=text,
+    )
+    await store.archive_consent_texts([shown], T0)
+    await store.close()
+    with sqlite3.connect(data_dir / "feedback.db") as con:
+        con.execute("UPDATE consent_texts SET text = 'Stimmen Sie nicht zu?'")
+    con.close()
+    again = await reopen(data_dir, key)
+    try:
+        with pytest.raises(StoreError, match=f"{shown.sha256} is not the text with that SHA-256"):
+            await again.consent_texts()
+    finally:
+        await again.close()
+
+
+def back_to_version_12(con: sqlite3.Connection) -> None:
+    """Undo migration 13 (the archive of consent texts), as in a store made before it."""
+    con.execute("DROP TABLE consent_texts")
+    con.execute("DELETE FROM schema_migrations WHERE version > 12")
+
+
 def back_to_version_11(con: sqlite3.Connection) -> None:
     """Undo migration 12 (what each feedback added to the statistics)."""
+    back_to_version_12(con)
     con.execute("ALTER TABLE feedback DROP COLUMN tallies")
     con.execute("DELETE FROM schema_migrations WHERE version > 11")
 

@@ -1,8 +1,10 @@
 """The Store contract, run against every backend: the in-memory one and SQLite."""
 
+import hashlib
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
@@ -13,6 +15,7 @@ from storage.interface import (
     CacheEntry,
     ConsentGrant,
     ConsentMissing,
+    ConsentText,
     DeletionNotice,
     Delivery,
     Draft,
@@ -853,3 +856,78 @@ async def test_deliveries_are_pending_with_the_feedback_or_not_at_all(store: Sto
         (person, "acme", record.id),
         (person, "crm", record.id),
     ]
+
+
+# ---- the archive of consent texts -----------------------------------------------------
+
+
+def consent_text(
+    text: str = "Stimmen Sie zu?",
+    version: str = "a1b2c3d4e5f6",
+    language: str = "de",
+    kind: Literal["notice", "optional"] = "notice",
+    purposes: tuple[str, ...] = ("feedback",),
+) -> ConsentText:
+    return ConsentText(
+        sha256=hashlib.sha256(text.encode()).hexdigest(),
+        flow_id="standard",
+        notice_version=version,
+        language=language,
+        kind=kind,
+        purposes=purposes,
+        text=text,
+    )
+
+
+async def test_the_archive_keeps_each_text_once_as_first_seen(store: Store) -> None:
+    notice, question = consent_text(), consent_text("Dürfen wir?", kind="optional")
+    english = consent_text("Do you agree?", language="en")
+    assert await store.archive_consent_texts([notice, question, english], T0) == 3
+    assert await store.archive_consent_texts([notice, question, english], T0 + DAY) == 0
+    # A new notice version whose optional question is worded as before: both kept under it.
+    newer = consent_text("Stimmen Sie jetzt zu?", version="0f0f0f0f0f0f")
+    again = question.model_copy(update={"notice_version": "0f0f0f0f0f0f"})
+    assert await store.archive_consent_texts([newer, again], T0 + DAY) == 2
+    archived = await store.consent_texts()
+    assert [(a.text, a.notice_version, a.first_seen) for a in archived] == [
+        ("Stimmen Sie zu?", "a1b2c3d4e5f6", T0),
+        ("Do you agree?", "a1b2c3d4e5f6", T0),
+        ("Dürfen wir?", "a1b2c3d4e5f6", T0),
+        ("Stimmen Sie jetzt zu?", "0f0f0f0f0f0f", T0 + DAY),
+        ("Dürfen wir?", "0f0f0f0f0f0f", T0 + DAY),
+    ]
+    assert archived[2].model_dump(exclude={"first_seen"}) == question.model_dump()
+    by_hash = await store.consent_texts(sha256=question.sha256)
+    assert [a.notice_version for a in by_hash] == ["a1b2c3d4e5f6", "0f0f0f0f0f0f"]
+    assert [a.text for a in await store.consent_texts("0f0f0f0f0f0f", question.sha256)] == [
+        "Dürfen wir?"
+    ]
+    assert await store.consent_texts("ffffffffffff") == []
+
+
+async def test_a_text_is_archived_only_with_its_own_hash() -> None:
+    with pytest.raises(ValueError, match="SHA-256"):
+        ConsentText(**{**consent_text().model_dump(), "text": "Ein anderer Text"})
+
+
+async def test_the_archive_outlives_purges_and_erasures(store: Store) -> None:
+    """Texts are about no one and may be needed as long as a copy of a consent record
+    exists anywhere (the person's own export, a backup): kept for good."""
+    await store.archive_consent_texts([consent_text()], T0)
+    person = store.pseudonym("tg-user:1")
+    await store.submit_feedback(person, feedback(ttl=HOUR), [grant()])
+    await store.erase_subject(person)
+    await store.purge_expired(T0 + 400 * DAY, audit_before=T0 + 400 * DAY)
+    assert [a.text for a in await store.consent_texts()] == ["Stimmen Sie zu?"]
+
+
+async def test_a_full_store_archives_nothing_and_keeps_what_it_has(store: Store) -> None:
+    await store.archive_consent_texts([consent_text()], T0)
+    await set_full(store, True)
+    assert await store.archive_consent_texts([consent_text()], T0 + DAY) == 0, "nothing new"
+    many = [consent_text(f"Text {n} " + "x" * 3000, version=f"{n:012x}") for n in range(200)]
+    with pytest.raises(StorageFull):
+        await store.archive_consent_texts(many, T0 + DAY)
+    await set_full(store, False)
+    assert len(await store.consent_texts()) == 1
+    assert await store.archive_consent_texts(many, T0 + DAY) == 200
