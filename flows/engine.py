@@ -483,15 +483,15 @@ class Engine:
         done = t.gettext("Done")
         if high is not None:
             if low == 0:
-                text = t.gettext("(choose up to {high}, then press “{done}”)")
+                text = t.gettext("(choose up to {high}, then tap “{done}”)")
             else:
-                text = t.gettext("(choose {low} to {high}, then press “{done}”)")
+                text = t.gettext("(choose {low} to {high}, then tap “{done}”)")
         elif low == 0:
-            text = t.gettext("(choose all that apply, or none, then press “{done}”)")
+            text = t.gettext("(choose all that apply, or none, then tap “{done}”)")
         elif low == 1:
-            text = t.gettext("(choose one or more, then press “{done}”)")
+            text = t.gettext("(choose one or more, then tap “{done}”)")
         else:
-            text = t.gettext("(choose at least {low}, then press “{done}”)")
+            text = t.gettext("(choose at least {low}, then tap “{done}”)")
         return text.format(low=low, high=high, done=done)
 
     def thanks(self, step: ThanksStep, completion: Completion) -> Reply:

@@ -436,9 +436,11 @@ class DataRights:
             ),
             "",
             t.gettext(
-                "Your rights: /delete erases everything, /withdraw withdraws a consent, "
-                "/privacy shows the full privacy notice. A complete copy follows as a file."
-            ),
+                "Your rights: /delete erases everything, /withdraw withdraws a consent; for "
+                "rectification, restriction or objection write to {contact}, and you may "
+                "complain to a data protection supervisory authority. /privacy shows the full "
+                "privacy notice. A complete copy follows as a file."
+            ).format(contact=self.processing.controller.contact),
         ]
         return "\n".join(lines)
 

@@ -116,7 +116,7 @@ def test_done_without_a_choice_is_refused_with_a_notice(product: Engine) -> None
 def test_a_fourth_choice_is_refused_where_three_are_allowed(product: Engine) -> None:
     turn = press(product, product.begin(), "4")
     question = turn.outcome.replies[-1]
-    assert "(choose 1 to 3, then press “Done”)" in question.text
+    assert "(choose 1 to 3, then tap “Done”)" in question.text
     for label in ("☐ Easy to use", "☐ Fast", "☐ The features"):
         turn = press(product, turn, label, question)
     full = turn.state
