@@ -50,8 +50,14 @@ DOCUMENTS: dict[str, tuple[Callable[[Translator, ProcessingRecord], str], str, s
     ),
     "privacy-notice": (
         _notice,
-        N_("write the full privacy notice that /datenschutz shows, for the company website"),
-        N_("Write the full privacy notice that /datenschutz shows, for the company website."),
+        N_(
+            "write the full privacy notice that /privacy (/datenschutz) shows, for the "
+            "company website"
+        ),
+        N_(
+            "Write the full privacy notice that /privacy (/datenschutz) shows, for the "
+            "company website."
+        ),
     ),
 }
 

@@ -84,9 +84,9 @@ def register(subparsers: Any, t: Translator) -> None:
         "summary",
         help=t.gettext("print the staff summary of a period"),
         description=t.gettext(
-            "Print the summary staff get with /zusammenfassung (and the digest): whole days, "
-            "groups of at least FEEDBACKBOT_MIN_GROUP_SIZE people, comments redacted. It is "
-            "recorded in the audit trail."
+            "Print the summary staff get with /summary (/zusammenfassung) and the digest: "
+            "whole days, groups of at least FEEDBACKBOT_MIN_GROUP_SIZE people, comments "
+            "redacted. It is recorded in the audit trail."
         ),
     )
     summary.add_argument(
