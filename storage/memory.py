@@ -520,6 +520,7 @@ class MemoryStore(Store):
                     items[i] = record.model_copy(
                         update={"expires_at": record.created_at + retention}
                     )
+                    self._invalidate(set(bucket_keys(record.created_at)))
                     count += 1
         return count
 

@@ -15,6 +15,7 @@ from storage.interface import (
     ErasureReport,
     PurgeReport,
     StorageFull,
+    bucket_keys,
 )
 from storage.memory import (
     KEY_GRACE,
@@ -36,6 +37,7 @@ from storage.sqlite_db import (
 from storage.sqlite_statistics import Statistics
 from storage.sqlite_summary import (
     DROP_PERSON_FIGURES_SQL,
+    INVALIDATE_BUCKET_SQL,
     INVALIDATE_PERSON_SQL,
     SummaryCache,
 )
@@ -120,6 +122,18 @@ _UNUSED_KEYS_SQL = (
     " AND NOT EXISTS (SELECT 1 FROM main.consents g"
     "  WHERE g.pseudonym = k.pseudonym AND g.granted_at > ?)"
 )
+
+
+def _cap(conn: sqlite3.Connection, capped: list[tuple[int, datetime, timedelta]]) -> None:
+    """New deletion dates, and the cached summary figures counting those feedbacks
+    dropped with them (their expiry was the old date), in the caller's transaction."""
+    changed = wall_clock()
+    conn.executemany(
+        "UPDATE main.feedback SET expires_at = ? WHERE rowid = ?",
+        [(ts(created + retention), rowid) for rowid, created, retention in capped],
+    )
+    buckets = {key for _, created, _ in capped for key in bucket_keys(created)}
+    conn.executemany(INVALIDATE_BUCKET_SQL, [(bucket, changed) for bucket in sorted(buckets)])
 
 
 def _shred_unused_keys(conn: sqlite3.Connection, window: tuple[str, str, str]) -> list[tuple[str]]:
@@ -233,35 +247,36 @@ class Lifecycle(Statistics, SummaryCache):
     async def cap_retention(self, retentions: Mapping[str, timedelta]) -> int:
         if not retentions:
             return 0
-        shortest = min(retentions.values()).total_seconds() / 86400
         async with self._lock:
             row = await fetch_one(self._conn(), "SELECT max(rowid) FROM main.feedback")
         highest = int(row[0]) if row and row[0] is not None else 0
+        # Each flow's test in SQL, with a second's slack for julianday's rounding (a date
+        # a second later than the new retention stays): a store whose retention did not
+        # change passes nothing on to Python.
+        tests = [
+            (flow_id, retention.total_seconds() / 86400 + 1 / 86400)
+            for flow_id, retention in retentions.items()
+        ]
+        where = " OR ".join(
+            "(flow_id = ? AND julianday(expires_at) - julianday(created_at) > ?)" for _ in tests
+        )
+        params = [value for test in tests for value in test]
         total = 0
         for start in range(0, highest, SCAN_WINDOW):
-            # A window at a time, so that no statement holds the connection for long; the
-            # julianday test only narrows (a second's slack for its rounding), the
-            # comparison below decides.
+            # A window at a time, so that no statement holds the connection for long.
             async with self._lock:
                 rows = await fetch_all(
                     self._conn(),
-                    "SELECT rowid, flow_id, created_at, expires_at FROM main.feedback"
-                    " WHERE rowid > ? AND rowid <= ?"
-                    " AND julianday(expires_at) - julianday(created_at) > ?",
-                    (start, start + SCAN_WINDOW, shortest - 1 / 86400),
+                    "SELECT rowid, flow_id, created_at FROM main.feedback"  # noqa: S608
+                    f" WHERE rowid > ? AND rowid <= ? AND ({where})",
+                    (start, start + SCAN_WINDOW, *params),
                 )
                 capped = [
-                    (ts(created + retention), rowid)
-                    for rowid, flow_id, created_at, expires_at in rows
-                    if (retention := retentions.get(str(flow_id))) is not None
-                    and dt(str(expires_at)) > (created := dt(str(created_at))) + retention
+                    (rowid, dt(str(created_at)), retentions[str(flow_id)])
+                    for rowid, flow_id, created_at in rows
                 ]
                 if capped:
-                    await run_many(
-                        self._conn(),
-                        "UPDATE main.feedback SET expires_at = ? WHERE rowid = ?",
-                        capped,
-                    )
+                    await on_thread(self._conn(), partial(_cap, capped=capped), atomic=True)
             total += len(capped)
             await asyncio.sleep(0)
         return total

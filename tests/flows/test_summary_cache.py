@@ -279,6 +279,26 @@ async def test_an_erasure_drops_only_the_cached_days_of_the_erased_persons_feedb
     assert await world.summary("30d", "de") == expected
 
 
+async def test_a_shortened_retention_leaves_no_cached_figure_of_what_it_deleted(
+    make_world: Callable[[int], World],
+) -> None:
+    """Found by review: the cache kept the old deletion date, and the purge's new cache key
+    sealed the figures of feedback it had just deleted again."""
+    world = make_world(9)
+    await world.store.open()
+    await world.store.record_audit(
+        AuditEntry(event=RULES_EVENT, at=START, actor=STAFF, detail=world.desk.rules_version())
+    )
+    await world.populate(40)
+    shown = await world.summary("30d", "de")
+    assert "Feedbacks: 0" not in shown[0]
+    capped = await world.store.cap_retention({flow: timedelta(days=2) for flow, _ in FLOWS})
+    assert capped
+    await world.store.purge_expired(world.now)
+    expected = await world.counted_afresh("30d", "de")
+    assert await world.summary("30d", "de") == expected
+
+
 def test_segments_cover_the_period_in_days_hours_and_edges() -> None:
     since = datetime(2026, 11, 1, 9, 24, 30, tzinfo=UTC)
     now = datetime(2026, 11, 4, 15, 13, 20, tzinfo=UTC)
