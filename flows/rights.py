@@ -670,8 +670,16 @@ class DataRights:
         # Only the feedback given under this consent: another survey's feedback, under a
         # consent still in force, stays (and stays with its recipients).
         under = {record.id for record in feedback if purpose_id in record.purposes}
-        # Read before the store call, which deletes the records of passing erased feedback on.
         deliveries = await self.store.deliveries_of(pseudonym)
+        if required:
+            deliveries = [d for d in deliveries if d.feedback_id in under]
+        # Feedback to be erased: as at an erasure, the notices are kept before it goes (a
+        # crash in between must leave them, not records of passing on that the purge at
+        # the next start deletes with nothing left to tell). Else after the withdrawal.
+        notify_first = required and bool(kinds) and bool(under)
+        if notify_first:
+            for listener in self.removal_listeners:
+                await listener(deliveries, "withdrawal", None)
         # The store first: a draft that cannot be saved must not keep a consent in force.
         stored = await self.store.withdraw_consent(
             pseudonym, purpose_id, self.clock(), collected, under if required else ()
@@ -685,10 +693,9 @@ class DataRights:
                     await self.store.flush_deletions()
             return Outcome(toast=t.gettext("This consent is not in force."), close_keyboard=True)
         log.info("consent withdrawn", extra={"pseudonym": pseudonym[:12]})
-        if required:
-            deliveries = [d for d in deliveries if d.feedback_id in under]
-        for listener in self.removal_listeners:
-            await listener(deliveries, "withdrawal", None if required else purpose_id)
+        if not notify_first:
+            for listener in self.removal_listeners:
+                await listener(deliveries, "withdrawal", None if required else purpose_id)
         name = self._label(t, purpose_id)
         if not required:
             erased = (stored > 0 and answered) or draft.erased

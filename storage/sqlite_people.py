@@ -237,13 +237,12 @@ class PersonalData(Statistics, SummaryCache):
                     conn.execute(INVALIDATE_PERSON_SQL, (pseudonym, changed))
                     self._untally(conn, pseudonym, deks, purpose)
                     _erase_answers(conn, pseudonym, deks, collected or {})
-                    for table, column in (("feedback", "id"), ("deliveries", "feedback_id")):
-                        if gone:  # after _untally, which reads what the feedback counted
-                            conn.execute(
-                                f"DELETE FROM main.{table} WHERE pseudonym = ?"  # noqa: S608
-                                f" AND {column} IN ({marks})",
-                                (pseudonym, *gone),
-                            )
+                    if gone:  # after _untally, which reads what the feedback counted
+                        conn.execute(
+                            "DELETE FROM main.feedback WHERE pseudonym = ?"  # noqa: S608
+                            f" AND id IN ({marks})",
+                            (pseudonym, *gone),
+                        )
                 return count
 
             return await on_thread(self._conn(), withdraw, atomic=True)

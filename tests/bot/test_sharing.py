@@ -768,3 +768,30 @@ async def test_a_deletion_notice_is_audited_with_every_feedback_it_names(
     entries = await shop.store.audit_entries(shop.clock() - timedelta(days=1))
     [audited] = [e for e in entries if e.event == "deletion-notice" and e.actor == "crm"]
     assert audited.records == 2
+
+
+async def test_a_crash_as_a_withdrawal_queues_its_notice_still_asks_the_recipient(
+    shop: Harness, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by review: the withdrawal erased the feedback first, and the purge at the
+    next start deleted the records of passing it on: nothing was left to tell crm."""
+    await product_feedback(shop, 16, share=False)
+    await drained(shop)
+    assert kinds(receiver, "/crm") == ["feedback"]
+    assert shop.store is not None
+
+    async def crash(notice: DeletionNotice) -> int:
+        raise RuntimeError("the process dies here")
+
+    monkeypatch.setattr(shop.store, "queue_notice", crash)
+    customer = shop.customer(16)
+    await customer.send("/widerruf")
+    await customer.press("Speicherung Ihrer Produktbewertung")  # dies on the way
+    monkeypatch.undo()
+    await shop.restart()  # purges at start
+    await drained(shop)
+    await customer.send("/widerruf")
+    withdrawn = texts(await customer.press("Speicherung Ihrer Produktbewertung"))
+    assert "gelöscht" in withdrawn, "nothing was erased before the notice was kept"
+    await drained(shop)
+    assert kinds(receiver, "/crm") == ["feedback", "deletion"]
