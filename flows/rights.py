@@ -638,8 +638,9 @@ class DataRights:
             return Outcome.say(t.gettext("You have no consent in force that could be withdrawn."))
         buttons = tuple((Button(self._label(t, p), f"w:{p}"),) for p in in_force)
         text = t.gettext(
-            "Which consent do you want to withdraw? Withdrawal takes effect immediately; "
-            "it does not make what was done before it unlawful."
+            "Which consent do you want to withdraw? Withdrawal takes effect immediately and "
+            "erases what you gave under that consent (the feedback given with it, or the "
+            "chat to write to); it does not make what was done before it unlawful."
         )
         return Outcome(replies=(Reply(text, buttons),))
 

@@ -467,7 +467,8 @@ async def test_withdrawing_a_consent_erases_the_feedback_given_under_it(
     await erika.press("☐ Schnell")
     await erika.press("Fertig")
     assert "Produktfeedback" in texts(await erika.press("9"))
-    await erika.send("/widerruf")
+    menu = texts(await erika.send("/widerruf"))
+    assert "Der Widerruf wirkt sofort und löscht" in menu, "said before the press (review)"
     withdrawn = texts(await erika.press("Speicherung Ihres Feedbacks"))
     assert "die 2 Feedbacks, die Sie damit gegeben haben, gelöscht" in withdrawn
     assert "Das ist ein Feedback" in withdrawn, "erasing the rest is offered"
