@@ -203,7 +203,7 @@ _UNIT_WORDS = {
 }
 # Spelled in days: 30 a month, 365 a year.
 _DAY_WORDS = {
-    **dict.fromkeys(("mon", "mo", "monat", "monate", "monaten", "month", "months"), 30),
+    **dict.fromkeys(("mon", "monat", "monate", "monaten", "month", "months"), 30),
     **dict.fromkeys(("j", "jahr", "jahre", "jahren", "y", "yr", "year", "years"), 365),
 }
 # "letzte Woche", "the last 14 days", "eine Woche", "a month": what staff type around
@@ -212,7 +212,11 @@ _LEAD_WORDS = frozenset(
     "letzte letzten letzter vergangene vergangenen die der den the last past".split()
 )
 _ONE = frozenset("ein eine einen einem a an one".split())
-_NUMBER_AND_WORD = re.compile(r"\s*(\d{1,6})\s*([^\d\s]*)\s*")
+# A unit on its own is one of it ("Woche"), but only in the singular: "Tage" alone says
+# how many no more than "eine" alone says of what.
+_SINGULAR = frozenset("stunde hour tag day woche week monat month jahr year".split())
+# (Up to nine digits: "1000000" is a period too long, not 1,000,000 seconds.)
+_NUMBER_AND_WORD = re.compile(r"\s*(\d{1,9})\s*([^\d\s]*)\s*")
 _DECIMAL = re.compile(r"\s*\d+[.,]\d+(?:\s|$)")  # not "1.5h", a duration as written
 
 
@@ -229,9 +233,9 @@ def staff_period(typed: str) -> str:
     words = typed.split()
     while len(words) > 1 and words[0].casefold() in _LEAD_WORDS:
         words = words[1:]  # "letzte 14 Tage", "last week"
-    if words and words[0].casefold() in _ONE:
+    if len(words) > 1 and words[0].casefold() in _ONE:
         words = ["1", *words[1:]]  # "eine Woche", "a month"
-    elif len(words) == 1 and _spelled(f"1 {words[0]}") != f"1 {words[0]}":
+    elif len(words) == 1 and words[0].casefold().removesuffix(".") in _SINGULAR:
         words = ["1", *words]  # "Woche", "Monat"
     text = " ".join(words)
     first = words[:1] if words and not words[0].isdigit() else []
@@ -247,10 +251,19 @@ def staff_period(typed: str) -> str:
             parse_duration(spelled)
         except InvalidDuration:
             continue
-        if any(character.isdigit() for word in rest for character in word):
-            break  # "1 Tag 12 Stunden", "7d 30d": a second period is not let go unread
+        if any(_another_period(word) for word in rest):
+            break  # "1 Tag 12 Stunden", "7d 30d", "1 Woche und einen Tag": not let go unread
         return spelled
     return typed.strip()
+
+
+def _another_period(word: str) -> bool:
+    bare = word.casefold().removesuffix(".")
+    return (
+        any(character.isdigit() for character in word)
+        or bare in _DAY_WORDS
+        or any(bare in words for words in _UNIT_WORDS.values() if bare)
+    )
 
 
 def _spelled(text: str) -> str:
@@ -258,6 +271,8 @@ def _spelled(text: str) -> str:
     if match is None:
         return text.strip()
     number, word = match.groups()
+    if word == "M":  # "3M", "6M": months, as in business (and ISO 8601), not minutes
+        return f"{int(number) * 30}d"
     word = word.casefold().removesuffix(".")  # "12 Std."
     if word in _DAY_WORDS:
         return f"{int(number) * _DAY_WORDS[word]}d"

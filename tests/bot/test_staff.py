@@ -189,7 +189,16 @@ async def test_bad_period_is_explained(desk: Harness) -> None:
     answer = texts(await desk.customer(STAFF).send("/zusammenfassung 1 Quartal"))
     assert "verstehe ich nicht" in answer
     # nor is a second period let go unread (a staff-side audit: "1 Tag 12 Stunden" was a day)
-    for typed in ("1 Tag 12 Stunden", "7d 30d"):
+    # found by review: spelled-out second periods, an article or a plural alone, "Mo"
+    for typed in (
+        "1 Tag 12 Stunden",
+        "7d 30d",
+        "1 Woche und einen Tag",
+        "2 weeks and a day",
+        "eine",
+        "Tage",
+        "Mo",
+    ):
         answer = texts(await desk.customer(STAFF).send(f"/zusammenfassung {typed}"))
         assert "verstehe ich nicht" in answer, typed
 
@@ -219,6 +228,8 @@ async def test_bad_period_is_explained(desk: Harness) -> None:
         ("Woche", "1w"),
         ("letzte 14 Tage", "14d"),
         ("the last 2 weeks", "2w"),
+        ("3M", "90d"),  # months, as in business, not three minutes
+        ("0000030", "30d"),
     ],
 )
 async def test_a_period_is_taken_as_staff_write_it(desk: Harness, typed: str, same_as: str) -> None:
@@ -236,6 +247,9 @@ async def test_a_period_is_taken_as_staff_write_it(desk: Harness, typed: str, sa
 async def test_a_period_too_long_says_how_long_it_may_be(desk: Harness) -> None:
     await confirmed(desk)
     answer = texts(await desk.customer(STAFF).send("/zusammenfassung 3661 Tage"))
+    assert "zu lang: höchstens 3.660 Tage" in answer, answer
+    # seven digits were seconds (found by review): days, so too long
+    answer = texts(await desk.customer(STAFF).send("/zusammenfassung 1000000"))
     assert "zu lang: höchstens 3.660 Tage" in answer, answer
 
 
