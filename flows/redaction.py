@@ -305,9 +305,8 @@ _CLOSING = (
     r"|gruss)|mfg|lg|glg|vg|(?:best|kind|kindest|warm|warmest)[ \t]+regards|regards"
     r"|best[ \t]+wishes|all[ \t]+the[ \t]+best|sincerely|yours[ \t]+(?:sincerely|truly"
     # after a line break or the end of a sentence ("BR, Tagesschau" opening a comment is
-    # the broadcaster), or opening it with a line break after the comma ("Best,\nEmily")
+    # the broadcaster; for one opening it with a line break, see _SIGN_OFF)
     r"|faithfully)|(?:(?<=\n)|(?<=[.!?][ \t]))(?:best|br)(?=[ \t]*,)"
-    r"|\A(?:best|br)(?=[ \t]*,[ \t]*\n)"
 )
 # Words that name the contact data or number after them: "Tel. [Phone]", "Kundennr. [Number]"
 _CONTACT_LABEL = (
@@ -344,7 +343,10 @@ _CITY = (
     rf"(?:[ \t]*\({_CITY_WORD}\))?"
 )
 _SIGN_OFF = re.compile(
-    rf"(?<!\w)(?<!\w[ \t])(?P<lead>(?i:(?P<closing>{_CLOSING})|(?P<thanks>{_THANKS}))\b"
+    rf"(?<!\w)(?<!\w[ \t])(?P<lead>(?i:(?P<closing>{_CLOSING})|(?P<thanks>{_THANKS})"
+    # "Best,\nEmily" opening a comment: only a name after it, no words in small letters
+    # ("Best,\nfast delivery")
+    r"|(?P<opening>\A(?:best|br)(?=[ \t]*,[ \t]*\n)))\b"
     # where from: "Grüße aus Hamburg\nJan", "Best regards from Vienna, Katharina"
     # (a name after it only past a comma, a dash or a line end: "Grüße aus Hamburg
     # Altona" and "aus Bad Tölz!" name no one)
