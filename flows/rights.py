@@ -717,6 +717,17 @@ class DataRights:
                 text += "\n\n" + t.gettext("Your unfinished answers were discarded.")
             return Outcome(replies=(Reply(text),), close_keyboard=True)
         discarded = await self._discard_draft_needing(pseudonym, purpose_id)
+        if stored:
+            feedback = [record for record in feedback if record.id not in under]
+        # A chat to write to serves the feedback it was given with: with none left (nor
+        # unfinished answers), it goes now, not at the next purge (found by review).
+        contact_gone = (
+            bool(stored and under)
+            and not feedback
+            and complete
+            and not await self._stored(self.store.load_draft(pseudonym, self.clock()))
+            and await self.store.delete_contact(pseudonym)
+        )
         if discarded or (stored and under):
             await self.store.flush_deletions()
         if stored and under:
@@ -743,10 +754,12 @@ class DataRights:
                 "no longer evaluated and goes on its deletion date, or now if you erase "
                 "everything."
             )
+        if contact_gone:
+            text += "\n\n" + t.gettext(
+                "The chat ID stored for contacting you about that feedback was erased too."
+            )
         if discarded:
             text += "\n\n" + t.gettext("Your unfinished answers were discarded.")
-        if stored:
-            feedback = [record for record in feedback if record.id not in under]
         question = self._what_is_erased(t, len(feedback)) if complete else self._erase_all(t)
         held = await self._held(pseudonym, (feedback, unreadable))
         erase = self._erase_question(t, question, pseudonym, held)

@@ -487,6 +487,24 @@ async def test_withdrawing_a_consent_erases_the_feedback_given_under_it(
     assert [f["flow"] for f in export["feedback"]] == ["product"]
 
 
+async def test_a_withdrawal_that_erases_the_last_feedback_erases_its_chat_id_too(
+    harness: Harness,
+) -> None:
+    """Found by review: the chat to write to, kept only for the feedback, stayed until the
+    next purge (shown by /meinedaten, offered by /widerruf)."""
+    erika = harness.customer()
+    await give_feedback(erika, "mit Kontakt", contact=True)
+    assert harness.store is not None
+    pseudonym = harness.store.pseudonym(f"tg-user:{erika.user_id}")
+    assert await harness.store.contact_of(pseudonym) is not None
+    await erika.send("/widerruf")
+    withdrawn = texts(await erika.press("Speicherung Ihres Feedbacks"))
+    assert "Chat-Kennung wurde ebenfalls gelöscht" in withdrawn
+    assert await harness.store.contact_of(pseudonym) is None
+    shown = texts(await erika.send("/meinedaten"))
+    assert "Kennung dieses Chats verschlüsselt gespeichert" not in shown
+
+
 @pytest.mark.parametrize("table", ["consents", "contacts", "drafts"])
 async def test_a_damaged_consent_contact_or_draft_keeps_nothing_back(
     harness: Harness, table: str
