@@ -184,7 +184,7 @@ class Engine:
         if token != state.token:
             return self._stale(state, self.t.gettext("This button belongs to an earlier survey."))
         if step_id != step.id:
-            if self._tapped_again(state, step_id):
+            if self._tapped_again(state, step_id, value):
                 return self._stale(
                     state, self.t.gettext("Your answer to this question has already been taken.")
                 )
@@ -285,14 +285,19 @@ class Engine:
     def _stale(self, state: ConversationState, toast: str) -> Turn:
         return Turn(state, Outcome(toast=toast))
 
-    def _tapped_again(self, state: ConversationState, step_id: str) -> bool:
-        """A press on the question just answered, so soon that its buttons were still
-        showing: the next question is on its way, asking it twice would only confuse."""
-        return (
+    def _tapped_again(self, state: ConversationState, step_id: str, value: str) -> bool:
+        """The same answer pressed again on the question just answered, so soon that its
+        buttons were still showing: the next question is on its way, asking it twice would
+        only confuse. (Another answer there is a change of mind, told the question is
+        over; a list of options or a skip counts as the same.)"""
+        if not (
             step_id == state.answered
             and state.answered_at is not None
             and self.now - state.answered_at <= DOUBLE_TAP_WINDOW
-        )
+        ):
+            return False
+        given = state.answers.get(step_id, value)  # a consent step keeps no answer here
+        return given is None or isinstance(given, list) or str(given) == value
 
     def _toggle(self, state: ConversationState, step: MultipleChoiceStep, value: str) -> Turn:
         """An option toggled on or off (the buttons are redrawn), or the done button."""

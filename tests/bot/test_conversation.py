@@ -201,6 +201,22 @@ async def test_a_double_tap_on_an_answer_is_taken_once_and_asks_nothing_twice(
     assert feedback.answers["rating"] == 4
 
 
+async def test_another_answer_tapped_at_once_is_told_the_question_is_over(
+    harness: Harness,
+) -> None:
+    """Found by review: a quick change of mind (2 right after 4) was told "already taken"
+    as if it were the same answer."""
+    erika = harness.customer()
+    await erika.send("/start")
+    [*_, rating] = await erika.press("Ja, ich willige ein")
+    other = harness.api.button_data(erika.chat_id, "2", rating["message_id"])
+    await erika.press("4")
+    harness.clock.advance(timedelta(seconds=1))
+    [asked] = await erika.press_data(rating["message_id"], other)
+    assert "früheren Frage" in (erika.last_toast() or "")
+    assert "Kommentar" in (asked["text"] or "")
+
+
 async def test_forged_callback_data_is_answered_and_ignored(harness: Harness) -> None:
     erika = harness.customer()
     await erika.send("/start")
