@@ -31,22 +31,30 @@ def resolve_master_key(
     MasterKeyMismatch when a key store exists but no key was given, and KeyStoreMissing
     when only a data store exists; in both cases nothing is created.
     """
-    if key and key_file is not None:
-        value, in_file = decode_master_key(key), _read_key_file(key_file)
-        if value != in_file:
-            raise InvalidMasterKey(
-                N_(
-                    "FEEDBACKBOT_MASTER_KEY and FEEDBACKBOT_MASTER_KEY_FILE ({path}) are both "
-                    "set and hold different keys; keep only the one that opens the store"
-                ),
-                path=key_file,
-            )
-        return value, None
+    default = data_dir / MASTER_KEY_FILE
     if key:
-        return decode_master_key(key), None
+        value = decode_master_key(key)
+        # Beside the variable, a key file set, or one the bot generated (an old key left
+        # after a rotation); one that cannot be read there is not in the way.
+        beside = key_file if key_file is not None else default if default.exists() else None
+        if beside is not None:
+            try:
+                in_file = _read_key_file(beside)
+            except InvalidMasterKey:
+                if key_file is not None:
+                    raise
+                in_file = value
+            if value != in_file:
+                raise InvalidMasterKey(
+                    N_(
+                        "FEEDBACKBOT_MASTER_KEY and the key file {path} hold different keys; "
+                        "keep only the one that opens the store"
+                    ),
+                    path=beside,
+                )
+        return value, None
     if key_file is not None:
         return _read_key_file(key_file), None
-    default = data_dir / MASTER_KEY_FILE
     if default.exists():
         return _read_key_file(default), None
     if (data_dir / KEY_STORE_FILE).exists():

@@ -164,9 +164,8 @@ async def test_a_key_variable_left_beside_a_different_key_file_is_refused(
     )
     assert result.returncode == 1
     assert result.stderr == (
-        f"feedbackbot: FEEDBACKBOT_MASTER_KEY und FEEDBACKBOT_MASTER_KEY_FILE ({key_file}) "
-        "sind beide gesetzt und enthalten verschiedene Schlüssel; behalten Sie nur den, der "
-        "den Speicher öffnet\n"
+        f"feedbackbot: FEEDBACKBOT_MASTER_KEY und die Schlüsseldatei {key_file} enthalten "
+        "verschiedene Schlüssel; behalten Sie nur den, der den Speicher öffnet\n"
     ), result.stderr
     assert MASTER_KEY not in result.stderr and other not in result.stderr
     key_file.write_text(MASTER_KEY + "\n")

@@ -27,13 +27,25 @@ def test_value_and_file_both_set_must_agree(tmp_path: Path) -> None:
     key, other = generate_key(), generate_key()
     key_file = tmp_path / "other.key"
     key_file.write_text(encode_master_key(other))
-    with pytest.raises(InvalidMasterKey, match="both set and hold different keys") as caught:
+    with pytest.raises(InvalidMasterKey, match="hold different keys") as caught:
         resolve_master_key(encode_master_key(key), key_file, tmp_path / "data")
     assert encode_master_key(key) not in str(caught.value)
     assert encode_master_key(other) not in str(caught.value)
     assert not (tmp_path / "data").exists()
     key_file.write_text(encode_master_key(key) + "\n")  # the same key twice is no conflict
     assert resolve_master_key(encode_master_key(key), key_file, tmp_path / "data") == (key, None)
+
+
+def test_value_and_a_generated_key_file_must_agree(tmp_path: Path) -> None:
+    """Found by review: the data folder's generated master.key beside the variable."""
+    data = tmp_path / "data"
+    generated, _ = resolve_master_key(None, None, data)
+    other = generate_key()
+    with pytest.raises(InvalidMasterKey, match="hold different keys"):
+        resolve_master_key(encode_master_key(other), None, data)
+    assert resolve_master_key(encode_master_key(generated), None, data) == (generated, None)
+    (data / "master.key").write_text("not a key\n")  # unreadable there: not in the way
+    assert resolve_master_key(encode_master_key(other), None, data) == (other, None)
 
 
 def test_key_from_file(tmp_path: Path) -> None:
