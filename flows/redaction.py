@@ -626,7 +626,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         return match["line"] + placeholder("name") + match["above"]
 
     def sign_off(match: re.Match[str]) -> str:
-        if match["closing"] is not None:
+        if match["closing"] is not None or match["opening"] is not None:
             # "Gruß Kai (Kundennr. [Number])", "Erika Muster. Tel [Phone]": after a closing,
             # not after a thank-you ("Thanks, Amazon (not)", "Danke, Blitzschnell! Alles top")
             aside = _PARENTHESIS.match(match.string, match.end())

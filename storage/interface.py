@@ -423,10 +423,9 @@ class Store(abc.ABC):
         the same transaction (Art. 17(1)(b)), the answers `collected` for it (flow id ->
         question ids) are erased from the person's feedback, rows that cannot be read
         left as they are; and the feedback `erased` (record ids: that given under a
-        withdrawn required purpose, which nothing else allows to keep) is deleted. The
-        records of passing it on stay, so that the recipients are still told after a
-        crash before the deletion notices are queued (a later erasure reads them); the
-        purge deletes them once their feedback is gone."""
+        withdrawn required purpose, which nothing else allows to keep) is deleted with
+        the records of passing it on: queue the deletion notices first (as at an
+        erasure), or a crash in between leaves nothing to tell the recipients from."""
 
     # the archive of consent texts: the wording a consent record's hash stands for
     @abc.abstractmethod

@@ -322,6 +322,8 @@ class MemoryStore(Store):
             if gone:
                 items = self._feedback.get(pseudonym, [])
                 items[:] = [record for record in items if record.id not in gone]
+                deliveries = self._deliveries.get(pseudonym, [])
+                deliveries[:] = [d for d in deliveries if d.feedback_id not in gone]
         return count
 
     def _erase_answers(self, pseudonym: str, collected: Mapping[str, Collection[str]]) -> None:

@@ -6,6 +6,7 @@ import json
 import sqlite3
 from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import pydantic_core
@@ -20,6 +21,7 @@ from storage.interface import (
     FeedbackRecord,
     LanguageChoice,
     NewFeedback,
+    StorageFull,
     Tallies,
     bucket_keys,
 )
@@ -42,6 +44,7 @@ from storage.sqlite_db import (
 )
 from storage.sqlite_statistics import TALLIES, Statistics
 from storage.sqlite_summary import (
+    DROP_PERSON_FIGURES_SQL,
     INVALIDATE_BUCKET_SQL,
     INVALIDATE_PERSON_SQL,
     SummaryCache,
@@ -231,21 +234,30 @@ class PersonalData(Statistics, SummaryCache):
         async with self._lock:
             deks = await self._feedback_deks(pseudonym)
 
-            def withdraw(conn: sqlite3.Connection) -> int:
+            def withdraw(conn: sqlite3.Connection, invalidate: str = INVALIDATE_PERSON_SQL) -> int:
                 count: int = conn.execute(_WITHDRAW_SQL, (moment, pseudonym, purpose)).rowcount
                 if count:
-                    conn.execute(INVALIDATE_PERSON_SQL, (pseudonym, changed))
+                    conn.execute(invalidate, (pseudonym, changed))
                     self._untally(conn, pseudonym, deks, purpose)
                     _erase_answers(conn, pseudonym, deks, collected or {})
-                    if gone:  # after _untally, which reads what the feedback counted
-                        conn.execute(
-                            "DELETE FROM main.feedback WHERE pseudonym = ?"  # noqa: S608
-                            f" AND id IN ({marks})",
-                            (pseudonym, *gone),
-                        )
+                    for table, column in (("feedback", "id"), ("deliveries", "feedback_id")):
+                        if gone:  # the notices are kept by now (rights.withdraw)
+                            conn.execute(
+                                f"DELETE FROM main.{table} WHERE pseudonym = ?"  # noqa: S608
+                                f" AND {column} IN ({marks})",
+                                (pseudonym, *gone),
+                            )
                 return count
 
-            return await on_thread(self._conn(), withdraw, atomic=True)
+            try:
+                return await on_thread(self._conn(), withdraw, atomic=True)
+            except StorageFull:
+                # as erase_subject: no room for new cache rows, drop the figures in place
+                return await on_thread(
+                    self._conn(),
+                    partial(withdraw, invalidate=DROP_PERSON_FIGURES_SQL),
+                    atomic=True,
+                )
 
     # ---- feedback and contact -------------------------------------------------------
 

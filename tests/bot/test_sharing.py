@@ -8,6 +8,7 @@ import contextlib
 import json
 import os
 import re
+import secrets
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import datetime, timedelta
@@ -21,7 +22,7 @@ import pytest
 
 from flows.sharing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from storage import StorageFull
-from storage.interface import AuditEntry, DeletionNotice
+from storage.interface import AuditEntry, DeletionNotice, Draft
 from tests.fakes.botapi import FakeBotApi
 from tests.harness import Clock, Harness, make_settings, texts
 from tests.reliability.test_full_disk import fill_up
@@ -795,3 +796,58 @@ async def test_a_crash_as_a_withdrawal_queues_its_notice_still_asks_the_recipien
     assert "gelöscht" in withdrawn, "nothing was erased before the notice was kept"
     await drained(shop)
     assert kinds(receiver, "/crm") == ["feedback", "deletion"]
+
+
+async def _fill_store(h: Harness) -> None:
+    store = h.store
+    assert store is not None
+    await store.set_max_page_count(1)
+    now = h.clock()
+    for size in (700, 100, 20):
+        for _ in range(100_000):
+            try:
+                await store.save_draft(
+                    store.pseudonym(f"filler:{secrets.token_hex(8)}"),
+                    Draft(
+                        payload={"f": secrets.token_hex(size)},
+                        updated_at=now,
+                        expires_at=now + timedelta(hours=1),
+                    ),
+                )
+            except StorageFull:
+                break
+
+
+async def test_a_withdrawal_on_a_full_store_erases_and_asks_the_recipient_once(
+    shop: Harness, receiver: Receiver
+) -> None:
+    """Found by a second review: the notices went out first, then the withdrawal failed
+    on the full store (no fallback, unlike an erasure): crm was asked to delete feedback
+    that stayed, and again at each retry."""
+    await product_feedback(shop, 31, share=False)
+    c = shop.customer(31)
+    for _ in range(59):  # feedback at many minutes: many new cache buckets to invalidate
+        shop.clock.advance(timedelta(hours=3, minutes=7))
+        await c.send("/start product")
+        await c.press("2")
+        await c.send("Kommentar")
+        await c.press("Nein")
+    await drained(shop)
+    assert kinds(receiver, "/crm") == ["feedback"] * 60
+    assert shop.store is not None
+    customer = shop.customer(31)
+    p = shop.store.pseudonym("tg-user:31")
+    await customer.send("/widerruf")
+    # An hour later the purge forgets cache rows without figures (CACHE_ROW_MEMORY, wall
+    # clock): done here directly.
+    await shop.store._conn().execute("DELETE FROM main.summary_cache WHERE ciphertext IS NULL")
+    await shop.store._conn().commit()
+    await _fill_store(shop)
+    first = texts(await customer.press("Speicherung Ihrer Produktbewertung"))
+    await drained(shop)
+    left = await shop.store.feedback_of(p, shop.clock())
+    in_force = [c.in_force for c in await shop.store.consents(p) if c.purpose == "product_rating"]
+    assert "gelöscht" in first and left == [] and in_force == [False]
+    assert "keine" in texts(await customer.send("/widerruf")), "nothing left to withdraw"
+    await drained(shop)
+    assert kinds(receiver, "/crm")[60:] == ["deletion"], "asked once, and the feedback went"

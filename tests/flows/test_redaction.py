@@ -680,6 +680,8 @@ def test_a_long_comment_of_what_the_new_rules_look_for_runs_through(
         ("Thanks.\nRegards,\nEmily", "Thanks.\nRegards,\n[Name]"),
         ("Danke.\nViele Grüße,\nAnna", "Danke.\nViele Grüße,\n[Name]"),
         ("Best,\nEmily", "Best,\n[Name]"),
+        # found by a second review: details after the name, as after any closing
+        ("Best,\nEmily (Kundennr. 1234567)", "Best,\n[Name] (Kundennr. [Number])"),
         ("Still waiting.\nBR, Oliver", "Still waiting.\nBR, [Name]"),
         ("Mfg. R. Schäfer-Ost", "Mfg. [Name]"),
         ("Beste Grüße\n— Ole", "Beste Grüße\n— [Name]"),
