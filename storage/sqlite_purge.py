@@ -36,6 +36,7 @@ from storage.sqlite_db import (
 )
 from storage.sqlite_statistics import Statistics
 from storage.sqlite_summary import (
+    DROP_BUCKET_FIGURES_SQL,
     DROP_PERSON_FIGURES_SQL,
     INVALIDATE_PERSON_SQL,
     SummaryCache,
@@ -134,11 +135,7 @@ def _cap(conn: sqlite3.Connection, capped: list[tuple[int, datetime, timedelta]]
     buckets = {key for _, created, _ in capped for key in bucket_keys(created)}
     # At start no summary is under way: dropping the figures of the rows there are is
     # enough, and needs no room (no new row per bucket).
-    conn.executemany(
-        "UPDATE main.summary_cache SET epoch = epoch + 1, changed_at = ?2, version = NULL,"
-        " expires_at = NULL, ciphertext = NULL WHERE bucket = ?1 AND ciphertext IS NOT NULL",
-        [(bucket, changed) for bucket in sorted(buckets)],
-    )
+    conn.executemany(DROP_BUCKET_FIGURES_SQL, [(bucket, changed) for bucket in sorted(buckets)])
 
 
 def _shred_unused_keys(conn: sqlite3.Connection, window: tuple[str, str, str]) -> list[tuple[str]]:

@@ -65,9 +65,14 @@ INVALIDATE_PERSON_SQL = (
     + ") WHERE true"
     + _DROP_FIGURES
 )
+# Drops the figures of the rows there are, making none (so it needs no room).
+_DROPPING = (
+    "UPDATE main.summary_cache SET epoch = epoch + 1, changed_at = {changed}, version = NULL,"
+    " expires_at = NULL, ciphertext = NULL WHERE "
+)
 DROP_PERSON_FIGURES_SQL = (
-    "UPDATE main.summary_cache SET epoch = epoch + 1, changed_at = ?2, version = NULL,"  # noqa: S608
-    " expires_at = NULL, ciphertext = NULL WHERE bucket IN ("
+    _DROPPING.format(changed="?2")  # noqa: S608 (constants)
+    + "bucket IN ("
     + " UNION ".join(
         f"SELECT substr(created_at, 1, {length})"  # noqa: S608 (integers)
         " FROM main.feedback WHERE pseudonym = ?1"
@@ -75,10 +80,12 @@ DROP_PERSON_FIGURES_SQL = (
     )
     + ")"
 )
+DROP_BUCKET_FIGURES_SQL = (  # (bucket, changed_at)
+    _DROPPING.format(changed="?2") + "bucket = ?1 AND ciphertext IS NOT NULL"
+)
 _DROP_UNSEALED_FIGURES_SQL = (  # the figures not sealed again under a renewed key
-    "UPDATE main.summary_cache SET epoch = epoch + 1, changed_at = ?, version = NULL,"
-    " expires_at = NULL, ciphertext = NULL WHERE ciphertext IS NOT NULL"
-    " AND bucket NOT IN (SELECT bucket FROM temp.resealed)"
+    _DROPPING.format(changed="?")  # noqa: S608 (constants)
+    + "ciphertext IS NOT NULL AND bucket NOT IN (SELECT bucket FROM temp.resealed)"
 )
 
 

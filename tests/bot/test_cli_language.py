@@ -154,14 +154,18 @@ async def test_a_key_variable_left_beside_a_different_key_file_is_refused(
     key_file = tmp_path / "new.key"
     key_file.write_text(other + "\n")
     key_file.chmod(0o600)
-    result = feedbackbot(
-        tmp_path,
-        "stats",
-        lang="de_DE.UTF-8",
-        data_dir=str(data),
-        master_key=MASTER_KEY,
-        master_key_file=str(key_file),
-    )
+
+    def stats() -> subprocess.CompletedProcess[str]:
+        return feedbackbot(
+            tmp_path,
+            "stats",
+            lang="de_DE.UTF-8",
+            data_dir=str(data),
+            master_key=MASTER_KEY,
+            master_key_file=str(key_file),
+        )
+
+    result = stats()
     assert result.returncode == 1
     assert result.stderr == (
         f"feedbackbot: FEEDBACKBOT_MASTER_KEY und die Schlüsseldatei {key_file} enthalten "
@@ -169,14 +173,7 @@ async def test_a_key_variable_left_beside_a_different_key_file_is_refused(
     ), result.stderr
     assert MASTER_KEY not in result.stderr and other not in result.stderr
     key_file.write_text(MASTER_KEY + "\n")
-    result = feedbackbot(
-        tmp_path,
-        "stats",
-        lang="de_DE.UTF-8",
-        data_dir=str(data),
-        master_key=MASTER_KEY,
-        master_key_file=str(key_file),
-    )
+    result = stats()
     assert result.returncode == 0, result.stderr
 
 

@@ -182,16 +182,22 @@ async def test_old_button_is_answered_and_ignored(harness: Harness) -> None:
     assert "kontaktieren" in texts(answer), "the stale press changed nothing"
 
 
-async def test_a_double_tap_on_an_answer_is_taken_once_and_asks_nothing_twice(
-    harness: Harness,
-) -> None:
+async def _four_then_at_once(harness: Harness, second: str) -> tuple[Customer, list[BotMessage]]:
+    """ "4" pressed on the rating, then `second` on the same buttons a second later."""
     erika = harness.customer()
     await erika.send("/start")
     [*_, rating] = await erika.press("Ja, ich willige ein")
-    second_tap = harness.api.button_data(erika.chat_id, "4", rating["message_id"])
+    second_tap = harness.api.button_data(erika.chat_id, second, rating["message_id"])
     await erika.press("4")
     harness.clock.advance(timedelta(seconds=1))
-    assert await erika.press_data(rating["message_id"], second_tap) == []
+    return erika, await erika.press_data(rating["message_id"], second_tap)
+
+
+async def test_a_double_tap_on_an_answer_is_taken_once_and_asks_nothing_twice(
+    harness: Harness,
+) -> None:
+    erika, sent = await _four_then_at_once(harness, "4")
+    assert sent == []
     assert "bereits übernommen" in (erika.last_toast() or "")
     questions = [m for m in harness.api.messages(erika.chat_id) if "Kommentar" in (m["text"] or "")]
     assert len(questions) == 1, "the comment question is asked once"
@@ -206,13 +212,7 @@ async def test_another_answer_tapped_at_once_is_told_the_question_is_over(
 ) -> None:
     """Found by review: a quick change of mind (2 right after 4) was told "already taken"
     as if it were the same answer."""
-    erika = harness.customer()
-    await erika.send("/start")
-    [*_, rating] = await erika.press("Ja, ich willige ein")
-    other = harness.api.button_data(erika.chat_id, "2", rating["message_id"])
-    await erika.press("4")
-    harness.clock.advance(timedelta(seconds=1))
-    [asked] = await erika.press_data(rating["message_id"], other)
+    erika, [asked] = await _four_then_at_once(harness, "2")
     assert "früheren Frage" in (erika.last_toast() or "")
     assert "Kommentar" in (asked["text"] or "")
 

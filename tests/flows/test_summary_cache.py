@@ -113,6 +113,14 @@ class World:
     def past(self, days: float = 70) -> datetime:
         return self.now - timedelta(seconds=self.random.uniform(0, days * 86400))
 
+    async def open_with(self, people: int) -> None:
+        """Open the store, the staff rules confirmed, `people` giving feedback."""
+        await self.store.open()
+        await self.store.record_audit(
+            AuditEntry(event=RULES_EVENT, at=START, actor=STAFF, detail=self.desk.rules_version())
+        )
+        await self.populate(people)
+
     async def populate(self, count: int) -> None:
         for n in range(count):
             person = self.store.pseudonym(f"tg-user:{n}")
@@ -185,11 +193,7 @@ async def test_cached_summaries_equal_counting_afresh(
     make_world: Callable[[int], World], seed: int
 ) -> None:
     world = make_world(seed)
-    await world.store.open()
-    await world.store.record_audit(
-        AuditEntry(event=RULES_EVENT, at=START, actor=STAFF, detail=world.desk.rules_version())
-    )
-    await world.populate(60)
+    await world.open_with(60)
     history = []
     counts: list[str] = []
     choices: list[str] = []
@@ -227,11 +231,7 @@ async def test_a_summary_reads_only_the_edges_once_the_days_are_cached(
     make_world: Callable[[int], World],
 ) -> None:
     world = make_world(7)
-    await world.store.open()
-    await world.store.record_audit(
-        AuditEntry(event=RULES_EVENT, at=START, actor=STAFF, detail=world.desk.rules_version())
-    )
-    await world.populate(30)
+    await world.open_with(30)
     await world.summary("30d", "de")
     windows = await world.desk.windows(timedelta(days=30))
     assert windows is not None
@@ -252,11 +252,7 @@ async def test_an_erasure_drops_only_the_cached_days_of_the_erased_persons_feedb
     key), but the figures of other days are sealed again, not recounted: a staff-side
     audit measured 5.6 s for the first summary after any erasure on 60,000 feedbacks."""
     world = make_world(8)
-    await world.store.open()
-    await world.store.record_audit(
-        AuditEntry(event=RULES_EVENT, at=START, actor=STAFF, detail=world.desk.rules_version())
-    )
-    await world.populate(30)
+    await world.open_with(30)
     await world.summary("30d", "de")
     windows = await world.desk.windows(timedelta(days=30))
     assert windows is not None
@@ -285,11 +281,7 @@ async def test_a_shortened_retention_leaves_no_cached_figure_of_what_it_deleted(
     """Found by review: the cache kept the old deletion date, and the purge's new cache key
     sealed the figures of feedback it had just deleted again."""
     world = make_world(9)
-    await world.store.open()
-    await world.store.record_audit(
-        AuditEntry(event=RULES_EVENT, at=START, actor=STAFF, detail=world.desk.rules_version())
-    )
-    await world.populate(40)
+    await world.open_with(40)
     shown = await world.summary("30d", "de")
     assert "Feedbacks: 0" not in shown[0]
     capped = await world.store.cap_retention({flow: timedelta(days=2) for flow, _ in FLOWS})
