@@ -38,9 +38,10 @@ NOTHING = "-"
 (no option id: ids are letters, digits and underscores)."""
 RATERS_KEPT = 100
 """Raters kept per question and tally; FEEDBACKBOT_MIN_GROUP_SIZE is at most this."""
-FORMAT = 6
+FORMAT = 7
 """Bumped when what a Tally counts changes (4: options chosen; 5: words once per feedback;
-6: multiple choices that ticked none): cached figures of older versions go."""
+6: multiple choices that ticked none; 7: a tally per survey): cached figures of older
+versions go."""
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 _MINUTE = timedelta(minutes=1)
 _TIERS = (timedelta(days=1), timedelta(hours=1), timedelta(minutes=10), _MINUTE)
@@ -280,6 +281,41 @@ class Tally:
             commented=head["commented"],
             words=Counter(head["words"]),
         )
+
+
+FlowTallies = dict[str, Tally]
+"""The figures of some feedbacks per survey (flow id): each survey's groups of days are
+released on their own (see flows.staff.release_points)."""
+
+
+def count_by_flow(
+    tallies: FlowTallies, record: PeriodFeedback, catalog: FlowCatalog
+) -> list[Comment]:
+    """Count one record in its survey's tally (see `Tally.add`); returns its comments."""
+    return tallies.setdefault(record.flow_id, Tally()).add(record, catalog)
+
+
+def tallies_to_bytes(tallies: FlowTallies) -> bytes:
+    """Tallies per survey as one payload of the summary cache (see `tallies_from_bytes`)."""
+    parts = [(flow, tally.to_bytes()) for flow, tally in sorted(tallies.items())]
+    head = json.dumps([[flow, len(part)] for flow, part in parts]).encode()
+    return len(head).to_bytes(4, "little") + head + b"".join(part for _, part in parts)
+
+
+def tallies_from_bytes(payload: bytes) -> FlowTallies:
+    size = int.from_bytes(payload[:4], "little")
+    tallies = {}
+    offset = 4 + size
+    for flow, length in json.loads(payload[4:offset]):
+        tallies[flow] = Tally.from_bytes(payload[offset : offset + length])
+        offset += length
+    return tallies
+
+
+def expiry(tallies: FlowTallies) -> datetime | None:
+    """When the first feedback any of the tallies counts expires."""
+    found = [tally.expires_at for tally in tallies.values() if tally.expires_at is not None]
+    return min(found, default=None)
 
 
 def _chosen(step: ChoiceStep | MultipleChoiceStep, value: object) -> list[str] | None:

@@ -22,7 +22,19 @@ from zoneinfo import ZoneInfo
 from flows.catalog import FlowCatalog
 from flows.chart import ratings_chart
 from flows.durations import InvalidDuration, compact_duration, parse_duration
-from flows.figures import Comment, Tally, cache_version, comments_of, in_force, segments
+from flows.figures import (
+    Comment,
+    FlowTallies,
+    Tally,
+    cache_version,
+    comments_of,
+    count_by_flow,
+    expiry,
+    in_force,
+    segments,
+    tallies_from_bytes,
+    tallies_to_bytes,
+)
 from flows.i18n import SUPPORTED_LOCALES, Translator, translator
 from flows.models import (
     ChoiceStep,
@@ -34,8 +46,17 @@ from flows.models import (
 )
 from flows.redaction import redact
 from flows.replies import Button, Document, Outcome, Reply, headed
-from flows.summary import LATEST_COMMENTS, Figures, figures_of, one_line, render, scale_five
+from flows.summary import (
+    LATEST_COMMENTS,
+    Figures,
+    SurveyDays,
+    figures_of,
+    one_line,
+    render,
+    scale_five,
+)
 from storage.interface import (
+    ALL_FLOWS,
     RELEASE_MEMORY,
     AuditEntry,
     CacheEntry,
@@ -65,8 +86,8 @@ RULES_EVENT = "staff-rules-confirmed"
 class _Counted:
     """What a summary read adds up to, day by day, and what it leaves to do."""
 
-    days: list[tuple[SummarySegment, Tally]] = field(default_factory=list)
-    """The figures of each day (people included), oldest first."""
+    days: list[tuple[SummarySegment, FlowTallies]] = field(default_factory=list)
+    """The figures of each day per survey (people included), oldest first."""
     comments: dict[datetime, list[tuple[datetime, Comment]]] = field(default_factory=dict)
     """Per day counted just now (by its start): its comments, not redacted yet."""
     fresh: list[CacheEntry] = field(default_factory=list)
@@ -75,9 +96,10 @@ class _Counted:
 
 @dataclass(frozen=True)
 class Windows:
-    """What a summary counts: the groups of days in [start, end), and before them in
-    [previous, start); each bound is a release point (see `StaffDesk.windows`)."""
+    """What a summary counts of a survey: its groups of days in [start, end), and before
+    them in [previous, start); each bound is a release point (see `StaffDesk.windows`)."""
 
+    flow: str
     previous: datetime
     start: datetime
     end: datetime
@@ -91,11 +113,17 @@ def release_points(
     k: int,
     seal: Callable[[str], str],
     opening: datetime | None = None,
+    flow: str = ALL_FLOWS,
 ) -> list[Release]:
-    """Release points that cut whole UTC days (oldest first, all after the newest point so
-    far) into groups in which at least `k` people gave feedback whose consents are in
-    force; the days left over wait for more. Each point keeps what its group counted:
-    feedbacks, people and the `seal`ed (keyed) fingerprint of all its figures.
+    """Release points of a survey that cut whole UTC days (oldest first, all after its
+    newest point so far; `days` its figures of each) into groups in which at least `k`
+    people gave feedback to it whose consents are in force; the days left over wait for
+    more. Each point keeps what its group counted: feedbacks, people and the `seal`ed
+    (keyed) fingerprint of all its figures.
+
+    Per survey, not all together: with two surveys, a group of k people would mostly
+    hold fewer than k answers to either, and each survey's questions would be left out
+    of it (see `_answered_by_k`).
 
     With `opening` (there is no point yet), the first point opens the first group: at the
     first day with such feedback, or at `opening` (where the days end) if none has any,
@@ -108,21 +136,23 @@ def release_points(
             opened = day.start
         group.merge(tally)
         if len(group.people) >= k:
-            points.append(_closing(day.end, group, seal))
+            points.append(_closing(flow, day.end, group, seal))
             group = Tally()
     if opening is not None:
-        points.insert(0, Release(at=opened or opening))
+        points.insert(0, Release(flow=flow, at=opened or opening))
     return points
 
 
-def _closing(at: datetime, group: Tally, seal: Callable[[str], str]) -> Release:
+def _closing(flow: str, at: datetime, group: Tally, seal: Callable[[str], str]) -> Release:
     digest = seal(f"summary-group:{group.fingerprint()}")
-    return Release(at=at, feedbacks=group.feedbacks, people=len(group.people), digest=digest)
+    return Release(
+        flow=flow, at=at, feedbacks=group.feedbacks, people=len(group.people), digest=digest
+    )
 
 
 @dataclass(frozen=True)
 class Group:
-    """A released group of days as a summary counts it."""
+    """A released group of days of a survey as a summary counts it."""
 
     closing: Release
     tally: Tally
@@ -130,50 +160,64 @@ class Group:
 
 
 def whole_groups(
-    days: list[tuple[SummarySegment, Tally]],
+    flow: str,
+    days: list[tuple[SummarySegment, FlowTallies]],
     points: tuple[Release, ...],
     k: int,
     seal: Callable[[str], str],
 ) -> tuple[list[Group], int]:
-    """The groups of `days` that still count exactly what they counted when they were
-    released, with at least `k` people (each without the questions fewer than `k`
-    answered in it); and how many others still count something.
+    """The groups of `days` of a survey that still count exactly what they counted when
+    they were released, with at least `k` people (each without the questions fewer than
+    `k` answered in it); and how many others still count something.
 
     Feedback leaves a group after its release (erasure, a withdrawn consent, expiry at a
     time anyone can work out), joins one late (a clock set back), or a question of it
     leaves the catalog. Two summaries before and after would then differ by that one
     feedback or answer; leaving the whole group out keeps the difference a whole group.
-    A group released under a smaller minimum group size is left out too."""
+    A group released under a smaller minimum group size is left out too.
+
+    A group closed by a point of all surveys together (ALL_FLOWS, before schema 14) is
+    checked against all of their feedback; the survey's part of it counts if at least `k`
+    people gave it."""
     bounds = [point.at for point in points]
-    members: dict[int, list[tuple[SummarySegment, Tally]]] = {}
-    for day, tally in days:
-        members.setdefault(bisect_right(bounds, day.start), []).append((day, tally))
+    members: dict[int, list[tuple[SummarySegment, FlowTallies]]] = {}
+    for day, tallies in days:
+        members.setdefault(bisect_right(bounds, day.start), []).append((day, tallies))
     kept: list[Group] = []
     left_out = 0
     for index, group in sorted(members.items()):
-        if len(group) == 1:  # the usual case once feedback is steady: no copy
-            only = group[0][1]  # copied where _answered_by_k sets what it keeps
-            total = replace(
-                only,
-                ratings=dict(only.ratings),
-                raters=dict(only.raters),
-                choices=dict(only.choices),
-                choosers=dict(only.choosers),
-            )
-        else:
-            total = Tally()
-            for _, tally in group:
-                total.merge(tally)
         closing = points[index] if index < len(points) else None
+        own = _added([tallies[flow] for _, tallies in group if flow in tallies])
+        total = own
+        if closing is not None and closing.flow == ALL_FLOWS:
+            total = _added([tally for _, tallies in group for tally in tallies.values()])
         if (
             closing is not None
             and closing.people >= k
-            and _closing(closing.at, total, seal) == closing
+            and _closing(closing.flow, closing.at, total, seal) == closing
         ):
-            kept.append(Group(closing, _answered_by_k(total, k), [day for day, _ in group]))
-        elif total.feedbacks:
+            if len(own.people) >= k:
+                kept.append(Group(closing, _answered_by_k(own, k), [day for day, _ in group]))
+        elif own.feedbacks:
             left_out += 1
     return kept, left_out
+
+
+def _added(tallies: list[Tally]) -> Tally:
+    """The tallies added up, in a copy (`_answered_by_k` changes what it keeps)."""
+    if len(tallies) == 1:  # the usual case once feedback is steady: no merging
+        only = tallies[0]  # (and the digest of its people as read is kept)
+        return replace(
+            only,
+            ratings=dict(only.ratings),
+            raters=dict(only.raters),
+            choices=dict(only.choices),
+            choosers=dict(only.choosers),
+        )
+    total = Tally()
+    for tally in tallies:
+        total.merge(tally)
+    return total
 
 
 def _answered_by_k(group: Tally, k: int) -> Tally:
@@ -441,17 +485,14 @@ class StaffDesk:
         now = self.clock()
         since = now - length
         windows = await self.windows(length)
-        left_out = previous_left_out = 0
-        if windows is None:
-            current = previous = figures_of(Tally(), self.catalog, t)
-        else:
-            current, left_out = await self._figures(
-                windows, windows.start, windows.end, t, latest=True
-            )
-            previous, previous_left_out = await self._figures(
-                windows, windows.previous, windows.start, t, latest=False
-            )
+        current, left_out = await self._figures(windows, t, latest=True)
+        previous, previous_left_out = await self._figures(windows, t, latest=False)
         k = self.settings.min_group_size
+        counted = compared = None
+        if windows:
+            shown = windows.values()
+            counted = (min(w.start for w in shown), max(w.end for w in shown))
+            compared = (min(w.previous for w in shown), max(w.start for w in shown))
         text = render(
             t,
             since,
@@ -460,20 +501,17 @@ class StaffDesk:
             previous,
             k,
             self.settings.timezone,
-            counted=None if windows is None else (windows.start, windows.end),
-            released=windows is not None,
+            counted=counted,
+            released=bool(windows),
             left_out=left_out,
             previous_left_out=previous_left_out,
-            compared=None if windows is None else (windows.previous, windows.start),
-            comparable=windows is None
-            or (
-                windows.start - windows.previous == windows.end - windows.start
-                and not previous_left_out
-            ),
+            compared=compared,
+            comparable=all(w.start - w.previous == w.end - w.start for w in windows.values())
+            and not previous_left_out,
         )
         await self._audit(event, actor, period or "7d", current.feedbacks)
         replies = [Reply(text)]
-        if windows is not None and current.people >= k and current.per_day:
+        if counted is not None and current.people >= k and current.per_day:
             # Its bars average every 1–5 question shown: say so where there are several
             # (a bar of 3.9 from the service's 5 and the product's 3 belongs to neither).
             together = sum(r.scale_max == 5 and r.answers >= k for r in current.ratings.values())
@@ -481,8 +519,8 @@ class StaffDesk:
                 ratings_chart,
                 t,
                 current.per_day,
-                min(since, windows.start).date(),
-                (windows.end - _TICK).date(),
+                min(since, counted[0]).date(),
+                (counted[1] - _TICK).date(),
                 k,
                 together=together > 1,
             )
@@ -494,60 +532,78 @@ class StaffDesk:
             replies.append(Reply("", image=Document("ratings.png", png, caption)))
         return Outcome(replies=tuple(replies))
 
-    async def windows(self, length: timedelta) -> Windows | None:
-        """What a summary over `length` up to now counts; None while nothing is released.
+    async def windows(self, length: timedelta) -> dict[str, Windows]:
+        """What a summary over `length` up to now counts of each survey with released
+        days (by flow id).
 
         A summary that counted feedback up to the moment it was asked for would give away
         one person's answers: asked for just before and just after someone finishes, the
         two differ by exactly that feedback (the same at the start: "7d" against a period
         a minute shorter; and the chart's bar of a day). So summaries count whole UTC
-        days, in groups in which at least k people gave feedback, released as they fill
-        up (`release_points`): a period starts at the point before its first moment, so
-        it covers at least what was asked for, and ends at the newest point. Any two
-        summaries differ by whole groups or not at all; a group that has lost or gained
-        feedback since is left out whole (`whole_groups`).
+        days, in groups in which at least k people gave feedback to a survey, released as
+        they fill up (`release_points`): a survey's period starts at its point before the
+        first moment asked for, so it covers at least that, and ends at its newest point.
+        Any two summaries differ by whole groups or not at all; a group that has lost or
+        gained feedback since is left out whole (`whole_groups`).
         """
         now = self.clock()
-        newest = await self._release(now)
-        if newest is None or not newest.people:  # none yet, or only the opening point
-            return None
-        start = await self._point_before(now - length)
-        # As many days before as the summary counts (it counts whole groups of days, so
-        # often more than asked for): a week against a week, not three days against one.
-        previous = await self._point_before(start - (newest.at - start))
-        points = await self.store.releases(previous, newest.at)
-        return Windows(previous=previous, start=start, end=newest.at, points=tuple(points))
+        found = {}
+        for flow, newest in (await self._release(now)).items():
+            if not newest.people:  # only the opening point
+                continue
+            start = await self._point_before(flow, now - length)
+            # As many days before as the summary counts (it counts whole groups of days,
+            # so often more than asked for): a week against a week, not three days
+            # against one.
+            previous = await self._point_before(flow, start - (newest.at - start))
+            points = await self.store.releases(flow, previous, newest.at)
+            found[flow] = Windows(flow, previous, start, newest.at, tuple(points))
+        return found
 
-    async def _point_before(self, moment: datetime) -> datetime:
-        """The release point at or before `moment`, or the first one if none is."""
-        point = await self.store.last_release(moment) or await self.store.first_release()
+    async def _point_before(self, flow: str, moment: datetime) -> datetime:
+        """The survey's release point at or before `moment`, or its first one if none is."""
+        point = await self.store.last_release(flow, moment)
+        point = point or await self.store.first_release(flow)
         if point is None:  # only ever asked once a point exists
             raise RuntimeError("no release point")
         return point
 
-    async def _release(self, now: datetime) -> Release | None:
-        """Add the release points that the days over since the newest allow (counted from
-        the summary cache, which keeps them for the summaries); the newest point up to
-        today then (a clock set back ignores points after it)."""
+    async def _release(self, now: datetime) -> dict[str, Release]:
+        """Add the release points that the days over since each survey's newest allow
+        (counted from the summary cache, which keeps them for the summaries); each
+        survey's newest point up to today then (a clock set back ignores points after
+        it), if it has one."""
         until = _midnight(now)
         async with self._releasing:
-            last = await self.store.last_release()
-            if last is None or last < until:
-                since = _midnight(now - RELEASE_MEMORY) if last is None else last
+            last = {flow: await self.store.last_release(flow) for flow in self.catalog.flows}
+            behind = {flow: at for flow, at in last.items() if at is None or at < until}
+            if behind:
+                oldest = _midnight(now - RELEASE_MEMORY)
+                since = min(oldest if at is None else at for at in behind.values())
                 counted = await self._read(since, until, now)
-                points = release_points(
-                    counted.days,
-                    self.settings.min_group_size,
-                    self.store.pseudonym,
-                    opening=until if last is None else None,
-                )
-                try:
-                    if points and await self.store.add_releases(points, after=last):
-                        return points[-1]
-                except StorageFull:
-                    log.warning("release_points_not_saved")
-            newest = await self.store.last_release(until)  # none added, or another did
-            return None if newest is None else (await self.store.releases(newest, newest))[0]
+                for flow, after in behind.items():
+                    points = release_points(
+                        [
+                            (day, tallies.get(flow) or Tally())
+                            for day, tallies in counted.days
+                            if after is None or day.start >= after
+                        ],
+                        self.settings.min_group_size,
+                        self.store.pseudonym,
+                        opening=until if after is None else None,
+                        flow=flow,
+                    )
+                    try:
+                        if points:
+                            await self.store.add_releases(flow, points, after=after)
+                    except StorageFull:
+                        log.warning("release_points_not_saved")
+            newest = {}
+            for flow in self.catalog.flows:
+                at = await self.store.last_release(flow, until)  # added, or by another
+                if at is not None:
+                    newest[flow] = (await self.store.releases(flow, at, at))[-1]
+            return newest
 
     async def _read(self, since: datetime, until: datetime, now: datetime) -> _Counted:
         """The figures of each day in [since, until) (midnights): from the summary cache
@@ -564,73 +620,122 @@ class StaffDesk:
         return counted
 
     async def _figures(
-        self, windows: Windows, since: datetime, until: datetime, t: Translator, latest: bool
+        self, windows: dict[str, Windows], t: Translator, latest: bool
     ) -> tuple[Figures, int]:
-        """The figures of the groups of days in [since, until) that are still whole, and
-        how many groups were left out. The chart has a bar per group (on its last day)
-        of the questions the text shows: bars per day, or of questions hidden for
-        fewer than k answers, would let the totals give away the rest."""
+        """The figures of each survey's groups of days that are still whole, in its
+        [start, end) (`latest`) or [previous, start), and how many groups were left out.
+        The chart has a bar per group (on its last day) of the questions the text shows:
+        bars per day, or of questions hidden for fewer than k answers, would let the
+        totals give away the rest."""
+        spans = {
+            flow: (w.start, w.end) if latest else (w.previous, w.start)
+            for flow, w in windows.items()
+        }
+        spans = {flow: (since, until) for flow, (since, until) in spans.items() if since < until}
+        if not spans:
+            return figures_of(Tally(), self.catalog, t), 0
         now = self.clock()
-        counted = await self._read(since, until, now)
+        counted = await self._read(
+            min(since for since, _ in spans.values()),
+            max(until for _, until in spans.values()),
+            now,
+        )
         k = self.settings.min_group_size
-        kept, left_out = whole_groups(counted.days, windows.points, k, self.store.pseudonym)
+        kept: dict[str, list[Group]] = {}
+        left_out = 0
+        for flow, (since, until) in spans.items():
+            days = [(day, tallies) for day, tallies in counted.days if since <= day.start < until]
+            kept[flow], out = whole_groups(
+                flow, days, windows[flow].points, k, self.store.pseudonym
+            )
+            left_out += out
         total = Tally()
-        for group in kept:
-            total.merge(group.tally)
+        for groups in kept.values():
+            for group in groups:
+                total.merge(group.tally)
         shown = {key for key in total.ratings if len(total.raters.get(key, ())) >= k}
         per_day: dict[date, Counter[int]] = {}
-        for group in kept:
-            five = scale_five(group.tally, self.catalog, shown)
-            if five:
-                per_day[(group.closing.at - _TICK).date()] = five
-        days = [day for group in kept for day in group.days]
-        comments = await self._latest_comments(days, counted, now, t) if latest else []
-        return figures_of(total, self.catalog, t, per_day, comments), left_out
+        for groups in kept.values():
+            for group in groups:
+                five = scale_five(group.tally, self.catalog, shown)
+                if five:
+                    per_day.setdefault((group.closing.at - _TICK).date(), Counter()).update(five)
+        surveys = {
+            flow: SurveyDays(
+                feedbacks=sum(group.tally.feedbacks for group in groups),
+                start=spans[flow][0],
+                end=spans[flow][1],
+            )
+            for flow, groups in kept.items()
+            if groups
+        }
+        comments = []
+        if latest:
+            named = {(flow, day) for flow, groups in kept.items() for g in groups for day in g.days}
+            comments = await self._latest_comments(named, counted, now, t)
+        return figures_of(total, self.catalog, t, per_day, comments, surveys), left_out
 
     def _count(self, reads: list[SegmentRead]) -> _Counted:
         counted = _Counted()
         for read in reads:
             if read.cached is not None:
-                tally = Tally.from_bytes(read.cached)
+                tallies = tallies_from_bytes(read.cached)
             else:
-                tally = Tally()
+                tallies = {}
                 comments = counted.comments.setdefault(read.segment.start, [])
                 for record in read.records:
-                    comments += [(record.created_at, c) for c in tally.add(record, self.catalog)]
-                if read.segment.bucket is not None and tally.expires_at is not None:
+                    comments += [
+                        (record.created_at, c) for c in count_by_flow(tallies, record, self.catalog)
+                    ]
+                expires_at = expiry(tallies)
+                if read.segment.bucket is not None and expires_at is not None:
                     counted.fresh.append(
                         CacheEntry(
                             bucket=read.segment.bucket,
                             epoch=read.epoch,
-                            expires_at=tally.expires_at,
-                            payload=tally.to_bytes(),
+                            expires_at=expires_at,
+                            payload=tallies_to_bytes(tallies),
                         )
                     )
-            counted.days.append((read.segment, tally))
+            counted.days.append((read.segment, tallies))
         return counted
 
     async def _latest_comments(
-        self, days: list[SummarySegment], counted: _Counted, now: datetime, t: Translator
+        self,
+        days: set[tuple[str, SummarySegment]],
+        counted: _Counted,
+        now: datetime,
+        t: Translator,
     ) -> list[tuple[datetime, Comment]]:
-        """The newest comments of `days`, redacted: of those counted just now, and of
-        cached days (newest first) only as many as can still be among them."""
+        """The newest comments of the surveys' `days` (flow id, day), redacted: of those
+        counted just now, and of cached days (newest first) only as many as can still be
+        among them."""
+        flows: dict[SummarySegment, set[str]] = {}
+        for flow, day in days:
+            flows.setdefault(day, set()).add(flow)
         found: list[tuple[datetime, Comment]] = []
-        for day in days:
-            found += counted.comments.get(day.start, [])
+        for day, named in flows.items():
+            found += [c for c in counted.comments.get(day.start, []) if c[1].question[0] in named]
         found = _newest(found)
-        commented = {day.start for day, tally in counted.days if tally.commented}
-        for day in sorted(days, key=lambda day: day.start, reverse=True):
-            if day.start in counted.comments or day.start not in commented:
+        commented = {
+            (flow, day.start)
+            for day, tallies in counted.days
+            for flow, tally in tallies.items()
+            if tally.commented
+        }
+        for day in sorted(flows, key=lambda day: day.start, reverse=True):
+            named = {flow for flow in flows[day] if (flow, day.start) in commented}
+            if day.start in counted.comments or not named:
                 continue
             if sum(when >= day.end for when, _ in found) >= LATEST_COMMENTS:
                 break
-            found = _newest(found + await self._comments_in(day, now))
+            found = _newest(found + await self._comments_in(day, named, now))
         return await asyncio.to_thread(
             lambda: [(when, c._replace(text=redact(c.text, t))) for when, c in found]
         )
 
     async def _comments_in(
-        self, segment: SummarySegment, now: datetime
+        self, segment: SummarySegment, flows: set[str], now: datetime
     ) -> list[tuple[datetime, Comment]]:
         limit = 4 * LATEST_COMMENTS
         while True:
@@ -640,7 +745,7 @@ class StaffDesk:
             comments = [
                 (record.created_at, comment)
                 for record in records
-                if in_force(record, self.catalog)
+                if record.flow_id in flows and in_force(record, self.catalog)
                 for comment in comments_of(record, self.catalog)
             ]
             if len(comments) >= LATEST_COMMENTS or len(records) < limit:

@@ -73,6 +73,16 @@ class ChoiceFigures:
     """Each option's label and count, the question's order among equal counts."""
 
 
+@dataclass(frozen=True)
+class SurveyDays:
+    """What a summary counted of one survey: its feedbacks in its groups of days from
+    `start` to `end` (UTC midnights; see flows.staff.StaffDesk.windows)."""
+
+    feedbacks: int
+    start: datetime
+    end: datetime
+
+
 @dataclass
 class Figures:
     feedbacks: int = 0
@@ -92,6 +102,11 @@ class Figures:
     unshown: list[str] = field(default_factory=list)
     """The titles of the surveys with rating or choice questions none of which has a
     figure: staff would otherwise take them for lost."""
+    surveys: dict[str, SurveyDays] = field(default_factory=dict)
+    """Per survey (flow id) with figures, what was counted of it: each survey's groups of
+    days are its own."""
+    titles: dict[str, str] = field(default_factory=dict)
+    """The title of each survey (flow id), in the flows' order."""
 
 
 def figures_of(
@@ -100,6 +115,7 @@ def figures_of(
     t: Translator,
     per_day: dict[date, Counter[int]] | None = None,
     comments: list[tuple[datetime, Comment]] | None = None,
+    surveys: dict[str, SurveyDays] | None = None,
 ) -> Figures:
     """The figures to show from a tally; questions in the order of the flows."""
     ratings = {}
@@ -142,6 +158,8 @@ def figures_of(
         comments=comments or [],
         headings=headings,
         per_day=per_day or {},
+        surveys=surveys or {},
+        titles={flow.id: render_text(flow.title, t) for flow in catalog.flows.values()},
     )
 
 
@@ -260,9 +278,17 @@ def render(
         )
         ended = (counted[1] - timedelta(microseconds=1)).date()
         return "\n".join([*lines, "", note.format(date=t.date(ended), k=k)])
+    own_days = len({(days.start, days.end) for days in current.surveys.values()}) > 1
     if counted is not None:
         first, last = counted[0].date(), (counted[1] - timedelta(microseconds=1)).date()
-        if first == last:
+        if own_days:
+            text = t.gettext(
+                "Counted: the days from {start} to {end} (UTC), each survey in its own "
+                "groups of days (below). Newer days are added once at least {k} people have "
+                "given feedback to a survey in them, so that comparing summaries reveals no "
+                "one."
+            )
+        elif first == last:
             text = t.gettext(
                 "Counted: {date} (UTC). Newer days are added once at least {k} people have "
                 "given feedback in them, so that comparing summaries reveals no one."
@@ -329,23 +355,36 @@ def render(
             ).format(k=k),
         ]
         return "\n".join(lines)
-    # Said where a question shows fewer answers than feedbacks (what anyone can read off
-    # the summary anyway: the note tells nothing about who answered what).
-    answers = [r.answers for r in current.ratings.values()]
-    answers += [c.answers for c in current.choices.values()]
-    if any(count < current.feedbacks for count in answers):
+    # Said where a question shows fewer answers than its survey has feedbacks (what
+    # anyone can read off the summary anyway: the note tells nothing about who answered
+    # what).
+    answers = [(key, r.answers) for key, r in current.ratings.items()]
+    answers += [(key, c.answers) for key, c in current.choices.items()]
+    if any(
+        key[0] in current.surveys and count < current.surveys[key[0]].feedbacks
+        for key, count in answers
+    ):
         lines += [
             "",
             t.gettext(
                 "A question counts only the groups of days in which at least {k} people "
-                "answered it: with several surveys or questions not everyone is asked, it "
-                "has fewer answers than there are feedbacks."
+                "answered it: one that not everyone is asked has fewer answers than its "
+                "survey has feedbacks."
             ).format(k=k),
         ]
-    for key, rating in current.ratings.items():
-        lines += ["", _rating_block(t, rating, previous.ratings.get(key), k)]
-    for choice in current.choices.values():
-        lines += ["", _choice_block(t, choice, k)]
+    with_figures = {key[0] for key in (*current.ratings, *current.choices)}
+    for flow, title in current.titles.items():
+        if flow not in with_figures:
+            continue
+        days = current.surveys.get(flow)
+        if len(with_figures) > 1 and days is not None:
+            lines += ["", _survey_heading(t, title, days, own_days)]
+        for key, rating in current.ratings.items():
+            if key[0] == flow:
+                lines += ["", _rating_block(t, rating, previous.ratings.get(key), k)]
+        for key, choice in current.choices.items():
+            if key[0] == flow:
+                lines += ["", _choice_block(t, choice, k)]
     if current.unshown:
         surveys = ", ".join(t.gettext("“{title}”").format(title=x) for x in current.unshown)
         lines += [
@@ -424,6 +463,26 @@ def shortened(text: str, limit: int) -> str:
         return text
     cut = text.rfind(" ", limit // 2, limit)
     return text[: cut if cut > 0 else limit - 1].rstrip() + "…"
+
+
+def _survey_heading(t: Translator, title: str, days: SurveyDays, own_days: bool) -> str:
+    """The line over a survey's figures where several are shown: its title, feedbacks
+    and, where the surveys' days differ, its days."""
+    heading = t.ngettext(
+        "Survey “{title}”: {count} feedback", "Survey “{title}”: {count} feedbacks", days.feedbacks
+    ).format(title=title, count=t.number(days.feedbacks))
+    if not own_days:
+        return heading
+    first, last = days.start.date(), (days.end - timedelta(microseconds=1)).date()
+    if first == last:
+        return heading + " " + t.gettext("({date})").format(date=t.date(first))
+    return (
+        heading
+        + " "
+        + t.gettext("(the days from {start} to {end})").format(
+            start=t.date(first), end=t.date(last)
+        )
+    )
 
 
 def _rating_block(

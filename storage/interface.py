@@ -20,6 +20,10 @@ RELEASE_MEMORY = timedelta(days=2 * 3660)
 points older than that are forgotten but for the newest of them."""
 
 
+ALL_FLOWS = ""
+"""The flow of release points that close groups of every survey's feedback together."""
+
+
 def N_(message: str) -> str:
     """Marks a message for the catalogs: the store speaks no language itself, but what it
     tells an operator (a wrong key, a locked folder) the command line says in theirs."""
@@ -253,10 +257,14 @@ class SummarySegment(_Record):
 
 class Release(_Record):
     """A release point of staff summaries: a UTC midnight that closes a group of whole days
-    in which at least k people gave feedback (see flows.staff). `feedbacks`, `people` and
-    `digest` are what the group it closes counted when it closed; the first point opens
-    the first group and counts nothing."""
+    in which at least k people gave feedback to a survey (see flows.staff). `feedbacks`,
+    `people` and `digest` are what the group it closes counted when it closed; the first
+    point opens the first group and counts nothing."""
 
+    flow: str = ALL_FLOWS
+    """The survey (flow id) whose feedback the group counts; ALL_FLOWS for points of
+    schema versions before 14, which closed groups of all surveys' feedback together and
+    are the start of every survey's points since."""
     at: datetime
     feedbacks: int = 0
     people: int = 0
@@ -515,27 +523,34 @@ class Store(abc.ABC):
         expired.
         """
 
-    # release points of staff summaries (see flows.staff.StaffDesk.window): a summary
-    # starts and ends at one, so that two summaries differ by whole groups of people
+    # release points of staff summaries (see flows.staff.StaffDesk.windows): a survey's
+    # figures start and end at one of its points, so that two summaries differ by whole
+    # groups of people. A survey's points are its own and those of ALL_FLOWS.
     @abc.abstractmethod
-    async def last_release(self, at_or_before: datetime | None = None) -> datetime | None:
-        """The newest release point (at or before `at_or_before` when given); None if
-        there is none."""
+    async def last_release(
+        self, flow: str, at_or_before: datetime | None = None
+    ) -> datetime | None:
+        """The survey's newest release point (at or before `at_or_before` when given);
+        None if there is none."""
 
     @abc.abstractmethod
-    async def first_release(self, at_or_after: datetime | None = None) -> datetime | None:
-        """The oldest release point (at or after `at_or_after` when given); None if there
-        is none."""
+    async def first_release(
+        self, flow: str, at_or_after: datetime | None = None
+    ) -> datetime | None:
+        """The survey's oldest release point (at or after `at_or_after` when given); None
+        if there is none."""
 
     @abc.abstractmethod
-    async def releases(self, since: datetime, until: datetime) -> list[Release]:
-        """The release points from `since` to `until` (both included), oldest first."""
+    async def releases(self, flow: str, since: datetime, until: datetime) -> list[Release]:
+        """The survey's release points from `since` to `until` (both included), oldest
+        first."""
 
     @abc.abstractmethod
-    async def add_releases(self, points: list[Release], after: datetime | None) -> bool:
-        """Add release points, all later than `after`, if the newest one is still `after`
-        (None: there is none yet); whether they were added. The purge forgets points
-        older than RELEASE_MEMORY but for the newest of those.
+    async def add_releases(self, flow: str, points: list[Release], after: datetime | None) -> bool:
+        """Add release points of a survey, all later than `after`, if its newest one is
+        still `after` (None: there is none yet); whether they were added. The purge
+        forgets points older than RELEASE_MEMORY but for the newest of those (of each
+        survey).
         """
 
     @abc.abstractmethod

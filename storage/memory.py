@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from storage import crypto
 from storage.interface import (
+    ALL_FLOWS,
     RELEASE_MEMORY,
     ArchivedConsentText,
     AuditEntry,
@@ -423,34 +424,43 @@ class MemoryStore(Store):
         result.sort(key=lambda r: r.created_at)
         return result if newest is None else result[max(0, len(result) - newest) :]
 
-    async def last_release(self, at_or_before: datetime | None = None) -> datetime | None:
+    def _series(self, flow: str) -> list[Release]:
+        return [p for p in self._releases if p.flow in (flow, ALL_FLOWS)]
+
+    async def last_release(
+        self, flow: str, at_or_before: datetime | None = None
+    ) -> datetime | None:
         self._check()
         limit = None if at_or_before is None else utc(at_or_before)
-        found = [p.at for p in self._releases if limit is None or p.at <= limit]
+        found = [p.at for p in self._series(flow) if limit is None or p.at <= limit]
         return found[-1] if found else None
 
-    async def first_release(self, at_or_after: datetime | None = None) -> datetime | None:
+    async def first_release(
+        self, flow: str, at_or_after: datetime | None = None
+    ) -> datetime | None:
         self._check()
         limit = None if at_or_after is None else utc(at_or_after)
-        found = [p.at for p in self._releases if limit is None or p.at >= limit]
+        found = [p.at for p in self._series(flow) if limit is None or p.at >= limit]
         return found[0] if found else None
 
-    async def releases(self, since: datetime, until: datetime) -> list[Release]:
+    async def releases(self, flow: str, since: datetime, until: datetime) -> list[Release]:
         self._check()
-        return [p for p in self._releases if utc(since) <= p.at <= utc(until)]
+        return [p for p in self._series(flow) if utc(since) <= p.at <= utc(until)]
 
-    async def add_releases(self, points: list[Release], after: datetime | None) -> bool:
+    async def add_releases(self, flow: str, points: list[Release], after: datetime | None) -> bool:
         self._check()
-        newest = self._releases[-1].at if self._releases else None
+        series = self._series(flow)
+        newest = series[-1].at if series else None
         ordered = sorted(
-            (p.model_copy(update={"at": utc(p.at)}) for p in points), key=lambda p: p.at
+            (p.model_copy(update={"at": utc(p.at), "flow": flow}) for p in points),
+            key=lambda p: p.at,
         )
         if ordered and after is not None and ordered[0].at <= utc(after):
             raise ValueError("release points must be later than the newest one")
         if newest != (None if after is None else utc(after)):
             return False
         self._check_space()
-        self._releases += ordered
+        self._releases = sorted([*self._releases, *ordered], key=lambda p: p.at)
         return True
 
     async def record_audit(self, entry: AuditEntry) -> None:
@@ -578,8 +588,12 @@ class MemoryStore(Store):
         for update_id, seen in list(self._updates.items()):
             if seen < moment - UPDATE_MEMORY:
                 del self._updates[update_id]
-        old = [p for p in self._releases if p.at < moment - RELEASE_MEMORY]
-        self._releases = self._releases[max(0, len(old) - 1) :]
+        old = moment - RELEASE_MEMORY  # but each survey's newest of them
+        self._releases = [
+            p
+            for p in self._releases
+            if p.at >= old or not any(p.at < q.at < old for q in self._series(p.flow))
+        ]
         return PurgeReport(
             feedback=feedback, drafts=drafts, languages=languages, keys=len(unused), audit=audit
         )

@@ -132,6 +132,19 @@ DATA_MIGRATIONS: list[list[str]] = [
         " UNIQUE (notice_version, flow_id, language, kind, purposes, sha256))",
         "CREATE INDEX main.consent_texts_sha256 ON consent_texts (sha256)",
     ],
+    [
+        # Release points per survey: a survey's group of days closes when k people gave
+        # feedback to it, not k to all surveys together (where a second survey left most
+        # groups without k answers to any one). The points so far close groups of all
+        # surveys (flow ''): every survey's points start after the newest of them.
+        "CREATE TABLE main.release_points (flow TEXT NOT NULL, at TEXT NOT NULL,"
+        " feedbacks INTEGER NOT NULL, people INTEGER NOT NULL, digest TEXT NOT NULL,"
+        " PRIMARY KEY (flow, at)) WITHOUT ROWID",
+        "INSERT INTO main.release_points (flow, at, feedbacks, people, digest)"
+        " SELECT '', at, feedbacks, people, digest FROM main.releases",
+        "DROP TABLE main.releases",
+        "CREATE INDEX main.release_points_at ON release_points (at)",
+    ],
 ]
 KEY_MIGRATIONS: list[list[str]] = [
     [

@@ -107,9 +107,10 @@ _OLD_BUCKETS_SQL = (
     "DELETE FROM main.summary_cache WHERE bucket IN (SELECT bucket FROM main.summary_cache"
     " WHERE ciphertext IS NULL AND changed_at < ? LIMIT ?)"
 )
-_OLD_RELEASES_SQL = (  # but the newest of them: where the oldest period may start
-    "DELETE FROM main.releases WHERE at IN (SELECT at FROM main.releases WHERE at < ?"
-    " AND at < (SELECT max(at) FROM main.releases WHERE at < ?) LIMIT ?)"
+_OLD_RELEASES_SQL = (  # but each survey's newest of them: where its oldest period may start
+    "DELETE FROM main.release_points WHERE (flow, at) IN (SELECT flow, at FROM"
+    " main.release_points r WHERE at < ? AND at < (SELECT max(at) FROM main.release_points"
+    " n WHERE n.flow IN (r.flow, '') AND n.at < ?) LIMIT ?)"
 )
 CACHE_ROW_MEMORY = timedelta(hours=1)
 _UNUSED_KEYS_SQL = (

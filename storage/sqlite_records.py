@@ -48,6 +48,9 @@ _MAY_HAVE_ARRIVED_SQL = (
 )
 
 
+_NEWEST_RELEASE_SQL = "SELECT max(at) FROM main.release_points WHERE flow IN (?, '') AND at <= ?"
+
+
 def _audit_aad(event: str, at: str) -> bytes:
     return crypto.associated_data("audit-actor", f"{event}|{at}", "", 0)
 
@@ -74,45 +77,55 @@ class StaffRecords(StoreCore):
         key = self._derived_key(b"feedbackbot/audit-actor-key/v1")
         return crypto.decrypt(key, sealed, _audit_aad(event, at)).decode()
 
-    async def last_release(self, at_or_before: datetime | None = None) -> datetime | None:
+    # A survey's points are its own and those closing all surveys' groups (ALL_FLOWS).
+    async def last_release(
+        self, flow: str, at_or_before: datetime | None = None
+    ) -> datetime | None:
         limit = "9999" if at_or_before is None else ts(at_or_before)
-        return await self._release_at("SELECT max(at) FROM main.releases WHERE at <= ?", limit)
+        return await self._release_at(_NEWEST_RELEASE_SQL, flow, limit)
 
-    async def first_release(self, at_or_after: datetime | None = None) -> datetime | None:
+    async def first_release(
+        self, flow: str, at_or_after: datetime | None = None
+    ) -> datetime | None:
         limit = "" if at_or_after is None else ts(at_or_after)
-        return await self._release_at("SELECT min(at) FROM main.releases WHERE at >= ?", limit)
+        return await self._release_at(
+            "SELECT min(at) FROM main.release_points WHERE flow IN (?, '') AND at >= ?",
+            flow,
+            limit,
+        )
 
-    async def _release_at(self, sql: str, limit: str) -> datetime | None:
+    async def _release_at(self, sql: str, flow: str, limit: str) -> datetime | None:
         async with self._lock:
-            row = await fetch_one(self._conn(), sql, (limit,))
+            row = await fetch_one(self._conn(), sql, (flow, limit))
         return None if row is None or row[0] is None else dt(row[0])
 
-    async def releases(self, since: datetime, until: datetime) -> list[Release]:
+    async def releases(self, flow: str, since: datetime, until: datetime) -> list[Release]:
         async with self._lock:
             rows = await fetch_all(
                 self._conn(),
-                "SELECT at, feedbacks, people, digest FROM main.releases"
-                " WHERE at >= ? AND at <= ?"
+                "SELECT flow, at, feedbacks, people, digest FROM main.release_points"
+                " WHERE flow IN (?, '') AND at >= ? AND at <= ?"
                 " ORDER BY at",
-                (ts(since), ts(until)),
+                (flow, ts(since), ts(until)),
             )
         return [
-            Release(at=dt(at), feedbacks=feedbacks, people=people, digest=digest)
-            for at, feedbacks, people, digest in rows
+            Release(flow=flow, at=dt(at), feedbacks=feedbacks, people=people, digest=digest)
+            for flow, at, feedbacks, people, digest in rows
         ]
 
-    async def add_releases(self, points: list[Release], after: datetime | None) -> bool:
-        rows = sorted((ts(p.at), p.feedbacks, p.people, p.digest) for p in points)
+    async def add_releases(self, flow: str, points: list[Release], after: datetime | None) -> bool:
+        rows = sorted((flow, ts(p.at), p.feedbacks, p.people, p.digest) for p in points)
         expected = None if after is None else ts(after)
-        if rows and expected is not None and rows[0][0] <= expected:
+        if rows and expected is not None and rows[0][1] <= expected:
             raise ValueError("release points must be later than the newest one")
 
         def add(conn: sqlite3.Connection) -> bool:
-            newest = conn.execute("SELECT max(at) FROM main.releases").fetchone()[0]
+            newest = conn.execute(_NEWEST_RELEASE_SQL, (flow, "9999")).fetchone()[0]
             if newest != expected:
                 return False
             conn.executemany(
-                "INSERT INTO main.releases (at, feedbacks, people, digest) VALUES (?, ?, ?, ?)",
+                "INSERT INTO main.release_points (flow, at, feedbacks, people, digest)"
+                " VALUES (?, ?, ?, ?, ?)",
                 rows,
             )
             return True

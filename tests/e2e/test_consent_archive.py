@@ -101,6 +101,11 @@ async def test_what_the_archive_lacks_is_said_in_the_terminals_language(tmp_path
 def back_to_schema_12(data: Path) -> None:
     """The store as the version before the archive left it."""
     with closing(sqlite3.connect(data / "feedback.db")) as con:
+        con.execute(  # and before release points per survey (schema 14)
+            "CREATE TABLE releases (at TEXT PRIMARY KEY, feedbacks INTEGER NOT NULL,"
+            " people INTEGER NOT NULL, digest TEXT NOT NULL) WITHOUT ROWID"
+        )
+        con.execute("DROP TABLE release_points")
         con.execute("DROP TABLE consent_texts")
         con.execute("DELETE FROM schema_migrations WHERE version > 12")
         con.commit()
@@ -128,7 +133,9 @@ async def test_an_older_store_is_refused_by_docs_and_upgraded_by_run(tmp_path: P
             shown = cli("docs", "consent-notice", "--lang", "en", env=running, cwd=tmp_path)
             assert shown.returncode == 0, shown.stderr
             assert "# Consent texts (Art. 7(1) GDPR)" in shown.stdout
-    assert "migration applied: main schema version 13" in (tmp_path / "bot.log").read_text()
+    log = (tmp_path / "bot.log").read_text()
+    assert "migration applied: main schema version 13" in log
+    assert "migration applied: main schema version 14" in log
     after = await consents_of(data, JOHN)
     found = cli("docs", "consent-notice", "--sha256", after.text_sha256, env=env, cwd=tmp_path)
     assert found.returncode == 0 and f"`{after.text_sha256}`" in found.stdout

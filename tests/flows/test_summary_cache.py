@@ -22,7 +22,15 @@ from typing import Any
 import pytest
 
 from flows.catalog import FlowCatalog
-from flows.figures import Tally, segments
+from flows.figures import (
+    FlowTallies,
+    Tally,
+    count_by_flow,
+    expiry,
+    segments,
+    tallies_from_bytes,
+    tallies_to_bytes,
+)
 from flows.models import MultipleChoiceStep
 from flows.staff import RULES_EVENT, StaffDesk, StaffSettings
 from storage import MemoryStore, SQLiteStore
@@ -54,6 +62,8 @@ class World:
         self.people: list[str] = []
         self.flow_of: dict[str, tuple[str, str]] = {}
         """The flow each person gives feedback to, and the purpose it asks consent for."""
+        self.given: dict[str, list[datetime]] = {}
+        """When each person gave feedback (also what expired since)."""
         self.desk = StaffDesk(store, CATALOG, StaffSettings(min_group_size=3), lambda: self.now)
         self.cached_reads = 0
         """Segments whose figures the store gave from its summary cache, so far."""
@@ -104,6 +114,7 @@ class World:
         )
         with contextlib.suppress(ConsentMissing):  # withdrawn or erased: the bot asks first
             await self.store.submit_feedback(person, feedback, grants)
+            self.given.setdefault(person, []).append(at)
 
     def grant(self, at: datetime, purpose: str = "feedback") -> ConsentGrant:
         return ConsentGrant(
@@ -227,21 +238,32 @@ async def test_cached_summaries_equal_counting_afresh(
     assert not headings, "no comment stands under a question asked after some ratings only"
 
 
+async def counted_days(world: World, length: timedelta) -> tuple[datetime, datetime]:
+    """From the first to the last day a summary over `length` counts of any survey."""
+    windows = (await world.desk.windows(length)).values()
+    assert windows, "days were released"
+    return min(w.start for w in windows), max(w.end for w in windows)
+
+
 async def test_a_summary_reads_only_the_edges_once_the_days_are_cached(
     make_world: Callable[[int], World],
 ) -> None:
     world = make_world(7)
     await world.open_with(30)
     await world.summary("30d", "de")
-    windows = await world.desk.windows(timedelta(days=30))
-    assert windows is not None
-    parts = segments(windows.start, windows.end, world.now)
+    start, end = await counted_days(world, timedelta(days=30))
+    parts = segments(start, end, world.now)
     reads = await world.store.summary_segments(parts, world.desk._version, world.now)
     live = [r for r in reads if r.cached is None]
     assert all(r.segment.bucket is None or not r.records for r in live), "whole buckets cached"
     assert sum(len(r.records) for r in reads) < 10, "only the partial hours are read"
-    cached = sum(Tally.from_bytes(r.cached).feedbacks for r in reads if r.cached)
-    every = await world.store.feedback_in_period(windows.start, windows.end, world.now)
+    cached = sum(
+        tally.feedbacks
+        for r in reads
+        if r.cached
+        for tally in tallies_from_bytes(r.cached).values()
+    )
+    every = await world.store.feedback_in_period(start, end, world.now)
     assert cached > 10 and cached + sum(len(r.records) for r in reads) == len(every)
 
 
@@ -254,9 +276,7 @@ async def test_an_erasure_drops_only_the_cached_days_of_the_erased_persons_feedb
     world = make_world(8)
     await world.open_with(30)
     await world.summary("30d", "de")
-    windows = await world.desk.windows(timedelta(days=30))
-    assert windows is not None
-    parts = segments(windows.start, windows.end, world.now)
+    parts = segments(*await counted_days(world, timedelta(days=30)), world.now)
 
     async def cached() -> set[str]:
         reads = await world.store.summary_segments(parts, world.desk._version, world.now)
@@ -264,7 +284,7 @@ async def test_an_erasure_drops_only_the_cached_days_of_the_erased_persons_feedb
 
     before = await cached()
     for person in world.people:  # someone whose feedback is in cached days
-        given = [r.created_at for r in await world.store.feedback_of(person, world.now)]
+        given = world.given.get(person, [])  # (an erasure takes out what expired too)
         theirs = {b for b in before if any(g.isoformat().startswith(b) for g in given)}
         if theirs:
             break
@@ -346,6 +366,36 @@ def test_tallies_survive_the_round_trip_through_bytes() -> None:
     merged = Tally()
     merged.merge(copy)
     assert merged.people_digest is None and merged.fingerprint() == copy.fingerprint()
+
+
+def test_tallies_per_survey_are_cached_as_they_were_counted() -> None:
+    tallies: FlowTallies = {}
+    for n, (flow, answers, purpose) in enumerate(
+        [
+            ("feedback", {"rating": 2, "comment": "Lieferung langsam"}, "feedback"),
+            ("product", {"satisfaction": 5, "problems": ["bugs"]}, "product_feedback"),
+            ("feedback", {"rating": 5}, "feedback"),
+        ]
+    ):
+        record = PeriodFeedback(
+            id=f"r{n}",
+            flow_id=flow,
+            answers=answers,
+            purposes=[purpose],
+            created_at=START,
+            expires_at=START + timedelta(days=3 - n),
+            pseudonym=f"{n:064x}",
+            consents_in_force=frozenset({purpose}),
+        )
+        count_by_flow(tallies, record, CATALOG)
+    copy = tallies_from_bytes(tallies_to_bytes(tallies))
+    assert copy.keys() == {"feedback", "product"}
+    assert copy["feedback"].ratings == {("feedback", "rating"): {2: 1, 5: 1}}
+    assert copy["product"].choices == {("product", "problems"): {"": 1, "bugs": 1}}
+    assert [copy[f].fingerprint() for f in copy] == [tallies[f].fingerprint() for f in copy]
+    assert (copy["feedback"].feedbacks, copy["feedback"].commented) == (2, 1)
+    assert expiry(tallies) == START + timedelta(days=1)
+    assert expiry({}) is None and tallies_from_bytes(tallies_to_bytes({})) == {}
 
 
 def test_a_tally_keeps_enough_raters_to_tell_k_and_no_more() -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from flows.catalog import FlowCatalog
-from flows.figures import Tally, in_force
+from flows.figures import FlowTallies, Tally, in_force
 from flows.i18n import translator
 from flows.staff import RULES_EVENT, StaffDesk, StaffSettings, release_points, whole_groups
 from storage import MemoryStore, SQLiteStore
@@ -57,20 +57,32 @@ class Desk:
         )
 
     async def give(
-        self, person: int, rating: int, comment: str = "", keep: timedelta = timedelta(days=400)
+        self,
+        person: int,
+        rating: int,
+        comment: str = "",
+        keep: timedelta = timedelta(days=400),
+        flow: str = "feedback",
+        more: dict[str, object] | None = None,
     ) -> None:
         self.now += timedelta(minutes=7)
+        purpose, answers = (
+            ("feedback", {"rating": rating, "comment": comment})
+            if flow == "feedback"
+            else ("product_feedback", {"satisfaction": rating, "improve": comment})
+        )
+        answers.update(more or {})
         grant = ConsentGrant(
-            purpose="feedback",
+            purpose=purpose,
             notice_version="v1",
             text_sha256="0" * 64,
             method="t",
             granted_at=self.now,
         )
         feedback = NewFeedback(
-            flow_id="feedback",
-            answers={"rating": rating, "comment": comment},
-            purposes=["feedback"],
+            flow_id=flow,
+            answers=answers,
+            purposes=[purpose],
             created_at=self.now,
             expires_at=self.now + keep,
         )
@@ -90,7 +102,7 @@ class Desk:
     async def counted(self, length: timedelta) -> list[PeriodFeedback]:
         """The feedback in the current part of a summary over `length` (all of it counts
         while no feedback leaves a group)."""
-        windows = await self.desk.windows(length)
+        windows = (await self.desk.windows(length)).get("feedback")
         if windows is None:
             return []
         records = await self.store.feedback_in_period(windows.start, windows.end, self.now)
@@ -108,6 +120,10 @@ async def desk(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[
     await world.open()
     yield world
     await store.close()
+
+
+def t_date(moment: datetime) -> str:
+    return translator("en").date(moment.date())
 
 
 def figures(text: str) -> str:
@@ -215,6 +231,60 @@ async def test_days_left_out_of_the_previous_period_are_said_too(desk: Desk) -> 
     assert "Some days are left out" not in after, "the current period is whole"
 
 
+async def test_each_survey_shows_its_figures_when_feedback_is_split_between_two(
+    desk: Desk,
+) -> None:
+    """A staff-side audit: 3 people a day answered the service survey and 2 the product
+    survey; with k = 5 people in total closing a group, neither survey had 5 answers in
+    any group, and ten days of 50 feedbacks showed no figure at all. Each survey's groups
+    close on their own now: every answer counts."""
+    desk.desk.settings = StaffSettings(min_group_size=5)
+    ratings: dict[str, list[int]] = {"feedback": [], "product": []}
+    person = 0
+    for day in range(10):
+        for flow, count in (("feedback", 3), ("product", 2)):
+            for n in range(count):
+                rating = 1 + (day + n + len(flow)) % 5
+                person += 1
+                await desk.give(person, rating, flow=flow)
+                ratings[flow].append(rating)
+        desk.next_day()
+    text = await desk.summary("10d")
+    assert "No figures for" not in text, text
+    # The product survey's groups are of three days (2 people a day), the service's of
+    # two: day 9 of the product survey waits for more; each survey says its days.
+    service = sum(ratings["feedback"]) / 30
+    product = sum(ratings["product"][:18]) / 18
+    assert f"Average {service:.1f} out of 5 (30 answers)" in text, text
+    assert f"Average {product:.1f} out of 5 (18 answers)" in text, text
+    assert "Responses: 48" in text and "People: 48" in text
+    first = t_date(START)
+    assert (
+        f"Survey “Customer feedback”: 30 responses (the days from {first} to "
+        f"{t_date(START + timedelta(days=9))})"
+    ) in text
+    assert (
+        f"Survey “Product feedback”: 18 responses (the days from {first} to "
+        f"{t_date(START + timedelta(days=8))})"
+    ) in text
+    assert "each survey in its own groups of days" in text
+    german = await desk.summary("10d", "de")
+    assert "Durchschnitt" in german and "Umfrage „Produktfeedback“: 18 Feedbacks" in german
+
+
+async def test_a_question_not_everyone_is_asked_is_said_to_have_fewer_answers(
+    desk: Desk,
+) -> None:
+    for person in range(6):  # those unhappy are asked what went wrong
+        problems: dict[str, object] = {"problems": ["bugs"]} if person < 3 else {}
+        await desk.give(person, 2 if person < 3 else 5, flow="product", more=problems)
+    desk.next_day()
+    text = await desk.summary("7d")
+    assert "3 answers (several options could be chosen)" in text, text
+    assert "has fewer answers than its survey has responses" in text
+    assert "Survey “" not in text, "one survey: no headings"
+
+
 async def test_a_withdrawn_consent_takes_the_whole_group_out(desk: Desk) -> None:
     for person in range(6):
         await desk.give(person, 2 + person % 4)
@@ -229,6 +299,11 @@ async def test_a_withdrawn_consent_takes_the_whole_group_out(desk: Desk) -> None
 def _day(n: int) -> SummarySegment:
     start = START.replace(hour=0) + timedelta(days=n)
     return SummarySegment(start=start, end=start + timedelta(days=1), bucket=f"d{n}")
+
+
+def _flows(days: list[tuple[SummarySegment, Tally]]) -> list[tuple[SummarySegment, FlowTallies]]:
+    """Days of the feedback survey's tallies as the summary reads them: per survey."""
+    return [(day, {"feedback": tally}) for day, tally in days]
 
 
 def _tally(*people: int, rating: int = 4) -> Tally:
@@ -255,17 +330,21 @@ def test_release_points_close_a_group_of_days_once_k_people_gave_feedback() -> N
     for _, tally in days[:4]:
         group.merge(tally)
     closing = Release(
+        flow="feedback",
         at=_day(3).end,
         feedbacks=5,
         people=4,
         digest=seal(f"summary-group:{group.fingerprint()}"),
     )
-    assert release_points(days, 3, seal) == [closing]
-    opening = Release(at=_day(1).start)
-    assert release_points(days, 3, seal, opening=_day(4).end) == [opening, closing]
-    assert release_points(days, 7, seal, opening=_day(4).end) == [opening], "none closes yet"
+    assert release_points(days, 3, seal, flow="feedback") == [closing]
+    opening = Release(flow="feedback", at=_day(1).start)
+    points = release_points(days, 3, seal, opening=_day(4).end, flow="feedback")
+    assert points == [opening, closing]
+    points = release_points(days, 7, seal, opening=_day(4).end, flow="feedback")
+    assert points == [opening], "none closes yet"
     nobody = [(day, _tally()) for day, _ in days]
-    assert release_points(nobody, 3, seal, opening=_day(4).end) == [Release(at=_day(4).end)]
+    points = release_points(nobody, 3, seal, opening=_day(4).end, flow="feedback")
+    assert points == [Release(flow="feedback", at=_day(4).end)]
 
 
 def test_a_group_counts_only_while_it_is_whole() -> None:
@@ -278,7 +357,7 @@ def test_a_group_counts_only_while_it_is_whole() -> None:
         (_day(5), _tally(10, 11, 12)),  # group 4
         (_day(6), _tally(13, 14, 15)),  # group 5
     ]
-    points = tuple(release_points(released, 3, seal, opening=_day(6).end))
+    points = tuple(release_points(released, 3, seal, opening=_day(6).end, flow="feedback"))
     now = [
         *released[:3],  # whole
         (_day(3), _tally(4, 5)),  # one feedback gone
@@ -286,11 +365,11 @@ def test_a_group_counts_only_while_it_is_whole() -> None:
         (_day(5), _tally(10, 11, 12, rating=5)),  # as many, but not the same answers
         released[6],  # whole
     ]
-    kept, left_out = whole_groups(now, points, 3, seal)
+    kept, left_out = whole_groups("feedback", _flows(now), points, 3, seal)
     assert [[day.bucket for day in group.days] for group in kept] == [["d0", "d1", "d2"], ["d6"]]
     assert left_out == 2
     assert sum(group.tally.feedbacks for group in kept) == 6
-    kept, _ = whole_groups(released, points, 4, seal)
+    kept, _ = whole_groups("feedback", _flows(released), points, 4, seal)
     assert kept == [], "groups released under a smaller minimum group size are left out"
 
 
@@ -336,11 +415,15 @@ async def test_the_purge_forgets_release_points_no_summary_can_reach(desk: Desk)
             await desk.give(10 * day + person, 4)
         desk.next_day()
     await desk.summary()
-    points = await desk.store.first_release(), await desk.store.last_release()
+    points = await desk.store.first_release("feedback"), await desk.store.last_release("feedback")
     assert points[0] is not None and points[1] is not None and points[0] < points[1]
+    product = await desk.store.last_release("product")
+    assert product is not None, "a survey without feedback opens where the days end"
     desk.now += timedelta(days=2 * 3660 + 30)
     await desk.store.purge_expired(desk.now)
-    assert await desk.store.first_release() == await desk.store.last_release() == points[1]
+    for flow, newest in (("feedback", points[1]), ("product", product)):
+        assert await desk.store.first_release(flow) == newest, flow
+        assert await desk.store.last_release(flow) == newest, flow
 
 
 async def test_release_points_survive_a_restart(tmp_path: Path) -> None:
@@ -375,12 +458,11 @@ async def test_the_chart_has_a_bar_per_group_not_per_day(desk: Desk) -> None:
         await desk.give(person, 5)
     desk.next_day()
     windows = await desk.desk.windows(timedelta(days=7))
-    assert windows is not None
-    figures, left_out = await desk.desk._figures(
-        windows, windows.start, windows.end, translator("en"), latest=False
-    )
+    assert windows.keys() == {"feedback"}, "no feedback to the product survey: no figures"
+    figures, left_out = await desk.desk._figures(windows, translator("en"), latest=True)
     assert left_out == 0 and figures.feedbacks == 4
-    assert figures.per_day == {(windows.end - timedelta(days=1)).date(): Counter({5: 3, 1: 1})}
+    end = windows["feedback"].end
+    assert figures.per_day == {(end - timedelta(days=1)).date(): Counter({5: 3, 1: 1})}
 
 
 async def test_a_clock_set_back_ignores_release_points_after_it(desk: Desk) -> None:
@@ -393,31 +475,31 @@ async def test_a_clock_set_back_ignores_release_points_after_it(desk: Desk) -> N
     assert feedbacks(await desk.summary("30d")) == 12
     desk.now -= timedelta(days=2, hours=2)
     windows = await desk.desk.windows(timedelta(days=30))
-    assert windows is not None and windows.end <= desk.now
+    assert windows["feedback"].end <= desk.now
     assert feedbacks(await desk.summary("30d")) == 3, "the one day over before the clock's today"
 
 
 def test_a_group_shows_no_question_fewer_than_k_of_its_people_answered() -> None:
-    """Three people make a group, but only one of them took the other flow: its answer
-    would be the group's total for that question, and a comparison would show it."""
+    """Three people make a group, but only one of them was asked a further question: its
+    answer would be the group's total for that question, and a comparison would show it."""
     released = [(_day(0), _tally(1, 2, 3))]
-    released[0][1].ratings[("produkt", "qualitaet")] = Counter({1: 1})
-    released[0][1].raters[("produkt", "qualitaet")] = {1}
-    points = tuple(release_points(released, 3, seal, opening=_day(0).end))
-    [group], left_out = whole_groups(released, points, 3, seal)
+    released[0][1].ratings[("feedback", "further")] = Counter({1: 1})
+    released[0][1].raters[("feedback", "further")] = {1}
+    points = tuple(release_points(released, 3, seal, opening=_day(0).end, flow="feedback"))
+    [group], left_out = whole_groups("feedback", _flows(released), points, 3, seal)
     assert left_out == 0 and group.tally.feedbacks == 3
     assert group.tally.ratings == {("feedback", "rating"): Counter({4: 3})}
 
 
 def test_k_answers_of_one_person_do_not_make_a_question_shown() -> None:
-    """k counted answers, not people: one person who took the other flow three times
-    had their ratings shown as the group's figures for it."""
+    """k counted answers, not people: one person who answered a further question three
+    times had their ratings shown as the group's figures for it."""
     released = [(_day(0), _tally(1, 2, 3))]
-    released[0][1].ratings[("produkt", "qualitaet")] = Counter({1: 3})
-    released[0][1].raters[("produkt", "qualitaet")] = {1}
-    points = tuple(release_points(released, 3, seal, opening=_day(0).end))
-    [group], _ = whole_groups(released, points, 3, seal)
-    assert ("produkt", "qualitaet") not in group.tally.ratings
+    released[0][1].ratings[("feedback", "further")] = Counter({1: 3})
+    released[0][1].raters[("feedback", "further")] = {1}
+    points = tuple(release_points(released, 3, seal, opening=_day(0).end, flow="feedback"))
+    [group], _ = whole_groups("feedback", _flows(released), points, 3, seal)
+    assert ("feedback", "further") not in group.tally.ratings
 
 
 async def test_new_word_lists_after_an_upgrade_hide_no_group(

@@ -22,6 +22,7 @@ import storage.sqlite_purge as purge_module
 from storage import SQLiteStore
 from storage.crypto import generate_key
 from storage.interface import (
+    ALL_FLOWS,
     AuditEntry,
     CacheEntry,
     ConsentGrant,
@@ -34,6 +35,7 @@ from storage.interface import (
     LanguageChoice,
     MasterKeyMismatch,
     NewFeedback,
+    Release,
     StorageFull,
     StoreError,
     StoreOutdated,
@@ -578,7 +580,7 @@ async def test_a_store_from_before_the_consent_archive_gets_it_from_an_upgrade_o
     con.close()
     files = ("feedback.db", "keys.db")  # (SQLite may add an empty -wal and its index)
     before = {name: (data_dir / name).read_bytes() for name in files}
-    with pytest.raises(StoreOutdated, match=r"main schema v12, this version writes v13"):
+    with pytest.raises(StoreOutdated, match=r"main schema v12, this version writes v14"):
         await SQLiteStore(data_dir, key, upgrade=False).open()
     assert {name: (data_dir / name).read_bytes() for name in files} == before
     again = await reopen(data_dir, key)
@@ -628,8 +630,49 @@ async def test_an_archived_consent_text_changed_in_the_file_is_refused(
         await again.close()
 
 
+def back_to_version_13(con: sqlite3.Connection) -> None:
+    """Undo migration 14 (release points per survey), as in a store made before it."""
+    con.execute(
+        "CREATE TABLE releases (at TEXT PRIMARY KEY, feedbacks INTEGER NOT NULL,"
+        " people INTEGER NOT NULL, digest TEXT NOT NULL) WITHOUT ROWID"
+    )
+    con.execute(
+        "INSERT INTO releases SELECT at, feedbacks, people, digest FROM release_points"
+        " WHERE flow = ''"
+    )
+    con.execute("DROP TABLE release_points")
+    con.execute("DELETE FROM schema_migrations WHERE version > 13")
+
+
+async def test_release_points_of_all_surveys_together_are_kept_by_the_upgrade(
+    store: SQLiteStore, data_dir: Path, key: bytes
+) -> None:
+    """Every survey's points continue from those of an older store, which closed groups
+    of all surveys' feedback together: none of the days shown before moves."""
+    opening = Release(flow=ALL_FLOWS, at=T0)
+    closing = Release(flow=ALL_FLOWS, at=T0 + DAY, feedbacks=7, people=5, digest="d1")
+    assert await store.add_releases(ALL_FLOWS, [opening, closing], after=None)
+    await store.close()
+    with sqlite3.connect(data_dir / "feedback.db") as con:
+        back_to_version_13(con)
+        assert con.execute("SELECT count(*) FROM releases").fetchone() == (2,)
+    con.close()
+    again = await reopen(data_dir, key)
+    try:
+        for flow in ("feedback", "product"):
+            assert await again.releases(flow, T0, T0 + DAY) == [opening, closing]
+            assert await again.last_release(flow) == T0 + DAY
+        own = Release(flow="product", at=T0 + 3 * DAY, feedbacks=5, people=5, digest="d2")
+        assert await again.add_releases("product", [own], after=T0 + DAY)
+        assert await again.last_release("feedback") == T0 + DAY, "the other survey's own"
+        assert await again.releases("product", T0, T0 + 9 * DAY) == [opening, closing, own]
+    finally:
+        await again.close()
+
+
 def back_to_version_12(con: sqlite3.Connection) -> None:
     """Undo migration 13 (the archive of consent texts), as in a store made before it."""
+    back_to_version_13(con)
     con.execute("DROP TABLE consent_texts")
     con.execute("DELETE FROM schema_migrations WHERE version > 12")
 

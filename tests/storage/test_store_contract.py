@@ -11,6 +11,8 @@ import pytest
 from storage import MemoryStore, SQLiteStore
 from storage.crypto import generate_key
 from storage.interface import (
+    ALL_FLOWS,
+    RELEASE_MEMORY,
     AuditEntry,
     CacheEntry,
     ConsentGrant,
@@ -618,33 +620,60 @@ async def test_newest_feedback_in_period_are_the_latest_ones(store: Store) -> No
 
 
 async def test_release_points_are_added_only_after_the_newest(store: Store) -> None:
-    opening, closing = Release(at=T0), Release(at=T0 + DAY, feedbacks=7, people=5)
-    assert await store.last_release() is None and await store.first_release() is None
-    assert await store.add_releases([closing, opening], after=None)
-    assert await store.first_release() == T0 and await store.last_release() == T0 + DAY
-    assert await store.last_release(T0 + DAY - timedelta(microseconds=1)) == T0
-    assert await store.last_release(T0 - HOUR) is None
-    assert await store.first_release(T0 + timedelta(microseconds=1)) == T0 + DAY
-    assert await store.first_release(T0 + 2 * DAY) is None
-    assert await store.releases(T0, T0 + DAY) == [opening, closing]
-    assert await store.releases(T0 + HOUR, T0 + 2 * DAY) == [closing]
+    F = "feedback"
+    opening = Release(flow=F, at=T0)
+    closing = Release(flow=F, at=T0 + DAY, feedbacks=7, people=5)
+    assert await store.last_release(F) is None and await store.first_release(F) is None
+    assert await store.add_releases(F, [closing, opening], after=None)
+    assert await store.first_release(F) == T0 and await store.last_release(F) == T0 + DAY
+    assert await store.last_release(F, T0 + DAY - timedelta(microseconds=1)) == T0
+    assert await store.last_release(F, T0 - HOUR) is None
+    assert await store.first_release(F, T0 + timedelta(microseconds=1)) == T0 + DAY
+    assert await store.first_release(F, T0 + 2 * DAY) is None
+    assert await store.releases(F, T0, T0 + DAY) == [opening, closing]
+    assert await store.releases(F, T0 + HOUR, T0 + 2 * DAY) == [closing]
     # Another writer got there first: nothing is added, the caller reads again.
-    assert not await store.add_releases([Release(at=T0 + 3 * DAY)], after=T0)
+    assert not await store.add_releases(F, [Release(flow=F, at=T0 + 3 * DAY)], after=T0)
     with pytest.raises(ValueError):
-        await store.add_releases([Release(at=T0 + DAY)], after=T0 + DAY)
-    assert await store.add_releases([Release(at=T0 + 2 * DAY, people=3)], after=T0 + DAY)
-    assert await store.last_release() == T0 + 2 * DAY
+        await store.add_releases(F, [Release(flow=F, at=T0 + DAY)], after=T0 + DAY)
+    later = Release(flow=F, at=T0 + 2 * DAY, people=3)
+    assert await store.add_releases(F, [later], after=T0 + DAY)
+    assert await store.last_release(F) == T0 + 2 * DAY
+
+
+async def test_each_survey_has_release_points_of_its_own(store: Store) -> None:
+    """A survey's groups of days close when k people gave feedback to it; the points of
+    all surveys together (from before schema 14) start every survey's."""
+    together = Release(flow=ALL_FLOWS, at=T0, feedbacks=9, people=6)
+    assert await store.add_releases(ALL_FLOWS, [together], after=None)
+    service = Release(flow="feedback", at=T0 + DAY, feedbacks=5, people=5)
+    again = Release(flow="feedback", at=T0 + 2 * DAY, feedbacks=8, people=7)
+    product = Release(flow="product", at=T0 + 3 * DAY, feedbacks=6, people=5)
+    assert await store.add_releases("feedback", [service, again], after=T0)
+    assert not await store.add_releases("product", [product], after=T0 + DAY), "not its own"
+    assert await store.add_releases("product", [product], after=T0)
+    assert await store.releases("feedback", T0, T0 + 9 * DAY) == [together, service, again]
+    assert await store.releases("product", T0, T0 + 9 * DAY) == [together, product]
+    assert await store.last_release("feedback") == T0 + 2 * DAY
+    assert await store.first_release("product", T0 + HOUR) == T0 + 3 * DAY
+    assert await store.last_release("desk", T0 + 9 * DAY) == T0, "a new survey starts there"
+    # The purge keeps each survey's newest point a summary could start at.
+    await store.purge_expired(T0 + 2 * DAY + RELEASE_MEMORY)
+    assert await store.releases("feedback", T0, T0 + 9 * DAY) == [together, service, again]
+    await store.purge_expired(T0 + 4 * DAY + RELEASE_MEMORY)
+    assert await store.releases("feedback", T0, T0 + 9 * DAY) == [together, again]
+    assert await store.releases("product", T0, T0 + 9 * DAY) == [together, product]
 
 
 async def test_release_points_on_a_full_disk_are_not_added(store: Store) -> None:
     await set_full(store, True)
-    many = [Release(at=T0 + n * DAY, feedbacks=n, people=n) for n in range(3000)]
+    many = [Release(flow="feedback", at=T0 + n * DAY, feedbacks=n, people=n) for n in range(3000)]
     with pytest.raises(StorageFull):
-        await store.add_releases(many, after=None)
+        await store.add_releases("feedback", many, after=None)
     await set_full(store, False)
-    assert await store.last_release() is None
-    assert await store.add_releases(many, after=None)
-    assert await store.last_release() == many[-1].at
+    assert await store.last_release("feedback") is None
+    assert await store.add_releases("feedback", many, after=None)
+    assert await store.last_release("feedback") == many[-1].at
 
 
 # ---- summary cache ---------------------------------------------------------------------
