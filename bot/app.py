@@ -222,11 +222,17 @@ def _alerter(application: BotApplication) -> Callable[[str, FeedbackRecord], Awa
 
             async def post() -> None:
                 sent = False
+                maybe: list[bool] = []  # a part that may have arrived is audited as such
                 for reply in outcome.replies:
-                    sent = await send_to(application.bot, chat, reply) or sent
-                if sent:
+                    sent = (
+                        await send_to(
+                            application.bot, chat, reply, uncertain=lambda: maybe.append(True)
+                        )
+                        or sent
+                    )
+                if sent or maybe:
                     try:
-                        await staff.alerted(record)
+                        await staff.alerted(record, certain=sent)
                     except StoreError as error:
                         log.error("alert not audited: %s", type(error).__name__)
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import MessageLimit
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.context import BotContext
 from bot.requests import TelegramServerError
@@ -76,13 +76,19 @@ async def send(context: BotContext, chat_id: int, reply: Reply) -> bool:
 
 
 async def send_to(
-    bot: Bot, chat_id: int, reply: Reply, with_buttons: Callable[[int], None] | None = None
+    bot: Bot,
+    chat_id: int,
+    reply: Reply,
+    with_buttons: Callable[[int], None] | None = None,
+    uncertain: Callable[[], None] | None = None,
 ) -> bool:
     """Send one reply, split at line breaks when longer than Telegram allows; the id of
     the message that carries its buttons goes to `with_buttons`.
 
     Returns False when the person cannot be reached (blocked the bot), so the caller
-    stops; the answers are stored before anything is sent, so nothing is lost.
+    stops; the answers are stored before anything is sent, so nothing is lost. Where a
+    part failed but may have arrived (no answer in time, a dropped connection),
+    `uncertain` is called as well.
     """
     chunks = split_text(reply.text, MessageLimit.MAX_TEXT_LENGTH) if reply.text else []
     for index, chunk in enumerate(chunks):
@@ -94,14 +100,15 @@ async def send_to(
             if markup is not None and with_buttons is not None:
                 with_buttons(message.message_id)
 
-        if not await _with_retry(call):
+        if not await _with_retry(call, uncertain):
             return False
     if reply.image is not None:
         image = reply.image
         if not await _with_retry(
             lambda: bot.send_photo(
                 chat_id, image.content, caption=image.caption[: MessageLimit.CAPTION_LENGTH] or None
-            )
+            ),
+            uncertain,
         ):
             return False
     if reply.document is not None:
@@ -112,7 +119,8 @@ async def send_to(
                 document.content,
                 filename=document.filename,
                 caption=document.caption[: MessageLimit.CAPTION_LENGTH] or None,
-            )
+            ),
+            uncertain,
         )
     return True
 
@@ -156,7 +164,9 @@ def _cut(text: str, limit: int) -> int:
     return space if space > 0 else limit
 
 
-async def _with_retry(call: object, attempts: int = 3) -> bool:
+async def _with_retry(
+    call: object, uncertain: Callable[[], None] | None = None, attempts: int = 3
+) -> bool:
     for attempt in range(attempts):
         try:
             await call()  # type: ignore[operator]
@@ -174,6 +184,14 @@ async def _with_retry(call: object, attempts: int = 3) -> bool:
             if attempt + 1 < attempts:
                 log.warning("telegram server error: sending again", extra={"attempt": attempt})
                 await asyncio.sleep(SERVER_ERROR_PAUSE * 2**attempt)
+        except BadRequest as error:
+            log.error("sending failed: %s", type(error).__name__)
+            return False
+        except NetworkError as error:  # no answer in time, a dropped connection
+            log.error("sending failed, may have arrived: %s", type(error).__name__)
+            if uncertain is not None:
+                uncertain()
+            return False
         except TelegramError as error:
             log.error("sending failed: %s", type(error).__name__)
             return False

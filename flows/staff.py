@@ -80,6 +80,9 @@ _BUTTON_PERIOD_BYTES = 64 - 3 - 12 - 1
 
 
 RULES_EVENT = "staff-rules-confirmed"
+MAY_HAVE_ARRIVED = "may have arrived: "
+"""The detail of an alert's audit entry where Telegram did not answer in time: then the
+survey's id."""
 
 
 @dataclass
@@ -783,9 +786,11 @@ class StaffDesk:
                 lines.append(t.gettext("Comment: {comment}").format(comment=shown))
         return Outcome.say("\n".join(lines))
 
-    async def alerted(self, record: FeedbackRecord) -> None:
-        """An alert reached the staff chat: one person's feedback shown, so audited."""
-        await self._audit("alert", "alert", record.flow_id, 1)
+    async def alerted(self, record: FeedbackRecord, certain: bool = True) -> None:
+        """An alert reached the staff chat (or, not `certain`, may have: Telegram did not
+        answer in time): one person's feedback shown, so audited."""
+        detail = record.flow_id if certain else MAY_HAVE_ARRIVED + record.flow_id
+        await self._audit("alert", "alert", detail, 1)
 
     def export_columns(self) -> list[str]:
         """The columns of an export: the date, the flow, then the answers of every flow in

@@ -64,13 +64,15 @@ class Harness:
     store: SQLiteStore | None = field(default=None)
     # What people typed and the names they go by, for the check that no log line has them.
     personal: set[str] = field(default_factory=set)
+    read_timeout: float = 5.0
+    """How long the bot waits for the Bot API's answer (see FakeBotApi.delay_next)."""
 
     async def start(self) -> None:
         self.store = SQLiteStore(self.settings.data_dir, base64.urlsafe_b64decode(MASTER_KEY))
         self.app = build_application(
             self.settings,
             self.store,
-            request=InProcessRequest(self.api),
+            request=InProcessRequest(self.api, read_timeout=self.read_timeout),
             get_updates_request=InProcessRequest(self.api),
             clock=self.clock,
         )

@@ -28,7 +28,7 @@ from flows.sharing import (
     NOT_SENT,
     STOPPED,
 )
-from flows.staff import StaffDesk, StaffSettings, staff_period
+from flows.staff import MAY_HAVE_ARRIVED, StaffDesk, StaffSettings, staff_period
 from storage import AuditEntry, SQLiteStore
 
 
@@ -135,6 +135,10 @@ def shown_detail(detail: str, t: Translator) -> str:
         return t.gettext(detail)
     if detail.startswith(FAILED):
         return t.gettext("failed: {reason}").format(reason=detail.removeprefix(FAILED))
+    if detail.startswith(MAY_HAVE_ARRIVED):
+        return t.gettext("may have arrived: {survey}").format(
+            survey=detail.removeprefix(MAY_HAVE_ARRIVED)
+        )
     if detail.startswith(NOT_SENT):
         return t.gettext("not sent; ask by hand to delete: {ids}").format(
             ids=detail.removeprefix(NOT_SENT)

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.app import post_digest
+from bot.cli.staff import shown_detail
+from flows.i18n import translator
 from tests.fakes.botapi import FakeBotApi
 from tests.harness import Clock, Harness, files_contain, labels, make_settings, texts
 
@@ -18,7 +20,9 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture
-async def desk(api: FakeBotApi, clock: Clock, tmp_path: Path) -> AsyncIterator[Harness]:
+async def desk(
+    api: FakeBotApi, clock: Clock, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[Harness]:
     settings = make_settings(
         tmp_path / "data",
         staff_ids=str(STAFF),
@@ -27,6 +31,9 @@ async def desk(api: FakeBotApi, clock: Clock, tmp_path: Path) -> AsyncIterator[H
         digest="daily 08:00",
     )
     harness = Harness(api=api, settings=settings, clock=clock)
+    marker = request.node.get_closest_marker("read_timeout")
+    if marker is not None:
+        harness.read_timeout = marker.args[0]
     await harness.start()
     yield harness
     await harness.stop()
@@ -291,6 +298,29 @@ async def test_low_rating_alerts_the_staff_chat_without_identity(desk: Harness) 
     await asyncio.gather(*desk.app.bot_data.background)  # the alert's own task
     entries = await desk.store.audit_entries(desk.clock() - timedelta(days=1))
     assert [(e.event, e.actor, e.records) for e in entries] == [("alert", "alert", 1)]
+
+
+@pytest.mark.read_timeout(0.2)
+async def test_an_alert_that_may_have_arrived_is_audited_as_such(desk: Harness) -> None:
+    """Telegram took the alert but did not answer in time: staff may have read it, so the
+    audit has it (it used to count as not sent), saying it may have arrived."""
+    customer = desk.customer(4446)
+    await customer.send("/start")
+    await customer.press("Ja, ich willige ein")
+    await customer.press("1")
+    await customer.send("Zu spät geliefert")
+    desk.api.delay_next("sendMessage", 1, count=2)  # the thanks and the alert
+    await customer.press("Nein")
+    assert desk.app is not None
+    await asyncio.gather(*desk.app.bot_data.background)
+    [alert] = desk.api.messages(STAFF_CHAT)
+    assert "Zu spät geliefert" in (alert["text"] or ""), "it did arrive"
+    entries = await desk.store.audit_entries(desk.clock() - timedelta(days=1))  # type: ignore[union-attr]
+    assert [(e.event, e.detail, e.records) for e in entries] == [
+        ("alert", "may have arrived: feedback", 1)
+    ]
+    t = translator("de")
+    assert shown_detail(entries[0].detail or "", t) == "möglicherweise angekommen: feedback"
 
 
 async def test_the_privacy_notice_names_the_staff_chat_and_what_erasure_leaves_there(
