@@ -16,7 +16,7 @@ from bot.operator import operator_translator
 from bot.settings import Settings
 from flows.catalog import FlowCatalog, FlowDefinitionError
 from flows.i18n import Translator
-from flows.models import ChoiceStep, MultipleChoiceStep
+from flows.models import ChoiceStep, MultipleChoiceStep, render_text
 from flows.service import utc_now
 from storage import SQLiteStore, StatisticsRow
 
@@ -186,25 +186,29 @@ def format_statistics(
                 )
     lines = [f"{rows[0].day} .. {rows[-1].day}"]
     for flow, total in sorted(feedbacks.items()):
+        definition = catalog.flows.get(flow) if catalog else None
+        # The survey, question and option as staff know them, with the ids the export
+        # and the flow files use; ids alone where the flow no longer has them.
+        name = f"{render_text(definition.title, t)} ({flow})" if definition else flow
         if total < k:
             lines.append(
-                f"{flow}: " + t.gettext("suppressed (fewer than {k} feedbacks)").format(k=k)
+                f"{name}: " + t.gettext("suppressed (fewer than {k} feedbacks)").format(k=k)
             )
             continue
         lines.append(
-            f"{flow}: "
+            f"{name}: "
             + t.ngettext("{count} feedback", "{count} feedbacks", total).format(count=total)
         )
-        definition = catalog.flows.get(flow) if catalog else None
         steps = [step.id for step in definition.steps] if definition else []
         for question in sorted(counts[flow], key=lambda q: _position(q, steps)):
             step = definition.step(question) if definition else None
             options = (
-                [option.id for option in step.options]
+                {option.id: render_text(option.label, t) for option in step.options}
                 if isinstance(step, ChoiceStep | MultipleChoiceStep)
-                else []
+                else {}
             )
-            lines.append(f"  {question}: {_cells(counts[flow][question], k, t, options)}")
+            asked = f"{render_text(step.prompt, t)} ({question})" if step else question
+            lines.append(f"  {asked}: {_cells(counts[flow][question], k, t, options)}")
     return "\n".join(lines)
 
 
@@ -218,12 +222,15 @@ def _position(value: str, known: list[str]) -> tuple[int, int, str]:
     return (2, 0, value)
 
 
-def _cells(values: dict[str, int], k: int, t: Translator, order: list[str] | None = None) -> str:
+def _cells(
+    values: dict[str, int], k: int, t: Translator, labels: dict[str, str] | None = None
+) -> str:
     """The counts of one question; only values given at least k times are named, the
     rest shown together as "other", and only if together they are k or more (else the
     smallest named ones join them). A question only the few unhappy customers were
     asked, or the one 1-star rating of a quiet week, is a small group too; and in a
-    multiple choice the counts are ticks, so one person may tick five options."""
+    multiple choice the counts are ticks, so one person may tick five options. Options
+    in the order and with the `labels` of their question where given."""
     shown = {value: n for value, n in values.items() if n >= k}
     hidden = sum(n for value, n in values.items() if value not in shown)
     while 0 < hidden < k and shown:
@@ -231,7 +238,8 @@ def _cells(values: dict[str, int], k: int, t: Translator, order: list[str] | Non
         hidden += shown.pop(smallest)
     if not shown:
         return t.gettext("suppressed (no answer given {k} times or more)").format(k=k)
-    ranked = sorted(shown, key=lambda value: _position(value, order or []))
-    cells = [f"{value}: {shown[value]}" for value in ranked]
+    labels = labels or {}
+    ranked = sorted(shown, key=lambda value: _position(value, list(labels)))
+    cells = [f"{labels.get(value, value)}: {shown[value]}" for value in ranked]
     other = t.gettext("other: {count}").format(count=hidden)
     return ", ".join(cells + ([other] if hidden else []))

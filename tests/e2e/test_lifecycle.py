@@ -200,12 +200,13 @@ async def test_stats_suppress_small_groups(tmp_path: Path) -> None:
     await store.close()
     result = cli("stats", "--since", "7d", env=cli_env(data), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "feedback: 5 feedbacks" in result.stdout and "rating: 5: 5" in result.stdout
-    assert "product: suppressed (fewer than 5 feedbacks)" in result.stdout
+    assert "Customer feedback (feedback): 5 responses" in result.stdout
+    assert "How satisfied are you with our service overall? (rating): 5: 5" in result.stdout
+    assert "Product feedback (product): suppressed (fewer than 5 responses)" in result.stdout
     assert "rating: 5: 2" not in result.stdout
     for short in ("1s", "12h"):  # today, not 'from tomorrow on'
         today = cli("stats", "--since", short, env=cli_env(data), cwd=tmp_path)
-        assert "feedback: 5 feedbacks" in today.stdout, (short, today.stdout)
+        assert "(feedback): 5 responses" in today.stdout, (short, today.stdout)
     # A flow file being edited (broken) orders nothing, and hides no statistics.
     flows = tmp_path / "flows"
     flows.mkdir()
@@ -219,10 +220,10 @@ async def test_stats_suppress_small_groups(tmp_path: Path) -> None:
         return cli("stats", "--since", "7d", env=env, cwd=tmp_path).stdout
 
     stricter = stats_with("6")
-    assert "feedback: suppressed (fewer than 6 feedbacks)" in stricter, stricter
+    assert "(feedback): suppressed (fewer than 6 responses)" in stricter, stricter
     assert "rating: 5: 5" not in stricter
     looser = stats_with("2")
-    assert "product: 2 feedbacks" in looser, looser
+    assert "(product): 2 responses" in looser, looser
 
 
 def test_stats_hide_small_counts_within_a_flow_too() -> None:
@@ -241,7 +242,7 @@ def test_stats_hide_small_counts_within_a_flow_too() -> None:
         },
     )
     text = format_statistics([row], k=5, t=translator("en"))
-    assert "product: 22 feedbacks" in text
+    assert "product: 22 responses" in text
     assert "problems: suppressed (no answer given 5 times or more)" in text
     # Two hidden ratings that would follow from the total join the next smallest:
     assert "satisfaction: suppressed" in text, "1 + 1 < 5: the 20 join them, all hidden"
@@ -267,13 +268,22 @@ def test_stats_list_questions_and_answers_in_the_order_of_the_flow() -> None:
         },
     )
     text = format_statistics([row], 5, translator("en"), FlowCatalog.load())
+    # Surveys, questions and options as staff know them, with the ids of the flow files
+    # (a staff-side audit: the ids alone meant nothing to them).
+    assert text.splitlines()[1] == "Product feedback (product): 90 responses"
     lines = text.splitlines()[2:]
     assert lines == [
-        "  satisfaction: 1: 5, 2: 5, 3: 5, 4: 30, 5: 45",
-        "  liked: easy: 9, fast: 7, price: 6",
-        "  recommend: " + ", ".join(f"{score}: {5 + score}" for score in range(11)),
+        "  How satisfied are you with our product? (satisfaction): 1: 5, 2: 5, 3: 5, 4: 30, 5: 45",
+        "  What do you like most? (liked): Easy to use: 9, Fast: 7, The price: 6",
+        "  How likely are you to recommend our product to others? (recommend): "
+        + ", ".join(f"{score}: {5 + score}" for score in range(11)),
         "  gone: a: 6, b: 5",
     ]
+    german = format_statistics([row], 5, translator("de"), FlowCatalog.load()).splitlines()
+    assert german[1] == "Produktfeedback (product): 90 Feedbacks"
+    assert german[3] == (
+        "  Was gefällt Ihnen am besten? (liked): Einfach zu bedienen: 9, Schnell: 7, Der Preis: 6"
+    )
 
 
 @pytest.mark.parametrize("problem", ["missing", "not text", "a folder", "no store"])
