@@ -488,7 +488,10 @@ def measures_in_force(processing: Processing, operations: Operations) -> tuple[M
             N_(
                 "Backups: `feedbackbot backup` copies the data file with `VACUUM INTO`, so that "
                 "a backup carries neither keys nor freed pages; the key store is copied "
-                "separately (`--keys`), to be kept apart and only briefly."
+                "separately (`--keys`), to be kept apart and only briefly. Erasures and "
+                "withdrawals are noted in a ledger beside the store (`erasures.db`, never part "
+                "of a backup; whom an entry concerns encrypted) until the person's data would "
+                "have expired, and applied again when a store restored from backups is opened."
             ),
         ),
     )

@@ -37,9 +37,12 @@ from storage.sqlite_core import dek_aad
 from storage.sqlite_db import (
     DATA_MIGRATIONS,
     KEY_MIGRATIONS,
+    LEDGER_MIGRATIONS,
     configure,
     create_private_file,
+    dt,
     durable_rename,
+    fetch_all,
     fetch_one,
     fresh_private_file,
     migrate,
@@ -47,6 +50,7 @@ from storage.sqlite_db import (
     run,
     ts,
 )
+from storage.sqlite_ledger import LEDGER_FILE
 from storage.sqlite_people import PersonalData
 from storage.sqlite_purge import Lifecycle
 from storage.sqlite_records import StaffRecords
@@ -78,6 +82,7 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
         self._dir = Path(data_dir)
         self._data_path = self._dir / DATA_FILE
         self._keys_path = self._dir / KEY_STORE_FILE
+        self._ledger_path = self._dir / LEDGER_FILE
         self._max_page_count = max_page_count
         self._exclusive = exclusive
         self._upgrade = upgrade
@@ -136,6 +141,43 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
             self._release_lock()
             raise
 
+    async def _apply_ledger(self) -> None:
+        """Erasures and withdrawals noted in the ledger that the store's files do not
+        reflect (a backup from before them was restored) are carried out again, before
+        anyone is served or anything exported (see storage.sqlite_ledger)."""
+        again = 0
+        for entry in await self._ledger():
+            if "erase" in entry:
+                pseudonym = entry["erase"]
+                rows = await fetch_all(
+                    self._conn(),
+                    "SELECT key_version, created_at FROM keys.data_keys WHERE pseudonym = ?",
+                    (pseudonym,),
+                )
+                if {tuple(key) for key in entry["keys"]} & {tuple(row) for row in rows}:
+                    await self._erase(pseudonym)
+                    again += 1
+            elif "withdraw" in entry:
+                consents = entry["consents"]
+                marks = ", ".join("?" * len(consents))
+                row = await fetch_one(
+                    self._conn(),
+                    "SELECT count(*) FROM main.consents WHERE withdrawn_at IS NULL"  # noqa: S608
+                    f" AND id IN ({marks})",
+                    consents,
+                )
+                if row is not None and row[0]:
+                    await self._withdraw(
+                        entry["withdraw"],
+                        entry["purpose"],
+                        dt(entry["at"]),
+                        entry["collected"],
+                        entry["erased"],
+                    )
+                    again += 1
+        if again:
+            log.warning("erasures_applied_again", extra={"count": again})
+
     def _release_lock(self) -> None:
         if self._lock_file is not None:
             os.close(self._lock_file)  # closing releases the lock
@@ -153,11 +195,13 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
                 if path.exists():
                     await asyncio.to_thread(sqlite_db.refuse_outdated, path, schema, migrations)
         await asyncio.to_thread(create_private_file, self._data_path)
+        await asyncio.to_thread(create_private_file, self._ledger_path)
         db = await aiosqlite.connect(self._data_path, isolation_level=None)
         try:
-            await configure(db, self._keys_path)
+            await configure(db, self._keys_path, self._ledger_path)
             await migrate(db, "main", DATA_MIGRATIONS, upgrade=self._upgrade)
             await migrate(db, "keys", KEY_MIGRATIONS, upgrade=self._upgrade)
+            await migrate(db, "ledger", LEDGER_MIGRATIONS)
             if self._max_page_count is not None:
                 await sqlite_db.set_max_page_count(db, self._max_page_count)
             # Checked again as the store now reads: should a rotation by another process
@@ -174,6 +218,7 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
             self._db, self._pseudonym_key = db, pseudonym_key
             await self._seal_audit_actors()
             await self._load_cache_key()
+            await self._apply_ledger()
         except BaseException:
             self._db = self._pseudonym_key = self._cache_key = None
             await db.close()

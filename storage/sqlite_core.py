@@ -183,7 +183,7 @@ class StoreCore:
     async def _checkpoint(self) -> None:
         """Fold the WAL into the main files and truncate it, so deleted rows' old page
         images do not linger in the -wal file."""
-        for schema in ("main", "keys"):
+        for schema in ("main", "keys", "ledger"):
             row = await fetch_one(self._conn(), f"PRAGMA {schema}.wal_checkpoint(TRUNCATE)")
             if row is not None and row[0]:
                 log.warning("checkpoint_incomplete")

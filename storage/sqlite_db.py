@@ -21,6 +21,9 @@ from storage.memory import utc
 log = logging.getLogger("storage")
 T = TypeVar("T")
 
+SCHEMAS = ("main", "keys", "ledger")
+"""feedback.db, keys.db and erasures.db, as the store's connection names them."""
+
 # Ordered migrations per schema: each inner list runs in one transaction.
 DATA_MIGRATIONS: list[list[str]] = [
     [
@@ -144,6 +147,17 @@ DATA_MIGRATIONS: list[list[str]] = [
         " SELECT '', at, feedbacks, people, digest FROM main.releases",
         "DROP TABLE main.releases",
         "CREATE INDEX main.release_points_at ON release_points (at)",
+    ],
+]
+LEDGER_MIGRATIONS: list[list[str]] = [
+    [
+        # Erasures and withdrawals to apply again should a backup from before them be
+        # restored (see storage.sqlite_ledger): whom and what sealed under a key derived
+        # from the pseudonym key, when and until when in clear. A file of its own, left
+        # out of backups and in place when feedback.db and keys.db are restored.
+        "CREATE TABLE ledger.erasures (seq INTEGER PRIMARY KEY, at TEXT NOT NULL,"
+        " keep_until TEXT NOT NULL, sealed BLOB NOT NULL)",
+        "CREATE INDEX ledger.erasures_keep ON erasures (keep_until)",
     ],
 ]
 KEY_MIGRATIONS: list[list[str]] = [
@@ -333,22 +347,25 @@ async def run_many(db: aiosqlite.Connection, sql: str, rows: Sequence[Sequence[A
     return await on_thread(db, lambda conn: conn.executemany(sql, rows).rowcount, atomic=True)
 
 
-async def configure(db: aiosqlite.Connection, keys_path: Path) -> None:
-    """Attach the key store and set WAL, secure_delete and foreign keys on both schemas.
+async def configure(db: aiosqlite.Connection, keys_path: Path, ledger_path: Path) -> None:
+    """Attach the key store and the erasure ledger and set WAL, secure_delete and foreign
+    keys on all schemas.
 
     Raises StoreError when WAL or secure_delete does not stick: erasure depends on both.
     """
     await db.execute("PRAGMA foreign_keys = ON")
     await db.execute("PRAGMA busy_timeout = 5000")  # an external backup may hold a lock
     await db.execute("ATTACH DATABASE ? AS keys", (str(keys_path),))
-    for schema in ("main", "keys"):
+    await db.execute("ATTACH DATABASE ? AS ledger", (str(ledger_path),))
+    for schema in SCHEMAS:
         await fetch_all(db, f"PRAGMA {schema}.secure_delete = ON")
         mode = await fetch_one(db, f"PRAGMA {schema}.journal_mode = WAL")
         # Keys: FULL, so a committed key deletion is on disk before the rows go (crypto-
         # shredding must survive a power cut). Data: NORMAL, which in WAL mode is safe
         # against crashes of the process and may lose only the last commits on a power
         # cut; it spares an fsync per answer.
-        level = "FULL" if schema == "keys" else "NORMAL"
+        # The ledger: FULL too, its entry is on disk before the erasure starts.
+        level = "NORMAL" if schema == "main" else "FULL"
         await fetch_all(db, f"PRAGMA {schema}.synchronous = {level}")
         secure = await fetch_one(db, f"PRAGMA {schema}.secure_delete")
         if mode is None or str(mode[0]).lower() != "wal":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
@@ -42,6 +43,7 @@ from storage.sqlite_db import (
     run,
     ts,
 )
+from storage.sqlite_ledger import ErasureLedger
 from storage.sqlite_statistics import TALLIES, Statistics
 from storage.sqlite_summary import (
     DROP_PERSON_FIGURES_SQL,
@@ -53,6 +55,8 @@ from storage.sqlite_summary import (
 _DRAFT_ID = "draft"  # drafts and contacts are one row per person, keyed by the pseudonym
 _CONTACT_ID = "contact"
 _LANGUAGE_ID = "language"
+log = logging.getLogger("storage")
+
 _WITHDRAW_SQL = (
     "UPDATE main.consents AS t SET withdrawn_at = ?"
     " WHERE pseudonym = ? AND purpose = ? AND withdrawn_at IS NULL"
@@ -84,7 +88,7 @@ def consent_rows(pseudonym: str, dek: bytes, grants: list[ConsentGrant]) -> list
     return rows
 
 
-class PersonalData(Statistics, SummaryCache):
+class PersonalData(Statistics, SummaryCache, ErasureLedger):
     """Every row here belongs to one person and is sealed under their data key."""
 
     # ---- one sealed row per person: drafts, language choices -------------------------
@@ -227,6 +231,38 @@ class PersonalData(Statistics, SummaryCache):
         collected: Mapping[str, Collection[str]] | None = None,
         erased: Collection[str] = (),
     ) -> int:
+        """Noted in the erasure ledger first (committed), to be applied again should a
+        backup from before be restored."""
+        async with self._lock:
+            ids = await fetch_all(
+                self._conn(),
+                "SELECT id FROM main.consents WHERE pseudonym = ? AND purpose = ?"
+                " AND withdrawn_at IS NULL",
+                (pseudonym, purpose),
+            )
+            if ids:
+                entry = {
+                    "withdraw": pseudonym,
+                    "purpose": purpose,
+                    "consents": [row[0] for row in ids],
+                    "erased": sorted(erased),
+                    "collected": {step: sorted(c) for step, c in (collected or {}).items()},
+                }
+                try:
+                    await self._note(entry, await self._keep_until(pseudonym, now), now)
+                except StorageFull:  # the withdrawal goes on: it is what the person asked
+                    log.warning("withdrawal_not_in_ledger")
+        return await self._withdraw(pseudonym, purpose, now, collected, erased)
+
+    async def _withdraw(
+        self,
+        pseudonym: str,
+        purpose: str,
+        now: datetime,
+        collected: Mapping[str, Collection[str]] | None,
+        erased: Collection[str],
+    ) -> int:
+        """The withdrawal itself (see `withdraw_consent`), also as applied again."""
         moment, changed = ts(now), wall_clock()
         gone = sorted(set(erased))
         marks = ", ".join("?" * len(gone))

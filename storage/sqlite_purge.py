@@ -34,6 +34,7 @@ from storage.sqlite_db import (
     run_many,
     ts,
 )
+from storage.sqlite_ledger import ErasureLedger
 from storage.sqlite_statistics import Statistics
 from storage.sqlite_summary import (
     DROP_BUCKET_FIGURES_SQL,
@@ -112,6 +113,10 @@ _OLD_RELEASES_SQL = (  # but each survey's newest of them: where its oldest peri
     " main.release_points r WHERE at < ? AND at < (SELECT max(at) FROM main.release_points"
     " n WHERE n.flow IN (r.flow, '') AND n.at < ?) LIMIT ?)"
 )
+_OLD_LEDGER_SQL = (  # entries about data that has expired by now anyway
+    "DELETE FROM ledger.erasures WHERE seq IN (SELECT seq FROM ledger.erasures"
+    " WHERE keep_until < ? LIMIT ?)"
+)
 CACHE_ROW_MEMORY = timedelta(hours=1)
 _UNUSED_KEYS_SQL = (
     "SELECT k.pseudonym FROM keys.data_keys k"
@@ -147,15 +152,34 @@ def _shred_unused_keys(conn: sqlite3.Connection, window: tuple[str, str, str]) -
     return people
 
 
-class Lifecycle(Statistics, SummaryCache):
+class Lifecycle(Statistics, SummaryCache, ErasureLedger):
     """Erasure of one person, and the purge of what expired, in short batches."""
 
     async def erase_subject(self, pseudonym: str) -> ErasureReport:
-        """Destroy the person's key (committed), then their rows; then checkpoint the WAL.
+        """Note the erasure in the ledger (committed, to be applied again should a backup
+        from before be restored), destroy the person's key (committed), then their rows;
+        then checkpoint the WAL.
 
         A crash between the two steps leaves only rows nobody can decrypt; reads treat
         them as absent and the purge deletes them.
         """
+        async with self._lock:
+            now = datetime.now(UTC)
+            keys = await fetch_all(
+                self._conn(),
+                "SELECT key_version, created_at FROM keys.data_keys WHERE pseudonym = ?",
+                (pseudonym,),
+            )
+            if keys:
+                entry = {"erase": pseudonym, "keys": [list(key) for key in keys]}
+                try:
+                    await self._note(entry, await self._keep_until(pseudonym, now), now)
+                except StorageFull:  # the erasure goes on: it is what the person asked
+                    log.warning("erasure_not_in_ledger")
+        return await self._erase(pseudonym)
+
+    async def _erase(self, pseudonym: str) -> ErasureReport:
+        """The erasure itself (see `erase_subject`), also as applied again."""
         async with self._lock:
             # Summaries stop counting the person before anything else: should the erasure
             # be cut short, cached figures must not outlive the key.
@@ -231,6 +255,7 @@ class Lifecycle(Statistics, SummaryCache):
         keys = await self._drop_unused_keys(grace_cutoff)
         await self._batches(_OLD_UPDATES_SQL, (ts(moment - UPDATE_MEMORY),))
         await self._batches(_OLD_RELEASES_SQL, (ts(moment - RELEASE_MEMORY),) * 2)
+        await self._batches(_OLD_LEDGER_SQL, (ts(moment),))
         # Last: what is about people goes first, should this fail.
         audit = 0
         if audit_before is not None:

@@ -841,6 +841,84 @@ async def test_cached_figures_in_a_backup_from_before_an_erasure_cannot_be_read(
     assert [r.answers["comment"] for r in from_backup.records] == ["bleibt"]
 
 
+def restore(data_dir: Path, data: Path, keys: Path) -> None:
+    """Put a data backup and a key store backup in place, as the README says; the erasure
+    ledger stays."""
+    for name in ("feedback.db", "keys.db"):
+        for sidecar in ("-wal", "-shm"):
+            (data_dir / f"{name}{sidecar}").unlink(missing_ok=True)
+    shutil.copy(data, data_dir / "feedback.db")
+    shutil.copy(keys, data_dir / "keys.db")
+
+
+async def test_a_restored_backup_does_not_bring_erased_people_or_withdrawn_consents_back(
+    store: SQLiteStore, data_dir: Path, key: bytes, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A DPO audit: a backup restored with its key store backup brought an erased person
+    back, readable, with no way to apply the erasure again; the same for a withdrawal
+    and the feedback it erased. The ledger beside the store applies them again."""
+    erased, withdrew, stays = (store.pseudonym(f"tg-user:{n}") for n in (1, 2, 3))
+    for person, comment in (
+        (erased, "Quastenflosser"),
+        (withdrew, "Pfeilschwanz"),
+        (stays, "bleibt"),
+    ):
+        await store.submit_feedback(person, feedback(comment), [grant()])
+    [theirs] = await store.feedback_of(withdrew, T0 + DAY)
+    await store.backup(tmp_path / "data.db", keys=tmp_path / "keys.db")
+    await store.erase_subject(erased)
+    await store.withdraw_consent(withdrew, "feedback", T0 + HOUR, erased=[theirs.id])
+    await store.close()
+    ledger = (data_dir / "erasures.db").read_bytes()
+    assert erased.encode() not in ledger and withdrew.encode() not in ledger, "sealed"
+
+    restore(data_dir, tmp_path / "data.db", tmp_path / "keys.db")
+    caplog.set_level(logging.WARNING, logger="storage")
+    again = await reopen(data_dir, key)
+    try:
+        assert await again.feedback_of(erased, T0 + DAY) == []
+        assert await again.consents(erased) == []
+        [consent] = await again.consents(withdrew)
+        assert consent.withdrawn_at == T0 + HOUR, "withdrawn when the person withdrew"
+        assert await again.feedback_of(withdrew, T0 + DAY) == []
+        assert [r.answers["comment"] for r in await again.feedback_of(stays, T0 + DAY)] == [
+            "bleibt"
+        ]
+        assert [e.event for e in await again.audit_entries(T0)].count("erasure") == 1
+        # The erased person comes back: what they give now is theirs to keep.
+        await again.submit_feedback(erased, feedback("wieder da"), [grant()])
+        await again.grant_consents(withdrew, [grant()])
+    finally:
+        await again.close()
+    assert [r.getMessage() for r in caplog.records].count("erasures_applied_again") == 1
+    assert [r.count for r in caplog.records if r.getMessage() == "erasures_applied_again"] == [2]
+    caplog.clear()
+    later = await reopen(data_dir, key)
+    try:
+        assert [r.answers["comment"] for r in await later.feedback_of(erased, T0 + DAY)] == [
+            "wieder da"
+        ]
+        assert any(c.withdrawn_at is None for c in await later.consents(withdrew))
+    finally:
+        await later.close()
+    assert "erasures_applied_again" not in caplog.text, "nothing to apply again"
+
+
+async def test_the_ledger_forgets_an_erasure_once_the_data_would_have_expired(
+    store: SQLiteStore, data_dir: Path, key: bytes
+) -> None:
+    now = datetime.now(UTC)
+    person = store.pseudonym(SUBJECT)
+    await store.submit_feedback(
+        person, feedback("x").model_copy(update={"expires_at": now + 10 * DAY}), [grant()]
+    )
+    await store.erase_subject(person)
+    await store.purge_expired(now + 9 * DAY)
+    assert len(await store._ledger()) == 1
+    await store.purge_expired(now + 11 * DAY)
+    assert await store._ledger() == []
+
+
 def fresh(comment: str, at: datetime, ttl: timedelta) -> NewFeedback:
     """A feedback given at `at` (by the wall clock's day: the cache key's renewals are
     dated by it)."""
