@@ -150,13 +150,15 @@ async def purge_expired(service: FeedbackService, audit_retention: timedelta | N
         log.error("purge failed: %s", type(error).__name__)
         return
     log.info(
-        "purge: %d feedback, %d drafts, %d language choices, %d orphans, %d keys, %d audit entries",
+        "purge: %d feedback, %d drafts, %d language choices, %d orphans, %d keys, %d audit entries,"
+        " %d deletion notices",
         report.feedback,
         report.drafts,
         report.languages,
         report.orphans,
         report.keys,
         report.audit,
+        report.notices,
     )
 
 
@@ -177,6 +179,12 @@ async def archive_consent_texts(service: FeedbackService) -> None:
 async def _purge_job(context: BotContext) -> None:
     settings = context.bot_data.settings
     await purge_expired(context.service, settings.audit_retention if settings else None)
+    webhooks = context.bot_data.webhooks
+    if webhooks is not None:  # what the purge asked recipients to delete
+        try:
+            await webhooks.send_kept_notices()
+        except StoreError as error:
+            log.error("deletion notices not read: %s", type(error).__name__)
 
 
 def schedule_digest(application: BotApplication) -> None:

@@ -97,6 +97,7 @@ class WebhookSender:
         self.retry_delays = tuple(RETRY_DELAYS if retry_delays is None else retry_delays)
         self.timeout = timeout
         self.tasks: set[asyncio.Task[Any]] = set()
+        self._notifying: set[int] = set()  # kept notices being sent (by their number)
         self._outgoing: dict[tuple[str, str], _Outgoing] = {}  # (recipient, feedback id)
         # One client for all attempts: building one loads the CA certificates on the event
         # loop (40-85 ms), which with a backlog after a restart kept customers waiting.
@@ -169,7 +170,7 @@ class WebhookSender:
             await self._settle(outgoing, "failed")
         for number, notice in notices:
             under_way = [o.task for o in stopped if o.recipient.id == notice.recipient and o.task]
-            self._spawn(self._notify(number, notice, under_way))
+            self._spawn_notice(number, notice, under_way)
         for recipient_id, feedback_ids in unreachable.items():
             log.error("deletion notice for a recipient no longer configured; see the audit trail")
             await self._audit_gave_up(
@@ -212,7 +213,25 @@ class WebhookSender:
                 continue
             self._send(pseudonym, recipient, record)
         for number, notice in notices:
-            self._spawn(self._notify(number, notice, []))
+            self._spawn_notice(number, notice, [])
+
+    async def send_kept_notices(self) -> None:
+        """Send the deletion notices kept in the store that are not on their way yet: the
+        purge keeps one when feedback expires before the date its recipients were told
+        (a shortened retention)."""
+        for number, notice in await self.store.pending_notices():
+            self._spawn_notice(number, notice, [])
+
+    def _spawn_notice(
+        self, number: int | None, notice: DeletionNotice, under_way: list[asyncio.Task[Any]]
+    ) -> None:
+        if number is not None:
+            if number in self._notifying:
+                return
+            self._notifying.add(number)
+        task = self._spawn(self._notify(number, notice, under_way))
+        if number is not None:
+            task.add_done_callback(lambda _: self._notifying.discard(number))
 
     async def close(self) -> None:
         """Stop at shutdown: what has not arrived is in the store, resumed at the next start."""

@@ -269,9 +269,10 @@ def delete_by(expires_at: datetime) -> datetime:
 
 
 def deletion_payload(
-    feedback_ids: Iterable[str], reason: Literal["erasure", "withdrawal"]
+    feedback_ids: Iterable[str], reason: Literal["erasure", "withdrawal", "retention"]
 ) -> dict[str, Any]:
-    """Asks the recipient to delete what it received (Art. 19 GDPR); carries no content."""
+    """Asks the recipient to delete what it received (Art. 19 GDPR; "retention": it
+    expired here before the `delete_by` the recipient was told); carries no content."""
     return {"type": "deletion", "reason": reason, "feedback_ids": sorted(set(feedback_ids))}
 
 

@@ -327,6 +327,10 @@ class Delivery(_Record):
     for the answer, a dropped connection, a server error): `delivered_at` is that attempt's
     time. Such a delivery is kept if it is given up on, and told at an erasure or
     withdrawal, as one that arrived."""
+    cut_short: bool = False
+    """The feedback's deletion date was brought forward after the recipient was told the
+    old one (a shortened retention, see `Store.cap_retention`): the purge asks the
+    recipient to delete it when it expires here."""
 
 
 class DeletionNotice(_Record):
@@ -334,7 +338,8 @@ class DeletionNotice(_Record):
     neither a restart nor a recipient that is down for a while loses it."""
 
     recipient: str
-    reason: Literal["erasure", "withdrawal"]
+    reason: Literal["erasure", "withdrawal", "retention"]
+    """"retention": the feedback expired here before the date the recipient was told."""
     feedback_ids: list[str]
     queued_at: datetime
 
@@ -355,6 +360,9 @@ class ErasureReport(_Record):
 
 
 class PurgeReport(_Record):
+    notices: int = 0
+    """Deletion notices queued for feedback that expired before the date its recipients
+    were told (see `Delivery.cut_short`)."""
     feedback: int = 0
     drafts: int = 0
     languages: int = 0
@@ -633,7 +641,8 @@ class Store(abc.ABC):
         forward to at most its creation plus that retention: a retention shortened since
         holds for what is stored too (Art. 5(1)(e)), as the notices then say. A longer one
         changes nothing stored (the consent was to the shorter). Returns how many were;
-        the next purge deletes those now past their date."""
+        the next purge deletes those now past their date, and queues a deletion notice
+        for the recipients told the old date (`Delivery.cut_short`)."""
 
     @abc.abstractmethod
     async def purge_expired(

@@ -523,7 +523,7 @@ class MemoryStore(Store):
     async def cap_retention(self, retentions: Mapping[str, timedelta]) -> int:
         self._check()
         count = 0
-        for items in self._feedback.values():
+        for pseudonym, items in self._feedback.items():
             for i, record in enumerate(items):
                 retention = retentions.get(record.flow_id)
                 if retention is not None and record.expires_at > record.created_at + retention:
@@ -531,6 +531,12 @@ class MemoryStore(Store):
                         update={"expires_at": record.created_at + retention}
                     )
                     self._invalidate(set(bucket_keys(record.created_at)))
+                    self._deliveries[pseudonym] = [
+                        d.model_copy(update={"cut_short": True})
+                        if d.feedback_id == record.id
+                        else d
+                        for d in self._deliveries.get(pseudonym, [])
+                    ]
                     count += 1
         return count
 
@@ -543,6 +549,25 @@ class MemoryStore(Store):
         if audit_before is not None:
             kept_audit = [e for e in self._audit if e.at >= utc(audit_before)]
             audit, self._audit = len(self._audit) - len(kept_audit), kept_audit
+        owed: dict[str, list[str]] = {}
+        for pseudonym, deliveries in self._deliveries.items():
+            expiring = {r.id for r in self._feedback.get(pseudonym, []) if r.expires_at <= moment}
+            for n, delivery in enumerate(deliveries):
+                if delivery.cut_short and delivery.feedback_id in expiring:
+                    owed.setdefault(delivery.recipient, []).append(delivery.feedback_id)
+                    deliveries[n] = delivery.model_copy(update={"cut_short": False})
+        try:
+            for recipient, ids in sorted(owed.items()):
+                await self.queue_notice(
+                    DeletionNotice(
+                        recipient=recipient,
+                        reason="retention",
+                        feedback_ids=sorted(ids),
+                        queued_at=now,
+                    )
+                )
+        except StorageFull:  # as on SQLite: lost, the recipient deletes by the date told
+            owed = {}
         feedback = drafts = 0
         for pseudonym, items in list(self._feedback.items()):
             kept = [r for r in items if r.expires_at > moment]
@@ -595,7 +620,12 @@ class MemoryStore(Store):
             if p.at >= old or not any(p.at < q.at < old for q in self._series(p.flow))
         ]
         return PurgeReport(
-            feedback=feedback, drafts=drafts, languages=languages, keys=len(unused), audit=audit
+            notices=len(owed),
+            feedback=feedback,
+            drafts=drafts,
+            languages=languages,
+            keys=len(unused),
+            audit=audit,
         )
 
     def _covers_something(self, pseudonym: str, now: datetime) -> bool:

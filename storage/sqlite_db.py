@@ -147,6 +147,10 @@ DATA_MIGRATIONS: list[list[str]] = [
         " SELECT '', at, feedbacks, people, digest FROM main.releases",
         "DROP TABLE main.releases",
         "CREATE INDEX main.release_points_at ON release_points (at)",
+        # A delivery whose feedback's deletion date was brought forward after the
+        # recipient was told the old one: the purge asks it to delete at the new date.
+        "ALTER TABLE main.deliveries ADD COLUMN cut_short INTEGER NOT NULL DEFAULT 0",
+        "CREATE INDEX main.deliveries_cut_short ON deliveries (feedback_id) WHERE cut_short = 1",
     ],
 ]
 LEDGER_MIGRATIONS: list[list[str]] = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import sqlite3
 from collections.abc import Mapping
@@ -113,6 +114,11 @@ _OLD_RELEASES_SQL = (  # but each survey's newest of them: where its oldest peri
     " main.release_points r WHERE at < ? AND at < (SELECT max(at) FROM main.release_points"
     " n WHERE n.flow IN (r.flow, '') AND n.at < ?) LIMIT ?)"
 )
+_CUT_SHORT_SQL = (
+    "SELECT d.rowid, d.recipient, d.feedback_id FROM main.deliveries d"
+    " JOIN main.feedback f ON f.id = d.feedback_id"
+    " WHERE d.cut_short = 1 AND f.expires_at <= ?"
+)
 _OLD_LEDGER_SQL = (  # entries about data that has expired by now anyway
     "DELETE FROM ledger.erasures WHERE seq IN (SELECT seq FROM ledger.erasures"
     " WHERE keep_until < ? LIMIT ?)"
@@ -137,6 +143,12 @@ def _cap(conn: sqlite3.Connection, capped: list[tuple[int, datetime, timedelta]]
     conn.executemany(
         "UPDATE main.feedback SET expires_at = ? WHERE rowid = ?",
         [(ts(created + retention), rowid) for rowid, created, retention in capped],
+    )
+    # Recipients were told the old date (delete_by): asked to delete at the new one.
+    conn.executemany(
+        "UPDATE main.deliveries SET cut_short = 1 WHERE feedback_id ="
+        " (SELECT id FROM main.feedback WHERE rowid = ?)",
+        [(rowid,) for rowid, _, _ in capped],
     )
     buckets = {key for _, created, _ in capped for key in bucket_keys(created)}
     # At start no summary is under way: dropping the figures of the rows there are is
@@ -232,6 +244,7 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
         """Purge in batches of PURGE_BATCH rows, each its own transaction, so that the bot
         keeps answering in between. Raises StorageFull if even a delete finds no space."""
         moment = utc(now)
+        notices = await self._notify_cut_short(moment)
         feedback = await self._batches(_EXPIRED_SQL["feedback"], (ts(moment),))
         try:
             await self._renew_cache_key_daily(moment, owed=feedback > 0)
@@ -264,6 +277,7 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
             await self._checkpoint()
         log.info("purge")
         return PurgeReport(
+            notices=notices,
             feedback=feedback,
             drafts=drafts,
             languages=languages,
@@ -308,6 +322,35 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
             total += len(capped)
             await asyncio.sleep(0)
         return total
+
+    async def _notify_cut_short(self, moment: datetime) -> int:
+        """Queue a deletion notice per recipient for the feedback expiring now before the
+        date it was told (before the feedback and the records of passing it on go);
+        how many were queued. A full disk loses them (logged): the recipient still
+        deletes by the date it was told."""
+
+        def notify(conn: sqlite3.Connection) -> int:
+            rows = conn.execute(_CUT_SHORT_SQL, (ts(moment),)).fetchall()
+            owed: dict[str, list[str]] = {}
+            for _, recipient, feedback_id in rows:
+                owed.setdefault(str(recipient), []).append(str(feedback_id))
+            conn.executemany(
+                "INSERT INTO main.notices (recipient, reason, feedback_ids, queued_at)"
+                " VALUES (?, 'retention', ?, ?)",
+                [(r, json.dumps(sorted(ids)), ts(moment)) for r, ids in sorted(owed.items())],
+            )
+            conn.executemany(
+                "UPDATE main.deliveries SET cut_short = 0 WHERE rowid = ?",
+                [(row[0],) for row in rows],
+            )
+            return len(owed)
+
+        try:
+            async with self._lock:
+                return await on_thread(self._conn(), notify, atomic=True)
+        except StorageFull:
+            log.warning("retention_notices_not_queued")
+            return 0
 
     async def _batches(self, sql: str, params: tuple[Any, ...]) -> int:
         total = 0

@@ -244,7 +244,7 @@ class StaffRecords(StoreCore):
         async with self._lock:
             rows = await fetch_all(
                 self._conn(),
-                "SELECT recipient, feedback_id, delivered_at, pending, unconfirmed"
+                "SELECT recipient, feedback_id, delivered_at, pending, unconfirmed, cut_short"
                 " FROM main.deliveries WHERE pseudonym = ? ORDER BY delivered_at, id",
                 (pseudonym,),
             )
@@ -255,8 +255,9 @@ class StaffRecords(StoreCore):
                 delivered_at=dt(at),
                 pending=bool(p),
                 unconfirmed=bool(u),
+                cut_short=bool(c),
             )
-            for r, f, at, p, u in rows
+            for r, f, at, p, u, c in rows
         ]
 
     async def pending_deliveries(self) -> list[tuple[str, Delivery]]:

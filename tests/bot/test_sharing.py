@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
+from bot.app import _purge_job
 from flows.sharing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from storage import StorageFull
 from storage.interface import AuditEntry, DeletionNotice, Draft
@@ -495,6 +496,34 @@ async def test_a_deletion_notice_outlasts_a_recipient_down_and_a_restart(
         {"type": "deletion", "reason": "erasure", "feedback_ids": [feedback_id]}
     ] * 2
     assert await shop.store.pending_notices() == []  # type: ignore[union-attr]
+
+
+async def test_recipients_are_asked_to_delete_when_a_shortened_retention_ends(
+    shop: Harness, receiver: Receiver
+) -> None:
+    """A shortened retention brings the stored feedback's deletion date forward at the
+    next start, but recipients had been told the old date (`delete_by`) and kept their
+    copies until then (found by review): when it expires here, they are asked to delete."""
+    await product_feedback(shop, 7, share=True)
+    await drained(shop)
+    feedback_id = receiver.payloads("/crm")[0]["feedback_id"]
+    told = receiver.payloads("/crm")[0]["delete_by"]
+    shop.settings = shop.settings.model_copy(update={"retention": timedelta(days=30)})
+    await shop.restart()
+    await drained(shop)
+    assert kinds(receiver, "/crm") == ["feedback"], "nothing to delete yet"
+    shop.clock.advance(timedelta(days=31))
+    assert shop.app is not None and shop.app.bot_data.webhooks is not None
+    data = shop.app.bot_data  # the purge every FEEDBACKBOT_PURGE_INTERVAL
+    await _purge_job(SimpleNamespace(bot_data=data, service=data.service))  # type: ignore[arg-type]
+    await drained(shop)
+    retention = {"type": "deletion", "reason": "retention", "feedback_ids": [feedback_id]}
+    for path in ("/crm", "/acme"):
+        assert [p for p in receiver.payloads(path) if p["type"] == "deletion"] == [retention]
+    assert told > (shop.clock() + timedelta(days=100)).isoformat(), "well before that date"
+    await shop.restart()
+    await drained(shop)
+    assert len([p for p in receiver.payloads("/crm") if p["type"] == "deletion"]) == 1, "once"
 
 
 async def test_a_notice_given_up_on_names_the_feedback_to_delete_in_the_audit(

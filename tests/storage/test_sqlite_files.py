@@ -641,6 +641,8 @@ def back_to_version_13(con: sqlite3.Connection) -> None:
         " WHERE flow = ''"
     )
     con.execute("DROP TABLE release_points")
+    con.execute("DROP INDEX deliveries_cut_short")
+    con.execute("ALTER TABLE deliveries DROP COLUMN cut_short")
     con.execute("DELETE FROM schema_migrations WHERE version > 13")
 
 

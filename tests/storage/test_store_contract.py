@@ -245,6 +245,36 @@ async def test_a_shortened_retention_brings_the_deletion_date_forward(store: Sto
     assert (await store.purge_expired(T0 + 91 * DAY)).feedback == 1
 
 
+async def test_recipients_told_the_old_deletion_date_are_asked_to_delete_at_the_new_one(
+    store: Store,
+) -> None:
+    """A shortened retention reached the stored feedback, but recipients still held their
+    copies until the date they had been told (found by review)."""
+    p, q = store.pseudonym("tg-user:1"), store.pseudonym("tg-user:2")
+    told = await store.submit_feedback(p, feedback("weiter", ttl=180 * DAY), [grant()])
+    later = await store.submit_feedback(q, feedback("spaeter", ttl=180 * DAY), [grant()])
+    for recipient in ("crm", "archiv"):
+        await store.record_delivery(
+            p, Delivery(recipient=recipient, feedback_id=told.id, delivered_at=T0)
+        )
+    assert await store.cap_retention({"standard": 90 * DAY}) == 2
+    # passed on after the change: the recipient is told the new date, nothing owed
+    await store.record_delivery(q, Delivery(recipient="crm", feedback_id=later.id, delivered_at=T0))
+    assert [d.cut_short for d in await store.deliveries_of(p)] == [True, True]
+    assert [d.cut_short for d in await store.deliveries_of(q)] == [False]
+
+    report = await store.purge_expired(T0 + 89 * DAY)
+    assert report.notices == 0 and await store.pending_notices() == []
+    report = await store.purge_expired(T0 + 91 * DAY)
+    assert report.notices == 2 and report.feedback == 2
+    notices = sorted((n for _, n in await store.pending_notices()), key=lambda n: n.recipient)
+    assert [(n.recipient, n.reason, n.feedback_ids) for n in notices] == [
+        ("archiv", "retention", [told.id]),
+        ("crm", "retention", [told.id]),
+    ], "not the one passed on with the new date"
+    assert (await store.purge_expired(T0 + 92 * DAY)).notices == 0, "once"
+
+
 # ---- feedback --------------------------------------------------------------------------
 
 
