@@ -12,10 +12,9 @@ import logging
 import random
 import re
 from bisect import bisect_right
-from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -49,7 +48,6 @@ from flows.replies import Button, Document, Outcome, Reply, headed
 from flows.summary import (
     LATEST_COMMENTS,
     Figures,
-    SurveyDays,
     figures_of,
     one_line,
     render,
@@ -97,12 +95,17 @@ class _Counted:
     """Figures counted from the feedback of whole days, to be cached."""
 
 
+EVERY_SURVEY = "*"
+"""The release points of groups of days in which k people gave feedback to any survey:
+a summary's days, and what it counts of all surveys together (no flow id has a "*")."""
+
+
 @dataclass(frozen=True)
 class Windows:
-    """What a summary counts of a survey: its groups of days in [start, end), and before
-    them in [previous, start); each bound is a release point (see `StaffDesk.windows`)."""
+    """What a summary counts: the groups of days in [start, end), and before them in
+    [previous, start); each bound is a release point of EVERY_SURVEY (see
+    `StaffDesk.windows`)."""
 
-    flow: str
     previous: datetime
     start: datetime
     end: datetime
@@ -165,13 +168,16 @@ class Group:
 def whole_groups(
     flow: str,
     days: list[tuple[SummarySegment, FlowTallies]],
-    points: tuple[Release, ...],
+    points: tuple[Release, ...] | list[Release],
     k: int,
     seal: Callable[[str], str],
+    within: tuple[datetime, datetime] | None = None,
 ) -> tuple[list[Group], int]:
-    """The groups of `days` of a survey that still count exactly what they counted when
-    they were released, with at least `k` people (each without the questions fewer than
-    `k` answered in it); and how many others still count something.
+    """The groups of `days` of a survey (EVERY_SURVEY: of all together) that still count
+    exactly what they counted when they were released, with at least `k` people (each
+    without the questions fewer than `k` answered in it); and how many others still count
+    something. With `within`, only the groups from its start to its end, whole; the rest
+    are no concern.
 
     Feedback leaves a group after its release (erasure, a withdrawn consent, expiry at a
     time anyone can work out), joins one late (a clock set back), or a question of it
@@ -180,8 +186,8 @@ def whole_groups(
     A group released under a smaller minimum group size is left out too.
 
     A group closed by a point of all surveys together (ALL_FLOWS, before schema 14) is
-    checked against all of their feedback; the survey's part of it counts if at least `k`
-    people gave it."""
+    checked against all of their feedback, and a survey's part of it counts without the
+    questions fewer than `k` answered, as it did before."""
     bounds = [point.at for point in points]
     members: dict[int, list[tuple[SummarySegment, FlowTallies]]] = {}
     for day, tallies in days:
@@ -190,17 +196,25 @@ def whole_groups(
     left_out = 0
     for index, group in sorted(members.items()):
         closing = points[index] if index < len(points) else None
-        own = _added([tallies[flow] for _, tallies in group if flow in tallies])
+        if within is not None and (
+            index == 0 or closing is None or bounds[index - 1] < within[0] or closing.at > within[1]
+        ):
+            continue  # reaches beyond `within`
+        every = [tally for _, tallies in group for tally in tallies.values()]
+        own = _added(
+            every
+            if flow == EVERY_SURVEY
+            else [tallies[flow] for _, tallies in group if flow in tallies]
+        )
         total = own
-        if closing is not None and closing.flow == ALL_FLOWS:
-            total = _added([tally for _, tallies in group for tally in tallies.values()])
+        if closing is not None and closing.flow == ALL_FLOWS and flow != EVERY_SURVEY:
+            total = _added(every)
         if (
             closing is not None
             and closing.people >= k
             and _closing(closing.flow, closing.at, total, seal) == closing
         ):
-            if len(own.people) >= k:
-                kept.append(Group(closing, _answered_by_k(own, k), [day for day, _ in group]))
+            kept.append(Group(closing, _answered_by_k(own, k), [day for day, _ in group]))
         elif own.feedbacks:
             left_out += 1
     return kept, left_out
@@ -235,6 +249,22 @@ def _answered_by_k(group: Tally, k: int) -> Tally:
     group.choosers = {key: c for key, c in group.choosers.items() if len(c) >= k}
     group.choices = {key: c for key, c in group.choices.items() if key in group.choosers}
     return group
+
+
+def _chart_caption(t: Translator, figures: Figures, together: int) -> str:
+    """The chart's title: of which survey where several have figures, and that it
+    averages its 1–5 questions where it has several."""
+    several = len({key[0] for key in (*figures.ratings, *figures.choices)}) > 1
+    title = figures.titles.get(figures.chart_survey or "", "")
+    if several and together > 1:
+        return t.gettext(
+            "Ratings per group of days of the survey “{title}”, all its 1–5 questions together"
+        ).format(title=title)
+    if several:
+        return t.gettext("Ratings per group of days of the survey “{title}”").format(title=title)
+    if together > 1:
+        return t.gettext("Ratings per group of days, all 1–5 questions together")
+    return t.gettext("Ratings per group of days")
 
 
 def _midnight(moment: datetime) -> datetime:
@@ -488,14 +518,17 @@ class StaffDesk:
         now = self.clock()
         since = now - length
         windows = await self.windows(length)
-        current, left_out = await self._figures(windows, t, latest=True)
-        previous, previous_left_out = await self._figures(windows, t, latest=False)
+        if windows is None:
+            current = previous = figures_of(Tally(), self.catalog, t)
+            left_out = previous_left_out = 0
+        else:
+            current, left_out = await self._figures(
+                windows, windows.start, windows.end, t, latest=True
+            )
+            previous, previous_left_out = await self._figures(
+                windows, windows.previous, windows.start, t, latest=False
+            )
         k = self.settings.min_group_size
-        counted = compared = None
-        if windows:
-            shown = windows.values()
-            counted = (min(w.start for w in shown), max(w.end for w in shown))
-            compared = (min(w.previous for w in shown), max(w.start for w in shown))
         text = render(
             t,
             since,
@@ -504,105 +537,136 @@ class StaffDesk:
             previous,
             k,
             self.settings.timezone,
-            counted=counted,
-            released=bool(windows),
+            counted=None if windows is None else (windows.start, windows.end),
+            released=windows is not None,
             left_out=left_out,
             previous_left_out=previous_left_out,
-            compared=compared,
-            comparable=all(w.start - w.previous == w.end - w.start for w in windows.values())
-            and not previous_left_out,
+            compared=None if windows is None else (windows.previous, windows.start),
+            comparable=windows is None
+            or (
+                windows.start - windows.previous == windows.end - windows.start
+                and not previous_left_out
+            ),
         )
         await self._audit(event, actor, period or "7d", current.feedbacks)
         replies = [Reply(text)]
-        if counted is not None and current.people >= k and current.per_day:
-            # Its bars average every 1–5 question shown: say so where there are several
-            # (a bar of 3.9 from the service's 5 and the product's 3 belongs to neither).
-            together = sum(r.scale_max == 5 and r.answers >= k for r in current.ratings.values())
+        if windows is not None and current.people >= k and current.per_day:
+            chart = current.chart_survey
+            # Its bars average every 1–5 question shown of one survey: say so where there
+            # are several (a bar of 3.9 from two questions belongs to neither), and which
+            # survey where several have figures.
+            together = sum(
+                r.scale_max == 5 and r.answers >= k
+                for key, r in current.ratings.items()
+                if key[0] == chart
+            )
             png = await asyncio.to_thread(
                 ratings_chart,
                 t,
                 current.per_day,
-                min(since, counted[0]).date(),
-                (counted[1] - _TICK).date(),
+                min(since, windows.start).date(),
+                (windows.end - _TICK).date(),
                 k,
                 together=together > 1,
             )
-            caption = (
-                t.gettext("Ratings per group of days, all 1–5 questions together")
-                if together > 1
-                else t.gettext("Ratings per group of days")
+            replies.append(
+                Reply("", image=Document("ratings.png", png, _chart_caption(t, current, together)))
             )
-            replies.append(Reply("", image=Document("ratings.png", png, caption)))
         return Outcome(replies=tuple(replies))
 
-    async def windows(self, length: timedelta) -> dict[str, Windows]:
-        """What a summary over `length` up to now counts of each survey with released
-        days (by flow id).
+    async def windows(self, length: timedelta) -> Windows | None:
+        """What a summary over `length` up to now counts; None while nothing is released.
 
         A summary that counted feedback up to the moment it was asked for would give away
         one person's answers: asked for just before and just after someone finishes, the
         two differ by exactly that feedback (the same at the start: "7d" against a period
         a minute shorter; and the chart's bar of a day). So summaries count whole UTC
-        days, in groups in which at least k people gave feedback to a survey, released as
-        they fill up (`release_points`): a survey's period starts at its point before the
-        first moment asked for, so it covers at least that, and ends at its newest point.
-        Any two summaries differ by whole groups or not at all; a group that has lost or
-        gained feedback since is left out whole (`whole_groups`).
+        days, in groups in which at least k people gave feedback, released as they fill
+        up (`release_points`): a period starts at the point before its first moment, so
+        it covers at least what was asked for, and ends at the newest point. Any two
+        summaries differ by whole groups or not at all; a group that has lost or gained
+        feedback since is left out whole (`whole_groups`).
+
+        These are the groups of all surveys together (EVERY_SURVEY): what the summary
+        counts of everyone, and its days. The figures of a survey's questions count the
+        survey's own groups within those days (`_figures`).
         """
         now = self.clock()
-        found = {}
-        for flow, newest in (await self._release(now)).items():
-            if not newest.people:  # only the opening point
-                continue
-            start = await self._point_before(flow, now - length)
-            # As many days before as the summary counts (it counts whole groups of days,
-            # so often more than asked for): a week against a week, not three days
-            # against one.
-            previous = await self._point_before(flow, start - (newest.at - start))
-            points = await self.store.releases(flow, previous, newest.at)
-            found[flow] = Windows(flow, previous, start, newest.at, tuple(points))
-        return found
+        newest = (await self._release(now)).get(EVERY_SURVEY)
+        if newest is None or not await self._released(EVERY_SURVEY, newest):
+            return None
+        start = await self._point_before(now - length)
+        # As many days before as the summary counts (it counts whole groups of days, so
+        # often more than asked for): a week against a week, not three days against one.
+        previous = await self._point_before(start - (newest.at - start))
+        points = await self.store.releases(EVERY_SURVEY, previous, newest.at)
+        return Windows(previous=previous, start=start, end=newest.at, points=tuple(points))
 
-    async def _point_before(self, flow: str, moment: datetime) -> datetime:
-        """The survey's release point at or before `moment`, or its first one if none is."""
-        point = await self.store.last_release(flow, moment)
-        point = point or await self.store.first_release(flow)
+    async def _released(self, flow: str, newest: Release) -> bool:
+        """Whether any group of days was released (the newest point may be an opening
+        one, or mark days without feedback, see `_release`)."""
+        if newest.people:
+            return True
+        first = await self.store.first_release(flow)
+        assert first is not None  # there is a newest one
+        return any(point.people for point in await self.store.releases(flow, first, newest.at))
+
+    async def _point_before(self, moment: datetime) -> datetime:
+        """The release point at or before `moment`, or the first one if none is."""
+        point = await self.store.last_release(EVERY_SURVEY, moment)
+        point = point or await self.store.first_release(EVERY_SURVEY)
         if point is None:  # only ever asked once a point exists
             raise RuntimeError("no release point")
         return point
 
     async def _release(self, now: datetime) -> dict[str, Release]:
-        """Add the release points that the days over since each survey's newest allow
-        (counted from the summary cache, which keeps them for the summaries); each
-        survey's newest point up to today then (a clock set back ignores points after
-        it), if it has one."""
+        """Add the release points that the days over since each series' newest allow (of
+        each survey, and of all together: EVERY_SURVEY), counted from the summary cache,
+        which keeps them for the summaries; each series' newest point up to today then
+        (a clock set back ignores points after it), if it has one.
+
+        Days without any feedback to a survey after its newest point move it on to
+        today's midnight (a point of no one): a survey nobody answers must not make every
+        summary read every day since its last group (and the days a summary counts do
+        not depend on whether it came before or after another that day)."""
         until = _midnight(now)
+        series = [*self.catalog.flows, EVERY_SURVEY]
         async with self._releasing:
-            last = {flow: await self.store.last_release(flow) for flow in self.catalog.flows}
+            last = {flow: await self.store.last_release(flow) for flow in series}
             behind = {flow: at for flow, at in last.items() if at is None or at < until}
             if behind:
                 oldest = _midnight(now - RELEASE_MEMORY)
                 since = min(oldest if at is None else at for at in behind.values())
                 counted = await self._read(since, until, now)
                 for flow, after in behind.items():
+                    days = [
+                        (day, _added(list(tallies.values())))
+                        if flow == EVERY_SURVEY
+                        else (day, tallies.get(flow) or Tally())
+                        for day, tallies in counted.days
+                        if after is None or day.start >= after
+                    ]
                     points = release_points(
-                        [
-                            (day, tallies.get(flow) or Tally())
-                            for day, tallies in counted.days
-                            if after is None or day.start >= after
-                        ],
+                        days,
                         self.settings.min_group_size,
                         self.store.pseudonym,
                         opening=until if after is None else None,
                         flow=flow,
                     )
+                    tail = points[-1].at if points else after
+                    if (
+                        tail is not None
+                        and tail < until
+                        and not any(tally.feedbacks for day, tally in days if day.start >= tail)
+                    ):
+                        points.append(Release(flow=flow, at=until))  # nobody since: move on
                     try:
                         if points:
                             await self.store.add_releases(flow, points, after=after)
                     except StorageFull:
                         log.warning("release_points_not_saved")
             newest = {}
-            for flow in self.catalog.flows:
+            for flow in series:
                 at = await self.store.last_release(flow, until)  # added, or by another
                 if at is not None:
                     newest[flow] = (await self.store.releases(flow, at, at))[-1]
@@ -623,60 +687,62 @@ class StaffDesk:
         return counted
 
     async def _figures(
-        self, windows: dict[str, Windows], t: Translator, latest: bool
+        self, windows: Windows, since: datetime, until: datetime, t: Translator, latest: bool
     ) -> tuple[Figures, int]:
-        """The figures of each survey's groups of days that are still whole, in its
-        [start, end) (`latest`) or [previous, start), and how many groups were left out.
-        The chart has a bar per group (on its last day) of the questions the text shows:
-        bars per day, or of questions hidden for fewer than k answers, would let the
-        totals give away the rest."""
-        spans = {
-            flow: (w.start, w.end) if latest else (w.previous, w.start)
-            for flow, w in windows.items()
-        }
-        spans = {flow: (since, until) for flow, (since, until) in spans.items() if since < until}
-        if not spans:
-            return figures_of(Tally(), self.catalog, t), 0
+        """The figures of the groups of days in [since, until) that are still whole, and
+        how many groups were left out: of all surveys together (feedbacks, people,
+        comments), and of each survey's questions its own groups within those days.
+
+        Per survey, as a survey's groups close when k people gave feedback to it: with
+        two surveys, a group of k people in all would mostly hold fewer than k answers
+        to either, and each survey's questions would be left out of it (found by a
+        staff-side audit). Within the days of all together, and with no days of its own
+        shown: a comment's day outside a survey's days would tell the survey it answers.
+
+        The chart has a bar per group of one survey (on its last day) of the questions
+        the text shows: bars per day, or of questions hidden for fewer than k answers,
+        would let the totals give away the rest."""
         now = self.clock()
-        counted = await self._read(
-            min(since for since, _ in spans.values()),
-            max(until for _, until in spans.values()),
-            now,
-        )
+        counted = await self._read(since, until, now)
         k = self.settings.min_group_size
-        kept: dict[str, list[Group]] = {}
-        left_out = 0
-        for flow, (since, until) in spans.items():
-            days = [(day, tallies) for day, tallies in counted.days if since <= day.start < until]
-            kept[flow], out = whole_groups(
-                flow, days, windows[flow].points, k, self.store.pseudonym
-            )
-            left_out += out
+        seal = self.store.pseudonym
+        everyone, left_out = whole_groups(EVERY_SURVEY, counted.days, windows.points, k, seal)
         total = Tally()
-        for groups in kept.values():
+        for group in everyone:
+            total.merge(group.tally)
+        own: dict[str, list[Group]] = {}
+        for flow in self.catalog.flows:
+            points = await self.store.releases(flow, since, until)
+            own[flow], _ = whole_groups(flow, counted.days, points, k, seal, within=(since, until))
+        answered = Tally()
+        for groups in own.values():
             for group in groups:
-                total.merge(group.tally)
+                answered.merge(group.tally)
+        total.ratings, total.raters = answered.ratings, answered.raters
+        total.choices, total.choosers = answered.choices, answered.choosers
         shown = {key for key in total.ratings if len(total.raters.get(key, ())) >= k}
-        per_day: dict[date, Counter[int]] = {}
-        for groups in kept.values():
-            for group in groups:
-                five = scale_five(group.tally, self.catalog, shown)
-                if five:
-                    per_day.setdefault((group.closing.at - _TICK).date(), Counter()).update(five)
+        fives = {
+            flow: [(group, scale_five(group.tally, self.catalog, shown)) for group in groups]
+            for flow, groups in own.items()
+        }
+        chart = max(
+            fives, key=lambda flow: sum(sum(five.values()) for _, five in fives[flow]), default=None
+        )
+        per_day = {
+            (group.closing.at - _TICK).date(): five
+            for group, five in (fives[chart] if chart is not None else [])
+            if five
+        }
         surveys = {
-            flow: SurveyDays(
-                feedbacks=sum(group.tally.feedbacks for group in groups),
-                start=spans[flow][0],
-                end=spans[flow][1],
-            )
-            for flow, groups in kept.items()
+            flow: sum(g.tally.feedbacks for g in groups if len(g.tally.people) >= k)
+            for flow, groups in own.items()
             if groups
         }
-        comments = []
-        if latest:
-            named = {(flow, day) for flow, groups in kept.items() for g in groups for day in g.days}
-            comments = await self._latest_comments(named, counted, now, t)
-        return figures_of(total, self.catalog, t, per_day, comments, surveys), left_out
+        days = [day for group in everyone for day in group.days]
+        comments = await self._latest_comments(days, counted, now, t) if latest else []
+        figures = figures_of(total, self.catalog, t, per_day, comments, surveys)
+        figures.chart_survey = chart if per_day else None
+        return figures, left_out
 
     def _count(self, reads: list[SegmentRead]) -> _Counted:
         counted = _Counted()
@@ -704,41 +770,29 @@ class StaffDesk:
         return counted
 
     async def _latest_comments(
-        self,
-        days: set[tuple[str, SummarySegment]],
-        counted: _Counted,
-        now: datetime,
-        t: Translator,
+        self, days: list[SummarySegment], counted: _Counted, now: datetime, t: Translator
     ) -> list[tuple[datetime, Comment]]:
-        """The newest comments of the surveys' `days` (flow id, day), redacted: of those
-        counted just now, and of cached days (newest first) only as many as can still be
-        among them."""
-        flows: dict[SummarySegment, set[str]] = {}
-        for flow, day in days:
-            flows.setdefault(day, set()).add(flow)
+        """The newest comments of `days`, redacted: of those counted just now, and of
+        cached days (newest first) only as many as can still be among them."""
         found: list[tuple[datetime, Comment]] = []
-        for day, named in flows.items():
-            found += [c for c in counted.comments.get(day.start, []) if c[1].question[0] in named]
+        for day in days:
+            found += counted.comments.get(day.start, [])
         found = _newest(found)
         commented = {
-            (flow, day.start)
-            for day, tallies in counted.days
-            for flow, tally in tallies.items()
-            if tally.commented
+            day.start for day, tallies in counted.days if any(x.commented for x in tallies.values())
         }
-        for day in sorted(flows, key=lambda day: day.start, reverse=True):
-            named = {flow for flow in flows[day] if (flow, day.start) in commented}
-            if day.start in counted.comments or not named:
+        for day in sorted(days, key=lambda day: day.start, reverse=True):
+            if day.start in counted.comments or day.start not in commented:
                 continue
             if sum(when >= day.end for when, _ in found) >= LATEST_COMMENTS:
                 break
-            found = _newest(found + await self._comments_in(day, named, now))
+            found = _newest(found + await self._comments_in(day, now))
         return await asyncio.to_thread(
             lambda: [(when, c._replace(text=redact(c.text, t))) for when, c in found]
         )
 
     async def _comments_in(
-        self, segment: SummarySegment, flows: set[str], now: datetime
+        self, segment: SummarySegment, now: datetime
     ) -> list[tuple[datetime, Comment]]:
         limit = 4 * LATEST_COMMENTS
         while True:
@@ -748,7 +802,7 @@ class StaffDesk:
             comments = [
                 (record.created_at, comment)
                 for record in records
-                if record.flow_id in flows and in_force(record, self.catalog)
+                if in_force(record, self.catalog)
                 for comment in comments_of(record, self.catalog)
             ]
             if len(comments) >= LATEST_COMMENTS or len(records) < limit:

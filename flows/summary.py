@@ -73,16 +73,6 @@ class ChoiceFigures:
     """Each option's label and count, the question's order among equal counts."""
 
 
-@dataclass(frozen=True)
-class SurveyDays:
-    """What a summary counted of one survey: its feedbacks in its groups of days from
-    `start` to `end` (UTC midnights; see flows.staff.StaffDesk.windows)."""
-
-    feedbacks: int
-    start: datetime
-    end: datetime
-
-
 @dataclass
 class Figures:
     feedbacks: int = 0
@@ -102,11 +92,13 @@ class Figures:
     unshown: list[str] = field(default_factory=list)
     """The titles of the surveys with rating or choice questions none of which has a
     figure: staff would otherwise take them for lost."""
-    surveys: dict[str, SurveyDays] = field(default_factory=dict)
-    """Per survey (flow id) with figures, what was counted of it: each survey's groups of
-    days are its own."""
+    surveys: dict[str, int] = field(default_factory=dict)
+    """The feedbacks its questions count, per survey (flow id) with figures: each survey's
+    groups of days are its own (see flows.staff.StaffDesk._figures)."""
     titles: dict[str, str] = field(default_factory=dict)
     """The title of each survey (flow id), in the flows' order."""
+    chart_survey: str | None = None
+    """The survey whose ratings the chart shows."""
 
 
 def figures_of(
@@ -115,7 +107,7 @@ def figures_of(
     t: Translator,
     per_day: dict[date, Counter[int]] | None = None,
     comments: list[tuple[datetime, Comment]] | None = None,
-    surveys: dict[str, SurveyDays] | None = None,
+    surveys: dict[str, int] | None = None,
 ) -> Figures:
     """The figures to show from a tally; questions in the order of the flows."""
     ratings = {}
@@ -278,15 +270,15 @@ def render(
         )
         ended = (counted[1] - timedelta(microseconds=1)).date()
         return "\n".join([*lines, "", note.format(date=t.date(ended), k=k)])
-    own_days = len({(days.start, days.end) for days in current.surveys.values()}) > 1
+    with_figures = {key[0] for key in (*current.ratings, *current.choices)}
     if counted is not None:
         first, last = counted[0].date(), (counted[1] - timedelta(microseconds=1)).date()
-        if own_days:
+        if len(with_figures) > 1:
             text = t.gettext(
-                "Counted: the days from {start} to {end} (UTC), each survey in its own "
-                "groups of days (below). Newer days are added once at least {k} people have "
-                "given feedback to a survey in them, so that comparing summaries reveals no "
-                "one."
+                "Counted: the days from {start} to {end} (UTC), and of each survey's "
+                "questions the groups of days within them in which at least {k} people gave "
+                "feedback to it. Newer days are added once at least {k} people have given "
+                "feedback in them, so that comparing summaries reveals no one."
             )
         elif first == last:
             text = t.gettext(
@@ -360,10 +352,7 @@ def render(
     # what).
     answers = [(key, r.answers) for key, r in current.ratings.items()]
     answers += [(key, c.answers) for key, c in current.choices.items()]
-    if any(
-        key[0] in current.surveys and count < current.surveys[key[0]].feedbacks
-        for key, count in answers
-    ):
+    if any(key[0] in current.surveys and count < current.surveys[key[0]] for key, count in answers):
         lines += [
             "",
             t.gettext(
@@ -372,13 +361,19 @@ def render(
                 "survey has feedbacks."
             ).format(k=k),
         ]
-    with_figures = {key[0] for key in (*current.ratings, *current.choices)}
     for flow, title in current.titles.items():
         if flow not in with_figures:
             continue
-        days = current.surveys.get(flow)
-        if len(with_figures) > 1 and days is not None:
-            lines += ["", _survey_heading(t, title, days, own_days)]
+        if len(with_figures) > 1 and flow in current.surveys:
+            count = current.surveys[flow]
+            lines += [
+                "",
+                t.ngettext(
+                    "Survey “{title}”: {count} feedback",
+                    "Survey “{title}”: {count} feedbacks",
+                    count,
+                ).format(title=title, count=t.number(count)),
+            ]
         for key, rating in current.ratings.items():
             if key[0] == flow:
                 lines += ["", _rating_block(t, rating, previous.ratings.get(key), k)]
@@ -390,15 +385,17 @@ def render(
         lines += [
             "",
             t.ngettext(
-                "No figures for the survey {surveys}: in no group of days did {k} people "
-                "answer its questions.",
-                "No figures for the surveys {surveys}: in no group of days did {k} people "
-                "answer their questions.",
+                "No figures for the survey {surveys} in these days: its questions are shown "
+                "by groups of days in which at least {k} people answered them.",
+                "No figures for the surveys {surveys} in these days: their questions are "
+                "shown by groups of days in which at least {k} people answered them.",
                 len(current.unshown),
             ).format(surveys=surveys, k=k),
         ]
+    lines.append("")
+    if len(with_figures) > 1:  # what follows is of every survey, not of the last one
+        lines.append(t.gettext("All surveys:"))
     lines += [
-        "",
         t.gettext("Comments: {share} of feedbacks").format(
             share=t.percent(current.commented / current.feedbacks if current.feedbacks else 0)
         ),
@@ -463,26 +460,6 @@ def shortened(text: str, limit: int) -> str:
         return text
     cut = text.rfind(" ", limit // 2, limit)
     return text[: cut if cut > 0 else limit - 1].rstrip() + "…"
-
-
-def _survey_heading(t: Translator, title: str, days: SurveyDays, own_days: bool) -> str:
-    """The line over a survey's figures where several are shown: its title, feedbacks
-    and, where the surveys' days differ, its days."""
-    heading = t.ngettext(
-        "Survey “{title}”: {count} feedback", "Survey “{title}”: {count} feedbacks", days.feedbacks
-    ).format(title=title, count=t.number(days.feedbacks))
-    if not own_days:
-        return heading
-    first, last = days.start.date(), (days.end - timedelta(microseconds=1)).date()
-    if first == last:
-        return heading + " " + t.gettext("({date})").format(date=t.date(first))
-    return (
-        heading
-        + " "
-        + t.gettext("(the days from {start} to {end})").format(
-            start=t.date(first), end=t.date(last)
-        )
-    )
 
 
 def _rating_block(

@@ -23,10 +23,18 @@ import pytest
 from flows.catalog import FlowCatalog
 from flows.figures import FlowTallies, Tally, in_force
 from flows.i18n import translator
-from flows.staff import RULES_EVENT, StaffDesk, StaffSettings, release_points, whole_groups
+from flows.staff import (
+    RULES_EVENT,
+    StaffDesk,
+    StaffSettings,
+    _midnight,
+    release_points,
+    whole_groups,
+)
 from storage import MemoryStore, SQLiteStore
 from storage.crypto import generate_key
 from storage.interface import (
+    ALL_FLOWS,
     AuditEntry,
     ConsentGrant,
     NewFeedback,
@@ -102,7 +110,7 @@ class Desk:
     async def counted(self, length: timedelta) -> list[PeriodFeedback]:
         """The feedback in the current part of a summary over `length` (all of it counts
         while no feedback leaves a group)."""
-        windows = (await self.desk.windows(length)).get("feedback")
+        windows = await self.desk.windows(length)
         if windows is None:
             return []
         records = await self.store.feedback_in_period(windows.start, windows.end, self.now)
@@ -120,10 +128,6 @@ async def desk(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[
     await world.open()
     yield world
     await store.close()
-
-
-def t_date(moment: datetime) -> str:
-    return translator("en").date(moment.date())
 
 
 def figures(text: str) -> str:
@@ -257,19 +261,87 @@ async def test_each_survey_shows_its_figures_when_feedback_is_split_between_two(
     product = sum(ratings["product"][:18]) / 18
     assert f"Average {service:.1f} out of 5 (30 answers)" in text, text
     assert f"Average {product:.1f} out of 5 (18 answers)" in text, text
-    assert "Responses: 48" in text and "People: 48" in text
-    first = t_date(START)
-    assert (
-        f"Survey “Customer feedback”: 30 responses (the days from {first} to "
-        f"{t_date(START + timedelta(days=9))})"
-    ) in text
-    assert (
-        f"Survey “Product feedback”: 18 responses (the days from {first} to "
-        f"{t_date(START + timedelta(days=8))})"
-    ) in text
-    assert "each survey in its own groups of days" in text
+    assert "Responses: 50" in text and "People: 50" in text, "all of them, together"
+    assert "Survey “Customer feedback”: 30 responses\n" in text
+    assert "Survey “Product feedback”: 18 responses\n" in text
+    assert "of each survey's questions the groups of days within them" in text
+    assert "All surveys:\nComments: 0% of responses" in text
     german = await desk.summary("10d", "de")
     assert "Durchschnitt" in german and "Umfrage „Produktfeedback“: 18 Feedbacks" in german
+
+
+async def legacy_points(desk: Desk) -> None:
+    """Release points as versions before schema 14 made them: groups of all surveys
+    together (ALL_FLOWS), closed once k people gave feedback to any (from a review)."""
+    until = _midnight(desk.now)
+    counted = await desk.desk._read(until - timedelta(days=60), until, desk.now)
+    days = []
+    for day, tallies in counted.days:
+        total = Tally()
+        for tally in tallies.values():
+            total.merge(tally)
+        days.append((day, total))
+    points = release_points(days, K, desk.store.pseudonym, opening=until, flow=ALL_FLOWS)
+    assert await desk.store.add_releases(ALL_FLOWS, points, after=None)
+
+
+async def test_groups_released_before_the_upgrade_count_what_they_counted(desk: Desk) -> None:
+    """A review: the upgrade counted a survey's part of an old group only where k people
+    gave it, so a summary before and one after differed by one customer's feedback and
+    comment. The old groups count whole in everything they showed before."""
+    for person in (1, 2, 3):
+        await desk.give(person, 4)
+    await desk.give(4, 3, "Preis viel zu hoch", flow="product")
+    desk.next_day()
+    await legacy_points(desk)
+    text = await desk.summary("7d")
+    assert "Responses: 4" in text and "People: 4" in text and "Comments: 25%" in text, text
+    assert "Average 4.0 out of 5 (3 answers)" in text
+    assert "our product" not in text, "one answer: hidden, as before"
+    await desk.store.erase_subject(desk.pseudonym(4))
+    after = await desk.summary("7d")
+    assert "Some days are left out (one group of days)" in after, "once, not per survey"
+
+
+async def test_a_survey_with_no_new_days_does_not_stretch_the_summary(desk: Desk) -> None:
+    """A review: the days counted, the previous period and the chart ran from the newest
+    group of a survey answered two months ago."""
+    for person in range(3):
+        await desk.give(100 + person, 2, flow="product")
+    desk.next_day()
+    for day in range(60):
+        for person in range(3):
+            await desk.give(day * 10 + person, 4)
+        desk.next_day()
+    text = await desk.summary("7d")
+    first = (desk.now - timedelta(days=7)).date()
+    assert f"Counted: the days from {translator('en').date(first)}" in text, text
+    assert "our product" not in text
+    # a survey nobody answers moves on with the days: no summary reads back to its start
+    assert await desk.store.last_release("product") == _midnight(desk.now)
+
+
+async def test_the_chart_of_several_surveys_shows_one_and_says_which(desk: Desk) -> None:
+    """A review: bars of one survey's ratings labelled as the average of both read as a
+    daily swing between a survey rated 5 and one rated 1."""
+    for day in range(2):
+        for person in range(3):
+            await desk.give(10 * day + person, 5)
+            await desk.give(100 + 10 * day + person, 1, flow="product")
+        desk.next_day()
+    outcome = await desk.desk.summary(STAFF, "en", "7d")
+    [chart] = [reply.image for reply in outcome.replies if reply.image is not None]
+    assert chart.caption in (
+        "Ratings per group of days of the survey “Customer feedback”",
+        "Ratings per group of days of the survey “Product feedback”",
+    )
+    windows = await desk.desk.windows(timedelta(days=7))
+    assert windows is not None
+    figures, _ = await desk.desk._figures(
+        windows, windows.start, windows.end, translator("en"), latest=True
+    )
+    bars = {tuple(sorted(counts)) for counts in figures.per_day.values()}
+    assert bars in ({(5,)}, {(1,)}), "each bar of one survey"
 
 
 async def test_a_question_not_everyone_is_asked_is_said_to_have_fewer_answers(
@@ -458,11 +530,12 @@ async def test_the_chart_has_a_bar_per_group_not_per_day(desk: Desk) -> None:
         await desk.give(person, 5)
     desk.next_day()
     windows = await desk.desk.windows(timedelta(days=7))
-    assert windows.keys() == {"feedback"}, "no feedback to the product survey: no figures"
-    figures, left_out = await desk.desk._figures(windows, translator("en"), latest=True)
+    assert windows is not None
+    figures, left_out = await desk.desk._figures(
+        windows, windows.start, windows.end, translator("en"), latest=False
+    )
     assert left_out == 0 and figures.feedbacks == 4
-    end = windows["feedback"].end
-    assert figures.per_day == {(end - timedelta(days=1)).date(): Counter({5: 3, 1: 1})}
+    assert figures.per_day == {(windows.end - timedelta(days=1)).date(): Counter({5: 3, 1: 1})}
 
 
 async def test_a_clock_set_back_ignores_release_points_after_it(desk: Desk) -> None:
@@ -475,7 +548,7 @@ async def test_a_clock_set_back_ignores_release_points_after_it(desk: Desk) -> N
     assert feedbacks(await desk.summary("30d")) == 12
     desk.now -= timedelta(days=2, hours=2)
     windows = await desk.desk.windows(timedelta(days=30))
-    assert windows["feedback"].end <= desk.now
+    assert windows is not None and windows.end <= desk.now
     assert feedbacks(await desk.summary("30d")) == 3, "the one day over before the clock's today"
 
 
