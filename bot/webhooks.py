@@ -161,7 +161,11 @@ class WebhookSender:
                 queued_at=self.clock(),
             )
             try:
-                notices.append((await self.store.queue_notice(notice), notice))
+                kept = await self.store.queue_notice(notice)
+                # Taken at once: the purge's send_kept_notices must not send it before
+                # the deliveries it stops are through (found by review).
+                self._notifying.add(kept)
+                notices.append((kept, notice))
             except StoreError as error:
                 notices.append((None, notice))
                 log.error("deletion notice not kept (%s); sending it now", type(error).__name__)
@@ -170,7 +174,7 @@ class WebhookSender:
             await self._settle(outgoing, "failed")
         for number, notice in notices:
             under_way = [o.task for o in stopped if o.recipient.id == notice.recipient and o.task]
-            self._spawn_notice(number, notice, under_way)
+            self._spawn_notice(number, notice, under_way, taken=True)
         for recipient_id, feedback_ids in unreachable.items():
             log.error("deletion notice for a recipient no longer configured; see the audit trail")
             await self._audit_gave_up(
@@ -223,9 +227,15 @@ class WebhookSender:
             self._spawn_notice(number, notice, [])
 
     def _spawn_notice(
-        self, number: int | None, notice: DeletionNotice, under_way: list[asyncio.Task[Any]]
+        self,
+        number: int | None,
+        notice: DeletionNotice,
+        under_way: list[asyncio.Task[Any]],
+        taken: bool = False,
     ) -> None:
-        if number is not None:
+        """Send a notice in the background, once: a kept one (`number`) already on its
+        way, or `taken` by the caller for it, is not sent again."""
+        if number is not None and not taken:
             if number in self._notifying:
                 return
             self._notifying.add(number)

@@ -333,6 +333,17 @@ class Delivery(_Record):
     recipient to delete it when it expires here."""
 
 
+NOTICE_IDS = 500
+"""Feedback ids a retention notice names at most (20,000 in one were 0.7 MB, more than
+many receivers take): more go in several."""
+
+
+def notice_parts(ids: list[str]) -> list[list[str]]:
+    """`ids` sorted, in parts of at most NOTICE_IDS."""
+    ordered = sorted(ids)
+    return [ordered[n : n + NOTICE_IDS] for n in range(0, len(ordered), NOTICE_IDS)]
+
+
 class DeletionNotice(_Record):
     """A recipient to be asked to delete feedback (Art. 19), kept until it was sent:
     neither a restart nor a recipient that is down for a while loses it."""

@@ -40,6 +40,7 @@ from storage.interface import (
     SummarySegment,
     Tallies,
     bucket_keys,
+    notice_parts,
 )
 
 # A person whose only data is a consent granted this recently keeps it and their key:
@@ -533,7 +534,7 @@ class MemoryStore(Store):
                     self._invalidate(set(bucket_keys(record.created_at)))
                     self._deliveries[pseudonym] = [
                         d.model_copy(update={"cut_short": True})
-                        if d.feedback_id == record.id
+                        if d.feedback_id == record.id and not d.pending
                         else d
                         for d in self._deliveries.get(pseudonym, [])
                     ]
@@ -556,18 +557,18 @@ class MemoryStore(Store):
                 if delivery.cut_short and delivery.feedback_id in expiring:
                     owed.setdefault(delivery.recipient, []).append(delivery.feedback_id)
                     deliveries[n] = delivery.model_copy(update={"cut_short": False})
+        notices = [
+            DeletionNotice(
+                recipient=recipient, reason="retention", feedback_ids=part, queued_at=now
+            )
+            for recipient, ids in sorted(owed.items())
+            for part in notice_parts(ids)
+        ]
         try:
-            for recipient, ids in sorted(owed.items()):
-                await self.queue_notice(
-                    DeletionNotice(
-                        recipient=recipient,
-                        reason="retention",
-                        feedback_ids=sorted(ids),
-                        queued_at=now,
-                    )
-                )
+            for notice in notices:
+                await self.queue_notice(notice)
         except StorageFull:  # as on SQLite: lost, the recipient deletes by the date told
-            owed = {}
+            notices = []
         feedback = drafts = 0
         for pseudonym, items in list(self._feedback.items()):
             kept = [r for r in items if r.expires_at > moment]
@@ -620,7 +621,7 @@ class MemoryStore(Store):
             if p.at >= old or not any(p.at < q.at < old for q in self._series(p.flow))
         ]
         return PurgeReport(
-            notices=len(owed),
+            notices=len(notices),
             feedback=feedback,
             drafts=drafts,
             languages=languages,

@@ -144,7 +144,13 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
     async def _apply_ledger(self) -> None:
         """Erasures and withdrawals noted in the ledger that the store's files do not
         reflect (a backup from before them was restored) are carried out again, before
-        anyone is served or anything exported (see storage.sqlite_ledger)."""
+        anyone is served or anything exported (see storage.sqlite_ledger).
+
+        Only by the one holding the data dir's lock (the bot, `purge`, `chat`): a command
+        opened beside the running bot in the middle of an erasure would otherwise carry
+        it out itself (found by review). Any other opening is refused while there is
+        something to apply again."""
+        apply = self._exclusive
         again = 0
         for entry in await self._ledger():
             if "erase" in entry:
@@ -155,7 +161,8 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
                     (pseudonym,),
                 )
                 if {tuple(key) for key in entry["keys"]} & {tuple(row) for row in rows}:
-                    await self._erase(pseudonym)
+                    if apply:
+                        await self._erase(pseudonym)
                     again += 1
             elif "withdraw" in entry:
                 consents = entry["consents"]
@@ -167,14 +174,38 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
                     consents,
                 )
                 if row is not None and row[0]:
-                    await self._withdraw(
-                        entry["withdraw"],
-                        entry["purpose"],
-                        dt(entry["at"]),
-                        entry["collected"],
-                        entry["erased"],
-                    )
+                    if apply:
+                        await self._withdraw(
+                            entry["withdraw"],
+                            entry["purpose"],
+                            dt(entry["at"]),
+                            entry["collected"],
+                            entry["erased"],
+                        )
                     again += 1
+            elif "contact" in entry:
+                rows = await fetch_all(
+                    self._conn(),
+                    "SELECT ciphertext FROM main.contacts WHERE pseudonym = ?",
+                    (entry["contact"],),
+                )
+                if any(hashlib.sha256(row[0]).hexdigest() == entry["row"] for row in rows):
+                    if apply:
+                        await run(
+                            self._conn(),
+                            "DELETE FROM main.contacts WHERE pseudonym = ?",
+                            (entry["contact"],),
+                        )
+                    again += 1
+        if again and not apply:
+            raise StoreError(
+                N_(
+                    "the store in {path} still holds data erased or withdrawn since it was "
+                    "backed up: start the bot (`feedbackbot run`) once, which erases it "
+                    "again, then run this command"
+                ),
+                path=self._dir,
+            )
         if again:
             log.warning("erasures_applied_again", extra={"count": again})
 

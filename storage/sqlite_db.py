@@ -151,6 +151,9 @@ DATA_MIGRATIONS: list[list[str]] = [
         # recipient was told the old one: the purge asks it to delete at the new date.
         "ALTER TABLE main.deliveries ADD COLUMN cut_short INTEGER NOT NULL DEFAULT 0",
         "CREATE INDEX main.deliveries_cut_short ON deliveries (feedback_id) WHERE cut_short = 1",
+        # Found by review: marking them looked a feedback's deliveries up by its id in the
+        # whole table, once per feedback (20,000 feedbacks: 40 s at start).
+        "CREATE INDEX main.deliveries_feedback ON deliveries (feedback_id)",
     ],
 ]
 LEDGER_MIGRATIONS: list[list[str]] = [

@@ -20,17 +20,20 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from storage import crypto
 from storage.interface import DecryptionFailed
 from storage.sqlite_core import StoreCore
-from storage.sqlite_db import fetch_all, fetch_one, run, ts
+from storage.sqlite_db import dt, fetch_all, fetch_one, run, ts
 
 log = logging.getLogger("storage")
 
 LEDGER_FILE = "erasures.db"
+LEDGER_MEMORY = timedelta(days=365)
+"""How long an entry is kept at least."""
+_PAD = 512
 _LABEL = b"feedbackbot/erasure-ledger/v1"
 _LATEST_EXPIRY_SQL = (
     "SELECT max(expires_at) FROM (SELECT expires_at FROM main.feedback WHERE pseudonym = ?"
@@ -48,16 +51,25 @@ class ErasureLedger(StoreCore):
 
     async def _keep_until(self, pseudonym: str, now: datetime) -> str:
         """Until when an entry about the person is needed: the last expiry of their data
-        (a restored copy of it is deleted by the purge from then on), at least `now`."""
+        (a restored copy of it is deleted by the purge from then on), at least LEDGER_MEMORY
+        (a backup from before a retention was shortened holds later dates), rounded up
+        to the first of a month: the day would match the deletion date a data backup
+        shows in clear beside the pseudonym (found by review)."""
         row = await fetch_one(self._conn(), _LATEST_EXPIRY_SQL, (pseudonym,) * 3)
-        latest = row[0] if row is not None and row[0] is not None else ""
-        return max(latest, ts(now))
+        floor = now + LEDGER_MEMORY
+        latest = dt(row[0]) if row is not None and row[0] is not None else floor
+        until = max(latest, floor).astimezone(UTC)
+        first = until.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        return ts((first + timedelta(days=32)).replace(day=1))
 
     async def _note(self, entry: dict[str, Any], keep_until: str, now: datetime) -> None:
-        """Add an entry (committed by itself: erasures.db is synchronous=FULL)."""
+        """Add an entry (committed by itself: erasures.db is synchronous=FULL), padded so
+        that its size does not tell an erasure from a withdrawal."""
         at = ts(now)
         key = self._derived_key(_LABEL)
-        sealed = crypto.encrypt(key, json.dumps(entry).encode(), _aad(at))
+        plain = json.dumps(entry)
+        plain += " " * (-len(plain) % _PAD)
+        sealed = crypto.encrypt(key, plain.encode(), _aad(at))
         await run(
             self._conn(),
             "INSERT INTO ledger.erasures (at, keep_until, sealed) VALUES (?, ?, ?)",

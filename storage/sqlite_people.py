@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import sqlite3
@@ -444,7 +445,22 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
         return None if chat_id is None else int(chat_id)
 
     async def delete_contact(self, pseudonym: str) -> bool:
+        """Noted in the erasure ledger first, by the row's own ciphertext: a chat id given
+        again later is another row, which a restore must leave alone."""
         async with self._lock:
+            row = await fetch_one(
+                self._conn(),
+                "SELECT ciphertext FROM main.contacts WHERE pseudonym = ?",
+                (pseudonym,),
+            )
+            if row is None:
+                return False
+            entry = {"contact": pseudonym, "row": hashlib.sha256(row[0]).hexdigest()}
+            now = datetime.now(UTC)
+            try:
+                await self._note(entry, await self._keep_until(pseudonym, now), now)
+            except StorageFull:  # the deletion goes on: it is what the person asked
+                log.warning("contact_deletion_not_in_ledger")
             sql = "DELETE FROM main.contacts WHERE pseudonym = ?"
             return await run(self._conn(), sql, (pseudonym,)) > 0
 

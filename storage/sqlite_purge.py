@@ -17,6 +17,7 @@ from storage.interface import (
     PurgeReport,
     StorageFull,
     bucket_keys,
+    notice_parts,
 )
 from storage.memory import (
     KEY_GRACE,
@@ -145,8 +146,9 @@ def _cap(conn: sqlite3.Connection, capped: list[tuple[int, datetime, timedelta]]
         [(ts(created + retention), rowid) for rowid, created, retention in capped],
     )
     # Recipients were told the old date (delete_by): asked to delete at the new one.
+    # (One still pending goes with the new date when it is sent.)
     conn.executemany(
-        "UPDATE main.deliveries SET cut_short = 1 WHERE feedback_id ="
+        "UPDATE main.deliveries SET cut_short = 1 WHERE pending = 0 AND feedback_id ="
         " (SELECT id FROM main.feedback WHERE rowid = ?)",
         [(rowid,) for rowid, _, _ in capped],
     )
@@ -324,26 +326,31 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
         return total
 
     async def _notify_cut_short(self, moment: datetime) -> int:
-        """Queue a deletion notice per recipient for the feedback expiring now before the
-        date it was told (before the feedback and the records of passing it on go);
-        how many were queued. A full disk loses them (logged): the recipient still
-        deletes by the date it was told."""
+        """Queue deletion notices per recipient (NOTICE_IDS feedback ids at most each) for
+        the feedback expiring now before the date it was told (before the feedback and
+        the records of passing it on go); how many were queued. A full disk loses them
+        (logged): the recipient still deletes by the date it was told."""
 
         def notify(conn: sqlite3.Connection) -> int:
             rows = conn.execute(_CUT_SHORT_SQL, (ts(moment),)).fetchall()
             owed: dict[str, list[str]] = {}
             for _, recipient, feedback_id in rows:
                 owed.setdefault(str(recipient), []).append(str(feedback_id))
+            notices = [
+                (recipient, json.dumps(part), ts(moment))
+                for recipient, ids in sorted(owed.items())
+                for part in notice_parts(ids)
+            ]
             conn.executemany(
                 "INSERT INTO main.notices (recipient, reason, feedback_ids, queued_at)"
                 " VALUES (?, 'retention', ?, ?)",
-                [(r, json.dumps(sorted(ids)), ts(moment)) for r, ids in sorted(owed.items())],
+                notices,
             )
             conn.executemany(
                 "UPDATE main.deliveries SET cut_short = 0 WHERE rowid = ?",
                 [(row[0],) for row in rows],
             )
-            return len(owed)
+            return len(notices)
 
         try:
             async with self._lock:

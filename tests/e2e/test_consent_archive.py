@@ -107,6 +107,7 @@ def back_to_schema_12(data: Path) -> None:
         )
         con.execute("DROP TABLE release_points")
         con.execute("DROP INDEX deliveries_cut_short")
+        con.execute("DROP INDEX deliveries_feedback")
         con.execute("ALTER TABLE deliveries DROP COLUMN cut_short")
         con.execute("DROP TABLE consent_texts")
         con.execute("DELETE FROM schema_migrations WHERE version > 12")

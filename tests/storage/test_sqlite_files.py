@@ -41,6 +41,7 @@ from storage.interface import (
     StoreOutdated,
     SummarySegment,
 )
+from storage.sqlite_db import fetch_all
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 DAY, HOUR = timedelta(days=1), timedelta(hours=1)
@@ -642,6 +643,7 @@ def back_to_version_13(con: sqlite3.Connection) -> None:
     )
     con.execute("DROP TABLE release_points")
     con.execute("DROP INDEX deliveries_cut_short")
+    con.execute("DROP INDEX deliveries_feedback")
     con.execute("ALTER TABLE deliveries DROP COLUMN cut_short")
     con.execute("DELETE FROM schema_migrations WHERE version > 13")
 
@@ -865,42 +867,54 @@ async def test_a_restored_backup_does_not_bring_erased_people_or_withdrawn_conse
         (withdrew, "Pfeilschwanz"),
         (stays, "bleibt"),
     ):
-        await store.submit_feedback(person, feedback(comment), [grant()])
+        await store.submit_feedback(person, feedback(comment), [grant(), grant("contact")], CHAT_ID)
     [theirs] = await store.feedback_of(withdrew, T0 + DAY)
     await store.backup(tmp_path / "data.db", keys=tmp_path / "keys.db")
     await store.erase_subject(erased)
     await store.withdraw_consent(withdrew, "feedback", T0 + HOUR, erased=[theirs.id])
+    await store.withdraw_consent(stays, "contact", T0 + HOUR)
+    assert await store.delete_contact(stays), "as /widerruf does for the contact consent"
     await store.close()
     ledger = (data_dir / "erasures.db").read_bytes()
     assert erased.encode() not in ledger and withdrew.encode() not in ledger, "sealed"
 
     restore(data_dir, tmp_path / "data.db", tmp_path / "keys.db")
     caplog.set_level(logging.WARNING, logger="storage")
-    again = await reopen(data_dir, key)
+    # A command beside the bot (no lock) neither shows them nor erases them itself.
+    with pytest.raises(StoreError, match="still holds data erased or withdrawn since"):
+        await reopen(data_dir, key)
+    again = SQLiteStore(data_dir, key, exclusive=True)
+    await again.open()
     try:
         assert await again.feedback_of(erased, T0 + DAY) == []
         assert await again.consents(erased) == []
-        [consent] = await again.consents(withdrew)
+        [consent] = [c for c in await again.consents(withdrew) if c.purpose == "feedback"]
         assert consent.withdrawn_at == T0 + HOUR, "withdrawn when the person withdrew"
         assert await again.feedback_of(withdrew, T0 + DAY) == []
         assert [r.answers["comment"] for r in await again.feedback_of(stays, T0 + DAY)] == [
             "bleibt"
         ]
+        assert await again.contact_of(stays) is None, "the chat id went with its consent"
         assert [e.event for e in await again.audit_entries(T0)].count("erasure") == 1
         # The erased person comes back: what they give now is theirs to keep.
         await again.submit_feedback(erased, feedback("wieder da"), [grant()])
         await again.grant_consents(withdrew, [grant()])
+        await again.submit_feedback(stays, feedback("neu"), [grant("contact")], CHAT_ID + 1)
     finally:
         await again.close()
     assert [r.getMessage() for r in caplog.records].count("erasures_applied_again") == 1
-    assert [r.count for r in caplog.records if r.getMessage() == "erasures_applied_again"] == [2]
+    assert [r.count for r in caplog.records if r.getMessage() == "erasures_applied_again"] == [4]
     caplog.clear()
     later = await reopen(data_dir, key)
     try:
         assert [r.answers["comment"] for r in await later.feedback_of(erased, T0 + DAY)] == [
             "wieder da"
         ]
-        assert any(c.withdrawn_at is None for c in await later.consents(withdrew))
+        assert any(
+            c.withdrawn_at is None and c.purpose == "feedback"
+            for c in await later.consents(withdrew)
+        )
+        assert await later.contact_of(stays) == CHAT_ID + 1, "given again: another row"
     finally:
         await later.close()
     assert "erasures_applied_again" not in caplog.text, "nothing to apply again"
@@ -915,9 +929,13 @@ async def test_the_ledger_forgets_an_erasure_once_the_data_would_have_expired(
         person, feedback("x").model_copy(update={"expires_at": now + 10 * DAY}), [grant()]
     )
     await store.erase_subject(person)
-    await store.purge_expired(now + 9 * DAY)
+    # A year at least (a backup from before a shorter retention holds later dates), to
+    # the first of a month (the day would match a deletion date in a data backup).
+    [keep_until] = await fetch_all(store._conn(), "SELECT keep_until FROM ledger.erasures")
+    assert keep_until[0][8:] == "01T00:00:00.000000+00:00", keep_until
+    await store.purge_expired(now + 364 * DAY)
     assert len(await store._ledger()) == 1
-    await store.purge_expired(now + 11 * DAY)
+    await store.purge_expired(now + 400 * DAY)
     assert await store._ledger() == []
 
 

@@ -29,6 +29,7 @@ from storage.interface import (
     Store,
     StoreNotOpen,
     SummarySegment,
+    notice_parts,
 )
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -993,3 +994,12 @@ async def test_a_full_store_archives_nothing_and_keeps_what_it_has(store: Store)
     await set_full(store, False)
     assert len(await store.consent_texts()) == 1
     assert await store.archive_consent_texts(many, T0 + DAY) == 200
+
+
+def test_long_lists_of_feedback_ids_are_asked_for_in_parts() -> None:
+    """A review: one retention notice named 20,000 ids (0.7 MB), more than many
+    receivers take."""
+    ids = [f"{n:032x}" for n in range(1200)]
+    parts = notice_parts(list(reversed(ids)))
+    assert [len(part) for part in parts] == [500, 500, 200]
+    assert [i for part in parts for i in part] == ids
