@@ -42,7 +42,6 @@ from storage.sqlite_db import (
     create_private_file,
     dt,
     durable_rename,
-    fetch_all,
     fetch_one,
     fresh_private_file,
     migrate,
@@ -155,12 +154,8 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
         for entry in await self._ledger():
             if "erase" in entry:
                 pseudonym = entry["erase"]
-                rows = await fetch_all(
-                    self._conn(),
-                    "SELECT key_version, created_at FROM keys.data_keys WHERE pseudonym = ?",
-                    (pseudonym,),
-                )
-                if {tuple(key) for key in entry["keys"]} & {tuple(row) for row in rows}:
+                keys = {(int(version), str(created)) for version, created in entry["keys"]}
+                if keys & await self._key_rows(pseudonym):
                     if apply:
                         await self._erase(pseudonym)
                     again += 1
@@ -184,12 +179,7 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
                         )
                     again += 1
             elif "contact" in entry:
-                rows = await fetch_all(
-                    self._conn(),
-                    "SELECT ciphertext FROM main.contacts WHERE pseudonym = ?",
-                    (entry["contact"],),
-                )
-                if any(hashlib.sha256(row[0]).hexdigest() == entry["row"] for row in rows):
+                if await self._contact_row(entry["contact"]) == entry["row"]:
                     if apply:
                         await run(
                             self._conn(),

@@ -18,13 +18,14 @@ deleted by the purge.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from storage import crypto
-from storage.interface import DecryptionFailed
+from storage.interface import DecryptionFailed, StorageFull
 from storage.sqlite_core import StoreCore
 from storage.sqlite_db import dt, fetch_all, fetch_one, run, ts
 
@@ -62,19 +63,43 @@ class ErasureLedger(StoreCore):
         first = until.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
         return ts((first + timedelta(days=32)).replace(day=1))
 
-    async def _note(self, entry: dict[str, Any], keep_until: str, now: datetime) -> None:
-        """Add an entry (committed by itself: erasures.db is synchronous=FULL), padded so
-        that its size does not tell an erasure from a withdrawal."""
+    async def _note(self, pseudonym: str, entry: dict[str, Any], now: datetime) -> None:
+        """Add an entry about the person (committed by itself: erasures.db is
+        synchronous=FULL), padded so that its size does not tell an erasure from a
+        withdrawal. On a full disk it is lost (logged) and the caller goes on: the
+        deletion is what the person asked for."""
         at = ts(now)
         key = self._derived_key(_LABEL)
         plain = json.dumps(entry)
         plain += " " * (-len(plain) % _PAD)
         sealed = crypto.encrypt(key, plain.encode(), _aad(at))
-        await run(
+        try:
+            keep_until = await self._keep_until(pseudonym, now)
+            await run(
+                self._conn(),
+                "INSERT INTO ledger.erasures (at, keep_until, sealed) VALUES (?, ?, ?)",
+                (at, keep_until, sealed),
+            )
+        except StorageFull:
+            log.warning("not_in_erasure_ledger")
+
+    async def _key_rows(self, pseudonym: str) -> set[tuple[int, str]]:
+        """The person's data keys as an erasure entry names them: a key is created once
+        and never changed, so they tell the person's data from before the erasure."""
+        rows = await fetch_all(
             self._conn(),
-            "INSERT INTO ledger.erasures (at, keep_until, sealed) VALUES (?, ?, ?)",
-            (at, keep_until, sealed),
+            "SELECT key_version, created_at FROM keys.data_keys WHERE pseudonym = ?",
+            (pseudonym,),
         )
+        return {(int(version), str(created)) for version, created in rows}
+
+    async def _contact_row(self, pseudonym: str) -> str | None:
+        """The digest of the person's contact chat id row as stored (its ciphertext: a
+        chat id given again is another row), or None if there is none."""
+        row = await fetch_one(
+            self._conn(), "SELECT ciphertext FROM main.contacts WHERE pseudonym = ?", (pseudonym,)
+        )
+        return None if row is None else hashlib.sha256(row[0]).hexdigest()
 
     async def _ledger(self) -> list[dict[str, Any]]:
         """Every entry, oldest first (those that do not open are skipped and counted in the

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-import logging
 import sqlite3
 from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
@@ -56,8 +54,6 @@ from storage.sqlite_summary import (
 _DRAFT_ID = "draft"  # drafts and contacts are one row per person, keyed by the pseudonym
 _CONTACT_ID = "contact"
 _LANGUAGE_ID = "language"
-log = logging.getLogger("storage")
-
 _WITHDRAW_SQL = (
     "UPDATE main.consents AS t SET withdrawn_at = ?"
     " WHERE pseudonym = ? AND purpose = ? AND withdrawn_at IS NULL"
@@ -249,10 +245,7 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
                     "erased": sorted(erased),
                     "collected": {step: sorted(c) for step, c in (collected or {}).items()},
                 }
-                try:
-                    await self._note(entry, await self._keep_until(pseudonym, now), now)
-                except StorageFull:  # the withdrawal goes on: it is what the person asked
-                    log.warning("withdrawal_not_in_ledger")
+                await self._note(pseudonym, entry, now)
         return await self._withdraw(pseudonym, purpose, now, collected, erased)
 
     async def _withdraw(
@@ -448,19 +441,10 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
         """Noted in the erasure ledger first, by the row's own ciphertext: a chat id given
         again later is another row, which a restore must leave alone."""
         async with self._lock:
-            row = await fetch_one(
-                self._conn(),
-                "SELECT ciphertext FROM main.contacts WHERE pseudonym = ?",
-                (pseudonym,),
-            )
+            row = await self._contact_row(pseudonym)
             if row is None:
                 return False
-            entry = {"contact": pseudonym, "row": hashlib.sha256(row[0]).hexdigest()}
-            now = datetime.now(UTC)
-            try:
-                await self._note(entry, await self._keep_until(pseudonym, now), now)
-            except StorageFull:  # the deletion goes on: it is what the person asked
-                log.warning("contact_deletion_not_in_ledger")
+            await self._note(pseudonym, {"contact": pseudonym, "row": row}, datetime.now(UTC))
             sql = "DELETE FROM main.contacts WHERE pseudonym = ?"
             return await run(self._conn(), sql, (pseudonym,)) > 0
 

@@ -178,18 +178,10 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
         them as absent and the purge deletes them.
         """
         async with self._lock:
-            now = datetime.now(UTC)
-            keys = await fetch_all(
-                self._conn(),
-                "SELECT key_version, created_at FROM keys.data_keys WHERE pseudonym = ?",
-                (pseudonym,),
-            )
+            keys = await self._key_rows(pseudonym)
             if keys:
-                entry = {"erase": pseudonym, "keys": [list(key) for key in keys]}
-                try:
-                    await self._note(entry, await self._keep_until(pseudonym, now), now)
-                except StorageFull:  # the erasure goes on: it is what the person asked
-                    log.warning("erasure_not_in_ledger")
+                entry = {"erase": pseudonym, "keys": sorted(keys)}
+                await self._note(pseudonym, entry, datetime.now(UTC))
         return await self._erase(pseudonym)
 
     async def _erase(self, pseudonym: str) -> ErasureReport:
