@@ -491,7 +491,8 @@ def measures_in_force(processing: Processing, operations: Operations) -> tuple[M
                 "separately (`--keys`), to be kept apart and only briefly. Erasures and "
                 "withdrawals are noted in a ledger beside the store (`erasures.db`, never part "
                 "of a backup; whom an entry concerns encrypted) until the person's data would "
-                "have expired, and applied again when a store restored from backups is opened."
+                "have expired, at least a year, and applied again when a store restored from "
+                "backups is opened."
             ),
         ),
     )
