@@ -83,6 +83,9 @@ def build_application(
             contact=settings.dpo_contact or settings.controller_contact or "",
             rules=settings.staff_rules,
             timezone=settings.timezone,
+            controller=settings.controller_name or "",
+            controller_contact=settings.controller_contact or "",
+            default_locale=settings.default_locale,
         ),
         clock,
     )

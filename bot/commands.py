@@ -26,6 +26,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
 )
 STAFF_COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("zusammenfassung", "summary", N_("Summarise feedback (staff)")),
+    ("antworten", "reply", N_("Answer a customer (staff)")),
 )
 
 
@@ -46,8 +47,8 @@ async def register_commands(
     """Register the menu for each language and the default language's for everyone else.
 
     Staff see their commands only in their own private chat with the bot, so nobody
-    else learns that they exist, and in the staff chat, where the summary is all the
-    bot answers (the customers' commands are for private chats).
+    else learns that they exist, and in the staff chat, where the summary and answers to
+    customers are all the bot handles (the customers' commands are for private chats).
     """
     # The menu is a convenience: a refusal (flood control, a 5xx, a staff member who never
     # opened the chat) is logged and the bot starts anyway; the next start sets it again.

@@ -139,15 +139,19 @@ STAFF_CHAT = Recipient(
     notice=N_(
         "our staff, in a Telegram chat of theirs: digests of counts and, for a low rating, "
         "the rating with the comment, e-mail addresses, phone numbers and the like removed "
-        "(no name or account). Erasing your data does not remove these messages from that "
-        "chat."
+        "(no name or account); if you agreed to be contacted, they can answer it through the "
+        "bot, which passes their answer on to you without showing them who you are. Erasing "
+        "your data does not remove these messages from that chat."
     ),
     description=N_(
         "The staff chat (`FEEDBACKBOT_STAFF_CHAT_ID`): scheduled digests and, for a rating at "
         "or below `FEEDBACKBOT_ALERT_THRESHOLD`, an alert with the rating and the redacted "
-        "comment, each alert audited. The messages stay in that Telegram chat until deleted "
-        "there; erasure and expiry do not reach them, so set an auto-delete timer on the "
-        "chat."
+        "comment, each alert audited. Where the customer agreed to be contacted, the alert "
+        "shows the feedback's reference and staff answer through the bot (`/antworten`, or a "
+        "reply to the alert): the bot sends the answer to the stored chat id, which staff "
+        "never see; each answer is audited, its text is not stored. The messages stay in that "
+        "Telegram chat until deleted there; erasure and expiry do not reach them, so set an "
+        "auto-delete timer on the chat."
     ),
     transfer=N_("As for Telegram (the messages pass through and stay on Telegram's servers)."),
 )

@@ -241,7 +241,9 @@ class FeedbackService:
         staff_lines = (
             "\n\n"
             + t.gettext(
-                "For staff:\n/summary 7d – summarise the feedback of a period (e.g. 24h, 7d, 4w)"
+                "For staff:\n/summary 7d – summarise the feedback of a period (e.g. 24h, 7d, 4w)\n"
+                "/reply <reference> <text> – answer a customer who agreed to be contacted "
+                "(the reference is in the alert about their feedback)"
             )
             if staff
             else ""

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flows.answers import MAY_HAVE_ARRIVED, AnswerDesk, AnswerSettings, alert_line
 from flows.catalog import FlowCatalog
 from flows.chart import ratings_chart
 from flows.durations import InvalidDuration, compact_duration, parse_duration
@@ -78,9 +79,9 @@ _BUTTON_PERIOD_BYTES = 64 - 3 - 12 - 1
 
 
 RULES_EVENT = "staff-rules-confirmed"
-MAY_HAVE_ARRIVED = "may have arrived: "
-"""The detail of an alert's audit entry where Telegram did not answer in time: then the
-survey's id."""
+ANSWER_AGAIN = "!"
+"""What the rules' confirm button carries instead of a period when a member of staff
+was answering a customer."""
 
 
 @dataclass
@@ -396,6 +397,10 @@ class StaffSettings:
     """The data-handling rules per language, replacing the shipped text."""
     timezone: str = "Europe/Berlin"
     """Whose calendar dates are shown in (FEEDBACKBOT_TIMEZONE)."""
+    controller: str = ""
+    controller_contact: str = ""
+    """Whom a customer answered by staff writes to (see flows.answers)."""
+    default_locale: str = "de"
 
 
 class StaffDesk:
@@ -412,6 +417,18 @@ class StaffDesk:
         self.clock = clock
         self._version = cache_version(catalog)
         self._releasing = asyncio.Lock()
+        self.answers = AnswerDesk(
+            store,
+            catalog,
+            AnswerSettings(
+                controller=settings.controller,
+                controller_contact=settings.controller_contact,
+                default_locale=settings.default_locale,
+                timezone=settings.timezone,
+            ),
+            clock,
+            lambda actor, locale: self.rules_gate(actor, locale, None, then=ANSWER_AGAIN),
+        )
 
     # --- the rules every staff member confirms before seeing anything ---------------------
     def rules_text(self, locale: str) -> str:
@@ -436,11 +453,14 @@ class StaffDesk:
         joined = "\0".join(self.rules_text(locale) for locale in SUPPORTED_LOCALES)
         return hashlib.sha256(joined.encode()).hexdigest()[:12]
 
-    async def rules_gate(self, actor: str, locale: str, period: str | None) -> Outcome | None:
+    async def rules_gate(
+        self, actor: str, locale: str, period: str | None, then: str | None = None
+    ) -> Outcome | None:
         """The rules and a confirm button, unless `actor` confirmed the current version.
 
         The button carries the `period` asked for (already checked), so confirming shows
-        the summary that was asked for.
+        the summary that was asked for; or `then` (ANSWER_AGAIN: an answer to a customer,
+        which is too long for the button, is asked for again).
         """
         last = await self.store.last_audit(RULES_EVENT, actor)
         version = self.rules_version()
@@ -450,7 +470,8 @@ class StaffDesk:
         text = "\n\n".join(
             [self.rules_text(locale), t.gettext("Please confirm these rules once to continue.")]
         )
-        button = Button(t.gettext("I confirm"), f"sr:{version}:{_button_period(period)}")
+        carried = then if then is not None else _button_period(period)
+        button = Button(t.gettext("I confirm"), f"sr:{version}:{carried}")
         return Outcome(replies=(Reply(text, ((button,),)),))
 
     async def confirm_rules(self, actor: str, locale: str, data: str) -> Outcome:
@@ -467,18 +488,21 @@ class StaffDesk:
             AuditEntry(event=RULES_EVENT, at=self.clock(), actor=actor, detail=version)
         )
         log.info("staff rules confirmed")
+        notes = (t.gettext("Thank you, the rules are confirmed."),)
+        if period == ANSWER_AGAIN:
+            again = t.gettext("Please send your answer to the customer again.")
+            return Outcome(replies=(Reply("\n\n".join((*notes, again))),), close_keyboard=True)
         # Buttons from before the period carried its unit held bare seconds ("2592000").
         carried = f"{period}s" if period.isdigit() else period
         summary = await self.summary(actor, locale, carried or None)
-        notes = (t.gettext("Thank you, the rules are confirmed."),)
         return replace(summary, replies=headed(notes, summary.replies), close_keyboard=True)
 
     def staff_chat_only(self, locale: str) -> Outcome:
         t = translator(locale)
         return Outcome.say(
             t.gettext(
-                "In the staff chat I answer /summary only; everything else works in a "
-                "private chat with me."
+                "In the staff chat I answer /summary and /reply only; everything else works "
+                "in a private chat with me."
             )
         )
 
@@ -838,6 +862,9 @@ class StaffDesk:
             if isinstance(text_step, TextStep) and isinstance(comment, str) and comment:
                 shown = one_line(redact(comment, t))
                 lines.append(t.gettext("Comment: {comment}").format(comment=shown))
+        answer = alert_line(t, record, flow)
+        if answer is not None:
+            lines += ("", answer)
         return Outcome.say("\n".join(lines))
 
     async def alerted(self, record: FeedbackRecord, certain: bool = True) -> None:

@@ -518,6 +518,14 @@ class Store(abc.ABC):
         """Everyone's unexpired feedback created in [since, until), oldest first; with
         `newest`, only that many of the most recent ones."""
 
+    @abc.abstractmethod
+    async def feedback_by_reference(
+        self, reference: str, now: datetime, limit: int = 2
+    ) -> list[PeriodFeedback]:
+        """The unexpired feedback whose id starts with `reference` (lowercase hex), at
+        most `limit` of them: staff answer a feedback by the start of its id, which an
+        alert shows (random, so it tells nothing about who wrote it)."""
+
     # summary cache: figures per UTC day, hour, ten minutes or minute, so that a summary
     # over a long period reads the feedback of its ragged edges only
     @abc.abstractmethod

@@ -6,6 +6,7 @@ payload that SQLite could not store fails here too.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -424,6 +425,27 @@ class MemoryStore(Store):
                     )
         result.sort(key=lambda r: r.created_at)
         return result if newest is None else result[max(0, len(result) - newest) :]
+
+    async def feedback_by_reference(
+        self, reference: str, now: datetime, limit: int = 2
+    ) -> list[PeriodFeedback]:
+        self._check()
+        if not re.fullmatch(r"[0-9a-f]+", reference):
+            return []
+        moment = utc(now)
+        found = [
+            PeriodFeedback(
+                **record.model_dump(),
+                pseudonym=pseudonym,
+                consents_in_force=ConsentsOf(
+                    (c.purpose, c.withdrawn_at) for c in self._consents.get(pseudonym, [])
+                ).for_feedback(record.created_at),
+            )
+            for pseudonym, records in self._feedback.items()
+            for record in records
+            if record.id.startswith(reference) and record.expires_at > moment
+        ]
+        return sorted(found, key=lambda r: r.id)[:limit]
 
     def _series(self, flow: str) -> list[Release]:
         return [p for p in self._releases if p.flow in (flow, ALL_FLOWS)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import logging
+import re
 import sqlite3
 from datetime import datetime, timedelta
 from typing import Any
@@ -114,6 +115,24 @@ class SummaryCache(StoreCore):
         """Raises DecryptionFailed for a tampered record; rows whose key is gone are skipped."""
         async with self._lock:
             rows = await self._period_rows(since, until, ts(now), newest)
+            consents, deks = await self._consents_and_keys(rows)
+        return await self._open_period_rows(rows, consents, deks)
+
+    async def feedback_by_reference(
+        self, reference: str, now: datetime, limit: int = 2
+    ) -> list[PeriodFeedback]:
+        """Raises DecryptionFailed for a tampered record; a row whose key is gone is skipped."""
+        if not re.fullmatch(r"[0-9a-f]+", reference):
+            return []
+        async with self._lock:
+            rows = await fetch_all(
+                self._conn(),
+                f"SELECT {_PERIOD_COLUMNS} FROM main.feedback"  # noqa: S608 (a constant)
+                " WHERE id >= ? AND id < ? AND expires_at > ? ORDER BY id LIMIT ?",
+                # Ids are lowercase hex: every id starting with the reference sorts before
+                # the reference followed by "g" (the primary key's index finds them).
+                (reference, reference + "g", ts(now), limit),
+            )
             consents, deks = await self._consents_and_keys(rows)
         return await self._open_period_rows(rows, consents, deks)
 

@@ -16,6 +16,7 @@ from typing import Any, TextIO
 from bot.cli.common import lookback, with_store
 from bot.operator import operator_translator
 from bot.settings import Settings
+from flows.answers import MAY_HAVE_ARRIVED, NOT_DELIVERED
 from flows.catalog import FlowCatalog
 from flows.i18n import SUPPORTED_LOCALES, Translator
 from flows.replies import Outcome
@@ -28,7 +29,7 @@ from flows.sharing import (
     NOT_SENT,
     STOPPED,
 )
-from flows.staff import MAY_HAVE_ARRIVED, StaffDesk, StaffSettings, staff_period
+from flows.staff import StaffDesk, StaffSettings, staff_period
 from storage import AuditEntry, SQLiteStore
 
 
@@ -138,6 +139,10 @@ def shown_detail(detail: str, t: Translator) -> str:
     if detail.startswith(MAY_HAVE_ARRIVED):
         return t.gettext("may have arrived: {survey}").format(
             survey=detail.removeprefix(MAY_HAVE_ARRIVED)
+        )
+    if detail.startswith(NOT_DELIVERED):
+        return t.gettext("not delivered: {survey}").format(
+            survey=detail.removeprefix(NOT_DELIVERED)
         )
     if detail.startswith(NOT_SENT):
         return t.gettext("not sent; ask by hand to delete: {ids}").format(

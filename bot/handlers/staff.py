@@ -1,4 +1,5 @@
-"""Staff commands: /zusammenfassung (/summary).
+"""Staff commands: /zusammenfassung (/summary), /antworten (/reply) and a reply to an
+alert in the staff chat (an answer to a customer who agreed to be contacted).
 
 Only ids in FEEDBACKBOT_STAFF_IDS, in a private chat or in FEEDBACKBOT_STAFF_CHAT_ID.
 For anyone else the command does not match here and falls through to the unknown-command
@@ -13,10 +14,13 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.context import BotContext
-from bot.render import render
+from bot.render import render, send_to
 from bot.settings import Settings
+from flows.answers import command_parts, reference_in
+from flows.replies import Outcome
 
 STAFF_COMMANDS = ["zusammenfassung", "summary"]
+ANSWER_COMMANDS = ["antworten", "reply"]
 
 
 def staff_filter(settings: Settings) -> filters.BaseFilter:
@@ -28,6 +32,14 @@ def staff_filter(settings: Settings) -> filters.BaseFilter:
     return staff & chat & filters.UpdateType.MESSAGE
 
 
+def staff_reply(settings: Settings) -> filters.BaseFilter:
+    """A member of staff replying to a message in the staff chat (to an alert, perhaps)."""
+    if settings.staff_chat_id is None:
+        return filters.UpdateType.MESSAGE & ~filters.ALL  # matches nothing
+    in_staff_chat = staff_filter(settings) & filters.Chat(chat_id=settings.staff_chat_id)
+    return in_staff_chat & filters.REPLY & ~filters.COMMAND
+
+
 async def summary(update: Update, context: BotContext) -> None:
     """/zusammenfassung [period]: figures and redacted comments; audited, stores nothing else."""
     user = update.effective_user
@@ -35,6 +47,44 @@ async def summary(update: Update, context: BotContext) -> None:
     actor = f"staff:{user.id}" if user else "staff"
     outcome = await context.staff.summary(actor, context.locale(update), period)
     await render(outcome, update, context)
+
+
+async def answer(update: Update, context: BotContext) -> None:
+    """/antworten <reference> <text>: passed on to the customer, whom staff never see."""
+    message = update.effective_message
+    reference, text = command_parts(message.text or "") if message is not None else ("", "")
+    await _pass_on(update, context, reference, text)
+
+
+async def answer_by_reply(update: Update, context: BotContext) -> None:
+    """A reply in the staff chat to an alert about a feedback that can be answered: its text
+    is the answer. Replies to anything else are staff talking among themselves."""
+    message = update.effective_message
+    replied = message.reply_to_message if message is not None else None
+    if message is None or replied is None or replied.from_user is None:
+        return
+    reference = reference_in(replied.text) if replied.from_user.id == context.bot.id else None
+    if reference is None:
+        return
+    if not message.text:
+        await render(context.staff.answers.text_only(context.locale(update)), update, context)
+        return
+    await _pass_on(update, context, reference, message.text.strip())
+
+
+async def _pass_on(update: Update, context: BotContext, reference: str, text: str) -> None:
+    user = update.effective_user
+    actor = f"staff:{user.id}" if user else "staff"
+    answers = context.staff.answers
+    prepared = await answers.prepare(actor, context.locale(update), reference, text)
+    if isinstance(prepared, Outcome):
+        await render(prepared, update, context)
+        return
+    maybe: list[bool] = []
+    delivered = await send_to(
+        context.bot, prepared.chat_id, prepared.reply, uncertain=lambda: maybe.append(True)
+    )
+    await render(await answers.sent(prepared, delivered, bool(maybe)), update, context)
 
 
 async def confirm_rules(update: Update, context: BotContext) -> None:
@@ -60,9 +110,11 @@ async def other_in_staff_chat(update: Update, context: BotContext) -> None:
 def handlers(settings: Settings) -> list[tuple[int, BaseHandler[Any, Any, Any]]]:
     found: list[tuple[int, BaseHandler[Any, Any, Any]]] = [
         (0, CommandHandler(STAFF_COMMANDS, summary, filters=staff_filter(settings))),
+        (0, CommandHandler(ANSWER_COMMANDS, answer, filters=staff_filter(settings))),
         (0, CallbackQueryHandler(confirm_rules, pattern=r"^sr:")),
     ]
     if settings.staff_chat_id is not None:
         in_staff_chat = staff_filter(settings) & filters.Chat(chat_id=settings.staff_chat_id)
         found.append((0, MessageHandler(in_staff_chat & filters.COMMAND, other_in_staff_chat)))
+        found.append((0, MessageHandler(staff_reply(settings), answer_by_reply)))
     return found

@@ -119,8 +119,8 @@ async def test_staff_summary_works_in_the_staff_chat_only(desk: Harness) -> None
             desk.api.user_message(STAFF, command, chat_id=STAFF_CHAT, chat_type="supergroup")
         )
         assert texts(other) == (
-            "Im Team-Chat beantworte ich nur /zusammenfassung; alles andere geht im privaten "
-            "Chat mit mir."
+            "Im Team-Chat beantworte ich nur /zusammenfassung und /antworten; alles andere "
+            "geht im privaten Chat mit mir."
         )
 
 
@@ -345,12 +345,16 @@ async def test_staff_menu_is_set_for_staff_chats_only(desk: Harness) -> None:
     assert english["summary"] == "Summarise feedback (staff)" and "mydata" in english
     assert "zusammenfassung" in dict(desk.api.commands_for("de", chat))
     assert "zusammenfassung" not in [name for name, _ in desk.api.commands_for("de")]
-    # In the staff chat the summary is all the bot answers: the menu there says so.
+    # In the staff chat the summary and answers are all the bot handles: the menu says so.
     group = {"type": "chat", "chat_id": STAFF_CHAT}
     assert desk.api.commands_for("", group) == [
-        ("zusammenfassung", "Feedback zusammenfassen (Team)")
+        ("zusammenfassung", "Feedback zusammenfassen (Team)"),
+        ("antworten", "Kundin oder Kunden antworten (Team)"),
     ]
-    assert desk.api.commands_for("en", group) == [("summary", "Summarise feedback (staff)")]
+    assert desk.api.commands_for("en", group) == [
+        ("summary", "Summarise feedback (staff)"),
+        ("reply", "Answer a customer (staff)"),
+    ]
     assert desk.app is not None and desk.app.job_queue is not None
     assert {job.name for job in desk.app.job_queue.jobs()} >= {"purge", "digest"}
 

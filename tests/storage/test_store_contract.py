@@ -1,6 +1,7 @@
 """The Store contract, run against every backend: the in-memory one and SQLite."""
 
 import hashlib
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -290,6 +291,30 @@ async def test_submit_feedback_stores_all_and_drops_the_draft(store: Store) -> N
     assert await store.load_draft(p, T0) is None
     assert {c.purpose for c in await store.consents(p)} == {"feedback", "contact"}
     assert await store.contact_of(p) == -100123
+
+
+async def test_feedback_is_found_by_the_start_of_its_id_while_unexpired(store: Store) -> None:
+    p, q = store.pseudonym("tg-user:1"), store.pseudonym("tg-user:2")
+    mine = await store.submit_feedback(p, feedback("prima"), [grant(), grant("contact")])
+    other = await store.submit_feedback(q, feedback("anders", ttl=DAY), [grant()])
+    [found] = await store.feedback_by_reference(mine.id[:10], T0)
+    assert (found.id, found.pseudonym, found.answers) == (mine.id, p, mine.answers)
+    assert found.consents_in_force == {"feedback", "contact"}
+    await store.withdraw_consent(p, "contact", T0 + HOUR)
+    [found] = await store.feedback_by_reference(mine.id[:10], T0 + 2 * HOUR)
+    assert found.consents_in_force == {"feedback"}
+    # 40 ids over 16 hex digits: some digit starts at least three; `limit` of them come.
+    more = [await store.submit_feedback(q, feedback(), [grant()]) for _ in range(40)]
+    digit = Counter(r.id[0] for r in [mine, other, *more]).most_common(1)[0][0]
+    two = await store.feedback_by_reference(digit, T0, limit=2)
+    assert len(two) == 2 and all(r.id.startswith(digit) for r in two)
+    both = await store.feedback_by_reference(other.id[:10], T0, limit=2)
+    assert [r.id for r in both] == [other.id]
+    assert await store.feedback_by_reference(other.id[:10], T0 + 2 * DAY) == []  # expired
+    for forged in ("", "ZZZ", mine.id[:10].upper(), "' OR 1=1 --", "%", mine.id[:9] + "_"):
+        assert await store.feedback_by_reference(forged, T0) == [], forged
+    await store.erase_subject(p)
+    assert await store.feedback_by_reference(mine.id[:10], T0) == []
 
 
 async def test_submit_without_contact_keeps_no_contact(store: Store) -> None:

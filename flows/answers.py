@@ -1,0 +1,257 @@
+"""Staff answering a customer who agreed to be contacted about their feedback.
+
+The consent to be contacted keeps the person's chat id (encrypted); this is what uses
+it. An alert about a feedback given with that consent ends with the feedback's
+reference (the start of its random id) and how to answer: `/antworten <reference>
+<text>` (`/reply`), or a reply to the alert in the staff chat. The bot passes the text
+on in the person's chat; staff never see who the person is, and the person's answer
+stays with them (they are told whom to write to). Nothing of the answer is stored: the
+audit trail keeps that a member of staff answered a feedback of a survey, and when.
+
+An answer goes only to feedback that is still stored and was given with the consent,
+while that consent is in force and the chat id kept: a withdrawal, an erasure or the
+feedback's expiry ends it, and staff are told no more than that it cannot be answered.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from flows.catalog import FlowCatalog
+from flows.i18n import Translator, translator
+from flows.models import FlowDefinition, render_text
+from flows.replies import Outcome, Reply
+from storage.interface import (
+    AuditEntry,
+    FeedbackRecord,
+    PeriodFeedback,
+    StorageFull,
+    Store,
+    StoreError,
+)
+
+log = logging.getLogger("flows.answers")
+
+ANSWER_EVENT = "answer"
+REFERENCE_LENGTH = 10
+"""Hex digits of the feedback id an alert shows: 40 bits, so two unexpired feedbacks
+share a reference about once in a million at a million feedbacks (then neither is
+answered, and staff are told so)."""
+MAX_ANSWER = 3500
+"""Characters of an answer: with the bot's words around it, one Telegram message."""
+NOT_DELIVERED = "not delivered: "
+"""The detail of a second audit entry where Telegram refused an answer: then the survey's id."""
+MAY_HAVE_ARRIVED = "may have arrived: "
+"""The detail of the audit entry of a message to staff or a customer (an alert, an
+answer) where Telegram did not answer in time: then the survey's id."""
+
+_REFERENCE = re.compile(rf"[0-9a-f]{{{REFERENCE_LENGTH}}}")
+# The reference as an alert shows it, after the command in either language.
+_IN_ALERT = re.compile(rf"/(?:antworten|reply) ({_REFERENCE.pattern})\b")
+_COMMAND = re.compile(r"\S+(?:\s+(\S+))?(?:\s+(.*))?", re.DOTALL)
+
+
+def reference_of(record: FeedbackRecord) -> str:
+    return record.id[:REFERENCE_LENGTH]
+
+
+def answerable(record: FeedbackRecord, flow: FlowDefinition) -> bool:
+    """Whether the feedback was given with a consent that keeps the chat id."""
+    purposes = {p.id: p for p in flow.purposes}
+    return any(p in purposes and purposes[p].stores_contact for p in record.purposes)
+
+
+def alert_line(t: Translator, record: FeedbackRecord, flow: FlowDefinition) -> str | None:
+    """The alert's last line for a feedback that can be answered, else None."""
+    if not answerable(record, flow):
+        return None
+    return t.gettext(
+        "The customer agreed to be contacted about this feedback: reply to this message, "
+        "or write /reply {reference} followed by your answer."
+    ).format(reference=reference_of(record))
+
+
+def reference_in(alert: str | None) -> str | None:
+    """The reference of the feedback an alert (a message the bot sent) is about."""
+    found = _IN_ALERT.search(alert or "")
+    return found.group(1) if found else None
+
+
+def command_parts(text: str) -> tuple[str, str]:
+    """`/antworten 3f9a1c20b7 Hello…` as ("3f9a1c20b7", "Hello…"), the answer's line breaks
+    kept (the command's arguments, split at spaces, would lose them)."""
+    found = _COMMAND.match(text.strip())
+    if found is None:
+        return "", ""
+    return (found.group(1) or "").lower(), (found.group(2) or "").strip()
+
+
+@dataclass(frozen=True)
+class CustomerMessage:
+    """An answer ready for the transport to send to the customer's chat."""
+
+    chat_id: int
+    reply: Reply
+    flow_id: str
+    actor: str
+    locale: str
+    """The staff member's language, for what they are told afterwards."""
+
+
+@dataclass(frozen=True)
+class AnswerSettings:
+    controller: str = ""
+    controller_contact: str = ""
+    """Whom the customer writes to: answers in the chat do not reach staff."""
+    default_locale: str = "de"
+    """The customer's language when they did not choose one with /sprache."""
+    timezone: str = "Europe/Berlin"
+
+
+class AnswerDesk:
+    def __init__(
+        self,
+        store: Store,
+        catalog: FlowCatalog,
+        settings: AnswerSettings,
+        clock: Callable[[], datetime],
+        rules_gate: Callable[[str, str], Awaitable[Outcome | None]],
+    ) -> None:
+        self.store = store
+        self.catalog = catalog
+        self.settings = settings
+        self.clock = clock
+        self._rules_gate = rules_gate
+
+    async def prepare(
+        self, actor: str, locale: str, reference: str, text: str
+    ) -> Outcome | CustomerMessage:
+        """What to send to whom, or what to tell the member of staff instead."""
+        t = translator(locale)
+        if not _REFERENCE.fullmatch(reference) or not text:
+            return Outcome.say(
+                t.gettext(
+                    "Write /reply, the reference from the alert and your answer, for example: "
+                    "/reply 3f9a1c20b7 Thank you, we have refunded the order."
+                )
+            )
+        if len(text) > MAX_ANSWER:
+            return Outcome.say(
+                t.gettext(
+                    "That answer is too long: at most {limit} characters (it has {length}). "
+                    "Nothing was sent."
+                ).format(limit=t.number(MAX_ANSWER), length=t.number(len(text)))
+            )
+        gate = await self._rules_gate(actor, locale)
+        if gate is not None:
+            return gate
+        now = self.clock()
+        found = await self.store.feedback_by_reference(reference, now)
+        target = found[0] if len(found) == 1 else None
+        flow = self.catalog.flows.get(target.flow_id) if target is not None else None
+        chat_id = await self._reachable(target, flow)
+        if target is None or flow is None or chat_id is None:
+            return Outcome.say(
+                t.gettext(
+                    "That feedback cannot be answered: it has been deleted or has expired, or "
+                    "its author did not agree to be contacted or withdrew that consent. "
+                    "Nothing was sent."
+                )
+            )
+        message = CustomerMessage(
+            chat_id=chat_id,
+            reply=await self._message(target, flow, text, now),
+            flow_id=target.flow_id,
+            actor=actor,
+            locale=locale,
+        )
+        # In the audit trail before it is sent: an answer that cannot be accounted for
+        # (a full disk) is not sent at all.
+        try:
+            await self._audit(actor, target.flow_id)
+        except StorageFull:
+            return Outcome.say(
+                t.gettext(
+                    "Your answer could not be recorded in the audit trail (the disk is "
+                    "full), so it was not sent. Please try again later."
+                )
+            )
+        return message
+
+    async def _reachable(
+        self, target: PeriodFeedback | None, flow: FlowDefinition | None
+    ) -> int | None:
+        """The chat id, while the feedback's consent to be contacted is in force."""
+        if target is None or flow is None or not answerable(target, flow):
+            return None
+        contact = {p.id for p in flow.purposes if p.stores_contact}
+        if not contact & set(target.purposes) & target.consents_in_force:
+            return None
+        return await self.store.contact_of(target.pseudonym)
+
+    async def _message(
+        self, target: PeriodFeedback, flow: FlowDefinition, text: str, now: datetime
+    ) -> Reply:
+        choice = await self.store.language_of(target.pseudonym, now)
+        t = translator(choice.locale if choice is not None else self.settings.default_locale)
+        head = t.gettext("Message from {controller} about your feedback of {date} (“{survey}”):")
+        foot = t.gettext(
+            "You agreed to be contacted in this chat about your feedback. What you write "
+            "here does not reach the team: please write to {contact}. /withdraw withdraws "
+            "the consent."
+        )
+        return Reply(
+            "\n\n".join(
+                (
+                    head.format(
+                        controller=self.settings.controller,
+                        date=t.date(target.created_at, self.settings.timezone),
+                        survey=render_text(flow.title, t),
+                    ),
+                    text,
+                    foot.format(contact=self.settings.controller_contact),
+                )
+            )
+        )
+
+    def text_only(self, locale: str) -> Outcome:
+        """A sticker, a photo, a voice message as a reply to an alert."""
+        t = translator(locale)
+        return Outcome.say(
+            t.gettext("Only text can be passed on to the customer. Nothing was sent.")
+        )
+
+    async def sent(self, message: CustomerMessage, delivered: bool, uncertain: bool) -> Outcome:
+        """What became of an answer (audited as sent before it was): what to tell staff."""
+        t = translator(message.locale)
+        if not delivered:
+            outcome = MAY_HAVE_ARRIVED if uncertain else NOT_DELIVERED
+            try:
+                await self._audit(message.actor, outcome + message.flow_id)
+            except StoreError as error:
+                log.error("answer's outcome not audited: %s", type(error).__name__)
+        if delivered:
+            return Outcome.say(t.gettext("Your answer was sent to the customer."))
+        if uncertain:
+            return Outcome.say(
+                t.gettext(
+                    "Telegram did not confirm the answer in time: it may have arrived. "
+                    "Send it again only if it matters more than a duplicate."
+                )
+            )
+        return Outcome.say(
+            t.gettext(
+                "Your answer could not be delivered: the customer may have blocked the bot, "
+                "or Telegram refused it. Nothing was sent."
+            )
+        )
+
+    async def _audit(self, actor: str, detail: str) -> None:
+        await self.store.record_audit(
+            AuditEntry(event=ANSWER_EVENT, at=self.clock(), actor=actor, detail=detail, records=1)
+        )
+        log.info("staff access: %s", ANSWER_EVENT)
