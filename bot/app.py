@@ -130,6 +130,22 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
     log.info("bot ready")
 
 
+def warn_if_contact_unused(settings: Settings, catalog: FlowCatalog) -> None:
+    """Surveys asking for consent to be contacted where staff cannot answer anyone: the
+    references to answer by come with alerts, which need a staff chat and a threshold.
+    A chat id kept for a purpose nothing serves is more data than the bot needs."""
+    asking = sorted(
+        f.id for f in catalog.flows.values() if any(p.stores_contact for p in f.purposes)
+    )
+    if asking and (settings.staff_chat_id is None or settings.alert_threshold is None):
+        log.warning(
+            "surveys %s ask for consent to be contacted, but without FEEDBACKBOT_STAFF_CHAT_ID "
+            "and FEEDBACKBOT_ALERT_THRESHOLD staff cannot answer anyone: set both, or remove "
+            "the contact question from these flows",
+            ", ".join(asking),
+        )
+
+
 async def cap_retention(service: FeedbackService) -> None:
     """A retention shortened since the last start holds for the feedback stored too (the
     purge right after deletes what is now past its date)."""

@@ -2,11 +2,13 @@
 
 The consent to be contacted keeps the person's chat id (encrypted); this is what uses
 it. An alert about a feedback given with that consent ends with the feedback's
-reference (the start of its random id) and how to answer: `/antworten <reference>
-<text>` (`/reply`), or a reply to the alert in the staff chat. The bot passes the text
-on in the person's chat; staff never see who the person is, and the person's answer
-stays with them (they are told whom to write to). Nothing of the answer is stored: the
-audit trail keeps that a member of staff answered a feedback of a survey, and when.
+reference (the start of its random id) and how to answer: `/antworten <text>` (`/reply`)
+in reply to the alert, or `/antworten <reference> <text>` anywhere staff commands work.
+Always a command: a plain reply to an alert is staff talking among themselves ("I'll
+take this one") and must never reach the customer. The bot passes the text on in the
+person's chat; staff never see who the person is, and the person's answer stays with
+them (they are told whom to write to). Nothing of the answer is stored: the audit trail
+keeps that a member of staff answered a feedback of a survey, and when.
 
 An answer goes only to feedback that is still stored and was given with the consent,
 while that consent is in force and the chat id kept: a withdrawal, an erasure or the
@@ -20,9 +22,10 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 from flows.catalog import FlowCatalog
-from flows.i18n import Translator, translator
+from flows.i18n import N_, SUPPORTED_LOCALES, Translator, translator
 from flows.models import FlowDefinition, render_text
 from flows.replies import Outcome, Reply
 from storage.interface import (
@@ -50,9 +53,11 @@ MAY_HAVE_ARRIVED = "may have arrived: "
 answer) where Telegram did not answer in time: then the survey's id."""
 
 _REFERENCE = re.compile(rf"[0-9a-f]{{{REFERENCE_LENGTH}}}")
-# The reference as an alert shows it, after the command in either language.
-_IN_ALERT = re.compile(rf"/(?:antworten|reply) ({_REFERENCE.pattern})\b")
-_COMMAND = re.compile(r"\S+(?:\s+(\S+))?(?:\s+(.*))?", re.DOTALL)
+_ALERT_LINE = N_(
+    "The customer agreed to be contacted about this feedback: answer with /reply and your "
+    "text in reply to this message, or with /reply {reference} and your text."
+)
+_WORD = re.compile(r"\s*(\S*)\s*(.*)", re.DOTALL)
 
 
 def reference_of(record: FeedbackRecord) -> str:
@@ -69,25 +74,49 @@ def alert_line(t: Translator, record: FeedbackRecord, flow: FlowDefinition) -> s
     """The alert's last line for a feedback that can be answered, else None."""
     if not answerable(record, flow):
         return None
-    return t.gettext(
-        "The customer agreed to be contacted about this feedback: reply to this message, "
-        "or write /reply {reference} followed by your answer."
-    ).format(reference=reference_of(record))
+    return t.gettext(_ALERT_LINE).format(reference=reference_of(record))
 
 
 def reference_in(alert: str | None) -> str | None:
-    """The reference of the feedback an alert (a message the bot sent) is about."""
-    found = _IN_ALERT.search(alert or "")
-    return found.group(1) if found else None
+    """The reference of the feedback an alert (a message the bot sent) is about: from its
+    last line, which must be the bot's own sentence. The comment the alert quotes is the
+    customer's text, and one that says "/reply 3f9a1c20b7" must not direct the answer to
+    another feedback (a comment is one line, never the last)."""
+    last = (alert or "").rstrip().rpartition("\n")[2]
+    for pattern in _alert_lines():
+        found = pattern.fullmatch(last)
+        if found:
+            return found.group(1)
+    return None
 
 
-def command_parts(text: str) -> tuple[str, str]:
+@cache
+def _alert_lines() -> tuple[re.Pattern[str], ...]:
+    """The alert's last line in every language, the reference in it to be found."""
+    patterns = []
+    for locale in SUPPORTED_LOCALES:
+        before, _, after = translator(locale).gettext(_ALERT_LINE).partition("{reference}")
+        patterns.append(
+            re.compile(re.escape(before) + f"({_REFERENCE.pattern})" + re.escape(after))
+        )
+    return tuple(patterns)
+
+
+def command_parts(text: str, quoted: str | None = None) -> tuple[str, str]:
     """`/antworten 3f9a1c20b7 Hello…` as ("3f9a1c20b7", "Hello…"), the answer's line breaks
-    kept (the command's arguments, split at spaces, would lose them)."""
-    found = _COMMAND.match(text.strip())
-    if found is None:
-        return "", ""
-    return (found.group(1) or "").lower(), (found.group(2) or "").strip()
+    kept (the command's arguments, split at spaces, would lose them). In reply to an alert
+    (`quoted`: its reference) the whole text after the command is the answer, less the
+    alert's own reference where staff typed it as well."""
+    rest = _first_word(text)[1]
+    first, after = _first_word(rest)
+    if quoted is not None:
+        return quoted, (after if first.lower() == quoted else rest).strip()
+    return first.lower(), after.strip()
+
+
+def _first_word(text: str) -> tuple[str, str]:
+    found = _WORD.fullmatch(text)
+    return (found.group(1), found.group(2)) if found else ("", "")
 
 
 @dataclass(frozen=True)
@@ -128,15 +157,27 @@ class AnswerDesk:
         self._rules_gate = rules_gate
 
     async def prepare(
-        self, actor: str, locale: str, reference: str, text: str
+        self, actor: str, locale: str, command: str, quoted: str | None = None
     ) -> Outcome | CustomerMessage:
-        """What to send to whom, or what to tell the member of staff instead."""
+        """What to send to whom, or what to tell the member of staff instead. `command` is
+        the message as typed; `quoted`, the bot's message it replies to (an alert)."""
         t = translator(locale)
+        in_alert = reference_in(quoted) if quoted is not None else None
+        reference, text = command_parts(command, in_alert)
+        if not _REFERENCE.fullmatch(reference) and quoted is not None:
+            return Outcome.say(
+                t.gettext(
+                    "That message names no feedback that can be answered: only an alert about "
+                    "feedback whose author agreed to be contacted ends with a reference. "
+                    "Nothing was sent."
+                )
+            )
         if not _REFERENCE.fullmatch(reference) or not text:
             return Outcome.say(
                 t.gettext(
-                    "Write /reply, the reference from the alert and your answer, for example: "
-                    "/reply 3f9a1c20b7 Thank you, we have refunded the order."
+                    "Write /reply and your answer in reply to the alert, or /reply, the "
+                    "reference from the alert and your answer, for example: /reply 3f9a1c20b7 "
+                    "Thank you, we have refunded the order."
                 )
             )
         if len(text) > MAX_ANSWER:
@@ -216,13 +257,6 @@ class AnswerDesk:
                     foot.format(contact=self.settings.controller_contact),
                 )
             )
-        )
-
-    def text_only(self, locale: str) -> Outcome:
-        """A sticker, a photo, a voice message as a reply to an alert."""
-        t = translator(locale)
-        return Outcome.say(
-            t.gettext("Only text can be passed on to the customer. Nothing was sent.")
         )
 
     async def sent(self, message: CustomerMessage, delivered: bool, uncertain: bool) -> Outcome:

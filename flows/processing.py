@@ -147,11 +147,11 @@ STAFF_CHAT = Recipient(
         "The staff chat (`FEEDBACKBOT_STAFF_CHAT_ID`): scheduled digests and, for a rating at "
         "or below `FEEDBACKBOT_ALERT_THRESHOLD`, an alert with the rating and the redacted "
         "comment, each alert audited. Where the customer agreed to be contacted, the alert "
-        "shows the feedback's reference and staff answer through the bot (`/antworten`, or a "
-        "reply to the alert): the bot sends the answer to the stored chat id, which staff "
-        "never see; each answer is audited, its text is not stored. The messages stay in that "
-        "Telegram chat until deleted there; erasure and expiry do not reach them, so set an "
-        "auto-delete timer on the chat."
+        "shows the feedback's reference and staff answer through the bot (`/antworten` in "
+        "reply to the alert or with the reference): the bot sends the answer to the stored "
+        "chat id, which staff never see; each answer is audited, its text is not stored. The "
+        "messages stay in that Telegram chat until deleted there; erasure and expiry do not "
+        "reach them, so set an auto-delete timer on the chat."
     ),
     transfer=N_("As for Telegram (the messages pass through and stay on Telegram's servers)."),
 )

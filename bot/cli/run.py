@@ -41,7 +41,8 @@ def register(subparsers: Any, t: Translator) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Start long polling; returns the exit code."""
-    from bot.app import build_application  # imported here: keeps other commands fast
+    # imported here: keeps other commands fast
+    from bot.app import build_application, warn_if_contact_unused
 
     settings = load_settings()
     settings.require_for_run()
@@ -67,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
     # store and a generated master key behind.
     catalog = FlowCatalog.load(settings.flows_dir, operator_translator(), settings.shipped_flows)
     service_config(settings, catalog)
+    warn_if_contact_unused(settings, catalog)
     store = open_store(settings, exclusive=True)
     # Open once before polling, so a wrong key or unusable store fails fast with one line.
     asyncio.run(_check_store(store))

@@ -134,22 +134,21 @@ async def unknown_command(update: Update, context: BotContext) -> None:
     await render(await context.service.reminded(context.person(update), outcome), update, context)
 
 
-def guards(
-    staff_here: filters.BaseFilter, staff_reply: filters.BaseFilter
-) -> list[tuple[int, BaseHandler[Any, Any, Any]]]:
-    """`staff_here` matches staff writing where staff commands work (the staff chat);
-    `staff_reply` a member of staff replying in the staff chat (answering an alert)."""
-    for_staff = (staff_here & filters.COMMAND) | staff_reply
+def guards(staff_here: filters.BaseFilter) -> list[tuple[int, BaseHandler[Any, Any, Any]]]:
+    """`staff_here` matches staff writing where staff commands work (the staff chat)."""
+    staff_command = staff_here & filters.COMMAND
     return [
         (-3, TypeHandler(Update, drop_redelivered)),
         (-2, TypeHandler(Update, recall_language)),
         (-1, CallbackQueryHandler(guard_press)),
         (
             -1,
-            MessageHandler(filters.ChatType.GROUPS & filters.COMMAND & ~for_staff, refuse_in_group),
+            MessageHandler(
+                filters.ChatType.GROUPS & filters.COMMAND & ~staff_command, refuse_in_group
+            ),
         ),
         (-1, MessageHandler(PRIVATE & filters.UpdateType.EDITED_MESSAGE, edited_in_private)),
-        (-1, MessageHandler((~PRIVATE | filters.UpdateType.EDITED) & ~for_staff, ignore)),
+        (-1, MessageHandler((~PRIVATE | filters.UpdateType.EDITED) & ~staff_command, ignore)),
         (0, CommandHandler(["hilfe", "help"], help_command, filters=PRIVATE)),
     ]
 

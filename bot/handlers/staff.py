@@ -1,5 +1,5 @@
-"""Staff commands: /zusammenfassung (/summary), /antworten (/reply) and a reply to an
-alert in the staff chat (an answer to a customer who agreed to be contacted).
+"""Staff commands: /zusammenfassung (/summary) and /antworten (/reply), an answer to a
+customer who agreed to be contacted.
 
 Only ids in FEEDBACKBOT_STAFF_IDS, in a private chat or in FEEDBACKBOT_STAFF_CHAT_ID.
 For anyone else the command does not match here and falls through to the unknown-command
@@ -16,7 +16,6 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 from bot.context import BotContext
 from bot.render import render, send_to
 from bot.settings import Settings
-from flows.answers import command_parts, reference_in
 from flows.replies import Outcome
 
 STAFF_COMMANDS = ["zusammenfassung", "summary"]
@@ -32,14 +31,6 @@ def staff_filter(settings: Settings) -> filters.BaseFilter:
     return staff & chat & filters.UpdateType.MESSAGE
 
 
-def staff_reply(settings: Settings) -> filters.BaseFilter:
-    """A member of staff replying to a message in the staff chat (to an alert, perhaps)."""
-    if settings.staff_chat_id is None:
-        return filters.UpdateType.MESSAGE & ~filters.ALL  # matches nothing
-    in_staff_chat = staff_filter(settings) & filters.Chat(chat_id=settings.staff_chat_id)
-    return in_staff_chat & filters.REPLY & ~filters.COMMAND
-
-
 async def summary(update: Update, context: BotContext) -> None:
     """/zusammenfassung [period]: figures and redacted comments; audited, stores nothing else."""
     user = update.effective_user
@@ -50,33 +41,19 @@ async def summary(update: Update, context: BotContext) -> None:
 
 
 async def answer(update: Update, context: BotContext) -> None:
-    """/antworten <reference> <text>: passed on to the customer, whom staff never see."""
-    message = update.effective_message
-    reference, text = command_parts(message.text or "") if message is not None else ("", "")
-    await _pass_on(update, context, reference, text)
-
-
-async def answer_by_reply(update: Update, context: BotContext) -> None:
-    """A reply in the staff chat to an alert about a feedback that can be answered: its text
-    is the answer. Replies to anything else are staff talking among themselves."""
-    message = update.effective_message
-    replied = message.reply_to_message if message is not None else None
-    if message is None or replied is None or replied.from_user is None:
+    """/antworten <reference> <text>, or /antworten <text> in reply to the alert: passed on
+    to the customer, whom staff never see. (A plain reply to an alert is staff talking
+    among themselves, "I'll take this one": it never reaches the customer.)"""
+    message, user = update.effective_message, update.effective_user
+    if message is None:
         return
-    reference = reference_in(replied.text) if replied.from_user.id == context.bot.id else None
-    if reference is None:
-        return
-    if not message.text:
-        await render(context.staff.answers.text_only(context.locale(update)), update, context)
-        return
-    await _pass_on(update, context, reference, message.text.strip())
-
-
-async def _pass_on(update: Update, context: BotContext, reference: str, text: str) -> None:
-    user = update.effective_user
+    replied, quoted = message.reply_to_message, None
+    if replied is not None and replied.from_user is not None:
+        if replied.from_user.id == context.bot.id:  # an alert, perhaps
+            quoted = replied.text or ""
     actor = f"staff:{user.id}" if user else "staff"
     answers = context.staff.answers
-    prepared = await answers.prepare(actor, context.locale(update), reference, text)
+    prepared = await answers.prepare(actor, context.locale(update), message.text or "", quoted)
     if isinstance(prepared, Outcome):
         await render(prepared, update, context)
         return
@@ -116,5 +93,4 @@ def handlers(settings: Settings) -> list[tuple[int, BaseHandler[Any, Any, Any]]]
     if settings.staff_chat_id is not None:
         in_staff_chat = staff_filter(settings) & filters.Chat(chat_id=settings.staff_chat_id)
         found.append((0, MessageHandler(in_staff_chat & filters.COMMAND, other_in_staff_chat)))
-        found.append((0, MessageHandler(staff_reply(settings), answer_by_reply)))
     return found

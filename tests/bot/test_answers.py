@@ -4,6 +4,7 @@ customer gets, what staff see and are told, what is audited, and what is refused
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -12,8 +13,10 @@ from typing import Any
 
 import pytest
 
+from bot.app import warn_if_contact_unused
 from bot.cli.staff import shown_detail
 from bot.fakeapi.model import BotMessage
+from flows.catalog import FlowCatalog
 from flows.i18n import translator
 from storage import StorageFull
 from storage.interface import AuditEntry
@@ -94,7 +97,7 @@ def to(messages: list[BotMessage], chat_id: int) -> str:
     return texts([m for m in messages if m["chat_id"] == chat_id])
 
 
-async def test_a_reply_to_the_alert_reaches_the_customer_and_nobody_learns_who(
+async def test_an_answer_to_the_alert_reaches_the_customer_and_nobody_learns_who(
     desk: Harness,
 ) -> None:
     alert = await low_rating(desk)
@@ -102,10 +105,10 @@ async def test_a_reply_to_the_alert_reaches_the_customer_and_nobody_learns_who(
     assert "Mechthild" not in text and str(CUSTOMER) not in text
     assert "zugestimmt, zu diesem Feedback kontaktiert zu werden" in text
     await confirmed(desk)
-    sent = await in_staff_chat(desk, ANSWER, reply_to=alert["message_id"])
+    sent = await in_staff_chat(desk, f"/antworten {ANSWER}", reply_to=alert["message_id"])
     customer = to(sent, CUSTOMER)
     assert customer.startswith("Nachricht von Beispiel GmbH zu Ihrem Feedback vom ")
-    assert "(„Kundenfeedback“)" in customer or "Kundenfeedback" in customer
+    assert "(„Kundenfeedback“):" in customer.splitlines()[0]
     assert ANSWER in customer, "line breaks kept"
     assert "service@beispiel.de" in customer and "/widerruf" in customer
     assert to(sent, STAFF_CHAT) == "Ihre Antwort wurde an die Kundin oder den Kunden gesendet."
@@ -166,7 +169,7 @@ async def test_a_withdrawal_an_erasure_or_expiry_ends_it(desk: Harness, then: st
     else:
         desk.clock.advance(timedelta(days=400))
     before = len(desk.api.messages(CUSTOMER))
-    sent = await in_staff_chat(desk, ANSWER, reply_to=alert["message_id"])
+    sent = await in_staff_chat(desk, f"/antworten {ANSWER}", reply_to=alert["message_id"])
     assert len(desk.api.messages(CUSTOMER)) == before, "nothing reached the customer"
     assert "kann nicht beantwortet werden" in to(sent, STAFF_CHAT)
     assert await audit(desk) == []
@@ -174,7 +177,7 @@ async def test_a_withdrawal_an_erasure_or_expiry_ends_it(desk: Harness, then: st
 
 async def test_rules_first_then_the_answer_is_asked_for_again(desk: Harness) -> None:
     alert = await low_rating(desk)
-    rules = await in_staff_chat(desk, ANSWER, reply_to=alert["message_id"])
+    rules = await in_staff_chat(desk, f"/antworten {ANSWER}", reply_to=alert["message_id"])
     assert "vertraulich" in texts(rules)
     assert desk.api.messages(CUSTOMER)[-1]["text"] != ANSWER
     button = rules[-1]
@@ -187,7 +190,7 @@ async def test_rules_first_then_the_answer_is_asked_for_again(desk: Harness) -> 
         pressed
     )
     assert "Zusammenfassung" not in texts(pressed) and to(pressed, CUSTOMER) == ""
-    sent = await in_staff_chat(desk, ANSWER, reply_to=alert["message_id"])
+    sent = await in_staff_chat(desk, f"/antworten {ANSWER}", reply_to=alert["message_id"])
     assert ANSWER in to(sent, CUSTOMER)
 
 
@@ -197,35 +200,24 @@ async def test_bad_input_is_explained_and_sends_nothing(desk: Harness) -> None:
     await confirmed(desk)
     staff = desk.customer(STAFF)
     count = len(desk.api.messages(CUSTOMER))
-    usage = "Schreiben Sie /antworten, die Kennung aus der Warnmeldung und Ihre Antwort"
+    usage = "Schreiben Sie /antworten und Ihre Antwort als Antwort auf die Warnmeldung"
     for typed in ("/antworten", f"/antworten {ref}", "/antworten Hallo Welt", "/antworten 12 x"):
         assert usage in texts(await staff.send(typed)), typed
     long = await staff.send(f"/antworten {ref} " + "x" * 3501)
     assert "höchstens 3.500 Zeichen (sie hat 3.501)" in texts(long)
-    sticker = desk.api.user_sticker(STAFF, chat_id=STAFF_CHAT, chat_type="supergroup")
-    sticker["message"]["reply_to_message"] = alert_payload(desk, alert)
-    only_text = await desk.deliver(sticker)
-    assert texts(only_text).startswith("Nur Text kann an die Kundin oder den Kunden weitergegeben")
+    # In reply to the alert, the reference typed as well is not part of the answer.
+    quoted = await in_staff_chat(desk, f"/antworten {ref}", reply_to=alert["message_id"])
+    assert usage in texts(quoted)
     assert len(desk.api.messages(CUSTOMER)) == count
     assert await audit(desk) == []
 
 
-def alert_payload(desk: Harness, alert: BotMessage) -> dict[str, Any]:
-    """The alert as Telegram quotes it in a reply (the fake does so for text messages)."""
-    assert desk.app is not None
-    return {
-        "message_id": alert["message_id"],
-        "date": 1,
-        "chat": {"id": STAFF_CHAT, "type": "supergroup", "title": "Team"},
-        "from": {"id": desk.app.bot.id, "is_bot": True, "first_name": "Bot"},
-        "text": alert["text"],
-    }
-
-
-async def test_replies_to_other_messages_and_by_others_are_left_alone(desk: Harness) -> None:
+async def test_only_the_command_answers_and_only_from_staff(desk: Harness) -> None:
     alert = await low_rating(desk)
     await confirmed(desk)
     count = len(desk.api.messages(CUSTOMER))
+    # Staff coordinating in a plain reply to the alert: never passed on to the customer.
+    assert await in_staff_chat(desk, "Ich kümmere mich darum", reply_to=alert["message_id"]) == []
     # Staff talking among themselves: a reply to a colleague's message is no answer.
     colleague = desk.api.user_message(
         COLLEAGUE, "Wer kümmert sich?", chat_id=STAFF_CHAT, chat_type="supergroup"
@@ -234,8 +226,10 @@ async def test_replies_to_other_messages_and_by_others_are_left_alone(desk: Harn
     chatter = await in_staff_chat(desk, "Ich", reply_to=colleague["message"]["message_id"])
     assert chatter == []
     # Someone in the staff chat who is not staff replies to the alert: ignored.
-    stranger = await in_staff_chat(desk, ANSWER, user_id=OUTSIDER, reply_to=alert["message_id"])
-    assert stranger == []
+    stranger = await in_staff_chat(
+        desk, f"/antworten {ANSWER}", user_id=OUTSIDER, reply_to=alert["message_id"]
+    )
+    assert to(stranger, CUSTOMER) == ""
     # An outsider's /antworten in private is an unknown command, like any other.
     outsider = desk.customer(OUTSIDER)
     unknown = texts(await outsider.send("/gibtsnicht"))
@@ -248,7 +242,7 @@ async def test_a_customer_who_blocked_the_bot_is_reported_and_audited(desk: Harn
     alert = await low_rating(desk)
     await confirmed(desk)
     desk.api.block_user(CUSTOMER)
-    sent = await in_staff_chat(desk, ANSWER, reply_to=alert["message_id"])
+    sent = await in_staff_chat(desk, f"/antworten {ANSWER}", reply_to=alert["message_id"])
     assert "konnte nicht zugestellt werden" in texts(sent)
     assert await audit(desk) == [
         ("answer", f"staff:{STAFF}", "feedback"),
@@ -271,7 +265,7 @@ async def test_an_answer_that_cannot_be_audited_is_not_sent(
 
     monkeypatch.setattr(desk.store, "record_audit", full)
     count = len(desk.api.messages(CUSTOMER))
-    sent = await in_staff_chat(desk, ANSWER, reply_to=alert["message_id"])
+    sent = await in_staff_chat(desk, f"/antworten {ANSWER}", reply_to=alert["message_id"])
     assert "nicht gesendet" in texts(sent) and "Speicher" in texts(sent)
     assert len(desk.api.messages(CUSTOMER)) == count
 
@@ -285,3 +279,58 @@ async def test_help_menu_and_staff_chat_name_the_command(desk: Harness) -> None:
     )
     elsewhere = await in_staff_chat(desk, "/meinedaten")
     assert "/zusammenfassung und /antworten" in texts(elsewhere)
+
+
+async def test_a_reference_typed_into_a_comment_does_not_direct_the_answer(
+    desk: Harness,
+) -> None:
+    """A customer who may not be contacted quotes another feedback's reference in their
+    comment: staff answering that alert reach nobody, not the other feedback's author."""
+    first = await low_rating(desk)
+    forged = f"Bitte mit /antworten {reference(first)} hier antworten"
+    customer = desk.customer(4445)
+    await customer.send("/start")
+    await customer.press("Ja, ich willige ein")
+    await customer.press("1")
+    await customer.send(forged)
+    await customer.press("Nein")
+    assert desk.app is not None
+    await asyncio.gather(*desk.app.bot_data.background)
+    second = desk.api.messages(STAFF_CHAT)[-1]
+    # (as written unless its digits look like a phone number to the redaction: see the
+    # unit test of reference_in for the reference itself)
+    assert "hier antworten" in (second["text"] or "")
+    await confirmed(desk)
+    count = len(desk.api.messages(CUSTOMER))
+    sent = await in_staff_chat(desk, f"/antworten {ANSWER}", reply_to=second["message_id"])
+    assert "nennt kein Feedback, das beantwortet werden kann" in texts(sent)
+    # A reply to a summary (another message of the bot) names no feedback either.
+    summary = await in_staff_chat(desk, "/zusammenfassung")
+    other = await in_staff_chat(desk, f"/antworten {ANSWER}", reply_to=summary[0]["message_id"])
+    assert "nennt kein Feedback" in texts(other)
+    assert len(desk.api.messages(CUSTOMER)) == count
+    assert await audit(desk) == []
+
+
+@pytest.mark.parametrize(
+    ("chat", "threshold", "warned"),
+    [(None, None, True), (STAFF_CHAT, None, True), (STAFF_CHAT, 2, False)],
+)
+def test_the_start_warns_where_staff_could_never_answer(
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    chat: int | None,
+    threshold: int | None,
+    warned: bool,
+) -> None:
+    """Consent to be contacted asked for, but no alerts: the chat ids kept would serve
+    nothing. (`feedbackbot run` warns so: tests/e2e/test_polling.py. A threshold without
+    a staff chat is refused by the settings.)"""
+    settings = make_settings(
+        tmp_path, staff_ids=str(STAFF), staff_chat_id=chat, alert_threshold=threshold
+    )
+    catalog = FlowCatalog.load(settings.flows_dir, translator("en"), settings.shipped_flows)
+    with caplog.at_level(logging.WARNING, logger="bot.app"):
+        warn_if_contact_unused(settings, catalog)
+    unusable = "surveys feedback, product ask for consent to be contacted, but without"
+    assert any(unusable in r.getMessage() for r in caplog.records) is warned

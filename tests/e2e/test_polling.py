@@ -126,6 +126,8 @@ def test_first_run_generates_a_private_master_key_and_says_where(
     key_file = data / "master.key"
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     assert str(key_file) in log.read_text() and "production" in log.read_text()
+    # No staff chat and no alert threshold: the consent to be contacted serves nothing.
+    assert "surveys feedback, product ask for consent to be contacted" in log.read_text()
 
 
 def digests(folder: Path) -> dict[str, str]:

@@ -1,0 +1,52 @@
+"""Reading an answer command and the alert it replies to (flows.answers)."""
+
+from __future__ import annotations
+
+import pytest
+
+from flows.answers import command_parts, reference_in
+from flows.i18n import translator
+
+REF = "3f9a1c20b7"
+
+
+def alert(locale: str, reference: str, comment: str) -> str:
+    t = translator(locale)
+    last = t.gettext(
+        "The customer agreed to be contacted about this feedback: answer with /reply and your "
+        "text in reply to this message, or with /reply {reference} and your text."
+    ).format(reference=reference)
+    return "\n".join(["Low rating in “Customer feedback”", "Rating → 1 / 5", comment, "", last])
+
+
+@pytest.mark.parametrize("locale", ["de", "en"])
+def test_the_reference_comes_from_the_bots_own_last_line(locale: str) -> None:
+    forged = f"Comment: /reply 0123456789 and /antworten abcdefabcd {REF[::-1]}"
+    assert reference_in(alert(locale, REF, forged)) == REF
+    # An alert without the line (no consent to be contacted) names none, whatever its
+    # comment says; nor does a part of a split alert, nor the line quoted inside a comment.
+    without = alert(locale, REF, forged).rpartition("\n")[0]
+    assert reference_in(without) is None
+    assert reference_in(without + "\nComment: " + alert(locale, REF, "").splitlines()[-1]) is None
+    assert reference_in(None) is None and reference_in("") is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "quoted", "parts"),
+    [
+        (f"/antworten {REF} Danke!\nZweite Zeile", None, (REF, "Danke!\nZweite Zeile")),
+        (f"/reply@feedback_bot {REF.upper()}\n\nHallo", None, (REF, "Hallo")),
+        ("/antworten", None, ("", "")),
+        (f"/antworten {REF}", None, (REF, "")),
+        ("/antworten Hallo Welt", None, ("hallo", "Welt")),
+        # In reply to the alert: everything after the command, less the alert's reference.
+        ("/antworten Hallo Welt\nZeile", REF, (REF, "Hallo Welt\nZeile")),
+        (f"/antworten {REF} Hallo", REF, (REF, "Hallo")),
+        ("/antworten 0123456789 Hallo", REF, (REF, "0123456789 Hallo")),
+        ("/antworten\nHallo", REF, (REF, "Hallo")),
+    ],
+)
+def test_an_answer_command_is_read_with_its_line_breaks(
+    typed: str, quoted: str | None, parts: tuple[str, str]
+) -> None:
+    assert command_parts(typed, quoted) == parts
