@@ -132,16 +132,18 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
 
 def warn_if_contact_unused(settings: Settings, catalog: FlowCatalog) -> None:
     """Surveys asking for consent to be contacted where staff cannot answer anyone: the
-    references to answer by come with alerts, which need a staff chat and a threshold.
-    A chat id kept for a purpose nothing serves is more data than the bot needs."""
+    references to answer by come with alerts, which need a staff chat and a threshold,
+    and someone to answer. A chat id kept for a purpose nothing serves is more data than
+    the bot needs."""
     asking = sorted(
         f.id for f in catalog.flows.values() if any(p.stores_contact for p in f.purposes)
     )
-    if asking and (settings.staff_chat_id is None or settings.alert_threshold is None):
+    unanswered = settings.staff_chat_id is None or settings.alert_threshold is None
+    if asking and (unanswered or not settings.staff_ids):
         log.warning(
-            "surveys %s ask for consent to be contacted, but without FEEDBACKBOT_STAFF_CHAT_ID "
-            "and FEEDBACKBOT_ALERT_THRESHOLD staff cannot answer anyone: set both, or remove "
-            "the contact question from these flows",
+            "surveys %s ask for consent to be contacted, but without FEEDBACKBOT_STAFF_CHAT_ID, "
+            "FEEDBACKBOT_ALERT_THRESHOLD and FEEDBACKBOT_STAFF_IDS staff cannot answer anyone: "
+            "set all three, or remove the contact question from these flows",
             ", ".join(asking),
         )
 

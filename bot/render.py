@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -81,6 +81,7 @@ async def send_to(
     reply: Reply,
     with_buttons: Callable[[int], None] | None = None,
     uncertain: Callable[[], None] | None = None,
+    allowed: Callable[[], Awaitable[bool]] | None = None,
 ) -> bool:
     """Send one reply, split at line breaks when longer than Telegram allows; the id of
     the message that carries its buttons goes to `with_buttons`.
@@ -88,7 +89,8 @@ async def send_to(
     Returns False when the person cannot be reached (blocked the bot), so the caller
     stops; the answers are stored before anything is sent, so nothing is lost. Where a
     part failed but may have arrived (no answer in time, a dropped connection),
-    `uncertain` is called as well.
+    `uncertain` is called as well. `allowed` is asked before every attempt (a retry after
+    flood control may come a minute later): False stops, and send_to returns False.
     """
     chunks = split_text(reply.text, MessageLimit.MAX_TEXT_LENGTH) if reply.text else []
     for index, chunk in enumerate(chunks):
@@ -100,7 +102,7 @@ async def send_to(
             if markup is not None and with_buttons is not None:
                 with_buttons(message.message_id)
 
-        if not await _with_retry(call, uncertain):
+        if not await _with_retry(call, uncertain, allowed=allowed):
             return False
     if reply.image is not None:
         image = reply.image
@@ -165,9 +167,14 @@ def _cut(text: str, limit: int) -> int:
 
 
 async def _with_retry(
-    call: object, uncertain: Callable[[], None] | None = None, attempts: int = 3
+    call: object,
+    uncertain: Callable[[], None] | None = None,
+    attempts: int = 3,
+    allowed: Callable[[], Awaitable[bool]] | None = None,
 ) -> bool:
     for attempt in range(attempts):
+        if allowed is not None and not await allowed():
+            return False
         try:
             await call()  # type: ignore[operator]
             return True

@@ -45,7 +45,14 @@ REFERENCE_LENGTH = 10
 share a reference about once in a million at a million feedbacks (then neither is
 answered, and staff are told so)."""
 MAX_ANSWER = 3500
-"""Characters of an answer: with the bot's words around it, one Telegram message."""
+"""Characters of an answer: with the bot's words around it, one Telegram message (and no
+longer than that allows with the controller's name and contact: checked as well)."""
+MESSAGE_LIMIT = 4096
+"""Telegram's limit on a message's text: an answer is never split, so that it either
+arrives or not (a half-delivered one would be reported as not sent)."""
+NO_LONGER = "no longer answerable: "
+"""The detail of a second audit entry where the customer could no longer be answered when
+the answer was to be sent (withdrawn, erased, expired meanwhile): then the survey's id."""
 NOT_DELIVERED = "not delivered: "
 """The detail of a second audit entry where Telegram refused an answer: then the survey's id."""
 MAY_HAVE_ARRIVED = "may have arrived: "
@@ -56,6 +63,10 @@ _REFERENCE = re.compile(rf"[0-9a-f]{{{REFERENCE_LENGTH}}}")
 _ALERT_LINE = N_(
     "The customer agreed to be contacted about this feedback: answer with /reply and your "
     "text in reply to this message, or with /reply {reference} and your text."
+)
+_CANNOT = N_(
+    "That feedback cannot be answered: it has been deleted or has expired, or its author "
+    "did not agree to be contacted or withdrew that consent. Nothing was sent."
 )
 _WORD = re.compile(r"\s*(\S*)\s*(.*)", re.DOTALL)
 
@@ -102,16 +113,17 @@ def _alert_lines() -> tuple[re.Pattern[str], ...]:
     return tuple(patterns)
 
 
-def command_parts(text: str, quoted: str | None = None) -> tuple[str, str]:
-    """`/antworten 3f9a1c20b7 Hello…` as ("3f9a1c20b7", "Hello…"), the answer's line breaks
-    kept (the command's arguments, split at spaces, would lose them). In reply to an alert
-    (`quoted`: its reference) the whole text after the command is the answer, less the
-    alert's own reference where staff typed it as well."""
+def command_parts(text: str, quoted: str | None = None) -> tuple[str, str, str | None]:
+    """`/antworten 3f9a1c20b7 Hello…` as ("3f9a1c20b7", "Hello…", "3f9a1c20b7"): the
+    reference, the answer with its line breaks (the command's arguments, split at spaces,
+    would lose them), and the reference typed, if one was. In reply to an alert (`quoted`:
+    its reference) the answer is all after the command, less a reference typed as well."""
     rest = _first_word(text)[1]
     first, after = _first_word(rest)
+    typed = first.lower() if _REFERENCE.fullmatch(first.lower()) else None
     if quoted is not None:
-        return quoted, (after if first.lower() == quoted else rest).strip()
-    return first.lower(), after.strip()
+        return quoted, (after if typed is not None else rest).strip(), typed
+    return first.lower(), after.strip(), typed
 
 
 def _first_word(text: str) -> tuple[str, str]:
@@ -129,6 +141,7 @@ class CustomerMessage:
     actor: str
     locale: str
     """The staff member's language, for what they are told afterwards."""
+    reference: str
 
 
 @dataclass(frozen=True)
@@ -163,7 +176,17 @@ class AnswerDesk:
         the message as typed; `quoted`, the bot's message it replies to (an alert)."""
         t = translator(locale)
         in_alert = reference_in(quoted) if quoted is not None else None
-        reference, text = command_parts(command, in_alert)
+        reference, text, typed = command_parts(command, in_alert)
+        if in_alert is not None and typed is not None and typed != in_alert:
+            # Which did they mean? Either way the text names another feedback than the
+            # one it would go to.
+            return Outcome.say(
+                t.gettext(
+                    "You answered the alert about feedback {alert} but typed the reference "
+                    "{typed}. Nothing was sent: answer in reply to the right alert, or write "
+                    "the reference without replying to an alert."
+                ).format(alert=in_alert, typed=typed)
+            )
         if not _REFERENCE.fullmatch(reference) and quoted is not None:
             return Outcome.say(
                 t.gettext(
@@ -181,12 +204,7 @@ class AnswerDesk:
                 )
             )
         if len(text) > MAX_ANSWER:
-            return Outcome.say(
-                t.gettext(
-                    "That answer is too long: at most {limit} characters (it has {length}). "
-                    "Nothing was sent."
-                ).format(limit=t.number(MAX_ANSWER), length=t.number(len(text)))
-            )
+            return self._too_long(t, MAX_ANSWER, len(text))
         gate = await self._rules_gate(actor, locale)
         if gate is not None:
             return gate
@@ -196,19 +214,17 @@ class AnswerDesk:
         flow = self.catalog.flows.get(target.flow_id) if target is not None else None
         chat_id = await self._reachable(target, flow)
         if target is None or flow is None or chat_id is None:
-            return Outcome.say(
-                t.gettext(
-                    "That feedback cannot be answered: it has been deleted or has expired, or "
-                    "its author did not agree to be contacted or withdrew that consent. "
-                    "Nothing was sent."
-                )
-            )
+            return Outcome.say(t.gettext(_CANNOT))
+        reply = await self._message(target, flow, text, now)
+        if len(reply.text) > MESSAGE_LIMIT:  # a long controller name or contact, say
+            return self._too_long(t, MESSAGE_LIMIT - (len(reply.text) - len(text)), len(text))
         message = CustomerMessage(
             chat_id=chat_id,
-            reply=await self._message(target, flow, text, now),
+            reply=reply,
             flow_id=target.flow_id,
             actor=actor,
             locale=locale,
+            reference=reference,
         )
         # In the audit trail before it is sent: an answer that cannot be accounted for
         # (a full disk) is not sent at all.
@@ -222,6 +238,24 @@ class AnswerDesk:
                 )
             )
         return message
+
+    @staticmethod
+    def _too_long(t: Translator, limit: int, length: int) -> Outcome:
+        return Outcome.say(
+            t.gettext(
+                "That answer is too long: at most {limit} characters (it has {length}). "
+                "Nothing was sent."
+            ).format(limit=t.number(max(0, limit)), length=t.number(length))
+        )
+
+    async def still_reachable(self, message: CustomerMessage) -> bool:
+        """Checked again before every attempt to send: a withdrawal, an erasure or the
+        feedback's expiry while the answer waits (Telegram's flood control can hold it for
+        a minute) stops it."""
+        found = await self.store.feedback_by_reference(message.reference, self.clock())
+        target = found[0] if len(found) == 1 else None
+        flow = self.catalog.flows.get(target.flow_id) if target is not None else None
+        return await self._reachable(target, flow) == message.chat_id
 
     async def _reachable(
         self, target: PeriodFeedback | None, flow: FlowDefinition | None
@@ -259,17 +293,22 @@ class AnswerDesk:
             )
         )
 
-    async def sent(self, message: CustomerMessage, delivered: bool, uncertain: bool) -> Outcome:
-        """What became of an answer (audited as sent before it was): what to tell staff."""
+    async def sent(
+        self, message: CustomerMessage, delivered: bool, uncertain: bool, stopped: bool = False
+    ) -> Outcome:
+        """What became of an answer (audited as sent before it was): what to tell staff.
+        `stopped`: the customer could no longer be answered when it was to be sent."""
         t = translator(message.locale)
         if not delivered:
-            outcome = MAY_HAVE_ARRIVED if uncertain else NOT_DELIVERED
+            outcome = MAY_HAVE_ARRIVED if uncertain else NO_LONGER if stopped else NOT_DELIVERED
             try:
                 await self._audit(message.actor, outcome + message.flow_id)
             except StoreError as error:
                 log.error("answer's outcome not audited: %s", type(error).__name__)
         if delivered:
             return Outcome.say(t.gettext("Your answer was sent to the customer."))
+        if stopped and not uncertain:
+            return Outcome.say(t.gettext(_CANNOT))
         if uncertain:
             return Outcome.say(
                 t.gettext(

@@ -839,30 +839,35 @@ class StaffDesk:
         return await self.summary("digest", locale, f"{days}d", event="digest")
 
     def alert(self, locale: str, record: FeedbackRecord) -> Outcome | None:
-        """A low rating just came in: the rating and the redacted comment, no identity."""
+        """A low rating just came in, or a feedback whose author agreed to be contacted
+        about it (so that staff can answer it, see flows.answers): the ratings and the
+        redacted comment, no identity. Both only with alerts on (the threshold set)."""
         threshold = self.settings.alert_threshold
         flow = self.catalog.flows.get(record.flow_id)
         if threshold is None or flow is None:
             return None
         t = translator(locale)
-        lows = [
+        rated = [
             (step, record.answers[step.id])
             for step in flow.steps
-            if isinstance(step, RatingStep)
-            and isinstance(record.answers.get(step.id), int)
-            and record.answers[step.id] <= threshold
+            if isinstance(step, RatingStep) and isinstance(record.answers.get(step.id), int)
         ]
-        if not lows:
+        lows = [(step, value) for step, value in rated if value <= threshold]
+        answer = alert_line(t, record, flow)
+        if not lows and answer is None:
             return None
-        lines = [t.gettext("Low rating in “{flow}”").format(flow=render_text(flow.title, t))]
-        for step, value in lows:
+        title = render_text(flow.title, t)
+        if lows:
+            lines = [t.gettext("Low rating in “{flow}”").format(flow=title)]
+        else:
+            lines = [t.gettext("Feedback in “{flow}”").format(flow=title)]
+        for step, value in lows or rated:
             lines.append(f"{render_text(step.prompt, t)} → {value} / {step.max}")
         for text_step in flow.steps:
             comment = record.answers.get(text_step.id)
             if isinstance(text_step, TextStep) and isinstance(comment, str) and comment:
                 shown = one_line(redact(comment, t))
                 lines.append(t.gettext("Comment: {comment}").format(comment=shown))
-        answer = alert_line(t, record, flow)
         if answer is not None:
             lines += ("", answer)
         return Outcome.say("\n".join(lines))

@@ -58,10 +58,23 @@ async def answer(update: Update, context: BotContext) -> None:
         await render(prepared, update, context)
         return
     maybe: list[bool] = []
+    stopped: list[bool] = []
+
+    async def still_allowed() -> bool:
+        if await answers.still_reachable(prepared):
+            return True
+        stopped.append(True)
+        return False
+
     delivered = await send_to(
-        context.bot, prepared.chat_id, prepared.reply, uncertain=lambda: maybe.append(True)
+        context.bot,
+        prepared.chat_id,
+        prepared.reply,
+        uncertain=lambda: maybe.append(True),
+        allowed=still_allowed,
     )
-    await render(await answers.sent(prepared, delivered, bool(maybe)), update, context)
+    outcome = await answers.sent(prepared, delivered, bool(maybe), stopped=bool(stopped))
+    await render(outcome, update, context)
 
 
 async def confirm_rules(update: Update, context: BotContext) -> None:

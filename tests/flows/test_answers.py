@@ -34,19 +34,20 @@ def test_the_reference_comes_from_the_bots_own_last_line(locale: str) -> None:
 @pytest.mark.parametrize(
     ("typed", "quoted", "parts"),
     [
-        (f"/antworten {REF} Danke!\nZweite Zeile", None, (REF, "Danke!\nZweite Zeile")),
-        (f"/reply@feedback_bot {REF.upper()}\n\nHallo", None, (REF, "Hallo")),
-        ("/antworten", None, ("", "")),
-        (f"/antworten {REF}", None, (REF, "")),
-        ("/antworten Hallo Welt", None, ("hallo", "Welt")),
-        # In reply to the alert: everything after the command, less the alert's reference.
-        ("/antworten Hallo Welt\nZeile", REF, (REF, "Hallo Welt\nZeile")),
-        (f"/antworten {REF} Hallo", REF, (REF, "Hallo")),
-        ("/antworten 0123456789 Hallo", REF, (REF, "0123456789 Hallo")),
-        ("/antworten\nHallo", REF, (REF, "Hallo")),
+        (f"/antworten {REF} Danke!\nZweite Zeile", None, (REF, "Danke!\nZweite Zeile", REF)),
+        (f"/reply@feedback_bot {REF.upper()}\n\nHallo", None, (REF, "Hallo", REF)),
+        ("/antworten", None, ("", "", None)),
+        (f"/antworten {REF}", None, (REF, "", REF)),
+        ("/antworten Hallo Welt", None, ("hallo", "Welt", None)),
+        # In reply to the alert: everything after the command, less a reference typed as
+        # well, which is returned so that another one than the alert's can be refused.
+        ("/antworten Hallo Welt\nZeile", REF, (REF, "Hallo Welt\nZeile", None)),
+        (f"/antworten {REF} Hallo", REF, (REF, "Hallo", REF)),
+        ("/antworten 0123456789 Hallo", REF, (REF, "Hallo", "0123456789")),
+        ("/antworten\nHallo", REF, (REF, "Hallo", None)),
     ],
 )
 def test_an_answer_command_is_read_with_its_line_breaks(
-    typed: str, quoted: str | None, parts: tuple[str, str]
+    typed: str, quoted: str | None, parts: tuple[str, str, str | None]
 ) -> None:
     assert command_parts(typed, quoted) == parts
