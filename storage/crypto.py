@@ -12,6 +12,8 @@ import hashlib
 import hmac
 import os
 import struct
+from collections.abc import Callable
+from functools import partial
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -23,6 +25,7 @@ NONCE_BYTES = 12
 TAG_BYTES = 16
 FORMAT_V1 = b"\x01"
 _AAD_PREFIX = b"feedbackbot/aad/v1"
+_AAD_HEAD = struct.pack(">I", len(_AAD_PREFIX)) + _AAD_PREFIX
 
 
 class InvalidMasterKey(StoreError, ValueError):
@@ -43,13 +46,27 @@ def encrypt(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
 
 def decrypt(key: bytes, blob: bytes, aad: bytes) -> bytes:
     """Inverse of `encrypt`; raises DecryptionFailed for any blob that does not authenticate."""
-    if len(key) != KEY_BYTES or len(blob) < 1 + NONCE_BYTES + TAG_BYTES:
+    if len(key) != KEY_BYTES:
+        raise DecryptionFailed("ciphertext or key malformed")
+    return _open(AESGCM(key), blob, aad)
+
+
+def decrypter(key: bytes) -> Callable[[bytes, bytes], bytes]:
+    """`decrypt` under one key for many blobs: the key is set up once, which is more
+    than half the time a short blob takes (found measuring the erasure ledger's check)."""
+    if len(key) != KEY_BYTES:
+        raise DecryptionFailed("ciphertext or key malformed")
+    return partial(_open, AESGCM(key))
+
+
+def _open(cipher: AESGCM, blob: bytes, aad: bytes) -> bytes:
+    if len(blob) < 1 + NONCE_BYTES + TAG_BYTES:
         raise DecryptionFailed("ciphertext or key malformed")
     if blob[:1] != FORMAT_V1:
         raise DecryptionFailed("unknown ciphertext format")
     nonce, body = blob[1 : 1 + NONCE_BYTES], blob[1 + NONCE_BYTES :]
     try:
-        return AESGCM(key).decrypt(nonce, body, aad)
+        return cipher.decrypt(nonce, body, aad)
     except InvalidTag:
         raise DecryptionFailed("ciphertext failed authentication") from None
 
@@ -74,9 +91,12 @@ def associated_data(table: str, record_id: str, pseudonym: str, key_version: int
     Every field is length-prefixed so that no two different tuples share an encoding
     (plain concatenation would make ("ab", "c") and ("a", "bc") collide).
     """
-    parts = [_AAD_PREFIX, table.encode(), record_id.encode(), pseudonym.encode()]
-    encoded = b"".join(struct.pack(">I", len(p)) + p for p in parts)
-    return encoded + struct.pack(">I", key_version)
+    # One pack for all fields: this runs for every ciphertext read, 50,000 times at each
+    # opening with a long erasure ledger, and a loop over the fields took three times
+    # as long.
+    t, r, p = table.encode(), record_id.encode(), pseudonym.encode()
+    layout = f">I{len(t)}sI{len(r)}sI{len(p)}sI"
+    return _AAD_HEAD + struct.pack(layout, len(t), t, len(r), r, len(p), p, key_version)
 
 
 def pseudonym(pseudonym_key: bytes, subject: str) -> str:

@@ -148,46 +148,15 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
         Only by the one holding the data dir's lock (the bot, `purge`, `chat`): a command
         opened beside the running bot in the middle of an erasure would otherwise carry
         it out itself (found by review). Any other opening is refused while there is
-        something to apply again."""
-        apply = self._exclusive
-        again = 0
-        for entry in await self._ledger():
-            if "erase" in entry:
-                pseudonym = entry["erase"]
-                keys = {(int(version), str(created)) for version, created in entry["keys"]}
-                if keys & await self._key_rows(pseudonym):
-                    if apply:
-                        await self._erase(pseudonym)
-                    again += 1
-            elif "withdraw" in entry:
-                consents = entry["consents"]
-                marks = ", ".join("?" * len(consents))
-                row = await fetch_one(
-                    self._conn(),
-                    "SELECT count(*) FROM main.consents WHERE withdrawn_at IS NULL"  # noqa: S608
-                    f" AND id IN ({marks})",
-                    consents,
-                )
-                if row is not None and row[0]:
-                    if apply:
-                        await self._withdraw(
-                            entry["withdraw"],
-                            entry["purpose"],
-                            dt(entry["at"]),
-                            entry["collected"],
-                            entry["erased"],
-                        )
-                    again += 1
-            elif "contact" in entry:
-                if await self._contact_row(entry["contact"]) == entry["row"]:
-                    if apply:
-                        await run(
-                            self._conn(),
-                            "DELETE FROM main.contacts WHERE pseudonym = ?",
-                            (entry["contact"],),
-                        )
-                    again += 1
-        if again and not apply:
+        something to apply again.
+
+        The entries are looked up together (see `_held_entries`); those found are
+        looked up again each on its own, oldest first, just before it is carried out: one
+        carried out before may have carried it out too (an erasure takes the person's
+        consents and chat id with it). Carrying out only deletes and withdraws, so an
+        entry not found at first cannot come to hold anything."""
+        held = await self._held_entries()
+        if held and not self._exclusive:
             raise StoreError(
                 N_(
                     "the store in {path} still holds data erased or withdrawn since it was "
@@ -196,8 +165,29 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
                 ),
                 path=self._dir,
             )
+        again = 0
+        for entry in held:
+            if await self._still_held([entry]):
+                await self._apply_again(entry)
+                again += 1
         if again:
             log.warning("erasures_applied_again", extra={"count": again})
+
+    async def _apply_again(self, entry: dict[str, Any]) -> None:
+        """Carry out a ledger entry again, as it was carried out at first."""
+        if "erase" in entry:
+            await self._erase(entry["erase"])
+        elif "withdraw" in entry:
+            await self._withdraw(
+                entry["withdraw"],
+                entry["purpose"],
+                dt(entry["at"]),
+                entry["collected"],
+                entry["erased"],
+            )
+        elif "contact" in entry:
+            sql = "DELETE FROM main.contacts WHERE pseudonym = ?"
+            await run(self._conn(), sql, (entry["contact"],))
 
     def _release_lock(self) -> None:
         if self._lock_file is not None:

@@ -341,6 +341,18 @@ async def fetch_in(
     return rows
 
 
+def select_in(
+    conn: sqlite3.Connection, sql: str, values: Sequence[Any], chunk: int = 500
+) -> list[Any]:
+    """`fetch_in` inside a job on the connection's thread (`on_thread`): every chunk in
+    the one round trip."""
+    rows: list[Any] = []
+    for start in range(0, len(values), chunk):
+        part = values[start : start + chunk]
+        rows += conn.execute(f"{sql} ({','.join('?' * len(part))})", part).fetchall()
+    return rows
+
+
 async def run(db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()) -> int:
     """One statement, in one hand-off; how many rows it changed. Outside a transaction it
     commits by itself (autocommit). Raises StorageFull like `on_thread`."""

@@ -65,6 +65,35 @@ def test_associated_data_is_unambiguous() -> None:
     assert crypto.associated_data("t", "r", "p", 1) != crypto.associated_data("t", "r", "p", 256)
 
 
+def test_associated_data_is_encoded_as_ever() -> None:
+    """Every ciphertext in a store is bound to these bytes: encoded any other way, none
+    would open again. Lengths are of the UTF-8 bytes."""
+    assert crypto.associated_data("feedback", "rec-1", "a" * 64, 1) == (
+        b"\x00\x00\x00\x12feedbackbot/aad/v1\x00\x00\x00\x08feedback\x00\x00\x00\x05rec-1"
+        + b"\x00\x00\x00\x40"
+        + b"a" * 64
+        + b"\x00\x00\x00\x01"
+    )
+    assert crypto.associated_data("t", "\u00fc", "", 256) == (
+        b"\x00\x00\x00\x12feedbackbot/aad/v1\x00\x00\x00\x01t\x00\x00\x00\x02\xc3\xbc"
+        + b"\x00\x00\x00\x00\x00\x00\x01\x00"
+    )
+
+
+def test_a_decrypter_opens_many_blobs_under_one_key_as_decrypt_does() -> None:
+    decrypt = crypto.decrypter(KEY)
+    blobs = [crypto.encrypt(KEY, f"payload {n}".encode(), AAD) for n in range(3)]
+    assert [decrypt(blob, AAD) for blob in blobs] == [b"payload 0", b"payload 1", b"payload 2"]
+    with pytest.raises(DecryptionFailed):
+        decrypt(blobs[0], crypto.associated_data("feedback", "rec-2", "a" * 64, 1))
+    with pytest.raises(DecryptionFailed):
+        decrypt(blobs[0][:20], AAD)
+    with pytest.raises(DecryptionFailed):
+        crypto.decrypter(crypto.generate_key())(blobs[0], AAD)
+    with pytest.raises(DecryptionFailed):
+        crypto.decrypter(b"short")
+
+
 def test_wrong_key_fails() -> None:
     blob = crypto.encrypt(KEY, b"payload", AAD)
     with pytest.raises(DecryptionFailed):

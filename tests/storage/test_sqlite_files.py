@@ -18,6 +18,7 @@ import aiosqlite
 import pytest
 
 import storage.sqlite_db as sqlite_db
+import storage.sqlite_ledger as ledger_module
 import storage.sqlite_purge as purge_module
 from storage import SQLiteStore
 from storage.crypto import generate_key
@@ -918,6 +919,107 @@ async def test_a_restored_backup_does_not_bring_erased_people_or_withdrawn_conse
     finally:
         await later.close()
     assert "erasures_applied_again" not in caplog.text, "nothing to apply again"
+
+
+async def test_a_ledger_of_many_pages_applies_again_exactly_what_the_restored_files_hold(
+    store: SQLiteStore,
+    data_dir: Path,
+    key: bytes,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The entries are read a page at a time and looked up a chunk of people or
+    consents per query; with pages of ten and chunks of two, each kind of entry spans
+    several chunks on every page. Held by the restored files: erasures, withdrawals (of
+    two consents each) and contact deletions since the backup. Not held: a person
+    erased before it who came back, consents and a chat id given again after a
+    withdrawal and a deletion before it."""
+    monkeypatch.setattr(ledger_module, "LEDGER_PAGE", 10)
+    monkeypatch.setattr(ledger_module, "LOOKUP_CHUNK", 2)
+    erased = [store.pseudonym(f"tg-user:1{n}") for n in range(6)]
+    withdrew = [store.pseudonym(f"tg-user:2{n}") for n in range(6)]
+    deleted = [store.pseudonym(f"tg-user:3{n}") for n in range(6)]
+    came_back, granted_again, gave_again = (store.pseudonym(f"tg-user:4{n}") for n in range(3))
+    for person in (*erased, *deleted, came_back, granted_again, gave_again):
+        await store.submit_feedback(person, feedback("alt"), [grant(), grant("contact")], CHAT_ID)
+    for person in withdrew:
+        await store.submit_feedback(person, feedback("eins"), [grant()])
+        await store.submit_feedback(person, feedback("zwei"), [grant()])
+    # Before the backup: erased and back, withdrawn and granted again, deleted and given.
+    await store.erase_subject(came_back)
+    await store.submit_feedback(came_back, feedback("wieder da"), [grant()])
+    await store.withdraw_consent(granted_again, "feedback", T0 + HOUR)
+    await store.grant_consents(granted_again, [grant()])
+    assert await store.delete_contact(gave_again)
+    await store.submit_feedback(gave_again, feedback("neu"), [grant("contact")], CHAT_ID + 1)
+    await store.backup(tmp_path / "data.db", keys=tmp_path / "keys.db")
+    # Since the backup, the kinds interleaved: 21 entries, pages of 10, 10 and 1.
+    for n in range(6):
+        await store.erase_subject(erased[n])
+        await store.withdraw_consent(withdrew[n], "feedback", T0 + HOUR)
+        assert await store.delete_contact(deleted[n])
+    assert len(await store._ledger()) == 21
+    await store.close()
+    restore(data_dir, tmp_path / "data.db", tmp_path / "keys.db")
+
+    with pytest.raises(StoreError, match="still holds data erased or withdrawn since"):
+        await reopen(data_dir, key)
+    caplog.set_level(logging.WARNING, logger="storage")
+    again = SQLiteStore(data_dir, key, exclusive=True)
+    await again.open()
+    try:
+        assert [r.count for r in caplog.records if r.getMessage() == "erasures_applied_again"] == [
+            6 + 6 + 6
+        ]
+        for person in erased:
+            assert await again.feedback_of(person, T0 + DAY) == []
+            assert await again.consents(person) == []
+        for person in withdrew:
+            feedback_consents = [c for c in await again.consents(person) if c.purpose == "feedback"]
+            assert len(feedback_consents) == 2
+            assert all(c.withdrawn_at == T0 + HOUR for c in feedback_consents)
+        for person in deleted:
+            assert await again.contact_of(person) is None
+            assert len(await again.feedback_of(person, T0 + DAY)) == 1, "only the chat id goes"
+        assert [r.answers["comment"] for r in await again.feedback_of(came_back, T0 + DAY)] == [
+            "wieder da"
+        ]
+        assert any(
+            c.withdrawn_at is None and c.purpose == "feedback"
+            for c in await again.consents(granted_again)
+        )
+        assert await again.contact_of(gave_again) == CHAT_ID + 1, "given again: another row"
+    finally:
+        await again.close()
+    caplog.clear()
+    later = await reopen(data_dir, key)
+    await later.close()
+    assert "erasures_applied_again" not in caplog.text, "nothing left to apply again"
+
+
+async def test_an_erasure_noted_twice_is_applied_again_once(
+    store: SQLiteStore, data_dir: Path, key: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An erasure cut short after its note and asked for again is noted twice, naming
+    the same key: both entries are found at first, but the first one applied again
+    carries the second out too, which is looked up again before it is applied."""
+    person = store.pseudonym(SUBJECT)
+    await store.submit_feedback(person, feedback("doppelt"), [grant()])
+    entry = {"erase": person, "keys": sorted(await store._key_rows(person))}
+    for _ in range(2):
+        await store._note(person, entry, datetime.now(UTC))
+    assert len(await store._held_entries()) == 2
+    await store.close()
+    caplog.set_level(logging.WARNING, logger="storage")
+    again = SQLiteStore(data_dir, key, exclusive=True)
+    await again.open()
+    try:
+        assert await again.feedback_of(person, T0 + DAY) == []
+        assert [e.event for e in await again.audit_entries(T0)].count("erasure") == 1
+    finally:
+        await again.close()
+    assert [r.count for r in caplog.records if r.getMessage() == "erasures_applied_again"] == [1]
 
 
 async def test_the_ledger_forgets_an_erasure_once_the_data_would_have_expired(
