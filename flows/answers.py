@@ -275,9 +275,9 @@ class AnswerDesk:
         t = translator(choice.locale if choice is not None else self.settings.default_locale)
         head = t.gettext("Message from {controller} about your feedback of {date} (“{survey}”):")
         foot = t.gettext(
-            "You agreed to be contacted in this chat about your feedback. What you write "
-            "here does not reach the team: please write to {contact}. /withdraw withdraws "
-            "the consent."
+            "You agreed to be contacted in this chat about your feedback. This message "
+            "cannot be answered here: please write to {contact}. /withdraw withdraws the "
+            "consent."
         )
         return Reply(
             "\n\n".join(
