@@ -5,7 +5,14 @@ from __future__ import annotations
 from bot.operator import operator_translator
 from bot.settings import Settings
 from flows.catalog import FlowCatalog
-from flows.processing import DEFAULT_RECIPIENTS, STAFF_CHAT, Controller, shared_recipient
+from flows.processing import (
+    DEFAULT_RECIPIENTS,
+    STAFF_CHAT,
+    STAFF_CHAT_ALERTS,
+    Controller,
+    shared_recipient,
+)
+from flows.processing import Recipient as NamedRecipient
 from flows.service import ServiceConfig
 from flows.sharing import Recipient, load_recipients, require_recipients
 
@@ -34,9 +41,15 @@ def service_config(settings: Settings, catalog: FlowCatalog) -> ServiceConfig:
             dpo=settings.dpo_contact,
         ),
         retention=settings.retention,
-        recipients=DEFAULT_RECIPIENTS
-        + ((STAFF_CHAT,) if settings.staff_chat_id is not None else ())
-        + shared,
+        recipients=DEFAULT_RECIPIENTS + _staff_chat(settings) + shared,
         timezone=settings.timezone,
         audit_retention=settings.audit_retention,
     )
+
+
+def _staff_chat(settings: Settings) -> tuple[NamedRecipient, ...]:
+    """The staff chat as the notices name it: with alerts (single feedback posted, and
+    answered) or with digests only."""
+    if settings.staff_chat_id is None:
+        return ()
+    return (STAFF_CHAT_ALERTS if settings.alert_threshold is not None else STAFF_CHAT,)

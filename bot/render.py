@@ -89,8 +89,9 @@ async def send_to(
     Returns False when the person cannot be reached (blocked the bot), so the caller
     stops; the answers are stored before anything is sent, so nothing is lost. Where a
     part failed but may have arrived (no answer in time, a dropped connection),
-    `uncertain` is called as well. `allowed` is asked before every attempt (a retry after
-    flood control may come a minute later): False stops, and send_to returns False.
+    `uncertain` is called as well. `allowed` is asked before every attempt to send a text
+    part (a retry after flood control may come a minute later): False stops, and send_to
+    returns False (pictures and files, which answers to customers never carry, do not ask).
     """
     chunks = split_text(reply.text, MessageLimit.MAX_TEXT_LENGTH) if reply.text else []
     for index, chunk in enumerate(chunks):

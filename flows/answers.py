@@ -53,6 +53,9 @@ arrives or not (a half-delivered one would be reported as not sent)."""
 NO_LONGER = "no longer answerable: "
 """The detail of a second audit entry where the customer could no longer be answered when
 the answer was to be sent (withdrawn, erased, expired meanwhile): then the survey's id."""
+NOT_CHECKED = "not sent, not checked: "
+"""The detail of a second audit entry where the store failed when the consent was to be
+checked again before sending: then the survey's id."""
 NOT_DELIVERED = "not delivered: "
 """The detail of a second audit entry where Telegram refused an answer: then the survey's id."""
 MAY_HAVE_ARRIVED = "may have arrived: "
@@ -68,6 +71,11 @@ _CANNOT = N_(
     "That feedback cannot be answered: it has been deleted or has expired, or its author "
     "did not agree to be contacted or withdrew that consent. Nothing was sent."
 )
+_LOOKS_LIKE = re.compile(r"[0-9a-f]{8,12}")
+"""A reference, mistyped perhaps (a digit too many or too few): with a letter, or all
+ten digits (a house number or a date is no reference)."""
+_LOOKED_AT = 3
+_AROUND = "#:.,;!?()[]{}<>\"'„“”‚‘’«»"
 _WORD = re.compile(r"\s*(\S*)\s*(.*)", re.DOTALL)
 
 
@@ -126,6 +134,20 @@ def command_parts(text: str, quoted: str | None = None) -> tuple[str, str, str |
     return first.lower(), after.strip(), typed
 
 
+def other_reference(command: str, quoted: str) -> str | None:
+    """What looks like another reference than the alert's (`quoted`) among the first
+    words of an answer in reply to it: "Y: …", "#Y …", "Kennung Y …", X with a typo.
+    Which feedback was meant? Either way the answer would go to the alert's customer
+    naming another one (found by review)."""
+    words = _first_word(command)[1].split(maxsplit=_LOOKED_AT)[:_LOOKED_AT]
+    for word in words:
+        token = word.strip(_AROUND).lower()
+        if token != quoted and _LOOKS_LIKE.fullmatch(token):
+            if len(token) == REFERENCE_LENGTH or not token.isdigit():
+                return token
+    return None
+
+
 def _first_word(text: str) -> tuple[str, str]:
     found = _WORD.fullmatch(text)
     return (found.group(1), found.group(2)) if found else ("", "")
@@ -176,15 +198,18 @@ class AnswerDesk:
         the message as typed; `quoted`, the bot's message it replies to (an alert)."""
         t = translator(locale)
         in_alert = reference_in(quoted) if quoted is not None else None
-        reference, text, typed = command_parts(command, in_alert)
-        if in_alert is not None and typed is not None and typed != in_alert:
+        reference, text, _typed = command_parts(command, in_alert)
+        typed = other_reference(command, in_alert) if in_alert is not None else None
+        if in_alert is not None and typed is not None:
             # Which did they mean? Either way the text names another feedback than the
             # one it would go to.
             return Outcome.say(
                 t.gettext(
-                    "You answered the alert about feedback {alert} but typed the reference "
-                    "{typed}. Nothing was sent: answer in reply to the right alert, or write "
-                    "the reference without replying to an alert."
+                    "You answered the alert about the feedback with the reference {alert}, but "
+                    "your answer begins with {typed}, which looks like another reference. "
+                    "Nothing was sent: answer in reply to the right alert, or write the "
+                    "reference without replying to an alert (a number that is no reference "
+                    "can stand further on in the answer)."
                 ).format(alert=in_alert, typed=typed)
             )
         if not _REFERENCE.fullmatch(reference) and quoted is not None:
@@ -215,9 +240,15 @@ class AnswerDesk:
         chat_id = await self._reachable(target, flow)
         if target is None or flow is None or chat_id is None:
             return Outcome.say(t.gettext(_CANNOT))
+        # The room the bot's words leave, in whichever language takes most: the limit
+        # told must not depend on the customer's language (it would give it away).
+        room = MESSAGE_LIMIT - max(
+            len(self._compose(translator(other), target, flow, "").text)
+            for other in SUPPORTED_LOCALES
+        )
+        if len(text) > room:  # a long controller name or contact, say
+            return self._too_long(t, room, len(text))
         reply = await self._message(target, flow, text, now)
-        if len(reply.text) > MESSAGE_LIMIT:  # a long controller name or contact, say
-            return self._too_long(t, MESSAGE_LIMIT - (len(reply.text) - len(text)), len(text))
         message = CustomerMessage(
             chat_id=chat_id,
             reply=reply,
@@ -273,6 +304,11 @@ class AnswerDesk:
     ) -> Reply:
         choice = await self.store.language_of(target.pseudonym, now)
         t = translator(choice.locale if choice is not None else self.settings.default_locale)
+        return self._compose(t, target, flow, text)
+
+    def _compose(
+        self, t: Translator, target: PeriodFeedback, flow: FlowDefinition, text: str
+    ) -> Reply:
         head = t.gettext("Message from {controller} about your feedback of {date} (“{survey}”):")
         foot = t.gettext(
             "You agreed to be contacted in this chat about your feedback. This message "
@@ -294,19 +330,40 @@ class AnswerDesk:
         )
 
     async def sent(
-        self, message: CustomerMessage, delivered: bool, uncertain: bool, stopped: bool = False
+        self,
+        message: CustomerMessage,
+        delivered: bool,
+        uncertain: bool,
+        stopped: bool = False,
+        unchecked: bool = False,
     ) -> Outcome:
         """What became of an answer (audited as sent before it was): what to tell staff.
-        `stopped`: the customer could no longer be answered when it was to be sent."""
+        `stopped`: the customer could no longer be answered when it was to be sent;
+        `unchecked`: whether they could, could not be found out (the store failed)."""
         t = translator(message.locale)
         if not delivered:
-            outcome = MAY_HAVE_ARRIVED if uncertain else NO_LONGER if stopped else NOT_DELIVERED
+            outcome = (
+                MAY_HAVE_ARRIVED
+                if uncertain
+                else NOT_CHECKED
+                if unchecked
+                else NO_LONGER
+                if stopped
+                else NOT_DELIVERED
+            )
             try:
                 await self._audit(message.actor, outcome + message.flow_id)
             except StoreError as error:
                 log.error("answer's outcome not audited: %s", type(error).__name__)
         if delivered:
             return Outcome.say(t.gettext("Your answer was sent to the customer."))
+        if unchecked and not uncertain:
+            return Outcome.say(
+                t.gettext(
+                    "Your answer could not be checked against the customer's consent just now, "
+                    "so it was not sent. Please try again later."
+                )
+            )
         if stopped and not uncertain:
             return Outcome.say(t.gettext(_CANNOT))
         if uncertain:

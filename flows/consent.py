@@ -8,7 +8,7 @@ from typing import Literal
 
 from flows.i18n import SUPPORTED_LOCALES, Translator, translator
 from flows.models import ConsentStep, FlowDefinition, render_text
-from flows.processing import Controller, Processing, RecipientRole
+from flows.processing import STAFF_CHAT_ALERTS, Controller, Processing, RecipientRole
 from storage.interface import ConsentText
 
 CONSENT_METHOD = "telegram:inline-button"
@@ -63,16 +63,27 @@ def consent_notice(flow: FlowDefinition, t: Translator, processing: Processing) 
     return "\n".join(lines)
 
 
-def optional_consent_text(flow: FlowDefinition, step: ConsentStep, t: Translator) -> str:
-    """The exact text shown when a flow asks for an optional purpose."""
+def optional_consent_text(
+    flow: FlowDefinition, step: ConsentStep, t: Translator, staff_answers: bool = False
+) -> str:
+    """The exact text shown when a flow asks for an optional purpose. `staff_answers`:
+    alerts are on, so a feedback given with a consent to be contacted is posted to the
+    staff chat to be answered: said where the consent is asked (found by review)."""
     purpose = flow.purpose(step.purpose)
-    return "\n".join(
-        [
-            render_text(step.prompt, t),
-            t.gettext("Purpose: {purpose}.").format(purpose=render_text(purpose.description, t)),
-            t.gettext("You can withdraw this consent at any time with /withdraw."),
-        ]
-    )
+    lines = [
+        render_text(step.prompt, t),
+        t.gettext("Purpose: {purpose}.").format(purpose=render_text(purpose.description, t)),
+    ]
+    if purpose.stores_contact and staff_answers:
+        lines.append(
+            t.gettext(
+                "Our staff then see this feedback (without your name or account) in their "
+                "Telegram chat and can answer you here; it stays in their chat even if you "
+                "withdraw."
+            )
+        )
+    lines.append(t.gettext("You can withdraw this consent at any time with /withdraw."))
+    return "\n".join(lines)
 
 
 def sha256_hex(text: str) -> str:
@@ -83,12 +94,13 @@ def _texts_shown(flow: FlowDefinition, processing: Processing) -> Iterator[Conse
     """Every consent text of the flow a person can be shown, in every language, in the
     order its notice version digests them (with a placeholder version)."""
     required = tuple(purpose.id for purpose in flow.required_purposes)
+    answered = STAFF_CHAT_ALERTS in processing.recipients
     for locale in SUPPORTED_LOCALES:
         t = translator(locale)
         shown: list[tuple[Literal["notice", "optional"], tuple[str, ...], str]]
         shown = [("notice", required, consent_notice(flow, t, processing))]
         shown += [
-            ("optional", (step.purpose,), optional_consent_text(flow, step, t))
+            ("optional", (step.purpose,), optional_consent_text(flow, step, t, answered))
             for step in flow.steps
             if isinstance(step, ConsentStep)
         ]

@@ -140,6 +140,8 @@ class Engine:
     now: datetime
     retention: timedelta
     timezone: str = "Europe/Berlin"  # of the dates the person is told
+    staff_answers: bool = False
+    """Alerts are on: the consent to be contacted says staff then see the feedback."""
 
     def begin(self, token: str | None = None) -> Turn:
         first = self.flow.steps[0]
@@ -339,7 +341,7 @@ class Engine:
         answers = dict(state.answers)
         consents = list(state.consents)
         if isinstance(step, ConsentStep):
-            shown = optional_consent_text(self.flow, step, self.t)
+            shown = optional_consent_text(self.flow, step, self.t, self.staff_answers)
             consents = [c for c in consents if c.purpose != step.purpose]
             consents.append(
                 PendingConsent(
@@ -461,7 +463,7 @@ class Engine:
             skip = ((button(t.gettext("Skip"), SKIP),),) if step.skippable else ()
             return Reply(f"{prompt}\n{hint}", skip)
         if isinstance(step, ConsentStep):
-            text = optional_consent_text(self.flow, step, t)
+            text = optional_consent_text(self.flow, step, t, self.staff_answers)
             return Reply(
                 text,
                 ((button(t.gettext("Yes, agree"), "y"), button(t.gettext("No"), "n")),),

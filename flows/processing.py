@@ -130,30 +130,51 @@ TELEGRAM = Recipient(
     ),
 )
 DEFAULT_RECIPIENTS = (HOSTING, TELEGRAM)
-# Where alerts and digests go (FEEDBACKBOT_STAFF_CHAT_ID): named wherever recipients are,
-# not in the consent request (it is no system the feedback is passed to).
+# Where digests go (FEEDBACKBOT_STAFF_CHAT_ID), and alerts with FEEDBACKBOT_ALERT_THRESHOLD
+# set (STAFF_CHAT_ALERTS): named wherever recipients are, not in the consent request (it
+# is no system the feedback is passed to). Without alerts, nothing of anyone's single
+# feedback goes there, and nobody can be answered (found by review: the notice said so).
 STAFF_CHAT = Recipient(
     id="staff_chat",
     name=N_("Staff chat"),
     role=RecipientRole.STAFF,
     notice=N_(
-        "our staff, in a Telegram chat of theirs: digests of counts and, for a low rating or "
-        "a feedback you agreed to be contacted about, its ratings with the comment, e-mail "
-        "addresses, phone numbers and the like removed (no name or account); where you "
-        "agreed, they can answer it through the bot, which passes their answer on to you "
-        "without showing them who you are. Erasing your data does not remove these messages "
-        "from that chat."
+        "our staff, in a Telegram chat of theirs: digests of counts and recent comments, "
+        "e-mail addresses, phone numbers and the like removed (no name or account). Erasing "
+        "your data does not remove these messages from that chat."
+    ),
+    description=N_(
+        "The staff chat (`FEEDBACKBOT_STAFF_CHAT_ID`): scheduled digests, each audited. "
+        "Without `FEEDBACKBOT_ALERT_THRESHOLD` no single feedback is posted there. The "
+        "messages stay in that Telegram chat until deleted there; erasure and expiry do not "
+        "reach them, so set an auto-delete timer on the chat."
+    ),
+    transfer=N_("As for Telegram (the messages pass through and stay on Telegram's servers)."),
+)
+STAFF_CHAT_ALERTS = Recipient(
+    id="staff_chat",
+    name=N_("Staff chat"),
+    role=RecipientRole.STAFF,
+    notice=N_(
+        "our staff, in a Telegram chat of theirs: digests of counts and, for a feedback with "
+        "a low rating (its low ratings) or one you agreed to be contacted about (all its "
+        "ratings), that feedback with its comments, e-mail addresses, phone numbers and the "
+        "like removed (no name or account); where you agreed, they can answer it through "
+        "the bot, which passes their answer on to you without showing them who you are. "
+        "Neither withdrawing a consent nor erasing your data removes these messages from "
+        "that chat."
     ),
     description=N_(
         "The staff chat (`FEEDBACKBOT_STAFF_CHAT_ID`): scheduled digests and, for a rating at "
-        "or below `FEEDBACKBOT_ALERT_THRESHOLD` and (with the threshold set) for a feedback "
-        "whose author agreed to be contacted about it, an alert with the ratings and the "
-        "redacted comment, each alert audited. Where the customer agreed to be contacted, "
-        "the alert shows the feedback's reference and staff answer through the bot "
-        "(`/antworten` in reply to the alert or with the reference): the bot sends the answer "
-        "to the stored chat id, which staff never see; each answer is audited, its text is "
-        "not stored. The messages stay in that Telegram chat until deleted there; erasure and "
-        "expiry do not reach them, so set an auto-delete timer on the chat."
+        "or below `FEEDBACKBOT_ALERT_THRESHOLD` and for a feedback whose author agreed to be "
+        "contacted about it, an alert with the ratings and the redacted comments (not the "
+        "answers collected for another optional purpose), each alert audited. Where the "
+        "customer agreed to be contacted, the alert shows the feedback's reference and staff "
+        "answer through the bot (`/antworten` in reply to the alert or with the reference): "
+        "the bot sends the answer to the stored chat id, which staff never see; each answer "
+        "is audited, its text is not stored. The messages stay in that Telegram chat until "
+        "deleted there; withdrawal, erasure and expiry do not reach them, so set an "
+        "auto-delete timer on the chat."
     ),
     transfer=N_("As for Telegram (the messages pass through and stay on Telegram's servers)."),
 )

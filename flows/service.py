@@ -36,6 +36,7 @@ from flows.models import FlowDefinition, render_text
 from flows.processing import (
     AUDIT_RETENTION,
     DEFAULT_RECIPIENTS,
+    STAFF_CHAT_ALERTS,
     Processing,
     Recipient,
     describe_processing,
@@ -625,6 +626,7 @@ class FeedbackService:
             now=self.clock(),
             retention=self._retention(flow),
             timezone=self.config.timezone,
+            staff_answers=STAFF_CHAT_ALERTS in self.config.recipients,
         )
 
     def retentions(self) -> dict[str, timedelta]:

@@ -847,9 +847,20 @@ class StaffDesk:
         if threshold is None or flow is None:
             return None
         t = translator(locale)
+        # Answers collected for another optional purpose (a quote for a case study, say)
+        # serve that purpose alone, as in summaries and exports; those collected for being
+        # contacted, with that consent, are what staff answer (found by review).
+        given = set(record.purposes)
+        shown = {s.id for s in flow.evaluated_steps} | {
+            step
+            for purpose in flow.purposes
+            if purpose.stores_contact and purpose.id in given
+            for step in flow.collected_for(purpose.id)
+        }
+        steps = [step for step in flow.steps if step.id in shown]
         rated = [
             (step, record.answers[step.id])
-            for step in flow.steps
+            for step in steps
             if isinstance(step, RatingStep) and isinstance(record.answers.get(step.id), int)
         ]
         lows = [(step, value) for step, value in rated if value <= threshold]
@@ -863,11 +874,11 @@ class StaffDesk:
             lines = [t.gettext("Feedback in “{flow}”").format(flow=title)]
         for step, value in lows or rated:
             lines.append(f"{render_text(step.prompt, t)} → {value} / {step.max}")
-        for text_step in flow.steps:
+        for text_step in steps:
             comment = record.answers.get(text_step.id)
             if isinstance(text_step, TextStep) and isinstance(comment, str) and comment:
-                shown = one_line(redact(comment, t))
-                lines.append(t.gettext("Comment: {comment}").format(comment=shown))
+                quoted = one_line(redact(comment, t))
+                lines.append(t.gettext("Comment: {comment}").format(comment=quoted))
         if answer is not None:
             lines += ("", answer)
         return Outcome.say("\n".join(lines))

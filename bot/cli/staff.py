@@ -16,7 +16,7 @@ from typing import Any, TextIO
 from bot.cli.common import lookback, with_store
 from bot.operator import operator_translator
 from bot.settings import Settings
-from flows.answers import MAY_HAVE_ARRIVED, NO_LONGER, NOT_DELIVERED
+from flows.answers import MAY_HAVE_ARRIVED, NO_LONGER, NOT_CHECKED, NOT_DELIVERED
 from flows.catalog import FlowCatalog
 from flows.i18n import SUPPORTED_LOCALES, Translator
 from flows.replies import Outcome
@@ -139,6 +139,10 @@ def shown_detail(detail: str, t: Translator) -> str:
     if detail.startswith(MAY_HAVE_ARRIVED):
         return t.gettext("may have arrived: {survey}").format(
             survey=detail.removeprefix(MAY_HAVE_ARRIVED)
+        )
+    if detail.startswith(NOT_CHECKED):
+        return t.gettext("not sent, not checked: {survey}").format(
+            survey=detail.removeprefix(NOT_CHECKED)
         )
     if detail.startswith(NO_LONGER):
         return t.gettext("no longer answerable: {survey}").format(

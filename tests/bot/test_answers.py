@@ -21,7 +21,7 @@ from bot.fakeapi.model import BotMessage
 from flows.catalog import FlowCatalog
 from flows.i18n import translator
 from storage import StorageFull
-from storage.interface import AuditEntry
+from storage.interface import AuditEntry, StoreError
 from tests.fakes.botapi import FakeBotApi
 from tests.harness import (
     Clock,
@@ -57,6 +57,8 @@ async def desk(
         controller_contact=contact,
     )
     harness = Harness(api=api, settings=settings, clock=clock)
+    # Commands are no needles of the log check (their names are logged): the answers are.
+    harness.personal.update(ANSWER.splitlines())
     await harness.start()
     yield harness
     await harness.stop()
@@ -109,7 +111,7 @@ async def confirmed(desk: Harness, user_id: int = STAFF) -> None:
 
 async def audit(desk: Harness) -> list[tuple[str, str | None, str | None]]:
     assert desk.store is not None
-    entries = await desk.store.audit_entries(desk.clock() - timedelta(days=1))
+    entries = await desk.store.audit_entries(desk.clock() - timedelta(days=1000))
     return [(e.event, e.actor, e.detail) for e in entries if e.event == "answer"]
 
 
@@ -132,7 +134,11 @@ async def test_an_answer_to_the_alert_reaches_the_customer_and_nobody_learns_who
     assert customer.startswith("Nachricht von Beispiel GmbH zu Ihrem Feedback vom ")
     assert "(„Kundenfeedback“):" in customer.splitlines()[0]
     assert ANSWER in customer, "line breaks kept"
-    assert "service@beispiel.de" in customer and "/widerruf" in customer
+    assert customer.endswith(
+        "Sie haben zugestimmt, in diesem Chat zu Ihrem Feedback kontaktiert zu werden. Auf "
+        "diese Nachricht können Sie hier nicht antworten: Bitte schreiben Sie an "
+        "service@beispiel.de. Mit /widerruf widerrufen Sie die Einwilligung."
+    )
     assert to(sent, STAFF_CHAT) == "Ihre Antwort wurde an die Kundin oder den Kunden gesendet."
     assert "Mechthild" not in to(sent, STAFF_CHAT) and str(CUSTOMER) not in to(sent, STAFF_CHAT)
     assert await audit(desk) == [("answer", f"staff:{STAFF}", "feedback")]
@@ -399,18 +405,29 @@ async def test_another_reference_typed_in_reply_to_an_alert_sends_nothing(
     counts = len(desk.api.messages(CUSTOMER)), len(desk.api.messages(4450))
     typed = f"/antworten {reference(second)} {ANSWER}"
     refused = await in_staff_chat(desk, typed, reply_to=first["message_id"])
-    assert texts(refused) == (
-        f"Sie haben auf die Warnmeldung zum Feedback {reference(first)} geantwortet, aber die "
-        f"Kennung {reference(second)} geschrieben. Es wurde nichts gesendet: Antworten Sie auf "
-        "die richtige Warnmeldung, oder schreiben Sie die Kennung, ohne auf eine Warnmeldung zu "
-        "antworten."
+    assert texts(refused).startswith(
+        f"Sie haben auf die Warnmeldung zum Feedback mit der Kennung {reference(first)} "
+        f"geantwortet, aber Ihre Antwort beginnt mit {reference(second)}, das wie eine andere "
+        "Kennung aussieht. Es wurde nichts gesendet"
+    )
+    # Written another way, or the alert's own mistyped: refused as well (second review).
+    mistyped = reference(first)[:-1] + ("0" if reference(first)[-1] != "0" else "1")
+    for other in (f"{reference(second)}:", f"#{reference(second)}", mistyped):
+        again = await in_staff_chat(
+            desk, f"/antworten {other} {ANSWER}", reply_to=first["message_id"]
+        )
+        assert "wie eine andere Kennung aussieht" in texts(again), other
+    kennung = f"/antworten Kennung {reference(second)}: {ANSWER}"
+    assert "andere Kennung" in texts(
+        await in_staff_chat(desk, kennung, reply_to=first["message_id"])
     )
     assert (len(desk.api.messages(CUSTOMER)), len(desk.api.messages(4450))) == counts
     assert await audit(desk) == []
 
 
+@pytest.mark.parametrize("meanwhile", ["withdraw", "erase", "expire"])
 async def test_a_withdrawal_while_the_answer_waits_for_flood_control_stops_it(
-    desk: Harness, monkeypatch: pytest.MonkeyPatch
+    desk: Harness, monkeypatch: pytest.MonkeyPatch, meanwhile: str
 ) -> None:
     """Telegram's flood control holds the answer (up to a minute); the customer withdraws
     meanwhile: it is not sent after their withdrawal was confirmed (found by review)."""
@@ -431,8 +448,14 @@ async def test_a_withdrawal_while_the_answer_waits_for_flood_control_stops_it(
         lambda: len(desk.api.calls("sendMessage")) > calls, what="the answer held back"
     )
     customer = desk.customer(CUSTOMER)
-    await customer.send("/widerruf")
-    assert "widerrufen" in texts(await customer.press("Kontaktaufnahme"))
+    if meanwhile == "withdraw":
+        await customer.send("/widerruf")
+        assert "widerrufen" in texts(await customer.press("Kontaktaufnahme"))
+    elif meanwhile == "erase":
+        await customer.send("/loeschen")
+        await customer.press("Alles löschen")
+    else:
+        desk.clock.advance(timedelta(days=400))
     released.set()
     told = await answering
     assert not any(ANSWER in (m["text"] or "") for m in desk.api.messages(CUSTOMER))
@@ -457,6 +480,180 @@ async def test_an_answer_always_fits_one_message(desk: Harness) -> None:
     assert found, texts(refused)
     limit = int(found.group(1).replace(".", ""))
     assert 3000 < limit < 3400
+    over = await in_staff_chat(
+        desk, "/antworten " + "y" * (limit + 1), reply_to=alert["message_id"]
+    )
+    assert f"(sie hat {limit + 1:,})".replace(",", ".") in texts(over)
+    # A customer who chose English is told of by the same limit: it gives nothing away.
+    english = await low_rating(desk, user_id=4451)
+    client = desk.customer(4451)
+    await client.send("/sprache")
+    await client.press("English")
+    other = await in_staff_chat(desk, "/antworten " + "y" * 3400, reply_to=english["message_id"])
+    assert f"höchstens {limit:,} Zeichen".replace(",", ".") in texts(other)
     fits = await in_staff_chat(desk, "/antworten " + "y" * limit, reply_to=alert["message_id"])
     [message] = [m for m in fits if m["chat_id"] == CUSTOMER]
     assert len(message["text"] or "") <= 4096 and "y" * limit in (message["text"] or "")
+
+
+async def test_a_store_failing_at_the_check_before_sending_sends_nothing_and_says_so(
+    desk: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The consent is checked again before sending; the store fails then (locked, say):
+    nothing is sent, staff are told, and the audit trail says so (second review)."""
+    alert = await low_rating(desk)
+    await confirmed(desk)
+    assert desk.store is not None
+    answers = desk.app.bot_data.staff.answers  # type: ignore[union-attr]
+
+    async def broken(message: object) -> bool:
+        raise StoreError("database is locked")
+
+    monkeypatch.setattr(answers, "still_reachable", broken)
+    count = len(desk.api.messages(CUSTOMER))
+    told = await in_staff_chat(desk, f"/antworten {ANSWER}", reply_to=alert["message_id"])
+    assert len(desk.api.messages(CUSTOMER)) == count
+    assert "konnte gerade nicht mit der Einwilligung" in to(told, STAFF_CHAT)
+    assert await audit(desk) == [
+        ("answer", f"staff:{STAFF}", "feedback"),
+        ("answer", f"staff:{STAFF}", "not sent, not checked: feedback"),
+    ]
+    assert shown_detail("not sent, not checked: feedback", translator("de")) == (
+        "nicht gesendet, nicht geprüft: feedback"
+    )
+
+
+async def test_the_consent_to_be_contacted_says_staff_will_see_the_feedback(
+    desk: Harness,
+) -> None:
+    """Agreeing posts the feedback to the staff chat: the question says so where it is
+    asked (second review), and the privacy notice names withdrawal as well as erasure."""
+    customer = desk.customer(4452)
+    await customer.send("/start")
+    await customer.press("Ja, ich willige ein")
+    await customer.press("4")
+    question = texts(await customer.press("Überspringen"))
+    assert "Unser Team sieht dieses Feedback dann (ohne Ihren Namen oder Ihr Konto) in " in question
+    notice = texts(await customer.send("/datenschutz"))
+    assert "Weder ein Widerruf noch das Löschen Ihrer Daten entfernt diese Nachrichten" in notice
+
+
+async def test_without_alerts_neither_question_nor_notice_promises_answers(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    """A staff chat for digests only: nothing single is posted, nobody can be answered,
+    and nothing the customer reads says otherwise (second review)."""
+    settings = make_settings(tmp_path / "data", staff_ids=str(STAFF), staff_chat_id=STAFF_CHAT)
+    harness = Harness(api=api, settings=settings, clock=clock)
+    await harness.start()
+    try:
+        customer = harness.customer(4453)
+        await customer.send("/start")
+        await customer.press("Ja, ich willige ein")
+        await customer.press("1")
+        question = texts(await customer.press("Überspringen"))
+        assert "Kontakt" in question or "kontaktieren" in question
+        assert "Unser Team sieht" not in question
+        notice = texts(await customer.send("/datenschutz"))
+        assert "Übersichten mit Zahlen und den neuesten Kommentaren" in notice
+        assert "antworten" not in notice.split("unsere Mitarbeitenden", 1)[1].split("\n")[0]
+    finally:
+        await harness.stop()
+
+
+CASE_STUDY_FLOW = """
+id = "feedback"
+title = { de = "Service-Umfrage", en = "Service survey" }
+intro = { de = "Kurze Umfrage.", en = "Short survey." }
+
+[[purposes]]
+id = "service_feedback"
+required = true
+label = { de = "Speicherung", en = "Storing" }
+description = { de = "Feedback speichern und auswerten", en = "Storing and evaluating feedback" }
+
+[[purposes]]
+id = "casestudy"
+required = false
+label = { de = "Zitat", en = "Quote" }
+description = { de = "Ihr Zitat auf unserer Website", en = "Your quote on our website" }
+
+[[purposes]]
+id = "contact"
+required = false
+stores_contact = true
+label = { de = "Kontakt", en = "Contact" }
+description = { de = "Kontaktaufnahme zu Ihrem Feedback", en = "Contacting you" }
+
+[[steps]]
+id = "rating"
+type = "rating"
+prompt = { de = "Wie zufrieden?", en = "How satisfied?" }
+
+[[steps]]
+id = "casestudy_ok"
+type = "consent"
+purpose = "casestudy"
+prompt = { de = "Dürfen wir Sie zitieren?", en = "May we quote you?" }
+
+[[steps]]
+id = "quote"
+type = "text"
+purpose = "casestudy"
+prompt = { de = "Ihr Zitat, mit Vorname und Firma", en = "Your quote" }
+
+[[steps]]
+id = "comment"
+type = "text"
+prompt = { de = "Was sollten wir wissen?", en = "What should we know?" }
+
+[[steps]]
+id = "contact_ok"
+type = "consent"
+purpose = "contact"
+prompt = { de = "Dürfen wir Sie kontaktieren?", en = "May we contact you?" }
+
+[[steps]]
+id = "thanks"
+type = "thanks"
+prompt = { de = "Danke!", en = "Thanks!" }
+"""
+
+
+async def test_an_alert_leaves_out_answers_collected_for_another_purpose(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    """A quote given for a case study serves that purpose alone, as in summaries and
+    exports: the staff chat gets the rating and the comment, not the quote (second
+    review: it was posted, name and company included)."""
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    (flows / "feedback.toml").write_text(CASE_STUDY_FLOW, encoding="utf-8")
+    settings = make_settings(
+        tmp_path / "data",
+        flows_dir=flows,
+        shipped_flows="none",
+        staff_ids=str(STAFF),
+        staff_chat_id=STAFF_CHAT,
+        alert_threshold=2,
+    )
+    harness = Harness(api=api, settings=settings, clock=clock)
+    await harness.start()
+    try:
+        customer = harness.customer(4454)
+        await customer.send("/start")
+        await customer.press("Ja, ich willige ein")
+        await customer.press("5")
+        await customer.press("Ja, einverstanden")
+        await customer.send("Bester Service! Mechthild, Bäckerei Sonnenschein")
+        await customer.send("Lieferung war pünktlich")
+        await customer.press("Ja, einverstanden")
+        assert harness.app is not None
+        await asyncio.gather(*harness.app.bot_data.background)
+        [alert] = harness.api.messages(STAFF_CHAT)
+        text = alert["text"] or ""
+        assert text.startswith("Feedback in „Service-Umfrage“") and "→ 5 / 5" in text
+        assert "Lieferung war pünktlich" in text
+        assert "Sonnenschein" not in text and "Bester Service" not in text
+    finally:
+        await harness.stop()

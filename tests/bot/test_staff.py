@@ -328,7 +328,7 @@ async def test_the_privacy_notice_names_the_staff_chat_and_what_erasure_leaves_t
 ) -> None:
     notice = texts(await desk.customer(4545).send("/datenschutz"))
     assert "unsere Mitarbeitenden in einem Telegram-Chat" in notice
-    assert "bleiben diese Nachrichten in diesem Chat bestehen" in notice
+    assert "Weder ein Widerruf noch das Löschen Ihrer Daten entfernt diese Nachrichten" in notice
 
 
 async def test_good_ratings_raise_no_alert(desk: Harness) -> None:

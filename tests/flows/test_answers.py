@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flows.answers import command_parts, reference_in
+from flows.answers import command_parts, other_reference, reference_in
 from flows.i18n import translator
 
 REF = "3f9a1c20b7"
@@ -51,3 +51,25 @@ def test_an_answer_command_is_read_with_its_line_breaks(
     typed: str, quoted: str | None, parts: tuple[str, str, str | None]
 ) -> None:
     assert command_parts(typed, quoted) == parts
+
+
+@pytest.mark.parametrize(
+    ("typed", "found"),
+    [
+        ("/antworten Danke, wir melden uns", None),
+        (f"/antworten {REF} Danke", None),  # the alert's own
+        (f"/antworten {REF.upper()}: Danke", None),
+        ("/antworten 0123456789 Danke", "0123456789"),  # another, all digits
+        ("/antworten abcdef0123: Danke", "abcdef0123"),
+        ("/antworten #abcdef0123 Danke", "abcdef0123"),
+        ("/antworten Kennung „abcdef0123“ Danke", "abcdef0123"),
+        (f"/antworten {REF[:-1]} Danke", REF[:-1]),  # the alert's, a digit short
+        (f"/antworten {REF}0 Danke", REF + "0"),  # a digit too many
+        # Numbers that are no reference: a hotline, a date, an order, further on.
+        ("/antworten Rufen Sie 030123456 an", None),
+        ("/antworten Am 01.12.2026 kommt es", None),
+        ("/antworten Danke für Ihre Geduld, Ihre Erstattung abcdef0123", None),
+    ],
+)
+def test_another_reference_among_the_first_words_is_noticed(typed: str, found: str | None) -> None:
+    assert other_reference(typed, REF) == found
