@@ -128,10 +128,11 @@ def command_parts(text: str, quoted: str | None = None) -> tuple[str, str, str |
     its reference) the answer is all after the command, less a reference typed as well."""
     rest = _first_word(text)[1]
     first, after = _first_word(rest)
-    typed = first.lower() if _REFERENCE.fullmatch(first.lower()) else None
+    token = first.strip(_AROUND).lower()  # "3F9A1C20B7:" as well
+    typed = token if _REFERENCE.fullmatch(token) else None
     if quoted is not None:
         return quoted, (after if typed is not None else rest).strip(), typed
-    return first.lower(), after.strip(), typed
+    return typed or first.lower(), after.strip(), typed
 
 
 def other_reference(command: str, quoted: str) -> str | None:
@@ -198,7 +199,7 @@ class AnswerDesk:
         the message as typed; `quoted`, the bot's message it replies to (an alert)."""
         t = translator(locale)
         in_alert = reference_in(quoted) if quoted is not None else None
-        reference, text, _typed = command_parts(command, in_alert)
+        reference, text, _ = command_parts(command, in_alert)
         typed = other_reference(command, in_alert) if in_alert is not None else None
         if in_alert is not None and typed is not None:
             # Which did they mean? Either way the text names another feedback than the

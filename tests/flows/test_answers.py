@@ -45,6 +45,8 @@ def test_the_reference_comes_from_the_bots_own_last_line(locale: str) -> None:
         (f"/antworten {REF} Hallo", REF, (REF, "Hallo", REF)),
         ("/antworten 0123456789 Hallo", REF, (REF, "Hallo", "0123456789")),
         ("/antworten\nHallo", REF, (REF, "Hallo", None)),
+        (f"/antworten {REF.upper()}: Hallo", REF, (REF, "Hallo", REF)),
+        (f"/antworten #{REF} Hallo", None, (REF, "Hallo", REF)),
     ],
 )
 def test_an_answer_command_is_read_with_its_line_breaks(
