@@ -41,6 +41,7 @@ from flows.models import (
     FlowDefinition,
     MultipleChoiceStep,
     RatingStep,
+    Step,
     TextStep,
     render_text,
 )
@@ -368,6 +369,21 @@ def _button_period(period: str | None) -> str:
     if len(period.encode()) <= _BUTTON_PERIOD_BYTES:
         return period
     return f"{max(1, int(parse_duration(period).total_seconds()))}s"  # "604800" would be days
+
+
+def _alert_steps(record: FeedbackRecord, flow: FlowDefinition) -> list[Step]:
+    """The questions an alert about the feedback shows. Answers collected for another
+    optional purpose (a quote for a case study, say) serve that purpose alone, as in
+    summaries and exports; those collected for being contacted, with that consent, are
+    what staff answer (found by review)."""
+    given = set(record.purposes)
+    shown = {s.id for s in flow.evaluated_steps} | {
+        step
+        for purpose in flow.purposes
+        if purpose.stores_contact and purpose.id in given
+        for step in flow.collected_for(purpose.id)
+    }
+    return [step for step in flow.steps if step.id in shown]
 
 
 def _exported(
@@ -842,28 +858,17 @@ class StaffDesk:
         """A low rating just came in, or a feedback whose author agreed to be contacted
         about it (so that staff can answer it, see flows.answers): the ratings and the
         redacted comment, no identity. Both only with alerts on (the threshold set)."""
-        threshold = self.settings.alert_threshold
         flow = self.catalog.flows.get(record.flow_id)
-        if threshold is None or flow is None:
+        if self.settings.alert_threshold is None or flow is None:
             return None
         t = translator(locale)
-        # Answers collected for another optional purpose (a quote for a case study, say)
-        # serve that purpose alone, as in summaries and exports; those collected for being
-        # contacted, with that consent, are what staff answer (found by review).
-        given = set(record.purposes)
-        shown = {s.id for s in flow.evaluated_steps} | {
-            step
-            for purpose in flow.purposes
-            if purpose.stores_contact and purpose.id in given
-            for step in flow.collected_for(purpose.id)
-        }
-        steps = [step for step in flow.steps if step.id in shown]
+        steps = _alert_steps(record, flow)
         rated = [
             (step, record.answers[step.id])
             for step in steps
             if isinstance(step, RatingStep) and isinstance(record.answers.get(step.id), int)
         ]
-        lows = [(step, value) for step, value in rated if value <= threshold]
+        lows = self._lows(record)
         answer = alert_line(t, record, flow)
         if not lows and answer is None:
             return None
@@ -883,11 +888,30 @@ class StaffDesk:
             lines += ("", answer)
         return Outcome.say("\n".join(lines))
 
+    def _lows(self, record: FeedbackRecord) -> list[tuple[RatingStep, int]]:
+        """The ratings of the feedback at or below the alert threshold (of the questions
+        an alert shows)."""
+        threshold = self.settings.alert_threshold
+        flow = self.catalog.flows.get(record.flow_id)
+        if threshold is None or flow is None:
+            return []
+        return [
+            (step, record.answers[step.id])
+            for step in _alert_steps(record, flow)
+            if isinstance(step, RatingStep)
+            and isinstance(record.answers.get(step.id), int)
+            and record.answers[step.id] <= threshold
+        ]
+
     async def alerted(self, record: FeedbackRecord, certain: bool = True) -> None:
         """An alert reached the staff chat (or, not `certain`, may have: Telegram did not
-        answer in time): one person's feedback shown, so audited."""
+        answer in time): one person's feedback shown, so audited. One posted only because
+        its author agreed to be contacted is `contact-alert`: it rests on that consent, a
+        low rating's on the survey's own purpose, and a DPO asking why a 5 of 5 was posted
+        reads which (found by review)."""
         detail = record.flow_id if certain else MAY_HAVE_ARRIVED + record.flow_id
-        await self._audit("alert", "alert", detail, 1)
+        event = "alert" if self._lows(record) else "contact-alert"
+        await self._audit(event, "alert", detail, 1)
 
     def export_columns(self) -> list[str]:
         """The columns of an export: the date, the flow, then the answers of every flow in

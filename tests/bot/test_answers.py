@@ -385,6 +385,15 @@ async def test_a_good_rating_whose_author_may_be_contacted_is_posted_and_answera
     text = alert["text"] or ""
     assert text.startswith("Feedback in „Kundenfeedback“\n") and "→ 5 / 5" in text
     assert "Niedrige Bewertung" not in text
+    # Posted on the strength of that consent, not of a low rating: the audit trail says
+    # which (second review), as it does for a low rating with the consent.
+    assert desk.store is not None
+    since = desk.clock() - timedelta(days=1)
+    alerts = [(e.event, e.detail) for e in await desk.store.audit_entries(since)]
+    assert ("contact-alert", "feedback") in alerts and ("alert", "feedback") not in alerts
+    await low_rating(desk, user_id=4455)
+    alerts = [(e.event, e.detail) for e in await desk.store.audit_entries(since)]
+    assert alerts.count(("alert", "feedback")) == 1
     await confirmed(desk)
     sent = await in_staff_chat(desk, f"/antworten {ANSWER}", reply_to=alert["message_id"])
     assert ANSWER in to(sent, CUSTOMER)
