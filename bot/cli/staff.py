@@ -18,7 +18,7 @@ from bot.operator import operator_translator
 from bot.settings import Settings
 from flows.answers import MAY_HAVE_ARRIVED, NO_LONGER, NOT_CHECKED, NOT_DELIVERED
 from flows.catalog import FlowCatalog
-from flows.i18n import SUPPORTED_LOCALES, Translator
+from flows.i18n import N_, SUPPORTED_LOCALES, Translator
 from flows.replies import Outcome
 from flows.service import utc_now
 from flows.sharing import (
@@ -129,6 +129,15 @@ def run_audit(args: argparse.Namespace) -> int:
     return 0
 
 
+# What became of a message to staff or a customer (an alert, an answer): then the survey.
+_OF_A_SURVEY = (
+    (MAY_HAVE_ARRIVED, N_("may have arrived: {survey}")),
+    (NOT_CHECKED, N_("not sent, not checked: {survey}")),
+    (NO_LONGER, N_("no longer answerable: {survey}")),
+    (NOT_DELIVERED, N_("not delivered: {survey}")),
+)
+
+
 def shown_detail(detail: str, t: Translator) -> str:
     """An audit entry's detail in the operator's language where it is one of the bot's
     sentences (what became of a delivery); others (a period, a rules version) as kept."""
@@ -136,22 +145,9 @@ def shown_detail(detail: str, t: Translator) -> str:
         return t.gettext(detail)
     if detail.startswith(FAILED):
         return t.gettext("failed: {reason}").format(reason=detail.removeprefix(FAILED))
-    if detail.startswith(MAY_HAVE_ARRIVED):
-        return t.gettext("may have arrived: {survey}").format(
-            survey=detail.removeprefix(MAY_HAVE_ARRIVED)
-        )
-    if detail.startswith(NOT_CHECKED):
-        return t.gettext("not sent, not checked: {survey}").format(
-            survey=detail.removeprefix(NOT_CHECKED)
-        )
-    if detail.startswith(NO_LONGER):
-        return t.gettext("no longer answerable: {survey}").format(
-            survey=detail.removeprefix(NO_LONGER)
-        )
-    if detail.startswith(NOT_DELIVERED):
-        return t.gettext("not delivered: {survey}").format(
-            survey=detail.removeprefix(NOT_DELIVERED)
-        )
+    for prefix, sentence in _OF_A_SURVEY:
+        if detail.startswith(prefix):
+            return t.gettext(sentence).format(survey=detail.removeprefix(prefix))
     if detail.startswith(NOT_SENT):
         return t.gettext("not sent; ask by hand to delete: {ids}").format(
             ids=detail.removeprefix(NOT_SENT)
