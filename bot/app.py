@@ -24,6 +24,7 @@ from bot.operator import operator_translator
 from bot.processor import PerPersonUpdateProcessor
 from bot.render import render, send_to
 from bot.requests import ServerErrorsRaised
+from bot.retractions import Retractor
 from bot.settings import Settings
 from bot.webhooks import WebhookSender
 from flows.catalog import FlowCatalog
@@ -31,7 +32,7 @@ from flows.language import LanguageDesk
 from flows.rights import DataRights
 from flows.service import FeedbackService, utc_now
 from flows.staff import StaffDesk, StaffSettings
-from storage.interface import FeedbackRecord, Store, StoreError
+from storage.interface import FeedbackRecord, StaffPost, Store, StoreError
 
 log = logging.getLogger("bot.app")
 
@@ -89,6 +90,9 @@ def build_application(
         ),
         clock,
     )
+    retractor = Retractor(application.bot, store, settings.default_locale)
+    application.bot_data.retractor = retractor
+    application.bot_data.rights.after_removal.append(retractor.soon)
     service.feedback_listeners.append(_alerter(application))
     if settings.recipients_file is not None:
         recipients = configured_recipients(settings, catalog)
@@ -111,6 +115,8 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
     await data.service.store.open()
     await cap_retention(data.service)
     await purge_expired(data.service, data.settings.audit_retention)
+    if data.retractor is not None:  # also what the ledger carried out again at opening
+        data.retractor.soon()
     await archive_consent_texts(data.service)
     if data.webhooks is not None:
         await data.webhooks.resume()
@@ -200,6 +206,9 @@ async def archive_consent_texts(service: FeedbackService) -> None:
 async def _purge_job(context: BotContext) -> None:
     settings = context.bot_data.settings
     await purge_expired(context.service, settings.audit_retention if settings else None)
+    retractor = context.bot_data.retractor
+    if retractor is not None:  # posts about feedback that expired
+        await retractor.run()
     webhooks = context.bot_data.webhooks
     if webhooks is not None:  # what the purge asked recipients to delete
         try:
@@ -247,15 +256,21 @@ def _alerter(application: BotApplication) -> Callable[[str, FeedbackRecord], Awa
             return
         outcome = data.staff.alert(data.settings.default_locale, record)
         if outcome is not None:
-            chat, staff = data.settings.staff_chat_id, data.staff
+            chat, staff, retractor = data.settings.staff_chat_id, data.staff, data.retractor
+            assert retractor is not None
 
             async def post() -> None:
                 sent = False
                 maybe: list[bool] = []  # a part that may have arrived is audited as such
+                messages: list[int] = []
                 for reply in outcome.replies:
                     sent = (
                         await send_to(
-                            application.bot, chat, reply, uncertain=lambda: maybe.append(True)
+                            application.bot,
+                            chat,
+                            reply,
+                            uncertain=lambda: maybe.append(True),
+                            sent=messages.append,
                         )
                         or sent
                     )
@@ -264,6 +279,13 @@ def _alerter(application: BotApplication) -> Callable[[str, FeedbackRecord], Awa
                         await staff.alerted(record, certain=sent)
                     except StoreError as error:
                         log.error("alert not audited: %s", type(error).__name__)
+                # Noted, so that erasure, withdrawal and expiry reach the copy in the chat.
+                purpose = staff.resting_on(record)
+                posts = [
+                    StaffPost(chat_id=chat, message_id=m, feedback_id=record.id, purpose=purpose)
+                    for m in messages
+                ]
+                await retractor.posted(pseudonym, posts)
 
             # In the background: the customer's conversation never waits for staff.
             task = asyncio.create_task(post(), name="alert")
@@ -275,6 +297,8 @@ def _alerter(application: BotApplication) -> Callable[[str, FeedbackRecord], Awa
 
 async def _post_shutdown(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     data: BotData = application.bot_data
+    if data.retractor is not None:
+        await data.retractor.wait()  # before the store closes under it
     if data.webhooks is not None:
         await data.webhooks.close()  # what has not arrived is sent after the next start
     if data.service is not None:

@@ -82,9 +82,11 @@ async def send_to(
     with_buttons: Callable[[int], None] | None = None,
     uncertain: Callable[[], None] | None = None,
     allowed: Callable[[], Awaitable[bool]] | None = None,
+    sent: Callable[[int], None] | None = None,
 ) -> bool:
     """Send one reply, split at line breaks when longer than Telegram allows; the id of
-    the message that carries its buttons goes to `with_buttons`.
+    the message that carries its buttons goes to `with_buttons`, that of every text part
+    sent to `sent`.
 
     Returns False when the person cannot be reached (blocked the bot), so the caller
     stops; the answers are stored before anything is sent, so nothing is lost. Where a
@@ -100,6 +102,8 @@ async def send_to(
 
         async def call(chunk: str = chunk, markup: InlineKeyboardMarkup | None = markup) -> None:
             message = await bot.send_message(chat_id, chunk, reply_markup=markup)
+            if sent is not None:
+                sent(message.message_id)
             if markup is not None and with_buttons is not None:
                 with_buttons(message.message_id)
 

@@ -78,8 +78,8 @@ def optional_consent_text(
         lines.append(
             t.gettext(
                 "Our staff then see this feedback (without your name or account) in their "
-                "Telegram chat and can answer you here; it stays in their chat even if you "
-                "withdraw."
+                "Telegram chat and can answer you here; if you withdraw, it is removed from "
+                "their chat."
             )
         )
     lines.append(t.gettext("You can withdraw this consent at any time with /withdraw."))

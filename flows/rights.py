@@ -135,6 +135,9 @@ class DataRights:
         self.removal_listeners: list[RemovalListener] = []
         # Told the pseudonym of each person erased (caches of their data); return at once.
         self.erasure_listeners: list[Callable[[str], None]] = []
+        # Called once the store erased or withdrew something (bot.retractions takes the
+        # staff-chat posts about it back); return at once.
+        self.after_removal: list[Callable[[], None]] = []
         self.recipient_names: dict[str, str] = {}
         self.recipient_purposes: dict[str, str | None] = {}
         """Each recipient's own purpose (None: internal), to say who is asked to delete."""
@@ -577,6 +580,8 @@ class DataRights:
             # Also when it was cut short: the key may be gone, and with it what they chose.
             for forget in self.erasure_listeners:
                 forget(pseudonym)
+            for removed in self.after_removal:
+                removed()
         self._recent_access.pop(pseudonym, None)
         self._erase_asked.pop(pseudonym, None)
         log.info("subject erased")
@@ -595,6 +600,16 @@ class DataRights:
                 *(
                     [t.gettext("• chosen language: {n}").format(n=report.languages)]
                     if report.languages
+                    else []
+                ),
+                *(
+                    [
+                        t.gettext(
+                            "• alerts about your feedback in our staff chat: {n} (replaced "
+                            "by a note that it was deleted)"
+                        ).format(n=report.staff_posts)
+                    ]
+                    if report.staff_posts
                     else []
                 ),
                 "",
@@ -685,6 +700,9 @@ class DataRights:
         stored = await self.store.withdraw_consent(
             pseudonym, purpose_id, self.clock(), collected, under if required else ()
         )
+        if stored:
+            for removed in self.after_removal:
+                removed()
         draft = await self._withdraw_from_draft(pseudonym, purpose_id)
         if not stored and not draft.given:
             if not (purpose is not None and purpose.required):

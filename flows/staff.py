@@ -913,6 +913,19 @@ class StaffDesk:
         event = "alert" if self._lows(record) else "contact-alert"
         await self._audit(event, "alert", detail, 1)
 
+    def resting_on(self, record: FeedbackRecord) -> str:
+        """The consent an alert about `record` rests on (its withdrawal takes the alert
+        back, see bot.retractions): the survey's own for a low rating, else the consent
+        to be contacted (see `alerted`)."""
+        flow = self.catalog.flows.get(record.flow_id)
+        purposes = {p.id: p for p in flow.purposes} if flow is not None else {}
+        low = bool(self._lows(record))
+        for purpose in record.purposes:
+            known = purposes.get(purpose)
+            if known is not None and (known.required if low else known.stores_contact):
+                return purpose
+        return record.purposes[0] if record.purposes else ""
+
     def export_columns(self) -> list[str]:
         """The columns of an export: the date, the flow, then the answers of every flow in
         its order (one column for a question id that flows share), the same whatever the

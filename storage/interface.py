@@ -355,6 +355,20 @@ class DeletionNotice(_Record):
     queued_at: datetime
 
 
+class StaffPost(_Record):
+    """A message the bot posted to the staff chat about one feedback (an alert). The copy
+    in the chat goes with the feedback: when the feedback is erased, the consent the post
+    rests on withdrawn, or the feedback expires, the post is to be retracted (its text
+    replaced, see `Store.posts_to_retract`)."""
+
+    chat_id: int
+    message_id: int
+    feedback_id: str
+    purpose: str
+    """The consent the post rests on: the survey's own (a low rating) or the consent to
+    be contacted (posted so that staff can answer): withdrawing it retracts the post."""
+
+
 class ErasureReport(_Record):
     """What an erasure removed, for the confirmation shown to the person."""
 
@@ -364,6 +378,8 @@ class ErasureReport(_Record):
     contacts: int = 0
     deliveries: int = 0
     languages: int = 0
+    staff_posts: int = 0
+    """Messages about the person's feedback in the staff chat, now to be retracted."""
 
     @property
     def anything(self) -> bool:
@@ -452,7 +468,9 @@ class Store(abc.ABC):
         left as they are; and the feedback `erased` (record ids: that given under a
         withdrawn required purpose, which nothing else allows to keep) is deleted with
         the records of passing it on: queue the deletion notices first (as at an
-        erasure), or a crash in between leaves nothing to tell the recipients from."""
+        erasure), or a crash in between leaves nothing to tell the recipients from. The
+        person's staff-chat posts resting on `purpose`, or about feedback `erased`, are
+        to be retracted (`posts_to_retract`)."""
 
     # the archive of consent texts: the wording a consent record's hash stands for
     @abc.abstractmethod
@@ -641,6 +659,22 @@ class Store(abc.ABC):
         """The notice was sent, or given up on (and audited)."""
 
     @abc.abstractmethod
+    async def record_staff_post(self, pseudonym: str, post: StaffPost) -> bool:
+        """Remember a message posted to the staff chat about a feedback of the person.
+        False when the feedback is gone or the consent the post rests on is no longer in
+        force (erased or withdrawn while the post was on its way): the post is then to be
+        retracted at once."""
+
+    @abc.abstractmethod
+    async def posts_to_retract(self, limit: int = 100) -> list[tuple[int, int]]:
+        """(chat id, message id) of at most `limit` posts whose feedback was erased,
+        withdrawn or expired, oldest first: nothing ties them to anyone any more."""
+
+    @abc.abstractmethod
+    async def post_retracted(self, chat_id: int, message_id: int) -> None:
+        """The post's text was replaced (or the message is gone): forget it."""
+
+    @abc.abstractmethod
     async def delete_contact(self, pseudonym: str) -> bool:
         """Forget the chat id the person allowed us to write to (contact consent withdrawn)."""
 
@@ -652,7 +686,8 @@ class Store(abc.ABC):
     # lifecycle
     @abc.abstractmethod
     async def erase_subject(self, pseudonym: str) -> ErasureReport:
-        """Crypto-shred: destroy the person's data key (committed), then delete every row."""
+        """Crypto-shred: destroy the person's data key (committed), then delete every row;
+        the person's staff-chat posts are to be retracted (`posts_to_retract`)."""
 
     @abc.abstractmethod
     async def cap_retention(self, retentions: Mapping[str, timedelta]) -> int:
@@ -669,7 +704,8 @@ class Store(abc.ABC):
     ) -> PurgeReport:
         """Delete expired feedback, drafts and language choices, rows whose key is gone,
         contact chat ids whose feedback is gone, and then the keys (and consent records) of
-        people with nothing left; and audit entries made before `audit_before`."""
+        people with nothing left; and audit entries made before `audit_before`. Staff-chat
+        posts about feedback no longer stored are to be retracted (`posts_to_retract`)."""
 
     @abc.abstractmethod
     async def claim_update(self, update_id: int, now: datetime) -> bool:

@@ -34,6 +34,7 @@ from storage.interface import (
     PurgeReport,
     Release,
     SegmentRead,
+    StaffPost,
     StatisticsRow,
     StorageFull,
     Store,
@@ -122,6 +123,8 @@ class MemoryStore(Store):
         self._deliveries: dict[str, list[Delivery]] = {}
         self._notices: dict[int, DeletionNotice] = {}
         self._notice_count = 0
+        # (chat id, message id) -> whose post about what; None once it is to be retracted
+        self._posts: dict[tuple[int, int], tuple[str, StaffPost] | None] = {}
         self._consent_texts: dict[
             tuple[str, str, str, str, tuple[str, ...], str], ArchivedConsentText
         ] = {}
@@ -248,6 +251,39 @@ class MemoryStore(Store):
         self._check()
         self._notices.pop(number, None)
 
+    async def record_staff_post(self, pseudonym: str, post: StaffPost) -> bool:
+        self._check_space()
+        stored = any(r.id == post.feedback_id for r in self._feedback.get(pseudonym, []))
+        in_force = any(
+            c.purpose == post.purpose and c.in_force for c in self._consents.get(pseudonym, [])
+        )
+        kept = stored and in_force
+        self._posts[(post.chat_id, post.message_id)] = (pseudonym, post) if kept else None
+        return kept
+
+    async def posts_to_retract(self, limit: int = 100) -> list[tuple[int, int]]:
+        self._check()
+        return [where for where, post in self._posts.items() if post is None][:limit]
+
+    async def post_retracted(self, chat_id: int, message_id: int) -> None:
+        self._check()
+        self._posts.pop((chat_id, message_id), None)
+
+    def _retract_posts(
+        self, pseudonym: str, purpose: str | None = None, every: bool = False
+    ) -> int:
+        """Mark the person's posts about feedback no longer stored, those resting on
+        `purpose`, or `every` one, to be retracted; how many."""
+        stored = {r.id for r in self._feedback.get(pseudonym, [])}
+        count = 0
+        for where, post in self._posts.items():
+            if post is None or post[0] != pseudonym:
+                continue
+            if every or post[1].purpose == purpose or post[1].feedback_id not in stored:
+                self._posts[where] = None
+                count += 1
+        return count
+
     async def delete_contact(self, pseudonym: str) -> bool:
         self._check()
         return self._contacts.pop(pseudonym, None) is not None
@@ -327,6 +363,7 @@ class MemoryStore(Store):
                 items[:] = [record for record in items if record.id not in gone]
                 deliveries = self._deliveries.get(pseudonym, [])
                 deliveries[:] = [d for d in deliveries if d.feedback_id not in gone]
+            self._retract_posts(pseudonym, purpose)
         return count
 
     def _erase_answers(self, pseudonym: str, collected: Mapping[str, Collection[str]]) -> None:
@@ -531,6 +568,7 @@ class MemoryStore(Store):
         self._tallied.pop(pseudonym, None)
         had_key = pseudonym in self._keys
         self._keys.discard(pseudonym)
+        posts = self._retract_posts(pseudonym, every=True)
         report = ErasureReport(
             feedback=len(self._feedback.pop(pseudonym, [])),
             consents=len(self._consents.pop(pseudonym, [])),
@@ -538,6 +576,7 @@ class MemoryStore(Store):
             contacts=int(self._contacts.pop(pseudonym, None) is not None),
             deliveries=len(self._deliveries.pop(pseudonym, [])),
             languages=int(self._languages.pop(pseudonym, None) is not None),
+            staff_posts=posts,
         )
         if had_key or report.anything:  # a second erasure of nothing is not one
             self._audit.append(AuditEntry(event="erasure", at=datetime.now(UTC)))
@@ -619,6 +658,8 @@ class MemoryStore(Store):
             self._deliveries[pseudonym] = [d for d in deliveries if d.feedback_id in kept_ids]
             if not self._deliveries[pseudonym]:
                 del self._deliveries[pseudonym]
+        for pseudonym in {post[0] for post in self._posts.values() if post is not None}:
+            self._retract_posts(pseudonym)  # those whose feedback is gone
         for pseudonym in [p for p in self._contacts if p not in self._feedback]:
             if pseudonym not in self._drafts:
                 del self._contacts[pseudonym]

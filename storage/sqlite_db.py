@@ -155,6 +155,18 @@ DATA_MIGRATIONS: list[list[str]] = [
         # whole table, once per feedback (20,000 feedbacks: 40 s at start).
         "CREATE INDEX main.deliveries_feedback ON deliveries (feedback_id)",
     ],
+    [
+        # Messages the bot posted to the staff chat about one feedback (alerts), so that
+        # erasure, withdrawal and expiry reach the copy there. Once the feedback goes, the
+        # row keeps only where the message is (pseudonym, feedback and purpose NULL) until
+        # its text has been replaced.
+        "CREATE TABLE main.staff_posts (id INTEGER PRIMARY KEY, chat_id INTEGER NOT NULL,"
+        " message_id INTEGER NOT NULL, pseudonym TEXT, feedback_id TEXT, purpose TEXT,"
+        " UNIQUE (chat_id, message_id))",
+        "CREATE INDEX main.staff_posts_person ON staff_posts (pseudonym)"
+        " WHERE pseudonym IS NOT NULL",
+        "CREATE INDEX main.staff_posts_retract ON staff_posts (id) WHERE pseudonym IS NULL",
+    ],
 ]
 LEDGER_MIGRATIONS: list[list[str]] = [
     [

@@ -30,6 +30,7 @@ from storage.memory import (
 )
 from storage.sqlite_core import (
     KEY_VERSION,
+    RETRACT_POSTS,
     seal,
     unsealed,
     wall_clock,
@@ -277,6 +278,11 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
                                 f" AND {column} IN ({marks})",
                                 (pseudonym, *gone),
                             )
+                    conn.execute(
+                        RETRACT_POSTS + " WHERE pseudonym = ? AND (purpose = ?"
+                        f" OR feedback_id IN ({marks}))",
+                        (pseudonym, purpose, *gone),
+                    )
                 return count
 
             try:

@@ -25,6 +25,7 @@ from storage.memory import (
     utc,
 )
 from storage.sqlite_core import (
+    RETRACT_POSTS,
     wall_clock,
 )
 from storage.sqlite_db import (
@@ -93,6 +94,12 @@ _DETACHED_DELIVERIES_SQL = (
     "DELETE FROM main.deliveries WHERE rowid IN (SELECT d.rowid FROM main.deliveries d"
     " WHERE d.rowid > ? AND d.rowid <= ?"
     " AND NOT EXISTS (SELECT 1 FROM main.feedback f WHERE f.id = d.feedback_id))"
+)
+# A post in the staff chat goes with its feedback (expired, or dropped with its key).
+_DETACHED_POSTS_SQL = (
+    RETRACT_POSTS + " WHERE id IN (SELECT p.id FROM main.staff_posts p"  # noqa: S608
+    " WHERE p.id > ? AND p.id <= ? AND p.pseudonym IS NOT NULL"
+    " AND NOT EXISTS (SELECT 1 FROM main.feedback f WHERE f.id = p.feedback_id))"
 )
 _OLD_AUDIT_SQL = (  # FEEDBACKBOT_AUDIT_RETENTION; the index audit_at finds them
     "DELETE FROM main.audit WHERE id IN (SELECT id FROM main.audit WHERE at < ? LIMIT ?)"
@@ -224,6 +231,8 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
             for table in _PERSON_TABLES:
                 sql = f"DELETE FROM main.{table} WHERE pseudonym = ?"  # noqa: S608
                 counts[table] = conn.execute(sql, (pseudonym,)).rowcount
+            posts = conn.execute(RETRACT_POSTS + " WHERE pseudonym = ?", (pseudonym,))
+            counts["staff_posts"] = posts.rowcount
             # The audit row proves an erasure happened without saying whose (a second
             # erasure of nothing is not one).
             if shredded or any(counts.values()):
@@ -254,6 +263,7 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
         await self._batches(_DETACHED_CONTACTS_SQL, ())
         # Before the keys: a person whose last feedback expired has nothing left to keep one.
         await self._windows("deliveries", _DETACHED_DELIVERIES_SQL)
+        await self._windows("staff_posts", _DETACHED_POSTS_SQL)
         grace_cutoff = ts(moment - KEY_GRACE)
         # Each chooser may take several consent rows: windows of a purge batch of people.
         await self._windows(

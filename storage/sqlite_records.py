@@ -13,6 +13,7 @@ from storage.interface import (
     DeletionNotice,
     Delivery,
     Release,
+    StaffPost,
 )
 from storage.sqlite_core import (
     KEY_VERSION,
@@ -47,6 +48,17 @@ _MAY_HAVE_ARRIVED_SQL = (
     " ELSE ? END, unconfirmed = 1 WHERE " + _PENDING_DELIVERY
 )
 
+
+_POST_KEPT_SQL = (
+    "SELECT EXISTS (SELECT 1 FROM main.feedback WHERE id = ? AND pseudonym = ?) AND EXISTS"
+    " (SELECT 1 FROM main.consents WHERE pseudonym = ? AND purpose = ? AND withdrawn_at IS NULL)"
+)
+_INSERT_POST_SQL = (
+    "INSERT INTO main.staff_posts (chat_id, message_id, pseudonym, feedback_id, purpose)"
+    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (chat_id, message_id) DO UPDATE SET"
+    " pseudonym = excluded.pseudonym, feedback_id = excluded.feedback_id,"
+    " purpose = excluded.purpose"
+)
 
 _NEWEST_RELEASE_SQL = "SELECT max(at) FROM main.release_points WHERE flow IN (?, '') AND at <= ?"
 
@@ -239,6 +251,35 @@ class StaffRecords(StoreCore):
 
         async with self._lock:
             return await on_thread(self._conn(), give_up, atomic=True)
+
+    async def record_staff_post(self, pseudonym: str, post: StaffPost) -> bool:
+        def record(conn: sqlite3.Connection) -> bool:
+            check = (post.feedback_id, pseudonym, pseudonym, post.purpose)
+            kept = bool(conn.execute(_POST_KEPT_SQL, check).fetchone()[0])
+            person = (pseudonym, post.feedback_id, post.purpose) if kept else (None,) * 3
+            conn.execute(_INSERT_POST_SQL, (post.chat_id, post.message_id, *person))
+            return kept
+
+        async with self._lock:
+            return await on_thread(self._conn(), record, atomic=True)
+
+    async def posts_to_retract(self, limit: int = 100) -> list[tuple[int, int]]:
+        async with self._lock:
+            rows = await fetch_all(
+                self._conn(),
+                "SELECT chat_id, message_id FROM main.staff_posts WHERE pseudonym IS NULL"
+                " ORDER BY id LIMIT ?",
+                (limit,),
+            )
+        return [(int(chat), int(message)) for chat, message in rows]
+
+    async def post_retracted(self, chat_id: int, message_id: int) -> None:
+        async with self._lock:
+            await run(
+                self._conn(),
+                "DELETE FROM main.staff_posts WHERE chat_id = ? AND message_id = ?",
+                (chat_id, message_id),
+            )
 
     async def deliveries_of(self, pseudonym: str) -> list[Delivery]:
         async with self._lock:

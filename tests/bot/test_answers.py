@@ -543,8 +543,9 @@ async def test_the_consent_to_be_contacted_says_staff_will_see_the_feedback(
     await customer.press("4")
     question = texts(await customer.press("Überspringen"))
     assert "Unser Team sieht dieses Feedback dann (ohne Ihren Namen oder Ihr Konto) in " in question
+    assert "widerrufen Sie, wird es dort entfernt." in question
     notice = texts(await customer.send("/datenschutz"))
-    assert "Weder ein Widerruf noch das Löschen Ihrer Daten entfernt diese Nachrichten" in notice
+    assert "Wenn Sie Ihre Daten löschen oder die Einwilligung widerrufen, auf der" in notice
 
 
 async def test_without_alerts_neither_question_nor_notice_promises_answers(

@@ -323,12 +323,15 @@ async def test_an_alert_that_may_have_arrived_is_audited_as_such(desk: Harness) 
     assert shown_detail(entries[0].detail or "", t) == "möglicherweise angekommen: feedback"
 
 
-async def test_the_privacy_notice_names_the_staff_chat_and_what_erasure_leaves_there(
+async def test_the_privacy_notice_names_the_staff_chat_and_what_erasure_does_there(
     desk: Harness,
 ) -> None:
     notice = texts(await desk.customer(4545).send("/datenschutz"))
     assert "unsere Mitarbeitenden in einem Telegram-Chat" in notice
-    assert "Weder ein Widerruf noch das Löschen Ihrer Daten entfernt diese Nachrichten" in notice
+    assert (
+        "ersetzt der Bot die Nachricht durch einen Hinweis, dass das Feedback gelöscht wurde;"
+        " Übersichten bleiben in diesem Chat." in notice
+    )
 
 
 async def test_good_ratings_raise_no_alert(desk: Harness) -> None:

@@ -37,6 +37,7 @@ from storage.interface import (
     MasterKeyMismatch,
     NewFeedback,
     Release,
+    StaffPost,
     StorageFull,
     StoreError,
     StoreOutdated,
@@ -582,7 +583,7 @@ async def test_a_store_from_before_the_consent_archive_gets_it_from_an_upgrade_o
     con.close()
     files = ("feedback.db", "keys.db")  # (SQLite may add an empty -wal and its index)
     before = {name: (data_dir / name).read_bytes() for name in files}
-    with pytest.raises(StoreOutdated, match=r"main schema v12, this version writes v14"):
+    with pytest.raises(StoreOutdated, match=r"main schema v12, this version writes v15"):
         await SQLiteStore(data_dir, key, upgrade=False).open()
     assert {name: (data_dir / name).read_bytes() for name in files} == before
     again = await reopen(data_dir, key)
@@ -632,8 +633,50 @@ async def test_an_archived_consent_text_changed_in_the_file_is_refused(
         await again.close()
 
 
+def back_to_version_14(con: sqlite3.Connection) -> None:
+    """Undo migration 15 (posts in the staff chat), as in a store made before it."""
+    con.execute("DROP TABLE staff_posts")
+    con.execute("DELETE FROM schema_migrations WHERE version > 14")
+
+
+async def test_a_retracted_post_keeps_nothing_that_ties_it_to_anyone(
+    store: SQLiteStore, data_dir: Path
+) -> None:
+    """After an erasure, the row left to find the message by holds only where the message
+    is: no pseudonym, feedback id or purpose in any file."""
+    p = store.pseudonym(SUBJECT)
+    record = await store.submit_feedback(p, feedback("x"), [grant(), grant("contact")])
+    post = StaffPost(chat_id=-100, message_id=7, feedback_id=record.id, purpose="contact")
+    assert await store.record_staff_post(p, post)
+    assert record.id.encode() in all_bytes(data_dir)
+    await store.erase_subject(p)
+    assert record.id.encode() not in all_bytes(data_dir)
+    assert p.encode() not in all_bytes(data_dir)
+    assert await store.posts_to_retract() == [(-100, 7)]
+
+
+async def test_a_store_from_before_staff_posts_gets_their_table(
+    store: SQLiteStore, data_dir: Path, key: bytes
+) -> None:
+    p = store.pseudonym(SUBJECT)
+    record = await store.submit_feedback(p, feedback("vorher"), [grant()], CHAT_ID)
+    await store.close()
+    with sqlite3.connect(data_dir / "feedback.db") as con:
+        back_to_version_14(con)
+    con.close()
+    again = await reopen(data_dir, key)
+    try:
+        post = StaffPost(chat_id=-100, message_id=7, feedback_id=record.id, purpose="feedback")
+        assert await again.record_staff_post(p, post)
+        assert (await again.erase_subject(p)).staff_posts == 1
+        assert await again.posts_to_retract() == [(-100, 7)]
+    finally:
+        await again.close()
+
+
 def back_to_version_13(con: sqlite3.Connection) -> None:
     """Undo migration 14 (release points per survey), as in a store made before it."""
+    back_to_version_14(con)
     con.execute(
         "CREATE TABLE releases (at TEXT PRIMARY KEY, feedbacks INTEGER NOT NULL,"
         " people INTEGER NOT NULL, digest TEXT NOT NULL) WITHOUT ROWID"

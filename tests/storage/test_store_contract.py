@@ -26,6 +26,7 @@ from storage.interface import (
     NewFeedback,
     Release,
     SegmentRead,
+    StaffPost,
     StorageFull,
     Store,
     StoreNotOpen,
@@ -464,6 +465,83 @@ async def test_erase_subject_removes_everything_of_that_person_only(store: Store
 
     assert len(await store.feedback_of(other, T0)) == 1
     assert await store.contact_of(other) == 43
+
+
+# ---- posts in the staff chat --------------------------------------------------------
+
+STAFF_CHAT = -1001
+
+
+def post(message_id: int, feedback_id: str, purpose: str = "feedback") -> StaffPost:
+    return StaffPost(
+        chat_id=STAFF_CHAT, message_id=message_id, feedback_id=feedback_id, purpose=purpose
+    )
+
+
+async def test_an_erasure_leaves_the_persons_staff_posts_to_retract(store: Store) -> None:
+    p, q = store.pseudonym("tg-user:1"), store.pseudonym("tg-user:2")
+    mine = await store.submit_feedback(p, feedback(), [grant(), grant("contact")])
+    theirs = await store.submit_feedback(q, feedback("anders"), [grant()])
+    assert await store.record_staff_post(p, post(10, mine.id))
+    assert await store.record_staff_post(q, post(11, theirs.id))
+    assert await store.record_staff_post(p, post(12, mine.id, "contact"))
+    assert await store.posts_to_retract() == []
+    report = await store.erase_subject(p)
+    assert report.staff_posts == 2
+    assert await store.posts_to_retract() == [(STAFF_CHAT, 10), (STAFF_CHAT, 12)]
+    assert await store.posts_to_retract(limit=1) == [(STAFF_CHAT, 10)]
+    await store.post_retracted(STAFF_CHAT, 10)
+    await store.post_retracted(STAFF_CHAT, 10)  # twice: nothing happens
+    assert await store.posts_to_retract() == [(STAFF_CHAT, 12)]
+    await store.post_retracted(STAFF_CHAT, 12)
+    assert (await store.erase_subject(p)).staff_posts == 0
+    assert await store.posts_to_retract() == [], "another person's post stays"
+    assert (await store.erase_subject(q)).staff_posts == 1
+
+
+async def test_a_withdrawal_retracts_the_posts_resting_on_that_consent(store: Store) -> None:
+    p = store.pseudonym("tg-user:1")
+    first = await store.submit_feedback(p, feedback(), [grant(), grant("contact")])
+    second = await store.submit_feedback(p, feedback("zwei"), [])
+    assert await store.record_staff_post(p, post(20, first.id, "contact"))
+    assert await store.record_staff_post(p, post(21, first.id))  # a low rating's
+    assert await store.record_staff_post(p, post(22, second.id))
+    await store.withdraw_consent(p, "contact", T0 + HOUR)
+    assert await store.posts_to_retract() == [(STAFF_CHAT, 20)]
+    assert await store.withdraw_consent(p, "contact", T0 + HOUR) == 0
+    assert await store.posts_to_retract() == [(STAFF_CHAT, 20)], "nothing more"
+    # The survey's consent, its feedback erased with it: the posts about it go.
+    await store.withdraw_consent(p, "feedback", T0 + HOUR, erased=[first.id, second.id])
+    assert await store.posts_to_retract() == [(STAFF_CHAT, n) for n in (20, 21, 22)]
+
+
+async def test_a_post_about_feedback_gone_meanwhile_is_to_be_retracted_at_once(
+    store: Store,
+) -> None:
+    """The alert is posted in the background: the person may erase their data, or take
+    back the consent it rests on, before it is noted."""
+    p = store.pseudonym("tg-user:1")
+    record = await store.submit_feedback(p, feedback(), [grant(), grant("contact")])
+    await store.withdraw_consent(p, "contact", T0 + HOUR)
+    assert not await store.record_staff_post(p, post(30, record.id, "contact"))
+    assert await store.record_staff_post(p, post(31, record.id))
+    await store.erase_subject(p)
+    assert not await store.record_staff_post(p, post(32, record.id))
+    assert await store.posts_to_retract() == [(STAFF_CHAT, n) for n in (30, 31, 32)]
+
+
+async def test_the_purge_retracts_the_posts_of_expired_feedback(store: Store) -> None:
+    p = store.pseudonym("tg-user:1")
+    short = await store.submit_feedback(p, feedback("kurz", ttl=DAY), [grant()])
+    long = await store.submit_feedback(p, feedback("lang", ttl=9 * DAY), [])
+    assert await store.record_staff_post(p, post(40, short.id))
+    assert await store.record_staff_post(p, post(41, long.id))
+    await store.purge_expired(T0 + HOUR)
+    assert await store.posts_to_retract() == []
+    await store.purge_expired(T0 + 2 * DAY)
+    assert await store.posts_to_retract() == [(STAFF_CHAT, 40)]
+    await store.purge_expired(T0 + 10 * DAY)
+    assert await store.posts_to_retract() == [(STAFF_CHAT, 40), (STAFF_CHAT, 41)]
 
 
 async def test_person_can_start_again_after_erasure(store: Store) -> None:

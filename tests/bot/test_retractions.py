@@ -1,0 +1,226 @@
+"""Alerts in the staff chat go with the feedback they quote: erasure, withdrawal and
+expiry replace their text, through the real bot and the Bot API stand-in."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from bot.app import _purge_job
+from bot.fakeapi.model import BotMessage
+from bot.retractions import Retractor
+from storage.interface import StaffPost, StorageFull
+from tests.fakes.botapi import FakeBotApi
+from tests.harness import Clock, Harness, make_settings, stored_rows, texts
+
+STAFF, STAFF_CHAT = 7001, -1007002
+YES, NO = "Ja, einverstanden", "Nein"
+DELETED = (
+    "🗑 Dieses Feedback wurde gelöscht: Die Person hat es gelöscht oder ihre Einwilligung "
+    "widerrufen, oder seine Speicherfrist ist abgelaufen. Bitte löschen Sie auch Notizen oder "
+    "Kopien davon, die Sie angelegt haben."
+)
+
+
+@pytest.fixture
+async def desk(api: FakeBotApi, clock: Clock, tmp_path: Path) -> AsyncIterator[Harness]:
+    settings = make_settings(
+        tmp_path / "data",
+        staff_ids=str(STAFF),
+        staff_chat_id=STAFF_CHAT,
+        alert_threshold=2,
+        controller_name="Beispiel GmbH",
+        controller_contact="service@beispiel.de",
+    )
+    harness = Harness(api=api, settings=settings, clock=clock)
+    await harness.start()
+    yield harness
+    await harness.stop()
+
+
+def retractor(desk: Harness) -> Retractor:
+    assert desk.app is not None and desk.app.bot_data.retractor is not None
+    return desk.app.bot_data.retractor
+
+
+async def settled(desk: Harness) -> None:
+    """The alerts' and the retractions' background work is done."""
+    assert desk.app is not None
+    await asyncio.gather(*desk.app.bot_data.background)
+    await retractor(desk).wait()
+
+
+async def feedback(
+    desk: Harness, user_id: int, rating: str, comment: str, contact: str = NO
+) -> BotMessage:
+    """A customer gives feedback; the alert it raised in the staff chat."""
+    customer = desk.customer(user_id)
+    await customer.send("/start")
+    await customer.press("Ja, ich willige ein")
+    await customer.press(rating)
+    await customer.send(comment)
+    await customer.press(contact)
+    await settled(desk)
+    alert = desk.api.messages(STAFF_CHAT)[-1]
+    assert comment in (alert["text"] or "")
+    return alert
+
+
+def posts(desk: Harness) -> list[tuple[object, ...]]:
+    """The rows the store keeps about posts in the staff chat, as in the file."""
+    return stored_rows(desk.settings.data_dir)["feedback.db/staff_posts"]
+
+
+def now_shown(desk: Harness, alert: BotMessage) -> str:
+    [message] = [m for m in desk.api.messages(STAFF_CHAT) if m["message_id"] == alert["message_id"]]
+    return message["text"] or ""
+
+
+async def test_an_erasure_replaces_the_alert_about_that_persons_feedback(desk: Harness) -> None:
+    mine = await feedback(desk, 4001, "1", "Lieferung kam nie an")
+    theirs = await feedback(desk, 4002, "2", "Verpackung beschädigt")
+    customer = desk.customer(4001)
+    await customer.send("/loeschen")
+    done = texts(await customer.press("Alles löschen"))
+    assert (
+        "• Warnmeldungen zu Ihrem Feedback in unserem Team-Chat: 1 (ersetzt durch einen "
+        "Hinweis, dass es gelöscht wurde)" in done
+    )
+    await settled(desk)
+    assert now_shown(desk, mine) == DELETED
+    assert "Verpackung beschädigt" in now_shown(desk, theirs), "another person's stays"
+    assert "Lieferung kam nie an" not in texts(desk.api.messages(STAFF_CHAT))
+    assert len(posts(desk)) == 1, "the other alert's, still to be followed"
+
+
+async def test_withdrawing_the_consent_to_be_contacted_retracts_a_feedback_posted_for_it(
+    desk: Harness,
+) -> None:
+    """A 5 of 5 is posted only because its author agreed to be contacted: that consent
+    withdrawn, the post goes (the consent question says so); the feedback itself stays."""
+    posted = await feedback(desk, 4003, "5", "Alles bestens", contact=YES)
+    assert now_shown(desk, posted).startswith("Feedback in")
+    customer = desk.customer(4003)
+    await customer.send("/widerruf")
+    assert "widerrufen" in texts(await customer.press("Kontaktaufnahme"))
+    await settled(desk)
+    assert now_shown(desk, posted) == DELETED
+    assert desk.store is not None
+    [record] = await desk.store.feedback_of(desk.store.pseudonym("tg-user:4003"), desk.clock())
+    assert record.answers["comment"] == "Alles bestens"
+
+
+async def test_a_low_rating_alert_stays_when_only_the_contact_consent_is_withdrawn(
+    desk: Harness,
+) -> None:
+    """It rests on the survey's consent, still in force; withdrawing that one erases the
+    feedback, and then the alert goes."""
+    alert = await feedback(desk, 4004, "1", "Nie wieder", contact=YES)
+    customer = desk.customer(4004)
+    await customer.send("/widerruf")
+    await customer.press("Kontaktaufnahme")
+    await settled(desk)
+    assert "Nie wieder" in now_shown(desk, alert)
+    await customer.send("/widerruf")
+    assert "gelöscht" in texts(await customer.press("Speicherung Ihres Feedbacks"))
+    await settled(desk)
+    assert now_shown(desk, alert) == DELETED
+
+
+async def test_the_purge_retracts_the_alert_of_expired_feedback(desk: Harness) -> None:
+    alert = await feedback(desk, 4005, "2", "Zu teuer")
+    assert desk.app is not None
+    data = desk.app.bot_data
+    desk.clock.advance(timedelta(days=1))
+    await _purge_job(SimpleNamespace(bot_data=data, service=data.service))  # type: ignore[arg-type]
+    assert "Zu teuer" in now_shown(desk, alert), "not yet"
+    desk.clock.advance(timedelta(days=3 * 365))
+    await _purge_job(SimpleNamespace(bot_data=data, service=data.service))  # type: ignore[arg-type]
+    assert now_shown(desk, alert) == DELETED
+    assert len(posts(desk)) == 0
+
+
+async def test_a_retraction_telegram_refused_is_carried_out_after_a_restart(
+    desk: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Telegram failing (here three 500s in a row) loses nothing: the post stays marked,
+    and the next start (or erasure, withdrawal, purge) replaces it."""
+    monkeypatch.setattr("bot.retractions.SERVER_ERROR_PAUSE", 0.0)
+    alert = await feedback(desk, 4006, "1", "Kaputt angekommen")
+    desk.api.fail_next("editMessageText", 500, count=3)
+    customer = desk.customer(4006)
+    await customer.send("/loeschen")
+    await customer.press("Alles löschen")
+    await settled(desk)
+    assert "Kaputt angekommen" in now_shown(desk, alert)
+    assert len(posts(desk)) == 1
+    await desk.restart()
+    await settled(desk)
+    assert now_shown(desk, alert) == DELETED
+    assert len(posts(desk)) == 0
+
+
+async def test_an_alert_deleted_in_the_chat_is_not_tried_forever(desk: Harness) -> None:
+    alert = await feedback(desk, 4007, "1", "Schlecht")
+    assert desk.app is not None
+    await desk.app.bot.delete_message(STAFF_CHAT, alert["message_id"])  # as staff may
+    customer = desk.customer(4007)
+    await customer.send("/loeschen")
+    await customer.press("Alles löschen")
+    await settled(desk)
+    assert len(posts(desk)) == 0
+    assert [c for c in desk.api.calls("editMessageText") if c.params.get("chat_id") == STAFF_CHAT]
+
+
+async def test_an_alert_noted_after_its_feedback_went_is_retracted_at_once(
+    desk: Harness,
+) -> None:
+    """The alert is posted in the background: the person may erase everything before it
+    is noted. Noting it then takes it back at once."""
+    alert = await feedback(desk, 4008, "1", "Ganz schlecht")
+    assert desk.store is not None
+    pseudonym = desk.store.pseudonym("tg-user:4008")
+    [record] = await desk.store.feedback_of(pseudonym, desk.clock())
+    await desk.store.erase_subject(pseudonym)
+    await desk.store.post_retracted(STAFF_CHAT, alert["message_id"])  # as if not yet noted
+    late = StaffPost(
+        chat_id=STAFF_CHAT,
+        message_id=alert["message_id"],
+        feedback_id=record.id,
+        purpose="feedback",
+    )
+    await retractor(desk).posted(pseudonym, [late])
+    await settled(desk)
+    assert now_shown(desk, alert) == DELETED
+
+
+async def test_an_alert_that_cannot_be_noted_is_taken_back_at_once(
+    desk: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk at the moment the alert is noted: erasure could not reach it later, so
+    it does not stay in the chat. (The feedback itself was stored before.)"""
+    assert desk.store is not None
+
+    async def full(*args: object) -> bool:
+        raise StorageFull("the disk is full")
+
+    monkeypatch.setattr(desk.store, "record_staff_post", full)
+    customer = desk.customer(4009)
+    await customer.send("/start")
+    await customer.press("Ja, ich willige ein")
+    await customer.press("1")
+    await customer.send("Unfreundlich am Telefon")
+    await customer.press(NO)
+    await settled(desk)
+    [alert] = desk.api.messages(STAFF_CHAT)
+    assert alert["text"] == (
+        "🗑 Diese Warnmeldung wurde zurückgenommen: Der Bot konnte sie nicht vermerken (sein "
+        "Speicher ist voll) und könnte sie daher später nicht entfernen, wenn das Feedback "
+        "gelöscht wird."
+    )
+    assert await desk.store.feedback_of(desk.store.pseudonym("tg-user:4009"), desk.clock())
