@@ -280,9 +280,15 @@ def _alerter(application: BotApplication) -> Callable[[str, FeedbackRecord], Awa
                     except StoreError as error:
                         log.error("alert not audited: %s", type(error).__name__)
                 # Noted, so that erasure, withdrawal and expiry reach the copy in the chat.
-                purpose = staff.resting_on(record)
+                purpose, posted_at = staff.resting_on(record), staff.clock()
                 posts = [
-                    StaffPost(chat_id=chat, message_id=m, feedback_id=record.id, purpose=purpose)
+                    StaffPost(
+                        chat_id=chat,
+                        message_id=m,
+                        feedback_id=record.id,
+                        posted_at=posted_at,
+                        purpose=purpose,
+                    )
                     for m in messages
                 ]
                 await retractor.posted(pseudonym, posts)

@@ -27,7 +27,7 @@ from flows.export import (
     ExportLanguage,
 )
 from flows.figures import needed_consents
-from flows.i18n import Translator, translator
+from flows.i18n import N_, Translator, translator
 from flows.models import (
     ChoiceStep,
     ConsentStep,
@@ -54,6 +54,8 @@ from storage.interface import (
 )
 
 log = logging.getLogger("flows.rights")
+OUR_STAFF_CHAT = N_("our staff chat")
+"""As a recipient in a copy of the person's data: where alerts about their feedback went."""
 
 RemovalListener = Callable[
     [list[Delivery], Literal["erasure", "withdrawal"], str | None], Awaitable[None]
@@ -185,6 +187,21 @@ class DataRights:
             # On its way: shown once it has arrived; of a feedback expired: gone with it.
             if not d.pending and d.feedback_id in stored
         ]
+        # The alerts staff were shown, one per feedback (a long one may take two messages).
+        alerts = {
+            post.feedback_id: post
+            for post in reversed(await self.store.staff_posts_of(pseudonym))
+            if post.feedback_id in stored
+        }
+        passed_on += [
+            ExportDelivery(
+                recipient=t.gettext(OUR_STAFF_CHAT),
+                feedback_id=post.feedback_id,
+                delivered_at=post.posted_at,
+            )
+            for post in alerts.values()
+        ]
+        passed_on.sort(key=lambda passed: passed.delivered_at)
         export = export.model_copy(update={"passed_on": passed_on})
         log.info("access given", extra={"pseudonym": pseudonym[:12]})
         summary = self._summary(t, export)

@@ -364,6 +364,7 @@ class StaffPost(_Record):
     chat_id: int
     message_id: int
     feedback_id: str
+    posted_at: datetime
     purpose: str
     """The consent the post rests on: the survey's own (a low rating) or the consent to
     be contacted (posted so that staff can answer): withdrawing it retracts the post."""
@@ -664,6 +665,11 @@ class Store(abc.ABC):
         False when the feedback is gone or the consent the post rests on is no longer in
         force (erased or withdrawn while the post was on its way): the post is then to be
         retracted at once."""
+
+    @abc.abstractmethod
+    async def staff_posts_of(self, pseudonym: str) -> list[StaffPost]:
+        """The person's posts in the staff chat not retracted, oldest first (to show them
+        in a copy of their data: the staff chat is a recipient, Art. 15(1)(c))."""
 
     @abc.abstractmethod
     async def posts_to_retract(self, limit: int = 100) -> list[tuple[int, int]]:

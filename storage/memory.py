@@ -261,6 +261,11 @@ class MemoryStore(Store):
         self._posts[(post.chat_id, post.message_id)] = (pseudonym, post) if kept else None
         return kept
 
+    async def staff_posts_of(self, pseudonym: str) -> list[StaffPost]:
+        self._check()
+        mine = [post for post in self._posts.values() if post is not None and post[0] == pseudonym]
+        return sorted((post for _, post in mine), key=lambda post: post.posted_at)
+
     async def posts_to_retract(self, limit: int = 100) -> list[tuple[int, int]]:
         self._check()
         return [where for where, post in self._posts.items() if post is None][:limit]

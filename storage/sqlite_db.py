@@ -161,8 +161,8 @@ DATA_MIGRATIONS: list[list[str]] = [
         # row keeps only where the message is (pseudonym, feedback and purpose NULL) until
         # its text has been replaced.
         "CREATE TABLE main.staff_posts (id INTEGER PRIMARY KEY, chat_id INTEGER NOT NULL,"
-        " message_id INTEGER NOT NULL, pseudonym TEXT, feedback_id TEXT, purpose TEXT,"
-        " UNIQUE (chat_id, message_id))",
+        " message_id INTEGER NOT NULL, posted_at TEXT NOT NULL, pseudonym TEXT,"
+        " feedback_id TEXT, purpose TEXT, UNIQUE (chat_id, message_id))",
         "CREATE INDEX main.staff_posts_person ON staff_posts (pseudonym)"
         " WHERE pseudonym IS NOT NULL",
         "CREATE INDEX main.staff_posts_retract ON staff_posts (id) WHERE pseudonym IS NULL",

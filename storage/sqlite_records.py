@@ -54,10 +54,10 @@ _POST_KEPT_SQL = (
     " (SELECT 1 FROM main.consents WHERE pseudonym = ? AND purpose = ? AND withdrawn_at IS NULL)"
 )
 _INSERT_POST_SQL = (
-    "INSERT INTO main.staff_posts (chat_id, message_id, pseudonym, feedback_id, purpose)"
-    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (chat_id, message_id) DO UPDATE SET"
-    " pseudonym = excluded.pseudonym, feedback_id = excluded.feedback_id,"
-    " purpose = excluded.purpose"
+    "INSERT INTO main.staff_posts (chat_id, message_id, posted_at, pseudonym, feedback_id,"
+    " purpose) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id, message_id) DO UPDATE SET"
+    " posted_at = excluded.posted_at, pseudonym = excluded.pseudonym,"
+    " feedback_id = excluded.feedback_id, purpose = excluded.purpose"
 )
 
 _NEWEST_RELEASE_SQL = "SELECT max(at) FROM main.release_points WHERE flow IN (?, '') AND at <= ?"
@@ -257,11 +257,31 @@ class StaffRecords(StoreCore):
             check = (post.feedback_id, pseudonym, pseudonym, post.purpose)
             kept = bool(conn.execute(_POST_KEPT_SQL, check).fetchone()[0])
             person = (pseudonym, post.feedback_id, post.purpose) if kept else (None,) * 3
-            conn.execute(_INSERT_POST_SQL, (post.chat_id, post.message_id, *person))
+            where = (post.chat_id, post.message_id, ts(post.posted_at))
+            conn.execute(_INSERT_POST_SQL, (*where, *person))
             return kept
 
         async with self._lock:
             return await on_thread(self._conn(), record, atomic=True)
+
+    async def staff_posts_of(self, pseudonym: str) -> list[StaffPost]:
+        async with self._lock:
+            rows = await fetch_all(
+                self._conn(),
+                "SELECT chat_id, message_id, feedback_id, posted_at, purpose"
+                " FROM main.staff_posts WHERE pseudonym = ? ORDER BY posted_at, id",
+                (pseudonym,),
+            )
+        return [
+            StaffPost(
+                chat_id=chat,
+                message_id=message,
+                feedback_id=feedback,
+                posted_at=dt(at),
+                purpose=purpose,
+            )
+            for chat, message, feedback, at, purpose in rows
+        ]
 
     async def posts_to_retract(self, limit: int = 100) -> list[tuple[int, int]]:
         async with self._lock:

@@ -4,6 +4,7 @@ expiry replace their text, through the real bot and the Bot API stand-in."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -192,6 +193,7 @@ async def test_an_alert_noted_after_its_feedback_went_is_retracted_at_once(
         chat_id=STAFF_CHAT,
         message_id=alert["message_id"],
         feedback_id=record.id,
+        posted_at=desk.clock(),
         purpose="feedback",
     )
     await retractor(desk).posted(pseudonym, [late])
@@ -224,3 +226,30 @@ async def test_an_alert_that_cannot_be_noted_is_taken_back_at_once(
         "gelöscht wird."
     )
     assert await desk.store.feedback_of(desk.store.pseudonym("tg-user:4009"), desk.clock())
+
+
+async def test_a_copy_of_ones_data_names_the_alerts_staff_were_shown(desk: Harness) -> None:
+    """The staff chat is a recipient (Art. 15(1)(c)): /meinedaten says which feedback
+    was posted there and when, until the alert is taken back."""
+    await feedback(desk, 4010, "1", "Zu laut")
+    desk.clock.advance(timedelta(hours=1))
+    customer = desk.customer(4010)
+    await customer.send("/start")  # agreed before: straight to the rating
+    await customer.press("5")
+    await customer.send("Jetzt gut")
+    await customer.press(NO)
+    await settled(desk)
+    assert "Jetzt gut" not in texts(desk.api.messages(STAFF_CHAT)), "no alert for it"
+    answer = await customer.send("/meinedaten")
+    summary = texts([m for m in answer if m["text"]])
+    assert summary.count("an unseren Team-Chat weitergegeben") == 1
+    assert "Feedback 1 wurde am " in summary and "Feedback 2 wurde" not in summary
+    [document] = [m["document"] for m in answer if m["document"]]
+    export = json.loads(document["bytes"].decode("utf-8"))
+    [passed] = export["passed_on"]
+    assert passed["recipient"] == "unseren Team-Chat"
+    assert passed["feedback_id"] == export["feedback"][0]["id"]
+    await customer.send("/widerruf")
+    await customer.press("Speicherung Ihres Feedbacks")
+    await settled(desk)
+    assert "Team-Chat" not in texts(await customer.send("/meinedaten"))

@@ -646,7 +646,9 @@ async def test_a_retracted_post_keeps_nothing_that_ties_it_to_anyone(
     is: no pseudonym, feedback id or purpose in any file."""
     p = store.pseudonym(SUBJECT)
     record = await store.submit_feedback(p, feedback("x"), [grant(), grant("contact")])
-    post = StaffPost(chat_id=-100, message_id=7, feedback_id=record.id, purpose="contact")
+    post = StaffPost(
+        chat_id=-100, message_id=7, feedback_id=record.id, posted_at=T0, purpose="contact"
+    )
     assert await store.record_staff_post(p, post)
     assert record.id.encode() in all_bytes(data_dir)
     await store.erase_subject(p)
@@ -666,7 +668,9 @@ async def test_a_store_from_before_staff_posts_gets_their_table(
     con.close()
     again = await reopen(data_dir, key)
     try:
-        post = StaffPost(chat_id=-100, message_id=7, feedback_id=record.id, purpose="feedback")
+        post = StaffPost(
+            chat_id=-100, message_id=7, feedback_id=record.id, posted_at=T0, purpose="feedback"
+        )
         assert await again.record_staff_post(p, post)
         assert (await again.erase_subject(p)).staff_posts == 1
         assert await again.posts_to_retract() == [(-100, 7)]

@@ -474,7 +474,11 @@ STAFF_CHAT = -1001
 
 def post(message_id: int, feedback_id: str, purpose: str = "feedback") -> StaffPost:
     return StaffPost(
-        chat_id=STAFF_CHAT, message_id=message_id, feedback_id=feedback_id, purpose=purpose
+        chat_id=STAFF_CHAT,
+        message_id=message_id,
+        feedback_id=feedback_id,
+        posted_at=T0 + message_id * timedelta(seconds=1),
+        purpose=purpose,
     )
 
 
@@ -485,9 +489,12 @@ async def test_an_erasure_leaves_the_persons_staff_posts_to_retract(store: Store
     assert await store.record_staff_post(p, post(10, mine.id))
     assert await store.record_staff_post(q, post(11, theirs.id))
     assert await store.record_staff_post(p, post(12, mine.id, "contact"))
+    assert await store.staff_posts_of(p) == [post(10, mine.id), post(12, mine.id, "contact")]
+    assert await store.staff_posts_of(q) == [post(11, theirs.id)]
     assert await store.posts_to_retract() == []
     report = await store.erase_subject(p)
     assert report.staff_posts == 2
+    assert await store.staff_posts_of(p) == []
     assert await store.posts_to_retract() == [(STAFF_CHAT, 10), (STAFF_CHAT, 12)]
     assert await store.posts_to_retract(limit=1) == [(STAFF_CHAT, 10)]
     await store.post_retracted(STAFF_CHAT, 10)
@@ -508,6 +515,7 @@ async def test_a_withdrawal_retracts_the_posts_resting_on_that_consent(store: St
     assert await store.record_staff_post(p, post(22, second.id))
     await store.withdraw_consent(p, "contact", T0 + HOUR)
     assert await store.posts_to_retract() == [(STAFF_CHAT, 20)]
+    assert [post.message_id for post in await store.staff_posts_of(p)] == [21, 22]
     assert await store.withdraw_consent(p, "contact", T0 + HOUR) == 0
     assert await store.posts_to_retract() == [(STAFF_CHAT, 20)], "nothing more"
     # The survey's consent, its feedback erased with it: the posts about it go.
