@@ -303,7 +303,8 @@ def _alerter(application: BotApplication) -> Callable[[str, FeedbackRecord], Awa
 
 async def _post_shutdown(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     data: BotData = application.bot_data
-    if data.retractor is not None:
+    if data.retractor is not None:  # the bot's connection is closed by now
+        data.retractor.stop()
         await data.retractor.wait()  # before the store closes under it
     if data.webhooks is not None:
         await data.webhooks.close()  # what has not arrived is sent after the next start

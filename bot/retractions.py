@@ -21,7 +21,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.requests import TelegramServerError
 from flows.i18n import N_, translator
-from storage.interface import StaffPost, Store, StoreError
+from storage.interface import StaffPost, StorageFull, Store, StoreError
 
 log = logging.getLogger("bot.retractions")
 
@@ -51,15 +51,17 @@ class Retractor:
 
     async def posted(self, pseudonym: str, posts: Iterable[StaffPost]) -> None:
         """Note the messages of an alert just posted. One whose feedback went meanwhile is
-        retracted at once; one that cannot be noted (a full disk) too, as erasure could
-        not reach it later."""
+        retracted at once; one that cannot be noted for want of space too, as erasure
+        could not reach it later."""
         retract = False
         for post in posts:
             try:
                 retract = not await self.store.record_staff_post(pseudonym, post) or retract
-            except StoreError as error:
-                log.error("alert not noted, taken back: %s", type(error).__name__)
+            except StorageFull:
+                log.error("alert not noted (storage full): taken back")
                 await self._edit(post.chat_id, post.message_id, NOT_RECORDED)
+            except StoreError as error:  # e.g. the store closed at shutdown meanwhile
+                log.error("alert not noted: %s", type(error).__name__)
         if retract:
             self.soon()
 
@@ -69,8 +71,14 @@ class Retractor:
         self._tasks.add(task)  # a strong reference until it is done
         task.add_done_callback(self._tasks.discard)
 
+    def stop(self) -> None:
+        """Cancel the rounds under way (at shutdown, when Telegram can no longer be
+        reached): what they did not finish stays marked, for the next start."""
+        for task in self._tasks:
+            task.cancel()
+
     async def wait(self) -> None:
-        """Until the retractions started so far are done (for shutdown and tests)."""
+        """Until the retractions started so far are done (or cancelled)."""
         while self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 

@@ -15,7 +15,7 @@ import pytest
 from bot.app import _purge_job
 from bot.fakeapi.model import BotMessage
 from bot.retractions import Retractor
-from storage.interface import StaffPost, StorageFull
+from storage.interface import StaffPost, StorageFull, StoreNotOpen
 from tests.fakes.botapi import FakeBotApi
 from tests.harness import Clock, Harness, make_settings, stored_rows, texts
 
@@ -253,3 +253,42 @@ async def test_a_copy_of_ones_data_names_the_alerts_staff_were_shown(desk: Harne
     await customer.press("Speicherung Ihres Feedbacks")
     await settled(desk)
     assert "Team-Chat" not in texts(await customer.send("/meinedaten"))
+
+
+async def test_a_shutdown_during_a_retraction_leaves_it_for_the_next_start(
+    desk: Harness,
+) -> None:
+    """Flood control asks the bot to wait half a minute: a stop does not wait for that;
+    the round is cancelled, and the post stays marked."""
+    alert = await feedback(desk, 4011, "1", "Nie angekommen")
+    desk.api.fail_next("editMessageText", 429, retry_after=30)
+    customer = desk.customer(4011)
+    await customer.send("/loeschen")
+    await customer.press("Alles löschen")
+    await desk.api.wait_until_async(
+        lambda: desk.api.calls("editMessageText"), what="the refused change"
+    )
+    rounds = list(retractor(desk)._tasks)
+    assert rounds
+    await desk.stop()  # while the round waits out the flood control
+    assert all(task.cancelled() for task in rounds)
+    assert len(posts(desk)) == 1, "still marked"
+    await desk.start()
+    await settled(desk)
+    assert now_shown(desk, alert) == DELETED
+    assert posts(desk) == []
+
+
+async def test_an_alert_not_noted_for_another_store_error_stays(
+    desk: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only a full disk takes an alert back: the store closed under it at shutdown is no
+    reason to tell staff it was withdrawn."""
+    assert desk.store is not None
+
+    async def closed(*args: object) -> bool:
+        raise StoreNotOpen("the store is not open")
+
+    monkeypatch.setattr(desk.store, "record_staff_post", closed)
+    alert = await feedback(desk, 4012, "1", "Falsche Farbe")
+    assert "Falsche Farbe" in now_shown(desk, alert)
