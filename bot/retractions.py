@@ -12,12 +12,20 @@ withdrawal and purge, and at the next start.
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 from collections.abc import Iterable
 from typing import Any
 
 from telegram import Bot
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 
 from bot.requests import TelegramServerError
 from flows.i18n import N_, translator
@@ -37,6 +45,12 @@ BATCH = 100
 ATTEMPTS = 3
 MAX_WAIT = 60.0  # seconds of Telegram's flood control waited for in one round
 SERVER_ERROR_PAUSE = 1.0  # seconds before trying again after a 5xx; doubles each time
+
+
+class _Edit(enum.Enum):
+    DONE = "done"  # replaced, or nothing left to replace
+    CHAT_UNREACHABLE = "chat unreachable"  # this chat's posts wait for a later round
+    LATER = "later"  # Telegram cannot take it now: the round ends
 
 
 class Retractor:
@@ -59,7 +73,7 @@ class Retractor:
                 retract = not await self.store.record_staff_post(pseudonym, post) or retract
             except StorageFull:
                 log.error("alert not noted (storage full): taken back")
-                await self._edit(post.chat_id, post.message_id, NOT_RECORDED)
+                await self._edit(post.chat_id, post.message_id, NOT_RECORDED)  # or left
             except StoreError as error:  # e.g. the store closed at shutdown meanwhile
                 log.error("alert not noted: %s", type(error).__name__)
         if retract:
@@ -84,17 +98,26 @@ class Retractor:
 
     async def run(self) -> int:
         """Retract every marked post that can be now; how many were. A round stops at the
-        first post Telegram cannot take now (the rest waits for the next one)."""
+        first post Telegram cannot take now (the rest waits for the next one); a chat the
+        bot cannot reach (removed from it) is left out of the round, not the others (an
+        old staff chat must not hold up the new one)."""
         done = 0
+        unreachable: set[int] = set()
         async with self._lock:
             while True:
                 try:
-                    batch = await self.store.posts_to_retract(BATCH)
+                    batch = await self.store.posts_to_retract(BATCH, skip=unreachable)
                 except StoreError as error:
                     log.error("posts to retract not read: %s", type(error).__name__)
                     return done
                 for chat_id, message_id in batch:
-                    if not await self._edit(chat_id, message_id, RETRACTED):
+                    if chat_id in unreachable:
+                        continue
+                    outcome = await self._edit(chat_id, message_id, RETRACTED)
+                    if outcome is _Edit.CHAT_UNREACHABLE:
+                        unreachable.add(chat_id)
+                        continue
+                    if outcome is _Edit.LATER:
                         log.warning("staff-chat posts left to retract: tried again later")
                         return done
                     try:
@@ -109,13 +132,13 @@ class Retractor:
             log.info("staff-chat posts retracted: %d", done)
         return done
 
-    async def _edit(self, chat_id: int, message_id: int, template: str) -> bool:
-        """Replace the post's text; False when it is to be tried again later."""
+    async def _edit(self, chat_id: int, message_id: int, template: str) -> _Edit:
+        """Replace the post's text."""
         text = translator(self.locale).gettext(template)
         for attempt in range(ATTEMPTS):
             try:
                 await self.bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
-                return True
+                return _Edit.DONE
             except RetryAfter as error:
                 wait = error.retry_after
                 seconds = wait if isinstance(wait, int) else wait.total_seconds()
@@ -123,18 +146,20 @@ class Retractor:
             except TelegramServerError:
                 if attempt + 1 < ATTEMPTS:
                     await asyncio.sleep(SERVER_ERROR_PAUSE * 2**attempt)
-            except Forbidden:
-                log.warning("staff chat not reachable (the bot was removed?)")
-                return False
+            except (Forbidden, ChatMigrated):
+                # Removed from the chat, or a group upgraded to a supergroup (whose id the
+                # settings need): tried again in later rounds.
+                log.warning("a staff chat with alerts to retract is not reachable")
+                return _Edit.CHAT_UNREACHABLE
             except BadRequest as error:
                 if "chat not found" in error.message.lower():
-                    log.warning("staff chat not found")
-                    return False
+                    log.warning("a staff chat with alerts to retract is not found")
+                    return _Edit.CHAT_UNREACHABLE
                 # Already replaced (a backup restored and the erasure carried out again),
                 # deleted in the chat, or too old to change: nothing more to do.
                 log.info("post not changed: %s", error.message)
-                return True
+                return _Edit.DONE
             except (NetworkError, TelegramError) as error:
                 log.warning("retraction failed: %s", type(error).__name__)
-                return False
-        return False
+                return _Edit.LATER
+        return _Edit.LATER

@@ -672,9 +672,12 @@ class Store(abc.ABC):
         in a copy of their data: the staff chat is a recipient, Art. 15(1)(c))."""
 
     @abc.abstractmethod
-    async def posts_to_retract(self, limit: int = 100) -> list[tuple[int, int]]:
+    async def posts_to_retract(
+        self, limit: int = 100, skip: Collection[int] = ()
+    ) -> list[tuple[int, int]]:
         """(chat id, message id) of at most `limit` posts whose feedback was erased,
-        withdrawn or expired, oldest first: nothing ties them to anyone any more."""
+        withdrawn or expired, oldest first, leaving out the chats `skip`: nothing ties
+        them to anyone any more."""
 
     @abc.abstractmethod
     async def post_retracted(self, chat_id: int, message_id: int) -> None:

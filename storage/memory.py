@@ -266,9 +266,12 @@ class MemoryStore(Store):
         mine = [post for post in self._posts.values() if post is not None and post[0] == pseudonym]
         return sorted((post for _, post in mine), key=lambda post: post.posted_at)
 
-    async def posts_to_retract(self, limit: int = 100) -> list[tuple[int, int]]:
+    async def posts_to_retract(
+        self, limit: int = 100, skip: Collection[int] = ()
+    ) -> list[tuple[int, int]]:
         self._check()
-        return [where for where, post in self._posts.items() if post is None][:limit]
+        marked = [where for where, post in self._posts.items() if post is None]
+        return [where for where in marked if where[0] not in skip][:limit]
 
     async def post_retracted(self, chat_id: int, message_id: int) -> None:
         self._check()

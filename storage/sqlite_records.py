@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+from collections.abc import Collection
 from datetime import datetime
 
 from storage import crypto
@@ -283,13 +284,18 @@ class StaffRecords(StoreCore):
             for chat, message, feedback, at, purpose in rows
         ]
 
-    async def posts_to_retract(self, limit: int = 100) -> list[tuple[int, int]]:
+    async def posts_to_retract(
+        self, limit: int = 100, skip: Collection[int] = ()
+    ) -> list[tuple[int, int]]:
+        chats = sorted(set(skip))
+        others = f" AND chat_id NOT IN ({', '.join('?' * len(chats))})" if chats else ""
         async with self._lock:
             rows = await fetch_all(
                 self._conn(),
-                "SELECT chat_id, message_id FROM main.staff_posts WHERE pseudonym IS NULL"
-                " ORDER BY id LIMIT ?",
-                (limit,),
+                "SELECT chat_id, message_id FROM main.staff_posts WHERE pseudonym IS NULL"  # noqa: S608
+                + others
+                + " ORDER BY id LIMIT ?",
+                (*chats, limit),
             )
         return [(int(chat), int(message)) for chat, message in rows]
 

@@ -292,3 +292,36 @@ async def test_an_alert_not_noted_for_another_store_error_stays(
     monkeypatch.setattr(desk.store, "record_staff_post", closed)
     alert = await feedback(desk, 4012, "1", "Falsche Farbe")
     assert "Falsche Farbe" in now_shown(desk, alert)
+
+
+async def test_a_staff_chat_the_bot_was_removed_from_does_not_hold_up_the_others(
+    desk: Harness,
+) -> None:
+    """The operator moved the staff chat and removed the bot from the old one: the old
+    chat's alerts wait (tried again in later rounds), the new chat's are replaced."""
+    old_chat = -1009999
+    alert = await feedback(desk, 4013, "1", "Wieder kaputt")
+    assert desk.store is not None
+    pseudonym = desk.store.pseudonym("tg-user:4013")
+    [record] = await desk.store.feedback_of(pseudonym, desk.clock())
+    earlier = StaffPost(
+        chat_id=old_chat,
+        message_id=3,
+        feedback_id=record.id,
+        posted_at=desk.clock(),
+        purpose="feedback",
+    )
+    await desk.store.post_retracted(STAFF_CHAT, alert["message_id"])
+    for post in (
+        earlier,
+        earlier.model_copy(update={"chat_id": STAFF_CHAT, "message_id": alert["message_id"]}),
+    ):
+        assert await desk.store.record_staff_post(pseudonym, post)  # the old chat's first
+    desk.api.block_user(old_chat)  # 403 for every call there
+    customer = desk.customer(4013)
+    await customer.send("/loeschen")
+    await customer.press("Alles löschen")
+    await settled(desk)
+    assert now_shown(desk, alert) == DELETED
+    assert await desk.store.posts_to_retract() == [(old_chat, 3)]
+    assert await desk.store.posts_to_retract(skip=[old_chat]) == []
