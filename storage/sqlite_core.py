@@ -29,7 +29,7 @@ from storage.sqlite_db import (
 
 KEY_VERSION = 1  # the version new data keys get; kept per row so keys can be rotated later
 DEK_CACHE_SIZE = 1024
-RETRACT_POSTS = "UPDATE main.staff_posts SET pseudonym = NULL, feedback_id = NULL, purpose = NULL"
+RETRACT_POSTS = "UPDATE ledger.staff_posts SET pseudonym = NULL, feedback_id = NULL, purpose = NULL"
 """Followed by a WHERE: staff-chat posts to be retracted, tied to nobody any more."""
 
 log = logging.getLogger("storage")

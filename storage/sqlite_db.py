@@ -155,18 +155,6 @@ DATA_MIGRATIONS: list[list[str]] = [
         # whole table, once per feedback (20,000 feedbacks: 40 s at start).
         "CREATE INDEX main.deliveries_feedback ON deliveries (feedback_id)",
     ],
-    [
-        # Messages the bot posted to the staff chat about one feedback (alerts), so that
-        # erasure, withdrawal and expiry reach the copy there. Once the feedback goes, the
-        # row keeps only where the message is (pseudonym, feedback and purpose NULL) until
-        # its text has been replaced.
-        "CREATE TABLE main.staff_posts (id INTEGER PRIMARY KEY, chat_id INTEGER NOT NULL,"
-        " message_id INTEGER NOT NULL, posted_at TEXT NOT NULL, pseudonym TEXT,"
-        " feedback_id TEXT, purpose TEXT, UNIQUE (chat_id, message_id))",
-        "CREATE INDEX main.staff_posts_person ON staff_posts (pseudonym)"
-        " WHERE pseudonym IS NOT NULL",
-        "CREATE INDEX main.staff_posts_retract ON staff_posts (id) WHERE pseudonym IS NULL",
-    ],
 ]
 LEDGER_MIGRATIONS: list[list[str]] = [
     [
@@ -177,6 +165,19 @@ LEDGER_MIGRATIONS: list[list[str]] = [
         "CREATE TABLE ledger.erasures (seq INTEGER PRIMARY KEY, at TEXT NOT NULL,"
         " keep_until TEXT NOT NULL, sealed BLOB NOT NULL)",
         "CREATE INDEX ledger.erasures_keep ON erasures (keep_until)",
+    ],
+    [
+        # Messages the bot posted to the staff chat about one feedback (alerts), so that
+        # erasure, withdrawal and expiry reach the copy there. Beside the ledger, so that
+        # a restored backup does not lose them: an alert whose feedback the restore took
+        # away is retracted too. Once the feedback goes, the row keeps only where the
+        # message is (pseudonym, feedback and purpose NULL) until its text is replaced.
+        "CREATE TABLE ledger.staff_posts (id INTEGER PRIMARY KEY, chat_id INTEGER NOT NULL,"
+        " message_id INTEGER NOT NULL, posted_at TEXT NOT NULL, pseudonym TEXT,"
+        " feedback_id TEXT, purpose TEXT, UNIQUE (chat_id, message_id))",
+        "CREATE INDEX ledger.staff_posts_person ON staff_posts (pseudonym)"
+        " WHERE pseudonym IS NOT NULL",
+        "CREATE INDEX ledger.staff_posts_retract ON staff_posts (id) WHERE pseudonym IS NULL",
     ],
 ]
 KEY_MIGRATIONS: list[list[str]] = [

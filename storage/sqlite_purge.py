@@ -97,7 +97,7 @@ _DETACHED_DELIVERIES_SQL = (
 )
 # A post in the staff chat goes with its feedback (expired, or dropped with its key).
 _DETACHED_POSTS_SQL = (
-    RETRACT_POSTS + " WHERE id IN (SELECT p.id FROM main.staff_posts p"  # noqa: S608
+    RETRACT_POSTS + " WHERE id IN (SELECT p.id FROM ledger.staff_posts p"  # noqa: S608
     " WHERE p.id > ? AND p.id <= ? AND p.pseudonym IS NOT NULL"
     " AND NOT EXISTS (SELECT 1 FROM main.feedback f WHERE f.id = p.feedback_id))"
 )
@@ -263,7 +263,7 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
         await self._batches(_DETACHED_CONTACTS_SQL, ())
         # Before the keys: a person whose last feedback expired has nothing left to keep one.
         await self._windows("deliveries", _DETACHED_DELIVERIES_SQL)
-        await self._windows("staff_posts", _DETACHED_POSTS_SQL)
+        await self._windows("staff_posts", _DETACHED_POSTS_SQL, schema="ledger")
         grace_cutoff = ts(moment - KEY_GRACE)
         # Each chooser may take several consent rows: windows of a purge batch of people.
         await self._windows(
@@ -372,12 +372,17 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
             await asyncio.sleep(0)  # let waiting handlers have the connection
 
     async def _windows(
-        self, table: str, sql: str, extra: tuple[Any, ...] = (), window: int = SCAN_WINDOW
+        self,
+        table: str,
+        sql: str,
+        extra: tuple[Any, ...] = (),
+        window: int = SCAN_WINDOW,
+        schema: str = "main",
     ) -> int:
         """Run `sql` (with a rowid window as parameters, then `extra`) over the whole table,
         a window at a time, so that no statement scans more than `window` rows."""
         async with self._lock:
-            row = await fetch_one(self._conn(), f"SELECT max(rowid) FROM main.{table}")  # noqa: S608
+            row = await fetch_one(self._conn(), f"SELECT max(rowid) FROM {schema}.{table}")  # noqa: S608
         highest = int(row[0]) if row and row[0] is not None else 0
         total = 0
         for start in range(0, highest, window):

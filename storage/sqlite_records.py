@@ -55,7 +55,7 @@ _POST_KEPT_SQL = (
     " (SELECT 1 FROM main.consents WHERE pseudonym = ? AND purpose = ? AND withdrawn_at IS NULL)"
 )
 _INSERT_POST_SQL = (
-    "INSERT INTO main.staff_posts (chat_id, message_id, posted_at, pseudonym, feedback_id,"
+    "INSERT INTO ledger.staff_posts (chat_id, message_id, posted_at, pseudonym, feedback_id,"
     " purpose) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id, message_id) DO UPDATE SET"
     " posted_at = excluded.posted_at, pseudonym = excluded.pseudonym,"
     " feedback_id = excluded.feedback_id, purpose = excluded.purpose"
@@ -270,7 +270,7 @@ class StaffRecords(StoreCore):
             rows = await fetch_all(
                 self._conn(),
                 "SELECT chat_id, message_id, feedback_id, posted_at, purpose"
-                " FROM main.staff_posts WHERE pseudonym = ? ORDER BY posted_at, id",
+                " FROM ledger.staff_posts WHERE pseudonym = ? ORDER BY posted_at, id",
                 (pseudonym,),
             )
         return [
@@ -292,7 +292,7 @@ class StaffRecords(StoreCore):
         async with self._lock:
             rows = await fetch_all(
                 self._conn(),
-                "SELECT chat_id, message_id FROM main.staff_posts WHERE pseudonym IS NULL"  # noqa: S608
+                "SELECT chat_id, message_id FROM ledger.staff_posts WHERE pseudonym IS NULL"  # noqa: S608
                 + others
                 + " ORDER BY id LIMIT ?",
                 (*chats, limit),
@@ -303,7 +303,7 @@ class StaffRecords(StoreCore):
         async with self._lock:
             await run(
                 self._conn(),
-                "DELETE FROM main.staff_posts WHERE chat_id = ? AND message_id = ?",
+                "DELETE FROM ledger.staff_posts WHERE chat_id = ? AND message_id = ?",
                 (chat_id, message_id),
             )
 

@@ -21,7 +21,7 @@ from flows.catalog import FlowDefinitionError
 from flows.i18n import Translator
 from flows.sharing import RecipientsError
 from storage import StoreError
-from storage.sqlite_db import DATA_MIGRATIONS, KEY_MIGRATIONS
+from storage.sqlite_db import DATA_MIGRATIONS, KEY_MIGRATIONS, LEDGER_MIGRATIONS
 
 SUBCOMMANDS = (
     run,
@@ -35,7 +35,7 @@ SUBCOMMANDS = (
 
 
 def version_line() -> str:
-    """ "feedbackbot 0.1.0 (store schema: data v14, keys v6)": during an upgrade, which
+    """ "feedbackbot 0.1.0 (store schema: data v14, keys v6, ledger v2)": during an upgrade, which
     version a venv holds and which store it writes (see README, Upgrading feedbackbot)."""
     try:
         installed = metadata.version("feedbackbot")
@@ -43,7 +43,7 @@ def version_line() -> str:
         installed = "(not installed)"
     return (
         f"feedbackbot {installed} (store schema: data v{len(DATA_MIGRATIONS)}, "
-        f"keys v{len(KEY_MIGRATIONS)})"
+        f"keys v{len(KEY_MIGRATIONS)}, ledger v{len(LEDGER_MIGRATIONS)})"
     )
 
 

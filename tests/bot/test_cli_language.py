@@ -350,14 +350,14 @@ def test_audit_details_of_deliveries_are_shown_in_the_operators_language() -> No
 
 def test_version_names_the_store_schema_it_writes(tmp_path: Path) -> None:
     """During an upgrade (README), which version a venv holds and which store it writes."""
-    from storage.sqlite_db import DATA_MIGRATIONS, KEY_MIGRATIONS
+    from storage.sqlite_db import DATA_MIGRATIONS, KEY_MIGRATIONS, LEDGER_MIGRATIONS
 
     result = feedbackbot(tmp_path, "--version", lang="de_DE.UTF-8")
     assert result.returncode == 0
     assert result.stdout.startswith("feedbackbot ")
     assert (
-        f"(store schema: data v{len(DATA_MIGRATIONS)}, keys v{len(KEY_MIGRATIONS)})"
-        in result.stdout
+        f"(store schema: data v{len(DATA_MIGRATIONS)}, keys v{len(KEY_MIGRATIONS)}, "
+        f"ledger v{len(LEDGER_MIGRATIONS)})" in result.stdout
     )
     help_text = feedbackbot(tmp_path, "--help", lang="de_DE.UTF-8").stdout
     assert "die Version und das Speicherschema" in help_text

@@ -583,7 +583,7 @@ async def test_a_store_from_before_the_consent_archive_gets_it_from_an_upgrade_o
     con.close()
     files = ("feedback.db", "keys.db")  # (SQLite may add an empty -wal and its index)
     before = {name: (data_dir / name).read_bytes() for name in files}
-    with pytest.raises(StoreOutdated, match=r"main schema v12, this version writes v15"):
+    with pytest.raises(StoreOutdated, match=r"main schema v12, this version writes v14"):
         await SQLiteStore(data_dir, key, upgrade=False).open()
     assert {name: (data_dir / name).read_bytes() for name in files} == before
     again = await reopen(data_dir, key)
@@ -633,12 +633,6 @@ async def test_an_archived_consent_text_changed_in_the_file_is_refused(
         await again.close()
 
 
-def back_to_version_14(con: sqlite3.Connection) -> None:
-    """Undo migration 15 (posts in the staff chat), as in a store made before it."""
-    con.execute("DROP TABLE staff_posts")
-    con.execute("DELETE FROM schema_migrations WHERE version > 14")
-
-
 async def test_a_retracted_post_keeps_nothing_that_ties_it_to_anyone(
     store: SQLiteStore, data_dir: Path
 ) -> None:
@@ -663,8 +657,9 @@ async def test_a_store_from_before_staff_posts_gets_their_table(
     p = store.pseudonym(SUBJECT)
     record = await store.submit_feedback(p, feedback("vorher"), [grant()], CHAT_ID)
     await store.close()
-    with sqlite3.connect(data_dir / "feedback.db") as con:
-        back_to_version_14(con)
+    with sqlite3.connect(data_dir / "erasures.db") as con:  # ledger migration 2 undone
+        con.execute("DROP TABLE staff_posts")
+        con.execute("DELETE FROM schema_migrations WHERE version > 1")
     con.close()
     again = await reopen(data_dir, key)
     try:
@@ -680,7 +675,6 @@ async def test_a_store_from_before_staff_posts_gets_their_table(
 
 def back_to_version_13(con: sqlite3.Connection) -> None:
     """Undo migration 14 (release points per survey), as in a store made before it."""
-    back_to_version_14(con)
     con.execute(
         "CREATE TABLE releases (at TEXT PRIMARY KEY, feedbacks INTEGER NOT NULL,"
         " people INTEGER NOT NULL, digest TEXT NOT NULL) WITHOUT ROWID"
