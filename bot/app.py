@@ -63,6 +63,7 @@ def build_application(
         .concurrent_updates(PerPersonUpdateProcessor())
         .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .post_init(_post_init)
+        .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
     )
     builder = builder.request(ServerErrorsRaised(request or HTTPXRequest(connection_pool_size=16)))
@@ -90,9 +91,21 @@ def build_application(
         ),
         clock,
     )
-    retractor = Retractor(application.bot, store, settings.default_locale)
+    retractor = Retractor(
+        application.bot,
+        store,
+        settings.default_locale,
+        _alert_text(application.bot_data.staff, settings.default_locale),
+    )
     application.bot_data.retractor = retractor
     application.bot_data.rights.after_removal.append(retractor.soon)
+    contact = {p.id for f in catalog.flows.values() for p in f.purposes if p.stores_contact}
+
+    def withdrawn(pseudonym: str, purpose: str, given: list[FeedbackRecord]) -> None:
+        if purpose in contact:
+            retractor.contact_withdrawn(pseudonym, purpose, given)
+
+    application.bot_data.rights.withdrawal_listeners.append(withdrawn)
     service.feedback_listeners.append(_alerter(application))
     if settings.recipients_file is not None:
         recipients = configured_recipients(settings, catalog)
@@ -208,7 +221,7 @@ async def _purge_job(context: BotContext) -> None:
     await purge_expired(context.service, settings.audit_retention if settings else None)
     retractor = context.bot_data.retractor
     if retractor is not None:  # posts about feedback that expired
-        await retractor.run()
+        retractor.soon()
     webhooks = context.bot_data.webhooks
     if webhooks is not None:  # what the purge asked recipients to delete
         try:
@@ -247,6 +260,18 @@ async def post_digest(application: BotApplication) -> None:
 
 async def _digest_job(context: BotContext) -> None:
     await post_digest(context.application)  # type: ignore[arg-type]
+
+
+def _alert_text(staff: StaffDesk, locale: str) -> Callable[[FeedbackRecord], str | None]:
+    """An alert's text as the staff chat is shown it (one message, else None)."""
+
+    def text(record: FeedbackRecord) -> str | None:
+        outcome = staff.alert(locale, record)
+        if outcome is None or len(outcome.replies) != 1:
+            return None
+        return outcome.replies[0].text
+
+    return text
 
 
 def _alerter(application: BotApplication) -> Callable[[str, FeedbackRecord], Awaitable[None]]:
@@ -299,6 +324,22 @@ def _alerter(application: BotApplication) -> Callable[[str, FeedbackRecord], Awa
             task.add_done_callback(data.background.discard)
 
     return alert
+
+
+ALERTS_AT_STOP = 10.0
+"""Seconds a stop waits for the alerts on their way to be posted and noted."""
+
+
+async def _post_stop(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """While the bot's connection is still open (python-telegram-bot closes it before
+    post_shutdown): the alerts on their way are posted and noted, for a while, so that
+    none is sent and then not noted (found by review); the retractions under way stop."""
+    data: BotData = application.bot_data
+    if data.background:
+        await asyncio.wait(set(data.background), timeout=ALERTS_AT_STOP)
+    if data.retractor is not None:
+        data.retractor.stop()
+        await data.retractor.wait()
 
 
 async def _post_shutdown(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

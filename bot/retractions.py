@@ -14,10 +14,11 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
 
 from telegram import Bot
+from telegram.constants import MessageLimit
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -29,13 +30,14 @@ from telegram.error import (
 
 from bot.requests import TelegramServerError
 from flows.i18n import N_, translator
-from storage.interface import StaffPost, StorageFull, Store, StoreError
+from storage.interface import FeedbackRecord, StaffPost, StorageFull, Store, StoreError
 
 log = logging.getLogger("bot.retractions")
 
 RETRACTED = N_(
-    "🗑 This feedback has been deleted: its author erased it or withdrew their consent, or its "
-    "storage period ended. Please delete any notes or copies of it you made as well."
+    "🗑 This alert has been withdrawn: its feedback was erased or has expired, or its author "
+    "withdrew the consent it was posted under. Please delete any notes or copies of it you "
+    "made as well."
 )
 NOT_RECORDED = N_(
     "🗑 This alert was taken back: the bot could not note it (its storage is full), so it "
@@ -43,23 +45,35 @@ NOT_RECORDED = N_(
 )
 BATCH = 100
 ATTEMPTS = 3
-MAX_WAIT = 60.0  # seconds of Telegram's flood control waited for in one round
+MAX_WAIT = 60.0  # seconds of Telegram's flood control waited for; longer: a later round
 SERVER_ERROR_PAUSE = 1.0  # seconds before trying again after a 5xx; doubles each time
+_GONE = ("message to edit not found", "message is not modified", "message_id_invalid")
+"""What Telegram says of a post that is gone or already replaced (a backup restored and an
+erasure carried out again): nothing left to do."""
 
 
 class _Edit(enum.Enum):
     DONE = "done"  # replaced, or nothing left to replace
+    SKIPPED = "skipped"  # this post refused: kept for a later round, the others go on
     CHAT_UNREACHABLE = "chat unreachable"  # this chat's posts wait for a later round
-    LATER = "later"  # Telegram cannot take it now: the round ends
+    LATER = "later"  # Telegram cannot take anything now: the round ends
 
 
 class Retractor:
     """Replaces the text of staff-chat posts whose feedback is gone (see module)."""
 
-    def __init__(self, bot: Bot, store: Store, locale: str) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        store: Store,
+        locale: str,
+        render: Callable[[FeedbackRecord], str | None] = lambda record: None,
+    ) -> None:
         self.bot = bot
         self.store = store
         self.locale = locale
+        self.render = render
+        """The text of an alert about a feedback (None: there would be none)."""
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -69,21 +83,61 @@ class Retractor:
         could not reach it later."""
         retract = False
         for post in posts:
+            where = (post.message_id, post.chat_id)
             try:
                 retract = not await self.store.record_staff_post(pseudonym, post) or retract
             except StorageFull:
-                log.error("alert not noted (storage full): taken back")
-                await self._edit(post.chat_id, post.message_id, NOT_RECORDED)  # or left
+                if await self._edit(post.chat_id, post.message_id, NOT_RECORDED) is _Edit.DONE:
+                    log.error("alert not noted (storage full): taken back")
+                else:
+                    log.error("alert not noted, not taken back: delete %d in chat %d", *where)
             except StoreError as error:  # e.g. the store closed at shutdown meanwhile
-                log.error("alert not noted: %s", type(error).__name__)
+                log.error(
+                    "alert not noted (%s): delete message %d in chat %d by hand once its "
+                    "feedback is gone",
+                    type(error).__name__,
+                    *where,
+                )
         if retract:
             self.soon()
 
     def soon(self) -> None:
         """Retract what is marked, in the background (the person's answer never waits)."""
-        task = asyncio.create_task(self.run(), name="retract")
+        self._background(self.run())
+
+    def _background(self, work: Coroutine[Any, Any, object]) -> None:
+        task = asyncio.create_task(work, name="retract")
         self._tasks.add(task)  # a strong reference until it is done
         task.add_done_callback(self._tasks.discard)
+
+    def contact_withdrawn(self, pseudonym: str, purpose: str, given: list[FeedbackRecord]) -> None:
+        """The consent to be contacted (`purpose`) withdrawn: an alert about a low rating
+        stays (it rests on the survey's consent), but shown again as without that consent,
+        so without the reference to answer by and the answers given for it. `given`: the
+        person's feedback as it was before the withdrawal."""
+        self._background(self._trim(pseudonym, purpose, given))
+
+    async def _trim(self, pseudonym: str, purpose: str, given: list[FeedbackRecord]) -> None:
+        async with self._lock:
+            try:
+                posts = await self.store.staff_posts_of(pseudonym)
+            except StoreError as error:
+                log.error("alerts not read: %s", type(error).__name__)
+                return
+            parts: dict[str, list[StaffPost]] = {}
+            for post in posts:  # those posted for the withdrawn consent are marked by now
+                parts.setdefault(post.feedback_id, []).append(post)
+            for record in given:
+                [*alert] = parts.get(record.id, [])
+                if purpose not in record.purposes or len(alert) != 1:
+                    continue  # (an alert in two messages is left as it is)
+                purposes = [p for p in record.purposes if p != purpose]
+                text = self.render(record.model_copy(update={"purposes": purposes}))
+                if text is None or len(text) > MessageLimit.MAX_TEXT_LENGTH:
+                    continue
+                if await self._replace(alert[0].chat_id, alert[0].message_id, text) is _Edit.LATER:
+                    log.warning("alert not shown without the contact consent: Telegram busy")
+                    return
 
     def stop(self) -> None:
         """Cancel the rounds under way (at shutdown, when Telegram can no longer be
@@ -97,10 +151,10 @@ class Retractor:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def run(self) -> int:
-        """Retract every marked post that can be now; how many were. A round stops at the
-        first post Telegram cannot take now (the rest waits for the next one); a chat the
-        bot cannot reach (removed from it) is left out of the round, not the others (an
-        old staff chat must not hold up the new one)."""
+        """Retract every marked post that can be now; how many were. A round ends when
+        Telegram cannot take anything now (down, flood control); a chat the bot cannot
+        reach (removed from it) is left out of the round, and a post Telegram refuses is
+        passed over, not the others (an old staff chat must not hold up the new one)."""
         done = 0
         unreachable: set[int] = set()
         async with self._lock:
@@ -110,12 +164,15 @@ class Retractor:
                 except StoreError as error:
                     log.error("posts to retract not read: %s", type(error).__name__)
                     return done
+                progress = False
                 for chat_id, message_id in batch:
                     if chat_id in unreachable:
                         continue
                     outcome = await self._edit(chat_id, message_id, RETRACTED)
                     if outcome is _Edit.CHAT_UNREACHABLE:
                         unreachable.add(chat_id)
+                        continue
+                    if outcome is _Edit.SKIPPED:
                         continue
                     if outcome is _Edit.LATER:
                         log.warning("staff-chat posts left to retract: tried again later")
@@ -125,41 +182,77 @@ class Retractor:
                     except StoreError as error:  # edited again next time: harmless
                         log.error("retraction not noted: %s", type(error).__name__)
                         return done
-                    done += 1
-                if len(batch) < BATCH:
+                    done, progress = done + 1, True
+                if len(batch) < BATCH or not progress:  # the rest all passed over
                     break
         if done:
             log.info("staff-chat posts retracted: %d", done)
         return done
 
     async def _edit(self, chat_id: int, message_id: int, template: str) -> _Edit:
+        """Replace the post's text with one of the bot's notes (`template`)."""
+        return await self._replace(chat_id, message_id, translator(self.locale).gettext(template))
+
+    async def _replace(self, chat_id: int, message_id: int, text: str) -> _Edit:
         """Replace the post's text."""
-        text = translator(self.locale).gettext(template)
         for attempt in range(ATTEMPTS):
+            last = attempt + 1 == ATTEMPTS
             try:
                 await self.bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
                 return _Edit.DONE
             except RetryAfter as error:
                 wait = error.retry_after
-                seconds = wait if isinstance(wait, int) else wait.total_seconds()
-                await asyncio.sleep(min(float(seconds), MAX_WAIT))
+                seconds = float(wait if isinstance(wait, int) else wait.total_seconds())
+                if last or seconds > MAX_WAIT:  # never before Telegram allows it
+                    log.warning("flood control: retractions wait for a later round")
+                    return _Edit.LATER
+                await asyncio.sleep(seconds)
             except TelegramServerError:
-                if attempt + 1 < ATTEMPTS:
-                    await asyncio.sleep(SERVER_ERROR_PAUSE * 2**attempt)
+                if last:
+                    return _Edit.LATER
+                await asyncio.sleep(SERVER_ERROR_PAUSE * 2**attempt)
             except (Forbidden, ChatMigrated):
                 # Removed from the chat, or a group upgraded to a supergroup (whose id the
                 # settings need): tried again in later rounds.
-                log.warning("a staff chat with alerts to retract is not reachable")
+                log.warning("staff chat %d not reachable: its alerts wait to be replaced", chat_id)
                 return _Edit.CHAT_UNREACHABLE
             except BadRequest as error:
-                if "chat not found" in error.message.lower():
-                    log.warning("a staff chat with alerts to retract is not found")
+                said = error.message.lower()
+                if any(gone in said for gone in _GONE):
+                    return _Edit.DONE
+                if "chat not found" in said:
+                    log.warning("staff chat %d not found: its alerts wait to be replaced", chat_id)
                     return _Edit.CHAT_UNREACHABLE
-                # Already replaced (a backup restored and the erasure carried out again),
-                # deleted in the chat, or too old to change: nothing more to do.
-                log.info("post not changed: %s", error.message)
-                return _Edit.DONE
+                if "can't be edited" in said:
+                    return await self._delete(chat_id, message_id)
+                log.warning(
+                    "alert %d in chat %d not replaced (%s): tried again later",
+                    message_id,
+                    chat_id,
+                    error.message,
+                )
+                return _Edit.SKIPPED
             except (NetworkError, TelegramError) as error:
                 log.warning("retraction failed: %s", type(error).__name__)
                 return _Edit.LATER
         return _Edit.LATER
+
+    async def _delete(self, chat_id: int, message_id: int) -> _Edit:
+        """A post whose text cannot be changed goes whole, where Telegram lets the bot."""
+        try:
+            await self.bot.delete_message(chat_id, message_id)
+            return _Edit.DONE
+        except BadRequest as error:
+            if "not found" in error.message.lower():
+                return _Edit.DONE
+            log.warning(
+                "alert %d in chat %d can neither be replaced nor deleted by the bot (%s): "
+                "delete it by hand",
+                message_id,
+                chat_id,
+                error.message,
+            )
+            return _Edit.SKIPPED
+        except TelegramError as error:
+            log.warning("alert not deleted: %s", type(error).__name__)
+            return _Edit.LATER

@@ -78,8 +78,9 @@ def optional_consent_text(
         lines.append(
             t.gettext(
                 "Our staff then see this feedback (without your name or account) in their "
-                "Telegram chat and can answer you here; if you withdraw, it is removed from "
-                "their chat."
+                "Telegram chat and can answer you here. If you withdraw, they can no longer "
+                "answer, and the feedback is removed from their chat unless it is there for "
+                "a low rating."
             )
         )
     lines.append(t.gettext("You can withdraw this consent at any time with /withdraw."))

@@ -83,8 +83,9 @@ def notice_sections(
             "the chat to write to and a language you chose are encrypted with a key of your "
             "own. Stored unencrypted under the pseudonym are only times (given, agreed, "
             "withdrawn, deleted on, language chosen), the survey, the purpose of a consent, "
-            "whether a chat to write to is stored, and to which recipients a feedback was "
-            "passed and when."
+            "whether a chat to write to is stored, to which recipients a feedback was passed "
+            "and when, and which message in our staff chat is about it (so that the message "
+            "goes with it)."
         )
     )
     purposes.append(

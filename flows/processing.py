@@ -161,9 +161,9 @@ STAFF_CHAT_ALERTS = Recipient(
         "ratings), that feedback with its comments, e-mail addresses, phone numbers and the "
         "like removed (no name or account); where you agreed, they can answer it through "
         "the bot, which passes their answer on to you without showing them who you are. "
-        "When you erase your data or withdraw the consent such a message rests on, and when "
-        "the feedback expires, the bot replaces the message with a note that the feedback "
-        "was deleted; digests stay in that chat."
+        "When you erase your data, when the feedback expires, and when you withdraw the "
+        "consent such a message rests on (for a low rating, that to the survey), the bot "
+        "replaces the message with a note that it was withdrawn; digests stay in that chat."
     ),
     description=N_(
         "The staff chat (`FEEDBACKBOT_STAFF_CHAT_ID`): scheduled digests and, for a rating at "
@@ -173,11 +173,12 @@ STAFF_CHAT_ALERTS = Recipient(
         "customer agreed to be contacted, the alert shows the feedback's reference and staff "
         "answer through the bot (`/antworten` in reply to the alert or with the reference): "
         "the bot sends the answer to the stored chat id, which staff never see; each answer "
-        "is audited, its text is not stored. The bot replaces an alert with a note that the "
-        "feedback was deleted when the feedback is erased or expires, or the consent the "
-        "alert rests on is withdrawn (the survey's; for one posted only to be answered, the "
-        "consent to be contacted). Digests stay in that Telegram chat until deleted there, "
-        "so set an auto-delete timer on the chat."
+        "is audited, its text is not stored. The bot replaces an alert with a note that it "
+        "was withdrawn when the feedback is erased or expires, or the consent the alert rests "
+        "on is withdrawn (the survey's; for one posted only to be answered, the consent to be "
+        "contacted, whose withdrawal takes the reference out of a low-rating alert). Digests "
+        "stay in that Telegram chat until deleted there, so set an auto-delete timer on the "
+        "chat."
     ),
     transfer=N_("As for Telegram (the messages pass through and stay on Telegram's servers)."),
 )

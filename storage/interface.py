@@ -380,7 +380,8 @@ class ErasureReport(_Record):
     deliveries: int = 0
     languages: int = 0
     staff_posts: int = 0
-    """Messages about the person's feedback in the staff chat, now to be retracted."""
+    """Alerts about the person's feedback in the staff chat (one per feedback, however
+    many messages it took), now to be retracted."""
 
     @property
     def anything(self) -> bool:

@@ -281,16 +281,16 @@ class MemoryStore(Store):
         self, pseudonym: str, purpose: str | None = None, every: bool = False
     ) -> int:
         """Mark the person's posts about feedback no longer stored, those resting on
-        `purpose`, or `every` one, to be retracted; how many."""
+        `purpose`, or `every` one, to be retracted; about how many feedbacks."""
         stored = {r.id for r in self._feedback.get(pseudonym, [])}
-        count = 0
+        about: set[str] = set()
         for where, post in self._posts.items():
             if post is None or post[0] != pseudonym:
                 continue
             if every or post[1].purpose == purpose or post[1].feedback_id not in stored:
                 self._posts[where] = None
-                count += 1
-        return count
+                about.add(post[1].feedback_id)
+        return len(about)
 
     async def delete_contact(self, pseudonym: str) -> bool:
         self._check()

@@ -95,6 +95,7 @@ _DETACHED_DELIVERIES_SQL = (
     " WHERE d.rowid > ? AND d.rowid <= ?"
     " AND NOT EXISTS (SELECT 1 FROM main.feedback f WHERE f.id = d.feedback_id))"
 )
+_ALERTS_OF_SQL = "SELECT count(DISTINCT feedback_id) FROM ledger.staff_posts WHERE pseudonym = ?"
 # A post in the staff chat goes with its feedback (expired, or dropped with its key).
 _DETACHED_POSTS_SQL = (
     RETRACT_POSTS + " WHERE id IN (SELECT p.id FROM ledger.staff_posts p"  # noqa: S608
@@ -231,8 +232,8 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
             for table in _PERSON_TABLES:
                 sql = f"DELETE FROM main.{table} WHERE pseudonym = ?"  # noqa: S608
                 counts[table] = conn.execute(sql, (pseudonym,)).rowcount
-            posts = conn.execute(RETRACT_POSTS + " WHERE pseudonym = ?", (pseudonym,))
-            counts["staff_posts"] = posts.rowcount
+            counts["staff_posts"] = conn.execute(_ALERTS_OF_SQL, (pseudonym,)).fetchone()[0]
+            conn.execute(RETRACT_POSTS + " WHERE pseudonym = ?", (pseudonym,))
             # The audit row proves an erasure happened without saying whose (a second
             # erasure of nothing is not one).
             if shredded or any(counts.values()):

@@ -81,7 +81,11 @@ class Harness:
         await self.app.post_init(self.app)
 
     async def stop(self) -> None:
+        """As `run_polling` ends: post_stop, shutdown (the bot's connection closed), then
+        post_shutdown."""
         if self.app is not None:
+            assert self.app.post_stop is not None
+            await self.app.post_stop(self.app)
             await self.app.shutdown()
             assert self.app.post_shutdown is not None
             await self.app.post_shutdown(self.app)

@@ -197,10 +197,19 @@ async def test_a_withdrawal_an_erasure_or_expiry_ends_it(desk: Harness, then: st
         await customer.press("Alles löschen")
     else:
         desk.clock.advance(timedelta(days=400))
+    assert desk.app is not None and desk.app.bot_data.retractor is not None
+    await desk.app.bot_data.retractor.wait()  # the alert taken back, or its reference out
     before = len(desk.api.messages(CUSTOMER))
-    sent = await in_staff_chat(desk, f"/antworten {ANSWER}", reply_to=alert["message_id"])
+    # With the reference noted down beforehand:
+    sent = await in_staff_chat(desk, f"/antworten {reference(alert)} {ANSWER}")
     assert len(desk.api.messages(CUSTOMER)) == before, "nothing reached the customer"
     assert "kann nicht beantwortet werden" in to(sent, STAFF_CHAT)
+    # In reply to the alert: expired, it still shows the reference until the next purge;
+    # otherwise it no longer does (bot.retractions).
+    sent = await in_staff_chat(desk, f"/antworten {ANSWER}", reply_to=alert["message_id"])
+    assert len(desk.api.messages(CUSTOMER)) == before
+    said = "kann nicht beantwortet werden" if then == "expire" else "nennt kein Feedback"
+    assert said in to(sent, STAFF_CHAT)
     assert await audit(desk) == []
 
 
@@ -543,9 +552,12 @@ async def test_the_consent_to_be_contacted_says_staff_will_see_the_feedback(
     await customer.press("4")
     question = texts(await customer.press("Überspringen"))
     assert "Unser Team sieht dieses Feedback dann (ohne Ihren Namen oder Ihr Konto) in " in question
-    assert "widerrufen Sie, wird es dort entfernt." in question
+    assert (
+        "Widerrufen Sie, kann es nicht mehr antworten, und das Feedback wird aus seinem Chat "
+        "entfernt, außer es steht dort wegen einer niedrigen Bewertung." in question
+    )
     notice = texts(await customer.send("/datenschutz"))
-    assert "Wenn Sie Ihre Daten löschen oder die Einwilligung widerrufen, auf der" in notice
+    assert "wenn Sie die Einwilligung widerrufen, auf der eine solche Nachricht beruht" in notice
 
 
 async def test_without_alerts_neither_question_nor_notice_promises_answers(

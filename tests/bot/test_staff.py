@@ -329,7 +329,7 @@ async def test_the_privacy_notice_names_the_staff_chat_and_what_erasure_does_the
     notice = texts(await desk.customer(4545).send("/datenschutz"))
     assert "unsere Mitarbeitenden in einem Telegram-Chat" in notice
     assert (
-        "ersetzt der Bot die Nachricht durch einen Hinweis, dass das Feedback gelöscht wurde;"
+        "ersetzt der Bot die Nachricht durch einen Hinweis, dass sie zurückgezogen wurde;"
         " Übersichten bleiben in diesem Chat." in notice
     )
 

@@ -261,7 +261,10 @@ class InProcessBot:
         await self.app.post_init(self.app)
 
     async def stop(self) -> None:
+        """As `run_polling` ends (see tests.harness.Harness.stop)."""
         if self.app is not None:
+            assert self.app.post_stop is not None
+            await self.app.post_stop(self.app)
             await self.app.shutdown()
             assert self.app.post_shutdown is not None
             await self.app.post_shutdown(self.app)
