@@ -12,6 +12,7 @@ from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -454,3 +455,37 @@ async def test_flood_control_is_waited_for_only_as_long_as_telegram_says(
         assert slept == [30] and now_shown(desk, alert) == DELETED
     else:
         assert slept == [] and "Zu laut" in now_shown(desk, alert) and posts(desk)
+
+
+async def test_an_erasure_while_the_alert_is_being_posted_reaches_it(
+    desk: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The alert is posted in the background: here it is sent, and held before it is
+    noted while the person erases everything. Noting it then finds the feedback gone and
+    takes it back at once."""
+    assert desk.app is not None and desk.app.bot_data.staff is not None
+    staff = desk.app.bot_data.staff
+    held, release = asyncio.Event(), asyncio.Event()
+    audited = staff.alerted
+
+    async def alerted(*args: Any, **kwargs: Any) -> None:
+        held.set()
+        await release.wait()
+        await audited(*args, **kwargs)
+
+    monkeypatch.setattr(staff, "alerted", alerted)
+    customer = desk.customer(4015)
+    await customer.send("/start")
+    await customer.press("Ja, ich willige ein")
+    await customer.press("1")
+    await customer.send("Kalt und spät")
+    await customer.press(NO)
+    await asyncio.wait_for(held.wait(), timeout=30)
+    [alert] = desk.api.messages(STAFF_CHAT)
+    assert "Kalt und spät" in (alert["text"] or "")
+    await customer.send("/loeschen")
+    await customer.press("Alles löschen")
+    release.set()
+    await settled(desk)
+    assert now_shown(desk, alert) == DELETED
+    assert posts(desk) == []
