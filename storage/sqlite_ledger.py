@@ -15,6 +15,10 @@ pseudonym key; when and until when it is kept are in clear. It is kept until the
 of the person's data would have expired anyway: a restored copy of anything older is
 deleted by the purge.
 
+The same file keeps the notes of the alerts posted to the staff chat (`staff_posts`, see
+bot.retractions): a restore must not lose them either, or an alert whose feedback the
+restore took away could no longer be reached.
+
 Every opening checks every entry (`_held_entries`), so the entries are looked up
 together, a page of them at a time and a chunk of people or consents per query: looked
 up one after the other, several queries each, 50,000 entries took 2 s at every opening
