@@ -15,6 +15,7 @@ import asyncio
 import enum
 import logging
 from collections.abc import Callable, Coroutine, Iterable
+from datetime import datetime
 from typing import Any
 
 from telegram import Bot
@@ -28,8 +29,10 @@ from telegram.error import (
     TelegramError,
 )
 
+from bot.render import split_text
 from bot.requests import TelegramServerError
 from flows.i18n import N_, translator
+from flows.service import utc_now
 from storage.interface import FeedbackRecord, StaffPost, StorageFull, Store, StoreError
 
 log = logging.getLogger("bot.retractions")
@@ -44,6 +47,7 @@ NOT_RECORDED = N_(
     "could not remove it later when the feedback is deleted."
 )
 BATCH = 100
+REDRAW_BATCH = 500  # alerts shown again at most per round
 ATTEMPTS = 3
 MAX_WAIT = 60.0  # seconds of Telegram's flood control waited for; longer: a later round
 SERVER_ERROR_PAUSE = 1.0  # seconds before trying again after a 5xx; doubles each time
@@ -68,10 +72,12 @@ class Retractor:
         store: Store,
         locale: str,
         render: Callable[[FeedbackRecord], str | None] = lambda record: None,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.bot = bot
         self.store = store
         self.locale = locale
+        self.clock = clock
         self.render = render
         """The text of an alert about a feedback (None: there would be none)."""
         self._lock = asyncio.Lock()
@@ -79,13 +85,16 @@ class Retractor:
 
     async def posted(self, pseudonym: str, posts: Iterable[StaffPost]) -> None:
         """Note the messages of an alert just posted. One whose feedback went meanwhile is
-        retracted at once; one that cannot be noted for want of space too, as erasure
-        could not reach it later."""
-        retract = False
+        retracted at once, one whose person withdrew another consent meanwhile shown
+        again (a round follows either way: it reads no more than the store when there is
+        nothing to do); one that cannot be noted for want of space is taken back, as
+        erasure could not reach it later."""
+        noted = False
         for post in posts:
             where = (post.message_id, post.chat_id)
             try:
-                retract = not await self.store.record_staff_post(pseudonym, post) or retract
+                await self.store.record_staff_post(pseudonym, post)
+                noted = True
             except StorageFull:
                 if await self._edit(post.chat_id, post.message_id, NOT_RECORDED) is _Edit.DONE:
                     log.error("alert not noted (storage full): taken back")
@@ -98,7 +107,7 @@ class Retractor:
                     type(error).__name__,
                     *where,
                 )
-        if retract:
+        if noted:
             self.soon()
 
     def soon(self) -> None:
@@ -109,35 +118,6 @@ class Retractor:
         task = asyncio.create_task(work, name="retract")
         self._tasks.add(task)  # a strong reference until it is done
         task.add_done_callback(self._tasks.discard)
-
-    def contact_withdrawn(self, pseudonym: str, purpose: str, given: list[FeedbackRecord]) -> None:
-        """The consent to be contacted (`purpose`) withdrawn: an alert about a low rating
-        stays (it rests on the survey's consent), but shown again as without that consent,
-        so without the reference to answer by and the answers given for it. `given`: the
-        person's feedback as it was before the withdrawal."""
-        self._background(self._trim(pseudonym, purpose, given))
-
-    async def _trim(self, pseudonym: str, purpose: str, given: list[FeedbackRecord]) -> None:
-        async with self._lock:
-            try:
-                posts = await self.store.staff_posts_of(pseudonym)
-            except StoreError as error:
-                log.error("alerts not read: %s", type(error).__name__)
-                return
-            parts: dict[str, list[StaffPost]] = {}
-            for post in posts:  # those posted for the withdrawn consent are marked by now
-                parts.setdefault(post.feedback_id, []).append(post)
-            for record in given:
-                [*alert] = parts.get(record.id, [])
-                if purpose not in record.purposes or len(alert) != 1:
-                    continue  # (an alert in two messages is left as it is)
-                purposes = [p for p in record.purposes if p != purpose]
-                text = self.render(record.model_copy(update={"purposes": purposes}))
-                if text is None or len(text) > MessageLimit.MAX_TEXT_LENGTH:
-                    continue
-                if await self._replace(alert[0].chat_id, alert[0].message_id, text) is _Edit.LATER:
-                    log.warning("alert not shown without the contact consent: Telegram busy")
-                    return
 
     def stop(self) -> None:
         """Cancel the rounds under way (at shutdown, when Telegram can no longer be
@@ -151,43 +131,111 @@ class Retractor:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def run(self) -> int:
-        """Retract every marked post that can be now; how many were. A round ends when
+        """Retract every marked post that can be now, then show again those whose
+        person withdrew a consent since; how many were retracted. A round ends when
         Telegram cannot take anything now (down, flood control); a chat the bot cannot
         reach (removed from it) is left out of the round, and a post Telegram refuses is
-        passed over, not the others (an old staff chat must not hold up the new one)."""
-        done = 0
-        unreachable: set[int] = set()
+        passed over: each is visited once a round, and none holds up the others (found by
+        review: a hundred of them in an old staff chat did)."""
         async with self._lock:
-            while True:
-                try:
-                    batch = await self.store.posts_to_retract(BATCH, skip=unreachable)
-                except StoreError as error:
-                    log.error("posts to retract not read: %s", type(error).__name__)
-                    return done
-                progress = False
-                for chat_id, message_id in batch:
-                    if chat_id in unreachable:
-                        continue
-                    outcome = await self._edit(chat_id, message_id, RETRACTED)
-                    if outcome is _Edit.CHAT_UNREACHABLE:
-                        unreachable.add(chat_id)
-                        continue
-                    if outcome is _Edit.SKIPPED:
-                        continue
-                    if outcome is _Edit.LATER:
-                        log.warning("staff-chat posts left to retract: tried again later")
-                        return done
-                    try:
-                        await self.store.post_retracted(chat_id, message_id)
-                    except StoreError as error:  # edited again next time: harmless
-                        log.error("retraction not noted: %s", type(error).__name__)
-                        return done
-                    done, progress = done + 1, True
-                if len(batch) < BATCH or not progress:  # the rest all passed over
-                    break
+            done, passed_over, unreachable = await self._retract()
+            if passed_over or unreachable:
+                log.warning(
+                    "staff-chat alerts not replaced: %d refused, chats not reachable: %s; "
+                    "tried again after the next erasure, withdrawal, purge or start",
+                    passed_over,
+                    ", ".join(str(chat) for chat in sorted(unreachable)) or "none",
+                )
+            if done is not None:
+                await self._redraw()
         if done:
             log.info("staff-chat posts retracted: %d", done)
-        return done
+        return done or 0
+
+    async def _retract(self) -> tuple[int | None, int, set[int]]:
+        """Retracted (None: the round ended early), passed over, chats not reachable."""
+        done, passed_over = 0, 0
+        unreachable: set[int] = set()
+        after: tuple[int, int] | None = None
+        while True:
+            try:
+                batch = await self.store.posts_to_retract(BATCH, skip=unreachable, after=after)
+            except StoreError as error:
+                log.error("posts to retract not read: %s", type(error).__name__)
+                return None, passed_over, unreachable
+            for chat_id, message_id in batch:
+                after = (chat_id, message_id)
+                if chat_id in unreachable:
+                    continue
+                outcome = await self._edit(chat_id, message_id, RETRACTED)
+                if outcome is _Edit.CHAT_UNREACHABLE:
+                    unreachable.add(chat_id)
+                    continue
+                if outcome is _Edit.SKIPPED:
+                    passed_over += 1
+                    continue
+                if outcome is _Edit.LATER:
+                    log.warning("staff-chat posts left to retract: tried again later")
+                    return None, passed_over, unreachable
+                try:
+                    await self.store.post_retracted(chat_id, message_id)
+                except StoreError as error:  # edited again next time: harmless
+                    log.error("retraction not noted: %s", type(error).__name__)
+                    return None, passed_over, unreachable
+                done += 1
+            if len(batch) < BATCH:
+                return done, passed_over, unreachable
+
+    async def _redraw(self) -> None:
+        """Show again, as the consents now in force allow, the alerts of people who
+        withdrew a consent other than the one an alert rests on (the consent to be
+        contacted: a low-rating alert stays, without the reference to answer by and the
+        answers given for it). Noted in the store, so that a failure, a stop or an alert
+        still on its way at the withdrawal is made up for in a later round (found by
+        review)."""
+        try:
+            flagged = await self.store.posts_to_redraw(REDRAW_BATCH)
+        except StoreError as error:
+            log.error("posts to redraw not read: %s", type(error).__name__)
+            return
+        alerts: dict[tuple[str, str], list[StaffPost]] = {}
+        for pseudonym, post in flagged:
+            alerts.setdefault((pseudonym, post.feedback_id), []).append(post)
+        for (pseudonym, feedback_id), parts in alerts.items():
+            try:
+                text = await self._now_shown(pseudonym, feedback_id)
+            except StoreError as error:  # a damaged row: left as it is
+                log.error("alert not redrawn: %s", type(error).__name__)
+                text = None
+            parts.sort(key=lambda part: part.message_id)
+            chunks = split_text(text, MessageLimit.MAX_TEXT_LENGTH) if text else []
+            if len(chunks) == len(parts):
+                for part, chunk in zip(parts, chunks, strict=True):
+                    outcome = await self._replace(part.chat_id, part.message_id, chunk)
+                    if outcome is _Edit.LATER:
+                        return
+                    if outcome is not _Edit.DONE:
+                        break
+                else:
+                    chunks = []  # all shown: the flags go below
+                if chunks:
+                    continue  # refused: tried again in a later round
+            try:
+                for part in parts:
+                    await self.store.post_redrawn(part.chat_id, part.message_id)
+            except StoreError as error:
+                log.error("redraw not noted: %s", type(error).__name__)
+                return
+
+    async def _now_shown(self, pseudonym: str, feedback_id: str) -> str | None:
+        """The alert about the feedback as the person's consents in force now allow."""
+        records = await self.store.feedback_of(pseudonym, self.clock())
+        record = next((r for r in records if r.id == feedback_id), None)
+        if record is None:
+            return None  # gone meanwhile: its retraction is due
+        in_force = {c.purpose for c in await self.store.consents(pseudonym) if c.in_force}
+        purposes = [p for p in record.purposes if p in in_force]
+        return self.render(record.model_copy(update={"purposes": purposes}))
 
     async def _edit(self, chat_id: int, message_id: int, template: str) -> _Edit:
         """Replace the post's text with one of the bot's notes (`template`)."""

@@ -84,8 +84,8 @@ def notice_sections(
             "own. Stored unencrypted under the pseudonym are only times (given, agreed, "
             "withdrawn, deleted on, language chosen), the survey, the purpose of a consent, "
             "whether a chat to write to is stored, to which recipients a feedback was passed "
-            "and when, and which message in our staff chat is about it (so that the message "
-            "goes with it)."
+            "and when, and which message in our staff chat is about it (so that the bot can "
+            "replace it with a note when the feedback goes)."
         )
     )
     purposes.append(

@@ -140,9 +140,6 @@ class DataRights:
         # Called once the store erased or withdrew something (bot.retractions takes the
         # staff-chat posts about it back); return at once.
         self.after_removal: list[Callable[[], None]] = []
-        # Told each withdrawal (pseudonym, purpose, the feedback as it was before); return
-        # at once.
-        self.withdrawal_listeners: list[Callable[[str, str, list[FeedbackRecord]], None]] = []
         self.recipient_names: dict[str, str] = {}
         self.recipient_purposes: dict[str, str | None] = {}
         """Each recipient's own purpose (None: internal), to say who is asked to delete."""
@@ -723,8 +720,6 @@ class DataRights:
         if stored:
             for removed in self.after_removal:
                 removed()
-            for told in self.withdrawal_listeners:
-                told(pseudonym, purpose_id, feedback)
         draft = await self._withdraw_from_draft(pseudonym, purpose_id)
         if not stored and not draft.given:
             if not (purpose is not None and purpose.required):

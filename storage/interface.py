@@ -674,11 +674,24 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def posts_to_retract(
-        self, limit: int = 100, skip: Collection[int] = ()
+        self,
+        limit: int = 100,
+        skip: Collection[int] = (),
+        after: tuple[int, int] | None = None,
     ) -> list[tuple[int, int]]:
         """(chat id, message id) of at most `limit` posts whose feedback was erased,
-        withdrawn or expired, oldest first, leaving out the chats `skip`: nothing ties
-        them to anyone any more."""
+        withdrawn or expired, in that order, those after `after` only, leaving out the
+        chats `skip`: nothing ties them to anyone any more."""
+
+    @abc.abstractmethod
+    async def posts_to_redraw(self, limit: int = 100) -> list[tuple[str, StaffPost]]:
+        """At most `limit` posts (with their pseudonym) to be shown again as the person's
+        consents now in force allow: a consent withdrawn since they were posted (or while
+        they were on their way), other than the one they rest on, oldest first."""
+
+    @abc.abstractmethod
+    async def post_redrawn(self, chat_id: int, message_id: int) -> None:
+        """The post was shown again (or need not be)."""
 
     @abc.abstractmethod
     async def post_retracted(self, chat_id: int, message_id: int) -> None:

@@ -125,6 +125,7 @@ class MemoryStore(Store):
         self._notice_count = 0
         # (chat id, message id) -> whose post about what; None once it is to be retracted
         self._posts: dict[tuple[int, int], tuple[str, StaffPost] | None] = {}
+        self._redraw: set[tuple[int, int]] = set()
         self._consent_texts: dict[
             tuple[str, str, str, str, tuple[str, ...], str], ArchivedConsentText
         ] = {}
@@ -258,7 +259,15 @@ class MemoryStore(Store):
             c.purpose == post.purpose and c.in_force for c in self._consents.get(pseudonym, [])
         )
         kept = stored and in_force
-        self._posts[(post.chat_id, post.message_id)] = (pseudonym, post) if kept else None
+        where = (post.chat_id, post.message_id)
+        if where not in self._posts:  # a message is noted once
+            self._posts[where] = (pseudonym, post) if kept else None
+            withdrew = any(
+                c.purpose != post.purpose and not c.in_force
+                for c in self._consents.get(pseudonym, [])
+            )
+            if kept and withdrew:
+                self._redraw.add(where)
         return kept
 
     async def staff_posts_of(self, pseudonym: str) -> list[StaffPost]:
@@ -267,29 +276,56 @@ class MemoryStore(Store):
         return sorted((post for _, post in mine), key=lambda post: post.posted_at)
 
     async def posts_to_retract(
-        self, limit: int = 100, skip: Collection[int] = ()
+        self,
+        limit: int = 100,
+        skip: Collection[int] = (),
+        after: tuple[int, int] | None = None,
     ) -> list[tuple[int, int]]:
         self._check()
-        marked = [where for where, post in self._posts.items() if post is None]
-        return [where for where in marked if where[0] not in skip][:limit]
+        marked = sorted(where for where, post in self._posts.items() if post is None)
+        later = [where for where in marked if after is None or where > after]
+        return [where for where in later if where[0] not in skip][:limit]
+
+    async def posts_to_redraw(self, limit: int = 100) -> list[tuple[str, StaffPost]]:
+        self._check()
+        return [
+            post
+            for where, post in self._posts.items()
+            if where in self._redraw and post is not None
+        ][:limit]
+
+    async def post_redrawn(self, chat_id: int, message_id: int) -> None:
+        self._check()
+        self._redraw.discard((chat_id, message_id))
 
     async def post_retracted(self, chat_id: int, message_id: int) -> None:
         self._check()
         self._posts.pop((chat_id, message_id), None)
+        self._redraw.discard((chat_id, message_id))
+
+    def _redraw_posts(self, pseudonym: str) -> None:
+        for where, post in self._posts.items():
+            if post is not None and post[0] == pseudonym:
+                self._redraw.add(where)
 
     def _retract_posts(
         self, pseudonym: str, purpose: str | None = None, every: bool = False
     ) -> int:
-        """Mark the person's posts about feedback no longer stored, those resting on
-        `purpose`, or `every` one, to be retracted; about how many feedbacks."""
+        """Mark the person's posts about feedback no longer stored or resting on a consent
+        no longer in force, those resting on `purpose`, or `every` one, to be retracted;
+        about how many feedbacks."""
         stored = {r.id for r in self._feedback.get(pseudonym, [])}
+        in_force = {c.purpose for c in self._consents.get(pseudonym, []) if c.in_force}
         about: set[str] = set()
         for where, post in self._posts.items():
             if post is None or post[0] != pseudonym:
                 continue
-            if every or post[1].purpose == purpose or post[1].feedback_id not in stored:
+            _, noted = post
+            gone = noted.feedback_id not in stored or noted.purpose not in in_force
+            if every or noted.purpose == purpose or gone:
                 self._posts[where] = None
-                about.add(post[1].feedback_id)
+                self._redraw.discard(where)
+                about.add(noted.feedback_id)
         return len(about)
 
     async def delete_contact(self, pseudonym: str) -> bool:
@@ -371,7 +407,8 @@ class MemoryStore(Store):
                 items[:] = [record for record in items if record.id not in gone]
                 deliveries = self._deliveries.get(pseudonym, [])
                 deliveries[:] = [d for d in deliveries if d.feedback_id not in gone]
-            self._retract_posts(pseudonym, purpose)
+        self._retract_posts(pseudonym, purpose)
+        self._redraw_posts(pseudonym)
         return count
 
     def _erase_answers(self, pseudonym: str, collected: Mapping[str, Collection[str]]) -> None:

@@ -202,6 +202,7 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
             for path, schema, migrations in (
                 (self._data_path, "main", DATA_MIGRATIONS),
                 (self._keys_path, "keys", KEY_MIGRATIONS),
+                (self._ledger_path, "ledger", LEDGER_MIGRATIONS),  # (found by review)
             ):
                 if path.exists():
                     await asyncio.to_thread(sqlite_db.refuse_outdated, path, schema, migrations)
@@ -212,7 +213,7 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
             await configure(db, self._keys_path, self._ledger_path)
             await migrate(db, "main", DATA_MIGRATIONS, upgrade=self._upgrade)
             await migrate(db, "keys", KEY_MIGRATIONS, upgrade=self._upgrade)
-            await migrate(db, "ledger", LEDGER_MIGRATIONS)
+            await migrate(db, "ledger", LEDGER_MIGRATIONS, upgrade=self._upgrade)
             if self._max_page_count is not None:
                 await sqlite_db.set_max_page_count(db, self._max_page_count)
             # Checked again as the store now reads: should a rotation by another process

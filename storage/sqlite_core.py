@@ -29,8 +29,12 @@ from storage.sqlite_db import (
 
 KEY_VERSION = 1  # the version new data keys get; kept per row so keys can be rotated later
 DEK_CACHE_SIZE = 1024
-RETRACT_POSTS = "UPDATE ledger.staff_posts SET pseudonym = NULL, feedback_id = NULL, purpose = NULL"
+RETRACT_POSTS = (
+    "UPDATE ledger.staff_posts SET pseudonym = NULL, feedback_id = NULL, purpose = NULL, redraw = 0"
+)
 """Followed by a WHERE: staff-chat posts to be retracted, tied to nobody any more."""
+REDRAW_POSTS = "UPDATE ledger.staff_posts SET redraw = 1 WHERE pseudonym = ?"
+"""The person's posts still tied to them: to be shown again as their consents now allow."""
 
 log = logging.getLogger("storage")
 

@@ -171,13 +171,17 @@ LEDGER_MIGRATIONS: list[list[str]] = [
         # erasure, withdrawal and expiry reach the copy there. Beside the ledger, so that
         # a restored backup does not lose them: an alert whose feedback the restore took
         # away is retracted too. Once the feedback goes, the row keeps only where the
-        # message is (pseudonym, feedback and purpose NULL) until its text is replaced.
+        # message is (pseudonym, feedback and purpose NULL) until its text is replaced;
+        # `redraw`: to be shown again as the consents now in force allow.
         "CREATE TABLE ledger.staff_posts (id INTEGER PRIMARY KEY, chat_id INTEGER NOT NULL,"
         " message_id INTEGER NOT NULL, posted_at TEXT NOT NULL, pseudonym TEXT,"
-        " feedback_id TEXT, purpose TEXT, UNIQUE (chat_id, message_id))",
+        " feedback_id TEXT, purpose TEXT, redraw INTEGER NOT NULL DEFAULT 0,"
+        " UNIQUE (chat_id, message_id))",
         "CREATE INDEX ledger.staff_posts_person ON staff_posts (pseudonym)"
         " WHERE pseudonym IS NOT NULL",
-        "CREATE INDEX ledger.staff_posts_retract ON staff_posts (id) WHERE pseudonym IS NULL",
+        "CREATE INDEX ledger.staff_posts_retract ON staff_posts (chat_id, message_id)"
+        " WHERE pseudonym IS NULL",
+        "CREATE INDEX ledger.staff_posts_redraw ON staff_posts (id) WHERE redraw = 1",
     ],
 ]
 KEY_MIGRATIONS: list[list[str]] = [

@@ -30,6 +30,7 @@ from storage.memory import (
 )
 from storage.sqlite_core import (
     KEY_VERSION,
+    REDRAW_POSTS,
     RETRACT_POSTS,
     seal,
     unsealed,
@@ -278,13 +279,21 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
                                 f" AND {column} IN ({marks})",
                                 (pseudonym, *gone),
                             )
-                    conn.execute(
-                        RETRACT_POSTS + " WHERE pseudonym = ? AND (purpose = ?"
-                        f" OR feedback_id IN ({marks}))",
-                        (pseudonym, purpose, *gone),
-                    )
                 return count
 
+            def retract(conn: sqlite3.Connection) -> None:
+                conn.execute(
+                    RETRACT_POSTS + " WHERE pseudonym = ? AND (purpose = ?"
+                    f" OR feedback_id IN ({marks}))",
+                    (pseudonym, purpose, *gone),
+                )
+                conn.execute(REDRAW_POSTS, (pseudonym,))
+
+            # The posts first, in erasures.db: a transaction over two files in WAL mode is
+            # atomic per file only, and a post retracted too early (should the withdrawal
+            # fail) does no harm, one left tied to a withdrawn consent would (found by
+            # review).
+            await on_thread(self._conn(), retract, atomic=True)
             try:
                 return await on_thread(self._conn(), withdraw, atomic=True)
             except StorageFull:

@@ -96,11 +96,14 @@ _DETACHED_DELIVERIES_SQL = (
     " AND NOT EXISTS (SELECT 1 FROM main.feedback f WHERE f.id = d.feedback_id))"
 )
 _ALERTS_OF_SQL = "SELECT count(DISTINCT feedback_id) FROM ledger.staff_posts WHERE pseudonym = ?"
-# A post in the staff chat goes with its feedback (expired, or dropped with its key).
+# A post in the staff chat goes with its feedback (expired, or dropped with its key), and
+# with the consent it rests on (should a withdrawal have been cut short between the files).
 _DETACHED_POSTS_SQL = (
     RETRACT_POSTS + " WHERE id IN (SELECT p.id FROM ledger.staff_posts p"  # noqa: S608
     " WHERE p.id > ? AND p.id <= ? AND p.pseudonym IS NOT NULL"
-    " AND NOT EXISTS (SELECT 1 FROM main.feedback f WHERE f.id = p.feedback_id))"
+    " AND (NOT EXISTS (SELECT 1 FROM main.feedback f WHERE f.id = p.feedback_id)"
+    " OR NOT EXISTS (SELECT 1 FROM main.consents c WHERE c.pseudonym = p.pseudonym"
+    " AND c.purpose = p.purpose AND c.withdrawn_at IS NULL)))"
 )
 _OLD_AUDIT_SQL = (  # FEEDBACKBOT_AUDIT_RETENTION; the index audit_at finds them
     "DELETE FROM main.audit WHERE id IN (SELECT id FROM main.audit WHERE at < ? LIMIT ?)"
@@ -232,15 +235,21 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
             for table in _PERSON_TABLES:
                 sql = f"DELETE FROM main.{table} WHERE pseudonym = ?"  # noqa: S608
                 counts[table] = conn.execute(sql, (pseudonym,)).rowcount
-            counts["staff_posts"] = conn.execute(_ALERTS_OF_SQL, (pseudonym,)).fetchone()[0]
-            conn.execute(RETRACT_POSTS + " WHERE pseudonym = ?", (pseudonym,))
             # The audit row proves an erasure happened without saying whose (a second
             # erasure of nothing is not one).
             if shredded or any(counts.values()):
                 conn.execute("INSERT INTO main.audit (event, at) VALUES ('erasure', ?)", (at,))
             return counts
 
-        return ErasureReport(**await on_thread(self._conn(), delete, atomic=True))
+        def retract(conn: sqlite3.Connection) -> int:
+            alerts: int = conn.execute(_ALERTS_OF_SQL, (pseudonym,)).fetchone()[0]
+            conn.execute(RETRACT_POSTS + " WHERE pseudonym = ?", (pseudonym,))
+            return alerts
+
+        # The posts first, in erasures.db of their own (see sqlite_people._withdraw).
+        alerts = await on_thread(self._conn(), retract, atomic=True)
+        counts = await on_thread(self._conn(), delete, atomic=True)
+        return ErasureReport(**counts, staff_posts=alerts)
 
     async def purge_expired(
         self, now: datetime, audit_before: datetime | None = None

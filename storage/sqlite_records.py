@@ -54,11 +54,15 @@ _POST_KEPT_SQL = (
     "SELECT EXISTS (SELECT 1 FROM main.feedback WHERE id = ? AND pseudonym = ?) AND EXISTS"
     " (SELECT 1 FROM main.consents WHERE pseudonym = ? AND purpose = ? AND withdrawn_at IS NULL)"
 )
-_INSERT_POST_SQL = (
+# Shown again once noted where the person withdrew another consent (the consent to be
+# contacted while the alert was on its way): harmless where nothing changes.
+_WITHDREW_ANY_SQL = (
+    "SELECT EXISTS (SELECT 1 FROM main.consents WHERE pseudonym = ? AND purpose != ?"
+    " AND withdrawn_at IS NOT NULL)"
+)
+_INSERT_POST_SQL = (  # a message is noted once: a note waiting to be retracted stays so
     "INSERT INTO ledger.staff_posts (chat_id, message_id, posted_at, pseudonym, feedback_id,"
-    " purpose) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id, message_id) DO UPDATE SET"
-    " posted_at = excluded.posted_at, pseudonym = excluded.pseudonym,"
-    " feedback_id = excluded.feedback_id, purpose = excluded.purpose"
+    " purpose, redraw) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id, message_id) DO NOTHING"
 )
 
 _NEWEST_RELEASE_SQL = "SELECT max(at) FROM main.release_points WHERE flow IN (?, '') AND at <= ?"
@@ -258,8 +262,10 @@ class StaffRecords(StoreCore):
             check = (post.feedback_id, pseudonym, pseudonym, post.purpose)
             kept = bool(conn.execute(_POST_KEPT_SQL, check).fetchone()[0])
             person = (pseudonym, post.feedback_id, post.purpose) if kept else (None,) * 3
+            withdrew = conn.execute(_WITHDREW_ANY_SQL, (pseudonym, post.purpose)).fetchone()[0]
+            redraw = kept and bool(withdrew)
             where = (post.chat_id, post.message_id, ts(post.posted_at))
-            conn.execute(_INSERT_POST_SQL, (*where, *person))
+            conn.execute(_INSERT_POST_SQL, (*where, *person, int(bool(redraw))))
             return kept
 
         async with self._lock:
@@ -285,19 +291,54 @@ class StaffRecords(StoreCore):
         ]
 
     async def posts_to_retract(
-        self, limit: int = 100, skip: Collection[int] = ()
+        self,
+        limit: int = 100,
+        skip: Collection[int] = (),
+        after: tuple[int, int] | None = None,
     ) -> list[tuple[int, int]]:
         chats = sorted(set(skip))
         others = f" AND chat_id NOT IN ({', '.join('?' * len(chats))})" if chats else ""
+        later = " AND (chat_id, message_id) > (?, ?)" if after is not None else ""
         async with self._lock:
             rows = await fetch_all(
                 self._conn(),
                 "SELECT chat_id, message_id FROM ledger.staff_posts WHERE pseudonym IS NULL"  # noqa: S608
                 + others
-                + " ORDER BY id LIMIT ?",
-                (*chats, limit),
+                + later
+                + " ORDER BY chat_id, message_id LIMIT ?",
+                (*chats, *(after or ()), limit),
             )
         return [(int(chat), int(message)) for chat, message in rows]
+
+    async def posts_to_redraw(self, limit: int = 100) -> list[tuple[str, StaffPost]]:
+        async with self._lock:
+            rows = await fetch_all(
+                self._conn(),
+                "SELECT pseudonym, chat_id, message_id, feedback_id, posted_at, purpose"
+                " FROM ledger.staff_posts WHERE redraw = 1 ORDER BY id LIMIT ?",
+                (limit,),
+            )
+        return [
+            (
+                pseudonym,
+                StaffPost(
+                    chat_id=chat,
+                    message_id=message,
+                    feedback_id=feedback,
+                    posted_at=dt(at),
+                    purpose=purpose,
+                ),
+            )
+            for pseudonym, chat, message, feedback, at, purpose in rows
+        ]
+
+    async def post_redrawn(self, chat_id: int, message_id: int) -> None:
+        async with self._lock:
+            await run(
+                self._conn(),
+                "UPDATE ledger.staff_posts SET redraw = 0 WHERE chat_id = ? AND message_id = ?",
+                (chat_id, message_id),
+            )
 
     async def post_retracted(self, chat_id: int, message_id: int) -> None:
         async with self._lock:

@@ -66,6 +66,8 @@ class Harness:
     personal: set[str] = field(default_factory=set)
     read_timeout: float = 5.0
     """How long the bot waits for the Bot API's answer (see FakeBotApi.delay_next)."""
+    real_staff_chat: bool = True
+    """False: as `feedbackbot chat` builds the bot (see bot.app.build_application)."""
 
     async def start(self) -> None:
         self.store = SQLiteStore(self.settings.data_dir, base64.urlsafe_b64decode(MASTER_KEY))
@@ -75,6 +77,7 @@ class Harness:
             request=InProcessRequest(self.api, read_timeout=self.read_timeout),
             get_updates_request=InProcessRequest(self.api),
             clock=self.clock,
+            staff_chat_is_real=self.real_staff_chat,
         )
         await self.app.initialize()
         assert self.app.post_init is not None
@@ -190,10 +193,11 @@ def files_contain(folder: Path, needle: bytes) -> list[str]:
 
 
 def stored_rows(folder: Path) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of both store files, read through a connection of its own. The update ids
+    """Every row of the store's files (the erasure ledger's too, with the notes of staff-chat
+    alerts), read through a connection of its own. The update ids
     claimed against redelivery are left out: a number and a time, nothing about anyone."""
     rows: dict[str, list[tuple[Any, ...]]] = {}
-    for name in ("feedback.db", "keys.db"):
+    for name in ("feedback.db", "keys.db", "erasures.db"):
         with closing(sqlite3.connect(f"file:{folder / name}?mode=ro", uri=True)) as db:
             tables = db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
             for (table,) in tables:

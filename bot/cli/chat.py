@@ -251,6 +251,7 @@ def _talk(
         open_store(settings, exclusive=True, upgrade=False),
         request=InProcessRequest(api),
         get_updates_request=InProcessRequest(api),
+        staff_chat_is_real=False,
     )
     banner()
     TerminalChat(

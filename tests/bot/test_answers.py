@@ -553,8 +553,8 @@ async def test_the_consent_to_be_contacted_says_staff_will_see_the_feedback(
     question = texts(await customer.press("Überspringen"))
     assert "Unser Team sieht dieses Feedback dann (ohne Ihren Namen oder Ihr Konto) in " in question
     assert (
-        "Widerrufen Sie, kann es nicht mehr antworten, und das Feedback wird aus seinem Chat "
-        "entfernt, außer es steht dort wegen einer niedrigen Bewertung." in question
+        "Widerrufen Sie, kann es Ihnen nicht mehr antworten, und das Feedback wird aus seinem "
+        "Chat entfernt, es sei denn, es steht dort wegen einer niedrigen Bewertung." in question
     )
     notice = texts(await customer.send("/datenschutz"))
     assert "wenn Sie die Einwilligung widerrufen, auf der eine solche Nachricht beruht" in notice

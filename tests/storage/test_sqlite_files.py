@@ -1370,3 +1370,26 @@ async def test_a_store_that_cannot_be_written_or_is_held_says_so(tmp_path: Path)
         holder.execute("ROLLBACK")
         holder.close()
     assert busy.value.template.startswith("the store is busy")
+
+
+async def test_only_an_opening_that_may_upgrade_upgrades_the_ledger(
+    store: SQLiteStore, data_dir: Path, key: bytes
+) -> None:
+    """This version changes only the ledger's schema (v2, the notes of staff-chat alerts):
+    `backup`, `stats` and the like of the new version, run beside the old bot, must leave
+    it able to start (found by review: they upgraded erasures.db)."""
+    await store.submit_feedback(store.pseudonym(SUBJECT), feedback("x"), [grant()])
+    await store.close()
+    with sqlite3.connect(data_dir / "erasures.db") as con:  # as the version before left it
+        con.execute("DROP TABLE staff_posts")
+        con.execute("DELETE FROM schema_migrations WHERE version > 1")
+    con.close()
+    before = (data_dir / "erasures.db").read_bytes()
+    with pytest.raises(StoreOutdated, match=r"ledger schema v1, this version writes v2"):
+        await SQLiteStore(data_dir, key, upgrade=False).open()
+    assert (data_dir / "erasures.db").read_bytes() == before
+    again = await reopen(data_dir, key)  # `feedbackbot run`
+    await again.close()
+    with sqlite3.connect(f"file:{data_dir / 'erasures.db'}?mode=ro", uri=True) as con:
+        assert con.execute("SELECT max(version) FROM schema_migrations").fetchone() == (2,)
+    con.close()
