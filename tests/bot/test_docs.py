@@ -182,3 +182,14 @@ def _choices(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentPars
         if isinstance(action, argparse._SubParsersAction):
             return dict(action.choices)
     return {}
+
+
+def test_every_code_block_of_the_readme_opens_and_closes_on_a_line_of_its_own() -> None:
+    """A fence with text after it on the same line leaves the block open, and the rest of
+    the README (its sections, their anchors) renders as code (found by review)."""
+    lines = (REPO / "README.md").read_text(encoding="utf-8").splitlines()
+    fences = [(n, line) for n, line in enumerate(lines, 1) if line.lstrip().startswith("```")]
+    assert len(fences) % 2 == 0, fences
+    for (opening, first), (closing, last) in zip(fences[::2], fences[1::2], strict=True):
+        assert re.fullmatch(r"\s*```[\w-]*", first), f"line {opening}: {first!r}"
+        assert re.fullmatch(r"\s*```", last), f"line {closing}: {last!r}"
