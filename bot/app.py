@@ -317,7 +317,9 @@ def _alerter(application: BotApplication) -> Callable[[str, FeedbackRecord], Awa
                     )
                     for m in messages
                 ]
-                await retractor.posted(pseudonym, posts)
+                if posts:
+                    shown = outcome.replies[0].text if len(outcome.replies) == 1 else ""
+                    await retractor.posted(pseudonym, posts, shown)
 
             # In the background: the customer's conversation never waits for staff.
             task = asyncio.create_task(post(), name="alert")

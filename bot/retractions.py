@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Any
 
@@ -33,7 +33,14 @@ from bot.render import split_text
 from bot.requests import TelegramServerError
 from flows.i18n import N_, translator
 from flows.service import utc_now
-from storage.interface import FeedbackRecord, StaffPost, StorageFull, Store, StoreError
+from storage.interface import (
+    DecryptionFailed,
+    FeedbackRecord,
+    StaffPost,
+    StorageFull,
+    Store,
+    StoreError,
+)
 
 log = logging.getLogger("bot.retractions")
 
@@ -83,18 +90,19 @@ class Retractor:
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[Any]] = set()
 
-    async def posted(self, pseudonym: str, posts: Iterable[StaffPost]) -> None:
-        """Note the messages of an alert just posted. One whose feedback went meanwhile is
-        retracted at once, one whose person withdrew another consent meanwhile shown
-        again (a round follows either way: it reads no more than the store when there is
-        nothing to do); one that cannot be noted for want of space is taken back, as
-        erasure could not reach it later."""
-        noted = False
+    async def posted(self, pseudonym: str, posts: list[StaffPost], shown: str) -> None:
+        """Note the messages of an alert just posted (`shown`: its text). One whose
+        feedback went meanwhile is retracted at once; one whose person withdrew the consent
+        to be contacted while it was on its way is shown again without it; one that cannot
+        be noted for want of space is taken back, as erasure could not reach it later."""
+        retract, noted = False, []
         for post in posts:
             where = (post.message_id, post.chat_id)
             try:
-                await self.store.record_staff_post(pseudonym, post)
-                noted = True
+                if await self.store.record_staff_post(pseudonym, post):
+                    noted.append(post)
+                else:
+                    retract = True
             except StorageFull:
                 if await self._edit(post.chat_id, post.message_id, NOT_RECORDED) is _Edit.DONE:
                     log.error("alert not noted (storage full): taken back")
@@ -107,8 +115,17 @@ class Retractor:
                     type(error).__name__,
                     *where,
                 )
-        if noted:
+        if retract:
             self.soon()
+        elif noted:  # as the consents now allow: mostly as it was, and nothing to do
+            try:
+                now, _ = await self._now_shown(pseudonym, noted[0].feedback_id)
+            except StoreError as error:
+                log.error("alert not checked: %s", type(error).__name__)
+                return
+            if now != shown:
+                async with self._lock:
+                    await self._show_again(pseudonym, noted, now)
 
     def soon(self) -> None:
         """Retract what is marked, in the background (the person's answer never waits)."""
@@ -188,54 +205,99 @@ class Retractor:
 
     async def _redraw(self) -> None:
         """Show again, as the consents now in force allow, the alerts of people who
-        withdrew a consent other than the one an alert rests on (the consent to be
-        contacted: a low-rating alert stays, without the reference to answer by and the
-        answers given for it). Noted in the store, so that a failure, a stop or an alert
-        still on its way at the withdrawal is made up for in a later round (found by
-        review)."""
-        try:
-            flagged = await self.store.posts_to_redraw(REDRAW_BATCH)
-        except StoreError as error:
-            log.error("posts to redraw not read: %s", type(error).__name__)
-            return
-        alerts: dict[tuple[str, str], list[StaffPost]] = {}
-        for pseudonym, post in flagged:
-            alerts.setdefault((pseudonym, post.feedback_id), []).append(post)
-        for (pseudonym, feedback_id), parts in alerts.items():
+        withdrew the consent to be contacted (a low-rating alert stays, without the
+        reference to answer by and the answers given for it). Noted in the store, so that
+        a failure or a stop is made up for in a later round (found by review); each
+        alert is visited once a round."""
+        after: tuple[int, int] | None = None
+        seen: set[tuple[str, str, int]] = set()
+        unreachable: set[int] = set()
+        while True:
             try:
-                text = await self._now_shown(pseudonym, feedback_id)
-            except StoreError as error:  # a damaged row: left as it is
-                log.error("alert not redrawn: %s", type(error).__name__)
-                text = None
-            parts.sort(key=lambda part: part.message_id)
-            chunks = split_text(text, MessageLimit.MAX_TEXT_LENGTH) if text else []
-            if len(chunks) == len(parts):
-                for part, chunk in zip(parts, chunks, strict=True):
-                    outcome = await self._replace(part.chat_id, part.message_id, chunk)
-                    if outcome is _Edit.LATER:
-                        return
-                    if outcome is not _Edit.DONE:
-                        break
-                else:
-                    chunks = []  # all shown: the flags go below
-                if chunks:
-                    continue  # refused: tried again in a later round
-            try:
-                for part in parts:
-                    await self.store.post_redrawn(part.chat_id, part.message_id)
+                batch = await self.store.posts_to_redraw(REDRAW_BATCH, after=after)
             except StoreError as error:
-                log.error("redraw not noted: %s", type(error).__name__)
+                log.error("posts to redraw not read: %s", type(error).__name__)
+                return
+            for pseudonym, post in batch:
+                after = (post.chat_id, post.message_id)
+                alert = (pseudonym, post.feedback_id, post.chat_id)
+                if alert in seen:
+                    continue
+                seen.add(alert)
+                try:
+                    parts = [  # the alert's messages in this chat
+                        p
+                        for p in await self.store.staff_posts_of(pseudonym)
+                        if (p.feedback_id, p.chat_id) == (post.feedback_id, post.chat_id)
+                    ]
+                    text, changed = await self._now_shown(pseudonym, post.feedback_id)
+                    if not changed:  # given without the consent withdrawn: as it was
+                        for part in parts:
+                            await self.store.post_redrawn(part.chat_id, part.message_id)
+                        continue
+                except StoreError as error:
+                    log.error("alert not redrawn: %s", type(error).__name__)
+                    continue
+                if post.chat_id in unreachable:
+                    continue
+                outcome = await self._show_again(pseudonym, parts, text)
+                if outcome is _Edit.LATER:
+                    return
+                if outcome is _Edit.CHAT_UNREACHABLE:
+                    unreachable.add(post.chat_id)
+            if len(batch) < REDRAW_BATCH:
                 return
 
-    async def _now_shown(self, pseudonym: str, feedback_id: str) -> str | None:
-        """The alert about the feedback as the person's consents in force now allow."""
-        records = await self.store.feedback_of(pseudonym, self.clock())
+    async def _show_again(self, pseudonym: str, parts: list[StaffPost], text: str | None) -> _Edit:
+        """Replace an alert's messages with `text` (None: with the note that it was
+        withdrawn, as one that would not be posted now); a part it no longer needs goes.
+        The flags go once every part is done."""
+        parts = sorted(parts, key=lambda part: part.message_id)
+        if text is None:  # e.g. the threshold lowered since: taken back rather than kept
+            for part in parts:
+                outcome = await self._edit(part.chat_id, part.message_id, RETRACTED)
+                if outcome is not _Edit.DONE:
+                    return outcome
+                try:
+                    await self.store.post_retracted(part.chat_id, part.message_id)
+                except StoreError as error:  # retracted again next time: harmless
+                    log.error("retraction not noted: %s", type(error).__name__)
+            return _Edit.DONE
+        chunks = split_text(text, MessageLimit.MAX_TEXT_LENGTH)
+        if len(chunks) > len(parts):  # longer than posted: not shown in part
+            return await self._show_again(pseudonym, parts, None)
+        for index, part in enumerate(parts):
+            if index < len(chunks):
+                outcome = await self._replace(part.chat_id, part.message_id, chunks[index])
+            else:  # the reference alone, say
+                outcome = await self._delete(part.chat_id, part.message_id)
+                if outcome is _Edit.SKIPPED:
+                    outcome = await self._replace(part.chat_id, part.message_id, "🗑")
+            if outcome is not _Edit.DONE:
+                return outcome
+        try:
+            for part in parts:
+                await self.store.post_redrawn(part.chat_id, part.message_id)
+        except StoreError as error:  # shown again next round: harmless
+            log.error("redraw not noted: %s", type(error).__name__)
+        return _Edit.DONE
+
+    async def _now_shown(self, pseudonym: str, feedback_id: str) -> tuple[str | None, bool]:
+        """The alert about the feedback as the person's consents in force now allow (None:
+        none would be posted, or whether one would cannot be told), and whether that is
+        other than as it was given (a consent it was given with withdrawn since)."""
+        records, _ = await self.store.readable_feedback_of(pseudonym, self.clock())
         record = next((r for r in records if r.id == feedback_id), None)
         if record is None:
-            return None  # gone meanwhile: its retraction is due
-        in_force = {c.purpose for c in await self.store.consents(pseudonym) if c.in_force}
+            return None, True  # unreadable, or gone meanwhile
+        try:
+            consents = await self.store.consents(pseudonym)
+        except DecryptionFailed:
+            return None, True
+        in_force = {c.purpose for c in consents if c.in_force}
         purposes = [p for p in record.purposes if p in in_force]
-        return self.render(record.model_copy(update={"purposes": purposes}))
+        shown = self.render(record.model_copy(update={"purposes": purposes}))
+        return shown, purposes != record.purposes
 
     async def _edit(self, chat_id: int, message_id: int, template: str) -> _Edit:
         """Replace the post's text with one of the bot's notes (`template`)."""
@@ -262,18 +324,18 @@ class Retractor:
             except (Forbidden, ChatMigrated):
                 # Removed from the chat, or a group upgraded to a supergroup (whose id the
                 # settings need): tried again in later rounds.
-                log.warning("staff chat %d not reachable: its alerts wait to be replaced", chat_id)
+                log.info("staff chat %d not reachable: its alerts wait to be replaced", chat_id)
                 return _Edit.CHAT_UNREACHABLE
             except BadRequest as error:
                 said = error.message.lower()
                 if any(gone in said for gone in _GONE):
                     return _Edit.DONE
                 if "chat not found" in said:
-                    log.warning("staff chat %d not found: its alerts wait to be replaced", chat_id)
+                    log.info("staff chat %d not found: its alerts wait to be replaced", chat_id)
                     return _Edit.CHAT_UNREACHABLE
                 if "can't be edited" in said:
                     return await self._delete(chat_id, message_id)
-                log.warning(
+                log.info(  # the round's warning counts them
                     "alert %d in chat %d not replaced (%s): tried again later",
                     message_id,
                     chat_id,
@@ -290,10 +352,12 @@ class Retractor:
         try:
             await self.bot.delete_message(chat_id, message_id)
             return _Edit.DONE
+        except (Forbidden, ChatMigrated):
+            return _Edit.CHAT_UNREACHABLE
         except BadRequest as error:
             if "not found" in error.message.lower():
                 return _Edit.DONE
-            log.warning(
+            log.info(  # the round's warning counts them
                 "alert %d in chat %d can neither be replaced nor deleted by the bot (%s): "
                 "delete it by hand",
                 message_id,

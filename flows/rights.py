@@ -715,7 +715,12 @@ class DataRights:
                 await listener(deliveries, "withdrawal", None)
         # The store first: a draft that cannot be saved must not keep a consent in force.
         stored = await self.store.withdraw_consent(
-            pseudonym, purpose_id, self.clock(), collected, under if required else ()
+            pseudonym,
+            purpose_id,
+            self.clock(),
+            collected,
+            under if required else (),
+            redraw_alerts=purpose is not None and purpose.stores_contact,
         )
         if stored:
             for removed in self.after_removal:

@@ -463,6 +463,7 @@ class Store(abc.ABC):
         now: datetime,
         collected: Mapping[str, Collection[str]] | None = None,
         erased: Collection[str] = (),
+        redraw_alerts: bool = False,
     ) -> int:
         """Mark the person's consents for `purpose` withdrawn; returns how many were. In
         the same transaction (Art. 17(1)(b)), the answers `collected` for it (flow id ->
@@ -472,7 +473,8 @@ class Store(abc.ABC):
         the records of passing it on: queue the deletion notices first (as at an
         erasure), or a crash in between leaves nothing to tell the recipients from. The
         person's staff-chat posts resting on `purpose`, or about feedback `erased`, are
-        to be retracted (`posts_to_retract`)."""
+        to be retracted (`posts_to_retract`); with `redraw_alerts` (the consent to be
+        contacted) the others are to be shown again (`posts_to_redraw`)."""
 
     # the archive of consent texts: the wording a consent record's hash stands for
     @abc.abstractmethod
@@ -684,10 +686,12 @@ class Store(abc.ABC):
         chats `skip`: nothing ties them to anyone any more."""
 
     @abc.abstractmethod
-    async def posts_to_redraw(self, limit: int = 100) -> list[tuple[str, StaffPost]]:
+    async def posts_to_redraw(
+        self, limit: int = 100, after: tuple[int, int] | None = None
+    ) -> list[tuple[str, StaffPost]]:
         """At most `limit` posts (with their pseudonym) to be shown again as the person's
-        consents now in force allow: a consent withdrawn since they were posted (or while
-        they were on their way), other than the one they rest on, oldest first."""
+        consents now in force allow (the consent to be contacted withdrawn since), by
+        chat and message, those after `after` only."""
 
     @abc.abstractmethod
     async def post_redrawn(self, chat_id: int, message_id: int) -> None:

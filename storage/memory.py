@@ -262,12 +262,6 @@ class MemoryStore(Store):
         where = (post.chat_id, post.message_id)
         if where not in self._posts:  # a message is noted once
             self._posts[where] = (pseudonym, post) if kept else None
-            withdrew = any(
-                c.purpose != post.purpose and not c.in_force
-                for c in self._consents.get(pseudonym, [])
-            )
-            if kept and withdrew:
-                self._redraw.add(where)
         return kept
 
     async def staff_posts_of(self, pseudonym: str) -> list[StaffPost]:
@@ -286,13 +280,13 @@ class MemoryStore(Store):
         later = [where for where in marked if after is None or where > after]
         return [where for where in later if where[0] not in skip][:limit]
 
-    async def posts_to_redraw(self, limit: int = 100) -> list[tuple[str, StaffPost]]:
+    async def posts_to_redraw(
+        self, limit: int = 100, after: tuple[int, int] | None = None
+    ) -> list[tuple[str, StaffPost]]:
         self._check()
-        return [
-            post
-            for where, post in self._posts.items()
-            if where in self._redraw and post is not None
-        ][:limit]
+        flagged = sorted(where for where in self._redraw if self._posts.get(where) is not None)
+        later = [where for where in flagged if after is None or where > after][:limit]
+        return [post for where in later if (post := self._posts[where]) is not None]
 
     async def post_redrawn(self, chat_id: int, message_id: int) -> None:
         self._check()
@@ -389,6 +383,7 @@ class MemoryStore(Store):
         now: datetime,
         collected: Mapping[str, Collection[str]] | None = None,
         erased: Collection[str] = (),
+        redraw_alerts: bool = False,
     ) -> int:
         self._check()
         records = self._consents.get(pseudonym, [])
@@ -408,7 +403,8 @@ class MemoryStore(Store):
                 deliveries = self._deliveries.get(pseudonym, [])
                 deliveries[:] = [d for d in deliveries if d.feedback_id not in gone]
         self._retract_posts(pseudonym, purpose)
-        self._redraw_posts(pseudonym)
+        if redraw_alerts:
+            self._redraw_posts(pseudonym)
         return count
 
     def _erase_answers(self, pseudonym: str, collected: Mapping[str, Collection[str]]) -> None:

@@ -181,7 +181,8 @@ LEDGER_MIGRATIONS: list[list[str]] = [
         " WHERE pseudonym IS NOT NULL",
         "CREATE INDEX ledger.staff_posts_retract ON staff_posts (chat_id, message_id)"
         " WHERE pseudonym IS NULL",
-        "CREATE INDEX ledger.staff_posts_redraw ON staff_posts (id) WHERE redraw = 1",
+        "CREATE INDEX ledger.staff_posts_redraw ON staff_posts (chat_id, message_id)"
+        " WHERE redraw = 1",
     ],
 ]
 KEY_MIGRATIONS: list[list[str]] = [

@@ -229,6 +229,7 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
         now: datetime,
         collected: Mapping[str, Collection[str]] | None = None,
         erased: Collection[str] = (),
+        redraw_alerts: bool = False,
     ) -> int:
         """Noted in the erasure ledger first (committed), to be applied again should a
         backup from before be restored."""
@@ -248,7 +249,7 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
                     "collected": {step: sorted(c) for step, c in (collected or {}).items()},
                 }
                 await self._note(pseudonym, entry, now)
-        return await self._withdraw(pseudonym, purpose, now, collected, erased)
+        return await self._withdraw(pseudonym, purpose, now, collected, erased, redraw_alerts)
 
     async def _withdraw(
         self,
@@ -257,6 +258,7 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
         now: datetime,
         collected: Mapping[str, Collection[str]] | None,
         erased: Collection[str],
+        redraw_alerts: bool = False,
     ) -> int:
         """The withdrawal itself (see `withdraw_consent`), also as applied again."""
         moment, changed = ts(now), wall_clock()
@@ -287,7 +289,8 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
                     f" OR feedback_id IN ({marks}))",
                     (pseudonym, purpose, *gone),
                 )
-                conn.execute(REDRAW_POSTS, (pseudonym,))
+                if redraw_alerts:
+                    conn.execute(REDRAW_POSTS, (pseudonym,))
 
             # The posts first, in erasures.db: a transaction over two files in WAL mode is
             # atomic per file only, and a post retracted too early (should the withdrawal

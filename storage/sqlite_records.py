@@ -54,12 +54,6 @@ _POST_KEPT_SQL = (
     "SELECT EXISTS (SELECT 1 FROM main.feedback WHERE id = ? AND pseudonym = ?) AND EXISTS"
     " (SELECT 1 FROM main.consents WHERE pseudonym = ? AND purpose = ? AND withdrawn_at IS NULL)"
 )
-# Shown again once noted where the person withdrew another consent (the consent to be
-# contacted while the alert was on its way): harmless where nothing changes.
-_WITHDREW_ANY_SQL = (
-    "SELECT EXISTS (SELECT 1 FROM main.consents WHERE pseudonym = ? AND purpose != ?"
-    " AND withdrawn_at IS NOT NULL)"
-)
 _INSERT_POST_SQL = (  # a message is noted once: a note waiting to be retracted stays so
     "INSERT INTO ledger.staff_posts (chat_id, message_id, posted_at, pseudonym, feedback_id,"
     " purpose, redraw) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id, message_id) DO NOTHING"
@@ -262,10 +256,8 @@ class StaffRecords(StoreCore):
             check = (post.feedback_id, pseudonym, pseudonym, post.purpose)
             kept = bool(conn.execute(_POST_KEPT_SQL, check).fetchone()[0])
             person = (pseudonym, post.feedback_id, post.purpose) if kept else (None,) * 3
-            withdrew = conn.execute(_WITHDREW_ANY_SQL, (pseudonym, post.purpose)).fetchone()[0]
-            redraw = kept and bool(withdrew)
             where = (post.chat_id, post.message_id, ts(post.posted_at))
-            conn.execute(_INSERT_POST_SQL, (*where, *person, int(bool(redraw))))
+            conn.execute(_INSERT_POST_SQL, (*where, *person, 0))
             return kept
 
         async with self._lock:
@@ -310,13 +302,18 @@ class StaffRecords(StoreCore):
             )
         return [(int(chat), int(message)) for chat, message in rows]
 
-    async def posts_to_redraw(self, limit: int = 100) -> list[tuple[str, StaffPost]]:
+    async def posts_to_redraw(
+        self, limit: int = 100, after: tuple[int, int] | None = None
+    ) -> list[tuple[str, StaffPost]]:
+        later = " AND (chat_id, message_id) > (?, ?)" if after is not None else ""
         async with self._lock:
             rows = await fetch_all(
                 self._conn(),
-                "SELECT pseudonym, chat_id, message_id, feedback_id, posted_at, purpose"
-                " FROM ledger.staff_posts WHERE redraw = 1 ORDER BY id LIMIT ?",
-                (limit,),
+                "SELECT pseudonym, chat_id, message_id, feedback_id, posted_at, purpose"  # noqa: S608
+                " FROM ledger.staff_posts WHERE redraw = 1"
+                + later
+                + " ORDER BY chat_id, message_id LIMIT ?",
+                (*(after or ()), limit),
             )
         return [
             (

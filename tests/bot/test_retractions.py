@@ -211,7 +211,7 @@ async def test_an_alert_noted_after_its_feedback_went_is_retracted_at_once(
         posted_at=desk.clock(),
         purpose="feedback",
     )
-    await retractor(desk).posted(pseudonym, [late])
+    await retractor(desk).posted(pseudonym, [late], alert["text"] or "")
     await settled(desk)
     assert now_shown(desk, alert) == DELETED
 
@@ -617,9 +617,9 @@ async def test_a_withdrawal_cut_short_between_the_two_files_still_retracts_the_a
     Simulated: the withdrawal's change to the notes is lost. The purge finds the post
     resting on a consent no longer in force, and retracts it (second review)."""
     alert = await feedback(desk, 4205, "5", "Alles super", contact=YES)
-    monkeypatch.setattr(
-        storage.sqlite_people, "RETRACT_POSTS", "UPDATE ledger.staff_posts SET id = id"
-    )
+    nothing = "UPDATE ledger.staff_posts SET id = id"  # the withdrawal's part in erasures.db
+    monkeypatch.setattr(storage.sqlite_people, "RETRACT_POSTS", nothing)
+    monkeypatch.setattr(storage.sqlite_people, "REDRAW_POSTS", nothing + " WHERE pseudonym = ?")
     customer = desk.customer(4205)
     await customer.send("/widerruf")
     await customer.press("Kontaktaufnahme")
