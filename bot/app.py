@@ -314,12 +314,11 @@ def _alerter(application: BotApplication) -> Callable[[str, FeedbackRecord], Awa
                         feedback_id=record.id,
                         posted_at=posted_at,
                         purpose=purpose,
+                        given_with=tuple(record.purposes),
                     )
                     for m in messages
                 ]
-                if posts:
-                    shown = outcome.replies[0].text if len(outcome.replies) == 1 else ""
-                    await retractor.posted(pseudonym, posts, shown)
+                await retractor.posted(pseudonym, posts)
 
             # In the background: the customer's conversation never waits for staff.
             task = asyncio.create_task(post(), name="alert")

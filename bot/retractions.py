@@ -36,6 +36,7 @@ from flows.service import utc_now
 from storage.interface import (
     DecryptionFailed,
     FeedbackRecord,
+    Noted,
     StaffPost,
     StorageFull,
     Store,
@@ -90,19 +91,17 @@ class Retractor:
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[Any]] = set()
 
-    async def posted(self, pseudonym: str, posts: list[StaffPost], shown: str) -> None:
-        """Note the messages of an alert just posted (`shown`: its text). One whose
-        feedback went meanwhile is retracted at once; one whose person withdrew the consent
-        to be contacted while it was on its way is shown again without it; one that cannot
-        be noted for want of space is taken back, as erasure could not reach it later."""
-        retract, noted = False, []
+    async def posted(self, pseudonym: str, posts: list[StaffPost]) -> None:
+        """Note the messages of an alert just posted (`given_with` set). One whose
+        feedback went meanwhile is retracted at once, one whose person withdrew a consent
+        it was given with while it was on its way is shown again (both noted in the store
+        first, so that a failure or a stop is made up for later); one that cannot be noted
+        for want of space is taken back, as erasure could not reach it later."""
+        due = False
         for post in posts:
             where = (post.message_id, post.chat_id)
             try:
-                if await self.store.record_staff_post(pseudonym, post):
-                    noted.append(post)
-                else:
-                    retract = True
+                due = await self.store.record_staff_post(pseudonym, post) != Noted.NOTED or due
             except StorageFull:
                 if await self._edit(post.chat_id, post.message_id, NOT_RECORDED) is _Edit.DONE:
                     log.error("alert not noted (storage full): taken back")
@@ -115,17 +114,8 @@ class Retractor:
                     type(error).__name__,
                     *where,
                 )
-        if retract:
+        if due:  # else nothing to do: no round, no Telegram call
             self.soon()
-        elif noted:  # as the consents now allow: mostly as it was, and nothing to do
-            try:
-                now, _ = await self._now_shown(pseudonym, noted[0].feedback_id)
-            except StoreError as error:
-                log.error("alert not checked: %s", type(error).__name__)
-                return
-            if now != shown:
-                async with self._lock:
-                    await self._show_again(pseudonym, noted, now)
 
     def soon(self) -> None:
         """Retract what is marked, in the background (the person's answer never waits)."""
@@ -156,15 +146,17 @@ class Retractor:
         review: a hundred of them in an old staff chat did)."""
         async with self._lock:
             done, passed_over, unreachable = await self._retract()
+            if done is not None:
+                redrawn_over, also = await self._redraw()
+                passed_over, unreachable = passed_over + redrawn_over, unreachable | also
             if passed_over or unreachable:
                 log.warning(
-                    "staff-chat alerts not replaced: %d refused, chats not reachable: %s; "
-                    "tried again after the next erasure, withdrawal, purge or start",
+                    "staff-chat alerts not replaced or shown again: %d refused, chats not "
+                    "reachable: %s; tried again after the next erasure, withdrawal, purge "
+                    "or start",
                     passed_over,
                     ", ".join(str(chat) for chat in sorted(unreachable)) or "none",
                 )
-            if done is not None:
-                await self._redraw()
         if done:
             log.info("staff-chat posts retracted: %d", done)
         return done or 0
@@ -203,7 +195,7 @@ class Retractor:
             if len(batch) < BATCH:
                 return done, passed_over, unreachable
 
-    async def _redraw(self) -> None:
+    async def _redraw(self) -> tuple[int, set[int]]:
         """Show again, as the consents now in force allow, the alerts of people who
         withdrew the consent to be contacted (a low-rating alert stays, without the
         reference to answer by and the answers given for it). Noted in the store, so that
@@ -212,12 +204,13 @@ class Retractor:
         after: tuple[int, int] | None = None
         seen: set[tuple[str, str, int]] = set()
         unreachable: set[int] = set()
+        passed_over = 0
         while True:
             try:
                 batch = await self.store.posts_to_redraw(REDRAW_BATCH, after=after)
             except StoreError as error:
                 log.error("posts to redraw not read: %s", type(error).__name__)
-                return
+                return passed_over, unreachable
             for pseudonym, post in batch:
                 after = (post.chat_id, post.message_id)
                 alert = (pseudonym, post.feedback_id, post.chat_id)
@@ -242,11 +235,13 @@ class Retractor:
                     continue
                 outcome = await self._show_again(pseudonym, parts, text)
                 if outcome is _Edit.LATER:
-                    return
+                    return passed_over, unreachable
                 if outcome is _Edit.CHAT_UNREACHABLE:
                     unreachable.add(post.chat_id)
+                elif outcome is _Edit.SKIPPED:
+                    passed_over += 1
             if len(batch) < REDRAW_BATCH:
-                return
+                return passed_over, unreachable
 
     async def _show_again(self, pseudonym: str, parts: list[StaffPost], text: str | None) -> _Edit:
         """Replace an alert's messages with `text` (None: with the note that it was
@@ -254,6 +249,7 @@ class Retractor:
         The flags go once every part is done."""
         parts = sorted(parts, key=lambda part: part.message_id)
         if text is None:  # e.g. the threshold lowered since: taken back rather than kept
+            log.info("an alert that would not be posted now is taken back")
             for part in parts:
                 outcome = await self._edit(part.chat_id, part.message_id, RETRACTED)
                 if outcome is not _Edit.DONE:

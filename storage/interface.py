@@ -8,6 +8,7 @@ callers only ever see pseudonyms, never raw Telegram ids.
 from __future__ import annotations
 
 import abc
+import enum
 import hashlib
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -355,6 +356,17 @@ class DeletionNotice(_Record):
     queued_at: datetime
 
 
+class Noted(enum.IntEnum):
+    """What `Store.record_staff_post` made of a post (false only when it is to go)."""
+
+    RETRACT = 0
+    """Its feedback is gone, or the consent it rests on: to be retracted at once."""
+    NOTED = 1
+    REDRAW = 2
+    """A consent the feedback was given with was withdrawn while it was on its way: to be
+    shown again as the consents now allow."""
+
+
 class StaffPost(_Record):
     """A message the bot posted to the staff chat about one feedback (an alert). The copy
     in the chat goes with the feedback: when the feedback is erased, the consent the post
@@ -368,6 +380,8 @@ class StaffPost(_Record):
     purpose: str
     """The consent the post rests on: the survey's own (a low rating) or the consent to
     be contacted (posted so that staff can answer): withdrawing it retracts the post."""
+    given_with: tuple[str, ...] = ()
+    """When it is noted: the purposes the feedback was given with (not stored)."""
 
 
 class ErasureReport(_Record):
@@ -663,11 +677,12 @@ class Store(abc.ABC):
         """The notice was sent, or given up on (and audited)."""
 
     @abc.abstractmethod
-    async def record_staff_post(self, pseudonym: str, post: StaffPost) -> bool:
+    async def record_staff_post(self, pseudonym: str, post: StaffPost) -> Noted:
         """Remember a message posted to the staff chat about a feedback of the person.
-        False when the feedback is gone or the consent the post rests on is no longer in
-        force (erased or withdrawn while the post was on its way): the post is then to be
-        retracted at once."""
+        RETRACT when the feedback is gone or the consent the post rests on is no longer
+        in force (erased or withdrawn while the post was on its way): the post is then to
+        be retracted at once; REDRAW (flagged as by `withdraw_consent` with
+        `redraw_alerts`) when another of `post.given_with` is no longer in force."""
 
     @abc.abstractmethod
     async def staff_posts_of(self, pseudonym: str) -> list[StaffPost]:

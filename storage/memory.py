@@ -30,6 +30,7 @@ from storage.interface import (
     FeedbackRecord,
     LanguageChoice,
     NewFeedback,
+    Noted,
     PeriodFeedback,
     PurgeReport,
     Release,
@@ -252,17 +253,26 @@ class MemoryStore(Store):
         self._check()
         self._notices.pop(number, None)
 
-    async def record_staff_post(self, pseudonym: str, post: StaffPost) -> bool:
+    async def record_staff_post(self, pseudonym: str, post: StaffPost) -> Noted:
         self._check_space()
         stored = any(r.id == post.feedback_id for r in self._feedback.get(pseudonym, []))
         in_force = any(
             c.purpose == post.purpose and c.in_force for c in self._consents.get(pseudonym, [])
         )
         kept = stored and in_force
+        consents = self._consents.get(pseudonym, [])
+        in_force_now = {c.purpose for c in consents if c.in_force}
+        redraw = kept and not set(post.given_with) - {post.purpose} <= in_force_now
         where = (post.chat_id, post.message_id)
         if where not in self._posts:  # a message is noted once
-            self._posts[where] = (pseudonym, post) if kept else None
-        return kept
+            self._posts[where] = (
+                (pseudonym, post.model_copy(update={"given_with": ()})) if kept else None
+            )
+            if redraw:
+                self._redraw.add(where)
+        if not kept:
+            return Noted.RETRACT
+        return Noted.REDRAW if redraw else Noted.NOTED
 
     async def staff_posts_of(self, pseudonym: str) -> list[StaffPost]:
         self._check()

@@ -13,6 +13,7 @@ from storage.interface import (
     AuditEntry,
     DeletionNotice,
     Delivery,
+    Noted,
     Release,
     StaffPost,
 )
@@ -251,14 +252,27 @@ class StaffRecords(StoreCore):
         async with self._lock:
             return await on_thread(self._conn(), give_up, atomic=True)
 
-    async def record_staff_post(self, pseudonym: str, post: StaffPost) -> bool:
-        def record(conn: sqlite3.Connection) -> bool:
+    async def record_staff_post(self, pseudonym: str, post: StaffPost) -> Noted:
+        others = sorted(set(post.given_with) - {post.purpose})
+
+        def record(conn: sqlite3.Connection) -> Noted:
             check = (post.feedback_id, pseudonym, pseudonym, post.purpose)
             kept = bool(conn.execute(_POST_KEPT_SQL, check).fetchone()[0])
             person = (pseudonym, post.feedback_id, post.purpose) if kept else (None,) * 3
+            redraw = False
+            if kept and others:
+                marks = ", ".join("?" * len(others))
+                in_force = conn.execute(
+                    "SELECT count(DISTINCT purpose) FROM main.consents WHERE pseudonym = ?"  # noqa: S608
+                    f" AND withdrawn_at IS NULL AND purpose IN ({marks})",
+                    (pseudonym, *others),
+                ).fetchone()[0]
+                redraw = in_force < len(others)
             where = (post.chat_id, post.message_id, ts(post.posted_at))
-            conn.execute(_INSERT_POST_SQL, (*where, *person, 0))
-            return kept
+            conn.execute(_INSERT_POST_SQL, (*where, *person, int(redraw)))
+            if not kept:
+                return Noted.RETRACT
+            return Noted.REDRAW if redraw else Noted.NOTED
 
         async with self._lock:
             return await on_thread(self._conn(), record, atomic=True)

@@ -211,7 +211,7 @@ async def test_an_alert_noted_after_its_feedback_went_is_retracted_at_once(
         posted_at=desk.clock(),
         purpose="feedback",
     )
-    await retractor(desk).posted(pseudonym, [late], alert["text"] or "")
+    await retractor(desk).posted(pseudonym, [late])
     await settled(desk)
     assert now_shown(desk, alert) == DELETED
 
