@@ -24,6 +24,7 @@ from storage.interface import (
     Draft,
     LanguageChoice,
     NewFeedback,
+    Noted,
     Release,
     SegmentRead,
     StaffPost,
@@ -1114,3 +1115,34 @@ def test_long_lists_of_feedback_ids_are_asked_for_in_parts() -> None:
     parts = notice_parts(list(reversed(ids)))
     assert [len(part) for part in parts] == [500, 500, 200]
     assert [i for part in parts for i in part] == ids
+
+
+async def test_alerts_to_show_again_after_a_withdrawal_of_the_consent_to_be_contacted(
+    store: Store,
+) -> None:
+    """Flagged by a withdrawal with `redraw_alerts`, or when noted after one (the alert
+    on its way); read with a cursor; cleared one by one; gone with an erasure (fourth
+    review)."""
+    p, q = store.pseudonym("tg-user:1"), store.pseudonym("tg-user:2")
+    first = await store.submit_feedback(p, feedback(), [grant(), grant("contact")])
+    other = await store.submit_feedback(q, feedback("x"), [grant(), grant("contact")])
+    assert await store.record_staff_post(p, post(21, first.id)) == Noted.NOTED
+    assert await store.record_staff_post(p, post(20, first.id)) == Noted.NOTED
+    assert await store.record_staff_post(q, post(5, other.id)) == Noted.NOTED
+    assert await store.posts_to_redraw() == []
+    await store.withdraw_consent(p, "contact", T0 + HOUR)
+    assert await store.posts_to_redraw() == [], "not flagged without redraw_alerts"
+    await store.submit_feedback(p, feedback("zwei"), [grant("contact", T0 + 2 * HOUR)])
+    await store.withdraw_consent(p, "contact", T0 + 3 * HOUR, redraw_alerts=True)
+    got = [(pseudonym, x.message_id) for pseudonym, x in await store.posts_to_redraw()]
+    assert got == [(p, 20), (p, 21)]
+    assert [x.message_id for _, x in await store.posts_to_redraw(1)] == [20]
+    assert [x.message_id for _, x in await store.posts_to_redraw(after=(STAFF_CHAT, 20))] == [21]
+    await store.post_redrawn(STAFF_CHAT, 20)
+    assert [x.message_id for _, x in await store.posts_to_redraw()] == [21]
+    late = post(22, first.id).model_copy(update={"given_with": ("feedback", "contact")})
+    assert await store.record_staff_post(p, late) == Noted.REDRAW, "withdrawn on its way"
+    kept = post(6, other.id).model_copy(update={"given_with": ("feedback", "contact")})
+    assert await store.record_staff_post(q, kept) == Noted.NOTED
+    await store.erase_subject(p)
+    assert await store.posts_to_redraw() == []
