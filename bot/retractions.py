@@ -3,10 +3,12 @@
 An alert quotes one person's ratings and (redacted) comment. When that feedback is erased,
 the consent the alert rests on is withdrawn, or the feedback expires, the store marks the
 post (storage.interface.StaffPost) and the bot replaces the message's text with a note
-that the feedback was deleted: erasure reaches the copy staff were shown (Art. 17), and
-the thread around it still reads sensibly. What cannot be done now (Telegram down, the
-bot removed from the chat) stays marked and is tried again after every erasure,
-withdrawal and purge, and at the next start.
+that the alert was withdrawn: erasure reaches the copy staff were shown (Art. 17), and
+the thread around it still reads sensibly. A withdrawal of the consent to be contacted
+marks the person's other alerts to be shown again as the consents now allow (without the
+reference to answer by). What cannot be done now (Telegram down, the bot removed from the
+chat) stays marked and is tried again after every erasure, withdrawal and purge, and at
+the next start.
 """
 
 from __future__ import annotations
