@@ -60,6 +60,14 @@ _INSERT_POST_SQL = (  # a message is noted once: a note waiting to be retracted 
     " purpose, redraw) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id, message_id) DO NOTHING"
 )
 
+
+def _post(chat: int, message: int, feedback: str, at: str, purpose: str) -> StaffPost:
+    """A row of staff_posts (chat_id, message_id, feedback_id, posted_at, purpose)."""
+    return StaffPost(
+        chat_id=chat, message_id=message, feedback_id=feedback, posted_at=dt(at), purpose=purpose
+    )
+
+
 _NEWEST_RELEASE_SQL = "SELECT max(at) FROM main.release_points WHERE flow IN (?, '') AND at <= ?"
 
 
@@ -285,16 +293,7 @@ class StaffRecords(StoreCore):
                 " FROM ledger.staff_posts WHERE pseudonym = ? ORDER BY posted_at, id",
                 (pseudonym,),
             )
-        return [
-            StaffPost(
-                chat_id=chat,
-                message_id=message,
-                feedback_id=feedback,
-                posted_at=dt(at),
-                purpose=purpose,
-            )
-            for chat, message, feedback, at, purpose in rows
-        ]
+        return [_post(*row) for row in rows]
 
     async def posts_to_retract(
         self,
@@ -329,19 +328,7 @@ class StaffRecords(StoreCore):
                 + " ORDER BY chat_id, message_id LIMIT ?",
                 (*(after or ()), limit),
             )
-        return [
-            (
-                pseudonym,
-                StaffPost(
-                    chat_id=chat,
-                    message_id=message,
-                    feedback_id=feedback,
-                    posted_at=dt(at),
-                    purpose=purpose,
-                ),
-            )
-            for pseudonym, chat, message, feedback, at, purpose in rows
-        ]
+        return [(pseudonym, _post(*post)) for pseudonym, *post in rows]
 
     async def post_redrawn(self, chat_id: int, message_id: int) -> None:
         async with self._lock:

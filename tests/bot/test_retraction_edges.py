@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 import bot.app
-from bot.fakeapi.model import bad_request
 from storage.interface import StaffPost
+from tests.bot import test_retractions
 from tests.bot.test_retractions import (
     DELETED,
     NO,
@@ -28,6 +28,7 @@ from tests.bot.test_retractions import (
     feedback,
     now_shown,
     posts,
+    refuse_edits_in,
     retractor,
     settled,
 )
@@ -37,20 +38,7 @@ from tests.harness import Clock, Harness, make_settings, texts
 SHIPPED = Path(__file__).resolve().parents[2] / "flows" / "definitions" / "feedback.toml"
 
 
-@pytest.fixture
-async def desk(api: FakeBotApi, clock: Clock, tmp_path: Path) -> AsyncIterator[Harness]:
-    settings = make_settings(
-        tmp_path / "data",
-        staff_ids=str(STAFF),
-        staff_chat_id=STAFF_CHAT,
-        alert_threshold=2,
-        controller_name="Beispiel GmbH",
-        controller_contact="service@beispiel.de",
-    )
-    harness = Harness(api=api, settings=settings, clock=clock)
-    await harness.start()
-    yield harness
-    await harness.stop()
+desk = test_retractions.desk  # the staff desk of the retraction tests, a fixture
 
 
 @pytest.fixture
@@ -205,14 +193,7 @@ async def test_redraws_stuck_in_a_chat_the_bot_left_do_not_block_the_others(
 async def test_an_alert_costs_no_telegram_call_per_refused_post(desk: Harness) -> None:
     """With 150 posts waiting that Telegram refuses (the bot restricted in an old chat),
     a new alert costs no edit there: nothing was erased, withdrawn or purged."""
-    edit = desk.api._methods["editMessageText"]
-
-    def refusing(params: dict[str, Any], files: Any) -> Any:
-        if int(params["chat_id"]) == OLD_CHAT:
-            raise bad_request("not enough rights to send text messages to the chat")
-        return edit(params, files)
-
-    desk.api._methods["editMessageText"] = refusing
+    refuse_edits_in(desk, OLD_CHAT)
     await detached_posts(desk, OLD_CHAT, 150)
     retractor(desk).soon()
     await settled(desk)
@@ -226,14 +207,7 @@ async def test_a_round_warns_once_not_once_per_refused_post(
     desk: Harness, caplog: pytest.LogCaptureFixture
 ) -> None:
     """One warning per round, not one per refused post."""
-    edit = desk.api._methods["editMessageText"]
-
-    def refusing(params: dict[str, Any], files: Any) -> Any:
-        if int(params["chat_id"]) == OLD_CHAT:
-            raise bad_request("not enough rights to send text messages to the chat")
-        return edit(params, files)
-
-    desk.api._methods["editMessageText"] = refusing
+    refuse_edits_in(desk, OLD_CHAT)
     await detached_posts(desk, OLD_CHAT, 50)
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="bot.retractions"):

@@ -512,6 +512,19 @@ async def detached_posts(desk: Harness, chat_id: int, count: int) -> None:
         assert not await desk.store.record_staff_post(pseudonym, post)
 
 
+def refuse_edits_in(desk: Harness, chat_id: int) -> None:
+    """Telegram refuses every edit in `chat_id` (the bot may no longer write there) with a
+    400 that is not "chat not found"."""
+    edit = desk.api._methods["editMessageText"]
+
+    def refusing(params: dict[str, Any], files: Any) -> Any:
+        if int(params["chat_id"]) == chat_id:
+            raise bad_request("not enough rights to send text messages to the chat")
+        return edit(params, files)
+
+    desk.api._methods["editMessageText"] = refusing
+
+
 async def erase(desk: Harness, user_id: int) -> None:
     customer = desk.customer(user_id)
     await customer.send("/loeschen")
@@ -538,14 +551,7 @@ async def test_more_refused_alerts_than_a_batch_do_not_block_every_later_retract
 ) -> None:
     """The bot may no longer write in the old chat: each edit there is refused with a
     400 that is not "chat not found" and passed over, 150 of them."""
-    edit = desk.api._methods["editMessageText"]
-
-    def refusing(params: dict[str, Any], files: Any) -> Any:
-        if int(params["chat_id"]) == OLD_CHAT:
-            raise bad_request("not enough rights to send text messages to the chat")
-        return edit(params, files)
-
-    desk.api._methods["editMessageText"] = refusing
+    refuse_edits_in(desk, OLD_CHAT)
     await detached_posts(desk, OLD_CHAT, 150)
     alert = await feedback(desk, 4202, "1", "Rechnung falsch")
 
