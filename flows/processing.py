@@ -520,10 +520,11 @@ def measures_in_force(processing: Processing, operations: Operations) -> tuple[M
                 "Backups: `feedbackbot backup` copies the data file with `VACUUM INTO`, so that "
                 "a backup carries neither keys nor freed pages; the key store is copied "
                 "separately (`--keys`), to be kept apart and only briefly. Erasures and "
-                "withdrawals are noted in a ledger beside the store (`erasures.db`, never part "
-                "of a backup; whom an entry concerns encrypted) until the person's data would "
-                "have expired, at least a year, and applied again when a store restored from "
-                "backups is opened."
+                "withdrawals are noted in a ledger beside the store (`erasures.db`; whom an "
+                "entry concerns encrypted; copied only on request, `--ledger`, to be put back "
+                "only for a data folder lost as a whole) until the person's data would have "
+                "expired, at least a year, and applied again when a store restored from backups "
+                "is opened."
             ),
         ),
     )

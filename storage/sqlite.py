@@ -467,20 +467,29 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
         log.info("master_key_rotated")
         return total
 
-    async def backup(self, destination: Path, keys: Path | None = None) -> None:
+    async def backup(
+        self, destination: Path, keys: Path | None = None, ledger: Path | None = None
+    ) -> None:
         """A consistent copy of the data store via VACUUM INTO; with `keys`, of the key
         store as well (also of keys still in its write-ahead log, which a plain file copy
         of keys.db while the bot runs misses; such copies are to be kept only briefly:
-        an erasure destroys a key in keys.db, not in its copies).
+        an erasure destroys a key in keys.db, not in its copies); with `ledger`, of the
+        erasure ledger erasures.db (for a data folder lost as a whole; it holds the notes
+        of staff-chat alerts, so it is kept no longer than data backups).
 
-        Both destinations are checked before anything is written: StoreError if one
-        exists, its folder does not, or they are the same file. All or nothing: should
-        the key store's copy fail, the data copy is removed again. VACUUM INTO writes live
-        pages only, unlike the backup API, which would copy freed pages of erased people
-        verbatim."""
+        All destinations are checked before anything is written: StoreError if one
+        exists, its folder does not, or two are the same file. All or nothing: should
+        a later copy fail, the earlier ones are removed again. The data is copied first
+        (the key store's copy then holds the key of every feedback in the data copy; the
+        ledger's copy every erasure made while the data was copied or after, and notes of
+        alerts whose feedback the data copy lacks, which are retracted once restored).
+        VACUUM INTO writes live pages only, unlike the backup API, which would copy freed
+        pages of erased people verbatim."""
         targets = [("main", Path(destination))]
         if keys is not None:
             targets.append(("keys", Path(keys)))
+        if ledger is not None:
+            targets.append(("ledger", Path(ledger)))
         await asyncio.to_thread(_check_backup_destinations, [path for _, path in targets])
         written: list[Path] = []
         try:
@@ -502,7 +511,7 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
         try:
             async with self._lock:
                 old_umask = os.umask(0o077)
-                try:  # the schema is one of two constants, never input
+                try:  # the schema is one of three constants, never input
                     await self._conn().execute(f"VACUUM {schema} INTO ?", (str(partial),))
                 finally:
                     os.umask(old_umask)
@@ -567,7 +576,7 @@ def _check_backup_destinations(destinations: list[Path]) -> None:
     and no two are the same."""
     if len({path.resolve() for path in destinations}) < len(destinations):
         raise StoreError(
-            N_("the data and the key store need a file each; {path} is given twice"),
+            N_("each copy needs a file of its own; {path} is given twice"),
             path=destinations[-1],
         )
     for destination in destinations:

@@ -40,7 +40,8 @@ def register(subparsers: Any, t: Translator) -> None:
         description=t.gettext(
             "Write a consistent copy of feedback.db to DEST with VACUUM INTO, also "
             "while the bot runs. The key store is not included: back it up separately, "
-            "with --keys, and keep those copies only briefly."
+            "with --keys, and keep those copies only briefly. With --ledger, the erasure "
+            "ledger too."
         ),
     )
     backup.add_argument(
@@ -53,6 +54,15 @@ def register(subparsers: Any, t: Translator) -> None:
         help=t.gettext(
             "also write a consistent copy of the key store (keys.db) to this new file; "
             "store it apart from the data backups"
+        ),
+    )
+    backup.add_argument(
+        "--ledger",
+        type=Path,
+        metavar="LEDGER_DEST",
+        help=t.gettext(
+            "also write a consistent copy of the erasure ledger (erasures.db) to this new "
+            "file, for a data folder lost as a whole"
         ),
     )
     backup.set_defaults(handler=run_backup)
@@ -100,8 +110,8 @@ def run_backup(args: argparse.Namespace) -> int:
     t = operator_translator()
 
     async def backup(store: SQLiteStore, settings: Settings) -> list[str]:
-        await store.backup(args.destination, args.keys)
-        return _same_disk_notes(args.destination, args.keys, settings.data_dir, t)
+        await store.backup(args.destination, args.keys, args.ledger)
+        return _same_disk_notes(args.destination, args.keys, args.ledger, settings.data_dir, t)
 
     notes = with_store(backup)
     if args.keys is None:
@@ -115,17 +125,25 @@ def run_backup(args: argparse.Namespace) -> int:
             "days, apart from the data backups"
         )
         print(message.format(path=args.destination, keys=args.keys))
+    if args.ledger is not None:
+        message = t.gettext(
+            "wrote the erasure ledger to {ledger}; restore it only if erasures.db itself "
+            "was lost, and keep it no longer than the data backups"
+        )
+        print(message.format(ledger=args.ledger))
     for note in notes:
         print(note, file=sys.stderr)
     return 0
 
 
-def _same_disk_notes(copy: Path, keys: Path | None, data_dir: Path, t: Translator) -> list[str]:
+def _same_disk_notes(
+    copy: Path, keys: Path | None, ledger: Path | None, data_dir: Path, t: Translator
+) -> list[str]:
     """Notes on copies that landed on the data's own file system (an unmounted backup
     disk leaves its mount point an ordinary folder there), and on a key store copy
     beside the data backup it opens."""
     notes = []
-    for path in (copy, keys):
+    for path in (copy, keys, ledger):
         if path is not None and _same_disk(path, data_dir):
             warning = t.gettext(
                 "note: {path} is on the same file system as the data, so it does not "

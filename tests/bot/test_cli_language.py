@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sqlite3
 import subprocess
 import tempfile
 from pathlib import Path
@@ -219,6 +220,32 @@ async def test_what_the_commands_answer_is_german(tmp_path: Path) -> None:
     assert stats.stdout == "keine Statistik in diesem Zeitraum\n"
     audit = feedbackbot(tmp_path, "audit", lang="de_DE.UTF-8", **settings)
     assert audit.stdout == "keine Einträge im Prüfprotokoll in diesem Zeitraum\n"
+
+
+async def test_a_backup_with_the_ledger_says_when_to_restore_it(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    await make_store(data, people=1)
+    settings = {"data_dir": str(data), "master_key": MASTER_KEY}
+    copy, keys, ledger = (tmp_path / name for name in ("copy.db", "keys.db", "erasures.db"))
+    args = ("backup", str(copy), "--keys", str(keys), "--ledger", str(ledger))
+    backup = feedbackbot(tmp_path, *args, lang="de_DE.UTF-8", **settings)
+    assert backup.stdout.splitlines()[1:] == [
+        f"Löschverzeichnis nach {ledger} geschrieben; stellen Sie es nur wieder her, wenn "
+        "erasures.db selbst verloren ging, und bewahren Sie es nicht länger auf als die "
+        "Datensicherungen"
+    ], backup.stderr
+    assert f"Hinweis: {ledger} liegt im selben Dateisystem wie die Daten" in backup.stderr
+    with sqlite3.connect(ledger) as copied, sqlite3.connect(data / "erasures.db") as kept:
+        tables = "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+        assert copied.execute(tables).fetchall() == kept.execute(tables).fetchall()
+        assert ("staff_posts",) in copied.execute(tables).fetchall()
+    copied.close()
+    kept.close()
+    twice = feedbackbot(
+        tmp_path, "backup", str(tmp_path / "b.db"), "--ledger", str(keys), **settings
+    )
+    assert twice.returncode != 0 and "existiert bereits" in twice.stderr
+    assert not (tmp_path / "b.db").exists()
 
 
 def _parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:

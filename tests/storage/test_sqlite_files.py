@@ -962,6 +962,57 @@ async def test_a_restored_backup_does_not_bring_erased_people_or_withdrawn_conse
     assert "erasures_applied_again" not in caplog.text, "nothing to apply again"
 
 
+async def test_a_ledger_copy_brings_erasures_and_alert_notes_back_to_a_lost_data_folder(
+    store: SQLiteStore, data_dir: Path, key: bytes, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Only a copy of erasures.db taken while the bot was stopped was safe: with the whole
+    data folder lost, an older data backup came back with the people erased since, and
+    the alerts in the staff chat were out of the bot's reach for good. `backup --ledger`
+    copies the ledger beside the data, also while the store is open."""
+    erased, stays = store.pseudonym("tg-user:1"), store.pseudonym("tg-user:2")
+    await store.submit_feedback(erased, feedback("Quastenflosser"), [grant()])
+    kept = await store.submit_feedback(stays, feedback("bleibt"), [grant(), grant("contact")])
+    old = tmp_path / "old"
+    old.mkdir()
+    await store.backup(old / "feedback.db", keys=old / "keys.db")
+    await store.erase_subject(erased)
+    post = StaffPost(
+        chat_id=-100, message_id=7, feedback_id=kept.id, posted_at=T0, purpose="contact"
+    )
+    assert await store.record_staff_post(stays, post)
+    new = tmp_path / "new"
+    new.mkdir()
+    with pytest.raises(StoreError, match="given twice"):
+        await store.backup(new / "feedback.db", new / "keys.db", ledger=new / "keys.db")
+    assert list(new.iterdir()) == [], "checked before anything is written"
+    await store.backup(new / "feedback.db", new / "keys.db", ledger=new / "erasures.db")
+    await store.close()
+    assert (new / "erasures.db").stat().st_mode & 0o777 == 0o600
+    shutil.rmtree(data_dir)  # the disk is gone, and with it the ledger beside the store
+
+    caplog.set_level(logging.INFO, logger="storage")
+    for backup in (old, new):  # the newest data backup, or one from before the erasure
+        shutil.rmtree(data_dir, ignore_errors=True)
+        data_dir.mkdir()
+        for name in ("feedback.db", "keys.db"):
+            shutil.copy(backup / name, data_dir / name)
+        shutil.copy(new / "erasures.db", data_dir / "erasures.db")
+        restored = SQLiteStore(data_dir, key, exclusive=True)
+        await restored.open()
+        try:
+            assert await restored.feedback_of(erased, T0 + DAY) == []
+            assert [r.answers["comment"] for r in await restored.feedback_of(stays, T0 + DAY)] == [
+                "bleibt"
+            ]
+            assert await restored.staff_posts_of(stays) == [post]
+            assert (await restored.erase_subject(stays)).staff_posts == 1
+            assert await restored.posts_to_retract() == [(-100, 7)], "still within reach"
+        finally:
+            await restored.close()
+    applied = [r.count for r in caplog.records if r.getMessage() == "erasures_applied_again"]
+    assert applied == [1], "the old backup's erased person, erased again"
+
+
 async def test_a_ledger_of_many_pages_applies_again_exactly_what_the_restored_files_hold(
     store: SQLiteStore,
     data_dir: Path,
