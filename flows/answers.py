@@ -272,6 +272,18 @@ class AnswerDesk:
         return message
 
     @staticmethod
+    def edit_not_passed_on(locale: str) -> Outcome:
+        """Said to a member of staff who edited an /antworten already sent: Telegram tells
+        the bot of the edit, but a message in the customer's chat stays as it was sent."""
+        t = translator(locale)
+        return Outcome.say(
+            t.gettext(
+                "Edits are not passed on: the customer keeps the answer as first sent (if it "
+                "was sent; see my reply to it). To correct it, send a new /reply."
+            )
+        )
+
+    @staticmethod
     def _too_long(t: Translator, limit: int, length: int) -> Outcome:
         return Outcome.say(
             t.gettext(

@@ -12,7 +12,14 @@ import logging
 from typing import Any
 
 from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import (
+    ApplicationHandlerStop,
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
 
 from bot.context import BotContext
 from bot.render import render, send_to
@@ -28,11 +35,29 @@ ANSWER_COMMANDS = ["antworten", "reply"]
 
 def staff_filter(settings: Settings) -> filters.BaseFilter:
     """A listed staff member, writing privately or in the staff chat."""
+    return _staff_where_commands_work(settings) & filters.UpdateType.MESSAGE
+
+
+def _staff_where_commands_work(settings: Settings) -> filters.BaseFilter:
     staff = filters.User(user_id=sorted(settings.staff_ids))
     chat: filters.BaseFilter = filters.ChatType.PRIVATE
     if settings.staff_chat_id is not None:
         chat = chat | filters.Chat(chat_id=settings.staff_chat_id)
-    return staff & chat & filters.UpdateType.MESSAGE
+    return staff & chat
+
+
+def edited_answer_guard(settings: Settings) -> tuple[int, BaseHandler[Any, Any, Any]]:
+    """An /antworten a member of staff edited after sending: said to be not passed on
+    (found by review: in the staff chat the edit went unanswered, as if the corrected
+    text had reached the customer). Ahead of the guards that drop edits."""
+    commands = "|".join(ANSWER_COMMANDS)
+    edited = filters.UpdateType.EDITED_MESSAGE & filters.Regex(rf"^/({commands})(@\w+)?(\s|$)")
+    return (-1, MessageHandler(_staff_where_commands_work(settings) & edited, edited_answer))
+
+
+async def edited_answer(update: Update, context: BotContext) -> None:
+    await render(context.staff.answers.edit_not_passed_on(context.locale(update)), update, context)
+    raise ApplicationHandlerStop
 
 
 async def summary(update: Update, context: BotContext) -> None:

@@ -277,6 +277,47 @@ async def test_only_the_command_answers_and_only_from_staff(desk: Harness) -> No
     assert await audit(desk) == []
 
 
+async def test_an_edited_answer_is_said_not_to_reach_the_customer(desk: Harness) -> None:
+    """Staff fixing a typo in an /antworten already sent got no word in the staff chat, as
+    if the correction had reached the customer; it did not, and cannot."""
+    alert = await low_rating(desk)
+    await confirmed(desk)
+    update = desk.api.user_message(
+        STAFF,
+        f"/antworten {ANSWER}",
+        chat_id=STAFF_CHAT,
+        chat_type="supergroup",
+        reply_to_message_id=alert["message_id"],
+    )
+    assert ANSWER in to(await desk.deliver(update), CUSTOMER)
+    command = update["message"]
+    said = "Änderungen werden nicht weitergegeben"
+    for chat in (STAFF_CHAT, STAFF):  # where it was sent, or in private
+        where = {"chat_id": chat, "chat_type": "private" if chat > 0 else "supergroup"}
+        edit = desk.api.edited_message(
+            STAFF, command["message_id"], "/antworten Korrigiert: erstattet", **where
+        )
+        [note] = await desk.deliver(edit)
+        assert note["chat_id"] == chat and said in (note["text"] or ""), note
+        assert "ein neues /antworten" in (note["text"] or "")
+    # Other edits in the staff chat stay unanswered: staff talking among themselves.
+    chatter = desk.api.edited_message(
+        STAFF, command["message_id"], "Ich kümmere mich", chat_id=STAFF_CHAT, chat_type="supergroup"
+    )
+    assert await desk.deliver(chatter) == []
+    # Nor does anyone who is not staff get told about answers.
+    stranger = desk.api.edited_message(
+        OUTSIDER, 1, "/antworten hallo", chat_id=STAFF_CHAT, chat_type="supergroup"
+    )
+    assert await desk.deliver(stranger) == []
+    english = desk.api.edited_message(STAFF, 2, "/reply fixed", chat_id=STAFF, language_code="en")
+    [note] = await desk.deliver(english)
+    assert (note["text"] or "").startswith("Edits are not passed on")
+    assert "send a new /reply" in (note["text"] or "")
+    assert ANSWER in texts(desk.api.messages(CUSTOMER))
+    assert "Korrigiert" not in texts(desk.api.messages(CUSTOMER)), "never passed on"
+
+
 async def test_a_customer_who_blocked_the_bot_is_reported_and_audited(desk: Harness) -> None:
     alert = await low_rating(desk)
     await confirmed(desk)
