@@ -732,13 +732,16 @@ class Store(abc.ABC):
         the person's staff-chat posts are to be retracted (`posts_to_retract`)."""
 
     @abc.abstractmethod
-    async def cap_retention(self, retentions: Mapping[str, timedelta]) -> int:
+    async def cap_retention(
+        self, retentions: Mapping[str, timedelta], *, apply: bool = True
+    ) -> int:
         """Bring the deletion date of the feedback of each flow (flow id -> retention)
         forward to at most its creation plus that retention: a retention shortened since
         holds for what is stored too (Art. 5(1)(e)), as the notices then say. A longer one
         changes nothing stored (the consent was to the shorter). Returns how many were;
         the next purge deletes those now past their date, and queues a deletion notice
-        for the recipients told the old date (`Delivery.cut_short`)."""
+        for the recipients told the old date (`Delivery.cut_short`). With `apply` False,
+        changes nothing and returns how many would be brought forward."""
 
     @abc.abstractmethod
     async def purge_expired(

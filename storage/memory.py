@@ -633,13 +633,18 @@ class MemoryStore(Store):
             self._audit.append(AuditEntry(event="erasure", at=datetime.now(UTC)))
         return report
 
-    async def cap_retention(self, retentions: Mapping[str, timedelta]) -> int:
+    async def cap_retention(
+        self, retentions: Mapping[str, timedelta], *, apply: bool = True
+    ) -> int:
         self._check()
         count = 0
         for pseudonym, items in self._feedback.items():
             for i, record in enumerate(items):
                 retention = retentions.get(record.flow_id)
                 if retention is not None and record.expires_at > record.created_at + retention:
+                    count += 1
+                    if not apply:
+                        continue
                     items[i] = record.model_copy(
                         update={"expires_at": record.created_at + retention}
                     )
@@ -650,7 +655,6 @@ class MemoryStore(Store):
                         else d
                         for d in self._deliveries.get(pseudonym, [])
                     ]
-                    count += 1
         return count
 
     async def purge_expired(

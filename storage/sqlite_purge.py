@@ -300,7 +300,9 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
             audit=audit,
         )
 
-    async def cap_retention(self, retentions: Mapping[str, timedelta]) -> int:
+    async def cap_retention(
+        self, retentions: Mapping[str, timedelta], *, apply: bool = True
+    ) -> int:
         if not retentions:
             return 0
         async with self._lock:
@@ -331,7 +333,7 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
                     (rowid, dt(str(created_at)), retentions[str(flow_id)])
                     for rowid, flow_id, created_at in rows
                 ]
-                if capped:
+                if capped and apply:
                     await on_thread(self._conn(), partial(_cap, capped=capped), atomic=True)
             total += len(capped)
             await asyncio.sleep(0)

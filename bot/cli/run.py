@@ -71,7 +71,14 @@ def run(args: argparse.Namespace) -> int:
     warn_if_contact_unused(settings, catalog)
     store = open_store(settings, exclusive=True)
     # Open once before polling, so a wrong key or unusable store fails fast with one line.
-    asyncio.run(_check_store(store))
+    short = {
+        flow.id: retention
+        for flow in catalog.flows.values()
+        if (retention := flow.retention(settings.retention)) < SHORT_RETENTION
+    }
+    if cut := asyncio.run(_check_store(store, short)):
+        _refuse_short_retention(cut, short)
+        return 1
     application = build_application(settings, store, catalog=catalog)
     log.info("starting long polling")
     try:
@@ -112,6 +119,29 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _check_store(store: SQLiteStore) -> None:
+async def _check_store(store: SQLiteStore, short: dict[str, timedelta]) -> int:
+    """Open and close the store; how many stored feedback a retention under a day (of
+    the flows in `short`) would bring forward (none are)."""
     await store.open()
-    await store.close()
+    try:
+        return await store.cap_retention(short, apply=False) if short else 0
+    finally:
+        await store.close()
+
+
+def _refuse_short_retention(cut: int, short: dict[str, timedelta]) -> None:
+    """A retention under a day would bring the deletion date of feedback already stored
+    forward, for good, and the next purge would delete it: most likely a slip ("180" is
+    180 seconds), which setting it right again would not undo (found by review)."""
+    t = operator_translator()
+    message = t.gettext(
+        "a retention of only {retention} (surveys: {flows}; FEEDBACKBOT_RETENTION or the "
+        "flow's own; a plain number counts seconds and m minutes) would delete {count} "
+        "feedback already stored within it, for good; write e.g. 180d for 180 days. "
+        "Nothing was changed."
+    ).format(
+        retention=compact_duration(min(short.values())),
+        flows=", ".join(sorted(short)),
+        count=t.number(cut),
+    )
+    print("feedbackbot: " + message, file=sys.stderr)

@@ -20,7 +20,7 @@ from flows.i18n import translator
 from storage import ConsentGrant, MasterKeyMismatch, NewFeedback, SQLiteStore
 from storage.crypto import decode_master_key, encode_master_key, generate_key
 from storage.interface import AuditEntry, StatisticsRow
-from tests.e2e.botprocess import REPO, bot_env, cli, running_bot
+from tests.e2e.botprocess import REPO, bot_env, cli, run_once, running_bot
 from tests.e2e.test_polling import ERIKA, converse, say
 from tests.fakes.botapi import BotApiServer, FakeBotApi
 from tests.harness import MASTER_KEY, TOKEN, files_contain
@@ -138,6 +138,42 @@ def test_expiry_end_to_end_with_a_retention_of_seconds(tmp_path: Path) -> None:
     with sqlite3.connect(data / "feedback.db") as db:
         assert db.execute("SELECT count(*) FROM feedback").fetchone() == (0,)
     assert not files_contain(data, comment.encode())
+
+
+async def test_a_retention_of_seconds_meant_as_days_leaves_stored_feedback_alone(
+    tmp_path: Path,
+) -> None:
+    """`FEEDBACKBOT_RETENTION=180` (180 seconds, meant as days) only got a warning: the
+    start brought every stored feedback's deletion date forward, the purge deleted it,
+    and writing 180d again brought nothing back (found by an operator audit)."""
+    data = tmp_path / "data"
+    await make_store(data, people=3)
+
+    def dates() -> list[tuple[str]]:
+        with sqlite3.connect(data / "feedback.db") as db:
+            found = db.execute("SELECT expires_at FROM feedback ORDER BY rowid").fetchall()
+        db.close()
+        return found
+
+    before = dates()
+    api = FakeBotApi(TOKEN)
+    with BotApiServer(api) as server:
+        for retention in ("180", "6m", "PT12H"):
+            result = run_once(bot_env(server, data, FEEDBACKBOT_RETENTION=retention), tmp_path)
+            assert result.returncode == 1
+            assert "would delete 3 feedback already stored within it, for good; write e.g. " in (
+                result.stderr
+            )
+        assert "a retention of only 12h (surveys: feedback, product;" in result.stderr
+        assert api.calls("getUpdates") == [], "not started"
+        assert dates() == before, "nothing brought forward"
+        # Written as meant, it starts, and deletes nothing early.
+        with running_bot(
+            api, bot_env(server, data, FEEDBACKBOT_RETENTION="180d"), tmp_path, tmp_path / "bot.log"
+        ):
+            pass
+    assert cli("purge", env=cli_env(data), cwd=tmp_path).returncode == 0
+    assert dates() == before
 
 
 def test_backup_while_the_bot_runs_restores_and_decrypts(tmp_path: Path) -> None:

@@ -240,6 +240,9 @@ async def test_a_shortened_retention_brings_the_deletion_date_forward(store: Sto
     unknown = feedback("fremd", ttl=180 * DAY).model_copy(update={"flow_id": "removed"})
     await store.submit_feedback(p, unknown, [])
 
+    before = {r.id: r.expires_at for r in await store.feedback_of(p, T0)}
+    assert await store.cap_retention({"standard": 90 * DAY}, apply=False) == 1
+    assert {r.id: r.expires_at for r in await store.feedback_of(p, T0)} == before, "a count"
     assert await store.cap_retention({"standard": 90 * DAY, "product": 365 * DAY}) == 1
     dates = {r.id: r.expires_at for r in await store.feedback_of(p, T0)}
     assert dates[standard.id] == T0 + 90 * DAY
