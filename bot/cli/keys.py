@@ -85,7 +85,8 @@ def run_rotate(args: argparse.Namespace) -> int:
     print(
         t.gettext(
             "done: {total} data keys and the pseudonym key are wrapped by the new master key; "
-            "start the bot with it now"
+            "start the bot with it now. Keep the old key while you keep key store backups "
+            "taken before: only it opens them"
         ).format(total=total),
         file=sys.stderr,
     )

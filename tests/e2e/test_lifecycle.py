@@ -84,6 +84,10 @@ async def test_rotation_killed_midway_keeps_old_key_working_and_finishes_when_re
     new_key_text = cli("keygen", env=cli_env(data), cwd=tmp_path).stdout.strip()
     key_file = tmp_path / "new.key"
     key_file.write_text(new_key_text + "\n")
+    before = tmp_path / "before"
+    before.mkdir()
+    copies = ("backup", str(before / "feedback.db"), "--keys", str(before / "keys.db"))
+    assert cli(*copies, env=cli_env(data), cwd=tmp_path).returncode == 0
     shown = cli("rotate-key", "--new-key-file", str(key_file), env=cli_env(data), cwd=tmp_path)
     assert shown.returncode == 1 and "is open to other users (mode 644)" in shown.stderr
     key_file.chmod(0o600)  # as `umask 077; feedbackbot keygen > new.key` writes it
@@ -111,7 +115,13 @@ async def test_rotation_killed_midway_keeps_old_key_working_and_finishes_when_re
 
     finished = cli("rotate-key", "--new-key-file", str(key_file), env=cli_env(data), cwd=tmp_path)
     assert finished.returncode == 0, finished.stderr
+    assert "Keep the old key while you keep key store backups taken before" in finished.stderr
     assert await count_readable(data, new, people) == people
+    # The key store backup from before the rotation opens with the old key only, as the
+    # README and the line above say (an operator who replaced it could not restore).
+    with pytest.raises(MasterKeyMismatch):
+        await count_readable(before, new, people)
+    assert await count_readable(before, old, people) == people
     refused = cli("purge", env=cli_env(data), cwd=tmp_path)
     assert refused.returncode == 1 and "master key" in refused.stderr
     assert cli("purge", env=cli_env(data, new_key_text), cwd=tmp_path).returncode == 0
