@@ -156,11 +156,12 @@ STAFF_CHAT_ALERTS = Recipient(
     name=N_("Staff chat"),
     role=RecipientRole.STAFF,
     notice=N_(
-        "our staff, in a Telegram chat of theirs: digests of counts and, for a feedback with "
-        "a low rating (its low ratings) or one you agreed to be contacted about (all its "
-        "ratings), that feedback with its comments, e-mail addresses, phone numbers and the "
-        "like removed (no name or account); where you agreed, they can answer it through "
-        "the bot, which passes their answer on to you without showing them who you are. "
+        "our staff, in a Telegram chat of theirs: digests of counts and recent comments "
+        "and, for a feedback with a low rating (its low ratings) or one you agreed to be "
+        "contacted about (all its ratings), that feedback with its comments, e-mail "
+        "addresses, phone numbers and the like removed (no name or account); where you "
+        "agreed, they can answer it through the bot, which passes their answer on to you "
+        "without showing them who you are. "
         "When you erase your data, when the feedback expires, and when you withdraw the "
         "consent such a message rests on (for a low rating, that to the survey), the bot "
         "replaces the message with a note that it was withdrawn; digests stay in that chat."

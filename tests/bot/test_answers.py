@@ -599,6 +599,8 @@ async def test_the_consent_to_be_contacted_says_staff_will_see_the_feedback(
     )
     notice = texts(await customer.send("/datenschutz"))
     assert "wenn Sie die Einwilligung widerrufen, auf der eine solche Nachricht beruht" in notice
+    # With alerts as without: digests show comments too (left out here, found by review).
+    assert "Übersichten mit Zahlen und den neuesten Kommentaren und, bei einem Feedback" in notice
 
 
 async def test_without_alerts_neither_question_nor_notice_promises_answers(

@@ -145,7 +145,7 @@ def test_comments_in_the_summary_are_redacted() -> None:
         compute([], CATALOG, EN),
         k=5,
     )
-    assert "[Phone]" in text and "[E-Mail]" in text
+    assert "[Phone]" in text and "[Email]" in text
     assert "example.com" not in text and "2345678" not in text
 
 
