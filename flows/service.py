@@ -584,15 +584,16 @@ class FeedbackService:
         outcome: Outcome,
     ) -> Outcome:
         """The thanks, saying so where "No" was answered to an optional consent given in an
-        earlier feedback: that one still applies, and "No" here does not withdraw it."""
+        earlier feedback: that one still applies to that feedback (not to this one: staff
+        cannot answer this one, found by review), and "No" here does not withdraw it."""
         declined = {c.purpose for c in completion.consents if not c.granted}
         if not declined or not outcome.replies:
             return outcome
         earlier = {c.purpose for c in await self.store.consents(pseudonym) if c.in_force}
         notes = [
             t.gettext(
-                "You agreed to “{purpose}” earlier, and that consent still applies; /withdraw "
-                "withdraws it."
+                "You agreed to “{purpose}” with an earlier feedback: that consent still applies "
+                "to it, not to this one; /withdraw withdraws it."
             ).format(purpose=render_text(purpose.label or purpose.description, t))
             for purpose in flow.purposes
             if purpose.id in declined & earlier

@@ -376,22 +376,22 @@ async def test_no_to_being_contacted_says_an_earlier_yes_still_applies(
     """A "No" in a later feedback records nothing and withdraws nothing: the person is
     told that the earlier "Yes" stands, and how to withdraw it."""
     first = await full_conversation(service, ERIKA, "erstes Mal")  # "Ja, einverstanden"
-    assert "frühere Einwilligung" not in first.replies[-1].text
+    assert "früheren Feedback" not in first.replies[-1].text
     outcome = await service.start(ERIKA)
     outcome = await service.press(ERIKA, press(outcome, "4"))
     outcome = await service.text(ERIKA, "zweites Mal")
     [thanks] = (await service.press(ERIKA, press(outcome, "Nein"))).replies
     assert thanks.text.startswith("Vielen Dank")
     assert thanks.text.endswith(
-        "Ihre frühere Einwilligung „Kontaktaufnahme“ gilt weiter; mit "
-        "/widerruf können Sie sie widerrufen."
+        "Ihre Einwilligung „Kontaktaufnahme“ zu einem früheren Feedback gilt für jenes weiter, "
+        "nicht für dieses; mit /widerruf können Sie sie widerrufen."
     ), thanks.text
     never = Person(subject="tg-user:77", chat_id=77, locale="de")
     outcome = await service.press(never, press(await service.start(never), "Ja, ich willige ein"))
     outcome = await service.press(never, press(outcome, "4"))
     outcome = await service.text(never, "ohne Kontakt")
     [plain] = (await service.press(never, press(outcome, "Nein"))).replies
-    assert "frühere Einwilligung" not in plain.text
+    assert "früheren Feedback" not in plain.text
 
 
 async def test_a_full_disk_when_another_survey_begins_keeps_the_unfinished_answers(
