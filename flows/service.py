@@ -353,14 +353,17 @@ class FeedbackService:
         ).format(idle=t.duration(self.config.draft_idle))
         return Outcome(replies=(Reply(text),), close_keyboard=True)
 
-    async def text(self, person: Person, text: str, sent_at: datetime | None = None) -> Outcome:
-        """Typed text; `sent_at` is when Telegram says it was sent."""
-        return await self._input(person, TextInput(text, sent_at))
+    async def text(
+        self, person: Person, text: str, sent_at: datetime | None = None, replied: bool = False
+    ) -> Outcome:
+        """Typed text; `sent_at` is when Telegram says it was sent; `replied`, whether it
+        is a reply to one of the bot's messages (a staff answer, perhaps)."""
+        return await self._input(person, TextInput(text, sent_at), replied)
 
     async def other(self, person: Person, kind: str) -> Outcome:
         return await self._input(person, OtherInput(kind))
 
-    async def _input(self, person: Person, event: Input) -> Outcome:
+    async def _input(self, person: Person, event: Input, replied: bool = False) -> Outcome:
         t = translator(person.locale)
         pseudonym = self.store.pseudonym(person.subject)
         state = await self._state(pseudonym)
@@ -370,19 +373,24 @@ class FeedbackService:
             # Just thanked (in any survey), or the answers expired, or the notice has changed
             # since they agreed: none of it is an error of theirs, nor a refusal to consent.
             if await self._finished_recently(pseudonym):
-                return Outcome.say(
-                    t.gettext(
-                        "Your feedback has been received; no question is open right now. "
-                        "Send /start to give feedback again; /help lists what I can do."
-                    )
+                said = t.gettext(
+                    "Your feedback has been received; no question is open right now. "
+                    "Send /start to give feedback again; /help lists what I can do."
                 )
-            return Outcome.say(
-                t.gettext(
+            else:
+                said = t.gettext(
                     "No survey is under way, so I did not store this message. (Unfinished "
                     "answers are discarded after {idle} without activity.) Send /start to "
                     "give feedback; /help lists what I can do."
                 ).format(idle=t.duration(self.config.draft_idle))
-            )
+            contact = self.config.controller.contact
+            if replied and contact:
+                # A reply to a message of the bot, such as an answer from staff: nobody
+                # reads it here (found by review: it ended at "no question is open").
+                said += "\n\n" + t.gettext(
+                    "Replies to my messages reach nobody: to write to us, please use {contact}."
+                ).format(contact=contact)
+            return Outcome.say(said)
         # Before consent nothing of the input is kept. A pointer, not the whole notice
         # again: whoever declined is not asked a second time unless they send /start.
         return Outcome.say(

@@ -44,7 +44,12 @@ async def text(update: Update, context: BotContext) -> None:
         outcome = await context.service.other(context.person(update), FORWARDED)
         await render(outcome, update, context)
         return
-    outcome = await context.service.text(context.person(update), message.text, message.date)
+    replied = message.reply_to_message
+    to_bot = replied is not None and replied.from_user is not None
+    to_bot = to_bot and replied.from_user.id == context.bot.id  # type: ignore[union-attr]
+    outcome = await context.service.text(
+        context.person(update), message.text, message.date, replied=to_bot
+    )
     await render(outcome, update, context)
 
 

@@ -318,6 +318,28 @@ async def test_an_edited_answer_is_said_not_to_reach_the_customer(desk: Harness)
     assert "Korrigiert" not in texts(desk.api.messages(CUSTOMER)), "never passed on"
 
 
+async def test_a_customer_replying_to_an_answer_is_told_where_to_write(desk: Harness) -> None:
+    """A reply to the answer ended at "no question is open", the customer's question going
+    nowhere without a word of where to ask it (language review)."""
+    alert = await low_rating(desk)
+    await confirmed(desk)
+    await in_staff_chat(desk, f"/antworten {ANSWER}", reply_to=alert["message_id"])
+    answer = desk.api.messages(CUSTOMER)[-1]
+    assert ANSWER in (answer["text"] or "")
+    question = "Und was ist mit meiner Erstattung?"
+    desk.personal.add(question)
+    reply = desk.api.user_message(CUSTOMER, question, reply_to_message_id=answer["message_id"])
+    [said] = await desk.deliver(reply)
+    assert (said["text"] or "").endswith(
+        "Antworten auf meine Nachrichten erreichen niemanden: Schreiben Sie uns bitte an "
+        "service@beispiel.de."
+    ), said["text"]
+    [plain] = await desk.deliver(desk.api.user_message(CUSTOMER, "Hallo?"))
+    assert "erreichen niemanden" not in (plain["text"] or ""), "only for a reply"
+    assert desk.settings.data_dir is not None
+    assert not files_contain(desk.settings.data_dir, question.encode()), "nothing kept"
+
+
 async def test_a_customer_who_blocked_the_bot_is_reported_and_audited(desk: Harness) -> None:
     alert = await low_rating(desk)
     await confirmed(desk)
