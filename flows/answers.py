@@ -315,9 +315,14 @@ class AnswerDesk:
     async def _message(
         self, target: PeriodFeedback, flow: FlowDefinition, text: str, now: datetime
     ) -> Reply:
+        # The language chosen with /sprache, else that of the conversation in which the
+        # person agreed to be contacted (an English speaker got German: language review).
         choice = await self.store.language_of(target.pseudonym, now)
-        t = translator(choice.locale if choice is not None else self.settings.default_locale)
-        return self._compose(t, target, flow, text)
+        locale = choice.locale if choice is not None else None
+        locale = locale or await self.store.contact_language_of(target.pseudonym)
+        if locale not in SUPPORTED_LOCALES:
+            locale = self.settings.default_locale
+        return self._compose(translator(locale), target, flow, text)
 
     def _compose(
         self, t: Translator, target: PeriodFeedback, flow: FlowDefinition, text: str

@@ -14,8 +14,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION: Literal[2] = 2
-"""2 added `chosen_language` and `passed_on[].confirmed` (a copy of version 1 has neither)."""
+SCHEMA_VERSION: Literal[3] = 3
+"""2 added `chosen_language` and `passed_on[].confirmed` (a copy of version 1 has neither);
+3 added `contact_language`."""
 SCHEMA_PATH = Path("docs") / "export.schema.json"
 
 
@@ -92,7 +93,7 @@ class ExportDelivery(_Model):
 class DataExport(_Model):
     """Everything stored about the person who requested it, in their language."""
 
-    schema_version: Literal[2] = SCHEMA_VERSION
+    schema_version: Literal[3] = SCHEMA_VERSION
     generated_at: datetime
     language: str
     controller: ExportController
@@ -107,6 +108,11 @@ class DataExport(_Model):
     unfinished_feedback: list[ExportDraft]
     contact_chat_id: int | None = Field(
         default=None, description="Stored only with consent to be contacted."
+    )
+    contact_language: str | None = Field(
+        default=None,
+        description="Stored with the chat id: the language of the conversation in which the "
+        "person agreed to be contacted, so that staff's answers reach them in it.",
     )
     chosen_language: ExportLanguage | None = Field(
         default=None,

@@ -57,7 +57,9 @@ CATEGORY_NAMES: dict[DataCategory, str] = {
         "free-text comments, which may contain whatever the person chooses to write"
     ),
     DataCategory.OTHER_ANSWERS: N_("other answers to the questions of the flow"),
-    DataCategory.CONTACT_CHAT: N_("the chat id in which the person may be contacted"),
+    DataCategory.CONTACT_CHAT: N_(
+        "the chat id in which the person may be contacted, and the language to write in"
+    ),
 }
 
 # The data a step of each type collects; consent and thanks steps collect no answer.

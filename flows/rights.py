@@ -167,14 +167,19 @@ class DataRights:
             draft = await self.store.load_draft(pseudonym, now)
         except DecryptionFailed:
             draft, unreadable = None, unreadable + 1
+        contact_language = None
         try:
             contact = await self.store.contact_of(pseudonym)
+            if contact is not None:
+                contact_language = await self.store.contact_language_of(pseudonym)
         except DecryptionFailed:
             contact, unreadable = None, unreadable + 1
         language = await self._language(pseudonym, now)
         if not (consents or feedback or draft or contact or language or unreadable):
             return Outcome.say(t.gettext("No data is stored about you."))
-        export = self._export(t, now, consents, feedback, draft, contact, language)
+        export = self._export(
+            t, now, consents, feedback, draft, contact, language, contact_language
+        )
         stored = {f.id for f in feedback}
         passed_on = [
             ExportDelivery(
@@ -245,6 +250,7 @@ class DataRights:
         draft: Draft | None,
         contact: int | None,
         language: LanguageChoice | None = None,
+        contact_language: str | None = None,
     ) -> DataExport:
         controller = self.config.controller
         ledger = ConsentsOf((c.purpose, c.withdrawn_at) for c in consents)
@@ -280,6 +286,7 @@ class DataRights:
             feedback=[self._feedback(t, f, ledger) for f in feedback],
             unfinished_feedback=drafts,
             contact_chat_id=contact,
+            contact_language=contact_language,
             chosen_language=None
             if language is None
             else ExportLanguage(
@@ -422,13 +429,17 @@ class DataRights:
         if export.passed_on:
             lines.append("")
         if export.contact_chat_id is not None:
-            lines += [
-                t.gettext(
+            stored = t.gettext(
+                "You have agreed that we may contact you in this chat; for this, the "
+                "chat's ID is stored encrypted."
+            )
+            if export.contact_language is not None:
+                stored = t.gettext(
                     "You have agreed that we may contact you in this chat; for this, the "
-                    "chat's ID is stored encrypted."
-                ),
-                "",
-            ]
+                    "chat's ID and the language to write to you in ({language}) are stored "
+                    "encrypted."
+                ).format(language=t.language(export.contact_language))
+            lines += [stored, ""]
         if export.chosen_language is not None:
             chosen = export.chosen_language
             lines += [

@@ -575,6 +575,7 @@ class FeedbackService:
                 for c in granted
             ],
             contact_chat_id=person.chat_id if contact else None,
+            contact_language=person.locale if contact else None,
             tallies=countable_answers(flow, answers),
             recipients=self.recipients_of(feedback),
             counted_under=[p.id for p in flow.required_purposes],

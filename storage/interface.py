@@ -517,9 +517,11 @@ class Store(abc.ABC):
         tallies: Tallies | None = None,
         recipients: Sequence[str] = (),
         counted_under: Sequence[str] | None = None,
+        contact_language: str | None = None,
     ) -> FeedbackRecord:
         """Atomically store the feedback, the consents given during it, the contact
-        chat id (only with contact consent), add `tallies` to the anonymous statistics
+        chat id (only with contact consent; with `contact_language`, the language of the
+        conversation, to write to the person in), add `tallies` to the anonymous statistics
         of its day and flow, record a pending delivery to each of `recipients`, and
         drop the person's draft.
 
@@ -546,6 +548,11 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def contact_of(self, pseudonym: str) -> int | None:
         """The chat id the person allowed us to contact them in, if any."""
+
+    @abc.abstractmethod
+    async def contact_language_of(self, pseudonym: str) -> str | None:
+        """The language of the conversation in which the person agreed to be contacted
+        (kept with the chat id, to write to them in), if any."""
 
     @abc.abstractmethod
     async def feedback_in_period(

@@ -114,6 +114,7 @@ class MemoryStore(Store):
         self._consents: dict[str, list[ConsentRecord]] = {}
         self._feedback: dict[str, list[FeedbackRecord]] = {}
         self._contacts: dict[str, int] = {}
+        self._contact_languages: dict[str, str | None] = {}
         self._keys: set[str] = set()  # pseudonyms that hold a data key
         self._updates: dict[int, datetime] = {}
         self._stats: dict[tuple[date, str], tuple[int, dict[str, dict[str, int]]]] = {}
@@ -334,6 +335,7 @@ class MemoryStore(Store):
 
     async def delete_contact(self, pseudonym: str) -> bool:
         self._check()
+        self._contact_languages.pop(pseudonym, None)
         return self._contacts.pop(pseudonym, None) is not None
 
     async def archive_consent_texts(self, texts: Sequence[ConsentText], now: datetime) -> int:
@@ -453,6 +455,7 @@ class MemoryStore(Store):
         tallies: Tallies | None = None,
         recipients: Sequence[str] = (),
         counted_under: Sequence[str] | None = None,
+        contact_language: str | None = None,
     ) -> FeedbackRecord:
         self._check_space()
         # Build everything first so that a failure leaves nothing half-written.
@@ -477,6 +480,7 @@ class MemoryStore(Store):
             self._invalidate(set(bucket_keys(record.created_at)))
         if contact_chat_id is not None:
             self._contacts[pseudonym] = int(contact_chat_id)
+            self._contact_languages[pseudonym] = contact_language
         self._drafts.pop(pseudonym, None)
         self._keys.add(pseudonym)
         self._deliveries.setdefault(pseudonym, []).extend(
@@ -609,6 +613,10 @@ class MemoryStore(Store):
         self._check()
         return self._contacts.get(pseudonym)
 
+    async def contact_language_of(self, pseudonym: str) -> str | None:
+        self._check()
+        return self._contact_languages.get(pseudonym) if pseudonym in self._contacts else None
+
     async def flush_deletions(self) -> None:
         self._check()  # nothing is in any file
 
@@ -620,6 +628,7 @@ class MemoryStore(Store):
         had_key = pseudonym in self._keys
         self._keys.discard(pseudonym)
         posts = self._retract_posts(pseudonym, every=True)
+        self._contact_languages.pop(pseudonym, None)
         report = ErasureReport(
             feedback=len(self._feedback.pop(pseudonym, [])),
             consents=len(self._consents.pop(pseudonym, [])),
@@ -718,6 +727,7 @@ class MemoryStore(Store):
         for pseudonym in [p for p in self._contacts if p not in self._feedback]:
             if pseudonym not in self._drafts:
                 del self._contacts[pseudonym]
+                self._contact_languages.pop(pseudonym, None)
         for pseudonym in list(self._consents):
             if not self._covers_something(pseudonym, moment):
                 del self._consents[pseudonym]  # a language choice keeps the key, not them

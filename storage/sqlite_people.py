@@ -318,6 +318,7 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
         tallies: Tallies | None = None,
         recipients: Sequence[str] = (),
         counted_under: Sequence[str] | None = None,
+        contact_language: str | None = None,
     ) -> FeedbackRecord:
         """Raises StorageFull, with nothing of it written (draft kept), when there is no
         space; ConsentMissing, likewise, when a consent in `feedback.purposes` is not in
@@ -337,11 +338,12 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
             under = feedback.purposes[:1] if counted_under is None else list(counted_under)
             counted = {"tallies": tallies or {}, "purposes": under}
             sealed_tallies = seal(dek, TALLIES, record_id, pseudonym, counted)
-            contact = (
-                None
-                if contact_chat_id is None
-                else seal(dek, "contacts", _CONTACT_ID, pseudonym, int(contact_chat_id))
-            )
+            contact = None
+            if contact_chat_id is not None:
+                value: int | dict[str, Any] = int(contact_chat_id)
+                if contact_language is not None:  # stores before it sealed the id alone
+                    value = {"chat": value, "language": contact_language}
+                contact = seal(dek, "contacts", _CONTACT_ID, pseudonym, value)
 
             def submit(conn: sqlite3.Connection) -> None:
                 conn.execute(
@@ -444,6 +446,15 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
 
     async def contact_of(self, pseudonym: str) -> int | None:
         """Raises DecryptionFailed for a tampered record."""
+        contact = await self._contact(pseudonym)
+        return None if contact is None else contact[0]
+
+    async def contact_language_of(self, pseudonym: str) -> str | None:
+        """Raises DecryptionFailed for a tampered record."""
+        contact = await self._contact(pseudonym)
+        return None if contact is None else contact[1]
+
+    async def _contact(self, pseudonym: str) -> tuple[int, str | None] | None:
         async with self._lock:
             row = await fetch_one(
                 self._conn(),
@@ -452,8 +463,12 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
             )
             if row is None:
                 return None
-            chat_id = await self._unseal("contacts", _CONTACT_ID, pseudonym, row[0], row[1])
-        return None if chat_id is None else int(chat_id)
+            value = await self._unseal("contacts", _CONTACT_ID, pseudonym, row[0], row[1])
+        if value is None:
+            return None
+        if isinstance(value, dict):
+            return int(value["chat"]), value.get("language")
+        return int(value), None
 
     async def delete_contact(self, pseudonym: str) -> bool:
         """Noted in the erasure ledger first, by the row's own ciphertext: a chat id given

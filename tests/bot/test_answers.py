@@ -169,6 +169,36 @@ async def test_the_command_works_in_private_and_the_customer_reads_their_languag
     assert len(await audit(desk)) == 2
 
 
+async def test_the_answer_is_in_the_language_the_customer_agreed_to_be_contacted_in(
+    desk: Harness,
+) -> None:
+    """Without /language, an English speaker's answer came framed in German (the default),
+    down to how to withdraw (language review): the conversation's language is kept with
+    the chat id, and shown in /mydata."""
+    customer = desk.customer(4461, language_code="en", first_name="Emily-Kontakt")
+    await customer.send("/start")
+    await customer.press("Yes, I agree")
+    await customer.press("1")
+    await customer.send("Parcel never arrived")
+    await customer.press("Yes, I agree")  # to be contacted
+    assert desk.app is not None
+    await asyncio.gather(*desk.app.bot_data.background)
+    alert = desk.api.messages(STAFF_CHAT)[-1]
+    await confirmed(desk)
+    sent = await in_staff_chat(desk, f"/antworten {ANSWER}", reply_to=alert["message_id"])
+    message = to(sent, 4461)
+    assert message.startswith("Message from Beispiel GmbH about your feedback of "), message
+    assert "/withdraw withdraws the consent." in message
+    mydata = texts(await customer.send("/mydata"))
+    assert "the chat's ID and the language to write to you in (English) are stored" in mydata
+    # Their app's language changing later does not matter; /language does.
+    later = desk.customer(4461, language_code="de")
+    await later.send("/sprache")
+    await later.press("Deutsch")
+    again = to(await in_staff_chat(desk, f"/antworten {reference(alert)} Nachtrag"), 4461)
+    assert again.startswith("Nachricht von Beispiel GmbH zu Ihrem Feedback vom ")
+
+
 async def test_feedback_without_the_consent_cannot_be_answered(desk: Harness) -> None:
     alert = await low_rating(desk, contact="Nein")
     assert "/antworten" not in (alert["text"] or "")

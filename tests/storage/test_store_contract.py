@@ -298,6 +298,25 @@ async def test_submit_feedback_stores_all_and_drops_the_draft(store: Store) -> N
     assert await store.contact_of(p) == -100123
 
 
+async def test_the_language_to_write_in_is_kept_with_the_contact_and_goes_with_it(
+    store: Store,
+) -> None:
+    p, q = store.pseudonym("tg-user:1"), store.pseudonym("tg-user:2")
+    await store.submit_feedback(
+        p, feedback(), [grant(), grant("contact")], 11, contact_language="en"
+    )
+    await store.submit_feedback(q, feedback(), [grant(), grant("contact")], 12)
+    assert (await store.contact_of(p), await store.contact_language_of(p)) == (11, "en")
+    assert (await store.contact_of(q), await store.contact_language_of(q)) == (12, None)
+    # A later contact consent in another language replaces both.
+    await store.submit_feedback(p, feedback(), [grant("contact")], 11, contact_language="de")
+    assert await store.contact_language_of(p) == "de"
+    assert await store.delete_contact(p)
+    assert await store.contact_language_of(p) is None
+    await store.erase_subject(q)
+    assert await store.contact_language_of(q) is None
+
+
 async def test_feedback_is_found_by_the_start_of_its_id_while_unexpired(store: Store) -> None:
     p, q = store.pseudonym("tg-user:1"), store.pseudonym("tg-user:2")
     mine = await store.submit_feedback(p, feedback("prima"), [grant(), grant("contact")])
