@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Literal
 
 from flows.i18n import SUPPORTED_LOCALES, Translator, translator
-from flows.models import ConsentStep, FlowDefinition, render_text
+from flows.models import ConsentStep, FlowDefinition, RatingStep, render_text
 from flows.processing import STAFF_CHAT_ALERTS, Controller, Processing, RecipientRole
 from storage.interface import ConsentText
 
@@ -45,6 +45,18 @@ def consent_notice(flow: FlowDefinition, t: Translator, processing: Processing) 
                 systems=", ".join(internal)
             )
         )
+    if STAFF_CHAT_ALERTS in processing.recipients and any(
+        isinstance(step, RatingStep) for step in flow.steps
+    ):
+        # The survey's consent is what a low-rating alert rests on: said where it is
+        # given, not only in /privacy (found by a DPO review).
+        lines.append(
+            t.gettext(
+                "• With a low rating, our staff see this feedback on its own in their Telegram "
+                "chat: your ratings and comments, with e-mail addresses, phone numbers and the "
+                "like removed; the bot adds no name or account."
+            )
+        )
     lines.append(
         t.gettext("• Responsible: {name}, {contact}.").format(
             name=controller.name, contact=controller.contact
@@ -77,10 +89,11 @@ def optional_consent_text(
     if purpose.stores_contact and staff_answers:
         lines.append(
             t.gettext(
-                "Our staff then see this feedback (without your name or account) in their "
-                "Telegram chat and can answer you here. If you withdraw, they can no longer "
-                "answer, and the feedback is removed from their chat unless it is there for "
-                "a low rating."
+                "Our staff then see this feedback in their Telegram chat (the bot adds no "
+                "name or account, and removes e-mail addresses, phone numbers and the like "
+                "from what you wrote) and can answer you here. If you withdraw, they can no "
+                "longer answer, and the feedback is removed from their chat unless it is "
+                "there for a low rating."
             )
         )
     lines.append(t.gettext("You can withdraw this consent at any time with /withdraw."))

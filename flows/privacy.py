@@ -94,7 +94,8 @@ def notice_sections(
             "store that choice, encrypted in the same way, so that the bot writes to you in "
             "that language (Art. 6(1)(f) GDPR: our legitimate interest in answering in the "
             "language you asked for). Without a choice the bot follows the language your "
-            "Telegram app reports, which is not stored."
+            "Telegram app reports, which is not stored, except as the language to write to "
+            "you in when you agree to be contacted."
         )
     )
     keeping = (
@@ -107,8 +108,9 @@ def notice_sections(
             "bot, or at once when you choose “Like my Telegram app”."
         ).format(retention=t.duration(processing.retention)),
         t.gettext(
-            "The chat to write to is deleted when you withdraw your consent to being "
-            "contacted, and at the latest with the feedback you gave that consent with."
+            "The chat to write to, and the language to write in, are deleted when you "
+            "withdraw your consent to being contacted, and at the latest with the feedback "
+            "you gave that consent with."
         ),
         t.gettext(
             "The records of your consents are kept as proof (Art. 7(1) GDPR) as long as any "
@@ -120,6 +122,11 @@ def notice_sections(
             "Counts without any text or pseudonym (how many ratings of each kind a survey "
             "got on a day) are kept after the feedback is deleted; /delete and /withdraw "
             "take your feedback out of them."
+        ),
+        t.gettext(
+            "After an erasure or a withdrawal, an encrypted note that it took place (none of "
+            "your answers) is kept until your data would have expired anyway, and at least a "
+            "year, so that it is carried out again should our data be restored from a backup."
         ),
     )
     rights = (

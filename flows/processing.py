@@ -133,17 +133,18 @@ TELEGRAM = Recipient(
 )
 DEFAULT_RECIPIENTS = (HOSTING, TELEGRAM)
 # Where digests go (FEEDBACKBOT_STAFF_CHAT_ID), and alerts with FEEDBACKBOT_ALERT_THRESHOLD
-# set (STAFF_CHAT_ALERTS): named wherever recipients are, not in the consent request (it
-# is no system the feedback is passed to). Without alerts, nothing of anyone's single
-# feedback goes there, and nobody can be answered (found by review: the notice said so).
+# set (STAFF_CHAT_ALERTS): named wherever recipients are; the consent request names only
+# the alerts (a single feedback posted on the survey's consent, found by a DPO review),
+# not the digests. Without alerts, nothing of anyone's single feedback goes there, and
+# nobody can be answered (found by review: the notice said so).
 STAFF_CHAT = Recipient(
     id="staff_chat",
     name=N_("Staff chat"),
     role=RecipientRole.STAFF,
     notice=N_(
         "our staff, in a Telegram chat of theirs: digests of counts and recent comments, "
-        "e-mail addresses, phone numbers and the like removed (no name or account). Erasing "
-        "your data does not remove these messages from that chat."
+        "e-mail addresses, phone numbers and the like removed (the bot adds no name or "
+        "account). Erasing your data does not remove these messages from that chat."
     ),
     description=N_(
         "The staff chat (`FEEDBACKBOT_STAFF_CHAT_ID`): scheduled digests, each audited. "
@@ -161,12 +162,12 @@ STAFF_CHAT_ALERTS = Recipient(
         "our staff, in a Telegram chat of theirs: digests of counts and recent comments "
         "and, for a feedback with a low rating (its low ratings) or one you agreed to be "
         "contacted about (all its ratings), that feedback with its comments, e-mail "
-        "addresses, phone numbers and the like removed (no name or account); where you "
-        "agreed, they can answer it through the bot, which passes their answer on to you "
-        "without showing them who you are. "
-        "When you erase your data, when the feedback expires, and when you withdraw the "
-        "consent such a message rests on (for a low rating, that to the survey), the bot "
-        "replaces the message with a note that it was withdrawn; digests stay in that chat."
+        "addresses, phone numbers and the like removed (the bot adds no name or account); "
+        "where you agreed, they can answer it through the bot, which passes their answer on "
+        "to you without showing them who you are. When you erase your data, when the "
+        "feedback expires, and when you withdraw the consent such a message rests on (for a "
+        "low rating, that to the survey), the bot replaces the message with a note that it "
+        "was withdrawn; digests stay in that chat."
     ),
     description=N_(
         "The staff chat (`FEEDBACKBOT_STAFF_CHAT_ID`): scheduled digests and, for a rating at "
@@ -176,12 +177,13 @@ STAFF_CHAT_ALERTS = Recipient(
         "customer agreed to be contacted, the alert shows the feedback's reference and staff "
         "answer through the bot (`/antworten` in reply to the alert or with the reference): "
         "the bot sends the answer to the stored chat id, which staff never see; each answer "
-        "is audited, its text is not stored. The bot replaces an alert with a note that it "
-        "was withdrawn when the feedback is erased or expires, or the consent the alert rests "
-        "on is withdrawn (the survey's; for one posted only to be answered, the consent to be "
-        "contacted, whose withdrawal takes the reference out of a low-rating alert). Digests "
-        "stay in that Telegram chat until deleted there, so set an auto-delete timer on the "
-        "chat."
+        "is audited, its text is not stored by the bot (the member's own `/antworten` "
+        "message stays in the staff chat like any message there). The bot replaces an alert "
+        "with a note that it was withdrawn when the feedback is erased or expires, or the "
+        "consent the alert rests on is withdrawn (the survey's; for one posted only to be "
+        "answered, the consent to be contacted, whose withdrawal takes the reference out of a "
+        "low-rating alert). Digests and staff's own messages stay in that Telegram chat until "
+        "deleted there, so set an auto-delete timer on the chat."
     ),
     transfer=N_("As for Telegram (the messages pass through and stay on Telegram's servers)."),
 )
@@ -527,7 +529,9 @@ def measures_in_force(processing: Processing, operations: Operations) -> tuple[M
                 "entry concerns encrypted; copied only on request, `--ledger`, to be put back "
                 "only for a data folder lost as a whole) until the person's data would have "
                 "expired, at least a year, and applied again when a store restored from backups "
-                "is opened."
+                "is opened. The same file notes each alert in the staff chat until its feedback "
+                "goes, with pseudonym, feedback id and consent in clear, so copies of it are "
+                "kept no longer than data backups."
             ),
         ),
     )

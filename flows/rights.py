@@ -646,6 +646,11 @@ class DataRights:
                     "answers any more, not even in our backups once the briefly kept backups "
                     "of our keys from before this moment have been deleted."
                 ),
+                t.gettext(
+                    "Only an encrypted note that this erasure took place (none of your answers) "
+                    "is kept for a year, so that it is carried out again should our data be "
+                    "restored from a backup."
+                ),
                 *(
                     [
                         t.gettext(

@@ -640,11 +640,18 @@ async def test_the_consent_to_be_contacted_says_staff_will_see_the_feedback(
     """Agreeing posts the feedback to the staff chat: the question says so where it is
     asked (second review), and the privacy notice names withdrawal as well as erasure."""
     customer = desk.customer(4452)
-    await customer.send("/start")
+    notice = texts(await customer.send("/start"))
+    # The survey's consent is what a low-rating alert rests on: said where it is given
+    # (DPO review: only /datenschutz said so).
+    assert (
+        "• Bei einer niedrigen Bewertung sieht unser Team dieses Feedback einzeln in seinem "
+        "Telegram-Chat: Ihre Bewertungen und Kommentare, ohne E-Mail-Adressen, "
+        "Telefonnummern u. Ä.; der Bot fügt keinen Namen und kein Konto hinzu." in notice
+    )
     await customer.press("Ja, ich willige ein")
     await customer.press("4")
     question = texts(await customer.press("Überspringen"))
-    assert "Unser Team sieht dieses Feedback dann (ohne Ihren Namen oder Ihr Konto) in " in question
+    assert "Unser Team sieht dieses Feedback dann in seinem Telegram-Chat (der Bot fügt" in question
     assert (
         "Widerrufen Sie, kann es Ihnen nicht mehr antworten, und das Feedback wird aus seinem "
         "Chat entfernt, es sei denn, es steht dort wegen einer niedrigen Bewertung." in question
@@ -665,7 +672,7 @@ async def test_without_alerts_neither_question_nor_notice_promises_answers(
     await harness.start()
     try:
         customer = harness.customer(4453)
-        await customer.send("/start")
+        assert "Bei einer niedrigen Bewertung" not in texts(await customer.send("/start"))
         await customer.press("Ja, ich willige ein")
         await customer.press("1")
         question = texts(await customer.press("Überspringen"))

@@ -12,11 +12,17 @@ from pathlib import Path
 import pytest
 
 from flows.catalog import FlowCatalog
-from flows.consent import Controller
+from flows.consent import Controller, consent_notice, notice_version
 from flows.i18n import translator
 from flows.models import render_text
 from flows.privacy import privacy_notice_markdown
-from flows.processing import DataCategory, Operations, ProcessingRecord
+from flows.processing import (
+    DEFAULT_RECIPIENTS,
+    STAFF_CHAT_ALERTS,
+    DataCategory,
+    Operations,
+    ProcessingRecord,
+)
 from flows.record import processing_record
 from flows.rights import DataRights
 from flows.service import FeedbackService, Person, ServiceConfig
@@ -224,6 +230,32 @@ def test_contact_chat_id_only_under_the_contact_purpose() -> None:
     assert DataCategory.CONTACT_CHAT not in feedback
     assert {DataCategory.RATINGS, DataCategory.FREE_TEXT} <= set(feedback)
     assert [p.id for p in by_id.values() if DataCategory.CONTACT_CHAT in p.data] == ["contact"]
+
+
+def test_turning_alerts_on_changes_what_people_agree_to_and_so_the_notice_version(
+    tmp_path: Path,
+) -> None:
+    """A low rating is posted on the survey's own consent: with alerts on, the consent
+    request says so, and its new version asks everyone again (DPO review: it did not
+    change for a flow without a contact question)."""
+    (tmp_path / "event.toml").write_text(EVENT_FLOW, encoding="utf-8")
+    catalog = FlowCatalog.load(tmp_path)
+    flow = catalog.flows["event"]
+    assert not any(step.type == "consent" for step in flow.steps), "no contact question"
+    controller = Controller(name="Beispiel GmbH", contact="datenschutz@beispiel.de")
+    shown = {}
+    for recipients in (DEFAULT_RECIPIENTS, (*DEFAULT_RECIPIENTS, STAFF_CHAT_ALERTS)):
+        config = ServiceConfig(
+            controller=controller, retention=timedelta(days=180), recipients=recipients
+        )
+        processing = config.processing(catalog)
+        text = consent_notice(flow, translator("en"), processing)
+        shown[notice_version(flow, processing)] = text
+    [without, with_alerts] = shown.values()
+    assert "our staff see this feedback on its own" not in without
+    assert "• With a low rating, our staff see this feedback on its own in their Telegram" in (
+        with_alerts
+    )
 
 
 def test_an_optional_purpose_no_step_asks_for_is_left_out_of_the_notices(tmp_path: Path) -> None:
