@@ -58,6 +58,8 @@ log = logging.getLogger("storage")
 
 DATA_FILE = "feedback.db"
 KEY_STORE_FILE = "keys.db"
+LEDGER_SINCE = 14
+"""The data schema version whose stores have had an erasure ledger from their first start."""
 _UNLIMITED_PAGES = 4294967294
 _PSEUDONYM_KEY_AAD = b"feedbackbot/pseudonym-key/v1"
 
@@ -196,9 +198,12 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
 
     async def _open(self) -> None:
         pseudonym_key = await asyncio.to_thread(self._existing_pseudonym_key)
+        created = pseudonym_key is None
         if pseudonym_key is None:
             pseudonym_key = await self._create_key_store()
-        elif not self._upgrade:
+        else:
+            await asyncio.to_thread(self._refuse_a_lost_ledger)
+        if not created and not self._upgrade:
             for path, schema, migrations in (
                 (self._data_path, "main", DATA_MIGRATIONS),
                 (self._keys_path, "keys", KEY_MIGRATIONS),
@@ -236,6 +241,25 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
             await db.close()
             raise
         log.info("store_opened")
+
+    def _refuse_a_lost_ledger(self) -> None:
+        """A store that has had its ledger (data schema v14 on) must not get a new, empty
+        one without a word: after a restore, people erased since the backup would be back
+        (found by an operator audit: any command created one)."""
+        if self._ledger_path.exists() or not self._data_path.exists():
+            return
+        version = sqlite_db.schema_version(self._data_path)
+        if version is not None and version >= LEDGER_SINCE:
+            raise StoreError(
+                N_(
+                    "the erasure ledger {file} is missing in {path}: put back its newest copy "
+                    "(`feedbackbot backup --ledger`); only if there is none, create an empty "
+                    "one (`touch {file}` there) and start again, knowing that erasures and "
+                    "withdrawals since the data backup are then not carried out again"
+                ),
+                path=self._dir,
+                file=LEDGER_FILE,
+            )
 
     def _existing_pseudonym_key(self) -> bytes | None:
         """The unwrapped pseudonym key of an existing key store, or None on a first run.

@@ -454,19 +454,25 @@ def refuse_outdated(path: Path, schema: str, migrations: list[list[str]]) -> Non
     connection: closing a writing one would fold its write-ahead log into the file, a
     change to a store that is to be left as it is. A file that cannot be read so is left
     to `migrate` to judge."""
+    current = schema_version(path)
+    if current is not None and 0 < current < len(migrations):
+        raise _outdated(schema, current, len(migrations))
+
+
+def schema_version(path: Path) -> int | None:
+    """The schema version of a store file (0: none yet), read through a read-only
+    connection; None where it cannot be read so."""
     try:
         con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     except sqlite3.Error:
-        return
+        return None
     try:
         row = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
     except sqlite3.Error:
-        return
+        return None
     finally:
         con.close()
-    current = int(row[0]) if row is not None else 0
-    if 0 < current < len(migrations):
-        raise _outdated(schema, current, len(migrations))
+    return int(row[0]) if row is not None else 0
 
 
 def _outdated(schema: str, current: int, latest: int) -> StoreOutdated:

@@ -119,6 +119,7 @@ async def test_rotation_killed_midway_keeps_old_key_working_and_finishes_when_re
     assert await count_readable(data, new, people) == people
     # The key store backup from before the rotation opens with the old key only, as the
     # README and the line above say (an operator who replaced it could not restore).
+    (before / "erasures.db").touch()  # no ledger copy: an empty one, as the refusal says
     with pytest.raises(MasterKeyMismatch):
         await count_readable(before, new, people)
     assert await count_readable(before, old, people) == people
@@ -198,16 +199,20 @@ def test_backup_while_the_bot_runs_restores_and_decrypts(tmp_path: Path) -> None
             converse(api, ERIKA, "de", "vor dem Backup")
             # While the bot runs, Erika's new key may sit in keys.db's write-ahead log,
             # where a plain copy of keys.db misses it: --keys copies it consistently.
-            args = ("backup", str(backup), "--keys", str(keys_backup))
+            ledger = keys_backup.parent / "erasures.db"
+            args = ("backup", str(backup), "--keys", str(keys_backup), "--ledger", str(ledger))
             result = cli(*args, env=cli_env(data), cwd=tmp_path)
             assert result.returncode == 0, result.stderr
             assert f"and the key store to {keys_backup}" in result.stdout
             converse(api, ERIKA + 1, "de", "nach dem Backup")
     assert oct(keys_backup.stat().st_mode & 0o777) == "0o600"
+    assert oct(ledger.stat().st_mode & 0o777) == "0o600"
+    # The whole data folder lost: all three copies put back, as the README says.
     restored = tmp_path / "restored"
     restored.mkdir()
     restored.joinpath("feedback.db").write_bytes(backup.read_bytes())
     restored.joinpath("keys.db").write_bytes(keys_backup.read_bytes())
+    restored.joinpath("erasures.db").write_bytes(ledger.read_bytes())
     import asyncio
 
     async def read() -> tuple[list[str], list[str]]:

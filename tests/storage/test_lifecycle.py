@@ -46,6 +46,9 @@ async def fill(store: SQLiteStore, people: int) -> None:
 
 
 async def readable(directory: Path, key: bytes, people: int) -> int:
+    """How many of `people` read back from a restored data and key store copy (without a
+    ledger copy, an empty erasure ledger is put beside them, as the refusal says)."""
+    (directory / "erasures.db").touch()
     store = SQLiteStore(directory, key)
     await store.open()
     try:

@@ -225,6 +225,7 @@ async def test_backup_taken_before_erasure_cannot_be_read(
     restored.mkdir(mode=0o700)
     shutil.copy2(backup, restored / "feedback.db")
     shutil.copy2(data_dir / "keys.db", restored / "keys.db")
+    (restored / "erasures.db").touch()  # no ledger copy: an empty one, as the refusal says
     with sqlite3.connect(restored / "feedback.db") as con:  # the rows are there ...
         count = con.execute("SELECT count(*) FROM feedback WHERE pseudonym = ?", (p,)).fetchone()
     assert count == (1,)
@@ -878,6 +879,7 @@ async def test_cached_figures_in_a_backup_from_before_an_erasure_cannot_be_read(
     restored.mkdir()
     shutil.copy(before, restored / "feedback.db")
     shutil.copy(data_dir / "keys.db", restored / "keys.db")
+    (restored / "erasures.db").touch()  # no ledger copy: an empty one, as the refusal says
     old = await reopen(restored, key)
     try:
         (from_backup,) = await old.summary_segments([bucket], "v1", T0 + DAY)
@@ -1011,6 +1013,32 @@ async def test_a_ledger_copy_brings_erasures_and_alert_notes_back_to_a_lost_data
             await restored.close()
     applied = [r.count for r in caplog.records if r.getMessage() == "erasures_applied_again"]
     assert applied == [1], "the old backup's erased person, erased again"
+
+
+async def test_a_lost_ledger_is_refused_rather_than_replaced_by_an_empty_one(
+    store: SQLiteStore, data_dir: Path, key: bytes, tmp_path: Path
+) -> None:
+    """Any command made a new, empty erasures.db where it was missing: after a restore of
+    data and keys alone, people erased since were back, without a word (operator audit)."""
+    erased = store.pseudonym("tg-user:1")
+    await store.submit_feedback(erased, feedback("Quastenflosser"), [grant()])
+    await store.backup(tmp_path / "data.db", keys=tmp_path / "keys.db")
+    await store.erase_subject(erased)
+    await store.close()
+    (data_dir / "erasures.db").unlink()  # lost with the disk, say
+    restore(data_dir, tmp_path / "data.db", tmp_path / "keys.db")
+    before = digests(data_dir)
+    for exclusive in (False, True):  # a command beside the bot, and the bot itself
+        with pytest.raises(StoreError, match=r"the erasure ledger erasures\.db is missing in"):
+            await reopen(data_dir, key, exclusive=exclusive)
+        after = {k: v for k, v in digests(data_dir).items() if k != "feedbackbot.lock"}
+        assert after == before, "nothing created or changed"
+    (data_dir / "erasures.db").touch()  # no copy anywhere: knowingly without
+    again = await reopen(data_dir, key, exclusive=True)
+    try:
+        assert len(await again.feedback_of(erased, T0 + DAY)) == 1, "what it costs"
+    finally:
+        await again.close()
 
 
 async def test_a_ledger_of_many_pages_applies_again_exactly_what_the_restored_files_hold(
@@ -1177,6 +1205,7 @@ async def test_cached_figures_of_expired_feedback_in_an_old_backup_cannot_be_rea
     restored.mkdir()
     shutil.copy(before, restored / "feedback.db")
     shutil.copy(data_dir / "keys.db", restored / "keys.db")
+    (restored / "erasures.db").touch()  # no ledger copy: an empty one, as the refusal says
     old = await reopen(restored, key)
     try:
         (from_backup,) = await old.summary_segments([day], "v1", now)
