@@ -173,7 +173,12 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
                 await self._apply_again(entry)
                 again += 1
         if again:
-            log.warning("erasures_applied_again", extra={"count": again})
+            log.warning(  # the count in the line itself (operator audit: it was not shown)
+                "erasures_applied_again: %d erasures and withdrawals that a restored backup "
+                "still held were carried out again",
+                again,
+                extra={"count": again},
+            )
 
     async def _apply_again(self, entry: dict[str, Any]) -> None:
         """Carry out a ledger entry again, as it was carried out at first."""
