@@ -497,12 +497,36 @@ class DataRights:
             )
             return Outcome(replies=(self._erase_question(t, text, pseudonym, held),))
         question = self._erase_question(t, self._what_is_erased(t, held.count), pseudonym, held)
-        if held.language:
-            also = t.gettext(
-                "The language you chose with /language is erased too; I then follow your "
-                "Telegram app's language again."
+        # Everything the confirmation then counts is named before (language and DPO
+        # reviews: the chat id and the alerts were told of only afterwards).
+        also = []
+        if held.contact:
+            also.append(
+                t.gettext(
+                    "The chat ID stored for contacting you is erased too; our staff can then no "
+                    "longer answer you."
+                )
             )
-            question = replace(question, text=f"{question.text}\n\n{also}")
+        alerts = len({post.feedback_id for post in await self.store.staff_posts_of(pseudonym)})
+        if alerts:
+            also.append(
+                t.ngettext(
+                    "The alert about your feedback in our staff chat is replaced by a note "
+                    "that it was withdrawn.",
+                    "The {count} alerts about your feedback in our staff chat are replaced by a "
+                    "note that they were withdrawn.",
+                    alerts,
+                ).format(count=t.number(alerts))
+            )
+        if held.language:
+            also.append(
+                t.gettext(
+                    "The language you chose with /language is erased too; I then follow your "
+                    "Telegram app's language again."
+                )
+            )
+        if also:
+            question = replace(question, text="\n\n".join((question.text, *also)))
         return Outcome(replies=(question,))
 
     @staticmethod

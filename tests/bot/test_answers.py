@@ -370,6 +370,33 @@ async def test_a_customer_replying_to_an_answer_is_told_where_to_write(desk: Har
     assert not files_contain(desk.settings.data_dir, question.encode()), "nothing kept"
 
 
+async def test_the_erase_question_names_the_chat_id_and_the_alerts_it_reaches(
+    desk: Harness,
+) -> None:
+    """The question named feedback, consents and unfinished answers; the chat id kept to
+    answer by and the alert in the staff chat came up only in the result (language and
+    DPO reviews)."""
+    await low_rating(desk)
+    customer = desk.customer(CUSTOMER)
+    question = texts(await customer.send("/loeschen"))
+    assert (
+        "Die für die Kontaktaufnahme gespeicherte Chat-Kennung wird ebenfalls gelöscht; unser "
+        "Team kann Ihnen dann nicht mehr antworten." in question
+    )
+    assert (
+        "Die Warnmeldung zu Ihrem Feedback in unserem Team-Chat wird durch einen Hinweis "
+        "ersetzt, dass sie zurückgezogen wurde." in question
+    )
+    done = texts(await customer.press("Alles löschen"))
+    assert "• Chat-Kennung für die Kontaktaufnahme: 1" in done
+    other = desk.customer(4470)
+    await other.send("/start")
+    await other.press("Ja, ich willige ein")
+    await other.press("5")
+    plain = texts(await other.send("/loeschen"))
+    assert "Chat-Kennung" not in plain and "Warnmeldung" not in plain, "only what there is"
+
+
 async def test_a_customer_who_blocked_the_bot_is_reported_and_audited(desk: Harness) -> None:
     alert = await low_rating(desk)
     await confirmed(desk)
