@@ -167,7 +167,16 @@ class FeedbackService:
         if not await self._consented(pseudonym, flow):
             # The notice stays a message of its own: the consent proof hashes its exact text.
             # Another survey's unfinished answers stay until this one begins: declining it
-            # costs nothing.
+            # costs nothing, and agreeing is said to cost them before, not only after (found
+            # by the language review).
+            if state is not None:
+                notes = (
+                    *notes,
+                    t.gettext(
+                        "You have unfinished answers for another survey: agreeing here begins "
+                        "this one and discards them. To go on with the other, send /start."
+                    ),
+                )
             return Outcome(replies=(*(Reply(note) for note in notes), self._notice(flow, t)))
         notes = (*notes, *self._discarding(state, t))
         intro = t.gettext("Welcome back! You have already agreed, so let's begin.")

@@ -294,7 +294,13 @@ async def test_another_survey_discards_the_unfinished_answers_once_it_begins(
     outcome = await service.press(ERIKA, press(await service.start(ERIKA), "Ja, ich willige ein"))
     await service.press(ERIKA, press(outcome, "4"))
     switched = await service.start(ERIKA, "product")
-    assert "verworfen" not in switched.replies[0].text, "not yet: nothing agreed to so far"
+    # Said before agreeing costs them, not only after (language review).
+    assert switched.replies[0].text == (
+        "Sie haben unvollständige Antworten zu einer anderen Umfrage: Wenn Sie hier "
+        "zustimmen, beginnt diese, und jene werden verworfen. Um die andere fortzusetzen, "
+        "senden Sie /start."
+    )
+    assert switched.replies[-1].text.endswith("Sind Sie einverstanden?"), "the notice apart"
     declined = await service.press(ERIKA, press(switched, "Nein, danke"))
     assert "Kommentar" not in declined.replies[0].text
     assert (await service.start(ERIKA)).replies[0].text.startswith("Machen wir dort weiter")
