@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import traceback
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,9 +25,11 @@ from bot.processor import PerPersonUpdateProcessor
 from bot.render import render, send_to
 from bot.requests import ServerErrorsRaised
 from bot.retractions import Retractor
-from bot.settings import Settings
+from bot.settings import SHORT_RETENTION, Settings
 from bot.webhooks import WebhookSender
 from flows.catalog import FlowCatalog
+from flows.durations import compact_duration
+from flows.i18n import N_
 from flows.language import LanguageDesk
 from flows.rights import DataRights
 from flows.service import FeedbackService, utc_now
@@ -126,6 +128,11 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
     data: BotData = application.bot_data
     assert data.service is not None and data.settings is not None
     await data.service.store.open()
+    try:
+        await refuse_cutting_short(data.service.store, data.service.retentions())
+    except StoreError:
+        await data.service.store.close()
+        raise
     await cap_retention(data.service)
     await purge_expired(data.service, data.settings.audit_retention)
     if data.retractor is not None:  # also what the ledger carried out again at opening
@@ -164,6 +171,26 @@ def warn_if_contact_unused(settings: Settings, catalog: FlowCatalog) -> None:
             "FEEDBACKBOT_ALERT_THRESHOLD and FEEDBACKBOT_STAFF_IDS staff cannot answer anyone: "
             "set all three, or remove the contact question from these flows",
             ", ".join(asking),
+        )
+
+
+async def refuse_cutting_short(store: Store, retentions: Mapping[str, timedelta]) -> None:
+    """StoreError where a retention under a day would bring the deletion date of feedback
+    already stored forward, for good (the next purge deletes it): most likely a slip
+    ("180" is 180 seconds), which setting it right again would not undo (found by an
+    operator audit). For every start that applies retentions: `run`, `chat`."""
+    short = {flow: period for flow, period in retentions.items() if period < SHORT_RETENTION}
+    if short and (cut := await store.cap_retention(short, apply=False)):
+        raise StoreError(
+            N_(
+                "a retention of only {retention} (surveys: {flows}; FEEDBACKBOT_RETENTION or "
+                "the flow's own; a plain number counts seconds and m minutes) would delete "
+                "{count} feedback already stored within it, for good; write e.g. 180d for 180 "
+                "days. Nothing was changed."
+            ),
+            retention=compact_duration(min(short.values())),
+            flows=", ".join(sorted(short)),
+            count=cut,
         )
 
 

@@ -41,6 +41,9 @@ from flows.toml_lines import loads
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 LONGEST_PURGE_INTERVAL = timedelta(days=1)
+SHORT_RETENTION = timedelta(days=1)
+"""Allowed (tests, demos), but warned about at start, and refused where it would cut
+feedback already stored short (see bot.app.refuse_cutting_short)."""
 _LARGEST_ID = 2**53  # Telegram: ids fit into 52 bits
 
 

@@ -15,7 +15,7 @@ from bot.cli.common import open_store
 from bot.config import service_config
 from bot.logs import RedactingFormatter, configure_logging
 from bot.operator import operator_translator
-from bot.settings import load_settings
+from bot.settings import SHORT_RETENTION, load_settings
 from flows.catalog import FlowCatalog
 from flows.durations import compact_duration
 from flows.i18n import SUPPORTED_LOCALES, Translator
@@ -24,7 +24,6 @@ from storage import SQLiteStore
 log = logging.getLogger("bot.cli")
 
 STARTUP_RETRIES = 3
-SHORT_RETENTION = timedelta(days=1)
 
 
 def register(subparsers: Any, t: Translator) -> None:
@@ -71,14 +70,8 @@ def run(args: argparse.Namespace) -> int:
     warn_if_contact_unused(settings, catalog)
     store = open_store(settings, exclusive=True)
     # Open once before polling, so a wrong key or unusable store fails fast with one line.
-    short = {
-        flow.id: retention
-        for flow in catalog.flows.values()
-        if (retention := flow.retention(settings.retention)) < SHORT_RETENTION
-    }
-    if cut := asyncio.run(_check_store(store, short)):
-        _refuse_short_retention(cut, short)
-        return 1
+    retentions = {flow.id: flow.retention(settings.retention) for flow in catalog.flows.values()}
+    asyncio.run(_check_store(store, retentions))
     application = build_application(settings, store, catalog=catalog)
     log.info("starting long polling")
     try:
@@ -119,29 +112,13 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _check_store(store: SQLiteStore, short: dict[str, timedelta]) -> int:
-    """Open and close the store; how many stored feedback a retention under a day (of
-    the flows in `short`) would bring forward (none are)."""
+async def _check_store(store: SQLiteStore, retentions: dict[str, timedelta]) -> None:
+    """Open and close the store: a wrong key, an unusable store or a retention that would
+    cut stored feedback short (see `refuse_cutting_short`) is one line before polling."""
+    from bot.app import refuse_cutting_short  # imported here: keeps other commands fast
+
     await store.open()
     try:
-        return await store.cap_retention(short, apply=False) if short else 0
+        await refuse_cutting_short(store, retentions)
     finally:
         await store.close()
-
-
-def _refuse_short_retention(cut: int, short: dict[str, timedelta]) -> None:
-    """A retention under a day would bring the deletion date of feedback already stored
-    forward, for good, and the next purge would delete it: most likely a slip ("180" is
-    180 seconds), which setting it right again would not undo (found by review)."""
-    t = operator_translator()
-    message = t.gettext(
-        "a retention of only {retention} (surveys: {flows}; FEEDBACKBOT_RETENTION or the "
-        "flow's own; a plain number counts seconds and m minutes) would delete {count} "
-        "feedback already stored within it, for good; write e.g. 180d for 180 days. "
-        "Nothing was changed."
-    ).format(
-        retention=compact_duration(min(short.values())),
-        flows=", ".join(sorted(short)),
-        count=t.number(cut),
-    )
-    print("feedbackbot: " + message, file=sys.stderr)

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -19,6 +20,7 @@ from typing import Any
 import pytest
 
 from bot.cli.chat import CHAT_USER_ID, ChatOptions, piped_lines, run_chat
+from storage.interface import StoreError
 from tests.harness import files_contain, stored_rows
 
 REPO = Path(__file__).resolve().parents[2]
@@ -175,6 +177,31 @@ def test_a_data_dir_keeps_the_conversation_for_the_next_chat(tmp_path: Path) -> 
     assert chat(second, lang="en", data_dir=data) == 0
     assert "Let's continue where you left off." in second.transcript
     assert f"Chat ended; its data is kept in {data}." in second.transcript
+
+
+def test_a_kept_data_dir_refuses_a_retention_that_would_cut_its_feedback_short(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`run` refused FEEDBACKBOT_RETENTION=180 (seconds, meant as days) over stored
+    feedback; `chat` on the same store moved every deletion date forward (review)."""
+    data = tmp_path / "kept"
+    assert chat(Terminal("1", "4", "Schnell", "2"), lang="en", data_dir=data) == 0
+
+    def dates() -> list[tuple[str]]:
+        with sqlite3.connect(data / "feedback.db") as db:
+            found = db.execute("SELECT expires_at FROM feedback").fetchall()
+        db.close()
+        return found
+
+    before = dates()
+    assert len(before) == 1
+    monkeypatch.setenv("FEEDBACKBOT_RETENTION", "180")
+    with pytest.raises(StoreError, match="would delete 1 feedback already stored within it"):
+        chat(Terminal(), lang="en", data_dir=data)
+    assert dates() == before
+    monkeypatch.setenv("FEEDBACKBOT_RETENTION", "180d")  # as meant
+    assert chat(Terminal(), lang="en", data_dir=data) == 0
+    assert dates() == before
 
 
 def test_typed_numbers_without_such_a_button_are_sent_as_text() -> None:
