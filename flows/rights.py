@@ -672,8 +672,8 @@ class DataRights:
                 ),
                 t.gettext(
                     "Only an encrypted note that this erasure took place (none of your answers) "
-                    "is kept for a year, so that it is carried out again should our data be "
-                    "restored from a backup."
+                    "is kept until your data would have expired anyway, and at least a year, "
+                    "so that it is carried out again should our data be restored from a backup."
                 ),
                 *(
                     [

@@ -392,22 +392,26 @@ class FeedbackService:
                     "answers are discarded after {idle} without activity.) Send /start to "
                     "give feedback; /help lists what I can do."
                 ).format(idle=t.duration(self.config.draft_idle))
-            contact = self.config.controller.contact
-            if replied and contact:
-                # A reply to a message of the bot, such as an answer from staff: nobody
-                # reads it here (found by review: it ended at "no question is open").
-                said += "\n\n" + t.gettext(
-                    "Replies to my messages reach nobody: to write to us, please use {contact}."
-                ).format(contact=contact)
-            return Outcome.say(said)
+            return Outcome.say(self._replied(said, t) if replied else said)
         # Before consent nothing of the input is kept. A pointer, not the whole notice
         # again: whoever declined is not asked a second time unless they send /start.
-        return Outcome.say(
-            t.gettext(
-                "I can only take feedback after you have agreed to the consent request. "
-                "Send /start to read it; /privacy explains how your data is handled."
-            )
+        said = t.gettext(
+            "I can only take feedback after you have agreed to the consent request. "
+            "Send /start to read it; /privacy explains how your data is handled."
         )
+        return Outcome.say(self._replied(said, t) if replied else said)
+
+    def _replied(self, said: str, t: Translator) -> str:
+        """`said`, and where to write instead of replying to one of the bot's messages, such
+        as an answer from staff, which nobody reads here (found by review: it ended at "no
+        question is open", and after an erasure at the consent pointer)."""
+        contact = self.config.controller.contact
+        if not contact:
+            return said
+        where = t.gettext(
+            "Replies to my messages reach nobody: to write to us, please use {contact}."
+        )
+        return f"{said}\n\n{where.format(contact=contact)}"
 
     # --- consent gate -------------------------------------------------------------------
     async def _consent_press(self, person: Person, t: Translator, data: str) -> Outcome:

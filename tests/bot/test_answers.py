@@ -368,6 +368,14 @@ async def test_a_customer_replying_to_an_answer_is_told_where_to_write(desk: Har
     assert "erreichen niemanden" not in (plain["text"] or ""), "only for a reply"
     assert desk.settings.data_dir is not None
     assert not files_contain(desk.settings.data_dir, question.encode()), "nothing kept"
+    # After an erasure too (it ended at the consent pointer; review).
+    customer = desk.customer(CUSTOMER)
+    await customer.send("/loeschen")
+    await customer.press("Alles löschen")
+    again = desk.api.user_message(CUSTOMER, question, reply_to_message_id=answer["message_id"])
+    [said] = await desk.deliver(again)
+    assert (said["text"] or "").startswith("Feedback kann ich erst annehmen")
+    assert (said["text"] or "").endswith("Schreiben Sie uns bitte an service@beispiel.de.")
 
 
 async def test_the_erase_question_names_the_chat_id_and_the_alerts_it_reaches(
