@@ -566,6 +566,10 @@ class FeedbackService:
         answers = {k: v for k, v in completion.answers.items() if k not in left_out}
         if granted:
             await self._archived()
+        # The language to answer in, kept with the chat id: the app's (not stored
+        # otherwise), not a copy of a /language choice, which has its own date and goes
+        # with "Like my Telegram app" (found by review: the copy outlived it).
+        chosen = contact and await self.store.language_of(pseudonym, self.clock()) is not None
         feedback = NewFeedback(
             flow_id=flow.id,
             answers=answers,
@@ -588,7 +592,7 @@ class FeedbackService:
                 for c in granted
             ],
             contact_chat_id=person.chat_id if contact else None,
-            contact_language=person.locale if contact else None,
+            contact_language=person.locale if contact and not chosen else None,
             tallies=countable_answers(flow, answers),
             recipients=self.recipients_of(feedback),
             counted_under=[p.id for p in flow.required_purposes],

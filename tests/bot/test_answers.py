@@ -199,6 +199,35 @@ async def test_the_answer_is_in_the_language_the_customer_agreed_to_be_contacted
     assert again.startswith("Nachricht von Beispiel GmbH zu Ihrem Feedback vom ")
 
 
+async def test_a_language_chosen_and_given_up_is_not_kept_with_the_contact(
+    desk: Harness,
+) -> None:
+    """A German-app customer who chose English with /language, agreed to be contacted and
+    then pressed "Like my Telegram app" was told the choice was no longer stored, while a
+    copy stayed with the chat id, in /mydata and in staff's answer (review)."""
+    customer = desk.customer(4471, language_code="de")
+    await customer.send("/sprache")
+    await customer.press("English")
+    await customer.send("/start")
+    await customer.press("Yes, I agree")
+    await customer.press("1")
+    await customer.send("Parcel never arrived")
+    await customer.press("Yes, I agree")  # to be contacted
+    assert desk.app is not None
+    await asyncio.gather(*desk.app.bot_data.background)
+    alert = desk.api.messages(STAFF_CHAT)[-1]
+    before = texts(await customer.send("/mydata"))
+    assert "the chat's ID is stored encrypted" in before, "no copy of the choice"
+    await confirmed(desk)
+    chosen = to(await in_staff_chat(desk, f"/antworten {reference(alert)} Sorry!"), 4471)
+    assert chosen.startswith("Message from Beispiel GmbH"), "the choice, while it holds"
+    await customer.send("/language")
+    assert "nicht mehr gespeichert" in texts(await customer.press("Like my Telegram app"))
+    assert "(Englisch)" not in texts(await customer.send("/meinedaten"))
+    given_up = to(await in_staff_chat(desk, f"/antworten {reference(alert)} Nachtrag"), 4471)
+    assert given_up.startswith("Nachricht von Beispiel GmbH"), given_up
+
+
 async def test_feedback_without_the_consent_cannot_be_answered(desk: Harness) -> None:
     alert = await low_rating(desk, contact="Nein")
     assert "/antworten" not in (alert["text"] or "")
