@@ -50,6 +50,18 @@ def test_a_person_is_tagged_alike_within_a_run_but_not_by_their_pseudonym() -> N
     assert not later_run.format(rec).endswith(f"[p:{tags[0]}]"), "a salt of each run"
 
 
+def test_a_tag_of_twelve_digits_is_not_taken_for_an_id(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """About one tag in 280 is all digits: it was redacted to [id] like a Telegram id, and
+    that person's lines could no longer be matched (operator audit)."""
+    formatter = RedactingFormatter()
+    monkeypatch.setattr(formatter, "_tag", lambda pseudonym: "123456789012")
+    rec = record("consent granted for chat %s", 4242424242)
+    rec.pseudonym = "e2189009ee3e"
+    assert formatter.format(rec).endswith("consent granted for chat [id] [p:123456789012]")
+
+
 def test_chatty_libraries_stay_quiet_even_at_debug() -> None:
     root = logging.getLogger()
     saved = root.handlers[:], root.level
