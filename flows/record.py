@@ -150,8 +150,10 @@ def _categories(t: Translator, record: ProcessingRecord) -> list[str]:
 
 
 def _recipients(t: Translator, record: ProcessingRecord) -> list[str]:
+    # A configured name is escaped; a description is the catalog's own Markdown (its
+    # `FEEDBACKBOT_...` code spans showed escaped, found by an operator audit).
     return [
-        f"• **{md(render_text(r.name, t))}**: {md(render_text(r.description, t))}"
+        f"• **{md(render_text(r.name, t))}**: {render_text(r.description, t)}"
         for r in record.processing.recipients
     ]
 

@@ -258,6 +258,28 @@ def test_turning_alerts_on_changes_what_people_agree_to_and_so_the_notice_versio
     )
 
 
+def test_the_staff_chat_in_the_record_shows_its_settings_as_code() -> None:
+    """Only with a staff chat set: its description came out as \\`FEEDBACKBOT\\_STAFF...\\`,
+    literal backslashes in the document handed to the DPO (operator audit)."""
+    config = ServiceConfig(
+        controller=Controller(name="Beispiel_GmbH *", contact="datenschutz@beispiel.de"),
+        retention=timedelta(days=180),
+        recipients=(*DEFAULT_RECIPIENTS, STAFF_CHAT_ALERTS),
+    )
+    record = ProcessingRecord(
+        config.processing(FlowCatalog.load()),
+        Operations(
+            purge_interval=timedelta(hours=1),
+            min_group_size=5,
+            staff_members=1,
+            audit_retention=timedelta(days=1461),
+        ),
+    )
+    text = processing_record(translator("en"), record)
+    assert "**Staff chat**: The staff chat (`FEEDBACKBOT_STAFF_CHAT_ID`): scheduled" in text
+    assert "\\`" not in text
+
+
 def test_an_optional_purpose_no_step_asks_for_is_left_out_of_the_notices(tmp_path: Path) -> None:
     """Declared, but no consent step asks for it: the record said it was asked during
     the flow, the privacy notice listed it; `check` warns of it."""
