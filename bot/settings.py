@@ -6,6 +6,7 @@ wrong with them is said in the operator's language (bot.operator).
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sys
@@ -20,6 +21,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
+from dotenv.parser import parse_stream
 from pydantic import (
     Field,
     SecretStr,
@@ -439,8 +441,11 @@ def load_settings(**overrides: Any) -> Settings:
 
 
 def _say_unknown(overrides: Mapping[str, Any]) -> None:
-    """Name each FEEDBACKBOT_ name that is no setting on stderr, once per process."""
+    """Name each FEEDBACKBOT_ name that is no setting, and each line of the .env file that
+    is no setting at all, on stderr, once per process."""
     env_file = overrides.get("_env_file", Settings.model_config.get("env_file"))
+    if env_file:
+        _say_unparsable(Path(env_file))
     for name, meant in unknown_settings(os.environ, Path(env_file) if env_file else None):
         if name in _SAID_UNKNOWN:  # settings read twice (the chat): said once
             continue
@@ -453,6 +458,27 @@ def _say_unknown(overrides: Mapping[str, Any]) -> None:
 
 
 _SAID_UNKNOWN: set[str] = set()
+# python-dotenv says "could not parse statement" in English, once per reading (twice per
+# start): said here instead, translated and once (found by an operator audit).
+logging.getLogger("dotenv.main").setLevel(logging.ERROR)
+
+
+def _say_unparsable(env_file: Path) -> None:
+    try:
+        with env_file.open(encoding="utf-8") as lines:
+            broken = [b.original.line for b in parse_stream(lines) if b.error]
+    except (OSError, UnicodeDecodeError):
+        return  # reading it for the settings says what is wrong
+    for line in broken:
+        if (env_file, line) in _SAID_UNPARSABLE:
+            continue
+        _SAID_UNPARSABLE.add((env_file, line))
+        t = operator_translator()
+        said = t.gettext("line {line} of {file} is not NAME=value and is ignored")
+        print(f"feedbackbot: {said.format(line=line, file=env_file)}", file=sys.stderr)
+
+
+_SAID_UNPARSABLE: set[tuple[Path, int]] = set()
 
 
 def unknown_settings(

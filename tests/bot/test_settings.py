@@ -231,6 +231,20 @@ def test_a_misspelt_setting_is_said_with_what_it_likely_means(
     assert capsys.readouterr().err == "", "nothing to say of the right names"
 
 
+def test_a_line_of_the_env_file_that_is_no_setting_is_said_once_in_the_operators_words(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """python-dotenv's own English warning came twice per start (operator audit)."""
+    monkeypatch.setattr("bot.settings._SAID_UNPARSABLE", set())
+    env_file = tmp_path / ".env"
+    env_file.write_text("FEEDBACKBOT_MIN_GROUP_SIZE=7\nthis is not valid\n")
+    assert load_settings(_env_file=env_file).min_group_size == 7
+    load_settings(_env_file=env_file)
+    assert capsys.readouterr().err.splitlines() == [
+        f"feedbackbot: line 2 of {env_file} is not NAME=value and is ignored"
+    ]
+
+
 def test_a_misspelt_setting_is_said_also_when_it_makes_the_configuration_invalid(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
