@@ -107,7 +107,13 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], B
         user, chat = update.effective_user, update.effective_chat
         if user is None or chat is None:
             raise ValueError("update without sender")
-        return Person(subject=f"tg-user:{user.id}", chat_id=chat.id, locale=self.locale(update))
+        app = self.app_language(update)
+        return Person(
+            subject=f"tg-user:{user.id}",
+            chat_id=chat.id,
+            locale=self.locale(update),
+            app_locale=app.locale if app.spoken else None,
+        )
 
 
 BotApplication = Application[ExtBot[None], BotContext, dict[Any, Any], dict[Any, Any], BotData, Any]

@@ -67,6 +67,9 @@ class Person:
     subject: str
     chat_id: int
     locale: str
+    app_locale: str | None = None
+    """The language the person's Telegram app reports, where the bot speaks it: kept with
+    a contact chat id, to answer in (never otherwise stored)."""
 
 
 @dataclass(frozen=True)
@@ -169,7 +172,7 @@ class FeedbackService:
             # Another survey's unfinished answers stay until this one begins: declining it
             # costs nothing, and agreeing is said to cost them before, not only after (found
             # by the language review).
-            if state is not None:
+            if running is not None:  # (a survey since removed cannot be gone on with)
                 notes = (
                     *notes,
                     t.gettext(
@@ -566,10 +569,9 @@ class FeedbackService:
         answers = {k: v for k, v in completion.answers.items() if k not in left_out}
         if granted:
             await self._archived()
-        # The language to answer in, kept with the chat id: the app's (not stored
-        # otherwise), not a copy of a /language choice, which has its own date and goes
-        # with "Like my Telegram app" (found by review: the copy outlived it).
-        chosen = contact and await self.store.language_of(pseudonym, self.clock()) is not None
+        # The language to answer in, kept with the chat id: the app's, not a copy of a
+        # /language choice, which has its own date and goes with "Like my Telegram app"
+        # (found by review: the copy outlived it); the answer takes a choice in force first.
         feedback = NewFeedback(
             flow_id=flow.id,
             answers=answers,
@@ -592,7 +594,7 @@ class FeedbackService:
                 for c in granted
             ],
             contact_chat_id=person.chat_id if contact else None,
-            contact_language=person.locale if contact and not chosen else None,
+            contact_language=person.app_locale if contact else None,
             tallies=countable_answers(flow, answers),
             recipients=self.recipients_of(feedback),
             counted_under=[p.id for p in flow.required_purposes],

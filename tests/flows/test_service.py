@@ -297,7 +297,7 @@ async def test_another_survey_discards_the_unfinished_answers_once_it_begins(
     # Said before agreeing costs them, not only after (language review).
     assert switched.replies[0].text == (
         "Sie haben unvollständige Antworten zu einer anderen Umfrage: Wenn Sie hier "
-        "zustimmen, beginnt diese, und jene werden verworfen. Um die andere fortzusetzen, "
+        "einwilligen, beginnt diese, und jene werden verworfen. Um die andere fortzusetzen, "
         "senden Sie /start."
     )
     assert switched.replies[-1].text.endswith("Sind Sie einverstanden?"), "the notice apart"
@@ -316,6 +316,25 @@ async def test_another_survey_discards_the_unfinished_answers_once_it_begins(
     assert "Produkt" in begun.replies[0].text
     draft = await store.load_draft(pseudonym, clock())
     assert draft is not None and draft.payload["flow_id"] == "product"
+
+
+async def test_answers_of_a_survey_no_longer_loaded_are_not_said_to_go_on_with_start(
+    store: MemoryStore, clock: Clock
+) -> None:
+    """The operator removed the `product` survey (its drafts stay until they expire): a
+    plain /start was told to send /start to go on with it, again and again (review)."""
+    config = ServiceConfig(
+        controller=Controller(name="Beispiel GmbH", contact="datenschutz@beispiel.de"),
+        retention=timedelta(days=180),
+    )
+    before = FeedbackService(store, FlowCatalog.load(), config, clock=clock)
+    outcome = await before.press(
+        ERIKA, press(await before.start(ERIKA, "product"), "Ja, ich willige ein")
+    )
+    await before.press(ERIKA, press(outcome, "4"))
+    after = FeedbackService(store, FlowCatalog.load(shipped=["feedback"]), config, clock=clock)
+    said = (await after.start(ERIKA)).replies[0].text
+    assert "Um die andere fortzusetzen" not in said and "Einwilligung" in said, said
 
 
 async def test_a_plain_start_continues_whichever_survey_is_under_way(
