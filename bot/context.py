@@ -111,7 +111,7 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], B
         return Person(
             subject=f"tg-user:{user.id}",
             chat_id=chat.id,
-            locale=self.locale(update),
+            locale=self.chosen_locale or app.locale,  # as `locale`, the app's looked at once
             app_locale=app.locale if app.spoken else None,
         )
 

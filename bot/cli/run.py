@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import logging
 import sys
-from datetime import timedelta
 from typing import Any
 
 from telegram.error import InvalidToken, TelegramError
@@ -70,8 +69,7 @@ def run(args: argparse.Namespace) -> int:
     warn_if_contact_unused(settings, catalog)
     store = open_store(settings, exclusive=True)
     # Open once before polling, so a wrong key or unusable store fails fast with one line.
-    retentions = {flow.id: flow.retention(settings.retention) for flow in catalog.flows.values()}
-    asyncio.run(_check_store(store, retentions))
+    asyncio.run(_check_store(store))
     application = build_application(settings, store, catalog=catalog)
     log.info("starting long polling")
     try:
@@ -112,13 +110,8 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _check_store(store: SQLiteStore, retentions: dict[str, timedelta]) -> None:
-    """Open and close the store: a wrong key, an unusable store or a retention that would
-    cut stored feedback short (see `refuse_cutting_short`) is one line before polling."""
-    from bot.app import refuse_cutting_short  # imported here: keeps other commands fast
-
+async def _check_store(store: SQLiteStore) -> None:
+    # A retention that would cut stored feedback short is refused as the bot starts
+    # (bot.app.refuse_cutting_short), with one line as well.
     await store.open()
-    try:
-        await refuse_cutting_short(store, retentions)
-    finally:
-        await store.close()
+    await store.close()
