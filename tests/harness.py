@@ -192,6 +192,14 @@ def files_contain(folder: Path, needle: bytes) -> list[str]:
     return [str(p) for p in folder.rglob("*") if p.is_file() and needle in p.read_bytes()]
 
 
+def deletion_dates(data_dir: Path) -> list[tuple[str]]:
+    """Every stored feedback's deletion date, as feedback.db holds it, oldest row first."""
+    with sqlite3.connect(data_dir / "feedback.db") as db:
+        found = db.execute("SELECT expires_at FROM feedback ORDER BY rowid").fetchall()
+    db.close()
+    return found
+
+
 def stored_rows(folder: Path) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of the store's files (the erasure ledger's too, with the notes of staff-chat
     alerts), read through a connection of its own. The update ids

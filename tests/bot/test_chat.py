@@ -7,7 +7,6 @@ import json
 import os
 import re
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -21,7 +20,7 @@ import pytest
 
 from bot.cli.chat import CHAT_USER_ID, ChatOptions, piped_lines, run_chat
 from storage.interface import StoreError
-from tests.harness import files_contain, stored_rows
+from tests.harness import deletion_dates, files_contain, stored_rows
 
 REPO = Path(__file__).resolve().parents[2]
 Line = str | Callable[[], str]
@@ -187,21 +186,15 @@ def test_a_kept_data_dir_refuses_a_retention_that_would_cut_its_feedback_short(
     data = tmp_path / "kept"
     assert chat(Terminal("1", "4", "Schnell", "2"), lang="en", data_dir=data) == 0
 
-    def dates() -> list[tuple[str]]:
-        with sqlite3.connect(data / "feedback.db") as db:
-            found = db.execute("SELECT expires_at FROM feedback").fetchall()
-        db.close()
-        return found
-
-    before = dates()
+    before = deletion_dates(data)
     assert len(before) == 1
     monkeypatch.setenv("FEEDBACKBOT_RETENTION", "180")
     with pytest.raises(StoreError, match="would delete 1 feedback already stored within it"):
         chat(Terminal(), lang="en", data_dir=data)
-    assert dates() == before
+    assert deletion_dates(data) == before
     monkeypatch.setenv("FEEDBACKBOT_RETENTION", "180d")  # as meant
     assert chat(Terminal(), lang="en", data_dir=data) == 0
-    assert dates() == before
+    assert deletion_dates(data) == before
 
 
 def test_typed_numbers_without_such_a_button_are_sent_as_text() -> None:

@@ -23,7 +23,7 @@ from storage.interface import AuditEntry, StatisticsRow
 from tests.e2e.botprocess import REPO, bot_env, cli, run_once, running_bot
 from tests.e2e.test_polling import ERIKA, converse, say
 from tests.fakes.botapi import BotApiServer, FakeBotApi
-from tests.harness import MASTER_KEY, TOKEN, files_contain
+from tests.harness import MASTER_KEY, TOKEN, deletion_dates, files_contain
 
 NOW = datetime.now(UTC)
 GRANT = ConsentGrant(
@@ -160,13 +160,7 @@ async def test_a_retention_of_seconds_meant_as_days_leaves_stored_feedback_alone
     data = tmp_path / "data"
     await make_store(data, people=3)
 
-    def dates() -> list[tuple[str]]:
-        with sqlite3.connect(data / "feedback.db") as db:
-            found = db.execute("SELECT expires_at FROM feedback ORDER BY rowid").fetchall()
-        db.close()
-        return found
-
-    before = dates()
+    before = deletion_dates(data)
     api = FakeBotApi(TOKEN)
     with BotApiServer(api) as server:
         for retention in ("180", "6m", "PT12H"):
@@ -177,14 +171,14 @@ async def test_a_retention_of_seconds_meant_as_days_leaves_stored_feedback_alone
             )
         assert "a retention of only 12h (surveys: feedback, product;" in result.stderr
         assert api.calls("getUpdates") == [], "not started"
-        assert dates() == before, "nothing brought forward"
+        assert deletion_dates(data) == before, "nothing brought forward"
         # Written as meant, it starts, and deletes nothing early.
         with running_bot(
             api, bot_env(server, data, FEEDBACKBOT_RETENTION="180d"), tmp_path, tmp_path / "bot.log"
         ):
             pass
     assert cli("purge", env=cli_env(data), cwd=tmp_path).returncode == 0
-    assert dates() == before
+    assert deletion_dates(data) == before
 
 
 def test_backup_while_the_bot_runs_restores_and_decrypts(tmp_path: Path) -> None:
