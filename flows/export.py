@@ -14,9 +14,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION: Literal[3] = 3
+SCHEMA_VERSION: Literal[4] = 4
 """2 added `chosen_language` and `passed_on[].confirmed` (a copy of version 1 has neither);
-3 added `contact_language`."""
+3 added `contact_language`; 4 added `retention_rules`."""
 SCHEMA_PATH = Path("docs") / "export.schema.json"
 
 
@@ -93,13 +93,18 @@ class ExportDelivery(_Model):
 class DataExport(_Model):
     """Everything stored about the person who requested it, in their language."""
 
-    schema_version: Literal[3] = SCHEMA_VERSION
+    schema_version: Literal[4] = SCHEMA_VERSION
     generated_at: datetime
     language: str
     controller: ExportController
     source: str
     recipients: list[str]
     retention: str
+    retention_rules: list[str] = Field(
+        default_factory=list,
+        description="How long the data without a deletion date of its own is kept: the "
+        "consent records, the chat to write to (Art. 15(1)(d)).",
+    )
     identification: str = Field(
         description="How the person is identified: a keyed pseudonym, never the Telegram id."
     )

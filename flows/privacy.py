@@ -33,6 +33,25 @@ def recipient_notices(t: Translator, processing: Processing) -> list[str]:
     return [render_text(recipient.notice, t) for recipient in processing.recipients]
 
 
+def contact_kept(t: Translator) -> str:
+    """How long the chat to write to is kept: in the notice and beside it in /mydata."""
+    return t.gettext(
+        "The chat to write to, and the language to write in, are deleted when you "
+        "withdraw your consent to being contacted, and at the latest with the feedback "
+        "you gave that consent with."
+    )
+
+
+def consents_kept(t: Translator) -> str:
+    """How long consent records are kept: in the notice and beside them in /mydata."""
+    return t.gettext(
+        "The records of your consents are kept as proof (Art. 7(1) GDPR) as long as any "
+        "feedback, unfinished answers or a chat to write to of yours are stored; then "
+        "the next automatic purge deletes them, at the earliest a day after your last "
+        "consent."
+    )
+
+
 def retention_text(t: Translator, processing: Processing, escape: Escape = _as_is) -> str:
     """The retention of feedback, with any flow that keeps it for a different time."""
     lines = [
@@ -107,17 +126,8 @@ def notice_sections(
             "A language you chose is deleted {retention} after you last use the chat with the "
             "bot, or at once when you choose “Like my Telegram app”."
         ).format(retention=t.duration(processing.retention)),
-        t.gettext(
-            "The chat to write to, and the language to write in, are deleted when you "
-            "withdraw your consent to being contacted, and at the latest with the feedback "
-            "you gave that consent with."
-        ),
-        t.gettext(
-            "The records of your consents are kept as proof (Art. 7(1) GDPR) as long as any "
-            "feedback, unfinished answers or a chat to write to of yours are stored; then "
-            "the next automatic purge deletes them, at the earliest a day after your last "
-            "consent."
-        ),
+        contact_kept(t),
+        consents_kept(t),
         t.gettext(
             "Counts without any text or pseudonym (how many ratings of each kind a survey "
             "got on a day) are kept after the feedback is deleted; /delete and /withdraw "
@@ -228,6 +238,8 @@ def markdown_escape(text: str) -> str:
 
 __all__ = [
     "Section",
+    "consents_kept",
+    "contact_kept",
     "markdown_escape",
     "notice_sections",
     "privacy_notice",

@@ -37,7 +37,7 @@ from flows.models import (
     RatingStep,
     render_text,
 )
-from flows.privacy import privacy_notice, recipient_notices
+from flows.privacy import consents_kept, contact_kept, privacy_notice, recipient_notices
 from flows.processing import purposes_of
 from flows.replies import Button, Document, Outcome, Reply
 from flows.service import Person, ServiceConfig
@@ -280,6 +280,10 @@ class DataRights:
             source=t.gettext("Given by you in this Telegram chat."),
             recipients=recipient_notices(t, self.processing),
             retention=t.duration(self.processing.retention),
+            retention_rules=[
+                *([consents_kept(t)] if consents else []),
+                *([contact_kept(t)] if contact is not None else []),
+            ],
             identification=t.gettext(
                 "A pseudonym derived from your Telegram account with a secret key. Your "
                 "Telegram name and username are not stored; your Telegram id only if you "
@@ -381,7 +385,7 @@ class DataRights:
                         version=c.notice_version,
                     )
                 )
-            lines.append("")
+            lines += [consents_kept(t), ""]
         for number, f in enumerate(export.feedback, start=1):
             lines.append(
                 t.gettext("Feedback {number} of {count}: {flow}, {when}").format(
@@ -442,7 +446,7 @@ class DataRights:
                     "chat's ID and the language to write to you in ({language}) are stored "
                     "encrypted."
                 ).format(language=t.language(export.contact_language))
-            lines += [stored, ""]
+            lines += [stored, contact_kept(t), ""]
         if export.chosen_language is not None:
             chosen = export.chosen_language
             lines += [

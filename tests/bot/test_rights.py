@@ -83,7 +83,7 @@ async def test_access_after_several_feedbacks_lists_every_answer_verbatim(harnes
     assert shown in summary, "Berlin, named"
     export = export_of(answer)
     jsonschema.validate(export, SCHEMA)
-    assert export["schema_version"] == 3
+    assert export["schema_version"] == 4
     comments = [
         a["answer"] for f in export["feedback"] for a in f["answers"] if a["step"] == "comment"
     ]
@@ -95,6 +95,11 @@ async def test_access_after_several_feedbacks_lists_every_answer_verbatim(harnes
     assert all(len(c["text_sha256"]) == 64 for c in export["consents"])
     assert export["contact_chat_id"] == erika.chat_id
     assert str(erika.user_id) not in json.dumps(export["identification"])
+    # Art. 15(1)(d): the period of each kind of data, not only of the feedback.
+    kept = "Die Aufzeichnungen Ihrer Einwilligungen bewahren wir als Nachweis"
+    chat = "Der Chat für die Kontaktaufnahme und die Sprache, in der wir Ihnen schreiben"
+    assert kept in summary and chat in summary
+    assert [rule[:20] for rule in export["retention_rules"]] == [kept[:20], chat[:20]]
 
 
 async def test_access_in_english_and_with_an_unfinished_draft(harness: Harness) -> None:
