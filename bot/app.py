@@ -34,7 +34,13 @@ from flows.language import LanguageDesk
 from flows.rights import DataRights
 from flows.service import FeedbackService, utc_now
 from flows.staff import StaffDesk, StaffSettings
-from storage.interface import FeedbackRecord, StaffPost, Store, StoreError
+from storage.interface import (
+    FeedbackRecord,
+    StaffPost,
+    Store,
+    StoreError,
+    unconfirmed_message_id,
+)
 
 log = logging.getLogger("bot.app")
 
@@ -105,6 +111,7 @@ def build_application(
             settings.default_locale,
             _alert_text(application.bot_data.staff, settings.default_locale),
             clock,
+            settings.timezone,
         )
         application.bot_data.retractor = retractor
         application.bot_data.rights.after_removal.append(retractor.soon)
@@ -343,7 +350,9 @@ def _alerter(application: BotApplication) -> Callable[[str, FeedbackRecord], Awa
                         purpose=purpose,
                         given_with=tuple(record.purposes),
                     )
-                    for m in messages
+                    # A part that may have arrived without its id: noted too, so that its
+                    # person learns of it and erasure asks staff to delete it.
+                    for m in messages + ([unconfirmed_message_id()] if maybe else [])
                 ]
                 await retractor.posted(pseudonym, posts)
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
 from typing import Any
 
@@ -56,6 +56,12 @@ NOT_RECORDED = N_(
     "🗑 This alert was taken back: the bot could not note it (its storage is full), so it "
     "could not remove it later when the feedback is deleted."
 )
+UNCONFIRMED_RETRACTED = N_(
+    "🗑 An alert posted here on {when} has been withdrawn: its feedback was erased or has "
+    "expired, or its author withdrew the consent it was posted under. Telegram did not "
+    "confirm that alert, so the bot cannot replace it: if it is in this chat, please delete "
+    "it by hand, and any notes or copies of it you made as well."
+)
 BATCH = 100
 REDRAW_BATCH = 500  # alerts shown again at most per round
 ATTEMPTS = 3
@@ -83,11 +89,14 @@ class Retractor:
         locale: str,
         render: Callable[[FeedbackRecord], str | None] = lambda record: None,
         clock: Callable[[], datetime] = utc_now,
+        timezone: str = "Europe/Berlin",
     ) -> None:
         self.bot = bot
         self.store = store
         self.locale = locale
         self.clock = clock
+        self.timezone = timezone
+        """Of the time that names an alert Telegram did not confirm (UNCONFIRMED_RETRACTED)."""
         self.render = render
         """The text of an alert about a feedback (None: there would be none)."""
         self._lock = asyncio.Lock()
@@ -104,18 +113,24 @@ class Retractor:
             where = (post.message_id, post.chat_id)
             try:
                 due = await self.store.record_staff_post(pseudonym, post) != Noted.NOTED or due
-            except StorageFull:
-                if await self._edit(post.chat_id, post.message_id, NOT_RECORDED) is _Edit.DONE:
+            except StoreError as error:
+                if not post.confirmed:  # nothing to replace or point to but the time
+                    log.error(
+                        "an alert Telegram did not confirm was not noted (%s): if it arrived, "
+                        "delete it by hand once its feedback is gone",
+                        type(error).__name__,
+                    )
+                elif not isinstance(error, StorageFull):  # e.g. the store closed meanwhile
+                    log.error(
+                        "alert not noted (%s): delete message %d in chat %d by hand once its "
+                        "feedback is gone",
+                        type(error).__name__,
+                        *where,
+                    )
+                elif await self._edit(post.chat_id, post.message_id, NOT_RECORDED) is _Edit.DONE:
                     log.error("alert not noted (storage full): taken back")
                 else:
                     log.error("alert not noted, not taken back: delete %d in chat %d", *where)
-            except StoreError as error:  # e.g. the store closed at shutdown meanwhile
-                log.error(
-                    "alert not noted (%s): delete message %d in chat %d by hand once its "
-                    "feedback is gone",
-                    type(error).__name__,
-                    *where,
-                )
         if due:  # else nothing to do: no round, no Telegram call
             self.soon()
 
@@ -178,7 +193,7 @@ class Retractor:
                 after = (chat_id, message_id)
                 if chat_id in unreachable:
                     continue
-                outcome = await self._edit(chat_id, message_id, RETRACTED)
+                outcome = await self._take_back(chat_id, message_id)
                 if outcome is _Edit.CHAT_UNREACHABLE:
                     unreachable.add(chat_id)
                     continue
@@ -249,17 +264,20 @@ class Retractor:
         """Replace an alert's messages with `text` (None: with the note that it was
         withdrawn, as one that would not be posted now); a part it no longer needs goes.
         The flags go once every part is done."""
-        parts = sorted(parts, key=lambda part: part.message_id)
+        # One Telegram did not confirm cannot be changed: staff are asked to delete it.
+        unconfirmed = [part for part in parts if not part.confirmed]
+        parts = sorted((part for part in parts if part.confirmed), key=lambda p: p.message_id)
         if text is None:  # e.g. the threshold lowered since: taken back rather than kept
             log.info("an alert that would not be posted now is taken back")
-            for part in parts:
-                outcome = await self._edit(part.chat_id, part.message_id, RETRACTED)
-                if outcome is not _Edit.DONE:
-                    return outcome
-                try:
-                    await self.store.post_retracted(part.chat_id, part.message_id)
-                except StoreError as error:  # retracted again next time: harmless
-                    log.error("retraction not noted: %s", type(error).__name__)
+        for part in unconfirmed + (parts if text is None else []):
+            outcome = await self._take_back(part.chat_id, part.message_id)
+            if outcome is not _Edit.DONE:
+                return outcome
+            try:
+                await self.store.post_retracted(part.chat_id, part.message_id)
+            except StoreError as error:  # retracted again next time: harmless
+                log.error("retraction not noted: %s", type(error).__name__)
+        if text is None:
             return _Edit.DONE
         chunks = split_text(text, MessageLimit.MAX_TEXT_LENGTH)
         if len(chunks) > len(parts):  # longer than posted: not shown in part
@@ -297,16 +315,45 @@ class Retractor:
         shown = self.render(record.model_copy(update={"purposes": purposes}))
         return shown, purposes != record.purposes
 
+    async def _take_back(self, chat_id: int, message_id: int) -> _Edit:
+        """Replace the post's text with the note that it was withdrawn; of one Telegram
+        did not confirm (no id to replace), post a note naming its time instead."""
+        if message_id > 0:
+            return await self._edit(chat_id, message_id, RETRACTED)
+        try:
+            posted_at = await self.store.posted_at(chat_id, message_id)
+        except StoreError as error:
+            log.error("alert to take back not read: %s", type(error).__name__)
+            return _Edit.LATER
+        if posted_at is None:  # taken back meanwhile
+            return _Edit.DONE
+        t = translator(self.locale)
+        note = t.gettext(UNCONFIRMED_RETRACTED).format(when=t.datetime(posted_at, self.timezone))
+        return await self._attempt(
+            chat_id, message_id, lambda: self.bot.send_message(chat_id, note)
+        )
+
     async def _edit(self, chat_id: int, message_id: int, template: str) -> _Edit:
         """Replace the post's text with one of the bot's notes (`template`)."""
         return await self._replace(chat_id, message_id, translator(self.locale).gettext(template))
 
     async def _replace(self, chat_id: int, message_id: int, text: str) -> _Edit:
         """Replace the post's text."""
+        return await self._attempt(
+            chat_id,
+            message_id,
+            lambda: self.bot.edit_message_text(text, chat_id=chat_id, message_id=message_id),
+        )
+
+    async def _attempt(
+        self, chat_id: int, message_id: int, call: Callable[[], Awaitable[object]]
+    ) -> _Edit:
+        """Make the call about the post, waiting out flood control and Telegram's own
+        failures a few times."""
         for attempt in range(ATTEMPTS):
             last = attempt + 1 == ATTEMPTS
             try:
-                await self.bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
+                await call()
                 return _Edit.DONE
             except RetryAfter as error:
                 wait = error.retry_after

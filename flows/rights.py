@@ -195,17 +195,17 @@ class DataRights:
             # On its way: shown once it has arrived; of a feedback expired: gone with it.
             if not d.pending and d.feedback_id in stored
         ]
-        # The alerts staff were shown, one per feedback (a long one may take two messages).
-        alerts = {
-            post.feedback_id: post
-            for post in reversed(await self.store.staff_posts_of(pseudonym))
-            if post.feedback_id in stored
-        }
+        # The alerts staff were shown, one per feedback (a long one may take two messages),
+        # unconfirmed where a part may have arrived without Telegram saying so.
+        posts = await self.store.staff_posts_of(pseudonym)
+        alerts = {post.feedback_id: post for post in reversed(posts) if post.feedback_id in stored}
+        unconfirmed = {post.feedback_id for post in posts if not post.confirmed}
         passed_on += [
             ExportDelivery(
                 recipient=t.gettext(OUR_STAFF_CHAT),
                 feedback_id=post.feedback_id,
                 delivered_at=post.posted_at,
+                confirmed=post.feedback_id not in unconfirmed,
             )
             for post in alerts.values()
         ]

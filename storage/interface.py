@@ -10,6 +10,7 @@ from __future__ import annotations
 import abc
 import enum
 import hashlib
+import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
@@ -375,6 +376,9 @@ class StaffPost(_Record):
 
     chat_id: int
     message_id: int
+    """Negative for an alert Telegram did not confirm (it may have arrived, its id is not
+    known, see `unconfirmed_message_id`): it cannot be replaced, so its retraction asks
+    staff to delete it by hand."""
     feedback_id: str
     posted_at: datetime
     purpose: str
@@ -382,6 +386,23 @@ class StaffPost(_Record):
     be contacted (posted so that staff can answer): withdrawing it retracts the post."""
     given_with: tuple[str, ...] = ()
     """When it is noted: the purposes the feedback was given with (not stored)."""
+
+    @property
+    def confirmed(self) -> bool:
+        """Telegram confirmed the message (its id is known)."""
+        return self.message_id > 0
+
+
+_last_unconfirmed = 0
+
+
+def unconfirmed_message_id() -> int:
+    """The id to note an alert by that Telegram did not confirm: negative, so never a
+    real message's (Telegram's are positive), and unique (from the clock's nanoseconds,
+    each one below the last)."""
+    global _last_unconfirmed
+    _last_unconfirmed = max(time.time_ns(), _last_unconfirmed + 1)
+    return -_last_unconfirmed
 
 
 class ErasureReport(_Record):
@@ -718,6 +739,11 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def post_redrawn(self, chat_id: int, message_id: int) -> None:
         """The post was shown again (or need not be)."""
+
+    @abc.abstractmethod
+    async def posted_at(self, chat_id: int, message_id: int) -> datetime | None:
+        """When a post still noted was posted, also once it is marked to be retracted
+        (to tell staff which alert that Telegram did not confirm to delete by hand)."""
 
     @abc.abstractmethod
     async def post_retracted(self, chat_id: int, message_id: int) -> None:

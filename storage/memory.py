@@ -127,6 +127,7 @@ class MemoryStore(Store):
         self._notice_count = 0
         # (chat id, message id) -> whose post about what; None once it is to be retracted
         self._posts: dict[tuple[int, int], tuple[str, StaffPost] | None] = {}
+        self._posted_at: dict[tuple[int, int], datetime] = {}
         self._redraw: set[tuple[int, int]] = set()
         self._consent_texts: dict[
             tuple[str, str, str, str, tuple[str, ...], str], ArchivedConsentText
@@ -266,6 +267,7 @@ class MemoryStore(Store):
         redraw = kept and not set(post.given_with) - {post.purpose} <= in_force_now
         where = (post.chat_id, post.message_id)
         if where not in self._posts:  # a message is noted once
+            self._posted_at[where] = post.posted_at
             self._posts[where] = (
                 (pseudonym, post.model_copy(update={"given_with": ()})) if kept else None
             )
@@ -303,9 +305,14 @@ class MemoryStore(Store):
         self._check()
         self._redraw.discard((chat_id, message_id))
 
+    async def posted_at(self, chat_id: int, message_id: int) -> datetime | None:
+        self._check()
+        return self._posted_at.get((chat_id, message_id))
+
     async def post_retracted(self, chat_id: int, message_id: int) -> None:
         self._check()
         self._posts.pop((chat_id, message_id), None)
+        self._posted_at.pop((chat_id, message_id), None)
         self._redraw.discard((chat_id, message_id))
 
     def _redraw_posts(self, pseudonym: str) -> None:

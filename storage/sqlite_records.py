@@ -338,6 +338,15 @@ class StaffRecords(StoreCore):
                 (chat_id, message_id),
             )
 
+    async def posted_at(self, chat_id: int, message_id: int) -> datetime | None:
+        async with self._lock:
+            row = await fetch_one(
+                self._conn(),
+                "SELECT posted_at FROM ledger.staff_posts WHERE chat_id = ? AND message_id = ?",
+                (chat_id, message_id),
+            )
+        return None if row is None else dt(row[0])
+
     async def post_retracted(self, chat_id: int, message_id: int) -> None:
         async with self._lock:
             await run(

@@ -35,7 +35,9 @@ DELETED = (
 
 
 @pytest.fixture
-async def desk(api: FakeBotApi, clock: Clock, tmp_path: Path) -> AsyncIterator[Harness]:
+async def desk(
+    api: FakeBotApi, clock: Clock, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[Harness]:
     settings = make_settings(
         tmp_path / "data",
         staff_ids=str(STAFF),
@@ -45,6 +47,9 @@ async def desk(api: FakeBotApi, clock: Clock, tmp_path: Path) -> AsyncIterator[H
         controller_contact="service@beispiel.de",
     )
     harness = Harness(api=api, settings=settings, clock=clock)
+    marker = request.node.get_closest_marker("read_timeout")
+    if marker is not None:
+        harness.read_timeout = marker.args[0]
     await harness.start()
     yield harness
     await harness.stop()
@@ -107,6 +112,62 @@ async def test_an_erasure_replaces_the_alert_about_that_persons_feedback(desk: H
     assert "Verpackung beschädigt" in now_shown(desk, theirs), "another person's stays"
     assert "Lieferung kam nie an" not in texts(desk.api.messages(STAFF_CHAT))
     assert len(posts(desk)) == 1, "the other alert's, still to be followed"
+
+
+async def unconfirmed_alert(desk: Harness, user_id: int, comment: str, contact: str) -> str:
+    """Feedback whose alert Telegram takes without answering in time (it arrives, its id
+    is not known); the text that arrived."""
+    customer = desk.customer(user_id)
+    await customer.send("/start")
+    await customer.press("Ja, ich willige ein")
+    await customer.press("1")
+    await customer.send(comment)
+    desk.api.delay_next("sendMessage", 1, count=2)  # the thanks and the alert
+    await customer.press(contact)
+    await settled(desk)
+    [alert] = [m for m in desk.api.messages(STAFF_CHAT) if comment in (m["text"] or "")]
+    return alert["text"] or ""
+
+
+@pytest.mark.read_timeout(0.2)
+async def test_an_alert_telegram_did_not_confirm_is_shown_to_its_person_and_named_to_staff(
+    desk: Harness,
+) -> None:
+    """It may have arrived (it did): the person's copy lists it as possibly received, the
+    erase question counts it, and erasure, which cannot replace a message whose id is
+    unknown, posts a note with its time asking staff to delete it (DPO review: it was
+    neither noted nor told of, and stayed)."""
+    await unconfirmed_alert(desk, 4101, "Unbestätigt zu spät", NO)
+    customer = desk.customer(4101)
+    mine = texts(await customer.send("/meinedaten"))
+    assert "Feedback 1 hat unseren Team-Chat am " in mine and "möglicherweise erreicht" in mine
+    question = texts(await customer.send("/loeschen"))
+    assert "Die Warnmeldung zu Ihrem Feedback in unserem Team-Chat" in question
+    await customer.press("Alles löschen")
+    await settled(desk)
+    note = desk.api.messages(STAFF_CHAT)[-1]["text"] or ""
+    posted = (desk.clock() + timedelta(hours=1)).strftime("%H:%M")  # Berlin, winter
+    assert note.startswith("🗑 Eine hier am ") and f"{posted} MEZ" in note, note
+    assert "von Hand" in note and "Unbestätigt" not in note
+    assert posts(desk) == [], "told: nothing left to do"
+    assert "Unbestätigt zu spät" in texts(desk.api.messages(STAFF_CHAT)), "it did arrive"
+
+
+@pytest.mark.read_timeout(0.2)
+async def test_an_unconfirmed_alert_is_named_to_staff_when_the_contact_consent_goes(
+    desk: Harness,
+) -> None:
+    """Shown again without the reference, as a confirmed one is, it cannot be: staff are
+    asked to delete it; the feedback stays."""
+    await unconfirmed_alert(desk, 4102, "Unbestätigt mit Kontakt", YES)
+    customer = desk.customer(4102)
+    await customer.send("/widerruf")
+    await customer.press("Kontaktaufnahme")
+    await settled(desk)
+    note = desk.api.messages(STAFF_CHAT)[-1]["text"] or ""
+    assert note.startswith("🗑 Eine hier am ") and "von Hand" in note, note
+    assert posts(desk) == []
+    assert "Unbestätigt mit Kontakt" in texts(await customer.send("/meinedaten"))
 
 
 async def test_withdrawing_the_consent_to_be_contacted_retracts_a_feedback_posted_for_it(

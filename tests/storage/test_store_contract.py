@@ -33,6 +33,7 @@ from storage.interface import (
     StoreNotOpen,
     SummarySegment,
     notice_parts,
+    unconfirmed_message_id,
 )
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -535,6 +536,28 @@ async def test_an_erasure_leaves_the_persons_staff_posts_to_retract(store: Store
     assert (await store.erase_subject(p)).staff_posts == 0
     assert await store.posts_to_retract() == [], "another person's post stays"
     assert (await store.erase_subject(q)).staff_posts == 1
+
+
+async def test_an_alert_telegram_did_not_confirm_is_noted_and_keeps_its_time(
+    store: Store,
+) -> None:
+    """No message id: noted by a negative one, shown to the person as an alert like any
+    other, and its time kept once it is to be retracted, to tell staff which to delete."""
+    p = store.pseudonym("tg-user:1")
+    record = await store.submit_feedback(p, feedback(), [grant()])
+    first, second = unconfirmed_message_id(), unconfirmed_message_id()
+    assert first < 0 and second < 0 and first != second
+    maybe = post(40, record.id).model_copy(update={"message_id": first})
+    assert await store.record_staff_post(p, maybe)
+    assert await store.staff_posts_of(p) == [maybe]
+    assert not maybe.confirmed and post(40, record.id).confirmed
+    assert await store.posted_at(STAFF_CHAT, first) == maybe.posted_at
+    await store.erase_subject(p)
+    assert await store.posts_to_retract() == [(STAFF_CHAT, first)]
+    assert await store.posted_at(STAFF_CHAT, first) == maybe.posted_at, "kept until done"
+    await store.post_retracted(STAFF_CHAT, first)
+    assert await store.posted_at(STAFF_CHAT, first) is None
+    assert await store.posted_at(STAFF_CHAT, second) is None, "never noted"
 
 
 async def test_a_withdrawal_retracts_the_posts_resting_on_that_consent(store: Store) -> None:
