@@ -410,6 +410,8 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
     async def close(self) -> None:
         if self._db is None:
             return
+        if self._checkpoint_retry is not None:  # closing checkpoints
+            self._checkpoint_retry.cancel()
         async with self._lock:
             db, self._db = self._db, None
             self._pseudonym_key = self._cache_key = None

@@ -17,13 +17,16 @@ import pydantic_core
 from storage import crypto
 from storage.interface import (
     DecryptionFailed,
+    StoreError,
     StoreNotOpen,
 )
 from storage.sqlite_db import (
     fetch_all,
     fetch_in,
     fetch_one,
+    on_thread,
     run,
+    truncate_wals,
     ts,
 )
 
@@ -37,6 +40,11 @@ REDRAW_POSTS = "UPDATE ledger.staff_posts SET redraw = 1 WHERE pseudonym = ?"
 """The person's posts still tied to them: to be shown again as their consents now allow."""
 
 log = logging.getLogger("storage")
+
+CHECKPOINT_RETRY = 1.0
+"""Seconds between attempts at a checkpoint a reader in another process held up."""
+CHECKPOINT_PATIENCE = 60
+"""Attempts after which the log says the WAL is still not truncated (they go on)."""
 
 
 def seal(
@@ -80,6 +88,7 @@ class StoreCore:
         # purge's windows. A single job that needs no key but a cached one goes without
         # it (claim_update, load_draft): those run on every update.
         self._lock = asyncio.Lock()
+        self._checkpoint_retry: asyncio.Task[None] | None = None
 
     def _conn(self) -> aiosqlite.Connection:
         if self._db is None:
@@ -188,8 +197,30 @@ class StoreCore:
 
     async def _checkpoint(self) -> None:
         """Fold the WAL into the main files and truncate it, so deleted rows' old page
-        images do not linger in the -wal file."""
-        for schema in ("main", "keys", "ledger"):
-            row = await fetch_one(self._conn(), f"PRAGMA {schema}.wal_checkpoint(TRUNCATE)")
-            if row is not None and row[0]:
-                log.warning("checkpoint_incomplete")
+        images do not linger in the -wal file. Held up by a reader in another process (a
+        backup copying), it is tried again in the background until it is done, rather
+        than waited for under the lock."""
+        if await on_thread(self._conn(), truncate_wals) and not self._checkpoint_pending():
+            log.info("checkpoint_deferred")
+            self._checkpoint_retry = asyncio.create_task(self._checkpoint_later(), name="wal")
+
+    def _checkpoint_pending(self) -> bool:
+        return self._checkpoint_retry is not None and not self._checkpoint_retry.done()
+
+    async def _checkpoint_later(self) -> None:
+        attempts = 0
+        while True:
+            await asyncio.sleep(CHECKPOINT_RETRY)
+            attempts += 1
+            async with self._lock:
+                if self._db is None:  # closed: closing checkpointed
+                    return
+                try:
+                    if not await on_thread(self._db, truncate_wals):
+                        log.info("checkpoint_done")
+                        return
+                except StoreError as error:
+                    log.warning("checkpoint failed: %s", type(error).__name__)
+                    return
+            if attempts == CHECKPOINT_PATIENCE:
+                log.warning("checkpoint_incomplete: a reader holds the WAL; still trying")

@@ -208,6 +208,36 @@ async def test_erasure_leaves_nothing_of_the_person_in_any_file(
         assert con.execute("SELECT event FROM audit").fetchall() == [("erasure",)]
 
 
+async def test_an_erasure_beside_a_reader_does_not_wait_for_it_and_truncates_later(
+    data_dir: Path, key: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reader in another connection (`feedbackbot backup` copying) holds the WAL: the
+    erasure's checkpoint does not wait for it on the store's one thread, which stalled
+    everyone for the busy timeout (found by review); the WAL is truncated, and the erased
+    rows' old pages gone, once the reader is done, with no further call."""
+    monkeypatch.setattr(sqlite_db, "BUSY_TIMEOUT_MS", 600_000)  # a wait would be plain
+    monkeypatch.setattr("storage.sqlite_core.CHECKPOINT_RETRY", 0.05)
+    store = await reopen(data_dir, key)
+    people = [store.pseudonym(f"tg-user:{n}") for n in range(20)]
+    for n, p in enumerate(people):
+        comment = CANARY_COMMENT if n == 7 else f"comment {n}"
+        await store.submit_feedback(p, feedback(comment, size=300), [grant()], n + 1)
+    with contextlib.closing(sqlite3.connect(data_dir / "feedback.db")) as reader:
+        reader.execute("BEGIN")
+        assert reader.execute("SELECT count(*) FROM feedback").fetchone() == (20,)
+        report = await asyncio.wait_for(store.erase_subject(people[7]), timeout=120)
+        assert report.feedback == 1
+        assert len(await store.feedback_of(people[8], T0)) == 1, "the store goes on"
+        reader.rollback()
+    for _ in range(600):  # the retry runs in the background
+        if people[7].encode() not in all_bytes(data_dir):
+            break
+        await asyncio.sleep(0.05)
+    assert people[7].encode() not in all_bytes(data_dir)
+    assert (data_dir / "feedback.db-wal").stat().st_size == 0
+    await store.close()
+
+
 async def test_backup_taken_before_erasure_cannot_be_read(
     store: SQLiteStore, data_dir: Path, key: bytes, tmp_path: Path
 ) -> None:
