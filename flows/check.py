@@ -319,6 +319,18 @@ def _explain(
             t.gettext("'{key}' must be longer than zero").format(key=field),
             t.gettext('Write for example "90d", "12h" or "P180D".'),
         )
+    if kind == "plain_number":
+        return (
+            where,
+            t.gettext("'{key}' is a plain number, which counts seconds").format(key=field),
+            t.gettext('For {value} days write "{value}d".').format(value=ctx.get("value")),
+        )
+    if kind == "retention_too_short":
+        return (
+            where,
+            t.gettext("'{key}' must be at least a day").format(key=field),
+            t.gettext('Write for example "30d" or "P180D".'),
+        )
     if kind == "retention_too_long":
         return (
             where,

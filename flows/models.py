@@ -95,7 +95,25 @@ class Purpose(_Model):
     @field_validator("retention", mode="before")
     @classmethod
     def _duration(cls, value: object) -> object:
-        return None if value is None else retention_of(value)
+        return None if value is None else flow_retention_of(value)
+
+
+SHORTEST_FLOW_RETENTION = timedelta(days=1)
+
+
+def flow_retention_of(value: object) -> timedelta:
+    """A purpose's retention in a flow file: as `retention_of`, but not a plain number,
+    which counts seconds (`retention = 90` meant as days kept feedback ninety seconds,
+    found by review), and at least a day."""
+    plain = isinstance(value, int | float) and not isinstance(value, bool)
+    if plain or (isinstance(value, str) and re.fullmatch(r"\s*\d+(?:\.\d+)?\s*", value)):
+        raise PydanticCustomError(
+            "plain_number", "a plain number counts seconds", {"value": str(value).strip()[:12]}
+        )
+    period = retention_of(value)
+    if period < SHORTEST_FLOW_RETENTION:
+        raise PydanticCustomError("retention_too_short", "a retention must be at least a day")
+    return period
 
 
 def retention_of(value: object) -> timedelta:

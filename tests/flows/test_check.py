@@ -207,6 +207,27 @@ BROKEN = {
         "'retention' must be longer than zero",
         'Write for example "90d"',
     ),
+    "retention as a plain number": (
+        HEAD.replace("required = true", "required = true\nretention = 90  # <-")
+        + rating()
+        + THANKS,
+        "'retention' is a plain number, which counts seconds",
+        'For 90 days write "90d".',
+    ),
+    "retention as a plain number in quotes": (
+        HEAD.replace("required = true", 'required = true\nretention = "90"  # <-')
+        + rating()
+        + THANKS,
+        "'retention' is a plain number, which counts seconds",
+        'For 90 days write "90d".',
+    ),
+    "retention under a day": (
+        HEAD.replace("required = true", 'required = true\nretention = "12h"  # <-')
+        + rating()
+        + THANKS,
+        "'retention' must be at least a day",
+        'Write for example "30d" or "P180D".',
+    ),
     "retention past ten years": (
         HEAD.replace("required = true", 'required = true\nretention = "9999999d"  # <-')
         + rating()
