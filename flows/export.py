@@ -99,7 +99,10 @@ class DataExport(_Model):
     controller: ExportController
     source: str
     recipients: list[str]
-    retention: str
+    retention: str = Field(
+        description="How long feedback is kept: the default, and each survey that keeps it "
+        "for a time of its own (each feedback gives its deletion date)."
+    )
     retention_rules: list[str] = Field(
         default_factory=list,
         description="How long the data without a deletion date of its own is kept: the "

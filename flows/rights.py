@@ -37,7 +37,13 @@ from flows.models import (
     RatingStep,
     render_text,
 )
-from flows.privacy import consents_kept, contact_kept, privacy_notice, recipient_notices
+from flows.privacy import (
+    consents_kept,
+    contact_kept,
+    privacy_notice,
+    recipient_notices,
+    retention_text,
+)
 from flows.processing import purposes_of
 from flows.replies import Button, Document, Outcome, Reply
 from flows.service import Person, ServiceConfig
@@ -279,7 +285,7 @@ class DataRights:
             ),
             source=t.gettext("Given by you in this Telegram chat."),
             recipients=recipient_notices(t, self.processing),
-            retention=t.duration(self.processing.retention),
+            retention=retention_text(t, self.processing),
             retention_rules=[
                 *([consents_kept(t)] if consents else []),
                 *([contact_kept(t)] if contact is not None else []),

@@ -164,6 +164,12 @@ async def test_same_retention_everywhere_and_as_the_bot_deletes(
     await bot.service.press(person, rating.data)
     [stored] = await bot.store.feedback_of(bot.store.pseudonym(person.subject), NOW)
     assert stored.expires_at - stored.created_at == timedelta(days=30)
+    # The data copy too (found by review: it gave the default alone).
+    copy = (await bot.rights.access(person)).replies[1].document
+    assert copy is not None
+    kept = json.loads(copy.content)["retention"]
+    assert f"Feedback is deleted automatically after {expected}." in kept
+    assert "Feedback in “Event feedback” is deleted automatically after 30 days." in kept
 
 
 async def test_german_documents_state_the_changed_retention(tmp_path: Path) -> None:
