@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from bot.operator import operator_locale
-from flows.check import Report, check_paths
+from flows.catalog import FlowCatalog
+from flows.check import Finding, Report, check_paths
 from flows.i18n import SUPPORTED_LOCALES, Translator, translator
+from flows.sharing import RecipientsError, load_recipients
 
 
 def register(subparsers: Any, t: Translator) -> None:
@@ -31,6 +34,15 @@ def register(subparsers: Any, t: Translator) -> None:
         help=t.gettext("a definition, or a folder of them"),
     )
     parser.add_argument(
+        "--recipients",
+        type=Path,
+        metavar="FILE",
+        help=t.gettext(
+            "the recipients file to check purposes that pass feedback on against "
+            "(default: FEEDBACKBOT_RECIPIENTS_FILE)"
+        ),
+    )
+    parser.add_argument(
         "--lang",
         choices=SUPPORTED_LOCALES,
         help=t.gettext("language of the messages (default: the terminal's, else German)"),
@@ -42,8 +54,58 @@ def check(args: argparse.Namespace) -> int:
     """Print every problem; the exit code is 1 if any is an error."""
     t = translator(operator_locale(args.lang, SUPPORTED_LOCALES[0]))
     reports = check_paths(args.files, t)
+    named = args.recipients or os.environ.get("FEEDBACKBOT_RECIPIENTS_FILE") or None
+    reports = _with_recipients(reports, None if named is None else Path(named), t)
     print_reports(reports, t, sys.stdout)
     return 1 if any(report.errors for report in reports) else 0
+
+
+def _with_recipients(reports: list[Report], path: Path | None, t: Translator) -> list[Report]:
+    """A purpose that passes feedback on (shares_feedback) needs a recipient for it, or the
+    bot does not start (flows.sharing.require_recipients): checked against the recipients
+    file where there is one, else pointed out, as `check` alone cannot tell."""
+    flows = {r.flow.id: r.flow for r in reports if r.flow is not None}
+    if not any(p.shares_feedback for flow in flows.values() for p in flow.purposes):
+        return reports
+    received: set[str] | None = None
+    problem = ""
+    if path is not None:
+        try:
+            every = FlowCatalog({**FlowCatalog.load(t=t).flows, **flows})  # as the bot loads
+            recipients = load_recipients(path, every, t)
+            received = {r.purpose for r in recipients if r.purpose is not None}
+        except RecipientsError as error:
+            problem = str(error)
+    changed = []
+    for report in reports:
+        found = []
+        for purpose in report.flow.purposes if report.flow is not None else ():
+            if not purpose.shares_feedback or (received is not None and purpose.id in received):
+                continue
+            if received is not None:
+                message = t.gettext(
+                    "the purpose '{purpose}' passes feedback on, but no recipient in {file} "
+                    "names it"
+                ).format(purpose=purpose.id, file=path)
+                hint = t.gettext(
+                    'Add a recipient with purpose = "{purpose}", or remove the purpose and '
+                    "its consent step: the bot does not start like this."
+                ).format(purpose=purpose.id)
+                found.append(Finding(report.source, report.id_line, message, hint))
+                continue
+            message = t.gettext(
+                "the purpose '{purpose}' passes feedback on: the bot starts only with a "
+                "recipient for it in FEEDBACKBOT_RECIPIENTS_FILE"
+            ).format(purpose=purpose.id)
+            hint = problem or t.gettext("Check against that file with --recipients FILE.")
+            # A file named that the bot could not use either: an error.
+            found.append(Finding(report.source, report.id_line, message, hint, not problem))
+        changed.append(
+            Report(report.source, (*report.findings, *found), report.flow, report.id_line)
+            if found
+            else report
+        )
+    return changed
 
 
 def print_reports(reports: Sequence[Report], t: Translator, out: TextIO) -> None:

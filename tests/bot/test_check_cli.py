@@ -103,3 +103,64 @@ def test_the_readme_documents_check_and_chat() -> None:
         "next = ",
     ):
         assert text in readme, f"{text} is not documented in the README"
+
+
+SHARING = """
+[[purposes]]
+id = "share_acme"
+shares_feedback = true
+label = { de = "Weitergabe an ACME", en = "Passing it to ACME" }
+description = { de = "Weitergabe an ACME GmbH", en = "Passing it to ACME GmbH" }
+"""
+ACME = """
+[[recipients]]
+id = "acme"
+name = "ACME GmbH"
+url = "https://acme.example/feedback"
+secret = "acme-secret-0123456789"
+purpose = "share_acme"
+fields = ["rating"]
+"""
+
+
+def test_a_purpose_passing_feedback_on_is_checked_against_the_recipients(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bot does not start with a purpose that passes feedback on and no recipient for
+    it: `check` passed it (found by review: the README said it reported it)."""
+    monkeypatch.delenv("FEEDBACKBOT_RECIPIENTS_FILE", raising=False)
+    text = PRODUCT.read_text()
+    marker = "\n[[steps]]"
+    path = tmp_path / "product.toml"
+    asked = (
+        '[[steps]]\nid = "acme"\ntype = "consent"\npurpose = "share_acme"\n'
+        'prompt = { de = "Weitergeben?", en = "Pass it on?" }\n\n[[steps]]\nid = "thanks"'
+    )
+    shared = text.replace(marker, SHARING + marker, 1)
+    path.write_text(shared.replace('[[steps]]\nid = "thanks"', asked))
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if row.startswith("id = "))
+    assert main(["check", "--lang", "en", str(path)]) == 0, "without the file: a warning"
+    assert capsys.readouterr().out == (
+        f"{path}:{line}: warning: the purpose 'share_acme' passes feedback on: the bot starts "
+        "only with a recipient for it in FEEDBACKBOT_RECIPIENTS_FILE\n"
+        "    Check against that file with --recipients FILE.\n"
+        "0 errors and 1 warning in 1 file.\n"
+    )
+    others = tmp_path / "others.toml"
+    others.write_text(ACME.replace('purpose = "share_acme"', "internal = true"))
+    monkeypatch.setenv("FEEDBACKBOT_RECIPIENTS_FILE", str(others))
+    assert main(["check", "--lang", "en", str(path)]) == 1
+    assert capsys.readouterr().out.splitlines()[:2] == [
+        f"{path}:{line}: error: the purpose 'share_acme' passes feedback on, but no recipient "
+        f"in {others} names it",
+        '    Add a recipient with purpose = "share_acme", or remove the purpose and its consent '
+        "step: the bot does not start like this.",
+    ]
+    broken = tmp_path / "broken.toml"
+    broken.write_text(ACME.replace('purpose = "share_acme"\n', ""))
+    assert main(["check", "--lang", "en", "--recipients", str(broken), str(path)]) == 1
+    assert "set either internal = true" in capsys.readouterr().out, "why the file is no use"
+    acme = tmp_path / "acme.toml"
+    acme.write_text(ACME)
+    assert main(["check", "--lang", "en", "--recipients", str(acme), str(path)]) == 0
+    assert capsys.readouterr().out == "No problems in 1 file.\n"
