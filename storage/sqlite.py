@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import logging
 import os
+import secrets
 import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -536,7 +537,8 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
     async def _copy(self, schema: str, destination: Path) -> None:
         """VACUUM `schema` INTO a private file beside `destination`, renamed into place
         once complete; nothing is left behind when it fails."""
-        partial = destination.with_name(destination.name + ".partial")
+        # A name nobody can foresee: a `.partial` planted as a link is not written through.
+        partial = destination.with_name(f".{destination.name}.{secrets.token_hex(8)}.partial")
         await asyncio.to_thread(fresh_private_file, partial)
         partial.unlink()  # VACUUM INTO wants a new file; its mode follows the umask below
         try:

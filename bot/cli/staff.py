@@ -10,6 +10,7 @@ import io
 import json
 import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -252,10 +253,11 @@ def _check_folder_of(path: Path) -> None:
 def _private_output(path: Path) -> tuple[TextIO, Path]:
     """A file beside `path` opened for writing with mode 0600, and its name."""
     _check_folder_of(path)  # named as the operator wrote it, not as the file beside it
-    partial = path.with_name(path.name + ".partial")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # A new file of a name nobody can foresee (O_EXCL): a `.partial` planted beforehand as
+    # a link to, say, keys.db was followed and overwritten (found by review).
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
     os.fchmod(fd, 0o600)
-    return os.fdopen(fd, "w", encoding="utf-8", newline=""), partial
+    return os.fdopen(fd, "w", encoding="utf-8", newline=""), Path(name)
 
 
 def _as_json(rows: list[dict[str, Any]]) -> str:

@@ -302,7 +302,23 @@ async def test_an_export_that_fails_leaves_no_file_behind(tmp_path: Path) -> Non
     again = cli("export", "--output", str(kept), env=cli_env(data), cwd=tmp_path)
     assert again.returncode == 0 and "Mail an [E-Mail] bitte" in kept.read_text()
     assert kept.stat().st_mode & 0o777 == 0o600, "written over, and private"
-    assert not kept.with_name("kept.csv.partial").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "kept.csv"], "no partial"
+
+
+async def test_an_export_writes_no_file_through_a_link_planted_beside_it(tmp_path: Path) -> None:
+    """Someone who may write to the export's folder plants `DEST.partial` as a link to a
+    file of the operator's (keys.db, say): it was followed and overwritten (found by
+    review). The export is written to a file of its own and the target left alone."""
+    data = tmp_path / "data"
+    await seed(data)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("the operator's file\n")
+    target = tmp_path / "export.csv"
+    target.with_name("export.csv.partial").symlink_to(victim)
+    result = cli("export", "--output", str(target), env=cli_env(data), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert victim.read_text() == "the operator's file\n"
+    assert not target.is_symlink() and "Mail an [E-Mail] bitte" in target.read_text()
 
 
 async def test_the_summary_staff_get_is_printed_at_the_command_line(tmp_path: Path) -> None:
