@@ -9,6 +9,7 @@ import errno
 import io
 import json
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -173,6 +174,16 @@ def _desk(store: SQLiteStore, settings: Settings) -> StaffDesk:
     )
 
 
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def terminal_safe(text: str) -> str:
+    """Comments as printed to the operator's terminal: control characters (ESC above
+    all) shown as �, so that a comment cannot clear the screen, fake output or write the
+    clipboard (found by review); line breaks and tabs stay. Files keep them as given."""
+    return _CONTROLS.sub("\N{REPLACEMENT CHARACTER}", text)
+
+
 def run_summary(args: argparse.Namespace) -> int:
     async def summarise(store: SQLiteStore, settings: Settings) -> Outcome:
         desk = _desk(store, settings)
@@ -182,7 +193,7 @@ def run_summary(args: argparse.Namespace) -> int:
     if args.chart is not None:
         _check_folder_of(args.chart)  # before the summary is made, printed and audited
     outcome = with_store(summarise)
-    print(outcome.replies[0].text)
+    print(terminal_safe(outcome.replies[0].text))
     charts = [reply.image for reply in outcome.replies if reply.image is not None]
     if args.chart is not None:
         if not charts:
@@ -215,7 +226,7 @@ def run_export(args: argparse.Namespace) -> int:
         else:
             text = _as_csv(rows, columns, excel=args.format == "excel")
         if output is None:
-            sys.stdout.write(text)
+            sys.stdout.write(terminal_safe(text))
         else:
             with output:
                 output.write(text)

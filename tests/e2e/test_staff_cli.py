@@ -341,6 +341,27 @@ async def test_the_summary_staff_get_is_printed_at_the_command_line(tmp_path: Pa
     assert " summary 7d by=cli records=6" in audit
 
 
+async def test_control_characters_in_comments_do_not_reach_the_operators_terminal(
+    tmp_path: Path,
+) -> None:
+    """A comment carrying escape sequences (clear the screen, write the clipboard) was
+    printed raw by `summary` and the CSV `export` (found by review): shown as �."""
+    data = tmp_path / "data"
+    env = cli_env(data)
+    given = (NOW - timedelta(days=2)).replace(hour=12)
+    hostile = "Nett\x1b[2J\x1b]52;c;ZXZpbA==\x07 Ende{n}\x9b"
+    await seed(data, 6, hostile, given, withdrawn=None)
+    shown = cli("summary", "--since", "7d", "--lang", "en", env=env, cwd=tmp_path)
+    exported = cli("export", "--since", "7d", "--format", "csv", env=env, cwd=tmp_path)
+    for result in (shown, exported):
+        assert result.returncode == 0, result.stderr
+        assert "Nett�[2J�]52;c;ZXZpbA==� Ende" in result.stdout
+        assert not any(c in result.stdout for c in "\x1b\x07\x9b")
+    saved = tmp_path / "saved.csv"
+    cli("export", "--since", "7d", "--output", str(saved), env=env, cwd=tmp_path)
+    assert "\x1b[2J" in saved.read_text(encoding="utf-8"), "a file keeps them as given"
+
+
 async def test_a_summary_with_nothing_to_show_says_so_and_writes_no_chart(tmp_path: Path) -> None:
     data = tmp_path / "data"
     await seed(data)  # feedback of today only: no day is over
