@@ -67,6 +67,20 @@ _SPELLED_EMAIL = re.compile(
 _URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
 # A domain with a path and no scheme: "example.com/profil/erika", "t.me/erika_m".
 _BARE_LINK = re.compile(r"(?<![\w.-])(?:[\w-]+\.)+[a-z]{2,24}/[^\s<>\"']*", re.IGNORECASE)
+# A domain alone, or with a port, query or fragment: "kunden-login-hilfe.com",
+# "erika-mustermann.de", "evil.com:8080", "сайт.рф" (Telegram makes each a link staff can
+# click; a personal one names its owner; found by review). Only known top-level domains,
+# written in lower case (or all in capitals): "gut.Es" is two sentences typed together.
+_WEB_TLDS = (
+    *_TLDS,
+    *("biz", "xyz", "online", "shop", "site", "app", "dev", "me", "tv", "ru", "рф", "es", "it"),
+    *("be", "pl", "se", "dk", "cz", "us", "ca", "au", "in", "top", "link", "club", "store"),
+)
+_DOMAIN = re.compile(
+    r"(?<![\w.@/-])(?:[\w-]+\.)+"
+    rf"(?:(?:{'|'.join(_WEB_TLDS)}|xn--[a-z0-9-]+)|(?:{'|'.join(t.upper() for t in _WEB_TLDS)}))"
+    r"(?![\w-])(?::\d{1,5})?(?:[/?#][^\s<>\"']*)?"
+)
 _IBAN = re.compile(
     r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b", re.IGNORECASE
 )
@@ -659,6 +673,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_SPELLED_EMAIL, lambda m: placeholder("email")),
         (_URL, lambda m: placeholder("url")),
         (_BARE_LINK, lambda m: placeholder("url")),
+        (_DOMAIN, lambda m: placeholder("url")),
         (_IBAN, iban),
         (_CARD, card),
         (_HANDLE, lambda m: placeholder("handle")),
@@ -827,6 +842,7 @@ PATTERNS = (
     _SPELLED_EMAIL,
     _URL,
     _BARE_LINK,
+    _DOMAIN,
     _IBAN,
     _CARD,
     _HANDLE,
