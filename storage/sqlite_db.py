@@ -529,6 +529,26 @@ async def set_max_page_count(db: aiosqlite.Connection, pages: int) -> None:
 LOCK_FILE = "feedbackbot.lock"
 
 
+def lock_held_elsewhere(data_dir: Path) -> bool:
+    """Whether another process (the bot, a chat, a rotation, a purge) holds the data dir's
+    lock now; taken and let go at once, without creating the lock file."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - POSIX systems have it
+        return False
+    try:
+        descriptor = os.open(data_dir / LOCK_FILE, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(descriptor)  # releases a lock taken
+    return False
+
+
 def hold_lock(data_dir: Path) -> int | None:
     """Take the data dir's lock for one writer (the bot, a chat, a key rotation, a purge)
     and return its file descriptor; closing it releases the lock, as does the process

@@ -477,3 +477,39 @@ async def test_a_chart_or_export_into_a_missing_folder_is_said_before_anything_i
     assert result.stderr.strip().endswith(str(a_file))
     audit = cli("audit", env=env, cwd=tmp_path).stdout
     assert " summary " not in audit and " export " not in audit
+
+
+async def test_a_command_beside_the_bot_during_an_erasure_waits_and_says_what_is_going_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between an erasure's note in the ledger and its key's shredding, a command beside
+    the running bot found an entry held and told the operator to start the bot, which
+    runs (found by review): it waits a while, and then says the bot is at it."""
+    import asyncio
+
+    data = tmp_path / "data"
+    await seed(data)
+    bot = SQLiteStore(data, base64.urlsafe_b64decode(MASTER_KEY), exclusive=True)
+    await bot.open()
+    noted, go_on = asyncio.Event(), asyncio.Event()
+    real_erase = SQLiteStore._erase
+
+    async def held_erase(self: SQLiteStore, pseudonym: str) -> object:
+        noted.set()  # the moment, widened: as long as the bot's store is busy
+        await go_on.wait()
+        return await real_erase(self, pseudonym)
+
+    monkeypatch.setattr(SQLiteStore, "_erase", held_erase)
+    erasing = asyncio.create_task(bot.erase_subject(bot.pseudonym("tg-user:0")))
+    await noted.wait()
+    try:
+        during = await asyncio.to_thread(cli, "stats", env=cli_env(data), cwd=tmp_path)
+    finally:
+        go_on.set()
+        await erasing
+    after = await asyncio.to_thread(cli, "stats", env=cli_env(data), cwd=tmp_path)
+    await bot.close()
+    assert during.returncode == 1
+    assert "carrying out an erasure or withdrawal" in during.stderr, during.stderr
+    assert "feedbackbot run" not in during.stderr
+    assert after.returncode == 0, after.stderr
