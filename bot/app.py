@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import traceback
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -308,12 +309,44 @@ def _alert_text(staff: StaffDesk, locale: str) -> Callable[[FeedbackRecord], str
     return text
 
 
+ALERTS_PER_PERSON = 3
+"""Alerts about one person's feedback posted within ALERT_WINDOW at most: one account
+giving feedback after feedback filled the staff chat past Telegram's limit for a group
+(about 20 messages a minute), and other people's alerts were lost (found by review). Their
+feedback is stored and summarised all the same."""
+ALERT_WINDOW = timedelta(hours=1)
+ALERT_ATTEMPTS = 6
+"""Tries of an alert: flood control in the staff chat is waited out (each alert in turn),
+not given up after three."""
+
+
 def _alerter(application: BotApplication) -> Callable[[str, FeedbackRecord], Awaitable[None]]:
+    in_turn = asyncio.Lock()  # one alert at a time: flood control holds them all up
+    recent: dict[str, deque[datetime]] = {}
+
+    def allowed(pseudonym: str, now: datetime) -> bool:
+        times = recent.setdefault(pseudonym, deque())
+        while times and now - times[0] >= ALERT_WINDOW:
+            times.popleft()
+        if len(times) >= ALERTS_PER_PERSON:
+            return False
+        times.append(now)
+        if len(recent) > 10_000:  # bounded: forget the oldest
+            del recent[next(iter(recent))]
+        return True
+
     async def alert(pseudonym: str, record: FeedbackRecord) -> None:
         data = application.bot_data
         if data.settings is None or data.staff is None or data.settings.staff_chat_id is None:
             return
         outcome = data.staff.alert(data.settings.default_locale, record)
+        if outcome is not None and not allowed(pseudonym, data.staff.clock()):
+            log.warning(
+                "alert not posted: its author's alerts within the hour are %d already "
+                "(the feedback is stored and summarised)",
+                ALERTS_PER_PERSON,
+            )
+            return
         if outcome is not None:
             chat, staff, retractor = data.settings.staff_chat_id, data.staff, data.retractor
 
@@ -321,17 +354,19 @@ def _alerter(application: BotApplication) -> Callable[[str, FeedbackRecord], Awa
                 sent = False
                 maybe: list[bool] = []  # a part that may have arrived is audited as such
                 messages: list[int] = []
-                for reply in outcome.replies:
-                    sent = (
-                        await send_to(
-                            application.bot,
-                            chat,
-                            reply,
-                            uncertain=lambda: maybe.append(True),
-                            sent=messages.append,
+                async with in_turn:
+                    for reply in outcome.replies:
+                        sent = (
+                            await send_to(
+                                application.bot,
+                                chat,
+                                reply,
+                                uncertain=lambda: maybe.append(True),
+                                sent=messages.append,
+                                attempts=ALERT_ATTEMPTS,
+                            )
+                            or sent
                         )
-                        or sent
-                    )
                 if sent or maybe:
                     try:
                         await staff.alerted(record, certain=sent)
@@ -374,7 +409,15 @@ async def _post_stop(application: Application[Any, Any, Any, Any, Any, Any]) -> 
     none is sent and then not noted (found by review); the retractions under way stop."""
     data: BotData = application.bot_data
     if data.background:
-        await asyncio.wait(set(data.background), timeout=ALERTS_AT_STOP)
+        _, waiting = await asyncio.wait(set(data.background), timeout=ALERTS_AT_STOP)
+        for task in waiting:  # the connection closes next: they cannot be posted now
+            task.cancel()
+        if waiting:  # said, so that staff look at a summary
+            log.error(
+                "alerts not posted: %d (the bot stopped while they waited for Telegram); "
+                "their feedback is stored: see `feedbackbot summary`",
+                len(waiting),
+            )
     if data.retractor is not None:
         data.retractor.stop()
         await data.retractor.wait()

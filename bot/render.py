@@ -83,6 +83,7 @@ async def send_to(
     uncertain: Callable[[], None] | None = None,
     allowed: Callable[[], Awaitable[bool]] | None = None,
     sent: Callable[[int], None] | None = None,
+    attempts: int = 3,
 ) -> bool:
     """Send one reply, split at line breaks when longer than Telegram allows; the id of
     the message that carries its buttons goes to `with_buttons`, that of every text part
@@ -107,7 +108,7 @@ async def send_to(
             if markup is not None and with_buttons is not None:
                 with_buttons(message.message_id)
 
-        if not await _with_retry(call, uncertain, allowed=allowed):
+        if not await _with_retry(call, uncertain, attempts, allowed=allowed):
             return False
     if reply.image is not None:
         image = reply.image

@@ -124,7 +124,10 @@ class FakeBotApi(SimulatedPeople, BotApiMethods):
         files = dict(files or {})
         with self._cond:
             try:
-                fault = self._take(self._faults, method)
+                chat = params.get("chat_id")
+                fault = self._take(self._faults, f"{method}@{chat}") or self._take(
+                    self._faults, method
+                )
                 if fault is not None:
                     raise fault
                 if method == "getUpdates":
@@ -164,8 +167,10 @@ class FakeBotApi(SimulatedPeople, BotApiMethods):
         *,
         retry_after: int | None = None,
         count: int = 1,
+        chat_id: int | None = None,
     ) -> None:
-        """Make the next `count` calls of `method` ("*" = any method) fail.
+        """Make the next `count` calls of `method` ("*" = any method) fail; with
+        `chat_id`, those aimed at that chat only.
 
         Without a description, a realistic one is chosen for the status
         (403 blocked, 429 "Too Many Requests: retry after N", 500, ...).
@@ -183,7 +188,8 @@ class FakeBotApi(SimulatedPeople, BotApiMethods):
             }.get(status, "Error")
         parameters = {"retry_after": retry_after} if retry_after is not None else None
         with self._cond:
-            queue = self._faults.setdefault(method, deque())
+            key = method if chat_id is None else f"{method}@{chat_id}"
+            queue = self._faults.setdefault(key, deque())
             queue.extend(ApiError(status, description, parameters) for _ in range(count))
 
     def delay_next(self, method: str, seconds: float, *, count: int = 1) -> None:
