@@ -567,7 +567,10 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
         once complete; nothing is left behind when it fails."""
         # A name nobody can foresee: a `.partial` planted as a link is not written through.
         partial = destination.with_name(f".{destination.name}.{secrets.token_hex(8)}.partial")
-        await asyncio.to_thread(fresh_private_file, partial)
+        try:
+            await asyncio.to_thread(fresh_private_file, partial)
+        except OSError as error:  # named as the operator wrote it, not as the file beside it
+            raise OSError(error.errno, error.strerror, str(destination)) from None
         partial.unlink()  # VACUUM INTO wants a new file; its mode follows the umask below
         try:
             async with self._lock:

@@ -298,6 +298,26 @@ async def test_a_backup_into_a_folder_that_does_not_exist_is_refused(tmp_path: P
         await store.close()
 
 
+async def test_a_backup_refused_by_the_file_system_names_the_file_asked_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not the temporary file beside it, whose name the operator never gave (review)."""
+
+    def refuse(path: Path) -> None:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr("storage.sqlite.fresh_private_file", refuse)
+    store = SQLiteStore(tmp_path / "data", generate_key())
+    await store.open()
+    try:
+        target = tmp_path / "b.db"
+        with pytest.raises(PermissionError) as refused:
+            await store.backup(target)
+        assert refused.value.filename == str(target)
+    finally:
+        await store.close()
+
+
 async def test_an_erasure_cut_short_and_repeated_takes_the_counts_out_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
