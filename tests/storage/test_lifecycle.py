@@ -306,9 +306,9 @@ async def test_a_backup_refused_by_the_file_system_names_the_file_asked_for(
     def refuse(path: Path) -> None:
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr("storage.sqlite.fresh_private_file", refuse)
     store = SQLiteStore(tmp_path / "data", generate_key())
     await store.open()
+    monkeypatch.setattr("storage.sqlite.fresh_private_file", refuse)
     try:
         target = tmp_path / "b.db"
         with pytest.raises(PermissionError) as refused:
