@@ -233,12 +233,21 @@ def _shape_problems(
         kind = detail["type"]
         if kind == "missing" and _misspelt(where, str(detail["loc"][-1]), misspelt):
             continue  # "promt" given and "prompt" missing: one mistake, reported as the first
-        # A union reports one error per alternative (a text is a string or a table).
-        key = (where, "union" if unmatched and kind != "missing" else kind)
+        # A union reports one error per alternative (a text is a string or a table); every
+        # key missing is one (found by review: one a run); a list of entries that should
+        # be tables is one mistake, said once.
+        key: tuple[Where, str] = (where, "union" if unmatched and kind != "missing" else kind)
+        if kind == "missing":
+            key = (where, f"missing {detail['loc'][-1]}")
+        elif kind in _NOT_A_TABLE and where and isinstance(where[-1], int):
+            key = (where[:-1], kind)
         if key in seen:
             continue
         seen.add(key)
         yield _explain(detail, where, unmatched, data, t)
+
+
+_NOT_A_TABLE = {"model_type", "model_attributes_type", "dict_type"}
 
 
 def _misspelt(container: Where, key: str, unknown: set[tuple[Where, str]]) -> bool:
@@ -407,6 +416,8 @@ def _explain(
             else t.gettext("'{key}' must be at most {bound}")
         )
         return where, message.format(key=field, bound=bound), ""
+    if kind in _NOT_A_TABLE:
+        return _not_a_table(where, value, t)
     expected = {
         "string_type": t.gettext("Write a text in quotes."),
         "int_type": t.gettext("Write a whole number."),
@@ -424,6 +435,26 @@ def _explain(
     return where, message, how
 
 
+def _not_a_table(where: Where, value: object, t: Translator) -> tuple[Where, str, str]:
+    """An entry written as a text where a table belongs: `options = ["a", "b"]`,
+    `next = ["end"]` (found by review: pydantic's English words, once per entry)."""
+    named = [part for part in where if isinstance(part, str)]
+    container = named[-1] if named else ""
+    shown = where[:-1] if where and isinstance(where[-1], int) else where
+    message = t.gettext("'{key}' holds {value} where a table belongs").format(
+        key=container, value=_shown(value)
+    )
+    hints = {
+        "options": t.gettext(
+            'Each option is a table: { id = "...", label = { de = "...", en = "..." } }.'
+        ),
+        "next": t.gettext(
+            'Write next = "<step id>", or rules as tables: [{ goto = "<step id>" }].'
+        ),
+    }
+    return shown, message, hints.get(container, t.gettext("Write a table: { key = ... }."))
+
+
 def _shown(value: object) -> str:
     text = repr(value) if not isinstance(value, str) else f"“{value}”"
     return text if len(text) <= 40 else text[:39] + "…"
@@ -437,6 +468,12 @@ def _missing_hint(key: str, t: Translator) -> str:
             types=", ".join(STEP_TYPES)
         ),
         "goto": t.gettext('Add goto = "..." with the id of the step to go to.'),
+        "title": t.gettext('Add title = { de = "...", en = "..." }: the survey\'s name.'),
+        "intro": t.gettext('Add intro = { de = "...", en = "..." }: what the survey is about.'),
+        "purposes": t.gettext(
+            "Add a [[purposes]] table: id, required = true, label and description."
+        ),
+        "steps": t.gettext('Add [[steps]] tables: the questions, the last of type = "thanks".'),
     }
     return hints.get(key, t.gettext("Add {key} = ... here.").format(key=key))
 

@@ -563,8 +563,24 @@ def _asked_on_every_path(flow: FlowDefinition, paths: _Paths) -> dict[str, froze
 def _button_problems(flow: FlowDefinition, t: Translator) -> Iterator[Problem]:
     for i, step in enumerate(flow.steps):
         options = step.options if isinstance(step, ChoiceStep | MultipleChoiceStep) else []
+        labelled: dict[tuple[str, str], str] = {}  # (language, label) → the first option's id
         for k, option in enumerate(options):
             texts = option.label.values() if isinstance(option.label, dict) else [option.label]
+            shown = option.label.items() if isinstance(option.label, dict) else [("", option.label)]
+            twin = next(
+                (labelled[(lang, text)] for lang, text in shown if (lang, text) in labelled), None
+            )
+            for lang, text in shown:
+                labelled.setdefault((lang, text), option.id)
+            if twin is not None:  # a line copied and left as it was (found by review)
+                yield Problem(
+                    ("steps", i, "options", k, "label"),
+                    t.gettext("options '{first}' and '{option}' have the same label").format(
+                        first=twin, option=option.id
+                    ),
+                    t.gettext("People could not tell their buttons apart: give each its own."),
+                    warning=True,
+                )
             length = max(len(text) for text in texts)
             if length > BUTTON_TEXT_SHOWN:
                 yield Problem(

@@ -193,6 +193,19 @@ BROKEN = {
         "step 'm' asks for at least 3 choices but offers only 2 options",
         "Lower min_selected or add options.",
     ),
+    "options written as texts": (
+        HEAD
+        + '\n[[steps]]\nid = "c"\ntype = "choice"\nprompt = { de = "Was?", en = "What?" }\n'
+        + 'options = ["a", "b"]  # <-\n'
+        + THANKS,
+        "'options' holds “a” where a table belongs",
+        'Each option is a table: { id = "...", label = { de = "...", en = "..." } }.',
+    ),
+    "next written as a list of step ids": (
+        HEAD + rating(extra='next = ["thanks"]  # <-') + THANKS,
+        "'next' holds “thanks” where a table belongs",
+        'Write next = "<step id>", or rules as tables: [{ goto = "<step id>" }].',
+    ),
     "retention that is not a duration": (
         HEAD.replace("required = true", 'required = true\nretention = "bald"  # <-')
         + rating()
@@ -251,6 +264,34 @@ def test_each_broken_definition_is_reported_once_on_its_line(case: str) -> None:
     assert error.line == marked_line(text)
     assert message in error.message
     assert hint in error.hint
+
+
+def test_every_missing_key_is_reported_in_one_run() -> None:
+    """Not one a run, four runs for a file with its id alone (found by review)."""
+    report = check('id = "t"\n')
+    assert [f.message for f in report.errors] == [
+        "'title' is missing",
+        "'intro' is missing",
+        "'purposes' is missing",
+        "'steps' is missing",
+    ]
+    assert "[[purposes]]" in report.errors[2].hint and "[[steps]]" in report.errors[3].hint
+
+
+def test_two_options_with_one_label_are_a_warning() -> None:
+    text = (
+        HEAD.split('\n[[purposes]]\nid = "research"')[0]
+        + '\n[[steps]]\nid = "c"\ntype = "choice"\nprompt = { de = "Was?", en = "What?" }\n'
+        + "options = [\n"
+        + '  { id = "a", label = { de = "Gleich", en = "Same" } },\n'
+        + '  { id = "b", label = { de = "Gleich", en = "Other" } },  # <-\n]\n'
+        + THANKS
+    )
+    report = check(text)
+    assert report.errors == []
+    [warning] = report.warnings
+    assert warning.message == "options 'a' and 'b' have the same label"
+    assert warning.line == marked_line(text)
 
 
 def test_several_problems_in_one_file_are_all_reported_in_line_order() -> None:
