@@ -200,6 +200,8 @@ def run_summary(args: argparse.Namespace) -> int:
             print(operator_translator().gettext("no chart: nothing to show yet"), file=sys.stderr)
             return 1
         args.chart.write_bytes(charts[0].content)
+        # Which survey it shows, as the staff chat's caption says (found by review).
+        print(f"{args.chart}: {charts[0].caption}", file=sys.stderr)
     return 0
 
 

@@ -337,6 +337,7 @@ async def test_the_summary_staff_get_is_printed_at_the_command_line(tmp_path: Pa
     assert "Responses: 6" in shown.stdout and "Average 4.5 out of 5" in shown.stdout
     assert "Rufen Sie an: [Phone]" in shown.stdout and "2345678" not in shown.stdout
     assert chart.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert shown.stderr.startswith(f"{chart}: ") and "per group of days" in shown.stderr
     audit = cli("audit", "--since", "1d", env=env, cwd=tmp_path).stdout
     assert " summary 7d by=cli records=6" in audit
 
