@@ -385,10 +385,12 @@ def render(
         lines += [
             "",
             t.ngettext(
-                "No figures for the survey {surveys} in these days: its questions are shown "
-                "by groups of days in which at least {k} people answered them.",
-                "No figures for the surveys {surveys} in these days: their questions are "
-                "shown by groups of days in which at least {k} people answered them.",
+                "No figures for the survey {surveys} in these days: nobody answered it, or "
+                "fewer than {k} people in each group of days (its questions are shown by "
+                "groups of days in which at least {k} people answered them).",
+                "No figures for the surveys {surveys} in these days: nobody answered them, or "
+                "fewer than {k} people in each group of days (their questions are shown by "
+                "groups of days in which at least {k} people answered them).",
                 len(current.unshown),
             ).format(surveys=surveys, k=k),
         ]
