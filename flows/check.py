@@ -247,6 +247,13 @@ def _shape_problems(
         yield _explain(detail, where, unmatched, data, t)
 
 
+_OTHER_NAMES = {
+    **dict.fromkeys(("single_choice", "single", "radio", "select", "dropdown"), "choice"),
+    **dict.fromkeys(("checkbox", "checkboxes", "multi", "multi_select"), "multiple_choice"),
+    **dict.fromkeys(("free_text", "textarea", "comment", "open"), "text"),
+    **dict.fromkeys(("stars", "scale", "nps", "score", "likert"), "rating"),
+    **dict.fromkeys(("end", "finish", "done"), "thanks"),
+}
 _NOT_A_TABLE = {"model_type", "model_attributes_type", "dict_type"}
 
 
@@ -293,7 +300,10 @@ def _explain(
         return where, t.gettext("unknown key '{key}'").format(key=field), hint
     if kind == "union_tag_invalid":
         tag = str(ctx.get("tag", ""))
-        close = difflib.get_close_matches(tag, STEP_TYPES, n=1)
+        # What other survey tools call them, before what is spelt alike: "single_choice"
+        # is a choice, not the multiple_choice difflib finds (found by review).
+        meant = _OTHER_NAMES.get(tag.lower().replace("-", "_"))
+        close = [meant] if meant else difflib.get_close_matches(tag, STEP_TYPES, n=1)
         return (
             (*where, "type"),
             t.gettext("unknown step type '{type}'").format(type=tag),

@@ -164,3 +164,16 @@ def test_a_purpose_passing_feedback_on_is_checked_against_the_recipients(
     acme.write_text(ACME)
     assert main(["check", "--lang", "en", "--recipients", str(acme), str(path)]) == 0
     assert capsys.readouterr().out == "No problems in 1 file.\n"
+
+
+@pytest.mark.parametrize(("written", "meant"), [("single_choice", "choice"), ("stars", "rating")])
+def test_a_step_type_named_as_other_tools_do_gets_the_type_meant(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], written: str, meant: str
+) -> None:
+    path, line = write_variant(
+        tmp_path, "product.toml", 'type = "multiple_choice"', f'type = "{written}"'
+    )
+    assert main(["check", "--lang", "en", str(path)]) == 1
+    assert f":{line}: error: unknown step type '{written}'\n    Did you mean '{meant}'?\n" in (
+        capsys.readouterr().out
+    )
