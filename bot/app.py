@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import traceback
-from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,6 +15,7 @@ from telegram.error import Conflict, NetworkError
 from telegram.ext import Application, ContextTypes, Defaults
 from telegram.request import BaseRequest, HTTPXRequest
 
+from bot.alerts import Alerts
 from bot.commands import register_commands
 from bot.config import configured_recipients, service_config
 from bot.context import BotApplication, BotContext, BotData
@@ -35,13 +35,7 @@ from flows.language import LanguageDesk
 from flows.rights import DataRights
 from flows.service import FeedbackService, utc_now
 from flows.staff import StaffDesk, StaffSettings
-from storage.interface import (
-    FeedbackRecord,
-    StaffPost,
-    Store,
-    StoreError,
-    unconfirmed_message_id,
-)
+from storage.interface import FeedbackRecord, Store, StoreError
 
 log = logging.getLogger("bot.app")
 
@@ -116,7 +110,10 @@ def build_application(
         )
         application.bot_data.retractor = retractor
         application.bot_data.rights.after_removal.append(retractor.soon)
-    service.feedback_listeners.append(_alerter(application))
+    alerts = Alerts(application)
+    application.bot_data.alerts = alerts
+    service.feedback_listeners.append(alerts)
+    service.alert_of = alerts.due
     if settings.recipients_file is not None:
         recipients = configured_recipients(settings, catalog)
         webhooks = WebhookSender(store, catalog, recipients, settings.default_locale, clock)
@@ -148,6 +145,8 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
     await archive_consent_texts(data.service)
     if data.webhooks is not None:
         await data.webhooks.resume()
+    if data.alerts is not None:  # those a stop, a crash or Telegram kept back
+        await data.alerts.resume()
     if application.job_queue is not None:
         # Jobs live in memory only: the schedule is recreated from the settings at every start.
         interval = data.settings.purge_interval.total_seconds()
@@ -257,6 +256,9 @@ async def _purge_job(context: BotContext) -> None:
     retractor = context.bot_data.retractor
     if retractor is not None:  # posts about feedback that expired
         retractor.soon()
+    alerts = context.bot_data.alerts
+    if alerts is not None:  # those Telegram could not take before
+        await alerts.resume()
     webhooks = context.bot_data.webhooks
     if webhooks is not None:  # what the purge asked recipients to delete
         try:
@@ -309,96 +311,6 @@ def _alert_text(staff: StaffDesk, locale: str) -> Callable[[FeedbackRecord], str
     return text
 
 
-ALERTS_PER_PERSON = 3
-"""Alerts about one person's feedback posted within ALERT_WINDOW at most: one account
-giving feedback after feedback filled the staff chat past Telegram's limit for a group
-(about 20 messages a minute), and other people's alerts were lost (found by review). Their
-feedback is stored and summarised all the same."""
-ALERT_WINDOW = timedelta(hours=1)
-ALERT_ATTEMPTS = 6
-"""Tries of an alert: flood control in the staff chat is waited out (each alert in turn),
-not given up after three."""
-
-
-def _alerter(application: BotApplication) -> Callable[[str, FeedbackRecord], Awaitable[None]]:
-    in_turn = asyncio.Lock()  # one alert at a time: flood control holds them all up
-    recent: dict[str, deque[datetime]] = {}
-
-    def allowed(pseudonym: str, now: datetime) -> bool:
-        times = recent.setdefault(pseudonym, deque())
-        while times and now - times[0] >= ALERT_WINDOW:
-            times.popleft()
-        if len(times) >= ALERTS_PER_PERSON:
-            return False
-        times.append(now)
-        if len(recent) > 10_000:  # bounded: forget the oldest
-            del recent[next(iter(recent))]
-        return True
-
-    async def alert(pseudonym: str, record: FeedbackRecord) -> None:
-        data = application.bot_data
-        if data.settings is None or data.staff is None or data.settings.staff_chat_id is None:
-            return
-        outcome = data.staff.alert(data.settings.default_locale, record)
-        if outcome is not None and not allowed(pseudonym, data.staff.clock()):
-            log.warning(
-                "alert not posted: its author's alerts within the hour are %d already "
-                "(the feedback is stored and summarised)",
-                ALERTS_PER_PERSON,
-            )
-            return
-        if outcome is not None:
-            chat, staff, retractor = data.settings.staff_chat_id, data.staff, data.retractor
-
-            async def post() -> None:
-                sent = False
-                maybe: list[bool] = []  # a part that may have arrived is audited as such
-                messages: list[int] = []
-                async with in_turn:
-                    for reply in outcome.replies:
-                        sent = (
-                            await send_to(
-                                application.bot,
-                                chat,
-                                reply,
-                                uncertain=lambda: maybe.append(True),
-                                sent=messages.append,
-                                attempts=ALERT_ATTEMPTS,
-                            )
-                            or sent
-                        )
-                if sent or maybe:
-                    try:
-                        await staff.alerted(record, certain=sent)
-                    except StoreError as error:
-                        log.error("alert not audited: %s", type(error).__name__)
-                if retractor is None:
-                    return
-                # Noted, so that erasure, withdrawal and expiry reach the copy in the chat.
-                purpose, posted_at = staff.resting_on(record), staff.clock()
-                posts = [
-                    StaffPost(
-                        chat_id=chat,
-                        message_id=m,
-                        feedback_id=record.id,
-                        posted_at=posted_at,
-                        purpose=purpose,
-                        given_with=tuple(record.purposes),
-                    )
-                    # A part that may have arrived without its id: noted too, so that its
-                    # person learns of it and erasure asks staff to delete it.
-                    for m in messages + ([unconfirmed_message_id()] if maybe else [])
-                ]
-                await retractor.posted(pseudonym, posts)
-
-            # In the background: the customer's conversation never waits for staff.
-            task = asyncio.create_task(post(), name="alert")
-            data.background.add(task)  # a strong reference until it is done
-            task.add_done_callback(data.background.discard)
-
-    return alert
-
-
 ALERTS_AT_STOP = 10.0
 """Seconds a stop waits for the alerts on their way to be posted and noted."""
 
@@ -412,10 +324,10 @@ async def _post_stop(application: Application[Any, Any, Any, Any, Any, Any]) -> 
         _, waiting = await asyncio.wait(set(data.background), timeout=ALERTS_AT_STOP)
         for task in waiting:  # the connection closes next: they cannot be posted now
             task.cancel()
-        if waiting:  # said, so that staff look at a summary
-            log.error(
+        if waiting:  # still due: posted at the next start
+            log.warning(
                 "alerts not posted: %d (the bot stopped while they waited for Telegram); "
-                "their feedback is stored: see `feedbackbot summary`",
+                "posted at the next start",
                 len(waiting),
             )
     if data.retractor is not None:

@@ -17,6 +17,7 @@ from flows.service import FeedbackService, Person
 from flows.staff import StaffDesk
 
 if TYPE_CHECKING:
+    from bot.alerts import Alerts
     from bot.retractions import Retractor
     from bot.webhooks import WebhookSender
 
@@ -32,6 +33,7 @@ class BotData:
     languages: LanguageDesk | None = None
     webhooks: WebhookSender | None = None
     retractor: Retractor | None = None
+    alerts: Alerts | None = None
     group_notices: dict[int, float] = field(default_factory=dict)
     open_questions: dict[int, int] = field(default_factory=dict)
     """Per chat, the message showing the buttons of the current question (in memory only:

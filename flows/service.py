@@ -113,6 +113,9 @@ class FeedbackService:
         # Which recipients a new feedback goes to: their pending deliveries are stored
         # with it, in one transaction, so that no crash can lose one.
         self.recipients_of: Callable[[NewFeedback], list[str]] = lambda feedback: []
+        # Whether a new feedback raises an alert to the staff chat: noted as due with it,
+        # in the same transaction, so that a stop or crash before it is posted loses none.
+        self.alert_of: Callable[[NewFeedback], bool] = lambda feedback: False
         self.processing = config.processing(catalog)
         self._versions = {
             flow.id: notice_version(flow, self.processing) for flow in catalog.flows.values()
@@ -598,6 +601,7 @@ class FeedbackService:
             tallies=countable_answers(flow, answers),
             recipients=self.recipients_of(feedback),
             counted_under=[p.id for p in flow.required_purposes],
+            alert=self.alert_of(feedback),
         )
         log.info("feedback stored", extra={"pseudonym": pseudonym[:12], "flow": flow.id})
         for listener in self.feedback_listeners:

@@ -414,6 +414,8 @@ class ErasureReport(_Record):
     contacts: int = 0
     deliveries: int = 0
     languages: int = 0
+    alerts_due: int = 0
+    """Alerts about the person's feedback not posted yet: not posted now."""
     staff_posts: int = 0
     """Alerts about the person's feedback in the staff chat (one per feedback, however
     many messages it took), now to be retracted."""
@@ -539,12 +541,14 @@ class Store(abc.ABC):
         recipients: Sequence[str] = (),
         counted_under: Sequence[str] | None = None,
         contact_language: str | None = None,
+        alert: bool = False,
     ) -> FeedbackRecord:
         """Atomically store the feedback, the consents given during it, the contact
         chat id (only with contact consent; with `contact_language`, the language of the
         conversation, to write to the person in), add `tallies` to the anonymous statistics
-        of its day and flow, record a pending delivery to each of `recipients`, and
-        drop the person's draft.
+        of its day and flow, record a pending delivery to each of `recipients`, with
+        `alert` an alert to the staff chat due (see `alerts_due`), and drop the person's
+        draft.
 
         What the feedback added to the statistics is taken out again by the person's
         erasure, and by a withdrawal of one of `counted_under` (the purposes its use
@@ -739,6 +743,15 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def post_redrawn(self, chat_id: int, message_id: int) -> None:
         """The post was shown again (or need not be)."""
+
+    @abc.abstractmethod
+    async def alerts_due(self, limit: int = 100) -> list[tuple[str, str]]:
+        """(pseudonym, feedback id) of at most `limit` alerts to the staff chat not posted
+        yet, oldest first; one whose feedback is gone may be among them (to be dropped)."""
+
+    @abc.abstractmethod
+    async def alert_done(self, feedback_id: str) -> None:
+        """The alert about the feedback was posted (or will not be): no longer due."""
 
     @abc.abstractmethod
     async def posted_at(self, chat_id: int, message_id: int) -> datetime | None:

@@ -128,6 +128,7 @@ class MemoryStore(Store):
         # (chat id, message id) -> whose post about what; None once it is to be retracted
         self._posts: dict[tuple[int, int], tuple[str, StaffPost] | None] = {}
         self._posted_at: dict[tuple[int, int], datetime] = {}
+        self._alerts_due: dict[str, str] = {}  # feedback id → pseudonym, oldest first
         self._redraw: set[tuple[int, int]] = set()
         self._consent_texts: dict[
             tuple[str, str, str, str, tuple[str, ...], str], ArchivedConsentText
@@ -305,6 +306,14 @@ class MemoryStore(Store):
         self._check()
         self._redraw.discard((chat_id, message_id))
 
+    async def alerts_due(self, limit: int = 100) -> list[tuple[str, str]]:
+        self._check()
+        return [(p, f) for f, p in self._alerts_due.items()][:limit]
+
+    async def alert_done(self, feedback_id: str) -> None:
+        self._check()
+        self._alerts_due.pop(feedback_id, None)
+
     async def posted_at(self, chat_id: int, message_id: int) -> datetime | None:
         self._check()
         return self._posted_at.get((chat_id, message_id))
@@ -314,6 +323,12 @@ class MemoryStore(Store):
         self._posts.pop((chat_id, message_id), None)
         self._posted_at.pop((chat_id, message_id), None)
         self._redraw.discard((chat_id, message_id))
+
+    def _forget_alerts(self, pseudonym: str) -> int:
+        mine = [f for f, p in self._alerts_due.items() if p == pseudonym]
+        for feedback_id in mine:
+            del self._alerts_due[feedback_id]
+        return len(mine)
 
     def _redraw_posts(self, pseudonym: str) -> None:
         for where, post in self._posts.items():
@@ -463,6 +478,7 @@ class MemoryStore(Store):
         recipients: Sequence[str] = (),
         counted_under: Sequence[str] | None = None,
         contact_language: str | None = None,
+        alert: bool = False,
     ) -> FeedbackRecord:
         self._check_space()
         # Build everything first so that a failure leaves nothing half-written.
@@ -490,6 +506,8 @@ class MemoryStore(Store):
             self._contact_languages[pseudonym] = contact_language
         self._drafts.pop(pseudonym, None)
         self._keys.add(pseudonym)
+        if alert:
+            self._alerts_due[record.id] = pseudonym
         self._deliveries.setdefault(pseudonym, []).extend(
             Delivery(
                 recipient=r, feedback_id=record.id, delivered_at=record.created_at, pending=True
@@ -643,6 +661,7 @@ class MemoryStore(Store):
             contacts=int(self._contacts.pop(pseudonym, None) is not None),
             deliveries=len(self._deliveries.pop(pseudonym, [])),
             languages=int(self._languages.pop(pseudonym, None) is not None),
+            alerts_due=self._forget_alerts(pseudonym),
             staff_posts=posts,
         )
         if had_key or report.anything:  # a second erasure of nothing is not one
@@ -729,6 +748,9 @@ class MemoryStore(Store):
             self._deliveries[pseudonym] = [d for d in deliveries if d.feedback_id in kept_ids]
             if not self._deliveries[pseudonym]:
                 del self._deliveries[pseudonym]
+        stored = {r.id for items in self._feedback.values() for r in items}
+        for feedback_id in [f for f in self._alerts_due if f not in stored]:
+            del self._alerts_due[feedback_id]
         for pseudonym in {post[0] for post in self._posts.values() if post is not None}:
             self._retract_posts(pseudonym)  # those whose feedback is gone
         for pseudonym in [p for p in self._contacts if p not in self._feedback]:

@@ -155,6 +155,15 @@ DATA_MIGRATIONS: list[list[str]] = [
         # whole table, once per feedback (20,000 feedbacks: 40 s at start).
         "CREATE INDEX main.deliveries_feedback ON deliveries (feedback_id)",
     ],
+    [
+        # Alerts to the staff chat on their way, written with the feedback: one that a
+        # stop, a crash or Telegram's flood control kept from being posted is posted at
+        # the next start or purge (found by review: it was lost, and with it the only
+        # reference staff could answer by). The feedback's id and person, nothing else.
+        "CREATE TABLE main.alerts_due (feedback_id TEXT PRIMARY KEY, pseudonym TEXT NOT NULL,"
+        " key_version INTEGER NOT NULL, queued_at TEXT NOT NULL)",
+        "CREATE INDEX main.alerts_due_person ON alerts_due (pseudonym)",
+    ],
 ]
 LEDGER_MIGRATIONS: list[list[str]] = [
     [

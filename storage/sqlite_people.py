@@ -319,6 +319,7 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
         recipients: Sequence[str] = (),
         counted_under: Sequence[str] | None = None,
         contact_language: str | None = None,
+        alert: bool = False,
     ) -> FeedbackRecord:
         """Raises StorageFull, with nothing of it written (draft kept), when there is no
         space; ConsentMissing, likewise, when a consent in `feedback.purposes` is not in
@@ -384,6 +385,12 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
                     " feedback_id, delivered_at, pending) VALUES (?, ?, ?, ?, ?, 1)",
                     [(pseudonym, KEY_VERSION, r, record_id, created) for r in recipients],
                 )
+                if alert:
+                    conn.execute(
+                        "INSERT INTO main.alerts_due (feedback_id, pseudonym, key_version,"
+                        " queued_at) VALUES (?, ?, ?, ?)",
+                        (record_id, pseudonym, KEY_VERSION, changed),
+                    )
                 if new_consents:  # counts the person's earlier feedback again, if any
                     conn.execute(INVALIDATE_PERSON_SQL, (pseudonym, changed))
                 else:

@@ -52,7 +52,15 @@ PURGE_BATCH = 200
 # Rows the purge looks at per statement when it searches (orphans, unused keys): each
 # statement holds the connection, so it must stay short however large the store is.
 SCAN_WINDOW = 2000
-_PERSON_TABLES = ("feedback", "drafts", "consents", "contacts", "deliveries", "languages")
+_PERSON_TABLES = (
+    "feedback",
+    "drafts",
+    "consents",
+    "contacts",
+    "deliveries",
+    "languages",
+    "alerts_due",
+)
 _KEY_EXISTS = (
     "EXISTS (SELECT 1 FROM keys.data_keys k"
     " WHERE k.pseudonym = t.pseudonym AND k.key_version = t.key_version)"
@@ -107,6 +115,10 @@ _DETACHED_POSTS_SQL = (
 )
 _OLD_AUDIT_SQL = (  # FEEDBACKBOT_AUDIT_RETENTION; the index audit_at finds them
     "DELETE FROM main.audit WHERE id IN (SELECT id FROM main.audit WHERE at < ? LIMIT ?)"
+)
+_ALERTS_GONE_SQL = (  # due alerts whose feedback expired or went with a withdrawal
+    "DELETE FROM main.alerts_due WHERE rowid IN (SELECT a.rowid FROM main.alerts_due a"
+    " WHERE NOT EXISTS (SELECT 1 FROM main.feedback f WHERE f.id = a.feedback_id) LIMIT ?)"
 )
 _OLD_UPDATES_SQL = (
     "DELETE FROM main.processed_updates WHERE update_id IN"
@@ -280,6 +292,7 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
             "languages", _CHOOSERS_CONSENTS_SQL, (grace_cutoff,), window=PURGE_BATCH
         )
         keys = await self._drop_unused_keys(grace_cutoff)
+        await self._batches(_ALERTS_GONE_SQL, ())
         await self._batches(_OLD_UPDATES_SQL, (ts(moment - UPDATE_MEMORY),))
         await self._batches(_OLD_RELEASES_SQL, (ts(moment - RELEASE_MEMORY),) * 2)
         await self._batches(_OLD_LEDGER_SQL, (ts(moment),))

@@ -338,6 +338,22 @@ class StaffRecords(StoreCore):
                 (chat_id, message_id),
             )
 
+    async def alerts_due(self, limit: int = 100) -> list[tuple[str, str]]:
+        async with self._lock:
+            rows = await fetch_all(
+                self._conn(),
+                "SELECT pseudonym, feedback_id FROM main.alerts_due"
+                " ORDER BY queued_at, feedback_id LIMIT ?",
+                (limit,),
+            )
+        return [(str(pseudonym), str(feedback)) for pseudonym, feedback in rows]
+
+    async def alert_done(self, feedback_id: str) -> None:
+        async with self._lock:
+            await run(
+                self._conn(), "DELETE FROM main.alerts_due WHERE feedback_id = ?", (feedback_id,)
+            )
+
     async def posted_at(self, chat_id: int, message_id: int) -> datetime | None:
         async with self._lock:
             row = await fetch_one(

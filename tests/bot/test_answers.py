@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+import bot.alerts
 import bot.app
 from bot.app import warn_if_contact_unused
 from bot.cli.staff import shown_detail
@@ -442,14 +443,14 @@ async def test_an_alert_posted_after_the_erase_question_makes_it_out_of_date(
     """The alert waited (flood control) while the customer asked to erase: the question
     did not name it, and the press erased and counted it all the same (review)."""
     gate = asyncio.Event()
-    real = bot.app.send_to
+    real = bot.alerts.send_to
 
     async def held_for_staff_chat(bot_: Any, chat_id: int, *args: Any, **kw: Any) -> bool:
         if chat_id == STAFF_CHAT:
             await gate.wait()
         return await real(bot_, chat_id, *args, **kw)
 
-    monkeypatch.setattr(bot.app, "send_to", held_for_staff_chat)
+    monkeypatch.setattr(bot.alerts, "send_to", held_for_staff_chat)
     customer = desk.customer(CUSTOMER)
     await customer.send("/start")
     await customer.press("Ja, ich willige ein")

@@ -9,11 +9,13 @@ import logging
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import closing
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import bot.alerts
 import bot.app
 from storage.interface import StaffPost
 from tests.bot import test_retractions
@@ -221,8 +223,10 @@ async def test_a_withdrawal_redraws_only_alerts_it_changes(desk: Harness) -> Non
     """A customer with ten low-rating alerts, only the last given with the consent to
     be contacted, withdraws that consent: one edit, not ten."""
     await feedback(desk, 4309, "1", "Wieder kalt 0")
-    for n in range(1, 9):
+    for n in range(1, 9):  # an hour apart: three alerts an hour of one person at most
+        desk.clock.advance(timedelta(hours=1))
         await again(desk, 4309, "1", f"Wieder kalt {n}")
+    desk.clock.advance(timedelta(hours=1))
     await again(desk, 4309, "1", "Nie wieder", contact=YES)
     alert = desk.api.messages(STAFF_CHAT)[-1]
     assert len(desk.api.messages(STAFF_CHAT)) == 10
@@ -254,14 +258,14 @@ async def _alert_on_its_way_then_withdraw(
     """As test_the_reference_goes_when_the_contact_consent_is_withdrawn_while_the_alert_is_sent:
     the alert is held before it is sent; the person withdraws the consent to be contacted."""
     gate = asyncio.Event()
-    real = bot.app.send_to
+    real = bot.alerts.send_to
 
     async def slow(bot_: Any, chat_id: int, *args: Any, **kwargs: Any) -> bool:
         if chat_id == STAFF_CHAT:
             await gate.wait()
         return await real(bot_, chat_id, *args, **kwargs)
 
-    monkeypatch.setattr(bot.app, "send_to", slow)
+    monkeypatch.setattr(bot.alerts, "send_to", slow)
     customer = desk.customer(user_id)
     await customer.send("/start")
     await customer.press("Ja, ich willige ein")

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+import bot.alerts
 import bot.app
 import storage.sqlite_people
 from bot.app import _purge_job
@@ -652,14 +653,14 @@ async def test_the_reference_goes_when_the_contact_consent_is_withdrawn_while_th
     """The alert is on its way when the person withdraws: noted afterwards, it is shown
     again without the reference (second review)."""
     gate = asyncio.Event()
-    real = bot.app.send_to
+    real = bot.alerts.send_to
 
     async def slow(bot_: Any, chat_id: int, *args: Any, **kwargs: Any) -> bool:
         if chat_id == STAFF_CHAT:
             await gate.wait()
         return await real(bot_, chat_id, *args, **kwargs)
 
-    monkeypatch.setattr(bot.app, "send_to", slow)
+    monkeypatch.setattr(bot.alerts, "send_to", slow)
     customer = desk.customer(4204)
     await customer.send("/start")
     await customer.press("Ja, ich willige ein")

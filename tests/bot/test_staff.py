@@ -365,11 +365,12 @@ async def test_an_alert_waits_out_flood_control_in_the_staff_chat(desk: Harness)
     assert "Geduldig" in alerts(desk)
 
 
-async def test_an_alert_still_held_back_at_a_stop_is_named_in_the_log(
+async def test_an_alert_still_held_back_at_a_stop_is_posted_after_the_restart(
     desk: Harness, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Flood control outlasting the wait at a stop: the alert is lost, but no longer
-    silently (found by review), so that staff can look at a summary."""
+    """Flood control outlasting the wait at a stop: the alert was lost, silently, and with
+    it the only reference staff could answer by (found by review). It is due in the store
+    with its feedback, and posted at the next start."""
     monkeypatch.setattr("bot.app.ALERTS_AT_STOP", 0.2)
     desk.api.fail_next("sendMessage", 429, retry_after=30, count=1, chat_id=STAFF_CHAT)
     customer = desk.customer(4604)
@@ -377,10 +378,44 @@ async def test_an_alert_still_held_back_at_a_stop_is_named_in_the_log(
     await customer.press("Ja, ich willige ein")
     await customer.press("1")
     await customer.send("Bis zum Halt")
-    await customer.press("Nein")
+    await customer.press("Ja, einverstanden")  # the reference is the only way to answer
     await desk.stop()
     assert "alerts not posted: 1 (the bot stopped while they waited for Telegram)" in caplog.text
     assert "Bis zum Halt" not in caplog.text and alerts(desk) == ""
+    await desk.start()
+    assert desk.app is not None
+    await asyncio.gather(*desk.app.bot_data.background)
+    [alert] = desk.api.messages(STAFF_CHAT)
+    assert "Bis zum Halt" in (alert["text"] or "") and "/antworten" in (alert["text"] or "")
+    assert desk.store is not None and await desk.store.alerts_due() == []
+    await desk.restart()  # posted once, not again
+    await asyncio.gather(*desk.app.bot_data.background) if desk.app else None
+    assert len(desk.api.messages(STAFF_CHAT)) == 1
+
+
+async def test_an_alert_due_is_posted_as_the_consents_now_allow(
+    desk: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Telegram failed it (given up on, still due); the consent to be contacted withdrawn
+    since: posted at the next start without the reference to answer by."""
+    monkeypatch.setattr("bot.alerts.ALERT_ATTEMPTS", 1)
+    desk.api.fail_next("sendMessage", 500, count=1, chat_id=STAFF_CHAT)
+    customer = desk.customer(4605)
+    await customer.send("/start")
+    await customer.press("Ja, ich willige ein")
+    await customer.press("1")
+    await customer.send("Später gemeldet")
+    await customer.press("Ja, einverstanden")
+    assert desk.app is not None
+    await asyncio.gather(*desk.app.bot_data.background)
+    assert alerts(desk) == ""
+    await customer.send("/widerruf")
+    await customer.press("Kontaktaufnahme")
+    await desk.restart()
+    assert desk.app is not None
+    await asyncio.gather(*desk.app.bot_data.background)
+    [alert] = desk.api.messages(STAFF_CHAT)
+    assert "Später gemeldet" in (alert["text"] or "") and "/antworten" not in (alert["text"] or "")
 
 
 async def test_the_privacy_notice_names_the_staff_chat_and_what_erasure_does_there(

@@ -614,7 +614,7 @@ async def test_a_store_from_before_the_consent_archive_gets_it_from_an_upgrade_o
     con.close()
     files = ("feedback.db", "keys.db")  # (SQLite may add an empty -wal and its index)
     before = {name: (data_dir / name).read_bytes() for name in files}
-    with pytest.raises(StoreOutdated, match=r"main schema v12, this version writes v14"):
+    with pytest.raises(StoreOutdated, match=r"main schema v12, this version writes v15"):
         await SQLiteStore(data_dir, key, upgrade=False).open()
     assert {name: (data_dir / name).read_bytes() for name in files} == before
     again = await reopen(data_dir, key)
@@ -704,8 +704,32 @@ async def test_a_store_from_before_staff_posts_gets_their_table(
         await again.close()
 
 
+def back_to_version_14(con: sqlite3.Connection) -> None:
+    """Undo migration 15 (alerts due), as in a store made before it."""
+    con.execute("DROP TABLE alerts_due")
+    con.execute("DELETE FROM schema_migrations WHERE version > 14")
+
+
+async def test_a_store_from_before_alerts_due_gets_their_table(
+    store: SQLiteStore, data_dir: Path, key: bytes
+) -> None:
+    p = store.pseudonym(SUBJECT)
+    await store.submit_feedback(p, feedback("vorher"), [grant()], 1)
+    await store.close()
+    with contextlib.closing(sqlite3.connect(data_dir / "feedback.db")) as con, con:
+        back_to_version_14(con)
+    again = await reopen(data_dir, key)
+    try:
+        later = await again.submit_feedback(p, feedback("nachher"), [], alert=True)
+        assert await again.alerts_due() == [(p, later.id)]
+        assert len(await again.feedback_of(p, T0)) == 2
+    finally:
+        await again.close()
+
+
 def back_to_version_13(con: sqlite3.Connection) -> None:
     """Undo migration 14 (release points per survey), as in a store made before it."""
+    back_to_version_14(con)
     con.execute(
         "CREATE TABLE releases (at TEXT PRIMARY KEY, feedbacks INTEGER NOT NULL,"
         " people INTEGER NOT NULL, digest TEXT NOT NULL) WITHOUT ROWID"

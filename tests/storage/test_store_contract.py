@@ -592,6 +592,26 @@ async def test_a_post_about_feedback_gone_meanwhile_is_to_be_retracted_at_once(
     assert await store.posts_to_retract() == [(STAFF_CHAT, n) for n in (30, 31, 32)]
 
 
+async def test_an_alert_due_is_kept_with_its_feedback_until_posted(store: Store) -> None:
+    """Written with the feedback, so that a stop or crash before it is posted loses
+    nothing; gone once posted, with an erasure, and with its feedback's expiry."""
+    p, q = store.pseudonym("tg-user:1"), store.pseudonym("tg-user:2")
+    first = await store.submit_feedback(p, feedback("eins", ttl=DAY), [grant()], alert=True)
+    quiet = await store.submit_feedback(p, feedback("zwei"), [])
+    theirs = await store.submit_feedback(q, feedback("drei"), [grant()], alert=True)
+    last = await store.submit_feedback(p, feedback("vier"), [], alert=True)
+    assert await store.alerts_due() == [(p, first.id), (q, theirs.id), (p, last.id)]
+    assert await store.alerts_due(limit=1) == [(p, first.id)]
+    assert quiet.id not in {f for _, f in await store.alerts_due()}
+    await store.alert_done(theirs.id)
+    await store.alert_done(theirs.id)  # twice: nothing happens
+    assert await store.alerts_due() == [(p, first.id), (p, last.id)]
+    await store.purge_expired(T0 + 2 * DAY)
+    assert await store.alerts_due() == [(p, last.id)], "its feedback expired"
+    assert (await store.erase_subject(p)).alerts_due == 1
+    assert await store.alerts_due() == []
+
+
 async def test_the_purge_retracts_the_posts_of_expired_feedback(store: Store) -> None:
     p = store.pseudonym("tg-user:1")
     short = await store.submit_feedback(p, feedback("kurz", ttl=DAY), [grant()])

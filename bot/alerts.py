@@ -1,0 +1,203 @@
+"""Alerts to the staff chat: a low rating, or a feedback whose author agreed to be
+contacted (see flows.staff.StaffDesk.alert), posted in the background.
+
+An alert is noted as due in the store together with its feedback (one transaction), and
+no longer due once posted (or once it may have arrived: Telegram took it without saying
+so). One a stop, a crash or Telegram's flood control kept from being posted is posted at
+the next start and after every purge, as the consents in force then allow (found by
+review: it was lost, and with it the only reference staff could answer by). Posted alerts
+are noted for retraction (bot.retractions).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from bot.render import send_to
+from storage.interface import (
+    DecryptionFailed,
+    FeedbackRecord,
+    NewFeedback,
+    StaffPost,
+    StoreError,
+    unconfirmed_message_id,
+)
+
+if TYPE_CHECKING:
+    from telegram.ext import Application
+
+    from bot.context import BotData
+
+log = logging.getLogger("bot.alerts")
+
+ALERTS_PER_PERSON = 3
+"""Alerts about one person's feedback posted within ALERT_WINDOW at most: one account
+giving feedback after feedback filled the staff chat past Telegram's limit for a group
+(about 20 messages a minute), and other people's alerts were lost (found by review). Their
+feedback is stored and summarised all the same."""
+ALERT_WINDOW = timedelta(hours=1)
+ALERT_ATTEMPTS = 6
+"""Tries of an alert: flood control in the staff chat is waited out (each alert in turn),
+not given up after three."""
+RESUMED_AT_ONCE = 500
+"""Due alerts read at a time when they are made up for."""
+
+
+class Alerts:
+    """Posts the alerts (the service's feedback listener) and makes up for those due."""
+
+    def __init__(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        self.application = application
+        self._in_turn = asyncio.Lock()  # one alert at a time: flood control holds all up
+        self._recent: dict[str, deque[datetime]] = {}
+        self._on_their_way: set[str] = set()  # feedback ids whose alert is being posted
+
+    @property
+    def _data(self) -> BotData:
+        data: BotData = self.application.bot_data
+        return data
+
+    def due(self, feedback: NewFeedback) -> bool:
+        """Whether the new feedback raises an alert (the service notes it as due)."""
+        data = self._data
+        if data.settings is None or data.staff is None or data.settings.staff_chat_id is None:
+            return False
+        record = FeedbackRecord(id="new", **feedback.model_dump())
+        return data.staff.alert(data.settings.default_locale, record) is not None
+
+    async def __call__(self, pseudonym: str, record: FeedbackRecord) -> None:
+        """Post the alert about a feedback just stored (or due), in the background."""
+        data = self._data
+        if data.settings is None or data.staff is None or data.settings.staff_chat_id is None:
+            return
+        if record.id in self._on_their_way:
+            return
+        outcome = data.staff.alert(data.settings.default_locale, record)
+        if outcome is None:  # would not be posted now (the threshold changed, say)
+            await self._done(record.id)
+            return
+        if not self._allowed(pseudonym, data.staff.clock()):
+            log.warning(
+                "alert not posted: its author's alerts within the hour are %d already "
+                "(the feedback is stored and summarised)",
+                ALERTS_PER_PERSON,
+            )
+            await self._done(record.id)
+            return
+        self._on_their_way.add(record.id)
+        # In the background: the customer's conversation never waits for staff.
+        task = asyncio.create_task(self._post(pseudonym, record, outcome.replies), name="alert")
+        data.background.add(task)  # a strong reference until it is done
+        task.add_done_callback(data.background.discard)
+        task.add_done_callback(lambda _: self._on_their_way.discard(record.id))
+
+    async def _post(self, pseudonym: str, record: FeedbackRecord, replies: Any) -> None:
+        data = self._data
+        assert data.settings is not None and data.staff is not None
+        chat, staff, retractor = data.settings.staff_chat_id, data.staff, data.retractor
+        assert chat is not None
+        sent = False
+        maybe: list[bool] = []  # a part that may have arrived is audited as such
+        messages: list[int] = []
+        async with self._in_turn:
+            for reply in replies:
+                sent = (
+                    await send_to(
+                        self.application.bot,
+                        chat,
+                        reply,
+                        uncertain=lambda: maybe.append(True),
+                        sent=messages.append,
+                        attempts=ALERT_ATTEMPTS,
+                    )
+                    or sent
+                )
+        if not (sent or maybe):
+            log.warning("alert not posted now: posted after the next purge or start")
+            return
+        await self._done(record.id)
+        try:
+            await staff.alerted(record, certain=sent)
+        except StoreError as error:
+            log.error("alert not audited: %s", type(error).__name__)
+        if retractor is None:
+            return
+        # Noted, so that erasure, withdrawal and expiry reach the copy in the chat.
+        purpose, posted_at = staff.resting_on(record), staff.clock()
+        posts = [
+            StaffPost(
+                chat_id=chat,
+                message_id=m,
+                feedback_id=record.id,
+                posted_at=posted_at,
+                purpose=purpose,
+                given_with=tuple(record.purposes),
+            )
+            # A part that may have arrived without its id: noted too, so that its person
+            # learns of it and erasure asks staff to delete it.
+            for m in messages + ([unconfirmed_message_id()] if maybe else [])
+        ]
+        await retractor.posted(pseudonym, posts)
+
+    async def resume(self) -> int:
+        """Post the alerts still due (a stop, a crash, Telegram down), as the person's
+        consents in force now allow; how many were started."""
+        data = self._data
+        service = data.service
+        if service is None or data.staff is None or data.settings is None:
+            return 0
+        store, now = service.store, service.clock()
+        try:
+            due = await store.alerts_due(RESUMED_AT_ONCE)
+        except StoreError as error:
+            log.error("alerts due not read: %s", type(error).__name__)
+            return 0
+        started = 0
+        people: dict[str, tuple[dict[str, FeedbackRecord], set[str]]] = {}
+        for pseudonym, feedback_id in due:
+            if feedback_id in self._on_their_way:
+                continue
+            try:
+                if pseudonym not in people:  # read once a person
+                    readable, _ = await store.readable_feedback_of(pseudonym, now)
+                    consents = await store.consents(pseudonym)
+                    in_force = {c.purpose for c in consents if c.in_force}
+                    people[pseudonym] = {r.id: r for r in readable}, in_force
+            except (DecryptionFailed, StoreError) as error:
+                log.error("alert due not read: %s", type(error).__name__)
+                continue
+            records, in_force = people[pseudonym]
+            record = records.get(feedback_id)
+            if record is None:  # gone meanwhile (expired, erased with a withdrawal)
+                await self._done(feedback_id)
+                continue
+            purposes = [p for p in record.purposes if p in in_force]
+            await self(pseudonym, record.model_copy(update={"purposes": purposes}))
+            started += feedback_id in self._on_their_way
+        if started:
+            log.info("alerts made up for: %d", started)
+        return started
+
+    def _allowed(self, pseudonym: str, now: datetime) -> bool:
+        times = self._recent.setdefault(pseudonym, deque())
+        while times and now - times[0] >= ALERT_WINDOW:
+            times.popleft()
+        if len(times) >= ALERTS_PER_PERSON:
+            return False
+        times.append(now)
+        if len(self._recent) > 10_000:  # bounded: forget the oldest
+            del self._recent[next(iter(self._recent))]
+        return True
+
+    async def _done(self, feedback_id: str) -> None:
+        service = self._data.service
+        if service is None:
+            return
+        try:
+            await service.store.alert_done(feedback_id)
+        except StoreError as error:  # posted again later: a second copy, nothing lost
+            log.error("alert not noted as posted: %s", type(error).__name__)
