@@ -43,6 +43,8 @@ ALERT_WINDOW = timedelta(hours=1)
 ALERT_ATTEMPTS = 6
 """Tries of an alert: flood control in the staff chat is waited out (each alert in turn),
 not given up after three."""
+NOTING_AT_STOP = 5.0
+"""Seconds a stop waits for alerts posted to be noted (the store is open till then)."""
 RESUMED_AT_ONCE = 500
 """Due alerts read at a time when they are made up for."""
 
@@ -55,6 +57,8 @@ class Alerts:
         self._in_turn = asyncio.Lock()  # one alert at a time: flood control holds all up
         self._recent: dict[str, deque[datetime]] = {}
         self._on_their_way: set[str] = set()  # feedback ids whose alert is being posted
+        self._noting: set[asyncio.Task[Any]] = set()  # posted: being noted, not cancelled
+        self._cut_short = 0  # alerts a stop kept from being posted
 
     @property
     def _data(self) -> BotData:
@@ -94,6 +98,7 @@ class Alerts:
         data.background.add(task)  # a strong reference until it is done
         task.add_done_callback(data.background.discard)
         task.add_done_callback(lambda _: self._on_their_way.discard(record.id))
+        task.add_done_callback(self._noting.discard)
 
     async def _post(self, pseudonym: str, record: FeedbackRecord, replies: Any) -> None:
         data = self._data
@@ -103,19 +108,28 @@ class Alerts:
         sent = False
         maybe: list[bool] = []  # a part that may have arrived is audited as such
         messages: list[int] = []
-        async with self._in_turn:
-            for reply in replies:
-                sent = (
-                    await send_to(
-                        self.application.bot,
-                        chat,
-                        reply,
-                        uncertain=lambda: maybe.append(True),
-                        sent=messages.append,
-                        attempts=ALERT_ATTEMPTS,
+        try:
+            async with self._in_turn:
+                for reply in replies:
+                    sent = (
+                        await send_to(
+                            self.application.bot,
+                            chat,
+                            reply,
+                            uncertain=lambda: maybe.append(True),
+                            sent=messages.append,
+                            attempts=ALERT_ATTEMPTS,
+                        )
+                        or sent
                     )
-                    or sent
-                )
+        except asyncio.CancelledError:  # a stop: what went out is noted all the same
+            if not messages:
+                self._cut_short += 1
+                raise
+            sent = True
+        task = asyncio.current_task()
+        if task is not None:  # a stop lets it finish (see `stop`)
+            self._noting.add(task)
         if not (sent or maybe):
             log.warning("alert not posted now: posted after the next purge or start")
             return
@@ -142,6 +156,23 @@ class Alerts:
             for m in messages + ([unconfirmed_message_id()] if maybe else [])
         ]
         await retractor.posted(pseudonym, posts)
+
+    async def stop(self, tasks: set[asyncio.Task[Any]], patience: float) -> None:
+        """At a stop, while the connection is open: the alerts on their way get `patience`
+        seconds; then those still waiting to be sent are cancelled (still due: posted at
+        the next start), and those sent are noted, for a while (found by review: a stop
+        cancelled an alert posted and being noted, which erasure could then not reach)."""
+        _, waiting = await asyncio.wait(tasks, timeout=patience)
+        for task in waiting - self._noting:
+            task.cancel()
+        if waiting:
+            await asyncio.wait(waiting, timeout=NOTING_AT_STOP)
+        if self._cut_short:
+            log.warning(
+                "alerts not posted: %d (the bot stopped while they waited for Telegram); "
+                "posted at the next start",
+                self._cut_short,
+            )
 
     async def resume(self) -> int:
         """Post the alerts still due (a stop, a crash, Telegram down), as the person's

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import traceback
 from collections.abc import Callable, Mapping
@@ -320,16 +319,8 @@ async def _post_stop(application: Application[Any, Any, Any, Any, Any, Any]) -> 
     post_shutdown): the alerts on their way are posted and noted, for a while, so that
     none is sent and then not noted (found by review); the retractions under way stop."""
     data: BotData = application.bot_data
-    if data.background:
-        _, waiting = await asyncio.wait(set(data.background), timeout=ALERTS_AT_STOP)
-        for task in waiting:  # the connection closes next: they cannot be posted now
-            task.cancel()
-        if waiting:  # still due: posted at the next start
-            log.warning(
-                "alerts not posted: %d (the bot stopped while they waited for Telegram); "
-                "posted at the next start",
-                len(waiting),
-            )
+    if data.background and data.alerts is not None:
+        await data.alerts.stop(set(data.background), ALERTS_AT_STOP)
     if data.retractor is not None:
         data.retractor.stop()
         await data.retractor.wait()

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
+from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -391,6 +394,36 @@ async def test_an_alert_still_held_back_at_a_stop_is_posted_after_the_restart(
     await desk.restart()  # posted once, not again
     await asyncio.gather(*desk.app.bot_data.background) if desk.app else None
     assert len(desk.api.messages(STAFF_CHAT)) == 1
+
+
+async def test_an_alert_posted_but_still_being_noted_at_a_stop_is_noted(
+    desk: Harness, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The store busy for a moment as the bot stops: an alert Telegram confirmed was
+    cancelled with those still waiting, so erasure could never reach it (review)."""
+    monkeypatch.setattr("bot.app.ALERTS_AT_STOP", 0.2)
+    assert desk.store is not None
+    original = desk.store.record_staff_post
+
+    async def busy(*args: Any, **kwargs: Any) -> Any:
+        await asyncio.sleep(1)
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(desk.store, "record_staff_post", busy)
+    customer = desk.customer(4701)
+    await customer.send("/start")
+    await customer.press("Ja, ich willige ein")
+    await customer.press("1")
+    await customer.send("Schon gepostet")
+    await customer.press("Nein")
+    await desk.api.wait_until_async(
+        lambda: "Schon gepostet" in alerts(desk), what="the alert in the staff chat"
+    )
+    await desk.stop()
+    ledger = desk.settings.data_dir / "erasures.db"
+    with closing(sqlite3.connect(ledger)) as db:
+        assert len(db.execute("SELECT message_id FROM staff_posts").fetchall()) == 1
+    assert "alerts not posted" not in caplog.text
 
 
 async def test_an_alert_due_is_posted_as_the_consents_now_allow(
