@@ -202,10 +202,11 @@ class DataRights:
             if not d.pending and d.feedback_id in stored
         ]
         # The alerts staff were shown, one per feedback (a long one may take two messages),
-        # unconfirmed where a part may have arrived without Telegram saying so.
+        # unconfirmed where no part of it is known to have arrived.
         posts = await self.store.staff_posts_of(pseudonym)
         alerts = {post.feedback_id: post for post in reversed(posts) if post.feedback_id in stored}
-        unconfirmed = {post.feedback_id for post in posts if not post.confirmed}
+        arrived = {post.feedback_id for post in posts if post.confirmed}
+        unconfirmed = {post.feedback_id for post in posts} - arrived
         passed_on += [
             ExportDelivery(
                 recipient=t.gettext(OUR_STAFF_CHAT),

@@ -22,7 +22,7 @@ import storage.sqlite_people
 from bot.app import _purge_job
 from bot.fakeapi.model import BotMessage, bad_request
 from bot.retractions import Retractor
-from storage.interface import StaffPost, StorageFull, StoreNotOpen
+from storage.interface import StaffPost, StorageFull, StoreNotOpen, unconfirmed_message_id
 from tests.fakes.botapi import FakeBotApi
 from tests.harness import TOKEN, Clock, Harness, make_settings, texts
 
@@ -152,6 +152,19 @@ async def test_an_alert_telegram_did_not_confirm_is_shown_to_its_person_and_name
     assert "von Hand" in note and "Unbestätigt" not in note
     assert posts(desk) == [], "told: nothing left to do"
     assert "Unbestätigt zu spät" in texts(desk.api.messages(STAFF_CHAT)), "it did arrive"
+
+
+async def test_an_alert_with_a_part_confirmed_is_shown_as_received(desk: Harness) -> None:
+    """A part Telegram confirmed and a copy it did not (a resend after a timeout): it
+    certainly arrived, and the person's copy says so (review)."""
+    await feedback(desk, 4103, "1", "Teils bestätigt")
+    assert desk.store is not None
+    pseudonym = desk.store.pseudonym("tg-user:4103")
+    [posted] = await desk.store.staff_posts_of(pseudonym)
+    maybe = posted.model_copy(update={"message_id": unconfirmed_message_id()})
+    await desk.store.record_staff_post(pseudonym, maybe)
+    mine = texts(await desk.customer(4103).send("/meinedaten"))
+    assert "Feedback 1 wurde am " in mine and "möglicherweise" not in mine, mine
 
 
 @pytest.mark.read_timeout(0.2)
