@@ -29,6 +29,7 @@ from telegram.error import (
     NetworkError,
     RetryAfter,
     TelegramError,
+    TimedOut,
 )
 
 from bot.render import split_text
@@ -329,9 +330,14 @@ class Retractor:
             return _Edit.DONE
         t = translator(self.locale)
         note = t.gettext(UNCONFIRMED_RETRACTED).format(when=t.datetime(posted_at, self.timezone))
-        return await self._attempt(
-            chat_id, message_id, lambda: self.bot.send_message(chat_id, note)
-        )
+
+        async def post_note() -> None:
+            try:
+                await self.bot.send_message(chat_id, note)
+            except TimedOut:  # it may have arrived: not posted again every round (review)
+                log.info("note on an unconfirmed alert may have arrived; not sent again")
+
+        return await self._attempt(chat_id, message_id, post_note)
 
     async def _edit(self, chat_id: int, message_id: int, template: str) -> _Edit:
         """Replace the post's text with one of the bot's notes (`template`)."""

@@ -154,6 +154,22 @@ async def test_an_alert_telegram_did_not_confirm_is_shown_to_its_person_and_name
     assert "Unbestätigt zu spät" in texts(desk.api.messages(STAFF_CHAT)), "it did arrive"
 
 
+@pytest.mark.read_timeout(0.2)
+async def test_a_note_on_an_unconfirmed_alert_that_times_out_is_not_posted_again(
+    desk: Harness,
+) -> None:
+    """It may have arrived: it was posted again in every later round (review)."""
+    await unconfirmed_alert(desk, 4104, "Notiz einmal", NO)
+    customer = desk.customer(4104)
+    await customer.send("/loeschen")
+    desk.api.delay_next("sendMessage", 1, count=2)  # the confirmation and the note
+    await customer.press("Alles löschen")
+    await settled(desk)
+    await retractor(desk).run()  # a later round
+    notes = [m for m in desk.api.messages(STAFF_CHAT) if "von Hand" in (m["text"] or "")]
+    assert len(notes) == 1 and posts(desk) == []
+
+
 async def test_an_alert_with_a_part_confirmed_is_shown_as_received(desk: Harness) -> None:
     """A part Telegram confirmed and a copy it did not (a resend after a timeout): it
     certainly arrived, and the person's copy says so (review)."""
