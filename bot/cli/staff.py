@@ -174,13 +174,15 @@ def _desk(store: SQLiteStore, settings: Settings) -> StaffDesk:
     )
 
 
-_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]|\r(?!\n)")
 
 
 def terminal_safe(text: str) -> str:
     """Comments as printed to the operator's terminal: control characters (ESC above
-    all) shown as �, so that a comment cannot clear the screen, fake output or write the
-    clipboard (found by review); line breaks and tabs stay. Files keep them as given."""
+    all, a carriage return that rewrites the line, the bidi overrides that reorder it)
+    shown as �, so that a comment cannot clear the screen, fake output or write the
+    clipboard (found by review); line breaks (also CSV's CR LF) and tabs stay. Files keep
+    them as given."""
     return _CONTROLS.sub("\N{REPLACEMENT CHARACTER}", text)
 
 

@@ -350,14 +350,16 @@ async def test_control_characters_in_comments_do_not_reach_the_operators_termina
     data = tmp_path / "data"
     env = cli_env(data)
     given = (NOW - timedelta(days=2)).replace(hour=12)
-    hostile = "Nett\x1b[2J\x1b]52;c;ZXZpbA==\x07 Ende{n}\x9b"
+    hostile = "Nett\x1b[2J\x1b]52;c;ZXZpbA==\x07 Ende{n}\x9b\rgut\u202egeheim"
     await seed(data, 6, hostile, given, withdrawn=None)
     shown = cli("summary", "--since", "7d", "--lang", "en", env=env, cwd=tmp_path)
     exported = cli("export", "--since", "7d", "--format", "csv", env=env, cwd=tmp_path)
     for result in (shown, exported):
         assert result.returncode == 0, result.stderr
         assert "Nett�[2J�]52;c;ZXZpbA==� Ende" in result.stdout
-        assert not any(c in result.stdout for c in "\x1b\x07\x9b")
+        assert not any(c in result.stdout for c in "\x1b\x07\x9b\u202e")
+        assert "gut�geheim" in result.stdout, "nothing reordered"
+        assert "\r" not in result.stdout.replace("\r\n", ""), "no line rewritten"
     saved = tmp_path / "saved.csv"
     cli("export", "--since", "7d", "--output", str(saved), env=env, cwd=tmp_path)
     assert "\x1b[2J" in saved.read_text(encoding="utf-8"), "a file keeps them as given"
