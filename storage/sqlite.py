@@ -159,8 +159,9 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
         if held and await self._bot_runs():
             raise StoreError(
                 N_(
-                    "the running bot is carrying out an erasure or withdrawal in {path} "
-                    "right now: run this command again in a moment"
+                    "the bot (or another feedbackbot command) holding {path} is carrying out "
+                    "an erasure or withdrawal right now: run this command again in a moment; "
+                    "should this persist, restart the bot, which completes it"
                 ),
                 path=self._dir,
             )

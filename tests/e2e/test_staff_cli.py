@@ -513,6 +513,6 @@ async def test_a_command_beside_the_bot_during_an_erasure_waits_and_says_what_is
     after = await asyncio.to_thread(cli, "stats", env=cli_env(data), cwd=tmp_path)
     await bot.close()
     assert during.returncode == 1
-    assert "carrying out an erasure or withdrawal" in during.stderr, during.stderr
+    assert "is carrying out an erasure or withdrawal right now" in during.stderr, during.stderr
     assert "feedbackbot run" not in during.stderr
     assert after.returncode == 0, after.stderr
