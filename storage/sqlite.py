@@ -13,8 +13,8 @@ import hashlib
 import hmac
 import logging
 import os
-import secrets
 import sqlite3
+import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
@@ -564,15 +564,19 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
         log.info("backup_written")
 
     async def _copy(self, schema: str, destination: Path) -> None:
-        """VACUUM `schema` INTO a private file beside `destination`, renamed into place
-        once complete; nothing is left behind when it fails."""
-        # A name nobody can foresee: a `.partial` planted as a link is not written through.
-        partial = destination.with_name(f".{destination.name}.{secrets.token_hex(8)}.partial")
+        """VACUUM `schema` INTO a file in a private folder beside `destination` (0700,
+        of a name nobody can foresee: a link planted where the copy is written is not
+        written through, found by review), renamed into place once complete; nothing is
+        left behind when it fails."""
         try:
-            await asyncio.to_thread(fresh_private_file, partial)
-        except OSError as error:  # named as the operator wrote it, not as the file beside it
+            folder = Path(
+                await asyncio.to_thread(
+                    tempfile.mkdtemp, prefix=".feedbackbot-backup-", dir=destination.parent
+                )
+            )
+        except OSError as error:  # named as the operator wrote it, not as the folder beside it
             raise OSError(error.errno, error.strerror, str(destination)) from None
-        partial.unlink()  # VACUUM INTO wants a new file; its mode follows the umask below
+        partial = folder / "copy.db"
         try:
             async with self._lock:
                 old_umask = os.umask(0o077)
@@ -582,7 +586,6 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
                     os.umask(old_umask)
             await asyncio.to_thread(durable_rename, partial, destination)
         except sqlite3.Error as error:
-            await asyncio.to_thread(partial.unlink, missing_ok=True)
             if sqlite_db.is_full(error):
                 raise StoreError(
                     N_("no space left for the backup in {path}; nothing was kept"),
@@ -593,9 +596,8 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
                 path=destination,
                 reason=str(error),
             ) from None
-        except BaseException:
-            await asyncio.to_thread(partial.unlink, missing_ok=True)
-            raise
+        finally:
+            await asyncio.to_thread(_remove_folder, folder)
 
     async def set_max_page_count(self, pages: int | None) -> None:
         """Change the size cap of the data file (None: SQLite's maximum)."""
@@ -634,6 +636,13 @@ def _wrap_next(
         updates,
     )
     return len(updates)
+
+
+def _remove_folder(folder: Path) -> None:
+    """The private folder a copy was written in, with what is left in it."""
+    for leftover in folder.iterdir():
+        leftover.unlink(missing_ok=True)
+    folder.rmdir()
 
 
 def _check_backup_destinations(destinations: list[Path]) -> None:

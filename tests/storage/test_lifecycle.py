@@ -303,12 +303,12 @@ async def test_a_backup_refused_by_the_file_system_names_the_file_asked_for(
 ) -> None:
     """Not the temporary file beside it, whose name the operator never gave (review)."""
 
-    def refuse(path: Path) -> None:
-        raise PermissionError(13, "Permission denied", str(path))
+    def refuse(prefix: str, dir: Path) -> str:
+        raise PermissionError(13, "Permission denied", str(dir / prefix))
 
     store = SQLiteStore(tmp_path / "data", generate_key())
     await store.open()
-    monkeypatch.setattr("storage.sqlite.fresh_private_file", refuse)
+    monkeypatch.setattr("storage.sqlite.tempfile.mkdtemp", refuse)
     try:
         target = tmp_path / "b.db"
         with pytest.raises(PermissionError) as refused:
@@ -508,6 +508,9 @@ async def test_a_backup_with_keys_is_all_or_nothing(
         monkeypatch.setattr(store, "_copy", copy)
         await store.backup(data, keys)
         assert data.is_file() and keys.is_file()
+        # Written in a private folder of its own, gone once the copy is in place.
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "feedback.db", "keys.db"]
+        assert data.stat().st_mode & 0o777 == 0o600
     finally:
         await store.close()
 
