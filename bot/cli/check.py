@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -10,9 +11,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.operator import operator_locale
-from flows.catalog import FlowCatalog
+from bot.settings import ConfigurationError, Settings, load_settings
+from flows.catalog import FlowCatalog, FlowDefinitionError
 from flows.check import Finding, Report, check_paths
 from flows.i18n import SUPPORTED_LOCALES, Translator, translator
+from flows.models import FlowDefinition
 from flows.sharing import RecipientsError, load_recipients
 
 
@@ -54,13 +57,42 @@ def check(args: argparse.Namespace) -> int:
     """Print every problem; the exit code is 1 if any is an error."""
     t = translator(operator_locale(args.lang, SUPPORTED_LOCALES[0]))
     reports = check_paths(args.files, t)
-    named = args.recipients or os.environ.get("FEEDBACKBOT_RECIPIENTS_FILE") or None
-    reports = _with_recipients(reports, None if named is None else Path(named), t)
+    settings = None
+    if any(p.shares_feedback for r in reports if r.flow for p in r.flow.purposes):
+        settings = _bot_settings()
+    named = args.recipients or (settings.recipients_file if settings else None)
+    if named is None and os.environ.get("FEEDBACKBOT_RECIPIENTS_FILE"):
+        named = Path(os.environ["FEEDBACKBOT_RECIPIENTS_FILE"])
+    reports = _with_recipients(reports, named, settings, t)
     print_reports(reports, t, sys.stdout)
     return 1 if any(report.errors for report in reports) else 0
 
 
-def _with_recipients(reports: list[Report], path: Path | None, t: Translator) -> list[Report]:
+def _bot_settings() -> Settings | None:
+    """The bot's settings, for the flows it loads and its recipients file; None where
+    they cannot be read (the environment alone then, and the shipped flows)."""
+    try:
+        return load_settings()
+    except ConfigurationError:
+        return None
+
+
+def _as_the_bot_loads(
+    checked: dict[str, FlowDefinition], settings: Settings | None, t: Translator
+) -> FlowCatalog:
+    """The flows the bot would run: those its settings name (FEEDBACKBOT_FLOWS_DIR,
+    FEEDBACKBOT_SHIPPED_FLOWS), the ones checked in place of any of the same id (found
+    by review: another flow of the folder was left out)."""
+    loaded = FlowCatalog.load(t=t).flows
+    if settings is not None:
+        with contextlib.suppress(FlowDefinitionError):  # check says what is wrong there
+            loaded = FlowCatalog.load(settings.flows_dir, t, settings.shipped_flows).flows
+    return FlowCatalog({**loaded, **checked})
+
+
+def _with_recipients(
+    reports: list[Report], path: Path | None, settings: Settings | None, t: Translator
+) -> list[Report]:
     """A purpose that passes feedback on (shares_feedback) needs a recipient for it, or the
     bot does not start (flows.sharing.require_recipients): checked against the recipients
     file where there is one, else pointed out, as `check` alone cannot tell."""
@@ -71,8 +103,7 @@ def _with_recipients(reports: list[Report], path: Path | None, t: Translator) ->
     problem = ""
     if path is not None:
         try:
-            every = FlowCatalog({**FlowCatalog.load(t=t).flows, **flows})  # as the bot loads
-            recipients = load_recipients(path, every, t)
+            recipients = load_recipients(path, _as_the_bot_loads(flows, settings, t), t)
             received = {r.purpose for r in recipients if r.purpose is not None}
         except RecipientsError as error:
             problem = str(error)

@@ -177,3 +177,36 @@ def test_a_step_type_named_as_other_tools_do_gets_the_type_meant(
     assert f":{line}: error: unknown step type '{written}'\n    Did you mean '{meant}'?\n" in (
         capsys.readouterr().out
     )
+
+
+def test_recipients_are_checked_against_every_flow_the_bot_loads(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A recipient for another flow of FEEDBACKBOT_FLOWS_DIR is no error when one flow of
+    the folder is checked (found by review: only the checked files and the shipped ones
+    were loaded)."""
+    text = PRODUCT.read_text()
+    marker = "\n[[steps]]"
+    asked = (
+        '[[steps]]\nid = "acme"\ntype = "consent"\npurpose = "share_acme"\n'
+        'prompt = { de = "Weitergeben?", en = "Pass it on?" }\n\n[[steps]]\nid = "thanks"'
+    )
+    shared = text.replace(marker, SHARING + marker, 1).replace('[[steps]]\nid = "thanks"', asked)
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    (flows / "product.toml").write_text(shared)
+    other = shared.replace('id = "product"', 'id = "device"', 1).replace("share_acme", "share_oem")
+    (flows / "device.toml").write_text(other.replace("ACME", "OEM"))
+    recipients = tmp_path / "recipients.toml"
+    recipients.write_text(ACME + ACME.replace('"acme"', '"oem"').replace("share_acme", "share_oem"))
+    monkeypatch.setenv("FEEDBACKBOT_FLOWS_DIR", str(flows))
+    checked = [
+        "check",
+        "--lang",
+        "en",
+        "--recipients",
+        str(recipients),
+        str(flows / "product.toml"),
+    ]
+    assert main(checked) == 0, capsys.readouterr().out
+    assert capsys.readouterr().out == "No problems in 1 file.\n"
