@@ -69,18 +69,36 @@ _URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
 _BARE_LINK = re.compile(r"(?<![\w.-])(?:[\w-]+\.)+[a-z]{2,24}/[^\s<>\"']*", re.IGNORECASE)
 # A domain alone, or with a port, query or fragment: "kunden-login-hilfe.com",
 # "erika-mustermann.de", "evil.com:8080", "сайт.рф" (Telegram makes each a link staff can
-# click; a personal one names its owner; found by review). Only known top-level domains,
-# written in lower case (or all in capitals): "gut.Es" is two sentences typed together.
+# click; a personal one names its owner; found by review). Known top-level domains only;
+# those that are words too ("thanks.it works", "danke.es", "z.B.in der Filiale") only
+# with a path, port or query after them. Written as Telegram links them: not Capitalised
+# ("gut.Es hat geklappt" is two sentences typed together; see `_domain`).
 _WEB_TLDS = (
-    *_TLDS,
-    *("biz", "xyz", "online", "shop", "site", "app", "dev", "me", "tv", "ru", "рф", "es", "it"),
-    *("be", "pl", "se", "dk", "cz", "us", "ca", "au", "in", "top", "link", "club", "store"),
+    *(t for t in _TLDS if t not in ("at", "io")),
+    *("biz", "xyz", "online", "shop", "site", "store", "top", "link", "club", "dev", "ru"),
+    *("рф", "pl", "se", "dk", "cz", "ca", "au", "cc", "ai", "support", "help", "live", "tk"),
+    *("ws", "ly", "gg", "cn", "jp", "br", "mobi", "click", "vip", "icu", "cyou", "rest"),
 )
+_WORD_TLDS = ("at", "io", "in", "it", "es", "me", "be", "us", "to", "so", "do", "is", "app")
+_AFTER_DOMAIN = r"(?::\d{1,5})?(?:[/?#][^\s<>\"']*)?"
 _DOMAIN = re.compile(
     r"(?<![\w.@/-])(?:[\w-]+\.)+"
-    rf"(?:(?:{'|'.join(_WEB_TLDS)}|xn--[a-z0-9-]+)|(?:{'|'.join(t.upper() for t in _WEB_TLDS)}))"
-    r"(?![\w-])(?::\d{1,5})?(?:[/?#][^\s<>\"']*)?"
+    rf"(?:(?P<tld>{'|'.join(_WEB_TLDS)}|xn--[a-z0-9-]+)(?![\w-]){_AFTER_DOMAIN}"
+    rf"|(?P<word>{'|'.join(_WORD_TLDS)})(?![\w-])(?P<after>{_AFTER_DOMAIN}))",
+    re.IGNORECASE,
 )
+
+
+def _is_domain(match: re.Match[str]) -> bool:
+    """Whether `_DOMAIN` found a link: not a Capitalised ending ("Es", "Com": a word
+    beginning a sentence, which Telegram does not make a link), and a word-like one only
+    with a path, port or query after it, or a hyphen in the name ("erika-muster.at")."""
+    tld = match["tld"] or match["word"]
+    if len(tld) > 1 and tld[0].isupper() and tld[1:].islower():
+        return False
+    return match["tld"] is not None or bool(match["after"]) or "-" in match.group(0)
+
+
 _IBAN = re.compile(
     r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b", re.IGNORECASE
 )
@@ -673,7 +691,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_SPELLED_EMAIL, lambda m: placeholder("email")),
         (_URL, lambda m: placeholder("url")),
         (_BARE_LINK, lambda m: placeholder("url")),
-        (_DOMAIN, lambda m: placeholder("url")),
+        (_DOMAIN, lambda m: placeholder("url") if _is_domain(m) else m.group(0)),
         (_IBAN, iban),
         (_CARD, card),
         (_HANDLE, lambda m: placeholder("handle")),

@@ -341,6 +341,14 @@ def test_a_code_of_a_product_or_an_error_stays(comment: str, expected: str) -> N
         ),
         ("evil.com:8080/a evil.com?x=1 сайт.рф/login evil.xn--p1ai/x", "[URL] [URL] [URL] [URL]"),
         ("PAYPAL.COM.VERIFY-LOGIN.RU", "[URL]"),
+        # Telegram links these too (review): more endings, any case but Capitalised.
+        ("kunden-login-hilfe.cc evil.ai?x=1 x.cOm paypal.com.evil.cc", "[URL] [URL] [URL] [URL]"),
+        # Endings that are words too: only with a path, port or query, or a hyphen.
+        ("meine-seite.at, thanks.it/login", "[URL], [URL]"),
+        (
+            "thanks.it works now, danke.es, z.B.in der Filiale, Socket.IO, Safari.app",
+            "thanks.it works now, danke.es, z.B.in der Filiale, Socket.IO, Safari.app",
+        ),
         (
             "Das war gut.Es hat geklappt, node.js und bericht.pdf",
             "Das war gut.Es hat geklappt, node.js und bericht.pdf",
