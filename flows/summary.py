@@ -382,18 +382,26 @@ def render(
                 lines += ["", _choice_block(t, choice, k)]
     if current.unshown:
         surveys = ", ".join(t.gettext("“{title}”").format(title=x) for x in current.unshown)
-        lines += [
-            "",
-            t.ngettext(
-                "No figures for the survey {surveys} in these days: nobody answered it, or "
-                "fewer than {k} people in each group of days (its questions are shown by "
-                "groups of days in which at least {k} people answered them).",
-                "No figures for the surveys {surveys} in these days: nobody answered them, or "
-                "fewer than {k} people in each group of days (their questions are shown by "
-                "groups of days in which at least {k} people answered them).",
+        note = t.ngettext(
+            "No figures for the survey {surveys} in these days: nobody answered it, or "
+            "fewer than {k} people did in each group of days (its questions are shown by "
+            "groups of days in which at least {k} people answered them).",
+            "No figures for the surveys {surveys} in these days: nobody answered them, or "
+            "fewer than {k} people did in each group of days (their questions are shown by "
+            "groups of days in which at least {k} people answered them).",
+            len(current.unshown),
+        )
+        if left_out:  # a third reason, named above (found by review)
+            note = t.ngettext(
+                "No figures for the survey {surveys} in these days: nobody answered it, "
+                "fewer than {k} people did in each group of days, or the days it was "
+                "answered on are left out (see above).",
+                "No figures for the surveys {surveys} in these days: nobody answered them, "
+                "fewer than {k} people did in each group of days, or the days they were "
+                "answered on are left out (see above).",
                 len(current.unshown),
-            ).format(surveys=surveys, k=k),
-        ]
+            )
+        lines += ["", note.format(surveys=surveys, k=k)]
     lines.append("")
     if len(with_figures) > 1:  # what follows is of every survey, not of the last one
         lines.append(t.gettext("All surveys:"))

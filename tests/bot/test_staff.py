@@ -675,8 +675,8 @@ async def test_one_persons_answers_to_a_question_stay_hidden_however_many(desk: 
     # answers were lost (found by an operator audit)
     assert (
         "Keine Zahlen zur Umfrage „Produktfeedback“ an diesen Tagen: Niemand hat sie "
-        "beantwortet, oder weniger als 5 Personen in jeder Gruppe von Tagen (ihre Fragen werden "
-        "nach Gruppen von Tagen gezeigt, in denen mindestens 5 Personen sie beantwortet "
+        "beantwortet, oder in jeder Gruppe von Tagen weniger als 5 Personen (ihre Fragen "
+        "werden nach Gruppen von Tagen gezeigt, in denen mindestens 5 Personen sie beantwortet "
         "haben)." in text
     )
     assert "Was gefällt Ihnen am besten?" not in text and "Der Support" not in text

@@ -590,3 +590,24 @@ async def test_new_word_lists_after_an_upgrade_hide_no_group(
     after = figures(await desk.summary("30d"))
     assert "left out" not in after and feedbacks(after) == 4
     assert "lieferung" not in after and "schnell (4)" in after
+
+
+async def test_a_survey_whose_days_were_left_out_is_not_said_to_be_unanswered(desk: Desk) -> None:
+    """Three people answered it, still stored, but another survey's shorter-lived feedback
+    took its group of days out: the note named only two reasons, neither true (review)."""
+    for person in range(3):
+        await desk.give(person, 4)
+    await desk.give(3, 1, keep=timedelta(days=3))  # kept shorter than the others
+    desk.next_day()
+    for person in (10, 11, 12):
+        await desk.give(person, 5, flow="product")
+    desk.next_day()
+    assert "Survey “Customer feedback”: 4" in await desk.summary("30d"), "released"
+    desk.now = START + timedelta(days=3, hours=1)  # the short-lived one has expired
+    after = await desk.summary("30d")
+    assert "Some days are left out (one group of days)" in after
+    assert (
+        "No figures for the survey “Customer feedback” in these days: nobody answered it, "
+        "fewer than 3 people did in each group of days, or the days it was answered on are "
+        "left out (see above)." in after
+    ), after
