@@ -28,6 +28,7 @@ from flows.models import (
     Step,
     ThanksStep,
     button_values,
+    render_text,
 )
 
 Where = tuple[str | int, ...]
@@ -566,7 +567,10 @@ def _button_problems(flow: FlowDefinition, t: Translator) -> Iterator[Problem]:
         labelled: dict[tuple[str, str], str] = {}  # (language, label) → the first option's id
         for k, option in enumerate(options):
             texts = option.label.values() if isinstance(option.label, dict) else [option.label]
-            shown = option.label.items() if isinstance(option.label, dict) else [("", option.label)]
+            # As shown in each language: a catalog id, a table, one falling back to another.
+            shown = [
+                (code, render_text(option.label, translator(code))) for code in SUPPORTED_LOCALES
+            ]
             twin = next(
                 (labelled[(lang, text)] for lang, text in shown if (lang, text) in labelled), None
             )
