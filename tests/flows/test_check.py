@@ -292,8 +292,8 @@ def test_two_options_with_one_label_are_a_warning() -> None:
     [warning] = report.warnings
     assert warning.message == "options 'a' and 'b' have the same label"
     assert warning.line == marked_line(text)
-    # As shown, not as written: one language given, the other falls back to it.
-    alone = text.replace('{ de = "Gleich", en = "Other" }', '{ de = "Gleich" }')
+    # As shown, not as written: a text for every language beside a table.
+    alone = text.replace('{ de = "Gleich", en = "Same" }', '"Gleich"')
     assert [w.message for w in check(alone).warnings if "same label" in w.message] == [
         "options 'a' and 'b' have the same label"
     ]
