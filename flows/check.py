@@ -21,7 +21,15 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from flows.i18n import SUPPORTED_LOCALES, Translator
-from flows.models import IDENT_LENGTH, STEP_TYPES, FlowDefinition, Option, Purpose, Rule
+from flows.models import (
+    IDENT_LENGTH,
+    LONGEST_RETENTION,
+    STEP_TYPES,
+    FlowDefinition,
+    Option,
+    Purpose,
+    Rule,
+)
 from flows.rules import Where, flow_problems
 from flows.toml_lines import TomlLines, loads
 
@@ -254,6 +262,7 @@ _OTHER_NAMES = {
     **dict.fromkeys(("stars", "scale", "nps", "score", "likert"), "rating"),
     **dict.fromkeys(("end", "finish", "done"), "thanks"),
 }
+_CONDITIONS = ("skip_if", "if")
 _NOT_A_TABLE = {"model_type", "model_attributes_type", "dict_type"}
 
 
@@ -302,7 +311,7 @@ def _explain(
         tag = str(ctx.get("tag", ""))
         # What other survey tools call them, before what is spelt alike: "single_choice"
         # is a choice, not the multiple_choice difflib finds (found by review).
-        meant = _OTHER_NAMES.get(tag.lower().replace("-", "_"))
+        meant = _OTHER_NAMES.get(re.sub(r"[\s-]+", "_", tag.strip().lower()))
         close = [meant] if meant else difflib.get_close_matches(tag, STEP_TYPES, n=1)
         return (
             (*where, "type"),
@@ -339,10 +348,15 @@ def _explain(
             t.gettext('Write for example "90d", "12h" or "P180D".'),
         )
     if kind == "plain_number":
+        days = str(ctx.get("value", ""))
+        # "90" meant as days: said so; "-5", "0", "0.5" or 86400 would be refused next.
+        as_days = days.isdigit() and 1 <= int(days) <= LONGEST_RETENTION.days
         return (
             where,
             t.gettext("'{key}' is a plain number, which counts seconds").format(key=field),
-            t.gettext('For {value} days write "{value}d".').format(value=ctx.get("value")),
+            t.gettext('For {value} days write "{value}d".').format(value=days)
+            if as_days
+            else t.gettext('Write for example "30d" or "P180D".'),
         )
     if kind == "retention_too_short":
         return (
@@ -427,6 +441,12 @@ def _explain(
         )
         return where, message.format(key=field, bound=bound), ""
     if kind in _NOT_A_TABLE:
+        if field in _CONDITIONS or (where and where[-1] in _CONDITIONS):
+            return (
+                where,
+                t.gettext("'{key}' must be a condition in quotes").format(key=where[-1]),
+                t.gettext('Write it as a text, e.g. {key} = "rating <= 2".').format(key=where[-1]),
+            )
         return _not_a_table(where, value, t)
     expected = {
         "string_type": t.gettext("Write a text in quotes."),

@@ -108,7 +108,7 @@ def flow_retention_of(value: object) -> timedelta:
     plain = isinstance(value, int | float) and not isinstance(value, bool)
     if plain or (isinstance(value, str) and re.fullmatch(r"\s*\d+(?:\.\d+)?\s*", value)):
         raise PydanticCustomError(
-            "plain_number", "a plain number counts seconds", {"value": str(value).strip()[:12]}
+            "plain_number", "a plain number counts seconds", {"value": str(value).strip()[:40]}
         )
     period = retention_of(value)
     if period < SHORTEST_FLOW_RETENTION:

@@ -166,7 +166,10 @@ def test_a_purpose_passing_feedback_on_is_checked_against_the_recipients(
     assert capsys.readouterr().out == "No problems in 1 file.\n"
 
 
-@pytest.mark.parametrize(("written", "meant"), [("single_choice", "choice"), ("stars", "rating")])
+@pytest.mark.parametrize(
+    ("written", "meant"),
+    [("single_choice", "choice"), ("single choice", "choice"), ("stars", "rating")],
+)
 def test_a_step_type_named_as_other_tools_do_gets_the_type_meant(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], written: str, meant: str
 ) -> None:

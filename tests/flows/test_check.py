@@ -234,6 +234,18 @@ BROKEN = {
         "'retention' is a plain number, which counts seconds",
         'For 90 days write "90d".',
     ),
+    "retention as a plain number that is no number of days": (
+        HEAD.replace("required = true", "required = true\nretention = 0.5  # <-")
+        + rating()
+        + THANKS,
+        "'retention' is a plain number, which counts seconds",
+        'Write for example "30d" or "P180D".',
+    ),
+    "condition as a number": (
+        HEAD + rating() + text_step("why", "skip_if = 3  # <-") + THANKS,
+        "'skip_if' must be a condition in quotes",
+        'Write it as a text, e.g. skip_if = "rating <= 2".',
+    ),
     "retention under a day": (
         HEAD.replace("required = true", 'required = true\nretention = "12h"  # <-')
         + rating()
