@@ -33,8 +33,14 @@ def recipient_notices(t: Translator, processing: Processing) -> list[str]:
     return [render_text(recipient.notice, t) for recipient in processing.recipients]
 
 
-def contact_kept(t: Translator) -> str:
-    """How long the chat to write to is kept: in the notice and beside it in /mydata."""
+def contact_kept(t: Translator, language: bool = True) -> str:
+    """How long the chat to write to is kept: in the notice and beside it in /mydata
+    (without a `language` kept with it: stores before it kept the chat alone)."""
+    if not language:
+        return t.gettext(
+            "The chat to write to is deleted when you withdraw your consent to being "
+            "contacted, and at the latest with the feedback you gave that consent with."
+        )
     return t.gettext(
         "The chat to write to, and the language to write in, are deleted when you "
         "withdraw your consent to being contacted, and at the latest with the feedback "

@@ -289,7 +289,7 @@ class DataRights:
             retention=retention_text(t, self.processing),
             retention_rules=[
                 *([consents_kept(t)] if consents else []),
-                *([contact_kept(t)] if contact is not None else []),
+                *([contact_kept(t, contact_language is not None)] if contact is not None else []),
             ],
             identification=t.gettext(
                 "A pseudonym derived from your Telegram account with a secret key. Your "
@@ -453,7 +453,7 @@ class DataRights:
                     "chat's ID and the language to write to you in ({language}) are stored "
                     "encrypted."
                 ).format(language=t.language(export.contact_language))
-            lines += [stored, contact_kept(t), ""]
+            lines += [stored, contact_kept(t, export.contact_language is not None), ""]
         if export.chosen_language is not None:
             chosen = export.chosen_language
             lines += [

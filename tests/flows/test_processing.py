@@ -26,6 +26,7 @@ from flows.processing import (
 from flows.record import processing_record
 from flows.rights import DataRights
 from flows.service import FeedbackService, Person, ServiceConfig
+from storage.interface import ConsentGrant, NewFeedback
 from storage.memory import MemoryStore
 
 NOW = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
@@ -349,3 +350,29 @@ def test_record_states_the_configured_measures_and_staff(locale: str) -> None:
         ),
     )
     assert alone.count("FEEDBACKBOT_STAFF_IDS") < staffed.count("FEEDBACKBOT_STAFF_IDS")
+
+
+async def test_a_contact_kept_without_a_language_is_told_so(tmp_path: Path) -> None:
+    """Stores before the contact language kept the chat alone: its retention sentence
+    names no language (review)."""
+    bot = await make_bot(tmp_path, timedelta(days=180))
+    person = Person("tg-user:5", 5, "en")
+    pseudonym = bot.store.pseudonym(person.subject)
+    grants = [
+        ConsentGrant(
+            purpose=p, notice_version="v", text_sha256="a" * 64, method="t", granted_at=NOW
+        )
+        for p in ("feedback", "contact")
+    ]
+    answers = {"rating": 4}
+    new = NewFeedback(
+        flow_id="feedback",
+        answers=answers,
+        purposes=["feedback", "contact"],
+        created_at=NOW,
+        expires_at=NOW + timedelta(days=180),
+    )
+    await bot.store.submit_feedback(pseudonym, new, grants, contact_chat_id=5)
+    summary = (await bot.rights.access(person)).replies[0].text
+    assert "The chat to write to is deleted when you withdraw" in summary
+    assert "the language to write in" not in summary
