@@ -9,6 +9,7 @@ deletes the DEK first, so every copy of the data taken before becomes unreadable
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -458,6 +459,9 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
         db, self._db = self._db, None
         self._pseudonym_key = self._cache_key = None
         self._deks.clear()
+        if self._checkpoint_retry is not None:  # its loop may be gone already
+            with contextlib.suppress(RuntimeError):
+                self._checkpoint_retry.cancel()
         if db is not None:
             db.stop()
             log.warning("store_abandoned")

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import sqlite3
 from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -219,7 +220,7 @@ class StoreCore:
                     if not await on_thread(self._db, truncate_wals):
                         log.info("checkpoint_done")
                         return
-                except StoreError as error:
+                except (StoreError, sqlite3.Error) as error:
                     log.warning("checkpoint failed: %s", type(error).__name__)
                     return
             if attempts == CHECKPOINT_PATIENCE:
