@@ -70,8 +70,7 @@ class Alerts:
         data = self._data
         if data.settings is None or data.staff is None or data.settings.staff_chat_id is None:
             return False
-        record = FeedbackRecord(id="new", **feedback.model_dump())
-        return data.staff.alert(data.settings.default_locale, record) is not None
+        return data.staff.raises_alert(feedback)
 
     async def __call__(self, pseudonym: str, record: FeedbackRecord) -> None:
         """Post the alert about a feedback just stored (or due), in the background."""

@@ -31,6 +31,7 @@ from flows.replies import Outcome, Reply
 from storage.interface import (
     AuditEntry,
     FeedbackRecord,
+    NewFeedback,
     PeriodFeedback,
     StorageFull,
     Store,
@@ -83,7 +84,7 @@ def reference_of(record: FeedbackRecord) -> str:
     return record.id[:REFERENCE_LENGTH]
 
 
-def answerable(record: FeedbackRecord, flow: FlowDefinition) -> bool:
+def answerable(record: NewFeedback, flow: FlowDefinition) -> bool:
     """Whether the feedback was given with a consent that keeps the chat id."""
     purposes = {p.id: p for p in flow.purposes}
     return any(p in purposes and purposes[p].stores_contact for p in record.purposes)

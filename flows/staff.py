@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flows.answers import MAY_HAVE_ARRIVED, AnswerDesk, AnswerSettings, alert_line
+from flows.answers import MAY_HAVE_ARRIVED, AnswerDesk, AnswerSettings, alert_line, answerable
 from flows.catalog import FlowCatalog
 from flows.chart import ratings_chart
 from flows.durations import InvalidDuration, compact_duration, parse_duration
@@ -61,6 +61,7 @@ from storage.interface import (
     AuditEntry,
     CacheEntry,
     FeedbackRecord,
+    NewFeedback,
     Release,
     SegmentRead,
     StorageFull,
@@ -371,7 +372,7 @@ def _button_period(period: str | None) -> str:
     return f"{max(1, int(parse_duration(period).total_seconds()))}s"  # "604800" would be days
 
 
-def _alert_steps(record: FeedbackRecord, flow: FlowDefinition) -> list[Step]:
+def _alert_steps(record: NewFeedback, flow: FlowDefinition) -> list[Step]:
     """The questions an alert about the feedback shows. Answers collected for another
     optional purpose (a quote for a case study, say) serve that purpose alone, as in
     summaries and exports; those collected for being contacted, with that consent, are
@@ -859,7 +860,7 @@ class StaffDesk:
         about it (so that staff can answer it, see flows.answers): the ratings and the
         redacted comment, no identity. Both only with alerts on (the threshold set)."""
         flow = self.catalog.flows.get(record.flow_id)
-        if self.settings.alert_threshold is None or flow is None:
+        if flow is None or not self.raises_alert(record):
             return None
         t = translator(locale)
         steps = _alert_steps(record, flow)
@@ -888,7 +889,15 @@ class StaffDesk:
             lines += ("", answer)
         return Outcome.say("\n".join(lines))
 
-    def _lows(self, record: FeedbackRecord) -> list[tuple[RatingStep, int]]:
+    def raises_alert(self, record: NewFeedback) -> bool:
+        """Whether `alert` posts one for the feedback, without writing it (a new feedback
+        is noted as due with it, see bot.alerts)."""
+        flow = self.catalog.flows.get(record.flow_id)
+        if self.settings.alert_threshold is None or flow is None:
+            return False
+        return bool(self._lows(record)) or answerable(record, flow)
+
+    def _lows(self, record: NewFeedback) -> list[tuple[RatingStep, int]]:
         """The ratings of the feedback at or below the alert threshold (of the questions
         an alert shows)."""
         threshold = self.settings.alert_threshold
