@@ -72,8 +72,9 @@ class Alerts:
             return False
         return data.staff.raises_alert(feedback)
 
-    async def __call__(self, pseudonym: str, record: FeedbackRecord) -> None:
-        """Post the alert about a feedback just stored (or due), in the background."""
+    async def __call__(self, pseudonym: str, record: FeedbackRecord, resumed: bool = False) -> None:
+        """Post the alert about a feedback just stored (or, `resumed`, one still due), in
+        the background."""
         data = self._data
         if data.settings is None or data.staff is None or data.settings.staff_chat_id is None:
             return
@@ -84,6 +85,8 @@ class Alerts:
             await self._done(record.id)
             return
         if not self._allowed(pseudonym, data.staff.clock()):
+            if resumed:  # due all the same: the limit is for new ones (found by review)
+                return
             log.warning(
                 "alert not posted: its author's alerts within the hour are %d already "
                 "(the feedback is stored and summarised)",
@@ -107,30 +110,59 @@ class Alerts:
         sent = False
         maybe: list[bool] = []  # a part that may have arrived is audited as such
         messages: list[int] = []
+        asking: list[bool] = []  # a request under way (its answer not in yet)
+        changed: list[list[str]] = []  # the purposes in force, a consent withdrawn since
+
+        async def wanted() -> bool:
+            # Before every try (flood control may hold one for a minute): an alert about
+            # feedback erased meanwhile, or no longer due (posted by a resume), is not
+            # sent, nor one given with a consent withdrawn since (found by review).
+            verdict = await self._verdict(pseudonym, record)
+            asking[:] = [True] if verdict is True else []
+            changed[:] = [verdict] if isinstance(verdict, list) else []
+            return verdict is True
+
+        async def send(replies: Any) -> bool:
+            posted = False
+            for reply in replies:
+                posted = (
+                    await send_to(
+                        self.application.bot,
+                        chat,
+                        reply,
+                        uncertain=lambda: maybe.append(True),
+                        allowed=wanted,
+                        sent=messages.append,
+                        attempts=ALERT_ATTEMPTS,
+                        answered=asking.clear,
+                    )
+                    or posted
+                )
+            return posted
+
         try:
             async with self._in_turn:
-                for reply in replies:
-                    sent = (
-                        await send_to(
-                            self.application.bot,
-                            chat,
-                            reply,
-                            uncertain=lambda: maybe.append(True),
-                            sent=messages.append,
-                            attempts=ALERT_ATTEMPTS,
-                        )
-                        or sent
-                    )
+                sent = await send(replies)
+                if changed and not (messages or maybe):  # shown as the consents now allow
+                    record = record.model_copy(update={"purposes": changed[0]})
+                    now = staff.alert(data.settings.default_locale, record)
+                    if now is None:  # none would be posted now: no longer due
+                        await self._done(record.id)
+                    else:
+                        sent = await send(now.replies)
         except asyncio.CancelledError:  # a stop: what went out is noted all the same
-            if not messages:
+            if not (messages or asking):
                 self._cut_short += 1
                 raise
-            sent = True
+            sent = bool(messages)
+            if asking:  # cut short with its request under way: it may have arrived
+                maybe.append(True)
         task = asyncio.current_task()
         if task is not None:  # a stop lets it finish (see `stop`)
             self._noting.add(task)
         if not (sent or maybe):
-            log.warning("alert not posted now: posted after the next purge or start")
+            self._untried(pseudonym)
+            log.info("alert not posted now: posted after the next purge or start, if still due")
             return
         await self._done(record.id)
         try:
@@ -206,11 +238,35 @@ class Alerts:
                 await self._done(feedback_id)
                 continue
             purposes = [p for p in record.purposes if p in in_force]
-            await self(pseudonym, record.model_copy(update={"purposes": purposes}))
+            await self(pseudonym, record.model_copy(update={"purposes": purposes}), resumed=True)
             started += feedback_id in self._on_their_way
         if started:
             log.info("alerts made up for: %d", started)
         return started
+
+    async def _verdict(self, pseudonym: str, record: FeedbackRecord) -> bool | list[str]:
+        """True: send the alert as it is; False: not at all (no longer due, its feedback
+        gone, the store failing: tried again later if still due); else the purposes of the
+        feedback still in force (a consent withdrawn since: shown as they allow)."""
+        service = self._data.service
+        if service is None:
+            return False
+        try:
+            if not await service.store.alert_is_due(record.id):
+                return False
+            consents = await service.store.consents(pseudonym)
+        except (DecryptionFailed, StoreError) as error:
+            log.error("alert not checked before sending: %s", type(error).__name__)
+            return False
+        in_force = {c.purpose for c in consents if c.in_force}
+        kept = [p for p in record.purposes if p in in_force]
+        return True if len(kept) == len(record.purposes) else kept
+
+    def _untried(self, pseudonym: str) -> None:
+        """An alert not posted after all does not count against its author's limit."""
+        times = self._recent.get(pseudonym)
+        if times:
+            times.pop()
 
     def _allowed(self, pseudonym: str, now: datetime) -> bool:
         times = self._recent.setdefault(pseudonym, deque())

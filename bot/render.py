@@ -84,6 +84,7 @@ async def send_to(
     allowed: Callable[[], Awaitable[bool]] | None = None,
     sent: Callable[[int], None] | None = None,
     attempts: int = 3,
+    answered: Callable[[], None] | None = None,
 ) -> bool:
     """Send one reply, split at line breaks when longer than Telegram allows; the id of
     the message that carries its buttons goes to `with_buttons`, that of every text part
@@ -95,6 +96,9 @@ async def send_to(
     `uncertain` is called as well. `allowed` is asked before every attempt to send a text
     part (a retry after flood control may come a minute later): False stops, and send_to
     returns False (pictures and files, which answers to customers never carry, do not ask).
+    A text part is tried `attempts` times in all (flood control waited out in between);
+    `answered` is called once each attempt at one has its answer, whatever it is, so that
+    a caller cut short can tell whether a request was under way.
     """
     chunks = split_text(reply.text, MessageLimit.MAX_TEXT_LENGTH) if reply.text else []
     for index, chunk in enumerate(chunks):
@@ -108,7 +112,7 @@ async def send_to(
             if markup is not None and with_buttons is not None:
                 with_buttons(message.message_id)
 
-        if not await _with_retry(call, uncertain, attempts, allowed=allowed):
+        if not await _with_retry(call, uncertain, attempts, allowed, answered):
             return False
     if reply.image is not None:
         image = reply.image
@@ -177,12 +181,17 @@ async def _with_retry(
     uncertain: Callable[[], None] | None = None,
     attempts: int = 3,
     allowed: Callable[[], Awaitable[bool]] | None = None,
+    answered: Callable[[], None] | None = None,
 ) -> bool:
     for attempt in range(attempts):
         if allowed is not None and not await allowed():
             return False
         try:
-            await call()  # type: ignore[operator]
+            try:
+                await call()  # type: ignore[operator]
+            finally:
+                if answered is not None and not _cancelled():
+                    answered()
             return True
         except RetryAfter as error:
             wait = min(_seconds(error.retry_after), MAX_RETRY_WAIT)
@@ -210,6 +219,12 @@ async def _with_retry(
             return False
     log.error("sending failed after retries")
     return False
+
+
+def _cancelled() -> bool:
+    """Whether the running task is being cancelled (its request then had no answer)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 def _seconds(value: int | timedelta) -> float:

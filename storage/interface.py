@@ -750,6 +750,10 @@ class Store(abc.ABC):
         yet, oldest first; one whose feedback is gone may be among them (to be dropped)."""
 
     @abc.abstractmethod
+    async def alert_is_due(self, feedback_id: str) -> bool:
+        """Whether the alert about the feedback is still due, its feedback still stored."""
+
+    @abc.abstractmethod
     async def alert_done(self, feedback_id: str) -> None:
         """The alert about the feedback was posted (or will not be): no longer due."""
 

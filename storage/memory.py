@@ -310,6 +310,13 @@ class MemoryStore(Store):
         self._check()
         return [(p, f) for f, p in self._alerts_due.items()][:limit]
 
+    async def alert_is_due(self, feedback_id: str) -> bool:
+        self._check()
+        pseudonym = self._alerts_due.get(feedback_id)
+        return pseudonym is not None and any(
+            r.id == feedback_id for r in self._feedback.get(pseudonym, [])
+        )
+
     async def alert_done(self, feedback_id: str) -> None:
         self._check()
         self._alerts_due.pop(feedback_id, None)

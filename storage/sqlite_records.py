@@ -348,6 +348,16 @@ class StaffRecords(StoreCore):
             )
         return [(str(pseudonym), str(feedback)) for pseudonym, feedback in rows]
 
+    async def alert_is_due(self, feedback_id: str) -> bool:
+        async with self._lock:
+            row = await fetch_one(
+                self._conn(),
+                "SELECT EXISTS (SELECT 1 FROM main.alerts_due a JOIN main.feedback f"
+                " ON f.id = a.feedback_id WHERE a.feedback_id = ?)",
+                (feedback_id,),
+            )
+        return bool(row and row[0])
+
     async def alert_done(self, feedback_id: str) -> None:
         async with self._lock:
             await run(
