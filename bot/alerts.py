@@ -84,9 +84,9 @@ class Alerts:
         if outcome is None:  # would not be posted now (the threshold changed, say)
             await self._done(record.id)
             return
-        if not self._allowed(pseudonym, data.staff.clock()):
-            if resumed:  # due all the same: the limit is for new ones (found by review)
-                return
+        # The limit holds back new alerts; one made up for is posted (review).
+        slot = data.staff.clock()
+        if not resumed and not self._allowed(pseudonym, slot):
             log.warning(
                 "alert not posted: its author's alerts within the hour are %d already "
                 "(the feedback is stored and summarised)",
@@ -96,13 +96,19 @@ class Alerts:
             return
         self._on_their_way.add(record.id)
         # In the background: the customer's conversation never waits for staff.
-        task = asyncio.create_task(self._post(pseudonym, record, outcome.replies), name="alert")
+        task = asyncio.create_task(
+            self._post(pseudonym, record, outcome.replies, None if resumed else slot), name="alert"
+        )
         data.background.add(task)  # a strong reference until it is done
         task.add_done_callback(data.background.discard)
         task.add_done_callback(lambda _: self._on_their_way.discard(record.id))
         task.add_done_callback(self._noting.discard)
 
-    async def _post(self, pseudonym: str, record: FeedbackRecord, replies: Any) -> None:
+    async def _post(
+        self, pseudonym: str, record: FeedbackRecord, replies: Any, slot: datetime | None
+    ) -> None:
+        """Send the alert, then note it; `slot`: its place in its author's hourly limit,
+        given back when it is not posted after all."""
         data = self._data
         assert data.settings is not None and data.staff is not None
         chat, staff, retractor = data.settings.staff_chat_id, data.staff, data.retractor
@@ -150,6 +156,9 @@ class Alerts:
                         await self._done(record.id)
                     else:
                         sent = await send(now.replies)
+                # A part out is posted: noted (a later part refused, e.g. the feedback
+                # erased meanwhile, leaves it to be retracted), not posted again.
+                sent = sent or bool(messages)
         except asyncio.CancelledError:  # a stop: what went out is noted all the same
             if not (messages or asking):
                 self._cut_short += 1
@@ -161,7 +170,7 @@ class Alerts:
         if task is not None:  # a stop lets it finish (see `stop`)
             self._noting.add(task)
         if not (sent or maybe):
-            self._untried(pseudonym)
+            self._untried(pseudonym, slot)
             log.info("alert not posted now: posted after the next purge or start, if still due")
             return
         await self._done(record.id)
@@ -262,11 +271,12 @@ class Alerts:
         kept = [p for p in record.purposes if p in in_force]
         return True if len(kept) == len(record.purposes) else kept
 
-    def _untried(self, pseudonym: str) -> None:
-        """An alert not posted after all does not count against its author's limit."""
+    def _untried(self, pseudonym: str, slot: datetime | None) -> None:
+        """An alert not posted after all does not count against its author's limit: its
+        own place, not another's (review)."""
         times = self._recent.get(pseudonym)
-        if times:
-            times.pop()
+        if times is not None and slot is not None and slot in times:
+            times.remove(slot)
 
     def _allowed(self, pseudonym: str, now: datetime) -> bool:
         times = self._recent.setdefault(pseudonym, deque())
