@@ -15,7 +15,7 @@ from storage.interface import StoreError
 from tests.bot import test_retraction_edges, test_retractions
 from tests.bot.test_alert_outbox import purge_job
 from tests.bot.test_retraction_edges import _alert_on_its_way_then_withdraw, staff_texts
-from tests.bot.test_retractions import STAFF_CHAT, YES, posts, settled
+from tests.bot.test_retractions import STAFF_CHAT, YES, hold_alerts, posts, settled
 from tests.bot.test_staff import low
 from tests.harness import Harness
 
@@ -170,15 +170,7 @@ async def test_an_alert_only_for_the_contact_is_not_posted_once_that_consent_wen
 ) -> None:
     """A 4 of 5 (above the threshold) alerted only for the consent to be contacted; that
     consent went while it waited: nothing posted, no longer due."""
-    gate = asyncio.Event()
-    real = bot.alerts.send_to
-
-    async def slow(bot_: Any, chat_id: int, *args: Any, **kwargs: Any) -> bool:
-        if chat_id == STAFF_CHAT:
-            await gate.wait()
-        return await real(bot_, chat_id, *args, **kwargs)
-
-    monkeypatch.setattr(bot.alerts, "send_to", slow)
+    gate = hold_alerts(monkeypatch)
     customer = desk.customer(4906)
     await customer.send("/start")
     await customer.press("Ja, ich willige ein")

@@ -16,8 +16,6 @@ from typing import Any
 
 import pytest
 
-import bot.alerts
-import bot.app
 from bot.app import warn_if_contact_unused
 from bot.cli.staff import shown_detail
 from bot.fakeapi.model import BotMessage
@@ -25,6 +23,7 @@ from flows.catalog import FlowCatalog
 from flows.i18n import translator
 from storage import StorageFull
 from storage.interface import AuditEntry, StoreError
+from tests.bot.test_retractions import hold_alerts
 from tests.fakes.botapi import FakeBotApi
 from tests.harness import (
     Clock,
@@ -442,15 +441,7 @@ async def test_an_alert_posted_after_the_erase_question_makes_it_out_of_date(
 ) -> None:
     """The alert waited (flood control) while the customer asked to erase: the question
     did not name it, and the press erased and counted it all the same (review)."""
-    gate = asyncio.Event()
-    real = bot.alerts.send_to
-
-    async def held_for_staff_chat(bot_: Any, chat_id: int, *args: Any, **kw: Any) -> bool:
-        if chat_id == STAFF_CHAT:
-            await gate.wait()
-        return await real(bot_, chat_id, *args, **kw)
-
-    monkeypatch.setattr(bot.alerts, "send_to", held_for_staff_chat)
+    gate = hold_alerts(monkeypatch)
     customer = desk.customer(CUSTOMER)
     await customer.send("/start")
     await customer.press("Ja, ich willige ein")

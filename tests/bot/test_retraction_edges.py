@@ -11,12 +11,9 @@ from collections.abc import AsyncIterator
 from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-import bot.alerts
-import bot.app
 from storage.interface import StaffPost
 from tests.bot import test_retractions
 from tests.bot.test_retractions import (
@@ -28,6 +25,7 @@ from tests.bot.test_retractions import (
     YES,
     detached_posts,
     feedback,
+    hold_alerts,
     now_shown,
     posts,
     refuse_edits_in,
@@ -257,15 +255,7 @@ async def _alert_on_its_way_then_withdraw(
 ) -> asyncio.Event:
     """As test_the_reference_goes_when_the_contact_consent_is_withdrawn_while_the_alert_is_sent:
     the alert is held before it is sent; the person withdraws the consent to be contacted."""
-    gate = asyncio.Event()
-    real = bot.alerts.send_to
-
-    async def slow(bot_: Any, chat_id: int, *args: Any, **kwargs: Any) -> bool:
-        if chat_id == STAFF_CHAT:
-            await gate.wait()
-        return await real(bot_, chat_id, *args, **kwargs)
-
-    monkeypatch.setattr(bot.alerts, "send_to", slow)
+    gate = hold_alerts(monkeypatch)
     customer = desk.customer(user_id)
     await customer.send("/start")
     await customer.press("Ja, ich willige ein")

@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 
 import bot.alerts
-import bot.app
 import storage.sqlite_people
 from bot.app import _purge_job
 from bot.fakeapi.model import BotMessage, bad_request
@@ -91,6 +90,20 @@ def posts(desk: Harness) -> list[tuple[object, ...]]:
     ledger = desk.settings.data_dir / "erasures.db"
     with closing(sqlite3.connect(f"file:{ledger}?mode=ro", uri=True)) as db:
         return db.execute("SELECT * FROM staff_posts ORDER BY id").fetchall()
+
+
+def hold_alerts(monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
+    """Alerts to the staff chat wait (as for flood control) until the event is set."""
+    gate = asyncio.Event()
+    real = bot.alerts.send_to
+
+    async def held(bot_: Any, chat_id: int, *args: Any, **kwargs: Any) -> bool:
+        if chat_id == STAFF_CHAT:
+            await gate.wait()
+        return await real(bot_, chat_id, *args, **kwargs)
+
+    monkeypatch.setattr(bot.alerts, "send_to", held)
+    return gate
 
 
 def now_shown(desk: Harness, alert: BotMessage) -> str:
@@ -681,15 +694,7 @@ async def test_the_reference_goes_when_the_contact_consent_is_withdrawn_while_th
 ) -> None:
     """The alert is on its way when the person withdraws: noted afterwards, it is shown
     again without the reference (second review)."""
-    gate = asyncio.Event()
-    real = bot.alerts.send_to
-
-    async def slow(bot_: Any, chat_id: int, *args: Any, **kwargs: Any) -> bool:
-        if chat_id == STAFF_CHAT:
-            await gate.wait()
-        return await real(bot_, chat_id, *args, **kwargs)
-
-    monkeypatch.setattr(bot.alerts, "send_to", slow)
+    gate = hold_alerts(monkeypatch)
     customer = desk.customer(4204)
     await customer.send("/start")
     await customer.press("Ja, ich willige ein")
