@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import stat
 from pathlib import Path
+from typing import NamedTuple
 
 from storage.crypto import InvalidMasterKey, decode_master_key, encode_master_key, generate_key
 from storage.interface import N_, KeyStoreMissing, MasterKeyMismatch
@@ -14,13 +14,19 @@ from storage.sqlite import DATA_FILE, KEY_STORE_FILE
 MASTER_KEY_FILE = "master.key"
 
 
-log = logging.getLogger("storage")
+class ResolvedKey(NamedTuple):
+    key: bytes
+    generated: Path | None = None
+    """A key file generated just now."""
+    open_to_others: tuple[Path, int] | None = None
+    """The key file read, and its mode, where others than its owner may read it: for the
+    command line to say, in the operator's language (a log line here reached the terminal
+    of a CLI command in English, through Python's last-resort handler)."""
 
 
-def resolve_master_key(
-    key: str | None, key_file: Path | None, data_dir: Path
-) -> tuple[bytes, Path | None]:
-    """The master key, and the path of a key file generated just now (else None).
+def resolve_master_key(key: str | None, key_file: Path | None, data_dir: Path) -> ResolvedKey:
+    """The master key, the path of a key file generated just now, and a key file read
+    that others than its owner may read.
 
     Order: `key` itself, then `key_file`, then `<data_dir>/master.key`. Only when none
     exists and no store exists yet is a key generated (file mode 0600, folder 0700).
@@ -43,8 +49,8 @@ def resolve_master_key(
             except InvalidMasterKey:
                 if key_file is not None:
                     raise
-                in_file = value
-            if value != in_file:
+                in_file = ResolvedKey(value)
+            if value != in_file.key:
                 raise InvalidMasterKey(
                     N_(
                         "FEEDBACKBOT_MASTER_KEY and the key file {path} hold different keys; "
@@ -52,11 +58,12 @@ def resolve_master_key(
                     ),
                     path=beside,
                 )
-        return value, None
+            return ResolvedKey(value, open_to_others=in_file.open_to_others)
+        return ResolvedKey(value)
     if key_file is not None:
-        return _read_key_file(key_file), None
+        return _read_key_file(key_file)
     if default.exists():
-        return _read_key_file(default), None
+        return _read_key_file(default)
     if (data_dir / KEY_STORE_FILE).exists():
         raise MasterKeyMismatch(
             N_(
@@ -71,10 +78,10 @@ def resolve_master_key(
             path=data_dir,
             file=KEY_STORE_FILE,
         )
-    return _generate_key_file(data_dir, default)
+    return ResolvedKey(*_generate_key_file(data_dir, default))
 
 
-def _read_key_file(path: Path) -> bytes:
+def _read_key_file(path: Path) -> ResolvedKey:
     try:
         text = path.read_text(encoding="ascii")
     except OSError as exc:
@@ -89,14 +96,10 @@ def _read_key_file(path: Path) -> bytes:
     try:
         mode = path.stat().st_mode
     except OSError:
-        return key
+        return ResolvedKey(key)
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        log.warning(
-            "master key file %s can be read by others (mode %o); chmod 600 it",
-            path,
-            stat.S_IMODE(mode),
-        )
-    return key
+        return ResolvedKey(key, open_to_others=(path, stat.S_IMODE(mode)))
+    return ResolvedKey(key)
 
 
 def _generate_key_file(data_dir: Path, path: Path) -> tuple[bytes, Path]:

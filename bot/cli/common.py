@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -51,11 +52,16 @@ def open_store(settings: Settings, *, exclusive: bool = False, upgrade: bool = T
     On a first run without any key, one is generated and the log says where.
     Raises StoreError subclasses (wrong key, missing key store) without touching files.
     """
-    key, generated = resolve_master_key(
+    key, generated, open_to_others = resolve_master_key(
         settings.master_key.get_secret_value() if settings.master_key else None,
         settings.master_key_file,
         settings.data_dir,
     )
+    if open_to_others is not None:
+        path, mode = open_to_others
+        t = operator_translator()
+        said = t.gettext("master key file {path} can be read by others (mode {mode}); chmod 600 it")
+        print(f"feedbackbot: {said.format(path=path, mode=f'{mode:o}')}", file=sys.stderr)
     if generated is not None:
         log.warning(
             "generated a new master key in %s; in production keep it elsewhere "

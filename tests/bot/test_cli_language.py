@@ -178,6 +178,31 @@ async def test_a_key_variable_left_beside_a_different_key_file_is_refused(
     assert result.returncode == 0, result.stderr
 
 
+async def test_a_key_file_others_can_read_is_named_in_the_operators_language(
+    tmp_path: Path,
+) -> None:
+    """Found by review: a log line in English, without the `feedbackbot:` of every other
+    line, printed by Python's last-resort handler."""
+    data = tmp_path / "data"
+    await make_store(data, people=0)
+    key_file = tmp_path / "master.key"
+    key_file.write_text(MASTER_KEY + "\n")
+    key_file.chmod(0o640)
+    result = feedbackbot(
+        tmp_path, "stats", lang="de_DE.UTF-8", data_dir=str(data), master_key_file=str(key_file)
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == (
+        f"feedbackbot: die Hauptschlüsseldatei {key_file} ist auch für andere lesbar "
+        "(Modus 640); schränken Sie sie mit chmod 600 ein\n"
+    ), result.stderr
+    key_file.chmod(0o600)
+    result = feedbackbot(
+        tmp_path, "stats", lang="de_DE.UTF-8", data_dir=str(data), master_key_file=str(key_file)
+    )
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+
+
 async def test_a_backup_on_another_file_system_gets_no_note(tmp_path: Path) -> None:
     elsewhere = Path("/dev/shm")
     if not elsewhere.is_dir() or elsewhere.stat().st_dev == tmp_path.stat().st_dev:

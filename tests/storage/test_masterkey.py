@@ -18,7 +18,7 @@ def listing(root: Path) -> list[str]:
 
 def test_key_from_value(tmp_path: Path) -> None:
     key = generate_key()
-    assert resolve_master_key(encode_master_key(key), None, tmp_path / "data") == (key, None)
+    assert resolve_master_key(encode_master_key(key), None, tmp_path / "data")[:2] == (key, None)
     assert not (tmp_path / "data").exists()
 
 
@@ -33,26 +33,29 @@ def test_value_and_file_both_set_must_agree(tmp_path: Path) -> None:
     assert encode_master_key(other) not in str(caught.value)
     assert not (tmp_path / "data").exists()
     key_file.write_text(encode_master_key(key) + "\n")  # the same key twice is no conflict
-    assert resolve_master_key(encode_master_key(key), key_file, tmp_path / "data") == (key, None)
+    assert resolve_master_key(encode_master_key(key), key_file, tmp_path / "data")[:2] == (
+        key,
+        None,
+    )
 
 
 def test_value_and_a_generated_key_file_must_agree(tmp_path: Path) -> None:
     """Found by review: the data folder's generated master.key beside the variable."""
     data = tmp_path / "data"
-    generated, _ = resolve_master_key(None, None, data)
+    generated, _, _ = resolve_master_key(None, None, data)
     other = generate_key()
     with pytest.raises(InvalidMasterKey, match="hold different keys"):
         resolve_master_key(encode_master_key(other), None, data)
-    assert resolve_master_key(encode_master_key(generated), None, data) == (generated, None)
+    assert resolve_master_key(encode_master_key(generated), None, data)[:2] == (generated, None)
     (data / "master.key").write_text("not a key\n")  # unreadable there: not in the way
-    assert resolve_master_key(encode_master_key(other), None, data) == (other, None)
+    assert resolve_master_key(encode_master_key(other), None, data)[:2] == (other, None)
 
 
 def test_key_from_file(tmp_path: Path) -> None:
     key = generate_key()
     key_file = tmp_path / "secret.key"
     key_file.write_text(encode_master_key(key) + "\n")
-    assert resolve_master_key(None, key_file, tmp_path / "data") == (key, None)
+    assert resolve_master_key(None, key_file, tmp_path / "data")[:2] == (key, None)
 
 
 def test_missing_key_file_is_an_error(tmp_path: Path) -> None:
@@ -68,14 +71,14 @@ def test_malformed_value_is_an_error(tmp_path: Path) -> None:
 
 def test_first_run_generates_a_private_key_file(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    key, generated = resolve_master_key(None, None, data_dir)
+    key, generated, _ = resolve_master_key(None, None, data_dir)
     assert generated == data_dir / "master.key"
     assert decode_master_key(generated.read_text()) == key
     if os.name == "posix":
         assert stat.S_IMODE(generated.stat().st_mode) == 0o600
         assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
     # The next start reads the same key and generates nothing.
-    assert resolve_master_key(None, None, data_dir) == (key, None)
+    assert resolve_master_key(None, None, data_dir)[:2] == (key, None)
 
 
 def test_existing_key_store_without_key_refuses_and_creates_nothing(tmp_path: Path) -> None:
@@ -96,30 +99,28 @@ def test_data_without_key_store_refuses_and_creates_nothing(tmp_path: Path) -> N
 
 
 async def test_generated_key_opens_the_store_on_the_next_start(tmp_path: Path) -> None:
-    key, _ = resolve_master_key(None, None, tmp_path)
+    key, _, _ = resolve_master_key(None, None, tmp_path)
     store = SQLiteStore(tmp_path, key)
     await store.open()
     await store.close()
-    again, generated = resolve_master_key(None, None, tmp_path)
+    again, generated, _ = resolve_master_key(None, None, tmp_path)
     assert generated is None
     store = SQLiteStore(tmp_path, again)
     await store.open()
     await store.close()
 
 
-def test_a_key_file_others_can_read_is_named_in_a_warning(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_a_key_file_others_can_read_is_named_with_its_mode(tmp_path: Path) -> None:
     key = generate_key()
     path = tmp_path / "master.key"
     path.write_text(encode_master_key(key))
     path.chmod(0o644)
-    assert resolve_master_key(None, path, tmp_path / "data") == (key, None)
-    assert "can be read by others (mode 644); chmod 600 it" in caplog.text
-    caplog.clear()
+    assert resolve_master_key(None, path, tmp_path / "data") == (key, None, (path, 0o644))
+    # Beside the variable too: the key lies there for others all the same.
+    resolved = resolve_master_key(encode_master_key(key), path, tmp_path / "data")
+    assert resolved.open_to_others == (path, 0o644)
     path.chmod(0o600)
-    resolve_master_key(None, path, tmp_path / "data")
-    assert "read by others" not in caplog.text
+    assert resolve_master_key(None, path, tmp_path / "data") == (key, None, None)
 
 
 async def test_a_read_only_store_says_so_not_that_a_file_is_damaged(
