@@ -10,6 +10,7 @@ import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 from typing import TypeVar
 
 from bot.operator import operator_translator
@@ -43,6 +44,12 @@ def lookback(text: str) -> timedelta:
             t.gettext("at most {days} days back").format(days=MAX_PERIOD.days)
         )
     return period
+
+
+def output_file(text: str) -> Path | None:
+    """`--output FILE`, where `-` is standard output, as Unix tools read it (it wrote a file
+    named `-`)."""
+    return None if text == "-" else Path(text)
 
 
 def open_store(settings: Settings, *, exclusive: bool = False, upgrade: bool = True) -> SQLiteStore:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bot.cli.common import with_store
+from bot.cli.common import output_file, with_store
 from bot.config import service_config
 from bot.operator import operator_translator
 from bot.settings import ConfigurationError, Settings, load_settings
@@ -126,10 +126,10 @@ def _language_and_output(parser: argparse.ArgumentParser, t: Translator) -> None
     )
     parser.add_argument(
         "--output",
-        type=Path,
+        type=output_file,
         metavar="FILE",
         help=t.gettext(
-            "write to FILE instead of standard output; a FILE name containing {lang} "
+            "write to FILE instead of standard output (-); a FILE name containing {lang} "
             "gets one file per language"
         ),
     )

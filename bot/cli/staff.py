@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.cli.common import lookback, with_store
+from bot.cli.common import lookback, output_file, with_store
 from bot.operator import operator_translator
 from bot.settings import Settings
 from flows.answers import MAY_HAVE_ARRIVED, NO_LONGER, NOT_CHECKED, NOT_DELIVERED
@@ -78,9 +78,9 @@ def register(subparsers: Any, t: Translator) -> None:
     )
     export.add_argument(
         "--output",
-        type=Path,
+        type=output_file,
         metavar="FILE",
-        help=t.gettext("file to write (default: standard output)"),
+        help=t.gettext("file to write (default, and -: standard output)"),
     )
     export.set_defaults(handler=run_export)
     summary = subparsers.add_parser(

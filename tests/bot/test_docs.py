@@ -95,6 +95,8 @@ def test_one_language_and_one_file_per_language(tmp_path: Path) -> None:
     result = run_docs(tmp_path, env, "privacy-notice", "--lang", "en")
     assert result.returncode == 0 and result.stdout.startswith("# Privacy notice\n")
     assert "Datenschutz" not in result.stdout
+    dashed = run_docs(tmp_path, env, "privacy-notice", "--lang", "en", "--output", "-")
+    assert dashed.stdout == result.stdout and not (tmp_path / "-").exists()
     result = run_docs(tmp_path, env, "privacy-notice", "--output", "notice-{lang}.md")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["wrote notice-de.md", "wrote notice-en.md"]

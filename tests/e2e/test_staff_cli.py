@@ -71,13 +71,18 @@ async def test_export_is_redacted_consented_and_audited(tmp_path: Path) -> None:
     )
     assert {r["comment"] for r in rows} == {"Mail an [E-Mail] bitte"}
     assert "example.de" not in as_csv.stdout
+    # `--output -` is standard output, as in other tools (it wrote a file named "-")
+    dashed = cli("export", "--since", "7d", "--output", "-", env=env, cwd=tmp_path)
+    assert dashed.returncode == 0, dashed.stderr  # the same rows (shuffled within a day)
+    assert sorted(dashed.stdout.splitlines()) == sorted(as_csv.stdout.splitlines())
+    assert not (tmp_path / "-").exists()
     target = tmp_path / "export.json"
     as_json = cli("export", "--format", "json", "--output", str(target), env=env, cwd=tmp_path)
     assert as_json.returncode == 0 and len(json.loads(target.read_text())) == 2
     assert "example.de" not in target.read_text() and "[E-Mail]" in target.read_text()
     audit = cli("audit", "--since", "1d", env=env, cwd=tmp_path)
     lines = [line for line in audit.stdout.splitlines() if " export " in line]
-    assert len(lines) == 2 and all("by=cli records=2" in line for line in lines)
+    assert len(lines) == 3 and all("by=cli records=2" in line for line in lines)
 
 
 def test_an_unusable_since_is_a_usage_error_not_a_traceback(tmp_path: Path) -> None:
