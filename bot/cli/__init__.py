@@ -66,12 +66,26 @@ def build_parser(t: Translator) -> argparse.ArgumentParser:
     return parser
 
 
+def subcommand(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
+    """The parser of subcommand `name`."""
+    for action in parser._actions:  # argparse offers no public way to them
+        if isinstance(action, argparse._SubParsersAction):
+            found: argparse.ArgumentParser = action.choices[name]
+            return found
+    raise LookupError(name)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     # python-telegram-bot's future behaviour: RetryAfter.retry_after as a timedelta.
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     t = operator_translator()
     with argparse_speaks(t):
-        args = build_parser(t).parse_args(argv)
+        parser = build_parser(t)
+        args, unknown = parser.parse_known_args(argv)
+        if unknown:  # said by the subcommand, with its usage (not "feedbackbot COMMAND ...")
+            subcommand(parser, args.command).error(
+                t.gettext("unrecognized arguments: %s") % " ".join(unknown)
+            )
     try:
         return int(args.handler(args))
     except FlowDefinitionError as error:

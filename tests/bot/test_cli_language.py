@@ -70,6 +70,14 @@ def test_a_usage_mistake_is_explained_in_german(tmp_path: Path) -> None:
     )
     result = feedbackbot(tmp_path, "backup", lang="de_DE.UTF-8")
     assert "feedbackbot backup: Fehler: diese Argumente fehlen: DEST" in result.stderr
+    # An option the subcommand does not know: said by it, with its usage (review: the
+    # top-level usage and "feedbackbot: error" left the operator to guess whose option)
+    result = feedbackbot(tmp_path, "summary", "--bogus", lang="de_DE.UTF-8")
+    assert result.returncode == 2
+    assert result.stderr.startswith("Aufruf: feedbackbot summary "), result.stderr
+    assert result.stderr.splitlines()[-1] == (
+        "feedbackbot summary: Fehler: unbekannte Argumente: --bogus"
+    )
 
 
 def test_wrong_settings_are_explained_in_german(tmp_path: Path) -> None:
