@@ -22,7 +22,7 @@ from bot.handlers import all_handlers
 from bot.handlers.common import remembered_language
 from bot.operator import operator_translator
 from bot.processor import PerPersonUpdateProcessor
-from bot.render import render, send_to
+from bot.render import render
 from bot.requests import ServerErrorsRaised
 from bot.retractions import Retractor
 from bot.settings import SHORT_RETENTION, Settings
@@ -290,8 +290,8 @@ async def post_digest(application: BotApplication) -> None:
     if schedule is None or chat is None:
         return
     outcome = await data.staff.digest(data.settings.default_locale, schedule.period)
-    for reply in outcome.replies:
-        await send_to(application.bot, chat, reply)
+    if data.alerts is not None:
+        await data.alerts.post_in_turn(outcome.replies, "digest")
 
 
 async def _digest_job(context: BotContext) -> None:

@@ -9,6 +9,8 @@ from telegram import BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
 from telegram.ext import Application
 
+from bot.render import cuts_off
+from bot.staffchat import say_cut_off
 from flows.i18n import N_, SUPPORTED_LOCALES, translator
 
 log = logging.getLogger("bot.commands")
@@ -70,20 +72,24 @@ async def register_commands(
                 menu(default_locale, COMMANDS + STAFF_COMMANDS), scope=scope
             )
         )
-    # (A staff chat that is a staff member's own chat keeps that member's whole menu.)
-    if staff_chat_id is not None and staff_chat_id not in staff_ids:
-        scope = BotCommandScopeChat(staff_chat_id)
-        calls += [
-            application.bot.set_my_commands(
-                menu(loc, STAFF_COMMANDS), scope=scope, language_code=loc
-            )
-            for loc in SUPPORTED_LOCALES
-        ]
-        calls.append(
-            application.bot.set_my_commands(menu(default_locale, STAFF_COMMANDS), scope=scope)
-        )
     for call in calls:
         try:
             await call
         except TelegramError as error:
+            log.warning("command menu not set: %s", type(error).__name__)
+    # (A staff chat that is a staff member's own chat keeps that member's whole menu.)
+    if staff_chat_id is None or staff_chat_id in staff_ids:
+        return
+    scope = BotCommandScopeChat(staff_chat_id)
+    staff_chat_menus: list[tuple[list[BotCommand], str | None]] = [
+        (menu(loc, STAFF_COMMANDS), loc) for loc in SUPPORTED_LOCALES
+    ]
+    staff_chat_menus.append((menu(default_locale, STAFF_COMMANDS), None))
+    for entries, language in staff_chat_menus:
+        try:
+            await application.bot.set_my_commands(entries, scope=scope, language_code=language)
+        except TelegramError as error:
+            if cuts_off(error):  # the first word of it at start, not at the first alert
+                say_cut_off(staff_chat_id, error, "alerts and digests cannot be posted")
+                return
             log.warning("command menu not set: %s", type(error).__name__)

@@ -14,8 +14,15 @@ _TOKEN = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{20,}\b")
 _BOT_URL = re.compile(r"/bot[^/\s]+/")
 _LONG_NUMBER = re.compile(r"(?<![\w.])-?\d{5,}(?![\w.])")
 _TAG_HERE = "\x00tag\x00"
+_GROUP_HERE = "\x00group{}\x00"
 # httpx logs every request URL (which contains the token) at INFO; PTB logs updates at DEBUG.
 QUIETED = ("httpx", "httpcore", "telegram", "apscheduler", "aiosqlite", "asyncio")
+
+
+class GroupChat(int):
+    """A group's chat id (negative), shown in log lines as it is: no person's, and the
+    operator needs it to set FEEDBACKBOT_STAFF_CHAT_ID (a staff group upgraded to a
+    supergroup gets a new one). A positive id, a person's own chat, is redacted as any."""
 
 
 class RedactingFormatter(logging.Formatter):
@@ -38,8 +45,24 @@ class RedactingFormatter(logging.Formatter):
         # The tag goes in after the redaction: one of twelve digits (about one in 280)
         # was taken for an id (found by an operator audit).
         record.pseudonym_part = f" [p:{_TAG_HERE}]" if pseudonym else ""
-        line = self.redact(super().format(record))
+        groups: list[str] = []
+        arguments = record.args
+        if isinstance(arguments, tuple):  # group chats' ids, likewise put in afterwards
+            record.args = tuple(self._held(a, groups) for a in arguments)
+        try:
+            line = self.redact(super().format(record))
+        finally:
+            record.args = arguments
+        for index, group in enumerate(groups):
+            line = line.replace(_GROUP_HERE.format(index), group)
         return line.replace(_TAG_HERE, self._tag(str(pseudonym))) if pseudonym else line
+
+    @staticmethod
+    def _held(argument: object, groups: list[str]) -> object:
+        if not isinstance(argument, GroupChat) or argument >= 0:
+            return argument
+        groups.append(str(int(argument)))
+        return _GROUP_HERE.format(len(groups) - 1)
 
     def _tag(self, pseudonym: str) -> str:
         return hmac.new(self._salt, pseudonym.encode(), hashlib.sha256).hexdigest()[:12]

@@ -9,7 +9,14 @@ from datetime import timedelta
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import MessageLimit
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 
 from bot.context import BotContext
 from bot.requests import TelegramServerError
@@ -20,6 +27,25 @@ log = logging.getLogger("bot.render")
 MAX_RETRY_WAIT = 60.0
 OPEN_QUESTIONS_KEPT = 10_000  # chats whose open question's message id is remembered
 SERVER_ERROR_PAUSE = 1.0  # seconds before the first resend after a 5xx; doubles each time
+CHAT_CUT_OFF = (
+    "chat not found",
+    "not enough rights",
+    "have no rights",
+    "topic_closed",
+    "chat_write_forbidden",
+    "chat_restricted",
+    "need administrator rights",
+)
+"""What Telegram says (400) when nothing can be sent to a chat at all, whatever the message."""
+
+
+def cuts_off(error: TelegramError) -> bool:
+    """Whether `error` says that the chat itself takes no messages from the bot (removed or
+    blocked, a mistyped id, no right to write, a group upgraded to a supergroup), rather
+    than that this one message was refused."""
+    if isinstance(error, (Forbidden, ChatMigrated)):
+        return True
+    return isinstance(error, BadRequest) and any(c in error.message.lower() for c in CHAT_CUT_OFF)
 
 
 async def render(outcome: Outcome, update: Update, context: BotContext) -> None:
@@ -46,14 +72,17 @@ async def render(outcome: Outcome, update: Update, context: BotContext) -> None:
             context.bot.edit_message_reply_markup(chat.id, answered, reply_markup=None),
             "close keyboard",
         )
+    # In a forum's topic the answer goes to that topic, not to General (found by review).
+    asked = update.effective_message
+    thread = asked.message_thread_id if asked is not None and asked.is_topic_message else None
     for reply in outcome.replies:
-        if not await send(context, chat.id, reply):
+        if not await send(context, chat.id, reply, thread):
             break
 
 
-async def send(context: BotContext, chat_id: int, reply: Reply) -> bool:
-    """Send one reply in answer to an update (see `send_to`); remembers which message
-    shows the buttons of the conversation's current question."""
+async def send(context: BotContext, chat_id: int, reply: Reply, thread: int | None = None) -> bool:
+    """Send one reply in answer to an update (see `send_to`), in the forum topic `thread`;
+    remembers which message shows the buttons of the conversation's current question."""
 
     questions = context.bot_data.open_questions
     earlier = questions.get(chat_id) if reply.question else None
@@ -64,7 +93,9 @@ async def send(context: BotContext, chat_id: int, reply: Reply) -> bool:
         if len(questions) > OPEN_QUESTIONS_KEPT:  # bounded: forget the oldest
             del questions[next(iter(questions))]
 
-    sent = await send_to(context.bot, chat_id, reply, remember if reply.question else None)
+    sent = await send_to(
+        context.bot, chat_id, reply, remember if reply.question else None, thread=thread
+    )
     if sent and earlier is not None and questions.get(chat_id) != earlier:
         # The question asked again (after a sticker, /start, a stale button): one set of
         # live buttons only, or ticks made on the old copy would not show on the new one.
@@ -85,6 +116,8 @@ async def send_to(
     sent: Callable[[int], None] | None = None,
     attempts: int = 3,
     answered: Callable[[], None] | None = None,
+    cut_off: Callable[[TelegramError], None] | None = None,
+    thread: int | None = None,
 ) -> bool:
     """Send one reply, split at line breaks when longer than Telegram allows; the id of
     the message that carries its buttons goes to `with_buttons`, that of every text part
@@ -98,7 +131,8 @@ async def send_to(
     returns False (pictures and files, which answers to customers never carry, do not ask).
     A text part is tried `attempts` times in all (flood control waited out in between);
     `answered` is called once each attempt at one has its answer, whatever it is, so that
-    a caller cut short can tell whether a request was under way.
+    a caller cut short can tell whether a request was under way. `cut_off` hears the error
+    when the chat takes no messages at all (see `cuts_off`). `thread`: the forum topic.
     """
     chunks = split_text(reply.text, MessageLimit.MAX_TEXT_LENGTH) if reply.text else []
     for index, chunk in enumerate(chunks):
@@ -106,21 +140,27 @@ async def send_to(
         markup = _keyboard(reply) if last else None
 
         async def call(chunk: str = chunk, markup: InlineKeyboardMarkup | None = markup) -> None:
-            message = await bot.send_message(chat_id, chunk, reply_markup=markup)
+            message = await bot.send_message(
+                chat_id, chunk, reply_markup=markup, message_thread_id=thread
+            )
             if sent is not None:
                 sent(message.message_id)
             if markup is not None and with_buttons is not None:
                 with_buttons(message.message_id)
 
-        if not await _with_retry(call, uncertain, attempts, allowed, answered):
+        if not await _with_retry(call, uncertain, attempts, allowed, answered, cut_off):
             return False
     if reply.image is not None:
         image = reply.image
         if not await _with_retry(
             lambda: bot.send_photo(
-                chat_id, image.content, caption=image.caption[: MessageLimit.CAPTION_LENGTH] or None
+                chat_id,
+                image.content,
+                caption=image.caption[: MessageLimit.CAPTION_LENGTH] or None,
+                message_thread_id=thread,
             ),
             uncertain,
+            cut_off=cut_off,
         ):
             return False
     if reply.document is not None:
@@ -131,8 +171,10 @@ async def send_to(
                 document.content,
                 filename=document.filename,
                 caption=document.caption[: MessageLimit.CAPTION_LENGTH] or None,
+                message_thread_id=thread,
             ),
             uncertain,
+            cut_off=cut_off,
         )
     return True
 
@@ -182,6 +224,7 @@ async def _with_retry(
     attempts: int = 3,
     allowed: Callable[[], Awaitable[bool]] | None = None,
     answered: Callable[[], None] | None = None,
+    cut_off: Callable[[TelegramError], None] | None = None,
 ) -> bool:
     for attempt in range(attempts):
         if allowed is not None and not await allowed():
@@ -197,8 +240,12 @@ async def _with_retry(
             wait = min(_seconds(error.retry_after), MAX_RETRY_WAIT)
             log.warning("flood control: waiting before resending", extra={"attempt": attempt})
             await asyncio.sleep(wait)
-        except Forbidden:
-            log.warning("person cannot be reached (bot blocked); reply dropped")
+        except (Forbidden, ChatMigrated) as error:
+            # Blocked by the person, removed from a group, a group that became a
+            # supergroup: Telegram's words name which (never anything a person wrote).
+            log.warning("chat cannot be reached (%s): not sent", error.message)
+            if cut_off is not None:
+                cut_off(error)
             return False
         except TelegramServerError:
             # Telegram failed to carry the call out: send again after a pause. (A dropped
@@ -207,7 +254,9 @@ async def _with_retry(
                 log.warning("telegram server error: sending again", extra={"attempt": attempt})
                 await asyncio.sleep(SERVER_ERROR_PAUSE * 2**attempt)
         except BadRequest as error:
-            log.error("sending failed: %s", type(error).__name__)
+            log.error("sending failed: %s (%s)", type(error).__name__, error.message)
+            if cut_off is not None and cuts_off(error):
+                cut_off(error)
             return False
         except NetworkError as error:  # no answer in time, a dropped connection
             log.error("sending failed, may have arrived: %s", type(error).__name__)

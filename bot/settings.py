@@ -47,6 +47,10 @@ SHORT_RETENTION = timedelta(days=1)
 """Allowed (tests, demos), but warned about at start, and refused where it would cut
 feedback already stored short (see bot.app.refuse_cutting_short)."""
 _LARGEST_ID = 2**53  # Telegram: ids fit into 52 bits
+TELEGRAM_SERVICE_ACCOUNTS = frozenset({1087968824, 136817688, 777000})
+"""GroupAnonymousBot (an anonymous group admin), Channel_Bot (a post as a channel) and
+Telegram (a linked channel's forwards): one id for many people (found by review: listed
+as staff, every anonymous admin of the staff chat was staff)."""
 
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -288,6 +292,15 @@ class Settings(BaseSettings):
                 operator_translator().gettext(
                     "Telegram user ids are positive numbers (find yours with @userinfobot)"
                 )
+            )
+        if shared := sorted(value & TELEGRAM_SERVICE_ACCOUNTS):
+            raise ValueError(
+                operator_translator()
+                .gettext(
+                    "{ids}: Telegram's own accounts, which stand for anyone writing anonymously "
+                    "or as a channel, cannot be staff; list each member of staff's own id"
+                )
+                .format(ids=", ".join(map(str, shared)))
             )
         return value
 

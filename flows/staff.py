@@ -523,6 +523,31 @@ class StaffDesk:
             )
         )
 
+    def not_the_staff_chat(self, locale: str, chat_id: int) -> Outcome:
+        """A member of staff's command in a group that is not the staff chat (perhaps the
+        supergroup the staff chat became, with a new id): what makes it the staff chat."""
+        t = translator(locale)
+        return Outcome.say(
+            t.gettext(
+                "This group is not the staff chat, so I do not answer staff commands here; "
+                "they work in a private chat with me. To make this group the "
+                "staff chat, whoever runs me sets FEEDBACKBOT_STAFF_CHAT_ID={chat_id} and "
+                "restarts me."
+            ).format(chat_id=chat_id)
+        )
+
+    def anonymous_in_staff_chat(self, locale: str) -> Outcome:
+        """A command in the staff chat from an admin writing as the group: no one to tell
+        staff from anyone else by."""
+        t = translator(locale)
+        return Outcome.say(
+            t.gettext(
+                "You are writing anonymously, as the group, so I cannot tell whether you are "
+                "staff. Turn off “Remain anonymous” in your admin rights, or write to me in a "
+                "private chat."
+            )
+        )
+
     async def summary(
         self,
         actor: str,

@@ -12,6 +12,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from bot.fakeapi.markup import as_json
 from bot.fakeapi.methods import BotApiMethods
 from bot.fakeapi.model import (
     BLOCKED_DESCRIPTION,
@@ -125,6 +126,8 @@ class FakeBotApi(SimulatedPeople, BotApiMethods):
         with self._cond:
             try:
                 chat = params.get("chat_id")
+                if chat is None and params.get("scope"):  # a chat's command menu
+                    chat = (as_json(params["scope"]) or {}).get("chat_id")
                 fault = self._take(self._faults, f"{method}@{chat}") or self._take(
                     self._faults, method
                 )
@@ -170,7 +173,7 @@ class FakeBotApi(SimulatedPeople, BotApiMethods):
         chat_id: int | None = None,
     ) -> None:
         """Make the next `count` calls of `method` ("*" = any method) fail; with
-        `chat_id`, those aimed at that chat only.
+        `chat_id`, those aimed at that chat (or at its command menu) only.
 
         Without a description, a realistic one is chosen for the status
         (403 blocked, 429 "Too Many Requests: retry after N", 500, ...).

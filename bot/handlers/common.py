@@ -6,7 +6,7 @@ import logging
 import time
 from typing import Any
 
-from telegram import Update
+from telegram import Message, MessageEntity, Update
 from telegram.ext import (
     ApplicationHandlerStop,
     BaseHandler,
@@ -19,6 +19,7 @@ from telegram.ext import (
 
 from bot.context import BotContext
 from bot.render import render
+from bot.staffchat import say_moved
 from flows.replies import Outcome
 from storage.interface import StorageFull
 
@@ -26,6 +27,29 @@ log = logging.getLogger("bot.handlers")
 
 GROUP_NOTICE_PAUSE = 3600.0
 PRIVATE = filters.ChatType.PRIVATE
+MOVED = "until then alerts and digests wait, and staff writing in the new chat are told this"
+
+
+class _ForAnotherBot(filters.MessageFilter):
+    """A command addressed to another bot (/help@OtherBot): Telegram delivers it to every
+    bot in a group that is an admin there or reads all messages, and it is not ours to
+    answer (found by review: answered with the group notice, in the staff chat with where
+    staff commands work)."""
+
+    def filter(self, message: Message) -> bool:
+        entity = message.entities[0] if message.entities else None
+        if entity is None or entity.type != MessageEntity.BOT_COMMAND or entity.offset != 0:
+            return False
+        _, at, name = (message.text or "")[: entity.length].partition("@")
+        return bool(at) and name.lower() != (message.get_bot().username or "").lower()
+
+
+FOR_ANOTHER_BOT = _ForAnotherBot()
+
+
+def not_ours() -> tuple[int, BaseHandler[Any, Any, Any]]:
+    """Ahead of every other guard of its group: commands for another bot in a group."""
+    return (-1, MessageHandler(filters.ChatType.GROUPS & FOR_ANOTHER_BOT, ignore))
 
 
 async def drop_redelivered(update: Update, context: BotContext) -> None:
@@ -95,9 +119,20 @@ async def guard_press(update: Update, context: BotContext) -> None:
 
 
 async def refuse_in_group(update: Update, context: BotContext) -> None:
-    """A command in a group: say (once per group and hour) that feedback is private."""
-    chat = update.effective_chat
+    """A command in a group: say (once per group and hour) that feedback is private; to a
+    member of staff, that this group is not the staff chat (it may be the supergroup the
+    staff chat became), and to an anonymous admin of the staff chat, that the bot cannot
+    tell who they are (found by review: both got the customers' notice)."""
+    chat, message, user = update.effective_chat, update.effective_message, update.effective_user
     if chat is None:
+        raise ApplicationHandlerStop
+    locale = context.locale(update)
+    if user is not None and user.id in context.settings.staff_ids:
+        await render(context.staff.not_the_staff_chat(locale, chat.id), update, context)
+        raise ApplicationHandlerStop
+    anonymous = message is not None and message.sender_chat is not None
+    if anonymous and chat.id == context.settings.staff_chat_id:
+        await render(context.staff.anonymous_in_staff_chat(locale), update, context)
         raise ApplicationHandlerStop
     notices = context.bot_data.group_notices
     now = time.monotonic()
@@ -105,7 +140,7 @@ async def refuse_in_group(update: Update, context: BotContext) -> None:
         notices[chat.id] = now
         if len(notices) > 10_000:  # bounded: forget the oldest
             del notices[next(iter(notices))]
-        outcome = context.service.private_only(context.locale(update), context.bot.username)
+        outcome = context.service.private_only(locale, context.bot.username)
         await render(outcome, update, context)
     raise ApplicationHandlerStop
 
@@ -114,6 +149,18 @@ async def edited_in_private(update: Update, context: BotContext) -> None:
     """A sent message edited afterwards: say that the change is not taken over (the answer
     as first sent counts); nothing of the new text is kept."""
     await render(context.service.edit_not_taken(context.locale(update)), update, context)
+    raise ApplicationHandlerStop
+
+
+async def chat_migrated(update: Update, context: BotContext) -> None:
+    """Telegram's service message that a group became a supergroup (in the old group and
+    in the new one): the operator learns the staff chat's new id."""
+    message, staff_chat = update.effective_message, context.settings.staff_chat_id
+    if message is not None and staff_chat is not None:
+        if message.migrate_to_chat_id and message.chat.id == staff_chat:
+            say_moved(staff_chat, message.migrate_to_chat_id, MOVED)
+        elif message.migrate_from_chat_id == staff_chat:
+            say_moved(staff_chat, message.chat.id, MOVED)
     raise ApplicationHandlerStop
 
 
@@ -148,6 +195,7 @@ def guards(staff_here: filters.BaseFilter) -> list[tuple[int, BaseHandler[Any, A
             ),
         ),
         (-1, MessageHandler(PRIVATE & filters.UpdateType.EDITED_MESSAGE, edited_in_private)),
+        (-1, MessageHandler(filters.StatusUpdate.MIGRATE, chat_migrated)),
         (-1, MessageHandler((~PRIVATE | filters.UpdateType.EDITED) & ~staff_command, ignore)),
         (0, CommandHandler(["hilfe", "help"], help_command, filters=PRIVATE)),
     ]

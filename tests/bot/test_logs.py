@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from bot.logs import QUIETED, RedactingFormatter, configure_logging
+from bot.logs import QUIETED, GroupChat, RedactingFormatter, configure_logging
 
 TOKEN = "123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 
@@ -23,6 +23,22 @@ def test_token_and_ids_are_redacted() -> None:
     )
     assert TOKEN not in line and "AAHdq" not in line and "4242424242" not in line
     assert "sendMessage" in line
+
+
+def test_a_group_chats_id_marked_as_such_is_shown_a_persons_is_not() -> None:
+    """The operator needs the new id of a staff group upgraded to a supergroup."""
+    formatter = RedactingFormatter()
+    moved = record(
+        "staff chat %s is now %s (for %s)",
+        GroupChat(-4242424242),
+        GroupChat(-1001234567890),
+        4242424242,
+    )
+    line = formatter.format(moved)
+    assert "staff chat -4242424242 is now -1001234567890 (for [id])" in line
+    assert moved.getMessage().endswith("(for 4242424242)")  # other handlers get it as it was
+    line = formatter.format(record("staff chat %s", GroupChat(4242424242)))  # a person's chat
+    assert "4242424242" not in line and "staff chat [id]" in line
 
 
 def test_tracebacks_are_redacted_too() -> None:
