@@ -141,6 +141,12 @@ def handlers(settings: Settings) -> list[tuple[int, BaseHandler[Any, Any, Any]]]
         (0, CallbackQueryHandler(confirm_rules, pattern=r"^sr:")),
     ]
     if settings.staff_chat_id is not None:
-        in_staff_chat = staff_filter(settings) & filters.Chat(chat_id=settings.staff_chat_id)
+        # A group only: a staff chat that is a staff member's own private chat serves them
+        # as a customer too (found by review: /start, /meinedaten, /loeschen were refused).
+        in_staff_chat = (
+            staff_filter(settings)
+            & filters.Chat(chat_id=settings.staff_chat_id)
+            & filters.ChatType.GROUPS
+        )
         found.append((0, MessageHandler(in_staff_chat & filters.COMMAND, other_in_staff_chat)))
     return found

@@ -776,3 +776,30 @@ async def test_a_staff_chat_that_is_a_staff_members_own_keeps_their_whole_menu(
         assert "zusammenfassung" in names and "meinedaten" in names
     finally:
         await harness.stop()
+
+
+async def test_a_staff_chat_that_is_a_staff_members_own_serves_them_as_a_customer_too(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    """Found by review: every command but /hilfe was answered "In the staff chat I answer
+    /summary and /reply only; everything else works in a private chat with me", in that
+    very private chat; their own /meinedaten and /loeschen were out of reach."""
+    settings = make_settings(
+        tmp_path / "data", staff_ids=str(STAFF), staff_chat_id=STAFF, alert_threshold=2
+    )
+    harness = Harness(api=api, settings=settings, clock=clock)
+    await harness.start()
+    try:
+        sam = harness.customer(STAFF)
+        for command, answered in (
+            ("/start", "Einwilligung"),
+            ("/meinedaten", "keine Daten gespeichert"),
+            ("/datenschutz", "Datenschutzhinweise"),
+            ("/sprache", "In welcher Sprache"),
+            ("/loeschen", "keine Daten gespeichert"),
+            ("/zusammenfassung", "Regeln"),
+        ):
+            said = texts(await sam.send(command))
+            assert "Im Team-Chat" not in said and answered in said, (command, said)
+    finally:
+        await harness.stop()
