@@ -30,16 +30,20 @@ async def my_data(update: Update, context: BotContext) -> None:
 
 
 async def delete(update: Update, context: BotContext) -> None:
-    """/loeschen: asks for the one confirmation; erases nothing yet."""
-    outcome = await context.rights.request_erasure(
-        context.person(update), staff=context.is_staff(update)
-    )
-    await render(outcome, update, context)
+    """/loeschen: asks for the one confirmation; erases nothing yet. During a survey its
+    question follows, asked again, like after /meinedaten: a "no, rather not" typed to
+    the erase question was stored as the survey's comment (found by review)."""
+    person = context.person(update)
+    outcome = await context.rights.request_erasure(person, staff=context.is_staff(update))
+    await render(await context.service.reminded(person, outcome), update, context)
 
 
 async def withdraw(update: Update, context: BotContext) -> None:
-    """/widerruf: lists the consents in force as buttons."""
-    await render(await context.rights.request_withdrawal(context.person(update)), update, context)
+    """/widerruf: lists the consents in force as buttons (the survey's question after it,
+    as for /loeschen)."""
+    person = context.person(update)
+    outcome = await context.rights.request_withdrawal(person)
+    await render(await context.service.reminded(person, outcome), update, context)
 
 
 async def erase_button(update: Update, context: BotContext) -> None:

@@ -411,6 +411,10 @@ def _feedback_of(harness: Harness, customer: Customer) -> object:
         ("/datenschutz", "Beispiel GmbH"),
         ("/meinedaten", "automatisch verworfen, wenn Sie nicht weitermachen"),
         ("/gibtsnicht", "kenne ich nicht"),
+        # found by review: a "no, rather not" typed to these was stored as the comment
+        ("/loeschen", "Möchten Sie alle über Sie gespeicherten Daten löschen?"),
+        ("/widerruf", "Welche Einwilligung möchten Sie widerrufen?"),
+        ("/sprache", "In welcher Sprache soll ich Ihnen schreiben?"),
     ],
 )
 async def test_a_command_mid_survey_is_answered_then_the_open_question_asked_again(

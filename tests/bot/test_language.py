@@ -152,7 +152,7 @@ async def test_erasure_takes_the_choice_and_the_bot_follows_the_app_again(harnes
     pseudonym = harness.store.pseudonym(f"tg-user:{erika.user_id}")
     await erika.send("/start")
     await erika.press("Yes, I agree")  # a consent and a draft besides the choice
-    [question] = await erika.send("/delete")
+    question, _ = await erika.send("/delete")  # then the survey's question again
     assert "The language you chose with /language is erased too" in str(question["text"])
     [done] = await erika.press("Erase everything")
     assert "• chosen language: 1" in str(done["text"])
