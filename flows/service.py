@@ -398,7 +398,11 @@ class FeedbackService:
                     "answers are discarded after {idle} without activity.) Send /start to "
                     "give feedback; /help lists what I can do."
                 ).format(idle=t.duration(self.config.draft_idle))
-            return Outcome.say(self._replied(said, t) if replied else said)
+            # Whoever staff may write to (a contact chat id kept) may be writing back,
+            # typed rather than as a reply (found by review: no word of where to write).
+            if replied or await self.store.contact_of(pseudonym) is not None:
+                said = self._replied(said, t, replied)
+            return Outcome.say(said)
         # Before consent nothing of the input is kept. A pointer, not the whole notice
         # again: whoever declined is not asked a second time unless they send /start.
         said = t.gettext(
@@ -407,16 +411,22 @@ class FeedbackService:
         )
         return Outcome.say(self._replied(said, t) if replied else said)
 
-    def _replied(self, said: str, t: Translator) -> str:
+    def _replied(self, said: str, t: Translator, replied: bool = True) -> str:
         """`said`, and where to write instead of replying to one of the bot's messages, such
         as an answer from staff, which nobody reads here (found by review: it ended at "no
-        question is open", and after an erasure at the consent pointer)."""
+        question is open", and after an erasure at the consent pointer); not `replied`:
+        instead of writing here at all."""
         contact = self.config.controller.contact
         if not contact:
             return said
-        where = t.gettext(
-            "Replies to my messages reach nobody: to write to us, please use {contact}."
-        )
+        if replied:
+            where = t.gettext(
+                "Replies to my messages reach nobody: to write to us, please use {contact}."
+            )
+        else:
+            where = t.gettext(
+                "Nobody reads what is written here: to write to us, please use {contact}."
+            )
         return f"{said}\n\n{where.format(contact=contact)}"
 
     # --- consent gate -------------------------------------------------------------------

@@ -395,8 +395,16 @@ async def test_a_customer_replying_to_an_answer_is_told_where_to_write(desk: Har
         "Antworten auf meine Nachrichten erreichen niemanden: Schreiben Sie uns bitte an "
         "service@beispiel.de."
     ), said["text"]
+    # Typed under the answer rather than as a reply, as most people write back: told too
+    # (found by review: "No survey is under way ... Send /start to give feedback" alone).
     [plain] = await desk.deliver(desk.api.user_message(CUSTOMER, "Hallo?"))
-    assert "erreichen niemanden" not in (plain["text"] or ""), "only for a reply"
+    assert (plain["text"] or "").endswith(
+        "Was hier geschrieben wird, liest niemand: Schreiben Sie uns bitte an service@beispiel.de."
+    ), plain["text"]
+    # Someone staff cannot write to (no consent to be contacted) is not told so.
+    await low_rating(desk, user_id=CUSTOMER + 1, contact="Nein", rating="4")
+    [other] = await desk.deliver(desk.api.user_message(CUSTOMER + 1, "Hallo?"))
+    assert "service@beispiel.de" not in (other["text"] or ""), other["text"]
     assert desk.settings.data_dir is not None
     assert not files_contain(desk.settings.data_dir, question.encode()), "nothing kept"
     # After an erasure too (it ended at the consent pointer; review).
