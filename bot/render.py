@@ -65,8 +65,10 @@ async def render(outcome: Outcome, update: Update, context: BotContext) -> None:
             await _quietly(query.edit_message_reply_markup(reply_markup=redrawn), "redraw keyboard")
     if chat is None:
         return
-    if query is None and outcome.close_keyboard and chat.id in questions:
-        # A question answered by typing: its buttons (Skip, the ratings) go as well.
+    pressed = query.message.message_id if query is not None and query.message else None
+    closing = (query is None and outcome.close_keyboard) or outcome.question_gone
+    if closing and chat.id in questions and questions[chat.id] != pressed:
+        # A question answered by typing, or discarded: its buttons (Skip, the ratings) go.
         answered = questions.pop(chat.id)
         await _quietly(
             context.bot.edit_message_reply_markup(chat.id, answered, reply_markup=None),

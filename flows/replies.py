@@ -58,13 +58,16 @@ class Outcome:
     `toast` is the short notice shown on a pressed button; `close_keyboard` asks the
     transport to remove the buttons of the message that was pressed, so nobody can
     press them twice (after a typed answer: those of the question it answered);
-    `replace_keyboard` redraws them instead (an option toggled on).
+    `replace_keyboard` redraws them instead (an option toggled on); `question_gone`, that
+    the buttons of the conversation's open question go as well, its answers discarded
+    (found by review: pressed after /abbrechen, they said the survey had expired).
     """
 
     replies: tuple[Reply, ...] = ()
     toast: str | None = None
     close_keyboard: bool = False
     replace_keyboard: Keyboard | None = None
+    question_gone: bool = False
 
     @classmethod
     def say(cls, *texts: str) -> Outcome:

@@ -657,6 +657,7 @@ class DataRights:
             notes.append(_staff_note(t, self.config.audit_retention))
         if not report.anything:
             return Outcome(replies=(Reply("\n\n".join(notes)),), close_keyboard=True)
+        gone = report.drafts > 0  # the open question's buttons with them
         text = "\n".join(
             [
                 t.gettext("Done. Everything stored about you has been erased:"),
@@ -703,7 +704,7 @@ class DataRights:
                 *(f"\n{note}" for note in notes),
             ]
         )
-        return Outcome(replies=(Reply(text),), close_keyboard=True)
+        return Outcome(replies=(Reply(text),), close_keyboard=True, question_gone=gone)
 
     async def _language(self, pseudonym: str, now: datetime) -> LanguageChoice | None:
         """The person's language choice; one that does not open (tampered, or a data file
@@ -810,7 +811,9 @@ class DataRights:
                 )
             if draft.discarded:
                 text += "\n\n" + t.gettext("Your unfinished answers were discarded.")
-            return Outcome(replies=(Reply(text),), close_keyboard=True)
+            return Outcome(
+                replies=(Reply(text),), close_keyboard=True, question_gone=draft.discarded
+            )
         discarded = await self._discard_draft_needing(pseudonym, purpose_id)
         if stored:
             feedback = [record for record in feedback if record.id not in under]
@@ -858,7 +861,7 @@ class DataRights:
         question = self._what_is_erased(t, len(feedback)) if complete else self._erase_all(t)
         held = await self._held(pseudonym, (feedback, unreadable))
         erase = self._erase_question(t, question, pseudonym, held)
-        return Outcome(replies=(Reply(text), erase), close_keyboard=True)
+        return Outcome(replies=(Reply(text), erase), close_keyboard=True, question_gone=discarded)
 
     @staticmethod
     def _erase_all(t: Translator) -> str:

@@ -202,7 +202,8 @@ class FeedbackService:
         if await self.store.delete_draft(self.store.pseudonym(person.subject)):
             await self.store.flush_deletions()
             log.info("draft cancelled")
-            return Outcome.say(t.gettext("Cancelled. Your unfinished answers have been discarded."))
+            said = t.gettext("Cancelled. Your unfinished answers have been discarded.")
+            return Outcome(replies=(Reply(said),), question_gone=True)
         return Outcome.say(t.gettext("There is nothing to cancel. Send /start to give feedback."))
 
     async def relanguage(self, person: Person) -> Outcome | None:

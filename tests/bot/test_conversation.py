@@ -546,6 +546,31 @@ async def test_a_button_of_a_cancelled_survey_is_not_called_finished(harness: Ha
     assert erika.last_toast() != "Diese Umfrage ist bereits abgeschlossen. Vielen Dank!"
 
 
+@pytest.mark.parametrize(
+    "discard",
+    [("/abbrechen",), ("/loeschen", "Alles löschen"), ("/widerruf", "Speicherung Ihres Feedbacks")],
+    ids=["cancel", "erase", "withdraw"],
+)
+async def test_answers_discarded_take_the_open_questions_buttons_with_them(
+    harness: Harness, discard: tuple[str, ...]
+) -> None:
+    """Found by review: the rating buttons stayed, and a press said the survey had ended or
+    expired after 30 minutes."""
+    erika = harness.customer()
+    await erika.send("/start")
+    await erika.press("Ja, ich willige ein")
+    command, *press = discard
+    await erika.send(command)
+    for label in press:
+        await erika.press(label)
+    ratings = [
+        m["text"]
+        for m in harness.api.messages(erika.chat_id)
+        if any(label == "3" for row in m["buttons"] for label, _ in row)
+    ]
+    assert ratings == [], ratings
+
+
 async def test_a_damaged_feedback_record_does_not_turn_answers_into_apologies(
     harness: Harness,
 ) -> None:
