@@ -621,3 +621,15 @@ async def test_a_second_tap_on_erase_says_nothing_is_stored(harness: Harness) ->
     assert "Erledigt" in texts(await erika.press("Alles löschen"))
     again = texts(await erika.press_data(question["message_id"], erase))
     assert again == "Über Sie sind keine Daten gespeichert."
+
+
+async def test_english_says_responses_not_feedbacks(harness: Harness) -> None:
+    """Found by review: "the 2 feedbacks you gave", where every other English message says
+    "responses" ("Response 1 of 2")."""
+    john = harness.customer(1001, language_code="en")
+    await give_feedback(john, "first one")
+    await give_feedback(john, "second one")
+    await john.send("/withdraw")
+    said = texts(await john.press("Storing your feedback"))
+    assert "the 2 responses you gave with it have been erased" in said, said
+    assert "feedbacks" not in said
