@@ -54,8 +54,15 @@ WAITING = "alerts wait and are posted after the next purge or start, if still du
 class Alerts:
     """Posts the alerts (the service's feedback listener) and makes up for those due."""
 
-    def __init__(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    def __init__(
+        self, application: Application[Any, Any, Any, Any, Any, Any], outbox: bool = True
+    ) -> None:
+        """Not `outbox` (`feedbackbot chat`, whose staff chat is a stand-in): alerts are
+        posted there as they come, but none is noted as due, and those due are left to the
+        bot (found by review: a demo on the bot's data folder posted them to its stand-in
+        and cleared them, and the real staff chat never got their references)."""
         self.application = application
+        self.outbox = outbox
         self._in_turn = asyncio.Lock()  # one alert at a time: flood control holds all up
         self._recent: dict[str, deque[datetime]] = {}
         self._on_their_way: set[str] = set()  # feedback ids whose alert is being posted
@@ -76,7 +83,7 @@ class Alerts:
         data = self._data
         if data.settings is None or data.staff is None or data.settings.staff_chat_id is None:
             return False
-        return data.staff.raises_alert(feedback)
+        return self.outbox and data.staff.raises_alert(feedback)
 
     async def __call__(self, pseudonym: str, record: FeedbackRecord, resumed: bool = False) -> None:
         """Post the alert about a feedback just stored (or, `resumed`, one still due), in
@@ -257,7 +264,7 @@ class Alerts:
         consents in force now allow; how many were started."""
         data = self._data
         service = data.service
-        if service is None or data.staff is None or data.settings is None:
+        if service is None or data.staff is None or data.settings is None or not self.outbox:
             return 0
         store, now = service.store, service.clock()
         self._chat_cut_off = False  # one try a round
@@ -300,7 +307,7 @@ class Alerts:
         if service is None:
             return False
         try:
-            if not await service.store.alert_is_due(record.id):
+            if self.outbox and not await service.store.alert_is_due(record.id):
                 return False
             consents = await service.store.consents(pseudonym)
         except (DecryptionFailed, StoreError) as error:
@@ -330,7 +337,7 @@ class Alerts:
 
     async def _done(self, feedback_id: str) -> None:
         service = self._data.service
-        if service is None:
+        if service is None or not self.outbox:
             return
         try:
             await service.store.alert_done(feedback_id)

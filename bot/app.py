@@ -109,7 +109,7 @@ def build_application(
         )
         application.bot_data.retractor = retractor
         application.bot_data.rights.after_removal.append(retractor.soon)
-    alerts = Alerts(application)
+    alerts = Alerts(application, outbox=staff_chat_is_real)
     application.bot_data.alerts = alerts
     service.feedback_listeners.append(alerts)
     service.alert_of = alerts.due

@@ -184,3 +184,34 @@ async def test_an_alert_sent_while_the_stop_cancels_it_is_not_left_unnoted(
     assert (len(copies), len(noted)) == (1, 1) and noted[0][0] < 0
     notes = [m for m in desk.api.messages(STAFF_CHAT) if "von Hand" in (m["text"] or "")]
     assert len(left) == 1 and len(notes) == 1
+
+
+async def test_a_chat_demo_on_the_bots_data_folder_leaves_the_alerts_due_to_the_bot(
+    desk: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by review: `feedbackbot chat --data-dir <the bot's folder>` posted an alert the
+    bot had left due to its stand-in staff chat and cleared it; the real bot then posted
+    nothing, and the reference staff answer by was lost. A low rating in the demo itself
+    is shown in its stand-in, but left to nobody."""
+    from tests.bot.test_retractions import hold_alerts
+
+    hold_alerts(monkeypatch)
+    customer = desk.customer(4711)
+    await customer.send("/start")
+    await customer.press("Ja, ich willige ein")
+    await customer.press("1")
+    await customer.send("Lieferung kam nie an")
+    await customer.press("Nein")
+    await desk.stop()  # during flood control: the alert stays due
+    monkeypatch.undo()
+    # (The stand-in and Telegram share the fake here: ids of updates go on.)
+    demo = Harness(api=desk.api, settings=desk.settings, clock=desk.clock, real_staff_chat=False)
+    await demo.start()
+    await low(demo, 4712, "Nur ausprobiert")
+    await settled(demo)
+    assert "Lieferung" not in alerts(demo) and "Nur ausprobiert" in alerts(demo)
+    await demo.stop()
+    await desk.start()
+    await settled(desk)
+    assert "Lieferung kam nie an" in alerts(desk)
+    assert alerts(desk).count("Nur ausprobiert") == 1, "the demo's own is not the bot's"
