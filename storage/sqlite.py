@@ -16,11 +16,11 @@ import logging
 import os
 import sqlite3
 import tempfile
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -29,8 +29,11 @@ from storage.interface import (
     N_,
     DataStoreMissing,
     DecryptionFailed,
+    ErasureReport,
     KeyStoreMissing,
     MasterKeyMismatch,
+    PurgeReport,
+    StorageFull,
     Store,
     StoreError,
 )
@@ -67,6 +70,9 @@ IN_FLIGHT_CHECKS = 25
 IN_FLIGHT_PAUSE = 0.2  # seconds between them
 _UNLIMITED_PAGES = 4294967294
 _PSEUDONYM_KEY_AAD = b"feedbackbot/pseudonym-key/v1"
+
+
+T = TypeVar("T")
 
 
 class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
@@ -112,6 +118,8 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
             self._lock_file = sqlite_db.hold_lock(self._dir)
         try:
             await self._open()
+            if self._upgrade:  # a store that writes (not a look at it from the CLI)
+                await asyncio.to_thread(self._keep_reserve)
         except sqlite3.DatabaseError as error:
             self._release_lock()
             if "readonly" in str(error):  # permissions, a read-only mount: nothing damaged
@@ -122,6 +130,14 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
                     ),
                     path=self._dir,
                     reason=error,
+                ) from None
+            if _out_of_space(self._dir):  # SQLite says "disk I/O error" (found by review)
+                raise StorageFull(
+                    N_(
+                        "cannot open the store in {path}: no space left on its disk; free "
+                        "space and start again (nothing is damaged)"
+                    ),
+                    path=self._dir,
                 ) from None
             raise StoreError(
                 N_(
@@ -438,6 +454,67 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
         log.info("key_store_created")
         return pseudonym_key
 
+    # ---- the space kept in reserve for erasure ----------------------------------------
+
+    async def erase_subject(self, pseudonym: str) -> ErasureReport:
+        return await self._with_reserve(partial(super().erase_subject, pseudonym), "erasure")
+
+    async def withdraw_consent(self, *args: Any, **kwargs: Any) -> int:
+        withdraw = partial(super().withdraw_consent, *args, **kwargs)
+        return await self._with_reserve(withdraw, "withdrawal")
+
+    async def purge_expired(
+        self, now: datetime, audit_before: datetime | None = None
+    ) -> PurgeReport:
+        purge = partial(super().purge_expired, now, audit_before)
+        report = await self._with_reserve(purge, "purge")
+        await asyncio.to_thread(self._keep_reserve)  # made again once there is room
+        return report
+
+    async def _with_reserve(self, work: Callable[[], Awaitable[T]], what: str) -> T:
+        """`work` (an erasure, a withdrawal, the purge), and once more with the space kept
+        in reserve given up, should the disk be full: even a DELETE needs room in the
+        write-ahead log, which is truncated to nothing after each erasure (found by review:
+        on a full disk nobody could erase or withdraw, and nothing expired went)."""
+        try:
+            return await work()
+        except StorageFull:
+            if not await asyncio.to_thread(self._give_up_reserve):
+                raise
+            log.error(
+                "disk full: the space kept in reserve (%s) was given up for the %s; free "
+                "space on the disk of the data folder",
+                RESERVE_FILE,
+                what,
+            )
+            return await work()
+
+    def _keep_reserve(self) -> None:
+        """Keep RESERVE_BYTES of the disk in a file of the data folder, where there is room."""
+        path = self._dir / RESERVE_FILE
+        with contextlib.suppress(OSError):
+            if path.stat().st_size >= RESERVE_BYTES:
+                return
+        try:
+            disk = os.statvfs(self._dir)
+            if disk.f_bavail * disk.f_frsize < RESERVE_BYTES + FULL_BELOW:
+                return  # not now: the disk is nearly full as it is
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+            try:
+                os.posix_fallocate(fd, 0, RESERVE_BYTES)
+            finally:
+                os.close(fd)
+        except OSError:  # no room after all, or a file system without fallocate
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+    def _give_up_reserve(self) -> bool:
+        try:
+            (self._dir / RESERVE_FILE).unlink()
+        except OSError:
+            return False
+        return True
+
     async def close(self) -> None:
         if self._db is None:
             return
@@ -706,3 +783,20 @@ def _opens(key: bytes, wrapped: bytes | None, aad: bytes) -> bool:
     except DecryptionFailed:
         return False
     return True
+
+
+def _out_of_space(folder: Path) -> bool:
+    """Whether the disk holding `folder` has (all but) no room left: a full disk is no
+    damaged file, and restoring a backup, as that advice says, loses what came since."""
+    try:
+        disk = os.statvfs(folder)
+    except OSError:
+        return False
+    return disk.f_bavail * disk.f_frsize < FULL_BELOW
+
+
+RESERVE_FILE = "space.reserve"
+RESERVE_BYTES = 4 << 20
+"""Room for the write-ahead log of an erasure (a few hundred pages) on a full disk."""
+FULL_BELOW = 1 << 20
+"""Bytes free under which a disk counts as full for SQLite (a page, a WAL frame, -shm)."""
