@@ -676,13 +676,17 @@ class MemoryStore(Store):
         return report
 
     async def cap_retention(
-        self, retentions: Mapping[str, timedelta], *, apply: bool = True
+        self,
+        retentions: Mapping[str, timedelta],
+        *,
+        apply: bool = True,
+        others: timedelta | None = None,
     ) -> int:
         self._check()
         count = 0
         for pseudonym, items in self._feedback.items():
             for i, record in enumerate(items):
-                retention = retentions.get(record.flow_id)
+                retention = retentions.get(record.flow_id, others)
                 if retention is not None and record.expires_at > record.created_at + retention:
                     count += 1
                     if not apply:
