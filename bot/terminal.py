@@ -104,17 +104,26 @@ class TerminalChat:
                 return line
 
     def _update_for(self, line: str) -> dict[str, Any]:
-        """A button's number presses it (in the latest message with buttons); anything
-        else is sent as a message, as typed."""
+        """A button's number presses it (in the latest message with buttons), and so does
+        the label of a button of an earlier message (as a finger in Telegram reaches
+        the erase button above the survey question asked again); anything else is sent as
+        a message, as typed."""
         target = self._latest_with_buttons()
         if target is not None and line.isdecimal():
             for row in numbered(target["buttons"]):
                 for number, _, data in row:
                     if number == line and data is not None:
-                        return self.api.callback_press(
-                            self.user_id, target["message_id"], data, **self.sender
-                        )
+                        return self._press(target, data)
+        earlier = [m for m in self._messages() if m["buttons"] and m is not target]
+        for message in reversed(earlier):
+            for buttons in message["buttons"]:
+                for label, data in buttons:
+                    if label.casefold() == line.casefold() and data is not None:
+                        return self._press(message, data)
         return self._typed(line)
+
+    def _press(self, message: BotMessage, data: str) -> dict[str, Any]:
+        return self.api.callback_press(self.user_id, message["message_id"], data, **self.sender)
 
     def _typed(self, text: str) -> dict[str, Any]:
         return self.api.user_message(self.user_id, text, **self.sender)

@@ -271,7 +271,8 @@ def _banner(t: Translator, data_dir: Path, options: ChatOptions, out: TextIO) ->
         t.gettext("feedbackbot chat: the real bot, with this terminal in place of Telegram."),
         t.gettext(
             "Type a message or a command (/help lists them), or a button's number to press "
-            "it. /quit or Ctrl-D ends the chat."
+            "it (the label presses a button of an earlier message). /quit or Ctrl-D ends the "
+            "chat."
         ),
     ]
     if options.data_dir is None:

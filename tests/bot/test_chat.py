@@ -99,7 +99,9 @@ def test_a_german_conversation_with_buttons_and_the_data_export(clean_environmen
 
 def test_erasure_from_the_chat(tmp_path: Path) -> None:
     data = tmp_path / "kept"
-    terminal = Terminal("1", "5", "Mein Kommentar", "/loeschen", "1")
+    # Mid-survey its question comes again after the erase question; the erase button
+    # above it is pressed by its label (its number would press the newer question's).
+    terminal = Terminal("1", "5", "Mein Kommentar", "/loeschen", "alles löschen")
     assert chat(terminal, lang="de", data_dir=data) == 0
     out = terminal.transcript
     assert "     [1] Alles löschen   [2] Daten behalten\n" in out

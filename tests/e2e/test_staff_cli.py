@@ -128,7 +128,7 @@ async def test_export_cells_that_look_like_formulas_stay_text_and_the_file_is_pr
     target = tmp_path / "export.csv"
     result = cli("export", "--since", "36h", "--output", str(target), env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "wrote 4 feedbacks" in result.stderr
+    assert "wrote 4 responses" in result.stderr
     comments = [row["comment"] for row in csv.DictReader(io.StringIO(target.read_text()))]
     assert comments and all(c.startswith("'") for c in comments), comments
     assert target.stat().st_mode & 0o777 == 0o600
