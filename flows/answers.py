@@ -70,8 +70,11 @@ _ALERT_LINE = N_(
 )
 _CANNOT = N_(
     "That feedback cannot be answered: it has been deleted or has expired, or its author "
-    "did not agree to be contacted or withdrew that consent. Nothing was sent."
+    "did not agree to be contacted or withdrew that consent, or the reference is mistyped "
+    "(it is the last line of the alert). Nothing was sent."
 )
+"""A mistyped reference is said alike (found by review: it read as if the customer were out
+of reach); an unknown and an erased reference must look the same."""
 _LOOKS_LIKE = re.compile(r"[0-9a-f]{8,12}")
 """A reference, mistyped perhaps (a digit too many or too few): with a letter, or all
 ten digits (a house number or a date is no reference)."""

@@ -240,8 +240,13 @@ async def test_feedback_without_the_consent_cannot_be_answered(desk: Harness) ->
     await confirmed(desk)
     sent = await desk.customer(STAFF).send(f"/antworten {record.id[:10]} {ANSWER}")
     assert to(sent, CUSTOMER) == ""
-    assert "kann nicht beantwortet werden" in to(sent, STAFF)
+    refused = to(sent, STAFF)
+    assert "kann nicht beantwortet werden" in refused
     assert await audit(desk) == []
+    # A reference that names nothing reads the same: it may just be mistyped (review).
+    mistyped = await desk.customer(STAFF).send(f"/antworten 0123456789 {ANSWER}")
+    assert to(mistyped, STAFF) == refused
+    assert "oder die Kennung ist falsch geschrieben" in refused
 
 
 @pytest.mark.parametrize("then", ["withdraw", "erase", "expire"])
