@@ -234,6 +234,11 @@ class Engine:
             ]
             if len(meant) == 1:
                 return self._advance(state, step, meant[0])
+        if isinstance(step, MultipleChoiceStep) and _bare(text) in _done_words():
+            # The hint says to tap "Done"; whoever types the word means the button (review).
+            if len(state.selected) < step.min_selected:
+                return self.reask(state, self._too_few(step))
+            return self._toggle(state, step, DONE)
         if isinstance(step, RatingStep):
             typed = typed_rating(text, step)
             if typed is not None:
@@ -301,17 +306,19 @@ class Engine:
         given = state.answers.get(step_id, value)  # a consent step keeps no answer here
         return given is None or isinstance(given, list) or str(given) == value
 
+    def _too_few(self, step: MultipleChoiceStep) -> str:
+        return self.t.ngettext(
+            "Please choose at least one option.",
+            "Please choose at least {count} options.",
+            step.min_selected,
+        ).format(count=step.min_selected)
+
     def _toggle(self, state: ConversationState, step: MultipleChoiceStep, value: str) -> Turn:
         """An option toggled on or off (the buttons are redrawn), or the done button."""
         t = self.t
         if value == DONE:
             if len(state.selected) < step.min_selected:
-                toast = t.ngettext(
-                    "Please choose at least one option.",
-                    "Please choose at least {count} options.",
-                    step.min_selected,
-                ).format(count=step.min_selected)
-                return self._stale(state, toast)
+                return self._stale(state, self._too_few(step))
             chosen = [o.id for o in step.options if o.id in state.selected]
             return self._advance(state, step, chosen)
         if value in state.selected:
@@ -539,6 +546,12 @@ def visible(text: str) -> bool:
 def _skip_words() -> frozenset[str]:
     """The Skip button's label in every language the bot speaks, typed instead of pressed."""
     return frozenset(_bare(translator(locale).gettext("Skip")) for locale in SUPPORTED_LOCALES)
+
+
+@cache
+def _done_words() -> frozenset[str]:
+    """The Done button's label in every language the bot speaks, typed instead of pressed."""
+    return frozenset(_bare(translator(locale).gettext("Done")) for locale in SUPPORTED_LOCALES)
 
 
 _TYPED_RATING = re.compile(r"(\d{1,3})[.!]?(?:\s*/\s*(\d{1,3}))?[.!]?")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.fakes.botapi import FakeBotApi
 from tests.harness import Clock, Customer, Harness, files_contain, labels, make_settings, texts
 
@@ -193,3 +195,22 @@ async def test_a_consent_answered_mid_conversation_is_in_the_copy_of_the_data(
         assert given["contact"]["question"] == "Dürfen wir Sie kontaktieren?"
     finally:
         await harness.stop()
+
+
+@pytest.mark.parametrize(("language", "done"), [("de", "Fertig"), ("en", "done.")])
+async def test_typing_done_at_a_multiple_choice_question_finishes_it(
+    harness: Harness, language: str, done: str
+) -> None:
+    """Found by review: the hint says to tap "Done" ("tippen" is to type as well), and the
+    typed word was refused with "please answer with one of the buttons"."""
+    de = language == "de"
+    erika = harness.customer(language_code=language)
+    await erika.send("/start product")
+    await erika.press("Ja, ich willige ein" if de else "Yes, I agree")
+    await erika.press("2")
+    none_yet = texts(await erika.send(done))
+    assert ("mindestens eine Option" if de else "at least one option") in none_yet, none_yet
+    await erika.press("☐ " + ("Zu langsam" if de else "Too slow"))
+    answer = await erika.send(done)
+    assert ("Was ist passiert" if de else "what happened") in texts(answer), texts(answer)
+    assert labels(answer[-1]) == [["Überspringen" if de else "Skip"]]
