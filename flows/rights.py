@@ -661,14 +661,18 @@ class DataRights:
         text = "\n".join(
             [
                 t.gettext("Done. Everything stored about you has been erased:"),
-                t.gettext("• feedback: {n}").format(n=report.feedback),
-                t.gettext("• consent records: {n}").format(n=report.consents),
-                t.gettext("• unfinished answers: {n}").format(n=report.drafts),
-                t.gettext("• chat ID for contacting you: {n}").format(n=report.contacts),
+                # What there was only (found by review: four lines of zeros beside the one
+                # language choice that was all there was).
                 *(
-                    [t.gettext("• chosen language: {n}").format(n=report.languages)]
-                    if report.languages
-                    else []
+                    line.format(n=count)
+                    for line, count in (
+                        (t.gettext("• feedback: {n}"), report.feedback),
+                        (t.gettext("• consent records: {n}"), report.consents),
+                        (t.gettext("• unfinished answers: {n}"), report.drafts),
+                        (t.gettext("• chat ID for contacting you: {n}"), report.contacts),
+                        (t.gettext("• chosen language: {n}"), report.languages),
+                    )
+                    if count
                 ),
                 *(
                     [
@@ -683,7 +687,7 @@ class DataRights:
                 "",
                 t.gettext(
                     "Your personal key has been destroyed: nobody can read your encrypted "
-                    "answers any more, not even in our backups once the briefly kept backups "
+                    "data any more, not even in our backups once the briefly kept backups "
                     "of our keys from before this moment have been deleted."
                 ),
                 t.gettext(

@@ -343,6 +343,8 @@ async def test_an_unreadable_choice_does_not_block_access_or_erasure(harness: Ha
     assert "Sprache" in str(question["text"]), "offered, and says the language goes too"
     [done] = await erika.press("Alles löschen")
     assert "• gewählte Sprache: 1" in str(done["text"])
+    # Only what there was (review: four lines of zeros, and "your encrypted answers")
+    assert ": 0" not in str(done["text"]) and "Antworten kann niemand" not in str(done["text"])
     assert languages_stored(harness) == []
 
 
