@@ -170,7 +170,8 @@ class FeedbackService:
             t = _language_of(state, t)
             turn = self._engine(flow, t).reask(state, t.gettext(_CONTINUE))
             return _headed(notes, turn.outcome)
-        if not await self._consented(pseudonym, flow):
+        consents = await self.store.consents(pseudonym)
+        if not self._agreed(consents, flow):
             # The notice stays a message of its own: the consent proof hashes its exact text.
             # Another survey's unfinished answers stay until this one begins: declining it
             # costs nothing, and agreeing is said to cost them before, not only after (found
@@ -181,6 +182,14 @@ class FeedbackService:
                     t.gettext(
                         "You have unfinished answers for another survey: agreeing here begins "
                         "this one and discards them. To go on with the other, send /start."
+                    ),
+                )
+            if self._agreed_before(consents, flow):  # not a lost consent (found by review)
+                notes = (
+                    *notes,
+                    t.gettext(
+                        "This request has changed since you agreed, so I ask you again; "
+                        "please read it once more."
                     ),
                 )
             return Outcome(replies=(*(Reply(note) for note in notes), self._notice(flow, t)))
@@ -527,8 +536,12 @@ class FeedbackService:
             proof=True,
         )
 
-    async def _consented(self, pseudonym: str, flow: FlowDefinition) -> bool:
-        return self._agreed(await self.store.consents(pseudonym), flow)
+    def _agreed_before(self, consents: list[ConsentRecord], flow: FlowDefinition) -> bool:
+        """Whether `consents` hold the required purposes of `flow` in force, but for an
+        earlier notice (alerts turned on, say): asked again, which the person is told."""
+        version = self._versions[flow.id]
+        older = {c.purpose for c in consents if c.in_force and c.notice_version != version}
+        return any(p.id in older for p in flow.required_purposes)
 
     def _agreed(self, consents: list[ConsentRecord], flow: FlowDefinition) -> bool:
         """Whether `consents` hold every required purpose of `flow`, for its current notice."""

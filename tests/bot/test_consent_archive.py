@@ -77,7 +77,12 @@ async def test_a_changed_setting_adds_a_version_and_the_first_stays(
     await after.start()
     try:
         person = after.customer()
-        [notice] = await person.send("/start")
+        # Asked again, and told why: not a lost consent (found by review).
+        said, notice = await person.send("/start")
+        assert said["text"] == (
+            "Diese Anfrage hat sich geändert, seit Sie eingewilligt haben, deshalb frage ich Sie "
+            "erneut; bitte lesen Sie sie noch einmal."
+        )
         assert "90 Tage" in str(notice["text"]), "asked again: the notice changed"
         await person.press(YES["de"])
         new = (await consents_of(after, person))["feedback"]
