@@ -133,9 +133,7 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
     assert data.service is not None and data.settings is not None
     await data.service.store.open()
     try:
-        await refuse_cutting_short(
-            data.service.store, data.service.retentions(), data.service.processing.retention
-        )
+        await refuse_cutting_short(data.service.store, data.service.retentions())
     except StoreError:
         await data.service.store.close()
         raise
@@ -182,21 +180,13 @@ def warn_if_contact_unused(settings: Settings, catalog: FlowCatalog) -> None:
         )
 
 
-async def refuse_cutting_short(
-    store: Store, retentions: Mapping[str, timedelta], others: timedelta
-) -> None:
+async def refuse_cutting_short(store: Store, retentions: Mapping[str, timedelta]) -> None:
     """StoreError where a retention under a day would bring the deletion date of feedback
     already stored forward, for good (the next purge deletes it): most likely a slip
     ("180" is 180 seconds), which setting it right again would not undo (found by an
     operator audit). For every start that applies retentions: `run`, `chat`."""
     short = {flow: period for flow, period in retentions.items() if period < SHORT_RETENTION}
-    # Flows no longer loaded keep FEEDBACKBOT_RETENTION (`others`, see cap_retention); the
-    # loaded ones with a retention that is no slip are left alone.
-    shorter_others = others if others < SHORT_RETENTION else None
-    limits = {flow: short.get(flow, _NEVER) for flow in retentions}
-    if (short or shorter_others) and (
-        cut := await store.cap_retention(limits, apply=False, others=shorter_others)
-    ):
+    if short and (cut := await store.cap_retention(short, apply=False)):
         raise StoreError(
             N_(
                 "a retention of only {retention} (surveys: {flows}; FEEDBACKBOT_RETENTION or "
@@ -204,24 +194,17 @@ async def refuse_cutting_short(
                 "{count} feedback already stored within it, for good; write e.g. 180d for 180 "
                 "days. Nothing was changed."
             ),
-            retention=compact_duration(
-                min([*short.values(), *([others] if shorter_others else [])])
-            ),
-            flows=", ".join(sorted(short)) or "-",
+            retention=compact_duration(min(short.values())),
+            flows=", ".join(sorted(short)),
             count=cut,
         )
-
-
-_NEVER = timedelta(days=36_600)  # a limit that brings no deletion date forward
 
 
 async def cap_retention(service: FeedbackService) -> None:
     """A retention shortened since the last start holds for the feedback stored too (the
     purge right after deletes what is now past its date)."""
     try:
-        capped = await service.store.cap_retention(
-            service.retentions(), others=service.processing.retention
-        )
+        capped = await service.store.cap_retention(service.retentions())
     except StoreError as error:
         log.error("retention not applied to stored feedback: %s", type(error).__name__)
         return

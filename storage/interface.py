@@ -783,15 +783,10 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def cap_retention(
-        self,
-        retentions: Mapping[str, timedelta],
-        *,
-        apply: bool = True,
-        others: timedelta | None = None,
+        self, retentions: Mapping[str, timedelta], *, apply: bool = True
     ) -> int:
-        """Bring the deletion date of the feedback of each flow (flow id -> retention), and
-        with `others` that of every other flow (one no longer loaded), forward to at most
-        its creation plus that retention: a retention shortened since
+        """Bring the deletion date of the feedback of each flow (flow id -> retention)
+        forward to at most its creation plus that retention: a retention shortened since
         holds for what is stored too (Art. 5(1)(e)), as the notices then say. A longer one
         changes nothing stored (the consent was to the shorter). Returns how many were;
         the next purge deletes those now past their date, and queues a deletion notice

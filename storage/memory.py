@@ -676,17 +676,13 @@ class MemoryStore(Store):
         return report
 
     async def cap_retention(
-        self,
-        retentions: Mapping[str, timedelta],
-        *,
-        apply: bool = True,
-        others: timedelta | None = None,
+        self, retentions: Mapping[str, timedelta], *, apply: bool = True
     ) -> int:
         self._check()
         count = 0
         for pseudonym, items in self._feedback.items():
             for i, record in enumerate(items):
-                retention = retentions.get(record.flow_id, others)
+                retention = retentions.get(record.flow_id)
                 if retention is not None and record.expires_at > record.created_at + retention:
                     count += 1
                     if not apply:

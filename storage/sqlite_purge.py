@@ -314,13 +314,9 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
         )
 
     async def cap_retention(
-        self,
-        retentions: Mapping[str, timedelta],
-        *,
-        apply: bool = True,
-        others: timedelta | None = None,
+        self, retentions: Mapping[str, timedelta], *, apply: bool = True
     ) -> int:
-        if not retentions and others is None:
+        if not retentions:
             return 0
         async with self._lock:
             row = await fetch_one(self._conn(), "SELECT max(rowid) FROM main.feedback")
@@ -332,15 +328,10 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
             (flow_id, retention.total_seconds() / 86400 + 1 / 86400)
             for flow_id, retention in retentions.items()
         ]
-        spans = ["(flow_id = ? AND julianday(expires_at) - julianday(created_at) > ?)"] * len(tests)
-        params: list[object] = [value for test in tests for value in test]
-        if others is not None:  # the feedback of flows no longer loaded (found by review)
-            loaded = ", ".join("?" * len(retentions))
-            spans.append(
-                f"(flow_id NOT IN ({loaded}) AND julianday(expires_at) - julianday(created_at) > ?)"
-            )
-            params += [*retentions, others.total_seconds() / 86400 + 1 / 86400]
-        where = " OR ".join(spans)
+        where = " OR ".join(
+            "(flow_id = ? AND julianday(expires_at) - julianday(created_at) > ?)" for _ in tests
+        )
+        params = [value for test in tests for value in test]
         total = 0
         for start in range(0, highest, SCAN_WINDOW):
             # A window at a time, so that no statement holds the connection for long.
@@ -352,9 +343,8 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
                     (start, start + SCAN_WINDOW, *params),
                 )
                 capped = [
-                    (rowid, dt(str(created_at)), limit)
+                    (rowid, dt(str(created_at)), retentions[str(flow_id)])
                     for rowid, flow_id, created_at in rows
-                    if (limit := retentions.get(str(flow_id), others)) is not None
                 ]
                 if capped and apply:
                     await on_thread(self._conn(), partial(_cap, capped=capped), atomic=True)
