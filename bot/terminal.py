@@ -114,7 +114,8 @@ class TerminalChat:
                 for number, _, data in row:
                     if number == line and data is not None:
                         return self._press(target, data)
-        earlier = [m for m in self._messages() if m["buttons"] and m is not target]
+        # (Not a number: one the latest keyboard lacks is text, a rating perhaps.)
+        earlier = [] if line.isdecimal() else [m for m in self._messages() if m["buttons"]]
         for message in reversed(earlier):
             for buttons in message["buttons"]:
                 for label, data in buttons:

@@ -410,7 +410,7 @@ class FeedbackService:
                 ).format(idle=t.duration(self.config.draft_idle))
             # Whoever staff may write to (a contact chat id kept) may be writing back,
             # typed rather than as a reply (found by review: no word of where to write).
-            if replied or await self.store.contact_of(pseudonym) is not None:
+            if replied or await self._may_be_written_to(pseudonym):
                 said = self._replied(said, t, replied)
             return Outcome.say(said)
         # Before consent nothing of the input is kept. A pointer, not the whole notice
@@ -420,6 +420,12 @@ class FeedbackService:
             "Send /start to read it; /privacy explains how your data is handled."
         )
         return Outcome.say(self._replied(said, t) if replied else said)
+
+    async def _may_be_written_to(self, pseudonym: str) -> bool:
+        try:
+            return await self.store.contact_of(pseudonym) is not None
+        except DecryptionFailed:  # a damaged row: the answer goes on without the line
+            return False
 
     def _replied(self, said: str, t: Translator, replied: bool = True) -> str:
         """`said`, and where to write instead of replying to one of the bot's messages, such

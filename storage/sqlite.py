@@ -468,26 +468,26 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
     ) -> PurgeReport:
         purge = partial(super().purge_expired, now, audit_before)
         report = await self._with_reserve(purge, "purge")
-        await asyncio.to_thread(self._keep_reserve)  # made again once there is room
+        if self._upgrade:  # made again once there is room (not by a look from the CLI)
+            await asyncio.to_thread(self._keep_reserve)
         return report
 
     async def _with_reserve(self, work: Callable[[], Awaitable[T]], what: str) -> T:
-        """`work` (an erasure, a withdrawal, the purge), and once more with the space kept
-        in reserve given up, should the disk be full: even a DELETE needs room in the
+        """`work` (an erasure, a withdrawal, the purge), with the space kept in reserve given
+        up first where the disk is (all but) full: even a DELETE needs room in the
         write-ahead log, which is truncated to nothing after each erasure (found by review:
-        on a full disk nobody could erase or withdraw, and nothing expired went)."""
-        try:
-            return await work()
-        except StorageFull:
-            if not await asyncio.to_thread(self._give_up_reserve):
-                raise
-            log.error(
-                "disk full: the space kept in reserve (%s) was given up for the %s; free "
-                "space on the disk of the data folder",
-                RESERVE_FILE,
-                what,
-            )
-            return await work()
+        on a full disk nobody could erase or withdraw, and nothing expired went). Given up
+        before, not on failure: an erasure cut short and run again from its start would
+        find its rows gone and report nothing erased (review of the change)."""
+        if await asyncio.to_thread(_out_of_space, self._dir, RESERVE_BYTES):
+            if await asyncio.to_thread(self._give_up_reserve):
+                log.error(
+                    "disk full: the space kept in reserve (%s) was given up for the %s; free "
+                    "space on the disk of the data folder",
+                    RESERVE_FILE,
+                    what,
+                )
+        return await work()
 
     def _keep_reserve(self) -> None:
         """Keep RESERVE_BYTES of the disk in a file of the data folder, where there is room."""
@@ -785,14 +785,15 @@ def _opens(key: bytes, wrapped: bytes | None, aad: bytes) -> bool:
     return True
 
 
-def _out_of_space(folder: Path) -> bool:
-    """Whether the disk holding `folder` has (all but) no room left: a full disk is no
-    damaged file, and restoring a backup, as that advice says, loses what came since."""
+def _out_of_space(folder: Path, below: int = 0) -> bool:
+    """Whether the disk holding `folder` has (all but) no room left, or less than `below`
+    bytes: a full disk is no damaged file, and restoring a backup, as that advice says,
+    loses what came since."""
     try:
         disk = os.statvfs(folder)
     except OSError:
         return False
-    return disk.f_bavail * disk.f_frsize < FULL_BELOW
+    return disk.f_bavail * disk.f_frsize < max(below, FULL_BELOW)
 
 
 RESERVE_FILE = "space.reserve"

@@ -18,6 +18,7 @@ from telegram.ext import (
 )
 
 from bot.context import BotContext
+from bot.handlers.staff import ANSWER_COMMANDS, STAFF_COMMANDS
 from bot.render import render
 from bot.staffchat import say_moved
 from flows.replies import Outcome
@@ -127,11 +128,17 @@ async def refuse_in_group(update: Update, context: BotContext) -> None:
     if chat is None:
         raise ApplicationHandlerStop
     locale = context.locale(update)
-    if user is not None and user.id in context.settings.staff_ids:
+    staff_chat = context.settings.staff_chat_id
+    if (
+        user is not None
+        and user.id in context.settings.staff_ids
+        and chat.id != staff_chat
+        and _staff_command(message)
+    ):  # (a staff command only: anything else must not tell a group who is staff)
         await render(context.staff.not_the_staff_chat(locale, chat.id), update, context)
         raise ApplicationHandlerStop
     anonymous = message is not None and message.sender_chat is not None
-    if anonymous and chat.id == context.settings.staff_chat_id:
+    if anonymous and chat.id == staff_chat:
         await render(context.staff.anonymous_in_staff_chat(locale), update, context)
         raise ApplicationHandlerStop
     notices = context.bot_data.group_notices
@@ -143,6 +150,13 @@ async def refuse_in_group(update: Update, context: BotContext) -> None:
         outcome = context.service.private_only(locale, context.bot.username)
         await render(outcome, update, context)
     raise ApplicationHandlerStop
+
+
+def _staff_command(message: Message | None) -> bool:
+    """Whether `message` is /zusammenfassung or /antworten (in either language)."""
+    text = message.text if message is not None and message.text else ""
+    command = text.split(maxsplit=1)[0].partition("@")[0].lstrip("/").lower() if text else ""
+    return text.startswith("/") and command in (*STAFF_COMMANDS, *ANSWER_COMMANDS)
 
 
 async def edited_in_private(update: Update, context: BotContext) -> None:

@@ -173,6 +173,7 @@ def test_a_data_dir_keeps_the_conversation_for_the_next_chat(tmp_path: Path) -> 
     assert chat(first, lang="en", data_dir=data) == 0
     assert f"Data is kept in {data}." in first.transcript
     assert {"feedback.db", "keys.db", "master.key"} <= {p.name for p in data.iterdir()}
+    assert not (data / "space.reserve").exists(), "4 MB kept for the bot's store only"
     assert not files_contain(data, str(CHAT_USER_ID).encode())
     second = Terminal()
     assert chat(second, lang="en", data_dir=data) == 0

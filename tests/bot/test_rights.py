@@ -633,3 +633,29 @@ async def test_english_says_responses_not_feedbacks(harness: Harness) -> None:
     said = texts(await john.press("Storing your feedback"))
     assert "the 2 responses you gave with it have been erased" in said, said
     assert "feedbacks" not in said
+
+
+async def test_an_erasure_cut_short_is_not_run_again_from_its_start(harness: Harness) -> None:
+    """Review of the change: the erasure was run again once it failed for want of space;
+    cut short after its rows went (renewing the cache key), the second run found nothing
+    and told the person that nothing was stored about them. The reserve is given up before
+    (the disk nearly full), never by running an erasure twice."""
+    from storage import StorageFull
+
+    store = harness.store
+    assert store is not None
+    await give_feedback(harness.customer(4711), "bitte löschen")
+    renew, calls = store._renew_cache_key, []
+
+    async def full_once(*args: object) -> None:
+        calls.append(args)
+        if len(calls) == 1:
+            raise StorageFull("no space left for the store; nothing was written")
+        await renew(*args)  # type: ignore[arg-type]
+
+    store._renew_cache_key = full_once  # type: ignore[method-assign]
+    erika = harness.customer(4711)
+    await erika.send("/loeschen")
+    done = texts(await erika.press("Alles löschen"))
+    assert len(calls) == 1, "run once"
+    assert "keine Daten gespeichert" not in done, done

@@ -244,3 +244,30 @@ async def test_the_digest_waits_out_flood_control_and_is_never_cut_in_half(
     await post_digest(desk.app)
     assert len(desk.api.calls("sendPhoto")) == photos
     assert "digest not posted" in errors(caplog)
+
+
+async def test_staff_are_told_so_only_for_a_staff_command_in_another_group(
+    desk: Harness,
+) -> None:
+    """Review of the change: an edited staff command in the staff chat itself was answered
+    "this group is not the staff chat", and any command of a member of staff in another
+    group told its members who is staff."""
+    sent = desk.api.user_message(
+        STAFF, "/zusammenfassung", chat_id=STAFF_CHAT, chat_type="supergroup"
+    )
+    await desk.deliver(sent)
+    edit = desk.api.edited_message(
+        STAFF,
+        sent["message"]["message_id"],
+        "/zusammenfassung 7d",
+        chat_id=STAFF_CHAT,
+        chat_type="supergroup",
+    )
+    # Telegram sends the entities of an edited message too (the fake leaves them out).
+    edit["edited_message"]["entities"] = [{"type": "bot_command", "offset": 0, "length": 16}]
+    assert "nicht der Team-Chat" not in texts(await desk.deliver(edit))
+    elsewhere = await desk.deliver(
+        desk.api.user_message(STAFF, "/start", chat_id=NEW_CHAT, chat_type="supergroup")
+    )
+    assert "nicht der Team-Chat" not in texts(elsewhere)
+    assert PRIVATE_ONLY in texts(elsewhere)
