@@ -193,9 +193,45 @@ class FeedbackService:
                     ),
                 )
             return Outcome(replies=(*(Reply(note) for note in notes), self._notice(flow, t)))
+        if running is not None and state is not None:
+            # Another survey's answers: asked first, as where consent is asked (found by
+            # review: a second link tapped, a newsletter's say, discarded them unasked).
+            title = render_text(flow.title, t)
+            ask = t.gettext(
+                "You have unfinished answers for another survey: beginning “{survey}” "
+                "discards them. To go on with the other, send /start."
+            ).format(survey=title)
+            begin = Button(t.gettext("Begin “{survey}”").format(survey=title), f"b:{flow.id}")
+            return Outcome(replies=(*(Reply(n) for n in notes), Reply(ask, ((begin,),))))
+        return await self._welcome_back(pseudonym, flow, t, state, notes)
+
+    async def _welcome_back(
+        self,
+        pseudonym: str,
+        flow: FlowDefinition,
+        t: Translator,
+        state: ConversationState | None,
+        notes: tuple[str, ...] = (),
+    ) -> Outcome:
         notes = (*notes, *self._discarding(state, t))
         intro = t.gettext("Welcome back! You have already agreed, so let's begin.")
         return _headed((*notes, intro), await self._begin(pseudonym, flow, t))
+
+    async def _begin_press(self, person: Person, t: Translator, data: str) -> Outcome:
+        """``b:<flow>``: begin that survey over another's unfinished answers (see start)."""
+        flow = self.catalog.flows.get(data.removeprefix("b:"))
+        if flow is None:
+            return Outcome(toast=t.gettext("This button is not valid."), close_keyboard=True)
+        pseudonym = self.store.pseudonym(person.subject)
+        if not self._agreed(await self.store.consents(pseudonym), flow):
+            # withdrawn since: the consent request, as /start would show it
+            return replace(await self.start(person, flow.id), close_keyboard=True)
+        state = await self._state(pseudonym)
+        if state is not None and state.flow_id == flow.id:  # begun already (pressed twice)
+            turn = self._engine(flow, _language_of(state, t)).reask(state, t.gettext(_CONTINUE))
+            return replace(turn.outcome, close_keyboard=True)
+        outcome = await self._welcome_back(pseudonym, flow, t, state)
+        return replace(outcome, close_keyboard=True)
 
     @staticmethod
     def _discarding(state: ConversationState | None, t: Translator) -> tuple[str, ...]:
@@ -332,10 +368,13 @@ class FeedbackService:
 
     # --- inputs -----------------------------------------------------------------------
     async def press(self, person: Person, data: str) -> Outcome:
-        """A button: the consent gate (``c:``) or an answer in the running flow (``a:``)."""
+        """A button: the consent gate (``c:``), beginning a survey over another's answers
+        (``b:``) or an answer in the running flow (``a:``)."""
         t = translator(person.locale)
         if data.startswith("c:"):
             return await self._consent_press(person, t, data)
+        if data.startswith("b:"):
+            return await self._begin_press(person, t, data)
         if not data.startswith("a:"):
             return Outcome(toast=t.gettext("This button is not valid."), close_keyboard=True)
         pseudonym = self.store.pseudonym(person.subject)

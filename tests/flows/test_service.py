@@ -318,6 +318,35 @@ async def test_another_survey_discards_the_unfinished_answers_once_it_begins(
     assert draft is not None and draft.payload["flow_id"] == "product"
 
 
+async def test_a_link_to_a_survey_agreed_to_before_asks_before_it_discards_answers(
+    service: FeedbackService, store: MemoryStore, clock: Clock
+) -> None:
+    """Found by review: with consent given to both surveys, a second link (a newsletter's)
+    threw the other survey's unfinished answers away unasked."""
+    pseudonym = store.pseudonym(ERIKA.subject)
+    product = await service.start(ERIKA, "product")
+    await service.press(ERIKA, press(product, "Ja, ich willige ein"))
+    feedback = await service.start(ERIKA, "feedback")
+    rating = await service.press(ERIKA, press(feedback, "Ja, ich willige ein"))
+    await service.press(ERIKA, press(rating, "4"))  # feedback under way, product agreed to
+    asked = await service.start(ERIKA, "product")
+    assert asked.replies[-1].text == (
+        "Sie haben unvollständige Antworten zu einer anderen Umfrage: Wenn Sie "
+        "„Produktfeedback“ beginnen, werden sie verworfen. Um die andere fortzusetzen, "
+        "senden Sie /start."
+    ), asked.replies[-1].text
+    draft = await store.load_draft(pseudonym, clock())
+    assert draft is not None and draft.payload["flow_id"] == "feedback", "nothing discarded yet"
+    assert (await service.start(ERIKA)).replies[0].text.startswith("Machen wir dort weiter")
+    begun = await service.press(ERIKA, asked.replies[-1].buttons[0][0].data)
+    assert begun.close_keyboard
+    assert begun.replies[0].text.startswith(
+        "Ihre unvollständigen Antworten zur anderen Umfrage wurden verworfen."
+    )
+    draft = await store.load_draft(pseudonym, clock())
+    assert draft is not None and draft.payload["flow_id"] == "product"
+
+
 async def test_answers_of_a_survey_no_longer_loaded_are_not_said_to_go_on_with_start(
     store: MemoryStore, clock: Clock
 ) -> None:
