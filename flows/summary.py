@@ -249,13 +249,16 @@ def render(
     # and 30 days across a change to summer time would read "719 hours".
     length = until.astimezone(UTC) - since.astimezone(UTC)
     since, until = since.astimezone(zone), until.astimezone(zone)
-    lines = [
-        t.gettext("Feedback summary {start} – {end} ({length})").format(
-            start=t.date(since),
-            end=t.date(until - timedelta(seconds=1)),
-            length=t.duration(length),
-        ),
-    ]
+    start, end = t.date(since), t.date(until - timedelta(seconds=1))
+    if start == end:  # a period within one day: its date once (review)
+        heading = t.gettext("Feedback summary {day} ({length})").format(
+            day=start, length=t.duration(length)
+        )
+    else:
+        heading = t.gettext("Feedback summary {start} – {end} ({length})").format(
+            start=start, end=end, length=t.duration(length)
+        )
+    lines = [heading]
     if not released:
         note = t.gettext(
             "No feedback to show yet: it is shown by whole days (UTC) once they are over, "

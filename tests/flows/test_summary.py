@@ -109,6 +109,9 @@ def test_periods_and_counts_of_one_read_naturally() -> None:
     assert "NPS +100 (1 Antwort)" in text
     hours = render(EN, NOW - timedelta(hours=36), NOW, one, compute([], CATALOG, EN), k=1)
     assert hours.splitlines()[0].endswith("(36 hours)"), "not '(2 days)'"
+    # Within one day: its date once, not "29 November 2026 – 29 November 2026" (review)
+    day = render(EN, NOW - timedelta(hours=12), NOW, one, compute([], CATALOG, EN), k=1)
+    assert day.splitlines()[0] == "Feedback summary 29 November 2026 (12 hours)"
 
 
 def test_withdrawn_consent_excludes_the_feedback() -> None:
