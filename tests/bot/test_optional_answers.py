@@ -213,7 +213,7 @@ async def test_a_consent_given_in_the_survey_under_way_can_be_withdrawn_at_once(
         await erika.press("2")
         asked = texts(await erika.press("Ja, einverstanden"))
         assert "Worum geht es?" in asked
-        [menu] = await erika.send("/widerruf")
+        menu, _ = await erika.send("/widerruf")  # then the open question again
         assert labels(menu) == [["Speicherung"], ["Rückfrage"]]
         assert texts(await erika.press("Rückfrage")) == (
             "Ihre Einwilligung „Rückfrage“ wurde widerrufen.\n\nDie noch offene Frage dazu "
