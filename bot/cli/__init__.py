@@ -83,9 +83,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser = build_parser(t)
         args, unknown = parser.parse_known_args(argv)
         if unknown:  # said by the subcommand, with its usage (not "feedbackbot COMMAND ...")
-            subcommand(parser, args.command).error(
-                t.gettext("unrecognized arguments: %s") % " ".join(unknown)
-            )
+            refusing = subcommand(parser, args.command)
+            if getattr(args, "document", None):  # `docs privacy-notice --bogus`
+                refusing = subcommand(refusing, args.document)
+            refusing.error(t.gettext("unrecognized arguments: %s") % " ".join(unknown))
     try:
         return int(args.handler(args))
     except FlowDefinitionError as error:

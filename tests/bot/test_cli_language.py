@@ -78,6 +78,10 @@ def test_a_usage_mistake_is_explained_in_german(tmp_path: Path) -> None:
     assert result.stderr.splitlines()[-1] == (
         "feedbackbot summary: Fehler: unbekannte Argumente: --bogus"
     )
+    result = feedbackbot(tmp_path, "docs", "privacy-notice", "--bogus", lang="de_DE.UTF-8")
+    assert result.stderr.splitlines()[-1] == (
+        "feedbackbot docs privacy-notice: Fehler: unbekannte Argumente: --bogus"
+    ), result.stderr
 
 
 def test_wrong_settings_are_explained_in_german(tmp_path: Path) -> None:
