@@ -29,8 +29,8 @@ OPEN_QUESTIONS_KEPT = 10_000  # chats whose open question's message id is rememb
 SERVER_ERROR_PAUSE = 1.0  # seconds before the first resend after a 5xx; doubles each time
 CHAT_CUT_OFF = (
     "chat not found",
-    "not enough rights",
-    "have no rights",
+    "not enough rights to send text",  # (photos refused alone: the chart, not the chat)
+    "have no rights to send a message",
     "topic_closed",
     "chat_write_forbidden",
     "chat_restricted",
