@@ -333,7 +333,11 @@ class Retractor:
 
         async def post_note() -> None:
             try:
-                await self.bot.send_message(chat_id, note)
+                try:
+                    await self.bot.send_message(chat_id, note)
+                except ChatMigrated as moved:  # the group's history, the alert perhaps in it,
+                    # is the supergroup's now: the note goes there (review)
+                    await self.bot.send_message(moved.new_chat_id, note)
             except TimedOut:  # it may have arrived: not posted again every round (review)
                 log.info("note on an unconfirmed alert may have arrived; not sent again")
 

@@ -7,6 +7,7 @@ import asyncio
 import json
 import shutil
 import sqlite3
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import closing
 from datetime import timedelta
@@ -19,7 +20,7 @@ import pytest
 import bot.alerts
 import storage.sqlite_people
 from bot.app import _purge_job
-from bot.fakeapi.model import BotMessage, bad_request
+from bot.fakeapi.model import ApiError, BotMessage, bad_request
 from bot.retractions import Retractor
 from storage.interface import StaffPost, StorageFull, StoreNotOpen, unconfirmed_message_id
 from tests.fakes.botapi import FakeBotApi
@@ -165,6 +166,30 @@ async def test_an_alert_telegram_did_not_confirm_is_shown_to_its_person_and_name
     assert "von Hand" in note and "Unbestätigt" not in note
     assert posts(desk) == [], "told: nothing left to do"
     assert "Unbestätigt zu spät" in texts(desk.api.messages(STAFF_CHAT)), "it did arrive"
+
+
+@pytest.mark.read_timeout(0.2)
+async def test_a_note_on_an_unconfirmed_alert_goes_to_the_supergroup_the_chat_became(
+    desk: Harness,
+) -> None:
+    """Review: sent to the old group's id, it failed in every round, for good."""
+    await unconfirmed_alert(desk, 4105, "Nach dem Umzug", NO)
+    customer = desk.customer(4105)
+    await customer.send("/loeschen")
+    with desk.api._cond:  # the group became a supergroup meanwhile
+        desk.api._faults[f"sendMessage@{STAFF_CHAT}"] = deque(
+            [
+                ApiError(
+                    400,
+                    "Bad Request: group chat was upgraded to a supergroup chat",
+                    {"migrate_to_chat_id": -1009999},
+                )
+            ]
+        )
+    await customer.press("Alles löschen")
+    await settled(desk)
+    [note] = [m["text"] or "" for m in desk.api.messages(-1009999)]
+    assert "von Hand" in note and posts(desk) == []
 
 
 @pytest.mark.read_timeout(0.2)
