@@ -510,7 +510,8 @@ class DataRights:
                 "chose with /language; I then follow your Telegram app's language again."
             )
             return Outcome(replies=(self._erase_question(t, text, pseudonym, held),))
-        question = self._erase_question(t, self._what_is_erased(t, held.count), pseudonym, held)
+        what = self._what_is_erased(t, held.count, held.draft)
+        question = self._erase_question(t, what, pseudonym, held)
         # Everything the confirmation then counts is named before (language and DPO
         # reviews: the chat id and the alerts were told of only afterwards).
         also = []
@@ -544,17 +545,32 @@ class DataRights:
         return Outcome(replies=(question,))
 
     @staticmethod
-    def _what_is_erased(t: Translator, feedback: int) -> str:
+    def _what_is_erased(t: Translator, feedback: int, draft: bool) -> str:
+        """The erase question, naming unfinished answers only where there are some (found
+        by review: named just after a withdrawal had discarded them)."""
+        if not feedback and draft:
+            return t.gettext(
+                "Do you want to erase all data stored about you? That is your consents and "
+                "your unfinished answers; no feedback is stored. This cannot be undone."
+            )
         if not feedback:
             return t.gettext(
-                "Do you want to erase all data stored about you? That is your consents and any "
-                "unfinished answers; no feedback is stored. This cannot be undone."
+                "Do you want to erase all data stored about you? That is your consents; no "
+                "feedback is stored. This cannot be undone."
             )
+        if draft:
+            return t.ngettext(
+                "Do you want to erase all data stored about you? That is {count} feedback, "
+                "your consents and your unfinished answers. This cannot be undone.",
+                "Do you want to erase all data stored about you? That is {count} feedbacks, "
+                "your consents and your unfinished answers. This cannot be undone.",
+                feedback,
+            ).format(count=feedback)
         return t.ngettext(
-            "Do you want to erase all data stored about you? That is {count} feedback, "
-            "your consents and any unfinished answers. This cannot be undone.",
-            "Do you want to erase all data stored about you? That is {count} feedbacks, "
-            "your consents and any unfinished answers. This cannot be undone.",
+            "Do you want to erase all data stored about you? That is {count} feedback and "
+            "your consents. This cannot be undone.",
+            "Do you want to erase all data stored about you? That is {count} feedbacks and "
+            "your consents. This cannot be undone.",
             feedback,
         ).format(count=feedback)
 
@@ -862,8 +878,10 @@ class DataRights:
             )
         if discarded:
             text += "\n\n" + t.gettext("Your unfinished answers were discarded.")
-        question = self._what_is_erased(t, len(feedback)) if complete else self._erase_all(t)
         held = await self._held(pseudonym, (feedback, unreadable))
+        question = (
+            self._what_is_erased(t, len(feedback), held.draft) if complete else self._erase_all(t)
+        )
         erase = self._erase_question(t, question, pseudonym, held)
         return Outcome(replies=(Reply(text), erase), close_keyboard=True, question_gone=discarded)
 

@@ -659,3 +659,19 @@ async def test_an_erasure_cut_short_is_not_run_again_from_its_start(harness: Har
     done = texts(await erika.press("Alles löschen"))
     assert len(calls) == 1, "run once"
     assert "keine Daten gespeichert" not in done, done
+
+
+async def test_the_erase_question_names_unfinished_answers_only_where_there_are_some(
+    harness: Harness,
+) -> None:
+    """Found by review: offered right after a withdrawal had discarded them, it still said
+    "your consents and any unfinished answers"."""
+    erika = harness.customer()
+    await erika.send("/start")
+    await erika.press("Ja, ich willige ein")
+    asked = texts(await erika.send("/loeschen"))
+    assert "Das sind Ihre Einwilligungen und Ihre unvollständigen Antworten" in asked, asked
+    await erika.send("/widerruf")
+    after = texts(await erika.press("Speicherung Ihres Feedbacks"))
+    assert "Ihre unvollständigen Antworten wurden verworfen." in after
+    assert "Das sind Ihre Einwilligungen; es ist kein Feedback gespeichert." in after, after
