@@ -184,7 +184,7 @@ class FeedbackService:
                         "this one and discards them. To go on with the other, send /start."
                     ),
                 )
-            if self._agreed_before(consents, flow):  # not a lost consent (found by review)
+            if await self._agreed_before(consents, flow):  # not a lost consent (review)
                 notes = (
                     *notes,
                     t.gettext(
@@ -201,7 +201,11 @@ class FeedbackService:
                 "You have unfinished answers for another survey: beginning “{survey}” "
                 "discards them. To go on with the other, send /start."
             ).format(survey=title)
-            begin = Button(t.gettext("Begin “{survey}”").format(survey=title), f"b:{flow.id}")
+            # The answers it was asked over go in its data: pressed later, over others, it
+            # asks again (review).
+            begin = Button(
+                t.gettext("Begin “{survey}”").format(survey=title), f"b:{flow.id}:{state.token}"
+            )
             return Outcome(replies=(*(Reply(n) for n in notes), Reply(ask, ((begin,),))))
         return await self._welcome_back(pseudonym, flow, t, state, notes)
 
@@ -218,8 +222,10 @@ class FeedbackService:
         return _headed((*notes, intro), await self._begin(pseudonym, flow, t))
 
     async def _begin_press(self, person: Person, t: Translator, data: str) -> Outcome:
-        """``b:<flow>``: begin that survey over another's unfinished answers (see start)."""
-        flow = self.catalog.flows.get(data.removeprefix("b:"))
+        """``b:<flow>:<token>``: begin that survey over another's unfinished answers, those
+        of `token` (see start)."""
+        flow_id, _, token = data.removeprefix("b:").partition(":")
+        flow = self.catalog.flows.get(flow_id)
         if flow is None:
             return Outcome(toast=t.gettext("This button is not valid."), close_keyboard=True)
         pseudonym = self.store.pseudonym(person.subject)
@@ -230,6 +236,8 @@ class FeedbackService:
         if state is not None and state.flow_id == flow.id:  # begun already (pressed twice)
             turn = self._engine(flow, _language_of(state, t)).reask(state, t.gettext(_CONTINUE))
             return replace(turn.outcome, close_keyboard=True)
+        if state is not None and state.token != token:  # other answers than it asked over
+            return replace(await self.start(person, flow.id), close_keyboard=True)
         outcome = await self._welcome_back(pseudonym, flow, t, state)
         return replace(outcome, close_keyboard=True)
 
@@ -581,12 +589,22 @@ class FeedbackService:
             proof=True,
         )
 
-    def _agreed_before(self, consents: list[ConsentRecord], flow: FlowDefinition) -> bool:
-        """Whether `consents` hold the required purposes of `flow` in force, but for an
-        earlier notice (alerts turned on, say): asked again, which the person is told."""
+    async def _agreed_before(self, consents: list[ConsentRecord], flow: FlowDefinition) -> bool:
+        """Whether `consents` hold a consent in force to this very flow's request, but to an
+        earlier version of it (alerts turned on, say): asked again, which the person is told.
+        Which flow a consent was given to, the archive of consent texts tells (a purpose
+        may be shared with another survey, whose request they never saw here; review)."""
         version = self._versions[flow.id]
-        older = {c.purpose for c in consents if c.in_force and c.notice_version != version}
-        return any(p.id in older for p in flow.required_purposes)
+        required = {p.id for p in flow.required_purposes}
+        for consent in consents:
+            if not consent.in_force or consent.notice_version == version:
+                continue
+            if consent.purpose not in required:
+                continue
+            texts = await self.store.consent_texts(consent.notice_version, consent.text_sha256)
+            if any(text.flow_id == flow.id for text in texts):
+                return True
+        return False
 
     def _agreed(self, consents: list[ConsentRecord], flow: FlowDefinition) -> bool:
         """Whether `consents` hold every required purpose of `flow`, for its current notice."""

@@ -15,6 +15,7 @@ import hmac
 import logging
 import os
 import sqlite3
+import stat
 import tempfile
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -493,13 +494,15 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
         """Keep RESERVE_BYTES of the disk in a file of the data folder, where there is room."""
         path = self._dir / RESERVE_FILE
         with contextlib.suppress(OSError):
-            if path.stat().st_size >= RESERVE_BYTES:
+            if _regular(path) and path.lstat().st_size >= RESERVE_BYTES:
                 return
         try:
             disk = os.statvfs(self._dir)
             if disk.f_bavail * disk.f_frsize < RESERVE_BYTES + FULL_BELOW:
                 return  # not now: the disk is nearly full as it is
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+            # Never through a link planted under its name (review): it would grow the file
+            # linked to, and giving it up would free nothing.
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600)
             try:
                 os.posix_fallocate(fd, 0, RESERVE_BYTES)
             finally:
@@ -509,8 +512,11 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
                 path.unlink()
 
     def _give_up_reserve(self) -> bool:
+        path = self._dir / RESERVE_FILE
         try:
-            (self._dir / RESERVE_FILE).unlink()
+            if not _regular(path):
+                return False
+            path.unlink()
         except OSError:
             return False
         return True
@@ -783,6 +789,14 @@ def _opens(key: bytes, wrapped: bytes | None, aad: bytes) -> bool:
     except DecryptionFailed:
         return False
     return True
+
+
+def _regular(path: Path) -> bool:
+    """Whether `path` is a regular file itself, not a link to one."""
+    try:
+        return stat.S_ISREG(path.lstat().st_mode)
+    except OSError:
+        return False
 
 
 def _out_of_space(folder: Path, below: int = 0) -> bool:

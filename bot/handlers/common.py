@@ -137,8 +137,9 @@ async def refuse_in_group(update: Update, context: BotContext) -> None:
     ):  # (a staff command only: anything else must not tell a group who is staff)
         await render(context.staff.not_the_staff_chat(locale, chat.id), update, context)
         raise ApplicationHandlerStop
-    anonymous = message is not None and message.sender_chat is not None
-    if anonymous and chat.id == staff_chat:
+    # An admin writing as the group itself (one posting as a channel gets the notice).
+    sender_chat = message.sender_chat if message is not None else None
+    if sender_chat is not None and sender_chat.id == chat.id == staff_chat:
         await render(context.staff.anonymous_in_staff_chat(locale), update, context)
         raise ApplicationHandlerStop
     notices = context.bot_data.group_notices

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -465,3 +466,73 @@ async def test_a_full_disk_when_another_survey_begins_keeps_the_unfinished_answe
     assert "nicht gespeichert" in failed.replies[0].text
     draft = await store.load_draft(pseudonym, clock())
     assert draft is not None and draft.payload["flow_id"] == "product", "nothing lost"
+
+
+_EVENT = """
+id = "event"
+title = { de = "Veranstaltung", en = "Event" }
+intro = { de = "Wie war unsere Veranstaltung?", en = "How was our event?" }
+
+[[purposes]]
+id = "feedback"
+required = true
+label = "Storing your feedback"
+description = "Storing and evaluating your feedback to improve our service"
+
+[[steps]]
+id = "rating"
+type = "rating"
+min = 1
+max = 5
+prompt = { de = "Wie fanden Sie es?", en = "How did you like it?" }
+
+[[steps]]
+id = "thanks"
+type = "thanks"
+prompt = "Thank you for your feedback!"
+"""
+
+
+async def test_a_survey_never_agreed_to_is_not_said_to_have_changed_since_agreeing(
+    tmp_path: Path,
+) -> None:
+    """Review: two surveys sharing a required purpose; Erika agreed to the general survey
+    only, and the event survey's request told her it had changed since she agreed."""
+    (tmp_path / "event.toml").write_text(_EVENT, encoding="utf-8")
+    store = MemoryStore()
+    await store.open()
+    clock = Clock()
+    base = make_service(store, clock)
+    service = FeedbackService(store, FlowCatalog.load(tmp_path), base.config, clock=clock)
+    assert await service.archive_consent_texts() > 0  # what tells which survey a consent is of
+    first = await service.start(ERIKA, "feedback")
+    await service.press(ERIKA, press(first, "Ja, ich willige ein"))
+    await service.cancel(ERIKA)
+    asked = await service.start(ERIKA, "event")
+    said = " ".join(r.text for r in asked.replies)
+    assert "hat sich geändert" not in said and "changed since" not in said, said
+
+
+async def test_a_stale_begin_button_does_not_discard_answers_it_was_not_shown_over() -> None:
+    """Review: `b:<flow>` carried nothing of the answers it was offered over; pressed
+    later, it discarded answers given since unasked."""
+    store = MemoryStore()
+    await store.open()
+    clock = Clock()
+    service = make_service(store, clock)
+    pseudonym = store.pseudonym(ERIKA.subject)
+    product = await service.start(ERIKA, "product")
+    await service.press(ERIKA, press(product, "Ja, ich willige ein"))
+    feedback = await service.start(ERIKA, "feedback")
+    rating = await service.press(ERIKA, press(feedback, "Ja, ich willige ein"))
+    await service.press(ERIKA, press(rating, "4"))
+    asked = await service.start(ERIKA, "product")  # the button, over these answers
+    stale = asked.replies[-1].buttons[0][0].data
+    await service.cancel(ERIKA)  # those answers go
+    again = await service.start(ERIKA, "feedback")  # a new run, answered anew
+    await service.press(ERIKA, press(again, "2"))
+    await service.press(ERIKA, stale)
+    draft = await store.load_draft(pseudonym, clock())
+    assert draft is not None and draft.payload["flow_id"] == "feedback", (
+        "the answers given after the button was shown were discarded unasked"
+    )

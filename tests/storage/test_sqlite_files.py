@@ -1528,3 +1528,25 @@ async def test_only_an_opening_that_may_upgrade_upgrades_the_ledger(
     with sqlite3.connect(f"file:{data_dir / 'erasures.db'}?mode=ro", uri=True) as con:
         assert con.execute("SELECT max(version) FROM schema_migrations").fetchone() == (2,)
     con.close()
+
+
+async def test_the_space_kept_in_reserve_follows_no_link_planted_under_its_name(
+    tmp_path: Path,
+) -> None:
+    """Review: a link named space.reserve grew the file it pointed to (a key file, say) to
+    4 MB, and giving the reserve up freed nothing."""
+    data, victim = tmp_path / "data", tmp_path / "elsewhere.key"
+    victim.write_bytes(b"x" * 44)
+    data.mkdir(mode=0o700)
+    os.symlink(victim, data / "space.reserve")
+    key = generate_key()
+    store = SQLiteStore(data, key)
+    await store.open()
+    await store.close()
+    assert victim.read_bytes() == b"x" * 44
+    reserve = data / "space.reserve"
+    assert not reserve.is_symlink(), "the link went, nothing more"
+    store = SQLiteStore(data, key)  # opened again: the reserve made at last
+    await store.open()
+    await store.close()
+    assert stat.S_ISREG(reserve.lstat().st_mode) and stat.S_IMODE(reserve.stat().st_mode) == 0o600
