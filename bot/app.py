@@ -258,6 +258,8 @@ async def _purge_job(context: BotContext) -> None:
     alerts = context.bot_data.alerts
     if alerts is not None:  # those Telegram could not take before
         await alerts.resume()
+    if context.bot_data.digest_due:  # one Telegram could not take at its time
+        await post_digest(context.application)  # type: ignore[arg-type]
     webhooks = context.bot_data.webhooks
     if webhooks is not None:  # what the purge asked recipients to delete
         try:
@@ -291,7 +293,10 @@ async def post_digest(application: BotApplication) -> None:
         return
     outcome = await data.staff.digest(data.settings.default_locale, schedule.period)
     if data.alerts is not None:
-        await data.alerts.post_in_turn(outcome.replies, "digest")
+        posted = await data.alerts.post_in_turn(outcome.replies, "digest")
+        if not posted and not data.digest_due:
+            log.warning("the digest is tried again at each purge until it is posted")
+        data.digest_due = not posted
 
 
 async def _digest_job(context: BotContext) -> None:

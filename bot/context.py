@@ -40,6 +40,9 @@ class BotData:
     after a restart, a question answered by typing keeps its buttons; pressing them later
     shows the current question again)."""
     background: set[asyncio.Task[Any]] = field(default_factory=set)
+    digest_due: bool = False
+    """The scheduled digest could not be posted (Telegram down, flood control, the staff
+    chat cut off): tried again at each purge until it is, or the next one is due."""
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

@@ -32,7 +32,8 @@ async def settled(desk: Harness) -> None:
 async def purge_job(desk: Harness) -> None:
     assert desk.app is not None
     data = desk.app.bot_data
-    await _purge_job(SimpleNamespace(bot_data=data, service=data.service))  # type: ignore[arg-type]
+    job = SimpleNamespace(bot_data=data, service=data.service, application=desk.app)
+    await _purge_job(job)  # type: ignore[arg-type]
     await settled(desk)
 
 

@@ -246,6 +246,28 @@ async def test_the_digest_waits_out_flood_control_and_is_never_cut_in_half(
     assert "digest not posted" in errors(caplog)
 
 
+async def test_a_digest_telegram_could_not_take_is_posted_at_the_next_purge(
+    desk: Harness,
+) -> None:
+    """A digest refused at its time (Telegram down for a while at 8:00) was lost for the
+    day: staff had nothing and no sign of it but a log line."""
+    await many(desk)
+    assert desk.app is not None
+    desk.api.fail_next("sendMessage", 500, count=6, chat_id=STAFF_CHAT)
+    await post_digest(desk.app)
+
+    def digests() -> int:
+        posted = desk.api.messages(STAFF_CHAT)
+        return sum("Feedback-Zusammenfassung" in (m["text"] or "") for m in posted)
+
+    assert digests() == 0
+    await purge_job(desk)
+    assert digests() == 1
+    assert len(desk.api.calls("sendPhoto")) == 1, "the chart with its text"
+    await purge_job(desk)
+    assert digests() == 1, "posted once"
+
+
 async def test_staff_are_told_so_only_for_a_staff_command_in_another_group(
     desk: Harness,
 ) -> None:
