@@ -125,6 +125,7 @@ class Alerts:
         data = self._data
         assert data.settings is not None and data.staff is not None
         chat, staff, retractor = data.settings.staff_chat_id, data.staff, data.retractor
+        thread = data.settings.staff_thread_id
         assert chat is not None
         sent = False
         maybe: list[bool] = []  # a part that may have arrived is audited as such
@@ -160,6 +161,7 @@ class Alerts:
                         attempts=ALERT_ATTEMPTS,
                         answered=asking.clear,
                         cut_off=cut_off,
+                        thread=thread,
                     )
                     or posted
                 )
@@ -226,9 +228,9 @@ class Alerts:
         review: three 429s during an alert burst dropped the digest's text and posted its
         chart alone). Whether all were posted."""
         data = self._data
-        chat = data.settings.staff_chat_id if data.settings is not None else None
-        if chat is None:
+        if data.settings is None or data.settings.staff_chat_id is None:
             return False
+        chat, thread = data.settings.staff_chat_id, data.settings.staff_thread_id
 
         def cut_off(error: Any) -> None:
             say_cut_off(chat, error, f"{what} not posted")
@@ -236,7 +238,12 @@ class Alerts:
         async with self._in_turn:
             for reply in replies:
                 if not await send_to(
-                    self.application.bot, chat, reply, attempts=ALERT_ATTEMPTS, cut_off=cut_off
+                    self.application.bot,
+                    chat,
+                    reply,
+                    attempts=ALERT_ATTEMPTS,
+                    cut_off=cut_off,
+                    thread=thread,
                 ):
                     log.error("%s not posted", what)
                     return False

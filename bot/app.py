@@ -106,6 +106,7 @@ def build_application(
             _alert_text(application.bot_data.staff, settings.default_locale),
             clock,
             settings.timezone,
+            settings.staff_thread_id,
         )
         application.bot_data.retractor = retractor
         application.bot_data.rights.after_removal.append(retractor.soon)

@@ -32,6 +32,8 @@ CHAT_CUT_OFF = (
     "not enough rights to send text",  # (photos refused alone: the chart, not the chat)
     "have no rights to send a message",
     "topic_closed",
+    "topic_deleted",
+    "message thread not found",  # FEEDBACKBOT_STAFF_THREAD_ID names no topic (any more)
     "chat_write_forbidden",
     "chat_restricted",
     "need administrator rights",

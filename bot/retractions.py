@@ -91,8 +91,11 @@ class Retractor:
         render: Callable[[FeedbackRecord], str | None] = lambda record: None,
         clock: Callable[[], datetime] = utc_now,
         timezone: str = "Europe/Berlin",
+        thread: int | None = None,
     ) -> None:
         self.bot = bot
+        self.thread = thread
+        """The forum topic of the staff chat that alerts go to (FEEDBACKBOT_STAFF_THREAD_ID)."""
         self.store = store
         self.locale = locale
         self.clock = clock
@@ -334,7 +337,7 @@ class Retractor:
         async def post_note() -> None:
             try:
                 try:
-                    await self.bot.send_message(chat_id, note)
+                    await self.bot.send_message(chat_id, note, message_thread_id=self.thread)
                 except ChatMigrated as moved:  # the group's history, the alert perhaps in it,
                     # is the supergroup's now: the note goes there (review)
                     await self.bot.send_message(moved.new_chat_id, note)

@@ -147,6 +147,8 @@ class Settings(BaseSettings):
     master_key_file: Path | None = None
     staff_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     staff_chat_id: int | None = None
+    staff_thread_id: int | None = Field(default=None, gt=0)
+    """The forum topic of the staff chat that alerts and digests go to (None: General)."""
     retention: timedelta = timedelta(days=180)
     purge_interval: timedelta = timedelta(hours=1)
     audit_retention: timedelta = AUDIT_RETENTION
@@ -336,6 +338,13 @@ class Settings(BaseSettings):
         if self.staff_chat_id is not None:
             return self
         t = operator_translator()
+        if self.staff_thread_id is not None:
+            raise ValueError(
+                t.gettext(
+                    "FEEDBACKBOT_STAFF_THREAD_ID is set but FEEDBACKBOT_STAFF_CHAT_ID is not: "
+                    "it names a topic of the staff chat"
+                )
+            )
         if self.digest_schedule is not None:
             raise ValueError(
                 t.gettext(

@@ -23,6 +23,16 @@ def say_cut_off(chat_id: int, error: TelegramError, meanwhile: str) -> None:
     if isinstance(error, ChatMigrated):
         say_moved(chat_id, error.new_chat_id, meanwhile)
         return
+    if any(word in error.message.lower() for word in ("thread", "topic")):
+        log.error(
+            "the topic FEEDBACKBOT_STAFF_THREAD_ID names in the staff chat %s takes no messages "
+            "from the bot (%s): open the topic again, or correct or unset "
+            "FEEDBACKBOT_STAFF_THREAD_ID; %s",
+            GroupChat(chat_id),
+            error.message,
+            meanwhile,
+        )
+        return
     log.error(
         "the staff chat %s takes no messages from the bot (%s): add the bot to it again, "
         "let it write there, or correct FEEDBACKBOT_STAFF_CHAT_ID; %s",
