@@ -100,6 +100,9 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
         self._exclusive = exclusive
         self._upgrade = upgrade
         self._lock_file: int | None = None
+        self.applied_again = 0
+        """How many erasures and withdrawals opening carried out again (a restored backup
+        still held what they had removed)."""
 
     # ---- opening -----------------------------------------------------------------
 
@@ -220,6 +223,7 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
             if await self._still_held([entry]):
                 await self._apply_again(entry)
                 again += 1
+        self.applied_again = again
         if again:
             log.warning(  # the count in the line itself (operator audit: it was not shown)
                 "erasures_applied_again: %d erasures and withdrawals that a restored backup "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import math
 import os
 import sys
@@ -11,14 +12,16 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.cli.common import lookback, with_store
+from bot.cli.common import lookback, open_store, with_store
 from bot.operator import operator_translator
-from bot.settings import Settings
+from bot.settings import Settings, load_settings
 from flows.catalog import FlowCatalog, FlowDefinitionError
 from flows.i18n import Translator
 from flows.models import ChoiceStep, MultipleChoiceStep, render_text
 from flows.service import utc_now
-from storage import SQLiteStore, StatisticsRow
+from storage import SQLiteStore, StatisticsRow, StoreInUse
+from storage.sqlite_db import hold_lock
+from storage.sqlite_restore import Backups, check_backups, put_back, undo
 
 
 def register(subparsers: Any, t: Translator) -> None:
@@ -66,6 +69,35 @@ def register(subparsers: Any, t: Translator) -> None:
         ),
     )
     backup.set_defaults(handler=run_backup)
+    restore = subparsers.add_parser(
+        "restore",
+        help=t.gettext("put backups back into the data folder (with the bot stopped)"),
+        description=t.gettext(
+            "Check the backups, move the store files they replace aside into a folder "
+            "replaced-<time> in the data folder, put the backups in their place and open "
+            "the store once, which carries out again the erasures and withdrawals made "
+            "since the backup. Should the restored store not open (a wrong master key, "
+            "say), everything is put back as it was."
+        ),
+    )
+    restore.add_argument(
+        "data", type=Path, metavar="BACKUP", help=t.gettext("a backup of feedback.db")
+    )
+    restore.add_argument(
+        "--keys",
+        type=Path,
+        metavar="KEYS_BACKUP",
+        help=t.gettext(
+            "a backup of keys.db taken with it; without, the key store in the data folder stays"
+        ),
+    )
+    restore.add_argument(
+        "--ledger",
+        type=Path,
+        metavar="LEDGER_BACKUP",
+        help=t.gettext("a copy of erasures.db, only if the data folder lost its own"),
+    )
+    restore.set_defaults(handler=run_restore)
     stats = subparsers.add_parser(
         "stats",
         help=t.gettext("print the anonymous long-term statistics"),
@@ -133,6 +165,71 @@ def run_backup(args: argparse.Namespace) -> int:
         print(message.format(ledger=args.ledger))
     for note in notes:
         print(note, file=sys.stderr)
+    return 0
+
+
+def run_restore(args: argparse.Namespace) -> int:
+    t = operator_translator()
+    settings = load_settings()
+    backups = Backups(args.data, args.keys, args.ledger)
+    lock = hold_lock(settings.data_dir)  # the bot must not run on the files replaced
+    try:
+        keyless = check_backups(settings.data_dir, backups)
+        aside = put_back(settings.data_dir, backups, utc_now())
+    finally:
+        if lock is not None:
+            os.close(lock)  # taken again by the store, which opens what was put back
+    try:
+        store = open_store(settings, exclusive=True)
+    except BaseException:
+        undo(settings.data_dir, backups, aside)
+        raise
+
+    async def opened() -> int:
+        await store.open()
+        await store.close()
+        return store.applied_again
+
+    try:
+        again = asyncio.run(opened())
+    except BaseException as error:
+        if not isinstance(error, StoreInUse):  # the bot, started meanwhile, opened it
+            undo(settings.data_dir, backups, aside)
+            print(
+                "feedbackbot: "
+                + t.gettext("the restored store did not open; the data folder is as it was"),
+                file=sys.stderr,
+            )
+        raise
+    print(t.gettext("restored {path}").format(path=settings.data_dir))
+    if again:
+        print(
+            t.ngettext(
+                "{count} erasure or withdrawal made since the backup was carried out again",
+                "{count} erasures and withdrawals made since the backup were carried out again",
+                again,
+            ).format(count=again)
+        )
+    if keyless:
+        print(
+            t.ngettext(
+                "note: {count} feedback in the data backup has no key in the key store and "
+                "stays unreadable (its person erased or expired since, or a key store copy "
+                "older than the data copy)",
+                "note: {count} feedbacks in the data backup have no key in the key store and "
+                "stay unreadable (their people erased or expired since, or a key store copy "
+                "older than the data copy)",
+                keyless,
+            ).format(count=keyless),
+            file=sys.stderr,
+        )
+    if aside is not None:
+        print(
+            t.gettext(
+                "the files it replaced are in {path}: they hold personal data that erasure "
+                "no longer reaches; delete that folder once the bot runs well"
+            ).format(path=aside)
+        )
     return 0
 
 

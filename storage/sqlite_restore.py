@@ -1,0 +1,204 @@
+"""Putting backups back (`feedbackbot restore`): the steps the README asked of the
+operator by hand, where one forgotten step did harm (found by an operator review: a
+`keys.db-wal` left beside a restored `keys.db` was folded into it at the next start,
+and a backup of the wrong kind, or damaged, was only found out then).
+
+The backups are checked first, read-only; nothing in the data folder changes when one
+is refused. The files they replace are moved aside into a folder of their own, not
+deleted, and moved back should the restored store then not open (see bot.cli).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from storage.interface import N_, StoreError
+from storage.sqlite import DATA_FILE, KEY_STORE_FILE
+from storage.sqlite_db import durable_rename
+from storage.sqlite_ledger import LEDGER_FILE
+
+SIDECARS = ("", "-wal", "-shm", "-journal")
+
+KINDS = {
+    "main": (DATA_FILE, ("feedback", "consents")),
+    "keys": (KEY_STORE_FILE, ("meta", "data_keys")),
+    "ledger": (LEDGER_FILE, ("erasures",)),
+}
+"""What a backup of each kind is put back as, and the tables that tell it apart."""
+
+
+@dataclass(frozen=True)
+class Backups:
+    """The copies to put back: the data store's; the key store's, or None to keep the one
+    in the data folder (whose keys erasure and expiry have shredded since stay gone, so
+    what the data copy holds of those people stays unreadable); the erasure ledger's
+    only for a data folder lost as a whole."""
+
+    data: Path
+    keys: Path | None = None
+    ledger: Path | None = None
+
+    def files(self) -> list[tuple[str, Path]]:
+        given = (("main", self.data), ("keys", self.keys), ("ledger", self.ledger))
+        return [(kind, path) for kind, path in given if path is not None]
+
+
+def check_backups(data_dir: Path, backups: Backups) -> int:
+    """Raise StoreError, changing nothing, for a backup that is missing, not a store file
+    of its kind (the data and key store swapped, say), damaged, or has a write-ahead log
+    beside it (a plain copy of a running store: the log holds part of it); and for an
+    erasure ledger given while the data folder still has its own, which is newer than any
+    copy. Return how many feedbacks of the data backup have no key in the key store
+    backup (a key store copy older than the data copy: those stay unreadable)."""
+    paths = [path.resolve() for _, path in backups.files()]
+    if len(set(paths)) != len(paths):
+        raise StoreError(N_("the backups given must be different files"))
+    for kind, path in backups.files():
+        _check(kind, path)
+    if backups.ledger is not None and (data_dir / LEDGER_FILE).exists():
+        raise StoreError(
+            N_(
+                "{path} still has its erasure ledger {file}, which is newer than any copy: "
+                "keep it and leave out --ledger"
+            ),
+            path=data_dir,
+            file=LEDGER_FILE,
+        )
+    keys = backups.keys
+    if keys is None:
+        keys = data_dir / KEY_STORE_FILE
+        if not keys.is_file():
+            raise StoreError(
+                N_("{path} has no key store {file}: give its backup with --keys"),
+                path=data_dir,
+                file=KEY_STORE_FILE,
+            )
+    return _without_keys(backups.data, keys, immutable=backups.keys is not None)
+
+
+def _check(kind: str, path: Path) -> None:
+    name, tables = KINDS[kind]
+    if not path.is_file():
+        raise StoreError(N_("{path} is not a file"), path=path)
+    for sidecar in ("-wal", "-journal"):
+        beside = path.with_name(path.name + sidecar)
+        if beside.exists() and beside.stat().st_size > 0:
+            raise StoreError(
+                N_(
+                    "{path} has a {sidecar} file beside it: it is a plain copy of a store in "
+                    "use, not one written by `feedbackbot backup`, and may lack what that "
+                    "file holds"
+                ),
+                path=path,
+                sidecar=beside.name,
+            )
+    try:
+        with _read_only(path) as con:
+            found = {row[0] for row in con.execute("SELECT name FROM sqlite_master")}
+            verdict = con.execute("PRAGMA quick_check").fetchone()
+    except sqlite3.Error as error:
+        raise StoreError(
+            N_("{path} cannot be read as a backup of {file}: {reason}"),
+            path=path,
+            file=name,
+            reason=error,
+        ) from None
+    if not set(tables) <= found:
+        raise StoreError(N_("{path} is not a backup of {file}"), path=path, file=name)
+    if verdict is None or verdict[0] != "ok":
+        raise StoreError(
+            N_("{path} is damaged ({reason}): take an older backup"),
+            path=path,
+            reason=verdict[0] if verdict else "?",
+        )
+
+
+def _without_keys(data: Path, keys: Path, immutable: bool) -> int:
+    """`immutable` for a backup; the data folder's own key store is read with its
+    write-ahead log."""
+    uri = f"{keys.resolve().as_uri()}?mode=ro" + ("&immutable=1" if immutable else "")
+    with _read_only(data) as con:
+        con.execute("ATTACH DATABASE ? AS keys", (uri,))
+        row = con.execute(
+            "SELECT count(*) FROM main.feedback AS f WHERE NOT EXISTS (SELECT 1 FROM "
+            "keys.data_keys AS k WHERE k.pseudonym = f.pseudonym AND "
+            "k.key_version = f.key_version)"
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+class _read_only:
+    """A connection that cannot change `path` nor make files beside it."""
+
+    def __init__(self, path: Path) -> None:
+        uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
+        self.con = sqlite3.connect(uri, uri=True)
+
+    def __enter__(self) -> sqlite3.Connection:
+        return self.con
+
+    def __exit__(self, *_: object) -> None:
+        self.con.close()
+
+
+def put_back(data_dir: Path, backups: Backups, now: datetime) -> Path | None:
+    """Move the store files of `data_dir` aside into a new folder `replaced-<time>` there
+    (None when there were none), then copy the backups in under their names, each
+    written in full and flushed before it gets its name. The caller holds the data
+    folder's lock. Should a copy fail, everything is put back as it was."""
+    aside = data_dir / f"replaced-{now:%Y%m%d-%H%M%S}"
+    present = [
+        KINDS[kind][0] + sidecar
+        for kind, _ in backups.files()
+        for sidecar in SIDECARS
+        if (data_dir / (KINDS[kind][0] + sidecar)).exists()
+    ]
+    moved: list[str] = []
+    written: list[Path] = []
+    try:
+        if present:
+            aside.mkdir(mode=0o700)
+            for name in present:
+                os.replace(data_dir / name, aside / name)
+                moved.append(name)
+        for kind, source in backups.files():
+            target = data_dir / KINDS[kind][0]
+            partial = data_dir / f".{target.name}.restoring"
+            old_umask = os.umask(0o077)
+            try:
+                shutil.copyfile(source, partial)
+            finally:
+                os.umask(old_umask)
+            os.chmod(partial, 0o600)
+            durable_rename(partial, target)
+            written.append(target)
+    except BaseException:
+        for kind, _ in backups.files():
+            (data_dir / f".{KINDS[kind][0]}.restoring").unlink(missing_ok=True)
+        for target in written:
+            target.unlink(missing_ok=True)
+        take_back(data_dir, aside if moved else None, moved)
+        raise
+    return aside if present else None
+
+
+def undo(data_dir: Path, backups: Backups, aside: Path | None) -> None:
+    """Remove the restored files (and what opening them made beside them) and move back
+    those `put_back` moved aside."""
+    for kind, _ in backups.files():
+        for sidecar in SIDECARS:
+            (data_dir / (KINDS[kind][0] + sidecar)).unlink(missing_ok=True)
+    take_back(data_dir, aside, sorted(os.listdir(aside)) if aside is not None else [])
+
+
+def take_back(data_dir: Path, aside: Path | None, names: list[str]) -> None:
+    if aside is None:
+        return
+    for name in names:
+        os.replace(aside / name, data_dir / name)
+    aside.rmdir()
