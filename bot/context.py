@@ -40,9 +40,22 @@ class BotData:
     after a restart, a question answered by typing keeps its buttons; pressing them later
     shows the current question again)."""
     background: set[asyncio.Task[Any]] = field(default_factory=set)
+    answered_once: dict[tuple[int, str], None] = field(default_factory=dict)
+    """Per chat, the edited messages and albums answered already (bounded, in memory)."""
     digest_due: bool = False
     """The scheduled digest could not be posted (Telegram down, flood control, the staff
     chat cut off): tried again at each purge until it is, or the next one is due."""
+
+    def first_time(self, chat_id: int, what: str) -> bool:
+        """Whether `what` (an edited message's id, an album's id) is seen in `chat_id` for
+        the first time: one answer to it, not one to each of its updates."""
+        key = (chat_id, what)
+        if key in self.answered_once:
+            return False
+        self.answered_once[key] = None
+        if len(self.answered_once) > 10_000:  # bounded: forget the oldest
+            del self.answered_once[next(iter(self.answered_once))]
+        return True
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

@@ -89,8 +89,19 @@ class TextInput:
 
 FORWARDED = "forwarded"
 """The kind of an OtherInput that is a forwarded message (text or not)."""
+VIA_BOT = "via_bot"
+"""The kind of an OtherInput that is a text sent through an inline bot (its text)."""
+CAPTIONED = "captioned"
+"""The kind of an OtherInput that is a photo, video or file with words written under it."""
 # The parts of a text Telegram splits are sent within a second or two of each other.
 SPLIT_TEXT_WINDOW = timedelta(seconds=2)
+# People write a comment in bursts ("Hallo," and the matter a few seconds later).
+BURST_WINDOW = timedelta(seconds=20)
+# What is typed to answer a question of buttons, not more of a comment.
+SHORT_REPLIES = frozenset(
+    "ja nein yes no ok okay jo jep jup nö ne nee nope yep yup yeah gerne klar sure danke "
+    "thanks thx j n y".split()
+)
 # A second tap on an answered question's buttons comes within a second or two, before
 # the removal of its buttons reaches the person's phone.
 DOUBLE_TAP_WINDOW = timedelta(seconds=3)
@@ -175,6 +186,19 @@ class Engine:
                 "answer (it may hold someone else's words and name)."
             )
             return self.reask(state, note)
+        if event.kind == VIA_BOT:
+            note = self.t.gettext(
+                "Please write your answer yourself: a message sent through another bot is not "
+                "taken as an answer (it holds that bot's words, perhaps about someone else)."
+            )
+            return self.reask(state, note)
+        if event.kind == CAPTIONED:
+            note = self.t.gettext(
+                "I can only read text and buttons here: neither the picture or file nor the "
+                "words written under it were kept. Please send your answer as a text message "
+                "on its own."
+            )
+            return self.reask(state, note)
         return self.reask(state, self.t.gettext("I can only read text and buttons here."))
 
     # --- inputs -------------------------------------------------------------------
@@ -243,11 +267,47 @@ class Engine:
             typed = typed_rating(text, step)
             if typed is not None:
                 return self._advance(state, step, typed)
+        added = self._more_of_text(state, step, event)
+        if added is not None:
+            return added
+        if isinstance(step, RatingStep):
             note = self.t.gettext(
                 "Please tap a button, or type a number from {low} to {high}."
             ).format(low=self.t.number(step.min), high=self.t.number(step.max))
             return self.reask(state, note)
         return self.reask(state, self.t.gettext("Please answer with one of the buttons."))
+
+    def _more_of_text(self, state: ConversationState, step: Step, event: TextInput) -> Turn | None:
+        """Text that answers no button of `step`, sent right after a text answer: more of
+        that answer, written in a second message as people do in chats, added to it (found
+        by review: "Hallo," was stored as the comment, and the complaint sent seconds
+        later refused with "please use the buttons"). Not a yes, no or button label typed
+        in answer to `step`; None where it is not more of a text answer."""
+        previous = self.flow.step(state.answered) if state.answered else None
+        given = state.answers.get(previous.id) if previous is not None else None
+        if (
+            not isinstance(previous, TextStep)
+            or not isinstance(given, str)  # skipped
+            or state.answered_at is None
+            or self.now - state.answered_at > BURST_WINDOW
+        ):
+            return None
+        addition = event.text.strip()
+        labels = {_bare(render_text(o.label, self.t)) for o in getattr(step, "options", ())}
+        if not visible(addition) or _bare(addition) in SHORT_REPLIES | labels:
+            return None
+        combined = f"{given}\n{addition}"
+        if len(combined) > previous.max_length:
+            note = self.t.gettext(
+                "This message was not added to your previous answer: together they would be "
+                "longer than the {limit} characters that fit. It was not stored."
+            ).format(limit=self.t.number(previous.max_length))
+            return self.reask(state, note)
+        added = state.model_copy(
+            update={"answers": {**state.answers, previous.id: combined}, "answered_at": self.now}
+        )
+        turn = self.reask(added, self.t.gettext("Added to your previous answer."))
+        return Turn(added, turn.outcome, changed=True)
 
     def _too_long(
         self, state: ConversationState, step: TextStep, text: str, sent_at: datetime | None

@@ -342,12 +342,42 @@ class FeedbackService:
         t = translator(locale)
         return Outcome(toast=t.gettext("This button is not valid."), close_keyboard=True)
 
-    def edit_not_taken(self, locale: str) -> Outcome:
-        t = translator(locale)
+    async def edited(self, person: Person, text: str) -> Outcome:
+        """A text message edited after it was sent: the change is not taken over, said as
+        true for where the person is (found by review: before consent it said "the answer
+        counts as first sent", as if something had been kept, and after the survey it
+        named /cancel, which then does nothing, and not how to correct stored feedback).
+        Nothing when the text is an answer as it stands: Telegram also sends edits that
+        change nothing (the first reaction put on a message)."""
+        t = translator(person.locale)
+        pseudonym = self.store.pseudonym(person.subject)
+        state = await self._state(pseudonym)
+        if state is not None:
+            if text.strip() in {a for a in state.answers.values() if isinstance(a, str)}:
+                return Outcome()
+            return Outcome.say(
+                t.gettext(
+                    "I cannot take over changes to a message already sent: the answer counts "
+                    "as first sent. /cancel discards the unfinished answers, to give them "
+                    "again."
+                )
+            )
+        given, _ = await self.store.readable_feedback_of(pseudonym, self.clock())
+        if given:
+            stored = {a for r in given for a in r.answers.values() if isinstance(a, str)}
+            if text.strip() in stored:
+                return Outcome()
+            return Outcome.say(
+                t.gettext(
+                    "I cannot take over changes to a message already sent: your feedback is "
+                    "stored as first sent, /mydata shows it. To correct it, erase your data "
+                    "with /delete and give your feedback again."
+                )
+            )
         return Outcome.say(
             t.gettext(
-                "I cannot take over changes to a message already sent: the answer counts as "
-                "first sent. /mydata shows what is stored; /cancel discards unfinished answers."
+                "I cannot take over changes to a message already sent; no answer of yours is "
+                "stored, before or after the change."
             )
         )
 

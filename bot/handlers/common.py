@@ -161,9 +161,16 @@ def _staff_command(message: Message | None) -> bool:
 
 
 async def edited_in_private(update: Update, context: BotContext) -> None:
-    """A sent message edited afterwards: say that the change is not taken over (the answer
-    as first sent counts); nothing of the new text is kept."""
-    await render(context.service.edit_not_taken(context.locale(update)), update, context)
+    """A text message edited afterwards: say once that the change is not taken over (the
+    answer as first sent counts); nothing of the new text is kept. Other edits (a live
+    location moving: one each time the phone moves, found by review) are no answers."""
+    message = update.effective_message
+    if message is not None and message.text is not None:
+        outcome = await context.service.edited(context.person(update), message.text)
+        if outcome.replies and context.bot_data.first_time(
+            message.chat.id, f"edit:{message.message_id}"
+        ):
+            await render(outcome, update, context)
     raise ApplicationHandlerStop
 
 

@@ -9,7 +9,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.context import BotContext
 from bot.render import render
-from flows.engine import FORWARDED
+from flows.engine import CAPTIONED, FORWARDED, VIA_BOT
 
 PRIVATE = filters.ChatType.PRIVATE
 NEW_MESSAGE = filters.UpdateType.MESSAGE
@@ -40,8 +40,12 @@ async def text(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message is None or message.text is None:
         return
-    if message.forward_origin is not None:  # someone else's words: not kept, asked again
-        outcome = await context.service.other(context.person(update), FORWARDED)
+    # Someone else's words (forwarded; an inline bot's text, e.g. @wiki about a named
+    # person, found by review): not kept, the question asked again.
+    borrowed = FORWARDED if message.forward_origin is not None else None
+    borrowed = VIA_BOT if message.via_bot is not None else borrowed
+    if borrowed is not None:
+        outcome = await context.service.other(context.person(update), borrowed)
         await render(outcome, update, context)
         return
     replied = message.reply_to_message
@@ -54,9 +58,18 @@ async def text(update: Update, context: BotContext) -> None:
 
 
 async def other(update: Update, context: BotContext) -> None:
-    """A sticker, photo, voice message...: nothing is stored, the step is asked again."""
+    """A sticker, photo, voice message...: nothing is stored, the step is asked again; once
+    for an album (one update a picture: ten replies and ten questions in a second, found
+    by review), and said of a caption that its words were not taken either."""
     message = update.effective_message
-    kind = message.effective_attachment.__class__.__name__ if message else "unknown"
+    if message is None:
+        return
+    album = message.media_group_id
+    if album is not None and not context.bot_data.first_time(message.chat.id, f"album:{album}"):
+        return
+    kind = message.effective_attachment.__class__.__name__
+    if message.caption and message.forward_origin is None:
+        kind = CAPTIONED
     await render(await context.service.other(context.person(update), kind), update, context)
 
 

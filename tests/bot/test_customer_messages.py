@@ -1,0 +1,212 @@
+"""What Telegram really sends from customers in a private chat, and what a person should
+get back (found by a review of Telegram's realities): a comment written in two messages,
+an album, a photo with a caption, a live location, edits that change nothing, an edit
+of stored feedback, a text sent through an inline bot."""
+
+from __future__ import annotations
+
+import copy
+from datetime import timedelta
+
+from tests.harness import Customer, Harness, texts
+
+
+async def _at_comment(harness: Harness, user_id: int = 4242424242) -> Customer:
+    erika = harness.customer(user_id)
+    await erika.send("/start")
+    await erika.press("Ja, ich willige ein")
+    await erika.press("2")
+    return erika
+
+
+# --- edits: a live location, an edit that changes nothing ---
+async def test_a_shared_live_location_is_answered_once_not_at_every_move(
+    harness: Harness,
+) -> None:
+    """A live location (Telegram: a location message with live_period, then an
+    edited_message each time the phone moves, for up to 8 hours) is not an answer; the
+    person is told so once, not once per position update."""
+    erika = await _at_comment(harness)
+    update = harness.api.user_location(erika.user_id, **erika.sender)
+    update["message"]["location"].update(live_period=3600, heading=90, horizontal_accuracy=12.5)
+    first = await harness.deliver(update)
+    assert "nur Text und Schaltflächen" in texts(first)
+    moved = []
+    message = update["message"]
+    for step in range(1, 11):  # ten position updates, as the phone moves
+        edited = copy.deepcopy(message)
+        edited["location"]["latitude"] += step * 0.0005
+        edited["edit_date"] = message["date"] + 30 * step
+        moved += await harness.deliver(harness.api.enqueue({"edited_message": edited}))
+    assert moved == [], f"{len(moved)} messages for position updates: {texts(moved)[:300]}"
+
+
+async def test_an_edit_that_changes_nothing_is_not_answered(harness: Harness) -> None:
+    """Telegram sends bots edited_message updates without any visible change, e.g. when
+    the first reaction is put on a message (tdlib/telegram-bot-api#388, #773: "there is
+    no way to always avoid" them). A person who puts a heart on their own comment is told
+    'I cannot take over changes to a message already sent' though they changed nothing."""
+    erika = await _at_comment(harness)
+    typed = harness.api.user_message(erika.user_id, "Alles bestens, danke", **erika.sender)
+    await harness.deliver(typed)
+    comment_id = typed["message"]["message_id"]
+    same = harness.api.edited_message(
+        erika.user_id, comment_id, "Alles bestens, danke", **erika.sender
+    )
+    answer = await harness.deliver(same)
+    assert answer == [], texts(answer)
+
+
+# --- an album, a caption ---
+async def test_an_album_is_answered_once_not_once_per_picture(harness: Harness) -> None:
+    """Four photos sent as one album (Telegram: four message updates sharing a
+    media_group_id, the caption on the first): one answer, one copy of the question."""
+    erika = await _at_comment(harness)
+    answers = []
+    for index in range(4):
+        caption = "Das Paket kam zerdrückt an, siehe Fotos" if index == 0 else None
+        update = harness.api.user_photo(erika.user_id, caption=caption, **erika.sender)
+        update["message"]["media_group_id"] = "13598021479834591"
+        answers += await harness.deliver(update)
+    questions = [m for m in answers if "Kommentar" in (m["text"] or "")]
+    assert len(questions) == 1, f"the comment question asked {len(questions)} times for one album"
+
+
+async def test_a_photo_caption_is_said_not_to_be_taken(harness: Harness) -> None:
+    """A photo with a caption at the comment question: the person did write text. 'I can
+    only read text and buttons here' reads as if the words were read; they were dropped.
+    The answer should say that the caption's text was not taken and to send it on its own."""
+    erika = await _at_comment(harness)
+    update = harness.api.user_photo(
+        erika.user_id, caption="Das Paket kam zerdrückt an", **erika.sender
+    )
+    answer = texts(await harness.deliver(update))
+    assert "noch die Worte darunter wurden übernommen" in answer, answer
+
+
+# --- edits before consent and of stored feedback ---
+async def test_an_edit_before_consent_is_not_said_to_count_as_an_answer(
+    harness: Harness,
+) -> None:
+    """Before consenting nothing is stored; the edit notice still says 'the answer counts
+    as first sent' and points to /meinedaten, as if the first version had been kept."""
+    erika = harness.customer()
+    await erika.send("/start")
+    typed = harness.api.user_message(
+        erika.user_id, "Hallo, ich bin Erika, 0151 2345678", **erika.sender
+    )
+    sent = await harness.deliver(typed)
+    assert "eingewilligt" in texts(sent), "before consent: nothing taken"
+    message_id = typed["message"]["message_id"]
+    edit = harness.api.edited_message(erika.user_id, message_id, "Hallo", **erika.sender)
+    answer = texts(await harness.deliver(edit))
+    assert "Es zählt die Antwort" not in answer, answer
+
+
+async def test_editing_a_stored_comment_points_to_a_way_to_correct_it(
+    harness: Harness,
+) -> None:
+    """After the survey is done, a person edits their comment to take their phone number
+    out. The bot keeps the first version (fine) but names only /meinedaten and
+    /abbrechen ('There is nothing to cancel'): no word of /loeschen, the only way the
+    privacy notice gives for rectification (Art. 16)."""
+    erika = await _at_comment(harness)
+    typed = harness.api.user_message(
+        erika.user_id, "Bitte rufen Sie mich an: 0151 23456789", **erika.sender
+    )
+    await harness.deliver(typed)
+    comment_id = typed["message"]["message_id"]
+    await erika.press("Nein")  # the contact question: the survey is done
+    edit = harness.api.edited_message(
+        erika.user_id, comment_id, "Bitte rufen Sie mich an", **erika.sender
+    )
+    answer = texts(await harness.deliver(edit))
+    assert "/loeschen" in answer, answer
+
+
+# --- a comment typed as several messages ---
+async def test_a_comment_sent_as_several_quick_messages_is_not_cut_to_the_first(
+    harness: Harness,
+) -> None:
+    """People write in bursts: 'Hallo', then the complaint, seconds apart. The first
+    message becomes the comment; the rest arrives at the contact question (buttons only),
+    is answered 'please use the buttons' and is gone: staff read 'Hallo'."""
+    erika = await _at_comment(harness)
+    await erika.send("Hallo,")
+    harness.clock.advance(timedelta(seconds=4))
+    second = await erika.send("der Fahrer hat das Paket einfach vor die Tür geworfen.")
+    await erika.press("Nein")
+    assert harness.store is not None
+    person = harness.store.pseudonym(f"tg-user:{erika.user_id}")
+    (feedback,) = await harness.store.feedback_of(person, harness.clock())
+    assert "Zu Ihrer vorigen Antwort hinzugefügt" in texts(second)
+    assert "Fahrer" in str(feedback.answers.get("comment")), (
+        f"stored comment: {feedback.answers.get('comment')!r}; said to the rest: {texts(second)!r}"
+    )
+
+
+# --- text sent through an inline bot ---
+async def test_a_text_sent_via_an_inline_bot_is_not_taken_as_the_comment(
+    harness: Harness,
+) -> None:
+    """A message sent through an inline bot (@wiki, @bing, @imdb ...; Telegram marks it
+    with via_bot) holds that bot's text, not the person's words, just like a forwarded
+    message, which the bot refuses for that reason. It is stored as the comment."""
+    erika = await _at_comment(harness)
+    update = harness.api.user_message(
+        erika.user_id,
+        "Hannelore Kanarienvogel (* 1961) ist eine deutsche Politikerin.",
+        **erika.sender,
+    )
+    update["message"]["via_bot"] = {
+        "id": 99,
+        "is_bot": True,
+        "first_name": "Wiki",
+        "username": "wiki",
+    }
+    await harness.deliver(update)
+    assert harness.store is not None
+    person = harness.store.pseudonym(f"tg-user:{erika.user_id}")
+    draft = await harness.store.load_draft(person, harness.clock())
+    assert draft is not None
+    assert "Kanarienvogel" not in str(draft.payload.get("answers")), draft.payload.get("answers")
+
+
+async def stored_comment(harness: Harness, erika: Customer) -> object:
+    assert harness.store is not None
+    person = harness.store.pseudonym(f"tg-user:{erika.user_id}")
+    (feedback,) = await harness.store.feedback_of(person, harness.clock())
+    return feedback.answers.get("comment")
+
+
+async def test_a_yes_typed_at_the_next_question_is_not_added_to_the_comment(
+    harness: Harness,
+) -> None:
+    erika = await _at_comment(harness)
+    await erika.send("Der Fahrer war unfreundlich")
+    harness.clock.advance(timedelta(seconds=3))
+    answer = texts(await erika.send("Ja"))
+    assert "Schaltflächen" in answer and "hinzugefügt" not in answer, answer
+    await erika.press("Nein")
+    assert await stored_comment(harness, erika) == "Der Fahrer war unfreundlich"
+
+
+async def test_more_text_long_after_the_comment_is_said_not_to_be_stored(
+    harness: Harness,
+) -> None:
+    erika = await _at_comment(harness)
+    await erika.send("Hallo,")
+    harness.clock.advance(timedelta(minutes=2))
+    answer = texts(await erika.send("und noch etwas ganz anderes"))
+    assert "hinzugefügt" not in answer, answer
+    await erika.press("Nein")
+    assert await stored_comment(harness, erika) == "Hallo,"
+
+
+async def test_more_text_that_would_not_fit_is_said_not_to_be_stored(harness: Harness) -> None:
+    erika = await _at_comment(harness)
+    await erika.send("x" * 1990)
+    answer = texts(await erika.send("und dann noch mehr als zwanzig Zeichen"))
+    assert "nicht gespeichert" in answer, answer
+    await erika.press("Nein")
+    assert await stored_comment(harness, erika) == "x" * 1990
