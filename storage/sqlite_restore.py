@@ -58,6 +58,12 @@ def check_backups(data_dir: Path, backups: Backups) -> int:
     paths = [path.resolve() for _, path in backups.files()]
     if len(set(paths)) != len(paths):
         raise StoreError(N_("the backups given must be different files"))
+    own = {(data_dir / name).resolve() for name, _ in KINDS.values()}
+    for path in paths:
+        if path in own:  # it would be moved aside before it is copied
+            raise StoreError(
+                N_("{path} is the data folder's own file, not a backup of it"), path=path
+            )
     for kind, path in backups.files():
         _check(kind, path)
     if backups.ledger is not None and (data_dir / LEDGER_FILE).exists():

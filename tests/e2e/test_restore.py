@@ -127,6 +127,9 @@ def test_a_backup_of_the_wrong_kind_or_damaged_is_refused_and_nothing_changes(
     ledger = cli("restore", str(backup), "--ledger", str(copy), env=env, cwd=tmp_path)
     assert ledger.returncode == 1
     assert "still has its erasure ledger erasures.db" in ledger.stderr, ledger.stderr
+    itself = cli("restore", str(data / "feedback.db"), env=env, cwd=tmp_path)
+    assert itself.returncode == 1 and "own file, not a backup" in itself.stderr, itself.stderr
+
     held = hold_lock(data)  # the bot runs
     try:
         running = cli("restore", str(backup), "--keys", str(keys), env=env, cwd=tmp_path)
