@@ -294,7 +294,11 @@ class Engine:
             return None
         addition = event.text.strip()
         labels = {_bare(render_text(o.label, self.t)) for o in getattr(step, "options", ())}
-        if not visible(addition) or _bare(addition) in SHORT_REPLIES | labels:
+        if not visible(addition):
+            return None
+        words = addition.split()
+        short = len(words) <= 3 and _bare(words[0]) in SHORT_REPLIES  # "Nein, danke"
+        if short or _bare(addition) in labels:
             return None
         combined = f"{given}\n{addition}"
         if len(combined) > previous.max_length:
