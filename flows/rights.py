@@ -658,7 +658,7 @@ class DataRights:
         for listener in self.removal_listeners:
             await listener(deliveries, "erasure", None)
         try:
-            report = await self.store.erase_subject(pseudonym)
+            report = await self.store.erase_subject(pseudonym, self.clock())
         finally:
             # Also when it was cut short: the key may be gone, and with it what they chose.
             for forget in self.erasure_listeners:

@@ -777,9 +777,10 @@ class Store(abc.ABC):
 
     # lifecycle
     @abc.abstractmethod
-    async def erase_subject(self, pseudonym: str) -> ErasureReport:
+    async def erase_subject(self, pseudonym: str, now: datetime | None = None) -> ErasureReport:
         """Crypto-shred: destroy the person's data key (committed), then delete every row;
-        the person's staff-chat posts are to be retracted (`posts_to_retract`)."""
+        the person's staff-chat posts are to be retracted (`posts_to_retract`). `now`: by
+        the caller's clock, what is still valid (else the wall clock)."""
 
     @abc.abstractmethod
     async def cap_retention(

@@ -652,7 +652,7 @@ class MemoryStore(Store):
     async def flush_deletions(self) -> None:
         self._check()  # nothing is in any file
 
-    async def erase_subject(self, pseudonym: str) -> ErasureReport:
+    async def erase_subject(self, pseudonym: str, now: datetime | None = None) -> ErasureReport:
         self._check()
         self._invalidate_person(pseudonym)
         self._untally(pseudonym)

@@ -461,8 +461,9 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
 
     # ---- the space kept in reserve for erasure ----------------------------------------
 
-    async def erase_subject(self, pseudonym: str) -> ErasureReport:
-        return await self._with_reserve(partial(super().erase_subject, pseudonym), "erasure")
+    async def erase_subject(self, pseudonym: str, now: datetime | None = None) -> ErasureReport:
+        erase = partial(super().erase_subject, pseudonym, now)
+        return await self._with_reserve(erase, "erasure")
 
     async def withdraw_consent(self, *args: Any, **kwargs: Any) -> int:
         withdraw = partial(super().withdraw_consent, *args, **kwargs)

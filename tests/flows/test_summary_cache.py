@@ -289,7 +289,7 @@ async def test_an_erasure_drops_only_the_cached_days_of_the_erased_persons_feedb
         if theirs:
             break
     assert theirs and len(theirs) < len(before)
-    await world.store.erase_subject(person)
+    await world.store.erase_subject(person, world.now)
     assert await cached() == before - theirs
     expected = await world.counted_afresh("30d", "de")
     assert await world.summary("30d", "de") == expected
