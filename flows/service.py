@@ -169,6 +169,7 @@ class FeedbackService:
         if state is not None and state.flow_id == flow.id:
             t = _language_of(state, t)
             turn = self._engine(flow, t).reask(state, t.gettext(_CONTINUE))
+            await self._keep_open(pseudonym, state)
             return _headed(notes, turn.outcome)
         consents = await self.store.consents(pseudonym)
         if not self._agreed(consents, flow):
@@ -294,8 +295,9 @@ class FeedbackService:
         """`outcome` (the answer to a command such as /help or /mydata) followed by the
         open question of a feedback under way, asked again: the question is far up the
         chat by now, and whatever the person types next is taken as its answer."""
+        pseudonym = self.store.pseudonym(person.subject)
         try:
-            state = await self._state(self.store.pseudonym(person.subject))
+            state = await self._state(pseudonym)
         except DecryptionFailed:  # a damaged draft: no question to ask again
             return outcome
         flow = self.catalog.flows.get(state.flow_id) if state is not None else None
@@ -304,6 +306,7 @@ class FeedbackService:
         t = _language_of(state, translator(person.locale))
         note = t.gettext("Your survey is still open; here is its question again.")
         turn = self._engine(flow, t).reask(state, note)
+        await self._keep_open(pseudonym, state)
         return replace(outcome, replies=(*outcome.replies, *turn.outcome.replies))
 
     def help(self, locale: str, staff: bool = False) -> Outcome:
@@ -668,6 +671,8 @@ class FeedbackService:
                 return await self._still_in_force(pseudonym, flow, turn.completion, t, turn.outcome)
             elif turn.changed and turn.state is not None:
                 await self._save(pseudonym, turn.state)
+            elif turn.state is not None:  # the question asked again, as good as new
+                await self._keep_open(pseudonym, turn.state)
         except StorageFull:
             return self._not_saved(t)
         except ConsentMissing:
@@ -757,6 +762,17 @@ class FeedbackService:
     async def _state(self, pseudonym: str) -> ConversationState | None:
         draft = await self.store.load_draft(pseudonym, self.clock())
         return None if draft is None else ConversationState.model_validate(draft.payload)
+
+    async def _keep_open(self, pseudonym: str, state: ConversationState) -> None:
+        """The idle time starts again where the open question is asked again (found by a
+        time review: the answer to a question asked again after /help, a sticker or a
+        rating out of the scale was refused as "no survey under way" minutes later, the
+        idle time counted from the last answer taken). Nothing is said should the disk be
+        full: the question stands, and its answer will say so."""
+        try:
+            await self._save(pseudonym, state)
+        except StorageFull:
+            log.warning("unfinished answers not kept open longer: no space")
 
     async def _save(self, pseudonym: str, state: ConversationState) -> None:
         now = self.clock()
