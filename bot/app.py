@@ -38,6 +38,9 @@ from storage.interface import FeedbackRecord, Store, StoreError
 
 log = logging.getLogger("bot.app")
 
+DIGEST_GRACE = timedelta(hours=2)
+"""How late a scheduled digest is still posted, and how soon after one another is not."""
+
 
 def build_application(
     settings: Settings,
@@ -151,7 +154,11 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
         # Jobs live in memory only: the schedule is recreated from the settings at every start.
         interval = data.settings.purge_interval.total_seconds()
         application.job_queue.run_repeating(
-            _purge_job, interval=interval, first=interval, name="purge"
+            _purge_job,
+            interval=interval,
+            first=interval,
+            name="purge",
+            job_kwargs={"misfire_grace_time": int(interval), "coalesce": True},
         )
     schedule_digest(application)
     await register_commands(
@@ -281,7 +288,10 @@ def schedule_digest(application: BotApplication) -> None:
     at = schedule.at.replace(tzinfo=ZoneInfo(settings.timezone))
     # PTB counts days from Sunday = 0; the schedule from Monday = 0.
     days = tuple(range(7)) if schedule.weekday is None else ((schedule.weekday + 1) % 7,)
-    application.job_queue.run_daily(_digest_job, time=at, days=days, name="digest")
+    # A process woken late (a virtual machine resumed, a busy host) still posts it, once
+    # (time review: the job queue's grace of one second dropped the day's digest).
+    late = {"misfire_grace_time": int(DIGEST_GRACE.total_seconds()), "coalesce": True}
+    application.job_queue.run_daily(_digest_job, time=at, days=days, name="digest", job_kwargs=late)
 
 
 async def post_digest(application: BotApplication) -> None:
@@ -301,6 +311,18 @@ async def post_digest(application: BotApplication) -> None:
 
 
 async def _digest_job(context: BotContext) -> None:
+    """The scheduled digest; once, also in the hour the clocks go back, which comes twice
+    (time review: a digest at 02:30 was posted at 02:30 summer time and again an hour
+    later)."""
+    data = context.bot_data
+    now = data.service.clock() if data.service is not None else None
+    if (
+        now is not None
+        and data.digest_ran_at is not None
+        and now - data.digest_ran_at < DIGEST_GRACE
+    ):
+        return
+    data.digest_ran_at = now
     await post_digest(context.application)  # type: ignore[arg-type]
 
 

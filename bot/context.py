@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from telegram import Update
@@ -42,6 +43,8 @@ class BotData:
     background: set[asyncio.Task[Any]] = field(default_factory=set)
     answered_once: dict[tuple[int, str], None] = field(default_factory=dict)
     """Per chat, the edited messages and albums answered already (bounded, in memory)."""
+    digest_ran_at: datetime | None = None
+    """When the scheduled digest job last ran (by the service's clock)."""
     digest_due: bool = False
     """The scheduled digest could not be posted (Telegram down, flood control, the staff
     chat cut off): tried again at each purge until it is, or the next one is due."""
