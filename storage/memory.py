@@ -114,6 +114,7 @@ class MemoryStore(Store):
         self._consents: dict[str, list[ConsentRecord]] = {}
         self._feedback: dict[str, list[FeedbackRecord]] = {}
         self._contacts: dict[str, int] = {}
+        self._with_contact: set[str] = set()  # the feedback a contact chat id was given with
         self._contact_languages: dict[str, str | None] = {}
         self._keys: set[str] = set()  # pseudonyms that hold a data key
         self._updates: dict[int, datetime] = {}
@@ -511,6 +512,7 @@ class MemoryStore(Store):
         if contact_chat_id is not None:
             self._contacts[pseudonym] = int(contact_chat_id)
             self._contact_languages[pseudonym] = contact_language
+            self._with_contact.add(record.id)
         self._drafts.pop(pseudonym, None)
         self._keys.add(pseudonym)
         if alert:
@@ -760,7 +762,13 @@ class MemoryStore(Store):
             del self._alerts_due[feedback_id]
         for pseudonym in {post[0] for post in self._posts.values() if post is not None}:
             self._retract_posts(pseudonym)  # those whose feedback is gone
-        for pseudonym in [p for p in self._contacts if p not in self._feedback]:
+        self._with_contact &= stored
+        given_with = {
+            p
+            for p, items in self._feedback.items()
+            if any(r.id in self._with_contact for r in items)
+        }
+        for pseudonym in [p for p in self._contacts if p not in given_with]:
             if pseudonym not in self._drafts:
                 del self._contacts[pseudonym]
                 self._contact_languages.pop(pseudonym, None)

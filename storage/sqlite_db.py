@@ -164,6 +164,13 @@ DATA_MIGRATIONS: list[list[str]] = [
         " key_version INTEGER NOT NULL, queued_at TEXT NOT NULL)",
         "CREATE INDEX main.alerts_due_person ON alerts_due (pseudonym)",
     ],
+    [
+        # Whether a contact chat id was given with the feedback: the id goes with the last
+        # feedback it was given with (found by a time review: it stayed while the person
+        # had any feedback, up to a retention longer than its own). NULL for feedback
+        # stored before: it may have been, so the id stays with it as before.
+        "ALTER TABLE main.feedback ADD COLUMN with_contact INTEGER",
+    ],
 ]
 LEDGER_MIGRATIONS: list[list[str]] = [
     [

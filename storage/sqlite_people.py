@@ -349,7 +349,8 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
             def submit(conn: sqlite3.Connection) -> None:
                 conn.execute(
                     "INSERT INTO main.feedback (id, pseudonym, flow_id, key_version, created_at,"
-                    " expires_at, ciphertext, tallies) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    " expires_at, ciphertext, tallies, with_contact)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         record_id,
                         pseudonym,
@@ -359,6 +360,7 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
                         expires,
                         blob,
                         sealed_tallies,
+                        int(contact is not None),
                     ),
                 )
                 conn.executemany(INSERT_CONSENT, new_consents)

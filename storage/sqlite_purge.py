@@ -76,10 +76,12 @@ _EXPIRED_SQL = {
     f" (SELECT rowid FROM main.{table} WHERE expires_at <= ? LIMIT ?)"
     for table in ("feedback", "drafts", "languages")
 }
-# A contact chat id is only kept for the feedback it was given with.
+# A contact chat id is only kept for the feedback it was given with (with_contact; NULL:
+# stored before that was noted, and may have been).
 _DETACHED_CONTACTS_SQL = (
     "DELETE FROM main.contacts WHERE rowid IN (SELECT c.rowid FROM main.contacts c"
-    " WHERE NOT EXISTS (SELECT 1 FROM main.feedback f WHERE f.pseudonym = c.pseudonym)"
+    " WHERE NOT EXISTS (SELECT 1 FROM main.feedback f WHERE f.pseudonym = c.pseudonym"
+    " AND coalesce(f.with_contact, 1) = 1)"
     " AND NOT EXISTS (SELECT 1 FROM main.drafts d WHERE d.pseudonym = c.pseudonym) LIMIT ?)"
 )
 # Consent records are proof for what they cover: they go once no feedback, unfinished

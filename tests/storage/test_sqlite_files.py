@@ -614,7 +614,7 @@ async def test_a_store_from_before_the_consent_archive_gets_it_from_an_upgrade_o
     con.close()
     files = ("feedback.db", "keys.db")  # (SQLite may add an empty -wal and its index)
     before = {name: (data_dir / name).read_bytes() for name in files}
-    with pytest.raises(StoreOutdated, match=r"main schema v12, this version writes v15"):
+    with pytest.raises(StoreOutdated, match=r"main schema v12, this version writes v16"):
         await SQLiteStore(data_dir, key, upgrade=False).open()
     assert {name: (data_dir / name).read_bytes() for name in files} == before
     again = await reopen(data_dir, key)
@@ -704,8 +704,37 @@ async def test_a_store_from_before_staff_posts_gets_their_table(
         await again.close()
 
 
+def back_to_version_15(con: sqlite3.Connection) -> None:
+    """Undo migration 16 (the feedback a contact chat id was given with)."""
+    con.execute("ALTER TABLE feedback DROP COLUMN with_contact")
+    con.execute("DELETE FROM schema_migrations WHERE version > 15")
+
+
+async def test_a_contact_given_before_with_contact_was_noted_stays_with_any_feedback(
+    store: SQLiteStore, data_dir: Path, key: bytes
+) -> None:
+    """Which feedback an older store's contact chat id came with is not known: it stays
+    as it did, while the person has feedback; new feedback notes it."""
+    p = store.pseudonym(SUBJECT)
+    await store.submit_feedback(p, feedback("mit Kontakt"), [grant()], CHAT_ID)
+    await store.close()
+    with contextlib.closing(sqlite3.connect(data_dir / "feedback.db")) as con, con:
+        back_to_version_15(con)
+    again = await reopen(data_dir, key)
+    try:
+        await again.submit_feedback(p, feedback("ohne Kontakt"), [])
+        await again.purge_expired(T0)
+        assert await again.contact_of(p) == CHAT_ID
+    finally:
+        await again.close()
+    with contextlib.closing(sqlite3.connect(data_dir / "feedback.db")) as con:
+        noted = con.execute("SELECT with_contact FROM feedback ORDER BY rowid").fetchall()
+    assert noted == [(None,), (0,)]
+
+
 def back_to_version_14(con: sqlite3.Connection) -> None:
     """Undo migration 15 (alerts due), as in a store made before it."""
+    back_to_version_15(con)
     con.execute("DROP TABLE alerts_due")
     con.execute("DELETE FROM schema_migrations WHERE version > 14")
 
