@@ -300,6 +300,10 @@ class Engine:
         short = len(words) <= 3 and _bare(words[0]) in SHORT_REPLIES  # "Nein, danke"
         if short or _bare(addition) in labels:
             return None
+        if given == addition or given.endswith("\n" + addition):
+            # The same text again: sent twice as its reply did not show (a lost connection).
+            note = self.t.gettext("Your answer to this question has already been taken.")
+            return self.reask(state, note)
         combined = f"{given}\n{addition}"
         if len(combined) > previous.max_length:
             note = self.t.gettext(

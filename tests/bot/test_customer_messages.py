@@ -179,6 +179,16 @@ async def stored_comment(harness: Harness, erika: Customer) -> object:
     return feedback.answers.get("comment")
 
 
+async def test_the_same_comment_sent_again_is_not_added_twice(harness: Harness) -> None:
+    """Its reply lost on the way (a train's tunnel), a comment is sent again as it was."""
+    erika = await _at_comment(harness)
+    await erika.send("Der Fahrer war unfreundlich")
+    answer = texts(await erika.send("Der Fahrer war unfreundlich"))
+    assert "bereits übernommen" in answer and "hinzugefügt" not in answer, answer
+    await erika.press("Nein")
+    assert await stored_comment(harness, erika) == "Der Fahrer war unfreundlich"
+
+
 async def test_a_yes_typed_at_the_next_question_is_not_added_to_the_comment(
     harness: Harness,
 ) -> None:

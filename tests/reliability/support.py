@@ -57,6 +57,13 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 
+def comment_parts(comments: list[Any]) -> list[str]:
+    """The comments sent that the stored ones hold: a comment sent within seconds of the
+    last, at the question after it (as when its reply was lost), is added to it (see
+    flows.engine, `_more_of_text`), one line each."""
+    return [part for c in comments if isinstance(c, str) for part in c.split("\n")]
+
+
 def scaled(ci: int, full: int) -> int:
     """A size for the CI subset, or for the whole suite (`make reliability`)."""
     return full if FULL else ci

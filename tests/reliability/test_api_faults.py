@@ -36,6 +36,7 @@ from tests.reliability.support import (
     InProcessBot,
     ProductionLog,
     SimulatedPerson,
+    comment_parts,
     converse_in_process,
     drive_over_http,
     feedback_without_consent,
@@ -128,13 +129,13 @@ async def run_with_faults(tmp_path: Path, crowd_size: int, share: float) -> None
     stored = await read_back(tmp_path / "data", crowd, datetime.now(UTC))
     for person in crowd:
         feedback, consents = stored[person.user_id]
-        comments = [f.answers.get("comment") for f in feedback]
+        comments = comment_parts([f.answers.get("comment") for f in feedback])
         thanked = person.thanked(api.messages(person.chat_id))
         if thanked != 1:
             problems.append(f"{person.user_id} thanked {thanked} times")
         if len(set(comments)) != len(comments) or not feedback:
             problems.append(f"{person.user_id}: stored {comments}")
-        if not set(comments) <= {*person.comments_sent, None}:
+        if not set(comments) <= set(person.comments_sent):
             problems.append(f"{person.user_id}: stored {comments}, sent {person.comments_sent}")
         if not any(c.purpose == "feedback" for c in consents):
             problems.append(f"{person.user_id}: feedback without consent")
@@ -294,7 +295,7 @@ def run_over_http(tmp_path: Path, crowd_size: int, share: float) -> None:
     stored = asyncio.run(read_back(data, crowd, datetime.now(UTC)))
     for person in crowd:
         feedback, _ = stored[person.user_id]
-        comments = [f.answers.get("comment") for f in feedback]
+        comments = comment_parts([f.answers.get("comment") for f in feedback])
         assert person.thanked(api.messages(person.chat_id)) == 1, person.user_id
         assert feedback and len(set(comments)) == len(comments), (person.user_id, comments)
     assert feedback_without_consent(data) == 0

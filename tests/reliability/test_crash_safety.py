@@ -27,6 +27,7 @@ from tests.reliability.support import (
     BotProcess,
     InProcessBot,
     SimulatedPerson,
+    comment_parts,
     converse_in_process,
     drive_over_http,
     feedback_without_consent,
@@ -126,7 +127,7 @@ def check_store(data_dir: Path, crowd: list[SimulatedPerson], api: FakeBotApi) -
     problems = []
     for person in crowd:
         feedback, consents = stored[person.user_id]
-        comments = [f.answers.get("comment") for f in feedback]
+        comments = comment_parts([f.answers.get("comment") for f in feedback])
         thanked = person.thanked(api.messages(person.chat_id))
         if thanked > 1:
             problems.append(f"{person.user_id} thanked {thanked} times")
@@ -134,7 +135,7 @@ def check_store(data_dir: Path, crowd: list[SimulatedPerson], api: FakeBotApi) -
             problems.append(f"{person.user_id}: a conversation was stored twice: {comments}")
         if len(feedback) < thanked:
             problems.append(f"{person.user_id} was thanked, but nothing is stored")
-        if not set(comments) <= {*person.comments_sent, None}:
+        if not set(comments) <= set(person.comments_sent):
             problems.append(f"{person.user_id}: stored {comments}, sent {person.comments_sent}")
         if feedback and not any(c.purpose == "feedback" for c in consents):
             problems.append(f"{person.user_id} has feedback without a consent record")
