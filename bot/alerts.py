@@ -145,7 +145,7 @@ class Alerts:
         def cut_off(error: Any) -> None:
             if not self._chat_cut_off:
                 self._chat_cut_off = True
-                say_cut_off(chat, error, WAITING)
+                say_cut_off(chat, error, WAITING, thread)
 
         async def send(replies: Any) -> bool:
             posted = False
@@ -222,21 +222,21 @@ class Alerts:
         ]
         await retractor.posted(pseudonym, posts)
 
-    async def post_in_turn(self, replies: Any, what: str) -> bool:
+    async def post_in_turn(self, replies: Any, what: str) -> tuple[Any, ...]:
         """Post `replies` (the digest) to the staff chat in turn with the alerts, as patient
         with flood control as they are; a part not posted keeps back the rest (found by
         review: three 429s during an alert burst dropped the digest's text and posted its
-        chart alone). Whether all were posted."""
+        chart alone). Those not posted (none: all were)."""
         data = self._data
         if data.settings is None or data.settings.staff_chat_id is None:
-            return False
+            return tuple(replies)
         chat, thread = data.settings.staff_chat_id, data.settings.staff_thread_id
 
         def cut_off(error: Any) -> None:
-            say_cut_off(chat, error, f"{what} not posted")
+            say_cut_off(chat, error, f"{what} not posted", thread)
 
         async with self._in_turn:
-            for reply in replies:
+            for n, reply in enumerate(replies):
                 if not await send_to(
                     self.application.bot,
                     chat,
@@ -246,8 +246,8 @@ class Alerts:
                     thread=thread,
                 ):
                     log.error("%s not posted", what)
-                    return False
-        return True
+                    return tuple(replies[n:])
+        return ()
 
     async def stop(self, tasks: set[asyncio.Task[Any]], patience: float) -> None:
         """At a stop, while the connection is open: the alerts on their way get `patience`

@@ -39,6 +39,8 @@ from storage.interface import FeedbackRecord, Store, StoreError
 log = logging.getLogger("bot.app")
 
 DIGEST_GRACE = timedelta(hours=2)
+DIGEST_KEPT = timedelta(days=1)
+"""How long a digest Telegram did not take is tried again at the purges."""
 """How late a scheduled digest is still posted, and how soon after one another is not."""
 
 
@@ -143,6 +145,12 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
         raise
     await cap_retention(data.service)
     await purge_expired(data.service, data.settings.audit_retention)
+    for aside in sorted(data.settings.data_dir.glob("replaced-*")):  # (review of restore)
+        log.warning(
+            "%s holds the files a restore replaced, beyond the purge: delete it once the bot "
+            "runs well",
+            aside,
+        )
     if data.retractor is not None:  # also what the ledger carried out again at opening
         data.retractor.soon()
     await archive_consent_texts(data.service)
@@ -266,8 +274,7 @@ async def _purge_job(context: BotContext) -> None:
     alerts = context.bot_data.alerts
     if alerts is not None:  # those Telegram could not take before
         await alerts.resume()
-    if context.bot_data.digest_due:  # one Telegram could not take at its time
-        await post_digest(context.application)  # type: ignore[arg-type]
+    await _post_kept_digest(context.bot_data)
     webhooks = context.bot_data.webhooks
     if webhooks is not None:  # what the purge asked recipients to delete
         try:
@@ -303,11 +310,30 @@ async def post_digest(application: BotApplication) -> None:
     if schedule is None or chat is None:
         return
     outcome = await data.staff.digest(data.settings.default_locale, schedule.period)
-    if data.alerts is not None:
-        posted = await data.alerts.post_in_turn(outcome.replies, "digest")
-        if not posted and not data.digest_due:
-            log.warning("the digest is tried again at each purge until it is posted")
-        data.digest_due = not posted
+    data.digest_due = None  # a newer one made: the one not posted is out of date
+    if data.alerts is None:
+        return
+    left = await data.alerts.post_in_turn(outcome.replies, "digest")
+    if left:
+        log.warning("the digest is tried again at each purge, for a day at most")
+        now = data.service.clock() if data.service is not None else utc_now()
+        data.digest_due = (now, left)
+
+
+async def _post_kept_digest(data: BotData) -> None:
+    """The digest Telegram did not take at its time, as it was made then (audited once,
+    when made: found by review, a new one made at each try was audited as disclosed at
+    each), for a day at most (`feedbackbot summary` prints one later)."""
+    if data.digest_due is None or data.alerts is None:
+        return
+    made, replies = data.digest_due
+    now = data.service.clock() if data.service is not None else utc_now()
+    if now - made > DIGEST_KEPT:
+        log.error("digest not posted for a day: given up (`feedbackbot summary` prints it)")
+        data.digest_due = None
+    else:
+        left = await data.alerts.post_in_turn(replies, "digest")
+        data.digest_due = (made, left) if left else None
 
 
 async def _digest_job(context: BotContext) -> None:

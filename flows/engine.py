@@ -7,6 +7,7 @@ what it decides (saving the draft, storing a completed feedback).
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 import unicodedata
@@ -74,6 +75,9 @@ class ConversationState(BaseModel):
     """The step answered last, and when: a second tap on its buttons before they were
     taken away is the same answer again, not a lost reply to make up for."""
     answered_at: datetime | None = None
+    added: str | None = None
+    """The message last added to the text answer just given (see `_more_of_text`), to take
+    out again with its Undo button."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,9 @@ SHORT_REPLIES = frozenset(
     "ja nein yes no ok okay jo jep jup nö ne nee nope yep yup yeah gerne klar sure danke "
     "thanks thx j n y".split()
 )
+UNDO = "u-"  # with a step id of 40 characters, 60 of the 64 bytes Telegram allows
+"""The value of the Undo button under a message added to a text answer, before the
+message's mark (see `_mark`)."""
 # A second tap on an answered question's buttons comes within a second or two, before
 # the removal of its buttons reaches the person's phone.
 DOUBLE_TAP_WINDOW = timedelta(seconds=3)
@@ -209,6 +216,8 @@ class Engine:
         _, token, step_id, value = parts
         if token != state.token:
             return self._stale(state, self.t.gettext("This button belongs to an earlier survey."))
+        if value.startswith(UNDO) and isinstance(self.flow.step(step_id), TextStep):
+            return self._undo(state, step_id, value.removeprefix(UNDO))
         if step_id != step.id:
             if self._tapped_again(state, step_id, value):
                 return self._stale(
@@ -279,10 +288,13 @@ class Engine:
 
     def _more_of_text(self, state: ConversationState, step: Step, event: TextInput) -> Turn | None:
         """Text that answers no button of `step`, sent right after a text answer: more of
-        that answer, written in a second message as people do in chats, added to it (found
-        by review: "Hallo," was stored as the comment, and the complaint sent seconds
-        later refused with "please use the buttons"). Not a yes, no or button label typed
-        in answer to `step`; None where it is not more of a text answer."""
+        that answer, written in a second message as people do in chats, added to it, said
+        so, with a button to take it out again (found by review: "Hallo," was stored as
+        the comment, and the complaint sent seconds later refused with "please use the
+        buttons"). Not what is typed to answer `step`: a button's label, a yes or no, a
+        few words at a consent question, a number at a rating; nor the rest of a text
+        too long to take (found by review of the change). None where it is not more of a
+        text answer."""
         previous = self.flow.step(state.answered) if state.answered else None
         given = state.answers.get(previous.id) if previous is not None else None
         if (
@@ -293,29 +305,71 @@ class Engine:
         ):
             return None
         addition = event.text.strip()
-        labels = {_bare(render_text(o.label, self.t)) for o in getattr(step, "options", ())}
         if not visible(addition):
             return None
-        words = addition.split()
-        short = len(words) <= 3 and _bare(words[0]) in SHORT_REPLIES  # "Nein, danke"
-        if short or _bare(addition) in labels:
-            return None
+        if self._rest_of_long_text(state, event):
+            note = self.t.gettext(
+                "This looks like the rest of your long text, so it was not taken either. "
+                "Please shorten the whole text and send it again."
+            )
+            return self._refused_as_long(state, event, note)
         if given == addition or given.endswith("\n" + addition):
             # The same text again: sent twice as its reply did not show (a lost connection).
             note = self.t.gettext("Your answer to this question has already been taken.")
             return self.reask(state, note)
+        words = addition.split()
+        buttons = {_bare(b.label) for row in self._question(state, step).buttons for b in row}
+        if (
+            _bare(addition) in buttons
+            or (len(words) <= 3 and _bare(words[0]) in SHORT_REPLIES)  # "Nein, danke"
+            or (isinstance(step, ConsentStep) and len(words) <= 4)  # "Lieber nicht"
+            or (isinstance(step, RatingStep) and any(c.isdigit() for c in addition))
+        ):
+            return None
         combined = f"{given}\n{addition}"
         if len(combined) > previous.max_length:
             note = self.t.gettext(
                 "This message was not added to your previous answer: together they would be "
                 "longer than the {limit} characters that fit. It was not stored."
             ).format(limit=self.t.number(previous.max_length))
-            return self.reask(state, note)
+            return self._refused_as_long(state, event, note)
         added = state.model_copy(
-            update={"answers": {**state.answers, previous.id: combined}, "answered_at": self.now}
+            update={
+                "answers": {**state.answers, previous.id: combined},
+                "answered_at": self.now,
+                "added": addition,
+            }
         )
-        turn = self.reask(added, self.t.gettext("Added to your previous answer."))
-        return Turn(added, turn.outcome, changed=True)
+        data = button_data(state.token, previous.id, UNDO + _mark(addition))
+        undo = Button(self.t.gettext("Undo"), data)
+        said = Reply(self.t.gettext("Added to your previous answer."), ((undo,),))
+        return Turn(added, Outcome(replies=(said, self.ask(added, step))), changed=True)
+
+    def _refused_as_long(self, state: ConversationState, event: TextInput, note: str) -> Turn:
+        """`note` and the open question again; the rest of the text, should Telegram have
+        split it, is refused too (see `_rest_of_long_text`)."""
+        refused = state.model_copy(update={"long_text_at": event.sent_at})
+        turn = self.reask(refused, note)
+        return Turn(refused, turn.outcome, changed=event.sent_at is not None)
+
+    def _undo(self, state: ConversationState, step_id: str, mark: str) -> Turn:
+        """Undo under "Added to your previous answer": the message added taken out again
+        (the open question stays as it is)."""
+        given = state.answers.get(step_id)
+        added = state.added
+        if (
+            added is None
+            or mark != _mark(added)  # another message added since: not this button's
+            or not isinstance(given, str)
+            or not given.endswith("\n" + added)
+        ):
+            return Turn(
+                state, Outcome(toast=self.t.gettext("Nothing to undo."), close_keyboard=True)
+            )
+        answers = {**state.answers, step_id: given.removesuffix("\n" + added)}
+        undone = state.model_copy(update={"answers": answers, "added": None})
+        toast = self.t.gettext("Taken out of your previous answer again.")
+        return Turn(undone, Outcome(toast=toast, close_keyboard=True), changed=True)
 
     def _too_long(
         self, state: ConversationState, step: TextStep, text: str, sent_at: datetime | None
@@ -641,6 +695,12 @@ def cleaned_int(text: str) -> int | None:
 
 
 _AROUND = re.compile(r"^[\W_]+|[\W_]+$")
+
+
+def _mark(text: str) -> str:
+    """A short mark of a message added to a text answer, for its Undo button (64 bytes of
+    button data in all): that button undoes that message only."""
+    return hashlib.sha256(text.encode()).hexdigest()[:6]
 
 
 def _bare(text: str) -> str:

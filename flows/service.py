@@ -350,39 +350,56 @@ class FeedbackService:
         true for where the person is (found by review: before consent it said "the answer
         counts as first sent", as if something had been kept, and after the survey it
         named /cancel, which then does nothing, and not how to correct stored feedback).
-        Nothing when the text is an answer as it stands: Telegram also sends edits that
-        change nothing (the first reaction put on a message)."""
+        Nothing when the text is an answer as it stands, or a message added to one:
+        Telegram also sends edits that change nothing (the first reaction put on a
+        message)."""
         t = translator(person.locale)
         pseudonym = self.store.pseudonym(person.subject)
         state = await self._state(pseudonym)
-        if state is not None:
-            if text.strip() in {a for a in state.answers.values() if isinstance(a, str)}:
-                return Outcome()
-            return Outcome.say(
-                t.gettext(
-                    "I cannot take over changes to a message already sent: the answer counts "
-                    "as first sent. /cancel discards the unfinished answers, to give them "
-                    "again."
-                )
-            )
         given, _ = await self.store.readable_feedback_of(pseudonym, self.clock())
-        if given:
-            stored = {a for r in given for a in r.answers.values() if isinstance(a, str)}
-            if text.strip() in stored:
-                return Outcome()
-            return Outcome.say(
-                t.gettext(
-                    "I cannot take over changes to a message already sent: your feedback is "
-                    "stored as first sent, /mydata shows it. To correct it, erase your data "
-                    "with /delete and give your feedback again."
-                )
+        answers = [
+            *(state.answers.values() if state is not None else ()),
+            *(a for record in given for a in record.answers.values()),
+        ]
+        parts = {part for a in answers if isinstance(a, str) for part in (a, *a.split("\n"))}
+        if text.strip() in parts:
+            return Outcome()
+        if state is not None and given:
+            said = t.gettext(
+                "I cannot take over changes to a message already sent: the answer counts as "
+                "first sent. /cancel discards the unfinished answers, to give them again; "
+                "stored feedback is corrected by erasing your data with /delete and giving "
+                "it again."
             )
-        return Outcome.say(
-            t.gettext(
+        elif state is not None:
+            said = t.gettext(
+                "I cannot take over changes to a message already sent: the answer counts "
+                "as first sent. /cancel discards the unfinished answers, to give them "
+                "again."
+            )
+        elif given:
+            said = t.gettext(
+                "I cannot take over changes to a message already sent: your feedback is "
+                "stored as first sent, /mydata shows it. To correct it, erase your data "
+                "with /delete and give your feedback again."
+            )
+        else:
+            said = t.gettext(
                 "I cannot take over changes to a message already sent; no answer of yours is "
                 "stored, before or after the change."
             )
-        )
+        return Outcome.say(said)
+
+    async def keep_open(self, person: Person) -> None:
+        """The idle time of the person's unfinished answers starts again (before a copy of
+        their data names when they are discarded, and the question is asked again)."""
+        pseudonym = self.store.pseudonym(person.subject)
+        try:
+            state = await self._state(pseudonym)
+        except DecryptionFailed:
+            return
+        if state is not None:
+            await self._keep_open(pseudonym, state)
 
     def private_only(self, locale: str, username: str | None = None) -> Outcome:
         """Said in a group: where to write instead (the bot's @username, when known)."""

@@ -58,6 +58,17 @@ def check_backups(data_dir: Path, backups: Backups) -> int:
     paths = [path.resolve() for _, path in backups.files()]
     if len(set(paths)) != len(paths):
         raise StoreError(N_("the backups given must be different files"))
+    for kind, _ in backups.files():
+        here = data_dir / KINDS[kind][0]
+        if here.is_symlink():  # moved aside, the link would go and the data stay (review)
+            raise StoreError(
+                N_(
+                    "{path} is a link to {target}: restore into that folder "
+                    "(FEEDBACKBOT_DATA_DIR), not over the link"
+                ),
+                path=here,
+                target=here.resolve(),
+            )
     own = {(data_dir / name).resolve() for name, _ in KINDS.values()}
     for path in paths:
         if path in own:  # it would be moved aside before it is copied
@@ -200,6 +211,22 @@ def undo(data_dir: Path, backups: Backups, aside: Path | None) -> None:
         for sidecar in SIDECARS:
             (data_dir / (KINDS[kind][0] + sidecar)).unlink(missing_ok=True)
     take_back(data_dir, aside, sorted(os.listdir(aside)) if aside is not None else [])
+
+
+def shred_aside_keys(aside: Path | None) -> bool:
+    """Delete the key store moved aside (with its -wal and -shm): the data moved aside with
+    it can then be read only with keys the restored key store has, which erasure and
+    expiry go on destroying (found by review: a person erased after a restore stayed
+    readable in the folder aside, beyond erasure and retention). Whether there was one."""
+    if aside is None:
+        return False
+    found = False
+    for sidecar in SIDECARS:
+        path = aside / (KEY_STORE_FILE + sidecar)
+        if path.exists():
+            path.unlink()
+            found = True
+    return found
 
 
 def take_back(data_dir: Path, aside: Path | None, names: list[str]) -> None:

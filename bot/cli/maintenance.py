@@ -1,4 +1,4 @@
-"""`feedbackbot purge`, `backup` and `stats`: upkeep an operator runs by hand or from cron."""
+"""`feedbackbot purge`, `backup`, `restore` and `stats`: upkeep an operator runs by hand."""
 
 from __future__ import annotations
 
@@ -20,8 +20,9 @@ from flows.i18n import Translator
 from flows.models import ChoiceStep, MultipleChoiceStep, render_text
 from flows.service import utc_now
 from storage import SQLiteStore, StatisticsRow, StoreInUse
+from storage.sqlite import KEY_STORE_FILE
 from storage.sqlite_db import hold_lock
-from storage.sqlite_restore import Backups, check_backups, put_back, undo
+from storage.sqlite_restore import Backups, check_backups, put_back, shred_aside_keys, undo
 
 
 def register(subparsers: Any, t: Translator) -> None:
@@ -96,6 +97,14 @@ def register(subparsers: Any, t: Translator) -> None:
         type=Path,
         metavar="LEDGER_BACKUP",
         help=t.gettext("a copy of erasures.db, only if the data folder lost its own"),
+    )
+    restore.add_argument(
+        "--keep-replaced",
+        action="store_true",
+        help=t.gettext(
+            "keep the key store it replaces too (by default deleted once the restored store "
+            "opens: what it opened would be beyond the reach of erasure)"
+        ),
     )
     restore.set_defaults(handler=run_restore)
     stats = subparsers.add_parser(
@@ -201,6 +210,8 @@ def run_restore(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         raise
+    if not args.keep_replaced:
+        shred_aside_keys(aside)
     print(t.gettext("restored {path}").format(path=settings.data_dir))
     if again:
         print(
@@ -223,11 +234,19 @@ def run_restore(args: argparse.Namespace) -> int:
             ).format(count=keyless),
             file=sys.stderr,
         )
-    if aside is not None:
+    if aside is not None and (aside / KEY_STORE_FILE).exists():  # --keep-replaced
         print(
             t.gettext(
                 "the files it replaced are in {path}: they hold personal data that erasure "
                 "no longer reaches; delete that folder once the bot runs well"
+            ).format(path=aside)
+        )
+    elif aside is not None:
+        print(
+            t.gettext(
+                "the files it replaced are in {path}, without their key store: what they "
+                "hold opens only with keys the restored store has, which erasure reaches; "
+                "delete that folder once the bot runs well"
             ).format(path=aside)
         )
     return 0

@@ -25,6 +25,10 @@ async def privacy(update: Update, context: BotContext) -> None:
 async def my_data(update: Update, context: BotContext) -> None:
     """/meinedaten: a readable summary and the complete copy as a JSON file."""
     person = context.person(update)
+    # Renewed first: the copy names when unfinished answers are discarded, and asking
+    # the question again renews it (review of the change: the copy said 09:30, the
+    # store then had 09:50).
+    await context.service.keep_open(person)
     outcome = await context.rights.access(person)
     await render(await context.service.reminded(person, outcome), update, context)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 from datetime import timedelta
 
+from tests.bot.test_conversation import Seconds, at_the_comment, dated  # noqa: F401
 from tests.harness import Customer, Harness, texts
 
 
@@ -221,3 +222,114 @@ async def test_more_text_that_would_not_fit_is_said_not_to_be_stored(harness: Ha
     assert "nicht gespeichert" in answer, answer
     await erika.press("Nein")
     assert await stored_comment(harness, erika) == "x" * 1990
+
+
+async def test_the_rest_of_a_split_text_at_the_contact_question_is_not_stored(
+    dated: tuple[Harness, Seconds],  # noqa: F811 - the fixture imported above
+) -> None:
+    """'Hallo,' is the comment; seconds later the person pastes a report over 4,096
+    characters, which Telegram delivers as two messages a second apart. The first part is
+    answered 'not added ... It was not stored'; the rest (904 characters) is then added to
+    the comment: staff read 'Hallo,' and the tail of a text the person was told was not
+    kept. At the comment question itself the rest of a refused text is refused too."""
+    harness, seconds = dated
+    erika = await at_the_comment(harness)
+    await erika.send("Hallo,")
+    harness.clock.advance(timedelta(seconds=5))
+    first = texts(await erika.send(("Erster Teil meines langen Berichts. " * 120)[:4096]))
+    assert "nicht gespeichert" in first, first
+    seconds.now += 1
+    harness.clock.advance(timedelta(seconds=1))
+    rest = texts(await erika.send("und deshalb bin ich unzufrieden (Ende des Textes)."))
+    await erika.press("Nein")
+    comment = await stored_comment(harness, erika)
+    assert "Ende des Textes" not in str(comment), (comment, rest)
+
+
+async def test_a_word_typed_to_answer_the_contact_question_is_not_added_to_the_comment(
+    harness: Harness,
+) -> None:
+    """'Dürfen wir Sie ... kontaktieren?' answered by typing 'Einverstanden' or 'Lieber
+    nicht' (the buttons read 'Ja, einverstanden' / 'Nein'): the answer becomes part of the
+    stored comment that staff read, and no consent is recorded."""
+    erika = await _at_comment(harness)
+    await erika.send("Der Fahrer war unfreundlich")
+    harness.clock.advance(timedelta(seconds=6))
+    said = []
+    for typed in ("Einverstanden", "Lieber nicht"):
+        said.append(texts(await erika.send(typed)))
+        harness.clock.advance(timedelta(seconds=3))
+    await erika.press("Nein")
+    comment = await stored_comment(harness, erika)
+    assert comment == "Der Fahrer war unfreundlich", (comment, said)
+
+
+async def test_a_rating_typed_in_words_at_the_next_question_is_not_added_to_the_comment(
+    harness: Harness,
+) -> None:
+    """Product survey: a 1 leads to 'what went wrong' (choice), the details (text), then
+    'how likely to recommend, 0-10'. '8 von 10' typed there within 20 seconds of the
+    details is not a rating the bot reads; it is stored as part of the details."""
+    erika = harness.customer(77)
+    await erika.send("/start product")
+    await erika.press("Ja, ich willige ein")
+    await erika.press("1")
+    await erika.press("☐ Zu langsam")
+    await erika.press("Fertig")
+    await erika.send("Die App lädt jede Seite zehn Sekunden lang")
+    harness.clock.advance(timedelta(seconds=8))
+    said = texts(await erika.send("8 von 10"))
+    assert "hinzugefügt" not in said, said
+
+
+async def test_a_reaction_on_the_first_half_of_a_joined_comment_gets_no_answer(
+    harness: Harness,
+) -> None:
+    """'Hallo,' and the matter are stored as one comment. A heart put on 'Hallo,' (Telegram
+    sends an edited_message with the text unchanged) is answered 'I cannot take over
+    changes ...': the text no longer equals any stored answer, though nothing changed."""
+    erika = await _at_comment(harness)
+    first = harness.api.user_message(erika.user_id, "Hallo,", **erika.sender)
+    await harness.deliver(first)
+    harness.clock.advance(timedelta(seconds=4))
+    await erika.send("der Fahrer hat das Paket einfach vor die Tür geworfen.")
+    same = harness.api.edited_message(
+        erika.user_id, first["message"]["message_id"], "Hallo,", **erika.sender
+    )
+    answer = await harness.deliver(same)
+    assert answer == [], texts(answer)
+
+
+async def test_an_edit_of_stored_feedback_during_a_new_survey_points_to_delete(
+    harness: Harness,
+) -> None:
+    """A person whose first feedback is stored edits its comment (to take a phone number
+    out) while a second survey is under way: told '/abbrechen discards the unfinished
+    answers, to give them again', which does nothing for the stored comment; the way to
+    correct it (/loeschen) is not named."""
+    erika = await _at_comment(harness)
+    typed = harness.api.user_message(
+        erika.user_id, "Bitte rufen Sie mich an: 0151 23456789", **erika.sender
+    )
+    await harness.deliver(typed)
+    await erika.press("Nein")  # stored
+    harness.clock.advance(timedelta(minutes=5))
+    await erika.send("/start")
+    await erika.press("4")  # a second survey under way
+    edit = harness.api.edited_message(
+        erika.user_id, typed["message"]["message_id"], "Bitte rufen Sie mich an", **erika.sender
+    )
+    answer = texts(await harness.deliver(edit))
+    assert "/loeschen" in answer, answer
+
+
+async def test_a_message_added_to_the_comment_can_be_taken_out_again(harness: Harness) -> None:
+    erika = await _at_comment(harness)
+    await erika.send("Hallo,")
+    added = await erika.send("der Fahrer hat das Paket einfach vor die Tür geworfen.")
+    assert "Zu Ihrer vorigen Antwort hinzugefügt" in texts(added)
+    assert "Rückgängig" in str(added[0]["buttons"])
+    await erika.press("Rückgängig")
+    assert erika.last_toast() == "Wieder aus Ihrer vorigen Antwort entfernt."
+    await erika.press("Nein")
+    assert await stored_comment(harness, erika) == "Hallo,"

@@ -5,8 +5,10 @@ scale or /loeschen was refused minutes later as "no survey under way")."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import json
+from datetime import datetime, timedelta
 
+from tests.bot.test_customer_messages import _at_comment
 from tests.bot.test_retention import give
 from tests.harness import Harness, texts
 
@@ -68,3 +70,23 @@ async def test_start_going_on_with_the_survey_restarts_the_idle_time(harness: Ha
     harness.clock.advance(timedelta(minutes=6))
     answer = texts(await customer.send("Alles bestens"))
     assert "kontaktieren" in answer, answer
+
+
+async def test_mydata_tells_the_true_time_unfinished_answers_are_discarded(
+    harness: Harness,
+) -> None:
+    """/meinedaten lists unfinished answers with the time they are discarded automatically
+    (Art. 15); right after, `reminded` renews their idle time: the copy the person just got
+    names a time up to 30 minutes before the one the store keeps them to."""
+    erika = await _at_comment(harness)
+    harness.clock.advance(timedelta(minutes=20))
+    sent = await erika.send("/meinedaten")
+    [document] = [m["document"] for m in sent if m["document"]]
+    export = json.loads(document["bytes"].decode("utf-8"))
+    (draft_said,) = export["unfinished_feedback"]
+    assert harness.store is not None
+    person = harness.store.pseudonym(f"tg-user:{erika.user_id}")
+    draft = await harness.store.load_draft(person, harness.clock())
+    assert draft is not None
+    told = datetime.fromisoformat(draft_said["discarded_automatically_at"])
+    assert abs(told - draft.expires_at) < timedelta(minutes=1), (told, draft.expires_at)

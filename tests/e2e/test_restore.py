@@ -90,7 +90,9 @@ def test_a_restore_brings_back_the_backup_and_erases_again_who_was_erased_since(
     assert "1 erasure or withdrawal made since the backup was carried out again" in done.stdout
     aside = [p for p in data.iterdir() if p.name.startswith("replaced-")]
     assert len(aside) == 1 and str(aside[0]) in done.stdout
-    assert {p.name for p in aside[0].iterdir()} >= {"feedback.db", "keys.db", "keys.db-wal"}
+    # The stale log went aside with the key store it belonged to, and that with it.
+    assert (aside[0] / "feedback.db").exists() and not list(aside[0].glob("keys.db*"))
+    assert not stale.exists() or b"stale" not in stale.read_bytes()
     assert oct(aside[0].stat().st_mode & 0o777) == "0o700"
     for name in ("feedback.db", "keys.db"):
         assert oct((data / name).stat().st_mode & 0o777) == "0o600"
@@ -170,3 +172,47 @@ def test_a_data_backup_alone_keeps_the_key_store_and_names_what_it_cannot_read(
     assert asyncio.run(count_readable(data, KEY, 3)) == 2
     assert (data / "keys.db").exists()
     assert len(keys_before) > 0
+
+
+def test_the_key_store_replaced_is_deleted_unless_kept_on_purpose(
+    backed_up: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    """The files moved aside side by side were a readable copy of the store beside it,
+    which erasure and expiry never reached (review of the change): their key store goes
+    once the restored store opens."""
+    data, backup, keys = backed_up
+    done = cli("restore", str(backup), "--keys", str(keys), env=cli_env(data), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    (aside,) = [p for p in data.iterdir() if p.name.startswith("replaced-")]
+    assert not list(aside.glob("keys.db*")) and (aside / "feedback.db").exists()
+    assert "without their key store" in done.stdout
+    kept = cli(
+        "restore",
+        str(backup),
+        "--keys",
+        str(keys),
+        "--keep-replaced",
+        env=cli_env(data),
+        cwd=tmp_path,
+    )
+    assert kept.returncode == 0, kept.stderr
+    assert "erasure no longer reaches" in kept.stdout
+    assert len(list(data.glob("replaced-*/keys.db"))) == 1
+
+
+def test_a_data_file_that_is_a_link_is_not_restored_over(
+    backed_up: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    """feedback.db kept on another disk through a link: the link was moved aside and a
+    file written in its place; deleting the folder aside, as told, left the data where
+    the link pointed (review of the change)."""
+    data, backup, keys = backed_up
+    disk = tmp_path / "big-disk"
+    disk.mkdir()
+    (data / "feedback.db").rename(disk / "feedback.db")
+    (data / "feedback.db").symlink_to(disk / "feedback.db")
+    before = state(data)
+    done = cli("restore", str(backup), "--keys", str(keys), env=cli_env(data), cwd=tmp_path)
+    assert done.returncode == 1 and "is a link to" in done.stderr, done.stderr
+    assert str(disk / "feedback.db") in done.stderr
+    assert state(data) == before
