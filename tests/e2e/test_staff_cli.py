@@ -502,10 +502,10 @@ async def test_a_command_beside_the_bot_during_an_erasure_waits_and_says_what_is
     noted, go_on = asyncio.Event(), asyncio.Event()
     real_erase = SQLiteStore._erase
 
-    async def held_erase(self: SQLiteStore, pseudonym: str) -> object:
+    async def held_erase(self: SQLiteStore, pseudonym: str, now: object = None) -> object:
         noted.set()  # the moment, widened: as long as the bot's store is busy
         await go_on.wait()
-        return await real_erase(self, pseudonym)
+        return await real_erase(self, pseudonym, now)  # type: ignore[arg-type]
 
     monkeypatch.setattr(SQLiteStore, "_erase", held_erase)
     erasing = asyncio.create_task(bot.erase_subject(bot.pseudonym("tg-user:0")))
