@@ -5,7 +5,8 @@ recipient; every attempt's outcome (not its content) goes to the audit trail.
 
 A feedback delivery is recorded as pending before its first attempt and settled after
 its last. So an erasure or withdrawal while it is on its way stops it and tells that
-recipient too (once the attempt under way has ended), and a restart sends it again.
+recipient too (once the attempt under way has ended, by its deadline at the latest), and
+a restart sends it again. Only the status of an answer counts: its body is never read.
 Deletion notices are kept in the store until sent, likewise resumed after a restart;
 retries go on for about a day, so a recipient down for a while misses nothing.
 """
@@ -52,15 +53,13 @@ log = logging.getLogger("bot.webhooks")
 Result = Literal["delivered", "unconfirmed", "failed"]
 
 # Failures that can come after the request went out: the recipient may have stored it.
-# (A refused connection, or one never made, cannot have delivered anything.) A body that
-# cannot be decoded came with a status, possibly 2xx.
+# (A refused connection, or one never made, cannot have delivered anything.)
 _AFTER_SENDING = (
     httpx.ReadTimeout,
     httpx.ReadError,
     httpx.WriteTimeout,
     httpx.WriteError,
     httpx.RemoteProtocolError,
-    httpx.DecodingError,
 )
 
 # Seconds between attempts: quick at first, then for about a day in all.
@@ -88,6 +87,7 @@ class WebhookSender:
         clock: Callable[[], datetime],
         retry_delays: Sequence[float] | None = None,
         timeout: float = 10.0,
+        deadline: float = 30.0,
     ) -> None:
         self.store = store
         self.catalog = catalog
@@ -95,7 +95,10 @@ class WebhookSender:
         self.locale = locale
         self.clock = clock
         self.retry_delays = tuple(RETRY_DELAYS if retry_delays is None else retry_delays)
-        self.timeout = timeout
+        self.timeout = timeout  # for each step: connecting, sending, each read
+        # For a whole attempt: an answer that trickles in resets `timeout` with every byte,
+        # and a deletion notice waits for the attempt under way.
+        self.deadline = deadline
         self.tasks: set[asyncio.Task[Any]] = set()
         self._notifying: set[int] = set()  # kept notices being sent (by their number)
         self._outgoing: dict[tuple[str, str], _Outgoing] = {}  # (recipient, feedback id)
@@ -391,17 +394,23 @@ class WebhookSender:
         if self._client is None:
             self._client = httpx.AsyncClient()
         try:
-            response = await self._client.post(
-                recipient.url, content=body, headers=headers, timeout=self.timeout
-            )
+            async with asyncio.timeout(self.deadline):
+                # Only the status counts: leaving the block closes the connection with the
+                # body unread (a large one is not downloaded, a cut-off one is no failure).
+                async with self._client.stream(
+                    "POST", recipient.url, content=body, headers=headers, timeout=self.timeout
+                ) as response:
+                    status = response.status_code
+        except TimeoutError:  # the deadline: the request may have gone out
+            return FAILED + "TimeoutError", True
         except httpx.HTTPError as error:
             return FAILED + type(error).__name__, isinstance(error, _AFTER_SENDING)
-        if 200 <= response.status_code < 300:
+        if 200 <= status < 300:
             return DELIVERED, False
         # A server error may come after the recipient stored it (a proxy's 504 is "it
         # answered too late"); other refusals (4xx) mean it was not taken.
-        late = response.status_code >= 500 or response.status_code == 408
-        return f"{FAILED}HTTP {response.status_code}", late
+        late = status >= 500 or status == 408
+        return f"{FAILED}HTTP {status}", late
 
     async def _audit(
         self, event: str, recipient: Recipient, outcome: str, records: int = 1

@@ -1,0 +1,240 @@
+"""Recipients as they are in the field: a CRM that answers slowly or with a large body,
+a mistyped URL, a recipients file checked before deploying, a recipient renamed, and a
+recipient that fails for a reason the operator has to tell apart.
+
+Real loopback HTTP(S) servers and the bot's own fixtures (tests/bot/test_sharing.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from bot.webhooks import WebhookSender
+from flows.sharing import GAVE_UP_MAY_HAVE_ARRIVED
+from tests.bot.test_sharing import (  # noqa: F401  (fixtures)
+    Receiver,
+    drained,
+    product_feedback,
+    receiver,
+    shop,
+)
+from tests.harness import Harness
+
+# How long a test waits for what takes a fraction of a second when it works: long enough
+# for a loaded machine, and the bound a test fails by when it does not.
+PATIENCE = 20.0
+
+
+def _webhooks(harness: Harness) -> WebhookSender:
+    assert harness.app is not None and harness.app.bot_data.webhooks is not None
+    return harness.app.bot_data.webhooks
+
+
+def _point_crm_at(harness: Harness, url: str) -> None:
+    webhooks = _webhooks(harness)
+    webhooks.recipients["crm"] = webhooks.recipients["crm"].model_copy(update={"url": url})
+
+
+async def _until(condition: Callable[[], bool]) -> bool:
+    deadline = time.monotonic() + PATIENCE
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        await asyncio.sleep(0.05)
+    return condition()
+
+
+async def _crm_audit(harness: Harness, event: str = "webhook") -> list[str]:
+    assert harness.store is not None
+    entries = await harness.store.audit_entries(harness.clock() - timedelta(days=1))
+    return [e.detail or "" for e in entries if e.event == event and e.actor == "crm"]
+
+
+# --- only the status of the answer counts, and an attempt has a deadline -------------------
+
+
+class SlowCrm:
+    """A CRM that takes a feedback and answers it as scripted; a deletion notice gets a
+    plain 200.
+
+    "trickling body": 200 at once, then a body of a byte every 50 ms, without end;
+    "cut-off body": 200 announcing 100 bytes, 10 sent, then nothing;
+    "trickling head": the status line, then a header a byte every 50 ms, without end
+    (each byte well within the read timeout: only a deadline ends the attempt).
+    """
+
+    def __init__(self, answer: str) -> None:
+        self.answer = answer
+        self.payloads: list[dict[str, Any]] = []
+        self.done = threading.Event()
+        crm = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                payload = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                crm.payloads.append(payload)
+                try:
+                    if payload["type"] != "feedback":
+                        self.send_response(200)
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
+                    else:
+                        crm.answer_feedback(self)
+                except OSError:  # the bot hung up: as it should
+                    self.close_connection = True
+
+            def log_message(self, *args: Any) -> None:
+                return None
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def answer_feedback(self, handler: BaseHTTPRequestHandler) -> None:
+        out = handler.wfile
+        if self.answer == "trickling head":
+            out.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+            while not self.done.wait(0.05):
+                out.write(b"x")
+                out.flush()
+            return
+        handler.send_response(200)
+        if self.answer == "cut-off body":
+            handler.send_header("Content-Length", "100")
+            handler.end_headers()
+            out.write(b"x" * 10)
+            out.flush()
+            self.done.wait(PATIENCE)
+            handler.close_connection = True
+            return
+        handler.send_header("Transfer-Encoding", "chunked")
+        handler.end_headers()
+        while not self.done.wait(0.05):
+            out.write(b"1\r\nx\r\n")
+            out.flush()
+
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/crm"
+
+    def kinds(self) -> list[str]:
+        return [p["type"] for p in self.payloads]
+
+    def close(self) -> None:
+        self.done.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def slow_crm(request: pytest.FixtureRequest) -> Iterator[SlowCrm]:
+    crm = SlowCrm(request.param)
+    yield crm
+    crm.close()
+
+
+@pytest.mark.parametrize("slow_crm", ["trickling body", "trickling head"], indirect=True)
+async def test_an_erasure_tells_a_recipient_that_answers_without_end(
+    shop: Harness,  # noqa: F811
+    slow_crm: SlowCrm,
+) -> None:
+    """The CRM (or a proxy before it) answers a byte at a time, each well within the read
+    timeout. The deletion notice of an erasure waits for the attempt under way: it goes
+    out all the same, the attempt ending with its status or at its deadline."""
+    _point_crm_at(shop, slow_crm.url())
+    _webhooks(shop).deadline = 0.5
+    await product_feedback(shop, 42, share=False)
+    assert await _until(lambda: slow_crm.kinds() == ["feedback"])
+    customer = shop.customer(42)
+    await customer.send("/loeschen")
+    await customer.press("Alles löschen")
+    told = await _until(lambda: "deletion" in slow_crm.kinds())
+    assert told, f"no deletion notice {PATIENCE:.0f} s after the erasure: {slow_crm.kinds()}"
+
+
+@pytest.mark.parametrize("slow_crm", ["trickling head"], indirect=True)
+async def test_an_answer_that_never_ends_counts_as_one_that_may_have_arrived(
+    shop: Harness,  # noqa: F811
+    slow_crm: SlowCrm,
+) -> None:
+    """The attempt's deadline passes after the feedback went out: the recipient may have
+    stored it, so the delivery is kept (an erasure will tell that recipient)."""
+    _point_crm_at(shop, slow_crm.url())
+    webhooks = _webhooks(shop)
+    webhooks.deadline, webhooks.retry_delays = 0.5, ()
+    await product_feedback(shop, 45, share=False)
+    await asyncio.wait_for(drained(shop), PATIENCE)
+    assert (await _crm_audit(shop))[-1] == GAVE_UP_MAY_HAVE_ARRIVED
+    assert shop.store is not None
+    [kept] = await shop.store.deliveries_of(shop.store.pseudonym("tg-user:45"))
+    assert (kept.recipient, kept.unconfirmed, kept.pending) == ("crm", True, False)
+
+
+@pytest.mark.parametrize("slow_crm", ["cut-off body"], indirect=True)
+async def test_a_200_whose_body_is_cut_off_is_delivered_and_not_sent_again(
+    shop: Harness,  # noqa: F811
+    slow_crm: SlowCrm,
+) -> None:
+    """The CRM stored the feedback and said 200, then its body broke off: that is a
+    delivery, not a timeout to retry (the CRM would get the feedback twice)."""
+    _point_crm_at(shop, slow_crm.url())
+    webhooks = _webhooks(shop)
+    webhooks.timeout, webhooks.retry_delays = 5.0, (0.01,)  # (the old code waited it out)
+    await product_feedback(shop, 43, share=False)
+    await asyncio.wait_for(drained(shop), PATIENCE)
+    assert await _crm_audit(shop) == ["delivered"]
+    assert slow_crm.kinds() == ["feedback"], "sent twice although it answered 200"
+
+
+async def test_a_huge_answer_body_is_not_downloaded(shop: Harness) -> None:  # noqa: F811
+    """A recipient URL that answers 200 with 64 MB (a misconfigured endpoint, a download):
+    the bot reads the status and hangs up, for every delivery and every retry."""
+    size = 64 * 1024 * 1024
+    written = [0]
+    answered = threading.Event()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200)
+            self.send_header("Content-Length", str(size))
+            self.end_headers()
+            chunk = b"x" * (1024 * 1024)
+            try:
+                for _ in range(size // len(chunk)):
+                    self.wfile.write(chunk)
+                    written[0] += len(chunk)
+            except OSError:
+                pass
+            finally:
+                answered.set()
+            self.close_connection = True
+
+        def log_message(self, *args: Any) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        _point_crm_at(shop, f"http://127.0.0.1:{server.server_address[1]}/crm")
+        await product_feedback(shop, 44, share=False)
+        await asyncio.wait_for(drained(shop), PATIENCE)
+        assert await asyncio.to_thread(answered.wait, PATIENCE)
+        assert await _crm_audit(shop) == ["delivered"]
+        assert written[0] < 8 * 1024 * 1024, f"the bot downloaded {written[0] >> 20} MB"
+    finally:
+        server.shutdown()
+        server.server_close()
