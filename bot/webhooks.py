@@ -18,7 +18,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import httpx
 
@@ -64,6 +64,16 @@ _AFTER_SENDING = (
 
 # Seconds between attempts: quick at first, then for about a day in all.
 RETRY_DELAYS = (1.0, 4.0, 15.0, 60.0, 300.0, 900.0, 3600.0, 3 * 3600.0, 6 * 3600.0, 12 * 3600.0)
+
+
+class _Attempt(NamedTuple):
+    """One attempt to post."""
+
+    outcome: str
+    """For the audit trail: DELIVERED, or FAILED and why."""
+    may_have_arrived: bool = False
+    """The recipient may have received the body although it did not say so."""
+    worth_retrying: bool = True
 
 
 @dataclass
@@ -365,14 +375,16 @@ class WebhookSender:
                 await self._audit(event, recipient, STOPPED, records)
                 return "failed"
             at = self.clock()
-            outcome, sent = await self._post(recipient, body)
-            if outcome == DELIVERED:
+            tried = await self._post(recipient, body)
+            if tried.outcome == DELIVERED:
                 await self._audit(event, recipient, DELIVERED, records)
                 return "delivered"
-            if sent and may_have_arrived is not None:  # (a notice is sent again, or audited)
-                await may_have_arrived(at)
+            if tried.may_have_arrived and may_have_arrived is not None:
+                await may_have_arrived(at)  # (a notice is sent again, or audited)
                 maybe_arrived = True
-            await self._audit(event, recipient, outcome, records)
+            await self._audit(event, recipient, tried.outcome, records)
+            if not tried.worth_retrying:
+                break
             if attempt < attempts - 1:
                 await _pause(self.retry_delays[attempt], stop)
         if maybe_arrived:
@@ -382,9 +394,7 @@ class WebhookSender:
         log.error("%s to a recipient failed for good", event)
         return "unconfirmed" if maybe_arrived else "failed"
 
-    async def _post(self, recipient: Recipient, body: bytes) -> tuple[str, bool]:
-        """The attempt's outcome for the audit trail, and whether the recipient may have
-        received the body although it did not say so."""
+    async def _post(self, recipient: Recipient, body: bytes) -> _Attempt:
         timestamp = int(self.clock().timestamp())
         headers = {
             "Content-Type": "application/json",
@@ -402,15 +412,18 @@ class WebhookSender:
                 ) as response:
                     status = response.status_code
         except TimeoutError:  # the deadline: the request may have gone out
-            return FAILED + "TimeoutError", True
+            return _Attempt(FAILED + "TimeoutError", may_have_arrived=True)
         except httpx.HTTPError as error:
-            return FAILED + type(error).__name__, isinstance(error, _AFTER_SENDING)
+            return _Attempt(FAILED + type(error).__name__, isinstance(error, _AFTER_SENDING))
+        except (httpx.InvalidURL, ValueError):  # (an IDNA error is a ValueError)
+            # No request could be made: a URL the recipients check let pass. It will not
+            # do any better later, and must not end the task unaudited (found by review).
+            return _Attempt(FAILED + "InvalidURL", worth_retrying=False)
         if 200 <= status < 300:
-            return DELIVERED, False
+            return _Attempt(DELIVERED)
         # A server error may come after the recipient stored it (a proxy's 504 is "it
         # answered too late"); other refusals (4xx) mean it was not taken.
-        late = status >= 500 or status == 408
-        return f"{FAILED}HTTP {status}", late
+        return _Attempt(f"{FAILED}HTTP {status}", status >= 500 or status == 408)
 
     async def _audit(
         self, event: str, recipient: Recipient, outcome: str, records: int = 1

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+import idna
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -97,6 +98,22 @@ class Recipient(BaseModel):
                 "{url} would send feedback unencrypted; use https:// (plain http only to localhost)"
             ).format(url=shown)
             raise ValueError(f"url: {message}")
+        # Found by review: a URL no request can be made to passed, and every delivery and
+        # deletion notice to it failed, not even audited, until it was fixed.
+        try:
+            port = parts.port
+        except ValueError:
+            port = 0
+        if port == 0:
+            message = t.gettext(
+                "{url} has a port that is not a number from 1 to 65535; give one, or none"
+            ).format(url=shown)
+            raise ValueError(f"url: {message}")
+        if not _idna_valid(parts.hostname):
+            message = t.gettext(
+                "{url} has a host name that is not a valid internationalized domain name"
+            ).format(url=shown)
+            raise ValueError(f"url: {message}")
         return value
 
     @field_validator("secret")
@@ -126,6 +143,19 @@ class Recipient(BaseModel):
                 record.purposes
             )
         return self.purpose in record.purposes
+
+
+def _idna_valid(host: str) -> bool:
+    """Whether a request can go to `host` as far as its internationalized labels go (non-
+    ASCII, or "xn--"): httpx and the resolver encode them by IDNA 2008 and refuse what is
+    not valid. Other names are left to the resolver, as before (an "_" works in many)."""
+    if host.isascii() and "xn--" not in host:
+        return True
+    try:
+        idna.encode(host)
+    except idna.IDNAError:
+        return False
+    return True
 
 
 class _RecipientsFile(BaseModel):

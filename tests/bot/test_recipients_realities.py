@@ -14,12 +14,20 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.webhooks import WebhookSender
-from flows.sharing import GAVE_UP_MAY_HAVE_ARRIVED
+from flows.catalog import FlowCatalog
+from flows.sharing import (
+    GAVE_UP,
+    GAVE_UP_MAY_HAVE_ARRIVED,
+    NOT_SENT,
+    RecipientsError,
+    load_recipients,
+)
 from tests.bot.test_sharing import (  # noqa: F401  (fixtures)
     Receiver,
     drained,
@@ -238,3 +246,82 @@ async def test_a_huge_answer_body_is_not_downloaded(shop: Harness) -> None:  # n
     finally:
         server.shutdown()
         server.server_close()
+
+
+# --- a URL no request can be made to -------------------------------------------------------
+
+CRM = """
+[[recipients]]
+id = "crm"
+name = "Unser CRM"
+url = "{url}"
+secret = "crm-secret-0123456789"
+internal = true
+fields = ["feedback_id", "rating"]
+"""
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("https://crm.example.com:44e3/hooks/feedback", "port"),  # a typo in the port
+        ("https://crm.example.com:70000/hooks/feedback", "port"),
+        ("https://crm.example.com:0/hooks/feedback", "port"),
+        ("https://xn--zz.example.com/hooks/feedback", "host name"),  # no valid IDNA
+        ("https://crm.xn--zz.example/hooks/feedback", "host name"),
+    ],
+)
+def test_a_recipient_url_no_request_can_be_made_to_is_refused_at_load(
+    tmp_path: Path, url: str, said: str
+) -> None:
+    path = tmp_path / "recipients.toml"
+    path.write_text(CRM.format(url=url), encoding="utf-8")
+    with pytest.raises(RecipientsError, match=f"recipient 'crm': url: .*{said}") as refused:
+        load_recipients(path, FlowCatalog.load())
+    assert "hooks" not in str(refused.value), "only scheme and host are repeated"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://crm.example.com:8443/hooks/feedback",
+        "https://bücher.example/hooks/feedback",
+        "https://xn--bcher-kva.example/hooks/feedback",
+        "https://crm_app.internal/hooks/feedback",  # no valid DNS name, yet resolvable
+        "http://[::1]:8080/hooks/feedback",
+    ],
+)
+def test_a_recipient_url_with_a_port_or_an_international_host_is_taken(
+    tmp_path: Path, url: str
+) -> None:
+    path = tmp_path / "recipients.toml"
+    path.write_text(CRM.format(url=url), encoding="utf-8")
+    [crm] = load_recipients(path, FlowCatalog.load())
+    assert crm.url == url
+
+
+async def test_a_url_no_request_can_be_made_to_is_audited_given_up_and_settled(
+    shop: Harness,  # noqa: F811
+    receiver: Receiver,  # noqa: F811
+) -> None:
+    """A URL that no request can be made to (let past the recipients check, or edited in
+    place) fails at once, not retried: the delivery is audited and settled, and an
+    erasure's deletion notice is audited for asking by hand, not kept for ever."""
+    await product_feedback(shop, 41, share=False)  # reaches the CRM
+    await asyncio.wait_for(drained(shop), PATIENCE)
+    [delivered] = receiver.payloads("/crm")
+    _point_crm_at(shop, "http://127.0.0.1:80x0/crm")  # (model_copy does not validate)
+    await product_feedback(shop, 46, share=False)
+    await asyncio.wait_for(drained(shop), PATIENCE)
+    store = shop.store
+    assert store is not None
+    assert await store.pending_deliveries() == []
+    audited = await _crm_audit(shop)
+    assert len(audited) == 3 and audited[0] == "delivered" and audited[2] == GAVE_UP, audited
+    customer = shop.customer(41)
+    await customer.send("/loeschen")
+    await customer.press("Alles löschen")
+    await asyncio.wait_for(drained(shop), PATIENCE)
+    assert await store.pending_notices() == []
+    asked_by_hand = (await _crm_audit(shop, "deletion-notice"))[-1]
+    assert asked_by_hand == NOT_SENT + delivered["feedback_id"]
