@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import json
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -55,7 +55,13 @@ NOT_SENT = "not sent; ask by hand to delete: "  # then the feedback ids
 
 
 class RecipientsError(ValueError):
-    """The recipients file cannot be used; the message names the file and the problem."""
+    """The recipients file cannot be used; the message names the file and the problem.
+    `problems` has them one by one, without the file's name (`check` reports them
+    against the file)."""
+
+    def __init__(self, message: str, problems: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.problems = tuple(problems) or (message,)
 
 
 def _language(info: ValidationInfo) -> Translator:
@@ -178,12 +184,11 @@ def load_recipients(
             t.gettext("cannot read {path}: {reason}").format(path=path, reason=reason)
         ) from None
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise RecipientsError(
-            f"{path}: " + t.gettext("not valid TOML: {reason}").format(reason=t.reason(error))
-        ) from None
+        message = t.gettext("not valid TOML: {reason}").format(reason=t.reason(error))
+        raise RecipientsError(f"{path}: {message}", [message]) from None
     except ValidationError as error:
-        problems = "; ".join(_problem(e, data, t) for e in error.errors())
-        raise RecipientsError(f"{path}: {problems}") from None
+        problems = [_problem(e, data, t) for e in error.errors()]
+        raise RecipientsError(f"{path}: " + "; ".join(problems), problems) from None
     sharing = {p.id for f in catalog.flows.values() for p in f.purposes if p.shares_feedback}
     # Steps that take an answer: a consent step's answer is a consent, a thanks step has none.
     known = set(META_FIELDS) | {
@@ -212,7 +217,7 @@ def load_recipients(
                 fields=", ".join(unknown),
                 known=", ".join(sorted(known)),
             )
-            raise RecipientsError(f"{path}: {message}")
+            raise RecipientsError(f"{path}: {message}", [message])
         for name in recipient.fields:
             serves = optional_only.get(name)
             if serves is not None and recipient.purpose != serves:
@@ -222,15 +227,16 @@ def load_recipients(
                     "optional purpose {purpose} alone; only a recipient of that purpose may "
                     "receive it"
                 ).format(recipient=repr(recipient.id), field=repr(name), purpose=repr(serves))
-                raise RecipientsError(f"{path}: {message}")
+                raise RecipientsError(f"{path}: {message}", [message])
         if recipient.purpose is not None and recipient.purpose not in sharing:
             message = t.gettext(
                 "recipient {recipient} names purpose {purpose}, but no flow has an optional "
                 "purpose of that id with shares_feedback = true"
             ).format(recipient=repr(recipient.id), purpose=repr(recipient.purpose))
-            raise RecipientsError(f"{path}: {message}")
+            raise RecipientsError(f"{path}: {message}", [message])
     if len({r.id for r in recipients}) != len(recipients):
-        raise RecipientsError(f"{path}: " + t.gettext("recipient ids must be unique"))
+        message = t.gettext("recipient ids must be unique")
+        raise RecipientsError(f"{path}: {message}", [message])
     return recipients
 
 

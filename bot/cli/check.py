@@ -41,8 +41,8 @@ def register(subparsers: Any, t: Translator) -> None:
         type=Path,
         metavar="FILE",
         help=t.gettext(
-            "the recipients file to check purposes that pass feedback on against "
-            "(default: FEEDBACKBOT_RECIPIENTS_FILE)"
+            "the recipients file to check, and to check purposes that pass feedback on "
+            "against (default: FEEDBACKBOT_RECIPIENTS_FILE)"
         ),
     )
     parser.add_argument(
@@ -57,12 +57,19 @@ def check(args: argparse.Namespace) -> int:
     """Print every problem; the exit code is 1 if any is an error."""
     t = translator(operator_locale(args.lang, SUPPORTED_LOCALES[0]))
     reports = check_paths(args.files, t)
+    from_env = os.environ.get("FEEDBACKBOT_RECIPIENTS_FILE")
     settings = None
-    if any(p.shares_feedback for r in reports if r.flow for p in r.flow.purposes):
+    # The settings say which flows the bot loads besides (a recipient's fields name their
+    # answers) and where its recipients file is.
+    if (
+        args.recipients
+        or from_env
+        or any(p.shares_feedback for r in reports if r.flow for p in r.flow.purposes)
+    ):
         settings = _bot_settings()
     named = args.recipients or (settings.recipients_file if settings else None)
-    if named is None and os.environ.get("FEEDBACKBOT_RECIPIENTS_FILE"):
-        named = Path(os.environ["FEEDBACKBOT_RECIPIENTS_FILE"])
+    if named is None and from_env:
+        named = Path(from_env)
     reports = _with_recipients(reports, named, settings, t)
     print_reports(reports, t, sys.stdout)
     return 1 if any(report.errors for report in reports) else 0
@@ -93,20 +100,28 @@ def _as_the_bot_loads(
 def _with_recipients(
     reports: list[Report], path: Path | None, settings: Settings | None, t: Translator
 ) -> list[Report]:
-    """A purpose that passes feedback on (shares_feedback) needs a recipient for it, or the
+    """The recipients file, where there is one, checked as the bot loads it, its problems
+    reported against it whatever the flows declare (found by review: with no purpose
+    passing feedback on, a file the bot refuses passed).
+
+    A purpose that passes feedback on (shares_feedback) needs a recipient for it, or the
     bot does not start (flows.sharing.require_recipients): checked against the recipients
     file where there is one, else pointed out, as `check` alone cannot tell."""
     flows = {r.flow.id: r.flow for r in reports if r.flow is not None}
-    if not any(p.shares_feedback for flow in flows.values() for p in flow.purposes):
-        return reports
     received: set[str] | None = None
     problem = ""
     if path is not None:
+        source = str(path)
         try:
             recipients = load_recipients(path, _as_the_bot_loads(flows, settings, t), t)
             received = {r.purpose for r in recipients if r.purpose is not None}
+            reports = [Report(source, ()), *reports]
         except RecipientsError as error:
-            problem = str(error)
+            problem = t.gettext("{file} cannot be used; see its errors.").format(file=path)
+            unusable = tuple(Finding(source, 1, message) for message in error.problems)
+            reports = [Report(source, unusable), *reports]
+    if not any(p.shares_feedback for flow in flows.values() for p in flow.purposes):
+        return reports
     changed = []
     for report in reports:
         found = []

@@ -163,7 +163,7 @@ def test_a_purpose_passing_feedback_on_is_checked_against_the_recipients(
     acme = tmp_path / "acme.toml"
     acme.write_text(ACME)
     assert main(["check", "--lang", "en", "--recipients", str(acme), str(path)]) == 0
-    assert capsys.readouterr().out == "No problems in 1 file.\n"
+    assert capsys.readouterr().out == "No problems in 2 files.\n", "the flow and the recipients"
 
 
 @pytest.mark.parametrize(
@@ -212,4 +212,4 @@ def test_recipients_are_checked_against_every_flow_the_bot_loads(
         str(flows / "product.toml"),
     ]
     assert main(checked) == 0, capsys.readouterr().out
-    assert capsys.readouterr().out == "No problems in 1 file.\n"
+    assert capsys.readouterr().out == "No problems in 2 files.\n"

@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 
+from bot.cli import main
+from bot.config import configured_recipients
 from bot.webhooks import WebhookSender
 from flows.catalog import FlowCatalog
 from flows.sharing import (
@@ -35,7 +37,7 @@ from tests.bot.test_sharing import (  # noqa: F401  (fixtures)
     receiver,
     shop,
 )
-from tests.harness import Harness
+from tests.harness import Harness, make_settings
 
 # How long a test waits for what takes a fraction of a second when it works: long enough
 # for a loaded machine, and the bound a test fails by when it does not.
@@ -325,3 +327,65 @@ async def test_a_url_no_request_can_be_made_to_is_audited_given_up_and_settled(
     assert await store.pending_notices() == []
     asked_by_hand = (await _crm_audit(shop, "deletion-notice"))[-1]
     assert asked_by_hand == NOT_SENT + delivered["feedback_id"]
+
+
+# --- `check` checks the recipients file, whatever the flows declare ------------------------
+
+SHIPPED_FLOWS = Path(__file__).resolve().parents[2] / "flows" / "definitions"
+BROKEN_CRM = """
+[[recipients]]
+id = "crm"
+name = "Unser CRM"
+url = "http://crm.example.com/hooks/feedback"
+secret = "short"
+internal = true
+fields = ["feedback_id", "rating"]
+"""
+
+
+@pytest.mark.parametrize("named_by", ["--recipients", "FEEDBACKBOT_RECIPIENTS_FILE"])
+def test_check_reports_a_recipients_file_the_bot_refuses_with_flows_passing_nothing_on(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    named_by: str,
+) -> None:
+    """The company's CRM as an internal recipient, checked before deploying as the README
+    says, against the shipped flows (none passes feedback on): each problem the bot would
+    refuse to start with is an error against the recipients file."""
+    monkeypatch.delenv("FEEDBACKBOT_FLOWS_DIR", raising=False)
+    recipients = tmp_path / "recipients.toml"
+    recipients.write_text(BROKEN_CRM, encoding="utf-8")
+    settings = make_settings(tmp_path / "data", recipients_file=recipients)
+    with pytest.raises(RecipientsError, match="secret"):
+        configured_recipients(settings, FlowCatalog.load())
+    command = ["check", "--lang", "en", str(SHIPPED_FLOWS)]
+    if named_by == "--recipients":
+        monkeypatch.delenv("FEEDBACKBOT_RECIPIENTS_FILE", raising=False)
+        command[1:1] = ["--recipients", str(recipients)]
+    else:
+        monkeypatch.setenv("FEEDBACKBOT_RECIPIENTS_FILE", str(recipients))
+    assert main(command) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[:2] == [
+        f"{recipients}:1: error: recipient 'crm': url: 'http://crm.example.com/…' would send "
+        "feedback unencrypted; use https:// (plain http only to localhost)",
+        f"{recipients}:1: error: recipient 'crm': secret: use at least 16 characters",
+    ]
+    assert out[-1].startswith("2 errors and 0 warnings in "), out
+
+
+def test_check_names_a_mistyped_field_of_an_internal_recipient(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("FEEDBACKBOT_FLOWS_DIR", raising=False)
+    recipients = tmp_path / "recipients.toml"
+    recipients.write_text(CRM.format(url="https://crm.example.com/in"), encoding="utf-8")
+    flows = str(SHIPPED_FLOWS / "feedback.toml")
+    assert main(["check", "--lang", "en", "--recipients", str(recipients), flows]) == 0
+    assert capsys.readouterr().out == "No problems in 2 files.\n"
+    recipients.write_text(recipients.read_text().replace('"rating"', '"comentt"'))
+    assert main(["check", "--lang", "en", "--recipients", str(recipients), flows]) == 1
+    assert capsys.readouterr().out.startswith(
+        f"{recipients}:1: error: recipient 'crm' lists fields no flow has: comentt (known: "
+    )
