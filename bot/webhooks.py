@@ -28,6 +28,7 @@ from flows.sharing import (
     FAILED,
     GAVE_UP,
     GAVE_UP_MAY_HAVE_ARRIVED,
+    NO_LONGER_CONFIGURED,
     NOT_SENT,
     SIGNATURE_HEADER,
     STOPPED,
@@ -144,17 +145,26 @@ class WebhookSender:
         by_recipient: dict[str, list[str]] = {}
         stopped: list[_Outgoing] = []
         unreachable: dict[str, list[str]] = {}  # recipients no longer configured
+        unsure: dict[str, list[str]] = {}  # ... that may not have served the purpose
         declared = {p.id for flow in self.catalog.flows.values() for p in flow.purposes}
+        sharing = {
+            p.id for flow in self.catalog.flows.values() for p in flow.purposes if p.shares_feedback
+        }
         for delivery in deliveries:
             recipient = self.recipients.get(delivery.recipient)
             if recipient is None:
                 # It may hold the feedback all the same: no notice can go to it, so the
-                # audit trail names what to ask it to delete by hand. (Whether a withdrawn
+                # audit trail names what to ask it to delete by hand. Whether a withdrawn
                 # purpose was its own cannot be told without its configuration: one that no
-                # flow declares any more went with a recipient removed, as the README has it.)
-                everyone = reason == "erasure" or purpose is None or purpose not in declared
-                if not delivery.pending and everyone:
+                # flow declares any more went with a recipient removed, as the README has
+                # it; one still passing feedback on may have been its own, under another id
+                # or partner now (found by review: it was skipped, leaving no trace).
+                if delivery.pending:
+                    continue
+                if reason == "erasure" or purpose is None or purpose not in declared:
                     unreachable.setdefault(delivery.recipient, []).append(delivery.feedback_id)
+                elif purpose in sharing:
+                    unsure.setdefault(delivery.recipient, []).append(delivery.feedback_id)
                 continue
             if reason == "withdrawal" and purpose is not None and recipient.purpose != purpose:
                 continue
@@ -189,24 +199,38 @@ class WebhookSender:
             under_way = [o.task for o in stopped if o.recipient.id == notice.recipient and o.task]
             self._spawn_notice(number, notice, under_way, taken=True)
         for recipient_id, feedback_ids in unreachable.items():
-            log.error("deletion notice for a recipient no longer configured; see the audit trail")
-            await self._audit_gave_up(
-                DeletionNotice(
-                    recipient=recipient_id,
-                    reason=reason,
-                    feedback_ids=feedback_ids,
-                    queued_at=self.clock(),
-                )
+            log.error(
+                "deletion notice for recipient %s, no longer configured; see the audit trail",
+                recipient_id,
             )
+            await self._audit_gave_up(recipient_id, feedback_ids)
+        for recipient_id, feedback_ids in unsure.items():
+            log.warning(
+                "recipient %s is no longer configured: it may have received feedback under "
+                "a consent withdrawn now; see the audit trail",
+                recipient_id,
+            )
+            await self._audit_gave_up(recipient_id, feedback_ids, NO_LONGER_CONFIGURED)
 
     async def resume(self) -> None:
         """Send what was on its way when the bot last stopped (at start): deliveries
         whose feedback may still go there, and the deletion notices kept."""
         notices = await self.store.pending_notices()
+        pending = await self.store.pending_deliveries()
+        addressed = {n.recipient for _, n in notices} | {d.recipient for _, d in pending}
+        gone = sorted(addressed - self.recipients.keys())
+        if gone:  # (recipient ids are the operator's configuration, no personal data)
+            log.warning(
+                "recipients no longer in the recipients file have deliveries or deletion "
+                "notices on their way: %s; those deliveries are not sent, the notices go to "
+                "the audit trail to be asked for by hand (rename a recipient back if it was "
+                "renamed)",
+                ", ".join(gone),
+            )
         asked_to_delete = {(n.recipient, f) for _, n in notices for f in n.feedback_ids}
         now = self.clock()
         people: dict[str, tuple[dict[str, FeedbackRecord], set[str]]] = {}
-        for pseudonym, delivery in await self.store.pending_deliveries():
+        for pseudonym, delivery in pending:
             if pseudonym not in people:  # read once a person, whatever they have pending
                 records = {r.id: r for r in await self.store.feedback_of(pseudonym, now)}
                 consents = await self.store.consents(pseudonym)
@@ -326,13 +350,16 @@ class WebhookSender:
         await asyncio.gather(*under_way, return_exceptions=True)
         recipient = self.recipients.get(notice.recipient)
         if recipient is None:  # removed from the configuration meanwhile
-            log.error("deletion notice for a recipient no longer configured; see the audit trail")
-            await self._audit_gave_up(notice)
+            log.error(
+                "deletion notice for recipient %s, no longer configured; see the audit trail",
+                notice.recipient,
+            )
+            await self._audit_gave_up(notice.recipient, notice.feedback_ids)
         else:
             payload = deletion_payload(notice.feedback_ids, notice.reason)
             sent = await self._post_with_retries(recipient, payload, "deletion-notice")
             if sent != "delivered":
-                await self._audit_gave_up(notice)
+                await self._audit_gave_up(notice.recipient, notice.feedback_ids)
         if number is None:
             return
         try:
@@ -340,15 +367,17 @@ class WebhookSender:
         except StoreError as error:
             log.error("deletion notice not marked as done: %s", type(error).__name__)
 
-    async def _audit_gave_up(self, notice: DeletionNotice) -> None:
+    async def _audit_gave_up(
+        self, recipient_id: str, feedback_ids: list[str], why: str = NOT_SENT
+    ) -> None:
         """Which feedback the recipient still has to be asked to delete, by hand."""
         await self._record(
             AuditEntry(
                 event="deletion-notice",
                 at=self.clock(),
-                actor=notice.recipient,
-                detail=NOT_SENT + ", ".join(notice.feedback_ids),
-                records=len(notice.feedback_ids),
+                actor=recipient_id,
+                detail=why + ", ".join(feedback_ids),
+                records=len(feedback_ids),
             )
         )
 

@@ -52,6 +52,12 @@ GAVE_UP_MAY_HAVE_ARRIVED = N_("gave up; it may have arrived")
 STOPPED = N_("stopped: erased or withdrawn")
 FAILED = "failed: "  # then the error's name or "HTTP <status>"
 NOT_SENT = "not sent; ask by hand to delete: "  # then the feedback ids
+# A withdrawal that may concern a recipient no longer in the file (renamed, or replaced
+# under the same purpose): whether it served the withdrawn purpose cannot be told.
+NO_LONGER_CONFIGURED = (
+    "no longer configured; if it received them under the withdrawn consent, ask it by hand "
+    "to delete: "
+)  # then the feedback ids
 
 
 class RecipientsError(ValueError):

@@ -28,6 +28,7 @@ from flows.sharing import (
     FAILED,
     GAVE_UP,
     GAVE_UP_MAY_HAVE_ARRIVED,
+    NO_LONGER_CONFIGURED,
     NOT_SENT,
     STOPPED,
 )
@@ -154,6 +155,11 @@ def shown_detail(detail: str, t: Translator) -> str:
         return t.gettext("not sent; ask by hand to delete: {ids}").format(
             ids=detail.removeprefix(NOT_SENT)
         )
+    if detail.startswith(NO_LONGER_CONFIGURED):
+        return t.gettext(
+            "no longer configured; if it received them under the withdrawn consent, ask it "
+            "by hand to delete: {ids}"
+        ).format(ids=detail.removeprefix(NO_LONGER_CONFIGURED))
     return detail
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,16 +21,20 @@ from typing import Any
 import pytest
 
 from bot.cli import main
+from bot.cli.staff import shown_detail
 from bot.config import configured_recipients
 from bot.webhooks import WebhookSender
 from flows.catalog import FlowCatalog
+from flows.i18n import translator
 from flows.sharing import (
     GAVE_UP,
     GAVE_UP_MAY_HAVE_ARRIVED,
+    NO_LONGER_CONFIGURED,
     NOT_SENT,
     RecipientsError,
     load_recipients,
 )
+from storage.interface import DeletionNotice
 from tests.bot.test_sharing import (  # noqa: F401  (fixtures)
     Receiver,
     drained,
@@ -389,3 +394,55 @@ def test_check_names_a_mistyped_field_of_an_internal_recipient(
     assert capsys.readouterr().out.startswith(
         f"{recipients}:1: error: recipient 'crm' lists fields no flow has: comentt (known: "
     )
+
+
+# --- a recipient renamed, or replaced under the same purpose -------------------------------
+
+
+async def test_withdrawing_after_a_recipient_was_renamed_names_it_in_the_audit_trail(
+    shop: Harness,  # noqa: F811
+    receiver: Receiver,  # noqa: F811
+) -> None:
+    """ACME got the feedback as "acme"; the operator renamed the entry "acme_gmbh" (or
+    put another partner under the same purpose). The person withdraws the consent to pass
+    it on: "acme" can get no notice, and whether it served that purpose cannot be told,
+    so the audit trail names what to ask it to delete, saying why it is unsure."""
+    await product_feedback(shop, 61, share=True)
+    await drained(shop)
+    [sent] = receiver.payloads("/acme")
+    recipients = shop.settings.recipients_file
+    assert recipients is not None
+    recipients.write_text(recipients.read_text().replace('id = "acme"', 'id = "acme_gmbh"'))
+    await shop.restart()
+    customer = shop.customer(61)
+    await customer.send("/widerruf")
+    await customer.press("Weitergabe an ACME")
+    await asyncio.wait_for(drained(shop), PATIENCE)
+    assert shop.store is not None
+    entries = await shop.store.audit_entries(shop.clock() - timedelta(days=1))
+    asked_by_hand = [
+        e.detail or "" for e in entries if e.event == "deletion-notice" and e.actor == "acme"
+    ]
+    assert asked_by_hand == [NO_LONGER_CONFIGURED + sent["feedback_id"]]
+    assert shown_detail(asked_by_hand[0], translator("en")) == (
+        "no longer configured; if it received them under the withdrawn consent, ask it by "
+        f"hand to delete: {sent['feedback_id']}"
+    )
+
+
+async def test_the_start_names_recipients_gone_from_the_file_with_notices_on_their_way(
+    shop: Harness,  # noqa: F811
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    assert shop.store is not None
+    await shop.store.queue_notice(
+        DeletionNotice(
+            recipient="old_crm", reason="erasure", feedback_ids=["ab12"], queued_at=shop.clock()
+        )
+    )
+    caplog.set_level(logging.WARNING, "bot.webhooks")
+    await shop.restart()
+    await asyncio.wait_for(drained(shop), PATIENCE)
+    [warned] = [r for r in caplog.records if "no longer in the recipients file" in r.message]
+    assert "old_crm" in warned.message and "crm," not in warned.message
+    assert await shop.store.pending_notices() == []
