@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
+import ssl
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,14 +26,19 @@ import httpx
 
 from flows.catalog import FlowCatalog
 from flows.sharing import (
+    CERTIFICATE_NOT_TRUSTED,
+    CONNECTION_REFUSED,
     DELIVERED,
     FAILED,
     GAVE_UP,
     GAVE_UP_MAY_HAVE_ARRIVED,
+    HOST_NOT_FOUND,
+    INVALID_URL,
     NO_LONGER_CONFIGURED,
     NOT_SENT,
     SIGNATURE_HEADER,
     STOPPED,
+    TIMED_OUT,
     TIMESTAMP_HEADER,
     Recipient,
     deletion_payload,
@@ -112,6 +119,7 @@ class WebhookSender:
         self.deadline = deadline
         self.tasks: set[asyncio.Task[Any]] = set()
         self._notifying: set[int] = set()  # kept notices being sent (by their number)
+        self._failing: set[str] = set()  # recipients whose last attempt failed (logged)
         self._outgoing: dict[tuple[str, str], _Outgoing] = {}  # (recipient, feedback id)
         # One client for all attempts: building one loads the CA certificates on the event
         # loop (40-85 ms), which with a backlog after a restart kept customers waiting.
@@ -407,7 +415,14 @@ class WebhookSender:
             tried = await self._post(recipient, body)
             if tried.outcome == DELIVERED:
                 await self._audit(event, recipient, DELIVERED, records)
+                if recipient.id in self._failing:
+                    self._failing.discard(recipient.id)
+                    log.info("%s to recipient %s delivered again", event, recipient.id)
                 return "delivered"
+            cause = tried.outcome.removeprefix(FAILED)
+            if recipient.id not in self._failing:  # at once, not only a day later
+                self._failing.add(recipient.id)
+                log.warning("%s to recipient %s failed (%s)", event, recipient.id, cause)
             if tried.may_have_arrived and may_have_arrived is not None:
                 await may_have_arrived(at)  # (a notice is sent again, or audited)
                 maybe_arrived = True
@@ -420,7 +435,7 @@ class WebhookSender:
             await self._audit(event, recipient, GAVE_UP_MAY_HAVE_ARRIVED, records)
         else:
             await self._audit(event, recipient, GAVE_UP, records)
-        log.error("%s to a recipient failed for good", event)
+        log.error("%s to recipient %s failed for good (%s)", event, recipient.id, cause)
         return "unconfirmed" if maybe_arrived else "failed"
 
     async def _post(self, recipient: Recipient, body: bytes) -> _Attempt:
@@ -441,13 +456,13 @@ class WebhookSender:
                 ) as response:
                     status = response.status_code
         except TimeoutError:  # the deadline: the request may have gone out
-            return _Attempt(FAILED + "TimeoutError", may_have_arrived=True)
+            return _Attempt(FAILED + TIMED_OUT, may_have_arrived=True)
         except httpx.HTTPError as error:
-            return _Attempt(FAILED + type(error).__name__, isinstance(error, _AFTER_SENDING))
+            return _Attempt(FAILED + _cause(error), isinstance(error, _AFTER_SENDING))
         except (httpx.InvalidURL, ValueError):  # (an IDNA error is a ValueError)
             # No request could be made: a URL the recipients check let pass. It will not
             # do any better later, and must not end the task unaudited (found by review).
-            return _Attempt(FAILED + "InvalidURL", worth_retrying=False)
+            return _Attempt(FAILED + INVALID_URL, worth_retrying=False)
         if 200 <= status < 300:
             return _Attempt(DELIVERED)
         # A server error may come after the recipient stored it (a proxy's 504 is "it
@@ -473,6 +488,26 @@ class WebhookSender:
                 entry.event,
                 entry.detail,
             )
+
+
+def _cause(error: httpx.HTTPError) -> str:
+    """Why an attempt failed, as far as an operator can act on it (found by review: a
+    certificate not trusted, a mistyped host and a recipient down all read
+    "ConnectError"); else the error's name."""
+    seen: set[int] = set()
+    link: BaseException | None = error
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        if isinstance(link, ssl.SSLCertVerificationError):
+            return CERTIFICATE_NOT_TRUSTED
+        if isinstance(link, socket.gaierror):
+            return HOST_NOT_FOUND
+        if isinstance(link, ConnectionRefusedError):
+            return CONNECTION_REFUSED
+        if isinstance(link, httpx.TimeoutException | TimeoutError):
+            return TIMED_OUT
+        link = link.__cause__ or link.__context__
+    return type(error).__name__
 
 
 async def _pause(delay: float, stop: asyncio.Event | None) -> None:

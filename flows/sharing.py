@@ -50,7 +50,14 @@ DELIVERED = N_("delivered")
 GAVE_UP = N_("gave up")
 GAVE_UP_MAY_HAVE_ARRIVED = N_("gave up; it may have arrived")
 STOPPED = N_("stopped: erased or withdrawn")
-FAILED = "failed: "  # then the error's name or "HTTP <status>"
+FAILED = "failed: "  # then the cause below, the error's name, or "HTTP <status>"
+# Why an attempt failed, where an operator can tell what to do about it.
+CERTIFICATE_NOT_TRUSTED = N_("TLS certificate not trusted")
+HOST_NOT_FOUND = N_("host name not found")
+CONNECTION_REFUSED = N_("connection refused")
+TIMED_OUT = N_("timeout")
+INVALID_URL = N_("no request can be made to this URL")
+CAUSES = (CERTIFICATE_NOT_TRUSTED, HOST_NOT_FOUND, CONNECTION_REFUSED, TIMED_OUT, INVALID_URL)
 NOT_SENT = "not sent; ask by hand to delete: "  # then the feedback ids
 # A withdrawal that may concern a recipient no longer in the file (renamed, or replaced
 # under the same purpose): whether it served the withdrawn purpose cannot be told.

@@ -24,6 +24,7 @@ from flows.i18n import N_, SUPPORTED_LOCALES, Translator
 from flows.replies import Outcome
 from flows.service import utc_now
 from flows.sharing import (
+    CAUSES,
     DELIVERED,
     FAILED,
     GAVE_UP,
@@ -147,7 +148,10 @@ def shown_detail(detail: str, t: Translator) -> str:
     if detail in (DELIVERED, GAVE_UP, GAVE_UP_MAY_HAVE_ARRIVED, STOPPED):
         return t.gettext(detail)
     if detail.startswith(FAILED):
-        return t.gettext("failed: {reason}").format(reason=detail.removeprefix(FAILED))
+        reason = detail.removeprefix(FAILED)
+        return t.gettext("failed: {reason}").format(
+            reason=t.gettext(reason) if reason in CAUSES else reason
+        )
     for prefix, sentence in _OF_A_SURVEY:
         if detail.startswith(prefix):
             return t.gettext(sentence).format(survey=detail.removeprefix(prefix))

@@ -8,17 +8,23 @@ Real loopback HTTP(S) servers and the bot's own fixtures (tests/bot/test_sharing
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import logging
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from bot.cli import main
 from bot.cli.staff import shown_detail
@@ -27,10 +33,16 @@ from bot.webhooks import WebhookSender
 from flows.catalog import FlowCatalog
 from flows.i18n import translator
 from flows.sharing import (
+    CERTIFICATE_NOT_TRUSTED,
+    CONNECTION_REFUSED,
+    FAILED,
     GAVE_UP,
     GAVE_UP_MAY_HAVE_ARRIVED,
+    HOST_NOT_FOUND,
+    INVALID_URL,
     NO_LONGER_CONFIGURED,
     NOT_SENT,
+    TIMED_OUT,
     RecipientsError,
     load_recipients,
 )
@@ -189,7 +201,7 @@ async def test_an_answer_that_never_ends_counts_as_one_that_may_have_arrived(
     webhooks.deadline, webhooks.retry_delays = 0.5, ()
     await product_feedback(shop, 45, share=False)
     await asyncio.wait_for(drained(shop), PATIENCE)
-    assert (await _crm_audit(shop))[-1] == GAVE_UP_MAY_HAVE_ARRIVED
+    assert await _crm_audit(shop) == [FAILED + TIMED_OUT, GAVE_UP_MAY_HAVE_ARRIVED]
     assert shop.store is not None
     [kept] = await shop.store.deliveries_of(shop.store.pseudonym("tg-user:45"))
     assert (kept.recipient, kept.unconfirmed, kept.pending) == ("crm", True, False)
@@ -324,7 +336,7 @@ async def test_a_url_no_request_can_be_made_to_is_audited_given_up_and_settled(
     assert store is not None
     assert await store.pending_deliveries() == []
     audited = await _crm_audit(shop)
-    assert len(audited) == 3 and audited[0] == "delivered" and audited[2] == GAVE_UP, audited
+    assert audited == ["delivered", FAILED + INVALID_URL, GAVE_UP]
     customer = shop.customer(41)
     await customer.send("/loeschen")
     await customer.press("Alles löschen")
@@ -446,3 +458,103 @@ async def test_the_start_names_recipients_gone_from_the_file_with_notices_on_the
     [warned] = [r for r in caplog.records if "no longer in the recipients file" in r.message]
     assert "old_crm" in warned.message and "crm," not in warned.message
     assert await shop.store.pending_notices() == []
+
+
+# --- why a recipient fails, and which one ---------------------------------------------------
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 that nobody vouches for (a CRM's own, or an expired
+    one's stand-in) and its key."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(hours=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_file, key_file
+
+
+async def test_a_failing_recipient_is_named_and_its_failure_told_apart(
+    shop: Harness,  # noqa: F811
+    receiver: Receiver,  # noqa: F811
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The CRM's certificate is its own; its host name was mistyped; it is down. The audit
+    trail says which, the log names the recipient at its first failure and when it gives
+    up, and warns again only after the recipient took something in between."""
+    caplog.set_level(logging.INFO, "bot.webhooks")
+
+    class Ok(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            return None
+
+    tls = ThreadingHTTPServer(("127.0.0.1", 0), Ok)
+    tls.daemon_threads = True
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*_self_signed(tmp_path))
+    tls.socket = context.wrap_socket(tls.socket, server_side=True)
+    threading.Thread(target=tls.serve_forever, daemon=True).start()
+    closed = ThreadingHTTPServer(("127.0.0.1", 0), Ok)
+    refused_port = closed.server_address[1]
+    closed.server_close()
+    failing = {
+        CERTIFICATE_NOT_TRUSTED: f"https://127.0.0.1:{tls.server_address[1]}/crm",
+        HOST_NOT_FOUND: "https://crm.invalid/hooks/feedback",
+        CONNECTION_REFUSED: f"http://127.0.0.1:{refused_port}/crm",
+    }
+    _webhooks(shop).retry_delays = ()
+    try:
+        for user, (cause, url) in enumerate(failing.items(), start=50):
+            _point_crm_at(shop, url)
+            await product_feedback(shop, user, share=False)
+            await asyncio.wait_for(drained(shop), PATIENCE)
+            assert (await _crm_audit(shop))[-2:] == [FAILED + cause, GAVE_UP]
+    finally:
+        tls.shutdown()
+        tls.server_close()
+    assert shown_detail(FAILED + HOST_NOT_FOUND, translator("en")) == (
+        "failed: host name not found"
+    )
+    _point_crm_at(shop, receiver.url("/crm"))
+    await product_feedback(shop, 53, share=False)
+    await asyncio.wait_for(drained(shop), PATIENCE)
+    _point_crm_at(shop, failing[CONNECTION_REFUSED])
+    await product_feedback(shop, 54, share=False)
+    await asyncio.wait_for(drained(shop), PATIENCE)
+    logged = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "bot.webhooks"]
+    assert [m for level, m in logged if level == "ERROR"] == [
+        f"webhook to recipient crm failed for good ({cause})"
+        for cause in (*failing, CONNECTION_REFUSED)
+    ]
+    assert [m for level, m in logged if level == "WARNING"] == [
+        f"webhook to recipient crm failed ({CERTIFICATE_NOT_TRUSTED})",
+        f"webhook to recipient crm failed ({CONNECTION_REFUSED})",
+    ], "once at the first failure, again after the recipient took feedback"
