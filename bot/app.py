@@ -39,9 +39,9 @@ from storage.interface import FeedbackRecord, Store, StoreError
 log = logging.getLogger("bot.app")
 
 DIGEST_GRACE = timedelta(hours=2)
+"""How late a scheduled digest is still posted, and how soon after one another is not."""
 DIGEST_KEPT = timedelta(days=1)
 """How long a digest Telegram did not take is tried again at the purges."""
-"""How late a scheduled digest is still posted, and how soon after one another is not."""
 
 
 def build_application(
