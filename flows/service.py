@@ -291,10 +291,11 @@ class FeedbackService:
         turn = self._engine(flow, t).reask(state, t.gettext(_CONTINUE))
         return turn.outcome
 
-    async def reminded(self, person: Person, outcome: Outcome) -> Outcome:
+    async def reminded(self, person: Person, outcome: Outcome, renewed: bool = False) -> Outcome:
         """`outcome` (the answer to a command such as /help or /mydata) followed by the
         open question of a feedback under way, asked again: the question is far up the
-        chat by now, and whatever the person types next is taken as its answer."""
+        chat by now, and whatever the person types next is taken as its answer. Its idle
+        time starts again, unless `renewed` already (see `keep_open`)."""
         pseudonym = self.store.pseudonym(person.subject)
         try:
             state = await self._state(pseudonym)
@@ -306,7 +307,8 @@ class FeedbackService:
         t = _language_of(state, translator(person.locale))
         note = t.gettext("Your survey is still open; here is its question again.")
         turn = self._engine(flow, t).reask(state, note)
-        await self._keep_open(pseudonym, state)
+        if not renewed:
+            await self._keep_open(pseudonym, state)
         return replace(outcome, replies=(*outcome.replies, *turn.outcome.replies))
 
     def help(self, locale: str, staff: bool = False) -> Outcome:

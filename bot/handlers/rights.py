@@ -30,7 +30,7 @@ async def my_data(update: Update, context: BotContext) -> None:
     # store then had 09:50).
     await context.service.keep_open(person)
     outcome = await context.rights.access(person)
-    await render(await context.service.reminded(person, outcome), update, context)
+    await render(await context.service.reminded(person, outcome, renewed=True), update, context)
 
 
 async def delete(update: Update, context: BotContext) -> None:
