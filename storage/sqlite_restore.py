@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -164,11 +165,12 @@ class _read_only:
 
 
 def put_back(data_dir: Path, backups: Backups, now: datetime) -> Path | None:
-    """Move the store files of `data_dir` aside into a new folder `replaced-<time>` there
-    (None when there were none), then copy the backups in under their names, each
+    """Move the store files of `data_dir` aside into a new folder `replaced-<time>-<random>`
+    there (None when there were none; random: two restores within a second each get
+    their own, found by CI), then copy the backups in under their names, each
     written in full and flushed before it gets its name. The caller holds the data
     folder's lock. Should a copy fail, everything is put back as it was."""
-    aside = data_dir / f"replaced-{now:%Y%m%d-%H%M%S}"
+    aside: Path | None = None
     present = [
         KINDS[kind][0] + sidecar
         for kind, _ in backups.files()
@@ -179,7 +181,7 @@ def put_back(data_dir: Path, backups: Backups, now: datetime) -> Path | None:
     written: list[Path] = []
     try:
         if present:
-            aside.mkdir(mode=0o700)
+            aside = Path(tempfile.mkdtemp(prefix=f"replaced-{now:%Y%m%d-%H%M%S}-", dir=data_dir))
             for name in present:
                 os.replace(data_dir / name, aside / name)
                 moved.append(name)
@@ -199,9 +201,9 @@ def put_back(data_dir: Path, backups: Backups, now: datetime) -> Path | None:
             (data_dir / f".{KINDS[kind][0]}.restoring").unlink(missing_ok=True)
         for target in written:
             target.unlink(missing_ok=True)
-        take_back(data_dir, aside if moved else None, moved)
+        take_back(data_dir, aside, moved)
         raise
-    return aside if present else None
+    return aside
 
 
 def undo(data_dir: Path, backups: Backups, aside: Path | None) -> None:
