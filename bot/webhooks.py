@@ -126,13 +126,18 @@ class WebhookSender:
         self._client: httpx.AsyncClient | None = None
 
     # --- listeners: called by the flows, return at once -----------------------------------
-    def recipients_of(self, feedback: NewFeedback) -> list[str]:
-        """Who a new feedback goes to; the store records these deliveries as pending
-        together with the feedback."""
-        return [r.id for r in self.recipients.values() if r.receives(feedback, self.catalog)]
+    def recipients_of(self, feedback: NewFeedback) -> list[tuple[str, str]]:
+        """Who a new feedback goes to, and under which consent (the recipient's purpose, ''
+        for an internal one); the store records these deliveries as pending together with
+        the feedback."""
+        return [
+            (r.id, r.purpose or "")
+            for r in self.recipients.values()
+            if r.receives(feedback, self.catalog)
+        ]
 
     async def on_feedback(self, pseudonym: str, record: FeedbackRecord) -> None:
-        for recipient_id in self.recipients_of(record):
+        for recipient_id, _ in self.recipients_of(record):
             self._send(pseudonym, self.recipients[recipient_id], record)
 
     async def on_removal(
@@ -160,21 +165,32 @@ class WebhookSender:
         }
         for delivery in deliveries:
             recipient = self.recipients.get(delivery.recipient)
+            # The consent it was passed on under, as recorded; for a delivery made before
+            # that was (data schema v17), the recipient's purpose now, where it has one.
+            under = delivery.purpose
+            if under is None and recipient is not None:
+                under = recipient.purpose or ""
+            if reason == "withdrawal" and purpose is not None and under not in (None, purpose):
+                continue  # passed on under another consent, still in force
             if recipient is None:
                 # It may hold the feedback all the same: no notice can go to it, so the
                 # audit trail names what to ask it to delete by hand. Whether a withdrawn
-                # purpose was its own cannot be told without its configuration: one that no
-                # flow declares any more went with a recipient removed, as the README has
-                # it; one still passing feedback on may have been its own, under another id
-                # or partner now (found by review: it was skipped, leaving no trace).
+                # purpose was its own cannot be told of a delivery made before the purpose
+                # was recorded: one that no flow declares any more went with a recipient
+                # removed, as the README has it; one still passing feedback on may have
+                # been its own, under another id or partner now (found by review: it was
+                # skipped, leaving no trace).
                 if delivery.pending:
                     continue
-                if reason == "erasure" or purpose is None or purpose not in declared:
+                if (
+                    under is not None
+                    or reason == "erasure"
+                    or purpose is None
+                    or purpose not in declared
+                ):
                     unreachable.setdefault(delivery.recipient, []).append(delivery.feedback_id)
                 elif purpose in sharing:
                     unsure.setdefault(delivery.recipient, []).append(delivery.feedback_id)
-                continue
-            if reason == "withdrawal" and purpose is not None and recipient.purpose != purpose:
                 continue
             by_recipient.setdefault(recipient.id, []).append(delivery.feedback_id)
             outgoing = self._outgoing.get((recipient.id, delivery.feedback_id))

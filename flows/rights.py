@@ -823,7 +823,9 @@ class DataRights:
                     "you answer there is not kept."
                 )
             if stored and any(
-                self.recipient_purposes.get(d.recipient) == purpose_id for d in deliveries
+                (self.recipient_purposes.get(d.recipient) if d.purpose is None else d.purpose)
+                == purpose_id
+                for d in deliveries
             ):
                 text += "\n\n" + t.gettext(
                     "Everyone we had passed your feedback to for this purpose has been asked "

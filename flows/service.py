@@ -112,7 +112,7 @@ class FeedbackService:
         self.feedback_listeners: list[Callable[[str, FeedbackRecord], Awaitable[None]]] = []
         # Which recipients a new feedback goes to: their pending deliveries are stored
         # with it, in one transaction, so that no crash can lose one.
-        self.recipients_of: Callable[[NewFeedback], list[str]] = lambda feedback: []
+        self.recipients_of: Callable[[NewFeedback], list[tuple[str, str]]] = lambda feedback: []
         # Whether a new feedback raises an alert to the staff chat: noted as due with it,
         # in the same transaction, so that a stop or crash before it is posted loses none.
         self.alert_of: Callable[[NewFeedback], bool] = lambda feedback: False

@@ -329,6 +329,10 @@ class Delivery(_Record):
     for the answer, a dropped connection, a server error): `delivered_at` is that attempt's
     time. Such a delivery is kept if it is given up on, and told at an erasure or
     withdrawal, as one that arrived."""
+    purpose: str | None = None
+    """The consent it was passed on under: the recipient's own purpose then, '' for an
+    internal recipient (the survey's required consents); None for one passed on before
+    this was recorded (data schema v17), whose recipient's purpose now is taken."""
     cut_short: bool = False
     """The feedback's deletion date was brought forward after the recipient was told the
     old one (a shortened retention, see `Store.cap_retention`): the purge asks the
@@ -538,7 +542,7 @@ class Store(abc.ABC):
         grants: list[ConsentGrant],
         contact_chat_id: int | None = None,
         tallies: Tallies | None = None,
-        recipients: Sequence[str] = (),
+        recipients: Sequence[tuple[str, str]] = (),
         counted_under: Sequence[str] | None = None,
         contact_language: str | None = None,
         alert: bool = False,
@@ -546,7 +550,8 @@ class Store(abc.ABC):
         """Atomically store the feedback, the consents given during it, the contact
         chat id (only with contact consent; with `contact_language`, the language of the
         conversation, to write to the person in), add `tallies` to the anonymous statistics
-        of its day and flow, record a pending delivery to each of `recipients`, with
+        of its day and flow, record a pending delivery to each of `recipients` (recipient
+        id and the purpose it is passed on under, see `Delivery.purpose`), with
         `alert` an alert to the staff chat due (see `alerts_due`), and drop the person's
         draft.
 

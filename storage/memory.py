@@ -483,7 +483,7 @@ class MemoryStore(Store):
         grants: list[ConsentGrant],
         contact_chat_id: int | None = None,
         tallies: Tallies | None = None,
-        recipients: Sequence[str] = (),
+        recipients: Sequence[tuple[str, str]] = (),
         counted_under: Sequence[str] | None = None,
         contact_language: str | None = None,
         alert: bool = False,
@@ -519,9 +519,13 @@ class MemoryStore(Store):
             self._alerts_due[record.id] = pseudonym
         self._deliveries.setdefault(pseudonym, []).extend(
             Delivery(
-                recipient=r, feedback_id=record.id, delivered_at=record.created_at, pending=True
+                recipient=r,
+                feedback_id=record.id,
+                delivered_at=record.created_at,
+                pending=True,
+                purpose=serves,
             )
-            for r in recipients
+            for r, serves in recipients
         )
         key = (record.created_at.date(), record.flow_id)
         self._stats[key] = add_tallies(self._stats.get(key), tallies or {})

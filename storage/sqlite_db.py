@@ -171,6 +171,14 @@ DATA_MIGRATIONS: list[list[str]] = [
         # stored before: it may have been, so the id stays with it as before.
         "ALTER TABLE main.feedback ADD COLUMN with_contact INTEGER",
     ],
+    [
+        # The consent each feedback was passed on under (the recipient's own purpose then;
+        # '' for an internal one): a withdrawal tells the recipient that got it under the
+        # consent withdrawn, also after its purpose or id was changed in the file (found
+        # by review: a recipient given another purpose kept what it had got under the old
+        # one). NULL for deliveries made before: its purpose now is taken, as before.
+        "ALTER TABLE main.deliveries ADD COLUMN purpose TEXT",
+    ],
 ]
 LEDGER_MIGRATIONS: list[list[str]] = [
     [

@@ -316,7 +316,7 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
         grants: list[ConsentGrant],
         contact_chat_id: int | None = None,
         tallies: Tallies | None = None,
-        recipients: Sequence[str] = (),
+        recipients: Sequence[tuple[str, str]] = (),
         counted_under: Sequence[str] | None = None,
         contact_language: str | None = None,
         alert: bool = False,
@@ -384,8 +384,8 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
                 conn.execute("DELETE FROM main.drafts WHERE pseudonym = ?", (pseudonym,))
                 conn.executemany(
                     "INSERT INTO main.deliveries (pseudonym, key_version, recipient,"
-                    " feedback_id, delivered_at, pending) VALUES (?, ?, ?, ?, ?, 1)",
-                    [(pseudonym, KEY_VERSION, r, record_id, created) for r in recipients],
+                    " purpose, feedback_id, delivered_at, pending) VALUES (?, ?, ?, ?, ?, ?, 1)",
+                    [(pseudonym, KEY_VERSION, r, u, record_id, created) for r, u in recipients],
                 )
                 if alert:
                     conn.execute(

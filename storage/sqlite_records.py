@@ -225,12 +225,13 @@ class StaffRecords(StoreCore):
         async with self._lock:
             await run(
                 self._conn(),
-                "INSERT INTO main.deliveries (pseudonym, key_version, recipient, feedback_id,"
-                " delivered_at, pending, unconfirmed) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO main.deliveries (pseudonym, key_version, recipient, purpose,"
+                " feedback_id, delivered_at, pending, unconfirmed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     pseudonym,
                     KEY_VERSION,
                     delivery.recipient,
+                    delivery.purpose,
                     delivery.feedback_id,
                     ts(delivery.delivered_at),
                     int(delivery.pending),
@@ -385,8 +386,8 @@ class StaffRecords(StoreCore):
         async with self._lock:
             rows = await fetch_all(
                 self._conn(),
-                "SELECT recipient, feedback_id, delivered_at, pending, unconfirmed, cut_short"
-                " FROM main.deliveries WHERE pseudonym = ? ORDER BY delivered_at, id",
+                "SELECT recipient, feedback_id, delivered_at, pending, unconfirmed, cut_short,"
+                " purpose FROM main.deliveries WHERE pseudonym = ? ORDER BY delivered_at, id",
                 (pseudonym,),
             )
         return [
@@ -397,15 +398,16 @@ class StaffRecords(StoreCore):
                 pending=bool(p),
                 unconfirmed=bool(u),
                 cut_short=bool(c),
+                purpose=under,
             )
-            for r, f, at, p, u, c in rows
+            for r, f, at, p, u, c, under in rows
         ]
 
     async def pending_deliveries(self) -> list[tuple[str, Delivery]]:
         async with self._lock:
             rows = await fetch_all(
                 self._conn(),
-                "SELECT pseudonym, recipient, feedback_id, delivered_at, unconfirmed"
+                "SELECT pseudonym, recipient, feedback_id, delivered_at, unconfirmed, purpose"
                 " FROM main.deliveries WHERE pending = 1 ORDER BY delivered_at, id",
             )
         return [
@@ -417,9 +419,10 @@ class StaffRecords(StoreCore):
                     delivered_at=dt(at),
                     pending=True,
                     unconfirmed=bool(u),
+                    purpose=under,
                 ),
             )
-            for p, r, f, at, u in rows
+            for p, r, f, at, u, under in rows
         ]
 
     async def queue_notice(self, notice: DeletionNotice) -> int:

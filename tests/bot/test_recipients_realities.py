@@ -8,9 +8,11 @@ Real loopback HTTP(S) servers and the bot's own fixtures (tests/bot/test_sharing
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import json
 import logging
+import sqlite3
 import ssl
 import threading
 import time
@@ -417,8 +419,8 @@ async def test_withdrawing_after_a_recipient_was_renamed_names_it_in_the_audit_t
 ) -> None:
     """ACME got the feedback as "acme"; the operator renamed the entry "acme_gmbh" (or
     put another partner under the same purpose). The person withdraws the consent to pass
-    it on: "acme" can get no notice, and whether it served that purpose cannot be told,
-    so the audit trail names what to ask it to delete, saying why it is unsure."""
+    it on: "acme" can get no notice; it got the feedback under that consent, as recorded,
+    so the audit trail names what to ask it to delete."""
     await product_feedback(shop, 61, share=True)
     await drained(shop)
     [sent] = receiver.payloads("/acme")
@@ -426,6 +428,59 @@ async def test_withdrawing_after_a_recipient_was_renamed_names_it_in_the_audit_t
     assert recipients is not None
     recipients.write_text(recipients.read_text().replace('id = "acme"', 'id = "acme_gmbh"'))
     await shop.restart()
+    customer = shop.customer(61)
+    await customer.send("/widerruf")
+    await customer.press("Weitergabe an ACME")
+    await asyncio.wait_for(drained(shop), PATIENCE)
+    assert shop.store is not None
+    entries = await shop.store.audit_entries(shop.clock() - timedelta(days=1))
+    asked_by_hand = [
+        e.detail or "" for e in entries if e.event == "deletion-notice" and e.actor == "acme"
+    ]
+    assert asked_by_hand == [f"not sent; ask by hand to delete: {sent['feedback_id']}"]
+
+
+async def test_a_recipient_given_another_purpose_is_asked_to_delete_what_it_got_before(
+    shop: Harness,  # noqa: F811
+    receiver: Receiver,  # noqa: F811
+) -> None:
+    """ACME got the feedback under the consent "share_acme"; the operator then renamed
+    that purpose "share_partner", in the flow and in ACME's entry. The person withdraws
+    the consent they gave: ACME is asked to delete what it got under it (it was skipped,
+    as its purpose now is another, and kept the feedback with no trace anywhere)."""
+    await product_feedback(shop, 64, share=True)
+    await drained(shop)
+    [sent] = receiver.payloads("/acme")
+    recipients, flows = shop.settings.recipients_file, shop.settings.flows_dir
+    assert recipients is not None and flows is not None
+    for path in (recipients, flows / "product.toml"):
+        path.write_text(path.read_text().replace("share_acme", "share_partner"))
+    await shop.restart()
+    customer = shop.customer(64)
+    await customer.send("/widerruf")
+    await customer.press("share_acme (wird nicht mehr erfragt)")
+    await asyncio.wait_for(drained(shop), PATIENCE)
+    deletion = [p for p in receiver.payloads("/acme") if p["type"] == "deletion"]
+    assert [p["feedback_ids"] for p in deletion] == [[sent["feedback_id"]]]
+
+
+async def test_a_delivery_from_before_purposes_were_recorded_is_named_as_unsure(
+    shop: Harness,  # noqa: F811
+    receiver: Receiver,  # noqa: F811
+) -> None:
+    """A delivery made before the store recorded the consent it went under (data schema
+    v17), to a recipient renamed since: whether it served the withdrawn purpose cannot be
+    told, so the audit trail names what to ask it to delete, saying why it is unsure."""
+    await product_feedback(shop, 61, share=True)
+    await drained(shop)
+    [sent] = receiver.payloads("/acme")
+    recipients = shop.settings.recipients_file
+    assert recipients is not None
+    recipients.write_text(recipients.read_text().replace('id = "acme"', 'id = "acme_gmbh"'))
+    await shop.stop()
+    with contextlib.closing(sqlite3.connect(shop.settings.data_dir / "feedback.db")) as con, con:
+        con.execute("UPDATE deliveries SET purpose = NULL")
+    await shop.start()
     customer = shop.customer(61)
     await customer.send("/widerruf")
     await customer.press("Weitergabe an ACME")

@@ -614,7 +614,7 @@ async def test_a_store_from_before_the_consent_archive_gets_it_from_an_upgrade_o
     con.close()
     files = ("feedback.db", "keys.db")  # (SQLite may add an empty -wal and its index)
     before = {name: (data_dir / name).read_bytes() for name in files}
-    with pytest.raises(StoreOutdated, match=r"main schema v12, this version writes v16"):
+    with pytest.raises(StoreOutdated, match=r"main schema v12, this version writes v17"):
         await SQLiteStore(data_dir, key, upgrade=False).open()
     assert {name: (data_dir / name).read_bytes() for name in files} == before
     again = await reopen(data_dir, key)
@@ -704,8 +704,34 @@ async def test_a_store_from_before_staff_posts_gets_their_table(
         await again.close()
 
 
+def back_to_version_16(con: sqlite3.Connection) -> None:
+    """Undo migration 17 (the consent each delivery went under)."""
+    con.execute("ALTER TABLE deliveries DROP COLUMN purpose")
+    con.execute("DELETE FROM schema_migrations WHERE version > 16")
+
+
+async def test_a_delivery_made_before_its_purpose_was_recorded_reads_as_unknown(
+    store: SQLiteStore, data_dir: Path, key: bytes
+) -> None:
+    """Which consent an older store's delivery went under is not known (None: the
+    recipient's purpose now is taken); new deliveries record it."""
+    p = store.pseudonym(SUBJECT)
+    await store.submit_feedback(p, feedback("vorher"), [grant()], recipients=[("crm", "crm")])
+    await store.close()
+    with contextlib.closing(sqlite3.connect(data_dir / "feedback.db")) as con, con:
+        back_to_version_16(con)
+    again = await reopen(data_dir, key)
+    try:
+        await again.submit_feedback(p, feedback("nachher"), [], recipients=[("crm", "crm")])
+        assert [d.purpose for d in await again.deliveries_of(p)] == [None, "crm"]
+        assert [d.purpose for _, d in await again.pending_deliveries()] == [None, "crm"]
+    finally:
+        await again.close()
+
+
 def back_to_version_15(con: sqlite3.Connection) -> None:
     """Undo migration 16 (the feedback a contact chat id was given with)."""
+    back_to_version_16(con)
     con.execute("ALTER TABLE feedback DROP COLUMN with_contact")
     con.execute("DELETE FROM schema_migrations WHERE version > 15")
 

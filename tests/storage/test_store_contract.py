@@ -678,8 +678,10 @@ async def test_a_record_of_passing_on_goes_with_its_feedback(store: Store) -> No
     """It named a feedback no longer there ("Feedback ?") and kept the person's key (and
     pseudonym) alive for as long as anything else of theirs was stored."""
     p = store.pseudonym("tg-user:1")
-    short = await store.submit_feedback(p, feedback(ttl=DAY), [grant()], recipients=["crm"])
-    long = await store.submit_feedback(p, feedback(ttl=10 * DAY), [], recipients=["crm"])
+    short = await store.submit_feedback(
+        p, feedback(ttl=DAY), [grant()], recipients=[("crm", "crm")]
+    )
+    long = await store.submit_feedback(p, feedback(ttl=10 * DAY), [], recipients=[("crm", "crm")])
     for record in (short, long):
         assert await store.settle_delivery(p, "crm", record.id, T0 + HOUR)
     await store.purge_expired(T0 + 2 * DAY)
@@ -1096,14 +1098,21 @@ async def test_feedback_needs_its_consents_in_force(store: Store) -> None:
 async def test_deliveries_are_pending_with_the_feedback_or_not_at_all(store: Store) -> None:
     person = store.pseudonym("tg-user:4")
     with pytest.raises(ConsentMissing):
-        await store.submit_feedback(person, feedback(), [], recipients=["crm"])
+        await store.submit_feedback(person, feedback(), [], recipients=[("crm", "crm")])
     assert await store.pending_deliveries() == []
-    record = await store.submit_feedback(person, feedback(), [grant()], recipients=["crm", "acme"])
+    record = await store.submit_feedback(
+        person, feedback(), [grant()], recipients=[("crm", "crm"), ("staff", "")]
+    )
     pending = await store.pending_deliveries()
-    assert sorted((p, d.recipient, d.feedback_id) for p, d in pending) == [
-        (person, "acme", record.id),
-        (person, "crm", record.id),
+    # Each with the consent it is passed on under (the recipient's purpose, '' internal).
+    assert sorted((p, d.recipient, d.feedback_id, d.purpose) for p, d in pending) == [
+        (person, "crm", record.id, "crm"),
+        (person, "staff", record.id, ""),
     ]
+    assert {(d.recipient, d.purpose) for d in await store.deliveries_of(person)} == {
+        ("crm", "crm"),
+        ("staff", ""),
+    }
 
 
 # ---- the archive of consent texts -----------------------------------------------------
