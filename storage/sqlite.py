@@ -87,17 +87,21 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
         max_page_count: int | None = None,
         exclusive: bool = False,
         upgrade: bool = True,
+        lock_held: bool = False,
     ) -> None:
         """`exclusive`: hold the data dir's lock while open (see `sqlite_db.hold_lock`);
         `upgrade`: apply the migrations a store of an older version needs (else opening
-        it raises StoreOutdated, and nothing is written)."""
+        it raises StoreOutdated, and nothing is written); `lock_held`: the caller holds
+        the lock (`restore`, which must leave no moment for a bot to start on what it put
+        back): the store opens as exclusive and neither takes nor releases it."""
         super().__init__(master_key)
         self._dir = Path(data_dir)
         self._data_path = self._dir / DATA_FILE
         self._keys_path = self._dir / KEY_STORE_FILE
         self._ledger_path = self._dir / LEDGER_FILE
         self._max_page_count = max_page_count
-        self._exclusive = exclusive
+        self._exclusive = exclusive or lock_held
+        self._lock_held = lock_held
         self._upgrade = upgrade
         self._lock_file: int | None = None
         self.applied_again = 0
@@ -118,7 +122,7 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
         if self._db is not None:
             raise StoreError("store is already open")
         sqlite_db.check_driver()
-        if self._exclusive:
+        if self._exclusive and not self._lock_held:
             self._lock_file = sqlite_db.hold_lock(self._dir)
         try:
             await self._open()

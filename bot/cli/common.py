@@ -52,9 +52,12 @@ def output_file(text: str) -> Path | None:
     return None if text == "-" else Path(text)
 
 
-def open_store(settings: Settings, *, exclusive: bool = False, upgrade: bool = True) -> SQLiteStore:
+def open_store(
+    settings: Settings, *, exclusive: bool = False, upgrade: bool = True, lock_held: bool = False
+) -> SQLiteStore:
     """The SQLite store under the data dir, with the master key from the settings;
-    `exclusive` for the commands that write: opening then fails while another holds it.
+    `exclusive` for the commands that write: opening then fails while another holds it;
+    `lock_held`: the caller holds the lock already (see SQLiteStore).
 
     On a first run without any key, one is generated and the log says where.
     Raises StoreError subclasses (wrong key, missing key store) without touching files.
@@ -75,7 +78,9 @@ def open_store(settings: Settings, *, exclusive: bool = False, upgrade: bool = T
             "(FEEDBACKBOT_MASTER_KEY_FILE) and back it up separately from the data",
             generated,
         )
-    return SQLiteStore(settings.data_dir, key, exclusive=exclusive, upgrade=upgrade)
+    return SQLiteStore(
+        settings.data_dir, key, exclusive=exclusive, upgrade=upgrade, lock_held=lock_held
+    )
 
 
 def open_existing_store(settings: Settings, *, exclusive: bool = False) -> SQLiteStore:

@@ -19,7 +19,7 @@ from flows.catalog import FlowCatalog, FlowDefinitionError
 from flows.i18n import Translator
 from flows.models import ChoiceStep, MultipleChoiceStep, render_text
 from flows.service import utc_now
-from storage import SQLiteStore, StatisticsRow, StoreInUse
+from storage import SQLiteStore, StatisticsRow
 from storage.sqlite import KEY_STORE_FILE
 from storage.sqlite_db import hold_lock
 from storage.sqlite_restore import Backups, check_backups, put_back, shred_aside_keys, undo
@@ -181,35 +181,33 @@ def run_restore(args: argparse.Namespace) -> int:
     t = operator_translator()
     settings = load_settings()
     backups = Backups(args.data, args.keys, args.ledger)
-    lock = hold_lock(settings.data_dir)  # the bot must not run on the files replaced
-    try:
-        keyless = check_backups(settings.data_dir, backups)
-        aside = put_back(settings.data_dir, backups, utc_now())
-    finally:
-        if lock is not None:
-            os.close(lock)  # taken again by the store, which opens what was put back
-    try:
-        store = open_store(settings, exclusive=True)
-    except BaseException:
-        undo(settings.data_dir, backups, aside)
-        raise
+    # Held until what was put back has been opened (or put away again): the bot must not
+    # run on the files replaced, nor start on the backup before its erasures are carried
+    # out again (found by review: the lock was let go for a moment in between).
+    lock = hold_lock(settings.data_dir)
 
     async def opened() -> int:
+        store = open_store(settings, exclusive=True, lock_held=lock is not None)
         await store.open()
         await store.close()
         return store.applied_again
 
     try:
-        again = asyncio.run(opened())
-    except BaseException as error:
-        if not isinstance(error, StoreInUse):  # the bot, started meanwhile, opened it
+        keyless = check_backups(settings.data_dir, backups)
+        aside = put_back(settings.data_dir, backups, utc_now())
+        try:
+            again = asyncio.run(opened())
+        except BaseException:
             undo(settings.data_dir, backups, aside)
             print(
                 "feedbackbot: "
                 + t.gettext("the restored store did not open; the data folder is as it was"),
                 file=sys.stderr,
             )
-        raise
+            raise
+    finally:
+        if lock is not None:
+            os.close(lock)
     if not args.keep_replaced:
         shred_aside_keys(aside)
     print(t.gettext("restored {path}").format(path=settings.data_dir))

@@ -11,10 +11,12 @@ import hashlib
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from storage import NewFeedback, SQLiteStore
+from bot.cli import main, maintenance
+from storage import NewFeedback, SQLiteStore, StoreInUse
 from storage.crypto import encode_master_key, generate_key
 from storage.sqlite_db import hold_lock
 from tests.e2e.botprocess import cli
@@ -216,3 +218,38 @@ def test_a_data_file_that_is_a_link_is_not_restored_over(
     assert done.returncode == 1 and "is a link to" in done.stderr, done.stderr
     assert str(disk / "feedback.db") in done.stderr
     assert state(data) == before
+
+
+def test_no_moment_between_putting_back_and_opening_lets_a_bot_start(
+    backed_up: tuple[Path, Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The lock is held from the check to the opening of what was put back: a bot
+    started in between would run on the backup before the erasures made since are
+    carried out again (found by review: the lock was let go for a moment there)."""
+    data, backup, keys = backed_up
+    for name, value in cli_env(data).items():
+        if name.startswith("FEEDBACKBOT_"):
+            monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
+    tried: list[str] = []
+    opening = maintenance.open_store
+
+    def a_bot_starts(*args: Any, **kwargs: Any) -> SQLiteStore:
+        """A bot starting just as the restored store is about to be opened."""
+        try:
+            taken = hold_lock(data)
+        except StoreInUse:
+            tried.append("refused")
+        else:
+            tried.append("started")
+            if taken is not None:
+                os.close(taken)
+        return opening(*args, **kwargs)
+
+    monkeypatch.setattr(maintenance, "open_store", a_bot_starts)
+    assert main(["restore", str(backup), "--keys", str(keys)]) == 0, capsys.readouterr().err
+    assert tried == ["refused"]
+    assert asyncio.run(count_readable(data, KEY, 3)) == 3
