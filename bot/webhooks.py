@@ -251,6 +251,14 @@ class WebhookSender:
                 "renamed)",
                 ", ".join(gone),
             )
+        holding = sorted(await self.store.recipients_holding() - self.recipients.keys() - set(gone))
+        if holding:
+            log.warning(
+                "recipients no longer in the recipients file hold feedback passed on to them: "
+                "%s; an erasure or withdrawal cannot ask them to delete it, the audit trail "
+                "names what to ask for by hand (rename a recipient back if it was renamed)",
+                ", ".join(holding),
+            )
         asked_to_delete = {(n.recipient, f) for _, n in notices for f in n.feedback_ids}
         now = self.clock()
         people: dict[str, tuple[dict[str, FeedbackRecord], set[str]]] = {}

@@ -698,6 +698,11 @@ class Store(abc.ABC):
         feedback, oldest first."""
 
     @abc.abstractmethod
+    async def recipients_holding(self) -> set[str]:
+        """The recipients any delivery is recorded to, pending or made (at start, those
+        no longer configured are named: an erasure cannot reach them)."""
+
+    @abc.abstractmethod
     async def pending_deliveries(self) -> list[tuple[str, Delivery]]:
         """Every pending delivery with its pseudonym, oldest first (to resume at start)."""
 

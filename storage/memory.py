@@ -238,6 +238,9 @@ class MemoryStore(Store):
         self._check()
         return sorted(self._deliveries.get(pseudonym, []), key=lambda d: d.delivered_at)
 
+    async def recipients_holding(self) -> set[str]:
+        return {d.recipient for ds in self._deliveries.values() for d in ds}
+
     async def pending_deliveries(self) -> list[tuple[str, Delivery]]:
         self._check()
         pending = [(p, d) for p, ds in self._deliveries.items() for d in ds if d.pending]

@@ -403,6 +403,11 @@ class StaffRecords(StoreCore):
             for r, f, at, p, u, c, under in rows
         ]
 
+    async def recipients_holding(self) -> set[str]:
+        async with self._lock:
+            rows = await fetch_all(self._conn(), "SELECT DISTINCT recipient FROM main.deliveries")
+        return {recipient for (recipient,) in rows}
+
     async def pending_deliveries(self) -> list[tuple[str, Delivery]]:
         async with self._lock:
             rows = await fetch_all(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import re
 import secrets
@@ -580,6 +581,34 @@ async def test_a_recipient_removed_from_the_file_is_named_in_the_audit_at_an_era
     entries = await shop.store.audit_entries(shop.clock() - timedelta(days=1))  # type: ignore[union-attr]
     asked = [e.detail for e in entries if e.event == "deletion-notice" and e.actor == "acme"]
     assert asked == [f"not sent; ask by hand to delete: {sent['feedback_id']}"]
+
+
+async def test_recipients_held_feedback_stay_named_when_the_recipients_file_is_unset(
+    shop: Harness, receiver: Receiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The operator ended every passing-on: ACME out of the flow, and the recipients file
+    no longer set. The CRM and ACME still hold what they got: the start says so, and an
+    erasure names in the audit trail what to ask them to delete (nothing was said or
+    audited: with no file, nobody listened to the erasure)."""
+    sent = await shared_before_acme_went(shop, receiver, 23)
+    [crm] = receiver.payloads("/crm")
+    shop.settings = shop.settings.model_copy(update={"recipients_file": None})
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="bot.webhooks"):
+        await shop.restart()
+    [said] = [r.getMessage() for r in caplog.records if "hold feedback" in r.getMessage()]
+    assert "hold feedback passed on to them: acme, crm;" in said
+    customer = shop.customer(23)
+    await customer.send("/loeschen")
+    await customer.press("Alles löschen")
+    await drained(shop)
+    assert len(receiver.requests) == 2, "nothing sent: no recipient is configured"
+    entries = await shop.store.audit_entries(shop.clock() - timedelta(days=1))  # type: ignore[union-attr]
+    asked = {e.actor: e.detail for e in entries if e.event == "deletion-notice"}
+    assert asked == {
+        "acme": f"not sent; ask by hand to delete: {sent['feedback_id']}",
+        "crm": f"not sent; ask by hand to delete: {crm['feedback_id']}",
+    }
 
 
 async def test_a_recipient_removed_with_its_purpose_is_named_in_the_audit_at_a_withdrawal(

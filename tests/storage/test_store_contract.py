@@ -1115,6 +1115,17 @@ async def test_deliveries_are_pending_with_the_feedback_or_not_at_all(store: Sto
     }
 
 
+async def test_the_recipients_holding_feedback_are_those_of_every_delivery(store: Store) -> None:
+    assert await store.recipients_holding() == set()
+    erika, max_ = store.pseudonym("tg-user:4"), store.pseudonym("tg-user:5")
+    made = await store.submit_feedback(erika, feedback(), [grant()], recipients=[("crm", "crm")])
+    await store.settle_delivery(erika, "crm", made.id, T0)
+    await store.submit_feedback(max_, feedback(), [grant()], recipients=[("acme", "acme")])
+    assert await store.recipients_holding() == {"crm", "acme"}, "made and pending"
+    await store.erase_subject(max_)
+    assert await store.recipients_holding() == {"crm"}
+
+
 # ---- the archive of consent texts -----------------------------------------------------
 
 
