@@ -201,7 +201,45 @@ def load_recipients(
         raise RecipientsError(f"{path}: {message}", [message]) from None
     except ValidationError as error:
         problems = [_problem(e, data, t) for e in error.errors()]
+        # What the flows say of the entries, as far as they can be read (found by review:
+        # a mistyped field came to light only once the URL and secret were right).
+        problems += _catalog_problems(_readable_entries(data), catalog, t)
         raise RecipientsError(f"{path}: " + "; ".join(problems), problems) from None
+    entries = [(r.id, r.fields, r.purpose) for r in recipients]
+    problems = _catalog_problems(entries, catalog, t)
+    if len({r.id for r in recipients}) != len(recipients):
+        problems.append(t.gettext("recipient ids must be unique"))
+    if problems:
+        raise RecipientsError(f"{path}: " + "; ".join(problems), problems)
+    return recipients
+
+
+def _readable_entries(data: Any) -> list[tuple[str, list[str], str | None]]:
+    """(id, fields, purpose) of the entries of a recipients file that failed validation,
+    where these three can be read; fields as by default where not given."""
+    entries = data.get("recipients") if isinstance(data, dict) else None
+    readable = []
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        id_, purpose = entry.get("id"), entry.get("purpose")
+        fields = entry.get("fields", ["flow", "given_at"])
+        if (
+            isinstance(id_, str)
+            and (purpose is None or isinstance(purpose, str))
+            and isinstance(fields, list)
+            and all(isinstance(name, str) for name in fields)
+        ):
+            readable.append((id_, fields, purpose))
+    return readable
+
+
+def _catalog_problems(
+    entries: Sequence[tuple[str, list[str], str | None]], catalog: FlowCatalog, t: Translator
+) -> list[str]:
+    """Whether recipients (id, fields, purpose) fit the flows: fields a flow has, answers
+    for an optional purpose to that purpose's recipient only, a purpose that passes
+    feedback on. Every problem at once."""
     sharing = {p.id for f in catalog.flows.values() for p in f.purposes if p.shares_feedback}
     # Steps that take an answer: a consent step's answer is a consent, a thanks step has none.
     known = set(META_FIELDS) | {
@@ -220,37 +258,36 @@ def load_recipients(
         for step in f.collected_for(purpose.id)
         if step not in evaluated
     }
-    for recipient in recipients:
-        unknown = [name for name in recipient.fields if name not in known]
+    problems: list[str] = []
+    for id_, fields, purpose in entries:
+        unknown = [name for name in fields if name not in known]
         if unknown:
-            message = t.gettext(
-                "recipient {recipient} lists fields no flow has: {fields} (known: {known})"
-            ).format(
-                recipient=repr(recipient.id),
-                fields=", ".join(unknown),
-                known=", ".join(sorted(known)),
+            problems.append(
+                t.gettext(
+                    "recipient {recipient} lists fields no flow has: {fields} (known: {known})"
+                ).format(
+                    recipient=repr(id_), fields=", ".join(unknown), known=", ".join(sorted(known))
+                )
             )
-            raise RecipientsError(f"{path}: {message}", [message])
-        for name in recipient.fields:
+        for name in fields:
             serves = optional_only.get(name)
-            if serves is not None and recipient.purpose != serves:
+            if serves is not None and purpose != serves:
                 # Withdrawing that consent erases the answer: no copy may stay elsewhere.
-                message = t.gettext(
-                    "recipient {recipient} lists field {field}, which is collected for the "
-                    "optional purpose {purpose} alone; only a recipient of that purpose may "
-                    "receive it"
-                ).format(recipient=repr(recipient.id), field=repr(name), purpose=repr(serves))
-                raise RecipientsError(f"{path}: {message}", [message])
-        if recipient.purpose is not None and recipient.purpose not in sharing:
-            message = t.gettext(
-                "recipient {recipient} names purpose {purpose}, but no flow has an optional "
-                "purpose of that id with shares_feedback = true"
-            ).format(recipient=repr(recipient.id), purpose=repr(recipient.purpose))
-            raise RecipientsError(f"{path}: {message}", [message])
-    if len({r.id for r in recipients}) != len(recipients):
-        message = t.gettext("recipient ids must be unique")
-        raise RecipientsError(f"{path}: {message}", [message])
-    return recipients
+                problems.append(
+                    t.gettext(
+                        "recipient {recipient} lists field {field}, which is collected for the "
+                        "optional purpose {purpose} alone; only a recipient of that purpose may "
+                        "receive it"
+                    ).format(recipient=repr(id_), field=repr(name), purpose=repr(serves))
+                )
+        if purpose is not None and purpose not in sharing:
+            problems.append(
+                t.gettext(
+                    "recipient {recipient} names purpose {purpose}, but no flow has an optional "
+                    "purpose of that id with shares_feedback = true"
+                ).format(recipient=repr(id_), purpose=repr(purpose))
+            )
+    return problems
 
 
 def require_recipients(catalog: FlowCatalog, recipients: list[Recipient], t: Translator) -> None:

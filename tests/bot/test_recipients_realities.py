@@ -410,6 +410,27 @@ def test_check_names_a_mistyped_field_of_an_internal_recipient(
     )
 
 
+def test_check_names_every_problem_of_the_recipients_file_at_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A URL refused and a mistyped field in one entry, a field mistyped in another: all
+    three in one run (found by review: the fields were checked only once the URL and the
+    secret were right, so each fix brought the next error)."""
+    monkeypatch.delenv("FEEDBACKBOT_FLOWS_DIR", raising=False)
+    recipients = tmp_path / "recipients.toml"
+    crm = CRM.format(url="http://crm.example.com/in").replace('"rating"', '"ratin"')
+    tickets = CRM.format(url="https://tickets.example.com/in").replace('"crm"', '"tickets"')
+    tickets = tickets.replace('"feedback_id"', '"comentt"')
+    recipients.write_text(crm + tickets, encoding="utf-8")
+    flows = str(SHIPPED_FLOWS / "feedback.toml")
+    assert main(["check", "--lang", "en", "--recipients", str(recipients), flows]) == 1
+    errors = [line for line in capsys.readouterr().out.splitlines() if ": error: " in line]
+    assert len(errors) == 3, errors
+    assert "recipient 'crm': url: 'http://crm.example.com/…' would send" in errors[0]
+    assert "recipient 'crm' lists fields no flow has: ratin (known: " in errors[1]
+    assert "recipient 'tickets' lists fields no flow has: comentt (known: " in errors[2]
+
+
 # --- a recipient renamed, or replaced under the same purpose -------------------------------
 
 
