@@ -78,6 +78,10 @@ class ConversationState(BaseModel):
     added: str | None = None
     """The message last added to the text answer just given (see `_more_of_text`), to take
     out again with its Undo button."""
+    notice_version: str | None = None
+    """The version of the consent request agreed to for these answers: one changed since
+    (a longer retention, alerts turned on, a purpose added) is asked again before they go
+    on. None in drafts from before it was kept."""
 
 
 @dataclass(frozen=True)

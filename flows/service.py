@@ -168,6 +168,8 @@ class FeedbackService:
             notes = (t.gettext("I do not know that survey; here is our general feedback."),)
         if state is not None and state.flow_id == flow.id:
             t = _language_of(state, t)
+            if self._agreed_to_older(state, flow):
+                return _headed(notes, await self._ask_again_under_way(pseudonym, flow, t, state))
             turn = self._engine(flow, t).reask(state, t.gettext(_CONTINUE))
             await self._keep_open(pseudonym, state)
             return _headed(notes, turn.outcome)
@@ -561,7 +563,8 @@ class FeedbackService:
             return Outcome(replies=(note, self._notice(flow, t)), close_keyboard=True)
         pseudonym = self.store.pseudonym(person.subject)
         state = await self._state(pseudonym)
-        if state is not None and state.flow_id == flow.id:
+        under_way = state is not None and state.flow_id == flow.id
+        if under_way and not (state is not None and self._agreed_to_older(state, flow)):
             return Outcome(toast=t.gettext("You have already agreed."), close_keyboard=True)
         # The proof is of the text the person read, whatever language their device
         # reports now (a phone in German, a desktop in English).
@@ -580,6 +583,15 @@ class FeedbackService:
         try:
             await self._archived()
             await self.store.grant_consents(pseudonym, grants)
+            if under_way and state is not None:  # agreed again to a request changed since
+                state = state.model_copy(update={"notice_version": self._versions[flow.id]})
+                await self._save(pseudonym, state)
+                turn = self._engine(flow, _language_of(state, t)).reask(state)
+                again = (
+                    t.gettext("Thank you, your consent has been recorded."),
+                    t.gettext(_CONTINUE),
+                )
+                return Outcome(replies=headed(again, turn.outcome.replies), close_keyboard=True)
             # Agreeing to a survey begins it, also from an older request while another
             # survey is under way (as /start with its name would).
             outcome = await self._begin(pseudonym, flow, t)
@@ -596,6 +608,15 @@ class FeedbackService:
         one, or by someone whose earlier feedback is still stored)."""
         pseudonym = self.store.pseudonym(person.subject)
         state = await self._state(pseudonym)
+        if state is not None and state.flow_id == flow.id and self._agreed_to_older(state, flow):
+            # The changed request declined: the answers cannot go on under it.
+            await self.store.delete_draft(pseudonym)
+            return Reply(
+                t.gettext(
+                    "No problem. Your unfinished answers were discarded and nothing new has "
+                    "been stored. If you change your mind, send /start."
+                )
+            )
         consents = await self.store.consents(pseudonym)
         if (state is not None and state.flow_id == flow.id) or self._agreed(consents, flow):
             return Reply(
@@ -668,8 +689,30 @@ class FeedbackService:
     async def _begin(self, pseudonym: str, flow: FlowDefinition, t: Translator) -> Outcome:
         turn = self._engine(flow, t).begin()
         assert turn.state is not None
-        await self._save(pseudonym, turn.state)
+        state = turn.state.model_copy(update={"notice_version": self._versions[flow.id]})
+        await self._save(pseudonym, state)
         return turn.outcome
+
+    def _agreed_to_older(self, state: ConversationState, flow: FlowDefinition) -> bool:
+        """Whether the answers under way were begun under an earlier version of the
+        flow's consent request (the operator changed it while the person answered)."""
+        version = state.notice_version
+        return version is not None and version != self._versions[flow.id]
+
+    async def _ask_again_under_way(
+        self, pseudonym: str, flow: FlowDefinition, t: Translator, state: ConversationState
+    ) -> Outcome:
+        """The consent request changed while the person answered (found by review: the
+        answers went on, and were kept for a year under a consent to 30 days, or posted
+        to staff under a question they had read without that): asked again, the answers
+        kept meanwhile; agreeing goes on where they left off."""
+        await self._keep_open(pseudonym, state)
+        note = t.gettext(
+            "The consent request for this survey has changed since you agreed (what is done "
+            "with your answers, or for how long they are kept). Your answers so far are "
+            "kept: please read it once more and agree to go on."
+        )
+        return Outcome(replies=(Reply(note), self._notice(flow, t)), close_keyboard=True)
 
     async def _apply(
         self, pseudonym: str, person: Person, t: Translator, state: ConversationState, event: Input
@@ -679,6 +722,8 @@ class FeedbackService:
             await self.store.delete_draft(pseudonym)
             return Outcome.say(t.gettext("This survey is no longer available. Send /start."))
         t = _language_of(state, t)
+        if self._agreed_to_older(state, flow):
+            return await self._ask_again_under_way(pseudonym, flow, t, state)
         turn = self._engine(flow, t).handle(state, event)
         try:
             if turn.completion is not None:

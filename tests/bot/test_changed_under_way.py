@@ -1,0 +1,189 @@
+"""The operator changes a survey's consent request (a longer retention, a purpose added,
+alerts turned on) and restarts while someone is in the middle of it: they are asked
+again before their answers go on, and nothing is kept under terms they never saw
+(found by review: the answers went on under the old consent)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from flows.consent import sha256_hex
+from tests.bot.test_retractions import STAFF, STAFF_CHAT, settled
+from tests.fakes.botapi import FakeBotApi
+from tests.harness import Clock, Harness, make_settings, texts
+
+SURVEY = """
+id = "survey"
+title = { de = "Umfrage", en = "Survey" }
+intro = { de = "Kurze Umfrage.", en = "Short survey." }
+
+[[purposes]]
+id = "survey"
+required = true
+label = { de = "Speicherung", en = "Storing" }
+description = { de = "Feedback speichern und auswerten", en = "Storing and evaluating feedback" }
+retention = "30d"
+EXTRA_PURPOSE
+
+[[steps]]
+id = "rating"
+type = "rating"
+min = 1
+max = 5
+prompt = { de = "Wie zufrieden?", en = "How satisfied?" }
+
+[[steps]]
+id = "comment"
+type = "text"
+prompt = { de = "Ihr Kommentar?", en = "Your comment?" }
+
+[[steps]]
+id = "thanks"
+type = "thanks"
+prompt = { de = "Danke!", en = "Thanks!" }
+"""
+
+NEW_REQUIRED = """
+[[purposes]]
+id = "survey_analysis"
+required = true
+label = { de = "Auswertung durch Dritte", en = "Analysis by a third party" }
+description = { de = "Weitergabe an ein Analyseinstitut", en = "Passing to an analysis institute" }
+"""
+
+CHANGED = "Die Einwilligungsanfrage zu dieser Umfrage hat sich geändert"
+
+
+def survey(folder: Path, extra: str = "", retention: str = "30d") -> Path:
+    folder.mkdir(exist_ok=True)
+    text = SURVEY.replace("EXTRA_PURPOSE", extra).replace('"30d"', f'"{retention}"')
+    (folder / "survey.toml").write_text(text, encoding="utf-8")
+    return folder
+
+
+async def started(api: FakeBotApi, clock: Clock, data: Path, **settings: Any) -> Harness:
+    harness = Harness(api, make_settings(data, shipped_flows="feedback", **settings), clock)
+    await harness.start()
+    return harness
+
+
+def copy_of_the_data(messages: list[Any]) -> dict[str, Any]:
+    [document] = [m["document"] for m in messages if m["document"]]
+    return json.loads(document["bytes"].decode("utf-8"))  # type: ignore[no-any-return]
+
+
+async def rated(api: FakeBotApi, clock: Clock, data: Path, flows: Path) -> None:
+    """Erika agrees to the survey as it was (kept 30 days) and gives her rating."""
+    harness = await started(api, clock, data, flows_dir=survey(flows))
+    erika = harness.customer()
+    assert "30 Tage" in texts(await erika.send("/start survey"))
+    await erika.press("Ja, ich willige ein")
+    await erika.press("4")
+    await harness.stop()
+
+
+async def test_a_longer_retention_set_mid_survey_is_asked_for_before_the_answers_go_on(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    data, flows = tmp_path / "data", tmp_path / "flows"
+    await rated(api, clock, data, flows)
+    harness = await started(api, clock, data, flows_dir=survey(flows, retention="365d"))
+    try:
+        erika = harness.customer()
+        said = texts(await erika.send("Alles gut, danke"))
+        assert CHANGED in said and "365 Tage" in said and "Ihre bisherigen Antworten" in said
+        assert copy_of_the_data(await erika.send("/meinedaten"))["feedback"] == []
+        again = texts(await erika.press("Ja, ich willige ein"))
+        assert "Ihre Einwilligung wurde festgehalten" in again and "Ihr Kommentar?" in again
+        assert "Danke!" in texts(await erika.send("Alles gut, danke"))
+        copy = copy_of_the_data(await erika.send("/meinedaten"))
+        [feedback] = copy["feedback"]
+        answers = {a["step"]: a["answer"] for a in feedback["answers"]}
+        assert answers == {"rating": 4, "comment": "Alles gut, danke"}, "the rating was kept"
+        kept = datetime.fromisoformat(feedback["deleted_automatically_on"])
+        assert kept - datetime.fromisoformat(feedback["given_at"]) >= timedelta(days=364)
+        assert len({c["notice_version"] for c in copy["consents"]}) == 2, "both proofs kept"
+    finally:
+        await harness.stop()
+
+
+async def test_a_required_purpose_added_mid_survey_is_asked_for_and_the_answers_kept(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    """(It was refused by the store at the last answer, the answers deleted, and the
+    person told the survey had expired without activity.)"""
+    data, flows = tmp_path / "data", tmp_path / "flows"
+    await rated(api, clock, data, flows)
+    clock.advance(timedelta(minutes=2))
+    harness = await started(api, clock, data, flows_dir=survey(flows, NEW_REQUIRED))
+    try:
+        erika = harness.customer()
+        said = texts(await erika.send("Die Lieferung kam zu spät"))
+        assert CHANGED in said and "Analyseinstitut" in said and "ohne Aktivität" not in said
+        await erika.press("Ja, ich willige ein")
+        assert "Danke!" in texts(await erika.send("Die Lieferung kam zu spät"))
+        [feedback] = copy_of_the_data(await erika.send("/meinedaten"))["feedback"]
+        answers = {a["step"]: a["answer"] for a in feedback["answers"]}
+        assert answers == {"rating": 4, "comment": "Die Lieferung kam zu spät"}
+    finally:
+        await harness.stop()
+
+
+async def test_declining_the_changed_request_discards_the_answers_under_way(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    data, flows = tmp_path / "data", tmp_path / "flows"
+    await rated(api, clock, data, flows)
+    harness = await started(api, clock, data, flows_dir=survey(flows, retention="365d"))
+    try:
+        erika = harness.customer()
+        await erika.send("/start")
+        said = texts(await erika.press("Nein, danke"))
+        assert "Ihre unvollständigen Antworten wurden verworfen" in said
+        assert harness.store is not None
+        pseudonym = harness.store.pseudonym(f"tg-user:{erika.user_id}")
+        assert await harness.store.load_draft(pseudonym, clock()) is None
+        assert await harness.store.feedback_of(pseudonym, clock()) == []
+    finally:
+        await harness.stop()
+
+
+async def test_alerts_turned_on_at_the_contact_question_ask_again_before_anything_is_posted(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    """Erika agreed to a request that said nothing of feedback shown to staff, and has the
+    contact question in its old wording in front of her; the operator turns alerts on.
+    Her Yes to the question she read posted her feedback to the staff chat, the proof
+    hashing the new wording she never saw."""
+    data = tmp_path / "data"
+    harness = Harness(api, make_settings(data, staff_ids=str(STAFF)), clock)
+    await harness.start()
+    erika = harness.customer()
+    await erika.send("/start")
+    await erika.press("Ja, ich willige ein")
+    await erika.press("2")
+    [question] = await erika.send("Der Techniker kam zu spät")
+    await harness.stop()
+    settings = make_settings(
+        data, staff_ids=str(STAFF), staff_chat_id=STAFF_CHAT, alert_threshold=2
+    )
+    harness = Harness(api, settings, clock)
+    await harness.start()
+    try:
+        erika = harness.customer()
+        said = texts(await erika.press("Ja, einverstanden"))
+        assert CHANGED in said
+        again = await erika.press("Ja, ich willige ein")
+        [asked] = [m for m in again if m["buttons"]]
+        assert asked["text"] != question["text"], "the contact question in its new wording"
+        await erika.press("Ja, einverstanden")
+        await settled(harness)
+        copy = copy_of_the_data(await erika.send("/meinedaten"))
+        [contact] = [c for c in copy["consents"] if c["purpose"] == "contact"]
+        assert contact["text_sha256"] == sha256_hex(asked["text"]), "the wording she answered"
+        assert [m for m in api.messages(STAFF_CHAT) if "zu spät" in (m["text"] or "")]
+    finally:
+        await harness.stop()
