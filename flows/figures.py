@@ -49,10 +49,16 @@ _TIERS = (timedelta(days=1), timedelta(hours=1), timedelta(minutes=10), _MINUTE)
 
 
 def needed_consents(record: FeedbackRecord, catalog: FlowCatalog) -> set[str]:
-    """The purposes a feedback was given under: its flow's required ones (the first it
-    names, should its flow be gone)."""
+    """The required purposes a feedback was given under: those of its flow's that it
+    names. A purpose made required since is not one it was given under, and where it
+    names none of them (its flow gone, or the purpose renamed), the first it names,
+    which was its flow's first required one then (found by review: a required purpose
+    renamed or added left every feedback given before "no longer evaluated", out of
+    the summaries, its consent in force)."""
     flow = catalog.flows.get(record.flow_id)
-    return {p.id for p in flow.required_purposes} if flow else set(record.purposes[:1])
+    given = set(record.purposes)
+    needed = {p.id for p in flow.required_purposes if p.id in given} if flow else set()
+    return needed or set(record.purposes[:1])
 
 
 def in_force(record: PeriodFeedback, catalog: FlowCatalog) -> bool:

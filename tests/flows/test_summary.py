@@ -124,6 +124,21 @@ def test_withdrawn_consent_excludes_the_feedback() -> None:
     )
 
 
+def test_feedback_given_under_a_required_purpose_renamed_since_is_still_counted() -> None:
+    """Given under "storing", since renamed "feedback" (the flow's required purpose now):
+    counted while its consent to "storing" is in force, not once that is withdrawn
+    (found by review: a rename left every earlier feedback out of the summaries)."""
+    before = record(1, 5).model_copy(update={"purposes": ["storing"]})
+    in_force = before.model_copy(update={"consents_in_force": frozenset({"storing"})})
+    assert compute([in_force], CATALOG, DE).feedbacks == 1
+    assert (
+        compute(
+            [before.model_copy(update={"consents_in_force": frozenset()})], CATALOG, DE
+        ).feedbacks
+        == 0
+    )
+
+
 def test_fewer_than_k_people_hides_every_breakdown() -> None:
     records = [record(n, 1, f"Ich bin Nummer {n}, sehr enttäuscht") for n in range(3)]
     text = render(

@@ -1,0 +1,58 @@
+"""The operator changes a survey's purposes after people gave feedback to it: what was
+given stays under the consents it was given under (found by review)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.bot.test_optional_answers import CALLBACK_FLOW, answer_the_callback_survey
+from tests.fakes.botapi import FakeBotApi
+from tests.harness import Clock, Harness, make_settings
+
+ADDED = """
+[[purposes]]
+id = "callback_analysis"
+required = true
+label = { de = "Auswertung durch Dritte", en = "Analysis by a third party" }
+description = { de = "Weitergabe an ein Analyseinstitut", en = "Passing to an institute" }
+"""
+
+
+def copy_of_the_data(messages: list[Any]) -> dict[str, Any]:
+    [document] = [m["document"] for m in messages if m["document"]]
+    return json.loads(document["bytes"].decode("utf-8"))  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("change", ["renamed", "added"])
+async def test_feedback_stays_evaluated_when_a_required_purpose_is_renamed_or_added(
+    api: FakeBotApi, clock: Clock, tmp_path: Path, change: str
+) -> None:
+    """Erika's consent to the purpose she gave her feedback under is in force: the copy
+    of her data must not call it "no longer evaluated" (as after a withdrawal) because
+    the survey's required purpose was renamed, or another one added, since."""
+    data, flows = tmp_path / "data", tmp_path / "flows"
+    flows.mkdir()
+    (flows / "callback.toml").write_text(CALLBACK_FLOW, encoding="utf-8")
+    harness = Harness(api, make_settings(data, flows_dir=flows), clock)
+    await harness.start()
+    await answer_the_callback_survey(harness)
+    await harness.stop()
+    if change == "renamed":
+        changed = CALLBACK_FLOW.replace('"callback_feedback"', '"callback_storage"')
+    else:
+        changed = CALLBACK_FLOW.replace("[[steps]]", ADDED + "\n[[steps]]", 1)
+    (flows / "callback.toml").write_text(changed, encoding="utf-8")
+    harness = Harness(api, make_settings(data, flows_dir=flows), clock)
+    await harness.start()
+    try:
+        copy = copy_of_the_data(await harness.customer().send("/meinedaten"))
+        in_force = {c["purpose"] for c in copy["consents"] if c["status"] == "in_force"}
+        assert "callback_feedback" in in_force
+        [feedback] = copy["feedback"]
+        assert feedback["evaluated"]
+    finally:
+        await harness.stop()
