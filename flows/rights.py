@@ -769,12 +769,18 @@ class DataRights:
         # Answers collected for an optional purpose serve it alone: they go with it. The
         # feedback given under a required one goes whole: nothing else allows keeping it
         # (Art. 17(1)(b)). Only the consent records stay, as proof.
-        optional = purpose is not None and not purpose.required
-        collected = {
+        # Which answers those are, the feedback itself says (since it is kept: found by
+        # review, a purpose renamed or a survey retired since left them), else the flow.
+        optional = not required
+        collected: dict[str, list[str]] = {
             flow.id: steps
             for flow in self.catalog.flows.values()
             if optional and (steps := flow.collected_for(purpose_id))
         }
+        for record in feedback if optional else ():
+            if kept := record.collected.get(purpose_id):
+                steps = collected.setdefault(record.flow_id, [])
+                steps += [step for step in kept if step not in steps]
         answered = any(set(collected.get(r.flow_id, ())) & set(r.answers) for r in feedback)
         # Only the feedback given under this consent: another survey's feedback, under a
         # consent still in force, stays (and stays with its recipients).

@@ -761,12 +761,20 @@ class FeedbackService:
         # The language to answer in, kept with the chat id: the app's, not a copy of a
         # /language choice, which has its own date and goes with "Like my Telegram app"
         # (found by review: the copy outlived it); the answer takes a choice in force first.
+        # Which answers each optional consent carries, kept with them: a withdrawal finds
+        # them after the purpose was renamed or the survey retired (review).
+        collected = {
+            c.purpose: steps
+            for c in granted
+            if (steps := [s for s in flow.collected_for(c.purpose) if s in answers])
+        }
         feedback = NewFeedback(
             flow_id=flow.id,
             answers=answers,
             purposes=purposes,
             created_at=self.clock(),
             expires_at=completion.expires_at,
+            collected=collected,
         )
         record = await self.store.submit_feedback(
             pseudonym,

@@ -167,6 +167,10 @@ class NewFeedback(_Record):
     purposes: list[str]
     created_at: datetime
     expires_at: datetime
+    collected: dict[str, list[str]] = {}
+    """The questions answered for each optional purpose alone (purpose -> question ids):
+    withdrawing that consent erases them also when the purpose was renamed or its survey
+    retired since. Empty in feedback stored before this was kept."""
 
 
 class FeedbackRecord(NewFeedback):

@@ -326,7 +326,9 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
         force (the purge took it with the person's expired feedback meanwhile)."""
         record_id = new_record_id()
         created, expires = ts(feedback.created_at), ts(feedback.expires_at)
-        content = {"answers": feedback.answers, "purposes": feedback.purposes}
+        content: dict[str, Any] = {"answers": feedback.answers, "purposes": feedback.purposes}
+        if feedback.collected:
+            content["collected"] = feedback.collected
         plaintext = pydantic_core.to_json(content)
         day = feedback.created_at.astimezone(UTC).date()
         changed = wall_clock()

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from tests.bot.test_optional_answers import CALLBACK_FLOW, answer_the_callback_survey
+from tests.bot.test_optional_answers import CALLBACK_FLOW, ISSUE, answer_the_callback_survey
 from tests.fakes.botapi import FakeBotApi
-from tests.harness import Clock, Harness, make_settings
+from tests.harness import Clock, Harness, make_settings, texts
 
 ADDED = """
 [[purposes]]
@@ -54,5 +54,41 @@ async def test_feedback_stays_evaluated_when_a_required_purpose_is_renamed_or_ad
         assert "callback_feedback" in in_force
         [feedback] = copy["feedback"]
         assert feedback["evaluated"]
+    finally:
+        await harness.stop()
+
+
+@pytest.mark.parametrize("change", ["renamed", "retired"])
+async def test_withdrawing_an_optional_consent_renamed_or_retired_since_erases_its_answers(
+    api: FakeBotApi, clock: Clock, tmp_path: Path, change: str
+) -> None:
+    """Erika answered the question asked for the optional purpose "followup"; the
+    operator then renamed the purpose, or retired the survey. /widerruf lists "followup
+    (no longer asked)": withdrawing it erases her answer, as the README promises (it
+    stayed, as no loaded flow said which answers were collected for it), and the rest of
+    her feedback stays."""
+    data, flows = tmp_path / "data", tmp_path / "flows"
+    flows.mkdir()
+    (flows / "callback.toml").write_text(CALLBACK_FLOW, encoding="utf-8")
+    harness = Harness(api, make_settings(data, flows_dir=flows), clock)
+    await harness.start()
+    await answer_the_callback_survey(harness)
+    await harness.stop()
+    if change == "renamed":
+        renamed = CALLBACK_FLOW.replace('"followup"', '"follow_up"')
+        (flows / "callback.toml").write_text(renamed, encoding="utf-8")
+        settings = make_settings(data, flows_dir=flows)
+    else:
+        settings = make_settings(data)  # the shipped flows only
+    harness = Harness(api, settings, clock)
+    await harness.start()
+    try:
+        erika = harness.customer()
+        await erika.send("/widerruf")
+        said = texts(await erika.press("followup (wird nicht mehr erfragt)"))
+        assert "widerrufen" in said
+        assert ISSUE not in texts(await erika.send("/meinedaten"))
+        [feedback] = copy_of_the_data(await erika.send("/meinedaten"))["feedback"]
+        assert {a["step"]: a["answer"] for a in feedback["answers"]} == {"rating": 2}
     finally:
         await harness.stop()

@@ -294,7 +294,11 @@ async def test_a_purpose_of_a_removed_flow_that_was_optional_is_withdrawn_as_opt
         assert await harness.store.contact_of(pseudonym) is not None
         await erika.send("/widerruf")
         answer = texts(await erika.press("followup (wird nicht mehr erfragt)"))
-        assert "die für die Kontaktaufnahme gespeicherte Chat-Kennung gelöscht" in answer
+        # ... and the answer given for it, which the feedback recorded (review s25)
+        assert (
+            "die für die Kontaktaufnahme gespeicherte Chat-Kennung und die Antworten, die Sie "
+            "dafür gegeben haben, wurden gelöscht" in answer
+        )
         assert "nicht mehr ausgewertet" not in answer, "the feedback's own consent stands"
         assert await harness.store.contact_of(pseudonym) is None
     finally:

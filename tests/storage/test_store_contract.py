@@ -1115,6 +1115,19 @@ async def test_deliveries_are_pending_with_the_feedback_or_not_at_all(store: Sto
     }
 
 
+async def test_the_answers_collected_for_an_optional_purpose_are_kept_with_the_feedback(
+    store: Store,
+) -> None:
+    p = store.pseudonym("tg-user:6")
+    given = feedback().model_copy(update={"collected": {"followup": ["comment"]}})
+    record = await store.submit_feedback(p, given, [grant()])
+    assert record.collected == {"followup": ["comment"]}
+    [stored] = await store.feedback_of(p, T0)
+    assert stored.collected == {"followup": ["comment"]}
+    await store.submit_feedback(p, feedback("ohne"), [])
+    assert [r.collected for r in await store.feedback_of(p, T0)] == [{"followup": ["comment"]}, {}]
+
+
 async def test_the_recipients_holding_feedback_are_those_of_every_delivery(store: Store) -> None:
     assert await store.recipients_holding() == set()
     erika, max_ = store.pseudonym("tg-user:4"), store.pseudonym("tg-user:5")
