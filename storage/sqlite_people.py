@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from collections.abc import Collection, Mapping, Sequence
@@ -298,7 +299,7 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
             # review).
             await on_thread(self._conn(), retract, atomic=True)
             try:
-                return await on_thread(self._conn(), withdraw, atomic=True)
+                count = await on_thread(self._conn(), withdraw, atomic=True)
             except StorageFull:
                 # as erase_subject: no room for new cache rows, drop the figures in place
                 return await on_thread(
@@ -306,6 +307,13 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
                     partial(withdraw, invalidate=DROP_PERSON_FIGURES_SQL),
                     atomic=True,
                 )
+            if count and (gone or any(collected.values() if collected else ())):
+                # The words and ratings of what went may be in cached figures, also in
+                # copies of the data store made before: their key goes, as at an erasure
+                # (found by a forensic review: an old backup's cache still opened).
+                with contextlib.suppress(StorageFull):  # then as the figures, in place
+                    await self._renew_cache_key(now)
+            return count
 
     # ---- feedback and contact -------------------------------------------------------
 

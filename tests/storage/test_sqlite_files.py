@@ -1324,6 +1324,44 @@ async def test_cached_figures_of_expired_feedback_in_an_old_backup_cannot_be_rea
     assert from_backup.cached is None, "the figures sealed before the expiry stay sealed"
 
 
+async def test_a_withdrawal_that_erases_feedback_replaces_the_cache_key(
+    store: SQLiteStore, data_dir: Path, key: bytes, tmp_path: Path
+) -> None:
+    """The words of a feedback a withdrawal erased may be in cached figures, also in a
+    data backup made before: their key goes, as at an erasure (found by a forensic
+    review: an old backup's cache still opened with the live key store)."""
+    now = datetime.now(UTC)
+    p, other = store.pseudonym(SUBJECT), store.pseudonym("tg-user:77")
+    await store.submit_feedback(p, fresh("Zebrafinkenkanarie", now, 30 * DAY), [grant()])
+    await store.submit_feedback(other, fresh("bleibt", now, 30 * DAY), [grant()])
+    day = day_of(now)
+    (read,) = await store.summary_segments([day], "v1", now)
+    entry = CacheEntry(
+        bucket=str(day.bucket), epoch=read.epoch, expires_at=now + DAY, payload=b"w:1"
+    )
+    assert await store.save_summary_cache([entry], "v1", now) == 1
+    before = tmp_path / "before-withdrawal.db"
+    await store.backup(before)
+    opened = store._cache_key
+    assert await store.withdraw_consent(other, "feedback", now, {}, []) == 1
+    assert store._cache_key == opened, "nothing erased: the figures are still good"
+    [record] = await store.feedback_of(p, now)
+    assert await store.withdraw_consent(p, "feedback", now, {}, [record.id]) == 1
+    assert store._cache_key != opened
+    await store.close()
+    restored = tmp_path / "restored"
+    restored.mkdir()
+    shutil.copy(before, restored / "feedback.db")
+    shutil.copy(data_dir / "keys.db", restored / "keys.db")
+    (restored / "erasures.db").touch()
+    old = await reopen(restored, key)
+    try:
+        (from_backup,) = await old.summary_segments([day], "v1", now)
+    finally:
+        await old.close()
+    assert from_backup.cached is None, "the figures sealed before the withdrawal stay sealed"
+
+
 async def test_the_cache_key_is_replaced_at_most_once_a_day(store: SQLiteStore) -> None:
     now = datetime.now(UTC)
     p = store.pseudonym(SUBJECT)
