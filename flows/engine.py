@@ -78,6 +78,10 @@ class ConversationState(BaseModel):
     added: str | None = None
     """The message last added to the text answer just given (see `_more_of_text`), to take
     out again with its Undo button."""
+    shape: str | None = None
+    """What the question asked now took as an answer when it was asked (`shape_of`): one
+    changed since (a scale of 0-10 for 1-5, options replaced) is asked again rather than
+    taking a press on its old buttons. None in drafts from before it was kept."""
     notice_version: str | None = None
     """The version of the consent request agreed to for these answers: one changed since
     (a longer retention, alerts turned on, a purpose added) is asked again before they go
@@ -155,6 +159,20 @@ def button_data(token: str, step_id: str, value: str) -> str:
     return f"a:{token}:{step_id}:{value}"
 
 
+def shape_of(step: Step) -> str:
+    """A short fingerprint of what `step` takes as an answer (its kind, scale, options,
+    purpose), not of its wording: a change of it between two runs asks the question
+    again (found by review: a 5 pressed on a 1-5 keyboard counted as 5 of 10)."""
+    parts: list[object] = [step.type, getattr(step, "purpose", None)]
+    if isinstance(step, RatingStep):
+        parts += [step.min, step.max]
+    if isinstance(step, ChoiceStep | MultipleChoiceStep):
+        parts += [o.id for o in step.options]
+    if isinstance(step, MultipleChoiceStep):
+        parts += [step.min_selected, step.max_selected]
+    return sha256_hex(repr(parts))[:8]
+
+
 @dataclass(frozen=True)
 class Engine:
     flow: FlowDefinition
@@ -173,6 +191,7 @@ class Engine:
             token=token or new_token(),
             started_at=self.now,
             locale=self.t.locale,
+            shape=shape_of(first),
         )
         return Turn(state, Outcome(replies=(self.ask(state, first),)), changed=True)
 
@@ -180,6 +199,32 @@ class Engine:
         step = self.flow.step(state.step_id)
         # A definition changed under a running conversation: start its flow over.
         return step if step is not None else self.flow.steps[0]
+
+    def realign(self, state: ConversationState) -> Turn | None:
+        """The flow was edited under the answers under way (between two runs of the bot):
+        the question they are at is gone, or takes other answers now. Then it is asked
+        as it is now, saying so (found by review: the first question came back without a
+        word, and a press on a replaced option got a pop-up only); else None."""
+        step = self.flow.step(state.step_id)
+        if step is None:
+            step = self.flow.steps[0]
+            note = self.t.gettext(
+                "This survey has been changed since you began, so it starts again from its "
+                "first question."
+            )
+        elif state.shape is not None and state.shape != shape_of(step):
+            note = self.t.gettext(
+                "This question has been changed since it was asked; please answer it again."
+            )
+        else:
+            return None
+        moved = state.model_copy(
+            update={"step_id": step.id, "shape": shape_of(step), "selected": [], "added": None}
+        )
+        question = self.ask(moved, step)
+        return Turn(
+            moved, Outcome(replies=(Reply(note), question), close_keyboard=True), changed=True
+        )
 
     def reask(self, state: ConversationState, note: str | None = None) -> Turn:
         question = self.ask(state, self.current_step(state))
@@ -490,6 +535,7 @@ class Engine:
         state = state.model_copy(
             update={
                 "step_id": following.id,
+                "shape": shape_of(following),
                 "answers": answers,
                 "consents": consents,
                 "selected": [],

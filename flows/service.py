@@ -170,6 +170,13 @@ class FeedbackService:
             t = _language_of(state, t)
             if self._agreed_to_older(state, flow):
                 return _headed(notes, await self._ask_again_under_way(pseudonym, flow, t, state))
+            realigned = self._engine(flow, t).realign(state)
+            if realigned is not None and realigned.state is not None:
+                try:
+                    await self._save(pseudonym, realigned.state)
+                except StorageFull:
+                    return self._not_saved(t)
+                return _headed(notes, realigned.outcome)
             turn = self._engine(flow, t).reask(state, t.gettext(_CONTINUE))
             await self._keep_open(pseudonym, state)
             return _headed(notes, turn.outcome)
@@ -724,7 +731,15 @@ class FeedbackService:
         t = _language_of(state, t)
         if self._agreed_to_older(state, flow):
             return await self._ask_again_under_way(pseudonym, flow, t, state)
-        turn = self._engine(flow, t).handle(state, event)
+        engine = self._engine(flow, t)
+        realigned = engine.realign(state)
+        if realigned is not None and realigned.state is not None:
+            try:
+                await self._save(pseudonym, realigned.state)
+            except StorageFull:
+                return self._not_saved(t)
+            return realigned.outcome
+        turn = engine.handle(state, event)
         try:
             if turn.completion is not None:
                 await self._complete(pseudonym, person, flow, turn.completion)
@@ -755,7 +770,10 @@ class FeedbackService:
         # An answer for an optional purpose withdrawn mid-conversation (/widerruf) is not kept.
         declined = {p.id for p in flow.purposes if not p.required} - set(purposes)
         left_out = {step for purpose in declined for step in flow.collected_for(purpose)}
-        answers = {k: v for k, v in completion.answers.items() if k not in left_out}
+        # Nor one to a question the flow no longer has (removed between two runs while the
+        # person answered, perhaps because it asked for what it should not; review).
+        asked = {step.id for step in flow.steps}
+        answers = {k: v for k, v in completion.answers.items() if k not in left_out and k in asked}
         if granted:
             await self._archived()
         # The language to answer in, kept with the chat id: the app's, not a copy of a

@@ -187,3 +187,147 @@ async def test_alerts_turned_on_at_the_contact_question_ask_again_before_anythin
         assert [m for m in api.messages(STAFF_CHAT) if "zu spät" in (m["text"] or "")]
     finally:
         await harness.stop()
+
+
+TOPIC = """
+id = "survey"
+title = { de = "Umfrage", en = "Survey" }
+intro = { de = "Kurze Umfrage.", en = "Short survey." }
+
+[[purposes]]
+id = "survey"
+required = true
+label = { de = "Speicherung", en = "Storing" }
+description = { de = "Feedback speichern und auswerten", en = "Storing and evaluating feedback" }
+
+[[steps]]
+id = "rating"
+type = "rating"
+min = 1
+max = 5
+prompt = { de = "Wie zufrieden?", en = "How satisfied?" }
+
+[[steps]]
+id = "phone"
+type = "text"
+prompt = { de = "Ihre Telefonnummer für Rückfragen?", en = "Your phone number?" }
+
+[[steps]]
+id = "topic"
+type = "choice"
+prompt = { de = "Worum geht es?", en = "What is it about?" }
+options = [
+  { id = "billing", label = { de = "Rechnung", en = "Billing" } },
+  { id = "delivery", label = { de = "Lieferung", en = "Delivery" } },
+]
+
+[[steps]]
+id = "thanks"
+type = "thanks"
+prompt = { de = "Danke!", en = "Thanks!" }
+"""
+PHONE = "0171 5551234"
+
+
+async def topic_survey(
+    api: FakeBotApi, clock: Clock, data: Path, flows: Path, answers: int
+) -> None:
+    """Erika agrees and answers the first `answers` questions of TOPIC as it was."""
+    flows.mkdir(exist_ok=True)
+    (flows / "survey.toml").write_text(TOPIC, encoding="utf-8")
+    harness = await started(api, clock, data, flows_dir=flows)
+    erika = harness.customer()
+    await erika.send("/start survey")
+    await erika.press("Ja, ich willige ein")
+    if answers > 0:
+        await erika.press("4")
+    if answers > 1:
+        await erika.send(PHONE)
+    await harness.stop()
+
+
+async def edited(api: FakeBotApi, clock: Clock, data: Path, flows: Path, text: str) -> Harness:
+    (flows / "survey.toml").write_text(text, encoding="utf-8")
+    return await started(api, clock, data, flows_dir=flows)
+
+
+async def test_a_press_on_a_rating_keyboard_whose_scale_changed_asks_it_again(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    """Erika has the 1-5 buttons in front of her when the scale becomes 0-10: her 5 (the
+    top of what she saw) is not taken as 5 of 10; the question comes again as it is."""
+    data, flows = tmp_path / "data", tmp_path / "flows"
+    await topic_survey(api, clock, data, flows, answers=0)
+    ten = TOPIC.replace("min = 1\nmax = 5", "min = 0\nmax = 10")
+    harness = await edited(api, clock, data, flows, ten)
+    try:
+        erika = harness.customer()
+        said = await erika.press("5")
+        assert "Diese Frage wurde geändert, seit sie gestellt wurde" in texts(said)
+        [asked] = [m for m in said if m["buttons"]]
+        assert "10" in str(asked["buttons"]) and "Telefonnummer" not in texts(said)
+        assert "Telefonnummer" in texts(await erika.press("9"))
+        await erika.send(PHONE)
+        await erika.press("Lieferung")
+        [feedback] = copy_of_the_data(await erika.send("/meinedaten"))["feedback"]
+        assert {a["step"]: a["answer"] for a in feedback["answers"]}["rating"] == 9
+    finally:
+        await harness.stop()
+
+
+async def test_a_press_on_an_option_replaced_since_shows_the_options_there_are(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    """(It got the pop-up "This button is not valid." only, the new option never shown.)"""
+    data, flows = tmp_path / "data", tmp_path / "flows"
+    await topic_survey(api, clock, data, flows, answers=2)
+    replaced = TOPIC.replace(
+        '{ id = "delivery", label = { de = "Lieferung", en = "Delivery" } }',
+        '{ id = "shipping", label = { de = "Versand", en = "Shipping" } }',
+    )
+    harness = await edited(api, clock, data, flows, replaced)
+    try:
+        erika = harness.customer()
+        said = await erika.press("Lieferung")
+        assert "Diese Frage wurde geändert" in texts(said)
+        assert any("Versand" in str(m["buttons"]) for m in said)
+        assert "Danke!" in texts(await erika.press("Versand"))
+    finally:
+        await harness.stop()
+
+
+async def test_a_question_renamed_since_starts_the_survey_again_saying_so(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    data, flows = tmp_path / "data", tmp_path / "flows"
+    await topic_survey(api, clock, data, flows, answers=2)
+    harness = await edited(api, clock, data, flows, TOPIC.replace('id = "topic"', 'id = "subject"'))
+    try:
+        erika = harness.customer()
+        said = texts(await erika.press("Lieferung"))
+        assert "Diese Umfrage wurde geändert, seit Sie begonnen haben" in said
+        assert "Wie zufrieden?" in said
+        assert "Telefonnummer" in texts(await erika.press("4")), "and goes on from there"
+    finally:
+        await harness.stop()
+
+
+async def test_an_answer_to_a_question_removed_since_is_not_kept(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    """The operator removes the question asking for a phone number (which the survey
+    should not collect) while Erika is past it: her number is not stored (it was)."""
+    data, flows = tmp_path / "data", tmp_path / "flows"
+    await topic_survey(api, clock, data, flows, answers=2)
+    phone = TOPIC[TOPIC.index('[[steps]]\nid = "phone"') : TOPIC.index('[[steps]]\nid = "topic"')]
+    harness = await edited(api, clock, data, flows, TOPIC.replace(phone, ""))
+    try:
+        erika = harness.customer()
+        assert "Danke!" in texts(await erika.press("Lieferung"))
+        [feedback] = copy_of_the_data(await erika.send("/meinedaten"))["feedback"]
+        assert {a["step"]: a["answer"] for a in feedback["answers"]} == {
+            "rating": 4,
+            "topic": "delivery",
+        }
+    finally:
+        await harness.stop()
