@@ -61,6 +61,14 @@ def needed_consents(record: FeedbackRecord, catalog: FlowCatalog) -> set[str]:
     return needed or set(record.purposes[:1])
 
 
+def on_scale(record: FeedbackRecord, step: RatingStep) -> bool:
+    """Whether the record's rating for `step` was given on the scale it has now (or is
+    from before scales were kept): a 5 of 5 is no 5 of 10 (found by review: six people
+    who all gave 5 of 5 became an NPS of -100 once the scale was changed)."""
+    scale = record.scales.get(step.id)
+    return scale is None or scale == [step.min, step.max]
+
+
 def in_force(record: PeriodFeedback, catalog: FlowCatalog) -> bool:
     """Whether the consents the record's flow requires are all still in force."""
     return needed_consents(record, catalog) <= record.consents_in_force
@@ -150,6 +158,8 @@ class Tally:
             for step in flow.evaluated_steps:
                 value = record.answers.get(step.id)
                 if isinstance(step, RatingStep) and isinstance(value, int):
+                    if not on_scale(record, step):
+                        continue  # given on another scale (the question changed since)
                     self.ratings.setdefault((flow.id, step.id), Counter())[value] += 1
                     raters = self.raters.setdefault((flow.id, step.id), set())
                     if len(raters) < RATERS_KEPT:
@@ -379,7 +389,9 @@ def cache_version(catalog: FlowCatalog) -> str:
     flows = {
         flow.id: {
             "required": sorted(p.id for p in flow.required_purposes),
-            "ratings": [s.id for s in flow.evaluated_steps if isinstance(s, RatingStep)],
+            "ratings": [
+                [s.id, s.min, s.max] for s in flow.evaluated_steps if isinstance(s, RatingStep)
+            ],
             "choices": [
                 [s.id, [o.id for o in s.options]]
                 for s in flow.evaluated_steps

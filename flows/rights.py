@@ -339,12 +339,17 @@ class DataRights:
             given_at=record.created_at,
             deleted_automatically_on=record.expires_at,
             purposes=record.purposes,
-            answers=self._answers(t, flow, record.answers),
+            answers=self._answers(t, flow, record.answers, record.scales),
         )
 
     def _answers(
-        self, t: Translator, flow: FlowDefinition | None, answers: Mapping[str, object]
+        self,
+        t: Translator,
+        flow: FlowDefinition | None,
+        answers: Mapping[str, object],
+        scales: Mapping[str, list[int]] | None = None,
     ) -> list[ExportAnswer]:
+        """Each answer with its question; a rating on the scale it was given on."""
         result = []
         for step_id, value in answers.items():
             step = flow.step(step_id) if flow else None
@@ -356,7 +361,7 @@ class DataRights:
                 chosen = [o for o in step.options if o.id in value]
                 label = ", ".join(render_text(o.label, t) for o in chosen) or t.gettext("none")
             elif isinstance(step, RatingStep) and isinstance(value, int):
-                label = f"{value} / {step.max}"
+                label = f"{value} / {(scales or {}).get(step_id, [step.min, step.max])[-1]}"
             elif isinstance(step, ConsentStep) and value in ("y", "n"):
                 label = t.gettext("Yes, agree") if value == "y" else t.gettext("No")
             result.append(

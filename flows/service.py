@@ -32,7 +32,7 @@ from flows.engine import (
     new_token,
 )
 from flows.i18n import N_, SUPPORTED_LOCALES, Translator, translator
-from flows.models import FlowDefinition, render_text
+from flows.models import FlowDefinition, RatingStep, render_text
 from flows.processing import (
     AUDIT_RETENTION,
     DEFAULT_RECIPIENTS,
@@ -793,6 +793,11 @@ class FeedbackService:
             created_at=self.clock(),
             expires_at=completion.expires_at,
             collected=collected,
+            scales={
+                step.id: [step.min, step.max]
+                for step in flow.steps
+                if isinstance(step, RatingStep) and step.id in answers
+            },
         )
         record = await self.store.submit_feedback(
             pseudonym,

@@ -171,6 +171,10 @@ class NewFeedback(_Record):
     """The questions answered for each optional purpose alone (purpose -> question ids):
     withdrawing that consent erases them also when the purpose was renamed or its survey
     retired since. Empty in feedback stored before this was kept."""
+    scales: dict[str, list[int]] = {}
+    """The scale each rating was given on (question id -> [lowest, highest]): read on it,
+    not on the question's scale now, should that have changed. Empty in feedback stored
+    before this was kept."""
 
 
 class FeedbackRecord(NewFeedback):

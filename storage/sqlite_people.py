@@ -337,6 +337,8 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
         content: dict[str, Any] = {"answers": feedback.answers, "purposes": feedback.purposes}
         if feedback.collected:
             content["collected"] = feedback.collected
+        if feedback.scales:
+            content["scales"] = feedback.scales
         plaintext = pydantic_core.to_json(content)
         day = feedback.created_at.astimezone(UTC).date()
         changed = wall_clock()

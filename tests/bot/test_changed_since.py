@@ -92,3 +92,55 @@ async def test_withdrawing_an_optional_consent_renamed_or_retired_since_erases_i
         assert {a["step"]: a["answer"] for a in feedback["answers"]} == {"rating": 2}
     finally:
         await harness.stop()
+
+
+SCALED = """
+id = "scaled"
+title = { de = "Bewertung", en = "Rating" }
+intro = { de = "Kurz.", en = "Short." }
+
+[[purposes]]
+id = "scaled_feedback"
+required = true
+label = { de = "Speicherung", en = "Storing" }
+description = { de = "Feedback speichern und auswerten", en = "Storing and evaluating feedback" }
+
+[[steps]]
+id = "rating"
+type = "rating"
+min = 1
+max = 5
+prompt = { de = "Wie zufrieden?", en = "How satisfied?" }
+
+[[steps]]
+id = "thanks"
+type = "thanks"
+prompt = { de = "Danke!", en = "Thanks!" }
+"""
+
+
+async def test_a_stored_rating_is_shown_on_the_scale_it_was_given_on(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    """Erika gave 5 of 5; the operator made the question 0-10 since: her copy says 5 / 5,
+    not 5 / 10 (found by review)."""
+    data, flows = tmp_path / "data", tmp_path / "flows"
+    flows.mkdir()
+    (flows / "scaled.toml").write_text(SCALED, encoding="utf-8")
+    harness = Harness(api, make_settings(data, flows_dir=flows), clock)
+    await harness.start()
+    erika = harness.customer()
+    await erika.send("/start scaled")
+    await erika.press("Ja, ich willige ein")
+    assert "Danke!" in texts(await erika.press("5"))
+    await harness.stop()
+    ten = SCALED.replace("min = 1\nmax = 5", "min = 0\nmax = 10")
+    (flows / "scaled.toml").write_text(ten, encoding="utf-8")
+    harness = Harness(api, make_settings(data, flows_dir=flows), clock)
+    await harness.start()
+    try:
+        [feedback] = copy_of_the_data(await harness.customer().send("/meinedaten"))["feedback"]
+        [rating] = feedback["answers"]
+        assert (rating["answer"], rating["answer_label"]) == (5, "5 / 5")
+    finally:
+        await harness.stop()

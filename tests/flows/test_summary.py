@@ -139,6 +139,17 @@ def test_feedback_given_under_a_required_purpose_renamed_since_is_still_counted(
     )
 
 
+def test_a_rating_given_on_another_scale_is_not_counted_on_this_one() -> None:
+    """A 5 given when the question went from 0 to 10 is no 5 of 5 now (found by review:
+    a scale changed under the same question id turned six 5-of-5 into an NPS of -100);
+    one given on this scale, or before scales were kept, counts."""
+    other = record(1, 5).model_copy(update={"scales": {"rating": [0, 10]}})
+    same = record(2, 4).model_copy(update={"scales": {"rating": [1, 5]}})
+    figures = compute([other, same, record(3, 3)], CATALOG, DE)
+    assert figures.feedbacks == 3
+    assert figures.ratings[("feedback", "rating")].counts == {4: 1, 3: 1}
+
+
 def test_fewer_than_k_people_hides_every_breakdown() -> None:
     records = [record(n, 1, f"Ich bin Nummer {n}, sehr enttäuscht") for n in range(3)]
     text = render(

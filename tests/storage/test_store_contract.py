@@ -1119,11 +1119,14 @@ async def test_the_answers_collected_for_an_optional_purpose_are_kept_with_the_f
     store: Store,
 ) -> None:
     p = store.pseudonym("tg-user:6")
-    given = feedback().model_copy(update={"collected": {"followup": ["comment"]}})
+    given = feedback().model_copy(
+        update={"collected": {"followup": ["comment"]}, "scales": {"rating": [1, 5]}}
+    )
     record = await store.submit_feedback(p, given, [grant()])
     assert record.collected == {"followup": ["comment"]}
     [stored] = await store.feedback_of(p, T0)
     assert stored.collected == {"followup": ["comment"]}
+    assert stored.scales == {"rating": [1, 5]}, "the scale each rating was given on"
     await store.submit_feedback(p, feedback("ohne"), [])
     assert [r.collected for r in await store.feedback_of(p, T0)] == [{"followup": ["comment"]}, {}]
 
