@@ -44,6 +44,7 @@ from storage.sqlite_db import dt, fetch_one, on_thread, run, select_in, ts
 
 log = logging.getLogger("storage")
 
+KEY_FINGERPRINT = "sha256:"
 LEDGER_FILE = "erasures.db"
 LEDGER_MEMORY = timedelta(days=365)
 """How long an entry is kept at least."""
@@ -112,10 +113,11 @@ class ErasureLedger(StoreCore):
             log.warning("not_in_erasure_ledger")
 
     async def _key_rows(self, pseudonym: str) -> set[tuple[int, str]]:
-        """The person's data keys as an erasure entry names them: a key is created once
-        and never changed, so they tell the person's data from before the erasure."""
+        """The person's data keys as an erasure entry names them (by a fingerprint): a key
+        is created once and never changed, so they tell the person's data from before
+        the erasure."""
         found = await on_thread(self._conn(), partial(_key_rows_of, people=[pseudonym]))
-        return found.get(pseudonym, set())
+        return {key for key in found.get(pseudonym, set()) if key[1].startswith(KEY_FINGERPRINT)}
 
     async def _contact_row(self, pseudonym: str) -> str | None:
         """The digest of the person's contact chat id row as stored (its ciphertext: a
@@ -187,12 +189,26 @@ def _held(conn: sqlite3.Connection, entries: list[dict[str, Any]]) -> list[dict[
 def _key_rows_of(
     conn: sqlite3.Connection, people: Collection[str]
 ) -> dict[str, set[tuple[int, str]]]:
-    """`_key_rows` of each of the people who have any."""
-    sql = "SELECT pseudonym, key_version, created_at FROM keys.data_keys WHERE pseudonym IN"
+    """`_key_rows` of each of the people who have any: each key by a fingerprint of its
+    wrapped bytes, and (as entries made before 1 Dec 2026 name it) by when it was made."""
+    sql = (
+        "SELECT pseudonym, key_version, created_at, wrapped_dek FROM keys.data_keys"
+        " WHERE pseudonym IN"
+    )
     found: dict[str, set[tuple[int, str]]] = {}
-    for pseudonym, version, created in select_in(conn, sql, sorted(set(people)), LOOKUP_CHUNK):
-        found.setdefault(pseudonym, set()).add((int(version), str(created)))
+    rows = select_in(conn, sql, sorted(set(people)), LOOKUP_CHUNK)
+    for pseudonym, version, created, wrapped in rows:
+        named = found.setdefault(pseudonym, set())
+        named.add((int(version), str(created)))
+        named.add((int(version), _fingerprint(wrapped)))
     return found
+
+
+def _fingerprint(wrapped: bytes) -> str:
+    """How an erasure entry names a data key: not by when it was made (found by a
+    forensic review: to the microsecond, it matched the time of the person's first
+    feedback in the audit trail, telling what an erased person had done)."""
+    return KEY_FINGERPRINT + hashlib.sha256(wrapped).hexdigest()[:32]
 
 
 def _contact_rows_of(conn: sqlite3.Connection, people: Collection[str]) -> dict[str, str]:

@@ -1228,6 +1228,47 @@ async def test_a_ledger_of_many_pages_applies_again_exactly_what_the_restored_fi
     assert "erasures_applied_again" not in caplog.text, "nothing left to apply again"
 
 
+async def test_an_erasure_entry_names_the_key_by_a_fingerprint_not_by_its_time(
+    store: SQLiteStore, data_dir: Path, key: bytes, tmp_path: Path
+) -> None:
+    """The key's creation time, to the microsecond, matched the time of the person's first
+    feedback in the audit trail: with the master key it told what an erased person had
+    done (found by a forensic review). Entries made before, naming keys by that time,
+    still erase a restored backup's person again."""
+    person, earlier = store.pseudonym(SUBJECT), store.pseudonym("tg-user:31")
+    for who in (person, earlier):
+        await store.submit_feedback(who, feedback("vorher"), [grant()])
+    [(_, made)] = await fetch_all(
+        store._conn(),
+        "SELECT key_version, created_at FROM keys.data_keys WHERE pseudonym = ?",
+        (earlier,),
+    )
+    backup = tmp_path / "backup"
+    backup.mkdir()
+    await store.backup(backup / "feedback.db", backup / "keys.db")
+    await store.erase_subject(person)
+    # as a version before 1 Dec 2026 noted it
+    await store._note(earlier, {"erase": earlier, "keys": [[1, made]]}, datetime.now(UTC))
+    await store._erase(earlier)
+    [entry, _] = [e for e in await store._ledger() if "erase" in e]
+    assert [name for _, name in entry["keys"]] != [] and all(
+        name.startswith("sha256:") and made[:10] not in name for _, name in entry["keys"]
+    )
+    await store.close()
+    for name in ("feedback.db", "keys.db"):
+        shutil.copy(backup / name, data_dir / name)
+        for leftover in (data_dir / f"{name}-wal", data_dir / f"{name}-shm"):
+            leftover.unlink(missing_ok=True)
+    restored = SQLiteStore(data_dir, key, exclusive=True)
+    await restored.open()
+    try:
+        assert restored.applied_again == 2
+        assert await restored.feedback_of(person, T0 + DAY) == []
+        assert await restored.feedback_of(earlier, T0 + DAY) == []
+    finally:
+        await restored.close()
+
+
 async def test_an_erasure_noted_twice_is_applied_again_once(
     store: SQLiteStore, data_dir: Path, key: bytes, caplog: pytest.LogCaptureFixture
 ) -> None:
