@@ -594,6 +594,7 @@ class FeedbackService:
                 state = state.model_copy(update={"notice_version": self._versions[flow.id]})
                 await self._save(pseudonym, state)
                 turn = self._engine(flow, _language_of(state, t)).reask(state)
+                log.info("consent granted", extra={"pseudonym": pseudonym[:12], "flow": flow.id})
                 again = (
                     t.gettext("Thank you, your consent has been recorded."),
                     t.gettext(_CONTINUE),
@@ -776,9 +777,6 @@ class FeedbackService:
         answers = {k: v for k, v in completion.answers.items() if k not in left_out and k in asked}
         if granted:
             await self._archived()
-        # The language to answer in, kept with the chat id: the app's, not a copy of a
-        # /language choice, which has its own date and goes with "Like my Telegram app"
-        # (found by review: the copy outlived it); the answer takes a choice in force first.
         # Which answers each optional consent carries, kept with them: a withdrawal finds
         # them after the purpose was renamed or the survey retired (review).
         collected = {
@@ -786,6 +784,9 @@ class FeedbackService:
             for c in granted
             if (steps := [s for s in flow.collected_for(c.purpose) if s in answers])
         }
+        # The language to answer in, kept with the chat id: the app's, not a copy of a
+        # /language choice, which has its own date and goes with "Like my Telegram app"
+        # (found by review: the copy outlived it); the answer takes a choice in force first.
         feedback = NewFeedback(
             flow_id=flow.id,
             answers=answers,
