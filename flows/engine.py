@@ -76,8 +76,11 @@ class ConversationState(BaseModel):
     taken away is the same answer again, not a lost reply to make up for."""
     answered_at: datetime | None = None
     added: str | None = None
-    """The message last added to the text answer just given (see `_more_of_text`), to take
-    out again with its Undo button."""
+    """The message last added to the text answer just given, in drafts from before
+    `additions` was kept."""
+    additions: list[str] = []
+    """Every message added to the text answer just given, oldest first (see
+    `_more_of_text`), each to take out again with its own Undo button."""
     shape: str | None = None
     """What the question asked now took as an answer when it was asked (`shape_of`): one
     changed since (a scale of 0-10 for 1-5, options replaced) is asked again rather than
@@ -219,7 +222,13 @@ class Engine:
         else:
             return None
         moved = state.model_copy(
-            update={"step_id": step.id, "shape": shape_of(step), "selected": [], "added": None}
+            update={
+                "step_id": step.id,
+                "shape": shape_of(step),
+                "selected": [],
+                "added": None,
+                "additions": [],
+            }
         )
         question = self.ask(moved, step)
         return Turn(
@@ -386,7 +395,8 @@ class Engine:
             update={
                 "answers": {**state.answers, previous.id: combined},
                 "answered_at": self.now,
-                "added": addition,
+                "added": None,
+                "additions": [*_additions(state), addition],
             }
         )
         data = button_data(state.token, previous.id, UNDO + _mark(addition))
@@ -402,21 +412,25 @@ class Engine:
         return Turn(refused, turn.outcome, changed=event.sent_at is not None)
 
     def _undo(self, state: ConversationState, step_id: str, mark: str) -> Turn:
-        """Undo under "Added to your previous answer": the message added taken out again
-        (the open question stays as it is)."""
+        """Undo under "Added to your previous answer": that message taken out again, also
+        under an earlier one of several added (found by review: it said "Nothing to
+        undo." and the message stayed in the answer); the open question stays as it is."""
         given = state.answers.get(step_id)
-        added = state.added
-        if (
-            added is None
-            or mark != _mark(added)  # another message added since: not this button's
-            or not isinstance(given, str)
-            or not given.endswith("\n" + added)
-        ):
+        additions = _additions(state)
+        base = given if isinstance(given, str) else None
+        for addition in reversed(additions):  # what the first message was
+            if base is None or not base.endswith("\n" + addition):
+                base = None
+                break
+            base = base.removesuffix("\n" + addition)
+        taken = [n for n, addition in enumerate(additions) if _mark(addition) == mark]
+        if base is None or not taken:
             return Turn(
                 state, Outcome(toast=self.t.gettext("Nothing to undo."), close_keyboard=True)
             )
-        answers = {**state.answers, step_id: given.removesuffix("\n" + added)}
-        undone = state.model_copy(update={"answers": answers, "added": None})
+        kept = [a for n, a in enumerate(additions) if n != taken[-1]]
+        answers = {**state.answers, step_id: "\n".join([base, *kept])}
+        undone = state.model_copy(update={"answers": answers, "added": None, "additions": kept})
         toast = self.t.gettext("Taken out of your previous answer again.")
         return Turn(undone, Outcome(toast=toast, close_keyboard=True), changed=True)
 
@@ -542,6 +556,8 @@ class Engine:
                 "long_text_at": None,
                 "answered": step.id,
                 "answered_at": self.now,
+                "added": None,
+                "additions": [],
             }
         )
         if isinstance(following, ThanksStep):
@@ -745,6 +761,14 @@ def cleaned_int(text: str) -> int | None:
 
 
 _AROUND = re.compile(r"^[\W_]+|[\W_]+$")
+
+
+def _additions(state: ConversationState) -> list[str]:
+    """The messages added to the text answer just given (a draft from before they were
+    all kept has the last one only)."""
+    if state.additions:
+        return list(state.additions)
+    return [state.added] if state.added is not None else []
 
 
 def _mark(text: str) -> str:

@@ -333,3 +333,27 @@ async def test_a_message_added_to_the_comment_can_be_taken_out_again(harness: Ha
     assert erika.last_toast() == "Wieder aus Ihrer vorigen Antwort entfernt."
     await erika.press("Nein")
     assert await stored_comment(harness, erika) == "Hallo,"
+
+
+async def test_each_of_several_messages_added_can_be_taken_out_on_its_own(
+    harness: Harness,
+) -> None:
+    """A comment in three quick messages: the Undo under the second takes the second out,
+    not the third (found by review: it said "Nothing to undo." while the second stayed
+    in the answer and was stored)."""
+    erika = await _at_comment(harness)
+    await erika.send("Hallo, erster Teil")
+    [second, _] = await erika.send("und dann noch ein zweiter Teil dazu")
+    [third, _] = await erika.send("und noch ein dritter Teil dazu")
+    [(_, undo_second)] = [b for row in second["buttons"] for b in row]
+    [(_, undo_third)] = [b for row in third["buttons"] for b in row]
+    await erika.press_data(second["message_id"], undo_second)
+    assert erika.last_toast() == "Wieder aus Ihrer vorigen Antwort entfernt."
+    await erika.press_data(second["message_id"], undo_second)
+    assert erika.last_toast() == "Nichts rückgängig zu machen.", "taken out once"
+    await erika.press_data(third["message_id"], undo_third)
+    assert erika.last_toast() == "Wieder aus Ihrer vorigen Antwort entfernt."
+    said = texts(await erika.send("und noch ein vierter Teil"))
+    assert "hinzugefügt" in said, said
+    await erika.press("Nein")
+    assert await stored_comment(harness, erika) == "Hallo, erster Teil\nund noch ein vierter Teil"
