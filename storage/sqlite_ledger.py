@@ -39,12 +39,15 @@ from typing import Any
 
 from storage import crypto
 from storage.interface import DecryptionFailed, StorageFull
-from storage.sqlite_core import StoreCore
+from storage.sqlite_core import StoreCore, dek_aad
 from storage.sqlite_db import dt, fetch_one, on_thread, run, select_in, ts
 
 log = logging.getLogger("storage")
 
-KEY_FINGERPRINT = "sha256:"
+KEY_FINGERPRINT = "hmac:"
+_KEY_NAME_LABEL = b"feedbackbot/erasure-ledger-key-name/v1"
+KeyNamer = Callable[[str, int, bytes], "str | None"]
+"""(pseudonym, key version, wrapped key) -> how an erasure entry names that key."""
 LEDGER_FILE = "erasures.db"
 LEDGER_MEMORY = timedelta(days=365)
 """How long an entry is kept at least."""
@@ -116,8 +119,28 @@ class ErasureLedger(StoreCore):
         """The person's data keys as an erasure entry names them (by a fingerprint): a key
         is created once and never changed, so they tell the person's data from before
         the erasure."""
-        found = await on_thread(self._conn(), partial(_key_rows_of, people=[pseudonym]))
+        rows = partial(_key_rows_of, people=[pseudonym], name=self._key_namer())
+        found = await on_thread(self._conn(), rows)
         return {key for key in found.get(pseudonym, set()) if key[1].startswith(KEY_FINGERPRINT)}
+
+    def _key_namer(self) -> KeyNamer:
+        """How an erasure entry names a data key: by a keyed hash of the key itself, which
+        neither a master key rotation (it wraps keys anew) nor anything else changes, and
+        which tells nothing without the key. Not by when it was made (found by a forensic
+        review: to the microsecond, that matched the person's first feedback in the audit
+        trail, telling what an erased person had done) nor by its wrapped bytes (found by
+        review: a rotation changes them, and an erasure after it no longer reached a key
+        store backup from before)."""
+        master, namer = self._master_key, self._derived_key(_KEY_NAME_LABEL)
+
+        def name(pseudonym: str, version: int, wrapped: bytes) -> str | None:
+            try:
+                key = crypto.unwrap_key(master, wrapped, dek_aad(pseudonym, version))
+            except DecryptionFailed:  # (a key store under another master key)
+                return None
+            return KEY_FINGERPRINT + crypto.derive_key(namer, key).hex()[:32]
+
+        return name
 
     async def _contact_row(self, pseudonym: str) -> str | None:
         """The digest of the person's contact chat id row as stored (its ciphertext: a
@@ -127,7 +150,9 @@ class ErasureLedger(StoreCore):
 
     async def _still_held(self, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """`_held` of a few entries (each one again before it is applied)."""
-        return await on_thread(self._conn(), partial(_held, entries=entries))
+        return await on_thread(
+            self._conn(), partial(_held, entries=entries, name=self._key_namer())
+        )
 
     async def _held_entries(self) -> list[dict[str, Any]]:
         """`_held` of every entry, oldest first, in one job on the connection's thread (a
@@ -135,7 +160,7 @@ class ErasureLedger(StoreCore):
         of entries at a time: a whole ledger of 50,000 entries unsealed at once took 40 MB
         (a page 5 MB), and longer (the garbage collector going through them again and
         again)."""
-        return await self._read_ledger(_held)
+        return await self._read_ledger(partial(_held, name=self._key_namer()))
 
     async def _ledger(self) -> list[dict[str, Any]]:
         """Every entry, oldest first."""
@@ -172,7 +197,9 @@ def _read(
     return kept, unreadable
 
 
-def _held(conn: sqlite3.Connection, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _held(
+    conn: sqlite3.Connection, entries: list[dict[str, Any]], name: KeyNamer
+) -> list[dict[str, Any]]:
     """Those of the entries (in their order) whose deletion the store's files do not
     reflect: an erasure whose person still has a key it names, a withdrawal with a
     consent it withdrew in force, a contact deletion whose very row is there. What the
@@ -180,17 +207,17 @@ def _held(conn: sqlite3.Connection, entries: list[dict[str, Any]]) -> list[dict[
     erasures = [entry["erase"] for entry in entries if "erase" in entry]
     consents = [c for entry in entries if "withdraw" in entry for c in entry["consents"]]
     contacts = [entry["contact"] for entry in entries if "contact" in entry]
-    keys = _key_rows_of(conn, erasures)
+    keys = _key_rows_of(conn, erasures, name)
     in_force = _in_force(conn, consents)
     rows = _contact_rows_of(conn, contacts)
     return [entry for entry in entries if _holds(entry, keys, in_force, rows)]
 
 
 def _key_rows_of(
-    conn: sqlite3.Connection, people: Collection[str]
+    conn: sqlite3.Connection, people: Collection[str], name: KeyNamer
 ) -> dict[str, set[tuple[int, str]]]:
-    """`_key_rows` of each of the people who have any: each key by a fingerprint of its
-    wrapped bytes, and (as entries made before 1 Dec 2026 name it) by when it was made."""
+    """`_key_rows` of each of the people who have any: each key by its fingerprint
+    (`name`), and (as entries made before 1 Dec 2026 name it) by when it was made."""
     sql = (
         "SELECT pseudonym, key_version, created_at, wrapped_dek FROM keys.data_keys"
         " WHERE pseudonym IN"
@@ -200,15 +227,10 @@ def _key_rows_of(
     for pseudonym, version, created, wrapped in rows:
         named = found.setdefault(pseudonym, set())
         named.add((int(version), str(created)))
-        named.add((int(version), _fingerprint(wrapped)))
+        fingerprint = name(pseudonym, int(version), wrapped)
+        if fingerprint is not None:
+            named.add((int(version), fingerprint))
     return found
-
-
-def _fingerprint(wrapped: bytes) -> str:
-    """How an erasure entry names a data key: not by when it was made (found by a
-    forensic review: to the microsecond, it matched the time of the person's first
-    feedback in the audit trail, telling what an erased person had done)."""
-    return KEY_FINGERPRINT + hashlib.sha256(wrapped).hexdigest()[:32]
 
 
 def _contact_rows_of(conn: sqlite3.Connection, people: Collection[str]) -> dict[str, str]:

@@ -1252,7 +1252,7 @@ async def test_an_erasure_entry_names_the_key_by_a_fingerprint_not_by_its_time(
     await store._erase(earlier)
     [entry, _] = [e for e in await store._ledger() if "erase" in e]
     assert [name for _, name in entry["keys"]] != [] and all(
-        name.startswith("sha256:") and made[:10] not in name for _, name in entry["keys"]
+        name.startswith("hmac:") and made[:10] not in name for _, name in entry["keys"]
     )
     await store.close()
     for name in ("feedback.db", "keys.db"):
@@ -1265,6 +1265,39 @@ async def test_an_erasure_entry_names_the_key_by_a_fingerprint_not_by_its_time(
         assert restored.applied_again == 2
         assert await restored.feedback_of(person, T0 + DAY) == []
         assert await restored.feedback_of(earlier, T0 + DAY) == []
+    finally:
+        await restored.close()
+
+
+async def test_an_erasure_after_a_key_rotation_reaches_a_backup_from_before_it(
+    tmp_path: Path,
+) -> None:
+    """A rotation wraps every data key anew: an entry naming keys by their wrapped bytes
+    no longer matched a key store backup from before it, which the README says to restore
+    with the old master key, and the erased person came back readable (found by review)."""
+    data_dir, old_key, new_key = tmp_path / "data", generate_key(), generate_key()
+    store = SQLiteStore(data_dir, old_key)
+    await store.open()
+    person = store.pseudonym(SUBJECT)
+    await store.submit_feedback(person, feedback("Geheimer Kommentar"), [grant()])
+    backup = tmp_path / "backup"
+    backup.mkdir()
+    await store.backup(backup / "feedback.db", backup / "keys.db")
+    await store.rotate_master_key(new_key)
+    await store.close()
+    store = SQLiteStore(data_dir, new_key)
+    await store.open()
+    await store.erase_subject(person, datetime.now(UTC))
+    await store.close()
+    for name in ("feedback.db", "keys.db"):
+        shutil.copy(backup / name, data_dir / name)
+        for leftover in (data_dir / f"{name}-wal", data_dir / f"{name}-shm"):
+            leftover.unlink(missing_ok=True)
+    restored = SQLiteStore(data_dir, old_key, exclusive=True)
+    await restored.open()
+    try:
+        assert restored.applied_again == 1
+        assert await restored.feedback_of(person, T0 + DAY) == []
     finally:
         await restored.close()
 
