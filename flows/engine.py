@@ -11,7 +11,7 @@ import hashlib
 import re
 import secrets
 import unicodedata
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cache
 
@@ -85,6 +85,10 @@ class ConversationState(BaseModel):
     """What the question asked now took as an answer when it was asked (`shape_of`): one
     changed since (a scale of 0-10 for 1-5, options replaced) is asked again rather than
     taking a press on its old buttons. None in drafts from before it was kept."""
+    scales: dict[str, list[int]] = {}
+    """The scale each rating was given on, as the question was when answered (found by
+    review: a rating given before the scale changed was stored on the new one). Not in
+    drafts from before it was kept."""
     notice_version: str | None = None
     """The version of the consent request agreed to for these answers: one changed since
     (a longer retention, alerts turned on, a purpose added) is asked again before they go
@@ -142,6 +146,8 @@ class Completion:
     answers: dict[str, Answer]
     consents: list[PendingConsent]
     expires_at: datetime
+    scales: dict[str, list[int]] = field(default_factory=dict)
+    """The scale each rating was given on (see ConversationState.scales)."""
 
 
 @dataclass(frozen=True)
@@ -210,29 +216,67 @@ class Engine:
         word, and a press on a replaced option got a pop-up only); else None."""
         step = self.flow.step(state.step_id)
         if step is None:
+            # Afresh, keeping nothing of the first go (found by review: a complaint written
+            # on another branch was stored all the same).
             step = self.flow.steps[0]
             note = self.t.gettext(
                 "This survey has been changed since you began, so it starts again from its "
                 "first question."
             )
+            moved = ConversationState(
+                flow_id=state.flow_id,
+                step_id=step.id,
+                token=state.token,
+                started_at=state.started_at,
+                locale=state.locale,
+                shape=shape_of(step),
+                notice_version=state.notice_version,
+            )
         elif state.shape is not None and state.shape != shape_of(step):
             note = self.t.gettext(
                 "This question has been changed since it was asked; please answer it again."
             )
+            moved = state.model_copy(
+                update={"shape": shape_of(step), "selected": [], "added": None, "additions": []}
+            )
         else:
             return None
-        moved = state.model_copy(
+        question = self.ask(moved, step)
+        return Turn(
+            moved, Outcome(replies=(Reply(note), question), close_keyboard=True), changed=True
+        )
+
+    def without_outdated_consents(self, state: ConversationState) -> ConversationState | None:
+        """The answers under way without the optional consents given to a wording that
+        has changed since (an operator's edit between two runs; alerts turned on, say),
+        nor the answers collected for them, back at the first such consent question to
+        ask it as it reads now; None where every consent given stands."""
+        outdated = [
+            step
+            for step in self.flow.steps
+            if isinstance(step, ConsentStep)
+            and any(
+                c.purpose == step.purpose
+                and c.granted
+                and c.text_sha256
+                != sha256_hex(optional_consent_text(self.flow, step, self.t, self.staff_answers))
+                for c in state.consents
+            )
+        ]
+        if not outdated:
+            return None
+        purposes = {step.purpose for step in outdated}
+        collected = {s for purpose in purposes for s in self.flow.collected_for(purpose)}
+        return state.model_copy(
             update={
-                "step_id": step.id,
-                "shape": shape_of(step),
+                "step_id": outdated[0].id,
+                "shape": shape_of(outdated[0]),
+                "consents": [c for c in state.consents if c.purpose not in purposes],
+                "answers": {k: v for k, v in state.answers.items() if k not in collected},
                 "selected": [],
                 "added": None,
                 "additions": [],
             }
-        )
-        question = self.ask(moved, step)
-        return Turn(
-            moved, Outcome(replies=(Reply(note), question), close_keyboard=True), changed=True
         )
 
     def reask(self, state: ConversationState, note: str | None = None) -> Turn:
@@ -545,12 +589,16 @@ class Engine:
             )
         elif not self._refused(step, consents):
             answers[step.id] = answer
+        scales = dict(state.scales)
+        if isinstance(step, RatingStep) and step.id in answers:
+            scales[step.id] = [step.min, step.max]
         following = self._next(step, answers, consents)
         state = state.model_copy(
             update={
                 "step_id": following.id,
                 "shape": shape_of(following),
                 "answers": answers,
+                "scales": scales,
                 "consents": consents,
                 "selected": [],
                 "long_text_at": None,
@@ -566,6 +614,7 @@ class Engine:
                 answers=answers,
                 consents=consents,
                 expires_at=self.now + self.retention,
+                scales=scales,
             )
             # The answered question's buttons go, whether pressed or answered by typing.
             outcome = Outcome(replies=(self.thanks(following, completion),), close_keyboard=True)

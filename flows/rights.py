@@ -783,6 +783,11 @@ class DataRights:
             if optional and (steps := flow.collected_for(purpose_id))
         }
         for record in feedback if optional else ():
+            # Only where no loaded flow says (the purpose renamed, the survey retired): one
+            # that does may have moved a question out of the purpose since, whose answers in
+            # later feedback are not the purpose's (found by review of the change).
+            if record.flow_id in collected and purpose is not None:
+                continue
             if kept := record.collected.get(purpose_id):
                 steps = collected.setdefault(record.flow_id, [])
                 steps += [step for step in kept if step not in steps]

@@ -170,16 +170,8 @@ class FeedbackService:
             t = _language_of(state, t)
             if self._agreed_to_older(state, flow):
                 return _headed(notes, await self._ask_again_under_way(pseudonym, flow, t, state))
-            realigned = self._engine(flow, t).realign(state)
-            if realigned is not None and realigned.state is not None:
-                try:
-                    await self._save(pseudonym, realigned.state)
-                except StorageFull:
-                    return self._not_saved(t)
-                return _headed(notes, realigned.outcome)
-            turn = self._engine(flow, t).reask(state, t.gettext(_CONTINUE))
-            await self._keep_open(pseudonym, state)
-            return _headed(notes, turn.outcome)
+            outcome = await self._asked_again(pseudonym, flow, t, state, t.gettext(_CONTINUE))
+            return _headed(notes, outcome)
         consents = await self.store.consents(pseudonym)
         if not self._agreed(consents, flow):
             # The notice stays a message of its own: the consent proof hashes its exact text.
@@ -244,8 +236,11 @@ class FeedbackService:
             return replace(await self.start(person, flow.id), close_keyboard=True)
         state = await self._state(pseudonym)
         if state is not None and state.flow_id == flow.id:  # begun already (pressed twice)
-            turn = self._engine(flow, _language_of(state, t)).reask(state, t.gettext(_CONTINUE))
-            return replace(turn.outcome, close_keyboard=True)
+            t = _language_of(state, t)
+            outcome = await self._asked_again(
+                pseudonym, flow, t, state, t.gettext(_CONTINUE), keep_open=False
+            )
+            return replace(outcome, close_keyboard=True)
         if state is not None and state.token != token:  # other answers than it asked over
             return replace(await self.start(person, flow.id), close_keyboard=True)
         outcome = await self._welcome_back(pseudonym, flow, t, state)
@@ -280,7 +275,9 @@ class FeedbackService:
             return None
         t = translator(person.locale)
         if state.locale == t.locale:  # the same language: where they are, not "/start"
-            return self._engine(flow, t).reask(state, t.gettext(_CONTINUE)).outcome
+            return await self._asked_again(
+                pseudonym, flow, t, state, t.gettext(_CONTINUE), keep_open=False
+            )
         try:
             # A new token: the buttons of the copy in the old language no longer count, so
             # that an optional consent pressed there is never recorded with the hash of the
@@ -296,9 +293,9 @@ class FeedbackService:
                     "could not be saved in the new language right now."
                 ).format(language=t.language(state.locale or t.locale))
             )
-        state = switched
-        turn = self._engine(flow, t).reask(state, t.gettext(_CONTINUE))
-        return turn.outcome
+        return await self._asked_again(
+            pseudonym, flow, t, switched, t.gettext(_CONTINUE), keep_open=False
+        )
 
     async def reminded(self, person: Person, outcome: Outcome, renewed: bool = False) -> Outcome:
         """`outcome` (the answer to a command such as /help or /mydata) followed by the
@@ -315,10 +312,8 @@ class FeedbackService:
             return outcome
         t = _language_of(state, translator(person.locale))
         note = t.gettext("Your survey is still open; here is its question again.")
-        turn = self._engine(flow, t).reask(state, note)
-        if not renewed:
-            await self._keep_open(pseudonym, state)
-        return replace(outcome, replies=(*outcome.replies, *turn.outcome.replies))
+        again = await self._asked_again(pseudonym, flow, t, state, note, keep_open=not renewed)
+        return replace(outcome, replies=(*outcome.replies, *again.replies))
 
     def help(self, locale: str, staff: bool = False) -> Outcome:
         t = translator(locale)
@@ -591,15 +586,19 @@ class FeedbackService:
             await self._archived()
             await self.store.grant_consents(pseudonym, grants)
             if under_way and state is not None:  # agreed again to a request changed since
+                t = _language_of(state, t)  # (review: the pressing device's language)
                 state = state.model_copy(update={"notice_version": self._versions[flow.id]})
+                # An optional consent given to its old wording is asked for again (found
+                # by review: a Yes to be contacted, read without "staff see it in their
+                # chat", was kept, and the feedback posted there to be answered).
+                state = self._engine(flow, t).without_outdated_consents(state) or state
                 await self._save(pseudonym, state)
-                turn = self._engine(flow, _language_of(state, t)).reask(state)
                 log.info("consent granted", extra={"pseudonym": pseudonym[:12], "flow": flow.id})
-                again = (
-                    t.gettext("Thank you, your consent has been recorded."),
-                    t.gettext(_CONTINUE),
+                again = await self._asked_again(
+                    pseudonym, flow, t, state, t.gettext(_CONTINUE), keep_open=False
                 )
-                return Outcome(replies=headed(again, turn.outcome.replies), close_keyboard=True)
+                receipt = t.gettext("Thank you, your consent has been recorded.")
+                return Outcome(replies=headed((receipt,), again.replies), close_keyboard=True)
             # Agreeing to a survey begins it, also from an older request while another
             # survey is under way (as /start with its name would).
             outcome = await self._begin(pseudonym, flow, t)
@@ -617,8 +616,10 @@ class FeedbackService:
         pseudonym = self.store.pseudonym(person.subject)
         state = await self._state(pseudonym)
         if state is not None and state.flow_id == flow.id and self._agreed_to_older(state, flow):
-            # The changed request declined: the answers cannot go on under it.
+            # The changed request declined: the answers cannot go on under it (nor stay in
+            # the write-ahead log, as after /abbrechen; review).
             await self.store.delete_draft(pseudonym)
+            await self.store.flush_deletions()
             return Reply(
                 t.gettext(
                     "No problem. Your unfinished answers were discarded and nothing new has "
@@ -794,8 +795,8 @@ class FeedbackService:
             created_at=self.clock(),
             expires_at=completion.expires_at,
             collected=collected,
-            scales={
-                step.id: [step.min, step.max]
+            scales={  # as given; a draft from before they were kept: as the flow has it
+                step.id: completion.scales.get(step.id, [step.min, step.max])
                 for step in flow.steps
                 if isinstance(step, RatingStep) and step.id in answers
             },
@@ -858,6 +859,33 @@ class FeedbackService:
     async def _state(self, pseudonym: str) -> ConversationState | None:
         draft = await self.store.load_draft(pseudonym, self.clock())
         return None if draft is None else ConversationState.model_validate(draft.payload)
+
+    async def _asked_again(
+        self,
+        pseudonym: str,
+        flow: FlowDefinition,
+        t: Translator,
+        state: ConversationState,
+        note: str | None = None,
+        keep_open: bool = True,
+    ) -> Outcome:
+        """The open question asked again (after /help, /start, a language chosen ...), as
+        the flow has it now: where it was edited under the answers, realigned and saved
+        (found by review: the question was shown as it is now, and the answer to it
+        refused as to a question changed since), else with its idle time started again
+        (unless not `keep_open`)."""
+        engine = self._engine(flow, t)
+        realigned = engine.realign(state)
+        if realigned is not None and realigned.state is not None:
+            try:
+                await self._save(pseudonym, realigned.state)
+            except StorageFull:  # the answer will realign it again
+                log.warning("unfinished answers not realigned: no space")
+            replies = realigned.outcome.replies
+            return Outcome(replies=headed((note,) if note else (), replies))
+        if keep_open:
+            await self._keep_open(pseudonym, state)
+        return engine.reask(state, note).outcome
 
     async def _keep_open(self, pseudonym: str, state: ConversationState) -> None:
         """The idle time starts again where the open question is asked again (found by a
