@@ -57,6 +57,7 @@ from storage.interface import (
     LanguageChoice,
     StorageFull,
     Store,
+    answers_for,
 )
 
 log = logging.getLogger("flows.rights")
@@ -774,24 +775,18 @@ class DataRights:
         # Answers collected for an optional purpose serve it alone: they go with it. The
         # feedback given under a required one goes whole: nothing else allows keeping it
         # (Art. 17(1)(b)). Only the consent records stay, as proof.
-        # Which answers those are, the feedback itself says (since it is kept: found by
-        # review, a purpose renamed or a survey retired since left them), else the flow.
+        # Which answers those are, each feedback says itself (since it is kept), else the
+        # flow as loaded now (see `answers_for`; found by review: a purpose renamed or a
+        # survey retired since left them).
         optional = not required
         collected: dict[str, list[str]] = {
             flow.id: steps
             for flow in self.catalog.flows.values()
             if optional and (steps := flow.collected_for(purpose_id))
         }
-        for record in feedback if optional else ():
-            # Only where no loaded flow says (the purpose renamed, the survey retired): one
-            # that does may have moved a question out of the purpose since, whose answers in
-            # later feedback are not the purpose's (found by review of the change).
-            if record.flow_id in collected and purpose is not None:
-                continue
-            if kept := record.collected.get(purpose_id):
-                steps = collected.setdefault(record.flow_id, [])
-                steps += [step for step in kept if step not in steps]
-        answered = any(set(collected.get(r.flow_id, ())) & set(r.answers) for r in feedback)
+        answered = optional and any(
+            set(answers_for(purpose_id, r, collected)) & set(r.answers) for r in feedback
+        )
         # Only the feedback given under this consent: another survey's feedback, under a
         # consent still in force, stays (and stays with its recipients).
         under = {record.id for record in feedback if purpose_id in record.purposes}

@@ -780,10 +780,9 @@ class FeedbackService:
             await self._archived()
         # Which answers each optional consent carries, kept with them: a withdrawal finds
         # them after the purpose was renamed or the survey retired (review).
+        # (An empty list where none: then it is known to carry none.)
         collected = {
-            c.purpose: steps
-            for c in granted
-            if (steps := [s for s in flow.collected_for(c.purpose) if s in answers])
+            c.purpose: [s for s in flow.collected_for(c.purpose) if s in answers] for c in granted
         }
         # The language to answer in, kept with the chat id: the app's, not a copy of a
         # /language choice, which has its own date and goes with "Like my Telegram app"

@@ -181,6 +181,25 @@ class FeedbackRecord(NewFeedback):
     id: str
 
 
+def answers_for(
+    purpose: str,
+    record: NewFeedback | Mapping[str, Any],
+    collected: Mapping[str, Collection[str]],
+) -> Collection[str]:
+    """The answers of `record` (or its stored content with its flow id) given for the
+    optional `purpose` alone, which withdrawing it erases: none unless the feedback was
+    given under it; as the feedback recorded them where it did, else `collected` (flow id
+    -> question ids: the flow as loaded now). Found by review: the flow's list now missed
+    a question moved out of the purpose since, or named one moved into it, and knew
+    nothing of a purpose renamed or a survey retired."""
+    data = record.model_dump() if isinstance(record, NewFeedback) else record
+    if purpose not in data.get("purposes", ()):
+        return ()
+    if data.get("collected"):
+        return tuple(data["collected"].get(purpose, ()))
+    return tuple(collected.get(data["flow_id"], ()))
+
+
 class Draft(_Record):
     """The engine's conversation state for one person; opaque to the store."""
 

@@ -42,6 +42,7 @@ from storage.interface import (
     StoreNotOpen,
     SummarySegment,
     Tallies,
+    answers_for,
     bucket_keys,
     notice_parts,
 )
@@ -440,7 +441,7 @@ class MemoryStore(Store):
         if count:
             self._invalidate_person(pseudonym)
             self._untally(pseudonym, purpose)
-            self._erase_answers(pseudonym, collected or {})
+            self._erase_answers(pseudonym, collected or {}, purpose)
             gone = set(erased)
             if gone:
                 items = self._feedback.get(pseudonym, [])
@@ -452,10 +453,12 @@ class MemoryStore(Store):
             self._redraw_posts(pseudonym)
         return count
 
-    def _erase_answers(self, pseudonym: str, collected: Mapping[str, Collection[str]]) -> None:
+    def _erase_answers(
+        self, pseudonym: str, collected: Mapping[str, Collection[str]], purpose: str
+    ) -> None:
         items = self._feedback.get(pseudonym, [])
         for i, record in enumerate(items):
-            gone = set(collected.get(record.flow_id, ()))
+            gone = set(answers_for(purpose, record, collected))
             if gone & set(record.answers):
                 answers = {k: v for k, v in record.answers.items() if k not in gone}
                 items[i] = record.model_copy(update={"answers": answers})

@@ -24,6 +24,7 @@ from storage.interface import (
     NewFeedback,
     StorageFull,
     Tallies,
+    answers_for,
     bucket_keys,
 )
 from storage.memory import (
@@ -274,7 +275,7 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
                 if count:
                     conn.execute(invalidate, (pseudonym, changed))
                     self._untally(conn, pseudonym, deks, purpose)
-                    _erase_answers(conn, pseudonym, deks, collected or {})
+                    _erase_answers(conn, pseudonym, deks, collected or {}, purpose)
                     for table, column in (("feedback", "id"), ("deliveries", "feedback_id")):
                         if gone:  # the notices are kept by now (rights.withdraw)
                             conn.execute(
@@ -508,19 +509,16 @@ def _erase_answers(
     pseudonym: str,
     deks: dict[int, bytes],
     collected: Mapping[str, Collection[str]],
+    purpose: str,
 ) -> None:
-    """Seal the person's feedback again without the answers `collected` for a withdrawn
-    purpose (flow id -> question ids), inside the caller's transaction. A row that does
+    """Seal the person's feedback again without the answers given for the withdrawn
+    optional `purpose` (see `answers_for`; `collected`: flow id -> question ids, for
+    feedback that did not record them), inside the caller's transaction. A row that does
     not open (its key gone or damaged, the row tampered) is left as it is: nobody can
     read it either."""
-    flows = [flow_id for flow_id, steps in collected.items() if steps]
-    if not flows:
-        return
-    marks = ", ".join("?" * len(flows))
     rows = conn.execute(
-        "SELECT id, flow_id, key_version, ciphertext FROM main.feedback"  # noqa: S608
-        f" WHERE pseudonym = ? AND flow_id IN ({marks})",
-        (pseudonym, *flows),
+        "SELECT id, flow_id, key_version, ciphertext FROM main.feedback WHERE pseudonym = ?",
+        (pseudonym,),
     ).fetchall()
     for record_id, flow_id, version, blob in rows:
         dek = deks.get(version)
@@ -530,7 +528,7 @@ def _erase_answers(
             content = unsealed(dek, "feedback", record_id, pseudonym, version, blob)
         except DecryptionFailed:
             continue
-        gone = set(collected[flow_id])
+        gone = set(answers_for(purpose, {**content, "flow_id": flow_id}, collected))
         if not gone & set(content["answers"]):
             continue
         content["answers"] = {k: v for k, v in content["answers"].items() if k not in gone}

@@ -365,7 +365,8 @@ async def test_withdrawing_erases_only_what_each_feedback_gave_for_the_purpose(
 
         await erika.send("/widerruf")
         await erika.press("Rückfrage")
-        [_, newer] = await harness.store.feedback_of(pseudonym, clock())
+        [older, newer] = await harness.store.feedback_of(pseudonym, clock())
+        assert "issue" not in older.answers, "given for the purpose then, it goes too"
         assert "when" not in newer.answers, "its answer for the purpose withdrawn goes"
         assert newer.answers.get("issue") == SECOND, (
             "an answer given under the survey's required consent, still in force, was erased"

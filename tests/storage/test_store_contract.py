@@ -187,9 +187,10 @@ async def test_a_consent_keeps_whether_taking_part_needed_it(store: Store) -> No
 
 async def test_withdrawing_erases_the_answers_collected_for_that_purpose(store: Store) -> None:
     """An answer collected for an optional purpose serves it alone (Art. 17(1)(b)): the
-    withdrawal erases it, and nothing else, from the person's feedback of that flow."""
+    withdrawal erases it, and nothing else, from the person's feedback of that flow given
+    under it."""
     p, other = store.pseudonym("tg-user:1"), store.pseudonym("tg-user:2")
-    asked = feedback("ruf mich an")  # flow "standard": "comment" collected for "callback"
+    asked = feedback("ruf mich an").model_copy(update={"purposes": ["feedback", "callback"]})
     mine = await store.submit_feedback(p, asked, [grant("feedback"), grant("callback")])
     theirs = await store.submit_feedback(other, asked, [grant("feedback"), grant("callback")])
     elsewhere = asked.model_copy(update={"flow_id": "product"})
@@ -207,6 +208,24 @@ async def test_withdrawing_erases_the_answers_collected_for_that_purpose(store: 
     assert [(r.id, r.answers) for r in await store.feedback_of(other, T0)] == [
         (theirs.id, asked.answers)
     ], "another person's answers stay"
+
+
+async def test_withdrawing_erases_what_each_feedback_recorded_for_the_purpose(
+    store: Store,
+) -> None:
+    """Feedback that recorded which answers it gave for the purpose loses those, whatever
+    the flow says now; feedback not given under the purpose loses nothing."""
+    p = store.pseudonym("tg-user:1")
+    await store.grant_consents(p, [grant("feedback"), grant("callback")])
+    given = feedback("ruf mich an").model_copy(update={"purposes": ["feedback", "callback"]})
+    recorded = await store.submit_feedback(
+        p, given.model_copy(update={"collected": {"callback": ["tags"]}}), []
+    )
+    without = await store.submit_feedback(p, feedback("ohne Rückruf"), [])
+    assert await store.withdraw_consent(p, "callback", T0 + HOUR, {"standard": ["comment"]}) == 1
+    by_id = {r.id: r.answers for r in await store.feedback_of(p, T0)}
+    assert by_id[recorded.id] == {"rating": 5, "comment": "ruf mich an"}, "its own list"
+    assert by_id[without.id] == feedback("ohne Rückruf").answers, "not given under it"
 
 
 async def test_withdrawing_erases_the_feedback_named_with_its_deliveries(store: Store) -> None:
