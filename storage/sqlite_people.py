@@ -267,6 +267,8 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
         gone = sorted(set(erased))
         marks = ", ".join("?" * len(gone))
 
+        answered: list[int] = []  # feedback whose answers for the purpose went
+
         async with self._lock:
             deks = await self._feedback_deks(pseudonym)
 
@@ -275,7 +277,7 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
                 if count:
                     conn.execute(invalidate, (pseudonym, changed))
                     self._untally(conn, pseudonym, deks, purpose)
-                    _erase_answers(conn, pseudonym, deks, collected or {}, purpose)
+                    answered[:] = [_erase_answers(conn, pseudonym, deks, collected or {}, purpose)]
                     for table, column in (("feedback", "id"), ("deliveries", "feedback_id")):
                         if gone:  # the notices are kept by now (rights.withdraw)
                             conn.execute(
@@ -308,7 +310,7 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
                     partial(withdraw, invalidate=DROP_PERSON_FIGURES_SQL),
                     atomic=True,
                 )
-            if count and (gone or any(collected.values() if collected else ())):
+            if count and (gone or any(answered)):
                 # The words and ratings of what went may be in cached figures, also in
                 # copies of the data store made before: their key goes, as at an erasure
                 # (found by a forensic review: an old backup's cache still opened).
@@ -510,12 +512,13 @@ def _erase_answers(
     deks: dict[int, bytes],
     collected: Mapping[str, Collection[str]],
     purpose: str,
-) -> None:
+) -> int:
     """Seal the person's feedback again without the answers given for the withdrawn
     optional `purpose` (see `answers_for`; `collected`: flow id -> question ids, for
-    feedback that did not record them), inside the caller's transaction. A row that does
-    not open (its key gone or damaged, the row tampered) is left as it is: nobody can
-    read it either."""
+    feedback that did not record them), inside the caller's transaction; how many
+    feedbacks lost answers. A row that does not open (its key gone or damaged, the row
+    tampered) is left as it is: nobody can read it either."""
+    changed = 0
     rows = conn.execute(
         "SELECT id, flow_id, key_version, ciphertext FROM main.feedback WHERE pseudonym = ?",
         (pseudonym,),
@@ -534,3 +537,5 @@ def _erase_answers(
         content["answers"] = {k: v for k, v in content["answers"].items() if k not in gone}
         sealed = seal(dek, "feedback", record_id, pseudonym, content, version)
         conn.execute("UPDATE main.feedback SET ciphertext = ? WHERE id = ?", (sealed, record_id))
+        changed += 1
+    return changed

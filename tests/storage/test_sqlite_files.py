@@ -1436,6 +1436,23 @@ async def test_a_withdrawal_that_erases_feedback_replaces_the_cache_key(
     assert from_backup.cached is None, "the figures sealed before the withdrawal stay sealed"
 
 
+async def test_a_withdrawal_that_erases_answers_only_replaces_the_cache_key(
+    store: SQLiteStore,
+) -> None:
+    """Answers the feedback recorded for an optional consent, erased at its withdrawal
+    (no flow naming them): their words may be in cached figures too."""
+    p = store.pseudonym(SUBJECT)
+    given = feedback("ruf mich an").model_copy(
+        update={"purposes": ["feedback", "callback"], "collected": {"callback": ["comment"]}}
+    )
+    await store.submit_feedback(p, given, [grant(), grant("callback")])
+    opened = store._cache_key
+    assert await store.withdraw_consent(p, "callback", T0 + DAY, {}, []) == 1
+    [kept] = await store.feedback_of(p, T0)
+    assert "comment" not in kept.answers
+    assert store._cache_key != opened
+
+
 async def test_the_cache_key_is_replaced_at_most_once_a_day(store: SQLiteStore) -> None:
     now = datetime.now(UTC)
     p = store.pseudonym(SUBJECT)
