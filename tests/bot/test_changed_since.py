@@ -3,13 +3,16 @@ given stays under the consents it was given under (found by review)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.bot.test_optional_answers import CALLBACK_FLOW, ISSUE, answer_the_callback_survey
+from tests.bot.test_optional_answers import (
+    CALLBACK_FLOW,
+    ISSUE,
+    answer_the_callback_survey,
+    copy_of_the_data,
+)
 from tests.fakes.botapi import FakeBotApi
 from tests.harness import Clock, Harness, make_settings, texts
 
@@ -20,11 +23,6 @@ required = true
 label = { de = "Auswertung durch Dritte", en = "Analysis by a third party" }
 description = { de = "Weitergabe an ein Analyseinstitut", en = "Passing to an institute" }
 """
-
-
-def copy_of_the_data(messages: list[Any]) -> dict[str, Any]:
-    [document] = [m["document"] for m in messages if m["document"]]
-    return json.loads(document["bytes"].decode("utf-8"))  # type: ignore[no-any-return]
 
 
 @pytest.mark.parametrize("change", ["renamed", "added"])

@@ -5,12 +5,12 @@ again before their answers go on, and nothing is kept under terms they never saw
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from flows.consent import sha256_hex
+from tests.bot.test_optional_answers import copy_of_the_data
 from tests.bot.test_retractions import STAFF, STAFF_CHAT, settled
 from tests.fakes.botapi import FakeBotApi
 from tests.harness import Clock, Harness, make_settings, texts
@@ -68,11 +68,6 @@ async def started(api: FakeBotApi, clock: Clock, data: Path, **settings: Any) ->
     harness = Harness(api, make_settings(data, shipped_flows="feedback", **settings), clock)
     await harness.start()
     return harness
-
-
-def copy_of_the_data(messages: list[Any]) -> dict[str, Any]:
-    [document] = [m["document"] for m in messages if m["document"]]
-    return json.loads(document["bytes"].decode("utf-8"))  # type: ignore[no-any-return]
 
 
 async def rated(api: FakeBotApi, clock: Clock, data: Path, flows: Path) -> None:
