@@ -192,12 +192,16 @@ def answers_for(
     -> question ids: the flow as loaded now). Found by review: the flow's list now missed
     a question moved out of the purpose since, or named one moved into it, and knew
     nothing of a purpose renamed or a survey retired."""
-    data = record.model_dump() if isinstance(record, NewFeedback) else record
-    if purpose not in data.get("purposes", ()):
+    if isinstance(record, NewFeedback):
+        flow_id, purposes, recorded = record.flow_id, record.purposes, record.collected
+    else:
+        flow_id, purposes = record["flow_id"], record.get("purposes", ())
+        recorded = record.get("collected") or {}
+    if purpose not in purposes:
         return ()
-    if data.get("collected"):
-        return tuple(data["collected"].get(purpose, ()))
-    return tuple(collected.get(data["flow_id"], ()))
+    if recorded:
+        return tuple(recorded.get(purpose, ()))
+    return tuple(collected.get(flow_id, ()))
 
 
 class Draft(_Record):
