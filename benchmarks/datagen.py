@@ -87,15 +87,23 @@ def _rows(
     consents: list[tuple[Any, ...]] = []
     feedback: list[tuple[Any, ...]] = []
     for pseudonym in people:
+        # The person's own key for the consent, one of its own for each feedback, as
+        # the store lays them out (see storage.sqlite_core.KEY_VERSION).
         dek = crypto.generate_key()
         wrapped = crypto.wrap_key(master_key, dek, dek_aad(pseudonym, version))
         keys.append((pseudonym, version, wrapped, key_created))
         consents.extend(sqlite_people.consent_rows(pseudonym, dek, [grant]))
-        for _ in range(population.per_person):
+        for record_version in range(version + 1, version + 1 + population.per_person):
+            record_dek = crypto.generate_key()
+            aad = dek_aad(pseudonym, record_version)
+            wrapped = crypto.wrap_key(master_key, record_dek, aad)
+            keys.append((pseudonym, record_version, wrapped, key_created))
             record_id = new_record_id()
-            aad = crypto.associated_data("feedback", record_id, pseudonym, version)
-            blob = crypto.encrypt(dek, plaintext, aad)
-            feedback.append((record_id, pseudonym, "feedback", version, created, expires, blob))
+            aad = crypto.associated_data("feedback", record_id, pseudonym, record_version)
+            blob = crypto.encrypt(record_dek, plaintext, aad)
+            feedback.append(
+                (record_id, pseudonym, "feedback", record_version, created, expires, blob)
+            )
         if len(feedback) >= BATCH:
             yield keys, consents, feedback
             keys, consents, feedback = [], [], []

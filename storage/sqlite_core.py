@@ -6,10 +6,12 @@ import asyncio
 import contextlib
 import json
 import logging
+import secrets
 import sqlite3
 from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import aiosqlite
@@ -26,12 +28,21 @@ from storage.sqlite_db import (
     fetch_in,
     fetch_one,
     on_thread,
-    run,
+    run_many,
     truncate_wals,
     ts,
 )
 
-KEY_VERSION = 1  # the version new data keys get; kept per row so keys can be rotated later
+KEY_VERSION = 1
+"""The person's own key: consent records, language choice, and (as every row did before
+1 Dec 2026) what they gave before. Each survey answered has a key of its own (see
+`_new_dek`), so that feedback that goes, by expiry or a withdrawal, takes its key with
+it while the person's other data stays: copies of the data made before cannot be read
+for it once the key store's own backups from before have rotated out."""
+RECORD_VERSIONS = 2**31
+"""Versions of the keys of one survey's answers are drawn at random below this (from 2;
+they are packed as 32 bits into each ciphertext's associated data): a version is never
+counted up again to one a destroyed key had, whose rows an old backup still holds."""
 DEK_CACHE_SIZE = 1024
 RETRACT_POSTS = (
     "UPDATE ledger.staff_posts SET pseudonym = NULL, feedback_id = NULL, purpose = NULL, redraw = 0"
@@ -61,6 +72,34 @@ def unsealed(
     """The JSON value `seal` encrypted; DecryptionFailed if tampered or moved."""
     aad = crypto.associated_data(table, record_id, pseudonym, version)
     return json.loads(crypto.decrypt(dek, blob, aad))
+
+
+SEALED_TABLES = ("feedback", "drafts", "contacts", "languages", "consents")
+"""The tables whose rows are sealed under a person's data key."""
+_UNUSED_IN = " AND ".join(  # table names from the constant above, never from input
+    f"NOT EXISTS (SELECT 1 FROM main.{table} t WHERE t.pseudonym = k.pseudonym"  # noqa: S608
+    " AND t.key_version = k.key_version)"
+    for table in SEALED_TABLES
+)
+_UNUSED_RECORD_KEYS_SQL = (
+    "SELECT k.pseudonym, k.key_version FROM keys.data_keys AS k"  # noqa: S608
+    " WHERE k.pseudonym BETWEEN ? AND ? AND k.key_version != 1"
+    f" AND k.created_at <= ? AND {_UNUSED_IN}"
+)
+
+
+def drop_unused_record_keys(
+    conn: sqlite3.Connection, first: str, last: str, made_before: str
+) -> list[tuple[str, int]]:
+    """Destroy the record keys (not KEY_VERSION) of the people from `first` to `last`
+    (pseudonyms, both included) made before `made_before` that no row is sealed under
+    any more, inside the caller's transaction; which they were."""
+    rows = [
+        (str(pseudonym), int(version))
+        for pseudonym, version in conn.execute(_UNUSED_RECORD_KEYS_SQL, (first, last, made_before))
+    ]
+    conn.executemany("DELETE FROM keys.data_keys WHERE pseudonym = ? AND key_version = ?", rows)
+    return rows
 
 
 def wall_clock() -> str:
@@ -130,7 +169,7 @@ class StoreCore:
         return keys
 
     async def _write_dek(self, pseudonym: str) -> bytes:
-        """The key new rows of this person are encrypted with, created on first use.
+        """The person's own key (KEY_VERSION), created on first use.
 
         Committed on its own before the data that uses it, so data never exists without
         its key (only the reverse, which the purge cleans up).
@@ -138,16 +177,72 @@ class StoreCore:
         dek = await self._read_dek(pseudonym, KEY_VERSION)
         if dek is not None:
             return dek
-        dek = crypto.generate_key()
-        wrapped = crypto.wrap_key(self._master_key, dek, dek_aad(pseudonym, KEY_VERSION))
-        await run(  # one statement: atomic and durable (keys.db is synchronous=FULL)
+        await self._insert_deks(pseudonym, {KEY_VERSION: (dek := crypto.generate_key())})
+        return dek
+
+    async def _new_deks(self, pseudonym: str, count: int) -> list[tuple[int, bytes]]:
+        """`count` new keys for records of the person, each under a version of its own
+        that the person has no key under (committed, as `_write_dek`); unused ones go
+        with `_drop_unused_deks`."""
+        if count <= 0:
+            return []
+        taken = {
+            int(row[0])
+            for row in await fetch_all(
+                self._conn(),
+                "SELECT key_version FROM keys.data_keys WHERE pseudonym = ?",
+                (pseudonym,),
+            )
+        }
+        fresh: dict[int, bytes] = {}
+        while len(fresh) < count:
+            version = 2 + secrets.randbelow(RECORD_VERSIONS - 2)
+            if version not in taken:
+                fresh[version] = crypto.generate_key()
+        await self._insert_deks(pseudonym, fresh)
+        return list(fresh.items())
+
+    async def _conversation_dek(self, pseudonym: str) -> tuple[int, bytes]:
+        """The key of the answers the person is giving now: their unfinished answers' key
+        (which their feedback takes over when it is stored), or a new one."""
+        row = await fetch_one(
+            self._conn(), "SELECT key_version FROM main.drafts WHERE pseudonym = ?", (pseudonym,)
+        )
+        if row is not None:
+            version = int(row[0])
+            with contextlib.suppress(DecryptionFailed):
+                dek = await self._read_dek(pseudonym, version)
+                if dek is not None:
+                    return version, dek
+        return (await self._new_deks(pseudonym, 1))[0]
+
+    async def _insert_deks(self, pseudonym: str, deks: dict[int, bytes]) -> None:
+        now = ts(datetime.now(UTC))
+        rows = [
+            (
+                pseudonym,
+                version,
+                crypto.wrap_key(self._master_key, dek, dek_aad(pseudonym, version)),
+                now,
+            )
+            for version, dek in deks.items()
+        ]
+        await run_many(  # one transaction: atomic and durable (keys.db is synchronous=FULL)
             self._conn(),
             "INSERT INTO keys.data_keys (pseudonym, key_version, wrapped_dek, created_at)"
             " VALUES (?, ?, ?, ?)",
-            (pseudonym, KEY_VERSION, wrapped, ts(datetime.now(UTC))),
+            rows,
         )
-        self._remember(pseudonym, KEY_VERSION, dek)
-        return dek
+        for version, dek in deks.items():
+            self._remember(pseudonym, version, dek)
+
+    async def _drop_unused_deks(self, pseudonym: str) -> int:
+        """Destroy the person's record keys no row is sealed under any more (under the
+        store's lock, after the rows went); how many."""
+        work = partial(drop_unused_record_keys, first=pseudonym, last=pseudonym, made_before="9999")
+        dropped = await on_thread(self._conn(), work, atomic=True)
+        self._forget_keys(dropped)
+        return len(dropped)
 
     def _cached_dek(self, pseudonym: str, version: int) -> bytes | None:
         cached = self._deks.get((pseudonym, version))
@@ -160,6 +255,10 @@ class StoreCore:
         self._deks.move_to_end((pseudonym, version))
         while len(self._deks) > DEK_CACHE_SIZE:
             self._deks.popitem(last=False)
+
+    def _forget_keys(self, keys: Iterable[tuple[str, int]]) -> None:
+        for cache_key in keys:
+            self._deks.pop(cache_key, None)
 
     def _forget(self, pseudonyms: Iterable[str]) -> None:
         gone = set(pseudonyms)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -108,15 +108,18 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
         `at` is its time column and value. Raises StorageFull (nothing written)."""
         column, moment = at
         async with self._lock:
-            dek = await self._write_dek(pseudonym)
-            blob = seal(dek, table, record_id, pseudonym, value)
+            if table == "drafts":  # under the key their feedback will take over
+                version, dek = await self._conversation_dek(pseudonym)
+            else:
+                version, dek = KEY_VERSION, await self._write_dek(pseudonym)
+            blob = seal(dek, table, record_id, pseudonym, value, version)
             await run(
                 self._conn(),
                 f"INSERT INTO main.{table} (pseudonym, key_version, {column}, expires_at,"  # noqa: S608
                 f" ciphertext) VALUES (?, ?, ?, ?, ?) ON CONFLICT (pseudonym) DO UPDATE SET"
                 f" key_version = excluded.key_version, {column} = excluded.{column},"
                 " expires_at = excluded.expires_at, ciphertext = excluded.ciphertext",
-                (pseudonym, KEY_VERSION, ts(moment), ts(expires_at), blob),
+                (pseudonym, version, ts(moment), ts(expires_at), blob),
             )
 
     async def _own_row(
@@ -148,7 +151,10 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
     async def _delete_own_row(self, table: str, pseudonym: str) -> bool:
         async with self._lock:
             sql = f"DELETE FROM main.{table} WHERE pseudonym = ?"  # noqa: S608
-            return await run(self._conn(), sql, (pseudonym,)) > 0
+            deleted = await run(self._conn(), sql, (pseudonym,)) > 0
+            if deleted:  # answers discarded take their key with them
+                await self._drop_unused_deks(pseudonym)
+            return deleted
 
     async def save_draft(self, pseudonym: str, draft: Draft) -> None:
         """Raises StorageFull (nothing written) when there is no space."""
@@ -271,13 +277,21 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
 
         async with self._lock:
             deks = await self._feedback_deks(pseudonym)
+            # A feedback that loses answers is sealed again under a key of its own, and
+            # its old key goes: copies of the data made before cannot be read for them.
+            row = await fetch_one(
+                self._conn(), "SELECT count(*) FROM main.feedback WHERE pseudonym = ?", (pseudonym,)
+            )
+            fresh = await self._new_deks(pseudonym, int(row[0]) if row else 0)
 
             def withdraw(conn: sqlite3.Connection, invalidate: str = INVALIDATE_PERSON_SQL) -> int:
                 count: int = conn.execute(_WITHDRAW_SQL, (moment, pseudonym, purpose)).rowcount
                 if count:
                     conn.execute(invalidate, (pseudonym, changed))
                     self._untally(conn, pseudonym, deks, purpose)
-                    answered[:] = [_erase_answers(conn, pseudonym, deks, collected or {}, purpose)]
+                    answered[:] = [
+                        _erase_answers(conn, pseudonym, deks, collected or {}, purpose, fresh)
+                    ]
                     for table, column in (("feedback", "id"), ("deliveries", "feedback_id")):
                         if gone:  # the notices are kept by now (rights.withdraw)
                             conn.execute(
@@ -305,11 +319,14 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
                 count = await on_thread(self._conn(), withdraw, atomic=True)
             except StorageFull:
                 # as erase_subject: no room for new cache rows, drop the figures in place
-                return await on_thread(
+                count = await on_thread(
                     self._conn(),
                     partial(withdraw, invalidate=DROP_PERSON_FIGURES_SQL),
                     atomic=True,
                 )
+            finally:
+                # the keys of what went, and of those not needed
+                await self._drop_unused_deks(pseudonym)
             if count and (gone or any(answered)):
                 # The words and ratings of what went may be in cached figures, also in
                 # copies of the data store made before: their key goes, as at an erasure
@@ -346,20 +363,27 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
         day = feedback.created_at.astimezone(UTC).date()
         changed = wall_clock()
         async with self._lock:
-            dek = await self._write_dek(pseudonym)
-            aad = crypto.associated_data("feedback", record_id, pseudonym, KEY_VERSION)
+            # The consent records (proof for all the person's feedback) and the contact
+            # chat id under the person's own key; the feedback and what it added to the
+            # statistics under the key of the answers (see KEY_VERSION). The contact
+            # keeps its ciphertext, by which the erasure ledger knows it (a chat id given
+            # again is another row), and tells no more than the pseudonym does to whoever
+            # holds the master key.
+            own = await self._write_dek(pseudonym)
+            new_consents = consent_rows(pseudonym, own, grants)
+            version, dek = await self._conversation_dek(pseudonym)
+            aad = crypto.associated_data("feedback", record_id, pseudonym, version)
             blob = crypto.encrypt(dek, plaintext, aad)
-            new_consents = consent_rows(pseudonym, dek, grants)
             # Kept so that an erasure or withdrawal can take exactly this out again.
             under = feedback.purposes[:1] if counted_under is None else list(counted_under)
             counted = {"tallies": tallies or {}, "purposes": under}
-            sealed_tallies = seal(dek, TALLIES, record_id, pseudonym, counted)
+            sealed_tallies = seal(dek, TALLIES, record_id, pseudonym, counted, version)
             contact = None
             if contact_chat_id is not None:
                 value: int | dict[str, Any] = int(contact_chat_id)
                 if contact_language is not None:  # stores before it sealed the id alone
                     value = {"chat": value, "language": contact_language}
-                contact = seal(dek, "contacts", _CONTACT_ID, pseudonym, value)
+                contact = seal(own, "contacts", _CONTACT_ID, pseudonym, value)
 
             def submit(conn: sqlite3.Connection) -> None:
                 conn.execute(
@@ -370,7 +394,7 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
                         record_id,
                         pseudonym,
                         feedback.flow_id,
-                        KEY_VERSION,
+                        version,
                         created,
                         expires,
                         blob,
@@ -415,7 +439,11 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
                     conn.executemany(INVALIDATE_BUCKET_SQL, buckets)
                 self._count(conn, day, feedback.flow_id, tallies or {})
 
-            await on_thread(self._conn(), submit, atomic=True)
+            try:
+                await on_thread(self._conn(), submit, atomic=True)
+            except BaseException:
+                await self._drop_unused_deks(pseudonym)  # a new key nothing was stored under
+                raise
         stored = json.loads(plaintext)  # return what a later read returns
         return FeedbackRecord(
             id=record_id,
@@ -512,18 +540,22 @@ def _erase_answers(
     deks: dict[int, bytes],
     collected: Mapping[str, Collection[str]],
     purpose: str,
+    fresh: list[tuple[int, bytes]],
 ) -> int:
     """Seal the person's feedback again without the answers given for the withdrawn
     optional `purpose` (see `answers_for`; `collected`: flow id -> question ids, for
     feedback that did not record them), inside the caller's transaction; how many
-    feedbacks lost answers. A row that does not open (its key gone or damaged, the row
-    tampered) is left as it is: nobody can read it either."""
+    feedbacks lost answers. Each is sealed under a key of `fresh` (new keys, committed),
+    with what it added to the statistics, so that nothing holds its old key any more. A
+    row that does not open (its key gone or damaged, the row tampered) is left as it is:
+    nobody can read it either."""
     changed = 0
     rows = conn.execute(
-        "SELECT id, flow_id, key_version, ciphertext FROM main.feedback WHERE pseudonym = ?",
+        "SELECT id, flow_id, key_version, ciphertext, tallies FROM main.feedback"
+        " WHERE pseudonym = ?",
         (pseudonym,),
     ).fetchall()
-    for record_id, flow_id, version, blob in rows:
+    for record_id, flow_id, version, blob, tallies in rows:
         dek = deks.get(version)
         if dek is None:
             continue
@@ -532,10 +564,31 @@ def _erase_answers(
         except DecryptionFailed:
             continue
         gone = set(answers_for(purpose, {**content, "flow_id": flow_id}, collected))
-        if not gone & set(content["answers"]):
+        if not gone & set(content["answers"]) or not fresh:
             continue
         content["answers"] = {k: v for k, v in content["answers"].items() if k not in gone}
-        sealed = seal(dek, "feedback", record_id, pseudonym, content, version)
-        conn.execute("UPDATE main.feedback SET ciphertext = ? WHERE id = ?", (sealed, record_id))
+        new_version, new_dek = fresh.pop()
+        counted = None
+        if tallies is not None:
+            with contextlib.suppress(DecryptionFailed):  # then nothing to take out later
+                counted = seal_again(dek, TALLIES, record_id, pseudonym, version, tallies)
+        conn.execute(
+            "UPDATE main.feedback SET key_version = ?, ciphertext = ?, tallies = ? WHERE id = ?",
+            (
+                new_version,
+                seal(new_dek, "feedback", record_id, pseudonym, content, new_version),
+                None if counted is None else counted(new_dek, new_version),
+                record_id,
+            ),
+        )
         changed += 1
     return changed
+
+
+def seal_again(
+    dek: bytes, table: str, record_id: str, pseudonym: str, version: int, blob: bytes
+) -> Callable[[bytes, int], bytes]:
+    """Open a sealed value now (DecryptionFailed if it does not) to seal it under another
+    key and version later."""
+    value = unsealed(dek, table, record_id, pseudonym, version, blob)
+    return lambda key, new_version: seal(key, table, record_id, pseudonym, value, new_version)

@@ -26,6 +26,7 @@ from storage.memory import (
 )
 from storage.sqlite_core import (
     RETRACT_POSTS,
+    drop_unused_record_keys,
     wall_clock,
 )
 from storage.sqlite_db import (
@@ -151,7 +152,7 @@ _OLD_LEDGER_SQL = (  # entries about data that has expired by now anyway
 )
 CACHE_ROW_MEMORY = timedelta(hours=1)
 _UNUSED_KEYS_SQL = (
-    "SELECT k.pseudonym FROM keys.data_keys k"
+    "SELECT DISTINCT k.pseudonym FROM keys.data_keys k"
     " WHERE k.pseudonym > ? AND k.pseudonym <= ?"
     " AND NOT EXISTS (SELECT 1 FROM main.feedback f WHERE f.pseudonym = k.pseudonym)"
     " AND NOT EXISTS (SELECT 1 FROM main.drafts d WHERE d.pseudonym = k.pseudonym)"
@@ -183,12 +184,15 @@ def _cap(conn: sqlite3.Connection, capped: list[tuple[int, datetime, timedelta]]
     conn.executemany(DROP_BUCKET_FIGURES_SQL, [(bucket, changed) for bucket in sorted(buckets)])
 
 
-def _shred_unused_keys(conn: sqlite3.Connection, window: tuple[str, str, str]) -> list[tuple[str]]:
-    """Delete the keys of people with nothing left in a window of pseudonyms; who they were."""
+def _shred_unused_keys(
+    conn: sqlite3.Connection, window: tuple[str, str, str]
+) -> tuple[list[tuple[str]], list[tuple[str, int]]]:
+    """Delete the keys of people with nothing left in a window of pseudonyms, then those
+    of records gone (expired, discarded) of the others; who they were, and which."""
     rows = conn.execute(_UNUSED_KEYS_SQL, window).fetchall()
     people = [(str(row[0]),) for row in rows]
     conn.executemany("DELETE FROM keys.data_keys WHERE pseudonym = ?", people)
-    return people
+    return people, drop_unused_record_keys(conn, *window)
 
 
 class Lifecycle(Statistics, SummaryCache, ErasureLedger):
@@ -439,9 +443,10 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
                     return total
                 last = str(window[-1][0])
                 shred = partial(_shred_unused_keys, window=(after, last, grace_cutoff))
-                people = await on_thread(self._conn(), shred, atomic=True)
+                people, records = await on_thread(self._conn(), shred, atomic=True)
                 total += len(people)
                 self._forget(p for (p,) in people)
+                self._forget_keys(records)
                 if people:
                     sql = "DELETE FROM main.consents WHERE pseudonym = ?"
                     await run_many(self._conn(), sql, people)

@@ -67,10 +67,11 @@ async def test_rotation_switches_every_key_to_the_new_master_key(tmp_path: Path)
     await store.open()
     await fill(store, 30)
     seen: list[tuple[int, int]] = []
+    # Each person's own key and their feedback's
     assert (
-        await store.rotate_master_key(new, batch=7, progress=lambda d, t: seen.append((d, t))) == 30
+        await store.rotate_master_key(new, batch=7, progress=lambda d, t: seen.append((d, t))) == 60
     )
-    assert seen[-1] == (30, 30) and len(seen) == 5
+    assert seen[-1] == (60, 60) and len(seen) == 9
     await store.close()
     assert await readable(tmp_path, new, 30) == 30
     assert not (tmp_path / "keys.db-wal").exists(), "a rotation that ran to its end"
@@ -105,7 +106,7 @@ async def test_interrupted_rotation_keeps_the_old_key_working_and_can_be_finishe
     store = SQLiteStore(tmp_path, old)
     await store.open()
     await store.submit_feedback(store.pseudonym("tg-user:late"), feedback("late"), [GRANT])
-    assert await store.rotate_master_key(new, batch=5) == 21
+    assert await store.rotate_master_key(new, batch=5) == 42, "two keys a person"
     await store.close()
     assert await readable(tmp_path, new, 20) == 20
 
