@@ -1019,7 +1019,9 @@ class DataRights:
         withdrawn = state.model_copy(update=update)
         payload = withdrawn.model_dump(mode="json")
         try:
-            await self.store.save_draft(pseudonym, draft.model_copy(update={"payload": payload}))
+            # under a new key: the answers taken out go with the old one
+            kept = draft.model_copy(update={"payload": payload})
+            await self.store.save_draft(pseudonym, kept, fresh=True)
         except StorageFull:  # deleting needs no room
             await self.store.delete_draft(pseudonym)
             return _DraftWithdrawal(given=True, discarded=True)

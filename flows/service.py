@@ -699,7 +699,7 @@ class FeedbackService:
         turn = self._engine(flow, t).begin()
         assert turn.state is not None
         state = turn.state.model_copy(update={"notice_version": self._versions[flow.id]})
-        await self._save(pseudonym, state)
+        await self._save(pseudonym, state, fresh=True)  # not under the key of answers before
         return turn.outcome
 
     def _agreed_to_older(self, state: ConversationState, flow: FlowDefinition) -> bool:
@@ -897,7 +897,7 @@ class FeedbackService:
         except StorageFull:
             log.warning("unfinished answers not kept open longer: no space")
 
-    async def _save(self, pseudonym: str, state: ConversationState) -> None:
+    async def _save(self, pseudonym: str, state: ConversationState, fresh: bool = False) -> None:
         now = self.clock()
         await self.store.save_draft(
             pseudonym,
@@ -906,6 +906,7 @@ class FeedbackService:
                 updated_at=now,
                 expires_at=now + self.config.draft_idle,
             ),
+            fresh=fresh,
         )
 
     def _engine(self, flow: FlowDefinition, t: Translator) -> Engine:

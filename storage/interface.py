@@ -468,6 +468,8 @@ class PurgeReport(_Record):
     drafts: int = 0
     languages: int = 0
     keys: int = 0
+    """People whose keys all went (nothing of theirs left), and keys of single surveys
+    whose rows all went (expired, discarded)."""
     orphans: int = 0
     audit: int = 0
 
@@ -495,8 +497,10 @@ class Store(abc.ABC):
 
     # conversation drafts
     @abc.abstractmethod
-    async def save_draft(self, pseudonym: str, draft: Draft) -> None:
-        """Create or replace the person's draft (encrypted under their data key)."""
+    async def save_draft(self, pseudonym: str, draft: Draft, fresh: bool = False) -> None:
+        """Create or replace the person's draft (encrypted under their data key). `fresh`:
+        answers begun afresh (another survey, some taken out), which the answers before
+        must not share a key with."""
 
     @abc.abstractmethod
     async def load_draft(self, pseudonym: str, now: datetime) -> Draft | None:

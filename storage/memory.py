@@ -158,7 +158,7 @@ class MemoryStore(Store):
         self._check()
         return crypto.pseudonym(self._pseudonym_key, subject)
 
-    async def save_draft(self, pseudonym: str, draft: Draft) -> None:
+    async def save_draft(self, pseudonym: str, draft: Draft, fresh: bool = False) -> None:
         self._check_space()
         stored = Draft.model_validate_json(draft.model_dump_json())
         self._drafts[pseudonym] = stored.model_copy(

@@ -20,6 +20,7 @@ import pydantic_core
 from storage import crypto
 from storage.interface import (
     DecryptionFailed,
+    StorageFull,
     StoreError,
     StoreNotOpen,
 )
@@ -36,7 +37,7 @@ from storage.sqlite_db import (
 KEY_VERSION = 1
 """The person's own key: consent records, language choice, and (as every row did before
 1 Dec 2026) what they gave before. Each survey answered has a key of its own (see
-`_new_dek`), so that feedback that goes, by expiry or a withdrawal, takes its key with
+`_new_deks`), so that feedback that goes, by expiry or a withdrawal, takes its key with
 it while the person's other data stays: copies of the data made before cannot be read
 for it once the key store's own backups from before have rotated out."""
 RECORD_VERSIONS = 2**31
@@ -80,6 +81,15 @@ _UNUSED_IN = " AND ".join(  # table names from the constant above, never from in
     f"NOT EXISTS (SELECT 1 FROM main.{table} t WHERE t.pseudonym = k.pseudonym"  # noqa: S608
     " AND t.key_version = k.key_version)"
     for table in SEALED_TABLES
+)
+_VERSIONS_SQL = " UNION ".join(  # table names from the constant above, never from input
+    [
+        "SELECT key_version FROM keys.data_keys WHERE pseudonym = ?",
+        *(
+            f"SELECT key_version FROM main.{table} WHERE pseudonym = ?"  # noqa: S608
+            for table in SEALED_TABLES
+        ),
+    ]
 )
 _UNUSED_RECORD_KEYS_SQL = (
     "SELECT k.pseudonym, k.key_version FROM keys.data_keys AS k"  # noqa: S608
@@ -186,13 +196,10 @@ class StoreCore:
         with `_drop_unused_deks`."""
         if count <= 0:
             return []
+        # Nor one a row still names whose key is gone (restored without its key store):
+        # that row would no longer read as absent but as tampered with.
         taken = {
-            int(row[0])
-            for row in await fetch_all(
-                self._conn(),
-                "SELECT key_version FROM keys.data_keys WHERE pseudonym = ?",
-                (pseudonym,),
-            )
+            int(row[0]) for row in await fetch_all(self._conn(), _VERSIONS_SQL, (pseudonym,) * 6)
         }
         fresh: dict[int, bytes] = {}
         while len(fresh) < count:
@@ -202,19 +209,30 @@ class StoreCore:
         await self._insert_deks(pseudonym, fresh)
         return list(fresh.items())
 
-    async def _conversation_dek(self, pseudonym: str) -> tuple[int, bytes]:
+    async def _conversation_dek(
+        self, pseudonym: str, now: datetime, fresh: bool = False
+    ) -> tuple[int, bytes, bool]:
         """The key of the answers the person is giving now: their unfinished answers' key
-        (which their feedback takes over when it is stored), or a new one."""
-        row = await fetch_one(
-            self._conn(), "SELECT key_version FROM main.drafts WHERE pseudonym = ?", (pseudonym,)
-        )
+        (which their feedback takes over when it is stored), or a new one: for answers
+        begun afresh (`fresh`: another survey, or answers taken out at a withdrawal),
+        over unfinished answers that expired by `now`, or over answers from before keys
+        of their own (under the person's own key). Whether it is new."""
+        row = None
+        if not fresh:
+            row = await fetch_one(
+                self._conn(),
+                "SELECT key_version FROM main.drafts WHERE pseudonym = ? AND expires_at > ?"
+                " AND key_version != ?",
+                (pseudonym, ts(now), KEY_VERSION),
+            )
         if row is not None:
             version = int(row[0])
             with contextlib.suppress(DecryptionFailed):
                 dek = await self._read_dek(pseudonym, version)
                 if dek is not None:
-                    return version, dek
-        return (await self._new_deks(pseudonym, 1))[0]
+                    return version, dek, False
+        [(version, dek)] = await self._new_deks(pseudonym, 1)
+        return version, dek, True
 
     async def _insert_deks(self, pseudonym: str, deks: dict[int, bytes]) -> None:
         now = ts(datetime.now(UTC))
@@ -238,9 +256,14 @@ class StoreCore:
 
     async def _drop_unused_deks(self, pseudonym: str) -> int:
         """Destroy the person's record keys no row is sealed under any more (under the
-        store's lock, after the rows went); how many."""
+        store's lock, after the rows went); how many. On a full disk, none: the purge
+        destroys them later, and what went before stays done."""
         work = partial(drop_unused_record_keys, first=pseudonym, last=pseudonym, made_before="9999")
-        dropped = await on_thread(self._conn(), work, atomic=True)
+        try:
+            dropped = await on_thread(self._conn(), work, atomic=True)
+        except StorageFull:
+            log.warning("record_keys_left_to_the_purge")
+            return 0
         self._forget_keys(dropped)
         return len(dropped)
 

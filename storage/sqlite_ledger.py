@@ -39,7 +39,7 @@ from typing import Any
 
 from storage import crypto
 from storage.interface import DecryptionFailed, StorageFull
-from storage.sqlite_core import StoreCore, dek_aad
+from storage.sqlite_core import KEY_VERSION, StoreCore, dek_aad
 from storage.sqlite_db import dt, fetch_one, on_thread, run, select_in, ts
 
 log = logging.getLogger("storage")
@@ -118,10 +118,14 @@ class ErasureLedger(StoreCore):
     async def _key_rows(self, pseudonym: str) -> set[tuple[int, str]]:
         """The person's data keys as an erasure entry names them (by a fingerprint): a key
         is created once and never changed, so they tell the person's data from before
-        the erasure."""
+        the erasure. Their own key (KEY_VERSION) alone where they have one."""
         rows = partial(_key_rows_of, people=[pseudonym], name=self._key_namer())
         found = await on_thread(self._conn(), rows)
-        return {key for key in found.get(pseudonym, set()) if key[1].startswith(KEY_FINGERPRINT)}
+        named = {key for key in found.get(pseudonym, set()) if key[1].startswith(KEY_FINGERPRINT)}
+        # The person's own key, which every copy of their data has, where there is one:
+        # an entry naming a key per survey grew with them, and its size (in clear) told
+        # an erasure from a withdrawal and how much the person had given (found by review).
+        return {key for key in named if key[0] == KEY_VERSION} or named
 
     def _key_namer(self) -> KeyNamer:
         """How an erasure entry names a data key: by a keyed hash of the key itself, which

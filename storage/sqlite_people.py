@@ -66,6 +66,10 @@ _WITHDRAW_SQL = (
 )
 
 
+_FEEDBACK_UNDER_SQL = (  # those that may lose answers at a withdrawal: all, if in force
+    "SELECT count(*) FROM main.feedback WHERE pseudonym = ?1 AND EXISTS (SELECT 1 FROM"
+    " main.consents WHERE pseudonym = ?1 AND purpose = ?2 AND withdrawn_at IS NULL)"
+)
 INSERT_CONSENT = (
     "INSERT INTO main.consents (id, pseudonym, purpose, key_version, granted_at, ciphertext)"
     " VALUES (?, ?, ?, ?, ?, ?)"
@@ -103,24 +107,32 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
         at: tuple[str, datetime],
         expires_at: datetime,
         value: dict[str, Any],
+        fresh: bool = False,
     ) -> None:
         """Create or replace the person's row of `table`, `value` sealed under their key;
-        `at` is its time column and value. Raises StorageFull (nothing written)."""
+        `at` is its time column and value. Raises StorageFull (nothing written). Drafts
+        are sealed under the key their feedback will take over, a new one when `fresh`
+        (see `_conversation_dek`); the key of answers replaced goes."""
         column, moment = at
         async with self._lock:
-            if table == "drafts":  # under the key their feedback will take over
-                version, dek = await self._conversation_dek(pseudonym)
+            new_key = False
+            if table == "drafts":
+                version, dek, new_key = await self._conversation_dek(pseudonym, moment, fresh)
             else:
                 version, dek = KEY_VERSION, await self._write_dek(pseudonym)
             blob = seal(dek, table, record_id, pseudonym, value, version)
-            await run(
-                self._conn(),
-                f"INSERT INTO main.{table} (pseudonym, key_version, {column}, expires_at,"  # noqa: S608
-                f" ciphertext) VALUES (?, ?, ?, ?, ?) ON CONFLICT (pseudonym) DO UPDATE SET"
-                f" key_version = excluded.key_version, {column} = excluded.{column},"
-                " expires_at = excluded.expires_at, ciphertext = excluded.ciphertext",
-                (pseudonym, version, ts(moment), ts(expires_at), blob),
-            )
+            try:
+                await run(
+                    self._conn(),
+                    f"INSERT INTO main.{table} (pseudonym, key_version, {column}, expires_at,"  # noqa: S608
+                    f" ciphertext) VALUES (?, ?, ?, ?, ?) ON CONFLICT (pseudonym) DO UPDATE SET"
+                    f" key_version = excluded.key_version, {column} = excluded.{column},"
+                    " expires_at = excluded.expires_at, ciphertext = excluded.ciphertext",
+                    (pseudonym, version, ts(moment), ts(expires_at), blob),
+                )
+            finally:
+                if new_key:  # unused (nothing written), or the one of the answers replaced
+                    await self._drop_unused_deks(pseudonym)
 
     async def _own_row(
         self, table: str, record_id: str, column: str, pseudonym: str, now: datetime
@@ -156,11 +168,13 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
                 await self._drop_unused_deks(pseudonym)
             return deleted
 
-    async def save_draft(self, pseudonym: str, draft: Draft) -> None:
+    async def save_draft(self, pseudonym: str, draft: Draft, fresh: bool = False) -> None:
         """Raises StorageFull (nothing written) when there is no space."""
         at = ("updated_at", draft.updated_at)
         value = {"payload": draft.payload}
-        await self._save_own_row("drafts", _DRAFT_ID, pseudonym, at, draft.expires_at, value)
+        await self._save_own_row(
+            "drafts", _DRAFT_ID, pseudonym, at, draft.expires_at, value, fresh=fresh
+        )
 
     async def load_draft(self, pseudonym: str, now: datetime) -> Draft | None:
         """Raises DecryptionFailed for a tampered draft."""
@@ -279,10 +293,11 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
             deks = await self._feedback_deks(pseudonym)
             # A feedback that loses answers is sealed again under a key of its own, and
             # its old key goes: copies of the data made before cannot be read for them.
-            row = await fetch_one(
-                self._conn(), "SELECT count(*) FROM main.feedback WHERE pseudonym = ?", (pseudonym,)
-            )
-            fresh = await self._new_deks(pseudonym, int(row[0]) if row else 0)
+            # On a full disk, under the key it has: the withdrawal comes first.
+            row = await fetch_one(self._conn(), _FEEDBACK_UNDER_SQL, (pseudonym, purpose))
+            fresh: list[tuple[int, bytes]] = []
+            with contextlib.suppress(StorageFull):
+                fresh = await self._new_deks(pseudonym, int(row[0]) if row else 0)
 
             def withdraw(conn: sqlite3.Connection, invalidate: str = INVALIDATE_PERSON_SQL) -> int:
                 count: int = conn.execute(_WITHDRAW_SQL, (moment, pseudonym, purpose)).rowcount
@@ -290,7 +305,7 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
                     conn.execute(invalidate, (pseudonym, changed))
                     self._untally(conn, pseudonym, deks, purpose)
                     answered[:] = [
-                        _erase_answers(conn, pseudonym, deks, collected or {}, purpose, fresh)
+                        _erase_answers(conn, pseudonym, deks, collected or {}, purpose, list(fresh))
                     ]
                     for table, column in (("feedback", "id"), ("deliveries", "feedback_id")):
                         if gone:  # the notices are kept by now (rights.withdraw)
@@ -371,7 +386,7 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
             # holds the master key.
             own = await self._write_dek(pseudonym)
             new_consents = consent_rows(pseudonym, own, grants)
-            version, dek = await self._conversation_dek(pseudonym)
+            version, dek, _ = await self._conversation_dek(pseudonym, feedback.created_at)
             aad = crypto.associated_data("feedback", record_id, pseudonym, version)
             blob = crypto.encrypt(dek, plaintext, aad)
             # Kept so that an erasure or withdrawal can take exactly this out again.
@@ -545,10 +560,10 @@ def _erase_answers(
     """Seal the person's feedback again without the answers given for the withdrawn
     optional `purpose` (see `answers_for`; `collected`: flow id -> question ids, for
     feedback that did not record them), inside the caller's transaction; how many
-    feedbacks lost answers. Each is sealed under a key of `fresh` (new keys, committed),
-    with what it added to the statistics, so that nothing holds its old key any more. A
-    row that does not open (its key gone or damaged, the row tampered) is left as it is:
-    nobody can read it either."""
+    feedbacks lost answers. Each is sealed under a key of `fresh` (new keys, committed;
+    without, under its own), with what it added to the statistics, so that nothing holds
+    its old key any more. A row that does not open (its key gone or damaged, the row
+    tampered) is left as it is: nobody can read it either."""
     changed = 0
     rows = conn.execute(
         "SELECT id, flow_id, key_version, ciphertext, tallies FROM main.feedback"
@@ -564,10 +579,10 @@ def _erase_answers(
         except DecryptionFailed:
             continue
         gone = set(answers_for(purpose, {**content, "flow_id": flow_id}, collected))
-        if not gone & set(content["answers"]) or not fresh:
+        if not gone & set(content["answers"]):
             continue
         content["answers"] = {k: v for k, v in content["answers"].items() if k not in gone}
-        new_version, new_dek = fresh.pop()
+        new_version, new_dek = fresh.pop() if fresh else (version, dek)
         counted = None
         if tallies is not None:
             with contextlib.suppress(DecryptionFailed):  # then nothing to take out later

@@ -426,7 +426,8 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
         return total
 
     async def _drop_unused_keys(self, grace_cutoff: str) -> int:
-        """Destroy the keys of people with nothing left, then their consent records.
+        """Destroy the keys of people with nothing left, then their consent records, and
+        the keys of surveys of others whose rows all went; how many people and keys.
 
         Walks the key store in pseudonym order, a window of keys at a time.
         """
@@ -444,7 +445,7 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
                 last = str(window[-1][0])
                 shred = partial(_shred_unused_keys, window=(after, last, grace_cutoff))
                 people, records = await on_thread(self._conn(), shred, atomic=True)
-                total += len(people)
+                total += len(people) + len(records)
                 self._forget(p for (p,) in people)
                 self._forget_keys(records)
                 if people:

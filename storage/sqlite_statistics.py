@@ -34,6 +34,7 @@ from storage.sqlite_db import (
 
 log = logging.getLogger("storage")
 
+_KEY_SQL = "SELECT 1 FROM keys.data_keys WHERE pseudonym = ? AND key_version = ?"
 TALLIES = "feedback.tallies"  # what a feedback added to the statistics (see _untally)
 # A full disk's fallback for erasure: the days' counts holding the person's feedback go.
 _PERSON_STATISTICS_DAYS_SQL = (
@@ -80,8 +81,12 @@ class Statistics(StoreCore):
     ) -> None:
         """Take the person's feedback (given under `purpose`, or all) out of the
         statistics, each once: inside the caller's transaction, on the connection's
-        thread. What cannot be read (a key gone or damaged, a tampered row) cannot be
-        subtracted: the whole day's counts for that flow go instead (`_drop_days`)."""
+        thread. What cannot be read (a key damaged, a tampered row) cannot be subtracted:
+        the whole day's counts for that flow go instead (`_drop_days`). A feedback whose
+        key was destroyed (a data backup restored with a key store from after it expired
+        or lost answers) is left counted, as restored counts of people erased since are:
+        nobody can read it any more (found by review: a withdrawal applied again after
+        such a restore deleted the day's counts of everyone)."""
         rows = conn.execute(
             "SELECT id, flow_id, key_version, created_at, tallies FROM main.feedback"
             " WHERE pseudonym = ? AND tallies IS NOT NULL",
@@ -92,9 +97,11 @@ class Statistics(StoreCore):
         for record_id, flow_id, version, created, blob in rows:
             day = dt(created).date()
             dek = deks.get(version)
+            if dek is None and not conn.execute(_KEY_SQL, (pseudonym, version)).fetchone():
+                continue
             try:
                 if dek is None:
-                    raise DecryptionFailed("the person's key is gone")
+                    raise DecryptionFailed("the key does not open")
                 counted = unsealed(dek, TALLIES, record_id, pseudonym, version, blob)
             except DecryptionFailed:
                 unreadable.add((day, flow_id))

@@ -223,11 +223,11 @@ def run_restore(args: argparse.Namespace) -> int:
         print(
             t.ngettext(
                 "note: {count} feedback in the data backup has no key in the key store and "
-                "stays unreadable (its person erased or expired since, or a key store copy "
-                "older than the data copy)",
+                "stays unreadable (erased, expired or withdrawn from since, or a key store "
+                "copy from another day than the data copy)",
                 "note: {count} feedbacks in the data backup have no key in the key store and "
-                "stay unreadable (their people erased or expired since, or a key store copy "
-                "older than the data copy)",
+                "stay unreadable (erased, expired or withdrawn from since, or a key store "
+                "copy from another day than the data copy)",
                 keyless,
             ).format(count=keyless),
             file=sys.stderr,

@@ -67,3 +67,24 @@ async def test_withdrawn_answers_no_longer_open_in_an_earlier_backup(
         assert "2 / 5" in texts(await erika.send("/meinedaten")), "the rating stays"
     finally:
         await harness.stop()
+
+
+async def test_answers_discarded_for_another_survey_no_longer_open_in_an_earlier_backup(
+    harness: Harness, tmp_path: Path
+) -> None:
+    erika = harness.customer(1)
+    await erika.send("/start")
+    await erika.press("Ja, ich willige ein")
+    await erika.press("3")
+    await erika.send("Kanarie-verworfene-Antwort")
+    assert harness.store is not None
+    backup = tmp_path / "nightly.db"
+    await harness.store.backup(backup)
+    keys = harness.settings.data_dir / "keys.db"
+    assert holds(opened(backup, keys, KEY), "Kanarie-verworfene-Antwort"), "the reader works"
+
+    await erika.send("/start product")
+    said = texts(await erika.press("Ja, ich willige ein"))
+
+    assert "Ihre unvollständigen Antworten zur anderen Umfrage wurden verworfen." in said
+    assert not holds(opened(backup, keys, KEY), "Kanarie-verworfene-Antwort")

@@ -8,14 +8,26 @@ while the person's other data stays readable.
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from storage import ConsentGrant, ConsentMissing, Draft, NewFeedback, SQLiteStore, crypto
+import storage.sqlite_people as people_module
+from storage import (
+    ConsentGrant,
+    ConsentMissing,
+    Draft,
+    NewFeedback,
+    SQLiteStore,
+    StorageFull,
+    crypto,
+)
 from storage.sqlite_core import KEY_VERSION, dek_aad
+from storage.sqlite_db import _full, fetch_all, run
 from storage.sqlite_statistics import TALLIES
 
 T0 = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
@@ -197,3 +209,176 @@ async def test_a_feedback_refused_leaves_no_key_behind(tmp_path: Path, master_ke
         )
     assert await key_versions(store, tmp_path, person) == before
     await store.close()
+
+
+async def test_a_withdrawal_with_no_room_for_new_keys_still_erases_the_answers(
+    tmp_path: Path, master_key: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The withdrawal comes first: sealed again under the key it has (a full disk)."""
+    store = SQLiteStore(tmp_path, master_key)
+    await store.open()
+    person = store.pseudonym(PERSON)
+    given = feedback("CANARY-COMMENT", T0, days=180, purposes=("feedback", "comments"))
+    await store.submit_feedback(person, given, [grant("feedback"), grant("comments")])
+
+    async def no_room(pseudonym: str, count: int) -> list[tuple[int, bytes]]:
+        raise StorageFull("no room")
+
+    monkeypatch.setattr(store, "_new_deks", no_room)
+    assert await store.withdraw_consent(person, "comments", T0 + DAY) == 1
+    [kept] = await store.feedback_of(person, T0 + DAY)
+    assert kept.answers == {"rating": 4}
+    await store.close()
+    assert not holds(opened(tmp_path / "feedback.db", tmp_path / "keys.db", master_key), "CANARY")
+
+
+async def test_a_withdrawal_retried_after_a_full_commit_still_erases_the_answers(
+    tmp_path: Path, master_key: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by review: the first attempt used up the new keys before its COMMIT found no
+    room; the second ran without and kept the answers while withdrawing the consent."""
+    store = SQLiteStore(tmp_path, master_key)
+    await store.open()
+    person = store.pseudonym(PERSON)
+    given = feedback("CANARY-COMMENT", T0, days=180, purposes=("feedback", "comments"))
+    await store.submit_feedback(person, given, [grant("feedback"), grant("comments")])
+    real, failed = people_module.on_thread, []
+
+    async def full_at_first_commit(db: Any, work: Any, *, atomic: bool = False) -> Any:
+        if atomic and getattr(getattr(work, "func", work), "__name__", "") == "withdraw":
+            if not failed:
+                failed.append(work)
+
+                def then_full(conn: sqlite3.Connection) -> None:
+                    work(conn)
+                    raise _full()  # as a COMMIT that found no room: rolled back
+
+                return await real(db, then_full, atomic=True)
+        return await real(db, work, atomic=atomic)
+
+    monkeypatch.setattr(people_module, "on_thread", full_at_first_commit)
+    assert await store.withdraw_consent(person, "comments", T0 + DAY) == 1
+    assert failed, "the first attempt found no room"
+    [left] = await store.feedback_of(person, T0 + DAY)
+    assert left.answers == {"rating": 4}
+    await store.close()
+    assert not holds(opened(tmp_path / "feedback.db", tmp_path / "keys.db", master_key), "CANARY")
+
+
+async def test_answers_begun_afresh_do_not_share_the_key_of_those_replaced(
+    tmp_path: Path, master_key: bytes
+) -> None:
+    """Found by review: another survey begun over unfinished answers, or answers taken
+    out at a withdrawal, kept the key of the answers before, which the next feedback
+    took over: the discarded answers opened in a backup as long as it was kept."""
+    store = SQLiteStore(tmp_path, master_key)
+    await store.open()
+    person = store.pseudonym(PERSON)
+    await store.grant_consents(person, [grant("feedback")])
+    first = Draft(payload={"comment": "CANARY-DISCARDED"}, updated_at=T0, expires_at=T0 + DAY)
+    await store.save_draft(person, first)
+    backup = tmp_path / "backup.db"
+    await store.backup(backup)
+    assert holds(opened(backup, tmp_path / "keys.db", master_key), "CANARY-DISCARDED")
+
+    await store.save_draft(person, first.model_copy(update={"payload": {}}), fresh=True)
+    await store.submit_feedback(person, feedback("CANARY-NEW", T0, days=180), [])
+
+    assert not holds(opened(backup, tmp_path / "keys.db", master_key), "CANARY-DISCARDED")
+    assert len(await key_versions(store, tmp_path, person)) == 2
+    await store.close()
+
+
+async def test_answers_from_before_keys_of_their_own_get_one_at_the_next_answer(
+    tmp_path: Path, master_key: bytes
+) -> None:
+    """Found by review: a draft stored under the person's own key (as every row was
+    before 1 Dec 2026) kept its feedback there too, never to go with a key of its own;
+    and one expired keeps nothing of its key either."""
+    store = SQLiteStore(tmp_path, master_key)
+    await store.open()
+    person = store.pseudonym(PERSON)
+    await store.grant_consents(person, [grant("feedback")])
+    await store.save_draft(
+        person, Draft(payload={"n": 1}, updated_at=T0, expires_at=T0 + DAY), fresh=True
+    )
+    await run(store._conn(), "UPDATE main.drafts SET key_version = 1")  # as stored before
+    legacy = await key_versions(store, tmp_path, person)
+    later = Draft(payload={"n": 2}, updated_at=T0 + DAY, expires_at=T0 + 2 * DAY)
+    await store.save_draft(person, later)
+    [(version,)] = await fetch_all(store._conn(), "SELECT key_version FROM main.drafts")
+    assert version != KEY_VERSION
+    await store.submit_feedback(person, feedback("x", T0 + DAY, days=30), [])
+    [(stored,)] = await fetch_all(store._conn(), "SELECT key_version FROM main.feedback")
+    assert stored == version
+    await store.save_draft(person, later)
+    expired = Draft(payload={"n": 3}, updated_at=T0 + 3 * DAY, expires_at=T0 + 4 * DAY)
+    await store.save_draft(person, expired)
+    [(newer,)] = await fetch_all(store._conn(), "SELECT key_version FROM main.drafts")
+    assert newer not in (version, KEY_VERSION) and len(legacy) == 2
+    await store.close()
+
+
+async def test_a_restore_with_a_newer_key_store_keeps_everyones_counts(
+    tmp_path: Path, master_key: bytes
+) -> None:
+    """Found by review: a withdrawal applied again to a data backup restored with the
+    live key store found the feedback it had sealed anew without its key, and deleted
+    the day's counts of everyone."""
+    data = tmp_path / "data"
+    store = SQLiteStore(data, master_key)
+    await store.open()
+    erika, max_ = store.pseudonym("tg-user:1"), store.pseudonym("tg-user:2")
+    both = ("feedback", "comments")
+    given = feedback("CANARY-E", T0, days=180, purposes=both)
+    grants = [grant("feedback"), grant("comments")]
+    await store.submit_feedback(erika, given, grants, tallies={"rating": {"4": 1}})
+    other = feedback("M", T0, days=180)
+    await store.submit_feedback(max_, other, [grant("feedback")], tallies={"rating": {"5": 1}})
+    backup = tmp_path / "nightly.db"
+    await store.backup(backup)
+    await store.withdraw_consent(erika, "comments", T0 + DAY)
+    await store.close()
+    for sidecar in ("", "-wal", "-shm"):  # as `feedbackbot restore nightly.db`
+        (data / f"feedback.db{sidecar}").unlink(missing_ok=True)
+    shutil.copyfile(backup, data / "feedback.db")
+
+    again = SQLiteStore(data, master_key, exclusive=True)
+    await again.open()
+    try:
+        assert again.applied_again == 1
+        [day] = await again.statistics(T0.date(), T0.date())
+        assert day.feedbacks == 2, "counted as restored, not the whole day dropped"
+        # Erika's is under a key destroyed since: lost as a whole (README)
+        assert await again.feedback_of(erika, T0 + DAY) == []
+        assert len(await again.feedback_of(max_, T0 + DAY)) == 1
+    finally:
+        await again.close()
+
+
+async def test_purge_counts_the_keys_of_surveys_gone_and_ledger_entries_keep_their_size(
+    tmp_path: Path, master_key: bytes
+) -> None:
+    """Found by review: the purge said "0 unused keys" while it destroyed the keys of
+    expired feedback; and an erasure entry naming a key per feedback grew with them, its
+    size (in clear) telling an erasure from a withdrawal and how much one had given."""
+    store = SQLiteStore(tmp_path, master_key)
+    await store.open()
+    person = store.pseudonym(PERSON)
+    await store.submit_feedback(person, feedback("a", T0, days=30), [grant("feedback")])
+    await store.submit_feedback(person, feedback("b", T0, days=180), [])
+    assert (await store.purge_expired(T0 + 40 * DAY)).keys == 1
+    sizes = set()
+    for n in (1, 12, 30):
+        someone = store.pseudonym(f"tg-user:{n}")
+        await store.submit_feedback(someone, feedback("x", T0, days=180), [grant("feedback")])
+        for minute in range(n - 1):
+            later = feedback("x", T0 + timedelta(minutes=minute), days=180)
+            await store.submit_feedback(someone, later, [])
+        await store.erase_subject(someone, T0)
+        [(size,)] = await fetch_all(
+            store._conn(), "SELECT length(sealed) FROM ledger.erasures ORDER BY seq DESC LIMIT 1"
+        )
+        sizes.add(size)
+    await store.close()
+    assert len(sizes) == 1
