@@ -433,8 +433,10 @@ def measures_in_force(processing: Processing, operations: Operations) -> tuple[M
             N_(
                 "Encryption: everything stored about a person (answers, unfinished answers, "
                 "consent details, contact chat id, chosen language) is encrypted with "
-                "AES-256-GCM under a random 256-bit key of their own, bound to its table, "
-                "record, pseudonym and key version."
+                "AES-256-GCM under random 256-bit keys of their own (one for their consent "
+                "details, contact chat id and language, one for each survey they answer, "
+                "destroyed when its answers go), bound to its table, record, pseudonym and "
+                "key version."
             ),
         ),
         Measure(
@@ -473,7 +475,7 @@ def measures_in_force(processing: Processing, operations: Operations) -> tuple[M
         Measure(
             "erasure",
             N_(
-                "Erasure: the person's key is destroyed first, so that no copy of their data "
+                "Erasure: the person's keys are destroyed first, so that no copy of their data "
                 "can be read once the key store backups made before have been deleted, then "
                 "the rows are deleted; SQLite runs with "
                 "`secure_delete`, and its write-ahead log is checkpointed and truncated after "

@@ -213,7 +213,7 @@ def _time_limits(t: Translator, record: ProcessingRecord) -> list[str]:
         ),
         "• "
         + t.gettext(
-            "On request (/delete): everything about the person at once; their key is "
+            "On request (/delete): everything about the person at once; their keys are "
             "destroyed first. An encrypted note of the erasure or withdrawal (the data keys "
             "or consents it concerns, no content) stays in the erasure ledger until the "
             "person's data would have expired, at least a year, to carry it out again after a "
