@@ -211,28 +211,27 @@ class StoreCore:
 
     async def _conversation_dek(
         self, pseudonym: str, now: datetime, fresh: bool = False
-    ) -> tuple[int, bytes, bool]:
+    ) -> tuple[int, bytes, bool | None]:
         """The key of the answers the person is giving now: their unfinished answers' key
         (which their feedback takes over when it is stored), or a new one: for answers
         begun afresh (`fresh`: another survey, or answers taken out at a withdrawal),
         over unfinished answers that expired by `now`, or over answers from before keys
-        of their own (under the person's own key). Whether it is new."""
-        row = None
-        if not fresh:
-            row = await fetch_one(
-                self._conn(),
-                "SELECT key_version FROM main.drafts WHERE pseudonym = ? AND expires_at > ?"
-                " AND key_version != ?",
-                (pseudonym, ts(now), KEY_VERSION),
-            )
-        if row is not None:
+        of their own (under the person's own key). Last, None for the key the answers
+        have; else whether it is new over answers whose key may go (see
+        `_drop_unused_deks`), or new with none there."""
+        row = await fetch_one(
+            self._conn(),
+            "SELECT key_version, expires_at > ? FROM main.drafts WHERE pseudonym = ?",
+            (ts(now), pseudonym),
+        )
+        if row is not None and not fresh and row[1] and int(row[0]) != KEY_VERSION:
             version = int(row[0])
             with contextlib.suppress(DecryptionFailed):
                 dek = await self._read_dek(pseudonym, version)
                 if dek is not None:
-                    return version, dek, False
+                    return version, dek, None
         [(version, dek)] = await self._new_deks(pseudonym, 1)
-        return version, dek, True
+        return version, dek, row is not None
 
     async def _insert_deks(self, pseudonym: str, deks: dict[int, bytes]) -> None:
         now = ts(datetime.now(UTC))

@@ -115,9 +115,9 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
         (see `_conversation_dek`); the key of answers replaced goes."""
         column, moment = at
         async with self._lock:
-            new_key = False
+            new: bool | None = None  # see _conversation_dek
             if table == "drafts":
-                version, dek, new_key = await self._conversation_dek(pseudonym, moment, fresh)
+                version, dek, new = await self._conversation_dek(pseudonym, moment, fresh)
             else:
                 version, dek = KEY_VERSION, await self._write_dek(pseudonym)
             blob = seal(dek, table, record_id, pseudonym, value, version)
@@ -130,9 +130,12 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
                     " expires_at = excluded.expires_at, ciphertext = excluded.ciphertext",
                     (pseudonym, version, ts(moment), ts(expires_at), blob),
                 )
-            finally:
-                if new_key:  # unused (nothing written), or the one of the answers replaced
+            except BaseException:
+                if new is not None:  # the new key, unused
                     await self._drop_unused_deks(pseudonym)
+                raise
+            if new:  # the key of the answers replaced
+                await self._drop_unused_deks(pseudonym)
 
     async def _own_row(
         self, table: str, record_id: str, column: str, pseudonym: str, now: datetime
