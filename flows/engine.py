@@ -158,6 +158,9 @@ class Turn:
     outcome: Outcome
     completion: Completion | None = None
     changed: bool = False
+    taken_out: bool = False
+    """Something given was taken out (Undo): the rest is to be saved under a new key, so
+    that copies of the data made before no longer open it (see Store.save_draft)."""
 
 
 def new_token() -> str:
@@ -476,7 +479,7 @@ class Engine:
         answers = {**state.answers, step_id: "\n".join([base, *kept])}
         undone = state.model_copy(update={"answers": answers, "added": None, "additions": kept})
         toast = self.t.gettext("Taken out of your previous answer again.")
-        return Turn(undone, Outcome(toast=toast, close_keyboard=True), changed=True)
+        return Turn(undone, Outcome(toast=toast, close_keyboard=True), changed=True, taken_out=True)
 
     def _too_long(
         self, state: ConversationState, step: TextStep, text: str, sent_at: datetime | None

@@ -591,8 +591,10 @@ class FeedbackService:
                 # An optional consent given to its old wording is asked for again (found
                 # by review: a Yes to be contacted, read without "staff see it in their
                 # chat", was kept, and the feedback posted there to be answered).
-                state = self._engine(flow, t).without_outdated_consents(state) or state
-                await self._save(pseudonym, state)
+                kept = self._engine(flow, t).without_outdated_consents(state)
+                # answers dropped with such a consent: the rest under a new key
+                state = kept or state
+                await self._save(pseudonym, state, fresh=kept is not None)
                 log.info("consent granted", extra={"pseudonym": pseudonym[:12], "flow": flow.id})
                 again = await self._asked_again(
                     pseudonym, flow, t, state, t.gettext(_CONTINUE), keep_open=False
@@ -736,8 +738,8 @@ class FeedbackService:
         engine = self._engine(flow, t)
         realigned = engine.realign(state)
         if realigned is not None and realigned.state is not None:
-            try:
-                await self._save(pseudonym, realigned.state)
+            try:  # an answer or all dropped: the rest under a new key
+                await self._save(pseudonym, realigned.state, fresh=True)
             except StorageFull:
                 return self._not_saved(t)
             return realigned.outcome
@@ -751,7 +753,7 @@ class FeedbackService:
                     del self._finished[next(iter(self._finished))]
                 return await self._still_in_force(pseudonym, flow, turn.completion, t, turn.outcome)
             elif turn.changed and turn.state is not None:
-                await self._save(pseudonym, turn.state)
+                await self._save(pseudonym, turn.state, fresh=turn.taken_out)
             elif turn.state is not None:  # the question asked again, as good as new
                 await self._keep_open(pseudonym, turn.state)
         except StorageFull:
@@ -876,8 +878,8 @@ class FeedbackService:
         engine = self._engine(flow, t)
         realigned = engine.realign(state)
         if realigned is not None and realigned.state is not None:
-            try:
-                await self._save(pseudonym, realigned.state)
+            try:  # an answer or all dropped: the rest under a new key
+                await self._save(pseudonym, realigned.state, fresh=True)
             except StorageFull:  # the answer will realign it again
                 log.warning("unfinished answers not realigned: no space")
             replies = realigned.outcome.replies

@@ -77,12 +77,14 @@ def unsealed(
 
 SEALED_TABLES = ("feedback", "drafts", "contacts", "languages", "consents")
 """The tables whose rows are sealed under a person's data key."""
-_UNUSED_IN = " AND ".join(  # table names from the constant above, never from input
+_RECORD_TABLES = ("feedback", "drafts")
+"""The tables with rows under a survey's own key (the others are under KEY_VERSION)."""
+_UNUSED_IN = " AND ".join(  # table names from the constants above, never from input
     f"NOT EXISTS (SELECT 1 FROM main.{table} t WHERE t.pseudonym = k.pseudonym"  # noqa: S608
     " AND t.key_version = k.key_version)"
-    for table in SEALED_TABLES
+    for table in _RECORD_TABLES
 )
-_VERSIONS_SQL = " UNION ".join(  # table names from the constant above, never from input
+_VERSIONS_SQL = " UNION ".join(
     [
         "SELECT key_version FROM keys.data_keys WHERE pseudonym = ?",
         *(
@@ -93,20 +95,24 @@ _VERSIONS_SQL = " UNION ".join(  # table names from the constant above, never fr
 )
 _UNUSED_RECORD_KEYS_SQL = (
     "SELECT k.pseudonym, k.key_version FROM keys.data_keys AS k"  # noqa: S608
-    " WHERE k.pseudonym BETWEEN ? AND ? AND k.key_version != 1"
+    " WHERE {people} AND k.key_version != 1"
     f" AND k.created_at <= ? AND {_UNUSED_IN}"
 )
+_UNUSED_OF_PERSON = _UNUSED_RECORD_KEYS_SQL.format(people="k.pseudonym = ?")
+_UNUSED_IN_WINDOW = _UNUSED_RECORD_KEYS_SQL.format(people="k.pseudonym > ? AND k.pseudonym <= ?")
 
 
 def drop_unused_record_keys(
-    conn: sqlite3.Connection, first: str, last: str, made_before: str
+    conn: sqlite3.Connection, people: tuple[str] | tuple[str, str], made_before: str
 ) -> list[tuple[str, int]]:
-    """Destroy the record keys (not KEY_VERSION) of the people from `first` to `last`
-    (pseudonyms, both included) made before `made_before` that no row is sealed under
-    any more, inside the caller's transaction; which they were."""
+    """Destroy the record keys (not KEY_VERSION) made before `made_before` that no row
+    is sealed under any more, of one person (`people`: their pseudonym) or of a window of
+    pseudonyms (after the first, up to the second), inside the caller's transaction;
+    which they were."""
+    sql = _UNUSED_OF_PERSON if len(people) == 1 else _UNUSED_IN_WINDOW
     rows = [
         (str(pseudonym), int(version))
-        for pseudonym, version in conn.execute(_UNUSED_RECORD_KEYS_SQL, (first, last, made_before))
+        for pseudonym, version in conn.execute(sql, (*people, made_before))
     ]
     conn.executemany("DELETE FROM keys.data_keys WHERE pseudonym = ? AND key_version = ?", rows)
     return rows
@@ -257,7 +263,7 @@ class StoreCore:
         """Destroy the person's record keys no row is sealed under any more (under the
         store's lock, after the rows went); how many. On a full disk, none: the purge
         destroys them later, and what went before stays done."""
-        work = partial(drop_unused_record_keys, first=pseudonym, last=pseudonym, made_before="9999")
+        work = partial(drop_unused_record_keys, people=(pseudonym,), made_before="9999")
         try:
             dropped = await on_thread(self._conn(), work, atomic=True)
         except StorageFull:

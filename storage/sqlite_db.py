@@ -179,6 +179,13 @@ DATA_MIGRATIONS: list[list[str]] = [
         # one). NULL for deliveries made before: its purpose now is taken, as before.
         "ALTER TABLE main.deliveries ADD COLUMN purpose TEXT",
     ],
+    [
+        # Each survey's answers have a key of their own (storage.sqlite_core.KEY_VERSION):
+        # whether any feedback is still sealed under one is looked up for every key of a
+        # person at each drop (found by review: with thousands of feedbacks from one
+        # person, a scan of all of them per key held everyone up for seconds).
+        "CREATE INDEX IF NOT EXISTS main.feedback_key ON feedback (pseudonym, key_version)",
+    ],
 ]
 LEDGER_MIGRATIONS: list[list[str]] = [
     [

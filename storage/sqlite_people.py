@@ -134,8 +134,10 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
                 if new is not None:  # the new key, unused
                     await self._drop_unused_deks(pseudonym)
                 raise
-            if new:  # the key of the answers replaced
-                await self._drop_unused_deks(pseudonym)
+            # The key of the answers replaced, also from the write-ahead log (found by
+            # review: a copy of the data folder opened them until the next purge).
+            if new and await self._drop_unused_deks(pseudonym):
+                await self._checkpoint()
 
     async def _own_row(
         self, table: str, record_id: str, column: str, pseudonym: str, now: datetime

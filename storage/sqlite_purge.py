@@ -192,7 +192,7 @@ def _shred_unused_keys(
     rows = conn.execute(_UNUSED_KEYS_SQL, window).fetchall()
     people = [(str(row[0]),) for row in rows]
     conn.executemany("DELETE FROM keys.data_keys WHERE pseudonym = ?", people)
-    return people, drop_unused_record_keys(conn, *window)
+    return people, drop_unused_record_keys(conn, window[:2], window[2])
 
 
 class Lifecycle(Statistics, SummaryCache, ErasureLedger):

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.app import purge_expired
+from tests.bot.test_customer_messages import _at_comment
 from tests.bot.test_optional_answers import ISSUE, answer_the_callback_survey, flows_dir, started
 from tests.bot.test_retention import give
 from tests.fakes.botapi import FakeBotApi
@@ -88,3 +89,26 @@ async def test_answers_discarded_for_another_survey_no_longer_open_in_an_earlier
 
     assert "Ihre unvollständigen Antworten zur anderen Umfrage wurden verworfen." in said
     assert not holds(opened(backup, keys, KEY), "Kanarie-verworfene-Antwort")
+
+
+async def test_a_message_taken_out_with_undo_no_longer_opens_in_an_earlier_backup(
+    harness: Harness, tmp_path: Path
+) -> None:
+    erika = await _at_comment(harness)
+    await erika.send("Hallo,")
+    await erika.send("der Fahrer Kanarie-bereut hat das Paket vor die Tür geworfen.")
+    assert harness.store is not None
+    backup = tmp_path / "nightly.db"
+    await harness.store.backup(backup)
+    keys = harness.settings.data_dir / "keys.db"
+    assert holds(
+        opened(backup, keys, KEY), "der Fahrer Kanarie-bereut hat das Paket vor die Tür geworfen."
+    ), "the reader works"
+
+    await erika.press("Rückgängig")
+    await erika.press("Nein")
+
+    assert not holds(
+        opened(backup, keys, KEY), "der Fahrer Kanarie-bereut hat das Paket vor die Tür geworfen."
+    )
+    assert holds(opened(harness.settings.data_dir / "feedback.db", keys, KEY), "Hallo,")

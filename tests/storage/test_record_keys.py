@@ -26,8 +26,8 @@ from storage import (
     StorageFull,
     crypto,
 )
-from storage.sqlite_core import KEY_VERSION, dek_aad
-from storage.sqlite_db import _full, fetch_all, run
+from storage.sqlite_core import _UNUSED_OF_PERSON, KEY_VERSION, dek_aad
+from storage.sqlite_db import DATA_MIGRATIONS, KEY_MIGRATIONS, _full, fetch_all, run
 from storage.sqlite_statistics import TALLIES
 
 T0 = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
@@ -382,3 +382,44 @@ async def test_purge_counts_the_keys_of_surveys_gone_and_ledger_entries_keep_the
         sizes.add(size)
     await store.close()
     assert len(sizes) == 1
+
+
+async def test_the_key_of_answers_replaced_leaves_no_trace_in_the_key_store_files(
+    tmp_path: Path, master_key: bytes
+) -> None:
+    """Found by review: it stayed in keys.db-wal until the next purge, where a copy of the
+    data folder still found it."""
+    store = SQLiteStore(tmp_path, master_key)
+    await store.open()
+    person = store.pseudonym(PERSON)
+    await store.grant_consents(person, [grant("feedback")])
+    draft = Draft(payload={"comment": "first"}, updated_at=T0, expires_at=T0 + DAY)
+    await store.save_draft(person, draft)
+    [(wrapped,)] = await fetch_all(
+        store._conn(), "SELECT wrapped_dek FROM keys.data_keys WHERE key_version != 1"
+    )
+
+    await store.save_draft(person, draft.model_copy(update={"payload": {}}), fresh=True)
+
+    for name in ("keys.db", "keys.db-wal"):
+        if (tmp_path / name).exists():
+            assert bytes(wrapped) not in (tmp_path / name).read_bytes(), name
+    await store.close()
+
+
+async def test_finding_the_keys_no_row_needs_looks_each_up_by_index() -> None:
+    """Found by review: without an index on the key version, each of a person's keys
+    scanned all their feedback (thousands: seconds, under the lock everyone waits on)."""
+    with sqlite3.connect(":memory:") as db:
+        db.execute("ATTACH ':memory:' AS keys")
+        for statements in DATA_MIGRATIONS:
+            for statement in statements:
+                db.execute(statement)
+        for statements in KEY_MIGRATIONS:
+            for statement in statements:
+                db.execute(statement)
+        plan = " ".join(
+            str(row[-1])
+            for row in db.execute("EXPLAIN QUERY PLAN " + _UNUSED_OF_PERSON, ("p", "9999"))
+        )
+    assert "USING COVERING INDEX feedback_key (pseudonym=? AND key_version=?)" in plan, plan
