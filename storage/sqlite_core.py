@@ -93,6 +93,7 @@ _VERSIONS_SQL = " UNION ".join(
         ),
     ]
 )
+_VERSIONS_PARAMS = 1 + len(SEALED_TABLES)  # the pseudonym, once for each SELECT
 _UNUSED_RECORD_KEYS_SQL = (
     "SELECT k.pseudonym, k.key_version FROM keys.data_keys AS k"  # noqa: S608
     " WHERE {people} AND k.key_version != 1"
@@ -205,7 +206,8 @@ class StoreCore:
         # Nor one a row still names whose key is gone (restored without its key store):
         # that row would no longer read as absent but as tampered with.
         taken = {
-            int(row[0]) for row in await fetch_all(self._conn(), _VERSIONS_SQL, (pseudonym,) * 6)
+            int(row[0])
+            for row in await fetch_all(self._conn(), _VERSIONS_SQL, (pseudonym,) * _VERSIONS_PARAMS)
         }
         fresh: dict[int, bytes] = {}
         while len(fresh) < count:

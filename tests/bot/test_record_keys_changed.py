@@ -9,6 +9,7 @@ from pathlib import Path
 
 from tests.bot.test_changed_under_way import CHANGED, edited, started
 from tests.bot.test_changed_under_way_more import BRANCHED, COMPLAINT, FLOW
+from tests.bot.test_record_keys_chat import nightly
 from tests.bot.test_retractions import STAFF, STAFF_CHAT
 from tests.fakes.botapi import FakeBotApi
 from tests.harness import MASTER_KEY, Clock, Harness, make_settings, texts
@@ -36,8 +37,7 @@ async def test_answers_discarded_when_the_survey_starts_again_no_longer_open_in_
     await erika.press("2")
     await erika.send(COMPLAINT)
     assert harness.store is not None
-    backup = tmp_path / "nightly.db"
-    await harness.store.backup(backup)
+    backup = await nightly(harness, tmp_path)
     await harness.stop()
     harness = await edited(
         api, clock, data, flows, BRANCHED.replace('id = "topic"', 'id = "subject"')
@@ -76,8 +76,7 @@ async def test_answers_for_a_consent_asked_again_no_longer_open_in_a_backup(
     await erika.press("Ja, einverstanden")
     await erika.send(PHONE)
     assert harness.store is not None
-    backup = tmp_path / "nightly.db"
-    await harness.store.backup(backup)
+    backup = await nightly(harness, tmp_path)
     await harness.stop()
     after = make_settings(
         data,

@@ -19,14 +19,21 @@ from tests.storage.test_record_keys import holds, opened
 KEY = base64.urlsafe_b64decode(MASTER_KEY)
 
 
+async def nightly(harness: Harness, tmp_path: Path) -> Path:
+    """A data backup made now, as `feedbackbot backup` makes it."""
+    assert harness.store is not None
+    backup = tmp_path / "nightly.db"
+    await harness.store.backup(backup)
+    return backup
+
+
 async def test_an_expired_feedback_no_longer_opens_in_an_earlier_backup(
     harness: Harness, tmp_path: Path
 ) -> None:
     erika = harness.customer(1)
     await give(harness, 1, "2", "Kanarie-erstes-Feedback")
     assert harness.store is not None and harness.app is not None
-    backup = tmp_path / "nightly.db"
-    await harness.store.backup(backup)
+    backup = await nightly(harness, tmp_path)
     harness.clock.advance(timedelta(days=100))
     await erika.send("/start")
     await erika.press("4")
@@ -53,8 +60,7 @@ async def test_withdrawn_answers_no_longer_open_in_an_earlier_backup(
     try:
         await answer_the_callback_survey(harness)
         assert harness.store is not None
-        backup = tmp_path / "nightly.db"
-        await harness.store.backup(backup)
+        backup = await nightly(harness, tmp_path)
         keys = harness.settings.data_dir / "keys.db"
         assert holds(opened(backup, keys, KEY), ISSUE), "the reader works"
         erika = harness.customer()
@@ -79,8 +85,7 @@ async def test_answers_discarded_for_another_survey_no_longer_open_in_an_earlier
     await erika.press("3")
     await erika.send("Kanarie-verworfene-Antwort")
     assert harness.store is not None
-    backup = tmp_path / "nightly.db"
-    await harness.store.backup(backup)
+    backup = await nightly(harness, tmp_path)
     keys = harness.settings.data_dir / "keys.db"
     assert holds(opened(backup, keys, KEY), "Kanarie-verworfene-Antwort"), "the reader works"
 
@@ -98,8 +103,7 @@ async def test_a_message_taken_out_with_undo_no_longer_opens_in_an_earlier_backu
     await erika.send("Hallo,")
     await erika.send("der Fahrer Kanarie-bereut hat das Paket vor die Tür geworfen.")
     assert harness.store is not None
-    backup = tmp_path / "nightly.db"
-    await harness.store.backup(backup)
+    backup = await nightly(harness, tmp_path)
     keys = harness.settings.data_dir / "keys.db"
     assert holds(
         opened(backup, keys, KEY), "der Fahrer Kanarie-bereut hat das Paket vor die Tür geworfen."
