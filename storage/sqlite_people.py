@@ -216,7 +216,7 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
         if not grants:
             return
         async with self._lock:
-            rows = consent_rows(pseudonym, await self._write_dek(pseudonym), grants)
+            rows = consent_rows(pseudonym, await self._write_dek(pseudonym, spare=True), grants)
             changed = wall_clock()
 
             def grant(conn: sqlite3.Connection) -> None:
@@ -389,7 +389,7 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
             # keeps its ciphertext, by which the erasure ledger knows it (a chat id given
             # again is another row), and tells no more than the pseudonym does to whoever
             # holds the master key.
-            own = await self._write_dek(pseudonym)
+            own = await self._write_dek(pseudonym, spare=True)
             new_consents = consent_rows(pseudonym, own, grants)
             version, dek, _ = await self._conversation_dek(pseudonym, feedback.created_at)
             aad = crypto.associated_data("feedback", record_id, pseudonym, version)
