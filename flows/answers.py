@@ -158,6 +158,29 @@ def _first_word(text: str) -> tuple[str, str]:
     return (found.group(1), found.group(2)) if found else ("", "")
 
 
+def _head(t: Translator) -> str:
+    return t.gettext("Message from {controller} about your feedback of {date} (“{survey}”):")
+
+
+def _foot(t: Translator) -> str:
+    return t.gettext(
+        "You agreed to be contacted in this chat about your feedback. This message "
+        "cannot be answered here: please write to {contact}. /withdraw withdraws the "
+        "consent."
+    )
+
+
+def from_staff(text: str, controller: str, contact: str) -> bool:
+    """Whether `text` is (a part of) an answer from staff as the customer's chat shows it,
+    in any language: a message the customer replied to with Telegram's reply."""
+    for locale in SUPPORTED_LOCALES:
+        t = translator(locale)
+        opening = _head(t).split("{date}")[0].format(controller=controller)
+        if text.startswith(opening) or text.endswith(_foot(t).format(contact=contact)):
+            return True
+    return False
+
+
 @dataclass(frozen=True)
 class CustomerMessage:
     """An answer ready for the transport to send to the customer's chat."""
@@ -169,6 +192,8 @@ class CustomerMessage:
     locale: str
     """The staff member's language, for what they are told afterwards."""
     reference: str
+    pseudonym: str = ""
+    """The customer's, whose open question is asked again under the answer."""
 
 
 @dataclass(frozen=True)
@@ -261,6 +286,7 @@ class AnswerDesk:
             actor=actor,
             locale=locale,
             reference=reference,
+            pseudonym=target.pseudonym,
         )
         # In the audit trail before it is sent: an answer that cannot be accounted for
         # (a full disk) is not sent at all.
@@ -331,22 +357,16 @@ class AnswerDesk:
     def _compose(
         self, t: Translator, target: PeriodFeedback, flow: FlowDefinition, text: str
     ) -> Reply:
-        head = t.gettext("Message from {controller} about your feedback of {date} (“{survey}”):")
-        foot = t.gettext(
-            "You agreed to be contacted in this chat about your feedback. This message "
-            "cannot be answered here: please write to {contact}. /withdraw withdraws the "
-            "consent."
-        )
         return Reply(
             "\n\n".join(
                 (
-                    head.format(
+                    _head(t).format(
                         controller=self.settings.controller,
                         date=t.date(target.created_at, self.settings.timezone),
                         survey=render_text(flow.title, t),
                     ),
                     text,
-                    foot.format(contact=self.settings.controller_contact),
+                    _foot(t).format(contact=self.settings.controller_contact),
                 )
             )
         )

@@ -121,6 +121,24 @@ SHORT_REPLIES = frozenset(
     "ja nein yes no ok okay jo jep jup nö ne nee nope yep yup yeah gerne klar sure danke "
     "thanks thx j n y".split()
 )
+ANSWER_WORDS = SHORT_REPLIES | frozenset(
+    "einverstanden lieber nicht kein keine keinen bitte nie niemals agree disagree not never "
+    "please rather".split()
+)
+"""Words of a few typed at a consent question that answer it rather than go on with the
+comment before it (see `_more_of_text`)."""
+DECLINES = frozenset(
+    {
+        "nein", "no", "ne", "nee", "nö", "nope", "n", "nein danke", "no thanks",
+        "no thank you", "lieber nicht", "nein lieber nicht", "bitte nicht", "rather not",
+        "no rather not", "nicht einverstanden", "i do not agree", "i don't agree",
+    }
+)  # fmt: skip
+"""A consent question answered no by typing (see `_declined`)."""
+AGREES = frozenset(
+    "ja yes ok okay einverstanden gerne klar sure agree agreed jo jep yep yup yeah j y".split()
+)
+"""First words of a typed yes to a consent request (which is given with its button)."""
 UNDO = "u-"  # with a step id of 40 characters, 60 of the 64 bytes Telegram allows
 """The value of the Undo button under a message added to a text answer, before the
 message's mark (see `_mark`)."""
@@ -381,15 +399,37 @@ class Engine:
             typed = typed_rating(text, step)
             if typed is not None:
                 return self._advance(state, step, typed)
+        if isinstance(step, ConsentStep) and self._declined(state, step, text):
+            # Typed as most people answer in a chat (found by review: refused); a no gives
+            # no consent, so taking it is safe. A yes is given with the button alone.
+            return self._advance(state, step, None, granted=False)
         added = self._more_of_text(state, step, event)
         if added is not None:
             return added
+        return self.reask(state, self._not_an_answer(step))
+
+    def _not_an_answer(self, step: Step, stored: bool = True) -> str:
+        """How to answer `step`; not `stored`: said of a message right after a text answer,
+        which might have been more of it."""
         if isinstance(step, RatingStep):
             note = self.t.gettext(
                 "Please tap a button, or type a number from {low} to {high}."
             ).format(low=self.t.number(step.min), high=self.t.number(step.max))
-            return self.reask(state, note)
-        return self.reask(state, self.t.gettext("Please answer with one of the buttons."))
+        else:
+            note = self.t.gettext("Please answer with one of the buttons.")
+        if stored:
+            return note
+        return self.t.gettext(
+            "I did not store this message: it does not answer this question, nor was it "
+            "joined to your previous answer. {how}"
+        ).format(how=note)
+
+    def _declined(self, state: ConversationState, step: ConsentStep, text: str) -> bool:
+        """Whether typed `text` answers the consent question `step` no."""
+        typed = bare_words(text)
+        labels = [b for row in self._question(state, step).buttons for b in row]
+        no = {_bare(b.label) for b in labels if b.data.endswith(":n")}
+        return typed in DECLINES or _bare(text) in no
 
     def _more_of_text(self, state: ConversationState, step: Step, event: TextInput) -> Turn | None:
         """Text that answers no button of `step`, sent right after a text answer: more of
@@ -427,10 +467,20 @@ class Engine:
         if (
             _bare(addition) in buttons
             or (len(words) <= 3 and _bare(words[0]) in SHORT_REPLIES)  # "Nein, danke"
-            or (isinstance(step, ConsentStep) and len(words) <= 4)  # "Lieber nicht"
-            or (isinstance(step, RatingStep) and any(c.isdigit() for c in addition))
+            or (  # "Lieber nicht", but not "das Essen war kalt" (review)
+                isinstance(step, ConsentStep)
+                and len(words) <= 4
+                and any(_bare(word) in ANSWER_WORDS for word in words)
+            )
+            or (  # "8 von 10", but not "die Lieferung kam 3 Tage zu spät" (review)
+                isinstance(step, RatingStep)
+                and len(words) <= 3
+                and any(c.isdigit() for c in addition)
+            )
         ):
-            return None
+            # No answer to `step` either: said not to be stored (found by review: "please
+            # use the buttons" alone, and the person believed their words were taken).
+            return self.reask(state, self._not_an_answer(step, stored=False))
         combined = f"{given}\n{addition}"
         if len(combined) > previous.max_length:
             note = self.t.gettext(
@@ -827,6 +877,14 @@ def _mark(text: str) -> str:
     """A short mark of a message added to a text answer, for its Undo button (64 bytes of
     button data in all): that button undoes that message only."""
     return hashlib.sha256(text.encode()).hexdigest()[:6]
+
+
+_WORDS = re.compile(r"[\w']+")
+
+
+def bare_words(text: str) -> str:
+    """The words of `text` as compared (see `_bare`), one space between them."""
+    return " ".join(_WORDS.findall(_bare(text)))
 
 
 def _bare(text: str) -> str:

@@ -500,6 +500,9 @@ class DataRights:
             shown = t.gettext("(skipped)")
         else:
             shown = answer.answer_label or str(answer.answer)
+        # Each line of an answer under its arrow (found by review: a comment's second line
+        # stood flush left, read as an item of its own).
+        shown = shown.replace("\n", "\n    ")
         return f"  {answer.question}\n  → {shown}"
 
     # --- /loeschen ------------------------------------------------------------------------
@@ -617,7 +620,7 @@ class DataRights:
             (
                 (
                     Button(t.gettext("Erase everything"), f"d:y:{token}"),
-                    Button(t.gettext("Keep my data"), "d:n"),
+                    Button(t.gettext("Keep my data"), f"d:n:{token}"),
                 ),
             ),
         )
@@ -631,8 +634,13 @@ class DataRights:
         t = translator(person.locale)
         pseudonym = self.store.pseudonym(person.subject)
         parts = data.split(":")
-        if parts == ["d", "n"]:
-            self._erase_asked.pop(pseudonym, None)  # "keep" holds for every question shown
+        if parts[:2] == ["d", "n"] and len(parts) <= 3:
+            # "keep" holds for every question shown, while one is open; with none (the
+            # erasure done, from a double tap or another device), "nothing was erased"
+            # would be false right under "everything was erased" (found by review).
+            if self._erase_asked.pop(pseudonym, None) is None:
+                toast = t.gettext("This question is no longer open; nothing was changed.")
+                return Outcome(toast=toast, close_keyboard=True)
             return Outcome(replies=(Reply(t.gettext("Nothing was erased.")),), close_keyboard=True)
         if len(parts) != 3 or parts[:2] != ["d", "y"] or not _ERASE_TOKEN.fullmatch(parts[2]):
             return Outcome(toast=t.gettext("This button is not valid."), close_keyboard=True)
@@ -889,6 +897,10 @@ class DataRights:
             text += "\n\n" + t.gettext(
                 "The chat ID stored for contacting you about that feedback was erased too."
             )
+            if await self._end_contact_consents(pseudonym):
+                # Else still shown in force, and offered by /withdraw, with nothing behind
+                # it (found by review).
+                text += " " + t.gettext("Your consent to be contacted about it ended with it.")
         if discarded:
             text += "\n\n" + t.gettext("Your unfinished answers were discarded.")
         held = await self._held(pseudonym, (feedback, unreadable))
@@ -945,6 +957,21 @@ class DataRights:
             return bool(await read)
         except DecryptionFailed:
             return True
+
+    async def _end_contact_consents(self, pseudonym: str) -> bool:
+        """The person's consents to be contacted, withdrawn with the last feedback they
+        were given for; whether there were any."""
+        ended = 0
+        for record in await self.store.consents(pseudonym):
+            purpose = self._purposes.get(record.purpose)
+            if record.in_force and purpose is not None and purpose.stores_contact:
+                try:
+                    ended += await self.store.withdraw_consent(
+                        pseudonym, record.purpose, self.clock(), redraw_alerts=True
+                    )
+                except StorageFull:  # in force as before; the chat id is gone
+                    log.warning("contact consent not ended: no space")
+        return ended > 0
 
     async def _withdrawn_optional(
         self, t: Translator, purpose_id: str, pseudonym: str, erased: bool

@@ -7,10 +7,12 @@ This is the only place where the engine's decisions meet the store.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
+from flows.answers import from_staff
 from flows.catalog import FlowCatalog
 from flows.consent import (
     CONSENT_METHOD,
@@ -21,6 +23,7 @@ from flows.consent import (
     sha256_hex,
 )
 from flows.engine import (
+    AGREES,
     Completion,
     ConversationState,
     Engine,
@@ -29,6 +32,7 @@ from flows.engine import (
     Press,
     TextInput,
     Turn,
+    bare_words,
     new_token,
 )
 from flows.i18n import N_, SUPPORTED_LOCALES, Translator, translator
@@ -54,6 +58,8 @@ from storage.interface import (
     Store,
 )
 
+_COMMAND = re.compile(r"\s*/[A-Za-z]")
+"""An edited message that is a command (see `edited`)."""
 log = logging.getLogger("flows.service")
 
 DRAFT_IDLE = timedelta(minutes=30)
@@ -303,6 +309,17 @@ class FeedbackService:
         chat by now, and whatever the person types next is taken as its answer. Its idle
         time starts again, unless `renewed` already (see `keep_open`)."""
         pseudonym = self.store.pseudonym(person.subject)
+        return await self._reminded(pseudonym, person.locale, outcome, renewed)
+
+    async def after_staff_message(self, pseudonym: str, locale: str) -> Outcome:
+        """The open question of the customer's survey under way, asked again under an
+        answer from staff that just reached them (found by review: what they wrote back
+        below it was taken as the survey's answer); else nothing."""
+        return await self._reminded(pseudonym, locale, Outcome())
+
+    async def _reminded(
+        self, pseudonym: str, locale: str, outcome: Outcome, renewed: bool = False
+    ) -> Outcome:
         try:
             state = await self._state(pseudonym)
         except DecryptionFailed:  # a damaged draft: no question to ask again
@@ -310,7 +327,7 @@ class FeedbackService:
         flow = self.catalog.flows.get(state.flow_id) if state is not None else None
         if state is None or flow is None:
             return outcome
-        t = _language_of(state, translator(person.locale))
+        t = _language_of(state, translator(locale))
         note = t.gettext("Your survey is still open; here is its question again.")
         again = await self._asked_again(pseudonym, flow, t, state, note, keep_open=not renewed)
         return replace(outcome, replies=(*outcome.replies, *again.replies))
@@ -360,6 +377,12 @@ class FeedbackService:
         Telegram also sends edits that change nothing (the first reaction put on a
         message)."""
         t = translator(person.locale)
+        if _COMMAND.match(text):
+            # A mistyped command corrected (found by review: told about answers not
+            # changed, and pointed to /cancel, which discards the survey).
+            return Outcome.say(
+                t.gettext("An edited command is not carried out: please send it again.")
+            )
         pseudonym = self.store.pseudonym(person.subject)
         state = await self._state(pseudonym)
         given, _ = await self.store.readable_feedback_of(pseudonym, self.clock())
@@ -482,11 +505,29 @@ class FeedbackService:
         return Outcome(replies=(Reply(text),), close_keyboard=True)
 
     async def text(
-        self, person: Person, text: str, sent_at: datetime | None = None, replied: bool = False
+        self,
+        person: Person,
+        text: str,
+        sent_at: datetime | None = None,
+        replied: bool = False,
+        quoted: str | None = None,
     ) -> Outcome:
         """Typed text; `sent_at` is when Telegram says it was sent; `replied`, whether it
-        is a reply to one of the bot's messages (a staff answer, perhaps)."""
+        is a reply to one of the bot's messages (a staff answer, perhaps), and `quoted`
+        that message's text."""
+        if replied and quoted is not None and self._from_staff(quoted):
+            # Meant for staff, who never read it here; never a survey's answer (found by
+            # review: written back mid-survey, it became the comment).
+            pseudonym = self.store.pseudonym(person.subject)
+            if await self._state(pseudonym) is not None:
+                t = translator(person.locale)
+                said = t.gettext("I did not take that as an answer to your survey.")
+                return await self.reminded(person, Outcome.say(self._replied(said, t)))
         return await self._input(person, TextInput(text, sent_at), replied)
+
+    def _from_staff(self, quoted: str) -> bool:
+        controller = self.config.controller
+        return bool(controller.contact) and from_staff(quoted, controller.name, controller.contact)
 
     async def other(self, person: Person, kind: str) -> Outcome:
         return await self._input(person, OtherInput(kind))
@@ -522,6 +563,13 @@ class FeedbackService:
             "I can only take feedback after you have agreed to the consent request. "
             "Send /start to read it; /privacy explains how your data is handled."
         )
+        if isinstance(event, TextInput) and _a_yes(event.text, t):
+            # Typed to agree (found by review: pointed to /start, which shows the whole
+            # request again): consent is given with its button alone.
+            said = t.gettext(
+                "Consent is given with the button “{yes}” under the consent request, not "
+                "by typing. If the request is no longer in the chat, /start shows it again."
+            ).format(yes=t.gettext("Yes, I agree"))
         return Outcome.say(self._replied(said, t) if replied else said)
 
     async def _may_be_written_to(self, pseudonym: str) -> bool:
@@ -711,18 +759,32 @@ class FeedbackService:
         return version is not None and version != self._versions[flow.id]
 
     async def _ask_again_under_way(
-        self, pseudonym: str, flow: FlowDefinition, t: Translator, state: ConversationState
+        self,
+        pseudonym: str,
+        flow: FlowDefinition,
+        t: Translator,
+        state: ConversationState,
+        event: Input | None = None,
     ) -> Outcome:
         """The consent request changed while the person answered (found by review: the
         answers went on, and were kept for a year under a consent to 30 days, or posted
         to staff under a question they had read without that): asked again, the answers
-        kept meanwhile; agreeing goes on where they left off."""
+        kept meanwhile; agreeing goes on where they left off. `event`: the answer that
+        met the change, not taken (said so: review)."""
         await self._keep_open(pseudonym, state)
         note = t.gettext(
             "The consent request for this survey has changed since you agreed (what is done "
             "with your answers, or for how long they are kept). Your answers so far are "
             "kept: please read it once more and agree to go on."
         )
+        if isinstance(event, TextInput):
+            note += " " + t.gettext(
+                "The message you just sent was not stored: please give it again after agreeing."
+            )
+        elif isinstance(event, Press):
+            note += " " + t.gettext(
+                "The button you just pressed was not taken: please answer again after agreeing."
+            )
         return Outcome(replies=(Reply(note), self._notice(flow, t)), close_keyboard=True)
 
     async def _apply(
@@ -734,7 +796,7 @@ class FeedbackService:
             return Outcome.say(t.gettext("This survey is no longer available. Send /start."))
         t = _language_of(state, t)
         if self._agreed_to_older(state, flow):
-            return await self._ask_again_under_way(pseudonym, flow, t, state)
+            return await self._ask_again_under_way(pseudonym, flow, t, state, event)
         engine = self._engine(flow, t)
         realigned = engine.realign(state)
         if realigned is not None and realigned.state is not None:
@@ -950,6 +1012,15 @@ def countable_answers(flow: FlowDefinition, answers: Mapping[str, object]) -> di
         values = value if isinstance(value, list) else [value]
         tallies[step.id] = [str(v) for v in values]
     return tallies
+
+
+def _a_yes(text: str, t: Translator) -> bool:
+    """Whether typed `text` says yes to the consent request (its button's words, or a few
+    words of agreement)."""
+    words = bare_words(text)
+    return words == bare_words(t.gettext("Yes, I agree")) or (
+        0 < len(words.split()) <= 4 and words.split()[0] in AGREES
+    )
 
 
 def _language_of(state: ConversationState, t: Translator) -> Translator:

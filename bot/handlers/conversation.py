@@ -51,8 +51,9 @@ async def text(update: Update, context: BotContext) -> None:
     replied = message.reply_to_message
     to_bot = replied is not None and replied.from_user is not None
     to_bot = to_bot and replied.from_user.id == context.bot.id  # type: ignore[union-attr]
+    quoted = replied.text if to_bot and replied is not None else None
     outcome = await context.service.text(
-        context.person(update), message.text, message.date, replied=to_bot
+        context.person(update), message.text, message.date, replied=to_bot, quoted=quoted
     )
     await render(outcome, update, context)
 

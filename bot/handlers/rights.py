@@ -55,7 +55,7 @@ async def erase_button(update: Update, context: BotContext) -> None:
     data = _data(update)
     person = context.person(update)
     outcome = await context.rights.confirm_erasure(person, data, staff=context.is_staff(update))
-    if data == "d:n":  # kept: a feedback under way goes on
+    if data.split(":")[:2] == ["d", "n"]:  # kept: a feedback under way goes on
         outcome = await context.service.reminded(person, outcome)
     await render(outcome, update, context)
 

@@ -22,7 +22,7 @@ from telegram.ext import (
 )
 
 from bot.context import BotContext
-from bot.render import render, send_to
+from bot.render import render, send, send_to
 from bot.settings import Settings
 from flows.replies import Outcome
 from storage.interface import StoreError
@@ -112,6 +112,22 @@ async def answer(update: Update, context: BotContext) -> None:
         prepared, delivered, bool(maybe), stopped=bool(stopped), unchecked=bool(unchecked)
     )
     await render(outcome, update, context)
+    if delivered:
+        await _question_again(context, prepared.chat_id, prepared.pseudonym)
+
+
+async def _question_again(context: BotContext, chat_id: int, pseudonym: str) -> None:
+    """The customer's open survey question, asked again under the answer from staff, so
+    that what they write next is read as an answer to it rather than to staff."""
+    locale = context.settings.default_locale
+    try:
+        again = await context.service.after_staff_message(pseudonym, locale)
+    except StoreError as error:  # the answer reached them; the question stays above it
+        log.error("question not asked again: %s", type(error).__name__)
+        return
+    for reply in again.replies:
+        if not await send(context, chat_id, reply):
+            return
 
 
 async def confirm_rules(update: Update, context: BotContext) -> None:

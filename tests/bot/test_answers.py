@@ -422,6 +422,46 @@ async def test_a_customer_replying_to_an_answer_is_told_where_to_write(desk: Har
     assert (said["text"] or "").endswith("Schreiben Sie uns bitte an service@beispiel.de.")
 
 
+@pytest.mark.parametrize("language", ["de", "en"])
+async def test_an_answer_reaching_someone_mid_survey_is_followed_by_their_question(
+    desk: Harness, language: str
+) -> None:
+    """Found by review: an answer from staff reaching a customer in the middle of another
+    survey was the last message, and what they wrote back to it, even with Telegram's
+    reply, became the survey's comment; now the open question follows the answer, and a
+    reply to the answer is kept nowhere."""
+    alert = await low_rating(desk)
+    await confirmed(desk)
+    customer = desk.customer(CUSTOMER, language_code=language)
+    await customer.send("/sprache " + language)
+    await customer.send("/start")
+    await customer.press("2")  # the comment question of a second survey is open
+    await in_staff_chat(desk, f"/antworten {ANSWER}", reply_to=alert["message_id"])
+    answer, question = desk.api.messages(CUSTOMER)[-2:]
+    assert ANSWER in (answer["text"] or "")
+    opened = {"de": "Ihre Umfrage läuft noch", "en": "Your survey is still open"}[language]
+    asked = {"de": "Was sollten wir wissen", "en": "What should we know"}[language]
+    assert (question["text"] or "").startswith(opened) and asked in (question["text"] or "")
+
+    written = "Danke, wann denn genau?"
+    desk.personal.add(written)
+    reply = desk.api.user_message(CUSTOMER, written, reply_to_message_id=answer["message_id"])
+    said = texts(await desk.deliver(reply))
+    refused = {
+        "de": "Das habe ich nicht als Antwort auf Ihre Umfrage genommen.",
+        "en": "I did not take that as an answer to your survey.",
+    }[language]
+    assert said.startswith(refused) and "service@beispiel.de" in said, said
+    assert asked in said  # and the question once more
+    assert desk.store is not None
+    draft = await desk.store.load_draft(desk.store.pseudonym(f"tg-user:{CUSTOMER}"), desk.clock())
+    assert draft is not None and written not in repr(draft.payload)
+    # The answer to the question itself is still taken.
+    await customer.send("Die Verpackung war beschädigt")
+    draft = await desk.store.load_draft(desk.store.pseudonym(f"tg-user:{CUSTOMER}"), desk.clock())
+    assert draft is not None and "Die Verpackung war beschädigt" in repr(draft.payload)
+
+
 async def test_the_erase_question_names_the_chat_id_and_the_alerts_it_reaches(
     desk: Harness,
 ) -> None:

@@ -90,6 +90,8 @@ async def test_a_longer_retention_set_mid_survey_is_asked_for_before_the_answers
         erika = harness.customer()
         said = texts(await erika.send("Alles gut, danke"))
         assert CHANGED in said and "365 Tage" in said and "Ihre bisherigen Antworten" in said
+        # The message itself was not taken, and said so (found by review: nothing said it).
+        assert "Die eben gesendete Nachricht wurde nicht gespeichert" in said, said
         assert copy_of_the_data(await erika.send("/meinedaten"))["feedback"] == []
         again = texts(await erika.press("Ja, ich willige ein"))
         assert "Ihre Einwilligung wurde festgehalten" in again and "Ihr Kommentar?" in again

@@ -104,6 +104,39 @@ async def test_an_edit_before_consent_is_not_said_to_count_as_an_answer(
     assert "Es zählt die Antwort" not in answer, answer
 
 
+async def test_a_command_corrected_by_editing_is_to_be_sent_again(harness: Harness) -> None:
+    """Found by review: "/hilfee" edited to "/hilfe" mid-survey was answered about answers
+    not changed, pointing to /abbrechen, which would discard the survey."""
+    erika = await _at_comment(harness)
+    typed = harness.api.user_message(erika.user_id, "/hilfee", **erika.sender)
+    await harness.deliver(typed)
+    message_id = typed["message"]["message_id"]
+    edit = harness.api.edited_message(erika.user_id, message_id, "/hilfe", **erika.sender)
+    answer = texts(await harness.deliver(edit))
+    assert answer == "Einen bearbeiteten Befehl führe ich nicht aus: Bitte senden Sie ihn neu."
+    await erika.send("Der Befehl kam an")  # the survey goes on
+    await erika.press("Nein")
+    assert await stored_comment(harness, erika) == "Der Befehl kam an"
+
+
+async def test_a_yes_typed_to_the_consent_request_points_to_its_button(
+    harness: Harness,
+) -> None:
+    """Found by review: "Ja, ich willige ein" typed under the request was told to send
+    /start, which shows the whole request again; typing gives no consent."""
+    erika = harness.customer()
+    await erika.send("/start")
+    for typed in ("Ja, ich willige ein", "ja gerne"):
+        said = texts(await erika.send(typed))
+        assert said.startswith(
+            "Die Einwilligung geben Sie mit der Schaltfläche „Ja, ich willige ein“"
+        ), said
+    assert "eingewilligt" in texts(await erika.send("Die App ist langsam")), "no yes"
+    assert harness.store is not None
+    person = harness.store.pseudonym(f"tg-user:{erika.user_id}")
+    assert await harness.store.consents(person) == []
+
+
 async def test_editing_a_stored_comment_points_to_a_way_to_correct_it(
     harness: Harness,
 ) -> None:
@@ -196,11 +229,53 @@ async def test_a_yes_typed_at_the_next_question_is_not_added_to_the_comment(
     erika = await _at_comment(harness)
     await erika.send("Der Fahrer war unfreundlich")
     harness.clock.advance(timedelta(seconds=3))
-    for typed in ("Ja", "nein, danke", "OK!"):
+    for typed in ("Ja", "OK!"):
         answer = texts(await erika.send(typed))
         assert "Schaltflächen" in answer and "hinzugefügt" not in answer, answer
-    await erika.press("Nein")
+        assert "Diese Nachricht habe ich nicht gespeichert" in answer, answer
+    # A no, typed, answers the question (found by review: refused): it gives no consent.
+    answer = texts(await erika.send("nein, danke"))
+    assert "Vielen Dank" in answer and "hinzugefügt" not in answer, answer
     assert await stored_comment(harness, erika) == "Der Fahrer war unfreundlich"
+    assert harness.store is not None
+    person = harness.store.pseudonym(f"tg-user:{erika.user_id}")
+    granted = {c.purpose for c in await harness.store.consents(person) if c.in_force}
+    assert "contact" not in granted, granted
+
+
+async def test_the_rest_of_a_comment_in_a_few_words_is_added_not_dropped(
+    harness: Harness,
+) -> None:
+    """Found by review: "Hallo," and, seconds later, "das Essen war kalt" at the contact
+    question: the second message was refused with "please use the buttons" alone, and
+    staff read "Hallo,"; with five words it would have been added."""
+    erika = await _at_comment(harness)
+    await erika.send("Hallo,")
+    harness.clock.advance(timedelta(seconds=4))
+    answer = texts(await erika.send("das Essen war kalt"))
+    assert "hinzugefügt" in answer, answer
+    await erika.press("Nein")
+    assert await stored_comment(harness, erika) == "Hallo,\ndas Essen war kalt"
+
+
+async def test_the_rest_of_a_comment_with_a_number_in_it_is_added_at_a_rating(
+    harness: Harness,
+) -> None:
+    """Found by review: the rest of the details with a number in it ("kam 3 Tage zu
+    spät") at the 0-10 question was refused, and nothing said it was not stored."""
+    erika = harness.customer(78)
+    await erika.send("/start product")
+    await erika.press("Ja, ich willige ein")
+    await erika.press("1")
+    await erika.press("☐ Zu langsam")
+    await erika.press("Fertig")
+    await erika.send("Hallo,")
+    harness.clock.advance(timedelta(seconds=4))
+    answer = texts(await erika.send("die Lieferung kam 3 Tage zu spät"))
+    assert "hinzugefügt" in answer, answer
+    harness.clock.advance(timedelta(seconds=4))
+    refused = texts(await erika.send("eine 11"))  # a rating out of the scale, as said
+    assert "nicht gespeichert" in refused and "hinzugefügt" not in refused, refused
 
 
 async def test_more_text_long_after_the_comment_is_said_not_to_be_stored(
@@ -256,10 +331,10 @@ async def test_a_word_typed_to_answer_the_contact_question_is_not_added_to_the_c
     await erika.send("Der Fahrer war unfreundlich")
     harness.clock.advance(timedelta(seconds=6))
     said = []
-    for typed in ("Einverstanden", "Lieber nicht"):
+    for typed in ("Einverstanden", "Lieber nicht"):  # a typed no answers it (review)
         said.append(texts(await erika.send(typed)))
         harness.clock.advance(timedelta(seconds=3))
-    await erika.press("Nein")
+    assert "Vielen Dank" in said[-1], said
     comment = await stored_comment(harness, erika)
     assert comment == "Der Fahrer war unfreundlich", (comment, said)
 

@@ -509,6 +509,13 @@ async def test_a_withdrawal_that_erases_the_last_feedback_erases_its_chat_id_too
     assert await harness.store.contact_of(pseudonym) is None
     shown = texts(await erika.send("/meinedaten"))
     assert "Kennung dieses Chats verschlüsselt gespeichert" not in shown
+    # Nor is the consent to be contacted about it left in force, offered by /widerruf
+    # (found by review), but ended with it, and said so.
+    assert "Ihre Einwilligung zur Kontaktaufnahme dazu ist damit erloschen." in withdrawn
+    in_force = {c.purpose for c in await harness.store.consents(pseudonym) if c.in_force}
+    assert "contact" not in in_force, in_force
+    offered = await erika.send("/widerruf")
+    assert "Kontaktaufnahme" not in str([labels(m) for m in offered]), texts(offered)
 
 
 @pytest.mark.parametrize("table", ["consents", "contacts", "drafts"])
@@ -621,6 +628,31 @@ async def test_a_second_tap_on_erase_says_nothing_is_stored(harness: Harness) ->
     assert "Erledigt" in texts(await erika.press("Alles löschen"))
     again = texts(await erika.press_data(question["message_id"], erase))
     assert again == "Über Sie sind keine Daten gespeichert."
+
+
+async def test_keep_after_the_erasure_does_not_say_nothing_was_erased(harness: Harness) -> None:
+    """Found by review: "Keep my data" pressed after "Erase everything" on the same
+    question (a double tap, a second device) answered "Nothing was erased." right under
+    "everything was erased"."""
+    erika = harness.customer()
+    await give_feedback(erika, "weg damit")
+    [question] = await erika.send("/loeschen")
+    keep = harness.api.button_data(erika.chat_id, "Daten behalten", question["message_id"])
+    assert "Erledigt" in texts(await erika.press("Alles löschen"))
+    assert await erika.press_data(question["message_id"], keep) == []
+    assert erika.last_toast() == "Diese Frage ist nicht mehr offen; es wurde nichts geändert."
+    # A button from before the buttons carried their question's token, likewise.
+    assert await erika.press_data(question["message_id"], "d:n") == []
+    assert "nicht mehr offen" in (erika.last_toast() or "")
+
+
+async def test_each_line_of_an_answer_stands_under_its_arrow(harness: Harness) -> None:
+    """Found by review: a comment's second line stood flush left in /meinedaten, read as
+    an item of its own."""
+    erika = harness.customer()
+    await give_feedback(erika, "Erste Zeile\nZweite Zeile")
+    mine = texts(await erika.send("/meinedaten"))
+    assert "  → Erste Zeile\n    Zweite Zeile\n" in mine, mine
 
 
 async def test_english_says_responses_not_feedbacks(harness: Harness) -> None:
