@@ -128,6 +128,7 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
             await self._open()
             if self._upgrade:  # a store that writes (not a look at it from the CLI)
                 await asyncio.to_thread(self._keep_reserve)
+                await asyncio.to_thread(self._keep_private)
         except sqlite3.DatabaseError as error:
             self._release_lock()
             if "readonly" in str(error):  # permissions, a read-only mount: nothing damaged
@@ -498,6 +499,17 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
                     what,
                 )
         return await work()
+
+    def _keep_private(self) -> None:
+        """The store's files readable by their owner alone, also one the operator made (the
+        README's `touch erasures.db` gave the ledger, with pseudonyms in clear, the umask's
+        0644: found by review)."""
+        for name in (DATA_FILE, KEY_STORE_FILE, LEDGER_FILE):
+            for path in (self._dir / name, self._dir / f"{name}-wal", self._dir / f"{name}-shm"):
+                with contextlib.suppress(OSError):  # not there, or not the bot's to change
+                    if _regular(path) and path.lstat().st_mode & 0o077:
+                        os.chmod(path, 0o600)
+                        log.warning("permissions_tightened: %s is now 0600", path.name)
 
     def _keep_reserve(self) -> None:
         """Keep RESERVE_BYTES of the disk in a file of the data folder, where there is room."""

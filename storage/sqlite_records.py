@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import sqlite3
 from collections.abc import Collection
 from datetime import datetime
+from pathlib import Path
 
 from storage import crypto
 from storage.interface import (
@@ -16,6 +19,7 @@ from storage.interface import (
     Noted,
     Release,
     StaffPost,
+    StorageFull,
 )
 from storage.sqlite_core import (
     KEY_VERSION,
@@ -69,6 +73,15 @@ def _post(chat: int, message: int, feedback: str, at: str, purpose: str) -> Staf
 
 
 _NEWEST_RELEASE_SQL = "SELECT max(at) FROM main.release_points WHERE flow IN (?, '') AND at <= ?"
+
+
+_AUDIT_COLUMNS = "event, at, actor_ref, actor_sealed, detail, records"
+_CARRY_AUDIT_SQL = (
+    f"INSERT INTO main.audit ({_AUDIT_COLUMNS}) SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS"  # noqa: S608
+    " (SELECT 1 FROM main.audit WHERE event = ? AND at = ? AND actor_ref IS ?"
+    " AND detail IS ? AND records IS ?)"
+)
+"""An entry of another copy of the store, unless this one has it (by index on `at`)."""
 
 
 def _audit_aad(event: str, at: str) -> bytes:
@@ -167,6 +180,37 @@ class StaffRecords(StoreCore):
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 (entry.event, at, ref, sealed, entry.detail, entry.records),
             )
+
+    async def carry_audit_over(self, replaced: Path) -> int:
+        """Add the audit entries of `replaced` (the data store a restore put aside) that
+        this one lacks; how many. A restore must not take the trail of what was done
+        since the backup with it: exports, summaries, erasures (found by review: gone,
+        or an erasure carried out again dated to the restore). Entries carry no key of
+        their own (the actor's opens with this store's derived key, as before)."""
+
+        def entries() -> list[tuple[object, ...]]:
+            uri = f"{replaced.resolve().as_uri()}?mode=ro"
+            with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
+                return db.execute(f"SELECT {_AUDIT_COLUMNS} FROM audit ORDER BY id").fetchall()  # noqa: S608
+
+        try:
+            found = await asyncio.to_thread(entries)
+        except sqlite3.Error as error:  # no store of this version there: nothing to carry
+            log.warning("audit not carried over: %s", type(error).__name__)
+            return 0
+
+        def add(conn: sqlite3.Connection) -> int:
+            added = 0
+            for row in found:
+                added += conn.execute(_CARRY_AUDIT_SQL, (*row, *row[:3], *row[4:])).rowcount
+            return added
+
+        async with self._lock:
+            try:
+                return int(await on_thread(self._conn(), add, atomic=True))
+            except StorageFull:  # the restore stands; the entries stay in the files replaced
+                log.warning("audit not carried over: no space")
+                return 0
 
     async def _seal_audit_actors(self) -> None:
         """Encrypt the actors that stores before migration 7 kept in clear (once)."""

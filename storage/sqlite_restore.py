@@ -181,7 +181,7 @@ def put_back(data_dir: Path, backups: Backups, now: datetime) -> Path | None:
     written: list[Path] = []
     try:
         if present:
-            aside = Path(tempfile.mkdtemp(prefix=f"replaced-{now:%Y%m%d-%H%M%S}-", dir=data_dir))
+            aside = Path(tempfile.mkdtemp(prefix=f"replaced-{now:%Y-%m-%d-%H%M-%S}-", dir=data_dir))
             for name in present:
                 os.replace(data_dir / name, aside / name)
                 moved.append(name)

@@ -20,7 +20,7 @@ from flows.i18n import Translator
 from flows.models import ChoiceStep, MultipleChoiceStep, render_text
 from flows.service import utc_now
 from storage import SQLiteStore, StatisticsRow
-from storage.sqlite import KEY_STORE_FILE
+from storage.sqlite import DATA_FILE, KEY_STORE_FILE
 from storage.sqlite_db import hold_lock
 from storage.sqlite_restore import Backups, check_backups, put_back, shred_aside_keys, undo
 
@@ -186,10 +186,16 @@ def run_restore(args: argparse.Namespace) -> int:
     # out again (found by review: the lock was let go for a moment in between).
     lock = hold_lock(settings.data_dir)
 
+    carried: list[int] = []
+
     async def opened() -> int:
         store = open_store(settings, exclusive=True, lock_held=lock is not None)
         await store.open()
-        await store.close()
+        try:
+            if aside is not None and (aside / DATA_FILE).exists():
+                carried.append(await store.carry_audit_over(aside / DATA_FILE))
+        finally:
+            await store.close()
         return store.applied_again
 
     try:
@@ -218,6 +224,16 @@ def run_restore(args: argparse.Namespace) -> int:
                 "{count} erasures and withdrawals made since the backup were carried out again",
                 again,
             ).format(count=again)
+        )
+    if carried and carried[0]:
+        print(
+            t.ngettext(
+                "{count} audit entry made since the backup was carried over from the files "
+                "replaced",
+                "{count} audit entries made since the backup were carried over from the files "
+                "replaced",
+                carried[0],
+            ).format(count=carried[0])
         )
     if keyless:
         print(

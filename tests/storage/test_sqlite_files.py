@@ -147,6 +147,21 @@ async def test_files_are_private(store: SQLiteStore, data_dir: Path) -> None:
     assert modes(data_dir) == {".": 0o700} | {name: 0o600 for name in digests(data_dir)}
 
 
+async def test_store_files_made_readable_to_others_are_made_private_again(
+    store: SQLiteStore, data_dir: Path, key: bytes
+) -> None:
+    """Found by review: the README's `touch erasures.db` (after a lost ledger, with the
+    umask's 0644) left the ledger, pseudonyms in clear, readable to every user."""
+    if os.name != "posix":
+        pytest.skip("POSIX permissions")
+    await store.close()
+    for name in ("erasures.db", "feedback.db", "keys.db"):
+        os.chmod(data_dir / name, 0o644)
+    again = await reopen(data_dir, key)
+    await again.close()
+    assert modes(data_dir) == {".": 0o700} | {name: 0o600 for name in digests(data_dir)}
+
+
 async def test_data_survives_reopen(store: SQLiteStore, data_dir: Path, key: bytes) -> None:
     p = store.pseudonym(SUBJECT)
     record = await store.submit_feedback(p, feedback("bleibt"), [grant()], CHAT_ID)
