@@ -115,6 +115,23 @@ def check_paths(paths: Sequence[Path], t: Translator) -> list[Report]:
     return _with_duplicate_ids(_with_purpose_conflicts(reports, t), t)
 
 
+def check_loaded(
+    flows_dir: Path | None, shipped: Sequence[str] | None, t: Translator
+) -> list[Report]:
+    """The flows the bot loads, checked: those of `flows_dir`, and the shipped ones (those
+    named in `shipped`, when given) that no flow of the folder replaces."""
+    reports = []
+    if flows_dir is not None:
+        reports += [check_file(file, t) for file in sorted(flows_dir.glob("*.toml"))]
+    replaced = {r.flow.id for r in reports if r.flow is not None}
+    for source, text in shipped_definitions():
+        report = check_text(text, source, t)
+        flow_id = report.flow.id if report.flow is not None else None
+        if flow_id not in replaced and (shipped is None or flow_id in shipped):
+            reports.append(report)
+    return _with_duplicate_ids(_with_purpose_conflicts(reports, t), t)
+
+
 def check_file(path: Path, t: Translator) -> Report:
     """`check_text` on a file; one that cannot be read is one error."""
     try:

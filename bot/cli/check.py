@@ -13,7 +13,7 @@ from typing import Any, TextIO
 from bot.operator import operator_locale
 from bot.settings import ConfigurationError, Settings, load_settings
 from flows.catalog import FlowCatalog, FlowDefinitionError
-from flows.check import Finding, Report, check_paths
+from flows.check import Finding, Report, check_loaded, check_paths
 from flows.i18n import SUPPORTED_LOCALES, Translator, translator
 from flows.models import FlowDefinition
 from flows.sharing import RecipientsError, load_recipients
@@ -31,10 +31,13 @@ def register(subparsers: Any, t: Translator) -> None:
     )
     parser.add_argument(
         "files",
-        nargs="+",
+        nargs="*",
         type=Path,
         metavar="FILE",
-        help=t.gettext("a definition, or a folder of them"),
+        help=t.gettext(
+            "a definition, or a folder of them (default: the flows the bot loads, those of "
+            "FEEDBACKBOT_FLOWS_DIR and the shipped ones)"
+        ),
     )
     parser.add_argument(
         "--recipients",
@@ -56,12 +59,18 @@ def register(subparsers: Any, t: Translator) -> None:
 def check(args: argparse.Namespace) -> int:
     """Print every problem; the exit code is 1 if any is an error."""
     t = translator(operator_locale(args.lang, SUPPORTED_LOCALES[0]))
-    reports = check_paths(args.files, t)
-    from_env = os.environ.get("FEEDBACKBOT_RECIPIENTS_FILE")
     settings = None
+    if args.files:
+        reports = check_paths(args.files, t)
+    else:  # found by review: `check --recipients FILE` asked for flow files
+        settings = _bot_settings()
+        flows_dir = settings.flows_dir if settings is not None else None
+        shipped = settings.shipped_flows if settings is not None else None
+        reports = check_loaded(flows_dir, shipped, t)
+    from_env = os.environ.get("FEEDBACKBOT_RECIPIENTS_FILE")
     # The settings say which flows the bot loads besides (a recipient's fields name their
     # answers) and where its recipients file is.
-    if (
+    if settings is None and (
         args.recipients
         or from_env
         or any(p.shares_feedback for r in reports if r.flow for p in r.flow.purposes)
