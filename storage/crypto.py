@@ -115,15 +115,29 @@ def encode_master_key(key: bytes) -> str:
     return base64.urlsafe_b64encode(key).decode("ascii")
 
 
-def decode_master_key(text: str) -> bytes:
-    """Parse a master key; raises InvalidMasterKey (never echoing the input) when malformed."""
+def decode_master_key(text: str, source: object = None) -> bytes:
+    """Parse a master key; raises InvalidMasterKey (never echoing the input) when malformed,
+    naming `source` (the variable or the file it came from) where given: an operator
+    with a variable, a key file and a generated `master.key` must learn which to fix
+    (found by review)."""
     stripped = text.strip()
     padded = stripped + "=" * (-len(stripped) % 4)
     try:
         key = base64.b64decode(padded, altchars=b"-_", validate=True)
     except (binascii.Error, ValueError):
+        if source is not None:
+            raise InvalidMasterKey(
+                N_("the master key in {source} is not urlsafe base64"), source=source
+            ) from None
         raise InvalidMasterKey(N_("master key is not urlsafe base64")) from None
     if len(key) != KEY_BYTES:
+        if source is not None:
+            raise InvalidMasterKey(
+                N_("the master key in {source} must be {size} bytes, got {got}"),
+                source=source,
+                size=KEY_BYTES,
+                got=len(key),
+            )
         raise InvalidMasterKey(
             N_("master key must be {size} bytes, got {got}"), size=KEY_BYTES, got=len(key)
         )

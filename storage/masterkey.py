@@ -39,7 +39,7 @@ def resolve_master_key(key: str | None, key_file: Path | None, data_dir: Path) -
     """
     default = data_dir / MASTER_KEY_FILE
     if key:
-        value = decode_master_key(key)
+        value = decode_master_key(key, "FEEDBACKBOT_MASTER_KEY")
         # Beside the variable, a key file set, or one the bot generated (an old key left
         # after a rotation); one that cannot be read there is not in the way.
         beside = key_file if key_file is not None else default if default.exists() else None
@@ -92,7 +92,7 @@ def _read_key_file(path: Path) -> ResolvedKey:
         raise InvalidMasterKey(
             N_("master key file {path} is not a key: it holds more than ASCII text"), path=path
         ) from None
-    key = decode_master_key(text)
+    key = decode_master_key(text, path)
     try:
         mode = path.stat().st_mode
     except OSError:

@@ -69,6 +69,21 @@ def test_malformed_value_is_an_error(tmp_path: Path) -> None:
         resolve_master_key("definitely-not-a-key", None, tmp_path)
 
 
+def test_a_malformed_key_names_where_it_came_from(tmp_path: Path) -> None:
+    """Found by review: "master key must be 32 bytes, got 5" named neither the variable,
+    the key file nor the generated master.key."""
+    with pytest.raises(InvalidMasterKey) as raised:
+        resolve_master_key("bm90YWtleQ", None, tmp_path)
+    assert str(raised.value) == "the master key in FEEDBACKBOT_MASTER_KEY must be 32 bytes, got 7"
+    for key_file in (tmp_path / "set.key", tmp_path / "data" / "master.key"):
+        key_file.parent.mkdir(exist_ok=True)
+        key_file.write_text("not base64!")
+        given = key_file if key_file.name == "set.key" else None
+        with pytest.raises(InvalidMasterKey) as raised:
+            resolve_master_key(None, given, tmp_path / "data")
+        assert str(raised.value) == f"the master key in {key_file} is not urlsafe base64"
+
+
 def test_first_run_generates_a_private_key_file(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     key, generated, _ = resolve_master_key(None, None, data_dir)
