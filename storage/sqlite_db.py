@@ -595,6 +595,11 @@ def hold_lock(data_dir: Path) -> int | None:
     except ImportError:  # pragma: no cover - POSIX systems have it
         return None
     path = data_dir / LOCK_FILE
+    if data_dir.exists() and not data_dir.is_dir():  # not "already exists" (review)
+        raise StoreError(
+            N_("{path} is not a folder: FEEDBACKBOT_DATA_DIR names the bot's data folder"),
+            path=data_dir,
+        )
     try:
         data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
@@ -614,7 +619,7 @@ def hold_lock(data_dir: Path) -> int | None:
         raise StoreInUse(
             N_(
                 "{path} is in use by another feedbackbot process (a running bot, a chat, "
-                "a key rotation or a purge); stop it first"
+                "a key rotation, a purge or a restore); stop it first"
             ),
             path=data_dir,
         ) from None

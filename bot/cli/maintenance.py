@@ -28,7 +28,10 @@ from storage.sqlite_restore import Backups, check_backups, put_back, shred_aside
 def register(subparsers: Any, t: Translator) -> None:
     purge = subparsers.add_parser(
         "purge",
-        help=t.gettext("delete expired feedback and drafts now"),
+        help=t.gettext(
+            "delete what expired now: feedback, drafts, language choices, audit entries, "
+            "unused keys"
+        ),
         description=t.gettext(
             "Delete expired feedback, drafts, language choices, orphaned rows and unused "
             "keys now "
@@ -39,7 +42,8 @@ def register(subparsers: Any, t: Translator) -> None:
     backup = subparsers.add_parser(
         "backup",
         help=t.gettext(
-            "write a consistent copy of the data store (and, with --keys, the key store)"
+            "write a consistent copy of the data store (with --keys, the key store; with "
+            "--ledger, the erasure ledger)"
         ),
         description=t.gettext(
             "Write a consistent copy of feedback.db to DEST with VACUUM INTO, also "

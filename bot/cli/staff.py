@@ -42,8 +42,9 @@ def register(subparsers: Any, t: Translator) -> None:
         "audit",
         help=t.gettext("print who accessed feedback, and erasures"),
         description=t.gettext(
-            "Print the audit trail: staff summaries, digests, exports (who, when, "
-            "what, how many records) and erasures (when only)."
+            "Print the audit trail: staff summaries, digests, exports, answers to "
+            "customers, confirmations of the staff rules, deliveries to recipients and "
+            "deletion notices (who, when, what, how many records) and erasures (when only)."
         ),
     )
     audit.add_argument(

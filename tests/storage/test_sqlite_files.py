@@ -1654,6 +1654,20 @@ async def test_a_lock_that_cannot_be_taken_is_one_clear_error(tmp_path: Path, ke
     assert store._lock_file is None
 
 
+async def test_a_data_folder_that_is_a_file_is_said_to_be_one(tmp_path: Path, key: bytes) -> None:
+    """Found by review: "cannot take the lock .../settings.env/feedbackbot.lock: already
+    exists", with a hint about permissions."""
+    named = tmp_path / "settings.env"
+    named.write_text("FEEDBACKBOT_TOKEN=...")
+    store = SQLiteStore(named, key, exclusive=True)
+    with pytest.raises(StoreError) as raised:
+        await store.open()
+    assert str(raised.value) == (
+        f"{named} is not a folder: FEEDBACKBOT_DATA_DIR names the bot's data folder"
+    )
+    assert named.read_text() == "FEEDBACKBOT_TOKEN=..."
+
+
 def test_a_store_whose_loop_is_gone_can_be_abandoned(tmp_path: Path, key: bytes) -> None:
     """A stop signal during python-telegram-bot's start-up could end its shutdown before
     the store was closed: the store's thread then kept the process alive."""
