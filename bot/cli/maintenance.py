@@ -385,9 +385,15 @@ def _cells(
     in the order and with the `labels` of their question where given."""
     shown = {value: n for value, n in values.items() if n >= k}
     hidden = sum(n for value, n in values.items() if value not in shown)
+    reached = bool(shown)
     while 0 < hidden < k and shown:
         smallest = min(shown, key=lambda value: shown[value])
         hidden += shown.pop(smallest)
+    if not shown and reached:  # found by review: said "no answer given k times or more"
+        return t.gettext(
+            "suppressed (shown, the answers given {k} times or more would tell the fewer "
+            "than {k} others from the total)"
+        ).format(k=k)
     if not shown:
         return t.gettext("suppressed (no answer given {k} times or more)").format(k=k)
     labels = labels or {}

@@ -293,6 +293,8 @@ def test_stats_hide_small_counts_within_a_flow_too() -> None:
     assert "problems: suppressed (no answer given 5 times or more)" in text
     # Two hidden ratings that would follow from the total join the next smallest:
     assert "satisfaction: suppressed" in text, "1 + 1 < 5: the 20 join them, all hidden"
+    # Said why: not that no answer reached 5 (found by review).
+    assert "satisfaction: suppressed (shown, the answers given 5 times or more would" in text
     assert "liked: easy: 7, fast: 16" in text
     assert "recommend: 10: 18, other: 4" not in text and "recommend: suppressed" in text
     many = row.model_copy(update={"counts": {"r": {"5": 20, "4": 9, "2": 3, "1": 2}}})
