@@ -514,8 +514,13 @@ def refuse_outdated(path: Path, schema: str, migrations: list[list[str]]) -> Non
 def schema_version(path: Path) -> int | None:
     """The schema version of a store file (0: none yet), read through a read-only
     connection; None where it cannot be read so."""
+    # With no write-ahead log beside it, nobody has the file open and all of it is in the
+    # file: read as immutable, since a read-only connection to a WAL database leaves a
+    # -wal and a -shm behind (found by review: a refusal "with nothing changed" did).
+    wal = path.with_name(f"{path.name}-wal")
+    how = "mode=ro" if wal.exists() else "immutable=1"
     try:
-        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        con = sqlite3.connect(f"{path.resolve().as_uri()}?{how}", uri=True)
     except sqlite3.Error:
         return None
     try:

@@ -1654,6 +1654,17 @@ async def test_a_lock_that_cannot_be_taken_is_one_clear_error(tmp_path: Path, ke
     assert store._lock_file is None
 
 
+async def test_reading_the_schema_version_leaves_no_file_beside_the_store(
+    store: SQLiteStore, data_dir: Path
+) -> None:
+    """Found by review: a store refused as older, "with nothing changed", got an empty
+    feedback.db-wal and a feedback.db-shm from the read-only look at its version."""
+    await store.close()
+    before = sorted(p.name for p in data_dir.iterdir())
+    assert sqlite_db.schema_version(data_dir / "feedback.db") == len(sqlite_db.DATA_MIGRATIONS)
+    assert sorted(p.name for p in data_dir.iterdir()) == before
+
+
 async def test_a_data_folder_that_is_a_file_is_said_to_be_one(tmp_path: Path, key: bytes) -> None:
     """Found by review: "cannot take the lock .../settings.env/feedbackbot.lock: already
     exists", with a hint about permissions."""
