@@ -25,24 +25,35 @@ def test_wheel_installs_catalogs_and_flows_that_work_outside_the_checkout(tmp_pa
             )
         else:
             shutil.copy(path, source / name)
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--quiet",
-            "--no-deps",
-            "--no-build-isolation",
-            "--wheel-dir",
-            str(tmp_path / "dist"),
-            str(source),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    [wheel] = (tmp_path / "dist").glob("feedbackbot-*.whl")
+
+    def wheel_of(source: Path, dist: Path) -> Path:
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "wheel",
+                "--quiet",
+                "--no-deps",
+                "--no-build-isolation",
+                "--wheel-dir",
+                str(dist),
+                str(source),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        [wheel] = dist.glob("feedbackbot-*.whl")
+        return wheel
+
+    # A module removed since the last build is not shipped from the build/ folder that
+    # build left in the tree (found by review: `git pull && pip install .` shipped it).
+    (source / "bot" / "removed_since.py").write_text("GONE = True\n")
+    assert "bot/removed_since.py" in zipfile.ZipFile(wheel_of(source, tmp_path / "old")).namelist()
+    (source / "bot" / "removed_since.py").unlink()
+    wheel = wheel_of(source, tmp_path / "dist")
     names = zipfile.ZipFile(wheel).namelist()
+    assert "bot/removed_since.py" not in names
     for expected in (
         "flows/definitions/feedback.toml",
         "flows/fonts/DejaVuSans-subset.ttf",
