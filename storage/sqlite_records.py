@@ -7,13 +7,16 @@ import contextlib
 import json
 import logging
 import sqlite3
+from collections import Counter
 from collections.abc import Collection
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from storage import crypto
 from storage.interface import (
     AuditEntry,
+    DecryptionFailed,
     DeletionNotice,
     Delivery,
     Noted,
@@ -75,13 +78,20 @@ def _post(chat: int, message: int, feedback: str, at: str, purpose: str) -> Staf
 _NEWEST_RELEASE_SQL = "SELECT max(at) FROM main.release_points WHERE flow IN (?, '') AND at <= ?"
 
 
-_AUDIT_COLUMNS = "event, at, actor_ref, actor_sealed, detail, records"
-_CARRY_AUDIT_SQL = (
-    f"INSERT INTO main.audit ({_AUDIT_COLUMNS}) SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS"  # noqa: S608
-    " (SELECT 1 FROM main.audit WHERE event = ? AND at = ? AND actor_ref IS ?"
-    " AND detail IS ? AND records IS ?)"
+_AUDIT_ROWS_SQL = (
+    "SELECT event, at, actor_ref, actor_sealed, detail, records FROM main.audit ORDER BY id"
 )
-"""An entry of another copy of the store, unless this one has it (by index on `at`)."""
+_INSERT_AUDIT_SQL = (
+    "INSERT INTO main.audit (event, at, actor_ref, actor_sealed, detail, records)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
+)
+
+
+def _same(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """What tells an audit entry from another (not the actor's ciphertext: the same
+    entry in two copies of a store has the same one anyway)."""
+    event, at, ref, _, detail, records = row
+    return event, at, ref, detail, records
 
 
 def _audit_aad(event: str, at: str) -> bytes:
@@ -176,41 +186,54 @@ class StaffRecords(StoreCore):
         async with self._lock:
             await run(
                 self._conn(),
-                "INSERT INTO main.audit (event, at, actor_ref, actor_sealed, detail, records)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                _INSERT_AUDIT_SQL,
                 (entry.event, at, ref, sealed, entry.detail, entry.records),
             )
 
-    async def carry_audit_over(self, replaced: Path) -> int:
+    async def carry_audit_over(self, replaced: Path) -> tuple[int, int]:
         """Add the audit entries of `replaced` (the data store a restore put aside) that
-        this one lacks; how many. A restore must not take the trail of what was done
-        since the backup with it: exports, summaries, erasures (found by review: gone,
-        or an erasure carried out again dated to the restore). Entries carry no key of
-        their own (the actor's opens with this store's derived key, as before)."""
+        this one lacks: how many, and how many of them without who did it. A restore
+        must not take the trail of what was done since the backup with it: exports,
+        summaries, erasures (found by review: gone, or an erasure carried out again dated
+        to the restore). Entries count as many times as each store has them (two
+        erasures in one second are two); an actor that does not open with this store's
+        key (a store begun afresh after the data folder was lost) is left out, the
+        entry kept (review: it broke `feedbackbot audit`)."""
 
-        def entries() -> list[tuple[object, ...]]:
+        def entries() -> list[tuple[Any, ...]]:
             uri = f"{replaced.resolve().as_uri()}?mode=ro"
             with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
-                return db.execute(f"SELECT {_AUDIT_COLUMNS} FROM audit ORDER BY id").fetchall()  # noqa: S608
+                return db.execute(_AUDIT_ROWS_SQL).fetchall()
 
         try:
             found = await asyncio.to_thread(entries)
         except sqlite3.Error as error:  # no store of this version there: nothing to carry
             log.warning("audit not carried over: %s", type(error).__name__)
-            return 0
+            return 0, 0
 
-        def add(conn: sqlite3.Connection) -> int:
-            added = 0
-            for row in found:
-                added += conn.execute(_CARRY_AUDIT_SQL, (*row, *row[:3], *row[4:])).rowcount
-            return added
+        def add(conn: sqlite3.Connection) -> tuple[int, int]:
+            have = Counter(_same(row) for row in conn.execute(_AUDIT_ROWS_SQL))
+            added = unknown = 0
+            for event, at, ref, sealed, detail, records in found:
+                if have[_same((event, at, ref, sealed, detail, records))] > 0:
+                    have[_same((event, at, ref, sealed, detail, records))] -= 1
+                    continue
+                try:
+                    self._open_actor(event, at, sealed)
+                except DecryptionFailed:
+                    ref, sealed = None, None
+                    unknown += 1
+                conn.execute(_INSERT_AUDIT_SQL, (event, at, ref, sealed, detail, records))
+                added += 1
+            return added, unknown
 
         async with self._lock:
             try:
-                return int(await on_thread(self._conn(), add, atomic=True))
+                done: tuple[int, int] = await on_thread(self._conn(), add, atomic=True)
+                return done
             except StorageFull:  # the restore stands; the entries stay in the files replaced
                 log.warning("audit not carried over: no space")
-                return 0
+                return 0, 0
 
     async def _seal_audit_actors(self) -> None:
         """Encrypt the actors that stores before migration 7 kept in clear (once)."""

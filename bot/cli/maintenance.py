@@ -190,7 +190,7 @@ def run_restore(args: argparse.Namespace) -> int:
     # out again (found by review: the lock was let go for a moment in between).
     lock = hold_lock(settings.data_dir)
 
-    carried: list[int] = []
+    carried: list[tuple[int, int]] = []
 
     async def opened() -> int:
         store = open_store(settings, exclusive=True, lock_held=lock is not None)
@@ -229,15 +229,27 @@ def run_restore(args: argparse.Namespace) -> int:
                 again,
             ).format(count=again)
         )
-    if carried and carried[0]:
+    added, unknown = carried[0] if carried else (0, 0)
+    if added:
         print(
             t.ngettext(
                 "{count} audit entry made since the backup was carried over from the files "
                 "replaced",
                 "{count} audit entries made since the backup were carried over from the files "
                 "replaced",
-                carried[0],
-            ).format(count=carried[0])
+                added,
+            ).format(count=added)
+        )
+    if unknown:
+        print(
+            t.ngettext(
+                "note: {count} of them came from another store (one begun afresh?): who it "
+                "names is not readable with this one's key and was left out",
+                "note: {count} of them came from another store (one begun afresh?): whom "
+                "they name is not readable with this one's key and was left out",
+                unknown,
+            ).format(count=unknown),
+            file=sys.stderr,
         )
     if keyless:
         print(

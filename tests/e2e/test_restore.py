@@ -10,6 +10,7 @@ import base64
 import hashlib
 import logging
 import os
+import shutil
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -154,6 +155,52 @@ def test_a_restore_keeps_the_audit_trail_of_what_was_done_since_the_backup(
     assert after[len(before) + 2 :] == ([("erasure", None, None)] if with_keys else [])
     again = cli("restore", str(backup), *extra, env=cli_env(data), cwd=tmp_path)
     assert again.returncode == 0, again.stderr
+
+
+async def recorded(data: Path, *entries: AuditEntry) -> None:
+    store = SQLiteStore(data, KEY)
+    await store.open()
+    try:
+        for entry in entries:
+            await store.record_audit(entry)
+    finally:
+        await store.close()
+
+
+def test_entries_alike_since_the_backup_are_each_carried_over(
+    backed_up: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    """Found by review: two erasures in one second (the same row twice: no actor, the
+    time to the second) came back as one."""
+    data, backup, _ = backed_up
+    before = asyncio.run(audited(data))
+    twice = AuditEntry(event="erasure", at=NOW + timedelta(days=1))
+    asyncio.run(recorded(data, twice, twice))
+    done = cli("restore", str(backup), env=cli_env(data), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "2 audit entries made since the backup were carried over" in done.stdout
+    assert asyncio.run(audited(data)) == [*before, ("erasure", None, None), ("erasure", None, None)]
+
+
+def test_entries_of_another_store_keep_the_audit_command_working(
+    backed_up: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    """Found by review: the data folder lost, the bot started afresh (another pseudonym
+    key) and staff used it; after the restore its entries were carried over with their
+    actors, which the restored key cannot open: `feedbackbot audit` failed on them."""
+    data, backup, keys = backed_up
+    shutil.rmtree(data)
+    asyncio.run(make_store(data, 1))
+    used = AuditEntry(event="export", at=NOW, actor="staff:7001", detail="1d", records=1)
+    asyncio.run(recorded(data, used))
+    done = cli("restore", str(backup), "--keys", str(keys), env=cli_env(data), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "1 audit entry made since the backup was carried over" in done.stdout
+    assert "1 of them came from another store" in done.stderr
+    assert ("export", None, "1d") in asyncio.run(audited(data)), "kept, without who"
+    audit = cli("audit", "--since", "3650d", env=cli_env(data), cwd=tmp_path)
+    assert audit.returncode == 0, audit.stderr
+    assert "export 1d" in audit.stdout and "7001" not in audit.stdout
 
 
 def test_a_backup_of_the_wrong_kind_or_damaged_is_refused_and_nothing_changes(
