@@ -136,9 +136,14 @@ DECLINES = frozenset(
 )  # fmt: skip
 """A consent question answered no by typing (see `_declined`)."""
 AGREES = frozenset(
-    "ja yes ok okay einverstanden gerne klar sure agree agreed jo jep yep yup yeah j y".split()
-)
-"""First words of a typed yes to a consent request (which is given with its button)."""
+    {
+        "ja", "yes", "einverstanden", "ja einverstanden", "ja gerne", "ja bitte",
+        "ich willige ein", "ja ich willige ein", "ich stimme zu", "ja ich stimme zu",
+        "zustimmen", "agree", "i agree", "yes i agree", "agreed", "yes please",
+    }
+)  # fmt: skip
+"""A typed yes to a consent request (which is given with its button): words that agree
+and nothing else, not an acknowledgement ("Ok, schade" after declining: review)."""
 UNDO = "u-"  # with a step id of 40 characters, 60 of the 64 bytes Telegram allows
 """The value of the Undo button under a message added to a text answer, before the
 message's mark (see `_mark`)."""
@@ -399,7 +404,7 @@ class Engine:
             typed = typed_rating(text, step)
             if typed is not None:
                 return self._advance(state, step, typed)
-        if isinstance(step, ConsentStep) and self._declined(state, step, text):
+        if isinstance(step, ConsentStep) and self._declined(state, step, event):
             # Typed as most people answer in a chat (found by review: refused); a no gives
             # no consent, so taking it is safe. A yes is given with the button alone.
             return self._advance(state, step, None, granted=False)
@@ -424,12 +429,25 @@ class Engine:
             "joined to your previous answer. {how}"
         ).format(how=note)
 
-    def _declined(self, state: ConversationState, step: ConsentStep, text: str) -> bool:
-        """Whether typed `text` answers the consent question `step` no."""
-        typed = bare_words(text)
+    def _declined(self, state: ConversationState, step: ConsentStep, event: TextInput) -> bool:
+        """Whether typed text answers the consent question `step` no: not when it came
+        within a double tap's time of the answer before, whose text it may be sent again
+        (a comment "Nein", a choice typed "No"; found by review: it declined a question
+        the person had not read)."""
+        if state.answered_at is not None and self.now - state.answered_at <= DOUBLE_TAP_WINDOW:
+            return False
+        previous = self.flow.step(state.answered) if state.answered else None
+        given = state.answers.get(previous.id) if previous is not None else None
+        if (  # the text answer before, sent again as its reply did not show
+            isinstance(given, str)
+            and state.answered_at is not None
+            and self.now - state.answered_at <= BURST_WINDOW
+            and bare_words(given.split("\n")[-1]) == bare_words(event.text)
+        ):
+            return False
         labels = [b for row in self._question(state, step).buttons for b in row]
         no = {_bare(b.label) for b in labels if b.data.endswith(":n")}
-        return typed in DECLINES or _bare(text) in no
+        return bare_words(event.text) in DECLINES or _bare(event.text) in no
 
     def _more_of_text(self, state: ConversationState, step: Step, event: TextInput) -> Turn | None:
         """Text that answers no button of `step`, sent right after a text answer: more of

@@ -314,11 +314,19 @@ class FeedbackService:
     async def after_staff_message(self, pseudonym: str, locale: str) -> Outcome:
         """The open question of the customer's survey under way, asked again under an
         answer from staff that just reached them (found by review: what they wrote back
-        below it was taken as the survey's answer); else nothing."""
-        return await self._reminded(pseudonym, locale, Outcome())
+        below it was taken as the survey's answer); else nothing. Read only: this runs
+        in staff's update, not in the order of the customer's own, and writing back
+        the answers read would undo what they gave meanwhile (found by review: a survey
+        finished in between came back and was stored twice)."""
+        return await self._reminded(pseudonym, locale, Outcome(), read_only=True)
 
     async def _reminded(
-        self, pseudonym: str, locale: str, outcome: Outcome, renewed: bool = False
+        self,
+        pseudonym: str,
+        locale: str,
+        outcome: Outcome,
+        renewed: bool = False,
+        read_only: bool = False,
     ) -> Outcome:
         try:
             state = await self._state(pseudonym)
@@ -329,7 +337,13 @@ class FeedbackService:
             return outcome
         t = _language_of(state, translator(locale))
         note = t.gettext("Your survey is still open; here is its question again.")
-        again = await self._asked_again(pseudonym, flow, t, state, note, keep_open=not renewed)
+        if read_only:
+            engine = self._engine(flow, t)
+            if engine.realign(state) is not None:  # edited under them: their answer realigns
+                return outcome
+            again = engine.reask(state, note).outcome
+        else:
+            again = await self._asked_again(pseudonym, flow, t, state, note, not renewed)
         return replace(outcome, replies=(*outcome.replies, *again.replies))
 
     def help(self, locale: str, staff: bool = False) -> Outcome:
@@ -1018,9 +1032,7 @@ def _a_yes(text: str, t: Translator) -> bool:
     """Whether typed `text` says yes to the consent request (its button's words, or a few
     words of agreement)."""
     words = bare_words(text)
-    return words == bare_words(t.gettext("Yes, I agree")) or (
-        0 < len(words.split()) <= 4 and words.split()[0] in AGREES
-    )
+    return words == bare_words(t.gettext("Yes, I agree")) or words in AGREES
 
 
 def _language_of(state: ConversationState, t: Translator) -> Translator:

@@ -4,6 +4,7 @@ customer gets, what staff see and are told, what is audited, and what is refused
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import itertools
 import logging
 import re
@@ -21,6 +22,7 @@ from bot.cli.staff import shown_detail
 from bot.fakeapi.model import BotMessage
 from flows.catalog import FlowCatalog
 from flows.i18n import translator
+from flows.replies import Outcome
 from storage import StorageFull
 from storage.interface import AuditEntry, StoreError
 from tests.bot.test_retractions import hold_alerts
@@ -460,6 +462,52 @@ async def test_an_answer_reaching_someone_mid_survey_is_followed_by_their_questi
     await customer.send("Die Verpackung war beschädigt")
     draft = await desk.store.load_draft(desk.store.pseudonym(f"tg-user:{CUSTOMER}"), desk.clock())
     assert draft is not None and "Die Verpackung war beschädigt" in repr(draft.payload)
+
+
+async def test_the_question_asked_again_under_an_answer_never_undoes_the_customers_answers(
+    desk: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by review: asking the open question again ran in staff's update, apart from
+    the customer's own, and wrote back the answers it had read: a survey the customer
+    finished in between came back, and what they wrote next was stored as a second
+    feedback. The customer finishes right after staff's side has read their answers."""
+    alert = await low_rating(desk)
+    await confirmed(desk)
+    customer = desk.customer(CUSTOMER)
+    await customer.send("/start")
+    await customer.press("2")  # a second survey: its comment question is open
+    assert desk.app is not None and desk.store is not None
+    service = desk.app.bot_data.service
+    person = desk.store.pseudonym(f"tg-user:{CUSTOMER}")
+    read, finished = asyncio.Event(), asyncio.Event()
+    state, after = service._state, service.after_staff_message
+    staff_side = contextvars.ContextVar("staff_side", default=False)
+
+    async def after_staff_message(pseudonym: str, locale: str) -> Outcome:
+        staff_side.set(True)
+        return await after(pseudonym, locale)
+
+    async def read_then_wait(pseudonym: str) -> Any:
+        found = await state(pseudonym)
+        if staff_side.get():  # staff's side has read the answers: the customer goes on
+            read.set()
+            await finished.wait()
+        return found
+
+    monkeypatch.setattr(service, "_state", read_then_wait)
+    monkeypatch.setattr(service, "after_staff_message", after_staff_message)
+
+    async def customer_finishes() -> None:
+        await read.wait()
+        await customer.send("Die Verpackung war beschädigt")
+        await customer.press(YES)  # thanked: the feedback stored, the answers gone
+        finished.set()
+
+    staff = in_staff_chat(desk, f"/antworten {ANSWER}", reply_to=alert["message_id"])
+    await asyncio.wait_for(asyncio.gather(staff, customer_finishes()), 30)
+    assert await desk.store.load_draft(person, desk.clock()) is None, "not brought back"
+    given, _ = await desk.store.readable_feedback_of(person, desk.clock())
+    assert len(given) == 2  # the first survey's and the one just finished, once
 
 
 async def test_the_erase_question_names_the_chat_id_and_the_alerts_it_reaches(

@@ -234,6 +234,7 @@ async def test_a_yes_typed_at_the_next_question_is_not_added_to_the_comment(
         assert "Schaltflächen" in answer and "hinzugefügt" not in answer, answer
         assert "Diese Nachricht habe ich nicht gespeichert" in answer, answer
     # A no, typed, answers the question (found by review: refused): it gives no consent.
+    harness.clock.advance(timedelta(seconds=5))
     answer = texts(await erika.send("nein, danke"))
     assert "Vielen Dank" in answer and "hinzugefügt" not in answer, answer
     assert await stored_comment(harness, erika) == "Der Fahrer war unfreundlich"
@@ -241,6 +242,31 @@ async def test_a_yes_typed_at_the_next_question_is_not_added_to_the_comment(
     person = harness.store.pseudonym(f"tg-user:{erika.user_id}")
     granted = {c.purpose for c in await harness.store.consents(person) if c.in_force}
     assert "contact" not in granted, granted
+
+
+async def test_a_no_sent_again_as_the_comment_does_not_answer_the_next_question(
+    harness: Harness,
+) -> None:
+    """Found by review: "Nein" as the comment, sent again as its reply did not show,
+    declined the contact question the person had not read."""
+    for seconds in (3, 12):
+        erika = await _at_comment(harness, 500 + seconds)
+        assert "kontaktieren" in texts(await erika.send("Nein"))
+        harness.clock.advance(timedelta(seconds=seconds))
+        again = texts(await erika.send("Nein"))
+        assert "bereits übernommen" in again and "Vielen Dank" not in again, again
+
+
+async def test_an_acknowledgement_after_declining_is_not_pointed_to_the_agree_button(
+    harness: Harness,
+) -> None:
+    """Found by review: "Ok, schade" after "Nein, danke" was read as a typed yes and
+    pointed to the agree button (PRIVACY C4: no nagging)."""
+    erika = harness.customer()
+    await erika.send("/start")
+    await erika.press("Nein, danke")
+    said = texts(await erika.send("Ok, schade"))
+    assert "Schaltfläche" not in said, said
 
 
 async def test_the_rest_of_a_comment_in_a_few_words_is_added_not_dropped(
