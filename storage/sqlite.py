@@ -551,6 +551,7 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
             db, self._db = self._db, None
             self._pseudonym_key = self._cache_key = None
             self._deks.clear()
+            self._spares.clear()
             await db.close()  # the last connection checkpoints and removes the WAL
         self._release_lock()
         log.info("store_closed")
@@ -563,6 +564,7 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
         db, self._db = self._db, None
         self._pseudonym_key = self._cache_key = None
         self._deks.clear()
+        self._spares.clear()
         if self._checkpoint_retry is not None:  # its loop may be gone already
             with contextlib.suppress(RuntimeError):
                 self._checkpoint_retry.cancel()
