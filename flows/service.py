@@ -1029,8 +1029,8 @@ def countable_answers(flow: FlowDefinition, answers: Mapping[str, object]) -> di
 
 
 def _a_yes(text: str, t: Translator) -> bool:
-    """Whether typed `text` says yes to the consent request (its button's words, or a few
-    words of agreement)."""
+    """Whether typed `text` says yes to the consent request: its button's words, or words
+    of agreement alone (see AGREES)."""
     words = bare_words(text)
     return words == bare_words(t.gettext("Yes, I agree")) or words in AGREES
 

@@ -214,10 +214,11 @@ class StaffRecords(StoreCore):
         def add(conn: sqlite3.Connection) -> tuple[int, int]:
             have = Counter(_same(row) for row in conn.execute(_AUDIT_ROWS_SQL))
             added = unknown = 0
-            for event, at, ref, sealed, detail, records in found:
-                if have[_same((event, at, ref, sealed, detail, records))] > 0:
-                    have[_same((event, at, ref, sealed, detail, records))] -= 1
+            for row in found:
+                if have[_same(row)] > 0:  # there already (as often as here)
+                    have[_same(row)] -= 1
                     continue
+                event, at, ref, sealed, detail, records = row
                 try:
                     self._open_actor(event, at, sealed)
                 except DecryptionFailed:
