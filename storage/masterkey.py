@@ -38,6 +38,11 @@ def resolve_master_key(key: str | None, key_file: Path | None, data_dir: Path) -
     when only a data store exists; in both cases nothing is created.
     """
     default = data_dir / MASTER_KEY_FILE
+    if data_dir.exists() and not data_dir.is_dir():  # before a key file is made in it
+        raise InvalidMasterKey(
+            N_("{path} is not a folder: FEEDBACKBOT_DATA_DIR names the bot's data folder"),
+            path=data_dir,
+        )
     if key:
         value = decode_master_key(key, "FEEDBACKBOT_MASTER_KEY")
         # Beside the variable, a key file set, or one the bot generated (an old key left

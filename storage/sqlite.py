@@ -507,7 +507,10 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
         for name in (DATA_FILE, KEY_STORE_FILE, LEDGER_FILE):
             for path in (self._dir / name, self._dir / f"{name}-wal", self._dir / f"{name}-shm"):
                 with contextlib.suppress(OSError):  # not there, or not the bot's to change
-                    if _regular(path) and path.lstat().st_mode & 0o077:
+                    found = path.lstat()
+                    # Not another user's files made group-readable on purpose (a bot run
+                    # as root: review): the operator's own arrangement.
+                    if _regular(path) and found.st_uid == os.geteuid() and found.st_mode & 0o077:
                         os.chmod(path, 0o600)
                         log.warning("permissions_tightened: %s is now 0600", path.name)
 

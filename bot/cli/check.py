@@ -63,10 +63,12 @@ def check(args: argparse.Namespace) -> int:
     if args.files:
         reports = check_paths(args.files, t)
     else:  # found by review: `check --recipients FILE` asked for flow files
-        settings = _bot_settings()
-        flows_dir = settings.flows_dir if settings is not None else None
-        shipped = settings.shipped_flows if settings is not None else None
-        reports = check_loaded(flows_dir, shipped, t)
+        try:  # the settings say which flows; unreadable, they name none (review)
+            settings = load_settings()
+        except ConfigurationError as error:
+            print(f"feedbackbot: {error}", file=sys.stderr)
+            return 1
+        reports = _loaded(settings, t)
     from_env = os.environ.get("FEEDBACKBOT_RECIPIENTS_FILE")
     # The settings say which flows the bot loads besides (a recipient's fields name their
     # answers) and where its recipients file is.
@@ -82,6 +84,19 @@ def check(args: argparse.Namespace) -> int:
     reports = _with_recipients(reports, named, settings, t)
     print_reports(reports, t, sys.stdout)
     return 1 if any(report.errors for report in reports) else 0
+
+
+def _loaded(settings: Settings, t: Translator) -> list[Report]:
+    """The flows `settings` have the bot load, checked; and what the bot would refuse
+    of them as a whole (no flow for plain /start: review), as an error."""
+    reports = check_loaded(settings.flows_dir, settings.shipped_flows, t)
+    if not any(report.errors for report in reports):
+        try:
+            FlowCatalog.load(settings.flows_dir, t, settings.shipped_flows)
+        except FlowDefinitionError as error:
+            source = str(settings.flows_dir or "FEEDBACKBOT_SHIPPED_FLOWS")
+            reports.append(Report(source, (Finding(source, 1, str(error)),)))
+    return reports
 
 
 def _bot_settings() -> Settings | None:

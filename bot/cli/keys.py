@@ -64,7 +64,7 @@ def run_rotate(args: argparse.Namespace) -> int:
         raise InvalidMasterKey(
             N_("{path} does not hold a master key"), path=args.new_key_file
         ) from None
-    new_key = decode_master_key(text.strip())
+    new_key = decode_master_key(text.strip(), args.new_key_file)  # named: review
     store = open_existing_store(load_settings(), exclusive=True)
 
     def report(done: int, total: int) -> None:

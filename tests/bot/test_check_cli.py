@@ -230,3 +230,40 @@ def test_without_files_the_shipped_flows_the_bot_runs_are_checked(
     monkeypatch.setenv("FEEDBACKBOT_SHIPPED_FLOWS", "feedback")
     assert main(["check", "--lang", "en"]) == 0
     assert capsys.readouterr().out == "No problems in 1 file.\n"
+
+
+def test_without_files_unreadable_settings_fail_rather_than_check_less(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by review: a setting the bot refuses (or a mistyped folder) made `check`
+    quietly check the shipped flows alone and pass a broken one."""
+    monkeypatch.chdir(tmp_path)  # no .env of the checkout
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    (flows / "bad.toml").write_text('id = "x"\n')
+    monkeypatch.setenv("FEEDBACKBOT_FLOWS_DIR", str(flows))
+    assert main(["check", "--lang", "en"]) == 1
+    assert "error" in capsys.readouterr().out
+    monkeypatch.setenv("FEEDBACKBOT_RETENTION", "abc")
+    assert main(["check", "--lang", "en"]) == 1
+    assert "FEEDBACKBOT_RETENTION" in capsys.readouterr().err
+    monkeypatch.delenv("FEEDBACKBOT_RETENTION")
+    monkeypatch.setenv("FEEDBACKBOT_FLOWS_DIR", str(tmp_path / "nope"))
+    assert main(["check", "--lang", "en"]) == 1
+    assert "FEEDBACKBOT_FLOWS_DIR" in capsys.readouterr().err
+
+
+def test_without_files_a_set_of_flows_the_bot_refuses_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by review: with the shipped flows left out and no flow of the id the plain
+    /start runs, `check` passed what `run` refuses."""
+    monkeypatch.chdir(tmp_path)
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    own = (REPO / "flows" / "definitions" / "feedback.toml").read_text()
+    (flows / "mine.toml").write_text(own.replace('id = "feedback"', 'id = "mine"', 1))
+    monkeypatch.setenv("FEEDBACKBOT_FLOWS_DIR", str(flows))
+    monkeypatch.setenv("FEEDBACKBOT_SHIPPED_FLOWS", "none")
+    assert main(["check", "--lang", "en"]) == 1
+    assert "no flow with id 'feedback' to run on plain /start" in capsys.readouterr().out

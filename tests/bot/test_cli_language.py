@@ -354,6 +354,14 @@ def test_a_key_file_named_with_braces_is_one_line_not_a_traceback(tmp_path: Path
     )
     assert result.returncode == 1
     assert result.stderr == f"feedbackbot: {key_file} enthält keinen Hauptschlüssel\n"
+    # A short one names the new key's file, not as if the current key were wrong (review).
+    key_file.write_text("c2VjcmV0LXNob3J0\n")
+    result = feedbackbot(
+        tmp_path, "rotate-key", "--new-key-file", str(key_file), lang="de_DE.UTF-8"
+    )
+    assert result.stderr == (
+        f"feedbackbot: der Hauptschlüssel in {key_file} muss 32 Bytes lang sein, nicht 12\n"
+    )
 
 
 def test_staff_ids_that_are_not_numbers_are_explained_in_german(tmp_path: Path) -> None:

@@ -150,3 +150,17 @@ async def test_a_read_only_store_says_so_not_that_a_file_is_damaged(
     with pytest.raises(StoreError, match="cannot write to the store") as refused:
         await store.open()
     assert "damaged" not in str(refused.value)
+
+
+def test_a_data_folder_that_is_a_file_is_said_to_be_one_before_a_key_is_made(
+    tmp_path: Path,
+) -> None:
+    """Found by review: a first run said "not a folder: settings.env/master.key"."""
+    named = tmp_path / "settings.env"
+    named.write_text("x")
+    with pytest.raises(InvalidMasterKey) as raised:
+        resolve_master_key(None, None, named)
+    assert str(raised.value) == (
+        f"{named} is not a folder: FEEDBACKBOT_DATA_DIR names the bot's data folder"
+    )
+    assert named.read_text() == "x"

@@ -162,6 +162,21 @@ async def test_store_files_made_readable_to_others_are_made_private_again(
     assert modes(data_dir) == {".": 0o700} | {name: 0o600 for name in digests(data_dir)}
 
 
+async def test_another_users_store_files_shared_on_purpose_are_left_as_they_are(
+    store: SQLiteStore, data_dir: Path, key: bytes
+) -> None:
+    """Found by review: a bot run as root took a backup account's group access away."""
+    if os.name != "posix" or os.geteuid() != 0:
+        pytest.skip("needs root to give the files to another user")
+    await store.close()
+    for name in ("erasures.db", "feedback.db", "keys.db"):
+        os.chown(data_dir / name, 65534, 65534)
+        os.chmod(data_dir / name, 0o660)
+    again = await reopen(data_dir, key)
+    await again.close()
+    assert modes(data_dir)["keys.db"] == 0o660 and modes(data_dir)["erasures.db"] == 0o660
+
+
 async def test_data_survives_reopen(store: SQLiteStore, data_dir: Path, key: bytes) -> None:
     p = store.pseudonym(SUBJECT)
     record = await store.submit_feedback(p, feedback("bleibt"), [grant()], CHAT_ID)
