@@ -329,11 +329,12 @@ class FeedbackService:
         read_only: bool = False,
     ) -> Outcome:
         try:
-            state = await self._state(pseudonym)
+            draft = await self.store.load_draft(pseudonym, self.clock())
         except DecryptionFailed:  # a damaged draft: no question to ask again
             return outcome
+        state = None if draft is None else ConversationState.model_validate(draft.payload)
         flow = self.catalog.flows.get(state.flow_id) if state is not None else None
-        if state is None or flow is None:
+        if draft is None or state is None or flow is None:
             return outcome
         t = _language_of(state, translator(locale))
         note = t.gettext("Your survey is still open; here is its question again.")
@@ -341,6 +342,14 @@ class FeedbackService:
             engine = self._engine(flow, t)
             if engine.realign(state) is not None:  # edited under them: their answer realigns
                 return outcome
+            # Its idle time starts again (found by review: the answer minutes later was
+            # refused), unless the person answered meanwhile: then it is not asked again.
+            try:
+                until = self.clock() + self.config.draft_idle
+                if not await self.store.extend_draft(pseudonym, draft.updated_at, until):
+                    return outcome
+            except StorageFull:
+                log.warning("unfinished answers not kept open longer: no space")
             again = engine.reask(state, note).outcome
         else:
             again = await self._asked_again(pseudonym, flow, t, state, note, not renewed)

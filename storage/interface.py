@@ -507,6 +507,13 @@ class Store(abc.ABC):
         """The person's draft, or None when there is none or it has expired."""
 
     @abc.abstractmethod
+    async def extend_draft(self, pseudonym: str, seen: datetime, until: datetime) -> bool:
+        """Move the deletion date of the person's draft to `until`, only while it is the
+        one saved at `seen` (its `updated_at`): whether it was moved. For whoever read it
+        outside the person's own order of updates, so that answers given meanwhile are
+        not written over. Raises StorageFull (nothing written)."""
+
+    @abc.abstractmethod
     async def delete_draft(self, pseudonym: str) -> bool: ...
 
     # the language a person chose (/sprache): one row per person, like a draft

@@ -171,6 +171,14 @@ class MemoryStore(Store):
         draft = self._drafts.get(pseudonym)
         return draft if draft is not None and draft.expires_at > utc(now) else None
 
+    async def extend_draft(self, pseudonym: str, seen: datetime, until: datetime) -> bool:
+        self._check_space()
+        draft = self._drafts.get(pseudonym)
+        if draft is None or draft.updated_at != utc(seen):
+            return False
+        self._drafts[pseudonym] = draft.model_copy(update={"expires_at": utc(until)})
+        return True
+
     async def delete_draft(self, pseudonym: str) -> bool:
         self._check()
         return self._drafts.pop(pseudonym, None) is not None

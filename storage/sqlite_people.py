@@ -189,6 +189,10 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
         updated_at, expires_at, value = found
         return Draft(payload=value["payload"], updated_at=updated_at, expires_at=expires_at)
 
+    async def extend_draft(self, pseudonym: str, seen: datetime, until: datetime) -> bool:
+        sql = "UPDATE main.drafts SET expires_at = ? WHERE pseudonym = ? AND updated_at = ?"
+        return await run(self._conn(), sql, (ts(until), pseudonym, ts(seen))) > 0
+
     async def delete_draft(self, pseudonym: str) -> bool:
         return await self._delete_own_row("drafts", pseudonym)
 

@@ -480,21 +480,21 @@ async def test_the_question_asked_again_under_an_answer_never_undoes_the_custome
     service = desk.app.bot_data.service
     person = desk.store.pseudonym(f"tg-user:{CUSTOMER}")
     read, finished = asyncio.Event(), asyncio.Event()
-    state, after = service._state, service.after_staff_message
+    load, after = desk.store.load_draft, service.after_staff_message
     staff_side = contextvars.ContextVar("staff_side", default=False)
 
     async def after_staff_message(pseudonym: str, locale: str) -> Outcome:
         staff_side.set(True)
         return await after(pseudonym, locale)
 
-    async def read_then_wait(pseudonym: str) -> Any:
-        found = await state(pseudonym)
+    async def read_then_wait(pseudonym: str, now: Any) -> Any:
+        found = await load(pseudonym, now)
         if staff_side.get():  # staff's side has read the answers: the customer goes on
             read.set()
             await finished.wait()
         return found
 
-    monkeypatch.setattr(service, "_state", read_then_wait)
+    monkeypatch.setattr(desk.store, "load_draft", read_then_wait)
     monkeypatch.setattr(service, "after_staff_message", after_staff_message)
 
     async def customer_finishes() -> None:
@@ -508,6 +508,26 @@ async def test_the_question_asked_again_under_an_answer_never_undoes_the_custome
     assert await desk.store.load_draft(person, desk.clock()) is None, "not brought back"
     given, _ = await desk.store.readable_feedback_of(person, desk.clock())
     assert len(given) == 2  # the first survey's and the one just finished, once
+    thanked = desk.api.messages(CUSTOMER)[-1]["text"] or ""
+    assert "Vielen Dank" in thanked, "no question of the finished survey after the thanks"
+
+
+async def test_the_question_asked_again_under_an_answer_is_kept_open_for_its_answer(
+    desk: Harness,
+) -> None:
+    """Found by review: asked again without its idle time starting again, the survey
+    expired before the customer, having read the answer, gave theirs minutes later."""
+    alert = await low_rating(desk)
+    await confirmed(desk)
+    customer = desk.customer(CUSTOMER)
+    await customer.send("/start")
+    await customer.press("2")  # a second survey: its comment question is open
+    desk.clock.advance(timedelta(minutes=25))
+    await in_staff_chat(desk, f"/antworten {ANSWER}", reply_to=alert["message_id"])
+    assert "Ihre Umfrage läuft noch" in (desk.api.messages(CUSTOMER)[-1]["text"] or "")
+    desk.clock.advance(timedelta(minutes=7))
+    said = texts(await customer.send("Die Verpackung war beschädigt"))
+    assert "kontaktieren" in said, said  # the next question: the answer was taken
 
 
 async def test_the_erase_question_names_the_chat_id_and_the_alerts_it_reaches(

@@ -131,6 +131,21 @@ async def test_expired_draft_is_not_returned(store: Store) -> None:
     assert await store.load_draft(p, T0 + HOUR) is None
 
 
+async def test_a_draft_is_kept_open_longer_only_while_it_is_the_one_read(store: Store) -> None:
+    p = store.pseudonym("tg-user:1")
+    await store.save_draft(p, draft("q1", ttl=HOUR))
+    read = await store.load_draft(p, T0)
+    assert read is not None
+    assert await store.extend_draft(p, read.updated_at, T0 + 3 * HOUR)
+    kept = await store.load_draft(p, T0 + 2 * HOUR)
+    assert kept is not None and kept.payload == read.payload
+    # Answered meanwhile: the answers saved since stay as they are.
+    await store.save_draft(p, draft("q2", at=T0 + timedelta(minutes=1), ttl=HOUR))
+    assert not await store.extend_draft(p, read.updated_at, T0 + 5 * HOUR)
+    assert await store.load_draft(p, T0 + 2 * HOUR) is None
+    assert not await store.extend_draft(store.pseudonym("tg-user:2"), T0, T0 + HOUR)
+
+
 async def test_times_come_back_as_utc(store: Store) -> None:
     p = store.pseudonym("tg-user:1")
     berlin = timezone(timedelta(hours=1))
