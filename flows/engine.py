@@ -478,7 +478,11 @@ class Engine:
             return self._refused_as_long(state, event, note)
         if given == addition or given.endswith("\n" + addition):
             # The same text again: sent twice as its reply did not show (a lost connection).
-            note = self.t.gettext("Your answer to this question has already been taken.")
+            # Of the previous question (found by review: "this question" read as the one
+            # below it, whose "Nein" seemed taken).
+            note = self.t.gettext(
+                "That is your answer to the previous question again; it has already been taken."
+            )
             return self.reask(state, note)
         words = addition.split()
         buttons = {_bare(b.label) for row in self._question(state, step).buttons for b in row}

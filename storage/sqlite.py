@@ -240,7 +240,7 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
     async def _apply_again(self, entry: dict[str, Any]) -> None:
         """Carry out a ledger entry again, as it was carried out at first."""
         if "erase" in entry:
-            await self._erase(entry["erase"])
+            await self._erase(entry["erase"], again=True)
         elif "withdraw" in entry:
             await self._withdraw(
                 entry["withdraw"],

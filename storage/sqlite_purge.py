@@ -195,6 +195,10 @@ def _shred_unused_keys(
     return people, drop_unused_record_keys(conn, window[:2], window[2])
 
 
+ERASED_AGAIN = "carried out again"
+"""The detail of the audit entry of an erasure the ledger carried out again."""
+
+
 class Lifecycle(Statistics, SummaryCache, ErasureLedger):
     """Erasure of one person, and the purge of what expired, in short batches."""
 
@@ -213,7 +217,9 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
                 await self._note(pseudonym, entry, datetime.now(UTC))
         return await self._erase(pseudonym, now)
 
-    async def _erase(self, pseudonym: str, now: datetime | None = None) -> ErasureReport:
+    async def _erase(
+        self, pseudonym: str, now: datetime | None = None, again: bool = False
+    ) -> ErasureReport:
         """The erasure itself (see `erase_subject`), also as applied again. `now`: the
         caller's clock, which tells the cached figures still valid (found by review: the
         wall clock here against the caller's elsewhere dropped figures the caller still
@@ -231,7 +237,7 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
             # opens it is still there.
             await self._untally_for_erasure(pseudonym)
             shredded = await self._shred(pseudonym)
-            report = await self._delete_rows(pseudonym, shredded)
+            report = await self._delete_rows(pseudonym, shredded, again)
             if shredded or report.anything:
                 # The person's words and hash may be in any cached figure, also in copies
                 # of the data store made before: their key goes as the person's did.
@@ -248,7 +254,7 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
         self._forget([pseudonym])
         return shredded
 
-    async def _delete_rows(self, pseudonym: str, shredded: int) -> ErasureReport:
+    async def _delete_rows(self, pseudonym: str, shredded: int, again: bool) -> ErasureReport:
         at = ts(datetime.now(UTC).replace(microsecond=0))
 
         def delete(conn: sqlite3.Connection) -> dict[str, int]:
@@ -257,9 +263,14 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
                 sql = f"DELETE FROM main.{table} WHERE pseudonym = ?"  # noqa: S608
                 counts[table] = conn.execute(sql, (pseudonym,)).rowcount
             # The audit row proves an erasure happened without saying whose (a second
-            # erasure of nothing is not one).
+            # erasure of nothing is not one); one carried out again (a restored backup,
+            # or one cut short) says so, or every restore would count the request once
+            # more (review).
             if shredded or any(counts.values()):
-                conn.execute("INSERT INTO main.audit (event, at) VALUES ('erasure', ?)", (at,))
+                conn.execute(
+                    "INSERT INTO main.audit (event, at, detail) VALUES ('erasure', ?, ?)",
+                    (at, ERASED_AGAIN if again else None),
+                )
             return counts
 
         def retract(conn: sqlite3.Connection) -> int:

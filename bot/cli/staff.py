@@ -35,6 +35,7 @@ from flows.sharing import (
 )
 from flows.staff import StaffDesk, StaffSettings, staff_period
 from storage import AuditEntry, SQLiteStore
+from storage.sqlite_purge import ERASED_AGAIN
 
 
 def register(subparsers: Any, t: Translator) -> None:
@@ -148,6 +149,8 @@ def shown_detail(detail: str, t: Translator) -> str:
     sentences (what became of a delivery); others (a period, a rules version) as kept."""
     if detail in (DELIVERED, GAVE_UP, GAVE_UP_MAY_HAVE_ARRIVED, STOPPED):
         return t.gettext(detail)
+    if detail == ERASED_AGAIN:  # not another request to erase (review)
+        return t.gettext("carried out again (after a restore, or cut short before)")
     if detail.startswith(FAILED):
         reason = detail.removeprefix(FAILED)
         return t.gettext("failed: {reason}").format(

@@ -151,10 +151,16 @@ def test_a_restore_keeps_the_audit_trail_of_what_was_done_since_the_backup(
     assert "2 audit entries made since the backup were carried over" in done.stdout
     after = asyncio.run(audited(data))
     assert after[: len(before) + 2] == before + since, "in order, each once"
-    # Carried out again with the key store of the backup: that is in the trail too.
-    assert after[len(before) + 2 :] == ([("erasure", None, None)] if with_keys else [])
+    # Carried out again with the key store of the backup: that is in the trail too, as
+    # such, not as another request to erase (found by review: each restore added one).
+    once_more = [("erasure", None, "carried out again")]
+    assert after[len(before) + 2 :] == (once_more if with_keys else [])
     again = cli("restore", str(backup), *extra, env=cli_env(data), cwd=tmp_path)
     assert again.returncode == 0, again.stderr
+    trail = asyncio.run(audited(data))
+    assert trail.count(("erasure", None, None)) == before.count(("erasure", None, None)) + 1
+    shown = cli("audit", "--since", "3650d", env=cli_env(data), cwd=tmp_path)
+    assert ("erasure carried out again (after a restore" in shown.stdout) == with_keys
 
 
 async def recorded(data: Path, *entries: AuditEntry) -> None:
