@@ -231,8 +231,8 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
         self.applied_again = again
         if again:
             log.warning(  # the count in the line itself (operator audit: it was not shown)
-                "erasures_applied_again: %d erasures and withdrawals that a restored backup "
-                "still held were carried out again",
+                "erasures_applied_again: %d erasure(s) or withdrawal(s) that a restored "
+                "backup still held carried out again",
                 again,
                 extra={"count": again},
             )
