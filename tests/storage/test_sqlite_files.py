@@ -1086,7 +1086,7 @@ async def test_a_restored_backup_does_not_bring_erased_people_or_withdrawn_conse
     finally:
         await again.close()
     assert [r.msg.startswith("erasures_applied_again") for r in caplog.records].count(True) == 1
-    assert "erasures_applied_again: 4 erasures and withdrawals" in caplog.text, "how many"
+    assert "erasures_applied_again: 4 erasure(s) or withdrawal(s)" in caplog.text, "how many"
     assert [r.count for r in caplog.records if r.msg.startswith("erasures_applied_again")] == [4]
     caplog.clear()
     later = await reopen(data_dir, key)
