@@ -286,9 +286,12 @@ class Arrived:
             if arrival.kind == "feedback":
                 feedback_id = str(arrival.payload["feedback_id"])
                 feedback.setdefault(feedback_id, []).append(arrival)
+                # A comment sent again where its question's reply was lost is joined to
+                # the first, a line each: the first line's base names the person.
                 comment = str(arrival.payload.get("answers", {}).get("comment", ""))
-                if comment.rsplit("-", 1)[0] in bases:
-                    owner[feedback_id] = bases[comment.rsplit("-", 1)[0]]
+                base = comment.split("\n", 1)[0].rsplit("-", 1)[0]
+                if base in bases:
+                    owner[feedback_id] = bases[base]
                 if arrival.status == 200:
                     accepted.add(feedback_id)
             elif arrival.status == 200:
