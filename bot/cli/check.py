@@ -82,6 +82,8 @@ def check(args: argparse.Namespace) -> int:
     if named is None and from_env:
         named = Path(from_env)
     reports = _with_recipients(reports, named, settings, t)
+    if not args.files:  # found by review: it did not say which flows it had checked
+        _print_loaded(reports, t, sys.stdout)
     print_reports(reports, t, sys.stdout)
     return 1 if any(report.errors for report in reports) else 0
 
@@ -97,6 +99,17 @@ def _loaded(settings: Settings, t: Translator) -> list[Report]:
             source = str(settings.flows_dir or "FEEDBACKBOT_SHIPPED_FLOWS")
             reports.append(Report(source, (Finding(source, 1, str(error)),)))
     return reports
+
+
+def _print_loaded(reports: Sequence[Report], t: Translator, out: TextIO) -> None:
+    """The flows the bot loads, each with its file: what `check` without FILE checked."""
+    flows = [(r.flow.id, r.source) for r in reports if r.flow is not None]
+    if not flows:
+        return
+    print(t.gettext("The flows the bot loads:"), file=out)
+    width = max(len(flow_id) for flow_id, _ in flows)
+    for flow_id, source in flows:
+        print(f"  {flow_id:<{width}}  {source}", file=out)
 
 
 def _bot_settings() -> Settings | None:

@@ -216,8 +216,15 @@ def test_recipients_are_checked_against_every_flow_the_bot_loads(
     # Without FILE, every flow the bot loads (found by review: `check --recipients FILE`,
     # as the README gives it, stopped at "FILE required").
     assert main(checked[:-1]) == 0, capsys.readouterr().out
-    # The recipients, the folder's two and the shipped feedback flow (product is replaced).
-    assert capsys.readouterr().out == "No problems in 4 files.\n"
+    # The recipients, the folder's two and the shipped feedback flow (product is replaced),
+    # each flow named with its file.
+    assert capsys.readouterr().out == (
+        "The flows the bot loads:\n"
+        f"  device    {flows / 'device.toml'}\n"
+        f"  product   {flows / 'product.toml'}\n"
+        "  feedback  flows/definitions/feedback.toml\n"
+        "No problems in 4 files.\n"
+    )
     (flows / "device.toml").write_text(other.replace('type = "rating"', 'type = "ratings"', 1))
     assert main(checked[:-1]) == 1
     assert f"{flows / 'device.toml'}:" in capsys.readouterr().out
@@ -229,7 +236,10 @@ def test_without_files_the_shipped_flows_the_bot_runs_are_checked(
     monkeypatch.delenv("FEEDBACKBOT_FLOWS_DIR", raising=False)
     monkeypatch.setenv("FEEDBACKBOT_SHIPPED_FLOWS", "feedback")
     assert main(["check", "--lang", "en"]) == 0
-    assert capsys.readouterr().out == "No problems in 1 file.\n"
+    assert capsys.readouterr().out == (
+        "The flows the bot loads:\n  feedback  flows/definitions/feedback.toml\n"
+        "No problems in 1 file.\n"
+    )
 
 
 def test_without_files_unreadable_settings_fail_rather_than_check_less(
