@@ -336,10 +336,13 @@ class Conversation(RuleBasedStateMachine):
             told = person.tokens.get(pressed[1])
             if says(everything, TAKEN_OUT):
                 assert told is not None and told.comment is not None, "undone what was never added"
+                # That message taken out, also one added before others (they stay).
+                joined = "".join(f"\n{a}" for a in told.additions.values())
+                assert told.comment.endswith(joined), (told.comment, told.additions)
                 added = told.additions.pop(pressed[3][2:], None)
                 assert added is not None, "taken out: a text the person was never told was added"
-                assert told.comment.endswith("\n" + added), (told.comment, added)
-                told.comment = told.comment.removesuffix("\n" + added)
+                rest = "".join(f"\n{a}" for a in told.additions.values())
+                told.comment = told.comment.removesuffix(joined) + rest
             elif says(everything, "Nothing to undo.") and told is not None and not told.unknown:
                 still = told.additions.get(pressed[3][2:])
                 assert not (
@@ -920,6 +923,7 @@ class Conversation(RuleBasedStateMachine):
         for record in stored["feedback"]:
             for answer in record.answers.values():
                 if isinstance(answer, str):
+                    answer = answer.replace("\n", "\n    ")  # later lines under the arrow
                     assert answer in "\n".join(summary) or answer in "".join(summary), (
                         f"P{person.index}: {answer[:80]!r}... not verbatim in the summary"
                     )
