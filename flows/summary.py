@@ -430,19 +430,22 @@ def render(
                 current.commented,
             ).format(count=t.number(current.commented)),
         ]
-        lines += _latest_comments(t, current, zone)
+        lines += _latest_comments(t, current)
     return "\n".join(lines)
 
 
-def _latest_comments(t: Translator, figures: Figures, zone: ZoneInfo) -> list[str]:
+def _latest_comments(t: Translator, figures: Figures) -> list[str]:
     """The latest comments, one line each; where they answer more than one question,
     under the question they answer (see `comment_headings`), in the order of the flows.
 
     Newest day first, and within a day in alphabetical order: the order in which they
-    came would point at the person someone knows gave feedback last that day."""
+    came would point at the person someone knows gave feedback last that day. Dated by
+    the UTC day, as the days counted are (found by review: dated on the local calendar,
+    a comment from just after local midnight stood alone on a day outside those counted,
+    which gave away its hour)."""
     latest = [
         (
-            when.astimezone(zone).date(),
+            when.astimezone(UTC).date(),
             shortened(one_line(c.text), COMMENT_SHOWN),
             figures.headings.get(c.question, ""),
         )

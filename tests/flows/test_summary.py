@@ -224,7 +224,10 @@ def test_a_word_counts_once_per_feedback() -> None:
 
 
 def test_dates_are_those_of_the_calendar_where_staff_work() -> None:
-    """At a quarter past midnight in Berlin it is still the day before in UTC."""
+    """At a quarter past midnight in Berlin it is still the day before in UTC: the period
+    is given in Berlin's dates, a comment under the UTC day it is counted in (found by
+    review: dated 30.11. it stood alone on a day outside those counted, which told its
+    hour to anyone who knew who had written late that night)."""
     now = datetime(2026, 11, 29, 23, 15, tzinfo=UTC)  # 00:15 on 30 November in Berlin
     given = record(0, 4, "Spät am Abend").model_copy(
         update={"created_at": now - timedelta(minutes=5)}
@@ -234,7 +237,7 @@ def test_dates_are_those_of_the_calendar_where_staff_work() -> None:
         DE, now - timedelta(days=1), now, figures, compute([], CATALOG, DE), 1, "Europe/Berlin"
     )
     assert "29. November 2026 – 30. November 2026" in text.splitlines()[0]
-    assert "• 30.11.26: Spät am Abend" in text
+    assert "• 29.11.26: Spät am Abend" in text
 
 
 def test_a_period_across_a_change_to_summer_time_keeps_its_length() -> None:
