@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from flows.answers import MAY_HAVE_ARRIVED, AnswerDesk, AnswerSettings, alert_line, answerable
 from flows.catalog import FlowCatalog
 from flows.chart import ratings_chart
-from flows.durations import InvalidDuration, compact_duration, parse_duration
+from flows.durations import InvalidDuration, NotPositive, compact_duration, parse_duration
 from flows.figures import (
     Comment,
     FlowTallies,
@@ -563,8 +563,19 @@ class StaffDesk:
         try:
             period = staff_period(period) if period else None
             length = parse_duration(period) if period else DEFAULT_PERIOD
+        except NotPositive:
+            length = timedelta(0)
         except InvalidDuration:
             length = None
+        if length is not None and length < timedelta(days=1):
+            # Found by review: "3m" (three months, the team lead meant) read as minutes
+            # said "No newer days to show", and "0d" was not understood.
+            return Outcome.say(
+                t.gettext(
+                    "Summaries count whole days: give a period of at least one day, for "
+                    "example /summary 1d, 7d or 30d (3M is three months)."
+                )
+            )
         if length is None:
             return Outcome.say(
                 t.gettext(

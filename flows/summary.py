@@ -276,7 +276,14 @@ def render(
     with_figures = {key[0] for key in (*current.ratings, *current.choices)}
     if counted is not None:
         first, last = counted[0].date(), (counted[1] - timedelta(microseconds=1)).date()
-        if len(with_figures) > 1:
+        if len(with_figures) > 1 and first == last:  # (review: "from 29 Nov to 29 Nov")
+            text = t.gettext(
+                "Counted: {date} (UTC), and of each survey's questions only those to which "
+                "at least {k} people gave feedback that day. Newer days are added once at "
+                "least {k} people have given feedback in them, so that comparing summaries "
+                "reveals no one."
+            )
+        elif len(with_figures) > 1:
             text = t.gettext(
                 "Counted: the days from {start} to {end} (UTC), and of each survey's "
                 "questions the groups of days within them in which at least {k} people gave "

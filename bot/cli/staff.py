@@ -12,6 +12,7 @@ import os
 import re
 import sys
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -174,7 +175,12 @@ def shown_detail(detail: str, t: Translator) -> str:
 def _staff_period(text: str) -> str:
     """`--since` as staff write it ("7 Tage", "3 Monate"), checked as `lookback` checks a
     period: a usage error (exit 2), not a summary that says it did not understand."""
-    lookback(text)  # a usage error for what it refuses, before it is spelled
+    if lookback(text) < timedelta(days=1):  # a usage error for what it refuses
+        raise argparse.ArgumentTypeError(
+            operator_translator().gettext(
+                "summaries count whole days: give at least one day, e.g. 1d, 7d or 3M"
+            )
+        )
     return staff_period(text)
 
 

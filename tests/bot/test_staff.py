@@ -227,7 +227,7 @@ async def test_bad_period_is_explained(desk: Harness) -> None:
         # found by a staff-side audit: read as 1 and 3 days, 12 days, without a word
         ("1 Monat", "30d"),
         ("3 Monate", "90d"),
-        ("12 Std.", "12h"),
+        ("36 Std.", "36h"),
         ("1 Jahr", "365d"),
         ("7 Tg.", "7d"),
         # found by a second staff-side audit: refused
@@ -252,6 +252,28 @@ async def test_a_period_is_taken_as_staff_write_it(desk: Harness, typed: str, sa
     entries = await desk.store.audit_entries(desk.clock() - timedelta(days=1))  # type: ignore[union-attr]
     [typed_entry, same_entry] = [e for e in entries if e.event == "summary"][-2:]
     assert typed_entry.detail == same_entry.detail, "audited as the period shown"
+
+
+async def test_a_period_shorter_than_a_day_is_said_to_count_no_whole_day(desk: Harness) -> None:
+    """Found by review: "3m", three months to the team lead, was three minutes and said
+    "No newer days to show"; "0d" was "not understood". Summaries count whole days."""
+    await many(desk, count=5)
+    await confirmed(desk)
+    staff = desk.customer(STAFF)
+    for typed in ("3m", "12h", "90 Minuten", "0d", "0"):
+        answer = texts(await staff.send(f"/zusammenfassung {typed}"))
+        assert answer == (
+            "Zusammenfassungen zählen ganze Tage: Geben Sie einen Zeitraum von mindestens "
+            "einem Tag an, zum Beispiel /zusammenfassung 1d, 7d oder 30d (3M sind drei Monate)."
+        ), typed
+    assert "Feedbacks: 5" in texts(await staff.send("/zusammenfassung 24h"))
+    await staff.send("/language")
+    await staff.press("English")
+    answer = texts(await staff.send("/summary 6m"))
+    assert answer == (
+        "Summaries count whole days: give a period of at least one day, for example "
+        "/summary 1d, 7d or 30d (3M is three months)."
+    )
 
 
 async def test_a_period_too_long_says_how_long_it_may_be(desk: Harness) -> None:

@@ -99,6 +99,9 @@ def test_an_unusable_since_is_a_usage_error_not_a_traceback(tmp_path: Path) -> N
             assert "Traceback" not in result.stderr
         too_far = cli(command, "--since", "3661d", env=env, cwd=tmp_path)
         assert too_far.returncode == 2 and "at most 3660 days" in too_far.stderr
+    # A summary counts whole days (found by review: "3m", three months meant, was minutes).
+    short = cli("summary", "--since", "3m", env=env, cwd=tmp_path)
+    assert short.returncode == 2 and "summaries count whole days" in short.stderr, short.stderr
 
 
 async def test_export_cells_that_look_like_formulas_stay_text_and_the_file_is_private(
