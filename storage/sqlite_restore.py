@@ -215,20 +215,17 @@ def undo(data_dir: Path, backups: Backups, aside: Path | None) -> None:
     take_back(data_dir, aside, sorted(os.listdir(aside)) if aside is not None else [])
 
 
-def shred_aside_keys(aside: Path | None) -> bool:
-    """Delete the key store moved aside (with its -wal and -shm): the data moved aside with
-    it can then be read only with keys the restored key store has, which erasure and
-    expiry go on destroying (found by review: a person erased after a restore stayed
-    readable in the folder aside, beyond erasure and retention). Whether there was one."""
+def remove_aside(aside: Path | None) -> None:
+    """Delete the files `put_back` moved aside, and their folder, once the restored store
+    has opened (found by review: first a key store moved aside kept them readable; then,
+    with that deleted, a restore of the data alone left them readable with the key store
+    that stays, and an erasure left the person's pseudonym and times in them: beyond
+    erasure and retention either way)."""
     if aside is None:
-        return False
-    found = False
-    for sidecar in SIDECARS:
-        path = aside / (KEY_STORE_FILE + sidecar)
-        if path.exists():
-            path.unlink()
-            found = True
-    return found
+        return
+    for path in aside.iterdir():
+        path.unlink()
+    aside.rmdir()
 
 
 def take_back(data_dir: Path, aside: Path | None, names: list[str]) -> None:

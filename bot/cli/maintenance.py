@@ -20,9 +20,9 @@ from flows.i18n import Translator
 from flows.models import ChoiceStep, MultipleChoiceStep, render_text
 from flows.service import utc_now
 from storage import SQLiteStore, StatisticsRow
-from storage.sqlite import DATA_FILE, KEY_STORE_FILE
+from storage.sqlite import DATA_FILE
 from storage.sqlite_db import hold_lock
-from storage.sqlite_restore import Backups, check_backups, put_back, shred_aside_keys, undo
+from storage.sqlite_restore import Backups, check_backups, put_back, remove_aside, undo
 
 
 def register(subparsers: Any, t: Translator) -> None:
@@ -81,8 +81,9 @@ def register(subparsers: Any, t: Translator) -> None:
             "Check the backups, move the store files they replace aside into a folder "
             "replaced-<time> in the data folder, put the backups in their place and open "
             "the store once, which carries out again the erasures and withdrawals made "
-            "since the backup. Should the restored store not open (a wrong master key, "
-            "say), everything is put back as it was."
+            "since the backup, then delete the files moved aside (unless --keep-replaced). "
+            "Should the restored store not open (a wrong master key, say), everything is "
+            "put back as it was."
         ),
     )
     restore.add_argument(
@@ -106,8 +107,8 @@ def register(subparsers: Any, t: Translator) -> None:
         "--keep-replaced",
         action="store_true",
         help=t.gettext(
-            "keep the key store it replaces too (by default deleted once the restored store "
-            "opens: what it opened would be beyond the reach of erasure)"
+            "keep the files it replaces, in replaced-<time> in the data folder (by default "
+            "deleted once the restored store opens: erasure and expiry do not reach them)"
         ),
     )
     restore.set_defaults(handler=run_restore)
@@ -219,7 +220,7 @@ def run_restore(args: argparse.Namespace) -> int:
         if lock is not None:
             os.close(lock)
     if not args.keep_replaced:
-        shred_aside_keys(aside)
+        remove_aside(aside)
     print(t.gettext("restored {path}").format(path=settings.data_dir))
     if again:
         print(
@@ -264,7 +265,7 @@ def run_restore(args: argparse.Namespace) -> int:
             ).format(count=keyless),
             file=sys.stderr,
         )
-    if aside is not None and (aside / KEY_STORE_FILE).exists():  # --keep-replaced
+    if aside is not None and args.keep_replaced:
         print(
             t.gettext(
                 "the files it replaced are in {path}: they hold personal data that erasure "
@@ -272,13 +273,7 @@ def run_restore(args: argparse.Namespace) -> int:
             ).format(path=aside)
         )
     elif aside is not None:
-        print(
-            t.gettext(
-                "the files it replaced are in {path}, without their key store: what they "
-                "hold opens only with keys the restored store has, which erasure reaches; "
-                "delete that folder once the bot runs well"
-            ).format(path=aside)
-        )
+        print(t.gettext("the files it replaced were deleted (--keep-replaced keeps them)"))
     return 0
 
 

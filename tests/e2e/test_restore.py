@@ -67,6 +67,15 @@ async def erase(data: Path, person: int) -> None:
         await store.close()
 
 
+async def pseudonym_of(data: Path, person: int) -> str:
+    store = SQLiteStore(data, KEY)
+    await store.open()
+    try:
+        return store.pseudonym(f"tg-user:{person}")
+    finally:
+        await store.close()
+
+
 @pytest.fixture
 def backed_up(tmp_path: Path) -> tuple[Path, Path, Path]:
     """A data folder of three people, backed up (data and keys) with the real command."""
@@ -94,16 +103,11 @@ def test_a_restore_brings_back_the_backup_and_erases_again_who_was_erased_since(
     assert done.returncode == 0, done.stderr
     assert f"restored {data}" in done.stdout
     assert "1 erasure or withdrawal made since the backup was carried out again" in done.stdout
-    aside = [p for p in data.iterdir() if p.name.startswith("replaced-")]
-    assert len(aside) == 1 and str(aside[0]) in done.stdout
-    # Named whole in the warning at every start (found by review: the log's redaction of
-    # long numbers took the time out of it).
-    record = logging.LogRecord("bot.app", logging.WARNING, "", 0, "%s holds", (aside[0],), None)
-    assert RedactingFormatter(fmt="%(message)s").format(record) == f"{aside[0]} holds"
-    # The stale log went aside with the key store it belonged to, and that with it.
-    assert (aside[0] / "feedback.db").exists() and not list(aside[0].glob("keys.db*"))
+    # The files replaced are deleted once the restored store opens, the stale log with
+    # the key store it belonged to (see the test of --keep-replaced).
+    assert "the files it replaced were deleted" in done.stdout
+    assert not [p for p in data.iterdir() if p.name.startswith("replaced-")]
     assert not stale.exists() or b"stale" not in stale.read_bytes()
-    assert oct(aside[0].stat().st_mode & 0o777) == "0o700"
     for name in ("feedback.db", "keys.db"):
         assert oct((data / name).stat().st_mode & 0o777) == "0o600"
     assert not list(data.glob(".*restoring")), "no partial copies left"
@@ -281,18 +285,26 @@ def test_a_data_backup_alone_keeps_the_key_store_and_names_what_it_cannot_read(
     assert len(keys_before) > 0
 
 
-def test_the_key_store_replaced_is_deleted_unless_kept_on_purpose(
+def test_the_files_replaced_are_deleted_unless_kept_on_purpose(
     backed_up: tuple[Path, Path, Path], tmp_path: Path
 ) -> None:
     """The files moved aside side by side were a readable copy of the store beside it,
-    which erasure and expiry never reached (review of the change): their key store goes
-    once the restored store opens."""
+    which erasure and expiry never reached (review of the change); with their key store
+    deleted, a restore of the data alone left them readable with the key store that
+    stays (the contact chat id, a Telegram id, among them), and an erasure left the
+    person's pseudonym in them (a DPO's review): they go once the restored store opens."""
     data, backup, keys = backed_up
-    done = cli("restore", str(backup), "--keys", str(keys), env=cli_env(data), cwd=tmp_path)
+    canary = 5550007777
+    asyncio.run(give(data, canary, "nach dem Backup"))
+    pseudonym = asyncio.run(pseudonym_of(data, canary)).encode()
+    assert any(pseudonym in p.read_bytes() for p in data.glob("feedback.db*")), "a good probe"
+    done = cli("restore", str(backup), env=cli_env(data), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    (aside,) = [p for p in data.iterdir() if p.name.startswith("replaced-")]
-    assert not list(aside.glob("keys.db*")) and (aside / "feedback.db").exists()
-    assert "without their key store" in done.stdout
+    assert "the files it replaced were deleted (--keep-replaced keeps them)" in done.stdout
+    assert not [p for p in data.iterdir() if p.name.startswith("replaced-")]
+    # (Their key in the key store that stays is destroyed by the purge, as any unused.)
+    for path in data.rglob("feedback.db*"):
+        assert pseudonym not in path.read_bytes(), path
     kept = cli(
         "restore",
         str(backup),
@@ -304,7 +316,13 @@ def test_the_key_store_replaced_is_deleted_unless_kept_on_purpose(
     )
     assert kept.returncode == 0, kept.stderr
     assert "erasure no longer reaches" in kept.stdout
-    assert len(list(data.glob("replaced-*/keys.db"))) == 1
+    (aside,) = [p for p in data.iterdir() if p.name.startswith("replaced-")]
+    assert str(aside) in kept.stdout and (aside / "keys.db").exists()
+    assert (aside / "feedback.db").exists() and oct(aside.stat().st_mode & 0o777) == "0o700"
+    # Named whole in the warning at every start (found by review: the log's redaction of
+    # long numbers took the time out of it).
+    record = logging.LogRecord("bot.app", logging.WARNING, "", 0, "%s holds", (aside,), None)
+    assert RedactingFormatter(fmt="%(message)s").format(record) == f"{aside} holds"
 
 
 def test_a_data_file_that_is_a_link_is_not_restored_over(
