@@ -252,6 +252,9 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
         elif "contact" in entry:
             sql = "DELETE FROM main.contacts WHERE pseudonym = ?"
             await run(self._conn(), sql, (entry["contact"],))
+        elif "language" in entry:
+            sql = "DELETE FROM main.languages WHERE pseudonym = ?"
+            await run(self._conn(), sql, (entry["language"],))
 
     def _release_lock(self) -> None:
         if self._lock_file is not None:

@@ -211,10 +211,12 @@ def _held(
     erasures = [entry["erase"] for entry in entries if "erase" in entry]
     consents = [c for entry in entries if "withdraw" in entry for c in entry["consents"]]
     contacts = [entry["contact"] for entry in entries if "contact" in entry]
+    languages = [entry["language"] for entry in entries if "language" in entry]
     keys = _key_rows_of(conn, erasures, name)
     in_force = _in_force(conn, consents)
     rows = _contact_rows_of(conn, contacts)
-    return [entry for entry in entries if _holds(entry, keys, in_force, rows)]
+    chosen = _language_choices_of(conn, languages)
+    return [entry for entry in entries if _holds(entry, keys, in_force, rows, chosen)]
 
 
 def _key_rows_of(
@@ -244,6 +246,13 @@ def _contact_rows_of(conn: sqlite3.Connection, people: Collection[str]) -> dict[
     return {pseudonym: hashlib.sha256(blob).hexdigest() for pseudonym, blob in rows}
 
 
+def _language_choices_of(conn: sqlite3.Connection, people: Collection[str]) -> dict[str, str]:
+    """When each of the people who have a stored language choice made it."""
+    sql = "SELECT pseudonym, chosen_at FROM main.languages WHERE pseudonym IN"
+    rows = select_in(conn, sql, sorted(set(people)), LOOKUP_CHUNK)
+    return {pseudonym: str(chosen) for pseudonym, chosen in rows}
+
+
 def _in_force(conn: sqlite3.Connection, consents: Collection[str]) -> set[str]:
     """Those of the consent ids that are there and not withdrawn."""
     sql = "SELECT id FROM main.consents WHERE withdrawn_at IS NULL AND id IN"
@@ -255,9 +264,12 @@ def _holds(
     keys: dict[str, set[tuple[int, str]]],
     in_force: set[str],
     rows: dict[str, str],
+    chosen: dict[str, str],
 ) -> bool:
     """Whether the store still holds what the entry deleted, given the key rows, the
-    consents in force and the contact rows of the people the entries name."""
+    consents in force, the contact rows and when the language choices were made of the
+    people the entries name (a choice made no later than the one objected to is one
+    objected to)."""
     if "erase" in entry:
         named = {(int(version), str(created)) for version, created in entry["keys"]}
         return bool(named & keys.get(entry["erase"], set()))
@@ -265,4 +277,7 @@ def _holds(
         return not in_force.isdisjoint(entry["consents"])
     if "contact" in entry:
         return bool(rows.get(entry["contact"]) == entry["row"])
+    if "language" in entry:
+        made = chosen.get(entry["language"])
+        return made is not None and dt(made) <= dt(entry["chosen"])
     return False

@@ -211,6 +211,17 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
         return LanguageChoice(locale=value["locale"], chosen_at=chosen_at, expires_at=expires_at)
 
     async def delete_language(self, pseudonym: str) -> bool:
+        """Noted in the erasure ledger first, by when the choice was made: an objection
+        (Art. 21) that a restored backup must not undo (found by a DPO's review: the
+        choice came back with the backup, and the bot wrote in it again); a choice made
+        after it is another, which a restore leaves alone."""
+        async with self._lock:
+            sql = "SELECT chosen_at FROM main.languages WHERE pseudonym = ?"
+            row = await fetch_one(self._conn(), sql, (pseudonym,))
+            if row is None:
+                return False
+            entry = {"language": pseudonym, "chosen": str(row[0])}
+            await self._note(pseudonym, entry, datetime.now(UTC))
         return await self._delete_own_row("languages", pseudonym)
 
     # ---- consents ------------------------------------------------------------------

@@ -1038,6 +1038,47 @@ def restore(data_dir: Path, data: Path, keys: Path) -> None:
     shutil.copy(keys, data_dir / "keys.db")
 
 
+async def test_a_restored_backup_does_not_bring_a_language_choice_objected_to_back(
+    store: SQLiteStore, data_dir: Path, key: bytes, tmp_path: Path
+) -> None:
+    """A DPO's review: "/sprache app" (an objection to storing the choice, Art. 21) was
+    undone by a restore, and the bot wrote in the language again. A choice made after
+    the objection is another, which the restore leaves alone."""
+    objected, chose_again = store.pseudonym("tg-user:1"), store.pseudonym("tg-user:2")
+    for person in (objected, chose_again):
+        await store.save_language(
+            person, LanguageChoice(locale="en", chosen_at=T0, expires_at=T0 + 30 * DAY)
+        )
+    # Used since: its date moved on, the same choice.
+    renewed = LanguageChoice(locale="en", chosen_at=T0, expires_at=T0 + 31 * DAY)
+    await store.save_language(objected, renewed)
+    await store.backup(tmp_path / "data.db", keys=tmp_path / "keys.db")
+    await store.save_language(objected, renewed.model_copy(update={"expires_at": T0 + 32 * DAY}))
+    assert await store.delete_language(objected) and await store.delete_language(chose_again)
+    again = LanguageChoice(locale="de", chosen_at=T0 + HOUR, expires_at=T0 + 30 * DAY)
+    await store.save_language(chose_again, again)
+    await store.close()
+    restore(data_dir, tmp_path / "data.db", tmp_path / "keys.db")
+    reopened = SQLiteStore(data_dir, key, exclusive=True)
+    await reopened.open()
+    try:
+        assert reopened.applied_again == 2, "both objections carried out again"
+        assert await reopened.language_of(objected, T0 + DAY) is None
+        # The backup held chose_again's first choice, objected to too: gone as well.
+        assert await reopened.language_of(chose_again, T0 + DAY) is None
+        await reopened.save_language(chose_again, again)
+    finally:
+        await reopened.close()
+    later = SQLiteStore(data_dir, key, exclusive=True)
+    await later.open()
+    try:
+        assert later.applied_again == 0, "the choice made after the objection stays"
+        choice = await later.language_of(chose_again, T0 + DAY)
+        assert choice is not None and choice.locale == "de"
+    finally:
+        await later.close()
+
+
 async def test_a_restored_backup_does_not_bring_erased_people_or_withdrawn_consents_back(
     store: SQLiteStore, data_dir: Path, key: bytes, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
