@@ -66,7 +66,18 @@ async def summary(update: Update, context: BotContext) -> None:
     period = " ".join(context.args) if context.args else None  # "7 Tage" is two words
     actor = f"staff:{user.id}" if user else "staff"
     outcome = await context.staff.summary(actor, context.locale(update), period)
-    await render(outcome, update, context)
+    await render(await _reminded(update, context, outcome), update, context)
+
+
+async def _reminded(update: Update, context: BotContext, outcome: Outcome) -> Outcome:
+    """`outcome`, and in a private chat the open question of the staff member's own
+    survey under way asked again, as after /hilfe (found by review: a member of staff
+    trying the bot sent /zusammenfassung mid-survey, and their next text, "30d", was
+    stored as the survey's comment)."""
+    chat = update.effective_chat
+    if chat is None or chat.type != chat.PRIVATE:
+        return outcome
+    return await context.service.reminded(context.person(update), outcome)
 
 
 async def answer(update: Update, context: BotContext) -> None:
@@ -84,7 +95,7 @@ async def answer(update: Update, context: BotContext) -> None:
     answers = context.staff.answers
     prepared = await answers.prepare(actor, context.locale(update), message.text or "", quoted)
     if isinstance(prepared, Outcome):
-        await render(prepared, update, context)
+        await render(await _reminded(update, context, prepared), update, context)
         return
     maybe: list[bool] = []
     stopped: list[bool] = []
@@ -111,7 +122,7 @@ async def answer(update: Update, context: BotContext) -> None:
     outcome = await answers.sent(
         prepared, delivered, bool(maybe), stopped=bool(stopped), unchecked=bool(unchecked)
     )
-    await render(outcome, update, context)
+    await render(await _reminded(update, context, outcome), update, context)
     if delivered:
         await _question_again(context, prepared.chat_id, prepared.pseudonym)
 
@@ -137,7 +148,11 @@ async def confirm_rules(update: Update, context: BotContext) -> None:
         return
     locale = context.locale(update)
     if user.id not in context.settings.staff_ids:
-        await render(context.service.invalid_button(locale), update, context)
+        # The toast alone: the rules were asked for by a member of staff, whose button
+        # it is (found by review: another member of the staff chat pressed it and it
+        # was gone for everyone).
+        toast = context.service.invalid_button(locale).toast
+        await render(Outcome(toast=toast), update, context)
         return
     data = query.data if isinstance(query.data, str) else ""
     await render(

@@ -536,6 +536,45 @@ async def test_nothing_is_shown_before_the_rules_are_confirmed(desk: Harness) ->
     assert "Feedbacks: 10" in texts(await staff.send("/zusammenfassung"))
 
 
+async def test_a_staff_command_mid_survey_asks_the_open_question_again(desk: Harness) -> None:
+    """Found by review: a member of staff trying the bot sent /zusammenfassung at the
+    comment question; unlike after /hilfe the question was not asked again, and their
+    next text, "30d", was stored as the comment."""
+    await many(desk, count=5)
+    await confirmed(desk)
+    me = desk.customer(STAFF)
+    await me.send("/start")
+    await me.press("Ja, ich willige ein")
+    await me.press("4")
+    for command in ("/zusammenfassung", "/antworten", "/antworten ABC123 Hallo"):
+        answer = await me.send(command)
+        assert answer[-1]["text"] is not None and "Was sollten wir" in answer[-1]["text"], command
+    # In the staff chat, no question of a private survey.
+    in_chat = await desk.deliver(
+        desk.api.user_message(STAFF, "/zusammenfassung", chat_id=STAFF_CHAT, chat_type="supergroup")
+    )
+    assert "Was sollten wir" not in texts(in_chat) and "Feedbacks: 5" in texts(in_chat)
+
+
+async def test_a_chat_member_not_on_the_staff_list_leaves_the_confirm_button_in_place(
+    desk: Harness,
+) -> None:
+    """Found by review: in the staff chat, a member not in FEEDBACKBOT_STAFF_IDS pressed
+    "Ich bestätige" under the rules a member of staff asked for, and it was gone."""
+    [rules] = await desk.deliver(
+        desk.api.user_message(STAFF, "/zusammenfassung", chat_id=STAFF_CHAT, chat_type="supergroup")
+    )
+    data = desk.api.button_data(STAFF_CHAT, "Ich bestätige")
+    await desk.deliver(
+        desk.api.callback_press(
+            OUTSIDER, rules["message_id"], data, chat_id=STAFF_CHAT, chat_type="supergroup"
+        )
+    )
+    assert desk.api.callback_answers[-1].get("text") == "Diese Schaltfläche ist nicht gültig."
+    [shown] = [m for m in desk.api.messages(STAFF_CHAT) if m["message_id"] == rules["message_id"]]
+    assert labels(shown) == [["Ich bestätige"]], "still there for the member of staff"
+
+
 async def test_a_confirm_button_carries_only_what_fits_and_checks_it_again(desk: Harness) -> None:
     await many(desk)
     staff = desk.customer(STAFF)
