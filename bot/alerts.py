@@ -17,8 +17,11 @@ from collections import deque
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.render import send_to
+from telegram.constants import MessageLimit
+
+from bot.render import send_to, split_text
 from bot.staffchat import say_cut_off
+from flows.replies import Reply
 from storage.interface import (
     DecryptionFailed,
     FeedbackRecord,
@@ -235,18 +238,22 @@ class Alerts:
         def cut_off(error: Any) -> None:
             say_cut_off(chat, error, f"{what} not posted", thread)
 
+        # One message at a time, so that what is left is exactly what was not posted
+        # (found by review: a digest's second part refused, its first part was posted
+        # again with it at the next try).
+        parts = [part for reply in replies for part in _messages_of(reply)]
         async with self._in_turn:
-            for n, reply in enumerate(replies):
+            for n, part in enumerate(parts):
                 if not await send_to(
                     self.application.bot,
                     chat,
-                    reply,
+                    part,
                     attempts=ALERT_ATTEMPTS,
                     cut_off=cut_off,
                     thread=thread,
                 ):
                     log.error("%s not posted", what)
-                    return tuple(replies[n:])
+                    return tuple(parts[n:])
         return ()
 
     async def stop(self, tasks: set[asyncio.Task[Any]], patience: float) -> None:
@@ -350,3 +357,17 @@ class Alerts:
             await service.store.alert_done(feedback_id)
         except StoreError as error:  # posted again later: a second copy, nothing lost
             log.error("alert not noted as posted: %s", type(error).__name__)
+
+
+def _messages_of(reply: Reply) -> list[Reply]:
+    """`reply` as the messages `send_to` sends: its text in parts Telegram takes (the
+    buttons under the last), then its picture, then its file."""
+    chunks = split_text(reply.text, MessageLimit.MAX_TEXT_LENGTH) if reply.text else []
+    parts = [Reply(chunk) for chunk in chunks[:-1]]
+    if chunks:
+        parts.append(Reply(chunks[-1], buttons=reply.buttons))
+    if reply.image is not None:
+        parts.append(Reply("", image=reply.image))
+    if reply.document is not None:
+        parts.append(Reply("", document=reply.document))
+    return parts

@@ -75,7 +75,7 @@ class FakeBotApi(SimulatedPeople, BotApiMethods):
         self._user_messages: dict[tuple[int, int], JSONDict] = {}
         self._callbacks: dict[str, PendingCallback] = {}
         self._files: dict[str, UploadedFile] = {}
-        self._faults: dict[str, deque[ApiError]] = {}
+        self._faults: dict[str, deque[ApiError | None]] = {}
         self._delays: dict[str, deque[float]] = {}
         self._blocked: set[int] = set()
         self._sent: list[ApiCall] = []
@@ -171,9 +171,11 @@ class FakeBotApi(SimulatedPeople, BotApiMethods):
         retry_after: int | None = None,
         count: int = 1,
         chat_id: int | None = None,
+        after: int = 0,
     ) -> None:
-        """Make the next `count` calls of `method` ("*" = any method) fail; with
-        `chat_id`, those aimed at that chat (or at its command menu) only.
+        """Make the next `count` calls of `method` ("*" = any method) fail, once `after`
+        more have succeeded; with `chat_id`, those aimed at that chat (or at its command
+        menu) only.
 
         Without a description, a realistic one is chosen for the status
         (403 blocked, 429 "Too Many Requests: retry after N", 500, ...).
@@ -193,6 +195,7 @@ class FakeBotApi(SimulatedPeople, BotApiMethods):
         with self._cond:
             key = method if chat_id is None else f"{method}@{chat_id}"
             queue = self._faults.setdefault(key, deque())
+            queue.extend(None for _ in range(after))
             queue.extend(ApiError(status, description, parameters) for _ in range(count))
 
     def delay_next(self, method: str, seconds: float, *, count: int = 1) -> None:

@@ -196,7 +196,7 @@ class FakeState:
     _user_messages: dict[tuple[int, int], JSONDict]
     _callbacks: dict[str, PendingCallback]
     _files: dict[str, UploadedFile]
-    _faults: dict[str, deque[ApiError]]
+    _faults: dict[str, deque[ApiError | None]]
     _delays: dict[str, deque[float]]
     _blocked: set[int]
     _sent: list[ApiCall]

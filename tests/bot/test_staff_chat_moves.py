@@ -268,6 +268,31 @@ async def test_a_digest_telegram_could_not_take_is_posted_at_the_next_purge(
     assert digests() == 1, "posted once"
 
 
+async def test_a_digest_in_two_messages_half_taken_posts_only_the_rest_later(
+    desk: Harness,
+) -> None:
+    """Found by review: a digest's second message refused (flood control), the next
+    try posted the whole digest again, its first message twice in the staff chat."""
+    story = "Die Lieferung, die Verpackung und der Kundenservice, alles der Reihe nach " * 4
+    for n in range(12):
+        desk.clock.advance(timedelta(minutes=20))
+        await test_staff.give(desk, 300 + n, str(3 + n % 3), f"{n} {story}")
+    desk.clock.advance(timedelta(days=1))
+    assert desk.app is not None
+    desk.api.fail_next("sendMessage", 500, count=6, chat_id=STAFF_CHAT, after=1)
+    await post_digest(desk.app)
+    [first] = desk.api.messages(STAFF_CHAT)
+    assert (first["text"] or "").startswith("Feedback-Zusammenfassung")
+    await purge_job(desk)
+    posted = desk.api.messages(STAFF_CHAT)
+    assert [m["message_id"] for m in posted][:1] == [first["message_id"]]
+    heads = [m for m in posted if (m["text"] or "").startswith("Feedback-Zusammenfassung")]
+    assert len(heads) == 1, "the first message once"
+    assert len(posted) == 3 and posted[1]["text"] and posted[2]["photo"], "the rest, the chart"
+    await purge_job(desk)
+    assert len(desk.api.messages(STAFF_CHAT)) == 3, "nothing more"
+
+
 async def test_staff_are_told_so_only_for_a_staff_command_in_another_group(
     desk: Harness,
 ) -> None:
