@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import math
 from collections import Counter
+from collections.abc import Callable
 from datetime import date, timedelta
 from functools import cache
 from importlib import resources
@@ -78,10 +79,12 @@ def ratings_chart(
         draw.line((MARGIN_LEFT - 4, y, MARGIN_LEFT, y), fill=AXIS)
         draw.text((MARGIN_LEFT - 20, y - 6), str(level), fill=TEXT, font=font)
     slot = plot_w / max(1, len(days))
-    # Every n-th day gets a date label, so that neighbouring labels never run into each other.
-    widest_label = max((font.getlength(t.short_date(day)) for day in days), default=0.0)
-    label_every = max(1, len(days) // 10, math.ceil((widest_label + LABEL_GAP) / slot))
-    label_free_from = 0.0  # where the next date label may start
+    labels = {
+        index: (x, label)
+        for index, x, label in label_places(
+            [t.short_date(day) for day in days], font.getlength, MARGIN_LEFT, slot
+        )
+    }
     for index, day in enumerate(days):
         x0 = MARGIN_LEFT + index * slot + slot * 0.15
         x1 = MARGIN_LEFT + (index + 1) * slot - slot * 0.15
@@ -94,14 +97,35 @@ def ratings_chart(
             top = bottom - plot_h * average / scale_max
             draw.rectangle((x0, top, x1, bottom - 1), fill=BAR)
             draw.text((x0, top - 14), str(answers), fill=TEXT, font=font)
-        if index % label_every == 0:
-            label = t.short_date(day)
-            width = font.getlength(label)
-            # The last labels move left to stay in the picture, or are left out if they can't.
-            x = min(x0, WIDTH - 2 - width)
-            if x >= label_free_from:
-                draw.text((x, bottom + 8), label, fill=TEXT, font=font)
-                label_free_from = x + width + LABEL_GAP
+        if index in labels:
+            x, label = labels[index]
+            middle = MARGIN_LEFT + (index + 0.5) * slot
+            draw.line((middle, bottom, middle, bottom + 4), fill=AXIS)  # the day's tick
+            draw.text((x, bottom + 8), label, fill=TEXT, font=font)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()
+
+
+def label_places(
+    labels: list[str], width_of: Callable[[str], float], left: float, slot: float
+) -> list[tuple[int, float, str]]:
+    """(index, x, label) of the date labels drawn under days of `slot` pixels from
+    `left`: every n-th day, so that neighbouring labels never run into each other, each
+    centred under its day (found by review: starting at its day's left edge, a label
+    about two days wide stood under the bar of the day before as much as under its
+    own; a tick marks the day), moved in to stay in the picture and clear of the
+    scale's numbers left of `left`, or left out where it would run into the one before."""
+    widest = max((width_of(label) for label in labels), default=0.0)
+    every = max(1, len(labels) // 10, math.ceil((widest + LABEL_GAP) / slot))
+    places = []
+    free_from = 0.0  # where the next label may start
+    for index in range(0, len(labels), every):
+        label = labels[index]
+        width = width_of(label)
+        middle = left + (index + 0.5) * slot
+        x = min(max(left - LABEL_GAP / 2, middle - width / 2), WIDTH - 2 - width)
+        if x >= free_from:
+            places.append((index, x, label))
+            free_from = x + width + LABEL_GAP
+    return places

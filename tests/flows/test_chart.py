@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections import Counter
 from datetime import date, timedelta
+from itertools import pairwise
 
 import pytest
 from PIL import Image, ImageDraw
@@ -22,6 +23,7 @@ from flows.chart import (
     WIDTH,
     Font,
     chart_font,
+    label_places,
     ratings_chart,
 )
 from flows.i18n import translator
@@ -131,3 +133,21 @@ def test_date_labels_do_not_run_into_each_other(days: int) -> None:
     assert len(labels) >= min(days, 5)
     assert all(last - first <= widest for first, last in labels), labels
     assert labels[-1][1] < WIDTH - 2, "the last label runs off the edge"
+
+
+@pytest.mark.parametrize("days", [1, 7, 14, 19, 31, 90])
+def test_a_date_label_stands_under_its_own_day(days: int) -> None:
+    """Found by review: a label began at its day's left edge and, two days wide, stood
+    as much under the bar of the day before; the 29 Nov bar read as 28 Nov."""
+    font = chart_font(LABEL_SIZE)
+    labels = [DE.short_date(START + timedelta(n)) for n in range(days)]
+    slot = (WIDTH - MARGIN_LEFT - 20) / days
+    places = label_places(labels, font.getlength, MARGIN_LEFT, slot)
+    assert places and places[0][0] == 0
+    for index, x, label in places:
+        middle = x + font.getlength(label) / 2
+        if MARGIN_LEFT - LABEL_GAP / 2 < x < WIDTH - 3 - font.getlength(label):  # not moved in
+            assert abs(middle - (MARGIN_LEFT + (index + 0.5) * slot)) < 1, (index, label)
+        assert label == labels[index]
+    for (_, x, label), (_, after, _) in pairwise(places):
+        assert x + font.getlength(label) + LABEL_GAP <= after
