@@ -31,7 +31,9 @@ def configured_recipients(settings: Settings, catalog: FlowCatalog) -> list[Reci
 def service_config(settings: Settings, catalog: FlowCatalog) -> ServiceConfig:
     """The service configuration the bot runs with, recipients included."""
     shared = tuple(
-        shared_recipient(r.id, r.name, internal=r.internal)
+        shared_recipient(
+            r.id, r.name, internal=r.internal, purpose=r.purpose, fields=r.fields, redact=r.redact
+        )
         for r in configured_recipients(settings, catalog)
     )
     return ServiceConfig(

@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from datetime import timedelta
 from typing import Literal
 
+from babel.lists import format_list
+
 from flows.i18n import SUPPORTED_LOCALES, Translator, translator
-from flows.models import ConsentStep, FlowDefinition, RatingStep, render_text
-from flows.processing import STAFF_CHAT_ALERTS, Controller, Processing, RecipientRole
+from flows.models import (
+    ConsentStep,
+    FlowDefinition,
+    RatingStep,
+    TextStep,
+    ThanksStep,
+    render_text,
+)
+from flows.processing import (
+    STAFF_CHAT_ALERTS,
+    Controller,
+    Processing,
+    Recipient,
+    RecipientRole,
+)
 from storage.interface import ConsentText
 
 CONSENT_METHOD = "telegram:inline-button"
@@ -76,28 +92,118 @@ def consent_notice(flow: FlowDefinition, t: Translator, processing: Processing) 
 
 
 def optional_consent_text(
-    flow: FlowDefinition, step: ConsentStep, t: Translator, staff_answers: bool = False
+    flow: FlowDefinition,
+    step: ConsentStep,
+    t: Translator,
+    retention: timedelta,
+    recipients: Sequence[Recipient] = (),
 ) -> str:
-    """The exact text shown when a flow asks for an optional purpose. `staff_answers`:
-    alerts are on, so a feedback given with a consent to be contacted is posted to the
-    staff chat to be answered: said where the consent is asked (found by review)."""
+    """The exact text shown when a flow asks for an optional purpose.
+
+    `retention` is how long the flow's feedback is kept; `recipients` are those the
+    notices name (`Processing.recipients`). A purpose that passes feedback on names each
+    of its recipients, what it receives and by when it deletes it; one to be contacted
+    says what is stored for it and until when (both found by a DPO review: a swapped
+    recipient changed neither the text nor its hash). With alerts on, a feedback given
+    with a consent to be contacted is posted to the staff chat to be answered: said here
+    too (found by review).
+    """
     purpose = flow.purpose(step.purpose)
     lines = [
         render_text(step.prompt, t),
         t.gettext("Purpose: {purpose}.").format(purpose=render_text(purpose.description, t)),
     ]
-    if purpose.stores_contact and staff_answers:
+    if purpose.stores_contact:
         lines.append(
             t.gettext(
-                "Our staff then see this feedback in their Telegram chat (the bot adds no "
-                "name or account, and removes e-mail addresses, phone numbers and the like "
-                "from what you wrote) and can answer you here. If you withdraw, they can no "
-                "longer answer, and the feedback is removed from their chat unless it is "
-                "there for a low rating."
-            )
+                "If you agree, we store the ID of this chat (in a private chat, your Telegram "
+                "user ID) and your Telegram app's language, so that we can write to you here in "
+                "your language. Both are deleted when you withdraw this consent, and at the "
+                "latest with this feedback, which is kept for {retention}."
+            ).format(retention=t.duration(retention))
         )
+        if STAFF_CHAT_ALERTS in recipients:
+            lines.append(
+                t.gettext(
+                    "Our staff then see this feedback in their Telegram chat (the bot adds no "
+                    "name or account, and removes e-mail addresses, phone numbers and the like "
+                    "from what you wrote) and can answer you here. If you withdraw, they can no "
+                    "longer answer, and the feedback is removed from their chat unless it is "
+                    "there for a low rating."
+                )
+            )
+    if purpose.shares_feedback:
+        for recipient in recipients:
+            if recipient.purpose == purpose.id:
+                lines += _passed_on(flow, recipient, t, retention)
     lines.append(t.gettext("You can withdraw this consent at any time with /withdraw."))
     return "\n".join(lines)
+
+
+# A question is named by its text, shortened where it is long: the message stays readable
+# with several recipients and questions.
+_QUESTION_SHOWN = 80
+
+
+def _passed_on(
+    flow: FlowDefinition, recipient: Recipient, t: Translator, retention: timedelta
+) -> list[str]:
+    """What `recipient` gets of a feedback of `flow` with this consent, and by when it is
+    to delete it: the `delete_by` its copy carries (see flows.sharing.feedback_payload)."""
+    name = render_text(recipient.name, t)
+    questions = [
+        step
+        for step in flow.steps
+        if step.id in recipient.fields and not isinstance(step, ConsentStep | ThanksStep)
+    ]
+    data = []
+    if questions:
+        quoted = [
+            t.gettext("“{question}”").format(question=_short(render_text(s.prompt, t)))
+            for s in questions
+        ]
+        data.append(
+            t.ngettext(
+                "your answer to {questions}", "your answers to {questions}", len(questions)
+            ).format(questions=format_list(quoted, locale=t.locale))
+        )
+    if "flow" in recipient.fields:
+        data.append(t.gettext("the name of the survey"))
+    if "given_at" in recipient.fields:
+        data.append(t.gettext("when you gave your feedback"))
+    # The reference number goes always: a deletion notice names the feedback by it.
+    if data:
+        received = t.gettext(
+            "If you agree, {recipient} receives {data}, together with a reference number for "
+            "the feedback."
+        ).format(recipient=name, data=format_list(data, locale=t.locale))
+    else:
+        received = t.gettext(
+            "If you agree, {recipient} receives a reference number for the feedback, none of "
+            "your answers."
+        ).format(recipient=name)
+    lines = [received]
+    if recipient.redact and any(isinstance(s, TextStep) for s in questions):
+        lines.append(
+            t.gettext(
+                "E-mail addresses, phone numbers and the like are removed from what you wrote "
+                "before it is passed on."
+            )
+        )
+    lines.append(
+        t.gettext(
+            "{recipient} is to delete them by the day we delete your feedback (it is kept for "
+            "{retention}), and sooner if you withdraw this consent or erase your data."
+        ).format(recipient=name, retention=t.duration(retention))
+    )
+    return lines
+
+
+def _short(question: str) -> str:
+    words = " ".join(question.split())
+    if len(words) <= _QUESTION_SHOWN:
+        return words
+    return words[: _QUESTION_SHOWN - 1].rsplit(" ", 1)[0] + "…"
 
 
 def sha256_hex(text: str) -> str:
@@ -108,13 +214,17 @@ def _texts_shown(flow: FlowDefinition, processing: Processing) -> Iterator[Conse
     """Every consent text of the flow a person can be shown, in every language, in the
     order its notice version digests them (with a placeholder version)."""
     required = tuple(purpose.id for purpose in flow.required_purposes)
-    answered = STAFF_CHAT_ALERTS in processing.recipients
+    retention = processing.retention_of(flow.id)
     for locale in SUPPORTED_LOCALES:
         t = translator(locale)
         shown: list[tuple[Literal["notice", "optional"], tuple[str, ...], str]]
         shown = [("notice", required, consent_notice(flow, t, processing))]
         shown += [
-            ("optional", (step.purpose,), optional_consent_text(flow, step, t, answered))
+            (
+                "optional",
+                (step.purpose,),
+                optional_consent_text(flow, step, t, retention, processing.recipients),
+            )
             for step in flow.steps
             if isinstance(step, ConsentStep)
         ]
@@ -133,8 +243,9 @@ def _texts_shown(flow: FlowDefinition, processing: Processing) -> Iterator[Conse
 def notice_version(flow: FlowDefinition, processing: Processing) -> str:
     """A short fingerprint of every consent text of the flow in every language.
 
-    Any change of wording, controller or retention changes it, and people whose consent
-    was given to an older version are asked again.
+    Any change of wording, controller, retention or of a recipient a consent question
+    names (its name, what it receives) changes it, and people whose consent was given to
+    an older version are asked again.
     """
     return _version_of(list(_texts_shown(flow, processing)))
 

@@ -34,6 +34,7 @@ from flows.models import (
     ThanksStep,
     render_text,
 )
+from flows.processing import Recipient
 from flows.replies import Button, Keyboard, Outcome, Reply, headed
 
 CHECKED, UNCHECKED = "☑", "☐"
@@ -215,8 +216,12 @@ class Engine:
     now: datetime
     retention: timedelta
     timezone: str = "Europe/Berlin"  # of the dates the person is told
-    staff_answers: bool = False
-    """Alerts are on: the consent to be contacted says staff then see the feedback."""
+    recipients: tuple[Recipient, ...] = ()
+    """Whom the notices name (`Processing.recipients`): a consent question names those of
+    its purpose, and with alerts on the one to be contacted says staff then see it."""
+
+    def _consent_text(self, step: ConsentStep, t: Translator) -> str:
+        return optional_consent_text(self.flow, step, t, self.retention, self.recipients)
 
     def begin(self, token: str | None = None) -> Turn:
         first = self.flow.steps[0]
@@ -284,8 +289,7 @@ class Engine:
             and any(
                 c.purpose == step.purpose
                 and c.granted
-                and c.text_sha256
-                != sha256_hex(optional_consent_text(self.flow, step, self.t, self.staff_answers))
+                and c.text_sha256 != sha256_hex(self._consent_text(step, self.t))
                 for c in state.consents
             )
         ]
@@ -652,7 +656,7 @@ class Engine:
         answers = dict(state.answers)
         consents = list(state.consents)
         if isinstance(step, ConsentStep):
-            shown = optional_consent_text(self.flow, step, self.t, self.staff_answers)
+            shown = self._consent_text(step, self.t)
             consents = [c for c in consents if c.purpose != step.purpose]
             consents.append(
                 PendingConsent(
@@ -782,7 +786,7 @@ class Engine:
             skip = ((button(t.gettext("Skip"), SKIP),),) if step.skippable else ()
             return Reply(f"{prompt}\n{hint}", skip)
         if isinstance(step, ConsentStep):
-            text = optional_consent_text(self.flow, step, t, self.staff_answers)
+            text = self._consent_text(step, t)
             return Reply(
                 text,
                 ((button(t.gettext("Yes, agree"), "y"), button(t.gettext("No"), "n")),),

@@ -93,6 +93,13 @@ class Recipient:
     notice: Text
     description: Text
     transfer: Text
+    purpose: str | None = None
+    """For a configured recipient of the recipients file: the optional purpose it receives
+    feedback under (None for an internal one), what it receives (`fields`, answers by
+    step id) and whether free text is redacted first: what that purpose's consent
+    question tells (DPO review: it named neither the recipient nor what it gets)."""
+    fields: tuple[str, ...] = ()
+    redact: bool = True
 
 
 HOSTING = Recipient(
@@ -189,7 +196,15 @@ STAFF_CHAT_ALERTS = Recipient(
 )
 
 
-def shared_recipient(recipient_id: str, name: str, *, internal: bool) -> Recipient:
+def shared_recipient(
+    recipient_id: str,
+    name: str,
+    *,
+    internal: bool,
+    purpose: str | None = None,
+    fields: Sequence[str] = (),
+    redact: bool = True,
+) -> Recipient:
     """A configured webhook recipient as the notices and the record describe it."""
 
     def each(message: str) -> dict[str, str]:
@@ -220,6 +235,9 @@ def shared_recipient(recipient_id: str, name: str, *, internal: bool) -> Recipie
         transfer=each(
             N_("Depends on where {name} processes the data; the controller must document it.")
         ),
+        purpose=purpose,
+        fields=tuple(fields),
+        redact=redact,
     )
 
 

@@ -40,7 +40,6 @@ from flows.models import FlowDefinition, RatingStep, render_text
 from flows.processing import (
     AUDIT_RETENTION,
     DEFAULT_RECIPIENTS,
-    STAFF_CHAT_ALERTS,
     Processing,
     Recipient,
     describe_processing,
@@ -1003,7 +1002,7 @@ class FeedbackService:
             now=self.clock(),
             retention=self._retention(flow),
             timezone=self.config.timezone,
-            staff_answers=STAFF_CHAT_ALERTS in self.config.recipients,
+            recipients=self.processing.recipients,
         )
 
     def retentions(self) -> dict[str, timedelta]:

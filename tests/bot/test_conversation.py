@@ -330,6 +330,40 @@ async def test_a_consent_question_asked_again_is_the_text_its_proof_hashes(
     assert contact.text_sha256 == hashlib.sha256(shown).hexdigest()
 
 
+@pytest.mark.parametrize(
+    ("language", "agree", "told"),
+    [
+        (
+            "de",
+            "Ja, ich willige ein",
+            "Wenn Sie zustimmen, speichern wir die Kennung dieses Chats (im privaten Chat Ihre "
+            "Telegram-Nutzer-ID) und die Sprache Ihrer Telegram-App, damit wir Ihnen hier in "
+            "Ihrer Sprache schreiben können. Beides wird gelöscht, wenn Sie diese Einwilligung "
+            "widerrufen, spätestens mit diesem Feedback, das 180 Tage lang aufbewahrt wird.",
+        ),
+        (
+            "en",
+            "Yes, I agree",
+            "If you agree, we store the ID of this chat (in a private chat, your Telegram user "
+            "ID) and your Telegram app's language, so that we can write to you here in your "
+            "language. Both are deleted when you withdraw this consent, and at the latest with "
+            "this feedback, which is kept for 180 days.",
+        ),
+    ],
+)
+async def test_the_question_to_be_contacted_says_what_is_then_stored_and_until_when(
+    harness: Harness, language: str, agree: str, told: str
+) -> None:
+    """DPO review: it said neither that the chat id (the user id, in a private chat) and
+    the app's language are stored with it, nor for how long."""
+    erika = harness.customer(language_code=language)
+    await erika.send("/start")
+    await erika.press(agree)
+    await erika.press("2")
+    [question] = await erika.send("Alles gut")
+    assert told in question["text"], question["text"]
+
+
 async def test_the_consent_proof_is_of_the_text_shown_whatever_device_presses(
     harness: Harness,
 ) -> None:

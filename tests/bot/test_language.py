@@ -309,7 +309,14 @@ async def test_old_language_buttons_of_an_optional_consent_do_not_count_after_a_
     assert service is not None
     flow = service.catalog.flows["feedback"]
     [step] = [s for s in flow.steps if s.id == "contact"]
-    shown = optional_consent_text(flow, step, translator("en"))  # type: ignore[arg-type]
+    processing = service.processing
+    shown = optional_consent_text(
+        flow,
+        step,  # type: ignore[arg-type]
+        translator("en"),
+        processing.retention_of(flow.id),
+        processing.recipients,
+    )
     [contact] = [c for c in await harness.store.consents(pseudonym) if c.purpose == "contact"]
     assert contact.text_sha256 == sha256_hex(shown)
 

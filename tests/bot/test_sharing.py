@@ -770,6 +770,84 @@ async def test_the_consent_request_names_our_own_systems_that_get_the_feedback(
     assert "ACME" not in notice.split("Möchten Sie")[0], "a third party is asked separately"
 
 
+async def share_question(shop: Harness, user: int, language: str) -> str:
+    """The question asking to pass the feedback on, as the person reads it."""
+    agree, comment = {"de": ("Ja, ich willige ein", "Gut"), "en": ("Yes, I agree", "Good")}[
+        language
+    ]
+    customer = shop.customer(user, language_code=language)
+    await customer.send("/start product")
+    await customer.press(agree)
+    await customer.press("2")
+    [question] = await customer.send(comment)
+    return str(question["text"])
+
+
+@pytest.mark.parametrize(
+    ("language", "told"),
+    [
+        (
+            "de",
+            [
+                "Wenn Sie zustimmen, erhält ACME GmbH Ihre Antwort auf „Wie zufrieden sind "
+                "Sie?“, zusammen mit einer Kennnummer des Feedbacks.",
+                "ACME GmbH hat sie bis zu dem Tag zu löschen, an dem wir Ihr Feedback löschen "
+                "(es wird 180 Tage lang aufbewahrt), und früher, wenn Sie diese Einwilligung "
+                "widerrufen oder Ihre Daten löschen.",
+            ],
+        ),
+        (
+            "en",
+            [
+                "If you agree, ACME GmbH receives your answer to “How satisfied are you?”, "
+                "together with a reference number for the feedback.",
+                "ACME GmbH is to delete them by the day we delete your feedback (it is kept "
+                "for 180 days), and sooner if you withdraw this consent or erase your data.",
+            ],
+        ),
+    ],
+)
+async def test_the_question_to_pass_feedback_on_names_the_recipient_what_and_until_when(
+    shop: Harness, language: str, told: list[str]
+) -> None:
+    """DPO review: it showed only the prompt, the purpose and the withdrawal line, so
+    nobody knew whom their feedback would go to, what of it, or for how long."""
+    question = await share_question(shop, 31, language)
+    for sentence in told:
+        assert sentence in question, question
+    assert "Kommentar" not in question and "comment" not in question, "not among its fields"
+    assert "CRM" not in question, "our own system is named in the survey's consent request"
+
+
+async def test_a_renamed_recipient_asks_again_and_is_named_in_the_proof(
+    shop: Harness, receiver: Receiver
+) -> None:
+    """Erika agreed to pass her feedback to ACME GmbH; the operator gives the recipient
+    (same id) to another company. Her consent does not stand for it: she is asked again,
+    and the text her new consent's SHA-256 is of names the new one."""
+    await product_feedback(shop, 32, share=True)
+    recipients = shop.settings.recipients_file
+    assert recipients is not None and shop.store is not None
+    recipients.write_text(recipients.read_text().replace("ACME GmbH", "Other Corp Ltd (USA)"))
+    await shop.restart()
+    erika = shop.customer(32)
+    again = texts(await erika.send("/start product"))
+    assert "Diese Anfrage hat sich geändert, seit Sie eingewilligt haben" in again
+    await erika.press("Ja, ich willige ein")
+    await erika.press("2")
+    [question] = await erika.send("Gut")
+    assert "erhält Other Corp Ltd (USA) Ihre Antwort" in question["text"]
+    await erika.press("Ja, einverstanden")
+    shared = [
+        c
+        for c in await shop.store.consents(shop.store.pseudonym("tg-user:32"))
+        if c.purpose == "share_acme"
+    ]
+    assert len({(c.notice_version, c.text_sha256) for c in shared}) == 2
+    [archived] = await shop.store.consent_texts(shared[-1].notice_version, shared[-1].text_sha256)
+    assert "erhält Other Corp Ltd (USA)" in archived.text and "erhält ACME" not in archived.text
+
+
 async def test_privacy_notice_names_the_configured_recipients(shop: Harness) -> None:
     notice = texts(await shop.customer(9).send("/datenschutz"))
     assert "ACME GmbH, nur wenn Sie gesondert einwilligen" in notice

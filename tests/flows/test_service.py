@@ -5,11 +5,15 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from flows.catalog import FlowCatalog
-from flows.consent import Controller
+from flows.consent import Controller, optional_consent_text, sha256_hex
+from flows.i18n import translator
+from flows.models import ConsentStep
+from flows.processing import DEFAULT_RECIPIENTS, shared_recipient
 from flows.replies import Outcome
 from flows.service import FeedbackService, Person, ServiceConfig
 from storage.interface import StorageFull
@@ -536,3 +540,142 @@ async def test_a_stale_begin_button_does_not_discard_answers_it_was_not_shown_ov
     assert draft is not None and draft.payload["flow_id"] == "feedback", (
         "the answers given after the button was shown were discarded unasked"
     )
+
+
+_SHARING = """
+id = "product"
+title = { de = "Produktfeedback", en = "Product feedback" }
+intro = { de = "Wie gefällt Ihnen das Produkt?", en = "How do you like the product?" }
+
+[[purposes]]
+id = "product_rating"
+required = true
+description = { de = "Produktbewertung speichern", en = "Storing the product rating" }
+
+[[purposes]]
+id = "share_maker"
+shares_feedback = true
+description = { de = "Weitergabe an den Hersteller", en = "Passing it to the manufacturer" }
+
+[[steps]]
+id = "rating"
+type = "rating"
+prompt = { de = "Wie zufrieden sind Sie?", en = "How satisfied are you?" }
+
+[[steps]]
+id = "comment"
+type = "text"
+prompt = { de = "Ihr Kommentar?", en = "Your comment?" }
+
+[[steps]]
+id = "maker"
+type = "consent"
+purpose = "share_maker"
+prompt = { de = "Dürfen wir es an den Hersteller geben?", en = "May we pass it on?" }
+
+[[steps]]
+id = "thanks"
+type = "thanks"
+prompt = { de = "Danke!", en = "Thanks!" }
+"""
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        {"name": "Other Corp Ltd (USA)"},
+        {"fields": ("rating",)},
+        {"redact": False},
+    ],
+    ids=["name", "fields", "redact"],
+)
+async def test_another_recipient_is_another_consent_text_and_notice_version(
+    tmp_path: Path, other: dict[str, object]
+) -> None:
+    """DPO review: the consent to pass feedback on named neither the recipient nor what it
+    gets, so swapping the recipient left the text, its SHA-256 and the notice version as
+    they were: the record could not show whom a person agreed to, nobody was asked again."""
+    (tmp_path / "product.toml").write_text(_SHARING, encoding="utf-8")
+    catalog = FlowCatalog.load(tmp_path, shipped=["feedback"])
+    store = MemoryStore()
+    await store.open()
+    clock = Clock()
+    recorded = {}
+    for n, changes in enumerate(({}, other)):
+        recipient: dict[str, Any] = {
+            "name": "ACME Manufacturing GmbH",
+            "fields": ("rating", "comment"),
+            "redact": True,
+            **changes,
+        }
+        config = ServiceConfig(
+            controller=Controller(name="Beispiel GmbH", contact="datenschutz@beispiel.de"),
+            retention=timedelta(days=180),
+            recipients=(
+                *DEFAULT_RECIPIENTS,
+                shared_recipient("acme", internal=False, purpose="share_maker", **recipient),
+            ),
+        )
+        service = FeedbackService(store, catalog, config, clock=clock)
+        person = Person(subject=f"tg-user:{n}", chat_id=n, locale="en")
+        rating = await service.press(
+            person, press(await service.start(person, "product"), "Yes, I agree")
+        )
+        await service.press(person, press(rating, "4"))
+        question = await service.text(person, "Good")
+        await service.press(person, press(question, "Yes, I agree"))
+        [shared] = [
+            c
+            for c in await store.consents(store.pseudonym(person.subject))
+            if c.purpose == "share_maker"
+        ]
+        assert shared.text_sha256 == sha256_hex(question.replies[-1].text), "what was shown"
+        recorded[n] = (shared.notice_version, shared.text_sha256)
+    assert recorded[0][0] != recorded[1][0], "the notice version"
+    assert recorded[0][1] != recorded[1][1], "the SHA-256 of the text shown"
+
+
+@pytest.mark.parametrize(
+    ("fields", "redact", "told"),
+    [
+        (
+            ("flow", "given_at", "comment", "rating"),
+            True,
+            "Wenn Sie zustimmen, erhält ACME GmbH Ihre Antworten auf „Wie zufrieden sind Sie?“ "
+            "und „Ihr Kommentar?“, den Namen der Umfrage und den Zeitpunkt Ihres Feedbacks, "
+            "zusammen mit einer Kennnummer des Feedbacks.\nE-Mail-Adressen, Telefonnummern "
+            "u. Ä. werden vor der Weitergabe aus dem entfernt, was Sie geschrieben haben.\n",
+        ),
+        (
+            ("comment",),
+            False,
+            "Wenn Sie zustimmen, erhält ACME GmbH Ihre Antwort auf „Ihr Kommentar?“, zusammen "
+            "mit einer Kennnummer des Feedbacks.\nACME GmbH hat sie",
+        ),
+        (
+            (),
+            True,
+            "Wenn Sie zustimmen, erhält ACME GmbH eine Kennnummer des Feedbacks, keine Ihrer "
+            "Antworten.\nACME GmbH hat sie bis zu dem Tag zu löschen, an dem wir Ihr Feedback "
+            "löschen (es wird 30 Tage lang aufbewahrt)",
+        ),
+    ],
+)
+def test_the_question_to_pass_feedback_on_says_what_goes(
+    tmp_path: Path, fields: tuple[str, ...], redact: bool, told: str
+) -> None:
+    """Answers by their questions, in the flow's order; the survey, the time and the
+    reference number in words; the redaction only where free text goes, redacted."""
+    (tmp_path / "product.toml").write_text(_SHARING, encoding="utf-8")
+    flow = FlowCatalog.load(tmp_path, shipped=["feedback"]).flows["product"]
+    [step] = [s for s in flow.steps if isinstance(s, ConsentStep)]
+    acme = shared_recipient(
+        "acme", "ACME GmbH", internal=False, purpose="share_maker", fields=fields, redact=redact
+    )
+    other = shared_recipient("other", "Other Ltd", internal=False, purpose="share_other")
+    text = optional_consent_text(
+        flow, step, translator("de"), timedelta(days=30), (*DEFAULT_RECIPIENTS, acme, other)
+    )
+    assert told in text, text
+    assert "Other Ltd" not in text, "a recipient of another purpose"
+    assert ("entfernt" in text) == (redact and "comment" in fields)
