@@ -394,6 +394,9 @@ class Operations:
     """How many Telegram users FEEDBACKBOT_STAFF_IDS allows the staff commands."""
     audit_retention: timedelta
     """How long audit entries are kept (FEEDBACKBOT_AUDIT_RETENTION)."""
+    master_key_apart: bool = True
+    """The master key is set, or its file is outside the data folder (not the
+    `master.key` generated in it at the first start)."""
 
 
 @dataclass(frozen=True)
@@ -424,6 +427,32 @@ class ProcessingRecord:
     @property
     def measures(self) -> tuple[Measure, ...]:
         return measures_in_force(self.processing, self.operations)
+
+
+def _key_store(operations: Operations) -> Measure:
+    """Key management as configured (found by a DPO's review: the record said the master
+    key was kept apart while the bot had generated it in the data folder)."""
+    if operations.master_key_apart:
+        return Measure(
+            "key_store",
+            N_(
+                "Key management: the personal keys are kept wrapped by a master key in a key "
+                "store file separate from the data (`keys.db` beside `feedback.db`); the master "
+                "key is kept outside both, so that data backups never carry keys."
+            ),
+        )
+    return Measure(
+        "key_store",
+        N_(
+            "Key management: the personal keys are kept wrapped by a master key in a key "
+            "store file separate from the data (`keys.db` beside `feedback.db`), and "
+            "`feedbackbot backup` copies neither the master key nor, unless asked to, the "
+            "key store. Open point: the master key is kept in the data folder itself (by "
+            "default as `master.key`), so a copy of the whole folder carries the data with the keys "
+            "that open it; keep the master key apart (`FEEDBACKBOT_MASTER_KEY` or "
+            "`FEEDBACKBOT_MASTER_KEY_FILE` outside the data folder)."
+        ),
+    )
 
 
 def measures_in_force(processing: Processing, operations: Operations) -> tuple[Measure, ...]:
@@ -457,14 +486,7 @@ def measures_in_force(processing: Processing, operations: Operations) -> tuple[M
                 "key version."
             ),
         ),
-        Measure(
-            "key_store",
-            N_(
-                "Key management: the personal keys are kept wrapped by a master key in a key "
-                "store file separate from the data (`keys.db` beside `feedback.db`); the master "
-                "key is kept outside both, so that data backups never carry keys."
-            ),
-        ),
+        _key_store(operations),
         Measure(
             "pseudonyms",
             N_(

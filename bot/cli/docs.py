@@ -260,5 +260,17 @@ def processing_record_of(settings: Settings) -> ProcessingRecord:
             min_group_size=settings.min_group_size,
             staff_members=len(settings.staff_ids),
             audit_retention=settings.audit_retention,
+            master_key_apart=_master_key_apart(settings),
         ),
     )
+
+
+def _master_key_apart(settings: Settings) -> bool:
+    """Whether the master key is kept outside the data folder (see resolve_master_key:
+    without a setting it is `master.key` there)."""
+    if settings.master_key is not None:
+        return True
+    if settings.master_key_file is None:
+        return False
+    data_dir = settings.data_dir.resolve()
+    return data_dir not in settings.master_key_file.resolve().parents

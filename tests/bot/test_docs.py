@@ -154,6 +154,28 @@ def example_settings() -> Settings:
     )
 
 
+def test_the_record_says_where_the_master_key_is_kept(tmp_path: Path) -> None:
+    """Found by a DPO's review: the record said the master key was kept apart from the
+    data while the bot had generated it as `master.key` in the data folder."""
+    base = {
+        "controller_name": "Beispiel GmbH",
+        "controller_contact": "datenschutz@beispiel.de",
+        "data_dir": str(tmp_path / "data"),
+    }
+    inside = run_docs(tmp_path, docs_env(**base), "processing-record", "--lang", "en")
+    assert inside.returncode == 0, inside.stderr
+    assert "Open point: the master key is kept in the data folder itself" in inside.stdout
+    assert "kept outside both" not in inside.stdout
+    key_file = tmp_path / "secrets" / "master.key"
+    apart = docs_env(**base, master_key_file=str(key_file))
+    outside = run_docs(tmp_path, apart, "processing-record", "--lang", "en")
+    assert "kept outside both, so that data backups never carry keys" in outside.stdout
+    assert "Open point: the master key" not in outside.stdout
+    in_folder = docs_env(**base, master_key_file=str(tmp_path / "data" / "my.key"))
+    german = run_docs(tmp_path, in_folder, "processing-record", "--lang", "de")
+    assert "Offener Punkt: Der Hauptschlüssel liegt im Datenordner selbst" in german.stdout
+
+
 def test_example_record_in_docs_is_what_the_command_writes() -> None:
     record = processing_record_of(example_settings())
     expected = "\n---\n\n".join(
