@@ -58,6 +58,17 @@ def consents_kept(t: Translator) -> str:
     )
 
 
+def erasure_notes_kept(t: Translator) -> str:
+    """How long the erasure ledger keeps its note: in the notice, and in /mydata beside a
+    consent withdrawn (found by a DPO's review: /mydata did not mention it)."""
+    return t.gettext(
+        "After an erasure, a withdrawal or an objection to storing your language choice, "
+        "an encrypted note that it took place (none of your answers) is kept until your "
+        "data would have expired anyway, and at least a year, so that it is carried out "
+        "again should our data be restored from a backup."
+    )
+
+
 def retention_text(t: Translator, processing: Processing, escape: Escape = _as_is) -> str:
     """The retention of feedback, with any flow that keeps it for a different time."""
     lines = [
@@ -139,11 +150,7 @@ def notice_sections(
             "got on a day) are kept after the feedback is deleted; /delete and /withdraw "
             "take your feedback out of them."
         ),
-        t.gettext(
-            "After an erasure or a withdrawal, an encrypted note that it took place (none of "
-            "your answers) is kept until your data would have expired anyway, and at least a "
-            "year, so that it is carried out again should our data be restored from a backup."
-        ),
+        erasure_notes_kept(t),
     )
     rights = (
         t.gettext("• Access and a copy of your data (Art. 15, 20 GDPR): /mydata"),

@@ -448,8 +448,8 @@ def _key_store(operations: Operations) -> Measure:
             "store file separate from the data (`keys.db` beside `feedback.db`), and "
             "`feedbackbot backup` copies neither the master key nor, unless asked to, the "
             "key store. Open point: the master key is kept in the data folder itself (by "
-            "default as `master.key`), so a copy of the whole folder carries the data with the keys "
-            "that open it; keep the master key apart (`FEEDBACKBOT_MASTER_KEY` or "
+            "default as `master.key`), so a copy of the whole folder carries the data with "
+            "the keys that open it; keep the master key apart (`FEEDBACKBOT_MASTER_KEY` or "
             "`FEEDBACKBOT_MASTER_KEY_FILE` outside the data folder)."
         ),
     )

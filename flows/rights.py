@@ -40,6 +40,7 @@ from flows.models import (
 from flows.privacy import (
     consents_kept,
     contact_kept,
+    erasure_notes_kept,
     privacy_notice,
     recipient_notices,
     retention_text,
@@ -291,6 +292,7 @@ class DataRights:
             retention_rules=[
                 *([consents_kept(t)] if consents else []),
                 *([contact_kept(t, contact_language is not None)] if contact is not None else []),
+                *([erasure_notes_kept(t)] if any(not c.in_force for c in consents) else []),
             ],
             identification=t.gettext(
                 "A pseudonym derived from your Telegram account with a secret key. Your "
@@ -398,7 +400,10 @@ class DataRights:
                         version=c.notice_version,
                     )
                 )
-            lines += [consents_kept(t), ""]
+            lines.append(consents_kept(t))
+            if any(c.withdrawn_at is not None for c in export.consents):
+                lines.append(erasure_notes_kept(t))
+            lines.append("")
         for number, f in enumerate(export.feedback, start=1):
             lines.append(
                 t.gettext("Feedback {number} of {count}: {flow}, {when}").format(

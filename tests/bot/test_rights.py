@@ -335,9 +335,13 @@ async def test_withdrawing_contact_erases_the_chat_id_and_keeps_feedback(harness
     await erika.send("/widerruf")
     answer = await erika.press("Kontaktaufnahme")
     assert "Kontaktaufnahme gespeicherte Chat-Kennung gelöscht" in texts(answer)
-    export = export_of(await erika.send("/meinedaten"))
+    before = await erika.send("/meinedaten")
+    export = export_of(before)
     assert export["contact_chat_id"] is None
     assert [c["status"] for c in export["consents"]] == ["in_force", "withdrawn"]
+    # The note the withdrawal left in the erasure ledger is named (a DPO's review).
+    note = "Nach einer Löschung, einem Widerruf oder einem Widerspruch"
+    assert note in texts(before) and any(note in rule for rule in export["retention_rules"])
     started = await erika.send("/start")
     assert labels(started[-1]) == [["1", "2", "3", "4", "5"]], "feedback consent untouched"
 
