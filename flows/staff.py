@@ -420,6 +420,10 @@ class StaffSettings:
     default_locale: str = "de"
 
 
+DELETE_BY = "delete_by"
+"""The export's last column: the date its row's feedback is deleted here."""
+
+
 class StaffDesk:
     def __init__(
         self,
@@ -974,23 +978,25 @@ class StaffDesk:
     def export_columns(self) -> list[str]:
         """The columns of an export: the date, the flow, then the answers of every flow in
         its order (one column for a question id that flows share), the same whatever the
-        rows hold, so that a spreadsheet built on one export takes the next."""
+        rows hold, so that a spreadsheet built on one export takes the next; last, the
+        date the feedback is deleted here (DELETE_BY)."""
         columns = {"date": None, "flow": None}
         for flow in self.catalog.flows.values():
             for step in _exported(flow):
                 columns[step.id] = None
-        return list(columns)
+        return [*columns, DELETE_BY]
 
     async def export_rows(self, actor: str, since: timedelta, locale: str) -> list[dict[str, Any]]:
         """Redacted, consented feedback as flat rows for a spreadsheet; audited."""
         t = translator(locale)
         now = self.clock()
         rows: list[dict[str, Any]] = []
+        zone = ZoneInfo(self.settings.timezone)
         for record in await self.store.feedback_in_period(now - since, now + _TICK, now):
             flow = self.catalog.flows.get(record.flow_id)
             if flow is None or not in_force(record, self.catalog):
                 continue
-            given = record.created_at.astimezone(ZoneInfo(self.settings.timezone))
+            given = record.created_at.astimezone(zone)
             row: dict[str, Any] = {"date": given.date().isoformat(), "flow": flow.id}
             for step in _exported(flow):
                 # Every question of the flow, null where not asked or skipped; a multiple
@@ -999,6 +1005,9 @@ class StaffDesk:
                 if isinstance(step, TextStep):
                     value = redact(value, t) if isinstance(value, str) else None
                 row[step.id] = value
+            # The day the bot deletes it, by which its copy goes too (found by a DPO's
+            # review: nothing in an export said how long its rows may be kept).
+            row[DELETE_BY] = record.expires_at.astimezone(zone).date().isoformat()
             rows.append(row)
         # By day only, in no particular order within it: the order of submission would
         # tie a row to the person who was, say, on the phone with support at the time.

@@ -12,6 +12,7 @@ import sys
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -67,8 +68,12 @@ async def test_export_is_redacted_consented_and_audited(tmp_path: Path) -> None:
     # every question of the flows, in their order, whatever the rows hold (a column set
     # and order that changed from one export to the next broke spreadsheets built on it)
     assert as_csv.stdout.splitlines()[0] == (
-        "date,flow,rating,comment,satisfaction,improve,problems,problem_details,liked,recommend"
+        "date,flow,rating,comment,satisfaction,improve,problems,problem_details,liked,recommend,"
+        "delete_by"
     )
+    # Each row says until when it may be kept (a DPO's review: nothing did).
+    expiry = (NOW + timedelta(days=30)).astimezone(ZoneInfo("Europe/Berlin")).date()
+    assert {r["delete_by"] for r in rows} == {expiry.isoformat()}
     assert {r["comment"] for r in rows} == {"Mail an [E-Mail] bitte"}
     assert "example.de" not in as_csv.stdout
     # `--output -` is standard output, as in other tools (it wrote a file named "-")
@@ -226,7 +231,8 @@ async def test_export_carries_the_ticked_options_of_a_multiple_choice(tmp_path: 
     assert as_json[0]["problems"] == ["bugs", "price"]
     # Every question of its flow, null where not asked (the texts were left out before,
     # while an unanswered rating was null: a script had to expect both).
-    assert {key: value for key, value in as_json[0].items() if key != "date"} == {
+    shown = {key: value for key, value in as_json[0].items() if key not in ("date", "delete_by")}
+    assert shown == {
         "flow": "product",
         "satisfaction": 2,
         "improve": None,
