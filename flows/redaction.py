@@ -1,21 +1,25 @@
 """Removes personal data from comments before staff see them.
 
-E-mail addresses (also spelled "(at)"), phone numbers (North American ones too: "(555)
-123-4567"), IBANs (checked with mod-97; a mistyped one counts as a number), IPv4 addresses,
-long numbers written in groups, URLs and links without a scheme, @handles, numbers that
-look like customer or order ids (whole when joined by hyphens: "RE-2024-0815") and shorter
-ones a word names as such become translated placeholders such as ``[E-Mail]`` or
-``[Telefon]``.
+E-mail addresses (also spelled "(at)", "(a)", "[at]" ... "[.]"), phone numbers (with any
+dash between the groups: "0151 – 2345 6789"; North American ones too: "(555) 123-4567"),
+IBANs (checked with mod-97; a mistyped one counts as a number), IPv4 addresses, long
+numbers written in groups, URLs and links without a scheme, @handles (also with dots),
+numbers that look like customer or order ids (whole when joined by hyphens:
+"RE-2024-0815") and shorter ones a word names as such (also those of identity documents:
+"Ausweisnummer L01X00T47", "Reisepass C01X00T47"), German number plates and US social
+security numbers become translated placeholders such as ``[E-Mail]`` or ``[Telefon]``.
 
 So do postal addresses (a street and house number: "Musterstraße 12", "Am Markt 3",
 "123 Main Street"; a postal code and city where an address stands: "10115 Berlin") and
 names where the comment shows them to be names: after a closing ("Viele Grüße, Erika
-Mustermann", "LG Tom", "lg tom", "Gruß Kai (Kundennr. ...)"), a self-introduction ("Mein
-Name ist ...", "my name is ...", "Ich bin Thomas Berger", "Hi, this is Tom from ..."), a
-title ("Herr Müller", "Frau Dr. Schmidt", "Dr. med. Anna Schulz", "Mrs. Jones"), staff
-named in feedback too, or an address sent to a first and last name ("an Tom Becker,
-Hauptstr. 5"). A capitalised word alone is none: German capitalises every noun, and a
-brand may look like a title and a name ("Dr. Oetker").
+Mustermann", "LG Tom", "lg tom", "Gruß Kai (Kundennr. ...)", "Viele Grüße von Erika",
+"LG Erika & Jan", "Regards from John Smith"), a self-introduction ("Mein Name ist ...",
+"my name is ...", "Ich bin Thomas Berger", "Hi, this is Tom from ..."), a title ("Herr
+Müller", "Frau Dr. Schmidt", "Dr. med. Anna Schulz", "Mrs. Jones"), staff named in
+feedback too, a first and last name after a role or a thank-you ("Der Fahrer Jan
+Petersen", "Vielen Dank an Jan Petersen"), or an address sent to a first and last name
+("an Tom Becker, Hauptstr. 5"). A capitalised word alone is none: German capitalises
+every noun, and a brand may look like a title and a name ("Dr. Oetker").
 
 Order matters: the most specific patterns run first.
 """
@@ -48,10 +52,12 @@ _EMAIL = re.compile(
     rf"|(?<![\w.+-])[\w.+-]+[@＠﹫](?i:{_MAIL_PROVIDERS})\b(?:,(?i:{'|'.join(_TLDS)})\b)?",
     re.UNICODE,
 )
-# "erika(at)example(dot)org", "erika [at] example.org", "erika(ät)beispiel(punkt)de"
+# "erika(at)example(dot)org", "erika [at] example.org", "erika(ät)beispiel(punkt)de",
+# "erika.muster(a)gmx.de", "erika[at]gmx[.]de" (the last two found by a staff-side review;
+# "(a)" only without spaces around it: "Punkt (a) Anlage.pdf" is a list)
 _SPELLED_EMAIL = re.compile(
-    r"(?<![\w.+-])[\w.+-]+\s*[(\[{]\s*(?:at|ät)\s*[)\]}]\s*[\w-]+"
-    r"(?:\s*[(\[{]\s*(?:dot|punkt)\s*[)\]}]\s*[\w-]+|\.[\w-]+)+"
+    r"(?<![\w.+-])[\w.+-]+(?:\s*[(\[{]\s*(?:at|ät)\s*[)\]}]\s*|[(\[]a[)\]])[\w-]+"
+    r"(?:\s*[(\[{]\s*(?:dot|punkt|\.)\s*[)\]}]\s*[\w-]+|\.[\w-]+)+"
     # "erika dot muster at example dot com": bare words, so only ending in a known
     # top-level domain ("polka dot dresses" is no address)
     rf"|(?<![\w.+-])[\w.+-]+(?:\s+(?:dot|punkt)\s+[\w.+-]+)*\s+(?:at|ät)\s+[\w-]+"
@@ -106,12 +112,18 @@ _IBAN = re.compile(
 # whole as a number (not an IBAN) when it has the digits of one, so that no piece of it is
 # left for the phone pattern to half-take. "de12 ganz toll" has too few digits to count.
 _IBAN_DIGITS = 12
+# Instagram's may have dots: "@erika.muster" went but for ".muster" (found by a staff-side
+# review). Small letters after a dot only: "@anna.Danke" is a sentence typed on.
 _HANDLE = re.compile(
-    r"(?<![\w@])@(?!(?i:home|work|office|everyone|here|all)\b)[A-Za-z][A-Za-z0-9_]{3,31}\b"
+    r"(?<![\w@])@(?!(?i:home|work|office|everyone|here|all)\b)[A-Za-z][A-Za-z0-9_]{3,31}"
+    r"(?:\.[a-z0-9_]{1,30}){0,3}\b"
 )
 # +49 151 12345678, 0151/1234567, (030) 123 45 67, 030-1234567, +1 (555) 123-4567,
-# 030 / 123 456 78, 0151 - 234 567 89, 0 30 / 12 34 56
-_SEPARATOR = r"(?:\s?[./-]\s?|\s)?"
+# 030 / 123 456 78, 0151 - 234 567 89, 0 30 / 12 34 56; any dash where the hyphen may stand:
+# Word and Outlook set " - " as " – " ("0151 – 2345 6789", found by a staff-side review).
+# (Hyphen, non-breaking hyphen, figure dash, en dash, em dash, minus sign.)
+_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2212"
+_SEPARATOR = rf"(?:\s?[./{_DASHES}-]\s?|\s)?"
 # Possessive where giving back cannot lead to a match (a separator is never followed by
 # what could start a group without it; the last digits given back would be followed by
 # a digit): the same matches, with less backtracking on long runs of digits and words.
@@ -148,8 +160,8 @@ _BIRTH_BEFORE = re.compile(
     r"|date[ \t]+of[ \t]+birth(?:[ \t]+is)?)[ \t:]*\Z",
     re.IGNORECASE,
 )
-_CHAIN_BEFORE = re.compile(r"(?:\d[\s./-]?|\)\s?|\+)$")
-_CHAIN_AFTER = re.compile(r"^[./-]?\d")
+_CHAIN_BEFORE = re.compile(rf"(?:\d[\s./{_DASHES}-]?|\)\s?|\+)$")
+_CHAIN_AFTER = re.compile(rf"^[./{_DASHES}-]?\d")
 _SET_ASIDE = 0xE000  # private-use characters stand for the spans set aside
 # "Bestellnummer 12345", "Kd.-Nr. A-1234", "#12345", "order 123456", and any 5+ digit run.
 _ID = re.compile(
@@ -162,20 +174,31 @@ _ID_WORD = (
     r"\b(?:kunden|kd|bestell|auftrags?|rechnungs?|vertrags?|vorgangs?|"
     r"order|customer|invoice|account|contract|ticket|konto)"
 )
+# Identity documents (found by a staff-side review: "Ausweisnummer L01X00T47",
+# "Reisepass C01X00T47", "Führerscheinnummer B072RRE2I55" reached staff as written).
+_ID_DOCUMENT = (
+    r"(?:personal|kinder|reise|dienst|mitglieds|studenten|schüler|firmen|mitarbeiter"
+    r"|schwerbehinderten|bibliotheks)?ausweis|reisepass|führerschein|fuehrerschein|passport"
+    r"|(?:driver['’]?s|driving)[ \t]+licen[cs]e|(?:id|identity)[ \t]+card"
+)
 # Words that name an id only with "nummer" after them: alone, "Schaden 1500", "Police
-# 2024" and "booking 2024" are an amount and years.
+# 2024" and "booking 2024" are an amount and years; "Pass" alone is "Pass auf".
 _NUMBERED_ID_WORD = (
     r"\b(?:mitglieds|reservierungs|buchungs|patienten|versicherten|versicherungs|referenz"
-    r"|schadens|member(?:ship)?|booking|reservation|reference|policy|police)"
+    r"|schadens|member(?:ship)?|booking|reservation|reference|policy|police|pass"
+    rf"|(?P<document>{_ID_DOCUMENT}))"
 )
 # After such a word and "nummer", also a code of capitals and digits: "Buchungsnummer
-# 8KX4PL", "booking ref HX7Y2K".
+# 8KX4PL", "booking ref HX7Y2K". After a document alone, only such a code, with a digit
+# and a capital in it: "Reisepass C01X00T47", not "Reisepass 2024 abgelaufen".
 _NAMED_ID = re.compile(
     rf"(?P<label>{_ID_WORD}(?:[\s.-]*(?:nummer|nr|number|no|id|ref|code)\b\.?[\s:#.-]*"
     r"(?:(?:ist|lautet|lautete|war|is|was)[\s:]+)?(?=\d|(?-i:[A-Z]{1,11}\d))"
     r"|[\s:#.-]+(?=\d{4}))"
-    rf"|{_NUMBERED_ID_WORD}[\s.-]*(?:nummer|nr|number|no|id|ref|code)\b\.?[\s:#.-]*"
-    r"(?:(?:ist|lautet|lautete|war|is|was)[\s:]+)?(?=\d|(?-i:[A-Z]{1,11}\d)))"
+    rf"|{_NUMBERED_ID_WORD}(?:[\s.-]*(?:nummer|nr|number|no|id|ref|code)\b\.?[\s:#.-]*"
+    r"(?:(?:ist|lautet|lautete|war|is|was)[\s:]+)?(?=\d|(?-i:[A-Z]{1,11}\d))"
+    r"|(?(document)[\s:#.-]+(?:(?:ist|lautet|lautete|war|is|was)[\s:]+)?"
+    r"(?=(?-i:[A-Z0-9]{0,11}[A-Z])(?-i:[A-Z]{0,11}\d))|(?!))))"
     r"(?P<number>\d(?:[ /-]?\d){2,}\b"
     r"|(?-i:(?=[A-Z0-9]{0,11}[A-Z])[A-Z0-9]{5,12}(?:[-/][A-Z0-9]{1,12}){0,3})\b)",
     re.IGNORECASE,
@@ -368,17 +391,26 @@ _LOOSE_WORD = (
 _CITY_WORD = rf"{_NOT_A_NAME}[{_UPPER}][{_LOWER}]+\b"
 # "Berlin", "Berlin-Mitte", "Frankfurt am Main", "Bad Homburg", "Halle (Saale)", "New York":
 # after a postal code, and where a sign-off says where from ("Grüße aus Hamburg")
+_CITY_PREFIX = r"(?:Bad|Sankt|St\.|Neu|Alt|Groß|Klein|Hohen|New|Los|Las|San|Santa|Le|La|El)"
 _CITY = (
-    rf"(?:(?:Bad|Sankt|St\.|Neu|Alt|Groß|Klein|Hohen|New|Los|Las|San|Santa|Le|La|El)[ \t]+)?"
+    rf"(?:{_CITY_PREFIX}[ \t]+)?"
     rf"{_CITY_WORD}(?:-[{_UPPER}][{_LOWER}]+){{0,2}}\b"
     rf"(?:[ \t]+(?:am|im|an[ \t]+der|ob[ \t]+der|in[ \t]+der)[ \t]+{_CITY_WORD})?"
     rf"(?:[ \t]*\({_CITY_WORD}\))?"
 )
+# "Love, Emily", "Lots of love,\nAnna": only a name after it, before a comma ("Love it")
+_LOVE = r"(?:(?:lots[ \t]+of|much|all[ \t]+my)[ \t]+)?love"
+# One name or two: "LG Erika & Jan", "Grüße Erika und Jan Mustermann" (found by a staff-side
+# review: the second name stopped the match, and the whole sign-off stayed).
+_AND = r"(?:[ \t]*+[&+][ \t]*+|[ \t]+(?:und|and|u\.)[ \t]+)"
+_NAMES = rf"{_NAME}(?:{_AND}(?:{_TITLE}[ \t]+)?{_NAME})?"
+# What may end a sign-off's name: the line, contact data, a parenthesis (see sign_off)
+_SIGN_OFF_END = rf"(?=[^\w\n]*(?:[\n\[]|\Z)|[ \t]*\(|[^\w\n]{{1,3}}(?i:{_CONTACT_LABEL})\b)"
 _SIGN_OFF = re.compile(
     rf"(?<!\w)(?<!\w[ \t])(?P<lead>(?i:(?P<closing>{_CLOSING})|(?P<thanks>{_THANKS})"
     # "Best,\nEmily" opening a comment: only a name after it, no words in small letters
     # ("Best,\nfast delivery")
-    r"|(?P<opening>\A(?:best|br)(?=[ \t]*,[ \t]*\n)))\b"
+    rf"|(?P<opening>\A(?:best|br)(?=[ \t]*,[ \t]*\n)|{_LOVE}(?=[ \t]*,)))\b"
     # where from: "Grüße aus Hamburg\nJan", "Best regards from Vienna, Katharina"
     # (a name after it only past a comma, a dash or a line end: "Grüße aus Hamburg
     # Altona" and "aus Bad Tölz!" name no one)
@@ -387,11 +419,26 @@ _SIGN_OFF = re.compile(
     rf"(?(where)(?=[ \t]*(?:[!.][ \t]*)?[,\n–—-]|[ \t]+{_FULL_NAME}[^\w\n]*(?:\n|\Z))|)"
     r"(?P<gap>[ \t]*[,–—-][ \t]*|(?<=[gG])\.[ \t]*|[ \t]+"
     r"|[ \t]*(?:[,!.][ \t]*)?\n(?:[ \t]*\n)?[ \t]*(?:[–—-][ \t]*)?)"
-    r"(?:(?:Ihre?|Euer|Eure|Deine?|Your|i\.[ \t]?[AV]\.)[ \t]+)?)"
+    # "Ihre Erika", and as friends write it, "eure Erika" (found by a staff-side review)
+    r"(?:(?:(?i:ihre?|euer|eure|deine?|your)|i\.[ \t]?[AV]\.)[ \t]+)?)"
     # (nor a closing on the next line: "Thanks a lot.\nBest,\nEmily" is signed by Emily)
     rf"(?(thanks)(?!(?i:{'|'.join(_THANKED)}|{_CLOSING})\b)|)"
-    rf"(?:{_TITLE}[ \t]+)?(?:{_NAME}|(?(closing){_LOOSE_WORD}(?:[ \t]+{_LOOSE_WORD})?|(?!)))"
-    rf"(?=[^\w\n]*(?:[\n\[]|\Z)|[ \t]*\(|[^\w\n]{{1,3}}(?i:{_CONTACT_LABEL})\b)"
+    rf"(?:{_TITLE}[ \t]+)?(?:{_NAMES}|(?(closing){_LOOSE_WORD}(?:[ \t]+{_LOOSE_WORD})?|(?!)))"
+    rf"{_SIGN_OFF_END}"
+)
+# "Viele Grüße von Erika Mustermann", "Viele Grüße\nvon Erika", "Gruß aus Kiel von Jan
+# Petersen", "Regards from John Smith", "Love from Emily Brown": whom a closing is from
+# (found by a staff-side review). In German a name, not "von Herzen" nor "von der ganzen
+# Familie"; in English, where "from" names a place as often, a first and a last name
+# only, and no city ("Regards from Vienna", "Best wishes from New York").
+_NOT_SENDERS = "herzen zuhause daheim unterwegs hause ganzem weitem".split()
+_PLACE_PREFIX = rf"(?:{_CITY_PREFIX}|Hong|Rio|Costa|Buenos|Puerto|Sri|South|North|East|West|Great)"
+_SENT_BY = re.compile(
+    rf"(?<!\w)(?<!\w[ \t])(?P<lead>(?i:(?P<closing>{_CLOSING}|{_LOVE}))\b"
+    rf"(?:[ \t]+(?i:aus)[ \t]+(?:(?i:dem|der)[ \t]+)?{_CITY})?"
+    r"[ \t]*+(?:[,!.][ \t]*+)?(?:\n[ \t]*+)?(?i:(?P<von>von)|from)[ \t]+)"
+    rf"(?(von)(?!(?i:{'|'.join(_NOT_SENDERS)})\b)|(?!{_PLACE_PREFIX}[ \t])(?={_FULL_NAME}))"
+    rf"(?:{_TITLE}[ \t]+)?{_NAMES}{_SIGN_OFF_END}"
 )
 # "Mein Name ist Erika Mustermann", "Ich heiße Anna", "my name is John Smith", "Name:
 # Erika". Not "Ich heiße Sie willkommen", nor "Ich heiße Neukunden willkommen".
@@ -513,6 +560,25 @@ _US_PHONE = re.compile(
 _JOINED_ID = re.compile(
     r"(?<![\w#/.-])(?:#[ ]?)?(?:[A-Z]{1,4}-?)?\d{1,20}(?:[-/]\d{1,20}){1,6}(?![\w/-]|[.,]\d)"
 )
+# Of those, a US social security number goes too, though no part of it is long: "123-45-6789"
+# (found by a staff-side review). Never 000, 666 or 9.. first, nor a part of zeros.
+_SSN = re.compile(r"(?!000|666|9)\d{3}-(?!00)\d{2}-(?!0000)\d{4}")
+# A German number plate: "HH-AB 1234", "B-MW 123E" (found by a staff-side review). After a
+# word that names it, in any form ("Kennzeichen HH AB 1234", "Nummernschild M-A 5");
+# elsewhere only with the hyphen, two letters, two digits or more and no unit after them:
+# "USB-C 30 W", "LED-TV 55 Zoll", "PS-VR 2" and "LG TV 55" stay (see _is_plate).
+_PLATE = re.compile(
+    r"(?<![\w-])[A-ZÄÖÜ]{1,3}(?P<sep>[- ])(?P<letters>[A-Z]{1,2})[ ]?(?P<digits>\d{1,4})[EH]?"
+    r"(?![\w-]|[.,]\d)"
+)
+_PLATE_BEFORE = re.compile(
+    r"(?i:kennzeichen|nummernschild|autonummer|(?:number|licen[cs]e|registration)[ \t]+plate)"
+    r"[ \t:.-]*(?:(?i:ist|lautet|lautete|war|is|was)[ \t:]+)?\Z"
+)
+_UNIT_AFTER = re.compile(
+    r"[ \t]*(?:(?i:zoll|w|watt|kw|ps|v|volt|mah|gb|tb|mb|hz|khz|mhz|ghz|x|mal|mm|cm|m|km"
+    r"|kg|g|l|ml|euro|eur|stück|stk)\b|[%€$\"″])"
+)
 # "10115 Berlin" where an address would stand: at the start of a line, after a comma or
 # "in", "aus", "nach", "PLZ". ("Ich habe 12345 Punkte" keeps its number an id.)
 _POSTAL_CITY = re.compile(
@@ -561,6 +627,56 @@ _FOR_THE_ATTENTION = re.compile(
     r"(?P<lead>(?<!\w)(?i:attn\.?|z\.[ \t]?hd\.?|zu[ \t]+händen|c/o)[ \t]*:?[ \t]+)"
     rf"(?:{_TITLE}[ \t]+{_DESCRIBED}{_LATER_NAME_WORD}|(?>{_FULL_NAME}))"
 )
+
+# "Der Fahrer Jan Petersen war unhöflich", "Kundin: Erika Mustermann", "Vielen Dank an Jan
+# Petersen!", "Thanks to Sarah Miller at reception": a first and a last name after a role
+# or a thank-you to someone (found by a staff-side review: staff named are personal data).
+# German capitalises every noun, so no capitalised word may follow them, nor may they be
+# a shop ("Danke an Media Markt", "Thanks to Royal Mail") or any word known as no name
+# (see _is_person). "Der Fahrer war nett" and "Dank an Ihre Kollegen" name no one; "Der
+# Fahrer Jan" is left, as "Anna war super" is. (Each role also ending in "-in": "Fahrerin".)
+_PERSON_ROLES = (
+    *("fahrer", "paketfahrer", "busfahrer", "taxifahrer", "lieferfahrer", "kurierfahrer"),
+    *("bote", "botin", "paketbote", "paketbotin", "postbote", "postbotin", "zusteller"),
+    *("kurier", "kollege", "kollegin", "mitarbeiter", "servicemitarbeiter", "verkäufer"),
+    *("berater", "kundenberater", "techniker", "servicetechniker", "monteur", "handwerker"),
+    *("kassierer", "kellner", "leiter", "filialleiter", "marktleiter", "sachbearbeiter"),
+    *("ansprechpartner", "kunde", "kundin", "vermieter", "hausmeister", "pfleger", "arzt"),
+    *("ärztin", "apotheker", "azubi", "driver", "courier", "colleague", "waiter", "waitress"),
+    *("receptionist", "nurse", "technician", "cashier", "agent", "employee", "consultant"),
+    *("representative", "advisor", "adviser", "pharmacist"),
+)
+_TO_SOMEONE = (
+    *("danke[ \t]+an", "dank[ \t]+an", "lob[ \t]+an", "kompliment[ \t]+an", "thanks[ \t]+to"),
+    *("thank[ \t]+you[ \t]+to", "kudos[ \t]+to"),
+)
+_NOT_PEOPLE = (
+    "deutsche deutschen royal british black cyber fast quick free express next same new old"
+).split()
+
+
+def _any_of(words: tuple[str, ...]) -> str:
+    """Any of the words, in any case, for a pattern tried at every word: grouped by their
+    first letter ("f(?:ahrer|ilialleiter)|k(?:unde|undin)"), and those letters looked for
+    first, so that most words fail at once. (Each word in turn took twice as long.)"""
+    groups: dict[str, list[str]] = {}
+    for word in words:
+        groups.setdefault(word[0], []).append(word[1:])
+    initials = "".join(groups)
+    alternatives = "|".join(f"{first}(?:{'|'.join(rest)})" for first, rest in groups.items())
+    return f"(?=[{initials}{initials.upper()}])(?i:{alternatives})"
+
+
+_NAME_AFTER_ROLE = re.compile(
+    rf"(?P<lead>(?<!\w){_any_of(_PERSON_ROLES + _TO_SOMEONE)}(?:in)?\b(?:[ \t]*:)?[ \t]+)"
+    rf"(?!{_FEEDBACK_WORD}|(?i:{'|'.join(_THANKED + _NOT_PEOPLE)})\b)"
+    rf"(?P<name>(?>{_FULL_NAME}))(?![ \t]+[{_UPPER}])"
+)
+# A word of a name does not end so; a German noun often does ("Rechnung", "Wartezeit").
+_COMMON_NOUN = re.compile(r"\w{3}(?:ung|heit|keit|schaft|tion|ität|ismus|zeit)\Z")
+_FEEDBACK = re.compile(_FEEDBACK_WORD)
+# All of them here, also those that are surnames too: a role is a weaker cue than a title.
+_KNOWN_WORDS = frozenset(_NOT_NAMES)
 
 PLACEHOLDERS = {
     "email": N_("[E-Mail]"),
@@ -657,15 +773,18 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             return match["lead"] + placeholder("name") + match["gap"]
         return match["line"] + placeholder("name") + match["above"]
 
+    def signed(match: re.Match[str]) -> str:
+        # "Gruß Kai (Kundennr. [Number])", "Erika Muster. Tel [Phone]": after a closing,
+        # not after a thank-you ("Thanks, Amazon (not)", "Danke, Blitzschnell! Alles top")
+        aside = _PARENTHESIS.match(match.string, match.end())
+        end = aside.end() if aside else match.end()
+        if nothing_follows(match, start=end, labelled=True):
+            return match.group("lead") + placeholder("name")
+        return match.group(0)
+
     def sign_off(match: re.Match[str]) -> str:
         if match["closing"] is not None or match["opening"] is not None:
-            # "Gruß Kai (Kundennr. [Number])", "Erika Muster. Tel [Phone]": after a closing,
-            # not after a thank-you ("Thanks, Amazon (not)", "Danke, Blitzschnell! Alles top")
-            aside = _PARENTHESIS.match(match.string, match.end())
-            end = aside.end() if aside else match.end()
-            if nothing_follows(match, start=end, labelled=True):
-                return match.group("lead") + placeholder("name")
-            return match.group(0)
+            return signed(match)
         # "Danke\nSuper Service\nund gern wieder": a thank-you and a line of capitalised
         # words are a sign-off only at the very end.
         if not nothing_follows(match) or (
@@ -680,6 +799,14 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         if _digits(match.group(0)) < 6 or _technical(match):  # "PZN 01234567"
             return match.group(0)
         return placeholder("phone")
+
+    def by_role(match: re.Match[str]) -> str:
+        return match.group("lead") + placeholder("name") if _is_person(match) else match.group(0)
+
+    def joined_id(match: re.Match[str]) -> str:
+        if _ID.search(match.group(0)) or _SSN.fullmatch(match.group(0)):
+            return placeholder("id")
+        return match.group(0)
 
     def this_is(match: re.Match[str]) -> str:
         if match["hier"] and match["cue"] is None and " " not in match["name"]:
@@ -701,6 +828,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_PHONE, phone),
         (_IPV4, lambda m: placeholder("ip") if _address(m) else m.group(0)),
         (_NAMED_ID, lambda m: m.group("label") + placeholder("id")),
+        (_PLATE, lambda m: placeholder("id") if _is_plate(m) else m.group(0)),
         (_US_PHONE, lambda m: placeholder("phone")),
         (_STREET, street),
         (_PREPOSITION_STREET, square),
@@ -709,19 +837,22 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_NAME_BEFORE_ADDRESS, addressee),
         (_FOR_THE_ATTENTION, lambda m: m.group("lead") + placeholder("name")),
         (_ADDRESS_MARKS, lambda m: placeholder("address")),
-        (_JOINED_ID, lambda m: placeholder("id") if _ID.search(m.group(0)) else m.group(0)),
+        (_JOINED_ID, joined_id),
         (_ID, lambda m: m.group(0) if _technical(m) else placeholder("id")),
+        (_SENT_BY, signed),
         (_SIGN_OFF, sign_off),
         (_SELF_INTRODUCTION, lambda m: m.group("lead") + placeholder("name")),
         (_I_AM, lambda m: m.group("lead") + placeholder("name")),
         (_THIS_IS, this_is),
+        (_NAME_AFTER_ROLE, by_role),
         (_TITLED_NAME, lambda m: placeholder("name")),
     ]
     if any(_SET_ASIDE <= ord(ch) < _SET_ASIDE + 6400 for ch in text):
         text = "".join(ch for ch in text if not _SET_ASIDE <= ord(ch) < _SET_ASIDE + 6400)
     # Most comments have no number, and no address (nor a North American phone number, nor
-    # an id of joined numbers) is without one: the costliest patterns need not look (nor
-    # the spelled e-mail one without its "at").
+    # an id of joined numbers or one a word names, nor a number plate) is without one: the
+    # costliest patterns need not look (nor the spelled e-mail one without its "at", nor
+    # that of whom a closing is from without "von" or "from").
     # (By identity: a pattern's hash is that of its long source, computed every time.)
     skip = (
         []
@@ -733,10 +864,14 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             _POSTAL_CITY,
             _US_PHONE,
             _JOINED_ID,
+            _NAMED_ID,
+            _PLATE,
         ]
     )
-    if not _SPELLED_AT.search(text):
+    if not _SPELLED_AT.search(text) and not any(a in text for a in _SPELLED_A):
         skip.append(_SPELLED_EMAIL)
+    if not any(word in text for word in _SENT_FROM):
+        skip.append(_SENT_BY)
     for pattern, replace in steps:
         if any(pattern is skipped for skipped in skip):
             continue
@@ -811,6 +946,31 @@ def _technical(match: re.Match[str]) -> bool:
     return _digits(number) <= 9
 
 
+def _is_plate(match: re.Match[str]) -> bool:
+    """Whether capitals and digits are a number plate: after a word that names one, or
+    written as on one ("HH-AB 1234") and counting nothing ("LED-TV 55 Zoll")."""
+    if _PLATE_BEFORE.search(match.string[max(0, match.start() - 40) : match.start()]):
+        return True
+    return (
+        match["sep"] == "-"
+        and len(match["letters"]) == 2
+        and len(match["digits"]) >= 2
+        and not _UNIT_AFTER.match(match.string, match.end())
+    )
+
+
+def _is_person(match: re.Match[str]) -> bool:
+    """Whether the capitalised words after a role or a thank-you are a name: none of them
+    a word known as none, also where it is a surname too ("Kunde Zweiter Klasse", "Der
+    Techniker Termin Dienstag"), nor a word of feedback ("Der Fahrer Kam Pünktlich") or a
+    noun by its ending ("Kundin: Offene Rechnung")."""
+    return not any(
+        word.lower() in _KNOWN_WORDS or _FEEDBACK.fullmatch(word) or _COMMON_NOUN.search(word)
+        for word in match["name"].split()
+        if word[0].isupper()
+    )
+
+
 def _is_street(match: re.Match[str]) -> bool:
     """Whether a street-like word and a number are an address, not "Rückweg 2 Stunden",
     "Parkplatz 3 war frei" or "Supermarkt 2 km entfernt". A "-straße" always is."""
@@ -827,6 +987,9 @@ def _is_street(match: re.Match[str]) -> bool:
 _DIGIT = re.compile(r"\d")
 _ADDRESS_MARKS = re.compile(_MARKS)
 _SPELLED_AT = re.compile(r"\b(?:at|ät)\b", re.IGNORECASE)
+# (Looked for as strings: a pattern for them took as long as the step they spare.)
+_SPELLED_A = ("(a)", "[a]", "(A)", "[A]")
+_SENT_FROM = ("von", "Von", "VON", "from", "From", "FROM")
 _LIST_GOES_ON = re.compile(r"[ \t]*[,;]")
 # A parenthesis that may end a sign-off's line: "Gruß Kai (Kundennr. [Number])"
 _PARENTHESIS = re.compile(r"[ \t]*\([^()\n]{0,80}\)")
@@ -878,11 +1041,15 @@ PATTERNS = (
     _NAME_BEFORE_ADDRESS,
     _FOR_THE_ATTENTION,
     _JOINED_ID,
+    _SSN,
+    _PLATE,
     _ID,
+    _SENT_BY,
     _SIGN_OFF,
     _SELF_INTRODUCTION,
     _I_AM,
     _THIS_IS,
+    _NAME_AFTER_ROLE,
     _TITLED_NAME,
     # and those that decide on what the patterns above found
     _UNAMBIGUOUS_STREET,
@@ -890,6 +1057,10 @@ PATTERNS = (
     _QUANTITY,
     _LIST_GOES_ON,
     _PARENTHESIS,
+    _PLATE_BEFORE,
+    _UNIT_AFTER,
+    _COMMON_NOUN,
+    _FEEDBACK,
     _CHAIN_BEFORE,
     _CHAIN_AFTER,
     _VERSION_BEFORE,

@@ -854,3 +854,180 @@ def test_four_digits_after_a_street_are_a_postal_code_only_where_they_can_be(
     comment: str, expected: str
 ) -> None:
     assert redact(comment, EN) == expected
+
+
+# Found by a staff-side review (s28): what reached the staff chat as typed.
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        # A dash other than the hyphen between the groups, as Word and Outlook set " - "
+        ("Bitte um Rückruf: Tel. 0151 – 2345 6789", "Bitte um Rückruf: Tel. [Telefon]"),
+        ("Rückruf bitte unter 0151 – 23 45 67 89", "Rückruf bitte unter [Telefon]"),
+        ("Festnetz 030 – 123 456 78, ab 18 Uhr", "Festnetz [Telefon], ab 18 Uhr"),
+        ("+49 151 – 2345 6789", "[Telefon]"),
+        ("Tel. 0151 — 2345 6789", "Tel. [Telefon]"),  # em dash
+        ("Tel. 0151\u20112345 6789", "Tel. [Telefon]"),  # non-breaking hyphen
+        ("Tel. 0151 \u2212 2345 6789", "Tel. [Telefon]"),  # minus sign
+        ("Tel. 0151–23456789", "Tel. [Telefon]"),  # was "0151–[Nummer]"
+        ("0151–12.34.56", "[Telefon]"),  # a piece like a time of day, as after a hyphen
+        # Identity documents
+        (
+            "Ausweisnummer L01X00T47 wurde nicht akzeptiert",
+            "Ausweisnummer [Nummer] wurde nicht akzeptiert",
+        ),
+        ("Reisepass C01X00T47 wurde nicht akzeptiert", "Reisepass [Nummer] wurde nicht akzeptiert"),
+        ("Führerscheinnummer B072RRE2I55", "Führerscheinnummer [Nummer]"),
+        ("Mein Personalausweis: L01X00T47", "Mein Personalausweis: [Nummer]"),
+        ("passport C01X00T47 expired", "passport [Nummer] expired"),
+        # Handles with a dot, e-mail addresses spelled with "(a)" or "[.]"
+        ("Schreibt mir auf Instagram: @erika.muster", "Schreibt mir auf Instagram: [Handle]"),
+        ("Instagram: @erika.muster.", "Instagram: [Handle]."),
+        # (and not a sentence typed on after one, as it was not before)
+        ("@anna_m.Danke für alles!", "[Handle].Danke für alles!"),
+        ("Kontakt: erika.muster(a)gmx.de", "Kontakt: [E-Mail]"),
+        ("erika.muster[at]gmx[.]de", "[E-Mail]"),
+        # Number plates and a US social security number
+        ("Kfz-Kennzeichen HH-AB 1234", "Kfz-Kennzeichen [Nummer]"),
+        ("Kfz-Kennzeichen B-MW 123E", "Kfz-Kennzeichen [Nummer]"),
+        ("Kennzeichen: HH AB 1234", "Kennzeichen: [Nummer]"),
+        ("Das Auto HH-AB 1234 stand in der Einfahrt", "Das Auto [Nummer] stand in der Einfahrt"),
+        ("My SSN is 123-45-6789", "My SSN is [Nummer]"),
+    ],
+)
+def test_numbers_and_addresses_the_staff_review_found(comment: str, expected: str) -> None:
+    assert redact(comment, DE) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Dashes between numbers that are no phone number: dates, versions, prices, ranges
+        "Die Lieferung kam am 12.03. – viel zu spät",
+        "Version 2.3 – 4 Fehler",
+        "Zimmer 123 – 4. Stock",
+        "Preis 12,99 € – 15 €, Versand 0,99 € – 1,99 €",
+        "Geöffnet 10–12 Uhr und 14:00 – 18:00, Mo–Fr 08–20 Uhr",
+        "3–5 Tage Lieferzeit, 0,5 – 1 kg",
+        "Von 2019–2023 war alles gut",
+        "Bestellung vom 01.02.2024 – 05.02.2024, Lieferung 10.–12.03.",
+        # A document without its number, or with a year
+        "Reisepass 2024 abgelaufen",
+        "Ausweis 2 Mal vorgezeigt, Führerschein Klasse B",
+        "Pass auf, das Paket ist schwer",
+        # Capitals and digits that are no number plate, no SSN; "(a)" in a list
+        "USB-C 30 W Netzteil fehlt",
+        "LED-TV 55 Zoll defekt",
+        "PS-VR 2 Brille und LG TV 55 sind kaputt",
+        "ICE 123 hatte Verspätung, Bus M 41 kam nicht",
+        "DIN EN 1234 nicht erfüllt",
+        "Bestellnummer fehlt, Artikel 123-45-678",
+        "Punkt (a) Anlage.pdf",
+        "Frage 1(a) ist unklar",
+    ],
+)
+def test_what_the_staff_review_fixes_leave_alone(text: str) -> None:
+    assert redact(text, DE) == text
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        # Whom a closing is from
+        (
+            "Sehr enttäuscht. Viele Grüße von Erika Mustermann",
+            "Sehr enttäuscht. Viele Grüße von [Name]",
+        ),
+        ("Viele Grüße\nvon Erika Mustermann", "Viele Grüße\nvon [Name]"),
+        ("Gruß aus Kiel von Jan Petersen", "Gruß aus Kiel von [Name]"),
+        ("Liebe Grüße von Anna", "Liebe Grüße von [Name]"),
+        (
+            "Viele Grüße von Erika Mustermann, Tel. 0151 2345678",
+            "Viele Grüße von [Name], Tel. [Phone]",
+        ),
+        ("Regards from John Smith", "Regards from [Name]"),
+        ("Best wishes from Emily Brown", "Best wishes from [Name]"),
+        ("Love from Emily Brown", "Love from [Name]"),
+        # "eure" as "Ihre", two names, "Love,"
+        ("Nie wieder. Liebe Grüße, eure Erika", "Nie wieder. Liebe Grüße, eure [Name]"),
+        ("Ärgerlich! LG Erika & Jan", "Ärgerlich! LG [Name]"),
+        ("Grüße Erika und Jan Mustermann", "Grüße [Name]"),
+        ("Love, Emily", "Love, [Name]"),
+        ("Thanks!\nLots of love,\nAnna", "Thanks!\nLots of love,\n[Name]"),
+        # A first and a last name after a role or a thank-you to someone
+        ("Der Fahrer Jan Petersen war unhöflich", "Der Fahrer [Name] war unhöflich"),
+        ("Vielen Dank an Jan Petersen!", "Vielen Dank an [Name]!"),
+        ("Kundin: Erika Mustermann", "Kundin: [Name]"),
+        ("Thanks to Sarah Miller at reception", "Thanks to [Name] at reception"),
+        ("Unser Kollege Tom Becker aus Köln half", "Unser Kollege [Name] aus Köln half"),
+        (
+            "Die Kundenberaterin Anna Maria Schmidt war super",
+            "Die Kundenberaterin [Name] war super",
+        ),
+        ("Our driver John Smith was rude", "Our driver [Name] was rude"),
+    ],
+)
+def test_names_the_staff_review_found(comment: str, expected: str) -> None:
+    """Also left out of the words counted for the summary, where they showed as "erika (3)"."""
+    assert redact(comment, EN) == expected
+    words = set(re.findall(r"\w+", strip_personal(comment)))
+    assert not {"Erika", "Jan", "Anna", "Emily", "John", "Sarah", "Tom"} & words
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A closing with "von" or "from" before no name
+        "Viele Grüße von der ganzen Familie",
+        "Liebe Grüße von uns allen",
+        "Viele Grüße von Herzen",
+        "Viele Grüße vom Team",
+        "Grüße aus Berlin",
+        "Best regards from Vienna",
+        "Best wishes from New York",
+        "Regards from the team",
+        "Love it!",
+        "Love the new app, great job",
+        "Love, fast delivery",
+        "Viele Grüße und Danke",
+        "Danke Telekom und Vodafone",
+        # A role or a thank-you before no name
+        "Der Fahrer war nett",
+        "Der Fahrer war unhöflich",
+        "Vielen Dank an das Team",
+        "Dank an das Team",
+        "Dank an Ihre Kollegen",
+        "Danke an Media Markt",
+        "Danke an Deutsche Bahn für nichts",
+        "Thanks to Royal Mail my parcel is lost",
+        "Thanks to the driver",
+        "Kundin: Offene Rechnung seit März",
+        "Kunde: Lange Wartezeit am Schalter",
+        "Der Fahrer Hermes Versand war schnell",
+        "Der Mitarbeiter Kundenservice Hamburg war nett",
+        "Der Techniker Termin Dienstag war ok",
+        "Der Fahrer Kam Pünktlich",
+        "Mitarbeiter Des Monats",
+    ],
+)
+def test_ordinary_sentences_near_the_staff_review_names_stay(text: str) -> None:
+    assert redact(text, EN) == text
+
+
+@pytest.mark.parametrize(
+    ("unit", "has_personal_data"),
+    [
+        ("Viele Grüße von ", False),
+        ("Gruß aus Kiel\nvon ", False),
+        ("LG Erika & ", False),
+        ("Der Fahrer Jan ", False),
+        ("Danke an Anna ", False),
+        ("HH-AB ", False),
+        ("0151 – ", True),
+        ("@erika.", True),
+    ],
+)
+def test_a_long_comment_of_what_the_staff_review_rules_look_for_runs_through(
+    unit: str, has_personal_data: bool
+) -> None:
+    text = (unit * (4096 // len(unit) + 1))[:4096]
+    assert (redact(text, EN) != text) is has_personal_data
