@@ -246,7 +246,8 @@ class AnswerDesk:
             return Outcome.say(
                 t.gettext(
                     "That message names no feedback that can be answered: only an alert about "
-                    "feedback whose author agreed to be contacted ends with a reference. "
+                    "feedback whose author agreed to be contacted ends with a reference (an "
+                    "alert with a very long comment comes in two messages: answer the second). "
                     "Nothing was sent."
                 )
             )

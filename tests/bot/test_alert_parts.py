@@ -12,12 +12,12 @@ import pytest
 
 import bot.alerts
 from storage.interface import StoreError
-from tests.bot import test_retraction_edges, test_retractions
+from tests.bot import test_answers, test_retraction_edges, test_retractions
 from tests.bot.test_alert_outbox import purge_job
 from tests.bot.test_retraction_edges import _alert_on_its_way_then_withdraw, staff_texts
 from tests.bot.test_retractions import STAFF_CHAT, YES, hold_alerts, posts, settled
 from tests.bot.test_staff import low
-from tests.harness import Harness
+from tests.harness import Harness, texts
 
 desk = test_retractions.desk  # the staff desk of the retraction tests, a fixture
 long_desk = test_retraction_edges.long_desk  # one whose alerts may take two messages
@@ -214,3 +214,24 @@ async def test_alerts_made_up_for_are_not_held_back_by_the_hourly_limit(
     await purge_job(desk)
     shown = [f"Ausfall {n}" in staff_texts(desk) for n in range(4)]
     assert shown == [True] * 4, shown
+
+
+async def test_an_answer_to_the_first_part_of_an_alert_is_pointed_to_the_second(
+    long_desk: Harness,
+) -> None:
+    """Found by review: /antworten in reply to the first of two messages, the one staff
+    answer, was told the feedback's author had not agreed to be contacted."""
+    desk = long_desk
+    await start_two_part_alert(desk, 4905)
+    await settled(desk)
+    first, second = [m for m in desk.api.messages(STAFF_CHAT) if m["text"]][:2]
+    await test_answers.confirmed(desk)
+    pointed = await test_answers.in_staff_chat(
+        desk, "/antworten Danke!", reply_to=first["message_id"]
+    )
+    assert "kommt in zwei Nachrichten: Antworten Sie auf die zweite" in texts(pointed)
+    answered = await test_answers.in_staff_chat(
+        desk, "/antworten Danke!", reply_to=second["message_id"]
+    )
+    assert "nennt kein Feedback" not in texts(answered)
+    assert any("Danke!" in (m["text"] or "") for m in desk.api.messages(4905)), "answered"
