@@ -190,7 +190,7 @@ class StaffRecords(StoreCore):
                 (entry.event, at, ref, sealed, entry.detail, entry.records),
             )
 
-    async def carry_audit_over(self, replaced: Path) -> tuple[int, int]:
+    async def carry_audit_over(self, replaced: Path) -> tuple[int, int] | None:
         """Add the audit entries of `replaced` (the data store a restore put aside) that
         this one lacks: how many, and how many of them without who did it. A restore
         must not take the trail of what was done since the backup with it: exports,
@@ -198,7 +198,9 @@ class StaffRecords(StoreCore):
         to the restore). Entries count as many times as each store has them (two
         erasures in one second are two); an actor that does not open with this store's
         key (a store begun afresh after the data folder was lost) is left out, the
-        entry kept (review: it broke `feedbackbot audit`)."""
+        entry kept (review: it broke `feedbackbot audit`). None when they could not be
+        read or added (a damaged file, a full disk): the caller keeps the files replaced
+        (found by review: the restore deleted them all the same, and the trail with them)."""
 
         def entries() -> list[tuple[Any, ...]]:
             uri = f"{replaced.resolve().as_uri()}?mode=ro"
@@ -207,9 +209,9 @@ class StaffRecords(StoreCore):
 
         try:
             found = await asyncio.to_thread(entries)
-        except sqlite3.Error as error:  # no store of this version there: nothing to carry
+        except sqlite3.Error as error:  # damaged, or no store of this version there
             log.warning("audit not carried over: %s", type(error).__name__)
-            return 0, 0
+            return None
 
         def add(conn: sqlite3.Connection) -> tuple[int, int]:
             have = Counter(_same(row) for row in conn.execute(_AUDIT_ROWS_SQL))
@@ -234,7 +236,7 @@ class StaffRecords(StoreCore):
                 return done
             except StorageFull:  # the restore stands; the entries stay in the files replaced
                 log.warning("audit not carried over: no space")
-                return 0, 0
+                return None
 
     async def _seal_audit_actors(self) -> None:
         """Encrypt the actors that stores before migration 7 kept in clear (once)."""

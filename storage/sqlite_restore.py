@@ -4,8 +4,9 @@ operator by hand, where one forgotten step did harm (found by an operator review
 and a backup of the wrong kind, or damaged, was only found out then).
 
 The backups are checked first, read-only; nothing in the data folder changes when one
-is refused. The files they replace are moved aside into a folder of their own, not
-deleted, and moved back should the restored store then not open (see bot.cli).
+is refused. The files they replace are moved aside into a folder of their own, moved
+back should the restored store then not open, and deleted once it has opened and the
+audit trail made since the backup has been carried over from them (see bot.cli).
 """
 
 from __future__ import annotations

@@ -191,7 +191,7 @@ def run_restore(args: argparse.Namespace) -> int:
     # out again (found by review: the lock was let go for a moment in between).
     lock = hold_lock(settings.data_dir)
 
-    carried: list[tuple[int, int]] = []
+    carried: list[tuple[int, int] | None] = []
 
     async def opened() -> int:
         store = open_store(settings, exclusive=True, lock_held=lock is not None)
@@ -219,7 +219,9 @@ def run_restore(args: argparse.Namespace) -> int:
     finally:
         if lock is not None:
             os.close(lock)
-    if not args.keep_replaced:
+    # Kept where the audit trail since the backup could not be carried over from them.
+    kept = args.keep_replaced or None in carried
+    if not kept:
         remove_aside(aside)
     print(t.gettext("restored {path}").format(path=settings.data_dir))
     if again:
@@ -230,7 +232,7 @@ def run_restore(args: argparse.Namespace) -> int:
                 again,
             ).format(count=again)
         )
-    added, unknown = carried[0] if carried else (0, 0)
+    added, unknown = carried[0] if carried and carried[0] is not None else (0, 0)
     if added:
         print(
             t.ngettext(
@@ -265,7 +267,16 @@ def run_restore(args: argparse.Namespace) -> int:
             ).format(count=keyless),
             file=sys.stderr,
         )
-    if aside is not None and args.keep_replaced:
+    if aside is not None and None in carried:
+        print(
+            t.gettext(
+                "the audit trail made since the backup could not be carried over from the "
+                "files it replaced (see the log line above); they are kept in {path}: take "
+                "what you need of it, then delete that folder, which erasure does not reach"
+            ).format(path=aside),
+            file=sys.stderr,
+        )
+    elif aside is not None and args.keep_replaced:
         print(
             t.gettext(
                 "the files it replaced are in {path}: they hold personal data that erasure "

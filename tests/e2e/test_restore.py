@@ -325,6 +325,22 @@ def test_the_files_replaced_are_deleted_unless_kept_on_purpose(
     assert RedactingFormatter(fmt="%(message)s").format(record) == f"{aside} holds"
 
 
+def test_the_files_replaced_are_kept_when_the_audit_trail_cannot_be_carried_over(
+    backed_up: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    """Found by review: a damaged store, the usual reason to restore, had its audit
+    trail since the backup unreadable, and the restore deleted the files all the same."""
+    data, backup, keys = backed_up
+    for sidecar in ("-wal", "-shm"):
+        (data / f"feedback.db{sidecar}").unlink(missing_ok=True)
+    (data / "feedback.db").write_bytes(b"SQLite format 3\x00" + b"\xff" * 8000)
+    done = cli("restore", str(backup), "--keys", str(keys), env=cli_env(data), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    (aside,) = [p for p in data.iterdir() if p.name.startswith("replaced-")]
+    assert "could not be carried over" in done.stderr and str(aside) in done.stderr
+    assert (aside / "feedback.db").exists() and "were deleted" not in done.stdout
+
+
 def test_a_data_file_that_is_a_link_is_not_restored_over(
     backed_up: tuple[Path, Path, Path], tmp_path: Path
 ) -> None:
