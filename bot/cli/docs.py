@@ -29,6 +29,7 @@ from flows.privacy import privacy_notice_markdown
 from flows.processing import Operations, ProcessingRecord
 from flows.record import processing_record
 from storage import ArchivedConsentText, SQLiteStore
+from storage.masterkey import MASTER_KEY_FILE
 
 LANGUAGE_SEPARATOR = "\n---\n\n"
 """Between the languages when one file holds several (a Markdown thematic break)."""
@@ -267,10 +268,13 @@ def processing_record_of(settings: Settings) -> ProcessingRecord:
 
 def _master_key_apart(settings: Settings) -> bool:
     """Whether the master key is kept outside the data folder (see resolve_master_key:
-    without a setting it is `master.key` there)."""
+    without a setting it is `master.key` there; found by review: one generated there at
+    the first start and left beside a setting made since is there all the same)."""
+    data_dir = settings.data_dir.resolve()
+    if (data_dir / MASTER_KEY_FILE).exists():
+        return False
     if settings.master_key is not None:
         return True
     if settings.master_key_file is None:
         return False
-    data_dir = settings.data_dir.resolve()
     return data_dir not in settings.master_key_file.resolve().parents

@@ -155,9 +155,8 @@ async def confirm_rules(update: Update, context: BotContext) -> None:
         await render(Outcome(toast=toast), update, context)
         return
     data = query.data if isinstance(query.data, str) else ""
-    await render(
-        await context.staff.confirm_rules(f"staff:{user.id}", locale, data), update, context
-    )
+    confirmed = await context.staff.confirm_rules(f"staff:{user.id}", locale, data)
+    await render(await _reminded(update, context, confirmed), update, context)
 
 
 async def other_in_staff_chat(update: Update, context: BotContext) -> None:

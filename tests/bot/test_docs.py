@@ -171,6 +171,12 @@ def test_the_record_says_where_the_master_key_is_kept(tmp_path: Path) -> None:
     outside = run_docs(tmp_path, apart, "processing-record", "--lang", "en")
     assert "kept outside both, so that data backups never carry keys" in outside.stdout
     assert "Open point: the master key" not in outside.stdout
+    # The key set apart, and the one generated at the first start left in the folder
+    # (found by review: the record said apart).
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "master.key").write_text("left behind")
+    left = run_docs(tmp_path, apart, "processing-record", "--lang", "en")
+    assert "Open point: the master key is kept in the data folder itself" in left.stdout
     in_folder = docs_env(**base, master_key_file=str(tmp_path / "data" / "my.key"))
     german = run_docs(tmp_path, in_folder, "processing-record", "--lang", "de")
     assert "Offener Punkt: Der Hauptschlüssel liegt im Datenordner selbst" in german.stdout

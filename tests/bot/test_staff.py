@@ -541,11 +541,14 @@ async def test_a_staff_command_mid_survey_asks_the_open_question_again(desk: Har
     comment question; unlike after /hilfe the question was not asked again, and their
     next text, "30d", was stored as the comment."""
     await many(desk, count=5)
-    await confirmed(desk)
     me = desk.customer(STAFF)
     await me.send("/start")
     await me.press("Ja, ich willige ein")
     await me.press("4")
+    rules = await me.send("/zusammenfassung")
+    assert "Was sollten wir" in (rules[-1]["text"] or ""), "under the rules"
+    shown = await me.press("Ich bestätige")  # (review of the change: not there)
+    assert "Feedbacks: 5" in texts(shown) and "Was sollten wir" in (shown[-1]["text"] or "")
     for command in ("/zusammenfassung", "/antworten", "/antworten ABC123 Hallo"):
         answer = await me.send(command)
         assert answer[-1]["text"] is not None and "Was sollten wir" in answer[-1]["text"], command
