@@ -1,13 +1,16 @@
 """Removes personal data from comments before staff see them.
 
 E-mail addresses (also spelled "(at)", "(a)", "[at]" ... "[.]"), phone numbers (with any
-dash between the groups: "0151 – 2345 6789"; North American ones too: "(555) 123-4567"),
-IBANs (checked with mod-97; a mistyped one counts as a number), IPv4 addresses, long
-numbers written in groups, URLs and links without a scheme, @handles (also with dots),
-numbers that look like customer or order ids (whole when joined by hyphens:
-"RE-2024-0815") and shorter ones a word names as such (also those of identity documents:
-"Ausweisnummer L01X00T47", "Reisepass C01X00T47"), German number plates and US social
-security numbers become translated placeholders such as ``[E-Mail]`` or ``[Telefon]``.
+dash between the groups: "0151 – 2345 6789"; North American ones too: "(555) 123-4567";
+spaced digit by digit: "0 1 5 1 2 3 4 5 6 7 8 9"), IBANs (checked with mod-97; a mistyped
+one counts as a number), IPv4 addresses, long numbers written in groups, URLs and links
+without a scheme, @handles (also with dots) and accounts a word names without "@"
+("Telegram: erika_m2024", "Benutzername ist ..."), numbers that look like customer or
+order ids (whole when joined by hyphens: "RE-2024-0815") and shorter ones a word names as
+such (also those of identity documents: "Ausweisnummer L01X00T47", "Reisepass
+C01X00T47"), German number plates, US social security numbers and dates of birth ("geb.
+am 12.3.85", "Bin am 12. März 1985 geboren", "born on March 12, 1985") become translated
+placeholders such as ``[E-Mail]`` or ``[Telefon]``.
 
 So do postal addresses (a street and house number: "Musterstraße 12", "Am Markt 3",
 "123 Main Street"; a postal code and city where an address stands: "10115 Berlin") and
@@ -118,6 +121,35 @@ _HANDLE = re.compile(
     r"(?<![\w@])@(?!(?i:home|work|office|everyone|here|all)\b)[A-Za-z][A-Za-z0-9_]{3,31}"
     r"(?:\.[a-z0-9_]{1,30}){0,3}\b"
 )
+# An account named without "@" after a word that says it is one: "Telegram: erika_m2024",
+# "mein TG ist erika_m2024", "Mein Telegram-Benutzername ist erika_m2024", "Instagram
+# erika.muster", "username: john_smith99" (found by a DPO review: "@erika_m2024" went,
+# these did not). Only a name shaped as one, with a digit, "_" or a dot in it, and no
+# version ("v2"); a Signal username always ends in a dot and two digits ("erika.01"). So
+# "Telegram ist super", "Benutzername ist falsch" and "Das Signal ist schwach" stay.
+_ACCOUNT_SERVICES = (
+    "telegram instagram insta twitter tiktok discord skype threema snapchat facebook "
+    "twitch steam reddit mastodon bluesky"
+).split()
+_ACCOUNT_WORDS = (
+    "benutzername nutzername username user-name anmeldename loginname login nickname "
+    "gamertag handle"
+).split()
+# "Telegram-Benutzername", "TG-Name", "Instagram Account", "X-Handle" (X alone is a letter)
+_ACCOUNT_SUFFIX = (
+    r"(?i:benutzername|nutzername|username|user-?name|name|handle|account|konto|profil"
+    r"|profile|id|nickname|nick|kontakt)"
+)
+_NAMED_ACCOUNT = re.compile(
+    rf"(?P<lead>(?<![\w@.-])(?:(?:(?i:{'|'.join(_ACCOUNT_SERVICES)})|TG|(?P<signal>(?i:signal)))"
+    rf"(?:[ \t-]?{_ACCOUNT_SUFFIX})?|X-{_ACCOUNT_SUFFIX}|(?i:{'|'.join(_ACCOUNT_WORDS)}))\b"
+    r"(?:[ \t]*[:=][ \t]*|[ \t]+)"
+    r"(?:(?i:ist|lautet|heißt|heisst|is|unter|als|under|as)[ \t]*:?[ \t]+)?)"
+    # (each lookahead reads one name at most: linear however long the comment)
+    r"(?![vV]\d)(?(signal)(?=[A-Za-z0-9_]{3,32}\.\d{2})|)"
+    r"(?=[A-Za-z0-9_]{0,31}(?:[\d_]|#\d)|[A-Za-z0-9_]{1,32}\.[a-z0-9_])"
+    r"[A-Za-z][A-Za-z0-9_]{2,31}(?:\.[a-z0-9_]{1,30}){0,3}(?:#\d{4})?\b(?!@)"
+)
 # +49 151 12345678, 0151/1234567, (030) 123 45 67, 030-1234567, +1 (555) 123-4567,
 # 030 / 123 456 78, 0151 - 234 567 89, 0 30 / 12 34 56; any dash where the hyphen may stand:
 # Word and Outlook set " - " as " – " ("0151 – 2345 6789", found by a staff-side review).
@@ -130,6 +162,21 @@ _SEPARATOR = rf"(?:\s?[./{_DASHES}-]\s?|\s)?"
 _PHONE = re.compile(
     rf"(?<![\w+])(?:\+\d{{1,3}}{_SEPARATOR}+|\(?\b0(?!00)\s?)"
     rf"(?:\(?\d{{1,5}}\)?{_SEPARATOR}+){{1,5}}\d{{2,}}+(?![\w])"
+)
+# A phone number with a space between every digit, or nearly: "Handy: 0 1 5 1 2 3 4 5 6 7 8
+# 9", "Tel 0 30 1 2 3 4 5 6 7" (found by a DPO review: the pattern above wants a last group
+# of two digits or more). After a word for a phone, seven digits or more in groups of one
+# or two; elsewhere nine single digits or more from a 0 or a "+" (see _is_spaced_phone).
+# Only where a run starts: tried from each of its digits, it took the square of its length.
+_SPACED_PHONE = re.compile(
+    r"(?<![\w+.,/-])(?<!\d[ ])(?:\+[ ]?\d{1,3}|\d{1,5})(?:[ ]\d{1,2}+){4,}+(?![\w/-]|[.,]\d|[ ]\d)"
+)
+_SINGLE_DIGITS = re.compile(r"(?:\+[ ]?\d{1,3}|0)(?:[ ]\d){8,}")
+_PHONE_BEFORE = re.compile(
+    r"\b(?:tel|telefon|fon|phone|handy|mobil|mobile|cell|festnetz|fax|whatsapp|ruf|rückruf)"
+    r"(?:\.?[ \t-]?(?:nummer|nr|number|no))?\.?[ \t:.-]*"
+    r"(?:(?:mich[ \t]+)?an\b[ \t:]*)?(?:(?:ist|lautet|unter|is|at|on)[ \t:]+)?\Z",
+    re.IGNORECASE,
 )
 # An IPv4 address (each part at most 255), not part of a longer chain of digits.
 _IPV4 = re.compile(
@@ -154,11 +201,31 @@ _TIME = re.compile(
     r"\b(?P<h1>\d{1,2})[.:](?P<n1>\d{2})(?:\s?(?:-|–|bis)\s?(?P<h2>\d{1,2})[.:](?P<n2>\d{2}))?\b"
 )
 # A date of birth is personal data, unlike the other dates: "geb. 12.03.1985",
-# "Geburtsdatum: 17.08.1990", "date of birth is 14/02/1979".
+# "Geburtsdatum: 17.08.1990", "date of birth is 14/02/1979"; and, found by a DPO review,
+# "geb. am 12.3.85", "Geburtsdatum ist der 12.03.1985", "born on the 12th of March".
 _BIRTH_BEFORE = re.compile(
-    r"\b(?:geb\.|geboren(?:[ \t]+am)?|geburtsdatum|geburtstag|dob|d\.o\.b\.|born(?:[ \t]+on)?"
-    r"|date[ \t]+of[ \t]+birth(?:[ \t]+is)?)[ \t:]*\Z",
+    r"\b(?:geb\.(?:[ \t-]?datum)?|geboren|geburtsdatum|geburtstag|dob|d\.o\.b\.|born"
+    r"|birthday|date[ \t]+of[ \t]+birth)"
+    r"(?:[ \t:]+(?:am|den|der|ist|war|on|the|is|was)\b){0,2}[ \t:]*\Z",
     re.IGNORECASE,
+)
+# "Bin am 12. März 1985 geboren", "am 12.03.1985 in Köln geboren": the word after the date.
+_BIRTH_AFTER = re.compile(r"[ \t]+(?:(?:in|im)[ \t]+[\w-]{1,40}[ \t]+)?geboren\b", re.IGNORECASE)
+# A date with the month in words: "12. März 1985", "3. Mai 85", "12th of March 1985", "March
+# 12, 1985", "Mar 12th" (found by a DPO review: only the digits of one were looked for).
+# Left as written unless it is a date of birth (see birth_date); other dates stay for
+# staff ("Lieferung am 12. März 2026").
+_MONTHS = (
+    "januar jänner jaenner februar feber märz maerz april mai juni juli august september "
+    "oktober november dezember january february march may june july october december "
+    "jan feb mär mrz mar apr jun jul aug sep sept okt oct nov dez dec"
+).split()
+_MONTH = rf"(?i:{'|'.join(sorted(_MONTHS, key=len, reverse=True))})\b\.?"
+_WORDED_DATE = re.compile(
+    rf"(?<![\d.])(?P<day>\d{{1,2}})(?:\.|(?i:st|nd|rd|th)\b)?[ \t]*(?:(?i:of)[ \t]+)?{_MONTH}"
+    r"(?:,?[ \t]*(?:\d{4}|'?\d{2})(?![\w.,]\d|\w))?"
+    rf"|(?<!\w){_MONTH}[ \t]*(?P<month_first>\d{{1,2}})(?:(?i:st|nd|rd|th))?\b"
+    r"(?:,?[ \t]*\d{4}\b|,[ \t]*'?\d{2}\b)?"
 )
 _CHAIN_BEFORE = re.compile(rf"(?:\d[\s./{_DASHES}-]?|\)\s?|\+)$")
 _CHAIN_AFTER = re.compile(rf"^[./{_DASHES}-]?\d")
@@ -730,12 +797,14 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
     def aside(match: re.Match[str]) -> str:
         if not _real_date_or_time(match) or _in_chain(match):
             return match.group(0)
-        if match.re is _DATE and _BIRTH_BEFORE.search(
-            match.string[max(0, match.start() - 24) : match.start()]
-        ):
+        if match.re is _DATE and _of_birth(match):
             return placeholder("id")
         set_aside.append(match.group(0))
         return chr(_SET_ASIDE + len(set_aside) - 1)
+
+    def birth_date(match: re.Match[str]) -> str:
+        day = int(match["day"] or match["month_first"])
+        return placeholder("id") if 1 <= day <= 31 and _of_birth(match) else match.group(0)
 
     def iban(match: re.Match[str]) -> str:
         if _iban_valid(match.group(0)):
@@ -822,10 +891,13 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_IBAN, iban),
         (_CARD, card),
         (_HANDLE, lambda m: placeholder("handle")),
+        (_NAMED_ACCOUNT, lambda m: m.group("lead") + placeholder("handle")),
+        (_WORDED_DATE, birth_date),
         (_DATE, aside),
         (_TIME, aside),
         (_GROUPED_NUMBER, lambda m: placeholder("id") if _digits(m.group(0)) >= 9 else m.group(0)),
         (_PHONE, phone),
+        (_SPACED_PHONE, lambda m: placeholder("phone") if _is_spaced_phone(m) else m.group(0)),
         (_IPV4, lambda m: placeholder("ip") if _address(m) else m.group(0)),
         (_NAMED_ID, lambda m: m.group("label") + placeholder("id")),
         (_PLATE, lambda m: placeholder("id") if _is_plate(m) else m.group(0)),
@@ -858,6 +930,8 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         []
         if _DIGIT.search(text)
         else [
+            _WORDED_DATE,
+            _SPACED_PHONE,
             _STREET,
             _PREPOSITION_STREET,
             _ENGLISH_STREET,
@@ -872,6 +946,11 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         skip.append(_SPELLED_EMAIL)
     if not any(word in text for word in _SENT_FROM):
         skip.append(_SENT_BY)
+    folded = text.lower()
+    if not any(word in folded for word in _BIRTH_WORDS):
+        skip.append(_WORDED_DATE)
+    if "TG" not in text and "X-" not in text and not any(w in folded for w in _ACCOUNT_CUES):
+        skip.append(_NAMED_ACCOUNT)
     for pattern, replace in steps:
         if any(pattern is skipped for skipped in skip):
             continue
@@ -893,6 +972,13 @@ def _real_date_or_time(match: re.Match[str]) -> bool:
         return 1 <= min(found["a"], found["b"]) <= 12 and max(found["a"], found["b"]) <= 31
     day, month = found.get("d1", found.get("d2", 0)), found.get("m1", found.get("m2", 0))
     return 1 <= day <= 31 and 1 <= month <= 12
+
+
+def _of_birth(match: re.Match[str]) -> bool:
+    """Whether a date is a date of birth, which names a person as no other date does: a
+    word before it ("geb. am 12.3.85") or after it ("Bin am 12. März 1985 geboren")."""
+    before = match.string[max(0, match.start() - 32) : match.start()]
+    return bool(_BIRTH_BEFORE.search(before) or _BIRTH_AFTER.match(match.string, match.end()))
 
 
 def _in_chain(match: re.Match[str]) -> bool:
@@ -959,6 +1045,21 @@ def _is_plate(match: re.Match[str]) -> bool:
     )
 
 
+def _is_spaced_phone(match: re.Match[str]) -> bool:
+    """Whether digits spaced out one by one are a phone number: after a word for a phone,
+    or nine single digits from a 0 or a "+" that do not count up ("Skala 0 1 2 3 4 5 6 7 8
+    9" is a scale); not ratings or marks ("1 2 3 4 5 Sterne", "Noten 1 2 3 2 1")."""
+    number = match.group(0)
+    if _PHONE_BEFORE.search(match.string[max(0, match.start() - 24) : match.start()]):
+        return _digits(number) >= 7
+    digits = "".join(ch for ch in number if ch.isdigit())
+    return (
+        len(digits) >= 9
+        and _SINGLE_DIGITS.fullmatch(number) is not None
+        and digits not in "0123456789"
+    )
+
+
 def _is_person(match: re.Match[str]) -> bool:
     """Whether the capitalised words after a role or a thank-you are a name: none of them
     a word known as none, also where it is a surname too ("Kunde Zweiter Klasse", "Der
@@ -990,6 +1091,10 @@ _SPELLED_AT = re.compile(r"\b(?:at|ät)\b", re.IGNORECASE)
 # (Looked for as strings: a pattern for them took as long as the step they spare.)
 _SPELLED_A = ("(a)", "[a]", "(A)", "[A]")
 _SENT_FROM = ("von", "Von", "VON", "from", "From", "FROM")
+# (In a comment in small letters: "geb" for "geb.", "geboren"; "TG" and "X-" are looked for
+# as written, "tg" is in "Mitglied".)
+_BIRTH_WORDS = ("geb", "born", "dob", "d.o.b", "birth")
+_ACCOUNT_CUES = (*_ACCOUNT_SERVICES, "signal", "name", "login", "gamertag", "handle")
 _LIST_GOES_ON = re.compile(r"[ \t]*[,;]")
 # A parenthesis that may end a sign-off's line: "Gruß Kai (Kundennr. [Number])"
 _PARENTHESIS = re.compile(r"[ \t]*\([^()\n]{0,80}\)")
@@ -1027,10 +1132,13 @@ PATTERNS = (
     _IBAN,
     _CARD,
     _HANDLE,
+    _NAMED_ACCOUNT,
+    _WORDED_DATE,
     _DATE,
     _TIME,
     _GROUPED_NUMBER,
     _PHONE,
+    _SPACED_PHONE,
     _IPV4,
     _NAMED_ID,
     _US_PHONE,
@@ -1066,5 +1174,8 @@ PATTERNS = (
     _VERSION_BEFORE,
     _TECHNICAL_BEFORE,
     _BIRTH_BEFORE,
+    _BIRTH_AFTER,
+    _SINGLE_DIGITS,
+    _PHONE_BEFORE,
 )
 """Every pattern, for fingerprints of what was computed with them (see flows.figures)."""

@@ -1031,3 +1031,115 @@ def test_a_long_comment_of_what_the_staff_review_rules_look_for_runs_through(
 ) -> None:
     text = (unit * (4096 // len(unit) + 1))[:4096]
     assert (redact(text, EN) != text) is has_personal_data
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        # A date of birth in words, in short forms, or with "geboren" after it
+        (
+            "Bin am 12. März 1985 geboren, Vertrag läuft auf mich",
+            "Bin am [Nummer] geboren, Vertrag läuft auf mich",
+        ),
+        ("geb. am 12.3.85", "geb. am [Nummer]"),
+        ("Geburtstag: 12. März 1985", "Geburtstag: [Nummer]"),
+        ("born on March 12, 1985", "born on [Nummer]"),
+        ("DOB 03/12/1985", "DOB [Nummer]"),  # (as before)
+        ("Ich bin am 12.03.1985 in Köln geboren", "Ich bin am [Nummer] in Köln geboren"),
+        ("Geburtsdatum ist der 3. Mai 85", "Geburtsdatum ist der [Nummer]"),
+        ("born on the 12th of March 1985", "born on the [Nummer]"),
+        ("date of birth: Mar. 12th, 1985", "date of birth: [Nummer]"),
+        ("My birthday is March 12", "My birthday is [Nummer]"),
+        # An account named without "@" after a word that says it is one
+        ("Telegram: erika_m2024", "Telegram: [Handle]"),
+        ("mein TG ist erika_m2024", "mein TG ist [Handle]"),
+        (
+            "Mein Telegram-Benutzername ist erika_m2024, bitte melden",
+            "Mein Telegram-Benutzername ist [Handle], bitte melden",
+        ),
+        ("Instagram erika.muster", "Instagram [Handle]"),
+        ("username: john_smith99", "username: [Handle]"),
+        (
+            "Schreibt mir auf Instagram unter erika.muster",
+            "Schreibt mir auf Instagram unter [Handle]",
+        ),
+        ("Discord: erika#1234", "Discord: [Handle]"),
+        ("Signal: erika.01", "Signal: [Handle]"),
+        ("X-Handle erika_m2024", "X-Handle [Handle]"),
+        # A phone number spaced out digit by digit
+        ("Handy: 0 1 5 1 2 3 4 5 6 7 8 9", "Handy: [Telefon]"),
+        ("Tel 0 30 1 2 3 4 5 6 7", "Tel [Telefon]"),
+        ("Rückruf unter 0 1 7 0 1 2 3 4 5 6 7, abends", "Rückruf unter [Telefon], abends"),
+        ("Ruf an: 0151 2 3 4 5 6 7 8", "Ruf an: [Telefon]"),
+        ("Meine Nummer ist 0 1 5 1 2 3 4 5 6 7 8 9.", "Meine Nummer ist [Telefon]."),
+        ("+ 4 9 1 5 1 2 3 4 5 6 7 8", "[Telefon]"),
+    ],
+)
+def test_what_the_dpo_review_found(comment: str, expected: str) -> None:
+    """Also left out of the words counted for the summary."""
+    assert redact(comment, DE) == expected
+    words = set(re.findall(r"\w+", strip_personal(comment)))
+    assert not {"1985", "85", "März", "March", "erika_m2024", "erika", "john_smith99"} & words
+    assert not {"1", "2", "3", "4", "5", "6", "7", "8", "9"} & words
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Dates that are no date of birth, and a year of birth alone (it says an age)
+        "Lieferung am 12. März 2026",
+        "seit 1985 Kunde",
+        "Bestellt am 3.12.",
+        "Am 3. Mai 2024 bestellt, am 12. Juni geliefert",
+        "Delivered on March 12, 2026, two weeks late",
+        "Geschenk zum Geburtstag kam am 12. März 2026 an",
+        "Geboren wurde die Idee am 12. März 2026",
+        "Ich bin 1985 geboren und komme mit der App nicht klar",
+        "Im Mai 12 Pakete, im Juni 3",
+        # A messenger or a username named, and no account
+        "Telegram ist super",
+        "Telegram funktioniert nicht",
+        "Das Signal ist schwach, Empfang 2 Balken",
+        "Signal 5G fehlt im Keller",
+        "Benutzername ist falsch",
+        "Username: falsch geschrieben",
+        "Nutzername und Passwort vergessen",
+        "Telegram v10.2 stürzt ab",
+        "Instagram Version 312.0 stürzt ab",
+        "TG 2 war voll",  # the underground car park
+        "X-Box 360 defekt",
+        # Digits spaced out that are ratings, marks or a scale
+        "1 2 3 4 5 Sterne",
+        "Noten 1 2 3",
+        "Noten 1 2 3 2 1",
+        "Skala 0 1 2 3 4 5 6 7 8 9",
+        "0 1 2 3 4 5 6 7 8 9 10",
+        "Bewertungen 5 4 5 5 4 5 5 5 5 3",
+        "Tel 0 1 2 3 kaputt",
+    ],
+)
+def test_what_the_dpo_review_fixes_leave_alone(text: str) -> None:
+    assert redact(text, DE) == text
+
+
+@pytest.mark.parametrize(
+    ("unit", "has_personal_data"),
+    [
+        ("Telegram: ", False),
+        ("TG ist ", False),
+        ("Telegram a_", True),
+        ("Signal ", False),
+        ("geb. am 12. März ", True),
+        ("12. März ", False),
+        ("March 12, ", False),
+        ("1 ", False),
+        ("1 12 ", False),
+        ("0 1 ", True),
+        ("Tel 0 1 ", False),
+    ],
+)
+def test_a_long_comment_of_what_the_dpo_review_rules_look_for_runs_through(
+    unit: str, has_personal_data: bool
+) -> None:
+    text = (unit * (4096 // len(unit) + 1))[:4096]
+    assert (redact(text, DE) != text) is has_personal_data
