@@ -24,6 +24,7 @@ from flows.i18n import SUPPORTED_LOCALES, Translator
 from flows.models import (
     IDENT_LENGTH,
     LONGEST_RETENTION,
+    RESERVED_STEP_IDS,
     STEP_TYPES,
     FlowDefinition,
     Option,
@@ -374,6 +375,14 @@ def _explain(
             t.gettext('For {value} days write "{value}d".').format(value=days)
             if as_days
             else t.gettext('Write for example "30d" or "P180D".'),
+        )
+    if kind == "reserved_id":
+        return (
+            where,
+            t.gettext("“{id}” names a column of the export of its own").format(id=ctx.get("value")),
+            t.gettext("Choose another id; these are taken: {ids}.").format(
+                ids=", ".join(RESERVED_STEP_IDS)
+            ),
         )
     if kind == "retention_too_short":
         return (

@@ -215,9 +215,25 @@ def _rules(value: object) -> object:
 # --- steps ------------------------------------------------------------------------------
 
 
+RESERVED_STEP_IDS = ("date", "flow", "delete_by")
+"""Names of the export's own columns (see flows.staff.export_rows): a question of one of
+these ids would have its answers overwritten there (found by review)."""
+
+
 class _Step(_Model):
     id: str = Field(pattern=IDENT)
     prompt: Text
+
+    @field_validator("id")
+    @classmethod
+    def _not_reserved(cls, value: str) -> str:
+        if value in RESERVED_STEP_IDS:
+            raise PydanticCustomError(
+                "reserved_id",
+                "{value!r} names a column of the export of its own",
+                {"value": value},
+            )
+        return value
 
 
 class _Asking(_Step):

@@ -488,6 +488,19 @@ def test_a_purpose_passing_feedback_on_must_be_optional() -> None:
     ]
 
 
+@pytest.mark.parametrize("step_id", ["date", "flow", "delete_by"])
+def test_a_question_may_not_take_the_name_of_an_export_column(step_id: str) -> None:
+    """Found by review: a question "delete_by" had its answers overwritten in the export
+    by the column of that name, and the CSV header named it twice."""
+    report = check_text(HEAD + rating(step_id) + THANKS, "t.toml", translator("de"))
+    assert [(e.message, e.hint) for e in report.errors] == [
+        (
+            f"„{step_id}“ ist der Name einer eigenen Spalte des Exports",
+            "Wählen Sie eine andere ID; diese sind vergeben: date, flow, delete_by.",
+        )
+    ]
+
+
 def test_a_purpose_id_described_differently_in_two_flows_is_an_error(tmp_path: Path) -> None:
     """/mydata and the processing record show one description per purpose id: a second
     flow's other text (or retention) under the same id would be shown nowhere."""
