@@ -263,11 +263,15 @@ _NAMED_ID = re.compile(
     r"(?:(?:ist|lautet|lautete|war|is|was)[\s:]+)?(?=\d|(?-i:[A-Z]{1,11}\d))"
     r"|[\s:#.-]+(?=\d{4}))"
     rf"|{_NUMBERED_ID_WORD}(?:[\s.-]*(?:nummer|nr|number|no|id|ref|code)\b\.?[\s:#.-]*"
-    r"(?:(?:ist|lautet|lautete|war|is|was)[\s:]+)?(?=\d|(?-i:[A-Z]{1,11}\d))"
+    r"(?:(?:ist|lautet|lautete|war|is|was)[\s:]+)?"
+    r"(?=\d|(?-i:[A-Z]{1,11}\d)|(?(document)(?-i:[a-z]{1,11}\d)|(?!)))"
     r"|(?(document)[\s:#.-]+(?:(?:ist|lautet|lautete|war|is|was)[\s:]+)?"
-    r"(?=(?-i:[A-Z0-9]{0,11}[A-Z])(?-i:[A-Z]{0,11}\d))|(?!))))"
+    r"(?=(?-i:[A-Z0-9]{0,11}[A-Z])(?-i:[A-Z]{0,11}\d)|(?-i:[a-z0-9]{0,11}[a-z])(?-i:[a-z]{0,11}\d))"
+    r"|(?!))))"
     r"(?P<number>\d(?:[ /-]?\d){2,}\b"
-    r"|(?-i:(?=[A-Z0-9]{0,11}[A-Z])[A-Z0-9]{5,12}(?:[-/][A-Z0-9]{1,12}){0,3})\b)",
+    r"|(?-i:(?=[A-Z0-9]{0,11}[A-Z])[A-Z0-9]{5,12}(?:[-/][A-Z0-9]{1,12}){0,3})\b"
+    # a document's in small letters, as typed on a phone ("Ausweis: l01x00t47")
+    r"|(?(document)(?-i:(?=[a-z0-9]{0,11}[a-z])(?=[a-z]{0,11}\d)[a-z0-9]{5,12})\b|(?!)))",
     re.IGNORECASE,
 )
 
@@ -498,13 +502,25 @@ _SIGN_OFF = re.compile(
 # (found by a staff-side review). In German a name, not "von Herzen" nor "von der ganzen
 # Familie"; in English, where "from" names a place as often, a first and a last name
 # only, and no city ("Regards from Vienna", "Best wishes from New York").
-_NOT_SENDERS = "herzen zuhause daheim unterwegs hause ganzem weitem".split()
-_PLACE_PREFIX = rf"(?:{_CITY_PREFIX}|Hong|Rio|Costa|Buenos|Puerto|Sri|South|North|East|West|Great)"
+# Nor, after either, a place or where one is (found by review: "Regards from Cape Town",
+# "Love from Palma Nova", "Liebe Grüße von Bord", "Grüße aus dem Urlaub von Mallorca").
+_NOT_SENDERS = (
+    "herzen zuhause daheim unterwegs hause ganzem weitem bord deck board reise urlaub "
+    "insel strand meer see berg bergen land lande mallorca malle ibiza menorca sylt rügen "
+    "usedom föhr amrum norderney borkum juist helgoland kreta rhodos korfu teneriffa "
+    "madeira zypern malta sardinien sizilien korsika bali"
+).split()
+_PLACE_PREFIX = (
+    rf"(?:{_CITY_PREFIX}|Hong|Rio|Costa|Buenos|Puerto|Sri|South|North|East|West|Great|Cape"
+    r"|Tel|Kuala|Palma|Playa|Port|Porto|Saint|Mount|Lake|Fort|Abu|Ho|Gran|Cabo|Monte)"
+)
 _SENT_BY = re.compile(
     rf"(?<!\w)(?<!\w[ \t])(?P<lead>(?i:(?P<closing>{_CLOSING}|{_LOVE}))\b"
     rf"(?:[ \t]+(?i:aus)[ \t]+(?:(?i:dem|der)[ \t]+)?{_CITY})?"
-    r"[ \t]*+(?:[,!.][ \t]*+)?(?:\n[ \t]*+)?(?i:(?P<von>von)|from)[ \t]+)"
-    rf"(?(von)(?!(?i:{'|'.join(_NOT_SENDERS)})\b)|(?!{_PLACE_PREFIX}[ \t])(?={_FULL_NAME}))"
+    r"[ \t]*+(?:[,!.][ \t]*+)?(?:\n[ \t]*+)?(?i:(?P<von>von)|from)[ \t]+"
+    # "Grüße von eurer Erika" (found by review: "eure" was taken, "eurer" not)
+    r"(?:(?i:eurer|eurem|ihrer|ihrem|deiner|deinem|your)[ \t]+)?)"
+    rf"(?!{_PLACE_PREFIX}[ \t]|(?i:{'|'.join(_NOT_SENDERS)})\b)(?(von)|(?={_FULL_NAME}))"
     rf"(?:{_TITLE}[ \t]+)?{_NAMES}{_SIGN_OFF_END}"
 )
 # "Mein Name ist Erika Mustermann", "Ich heiße Anna", "my name is John Smith", "Name:
@@ -631,12 +647,25 @@ _JOINED_ID = re.compile(
 # (found by a staff-side review). Never 000, 666 or 9.. first, nor a part of zeros.
 _SSN = re.compile(r"(?!000|666|9)\d{3}-(?!00)\d{2}-(?!0000)\d{4}")
 # A German number plate: "HH-AB 1234", "B-MW 123E" (found by a staff-side review). After a
-# word that names it, in any form ("Kennzeichen HH AB 1234", "Nummernschild M-A 5");
-# elsewhere only with the hyphen, two letters, two digits or more and no unit after them:
-# "USB-C 30 W", "LED-TV 55 Zoll", "PS-VR 2" and "LG TV 55" stay (see _is_plate).
+# word that names it, in any form ("Kennzeichen HH AB 1234", "Nummernschild M-A 5"), in
+# small letters with the hyphen ("Kennzeichen hh-ab 1234"); elsewhere only with the hyphen,
+# two letters, two digits or more, no unit after them, and a car in the sentence before
+# or parking after ("Das Auto HH-AB 1234", "HH-AB 1234 parkte"): "USB-C 30 W", "LED-TV 55
+# Zoll", "PS-VR 2", "LG TV 55", and a model or a train ("Fernseher LG-OL 65", "Router FB-AX
+# 7590", "S-Bahn S-AB 12", found by review) stay (see _is_plate).
 _PLATE = re.compile(
-    r"(?<![\w-])[A-ZÄÖÜ]{1,3}(?P<sep>[- ])(?P<letters>[A-Z]{1,2})[ ]?(?P<digits>\d{1,4})[EH]?"
-    r"(?![\w-]|[.,]\d)"
+    r"(?<![\w-])[A-ZÄÖÜa-zäöü]{1,3}(?P<sep>[- ])(?P<letters>[A-Za-z]{1,2})[ ]?"
+    r"(?P<digits>\d{1,4})[EHeh]?(?![\w-]|[.,]\d)"
+)
+# A car in the sentence before: "Das Auto", "der weiße Transporter", "Lieferwagen".
+_VEHICLE_BEFORE = re.compile(
+    r"(?i:\b(?:auto|autos|pkw|lkw|kfz|fahrzeug|fahrzeugs|wagen|transporter|motorrad|taxi"
+    r"|car|vehicle|van|truck)|(?:liefer|firmen|miet|dienst|privat|streifen)wagen)\b"
+    r"[^.!?\n]*\Z"
+)
+_PARKED_AFTER = re.compile(
+    r"[ \t]+(?i:parkt|parkte|parkten|geparkt|parkend|parked|parking|blockiert|blockierte"
+    r"|blocked|zugeparkt)\b"
 )
 _PLATE_BEFORE = re.compile(
     r"(?i:kennzeichen|nummernschild|autonummer|(?:number|licen[cs]e|registration)[ \t]+plate)"
@@ -720,6 +749,26 @@ _TO_SOMEONE = (
 _NOT_PEOPLE = (
     "deutsche deutschen royal british black cyber fast quick free express next same new old"
 ).split()
+# Nor any word of them one of a brand, a team, a place or a thing (found by review:
+# "Thanks to Uber Eats", "Danke an Lieferando Berlin", "Großes Lob an Küche Süd", "Der
+# Fahrer Mercedes Sprinter", "Mitarbeiter Kundendienst Hotline"). Precision before recall:
+# a name missed here stays for staff, as "Anna war super" does.
+_NOT_IN_NAMES = (
+    "nord süd sued ost west mitte zentrum zentrale north south east central "
+    "berlin hamburg münchen muenchen köln koeln frankfurt stuttgart düsseldorf dortmund "
+    "essen leipzig bremen dresden hannover nürnberg duisburg bochum wuppertal bielefeld "
+    "bonn münster mannheim karlsruhe augsburg wiesbaden mainz rostock potsdam wien graz "
+    "linz salzburg zürich basel deutschland germany österreich austria schweiz europa "
+    "europe küche kueche kantine hotline kundendienst callcenter abteilung shop "
+    "store center centre markt hotel support service team crew video music maps pay eats "
+    "prime plus lieferando uber wolt flink gorillas deliveroo sprinter transporter"
+).split()
+# What follows a brand rather than a person: "Thanks to Prime Video support", and in
+# English a clause after "thanks to" as "because of" ("Thanks to Uber Eats the food ...").
+_NOT_AFTER_A_PERSON = (
+    r"[ \t]+(?i:support|service|team|app|shop|store|hotline|kundenservice|kundendienst"
+    r"|customer|the|my|our|your|their|this|it|everything|i|we)\b"
+)
 
 
 def _any_of(words: tuple[str, ...]) -> str:
@@ -734,16 +783,21 @@ def _any_of(words: tuple[str, ...]) -> str:
     return f"(?=[{initials}{initials.upper()}])(?i:{alternatives})"
 
 
+_NO_SHOP = rf"(?!{_FEEDBACK_WORD}|(?i:{'|'.join(_THANKED + _NOT_PEOPLE)})\b)"
+# A second name after "und", "and" or "&": "Danke an Jan Petersen und Anna Müller" (found
+# by review: the second stayed); where it is none, the first goes alone (see by_role).
 _NAME_AFTER_ROLE = re.compile(
     rf"(?P<lead>(?<!\w){_any_of(_PERSON_ROLES + _TO_SOMEONE)}(?:in)?\b(?:[ \t]*:)?[ \t]+)"
-    rf"(?!{_FEEDBACK_WORD}|(?i:{'|'.join(_THANKED + _NOT_PEOPLE)})\b)"
-    rf"(?P<name>(?>{_FULL_NAME}))(?![ \t]+[{_UPPER}])"
+    rf"{_NO_SHOP}(?P<name>(?>{_FULL_NAME}))"
+    rf"(?:(?P<also>{_AND}){_NO_SHOP}(?P<second>(?>{_FULL_NAME}))"
+    rf"(?![ \t]+[{_UPPER}]|{_NOT_AFTER_A_PERSON}))?"
+    rf"(?![ \t]+[{_UPPER}]|{_NOT_AFTER_A_PERSON})"
 )
 # A word of a name does not end so; a German noun often does ("Rechnung", "Wartezeit").
 _COMMON_NOUN = re.compile(r"\w{3}(?:ung|heit|keit|schaft|tion|ität|ismus|zeit)\Z")
 _FEEDBACK = re.compile(_FEEDBACK_WORD)
 # All of them here, also those that are surnames too: a role is a weaker cue than a title.
-_KNOWN_WORDS = frozenset(_NOT_NAMES)
+_KNOWN_WORDS = frozenset(_NOT_NAMES + _NOT_IN_NAMES)
 
 PLACEHOLDERS = {
     "email": N_("[E-Mail]"),
@@ -870,7 +924,12 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         return placeholder("phone")
 
     def by_role(match: re.Match[str]) -> str:
-        return match.group("lead") + placeholder("name") if _is_person(match) else match.group(0)
+        if not _is_person(match["name"]):
+            return match.group(0)
+        if match["second"] is None:
+            return match["lead"] + placeholder("name")
+        second = placeholder("name") if _is_person(match["second"]) else match["second"]
+        return match["lead"] + placeholder("name") + match["also"] + second
 
     def joined_id(match: re.Match[str]) -> str:
         if _ID.search(match.group(0)) or _SSN.fullmatch(match.group(0)):
@@ -1033,15 +1092,20 @@ def _technical(match: re.Match[str]) -> bool:
 
 
 def _is_plate(match: re.Match[str]) -> bool:
-    """Whether capitals and digits are a number plate: after a word that names one, or
-    written as on one ("HH-AB 1234") and counting nothing ("LED-TV 55 Zoll")."""
-    if _PLATE_BEFORE.search(match.string[max(0, match.start() - 40) : match.start()]):
-        return True
+    """Whether capitals and digits are a number plate: after a word that names one (in
+    small letters only with the hyphen: "Kennzeichen war am 12" is none), or written as on
+    one ("HH-AB 1234"), counting nothing ("LED-TV 55 Zoll") and where a car is."""
+    before = match.string[max(0, match.start() - 40) : match.start()]
+    capitals = match.group(0).isupper()
+    if _PLATE_BEFORE.search(before):
+        return capitals or match["sep"] == "-"
     return (
-        match["sep"] == "-"
+        capitals
+        and match["sep"] == "-"
         and len(match["letters"]) == 2
         and len(match["digits"]) >= 2
         and not _UNIT_AFTER.match(match.string, match.end())
+        and bool(_VEHICLE_BEFORE.search(before) or _PARKED_AFTER.match(match.string, match.end()))
     )
 
 
@@ -1060,14 +1124,14 @@ def _is_spaced_phone(match: re.Match[str]) -> bool:
     )
 
 
-def _is_person(match: re.Match[str]) -> bool:
+def _is_person(name: str) -> bool:
     """Whether the capitalised words after a role or a thank-you are a name: none of them
     a word known as none, also where it is a surname too ("Kunde Zweiter Klasse", "Der
     Techniker Termin Dienstag"), nor a word of feedback ("Der Fahrer Kam Pünktlich") or a
     noun by its ending ("Kundin: Offene Rechnung")."""
     return not any(
         word.lower() in _KNOWN_WORDS or _FEEDBACK.fullmatch(word) or _COMMON_NOUN.search(word)
-        for word in match["name"].split()
+        for word in name.split()
         if word[0].isupper()
     )
 
@@ -1166,6 +1230,8 @@ PATTERNS = (
     _LIST_GOES_ON,
     _PARENTHESIS,
     _PLATE_BEFORE,
+    _VEHICLE_BEFORE,
+    _PARKED_AFTER,
     _UNIT_AFTER,
     _COMMON_NOUN,
     _FEEDBACK,

@@ -1034,6 +1034,85 @@ def test_a_long_comment_of_what_the_staff_review_rules_look_for_runs_through(
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        # A brand, a team or a place after a thank-you
+        "Thanks to Uber Eats the food arrived hot.",
+        "Danke an Lieferando Berlin, alles bestens.",
+        "Großes Lob an Küche Süd!",
+        "Thanks to Prime Video support for the quick refund.",
+        # A vehicle or a department after a role
+        "Der Fahrer Mercedes Sprinter stand im Halteverbot.",
+        "Mitarbeiter Kundendienst Hotline waren nett.",
+        # A place after "from" or "von"
+        "Regards from Cape Town",
+        "Regards from Tel Aviv",
+        "Regards from Kuala Lumpur",
+        "Love from Palma Nova",
+        "Liebe Grüße von Bord",
+        "Viele Grüße aus dem Urlaub von Mallorca",
+        # A product model or a train written like a number plate, and no car
+        "Mein neuer Fernseher LG-OL 65 ist super.",
+        "Der Router FB-AX 7590 läuft stabil.",
+        "Mit der S-Bahn S-AB 12 gefahren.",
+        "Mein Auto ist toll. Der Router FB-AX 7590 läuft stabil.",
+        # Small letters after "Kennzeichen" that are no plate; a document with a year
+        "Kennzeichen war am 12 nicht lesbar",
+        "Ausweis abgelaufen 2024",
+        "Rechnung 2024er Abrechnung",
+    ],
+)
+def test_what_the_review_of_the_new_rules_found_stays(text: str) -> None:
+    assert redact(text, DE) == text
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        # Two names after a thank-you; the first alone where the second is a shop
+        ("Danke an Jan Petersen und Anna Müller!", "Danke an [Name] und [Name]!"),
+        (
+            "Thanks to Sarah Miller and John Smith at reception",
+            "Thanks to [Name] and [Name] at reception",
+        ),
+        ("Danke an Jan Petersen und Media Markt", "Danke an [Name] und Media Markt"),
+        # "eurer" as "eure"
+        ("Grüße von eurer Erika", "Grüße von eurer [Name]"),
+        # A number plate in small letters after its word, or where a car is
+        ("Kennzeichen hh-ab 1234", "Kennzeichen [Nummer]"),
+        ("HH-AB 1234 parkte in der Einfahrt", "[Nummer] parkte in der Einfahrt"),
+        ("Der Lieferwagen HH-AB 1234 stand im Weg", "Der Lieferwagen [Nummer] stand im Weg"),
+        # An identity document's number in small letters
+        ("Ausweis: l01x00t47", "Ausweis: [Nummer]"),
+        ("Führerscheinnummer: b072rre2i55", "Führerscheinnummer: [Nummer]"),
+    ],
+)
+def test_what_the_review_of_the_new_rules_found_missing(comment: str, expected: str) -> None:
+    """Also left out of the words counted for the summary."""
+    assert redact(comment, DE) == expected
+    words = set(re.findall(r"\w+", strip_personal(comment)))
+    assert not {"Anna", "Sarah", "John", "Erika", "hh", "1234", "l01x00t47"} & words
+
+
+@pytest.mark.parametrize(
+    ("unit", "has_personal_data"),
+    [
+        ("Danke an Jan Petersen und ", True),
+        ("Regards from Cape ", False),
+        ("Grüße von eurer ", False),
+        ("Kennzeichen hh-", False),
+        ("Auto HH-AB 12 ", True),
+        ("Ausweis l01x ", False),
+    ],
+)
+def test_a_long_comment_of_what_the_review_of_the_new_rules_looks_for_runs_through(
+    unit: str, has_personal_data: bool
+) -> None:
+    text = (unit * (4096 // len(unit) + 1))[:4096]
+    assert (redact(text, DE) != text) is has_personal_data
+
+
+@pytest.mark.parametrize(
     ("comment", "expected"),
     [
         # A date of birth in words, in short forms, or with "geboren" after it
