@@ -14,8 +14,9 @@ consents it withdrew, a contact deletion by its row. An objection to storing the
 language choice alone goes by time: a choice made no later than the one objected to is
 one objected to (its row is sealed again each time its date moves on, and a backup may
 hold an older choice); with the clock set back, a choice made after it may go too, the
-way to err that keeps nothing the person objected to. Whom it concerns and what is sealed under a key derived from the
-pseudonym key; when and until when it is kept are in clear. It is kept until the last
+way to err that keeps nothing the person objected to. Whom it concerns and what is
+sealed under a key derived from the pseudonym key; when and until when it is kept are
+in clear. It is kept until the last
 of the person's data would have expired anyway: a restored copy of anything older is
 deleted by the purge.
 
