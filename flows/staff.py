@@ -75,6 +75,9 @@ log = logging.getLogger("flows.staff")
 
 DEFAULT_PERIOD = timedelta(days=7)
 MAX_PERIOD = timedelta(days=3660)
+SHORTEST_PERIOD = timedelta(days=1)
+"""Summaries count whole days: a shorter period shows nothing of its own (found by
+review: "3m", three months meant, was three minutes and said "No newer days")."""
 _TICK = timedelta(microseconds=1)
 # Telegram's 64 bytes of button data less "sr:", the rules' version and ":".
 _BUTTON_PERIOD_BYTES = 64 - 3 - 12 - 1
@@ -571,9 +574,7 @@ class StaffDesk:
             length = timedelta(0)
         except InvalidDuration:
             length = None
-        if length is not None and length < timedelta(days=1):
-            # Found by review: "3m" (three months, the team lead meant) read as minutes
-            # said "No newer days to show", and "0d" was not understood.
+        if length is not None and length < SHORTEST_PERIOD:  # "0d" too (not understood)
             return Outcome.say(
                 t.gettext(
                     "Summaries count whole days: give a period of at least one day, for "

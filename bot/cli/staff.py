@@ -12,7 +12,6 @@ import os
 import re
 import sys
 import tempfile
-from datetime import timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -34,7 +33,7 @@ from flows.sharing import (
     NOT_SENT,
     STOPPED,
 )
-from flows.staff import StaffDesk, StaffSettings, staff_period
+from flows.staff import SHORTEST_PERIOD, StaffDesk, StaffSettings, staff_period
 from storage import AuditEntry, SQLiteStore
 from storage.sqlite_purge import ERASED_AGAIN
 
@@ -175,7 +174,7 @@ def shown_detail(detail: str, t: Translator) -> str:
 def _staff_period(text: str) -> str:
     """`--since` as staff write it ("7 Tage", "3 Monate"), checked as `lookback` checks a
     period: a usage error (exit 2), not a summary that says it did not understand."""
-    if lookback(text) < timedelta(days=1):  # a usage error for what it refuses
+    if lookback(text) < SHORTEST_PERIOD:  # a usage error for what it refuses
         raise argparse.ArgumentTypeError(
             operator_translator().gettext(
                 "summaries count whole days: give at least one day, e.g. 1d, 7d or 3M"
