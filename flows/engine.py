@@ -119,12 +119,12 @@ SPLIT_TEXT_WINDOW = timedelta(seconds=2)
 BURST_WINDOW = timedelta(seconds=20)
 # What is typed to answer a question of buttons, not more of a comment.
 SHORT_REPLIES = frozenset(
-    "ja nein yes no ok okay jo jep jup nö ne nee nope yep yup yeah gerne klar sure danke "
-    "thanks thx j n y".split()
+    "ja nein yes no ok okay jo jep jup nö ne nee nope nah yep yup yeah gerne klar sure danke "
+    "thanks thx j n y stop skip".split()
 )
 ANSWER_WORDS = SHORT_REPLIES | frozenset(
     "einverstanden lieber nicht kein keine keinen bitte nie niemals agree disagree not never "
-    "please rather".split()
+    "please rather don't don’t dont".split()
 )
 """Words of a few typed at a consent question that answer it rather than go on with the
 comment before it (see `_more_of_text`)."""
@@ -133,8 +133,23 @@ DECLINES = frozenset(
         "nein", "no", "ne", "nee", "nö", "nope", "n", "nein danke", "no thanks",
         "no thank you", "lieber nicht", "nein lieber nicht", "bitte nicht", "rather not",
         "no rather not", "nicht einverstanden", "i do not agree", "i don't agree",
+        # a no in more words (found by review: "nah" and "Don't contact me" were joined
+        # to the comment before the question, which staff then read)
+        "nah", "nah thanks", "nö danke", "nee danke", "nein bitte nicht", "nein danke nicht",
+        "möchte ich nicht", "nein möchte ich nicht", "will ich nicht", "nein will ich nicht",
+        "ich möchte das nicht", "nein ich möchte das nicht", "das möchte ich nicht",
+        "nicht nötig", "nein nicht nötig", "kein kontakt", "keinen kontakt",
+        "bitte keinen kontakt", "nein keinen kontakt", "nicht kontaktieren",
+        "bitte nicht kontaktieren", "nein bitte nicht kontaktieren", "please don't",
+        "no please don't", "i'd rather not", "i would rather not", "no i'd rather not",
+        "i don't want that", "no i don't want that", "no i don't", "no need",
+        "not necessary", "no contact", "don't contact me", "do not contact me",
+        "please don't contact me", "please do not contact me", "no don't contact me",
     }
 )  # fmt: skip
+NO_WORDS = frozenset("nein nö ne nee no nope nah".split())
+"""The words a no begins with: a consent question answered in a few more words after one
+("No, I don't want that") is no more of the comment before it (see `_more_of_text`)."""
 """A consent question answered no by typing (see `_declined`)."""
 AGREES = frozenset(
     {
@@ -497,6 +512,9 @@ class Engine:
                 isinstance(step, ConsentStep)
                 and len(words) <= 4
                 and any(_bare(word) in ANSWER_WORDS for word in words)
+            )
+            or (  # "No, I don't want that", "Nein, ich will das wirklich nicht" (review)
+                isinstance(step, ConsentStep) and len(words) <= 6 and _bare(words[0]) in NO_WORDS
             )
             or (  # "8 von 10", but not "die Lieferung kam 3 Tage zu spät" (review)
                 isinstance(step, RatingStep)
@@ -910,7 +928,7 @@ _WORDS = re.compile(r"[\w']+")
 
 def bare_words(text: str) -> str:
     """The words of `text` as compared (see `_bare`), one space between them."""
-    return " ".join(_WORDS.findall(_bare(text)))
+    return " ".join(_WORDS.findall(_bare(text).replace("’", "'")))  # a phone's "don’t"
 
 
 def _bare(text: str) -> str:

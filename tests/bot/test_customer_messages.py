@@ -8,6 +8,8 @@ from __future__ import annotations
 import copy
 from datetime import timedelta
 
+import pytest
+
 from tests.bot.test_conversation import Seconds, at_the_comment, dated  # noqa: F401
 from tests.harness import Customer, Harness, texts
 
@@ -363,6 +365,52 @@ async def test_a_word_typed_to_answer_the_contact_question_is_not_added_to_the_c
     assert "Vielen Dank" in said[-1], said
     comment = await stored_comment(harness, erika)
     assert comment == "Der Fahrer war unfreundlich", (comment, said)
+
+
+@pytest.mark.parametrize(
+    ("language", "typed"),
+    [
+        ("en", "nah"),
+        ("en", "Don’t contact me"),  # a phone's apostrophe
+        ("en", "No, I don't want that"),
+        ("en", "I'd rather not"),
+        ("de", "Nein, möchte ich nicht!"),
+        ("de", "Bitte keinen Kontakt"),
+    ],
+)
+async def test_a_no_in_a_few_words_declines_the_contact_question(
+    harness: Harness, language: str, typed: str
+) -> None:
+    """Found by review: typed seconds after the comment, "nah", "Don't contact me" and "No,
+    I don't want that" were added to it (staff read them as part of the feedback) and the
+    question was asked again; "I'd rather not" was refused. A no answers the question."""
+    person = harness.customer(language_code=language)
+    await person.send("/start")
+    await person.press("Yes, I agree" if language == "en" else "Ja, ich willige ein")
+    await person.press("2")
+    await person.send("The delivery was late.")
+    harness.clock.advance(timedelta(seconds=8))
+    said = texts(await person.send(typed))
+    assert "Thank you" in said or "Vielen Dank" in said, said
+    assert await stored_comment(harness, person) == "The delivery was late.", said
+
+
+@pytest.mark.parametrize("typed", ["stop", "skip", "No, not now, maybe later then"])
+async def test_a_word_that_answers_no_question_is_not_added_to_the_comment_either(
+    harness: Harness, typed: str
+) -> None:
+    """ "stop", "skip" or a longer no at the contact question are no more of the comment;
+    they are said not to be stored, and the question stays open."""
+    person = harness.customer(language_code="en")
+    await person.send("/start")
+    await person.press("Yes, I agree")
+    await person.press("2")
+    await person.send("The delivery was late.")
+    harness.clock.advance(timedelta(seconds=8))
+    said = texts(await person.send(typed))
+    assert "did not store" in said and "Added" not in said, said
+    await person.press("No")
+    assert await stored_comment(harness, person) == "The delivery was late.", said
 
 
 async def test_a_rating_typed_in_words_at_the_next_question_is_not_added_to_the_comment(
