@@ -629,7 +629,11 @@ class FeedbackService:
         if flow is None or parts[3] not in SUPPORTED_LOCALES or parts[4] not in {"y", "n"}:
             return Outcome(toast=t.gettext("This button is not valid."), close_keyboard=True)
         if parts[4] == "n":
-            return Outcome(replies=(await self._declined(person, t, flow),), close_keyboard=True)
+            said = await self._declined(person, t, flow)
+            declined = Outcome(replies=(said,), close_keyboard=True)
+            # Another survey under way: its question again, as after any other interruption
+            # (found by review: "No, thanks" to `/start product` mid-survey left it unasked).
+            return await self.reminded(person, declined)
         if parts[2] != self._versions[flow.id]:
             note = Reply(t.gettext("The privacy notice has changed since. Please read it again."))
             return Outcome(replies=(note, self._notice(flow, t)), close_keyboard=True)

@@ -468,6 +468,27 @@ async def test_a_command_mid_survey_is_answered_then_the_open_question_asked_aga
     assert labels(answer[-1]) == [["Überspringen"]]
 
 
+async def test_declining_another_survey_mid_survey_asks_the_open_question_again(
+    harness: Harness,
+) -> None:
+    """Found by review: "No, thanks" to `/start product` mid-survey said nothing of the
+    survey under way, and its question stayed far up the chat."""
+    erika = harness.customer(language_code="en")
+    await erika.send("/start")
+    await erika.press("Yes, I agree")
+    await erika.press("2")
+    await erika.send("/start product")
+    declined = await erika.press("No, thanks")
+    assert texts(declined[:1]).startswith("No problem."), texts(declined)
+    assert declined[-1]["text"].startswith(
+        "Your survey is still open; here is its question again."
+    ), texts(declined)
+    await erika.send("slow delivery")
+    await erika.press("No")
+    [feedback] = await _feedback_of(harness, erika)
+    assert (feedback.answers["rating"], feedback.answers["comment"]) == (2, "slow delivery")
+
+
 async def test_keeping_data_mid_survey_asks_the_open_question_again(harness: Harness) -> None:
     erika = harness.customer(language_code="en")
     await erika.send("/start")
