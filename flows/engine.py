@@ -105,6 +105,7 @@ class Press:
 class TextInput:
     text: str
     sent_at: datetime | None = None  # as Telegram dates the message
+    quoted: str | None = None  # the text of the bot's message it replies to
 
 
 FORWARDED = "forwarded"
@@ -384,6 +385,12 @@ class Engine:
 
     def _text(self, state: ConversationState, step: Step, event: TextInput) -> Turn:
         text = event.text
+        if self._answers_earlier_question(state, step, event):
+            note = self.t.gettext(
+                "That answers an earlier question, which you have answered already, so it "
+                "was not stored. To give your answers again, send /cancel and then /start."
+            )
+            return self.reask(state, note)
         if isinstance(step, TextStep):
             cleaned = text.strip()
             if self._rest_of_long_text(state, event):
@@ -431,6 +438,28 @@ class Engine:
         if added is not None:
             return added
         return self.reask(state, self._not_an_answer(step))
+
+    def _answers_earlier_question(
+        self, state: ConversationState, step: Step, event: TextInput
+    ) -> bool:
+        """Whether typed text is a reply to an earlier question's message that answers it:
+        a rating or an option's label swiped onto the rating question once at the comment
+        (found by review: "5" in reply to the rating was stored as the comment, the 2
+        tapped before kept, and the person never told)."""
+        if not event.quoted:
+            return False
+        for earlier in self.flow.steps:
+            if earlier.id == step.id or earlier.id not in state.answers:
+                continue
+            if render_text(earlier.prompt, self.t) not in event.quoted:
+                continue
+            if isinstance(earlier, RatingStep):
+                return typed_rating(event.text, earlier) is not None
+            if isinstance(earlier, ChoiceStep):
+                word = _bare(event.text)
+                return any(_bare(render_text(o.label, self.t)) == word for o in earlier.options)
+            return False
+        return False
 
     def _not_an_answer(self, step: Step, stored: bool = True) -> str:
         """How to answer `step`; not `stored`: said of a message right after a text answer,

@@ -545,7 +545,7 @@ class FeedbackService:
                 t = translator(person.locale)
                 said = t.gettext("I did not take that as an answer to your survey.")
                 return await self.reminded(person, Outcome.say(self._replied(said, t)))
-        return await self._input(person, TextInput(text, sent_at), replied)
+        return await self._input(person, TextInput(text, sent_at, quoted), replied)
 
     def _from_staff(self, quoted: str) -> bool:
         controller = self.config.controller

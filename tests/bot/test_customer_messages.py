@@ -413,6 +413,35 @@ async def test_a_word_that_answers_no_question_is_not_added_to_the_comment_eithe
     assert await stored_comment(harness, person) == "The delivery was late.", said
 
 
+async def test_a_rating_sent_in_reply_to_the_rating_question_is_not_the_comment(
+    harness: Harness,
+) -> None:
+    """Found by review: a person who tapped 2 and meant 5 swipe-replied "5" to the rating
+    question at the comment: "5" was stored as the comment, the 2 kept, and nothing said.
+    A comment written in reply to the same message is still the comment."""
+    erika = harness.customer(language_code="en")
+    await erika.send("/start")
+    await erika.press("Yes, I agree")
+    rating_question = erika.last()
+    await erika.press("2")
+    harness.clock.advance(timedelta(seconds=30))
+    swiped = harness.api.user_message(
+        erika.user_id, "5", reply_to_message_id=rating_question["message_id"], **erika.sender
+    )
+    said = texts(await harness.deliver(swiped))
+    assert "earlier question" in said and "/cancel" in said, said
+    assert "What should we know" in said, said  # the comment question, still open
+    written = harness.api.user_message(
+        erika.user_id,
+        "The courier was rude",
+        reply_to_message_id=rating_question["message_id"],
+        **erika.sender,
+    )
+    await harness.deliver(written)
+    await erika.press("No")
+    assert await stored_comment(harness, erika) == "The courier was rude"
+
+
 async def test_a_rating_typed_in_words_at_the_next_question_is_not_added_to_the_comment(
     harness: Harness,
 ) -> None:
