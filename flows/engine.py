@@ -371,6 +371,17 @@ class Engine:
                 return self._stale(
                     state, self.t.gettext("Your answer to this question has already been taken.")
                 )
+            if self._tapped_soon_after(state, step_id):
+                # Another button of the question just answered, tapped before its buttons
+                # went: a change of mind, the next question on its way (found by review:
+                # it was sent twice, with "belongs to an earlier question").
+                return self._stale(
+                    state,
+                    self.t.gettext(
+                        "Your first tap was taken. To change your answers, send /cancel and "
+                        "then /start."
+                    ),
+                )
             # Often the reply to the earlier press got lost: show where the person is now.
             toast = self.t.gettext("This button belongs to an earlier question.")
             return Turn(state, Outcome(replies=(self.ask(state, step),), toast=toast))
@@ -647,16 +658,21 @@ class Engine:
     def _stale(self, state: ConversationState, toast: str) -> Turn:
         return Turn(state, Outcome(toast=toast))
 
-    def _tapped_again(self, state: ConversationState, step_id: str, value: str) -> bool:
-        """The same answer pressed again on the question just answered, so soon that its
-        buttons were still showing: the next question is on its way, asking it twice would
-        only confuse. (Another answer there is a change of mind, told the question is
-        over; a list of options or a skip counts as the same.)"""
-        if not (
+    def _tapped_soon_after(self, state: ConversationState, step_id: str) -> bool:
+        """Whether a button of the question just answered was pressed so soon after that
+        its buttons were still showing."""
+        return (
             step_id == state.answered
             and state.answered_at is not None
             and self.now - state.answered_at <= DOUBLE_TAP_WINDOW
-        ):
+        )
+
+    def _tapped_again(self, state: ConversationState, step_id: str, value: str) -> bool:
+        """The same answer pressed again on the question just answered, so soon that its
+        buttons were still showing: the next question is on its way, asking it twice would
+        only confuse. (Another answer there is a change of mind, told the first was taken;
+        a list of options or a skip counts as the same.)"""
+        if not self._tapped_soon_after(state, step_id):
             return False
         given = state.answers.get(step_id, value)  # a consent step keeps no answer here
         return given is None or isinstance(given, list) or str(given) == value

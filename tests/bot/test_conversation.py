@@ -207,14 +207,23 @@ async def test_a_double_tap_on_an_answer_is_taken_once_and_asks_nothing_twice(
     assert feedback.answers["rating"] == 4
 
 
-async def test_another_answer_tapped_at_once_is_told_the_question_is_over(
+async def test_another_answer_tapped_at_once_is_told_the_first_was_taken(
     harness: Harness,
 ) -> None:
     """Found by review: a quick change of mind (2 right after 4) was told "already taken"
-    as if it were the same answer."""
-    erika, [asked] = await _four_then_at_once(harness, "2")
-    assert "früheren Frage" in (erika.last_toast() or "")
-    assert "Kommentar" in (asked["text"] or "")
+    as if it were the same answer; then (a later review) "belongs to an earlier question",
+    with the next question sent a second time. It is told which tap counted and how to
+    change it, and the next question comes once."""
+    erika, sent = await _four_then_at_once(harness, "2")
+    assert sent == []
+    assert "erstes Tippen" in (erika.last_toast() or ""), erika.last_toast()
+    assert "/abbrechen" in (erika.last_toast() or ""), erika.last_toast()
+    questions = [m for m in harness.api.messages(erika.chat_id) if "Kommentar" in (m["text"] or "")]
+    assert len(questions) == 1, "the comment question is asked once"
+    await erika.send("Kommentar nach schnellem Umentscheiden")
+    await erika.press("Nein")
+    [feedback] = await _feedback_of(harness, erika)
+    assert feedback.answers["rating"] == 4
 
 
 async def test_forged_callback_data_is_answered_and_ignored(harness: Harness) -> None:
