@@ -40,6 +40,9 @@ class BotData:
     """Per chat, the message showing the buttons of the current question (in memory only:
     after a restart, a question answered by typing keeps its buttons; pressing them later
     shows the current question again)."""
+    lapsing: dict[int, list[int]] = field(default_factory=dict)
+    """Per chat, the messages whose buttons act on the survey under way (Undo), removed
+    once it is over (in memory, bounded as `open_questions`)."""
     background: set[asyncio.Task[Any]] = field(default_factory=set)
     answered_once: dict[tuple[int, str], None] = field(default_factory=dict)
     """Per chat, the edited messages and albums answered already (bounded, in memory)."""

@@ -55,11 +55,14 @@ async def render(outcome: Outcome, update: Update, context: BotContext) -> None:
     query = update.callback_query
     chat = update.effective_chat
     questions = context.bot_data.open_questions
+    lapsing = context.bot_data.lapsing
     if query is not None:
         await _quietly(query.answer(outcome.toast), "answer button")
         if outcome.close_keyboard and query.message is not None:
             if chat is not None and questions.get(chat.id) == query.message.message_id:
                 del questions[chat.id]
+            if chat is not None and query.message.message_id in lapsing.get(chat.id, ()):
+                lapsing[chat.id].remove(query.message.message_id)
             await _quietly(query.edit_message_reply_markup(reply_markup=None), "close keyboard")
         elif outcome.replace_keyboard is not None and query.message is not None:
             # An option toggled at a multiple-choice step: the same message, redrawn buttons.
@@ -68,6 +71,13 @@ async def render(outcome: Outcome, update: Update, context: BotContext) -> None:
     if chat is None:
         return
     pressed = query.message.message_id if query is not None and query.message else None
+    if outcome.survey_over or outcome.question_gone:
+        for lapsed in lapsing.pop(chat.id, []):
+            if lapsed != pressed:
+                await _quietly(
+                    context.bot.edit_message_reply_markup(chat.id, lapsed, reply_markup=None),
+                    "close lapsed keyboard",
+                )
     closing = (query is None and outcome.close_keyboard) or outcome.question_gone
     if closing and chat.id in questions and questions[chat.id] != pressed:
         # A question answered by typing, or discarded: its buttons (Skip, the ratings) go.
@@ -97,9 +107,14 @@ async def send(context: BotContext, chat_id: int, reply: Reply, thread: int | No
         if len(questions) > OPEN_QUESTIONS_KEPT:  # bounded: forget the oldest
             del questions[next(iter(questions))]
 
-    sent = await send_to(
-        context.bot, chat_id, reply, remember if reply.question else None, thread=thread
-    )
+    def lapsing(message_id: int) -> None:
+        kept = context.bot_data.lapsing
+        kept[chat_id] = [*kept.pop(chat_id, []), message_id]
+        if len(kept) > OPEN_QUESTIONS_KEPT:
+            del kept[next(iter(kept))]
+
+    with_buttons = remember if reply.question else lapsing if reply.lapses else None
+    sent = await send_to(context.bot, chat_id, reply, with_buttons, thread=thread)
     if sent and earlier is not None and questions.get(chat_id) != earlier:
         # The question asked again (after a sticker, /start, a stale button): one set of
         # live buttons only, or ticks made on the old copy would not show on the new one.

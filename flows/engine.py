@@ -582,7 +582,7 @@ class Engine:
         )
         data = button_data(state.token, previous.id, UNDO + _mark(addition))
         undo = Button(self.t.gettext("Undo"), data)
-        said = Reply(self.t.gettext("Added to your previous answer."), ((undo,),))
+        said = Reply(self.t.gettext("Added to your previous answer."), ((undo,),), lapses=True)
         return Turn(added, Outcome(replies=(said, self.ask(added, step))), changed=True)
 
     def _refused_as_long(self, state: ConversationState, event: TextInput, note: str) -> Turn:

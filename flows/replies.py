@@ -35,6 +35,9 @@ class Reply:
     proof: bool = False
     """A consent request: the proof of the consent hashes exactly this text, so nothing
     is put in front of it (see `headed`)."""
+    lapses: bool = False
+    """Its buttons act on the survey under way (Undo): the transport removes them once
+    that is over (see `Outcome.survey_over`)."""
 
 
 def headed(notes: tuple[str, ...], replies: tuple[Reply, ...]) -> tuple[Reply, ...]:
@@ -60,7 +63,9 @@ class Outcome:
     press them twice (after a typed answer: those of the question it answered);
     `replace_keyboard` redraws them instead (an option toggled on); `question_gone`, that
     the buttons of the conversation's open question go as well, its answers discarded
-    (found by review: pressed after /abbrechen, they said the survey had expired).
+    (found by review: pressed after /abbrechen, they said the survey had expired);
+    `survey_over`, that the survey was finished, so buttons that act on it go too (see
+    `Reply.lapses`).
     """
 
     replies: tuple[Reply, ...] = ()
@@ -68,6 +73,7 @@ class Outcome:
     close_keyboard: bool = False
     replace_keyboard: Keyboard | None = None
     question_gone: bool = False
+    survey_over: bool = False
 
     @classmethod
     def say(cls, *texts: str) -> Outcome:

@@ -839,7 +839,10 @@ class FeedbackService:
                 self._finished[pseudonym] = (state.token, self.clock())
                 if len(self._finished) > 10_000:
                     del self._finished[next(iter(self._finished))]
-                return await self._still_in_force(pseudonym, flow, turn.completion, t, turn.outcome)
+                # Its Undo buttons go: they cannot take words out of stored feedback (found
+                # by review: shown after the thanks, they did nothing).
+                done = replace(turn.outcome, survey_over=True)
+                return await self._still_in_force(pseudonym, flow, turn.completion, t, done)
             elif turn.changed and turn.state is not None:
                 await self._save(pseudonym, turn.state, fresh=turn.taken_out)
             elif turn.state is not None:  # the question asked again, as good as new

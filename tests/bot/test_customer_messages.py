@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from tests.bot.test_conversation import Seconds, at_the_comment, dated  # noqa: F401
-from tests.harness import Customer, Harness, texts
+from tests.harness import Customer, Harness, labels, texts
 
 
 async def _at_comment(harness: Harness, user_id: int = 4242424242) -> Customer:
@@ -304,6 +304,31 @@ async def test_the_rest_of_a_comment_with_a_number_in_it_is_added_at_a_rating(
     harness.clock.advance(timedelta(seconds=4))
     refused = texts(await erika.send("eine 11"))  # a rating out of the scale, as said
     assert "nicht gespeichert" in refused and "hinzugefügt" not in refused, refused
+
+
+async def test_the_undo_button_goes_when_the_survey_is_finished(harness: Harness) -> None:
+    """Found by review: Undo under "Added to your previous answer" stayed after the thanks,
+    and pressing it then took nothing out of the stored feedback."""
+    erika = await _at_comment(harness)
+    await erika.send("Hallo,")
+    harness.clock.advance(timedelta(seconds=4))
+    [added, _] = await erika.send("das Essen war kalt")
+    assert labels(added) == [["Rückgängig"]], labels(added)
+    harness.clock.advance(timedelta(seconds=30))
+    await erika.press("Nein")
+    shown = {m["message_id"]: m["buttons"] for m in harness.api.messages(erika.chat_id)}
+    assert shown[added["message_id"]] == [], "Undo is gone with the survey"
+    assert await stored_comment(harness, erika) == "Hallo,\ndas Essen war kalt"
+
+
+async def test_an_undo_pressed_while_the_survey_runs_still_works(harness: Harness) -> None:
+    erika = await _at_comment(harness)
+    await erika.send("Hallo,")
+    harness.clock.advance(timedelta(seconds=4))
+    await erika.send("das Essen war kalt")
+    await erika.press("Rückgängig")
+    await erika.press("Nein")
+    assert await stored_comment(harness, erika) == "Hallo,"
 
 
 async def test_more_text_long_after_the_comment_is_said_not_to_be_stored(
