@@ -18,11 +18,16 @@ names where the comment shows them to be names: after a closing ("Viele Grüße,
 Mustermann", "LG Tom", "lg tom", "Gruß Kai (Kundennr. ...)", "Viele Grüße von Erika",
 "LG Erika & Jan", "Regards from John Smith"), a self-introduction ("Mein Name ist ...",
 "my name is ...", "Ich bin Thomas Berger", "Hi, this is Tom from ..."), a title ("Herr
-Müller", "Frau Dr. Schmidt", "Dr. med. Anna Schulz", "Mrs. Jones"), staff named in
-feedback too, a first and last name after a role or a thank-you ("Der Fahrer Jan
-Petersen", "Vielen Dank an Jan Petersen"), or an address sent to a first and last name
-("an Tom Becker, Hauptstr. 5"). A capitalised word alone is none: German capitalises
-every noun, and a brand may look like a title and a name ("Dr. Oetker").
+Müller", "Frau Dr. Schmidt", "Dr. med. Anna Schulz", "Mrs. Jones", also in small letters
+or capitals: "herr müller", "HERR MÜLLER"), staff named in feedback too, a first and last
+name after a role, a relative, a holder's label or a thank-you ("Der Fahrer Jan Petersen",
+"Mein Vater Klaus-Dieter Möller", "Kontoinhaber Hans Meier", "Vielen Dank an Jan
+Petersen"), a common first name alone there or after a word that names ("Der Fahrer Jan",
+"Danke an Kevin", "sie hieß Jessica": a first name with a role and a branch says who works
+there; see flows.first_names), a family ("Familie Nowak"), a name alone on the last line
+("...\nPetra Schmidt"), or a first and last name right before an address ("an Tom Becker,
+Hauptstr. 5", "Jana Wolff, Bergstraße 23, ..."). A capitalised word alone is none: German
+capitalises every noun, and a brand may look like a title and a name ("Dr. Oetker").
 
 Order matters: the most specific patterns run first.
 """
@@ -33,7 +38,9 @@ import functools
 import re
 from collections.abc import Callable
 
+from flows.first_names import AMBIGUOUS_IN_SMALL_LETTERS, FIRST_NAMES
 from flows.i18n import N_, Translator
+from flows.stopwords import STOP_WORDS
 
 # Each starts only where its run of characters starts ((?<!...)): tried from every
 # letter of a long word, the pattern would take time growing with the square of its length.
@@ -70,7 +77,12 @@ _SPELLED_EMAIL = re.compile(
     rf"|(?<![\w.+-])(?!(?i:it|this|that|them|him|her|one|es|das|ihn|sie|ihm|ihr|was|ware)\s)"
     rf"(?:[\w.+-]++\s+(?:at|ät)\s+(?:{_MAIL_PROVIDERS})"
     rf"|(?=[\w+-]*[._+\d])[\w.+-]++\s+(?:at|ät)\s+[\w-]+(?:\.[\w-]+)*)"
-    rf"\.(?:{'|'.join(_TLDS)})\b(?:\.[a-z]{{2}}\b)?",  # "yahoo.co.uk"
+    rf"\.(?:{'|'.join(_TLDS)})\b(?:\.[a-z]{{2}}\b)?"  # "yahoo.co.uk"
+    # "anna (at) gmx de", "Meine Mail: anna schmidt (at) gmx de": a mail provider's and a
+    # top-level domain, the dot left out (found by the corpus review); after "Mail:" the
+    # word before too
+    r"|(?<![\w.+-])(?:(?<=ail:[ ])[\w.+-]+[ ])?[\w.+-]+\s*[(\[{]\s*(?:at|ät)\s*[)\]}]\s*"
+    rf"(?:{_MAIL_PROVIDERS})[ ]+(?:{'|'.join(_TLDS)})\b",
     re.IGNORECASE,
 )
 _URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
@@ -186,8 +198,15 @@ _IPV4 = re.compile(
 # account or policy number; short groups ("1 000 000", "30 Tage") stay.
 # A leading 0 is a phone number's (0151 2345 6789), left to that pattern.
 _GROUPED_NUMBER = re.compile(r"(?<![\d.,+])(?<!\d )[1-9]\d{0,3}(?: \d{2,4}){2,}(?![\d.,])")
+# A German social security (pension insurance) number: area, date of birth, the initial of
+# the birth name, a serial number: "65180539W001", "45 120385 M 123" (found by the corpus
+# review: none of it, or all but "M 123", went). Whole, and only with a real day and month.
+_SOCIAL_SECURITY = re.compile(
+    r"(?<![\w-])\d{2}[ ]?(?P<day>\d{2})(?P<month>\d{2})\d{2}[ ]?[A-Z][ ]?\d{2,3}(?![\w-])"
+)
 # A payment card number: 13 to 19 digits in groups, valid by the Luhn check.
-_CARD = re.compile(r"(?<![\w-])\d{4}(?:[ -]?\d{3,4}){2,4}(?![\w-])")
+# (Never from a 0: "0049 151 12345678" is a phone number that passes the Luhn check.)
+_CARD = re.compile(r"(?<![\w-])[1-9]\d{3}(?:[ -]?\d{3,4}){2,4}(?![\w-])")
 # Dates and times of day are no phone numbers: "01.02.2024", "12.03.", "03/12/2024",
 # "2024-02-01", "08.00-18.00", "8:30". They are set aside while the patterns run, dates
 # first, then times, each only if it is a real date or time standing on its own: never
@@ -234,11 +253,29 @@ _SET_ASIDE = 0xE000  # private-use characters stand for the spans set aside
 _ID = re.compile(
     r"(?:#\s?\d{3,}|\b[A-Z]{1,4}-?\d{4,}\b|\b\d{5,}\b)",
 )
+# Of those, codes no person has (found by the corpus review): a train or a graphics card
+# ("ICE1234", "RTX4090"), a flight after its word ("Flug LH2034"), what a number counts
+# ("120000 km", "25000 Payback-Punkte", "in 10000 Jahren"), a postal code alone ("im Raum
+# 80331", "kein Internet in 80331,": it covers thousands) and a public service number
+# ("Die 116117 war nicht erreichbar").
+_PUBLIC_CODE = re.compile(
+    r"(?:ICE|IC|EC|ECE|IRE|RE|RB|NJ|FLX|TGV|RJX?|EN|RTX|GTX|RX)-?\d{1,4}|116\d{3}|11[02]"
+)
+_FLIGHT_BEFORE = re.compile(
+    r"\b(?i:flug(?:nummer|nr\.?)?|flight(?:[ \t]+(?:number|no\.?))?)[ \t:#]*\Z"
+)
+_FLIGHT = re.compile(r"[A-Z0-9]{2}-?\d{1,4}")
+_AREA_BEFORE = re.compile(
+    r"(?:\b(?i:raum|gebiet|plz|postleitzahl|postleitzahlgebiet|bereich)[ \t:]*"
+    r"|(?P<loose>(?<!\w)(?i:in|im)[ \t]+))\Z"
+)
+_AREA_AFTER = re.compile(r"[ \t]*(?:[,.;!?)]|\Z|\n)")
 # A shorter number that a word names as an id: "Kundennummer 4711", "Bestell-Nr.: 1234",
 # "order no. 123", "Vertragsnummer 12 345 678"; a bare "Rechnung 2031" from four digits
 # on. The word stays, the number goes. ("Kundenservice 100 Punkte" keeps its number.)
+# ("Best.-Nr. 4711" with its dot only: "best no. 1" is praise.)
 _ID_WORD = (
-    r"\b(?:kunden|kd|bestell|auftrags?|rechnungs?|vertrags?|vorgangs?|"
+    r"\b(?:kunden|kd|bestell|best\.|auftrags?|rechnungs?|vertrags?|vorgangs?|"
     r"order|customer|invoice|account|contract|ticket|konto)"
 )
 # Identity documents (found by a staff-side review: "Ausweisnummer L01X00T47",
@@ -250,9 +287,13 @@ _ID_DOCUMENT = (
 )
 # Words that name an id only with "nummer" after them: alone, "Schaden 1500", "Police
 # 2024" and "booking 2024" are an amount and years; "Pass" alone is "Pass auf".
+# Staff numbers too ("Fahrer Nr. 4471", "Agent ID 4471", "Personalnummer 4471": a staff
+# member's number names them as their name does; found by the corpus review).
 _NUMBERED_ID_WORD = (
     r"\b(?:mitglieds|reservierungs|buchungs|patienten|versicherten|versicherungs|referenz"
     r"|schadens|member(?:ship)?|booking|reservation|reference|policy|police|pass"
+    r"|sozialversicherungs|rentenversicherungs|sv|(?:bus|taxi|liefer|paket)?fahrer"
+    r"|mitarbeiter|personal|dienst|agent|employee|staff"
     rf"|(?P<document>{_ID_DOCUMENT}))"
 )
 # After such a word and "nummer", also a code of capitals and digits: "Buchungsnummer
@@ -268,7 +309,8 @@ _NAMED_ID = re.compile(
     r"|(?(document)[\s:#.-]+(?:(?:ist|lautet|lautete|war|is|was)[\s:]+)?"
     r"(?=(?-i:[A-Z0-9]{0,11}[A-Z])(?-i:[A-Z]{0,11}\d)|(?-i:[a-z0-9]{0,11}[a-z])(?-i:[a-z]{0,11}\d))"
     r"|(?!))))"
-    r"(?P<number>\d(?:[ /-]?\d){2,}\b"
+    # (letters between groups of digits: "Schadensnummer 2024-SN-884412", one number)
+    r"(?P<number>\d(?:[ /-]?\d){2,}(?:-(?-i:[A-Z]{1,4})-\d{2,})?\b"
     r"|(?-i:(?=[A-Z0-9]{0,11}[A-Z])[A-Z0-9]{5,12}(?:[-/][A-Z0-9]{1,12}){0,3})\b"
     # a document's in small letters, as typed on a phone ("Ausweis: l01x00t47")
     r"|(?(document)(?-i:(?=[a-z0-9]{0,11}[a-z])(?=[a-z]{0,11}\d)[a-z0-9]{5,12})\b|(?!)))",
@@ -368,6 +410,11 @@ _THANKED = (
     "google apple samsung congstar sparkasse volksbank postbank commerzbank ikea lidl aldi "
     "rewe edeka netflix spotify dhl hermes ups fedex bahn"
 ).split()
+# Nor these, the first word of a brand or a shop ("Danke, Deutsche Bahn!", "Thanks to Royal
+# Mail", "Black Friday").
+_NOT_PEOPLE = (
+    "deutsche deutschen royal british black cyber fast quick free express next same new old"
+).split()
 _DESCRIPTION = rf"(?i:{'|'.join(_DESCRIPTIONS)})\b"
 _DESCRIBED = rf"(?!{_DESCRIPTION})"
 # One word of a name: "Erika", "Yılmaz", "McDonald", "O'Brien", "Müller-Lüdenscheidt".
@@ -417,7 +464,12 @@ _TITLE = (
     rf"(?!{_BRANDS})(?>(?:Herrn?|Frau)(?:[ \t]+(?:{_ROLE}))?(?:[ \t]+{_DEGREES})?"
     # "Hr Bauer" without its dot too, but not the HR department ("Hr Abteilung")
     r"|(?:Hr\.|Hr(?![ \t]+(?i:abteilung|team|bereich|department|manager|managerin|business"
-    r"|partner)\b)|Fr\.|Mrs?\.?|Ms\.?)"
+    r"|partner)\b)|Fr\.|Mrs?\.?|Ms\.?"
+    # "Fr Schmidt" without its dot too (found by the corpus review), but not a Friday: "Mo
+    # bis Fr Ruhetag", "Do Fr Sa", "ab Fr Nachmittag" ("Mo-Fr 9" is kept by _TITLED_NAME)
+    r"|(?<![Bb]is[ \t])(?<![Uu]nd[ \t])(?<![AaUu][bm][ \t])(?<!(?:Mo|Di|Mi|Do|Sa|So)[ \t])"
+    r"(?<!(?:Mo|Di|Mi|Do|Sa|So),[ \t])"
+    rf"Fr(?=[ \t]+[{_UPPER}][{_LOWER}]{{2}})(?![ \t]+(?:Sa|So|Mo|Di|Mi|Do)\b))"
     rf"(?:[ \t]+{_DEGREES})?|{_DEGREES})"
 )
 # "Viele Grüße, Erika Mustermann", "LG Tom", "Gruß\nEure Anna", "Cheers, John": a name
@@ -425,10 +477,15 @@ _TITLE = (
 # After a thank-you ("Danke\nSuper Service") a name on the next line ends the comment.
 # After a closing, contact data may follow on the line ("Erika Muster. Tel 0170 1234567"),
 # or a parenthesis ending it ("Regards, Hannah (order #55-221100)"), see sign_off.
+# (Found by the corpus review: "Viele liebe Grüße, Hans", "Liebe Grüße und bis bald,
+# Petra", "Hochachtungsvoll\nGerhard Schröder-Klein", "Herzlichst, Ihre Ingrid Vogel",
+# "Signed, Tom Baker", "cheers, mike": two words before "Grüße", and more closings.)
 _CLOSING = (
     r"(?:mit[ \t]+)?(?:(?:viele|vielen|liebe|lieben|beste|besten|herzliche|herzlichen"
-    r"|freundliche|freundlichen|schöne|schönen)[ \t]+)?(?:grüße|grüßen|grüsse|grüssen|gruß"
-    r"|gruss)|mfg|lg|glg|vg|(?:best|kind|kindest|warm|warmest)[ \t]+regards|regards"
+    r"|freundliche|freundlichen|schöne|schönen)[ \t]+){0,2}(?:grüße|grüßen|grüsse|grüssen|gruß"
+    r"|gruss)(?:[ \t]+und[ \t]+bis[ \t]+(?:bald|dann|zum[ \t]+nächsten[ \t]+mal))?"
+    r"|hochachtungsvoll|herzlichst|signed|xoxo"
+    r"|mfg|lg|glg|vg|(?:best|kind|kindest|warm|warmest)[ \t]+regards|regards"
     r"|best[ \t]+wishes|all[ \t]+the[ \t]+best|sincerely|yours[ \t]+(?:sincerely|truly"
     # after a line break or the end of a sentence ("BR, Tagesschau" opening a comment is
     # the broadcaster; for one opening it with a line break, see _SIGN_OFF)
@@ -441,10 +498,13 @@ _CONTACT_LABEL = (
     r"|kundennummer|kunden-?nr|kd-?nr|customer|account|nr|no|number|nummer|id"
 )
 _THANKS = (
-    r"danke(?:[ \t]*schön)?|(?:vielen|besten|herzlichen)[ \t]+dank"
-    r"|(?:thanks|thank[ \t]+you)(?:[ \t]+(?:a[ \t]+lot|so[ \t]+much|very[ \t]+much))?"
-    r"|many[ \t]+thanks|thx|cheers(?:[ \t]+mate)?|tschüss|tschüs|ciao"
+    r"(?:danke(?:[ \t]*schön)?|(?:vielen|besten|herzlichen)[ \t]+dank)(?:[ \t]+im[ \t]+voraus)?"
+    r"|(?:thanks|thank[ \t]+you)(?:[ \t]+(?:a[ \t]+lot|so[ \t]+much|very[ \t]+much"
+    r"|in[ \t]+advance))?|many[ \t]+thanks|thx|tschüss|tschüs|ciao"
 )
+# A thank-you and a closing at once: a name in small letters after it too ("cheers, mike"),
+# but no brand ("Cheers, Amazon"). See _SIGN_OFF.
+_CHEERS = r"cheers(?:[ \t]+mate)?"
 # After a closing, a name typed in small letters: "lg tom", "kind regards\njohn smith"
 # (not after a thank-you: "Danke, läuft"), one or two words that are not words of the
 # language nor wishes ("Gruß, gute Besserung", "best regards, merry christmas"). Not in
@@ -456,7 +516,7 @@ _WISHES = (
     "done well bye bleib bleibt bleiben gesund stay safe"
 ).split()
 _LOOSE_WORD = (
-    rf"(?!(?i:{'|'.join(_NOT_NAMES + _WISHES)}|{_CLOSING}|{_THANKS})\b){_DESCRIBED}"
+    rf"(?!(?i:{'|'.join(_NOT_NAMES + _WISHES)}|{_CLOSING}|{_THANKS}|{_CHEERS})\b){_DESCRIBED}"
     rf"[{_LOWER}]{{2,}}(?:-[{_LOWER}]{{2,}})?\b"
 )
 _CITY_WORD = rf"{_NOT_A_NAME}[{_UPPER}][{_LOWER}]+\b"
@@ -475,10 +535,19 @@ _LOVE = r"(?:(?:lots[ \t]+of|much|all[ \t]+my)[ \t]+)?love"
 # review: the second name stopped the match, and the whole sign-off stayed).
 _AND = r"(?:[ \t]*+[&+][ \t]*+|[ \t]+(?:und|and|u\.)[ \t]+)"
 _NAMES = rf"{_NAME}(?:{_AND}(?:{_TITLE}[ \t]+)?{_NAME})?"
-# What may end a sign-off's name: the line, contact data, a parenthesis (see sign_off)
-_SIGN_OFF_END = rf"(?=[^\w\n]*(?:[\n\[]|\Z)|[ \t]*\(|[^\w\n]{{1,3}}(?i:{_CONTACT_LABEL})\b)"
+_LOOSE_WORDS = rf"{_LOOSE_WORD}(?:[ \t]+{_LOOSE_WORD})?"
+# Where a sign-off's writer is from, after the name: "Cheers, Mike from Leeds" (found by
+# the corpus review), "Gruß, Jan aus Kiel". The place stays.
+_FROM_CITY = re.compile(rf"[ \t]+(?i:from|aus)[ \t]+{_CITY}(?=[^\w\n]*(?:\n|\Z))")
+# What may end a sign-off's name: the line, contact data, a parenthesis, where from (see
+# sign_off)
+_SIGN_OFF_END = (
+    rf"(?=[^\w\n]*(?:[\n\[]|\Z)|[ \t]*\(|[^\w\n]{{1,3}}(?i:{_CONTACT_LABEL})\b"
+    rf"|{_FROM_CITY.pattern})"
+)
 _SIGN_OFF = re.compile(
-    rf"(?<!\w)(?<!\w[ \t])(?P<lead>(?i:(?P<closing>{_CLOSING})|(?P<thanks>{_THANKS})"
+    rf"(?<!\w)(?<!\w[ \t])(?P<lead>(?i:(?P<closing>{_CLOSING})|(?P<cheers>{_CHEERS})"
+    rf"|(?P<thanks>{_THANKS})"
     # "Best,\nEmily" opening a comment: only a name after it, no words in small letters
     # ("Best,\nfast delivery")
     rf"|(?P<opening>\A(?:best|br)(?=[ \t]*,[ \t]*\n)|{_LOVE}(?=[ \t]*,)))\b"
@@ -493,9 +562,22 @@ _SIGN_OFF = re.compile(
     # "Ihre Erika", and as friends write it, "eure Erika" (found by a staff-side review)
     r"(?:(?:(?i:ihre?|euer|eure|deine?|your)|i\.[ \t]?[AV]\.)[ \t]+)?)"
     # (nor a closing on the next line: "Thanks a lot.\nBest,\nEmily" is signed by Emily)
-    rf"(?(thanks)(?!(?i:{'|'.join(_THANKED)}|{_CLOSING})\b)|)"
-    rf"(?:{_TITLE}[ \t]+)?(?:{_NAMES}|(?(closing){_LOOSE_WORD}(?:[ \t]+{_LOOSE_WORD})?|(?!)))"
+    # (nor a brand: "Danke, Deutsche Bahn!", "Thank you, Deutsche Telekom", found by the
+    # corpus review)
+    rf"(?(thanks)(?!(?i:{'|'.join(_THANKED + _NOT_PEOPLE)}|{_CLOSING})\b)"
+    rf"|(?(cheers)(?!(?i:{'|'.join(_THANKED + _NOT_PEOPLE)}|{_CLOSING})\b)|))"
+    rf"(?:{_TITLE}[ \t]+)?(?:{_NAMES}|(?(closing){_LOOSE_WORDS}|(?(cheers){_LOOSE_WORDS}|(?!))))"
     rf"{_SIGN_OFF_END}"
+)
+# A first and a last name alone at the end, a signature with no closing: on the last line
+# ("Leider wieder falsch geliefert.\nPetra Schmidt"), after the last sentence ("Servus,
+# passt scho. Sepp Huber"), or as the whole comment ("Achim Müller-Lüdenscheidt"; found by
+# the corpus review). From a common first name only (see last_line): "Tolle Pizza\nGerne
+# Wieder", "Bestellung kam nicht.\nAmazon Prime", "Top.\nTom Tailor" stay.
+_LAST_LINE_NAME = re.compile(
+    r"(?P<lead>(?:\A|(?<=\n)|(?<=[.!?])(?<!Dr\.)(?<!Nr\.)(?<!St\.)(?<!Fr\.)(?<!Hr\.)[ \t]+"
+    r"|(?<=[.!?][)\"'])[ \t]+)[ \t]*)"
+    rf"(?P<name>(?>{_FULL_NAME}))(?=[^\w\n]*\Z)"
 )
 # "Viele Grüße von Erika Mustermann", "Viele Grüße\nvon Erika", "Gruß aus Kiel von Jan
 # Petersen", "Regards from John Smith", "Love from Emily Brown": whom a closing is from
@@ -557,16 +639,75 @@ _THIS_IS = re.compile(
 )
 # "Herr Müller", "Frau Dr. Schmidt", "Hr. Meier", "Mrs. Jones", "Mr van Dijk": the title
 # goes with the name, for a title with a single name still says who. Not "Frau am
-# Empfang", "Herr der Ringe", "Mo.–Fr. Service", "2 Hr. Wartezeit". "von" is left out
-# for "Frau von der Post" and "der Herr von Vodafone".
+# Empfang", "Herr der Ringe", "Mo.–Fr. Service", "2 Hr. Wartezeit". "von" and "zu" only
+# before a name, not "Frau von der Post" nor "der Herr von Vodafone" (see _titled), and
+# a particle before the last name too: "Herr von Bülow", "Frau von der Heide", "Frau de la
+# Cruz", "Herr Dr. Klaus-Peter von Schönebeck" (found by the corpus review, as was "Herr
+# Müller/Frau Schmidt": a title after "/" unless after a day or a number, "Mo./Fr.").
+_NAME_PARTICLES = (
+    r"(?:(?:(?P<von>von|zu)|van)(?:[ \t]+(?:der|dem|den))?|de(?:[ \t]+la)?|di|da|du|del|della"
+    r"|dos|el|al|ten|ter)[ \t]+"
+)
 _TITLED_NAME = re.compile(
-    rf"(?<![\w.–/-])(?<![\d–-][ \t]){_TITLE}"
+    rf"(?<![\w.–-])(?<![\d.]/)(?<!(?:Mo|Di|Mi|Do|Sa|So)/)(?<![\d–-][ \t]){_TITLE}"
     # "Hr.Meier", "Dr.Weber", "Mrs.Jones"; not "Fr.Sa." (Friday), "Ms.Excel", "Hr.Abteilung"
     rf"(?:[ \t]+|(?:(?<=Hr\.)|(?<=Mr\.)|(?<=rs\.)|(?<=Dr\.)|(?<=of\.))"
     rf"(?!(?i:abteilung|team|bereich|department|manager|business|partner)\b)"
     rf"(?=[{_UPPER}][{_LOWER}]))"
-    rf"(?:(?:van|de|di|da|du|del|della|ten|ter)[ \t]+){{0,2}}{_DESCRIBED}{_LATER_NAME_WORD}"
-    rf"(?:[ \t]+{_LATER_NAME_WORD})?"
+    rf"(?:{_NAME_PARTICLES})?{_DESCRIBED}{_LATER_NAME_WORD}"
+    rf"(?:[ \t]+{_NAME_PARTICLES.replace('?P<von>', '?P<von2>')}{_LATER_NAME_WORD}"
+    rf"|[ \t]+{_LATER_NAME_WORD})?"
+)
+# A title before a name typed in small letters or in capitals, as on a phone or in anger:
+# "herr müller hat mir gesagt", "hr. schulz war sehr kompetent", "der chef herr
+# papadopoulos", "HERR MÜLLER VOM KUNDENSERVICE" (found by the corpus review). A word in
+# small letters is any word: so none of the language ("frau am empfang", "herr der ringe",
+# "frau mitte 40", "herr ober", "frau holle"), and no noun "Frau" or "Herr" after an article
+# or an adjective ("die frau meinte", "ein netter herr sagte"; see _plain_titled). "Fr." is
+# left out: "am fr. geschlossen" is a Friday. A second word only after a first name
+# ("herr klaus müller").
+_PLAIN_WORD = (
+    rf"(?:[{_LOWER}]{{2,}}(?:-[{_LOWER}]{{2,}})?|[{_UPPER}]{{2,}}(?:-[{_UPPER}]{{2,}})?)\b"
+)
+_PLAIN_TITLED_NAME = re.compile(
+    rf"(?<![\w.–/-])(?<![\d–-][ \t])(?P<title>(?i:herrn?|frau|hr\.?))[ \t]+"
+    rf"(?P<first>{_PLAIN_WORD})(?![.-]?\w)(?:[ \t]+(?P<second>{_PLAIN_WORD})(?![.-]?\w))?"
+)
+_NOUN_BEFORE = re.compile(
+    r"(?<!\w)(?:als|d(?:ie|er|en|em|es)|eine?[mnrs]?|kein(?:e[mnrs]?)?|dies(?:e[mnrs]?)?"
+    r"|jed(?:e[mnrs]?)|welche[mnrs]?|(?:m|d|s)eine[mnrs]?|ihre[mnrs]?|unsere[mnrs]?"
+    r"|(?:nett|freundlich|unfreundlich|hilfsbereit|jung|alt|älter|ält|lieb|kompetent"
+    r"|sympathisch|ander|gleich|selb|erst|zweit|dritt|toll|super|nächst|letzt|ganz|arm"
+    r"|gut|schön|groß|klein|dick|blond|nervös|gestresst|überfordert)(?:e[mnrs]?)?)"
+    r"[ \t]+\Z",
+    re.IGNORECASE,
+)
+# "als herr angeschrieben", "frau ausgeflippt": a verb's participle, no name.
+_PARTICIPLE = re.compile(
+    r"(?:an|ab|auf|aus|ein|zu|vor|mit|nach|durch|zurück|weg)?ge\w{2,}(?:t|en)\Z"
+)
+_NO_PLAIN_NAMES = frozenset((*_NOT_NAMES, *_DESCRIPTIONS, *STOP_WORDS, *_THANKED)) | frozenset(
+    "von van de di da du del della la le zu ten ter dos el al ca holle doktor doktorin "
+    "professor professorin direktor direktorin abteilung team bereich department manager "
+    "managerin business partner ober kollege kollegin chef chefin und oder sagte meinte "
+    "fragte rief kam ging stand saß sitzt steht hat war ist erklärte antwortete wollte "
+    "konnte musste sollte durfte gab nahm half hilft macht machte redete sprach spricht "
+    "schrie lachte telefonierte schrieb hilfsbereit nett freundlich unfreundlich kompetent "
+    "zuständig zuvorkommend bemüht genervt höflich unhöflich pampig frech".split()
+)
+# What follows "von" as a place or a firm, not a name: "Frau von der Post", "Herr von der
+# Stadt", "Frau von der Krankenkasse", "Herr vom Amt".
+_INSTITUTIONS = frozenset(
+    "post bank stadt gemeinde polizei feuerwehr bahn kasse krankenkasse rezeption empfang "
+    "theke info information firma agentur verwaltung hausverwaltung versicherung behörde "
+    "telekom vodafone caritas diakonie tafel apotheke praxis klinik station stadtwerke "
+    "schule kita uni universität kirche bücherei bibliothek presse zeitung konkurrenz "
+    "nebenan gegenüber oben unten vorne hinten ".split()
+)
+_INSTITUTION = re.compile(
+    r"\w*(?:amt|ämter|kasse|bank|werke?|center|zentrale|dienst|service|verwaltung|behörde"
+    r"|versicherung|agentur|gesellschaft|verein|gmbh|firma|markt|haus|hof)\Z",
+    re.IGNORECASE,
 )
 # "12", "5a", "7 b", "12-14", "3/1", "45/3/12" (staircase and door in Vienna); not part
 # of a longer number or a decimal.
@@ -584,6 +725,10 @@ _COUNTED = (
     r"|personen|mitglieder|mitgliedern|bestellungen|exemplare|years|miles|kilometres"
     r"|kilometers|hours|minutes|days|weeks|months|euros|points|people|customers)\b"
 )
+# (Also in a compound, and as a unit: "25000 Payback-Punkte", "120000 km"; see _ID.)
+_COUNTED_AFTER = re.compile(
+    rf"[ \t]*(?:(?:[{_UPPER}][{_LOWER}]+-)?{_COUNTED}|(?i:km|kwh|kg|qm|mi)\b|€)"
+)
 _POSTAL_TAIL = (
     rf"(?P<postal>,?(?:(?:[ \t]*\n)?[ \t]*(?:(?:A|D)-)?\d{{5}}"
     # four digits, not a year since 1950 ("Lindenstraße 3, 2019 Neubau")
@@ -597,9 +742,25 @@ _POSTAL_TAIL = (
 _STREET = re.compile(
     rf"(?<![\w-])(?P<street>{_NOT_A_NAME}[{_UPPER}][{_LOWER}]*er?[ \t]+(?:Stra(?:ß|ss)e"
     r"|Str\.|Weg|Platz|Ring|Markt|Allee|Gasse|Damm|Ufer|Chaussee)"
-    rf"|[{_UPPER}][\w-]{{0,60}}(?i:stra(?:ß|ss)e|str\.?|gasse|allee|chaussee|promenade|weg"
+    # (an adjective before it goes along: "Alte Landstraße 8", found by the corpus review)
+    r"|(?:(?:Alte|Neue|Hohe|Lange|Große|Kleine|Obere|Untere|Breite|Kurze|Krumme|Schmale"
+    r"|Stille|Hintere|Vordere|Innere|Äußere)[rn]?[ \t]+)?"
+    rf"[{_UPPER}][\w-]{{0,60}}(?i:stra(?:ß|ss)e|str\.?|gasse|allee|chaussee|promenade|weg"
     r"|platz|ring|markt|damm|ufer|pfad|steig|stieg|graben|kamp))"
     rf"(?:[ \t]+|(?<=\.)){_HOUSE_NUMBER}{_POSTAL_TAIL}"
+)
+# A street typed in small letters: "meine adresse ist lindenweg 7, 50667 köln", "hauptstraße
+# 12 10115 berlin" (found by the corpus review: only the postal code went). With a postal
+# code and a city after it, or after a word for an address; and a street's ending that
+# says so ("rückweg 2 stunden" has neither).
+_SMALL_STREET = re.compile(
+    r"(?P<lead>\b(?i:adresse|anschrift|wohne[ \t]+(?:in[ \t]+der|im|am))"
+    r"(?:[ \t]+(?i:ist|lautet))?[ \t]*:?[ \t]+)?"
+    rf"(?<![\w-])(?P<street>[{_LOWER}][{_LOWER}-]{{0,40}}"
+    r"(?:stra(?:ß|ss)e|str\.|allee|gasse|weg|platz|ring|damm))"
+    rf"[ \t]+{_HOUSE_NUMBER}"
+    rf"(?P<postal>,?[ \t]*\d{{5}}[ \t]+(?!{_COUNTED}|(?i:{'|'.join(_NOT_NAMES)})\b)"
+    rf"[{_UPPER}{_LOWER}][{_LOWER}]+(?:-[{_UPPER}{_LOWER}][{_LOWER}]+)*\b)?"
 )
 _UNAMBIGUOUS_STREET = re.compile(r"(?i:stra(?:ß|ss)e|str\.?|gasse|allee|chaussee|promenade)$")
 _NOT_STREETS = re.compile(
@@ -715,6 +876,11 @@ _NAME_BEFORE_ADDRESS = re.compile(
     rf"(?P<gap>[ \t]*+[,\n][ \t]*+)(?={_MARKS})"
     rf"|(?P<line>(?:\A|(?<=\n))[ \t]*+)(?:{_TITLE}[ \t]+)?(?!{_FEEDBACK_WORD})(?>{_FULL_NAME})"
     rf"(?P<above>[ \t]*+[,\n][ \t]*+)(?={_POSTAL_MARK})"
+    # anywhere, a first and a last name and a comma right before an address: "Rücksendung an
+    # mich: Jana Wolff, Bergstraße 23, ...", "Anyway, Tom Baker, 12 Oak Road" (found by the
+    # corpus review); from a common first name on (see addressee)
+    rf"|(?<![\w-])(?P<near>(?!{_FEEDBACK_WORD})(?>{_FULL_NAME}))(?P<comma>[ \t]*+,[ \t]*+)"
+    rf"(?={_MARKS})"
 )
 
 # "attn. Julia Roth", "z. Hd. Herrn Meier", "c/o Anna Schulz": whom a thing goes to,
@@ -729,8 +895,13 @@ _FOR_THE_ATTENTION = re.compile(
 # or a thank-you to someone (found by a staff-side review: staff named are personal data).
 # German capitalises every noun, so no capitalised word may follow them, nor may they be
 # a shop ("Danke an Media Markt", "Thanks to Royal Mail") or any word known as no name
-# (see _is_person). "Der Fahrer war nett" and "Dank an Ihre Kollegen" name no one; "Der
-# Fahrer Jan" is left, as "Anna war super" is. (Each role also ending in "-in": "Fahrerin".)
+# (see _is_person). "Der Fahrer war nett" and "Dank an Ihre Kollegen" name no one. A first
+# name alone after them goes too, if it is a common one (see _FIRST_NAME_AFTER_CUE): a
+# first name with a role and a branch says who works there (a DPO's decision, after the
+# corpus review; before it "Der Fahrer Jan" was left). "Anna war super", with no cue, is
+# left. Relatives and holders of an account or a parcel are roles too ("Mein Vater
+# Klaus-Dieter Möller", "Kontoinhaber Hans Meier", "Empfänger: Hans Meier"). (Each role
+# also ending in "-in": "Fahrerin".)
 _PERSON_ROLES = (
     *("fahrer", "paketfahrer", "busfahrer", "taxifahrer", "lieferfahrer", "kurierfahrer"),
     *("bote", "botin", "paketbote", "paketbotin", "postbote", "postbotin", "zusteller"),
@@ -741,14 +912,36 @@ _PERSON_ROLES = (
     *("ärztin", "apotheker", "azubi", "driver", "courier", "colleague", "waiter", "waitress"),
     *("receptionist", "nurse", "technician", "cashier", "agent", "employee", "consultant"),
     *("representative", "advisor", "adviser", "pharmacist"),
+    # found by the corpus review
+    *("concierge", "bedienung", "server", "schwester", "krankenschwester", "arzthelfer"),
+    *("zugbegleiter", "schaffner", "rezeptionist", "friseur", "frisör", "barkeeper"),
+    *("barista", "köchin", "reiseleiter", "lehrer", "erzieher", "hebamme"),
+    *("physiotherapeut", "therapeut", "masseur", "flugbegleiter", "stewardess", "praktikant"),
+    *("aushilfe", "schichtleiter", "teamleiter", "bankberater", "mechaniker", "zahnarzt"),
+    *("bartender", "chef", "cook", "housekeeper", "doorman", "porter", "teacher"),
+    *("dentist", "mechanic", "manager", "supervisor", "trainee", "host", "hostess"),
+    *("vater", "mutter", "mann", "ehemann", "ehefrau", "gatte", "gattin", "sohn", "tochter"),
+    *("bruder", "oma", "opa", "tante", "onkel", "enkel", "enkelin", "neffe", "nichte"),
+    *("cousin", "cousine", "freund", "partner", "lebensgefährte", "lebensgefährtin"),
+    *("schwiegermutter", "schwiegervater", "schwager", "schwägerin", "husband"),
+    *("wife", "son", "daughter", "brother", "sister", "mother", "father", "mum", "mom"),
+    *("dad", "grandma", "grandpa", "granny", "grandson", "granddaughter", "nephew", "niece"),
+    *("aunt", "uncle", "friend", "boyfriend", "girlfriend", "fiancé", "fiancée", "verlobte"),
+    *("kontoinhaber", "karteninhaber", "inhaber", "empfänger", "absender", "cardholder"),
+    *("versicherungsnehmer", "recipient", "sender", "addressee", "account[ \\t]+holder"),
+    *("policyholder", "beneficiary"),
+)
+# A word that names whoever comes next: "sie hieß Jessica", "Er heißt Kevin", "the guy
+# called Dave", "Her name was Olga" (found by the corpus review). Only a common first
+# name after them (see _FIRST_NAME_AFTER_CUE).
+_NAMING = (
+    *("hieß", "hiess", "heißt", "heisst", "namens", "called", "named"),
+    *("name[ \t]+(?:is|was)", "name's"),
 )
 _TO_SOMEONE = (
     *("danke[ \t]+an", "dank[ \t]+an", "lob[ \t]+an", "kompliment[ \t]+an", "thanks[ \t]+to"),
     *("thank[ \t]+you[ \t]+to", "kudos[ \t]+to"),
 )
-_NOT_PEOPLE = (
-    "deutsche deutschen royal british black cyber fast quick free express next same new old"
-).split()
 # Nor any word of them one of a brand, a team, a place or a thing (found by review:
 # "Thanks to Uber Eats", "Danke an Lieferando Berlin", "Großes Lob an Küche Süd", "Der
 # Fahrer Mercedes Sprinter", "Mitarbeiter Kundendienst Hotline"). Precision before recall:
@@ -793,6 +986,53 @@ _NAME_AFTER_ROLE = re.compile(
     rf"(?![ \t]+[{_UPPER}]|{_NOT_AFTER_A_PERSON}))?"
     rf"(?![ \t]+[{_UPPER}]|{_NOT_AFTER_A_PERSON})"
 )
+# A common first name alone after a role, a thank-you to someone or a word that names
+# ("Kellner Tobias war aufmerksam", "Der Concierge Giuseppe", "der support mitarbeiter
+# kevin", "Our server Jake", "Danke an Kevin und Chantal", "sie hieß Jessica", "the guy
+# called Dave", "dank an d'resi", found by the corpus review), in quotes too ("Namensschild
+# 'Dennis'"). Only one of FIRST_NAMES (in small letters only one that is no word: "der
+# fahrer max 5 Minuten zu spät"), and no capitalised word of a name after it ("Danke an
+# Marco Polo", "Toni's Pizzeria"; see first_name). Not "Der Fahrer kam pünktlich", "Danke
+# an alle", "Kellner war nett", "Mark my words".
+_FIRST_NAME_WORD = rf"[{_UPPER}{_LOWER}][{_LOWER}]+(?:-[{_UPPER}{_LOWER}][{_LOWER}]+)?\b(?![-'’]\w)"
+_FIRST_NAME_AFTER_CUE = re.compile(
+    rf"(?P<lead>(?<!\w){_any_of(_PERSON_ROLES + _TO_SOMEONE + _NAMING)}(?:in)?\b"
+    r"(?:[ \t]*:)?[ \t]+(?:[‚‘'\"„“»«›‹]|[dD]['’])?)"
+    rf"(?P<name>{_FIRST_NAME_WORD})(?:(?P<also>{_AND})(?P<second>{_FIRST_NAME_WORD}))?"
+)
+# A name tag, and a surname where a word says it is one: "Namensschild 'S. Kowalczyk'",
+# "namen schild ‚Dennis‘", "her name tag said Olga", "bitte klingeln bei Wagner",
+# "Reservierung lief auf Nguyen", "auf den Namen Yılmaz", "ask for Kowalski" (found by the
+# corpus review). Any name in quotes after a name tag; without quotes, a common first name
+# there (see surname); after "ask for", a common first name or any name after a phone
+# number ("Phone: [Phone], ask for Kowalski"). Not "Namensschild war nicht zu sehen",
+# "klingeln bei Nachbarn", "ask for Help", "Reservierung lief auf Hochtouren".
+_NAME_TAG = r"(?P<tag>namens?[ \t-]?schild|name[ \t-]?(?:tag|badge))(?:[ \t]+(?:said|says|sagte))?"
+_SURNAME_CUE = re.compile(
+    rf"(?P<lead>(?<!\w)(?i:{_NAME_TAG}|klingeln[ \t]+bei|läuten[ \t]+bei"
+    r"|(?:reservierung|buchung|bestellung|tisch|zimmer)[ \t]+(?:lief|läuft|war|ist)[ \t]+auf"
+    r"|auf[ \t]+den[ \t]+namen|(?P<ask>ask[ \t]+for)|booked[ \t]+under"
+    r"|under[ \t]+the[ \t]+name)"
+    r"[ \t]*:?[ \t]*(?P<quote>[‚‘'\"„“»«›‹][ \t]*)?)"
+    rf"(?!(?i:familie|fam)\b)(?P<name>(?>{_NAME}))(?![-'’]\w)"
+)
+# Brands named as a first and a last name: "Tom Tailor", "Marc O'Polo", "Max Bahr".
+_BRAND_NAMES = frozenset("Tailor O'Polo Bahr Kart Potter Beam Wolfskin Boss Kors".split())
+_NOT_SURNAMES = frozenset(
+    "nachbarn nachbar nachbarin hochtouren hochbetrieb sparflamme anfrage wunsch".split()
+)
+# "Familie Nowak", "Fam. Becker", "Familie Schulz-Yılmaz": a family's name (found by the
+# corpus review). "Familie" stays, and no noun after it ("Familie Urlaub gebucht").
+_FAMILY = re.compile(
+    rf"(?P<lead>(?<![\w.])(?:Familie|Fam\.|familie|fam\.|FAMILIE)[ \t]+)"
+    rf"(?P<name>{_DESCRIBED}{_LATER_NAME_WORD})(?![-'’]\w)"
+)
+_NOT_FAMILIES = frozenset(
+    "urlaub zimmer ticket tarif karte paket kinder eltern freunde feier fest essen hotel "
+    "pizza menü angebot rabatt wochenende ausflug auto haus sache leben bonus geburtstag "
+    "hochzeit beruf arbeit zeit glück sonntag familie".split()
+)
+_CAPITALISED_AFTER = re.compile(rf"[ \t]+(?P<word>[{_UPPER}][\w'’-]*)")
 # A word of a name does not end so; a German noun often does ("Rechnung", "Wartezeit").
 _COMMON_NOUN = re.compile(r"\w{3}(?:ung|heit|keit|schaft|tion|ität|ismus|zeit)\Z")
 _FEEDBACK = re.compile(_FEEDBACK_WORD)
@@ -865,6 +1105,10 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             return placeholder("iban")
         return placeholder("id") if _digits(match.group(0)) >= _IBAN_DIGITS else match.group(0)
 
+    def social_security(match: re.Match[str]) -> str:
+        real = 1 <= int(match["day"]) <= 31 and 1 <= int(match["month"]) <= 12
+        return placeholder("id") if real else match.group(0)
+
     def card(match: re.Match[str]) -> str:
         return placeholder("id") if _luhn_valid(match.group(0)) else match.group(0)
 
@@ -891,7 +1135,20 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             return address(match)
         return address(match) if nothing_follows(match) else match.group(0)
 
+    def small_street(match: re.Match[str]) -> str:
+        if not (match["postal"] or match["lead"]) or _NOT_STREETS.fullmatch(match["street"]):
+            return match.group(0)
+        return (match["lead"] or "") + address(match)
+
     def addressee(match: re.Match[str]) -> str:
+        if match["near"] is not None:
+            words = match["near"].split()
+            for index, word in enumerate(words[:-1]):
+                rest = " ".join(words[index:])
+                if _is_first_name(word) and _is_person(rest) and words[-1] not in _BRAND_NAMES:
+                    kept = match["near"][: match["near"].rindex(rest)]
+                    return kept + placeholder("name") + match["comma"]
+            return match.group(0)
         if match["lead"] is not None:
             return match["lead"] + placeholder("name") + match["gap"]
         return match["line"] + placeholder("name") + match["above"]
@@ -899,14 +1156,20 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
     def signed(match: re.Match[str]) -> str:
         # "Gruß Kai (Kundennr. [Number])", "Erika Muster. Tel [Phone]": after a closing,
         # not after a thank-you ("Thanks, Amazon (not)", "Danke, Blitzschnell! Alles top")
-        aside = _PARENTHESIS.match(match.string, match.end())
+        aside = _PARENTHESIS.match(match.string, match.end()) or _FROM_CITY.match(
+            match.string, match.end()
+        )
         end = aside.end() if aside else match.end()
         if nothing_follows(match, start=end, labelled=True):
             return match.group("lead") + placeholder("name")
         return match.group(0)
 
     def sign_off(match: re.Match[str]) -> str:
-        if match["closing"] is not None or match["opening"] is not None:
+        if match["cheers"]:  # in small letters, a first name only: "cheers, fast delivery"
+            name = match.group(0)[len(match["lead"]) :]
+            if name[0].islower() and not _is_first_name(name.split()[0]):
+                return match.group(0)
+        if match["closing"] is not None or match["opening"] is not None or match["cheers"]:
             return signed(match)
         # "Danke\nSuper Service\nund gern wieder": a thank-you and a line of capitalised
         # words are a sign-off only at the very end.
@@ -921,6 +1184,11 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
     def phone(match: re.Match[str]) -> str:
         if _digits(match.group(0)) < 6 or _technical(match):  # "PZN 01234567"
             return match.group(0)
+        # a hotline's number, free or charged, is no one's ("Telekom Hotline 0800 3301000")
+        # (set aside, as a date is: no piece of it is an id either)
+        if re.sub(r"\D", "", match.group(0)).startswith(("0800", "0180", "0900")):
+            set_aside.append(match.group(0))
+            return chr(_SET_ASIDE + len(set_aside) - 1)
         return placeholder("phone")
 
     def by_role(match: re.Match[str]) -> str:
@@ -930,6 +1198,40 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             return match["lead"] + placeholder("name")
         second = placeholder("name") if _is_person(match["second"]) else match["second"]
         return match["lead"] + placeholder("name") + match["also"] + second
+
+    def first_name(match: re.Match[str]) -> str:
+        if not _is_first_name(match["name"], match.string, match.end("name")):
+            return match.group(0)
+        name = match["lead"] + placeholder("name")
+        if match["second"] is None:
+            return name
+        if _is_first_name(match["second"], match.string, match.end()):
+            return name + match["also"] + placeholder("name")
+        return name + match.string[match.end("name") : match.end()]
+
+    def last_line(match: re.Match[str]) -> str:
+        name = match["name"]
+        words = name.split()
+        if _is_first_name(words[0]) and _is_person(name) and words[-1] not in _BRAND_NAMES:
+            return match["lead"] + placeholder("name")
+        return match.group(0)
+
+    def surname(match: re.Match[str]) -> str:
+        name = match["name"]
+        first = _is_first_name(name.split()[0])
+        if match["tag"] and not match["quote"] and not first:
+            return match.group(0)
+        if match["ask"] and not first and placeholder("phone") not in match.string[: match.start()]:
+            return match.group(0)
+        if not _is_person(name) or name.lower() in _NOT_SURNAMES:
+            return match.group(0)
+        return match["lead"] + placeholder("name")
+
+    def family(match: re.Match[str]) -> str:
+        name = match["name"]
+        if not _is_person(name) or name.lower() in _NOT_FAMILIES:
+            return match.group(0)
+        return match["lead"] + placeholder("name")
 
     def joined_id(match: re.Match[str]) -> str:
         if _ID.search(match.group(0)) or _SSN.fullmatch(match.group(0)):
@@ -948,6 +1250,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_BARE_LINK, lambda m: placeholder("url")),
         (_DOMAIN, lambda m: placeholder("url") if _is_domain(m) else m.group(0)),
         (_IBAN, iban),
+        (_SOCIAL_SECURITY, social_security),
         (_CARD, card),
         (_HANDLE, lambda m: placeholder("handle")),
         (_NAMED_ACCOUNT, lambda m: m.group("lead") + placeholder("handle")),
@@ -963,20 +1266,26 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_US_PHONE, lambda m: placeholder("phone")),
         (_STREET, street),
         (_PREPOSITION_STREET, square),
+        (_SMALL_STREET, small_street),
         (_ENGLISH_STREET, lambda m: _ADDRESS_MARK),
         (_POSTAL_CITY, lambda m: _POSTAL_MARK),
         (_NAME_BEFORE_ADDRESS, addressee),
         (_FOR_THE_ATTENTION, lambda m: m.group("lead") + placeholder("name")),
         (_ADDRESS_MARKS, lambda m: placeholder("address")),
         (_JOINED_ID, joined_id),
-        (_ID, lambda m: m.group(0) if _technical(m) else placeholder("id")),
+        (_ID, lambda m: m.group(0) if _technical(m) or _public(m) else placeholder("id")),
         (_SENT_BY, signed),
         (_SIGN_OFF, sign_off),
         (_SELF_INTRODUCTION, lambda m: m.group("lead") + placeholder("name")),
         (_I_AM, lambda m: m.group("lead") + placeholder("name")),
         (_THIS_IS, this_is),
         (_NAME_AFTER_ROLE, by_role),
-        (_TITLED_NAME, lambda m: placeholder("name")),
+        (_FIRST_NAME_AFTER_CUE, first_name),
+        (_SURNAME_CUE, surname),
+        (_FAMILY, family),
+        (_PLAIN_TITLED_NAME, lambda m: _plain_titled(m, placeholder("name"))),
+        (_TITLED_NAME, lambda m: _titled(m, placeholder("name"))),
+        (_LAST_LINE_NAME, last_line),
     ]
     if any(_SET_ASIDE <= ord(ch) < _SET_ASIDE + 6400 for ch in text):
         text = "".join(ch for ch in text if not _SET_ASIDE <= ord(ch) < _SET_ASIDE + 6400)
@@ -990,9 +1299,11 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         if _DIGIT.search(text)
         else [
             _WORDED_DATE,
+            _SOCIAL_SECURITY,
             _SPACED_PHONE,
             _STREET,
             _PREPOSITION_STREET,
+            _SMALL_STREET,
             _ENGLISH_STREET,
             _POSTAL_CITY,
             _US_PHONE,
@@ -1091,6 +1402,21 @@ def _technical(match: re.Match[str]) -> bool:
     return _digits(number) <= 9
 
 
+def _public(match: re.Match[str]) -> bool:
+    """Whether a number `_ID` found is no one's: a train, a graphics card, a flight, a count,
+    a postal code alone or a public service number (see _PUBLIC_CODE)."""
+    number, text = match.group(0), match.string
+    if _PUBLIC_CODE.fullmatch(number) or _COUNTED_AFTER.match(text, match.end()):
+        return True
+    before = text[max(0, match.start() - 24) : match.start()]
+    if _FLIGHT.fullmatch(number) and _FLIGHT_BEFORE.search(before):
+        return True
+    area = _AREA_BEFORE.search(before) if len(number) == 5 and number.isdigit() else None
+    return area is not None and (
+        area["loose"] is None or _AREA_AFTER.match(text, match.end()) is not None
+    )
+
+
 def _is_plate(match: re.Match[str]) -> bool:
     """Whether capitals and digits are a number plate: after a word that names one (in
     small letters only with the hyphen: "Kennzeichen war am 12" is none), or written as on
@@ -1134,6 +1460,62 @@ def _is_person(name: str) -> bool:
         for word in name.split()
         if word[0].isupper()
     )
+
+
+def _plain_name(word: str) -> bool:
+    """Whether a word in small letters or capitals after a title may be a name: no word of
+    the language that `_NOT_NAMES` and the stop words know, nor a noun by its ending."""
+    folded = word.lower()
+    return (
+        folded not in _NO_PLAIN_NAMES
+        and folded not in _KNOWN_WORDS
+        and not _COMMON_NOUN.search(folded)
+        and not _PARTICIPLE.match(folded)
+    )
+
+
+def _plain_titled(match: re.Match[str], name: str) -> str:
+    """A title and a name in small letters or capitals as `name` (see _PLAIN_TITLED_NAME)."""
+    before = match.string[max(0, match.start() - 24) : match.start()]
+    if not _plain_name(match["first"]) or _NOUN_BEFORE.search(before):
+        return match.group(0)
+    second = match["second"]
+    if second and match["first"].lower() in FIRST_NAMES and _plain_name(second):
+        return name
+    return name + match.string[match.end("first") : match.end()]
+
+
+def _titled(match: re.Match[str], name: str) -> str:
+    """A title and name as `name`, where "von" or "zu" and what follows are a name ("Herr
+    von Bülow"), not a firm or a place ("Frau von der Post", "Herr von Vattenfall-Service";
+    "Frau Schmidt von der Hotline" is a name and where she works)."""
+    if match["von"] is None and match["von2"] is None:
+        return name
+    particle = match.start("von") if match["von"] is not None else match.start("von2")
+    after = match.string[particle : match.end()].split()[1:]
+    if _is_person(" ".join(after)) and not any(
+        w.lower() in _INSTITUTIONS or w.lower() in _THANKED or _INSTITUTION.match(w) for w in after
+    ):
+        return name
+    if match["von"] is not None:
+        return match.group(0)
+    start = particle
+    while match.string[start - 1] in " \t":
+        start -= 1
+    return name + match.string[start : match.end()]
+
+
+def _is_first_name(word: str, text: str = "", end: int = -1) -> bool:
+    """Whether a word is a common first name (of a hyphenated one, its first part:
+    "Klaus-Dieter"); in small letters, one that is no word too ("frank", "max"). With `end`,
+    also that no capitalised word of a name follows it in `text` ("Marco Polo")."""
+    folded = word.split("-")[0].lower()
+    if folded not in FIRST_NAMES:
+        return False
+    if word[0].islower() and (folded in AMBIGUOUS_IN_SMALL_LETTERS or folded in STOP_WORDS):
+        return False
+    after = _CAPITALISED_AFTER.match(text, end) if end >= 0 else None
+    return after is None or after["word"].lower() in _NOT_NAMES
 
 
 def _is_street(match: re.Match[str]) -> bool:
@@ -1194,6 +1576,7 @@ PATTERNS = (
     _BARE_LINK,
     _DOMAIN,
     _IBAN,
+    _SOCIAL_SECURITY,
     _CARD,
     _HANDLE,
     _NAMED_ACCOUNT,
@@ -1208,6 +1591,7 @@ PATTERNS = (
     _US_PHONE,
     _STREET,
     _PREPOSITION_STREET,
+    _SMALL_STREET,
     _ENGLISH_STREET,
     _POSTAL_CITY,
     _NAME_BEFORE_ADDRESS,
@@ -1222,7 +1606,12 @@ PATTERNS = (
     _I_AM,
     _THIS_IS,
     _NAME_AFTER_ROLE,
+    _FIRST_NAME_AFTER_CUE,
+    _SURNAME_CUE,
+    _FAMILY,
+    _PLAIN_TITLED_NAME,
     _TITLED_NAME,
+    _LAST_LINE_NAME,
     # and those that decide on what the patterns above found
     _UNAMBIGUOUS_STREET,
     _NOT_STREETS,
@@ -1243,5 +1632,16 @@ PATTERNS = (
     _BIRTH_AFTER,
     _SINGLE_DIGITS,
     _PHONE_BEFORE,
+    _PUBLIC_CODE,
+    _FLIGHT_BEFORE,
+    _FLIGHT,
+    _COUNTED_AFTER,
+    _AREA_BEFORE,
+    _AREA_AFTER,
+    _FROM_CITY,
+    _NOUN_BEFORE,
+    _PARTICIPLE,
+    _INSTITUTION,
+    _CAPITALISED_AFTER,
 )
 """Every pattern, for fingerprints of what was computed with them (see flows.figures)."""

@@ -187,7 +187,7 @@ def test_names_become_a_placeholder(comment: str, expected: str) -> None:
             "Mit freundlichen Grüßen\n[Name]\n[Address]",
         ),
         # A postal code without an address around it is a number, as before
-        ("Ich habe 12345 Punkte", "Ich habe [Number] Punkte"),
+        ("Ich habe 12345 Punkte", "Ich habe 12345 Punkte"),  # a count (since the corpus review)
     ],
 )
 def test_addresses_become_a_placeholder(comment: str, expected: str) -> None:
@@ -252,8 +252,10 @@ def test_a_full_name_right_before_an_address_is_a_name(comment: str, expected: s
 )
 def test_a_name_and_a_long_run_of_spaces_near_an_address_runs_through(text: str) -> None:
     """A run of spaces after a name, in a comment with an address, took 11 s at 2,000
-    characters (three ways to split it, tried in turn): alerts stopped the bot meanwhile."""
-    assert "Anna" in redact(text, DE) and "[Adresse]" in redact(text, DE)
+    characters (three ways to split it, tried in turn): alerts stopped the bot meanwhile.
+    (The name alone on the last line is a signature since the corpus review.)"""
+    redacted = redact(text, DE)
+    assert "[Adresse]" in redacted and re.search(r"[ \t]{60}", redacted)
 
 
 @pytest.mark.parametrize(
@@ -436,7 +438,6 @@ def test_names_after_redacted_contact_data_in_german() -> None:
         "Eine Frau Mitte 40 hat geholfen",
         "Frau von der Post war nett",
         "Der Herr von Vodafone hat angerufen",
-        "herr müller war nett",
         "Mo.–Fr. Service top",
         "Nach 2 Hr. Wartezeit",
         "MS Teams ging nicht",
@@ -471,7 +472,8 @@ def test_ordinary_capitalised_words_stay(text: str) -> None:
 
 @pytest.mark.parametrize("text", ["Das hält in 10000 Jahren noch", "nach 25000 Kilometern kaputt"])
 def test_a_number_of_things_is_no_postal_code(text: str) -> None:
-    assert "[Address]" not in redact(text, EN) and "[Number]" in redact(text, EN)
+    """Nor an id (since the corpus review: "120000 km", "25000 Payback-Punkte" stay)."""
+    assert redact(text, EN) == text
 
 
 def test_names_and_addresses_are_blanked_for_counting_words() -> None:
@@ -1019,8 +1021,8 @@ def test_ordinary_sentences_near_the_staff_review_names_stay(text: str) -> None:
         ("Viele Grüße von ", False),
         ("Gruß aus Kiel\nvon ", False),
         ("LG Erika & ", False),
-        ("Der Fahrer Jan ", False),
-        ("Danke an Anna ", False),
+        ("Der Fahrer Jan ", True),  # a first name after a role (since the corpus review)
+        ("Danke an Anna ", True),
         ("HH-AB ", False),
         ("0151 – ", True),
         ("@erika.", True),
@@ -1218,6 +1220,295 @@ def test_what_the_dpo_review_fixes_leave_alone(text: str) -> None:
     ],
 )
 def test_a_long_comment_of_what_the_dpo_review_rules_look_for_runs_through(
+    unit: str, has_personal_data: bool
+) -> None:
+    text = (unit * (4096 // len(unit) + 1))[:4096]
+    assert (redact(text, DE) != text) is has_personal_data
+
+
+# Found by the corpus review (s29): names in small letters or capitals after a title, a first
+# name alone after a role, a thank-you or a word that names, relatives, account holders,
+# families, closings, signatures, addresses in small letters, social security and staff
+# numbers. (German placeholders: the detection is the same for both languages.)
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        (
+            "herr müller hat mir gesagt dass es morgen kommt",
+            "[Name] hat mir gesagt dass es morgen kommt",
+        ),
+        ("hr. schulz war sehr kompetent", "[Name] war sehr kompetent"),
+        (
+            "der chef herr papadopoulos ist immer freundlich, bestes gyros in münchen-pasing",
+            "der chef [Name] ist immer freundlich, bestes gyros in münchen-pasing",
+        ),
+        (
+            "HERR MÜLLER VOM KUNDENSERVICE HAT MICH EINFACH ABGEWIMMELT!!!",
+            "[Name] VOM KUNDENSERVICE HAT MICH EINFACH ABGEWIMMELT!!!",
+        ),
+        ("frau schmidt an der info war super", "[Name] an der info war super"),
+        ("herr klaus müller war da", "[Name] war da"),
+        (
+            "Fr Schmidt aus der Buchhaltung schickt falsche Rechnungen",
+            "[Name] aus der Buchhaltung schickt falsche Rechnungen",
+        ),
+        ("Kellner Tobias war sehr aufmerksam", "Kellner [Name] war sehr aufmerksam"),
+        (
+            "Der Concierge Giuseppe hat uns den besten Italiener empfohlen",
+            "Der Concierge [Name] hat uns den besten Italiener empfohlen",
+        ),
+        (
+            "der support mitarbeiter kevin war voll nett",
+            "der support mitarbeiter [Name] war voll nett",
+        ),
+        (
+            "Our server Jake made our anniversary dinner special",
+            "Our server [Name] made our anniversary dinner special",
+        ),
+        (
+            "Danke an Kevin und Chantal vom Frühdienst, ihr seid klasse!",
+            "Danke an [Name] und [Name] vom Frühdienst, ihr seid klasse!",
+        ),
+        (
+            "Bedienung (glaub sie hieß Jessica) war überfordert",
+            "Bedienung (glaub sie hieß [Name]) war überfordert",
+        ),
+        (
+            "Er heißt Kevin und war am Telefon extrem pampig",
+            "Er heißt [Name] und war am Telefon extrem pampig",
+        ),
+        (
+            "the guy called Dave at reception was awesome",
+            "the guy called [Name] at reception was awesome",
+        ),
+        ("Her name was Olga and she refused", "Her name was [Name] and she refused"),
+        ("her name tag said Olga, was very rude", "her name tag said [Name], was very rude"),
+        ("Der Fahrer Jan war unhöflich", "Der Fahrer [Name] war unhöflich"),
+        ("Namensschild 'Dennis' war gut zu lesen", "Namensschild '[Name]' war gut zu lesen"),
+        (
+            "Die Mitarbeiterin (Namensschild 'S. Kowalczyk') hat falsch rausgegeben",
+            "Die Mitarbeiterin (Namensschild '[Name]') hat falsch rausgegeben",
+        ),
+        ("dank an d'resi am tresen", "dank an d'[Name] am tresen"),
+        (
+            "Meine Tochter Lea (6) hatte Angst, aber Schwester Monika hat sie abgelenkt",
+            "Meine Tochter [Name] (6) hatte Angst, aber Schwester [Name] hat sie abgelenkt",
+        ),
+        ("Thanks to Sarah from customer care", "Thanks to [Name] from customer care"),
+        ("Phone: 030 5551234, ask for Kowalski", "Phone: [Telefon], ask for [Name]"),
+        (
+            "Bitte Erstattung auf DE89 3704 0044 0532 0130 00, Kontoinhaber Hans Meier",
+            "Bitte Erstattung auf [IBAN], Kontoinhaber [Name]",
+        ),
+        (
+            "Mein Vater Klaus-Dieter Möller (geb. 03.07.1948) wurde schlecht beraten",
+            "Mein Vater [Name] (geb. [Nummer]) wurde schlecht beraten",
+        ),
+        (
+            "Mein Mann Peter Schulz hat schon dreimal angerufen",
+            "Mein Mann [Name] hat schon dreimal angerufen",
+        ),
+        ("Empfänger: Hans Meier", "Empfänger: [Name]"),
+        ("Paket ging an den account holder John Smith", "Paket ging an den account holder [Name]"),
+        (
+            "Paket sollte zu meinen Eltern: Familie Nowak, Am Markt 3, 04109 Leipzig",
+            "Paket sollte zu meinen Eltern: Familie [Name], [Adresse]",
+        ),
+        ("bei Nachbar Fam. Becker eingeworfen", "bei Nachbar Fam. [Name] eingeworfen"),
+        ("3. OG links, bitte klingeln bei Wagner", "3. OG links, bitte klingeln bei [Name]"),
+        ("Reservierung lief auf Nguyen, 4 Personen", "Reservierung lief auf [Name], 4 Personen"),
+        (
+            "Rücksendung an mich: Jana Wolff, Bergstraße 23, 69117 Heidelberg",
+            "Rücksendung an mich: [Name], [Adresse]",
+        ),
+        (
+            "Anyway, Tom Baker, 12 Oak Road, London - please resend",
+            "Anyway, [Name], [Adresse], London - please resend",
+        ),
+        ("Hochachtungsvoll\nGerhard Schröder-Klein", "Hochachtungsvoll\n[Name]"),
+        ("Essen war kalt.\nViele liebe Grüße, Hans", "Essen war kalt.\nViele liebe Grüße, [Name]"),
+        (
+            "Bitte um Rückmeldung. Danke im Voraus, Hans Meier",
+            "Bitte um Rückmeldung. Danke im Voraus, [Name]",
+        ),
+        (
+            "Die Pizza war top!! Liebe Grüße und bis bald, Petra",
+            "Die Pizza war top!! Liebe Grüße und bis bald, [Name]",
+        ),
+        (
+            "Danke für die schnelle Hilfe. Herzlichst, Ihre Ingrid Vogel",
+            "Danke für die schnelle Hilfe. Herzlichst, Ihre [Name]",
+        ),
+        ("cheers, mike", "cheers, [Name]"),
+        ("Cheers, Mike from Leeds", "Cheers, [Name] from Leeds"),
+        ("Signed, Tom Baker", "Signed, [Name]"),
+        (
+            "Leider wieder falsch geliefert.\nPetra Schmidt",
+            "Leider wieder falsch geliefert.\n[Name]",
+        ),
+        ("Servus, passt scho. Sepp Huber", "Servus, passt scho. [Name]"),
+        ("Achim Müller-Lüdenscheidt", "[Name]"),
+        ("Baulärm. Familie Schulz-Yılmaz", "Baulärm. Familie [Name]"),
+        ("Tschüss und danke, Oma Gertrud", "Tschüss und danke, Oma [Name]"),
+        (
+            "meine adresse ist lindenweg 7, 50667 köln, bitte nochmal schicken",
+            "meine adresse ist [Adresse], bitte nochmal schicken",
+        ),
+        ("adresse hauptstraße 12 10115 berlin", "adresse [Adresse]"),
+        (
+            "Alte Landstraße 8, 22339 Hamburg ist meine Lieferadresse",
+            "[Adresse] ist meine Lieferadresse",
+        ),
+        (
+            "Sozialversicherungsnummer 65180539W001 wurde falsch gemeldet",
+            "Sozialversicherungsnummer [Nummer] wurde falsch gemeldet",
+        ),
+        (
+            "Versicherungsnummer 45 120385 M 123 bei der Kfz-Versicherung",
+            "Versicherungsnummer [Nummer] bei der Kfz-Versicherung",
+        ),
+        ("Best.-Nr. 4711 fehlt noch", "Best.-Nr. [Nummer] fehlt noch"),
+        ("Fahrer Nr. 4471 hat die Tür zugemacht", "Fahrer Nr. [Nummer] hat die Tür zugemacht"),
+        ("Agent ID 4471 hung up on me twice", "Agent ID [Nummer] hung up on me twice"),
+        ("0049 151 12345678", "[Telefon]"),
+        ("Schadensnummer 2024-SN-884412", "Schadensnummer [Nummer]"),
+        (
+            "Herr von Bülow aus der Filiale hat mir super geholfen",
+            "[Name] aus der Filiale hat mir super geholfen",
+        ),
+        (
+            "Rezeptionistin Frau von der Heide war freundlich",
+            "Rezeptionistin [Name] war freundlich",
+        ),
+        ("Frau de la Cruz an der Rezeption", "[Name] an der Rezeption"),
+        (
+            "Herr Dr. med. Klaus-Peter von Schönebeck hat sich Zeit genommen",
+            "[Name] hat sich Zeit genommen",
+        ),
+        ("Herr Müller/Frau Schmidt von der Hotline", "[Name]/[Name] von der Hotline"),
+        ("Meine Mail: anna schmidt (at) gmx de, bitte", "Meine Mail: [E-Mail], bitte"),
+    ],
+)
+def test_what_the_corpus_review_found(comment: str, expected: str) -> None:
+    """Also left out of the words counted for the summary."""
+    assert redact(comment, DE) == expected
+    words = set(re.findall(r"\w+", strip_personal(comment)))
+    assert not {"Tobias", "Kevin", "Olga", "müller", "MÜLLER", "Meier", "Wagner", "4711"} & words
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "frau am empfang war nett",
+        "herr der ringe",
+        "Herr Ober",
+        "frau holle",
+        "die frau meinte, es dauert",
+        "ein netter herr sagte ja",
+        "eine frau mitte 40",
+        "Ich wurde als Herr angeschrieben, bin aber eine Frau.",
+        "DIE FRAU WAR NETT",
+        "FRAU AM EMPFANG",
+        "Mo–Fr 9-18 Uhr",
+        "Mo-Fr Service",
+        "Mo bis Fr Ruhetag",
+        "Do, Fr Ruhetag",
+        "ab Fr Nachmittag",
+        "Fr. 12.3. geliefert",
+        "Der Fahrer kam pünktlich",
+        "Danke an alle",
+        "Kellner war nett",
+        "Familie ist wichtig",
+        "Familie Urlaub gebucht",
+        "bei Wagner's Pizzeria",
+        "Mark my words",
+        "Danke an Toni's Pizzeria",
+        "der fahrer max 5 minuten zu spät",
+        "Namensschild war nicht zu sehen",
+        "klingeln bei Nachbarn",
+        "ask for Help",
+        "Reservierung lief auf Hochtouren",
+        "Frau von der Post war nett",
+        "Herr vom Ordnungsamt",
+        "Frau von der Krankenkasse",
+        "Danke, Deutsche Bahn!",
+        "Thank you, Deutsche Telekom",
+        "Cheers, Amazon",
+        "cheers, fast delivery",
+        "Cheers, mate",
+        "Tolle Pizza\nGerne Wieder",
+        "Bestellung kam nicht.\nAmazon Prime",
+        "Top.\nTom Tailor",
+        "Anna Schmidt war super",
+        "auf dem rückweg 2 stunden",
+        "parkplatz 3 war frei",
+        "ICE1234 fiel aus, RTX4090 im Rucksack war heil",
+        "Flug LH2034 nach Mallorca",
+        "Kilometerstand 120000 km",
+        "Ich habe 25000 Payback-Punkte",
+        "Im Raum 80331 fallen Zustellungen aus",
+        "kein Internet in 80331, Telekom vertröstet",
+        "Die 116117 war nicht erreichbar",
+        "Telekom Hotline 0800 3301000 war besetzt",
+        "Die Pizza heißt Margherita",
+        "Der Fahrer Mercedes Sprinter",
+        "Fam. mit Kindern",
+        "herr gott nochmal",
+        "frau doktor",
+        "Die Kinder heißen alle anders",
+        "Danke an das Team",
+        "Familie Müller's Garten",
+    ],
+)
+def test_what_the_corpus_review_fixes_leave_alone(text: str) -> None:
+    """Near misses with the same cue words: nouns, a Friday, brands, places, counts, codes."""
+    assert redact(text, DE) == text
+
+
+@pytest.mark.parametrize(
+    ("unit", "has_personal_data"),
+    [
+        ("herr müller ", True),
+        ("HERR MÜLLER ", True),
+        ("frau ", False),
+        ("Fr Schmidt ", True),
+        ("Fr ", False),
+        ("Herr von ", False),
+        ("Herr von der Bülow ", True),
+        ("Kellner Tobias war ", True),
+        ("Kellner ", True),  # "Kellner Kellner" at the end, as before
+        ("danke an kevin und ", True),
+        ("sie hieß ", False),
+        ("Namensschild ", False),
+        ("klingeln bei ", False),
+        ("ask for ", False),
+        ("Familie ", False),
+        ("Fam. Becker ", True),
+        ("Jana Wolff, ", False),
+        ("Jana Wolff, Bergstraße 23, ", True),
+        ("Anna Schmidt. ", True),
+        ("Tom Baker\n", True),
+        ("Viele liebe liebe Grüße ", False),
+        ("Liebe Grüße und bis ", False),
+        ("cheers, ", False),
+        ("Cheers, Mike from ", False),
+        ("lindenweg 7, ", False),
+        ("lindenweg 7 50667 ", True),
+        ("adresse ", False),
+        ("Alte Alte ", False),
+        ("65180539W001 ", True),
+        ("45 120385 M ", True),
+        ("Fahrer Nr. ", False),
+        ("ICE1234 ", False),
+        ("12000 km ", False),
+        ("in 80331, ", False),
+        ("2024-SN-", True),
+        ("anna (at) gmx ", False),
+        ("x/Frau ", False),
+        ("d'resi ", False),
+    ],
+)
+def test_a_long_comment_of_what_the_corpus_review_rules_look_for_runs_through(
     unit: str, has_personal_data: bool
 ) -> None:
     text = (unit * (4096 // len(unit) + 1))[:4096]
