@@ -9,9 +9,11 @@ in the language of the given Translator.
 from __future__ import annotations
 
 import difflib
+import itertools
 from collections import deque
 from collections.abc import Iterable, Iterator, Set
 from dataclasses import dataclass
+from typing import Any
 
 from flows.i18n import SUPPORTED_LOCALES, Translator, translator
 from flows.models import (
@@ -55,10 +57,11 @@ def flow_problems(flow: FlowDefinition, t: Translator) -> list[Problem]:
     ids = [step.id for step in flow.steps]
     if len(set(ids)) < len(ids):
         return problems  # paths make no sense until every step has its own id
-    paths = _Paths(flow)
+    never = _never_taken(flow)
+    paths = _Paths(flow, never.keys())
     return [
         *problems,
-        *_branch_problems(flow, paths, t),
+        *_branch_problems(flow, paths, never, t),
         *_condition_problems(flow, paths, t),
         *_consent_problems(flow, paths, t),
     ]
@@ -73,16 +76,17 @@ def _did_you_mean(t: Translator, wrong: str, known: Iterable[str]) -> str:
 
 
 class _Paths:
-    """The steps as a graph: which step can follow which, whatever the answers."""
+    """The steps as a graph: which step can follow which, for some answers (a branch no
+    answer takes leads nowhere: `never`, by (step position, branch position))."""
 
-    def __init__(self, flow: FlowDefinition) -> None:
+    def __init__(self, flow: FlowDefinition, never: Set[tuple[int, int]] = frozenset()) -> None:
         self.index: dict[str, int] = {}
         for position, step in enumerate(flow.steps):
             self.index.setdefault(step.id, position)
         self.steps = {step_id: flow.steps[i] for step_id, i in self.index.items()}
         self.edges = {
-            step_id: [s for s in flow.successors(step) if s in self.index]
-            for step_id, step in self.steps.items()
+            step_id: [s for s in _taken(flow, i, never) if s in self.index]
+            for step_id, i in self.index.items()
         }
         self.first = flow.steps[0].id
         self.reachable = self.reach(self.first, self.edges)
@@ -291,12 +295,21 @@ def _option_problems(
             ).format(step=step.id, min=step.min_selected, count=count),
             t.gettext("Lower min_selected or add options."),
         )
-    if step.max_selected is not None and not (step.min_selected <= step.max_selected <= count):
+    # Found by review: "must be between 3 and 2" for min_selected = 3, max_selected = 2.
+    if step.max_selected is not None and step.max_selected < step.min_selected:
         yield Problem(
             ("steps", i, "max_selected"),
-            t.gettext("max_selected of step '{step}' must be between {low} and {high}").format(
-                step=step.id, low=max(step.min_selected, 1), high=count
-            ),
+            t.gettext(
+                "step '{step}': max_selected = {max} is less than min_selected = {min}"
+            ).format(step=step.id, max=step.max_selected, min=step.min_selected),
+            t.gettext("Make max_selected at least min_selected, or lower min_selected."),
+        )
+    elif step.max_selected is not None and step.max_selected > count:
+        yield Problem(
+            ("steps", i, "max_selected"),
+            t.gettext(
+                "step '{step}': max_selected = {max} is more than the {count} options it offers"
+            ).format(step=step.id, max=step.max_selected, count=count),
             t.gettext("Leave max_selected out to allow every option."),
         )
 
@@ -304,20 +317,112 @@ def _option_problems(
 # --- branches and paths -------------------------------------------------------------------
 
 
-def _branch_problems(flow: FlowDefinition, paths: _Paths, t: Translator) -> Iterator[Problem]:
+def _taken(flow: FlowDefinition, i: int, never: Set[tuple[int, int]]) -> list[str]:
+    """The ids of the steps that can follow step `i`: the targets of its branches that
+    some answer takes, and the next in the file unless a branch always applies."""
+    step = flow.steps[i]
+    if isinstance(step, ThanksStep):
+        return []
+    targets = [rule.goto for j, rule in enumerate(step.next) if (i, j) not in never]
+    if all(rule.when is not None for rule in step.next):
+        after = flow.in_file_after(step)
+        if after is not None:
+            targets.append(after.id)
+    return list(dict.fromkeys(targets))
+
+
+@dataclass(frozen=True)
+class _NeverTaken:
+    """Why a branch is never taken: one before it always applies (`always`), no answer
+    matches its condition (`covering` empty), or branches before it (`covering`, their
+    conditions) take every answer it matches."""
+
+    always: bool = False
+    covering: tuple[Condition, ...] = ()
+
+
+def _never_taken(flow: FlowDefinition) -> dict[tuple[int, int], _NeverTaken]:
+    """The branches no answer takes, by (step position, branch position), found by trying
+    every answer the tested question can be given (a rating's scale, a choice's options,
+    the sets of options of a multiple choice): found by review, branches in the wrong
+    order (“r <= 3” before “r <= 2”) passed."""
+    never: dict[tuple[int, int], _NeverTaken] = {}
     for i, step in enumerate(flow.steps):
         if isinstance(step, ThanksStep):
             continue
-        unconditional = False
+        matched: list[tuple[Condition, frozenset[Any]]] = []
+        always = False
         for j, rule in enumerate(step.next):
-            if unconditional:
+            if always:
+                never[(i, j)] = _NeverTaken(always=True)
+                continue
+            if rule.when is None:
+                always = True
+                continue
+            answers = _possible_answers(flow, rule.when)
+            if answers is None:  # a condition check reports as wrong, or not decidable
+                continue
+            matches = frozenset(
+                a for a in answers if rule.when.holds({rule.when.step: _as_answer(a)})
+            )
+            earlier = [(c, m) for c, m in matched if c.step == rule.when.step]
+            if matches <= frozenset().union(*(m for _, m in earlier)):
+                covering = tuple(c for c, m in earlier if m & matches) if matches else ()
+                never[(i, j)] = _NeverTaken(covering=covering)
+            matched.append((rule.when, matches))
+    return never
+
+
+def _as_answer(answer: Any) -> Any:
+    """An answer as the engine stores it (the options of a multiple choice in a list)."""
+    return list(answer) if isinstance(answer, tuple) else answer
+
+
+def _possible_answers(flow: FlowDefinition, condition: Condition) -> list[Any] | None:
+    """Every answer the question `condition` tests can be given (a multiple choice's as a
+    tuple), or None where the condition cannot test it (reported by `_condition_problem`)."""
+    tested = flow.step(condition.step)
+    if isinstance(tested, RatingStep) and condition.op in COMPARISONS:
+        if not isinstance(condition.value, int) or not tested.min <= condition.value <= tested.max:
+            return None
+        return list(range(tested.min, tested.max + 1))
+    options = (
+        [o.id for o in tested.options]
+        if isinstance(tested, ChoiceStep | MultipleChoiceStep)
+        else []
+    )
+    if condition.value not in options:
+        return None
+    if isinstance(tested, ChoiceStep) and condition.op in {"==", "!="}:
+        return options
+    if isinstance(tested, MultipleChoiceStep) and condition.op == "has":
+        most = min(tested.max_selected or len(options), len(options))
+        return [
+            chosen
+            for size in range(tested.min_selected, most + 1)
+            for chosen in itertools.combinations(options, size)
+        ]
+    return None
+
+
+def _branch_problems(
+    flow: FlowDefinition,
+    paths: _Paths,
+    never: dict[tuple[int, int], _NeverTaken],
+    t: Translator,
+) -> Iterator[Problem]:
+    for i, step in enumerate(flow.steps):
+        if isinstance(step, ThanksStep):
+            continue
+        for j, rule in enumerate(step.next):
+            why = never.get((i, j))
+            if why is not None:
                 yield Problem(
                     ("steps", i, "next", j),
                     t.gettext("this branch of step '{step}' is never taken").format(step=step.id),
-                    t.gettext("The branch before it has no condition and always applies."),
+                    _never_taken_hint(flow, rule, why, t),
                     warning=True,
                 )
-            unconditional = unconditional or rule.when is None
             if rule.goto not in paths.index:
                 yield Problem(
                     ("steps", i, "next", j, "goto"),
@@ -342,12 +447,46 @@ def _branch_problems(flow: FlowDefinition, paths: _Paths, t: Translator) -> Iter
     if any(r.goto not in paths.index for s in flow.steps for r in _rules(s)):
         return  # which steps are reachable depends on where the broken branch should go
     for i, step in enumerate(flow.steps):
-        if step.id not in paths.reachable:
-            yield Problem(
-                ("steps", i),
-                t.gettext("step '{step}' is never asked: no path leads to it").format(step=step.id),
-                t.gettext("Branch to it from an earlier step with next = ..., or remove it."),
-            )
+        if step.id in paths.reachable:
+            continue
+        # Only branches no answer takes lead to it: said so, they have their warnings.
+        from_never = [
+            flow.steps[k].id
+            for k, j in never
+            if _rules(flow.steps[k])[j].goto == step.id and flow.steps[k].id in paths.reachable
+        ]
+        yield Problem(
+            ("steps", i),
+            t.gettext("step '{step}' is never asked: no path leads to it").format(step=step.id),
+            t.gettext(
+                "The branches to it from '{steps}' are never taken (see their warnings): "
+                "change their conditions or their order."
+            ).format(steps="', '".join(dict.fromkeys(from_never)))
+            if from_never
+            else t.gettext("Branch to it from an earlier step with next = ..., or remove it."),
+        )
+
+
+def _never_taken_hint(flow: FlowDefinition, rule: Rule, why: _NeverTaken, t: Translator) -> str:
+    if why.always:
+        return t.gettext("The branch before it has no condition and always applies.")
+    condition = rule.when
+    assert condition is not None  # only an unconditional branch is never taken otherwise
+    if why.covering:
+        return t.gettext(
+            "Every answer it matches is taken by a branch before it ({conditions}): put it "
+            "before them, or change its condition."
+        ).format(conditions=", ".join(str(c) for c in why.covering))
+    tested = flow.step(condition.step)
+    if isinstance(tested, RatingStep):
+        return t.gettext(
+            "“{condition}” holds for no rating from {min} to {max}: change the condition, or "
+            "remove the branch."
+        ).format(condition=condition, min=tested.min, max=tested.max)
+    return t.gettext(
+        "“{condition}” holds for no answer '{step}' can be given: change the condition, or "
+        "remove the branch."
+    ).format(condition=condition, step=condition.step)
 
 
 def _rules(step: Step) -> list[Rule]:
@@ -502,17 +641,28 @@ def _consent_problems(flow: FlowDefinition, paths: _Paths, t: Translator) -> Ite
                 if isinstance(consent := paths.steps[s], ConsentStep)
                 and consent.purpose == purpose.id
             ]
-            hint = (
-                t.gettext(
+            # Found by review: "may be skipped while this question is not" was said of a
+            # question skipped on the very same condition.
+            alike = [
+                s for s in skippable if _skip_condition(paths.steps[s]) == _skip_condition(step)
+            ]
+            if skippable and len(alike) == len(skippable):
+                hint = t.gettext(
+                    "'{consent}' is skipped on the same condition as this question, but only a "
+                    "consent step without skip_if counts as asked: branch around both with "
+                    "next instead of skip_if."
+                ).format(consent=skippable[0])
+            elif skippable:
+                unlike = next(s for s in skippable if s not in alike)
+                hint = t.gettext(
                     "'{consent}' may be skipped (skip_if) while this question is not: branch "
                     "around both with next instead of skip_if."
-                ).format(consent=skippable[0])
-                if skippable
-                else t.gettext(
+                ).format(consent=unlike)
+            else:
+                hint = t.gettext(
                     "Put a step of type 'consent' for '{purpose}' before it on every path "
                     "(without skip_if)."
                 ).format(purpose=purpose.id)
-            )
             yield Problem(
                 ("steps", i, "purpose"),
                 t.gettext(
@@ -521,6 +671,10 @@ def _consent_problems(flow: FlowDefinition, paths: _Paths, t: Translator) -> Ite
                 ).format(step=step.id, purpose=purpose.id, path=" → ".join(path)),
                 hint,
             )
+
+
+def _skip_condition(step: Step) -> Condition | None:
+    return None if isinstance(step, ThanksStep) else step.skip_if
 
 
 def _purpose_of(step: Step) -> str | None:
@@ -675,4 +829,45 @@ def _translation_problems(flow: FlowDefinition, t: Translator) -> Iterator[Probl
 
 
 def _shorten(text: str, limit: int = 40) -> str:
+    """`text` on one line (a line break shown as ⏎: found by review, a multi-line intro
+    broke the one line a finding has), at most `limit` characters."""
+    text = "⏎".join(line.strip() for line in text.strip().splitlines())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# --- what can be checked on a definition of the wrong shape -------------------------------
+
+
+def raw_step_problems(data: dict[str, Any], t: Translator) -> Iterator[Problem]:
+    """The checks on step ids and branch targets that need no valid definition, run on the
+    TOML as read when a part has the wrong shape (found by review: a typo hid a branch to
+    a missing step until it was fixed). The rules of the flow as a whole wait for a valid
+    definition: `flows.check` says so."""
+    steps = data.get("steps")
+    if not isinstance(steps, list):
+        return
+    ids: list[str] = []
+    for i, step in enumerate(steps):
+        step_id = step.get("id") if isinstance(step, dict) else None
+        if not isinstance(step_id, str):
+            continue
+        if step_id in ids:
+            yield Problem(
+                ("steps", i, "id"),
+                t.gettext("the step id '{id}' is used twice").format(id=step_id),
+                t.gettext("Give every step its own id; answers are stored under it."),
+            )
+        ids.append(step_id)
+    for i, step in enumerate(steps):
+        rules = step.get("next") if isinstance(step, dict) else None
+        rules = [{"goto": rules}] if isinstance(rules, str) else rules
+        for j, rule in enumerate(rules if isinstance(rules, list) else []):
+            goto = rule.get("goto") if isinstance(rule, dict) else None
+            if isinstance(goto, str) and goto not in ids:
+                yield Problem(
+                    ("steps", i, "next", j, "goto"),
+                    t.gettext(
+                        "step '{step}' branches to '{goto}', but there is no such step"
+                    ).format(step=step.get("id"), goto=goto),
+                    _did_you_mean(t, goto, ids),
+                )

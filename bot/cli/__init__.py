@@ -15,7 +15,7 @@ from importlib import metadata
 
 from bot.cli import chat, check, docs, keys, maintenance, run, staff
 from bot.cli.common import argparse_speaks
-from bot.operator import operator_translator
+from bot.operator import operator_language, operator_translator
 from bot.settings import ConfigurationError
 from flows.catalog import FlowDefinitionError
 from flows.i18n import Translator
@@ -87,6 +87,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             if getattr(args, "document", None):  # `docs privacy-notice --bogus`
                 refusing = subcommand(refusing, args.document)
             refusing.error(t.gettext("unrecognized arguments: %s") % " ".join(unknown))
+    # `check --lang en`, `chat --lang en`: every message in that language, its errors too.
+    # (Other commands' --lang is the language of what they produce, not of their errors.)
+    requested = getattr(args, "lang", None) if args.command in LANG_FOR_MESSAGES else None
+    with operator_language(requested):
+        return _handled(args, operator_translator())
+
+
+LANG_FOR_MESSAGES = frozenset({"check", "chat"})
+"""The subcommands whose --lang is the language of all they say."""
+
+
+def _handled(args: argparse.Namespace, t: Translator) -> int:
+    """The handler's exit code; an error the operator can fix said in one or two lines."""
     try:
         return int(args.handler(args))
     except FlowDefinitionError as error:

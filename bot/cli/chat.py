@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import contextlib
-import logging
 import os
 import secrets
 import select
@@ -20,12 +18,12 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.cli.check import print_reports
+from bot.cli.check import print_reports, quiet_flow_warnings
 from bot.cli.common import open_store
 from bot.logs import configure_logging
 from bot.operator import operator_locale
@@ -64,6 +62,15 @@ def register(subparsers: Any, t: Translator) -> None:
         ),
     )
     parser.add_argument(
+        "--recipients",
+        type=Path,
+        metavar="FILE",
+        help=t.gettext(
+            "the recipients file, for a flow that passes feedback on (default: "
+            "FEEDBACKBOT_RECIPIENTS_FILE); nothing is delivered in the chat"
+        ),
+    )
+    parser.add_argument(
         "--data-dir",
         type=Path,
         metavar="DIR",
@@ -85,12 +92,19 @@ class ChatOptions:
     lang: str | None = None
     data_dir: Path | None = None
     staff: bool = False
+    recipients: Path | None = None
 
 
 def chat(args: argparse.Namespace) -> int:
     """Run the chat on the terminal; returns the exit code."""
     configure_logging("WARNING", secrets=(CHAT_TOKEN,))
-    options = ChatOptions(flow=args.flow, lang=args.lang, data_dir=args.data_dir, staff=args.staff)
+    options = ChatOptions(
+        flow=args.flow,
+        lang=args.lang,
+        data_dir=args.data_dir,
+        staff=args.staff,
+        recipients=args.recipients,
+    )
     # Piped input is not echoed by the terminal; echo it so the transcript reads as a chat.
     # (At a terminal, closing it also ends input() with end of file, whatever the signal.)
     read = input if sys.stdin.isatty() else piped_lines(sys.stdin, sys.stdout)
@@ -123,7 +137,9 @@ def run_chat(
         def banner() -> None:
             _banner(t, settings.data_dir, options, out)
 
-        with _quiet_flow_warnings(options.flow is not None):
+        # With --flow the tried definition's warnings were shown already, in the terminal's
+        # language and with its own path (not the session's copy's).
+        with quiet_flow_warnings(options.flow is not None):
             _talk(settings, session / "downloads", t, read, out, first_message, banner)
     finally:
         shutil.rmtree(session, ignore_errors=True)
@@ -135,22 +151,6 @@ def run_chat(
         ended = t.gettext("Chat ended; its data is kept in {path}.")
         print(ended.format(path=options.data_dir), file=out)
     return 0
-
-
-@contextlib.contextmanager
-def _quiet_flow_warnings(quiet: bool) -> Iterator[None]:
-    """With --flow the tried definition's warnings were shown already, in the terminal's
-    language and with its own path: loading it again must not repeat them in English
-    with the path of the session's copy. (Only that file is loaded from a folder then;
-    errors still surface, as FlowDefinitionError.)"""
-    catalog = logging.getLogger("flows.catalog")
-    previous = catalog.level
-    if quiet:
-        catalog.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        catalog.setLevel(previous)
 
 
 class _Ending:
@@ -202,6 +202,8 @@ def _chat_settings(
         "controller_contact": configured.controller_contact
         or t.gettext("privacy@example.com (chat demo)"),
     }
+    if options.recipients is not None:
+        overrides["recipients_file"] = options.recipients
     if options.data_dir is not None:
         return overrides | {"data_dir": options.data_dir}
     # A key for this session only: the data goes with the temporary folder anyway.

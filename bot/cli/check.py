@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
+import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -94,11 +96,31 @@ def _loaded(settings: Settings, t: Translator) -> list[Report]:
     reports = check_loaded(settings.flows_dir, settings.shipped_flows, t)
     if not any(report.errors for report in reports):
         try:
-            FlowCatalog.load(settings.flows_dir, t, settings.shipped_flows)
+            with quiet_flow_warnings():  # printed by check already, with hints
+                FlowCatalog.load(settings.flows_dir, t, settings.shipped_flows)
         except FlowDefinitionError as error:
-            source = str(settings.flows_dir or "FEEDBACKBOT_SHIPPED_FLOWS")
-            reports.append(Report(source, (Finding(source, 1, str(error)),)))
+            # About the settings, not a file: no line, not counted (review).
+            source = "FEEDBACKBOT_SHIPPED_FLOWS"
+            if settings.flows_dir is not None:
+                source = f"FEEDBACKBOT_FLOWS_DIR={settings.flows_dir}, {source}"
+            finding = Finding(source, 0, str(error))
+            reports.append(Report(source, (finding,), file=False))
     return reports
+
+
+@contextlib.contextmanager
+def quiet_flow_warnings(quiet: bool = True) -> Iterator[None]:
+    """Loading flows logs each warning, in English; where `check` (or `chat --flow`) has
+    printed them already, in the operator's language and with hints, the log lines would
+    only repeat them (found by review). Errors still surface, as FlowDefinitionError."""
+    catalog = logging.getLogger("flows.catalog")
+    previous = catalog.level
+    if quiet:
+        catalog.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        catalog.setLevel(previous)
 
 
 def _print_loaded(reports: Sequence[Report], t: Translator, out: TextIO) -> None:
@@ -127,10 +149,11 @@ def _as_the_bot_loads(
     """The flows the bot would run: those its settings name (FEEDBACKBOT_FLOWS_DIR,
     FEEDBACKBOT_SHIPPED_FLOWS), the ones checked in place of any of the same id (found
     by review: another flow of the folder was left out)."""
-    loaded = FlowCatalog.load(t=t).flows
-    if settings is not None:
-        with contextlib.suppress(FlowDefinitionError):  # check says what is wrong there
-            loaded = FlowCatalog.load(settings.flows_dir, t, settings.shipped_flows).flows
+    with quiet_flow_warnings():
+        loaded = FlowCatalog.load(t=t).flows
+        if settings is not None:
+            with contextlib.suppress(FlowDefinitionError):  # check says what is wrong there
+                loaded = FlowCatalog.load(settings.flows_dir, t, settings.shipped_flows).flows
     return FlowCatalog({**loaded, **checked})
 
 
@@ -174,20 +197,20 @@ def _with_recipients(
                     'Add a recipient with purpose = "{purpose}", or remove the purpose and '
                     "its consent step: the bot does not start like this."
                 ).format(purpose=purpose.id)
-                found.append(Finding(report.source, report.id_line, message, hint))
+                found.append(Finding(report.source, report.purpose_line(purpose.id), message, hint))
                 continue
             message = t.gettext(
                 "the purpose '{purpose}' passes feedback on: the bot starts only with a "
                 "recipient for it in FEEDBACKBOT_RECIPIENTS_FILE"
             ).format(purpose=purpose.id)
-            hint = problem or t.gettext("Check against that file with --recipients FILE.")
+            hint = problem or t.gettext(
+                "Check against that file with --recipients FILE; `feedbackbot chat --flow "
+                "FILE --recipients FILE` tries the flow with it."
+            )
             # A file named that the bot could not use either: an error.
-            found.append(Finding(report.source, report.id_line, message, hint, not problem))
-        changed.append(
-            Report(report.source, (*report.findings, *found), report.flow, report.id_line)
-            if found
-            else report
-        )
+            line = report.purpose_line(purpose.id)
+            found.append(Finding(report.source, line, message, hint, not problem))
+        changed.append(dataclasses.replace(report, findings=(*report.findings, *found)))
     return changed
 
 
@@ -196,15 +219,30 @@ def print_reports(reports: Sequence[Report], t: Translator, out: TextIO) -> None
     for report in reports:
         for finding in sorted(report.findings, key=lambda f: (f.line, f.warning)):
             kind = t.gettext("warning") if finding.warning else t.gettext("error")
-            print(f"{finding.source}:{finding.line}: {kind}: {finding.message}", file=out)
+            where = f"{finding.source}:{finding.line}" if report.file else finding.source
+            print(f"{where}: {kind}: {finding.message}", file=out)
             if finding.hint:
                 print(f"    {finding.hint}", file=out)
     errors = sum(len(r.errors) for r in reports)
     warnings = sum(len(r.warnings) for r in reports)
-    files = t.ngettext("{count} file", "{count} files", len(reports)).format(count=len(reports))
+    count = sum(1 for r in reports if r.file)
+    files = t.ngettext("{count} file", "{count} files", count).format(count=count)
     if not errors and not warnings:
         print(t.gettext("No problems in {files}.").format(files=files), file=out)
         return
+    _print_summary(errors, warnings, files, t, out)
+    for report in reports:
+        if not report.complete:  # found by review: "every problem" was every problem of a kind
+            print(
+                t.gettext(
+                    "{file}: paths, loops, consent, buttons and translations are checked once "
+                    "the errors above in it are fixed."
+                ).format(file=report.source),
+                file=out,
+            )
+
+
+def _print_summary(errors: int, warnings: int, files: str, t: Translator, out: TextIO) -> None:
     print(
         t.gettext("{errors} and {warnings} in {files}.").format(
             errors=t.ngettext("{count} error", "{count} errors", errors).format(count=errors),

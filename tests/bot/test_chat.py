@@ -143,6 +143,35 @@ def test_a_tried_flows_warning_is_shown_once_in_the_terminals_language(
     assert "Ungeprüfter Titel" not in caplog.text
 
 
+def test_a_flow_passing_feedback_on_is_tried_with_recipients(tmp_path: Path) -> None:
+    """Found by review: `check` passed such a flow with a warning, `chat --flow` refused it
+    and there was no way to try it but an environment variable no hint named."""
+    text = (REPO / "flows" / "definitions" / "product.toml").read_text()
+    sharing = (
+        '\n[[purposes]]\nid = "share_acme"\nshares_feedback = true\n'
+        'description = { de = "Weitergabe an ACME", en = "Passing it to ACME" }\n'
+    )
+    asked = (
+        '[[steps]]\nid = "acme"\ntype = "consent"\npurpose = "share_acme"\n'
+        'prompt = { de = "Weitergeben?", en = "Pass it on?" }\n\n[[steps]]\nid = "thanks"'
+    )
+    flow = tmp_path / "shared.toml"
+    flow.write_text(
+        text.replace("\n[[steps]]", sharing + "\n[[steps]]", 1).replace(
+            '[[steps]]\nid = "thanks"', asked
+        )
+    )
+    recipients = tmp_path / "recipients.toml"
+    recipients.write_text(
+        '[[recipients]]\nid = "acme"\nname = "ACME GmbH"\n'
+        'url = "https://acme.example/feedback"\nsecret = "acme-secret-0123456789"\n'
+        'purpose = "share_acme"\nfields = ["satisfaction"]\n'
+    )
+    terminal = Terminal("/quit")
+    assert chat(terminal, lang="en", flow=flow, recipients=recipients) == 0
+    assert "You: /start product\nBot: How do you like our product?" in terminal.transcript
+
+
 def test_a_broken_flow_file_is_explained_and_nothing_starts(tmp_path: Path) -> None:
     flow = tmp_path / "broken.toml"
     text = (REPO / "flows" / "definitions" / "product.toml").read_text()

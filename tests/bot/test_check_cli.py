@@ -40,6 +40,9 @@ def test_errors_print_file_line_and_hint_and_exit_1(
         f"{path}:{line}: error: unknown step type 'multi_choice'\n"
         "    Did you mean 'multiple_choice'?\n"
         "1 error and 0 warnings in 1 file.\n"
+        # Found by review: "every problem" was every problem of a kind, unsaid.
+        f"{path}: paths, loops, consent, buttons and translations are checked once the "
+        "errors above in it are fixed.\n"
     )
 
 
@@ -138,12 +141,15 @@ def test_a_purpose_passing_feedback_on_is_checked_against_the_recipients(
     )
     shared = text.replace(marker, SHARING + marker, 1)
     path.write_text(shared.replace('[[steps]]\nid = "thanks"', asked))
-    line = next(n for n, row in enumerate(text.splitlines(), 1) if row.startswith("id = "))
+    # On the purpose's line (found by review: the flow's first line).
+    rows = path.read_text().splitlines()
+    line = rows.index('id = "share_acme"') + 1
     assert main(["check", "--lang", "en", str(path)]) == 0, "without the file: a warning"
     assert capsys.readouterr().out == (
         f"{path}:{line}: warning: the purpose 'share_acme' passes feedback on: the bot starts "
         "only with a recipient for it in FEEDBACKBOT_RECIPIENTS_FILE\n"
-        "    Check against that file with --recipients FILE.\n"
+        "    Check against that file with --recipients FILE; `feedbackbot chat --flow FILE "
+        "--recipients FILE` tries the flow with it.\n"
         "0 errors and 1 warning in 1 file.\n"
     )
     others = tmp_path / "others.toml"
@@ -277,3 +283,36 @@ def test_without_files_a_set_of_flows_the_bot_refuses_is_an_error(
     monkeypatch.setenv("FEEDBACKBOT_SHIPPED_FLOWS", "none")
     assert main(["check", "--lang", "en"]) == 1
     assert "no flow with id 'feedback' to run on plain /start" in capsys.readouterr().out
+
+
+def test_without_files_warnings_are_not_repeated_as_log_lines(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Found by review: each warning printed was logged again, in English, on stderr."""
+    monkeypatch.chdir(tmp_path)
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    text = PRODUCT.read_text().replace('id = "product"', 'id = "mine"', 1)
+    (flows / "mine.toml").write_text(text.replace(', en = "Product feedback"', "", 1))
+    monkeypatch.setenv("FEEDBACKBOT_FLOWS_DIR", str(flows))
+    monkeypatch.delenv("FEEDBACKBOT_SHIPPED_FLOWS", raising=False)
+    assert main(["check", "--lang", "de"]) == 0
+    assert "Warnung: kein" in capsys.readouterr().out
+    assert [r.message for r in caplog.records if r.name == "flows.catalog"] == []
+
+
+def test_a_setting_the_bot_refuses_is_no_file_and_has_no_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by review: "FEEDBACKBOT_SHIPPED_FLOWS:1: error" and the setting counted as a
+    file checked."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("FEEDBACKBOT_FLOWS_DIR", raising=False)
+    monkeypatch.setenv("FEEDBACKBOT_SHIPPED_FLOWS", "product")
+    assert main(["check", "--lang", "en"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[2].startswith("FEEDBACKBOT_SHIPPED_FLOWS: error: no flow with id 'feedback'")
+    assert out[-1] == "1 error and 0 warnings in 1 file."

@@ -8,6 +8,7 @@ import argparse
 import os
 import sqlite3
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -433,3 +434,60 @@ def test_version_names_the_store_schema_it_writes(tmp_path: Path) -> None:
     )
     help_text = feedbackbot(tmp_path, "--help", lang="de_DE.UTF-8").stdout
     assert "die Version und das Speicherschema" in help_text
+
+
+def test_lang_of_check_and_chat_is_the_language_of_their_errors_too(tmp_path: Path) -> None:
+    """Found by review: `--lang en` was the language of what `check` and `chat` found
+    themselves, but a wrong setting, a flow the bot refuses or a purpose without its
+    recipient were said in the terminal's language (German)."""
+    result = feedbackbot(tmp_path, "check", "--lang", "en", lang="de_DE.UTF-8", retention="abc")
+    assert result.returncode == 1
+    assert result.stderr.startswith(
+        "feedbackbot: invalid configuration: FEEDBACKBOT_RETENTION: 'abc' is not a duration"
+    ), result.stderr
+    product = (REPO / "flows" / "definitions" / "product.toml").read_text(encoding="utf-8")
+    # A purpose id of the shipped feedback flow described otherwise: the bot refuses it.
+    conflict = tmp_path / "conflict.toml"
+    conflict.write_text(
+        product.replace('id = "product"', 'id = "conflict"', 1).replace(
+            'id = "product_feedback"', 'id = "feedback"', 1
+        ),
+        encoding="utf-8",
+    )
+    # A purpose passing feedback on, without a recipient for it.
+    shared = tmp_path / "shared.toml"
+    sharing = (
+        '\n[[purposes]]\nid = "share_acme"\nshares_feedback = true\n'
+        'description = { de = "Weitergabe an ACME", en = "Passing it to ACME" }\n'
+    )
+    asked = (
+        '[[steps]]\nid = "acme"\ntype = "consent"\npurpose = "share_acme"\n'
+        'prompt = { de = "Weitergeben?", en = "Pass it on?" }\n\n[[steps]]\nid = "thanks"'
+    )
+    shared.write_text(
+        product.replace("\n[[steps]]", sharing + "\n[[steps]]", 1).replace(
+            '[[steps]]\nid = "thanks"', asked
+        ),
+        encoding="utf-8",
+    )
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("FEEDBACKBOT_") and k not in ("LANG", "LC_ALL", "LC_MESSAGES")
+    } | {"PYTHONPATH": str(REPO), "LANG": "de_DE.UTF-8"}
+    for flow, said in [
+        (conflict, "flow 'conflict' describes the purpose 'feedback' differently"),
+        (shared, "the purpose 'share_acme' of flow 'product' passes feedback on"),
+    ]:
+        result = subprocess.run(
+            [sys.executable, "-m", "bot", "chat", "--flow", str(flow), "--lang", "en"],
+            env=env,
+            cwd=tmp_path,
+            input="/quit\n",
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 1
+        assert result.stderr.startswith(f"feedbackbot: {said}"), result.stderr

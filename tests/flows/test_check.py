@@ -342,6 +342,182 @@ def test_a_step_behind_a_branch_never_taken_is_unreachable() -> None:
     assert [e.message for e in report.errors] == ["step 'bad' is never asked: no path leads to it"]
 
 
+def test_a_branch_whose_answers_earlier_branches_take_is_never_taken() -> None:
+    """Found by review: branches in the wrong order passed, and the step only they lead
+    to was never asked with any answer. Every answer of a rating's scale is tried."""
+    text = (
+        ALONE
+        + rating(
+            extra="next = [\n"
+            + '  { if = "r <= 3", goto = "bad" },\n'
+            + '  { if = "r <= 2", goto = "worse" },  # <-\n'
+            + '  { if = "r < 1", goto = "worse" },\n'
+            + "]"
+        )
+        + text_step("good", 'next = "thanks"')
+        + text_step("bad", 'next = "thanks"')
+        + text_step("worse")
+        + THANKS
+    )
+    report = check(text)
+    first, second = report.warnings
+    assert (first.message, first.line) == (
+        "this branch of step 'r' is never taken",
+        marked_line(text),
+    )
+    assert first.hint == (
+        "Every answer it matches is taken by a branch before it (r <= 3): put it before "
+        "them, or change its condition."
+    )
+    assert (second.message, second.line) == (
+        "this branch of step 'r' is never taken",
+        marked_line(text) + 1,
+    )
+    assert second.hint == (
+        "“r < 1” holds for no rating from 1 to 5: change the condition, or remove the branch."
+    )
+    [error] = report.errors
+    assert error.message == "step 'worse' is never asked: no path leads to it"
+    assert error.hint == (
+        "The branches to it from 'r' are never taken (see their warnings): change their "
+        "conditions or their order."
+    )
+    # In the right order every branch is taken by some answer.
+    reordered = text.replace('"r <= 3"', '"r <= 1"').replace('"r < 1"', '"r == 3"')
+    assert check(reordered).findings == ()
+
+
+def test_a_branch_on_an_option_an_earlier_branch_takes_is_never_taken() -> None:
+    choice = (
+        '\n[[steps]]\nid = "c"\ntype = "{kind}"\nprompt = {{ de = "Was?", en = "What?" }}\n'
+        "options = [\n"
+        '  {{ id = "a", label = {{ de = "A", en = "A" }} }},\n'
+        '  {{ id = "b", label = {{ de = "B", en = "B" }} }},\n'
+        "]\n"
+        "next = [\n"
+        '  {{ if = "c {op} a", goto = "one" }},\n'
+        '  {{ if = "{second}", goto = "two" }},  # <-\n'
+        "]\n"
+    )
+    tail = text_step("one", 'next = "thanks"') + text_step("two") + THANKS
+    for kind, op, second, never in [
+        ("choice", "==", "c == a", True),  # copied and not changed
+        ("choice", "!=", "c == b", True),  # every b is not a
+        ("choice", "==", "c != a", False),
+        ("multiple_choice", "has", "c has a", True),
+        ("multiple_choice", "has", "c has b", False),  # a choice of b alone
+    ]:
+        text = ALONE + choice.format(kind=kind, op=op, second=second) + tail
+        report = check(text)
+        found = [(w.message, w.line) for w in report.warnings]
+        expected = [("this branch of step 'c' is never taken", marked_line(text))]
+        assert found == (expected if never else []), (kind, op, second)
+        assert [e.message for e in report.errors] == (
+            ["step 'two' is never asked: no path leads to it"] if never else []
+        ), (kind, op, second)
+
+
+def test_a_step_one_branch_never_taken_and_another_lead_to_is_asked() -> None:
+    text = (
+        ALONE
+        + rating(extra='next = [{ if = "r >= 4", goto = "b" }, { if = "r > 5", goto = "b" }]')
+        + text_step("a", 'next = "thanks"')
+        + text_step("b")
+        + THANKS
+    )
+    report = check(text)
+    assert [w.message for w in report.warnings] == ["this branch of step 'r' is never taken"]
+    assert report.errors == []
+
+
+def test_a_part_of_the_wrong_shape_does_not_hide_a_branch_to_a_missing_step() -> None:
+    """Found by review: a typo (a shape error) hid every rule error until it was fixed;
+    the branches and step ids are checked on the TOML as read, the rest is said to wait."""
+    text = (
+        ALONE
+        + text_step("a", "skipable = false  # <-")
+        + rating("b", 'next = "nowhere"')
+        + rating("b")
+        + THANKS
+    )
+    report = check(text)
+    rows = text.splitlines()
+    assert [(e.message, e.line) for e in report.errors] == [
+        ("unknown key 'skipable'", marked_line(text)),
+        (
+            "step 'b' branches to 'nowhere', but there is no such step",
+            rows.index('next = "nowhere"') + 1,
+        ),
+        ("the step id 'b' is used twice", len(rows) - rows[::-1].index('id = "b"')),
+    ]
+    assert not report.complete and report.flow is None
+    assert check(ALONE + rating() + THANKS).complete
+
+
+def test_a_question_skipped_as_its_consent_is_not_said_to_be_asked_without_it() -> None:
+    """Found by review: the hint said the consent "may be skipped while this question is
+    not" of a question skipped on the same condition."""
+    text = (
+        HEAD
+        + rating()
+        + '\n[[steps]]\nid = "ask"\ntype = "consent"\npurpose = "research"\n'
+        + 'skip_if = "r >= 4"\nprompt = { de = "Darf ich?", en = "May I?" }\n'
+        + text_step("phone", 'purpose = "research"\nskip_if = "r >= 4"')
+        + THANKS
+    )
+    [error] = check(text).errors
+    assert error.hint == (
+        "'ask' is skipped on the same condition as this question, but only a consent step "
+        "without skip_if counts as asked: branch around both with next instead of skip_if."
+    )
+    other = text.replace('skip_if = "r >= 4"\n[[steps]]', 'skip_if = "r >= 5"\n[[steps]]')
+    assert other != text
+    assert check(other).errors[0].hint.startswith("'ask' may be skipped (skip_if) while this")
+
+
+@pytest.mark.parametrize(
+    ("selected", "message"),
+    [
+        (
+            "min_selected = 2\nmax_selected = 1",
+            "step 'm': max_selected = 1 is less than min_selected = 2",
+        ),
+        (
+            "max_selected = 3",
+            "step 'm': max_selected = 3 is more than the 2 options it offers",
+        ),
+    ],
+)
+def test_a_range_of_choices_that_cannot_be_is_said_plainly(selected: str, message: str) -> None:
+    """Found by review: "must be between 3 and 2"."""
+    text = (
+        ALONE
+        + '\n[[steps]]\nid = "m"\ntype = "multiple_choice"\n'
+        + 'prompt = { de = "Was?", en = "What?" }\n'
+        + f"{selected}\noptions = [\n"
+        + '  { id = "a", label = { de = "A", en = "A" } },\n'
+        + '  { id = "b", label = { de = "B", en = "B" } },\n]\n'
+        + THANKS
+    )
+    assert [e.message for e in check(text).errors] == [message]
+
+
+def test_a_text_of_several_lines_is_quoted_on_one_line() -> None:
+    """Found by review: a multi-line intro broke the one line of its finding."""
+    text = (
+        ALONE.replace(
+            'intro = { de = "Hallo", en = "Hello" }', 'intro = """\nHallo,\nwie geht es?\n"""'
+        )
+        + rating()
+        + THANKS
+    )
+    [warning] = check(text).warnings
+    assert warning.message == (
+        "“Hallo,⏎wie geht es?” is not in the translation catalogs, so it is shown as written "
+        "in every language"
+    )
+
+
 def test_a_missing_translation_is_a_warning_naming_the_language() -> None:
     labels = 'low_label = { de = "schlecht" }\nhigh_label = "excellent"'
     text = ALONE + rating(extra=labels) + THANKS
@@ -470,6 +646,8 @@ def test_a_purpose_that_clashes_with_a_shipped_flow_fails_the_check_alone(
     [error] = report.errors
     clash = "the purpose 'contact' is described differently in the shipped flow 'feedback'"
     assert clash in error.message, "named by the flow, not by a path inside the package"
+    rows = SURVEY.splitlines()
+    assert error.line == rows.index('id = "contact"') + 1, "the purpose's line (review: 1)"
     replacing = SURVEY.replace('id = "survey"\ntitle', 'id = "feedback"\ntitle')
     (tmp_path / "survey.toml").write_text(replacing, encoding="utf-8")
     [report] = check_paths([tmp_path / "survey.toml"], EN)
