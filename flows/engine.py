@@ -875,7 +875,11 @@ class Engine:
         t, low, high = self.t, step.min_selected, step.max_selected
         done = t.gettext("Done")
         if high is not None:
-            if low == 0:
+            if low == high:  # (found by review: "choose 1 to 1")
+                text = t.ngettext(
+                    "(choose one, then tap “{done}”)", "(choose {high}, then tap “{done}”)", high
+                )
+            elif low == 0:
                 text = t.gettext("(choose up to {high}, then tap “{done}”)")
             else:
                 text = t.gettext("(choose {low} to {high}, then tap “{done}”)")

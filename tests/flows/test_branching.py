@@ -154,6 +154,29 @@ def test_german_labels_and_hint() -> None:
     assert labels(question)[-1] == "Fertig"
 
 
+@pytest.mark.parametrize(
+    ("locale", "count", "hint"),
+    [
+        ("en", 1, "(choose one, then tap “Done”)"),
+        ("en", 2, "(choose 2, then tap “Done”)"),
+        ("de", 1, "(wählen Sie eine Antwort aus und tippen Sie dann auf „Fertig“)"),
+        ("de", 2, "(wählen Sie 2 aus und tippen Sie dann auf „Fertig“)"),
+    ],
+)
+def test_a_choice_of_exactly_so_many_says_so(locale: str, count: int, hint: str) -> None:
+    """Found by review: min_selected = max_selected = 1 read "choose 1 to 1"."""
+    flow = FlowCatalog.load().flows["product"]
+    steps = [
+        s.model_copy(update={"min_selected": count, "max_selected": count})
+        if s.id == "liked"
+        else s
+        for s in flow.steps
+    ]
+    e = engine(flow.model_copy(update={"steps": steps}), locale)
+    question = press(e, e.begin(), "4").outcome.replies[-1]
+    assert question.text.endswith(hint), question.text
+
+
 def test_a_draft_from_before_multiple_choice_still_loads() -> None:
     payload = {
         "flow_id": "feedback",
