@@ -148,10 +148,10 @@ DECLINES = frozenset(
         "please don't contact me", "please do not contact me", "no don't contact me",
     }
 )  # fmt: skip
+"""A consent question answered no by typing (see `_declined`)."""
 NO_WORDS = frozenset("nein nö ne nee no nope nah".split())
 """The words a no begins with: a consent question answered in a few more words after one
 ("No, I don't want that") is no more of the comment before it (see `_more_of_text`)."""
-"""A consent question answered no by typing (see `_declined`)."""
 AGREES = frozenset(
     {
         "ja", "yes", "einverstanden", "ja einverstanden", "ja gerne", "ja bitte",
