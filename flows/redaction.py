@@ -729,12 +729,19 @@ _COUNTED = (
 _COUNTED_AFTER = re.compile(
     rf"[ \t]*(?:(?:[{_UPPER}][{_LOWER}]+-)?{_COUNTED}|(?i:km|kwh|kg|qm|mi)\b|€)"
 )
+# A city typed in small letters after five digits ("Hauptstraße 12, 10115 berlin": found
+# by review, "[Address], [Number] berlin" was left), not a word of the sentence going on.
+_SMALL_CITY = (
+    rf"(?!(?i:{'|'.join(sorted(STOP_WORDS | frozenset(_NOT_NAMES)))})\b)"
+    rf"[{_LOWER}]{{3,}}(?:-[{_LOWER}]+){{0,2}}\b"
+)
 _POSTAL_TAIL = (
-    rf"(?P<postal>,?(?:(?:[ \t]*\n)?[ \t]*(?:(?:A|D)-)?\d{{5}}"
+    rf"(?P<postal>,?(?:(?:[ \t]*\n)?[ \t]*(?:(?:A|D)-)?\d{{5}}[ \t]+(?!{_COUNTED})"
+    rf"(?:{_CITY}|{_SMALL_CITY})"
     # four digits, not a year since 1950 ("Lindenstraße 3, 2019 Neubau")
     # unless marked Austrian or Swiss, and not what a number counts ("1200 Euro")
-    rf"|(?:[ \t]*\n)?[ \t]*(?:(?:A|CH)-\d{{4}}|(?!19[5-9]\d|20[0-4]\d)\d{{4}}))"
-    rf"[ \t]+(?!{_COUNTED}){_CITY})?"
+    rf"|(?:[ \t]*\n)?[ \t]*(?:(?:A|CH)-\d{{4}}|(?!19[5-9]\d|20[0-4]\d)\d{{4}})"
+    rf"[ \t]+(?!{_COUNTED}){_CITY}))?"
 )
 # "Musterstraße 12", "Hauptstr. 5a", "Karl-Marx-Straße 1", "Berliner Weg 4", "Lindenallee
 # 7b", with a postal code and city after it taken along. "-weg", "-platz", "-markt"...
@@ -916,6 +923,7 @@ _PERSON_ROLES = (
     *("concierge", "bedienung", "server", "schwester", "krankenschwester", "arzthelfer"),
     *("zugbegleiter", "schaffner", "rezeptionist", "friseur", "frisör", "barkeeper"),
     *("barista", "köchin", "reiseleiter", "lehrer", "erzieher", "hebamme"),
+    *("koch", "cook", "chef", "chefin"),  # "Der Koch Andreas" (review of the change)
     *("physiotherapeut", "therapeut", "masseur", "flugbegleiter", "stewardess", "praktikant"),
     *("aushilfe", "schichtleiter", "teamleiter", "bankberater", "mechaniker", "zahnarzt"),
     *("bartender", "chef", "cook", "housekeeper", "doorman", "porter", "teacher"),
@@ -937,6 +945,8 @@ _PERSON_ROLES = (
 _NAMING = (
     *("hieß", "hiess", "heißt", "heisst", "namens", "called", "named"),
     *("name[ \t]+(?:is|was)", "name's"),
+    # a first name alone after "Ich bin", "I'm" (a first and a last name: see _I_AM)
+    *("ich[ \t]+bin", "i[ \t]+am", "i['’]m"),
 )
 _TO_SOMEONE = (
     *("danke[ \t]+an", "dank[ \t]+an", "lob[ \t]+an", "kompliment[ \t]+an", "thanks[ \t]+to"),
@@ -995,11 +1005,15 @@ _NAME_AFTER_ROLE = re.compile(
 # Marco Polo", "Toni's Pizzeria"; see first_name). Not "Der Fahrer kam pünktlich", "Danke
 # an alle", "Kellner war nett", "Mark my words".
 _FIRST_NAME_WORD = rf"[{_UPPER}{_LOWER}][{_LOWER}]+(?:-[{_UPPER}{_LOWER}][{_LOWER}]+)?\b(?![-'’]\w)"
+_LISTED_SEPARATOR = rf"(?:,[ \t]*+|{_AND})"
 _FIRST_NAME_AFTER_CUE = re.compile(
     rf"(?P<lead>(?<!\w){_any_of(_PERSON_ROLES + _TO_SOMEONE + _NAMING)}(?:in)?\b"
     r"(?:[ \t]*:)?[ \t]+(?:[‚‘'\"„“»«›‹]|[dD]['’])?)"
-    rf"(?P<name>{_FIRST_NAME_WORD})(?:(?P<also>{_AND})(?P<second>{_FIRST_NAME_WORD}))?"
+    # the names listed after it too: "Danke an Anna, Ben und Carla" (found by review: Ben
+    # and Carla were left)
+    rf"(?P<name>{_FIRST_NAME_WORD})(?P<more>(?:{_LISTED_SEPARATOR}{_FIRST_NAME_WORD})*+)"
 )
+_LISTED_NAME = re.compile(rf"(?P<gap>{_LISTED_SEPARATOR})(?P<name>{_FIRST_NAME_WORD})")
 # A name tag, and a surname where a word says it is one: "Namensschild 'S. Kowalczyk'",
 # "namen schild ‚Dennis‘", "her name tag said Olga", "bitte klingeln bei Wagner",
 # "Reservierung lief auf Nguyen", "auf den Namen Yılmaz", "ask for Kowalski" (found by the
@@ -1202,12 +1216,16 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
     def first_name(match: re.Match[str]) -> str:
         if not _is_first_name(match["name"], match.string, match.end("name")):
             return match.group(0)
-        name = match["lead"] + placeholder("name")
-        if match["second"] is None:
-            return name
-        if _is_first_name(match["second"], match.string, match.end()):
-            return name + match["also"] + placeholder("name")
-        return name + match.string[match.end("name") : match.end()]
+        said = [match["lead"], placeholder("name")]
+        kept = match.end("name")  # up to where the listed names went
+        for listed in _LISTED_NAME.finditer(match.string, kept, match.end()):
+            if listed.start() != kept or not _is_first_name(
+                listed["name"], match.string, listed.end()
+            ):
+                break
+            said += [listed["gap"], placeholder("name")]
+            kept = listed.end()
+        return "".join(said) + match.string[kept : match.end()]
 
     def last_line(match: re.Match[str]) -> str:
         name = match["name"]
@@ -1607,6 +1625,7 @@ PATTERNS = (
     _THIS_IS,
     _NAME_AFTER_ROLE,
     _FIRST_NAME_AFTER_CUE,
+    _LISTED_NAME,
     _SURNAME_CUE,
     _FAMILY,
     _PLAIN_TITLED_NAME,

@@ -1513,3 +1513,50 @@ def test_a_long_comment_of_what_the_corpus_review_rules_look_for_runs_through(
 ) -> None:
     text = (unit * (4096 // len(unit) + 1))[:4096]
     assert (redact(text, DE) != text) is has_personal_data
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        (
+            "Danke an Kevin, Chantal, Jessica und Dennis vom Frühdienst",
+            "Danke an [Name], [Name], [Name] und [Name] vom Frühdienst",
+        ),
+        ("Danke an Anna, das war super", "Danke an [Name], das war super"),
+        ("Der Koch Andreas war super", "Der Koch [Name] war super"),
+        ("Ich bin Anna und sehr sauer", "Ich bin [Name] und sehr sauer"),
+        ("Hauptstraße 12, 10115 berlin", "[Adresse]"),
+        ("Meine Adresse: Hauptstr. 5, 80331 münchen.", "Meine Adresse: [Adresse]."),
+    ],
+)
+def test_what_the_review_of_the_corpus_rules_found(comment: str, expected: str) -> None:
+    """Found by the review of the change: a list of names after a thank-you kept all but
+    the first, a cook was no role, "Ich bin Anna" no introduction, and a city in small
+    letters after a street and postal code stayed beside "[Adresse], [Nummer]"."""
+    assert redact(comment, DE) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Der Koch kam raus und hat sich entschuldigt",
+        "Der Chef hat sich entschuldigt",
+        "Ich bin sehr zufrieden",
+        "ich bin kunde seit 10 jahren",
+        "Ich bin Jung und brauche das",
+        "Lindenstraße 3, 2019 neubau",
+    ],
+)
+def test_what_the_review_of_the_corpus_rules_leaves_alone(text: str) -> None:
+    assert redact(text, DE) == text.replace("Lindenstraße 3", "[Adresse]")
+
+
+@pytest.mark.parametrize(
+    ("unit", "has_personal_data"),
+    [("Kevin, ", True), ("Kevin und ", True), ("Ich bin ", False)],
+)
+def test_a_long_list_of_names_runs_through(unit: str, has_personal_data: bool) -> None:
+    text = "Danke an " + (unit * (4096 // len(unit) + 1))[:4096]
+    redacted = redact(text, DE)
+    assert (redacted != text) is has_personal_data
+    assert "Kevin" not in redacted
