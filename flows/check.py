@@ -94,7 +94,7 @@ def check_text(text: str, source: str, t: Translator) -> Report:
                 Finding(
                     source,
                     int(match[1]) if match else 1,
-                    t.gettext("not valid TOML: {reason}").format(reason=reason),
+                    t.gettext("not valid TOML: {reason}").format(reason=t.reason(error)),
                     t.gettext("Check quotes, brackets and the = between key and value."),
                 ),
             ),

@@ -850,3 +850,38 @@ def test_the_choices_of_a_fixed_value_are_joined_in_the_operators_language() -> 
     report = check_text(HEAD + rating(extra="min = 2") + THANKS, "t.toml", translator("de"))
     [error] = report.errors
     assert (error.message, error.hint) == ("2 ist hier nicht erlaubt", "Erwartet: 0 oder 1.")
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "de", "en"),
+    [
+        (
+            'id = "x"\ntitle = { de = "T", en = "T" }\nintro = { de = "Hallo", en = "Hi"\n',
+            3,
+            "kein gültiges TOML: eine Inline-Tabelle { … } ist nicht geschlossen "
+            "(Zeile 3, Spalte 34)",
+            "not valid TOML: an inline table { … } is not closed (line 3, column 34)",
+        ),
+        (
+            "[a]\nb = 1\n[a]\nb = 2\n",
+            3,
+            "kein gültiges TOML: a ist doppelt deklariert (Zeile 3, Spalte 3)",
+            "not valid TOML: a declared twice (line 3, column 3)",
+        ),
+        (
+            'prompt = "unclosed',
+            1,
+            "kein gültiges TOML: ein Text in Anführungszeichen ist nicht geschlossen "
+            "(am Ende der Datei)",
+            "not valid TOML: a text in quotes is not closed (at the end of the file)",
+        ),
+    ],
+)
+def test_a_toml_syntax_error_is_said_in_the_language_of_the_check(
+    text: str, line: int, de: str, en: str
+) -> None:
+    """Found by a flow author's review: a German check said "kein gültiges TOML: Unclosed
+    inline table (at line 3, column 34)", tomllib's words in English."""
+    for t, expected in ((DE, de), (EN, en)):
+        [error] = check(text, t).errors
+        assert (error.line, error.message) == (line, expected)
