@@ -59,7 +59,7 @@ def build_application(
     `staff_chat_is_real` (`feedbackbot chat`, whose Telegram is a stand-in): alerts are not
     noted and none is retracted, as the stand-in's message ids are not the real chat's
     (found by review: a demo on the bot's data folder forgot retractions still owed, and
-    noted its alerts under the real chat's id)."""
+    noted its alerts under the real chat's id), and no feedback is passed on to recipients."""
     if settings.token is None:
         raise ValueError("a token is required to build the application")
     catalog = catalog or FlowCatalog.load(
@@ -124,8 +124,12 @@ def build_application(
     # unset, nobody listened to an erasure, and nothing said whom to ask by hand).
     recipients = configured_recipients(settings, catalog)
     webhooks = WebhookSender(store, catalog, recipients, settings.default_locale, clock)
-    service.recipients_of = webhooks.recipients_of
-    service.feedback_listeners.append(webhooks.on_feedback)
+    if staff_chat_is_real:
+        service.recipients_of = webhooks.recipients_of
+        service.feedback_listeners.append(webhooks.on_feedback)
+    # (else nothing is passed on: found by review, `chat --recipients` with the production
+    # file sent a demo feedback to the real recipient, signed, with nobody later told to
+    # delete it; the consent question still names the recipients as `run` does)
     application.bot_data.rights.removal_listeners.append(webhooks.on_removal)
     application.bot_data.rights.recipient_names = {r.id: r.name for r in recipients}
     application.bot_data.rights.recipient_purposes = {r.id: r.purpose for r in recipients}

@@ -167,9 +167,24 @@ def test_a_flow_passing_feedback_on_is_tried_with_recipients(tmp_path: Path) -> 
         'url = "https://acme.example/feedback"\nsecret = "acme-secret-0123456789"\n'
         'purpose = "share_acme"\nfields = ["satisfaction"]\n'
     )
-    terminal = Terminal("/quit")
-    assert chat(terminal, lang="en", flow=flow, recipients=recipients) == 0
-    assert "You: /start product\nBot: How do you like our product?" in terminal.transcript
+    exported: dict[str, object] = {}
+
+    def read_export() -> str:
+        [path] = re.findall(r"File saved: (\S+)", terminal.transcript)
+        exported.update(json.loads(Path(path).read_text(encoding="utf-8")))
+        return "/quit"
+
+    # agree, 3, a comment, 1 of 10, contact: yes, passing it on: yes
+    terminal = Terminal("1", "3", "Geht so", "1", "1", "1", "/mydata", read_export)
+    data = tmp_path / "kept"
+    assert chat(terminal, lang="en", flow=flow, recipients=recipients, data_dir=data) == 0
+    out = terminal.transcript
+    assert "You: /start product\nBot: How do you like our product?" in out
+    assert "If you agree, ACME GmbH receives your answer" in out  # named as `run` names it
+    # ... and nothing passed on (found by review: with the production file, the demo
+    # feedback went to the real recipient, signed, and nobody later told it to delete it)
+    assert "was passed to" not in out and exported["passed_on"] == [], exported["passed_on"]
+    assert stored_rows(data)["feedback.db/deliveries"] == [], "none due either"
 
 
 def test_a_broken_flow_file_is_explained_and_nothing_starts(tmp_path: Path) -> None:
