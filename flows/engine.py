@@ -121,7 +121,7 @@ BURST_WINDOW = timedelta(seconds=20)
 # What is typed to answer a question of buttons, not more of a comment.
 SHORT_REPLIES = frozenset(
     "ja nein yes no ok okay jo jep jup nö ne nee nope nah yep yup yeah gerne klar sure danke "
-    "thanks thx j n y stop skip".split()
+    "thanks thx j n y".split()
 )
 ANSWER_WORDS = SHORT_REPLIES | frozenset(
     "einverstanden lieber nicht kein keine keinen bitte nie niemals agree disagree not never "
@@ -150,8 +150,18 @@ DECLINES = frozenset(
 )  # fmt: skip
 """A consent question answered no by typing (see `_declined`)."""
 NO_WORDS = frozenset("nein nö ne nee no nope nah".split())
-"""The words a no begins with: a consent question answered in a few more words after one
-("No, I don't want that") is no more of the comment before it (see `_more_of_text`)."""
+"""The words a no begins with (see `ABOUT_THE_QUESTION`)."""
+ABOUT_THE_QUESTION = ANSWER_WORDS | frozenset(
+    "i i'd i'm ich me mich mir you sie want möchte will wollen that this das es it now jetzt "
+    "later später maybe vielleicht then dann contact kontakt kontaktieren kontaktiert werden "
+    "be contacted do thank danke really wirklich eher gern need nötig necessary anyway "
+    "trotzdem lassen leave alone in ruhe".split()
+)
+"""Words a no may go on with and still answer a consent question, not go on with the
+comment before it: "No, I don't want that", "Nein, ich will das wirklich nicht" (found by
+review), but not "No, the food was cold" (found by the review of that change)."""
+ALONE_NO_ANSWER = frozenset("stop stopp skip überspringen".split())
+"""Typed alone at a consent question, no more of the comment ("Stop the loud music" is)."""
 AGREES = frozenset(
     {
         "ja", "yes", "einverstanden", "ja einverstanden", "ja gerne", "ja bitte",
@@ -554,7 +564,15 @@ class Engine:
                 and any(_bare(word) in ANSWER_WORDS for word in words)
             )
             or (  # "No, I don't want that", "Nein, ich will das wirklich nicht" (review)
-                isinstance(step, ConsentStep) and len(words) <= 6 and _bare(words[0]) in NO_WORDS
+                isinstance(step, ConsentStep)
+                and (
+                    _bare(addition) in ALONE_NO_ANSWER
+                    or (
+                        len(words) <= 6
+                        and _bare(words[0]) in NO_WORDS
+                        and all(_word(word) in ABOUT_THE_QUESTION for word in words)
+                    )
+                )
             )
             or (  # "8 von 10", but not "die Lieferung kam 3 Tage zu spät" (review)
                 isinstance(step, RatingStep)
@@ -978,6 +996,11 @@ _WORDS = re.compile(r"[\w']+")
 def bare_words(text: str) -> str:
     """The words of `text` as compared (see `_bare`), one space between them."""
     return " ".join(_WORDS.findall(_bare(text).replace("’", "'")))  # a phone's "don’t"
+
+
+def _word(text: str) -> str:
+    """A typed word as compared with a list of words: a phone's "don’t" as "don't"."""
+    return _bare(text).replace("’", "'")
 
 
 def _bare(text: str) -> str:

@@ -438,6 +438,32 @@ async def test_a_word_that_answers_no_question_is_not_added_to_the_comment_eithe
     assert await stored_comment(harness, person) == "The delivery was late.", said
 
 
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "No, the food was cold",
+        "Nope, the fries were soggy too",
+        "Nein danke, das Essen war kalt",
+        "Stop the loud music",
+    ],
+)
+async def test_more_of_the_comment_beginning_with_a_no_is_added(
+    harness: Harness, typed: str
+) -> None:
+    """Found by the review of the change above: a no followed by more of the matter was
+    refused, and sent again refused again, so the words were lost."""
+    person = harness.customer(language_code="en")
+    await person.send("/start")
+    await person.press("Yes, I agree")
+    await person.press("2")
+    await person.send("The service was slow.")
+    harness.clock.advance(timedelta(seconds=8))
+    said = texts(await person.send(typed))
+    assert "Added to your previous answer" in said, said
+    await person.press("No")
+    assert await stored_comment(harness, person) == f"The service was slow.\n{typed}"
+
+
 async def test_a_rating_sent_in_reply_to_the_rating_question_is_not_the_comment(
     harness: Harness,
 ) -> None:
