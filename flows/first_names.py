@@ -138,3 +138,48 @@ AMBIGUOUS_IN_SMALL_LETTERS = frozenset(
     "frank ernst max nick malte lasse reiner randy terry mason carol roger jo dino franco "
     "maxim marina ross jean luke kai".split()
 )
+
+# Common surnames (German first, then those of families who came from Turkey, Poland,
+# Russia, Italy, Greece, the Balkans, Vietnam and elsewhere), in small letters: a word after
+# "frau" that is none ("frau fand das essen kalt": "frau" is a wife), or after "Familie" or
+# a booking ("Tisch lief auf Terrasse") is no name (found by a review of the rules that
+# took any word there). Those that are German words too are left out (Koch, Wolf, Fuchs,
+# Bauer, Vogel, Winter, Sommer, Braun, Schwarz, Klein, Lang, Lange, Sauer, Krause, Hahn,
+# Kaiser, König, Graf, Jung, Stein, Berg, Busch, Horn, Engel, Ernst, Kraft, Sturm, Frank;
+# English ones such as Brown, White, Young, Cook): after a capitalised title they are names
+# all the same ("Frau Koch").
+COMMON_SURNAMES = frozenset(
+    "müller mueller schmidt schmitt schneider fischer weber meyer meier mayer maier wagner "
+    "becker schulz schulze hoffmann hofmann schäfer schaefer richter neumann schwarzer "
+    "zimmermann schröder schroeder krüger krueger hartmann werner schmitz lehmann "
+    "schmid köhler koehler herrmann walter mayer peters möller moeller lorenz böhm boehm "
+    "schubert seidel schumacher friedrich keller günther guenther vogt jäger jaeger otto "
+    "haas schuster heinrich brandt schreiber berger dietrich ziegler "
+    "pohl bergmann thomas voigt arnold wolff pfeiffer beck lindner "
+    "ludwig kuhn franke albrecht winkler simon hansen böttcher boettcher schüler schueler "
+    "jansen janssen petersen paulsen nielsen thomsen jacobs hermann kunz hartwig wendt "
+    "martens marx kramer kraemer schütz schuetz bauermann roth frey "
+    "ebert kessler kirchner beyer baumann heinz brinkmann nowak nowack "
+    "yılmaz yilmaz kaya demir şahin sahin çelik celik yıldız yildiz yıldırım yildirim "
+    "öztürk ozturk aydın aydin özdemir ozdemir arslan doğan dogan kılıç kilic aslan çetin "
+    "cetin kara koç koc kurt özkan ozkan şimşek simsek polat korkmaz erdoğan erdogan "
+    "kowalski kowalska wiśniewski wisniewski wójcik wojcik kowalczyk kamiński kaminski "
+    "lewandowski lewandowska zieliński zielinski szymański szymanski woźniak wozniak "
+    "dąbrowski dabrowski kozłowski kozlowski jankowski mazur krawczyk piotrowski nowakowski "
+    "ivanov ivanova petrov petrova smirnov smirnova popov popova volkov volkova kuznetsov "
+    "kuznetsova sokolov morozov novikov fedorov schewtschenko "
+    "rossi russo ferrari esposito bianchi romano colombo ricci marino greco bruno gallo "
+    "conti costa giordano rizzo lombardi moretti "
+    "papadopoulos papadopoulou georgiou nikolaou dimitriou konstantinou ioannou "
+    "jovanović jovanovic petrović petrovic nikolić nikolic marković markovic horvat "
+    "kovačević kovacevic hodžić hodzic "
+    "nguyen tran pham hoang huynh phan vo dang bui ngo duong "
+    "smith johnson williams jones garcia miller davis rodriguez martinez wilson "
+    "anderson taylor moore jackson martin thompson harris clark lewis robinson "
+    "walker allen wright scott adams nelson campbell mitchell "
+    "roberts carter phillips evans turner parker collins edwards stewart morris murphy "
+    "rogers morgan cooper peterson bailey kelly howard cox richardson "
+    "watson brooks james bennett hughes sanders myers ross foster "
+    "de vries van dijk jansen bakker visser smit meijer mulder bos dekker "
+    "ahmed mohamed hassan ali hussein ibrahim mahmoud khalil haddad saleh nasser".split()
+)
