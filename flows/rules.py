@@ -869,5 +869,5 @@ def raw_step_problems(data: dict[str, Any], t: Translator) -> Iterator[Problem]:
                     t.gettext(
                         "step '{step}' branches to '{goto}', but there is no such step"
                     ).format(step=step.get("id"), goto=goto),
-                    _did_you_mean(t, goto, ids),
+                    _did_you_mean(t, goto, dict.fromkeys(ids)),  # each once (review)
                 )

@@ -450,6 +450,7 @@ def test_a_part_of_the_wrong_shape_does_not_hide_a_branch_to_a_missing_step() ->
         ),
         ("the step id 'b' is used twice", len(rows) - rows[::-1].index('id = "b"')),
     ]
+    assert report.errors[1].hint == "Known ids: a, b, thanks.", "each once (review)"
     assert not report.complete and report.flow is None
     assert check(ALONE + rating() + THANKS).complete
 
