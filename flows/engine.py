@@ -152,16 +152,18 @@ DECLINES = frozenset(
 NO_WORDS = frozenset("nein nö ne nee no nope nah".split())
 """The words a no begins with (see `ABOUT_THE_QUESTION`)."""
 ABOUT_THE_QUESTION = ANSWER_WORDS | frozenset(
-    "i i'd i'm ich me mich mir you sie want möchte will wollen that this das es it now jetzt "
-    "later später maybe vielleicht then dann contact kontakt kontaktieren kontaktiert werden "
-    "be contacted do thank danke really wirklich eher gern need nötig necessary anyway "
-    "trotzdem lassen leave alone in ruhe".split()
+    "i i'd i'm ich me mich mir you sie want möchte will wollen that this das es it it's now "
+    "jetzt later später maybe vielleicht then dann contact kontakt kontaktieren kontaktiert "
+    "werden be contacted do thank danke really wirklich eher gern need nötig necessary anyway "
+    "trotzdem lassen leave alone in ruhe to call calls anrufen anruf rückruf rückmeldung "
+    "melden brauche brauchen interested interessiert ist is fine gut passt schon alles all "
+    "good okay ok us uns".split()
 )
 """Words a no may go on with and still answer a consent question, not go on with the
 comment before it: "No, I don't want that", "Nein, ich will das wirklich nicht" (found by
 review), but not "No, the food was cold" (found by the review of that change)."""
 ALONE_NO_ANSWER = frozenset("stop stopp skip überspringen".split())
-"""Typed alone at a consent question, no more of the comment ("Stop the loud music" is)."""
+"""Typed alone at a question, no more of the comment ("Stop the loud music" is)."""
 AGREES = frozenset(
     {
         "ja", "yes", "einverstanden", "ja einverstanden", "ja gerne", "ja bitte",
@@ -563,16 +565,12 @@ class Engine:
                 and len(words) <= 4
                 and any(_bare(word) in ANSWER_WORDS for word in words)
             )
+            or _bare(addition) in ALONE_NO_ANSWER  # at any question (review of the change)
             or (  # "No, I don't want that", "Nein, ich will das wirklich nicht" (review)
                 isinstance(step, ConsentStep)
-                and (
-                    _bare(addition) in ALONE_NO_ANSWER
-                    or (
-                        len(words) <= 6
-                        and _bare(words[0]) in NO_WORDS
-                        and all(_word(word) in ABOUT_THE_QUESTION for word in words)
-                    )
-                )
+                and len(words) <= 6
+                and _bare(words[0]) in NO_WORDS
+                and all(_word(word) in ABOUT_THE_QUESTION for word in words)
             )
             or (  # "8 von 10", but not "die Lieferung kam 3 Tage zu spät" (review)
                 isinstance(step, RatingStep)

@@ -1013,12 +1013,16 @@ _NAME_AFTER_ROLE = re.compile(
 # an alle", "Kellner war nett", "Mark my words".
 _FIRST_NAME_WORD = rf"[{_UPPER}{_LOWER}][{_LOWER}]+(?:-[{_UPPER}{_LOWER}][{_LOWER}]+)?\b(?![-'’]\w)"
 _LISTED_SEPARATOR = rf"(?:,[ \t]*+|{_AND})"
+_LISTED_FIRST_NAME = (
+    rf"(?={_any_of(tuple(sorted(FIRST_NAMES, key=len, reverse=True)))}\b){_FIRST_NAME_WORD}"
+)
 _FIRST_NAME_AFTER_CUE = re.compile(
     rf"(?P<lead>(?<!\w){_any_of(_PERSON_ROLES + _TO_SOMEONE + _NAMING)}(?:in)?\b"
     r"(?:[ \t]*:)?[ \t]+(?:[‚‘'\"„“»«›‹]|[dD]['’])?)"
-    # the names listed after it too: "Danke an Anna, Ben und Carla" (found by review: Ben
-    # and Carla were left)
-    rf"(?P<name>{_FIRST_NAME_WORD})(?P<more>(?:{_LISTED_SEPARATOR}{_FIRST_NAME_WORD})*+)"
+    # the names listed after it too: "Danke an Anna, Ben und Jana" (found by review: Ben
+    # and Jana were left); only common first names, so that what follows a comma is looked
+    # at again ("Danke an alle, Kellner Tobias": found by the review of that change)
+    rf"(?P<name>{_FIRST_NAME_WORD})(?P<more>(?:{_LISTED_SEPARATOR}{_LISTED_FIRST_NAME})*+)"
 )
 _LISTED_NAME = re.compile(rf"(?P<gap>{_LISTED_SEPARATOR})(?P<name>{_FIRST_NAME_WORD})")
 # A name tag, and a surname where a word says it is one: "Namensschild 'S. Kowalczyk'",
