@@ -181,5 +181,7 @@ COMMON_SURNAMES = frozenset(
     "rogers morgan cooper peterson bailey kelly howard cox richardson "
     "watson brooks james bennett hughes sanders myers ross foster "
     "de vries van dijk jansen bakker visser smit meijer mulder bos dekker "
-    "ahmed mohamed hassan ali hussein ibrahim mahmoud khalil haddad saleh nasser".split()
+    "ahmed mohamed hassan ali hussein ibrahim mahmoud khalil haddad saleh nasser "
+    "patel singh khan kumar sharma gupta shah wang zhang chen liu yang huang zhao wu zhou "
+    "kim park choi okafor okoye mensah diallo traoré traore".split()
 )

@@ -730,10 +730,12 @@ _COUNTED_AFTER = re.compile(
     rf"[ \t]*(?:(?:[{_UPPER}][{_LOWER}]+-)?{_COUNTED}|(?i:km|kwh|kg|qm|mi)\b|€)"
 )
 # A city typed in small letters after five digits ("Hauptstraße 12, 10115 berlin": found
-# by review, "[Address], [Number] berlin" was left), not a word of the sentence going on.
+# by review, "[Address], [Number] berlin" was left), not a word of the sentence going on:
+# only before a sign or the end of the line ("Hauptstraße 12, 10115 stimmt nicht" keeps
+# its verb: found by the review of that change).
 _SMALL_CITY = (
     rf"(?!(?i:{'|'.join(sorted(STOP_WORDS | frozenset(_NOT_NAMES)))})\b)"
-    rf"[{_LOWER}]{{3,}}(?:-[{_LOWER}]+){{0,2}}\b"
+    rf"[{_LOWER}]{{3,}}(?:-[{_LOWER}]+){{0,2}}\b(?=[ \t]*(?:[,.;:!?)]|\n|\Z))"
 )
 _POSTAL_TAIL = (
     rf"(?P<postal>,?(?:(?:[ \t]*\n)?[ \t]*(?:(?:A|D)-)?\d{{5}}[ \t]+(?!{_COUNTED})"
@@ -942,9 +944,13 @@ _PERSON_ROLES = (
 # Roles that are things too ("Der Sender Sky Sport fehlt", "Die Bedienung Android App",
 # "Our server Microsoft Exchange", "Mutter Erde Produkte": found by the review of the
 # corpus rules): a name after them only from a common first name on ("Mein Mann Peter").
-_ROLES_THAT_ARE_THINGS = frozenset(
-    "sender bedienung server host partner mann empfänger absender mutter vater tante onkel "
-    "oma opa freund leiter chef inhaber recipient agent manager supervisor".split()
+_ROLES_THAT_ARE_THINGS = frozenset("sender bedienung server host leiter empfänger".split())
+# So are relatives ("Mutter Erde", "Tante Emma"), unless someone's ("Mein Mann Dragan
+# Petrović": found by the review of that change, which had kept the name).
+_RELATIVES_THAT_ARE_THINGS = frozenset("partner mann mutter vater tante onkel oma opa".split())
+_SOMEONES = re.compile(
+    r"(?<!\w)(?i:mein|meine[mnrs]?|unser|unsere[mnrs]?|dein|deine[mnrs]?|sein|seine[mnrs]?"
+    r"|ihr|ihre[mnrs]?|my|our|his|her|their)[ \t]+\Z"
 )
 # A word that names whoever comes next: "sie hieß Jessica", "Er heißt Kevin", "the guy
 # called Dave", "Her name was Olga" (found by the corpus review). Only a common first
@@ -1012,6 +1018,10 @@ _NAME_AFTER_ROLE = re.compile(
 # Marco Polo", "Toni's Pizzeria"; see first_name). Not "Der Fahrer kam pünktlich", "Danke
 # an alle", "Kellner war nett", "Mark my words".
 _FIRST_NAME_WORD = rf"[{_UPPER}{_LOWER}][{_LOWER}]+(?:-[{_UPPER}{_LOWER}][{_LOWER}]+)?\b(?![-'’]\w)"
+_I_AM_CUE = re.compile(r"(?i:ich[ \t]+bin|i[ \t]+am|i['’]m)\b")
+_WHAT_ONE_IS = re.compile(
+    r"[ \t]+(?i:fan|fans|kunde|kundin|customer|user|nutzer|nutzerin|mitglied|member)\b"
+)
 _LISTED_SEPARATOR = rf"(?:,[ \t]*+|{_AND})"
 _LISTED_FIRST_NAME = (
     rf"(?={_any_of(tuple(sorted(FIRST_NAMES, key=len, reverse=True)))}\b){_FIRST_NAME_WORD}"
@@ -1034,9 +1044,9 @@ _LISTED_NAME = re.compile(rf"(?P<gap>{_LISTED_SEPARATOR})(?P<name>{_FIRST_NAME_W
 # "klingeln bei Nachbarn", "ask for Help", "Reservierung lief auf Hochtouren".
 _NAME_TAG = r"(?P<tag>namens?[ \t-]?schild|name[ \t-]?(?:tag|badge))(?:[ \t]+(?:said|says|sagte))?"
 _SURNAME_CUE = re.compile(
-    rf"(?P<lead>(?<!\w)(?i:{_NAME_TAG}|(?P<booking>klingeln[ \t]+bei|läuten[ \t]+bei"
-    r"|(?:reservierung|buchung|bestellung|tisch|zimmer)[ \t]+(?:lief|läuft|war|ist)[ \t]+auf"
-    r"|booked[ \t]+under)|auf[ \t]+den[ \t]+namen|(?P<ask>ask[ \t]+for)"
+    rf"(?P<lead>(?<!\w)(?i:{_NAME_TAG}|klingeln[ \t]+bei|läuten[ \t]+bei"
+    r"|(?P<booking>(?:reservierung|buchung|bestellung|tisch|zimmer)[ \t]+(?:lief|läuft|war|ist)"
+    r"[ \t]+auf|booked[ \t]+under)|auf[ \t]+den[ \t]+namen|(?P<ask>ask[ \t]+for)"
     r"|under[ \t]+the[ \t]+name)"
     r"[ \t]*:?[ \t]*(?P<quote>[‚‘'\"„“»«›‹][ \t]*)?)"
     rf"(?!(?i:familie|fam)\b)(?P<name>(?>{_NAME}))(?![-'’]\w)"
@@ -1221,10 +1231,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
     def by_role(match: re.Match[str]) -> str:
         if not _is_person(match["name"]):
             return match.group(0)
-        role = match["lead"].rstrip(" \t:").lower()
-        if (
-            role in _ROLES_THAT_ARE_THINGS or role.removesuffix("in") in _ROLES_THAT_ARE_THINGS
-        ) and not _is_first_name(match["name"].split()[0]):
+        if not _names_someone(match):
             return match.group(0)
         if match["second"] is None:
             return match["lead"] + placeholder("name")
@@ -1233,6 +1240,12 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
 
     def first_name(match: re.Match[str]) -> str:
         if not _is_first_name(match["name"], match.string, match.end("name")):
+            return match.group(0)
+        parts = match["name"].split("-")
+        if _I_AM_CUE.match(match["lead"]) and (
+            any(part.lower() not in FIRST_NAMES for part in parts[1:])
+            or _WHAT_ONE_IS.match(match.string, match.end("name"))
+        ):  # "Ich bin Victoria-Kunde", "I'm Victoria fan"; not "Ich bin Anna-Lena" (review)
             return match.group(0)
         said = [match["lead"], placeholder("name")]
         kept = match.end("name")  # up to where the listed names went
@@ -1257,11 +1270,11 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         first = _is_first_name(name.split()[0])
         if match["tag"] and not match["quote"] and not first:
             return match.group(0)
-        # After a booking or a door bell, a name known as one, or in quotes ("Tisch war
+        # After a booking, a name known as one, with an initial, or in quotes ("Tisch war
         # auf Terrasse", "Bestellung lief auf PayPal", "booked under Expedia" are none:
         # found by the review of the corpus rules)
-        known = first or name.split("-")[0].lower() in COMMON_SURNAMES
-        if match["booking"] and not match["quote"] and not known:
+        known = first or name.split()[-1].split("-")[0].lower() in COMMON_SURNAMES
+        if match["booking"] and not (match["quote"] or known or "." in name):
             return match.group(0)
         if match["ask"] and not first and placeholder("phone") not in match.string[: match.start()]:
             return match.group(0)
@@ -1276,15 +1289,16 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         # The word "Familie" ("mit der Familie Schnitzel essen", "als Familie Spaß gehabt"),
         # and a noun after it ("Familie Frühstück war super": found by the review of the
         # corpus rules), are no family's name: a name known as one, a double name, one after
-        # "bei", "an" or "von", or one that ends its line ("… ruiniert. Familie Kowalczuk").
+        # "bei", "an" or "von", before a comma, or one that ends its line ("… ruiniert.
+        # Familie Kowalczuk"; those three found by the review of that change).
         before = match.string[max(0, match.start() - 24) : match.start()]
-        if _NOUN_BEFORE.search(before):
-            return match.group(0)
-        if not (
-            name.split("-")[0].lower() in COMMON_SURNAMES
-            or "-" in name
+        if name.split("-")[0].lower() in COMMON_SURNAMES:  # also "an die Familie Müller"
+            return match["lead"] + placeholder("name")
+        if _NOUN_BEFORE.search(before) or not (
+            "-" in name
             or _FAMILY_AFTER.search(before)
             or _LINE_ENDS.match(match.string, match.end())
+            or match.string.startswith(",", match.end())  # "Wir, Familie Lindemann, …"
         ):
             return match.group(0)
         return match["lead"] + placeholder("name")
@@ -1530,6 +1544,26 @@ def _plain_name(word: str) -> bool:
     )
 
 
+def _names_someone(match: re.Match[str]) -> bool:
+    """Whether the words after a role are a name where the role is a thing too ("Der Sender
+    Sky Sport", "Mutter Erde Produkte"): a common first or last name, a label ("Empfänger:
+    Chidi Okafor"), or a relative who is someone's ("Mein Mann Dragan Petrović")."""
+    lead = match["lead"]
+    role = lead.rstrip(" \t:").lower()
+    role = (
+        role
+        if role in _ROLES_THAT_ARE_THINGS | _RELATIVES_THAT_ARE_THINGS
+        else (role.removesuffix("in"))
+    )
+    words = match["name"].split()
+    if role not in _ROLES_THAT_ARE_THINGS | _RELATIVES_THAT_ARE_THINGS or ":" in lead:
+        return True
+    if _is_first_name(words[0]) or words[-1].split("-")[0].lower() in COMMON_SURNAMES:
+        return True
+    before = match.string[max(0, match.start() - 12) : match.start()]
+    return role in _RELATIVES_THAT_ARE_THINGS and _SOMEONES.search(before) is not None
+
+
 def _plain_titled(match: re.Match[str], name: str) -> str:
     """A title and a name in small letters or capitals as `name` (see _PLAIN_TITLED_NAME);
     after "frau" only a name known as one: typed so, "frau" is often a wife, and any word
@@ -1545,7 +1579,10 @@ def _plain_titled(match: re.Match[str], name: str) -> str:
         return match.group(0)
     second = match["second"]
     if second and match["first"].lower() in FIRST_NAMES and _plain_name(second):
-        return name
+        # (after "frau" a last name known as one: "frau walter fand das essen kalt" keeps
+        # its verb, found by review)
+        if match["title"].lower() != "frau" or second.split("-")[0].lower() in COMMON_SURNAMES:
+            return name
     return name + match.string[match.end("first") : match.end()]
 
 
@@ -1673,6 +1710,9 @@ PATTERNS = (
     _FIRST_NAME_AFTER_CUE,
     _LISTED_NAME,
     _FAMILY_AFTER,
+    _SOMEONES,
+    _I_AM_CUE,
+    _WHAT_ONE_IS,
     _LINE_ENDS,
     _SURNAME_CUE,
     _FAMILY,
