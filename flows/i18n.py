@@ -7,6 +7,7 @@ compiled in memory, so a fresh clone still speaks both languages.
 
 from __future__ import annotations
 
+import ast
 import errno
 import gettext as _gettext
 import io
@@ -114,7 +115,11 @@ TOML_REASONS = tuple(
     for pattern, message in (
         (r"Unclosed inline table", N_("an inline table { … } is not closed")),
         (r"Unclosed array", N_("a list [ … ] is not closed")),
-        (r"Unterminated string", N_("a text in quotes is not closed")),
+        # (a quote not closed: at the end of the file, or on its line; found by review)
+        (
+            r"Unterminated string|Expected [\"'].*|(?:Illegal|Found invalid) character '\\n'",
+            N_("a text in quotes is not closed"),
+        ),
         (r"Expected '=' after a key in a key/value pair", N_("a key without “= value”")),
         (r"Expected ']' at the end of a table declaration", N_("a [table] without “]”")),
         (r"Expected ']]' at the end of an array declaration", N_("a [[table]] without “]]”")),
@@ -124,7 +129,10 @@ TOML_REASONS = tuple(
         ),
         (r"Invalid value", N_("a value that is not text in quotes, a number, true or false")),
         (r"Invalid statement", N_("a line that is no key = value and no [table]")),
-        (r"Invalid initial character for a key part", N_("a key that begins with a sign")),
+        (
+            r"Invalid initial character for a key part",
+            N_("a key that begins with a sign, or a comma or line break too many in { … }"),
+        ),
         (r"Invalid date or datetime", N_("an invalid date")),
         (
             r"Invalid hex value|Escaped character is not a Unicode scalar value",
@@ -147,6 +155,20 @@ TOML_REASONS = tuple(
         (r"a number has too many digits", N_("a number has too many digits")),
     )
 )
+
+
+def _dotted(key: str) -> str:
+    """A TOML key as tomllib shows it ("('a', 'b')", "(\"it's\",)") as written: a.b, quoted
+    where it is empty."""
+    try:
+        parts = ast.literal_eval(key)
+    except (ValueError, SyntaxError):
+        return key
+    if not isinstance(parts, tuple) or not all(isinstance(part, str) for part in parts):
+        return key
+    return ".".join(part if part else '""' for part in parts)
+
+
 _TOML_WHERE = re.compile(
     r"^(?P<reason>.*?) \((?:at line (?P<line>\d+), column (?P<column>\d+)|at end of document)\)$"
 )
@@ -241,8 +263,7 @@ class Translator:
             found = pattern.fullmatch(reason)
             if found is not None:
                 parts = {  # a key as written, not a tuple of its parts: "('a', 'b')" is a.b
-                    name: ".".join(re.findall(r"'([^']*)'", part)) if part[:2] == "('" else part
-                    for name, part in found.groupdict().items()
+                    name: _dotted(part) for name, part in found.groupdict().items()
                 }  # (and no braces filled in where none vary: "{ … }" is shown as is)
                 reason = self.gettext(message).format(**parts) if parts else self.gettext(message)
                 break

@@ -869,6 +869,26 @@ def test_the_choices_of_a_fixed_value_are_joined_in_the_operators_language() -> 
             "kein gültiges TOML: a ist doppelt deklariert (Zeile 3, Spalte 3)",
             "not valid TOML: a declared twice (line 3, column 3)",
         ),
+        (  # found by the review of the change: a quote left open on its line
+            'id = "x\ntitle = 1\n',
+            1,
+            "kein gültiges TOML: ein Text in Anführungszeichen ist nicht geschlossen "
+            "(Zeile 1, Spalte 8)",
+            "not valid TOML: a text in quotes is not closed (line 1, column 8)",
+        ),
+        (
+            "id = 'x",
+            1,
+            "kein gültiges TOML: ein Text in Anführungszeichen ist nicht geschlossen "
+            "(am Ende der Datei)",
+            "not valid TOML: a text in quotes is not closed (at the end of the file)",
+        ),
+        (
+            '["it\'s"]\n["it\'s"]\n',
+            2,
+            "kein gültiges TOML: it's ist doppelt deklariert (Zeile 2, Spalte 8)",
+            "not valid TOML: it's declared twice (line 2, column 8)",
+        ),
         (
             'prompt = "unclosed',
             1,
