@@ -215,6 +215,22 @@ def stored_rows(folder: Path) -> dict[str, list[tuple[Any, ...]]]:
     return rows
 
 
+def product_flow_passing_on(product: str) -> str:
+    """The shipped product survey (its TOML `product`) with a purpose passing feedback on to
+    ACME and the consent step for it before the thanks."""
+    sharing = (
+        '\n[[purposes]]\nid = "share_acme"\nshares_feedback = true\n'
+        'description = { de = "Weitergabe an ACME", en = "Passing it to ACME" }\n'
+    )
+    asked = (
+        '[[steps]]\nid = "acme"\ntype = "consent"\npurpose = "share_acme"\n'
+        'prompt = { de = "Weitergeben?", en = "Pass it on?" }\n\n[[steps]]\nid = "thanks"'
+    )
+    return product.replace("\n[[steps]]", sharing + "\n[[steps]]", 1).replace(
+        '[[steps]]\nid = "thanks"', asked
+    )
+
+
 def bytecode_settings() -> dict[str, str]:
     """Where bytecode may go (make sends it to a temporary folder, not the checkout), for a
     process started with an environment of its own."""

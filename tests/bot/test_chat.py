@@ -20,7 +20,7 @@ import pytest
 
 from bot.cli.chat import CHAT_USER_ID, ChatOptions, piped_lines, run_chat
 from storage.interface import StoreError
-from tests.harness import deletion_dates, files_contain, stored_rows
+from tests.harness import deletion_dates, files_contain, product_flow_passing_on, stored_rows
 
 REPO = Path(__file__).resolve().parents[2]
 Line = str | Callable[[], str]
@@ -147,20 +147,8 @@ def test_a_flow_passing_feedback_on_is_tried_with_recipients(tmp_path: Path) -> 
     """Found by review: `check` passed such a flow with a warning, `chat --flow` refused it
     and there was no way to try it but an environment variable no hint named."""
     text = (REPO / "flows" / "definitions" / "product.toml").read_text()
-    sharing = (
-        '\n[[purposes]]\nid = "share_acme"\nshares_feedback = true\n'
-        'description = { de = "Weitergabe an ACME", en = "Passing it to ACME" }\n'
-    )
-    asked = (
-        '[[steps]]\nid = "acme"\ntype = "consent"\npurpose = "share_acme"\n'
-        'prompt = { de = "Weitergeben?", en = "Pass it on?" }\n\n[[steps]]\nid = "thanks"'
-    )
     flow = tmp_path / "shared.toml"
-    flow.write_text(
-        text.replace("\n[[steps]]", sharing + "\n[[steps]]", 1).replace(
-            '[[steps]]\nid = "thanks"', asked
-        )
-    )
+    flow.write_text(product_flow_passing_on(text))
     recipients = tmp_path / "recipients.toml"
     recipients.write_text(
         '[[recipients]]\nid = "acme"\nname = "ACME GmbH"\n'

@@ -19,7 +19,7 @@ from bot.cli.common import ARGPARSE_MESSAGES, argparse_speaks
 from flows.i18n import translator
 from storage.crypto import encode_master_key, generate_key
 from tests.e2e.test_lifecycle import cli, make_store
-from tests.harness import MASTER_KEY
+from tests.harness import MASTER_KEY, product_flow_passing_on
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -456,20 +456,7 @@ def test_lang_of_check_and_chat_is_the_language_of_their_errors_too(tmp_path: Pa
     )
     # A purpose passing feedback on, without a recipient for it.
     shared = tmp_path / "shared.toml"
-    sharing = (
-        '\n[[purposes]]\nid = "share_acme"\nshares_feedback = true\n'
-        'description = { de = "Weitergabe an ACME", en = "Passing it to ACME" }\n'
-    )
-    asked = (
-        '[[steps]]\nid = "acme"\ntype = "consent"\npurpose = "share_acme"\n'
-        'prompt = { de = "Weitergeben?", en = "Pass it on?" }\n\n[[steps]]\nid = "thanks"'
-    )
-    shared.write_text(
-        product.replace("\n[[steps]]", sharing + "\n[[steps]]", 1).replace(
-            '[[steps]]\nid = "thanks"', asked
-        ),
-        encoding="utf-8",
-    )
+    shared.write_text(product_flow_passing_on(product), encoding="utf-8")
     env = {
         k: v
         for k, v in os.environ.items()
