@@ -149,15 +149,15 @@ DECLINES = frozenset(
     }
 )  # fmt: skip
 """A consent question answered no by typing (see `_declined`)."""
-NO_WORDS = frozenset("nein nö ne nee no nope nah".split())
+NO_WORDS = frozenset("nein nö ne nee no nope nah stop stopp".split())
 """The words a no begins with (see `ABOUT_THE_QUESTION`)."""
 ABOUT_THE_QUESTION = ANSWER_WORDS | frozenset(
     "i i'd i'm ich me mich mir you sie want möchte will wollen that this das es it it's now "
     "jetzt later später maybe vielleicht then dann contact kontakt kontaktieren kontaktiert "
     "werden be contacted do thank danke really wirklich eher gern need nötig necessary anyway "
-    "trotzdem lassen leave alone in ruhe to call calls anrufen anruf rückruf rückmeldung "
-    "melden brauche brauchen interested interessiert ist is fine gut passt schon alles all "
-    "good okay ok us uns".split()
+    "trotzdem lassen leave alone in ruhe to call calls calling anrufen anruf rufen an "
+    "rückruf rückmeldung melden brauche brauchen interested interessiert ist is schon "
+    "okay ok us uns prefer would möchten würde".split()
 )
 """Words a no may go on with and still answer a consent question, not go on with the
 comment before it: "No, I don't want that", "Nein, ich will das wirklich nicht" (found by
@@ -568,9 +568,9 @@ class Engine:
             or _bare(addition) in ALONE_NO_ANSWER  # at any question (review of the change)
             or (  # "No, I don't want that", "Nein, ich will das wirklich nicht" (review)
                 isinstance(step, ConsentStep)
-                and len(words) <= 6
+                and len(words) <= 8
                 and _bare(words[0]) in NO_WORDS
-                and all(_word(word) in ABOUT_THE_QUESTION for word in words)
+                and all(_word(word) in ABOUT_THE_QUESTION for word in words[1:])
             )
             or (  # "8 von 10", but not "die Lieferung kam 3 Tage zu spät" (review)
                 isinstance(step, RatingStep)

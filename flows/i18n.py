@@ -117,7 +117,8 @@ TOML_REASONS = tuple(
         (r"Unclosed array", N_("a list [ … ] is not closed")),
         # (a quote not closed: at the end of the file, or on its line; found by review)
         (
-            r"Unterminated string|Expected [\"'].*|(?:Illegal|Found invalid) character '\\n'",
+            # (only a quote expected: "Expected '='" is a key without its value)
+            r"Unterminated string|Expected \"'{1,3}\"|(?:Illegal|Found invalid) character '\\n'",
             N_("a text in quotes is not closed"),
         ),
         (r"Expected '=' after a key in a key/value pair", N_("a key without “= value”")),

@@ -432,6 +432,9 @@ async def test_a_no_in_a_few_words_declines_the_contact_question(
         "No, I'm not interested, thanks",
         "Nein danke, ist nicht nötig",
         "Nein, ich brauche keinen Rückruf",
+        "No, I'd prefer not to be contacted",
+        "Nein, bitte rufen Sie mich nicht an",
+        "Stop calling me",
     ],
 )
 async def test_a_word_that_answers_no_question_is_not_added_to_the_comment_either(
@@ -460,6 +463,8 @@ async def test_a_word_that_answers_no_question_is_not_added_to_the_comment_eithe
         "Nope, the fries were soggy too",
         "Nein danke, das Essen war kalt",
         "Stop the loud music",
+        "Nein, das ist nicht gut",
+        "No, it is not good",
     ],
 )
 async def test_more_of_the_comment_beginning_with_a_no_is_added(

@@ -869,6 +869,12 @@ def test_the_choices_of_a_fixed_value_are_joined_in_the_operators_language() -> 
             "kein gültiges TOML: a ist doppelt deklariert (Zeile 3, Spalte 3)",
             "not valid TOML: a declared twice (line 3, column 3)",
         ),
+        (  # a key without its value: no quote left open (review of the change)
+            'id = "x"\ntitle\n',
+            2,
+            "kein gültiges TOML: ein Schlüssel ohne „= Wert“ (Zeile 2, Spalte 6)",
+            "not valid TOML: a key without “= value” (line 2, column 6)",
+        ),
         (  # found by the review of the change: a quote left open on its line
             'id = "x\ntitle = 1\n',
             1,
