@@ -129,7 +129,10 @@ FIRST_NAMES = frozenset(
     "becky beth liz jo jane sally tracy tracey stacey kerry claire clare fiona gemma kirsty "
     "leanne hayley jodie chantelle shannon courtney kayleigh bethany abbie ellie millie molly "
     "maisie freya isabelle isabella eleanor harriet imogen jessie tessa wendy maureen sheila "
-    "gillian lynn".split()
+    "gillian lynn "
+    # French, also as parts of double names ("Jean-Pierre", found by review)
+    "pierre luc claude michel jacques françois francois baptiste philippe yves rené rene "
+    "andré andre".split()
 )
 
 # Words of German or English in small letters that are also first names: a name only when
@@ -153,7 +156,7 @@ COMMON_SURNAMES = frozenset(
     "becker schulz schulze hoffmann hofmann schäfer schaefer richter neumann schwarzer "
     "zimmermann schröder schroeder krüger krueger hartmann werner schmitz lehmann "
     "schmid köhler koehler herrmann walter mayer peters möller moeller lorenz böhm boehm "
-    "schubert seidel schumacher friedrich keller günther guenther vogt jäger jaeger otto "
+    "schubert seidel schumacher friedrich keller günther guenther vogt jäger jaeger "
     "haas schuster heinrich brandt schreiber berger dietrich ziegler "
     "pohl bergmann thomas voigt arnold wolff pfeiffer beck lindner "
     "ludwig kuhn franke albrecht winkler simon hansen böttcher boettcher schüler schueler "
@@ -183,5 +186,5 @@ COMMON_SURNAMES = frozenset(
     "de vries van dijk jansen bakker visser smit meijer mulder bos dekker "
     "ahmed mohamed hassan ali hussein ibrahim mahmoud khalil haddad saleh nasser "
     "patel singh khan kumar sharma gupta shah wang zhang chen liu yang huang zhao wu zhou "
-    "kim park choi okafor okoye mensah diallo traoré traore".split()
+    "kim choi okafor okoye mensah diallo traoré traore".split()
 )

@@ -948,9 +948,10 @@ _ROLES_THAT_ARE_THINGS = frozenset("sender bedienung server host leiter empfäng
 # So are relatives ("Mutter Erde", "Tante Emma"), unless someone's ("Mein Mann Dragan
 # Petrović": found by the review of that change, which had kept the name).
 _RELATIVES_THAT_ARE_THINGS = frozenset("partner mann mutter vater tante onkel oma opa".split())
+# ("Ihr Partner Tele Columbus" is a company's: not "ihr", found by review)
 _SOMEONES = re.compile(
-    r"(?<!\w)(?i:mein|meine[mnrs]?|unser|unsere[mnrs]?|dein|deine[mnrs]?|sein|seine[mnrs]?"
-    r"|ihr|ihre[mnrs]?|my|our|his|her|their)[ \t]+\Z"
+    r"(?<!\w)(?i:mein|meine[mnrs]?|unser|unsere[mnrs]?|sein|seine[mnrs]?|my|our|his|her)"
+    r"[ \t]+\Z"
 )
 # A word that names whoever comes next: "sie hieß Jessica", "Er heißt Kevin", "the guy
 # called Dave", "Her name was Olga" (found by the corpus review). Only a common first
@@ -1044,8 +1045,8 @@ _LISTED_NAME = re.compile(rf"(?P<gap>{_LISTED_SEPARATOR})(?P<name>{_FIRST_NAME_W
 # "klingeln bei Nachbarn", "ask for Help", "Reservierung lief auf Hochtouren".
 _NAME_TAG = r"(?P<tag>namens?[ \t-]?schild|name[ \t-]?(?:tag|badge))(?:[ \t]+(?:said|says|sagte))?"
 _SURNAME_CUE = re.compile(
-    rf"(?P<lead>(?<!\w)(?i:{_NAME_TAG}|klingeln[ \t]+bei|läuten[ \t]+bei"
-    r"|(?P<booking>(?:reservierung|buchung|bestellung|tisch|zimmer)[ \t]+(?:lief|läuft|war|ist)"
+    rf"(?P<lead>(?<!\w)(?i:{_NAME_TAG}|(?P<booking>klingeln[ \t]+bei|läuten[ \t]+bei"
+    r"|(?:reservierung|buchung|bestellung|tisch|zimmer)[ \t]+(?:lief|läuft|war|ist)"
     r"[ \t]+auf|booked[ \t]+under)|auf[ \t]+den[ \t]+namen|(?P<ask>ask[ \t]+for)"
     r"|under[ \t]+the[ \t]+name)"
     r"[ \t]*:?[ \t]*(?P<quote>[‚‘'\"„“»«›‹][ \t]*)?)"
@@ -1063,6 +1064,7 @@ _FAMILY = re.compile(
     rf"(?P<name>{_DESCRIBED}{_LATER_NAME_WORD})(?![-'’]\w)"
 )
 _FAMILY_AFTER = re.compile(r"(?<!\w)(?i:bei|an|von)[ \t]+\Z")
+_FAMILY_AS_WORD = re.compile(r"(?<!\w)(?i:für|mit|als|ohne|pro|zur|zum)[ \t]+\Z")
 _LINE_ENDS = re.compile(r"[ \t]*[.!]?[ \t]*(?:\n|\Z)")
 _NOT_FAMILIES = frozenset(
     "urlaub zimmer ticket tarif karte paket kinder eltern freunde feier fest essen hotel "
@@ -1270,9 +1272,9 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         first = _is_first_name(name.split()[0])
         if match["tag"] and not match["quote"] and not first:
             return match.group(0)
-        # After a booking, a name known as one, with an initial, or in quotes ("Tisch war
-        # auf Terrasse", "Bestellung lief auf PayPal", "booked under Expedia" are none:
-        # found by the review of the corpus rules)
+        # After a booking or a bell, a name known as one, with an initial, or in quotes
+        # ("Tisch war auf Terrasse", "Bestellung lief auf PayPal", "booked under Expedia",
+        # "Bitte klingeln bei Ankunft" are none: found by the reviews of the corpus rules)
         known = first or name.split()[-1].split("-")[0].lower() in COMMON_SURNAMES
         if match["booking"] and not (match["quote"] or known or "." in name):
             return match.group(0)
@@ -1294,11 +1296,15 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         before = match.string[max(0, match.start() - 24) : match.start()]
         if name.split("-")[0].lower() in COMMON_SURNAMES:  # also "an die Familie Müller"
             return match["lead"] + placeholder("name")
-        if _NOUN_BEFORE.search(before) or not (
-            "-" in name
-            or _FAMILY_AFTER.search(before)
-            or _LINE_ENDS.match(match.string, match.end())
-            or match.string.startswith(",", match.end())  # "Wir, Familie Lindemann, …"
+        if (
+            _NOUN_BEFORE.search(before)
+            or _FAMILY_AS_WORD.search(before)
+            or not (
+                "-" in name
+                or _FAMILY_AFTER.search(before)
+                or _LINE_ENDS.match(match.string, match.end())
+                or match.string.startswith(",", match.end())  # "Wir, Familie Lindemann, …"
+            )
         ):
             return match.group(0)
         return match["lead"] + placeholder("name")
@@ -1546,8 +1552,9 @@ def _plain_name(word: str) -> bool:
 
 def _names_someone(match: re.Match[str]) -> bool:
     """Whether the words after a role are a name where the role is a thing too ("Der Sender
-    Sky Sport", "Mutter Erde Produkte"): a common first or last name, a label ("Empfänger:
-    Chidi Okafor"), or a relative who is someone's ("Mein Mann Dragan Petrović")."""
+    Sky Sport", "Mutter Erde Produkte"): a common first or last name, a recipient's label
+    ("Empfänger: Chidi Okafor"), or a relative who is someone's ("Mein Mann Dragan
+    Petrović")."""
     lead = match["lead"]
     role = lead.rstrip(" \t:").lower()
     role = (
@@ -1556,7 +1563,9 @@ def _names_someone(match: re.Match[str]) -> bool:
         else (role.removesuffix("in"))
     )
     words = match["name"].split()
-    if role not in _ROLES_THAT_ARE_THINGS | _RELATIVES_THAT_ARE_THINGS or ":" in lead:
+    if role not in _ROLES_THAT_ARE_THINGS | _RELATIVES_THAT_ARE_THINGS:
+        return True
+    if ":" in lead and role == "empfänger":  # a label ("Sender: Sky Sport" is a channel)
         return True
     if _is_first_name(words[0]) or words[-1].split("-")[0].lower() in COMMON_SURNAMES:
         return True
@@ -1579,9 +1588,15 @@ def _plain_titled(match: re.Match[str], name: str) -> str:
         return match.group(0)
     second = match["second"]
     if second and match["first"].lower() in FIRST_NAMES and _plain_name(second):
-        # (after "frau" a last name known as one: "frau walter fand das essen kalt" keeps
-        # its verb, found by review)
-        if match["title"].lower() != "frau" or second.split("-")[0].lower() in COMMON_SURNAMES:
+        # (after "frau" and a first name that is a last name too, a last name known as one:
+        # "frau walter fand das essen kalt" keeps its verb, "frau anna lindemann" goes whole;
+        # found by review)
+        first = match["first"].lower()
+        if (
+            match["title"].lower() != "frau"
+            or first not in COMMON_SURNAMES
+            or second.split("-")[0].lower() in COMMON_SURNAMES
+        ):
             return name
     return name + match.string[match.end("first") : match.end()]
 
@@ -1710,6 +1725,7 @@ PATTERNS = (
     _FIRST_NAME_AFTER_CUE,
     _LISTED_NAME,
     _FAMILY_AFTER,
+    _FAMILY_AS_WORD,
     _SOMEONES,
     _I_AM_CUE,
     _WHAT_ONE_IS,
