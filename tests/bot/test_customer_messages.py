@@ -14,11 +14,24 @@ from tests.bot.test_conversation import Seconds, at_the_comment, dated  # noqa: 
 from tests.harness import Customer, Harness, labels, texts
 
 
-async def _at_comment(harness: Harness, user_id: int = 4242424242) -> Customer:
-    erika = harness.customer(user_id)
+async def _at_comment(
+    harness: Harness, user_id: int = 4242424242, language_code: str = "de"
+) -> Customer:
+    erika = harness.customer(user_id, language_code=language_code)
     await erika.send("/start")
-    await erika.press("Ja, ich willige ein")
+    await erika.press("Yes, I agree" if language_code == "en" else "Ja, ich willige ein")
     await erika.press("2")
+    return erika
+
+
+async def _at_product_details(harness: Harness, user_id: int) -> Customer:
+    """The product survey rated 1, one problem chosen: at the question for its details."""
+    erika = harness.customer(user_id)
+    await erika.send("/start product")
+    await erika.press("Ja, ich willige ein")
+    await erika.press("1")
+    await erika.press("☐ Zu langsam")
+    await erika.press("Fertig")
     return erika
 
 
@@ -291,12 +304,7 @@ async def test_the_rest_of_a_comment_with_a_number_in_it_is_added_at_a_rating(
 ) -> None:
     """Found by review: the rest of the details with a number in it ("kam 3 Tage zu
     spät") at the 0-10 question was refused, and nothing said it was not stored."""
-    erika = harness.customer(78)
-    await erika.send("/start product")
-    await erika.press("Ja, ich willige ein")
-    await erika.press("1")
-    await erika.press("☐ Zu langsam")
-    await erika.press("Fertig")
+    erika = await _at_product_details(harness, 78)
     await erika.send("Hallo,")
     harness.clock.advance(timedelta(seconds=4))
     answer = texts(await erika.send("die Lieferung kam 3 Tage zu spät"))
@@ -409,10 +417,7 @@ async def test_a_no_in_a_few_words_declines_the_contact_question(
     """Found by review: typed seconds after the comment, "nah", "Don't contact me" and "No,
     I don't want that" were added to it (staff read them as part of the feedback) and the
     question was asked again; "I'd rather not" was refused. A no answers the question."""
-    person = harness.customer(language_code=language)
-    await person.send("/start")
-    await person.press("Yes, I agree" if language == "en" else "Ja, ich willige ein")
-    await person.press("2")
+    person = await _at_comment(harness, language_code=language)
     await person.send("The delivery was late.")
     harness.clock.advance(timedelta(seconds=8))
     said = texts(await person.send(typed))
@@ -442,10 +447,7 @@ async def test_a_word_that_answers_no_question_is_not_added_to_the_comment_eithe
 ) -> None:
     """ "stop", "skip" or a longer no at the contact question are no more of the comment;
     they are said not to be stored, and the question stays open."""
-    person = harness.customer(language_code="en")
-    await person.send("/start")
-    await person.press("Yes, I agree")
-    await person.press("2")
+    person = await _at_comment(harness, language_code="en")
     await person.send("The delivery was late.")
     harness.clock.advance(timedelta(seconds=8))
     said = texts(await person.send(typed))
@@ -472,10 +474,7 @@ async def test_more_of_the_comment_beginning_with_a_no_is_added(
 ) -> None:
     """Found by the review of the change above: a no followed by more of the matter was
     refused, and sent again refused again, so the words were lost."""
-    person = harness.customer(language_code="en")
-    await person.send("/start")
-    await person.press("Yes, I agree")
-    await person.press("2")
+    person = await _at_comment(harness, language_code="en")
     await person.send("The service was slow.")
     harness.clock.advance(timedelta(seconds=8))
     said = texts(await person.send(typed))
@@ -489,12 +488,7 @@ async def test_skip_typed_alone_at_a_rating_is_not_added_to_the_details(
 ) -> None:
     """Found by the review of the change: "skip" at the 0-10 question, seconds after the
     details, was added to them (the README says it is not)."""
-    erika = harness.customer(78)
-    await erika.send("/start product")
-    await erika.press("Ja, ich willige ein")
-    await erika.press("1")
-    await erika.press("☐ Zu langsam")
-    await erika.press("Fertig")
+    erika = await _at_product_details(harness, 78)
     await erika.send("Die App lädt ewig")
     harness.clock.advance(timedelta(seconds=4))
     refused = texts(await erika.send("skip"))
@@ -536,12 +530,7 @@ async def test_a_rating_typed_in_words_at_the_next_question_is_not_added_to_the_
     """Product survey: a 1 leads to 'what went wrong' (choice), the details (text), then
     'how likely to recommend, 0-10'. '8 von 10' typed there within 20 seconds of the
     details is not a rating the bot reads; it is stored as part of the details."""
-    erika = harness.customer(77)
-    await erika.send("/start product")
-    await erika.press("Ja, ich willige ein")
-    await erika.press("1")
-    await erika.press("☐ Zu langsam")
-    await erika.press("Fertig")
+    erika = await _at_product_details(harness, 77)
     await erika.send("Die App lädt jede Seite zehn Sekunden lang")
     harness.clock.advance(timedelta(seconds=8))
     said = texts(await erika.send("8 von 10"))
