@@ -993,7 +993,7 @@ _WORDS = re.compile(r"[\w']+")
 
 def bare_words(text: str) -> str:
     """The words of `text` as compared (see `_bare`), one space between them."""
-    return " ".join(_WORDS.findall(_bare(text).replace("’", "'")))  # a phone's "don’t"
+    return " ".join(_WORDS.findall(_word(text)))
 
 
 def _word(text: str) -> str:

@@ -948,6 +948,7 @@ _ROLES_THAT_ARE_THINGS = frozenset("sender bedienung server host leiter empfäng
 # So are relatives ("Mutter Erde", "Tante Emma"), unless someone's ("Mein Mann Dragan
 # Petrović": found by the review of that change, which had kept the name).
 _RELATIVES_THAT_ARE_THINGS = frozenset("partner mann mutter vater tante onkel oma opa".split())
+_AMBIGUOUS_ROLES = _ROLES_THAT_ARE_THINGS | _RELATIVES_THAT_ARE_THINGS
 # ("Ihr Partner Tele Columbus" is a company's: not "ihr", found by review)
 _SOMEONES = re.compile(
     r"(?<!\w)(?i:mein|meine[mnrs]?|unser|unsere[mnrs]?|sein|seine[mnrs]?|my|our|his|her)"
@@ -1557,14 +1558,11 @@ def _names_someone(match: re.Match[str]) -> bool:
     Petrović")."""
     lead = match["lead"]
     role = lead.rstrip(" \t:").lower()
-    role = (
-        role
-        if role in _ROLES_THAT_ARE_THINGS | _RELATIVES_THAT_ARE_THINGS
-        else (role.removesuffix("in"))
-    )
-    words = match["name"].split()
-    if role not in _ROLES_THAT_ARE_THINGS | _RELATIVES_THAT_ARE_THINGS:
+    if role not in _AMBIGUOUS_ROLES:  # "Partnerin": the role without its ending
+        role = role.removesuffix("in")
+    if role not in _AMBIGUOUS_ROLES:
         return True
+    words = match["name"].split()
     if ":" in lead and role == "empfänger":  # a label ("Sender: Sky Sport" is a channel)
         return True
     if _is_first_name(words[0]) or words[-1].split("-")[0].lower() in COMMON_SURNAMES:
