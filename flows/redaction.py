@@ -36,11 +36,51 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
 
 from flows.first_names import AMBIGUOUS_IN_SMALL_LETTERS, COMMON_SURNAMES, FIRST_NAMES
 from flows.i18n import N_, Translator
 from flows.stopwords import STOP_WORDS
+
+
+class _Pattern:
+    """A regular expression compiled when first used. Those below take about a second and
+    a half to compile (the name lists inlined in them), which every `feedbackbot` command
+    paid at start, `--help` too; `feedbackbot run` compiles them all before it polls
+    (`compile_patterns`), so that no customer's comment waits for it."""
+
+    __slots__ = ("_compiled", "flags", "pattern")
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self.pattern = pattern
+        self.flags = flags
+        self._compiled: re.Pattern[str] | None = None
+
+    def compiled(self) -> re.Pattern[str]:
+        if self._compiled is None:
+            self._compiled = re.compile(self.pattern, self.flags)
+        return self._compiled
+
+    def search(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        return self.compiled().search(string, pos, endpos)
+
+    def match(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        return self.compiled().match(string, pos, endpos)
+
+    def fullmatch(
+        self, string: str, pos: int = 0, endpos: int = sys.maxsize
+    ) -> re.Match[str] | None:
+        return self.compiled().fullmatch(string, pos, endpos)
+
+    def finditer(
+        self, string: str, pos: int = 0, endpos: int = sys.maxsize
+    ) -> Iterator[re.Match[str]]:
+        return self.compiled().finditer(string, pos, endpos)
+
+    def sub(self, repl: Callable[[re.Match[str]], str], string: str) -> str:
+        return self.compiled().sub(repl, string)
+
 
 # Each starts only where its run of characters starts ((?<!...)): tried from every
 # letter of a long word, the pattern would take time growing with the square of its length.
@@ -49,7 +89,7 @@ _MAIL_PROVIDERS = (
     r"gmail|googlemail|gmx|web|yahoo|outlook|hotmail|live|icloud|me|aol|posteo|mailbox"
     r"|t-online|freenet|proton|protonmail|mail|arcor"
 )
-_EMAIL = re.compile(
+_EMAIL = _Pattern(
     r"(?<![\w.+-])[\w.+-]+[@＠﹫][\w-]+(?:\.[\w-]+)+"
     # "erika @ gmail.com": spaced out, so only ending in a domain ("2 @ 3.99" is a price)
     # but not a capitalised word, spaced, before a capitalised domain no mail provider's
@@ -65,7 +105,7 @@ _EMAIL = re.compile(
 # "erika(at)example(dot)org", "erika [at] example.org", "erika(ät)beispiel(punkt)de",
 # "erika.muster(a)gmx.de", "erika[at]gmx[.]de" (the last two found by a staff-side review;
 # "(a)" only without spaces around it: "Punkt (a) Anlage.pdf" is a list)
-_SPELLED_EMAIL = re.compile(
+_SPELLED_EMAIL = _Pattern(
     r"(?<![\w.+-])[\w.+-]+(?:\s*[(\[{]\s*(?:at|ät)\s*[)\]}]\s*|[(\[]a[)\]])[\w-]+"
     r"(?:\s*[(\[{]\s*(?:dot|punkt|\.)\s*[)\]}]\s*[\w-]+|\.[\w-]+)+"
     # "erika dot muster at example dot com": bare words, so only ending in a known
@@ -85,9 +125,9 @@ _SPELLED_EMAIL = re.compile(
     rf"(?:{_MAIL_PROVIDERS})[ ]+(?:{'|'.join(_TLDS)})\b",
     re.IGNORECASE,
 )
-_URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
+_URL = _Pattern(r"\b(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
 # A domain with a path and no scheme: "example.com/profil/erika", "t.me/erika_m".
-_BARE_LINK = re.compile(r"(?<![\w.-])(?:[\w-]+\.)+[a-z]{2,24}/[^\s<>\"']*", re.IGNORECASE)
+_BARE_LINK = _Pattern(r"(?<![\w.-])(?:[\w-]+\.)+[a-z]{2,24}/[^\s<>\"']*", re.IGNORECASE)
 # A domain alone, or with a port, query or fragment: "kunden-login-hilfe.com",
 # "erika-mustermann.de", "evil.com:8080", "сайт.рф" (Telegram makes each a link staff can
 # click; a personal one names its owner; found by review). Known top-level domains only;
@@ -102,7 +142,7 @@ _WEB_TLDS = (
 )
 _WORD_TLDS = ("at", "io", "in", "it", "es", "me", "be", "us", "to", "so", "do", "is", "app")
 _AFTER_DOMAIN = r"(?::\d{1,5})?(?:[/?#][^\s<>\"']*)?"
-_DOMAIN = re.compile(
+_DOMAIN = _Pattern(
     r"(?<![\w.@/-])(?:[\w-]+\.)+"
     rf"(?:(?P<tld>{'|'.join(_WEB_TLDS)}|xn--[a-z0-9-]+)(?![\w-]){_AFTER_DOMAIN}"
     rf"|(?P<word>{'|'.join(_WORD_TLDS)})(?![\w-])(?P<after>{_AFTER_DOMAIN}))",
@@ -120,16 +160,14 @@ def _is_domain(match: re.Match[str]) -> bool:
     return match["tld"] is not None or bool(match["after"]) or "-" in match.group(0)
 
 
-_IBAN = re.compile(
-    r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b", re.IGNORECASE
-)
+_IBAN = _Pattern(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b", re.IGNORECASE)
 # An IBAN-shaped string that fails the check is still an account number, mistyped: taken
 # whole as a number (not an IBAN) when it has the digits of one, so that no piece of it is
 # left for the phone pattern to half-take. "de12 ganz toll" has too few digits to count.
 _IBAN_DIGITS = 12
 # Instagram's may have dots: "@erika.muster" went but for ".muster" (found by a staff-side
 # review). Small letters after a dot only: "@anna.Danke" is a sentence typed on.
-_HANDLE = re.compile(
+_HANDLE = _Pattern(
     r"(?<![\w@])@(?!(?i:home|work|office|everyone|here|all)\b)[A-Za-z][A-Za-z0-9_]{3,31}"
     r"(?:\.[a-z0-9_]{1,30}){0,3}\b"
 )
@@ -152,7 +190,7 @@ _ACCOUNT_SUFFIX = (
     r"(?i:benutzername|nutzername|username|user-?name|name|handle|account|konto|profil"
     r"|profile|id|nickname|nick|kontakt)"
 )
-_NAMED_ACCOUNT = re.compile(
+_NAMED_ACCOUNT = _Pattern(
     rf"(?P<lead>(?<![\w@.-])(?:(?:(?i:{'|'.join(_ACCOUNT_SERVICES)})|TG|(?P<signal>(?i:signal)))"
     rf"(?:[ \t-]?{_ACCOUNT_SUFFIX})?|X-{_ACCOUNT_SUFFIX}|(?i:{'|'.join(_ACCOUNT_WORDS)}))\b"
     r"(?:[ \t]*[:=][ \t]*|[ \t]+)"
@@ -171,7 +209,7 @@ _SEPARATOR = rf"(?:\s?[./{_DASHES}-]\s?|\s)?"
 # Possessive where giving back cannot lead to a match (a separator is never followed by
 # what could start a group without it; the last digits given back would be followed by
 # a digit): the same matches, with less backtracking on long runs of digits and words.
-_PHONE = re.compile(
+_PHONE = _Pattern(
     rf"(?<![\w+])(?:\+\d{{1,3}}{_SEPARATOR}+|\(?\b0(?!00)\s?)"
     rf"(?:\(?\d{{1,5}}\)?{_SEPARATOR}+){{1,5}}\d{{2,}}+(?![\w])"
 )
@@ -180,56 +218,56 @@ _PHONE = re.compile(
 # of two digits or more). After a word for a phone, seven digits or more in groups of one
 # or two; elsewhere nine single digits or more from a 0 or a "+" (see _is_spaced_phone).
 # Only where a run starts: tried from each of its digits, it took the square of its length.
-_SPACED_PHONE = re.compile(
+_SPACED_PHONE = _Pattern(
     r"(?<![\w+.,/-])(?<!\d[ ])(?:\+[ ]?\d{1,3}|\d{1,5})(?:[ ]\d{1,2}+){4,}+(?![\w/-]|[.,]\d|[ ]\d)"
 )
-_SINGLE_DIGITS = re.compile(r"(?:\+[ ]?\d{1,3}|0)(?:[ ]\d){8,}")
-_PHONE_BEFORE = re.compile(
+_SINGLE_DIGITS = _Pattern(r"(?:\+[ ]?\d{1,3}|0)(?:[ ]\d){8,}")
+_PHONE_BEFORE = _Pattern(
     r"\b(?:tel|telefon|fon|phone|handy|mobil|mobile|cell|festnetz|fax|whatsapp|ruf|rückruf)"
     r"(?:\.?[ \t-]?(?:nummer|nr|number|no))?\.?[ \t:.-]*"
     r"(?:(?:mich[ \t]+)?an\b[ \t:]*)?(?:(?:ist|lautet|unter|is|at|on)[ \t:]+)?\Z",
     re.IGNORECASE,
 )
 # An IPv4 address (each part at most 255), not part of a longer chain of digits.
-_IPV4 = re.compile(
+_IPV4 = _Pattern(
     r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\d.])"
 )
 # Digits in groups of up to four, nine or more in all: a tax id "12 345 678 901", an
 # account or policy number; short groups ("1 000 000", "30 Tage") stay.
 # A leading 0 is a phone number's (0151 2345 6789), left to that pattern.
-_GROUPED_NUMBER = re.compile(r"(?<![\d.,+])(?<!\d )[1-9]\d{0,3}(?: \d{2,4}){2,}(?![\d.,])")
+_GROUPED_NUMBER = _Pattern(r"(?<![\d.,+])(?<!\d )[1-9]\d{0,3}(?: \d{2,4}){2,}(?![\d.,])")
 # A German social security (pension insurance) number: area, date of birth, the initial of
 # the birth name, a serial number: "65180539W001", "45 120385 M 123" (found by the corpus
 # review: none of it, or all but "M 123", went). Whole, and only with a real day and month.
-_SOCIAL_SECURITY = re.compile(
+_SOCIAL_SECURITY = _Pattern(
     r"(?<![\w-])\d{2}[ ]?(?P<day>\d{2})(?P<month>\d{2})\d{2}[ ]?[A-Z][ ]?\d{2,3}(?![\w-])"
 )
 # A payment card number: 13 to 19 digits in groups, valid by the Luhn check.
 # (Never from a 0: "0049 151 12345678" is a phone number that passes the Luhn check.)
-_CARD = re.compile(r"(?<![\w-])[1-9]\d{3}(?:[ -]?\d{3,4}){2,4}(?![\w-])")
+_CARD = _Pattern(r"(?<![\w-])[1-9]\d{3}(?:[ -]?\d{3,4}){2,4}(?![\w-])")
 # Dates and times of day are no phone numbers: "01.02.2024", "12.03.", "03/12/2024",
 # "2024-02-01", "08.00-18.00", "8:30". They are set aside while the patterns run, dates
 # first, then times, each only if it is a real date or time standing on its own: never
 # part of a longer chain of digits ("06.12.34.56.78", "0171/12.34.567").
-_DATE = re.compile(
+_DATE = _Pattern(
     r"\b(?:(?P<y>\d{4})-(?P<m1>\d{1,2})-(?P<d1>\d{1,2})"
     r"|(?P<d2>\d{1,2})\.\s?(?P<m2>\d{1,2})\.(?:\s?\d{4}|\s?\d{2}\b)?"
     r"|(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?:\d{4}|\d{2})\b)"
 )
-_TIME = re.compile(
+_TIME = _Pattern(
     r"\b(?P<h1>\d{1,2})[.:](?P<n1>\d{2})(?:\s?(?:-|–|bis)\s?(?P<h2>\d{1,2})[.:](?P<n2>\d{2}))?\b"
 )
 # A date of birth is personal data, unlike the other dates: "geb. 12.03.1985",
 # "Geburtsdatum: 17.08.1990", "date of birth is 14/02/1979"; and, found by a DPO review,
 # "geb. am 12.3.85", "Geburtsdatum ist der 12.03.1985", "born on the 12th of March".
-_BIRTH_BEFORE = re.compile(
+_BIRTH_BEFORE = _Pattern(
     r"\b(?:geb\.(?:[ \t-]?datum)?|geboren|geburtsdatum|geburtstag|dob|d\.o\.b\.|born"
     r"|birthday|date[ \t]+of[ \t]+birth)"
     r"(?:[ \t:]+(?:am|den|der|ist|war|on|the|is|was)\b){0,2}[ \t:]*\Z",
     re.IGNORECASE,
 )
 # "Bin am 12. März 1985 geboren", "am 12.03.1985 in Köln geboren": the word after the date.
-_BIRTH_AFTER = re.compile(r"[ \t]+(?:(?:in|im)[ \t]+[\w-]{1,40}[ \t]+)?geboren\b", re.IGNORECASE)
+_BIRTH_AFTER = _Pattern(r"[ \t]+(?:(?:in|im)[ \t]+[\w-]{1,40}[ \t]+)?geboren\b", re.IGNORECASE)
 # A date with the month in words: "12. März 1985", "3. Mai 85", "12th of March 1985", "March
 # 12, 1985", "Mar 12th" (found by a DPO review: only the digits of one were looked for).
 # Left as written unless it is a date of birth (see birth_date); other dates stay for
@@ -240,17 +278,17 @@ _MONTHS = (
     "jan feb mär mrz mar apr jun jul aug sep sept okt oct nov dez dec"
 ).split()
 _MONTH = rf"(?i:{'|'.join(sorted(_MONTHS, key=len, reverse=True))})\b\.?"
-_WORDED_DATE = re.compile(
+_WORDED_DATE = _Pattern(
     rf"(?<![\d.])(?P<day>\d{{1,2}})(?:\.|(?i:st|nd|rd|th)\b)?[ \t]*(?:(?i:of)[ \t]+)?{_MONTH}"
     r"(?:,?[ \t]*(?:\d{4}|'?\d{2})(?![\w.,]\d|\w))?"
     rf"|(?<!\w){_MONTH}[ \t]*(?P<month_first>\d{{1,2}})(?:(?i:st|nd|rd|th))?\b"
     r"(?:,?[ \t]*\d{4}\b|,[ \t]*'?\d{2}\b)?"
 )
-_CHAIN_BEFORE = re.compile(rf"(?:\d[\s./{_DASHES}-]?|\)\s?|\+)$")
-_CHAIN_AFTER = re.compile(rf"^[./{_DASHES}-]?\d")
+_CHAIN_BEFORE = _Pattern(rf"(?:\d[\s./{_DASHES}-]?|\)\s?|\+)$")
+_CHAIN_AFTER = _Pattern(rf"^[./{_DASHES}-]?\d")
 _SET_ASIDE = 0xE000  # private-use characters stand for the spans set aside
 # "Bestellnummer 12345", "Kd.-Nr. A-1234", "#12345", "order 123456", and any 5+ digit run.
-_ID = re.compile(
+_ID = _Pattern(
     r"(?:#\s?\d{3,}|\b[A-Z]{1,4}-?\d{4,}\b|\b\d{5,}\b)",
 )
 # Of those, codes no person has (found by the corpus review): a train or a graphics card
@@ -258,18 +296,18 @@ _ID = re.compile(
 # ("120000 km", "25000 Payback-Punkte", "in 10000 Jahren"), a postal code alone ("im Raum
 # 80331", "kein Internet in 80331,": it covers thousands) and a public service number
 # ("Die 116117 war nicht erreichbar").
-_PUBLIC_CODE = re.compile(
+_PUBLIC_CODE = _Pattern(
     r"(?:ICE|IC|EC|ECE|IRE|RE|RB|NJ|FLX|TGV|RJX?|EN|RTX|GTX|RX)-?\d{1,4}|116\d{3}|11[02]"
 )
-_FLIGHT_BEFORE = re.compile(
+_FLIGHT_BEFORE = _Pattern(
     r"\b(?i:flug(?:nummer|nr\.?)?|flight(?:[ \t]+(?:number|no\.?))?)[ \t:#]*\Z"
 )
-_FLIGHT = re.compile(r"[A-Z0-9]{2}-?\d{1,4}")
-_AREA_BEFORE = re.compile(
+_FLIGHT = _Pattern(r"[A-Z0-9]{2}-?\d{1,4}")
+_AREA_BEFORE = _Pattern(
     r"(?:\b(?i:raum|gebiet|plz|postleitzahl|postleitzahlgebiet|bereich)[ \t:]*"
     r"|(?P<loose>(?<!\w)(?i:in|im)[ \t]+))\Z"
 )
-_AREA_AFTER = re.compile(r"[ \t]*(?:[,.;!?)]|\Z|\n)")
+_AREA_AFTER = _Pattern(r"[ \t]*(?:[,.;!?)]|\Z|\n)")
 # A shorter number that a word names as an id: "Kundennummer 4711", "Bestell-Nr.: 1234",
 # "order no. 123", "Vertragsnummer 12 345 678"; a bare "Rechnung 2031" from four digits
 # on. The word stays, the number goes. ("Kundenservice 100 Punkte" keeps its number.)
@@ -299,7 +337,7 @@ _NUMBERED_ID_WORD = (
 # After such a word and "nummer", also a code of capitals and digits: "Buchungsnummer
 # 8KX4PL", "booking ref HX7Y2K". After a document alone, only such a code, with a digit
 # and a capital in it: "Reisepass C01X00T47", not "Reisepass 2024 abgelaufen".
-_NAMED_ID = re.compile(
+_NAMED_ID = _Pattern(
     rf"(?P<label>{_ID_WORD}(?:[\s.-]*(?:nummer|nr|number|no|id|ref|code)\b\.?[\s:#.-]*"
     r"(?:(?:ist|lautet|lautete|war|is|was)[\s:]+)?(?=\d|(?-i:[A-Z]{1,11}\d))"
     r"|[\s:#.-]+(?=\d{4}))"
@@ -538,14 +576,14 @@ _NAMES = rf"{_NAME}(?:{_AND}(?:{_TITLE}[ \t]+)?{_NAME})?"
 _LOOSE_WORDS = rf"{_LOOSE_WORD}(?:[ \t]+{_LOOSE_WORD})?"
 # Where a sign-off's writer is from, after the name: "Cheers, Mike from Leeds" (found by
 # the corpus review), "Gruß, Jan aus Kiel". The place stays.
-_FROM_CITY = re.compile(rf"[ \t]+(?i:from|aus)[ \t]+{_CITY}(?=[^\w\n]*(?:\n|\Z))")
+_FROM_CITY = _Pattern(rf"[ \t]+(?i:from|aus)[ \t]+{_CITY}(?=[^\w\n]*(?:\n|\Z))")
 # What may end a sign-off's name: the line, contact data, a parenthesis, where from (see
 # sign_off)
 _SIGN_OFF_END = (
     rf"(?=[^\w\n]*(?:[\n\[]|\Z)|[ \t]*\(|[^\w\n]{{1,3}}(?i:{_CONTACT_LABEL})\b"
     rf"|{_FROM_CITY.pattern})"
 )
-_SIGN_OFF = re.compile(
+_SIGN_OFF = _Pattern(
     rf"(?<!\w)(?<!\w[ \t])(?P<lead>(?i:(?P<closing>{_CLOSING})|(?P<cheers>{_CHEERS})"
     rf"|(?P<thanks>{_THANKS})"
     # "Best,\nEmily" opening a comment: only a name after it, no words in small letters
@@ -574,7 +612,7 @@ _SIGN_OFF = re.compile(
 # passt scho. Sepp Huber"), or as the whole comment ("Achim Müller-Lüdenscheidt"; found by
 # the corpus review). From a common first name only (see last_line): "Tolle Pizza\nGerne
 # Wieder", "Bestellung kam nicht.\nAmazon Prime", "Top.\nTom Tailor" stay.
-_LAST_LINE_NAME = re.compile(
+_LAST_LINE_NAME = _Pattern(
     r"(?P<lead>(?:\A|(?<=\n)|(?<=[.!?])(?<!Dr\.)(?<!Nr\.)(?<!St\.)(?<!Fr\.)(?<!Hr\.)[ \t]+"
     r"|(?<=[.!?][)\"'])[ \t]+)[ \t]*)"
     rf"(?P<name>(?>{_FULL_NAME}))(?=[^\w\n]*\Z)"
@@ -596,7 +634,7 @@ _PLACE_PREFIX = (
     rf"(?:{_CITY_PREFIX}|Hong|Rio|Costa|Buenos|Puerto|Sri|South|North|East|West|Great|Cape"
     r"|Tel|Kuala|Palma|Playa|Port|Porto|Saint|Mount|Lake|Fort|Abu|Ho|Gran|Cabo|Monte)"
 )
-_SENT_BY = re.compile(
+_SENT_BY = _Pattern(
     rf"(?<!\w)(?<!\w[ \t])(?P<lead>(?i:(?P<closing>{_CLOSING}|{_LOVE}))\b"
     rf"(?:[ \t]+(?i:aus)[ \t]+(?:(?i:dem|der)[ \t]+)?{_CITY})?"
     r"[ \t]*+(?:[,!.][ \t]*+)?(?:\n[ \t]*+)?(?i:(?P<von>von)|from)[ \t]+"
@@ -607,7 +645,7 @@ _SENT_BY = re.compile(
 )
 # "Mein Name ist Erika Mustermann", "Ich heiße Anna", "my name is John Smith", "Name:
 # Erika". Not "Ich heiße Sie willkommen", nor "Ich heiße Neukunden willkommen".
-_SELF_INTRODUCTION = re.compile(
+_SELF_INTRODUCTION = _Pattern(
     r"(?P<lead>\b(?i:(?:mein[ \t]+name[ \t]+(?:ist|lautet)|ich[ \t]+hei(?:ß|ss)e"
     r"|hier[ \t]+schreibt|my[ \t]+name[ \t]+is|my[ \t]+name's)(?:[ \t]*:)?[ \t]+"
     r"|(?:vor|nach)?name[ \t]*:[ \t]*))"
@@ -617,7 +655,7 @@ _SELF_INTRODUCTION = re.compile(
 # name, and no capitalised word or description right after them. Not "Ich bin Kunde",
 # "Ich bin Berliner Stammkunde", "I'm German", "I'm Really Happy", "I am Amazon Prime
 # customer", nor in title case "I'm Going Crazy".
-_I_AM = re.compile(
+_I_AM = _Pattern(
     r"(?P<lead>\b(?i:ich[ \t]+bin|i[ \t]+am|i['’]m)[ \t]+)"
     rf"(?![{_UPPER}][{_LOWER}]*ing\b)(?>{_FULL_NAME})"
     rf"(?![ \t]+(?:[{_UPPER}]|{_DESCRIPTION}))"
@@ -631,7 +669,7 @@ _GREETING = (
     r"hi|hello|hey|hallo|moin|servus|guten[ \t]+(?:tag|morgen|abend)"
     r"|good[ \t]+(?:morning|afternoon|evening)"
 )
-_THIS_IS = re.compile(
+_THIS_IS = _Pattern(
     rf"(?P<lead>\A\s*(?P<greeting>(?i:{_GREETING})\b(?:[ \t]+\w+){{0,2}}[ \t]*[,!.]?\s*)?"
     r"(?i:this[ \t]+is|(?P<hier>hier)[ \t]+ist)[ \t]+)"
     rf"(?P<name>(?>{_NAME}))(?=[ \t]+(?P<cue>(?i:from|here|again|speaking|nochmal|wieder))\b"
@@ -648,7 +686,7 @@ _NAME_PARTICLES = (
     r"(?:(?:(?P<von>von|zu)|van)(?:[ \t]+(?:der|dem|den))?|de(?:[ \t]+la)?|di|da|du|del|della"
     r"|dos|el|al|ten|ter)[ \t]+"
 )
-_TITLED_NAME = re.compile(
+_TITLED_NAME = _Pattern(
     rf"(?<![\w.–-])(?<![\d.]/)(?<!(?:Mo|Di|Mi|Do|Sa|So)/)(?<![\d–-][ \t]){_TITLE}"
     # "Hr.Meier", "Dr.Weber", "Mrs.Jones"; not "Fr.Sa." (Friday), "Ms.Excel", "Hr.Abteilung"
     rf"(?:[ \t]+|(?:(?<=Hr\.)|(?<=Mr\.)|(?<=rs\.)|(?<=Dr\.)|(?<=of\.))"
@@ -669,11 +707,11 @@ _TITLED_NAME = re.compile(
 _PLAIN_WORD = (
     rf"(?:[{_LOWER}]{{2,}}(?:-[{_LOWER}]{{2,}})?|[{_UPPER}]{{2,}}(?:-[{_UPPER}]{{2,}})?)\b"
 )
-_PLAIN_TITLED_NAME = re.compile(
+_PLAIN_TITLED_NAME = _Pattern(
     rf"(?<![\w.–/-])(?<![\d–-][ \t])(?P<title>(?i:herrn?|frau|hr\.?))[ \t]+"
     rf"(?P<first>{_PLAIN_WORD})(?![.-]?\w)(?:[ \t]+(?P<second>{_PLAIN_WORD})(?![.-]?\w))?"
 )
-_NOUN_BEFORE = re.compile(
+_NOUN_BEFORE = _Pattern(
     r"(?<!\w)(?:als|d(?:ie|er|en|em|es)|eine?[mnrs]?|kein(?:e[mnrs]?)?|dies(?:e[mnrs]?)?"
     r"|jed(?:e[mnrs]?)|welche[mnrs]?|(?:m|d|s)eine[mnrs]?|ihre[mnrs]?|unsere[mnrs]?"
     r"|(?:nett|freundlich|unfreundlich|hilfsbereit|jung|alt|älter|ält|lieb|kompetent"
@@ -683,9 +721,7 @@ _NOUN_BEFORE = re.compile(
     re.IGNORECASE,
 )
 # "als herr angeschrieben", "frau ausgeflippt": a verb's participle, no name.
-_PARTICIPLE = re.compile(
-    r"(?:an|ab|auf|aus|ein|zu|vor|mit|nach|durch|zurück|weg)?ge\w{2,}(?:t|en)\Z"
-)
+_PARTICIPLE = _Pattern(r"(?:an|ab|auf|aus|ein|zu|vor|mit|nach|durch|zurück|weg)?ge\w{2,}(?:t|en)\Z")
 _NO_PLAIN_NAMES = frozenset((*_NOT_NAMES, *_DESCRIPTIONS, *STOP_WORDS, *_THANKED)) | frozenset(
     "von van de di da du del della la le zu ten ter dos el al ca holle doktor doktorin "
     "professor professorin direktor direktorin abteilung team bereich department manager "
@@ -704,7 +740,7 @@ _INSTITUTIONS = frozenset(
     "schule kita uni universität kirche bücherei bibliothek presse zeitung konkurrenz "
     "nebenan gegenüber oben unten vorne hinten ".split()
 )
-_INSTITUTION = re.compile(
+_INSTITUTION = _Pattern(
     r"\w*(?:amt|ämter|kasse|bank|werke?|center|zentrale|dienst|service|verwaltung|behörde"
     r"|versicherung|agentur|gesellschaft|verein|gmbh|firma|markt|haus|hof)\Z",
     re.IGNORECASE,
@@ -726,7 +762,7 @@ _COUNTED = (
     r"|kilometers|hours|minutes|days|weeks|months|euros|points|people|customers)\b"
 )
 # (Also in a compound, and as a unit: "25000 Payback-Punkte", "120000 km"; see _ID.)
-_COUNTED_AFTER = re.compile(
+_COUNTED_AFTER = _Pattern(
     rf"[ \t]*(?:(?:[{_UPPER}][{_LOWER}]+-)?{_COUNTED}|(?i:km|kwh|kg|qm|mi)\b|€)"
 )
 # A city typed in small letters after five digits ("Hauptstraße 12, 10115 berlin": found
@@ -748,7 +784,7 @@ _POSTAL_TAIL = (
 # "Musterstraße 12", "Hauptstr. 5a", "Karl-Marx-Straße 1", "Berliner Weg 4", "Lindenallee
 # 7b", with a postal code and city after it taken along. "-weg", "-platz", "-markt"...
 # end ordinary words too ("Rückweg 2 Stunden"): see _is_street.
-_STREET = re.compile(
+_STREET = _Pattern(
     rf"(?<![\w-])(?P<street>{_NOT_A_NAME}[{_UPPER}][{_LOWER}]*er?[ \t]+(?:Stra(?:ß|ss)e"
     r"|Str\.|Weg|Platz|Ring|Markt|Allee|Gasse|Damm|Ufer|Chaussee)"
     # (an adjective before it goes along: "Alte Landstraße 8", found by the corpus review)
@@ -762,7 +798,7 @@ _STREET = re.compile(
 # 12 10115 berlin" (found by the corpus review: only the postal code went). With a postal
 # code and a city after it, or after a word for an address; and a street's ending that
 # says so ("rückweg 2 stunden" has neither).
-_SMALL_STREET = re.compile(
+_SMALL_STREET = _Pattern(
     r"(?P<lead>\b(?i:adresse|anschrift|wohne[ \t]+(?:in[ \t]+der|im|am))"
     r"(?:[ \t]+(?i:ist|lautet))?[ \t]*:?[ \t]+)?"
     rf"(?<![\w-])(?P<street>[{_LOWER}][{_LOWER}-]{{0,40}}"
@@ -771,8 +807,8 @@ _SMALL_STREET = re.compile(
     rf"(?P<postal>,?[ \t]*\d{{5}}[ \t]+(?!{_COUNTED}|(?i:{'|'.join(_NOT_NAMES)})\b)"
     rf"[{_UPPER}{_LOWER}][{_LOWER}]+(?:-[{_UPPER}{_LOWER}][{_LOWER}]+)*\b)?"
 )
-_UNAMBIGUOUS_STREET = re.compile(r"(?i:stra(?:ß|ss)e|str\.?|gasse|allee|chaussee|promenade)$")
-_NOT_STREETS = re.compile(
+_UNAMBIGUOUS_STREET = _Pattern(r"(?i:stra(?:ß|ss)e|str\.?|gasse|allee|chaussee|promenade)$")
+_NOT_STREETS = _Pattern(
     r"(?:park|sitz|stell|arbeits|spiel|studien|tabellen|steck|ablage|stand|camping|zelt"
     r"|garagen|tiefgaragen|liege|wohnmobil)platz"
     r"|(?:rück|heim|hin|um|aus|versand|liefer|rechts|fahr|zahlungs|bezahl|dienst)weg"
@@ -781,7 +817,7 @@ _NOT_STREETS = re.compile(
     re.IGNORECASE,
 )
 # What follows a number of things rather than a house number: "2 Stunden", "2 km", "3 x".
-_QUANTITY = re.compile(
+_QUANTITY = _Pattern(
     rf"[ \t]*(?:[{_UPPER}%€$]|(?i:km|m|mm|ml|min|mal|x|h|std|uhr|euro|eur|stück|stk|kg|cm"
     r"|zoll|von|of)\b)"
 )
@@ -789,7 +825,7 @@ _QUANTITY = re.compile(
 # but a comma, a postal code or the end of the line ("Im Schnitt 4 Sterne" stays).
 # Elsewhere only with a postal code and city after it: "Adresse ist Am Markt 3, 04109
 # Leipzig" (see square).
-_PREPOSITION_STREET = re.compile(
+_PREPOSITION_STREET = _Pattern(
     r"(?:(?:\A|(?<=\n)|(?<=[,:])|(?<=[,:] ))(?P<alone>)|(?<=[ \t(]))"
     r"(?:Am|Im|Beim|Zum|Zur|An[ \t]+der|An[ \t]+den"
     r"|Auf[ \t]+der|Auf[ \t]+dem|In[ \t]+der|Unter[ \t]+den)[ \t]+"
@@ -797,25 +833,25 @@ _PREPOSITION_STREET = re.compile(
     rf"(?![ \t]*\w){_POSTAL_TAIL}"
 )
 # "123 Main Street", "10 Downing St.": not "the Main Street store" (no number).
-_ENGLISH_STREET = re.compile(
+_ENGLISH_STREET = _Pattern(
     rf"(?<![\w.,/#-])\d{{1,5}}[A-Za-z]?[ \t]+(?:{_NOT_A_NAME}[{_UPPER}][{_LOWER}]+[ \t]+){{1,3}}"
     r"(?:Street|St\.|Road|Rd\.|Avenue|Ave\.|Lane|Drive|Boulevard|Blvd\.|Way|Court|Place"
     r"|Square|Terrace)(?!\w)"
 )
 # A North American phone number: "(555) 123-4567", "555-123-4567", "555.123.4567"; not
 # "2019-2023", "5-10 Tage", a date, a version or a price.
-_US_PHONE = re.compile(
+_US_PHONE = _Pattern(
     r"(?<![\w+/.,-])(?:\([2-9]\d{2}\)[ \t]?|[2-9]\d{2}(?P<sep>[-.]))\d{3}"
     r"(?(sep)(?P=sep)|[-. ])\d{4}(?![\w/-]|[.,]\d)"
 )
 # An id joined by hyphens or slashes goes whole ("RE-2024-0815", "304-1234567-1234567",
 # "#55-221100") where a part of it is one by _ID: "2019-2023", "12/2023", "5-10" stay.
-_JOINED_ID = re.compile(
+_JOINED_ID = _Pattern(
     r"(?<![\w#/.-])(?:#[ ]?)?(?:[A-Z]{1,4}-?)?\d{1,20}(?:[-/]\d{1,20}){1,6}(?![\w/-]|[.,]\d)"
 )
 # Of those, a US social security number goes too, though no part of it is long: "123-45-6789"
 # (found by a staff-side review). Never 000, 666 or 9.. first, nor a part of zeros.
-_SSN = re.compile(r"(?!000|666|9)\d{3}-(?!00)\d{2}-(?!0000)\d{4}")
+_SSN = _Pattern(r"(?!000|666|9)\d{3}-(?!00)\d{2}-(?!0000)\d{4}")
 # A German number plate: "HH-AB 1234", "B-MW 123E" (found by a staff-side review). After a
 # word that names it, in any form ("Kennzeichen HH AB 1234", "Nummernschild M-A 5"), in
 # small letters with the hyphen ("Kennzeichen hh-ab 1234"); elsewhere only with the hyphen,
@@ -823,31 +859,31 @@ _SSN = re.compile(r"(?!000|666|9)\d{3}-(?!00)\d{2}-(?!0000)\d{4}")
 # or parking after ("Das Auto HH-AB 1234", "HH-AB 1234 parkte"): "USB-C 30 W", "LED-TV 55
 # Zoll", "PS-VR 2", "LG TV 55", and a model or a train ("Fernseher LG-OL 65", "Router FB-AX
 # 7590", "S-Bahn S-AB 12", found by review) stay (see _is_plate).
-_PLATE = re.compile(
+_PLATE = _Pattern(
     r"(?<![\w-])[A-ZÄÖÜa-zäöü]{1,3}(?P<sep>[- ])(?P<letters>[A-Za-z]{1,2})[ ]?"
     r"(?P<digits>\d{1,4})[EHeh]?(?![\w-]|[.,]\d)"
 )
 # A car in the sentence before: "Das Auto", "der weiße Transporter", "Lieferwagen".
-_VEHICLE_BEFORE = re.compile(
+_VEHICLE_BEFORE = _Pattern(
     r"(?i:\b(?:auto|autos|pkw|lkw|kfz|fahrzeug|fahrzeugs|wagen|transporter|motorrad|taxi"
     r"|car|vehicle|van|truck)|(?:liefer|firmen|miet|dienst|privat|streifen)wagen)\b"
     r"[^.!?\n]*\Z"
 )
-_PARKED_AFTER = re.compile(
+_PARKED_AFTER = _Pattern(
     r"[ \t]+(?i:parkt|parkte|parkten|geparkt|parkend|parked|parking|blockiert|blockierte"
     r"|blocked|zugeparkt)\b"
 )
-_PLATE_BEFORE = re.compile(
+_PLATE_BEFORE = _Pattern(
     r"(?i:kennzeichen|nummernschild|autonummer|(?:number|licen[cs]e|registration)[ \t]+plate)"
     r"[ \t:.-]*(?:(?i:ist|lautet|lautete|war|is|was)[ \t:]+)?\Z"
 )
-_UNIT_AFTER = re.compile(
+_UNIT_AFTER = _Pattern(
     r"[ \t]*(?:(?i:zoll|w|watt|kw|ps|v|volt|mah|gb|tb|mb|hz|khz|mhz|ghz|x|mal|mm|cm|m|km"
     r"|kg|g|l|ml|euro|eur|stück|stk)\b|[%€$\"″])"
 )
 # "10115 Berlin" where an address would stand: at the start of a line, after a comma or
 # "in", "aus", "nach", "PLZ". ("Ich habe 12345 Punkte" keeps its number an id.)
-_POSTAL_CITY = re.compile(
+_POSTAL_CITY = _Pattern(
     r"(?:\A|(?<=\n)|(?<=[,;:])|(?<=[,;:] )|(?<=\b[Ii]n )|(?<=\b[Aa]us )|(?<=\b[Nn]ach )"
     rf"|(?<=\b[Ff]rom )|(?<=PLZ )|(?<=PLZ: ))\d{{5}}[ \t]+(?!{_COUNTED}){_CITY}"
 )
@@ -879,7 +915,7 @@ _FEEDBACK_WORD = (
     r"|media|markt|kasse|filiale|sparkasse|bank|hauptbahnhof|bahnhof|apotheke|praxis"
     r"|restaurant|hotel|lieferung|versand|paket|bestellung)\b"
 )
-_NAME_BEFORE_ADDRESS = re.compile(
+_NAME_BEFORE_ADDRESS = _Pattern(
     rf"(?P<lead>{_ADDRESSEE}(?:[ \t]+(?i:war|ist|is|was)(?:[ \t]+(?i:ich|I))?)?(?:[ \t]*+:)?"
     rf"[ \t]++)(?:{_TITLE}[ \t]+)?(?>{_FULL_NAME})"
     rf"(?P<gap>[ \t]*+[,\n][ \t]*+)(?={_MARKS})"
@@ -894,7 +930,7 @@ _NAME_BEFORE_ADDRESS = re.compile(
 
 # "attn. Julia Roth", "z. Hd. Herrn Meier", "c/o Anna Schulz": whom a thing goes to,
 # wherever it stands.
-_FOR_THE_ATTENTION = re.compile(
+_FOR_THE_ATTENTION = _Pattern(
     r"(?P<lead>(?<!\w)(?i:attn\.?|z\.[ \t]?hd\.?|zu[ \t]+händen|c/o)[ \t]*:?[ \t]+)"
     rf"(?:{_TITLE}[ \t]+{_DESCRIBED}{_LATER_NAME_WORD}|(?>{_FULL_NAME}))"
 )
@@ -950,7 +986,7 @@ _ROLES_THAT_ARE_THINGS = frozenset("sender bedienung server host leiter empfäng
 _RELATIVES_THAT_ARE_THINGS = frozenset("partner mann mutter vater tante onkel oma opa".split())
 _AMBIGUOUS_ROLES = _ROLES_THAT_ARE_THINGS | _RELATIVES_THAT_ARE_THINGS
 # ("Ihr Partner Tele Columbus" is a company's: not "ihr", found by review)
-_SOMEONES = re.compile(
+_SOMEONES = _Pattern(
     r"(?<!\w)(?i:mein|meine[mnrs]?|unser|unsere[mnrs]?|sein|seine[mnrs]?|my|our|his|her)"
     r"[ \t]+\Z"
 )
@@ -1004,7 +1040,7 @@ def _any_of(words: tuple[str, ...]) -> str:
 _NO_SHOP = rf"(?!{_FEEDBACK_WORD}|(?i:{'|'.join(_THANKED + _NOT_PEOPLE)})\b)"
 # A second name after "und", "and" or "&": "Danke an Jan Petersen und Anna Müller" (found
 # by review: the second stayed); where it is none, the first goes alone (see by_role).
-_NAME_AFTER_ROLE = re.compile(
+_NAME_AFTER_ROLE = _Pattern(
     rf"(?P<lead>(?<!\w){_any_of(_PERSON_ROLES + _TO_SOMEONE)}(?:in)?\b(?:[ \t]*:)?[ \t]+)"
     rf"{_NO_SHOP}(?P<name>(?>{_FULL_NAME}))"
     rf"(?:(?P<also>{_AND}){_NO_SHOP}(?P<second>(?>{_FULL_NAME}))"
@@ -1020,15 +1056,15 @@ _NAME_AFTER_ROLE = re.compile(
 # Marco Polo", "Toni's Pizzeria"; see first_name). Not "Der Fahrer kam pünktlich", "Danke
 # an alle", "Kellner war nett", "Mark my words".
 _FIRST_NAME_WORD = rf"[{_UPPER}{_LOWER}][{_LOWER}]+(?:-[{_UPPER}{_LOWER}][{_LOWER}]+)?\b(?![-'’]\w)"
-_I_AM_CUE = re.compile(r"(?i:ich[ \t]+bin|i[ \t]+am|i['’]m)\b")
-_WHAT_ONE_IS = re.compile(
+_I_AM_CUE = _Pattern(r"(?i:ich[ \t]+bin|i[ \t]+am|i['’]m)\b")
+_WHAT_ONE_IS = _Pattern(
     r"[ \t]+(?i:fan|fans|kunde|kundin|customer|user|nutzer|nutzerin|mitglied|member)\b"
 )
 _LISTED_SEPARATOR = rf"(?:,[ \t]*+|{_AND})"
 _LISTED_FIRST_NAME = (
     rf"(?={_any_of(tuple(sorted(FIRST_NAMES, key=len, reverse=True)))}\b){_FIRST_NAME_WORD}"
 )
-_FIRST_NAME_AFTER_CUE = re.compile(
+_FIRST_NAME_AFTER_CUE = _Pattern(
     rf"(?P<lead>(?<!\w){_any_of(_PERSON_ROLES + _TO_SOMEONE + _NAMING)}(?:in)?\b"
     r"(?:[ \t]*:)?[ \t]+(?:[‚‘'\"„“»«›‹]|[dD]['’])?)"
     # the names listed after it too: "Danke an Anna, Ben und Jana" (found by review: Ben
@@ -1036,7 +1072,7 @@ _FIRST_NAME_AFTER_CUE = re.compile(
     # at again ("Danke an alle, Kellner Tobias": found by the review of that change)
     rf"(?P<name>{_FIRST_NAME_WORD})(?P<more>(?:{_LISTED_SEPARATOR}{_LISTED_FIRST_NAME})*+)"
 )
-_LISTED_NAME = re.compile(rf"(?P<gap>{_LISTED_SEPARATOR})(?P<name>{_FIRST_NAME_WORD})")
+_LISTED_NAME = _Pattern(rf"(?P<gap>{_LISTED_SEPARATOR})(?P<name>{_FIRST_NAME_WORD})")
 # A name tag, and a surname where a word says it is one: "Namensschild 'S. Kowalczyk'",
 # "namen schild ‚Dennis‘", "her name tag said Olga", "bitte klingeln bei Wagner",
 # "Reservierung lief auf Nguyen", "auf den Namen Yılmaz", "ask for Kowalski" (found by the
@@ -1045,7 +1081,7 @@ _LISTED_NAME = re.compile(rf"(?P<gap>{_LISTED_SEPARATOR})(?P<name>{_FIRST_NAME_W
 # number ("Phone: [Phone], ask for Kowalski"). Not "Namensschild war nicht zu sehen",
 # "klingeln bei Nachbarn", "ask for Help", "Reservierung lief auf Hochtouren".
 _NAME_TAG = r"(?P<tag>namens?[ \t-]?schild|name[ \t-]?(?:tag|badge))(?:[ \t]+(?:said|says|sagte))?"
-_SURNAME_CUE = re.compile(
+_SURNAME_CUE = _Pattern(
     rf"(?P<lead>(?<!\w)(?i:{_NAME_TAG}|(?P<booking>klingeln[ \t]+bei|läuten[ \t]+bei"
     r"|(?:reservierung|buchung|bestellung|tisch|zimmer)[ \t]+(?:lief|läuft|war|ist)"
     r"[ \t]+auf|booked[ \t]+under)|auf[ \t]+den[ \t]+namen|(?P<ask>ask[ \t]+for)"
@@ -1060,22 +1096,22 @@ _NOT_SURNAMES = frozenset(
 )
 # "Familie Nowak", "Fam. Becker", "Familie Schulz-Yılmaz": a family's name (found by the
 # corpus review). "Familie" stays, and no noun after it ("Familie Urlaub gebucht").
-_FAMILY = re.compile(
+_FAMILY = _Pattern(
     rf"(?P<lead>(?<![\w.])(?:Familie|Fam\.|familie|fam\.|FAMILIE)[ \t]+)"
     rf"(?P<name>{_DESCRIBED}{_LATER_NAME_WORD})(?![-'’]\w)"
 )
-_FAMILY_AFTER = re.compile(r"(?<!\w)(?i:bei|an|von)[ \t]+\Z")
-_FAMILY_AS_WORD = re.compile(r"(?<!\w)(?i:für|mit|als|ohne|pro|zur|zum)[ \t]+\Z")
-_LINE_ENDS = re.compile(r"[ \t]*[.!]?[ \t]*(?:\n|\Z)")
+_FAMILY_AFTER = _Pattern(r"(?<!\w)(?i:bei|an|von)[ \t]+\Z")
+_FAMILY_AS_WORD = _Pattern(r"(?<!\w)(?i:für|mit|als|ohne|pro|zur|zum)[ \t]+\Z")
+_LINE_ENDS = _Pattern(r"[ \t]*[.!]?[ \t]*(?:\n|\Z)")
 _NOT_FAMILIES = frozenset(
     "urlaub zimmer ticket tarif karte paket kinder eltern freunde feier fest essen hotel "
     "pizza menü angebot rabatt wochenende ausflug auto haus sache leben bonus geburtstag "
     "hochzeit beruf arbeit zeit glück sonntag familie".split()
 )
-_CAPITALISED_AFTER = re.compile(rf"[ \t]+(?P<word>[{_UPPER}][\w'’-]*)")
+_CAPITALISED_AFTER = _Pattern(rf"[ \t]+(?P<word>[{_UPPER}][\w'’-]*)")
 # A word of a name does not end so; a German noun often does ("Rechnung", "Wartezeit").
-_COMMON_NOUN = re.compile(r"\w{3}(?:ung|heit|keit|schaft|tion|ität|ismus|zeit)\Z")
-_FEEDBACK = re.compile(_FEEDBACK_WORD)
+_COMMON_NOUN = _Pattern(r"\w{3}(?:ung|heit|keit|schaft|tion|ität|ismus|zeit)\Z")
+_FEEDBACK = _Pattern(_FEEDBACK_WORD)
 # All of them here, also those that are surnames too: a role is a weaker cue than a title.
 _KNOWN_WORDS = frozenset(_NOT_NAMES + _NOT_IN_NAMES)
 
@@ -1131,7 +1167,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
     def aside(match: re.Match[str]) -> str:
         if not _real_date_or_time(match) or _in_chain(match):
             return match.group(0)
-        if match.re is _DATE and _of_birth(match):
+        if match.re is _DATE.compiled() and _of_birth(match):
             return placeholder("id")
         set_aside.append(match.group(0))
         return chr(_SET_ASIDE + len(set_aside) - 1)
@@ -1320,7 +1356,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             return match.group(0)
         return match.group("lead") + placeholder("name")
 
-    steps: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
+    steps: list[tuple[_Pattern, Callable[[re.Match[str]], str]]] = [
         (_EMAIL, lambda m: placeholder("email")),
         (_SPELLED_EMAIL, lambda m: placeholder("email")),
         (_URL, lambda m: placeholder("url")),
@@ -1436,7 +1472,7 @@ def _in_chain(match: re.Match[str]) -> bool:
     return bool(_CHAIN_BEFORE.search(before) or _CHAIN_AFTER.match(after))
 
 
-_VERSION_BEFORE = re.compile(
+_VERSION_BEFORE = _Pattern(
     r"\b(?:version|v|ver|update|build|release|firmware|app|os)\.?\s*$", re.IGNORECASE
 )
 
@@ -1453,7 +1489,7 @@ def _address(match: re.Match[str]) -> bool:
 # 4711123", "model number 55123" stay for staff to act on; only right after such a
 # word, on its line, and of at most nine digits (a voucher code, an order number, or
 # ten digits, a phone number's, go).
-_TECHNICAL_BEFORE = re.compile(
+_TECHNICAL_BEFORE = _Pattern(
     r"(?:fehler[ -]?(?:code|nummer)|\berror[ \t-]?(?:code|number)"  # also "Systemfehlercode"
     r"|(?P<bare>fehler|\berror)"  # only before a code of letters and digits ("Fehler E-4012")
     r"|\bartikel[ -]?(?:nummer|nr\.?)|\bart\.?[ \t-]*nr\.?|\bmodell[ -]?(?:nummer|nr\.?)"
@@ -1462,7 +1498,7 @@ _TECHNICAL_BEFORE = re.compile(
     re.IGNORECASE,
 )
 # A code as it follows such a word: digits, or capitals and digits ("Fehler E-4012").
-_CODE = re.compile(r"(?:[A-Z]{1,4}-?)?\d+")
+_CODE = _Pattern(r"(?:[A-Z]{1,4}-?)?\d+")
 
 
 def _technical(match: re.Match[str]) -> bool:
@@ -1645,9 +1681,9 @@ def _is_street(match: re.Match[str]) -> bool:
     return not _QUANTITY.match(match.string, match.end())
 
 
-_DIGIT = re.compile(r"\d")
-_ADDRESS_MARKS = re.compile(_MARKS)
-_SPELLED_AT = re.compile(r"\b(?:at|ät)\b", re.IGNORECASE)
+_DIGIT = _Pattern(r"\d")
+_ADDRESS_MARKS = _Pattern(_MARKS)
+_SPELLED_AT = _Pattern(r"\b(?:at|ät)\b", re.IGNORECASE)
 # (Looked for as strings: a pattern for them took as long as the step they spare.)
 _SPELLED_A = ("(a)", "[a]", "(A)", "[A]")
 _SENT_FROM = ("von", "Von", "VON", "from", "From", "FROM")
@@ -1655,9 +1691,9 @@ _SENT_FROM = ("von", "Von", "VON", "from", "From", "FROM")
 # as written, "tg" is in "Mitglied".)
 _BIRTH_WORDS = ("geb", "born", "dob", "d.o.b", "birth")
 _ACCOUNT_CUES = (*_ACCOUNT_SERVICES, "signal", "name", "login", "gamertag", "handle")
-_LIST_GOES_ON = re.compile(r"[ \t]*[,;]")
+_LIST_GOES_ON = _Pattern(r"[ \t]*[,;]")
 # A parenthesis that may end a sign-off's line: "Gruß Kai (Kundennr. [Number])"
-_PARENTHESIS = re.compile(r"[ \t]*\([^()\n]{0,80}\)")
+_PARENTHESIS = _Pattern(r"[ \t]*\([^()\n]{0,80}\)")
 
 
 @functools.lru_cache(maxsize=32)
@@ -1764,5 +1800,15 @@ PATTERNS = (
     _PARTICIPLE,
     _INSTITUTION,
     _CAPITALISED_AFTER,
+    _CODE,
+    _DIGIT,
+    _ADDRESS_MARKS,
+    _SPELLED_AT,
 )
 """Every pattern, for fingerprints of what was computed with them (see flows.figures)."""
+
+
+def compile_patterns() -> None:
+    """Compile every pattern now (about a second and a half), not at the first comment."""
+    for pattern in PATTERNS:
+        pattern.compiled()

@@ -18,6 +18,7 @@ from bot.settings import SHORT_RETENTION, load_settings
 from flows.catalog import FlowCatalog
 from flows.durations import compact_duration
 from flows.i18n import SUPPORTED_LOCALES, Translator
+from flows.redaction import compile_patterns
 from storage import SQLiteStore
 
 log = logging.getLogger("bot.cli")
@@ -70,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
     store = open_store(settings, exclusive=True)
     # Open once before polling, so a wrong key or unusable store fails fast with one line.
     asyncio.run(_check_store(store))
+    compile_patterns()  # before polling: the first comment would wait for it otherwise
     application = build_application(settings, store, catalog=catalog)
     log.info("starting long polling")
     try:
