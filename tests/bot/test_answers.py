@@ -164,7 +164,7 @@ async def test_the_command_works_in_private_and_the_customer_reads_their_languag
     staff = desk.customer(STAFF, language_code="en")
     sent = await staff.send(f"/antworten {ref} {ANSWER}")
     message = to(sent, CUSTOMER)
-    assert message.startswith("Message from Beispiel GmbH about your feedback of ")
+    assert message.startswith("Message from Beispiel GmbH about your feedback from ")
     assert ANSWER in message and "write to service@beispiel.de" in message
     assert to(sent, STAFF) == "Your answer was sent to the customer."
     # The English command and a reference typed in capitals work as well.
@@ -191,7 +191,7 @@ async def test_the_answer_is_in_the_language_the_customer_agreed_to_be_contacted
     await confirmed(desk)
     sent = await in_staff_chat(desk, f"/antworten {ANSWER}", reply_to=alert["message_id"])
     message = to(sent, 4461)
-    assert message.startswith("Message from Beispiel GmbH about your feedback of "), message
+    assert message.startswith("Message from Beispiel GmbH about your feedback from "), message
     assert "/withdraw withdraws the consent." in message
     mydata = texts(await customer.send("/mydata"))
     assert "the chat's ID and the language to write to you in (English) are stored" in mydata
@@ -540,7 +540,7 @@ async def test_the_erase_question_names_the_chat_id_and_the_alerts_it_reaches(
     customer = desk.customer(CUSTOMER)
     question = texts(await customer.send("/loeschen"))
     assert (
-        "Die für die Kontaktaufnahme gespeicherte Chat-Kennung wird ebenfalls gelöscht; unser "
+        "Die für die Kontaktaufnahme gespeicherte Chat-ID wird ebenfalls gelöscht; unser "
         "Team kann Ihnen dann nicht mehr antworten." in question
     )
     assert (
@@ -548,13 +548,13 @@ async def test_the_erase_question_names_the_chat_id_and_the_alerts_it_reaches(
         "ersetzt, dass sie zurückgezogen wurde." in question
     )
     done = texts(await customer.press("Alles löschen"))
-    assert "• Chat-Kennung für die Kontaktaufnahme: 1" in done
+    assert "• Chat-ID für die Kontaktaufnahme: 1" in done
     other = desk.customer(4470)
     await other.send("/start")
     await other.press("Ja, ich willige ein")
     await other.press("5")
     plain = texts(await other.send("/loeschen"))
-    assert "Chat-Kennung" not in plain and "Warnmeldung" not in plain, "only what there is"
+    assert "Chat-ID" not in plain and "Warnmeldung" not in plain, "only what there is"
 
 
 async def test_an_alert_posted_after_the_erase_question_makes_it_out_of_date(
@@ -630,7 +630,7 @@ async def test_an_answer_that_cannot_be_audited_is_not_sent(
     monkeypatch.setattr(desk.store, "record_audit", full)
     count = len(desk.api.messages(CUSTOMER))
     sent = await in_staff_chat(desk, f"/antworten {ANSWER}", reply_to=alert["message_id"])
-    assert "nicht gesendet" in texts(sent) and "Speicher" in texts(sent)
+    assert "nicht gesendet" in texts(sent) and "Datenträger ist voll" in texts(sent)
     assert len(desk.api.messages(CUSTOMER)) == count
 
 

@@ -67,7 +67,7 @@ def test_a_usage_mistake_is_explained_in_german(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.splitlines()[-1] == (
         "feedbackbot stats: Fehler: Argument --since: '5x' ist kein Zeitraum; "
-        "zum Beispiel 24h, 30d oder 52w"
+        "verwenden Sie z. B. 24h, 30d oder 52w"
     )
     result = feedbackbot(tmp_path, "backup", lang="de_DE.UTF-8")
     assert "feedbackbot backup: Fehler: diese Argumente fehlen: DEST" in result.stderr
@@ -236,14 +236,14 @@ async def test_what_the_commands_answer_is_german(tmp_path: Path) -> None:
     settings = {"data_dir": str(data), "master_key": MASTER_KEY}
     purged = feedbackbot(tmp_path, "purge", lang="de_DE.UTF-8", **settings)
     assert purged.stdout == (
-        "gelöscht: 0 Feedback, 0 unvollständige Antworten, 0 Sprachwahlen, 0 verwaiste Zeilen, "
-        "0 ungenutzte Schlüssel und 0 Protokolleinträge\n"
+        "gelöscht – Feedback: 0, unvollständige Antworten: 0, Sprachwahlen: 0, verwaiste "
+        "Zeilen: 0, ungenutzte Schlüssel: 0, Einträge des Prüfprotokolls: 0\n"
     ), purged.stderr
     copy = tmp_path / "copy.db"
     backup = feedbackbot(tmp_path, "backup", str(copy), lang="de_DE.UTF-8", **settings)
     assert backup.stdout == (
         f"{copy} geschrieben; sichern Sie den Schlüsselspeicher getrennt und nur kurz "
-        "(backup --keys DATEI)\n"
+        "(backup --keys FILE)\n"
     )
     assert backup.stderr == (
         f"Hinweis: {copy} liegt im selben Dateisystem wie die Daten und übersteht daher keinen "

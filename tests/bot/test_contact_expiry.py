@@ -28,4 +28,4 @@ async def test_the_chat_id_goes_with_the_feedback_it_was_given_with(harness: Har
     shown = texts(await erika.send("/meinedaten"))
     assert "bitte melden Sie sich" not in shown  # the first feedback is gone
     # ... and the chat id with it, as /datenschutz and this very answer promise:
-    assert "Kennung dieses Chats" not in shown, shown
+    assert "ID dieses Chats" not in shown, shown

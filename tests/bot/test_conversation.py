@@ -345,7 +345,7 @@ async def test_a_consent_question_asked_again_is_the_text_its_proof_hashes(
         (
             "de",
             "Ja, ich willige ein",
-            "Wenn Sie zustimmen, speichern wir die Kennung dieses Chats (im privaten Chat Ihre "
+            "Wenn Sie zustimmen, speichern wir die ID dieses Chats (im privaten Chat Ihre "
             "Telegram-Nutzer-ID) und die Sprache Ihrer Telegram-App, damit wir Ihnen hier in "
             "Ihrer Sprache schreiben können. Beides wird gelöscht, wenn Sie diese Einwilligung "
             "widerrufen, spätestens mit diesem Feedback, das 180 Tage lang aufbewahrt wird.",

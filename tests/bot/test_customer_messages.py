@@ -61,7 +61,7 @@ async def test_an_edit_that_changes_nothing_is_not_answered(harness: Harness) ->
     """Telegram sends bots edited_message updates without any visible change, e.g. when
     the first reaction is put on a message (tdlib/telegram-bot-api#388, #773: "there is
     no way to always avoid" them). A person who puts a heart on their own comment is told
-    'I cannot take over changes to a message already sent' though they changed nothing."""
+    'I cannot apply changes to a message you have already sent' though they changed nothing."""
     erika = await _at_comment(harness)
     typed = harness.api.user_message(erika.user_id, "Alles bestens, danke", **erika.sender)
     await harness.deliver(typed)
@@ -541,7 +541,7 @@ async def test_a_reaction_on_the_first_half_of_a_joined_comment_gets_no_answer(
     harness: Harness,
 ) -> None:
     """'Hallo,' and the matter are stored as one comment. A heart put on 'Hallo,' (Telegram
-    sends an edited_message with the text unchanged) is answered 'I cannot take over
+    sends an edited_message with the text unchanged) is answered 'I cannot apply
     changes ...': the text no longer equals any stored answer, though nothing changed."""
     erika = await _at_comment(harness)
     first = harness.api.user_message(erika.user_id, "Hallo,", **erika.sender)

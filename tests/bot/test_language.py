@@ -477,7 +477,7 @@ async def test_erasing_only_a_language_choice_says_so(harness: Harness) -> None:
     assert "Retention: each response" not in summary, "there is none"
     [question] = await erika.send("/delete")
     assert question["text"] == (
-        "Do you want to erase all data stored about you? That is the language you chose with "
+        "Do you want to erase all data stored about you? This covers the language you chose with "
         "/language; I then follow your Telegram app's language again."
     )
 

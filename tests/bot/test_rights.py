@@ -157,7 +157,7 @@ async def test_erasure_removes_everything_and_old_copies_cannot_be_read(
     question = await erika.send("/loeschen")
     assert labels(question[-1]) == [["Alles löschen", "Daten behalten"]]
     done = await erika.press("Alles löschen")
-    assert "Feedback: 1" in texts(done) and "Chat-Kennung für die Kontaktaufnahme: 1" in texts(done)
+    assert "Feedback: 1" in texts(done) and "Chat-ID für die Kontaktaufnahme: 1" in texts(done)
     assert "kann niemand mehr lesen" in texts(done) and "weitergegeben" not in texts(done)
 
     for needle in (comment.encode(), pseudonym.encode(), bytes.fromhex(pseudonym)):
@@ -334,7 +334,7 @@ async def test_withdrawing_contact_erases_the_chat_id_and_keeps_feedback(harness
     await give_feedback(erika, "mit Kontakt", contact=True)
     await erika.send("/widerruf")
     answer = await erika.press("Kontaktaufnahme")
-    assert "Kontaktaufnahme gespeicherte Chat-Kennung gelöscht" in texts(answer)
+    assert "Kontaktaufnahme gespeicherte Chat-ID gelöscht" in texts(answer)
     before = await erika.send("/meinedaten")
     export = export_of(before)
     assert export["contact_chat_id"] is None
@@ -509,10 +509,10 @@ async def test_a_withdrawal_that_erases_the_last_feedback_erases_its_chat_id_too
     assert await harness.store.contact_of(pseudonym) is not None
     await erika.send("/widerruf")
     withdrawn = texts(await erika.press("Speicherung Ihres Feedbacks"))
-    assert "Chat-Kennung wurde ebenfalls gelöscht" in withdrawn
+    assert "Chat-ID wurde ebenfalls gelöscht" in withdrawn
     assert await harness.store.contact_of(pseudonym) is None
     shown = texts(await erika.send("/meinedaten"))
-    assert "Kennung dieses Chats verschlüsselt gespeichert" not in shown
+    assert "ID dieses Chats verschlüsselt gespeichert" not in shown
     # Nor is the consent to be contacted about it left in force, offered by /widerruf
     # (found by review), but ended with it, and said so.
     assert "Ihre Einwilligung zur Kontaktaufnahme dazu ist damit erloschen." in withdrawn
@@ -598,7 +598,7 @@ async def test_an_erase_question_about_the_language_only_erases_nothing_begun_si
     erika = harness.customer()
     await erika.send("/sprache englisch")
     [question] = await erika.send("/loeschen")
-    assert "That is the language you chose with /language" in texts([question])
+    assert "This covers the language you chose with /language" in texts([question])
     erase = harness.api.button_data(erika.chat_id, "Erase everything", question["message_id"])
     await erika.send("/start")
     await erika.press("Yes, I agree")

@@ -72,7 +72,7 @@ async def test_the_archived_texts_are_printed_in_german_and_english(tmp_path: Pa
     assert files.stdout.splitlines() == ["consent-de.md geschrieben", "consent-en.md geschrieben"]
     written = (tmp_path / "consent-de.md").read_text(encoding="utf-8")
     assert f"```text\n{german}\n```" in written
-    assert "## Optionale Einwilligung (`contact`) in der Umfrage `feedback`" in written
+    assert "## Freiwillige Einwilligung (`contact`) in der Umfrage `feedback`" in written
 
 
 async def test_what_the_archive_lacks_is_said_in_the_terminals_language(tmp_path: Path) -> None:

@@ -370,9 +370,9 @@ async def test_the_purge_command_deletes_audit_entries_past_their_retention(
     await store.close()
     env = cli_env(data) | {"FEEDBACKBOT_AUDIT_RETENTION": "750d"}
     purged = cli("purge", env=env, cwd=tmp_path)
-    assert purged.returncode == 0 and "and 1 audit entries" in purged.stdout, purged.stderr
+    assert purged.returncode == 0 and "audit entries: 1" in purged.stdout, purged.stderr
     env["FEEDBACKBOT_AUDIT_RETENTION"] = "200d"
-    assert "and 1 audit entries" in cli("purge", env=env, cwd=tmp_path).stdout
+    assert "audit entries: 1" in cli("purge", env=env, cwd=tmp_path).stdout
     with sqlite3.connect(data / "feedback.db") as db:
         assert db.execute("SELECT count(*) FROM audit").fetchone() == (1,)
     db.close()

@@ -279,7 +279,7 @@ def test_a_data_backup_alone_keeps_the_key_store_and_names_what_it_cannot_read(
     keys_before = (data / "keys.db").read_bytes()
     done = cli("restore", str(backup), env=cli_env(data), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert "1 feedback in the data backup has no key in the key store" in done.stderr
+    assert "1 response in the data backup has no key in the key store" in done.stderr
     assert asyncio.run(count_readable(data, KEY, 3)) == 2
     assert (data / "keys.db").exists()
     assert len(keys_before) > 0
