@@ -35,13 +35,17 @@ Order matters: the most specific patterns run first.
 from __future__ import annotations
 
 import functools
+import logging
 import re
 import sys
+import traceback
 from collections.abc import Callable, Iterator
 
 from flows.first_names import AMBIGUOUS_IN_SMALL_LETTERS, COMMON_SURNAMES, FIRST_NAMES
 from flows.i18n import N_, Translator
 from flows.stopwords import STOP_WORDS
+
+log = logging.getLogger(__name__)
 
 
 class _Pattern:
@@ -1139,14 +1143,39 @@ def _iban_valid(candidate: str) -> bool:
     return int(digits) % 97 == 1
 
 
+WITHHELD = N_("[Comment withheld: it could not be checked for personal data]")
+
+
 def redact(text: str, t: Translator) -> str:
-    """The comment with personal data replaced by placeholders in the staff member's language."""
-    return _replace(text, lambda kind: t.gettext(PLACEHOLDERS[kind]))
+    """The comment with personal data replaced by placeholders in the staff member's language.
+    Should a pattern fail on it, the comment is withheld, not shown as written: one comment
+    must not stop alerts, digests and summaries (nor the bot's start, which posts alerts)."""
+    try:
+        return _replace(text, lambda kind: t.gettext(PLACEHOLDERS[kind]))
+    except Exception as error:
+        _withheld(error)
+        return t.gettext(WITHHELD)
 
 
 def strip_personal(text: str) -> str:
-    """The comment with personal data blanked out: for counting words in any language."""
-    return _replace(text, lambda kind: " ")
+    """The comment with personal data blanked out: for counting words in any language
+    (nothing, should a pattern fail on it; see `redact`)."""
+    try:
+        return _replace(text, lambda kind: " ")
+    except Exception as error:
+        _withheld(error)
+        return ""
+
+
+def _withheld(error: Exception) -> None:
+    # Where it failed, never the message: an exception's text may quote the comment.
+    where = traceback.extract_tb(error.__traceback__)[-1]
+    log.error(
+        "a comment could not be redacted (%s in %s, line %s) and is withheld",
+        type(error).__name__,
+        where.name,
+        where.lineno,
+    )
 
 
 def _luhn_valid(candidate: str) -> bool:
@@ -1161,7 +1190,17 @@ def _luhn_valid(candidate: str) -> bool:
     return total % 10 == 0
 
 
+# Spaces that look like one (a phone's or a signature's no-break space between first and
+# last name) become one, invisible breaks go, and a run of spaces and tabs becomes one
+# space ("Tom  Becker,  Am Markt 3"): the patterns know one " " between words.
+_ONE_SPACE = str.maketrans(
+    dict.fromkeys("\u00a0\u202f\u205f\u3000" + "".join(map(chr, range(0x2000, 0x200B))), " ")
+    | dict.fromkeys("\u00ad\u200b\u2060\ufeff")
+)
+
+
 def _replace(text: str, placeholder: Callable[[str], str]) -> str:
+    text = _SPACE_RUN.sub(lambda run: " ", text.translate(_ONE_SPACE))
     set_aside: list[str] = []
 
     def aside(match: re.Match[str]) -> str:
@@ -1218,12 +1257,15 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
 
     def addressee(match: re.Match[str]) -> str:
         if match["near"] is not None:
-            words = match["near"].split()
-            for index, word in enumerate(words[:-1]):
+            # Cut where the name's first word starts: the words may be apart by more than
+            # one space or a tab ("Tom  Becker, Hauptstr. 5").
+            near = match["near"]
+            starts = [(word.start(), word.group()) for word in _WORD_RUN.finditer(near)]
+            words = [word for _, word in starts]
+            for index, (start, word) in enumerate(starts[:-1]):
                 rest = " ".join(words[index:])
                 if _is_first_name(word) and _is_person(rest) and words[-1] not in _BRAND_NAMES:
-                    kept = match["near"][: match["near"].rindex(rest)]
-                    return kept + placeholder("name") + match["comma"]
+                    return near[:start] + placeholder("name") + match["comma"]
             return match.group(0)
         if match["lead"] is not None:
             return match["lead"] + placeholder("name") + match["gap"]
@@ -1682,6 +1724,8 @@ def _is_street(match: re.Match[str]) -> bool:
 
 
 _DIGIT = _Pattern(r"\d")
+_WORD_RUN = _Pattern(r"\S+")
+_SPACE_RUN = _Pattern(r"[ \t]{2,}|\t")
 _ADDRESS_MARKS = _Pattern(_MARKS)
 _SPELLED_AT = _Pattern(r"\b(?:at|ät)\b", re.IGNORECASE)
 # (Looked for as strings: a pattern for them took as long as the step they spare.)
@@ -1804,6 +1848,8 @@ PATTERNS = (
     _DIGIT,
     _ADDRESS_MARKS,
     _SPELLED_AT,
+    _WORD_RUN,
+    _SPACE_RUN,
 )
 """Every pattern, for fingerprints of what was computed with them (see flows.figures)."""
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
+import shutil
+import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,6 +17,13 @@ from tests.harness import TOKEN, Clock, Harness, leaked_into_log, make_settings
 
 # Opt in to python-telegram-bot's timedelta `retry_after`, as bot.cli does for production.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
+
+# Hypothesis keeps a cache (.hypothesis/constants) in the working folder even with no example
+# database: in a temporary folder instead, so that no test leaves files in the checkout.
+if "HYPOTHESIS_STORAGE_DIRECTORY" not in os.environ:
+    _hypothesis_home = tempfile.mkdtemp(prefix="feedbackbot-hypothesis-")
+    os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = _hypothesis_home
+    atexit.register(shutil.rmtree, _hypothesis_home, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
