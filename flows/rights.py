@@ -678,6 +678,11 @@ class DataRights:
             await listener(deliveries, "erasure", None)
         try:
             report = await self.store.erase_subject(pseudonym, self.clock())
+        except StorageFull:
+            # The space kept in reserve went to an earlier erasure (found by an operator
+            # review: on a disk that stayed full, later ones got only "try again in a moment").
+            log.error("erasure not completed: disk full; free space on the data folder's disk")
+            return Outcome(replies=(Reply(_not_now(t, erasure=True)),), close_keyboard=True)
         finally:
             # Also when it was cut short: the key may be gone, and with it what they chose.
             for forget in self.erasure_listeners:
@@ -814,14 +819,18 @@ class DataRights:
             for listener in self.removal_listeners:
                 await listener(deliveries, "withdrawal", None)
         # The store first: a draft that cannot be saved must not keep a consent in force.
-        stored = await self.store.withdraw_consent(
-            pseudonym,
-            purpose_id,
-            self.clock(),
-            collected,
-            under if required else (),
-            redraw_alerts=purpose is not None and purpose.stores_contact,
-        )
+        try:
+            stored = await self.store.withdraw_consent(
+                pseudonym,
+                purpose_id,
+                self.clock(),
+                collected,
+                under if required else (),
+                redraw_alerts=purpose is not None and purpose.stores_contact,
+            )
+        except StorageFull:  # as at an erasure
+            log.error("withdrawal not completed: disk full; free space on the data folder's disk")
+            return Outcome(replies=(Reply(_not_now(t, erasure=False)),), close_keyboard=True)
         if stored:
             for removed in self.after_removal:
                 removed()
@@ -1125,3 +1134,16 @@ def _staff_note(t: Translator, kept: timedelta) -> str:
         "commands, as proof of how feedback was handled; it is not erased here, and each "
         "entry is deleted {period} after it was made."
     ).format(period=t.duration(kept))
+
+
+def _not_now(t: Translator, erasure: bool) -> str:
+    """An erasure or a withdrawal the full disk kept from being completed."""
+    if erasure:
+        return t.gettext(
+            "Our storage is full, so your data could not be erased just now. Please send "
+            "/delete again later; we have told the operator."
+        )
+    return t.gettext(
+        "Our storage is full, so your consent could not be withdrawn just now. Please send "
+        "/withdraw again later; we have told the operator."
+    )

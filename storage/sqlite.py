@@ -526,7 +526,15 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
         try:
             disk = os.statvfs(self._dir)
             if disk.f_bavail * disk.f_frsize < RESERVE_BYTES + FULL_BELOW:
-                return  # not now: the disk is nearly full as it is
+                # not now: the disk is nearly full as it is (an operator review found this
+                # silent on a small volume, where the reserve was never made)
+                log.warning(
+                    "no space kept in reserve (%s): less than %d MB free on the disk of the "
+                    "data folder; on a full disk, erasures may then fail",
+                    RESERVE_FILE,
+                    (RESERVE_BYTES + FULL_BELOW) // 2**20,
+                )
+                return
             # Never through a link planted under its name (review): it would grow the file
             # linked to, and giving it up would free nothing.
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600)

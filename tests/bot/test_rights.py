@@ -15,7 +15,7 @@ import pytest
 from bot.fakeapi import BotMessage
 from flows.export import SCHEMA_PATH, json_schema
 from flows.i18n import translator
-from storage import SQLiteStore
+from storage import SQLiteStore, StorageFull
 from tests.fakes.botapi import FakeBotApi
 from tests.harness import (
     MASTER_KEY,
@@ -711,3 +711,41 @@ async def test_the_erase_question_names_unfinished_answers_only_where_there_are_
     after = texts(await erika.press("Speicherung Ihres Feedbacks"))
     assert "Ihre unvollständigen Antworten wurden verworfen." in after
     assert "Das sind Ihre Einwilligungen; es ist kein Feedback gespeichert." in after, after
+
+
+async def test_on_a_disk_that_stays_full_an_erasure_or_withdrawal_says_it_was_not_done(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by an operator review: the space kept in reserve serves the first erasure on a
+    full disk; later ones got "Sorry, something went wrong ... try again in a moment" (in
+    German, the English chosen with /language forgotten meanwhile), and nothing said that
+    the data was still there."""
+    erika = harness.customer()
+    await erika.send("/sprache english")
+    await erika.send("/start")
+    await erika.press("Yes, I agree")
+    await erika.press("2")
+    await erika.send("Lieferung kam zu spät")
+    await erika.press("No")
+    assert harness.store is not None
+
+    async def full(*args: object, **kwargs: object) -> None:
+        raise StorageFull("database or disk is full")
+
+    monkeypatch.setattr(harness.store, "erase_subject", full)
+    monkeypatch.setattr(harness.store, "withdraw_consent", full)
+    await erika.send("/delete")
+    assert texts(await erika.press("Erase everything")) == (
+        "Our storage is full, so your data could not be erased just now. Please send /delete "
+        "again later; we have told the operator."
+    )
+    await erika.send("/withdraw")
+    assert texts(await erika.press("Storing your feedback")) == (
+        "Our storage is full, so your consent could not be withdrawn just now. Please send "
+        "/withdraw again later; we have told the operator."
+    )
+    assert "Lieferung kam zu spät" in texts(await erika.send("/mydata"))
+    monkeypatch.undo()  # space again
+    await erika.send("/delete")
+    done = texts(await erika.press("Erase everything"))
+    assert done.startswith("Done. Everything stored about you has been erased")

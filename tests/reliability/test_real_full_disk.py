@@ -44,8 +44,8 @@ def data_dir(tmp_path: Path) -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def full(disk: Path) -> Iterator[None]:
-    filler = disk / "filler"
+def full(disk: Path, name: str = "filler") -> Iterator[None]:
+    filler = disk / name
     with contextlib.suppress(OSError), filler.open("wb") as sink:
         while True:
             sink.write(b"\0" * 4096)
@@ -122,3 +122,30 @@ async def test_a_full_file_system_at_start_is_named_not_a_damaged_file(data_dir:
         f"feedbackbot: cannot open the store in {data_dir}: no space left on its disk; free "
         "space and start again (nothing is damaged)\n"
     ), result.stderr
+
+
+async def test_once_the_reserve_is_spent_a_further_erasure_says_it_was_not_done(
+    harness: Harness, data_dir: Path
+) -> None:
+    """Found by an operator review: with the disk filled again after the first erasure,
+    the second one was answered only "something went wrong, try again in a moment", and
+    nothing said that the data was still there."""
+    store = harness.store
+    assert store is not None
+    await give(harness, 4711)
+    await give(harness, 4712)
+    erika, max_ = harness.customer(4711), harness.customer(4712)
+    with full(data_dir.parent):
+        await erika.send("/loeschen")
+        assert "Erledigt" in texts(await erika.press("Alles löschen"))
+        with full(data_dir.parent, "more"):  # what the erasure freed is taken too
+            await max_.send("/loeschen")
+            said = texts(await max_.press("Alles löschen"))
+            assert said == (
+                "Unser Speicher ist voll, deshalb konnten Ihre Daten gerade nicht gelöscht "
+                "werden. Bitte senden Sie später noch einmal /loeschen; wir haben den "
+                "Betreiber informiert."
+            )
+    await max_.send("/loeschen")  # space again
+    assert "Erledigt" in texts(await max_.press("Alles löschen"))
+    assert await store.feedback_of(store.pseudonym("tg-user:4712"), harness.clock()) == []

@@ -1831,3 +1831,29 @@ async def test_the_space_kept_in_reserve_follows_no_link_planted_under_its_name(
     await store.open()
     await store.close()
     assert stat.S_ISREG(reserve.lstat().st_mode) and stat.S_IMODE(reserve.stat().st_mode) == 0o600
+
+
+async def test_a_disk_too_small_for_the_reserve_is_logged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Found by an operator review: on a 3 MB volume no reserve was made and nothing said
+    so, while the README promised erasures on a full disk."""
+    real = os.statvfs
+
+    def small(path: object) -> os.statvfs_result:
+        found = real(path)  # type: ignore[arg-type]
+        fields = list(found)
+        fields[4] = (3 << 20) // found.f_frsize  # f_bavail: 3 MB free
+        return os.statvfs_result(fields)
+
+    monkeypatch.setattr(os, "statvfs", small)
+    data = tmp_path / "data"
+    store = SQLiteStore(data, generate_key())
+    with caplog.at_level(logging.WARNING, logger="storage"):
+        await store.open()
+        await store.close()
+    assert not (data / "space.reserve").exists()
+    assert any(
+        "no space kept in reserve (space.reserve): less than 5 MB free" in r.getMessage()
+        for r in caplog.records
+    )
