@@ -486,7 +486,7 @@ async def migrate(
                 "the {schema} schema is newer (v{version}) than this program knows; install "
                 "the feedbackbot version that wrote it"
             ),
-            schema=schema,
+            schema=_named(schema),
             version=current,
         )
     if 0 < current < len(migrations) and not upgrade:  # (a new store is made whole)
@@ -498,7 +498,7 @@ async def migrate(
             continue
         apply = partial(_apply_migration, table=table, version=version, statements=statements)
         await on_thread(db, apply, atomic=True)
-        log.info("migration applied: %s schema version %d", schema, version)
+        log.info("migration applied: %s schema version %d", _named(schema), version)
 
 
 def refuse_outdated(path: Path, schema: str, migrations: list[list[str]]) -> None:
@@ -539,10 +539,16 @@ def _outdated(schema: str, current: int, latest: int) -> StoreOutdated:
             "this version writes v{latest}) and only `feedbackbot run` upgrades it; "
             "there is no way back, so back it up first with the version that wrote it"
         ),
-        schema=schema,
+        schema=_named(schema),
         version=current,
         latest=latest,
     )
+
+
+def _named(schema: str) -> str:
+    """A schema as `feedbackbot --version` names it ("data v18"): feedback.db is SQLite's
+    "main" (an operator review found "main schema v12" beside "data v18")."""
+    return "data" if schema == "main" else schema
 
 
 def _apply_migration(

@@ -140,8 +140,8 @@ async def test_an_older_store_is_refused_by_docs_and_upgraded_by_run(tmp_path: P
             assert shown.returncode == 0, shown.stderr
             assert "# Consent texts (Art. 7(1) GDPR)" in shown.stdout
     log = (tmp_path / "bot.log").read_text()
-    assert "migration applied: main schema version 13" in log
-    assert "migration applied: main schema version 14" in log
+    assert "migration applied: data schema version 13" in log
+    assert "migration applied: data schema version 14" in log
     after = await consents_of(data, JOHN)
     found = cli("docs", "consent-notice", "--sha256", after.text_sha256, env=env, cwd=tmp_path)
     assert found.returncode == 0 and f"`{after.text_sha256}`" in found.stdout
