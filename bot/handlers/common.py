@@ -49,8 +49,16 @@ FOR_ANOTHER_BOT = _ForAnotherBot()
 
 
 def not_ours() -> tuple[int, BaseHandler[Any, Any, Any]]:
-    """Ahead of every other guard of its group: commands for another bot in a group."""
-    return (-1, MessageHandler(filters.ChatType.GROUPS & FOR_ANOTHER_BOT, ignore))
+    """Ahead of every other guard of its group: commands for another bot in a group, and
+    a Telegram Business account's chats with its customers (found by an attack review: the
+    bot answered /hilfe there, with the staff commands when a member of staff owned it)."""
+    return (
+        -1,
+        MessageHandler(
+            (filters.ChatType.GROUPS & FOR_ANOTHER_BOT) | filters.UpdateType.BUSINESS_MESSAGES,
+            ignore,
+        ),
+    )
 
 
 async def drop_redelivered(update: Update, context: BotContext) -> None:

@@ -867,3 +867,32 @@ async def test_a_staff_chat_that_is_a_staff_members_own_serves_them_as_a_custome
             assert "Im Team-Chat" not in said and answered in said, (command, said)
     finally:
         await harness.stop()
+
+
+def business_message(sender: int, chat_id: int, text: str, update_id: int) -> dict[str, Any]:
+    """What Telegram sends a bot connected to a Telegram Business account: a message in one
+    of the business's chats with its customers."""
+    message: dict[str, Any] = {
+        "message_id": update_id,
+        "from": {"id": sender, "is_bot": False, "first_name": "Kunde", "language_code": "de"},
+        "chat": {"id": chat_id, "type": "private", "first_name": "Kunde"},
+        "date": 1764406800,
+        "text": text,
+        "business_connection_id": "bc-1",
+    }
+    if text.startswith("/"):
+        message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text)}]
+    return {"update_id": update_id, "business_message": message}
+
+
+async def test_the_bot_keeps_out_of_business_chats(desk: Harness) -> None:
+    """Found by an attack review: connected to a Telegram Business account, the bot answered
+    /hilfe in the business's chats with its customers, and for a member of staff who owns
+    the account listed the staff commands there, telling the customer who is staff. (`run`
+    does not ask Telegram for such updates; should they come, they are not the bot's.)"""
+    for n, (sender, text) in enumerate(
+        [(OUTSIDER, "/hilfe"), (STAFF, "/hilfe"), (STAFF, "/zusammenfassung"), (OUTSIDER, "/x")]
+    ):
+        sent = await desk.deliver(business_message(sender, OUTSIDER, text, 90_000 + n))
+        assert sent == [], (text, sent)
+    assert "/zusammenfassung" in texts(await desk.customer(STAFF).send("/hilfe")), "as before"
