@@ -24,6 +24,7 @@ from telegram.request import BaseRequest, RequestData
 
 from bot.app import build_application
 from bot.context import BotApplication
+from flows.redaction import compile_patterns
 from storage import MemoryStore, SQLiteStore
 from tests.fakes.botapi import FakeBotApi, InProcessRequest
 from tests.harness import MASTER_KEY, TOKEN, Clock, make_settings
@@ -175,6 +176,7 @@ async def feedback_bot(
     a new double would repeat ids the store remembers as processed (and drops).
     """
     api, screens, clock = api or FakeBotApi(TOKEN), Screens(), clock or Clock()
+    compile_patterns()  # as `feedbackbot run` does before polling: not in what is timed
     store = None if in_memory else SQLiteStore(data_dir, MASTER_KEY_BYTES)
     make_request = request or (lambda api, screens: TrackingRequest(api, screens))
     app: BotApplication = build_application(
