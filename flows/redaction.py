@@ -129,6 +129,18 @@ _SPELLED_EMAIL = _Pattern(
     rf"(?:{_MAIL_PROVIDERS})[ ]+(?:{'|'.join(_TLDS)})\b",
     re.IGNORECASE,
 )
+# "erika punkt mustermann bei gmx punkt de", "erika.m bei gmx.de": "bei" for "@", as said
+# on the phone (found by an attack review). "bei" is an ordinary word, so only before a mail
+# provider's domain, and after an address's name: spelled with "punkt", dots or digits, or
+# a common first name ("Kunde bei gmx punkt de", "Ich bestelle bei web punkt de" stay; see
+# spelled_bei). Not from a word after "punkt" or "dot": each run is tried once, not from
+# each of its words.
+_SPELLED_BEI_EMAIL = _Pattern(
+    r"(?<![\w.+-])(?<!punkt[ \t])(?<!dot[ \t])"
+    r"(?P<local>[\w.+-]++(?:[ \t]+(?:dot|punkt)[ \t]+[\w.+-]++)*+)[ \t]+bei[ \t]+"
+    rf"(?:{_MAIL_PROVIDERS})(?:[ \t]+(?:dot|punkt)[ \t]+|\.)(?:{'|'.join(_TLDS)})\b",
+    re.IGNORECASE,
+)
 _URL = _Pattern(r"\b(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
 # A domain with a path and no scheme: "example.com/profil/erika", "t.me/erika_m".
 _BARE_LINK = _Pattern(r"(?<![\w.-])(?:[\w-]+\.)+[a-z]{2,24}/[^\s<>\"']*", re.IGNORECASE)
@@ -649,18 +661,26 @@ _SENT_BY = _Pattern(
 )
 # "Mein Name ist Erika Mustermann", "Ich heiße Anna", "my name is John Smith", "Name:
 # Erika". Not "Ich heiße Sie willkommen", nor "Ich heiße Neukunden willkommen".
+# After a signature's label too ("Unterschrift: Erika Mustermann", "gez. E. Mustermann";
+# found by an attack review), but there a name known as one (see self_introduction):
+# "Unterschrift: Fehlt leider" names no one, and "Unterschrift fehlte" has no colon.
 _SELF_INTRODUCTION = _Pattern(
     r"(?P<lead>\b(?i:(?:mein[ \t]+name[ \t]+(?:ist|lautet)|ich[ \t]+hei(?:ß|ss)e"
     r"|hier[ \t]+schreibt|my[ \t]+name[ \t]+is|my[ \t]+name's)(?:[ \t]*:)?[ \t]+"
-    r"|(?:vor|nach)?name[ \t]*:[ \t]*))"
-    rf"(?:{_TITLE}[ \t]+)?(?>{_NAME})(?![ \t]+(?i:willkommen|gut)\b)(?<![Ii]st Hase)"
+    r"|(?:vor|nach)?name[ \t]*[:=][ \t]*"
+    r"|(?P<signature>(?:unterschrift|signatur|signature|gezeichnet)[ \t]*:"
+    r"|gez\.(?:[ \t]*:)?)[ \t]*))"
+    rf"(?P<title>{_TITLE}[ \t]+)?(?P<name>(?>{_NAME}))(?![ \t]+(?i:willkommen|gut)\b)"
+    r"(?<![Ii]st Hase)"
 )
 # "Ich bin Thomas Berger", "I am Laura Bennett", "I'm Robert J. Miller": a first and a last
 # name, and no capitalised word or description right after them. Not "Ich bin Kunde",
 # "Ich bin Berliner Stammkunde", "I'm German", "I'm Really Happy", "I am Amazon Prime
 # customer", nor in title case "I'm Going Crazy".
+# (And "Ich bin die Erika Mustermann", as one says it, from a common first name on: "Ich
+# bin der Meinung Sabine ..." stays; see i_am.)
 _I_AM = _Pattern(
-    r"(?P<lead>\b(?i:ich[ \t]+bin|i[ \t]+am|i['’]m)[ \t]+)"
+    r"(?P<lead>\b(?i:ich[ \t]+bin(?:[ \t]+(?P<article>die|der))?|i[ \t]+am|i['’]m)[ \t]+)"
     rf"(?![{_UPPER}][{_LOWER}]*ing\b)(?>{_FULL_NAME})"
     rf"(?![ \t]+(?:[{_UPPER}]|{_DESCRIPTION}))"
 )
@@ -980,6 +1000,8 @@ _PERSON_ROLES = (
     *("kontoinhaber", "karteninhaber", "inhaber", "empfänger", "absender", "cardholder"),
     *("versicherungsnehmer", "recipient", "sender", "addressee", "account[ \\t]+holder"),
     *("policyholder", "beneficiary"),
+    # "Zimmer 12, Patientin Erika Mustermann" (found by an attack review)
+    *("patient", "privatpatient", "kassenpatient"),
 )
 # Roles that are things too ("Der Sender Sky Sport fehlt", "Die Bedienung Android App",
 # "Our server Microsoft Exchange", "Mutter Erde Produkte": found by the review of the
@@ -1001,6 +1023,9 @@ _NAMING = (
     *("hieß", "hiess", "heißt", "heisst", "namens", "called", "named"),
     *("name[ \t]+(?:is|was)", "name's"),
     # a first name alone after "Ich bin", "I'm" (a first and a last name: see _I_AM)
+    # "Ich bin die Erika aus der Filiale" (found by an attack review; "Ich bin die ganze
+    # Woche unterwegs" has no first name). Before "ich bin": tried in this order.
+    "ich[ \t]+bin[ \t]+d(?:ie|er)",
     *("ich[ \t]+bin", "i[ \t]+am", "i['’]m"),
 )
 _TO_SOMEONE = (
@@ -1077,6 +1102,40 @@ _FIRST_NAME_AFTER_CUE = _Pattern(
     rf"(?P<name>{_FIRST_NAME_WORD})(?P<more>(?:{_LISTED_SEPARATOR}{_LISTED_FIRST_NAME})*+)"
 )
 _LISTED_NAME = _Pattern(rf"(?P<gap>{_LISTED_SEPARATOR})(?P<name>{_FIRST_NAME_WORD})")
+# "Mustermann, Erika (Kundin seit 2010)", "Name = Mustermann, Erika": a surname and a common
+# first name after it, as in a form (found by an attack review). At the start of a line
+# or after a label's ":" or "=", and nothing but a parenthesis, a comma or the end of the
+# line after it; a surname known as one, or after a label or before a parenthesis (see
+# surname_first). "Müller, Bäcker und Metzger haben zu", "Schade, Anna.", "Hallo, Anna!"
+# (a greeting) and "Danke, Anna" (a thank-you, left to _SIGN_OFF) stay.
+_SURNAME_FIRST = _Pattern(
+    r"(?P<lead>(?:\A|(?<=\n)|(?<=[:=]))[ \t]*)"
+    rf"(?!(?i:{_GREETING}|{_CLOSING}|{_THANKS}|{_CHEERS})\b)"
+    rf"(?P<surname>{_NAME_WORD_NOT_DESCRIBING}),[ \t]*(?P<first>{_LISTED_FIRST_NAME})"
+    r"(?=[ \t]*(?:[(,;\n]|\.?[ \t]*(?:\n|\Z)))"
+)
+# A label that says a name follows ("Name =", "Kundin:", "Absender:"), not any ("Fazit:
+# Lecker, Anna").
+_NAME_LABEL_BEFORE = _Pattern(
+    r"(?i:name|kunde|kundin|absender|sender|\bvon|\bfrom|patient|patientin|inhaber"
+    r"|inhaberin|empfänger|unterschrift)[ \t]*[:=][ \t]*\Z"
+)
+# "Ich, Erika Mustermann, bin enttäuscht", "I, John Smith, ...": a name set off by commas
+# after "ich" or "I" (found by an attack review), from a common first name on (see
+# i_comma): "Ich, Berliner Stammkunde, ..." stays.
+_I_COMMA_NAME = _Pattern(
+    r"(?P<lead>(?<![\w-])(?i:ich|i)[ \t]*,[ \t]*)"
+    rf"(?P<title>{_TITLE}[ \t]+)?(?P<name>(?>{_NAME}))(?=[ \t]*,)"
+)
+# "Anna Schmidt hier, bitte zurückrufen", "Hallo, Tom hier.": a name and "hier" opening the
+# comment, as on the phone (found by an attack review), from a common first name on and
+# before a sign or the end of the line (see name_here): "Alles Gute hier." and "Anna hier
+# ist alles gut" stay.
+_NAME_HERE = _Pattern(
+    # (possessive: runs of spaces given back to one another took the cube of their length)
+    rf"(?P<lead>\A\s*+(?:(?i:{_GREETING})\b(?:[ \t]++\w++){{0,2}}?[ \t]*+[,!.]?\s*+)?)"
+    rf"(?P<name>(?>{_NAME}))(?=[ \t]+(?i:hier)[ \t]*(?:[,.!:;–—-]|\n|\Z))"
+)
 # A name tag, and a surname where a word says it is one: "Namensschild 'S. Kowalczyk'",
 # "namen schild ‚Dennis‘", "her name tag said Olga", "bitte klingeln bei Wagner",
 # "Reservierung lief auf Nguyen", "auf den Namen Yılmaz", "ask for Kowalski" (found by the
@@ -1393,6 +1452,73 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             return placeholder("id")
         return match.group(0)
 
+    def spelled_bei(match: re.Match[str]) -> str:
+        # a word alone before "bei" only if a common first name: "Kunde bei gmx punkt de",
+        # "Ich bestelle bei web punkt de" are no addresses
+        local = match["local"]
+        spelled = len(local.split()) > 1 or any(ch in local for ch in "._+0123456789")
+        if spelled or _is_first_name(local):
+            return placeholder("email")
+        return match.group(0)
+
+    def self_introduction(match: re.Match[str]) -> str:
+        # after a signature's label, a name known as one: a title, a common first name, an
+        # initial or a common surname ("Unterschrift: Fehlt leider" names no one)
+        name = match["name"]
+        words = name.split()
+        if (
+            match["signature"]
+            and not match["title"]
+            and not (
+                _is_person(name)
+                and (
+                    _is_first_name(words[0])
+                    or "." in name
+                    or words[-1].split("-")[0].lower() in COMMON_SURNAMES
+                )
+            )
+        ):
+            return match.group(0)
+        return match["lead"] + placeholder("name")
+
+    def i_am(match: re.Match[str]) -> str:
+        name = match.group(0)[len(match["lead"]) :]
+        if match["article"] and not _is_first_name(name.split()[0]):
+            return match.group(0)  # "Ich bin der Meinung Sabine ..."
+        return match["lead"] + placeholder("name")
+
+    def surname_first(match: re.Match[str]) -> str:
+        # a surname known as one, or after a label, or before a parenthesis: "Schade, Anna."
+        # and "Bäcker, Anna" stay
+        surname = match["surname"]
+        if (
+            surname.lower() in _NO_PLAIN_NAMES
+            or not _is_person(surname)
+            or not _is_first_name(match["first"])
+            or not (
+                surname.split("-")[0].lower() in COMMON_SURNAMES
+                or _NAME_LABEL_BEFORE.search(
+                    match.string[max(0, match.start() - 24) : match.start()]
+                )
+                or _PARENTHESIS.match(match.string, match.end())
+            )
+        ):
+            return match.group(0)
+        return match["lead"] + placeholder("name")
+
+    def i_comma(match: re.Match[str]) -> str:
+        name = match["name"]
+        if not match["title"] and not (_is_first_name(name.split()[0]) and _is_person(name)):
+            return match.group(0)
+        return match["lead"] + placeholder("name")
+
+    def name_here(match: re.Match[str]) -> str:
+        name = match["name"]
+        words = name.split()
+        if _is_first_name(words[0]) and _is_person(name) and words[-1] not in _BRAND_NAMES:
+            return match["lead"] + placeholder("name")
+        return match.group(0)
+
     def this_is(match: re.Match[str]) -> str:
         if match["hier"] and match["cue"] is None and " " not in match["name"]:
             return match.group(0)
@@ -1401,6 +1527,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
     steps: list[tuple[_Pattern, Callable[[re.Match[str]], str]]] = [
         (_EMAIL, lambda m: placeholder("email")),
         (_SPELLED_EMAIL, lambda m: placeholder("email")),
+        (_SPELLED_BEI_EMAIL, spelled_bei),
         (_URL, lambda m: placeholder("url")),
         (_BARE_LINK, lambda m: placeholder("url")),
         (_DOMAIN, lambda m: placeholder("url") if _is_domain(m) else m.group(0)),
@@ -1431,9 +1558,12 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_ID, lambda m: m.group(0) if _technical(m) or _public(m) else placeholder("id")),
         (_SENT_BY, signed),
         (_SIGN_OFF, sign_off),
-        (_SELF_INTRODUCTION, lambda m: m.group("lead") + placeholder("name")),
-        (_I_AM, lambda m: m.group("lead") + placeholder("name")),
+        (_SURNAME_FIRST, surname_first),
+        (_SELF_INTRODUCTION, self_introduction),
+        (_I_COMMA_NAME, i_comma),
+        (_I_AM, i_am),
         (_THIS_IS, this_is),
+        (_NAME_HERE, name_here),
         (_NAME_AFTER_ROLE, by_role),
         (_FIRST_NAME_AFTER_CUE, first_name),
         (_SURNAME_CUE, surname),
@@ -1472,6 +1602,8 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
     if not any(word in text for word in _SENT_FROM):
         skip.append(_SENT_BY)
     folded = text.lower()
+    if " bei " not in folded:  # (tabs are spaces by now)
+        skip.append(_SPELLED_BEI_EMAIL)
     if not any(word in folded for word in _BIRTH_WORDS):
         skip.append(_WORDED_DATE)
     if "TG" not in text and "X-" not in text and not any(w in folded for w in _ACCOUNT_CUES):
@@ -1766,6 +1898,7 @@ def _digits(text: str) -> int:
 PATTERNS = (
     _EMAIL,
     _SPELLED_EMAIL,
+    _SPELLED_BEI_EMAIL,
     _URL,
     _BARE_LINK,
     _DOMAIN,
@@ -1796,9 +1929,13 @@ PATTERNS = (
     _ID,
     _SENT_BY,
     _SIGN_OFF,
+    _SURNAME_FIRST,
     _SELF_INTRODUCTION,
+    _I_COMMA_NAME,
     _I_AM,
     _THIS_IS,
+    _NAME_HERE,
+    _NAME_LABEL_BEFORE,
     _NAME_AFTER_ROLE,
     _FIRST_NAME_AFTER_CUE,
     _LISTED_NAME,

@@ -1764,3 +1764,120 @@ def test_a_name_before_an_address_goes_however_it_is_spaced() -> None:
         comment = f"{lead}{first}{gap}{last}{comma}{address}"
         shown = redaction._replace(comment, lambda kind: f"[{kind}]")  # raises no error
         assert last not in shown and "[address]" in shown, (comment, shown)
+
+
+# Found by an attack review (s30): names as said on the phone ("Anna Schmidt hier"), set
+# off by commas after "ich", after a signature's label, surname first as in a form, after
+# "Patientin" and "ich bin die", and an e-mail address spelled with "punkt" and "bei".
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        ("Anna Schmidt hier, bitte zurückrufen", "[Name] hier, bitte zurückrufen"),
+        ("Hallo, Anna Schmidt hier.", "Hallo, [Name] hier."),
+        ("Hallo zusammen, Tom hier!", "Hallo zusammen, [Name] hier!"),
+        ("Anna hier", "[Name] hier"),
+        ("Ich, Erika Mustermann, bin enttäuscht", "Ich, [Name], bin enttäuscht"),
+        ("Ich, Kevin, habe bestellt", "Ich, [Name], habe bestellt"),
+        ("Ich, Frau Schmidt, bin sauer", "Ich, [Name], bin sauer"),
+        ("Unterschrift: Erika Mustermann", "Unterschrift: [Name]"),
+        ("Signatur: E. Mustermann", "Signatur: [Name]"),
+        ("gez. Erika Mustermann", "gez. [Name]"),
+        ("Name: Erika Mustermann", "Name: [Name]"),
+        ("Name = Erika Mustermann", "Name = [Name]"),
+        ("Mein Name: Erika Mustermann", "Mein Name: [Name]"),
+        (
+            "Ich heiße Erika Mustermann und war sehr zufrieden",
+            "Ich heiße [Name] und war sehr zufrieden",
+        ),
+        ("Hier schreibt Erika Mustermann, danke!", "Hier schreibt [Name], danke!"),
+        ("Mustermann, Erika (Kundin seit 2010)", "[Name] (Kundin seit 2010)"),
+        ("Name = Mustermann, Erika", "Name = [Name]"),
+        ("Name: Mustermann, Erika", "Name: [Name]"),
+        ("Kundin: Mustermann, Erika", "Kundin: [Name]"),
+        ("Müller, Anna", "[Name]"),
+        ("Name: Müller, Anna; Zimmer 4", "Name: [Name]; Zimmer 4"),
+        ("Zimmer 12, Patientin Erika Mustermann", "Zimmer 12, Patientin [Name]"),
+        ("Der Patient Anna war laut", "Der Patient [Name] war laut"),
+        (
+            "Ich bin die Erika aus der Filiale in der Hauptstraße",
+            "Ich bin die [Name] aus der Filiale in der Hauptstraße",
+        ),
+        ("Ich bin der Max", "Ich bin der [Name]"),
+        ("Ich bin die Erika Mustermann", "Ich bin die [Name]"),
+        ("erika punkt mustermann bei gmx punkt de", "[E-Mail]"),
+        ("Mail: erika bei gmail punkt com", "Mail: [E-Mail]"),
+        ("Kontakt: tom bei web.de", "Kontakt: [E-Mail]"),
+        ("erika.mustermann bei gmx.de", "[E-Mail]"),
+    ],
+)
+def test_what_the_attack_review_found(comment: str, expected: str) -> None:
+    assert redact(comment, DE) == expected
+
+
+def test_a_name_set_off_by_commas_after_i_goes_in_english_too() -> None:
+    assert redact("I, John Smith, am angry", EN) == "I, [Name], am angry"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hier schreibt man gern Bewertungen",
+        "Alles Gute hier.",
+        "Anna hier ist alles gut",
+        "Tom Tailor hier.",
+        "Unterschrift fehlte auf dem Lieferschein",
+        "Unterschrift: Fehlt leider",
+        "Unterschrift: Keine",
+        "Ich, Berliner Stammkunde, bin sauer",
+        "Ich bin die ganze Woche unterwegs",
+        "Ich bin der Meinung Sabine hat recht",
+        "Ich bin der Meinung, dass es zu teuer ist",
+        "Ich bin die Neue",
+        "Ich bin die Paula-Kundin",
+        "Ich bin der Tim Mälzer Fan",
+        "Patient und freundlich",
+        "Die Patientin war nett",
+        "Patientin, 45 Jahre",
+        "Müller, Bäcker und Metzger haben zu",
+        "Fischer, Anna und Tom waren super",
+        "Hallo, Anna!",
+        "Hi, Tom (Kunde)",
+        "Schade, Anna.",
+        "Bäcker, Anna",
+        "Fazit: Lecker, Anna",
+        "Perfekt, Anna (Kasse)",
+        "Ich bestelle bei web punkt de",
+        "Kunde bei gmx punkt de",
+        "ich bin seit Jahren kunde bei web punkt de",
+        "Wir waren bei Anna essen",
+    ],
+)
+def test_what_the_attack_review_fixes_leave_alone(text: str) -> None:
+    assert redact(text, DE) == text
+
+
+@pytest.mark.parametrize(
+    ("unit", "has_personal_data"),
+    [
+        ("punkt ", False),
+        ("a punkt ", False),
+        ("x bei ", False),
+        ("erika punkt bei gmx punkt ", False),
+        ("Anna Schmidt ", False),
+        ("Anna hier, ", True),
+        ("Ich, Erika Mustermann ", False),
+        ("Ich, Anna, ", True),
+        ("Unterschrift: Erika ", True),
+        ("gez. E. ", False),
+        ("Mustermann, Erika (", False),
+        ("Müller,Anna", False),
+        ("Ich bin die ", False),
+        ("Ich bin die Erika ", True),
+        ("Patientin Erika ", True),
+    ],
+)
+def test_a_long_comment_of_what_the_attack_review_rules_look_for_runs_through(
+    unit: str, has_personal_data: bool
+) -> None:
+    text = (unit * (4096 // len(unit) + 1))[:4096]
+    assert (redact(text, DE) != text) is has_personal_data
