@@ -671,18 +671,36 @@ class DataRights:
         )
         return Outcome(replies=(Reply(out_of_date),), close_keyboard=True)
 
+    def _not_now(self, t: Translator, *, erasure: bool) -> Outcome:
+        """An erasure or a withdrawal a full disk keeps from being done, the space kept in
+        reserve spent on an earlier one (found by an operator review: on a disk that stayed
+        full, it was "something went wrong, try again in a moment", in German after
+        /language, and nothing said that the data was still there)."""
+        what = "erasure" if erasure else "withdrawal"
+        log.error("%s not done: disk full; free space on the disk of the data folder", what)
+        if erasure:
+            text = t.gettext(
+                "Our storage is full, so your data could not be erased just now. Please send "
+                "/delete again later; we have told the operator."
+            )
+        else:
+            text = t.gettext(
+                "Our storage is full, so your consent could not be withdrawn just now. Please "
+                "send /withdraw again later; we have told the operator."
+            )
+        return Outcome(replies=(Reply(text),), close_keyboard=True)
+
     async def _erase(self, t: Translator, pseudonym: str, staff: bool) -> Outcome:
+        if await self.store.out_of_room():  # before recipients are told to delete
+            return self._not_now(t, erasure=True)
         deliveries = await self.store.deliveries_of(pseudonym)
         # The notices are kept before the deliveries they come from are erased.
         for listener in self.removal_listeners:
             await listener(deliveries, "erasure", None)
         try:
             report = await self.store.erase_subject(pseudonym, self.clock())
-        except StorageFull:
-            # The space kept in reserve went to an earlier erasure (found by an operator
-            # review: on a disk that stayed full, later ones got only "try again in a moment").
-            log.error("erasure not completed: disk full; free space on the data folder's disk")
-            return Outcome(replies=(Reply(_not_now(t, erasure=True)),), close_keyboard=True)
+        except StorageFull:  # room after all when begun (see out_of_room)
+            return self._not_now(t, erasure=True)
         finally:
             # Also when it was cut short: the key may be gone, and with it what they chose.
             for forget in self.erasure_listeners:
@@ -815,6 +833,8 @@ class DataRights:
         # crash in between must leave them, not records of passing on that the purge at
         # the next start deletes with nothing left to tell). Else after the withdrawal.
         notify_first = required and bool(kinds) and bool(under)
+        if await self.store.out_of_room():  # before recipients are told to delete
+            return self._not_now(t, erasure=False)
         if notify_first:
             for listener in self.removal_listeners:
                 await listener(deliveries, "withdrawal", None)
@@ -829,8 +849,7 @@ class DataRights:
                 redraw_alerts=purpose is not None and purpose.stores_contact,
             )
         except StorageFull:  # as at an erasure
-            log.error("withdrawal not completed: disk full; free space on the data folder's disk")
-            return Outcome(replies=(Reply(_not_now(t, erasure=False)),), close_keyboard=True)
+            return self._not_now(t, erasure=False)
         if stored:
             for removed in self.after_removal:
                 removed()
@@ -1134,16 +1153,3 @@ def _staff_note(t: Translator, kept: timedelta) -> str:
         "commands, as proof of how feedback was handled; it is not erased here, and each "
         "entry is deleted {period} after it was made."
     ).format(period=t.duration(kept))
-
-
-def _not_now(t: Translator, erasure: bool) -> str:
-    """An erasure or a withdrawal the full disk kept from being completed."""
-    if erasure:
-        return t.gettext(
-            "Our storage is full, so your data could not be erased just now. Please send "
-            "/delete again later; we have told the operator."
-        )
-    return t.gettext(
-        "Our storage is full, so your consent could not be withdrawn just now. Please send "
-        "/withdraw again later; we have told the operator."
-    )

@@ -828,6 +828,12 @@ class Store(abc.ABC):
         chat id) gone from the files now, not at the next purge."""
 
     # lifecycle
+    async def out_of_room(self) -> bool:
+        """Whether the disk is full and the space kept in reserve for erasures already spent:
+        an erasure or a withdrawal would fail now, so it is not begun (its notices to
+        recipients would go out for data still kept). A store on no disk always has room."""
+        return False
+
     @abc.abstractmethod
     async def erase_subject(self, pseudonym: str, now: datetime | None = None) -> ErasureReport:
         """Crypto-shred: destroy the person's data key (committed), then delete every row;

@@ -486,6 +486,12 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
             await asyncio.to_thread(self._keep_reserve)
         return report
 
+    async def out_of_room(self) -> bool:
+        def spent() -> bool:
+            return not _regular(self._dir / RESERVE_FILE) and _out_of_space(self._dir)
+
+        return await asyncio.to_thread(spent)
+
     async def _with_reserve(self, work: Callable[[], Awaitable[T]], what: str) -> T:
         """`work` (an erasure, a withdrawal, the purge), with the space kept in reserve given
         up first where the disk is (all but) full: even a DELETE needs room in the

@@ -987,3 +987,32 @@ async def test_a_withdrawal_on_a_full_store_erases_and_asks_the_recipient_once(
     assert "keine" in texts(await customer.send("/widerruf")), "nothing left to withdraw"
     await drained(shop)
     assert kinds(receiver, "/crm")[60:] == ["deletion"], "asked once, and the feedback went"
+
+
+async def test_on_a_disk_still_full_recipients_are_not_asked_to_delete_what_stays(
+    shop: Harness, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by the review of a fix: once an erasure or a withdrawal on a full disk was
+    answered "send it again later", crm was asked to delete the feedback each time,
+    while the bot kept it. (The disk itself: tests/reliability/test_real_full_disk.py.)"""
+    await product_feedback(shop, 17, share=False)
+    await drained(shop)
+    assert shop.store is not None
+
+    async def full() -> bool:
+        return True
+
+    monkeypatch.setattr(shop.store, "out_of_room", full)
+    customer = shop.customer(17)
+    await customer.send("/widerruf")
+    refused = texts(await customer.press("Speicherung Ihrer Produktbewertung"))
+    assert refused.startswith("Unser Speicher ist voll")
+    await customer.send("/loeschen")
+    assert texts(await customer.press("Alles löschen")).startswith("Unser Speicher ist voll")
+    await drained(shop)
+    assert kinds(receiver, "/crm") == ["feedback"]
+    monkeypatch.undo()
+    await customer.send("/loeschen")
+    assert "Erledigt" in texts(await customer.press("Alles löschen"))
+    await drained(shop)
+    assert kinds(receiver, "/crm") == ["feedback", "deletion"]

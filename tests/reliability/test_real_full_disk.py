@@ -136,9 +136,11 @@ async def test_once_the_reserve_is_spent_a_further_erasure_says_it_was_not_done(
     await give(harness, 4712)
     erika, max_ = harness.customer(4711), harness.customer(4712)
     with full(data_dir.parent):
+        assert not await store.out_of_room(), "the reserve is there for it"
         await erika.send("/loeschen")
         assert "Erledigt" in texts(await erika.press("Alles löschen"))
         with full(data_dir.parent, "more"):  # what the erasure freed is taken too
+            assert await store.out_of_room()
             await max_.send("/loeschen")
             said = texts(await max_.press("Alles löschen"))
             assert said == (
@@ -146,6 +148,7 @@ async def test_once_the_reserve_is_spent_a_further_erasure_says_it_was_not_done(
                 "werden. Bitte senden Sie später noch einmal /loeschen; wir haben den "
                 "Betreiber informiert."
             )
+    assert not await store.out_of_room()
     await max_.send("/loeschen")  # space again
     assert "Erledigt" in texts(await max_.press("Alles löschen"))
     assert await store.feedback_of(store.pseudonym("tg-user:4712"), harness.clock()) == []
