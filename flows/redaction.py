@@ -1250,15 +1250,26 @@ def _luhn_valid(candidate: str) -> bool:
 
 
 # Spaces that look like one (a phone's or a signature's no-break space between first and
-# last name) become one, invisible breaks go, and a run of spaces and tabs becomes one
-# space ("Tom  Becker,  Am Markt 3"): the patterns know one " " between words.
+# last name) become one, and a run of spaces and tabs becomes one space ("Tom  Becker,  Am
+# Markt 3"): the patterns know one " " between words.
 _ONE_SPACE = str.maketrans(
     dict.fromkeys("\u00a0\u202f\u205f\u3000" + "".join(map(chr, range(0x2000, 0x200B))), " ")
-    | dict.fromkeys("\u00ad\u200b\u2060\ufeff")
 )
 
 
+def _invisible(match: re.Match[str]) -> str:
+    """A soft hyphen, zero-width space, word joiner or BOM: gone between small letters or
+    between digits ("Muster\u00admann", "erika.mus\u200bter@gmx.de"), a space elsewhere
+    ("IBAN\u200bDE89 ..."). Deleted between a word and a number too, they hid the number
+    from its patterns ("Tel\u200b01512345678": found by the review of the change)."""
+    text, start, end = match.string, match.start(), match.end()
+    before, after = text[start - 1 : start], text[end : end + 1]
+    joins = (before.islower() and after.islower()) or (before.isdigit() and after.isdigit())
+    return "" if joins else " "
+
+
 def _replace(text: str, placeholder: Callable[[str], str]) -> str:
+    text = _INVISIBLE.sub(_invisible, text)
     text = _SPACE_RUN.sub(lambda run: " ", text.translate(_ONE_SPACE))
     set_aside: list[str] = []
 
@@ -1858,6 +1869,7 @@ def _is_street(match: re.Match[str]) -> bool:
 _DIGIT = _Pattern(r"\d")
 _WORD_RUN = _Pattern(r"\S+")
 _SPACE_RUN = _Pattern(r"[ \t]{2,}|\t")
+_INVISIBLE = _Pattern("[\u00ad\u200b\u2060\ufeff]+")
 _ADDRESS_MARKS = _Pattern(_MARKS)
 _SPELLED_AT = _Pattern(r"\b(?:at|ät)\b", re.IGNORECASE)
 # (Looked for as strings: a pattern for them took as long as the step they spare.)
@@ -1987,6 +1999,7 @@ PATTERNS = (
     _SPELLED_AT,
     _WORD_RUN,
     _SPACE_RUN,
+    _INVISIBLE,
 )
 """Every pattern, for fingerprints of what was computed with them (see flows.figures)."""
 

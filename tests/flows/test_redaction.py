@@ -1881,3 +1881,23 @@ def test_a_long_comment_of_what_the_attack_review_rules_look_for_runs_through(
 ) -> None:
     text = (unit * (4096 // len(unit) + 1))[:4096]
     assert (redact(text, DE) != text) is has_personal_data
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        # deleted outright, an invisible character joined a word and a number, which then
+        # matched none of the patterns (found by the review of that change)
+        ("Tel\u200b01512345678", "Tel [Phone]"),
+        ("IBAN\u200bDE89370400440532013000", "IBAN [IBAN]"),
+        ("Nr\u00ad01512345678", "Nr [Phone]"),
+        ("Code\u200b123456789", "Code [Number]"),
+        ("Ruf an\u2060+49 151 2345678", "Ruf an [Phone]"),
+        # inside a word or a number it still goes
+        ("erika.mus\u200bter@gmx.de", "[Email]"),
+        ("0151\u200b2345678", "[Phone]"),
+        ("Viele Grüße, Erika\u200bMustermann", "Viele Grüße, [Name]"),
+    ],
+)
+def test_invisible_characters_neither_hide_nor_join(comment: str, expected: str) -> None:
+    assert redact(comment, EN) == expected
