@@ -458,10 +458,12 @@ async def configure(db: aiosqlite.Connection, keys_path: Path, ledger_path: Path
         await fetch_all(db, f"PRAGMA {schema}.synchronous = {level}")
         secure = await fetch_one(db, f"PRAGMA {schema}.secure_delete")
         if mode is None or str(mode[0]).lower() != "wal":
-            raise StoreError(N_("cannot enable WAL mode on the {schema} schema"), schema=schema)
+            raise StoreError(
+                N_("cannot enable WAL mode on the {schema} schema"), schema=_named(schema)
+            )
         if secure is None or secure[0] != 1:
             raise StoreError(
-                N_("cannot enable secure_delete on the {schema} schema"), schema=schema
+                N_("cannot enable secure_delete on the {schema} schema"), schema=_named(schema)
             )
 
 
