@@ -42,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
     """Start long polling; returns the exit code."""
     # imported here: keeps other commands fast
     from bot.app import build_application, warn_if_contact_unused
+    from bot.handlers.common import HANDLED_UPDATES
 
     settings = load_settings()
     settings.require_for_run()
@@ -78,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
         # A blip at start (a 502, the network not up yet) is tried again a few times, for
         # about seven seconds; a rejected token is not. Beyond that a supervisor restarts.
         application.run_polling(
-            allowed_updates=["message", "edited_message", "callback_query"],
+            allowed_updates=list(HANDLED_UPDATES),
             bootstrap_retries=STARTUP_RETRIES,
         )
     except InvalidToken:

@@ -13,7 +13,7 @@ from bot.settings import Settings
 def all_handlers(settings: Settings) -> list[tuple[int, BaseHandler[Any, Any, Any]]]:
     """(group, handler) pairs; lower groups run first."""
     return [
-        common.not_ours(),
+        *common.not_ours(),
         staff.edited_answer_guard(settings),
         *common.guards(staff.staff_filter(settings)),
         *staff.handlers(settings),

@@ -48,17 +48,27 @@ class _ForAnotherBot(filters.MessageFilter):
 FOR_ANOTHER_BOT = _ForAnotherBot()
 
 
-def not_ours() -> tuple[int, BaseHandler[Any, Any, Any]]:
-    """Ahead of every other guard of its group: commands for another bot in a group, and
-    a Telegram Business account's chats with its customers (found by an attack review: the
-    bot answered /hilfe there, with the staff commands when a member of staff owned it)."""
-    return (
-        -1,
-        MessageHandler(
-            (filters.ChatType.GROUPS & FOR_ANOTHER_BOT) | filters.UpdateType.BUSINESS_MESSAGES,
-            ignore,
-        ),
-    )
+# What `feedbackbot run` asks Telegram for (bot.cli.run): nothing else is the bot's.
+HANDLED_UPDATES = ("message", "edited_message", "callback_query")
+
+
+async def drop_other_kinds(update: Update, context: BotContext) -> None:
+    """Before anything else: an update of another kind is not the bot's, should it come
+    (found by an attack review: a Telegram Business account's chats with its customers got
+    /hilfe answered, listing the staff commands when a member of staff owned the account;
+    a guest message was answered too, and a business message moved on the sender's
+    language choice)."""
+    if not any(getattr(update, kind) is not None for kind in HANDLED_UPDATES):
+        raise ApplicationHandlerStop
+
+
+def not_ours() -> list[tuple[int, BaseHandler[Any, Any, Any]]]:
+    """Ahead of every other guard: updates of kinds the bot does not take, and (ahead of
+    every other guard of its group) commands for another bot in a group."""
+    return [
+        (-4, TypeHandler(Update, drop_other_kinds)),
+        (-1, MessageHandler(filters.ChatType.GROUPS & FOR_ANOTHER_BOT, ignore)),
+    ]
 
 
 async def drop_redelivered(update: Update, context: BotContext) -> None:

@@ -869,9 +869,11 @@ async def test_a_staff_chat_that_is_a_staff_members_own_serves_them_as_a_custome
         await harness.stop()
 
 
-def business_message(sender: int, chat_id: int, text: str, update_id: int) -> dict[str, Any]:
+def business_message(
+    sender: int, chat_id: int, text: str, update_id: int, kind: str = "business_message"
+) -> dict[str, Any]:
     """What Telegram sends a bot connected to a Telegram Business account: a message in one
-    of the business's chats with its customers."""
+    of the business's chats with its customers (or another kind of message-like update)."""
     message: dict[str, Any] = {
         "message_id": update_id,
         "from": {"id": sender, "is_bot": False, "first_name": "Kunde", "language_code": "de"},
@@ -882,17 +884,30 @@ def business_message(sender: int, chat_id: int, text: str, update_id: int) -> di
     }
     if text.startswith("/"):
         message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text)}]
-    return {"update_id": update_id, "business_message": message}
+    return {"update_id": update_id, kind: message}
 
 
 async def test_the_bot_keeps_out_of_business_chats(desk: Harness) -> None:
     """Found by an attack review: connected to a Telegram Business account, the bot answered
     /hilfe in the business's chats with its customers, and for a member of staff who owns
     the account listed the staff commands there, telling the customer who is staff. (`run`
-    does not ask Telegram for such updates; should they come, they are not the bot's.)"""
-    for n, (sender, text) in enumerate(
-        [(OUTSIDER, "/hilfe"), (STAFF, "/hilfe"), (STAFF, "/zusammenfassung"), (OUTSIDER, "/x")]
+    does not ask Telegram for such updates; should they come, they are not the bot's: a
+    guest message neither, nor may one move a language choice's deletion date on.)"""
+    assert desk.store is not None
+    await desk.customer(OUTSIDER).send("/sprache english")
+    pseudonym = desk.store.pseudonym(f"tg-user:{OUTSIDER}")
+    chosen = await desk.store.language_of(pseudonym, desk.clock())
+    desk.clock.advance(timedelta(days=5))
+    kinds = ["business_message", "edited_business_message", "guest_message"]
+    for n, (kind, sender, text) in enumerate(
+        [
+            (kind, sender, text)
+            for kind in kinds
+            for sender in (OUTSIDER, STAFF)
+            for text in ("/hilfe", "/zusammenfassung", "/x", "Hallo")
+        ]
     ):
-        sent = await desk.deliver(business_message(sender, OUTSIDER, text, 90_000 + n))
-        assert sent == [], (text, sent)
+        sent = await desk.deliver(business_message(sender, OUTSIDER, text, 90_000 + n, kind))
+        assert sent == [], (kind, text, sent)
+    assert await desk.store.language_of(pseudonym, desk.clock()) == chosen
     assert "/zusammenfassung" in texts(await desk.customer(STAFF).send("/hilfe")), "as before"
