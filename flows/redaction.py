@@ -667,7 +667,7 @@ _SENT_BY = _Pattern(
 _SELF_INTRODUCTION = _Pattern(
     r"(?P<lead>\b(?i:(?:mein[ \t]+name[ \t]+(?:ist|lautet)|ich[ \t]+hei(?:ß|ss)e"
     r"|hier[ \t]+schreibt|my[ \t]+name[ \t]+is|my[ \t]+name's)(?:[ \t]*:)?[ \t]+"
-    r"|(?:vor|nach)?name[ \t]*[:=][ \t]*"
+    r"|(?P<label>(?<!-)(?:vor|nach)?name[ \t]*[:=][ \t]*)"
     r"|(?P<signature>(?:unterschrift|signatur|signature|gezeichnet)[ \t]*:"
     r"|gez\.(?:[ \t]*:)?)[ \t]*))"
     rf"(?P<title>{_TITLE}[ \t]+)?(?P<name>(?>{_NAME}))(?![ \t]+(?i:willkommen|gut)\b)"
@@ -695,9 +695,9 @@ _GREETING = (
 )
 _THIS_IS = _Pattern(
     rf"(?P<lead>\A\s*(?P<greeting>(?i:{_GREETING})\b(?:[ \t]+\w+){{0,2}}[ \t]*[,!.]?\s*)?"
-    r"(?i:this[ \t]+is|(?P<hier>hier)[ \t]+ist)[ \t]+)"
+    r"(?i:this[ \t]+is|(?P<hier>hier)[ \t]+(?:ist|spricht))[ \t]+)"
     rf"(?P<name>(?>{_NAME}))(?=[ \t]+(?P<cue>(?i:from|here|again|speaking|nochmal|wieder))\b"
-    r"|(?(greeting)[ \t]*(?:[,.!]|\Z)|(?!)))"
+    r"|(?(greeting)[ \t]*(?:[,.!]|\Z)|(?(hier)[ \t]*(?:[,.!]|\Z)|(?!))))"
 )
 # "Herr Müller", "Frau Dr. Schmidt", "Hr. Meier", "Mrs. Jones", "Mr van Dijk": the title
 # goes with the name, for a title with a single name still says who. Not "Frau am
@@ -1001,6 +1001,7 @@ _PERSON_ROLES = (
     *("versicherungsnehmer", "recipient", "sender", "addressee", "account[ \\t]+holder"),
     *("policyholder", "beneficiary"),
     # "Zimmer 12, Patientin Erika Mustermann" (found by an attack review)
+    # (as a noun: "very patient Highly Recommended!" stays, found by a precision review)
     *("patient", "privatpatient", "kassenpatient"),
 )
 # Roles that are things too ("Der Sender Sky Sport fehlt", "Die Bedienung Android App",
@@ -1382,6 +1383,8 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
     def by_role(match: re.Match[str]) -> str:
         if not _is_person(match["name"]):
             return match.group(0)
+        if match["lead"].startswith("patient "):  # the English adjective, not the noun
+            return match.group(0)
         if not _names_someone(match):
             return match.group(0)
         if match["second"] is None:
@@ -1466,19 +1469,27 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
     def spelled_bei(match: re.Match[str]) -> str:
         # a word alone before "bei" only if a common first name: "Kunde bei gmx punkt de",
         # "Ich bestelle bei web punkt de" are no addresses
+        # (a number or an abbreviation is none: "seit 2010 bei gmx.de", "z.B. bei gmx.de",
+        # found by a precision review)
         local = match["local"]
-        spelled = len(local.split()) > 1 or any(ch in local for ch in "._+0123456789")
+        parts = local.split(".")
+        spelled = (
+            len(local.split()) > 1
+            or "_" in local
+            or (len(parts) > 1 and all(len(part) > 1 and part.isalpha() for part in parts))
+        )
         if spelled or _is_first_name(local):
             return placeholder("email")
         return match.group(0)
 
     def self_introduction(match: re.Match[str]) -> str:
-        # after a signature's label, a name known as one: a title, a common first name, an
-        # initial or a common surname ("Unterschrift: Fehlt leider" names no one)
+        # after a signature's label or "Name:", a name known as one: a title, a common first
+        # name, an initial or a common surname ("Unterschrift: Fehlt leider" names no one,
+        # nor "Feld Name: Sonderzeichen gehen nicht", found by a precision review)
         name = match["name"]
         words = name.split()
         if (
-            match["signature"]
+            (match["signature"] or match["label"])
             and not match["title"]
             and not (
                 _is_person(name)
@@ -1499,8 +1510,9 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         return match["lead"] + placeholder("name")
 
     def surname_first(match: re.Match[str]) -> str:
-        # a surname known as one, or after a label, or before a parenthesis: "Schade, Anna."
-        # and "Bäcker, Anna" stay
+        # a surname known as one, or after a label, or before a parenthesis about a person
+        # ("Kundin seit 2010"): "Schade, Anna.", "Bäcker, Anna" and "Kartoffeln, Linda
+        # (festkochend)" stay (the last found by a precision review)
         surname = match["surname"]
         if (
             surname.lower() in _NO_PLAIN_NAMES
@@ -1511,7 +1523,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
                 or _NAME_LABEL_BEFORE.search(
                     match.string[max(0, match.start() - 24) : match.start()]
                 )
-                or _PARENTHESIS.match(match.string, match.end())
+                or _PERSON_ASIDE.match(match.string, match.end())
             )
         ):
             return match.group(0)
@@ -1531,8 +1543,16 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         return match.group(0)
 
     def this_is(match: re.Match[str]) -> str:
-        if match["hier"] and match["cue"] is None and " " not in match["name"]:
-            return match.group(0)
+        if match["hier"] and match["cue"] is None:
+            name = match["name"]
+            if " " not in name:  # "Hier ist Chaos."
+                return match.group(0)
+            # "Hier ist Anna Schmidt, bitte zurückrufen", as on the phone (found by a
+            # precision review), from a common first name on: "Hier ist Ihr Team." stays
+            if match["greeting"] is None and not (
+                _is_first_name(name.split()[0]) and _is_person(name)
+            ):
+                return match.group(0)
         return match.group("lead") + placeholder("name")
 
     steps: list[tuple[_Pattern, Callable[[re.Match[str]], str]]] = [
@@ -1882,6 +1902,11 @@ _ACCOUNT_CUES = (*_ACCOUNT_SERVICES, "signal", "name", "login", "gamertag", "han
 _LIST_GOES_ON = _Pattern(r"[ \t]*[,;]")
 # A parenthesis that may end a sign-off's line: "Gruß Kai (Kundennr. [Number])"
 _PARENTHESIS = _Pattern(r"[ \t]*\([^()\n]{0,80}\)")
+# ... and one that says something of a person: "(Kundin seit 2010)", "(8 Jahre)"
+_PERSON_ASIDE = _Pattern(
+    r"[ \t]*\((?i:kund|stammkund|patient|mitglied|gast|mieter|bewohner|seit\b|geb\b"
+    r"|\d{1,3}[ \t]*(?:jahre|j\.))"
+)
 
 
 @functools.lru_cache(maxsize=32)
@@ -1968,6 +1993,7 @@ PATTERNS = (
     _QUANTITY,
     _LIST_GOES_ON,
     _PARENTHESIS,
+    _PERSON_ASIDE,
     _PLATE_BEFORE,
     _VEHICLE_BEFORE,
     _PARKED_AFTER,

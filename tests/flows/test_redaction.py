@@ -1901,3 +1901,31 @@ def test_a_long_comment_of_what_the_attack_review_rules_look_for_runs_through(
 )
 def test_invisible_characters_neither_hide_nor_join(comment: str, expected: str) -> None:
     assert redact(comment, EN) == expected
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        # found by a precision review of the attack review's cues: ordinary comments
+        ("Ich bin seit 2010 bei gmx.de zufrieden", "Ich bin seit 2010 bei [URL] zufrieden"),
+        ("Mails landen z.B. bei gmx.de im Spam", "Mails landen z.B. bei [URL] im Spam"),
+        ("Version 2.0 bei web.de", "Version 2.0 bei [URL]"),
+        ("Kartoffeln, Linda (festkochend)", "Kartoffeln, Linda (festkochend)"),
+        ("Bestellt: Cheeseburger, Angus (medium)", "Bestellt: Cheeseburger, Angus (medium)"),
+        ("very patient Highly Recommended!", "very patient Highly Recommended!"),
+        ("WLAN-Name: Hotel Gast", "WLAN-Name: Hotel Gast"),
+        ("Feld Name: Sonderzeichen gehen nicht", "Feld Name: Sonderzeichen gehen nicht"),
+        ("Name = Feld lässt sich nicht ausfüllen", "Name = Feld lässt sich nicht ausfüllen"),
+        ("Hier ist Ihr Team.", "Hier ist Ihr Team."),
+        ("Hier ist Chaos.", "Hier ist Chaos."),
+        # ... and names in those shapes, which still go
+        ("Hier ist Anna Schmidt, bitte zurückrufen", "Hier ist [Name], bitte zurückrufen"),
+        ("Hier spricht Anna Schmidt.", "Hier spricht [Name]."),
+        ("Mustermann, Erika (Kundin seit 2010)", "[Name] (Kundin seit 2010)"),
+        ("Name: Erika Mustermann", "Name: [Name]"),
+        ("Der Patient Anna war laut", "Der Patient [Name] war laut"),
+        ("erika.mustermann bei gmx.de", "[E-Mail]"),
+    ],
+)
+def test_the_new_cues_take_names_not_ordinary_words(comment: str, expected: str) -> None:
+    assert redact(comment, DE) == expected
