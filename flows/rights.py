@@ -691,9 +691,10 @@ class DataRights:
         return Outcome(replies=(Reply(text),), close_keyboard=True)
 
     async def _erase(self, t: Translator, pseudonym: str, staff: bool) -> Outcome:
-        if await self.store.out_of_room():  # before recipients are told to delete
-            return self._not_now(t, erasure=True)
         deliveries = await self.store.deliveries_of(pseudonym)
+        # Before recipients are told to delete: not for data the bot then keeps.
+        if deliveries and await self.store.out_of_room():
+            return self._not_now(t, erasure=True)
         # The notices are kept before the deliveries they come from are erased.
         for listener in self.removal_listeners:
             await listener(deliveries, "erasure", None)
@@ -833,9 +834,9 @@ class DataRights:
         # crash in between must leave them, not records of passing on that the purge at
         # the next start deletes with nothing left to tell). Else after the withdrawal.
         notify_first = required and bool(kinds) and bool(under)
-        if await self.store.out_of_room():  # before recipients are told to delete
-            return self._not_now(t, erasure=False)
         if notify_first:
+            if await self.store.out_of_room():  # as at an erasure
+                return self._not_now(t, erasure=False)
             for listener in self.removal_listeners:
                 await listener(deliveries, "withdrawal", None)
         # The store first: a draft that cannot be saved must not keep a consent in force.

@@ -152,3 +152,22 @@ async def test_once_the_reserve_is_spent_a_further_erasure_says_it_was_not_done(
     await max_.send("/loeschen")  # space again
     assert "Erledigt" in texts(await max_.press("Alles löschen"))
     assert await store.feedback_of(store.pseudonym("tg-user:4712"), harness.clock()) == []
+
+
+async def test_with_a_little_room_and_no_reserve_an_erasure_is_not_refused(
+    harness: Harness, data_dir: Path
+) -> None:
+    """Found by review: refusing below 1 MB turned away erasures that went through with
+    128 KB free (a small volume never had room for the reserve)."""
+    store = harness.store
+    assert store is not None
+    await give(harness, 4711)
+    (data_dir / RESERVE_FILE).unlink()
+    with full(data_dir.parent):
+        filler = data_dir.parent / "filler"
+        os.truncate(filler, filler.stat().st_size - (512 << 10))  # 512 KB free
+        assert not await store.out_of_room()
+        erika = harness.customer(4711)
+        await erika.send("/loeschen")
+        assert "Erledigt" in texts(await erika.press("Alles löschen"))
+    assert await store.feedback_of(store.pseudonym("tg-user:4711"), harness.clock()) == []
