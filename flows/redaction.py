@@ -1259,14 +1259,20 @@ _ONE_SPACE = str.maketrans(
 
 
 def _invisible(match: re.Match[str]) -> str:
-    """A soft hyphen, zero-width space, word joiner or BOM: gone between small letters or
-    between digits ("Muster\u00admann", "erika.mus\u200bter@gmx.de"), a space elsewhere
-    ("IBAN\u200bDE89 ..."). Deleted between a word and a number too, they hid the number
-    from its patterns ("Tel\u200b01512345678": found by the review of the change)."""
+    """A soft hyphen, zero-width space, word joiner or BOM: a space where it parts a word
+    and a number ("Tel\u200b01512345678": deleted, it hid the number from its patterns) or
+    comes before a capital ("Erika\u200bMustermann", "IBAN\u200bDE89 ..."), and nothing
+    elsewhere ("E\u200brika", "Muster\u00admann", "erika\u200b.m@gmx.de", "+\u200b49"):
+    both found by the reviews of the change."""
     text, start, end = match.string, match.start(), match.end()
     before, after = text[start - 1 : start], text[end : end + 1]
-    joins = (before.islower() and after.islower()) or (before.isdigit() and after.isdigit())
-    return "" if joins else " "
+    if before.isalpha() and after.isalpha():
+        return " " if after.isupper() else ""
+    if (before.isalpha() and after.isdigit()) or (before.isdigit() and after.isalpha()):
+        return "" if _IN_ADDRESS.match(text, end) else " "  # not in "erika\u200b85@web.de"
+    if before.isalnum() and after and after in "+(":  # a number begins: "Ruf an\u2060+49 151 ..."
+        return " "
+    return ""
 
 
 def _replace(text: str, placeholder: Callable[[str], str]) -> str:
@@ -1890,6 +1896,7 @@ _DIGIT = _Pattern(r"\d")
 _WORD_RUN = _Pattern(r"\S+")
 _SPACE_RUN = _Pattern(r"[ \t]{2,}|\t")
 _INVISIBLE = _Pattern("[\u00ad\u200b\u2060\ufeff]+")
+_IN_ADDRESS = _Pattern(r"[\w.+-]*@")
 _ADDRESS_MARKS = _Pattern(_MARKS)
 _SPELLED_AT = _Pattern(r"\b(?:at|ät)\b", re.IGNORECASE)
 # (Looked for as strings: a pattern for them took as long as the step they spare.)
@@ -2026,6 +2033,7 @@ PATTERNS = (
     _WORD_RUN,
     _SPACE_RUN,
     _INVISIBLE,
+    _IN_ADDRESS,
 )
 """Every pattern, for fingerprints of what was computed with them (see flows.figures)."""
 

@@ -1897,6 +1897,11 @@ def test_a_long_comment_of_what_the_attack_review_rules_look_for_runs_through(
         ("erika.mus\u200bter@gmx.de", "[Email]"),
         ("0151\u200b2345678", "[Phone]"),
         ("Viele Grüße, Erika\u200bMustermann", "Viele Grüße, [Name]"),
+        # ... and where a space would split a word or an address (the review of the fix)
+        ("Viele Grüße, E\u200brika Mustermann", "Viele Grüße, [Name]"),
+        ("Mail: erika\u200b.mustermann@gmx.de", "Mail: [Email]"),
+        ("Mail: erika\u200b85@web.de", "Mail: [Email]"),
+        ("Tel +\u200b49 151 23456789", "Tel [Phone]"),
     ],
 )
 def test_invisible_characters_neither_hide_nor_join(comment: str, expected: str) -> None:
