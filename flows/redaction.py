@@ -667,7 +667,7 @@ _SENT_BY = _Pattern(
 _SELF_INTRODUCTION = _Pattern(
     r"(?P<lead>\b(?i:(?:mein[ \t]+name[ \t]+(?:ist|lautet)|ich[ \t]+hei(?:ß|ss)e"
     r"|hier[ \t]+schreibt|my[ \t]+name[ \t]+is|my[ \t]+name's)(?:[ \t]*:)?[ \t]+"
-    r"|(?P<label>(?<!-)(?:vor|nach)?name[ \t]*[:=][ \t]*)"
+    r"|(?P<label>(?:vor|nach)?name[ \t]*[:=][ \t]*)"
     r"|(?P<signature>(?:unterschrift|signatur|signature|gezeichnet)[ \t]*:"
     r"|gez\.(?:[ \t]*:)?)[ \t]*))"
     rf"(?P<title>{_TITLE}[ \t]+)?(?P<name>(?>{_NAME}))(?![ \t]+(?i:willkommen|gut)\b)"
@@ -1267,9 +1267,19 @@ def _invisible(match: re.Match[str]) -> str:
     text, start, end = match.string, match.start(), match.end()
     before, after = text[start - 1 : start], text[end : end + 1]
     if before.isalpha() and after.isalpha():
+        if before.isupper() and after.isupper():  # "G\u200bMX.de", "G\u200bB29NWBK..."
+            return " " if _COUNTRY_CODE.match(text, end) else ""
         return " " if after.isupper() else ""
     if (before.isalpha() and after.isdigit()) or (before.isdigit() and after.isalpha()):
-        return "" if _IN_ADDRESS.match(text, end) else " "  # not in "erika\u200b85@web.de"
+        # not in "erika\u200b85@web.de", "KD4711A\u200b0815", nor after an IBAN's country
+        # code ("DE\u200b89 3704 ...")
+        token = _TOKEN_BEFORE.search(text, max(0, start - 64), start)
+        code = token is not None and token.group(0)
+        if _IN_ADDRESS.match(text, end) or (
+            code and (any(ch.isdigit() for ch in code) or _COUNTRY_CODE.fullmatch(code + "00"))
+        ):
+            return ""
+        return " "
     if before.isalnum() and after and after in "+(":  # a number begins: "Ruf an\u2060+49 151 ..."
         return " "
     return ""
@@ -1389,7 +1399,9 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
     def by_role(match: re.Match[str]) -> str:
         if not _is_person(match["name"]):
             return match.group(0)
-        if match["lead"].startswith("patient "):  # the English adjective, not the noun
+        if match["lead"].startswith("patient ") and _ADJECTIVE_BEFORE.search(
+            match.string, 0, match.start()
+        ):  # "very patient Highly Recommended!" (the adjective), not "the patient John Smith"
             return match.group(0)
         if not _names_someone(match):
             return match.group(0)
@@ -1477,12 +1489,19 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         # "Ich bestelle bei web punkt de" are no addresses
         # (a number or an abbreviation is none: "seit 2010 bei gmx.de", "z.B. bei gmx.de",
         # found by a precision review)
+        # ("erika.m", "erika1985", "a.schmidt" are addresses: the review of that fix)
         local = match["local"]
-        parts = local.split(".")
+        parts = local.rstrip(".").split(".")
+        letters, digits = (sum(map(f, local)) for f in (str.isalpha, str.isdigit))
         spelled = (
             len(local.split()) > 1
             or "_" in local
-            or (len(parts) > 1 and all(len(part) > 1 and part.isalpha() for part in parts))
+            or (  # "e.m", "erika.m85"; not "z.B.", "v3.1", "14.30"
+                len(parts) > 1
+                and all(part.isalnum() and not part.isdigit() for part in parts)
+                and local.lower().rstrip(".") not in _ABBREVIATIONS
+            )
+            or (len(parts) == 1 and letters >= 2 and digits >= 2)  # "em1985", not "Nr. 2"
         )
         if spelled or _is_first_name(local):
             return placeholder("email")
@@ -1492,17 +1511,27 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         # after a signature's label or "Name:", a name known as one: a title, a common first
         # name, an initial or a common surname ("Unterschrift: Fehlt leider" names no one,
         # nor "Feld Name: Sonderzeichen gehen nicht", found by a precision review)
+        # ("Name:" opening a line is a form's field, whatever name fills the line: "Name:
+        # Schmidt Anna", "Nachname: Mustermann", the review of that fix; not "Name = Feld
+        # lässt sich nicht ausfüllen")
         name = match["name"]
         words = name.split()
+        text, start = match.string, match.start("lead")
+        if (
+            match["label"]
+            and not text[text.rfind("\n", 0, start) + 1 : start].strip()
+            and _FIELD_ENDS.match(text, match.end())
+        ):
+            return match["lead"] + placeholder("name")
         if (
             (match["signature"] or match["label"])
             and not match["title"]
             and not (
                 _is_person(name)
                 and (
-                    _is_first_name(words[0])
+                    any(_is_first_name(word) for word in words)
                     or "." in name
-                    or words[-1].split("-")[0].lower() in COMMON_SURNAMES
+                    or any(word.split("-")[0].lower() in COMMON_SURNAMES for word in words)
                 )
             )
         ):
@@ -1897,6 +1926,9 @@ _WORD_RUN = _Pattern(r"\S+")
 _SPACE_RUN = _Pattern(r"[ \t]{2,}|\t")
 _INVISIBLE = _Pattern("[\u00ad\u200b\u2060\ufeff]+")
 _IN_ADDRESS = _Pattern(r"[\w.+-]*@")
+_COUNTRY_CODE = _Pattern(r"[A-Z]{2}\d{2}")
+_FIELD_ENDS = _Pattern(r"[ \t]*(?:[,;.(]|\n|\Z)")
+_TOKEN_BEFORE = _Pattern(r"[^\W_]+\Z")
 _ADDRESS_MARKS = _Pattern(_MARKS)
 _SPELLED_AT = _Pattern(r"\b(?:at|ät)\b", re.IGNORECASE)
 # (Looked for as strings: a pattern for them took as long as the step they spare.)
@@ -1911,8 +1943,15 @@ _LIST_GOES_ON = _Pattern(r"[ \t]*[,;]")
 _PARENTHESIS = _Pattern(r"[ \t]*\([^()\n]{0,80}\)")
 # ... and one that says something of a person: "(Kundin seit 2010)", "(8 Jahre)"
 _PERSON_ASIDE = _Pattern(
-    r"[ \t]*\((?i:kund|stammkund|patient|mitglied|gast|mieter|bewohner|seit\b|geb\b"
-    r"|\d{1,3}[ \t]*(?:jahre|j\.))"
+    r"[ \t]*\((?i:(?:stamm)?kund(?:e|in)|patient(?:in)?|mitglied|gast|mieter(?:in)?"
+    r"|bewohner(?:in)?|geb\.?|\d{1,3}[ \t]*(?:jahre|j\.)|zimmer[ \t]*\d+)(?![\w-])"
+)
+# Abbreviations that look like an address's name before "bei gmx.de"
+_ABBREVIATIONS = frozenset({"z.b", "u.a", "d.h", "o.ä", "u.u", "i.d.r", "z.t", "v.a", "s.o"})
+# Words before "patient" that make it the adjective: "very patient", "were patient and"
+_ADJECTIVE_BEFORE = _Pattern(
+    r"(?i:\b(?:very|so|too|extremely|really|quite|super|incredibly|always|most|more|was|were"
+    r"|is|are|be|been|being|and|stayed|remained))[ \t]+\Z"
 )
 
 
@@ -2001,6 +2040,7 @@ PATTERNS = (
     _LIST_GOES_ON,
     _PARENTHESIS,
     _PERSON_ASIDE,
+    _ADJECTIVE_BEFORE,
     _PLATE_BEFORE,
     _VEHICLE_BEFORE,
     _PARKED_AFTER,
@@ -2034,6 +2074,9 @@ PATTERNS = (
     _SPACE_RUN,
     _INVISIBLE,
     _IN_ADDRESS,
+    _COUNTRY_CODE,
+    _FIELD_ENDS,
+    _TOKEN_BEFORE,
 )
 """Every pattern, for fingerprints of what was computed with them (see flows.figures)."""
 

@@ -691,10 +691,12 @@ class DataRights:
         return Outcome(replies=(Reply(text),), close_keyboard=True)
 
     async def _erase(self, t: Translator, pseudonym: str, staff: bool) -> Outcome:
-        deliveries = await self.store.deliveries_of(pseudonym)
-        # Before recipients are told to delete: not for data the bot then keeps.
-        if deliveries and await self.store.out_of_room():
+        # Before anything: recipients must not be told to delete what the bot then keeps,
+        # nor the keys be destroyed when the rows then cannot go (the answer would say
+        # nothing was erased: found by review).
+        if await self.store.out_of_room():
             return self._not_now(t, erasure=True)
+        deliveries = await self.store.deliveries_of(pseudonym)
         # The notices are kept before the deliveries they come from are erased.
         for listener in self.removal_listeners:
             await listener(deliveries, "erasure", None)

@@ -830,9 +830,9 @@ class Store(abc.ABC):
     # lifecycle
     async def out_of_room(self) -> bool:
         """Whether the disk is full and the space kept in reserve for erasures already spent:
-        an erasure or a withdrawal would fail now, so one that would tell recipients to
-        delete is not begun (the notices would go out for data still kept). A store on no
-        disk always has room."""
+        an erasure, or a withdrawal that erases feedback, would fail now, so it is not begun
+        (half done, its notices would ask recipients to delete data still kept, and the
+        person's keys would be gone with their rows left). A store on no disk has room."""
         return False
 
     @abc.abstractmethod

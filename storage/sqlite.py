@@ -861,8 +861,8 @@ def _out_of_space(folder: Path, below: int = 0) -> bool:
 
 RESERVE_FILE = "space.reserve"
 RESERVE_BYTES = 4 << 20
-# Below this, with no reserve, an erasure or a withdrawal that would tell recipients is
-# not begun (see out_of_room): on a tmpfs an erasure went through with 128 KB free, a
+# Below this, with no reserve, an erasure or a withdrawal that erases feedback is not
+# begun (see out_of_room): on a tmpfs an erasure went through with 128 KB free, a
 # withdrawal with 256 KB, neither with 64 KB (found by review: a threshold of 1 MB refused
 # ones that would have gone through).
 ERASURE_ROOM = 256 << 10

@@ -1902,6 +1902,11 @@ def test_a_long_comment_of_what_the_attack_review_rules_look_for_runs_through(
         ("Mail: erika\u200b.mustermann@gmx.de", "Mail: [Email]"),
         ("Mail: erika\u200b85@web.de", "Mail: [Email]"),
         ("Tel +\u200b49 151 23456789", "Tel [Phone]"),
+        ("IBAN G\u200bB29NWBK60161331926819", "IBAN [IBAN]"),
+        ("IBAN GB\u200b29NWBK60161331926819", "IBAN [IBAN]"),
+        ("IBAN: DE\u200b89 3704 0044 0532 0130 00", "IBAN: [IBAN]"),
+        ("Mail erika.mustermann@G\u200bMX.de", "Mail [Email]"),
+        ("Kundennr. KD4711A\u200b0815", "Kundennr. [Number]"),
     ],
 )
 def test_invisible_characters_neither_hide_nor_join(comment: str, expected: str) -> None:
@@ -1930,6 +1935,16 @@ def test_invisible_characters_neither_hide_nor_join(comment: str, expected: str)
         ("Name: Erika Mustermann", "Name: [Name]"),
         ("Der Patient Anna war laut", "Der Patient [Name] war laut"),
         ("erika.mustermann bei gmx.de", "[E-Mail]"),
+        # (the review of those fixes)
+        ("Mail: e.m bei gmx.de", "Mail: [E-Mail]"),
+        ("Mail: em1985 bei gmx.de", "Mail: [E-Mail]"),
+        ("Das Update v3.1 bei outlook.com", "Das Update v3.1 bei [URL]"),
+        ("Mustermann, Erika (Zimmer 12)", "[Name] (Zimmer 12)"),
+        ("Burger, Hans (Gast-Empfehlung)", "Burger, Hans (Gast-Empfehlung)"),
+        ("Name: Schmidt Anna", "Name: [Name]"),
+        ("Nachname: Mustermann", "Nachname: [Name]"),
+        ("Kunden-Name: Erika Mustermann", "Kunden-Name: [Name]"),
+        ("the patient John Smith was left waiting", "the patient [Name] was left waiting"),
     ],
 )
 def test_the_new_cues_take_names_not_ordinary_words(comment: str, expected: str) -> None:

@@ -171,3 +171,27 @@ async def test_with_a_little_room_and_no_reserve_an_erasure_is_not_refused(
         await erika.send("/loeschen")
         assert "Erledigt" in texts(await erika.press("Alles löschen"))
     assert await store.feedback_of(store.pseudonym("tg-user:4711"), harness.clock()) == []
+
+
+async def test_with_too_little_room_an_erasure_is_not_begun_and_nothing_is_half_done(
+    harness: Harness, data_dir: Path
+) -> None:
+    """Found by review: with 64-100 KB free and no reserve, an erasure destroyed the keys,
+    then failed on the rows, and answered that nothing was erased; sent again, "no data
+    is stored about you"."""
+    store = harness.store
+    assert store is not None
+    await give(harness, 4711)
+    (data_dir / RESERVE_FILE).unlink()
+    pseudonym = store.pseudonym("tg-user:4711")
+    with full(data_dir.parent):
+        filler = data_dir.parent / "filler"
+        os.truncate(filler, filler.stat().st_size - (100 << 10))  # 100 KB free
+        assert await store.out_of_room()
+        erika = harness.customer(4711)
+        await erika.send("/loeschen")
+        said = texts(await erika.press("Alles löschen"))
+        assert said.startswith("Unser Speicher ist voll"), said
+        assert len(await store.feedback_of(pseudonym, harness.clock())) == 1, "readable still"
+    await erika.send("/loeschen")
+    assert "Erledigt" in texts(await erika.press("Alles löschen"))
