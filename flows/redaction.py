@@ -136,7 +136,7 @@ _SPELLED_EMAIL = _Pattern(
 # spelled_bei). Not from a word after "punkt" or "dot": each run is tried once, not from
 # each of its words.
 _SPELLED_BEI_EMAIL = _Pattern(
-    r"(?<![\w.+-])(?<!punkt[ \t])(?<!dot[ \t])"
+    r"(?<![\w.+-])(?<!\bpunkt[ \t])(?<!\bdot[ \t])"
     r"(?P<local>[\w.+-]++(?:[ \t]+(?:dot|punkt)[ \t]+[\w.+-]++)*+)[ \t]+bei[ \t]+"
     rf"(?:{_MAIL_PROVIDERS})(?:[ \t]+(?:dot|punkt)[ \t]+|\.)(?:{'|'.join(_TLDS)})\b",
     re.IGNORECASE,
@@ -686,8 +686,9 @@ _I_AM = _Pattern(
 )
 # "Hier ist Klaus nochmal", "Hi, this is Tom from Leeds", "Hallo, hier ist Anna Schmidt,":
 # at the start of the comment, the name followed by "nochmal", "from"... or, after a
-# greeting, by a comma or the end of the sentence (in German a first and a last name only:
-# "Hallo, hier ist Chaos, ..."; see this_is). Not "Hier ist Chaos pur", "This is
+# greeting or "hier ist"/"hier spricht", by a sign or the end of the line (in German a
+# first and a last name only, and without a greeting from a common first name on: "Hallo,
+# hier ist Chaos, ...", "Hier ist Ihr Team."; see this_is). Not "Hier ist Chaos pur", "This is
 # Ridiculous. Third time", "Hier ist Wasser aus der Maschine gelaufen".
 _GREETING = (
     r"hi|hello|hey|hallo|moin|servus|guten[ \t]+(?:tag|morgen|abend)"
@@ -697,7 +698,7 @@ _THIS_IS = _Pattern(
     rf"(?P<lead>\A\s*(?P<greeting>(?i:{_GREETING})\b(?:[ \t]+\w+){{0,2}}[ \t]*[,!.]?\s*)?"
     r"(?i:this[ \t]+is|(?P<hier>hier)[ \t]+(?:ist|spricht))[ \t]+)"
     rf"(?P<name>(?>{_NAME}))(?=[ \t]+(?P<cue>(?i:from|here|again|speaking|nochmal|wieder))\b"
-    r"|(?(greeting)[ \t]*(?:[,.!]|\Z)|(?(hier)[ \t]*(?:[,.!]|\Z)|(?!))))"
+    r"|(?(greeting)[ \t]*(?:[,.!]|\Z)|(?(hier)[ \t]*(?:[,.!:;–—-]|\n|\Z)|(?!))))"
 )
 # "Herr Müller", "Frau Dr. Schmidt", "Hr. Meier", "Mrs. Jones", "Mr van Dijk": the title
 # goes with the name, for a title with a single name still says who. Not "Frau am
@@ -1228,8 +1229,10 @@ def strip_personal(text: str) -> str:
 
 
 def _withheld(error: Exception) -> None:
-    # Where it failed, never the message: an exception's text may quote the comment.
-    where = traceback.extract_tb(error.__traceback__)[-1]
+    # Where it failed, never the message: an exception's text may quote the comment. The
+    # innermost frame of this module, not one inside `re`.
+    frames = traceback.extract_tb(error.__traceback__)
+    where = next((f for f in reversed(frames) if f.filename == __file__), frames[-1])
     log.error(
         "a comment could not be redacted (%s in %s, line %s) and is withheld",
         type(error).__name__,
@@ -1259,20 +1262,22 @@ _ONE_SPACE = str.maketrans(
 
 
 def _invisible(match: re.Match[str]) -> str:
-    """A soft hyphen, zero-width space, word joiner or BOM: a space where it parts a word
-    and a number ("Tel\u200b01512345678": deleted, it hid the number from its patterns) or
-    comes before a capital ("Erika\u200bMustermann", "IBAN\u200bDE89 ..."), and nothing
-    elsewhere ("E\u200brika", "Muster\u00admann", "erika\u200b.m@gmx.de", "+\u200b49"):
-    both found by the reviews of the change."""
+    """A soft hyphen, zero-width space, (non-)joiner, word joiner or BOM between letters or
+    digits: a space where it parts a word and a number outside an address ("Tel\u200b0151
+    ...": deleted, it hid the number from its patterns; not "erika\u200b85@web.de",
+    "KD4711A\u200b0815", nor after an IBAN's country code) or comes before a capital
+    ("Erika\u200bMustermann", but not in a capitalised run "G\u200bMX.de" unless a country
+    code follows: "IBAN\u200bDE89 ..."), and nothing elsewhere ("E\u200brika",
+    "Muster\u00admann", "erika\u200b.m@gmx.de"); a space before "+" or "(" ("Ruf
+    an\u2060+49 ..."). A joiner between other signs (an emoji sequence) stays. Found by
+    three reviews of the change."""
     text, start, end = match.string, match.start(), match.end()
     before, after = text[start - 1 : start], text[end : end + 1]
     if before.isalpha() and after.isalpha():
-        if before.isupper() and after.isupper():  # "G\u200bMX.de", "G\u200bB29NWBK..."
+        if before.isupper() and after.isupper():
             return " " if _COUNTRY_CODE.match(text, end) else ""
         return " " if after.isupper() else ""
     if (before.isalpha() and after.isdigit()) or (before.isdigit() and after.isalpha()):
-        # not in "erika\u200b85@web.de", "KD4711A\u200b0815", nor after an IBAN's country
-        # code ("DE\u200b89 3704 ...")
         token = _TOKEN_BEFORE.search(text, max(0, start - 64), start)
         code = token is not None and token.group(0)
         if _IN_ADDRESS.match(text, end) or (
@@ -1280,8 +1285,10 @@ def _invisible(match: re.Match[str]) -> str:
         ):
             return ""
         return " "
-    if before.isalnum() and after and after in "+(":  # a number begins: "Ruf an\u2060+49 151 ..."
+    if before.isalnum() and after and after in "+(":
         return " "
+    if not before.isalnum() and set(match.group(0)) <= {"\u200c", "\u200d"}:
+        return match.group(0)  # in an emoji sequence: "👨\u200d👩\u200d👧"
     return ""
 
 
@@ -1344,8 +1351,8 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
 
     def addressee(match: re.Match[str]) -> str:
         if match["near"] is not None:
-            # Cut where the name's first word starts: the words may be apart by more than
-            # one space or a tab ("Tom  Becker, Hauptstr. 5").
+            # Cut where the name's first word starts, found anew (rebuilt from its words
+            # and searched for, it once raised where the original had two spaces).
             near = match["near"]
             starts = [(word.start(), word.group()) for word in _WORD_RUN.finditer(near)]
             words = [word for _, word in starts]
@@ -1399,7 +1406,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
     def by_role(match: re.Match[str]) -> str:
         if not _is_person(match["name"]):
             return match.group(0)
-        if match["lead"].startswith("patient ") and _ADJECTIVE_BEFORE.search(
+        if match["lead"].lower().startswith("patient ") and _ADJECTIVE_BEFORE.search(
             match.string, 0, match.start()
         ):  # "very patient Highly Recommended!" (the adjective), not "the patient John Smith"
             return match.group(0)
@@ -1644,7 +1651,6 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
     # an id of joined numbers or one a word names, nor a number plate) is without one: the
     # costliest patterns need not look (nor the spelled e-mail one without its "at", nor
     # that of whom a closing is from without "von" or "from").
-    # (By identity: a pattern's hash is that of its long source, computed every time.)
     skip = (
         []
         if _DIGIT.search(text)
@@ -1924,7 +1930,7 @@ def _is_street(match: re.Match[str]) -> bool:
 _DIGIT = _Pattern(r"\d")
 _WORD_RUN = _Pattern(r"\S+")
 _SPACE_RUN = _Pattern(r"[ \t]{2,}|\t")
-_INVISIBLE = _Pattern("[\u00ad\u200b\u2060\ufeff]+")
+_INVISIBLE = _Pattern("[\u00ad\u180e\u200b-\u200d\u2060-\u2064\ufeff]+")
 _IN_ADDRESS = _Pattern(r"[\w.+-]*@")
 _COUNTRY_CODE = _Pattern(r"[A-Z]{2}\d{2}")
 _FIELD_ENDS = _Pattern(r"[ \t]*(?:[,;.(]|\n|\Z)")
@@ -1951,7 +1957,7 @@ _ABBREVIATIONS = frozenset({"z.b", "u.a", "d.h", "o.ä", "u.u", "i.d.r", "z.t", 
 # Words before "patient" that make it the adjective: "very patient", "were patient and"
 _ADJECTIVE_BEFORE = _Pattern(
     r"(?i:\b(?:very|so|too|extremely|really|quite|super|incredibly|always|most|more|was|were"
-    r"|is|are|be|been|being|and|stayed|remained))[ \t]+\Z"
+    r"|is|are|be|been|being|stayed|remained))[ \t]+\Z"
 )
 
 

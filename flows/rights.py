@@ -677,11 +677,11 @@ class DataRights:
         full, it was "something went wrong, try again in a moment", in German after
         /language, and nothing said that the data was still there)."""
         what = "erasure" if erasure else "withdrawal"
-        log.error("%s not done: disk full; free space on the disk of the data folder", what)
+        log.error("%s not completed: disk full; free space on the data folder's disk", what)
         if erasure:
             text = t.gettext(
-                "Our storage is full, so your data could not be erased just now. Please send "
-                "/delete again later; we have told the operator."
+                "Our storage is full, so erasing your data could not be completed just now. "
+                "Please send /delete again later; we have told the operator."
             )
         else:
             text = t.gettext(
@@ -702,7 +702,7 @@ class DataRights:
             await listener(deliveries, "erasure", None)
         try:
             report = await self.store.erase_subject(pseudonym, self.clock())
-        except StorageFull:  # room after all when begun (see out_of_room)
+        except StorageFull:  # the disk filled while it ran: the keys may be gone already
             return self._not_now(t, erasure=True)
         finally:
             # Also when it was cut short: the key may be gone, and with it what they chose.

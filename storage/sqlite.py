@@ -554,7 +554,12 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
                 os.posix_fallocate(fd, 0, RESERVE_BYTES)
             finally:
                 os.close(fd)
-        except OSError:  # no room after all, or a file system without fallocate
+        except OSError as error:  # no room after all, or a file system without fallocate
+            log.warning(
+                "no space kept in reserve (%s): %s; on a full disk, erasures may then fail",
+                RESERVE_FILE,
+                type(error).__name__,
+            )
             with contextlib.suppress(OSError):
                 path.unlink()
 
@@ -861,11 +866,11 @@ def _out_of_space(folder: Path, below: int = 0) -> bool:
 
 RESERVE_FILE = "space.reserve"
 RESERVE_BYTES = 4 << 20
-# Below this, with no reserve, an erasure or a withdrawal that erases feedback is not
-# begun (see out_of_room): on a tmpfs an erasure went through with 128 KB free, a
-# withdrawal with 256 KB, neither with 64 KB (found by review: a threshold of 1 MB refused
-# ones that would have gone through).
-ERASURE_ROOM = 256 << 10
 """Room for the write-ahead log of an erasure (a few hundred pages) on a full disk."""
+ERASURE_ROOM = 256 << 10
+"""Below this, with no reserve, an erasure or a withdrawal that erases feedback is not
+begun (see out_of_room): on a tmpfs an erasure went through with 128 KB free and a
+withdrawal with 256 KB, neither with 64 KB (found by review: a threshold of 1 MB refused
+ones that would have gone through)."""
 FULL_BELOW = 1 << 20
 """Bytes free under which a disk counts as full for SQLite (a page, a WAL frame, -shm)."""

@@ -84,5 +84,5 @@ async def test_a_comment_the_redaction_fails_on_is_withheld_and_the_bot_goes_on(
     assert "Feedbacks: 6" in summary and "schiefgelaufen" not in summary, summary
     assert "Rotkehlchen" not in summary and "Schulz" not in summary
     logged = "\n".join(record.getMessage() for record in caplog.records)
-    assert "could not be redacted (IndexError in failing_on_one" in logged
+    assert "could not be redacted (IndexError in " in logged
     assert "Rotkehlchen" not in logged and "Schulz" not in logged

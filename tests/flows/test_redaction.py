@@ -6,6 +6,7 @@ import itertools
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -1723,8 +1724,25 @@ def test_a_comment_the_patterns_fail_on_is_withheld_and_the_failure_logged_witho
     assert redact(comment, EN) == ("[Comment withheld: it could not be checked for personal data]")
     assert strip_personal(comment) == ""
     logged = [record.getMessage() for record in caplog.records]
-    assert logged and all("could not be redacted (ValueError in failing" in m for m in logged)
+    # the innermost frame of flows.redaction (here the caller of the failing stand-in)
+    where = re.compile(r"could not be redacted \(ValueError in (redact|strip_personal), line")
+    assert logged and all(where.search(m) for m in logged)
     assert not any("Mustermann" in m or "Hauptstr" in m for m in logged)
+
+
+def test_the_log_names_where_in_the_redaction_it_failed_not_inside_re(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*args: object, **kwargs: object) -> bool:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(redaction, "_is_person", broken)
+    redact("Der Fahrer Jan Petersen war nett", DE)
+    [line] = [record.getMessage() for record in caplog.records]
+    name = re.search(r"RuntimeError in (\w+), line", line)
+    assert name is not None, line
+    source = Path(redaction.__file__).read_text(encoding="utf-8")
+    assert f"def {name.group(1)}(" in source, line
 
 
 # Pieces people's comments are made of, odd spacing included: a mix of them once made a
@@ -1907,6 +1925,13 @@ def test_a_long_comment_of_what_the_attack_review_rules_look_for_runs_through(
         ("IBAN: DE\u200b89 3704 0044 0532 0130 00", "IBAN: [IBAN]"),
         ("Mail erika.mustermann@G\u200bMX.de", "Mail [Email]"),
         ("Kundennr. KD4711A\u200b0815", "Kundennr. [Number]"),
+        # joiners too (the read-through), but not in an emoji sequence
+        ("Viele Grüße, Erika\u200dMustermann", "Viele Grüße, [Name]"),
+        ("Viele Grüße, Erika\u200cMustermann", "Viele Grüße, [Name]"),
+        (
+            "Top! \U0001f468\u200d\U0001f469\u200d\U0001f467",
+            "Top! \U0001f468\u200d\U0001f469\u200d\U0001f467",
+        ),
     ],
 )
 def test_invisible_characters_neither_hide_nor_join(comment: str, expected: str) -> None:
@@ -1945,6 +1970,12 @@ def test_invisible_characters_neither_hide_nor_join(comment: str, expected: str)
         ("Nachname: Mustermann", "Nachname: [Name]"),
         ("Kunden-Name: Erika Mustermann", "Kunden-Name: [Name]"),
         ("the patient John Smith was left waiting", "the patient [Name] was left waiting"),
+        # (the read-through of the day's changes)
+        ("Very Patient Highly Recommended!", "Very Patient Highly Recommended!"),
+        ("doctor and patient John Smith", "doctor and patient [Name]"),
+        ("Hier ist Anna Schmidt\nbitte zurückrufen", "Hier ist [Name]\nbitte zurückrufen"),
+        ("Hier ist Anna Schmidt: bitte zurückrufen", "Hier ist [Name]: bitte zurückrufen"),
+        ("Treffpunkt anna bei gmx punkt de", "Treffpunkt [E-Mail]"),
     ],
 )
 def test_the_new_cues_take_names_not_ordinary_words(comment: str, expected: str) -> None:

@@ -144,9 +144,9 @@ async def test_once_the_reserve_is_spent_a_further_erasure_says_it_was_not_done(
             await max_.send("/loeschen")
             said = texts(await max_.press("Alles löschen"))
             assert said == (
-                "Unser Speicher ist voll, deshalb konnten Ihre Daten gerade nicht gelöscht "
-                "werden. Bitte senden Sie später noch einmal /loeschen; wir haben den "
-                "Betreiber informiert."
+                "Unser Speicher ist voll, deshalb konnte das Löschen Ihrer Daten gerade nicht "
+                "abgeschlossen werden. Bitte senden Sie später noch einmal /loeschen; wir "
+                "haben den Betreiber informiert."
             )
     assert not await store.out_of_room()
     await max_.send("/loeschen")  # space again
