@@ -118,18 +118,31 @@ CAPTIONED = "captioned"
 SPLIT_TEXT_WINDOW = timedelta(seconds=2)
 # People write a comment in bursts ("Hallo," and the matter a few seconds later).
 BURST_WINDOW = timedelta(seconds=20)
+_ASCII = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+
+
+def _typed(words: set[str] | frozenset[str]) -> frozenset[str]:
+    """Words as typed, also with "ae", "oe", "ue", "ss" for "ä", "ö", "ü", "ß" (a keyboard
+    without umlauts: "moechte", "ueberspringen", found by a German customer's review)."""
+    return frozenset(words) | {word.translate(_ASCII) for word in words}
+
+
 # What is typed to answer a question of buttons, not more of a comment.
-SHORT_REPLIES = frozenset(
-    "ja nein yes no ok okay jo jep jup nö ne nee nope nah yep yup yeah gerne klar sure danke "
-    "thanks thx j n y".split()
+SHORT_REPLIES = _typed(
+    frozenset(
+        "ja nein yes no ok okay jo jep jup nö ne nee nope nah yep yup yeah gerne klar sure danke "
+        "thanks thx j n y".split()
+    )
 )
-ANSWER_WORDS = SHORT_REPLIES | frozenset(
-    "einverstanden lieber nicht kein keine keinen bitte nie niemals agree disagree not never "
-    "please rather don't don’t dont".split()
+ANSWER_WORDS = SHORT_REPLIES | _typed(
+    frozenset(
+        "einverstanden lieber nicht kein keine keinen bitte nie niemals agree disagree not never "
+        "please rather don't don’t dont".split()
+    )
 )
 """Words of a few typed at a consent question that answer it rather than go on with the
 comment before it (see `_more_of_text`)."""
-DECLINES = frozenset(
+DECLINES = _typed(
     {
         "nein", "no", "ne", "nee", "nö", "nope", "n", "nein danke", "no thanks",
         "no thank you", "lieber nicht", "nein lieber nicht", "bitte nicht", "rather not",
@@ -146,25 +159,52 @@ DECLINES = frozenset(
         "i don't want that", "no i don't want that", "no i don't", "no need",
         "not necessary", "no contact", "don't contact me", "do not contact me",
         "please don't contact me", "please do not contact me", "no don't contact me",
+        "nein danke schönen tag noch", "passt schon", "nein passt schon", "nö passt",
     }
 )  # fmt: skip
 """A consent question answered no by typing (see `_declined`)."""
-NO_WORDS = frozenset("nein nö ne nee no nope nah stop stopp".split())
+NO_WORDS = _typed(frozenset("nein nö ne nee no nope nah stop stopp".split()))
 """The words a no begins with (see `ABOUT_THE_QUESTION`)."""
-ABOUT_THE_QUESTION = ANSWER_WORDS | frozenset(
-    "i i'd i'm ich me mich mir you sie want möchte will wollen that this das es it it's now "
-    "jetzt later später maybe vielleicht then dann contact kontakt kontaktieren kontaktiert "
-    "werden be contacted do thank danke really wirklich eher gern need nötig necessary anyway "
-    "trotzdem lassen leave alone in ruhe to call calls calling anrufen anruf rufen an "
-    "rückruf rückmeldung melden brauche brauchen interested interessiert ist is schon "
-    "okay ok us uns prefer would möchten würde".split()
+ABOUT_THE_QUESTION = ANSWER_WORDS | _typed(
+    frozenset(
+        "i i'd i'm ich me mich mir you sie want möchte will wollen that this das es it it's now "
+        "jetzt later später maybe vielleicht then dann contact kontakt kontaktieren kontaktiert "
+        "werden be contacted do thank danke really wirklich eher gern need nötig necessary anyway "
+        "trotzdem lassen leave alone in ruhe to call calls calling anrufen anruf rufen an "
+        "rückruf rückmeldung melden brauche brauchen interested interessiert ist is schon "
+        "okay ok us uns prefer would möchten würde".split()
+    )
 )
 """Words a no may go on with and still answer a consent question, not go on with the
 comment before it: "No, I don't want that", "Nein, ich will das wirklich nicht" (found by
 review), but not "No, the food was cold" (found by the review of that change)."""
-ALONE_NO_ANSWER = frozenset("stop stopp skip überspringen".split())
+ALONE_NO_ANSWER = _typed(frozenset("stop stopp skip überspringen".split()))
 """Typed alone at a question, no more of the comment ("Stop the loud music" is)."""
-AGREES = frozenset(
+NO_COMMENT = _typed(
+    {
+        "nichts", "nix", "kein kommentar", "keine kommentare", "keine anmerkung",
+        "keine anmerkungen",
+        "nichts weiter", "nichts mehr", "no comment", "no comments", "nothing", "none",
+        "nothing else", "n a", "überspringen", "skip",
+    }
+)  # fmt: skip
+"""Typed at a question one may skip: no comment (found by a German customer's review:
+"kein Kommentar", "nichts", "-" were stored as the comment). A sign alone too (see
+`_no_comment`). Not a no ("Nein"): sent again as its reply did not show, taken as a skip
+it would answer the next question, unread (see `_declined`)."""
+ABOUT_ONES_DATA = _typed(
+    {
+        "löschen", "bitte löschen", "daten löschen", "meine daten löschen",
+        "bitte meine daten löschen", "löschen sie meine daten", "bitte löschen sie meine daten",
+        "ich möchte meine daten löschen", "alles löschen", "abbrechen", "stopp", "stop",
+        "delete", "delete my data", "please delete my data", "cancel", "please cancel",
+        "widerrufen", "widerruf", "withdraw",
+    }
+)  # fmt: skip
+"""Typed at a text question: a request about one's answers or data, not an answer (found
+by a German customer's review: "Bitte löschen Sie meine Daten" was stored as the comment
+and kept for the retention)."""
+AGREES = _typed(
     {
         "ja", "yes", "einverstanden", "ja einverstanden", "ja gerne", "ja bitte",
         "ich willige ein", "ja ich willige ein", "ich stimme zu", "ja ich stimme zu",
@@ -429,10 +469,16 @@ class Engine:
                 )
             if len(cleaned) > step.max_length:
                 return self._too_long(state, step, cleaned, event.sent_at)
-            if step.skippable and _bare(cleaned) in _skip_words():
+            if step.skippable and (_bare(cleaned) in _skip_words() or _no_comment(cleaned)):
                 # The question says "or skip this question": whoever types rather than
                 # taps types the word, which is no comment.
                 return self._advance(state, step, None)
+            if bare_words(cleaned) in ABOUT_ONES_DATA:
+                note = self.t.gettext(
+                    "I did not take this message as your answer. To discard your unfinished "
+                    "answers, send /cancel; to erase all your data, send /delete."
+                )
+                return self.reask(state, note)
             return self._advance(state, step, cleaned)
         if isinstance(step, ChoiceStep):
             # An option's label typed instead of pressed ("billing", "Rechnung."), where it
@@ -989,6 +1035,11 @@ def _mark(text: str) -> str:
 
 
 _WORDS = re.compile(r"[\w']+")
+
+
+def _no_comment(text: str) -> bool:
+    """Typed to say there is no comment: "kein Kommentar", "nichts", or a dash alone."""
+    return bare_words(text) in NO_COMMENT or text.strip() in {"-", "--", "–", "—", ".", "..."}
 
 
 def bare_words(text: str) -> str:

@@ -24,6 +24,7 @@ from flows.consent import (
 )
 from flows.engine import (
     AGREES,
+    DECLINES,
     Completion,
     ConversationState,
     Engine,
@@ -585,7 +586,14 @@ class FeedbackService:
             "I can only take feedback after you have agreed to the consent request. "
             "Send /start to read it; /privacy explains how your data is handled."
         )
-        if isinstance(event, TextInput) and _a_yes(event.text, t):
+        if isinstance(event, TextInput) and bare_words(event.text) in DECLINES:
+            # A no typed (found by a German customer's review: "Nee danke" was told that
+            # feedback needs consent first, as if asked to agree)
+            said = t.gettext(
+                "All right: nothing of yours is stored. Should you change your mind, /start "
+                "shows the consent request again."
+            )
+        elif isinstance(event, TextInput) and _a_yes(event.text, t):
             # Typed to agree (found by review: pointed to /start, which shows the whole
             # request again): consent is given with its button alone.
             said = t.gettext(

@@ -612,3 +612,54 @@ async def test_each_of_several_messages_added_can_be_taken_out_on_its_own(
     assert "hinzugefügt" in said, said
     await erika.press("Nein")
     assert await stored_comment(harness, erika) == "Hallo, erster Teil\nund noch ein vierter Teil"
+
+
+# --- a German customer's review: typed words that are no answer, or a request ---
+async def test_a_request_to_delete_typed_as_the_comment_is_not_stored_as_it(
+    harness: Harness,
+) -> None:
+    """Found by a German customer's review: "Bitte löschen Sie meine Daten" at the comment
+    question became the comment, kept for 180 days, and the survey went on."""
+    erika = await _at_comment(harness)
+    for typed in ("Bitte löschen Sie meine Daten", "Loeschen", "Abbrechen", "Stopp"):
+        said = texts(await erika.send(typed))
+        assert said.startswith("Diese Nachricht habe ich nicht als Ihre Antwort genommen."), said
+        assert "/abbrechen" in said and "/loeschen" in said
+        harness.clock.advance(timedelta(minutes=1))  # no more of a comment
+    await erika.send("Das Essen war kalt")
+    await erika.press("Nein")
+    assert await stored_comment(harness, erika) == "Das Essen war kalt"
+
+
+@pytest.mark.parametrize("typed", ["kein Kommentar", "Nichts", "-", "ueberspringen", "n/a"])
+async def test_no_comment_typed_skips_the_comment(harness: Harness, typed: str) -> None:
+    """Found by a German customer's review: these were stored as the comment."""
+    erika = await _at_comment(harness)
+    assert "kontaktieren" in texts(await erika.send(typed))
+    await erika.press("Nein")
+    assert await stored_comment(harness, erika) is None
+
+
+async def test_a_no_typed_without_umlauts_answers_the_contact_question(
+    harness: Harness,
+) -> None:
+    """Found by a German customer's review: "Nein, moechte ich nicht" was refused while
+    "nein, möchte ich nicht" answered."""
+    erika = await _at_comment(harness)
+    await erika.send("Der Fahrer war unfreundlich")
+    harness.clock.advance(timedelta(seconds=5))
+    said = texts(await erika.send("Nein, moechte ich nicht"))
+    assert "Vielen Dank" in said, said
+    assert await stored_comment(harness, erika) == "Der Fahrer war unfreundlich"
+
+
+async def test_a_no_typed_to_the_consent_request_is_taken_as_one(harness: Harness) -> None:
+    """Found by a German customer's review: "Nee danke" got "Feedback kann ich erst
+    annehmen, wenn Sie eingewilligt haben", as if asked to agree."""
+    erika = harness.customer(4711)
+    await erika.send("/start")
+    for typed in ("Nee danke", "nein", "Nein, lieber nicht"):
+        assert texts(await erika.send(typed)) == (
+            "In Ordnung: Es wird nichts von Ihnen gespeichert. Falls Sie es sich anders "
+            "überlegen, zeigt /start die Einwilligungsanfrage erneut."
+        )
