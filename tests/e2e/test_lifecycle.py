@@ -166,8 +166,9 @@ async def test_a_retention_of_seconds_meant_as_days_leaves_stored_feedback_alone
         for retention in ("180", "6m", "PT12H"):
             result = run_once(bot_env(server, data, FEEDBACKBOT_RETENTION=retention), tmp_path)
             assert result.returncode == 1
-            assert "would delete 3 feedback already stored within it, for good; write e.g. " in (
-                result.stderr
+            assert (
+                "would permanently delete feedback already stored within it (count: 3); write "
+                "e.g. " in result.stderr
             )
         assert "a retention of only 12h (surveys: feedback, product;" in result.stderr
         assert api.calls("getUpdates") == [], "not started"
