@@ -680,7 +680,7 @@ async def test_an_erasure_cut_short_is_not_run_again_from_its_start(harness: Har
 
     store = harness.store
     assert store is not None
-    await give_feedback(harness.customer(4711), "bitte löschen")
+    await give_feedback(harness.customer(4711), "Lieferung kam zu spät")
     renew, calls = store._renew_cache_key, []
 
     async def full_once(*args: object) -> None:
