@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Collection, Iterable
 
 from telegram import BotCommand, BotCommandScopeChat
@@ -30,6 +31,46 @@ STAFF_COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("zusammenfassung", "summary", N_("Summarise feedback (staff)")),
     ("antworten", "reply", N_("Answer a customer (staff)")),
 )
+
+
+# Telegram's commands are ASCII letters, figures and "_": typed with an umlaut ("/löschen"),
+# apart ("/meine daten") or a letter off ("/loschen"), a command arrives as an unknown
+# command or as plain text (found by a German customer's review: "/löschen" was unknown).
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+_NOT_IN_A_NAME = re.compile(r"[^a-z0-9]")
+TYPED_COMMAND = re.compile(r"^\s*/\w")
+"""A message that begins like a command, whether or not Telegram marked it as one."""
+
+
+def meant(text: str) -> str | None:
+    """The customer's command that `text`, a mistyped one, most likely was ("/loeschen" for
+    "/löschen", "/Meine Daten" or "/loschen"), or None when none is near."""
+    words = text.strip().removeprefix("/").split()[:3]
+    if words:
+        words[0] = words[0].partition("@")[0]  # "/löschen@feedback_bot"
+    for count in range(len(words), 0, -1):
+        typed = _NOT_IN_A_NAME.sub("", "".join(words[:count]).lower().translate(_UMLAUTS))
+        for german, english, _ in COMMANDS:
+            for name in (german, english):
+                if typed == name or (len(name) >= 5 and _one_slip(typed, name)):
+                    return f"/{name}"
+    return None
+
+
+def _one_slip(typed: str, name: str) -> bool:
+    """One letter left out, added, changed, or two swapped."""
+    if typed == name or abs(len(typed) - len(name)) > 1:
+        return False
+    if len(typed) == len(name):
+        apart = [i for i, (a, b) in enumerate(zip(typed, name, strict=True)) if a != b]
+        return len(apart) == 1 or (
+            len(apart) == 2
+            and apart[1] == apart[0] + 1
+            and typed[apart[0]] == name[apart[1]]
+            and typed[apart[1]] == name[apart[0]]
+        )
+    shorter, longer = sorted((typed, name), key=len)
+    return any(longer[:i] + longer[i + 1 :] == shorter for i in range(len(longer)))
 
 
 def menu(locale: str, entries: Iterable[tuple[str, str, str]] = COMMANDS) -> list[BotCommand]:

@@ -382,8 +382,16 @@ class FeedbackService:
             + staff_lines
         )
 
-    def unknown_command(self, locale: str) -> Outcome:
+    def unknown_command(self, locale: str, meant: str | None = None) -> Outcome:
+        """A command the bot does not have; `meant` is the one it most likely was (a
+        "/löschen" typed with its umlaut), named instead of the whole help."""
         t = translator(locale)
+        if meant is not None:
+            return Outcome.say(
+                t.gettext("I do not know that command. Did you mean {command}?").format(
+                    command=meant
+                )
+            )
         lead = Reply(t.gettext("I do not know that command."))
         return Outcome(replies=(lead, *self.help(locale).replies))
 

@@ -17,7 +17,9 @@ from telegram.ext import (
     filters,
 )
 
+from bot.commands import meant
 from bot.context import BotContext
+from bot.handlers.conversation import TYPED
 from bot.handlers.staff import ANSWER_COMMANDS, STAFF_COMMANDS
 from bot.render import render
 from bot.staffchat import say_moved
@@ -216,8 +218,11 @@ async def help_command(update: Update, context: BotContext) -> None:
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:
-    """Any other command: a short help."""
-    outcome = context.service.unknown_command(context.locale(update))
+    """Any other command, or a text that begins like one: the command it most likely was
+    ("/löschen" typed with its umlaut), or else a short help. Not an answer either way."""
+    message = update.effective_message
+    typed = message.text if message is not None and message.text else ""
+    outcome = context.service.unknown_command(context.locale(update), meant(typed))
     await render(await context.service.reminded(context.person(update), outcome), update, context)
 
 
@@ -242,4 +247,4 @@ def guards(staff_here: filters.BaseFilter) -> list[tuple[int, BaseHandler[Any, A
 
 
 def fallbacks() -> list[tuple[int, BaseHandler[Any, Any, Any]]]:
-    return [(0, MessageHandler(PRIVATE & filters.COMMAND, unknown_command))]
+    return [(0, MessageHandler(PRIVATE & TYPED, unknown_command))]

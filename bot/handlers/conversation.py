@@ -7,12 +7,16 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from bot.commands import TYPED_COMMAND
 from bot.context import BotContext
 from bot.render import render
 from flows.engine import CAPTIONED, FORWARDED, VIA_BOT
 
 PRIVATE = filters.ChatType.PRIVATE
 NEW_MESSAGE = filters.UpdateType.MESSAGE
+TYPED = filters.COMMAND | filters.Regex(TYPED_COMMAND)
+"""A command, or a text that begins like one ("/löschen": Telegram's commands are ASCII),
+which is never an answer (see common.unknown_command)."""
 
 
 async def start(update: Update, context: BotContext) -> None:
@@ -79,7 +83,7 @@ def handlers() -> list[tuple[int, BaseHandler[Any, Any, Any]]]:
         (0, CommandHandler("start", start, filters=PRIVATE & NEW_MESSAGE)),
         (0, CommandHandler(["abbrechen", "cancel"], cancel, filters=PRIVATE & NEW_MESSAGE)),
         (0, CallbackQueryHandler(press)),
-        (0, MessageHandler(PRIVATE & NEW_MESSAGE & filters.TEXT & ~filters.COMMAND, text)),
+        (0, MessageHandler(PRIVATE & NEW_MESSAGE & filters.TEXT & ~TYPED, text)),
         (
             0,
             MessageHandler(

@@ -140,6 +140,47 @@ async def test_unknown_command_gets_short_help(harness: Harness) -> None:
     assert "kenne ich nicht" in texts(answer) and "/hilfe" in texts(answer)
 
 
+@pytest.mark.parametrize(
+    "typed, entities",
+    [
+        # Telegram's commands are ASCII: "/löschen" comes as plain text, or (some apps)
+        # with a command entity that ends before the "ö"
+        ("/löschen", []),
+        ("/löschen", [{"type": "bot_command", "offset": 0, "length": 2}]),
+        ("/Löschen bitte", []),
+        ("/loschen", None),
+    ],
+)
+async def test_a_command_typed_with_an_umlaut_is_pointed_to_its_name(
+    harness: Harness, typed: str, entities: list[dict[str, object]] | None
+) -> None:
+    """Found by a German customer's review: "/löschen" was an unknown command, answered
+    with the whole help; before consent, as plain text, with the consent pointer."""
+    erika = harness.customer()
+    before = stored_rows(harness.settings.data_dir)
+    update = harness.api.user_message(erika.user_id, typed, entities=entities, **erika.sender)
+    answer = await harness.deliver(update)
+    assert texts(answer) == "Diesen Befehl kenne ich nicht. Meinten Sie /loeschen?"
+    assert stored_rows(harness.settings.data_dir) == before, "nothing kept of it"
+
+
+async def test_a_mistyped_command_at_the_comment_is_not_the_comment(harness: Harness) -> None:
+    """A text that begins like a command ("/Meine Daten", no command for Telegram) was
+    stored as the comment; now it is pointed to the command and the question stays."""
+    erika = harness.customer()
+    await erika.send("/start")
+    await erika.press("Ja, ich willige ein")
+    await erika.press("3")
+    mistyped = harness.api.user_message(erika.user_id, "/Meine Daten", entities=[], **erika.sender)
+    answer = texts(await harness.deliver(mistyped))
+    assert answer.startswith("Diesen Befehl kenne ich nicht. Meinten Sie /meinedaten?")
+    assert "kontaktieren" not in answer, "not taken as the comment"
+    assert "kontaktieren" in texts(await erika.send("Die Suppe war kalt."))
+    await erika.press("Nein")
+    mine = texts(await erika.send("/meinedaten"))
+    assert "Die Suppe war kalt." in mine and "/Meine Daten" not in mine
+
+
 async def test_edited_message_is_not_a_new_answer(harness: Harness) -> None:
     erika = harness.customer()
     await erika.send("/start")
