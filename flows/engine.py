@@ -999,17 +999,48 @@ def _done_words() -> frozenset[str]:
     return frozenset(_bare(translator(locale).gettext("Done")) for locale in SUPPORTED_LOCALES)
 
 
-_TYPED_RATING = re.compile(r"(\d{1,3})[.!]?(?:\s*/\s*(\d{1,3}))?[.!]?")
+_NUMBER_WORDS = {
+    **dict.fromkeys(("null", "zero"), 0), **dict.fromkeys(("eins", "one"), 1),
+    **dict.fromkeys(("zwei", "two"), 2), **dict.fromkeys(("drei", "three"), 3),
+    **dict.fromkeys(("vier", "four"), 4), **dict.fromkeys(("fünf", "fuenf", "five"), 5),
+    **dict.fromkeys(("sechs", "six"), 6), **dict.fromkeys(("sieben", "seven"), 7),
+    **dict.fromkeys(("acht", "eight"), 8), **dict.fromkeys(("neun", "nine"), 9),
+    **dict.fromkeys(("zehn", "ten"), 10),
+}  # fmt: skip
+_A_ONE = frozenset(("ein", "einen", "a"))
+_A_NUMBER = r"\d{1,3}|[^\W\d_]+"
+_TYPED_RATING = re.compile(
+    rf"(?P<n>{_A_NUMBER})[.!]?"
+    rf"(?:\s*(?:/|von|of|out of)\s*(?P<top>{_A_NUMBER}))?"
+    r"(?:\s*(?P<unit>sterne?|stars?|punkte?|points?))?"
+)
+_STARS = re.compile(r"[★⭐🌟\ufe0f\s]*[☆\s]*")
 
 
 def typed_rating(text: str, step: RatingStep) -> int | None:
-    """A rating typed instead of pressed: "4", "4.", "4/5" (out of the scale's top),
-    in any digits Unicode has ("４"); None for anything else or out of the scale."""
-    found = _TYPED_RATING.fullmatch(text.strip())
-    if found is None or (found[2] is not None and int(found[2]) != step.max):
+    """A rating typed instead of pressed: "4", "4.", "4/5" (out of the scale's top), "4 von
+    5", "vier", "5 Sterne", "five stars", "★★★★" (found by a German customer's review: "5
+    Sterne", "fünf" and stars were refused), in any digits Unicode has ("４"); None for
+    anything else or out of the scale."""
+    stars = text.strip()
+    if stars and _STARS.fullmatch(stars):
+        filled = sum(stars.count(star) for star in "★⭐🌟")
+        empty = stars.count("☆")
+        if filled and (not empty or filled + empty == step.max):
+            return filled if step.min <= filled <= step.max else None
         return None
-    rating = int(found[1])
-    return rating if step.min <= rating <= step.max else None
+    found = _TYPED_RATING.fullmatch(" ".join(_bare(text).split()))
+    if found is None:
+        return None
+    one = found["n"] in _A_ONE and found["unit"] is not None  # "ein Stern", not "ein"
+    rating = 1 if one else _number(found["n"])
+    if found["top"] is not None and _number(found["top"]) != step.max:
+        return None
+    return rating if rating is not None and step.min <= rating <= step.max else None
+
+
+def _number(word: str) -> int | None:
+    return int(word) if word.isdecimal() else _NUMBER_WORDS.get(word)
 
 
 def cleaned_int(text: str) -> int | None:

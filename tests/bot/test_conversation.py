@@ -588,7 +588,26 @@ async def test_typing_the_skip_label_skips(harness: Harness, typed: str) -> None
     assert "(übersprungen)" in texts(await erika.send("/meinedaten"))
 
 
-@pytest.mark.parametrize(("typed", "rating"), [("4.", 4), ("4/5", 4), ("４", 4), (" 5 ", 5)])
+@pytest.mark.parametrize(
+    ("typed", "rating"),
+    [
+        ("4.", 4),
+        ("4/5", 4),
+        ("４", 4),
+        (" 5 ", 5),
+        # found by a German customer's review: words and stars were refused
+        ("5 Sterne", 5),
+        ("fünf", 5),
+        ("Fuenf Sterne!", 5),
+        ("ein Stern", 1),
+        ("vier von fünf", 4),
+        ("four stars", 4),
+        ("3 out of 5", 3),
+        ("★★★★", 4),
+        ("⭐️⭐️", 2),
+        ("★★★☆☆", 3),
+    ],
+)
 async def test_a_typed_rating_counts_in_the_ways_people_write_it(
     harness: Harness, typed: str, rating: int
 ) -> None:
@@ -602,7 +621,9 @@ async def test_a_typed_rating_counts_in_the_ways_people_write_it(
     assert feedback.answers["rating"] == rating
 
 
-@pytest.mark.parametrize("typed", ["6", "0", "4/10", "vier", "45"])
+@pytest.mark.parametrize(
+    "typed", ["6", "0", "4/10", "45", "sechs", "6 Sterne", "4 von 10", "★★★☆", "ein", "Super"]
+)
 async def test_a_typed_rating_out_of_the_scale_is_told_the_scale(
     harness: Harness, typed: str
 ) -> None:

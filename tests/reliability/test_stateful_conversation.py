@@ -160,8 +160,13 @@ class ErrorCollector(logging.Handler):
         self.records.append(record)
 
 
+WORDED_RATINGS = {"fünf Sterne": 5, "★★★☆☆": 3}
+
+
 def rating_meant(text: str) -> int | None:
     """The rating a person means by typing `text` at the rating question."""
+    if text in WORDED_RATINGS:
+        return WORDED_RATINGS[text]
     found = re.fullmatch(r"\s*(\d)(?:\s*/\s*5)?\s*", text)
     if found and 1 <= int(found[1]) <= 5:
         return int(found[1])
@@ -183,6 +188,7 @@ TEXT_POOL = [
     " 3 ",
     "10",
     "0",
+    *WORDED_RATINGS,
     "Überspringen",
     "Skip",
     "Nein",
