@@ -618,7 +618,6 @@ class StaffDesk:
             current,
             previous,
             k,
-            self.settings.timezone,
             counted=None if windows is None else (windows.start, windows.end),
             released=windows is not None,
             left_out=left_out,

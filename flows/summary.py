@@ -11,7 +11,6 @@ import heapq
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flows.catalog import FlowCatalog
 from flows.figures import ANSWERED, NOTHING, Comment, Tally
@@ -225,7 +224,6 @@ def render(
     current: Figures,
     previous: Figures,
     k: int,
-    timezone: str = "UTC",
     counted: tuple[datetime, datetime] | None = None,
     released: bool = True,
     left_out: int = 0,
@@ -233,8 +231,7 @@ def render(
     compared: tuple[datetime, datetime] | None = None,
     comparable: bool = True,
 ) -> str:
-    """The summary text in the staff member's language, numbers formatted with Babel,
-    dates as on the calendar in `timezone` (FEEDBACKBOT_TIMEZONE).
+    """The summary text in the staff member's language, numbers formatted with Babel.
 
     `counted` is the stretch of whole UTC days the figures are of (see
     flows.staff.StaffDesk.windows), `released` False while there is none yet, and
@@ -244,20 +241,13 @@ def render(
     and whole: if not, no change in the number of feedbacks is given (three days against
     one would read as growth).
     """
-    zone = ZoneInfo(timezone)
     # The length as asked: between two times of one zone Python counts wall-clock time,
     # and 30 days across a change to summer time would read "719 hours".
     length = until.astimezone(UTC) - since.astimezone(UTC)
-    since, until = since.astimezone(zone), until.astimezone(zone)
-    start, end = t.date(since), t.date(until - timedelta(seconds=1))
-    if start == end:  # a period within one day: its date once (review)
-        heading = t.gettext("Feedback summary {day} ({length})").format(
-            day=start, length=t.duration(length)
-        )
-    else:
-        heading = t.gettext("Feedback summary {start} – {end} ({length})").format(
-            start=start, end=end, length=t.duration(length)
-        )
+    # The length asked for, no dates: the days counted follow (found by a staff review:
+    # a digest's "6 December – 7 December (1 day)" over the 5th counted, a "7 days" over
+    # eight dates of which the last was not counted).
+    heading = t.gettext("Feedback summary ({length})").format(length=t.duration(length))
     lines = [heading]
     if not released:
         note = t.gettext(

@@ -7,11 +7,13 @@ from __future__ import annotations
 import logging
 from collections import deque
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
+import bot.alerts
 from bot.app import post_digest
 from bot.fakeapi.model import ApiError
 from tests.bot import test_staff
@@ -269,10 +271,12 @@ async def test_a_digest_telegram_could_not_take_is_posted_at_the_next_purge(
 
 
 async def test_a_digest_in_two_messages_half_taken_posts_only_the_rest_later(
-    desk: Harness,
+    desk: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Found by review: a digest's second message refused (flood control), the next
     try posted the whole digest again, its first message twice in the staff chat."""
+    # Messages of 2,500 characters: the digest is two of them whatever its wording.
+    monkeypatch.setattr(bot.alerts, "MessageLimit", SimpleNamespace(MAX_TEXT_LENGTH=2500))
     story = "Die Lieferung, die Verpackung und der Kundenservice, alles der Reihe nach " * 4
     for n in range(12):
         desk.clock.advance(timedelta(minutes=20))

@@ -109,9 +109,8 @@ def test_periods_and_counts_of_one_read_naturally() -> None:
     assert "NPS +100 (1 Antwort)" in text
     hours = render(EN, NOW - timedelta(hours=36), NOW, one, compute([], CATALOG, EN), k=1)
     assert hours.splitlines()[0].endswith("(36 hours)"), "not '(2 days)'"
-    # Within one day: its date once, not "29 November 2026 – 29 November 2026" (review)
     day = render(EN, NOW - timedelta(hours=12), NOW, one, compute([], CATALOG, EN), k=1)
-    assert day.splitlines()[0] == "Feedback summary 29 November 2026 (12 hours)"
+    assert day.splitlines()[0] == "Feedback summary (12 hours)"
 
 
 def test_withdrawn_consent_excludes_the_feedback() -> None:
@@ -224,19 +223,18 @@ def test_a_word_counts_once_per_feedback() -> None:
 
 
 def test_dates_are_those_of_the_calendar_where_staff_work() -> None:
-    """At a quarter past midnight in Berlin it is still the day before in UTC: the period
-    is given in Berlin's dates, a comment under the UTC day it is counted in (found by
-    review: dated 30.11. it stood alone on a day outside those counted, which told its
-    hour to anyone who knew who had written late that night)."""
+    """At a quarter past midnight in Berlin it is still the day before in UTC: a comment
+    is dated by the UTC day it is counted in (found by review: dated 30.11. it stood alone
+    on a day outside those counted, which told its hour to anyone who knew who had written
+    late that night). The heading gives the length asked for, no dates: the days counted
+    follow it (found by a staff review: "6 December – 7 December (1 day)")."""
     now = datetime(2026, 11, 29, 23, 15, tzinfo=UTC)  # 00:15 on 30 November in Berlin
     given = record(0, 4, "Spät am Abend").model_copy(
         update={"created_at": now - timedelta(minutes=5)}
     )
     figures = compute([given], CATALOG, DE)
-    text = render(
-        DE, now - timedelta(days=1), now, figures, compute([], CATALOG, DE), 1, "Europe/Berlin"
-    )
-    assert "29. November 2026 – 30. November 2026" in text.splitlines()[0]
+    text = render(DE, now - timedelta(days=1), now, figures, compute([], CATALOG, DE), 1)
+    assert text.splitlines()[0] == "Feedback-Zusammenfassung (1 Tag)"
     assert "• 29.11.26: Spät am Abend" in text
 
 
@@ -246,7 +244,7 @@ def test_a_period_across_a_change_to_summer_time_keeps_its_length() -> None:
     now = datetime(2027, 3, 29, 6, 0, tzinfo=UTC)
     empty = compute([], CATALOG, DE)
     for length, shown in ((timedelta(days=7), "(7 Tage)"), (timedelta(days=30), "(30 Tage)")):
-        text = render(DE, now - length, now, empty, empty, 5, "Europe/Berlin")
+        text = render(DE, now - length, now, empty, empty, 5)
         assert text.splitlines()[0].endswith(shown), text.splitlines()[0]
 
 
