@@ -190,8 +190,8 @@ NO_COMMENT = _typed(
 )  # fmt: skip
 """Typed at a question one may skip: no comment (found by a German customer's review:
 "kein Kommentar", "nichts", "-" were stored as the comment). A sign alone too (see
-`_no_comment`). Not a no ("Nein"): sent again as its reply did not show, taken as a skip
-it would answer the next question, unread (see `_declined`)."""
+`_no_comment`). Not a no ("Nein"): sent again as its reply did not
+show, taken as a skip it would answer the next question, unread (see `_declined`)."""
 ABOUT_ONES_DATA = _typed(
     {
         "löschen", "bitte löschen", "daten löschen", "meine daten löschen",
@@ -203,7 +203,7 @@ ABOUT_ONES_DATA = _typed(
 )  # fmt: skip
 """Typed at a text question: a request about one's answers or data, not an answer (found
 by a German customer's review: "Bitte löschen Sie meine Daten" was stored as the comment
-and kept for the retention)."""
+and kept for the retention). More of them in other words: see `typed_request`."""
 AGREES = _typed(
     {
         "ja", "yes", "einverstanden", "ja einverstanden", "ja gerne", "ja bitte",
@@ -473,12 +473,8 @@ class Engine:
                 # The question says "or skip this question": whoever types rather than
                 # taps types the word, which is no comment.
                 return self._advance(state, step, None)
-            if bare_words(cleaned) in ABOUT_ONES_DATA:
-                note = self.t.gettext(
-                    "I did not take this message as your answer. To discard your unfinished "
-                    "answers, send /cancel; to erase all your data, send /delete."
-                )
-                return self.reask(state, note)
+            if typed_request(cleaned) in _POINTED_TO:
+                return self.reask(state, self._pointed_to_commands())
             return self._advance(state, step, cleaned)
         if isinstance(step, ChoiceStep):
             # An option's label typed instead of pressed ("billing", "Rechnung."), where it
@@ -503,10 +499,55 @@ class Engine:
             # Typed as most people answer in a chat (found by review: refused); a no gives
             # no consent, so taking it is safe. A yes is given with the button alone.
             return self._advance(state, step, None, granted=False)
+        if self._text_sent_again(state, event):
+            return self.reask(state, self._taken_already())
+        if typed_request(text) in _POINTED_TO:
+            # Not "please tap a button" to whoever wants to stop (found by an English
+            # customer's review: asked again and again to press one); a no typed at a
+            # consent question declined it above.
+            return self.reask(state, self._pointed_to_commands())
         added = self._more_of_text(state, step, event)
         if added is not None:
             return added
         return self.reask(state, self._not_an_answer(step))
+
+    def _pointed_to_commands(self) -> str:
+        return self.t.gettext(
+            "I did not take this message as your answer. To discard your unfinished "
+            "answers, send /cancel; to erase all your data, send /delete."
+        )
+
+    def _taken_already(self) -> str:
+        # Of the previous question (found by review: "this question" read as the one
+        # below it, whose "Nein" seemed taken).
+        return self.t.gettext(
+            "That is your answer to the previous question again; it has already been taken."
+        )
+
+    def _just_gave_text(self, state: ConversationState) -> bool:
+        """Whether the answer before was a text (not skipped), given within a burst's time:
+        a message now may be more of it (see `_more_of_text`)."""
+        previous = self.flow.step(state.answered) if state.answered else None
+        given = state.answers.get(previous.id) if previous is not None else None
+        return (
+            isinstance(previous, TextStep)
+            and isinstance(given, str)
+            and state.answered_at is not None
+            and self.now - state.answered_at <= BURST_WINDOW
+        )
+
+    def _text_sent_again(self, state: ConversationState, event: TextInput) -> bool:
+        """Whether `event` is the text answer just given, sent again within the time of a
+        burst, as its reply did not show (a lost connection)."""
+        previous = self.flow.step(state.answered) if state.answered else None
+        given = state.answers.get(previous.id) if previous is not None else None
+        again = event.text.strip()
+        return (
+            self._just_gave_text(state)
+            and isinstance(given, str)
+            and visible(again)
+            and (given == again or given.endswith("\n" + again))
+        )
 
     def _answers_earlier_question(
         self, state: ConversationState, step: Step, event: TextInput
@@ -577,13 +618,9 @@ class Engine:
         text answer."""
         previous = self.flow.step(state.answered) if state.answered else None
         given = state.answers.get(previous.id) if previous is not None else None
-        if (
-            not isinstance(previous, TextStep)
-            or not isinstance(given, str)  # skipped
-            or state.answered_at is None
-            or self.now - state.answered_at > BURST_WINDOW
-        ):
+        if not self._just_gave_text(state):
             return None
+        assert isinstance(previous, TextStep) and isinstance(given, str)
         addition = event.text.strip()
         if not visible(addition):
             return None
@@ -594,13 +631,8 @@ class Engine:
             )
             return self._refused_as_long(state, event, note)
         if given == addition or given.endswith("\n" + addition):
-            # The same text again: sent twice as its reply did not show (a lost connection).
-            # Of the previous question (found by review: "this question" read as the one
-            # below it, whose "Nein" seemed taken).
-            note = self.t.gettext(
-                "That is your answer to the previous question again; it has already been taken."
-            )
-            return self.reask(state, note)
+            # The same text again (see `_text_sent_again`, asked before this).
+            return self.reask(state, self._taken_already())
         words = addition.split()
         buttons = {_bare(b.label) for row in self._question(state, step).buttons for b in row}
         if (
@@ -1088,3 +1120,145 @@ def _bare(text: str) -> str:
     letters, an "ü" typed as "u" and a dot), in lower case, without what is not a letter
     or digit around it ("(Skip?)", "skip…", a zero-width space)."""
     return _AROUND.sub("", unicodedata.normalize("NFKC", text).casefold())
+
+
+# --- requests typed instead of sent as commands -------------------------------------
+STOP, ERASE, WITHDRAW, SEE = "stop", "erase", "withdraw", "see"
+"""What a request typed instead of a command asks for (see `typed_request`): to stop
+the survey (/cancel), to erase one's data (/delete), to withdraw a consent (/withdraw),
+to see what is stored (/mydata)."""
+
+# Compared as `bare_words`, "ä", "ö", "ü" as "ae", "oe", "ue" ("ß" is "ss" already).
+_EN_ASK = (
+    r"(?:please|pls|plz|kindly|just|(?:can|could|would|will) you(?: please)?|"
+    r"i (?:want|wish|need|would like)(?: you)? to|i'd like(?: you)? to|i ask you to|"
+    r"you (?:can|may|should|must)|let me)"
+)
+_EN_TAIL = (
+    r"(?:please|pls|plz|now|right now|immediately|asap|thanks|thank you|thx|completely|"
+    r"permanently|entirely|for good|too|as well|then|straight away|already)"
+)
+_EN_DATA = (
+    r"(?:(?:all )?(?:of )?(?:my|the|any) |all )?(?:personal )?"
+    r"(?:data|details|info|information|answers?|responses?|feedback|records?|account|entries)"
+)
+_EN_ABOUT_ME = r"(?:(?:you have |you hold |you know |you store |stored )?(?:about|on|of) me)"
+_EN_STOPPED = (
+    r"(?:it|this|that|now|all|everything|all this|here|the whole thing|(?:the |this |my )?"
+    r"(?:survey|questionnaire|feedback))"
+)
+_DE_TAIL = r"(?:bitte|danke|sofort|jetzt|endlich|komplett|vollstaendig|umgehend)"
+_DE_DATA = (
+    r"(?:alles|mich|(?:(?:alle|all|saemtliche) )?(?:(?:meine|die) )?(?:persoenlichen )?"
+    r"(?:daten|angaben|antworten|eintraege))(?: (?:ueber mich|von mir))?"
+)
+_DE_ERASE = r"(?:l(?:oe|o)schen|entfernen|vernichten)"
+_DE_SURVEY = r"(?:(?:die |diese )?(?:umfrage|befragung) )"
+_REQUESTS = {
+    ERASE: (
+        rf"(?:{_EN_ASK} )*(?:delete|erase|remove|wipe|clear|purge|destroy|forget(?: about)?)"
+        rf" (?:{_EN_DATA}|everything|all(?: of it)?|it all|me)(?: {_EN_ABOUT_ME})?"
+        r"(?: from (?:your|the) (?:list|database|system|records|files|servers?))?"
+        rf"(?: {_EN_TAIL})*",
+        rf"(?:{_EN_ASK} )*(?:(?:i want|i'd like|i would like|i need|please have|have) )?"
+        rf"(?:{_EN_DATA}|everything) (?:(?:to be|should be|must be|be) )?"
+        rf"(?:deleted|erased|removed|wiped|forgotten)(?: {_EN_TAIL})*",
+        rf"(?:{_EN_ASK} )*(?:data )?(?:deletion|erasure)(?: request)?"
+        rf"(?: of (?:all )?my data)?(?: {_EN_TAIL})*",
+        rf"(?:bitte )?{_DE_DATA} (?:bitte )?(?:{_DE_ERASE})(?: lassen)?(?: {_DE_TAIL})*",
+        rf"(?:bitte )?(?:{_DE_ERASE}|vergessen) sie (?:bitte )?(?:sofort )?{_DE_DATA}"
+        rf"(?: {_DE_TAIL})*",
+        rf"(?:koennen|koennten|wuerden) sie (?:bitte )?{_DE_DATA} (?:bitte )?{_DE_ERASE}"
+        rf"(?: {_DE_TAIL})*",
+        rf"(?:bitte )?(?:l(?:oe|o)sche?|entferne|vergiss) (?:bitte )?{_DE_DATA}(?: {_DE_TAIL})*",
+        r"ich (?:moechte|will|wuerde|haette|bitte sie|bitte)(?: gerne?)?(?: dass(?: sie)?)? "
+        rf"{_DE_DATA} (?:bitte )?(?:{_DE_ERASE}(?: lassen)?|(?:geloescht|entfernt)"
+        rf"(?: (?:haben|werden|wissen))?)(?: {_DE_TAIL})*",
+        r"(?:ich bitte um |bitte )?(?:die )?(?:daten)?l(?:oe|o)schung"
+        rf"(?: (?:meiner|aller|der) (?:daten|angaben))?(?: {_DE_TAIL})*",
+    ),
+    WITHDRAW: (
+        rf"(?:{_EN_ASK} )*(?:i (?:hereby )?)?(?:withdraw|revoke|retract|take back)"
+        r"(?: (?:all of |all )?(?:(?:my|the) )?(?:consents?|permission|agreement))?"
+        rf"(?: {_EN_TAIL})*",
+        rf"(?:{_EN_ASK} )*cancel (?:all of |all )?(?:my|the) consents?(?: {_EN_TAIL})*",
+        r"(?:ich )?(?:moechte |will )?(?:(?:meine|die) )?einwilligung(?:en)? "
+        rf"(?:widerrufen|zurueckziehen)(?: {_DE_TAIL})*",
+        r"(?:ich )?widerrufe (?:hiermit )?(?:(?:meine|die) )?einwilligung(?:en)?"
+        rf"(?: {_DE_TAIL})*",
+        r"ich ziehe (?:meine|die) einwilligung(?:en)? zurueck",
+        rf"(?:bitte )?widerruf(?:en)?(?: {_DE_TAIL})*",
+    ),
+    STOP: (
+        rf"(?:{_EN_ASK} )*(?:cancel|stop|quit|exit|abort|end|unsubscribe|opt out)"
+        rf"(?: {_EN_STOPPED})?(?: {_EN_TAIL})*",
+        r"(?:please )?(?:don't|dont|do not) (?:store|save|keep|record) (?:this|that|it|"
+        rf"anything|my (?:data|answers?|feedback|comment|details))(?: {_EN_TAIL})*",
+        r"i (?:don't|dont|do not) want to (?:continue|go on|do this|take part|participate|"
+        r"answer|do the survey)(?: (?:anymore|any more|after all|thanks|thank you))*",
+        rf"(?:bitte )?{_DE_SURVEY}?(?:abbrechen|beenden|stoppen|aufhoeren|abmelden)"
+        rf"(?: {_DE_TAIL})*",
+        rf"(?:bitte )?(?:stopp|stop|abbruch|hoer auf|hoeren sie auf)(?: {_DE_TAIL})*",
+        r"(?:bitte )?(?:brechen|beenden|stoppen) sie (?:bitte )?"
+        rf"(?:(?:die |diese )?(?:umfrage|befragung)|das|es)?(?: ab)?(?: {_DE_TAIL})*",
+        r"ich (?:moechte|will|wuerde|mag)(?: gerne?)? (?:(?:die |diese )?(?:umfrage|befragung) )?"
+        r"(?:abbrechen|beenden|aufhoeren|stoppen)(?: {_DE_TAIL})*",
+        r"ich (?:will|moechte|mag) (?:doch )?nicht mehr"
+        rf"(?: (?:mitmachen|teilnehmen|weitermachen|antworten))?(?: {_DE_TAIL})*",
+        rf"(?:bitte )?(?:nicht|nichts|das nicht|das bitte nicht) speichern(?: {_DE_TAIL})*",
+        r"(?:bitte )?speichern sie (?:das |dies |meine daten )?(?:bitte )?nicht",
+    ),
+    SEE: (
+        rf"(?:{_EN_ASK} )*(?:show|send|give|tell)(?: me)? (?:all |a copy of )?(?:my|the) "
+        r"(?:personal )?(?:data|information|info)(?: (?:you (?:have|hold|store|keep)|stored))?"
+        rf"(?: (?:about|on|of) me)?(?: {_EN_TAIL})*",
+        r"(?:what|which) (?:personal )?(?:data|information|info) (?:do|did) you "
+        r"(?:have|hold|store|keep|save|collect)(?: (?:about|on|of) me)?",
+        r"what (?:do you|did you|have you) (?:know|have|store|stored|keep|hold|collected)"
+        r" (?:about|on) me",
+        r"what (?:is|have you) stored (?:about|on) me",
+        rf"(?:{_EN_ASK} )*(?:see|view|access|get|download|export) (?:all )?my "
+        rf"(?:personal )?(?:data|information|info)(?: {_EN_TAIL})*",
+        r"my data",
+        r"welche (?:daten|informationen|angaben) (?:haben|speichern|kennen|besitzen) sie "
+        r"(?:ueber mich|von mir)",
+        r"was (?:wissen|speichern|haben) sie (?:ueber mich|von mir)",
+        r"was ist (?:ueber mich|von mir) gespeichert",
+        r"(?:bitte )?(?:zeigen sie|zeig|senden sie|schicken sie) mir (?:bitte )?(?:alle )?"
+        rf"(?:meine )?daten(?: {_DE_TAIL})*",
+        r"(?:ich moechte |ich will )?meine daten(?: (?:anzeigen|sehen|zeigen|einsehen))?",
+        r"(?:ich moechte |ich will |bitte um )?(?:daten)?auskunft(?: ueber meine daten)?",
+    ),
+}
+_REQUEST_PATTERNS = {
+    kind: re.compile("|".join(f"(?:{p})" for p in patterns)) for kind, patterns in _REQUESTS.items()
+}
+_REQUEST_WORDS = 14  # a request is short; a longer message is a comment
+
+
+def typed_request(text: str) -> str | None:
+    """What `text` typed in the chat asks for, as a whole message, instead of the command:
+    STOP, ERASE, WITHDRAW or SEE; None when it is no such request (found by an English
+    customer's review: "please erase everything", "forget me", "Stop the survey" were
+    stored as the comment). The whole message, not a word in it: "Please remove the
+    onions", "Stop the loud music" are comments, and a comment taken for a request could
+    not be given at all."""
+    words = bare_words(text)
+    if words in ABOUT_ONES_DATA:  # the phrases known before, as they were
+        return _ALONE.get(words.translate(_ASCII), ERASE)
+    words = words.translate(_ASCII)
+    if not words or len(words.split()) > _REQUEST_WORDS:
+        return None
+    for kind, pattern in _REQUEST_PATTERNS.items():
+        if pattern.fullmatch(words):
+            return kind
+    return None
+
+
+_POINTED_TO = frozenset({STOP, ERASE, WITHDRAW})
+"""The requests answered within a survey with the way to stop it or erase one's data (a
+question about one's data may be the comment)."""
+_ALONE = {
+    "abbrechen": STOP, "stopp": STOP, "stop": STOP, "cancel": STOP, "please cancel": STOP,
+    "widerrufen": WITHDRAW, "widerruf": WITHDRAW, "withdraw": WITHDRAW,
+}  # fmt: skip

@@ -25,6 +25,7 @@ from flows.consent import (
 from flows.engine import (
     AGREES,
     DECLINES,
+    STOP,
     Completion,
     ConversationState,
     Engine,
@@ -35,6 +36,7 @@ from flows.engine import (
     Turn,
     bare_words,
     new_token,
+    typed_request,
 )
 from flows.i18n import N_, SUPPORTED_LOCALES, Translator, translator
 from flows.models import FlowDefinition, RatingStep, render_text
@@ -569,10 +571,15 @@ class FeedbackService:
         state = await self._state(pseudonym)
         if state is not None:
             return await self._apply(pseudonym, person, t, state, event)
+        request = typed_request(event.text) if isinstance(event, TextInput) else None
         if any(consent.in_force for consent in await self.store.consents(pseudonym)):
             # Just thanked (in any survey), or the answers expired, or the notice has changed
             # since they agreed: none of it is an error of theirs, nor a refusal to consent.
-            if await self._finished_recently(pseudonym):
+            if request is not None:
+                # Not "no survey is under way" to whoever asks about their data (found by
+                # an English customer's review: "Please delete my data" two days after).
+                said = self._to_commands(t)
+            elif await self._finished_recently(pseudonym):
                 said = t.gettext(
                     "Your feedback has been received; no question is open right now. "
                     "Send /start to give feedback again; /help lists what I can do."
@@ -594,7 +601,7 @@ class FeedbackService:
             "I can only take feedback after you have agreed to the consent request. "
             "Send /start to read it; /privacy explains how your data is handled."
         )
-        if isinstance(event, TextInput) and bare_words(event.text) in DECLINES:
+        if isinstance(event, TextInput) and (bare_words(event.text) in DECLINES or request == STOP):
             # A no typed (found by a German customer's review: "Nee danke" was told that
             # feedback needs consent first, as if asked to agree)
             said = t.gettext(
@@ -608,7 +615,18 @@ class FeedbackService:
                 "Consent is given with the button “{yes}” under the consent request, not "
                 "by typing. If the request is no longer in the chat, /start shows it again."
             ).format(yes=t.gettext("Yes, I agree"))
+        elif request is not None:  # "delete my data": said with the commands that do it
+            said = self._to_commands(t)
         return Outcome.say(self._replied(said, t) if replied else said)
+
+    @staticmethod
+    def _to_commands(t: Translator) -> str:
+        """The answer to a request about one's data typed outside a survey (see
+        `typed_request`): the commands that do what it asks."""
+        return t.gettext(
+            "I did not store this message. To see what is stored about you, send /mydata; "
+            "to withdraw a consent, /withdraw; to erase all your data, /delete."
+        )
 
     async def _may_be_written_to(self, pseudonym: str) -> bool:
         try:

@@ -1,0 +1,207 @@
+"""Requests typed in the chat instead of sent as commands, and other typed words that are
+no answer (found by an English customer's review): "please erase everything" stored as the
+comment, "cancel" at a button question told only to tap a button, "Please delete my data"
+after the survey told that no survey is under way, a typed rating sent twice becoming the
+comment, "nothing to add" stored as one, "Yes please" to be contacted refused curtly."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from flows.engine import ERASE, SEE, STOP, WITHDRAW, typed_request
+from tests.bot.test_customer_messages import stored_comment
+from tests.harness import Customer, Harness, texts
+
+POINTER_EN = (
+    "I did not take this message as your answer. To discard your unfinished answers, send "
+    "/cancel; to erase all your data, send /delete."
+)
+POINTER_DE = "Diese Nachricht habe ich nicht als Ihre Antwort genommen."
+LATER_EN = (
+    "I did not store this message. To see what is stored about you, send /mydata; to "
+    "withdraw a consent, /withdraw; to erase all your data, /delete."
+)
+
+REQUESTS = {
+    "please erase everything": ERASE,
+    "erase my data": ERASE,
+    "delete everything": ERASE,
+    "remove my data": ERASE,
+    "I want my data deleted": ERASE,
+    "Delete my data please": ERASE,
+    "Delete all my data now!": ERASE,
+    "forget me": ERASE,
+    "remove me from your list": ERASE,
+    "cancel please": STOP,
+    "stop please": STOP,
+    "quit": STOP,
+    "exit": STOP,
+    "unsubscribe": STOP,
+    "Stop the survey": STOP,
+    "I want to cancel": STOP,
+    "don't store this": STOP,
+    "I don't want to continue": STOP,
+    "I want to withdraw my consent": WITHDRAW,
+    "What data do you have about me?": SEE,
+    "Daten entfernen": ERASE,
+    "vergessen Sie mich": ERASE,
+    "bitte alles löschen": ERASE,
+    "Bitte löschen Sie meine Daten": ERASE,
+    "Ich möchte, dass meine Daten gelöscht werden": ERASE,
+    "meine Daten loeschen": ERASE,
+    "Umfrage abbrechen": STOP,
+    "ich will nicht mehr mitmachen": STOP,
+    "Brechen Sie die Umfrage ab": STOP,
+    "Ich widerrufe meine Einwilligung": WITHDRAW,
+    "Welche Daten haben Sie über mich?": SEE,
+    # the phrases known before
+    "Stopp": STOP,
+    "Cancel.": STOP,
+    "Loeschen": ERASE,
+    "widerruf": WITHDRAW,
+}
+COMMENTS = [
+    "Please remove the onions",
+    "Stop the loud music",
+    "delete the app, it is useless",
+    "Cancel my order was impossible",
+    "cancel my order",
+    "Stop sending me ads",
+    "Stop calling me",
+    "forget it",
+    "quit smoking",
+    "The end",
+    "I forgot my data",
+    "My data was leaked",
+    "Bitte entfernen Sie die Zwiebeln",
+    "Ich will nicht mehr warten",
+    "Die Umfrage abbrechen ging nicht",
+    "Ich habe meine Daten vergessen",
+    "no",
+    "Nein",
+]
+
+
+@pytest.mark.parametrize(("typed", "kind"), REQUESTS.items())
+def test_a_request_is_told_from_its_words(typed: str, kind: str) -> None:
+    assert typed_request(typed) == kind
+
+
+@pytest.mark.parametrize("typed", COMMENTS)
+def test_a_comment_with_such_a_word_in_it_is_no_request(typed: str) -> None:
+    """A comment taken for a request could not be given at all: the whole message counts."""
+    assert typed_request(typed) is None
+
+
+async def _at(harness: Harness, step: str, user_id: int, language: str = "en") -> Customer:
+    """A customer at the rating, comment or contact question of the feedback survey."""
+    person = harness.customer(user_id, language_code=language)
+    await person.send("/start")
+    await person.press("Yes, I agree" if language == "en" else "Ja, ich willige ein")
+    if step != "rating":
+        await person.press("2")
+    if step == "contact":
+        await person.send("The app keeps crashing on login.")
+        harness.clock.advance(timedelta(seconds=30))
+    return person
+
+
+async def test_requests_typed_at_the_comment_are_not_stored(harness: Harness) -> None:
+    customer = await _at(harness, "comment", 801)
+    for typed in ("please erase everything", "I want my data deleted", "forget me", "quit"):
+        said = texts(await customer.send(typed))
+        assert said.startswith(POINTER_EN), said
+        harness.clock.advance(timedelta(minutes=1))
+    await customer.send("Please remove the onions")  # a comment, not a request
+    await customer.press("No")
+    assert await stored_comment(harness, customer) == "Please remove the onions"
+
+
+async def test_german_requests_typed_at_the_comment_are_not_stored(harness: Harness) -> None:
+    customer = await _at(harness, "comment", 802, "de")
+    for typed in ("Daten entfernen", "vergessen Sie mich", "ich will nicht mehr mitmachen"):
+        said = texts(await customer.send(typed))
+        assert said.startswith(POINTER_DE), said
+        assert "/abbrechen" in said and "/loeschen" in said
+        harness.clock.advance(timedelta(minutes=1))
+    await customer.send("Stop the loud music")
+    await customer.press("Nein")
+    assert await stored_comment(harness, customer) == "Stop the loud music"
+
+
+@pytest.mark.parametrize("typed", ["cancel", "delete my data", "Stop the survey"])
+async def test_a_request_at_the_rating_points_to_the_commands(harness: Harness, typed: str) -> None:
+    customer = await _at(harness, "rating", 803)
+    said = texts(await customer.send(typed))
+    assert said.startswith(POINTER_EN) and "How satisfied" in said, said
+    assert "Please tap a button" not in said
+
+
+@pytest.mark.parametrize("typed", ["stop", "delete my data", "cancel please"])
+async def test_a_request_at_the_contact_question_points_to_the_commands(
+    harness: Harness, typed: str
+) -> None:
+    customer = await _at(harness, "contact", 804)
+    said = texts(await customer.send(typed))
+    assert said.startswith(POINTER_EN) and "May we contact you" in said, said
+    await customer.press("No")
+    assert await stored_comment(harness, customer) == "The app keeps crashing on login."
+
+
+async def test_a_typed_no_still_declines_the_contact_question(harness: Harness) -> None:
+    customer = await _at(harness, "contact", 805)
+    assert "Thank you for your feedback" in texts(await customer.send("No thanks"))
+
+
+async def test_a_request_right_after_the_comment_is_not_added_to_it(harness: Harness) -> None:
+    customer = await _at(harness, "comment", 806)
+    await customer.send("The driver was rude.")
+    harness.clock.advance(timedelta(seconds=5))
+    said = texts(await customer.send("Delete my data please"))
+    assert said.startswith(POINTER_EN), said
+    await customer.press("No")
+    assert await stored_comment(harness, customer) == "The driver was rude."
+
+
+async def _finished(harness: Harness, user_id: int, language: str = "en") -> Customer:
+    customer = await _at(harness, "contact", user_id, language)
+    await customer.press("No" if language == "en" else "Nein")
+    harness.clock.advance(timedelta(days=2))
+    return customer
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["Please delete my data", "I want to withdraw my consent", "What data do you have about me?"],
+)
+async def test_a_request_after_the_survey_points_to_the_commands(
+    harness: Harness, typed: str
+) -> None:
+    customer = await _finished(harness, 809)
+    assert texts(await customer.send(typed)) == LATER_EN
+
+
+async def test_a_german_request_after_the_survey_points_to_the_commands(
+    harness: Harness,
+) -> None:
+    customer = await _finished(harness, 810, "de")
+    said = texts(await customer.send("Bitte löschen Sie meine Daten"))
+    assert "/meinedaten" in said and "/widerruf" in said and "/loeschen" in said, said
+    assert "keine Umfrage" not in said
+    # anything else is told, as before, that no survey is under way
+    assert "Umfrage" in texts(await customer.send("Hallo"))
+
+
+async def test_a_request_just_after_the_survey_points_to_the_commands(harness: Harness) -> None:
+    customer = await _at(harness, "contact", 811)
+    await customer.press("No")
+    assert texts(await customer.send("erase my data")) == LATER_EN
+
+
+async def test_before_consent_a_request_is_answered_as_such(harness: Harness) -> None:
+    customer = harness.customer(812, language_code="en")
+    await customer.send("/start")
+    assert texts(await customer.send("delete my data")) == LATER_EN
+    assert texts(await customer.send("stop")).startswith("All right: nothing of yours is stored.")
