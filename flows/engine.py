@@ -213,6 +213,21 @@ AGREES = _typed(
 )  # fmt: skip
 """A typed yes to a consent request (which is given with its button): words that agree
 and nothing else, not an acknowledgement ("Ok, schade" after declining: review)."""
+YESES = AGREES | _typed(
+    {
+        "ok", "okay", "sure", "yes sure", "sure thing", "of course", "yes of course", "yeah",
+        "yep", "yup", "y", "yes you can", "yes you may", "yes you can contact me",
+        "you can contact me", "yes please contact me", "please contact me", "contact me",
+        "yes contact me", "sure call me", "yes call me", "ja gerne", "ja gern", "gerne", "gern",
+        "klar", "ja klar", "natürlich", "ja natürlich", "ja bitte", "j", "jo",
+        "kontaktieren sie mich", "ja kontaktieren sie mich", "bitte kontaktieren sie mich",
+        "sie können mich kontaktieren", "ja sie können mich kontaktieren",
+        "sie dürfen mich kontaktieren", "ja sie dürfen mich kontaktieren",
+    }
+)  # fmt: skip
+"""A yes typed at a consent question within a survey (given with its button alone):
+pointed to the button, not "please answer with one of the buttons" (found by an English
+customer's review: "Yes please", "sure", "ok" were refused without a reason)."""
 UNDO = "u-"  # with a step id of 40 characters, 60 of the 64 bytes Telegram allows
 """The value of the Undo button under a message added to a text answer, before the
 message's mark (see `_mark`)."""
@@ -506,6 +521,12 @@ class Engine:
             # customer's review: asked again and again to press one); a no typed at a
             # consent question declined it above.
             return self.reask(state, self._pointed_to_commands())
+        if isinstance(step, ConsentStep) and bare_words(text) in self._yeses(state, step):
+            # With the reason (found by an English customer's review: "Yes please" got
+            # "Please answer with one of the buttons."), and right after a text answer, that
+            # it was not added to it either.
+            stored = not self._just_gave_text(state)
+            return self.reask(state, self._not_an_answer(step, stored, yes=True))
         added = self._more_of_text(state, step, event)
         if added is not None:
             return added
@@ -523,6 +544,11 @@ class Engine:
         return self.t.gettext(
             "That is your answer to the previous question again; it has already been taken."
         )
+
+    def _yeses(self, state: ConversationState, step: ConsentStep) -> frozenset[str]:
+        """A yes typed at the consent question `step`: its button's words, or YESES."""
+        labels = [b for row in self._question(state, step).buttons for b in row]
+        return YESES | {bare_words(b.label) for b in labels if b.data.endswith(":y")}
 
     def _just_gave_text(self, state: ConversationState) -> bool:
         """Whether the answer before was a text (not skipped), given within a burst's time:
@@ -571,10 +597,14 @@ class Engine:
             return False
         return False
 
-    def _not_an_answer(self, step: Step, stored: bool = True) -> str:
+    def _not_an_answer(self, step: Step, stored: bool = True, yes: bool = False) -> str:
         """How to answer `step`; not `stored`: said of a message right after a text answer,
-        which might have been more of it."""
-        if isinstance(step, RatingStep):
+        which might have been more of it; `yes`: of a yes typed at a consent question."""
+        if yes:
+            note = self.t.gettext(
+                "Consent is given with the button “{yes}” under the question, not by typing."
+            ).format(yes=self.t.gettext("Yes, agree"))
+        elif isinstance(step, RatingStep):
             note = self.t.gettext(
                 "Please tap a button, or type a number from {low} to {high}."
             ).format(low=self.t.number(step.min), high=self.t.number(step.max))

@@ -246,7 +246,7 @@ async def test_a_yes_typed_at_the_next_question_is_not_added_to_the_comment(
     harness.clock.advance(timedelta(seconds=3))
     for typed in ("Ja", "OK!"):
         answer = texts(await erika.send(typed))
-        assert "Schaltflächen" in answer and "hinzugefügt" not in answer, answer
+        assert "Schaltfläche" in answer and "hinzugefügt" not in answer, answer
         assert "Diese Nachricht habe ich nicht gespeichert" in answer, answer
     # A no, typed, answers the question (found by review: refused): it gives no consent.
     harness.clock.advance(timedelta(seconds=5))

@@ -19,6 +19,7 @@ POINTER_EN = (
     "/cancel; to erase all your data, send /delete."
 )
 POINTER_DE = "Diese Nachricht habe ich nicht als Ihre Antwort genommen."
+BUTTON_EN = "Consent is given with the button"
 LATER_EN = (
     "I did not store this message. To see what is stored about you, send /mydata; to "
     "withdraw a consent, /withdraw; to erase all your data, /delete."
@@ -163,6 +164,34 @@ async def test_a_request_right_after_the_comment_is_not_added_to_it(harness: Har
     assert said.startswith(POINTER_EN), said
     await customer.press("No")
     assert await stored_comment(harness, customer) == "The driver was rude."
+
+
+@pytest.mark.parametrize(
+    ("language", "typed", "said"),
+    [
+        ("en", "Yes please", f"{BUTTON_EN} “Yes, I agree” under the question"),
+        ("en", "sure", f"{BUTTON_EN} “Yes, I agree” under the question"),
+        ("de", "Ja gerne", "Die Einwilligung geben Sie mit der Schaltfläche „Ja, einverstanden“"),
+    ],
+)
+async def test_a_typed_yes_to_be_contacted_is_pointed_to_the_button(
+    harness: Harness, language: str, typed: str, said: str
+) -> None:
+    customer = await _at(harness, "contact", 807, language)
+    answer = texts(await customer.send(typed))
+    assert answer.startswith(said), answer
+    assert "Please answer with one of the buttons" not in answer
+
+
+async def test_a_yes_right_after_the_comment_is_not_added_to_it(harness: Harness) -> None:
+    customer = await _at(harness, "comment", 808)
+    await customer.send("The app keeps crashing.")
+    harness.clock.advance(timedelta(seconds=5))
+    answer = texts(await customer.send("Yes, you can contact me"))
+    assert answer.startswith("I did not store this message"), answer  # nor added it
+    assert BUTTON_EN in answer, answer
+    await customer.press("Yes, I agree")
+    assert await stored_comment(harness, customer) == "The app keeps crashing."
 
 
 async def _finished(harness: Harness, user_id: int, language: str = "en") -> Customer:
