@@ -469,6 +469,8 @@ class Engine:
                 "was not stored. To give your answers again, send /cancel and then /start."
             )
             return self.reask(state, note)
+        if self._rating_sent_again(state, step, event):
+            return self.reask(state, self._taken_already())
         if isinstance(step, TextStep):
             cleaned = text.strip()
             if self._rest_of_long_text(state, event):
@@ -573,6 +575,22 @@ class Engine:
             and isinstance(given, str)
             and visible(again)
             and (given == again or given.endswith("\n" + again))
+        )
+
+    def _rating_sent_again(self, state: ConversationState, step: Step, event: TextInput) -> bool:
+        """Whether `event` is the rating just given, typed again within the time of a burst
+        at a question it cannot answer (found by an English customer's review: a "5" sent
+        twice, as the reply was slow, became the comment, and the comment question went
+        by unseen). Not at a rating or choice question: there it may be its answer."""
+        previous = self.flow.step(state.answered) if state.answered else None
+        given = state.answers.get(previous.id) if previous is not None else None
+        return (
+            isinstance(previous, RatingStep)
+            and not isinstance(step, RatingStep | ChoiceStep)
+            and isinstance(given, int)
+            and state.answered_at is not None
+            and self.now - state.answered_at <= BURST_WINDOW
+            and typed_rating(event.text, previous) == given
         )
 
     def _answers_earlier_question(

@@ -6,11 +6,14 @@ comment, "nothing to add" stored as one, "Yes please" to be contacted refused cu
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from flows.engine import ERASE, SEE, STOP, WITHDRAW, typed_request
+from flows.catalog import load_flow
+from flows.engine import ERASE, SEE, STOP, WITHDRAW, Engine, TextInput, typed_request
+from flows.i18n import translator
 from tests.bot.test_customer_messages import stored_comment
 from tests.harness import Customer, Harness, texts
 
@@ -234,3 +237,76 @@ async def test_before_consent_a_request_is_answered_as_such(harness: Harness) ->
     await customer.send("/start")
     assert texts(await customer.send("delete my data")) == LATER_EN
     assert texts(await customer.send("stop")).startswith("All right: nothing of yours is stored.")
+
+
+async def test_a_typed_rating_sent_twice_is_not_the_comment(harness: Harness) -> None:
+    customer = harness.customer(813, language_code="en")
+    await customer.send("/start")
+    await customer.press("Yes, I agree")
+    assert "What should we know" in texts(await customer.send("5"))
+    harness.clock.advance(timedelta(seconds=1))
+    said = texts(await customer.send("5"))
+    assert said.startswith("That is your answer to the previous question again"), said
+    assert "What should we know" in said
+    await customer.send("Quick delivery")
+    await customer.press("No")
+    assert await stored_comment(harness, customer) == "Quick delivery"
+
+
+async def test_the_same_number_later_is_the_comment(harness: Harness) -> None:
+    customer = harness.customer(814, language_code="en")
+    await customer.send("/start")
+    await customer.press("Yes, I agree")
+    await customer.send("5")
+    harness.clock.advance(timedelta(minutes=1))
+    await customer.send("5")
+    await customer.press("No")
+    assert await stored_comment(harness, customer) == "5"
+
+
+TWO_RATINGS = """
+id = "two"
+title = "Two ratings"
+intro = "Two questions."
+
+[[purposes]]
+id = "feedback"
+required = true
+label = "Storing your feedback"
+description = "Storing and evaluating your feedback to improve our service"
+
+[[steps]]
+id = "food"
+type = "rating"
+min = 1
+max = 5
+prompt = "How was the food?"
+
+[[steps]]
+id = "service"
+type = "rating"
+min = 1
+max = 5
+prompt = "How was the service?"
+
+[[steps]]
+id = "thanks"
+type = "thanks"
+prompt = "Thank you for your feedback!"
+"""
+
+
+def test_the_same_rating_at_the_next_rating_question_answers_it() -> None:
+    """Two ratings in a row may well be the same: the second is no repeat of the first."""
+    now = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
+    engine = Engine(
+        flow=load_flow(TWO_RATINGS, "two.toml"),
+        t=translator("en"),
+        now=now,
+        retention=timedelta(days=180),
+    )
+    first = engine.handle(engine.begin().state, TextInput("4"))  # type: ignore[arg-type]
+    assert first.state is not None and first.state.step_id == "service"
+    second = replace(engine, now=now + timedelta(seconds=1)).handle(first.state, TextInput("4"))
+    assert second.completion is not None
+    assert second.completion.answers == {"food": 4, "service": 4}
