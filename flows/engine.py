@@ -186,11 +186,21 @@ NO_COMMENT = _typed(
         "keine anmerkungen",
         "nichts weiter", "nichts mehr", "no comment", "no comments", "nothing", "none",
         "nothing else", "n a", "überspringen", "skip",
+        # everyday ways to say it (found by an English customer's review: stored)
+        "nothing to add", "nothing more to add", "nothing else to add", "nothing further",
+        "nothing to say", "nothing more to say", "nothing else to say", "nothing really",
+        "nothing thanks", "nothing else thanks", "nothing thank you", "nothing else thank you",
+        "pass", "i pass", "i'll pass", "next", "skip this", "skip it", "skip this question",
+        "please skip", "skip please", "no comment thanks", "no comments thanks",
+        "nichts hinzuzufügen", "nichts weiter hinzuzufügen", "nichts mehr hinzuzufügen",
+        "nichts zu sagen", "nichts weiter zu sagen", "nichts mehr zu sagen", "nichts danke",
+        "nichts weiter danke", "keine weiteren anmerkungen", "kein weiterer kommentar",
+        "keine weiteren kommentare", "bitte überspringen", "überspringen bitte", "weiter",
     }
 )  # fmt: skip
 """Typed at a question one may skip: no comment (found by a German customer's review:
 "kein Kommentar", "nichts", "-" were stored as the comment). A sign alone too (see
-`_no_comment`). Not a no ("Nein"): sent again as its reply did not
+`_no_comment`). Not a no ("Nein", "no thanks", "nope"): sent again as its reply did not
 show, taken as a skip it would answer the next question, unread (see `_declined`)."""
 ABOUT_ONES_DATA = _typed(
     {

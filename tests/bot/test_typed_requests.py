@@ -310,3 +310,23 @@ def test_the_same_rating_at_the_next_rating_question_answers_it() -> None:
     second = replace(engine, now=now + timedelta(seconds=1)).handle(first.state, TextInput("4"))
     assert second.completion is not None
     assert second.completion.answers == {"food": 4, "service": 4}
+
+
+@pytest.mark.parametrize(
+    "typed", ["nothing to add", "Nothing more to say.", "pass", "nichts hinzuzufügen", "weiter"]
+)
+async def test_everyday_no_comment_skips_the_comment(harness: Harness, typed: str) -> None:
+    customer = await _at(harness, "comment", 815)
+    assert "May we contact you" in texts(await customer.send(typed))
+    await customer.press("No")
+    assert await stored_comment(harness, customer) is None
+
+
+@pytest.mark.parametrize("typed", ["no", "Nein", "no thanks"])
+async def test_a_no_at_the_comment_stays_a_comment(harness: Harness, typed: str) -> None:
+    """Taken as a skip, a "no" sent twice would answer the next question unread."""
+    customer = await _at(harness, "comment", 816)
+    await customer.send(typed)
+    harness.clock.advance(timedelta(seconds=30))
+    await customer.press("No")
+    assert await stored_comment(harness, customer) == typed
