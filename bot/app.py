@@ -323,23 +323,37 @@ async def post_digest(application: BotApplication) -> None:
     if left:
         log.warning("the digest is tried again at each purge, for a day at most")
         now = data.service.clock() if data.service is not None else utc_now()
-        data.digest_due = (now, left)
+        data.digest_due = (now, left, outcome.replies[0].text)
 
 
 async def _post_kept_digest(data: BotData) -> None:
     """The digest Telegram did not take at its time, as it was made then (audited once,
     when made: found by review, a new one made at each try was audited as disclosed at
-    each), for a day at most (`feedbackbot summary` prints one later)."""
+    each), for a day at most (`feedbackbot summary` prints one later).
+
+    Unless what it shows has changed since it was made: the comment of someone who has
+    since erased their data or withdrawn their consent must not reach the staff chat
+    (found by a review of races: it did, hours later). A new digest is made then, and
+    audited, and posted whole."""
     if data.digest_due is None or data.alerts is None:
         return
-    made, replies = data.digest_due
+    made, replies, text = data.digest_due
     now = data.service.clock() if data.service is not None else utc_now()
     if now - made > DIGEST_KEPT:
         log.error("digest not posted for a day: given up (`feedbackbot summary` prints it)")
         data.digest_due = None
-    else:
-        left = await data.alerts.post_in_turn(replies, "digest")
-        data.digest_due = (made, left) if left else None
+        return
+    assert data.settings is not None and data.staff is not None
+    schedule = data.settings.digest_schedule
+    if schedule is not None:
+        locale = data.settings.default_locale
+        again = await data.staff.digest(locale, schedule.period, audited=False)
+        if again.replies[0].text != text:
+            log.info("the digest not posted has changed since it was made: a new one posted")
+            outcome = await data.staff.digest(locale, schedule.period)
+            replies, text = outcome.replies, outcome.replies[0].text
+    left = await data.alerts.post_in_turn(replies, "digest")
+    data.digest_due = (made, left, text) if left else None
 
 
 async def _digest_job(context: BotContext) -> None:

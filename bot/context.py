@@ -48,10 +48,11 @@ class BotData:
     """Per chat, the edited messages and albums answered already (bounded, in memory)."""
     digest_ran_at: datetime | None = None
     """When the scheduled digest job last ran (by the service's clock)."""
-    digest_due: tuple[datetime, tuple[Any, ...]] | None = None
+    digest_due: tuple[datetime, tuple[Any, ...], str] | None = None
     """The scheduled digest Telegram did not take (down, flood control, the staff chat cut
-    off), when it was made and its messages: posted at a purge, as made (audited once),
-    for a day at most, or until the next one is made."""
+    off), when it was made, its messages not posted and its text: posted at a purge, as
+    made (audited once) unless what it shows has changed since, for a day at most, or
+    until the next one is made."""
 
     def first_time(self, chat_id: int, what: str) -> bool:
         """Whether `what` (an edited message's id, an album's id) is seen in `chat_id` for

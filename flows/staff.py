@@ -562,10 +562,12 @@ class StaffDesk:
         period: str | None,
         event: str = "summary",
         rules: bool = True,
+        audited: bool = True,
     ) -> Outcome:
         """/zusammenfassung [period]: figures of the period against the one before, and a
         chart. A member of staff confirms the rules first; the operator at the command line
-        (`rules` False), who holds the master key, does not."""
+        (`rules` False), who holds the master key, does not. Not `audited`: made to compare
+        with one made before, and not shown (see bot.app's kept digest)."""
         t = translator(locale)
         try:
             period = staff_period(period) if period else None
@@ -629,7 +631,8 @@ class StaffDesk:
                 and not previous_left_out
             ),
         )
-        await self._audit(event, actor, period or "7d", current.feedbacks)
+        if audited:
+            await self._audit(event, actor, period or "7d", current.feedbacks)
         replies = [Reply(text)]
         if windows is not None and current.people >= k and current.per_day:
             chart = current.chart_survey
@@ -890,10 +893,10 @@ class StaffDesk:
                 return comments
             limit *= 4
 
-    async def digest(self, locale: str, period: timedelta) -> Outcome:
+    async def digest(self, locale: str, period: timedelta, audited: bool = True) -> Outcome:
         """The scheduled digest for the staff chat: a summary over the digest's period."""
         days = max(1, round(period / timedelta(days=1)))
-        return await self.summary("digest", locale, f"{days}d", event="digest")
+        return await self.summary("digest", locale, f"{days}d", event="digest", audited=audited)
 
     def alert(self, locale: str, record: FeedbackRecord) -> Outcome | None:
         """A low rating just came in, or a feedback whose author agreed to be contacted
