@@ -633,6 +633,17 @@ _LAST_LINE_NAME = _Pattern(
     r"|(?<=[.!?][)\"'])[ \t]+)[ \t]*)"
     rf"(?P<name>(?>{_FULL_NAME}))(?=[^\w\n]*\Z)"
 )
+# A name signed after a dash or a comma with no closing before it, ending its line or the
+# comment: "... never arrived. – John Smith", "— Petra Schulze", "~ Sarah Miller", "Ruft mich
+# an [Phone], Petra Schulze" (found by a staff review: after "Best regards –" the same name
+# went, alone it stayed, and "Häufige Wörter" repeated it in every summary). A first and a
+# last name from a common first name on, as on a last line (see dashed): "Alles top –
+# Super Service", "..., Bad Homburg", "Jeans gekauft – Tom Tailor" stay. After a dash, a
+# common first name alone too where it ends the comment ("Essen kalt – Petra").
+_DASHED_NAME = _Pattern(
+    r"(?P<lead>(?:(?<![\w-])(?P<dash>[–—~])|(?:(?<=\s)|\A)(?P<hyphen>-)(?=[ \t])|,)[ \t]*)"
+    rf"(?P<name>(?>{_NAME}))(?=[^\w\n]*(?:[\n\[]|\Z)|[^\w\n]{{1,3}}(?i:{_CONTACT_LABEL})\b)"
+)
 # "Viele Grüße von Erika Mustermann", "Viele Grüße\nvon Erika", "Gruß aus Kiel von Jan
 # Petersen", "Regards from John Smith", "Love from Emily Brown": whom a closing is from
 # (found by a staff-side review). In German a name, not "von Herzen" nor "von der ganzen
@@ -1155,7 +1166,10 @@ _SURNAME_CUE = _Pattern(
     rf"(?!(?i:familie|fam)\b)(?P<name>(?>{_NAME}))(?![-'’]\w)"
 )
 # Brands named as a first and a last name: "Tom Tailor", "Marc O'Polo", "Max Bahr".
-_BRAND_NAMES = frozenset("Tailor O'Polo Bahr Kart Potter Beam Wolfskin Boss Kors".split())
+# ("Ralph Lauren", "Tommy Hilfiger": found where a comment signs after a dash)
+_BRAND_NAMES = frozenset(
+    "Tailor O'Polo Bahr Kart Potter Beam Wolfskin Boss Kors Lauren Hilfiger".split()
+)
 _NOT_SURNAMES = frozenset(
     "nachbarn nachbar nachbarin hochtouren hochbetrieb sparflamme anfrage wunsch".split()
 )
@@ -1444,6 +1458,21 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             return match["lead"] + placeholder("name")
         return match.group(0)
 
+    def dashed(match: re.Match[str]) -> str:
+        name = match["name"]
+        words = name.split()
+        if not (_is_first_name(words[0]) and _is_person(name) and words[-1] not in _BRAND_NAMES):
+            return match.group(0)
+        if len(words) == 1 and not (
+            (match["dash"] or match["hyphen"])
+            and nothing_follows(match, on_its_line=False, labelled=True)
+        ):  # a first name alone only after a dash and at the very end: "Danke, Anna" is
+            # a thank-you's (see _SIGN_OFF), "Kartoffeln, Linda (festkochend)" a sort
+            return match.group(0)
+        if not nothing_follows(match, labelled=True):  # "– Anna Schmidt war nett"
+            return match.group(0)
+        return match["lead"] + placeholder("name")
+
     def surname(match: re.Match[str]) -> str:
         name = match["name"]
         first = _is_first_name(name.split()[0])
@@ -1643,6 +1672,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_FAMILY, family),
         (_PLAIN_TITLED_NAME, lambda m: _plain_titled(m, placeholder("name"))),
         (_TITLED_NAME, lambda m: _titled(m, placeholder("name"))),
+        (_DASHED_NAME, dashed),
         (_LAST_LINE_NAME, last_line),
     ]
     if any(_SET_ASIDE <= ord(ch) < _SET_ASIDE + 6400 for ch in text):
@@ -2038,6 +2068,7 @@ PATTERNS = (
     _FAMILY,
     _PLAIN_TITLED_NAME,
     _TITLED_NAME,
+    _DASHED_NAME,
     _LAST_LINE_NAME,
     # and those that decide on what the patterns above found
     _UNAMBIGUOUS_STREET,

@@ -1980,3 +1980,64 @@ def test_invisible_characters_neither_hide_nor_join(comment: str, expected: str)
 )
 def test_the_new_cues_take_names_not_ordinary_words(comment: str, expected: str) -> None:
     assert redact(comment, DE) == expected
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        # found by a staff review: a name signed after a dash or a comma stayed, and staff
+        # read it in alerts, summaries and "Häufige Wörter" (after "Best regards –" it went)
+        (
+            "My order #A12345 never arrived. Call me at (555) 123-4567. – John Smith",
+            "My order #[Number] never arrived. Call me at [Phone]. – [Name]",
+        ),
+        (
+            "Kaiserschmarrn! Ruft mich an 0171 2345678, Petra Schulze",
+            "Kaiserschmarrn! Ruft mich an [Phone], [Name]",
+        ),
+        (
+            "Danke an Jan, Kaiserschmarrn top. – Petra Schulze",
+            "Danke an [Name], Kaiserschmarrn top. – [Name]",
+        ),
+        ("Order never arrived - Sarah Miller", "Order never arrived - [Name]"),
+        ("Lieferung kam nie an. — Petra Schulze", "Lieferung kam nie an. — [Name]"),
+        ("~ Sarah Miller", "~ [Name]"),
+        ("Essen kalt, Petra Schulze\nSonst gut", "Essen kalt, [Name]\nSonst gut"),
+        ("Essen kalt – Petra Schulze :(", "Essen kalt – [Name] :("),
+        ("Essen kalt.\n– Petra", "Essen kalt.\n– [Name]"),
+        ("Essen kalt –Petra", "Essen kalt –[Name]"),
+        (
+            "Lieferung kam nie – Petra Schulze, Tel. 0171 2345678",
+            "Lieferung kam nie – [Name], Tel. [Phone]",
+        ),
+    ],
+)
+def test_a_name_signed_after_a_dash_or_a_comma_goes(comment: str, expected: str) -> None:
+    assert redact(comment, EN) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # what follows a dash or a comma at the end and is no one's name
+        "Alles top – Super Service",
+        "Wir waren in der Therme, Bad Homburg",
+        "Jeans gekauft – Tom Tailor",
+        "Tolle Jeans, Tom Tailor",
+        "Pullover gekauft – Ralph Lauren",
+        "Tolles Hotel, Frankfurt am Main",
+        "Super Essen – Kaiserschmarrn Deluxe",
+        "Lecker – Spaghetti Carbonara",
+        "Die Pizza war kalt, Bella Italia",
+        "Baumarkt – Max Bahr",
+        "Danke an alle – Team Nord",
+        "Kartoffeln, Linda (festkochend)",
+        "Essen kalt, Petra",  # a first name alone after a comma: "Danke, Anna" is a greeting's
+        "Essen kalt – Anna Schmidt war trotzdem nett",  # the sentence goes on
+        "Gleis 7, Wagen 12, Platz 45 – Sitz war kaputt",
+        "Eltern-Kind-Zimmer - Tom und ich",
+        "Sehr gut - Victoria Station ist nah",
+    ],
+)
+def test_what_ends_a_comment_after_a_dash_and_is_no_name_stays(text: str) -> None:
+    assert redact(text, EN) == text
