@@ -697,8 +697,8 @@ _I_AM = _Pattern(
 )
 # "Hier ist Klaus nochmal", "Hi, this is Tom from Leeds", "Hallo, hier ist Anna Schmidt,":
 # at the start of the comment, the name followed by "nochmal", "from"... or, after a
-# greeting or "hier ist"/"hier spricht", by a sign or the end of the line (in German a
-# first and a last name only, and without a greeting from a common first name on: "Hallo,
+# greeting or "hier ist"/"hier spricht", by a sign or the end of the line (else a first
+# and a last name only, and without a greeting from a common first name on: "Hallo,
 # hier ist Chaos, ...", "Hier ist Ihr Team."; see this_is). Not "Hier ist Chaos pur", "This is
 # Ridiculous. Third time", "Hier ist Wasser aus der Maschine gelaufen".
 _GREETING = (
@@ -709,7 +709,7 @@ _THIS_IS = _Pattern(
     rf"(?P<lead>\A\s*(?P<greeting>(?i:{_GREETING})\b(?:[ \t]+\w+){{0,2}}[ \t]*[,!.]?\s*)?"
     r"(?i:this[ \t]+is|(?P<hier>hier)[ \t]+(?:ist|spricht))[ \t]+)"
     rf"(?P<name>(?>{_NAME}))(?=[ \t]+(?P<cue>(?i:from|here|again|speaking|nochmal|wieder))\b"
-    r"|(?(greeting)[ \t]*(?:[,.!]|\Z)|(?(hier)[ \t]*(?:[,.!:;–—-]|\n|\Z)|(?!))))"
+    r"|(?(greeting)[ \t]*(?:[,.!]|\Z)|[ \t]*(?:[,.!:;–—-]|\n|\Z)))"
 )
 # "Herr Müller", "Frau Dr. Schmidt", "Hr. Meier", "Mrs. Jones", "Mr van Dijk": the title
 # goes with the name, for a title with a single name still says who. Not "Frau am
@@ -1025,6 +1025,12 @@ _ROLES_THAT_ARE_THINGS = frozenset("sender bedienung server host leiter empfäng
 _RELATIVES_THAT_ARE_THINGS = frozenset("partner mann mutter vater tante onkel oma opa".split())
 _AMBIGUOUS_ROLES = _ROLES_THAT_ARE_THINGS | _RELATIVES_THAT_ARE_THINGS
 # ("Ihr Partner Tele Columbus" is a company's: not "ihr", found by review)
+# Who is named by "hieß", "called" with no role before them: "Er hieß Kevin Becker", "the
+# guy called Dave Smith" (a dish is too: "Die Suppe hieß Tom Kha Gai"; see by_role)
+_PERSON_BEFORE = _Pattern(
+    r"(?<!\w)(?i:er|sie|he|she|guy|man|woman|lady|girl|boy|typ|mann|frau|dame|junge"
+    r"|mädchen|herr|person|someone|jemand)[ \t]+\Z"
+)
 _SOMEONES = _Pattern(
     r"(?<!\w)(?i:mein|meine[mnrs]?|unser|unsere[mnrs]?|sein|seine[mnrs]?|my|our|his|her)"
     r"[ \t]+\Z"
@@ -1032,8 +1038,9 @@ _SOMEONES = _Pattern(
 # A word that names whoever comes next: "sie hieß Jessica", "Er heißt Kevin", "the guy
 # called Dave", "Her name was Olga" (found by the corpus review). Only a common first
 # name after them (see _FIRST_NAME_AFTER_CUE).
+_CALLED = ("hieß", "hiess", "heißt", "heisst", "namens", "called", "named")
 _NAMING = (
-    *("hieß", "hiess", "heißt", "heisst", "namens", "called", "named"),
+    *_CALLED,
     *("name[ \t]+(?:is|was)", "name's"),
     # a first name alone after "Ich bin", "I'm" (a first and a last name: see _I_AM)
     # "Ich bin die Erika aus der Filiale" (found by an attack review; "Ich bin die ganze
@@ -1082,12 +1089,19 @@ def _any_of(words: tuple[str, ...]) -> str:
 _NO_SHOP = rf"(?!{_FEEDBACK_WORD}|(?i:{'|'.join(_THANKED + _NOT_PEOPLE)})\b)"
 # A second name after "und", "and" or "&": "Danke an Jan Petersen und Anna Müller" (found
 # by review: the second stayed); where it is none, the first goes alone (see by_role).
+# After a word that names, and a role and such a word, a first and a last name too: "Der
+# Kellner hieß Kevin Becker", "the guy called Dave Smith"; and after a role, a name set off
+# by commas ("our server, Dave Smith, was great"). Found by a staff review: "sie hieß
+# Jessica" went, "Der Kellner hieß Kevin Becker" stayed. There, from a common first name
+# on (see by_role): "Das Gericht heißt Kaiserschmarrn Royal", "a dish called Eggs Benedict".
 _NAME_AFTER_ROLE = _Pattern(
-    rf"(?P<lead>(?<!\w){_any_of(_PERSON_ROLES + _TO_SOMEONE)}(?:in)?\b(?:[ \t]*:)?[ \t]+)"
+    rf"(?P<lead>(?<!\w)(?:{_any_of(_PERSON_ROLES + _TO_SOMEONE)}(?:in)?\b"
+    r"(?:[ \t]*:|(?P<comma>[ \t]*,))?[ \t]+"
+    rf"(?P<called>{_any_of(_CALLED)}\b[ \t]+)?|(?P<naming>{_any_of(_CALLED)})\b[ \t]+))"
     rf"{_NO_SHOP}(?P<name>(?>{_FULL_NAME}))"
     rf"(?:(?P<also>{_AND}){_NO_SHOP}(?P<second>(?>{_FULL_NAME}))"
     rf"(?![ \t]+[{_UPPER}]|{_NOT_AFTER_A_PERSON}))?"
-    rf"(?![ \t]+[{_UPPER}]|{_NOT_AFTER_A_PERSON})"
+    rf"(?![ \t]+[{_UPPER}]|{_NOT_AFTER_A_PERSON})(?(comma)(?=[ \t]*,)|)"
 )
 # A common first name alone after a role, a thank-you to someone or a word that names
 # ("Kellner Tobias war aufmerksam", "Der Concierge Giuseppe", "der support mitarbeiter
@@ -1108,11 +1122,16 @@ _LISTED_FIRST_NAME = (
 )
 _FIRST_NAME_AFTER_CUE = _Pattern(
     rf"(?P<lead>(?<!\w){_any_of(_PERSON_ROLES + _TO_SOMEONE + _NAMING)}(?:in)?\b"
-    r"(?:[ \t]*:)?[ \t]+(?:[‚‘'\"„“»«›‹]|[dD]['’])?)"
+    # a role and a word that names ("Der Kellner hieß Marcel", "Der Kellner namens Kevin"),
+    # or a name set off by commas after a role ("our server, Dave, was great"): found by a
+    # staff review, where "sie hieß Jessica" and "Our server Jessica" went
+    r"(?:[ \t]*:|(?P<comma>[ \t]*,))?[ \t]+"
+    rf"(?:{_any_of(_CALLED)}\b[ \t]+)?(?:[‚‘'\"„“»«›‹]|[dD]['’])?)"
     # the names listed after it too: "Danke an Anna, Ben und Jana" (found by review: Ben
     # and Jana were left); only common first names, so that what follows a comma is looked
     # at again ("Danke an alle, Kellner Tobias": found by the review of that change)
     rf"(?P<name>{_FIRST_NAME_WORD})(?P<more>(?:{_LISTED_SEPARATOR}{_LISTED_FIRST_NAME})*+)"
+    r"(?(comma)(?=[ \t]*,)|)"
 )
 _LISTED_NAME = _Pattern(rf"(?P<gap>{_LISTED_SEPARATOR})(?P<name>{_FIRST_NAME_WORD})")
 # "Mustermann, Erika (Kundin seit 2010)", "Name = Mustermann, Erika": a surname and a common
@@ -1420,6 +1439,16 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
     def by_role(match: re.Match[str]) -> str:
         if not _is_person(match["name"]):
             return match.group(0)
+        words = match["name"].split()
+        if (match["called"] or match["naming"]) and not (
+            _is_first_name(words[0]) and words[-1] not in _BRAND_NAMES
+        ):  # "Das Gericht heißt Kaiserschmarrn Royal", "the brand named Tom Tailor"
+            return match.group(0)
+        if match["naming"] and not (
+            words[-1].split("-")[0].lower() in COMMON_SURNAMES
+            or _PERSON_BEFORE.search(match.string, max(0, match.start() - 16), match.start())
+        ):  # without a role, someone's: "Er hieß Kevin Becker", not "Die Suppe hieß Tom Kha"
+            return match.group(0)
         if match["lead"].lower().startswith("patient ") and _ADJECTIVE_BEFORE.search(
             match.string, 0, match.start()
         ):  # "very patient Highly Recommended!" (the adjective), not "the patient John Smith"
@@ -1614,14 +1643,18 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         return match.group(0)
 
     def this_is(match: re.Match[str]) -> str:
-        if match["hier"] and match["cue"] is None:
+        # (and "This is David Brown, I called yesterday", opening the comment as "Hier ist
+        # Anna Schmidt," does: found by a staff review, where "This is Sarah Miller
+        # speaking" went; "This is Ridiculous." and "This is Great Britain." stay)
+        if match["cue"] is None and (match["hier"] or match["greeting"] is None):
             name = match["name"]
-            if " " not in name:  # "Hier ist Chaos."
+            if " " not in name:  # "Hier ist Chaos.", "This is Ridiculous."
                 return match.group(0)
             # "Hier ist Anna Schmidt, bitte zurückrufen", as on the phone (found by a
             # precision review), from a common first name on: "Hier ist Ihr Team." stays
+            words = name.split()
             if match["greeting"] is None and not (
-                _is_first_name(name.split()[0]) and _is_person(name)
+                _is_first_name(words[0]) and _is_person(name) and words[-1] not in _BRAND_NAMES
             ):
                 return match.group(0)
         return match.group("lead") + placeholder("name")
@@ -1869,7 +1902,7 @@ def _names_someone(match: re.Match[str]) -> bool:
     ("Empfänger: Chidi Okafor"), or a relative who is someone's ("Mein Mann Dragan
     Petrović")."""
     lead = match["lead"]
-    role = lead.rstrip(" \t:").lower()
+    role = lead.rstrip(" \t:,").lower()
     if role not in _AMBIGUOUS_ROLES:  # "Partnerin": the role without its ending
         role = role.removesuffix("in")
     if role not in _AMBIGUOUS_ROLES:
@@ -2061,6 +2094,7 @@ PATTERNS = (
     _FAMILY_AFTER,
     _FAMILY_AS_WORD,
     _SOMEONES,
+    _PERSON_BEFORE,
     _I_AM_CUE,
     _WHAT_ONE_IS,
     _LINE_ENDS,

@@ -2041,3 +2041,52 @@ def test_a_name_signed_after_a_dash_or_a_comma_goes(comment: str, expected: str)
 )
 def test_what_ends_a_comment_after_a_dash_and_is_no_name_stays(text: str) -> None:
     assert redact(text, EN) == text
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        # found by a staff review: staff named after a role and "hieß", "namens", set off by
+        # commas, or opening the comment with "This is", stayed, while "sie hieß Jessica"
+        # and "Our server Jessica" went
+        ("Der Kellner hieß Kevin Becker", "Der Kellner hieß [Name]"),
+        ("Die Kellnerin hieß Jessica", "Die Kellnerin hieß [Name]"),
+        ("Der Fahrer hieß Marcel, sehr freundlich.", "Der Fahrer hieß [Name], sehr freundlich."),
+        ("Kellner hieß Marcel, Pizza kalt.", "Kellner hieß [Name], Pizza kalt."),
+        ("Der Kellner namens Kevin", "Der Kellner namens [Name]"),
+        ("our server, Dave, was great", "our server, [Name], was great"),
+        ("Der Kellner, Kevin Becker, war nett", "Der Kellner, [Name], war nett"),
+        ("Mein Mann, Peter, war dabei", "Mein Mann, [Name], war dabei"),
+        ("This is David Brown, I called yesterday.", "This is [Name], I called yesterday."),
+        ("This is Sarah Miller", "This is [Name]"),
+        ("Er heißt Kevin Becker und war nett", "Er heißt [Name] und war nett"),
+        ("the guy called Dave Smith was rude", "the guy called [Name] was rude"),
+        ("Die Verkäuferin hieß Frau Yilmaz", "Die Verkäuferin hieß [Name]"),
+    ],
+)
+def test_staff_named_after_a_role_and_a_word_that_names_go(comment: str, expected: str) -> None:
+    assert redact(comment, EN) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # what "hieß", a comma after a role or "This is" put before words that are no one's
+        "Das Gericht heißt Kaiserschmarrn Royal",
+        "Die Suppe hieß Tom Kha Gai",
+        "Der Film hieß Toni Erdmann",
+        "The dish called Eggs Benedict was cold",
+        "Der Sender heißt Sky Sport",
+        "Der Sender, Sky Sport, fehlt",
+        "Der Server heißt Apache",
+        "Das Lokal heißt Toni's Pizzeria",
+        "Die Kellnerin, sehr nett, kam sofort",
+        "Mutter, Vater, Kind",
+        "This is Ridiculous. Third time",
+        "This is Great Britain, lovely",
+        "This is Tom Tailor quality.",
+        "I called customer service, they said no",
+    ],
+)
+def test_what_the_words_that_name_put_before_no_name_stays(text: str) -> None:
+    assert redact(text, EN) == text
