@@ -357,6 +357,12 @@ _NAMED_ID = _Pattern(
     rf"(?P<label>{_ID_WORD}(?:[\s.-]*(?:nummer|nr|number|no|id|ref|code)\b\.?[\s:#.-]*"
     r"(?:(?:ist|lautet|lautete|war|is|was)[\s:]+)?(?=\d|(?-i:[A-Z]{1,11}\d))"
     r"|[\s:#.-]+(?=\d{4}))"
+    # "Bestellung 4711-2023", "Reklamation 2026/551": a number in two parts after the word
+    # for what it numbers, as "Order 4711-2023" and "Bestellung 47112023" went (found by a
+    # staff review: it let staff link a customer's two alerts); not a span of years
+    # ("Bestellung 2019-2023"), nor a date or a count ("Lieferung 12/2023", "Sendung 3-5")
+    r"|\b(?:bestellung|reklamation|retoure|rücksendung|lieferung|sendung|beschwerde)"
+    r"[\s:#.-]+(?=\d{4,}[-/]\d{3,}|\d{3,}[-/]\d{4,})(?!(?:19|20)\d\d[-/](?:19|20)?\d\d\b)"
     rf"|{_NUMBERED_ID_WORD}(?:[\s.-]*(?:nummer|nr|number|no|id|ref|code)\b\.?[\s:#.-]*"
     r"(?:(?:ist|lautet|lautete|war|is|was)[\s:]+)?"
     r"(?=\d|(?-i:[A-Z]{1,11}\d)|(?(document)(?-i:[a-z]{1,11}\d)|(?!)))"

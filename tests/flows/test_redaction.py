@@ -2090,3 +2090,32 @@ def test_staff_named_after_a_role_and_a_word_that_names_go(comment: str, expecte
 )
 def test_what_the_words_that_name_put_before_no_name_stays(text: str) -> None:
     assert redact(text, EN) == text
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        # found by a staff review: these stayed, "Bestellung 47112023" and "Order 4711-2023"
+        # went, and the number linked a customer's two alerts
+        ("Bestellung 4711-2023 kam nicht an", "Bestellung [Nummer] kam nicht an"),
+        (
+            "Immer noch nichts wegen Bestellung 4711-2023!!",
+            "Immer noch nichts wegen Bestellung [Nummer]!!",
+        ),
+        ("Bestellung 4711/2023", "Bestellung [Nummer]"),
+        ("Reklamation 2026/551 noch offen", "Reklamation [Nummer] noch offen"),
+        ("Bestellung: 4711-2023", "Bestellung: [Nummer]"),
+        # (as before)
+        ("Bestellung 47112023", "Bestellung [Nummer]"),
+        ("Order 4711-2023", "Order [Nummer]"),
+        ("Rechnung 2026-4711 doppelt", "Rechnung [Nummer] doppelt"),
+        # ... and, unlike a number in two parts, these stay
+        ("Bestellung 2019-2023 war gut", "Bestellung 2019-2023 war gut"),
+        ("Bestellung 2023/2024 war gut", "Bestellung 2023/2024 war gut"),
+        ("Lieferung 12/2023 kam", "Lieferung 12/2023 kam"),
+        ("Sendung 3-5 Tage unterwegs", "Sendung 3-5 Tage unterwegs"),
+        ("Bestellung vom 12.03.2024", "Bestellung vom 12.03.2024"),
+    ],
+)
+def test_an_order_number_in_two_parts_goes_as_the_others(comment: str, expected: str) -> None:
+    assert redact(comment, DE) == expected
