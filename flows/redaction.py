@@ -229,6 +229,20 @@ _PHONE = _Pattern(
     rf"(?<![\w+])(?:\+\d{{1,3}}{_SEPARATOR}+|\(?\b0(?!00)\s?)"
     rf"(?:\(?\d{{1,5}}\)?{_SEPARATOR}+){{1,5}}\d{{2,}}+(?![\w])"
 )
+# A parcel's tracking number: after a word for it ("Sendungsnummer 00340434161234567890",
+# "Paket 1Z999AA10123456784", "tracking no. JJD000390007000123456"), or a UPS one ("1Z"
+# and 16 capitals and digits) anywhere. A number, not a phone number: found by a staff
+# review, where "[Telefon]" made staff think the customer asked for a call. (More than 15
+# digits are never a phone number either: see phone.)
+_TRACKING = _Pattern(
+    r"(?P<lead>(?<!\w)(?i:sendungs(?:nummer|-?nr\.?|-?id|verfolgung(?:snummer)?)|sendung"
+    r"|tracking(?:nummer|[ \t-]?(?:number|nummer|no\.?|nr\.?|id|code))?|paket(?:nummer"
+    r"|-?nr\.?|[ \t-]?id)?|(?:parcel|shipment)(?:[ \t-]?(?:number|no\.?|id))?)"
+    r"(?:[ \t]*[:#.-])?[ \t]*(?:(?i:ist|lautet|is)[ \t:]+)?)"
+    r"(?=[A-Z]{0,6}\d)[A-Z0-9]{8,35}(?![\w-])"
+    r"|(?<![\w-])1Z[0-9A-Z]{16}(?![\w-])"
+)
+_PHONE_DIGITS = 15  # the most a phone number has, its country code included (E.164)
 # A phone number with a space between every digit, or nearly: "Handy: 0 1 5 1 2 3 4 5 6 7 8
 # 9", "Tel 0 30 1 2 3 4 5 6 7" (found by a DPO review: the pattern above wants a last group
 # of two digits or more). After a word for a phone, seven digits or more in groups of one
@@ -1435,6 +1449,8 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
     def phone(match: re.Match[str]) -> str:
         if _digits(match.group(0)) < 6 or _technical(match):  # "PZN 01234567"
             return match.group(0)
+        if _digits(match.group(0)) > _PHONE_DIGITS:  # a parcel's, an account's: a number
+            return placeholder("id")
         # a hotline's number, free or charged, is no one's ("Telekom Hotline 0800 3301000")
         # (set aside, as a date is: no piece of it is an id either)
         if re.sub(r"\D", "", match.group(0)).startswith(("0800", "0180", "0900")):
@@ -1681,6 +1697,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_DATE, aside),
         (_TIME, aside),
         (_GROUPED_NUMBER, lambda m: placeholder("id") if _digits(m.group(0)) >= 9 else m.group(0)),
+        (_TRACKING, lambda m: (m["lead"] or "") + placeholder("id")),
         (_PHONE, phone),
         (_SPACED_PHONE, lambda m: placeholder("phone") if _is_spaced_phone(m) else m.group(0)),
         (_IPV4, lambda m: placeholder("ip") if _address(m) else m.group(0)),
@@ -2069,6 +2086,7 @@ PATTERNS = (
     _DATE,
     _TIME,
     _GROUPED_NUMBER,
+    _TRACKING,
     _PHONE,
     _SPACED_PHONE,
     _IPV4,

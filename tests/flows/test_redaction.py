@@ -2119,3 +2119,29 @@ def test_what_the_words_that_name_put_before_no_name_stays(text: str) -> None:
 )
 def test_an_order_number_in_two_parts_goes_as_the_others(comment: str, expected: str) -> None:
     assert redact(comment, DE) == expected
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        # found by a staff review: "[Telefon]" made staff think the customer asked for a call
+        (
+            "Mein Paket mit der Sendungsnummer 00340434161234567890 liegt bei DHL.",
+            "Mein Paket mit der Sendungsnummer [Nummer] liegt bei DHL.",
+        ),
+        ("Tracking: 00340434161094042557", "Tracking: [Nummer]"),
+        ("Meine Sendungsnummer ist 00340434161234567890", "Meine Sendungsnummer ist [Nummer]"),
+        ("Paket 1Z999AA10123456784 verloren", "Paket [Nummer] verloren"),
+        ("UPS sagt 1Z999AA10123456784 zugestellt", "UPS sagt [Nummer] zugestellt"),
+        ("Sendungsnummer JJD000390007000123456", "Sendungsnummer [Nummer]"),
+        ("Tracking number 9400111899223197428490", "Tracking number [Nummer]"),
+        ("00340434161234567890 kam nie an", "[Nummer] kam nie an"),  # too long for a phone's
+        # ... while phone numbers near those words stay phone numbers
+        ("Paket kam nicht, ruft mich an 0151 23456789", "Paket kam nicht, ruft mich an [Telefon]"),
+        ("Paketdienst 0151 23456789", "Paketdienst [Telefon]"),
+        ("Tel 0049 151 2345 6789", "Tel [Telefon]"),
+        ("Paket 2 kam nicht, Sendung ABCDEFGH", "Paket 2 kam nicht, Sendung ABCDEFGH"),
+    ],
+)
+def test_a_tracking_number_is_a_number_not_a_phone_number(comment: str, expected: str) -> None:
+    assert redact(comment, DE) == expected
