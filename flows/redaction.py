@@ -126,7 +126,11 @@ _SPELLED_EMAIL = _Pattern(
     # top-level domain, the dot left out (found by the corpus review); after "Mail:" the
     # word before too
     r"|(?<![\w.+-])(?:(?<=ail:[ ])[\w.+-]+[ ])?[\w.+-]+\s*[(\[{]\s*(?:at|ät)\s*[)\]}]\s*"
-    rf"(?:{_MAIL_PROVIDERS})[ ]+(?:{'|'.join(_TLDS)})\b",
+    rf"(?:{_MAIL_PROVIDERS})[ ]+(?:{'|'.join(_TLDS)})\b"
+    # "petra.schulze at gmx de": a bare "at", the dot left out, after an address's name
+    # (a dot, "_" or a digit in it: "looked at me at" is none; found by a staff review)
+    r"|(?<![\w.+-])(?=[\w+-]*[._\d][\w+-])[\w.+-]++[ \t]+(?:at|ät)[ \t]+"
+    rf"(?:{_MAIL_PROVIDERS})[ \t]+(?:{'|'.join(_TLDS)})\b(?!\.\w)",
     re.IGNORECASE,
 )
 # "erika punkt mustermann bei gmx punkt de", "erika.m bei gmx.de": "bei" for "@", as said
@@ -765,6 +769,9 @@ _PLAIN_WORD = (
 )
 _PLAIN_TITLED_NAME = _Pattern(
     rf"(?<![\w.–/-])(?<![\d–-][ \t])(?P<title>(?i:herrn?|frau|hr\.?))[ \t]+"
+    # a degree too: "MEIN ANWALT HERR DR. WEBER" (found by a staff review)
+    # (atomic: a faculty is no name, "Herr Dr. med. Klaus-Peter ..." is left to _TITLED_NAME)
+    rf"(?>(?:(?i:dr|prof)\.?[ \t]+(?:(?i:{_FACULTY})[ \t]+){{0,3}}){{0,2}})"
     rf"(?P<first>{_PLAIN_WORD})(?![.-]?\w)(?:[ \t]+(?P<second>{_PLAIN_WORD})(?![.-]?\w))?"
 )
 _NOUN_BEFORE = _Pattern(
@@ -950,6 +957,23 @@ _ADDRESS_MARK = chr(_SET_ASIDE + 6399)
 _POSTAL_MARK = chr(_SET_ASIDE + 6398)
 """An address with its postal code and city."""
 _MARKS = f"[{_ADDRESS_MARK}{_POSTAL_MARK}]"
+# A post office box: "Postfach 1234, 10001 Berlin", "Postfach 12 34 56", "PO Box 123",
+# "P.O. Box 4711" (found by a staff review: the box number stayed). Only a number that ends
+# the phrase or has a postal code after it: "Postfach 3 Tage voll" is a mailbox.
+_PO_BOX = _Pattern(
+    r"(?<![\w-])(?:Postfach|POSTFACH|postfach|(?i:p\.?[ \t]?o\.?[ \t]*box|post[ \t]+office"
+    r"[ \t]+box))[ \t]*:?[ \t]*\d{1,6}(?:[ \t]\d{2,4}){0,3}(?![\d.,]\d)"
+    rf"{_POSTAL_TAIL}(?(postal)|(?=[ \t]*(?:[,.;:!?)\n]|\Z)))"
+)
+# A UK postcode ("NW1 6XE", "SW1A 1AA"; found by a staff review) after a word for one, or
+# after an English street and a city: "I live at 12 Baker Street, London NW1 6XE". Not
+# elsewhere: "Galaxy S24 5GB" and "PS5 2TB" have its shape.
+_UK_POSTCODE_SHAPE = r"[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[ABD-HJLNP-UW-Z]{2}(?![\w-])"
+_UK_POSTCODE = _Pattern(
+    r"(?P<lead>(?<!\w)(?i:post[ \t]?code|postal[ \t]+code|zip[ \t]+code)"
+    r"(?:[ \t]+(?i:is|was|ist|lautet))?[ \t]*:?[ \t]*)"
+    rf"{_UK_POSTCODE_SHAPE}|{_ADDRESS_MARK}(?:,?[ \t]+{_CITY})?,?[ \t]+{_UK_POSTCODE_SHAPE}"
+)
 # A first and last name before an address where they say it is whose: after a word that
 # sends something there ("Lieferung an Tom Becker, Hauptstr. 5", "z. Hd. Frau Dr. Anna
 # Schulz, Am Markt 3", "Lieferadresse: ..."), or at the start of a line before a postal
@@ -1704,10 +1728,12 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_NAMED_ID, lambda m: m.group("label") + placeholder("id")),
         (_PLATE, lambda m: placeholder("id") if _is_plate(m) else m.group(0)),
         (_US_PHONE, lambda m: placeholder("phone")),
+        (_PO_BOX, address),
         (_STREET, street),
         (_PREPOSITION_STREET, square),
         (_SMALL_STREET, small_street),
         (_ENGLISH_STREET, lambda m: _ADDRESS_MARK),
+        (_UK_POSTCODE, lambda m: (m["lead"] or "") + _POSTAL_MARK),
         (_POSTAL_CITY, lambda m: _POSTAL_MARK),
         (_NAME_BEFORE_ADDRESS, addressee),
         (_FOR_THE_ATTENTION, lambda m: m.group("lead") + placeholder("name")),
@@ -2092,10 +2118,12 @@ PATTERNS = (
     _IPV4,
     _NAMED_ID,
     _US_PHONE,
+    _PO_BOX,
     _STREET,
     _PREPOSITION_STREET,
     _SMALL_STREET,
     _ENGLISH_STREET,
+    _UK_POSTCODE,
     _POSTAL_CITY,
     _NAME_BEFORE_ADDRESS,
     _FOR_THE_ATTENTION,

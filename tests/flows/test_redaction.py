@@ -6,6 +6,7 @@ import itertools
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -2145,3 +2146,66 @@ def test_an_order_number_in_two_parts_goes_as_the_others(comment: str, expected:
 )
 def test_a_tracking_number_is_a_number_not_a_phone_number(comment: str, expected: str) -> None:
     assert redact(comment, DE) == expected
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        # found by a staff review: smaller identifiers that stayed
+        ("I live at 12 Baker Street, London NW1 6XE", "I live at [Address]"),
+        ("I live at 12 Baker Street NW1 6XE", "I live at [Address]"),
+        ("My postcode is SW1A 1AA", "My postcode is [Address]"),
+        ("Postfach 1234, 10001 Berlin", "[Address]"),
+        ("Schreibt an Postfach 12 34 56.", "Schreibt an [Address]."),
+        ("PO Box 123", "[Address]"),
+        ("P.O. Box 4711, Springfield", "[Address], Springfield"),
+        ("Schreibt mir an petra.schulze at gmx de", "Schreibt mir an [Email]"),
+        ("erika85 at web de bitte", "[Email] bitte"),
+        ("MEIN ANWALT HERR DR. WEBER MELDET SICH", "MEIN ANWALT [Name] MELDET SICH"),
+        ("herr dr. müller war nett", "[Name] war nett"),
+        ("HERR DR. MED. WEBER", "[Name]"),
+        # ... and their look-alikes, which stay
+        ("Galaxy S24 5GB kaputt", "Galaxy S24 5GB kaputt"),
+        ("PS5 2TB war teuer", "PS5 2TB war teuer"),
+        ("Mein Postfach 3 Tage voll", "Mein Postfach 3 Tage voll"),
+        ("Das Postfach ist voll", "Das Postfach ist voll"),
+        ("E-Mail-Postfach 2 voll", "E-Mail-Postfach 2 voll"),
+        ("looked at me at web de", "looked at me at web de"),
+        ("die frau dr. meinte", "die frau dr. meinte"),
+    ],
+)
+def test_smaller_identifiers_the_staff_review_found(comment: str, expected: str) -> None:
+    assert redact(comment, EN) == expected
+
+
+@pytest.mark.parametrize(
+    ("unit", "has_personal_data"),
+    [
+        # 4096 characters of what the staff review's rules look for
+        ("– Anna ", True),
+        ("– Anna Schmidt ", True),
+        (", Anna Schmidt\n", True),
+        ("- ", False),
+        ("Kellner hieß ", False),
+        ("Kellner hieß Kevin ", True),
+        ("Kellner, Dave ", True),
+        ("hieß Kevin Becker ", True),
+        ("This is David ", False),
+        ("Bestellung 4711-", False),
+        ("Bestellung 4711-2023 ", True),
+        ("Sendungsnummer ", False),
+        ("1Z999", False),
+        ("Postfach 12 ", False),
+        ("a.b at gmx ", False),
+        ("HERR DR. ", False),
+        ("[Adresse], London NW1 ", False),
+    ],
+)
+def test_a_long_comment_of_what_the_staff_review_rules_look_for_is_quick(
+    unit: str, has_personal_data: bool
+) -> None:
+    text = (unit * (4096 // len(unit) + 1))[:4096]
+    redaction.compile_patterns()
+    started = time.perf_counter()
+    assert (redact(text, DE) != text) is has_personal_data
+    assert time.perf_counter() - started < 1.0
