@@ -13,7 +13,8 @@ am 12.3.85", "Bin am 12. März 1985 geboren", "born on March 12, 1985") become t
 placeholders such as ``[E-Mail]`` or ``[Telefon]``.
 
 So do postal addresses (a street and house number: "Musterstraße 12", "Am Markt 3",
-"123 Main Street"; a postal code and city where an address stands: "10115 Berlin") and
+"123 Main Street"; a postal code and city where an address stands: "10115 Berlin"; a
+post office box: "Postfach 12 34 56", "PO Box 123"; a UK postcode after a street) and
 names where the comment shows them to be names: after a closing ("Viele Grüße, Erika
 Mustermann", "LG Tom", "lg tom", "Gruß Kai (Kundennr. ...)", "Viele Grüße von Erika",
 "LG Erika & Jan", "Regards from John Smith"), a self-introduction ("Mein Name ist ...",
@@ -25,8 +26,9 @@ name after a role, a relative, a holder's label or a thank-you ("Der Fahrer Jan 
 Petersen"), a common first name alone there or after a word that names ("Der Fahrer Jan",
 "Danke an Kevin", "sie hieß Jessica": a first name with a role and a branch says who works
 there; see flows.first_names), a family ("Familie Nowak"), a name alone on the last line
-("...\nPetra Schmidt"), or a first and last name right before an address ("an Tom Becker,
-Hauptstr. 5", "Jana Wolff, Bergstraße 23, ..."). A capitalised word alone is none: German
+("...\nPetra Schmidt") or signed after a dash or a comma ("... – John Smith"), or a first
+and last name right before an address ("an Tom Becker, Hauptstr. 5", "Jana Wolff,
+Bergstraße 23, ..."). A capitalised word alone is none: German
 capitalises every noun, and a brand may look like a title and a name ("Dr. Oetker").
 
 Order matters: the most specific patterns run first.
