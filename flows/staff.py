@@ -907,11 +907,6 @@ class StaffDesk:
             return None
         t = translator(locale)
         steps = _alert_steps(record, flow)
-        rated = [
-            (step, record.answers[step.id])
-            for step in steps
-            if isinstance(step, RatingStep) and isinstance(record.answers.get(step.id), int)
-        ]
         lows = self._lows(record)
         answer = alert_line(t, record, flow)
         if not lows and answer is None:
@@ -921,8 +916,18 @@ class StaffDesk:
             lines = [t.gettext("Low rating in “{flow}”").format(flow=title)]
         else:
             lines = [t.gettext("Feedback in “{flow}”").format(flow=title)]
-        for step, value in lows or rated:
-            lines.append(f"{render_text(step.prompt, t)} → {value} / {step.max}")
+        # Every rating and choice, in the survey's order (found by a staff review: a low
+        # NPS alert hid the 5 of 5 beside it, and what went wrong, the ticked options
+        # staff act on, was left out).
+        for step in steps:
+            value = record.answers.get(step.id)
+            if isinstance(step, RatingStep) and isinstance(value, int):
+                lines.append(f"{render_text(step.prompt, t)} → {value} / {step.max}")
+            elif isinstance(step, ChoiceStep | MultipleChoiceStep) and value:
+                chosen = value if isinstance(value, list) else [value]
+                shown = [render_text(o.label, t) for o in step.options if o.id in chosen]
+                if shown:
+                    lines.append(f"{render_text(step.prompt, t)} → {', '.join(shown)}")
         for text_step in steps:
             comment = record.answers.get(text_step.id)
             if isinstance(text_step, TextStep) and isinstance(comment, str) and comment:

@@ -325,6 +325,44 @@ async def test_low_rating_alerts_the_staff_chat_without_identity(desk: Harness) 
     assert [(e.event, e.actor, e.records) for e in entries] == [("alert", "alert", 1)]
 
 
+async def test_an_alert_shows_every_rating_and_what_was_ticked(desk: Harness) -> None:
+    """Found by a staff review: a product survey's alert left out what went wrong (the
+    options ticked, which staff act on), and one for a low recommendation hid the 5 of 5
+    beside it."""
+    unhappy = desk.customer(4445)
+    await unhappy.send("/start product")
+    await unhappy.press("Ja, ich willige ein")
+    await unhappy.press("1")
+    await unhappy.press("☐ Zu langsam")
+    await unhappy.press("☐ Zu teuer")
+    await unhappy.press("Fertig")
+    await unhappy.press("Überspringen")
+    await unhappy.press("6")
+    await unhappy.press("Nein")
+    await desk.api.wait_until_async(lambda: desk.api.messages(STAFF_CHAT), what="the alert")
+    [alert] = desk.api.messages(STAFF_CHAT)
+    assert (alert["text"] or "").splitlines() == [
+        "Niedrige Bewertung in „Produktfeedback“",
+        "Wie zufrieden sind Sie mit unserem Produkt? → 1 / 5",
+        "Was lief schief? → Zu langsam, Zu teuer",
+        "Wie wahrscheinlich ist es, dass Sie unser Produkt weiterempfehlen? → 6 / 10",
+    ]
+    happy = desk.customer(4446)
+    await happy.send("/start product")
+    await happy.press("Ja, ich willige ein")
+    await happy.press("5")
+    await happy.press("☐ Schnell")
+    await happy.press("Fertig")
+    await happy.press("2")
+    await desk.api.wait_until_async(
+        lambda: len(desk.api.messages(STAFF_CHAT)) == 2, what="the second alert"
+    )
+    second = desk.api.messages(STAFF_CHAT)[1]["text"] or ""
+    assert "Wie zufrieden sind Sie mit unserem Produkt? → 5 / 5" in second
+    assert "Was gefällt Ihnen am besten? → Schnell" in second
+    assert "weiterempfehlen? → 2 / 10" in second
+
+
 @pytest.mark.read_timeout(0.2)
 async def test_an_alert_that_may_have_arrived_is_audited_as_such(desk: Harness) -> None:
     """Telegram took the alert but did not answer in time: staff may have read it, so the
