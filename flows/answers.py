@@ -41,6 +41,8 @@ from storage.interface import (
 log = logging.getLogger("flows.answers")
 
 ANSWER_EVENT = "answer"
+ANSWERED_KEPT = 10_000
+"""How many feedbacks' counts of answers are kept in memory (see AnswerDesk._answered)."""
 REFERENCE_LENGTH = 10
 """Hex digits of the feedback id an alert shows: 40 bits, so two unexpired feedbacks
 share a reference about once in a million at a million feedbacks (then neither is
@@ -220,6 +222,10 @@ class AnswerDesk:
         self.settings = settings
         self.clock = clock
         self._rules_gate = rules_gate
+        self._answered: dict[str, int] = {}
+        """How often each feedback was answered since the start (in memory, bounded): told
+        to staff with each answer, so that two of them do not answer one customer unawares
+        (found by a staff review: four answers went out, nothing showed it)."""
 
     async def prepare(
         self, actor: str, locale: str, command: str, quoted: str | None = None
@@ -399,7 +405,19 @@ class AnswerDesk:
             except StoreError as error:
                 log.error("answer's outcome not audited: %s", type(error).__name__)
         if delivered:
-            return Outcome.say(t.gettext("Your answer was sent to the customer."))
+            before = self._answered.pop(message.reference, 0)
+            self._answered[message.reference] = before + 1
+            if len(self._answered) > ANSWERED_KEPT:
+                del self._answered[next(iter(self._answered))]
+            # The reference names the alert in a chat of several (staff review).
+            said = t.gettext("Your answer to {reference} was sent to the customer.")
+            if before:
+                said += " " + t.ngettext(
+                    "This feedback had been answered once before.",
+                    "This feedback had been answered {count} times before.",
+                    before,
+                )
+            return Outcome.say(said.format(reference=message.reference, count=before))
         if unchecked and not uncertain:
             return Outcome.say(
                 t.gettext(

@@ -143,7 +143,9 @@ async def test_an_answer_to_the_alert_reaches_the_customer_and_nobody_learns_who
         "diese Nachricht können Sie hier nicht antworten: Bitte schreiben Sie an "
         "service@beispiel.de. Mit /widerruf widerrufen Sie die Einwilligung."
     )
-    assert to(sent, STAFF_CHAT) == "Ihre Antwort wurde an die Kundin oder den Kunden gesendet."
+    assert to(sent, STAFF_CHAT) == (
+        f"Ihre Antwort zu {reference(alert)} wurde an die Kundin oder den Kunden gesendet."
+    )
     assert "Mechthild" not in to(sent, STAFF_CHAT) and str(CUSTOMER) not in to(sent, STAFF_CHAT)
     assert await audit(desk) == [("answer", f"staff:{STAFF}", "feedback")]
     # Nothing of the answer is kept, not even encrypted: the audit entry is all that is new.
@@ -166,11 +168,19 @@ async def test_the_command_works_in_private_and_the_customer_reads_their_languag
     message = to(sent, CUSTOMER)
     assert message.startswith("Message from Beispiel GmbH about your feedback from ")
     assert ANSWER in message and "write to service@beispiel.de" in message
-    assert to(sent, STAFF) == "Your answer was sent to the customer."
-    # The English command and a reference typed in capitals work as well.
+    assert to(sent, STAFF) == f"Your answer to {ref} was sent to the customer."
+    # The English command and a reference typed in capitals work as well; staff are told
+    # that the feedback was answered before (found by a staff review: four answers to one
+    # customer, and nothing showed it).
     again = await staff.send(f"/reply {ref.upper()}\nSecond line\nthird")
     assert "Second line\nthird" in to(again, CUSTOMER)
-    assert len(await audit(desk)) == 2
+    assert to(again, STAFF) == (
+        f"Your answer to {ref} was sent to the customer. "
+        "This feedback had been answered once before."
+    )
+    third = await staff.send(f"/reply {ref} Third")
+    assert to(third, STAFF).endswith("This feedback had been answered 2 times before.")
+    assert len(await audit(desk)) == 3
 
 
 async def test_the_answer_is_in_the_language_the_customer_agreed_to_be_contacted_in(
