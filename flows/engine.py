@@ -244,6 +244,9 @@ message's mark (see `_mark`)."""
 # A second tap on an answered question's buttons comes within a second or two, before
 # the removal of its buttons reaches the person's phone.
 DOUBLE_TAP_WINDOW = timedelta(seconds=3)
+# Telegram dates a message to the second: one sent just after a button was pressed may be
+# dated before the press was handled.
+DATE_ROUNDING = timedelta(seconds=1)
 
 
 @dataclass(frozen=True)
@@ -312,6 +315,28 @@ class Engine:
     recipients: tuple[Recipient, ...] = ()
     """Whom the notices name (`Processing.recipients`): a consent question names those of
     its purpose, and with alerts on the one to be contacted says staff then see it."""
+    sent: datetime | None = None
+    """When the person sent the text being handled, by Telegram's date (to the second).
+    The windows that tell a double tap, a message sent again or more of a comment from an
+    answer are measured between messages as sent, not as handled (found by a review of
+    races: a reply held back by flood control made the second part of a comment, sent
+    2 s after the first, miss the 20 s; after a restart, a "no" typed 5 minutes after
+    the comment was taken for a double tap)."""
+
+    @property
+    def _moment(self) -> datetime:
+        """When the input being handled was made: a text as Telegram dates it, a press
+        (which Telegram does not date) now."""
+        return self.sent if self.sent is not None and self.sent <= self.now else self.now
+
+    def _within(self, state: ConversationState, window: timedelta) -> bool:
+        """Whether the input being handled came within `window` of the answer before. Not
+        when the clock was set back since (found by a review of races: the windows stayed
+        open until it caught up, and text minutes later was joined to the comment)."""
+        if state.answered_at is None:
+            return False
+        elapsed = self._moment - state.answered_at
+        return -DATE_ROUNDING <= elapsed <= window
 
     def _consent_text(self, step: ConsentStep, t: Translator) -> str:
         return optional_consent_text(self.flow, step, t, self.retention, self.recipients)
@@ -411,7 +436,8 @@ class Engine:
         if isinstance(event, Press):
             return self._press(state, step, event.data)
         if isinstance(event, TextInput):
-            return self._text(state, step, event)
+            sent = replace(self, sent=event.sent_at) if event.sent_at is not None else self
+            return sent._text(state, step, event)
         if event.kind == FORWARDED:
             note = self.t.gettext(
                 "Please write your answer yourself: a forwarded message is not taken as an "
@@ -570,8 +596,7 @@ class Engine:
         return (
             isinstance(previous, TextStep)
             and isinstance(given, str)
-            and state.answered_at is not None
-            and self.now - state.answered_at <= BURST_WINDOW
+            and self._within(state, BURST_WINDOW)
         )
 
     def _text_sent_again(self, state: ConversationState, event: TextInput) -> bool:
@@ -598,8 +623,7 @@ class Engine:
             isinstance(previous, RatingStep)
             and not isinstance(step, RatingStep | ChoiceStep)
             and isinstance(given, int)
-            and state.answered_at is not None
-            and self.now - state.answered_at <= BURST_WINDOW
+            and self._within(state, BURST_WINDOW)
             and typed_rating(event.text, previous) == given
         )
 
@@ -650,14 +674,13 @@ class Engine:
         within a double tap's time of the answer before, whose text it may be sent again
         (a comment "Nein", a choice typed "No"; found by review: it declined a question
         the person had not read)."""
-        if state.answered_at is not None and self.now - state.answered_at <= DOUBLE_TAP_WINDOW:
+        if self._within(state, DOUBLE_TAP_WINDOW):
             return False
         previous = self.flow.step(state.answered) if state.answered else None
         given = state.answers.get(previous.id) if previous is not None else None
         if (  # the text answer before, sent again as its reply did not show
             isinstance(given, str)
-            and state.answered_at is not None
-            and self.now - state.answered_at <= BURST_WINDOW
+            and self._within(state, BURST_WINDOW)
             and bare_words(given.split("\n")[-1]) == bare_words(event.text)
         ):
             return False
@@ -727,7 +750,7 @@ class Engine:
         added = state.model_copy(
             update={
                 "answers": {**state.answers, previous.id: combined},
-                "answered_at": self.now,
+                "answered_at": self._moment,
                 "added": None,
                 "additions": [*_additions(state), addition],
             }
@@ -813,11 +836,7 @@ class Engine:
     def _tapped_soon_after(self, state: ConversationState, step_id: str) -> bool:
         """Whether a button of the question just answered was pressed so soon after that
         its buttons were still showing."""
-        return (
-            step_id == state.answered
-            and state.answered_at is not None
-            and self.now - state.answered_at <= DOUBLE_TAP_WINDOW
-        )
+        return step_id == state.answered and self._within(state, DOUBLE_TAP_WINDOW)
 
     def _tapped_again(self, state: ConversationState, step_id: str, value: str) -> bool:
         """The same answer pressed again on the question just answered, so soon that its
@@ -897,7 +916,7 @@ class Engine:
                 "selected": [],
                 "long_text_at": None,
                 "answered": step.id,
-                "answered_at": self.now,
+                "answered_at": self._moment,
                 "added": None,
                 "additions": [],
             }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -151,3 +152,56 @@ def test_a_button_of_another_question_reasks_the_current_one(engine: Engine) -> 
 def test_unknown_step_in_state_restarts_at_first_question(engine: Engine) -> None:
     state = ConversationState(flow_id="feedback", step_id="gone", token="abcd1234", started_at=NOW)
     assert engine.reask(state).outcome.replies[-1].buttons
+
+
+# --- the windows between messages, as Telegram dates them (found by a review of races) ---
+def _at(engine: Engine, seconds: float) -> Engine:
+    return replace(engine, now=NOW + timedelta(seconds=seconds))
+
+
+def _sent(text: str, seconds: int) -> TextInput:
+    return TextInput(text, sent_at=NOW + timedelta(seconds=seconds))
+
+
+def _at_the_comment(engine: Engine) -> ConversationState:
+    turn = engine.begin()
+    assert turn.state
+    state = engine.handle(turn.state, Press(data(last(turn), "2"))).state
+    assert state is not None and state.step_id == "comment"
+    return state
+
+
+def test_a_second_part_sent_soon_is_joined_however_late_it_is_handled(engine: Engine) -> None:
+    """The reply to "Hallo," held back by flood control for half a minute: the second
+    part, sent 2 s after the first, was handled 30 s after it and refused."""
+    state = _at_the_comment(engine)
+    comment = _at(engine, 1).handle(state, _sent("Hallo,", 1)).state
+    assert comment is not None and comment.step_id == "contact"
+    turn = _at(engine, 31).handle(comment, _sent("die Suppe war kalt.", 3))
+    assert turn.state is not None
+    assert turn.state.answers["comment"] == "Hallo,\ndie Suppe war kalt."
+
+
+def test_a_typed_no_sent_minutes_later_is_no_double_tap_however_soon_handled(
+    engine: Engine,
+) -> None:
+    """After a restart, the comment and a "no" typed five minutes later were handled a
+    moment apart: the "no" was refused as a double tap of the comment."""
+    state = _at_the_comment(engine)
+    comment = _at(engine, 600).handle(state, _sent("Die Suppe war kalt.", 1)).state
+    assert comment is not None and comment.step_id == "contact"
+    no = engine.t.gettext("No, thanks") if engine.t.locale == "en" else "Nein danke"
+    turn = _at(engine, 600.5).handle(comment, _sent(no, 301))
+    assert turn.state is None and turn.completion is not None, "the no answered it"
+    assert turn.completion.answers["comment"] == "Die Suppe war kalt."
+
+
+def test_windows_close_when_the_clock_is_set_back(engine: Engine) -> None:
+    """The clock set back ten minutes after the comment: the windows stayed open until
+    it caught up, and a message minutes later was joined to the comment."""
+    state = _at_the_comment(engine)
+    comment = _at(engine, 1).handle(state, TextInput("Die Suppe war kalt.")).state
+    assert comment is not None
+    turn = _at(engine, -600).handle(comment, TextInput("Wann kommt mein Essen"))
+    assert turn.state is not None
+    assert turn.state.answers["comment"] == "Die Suppe war kalt.", "not joined to it"
