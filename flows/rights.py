@@ -652,15 +652,23 @@ class DataRights:
         asked = self._erase_asked.get(pseudonym)
         if asked is not None and asked.token == parts[2]:
             if self.clock() - asked.at > ERASE_BUTTON_VALID:
+                # In the chat, not a toast that is gone in two seconds under a question
+                # that still reads as if it were done (found by an English customer's
+                # review).
                 del self._erase_asked[pseudonym]
-                return Outcome(
-                    toast=t.gettext("This button has expired. Send /delete again."),
-                    close_keyboard=True,
+                expired = t.gettext(
+                    "This question has expired, so nothing was erased. Send /delete again if "
+                    "you want to erase everything."
                 )
+                return Outcome(replies=(Reply(expired),), close_keyboard=True)
             held = await self._held(pseudonym)
             if held == asked.held:
                 return await self._erase(t, pseudonym, staff)
             del self._erase_asked[pseudonym]  # something given or gone since: ask again
+            if not held.more and not held.language:
+                # All of it expired meanwhile (found by a review of races: "nothing was
+                # erased, send /delete again", with nothing left to erase).
+                return self._nothing_stored(t, staff)
         elif not (held := await self._held(pseudonym)).more and not held.language:
             return self._nothing_stored(t, staff)  # e.g. a second tap after erasing
         # Or an earlier question, one answered with "keep", one from before a restart:

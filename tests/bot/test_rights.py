@@ -193,8 +193,11 @@ async def test_stale_or_forged_erase_buttons_do_nothing(harness: Harness) -> Non
     await give_feedback(erika, "bleibt auch")
     [question] = await erika.send("/loeschen")
     harness.clock.advance(timedelta(minutes=20))
-    assert await erika.press("Alles löschen") == []
-    assert "abgelaufen" in (erika.last_toast() or "")
+    # said in the chat, not in a toast gone in two seconds (English customer review)
+    assert texts(await erika.press("Alles löschen")) == (
+        "Diese Frage ist abgelaufen, daher wurde nichts gelöscht. Senden Sie erneut "
+        "/loeschen, wenn Sie alles löschen möchten."
+    )
     for forged in ("d:y:notanumber", "d:y:99999999999", "d:y:²", "d:y:", "d:y:1:2"):
         assert await erika.press_data(question["message_id"], forged) == [], forged
         assert "nicht gültig" in (erika.last_toast() or ""), forged
@@ -205,6 +208,22 @@ async def test_stale_or_forged_erase_buttons_do_nothing(harness: Harness) -> Non
         answer = await erika.press_data(question["message_id"], made_up)
         assert "nicht mehr aktuell, daher wurde nichts gelöscht" in texts(answer), made_up
     assert "bleibt auch" in texts(await erika.send("/meinedaten"))
+
+
+async def test_data_all_expired_before_the_erase_press_is_said_to_be_gone(
+    harness: Harness,
+) -> None:
+    """Found by a review of races: the purge took the last feedback between /loeschen and
+    the press, and the answer was "nothing was erased, send /loeschen again"."""
+    erika = harness.customer()
+    await give_feedback(erika, "läuft ab")
+    harness.clock.advance(timedelta(days=180) - timedelta(minutes=1))
+    [question] = await erika.send("/loeschen")
+    assert labels(question) == [["Alles löschen", "Daten behalten"]]
+    harness.clock.advance(timedelta(minutes=2))
+    assert harness.store is not None
+    await harness.store.purge_expired(harness.clock())
+    assert texts(await erika.press("Alles löschen")) == "Über Sie sind keine Daten gespeichert."
 
 
 def _erase_data(harness: Harness, customer: Customer, question: BotMessage) -> str:
