@@ -45,6 +45,13 @@ _ARGUMENTS = {
     "app": APP,
     "telegram": APP,
     "auto": APP,
+    # back to the app's (found by an English customer's review: "I cannot write in that
+    # language")
+    "default": APP,
+    "reset": APP,
+    "standard": APP,
+    "zurücksetzen": APP,
+    "zuruecksetzen": APP,
 }
 
 _Cached = tuple[str, datetime] | None

@@ -202,6 +202,11 @@ class FeedbackService:
                         "please read it once more."
                     ),
                 )
+            if person.app_locale is None:
+                # The app's language is not one the bot speaks (French, say): the way to
+                # the others, in each (found by an English customer's review: a French
+                # app got German alone, and nothing readable named /language).
+                notes = (*notes, _other_languages(person.locale))
             return Outcome(replies=(*(Reply(note) for note in notes), self._notice(flow, t)))
         if running is not None and state is not None:
             # Another survey's answers: asked first, as where consent is asked (found by
@@ -1097,3 +1102,12 @@ def _headed(notes: tuple[str, ...], outcome: Outcome) -> Outcome:
 
 
 __all__ = ["FeedbackService", "Person", "ServiceConfig", "Turn"]
+
+
+def _other_languages(locale: str) -> str:
+    """How to switch to each language the bot speaks but `locale`, each in its own."""
+    return " ".join(
+        translator(other).gettext("In English: send /language.")
+        for other in SUPPORTED_LOCALES
+        if other != locale
+    )

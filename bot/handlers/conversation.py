@@ -81,7 +81,13 @@ async def other(update: Update, context: BotContext) -> None:
 def handlers() -> list[tuple[int, BaseHandler[Any, Any, Any]]]:
     return [
         (0, CommandHandler("start", start, filters=PRIVATE & NEW_MESSAGE)),
-        (0, CommandHandler(["abbrechen", "cancel"], cancel, filters=PRIVATE & NEW_MESSAGE)),
+        # "/stop" too, the usual way to leave a bot (found by an English customer's review)
+        (
+            0,
+            CommandHandler(
+                ["abbrechen", "cancel", "stop", "stopp"], cancel, filters=PRIVATE & NEW_MESSAGE
+            ),
+        ),
         (0, CallbackQueryHandler(press)),
         (0, MessageHandler(PRIVATE & NEW_MESSAGE & filters.TEXT & ~TYPED, text)),
         (

@@ -86,8 +86,29 @@ async def test_english_speaker_gets_english(harness: Harness) -> None:
 
 
 async def test_unsupported_language_falls_back_to_german(harness: Harness) -> None:
-    [notice] = await harness.customer(1002, language_code="fr").send("/start")
+    """With the way to English, in English (found by an English customer's review: a
+    French app got German alone, and nothing the person could read named /language)."""
+    [hint, notice] = await harness.customer(1002, language_code="fr").send("/start")
+    assert hint["text"] == "In English: send /language."
     assert "Einwilligung" in notice["text"]
+    [only] = await harness.customer(1003, language_code="de").send("/start")
+    assert "Einwilligung" in only["text"], "no hint where the app's language is spoken"
+    [notice] = await harness.customer(1004, language_code="en").send("/start")
+    assert "consent" in (notice["text"] or "")
+
+
+@pytest.mark.parametrize("command", ["/stop", "/stopp", "/abbrechen"])
+async def test_stop_discards_the_unfinished_answers_as_cancel_does(
+    harness: Harness, command: str
+) -> None:
+    """ "/stop" is how one leaves a bot (found by an English customer's review: unknown)."""
+    erika = harness.customer(1005)
+    await erika.send("/start")
+    await erika.press("Ja, ich willige ein")
+    await erika.press("2")
+    said = texts(await erika.send(command))
+    assert "verworfen" in said and "kenne ich nicht" not in said, said
+    assert "Unvollständige Antworten" not in texts(await erika.send("/meinedaten"))
 
 
 @pytest.mark.parametrize("kind", ["sticker", "photo", "voice", "location"])

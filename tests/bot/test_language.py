@@ -399,6 +399,11 @@ async def test_an_app_language_the_bot_does_not_speak_is_not_called_the_apps(
     )
     await pierre.send("/sprache english")
     [said] = await pierre.send("/language app")
+    # "reset", "default" as well (found by an English customer's review: "I cannot
+    # write in that language")
+    for back in ("/language reset", "/sprache zurücksetzen", "/language default"):
+        await pierre.send("/sprache english")
+        assert (await pierre.send(back))[0]["text"] == said["text"], back
     assert said["text"] == (
         "Die Sprache Ihrer Telegram-App spreche ich nicht; ich schreibe Ihnen daher auf "
         "Deutsch, meiner Standardsprache. Die Sprache, die Sie gewählt hatten, ist nicht mehr "
