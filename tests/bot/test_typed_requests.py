@@ -236,7 +236,7 @@ async def test_before_consent_a_request_is_answered_as_such(harness: Harness) ->
     customer = harness.customer(812, language_code="en")
     await customer.send("/start")
     assert texts(await customer.send("delete my data")) == LATER_EN
-    assert texts(await customer.send("stop")).startswith("All right: nothing of yours is stored.")
+    assert texts(await customer.send("stop")).startswith("All right: none of your data is stored.")
 
 
 async def test_a_typed_rating_sent_twice_is_not_the_comment(harness: Harness) -> None:
