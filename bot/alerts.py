@@ -96,7 +96,7 @@ class Alerts:
             return
         if record.id in self._on_their_way:
             return
-        outcome = data.staff.alert(data.settings.default_locale, record)
+        outcome = data.staff.alert(data.settings.default_locale, record, posting=True)
         if outcome is None:  # would not be posted now (the threshold changed, say)
             await self._done(record.id)
             return
@@ -178,7 +178,7 @@ class Alerts:
                 sent = await send(replies)
                 if changed and not (messages or maybe):  # shown as the consents now allow
                     record = record.model_copy(update={"purposes": changed[0]})
-                    now = staff.alert(data.settings.default_locale, record)
+                    now = staff.alert(data.settings.default_locale, record, posting=True)
                     if now is None:  # none would be posted now: no longer due
                         await self._done(record.id)
                     else:

@@ -423,6 +423,8 @@ class StaffSettings:
     default_locale: str = "de"
 
 
+ALERT_LATE = timedelta(hours=1)
+"""An alert posted this long after its feedback was given says when that was."""
 DELETE_BY = "delete_by"
 """The export's last column: the date its row's feedback is deleted here."""
 
@@ -898,10 +900,11 @@ class StaffDesk:
         days = max(1, round(period / timedelta(days=1)))
         return await self.summary("digest", locale, f"{days}d", event="digest", audited=audited)
 
-    def alert(self, locale: str, record: FeedbackRecord) -> Outcome | None:
+    def alert(self, locale: str, record: FeedbackRecord, posting: bool = False) -> Outcome | None:
         """A low rating just came in, or a feedback whose author agreed to be contacted
         about it (so that staff can answer it, see flows.answers): the ratings and the
-        redacted comment, no identity. Both only with alerts on (the threshold set)."""
+        redacted comment, no identity. Both only with alerts on (the threshold set).
+        `posting`: made to be posted now, and dated if that is late (see ALERT_LATE)."""
         flow = self.catalog.flows.get(record.flow_id)
         if flow is None or not self.raises_alert(record):
             return None
@@ -916,6 +919,12 @@ class StaffDesk:
             lines = [t.gettext("Low rating in “{flow}”").format(flow=title)]
         else:
             lines = [t.gettext("Feedback in “{flow}”").format(flow=title)]
+        if posting and self.clock() - record.created_at > ALERT_LATE:
+            # Held back (Telegram down, the staff chat cut off): when it was given, which
+            # the time of the post no longer tells (found by a staff review: last night's
+            # complaint read as this morning's).
+            when = t.datetime(record.created_at, self.settings.timezone)
+            lines.append(t.gettext("Given on {when}; this alert is late.").format(when=when))
         # Every rating and choice, in the survey's order (found by a staff review: a low
         # NPS alert hid the 5 of 5 beside it, and what went wrong, the ticked options
         # staff act on, was left out).

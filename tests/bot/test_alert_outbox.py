@@ -14,6 +14,7 @@ import pytest
 
 import bot.alerts
 from bot.app import _purge_job
+from flows.i18n import translator
 from tests.bot import test_staff
 from tests.bot.test_staff import STAFF_CHAT, alerts, low
 from tests.harness import Harness
@@ -216,3 +217,22 @@ async def test_a_chat_demo_on_the_bots_data_folder_leaves_the_alerts_due_to_the_
     await settled(desk)
     assert "Lieferung kam nie an" in alerts(desk)
     assert alerts(desk).count("Nur ausprobiert") == 1, "the demo's own is not the bot's"
+
+
+async def test_an_alert_posted_late_says_when_its_feedback_was_given(
+    desk: Harness,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Found by a staff review: held back overnight, an alert read as this morning's."""
+    monkeypatch.setattr(bot.alerts, "ALERT_ATTEMPTS", 1)
+    desk.api.fail_next("sendMessage", 500, count=1, chat_id=STAFF_CHAT)
+    given = desk.clock()
+    await low(desk, 4803, "Essen kalt, Kellner unfreundlich")
+    assert alerts(desk) == ""
+    desk.clock.advance(timedelta(hours=10))
+    await purge_job(desk)
+    await low(desk, 4804, "Gleich gemeldet")
+    when = translator("de").datetime(given, desk.settings.timezone)
+    [late, at_once] = alerts(desk).split("Niedrige Bewertung")[1:]
+    assert f"Feedback vom {when}; diese Warnmeldung kommt verspätet." in late
+    assert "Essen kalt" in late and "verspätet" not in at_once
