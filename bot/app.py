@@ -315,15 +315,15 @@ async def post_digest(application: BotApplication) -> None:
     chat = data.settings.staff_chat_id
     if schedule is None or chat is None:
         return
-    outcome = await data.staff.digest(data.settings.default_locale, schedule.period)
+    made = data.service.clock() if data.service is not None else utc_now()
+    outcome = await data.staff.digest(data.settings.default_locale, schedule.period, at=made)
     data.digest_due = None  # a newer one made: the one not posted is out of date
     if data.alerts is None:
         return
     left = await data.alerts.post_in_turn(outcome.replies, "digest")
     if left:
         log.warning("the digest is tried again at each purge, for a day at most")
-        now = data.service.clock() if data.service is not None else utc_now()
-        data.digest_due = (now, left, outcome.replies[0].text)
+        data.digest_due = (made, left, outcome.replies[0].text)
 
 
 async def _post_kept_digest(data: BotData) -> None:
@@ -347,10 +347,12 @@ async def _post_kept_digest(data: BotData) -> None:
     schedule = data.settings.digest_schedule
     if schedule is not None:
         locale = data.settings.default_locale
-        again = await data.staff.digest(locale, schedule.period, audited=False)
+        # Of the days it counted (after midnight, the next day's would differ): only
+        # what was erased, withdrawn or expired since changes it.
+        again = await data.staff.digest(locale, schedule.period, audited=False, at=made)
         if again.replies[0].text != text:
             log.info("the digest not posted has changed since it was made: a new one posted")
-            outcome = await data.staff.digest(locale, schedule.period)
+            outcome = await data.staff.digest(locale, schedule.period, at=made)
             replies, text = outcome.replies, outcome.replies[0].text
     left = await data.alerts.post_in_turn(replies, "digest")
     data.digest_due = (made, left, text) if left else None

@@ -565,11 +565,13 @@ class StaffDesk:
         event: str = "summary",
         rules: bool = True,
         audited: bool = True,
+        at: datetime | None = None,
     ) -> Outcome:
         """/zusammenfassung [period]: figures of the period against the one before, and a
         chart. A member of staff confirms the rules first; the operator at the command line
         (`rules` False), who holds the master key, does not. Not `audited`: made to compare
-        with one made before, and not shown (see bot.app's kept digest)."""
+        with one made before, and not shown; `at`: of the days as they were then, from the
+        data as it is now (both for bot.app's kept digest)."""
         t = translator(locale)
         try:
             period = staff_period(period) if period else None
@@ -601,9 +603,9 @@ class StaffDesk:
             gate = await self.rules_gate(actor, locale, period)
             if gate is not None:
                 return gate
-        now = self.clock()
+        now = at or self.clock()
         since = now - length
-        windows = await self.windows(length)
+        windows = await self.windows(length, now)
         if windows is None:
             current = previous = figures_of(Tally(), self.catalog, t)
             left_out = previous_left_out = 0
@@ -660,7 +662,7 @@ class StaffDesk:
             )
         return Outcome(replies=tuple(replies))
 
-    async def windows(self, length: timedelta) -> Windows | None:
+    async def windows(self, length: timedelta, at: datetime | None = None) -> Windows | None:
         """What a summary over `length` up to now counts; None while nothing is released.
 
         A summary that counted feedback up to the moment it was asked for would give away
@@ -675,9 +677,9 @@ class StaffDesk:
 
         These are the groups of all surveys together (EVERY_SURVEY): what the summary
         counts of everyone, and its days. The figures of a survey's questions count the
-        survey's own groups within those days (`_figures`).
+        survey's own groups within those days (`_figures`). `at`: up to then, not now.
         """
-        now = self.clock()
+        now = at or self.clock()
         newest = (await self._release(now)).get(EVERY_SURVEY)
         if newest is None or not await self._released(EVERY_SURVEY, newest):
             return None
@@ -895,10 +897,19 @@ class StaffDesk:
                 return comments
             limit *= 4
 
-    async def digest(self, locale: str, period: timedelta, audited: bool = True) -> Outcome:
-        """The scheduled digest for the staff chat: a summary over the digest's period."""
+    async def digest(
+        self,
+        locale: str,
+        period: timedelta,
+        audited: bool = True,
+        at: datetime | None = None,
+    ) -> Outcome:
+        """The scheduled digest for the staff chat: a summary over the digest's period (up
+        to `at`, see `summary`)."""
         days = max(1, round(period / timedelta(days=1)))
-        return await self.summary("digest", locale, f"{days}d", event="digest", audited=audited)
+        return await self.summary(
+            "digest", locale, f"{days}d", event="digest", audited=audited, at=at
+        )
 
     def alert(self, locale: str, record: FeedbackRecord, posting: bool = False) -> Outcome | None:
         """A low rating just came in, or a feedback whose author agreed to be contacted
