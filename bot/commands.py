@@ -38,8 +38,18 @@ STAFF_COMMANDS: tuple[tuple[str, str, str], ...] = (
 # command or as plain text (found by a German customer's review: "/löschen" was unknown).
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 _NOT_IN_A_NAME = re.compile(r"[^a-z0-9]")
-TYPED_COMMAND = re.compile(r"^\s*/\w")
-"""A message that begins like a command, whether or not Telegram marked it as one."""
+TYPED_COMMAND = re.compile(r"^\s*/[^\W\d_]\w*(?:@\w+)?(?=[\s!?.,:;]|$)")
+"""A message that begins like a command, whether or not Telegram marked it as one: a word
+after "/", then a space or the end ("/r/germany empfahl euch" is a comment: review)."""
+# Words for a command that is no command's name (found by a customer's review: "/ende",
+# "/quit" got the whole help).
+_ALIASES = {
+    "ende": "abbrechen", "beenden": "abbrechen", "abbruch": "abbrechen", "quit": "cancel",
+    "exit": "cancel", "end": "cancel", "widerrufen": "widerruf", "datenloeschen": "loeschen",
+    "loeschung": "loeschen", "erase": "delete", "remove": "delete", "daten": "meinedaten",
+    "data": "mydata", "hallo": "start", "hello": "start", "hi": "start", "deutsch": "sprache",
+    "english": "language", "englisch": "language",
+}  # fmt: skip
 
 
 def meant(text: str) -> str | None:
@@ -50,6 +60,8 @@ def meant(text: str) -> str | None:
         words[0] = words[0].partition("@")[0]  # "/löschen@feedback_bot"
     for count in range(len(words), 0, -1):
         typed = _NOT_IN_A_NAME.sub("", "".join(words[:count]).lower().translate(_UMLAUTS))
+        if typed in _ALIASES:
+            return f"/{_ALIASES[typed]}"
         for german, english, _ in COMMANDS:
             for name in (german, english):
                 if typed == name or (len(name) >= 5 and _one_slip(typed, name)):

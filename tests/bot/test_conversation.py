@@ -202,6 +202,34 @@ async def test_a_mistyped_command_at_the_comment_is_not_the_comment(harness: Har
     assert "Die Suppe war kalt." in mine and "/Meine Daten" not in mine
 
 
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [("/ende", "/abbrechen"), ("/quit", "/cancel"), ("/widerrufen", "/widerruf")],
+)
+async def test_a_word_for_a_command_is_pointed_to_its_name(
+    harness: Harness, typed: str, meant: str
+) -> None:
+    """Found by a customer's review: "/ende", "/quit" got the whole help."""
+    answer = texts(await harness.customer().send(typed))
+    assert answer == f"Diesen Befehl kenne ich nicht. Meinten Sie {meant}?"
+
+
+async def test_a_comment_beginning_with_a_slash_and_no_command_word_is_a_comment(
+    harness: Harness,
+) -> None:
+    """Found by a customer's review: "/r/germany empfahl euch" could not be given."""
+    erika = harness.customer()
+    await erika.send("/start")
+    await erika.press("Ja, ich willige ein")
+    await erika.press("4")
+    typed = harness.api.user_message(
+        erika.user_id, "/r/germany empfahl euch", entities=[], **erika.sender
+    )
+    assert "kontaktieren" in texts(await harness.deliver(typed))
+    await erika.press("Nein")
+    assert "/r/germany empfahl euch" in texts(await erika.send("/meinedaten"))
+
+
 async def test_edited_message_is_not_a_new_answer(harness: Harness) -> None:
     erika = harness.customer()
     await erika.send("/start")
