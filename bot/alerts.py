@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -225,11 +226,17 @@ class Alerts:
         ]
         await retractor.posted(pseudonym, posts)
 
-    async def post_in_turn(self, replies: Any, what: str) -> tuple[Any, ...]:
+    async def post_in_turn(
+        self,
+        replies: Any,
+        what: str,
+        as_now: Callable[[], Awaitable[tuple[Any, ...]]] | None = None,
+    ) -> tuple[Any, ...]:
         """Post `replies` (the digest) to the staff chat in turn with the alerts, as patient
         with flood control as they are; a part not posted keeps back the rest (found by
         review: three 429s during an alert burst dropped the digest's text and posted its
-        chart alone). Those not posted (none: all were)."""
+        chart alone). `as_now` gives the replies as they are to be posted once it is their
+        turn. Those not posted (none: all were)."""
         data = self._data
         if data.settings is None or data.settings.staff_chat_id is None:
             return tuple(replies)
@@ -241,8 +248,10 @@ class Alerts:
         # One message at a time, so that what is left is exactly what was not posted
         # (found by review: a digest's second part refused, its first part was posted
         # again with it at the next try).
-        parts = [part for reply in replies for part in _messages_of(reply)]
         async with self._in_turn:
+            if as_now is not None:
+                replies = await as_now()
+            parts = [part for reply in replies for part in _messages_of(reply)]
             for n, part in enumerate(parts):
                 if not await send_to(
                     self.application.bot,

@@ -42,6 +42,9 @@ DIGEST_GRACE = timedelta(hours=2)
 """How late a scheduled digest is still posted, and how soon after one another is not."""
 DIGEST_KEPT = timedelta(days=1)
 """How long a digest Telegram did not take is tried again at the purges."""
+DIGEST_RECHECKED = timedelta(seconds=30)
+"""A digest that waited this long behind the alerts is checked again before it is posted
+(see `_still_true`)."""
 
 
 def build_application(
@@ -320,41 +323,67 @@ async def post_digest(application: BotApplication) -> None:
     data.digest_due = None  # a newer one made: the one not posted is out of date
     if data.alerts is None:
         return
-    left = await data.alerts.post_in_turn(outcome.replies, "digest")
+    text = outcome.replies[0].text
+
+    async def as_now() -> tuple[Any, ...]:
+        # After a wait behind alerts held up by flood control (minutes, found by a
+        # review of races), as after a failure: not with what was erased meanwhile.
+        nonlocal text
+        replies: tuple[Any, ...] = outcome.replies
+        if _clock(data) - made > DIGEST_RECHECKED:
+            replies, text = await _still_true(data, made, replies, text)
+        return replies
+
+    left = await data.alerts.post_in_turn(outcome.replies, "digest", as_now)
     if left:
         log.warning("the digest is tried again at each purge, for a day at most")
-        data.digest_due = (made, left, outcome.replies[0].text)
+        data.digest_due = (made, left, text)
+
+
+def _clock(data: BotData) -> datetime:
+    return data.service.clock() if data.service is not None else utc_now()
+
+
+async def _still_true(
+    data: BotData, made: datetime, replies: tuple[Any, ...], text: str
+) -> tuple[tuple[Any, ...], str]:
+    """A digest made at `made` (its `replies` still to post, its `text`) as it is to be
+    posted now: as it was (audited once, when made: found by review, a new one made at
+    each try was audited as disclosed at each), unless what it shows has changed since:
+    the comment of someone who has since erased their data or withdrawn their consent
+    must not reach the staff chat (found by a review of races: it did, hours later). A
+    new one is made then, of the same days (after midnight the next day's would differ),
+    audited, and posted whole."""
+    assert data.settings is not None and data.staff is not None
+    schedule = data.settings.digest_schedule
+    if schedule is None:
+        return replies, text
+    locale = data.settings.default_locale
+    again = await data.staff.digest(locale, schedule.period, audited=False, at=made)
+    if again.replies[0].text == text:
+        return replies, text
+    log.info("the digest not posted has changed since it was made: a new one posted")
+    outcome = await data.staff.digest(locale, schedule.period, at=made)
+    return outcome.replies, outcome.replies[0].text
 
 
 async def _post_kept_digest(data: BotData) -> None:
-    """The digest Telegram did not take at its time, as it was made then (audited once,
-    when made: found by review, a new one made at each try was audited as disclosed at
-    each), for a day at most (`feedbackbot summary` prints one later).
-
-    Unless what it shows has changed since it was made: the comment of someone who has
-    since erased their data or withdrawn their consent must not reach the staff chat
-    (found by a review of races: it did, hours later). A new digest is made then, and
-    audited, and posted whole."""
+    """The digest Telegram did not take at its time, as it is still true (`_still_true`),
+    for a day at most (`feedbackbot summary` prints one later)."""
     if data.digest_due is None or data.alerts is None:
         return
     made, replies, text = data.digest_due
-    now = data.service.clock() if data.service is not None else utc_now()
-    if now - made > DIGEST_KEPT:
+    if _clock(data) - made > DIGEST_KEPT:
         log.error("digest not posted for a day: given up (`feedbackbot summary` prints it)")
         data.digest_due = None
         return
-    assert data.settings is not None and data.staff is not None
-    schedule = data.settings.digest_schedule
-    if schedule is not None:
-        locale = data.settings.default_locale
-        # Of the days it counted (after midnight, the next day's would differ): only
-        # what was erased, withdrawn or expired since changes it.
-        again = await data.staff.digest(locale, schedule.period, audited=False, at=made)
-        if again.replies[0].text != text:
-            log.info("the digest not posted has changed since it was made: a new one posted")
-            outcome = await data.staff.digest(locale, schedule.period, at=made)
-            replies, text = outcome.replies, outcome.replies[0].text
-    left = await data.alerts.post_in_turn(replies, "digest")
+
+    async def as_now() -> tuple[Any, ...]:  # checked once the alerts let it go
+        nonlocal replies, text
+        replies, text = await _still_true(data, made, replies, text)
+        return replies
+
+    left = await data.alerts.post_in_turn(replies, "digest", as_now)
     data.digest_due = (made, left, text) if left else None
 
 

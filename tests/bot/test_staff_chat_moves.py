@@ -4,6 +4,7 @@ bots, flood control during the digest (found by a review of Telegram's realities
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import deque
 from datetime import timedelta
@@ -296,6 +297,34 @@ async def test_a_kept_digest_does_not_show_the_comment_of_someone_who_erased_sin
     after = await desk.store.audit_entries(desk.clock() - timedelta(days=2))  # type: ignore[union-attr]
     made = [e for e in after if e.event == "digest"]
     assert len(made) == len([e for e in before if e.event == "digest"]) + 1, "the new one"
+
+
+async def test_a_digest_that_waited_behind_alerts_leaves_out_who_erased_meanwhile(
+    desk: Harness,
+) -> None:
+    """Found by a review of races: a digest waits its turn behind alerts held up by flood
+    control (minutes); whoever erased their data meanwhile was in it when it went out."""
+    await many(desk, then_next_day=False)
+    erika = desk.customer(4712)
+    await test_staff.give(desk, 4712, "3", "Bitte nicht weitersagen: Zimmer 14 war eklig")
+    desk.clock.advance(timedelta(days=1))
+    assert desk.app is not None and desk.app.bot_data.alerts is not None
+    assert desk.store is not None
+    async with desk.app.bot_data.alerts._in_turn:  # alerts on their way, held up
+        digest = asyncio.create_task(post_digest(desk.app))
+        for _ in range(3000):  # until it is made, and waits for its turn
+            entries = await desk.store.audit_entries(desk.clock())
+            if any(e.event == "digest" for e in entries):
+                break
+            await asyncio.sleep(0.01)
+        else:
+            raise AssertionError("the digest was not made")
+        await erika.send("/loeschen")
+        await erika.press("Alles löschen")
+        desk.clock.advance(timedelta(minutes=3))
+    await digest
+    [posted] = [m["text"] or "" for m in desk.api.messages(STAFF_CHAT) if m["text"]]
+    assert posted.startswith("Feedback-Zusammenfassung") and "Zimmer 14" not in posted
 
 
 async def test_a_kept_digest_nothing_changed_in_is_posted_as_made(desk: Harness) -> None:
