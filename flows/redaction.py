@@ -239,13 +239,18 @@ _PHONE = _Pattern(
 # "Paket 1Z999AA10123456784", "tracking no. JJD000390007000123456"), or a UPS one ("1Z"
 # and 16 capitals and digits) anywhere. A number, not a phone number: found by a staff
 # review, where "[Telefon]" made staff think the customer asked for a call. (More than 15
-# digits are never a phone number either: see phone.)
+# digits are never a phone number either: see phone.) Whole when written in groups, as
+# printed on the label ("Sendungsnummer 00340434 16 1234 5678", "Sendungsnr. JJD 0003 9000
+# 7000 1234 56"; found by a review: the groups after the first, which tell one parcel from
+# another, were left), but for a count after it ("Paket 12345678 10 Tage unterwegs"; see
+# tracking).
 _TRACKING = _Pattern(
     r"(?P<lead>(?<!\w)(?i:sendungs(?:nummer|-?nr\.?|-?id|verfolgung(?:snummer)?)|sendung"
     r"|tracking(?:nummer|[ \t-]?(?:number|nummer|no\.?|nr\.?|id|code))?|paket(?:nummer"
     r"|-?nr\.?|[ \t-]?id)?|(?:parcel|shipment)(?:[ \t-]?(?:number|no\.?|id))?)"
     r"(?:[ \t]*[:#.-])?[ \t]*(?:(?i:ist|lautet|is)[ \t:]+)?)"
-    r"(?=[A-Z]{0,6}\d)[A-Z0-9]{8,35}(?![\w-])"
+    r"(?:(?=[A-Z]{0,6}\d)[A-Z0-9]{8,35}|[A-Z]{2,6}(?=(?:[ \t]\d{2,6}){3}))"
+    r"(?P<groups>(?:[ \t]\d{2,20}(?![\w-]|[.,]\d))*+)(?![\w-])"
     r"|(?<![\w-])1Z[0-9A-Z]{16}(?![\w-])"
 )
 _PHONE_DIGITS = 15  # the most a phone number has, its country code included (E.164)
@@ -1484,6 +1489,14 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             return chr(_SET_ASIDE + len(set_aside) - 1)
         return placeholder("phone")
 
+    def tracking(match: re.Match[str]) -> str:
+        # a last group that counts what follows is no part of it: "Paket 12345678 10 Tage"
+        text, end, kept = match.string, match.end(), ""
+        if match["groups"] and (_COUNTED_AFTER.match(text, end) or _UNIT_AFTER.match(text, end)):
+            groups = match["groups"]
+            kept = groups[max(groups.rfind(" "), groups.rfind("\t")) :]
+        return (match["lead"] or "") + placeholder("id") + kept
+
     def by_role(match: re.Match[str]) -> str:
         if not _is_person(match["name"]):
             return match.group(0)
@@ -1723,7 +1736,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_DATE, aside),
         (_TIME, aside),
         (_GROUPED_NUMBER, lambda m: placeholder("id") if _digits(m.group(0)) >= 9 else m.group(0)),
-        (_TRACKING, lambda m: (m["lead"] or "") + placeholder("id")),
+        (_TRACKING, tracking),
         (_PHONE, phone),
         (_SPACED_PHONE, lambda m: placeholder("phone") if _is_spaced_phone(m) else m.group(0)),
         (_IPV4, lambda m: placeholder("ip") if _address(m) else m.group(0)),

@@ -2136,6 +2136,20 @@ def test_an_order_number_in_two_parts_goes_as_the_others(comment: str, expected:
         ("Sendungsnummer JJD000390007000123456", "Sendungsnummer [Nummer]"),
         ("Tracking number 9400111899223197428490", "Tracking number [Nummer]"),
         ("00340434161234567890 kam nie an", "[Nummer] kam nie an"),  # too long for a phone's
+        # found by a review: written in groups, as on the label, only the first group went
+        ("Sendungsnummer 00340434 16 1234 5678", "Sendungsnummer [Nummer]"),
+        ("DHL Sendung 00340434 16 1234 5678 fehlt", "DHL Sendung [Nummer] fehlt"),
+        ("Paket 12345678 9012 3456 fehlt", "Paket [Nummer] fehlt"),
+        ("Sendungsnummer: 00340434 1612345678", "Sendungsnummer: [Nummer]"),
+        ("Sendungsnr. JJD 0003 9000 7000 1234 56", "Sendungsnr. [Nummer]"),
+        ("Mein Paket 12345678 90 kam nicht", "Mein Paket [Nummer] kam nicht"),
+        # ... but not what counts after it
+        ("Paket 12345678 10 Tage unterwegs", "Paket [Nummer] 10 Tage unterwegs"),
+        ("Paket 12345678 9012 10 Tage unterwegs", "Paket [Nummer] 10 Tage unterwegs"),
+        ("Sendung 12345678 2 mal zugestellt", "Sendung [Nummer] 2 mal zugestellt"),
+        ("Sendung 12345678 12.5 kg", "Sendung [Nummer] 12.5 kg"),
+        ("Paket 12345678 20 € teurer", "Paket [Nummer] 20 € teurer"),
+        ("Sendung DHL 12 Tage", "Sendung DHL 12 Tage"),
         # ... while phone numbers near those words stay phone numbers
         ("Paket kam nicht, ruft mich an 0151 23456789", "Paket kam nicht, ruft mich an [Telefon]"),
         ("Paketdienst 0151 23456789", "Paketdienst [Telefon]"),
@@ -2193,6 +2207,8 @@ def test_smaller_identifiers_the_staff_review_found(comment: str, expected: str)
         ("Bestellung 4711-", False),
         ("Bestellung 4711-2023 ", True),
         ("Sendungsnummer ", False),
+        ("Sendung 12345678 12 ", True),
+        ("Sendung JJD 12 34 ", False),
         ("1Z999", False),
         ("Postfach 12 ", False),
         ("a.b at gmx ", False),
