@@ -385,9 +385,15 @@ _NAMED_ID = _Pattern(
     # "Bestellung 4711-2023", "Reklamation 2026/551": a number in two parts after the word
     # for what it numbers, as "Order 4711-2023" and "Bestellung 47112023" went (found by a
     # staff review: it let staff link a customer's two alerts); not a span of years
-    # ("Bestellung 2019-2023"), nor a date or a count ("Lieferung 12/2023", "Sendung 3-5")
+    # ("Bestellung 2019-2023"), nor a date or a count ("Lieferung 12/2023", "Sendung 3-5").
+    # After "Nr." or "Nummer", any number of three digits or more ("Bestellung Nr.
+    # 4711-2023", "Reklamation Nr. 2026/551", "Bestellung Nr. 4711": found by a review, the
+    # usual wording stayed); without, not a range before a unit or an amount ("Bestellung
+    # 1000-2000 Stück", "Lieferung 1500-2000 Euro": see named_id)
     r"|\b(?:bestellung|reklamation|retoure|rücksendung|lieferung|sendung|beschwerde)"
-    r"[\s:#.-]+(?=\d{4,}[-/]\d{3,}|\d{3,}[-/]\d{4,})(?!(?:19|20)\d\d[-/](?:19|20)?\d\d\b)"
+    r"[\s:#.-]+(?:(?:mit[ \t]+der[ \t]+)?(?:nr|no|nummer)\b\.?[\s:#.-]*(?=\d{3})"
+    r"|(?=(?P<parts>\d{4,}[-/]\d{3,}|\d{3,}[-/]\d{4,})))"
+    r"(?!(?:19|20)\d\d[-/](?:19|20)?\d\d\b)"
     rf"|{_NUMBERED_ID_WORD}(?:[\s.-]*(?:nummer|nr|number|no|id|ref|code)\b\.?[\s:#.-]*"
     r"(?:(?:ist|lautet|lautete|war|is|was)[\s:]+)?"
     r"(?=\d|(?-i:[A-Z]{1,11}\d)|(?(document)(?-i:[a-z]{1,11}\d)|(?!)))"
@@ -1497,6 +1503,14 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             kept = groups[max(groups.rfind(" "), groups.rfind("\t")) :]
         return (match["lead"] or "") + placeholder("id") + kept
 
+    def named_id(match: re.Match[str]) -> str:
+        parts = match.end("parts")  # a number in two parts: not a range that counts
+        if parts >= 0 and (
+            _COUNTED_AFTER.match(match.string, parts) or _UNIT_AFTER.match(match.string, parts)
+        ):
+            return match.group(0)
+        return match.group("label") + placeholder("id")
+
     def by_role(match: re.Match[str]) -> str:
         if not _is_person(match["name"]):
             return match.group(0)
@@ -1740,7 +1754,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_PHONE, phone),
         (_SPACED_PHONE, lambda m: placeholder("phone") if _is_spaced_phone(m) else m.group(0)),
         (_IPV4, lambda m: placeholder("ip") if _address(m) else m.group(0)),
-        (_NAMED_ID, lambda m: m.group("label") + placeholder("id")),
+        (_NAMED_ID, named_id),
         (_PLATE, lambda m: placeholder("id") if _is_plate(m) else m.group(0)),
         (_US_PHONE, lambda m: placeholder("phone")),
         (_PO_BOX, address),

@@ -2105,6 +2105,16 @@ def test_what_the_words_that_name_put_before_no_name_stays(text: str) -> None:
         ("Bestellung 4711/2023", "Bestellung [Nummer]"),
         ("Reklamation 2026/551 noch offen", "Reklamation [Nummer] noch offen"),
         ("Bestellung: 4711-2023", "Bestellung: [Nummer]"),
+        # found by a review: with "Nr." or "Nummer" between, the usual wording, they stayed
+        ("Bestellung Nr. 4711-2023", "Bestellung Nr. [Nummer]"),
+        ("Bestellung Nr 4711-2023", "Bestellung Nr [Nummer]"),
+        ("Bestellung #4711-2023", "Bestellung #[Nummer]"),
+        ("Bestellung No. 4711-2023 fehlt", "Bestellung No. [Nummer] fehlt"),
+        ("Reklamation Nr. 2026/551", "Reklamation Nr. [Nummer]"),
+        ("Retoure Nummer: 12345/2025 offen", "Retoure Nummer: [Nummer] offen"),
+        ("Meine Bestellung mit der Nummer 4711-2023", "Meine Bestellung mit der Nummer [Nummer]"),
+        ("Bestellung Nr. 4711 kam nicht", "Bestellung Nr. [Nummer] kam nicht"),
+        ("Bestellung Nr. 1000-2000 Stück", "Bestellung Nr. [Nummer] Stück"),  # "Nr." says so
         # (as before)
         ("Bestellung 47112023", "Bestellung [Nummer]"),
         ("Order 4711-2023", "Order [Nummer]"),
@@ -2115,6 +2125,21 @@ def test_what_the_words_that_name_put_before_no_name_stays(text: str) -> None:
         ("Lieferung 12/2023 kam", "Lieferung 12/2023 kam"),
         ("Sendung 3-5 Tage unterwegs", "Sendung 3-5 Tage unterwegs"),
         ("Bestellung vom 12.03.2024", "Bestellung vom 12.03.2024"),
+        ("Bestellung Nr. 2019-2023 war gut", "Bestellung Nr. 2019-2023 war gut"),
+        ("Bestellung Nr. 5 war falsch", "Bestellung Nr. 5 war falsch"),
+        ("Lieferung Nr. 12 fehlt", "Lieferung Nr. 12 fehlt"),
+        ("Bestellung nochmal 4711-2023", "Bestellung nochmal 4711-2023"),
+        # found by a review: a range before a unit or an amount is no number
+        ("Bestellung 1000-2000 Stück", "Bestellung 1000-2000 Stück"),
+        ("Bestellung 2000/3000 Euro", "Bestellung 2000/3000 Euro"),
+        ("Lieferung 1500-2000 Euro Schaden", "Lieferung 1500-2000 Euro Schaden"),
+        ("Lieferung 1500-2000 € Schaden", "Lieferung 1500-2000 € Schaden"),
+        ("Bestellung 1000-2000 Stk. bitte", "Bestellung 1000-2000 Stk. bitte"),
+        ("Lieferung 1500-2000 kg", "Lieferung 1500-2000 kg"),
+        (
+            "Bestellung 1000-2000 Stück, Bestellung 4711-2023",
+            "Bestellung 1000-2000 Stück, Bestellung [Nummer]",
+        ),
     ],
 )
 def test_an_order_number_in_two_parts_goes_as_the_others(comment: str, expected: str) -> None:
@@ -2206,6 +2231,9 @@ def test_smaller_identifiers_the_staff_review_found(comment: str, expected: str)
         ("This is David ", False),
         ("Bestellung 4711-", False),
         ("Bestellung 4711-2023 ", True),
+        ("Bestellung Nr. ", False),
+        ("Bestellung mit der Nummer 1", False),
+        ("Bestellung 1000-2000 Stück, ja. ", False),  # (4096 characters: none cut off)
         ("Sendungsnummer ", False),
         ("Sendung 12345678 12 ", True),
         ("Sendung JJD 12 34 ", False),
