@@ -677,6 +677,8 @@ _LAST_LINE_NAME = _Pattern(
 # last name from a common first name on, as on a last line (see dashed): "Alles top –
 # Super Service", "..., Bad Homburg", "Jeans gekauft – Tom Tailor" stay. After a dash, a
 # common first name alone too where it ends the comment ("Essen kalt – Petra").
+# A line of a list: "- Pad Thai" (see dashed)
+_BULLET = _Pattern(r"^[ \t]*-[ \t]", re.MULTILINE)
 _DASHED_NAME = _Pattern(
     r"(?P<lead>(?:(?<![\w-])(?P<dash>[–—~])|(?:(?<=\s)|\A)(?P<hyphen>-)(?=[ \t])|,)[ \t]*)"
     rf"(?P<name>(?>{_NAME}))(?=[^\w\n]*(?:[\n\[]|\Z)|[^\w\n]{{1,3}}(?i:{_CONTACT_LABEL})\b)"
@@ -1242,10 +1244,16 @@ _SURNAME_CUE = _Pattern(
     rf"(?!(?i:familie|fam)\b)(?P<name>(?>{_NAME}))(?![-'’]\w)"
 )
 # Brands named as a first and a last name: "Tom Tailor", "Marc O'Polo", "Max Bahr".
-# ("Ralph Lauren", "Tommy Hilfiger": found where a comment signs after a dash)
+# ("Ralph Lauren", "Tommy Hilfiger": found where a comment signs after a dash; "Marc
+# Cain", "Tom Ford", "Karl Lagerfeld", "Mary Poppins", "Mario Bros", found by a review of
+# that.) A last word that is also a person's ("Ford", "Green", "Klein") only in the whole
+# name: "Anna Klein" is someone.
 _BRAND_NAMES = frozenset(
-    "Tailor O'Polo Bahr Kart Potter Beam Wolfskin Boss Kors Lauren Hilfiger".split()
-)
+    (
+        "Tailor O'Polo Bahr Kart Potter Beam Wolfskin Boss Kors Lauren Hilfiger Lagerfeld "
+        "Poppins Bros Joop Armani Versace Yum"
+    ).split()
+) | frozenset(("Tom Ford", "Paul Green", "Marc Cain", "Calvin Klein", "Anne Klein"))
 _NOT_SURNAMES = frozenset(
     "nachbarn nachbar nachbarin hochtouren hochbetrieb sparflamme anfrage wunsch".split()
 )
@@ -1448,7 +1456,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             words = [word for _, word in starts]
             for index, (start, word) in enumerate(starts[:-1]):
                 rest = " ".join(words[index:])
-                if _is_first_name(word) and _is_person(rest) and words[-1] not in _BRAND_NAMES:
+                if _is_first_name(word) and _is_person(rest) and not _is_brand(rest):
                     return near[:start] + placeholder("name") + match["comma"]
             return match.group(0)
         if match["lead"] is not None:
@@ -1516,7 +1524,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             return match.group(0)
         words = match["name"].split()
         if (match["called"] or match["naming"]) and not (
-            _is_first_name(words[0]) and words[-1] not in _BRAND_NAMES
+            _is_first_name(words[0]) and not _is_brand(match["name"])
         ):  # "Das Gericht heißt Kaiserschmarrn Royal", "the brand named Tom Tailor"
             return match.group(0)
         if match["naming"] and not (
@@ -1558,15 +1566,30 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
     def last_line(match: re.Match[str]) -> str:
         name = match["name"]
         words = name.split()
-        if _is_first_name(words[0]) and _is_person(name) and words[-1] not in _BRAND_NAMES:
+        if _is_first_name(words[0]) and _is_person(name) and not _is_brand(name):
             return match["lead"] + placeholder("name")
         return match.group(0)
 
     def dashed(match: re.Match[str]) -> str:
-        name = match["name"]
+        name, tail = match["name"], ""
         words = name.split()
-        if not (_is_first_name(words[0]) and _is_person(name) and words[-1] not in _BRAND_NAMES):
+        named = [word for word in words if word[0].isupper() and not word.endswith(".")]
+        # Where a dish, a book or a product is as likely, a last name known as one: of three
+        # words, after a double first name ("– Anne Frank Tagebuch", "– Marie Antoinette
+        # Suite", "Pizza, Tom Kha Gai" stay; "– Hans Peter Müller" is signed), and in a list
+        # of lines each after a hyphen ("Bestellt:\n- Pad Thai\n- Tom Yum"; found by a review)
+        if len(named) > 2 and not (_is_first_name(named[1]) and _known_surname(named[-1])):
+            # ... but for a contact's label taken for a third word: "– John Smith Tel. [Phone]"
+            cut = match.start("name") + name.rindex(words[-1])
+            if len(words) != 3 or not nothing_follows(match, start=cut, labelled=True):
+                return match.group(0)
+            name, tail = " ".join(words[:2]), match.string[cut - 1 : match.end()]
+            words = named = words[:2]
+        if not (_is_first_name(words[0]) and _is_person(name) and not _is_brand(name)):
             return match.group(0)
+        if match["hyphen"] and not _known_surname(named[-1]):
+            if sum(1 for _ in _BULLET.finditer(match.string)) > 1:
+                return match.group(0)
         if len(words) == 1 and not (
             (match["dash"] or match["hyphen"])
             and nothing_follows(match, on_its_line=False, labelled=True)
@@ -1575,7 +1598,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             return match.group(0)
         if not nothing_follows(match, labelled=True):  # "– Anna Schmidt war nett"
             return match.group(0)
-        return match["lead"] + placeholder("name")
+        return match["lead"] + placeholder("name") + tail
 
     def surname(match: re.Match[str]) -> str:
         name = match["name"]
@@ -1713,7 +1736,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
     def name_here(match: re.Match[str]) -> str:
         name = match["name"]
         words = name.split()
-        if _is_first_name(words[0]) and _is_person(name) and words[-1] not in _BRAND_NAMES:
+        if _is_first_name(words[0]) and _is_person(name) and not _is_brand(name):
             return match["lead"] + placeholder("name")
         return match.group(0)
 
@@ -1729,7 +1752,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             # precision review), from a common first name on: "Hier ist Ihr Team." stays
             words = name.split()
             if match["greeting"] is None and not (
-                _is_first_name(words[0]) and _is_person(name) and words[-1] not in _BRAND_NAMES
+                _is_first_name(words[0]) and _is_person(name) and not _is_brand(name)
             ):
                 return match.group(0)
         return match.group("lead") + placeholder("name")
@@ -2055,6 +2078,16 @@ def _is_first_name(word: str, text: str = "", end: int = -1) -> bool:
     return after is None or after["word"].lower() in _NOT_NAMES
 
 
+def _is_brand(name: str) -> bool:
+    """Whether a first and a last name are a brand's ("Tom Tailor", "Tom Ford")."""
+    return name in _BRAND_NAMES or name.split()[-1] in _BRAND_NAMES
+
+
+def _known_surname(word: str) -> bool:
+    """Whether a word is a common last name (of a double one, its first part)."""
+    return word.split("-")[0].lower() in COMMON_SURNAMES
+
+
 def _is_street(match: re.Match[str]) -> bool:
     """Whether a street-like word and a number are an address, not "Rückweg 2 Stunden",
     "Parkplatz 3 war frei" or "Supermarkt 2 km entfernt". A "-straße" always is."""
@@ -2186,6 +2219,7 @@ PATTERNS = (
     _DASHED_NAME,
     _LAST_LINE_NAME,
     # and those that decide on what the patterns above found
+    _BULLET,
     _UNAMBIGUOUS_STREET,
     _NOT_STREETS,
     _QUANTITY,

@@ -2010,6 +2010,18 @@ def test_the_new_cues_take_names_not_ordinary_words(comment: str, expected: str)
             "Lieferung kam nie – Petra Schulze, Tel. 0171 2345678",
             "Lieferung kam nie – [Name], Tel. [Phone]",
         ),
+        # (as the rules for dishes, books and brands were made stricter: a double first name
+        # before a known last name, a contact's label after, a bullet of no list)
+        ("Paket kam nie an – Anna Maria Schmidt", "Paket kam nie an – [Name]"),
+        ("Danke – Hans Peter Müller", "Danke – [Name]"),
+        ("Danke – Erika von der Heide", "Danke – [Name]"),
+        ("Paket kam nie an – Anna Schmidt-Weber", "Paket kam nie an – [Name]"),
+        ("Paket kam nie an – Anna Kowalczyk", "Paket kam nie an – [Name]"),
+        ("Danke – Anna Klein", "Danke – [Name]"),  # ("Calvin Klein" is a brand)
+        ("Kalt – John Smith Tel. 0171 2345678", "Kalt – [Name] Tel. [Phone]"),
+        ("Paket kam nie an\n- Anna Schmidt", "Paket kam nie an\n- [Name]"),
+        ("Fahrer:\n- Anna Schmidt\n- Tom Becker", "Fahrer:\n- [Name]\n- [Name]"),
+        ("Leider kalt, Petra Schulze", "Leider kalt, [Name]"),
     ],
 )
 def test_a_name_signed_after_a_dash_or_a_comma_goes(comment: str, expected: str) -> None:
@@ -2037,6 +2049,22 @@ def test_a_name_signed_after_a_dash_or_a_comma_goes(comment: str, expected: str)
         "Gleis 7, Wagen 12, Platz 45 – Sitz war kaputt",
         "Eltern-Kind-Zimmer - Tom und ich",
         "Sehr gut - Victoria Station ist nah",
+        # found by a review: dishes, books and brands after a comma or a dash
+        "Wir hatten Pizza, Tom Kha Gai",
+        "Toll – Tom Kha Gai",
+        "Bestellt:\n- Tom Kha Gai\n- Pad Thai",
+        "Essen:\n- Pad Thai\n- Tom Yum",
+        "Wir bestellten Pad Thai, Tom Yum",
+        "Sehr schön – Marie Antoinette Suite",
+        "Buch gelesen – Anne Frank Tagebuch",
+        "Kalt – Anne Frank Tagebuch\nSonst gut",
+        "Fahrrad gekauft – Mary Poppins",
+        "Beste Pizza der Stadt – Mario Bros",
+        "Top Produkt – Marc Cain",
+        "Schuhe gekauft – Paul Green",
+        "Gekauft bei – Tom Ford",
+        "Parfum gekauft – Karl Lagerfeld",
+        "Jeans, Calvin Klein",
     ],
 )
 def test_what_ends_a_comment_after_a_dash_and_is_no_name_stays(text: str) -> None:
@@ -2224,6 +2252,8 @@ def test_smaller_identifiers_the_staff_review_found(comment: str, expected: str)
         ("– Anna Schmidt ", True),
         (", Anna Schmidt\n", True),
         ("- ", False),
+        ("\n- Tom Kha Gai", False),
+        ("– Anna Maria Tel ", False),
         ("Kellner hieß ", False),
         ("Kellner hieß Kevin ", True),
         ("Kellner, Dave ", True),
