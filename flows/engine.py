@@ -545,7 +545,7 @@ class Engine:
                 return self.reask(state, self._too_few(step))
             return self._toggle(state, step, DONE)
         if isinstance(step, RatingStep):
-            typed = typed_rating(text, step)
+            typed = typed_rating(text, step, self.t)
             if typed is not None:
                 return self._advance(state, step, typed)
         if isinstance(step, ConsentStep) and self._declined(state, step, event):
@@ -642,7 +642,7 @@ class Engine:
             if render_text(earlier.prompt, self.t) not in event.quoted:
                 continue
             if isinstance(earlier, RatingStep):
-                return typed_rating(event.text, earlier) is not None
+                return typed_rating(event.text, earlier, self.t) is not None
             if isinstance(earlier, ChoiceStep):
                 word = _bare(event.text)
                 return any(_bare(render_text(o.label, self.t)) == word for o in earlier.options)
@@ -1121,16 +1121,37 @@ _A_NUMBER = r"\d{1,3}|[^\W\d_]+"
 _TYPED_RATING = re.compile(
     rf"(?P<n>{_A_NUMBER})[.!]?"
     rf"(?:\s*(?:/|von|of|out of)\s*(?P<top>{_A_NUMBER}))?"
-    r"(?:\s*(?P<unit>sterne?|stars?|punkte?|points?))?"
+    r"(?:\s*(?P<unit>stern(?:e|en)?|stars?|punkt(?:e|en)?|points?))?"
 )
 _STARS = re.compile(r"[★⭐🌟\ufe0f\s]*[☆\s]*")
+_SMILEY = re.compile(r"\s*[:;]-?[)dp]$")
 
 
-def typed_rating(text: str, step: RatingStep) -> int | None:
+def _rating_words(text: str) -> str:
+    """`text` as a typed rating is read: in compatible form and lower case, without an
+    ending "!" or ".", an emoji or a smiley ("Fünf!!", "5 Sterne 👍", "4 :)"), but with
+    any other sign kept, which makes it no rating: "1+" and "1-" are German school grades
+    (very good), "+1" is agreement, "<3" a heart (found by review: taken as ratings of 1,
+    stored as the worst with an alert, and 3)."""
+    words = unicodedata.normalize("NFKC", text).casefold().strip()
+    while words:
+        smiley = _SMILEY.search(words)
+        if smiley is not None:
+            words = words[: smiley.start()]
+        elif words[-1] in ".!" or unicodedata.category(words[-1]) in {"So", "Sk", "Mn", "Cf"}:
+            words = words[:-1].rstrip()
+        else:
+            break
+    return " ".join(words.split())
+
+
+def typed_rating(text: str, step: RatingStep, t: Translator | None = None) -> int | None:
     """A rating typed instead of pressed: "4", "4.", "4/5" (out of the scale's top), "4 von
-    5", "vier", "5 Sterne", "five stars", "★★★★" (found by a German customer's review: "5
-    Sterne", "fünf" and stars were refused), in any digits Unicode has ("４"); None for
-    anything else or out of the scale."""
+    5", "vier", "5 Sterne", "4 von 5 Sternen", "five stars", "★★★★" (found by a German
+    customer's review: "5 Sterne", "fünf" and stars were refused), in any digits Unicode
+    has ("４"); with `t`, also the scale's labels in its language ("sehr zufrieden", found
+    by review: refused though the question shows them); None for anything else or out of
+    the scale."""
     stars = text.strip()
     if stars and _STARS.fullmatch(stars):
         filled = sum(stars.count(star) for star in "★⭐🌟")
@@ -1138,7 +1159,13 @@ def typed_rating(text: str, step: RatingStep) -> int | None:
         if filled and (not empty or filled + empty == step.max):
             return filled if step.min <= filled <= step.max else None
         return None
-    found = _TYPED_RATING.fullmatch(" ".join(_bare(text).split()))
+    if t is not None and step.low_label and step.high_label:
+        typed = bare_words(text)
+        if typed == bare_words(render_text(step.low_label, t)):
+            return step.min
+        if typed == bare_words(render_text(step.high_label, t)):
+            return step.max
+    found = _TYPED_RATING.fullmatch(_rating_words(text))
     if found is None:
         return None
     one = found["n"] in _A_ONE and found["unit"] is not None  # "ein Stern", not "ein"

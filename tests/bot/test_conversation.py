@@ -655,6 +655,12 @@ async def test_typing_the_skip_label_skips(harness: Harness, typed: str) -> None
         ("★★★★", 4),
         ("⭐️⭐️", 2),
         ("★★★☆☆", 3),
+        # the dative, and the scale's own labels (found by a German customer's review)
+        ("4 von 5 Sternen", 4),
+        ("4 Sternen", 4),
+        ("sehr zufrieden", 5),
+        ("Sehr unzufrieden!", 1),
+        ("5 Sterne 👍", 5),
     ],
 )
 async def test_a_typed_rating_counts_in_the_ways_people_write_it(
@@ -671,7 +677,13 @@ async def test_a_typed_rating_counts_in_the_ways_people_write_it(
 
 
 @pytest.mark.parametrize(
-    "typed", ["6", "0", "4/10", "45", "sechs", "6 Sterne", "4 von 10", "★★★☆", "ein", "Super"]
+    "typed",
+    [
+        *("6", "0", "4/10", "45", "sechs", "6 Sterne", "4 von 10", "★★★☆", "ein", "Super"),
+        # signs around a number (found by review: the school grade "1+", very good, was
+        # stored as the worst rating, "+1" too, and "<3", a heart, as a 3)
+        *("+1", "1+", "1-", "<3", "5%", "(2)", "4?"),
+    ],
 )
 async def test_a_typed_rating_out_of_the_scale_is_told_the_scale(
     harness: Harness, typed: str

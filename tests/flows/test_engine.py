@@ -205,3 +205,27 @@ def test_windows_close_when_the_clock_is_set_back(engine: Engine) -> None:
     turn = _at(engine, -600).handle(comment, TextInput("Wann kommt mein Essen"))
     assert turn.state is not None
     assert turn.state.answers["comment"] == "Die Suppe war kalt.", "not joined to it"
+
+
+def test_the_scales_labels_typed_count_as_its_ends(engine: Engine) -> None:
+    """Found by a German customer's review: "sehr zufrieden", shown by the question itself,
+    was refused."""
+    state = engine.begin().state
+    assert state
+    for label, rating in (("very satisfied", 5), ("very dissatisfied", 1)):
+        turn = engine.handle(state, TextInput(engine.t.gettext(label).capitalize() + "!"))
+        assert turn.state and turn.state.answers == {"rating": rating}
+    other = "very satisfied" if engine.t.locale == "de" else "sehr zufrieden"
+    assert engine.handle(state, TextInput(other)).state == state, "the person's language only"
+
+
+@pytest.mark.parametrize(("typed", "rating"), [("8 von 10 Punkten", 8), ("zehn Punkte", 10)])
+def test_points_typed_on_the_scale_of_ten(typed: str, rating: int) -> None:
+    flow = FlowCatalog.load().flows["product"]
+    engine = Engine(flow=flow, t=translator("de"), now=NOW, retention=timedelta(days=180))
+    state = engine.begin().state
+    assert state
+    recommend = next(s for s in flow.steps if getattr(s, "max", None) == 10)
+    state = state.model_copy(update={"step_id": recommend.id})
+    turn = engine.handle(state, TextInput(typed))
+    assert turn.state and turn.state.answers[recommend.id] == rating
