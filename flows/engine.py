@@ -1228,9 +1228,11 @@ def _bare(text: str) -> str:
 
 # --- requests typed instead of sent as commands -------------------------------------
 STOP, ERASE, WITHDRAW, SEE = "stop", "erase", "withdraw", "see"
+TAKE_BACK = "take back"
 """What a request typed instead of a command asks for (see `typed_request`): to stop
 the survey (/cancel), to erase one's data (/delete), to withdraw a consent (/withdraw),
-to see what is stored (/mydata)."""
+to see what is stored (/mydata), to take back what one just wrote ("Delete that", "Oops
+wrong chat": /cancel in a survey, /delete after it)."""
 
 # Compared as `bare_words`, "ä", "ö", "ü" as "ae", "oe", "ue" ("ß" is "ss" already).
 _EN_ASK = (
@@ -1238,31 +1240,58 @@ _EN_ASK = (
     r"i (?:want|wish|need|would like)(?: you)? to|i'd like(?: you)? to|i ask you to|"
     r"you (?:can|may|should|must)|let me)"
 )
+_EN_ASK_TO_STOP = (
+    r"(?:please|pls|plz|kindly|just|(?:can|could|would|will) you(?: please)?|"
+    r"i (?:want|wish|need|would like) to|i'd like to|let me)"
+)
+"""Asking to stop (not "You should stop", advice to the business: found by review)."""
 _EN_TAIL = (
     r"(?:please|pls|plz|now|right now|immediately|asap|thanks|thank you|thx|completely|"
     r"permanently|entirely|for good|too|as well|then|straight away|already)"
 )
 _EN_DATA = (
     r"(?:(?:all )?(?:of )?(?:my|the|any) |all )?(?:personal )?"
-    r"(?:data|details|info|information|answers?|responses?|feedback|records?|account|entries)"
+    r"(?:data|details|info|information|answers?|responses?|feedback)"
 )
+"""One's data here; not an "account", "records" or "entries", which are the business's
+(found by review: "Please delete my account" was refused, as a request to /delete)."""
+_EN_MINE = r"(?:my |the |this |that )?(?:last )?(?:comments?|reviews?|messages?|ratings?)"
+"""What one just wrote here, to take back ("Delete my comment")."""
 _EN_ABOUT_ME = r"(?:(?:you have |you hold |you know |you store |stored )?(?:about|on|of) me)"
-_EN_STOPPED = (
-    r"(?:it|this|that|now|all|everything|all this|here|the whole thing|(?:the |this |my )?"
-    r"(?:survey|questionnaire|feedback))"
-)
+_EN_SURVEY = r"(?:the whole thing|(?:the |this |my )?(?:survey|questionnaire|feedback))"
+_EN_STOPPED = rf"(?:it|this|that|now|all|everything|all this|here|{_EN_SURVEY})"
 _DE_TAIL = r"(?:bitte|danke|sofort|jetzt|endlich|komplett|vollstaendig|umgehend)"
 _DE_DATA = (
     r"(?:alles|mich|(?:(?:alle|all|saemtliche) )?(?:(?:meine|die) )?(?:persoenlichen )?"
     r"(?:daten|angaben|antworten|eintraege))(?: (?:ueber mich|von mir))?"
 )
+_DE_MINE = (
+    r"(?:(?:meinen|den|diesen|meinen letzten|den letzten) )?kommentar|"
+    r"(?:(?:meine|die|diese|meine letzte|die letzte) )?(?:nachricht|bewertung)"
+)
+"""What one just wrote here, to take back ("Bitte meinen Kommentar löschen")."""
 _DE_ERASE = r"(?:l(?:oe|o)schen|entfernen|vernichten)"
+_DE_CONTACT = r"(?: (?:zum|zur|fuer den|fuer die) (?:kontakt|kontaktaufnahme))"
 _DE_SURVEY = r"(?:(?:die |diese )?(?:umfrage|befragung) )"
+_DE_YOU = (
+    r"(?:(?:koennen|konnen|koennten|konnten|wuerden|wurden) sie|"
+    r"(?:koennt|konnt|koenntet|konntet|wuerdet|wurdet) ihr|"
+    r"(?:kannst|koenntest|konntest|wuerdest|wurdest) du)"
+)
+"""Asked in the Sie, ihr or du form (found by a German customer's review: "Könnt ihr
+meine Daten löschen?" was stored as the comment)."""
+_OOPS = r"(?:(?:oops|ops|whoops|sorry|ups|hoppla|oh|entschuldigung|pardon) )"
+_MISTAKE = (
+    rf"{_OOPS}*(?:(?:das war |war |this was |that was |it was )?(?:ein |a )?"
+    r"(?:versehen|mistake) )?"
+)
+"""Said before asking to take back what one just wrote ("Das war ein Versehen, bitte
+löschen")."""
 _REQUESTS = {
     ERASE: (
         rf"(?:{_EN_ASK} )*(?:delete|erase|remove|wipe|clear|purge|destroy|forget(?: about)?)"
         rf" (?:{_EN_DATA}|everything|all(?: of it)?|it all|me)(?: {_EN_ABOUT_ME})?"
-        r"(?: from (?:your|the) (?:list|database|system|records|files|servers?))?"
+        r"(?: from (?:your|the) (?:database|system|files|servers?))?"
         rf"(?: {_EN_TAIL})*",
         rf"(?:{_EN_ASK} )*(?:(?:i want|i'd like|i would like|i need|please have|have) )?"
         rf"(?:{_EN_DATA}|everything) (?:(?:to be|should be|must be|be) )?"
@@ -1272,9 +1301,10 @@ _REQUESTS = {
         rf"(?:bitte )?{_DE_DATA} (?:bitte )?(?:{_DE_ERASE})(?: lassen)?(?: {_DE_TAIL})*",
         rf"(?:bitte )?(?:{_DE_ERASE}|vergessen) sie (?:bitte )?(?:sofort )?{_DE_DATA}"
         rf"(?: {_DE_TAIL})*",
-        rf"(?:koennen|koennten|wuerden) sie (?:bitte )?{_DE_DATA} (?:bitte )?{_DE_ERASE}"
-        rf"(?: {_DE_TAIL})*",
-        rf"(?:bitte )?(?:l(?:oe|o)sche?|entferne|vergiss) (?:bitte )?{_DE_DATA}(?: {_DE_TAIL})*",
+        rf"{_DE_YOU} (?:bitte )?{_DE_DATA} (?:bitte )?{_DE_ERASE}(?: {_DE_TAIL})*",
+        r"(?:bitte )?(?:l(?:oe|o)sche?|l(?:oe|o)scht|entferne|vergiss|vergesst) (?:bitte )?"
+        rf"{_DE_DATA}(?: {_DE_TAIL})*",
+        r"bitte l(?:oe|o)schen",
         r"ich (?:moechte|will|wuerde|haette|bitte sie|bitte)(?: gerne?)?(?: dass(?: sie)?)? "
         rf"{_DE_DATA} (?:bitte )?(?:{_DE_ERASE}(?: lassen)?|(?:geloescht|entfernt)"
         rf"(?: (?:haben|werden|wissen))?)(?: {_DE_TAIL})*",
@@ -1283,24 +1313,38 @@ _REQUESTS = {
     ),
     WITHDRAW: (
         rf"(?:{_EN_ASK} )*(?:i (?:hereby )?)?(?:withdraw|revoke|retract|take back)"
-        r"(?: (?:all of |all )?(?:(?:my|the) )?(?:consents?|permission|agreement))?"
-        rf"(?: {_EN_TAIL})*",
+        r"(?: (?:all of |all )?(?:(?:my|the) )?(?:consents?|permission|agreement)"
+        r"(?: to (?:be contacted|contact me|contacting me))?)?(?: {_EN_TAIL})*",
         rf"(?:{_EN_ASK} )*cancel (?:all of |all )?(?:my|the) consents?(?: {_EN_TAIL})*",
-        r"(?:ich )?(?:moechte |will )?(?:(?:meine|die) )?einwilligung(?:en)? "
-        rf"(?:widerrufen|zurueckziehen)(?: {_DE_TAIL})*",
+        r"(?:ich )?(?:moechte |will )?(?:(?:meine|die) )?einwilligung(?:en)?"
+        rf"{_DE_CONTACT}? (?:widerrufen|zurueckziehen)(?: {_DE_TAIL})*",
         r"(?:ich )?widerrufe (?:hiermit )?(?:(?:meine|die) )?einwilligung(?:en)?"
-        rf"(?: {_DE_TAIL})*",
-        r"ich ziehe (?:meine|die) einwilligung(?:en)? zurueck",
+        rf"{_DE_CONTACT}?(?: {_DE_TAIL})*",
+        r"ich widerrufe(?: hiermit)?(?: alles)?",
+        rf"ich ziehe (?:meine|die) einwilligung(?:en)?{_DE_CONTACT}? zurueck",
+        # not to be contacted any more, after agreeing (found by a German customer's
+        # review: "Bitte nicht mehr kontaktieren" got the general reply)
+        rf"(?:bitte )?(?:nicht mehr kontaktieren|keinen kontakt mehr)(?: {_DE_TAIL})*",
+        r"(?:bitte )?kontaktieren sie mich (?:bitte )?nicht mehr(?: {_DE_TAIL})*",
+        r"ich (?:moechte|will) (?:bitte )?nicht mehr kontaktiert werden(?: {_DE_TAIL})*",
+        r"(?:please )?(?:don't|dont|do not) contact me(?: (?:again|anymore|any more))?"
+        rf"(?: {_EN_TAIL})*",
+        r"i (?:don't|dont|do not) want to be contacted(?: (?:again|anymore|any more))?"
+        rf"(?: {_EN_TAIL})*",
         rf"(?:bitte )?widerruf(?:en)?(?: {_DE_TAIL})*",
     ),
     STOP: (
-        rf"(?:{_EN_ASK} )*(?:cancel|stop|quit|exit|abort|end|unsubscribe|opt out)"
+        # not "unsubscribe", "opt out", "I want to cancel", said of a newsletter or an
+        # order as well (found by review: refused, the customer told to send /cancel)
+        r"(?:(?:please|pls|plz|kindly|just) )*(?:cancel|stop|quit|exit|abort|end)"
         rf"(?: {_EN_STOPPED})?(?: {_EN_TAIL})*",
+        rf"(?:{_EN_ASK_TO_STOP} )+(?:stop|quit|exit|abort)(?: {_EN_STOPPED})?(?: {_EN_TAIL})*",
+        rf"(?:{_EN_ASK_TO_STOP} )+(?:cancel|end) (?:this|{_EN_SURVEY})(?: {_EN_TAIL})*",
         r"(?:please )?(?:don't|dont|do not) (?:store|save|keep|record) (?:this|that|it|"
         rf"anything|my (?:data|answers?|feedback|comment|details))(?: {_EN_TAIL})*",
         r"i (?:don't|dont|do not) want to (?:continue|go on|do this|take part|participate|"
         r"answer|do the survey)(?: (?:anymore|any more|after all|thanks|thank you))*",
-        rf"(?:bitte )?{_DE_SURVEY}?(?:abbrechen|beenden|stoppen|aufhoeren|abmelden)"
+        rf"(?:bitte )?{_DE_SURVEY}?(?:abbrechen|beenden|stoppen|aufhoeren)"
         rf"(?: {_DE_TAIL})*",
         rf"(?:bitte )?(?:stopp|stop|abbruch|hoer auf|hoeren sie auf)(?: {_DE_TAIL})*",
         r"(?:bitte )?(?:brechen|beenden|stoppen) sie (?:bitte )?"
@@ -1324,14 +1368,32 @@ _REQUESTS = {
         rf"(?:{_EN_ASK} )*(?:see|view|access|get|download|export) (?:all )?my "
         rf"(?:personal )?(?:data|information|info)(?: {_EN_TAIL})*",
         r"my data",
-        r"welche (?:daten|informationen|angaben) (?:haben|speichern|kennen|besitzen) sie "
-        r"(?:ueber mich|von mir)",
-        r"was (?:wissen|speichern|haben) sie (?:ueber mich|von mir)",
+        r"welche (?:daten|informationen|angaben) (?:(?:haben|speichern|kennen|besitzen) sie|"
+        r"(?:habt|speichert|kennt) ihr|(?:hast|speicherst|kennst) du)"
+        r"(?: (?:ueber mich|von mir))?(?: gespeichert)?",
+        r"was (?:(?:wissen|speichern|haben) sie|(?:wisst|speichert|habt) ihr|"
+        r"(?:weisst|speicherst|hast) du) (?:ueber mich|von mir)(?: gespeichert)?",
         r"was ist (?:ueber mich|von mir) gespeichert",
         r"(?:bitte )?(?:zeigen sie|zeig|senden sie|schicken sie) mir (?:bitte )?(?:alle )?"
         rf"(?:meine )?daten(?: {_DE_TAIL})*",
         r"(?:ich moechte |ich will )?meine daten(?: (?:anzeigen|sehen|zeigen|einsehen))?",
         r"(?:ich moechte |ich will |bitte um )?(?:daten)?auskunft(?: ueber meine daten)?",
+    ),
+    TAKE_BACK: (
+        # what one just wrote, asked to be taken back (found by a customer's review: "Delete
+        # that" sent after the comment was added to it)
+        rf"{_MISTAKE}(?:{_EN_ASK_TO_STOP} )*(?:delete|erase|remove|undo|cancel) "
+        rf"(?:{_EN_MINE}|that|this|it)(?: (?:again|too|as well))?(?: {_EN_TAIL})*",
+        rf"{_MISTAKE}(?:bitte )?(?:{_DE_MINE}|das|dies|es) (?:bitte )?(?:wieder )?"
+        rf"(?:{_DE_ERASE}|zurueckziehen)(?: {_DE_TAIL})*",
+        rf"{_MISTAKE}(?:bitte )?(?:{_DE_ERASE}|l(?:oe|o)scht) (?:sie |ihr )?(?:bitte )?"
+        rf"(?:{_DE_MINE}|das|dies|es)(?: (?:bitte|wieder|sofort))*",
+        rf"{_DE_YOU} (?:bitte )?(?:{_DE_MINE}|das|dies|es) (?:bitte )?(?:wieder )?{_DE_ERASE}",
+        rf"ich (?:moechte|will|wuerde gerne?) (?:{_DE_MINE}|das) (?:wieder )?"
+        rf"(?:{_DE_ERASE}|zurueckziehen)(?: {_DE_TAIL})*",
+        rf"{_MISTAKE}(?:bitte )?(?:l(?:oe|o)schen|entfernen)(?: {_DE_TAIL})*",
+        rf"{_OOPS}*(?:(?:wrong|falscher) (?:chat|bot)|(?:das war |war )?(?:der )?falsche chat|"
+        r"(?:this was |that was |it was )?(?:the )?wrong chat)",
     ),
 }
 _REQUEST_PATTERNS = {
@@ -1359,7 +1421,7 @@ def typed_request(text: str) -> str | None:
     return None
 
 
-_POINTED_TO = frozenset({STOP, ERASE, WITHDRAW})
+_POINTED_TO = frozenset({STOP, ERASE, WITHDRAW, TAKE_BACK})
 """The requests answered within a survey with the way to stop it or erase one's data (a
 question about one's data may be the comment)."""
 _ALONE = {

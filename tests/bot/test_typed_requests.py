@@ -12,7 +12,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from flows.catalog import load_flow
-from flows.engine import ERASE, SEE, STOP, WITHDRAW, Engine, TextInput, typed_request
+from flows.engine import (
+    ERASE,
+    SEE,
+    STOP,
+    TAKE_BACK,
+    WITHDRAW,
+    Engine,
+    TextInput,
+    typed_request,
+)
 from flows.i18n import translator
 from tests.bot.test_customer_messages import stored_comment
 from tests.harness import Customer, Harness, texts
@@ -37,14 +46,13 @@ REQUESTS = {
     "Delete my data please": ERASE,
     "Delete all my data now!": ERASE,
     "forget me": ERASE,
-    "remove me from your list": ERASE,
     "cancel please": STOP,
     "stop please": STOP,
     "quit": STOP,
     "exit": STOP,
-    "unsubscribe": STOP,
     "Stop the survey": STOP,
-    "I want to cancel": STOP,
+    "I want to quit": STOP,
+    "I want to cancel the survey": STOP,
     "don't store this": STOP,
     "I don't want to continue": STOP,
     "I want to withdraw my consent": WITHDRAW,
@@ -60,6 +68,31 @@ REQUESTS = {
     "Brechen Sie die Umfrage ab": STOP,
     "Ich widerrufe meine Einwilligung": WITHDRAW,
     "Welche Daten haben Sie über mich?": SEE,
+    # in the du and ihr forms, and without umlauts (found by a German customer's review)
+    "Löscht bitte meine Daten": ERASE,
+    "Könnt ihr meine Daten löschen?": ERASE,
+    "Kannst du meine Daten löschen?": ERASE,
+    "bitte loschen": ERASE,
+    "Was habt ihr über mich gespeichert?": SEE,
+    "Welche Daten habt ihr?": SEE,
+    # what was just written, taken back (found by a customer's review)
+    "Bitte löschen Sie das wieder": TAKE_BACK,
+    "Delete that": TAKE_BACK,
+    "Delete it": TAKE_BACK,
+    "Oops wrong chat": TAKE_BACK,
+    "Ups, falscher Chat": TAKE_BACK,
+    "Delete my comment": TAKE_BACK,
+    "Remove my review": TAKE_BACK,
+    "Bitte meinen Kommentar löschen": TAKE_BACK,
+    "Ich möchte meinen Kommentar zurückziehen": TAKE_BACK,
+    "Das war ein Versehen, bitte löschen": TAKE_BACK,
+    "Löscht das bitte": TAKE_BACK,
+    # not to be contacted any more (found by a German customer's review)
+    "Bitte nicht mehr kontaktieren": WITHDRAW,
+    "Don't contact me": WITHDRAW,
+    "I don't want to be contacted anymore": WITHDRAW,
+    "Meine Einwilligung zum Kontakt widerrufen": WITHDRAW,
+    "Ich widerrufe": WITHDRAW,
     # the phrases known before
     "Stopp": STOP,
     "Cancel.": STOP,
@@ -85,6 +118,27 @@ COMMENTS = [
     "Ich habe meine Daten vergessen",
     "no",
     "Nein",
+    # the business's account, order or newsletter (found by review: refused as requests)
+    "I want to cancel",
+    "I would like to cancel",
+    "I need to cancel",
+    "Please delete my account",
+    "remove my account",
+    "please clear my account",
+    "Delete my records",
+    "unsubscribe",
+    "Opt out",
+    "remove me from your list",
+    "Abmelden",
+    "Bitte abmelden",
+    "Cancel my subscription",
+    "Bitte löschen Sie mein Konto",
+    "You should stop",
+    "Forget it",
+    "Vergessen Sie es",
+    "Stop calling me",
+    "Bitte löschen Sie den Termin",
+    "Please delete the extra fee",
 ]
 
 
@@ -330,3 +384,77 @@ async def test_a_no_at_the_comment_stays_a_comment(harness: Harness, typed: str)
     harness.clock.advance(timedelta(seconds=30))
     await customer.press("No")
     assert await stored_comment(harness, customer) == typed
+
+
+@pytest.mark.parametrize("typed", ["I want to cancel", "Please delete my account", "Abmelden"])
+async def test_a_request_to_the_business_is_the_comment(harness: Harness, typed: str) -> None:
+    """Of an order, an account or a newsletter: for staff to read, not for /cancel."""
+    customer = await _at(harness, "comment", 817)
+    assert "May we contact you" in texts(await customer.send(typed))
+    await customer.press("No")
+    assert await stored_comment(harness, customer) == typed
+
+
+@pytest.mark.parametrize(
+    "typed", ["Kannst du meine Daten löschen?", "Löscht bitte meine Daten", "bitte loschen"]
+)
+async def test_a_request_in_the_du_form_is_not_the_comment(harness: Harness, typed: str) -> None:
+    customer = await _at(harness, "comment", 818, "de")
+    said = texts(await customer.send(typed))
+    assert said.startswith(POINTER_DE) and "/loeschen" in said, said
+    await customer.send("Der Fahrer war freundlich")
+    await customer.press("Nein")
+    assert await stored_comment(harness, customer) == "Der Fahrer war freundlich"
+
+
+@pytest.mark.parametrize(
+    ("language", "typed"),
+    [
+        ("en", "Delete that"),
+        ("en", "Oops wrong chat"),
+        ("de", "Bitte löschen Sie das wieder"),
+        ("de", "Das war ein Versehen, bitte löschen"),
+    ],
+)
+async def test_taking_back_the_comment_just_sent_is_not_added_to_it(
+    harness: Harness, language: str, typed: str
+) -> None:
+    customer = await _at(harness, "comment", 819, language)
+    await customer.send("The food was cold.")
+    harness.clock.advance(timedelta(seconds=5))
+    said = texts(await customer.send(typed))
+    assert said.startswith(POINTER_EN if language == "en" else POINTER_DE), said
+    assert "/cancel" in said or "/abbrechen" in said, said
+    assert "Added" not in said and "hinzugefügt" not in said, said
+    await customer.press("No" if language == "en" else "Nein")
+    assert await stored_comment(harness, customer) == "The food was cold."
+
+
+@pytest.mark.parametrize("typed", ["Delete my comment", "Ich möchte meinen Kommentar zurückziehen"])
+async def test_taking_back_the_comment_at_its_question_is_no_comment(
+    harness: Harness, typed: str
+) -> None:
+    customer = await _at(harness, "comment", 820)
+    assert texts(await customer.send(typed)).startswith(POINTER_EN)
+    await customer.press("Skip")
+    await customer.press("No")
+    assert await stored_comment(harness, customer) is None
+
+
+@pytest.mark.parametrize(
+    ("language", "typed"),
+    [
+        ("de", "Was habt ihr über mich gespeichert?"),
+        ("de", "Bitte nicht mehr kontaktieren"),
+        ("de", "Meine Einwilligung zum Kontakt widerrufen"),
+        ("en", "Don't contact me"),
+        ("en", "Delete my comment"),
+    ],
+)
+async def test_more_requests_after_the_survey_point_to_the_commands(
+    harness: Harness, language: str, typed: str
+) -> None:
+    customer = await _finished(harness, 821, language)
+    said = texts(await customer.send(typed))
+    assert ("/widerruf" if language == "de" else "/withdraw") in said, said
+    assert "/meinedaten" in said or "/mydata" in said, said
