@@ -507,6 +507,15 @@ class Engine:
             return self.reask(state, note)
         if self._rating_sent_again(state, step, event):
             return self.reask(state, self._taken_already())
+        changed = self._rating_changed(state, step, event)
+        if changed is not None:
+            # Another rating typed just after one was given (found by a customer's review:
+            # a 4 tapped, a "5" typed 3 s later stored as the comment under the 4).
+            note = self.t.gettext(
+                "Your first answer ({rating}) was taken, so this one was not stored. To change "
+                "your answers, send /cancel and then /start."
+            ).format(rating=self.t.number(changed))
+            return self.reask(state, note)
         if isinstance(step, TextStep):
             cleaned = text.strip()
             if self._rest_of_long_text(state, event):
@@ -548,6 +557,9 @@ class Engine:
             typed = typed_rating(text, step, self.t)
             if typed is not None:
                 return self._advance(state, step, typed)
+            with_words = _rating_with_words(text, step, self.t)
+            if with_words is not None:
+                return self._rating_and_words(state, step, *with_words)
         if isinstance(step, ConsentStep) and self._declined(state, step, event):
             # Typed as most people answer in a chat (found by review: refused); a no gives
             # no consent, so taking it is safe. A yes is given with the button alone.
@@ -569,6 +581,50 @@ class Engine:
         if added is not None:
             return added
         return self.reask(state, self._not_an_answer(step))
+
+    def _rating_and_words(
+        self, state: ConversationState, step: RatingStep, rating: int, words: str
+    ) -> Turn:
+        """A rating typed with its reason in one message ("4 – gut, aber laut"): where a
+        text question comes next, both are taken, the words as its answer, and the person
+        is told so; elsewhere nothing, and how to give them (found by a customer's review:
+        refused with "type a number", and the words lost)."""
+        rated = self._advance(state, step, rating)
+        following = self.flow.step(rated.state.step_id) if rated.state is not None else None
+        if (
+            rated.state is None
+            or not isinstance(following, TextStep)
+            or len(words) > following.max_length
+            or typed_request(words) is not None
+        ):
+            note = self.t.gettext(
+                "I did not store this message. Please give the rating on its own (tap a "
+                "number), then send your words when a question asks for them."
+            )
+            return self.reask(state, note)
+        answered = self._advance(rated.state, following, words)
+        note = self.t.gettext(
+            "I took {rating} as your rating and the words after it as your answer to the "
+            "next question."
+        ).format(rating=self.t.number(rating))
+        outcome = answered.outcome
+        replies = headed((note,), outcome.replies)
+        return replace(answered, outcome=replace(outcome, replies=replies))
+
+    def _rating_changed(self, state: ConversationState, step: Step, event: TextInput) -> int | None:
+        """The rating just given, where `event` is another rating typed within the time
+        of a burst at a question it cannot answer (see `_rating_sent_again`); else None."""
+        previous = self.flow.step(state.answered) if state.answered else None
+        given = state.answers.get(previous.id) if previous is not None else None
+        if (
+            not isinstance(previous, RatingStep)
+            or isinstance(step, RatingStep | ChoiceStep)
+            or not isinstance(given, int)
+            or not self._within(state, BURST_WINDOW)
+        ):
+            return None
+        typed = typed_rating(event.text, previous)
+        return given if typed is not None and typed != given else None
 
     def _pointed_to_commands(self) -> str:
         return self.t.gettext(
@@ -1173,6 +1229,27 @@ def typed_rating(text: str, step: RatingStep, t: Translator | None = None) -> in
     if found["top"] is not None and _number(found["top"]) != step.max:
         return None
     return rating if rating is not None and step.min <= rating <= step.max else None
+
+
+_AFTER_RATING = re.compile(r"\s*[,;:]\s*|\s+[–—−-]\s+|\s*\n\s*|(?<=!)\s+")
+"""What parts a rating from its reason: a dash with a space either side only ("1- sehr
+gut" is the school grade, very good)."""
+
+
+def _rating_with_words(text: str, step: RatingStep, t: Translator) -> tuple[int, str] | None:
+    """A rating typed with words after it in one message, apart by a comma, a dash, a
+    colon or a line ("4 – gut, aber laut", "5 stars, great food", "2, Essen kalt"): the
+    rating and the words; None when the words begin with no letter ("4,5", "1-2 Wochen",
+    the grade "1-, sehr gut"), or the text begins with no rating. Not after a dot: "1.
+    Lieferung zu spät 2. …" is a list."""
+    for apart in _AFTER_RATING.finditer(text):
+        rating = typed_rating(text[: apart.start()], step, t)
+        if rating is not None:
+            words = text[apart.end() :].strip()
+            if not words or (not words[0].isalpha() and words[0] not in "\"'„“‚‘«»"):
+                return None
+            return rating, words
+    return None
 
 
 def _number(word: str) -> int | None:

@@ -458,3 +458,70 @@ async def test_more_requests_after_the_survey_point_to_the_commands(
     said = texts(await customer.send(typed))
     assert ("/widerruf" if language == "de" else "/withdraw") in said, said
     assert "/meinedaten" in said or "/mydata" in said, said
+
+
+async def test_another_rating_typed_just_after_one_is_not_the_comment(harness: Harness) -> None:
+    """Found by a customer's review: 4 tapped, "5" typed 3 s later, stored as the comment."""
+    customer = await _at(harness, "rating", 822)
+    await customer.press("4")
+    harness.clock.advance(timedelta(seconds=3))
+    said = texts(await customer.send("5"))
+    assert said.startswith("Your first answer (4) was taken, so this one was not stored."), said
+    assert "/cancel and then /start" in said and "What should we know" in said, said
+    await customer.send("Quick delivery")
+    await customer.press("No")
+    assert await stored_comment(harness, customer) == "Quick delivery"
+
+
+@pytest.mark.parametrize(
+    ("language", "typed", "rating", "comment"),
+    [
+        ("de", "4 – gut, aber laut", 4, "gut, aber laut"),
+        ("de", "2, Essen kalt", 2, "Essen kalt"),
+        ("en", "5 stars, great food", 5, "great food"),
+        ("en", "3\nThe app is slow", 3, "The app is slow"),
+    ],
+)
+async def test_a_rating_with_its_reason_gives_both(
+    harness: Harness, language: str, typed: str, rating: int, comment: str
+) -> None:
+    """Found by a customer's review: refused with "type a number", the reason lost."""
+    customer = await _at(harness, "rating", 823, language)
+    said = texts(await customer.send(typed))
+    taken = {
+        "de": f"Ich habe {rating} als Ihre Bewertung übernommen",
+        "en": f"I took {rating} as your rating",
+    }[language]
+    assert said.startswith(taken), said
+    # the contact question is asked, never skipped
+    assert "May we contact you" in said or "Dürfen wir Sie" in said, said
+    await customer.press("No" if language == "en" else "Nein")
+    assert harness.store is not None
+    person = harness.store.pseudonym(f"tg-user:{customer.user_id}")
+    (feedback,) = await harness.store.feedback_of(person, harness.clock())
+    assert feedback.answers == {"rating": rating, "comment": comment}
+
+
+@pytest.mark.parametrize("typed", ["1- sehr gut", "4,5", "1-2 Wochen gewartet", "+1, agreed"])
+async def test_a_number_with_words_that_is_no_rating_is_refused(
+    harness: Harness, typed: str
+) -> None:
+    customer = await _at(harness, "rating", 824)
+    said = texts(await customer.send(typed))
+    assert said.startswith("Please tap a button, or type a number from 1 to 5."), said
+
+
+def test_a_rating_with_words_before_another_rating_is_not_taken() -> None:
+    """No text question next: the words would be lost, so nothing is taken, and said so."""
+    engine = Engine(
+        flow=load_flow(TWO_RATINGS, "two.toml"),
+        t=translator("en"),
+        now=datetime(2026, 11, 29, 10, 0, tzinfo=UTC),
+        retention=timedelta(days=180),
+    )
+    state = engine.begin().state
+    assert state is not None
+    turn = engine.handle(state, TextInput("4, good food"))
+    assert turn.state == state and not turn.changed
+    said = turn.outcome.replies[-1].text
+    assert said.startswith("I did not store this message. Please give the rating on its own")
