@@ -1181,6 +1181,10 @@ _TYPED_RATING = re.compile(
 )
 _STARS = re.compile(r"[★⭐🌟\ufe0f\s]*[☆\s]*")
 _SMILEY = re.compile(r"\s*[:;]-?[)dp]$")
+_RATING_LONGEST = 60
+"""Characters a typed rating has at most ("vier von fünf Sternen 👍👍"): a longer text is
+none, and is not looked at further (a smiley stripped at a time from 4,096 would take a
+while)."""
 
 
 def _rating_words(text: str) -> str:
@@ -1209,6 +1213,8 @@ def typed_rating(text: str, step: RatingStep, t: Translator | None = None) -> in
     by review: refused though the question shows them); None for anything else or out of
     the scale."""
     stars = text.strip()
+    if len(stars) > _RATING_LONGEST:
+        return None
     if stars and _STARS.fullmatch(stars):
         filled = sum(stars.count(star) for star in "★⭐🌟")
         empty = stars.count("☆")
@@ -1243,6 +1249,8 @@ def _rating_with_words(text: str, step: RatingStep, t: Translator) -> tuple[int,
     the grade "1-, sehr gut"), or the text begins with no rating. Not after a dot: "1.
     Lieferung zu spät 2. …" is a list."""
     for apart in _AFTER_RATING.finditer(text):
+        if apart.start() > _RATING_LONGEST:
+            return None
         rating = typed_rating(text[: apart.start()], step, t)
         if rating is not None:
             words = text[apart.end() :].strip()
