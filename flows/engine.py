@@ -557,9 +557,8 @@ class Engine:
             typed = typed_rating(text, step, self.t)
             if typed is not None:
                 return self._advance(state, step, typed)
-            with_words = _rating_with_words(text, step, self.t)
-            if with_words is not None:
-                return self._rating_and_words(state, step, *with_words)
+            if _rating_with_words(text, step, self.t) is not None:
+                return self._rating_and_words(state)
         if isinstance(step, ConsentStep) and self._declined(state, step, event):
             # Typed as most people answer in a chat (found by review: refused); a no gives
             # no consent, so taking it is safe. A yes is given with the button alone.
@@ -582,34 +581,17 @@ class Engine:
             return added
         return self.reask(state, self._not_an_answer(step))
 
-    def _rating_and_words(
-        self, state: ConversationState, step: RatingStep, rating: int, words: str
-    ) -> Turn:
-        """A rating typed with its reason in one message ("4 – gut, aber laut"): where a
-        text question comes next, both are taken, the words as its answer, and the person
-        is told so; elsewhere nothing, and how to give them (found by a customer's review:
-        refused with "type a number", and the words lost)."""
-        rated = self._advance(state, step, rating)
-        following = self.flow.step(rated.state.step_id) if rated.state is not None else None
-        if (
-            rated.state is None
-            or not isinstance(following, TextStep)
-            or len(words) > following.max_length
-            or typed_request(words) is not None
-        ):
-            note = self.t.gettext(
-                "I did not store this message. Please give the rating on its own (tap a "
-                "number), then send your words when a question asks for them."
-            )
-            return self.reask(state, note)
-        answered = self._advance(rated.state, following, words)
+    def _rating_and_words(self, state: ConversationState) -> Turn:
+        """A rating typed with its reason in one message ("4 – gut, aber laut"): nothing
+        taken, and said so, with how to give them (found by a customer's review: refused
+        with "type a number", the words lost unsaid). Not both taken: "1 – sehr gut" is a
+        German school grade, and would have been a 1 of 5 with an alert, and a message
+        sent twice was added to the comment (review of a version that took both)."""
         note = self.t.gettext(
-            "I took {rating} as your rating and the words after it as your answer to the "
-            "next question."
-        ).format(rating=self.t.number(rating))
-        outcome = answered.outcome
-        replies = headed((note,), outcome.replies)
-        return replace(answered, outcome=replace(outcome, replies=replies))
+            "I did not store this message. Please give the rating on its own (tap a number); "
+            "where the survey asks for a comment, you can write your words there."
+        )
+        return self.reask(state, note)
 
     def _rating_changed(self, state: ConversationState, step: Step, event: TextInput) -> int | None:
         """The rating just given, where `event` is another rating typed within the time
@@ -742,7 +724,13 @@ class Engine:
             return False
         labels = [b for row in self._question(state, step).buttons for b in row]
         no = {_bare(b.label) for b in labels if b.data.endswith(":n")}
-        return bare_words(event.text) in DECLINES or _bare(event.text) in no
+        # Not to be contacted, said as to withdraw ("Bitte nicht mehr kontaktieren", "I
+        # don't want to be contacted"): a no here (found by review: pointed to /cancel).
+        return (
+            bare_words(event.text) in DECLINES
+            or _bare(event.text) in no
+            or typed_request(event.text) == WITHDRAW
+        )
 
     def _more_of_text(self, state: ConversationState, step: Step, event: TextInput) -> Turn | None:
         """Text that answers no button of `step`, sent right after a text answer: more of
@@ -1478,7 +1466,18 @@ _REQUESTS = {
         rf"(?:{_DE_ERASE}|zurueckziehen)(?: {_DE_TAIL})*",
         rf"{_MISTAKE}(?:bitte )?(?:l(?:oe|o)schen|entfernen)(?: {_DE_TAIL})*",
         rf"{_OOPS}*(?:(?:wrong|falscher) (?:chat|bot)|(?:das war |war )?(?:der )?falsche chat|"
-        r"(?:this was |that was |it was )?(?:the )?wrong chat)",
+        r"(?:this was |that was |it was )?(?:the )?wrong chat)(?: (?:sorry|entschuldigung))?",
+        # in other words (found by a review of the first version: added to the comment)
+        r"(?:bitte )?(?:l(?:oe|o)sch|entferne|vergiss|streich) (?:das|dies|es)"
+        r"(?: (?:bitte|wieder))*",
+        rf"{_OOPS}*(?:das war |war )?(?:ein|mein) (?:versehen|fehler)"
+        r"(?: (?:sorry|entschuldigung|bitte loeschen|bitte losch|bitte ignorieren))*",
+        r"(?:oops|ops|whoops|ups|hoppla)",
+        r"(?:scratch|ignore) (?:that|this|it)(?: (?:please|sorry|wrong chat))*",
+        r"(?:wrong chat|my (?:mistake|bad))(?: (?:sorry|delete that|delete this|please"
+        r" delete that|ignore that))*",
+        rf"(?:please )?(?:delete|remove) my (?:previous|last) (?:comment|message|answer)"
+        rf"(?: {_EN_TAIL})*",
     ),
 }
 _REQUEST_PATTERNS = {
