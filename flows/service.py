@@ -1101,9 +1101,6 @@ def _headed(notes: tuple[str, ...], outcome: Outcome) -> Outcome:
     return replace(outcome, replies=headed(notes, outcome.replies))
 
 
-__all__ = ["FeedbackService", "Person", "ServiceConfig", "Turn"]
-
-
 def _other_languages(locale: str) -> str:
     """How to switch to each language the bot speaks but `locale`, each in its own."""
     return " ".join(
@@ -1111,3 +1108,6 @@ def _other_languages(locale: str) -> str:
         for other in SUPPORTED_LOCALES
         if other != locale
     )
+
+
+__all__ = ["FeedbackService", "Person", "ServiceConfig", "Turn"]
