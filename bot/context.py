@@ -139,6 +139,7 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], B
             chat_id=chat.id,
             locale=self.chosen_locale or app.locale,  # as `locale`, the app's looked at once
             app_locale=app.locale if app.spoken else None,
+            app_unspoken=app.reported and not app.spoken,
         )
 
 

@@ -605,7 +605,7 @@ class Engine:
             or not self._within(state, BURST_WINDOW)
         ):
             return None
-        typed = typed_rating(event.text, previous)
+        typed = _typed_number(event.text, previous)
         return given if typed is not None and typed != given else None
 
     def _pointed_to_commands(self) -> str:
@@ -662,7 +662,7 @@ class Engine:
             and not isinstance(step, RatingStep | ChoiceStep)
             and isinstance(given, int)
             and self._within(state, BURST_WINDOW)
-            and typed_rating(event.text, previous) == given
+            and _typed_number(event.text, previous) == given
         )
 
     def _answers_earlier_question(
@@ -1246,6 +1246,15 @@ def _rating_with_words(text: str, step: RatingStep, t: Translator) -> tuple[int,
                 return None
             return rating, words
     return None
+
+
+def _typed_number(text: str, step: RatingStep) -> int | None:
+    """A rating typed in figures or stars ("5", "5 Sterne", "★★★"), at a question after
+    the rating (see `Engine._rating_changed`): not in words alone, which may be a comment
+    ("eins", "one": found by the tests)."""
+    if not any(c.isdigit() or c in "★⭐🌟☆" for c in text):
+        return None
+    return typed_rating(text, step)
 
 
 def _number(word: str) -> int | None:

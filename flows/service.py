@@ -78,6 +78,8 @@ class Person:
     app_locale: str | None = None
     """The language the person's Telegram app reports, where the bot speaks it: kept with
     a contact chat id, to answer in (never otherwise stored)."""
+    app_unspoken: bool = False
+    """Whether the app reports a language the bot does not speak (French, say)."""
 
 
 @dataclass(frozen=True)
@@ -202,7 +204,7 @@ class FeedbackService:
                         "please read it once more."
                     ),
                 )
-            if person.app_locale is None:
+            if person.app_unspoken:
                 # The app's language is not one the bot speaks (French, say): the way to
                 # the others, in each (found by an English customer's review: a French
                 # app got German alone, and nothing readable named /language).
