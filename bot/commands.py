@@ -12,6 +12,7 @@ from telegram.ext import Application
 
 from bot.render import cuts_off
 from bot.staffchat import say_cut_off
+from flows.engine import AS_ASCII
 from flows.i18n import N_, SUPPORTED_LOCALES, translator
 
 log = logging.getLogger("bot.commands")
@@ -36,7 +37,6 @@ STAFF_COMMANDS: tuple[tuple[str, str, str], ...] = (
 # Telegram's commands are ASCII letters, figures and "_": typed with an umlaut ("/löschen"),
 # apart ("/meine daten") or a letter off ("/loschen"), a command arrives as an unknown
 # command or as plain text (found by a German customer's review: "/löschen" was unknown).
-_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 _NOT_IN_A_NAME = re.compile(r"[^a-z0-9]")
 TYPED_COMMAND = re.compile(r"^\s*/[^\W\d_]\w*(?:@\w+)?(?=[\s!?.,:;]|$)")
 """A message that begins like a command, whether or not Telegram marked it as one: a word
@@ -59,7 +59,7 @@ def meant(text: str) -> str | None:
     if words:
         words[0] = words[0].partition("@")[0]  # "/löschen@feedback_bot"
     for count in range(len(words), 0, -1):
-        typed = _NOT_IN_A_NAME.sub("", "".join(words[:count]).lower().translate(_UMLAUTS))
+        typed = _NOT_IN_A_NAME.sub("", "".join(words[:count]).lower().translate(AS_ASCII))
         if typed in _ALIASES:
             return f"/{_ALIASES[typed]}"
         for german, english, _ in COMMANDS:

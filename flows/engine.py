@@ -118,13 +118,14 @@ CAPTIONED = "captioned"
 SPLIT_TEXT_WINDOW = timedelta(seconds=2)
 # People write a comment in bursts ("Hallo," and the matter a few seconds later).
 BURST_WINDOW = timedelta(seconds=20)
-_ASCII = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+AS_ASCII = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+"""Umlauts and "ß" as typed on a keyboard without them."""
 
 
 def _typed(words: set[str] | frozenset[str]) -> frozenset[str]:
     """Words as typed, also with "ae", "oe", "ue", "ss" for "ä", "ö", "ü", "ß" (a keyboard
     without umlauts: "moechte", "ueberspringen", found by a German customer's review)."""
-    return frozenset(words) | {word.translate(_ASCII) for word in words}
+    return frozenset(words) | {word.translate(AS_ASCII) for word in words}
 
 
 # What is typed to answer a question of buttons, not more of a comment.
@@ -505,16 +506,14 @@ class Engine:
                 "was not stored. To give your answers again, send /cancel and then /start."
             )
             return self.reask(state, note)
-        if self._rating_sent_again(state, step, event):
+        again = self._rating_typed_again(state, step, event)
+        if again is not None and again[0] == again[1]:
             return self.reask(state, self._taken_already())
-        changed = self._rating_changed(state, step, event)
-        if changed is not None:
-            # Another rating typed just after one was given (found by a customer's review:
-            # a 4 tapped, a "5" typed 3 s later stored as the comment under the 4).
+        if again is not None:
             note = self.t.gettext(
                 "Your first answer ({rating}) was taken, so this one was not stored. To change "
                 "your answers, send /cancel and then /start."
-            ).format(rating=self.t.number(changed))
+            ).format(rating=self.t.number(again[0]))
             return self.reask(state, note)
         if isinstance(step, TextStep):
             cleaned = text.strip()
@@ -557,7 +556,7 @@ class Engine:
             typed = typed_rating(text, step, self.t)
             if typed is not None:
                 return self._advance(state, step, typed)
-            if _rating_with_words(text, step, self.t) is not None:
+            if _rating_with_words(text, step, self.t):
                 return self._rating_and_words(state)
         if isinstance(step, ConsentStep) and self._declined(state, step, event):
             # Typed as most people answer in a chat (found by review: refused); a no gives
@@ -593,21 +592,6 @@ class Engine:
         )
         return self.reask(state, note)
 
-    def _rating_changed(self, state: ConversationState, step: Step, event: TextInput) -> int | None:
-        """The rating just given, where `event` is another rating typed within the time
-        of a burst at a question it cannot answer (see `_rating_sent_again`); else None."""
-        previous = self.flow.step(state.answered) if state.answered else None
-        given = state.answers.get(previous.id) if previous is not None else None
-        if (
-            not isinstance(previous, RatingStep)
-            or isinstance(step, RatingStep | ChoiceStep)
-            or not isinstance(given, int)
-            or not self._within(state, BURST_WINDOW)
-        ):
-            return None
-        typed = _typed_number(event.text, previous)
-        return given if typed is not None and typed != given else None
-
     def _pointed_to_commands(self) -> str:
         return self.t.gettext(
             "I did not take this message as your answer. To discard your unfinished "
@@ -629,8 +613,7 @@ class Engine:
     def _just_gave_text(self, state: ConversationState) -> bool:
         """Whether the answer before was a text (not skipped), given within a burst's time:
         a message now may be more of it (see `_more_of_text`)."""
-        previous = self.flow.step(state.answered) if state.answered else None
-        given = state.answers.get(previous.id) if previous is not None else None
+        previous, given = self._answer_before(state)
         return (
             isinstance(previous, TextStep)
             and isinstance(given, str)
@@ -640,8 +623,7 @@ class Engine:
     def _text_sent_again(self, state: ConversationState, event: TextInput) -> bool:
         """Whether `event` is the text answer just given, sent again within the time of a
         burst, as its reply did not show (a lost connection)."""
-        previous = self.flow.step(state.answered) if state.answered else None
-        given = state.answers.get(previous.id) if previous is not None else None
+        _, given = self._answer_before(state)
         again = event.text.strip()
         return (
             self._just_gave_text(state)
@@ -650,20 +632,31 @@ class Engine:
             and (given == again or given.endswith("\n" + again))
         )
 
-    def _rating_sent_again(self, state: ConversationState, step: Step, event: TextInput) -> bool:
-        """Whether `event` is the rating just given, typed again within the time of a burst
-        at a question it cannot answer (found by an English customer's review: a "5" sent
-        twice, as the reply was slow, became the comment, and the comment question went
-        by unseen). Not at a rating or choice question: there it may be its answer."""
+    def _rating_typed_again(
+        self, state: ConversationState, step: Step, event: TextInput
+    ) -> tuple[int, int] | None:
+        """The rating just given and the one `event` types, where it types one in figures
+        or stars within the time of a burst at a question it cannot answer: the same one
+        sent again, as the reply was slow (found by an English customer's review: the "5"
+        became the comment, and the comment question went by unseen), or another, a change
+        of mind (found by a customer's review: a 4 tapped, a "5" typed 3 s later stored as
+        the comment under the 4). Not at a rating or choice question: there it may be its
+        answer."""
+        previous, given = self._answer_before(state)
+        if (
+            not isinstance(previous, RatingStep)
+            or isinstance(step, RatingStep | ChoiceStep)
+            or not isinstance(given, int)
+            or not self._within(state, BURST_WINDOW)
+        ):
+            return None
+        typed = _typed_number(event.text, previous)
+        return (given, typed) if typed is not None else None
+
+    def _answer_before(self, state: ConversationState) -> tuple[Step | None, Answer | None]:
+        """The step answered last, and its answer (None: skipped, or none yet)."""
         previous = self.flow.step(state.answered) if state.answered else None
-        given = state.answers.get(previous.id) if previous is not None else None
-        return (
-            isinstance(previous, RatingStep)
-            and not isinstance(step, RatingStep | ChoiceStep)
-            and isinstance(given, int)
-            and self._within(state, BURST_WINDOW)
-            and _typed_number(event.text, previous) == given
-        )
+        return previous, state.answers.get(previous.id) if previous is not None else None
 
     def _answers_earlier_question(
         self, state: ConversationState, step: Step, event: TextInput
@@ -714,8 +707,7 @@ class Engine:
         the person had not read)."""
         if self._within(state, DOUBLE_TAP_WINDOW):
             return False
-        previous = self.flow.step(state.answered) if state.answered else None
-        given = state.answers.get(previous.id) if previous is not None else None
+        _, given = self._answer_before(state)
         if (  # the text answer before, sent again as its reply did not show
             isinstance(given, str)
             and self._within(state, BURST_WINDOW)
@@ -741,8 +733,7 @@ class Engine:
         few words at a consent question, a number at a rating; nor the rest of a text
         too long to take (found by review of the change). None where it is not more of a
         text answer."""
-        previous = self.flow.step(state.answered) if state.answered else None
-        given = state.answers.get(previous.id) if previous is not None else None
+        previous, given = self._answer_before(state)
         if not self._just_gave_text(state):
             return None
         assert isinstance(previous, TextStep) and isinstance(given, str)
@@ -1230,27 +1221,24 @@ _AFTER_RATING = re.compile(r"\s*[,;:]\s*|\s+[–—−-]\s+|\s*\n\s*|(?<=!)\s+")
 gut" is the school grade, very good)."""
 
 
-def _rating_with_words(text: str, step: RatingStep, t: Translator) -> tuple[int, str] | None:
-    """A rating typed with words after it in one message, apart by a comma, a dash, a
-    colon or a line ("4 – gut, aber laut", "5 stars, great food", "2, Essen kalt"): the
-    rating and the words; None when the words begin with no letter ("4,5", "1-2 Wochen",
-    the grade "1-, sehr gut"), or the text begins with no rating. Not after a dot: "1.
-    Lieferung zu spät 2. …" is a list."""
+def _rating_with_words(text: str, step: RatingStep, t: Translator) -> bool:
+    """Whether `text` is a rating typed with words after it in one message, apart by a
+    comma, a dash, a colon or a line ("4 – gut, aber laut", "5 stars, great food", "2,
+    Essen kalt"); not when the words begin with no letter ("4,5", "1-2 Wochen", the grade
+    "1-, sehr gut"), or the text begins with no rating. Not after a dot: "1. Lieferung zu
+    spät 2. …" is a list."""
     for apart in _AFTER_RATING.finditer(text):
         if apart.start() > _RATING_LONGEST:
-            return None
-        rating = typed_rating(text[: apart.start()], step, t)
-        if rating is not None:
+            return False
+        if typed_rating(text[: apart.start()], step, t) is not None:
             words = text[apart.end() :].strip()
-            if not words or (not words[0].isalpha() and words[0] not in "\"'„“‚‘«»"):
-                return None
-            return rating, words
-    return None
+            return bool(words) and (words[0].isalpha() or words[0] in "\"'„“‚‘«»")
+    return False
 
 
 def _typed_number(text: str, step: RatingStep) -> int | None:
     """A rating typed in figures or stars ("5", "5 Sterne", "★★★"), at a question after
-    the rating (see `Engine._rating_changed`): not in words alone, which may be a comment
+    the rating (see `Engine._rating_typed_again`): not in words alone, which may be a comment
     ("eins", "one": found by the tests)."""
     if not any(c.isdigit() or c in "★⭐🌟☆" for c in text):
         return None
@@ -1504,8 +1492,8 @@ def typed_request(text: str) -> str | None:
     not be given at all."""
     words = bare_words(text)
     if words in ABOUT_ONES_DATA:  # the phrases known before, as they were
-        return _ALONE.get(words.translate(_ASCII), ERASE)
-    words = words.translate(_ASCII)
+        return _ALONE.get(words.translate(AS_ASCII), ERASE)
+    words = words.translate(AS_ASCII)
     if not words or len(words.split()) > _REQUEST_WORDS:
         return None
     for kind, pattern in _REQUEST_PATTERNS.items():
