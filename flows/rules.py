@@ -510,11 +510,53 @@ def _condition_problems(flow: FlowDefinition, paths: _Paths, t: Translator) -> I
                 if problem is not None:
                     yield problem
         if step.skip_if is not None:
-            problem = _condition_problem(
-                flow, step.skip_if, step.id, before, ("steps", i, "skip_if"), t
-            )
+            where: Where = ("steps", i, "skip_if")
+            problem = _condition_problem(flow, step.skip_if, step.id, before, where, t)
+            if problem is None:
+                problem = _skip_problem(flow, step.id, step.skip_if, where, t)
             if problem is not None:
                 yield problem
+
+
+def _skip_problem(
+    flow: FlowDefinition, here: str, condition: Condition, where: Where, t: Translator
+) -> Problem | None:
+    """A warning for a skip_if that holds for no answer (the step is never skipped) or for
+    every one (it is asked only on paths that do not ask the question tested): found by
+    review, "r < 1" on a scale from 1 passed as quietly as "r <= 2"."""
+    answers = _possible_answers(flow, condition)
+    if not answers:
+        return None
+    holds = [a for a in answers if condition.holds({condition.step: _as_answer(a)})]
+    if 0 < len(holds) < len(answers):
+        return None
+    tested = flow.step(condition.step)
+    if holds:
+        message = t.gettext(
+            "step '{step}' is skipped whenever '{tested}' is answered: “{condition}” holds "
+            "for every answer"
+        )
+    elif isinstance(tested, RatingStep):
+        message = t.gettext(
+            "step '{step}' is never skipped: “{condition}” holds for no rating from {min} to {max}"
+        )
+    else:
+        message = t.gettext(
+            "step '{step}' is never skipped: “{condition}” holds for no answer '{tested}' can "
+            "be given"
+        )
+    return Problem(
+        where,
+        message.format(
+            step=here,
+            tested=condition.step,
+            condition=condition,
+            min=getattr(tested, "min", ""),
+            max=getattr(tested, "max", ""),
+        ),
+        t.gettext("Change the condition, or remove skip_if."),
+        warning=True,
+    )
 
 
 def _condition_problem(

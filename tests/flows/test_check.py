@@ -912,3 +912,38 @@ def test_a_toml_syntax_error_is_said_in_the_language_of_the_check(
     for t, expected in ((DE, de), (EN, en)):
         [error] = check(text, t).errors
         assert (error.line, error.message) == (line, expected)
+
+
+def test_a_skip_if_that_holds_for_no_answer_or_for_every_one_is_a_warning() -> None:
+    """Found by review: "r < 1" on a scale from 1 passed as quietly as "r <= 2" (the step
+    is never skipped), and so did "r >= 1" (asked only where the rating is not)."""
+    for condition, message in [
+        ("r < 1", "step 'why' is never skipped: “r < 1” holds for no rating from 1 to 5"),
+        (
+            "r >= 1",
+            "step 'why' is skipped whenever 'r' is answered: “r >= 1” holds for every answer",
+        ),
+        ("r <= 2", None),
+    ]:
+        text = ALONE + rating() + text_step("why", f'skip_if = "{condition}"  # <-') + THANKS
+        report = check(text)
+        found = [(w.message, w.line, w.hint) for w in report.warnings]
+        hint = "Change the condition, or remove skip_if."
+        assert found == ([(message, marked_line(text), hint)] if message else []), condition
+        assert report.errors == []
+    choice = (
+        '\n[[steps]]\nid = "c"\ntype = "multiple_choice"\nprompt = { de = "Was?", en = "What?" }\n'
+        "options = [\n"
+        '  { id = "a", label = { de = "A", en = "A" } },\n'
+        '  { id = "b", label = { de = "B", en = "B" } },\n'
+        "]\nmin_selected = 2\n"
+    )
+    text = ALONE + choice + text_step("why", 'skip_if = "c has a"  # <-') + THANKS
+    [warning] = check(text).warnings
+    assert warning.message == (
+        "step 'why' is skipped whenever 'c' is answered: “c has a” holds for every answer"
+    )
+    german = check(ALONE + rating() + text_step("why", 'skip_if = "r > 5"') + THANKS, DE)
+    assert [w.message for w in german.warnings] == [
+        "Schritt 'why' wird nie übersprungen: „r > 5“ trifft auf keine Bewertung von 1 bis 5 zu"
+    ]
