@@ -143,7 +143,9 @@ DEFAULT_RECIPIENTS = (HOSTING, TELEGRAM)
 # set (STAFF_CHAT_ALERTS): named wherever recipients are; the consent request names only
 # the alerts (a single feedback posted on the survey's consent, found by a DPO review),
 # not the digests. Without alerts, nothing of anyone's single feedback goes there, and
-# nobody can be answered (found by review: the notice said so).
+# nobody can be answered (found by review: the notice said so). An alert shows every
+# rating and the options chosen (flows.staff.alert), and the notice and the record say
+# so: they said "its low ratings" after alerts showed more (DPO review).
 STAFF_CHAT = Recipient(
     id="staff_chat",
     name=N_("Staff chat"),
@@ -166,31 +168,32 @@ STAFF_CHAT_ALERTS = Recipient(
     name=N_("Staff chat"),
     role=RecipientRole.STAFF,
     notice=N_(
-        "our staff, in a Telegram chat of theirs: digests of counts and recent comments "
-        "and, for a feedback with a low rating (its low ratings) or one you agreed to be "
-        "contacted about (all its ratings), that feedback with its comments, e-mail "
-        "addresses, phone numbers and the like removed (the bot adds no name or account); "
-        "where you agreed, they can answer it through the bot, which passes their answer on "
-        "to you without showing them who you are. When you erase your data, when the "
-        "feedback expires, and when you withdraw the consent such a message rests on (for a "
-        "low rating, that to the survey), the bot replaces the message with a note that it "
-        "was withdrawn; digests stay in that chat."
+        "our staff, in a Telegram chat of theirs: digests of counts and recent comments and, "
+        "for a feedback with a low rating or one you agreed to be contacted about, that "
+        "feedback with its ratings, the options chosen and its comments, e-mail addresses, "
+        "phone numbers and the like removed (the bot adds no name or account); where you "
+        "agreed, they can answer it through the bot, which passes their answer on to you "
+        "without showing them who you are. When you erase your data, when the feedback expires, "
+        "and when you withdraw the consent such a message rests on (for a low rating, that to "
+        "the survey), the bot replaces the message with a note that it was withdrawn; digests "
+        "stay in that chat."
     ),
     description=N_(
         "The staff chat (`FEEDBACKBOT_STAFF_CHAT_ID`): scheduled digests and, for a rating at "
         "or below `FEEDBACKBOT_ALERT_THRESHOLD` and for a feedback whose author agreed to be "
-        "contacted about it, an alert with the ratings and the redacted comments (not the "
-        "answers collected for another optional purpose), each alert audited. Where the "
+        "contacted about it, an alert with all its ratings, the options chosen and the redacted "
+        "comments (not the answers collected for another optional purpose; one posted more than "
+        "an hour late also says when the feedback was given), each alert audited. Where the "
         "customer agreed to be contacted, the alert shows the feedback's reference and staff "
-        "answer through the bot (`/antworten` in reply to the alert or with the reference): "
-        "the bot sends the answer to the stored chat id, which staff never see; each answer "
-        "is audited, its text is not stored by the bot (the member's own `/antworten` "
-        "message stays in the staff chat like any message there). The bot replaces an alert "
-        "with a note that it was withdrawn when the feedback is erased or expires, or the "
-        "consent the alert rests on is withdrawn (the survey's; for one posted only to be "
-        "answered, the consent to be contacted, whose withdrawal takes the reference out of a "
-        "low-rating alert). Digests and staff's own messages stay in that Telegram chat until "
-        "deleted there, so set an auto-delete timer on the chat."
+        "answer through the bot (`/antworten` in reply to the alert or with the reference): the "
+        "bot sends the answer to the stored chat id, which staff never see; each answer is "
+        "audited, its text is not stored by the bot (the member's own `/antworten` message "
+        "stays in the staff chat like any message there). The bot replaces an alert with a note "
+        "that it was withdrawn when the feedback is erased or expires, or the consent the alert "
+        "rests on is withdrawn (the survey's; for one posted only to be answered, the consent "
+        "to be contacted, whose withdrawal takes the reference out of a low-rating alert). "
+        "Digests and staff's own messages stay in that Telegram chat until deleted there, so "
+        "set an auto-delete timer on the chat."
     ),
     transfer=N_("As for Telegram (the messages pass through and stay on Telegram's servers)."),
 )

@@ -522,6 +522,14 @@ async def test_the_privacy_notice_names_the_staff_chat_and_what_erasure_does_the
     )
 
 
+async def test_the_privacy_notice_says_what_an_alert_shows(desk: Harness) -> None:
+    """An alert shows every rating and the options ticked (see the test above); the notice
+    still said "its low ratings" (DPO review)."""
+    notice = texts(await desk.customer(4546, language_code="en").send("/privacy"))
+    assert "(its low ratings)" not in notice
+    assert "with its ratings, the options chosen and its comments" in notice
+
+
 async def test_good_ratings_raise_no_alert(desk: Harness) -> None:
     await give(desk, 5555, "5", "super")
     assert desk.api.messages(STAFF_CHAT) == []

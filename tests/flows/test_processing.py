@@ -285,6 +285,8 @@ def test_the_staff_chat_in_the_record_shows_its_settings_as_code() -> None:
     text = processing_record(translator("en"), record)
     assert "**Staff chat**: The staff chat (`FEEDBACKBOT_STAFF_CHAT_ID`): scheduled" in text
     assert "\\`" not in text
+    # What an alert shows: every rating and the options chosen (DPO review: "the ratings").
+    assert "an alert with all its ratings, the options chosen and the redacted comments" in text
 
 
 def test_an_optional_purpose_no_step_asks_for_is_left_out_of_the_notices(tmp_path: Path) -> None:
