@@ -1230,7 +1230,8 @@ _NAME_HERE = _Pattern(
 # A name tag, and a surname where a word says it is one: "Namensschild 'S. Kowalczyk'",
 # "namen schild ‚Dennis‘", "her name tag said Olga", "bitte klingeln bei Wagner",
 # "Reservierung lief auf Nguyen", "auf den Namen Yılmaz", "ask for Kowalski" (found by the
-# corpus review). Any name in quotes after a name tag; without quotes, a common first name
+# corpus review), "unter dem Namen Yilmaz reserviert" (as common as "auf den Namen": found
+# by a DPO review). Any name in quotes after a name tag; without quotes, a common first name
 # there (see surname); after "ask for", a common first name or any name after a phone
 # number ("Phone: [Phone], ask for Kowalski"). Not "Namensschild war nicht zu sehen",
 # "klingeln bei Nachbarn", "ask for Help", "Reservierung lief auf Hochtouren".
@@ -1238,7 +1239,8 @@ _NAME_TAG = r"(?P<tag>namens?[ \t-]?schild|name[ \t-]?(?:tag|badge))(?:[ \t]+(?:
 _SURNAME_CUE = _Pattern(
     rf"(?P<lead>(?<!\w)(?i:{_NAME_TAG}|(?P<booking>klingeln[ \t]+bei|läuten[ \t]+bei"
     r"|(?:reservierung|buchung|bestellung|tisch|zimmer)[ \t]+(?:lief|läuft|war|ist)"
-    r"[ \t]+auf|booked[ \t]+under)|auf[ \t]+den[ \t]+namen|(?P<ask>ask[ \t]+for)"
+    r"[ \t]+auf|booked[ \t]+under)|auf[ \t]+den[ \t]+namen"
+    r"|unter[ \t]+(?:dem|meinem|seinem|ihrem)[ \t]+namen|(?P<ask>ask[ \t]+for)"
     r"|under[ \t]+the[ \t]+name)"
     r"[ \t]*:?[ \t]*(?P<quote>[‚‘'\"„“»«›‹][ \t]*)?)"
     rf"(?!(?i:familie|fam)\b)(?P<name>(?>{_NAME}))(?![-'’]\w)"

@@ -1622,6 +1622,9 @@ def test_what_the_review_of_the_corpus_rules_found_over_redacted(text: str) -> N
         ("bitte klingeln bei Wagner", "bitte klingeln bei [Name]"),
         ("Reservierung lief auf Nguyen", "Reservierung lief auf [Name]"),
         ("auf den Namen Kowalczuk reserviert", "auf den Namen [Name] reserviert"),
+        # as often said so (DPO review: kept while "auf den Namen" went)
+        ("Reservierung unter dem Namen Yilmaz", "Reservierung unter dem Namen [Name]"),
+        ("Tisch unter meinem Namen Kowalczuk", "Tisch unter meinem Namen [Name]"),
     ],
 )
 def test_names_the_narrower_corpus_rules_still_take(comment: str, expected: str) -> None:
