@@ -9,7 +9,7 @@ import logging
 import re
 import secrets
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
@@ -35,6 +35,7 @@ from flows.models import (
     MultipleChoiceStep,
     Purpose,
     RatingStep,
+    TextStep,
     render_text,
 )
 from flows.privacy import (
@@ -45,7 +46,7 @@ from flows.privacy import (
     recipient_notices,
     retention_text,
 )
-from flows.processing import purposes_of
+from flows.processing import STAFF_CHAT, purposes_of
 from flows.replies import Button, Document, Outcome, Reply
 from flows.service import Person, ServiceConfig
 from storage.interface import (
@@ -89,6 +90,9 @@ class _Held:
     alerts: int = 0
     """Feedback of the person with an alert in the staff chat (one posted after the
     question makes it out of date, found by review: the result counted it unasked)."""
+    quoted: bool = False
+    """Whether a digest in the staff chat may quote a comment of theirs (they wrote one,
+    and digests are posted): digests stay there, erasure does not reach them."""
 
     @property
     def count(self) -> int:
@@ -547,6 +551,8 @@ class DataRights:
                     alerts,
                 ).format(count=t.number(alerts))
             )
+        if held.quoted:
+            also.append(self._digests_stay(t))
         if held.language:
             also.append(
                 t.gettext(
@@ -603,6 +609,29 @@ class DataRights:
             contact=await self._stored(self.store.contact_of(pseudonym)),
             language=await self._stored(self.store.language_of(pseudonym, now)),
             alerts=len({post.feedback_id for post in await self.store.staff_posts_of(pseudonym)}),
+            quoted=self._quotable(readable),
+        )
+
+    def _quotable(self, records: Iterable[FeedbackRecord]) -> bool:
+        """Whether digests in the staff chat may quote a comment among `records`."""
+        if not any(recipient.id == STAFF_CHAT.id for recipient in self.config.recipients):
+            return False
+        for record in records:
+            flow = self.catalog.flows.get(record.flow_id)
+            for step_id, answer in record.answers.items():
+                step = flow.step(step_id) if flow is not None else None
+                if isinstance(step, TextStep) and isinstance(answer, str) and answer.strip():
+                    return True
+        return False
+
+    @staticmethod
+    def _digests_stay(t: Translator) -> str:
+        # Found by a DPO review: "everything has been erased", while the morning's digest
+        # in the staff chat still quoted the person's comment (the notice said digests
+        # stay; the dialogue where the right is used did not).
+        return t.gettext(
+            "A digest or summary already shown to our staff may quote a comment of yours, "
+            "without your name; these stay in their chats."
         )
 
     def _nothing_stored(self, t: Translator, staff: bool) -> Outcome:
@@ -663,7 +692,7 @@ class DataRights:
                 return Outcome(replies=(Reply(expired),), close_keyboard=True)
             held = await self._held(pseudonym)
             if held == asked.held:
-                return await self._erase(t, pseudonym, staff)
+                return await self._erase(t, pseudonym, staff, held.quoted)
             del self._erase_asked[pseudonym]  # something given or gone since: ask again
             if not held.more and not held.language:
                 # All of it expired meanwhile (found by a review of races: "nothing was
@@ -698,7 +727,7 @@ class DataRights:
             )
         return Outcome(replies=(Reply(text),), close_keyboard=True)
 
-    async def _erase(self, t: Translator, pseudonym: str, staff: bool) -> Outcome:
+    async def _erase(self, t: Translator, pseudonym: str, staff: bool, quoted: bool) -> Outcome:
         # Before anything: recipients must not be told to delete what the bot then keeps,
         # nor the keys be destroyed when the rows then cannot go (the answer would say
         # nothing was erased: found by review).
@@ -773,6 +802,7 @@ class DataRights:
                     if deliveries
                     else []
                 ),
+                *([self._digests_stay(t)] if quoted else []),
                 t.gettext("You can give feedback again at any time with /start."),
                 *(f"\n{note}" for note in notes),
             ]
@@ -900,6 +930,7 @@ class DataRights:
                 replies=(Reply(text),), close_keyboard=True, question_gone=draft.discarded
             )
         discarded = await self._discard_draft_needing(pseudonym, purpose_id)
+        withdrawn = feedback
         if stored:
             feedback = [record for record in feedback if record.id not in under]
         # A chat to write to serves the feedback it was given with: with none left (nor
@@ -931,6 +962,8 @@ class DataRights:
             text += "\n\n" + t.gettext(
                 "Everyone we had passed that feedback to has been asked to delete it."
             )
+        if stored and under and self._quotable(r for r in withdrawn if r.id in under):
+            text += "\n\n" + self._digests_stay(t)
         if not complete:
             text += "\n\n" + t.gettext(
                 "Some of your stored feedback could not be read, so it was not erased; it is "

@@ -129,6 +129,42 @@ async def test_an_erasure_replaces_the_alert_about_that_persons_feedback(desk: H
     assert len(posts(desk)) == 1, "the other alert's, still to be followed"
 
 
+DIGESTS_STAY = (
+    "Eine Übersicht oder Zusammenfassung, die unser Team schon gesehen hat, kann einen "
+    "Kommentar von Ihnen zitieren, ohne Ihren Namen; sie bleibt in dessen Chats."
+)
+
+
+async def test_erasure_and_withdrawal_say_that_a_digest_may_still_quote_a_comment(
+    desk: Harness,
+) -> None:
+    """Found by a DPO review: "everything stored about you has been erased", while the
+    morning's digest in the staff chat still quoted the person's comment (the privacy
+    notice said digests stay; the dialogue where the right is used did not). Said where
+    the person wrote a comment, not where they skipped it."""
+    await feedback(desk, 4001, "1", "Lieferung kam nie an")
+    customer = desk.customer(4001)
+    question = texts(await customer.send("/loeschen"))
+    assert DIGESTS_STAY in question
+    assert DIGESTS_STAY in texts(await customer.press("Alles löschen"))
+
+    await feedback(desk, 4002, "2", "Tisch war dreckig")
+    other = desk.customer(4002)
+    await other.send("/widerruf")
+    withdrawn = texts(await other.press("Speicherung Ihres Feedbacks"))
+    assert "gelöscht" in withdrawn and DIGESTS_STAY in withdrawn
+
+    silent = desk.customer(4003)
+    await silent.send("/start")
+    await silent.press("Ja, ich willige ein")
+    await silent.press("1")
+    await silent.press("Überspringen")
+    await silent.press(NO)
+    await settled(desk)
+    assert "Kommentar" not in texts(await silent.send("/loeschen"))
+    assert DIGESTS_STAY not in texts(await silent.press("Alles löschen"))
+
+
 async def unconfirmed_alert(desk: Harness, user_id: int, comment: str, contact: str) -> str:
     """Feedback whose alert Telegram takes without answering in time (it arrives, its id
     is not known); the text that arrived."""
