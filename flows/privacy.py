@@ -136,9 +136,10 @@ def notice_sections(
     )
     keeping = (
         retention_text(t, processing, escape),
-        t.gettext("Unfinished answers are deleted after {idle} without activity.").format(
-            idle=t.duration(processing.draft_idle)
-        ),
+        t.gettext(
+            "Unfinished answers are set aside after {idle} without activity and deleted at "
+            "the next automatic purge."
+        ).format(idle=t.duration(processing.draft_idle)),
         t.gettext(
             "A language you chose is deleted {retention} after you last use the chat with the "
             "bot, or at once when you choose “Like my Telegram app”."

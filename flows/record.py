@@ -190,9 +190,10 @@ def _time_limits(t: Translator, record: ProcessingRecord) -> list[str]:
             "the consent it was given under (/withdraw)."
         ),
         "• "
-        + t.gettext("Unfinished answers are deleted after {idle} without activity.").format(
-            idle=t.duration(processing.draft_idle)
-        ),
+        + t.gettext(
+            "Unfinished answers are set aside after {idle} without activity and deleted at "
+            "the next automatic purge."
+        ).format(idle=t.duration(processing.draft_idle)),
         "• "
         + t.gettext(
             "Contact chat id: deleted when the consent to be contacted is withdrawn, and at "
