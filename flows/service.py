@@ -991,7 +991,26 @@ class FeedbackService:
 
     async def _state(self, pseudonym: str) -> ConversationState | None:
         draft = await self.store.load_draft(pseudonym, self.clock())
-        return None if draft is None else ConversationState.model_validate(draft.payload)
+        if draft is None:
+            return None
+        state = ConversationState.model_validate(draft.payload)
+        flow = self.catalog.flows.get(state.flow_id)
+        if state.notice_version is None and flow is not None:
+            # Begun by a version that did not note it (before 1 Dec 2026): the request the
+            # person agreed to is that of their consents, so that one changed by the upgrade
+            # is asked again (upgrade review: it went on unasked, under the new terms).
+            consents = await self.store.consents(pseudonym)
+            required = {p.id for p in flow.required_purposes}
+            current = self._versions[flow.id]
+            older = [
+                c
+                for c in consents
+                if c.in_force and c.purpose in required and c.notice_version != current
+            ]
+            if older and not self._agreed(consents, flow):
+                newest = max(older, key=lambda c: c.granted_at)
+                state = state.model_copy(update={"notice_version": newest.notice_version})
+        return state
 
     async def _asked_again(
         self,

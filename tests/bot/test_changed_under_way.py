@@ -5,15 +5,19 @@ again before their answers go on, and nothing is kept under terms they never saw
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from flows.consent import sha256_hex
+from storage import SQLiteStore
 from tests.bot.test_optional_answers import copy_of_the_data
 from tests.bot.test_retractions import STAFF, STAFF_CHAT, settled
 from tests.fakes.botapi import FakeBotApi
-from tests.harness import Clock, Harness, make_settings, texts
+from tests.harness import MASTER_KEY, Clock, Harness, make_settings, texts
 
 SURVEY = """
 id = "survey"
@@ -103,6 +107,47 @@ async def test_a_longer_retention_set_mid_survey_is_asked_for_before_the_answers
         kept = datetime.fromisoformat(feedback["deleted_automatically_on"])
         assert kept - datetime.fromisoformat(feedback["given_at"]) >= timedelta(days=364)
         assert len({c["notice_version"] for c in copy["consents"]}) == 2, "both proofs kept"
+    finally:
+        await harness.stop()
+
+
+async def drafted_before_versions(data: Path, clock: Clock, user_id: int = 4242424242) -> None:
+    """The person's unfinished answers as a version before 1 Dec 2026 stored them: without
+    the version of the consent request they were begun under."""
+    store = SQLiteStore(data, base64.urlsafe_b64decode(MASTER_KEY))
+    await store.open()
+    try:
+        pseudonym = store.pseudonym(f"tg-user:{user_id}")
+        draft = await store.load_draft(pseudonym, clock())
+        assert draft is not None and draft.payload.pop("notice_version")
+        await store.save_draft(pseudonym, draft)
+    finally:
+        await store.close()
+
+
+@pytest.mark.parametrize("retention", ["30d", "365d"])
+async def test_answers_under_way_from_before_an_upgrade_are_asked_again_if_the_request_changed(
+    api: FakeBotApi, clock: Clock, tmp_path: Path, retention: str
+) -> None:
+    """Unfinished answers kept by a version that did not note the request's version (an
+    upgrade review: a survey begun under the 30 Nov consent notice, which said nothing of
+    alerts, went on after the upgrade unasked, and its feedback was kept and alerted under
+    the new terms); with the request unchanged they go on."""
+    data, flows = tmp_path / "data", tmp_path / "flows"
+    await rated(api, clock, data, flows)
+    await drafted_before_versions(data, clock)
+    harness = await started(api, clock, data, flows_dir=survey(flows, retention=retention))
+    try:
+        erika = harness.customer()
+        said = texts(await erika.send("Alles gut, danke"))
+        if retention == "30d":
+            assert CHANGED not in said and "Danke!" in said, said
+            return
+        assert CHANGED in said and "365 Tage" in said, said
+        assert copy_of_the_data(await erika.send("/meinedaten"))["feedback"] == []
+        again = texts(await erika.press("Ja, ich willige ein"))
+        assert "Ihr Kommentar?" in again, "the rating was kept"
+        assert "Danke!" in texts(await erika.send("Alles gut, danke"))
     finally:
         await harness.stop()
 
