@@ -9,7 +9,6 @@ import sqlite3
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from time import perf_counter
 from typing import Any
 
 from storage.interface import (
@@ -54,12 +53,6 @@ PURGE_BATCH = 200
 # Rows the purge looks at per statement when it searches (orphans, unused keys): each
 # statement holds the connection, so it must stay short however large the store is.
 SCAN_WINDOW = 2000
-# How long one batch or window of the purge may hold the store: the sizes above are where
-# each kind starts, and it grows or shrinks towards this. Found by benchmark: 200 expired
-# feedbacks took 40 ms to delete on one machine and up to 120 ms on a slower, busier one,
-# and the bot's answers waited for them (p99 reply 140 ms during the purge against 51 ms
-# without).
-HOLD_TARGET = 0.015
 _PERSON_TABLES = (
     "feedback",
     "drafts",
@@ -415,13 +408,11 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
 
     async def _batches(self, sql: str, params: tuple[Any, ...]) -> int:
         total = 0
-        pace = _Pace(PURGE_BATCH)
         while True:
-            size = pace.size
-            async with self._lock, pace:  # one statement: a transaction by itself
-                count = await run(self._conn(), sql, (*params, size))
+            async with self._lock:  # one statement: a transaction by itself
+                count = await run(self._conn(), sql, (*params, PURGE_BATCH))
             total += count
-            if count < size:
+            if count < PURGE_BATCH:
                 return total
             await asyncio.sleep(0)  # let waiting handlers have the connection
 
@@ -438,13 +429,10 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
         async with self._lock:
             row = await fetch_one(self._conn(), f"SELECT max(rowid) FROM {schema}.{table}")  # noqa: S608
         highest = int(row[0]) if row and row[0] is not None else 0
-        total, start = 0, 0
-        pace = _Pace(window)
-        while start < highest:
-            end = start + pace.size
-            async with self._lock, pace:
-                total += await run(self._conn(), sql, (start, end, *extra))
-            start = end
+        total = 0
+        for start in range(0, highest, window):
+            async with self._lock:
+                total += await run(self._conn(), sql, (start, start + window, *extra))
             await asyncio.sleep(0)
         return total
 
@@ -455,14 +443,13 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
         Walks the key store in pseudonym order, a window of keys at a time.
         """
         total, after = 0, ""
-        pace = _Pace(PURGE_BATCH)
         while True:
-            async with self._lock, pace:
+            async with self._lock:
                 window = await fetch_all(
                     self._conn(),
                     "SELECT pseudonym FROM keys.data_keys WHERE pseudonym > ?"
                     " ORDER BY pseudonym LIMIT ?",
-                    (after, pace.size),
+                    (after, PURGE_BATCH),
                 )
                 if not window:
                     return total
@@ -483,25 +470,3 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
         freed space there, and the old page images in the WAL go with it."""
         async with self._lock:
             await self._checkpoint()
-
-
-class _Pace:
-    """The size of the purge's next batch or window, so that each holds the store for
-    about HOLD_TARGET whatever the machine: used as `async with lock, pace:` around one
-    batch, it times it and scales the size for the next (at most fourfold either way a
-    step, so that one slow moment does not swing it, and within 1/20 to 10 times where it
-    started)."""
-
-    def __init__(self, start: int) -> None:
-        self.size = start
-        self._smallest, self._largest = max(1, start // 20), start * 10
-        self._began = 0.0
-
-    async def __aenter__(self) -> None:
-        self._began = perf_counter()
-
-    async def __aexit__(self, *exc: object) -> None:
-        took = max(perf_counter() - self._began, 1e-6)
-        scaled = self.size * HOLD_TARGET / took
-        scaled = min(max(scaled, self.size / 4), self.size * 4)
-        self.size = int(min(max(scaled, self._smallest), self._largest))

@@ -4,7 +4,6 @@ untouched files when it refuses to start, and sane behaviour on a full disk."""
 import asyncio
 import contextlib
 import hashlib
-import itertools
 import logging
 import os
 import shutil
@@ -1699,47 +1698,6 @@ async def test_purge_works_in_batches(store: SQLiteStore, monkeypatch: pytest.Mo
         await store.submit_feedback(p, feedback("b", ttl=DAY), [])
     report = await store.purge_expired(T0 + 3 * DAY)
     assert (report.feedback, report.keys) == (10, 5)
-
-
-async def test_each_purge_batch_is_sized_to_how_long_the_last_held_the_store(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Found by benchmark: 200 expired feedbacks a batch held the store 40 ms on one
-    machine and up to 120 ms on a slower one, and the bot's answers waited for each. The
-    next batch is scaled towards HOLD_TARGET, at most fourfold a step, within 1/20 to 10
-    times the size it started with."""
-    now = [0.0]
-    monkeypatch.setattr(purge_module, "perf_counter", lambda: now[0])
-    pace = purge_module._Pace(200)
-
-    async def hold(seconds: float) -> int:
-        async with pace:
-            now[0] += seconds
-        return pace.size
-
-    target = purge_module.HOLD_TARGET
-    assert await hold(4 * target) == 50  # four times too long: a quarter the rows
-    assert await hold(target) == 50
-    assert [await hold(100 * target) for _ in range(2)] == [12, 10]  # not below 10
-    fast = [await hold(target / 100) for _ in range(5)]
-    assert fast == [40, 160, 640, 2000, 2000]  # not above 2000
-
-
-async def test_the_purge_finishes_with_batches_shrunk_to_one_row(
-    store: SQLiteStore, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """On a machine where every batch takes far too long they shrink to one row, and
-    the purge still takes every expired feedback and nothing else."""
-    clock = itertools.count(step=1.0)  # every hold of the store seems to take a second
-    monkeypatch.setattr(purge_module, "perf_counter", lambda: next(clock))
-    monkeypatch.setattr(purge_module, "PURGE_BATCH", 20)
-    for n in range(25):
-        await store.submit_feedback(store.pseudonym(f"tg-user:{n}"), feedback("a", DAY), [grant()])
-    kept = store.pseudonym("tg-user:kept")
-    await store.submit_feedback(kept, feedback("stays", 30 * DAY), [grant()])
-    report = await store.purge_expired(T0 + 3 * DAY)
-    assert (report.feedback, report.keys) == (25, 25)
-    assert [f.answers["comment"] for f in await store.feedback_of(kept, T0)] == ["stays"]
 
 
 async def test_a_lock_that_cannot_be_taken_is_one_clear_error(tmp_path: Path, key: bytes) -> None:
