@@ -91,8 +91,8 @@ class _Held:
     """Feedback of the person with an alert in the staff chat (one posted after the
     question makes it out of date, found by review: the result counted it unasked)."""
     quoted: bool = False
-    """Whether a digest in the staff chat may quote a comment of theirs (they wrote one,
-    and digests are posted): digests stay there, erasure does not reach them."""
+    """Whether a digest or summary shown to staff may quote a comment of theirs (they
+    wrote one, and a staff chat is set): those stay there, erasure does not reach them."""
 
     @property
     def count(self) -> int:
@@ -613,7 +613,8 @@ class DataRights:
         )
 
     def _quotable(self, records: Iterable[FeedbackRecord]) -> bool:
-        """Whether digests in the staff chat may quote a comment among `records`."""
+        """Whether digests and summaries shown to staff may quote a comment among
+        `records`: one is there, and a staff chat is set."""
         if not any(recipient.id == STAFF_CHAT.id for recipient in self.config.recipients):
             return False
         for record in records:
