@@ -173,6 +173,43 @@ async def test_same_retention_everywhere_and_as_the_bot_deletes(
     assert "Feedback in “Event feedback” is deleted automatically after 30 days." in kept
 
 
+async def test_a_survey_with_two_required_purposes_keeps_feedback_for_the_shorter(
+    tmp_path: Path,
+) -> None:
+    """Feedback given for two purposes at once is kept no longer than the purpose with
+    the shorter retention allows (Art. 5(1)(e)): here 30 days, not the 180 the other
+    purpose (the configured default) would, as the consent notice says and the deletion
+    date shows."""
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    planning = (
+        '[[purposes]]\nid = "event_planning"\nrequired = true\n'
+        'label = { de = "Planung", en = "Planning" }\n'
+        'description.de = "Planung künftiger Veranstaltungen"\n'
+        'description.en = "Planning future events"\n\n[[steps]]\nid = "rating"'
+    )
+    two = EVENT_FLOW.replace('[[steps]]\nid = "rating"', planning, 1)
+    (flows / "event.toml").write_text(two, encoding="utf-8")
+    config = ServiceConfig(
+        controller=Controller(name="Beispiel GmbH", contact="datenschutz@beispiel.de"),
+        retention=timedelta(days=180),
+    )
+    bot = Bot(FlowCatalog.load(flows), config)
+    await bot.store.open()
+    notice = await bot.consent_notice("event", "en")
+    assert "Planning future events" in notice, "both purposes are asked for"
+    assert set(retention_in_english(bot, "event", notice).values()) == {"30 days"}
+
+    person = Person("tg-user:2", 2, "en")
+    agree = (await bot.service.start(person, "event")).replies[-1].buttons[0][0]
+    asked = await bot.service.press(person, agree.data)
+    thanks = await bot.service.press(person, asked.replies[-1].buttons[0][3].data)
+    assert "deleted automatically on 29 December 2026" in thanks.replies[-1].text
+    [stored] = await bot.store.feedback_of(bot.store.pseudonym(person.subject), NOW)
+    assert stored.purposes == ["event_feedback", "event_planning"]
+    assert stored.expires_at - stored.created_at == timedelta(days=30)
+
+
 async def test_german_documents_state_the_changed_retention(tmp_path: Path) -> None:
     bot = await make_bot(tmp_path, timedelta(days=90))
     t = translator("de")
