@@ -232,6 +232,36 @@ async def test_a_consent_given_in_the_survey_under_way_can_be_withdrawn_at_once(
         await harness.stop()
 
 
+async def test_answers_given_for_a_consent_withdrawn_mid_survey_go_at_once(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    """Withdrawn after its question was answered, but before the feedback is sent: the
+    answer given for it goes from the unfinished answers there and then, as the reply
+    says (not only when the feedback is stored at the end)."""
+    flows = flows_dir(tmp_path)
+    remark = (
+        '[[steps]]\nid = "remark"\ntype = "text"\nprompt = { de = "Sonst noch?", en = "More?" }'
+    )
+    with_remark = CALLBACK_FLOW.replace(
+        '[[steps]]\nid = "thanks"', remark + '\n\n[[steps]]\nid = "thanks"'
+    )
+    (flows / "callback.toml").write_text(with_remark, encoding="utf-8")
+    harness = await started(api, clock, tmp_path / "data", flows)
+    try:
+        await answer_the_callback_survey(harness)  # at "Sonst noch?" now
+        erika = harness.customer()
+        assert ISSUE in texts(await erika.send("/meinedaten")), "among the unfinished answers"
+        await erika.send("/widerruf")
+        answer = texts(await erika.press("Rückfrage"))
+        assert "die Antworten, die Sie dafür gegeben haben, wurden gelöscht" in answer, answer
+        assert ISSUE not in texts(await erika.send("/meinedaten"))
+        assert "Danke!" in texts(await erika.send("Nein"))
+        [feedback] = copy_of_the_data(await erika.send("/meinedaten"))["feedback"]
+        assert [a["step"] for a in feedback["answers"]] == ["rating", "remark"]
+    finally:
+        await harness.stop()
+
+
 async def test_withdrawal_goes_through_when_a_feedback_or_the_draft_cannot_be_read(
     api: FakeBotApi, clock: Clock, tmp_path: Path
 ) -> None:
