@@ -6,6 +6,7 @@ again before their answers go on, and nothing is kept under terms they never saw
 from __future__ import annotations
 
 import base64
+import json
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -371,5 +372,45 @@ async def test_an_answer_to_a_question_removed_since_is_not_kept(
             "rating": 4,
             "topic": "delivery",
         }
+    finally:
+        await harness.stop()
+
+
+async def test_an_answer_to_a_question_made_optional_since_is_not_kept_unasked(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    """The operator makes the phone question one for an optional consent to be called
+    back, asked before it, while Erika is past both: she was never asked that consent,
+    so her number is not stored."""
+    data, flows = tmp_path / "data", tmp_path / "flows"
+    await topic_survey(api, clock, data, flows, answers=2)
+    callback = (
+        '[[purposes]]\nid = "callback"\nrequired = false\n'
+        'label = { de = "Rückruf", en = "Callback" }\n'
+        'description = { de = "Rückruf zu Ihrem Anliegen", en = "Calling you back" }\n\n'
+        '[[steps]]\nid = "rating"'
+    )
+    ask = (
+        '[[steps]]\nid = "callback_ok"\ntype = "consent"\npurpose = "callback"\n'
+        'prompt = { de = "Dürfen wir Sie anrufen?", en = "May we call you?" }\n\n'
+        '[[steps]]\nid = "phone"\ntype = "text"\npurpose = "callback"'
+    )
+    changed = TOPIC.replace('[[steps]]\nid = "rating"', callback, 1).replace(
+        '[[steps]]\nid = "phone"\ntype = "text"', ask, 1
+    )
+    harness = await edited(api, clock, data, flows, changed)
+    try:
+        erika = harness.customer()
+        # The request changed with the new purpose: agreed to again, the answers kept.
+        assert CHANGED in texts(await erika.press("Lieferung"))
+        await erika.press("Ja, ich willige ein")
+        assert "Danke!" in texts(await erika.press("Lieferung"))
+        copy = copy_of_the_data(await erika.send("/meinedaten"))
+        [feedback] = copy["feedback"]
+        assert {a["step"]: a["answer"] for a in feedback["answers"]} == {
+            "rating": 4,
+            "topic": "delivery",
+        }
+        assert PHONE not in json.dumps(copy)
     finally:
         await harness.stop()
