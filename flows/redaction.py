@@ -264,10 +264,17 @@ _SPACED_PHONE = _Pattern(
 )
 _SINGLE_DIGITS = _Pattern(r"(?:\+[ ]?\d{1,3}|0)(?:[ ]\d){8,}")
 _PHONE_BEFORE = _Pattern(
-    r"\b(?:tel|telefon|fon|phone|handy|mobil|mobile|cell|festnetz|fax|whatsapp|ruf|rückruf)"
+    r"\b(?:tel|telefon|fon|phone|handy|mobil|mobile|cell|festnetz|fax|whatsapp|ruf|rückruf"
+    r"|rufen[ \t]+sie[ \t]+mich|ruf[ \t]+mich|erreichbar|call[ \t]+me|reach[ \t]+me|text[ \t]+me)"
     r"(?:\.?[ \t-]?(?:nummer|nr|number|no))?\.?[ \t:.-]*"
     r"(?:(?:mich[ \t]+)?an\b[ \t:]*)?(?:(?:ist|lautet|unter|is|at|on)[ \t:]+)?\Z",
     re.IGNORECASE,
+)
+# A local number, without its area code, after a word for a phone: "Tel. 834 56 78",
+# "Rufen Sie mich an: 555 1234", "Erreichbar unter 8345678", "call me at 555-1234" (found
+# by a mutation audit: the pattern above wants a 0 or a "+" first). Six digits or more.
+_CUED_PHONE = _Pattern(
+    r"(?<![\w+.,/-])\d{2,15}(?:(?:[ ]?[/.-][ ]?|[ ])\d{2,4}){0,4}+(?![\w/-]|[.,]\d|[ ]\d)"
 )
 # An IPv4 address (each part at most 255), not part of a longer chain of digits.
 _IPV4 = _Pattern(
@@ -1778,6 +1785,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_TRACKING, tracking),
         (_PHONE, phone),
         (_SPACED_PHONE, lambda m: placeholder("phone") if _is_spaced_phone(m) else m.group(0)),
+        (_CUED_PHONE, lambda m: placeholder("phone") if _is_cued_phone(m) else m.group(0)),
         (_IPV4, lambda m: placeholder("ip") if _address(m) else m.group(0)),
         (_NAMED_ID, named_id),
         (_PLATE, lambda m: placeholder("id") if _is_plate(m) else m.group(0)),
@@ -1824,6 +1832,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             _WORDED_DATE,
             _SOCIAL_SECURITY,
             _SPACED_PHONE,
+            _CUED_PHONE,
             _STREET,
             _PREPOSITION_STREET,
             _SMALL_STREET,
@@ -1958,6 +1967,13 @@ def _is_plate(match: re.Match[str]) -> bool:
         and not _UNIT_AFTER.match(match.string, match.end())
         and bool(_VEHICLE_BEFORE.search(before) or _PARKED_AFTER.match(match.string, match.end()))
     )
+
+
+def _is_cued_phone(match: re.Match[str]) -> bool:
+    """Whether digits in groups are a local phone number: six to fifteen, right after a
+    word for a phone."""
+    before = match.string[max(0, match.start() - 30) : match.start()]
+    return 6 <= _digits(match.group(0)) <= _PHONE_DIGITS and bool(_PHONE_BEFORE.search(before))
 
 
 def _is_spaced_phone(match: re.Match[str]) -> bool:
@@ -2179,6 +2195,7 @@ PATTERNS = (
     _TRACKING,
     _PHONE,
     _SPACED_PHONE,
+    _CUED_PHONE,
     _IPV4,
     _NAMED_ID,
     _US_PHONE,

@@ -1163,6 +1163,13 @@ def test_a_long_comment_of_what_the_review_of_the_new_rules_looks_for_runs_throu
         ("Ruf an: 0151 2 3 4 5 6 7 8", "Ruf an: [Telefon]"),
         ("Meine Nummer ist 0 1 5 1 2 3 4 5 6 7 8 9.", "Meine Nummer ist [Telefon]."),
         ("+ 4 9 1 5 1 2 3 4 5 6 7 8", "[Telefon]"),
+        # A local number without its area code after a word for a phone (mutation audit)
+        ("Rufen Sie mich an: 555 1234", "Rufen Sie mich an: [Telefon]"),
+        ("Tel. 834 56 78", "Tel. [Telefon]"),
+        ("Tel: 44 12 34", "Tel: [Telefon]"),
+        ("Erreichbar unter 834 5678 ab 18 Uhr", "Erreichbar unter [Telefon] ab 18 Uhr"),
+        ("call me at 555-1234", "call me at [Telefon]"),
+        ("Ruf mich an unter 8345678", "Ruf mich an unter [Telefon]"),
     ],
 )
 def test_what_the_dpo_review_found(comment: str, expected: str) -> None:
@@ -1197,6 +1204,12 @@ def test_what_the_dpo_review_found(comment: str, expected: str) -> None:
         "Telegram v10.2 stürzt ab",
         "Instagram Version 312.0 stürzt ab",
         "TG 2 war voll",  # the underground car park
+        # A phone named, and numbers that are no phone's
+        "Telefon 20 30 Minuten gewartet",
+        "Hotline: 45 Minuten in der Warteschleife",
+        "Tel Aviv 2023 war toll",
+        "Call me at 10 30 tomorrow",
+        "Erreichbar war niemand, 5 Anrufe",
         "X-Box 360 defekt",
         # Digits spaced out that are ratings, marks or a scale
         "1 2 3 4 5 Sterne",
