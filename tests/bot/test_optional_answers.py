@@ -191,12 +191,9 @@ async def test_withdrawing_either_of_two_required_purposes_takes_the_feedback_ou
         await harness.stop()
 
 
-async def test_a_consent_given_in_the_survey_under_way_can_be_withdrawn_at_once(
-    api: FakeBotApi, clock: Clock, tmp_path: Path
-) -> None:
-    """The consent question says it can be withdrawn at any time with /widerruf; until
-    the feedback is sent it lives with the unfinished answers, and /widerruf did not
-    offer it. Withdrawn there, what is answered for it afterwards is not kept either."""
+def callback_flow_with_remark(tmp_path: Path) -> Path:
+    """The callback survey with a free text question after the callback's consent: the
+    folder of flows it is in."""
     flows = flows_dir(tmp_path)
     remark = (
         '[[steps]]\nid = "remark"\ntype = "text"\nprompt = { de = "Sonst noch?", en = "More?" }'
@@ -205,6 +202,16 @@ async def test_a_consent_given_in_the_survey_under_way_can_be_withdrawn_at_once(
         '[[steps]]\nid = "thanks"', remark + '\n\n[[steps]]\nid = "thanks"'
     )
     (flows / "callback.toml").write_text(with_remark, encoding="utf-8")
+    return flows
+
+
+async def test_a_consent_given_in_the_survey_under_way_can_be_withdrawn_at_once(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    """The consent question says it can be withdrawn at any time with /widerruf; until
+    the feedback is sent it lives with the unfinished answers, and /widerruf did not
+    offer it. Withdrawn there, what is answered for it afterwards is not kept either."""
+    flows = callback_flow_with_remark(tmp_path)
     harness = await started(api, clock, tmp_path / "data", flows)
     try:
         erika = harness.customer()
@@ -238,14 +245,7 @@ async def test_answers_given_for_a_consent_withdrawn_mid_survey_go_at_once(
     """Withdrawn after its question was answered, but before the feedback is sent: the
     answer given for it goes from the unfinished answers there and then, as the reply
     says (not only when the feedback is stored at the end)."""
-    flows = flows_dir(tmp_path)
-    remark = (
-        '[[steps]]\nid = "remark"\ntype = "text"\nprompt = { de = "Sonst noch?", en = "More?" }'
-    )
-    with_remark = CALLBACK_FLOW.replace(
-        '[[steps]]\nid = "thanks"', remark + '\n\n[[steps]]\nid = "thanks"'
-    )
-    (flows / "callback.toml").write_text(with_remark, encoding="utf-8")
+    flows = callback_flow_with_remark(tmp_path)
     harness = await started(api, clock, tmp_path / "data", flows)
     try:
         await answer_the_callback_survey(harness)  # at "Sonst noch?" now
