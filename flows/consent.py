@@ -11,8 +11,10 @@ from babel.lists import format_list
 
 from flows.i18n import SUPPORTED_LOCALES, Translator, translator
 from flows.models import (
+    ChoiceStep,
     ConsentStep,
     FlowDefinition,
+    MultipleChoiceStep,
     RatingStep,
     TextStep,
     ThanksStep,
@@ -65,14 +67,23 @@ def consent_notice(flow: FlowDefinition, t: Translator, processing: Processing) 
         isinstance(step, RatingStep) for step in flow.steps
     ):
         # The survey's consent is what a low-rating alert rests on: said where it is
-        # given, not only in /privacy (found by a DPO review).
-        lines.append(
-            t.gettext(
+        # given, not only in /privacy (found by a DPO review). An alert shows the options
+        # chosen too: said where there are any (a later DPO review; a survey without
+        # choices keeps its text, and so its version).
+        if any(isinstance(step, ChoiceStep | MultipleChoiceStep) for step in flow.steps):
+            shown = t.gettext(
+                "• With a low rating, our staff see this feedback on its own in their Telegram "
+                "chat: your ratings, the options you chose and your comments, with e-mail "
+                "addresses, phone numbers and the like removed; the bot adds no name or "
+                "account."
+            )
+        else:
+            shown = t.gettext(
                 "• With a low rating, our staff see this feedback on its own in their Telegram "
                 "chat: your ratings and comments, with e-mail addresses, phone numbers and the "
                 "like removed; the bot adds no name or account."
             )
-        )
+        lines.append(shown)
     lines.append(
         t.gettext("• Responsible: {name}, {contact}.").format(
             name=controller.name, contact=controller.contact

@@ -890,6 +890,13 @@ async def test_the_consent_to_be_contacted_says_staff_will_see_the_feedback(
         "Telegram-Chat: Ihre Bewertungen und Kommentare, ohne E-Mail-Adressen, "
         "Telefonnummern u. Ä.; der Bot fügt keinen Namen und kein Konto hinzu." in notice
     )
+    # A survey with options to choose names them: an alert shows them (a later DPO review).
+    product = texts(await desk.customer(4453).send("/start product"))
+    assert (
+        "Telegram-Chat: Ihre Bewertungen, die gewählten Antworten und Ihre Kommentare, ohne "
+        "E-Mail-Adressen, Telefonnummern u. Ä.; der Bot fügt keinen Namen und kein Konto "
+        "hinzu." in product
+    )
     await customer.press("Ja, ich willige ein")
     await customer.press("4")
     question = texts(await customer.press("Überspringen"))
