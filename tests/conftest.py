@@ -7,12 +7,14 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.fakeapi import FakeBotApi
+from storage import SQLiteStore
 from tests.harness import TOKEN, Clock, Harness, leaked_into_log, make_settings
 
 # Opt in to python-telegram-bot's timedelta `retry_after`, as bot.cli does for production.
@@ -33,6 +35,25 @@ def english_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("LC_ALL", "LC_MESSAGES"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LANG", "en_US.UTF-8")
+
+
+@pytest.fixture(autouse=True)
+def stores_left_open(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A store a test opened and did not close (it failed before the close) is abandoned
+    after it: its thread kept pytest from ever exiting, "1 failed" printed and then a hang
+    (found by a mutation audit; in CI, a red test became a job timeout)."""
+    opened: list[SQLiteStore] = []
+    real_open = SQLiteStore.open
+
+    async def open_noted(self: SQLiteStore, *args: Any, **kwargs: Any) -> None:
+        opened.append(self)
+        await real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(SQLiteStore, "open", open_noted)
+    yield
+    for store in opened:
+        if store._db is not None:
+            store.abandon()
 
 
 @pytest.fixture
