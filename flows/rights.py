@@ -614,13 +614,15 @@ class DataRights:
 
     def _quotable(self, records: Iterable[FeedbackRecord]) -> bool:
         """Whether digests and summaries shown to staff may quote a comment among
-        `records`: one is there, and a staff chat is set."""
+        `records`: one is there, and a staff chat is set. Only an answer they count (as
+        flows.figures.comments_of): one collected for an optional purpose is never quoted
+        (found by review: a follow-up's issue alone was said to be quoted)."""
         if not any(recipient.id == STAFF_CHAT.id for recipient in self.config.recipients):
             return False
         for record in records:
             flow = self.catalog.flows.get(record.flow_id)
-            for step_id, answer in record.answers.items():
-                step = flow.step(step_id) if flow is not None else None
+            for step in flow.evaluated_steps if flow is not None else ():
+                answer = record.answers.get(step.id)
                 if isinstance(step, TextStep) and isinstance(answer, str) and answer.strip():
                     return True
         return False

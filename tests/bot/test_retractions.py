@@ -23,6 +23,7 @@ from bot.app import _purge_job
 from bot.fakeapi.model import ApiError, BotMessage, bad_request
 from bot.retractions import Retractor
 from storage.interface import StaffPost, StorageFull, StoreNotOpen, unconfirmed_message_id
+from tests.bot.test_optional_answers import CALLBACK_FLOW, answer_the_callback_survey
 from tests.fakes.botapi import FakeBotApi
 from tests.harness import TOKEN, Clock, Harness, make_settings, texts
 
@@ -163,6 +164,36 @@ async def test_erasure_and_withdrawal_say_that_a_digest_may_still_quote_a_commen
     await settled(desk)
     assert "Kommentar" not in texts(await silent.send("/loeschen"))
     assert DIGESTS_STAY not in texts(await silent.press("Alles löschen"))
+
+
+async def test_an_answer_for_an_optional_purpose_alone_is_not_said_to_be_quoted(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    """Digests and summaries quote only the comments they count, never an answer collected
+    for an optional purpose (found by review: a follow-up's issue, with ratings only
+    beside it, was said to be quoted, at erasure and at the follow-up's withdrawal)."""
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    (flows / "callback.toml").write_text(CALLBACK_FLOW, encoding="utf-8")
+    settings = make_settings(
+        tmp_path / "data",
+        flows_dir=flows,
+        staff_ids=str(STAFF),
+        staff_chat_id=STAFF_CHAT,
+        controller_name="Beispiel GmbH",
+        controller_contact="service@beispiel.de",
+    )
+    harness = Harness(api=api, settings=settings, clock=clock)
+    await harness.start()
+    try:
+        await answer_the_callback_survey(harness)
+        erika = harness.customer()
+        question = texts(await erika.send("/loeschen"))
+        assert "Möchten Sie alle über Sie gespeicherten Daten löschen?" in question
+        assert DIGESTS_STAY not in question
+        assert DIGESTS_STAY not in texts(await erika.press("Alles löschen"))
+    finally:
+        await harness.stop()
 
 
 async def unconfirmed_alert(desk: Harness, user_id: int, comment: str, contact: str) -> str:
