@@ -265,9 +265,10 @@ _SPACED_PHONE = _Pattern(
 _SINGLE_DIGITS = _Pattern(r"(?:\+[ ]?\d{1,3}|0)(?:[ ]\d){8,}")
 _PHONE_BEFORE = _Pattern(
     r"\b(?:tel|telefon|fon|phone|handy|mobil|mobile|cell|festnetz|fax|whatsapp|ruf|rückruf"
-    r"|rufen[ \t]+sie[ \t]+mich|ruf[ \t]+mich|erreichbar|call[ \t]+me|reach[ \t]+me|text[ \t]+me)"
+    r"|rufen[ \t]+sie[ \t]+mich|ruf[ \t]+mich|erreichbar|erreichen[ \t]+(?:sie[ \t]+)?mich"
+    r"|call[ \t]+me|reach[ \t]+me|text[ \t]+me)"
     r"(?:\.?[ \t-]?(?:nummer|nr|number|no))?\.?[ \t:.-]*"
-    r"(?:(?:mich[ \t]+)?an\b[ \t:]*)?(?:(?:ist|lautet|unter|is|at|on)[ \t:]+)?\Z",
+    r"(?:(?:mich[ \t]+)?(?:bitte[ \t]+)?an\b[ \t:]*)?(?:(?:ist|lautet|unter|is|at|on)[ \t:]+)?\Z",
     re.IGNORECASE,
 )
 # A local number, without its area code, after a word for a phone: "Tel. 834 56 78",

@@ -1170,6 +1170,9 @@ def test_a_long_comment_of_what_the_review_of_the_new_rules_looks_for_runs_throu
         ("Erreichbar unter 834 5678 ab 18 Uhr", "Erreichbar unter [Telefon] ab 18 Uhr"),
         ("call me at 555-1234", "call me at [Telefon]"),
         ("Ruf mich an unter 8345678", "Ruf mich an unter [Telefon]"),
+        # as often said so (review of the change above: these reached staff as written)
+        ("Sie erreichen mich unter 834 56 78", "Sie erreichen mich unter [Telefon]"),
+        ("Rufen Sie mich bitte an: 555 1234", "Rufen Sie mich bitte an: [Telefon]"),
     ],
 )
 def test_what_the_dpo_review_found(comment: str, expected: str) -> None:
@@ -1210,6 +1213,8 @@ def test_what_the_dpo_review_found(comment: str, expected: str) -> None:
         "Tel Aviv 2023 war toll",
         "Call me at 10 30 tomorrow",
         "Erreichbar war niemand, 5 Anrufe",
+        "Sie erreichen mich 2 Wochen nicht",
+        "Rufen Sie mich bitte an, 2 Stunden gewartet",
         "X-Box 360 defekt",
         # Digits spaced out that are ratings, marks or a scale
         "1 2 3 4 5 Sterne",
