@@ -1213,6 +1213,8 @@ def test_what_the_dpo_review_found(comment: str, expected: str) -> None:
         "Tel Aviv 2023 war toll",
         "Call me at 10 30 tomorrow",
         "Erreichbar war niemand, 5 Anrufe",
+        "Telefon 200.000 Kunden betroffen",
+        "Telefon 10 20 30 Minuten in der Schleife",
         "Sie erreichen mich 2 Wochen nicht",
         "Rufen Sie mich bitte an, 2 Stunden gewartet",
         "X-Box 360 defekt",
