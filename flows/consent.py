@@ -70,7 +70,7 @@ def consent_notice(flow: FlowDefinition, t: Translator, processing: Processing) 
         # given, not only in /privacy (found by a DPO review). An alert shows the options
         # chosen too: said where there are any (a later DPO review; a survey without
         # choices keeps its text, and so its version).
-        if any(isinstance(step, ChoiceStep | MultipleChoiceStep) for step in flow.steps):
+        if any(isinstance(s, ChoiceStep | MultipleChoiceStep) for s in flow.evaluated_steps):
             shown = t.gettext(
                 "• With a low rating, our staff see this feedback on its own in their Telegram "
                 "chat: your ratings, the options you chose and your comments, with e-mail "

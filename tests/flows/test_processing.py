@@ -415,3 +415,51 @@ async def test_a_contact_kept_without_a_language_is_told_so(tmp_path: Path) -> N
     summary = (await bot.rights.access(person)).replies[0].text
     assert "The chat to write to is deleted when you withdraw" in summary
     assert "the language to write in" not in summary
+
+
+def test_the_consent_request_names_the_options_chosen_only_where_an_alert_shows_some(
+    tmp_path: Path,
+) -> None:
+    """An alert shows the options chosen for the survey, not those chosen for an optional
+    purpose (found by review: the request named them for a survey whose only choice was
+    asked for a follow-up)."""
+    choice = (
+        '\n[[steps]]\nid = "topic"\ntype = "choice"{purpose}\n'
+        'prompt = { de = "Worum?", en = "About?" }\noptions = [\n'
+        '  { id = "food", label = { de = "Essen", en = "Food" } },\n'
+        '  { id = "staff", label = { de = "Personal", en = "Staff" } },\n]\n'
+    )
+    optional = (
+        '\n[[purposes]]\nid = "followup"\nlabel = { de = "Rückfrage", en = "Follow-up" }\n'
+        'description = { de = "Rückfragen", en = "Following up" }\n'
+        '\n[[steps]]\nid = "ask"\ntype = "consent"\npurpose = "followup"\n'
+        'prompt = { de = "Darf ich?", en = "May I?" }\n'
+    )
+    head, thanks = EVENT_FLOW.split('\n[[steps]]\nid = "thanks"')
+    controller = Controller(name="Beispiel GmbH", contact="datenschutz@beispiel.de")
+    config = ServiceConfig(
+        controller=controller,
+        retention=timedelta(days=180),
+        recipients=(*DEFAULT_RECIPIENTS, STAFF_CHAT_ALERTS),
+    )
+    shown = {}
+    for kind, purpose in (("survey", ""), ("follow-up", '\npurpose = "followup"')):
+        flows = tmp_path / kind
+        flows.mkdir()
+        purposes, steps = head.split("\n[[steps]]", 1)
+        text = (
+            purposes
+            + (optional if purpose else "")
+            + "\n[[steps]]"
+            + steps
+            + choice.replace("{purpose}", purpose)
+            + '\n[[steps]]\nid = "thanks"'
+            + thanks
+        )
+        (flows / "event.toml").write_text(text, encoding="utf-8")
+        catalog = FlowCatalog.load(flows)
+        shown[kind] = consent_notice(
+            catalog.flows["event"], translator("en"), config.processing(catalog)
+        )
+    assert "your ratings, the options you chose and your comments" in shown["survey"]
+    assert "chat: your ratings and comments, with e-mail" in shown["follow-up"]
