@@ -46,6 +46,7 @@ def service_config(settings: Settings, catalog: FlowCatalog) -> ServiceConfig:
         recipients=DEFAULT_RECIPIENTS + _staff_chat(settings) + shared,
         timezone=settings.timezone,
         audit_retention=settings.audit_retention,
+        staff_summaries=bool(settings.staff_ids),
     )
 
 

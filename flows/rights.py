@@ -92,7 +92,8 @@ class _Held:
     question makes it out of date, found by review: the result counted it unasked)."""
     quoted: bool = False
     """Whether a digest or summary shown to staff may quote a comment of theirs (they
-    wrote one, and a staff chat is set): those stay there, erasure does not reach them."""
+    wrote one, and a staff chat or staff members are set): those stay there, erasure does
+    not reach them."""
 
     @property
     def count(self) -> int:
@@ -614,10 +615,13 @@ class DataRights:
 
     def _quotable(self, records: Iterable[FeedbackRecord]) -> bool:
         """Whether digests and summaries shown to staff may quote a comment among
-        `records`: one is there, and a staff chat is set. Only an answer they count (as
-        flows.figures.comments_of): one collected for an optional purpose is never quoted
-        (found by review: a follow-up's issue alone was said to be quoted)."""
-        if not any(recipient.id == STAFF_CHAT.id for recipient in self.config.recipients):
+        `records`: one is there, and a staff chat or staff members are set. Only an answer
+        they count (as flows.figures.comments_of): one collected for an optional purpose is
+        never quoted (found by review: a follow-up's issue alone was said to be quoted)."""
+        # Digests go to a staff chat; staff ask for summaries in their own chats too
+        # (found by review: with staff ids and no staff chat, nothing was said).
+        staff_chat = any(recipient.id == STAFF_CHAT.id for recipient in self.config.recipients)
+        if not (staff_chat or self.config.staff_summaries):
             return False
         for record in records:
             flow = self.catalog.flows.get(record.flow_id)

@@ -92,6 +92,9 @@ class ServiceConfig:
     """Where times are shown to people (FEEDBACKBOT_TIMEZONE)."""
     audit_retention: timedelta = AUDIT_RETENTION
     """How long audit entries are kept (FEEDBACKBOT_AUDIT_RETENTION)."""
+    staff_summaries: bool = False
+    """Whether staff can ask for summaries, which quote the newest comments
+    (FEEDBACKBOT_STAFF_IDS set), in their own chats as well as in a staff chat."""
 
     def processing(self, catalog: FlowCatalog) -> Processing:
         """What the bot processes with these settings: the one source of its notices."""

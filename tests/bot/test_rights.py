@@ -769,3 +769,26 @@ async def test_on_a_disk_that_stays_full_an_erasure_or_withdrawal_says_it_was_no
     await erika.send("/delete")
     done = texts(await erika.press("Erase everything"))
     assert done.startswith("Done. Everything stored about you has been erased")
+
+
+async def test_a_summary_staff_may_have_asked_for_is_named_at_erasure_only_with_staff(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    """Staff members without a staff chat ask for summaries in their own chats, which
+    quote the newest comments: erasure says so there too (found by review), and not
+    where the bot has no staff at all."""
+    said = (
+        "Eine Übersicht oder Zusammenfassung, die unser Team schon gesehen hat, kann einen "
+        "Kommentar von Ihnen zitieren"
+    )
+    for staff, expected in (("7001", True), ("", False)):
+        data = tmp_path / f"data-{bool(staff)}"
+        harness = Harness(api=api, settings=make_settings(data, staff_ids=staff), clock=clock)
+        await harness.start()
+        try:
+            customer = harness.customer(5100 + len(staff))
+            await give_feedback(customer, "Kaffee war kalt")
+            assert (said in texts(await customer.send("/loeschen"))) is expected
+            assert (said in texts(await customer.press("Alles löschen"))) is expected
+        finally:
+            await harness.stop()
