@@ -266,7 +266,9 @@ _SINGLE_DIGITS = _Pattern(r"(?:\+[ ]?\d{1,3}|0)(?:[ ]\d){8,}")
 _PHONE_BEFORE = _Pattern(
     r"\b(?:tel|telefon|fon|phone|handy|mobil|mobile|cell|festnetz|fax|whatsapp|ruf|rückruf"
     r"|rufen[ \t]+sie[ \t]+mich|ruf[ \t]+mich|erreichbar|erreichen[ \t]+(?:sie[ \t]+)?mich"
-    r"|call[ \t]+me|reach[ \t]+me|text[ \t]+me)"
+    r"|call[ \t]+me|reach[ \t]+me|text[ \t]+me|meine[ \t]+(?:handy|telefon)?nummer"
+    r"|my[ \t]+(?:phone[ \t]+|cell[ \t]+|mobile[ \t]+)?number|durchwahl"
+    r"|melden[ \t]+sie[ \t]+sich(?:[ \t]+bitte)?)"
     r"(?:\.?[ \t-]?(?:nummer|nr|number|no))?\.?[ \t:.-]*"
     r"(?:(?:mich[ \t]+)?(?:bitte[ \t]+)?an\b[ \t:]*)?(?:(?:ist|lautet|unter|is|at|on)[ \t:]+)?\Z",
     re.IGNORECASE,
