@@ -1976,14 +1976,11 @@ def _is_cued_phone(match: re.Match[str]) -> bool:
     """Whether digits in groups are a local phone number: six to fifteen, right after a
     word for a phone, and not a count ("Telefon 200.000 Kunden", "Telefon 10 20 30
     Minuten": found by review)."""
-    before = match.string[max(0, match.start() - 30) : match.start()]
-    counted = _COUNTED_AFTER.match(match.string, match.end()) or _UNIT_AFTER.match(
-        match.string, match.end()
-    )
+    text, start, end = match.string, match.start(), match.end()
     return (
         6 <= _digits(match.group(0)) <= _PHONE_DIGITS
-        and not counted
-        and bool(_PHONE_BEFORE.search(before))
+        and bool(_PHONE_BEFORE.search(text[max(0, start - 30) : start]))
+        and not (_COUNTED_AFTER.match(text, end) or _UNIT_AFTER.match(text, end))
     )
 
 
