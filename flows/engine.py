@@ -535,7 +535,7 @@ class Engine:
                 # taps types the word, which is no comment.
                 return self._advance(state, step, None)
             if typed_request(cleaned) in _POINTED_TO:
-                return self.reask(state, self._pointed_to_commands())
+                return self._request(state, cleaned)
             return self._advance(state, step, cleaned)
         if isinstance(step, ChoiceStep):
             # An option's label typed instead of pressed ("billing", "Rechnung."), where it
@@ -568,7 +568,7 @@ class Engine:
             # Not "please tap a button" to whoever wants to stop (found by an English
             # customer's review: asked again and again to press one); a no typed at a
             # consent question declined it above.
-            return self.reask(state, self._pointed_to_commands())
+            return self._request(state, text)
         if isinstance(step, ConsentStep) and bare_words(text) in self._yeses(state, step):
             # With the reason (found by an English customer's review: "Yes please" got
             # "Please answer with one of the buttons."), and right after a text answer, that
@@ -591,6 +591,43 @@ class Engine:
             "where the survey asks for a comment, you can write your words there."
         )
         return self.reask(state, note)
+
+    def _request(self, state: ConversationState, text: str) -> Turn:
+        """A request typed within the survey (see `typed_request`): the text answer just
+        given taken out, where it asks for that; otherwise the way to stop or erase."""
+        taken = self._taken_back(state) if _takes_out(text) else None
+        return taken or self.reask(state, self._pointed_to_commands())
+
+    def _taken_back(self, state: ConversationState) -> Turn | None:
+        """The text answer given last taken out of the answers, at the request typed
+        right after it ("Delete that", "Lösch das wieder", "wrong chat"), and its question
+        asked again (found by review: the comment stayed, and the person was pointed to
+        /cancel, which discards every answer, and /delete, which erases everything). None
+        where the answer before was no text."""
+        previous, given = self._answer_before(state)
+        if not isinstance(previous, TextStep) or not isinstance(given, str):
+            return None
+        back = state.model_copy(
+            update={
+                "step_id": previous.id,
+                "shape": shape_of(previous),
+                "answers": {k: v for k, v in state.answers.items() if k != previous.id},
+                "selected": [],
+                "long_text_at": None,
+                "answered": None,
+                "answered_at": None,
+                "added": None,
+                "additions": [],
+            }
+        )
+        note = self.t.gettext(
+            "I have taken your previous answer out again: it will not be stored. Here is "
+            "its question once more."
+        )
+        replies = self.reask(back, note).outcome.replies
+        # The buttons of the question that was open go: it comes again after this one.
+        outcome = Outcome(replies=replies, close_keyboard=True)
+        return Turn(back, outcome, changed=True, taken_out=True)
 
     def _pointed_to_commands(self) -> str:
         return self.t.gettext(
@@ -1500,6 +1537,21 @@ def typed_request(text: str) -> str | None:
         if pattern.fullmatch(words):
             return kind
     return None
+
+
+_TAKES_OUT = re.compile(
+    r"\b(?:delete|erase|remove|undo|cancel|scratch|ignore|l(?:oe|o)sch\w*|entfern\w*|"
+    r"vergiss|streich\w*|zurueckziehen|(?:wrong|falsche) chat)\b"
+)
+"""A request to take back what was just written that says so: not "oops" or "mein
+Fehler" alone, which may be about a typo, and would lose a long comment."""
+
+
+def _takes_out(text: str) -> bool:
+    return (
+        typed_request(text) == TAKE_BACK
+        and _TAKES_OUT.search(bare_words(text).translate(AS_ASCII)) is not None
+    )
 
 
 _POINTED_TO = frozenset({STOP, ERASE, WITHDRAW, TAKE_BACK})

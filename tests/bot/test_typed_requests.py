@@ -24,6 +24,7 @@ from flows.engine import (
 )
 from flows.i18n import translator
 from tests.bot.test_customer_messages import stored_comment
+from tests.bot.test_language import now_shown
 from tests.harness import Customer, Harness, texts
 
 POINTER_EN = (
@@ -422,6 +423,12 @@ async def test_a_request_in_the_du_form_is_not_the_comment(harness: Harness, typ
     assert await stored_comment(harness, customer) == "Der Fahrer war freundlich"
 
 
+TAKEN_BACK = {
+    "en": "I have taken your previous answer out again: it will not be stored.",
+    "de": "Ihre vorige Antwort habe ich wieder herausgenommen: Sie wird nicht gespeichert.",
+}
+
+
 @pytest.mark.parametrize(
     ("language", "typed"),
     [
@@ -429,20 +436,59 @@ async def test_a_request_in_the_du_form_is_not_the_comment(harness: Harness, typ
         ("en", "Oops wrong chat"),
         ("de", "Bitte löschen Sie das wieder"),
         ("de", "Das war ein Versehen, bitte löschen"),
+        ("de", "Lösch das"),
     ],
 )
-async def test_taking_back_the_comment_just_sent_is_not_added_to_it(
+async def test_taking_back_the_comment_just_sent_takes_it_out(
     harness: Harness, language: str, typed: str
 ) -> None:
+    """Found by review: the comment stayed, and the person was pointed to /cancel, which
+    discards every answer, and /delete, which erases everything."""
     customer = await _at(harness, "comment", 819, language)
-    await customer.send("The food was cold.")
+    [contact_question] = await customer.send("The food was cold.")
     harness.clock.advance(timedelta(seconds=5))
     said = texts(await customer.send(typed))
-    assert said.startswith(POINTER_EN if language == "en" else POINTER_DE), said
-    assert "/cancel" in said or "/abbrechen" in said, said
-    assert "Added" not in said and "hinzugefügt" not in said, said
+    assert said.startswith(TAKEN_BACK[language]), said
+    assert "Write a short comment" in said or "Schreiben Sie einen kurzen Kommentar" in said, said
+    # the contact question, open before, has lost its buttons: it comes again later
+    assert now_shown(harness, contact_question)["buttons"] == []
+    harness.clock.advance(timedelta(minutes=1))
+    await customer.send("The soup was fine.")
     await customer.press("No" if language == "en" else "Nein")
+    assert await stored_comment(harness, customer) == "The soup was fine."
+
+
+async def test_a_comment_taken_back_can_be_skipped(harness: Harness) -> None:
+    customer = await _at(harness, "comment", 821)
+    await customer.send("My neighbour Ida Kranz said the same.")
+    harness.clock.advance(timedelta(minutes=3))  # later than a burst: still the last answer
+    await customer.send("scratch that")
+    await customer.press("Skip")
+    await customer.press("No")
+    assert await stored_comment(harness, customer) is None
+
+
+@pytest.mark.parametrize("typed", ["Oops", "Mein Fehler", "Delete my data please"])
+async def test_an_oops_or_a_request_for_all_data_leaves_the_comment(
+    harness: Harness, typed: str
+) -> None:
+    """ "Oops" alone may be about a typo: a long comment is not lost for it."""
+    customer = await _at(harness, "comment", 822)
+    await customer.send("The food was cold.")
+    harness.clock.advance(timedelta(seconds=30))
+    said = texts(await customer.send(typed))
+    assert said.startswith(POINTER_EN) and "May we contact you" in said, said
+    await customer.press("No")
     assert await stored_comment(harness, customer) == "The food was cold."
+
+
+async def test_taking_back_after_a_rating_points_to_the_commands(harness: Harness) -> None:
+    customer = await _at(harness, "comment", 823)
+    said = texts(await customer.send("Delete that"))
+    assert said.startswith(POINTER_EN), said
+    await customer.send("Cold food.")
+    await customer.press("No")
+    assert await stored_comment(harness, customer) == "Cold food."
 
 
 @pytest.mark.parametrize("typed", ["Delete my comment", "Ich möchte meinen Kommentar zurückziehen"])
