@@ -97,7 +97,9 @@ class Alerts:
             return
         if record.id in self._on_their_way:
             return
-        outcome = data.staff.alert(data.settings.default_locale, record, posting=True)
+        outcome = data.staff.alert(
+            data.settings.default_locale, record, posted_at=data.staff.clock()
+        )
         if outcome is None:  # would not be posted now (the threshold changed, say)
             await self._done(record.id)
             return
@@ -179,7 +181,7 @@ class Alerts:
                 sent = await send(replies)
                 if changed and not (messages or maybe):  # shown as the consents now allow
                     record = record.model_copy(update={"purposes": changed[0]})
-                    now = staff.alert(data.settings.default_locale, record, posting=True)
+                    now = staff.alert(data.settings.default_locale, record, posted_at=staff.clock())
                     if now is None:  # none would be posted now: no longer due
                         await self._done(record.id)
                     else:

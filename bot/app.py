@@ -403,11 +403,12 @@ async def _digest_job(context: BotContext) -> None:
     await post_digest(context.application)  # type: ignore[arg-type]
 
 
-def _alert_text(staff: StaffDesk, locale: str) -> Callable[[FeedbackRecord], str | None]:
-    """An alert's text as the staff chat is shown it (one message, else None)."""
+def _alert_text(staff: StaffDesk, locale: str) -> Callable[[FeedbackRecord, datetime], str | None]:
+    """An alert's text as the staff chat is shown it, posted at the time given (one
+    message, else None)."""
 
-    def text(record: FeedbackRecord) -> str | None:
-        outcome = staff.alert(locale, record)
+    def text(record: FeedbackRecord, posted_at: datetime) -> str | None:
+        outcome = staff.alert(locale, record, posted_at=posted_at)
         if outcome is None or len(outcome.replies) != 1:
             return None
         return outcome.replies[0].text

@@ -88,7 +88,7 @@ class Retractor:
         bot: Bot,
         store: Store,
         locale: str,
-        render: Callable[[FeedbackRecord], str | None] = lambda record: None,
+        render: Callable[[FeedbackRecord, datetime], str | None] = lambda record, at: None,
         clock: Callable[[], datetime] = utc_now,
         timezone: str = "Europe/Berlin",
         thread: int | None = None,
@@ -244,7 +244,10 @@ class Retractor:
                         for p in await self.store.staff_posts_of(pseudonym)
                         if (p.feedback_id, p.chat_id) == (post.feedback_id, post.chat_id)
                     ]
-                    text, changed = await self._now_shown(pseudonym, post.feedback_id)
+                    # dated as it was posted: a late alert keeps its line saying so (found
+                    # in an earlier review: it read as fresh once shown again)
+                    posted_at = min(p.posted_at for p in parts) if parts else post.posted_at
+                    text, changed = await self._now_shown(pseudonym, post.feedback_id, posted_at)
                     if not changed:  # given without the consent withdrawn: as it was
                         for part in parts:
                             await self.store.post_redrawn(part.chat_id, part.message_id)
@@ -302,7 +305,9 @@ class Retractor:
             log.error("redraw not noted: %s", type(error).__name__)
         return _Edit.DONE
 
-    async def _now_shown(self, pseudonym: str, feedback_id: str) -> tuple[str | None, bool]:
+    async def _now_shown(
+        self, pseudonym: str, feedback_id: str, posted_at: datetime
+    ) -> tuple[str | None, bool]:
         """The alert about the feedback as the person's consents in force now allow (None:
         none would be posted, or whether one would cannot be told), and whether that is
         other than as it was given (a consent it was given with withdrawn since)."""
@@ -316,7 +321,7 @@ class Retractor:
             return None, True
         in_force = {c.purpose for c in consents if c.in_force}
         purposes = [p for p in record.purposes if p in in_force]
-        shown = self.render(record.model_copy(update={"purposes": purposes}))
+        shown = self.render(record.model_copy(update={"purposes": purposes}), posted_at)
         return shown, purposes != record.purposes
 
     async def _take_back(self, chat_id: int, message_id: int) -> _Edit:

@@ -911,11 +911,14 @@ class StaffDesk:
             "digest", locale, f"{days}d", event="digest", audited=audited, at=at
         )
 
-    def alert(self, locale: str, record: FeedbackRecord, posting: bool = False) -> Outcome | None:
+    def alert(
+        self, locale: str, record: FeedbackRecord, posted_at: datetime | None = None
+    ) -> Outcome | None:
         """A low rating just came in, or a feedback whose author agreed to be contacted
         about it (so that staff can answer it, see flows.answers): the ratings and the
         redacted comment, no identity. Both only with alerts on (the threshold set).
-        `posting`: made to be posted now, and dated if that is late (see ALERT_LATE)."""
+        `posted_at`: when it is (or was) posted, and so dated if that is late (see
+        ALERT_LATE)."""
         flow = self.catalog.flows.get(record.flow_id)
         if flow is None or not self.raises_alert(record):
             return None
@@ -930,7 +933,7 @@ class StaffDesk:
             lines = [t.gettext("Low rating in “{flow}”").format(flow=title)]
         else:
             lines = [t.gettext("Feedback in “{flow}”").format(flow=title)]
-        if posting and self.clock() - record.created_at > ALERT_LATE:
+        if posted_at is not None and posted_at - record.created_at > ALERT_LATE:
             # Held back (Telegram down, the staff chat cut off): when it was given, which
             # the time of the post no longer tells (found by a staff review: last night's
             # complaint read as this morning's).

@@ -236,3 +236,33 @@ async def test_an_alert_posted_late_says_when_its_feedback_was_given(
     [late, at_once] = alerts(desk).split("Niedrige Bewertung")[1:]
     assert f"Feedback vom {when}; diese Warnmeldung kommt verspätet." in late
     assert "Essen kalt" in late and "verspätet" not in at_once
+
+
+async def test_a_late_alert_shown_again_still_says_when_its_feedback_was_given(
+    desk: Harness,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Redrawn without the reference to answer by (the consent to be contacted
+    withdrawn), a late alert lost its line and read as fresh (noted in an earlier review)."""
+    monkeypatch.setattr(bot.alerts, "ALERT_ATTEMPTS", 1)
+    desk.api.fail_next("sendMessage", 500, count=1, chat_id=STAFF_CHAT)
+    given = desk.clock()
+    customer = desk.customer(4805)
+    await customer.send("/start")
+    await customer.press("Ja, ich willige ein")
+    await customer.press("1")
+    await customer.send("Essen kalt, Kellner unfreundlich")
+    await customer.press("Ja, einverstanden")
+    await settled(desk)
+    assert alerts(desk) == ""
+    desk.clock.advance(timedelta(hours=10))
+    await purge_job(desk)
+    [alert] = desk.api.messages(STAFF_CHAT)
+    assert "/antworten" in alert["text"] and "verspätet" in alert["text"]
+    await customer.send("/widerruf")
+    await customer.press("Kontaktaufnahme")
+    await settled(desk)
+    [shown] = desk.api.messages(STAFF_CHAT)
+    when = translator("de").datetime(given, desk.settings.timezone)
+    assert "/antworten" not in shown["text"] and "Essen kalt" in shown["text"], shown["text"]
+    assert f"Feedback vom {when}; diese Warnmeldung kommt verspätet." in shown["text"]
