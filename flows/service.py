@@ -993,7 +993,14 @@ class FeedbackService:
         )
 
     async def _state(self, pseudonym: str) -> ConversationState | None:
-        draft = await self.store.load_draft(pseudonym, self.clock())
+        try:
+            draft = await self.store.load_draft(pseudonym, self.clock())
+        except DecryptionFailed:
+            # Damaged on disk, it can never be read again: kept, it failed every message
+            # and /start with "try again in a moment" until it expired (key review).
+            log.warning("unfinished answers unreadable, discarded")
+            await self.store.delete_draft(pseudonym)
+            return None
         if draft is None:
             return None
         state = ConversationState.model_validate(draft.payload)

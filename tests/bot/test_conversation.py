@@ -772,3 +772,26 @@ async def test_a_damaged_feedback_record_does_not_turn_answers_into_apologies(
         await erika.send("noch etwas"),
     ):
         assert texts(answer) and "schiefgelaufen" not in texts(answer)
+
+
+async def test_unfinished_answers_damaged_on_disk_do_not_fail_every_message(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Found by a key review: with the stored draft damaged, every message and /start was
+    answered "something went wrong, try again in a moment" until it expired, logged at
+    ERROR each time; it cannot be read again, so it is discarded and said so in the log."""
+    erika = harness.customer()
+    await erika.send("/start")
+    await erika.press("Ja, ich willige ein")
+    await erika.press("4")
+    await harness.stop()
+    with closing(sqlite3.connect(harness.settings.data_dir / "feedback.db")) as db:
+        [(blob,)] = db.execute("SELECT ciphertext FROM drafts").fetchall()
+        db.execute("UPDATE drafts SET ciphertext = ?", (blob[:-1] + bytes([blob[-1] ^ 1]),))
+        db.commit()
+    await harness.start()
+    answer = await erika.send("Ein Kommentar")
+    assert "schiefgelaufen" not in texts(answer)
+    assert "Wie zufrieden" in texts(await erika.send("/start"))
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+    assert "unfinished answers unreadable, discarded" in caplog.text
