@@ -193,8 +193,12 @@ class DataRights:
         language = await self._language(pseudonym, now)
         if not (consents or feedback or draft or contact or language or unreadable):
             return Outcome.say(t.gettext("No data is stored about you."))
+        # Whether each feedback is still evaluated, as staff statistics, alerts and
+        # deliveries go by it: also where a consent's sealed details are unreadable (found
+        # by a key review: one damaged consent row had every feedback said withdrawn).
+        ledger = await self.store.consent_ledger(pseudonym)
         export = self._export(
-            t, now, consents, feedback, draft, contact, language, contact_language
+            t, now, consents, feedback, draft, contact, language, contact_language, ledger
         )
         stored = {f.id for f in feedback}
         passed_on = [
@@ -266,11 +270,11 @@ class DataRights:
         feedback: list[FeedbackRecord],
         draft: Draft | None,
         contact: int | None,
-        language: LanguageChoice | None = None,
-        contact_language: str | None = None,
+        language: LanguageChoice | None,
+        contact_language: str | None,
+        ledger: ConsentsOf,
     ) -> DataExport:
         controller = self.config.controller
-        ledger = ConsentsOf((c.purpose, c.withdrawn_at) for c in consents)
         drafts = []
         if draft is not None:
             state = ConversationState.model_validate(draft.payload)

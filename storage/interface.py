@@ -539,6 +539,12 @@ class Store(abc.ABC):
         """Every consent of the person, in force or withdrawn, oldest first."""
 
     @abc.abstractmethod
+    async def consent_ledger(self, pseudonym: str) -> ConsentsOf:
+        """The person's consents as they bear on their feedback, from what staff
+        statistics, alerts and deliveries go by (the purposes and withdrawals): readable
+        also where a consent's sealed details are not."""
+
+    @abc.abstractmethod
     async def withdraw_consent(
         self,
         pseudonym: str,

@@ -430,6 +430,10 @@ class MemoryStore(Store):
         self._check()
         return list(self._consents.get(pseudonym, []))
 
+    async def consent_ledger(self, pseudonym: str) -> ConsentsOf:
+        self._check()
+        return ConsentsOf((r.purpose, r.withdrawn_at) for r in self._consents.get(pseudonym, []))
+
     async def withdraw_consent(
         self,
         pseudonym: str,

@@ -17,6 +17,7 @@ from storage.interface import (
     ConsentGrant,
     ConsentMissing,
     ConsentRecord,
+    ConsentsOf,
     DecryptionFailed,
     Draft,
     FeedbackRecord,
@@ -263,6 +264,14 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
                         )
                     )
         return records
+
+    async def consent_ledger(self, pseudonym: str) -> ConsentsOf:
+        sql = "SELECT purpose, withdrawn_at FROM main.consents WHERE pseudonym = ?"
+        async with self._lock:
+            rows = await fetch_all(self._conn(), sql, (pseudonym,))
+        return ConsentsOf(
+            (purpose, dt(withdrawn) if withdrawn else None) for purpose, withdrawn in rows
+        )
 
     async def withdraw_consent(
         self,

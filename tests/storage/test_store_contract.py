@@ -185,6 +185,10 @@ async def test_consents_grant_list_withdraw(store: Store) -> None:
     assert by_purpose["contact"].withdrawn_at == T0 + 2 * HOUR
     assert by_purpose["feedback"].in_force
     assert await store.consents(store.pseudonym("tg-user:2")) == []
+    ledger = await store.consent_ledger(p)
+    assert ledger.for_feedback(T0 + HOUR) == {"feedback"}, "the contact consent withdrawn"
+    assert ledger.for_feedback(T0 + 3 * HOUR) == {"feedback"}
+    assert (await store.consent_ledger(store.pseudonym("tg-user:2"))).for_feedback(T0) == set()
 
 
 async def test_a_consent_keeps_whether_taking_part_needed_it(store: Store) -> None:
