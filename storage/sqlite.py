@@ -405,6 +405,19 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
                     "`feedbackbot rotate-key`)"
                 )
             )
+        if self._opens_a_data_key():
+            # The key is right, the store's own record of its pseudonym key damaged (found
+            # by a key review: the operator was sent looking for another master key).
+            raise StoreError(
+                N_(
+                    "the key store {path} is damaged: the master key opens the people's "
+                    "keys in it, but not its own pseudonym key; nothing was changed. "
+                    "Restore {file} from the key store backup made with your latest data "
+                    "backup (`feedbackbot backup --keys`)"
+                ),
+                path=self._keys_path,
+                file=KEY_STORE_FILE,
+            )
         raise MasterKeyMismatch(
             N_(
                 "the master key does not open the key store {path}; nothing was changed "
@@ -414,6 +427,21 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
             ),
             path=self._keys_path,
         )
+
+    def _opens_a_data_key(self) -> bool:
+        """Whether the master key opens one of the first people's keys in keys.db (read
+        as it is, writing nothing)."""
+        uri = f"{self._keys_path.resolve().as_uri()}?mode=ro&immutable=1"
+        try:
+            con = sqlite3.connect(uri, uri=True)
+            try:
+                sql = "SELECT pseudonym, key_version, wrapped_dek FROM data_keys LIMIT 20"
+                rows = con.execute(sql).fetchall()
+            finally:
+                con.close()
+        except sqlite3.Error:
+            return False
+        return any(_opens(self._master_key, w, dek_aad(p, v)) for p, v, w in rows)
 
     def _opened_before_rotation(self) -> bool:
         """Whether the key opens keys.db's main file, whose WAL it does not open: the key

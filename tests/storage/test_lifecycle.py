@@ -8,6 +8,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -210,6 +211,29 @@ async def test_a_wrong_key_leaves_a_store_with_a_wal_as_it_was(tmp_path: Path) -
         await SQLiteStore(tmp_path, generate_key()).open()
     assert files_of(tmp_path) == before
     await store.close()
+
+
+async def test_a_damaged_key_store_is_not_taken_for_a_wrong_key(tmp_path: Path) -> None:
+    """Found by a key review: one byte of keys.db's own key record changed, the right
+    master key was told it does not open the store, and the operator sent looking for
+    another; a wrong key is still told so, and neither changes a file."""
+    key = generate_key()
+    store = SQLiteStore(tmp_path, key)
+    await store.open()
+    await fill(store, 3)
+    await store.close()
+    with closing(sqlite3.connect(tmp_path / "keys.db")) as db, db:
+        [(wrapped,)] = db.execute("SELECT wrapped_pseudonym_key FROM meta").fetchall()
+        damaged = wrapped[:-1] + bytes([wrapped[-1] ^ 1])
+        db.execute("UPDATE meta SET wrapped_pseudonym_key = ?", (damaged,))
+    before = files_of(tmp_path)
+    with pytest.raises(StoreError, match="is damaged: the master key opens") as raised:
+        await SQLiteStore(tmp_path, key).open()
+    assert not isinstance(raised.value, MasterKeyMismatch)
+    assert "backup --keys" in str(raised.value)
+    with pytest.raises(MasterKeyMismatch, match="does not open the key store"):
+        await SQLiteStore(tmp_path, generate_key()).open()
+    assert files_of(tmp_path) == before
 
 
 async def test_rotation_towards_another_key_starts_over(tmp_path: Path) -> None:
