@@ -41,6 +41,7 @@ import logging
 import re
 import sys
 import traceback
+import unicodedata
 from collections.abc import Callable, Iterator
 
 from flows.first_names import AMBIGUOUS_IN_SMALL_LETTERS, COMMON_SURNAMES, FIRST_NAMES
@@ -1379,7 +1380,8 @@ def _invisible(match: re.Match[str]) -> str:
     ("Erika\u200bMustermann", but not in a capitalised run "G\u200bMX.de" unless a country
     code follows: "IBAN\u200bDE89 ..."), and nothing elsewhere ("E\u200brika",
     "Muster\u00admann", "erika\u200b.m@gmx.de"); a space before "+" or "(" ("Ruf
-    an\u2060+49 ..."). A joiner between other signs (an emoji sequence) stays. Found by
+    an\u2060+49 ..."). A joiner or variation selector after a symbol (an emoji sequence)
+    stays; after a space, an "@" or a dash it hid what follows (hostile review). Found by
     three reviews of the change."""
     text, start, end = match.string, match.start(), match.end()
     before, after = text[start - 1 : start], text[end : end + 1]
@@ -1397,13 +1399,38 @@ def _invisible(match: re.Match[str]) -> str:
         return " "
     if before.isalnum() and after and after in "+(":
         return " "
-    if not before.isalnum() and set(match.group(0)) <= {"\u200c", "\u200d"}:
-        return match.group(0)  # in an emoji sequence: "👨\u200d👩\u200d👧"
+    if set(match.group(0)) <= _EMOJI_PARTS and before and _emoji(before):
+        return match.group(0)  # in an emoji sequence: "👨\u200d👩\u200d👧", "❤\ufe0f"
     return ""
 
 
+def _emoji(char: str) -> bool:
+    """A sign a joiner or a variation selector may follow in an emoji sequence: not after a
+    space, an "@" or a dash, where it would keep a number, a handle or an address apart
+    from its patterns ("@\u200derika_m85", "0151 \u200d2345 6789")."""
+    return unicodedata.category(char) in ("So", "Sk", "Me") or char in _EMOJI_LETTERS
+
+
+_EMOJI_LETTERS = "\u2139\u24c2"  # ℹ️, Ⓜ️
+
+
+# Letters and digits in other shapes (fullwidth, circled, mathematical, superscript) as the
+# patterns know them: "Ｄ Ｅ８９ ...", "①⑤①...", "max＠example．com" (hostile review);
+# NFKC where it gives one ASCII letter, digit or sign of an address, not an emoji's letter.
+_FOLDED = {
+    code: folded
+    for code in (*range(0xA0, 0x3400), *range(0xFE00, 0x10000), *range(0x1D400, 0x1D800))
+    if len(folded := unicodedata.normalize("NFKC", chr(code))) == 1
+    and folded != chr(code)
+    and (folded.isascii() and (folded.isalnum() or folded in "@.+-/()#*_:"))
+    and chr(code) not in _EMOJI_LETTERS
+    and not unicodedata.decomposition(chr(code)).startswith(("<super>", "<sub>"))  # "m²"
+}
+
+
 def _replace(text: str, placeholder: Callable[[str], str]) -> str:
-    text = _INVISIBLE.sub(_invisible, text)
+    text = unicodedata.normalize("NFC", _INVISIBLE.sub(_invisible, text.translate(_FOLDED)))
+    text = _MARKED.sub(lambda marks: "", text)
     text = _SPACE_RUN.sub(lambda run: " ", text.translate(_ONE_SPACE))
     set_aside: list[str] = []
 
@@ -2130,7 +2157,21 @@ def _is_street(match: re.Match[str]) -> bool:
 _DIGIT = _Pattern(r"\d")
 _WORD_RUN = _Pattern(r"\S+")
 _SPACE_RUN = _Pattern(r"[ \t]{2,}|\t")
-_INVISIBLE = _Pattern("[\u00ad\u180e\u200b-\u200d\u2060-\u2064\ufeff]+")
+# (Also the marks of writing direction, which would reorder how staff see a comment,
+# variation selectors and tags: found by a hostile customer's review.)
+_INVISIBLE = _Pattern(
+    "[\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069"
+    "\ufe00-\ufe0f\ufeff\U000e0000-\U000e007f]+"
+)
+_EMOJI_PARTS = frozenset(
+    "\u200c\u200d" + "".join(map(chr, [*range(0xFE00, 0xFE10), *range(0xE0020, 0xE0080)]))
+)
+# Marks left on a letter or a digit once composed (a stroke through each, a circle or
+# a keycap around each: "0\u0336151 ...", "0\ufe0f\u20e3"), which hid the letters and
+# digits from every pattern; "Mu\u0308ller" is "Müller" by then.
+_MARKED = _Pattern(
+    "(?<=[\\w#*])[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20f0\ufe20-\ufe2f]+"
+)
 _IN_ADDRESS = _Pattern(r"[\w.+-]*@")
 _COUNTRY_CODE = _Pattern(r"[A-Z]{2}\d{2}")
 _FIELD_ENDS = _Pattern(r"[ \t]*(?:[,;.(]|\n|\Z)")
@@ -2286,6 +2327,7 @@ PATTERNS = (
     _WORD_RUN,
     _SPACE_RUN,
     _INVISIBLE,
+    _MARKED,
     _IN_ADDRESS,
     _COUNTRY_CODE,
     _FIELD_ENDS,

@@ -1971,6 +1971,53 @@ def test_invisible_characters_neither_hide_nor_join(comment: str, expected: str)
 @pytest.mark.parametrize(
     ("comment", "expected"),
     [
+        # found by a hostile customer's review: marks of writing direction, a joiner after a
+        # space or an "@", a variation selector, a tag ...
+        ("Mail: erika.mustermann\u200e@gmx.de", "Mail: [Email]"),
+        ("Viele Grüße, Erika\u200f Mustermann", "Viele Grüße, [Name]"),
+        ("Rufen Sie mich an: 0151\u200e23456789", "Rufen Sie mich an: [Phone]"),
+        ("Tel 0151\u202e98765432\u202c", "Tel [Phone]"),
+        ("Mail: erika\u2066mustermann@gmx.de\u2069", "Mail: [Email]"),
+        ("Mail: erika\ufe0fmustermann@gmx.de", "Mail: [Email]"),
+        ("Mail: erika\U000e0041mustermann@gmx.de", "Mail: [Email]"),
+        ("Tel 0151 \u200d2345 6789", "Tel [Phone]"),
+        ("Schreib mir auf @\u200derika_m85", "Schreib mir auf [Handle]"),
+        ("Mail: erika.mustermann@\u200dgmx.de", "Mail: [Email]"),
+        # ... letters and digits in other shapes: fullwidth, circled, composed apart
+        ("IBAN ＤＥ８９ ３７０４ ００４４ ０５３２ ０１３０ ００", "IBAN [IBAN]"),
+        ("Rufen Sie mich an: ０１５１ ２３４５６７８９", "Rufen Sie mich an: [Phone]"),
+        ("Mail: max＠example．com", "Mail: [Email]"),
+        ("Schreib mir auf ＠erika_m85", "Schreib mir auf [Handle]"),
+        ("Tel: ①⑤①②③④⑤⑥⑦⑧⑨", "Tel: [Phone]"),
+        ("Mail: ⓔⓡⓘⓚⓐ@gmx.de", "Mail: [Email]"),
+        ("Viele Grüße, Ｅｒｉｋａ Ｍｕｓｔｅｒｍａｎｎ", "Viele Grüße, [Name]"),
+        ("Herr Mu\u0308ller war unfreundlich", "[Name] war unfreundlich"),
+        ("Viele Grüße, Jürgen Mu\u0308ller", "Viele Grüße, [Name]"),
+        # ... and with a mark on every letter or digit: struck through, a keycap
+        ("Mail: e\u0336r\u0336i\u0336k\u0336a\u0336@gmx.de", "Mail: [Email]"),
+        (
+            "Tel: 0\u03361\u03365\u03361\u0336 2\u03363\u03364\u03365\u03366\u03367\u0336",
+            "Tel: [Phone]",
+        ),
+        ("Tel " + "".join(d + "\ufe0f\u20e3" for d in "015123456789"), "Tel [Phone]"),
+        # emoji sequences, units and fractions stay as written
+        *(
+            (emoji, emoji)
+            for emoji in (
+                "Top! \U0001f468\u200d\U0001f469\u200d\U0001f467 \u2764\ufe0f",
+                "Top! \U0001f9d1\U0001f3fd\u200d\U0001f4bb \U0001f3f3\ufe0f\u200d\U0001f308",
+            )
+        ),
+        ("120 m², 3½ Zimmer, CO₂ ℹ\ufe0f", "120 m², 3½ Zimmer, CO₂ ℹ\ufe0f"),
+    ],
+)
+def test_other_shapes_of_letters_and_digits_hide_nothing(comment: str, expected: str) -> None:
+    assert redact(comment, EN) == expected
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
         # found by a precision review of the attack review's cues: ordinary comments
         ("Ich bin seit 2010 bei gmx.de zufrieden", "Ich bin seit 2010 bei [URL] zufrieden"),
         ("Mails landen z.B. bei gmx.de im Spam", "Mails landen z.B. bei [URL] im Spam"),
