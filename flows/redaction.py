@@ -148,7 +148,9 @@ _SPELLED_BEI_EMAIL = _Pattern(
     rf"(?:{_MAIL_PROVIDERS})(?:[ \t]+(?:dot|punkt)[ \t]+|\.)(?:{'|'.join(_TLDS)})\b",
     re.IGNORECASE,
 )
-_URL = _Pattern(r"\b(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
+# (Telegram's own links too: "tg://resolve?domain=erika_m85" names an account, found by a
+# hostile customer's review; and files', "ftp://erika:geheim@...".)
+_URL = _Pattern(r"\b(?:(?:https?|s?ftps?|tg)://|www\.)[^\s<>\"']+", re.IGNORECASE)
 # A domain with a path and no scheme: "example.com/profil/erika", "t.me/erika_m".
 _BARE_LINK = _Pattern(r"(?<![\w.-])(?:[\w-]+\.)+[a-z]{2,24}/[^\s<>\"']*", re.IGNORECASE)
 # A domain alone, or with a port, query or fragment: "kunden-login-hilfe.com",

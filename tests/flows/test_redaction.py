@@ -2018,6 +2018,19 @@ def test_other_shapes_of_letters_and_digits_hide_nothing(comment: str, expected:
 @pytest.mark.parametrize(
     ("comment", "expected"),
     [
+        # Telegram's own links name an account (found by a hostile customer's review)
+        ("Meldet euch: tg://resolve?domain=erika_m85", "Meldet euch: [URL]"),
+        ("tg://user?id=77000", "[URL]"),
+        ("ftp://erika:geheim@files.example.com/x", "[URL]"),
+    ],
+)
+def test_links_of_any_scheme_go(comment: str, expected: str) -> None:
+    assert redact(comment, EN) == expected
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
         # found by a precision review of the attack review's cues: ordinary comments
         ("Ich bin seit 2010 bei gmx.de zufrieden", "Ich bin seit 2010 bei [URL] zufrieden"),
         ("Mails landen z.B. bei gmx.de im Spam", "Mails landen z.B. bei [URL] im Spam"),
