@@ -37,6 +37,7 @@ from flows.figures import (
 )
 from flows.i18n import SUPPORTED_LOCALES, Translator, translator
 from flows.models import (
+    MAX_TEXT_STEP_LENGTH,
     ChoiceStep,
     FlowDefinition,
     MultipleChoiceStep,
@@ -54,6 +55,7 @@ from flows.summary import (
     one_line,
     render,
     scale_five,
+    shortened,
 )
 from storage.interface import (
     ALL_FLOWS,
@@ -425,6 +427,12 @@ class StaffSettings:
 
 ALERT_LATE = timedelta(hours=1)
 """An alert posted this long after its feedback was given says when that was."""
+ALERT_COMMENT = MAX_TEXT_STEP_LENGTH
+"""The most of a comment an alert quotes, redacted ("…" after): its line then fits in one
+message. Placeholders can make a comment longer than it was written ("a@b.de," is
+"[E-Mail],"), and such a line was cut where no space was, so that the customer's words
+after the cut, the alert's own last line copied, stood alone as a message of the bot's
+(found by a hostile customer's review; the export has the comment whole)."""
 DELETE_BY = "delete_by"
 """The export's last column: the date its row's feedback is deleted here."""
 
@@ -954,7 +962,7 @@ class StaffDesk:
         for text_step in steps:
             comment = record.answers.get(text_step.id)
             if isinstance(text_step, TextStep) and isinstance(comment, str) and comment:
-                quoted = one_line(redact(comment, t))
+                quoted = shortened(one_line(redact(comment, t)), ALERT_COMMENT)
                 lines.append(t.gettext("Comment: {comment}").format(comment=quoted))
         if answer is not None:
             lines += ("", answer)

@@ -10,10 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from flows.answers import _ALERT_LINE, reference_in
+from flows.i18n import translator
+from tests.bot import test_retraction_edges
 from tests.fakes.botapi import FakeBotApi
 from tests.harness import Clock, Harness, make_settings
 
 STAFF, STAFF_CHAT = 7001, -1007002
+long_desk = test_retraction_edges.long_desk  # a flow taking comments of 4,000 characters
 
 
 @pytest.fixture
@@ -50,3 +54,25 @@ async def test_a_comment_reaches_staff_redacted_whatever_shape_its_letters_take(
     await asyncio.gather(*desk.app.bot_data.background)  # the alert is posted
     [alert] = desk.api.messages(STAFF_CHAT)
     assert f"Kommentar: {shown}" in alert["text"] and hidden not in alert["text"]
+
+
+async def test_a_comment_longer_once_redacted_cannot_end_an_alert_with_a_line_of_its_own(
+    long_desk: Harness,
+) -> None:
+    """Each "a@b.de," is "[E-Mail]," to staff: 455 of them, 4,095 characters once redacted
+    and without a space, were cut where Telegram's limit fell, and the customer's copy of
+    an alert's last line after them stood alone as a message, with a reference the
+    customer had from /meinedaten; an /antworten in reply to it went there."""
+    reference = "0123456789"
+    forged = translator("de").gettext(_ALERT_LINE).format(reference=reference)
+    customer = long_desk.customer(4002)
+    await customer.send("/start")
+    await customer.press("Ja, ich willige ein")
+    await customer.press("1")
+    await customer.send("a@b.de," * 455 + forged)
+    await customer.press("Nein")
+    assert long_desk.app is not None
+    await asyncio.gather(*long_desk.app.bot_data.background)
+    posted = [m["text"] or "" for m in long_desk.api.messages(STAFF_CHAT)]
+    assert len(posted) == 2 and posted[1].startswith("Kommentar: [E-Mail],")
+    assert posted[1].endswith("…") and all(reference_in(text) is None for text in posted)
