@@ -1461,7 +1461,11 @@ _REQUESTS = {
         r"ich (?:will|moechte|mag) (?:doch )?nicht mehr"
         rf"(?: (?:mitmachen|teilnehmen|weitermachen|antworten))?(?: {_DE_TAIL})*",
         rf"(?:bitte )?(?:nicht|nichts|das nicht|das bitte nicht) speichern(?: {_DE_TAIL})*",
-        r"(?:bitte )?speichern sie (?:das |dies |meine daten )?(?:bitte )?nicht",
+        # as "don't store my comment" (found by a hostile customer's review: "Bitte meinen
+        # Kommentar nicht speichern" was stored as the comment, and staff saw it)
+        rf"(?:bitte )?(?:{_DE_MINE}|meine (?:daten|antworten)) (?:bitte )?nicht speichern"
+        rf"(?: {_DE_TAIL})*",
+        rf"(?:bitte )?speichern sie (?:das |dies |meine daten |(?:{_DE_MINE}) )?(?:bitte )?nicht",
     ),
     SEE: (
         rf"(?:{_EN_ASK} )*(?:show|send|give|tell)(?: me)? (?:all |a copy of )?(?:my|the) "
@@ -1502,7 +1506,7 @@ _REQUESTS = {
         rf"{_OOPS}*(?:(?:wrong|falscher) (?:chat|bot)|(?:das war |war )?(?:der )?falsche chat|"
         r"(?:this was |that was |it was )?(?:the )?wrong chat)(?: (?:sorry|entschuldigung))?",
         # in other words (found by a review of the first version: added to the comment)
-        r"(?:bitte )?(?:l(?:oe|o)sch|entferne|vergiss|streich) (?:das|dies|es)"
+        r"(?:bitte )?(?:l(?:oe|o)sche?|entferne|vergiss|streich) (?:das|dies|es)"
         r"(?: (?:bitte|wieder))*",
         rf"{_OOPS}*(?:das war |war )?(?:ein|mein) (?:versehen|fehler)"
         r"(?: (?:sorry|entschuldigung|bitte loeschen|bitte losch|bitte ignorieren))*",

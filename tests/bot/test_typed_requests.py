@@ -100,6 +100,11 @@ REQUESTS = {
     "My mistake, delete that": TAKE_BACK,
     "Das war ein Versehen, bitte löschen": TAKE_BACK,
     "Löscht das bitte": TAKE_BACK,
+    # as the English ones (found by a hostile customer's review: stored as the comment)
+    "lösche das": TAKE_BACK,
+    "Bitte meinen Kommentar nicht speichern": STOP,
+    "Meine Daten bitte nicht speichern": STOP,
+    "Speichern Sie meinen Kommentar bitte nicht": STOP,
     # not to be contacted any more (found by a German customer's review)
     "Bitte nicht mehr kontaktieren": WITHDRAW,
     "Don't contact me": WITHDRAW,
