@@ -1549,12 +1549,16 @@ _TAKES_OUT = re.compile(
 )
 """A request to take back what was just written that says so: not "oops" or "mein
 Fehler" alone, which may be about a typo, and would lose a long comment."""
+_NAMES_THE_COMMENT = re.compile(r"\b(?:kommentar|comment|nachricht|message)\b")
+"""A request not to store that names the comment ("Bitte meinen Kommentar nicht
+speichern", "don't store my comment"): right after it, about that one."""
 
 
 def _takes_out(text: str) -> bool:
-    return (
-        typed_request(text) == TAKE_BACK
-        and _TAKES_OUT.search(bare_words(text).translate(AS_ASCII)) is not None
+    words = bare_words(text).translate(AS_ASCII)
+    kind = typed_request(text)
+    return (kind == TAKE_BACK and _TAKES_OUT.search(words) is not None) or (
+        kind == STOP and _NAMES_THE_COMMENT.search(words) is not None
     )
 
 

@@ -442,6 +442,8 @@ TAKEN_BACK = {
         ("de", "Bitte löschen Sie das wieder"),
         ("de", "Das war ein Versehen, bitte löschen"),
         ("de", "Lösch das"),
+        ("de", "Bitte meinen Kommentar nicht speichern"),
+        ("en", "don't store my comment"),
     ],
 )
 async def test_taking_back_the_comment_just_sent_takes_it_out(
