@@ -24,6 +24,7 @@ from flows.i18n import SUPPORTED_LOCALES, Translator
 from flows.models import (
     IDENT_LENGTH,
     LONGEST_RETENTION,
+    RECIPIENT_FIELD_IDS,
     RESERVED_STEP_IDS,
     STEP_TYPES,
     FlowDefinition,
@@ -396,12 +397,16 @@ def _explain(
             if as_days
             else t.gettext('Write for example "30d" or "P180D".'),
         )
-    if kind == "reserved_id":
+    if kind in {"reserved_id", "recipient_field_id"}:
         return (
             where,
-            t.gettext("“{id}” names a column of the export of its own").format(id=ctx.get("value")),
+            t.gettext("“{id}” names a column of the export of its own").format(id=ctx.get("value"))
+            if kind == "reserved_id"
+            else t.gettext("“{id}” names what a recipient receives besides the answers").format(
+                id=ctx.get("value")
+            ),
             t.gettext("Choose another id; these are taken: {ids}.").format(
-                ids=", ".join(RESERVED_STEP_IDS)
+                ids=", ".join((*RESERVED_STEP_IDS, *RECIPIENT_FIELD_IDS))
             ),
         )
     if kind == "retention_too_short":

@@ -219,6 +219,11 @@ RESERVED_STEP_IDS = ("date", "flow", "delete_by")
 """Names of the export's own columns (see flows.staff.export_rows): a question of one of
 these ids would have its answers overwritten there (found by review)."""
 
+RECIPIENT_FIELD_IDS = ("feedback_id", "given_at")
+"""Names a recipient's `fields` take for what it receives besides the answers (see
+flows.sharing.META_FIELDS; `flow` is an export column too): a question of one of these ids
+was named to the person as passed on, and its answer never was (found by review)."""
+
 
 class _Step(_Model):
     id: str = Field(pattern=IDENT)
@@ -231,6 +236,12 @@ class _Step(_Model):
             raise PydanticCustomError(
                 "reserved_id",
                 "{value!r} names a column of the export of its own",
+                {"value": value},
+            )
+        if value in RECIPIENT_FIELD_IDS:
+            raise PydanticCustomError(
+                "recipient_field_id",
+                "{value!r} names what a recipient receives besides the answers",
                 {"value": value},
             )
         return value

@@ -675,9 +675,28 @@ def test_a_question_may_not_take_the_name_of_an_export_column(step_id: str) -> N
     assert [(e.message, e.hint) for e in report.errors] == [
         (
             f"„{step_id}“ ist der Name einer eigenen Spalte des Exports",
-            "Wählen Sie eine andere ID; diese sind vergeben: date, flow, delete_by.",
+            "Wählen Sie eine andere ID; diese sind vergeben: date, flow, delete_by, feedback_id, "
+            "given_at.",
         )
     ]
+
+
+@pytest.mark.parametrize("step_id", ["feedback_id", "given_at"])
+def test_a_question_may_not_take_the_name_of_what_a_recipient_receives_besides_answers(
+    step_id: str,
+) -> None:
+    """Found by a flow author's review: a question "given_at" passed the check, a recipient
+    with `fields = ["given_at"]` was named to the person as receiving its answer, and got
+    the time the feedback was given instead."""
+    report = check_text(HEAD + rating(step_id) + THANKS, "t.toml", EN)
+    assert [(e.message, e.hint) for e in report.errors] == [
+        (
+            f"“{step_id}” names what a recipient receives besides the answers",
+            "Choose another id; these are taken: date, flow, delete_by, feedback_id, given_at.",
+        )
+    ]
+    with pytest.raises(FlowDefinitionError):
+        load_flow(HEAD + rating(step_id) + THANKS, "t.toml")
 
 
 def test_a_purpose_id_described_differently_in_two_flows_is_an_error(tmp_path: Path) -> None:
