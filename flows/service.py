@@ -1044,7 +1044,10 @@ class FeedbackService:
             except StorageFull:  # the answer will realign it again
                 log.warning("unfinished answers not realigned: no space")
             replies = realigned.outcome.replies
-            return Outcome(replies=headed((note,) if note else (), replies))
+            # Starting again from the first question says so itself: "let's continue where
+            # you left off" before it said the opposite (found by a flow author's review).
+            restarted = flow.step(state.step_id) is None
+            return Outcome(replies=headed((note,) if note and not restarted else (), replies))
         if keep_open:
             await self._keep_open(pseudonym, state)
         return engine.reask(state, note).outcome

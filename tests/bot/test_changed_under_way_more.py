@@ -215,6 +215,32 @@ async def test_starting_again_from_the_first_question_keeps_no_answer_of_the_fir
         await harness.stop()
 
 
+async def test_a_survey_starting_again_is_not_said_to_continue_where_it_left_off(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    """Found by a flow author's review: /start after the question under way was renamed
+    answered "Let's continue where you left off." and, in the same message, that the
+    survey starts again from its first question."""
+    data, flows = tmp_path / "data", tmp_path / "flows"
+    flows.mkdir()
+    (flows / "survey.toml").write_text(BRANCHED, encoding="utf-8")
+    harness = await started(api, clock, data, flows_dir=flows)
+    erika = harness.customer()
+    await erika.send("/start survey")
+    await erika.press("Ja, ich willige ein")
+    await erika.press("2")
+    await harness.stop()
+    harness = await edited(
+        api, clock, data, flows, BRANCHED.replace('id = "why"', 'id = "what_went_wrong"')
+    )
+    try:
+        said = texts(await harness.customer().send("/start survey"))
+        assert "beginnt sie wieder mit der ersten Frage" in said, said
+        assert "Machen wir dort weiter" not in said, said
+    finally:
+        await harness.stop()
+
+
 # --- a rating given before its scale changed ---
 async def test_a_rating_given_before_its_scale_changed_is_not_stored_on_the_new_scale(
     api: FakeBotApi, clock: Clock, tmp_path: Path
