@@ -82,6 +82,9 @@ class Report:
         return [f for f in self.findings if f.warning]
 
 
+_UNCLOSED = re.compile(r"Unclosed (?:inline table|array)")
+
+
 def check_text(text: str, source: str, t: Translator) -> Report:
     """Every problem of one definition, errors and warnings, in the order of the file."""
     try:
@@ -96,7 +99,15 @@ def check_text(text: str, source: str, t: Translator) -> Report:
                     source,
                     int(match[1]) if match else 1,
                     t.gettext("not valid TOML: {reason}").format(reason=t.reason(error)),
-                    t.gettext("Check quotes, brackets and the = between key and value."),
+                    # A comma left out between entries is said by tomllib as a list or { … }
+                    # not closed, at the next entry (found by a flow author's review).
+                    t.gettext(
+                        "Is a comma missing just before this point, or at the end of the line "
+                        "above? The entries of [ … ] and { … } are separated by commas. Else check "
+                        "the quotes on the line and the closing bracket."
+                    )
+                    if _UNCLOSED.search(reason)
+                    else t.gettext("Check quotes, brackets and the = between key and value."),
                 ),
             ),
         )

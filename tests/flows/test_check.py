@@ -966,3 +966,19 @@ def test_a_skip_if_that_holds_for_no_answer_or_for_every_one_is_a_warning() -> N
     assert [w.message for w in german.warnings] == [
         "Schritt 'why' wird nie übersprungen: „r > 5“ trifft auf keine Bewertung von 1 bis 5 zu"
     ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'options = [\n  { id = "a", label = "A" }\n  { id = "b", label = "B" },\n]\n',
+        'title = { de = "Umfrage" en = "Survey" }\n',
+    ],
+)
+def test_a_comma_left_out_between_entries_is_hinted_at(text: str) -> None:
+    """Found by a flow author's review: a comma missing at the end of an option's line was
+    "a list [ … ] is not closed" on the next, correct line, with a hint of quotes, brackets
+    and the =, and no word of commas."""
+    [error] = check(text, EN).errors
+    assert "is not closed" in error.message
+    assert error.hint.startswith("Is a comma missing just before this point"), error.hint
