@@ -32,7 +32,9 @@ _BARE_KEY = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_
 
 class TomlLines:
     def __init__(self, text: str) -> None:
-        self._text = text
+        # Read like `loads` reads it (found by a flow author's review: a file saved with a
+        # byte order mark had every problem said at line 1).
+        self._text = text.removeprefix("\ufeff")
         self._pos = 0
         self._line = 1
         self._lines: dict[Where, int] = {}

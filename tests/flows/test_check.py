@@ -982,3 +982,12 @@ def test_a_comma_left_out_between_entries_is_hinted_at(text: str) -> None:
     [error] = check(text, EN).errors
     assert "is not closed" in error.message
     assert error.hint.startswith("Is a comma missing just before this point"), error.hint
+
+
+def test_a_file_saved_with_a_byte_order_mark_has_its_problems_on_their_lines() -> None:
+    """Found by a flow author's review: a flow saved as "UTF-8 with BOM" (Windows editors)
+    was read, but every problem in it was said to be at line 1."""
+    text = HEAD + rating() + text_step("why", 'skip_if = "rr <= 2"  # <-') + THANKS
+    for saved in (text, "\ufeff" + text, "\ufeff" + text.replace("\n", "\r\n")):
+        [error] = check(saved, EN).errors
+        assert error.line == marked_line(text), saved[:20]
