@@ -977,6 +977,12 @@ class FeedbackService:
         if not declined or not outcome.replies:
             return outcome
         earlier = {c.purpose for c in await self.store.consents(pseudonym) if c.in_force}
+        # Only while a feedback given with it is stored: once that expired, the consent is
+        # in force for nothing, and "still applies to it" was false (returning-customer
+        # review). A record that cannot be read may be such a feedback.
+        kept, unreadable = await self.store.readable_feedback_of(pseudonym, self.clock())
+        if not unreadable:
+            earlier &= {purpose for record in kept for purpose in record.purposes}
         notes = [
             t.gettext(
                 "You agreed to “{purpose}” with an earlier feedback: that consent still applies "

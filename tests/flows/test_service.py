@@ -453,6 +453,21 @@ async def test_no_to_being_contacted_says_an_earlier_yes_still_applies(
     assert "früheren Feedback" not in plain.text
 
 
+async def test_no_to_being_contacted_says_nothing_of_an_earlier_yes_whose_feedback_expired(
+    service: FeedbackService, clock: Clock
+) -> None:
+    """The earlier feedback, and the chat id with it, gone by its retention: "that consent
+    still applies to it" spoke of a feedback no longer stored (returning-customer review)."""
+    await full_conversation(service, ERIKA, "erstes Mal")  # "Ja, einverstanden"
+    clock.now += timedelta(days=181)
+    outcome = await service.start(ERIKA)
+    outcome = await service.press(ERIKA, press(outcome, "4"))
+    outcome = await service.text(ERIKA, "zweites Mal, ein halbes Jahr später")
+    [thanks] = (await service.press(ERIKA, press(outcome, "Nein"))).replies
+    assert thanks.text.startswith("Vielen Dank")
+    assert "früheren Feedback" not in thanks.text, thanks.text
+
+
 async def test_a_full_disk_when_another_survey_begins_keeps_the_unfinished_answers(
     service: FeedbackService, store: MemoryStore, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
