@@ -467,7 +467,20 @@ class DataRights:
                 "You have agreed that we may contact you in this chat; for this, the "
                 "chat's ID is stored encrypted."
             )
-            if export.contact_language is not None:
+            chosen_other = (
+                export.chosen_language is not None
+                and export.chosen_language.language != export.contact_language
+            )
+            if export.contact_language is not None and chosen_other:
+                # Not "the language to write to you in": while the choice holds, staff's
+                # answer comes in it (returning-customer review: "(German)" beside English).
+                stored = t.gettext(
+                    "You have agreed that we may contact you in this chat; for this, the "
+                    "chat's ID and your Telegram app's language ({language}) are stored "
+                    "encrypted. While the language you chose with /language is stored, we "
+                    "write to you in that one."
+                ).format(language=t.language(export.contact_language))
+            elif export.contact_language is not None:
                 stored = t.gettext(
                     "You have agreed that we may contact you in this chat; for this, the "
                     "chat's ID and the language to write to you in ({language}) are stored "

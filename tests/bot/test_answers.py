@@ -213,6 +213,32 @@ async def test_the_answer_is_in_the_language_the_customer_agreed_to_be_contacted
     assert again.startswith("Nachricht von Beispiel GmbH zu Ihrem Feedback vom ")
 
 
+async def test_mydata_does_not_call_the_app_language_the_one_written_in_beside_a_choice(
+    desk: Harness,
+) -> None:
+    """A German app, English chosen with /language: /mydata said "the language to write to
+    you in (German)" while staff's answer comes in English (returning-customer review)."""
+    customer = desk.customer(4481, language_code="de")
+    await customer.send("/sprache")
+    await customer.press("English")
+    await customer.send("/start")
+    await customer.press("Yes, I agree")
+    await customer.press("1")
+    await customer.send("Bread rolls were stale")
+    await customer.press("Yes, I agree")  # to be contacted
+    mydata = texts(await customer.send("/mydata"))
+    assert "the language to write to you in (German)" not in mydata
+    assert "your Telegram app's language (German) are stored encrypted. While the language" in (
+        mydata
+    )
+    assert desk.app is not None
+    await asyncio.gather(*desk.app.bot_data.background)
+    alert = desk.api.messages(STAFF_CHAT)[-1]
+    await confirmed(desk)
+    sent = await in_staff_chat(desk, f"/antworten {ANSWER}", reply_to=alert["message_id"])
+    assert to(sent, 4481).startswith("Message from Beispiel GmbH"), "in the chosen language"
+
+
 async def test_a_language_chosen_and_given_up_is_not_kept_with_the_contact(
     desk: Harness,
 ) -> None:
@@ -232,7 +258,7 @@ async def test_a_language_chosen_and_given_up_is_not_kept_with_the_contact(
     await asyncio.gather(*desk.app.bot_data.background)
     alert = desk.api.messages(STAFF_CHAT)[-1]
     before = texts(await customer.send("/meinedaten"))
-    assert "die Sprache, in der wir Ihnen schreiben (Englisch)" in before, "the app's"
+    assert "(Englisch)" in before, "the app's"
     await confirmed(desk)
     chosen = to(await in_staff_chat(desk, f"/antworten {reference(alert)} Sorry!"), 4471)
     assert chosen.startswith("Nachricht von Beispiel GmbH"), "the choice, while it holds"
