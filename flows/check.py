@@ -87,9 +87,12 @@ _UNCLOSED = re.compile(r"Unclosed (?:inline table|array)")
 
 def check_text(text: str, source: str, t: Translator) -> Report:
     """Every problem of one definition, errors and warnings, in the order of the file."""
+    single = _single_brackets(text)
     try:
         data = loads(text)
     except tomllib.TOMLDecodeError as error:
+        if single:
+            return Report(source, tuple(_single_bracket_finding(source, *s, t) for s in single))
         reason = str(error)
         match = re.search(r"\(at line (\d+)", reason)
         return Report(
@@ -111,6 +114,10 @@ def check_text(text: str, source: str, t: Translator) -> Report:
                 ),
             ),
         )
+    # Read as a table, not inside a multi-line text: the line was a table's header.
+    single = [(line, key) for line, key in single if isinstance(data.get(key), dict)]
+    if single:
+        return Report(source, tuple(_single_bracket_finding(source, *s, t) for s in single))
     lines = TomlLines(text)
     try:
         flow = FlowDefinition.model_validate(data)
@@ -136,6 +143,32 @@ def check_text(text: str, source: str, t: Translator) -> Report:
     for k, purpose in enumerate(flow.purposes):
         purpose_lines.setdefault(purpose.id, lines.line(("purposes", k, "id")))
     return Report(source, tuple(findings), flow, lines.line(("id",)), purpose_lines=purpose_lines)
+
+
+# `[steps]` for `[[steps]]`, a flow author's commonest slip (found by their review): tomllib
+# says "declared twice" or "a key given twice" at the next step, the shape check "Write a
+# list: [ ... ]"; none of it says to write two brackets.
+_SINGLE_BRACKETS = re.compile(r"[ \t]*\[[ \t]*(steps|purposes)[ \t]*\][ \t]*(?:#.*)?")
+
+
+def _single_brackets(text: str) -> list[tuple[int, str]]:
+    """(line, key) of each `[steps]` or `[purposes]` header written with single brackets."""
+    rows = text.removeprefix("\ufeff").splitlines()
+    return [
+        (n, match[1]) for n, row in enumerate(rows, 1) if (match := _SINGLE_BRACKETS.fullmatch(row))
+    ]
+
+
+def _single_bracket_finding(source: str, line: int, key: str, t: Translator) -> Finding:
+    if key == "steps":
+        message = t.gettext("[steps] with single brackets: each step begins with [[steps]]")
+        hint = t.gettext("Write [[steps]], with two brackets on each side, above every step.")
+    else:
+        message = t.gettext(
+            "[purposes] with single brackets: each purpose begins with [[purposes]]"
+        )
+        hint = t.gettext("Write [[purposes]], with two brackets on each side, above every purpose.")
+    return Finding(source, line, message, hint)
 
 
 def check_paths(paths: Sequence[Path], t: Translator) -> list[Report]:

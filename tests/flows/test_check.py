@@ -991,3 +991,42 @@ def test_a_file_saved_with_a_byte_order_mark_has_its_problems_on_their_lines() -
     for saved in (text, "\ufeff" + text, "\ufeff" + text.replace("\n", "\r\n")):
         [error] = check(saved, EN).errors
         assert error.line == marked_line(text), saved[:20]
+
+
+SINGLE_BRACKETS = {
+    "every step": (ALONE + rating() + text_step("why") + THANKS).replace("[[steps]]", "[steps]"),
+    "the first step": (ALONE + rating() + text_step("why") + THANKS).replace(
+        "[[steps]]", "[ steps ]", 1
+    ),
+    "the purpose": ALONE.replace("[[purposes]]", "[purposes]") + rating() + THANKS,
+}
+
+
+@pytest.mark.parametrize("case", list(SINGLE_BRACKETS))
+def test_a_step_or_purpose_with_single_brackets_is_said_to_need_two(case: str) -> None:
+    """Found by a flow author's review: `[steps]` for `[[steps]]` was "steps declared twice",
+    "a key given twice" at the next step, or for `[purposes]` "Write a list: [ ... ]", and
+    never that each step begins with two brackets."""
+    text = SINGLE_BRACKETS[case]
+    rows = text.splitlines()
+    written = [n for n, row in enumerate(rows, 1) if row.strip() in {"[steps]", "[ steps ]"}]
+    written += [n for n, row in enumerate(rows, 1) if row == "[purposes]"]
+    report = check(text, EN)
+    assert [e.line for e in report.errors] == written
+    key = "purposes" if case == "the purpose" else "steps"
+    entry = "purpose" if case == "the purpose" else "step"
+    for error in report.errors:
+        assert error.message == (
+            f"[{key}] with single brackets: each {entry} begins with [[{key}]]"
+        )
+        assert error.hint == (
+            f"Write [[{key}]], with two brackets on each side, above every {entry}."
+        )
+    with pytest.raises(FlowDefinitionError, match=r"t\.toml:\d+: \[" + key):
+        load_flow(text, "t.toml")
+
+
+def test_a_line_like_a_single_bracket_step_inside_a_text_is_no_header() -> None:
+    intro = 'intro = """\nWie es geht:\n[steps]\n"""'
+    text = ALONE.replace('intro = { de = "Hallo", en = "Hello" }', intro) + rating() + THANKS
+    assert "single brackets" not in " ".join(f.message for f in check(text, EN).findings)
