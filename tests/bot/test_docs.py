@@ -16,6 +16,7 @@ from bot.cli import build_parser
 from bot.cli.docs import processing_record_of, render_document
 from bot.fakeapi import FakeBotApi
 from bot.settings import Settings
+from flows.check import check_paths
 from flows.i18n import translator
 from tests.flows.test_processing import EVENT_FLOW, as_chat_lines, section
 from tests.harness import Clock, Harness, make_settings
@@ -223,3 +224,20 @@ def test_every_code_block_of_the_readme_opens_and_closes_on_a_line_of_its_own() 
     for (opening, first), (closing, last) in zip(fences[::2], fences[1::2], strict=True):
         assert re.fullmatch(r"\s*```[\w-]*", first), f"line {opening}: {first!r}"
         assert re.fullmatch(r"\s*```", last), f"line {closing}: {last!r}"
+
+
+def readme_block(heading: str, language: str) -> str:
+    """The first ```language block after `heading` in the README, as printed."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split(f"\n{heading}\n", 1)[1]
+    return section.split(f"```{language}\n", 1)[1].split("\n```", 1)[0] + "\n"
+
+
+def test_the_readmes_reference_example_passes_check_as_printed(tmp_path: Path) -> None:
+    """Found by a flow author's review: copied as printed, it failed `check` ("'steps'
+    needs at least 2 entries": no thanks step), and its "..." placeholders then warned of
+    labels ending with a full stop."""
+    survey = tmp_path / "survey.toml"
+    survey.write_text(readme_block("### Reference", "toml"), encoding="utf-8")
+    [report] = check_paths([survey], translator("en"))
+    assert report.flow is not None and report.findings == ()
