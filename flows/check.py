@@ -517,7 +517,7 @@ def _explain(
             t.gettext("'{key}' needs at least {count} entries").format(
                 key=field, count=ctx.get("min_length")
             ),
-            "",
+            _too_short_hint(field, t),
         )
     if kind == "too_long":
         return (
@@ -601,6 +601,22 @@ def _missing_hint(key: str, t: Translator) -> str:
         "steps": t.gettext('Add [[steps]] tables: the questions, the last of type = "thanks".'),
     }
     return hints.get(key, t.gettext("Add {key} = ... here.").format(key=key))
+
+
+def _too_short_hint(key: str, t: Translator) -> str:
+    """What to add to a list that is too short (found by a flow author's review: no hint,
+    and the README's own example, without a thanks step, got it)."""
+    hints = {
+        "steps": t.gettext(
+            'A flow has at least one question and, as its last step, one of type = "thanks": '
+            "a [[steps]] table each."
+        ),
+        "options": t.gettext(
+            'Offer at least two options, separated by commas: { id = "...", label = '
+            '{ de = "...", en = "..." } }.'
+        ),
+    }
+    return hints.get(key, _missing_hint(key, t))
 
 
 def _allowed_keys(container: Where, data: Any) -> list[str]:

@@ -260,6 +260,19 @@ BROKEN = {
         "'retention' can be at most 3660 days",
         "choose a shorter period",
     ),
+    "a choice of one option": (
+        HEAD
+        + '\n[[steps]]\nid = "c"\ntype = "choice"\nprompt = { de = "Was?", en = "What?" }\n'
+        + 'options = [{ id = "a", label = { de = "A", en = "A" } }]  # <-\n'
+        + THANKS,
+        "'options' needs at least 2 entries",
+        "Offer at least two options, separated by commas",
+    ),
+    "a flow of one step": (
+        HEAD + "\n[[steps]]  # <-" + rating().removeprefix("\n[[steps]]"),
+        "'steps' needs at least 2 entries",
+        'as its last step, one of type = "thanks"',
+    ),
     "unknown purpose": (
         HEAD + text_step("why", 'purpose = "reserch"  # <-') + THANKS,
         "step 'why' names the purpose 'reserch', which is not declared",
