@@ -219,7 +219,8 @@ def print_reports(reports: Sequence[Report], t: Translator, out: TextIO) -> None
     for report in reports:
         for finding in sorted(report.findings, key=lambda f: (f.line, f.warning)):
             kind = t.gettext("warning") if finding.warning else t.gettext("error")
-            where = f"{finding.source}:{finding.line}" if report.file else finding.source
+            lined = report.file and finding.line  # 0: about the file as a whole
+            where = f"{finding.source}:{finding.line}" if lined else finding.source
             print(f"{where}: {kind}: {finding.message}", file=out)
             if finding.hint:
                 print(f"    {finding.hint}", file=out)

@@ -71,7 +71,7 @@ def test_every_file_is_checked_and_counted(
     assert main(["check", "--lang", "en", str(PRODUCT), str(loop), str(missing)]) == 1
     out = capsys.readouterr().out
     assert f"{loop}:{loop_line}: error: a loop: satisfaction → improve → satisfaction\n" in out
-    assert f"{missing}:1: error: cannot be read: no such file or folder\n" in out
+    assert f"{missing}: error: does not exist\n" in out
     assert out.endswith("in 3 files.\n")
 
 
@@ -316,3 +316,18 @@ def test_a_setting_the_bot_refuses_is_no_file_and_has_no_line(
     out = capsys.readouterr().out.splitlines()
     assert out[2].startswith("FEEDBACKBOT_SHIPPED_FLOWS: error: no flow with id 'feedback'")
     assert out[-1] == "1 error and 0 warnings in 1 file."
+
+
+def test_a_file_that_does_not_exist_is_said_so_without_a_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by a flow author's review: "missing.toml:1: error: cannot be read: no such
+    file or folder" pointed at a first line of a file that is not there."""
+    missing = tmp_path / "survey.tmol"
+    assert main(["check", "--lang", "en", str(missing)]) == 1
+    assert capsys.readouterr().out == (
+        f"{missing}: error: does not exist\n"
+        "    Check the name and the folder: a relative path starts from the folder the "
+        "command runs in.\n"
+        "1 error and 0 warnings in 1 file.\n"
+    )
