@@ -30,6 +30,7 @@ from bot.operator import operator_locale
 from bot.settings import Settings, load_settings
 from flows.check import check_file
 from flows.i18n import SUPPORTED_LOCALES, Translator, translator
+from flows.sharing import RecipientsError
 
 CHAT_USER_ID = 100_000_001
 # The double accepts any well-formed token; this one opens nothing anywhere.
@@ -141,6 +142,16 @@ def run_chat(
         # language and with its own path (not the session's copy's).
         with quiet_flow_warnings(options.flow is not None):
             _talk(settings, session / "downloads", t, read, out, first_message, banner)
+    except RecipientsError as error:
+        # It names FEEDBACKBOT_RECIPIENTS_FILE, as `run` reads it; the chat's own option
+        # went unsaid (found by a flow author's review).
+        print(f"feedbackbot: {error}", file=sys.stderr)
+        hint = t.gettext(
+            "In the chat, give the recipients file with --recipients FILE: feedbackbot chat "
+            "--flow FILE --recipients FILE (nothing is delivered in the chat)."
+        )
+        print(f"feedbackbot: {hint}", file=sys.stderr)
+        return 1
     finally:
         shutil.rmtree(session, ignore_errors=True)
         for sig, handler in previous.items():

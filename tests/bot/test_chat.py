@@ -175,6 +175,25 @@ def test_a_flow_passing_feedback_on_is_tried_with_recipients(tmp_path: Path) -> 
     assert stored_rows(data)["feedback.db/deliveries"] == [], "none due either"
 
 
+def test_a_flow_passing_feedback_on_without_recipients_names_the_chats_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by a flow author's review: the refusal named FEEDBACKBOT_RECIPIENTS_FILE only,
+    not the chat's --recipients the README tells them to use."""
+    text = (REPO / "flows" / "definitions" / "product.toml").read_text()
+    flow = tmp_path / "shared.toml"
+    flow.write_text(product_flow_passing_on(text))
+    terminal = Terminal("1")
+    assert chat(terminal, lang="en", flow=flow) == 1
+    said = capsys.readouterr().err.splitlines()
+    assert "no recipient in FEEDBACKBOT_RECIPIENTS_FILE names it" in said[0]
+    assert said[1] == (
+        "feedbackbot: In the chat, give the recipients file with --recipients FILE: "
+        "feedbackbot chat --flow FILE --recipients FILE (nothing is delivered in the chat)."
+    )
+    assert terminal.lines == ["1"], "no chat was started"
+
+
 def test_a_broken_flow_file_is_explained_and_nothing_starts(tmp_path: Path) -> None:
     flow = tmp_path / "broken.toml"
     text = (REPO / "flows" / "definitions" / "product.toml").read_text()
