@@ -18,6 +18,7 @@ from bot.fakeapi import FakeBotApi
 from bot.settings import Settings
 from flows.check import check_paths
 from flows.i18n import translator
+from flows.models import RatingStep
 from tests.flows.test_processing import EVENT_FLOW, as_chat_lines, section
 from tests.harness import Clock, Harness, make_settings
 
@@ -241,3 +242,12 @@ def test_the_readmes_reference_example_passes_check_as_printed(tmp_path: Path) -
     survey.write_text(readme_block("### Reference", "toml"), encoding="utf-8")
     [report] = check_paths([survey], translator("en"))
     assert report.flow is not None and report.findings == ()
+
+
+def test_the_readme_states_the_scale_a_rating_has_without_min_and_max() -> None:
+    """Found by a flow author's review: the Reference table named both scales, not which
+    one a rating without `min` and `max` gets."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    [row] = [line for line in readme.splitlines() if line.startswith("| `rating` |")]
+    low, high = RatingStep.model_fields["min"].default, RatingStep.model_fields["max"].default
+    assert f"left out: {low} and {high}" in row
