@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import itertools
 from collections import deque
-from collections.abc import Iterable, Iterator, Set
+from collections.abc import Iterable, Iterator, Mapping, Set
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,9 +59,12 @@ def flow_problems(flow: FlowDefinition, t: Translator) -> list[Problem]:
         return problems  # paths make no sense until every step has its own id
     never = _never_taken(flow)
     paths = _Paths(flow, never.keys())
+    # Only warned of: the paths keep these branches, so what they lead to is not refused
+    # as never asked on the strength of an answer being certain.
+    answered = _never_taken_once_answered(flow, paths, never)
     return [
         *problems,
-        *_branch_problems(flow, paths, never, t),
+        *_branch_problems(flow, paths, never | answered, t),
         *_condition_problems(flow, paths, t),
         *_consent_problems(flow, paths, t),
     ]
@@ -339,6 +342,9 @@ class _NeverTaken:
 
     always: bool = False
     covering: tuple[Condition, ...] = ()
+    answered: tuple[Condition, ...] = ()
+    """Branches before it whose conditions together hold for every answer to a question
+    answered on every way to the step."""
 
 
 def _never_taken(flow: FlowDefinition) -> dict[tuple[int, int], _NeverTaken]:
@@ -371,6 +377,66 @@ def _never_taken(flow: FlowDefinition) -> dict[tuple[int, int], _NeverTaken]:
                 never[(i, j)] = _NeverTaken(covering=covering)
             matched.append((rule.when, matches))
     return never
+
+
+def _never_taken_once_answered(
+    flow: FlowDefinition, paths: _Paths, never: Mapping[tuple[int, int], _NeverTaken]
+) -> dict[tuple[int, int], _NeverTaken]:
+    """The branches after ones that together hold for every answer to a question that is
+    certainly answered when they are tried: found by a flow author's review, a branch
+    after “food <= 5” (on 1–5, food always asked) passed, as did one after “food <= 2”
+    and “food >= 3”. `_never_taken` does not need the answer given; this does."""
+    found: dict[tuple[int, int], _NeverTaken] = {}
+    for i, step in enumerate(flow.steps):
+        if isinstance(step, ThanksStep) or step.id not in paths.reachable:
+            continue
+        taken: dict[str, tuple[frozenset[Any], tuple[Condition, ...]]] = {}
+        every: tuple[Condition, ...] = ()
+        for j, rule in enumerate(step.next):
+            if (i, j) in never:
+                continue  # said already, and it takes no answer
+            if every:
+                found[(i, j)] = _NeverTaken(answered=every)
+                continue
+            if rule.when is None:
+                break  # `_never_taken` has the branches after it
+            covered = _holding(flow, rule.when)
+            if covered is None or not _always_answered(flow, paths, rule.when.step, step.id):
+                continue
+            holds, answers = covered
+            before, conditions = taken.get(rule.when.step, (frozenset(), ()))
+            union, conditions = before | holds, (*conditions, rule.when) if holds else conditions
+            taken[rule.when.step] = (union, conditions)
+            if union == answers:
+                every = conditions
+    return found
+
+
+def _holding(
+    flow: FlowDefinition, condition: Condition
+) -> tuple[frozenset[Any], frozenset[Any]] | None:
+    """(the answers `condition` holds for, every answer its question can be given), or
+    None where that cannot be told."""
+    answers = _possible_answers(flow, condition)
+    if not answers:
+        return None
+    holds = [a for a in answers if condition.holds({condition.step: _as_answer(a)})]
+    return frozenset(holds), frozenset(answers)
+
+
+def _always_answered(flow: FlowDefinition, paths: _Paths, tested: str, here: str) -> bool:
+    """Whether question `tested` has an answer on every way to `here` (`here` itself: once
+    it is answered): asked of everyone, never skipped, collected for a required purpose
+    (one declined skips its questions)."""
+    step = flow.step(tested)
+    if step is None or isinstance(step, ThanksStep) or step.skip_if is not None:
+        return False
+    purpose = next((p for p in flow.purposes if p.id == step.purpose), None)
+    if step.purpose is not None and (purpose is None or not purpose.required):
+        return False
+    if tested == here:
+        return True
+    return tested in paths.reachable and not paths.path(here, avoiding={tested})
 
 
 def _as_answer(answer: Any) -> Any:
@@ -470,6 +536,18 @@ def _branch_problems(
 def _never_taken_hint(flow: FlowDefinition, rule: Rule, why: _NeverTaken, t: Translator) -> str:
     if why.always:
         return t.gettext("The branch before it has no condition and always applies.")
+    if why.answered:
+        asked = why.answered[0].step
+        if len(why.answered) == 1:
+            return t.gettext(
+                "The branch before it (“{condition}”) holds for every answer, and '{tested}' "
+                "is answered on every way here: change its condition, or remove this branch."
+            ).format(condition=why.answered[0], tested=asked)
+        return t.gettext(
+            "The branches before it ({conditions}) together hold for every answer, and "
+            "'{tested}' is answered on every way here: change their conditions, or remove "
+            "this branch."
+        ).format(conditions=", ".join(str(c) for c in why.answered), tested=asked)
     condition = rule.when
     assert condition is not None  # only an unconditional branch is never taken otherwise
     if why.covering:
@@ -524,10 +602,10 @@ def _skip_problem(
     """A warning for a skip_if that holds for no answer (the step is never skipped) or for
     every one (it is asked only on paths that do not ask the question tested): found by
     review, "r < 1" on a scale from 1 passed as quietly as "r <= 2"."""
-    answers = _possible_answers(flow, condition)
-    if not answers:
+    covered = _holding(flow, condition)
+    if covered is None:
         return None
-    holds = [a for a in answers if condition.holds({condition.step: _as_answer(a)})]
+    holds, answers = covered
     if 0 < len(holds) < len(answers):
         return None
     tested = flow.step(condition.step)

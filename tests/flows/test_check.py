@@ -1043,3 +1043,64 @@ def test_a_line_like_a_single_bracket_step_inside_a_text_is_no_header() -> None:
     intro = 'intro = """\nWie es geht:\n[steps]\n"""'
     text = ALONE.replace('intro = { de = "Hallo", en = "Hello" }', intro) + rating() + THANKS
     assert "single brackets" not in " ".join(f.message for f in check(text, EN).findings)
+
+
+def test_a_branch_after_ones_taking_every_answer_is_never_taken() -> None:
+    """Found by a flow author's review: after “r <= 5” on a scale of 1 to 5, or after
+    “r <= 2” and “r >= 3”, a branch is never taken, and `check` said nothing (only a branch
+    without `if` counted as always applying)."""
+    tail = text_step("a", 'next = "thanks"') + text_step("b", 'next = "thanks"') + THANKS
+    cases = {
+        '{ if = "r <= 5", goto = "a" },\n  { goto = "b" },  # <-': ("r", ["“r <= 5”"]),
+        '{ if = "r >= 1", goto = "a" },\n  { if = "s <= 2", goto = "b" },  # <-': (
+            "r",
+            ["“r >= 1”"],
+        ),
+        '{ if = "r <= 2", goto = "a" },\n  { if = "r >= 3", goto = "b" },\n'
+        '  { goto = "thanks" },  # <-': ("r", ["r <= 2", "r >= 3"]),
+        '{ if = "s >= 1", goto = "a" },\n  { goto = "b" },  # <-': ("s", ["“s >= 1”"]),
+    }
+    for branches, (tested, conditions) in cases.items():
+        text = ALONE + rating() + rating("s", f"next = [\n  {branches}\n]") + tail
+        [warning] = check(text).warnings
+        assert (warning.message, warning.line) == (
+            "this branch of step 's' is never taken",
+            marked_line(text),
+        ), branches
+        together = "together hold" if len(conditions) > 1 else "holds"
+        said = f"({', '.join(conditions)}) {together} for every answer, and '{tested}' is"
+        assert f"{said} answered on every way here" in warning.hint, warning.hint
+        assert check(text).errors == [], "a warning only: the paths keep the branch"
+
+
+@pytest.mark.parametrize(
+    "r_asked",
+    [
+        "skipped at times",
+        "for an optional purpose",
+        "not on every way",
+    ],
+)
+def test_a_branch_after_one_holding_for_every_answer_is_taken_where_the_answer_may_lack(
+    r_asked: str,
+) -> None:
+    """“r <= 5” is false where r was not answered: the branch after it is taken then."""
+    branch = 'next = [{ if = "r <= 5", goto = "a" }, { goto = "b" }]'
+    first = {
+        "skipped at times": rating("q") + rating(extra='skip_if = "q <= 1"'),
+        "for an optional purpose": (
+            '\n[[steps]]\nid = "ask"\ntype = "consent"\npurpose = "research"\n'
+            'prompt = { de = "Darf ich?", en = "May I?" }\n' + rating(extra='purpose = "research"')
+        ),
+        "not on every way": rating("q", 'next = [{ if = "q <= 1", goto = "s" }]') + rating(),
+    }[r_asked]
+    head = HEAD if r_asked == "for an optional purpose" else ALONE
+    text = (
+        head
+        + first
+        + rating("s", branch)
+        + text_step("a", 'next = "thanks"')
+        + text_step("b", 'next = "thanks"')
+        + THANKS
+    )
+    assert check(text).findings == ()
