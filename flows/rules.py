@@ -65,7 +65,7 @@ def flow_problems(flow: FlowDefinition, t: Translator) -> list[Problem]:
     return [
         *problems,
         *_branch_problems(flow, paths, never | answered, t),
-        *_condition_problems(flow, paths, t),
+        *_condition_problems(flow, paths, never.keys(), t),
         *_consent_problems(flow, paths, t),
     ]
 
@@ -575,7 +575,9 @@ def _gotos(step: Step) -> list[str]:
     return [rule.goto for rule in _rules(step)]
 
 
-def _condition_problems(flow: FlowDefinition, paths: _Paths, t: Translator) -> Iterator[Problem]:
+def _condition_problems(
+    flow: FlowDefinition, paths: _Paths, never: Set[tuple[int, int]], t: Translator
+) -> Iterator[Problem]:
     for i, step in enumerate(flow.steps):
         if isinstance(step, ThanksStep) or step.id not in paths.reachable:
             continue
@@ -592,6 +594,8 @@ def _condition_problems(flow: FlowDefinition, paths: _Paths, t: Translator) -> I
             problem = _condition_problem(flow, step.skip_if, step.id, before, where, t)
             if problem is None:
                 problem = _skip_problem(flow, step.id, step.skip_if, where, t)
+            if problem is None:
+                problem = _skipped_on_every_way(flow, paths, never, i, step.skip_if, t)
             if problem is not None:
                 yield problem
 
@@ -632,6 +636,56 @@ def _skip_problem(
             min=getattr(tested, "min", ""),
             max=getattr(tested, "max", ""),
         ),
+        t.gettext("Change the condition, or remove skip_if."),
+        warning=True,
+    )
+
+
+def _skipped_on_every_way(
+    flow: FlowDefinition,
+    paths: _Paths,
+    never: Set[tuple[int, int]],
+    i: int,
+    condition: Condition,
+    t: Translator,
+) -> Problem | None:
+    """A warning for a skip_if that holds for every answer of the branches that lead to the
+    step, all on the question it tests (found by a flow author's review: a step reached by
+    “r <= 2” alone, skipped if “r <= 3”, was never asked and passed). A branch taken means
+    its question was answered so: no path analysis beyond the branches into the step."""
+    here = flow.steps[i]
+    covered = _holding(flow, condition)
+    if covered is None or i == 0:
+        return None
+    holds = covered[0]
+    leading: list[Condition] = []
+    for k, step in enumerate(flow.steps):
+        if isinstance(step, ThanksStep) or step.id not in paths.reachable:
+            continue
+        rules = [rule for j, rule in enumerate(step.next) if (k, j) not in never]
+        after = flow.in_file_after(step)
+        if all(r.when is not None for r in step.next) and after is here:
+            return None  # the next in the file: any answer may lead here
+        taken: frozenset[Any] = frozenset()  # by the branches before, on the same question
+        for rule in rules:
+            when = rule.when
+            matched = _holding(flow, when) if when is not None else None
+            if rule.goto == here.id:
+                if when is None or when.step != condition.step or matched is None:
+                    return None
+                if not matched[0] - taken <= holds:
+                    return None
+                leading.append(when)
+            if when is not None and when.step == condition.step and matched is not None:
+                taken |= matched[0]
+    if not leading:
+        return None
+    return Problem(
+        ("steps", i, "skip_if"),
+        t.gettext(
+            "step '{step}' is skipped on every way to it: “{condition}” holds for every answer "
+            "the branches to it take ({conditions})"
+        ).format(step=here.id, condition=condition, conditions=", ".join(str(c) for c in leading)),
         t.gettext("Change the condition, or remove skip_if."),
         warning=True,
     )

@@ -1104,3 +1104,26 @@ def test_a_branch_after_one_holding_for_every_answer_is_taken_where_the_answer_m
         + THANKS
     )
     assert check(text).findings == ()
+
+
+def test_a_step_skipped_for_every_answer_that_leads_to_it_is_said_to_be() -> None:
+    """Found by a flow author's review: a question reached by “r <= 2” alone, skipped if
+    “r <= 3”, was never asked, and `check` said "no problems"."""
+    text = (
+        ALONE
+        + rating(extra='next = [{ if = "r <= 2", goto = "why" }, { if = "r == 3", goto = "why" }]')
+        + text_step("more", 'next = "thanks"')
+        + text_step("why", 'skip_if = "r <= 3"  # <-')
+        + THANKS
+    )
+    [warning] = check(text).warnings
+    assert (warning.message, warning.line) == (
+        "step 'why' is skipped on every way to it: “r <= 3” holds for every answer the "
+        "branches to it take (r <= 2, r == 3)",
+        marked_line(text),
+    )
+    # Reached by another answer too, by a branch without if, or from the step above it
+    # in the file: asked at times.
+    assert check(text.replace('"r == 3"', '"r == 4"')).findings == ()
+    assert check(text.replace('next = "thanks"', 'next = "why"')).findings == ()
+    assert check(text.replace('next = "thanks"', "")).findings == ()
