@@ -19,7 +19,7 @@ from tests.bot.test_changed_under_way import (
 from tests.bot.test_optional_answers import CALLBACK_FLOW, answer_the_callback_survey
 from tests.bot.test_retractions import STAFF, STAFF_CHAT, settled
 from tests.fakes.botapi import FakeBotApi
-from tests.harness import Clock, Harness, make_settings, texts
+from tests.harness import Clock, Customer, Harness, make_settings, texts
 
 # --- an optional consent given to an older wording ---
 FLOW = """
@@ -182,21 +182,30 @@ prompt = { de = "Was lief schief?", en = "What went wrong?" }""",
 COMPLAINT = "Der Fahrer Max Mustermann war unhoeflich"
 
 
-async def test_starting_again_from_the_first_question_keeps_no_answer_of_the_first_go(
+async def rated_low_in_branched(
     api: FakeBotApi, clock: Clock, tmp_path: Path
-) -> None:
-    """Erika rated 2 and wrote what went wrong; the question she is at is renamed; she is
-    told the survey "starts again from its first question", rates 5 this time (so "what
-    went wrong" is not asked) — and her complaint of the first go is stored all the same."""
+) -> tuple[Harness, Customer, Path, Path]:
+    """Erika, who agreed and rated 2 in BRANCHED (data and flows folders in `tmp_path`):
+    at "what went wrong"."""
     data, flows = tmp_path / "data", tmp_path / "flows"
     flows.mkdir()
-    assert 'id = "why"' in BRANCHED
     (flows / "survey.toml").write_text(BRANCHED, encoding="utf-8")
     harness = await started(api, clock, data, flows_dir=flows)
     erika = harness.customer()
     await erika.send("/start survey")
     await erika.press("Ja, ich willige ein")
     await erika.press("2")
+    return harness, erika, data, flows
+
+
+async def test_starting_again_from_the_first_question_keeps_no_answer_of_the_first_go(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    """Erika rated 2 and wrote what went wrong; the question she is at is renamed; she is
+    told the survey "starts again from its first question", rates 5 this time (so "what
+    went wrong" is not asked) — and her complaint of the first go is stored all the same."""
+    assert 'id = "why"' in BRANCHED
+    harness, erika, data, flows = await rated_low_in_branched(api, clock, tmp_path)
     await erika.send(COMPLAINT)
     await harness.stop()
     harness = await edited(
@@ -221,14 +230,7 @@ async def test_a_survey_starting_again_is_not_said_to_continue_where_it_left_off
     """Found by a flow author's review: /start after the question under way was renamed
     answered "Let's continue where you left off." and, in the same message, that the
     survey starts again from its first question."""
-    data, flows = tmp_path / "data", tmp_path / "flows"
-    flows.mkdir()
-    (flows / "survey.toml").write_text(BRANCHED, encoding="utf-8")
-    harness = await started(api, clock, data, flows_dir=flows)
-    erika = harness.customer()
-    await erika.send("/start survey")
-    await erika.press("Ja, ich willige ein")
-    await erika.press("2")
+    harness, _, data, flows = await rated_low_in_branched(api, clock, tmp_path)
     await harness.stop()
     harness = await edited(
         api, clock, data, flows, BRANCHED.replace('id = "why"', 'id = "what_went_wrong"')

@@ -5,30 +5,17 @@ fullwidth digits, a decomposed umlaut and a joiner after a space each kept it wh
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from flows.answers import _ALERT_LINE, reference_in
 from flows.i18n import translator
-from tests.bot import test_retraction_edges
-from tests.fakes.botapi import FakeBotApi
-from tests.harness import Clock, Harness, make_settings
+from tests.bot import test_retraction_edges, test_unredactable
+from tests.bot.test_unredactable import STAFF_CHAT
+from tests.harness import Harness
 
-STAFF, STAFF_CHAT = 7001, -1007002
 long_desk = test_retraction_edges.long_desk  # a flow taking comments of 4,000 characters
-
-
-@pytest.fixture
-async def desk(api: FakeBotApi, clock: Clock, tmp_path: Path) -> AsyncIterator[Harness]:
-    settings = make_settings(
-        tmp_path / "data", staff_ids=str(STAFF), staff_chat_id=STAFF_CHAT, alert_threshold=2
-    )
-    harness = Harness(api=api, settings=settings, clock=clock)
-    await harness.start()
-    yield harness
-    await harness.stop()
+desk = test_unredactable.desk  # staff chat and alerts at 2 or lower, a fixture
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,13 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
-from tests.bot.test_changed_under_way import CHANGED, edited, started
-from tests.bot.test_changed_under_way_more import BRANCHED, COMPLAINT, FLOW
+from tests.bot.test_changed_under_way import CHANGED, edited
+from tests.bot.test_changed_under_way_more import (
+    BRANCHED,
+    COMPLAINT,
+    FLOW,
+    rated_low_in_branched,
+)
 from tests.bot.test_record_keys_chat import nightly
 from tests.bot.test_retractions import STAFF, STAFF_CHAT
 from tests.fakes.botapi import FakeBotApi
@@ -27,14 +32,7 @@ WITH_PHONE = FLOW.replace(
 async def test_answers_discarded_when_the_survey_starts_again_no_longer_open_in_a_backup(
     api: FakeBotApi, clock: Clock, tmp_path: Path
 ) -> None:
-    data, flows = tmp_path / "data", tmp_path / "flows"
-    flows.mkdir()
-    (flows / "survey.toml").write_text(BRANCHED, encoding="utf-8")
-    harness = await started(api, clock, data, flows_dir=flows)
-    erika = harness.customer()
-    await erika.send("/start survey")
-    await erika.press("Ja, ich willige ein")
-    await erika.press("2")
+    harness, erika, data, flows = await rated_low_in_branched(api, clock, tmp_path)
     await erika.send(COMPLAINT)
     assert harness.store is not None
     backup = await nightly(harness, tmp_path)
