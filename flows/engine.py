@@ -1394,6 +1394,25 @@ _MISTAKE = (
 )
 """Said before asking to take back what one just wrote ("Das war ein Versehen, bitte
 löschen")."""
+
+
+def _under_the_gdpr(article: int) -> str:
+    """A reference to the GDPR, or to its `article`, written with a request ("nach Art.
+    15 DSGVO", "DSGVO", "under Article 17 GDPR"), compared as `bare_words`."""
+    gdpr = r"(?:eu )?(?:dsgvo|ds gvo|gdpr)"
+    named = rf"(?:art|artikel|article) {article}(?: (?:abs|absatz|para) \d+)?"
+    return (
+        r"(?:(?:nach|gemaess|gem|laut|under|per|pursuant to|according to) )?"
+        rf"(?:(?:der |the )?{gdpr}|{named}(?: (?:der |of the )?{gdpr})?|{gdpr} {named})"
+    )
+
+
+_ACCESS, _ERASURE, _OBJECTION = _under_the_gdpr(15), _under_the_gdpr(17), _under_the_gdpr(21)
+_DE_PROCESSING = (
+    r"(?:verarbeitung|nutzung|speicherung)"
+    r"(?: (?:meiner|der) (?:persoenlichen |personenbezogenen )?daten)?"
+)
+_EN_PROCESSING = r"(?:processing|use|storage)(?: of my (?:personal )?data)?"
 _REQUESTS = {
     ERASE: (
         rf"(?:{_EN_ASK} )*(?:delete|erase|remove|wipe|clear|purge|destroy|forget(?: about)?)"
@@ -1404,7 +1423,15 @@ _REQUESTS = {
         rf"(?:{_EN_DATA}|everything) (?:(?:to be|should be|must be|be) )?"
         rf"(?:deleted|erased|removed|wiped|forgotten)(?: {_EN_TAIL})*",
         rf"(?:{_EN_ASK} )*(?:data )?(?:deletion|erasure)(?: request)?"
-        rf"(?: of (?:all )?my data)?(?: {_EN_TAIL})*",
+        rf"(?: of (?:all )?my data)?(?: {_ERASURE})?(?: {_EN_TAIL})*",
+        # the right named as the law names it (found by a hostile customer's review:
+        # "Recht auf Vergessenwerden", "Löschung nach Art. 17 DSGVO" were the comment)
+        rf"(?:{_EN_ASK} )*(?:i (?:hereby )?(?:request|invoke|exercise|claim) )?(?:my )?"
+        rf"right to (?:be forgotten|erasure)(?: {_ERASURE})?(?: {_EN_TAIL})*",
+        r"(?:ich (?:beantrage|verlange|fordere|mache) (?:hiermit )?|(?:ich )?bitte um )?"
+        r"(?:mein |das )?recht auf (?:vergessenwerden|vergessen werden|l(?:oe|o)schung)"
+        rf"(?: {_ERASURE})?(?: geltend)?(?: {_DE_TAIL})*",
+        rf"{_ERASURE} (?:daten)?l(?:oe|o)schung(?: {_DE_TAIL})*",
         rf"(?:bitte )?{_DE_DATA} (?:bitte )?(?:{_DE_ERASE})(?: lassen)?(?: {_DE_TAIL})*",
         rf"(?:bitte )?(?:{_DE_ERASE}|vergessen) sie (?:bitte )?(?:sofort )?{_DE_DATA}"
         rf"(?: {_DE_TAIL})*",
@@ -1415,8 +1442,9 @@ _REQUESTS = {
         r"ich (?:moechte|will|wuerde|haette|bitte sie|bitte)(?: gerne?)?(?: dass(?: sie)?)? "
         rf"{_DE_DATA} (?:bitte )?(?:{_DE_ERASE}(?: lassen)?|(?:geloescht|entfernt)"
         rf"(?: (?:haben|werden|wissen))?)(?: {_DE_TAIL})*",
-        r"(?:ich bitte um |bitte )?(?:die )?(?:daten)?l(?:oe|o)schung"
-        rf"(?: (?:meiner|aller|der) (?:daten|angaben))?(?: {_DE_TAIL})*",
+        r"(?:ich bitte um |bitte |ich (?:beantrage|verlange) |antrag auf )?(?:die )?"
+        r"(?:daten)?l(?:oe|o)schung(?: (?:meiner|aller|der) (?:daten|angaben))?"
+        rf"(?: {_ERASURE})?(?: {_DE_TAIL})*",
     ),
     WITHDRAW: (
         rf"(?:{_EN_ASK} )*(?:i (?:hereby )?)?(?:withdraw|revoke|retract|take back)"
@@ -1439,6 +1467,18 @@ _REQUESTS = {
         r"i (?:don't|dont|do not) want to be contacted(?: (?:again|anymore|any more))?"
         rf"(?: {_EN_TAIL})*",
         rf"(?:bitte )?widerruf(?:en)?(?: {_DE_TAIL})*",
+        # an objection (Art. 21), which ends the processing as a withdrawal does (found
+        # by a hostile customer's review: "Ich widerspreche der Verarbeitung meiner
+        # Daten" was the comment, and staff read it)
+        r"(?:(?:ich (?:lege|erhebe)|hiermit (?:lege|erhebe) ich) (?:hiermit )?)?"
+        r"widerspruch(?: gegen (?:die )?"
+        rf"{_DE_PROCESSING})?(?: {_OBJECTION})?(?: ein)?(?: {_DE_TAIL})*",
+        r"(?:(?:ich )?widerspreche|hiermit widerspreche ich)(?: hiermit)?"
+        rf"(?: der {_DE_PROCESSING})?(?: {_OBJECTION})?(?: {_DE_TAIL})*",
+        rf"ich (?:moechte|will) (?:hiermit )?der {_DE_PROCESSING} widersprechen",
+        rf"i (?:hereby )?object(?: to (?:the )?{_EN_PROCESSING})?(?: {_OBJECTION})?"
+        rf"(?: {_EN_TAIL})*",
+        rf"(?:my )?objection (?:to (?:the )?{_EN_PROCESSING}(?: {_OBJECTION})?|{_OBJECTION})",
     ),
     STOP: (
         # not "unsubscribe", "opt out", "I want to cancel", said of a newsletter or an
@@ -1489,6 +1529,16 @@ _REQUESTS = {
         rf"(?:meine )?daten(?: {_DE_TAIL})*",
         r"(?:ich moechte |ich will )?meine daten(?: (?:anzeigen|sehen|zeigen|einsehen))?",
         r"(?:ich moechte |ich will |bitte um )?(?:daten)?auskunft(?: ueber meine daten)?",
+        # as the law names it (found by a hostile customer's review: "Auskunft nach Art.
+        # 15 DSGVO" was the comment)
+        r"(?:ich (?:beantrage|verlange|fordere) (?:hiermit )?|(?:ich )?bitte um |antrag auf )?"
+        r"(?:eine )?(?:daten)?auskunft(?:sersuchen|santrag)?(?: ueber meine (?:persoenlichen |"
+        rf"personenbezogenen )?daten)? {_ACCESS}(?: {_DE_TAIL})*",
+        rf"{_ACCESS} (?:daten)?auskunft(?:sersuchen|santrag)?(?: {_DE_TAIL})*",
+        rf"(?:{_EN_ASK} )*(?:(?:data )?subject )?access request(?: {_ACCESS})?(?: {_EN_TAIL})*",
+        rf"{_ACCESS} (?:data )?(?:subject )?access request",
+        rf"(?:{_EN_ASK} )*(?:i (?:hereby )?(?:request|invoke|exercise|claim) )?(?:my )?"
+        rf"right (?:of|to) access(?: {_ACCESS})?(?: {_EN_TAIL})*",
     ),
     TAKE_BACK: (
         # what one just wrote, asked to be taken back (found by a customer's review: "Delete

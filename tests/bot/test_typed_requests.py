@@ -111,6 +111,22 @@ REQUESTS = {
     "I don't want to be contacted anymore": WITHDRAW,
     "Meine Einwilligung zum Kontakt widerrufen": WITHDRAW,
     "Ich widerrufe": WITHDRAW,
+    # an objection, and the rights named as the law names them (found by a hostile
+    # customer's review: stored as the comment, and staff read it)
+    "Ich widerspreche der Verarbeitung meiner Daten": WITHDRAW,
+    "Widerspruch": WITHDRAW,
+    "Ich widerspreche": WITHDRAW,
+    "Widerspruch gegen die Verarbeitung meiner Daten gem. Art. 21 DSGVO": WITHDRAW,
+    "Hiermit lege ich Widerspruch ein": WITHDRAW,
+    "I object to the processing of my data": WITHDRAW,
+    "Auskunft nach Art. 15 DSGVO": SEE,
+    "DSGVO Auskunft": SEE,
+    "Art. 15 Auskunft": SEE,
+    "Subject access request": SEE,
+    "Recht auf Vergessenwerden": ERASE,
+    "right to be forgotten": ERASE,
+    "Löschung nach Art. 17 DSGVO": ERASE,
+    "I invoke my right to erasure under Article 17 GDPR": ERASE,
     # the phrases known before
     "Stopp": STOP,
     "Cancel.": STOP,
@@ -160,6 +176,15 @@ COMMENTS = [
     "Stop calling me",
     "Bitte löschen Sie den Termin",
     "Please delete the extra fee",
+    "Widerspruch zwischen Website und Preis im Laden",
+    "Widerspruch in sich",
+    "Ich widerspreche Ihrer Werbung",
+    "I object to the new prices",
+    "Die Auskunft am Telefon war falsch",
+    "Keine Auskunft bekommen",
+    "Das Recht auf Rückgabe fehlt",
+    "right to be forgotten is a joke",
+    "Löschung der Fotos dauerte ewig",
 ]
 
 
@@ -208,6 +233,30 @@ async def test_german_requests_typed_at_the_comment_are_not_stored(harness: Harn
     await customer.send("Stop the loud music")
     await customer.press("Nein")
     assert await stored_comment(harness, customer) == "Stop the loud music"
+
+
+@pytest.mark.parametrize(
+    ("language", "typed"),
+    [
+        ("de", "Ich widerspreche der Verarbeitung meiner Daten"),
+        ("de", "Widerspruch"),
+        ("de", "Recht auf Vergessenwerden"),
+        ("de", "Löschung nach Art. 17 DSGVO"),
+        ("en", "I object to the processing of my data"),
+        ("en", "right to be forgotten"),
+    ],
+)
+async def test_an_objection_or_a_right_named_at_the_comment_is_not_stored(
+    harness: Harness, language: str, typed: str
+) -> None:
+    """Found by a hostile customer's review: stored as the comment, and an alert showed it
+    to staff, who are not the ones to act on it."""
+    customer = await _at(harness, "comment", 825, language)
+    said = texts(await customer.send(typed))
+    assert said.startswith(POINTER_DE if language == "de" else POINTER_EN), said
+    await customer.press("Überspringen" if language == "de" else "Skip")
+    await customer.press("Nein" if language == "de" else "No")
+    assert await stored_comment(harness, customer) is None
 
 
 @pytest.mark.parametrize("typed", ["cancel", "delete my data", "Stop the survey"])
