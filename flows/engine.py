@@ -536,7 +536,7 @@ class Engine:
                 return self._advance(state, step, None)
             if typed_request(cleaned) in _POINTED_TO:
                 return self._request(state, cleaned)
-            return self._advance(state, step, cleaned)
+            return self._pointing(self._advance(state, step, cleaned), cleaned)
         if isinstance(step, ChoiceStep):
             # An option's label typed instead of pressed ("billing", "Rechnung."), where it
             # can mean that option alone: not labels of emoji or signs only ("👍", "?"),
@@ -628,6 +628,32 @@ class Engine:
         # The buttons of the question that was open go: it comes again after this one.
         outcome = Outcome(replies=replies, close_keyboard=True)
         return Turn(back, outcome, changed=True, taken_out=True)
+
+    def _pointing(self, turn: Turn, text: str) -> Turn:
+        """`turn`, which stored the text answer `text`, with the command that does what its
+        last sentence asks, if it asks to erase, to withdraw or to see one's data (found by a
+        hostile customer's review: "Das Essen war kalt. Bitte löschen Sie meine Daten." was
+        stored, as it should be, but the person was left believing staff would erase it)."""
+        kind = request_at_the_end(text)
+        if kind == ERASE:
+            note = self.t.gettext(
+                "To have your data erased, please send /delete: a request written in an "
+                "answer erases nothing."
+            )
+        elif kind == WITHDRAW:
+            note = self.t.gettext(
+                "To withdraw your consent, please send /withdraw: a request written in an "
+                "answer withdraws nothing."
+            )
+        elif kind == SEE:
+            note = self.t.gettext("To see what is stored about you, please send /mydata.")
+        else:
+            return turn
+        # On the question asked next: after "Added to your previous answer.", which it is
+        # about, not before it.
+        replies = turn.outcome.replies
+        replies = (*replies[:-1], *headed((note,), replies[-1:]))
+        return replace(turn, outcome=replace(turn.outcome, replies=replies))
 
     def _pointed_to_commands(self) -> str:
         return self.t.gettext(
@@ -830,7 +856,8 @@ class Engine:
         data = button_data(state.token, previous.id, UNDO + _mark(addition))
         undo = Button(self.t.gettext("Undo"), data)
         said = Reply(self.t.gettext("Added to your previous answer."), ((undo,),), lapses=True)
-        return Turn(added, Outcome(replies=(said, self.ask(added, step))), changed=True)
+        turn = Turn(added, Outcome(replies=(said, self.ask(added, step))), changed=True)
+        return self._pointing(turn, addition)
 
     def _refused_as_long(self, state: ConversationState, event: TextInput, note: str) -> Turn:
         """`note` and the open question again; the rest of the text, should Telegram have
@@ -1589,6 +1616,33 @@ def typed_request(text: str) -> str | None:
         return None
     for kind, pattern in _REQUEST_PATTERNS.items():
         if pattern.fullmatch(words):
+            return kind
+    return None
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\s*\n\s*")
+_ACTED_ON_BY_COMMAND = frozenset({ERASE, WITHDRAW, SEE})
+_WORD_ALONE = re.compile(
+    r"(?:bitte |please )?(?:l(?:oe|o)schen|delete|widerruf(?:en)?|withdraw|widerspruch|auskunft)"
+)
+"""A request that names nothing: after other sentences, about what they name ("Das Foto
+zeigt mich. Bitte löschen.", "Falsche Ware. Widerruf!", which withdraws from the order)."""
+
+
+def request_at_the_end(text: str) -> str | None:
+    """ERASE, WITHDRAW or SEE where the last sentence of the answer `text` is such a
+    request (see `typed_request`): "Cold food. Please delete my data." The sentences
+    before it are taken with it where its start was cut off at an abbreviation's dot
+    ("… Auskunft nach Art. 15 DSGVO"); None for any other text."""
+    sentences = [s for s in _SENTENCE_END.split(text.strip()) if s]
+    for start in reversed(range(len(sentences))):
+        tail = " ".join(sentences[start:])
+        if len(bare_words(tail).split()) > _REQUEST_WORDS:
+            break
+        kind = typed_request(tail)
+        if start > 0 and _WORD_ALONE.fullmatch(bare_words(tail).translate(AS_ASCII)):
+            continue
+        if kind in _ACTED_ON_BY_COMMAND:
             return kind
     return None
 

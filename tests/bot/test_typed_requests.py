@@ -259,6 +259,79 @@ async def test_an_objection_or_a_right_named_at_the_comment_is_not_stored(
     assert await stored_comment(harness, customer) is None
 
 
+ACT_BY_COMMAND = {
+    "/delete": "To have your data erased, please send /delete: a request written in an answer "
+    "erases nothing.",
+    "/loeschen": "Um Ihre Daten löschen zu lassen, senden Sie bitte /loeschen: Eine Bitte in "
+    "einer Antwort löscht nichts.",
+    "/widerruf": "Um Ihre Einwilligung zu widerrufen, senden Sie bitte /widerruf: Eine Bitte in "
+    "einer Antwort widerruft nichts.",
+    "/withdraw": "To withdraw your consent, please send /withdraw: a request written in an "
+    "answer withdraws nothing.",
+    "/meinedaten": "Was über Sie gespeichert ist, sehen Sie mit /meinedaten.",
+    "/mydata": "To see what is stored about you, please send /mydata.",
+}
+
+
+@pytest.mark.parametrize(
+    ("language", "typed", "command"),
+    [
+        ("de", "Das Essen war kalt. Bitte löschen Sie meine Daten.", "/loeschen"),
+        ("en", "Cold food. Please delete my data.", "/delete"),
+        ("de", "Zu laut.\nIch widerspreche der Verarbeitung meiner Daten", "/widerruf"),
+        ("en", "Slow service! I don't want to be contacted anymore", "/withdraw"),
+        ("de", "Essen kalt. Auskunft nach Art. 15 DSGVO", "/meinedaten"),
+        ("de", "Auskunft nach Art. 15 DSGVO", "/meinedaten"),
+        ("en", "What data do you have about me?", "/mydata"),
+    ],
+)
+async def test_a_request_as_the_last_sentence_of_a_comment_is_pointed_to_its_command(
+    harness: Harness, language: str, typed: str, command: str
+) -> None:
+    """Found by a hostile customer's review: the comment was stored, as it should be, and
+    the person was left believing staff would do what its last sentence asks."""
+    customer = await _at(harness, "comment", 826, language)
+    said = texts(await customer.send(typed))
+    assert ACT_BY_COMMAND[command] in said, said
+    assert "Kontakt" in said or "contact" in said, "the next question is asked"
+    await customer.press("Nein" if language == "de" else "No")
+    assert await stored_comment(harness, customer) == typed
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "Please remove the onions",
+        "Cold food. Please remove the onions.",
+        "Das Foto auf Ihrer Website zeigt mich. Bitte löschen.",
+        "Falsche Ware geliefert. Widerruf!",
+        "Please delete my data from your newsletter list, the food was great",
+    ],
+)
+async def test_a_comment_without_such_a_last_sentence_gets_no_pointer(
+    harness: Harness, typed: str
+) -> None:
+    customer = await _at(harness, "comment", 827)
+    said = texts(await customer.send(typed))
+    assert not any(pointer in said for pointer in ACT_BY_COMMAND.values()), said
+    await customer.press("No")
+    assert await stored_comment(harness, customer) == typed
+
+
+async def test_a_request_ending_a_message_added_to_the_comment_is_pointed_to(
+    harness: Harness,
+) -> None:
+    customer = await _at(harness, "comment", 828)
+    await customer.send("The food was cold.")
+    harness.clock.advance(timedelta(seconds=5))
+    said = texts(await customer.send("And the waiter was rude. Please delete my data."))
+    assert said.startswith("Added to your previous answer."), said
+    assert ACT_BY_COMMAND["/delete"] in said, said
+    await customer.press("No")
+    expected = "The food was cold.\nAnd the waiter was rude. Please delete my data."
+    assert await stored_comment(harness, customer) == expected
+
+
 @pytest.mark.parametrize("typed", ["cancel", "delete my data", "Stop the survey"])
 async def test_a_request_at_the_rating_points_to_the_commands(harness: Harness, typed: str) -> None:
     customer = await _at(harness, "rating", 803)
