@@ -2031,6 +2031,29 @@ def test_links_of_any_scheme_go(comment: str, expected: str) -> None:
 @pytest.mark.parametrize(
     ("comment", "expected"),
     [
+        # an address split across lines, or with spaces around its dots (found by a hostile
+        # customer's review: the name before "@" reached staff)
+        ("Mail: erika.mustermann@\ngmx.de danke", "Mail: [Email] danke"),
+        ("erika.mustermann@ \n gmx.de", "[Email]"),
+        ("Schreiben Sie an max @ example . com", "Schreiben Sie an [Email]"),
+        ("max.muster@gmx . de", "[Email]"),
+        ("max @ mail . example . co . uk, danke", "[Email], danke"),
+        # what stays: no known top-level domain after the spaced dot, a price, a shop
+        ("Ich war @ home . Das Essen war kalt", "Ich war @ home . Das Essen war kalt"),
+        ("Preis 2 @ 3 . de", "Preis 2 @ 3 . de"),
+        ("Kosten @ 3 . 99", "Kosten @ 3 . 99"),
+        ("Bestellung @\nAmazon.de war schneller", "Bestellung @\n[URL] war schneller"),
+    ],
+)
+def test_an_address_split_across_lines_or_spaced_around_its_dots_goes(
+    comment: str, expected: str
+) -> None:
+    assert redact(comment, EN) == expected
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
         # found by a precision review of the attack review's cues: ordinary comments
         ("Ich bin seit 2010 bei gmx.de zufrieden", "Ich bin seit 2010 bei [URL] zufrieden"),
         ("Mails landen z.B. bei gmx.de im Spam", "Mails landen z.B. bei [URL] im Spam"),
