@@ -284,8 +284,14 @@ _PHONE_BEFORE = _Pattern(
 # A local number, without its area code, after a word for a phone: "Tel. 834 56 78",
 # "Rufen Sie mich an: 555 1234", "Erreichbar unter 8345678", "call me at 555-1234" (found
 # by a mutation audit: the pattern above wants a 0 or a "+" first). Six digits or more.
+# Its groups also apart by "_", "~", "," or "·" ("Tel 0151_2345_6789", "Handy 0151·2345·6789",
+# where the pattern above does not look: found by a hostile customer's review), and then of
+# any length ("Mobil 0151_23456789"); after a comma three digits or more, as "Handy
+# 1299,99" is a price.
 _CUED_PHONE = _Pattern(
-    r"(?<![\w+.,/-])\d{2,15}(?:(?:[ ]?[/.-][ ]?|[ ])\d{2,4}){0,4}+(?![\w/-]|[.,]\d|[ ]\d)"
+    r"(?<![\w+.,/~·-])\d{2,15}"
+    r"(?:(?:[ ]?[/.-][ ]?|[ ])\d{2,4}|(?:[ ]?[~·][ ]?|_)\d{2,13}|,\d{3,13}){0,4}+"
+    r"(?![\w/-]|[.,~·]\d|[ ]\d)"
 )
 # An IPv4 address (each part at most 255), not part of a longer chain of digits.
 _IPV4 = _Pattern(

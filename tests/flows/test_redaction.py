@@ -2054,6 +2054,32 @@ def test_an_address_split_across_lines_or_spaced_around_its_dots_goes(
 @pytest.mark.parametrize(
     ("comment", "expected"),
     [
+        # after a word for a phone, groups apart by other signs (found by a hostile
+        # customer's review: in clear)
+        ("Tel 0151_2345_6789", "Tel [Phone]"),
+        ("Tel 0151~2345~6789", "Tel [Phone]"),
+        ("Tel 0151,2345,6789", "Tel [Phone]"),
+        ("Handy: 0151·2345·6789", "Handy: [Phone]"),
+        ("Mobil 0151 · 2345 · 6789", "Mobil [Phone]"),
+        ("Mobil 0151_23456789", "Mobil [Phone]"),
+        ("call me at 555~123~4567", "call me at [Phone]"),
+        ("phone: 555·123·4567", "phone: [Phone]"),
+        # what stays: without such a word, prices, counts
+        ("0151_2345_6789", "0151_2345_6789"),
+        ("Zimmer 12_34_56", "Zimmer 12_34_56"),
+        ("Das Handy 1299,99 war zu teuer", "Das Handy 1299,99 war zu teuer"),
+        ("Handy 1.299,00 €", "Handy 1.299,00 €"),
+        ("Telefon war 20,30,40 Minuten besetzt", "Telefon war 20,30,40 Minuten besetzt"),
+        ("Handy 3~4 Tage kaputt", "Handy 3~4 Tage kaputt"),
+    ],
+)
+def test_a_phone_number_after_its_word_goes_whatever_parts_it(comment: str, expected: str) -> None:
+    assert redact(comment, EN) == expected
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
         # found by a precision review of the attack review's cues: ordinary comments
         ("Ich bin seit 2010 bei gmx.de zufrieden", "Ich bin seit 2010 bei [URL] zufrieden"),
         ("Mails landen z.B. bei gmx.de im Spam", "Mails landen z.B. bei [URL] im Spam"),
