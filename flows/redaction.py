@@ -190,7 +190,17 @@ def _is_domain(match: re.Match[str]) -> bool:
     return match["tld"] is not None or bool(match["after"]) or "-" in match.group(0)
 
 
-_IBAN = _Pattern(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b", re.IGNORECASE)
+# (Hyphen, non-breaking hyphen, figure dash, en dash, em dash, minus sign.)
+_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2212"
+# An IBAN, its groups apart by spaces, dashes or dots ("DE89-3704-0044-…", "DE89.3704.0044.…":
+# found by a hostile customer's review, which saw the first eight characters kept and
+# the rest taken for a phone number), and not part of a longer chain.
+_IBAN_GAP = rf"(?:[ ]?[.{_DASHES}-][ ]?|[ ])?"
+_IBAN = _Pattern(
+    rf"\b[A-Z]{{2}}\d{{2}}(?:{_IBAN_GAP}[A-Z0-9]{{4}}){{2,7}}(?:{_IBAN_GAP}[A-Z0-9]{{1,3}})?\b"
+    rf"(?![.{_DASHES}-]\w)",
+    re.IGNORECASE,
+)
 # An IBAN-shaped string that fails the check is still an account number, mistyped: taken
 # whole as a number (not an IBAN) when it has the digits of one, so that no piece of it is
 # left for the phone pattern to half-take. "de12 ganz toll" has too few digits to count.
@@ -232,9 +242,8 @@ _NAMED_ACCOUNT = _Pattern(
 )
 # +49 151 12345678, 0151/1234567, (030) 123 45 67, 030-1234567, +1 (555) 123-4567,
 # 030 / 123 456 78, 0151 - 234 567 89, 0 30 / 12 34 56; any dash where the hyphen may stand:
-# Word and Outlook set " - " as " – " ("0151 – 2345 6789", found by a staff-side review).
-# (Hyphen, non-breaking hyphen, figure dash, en dash, em dash, minus sign.)
-_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2212"
+# Word and Outlook set " - " as " – " ("0151 – 2345 6789", found by a staff-side review;
+# see _DASHES).
 _SEPARATOR = rf"(?:\s?[./{_DASHES}-]\s?|\s)?"
 # Possessive where giving back cannot lead to a match (a separator is never followed by
 # what could start a group without it; the last digits given back would be followed by
@@ -1320,7 +1329,7 @@ PLACEHOLDERS = {
 def _iban_valid(candidate: str) -> bool:
     """The ISO 13616 check: move the first four characters to the end, letters to
     numbers (A=10 ... Z=35), and the result modulo 97 must be 1."""
-    compact = candidate.replace(" ", "").upper()
+    compact = "".join(ch for ch in candidate if ch.isalnum()).upper()
     if not 15 <= len(compact) <= 34:
         return False
     rearranged = compact[4:] + compact[:4]

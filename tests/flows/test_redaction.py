@@ -2080,6 +2080,26 @@ def test_a_phone_number_after_its_word_goes_whatever_parts_it(comment: str, expe
 @pytest.mark.parametrize(
     ("comment", "expected"),
     [
+        # an IBAN written with dashes or dots (found by a hostile customer's review: its
+        # first eight characters were kept and the rest labelled a phone number)
+        ("IBAN DE89-3704-0044-0532-0130-00", "IBAN [IBAN]"),
+        ("DE89.3704.0044.0532.0130.00, danke", "[IBAN], danke"),
+        ("IBAN DE89 - 3704 - 0044 - 0532 - 0130 - 00", "IBAN [IBAN]"),
+        ("IBAN DE89–3704–0044–0532–0130–00.", "IBAN [IBAN]."),
+        ("GB29.NWBK.6016.1331.9268.19", "[IBAN]"),
+        ("IBAN: DE89-3704-0044-0532-0130-01", "IBAN: [Number]"),  # mistyped: still a number
+        # what stays: too few digits for an account
+        ("Modell AB12-CDEF-GH34-IJKL", "Modell AB12-CDEF-GH34-IJKL"),
+        ("Rechnung RE12-2024-0001", "Rechnung RE12-2024-0001"),
+    ],
+)
+def test_an_iban_with_dashes_or_dots_is_one_iban(comment: str, expected: str) -> None:
+    assert redact(comment, EN) == expected
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
         # found by a precision review of the attack review's cues: ordinary comments
         ("Ich bin seit 2010 bei gmx.de zufrieden", "Ich bin seit 2010 bei [URL] zufrieden"),
         ("Mails landen z.B. bei gmx.de im Spam", "Mails landen z.B. bei [URL] im Spam"),
