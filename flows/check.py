@@ -522,19 +522,25 @@ def _explain(
             hint,
         )
     if kind == "too_short":
+        least = int(ctx.get("min_length", 0))
         return (
             where,
-            t.gettext("'{key}' needs at least {count} entries").format(
-                key=field, count=ctx.get("min_length")
-            ),
+            t.ngettext(
+                "'{key}' needs at least {count} entry",
+                "'{key}' needs at least {count} entries",
+                least,
+            ).format(key=field, count=least),
             _too_short_hint(field, t),
         )
     if kind == "too_long":
+        most = int(ctx.get("max_length", 0))
         return (
             where,
-            t.gettext("'{key}' can have at most {count} entries").format(
-                key=field, count=ctx.get("max_length")
-            ),
+            t.ngettext(
+                "'{key}' can have at most {count} entry",
+                "'{key}' can have at most {count} entries",
+                most,
+            ).format(key=field, count=most),
             "",
         )
     if kind in {"greater_than_equal", "less_than_equal"}:

@@ -291,6 +291,15 @@ def test_each_broken_definition_is_reported_once_on_its_line(case: str) -> None:
     assert hint in error.hint
 
 
+def test_one_entry_is_said_as_one() -> None:
+    """Not "needs at least 1 entries" (found by a flow author's review)."""
+    text = 'id = "t"\ntitle = "T"\nintro = "Hallo"\npurposes = []\n' + rating() + THANKS
+    [error] = [f for f in check(text).errors if "purposes" in f.message]
+    assert error.message == "'purposes' needs at least 1 entry"
+    german = check_text(text, "t.toml", translator("de"))
+    assert "'purposes' braucht mindestens 1 Eintrag" in [f.message for f in german.errors]
+
+
 def test_every_missing_key_is_reported_in_one_run() -> None:
     """Not one a run, four runs for a file with its id alone (found by review)."""
     report = check('id = "t"\n')
