@@ -1649,7 +1649,7 @@ def request_at_the_end(text: str) -> str | None:
 
 _TAKES_OUT = re.compile(
     r"\b(?:delete|erase|remove|undo|cancel|scratch|ignore|l(?:oe|o)sch\w*|entfern\w*|"
-    r"vergiss|streich\w*|zurueckziehen|(?:wrong|falsche) chat)\b"
+    r"vergiss|streich\w*|zurueckziehen|(?:wrong|falscher?) (?:chat|bot))\b"
 )
 """A request to take back what was just written that says so: not "oops" or "mein
 Fehler" alone, which may be about a typo, and would lose a long comment."""

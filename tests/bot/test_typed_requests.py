@@ -566,6 +566,9 @@ TAKEN_BACK = {
         ("de", "Lösch das"),
         ("de", "Bitte meinen Kommentar nicht speichern"),
         ("en", "don't store my comment"),
+        # as "wrong chat" (found by review: the German form left the comment in)
+        ("de", "Sorry, falscher Chat"),
+        ("en", "wrong bot"),
     ],
 )
 async def test_taking_back_the_comment_just_sent_takes_it_out(
