@@ -1649,10 +1649,11 @@ def request_at_the_end(text: str) -> str | None:
 
 _TAKES_OUT = re.compile(
     r"\b(?:delete|erase|remove|undo|cancel|scratch|ignore|l(?:oe|o)sch\w*|entfern\w*|"
-    r"vergiss|streich\w*|zurueckziehen|(?:wrong|falscher?) (?:chat|bot))\b"
+    r"streich\w*|zurueckziehen|(?:wrong|falscher?) (?:chat|bot))\b"
 )
 """A request to take back what was just written that says so: not "oops" or "mein
-Fehler" alone, which may be about a typo, and would lose a long comment."""
+Fehler" alone, which may be about a typo, and would lose a long comment; nor "Vergiss
+es", "forget it", which is as often a no to the question asked next."""
 _NAMES_THE_COMMENT = re.compile(r"\b(?:kommentar|comment|nachricht|message)\b")
 """A request not to store that names the comment ("Bitte meinen Kommentar nicht
 speichern", "don't store my comment"): right after it, about that one."""

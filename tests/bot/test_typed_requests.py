@@ -614,6 +614,22 @@ async def test_an_oops_or_a_request_for_all_data_leaves_the_comment(
     assert await stored_comment(harness, customer) == "The food was cold."
 
 
+@pytest.mark.parametrize("typed", ["Vergiss es", "Vergiss es!"])
+async def test_a_never_mind_at_the_next_question_leaves_the_comment(
+    harness: Harness, typed: str
+) -> None:
+    """ "Vergiss es" is "forget it": said to "May we contact you?" (found by review: it took
+    the comment out), not about the comment."""
+    customer = await _at(harness, "comment", 824, "de")
+    await customer.send("Das Essen war kalt, und wir warteten 40 Minuten auf den Tisch.")
+    harness.clock.advance(timedelta(minutes=2))
+    said = texts(await customer.send(typed))
+    assert said.startswith(POINTER_DE) and "kontaktieren" in said, said
+    await customer.press("Nein")
+    expected = "Das Essen war kalt, und wir warteten 40 Minuten auf den Tisch."
+    assert await stored_comment(harness, customer) == expected
+
+
 async def test_taking_back_after_a_rating_points_to_the_commands(harness: Harness) -> None:
     customer = await _at(harness, "comment", 823)
     said = texts(await customer.send("Delete that"))
