@@ -1624,9 +1624,13 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\s*\n\s*")
 _ACTED_ON_BY_COMMAND = frozenset({ERASE, WITHDRAW, SEE})
 _WORD_ALONE = re.compile(
     r"(?:bitte |please )?(?:l(?:oe|o)schen|delete|widerruf(?:en)?|withdraw|widerspruch|auskunft)"
+    r"|(?:ich |hiermit )*(?:widerspreche|(?:lege|erhebe)(?: ich)?(?: hiermit)? widerspruch)"
+    r"(?: ich)?(?: hiermit)?(?: ein)?|i (?:hereby )?object"
+    r"|(?:ich (?:moechte|will) |(?:ich )?bitte um )auskunft"
 )
 """A request that names nothing: after other sentences, about what they name ("Das Foto
-zeigt mich. Bitte löschen.", "Falsche Ware. Widerruf!", which withdraws from the order)."""
+zeigt mich. Bitte löschen.", "Falsche Ware. Widerruf!", which withdraws from the order,
+"Die Rechnung ist falsch. Ich widerspreche.", "Wo bleibt mein Paket? Bitte um Auskunft")."""
 
 
 def request_at_the_end(text: str) -> str | None:

@@ -306,6 +306,13 @@ async def test_a_request_as_the_last_sentence_of_a_comment_is_pointed_to_its_com
         "Das Foto auf Ihrer Website zeigt mich. Bitte löschen.",
         "Falsche Ware geliefert. Widerruf!",
         "Please delete my data from your newsletter list, the food was great",
+        # an objection or a request for information that names nothing: about what the
+        # sentences before name (found by review: pointed to /withdraw, /mydata)
+        "Die Rechnung ist falsch. Ich lege Widerspruch ein.",
+        "Ihr Mitarbeiter meinte, das sei normal. Ich widerspreche!",
+        "The manager said it was my fault. I object.",
+        "Meine Bestellung ist seit zwei Wochen unterwegs. Ich möchte Auskunft.",
+        "Wo bleibt meine Lieferung? Bitte um Auskunft.",
     ],
 )
 async def test_a_comment_without_such_a_last_sentence_gets_no_pointer(
