@@ -1574,8 +1574,8 @@ _REQUESTS = {
         rf"(?:{_EN_MINE}|that|this|it)(?: (?:again|too|as well))?(?: {_EN_TAIL})*",
         rf"{_MISTAKE}(?:bitte )?(?:{_DE_MINE}|das|dies|es) (?:bitte )?(?:wieder )?"
         rf"(?:{_DE_ERASE}|zurueckziehen)(?: {_DE_TAIL})*",
-        rf"{_MISTAKE}(?:bitte )?(?:{_DE_ERASE}|l(?:oe|o)scht) (?:sie |ihr )?(?:bitte )?"
-        rf"(?:{_DE_MINE}|das|dies|es)(?: (?:bitte|wieder|sofort))*",
+        rf"{_MISTAKE}(?:bitte )?(?:{_DE_ERASE}|l(?:oe|o)sch[et]?|entferne) (?:sie |ihr )?"
+        rf"(?:bitte )?(?:{_DE_MINE}|das|dies|es)(?: (?:bitte|wieder|sofort))*",
         rf"{_DE_YOU} (?:bitte )?(?:{_DE_MINE}|das|dies|es) (?:bitte )?(?:wieder )?{_DE_ERASE}",
         rf"ich (?:moechte|will|wuerde gerne?) (?:{_DE_MINE}|das) (?:wieder )?"
         rf"(?:{_DE_ERASE}|zurueckziehen)(?: {_DE_TAIL})*",

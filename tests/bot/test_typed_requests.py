@@ -576,6 +576,9 @@ TAKEN_BACK = {
         # as "wrong chat" (found by review: the German form left the comment in)
         ("de", "Sorry, falscher Chat"),
         ("en", "wrong bot"),
+        # in the du form (found by review: added to the comment, and stored with it)
+        ("de", "Lösche meinen Kommentar"),
+        ("de", "Entferne die Nachricht"),
     ],
 )
 async def test_taking_back_the_comment_just_sent_takes_it_out(
