@@ -205,6 +205,9 @@ _IBAN = _Pattern(
 # whole as a number (not an IBAN) when it has the digits of one, so that no piece of it is
 # left for the phone pattern to half-take. "de12 ganz toll" has too few digits to count.
 _IBAN_DIGITS = 12
+# Words with a small letter at the end of such a string ("… 1234 ist", "… 1234 falsch"):
+# an account number's groups are digits and capitals.
+_WORDS_AFTER_A_NUMBER = _Pattern(rf"(?:[ .{_DASHES}-]+(?=[A-Za-z]*[a-z])[A-Za-z]+)+$")
 # Instagram's may have dots: "@erika.muster" went but for ".muster" (found by a staff-side
 # review). Small letters after a dot only: "@anna.Danke" is a sentence typed on.
 _HANDLE = _Pattern(
@@ -1471,7 +1474,13 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
     def iban(match: re.Match[str]) -> str:
         if _iban_valid(match.group(0)):
             return placeholder("iban")
-        return placeholder("id") if _digits(match.group(0)) >= _IBAN_DIGITS else match.group(0)
+        # Mistyped, a number: not the word after it that fits a group's shape (found by a
+        # diff review: "Seriennummer AB12.3456.7890.1234 ist defekt" lost its "ist").
+        words = _WORDS_AFTER_A_NUMBER.search(match.group(0))
+        number = match.group(0)[: words.start()] if words else match.group(0)
+        if _digits(number) < _IBAN_DIGITS:
+            return match.group(0)
+        return placeholder("id") + (words.group(0) if words else "")
 
     def social_security(match: re.Match[str]) -> str:
         real = 1 <= int(match["day"]) <= 31 and 1 <= int(match["month"]) <= 12
@@ -2255,6 +2264,7 @@ PATTERNS = (
     _BARE_LINK,
     _DOMAIN,
     _IBAN,
+    _WORDS_AFTER_A_NUMBER,
     _SOCIAL_SECURITY,
     _CARD,
     _HANDLE,

@@ -2091,6 +2091,12 @@ def test_a_phone_number_after_its_word_goes_whatever_parts_it(comment: str, expe
         # what stays: too few digits for an account
         ("Modell AB12-CDEF-GH34-IJKL", "Modell AB12-CDEF-GH34-IJKL"),
         ("Rechnung RE12-2024-0001", "Rechnung RE12-2024-0001"),
+        # the word after a mistyped one stays (found by a diff review: "ist" was taken
+        # as its last group)
+        ("Seriennummer AB12.3456.7890.1234 ist defekt", "Seriennummer [Number] ist defekt"),
+        ("Nummer AB12 3456 7890 1234 ist falsch", "Nummer [Number] ist falsch"),
+        ("AB12-3456-7890-1234 falsch", "[Number] falsch"),
+        ("IBAN DE89 3704 0044 0532 0130 00 ist meine", "IBAN [IBAN] ist meine"),
     ],
 )
 def test_an_iban_with_dashes_or_dots_is_one_iban(comment: str, expected: str) -> None:
