@@ -603,10 +603,19 @@ class Engine:
         right after it ("Delete that", "Lösch das wieder", "wrong chat"), and its question
         asked again (found by review: the comment stayed, and the person was pointed to
         /cancel, which discards every answer, and /delete, which erases everything). None
-        where the answer before was no text."""
+        where the answer before was no text. After a message added to it, that message
+        alone, as its Undo button takes it (found by a diff review: the whole comment went
+        for "Lösch das" about the message just added)."""
         previous, given = self._answer_before(state)
         if not isinstance(previous, TextStep) or not isinstance(given, str):
             return None
+        additions = _additions(state)
+        if additions:
+            undone = self._undo(state, previous.id, _mark(additions[-1]))
+            if undone.taken_out and undone.state is not None:
+                note = self.t.gettext("Taken out of your previous answer again.")
+                replies = self.reask(undone.state, note).outcome.replies
+                return replace(undone, outcome=Outcome(replies=replies))
         back = state.model_copy(
             update={
                 "step_id": previous.id,
@@ -621,8 +630,8 @@ class Engine:
             }
         )
         note = self.t.gettext(
-            "I have taken your previous answer out again: it will not be stored. Here is "
-            "its question once more."
+            "I have taken your previous answer out: it will not be stored. Here is its "
+            "question once more."
         )
         replies = self.reask(back, note).outcome.replies
         # The buttons of the question that was open go: it comes again after this one.

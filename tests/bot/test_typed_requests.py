@@ -558,8 +558,8 @@ async def test_a_request_in_the_du_form_is_not_the_comment(harness: Harness, typ
 
 
 TAKEN_BACK = {
-    "en": "I have taken your previous answer out again: it will not be stored.",
-    "de": "Ihre vorige Antwort habe ich wieder herausgenommen: Sie wird nicht gespeichert.",
+    "en": "I have taken your previous answer out: it will not be stored.",
+    "de": "Ihre vorige Antwort habe ich herausgenommen; sie wird nicht gespeichert.",
 }
 
 
@@ -598,6 +598,22 @@ async def test_taking_back_the_comment_just_sent_takes_it_out(
     await customer.send("The soup was fine.")
     await customer.press("No" if language == "en" else "Nein")
     assert await stored_comment(harness, customer) == "The soup was fine."
+
+
+async def test_taking_back_after_a_message_added_takes_out_that_message_alone(
+    harness: Harness,
+) -> None:
+    """As its Undo button does (found by a diff review: the whole comment went)."""
+    customer = await _at(harness, "comment", 824)
+    await customer.send("The food was cold.")
+    harness.clock.advance(timedelta(seconds=5))
+    assert "Added to your previous answer" in texts(await customer.send("Hello Ida, see you"))
+    harness.clock.advance(timedelta(seconds=5))
+    said = texts(await customer.send("Oops wrong chat"))
+    assert said.startswith("Removed from your previous answer."), said
+    assert "May we contact you" in said, said
+    await customer.press("No")
+    assert await stored_comment(harness, customer) == "The food was cold."
 
 
 async def test_a_comment_taken_back_can_be_skipped(harness: Harness) -> None:
