@@ -59,7 +59,16 @@ class Statistics(StoreCore):
             "SELECT ciphertext FROM main.statistics WHERE day = ? AND flow_id = ?",
             (day.isoformat(), flow_id),
         ).fetchone()
-        current = self._open_statistics(day, flow_id, row[0]) if row else None
+        try:
+            current = self._open_statistics(day, flow_id, row[0]) if row else None
+        except DecryptionFailed:
+            # Damaged, the day's counts go, this feedback's with them (its own record of
+            # them too, see `_drop_days`), as an erasure does with counts it cannot read;
+            # the feedback is stored (found by a key review: every feedback of that survey
+            # that day failed with "something went wrong").
+            log.warning("statistics_day_unreadable: a day's anonymous counts were dropped")
+            self._drop_days(conn, [(day, flow_id)])
+            return
         feedbacks, counts = add_tallies(current, tallies)
         blob = crypto.encrypt(
             self._statistics_key(),
@@ -113,6 +122,12 @@ class Statistics(StoreCore):
         for (day, flow_id), tallies in taken.items():
             if (day, flow_id) not in unreadable and not self._uncount(conn, day, flow_id, tallies):
                 unreadable.add((day, flow_id))
+        if unreadable:  # (found by a key review: dropped without a word in the log)
+            log.warning(
+                "statistics_days_unreadable: %d day(s) of anonymous counts dropped",
+                len(unreadable),
+                extra={"count": len(unreadable)},
+            )
         self._drop_days(conn, unreadable)
 
     def _uncount(

@@ -811,3 +811,36 @@ async def test_a_damaged_consent_does_not_make_the_feedback_read_as_withdrawn(
     assert "Lieferung pünktlich" in said and "Wird nicht mehr ausgewertet" not in said, said
     [given] = export_of(answer)["feedback"]
     assert given["evaluated"] is True
+
+
+async def test_a_damaged_day_of_statistics_keeps_no_feedback_from_being_stored(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Found by a key review: with the day's anonymous counts of a survey damaged on disk,
+    every feedback of that survey that day was answered "something went wrong" and lost.
+    The day's counts go (they could not be read), and counting starts anew after."""
+    await give_feedback(harness.customer(11), "Erstes Feedback")
+    with closing(sqlite3.connect(harness.settings.data_dir / "feedback.db")) as db, db:
+        db.execute("UPDATE statistics SET ciphertext = zeroblob(60)")
+    await harness.restart()
+    erika = harness.customer(12)
+    await erika.send("/start")
+    await erika.press("Ja, ich willige ein")
+    await erika.press("2")
+    await erika.send("Zweites Feedback")
+    assert "Vielen Dank für Ihr Feedback" in texts(await erika.press("Nein"))
+    assert "Zweites Feedback" in texts(await erika.send("/meinedaten"))
+    assert "statistics_day_unreadable" in caplog.text
+    await give_feedback(harness.customer(13), "Drittes Feedback")
+    assert harness.store is not None
+    day = harness.clock().date()
+    [row] = await harness.store.statistics(day, day)
+    assert row.feedbacks == 1, "counted anew from the third"
+    # What the third added, damaged: its erasure drops the day's counts, and says so
+    with closing(sqlite3.connect(harness.settings.data_dir / "feedback.db")) as db, db:
+        db.execute("UPDATE feedback SET tallies = zeroblob(60) WHERE tallies IS NOT NULL")
+    third = harness.customer(13)
+    await third.send("/loeschen")
+    assert "Erledigt" in texts(await third.press("Alles löschen"))
+    assert "statistics_days_unreadable: 1 day(s)" in caplog.text
+    assert await harness.store.statistics(day, day) == []
