@@ -252,9 +252,10 @@ class AnswerDesk:
             return Outcome.say(
                 t.gettext(
                     "That message names no feedback that can be answered: only an alert about "
-                    "feedback whose author agreed to be contacted ends with a reference (an "
-                    "alert with a very long comment comes in two messages: answer the second). "
-                    "Nothing was sent."
+                    "feedback whose author agreed to be contacted ends with a reference, and "
+                    "it is taken off the alert once they withdraw that consent or their "
+                    "feedback is deleted (an alert with a very long comment comes in two "
+                    "messages: answer the second). Nothing was sent."
                 )
             )
         if not _REFERENCE.fullmatch(reference) or not text:

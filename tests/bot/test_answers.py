@@ -314,6 +314,8 @@ async def test_a_withdrawal_an_erasure_or_expiry_ends_it(desk: Harness, then: st
     assert len(desk.api.messages(CUSTOMER)) == before
     said = "kann nicht beantwortet werden" if then == "expire" else "nennt kein Feedback"
     assert said in to(sent, STAFF_CHAT)
+    if then != "expire":  # why the reference is gone (found by a staff review: not said)
+        assert "sobald die Einwilligung widerrufen" in to(sent, STAFF_CHAT)
     assert await audit(desk) == []
 
 
