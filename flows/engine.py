@@ -1485,7 +1485,7 @@ _REQUESTS = {
     WITHDRAW: (
         rf"(?:{_EN_ASK} )*(?:i (?:hereby )?)?(?:withdraw|revoke|retract|take back)"
         r"(?: (?:all of |all )?(?:(?:my|the) )?(?:consents?|permission|agreement)"
-        r"(?: to (?:be contacted|contact me|contacting me))?)?(?: {_EN_TAIL})*",
+        rf"(?: to (?:be contacted|contact me|contacting me))?)?(?: {_EN_TAIL})*",
         rf"(?:{_EN_ASK} )*cancel (?:all of |all )?(?:my|the) consents?(?: {_EN_TAIL})*",
         r"(?:ich )?(?:moechte |will )?(?:(?:meine|die) )?einwilligung(?:en)?"
         rf"{_DE_CONTACT}? (?:widerrufen|zurueckziehen)(?: {_DE_TAIL})*",
@@ -1496,8 +1496,8 @@ _REQUESTS = {
         # not to be contacted any more, after agreeing (found by a German customer's
         # review: "Bitte nicht mehr kontaktieren" got the general reply)
         rf"(?:bitte )?(?:nicht mehr kontaktieren|keinen kontakt mehr)(?: {_DE_TAIL})*",
-        r"(?:bitte )?kontaktieren sie mich (?:bitte )?nicht mehr(?: {_DE_TAIL})*",
-        r"ich (?:moechte|will) (?:bitte )?nicht mehr kontaktiert werden(?: {_DE_TAIL})*",
+        rf"(?:bitte )?kontaktieren sie mich (?:bitte )?nicht mehr(?: {_DE_TAIL})*",
+        rf"ich (?:moechte|will) (?:bitte )?nicht mehr kontaktiert werden(?: {_DE_TAIL})*",
         r"(?:please )?(?:don't|dont|do not) contact me(?: (?:again|anymore|any more))?"
         rf"(?: {_EN_TAIL})*",
         r"i (?:don't|dont|do not) want to be contacted(?: (?:again|anymore|any more))?"
@@ -1533,7 +1533,7 @@ _REQUESTS = {
         r"(?:bitte )?(?:brechen|beenden|stoppen) sie (?:bitte )?"
         rf"(?:(?:die |diese )?(?:umfrage|befragung)|das|es)?(?: ab)?(?: {_DE_TAIL})*",
         r"ich (?:moechte|will|wuerde|mag)(?: gerne?)? (?:(?:die |diese )?(?:umfrage|befragung) )?"
-        r"(?:abbrechen|beenden|aufhoeren|stoppen)(?: {_DE_TAIL})*",
+        rf"(?:abbrechen|beenden|aufhoeren|stoppen)(?: {_DE_TAIL})*",
         r"ich (?:will|moechte|mag) (?:doch )?nicht mehr"
         rf"(?: (?:mitmachen|teilnehmen|weitermachen|antworten))?(?: {_DE_TAIL})*",
         rf"(?:bitte )?(?:nicht|nichts|das nicht|das bitte nicht) speichern(?: {_DE_TAIL})*",

@@ -127,6 +127,13 @@ REQUESTS = {
     "right to be forgotten": ERASE,
     "Löschung nach Art. 17 DSGVO": ERASE,
     "I invoke my right to erasure under Article 17 GDPR": ERASE,
+    # with "please", "danke" after them (found by a review of customers' phrasing: a
+    # pattern without its f read "{_EN_TAIL}" as letters, and these were the comment)
+    "I withdraw my consent please": WITHDRAW,
+    "revoke my consent pls": WITHDRAW,
+    "Kontaktieren Sie mich bitte nicht mehr, danke": WITHDRAW,
+    "Ich möchte nicht mehr kontaktiert werden, danke": WITHDRAW,
+    "ich möchte abbrechen bitte": STOP,
     # the phrases known before
     "Stopp": STOP,
     "Cancel.": STOP,
