@@ -790,10 +790,16 @@ class Engine:
         no = {_bare(b.label) for b in labels if b.data.endswith(":n")}
         # Not to be contacted, said as to withdraw ("Bitte nicht mehr kontaktieren", "I
         # don't want to be contacted"): a no here (found by review: pointed to /cancel).
+        # Not an objection or a withdrawal that names no contact ("Ich widerspreche der
+        # Verarbeitung meiner Daten"): thanked for the feedback, it went unheard (found
+        # by a review of customers' phrasing).
         return (
             bare_words(event.text) in DECLINES
             or _bare(event.text) in no
-            or typed_request(event.text) == WITHDRAW
+            or (
+                typed_request(event.text) == WITHDRAW
+                and _NAMES_CONTACT.search(bare_words(event.text).translate(AS_ASCII)) is not None
+            )
         )
 
     def _more_of_text(self, state: ConversationState, step: Step, event: TextInput) -> Turn | None:
@@ -1667,6 +1673,9 @@ _TAKES_OUT = re.compile(
 """A request to take back what was just written that says so: not "oops" or "mein
 Fehler" alone, which may be about a typo, and would lose a long comment; nor "Vergiss
 es", "forget it", which is as often a no to the question asked next."""
+_NAMES_CONTACT = re.compile(r"\b(?:kontakt\w*|contact\w*)\b")
+"""A withdrawal that is about being contacted ("Bitte nicht mehr kontaktieren"): at the
+contact question, a no to it."""
 _NAMES_THE_COMMENT = re.compile(r"\b(?:kommentar|comment|nachricht|message)\b")
 """A request not to store that names the comment ("Bitte meinen Kommentar nicht
 speichern", "don't store my comment"): right after it, about that one."""

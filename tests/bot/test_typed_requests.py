@@ -777,6 +777,27 @@ def test_a_rating_with_words_before_another_rating_is_not_taken() -> None:
 @pytest.mark.parametrize(
     ("language", "typed"),
     [
+        ("de", "Ich widerspreche der Nutzung meiner Daten"),
+        ("de", "Widerspruch gegen die Speicherung meiner Daten"),
+        ("de", "ich widerrufe meine Einwilligung"),
+        ("en", "I object to the processing of my data"),
+    ],
+)
+async def test_an_objection_typed_at_the_contact_question_is_no_mere_no(
+    harness: Harness, language: str, typed: str
+) -> None:
+    """Found by a review of customers' phrasing: typed right after the comment, it was taken
+    as a no to be contacted, the person thanked for the feedback, and nothing said of the
+    objection; the comment was stored and shown to staff."""
+    customer = await _at(harness, "contact", 831, language)
+    said = texts(await customer.send(typed))
+    assert said.startswith(POINTER_DE if language == "de" else POINTER_EN), said
+    assert "Vielen Dank" not in said and "Thank you" not in said, said
+
+
+@pytest.mark.parametrize(
+    ("language", "typed"),
+    [
         ("en", "I don't want to be contacted"),
         ("de", "Bitte nicht mehr kontaktieren"),
         ("de", "Keinen Kontakt mehr bitte"),
