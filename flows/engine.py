@@ -1614,6 +1614,13 @@ _REQUEST_PATTERNS = {
     kind: re.compile("|".join(f"(?:{p})" for p in patterns)) for kind, patterns in _REQUESTS.items()
 }
 _REQUEST_WORDS = 14  # a request is short; a longer message is a comment
+_GREETING = re.compile(
+    r"^(?:(?:hallo|hello|hi|hey|moin|servus|grue?ezi|grue?ss gott|guten (?:tag|morgen|abend)|"
+    r"good (?:morning|afternoon|evening)|liebes team|dear team)"
+    r"(?: (?:zusammen|there|all|everyone|team))? )+"
+)
+"""A greeting before a request, as a chat message begins ("Hallo, bitte meine Daten
+löschen", "Grüezi, …": found by a review of customers' phrasing, stored as the comment)."""
 
 
 def typed_request(text: str) -> str | None:
@@ -1623,10 +1630,9 @@ def typed_request(text: str) -> str | None:
     stored as the comment). The whole message, not a word in it: "Please remove the
     onions", "Stop the loud music" are comments, and a comment taken for a request could
     not be given at all."""
-    words = bare_words(text)
+    words = _GREETING.sub("", bare_words(text).translate(AS_ASCII))
     if words in ABOUT_ONES_DATA:  # the phrases known before, as they were
-        return _ALONE.get(words.translate(AS_ASCII), ERASE)
-    words = words.translate(AS_ASCII)
+        return _ALONE.get(words, ERASE)
     if not words or len(words.split()) > _REQUEST_WORDS:
         return None
     for kind, pattern in _REQUEST_PATTERNS.items():

@@ -134,6 +134,13 @@ REQUESTS = {
     "Kontaktieren Sie mich bitte nicht mehr, danke": WITHDRAW,
     "Ich möchte nicht mehr kontaktiert werden, danke": WITHDRAW,
     "ich möchte abbrechen bitte": STOP,
+    # after a greeting, as a chat message begins (found by a review of customers'
+    # phrasing: stored as the comment, and without a pointer to the command)
+    "Hallo, bitte meine Daten löschen": ERASE,
+    "Grüezi, bitte löschen Sie meine Daten": ERASE,
+    "Guten Tag, ich widerspreche der Verarbeitung meiner Daten": WITHDRAW,
+    "Hi, please delete my data": ERASE,
+    "Servus, löschen": ERASE,
     # the phrases known before
     "Stopp": STOP,
     "Cancel.": STOP,
@@ -192,6 +199,8 @@ COMMENTS = [
     "Das Recht auf Rückgabe fehlt",
     "right to be forgotten is a joke",
     "Löschung der Fotos dauerte ewig",
+    "Hallo, bitte löschen Sie die Reservierung",
+    "Hi, please remove the onions",
 ]
 
 
