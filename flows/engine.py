@@ -1385,12 +1385,12 @@ wrong chat": /cancel in a survey, /delete after it)."""
 
 # Compared as `bare_words`, "ä", "ö", "ü" as "ae", "oe", "ue" ("ß" is "ss" already).
 _EN_ASK = (
-    r"(?:please|pls|plz|kindly|just|(?:can|could|would|will) you(?: please)?|"
+    r"(?:please|pls|plz|kindly|just|(?:can|could|would|will) (?:you|u)(?: please)?|"
     r"i (?:want|wish|need|would like)(?: you)? to|i'd like(?: you)? to|i ask you to|"
     r"you (?:can|may|should|must)|let me)"
 )
 _EN_ASK_TO_STOP = (
-    r"(?:please|pls|plz|kindly|just|(?:can|could|would|will) you(?: please)?|"
+    r"(?:please|pls|plz|kindly|just|(?:can|could|would|will) (?:you|u)(?: please)?|"
     r"i (?:want|wish|need|would like) to|i'd like to|let me)"
 )
 """Asking to stop (not "You should stop", advice to the business: found by review)."""
@@ -1429,7 +1429,7 @@ _DE_YOU = (
 )
 """Asked in the Sie, ihr or du form (found by a German customer's review: "Könnt ihr
 meine Daten löschen?" was stored as the comment)."""
-_OOPS = r"(?:(?:oops|ops|whoops|sorry|ups|hoppla|oh|entschuldigung|pardon) )"
+_OOPS = r"(?:(?:oops|ops|whoops|sorry|sry|ups|hoppla|oh|entschuldigung|pardon) )"
 _MISTAKE = (
     rf"{_OOPS}*(?:(?:das war |war |this was |that was |it was )?(?:ein |a )?"
     r"(?:versehen|mistake) )?"

@@ -141,6 +141,10 @@ REQUESTS = {
     "Guten Tag, ich widerspreche der Verarbeitung meiner Daten": WITHDRAW,
     "Hi, please delete my data": ERASE,
     "Servus, löschen": ERASE,
+    # as chats spell them (found by a review of customers' phrasing: the comment)
+    "can u delete my data": ERASE,
+    "could u please erase everything": ERASE,
+    "sry wrong chat": TAKE_BACK,
     # the phrases known before
     "Stopp": STOP,
     "Cancel.": STOP,
@@ -201,6 +205,7 @@ COMMENTS = [
     "Löschung der Fotos dauerte ewig",
     "Hallo, bitte löschen Sie die Reservierung",
     "Hi, please remove the onions",
+    "can u remove the onions",
 ]
 
 
