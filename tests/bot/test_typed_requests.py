@@ -6,13 +6,16 @@ comment, "nothing to add" stored as one, "Yes please" to be contacted refused cu
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from flows import redaction
 from flows.catalog import load_flow
 from flows.engine import (
+    _REQUESTS,
     ERASE,
     SEE,
     STOP,
@@ -207,6 +210,19 @@ COMMENTS = [
     "Hi, please remove the onions",
     "can u remove the onions",
 ]
+
+
+def test_no_pattern_holds_the_name_of_a_part_it_meant_to_take_in() -> None:
+    """Found by a review of customers' phrasing: four patterns lacked the f of their
+    f-string and looked for the letters "{_EN_TAIL}", so "I withdraw my consent please"
+    was stored as the comment."""
+    left = [p for patterns in _REQUESTS.values() for p in patterns if re.search(r"\{_[A-Z]", p)]
+    left += [
+        name
+        for name, value in vars(redaction).items()
+        if isinstance(value, redaction._Pattern) and re.search(r"\{_[A-Z]", value.pattern)
+    ]
+    assert left == []
 
 
 @pytest.mark.parametrize(("typed", "kind"), REQUESTS.items())
