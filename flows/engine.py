@@ -832,10 +832,13 @@ class Engine:
         if (
             _bare(addition) in buttons
             or (len(words) <= 3 and _bare(words[0]) in SHORT_REPLIES)  # "Nein, danke"
-            or (  # "Lieber nicht", but not "das Essen war kalt" (review)
+            or (  # "Lieber nicht", but not "das Essen war kalt" (review), nor "remove the
+                # fee please", one word of four about the question (found by a review of
+                # customers' phrasing: refused, and the person could not add it any more)
                 isinstance(step, ConsentStep)
                 and len(words) <= 4
                 and any(_bare(word) in ANSWER_WORDS for word in words)
+                and 2 * sum(_word(word) in ABOUT_THE_QUESTION for word in words) >= len(words)
             )
             or _bare(addition) in ALONE_NO_ANSWER  # at any question (review of the change)
             or (  # "No, I don't want that", "Nein, ich will das wirklich nicht" (review)

@@ -28,7 +28,7 @@ from flows.engine import (
 from flows.i18n import translator
 from tests.bot.test_customer_messages import stored_comment
 from tests.bot.test_language import now_shown
-from tests.harness import Customer, Harness, texts
+from tests.harness import Customer, Harness, labels, texts
 
 POINTER_EN = (
     "I did not take this message as your answer. To discard your unfinished answers, send "
@@ -651,6 +651,37 @@ async def test_taking_back_after_a_message_added_takes_out_that_message_alone(
     assert "May we contact you" in said, said
     await customer.press("No")
     assert await stored_comment(harness, customer) == "The food was cold."
+
+
+@pytest.mark.parametrize(
+    ("typed", "added"),
+    [
+        # (found by a review of customers' phrasing: refused as an answer to the contact
+        # question, for the one word of four about it, and lost)
+        ("remove the fee please", True),
+        ("Stornierung ging problemlos danke", True),
+        ("Lieber nicht", False),
+        ("I'd rather not", False),
+        ("Kein Interesse", False),
+        ("Bitte keinen Anruf", False),
+    ],
+)
+async def test_a_few_words_after_the_comment_are_more_of_it_unless_about_the_question(
+    harness: Harness, typed: str, added: bool
+) -> None:
+    customer = await _at(harness, "comment", 825)
+    await customer.send("Breakfast was fine, coffee was cold.")
+    harness.clock.advance(timedelta(seconds=5))
+    said = texts(await customer.send(typed))
+    assert ("Added to your previous answer" in said) == added, said
+    if labels(customer.last()):  # not declined by it
+        await customer.press("No")
+    stored = await stored_comment(harness, customer)
+    assert stored == (
+        "Breakfast was fine, coffee was cold.\n" + typed
+        if added
+        else "Breakfast was fine, coffee was cold."
+    )
 
 
 async def test_a_comment_taken_back_can_be_skipped(harness: Harness) -> None:
