@@ -595,22 +595,24 @@ class Engine:
     def _request(self, state: ConversationState, text: str) -> Turn:
         """A request typed within the survey (see `typed_request`): the text answer just
         given taken out, where it asks for that; otherwise the way to stop or erase."""
-        taken = self._taken_back(state) if _takes_out(text) else None
+        taken = self._taken_back(state, text) if _takes_out(text) else None
         return taken or self.reask(state, self._pointed_to_commands())
 
-    def _taken_back(self, state: ConversationState) -> Turn | None:
+    def _taken_back(self, state: ConversationState, text: str) -> Turn | None:
         """The text answer given last taken out of the answers, at the request typed
         right after it ("Delete that", "Lösch das wieder", "wrong chat"), and its question
         asked again (found by review: the comment stayed, and the person was pointed to
         /cancel, which discards every answer, and /delete, which erases everything). None
         where the answer before was no text. After a message added to it, that message
         alone, as its Undo button takes it (found by a diff review: the whole comment went
-        for "Lösch das" about the message just added)."""
+        for "Lösch das" about the message just added); not where `text` names the comment
+        or the messages ("Delete my comment": found by a second diff review, the first
+        message was stored and shown to staff)."""
         previous, given = self._answer_before(state)
         if not isinstance(previous, TextStep) or not isinstance(given, str):
             return None
         additions = _additions(state)
-        if additions:
+        if additions and not _NAMES_ALL_OF_IT.search(bare_words(text).translate(AS_ASCII)):
             undone = self._undo(state, previous.id, _mark(additions[-1]))
             if undone.taken_out and undone.state is not None:
                 note = self.t.gettext("Taken out of your previous answer again.")
@@ -1688,6 +1690,9 @@ contact question, a no to it."""
 _NAMES_THE_COMMENT = re.compile(r"\b(?:kommentar|comment|nachricht|message)\b")
 """A request not to store that names the comment ("Bitte meinen Kommentar nicht
 speichern", "don't store my comment"): right after it, about that one."""
+_NAMES_ALL_OF_IT = re.compile(r"\b(?:kommentare?|comments?|nachrichten|messages)\b")
+"""A take-back that names the comment or the messages, not the message just added to it
+("Delete my comment", "Lösch meine Nachrichten"; not "Lösch die Nachricht")."""
 
 
 def _takes_out(text: str) -> bool:

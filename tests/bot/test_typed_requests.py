@@ -654,6 +654,32 @@ async def test_taking_back_after_a_message_added_takes_out_that_message_alone(
 
 
 @pytest.mark.parametrize(
+    ("language", "typed"),
+    [
+        ("de", "Lösche meinen Kommentar"),
+        ("de", "Bitte meinen Kommentar nicht speichern"),
+        ("en", "Delete my comment"),
+        ("en", "delete my messages"),
+    ],
+)
+async def test_taking_back_the_comment_after_a_message_added_takes_out_all_of_it(
+    harness: Harness, language: str, typed: str
+) -> None:
+    """Found by a second diff review: only the message added went, and the first one,
+    which the person had asked not to store, was stored and shown to staff."""
+    customer = await _at(harness, "comment", 826, language)
+    await customer.send("Frau Ida Kranz an der Rezeption war unfreundlich.")
+    harness.clock.advance(timedelta(seconds=5))
+    await customer.send("Und das Frühstück war kalt.")
+    harness.clock.advance(timedelta(seconds=5))
+    said = texts(await customer.send(typed))
+    assert said.startswith(TAKEN_BACK[language]), said
+    await customer.press("Skip" if language == "en" else "Überspringen")
+    await customer.press("No" if language == "en" else "Nein")
+    assert await stored_comment(harness, customer) is None
+
+
+@pytest.mark.parametrize(
     ("typed", "added"),
     [
         # (found by a review of customers' phrasing: refused as an answer to the contact
