@@ -2097,6 +2097,9 @@ def test_a_phone_number_after_its_word_goes_whatever_parts_it(comment: str, expe
         ("Nummer AB12 3456 7890 1234 ist falsch", "Nummer [Number] ist falsch"),
         ("AB12-3456-7890-1234 falsch", "[Number] falsch"),
         ("IBAN DE89 3704 0044 0532 0130 00 ist meine", "IBAN [IBAN] ist meine"),
+        # a valid one with a word after it (found by a second diff review: "[Number]")
+        ("Nummer AT61 1904 3002 3457 3201 ist falsch", "Nummer [IBAN] ist falsch"),
+        ("IBAN AT61 1904 3002 3457 3201 bitte", "IBAN [IBAN] bitte"),
     ],
 )
 def test_an_iban_with_dashes_or_dots_is_one_iban(comment: str, expected: str) -> None:
