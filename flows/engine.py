@@ -594,8 +594,17 @@ class Engine:
 
     def _request(self, state: ConversationState, text: str) -> Turn:
         """A request typed within the survey (see `typed_request`): the text answer just
-        given taken out, where it asks for that; otherwise the way to stop or erase."""
+        given taken out, where it asks for that; otherwise the way to stop or erase, and
+        to a withdrawal or an objection the way to withdraw (found by a diff review: told
+        only to cancel, and lose the answers, or to erase everything)."""
         taken = self._taken_back(state, text) if _takes_out(text) else None
+        if taken is None and typed_request(text) == WITHDRAW:
+            note = self.t.gettext(
+                "I did not take this message as your answer. To withdraw a consent, send "
+                "/withdraw; to discard your unfinished answers, /cancel; to erase all your "
+                "data, /delete."
+            )
+            return self.reask(state, note)
         return taken or self.reask(state, self._pointed_to_commands())
 
     def _taken_back(self, state: ConversationState, text: str) -> Turn | None:
