@@ -1434,6 +1434,11 @@ _DE_MINE = (
 )
 """What one just wrote here, to take back ("Bitte meinen Kommentar löschen")."""
 _DE_ERASE = r"(?:l(?:oe|o)schen|entfernen|vernichten)"
+_DE_FROM_SYSTEM = (
+    r"(?: (?:bitte )?aus (?:ihrem|eurem|dem) system| (?:bitte )?aus (?:ihrer|eurer|der) datenbank)"
+)
+"""Where one's data is ("Löschen Sie mich aus Ihrem System"); not a list or newsletter,
+which are the business's ("Bitte entfernen Sie mich von der Warteliste" is a comment)."""
 _DE_CONTACT = r"(?: (?:zum|zur|fuer den|fuer die) (?:kontakt|kontaktaufnahme))"
 _DE_SURVEY = r"(?:(?:die |diese )?(?:umfrage|befragung) )"
 _DE_YOU = (
@@ -1474,7 +1479,7 @@ _REQUESTS = {
         rf"(?:{_EN_ASK} )*(?:delete|erase|remove|wipe|clear|purge|destroy|forget(?: about)?)"
         rf" (?:{_EN_DATA}|everything|all(?: of it)?|it all|me)(?: {_EN_ABOUT_ME})?"
         r"(?: from (?:your|the) (?:database|system|files|servers?))?"
-        rf"(?: {_EN_TAIL})*",
+        rf"(?: {_ERASURE})?(?: {_EN_TAIL})*",
         rf"(?:{_EN_ASK} )*(?:(?:i want|i'd like|i would like|i need|please have|have) )?"
         rf"(?:{_EN_DATA}|everything) (?:(?:to be|should be|must be|be) )?"
         rf"(?:deleted|erased|removed|wiped|forgotten)(?: {_EN_TAIL})*",
@@ -1490,14 +1495,19 @@ _REQUESTS = {
         rf"{_ERASURE} (?:daten)?l(?:oe|o)schung(?: {_DE_TAIL})*",
         rf"(?:bitte )?{_DE_DATA} (?:bitte )?(?:{_DE_ERASE})(?: lassen)?(?: {_DE_TAIL})*",
         rf"(?:bitte )?(?:{_DE_ERASE}|vergessen) sie (?:bitte )?(?:sofort )?{_DE_DATA}"
-        rf"(?: {_DE_TAIL})*",
+        rf"{_DE_FROM_SYSTEM}?(?: {_DE_TAIL})*",
         rf"{_DE_YOU} (?:bitte )?{_DE_DATA} (?:bitte )?{_DE_ERASE}(?: {_DE_TAIL})*",
         r"(?:bitte )?(?:l(?:oe|o)sche?|l(?:oe|o)scht|entferne|vergiss|vergesst) (?:bitte )?"
-        rf"{_DE_DATA}(?: {_DE_TAIL})*",
+        rf"{_DE_DATA}{_DE_FROM_SYSTEM}?(?: {_DE_TAIL})*",
         r"bitte l(?:oe|o)schen",
         r"ich (?:moechte|will|wuerde|haette|bitte sie|bitte)(?: gerne?)?(?: dass(?: sie)?)? "
-        rf"{_DE_DATA} (?:bitte )?(?:{_DE_ERASE}(?: lassen)?|(?:geloescht|entfernt)"
-        rf"(?: (?:haben|werden|wissen))?)(?: {_DE_TAIL})*",
+        rf"{_DE_DATA}{_DE_FROM_SYSTEM}? (?:bitte )?"
+        rf"(?:{_DE_ERASE}(?: lassen)?|(?:geloescht|entfernt)(?: (?:haben|werden|wissen))?)"
+        rf"(?: {_DE_TAIL})*",
+        # in the ihr or du form (found by a review of customers' phrasing: the comment)
+        r"ich (?:moechte|will|wuerde gerne?|haette gerne?) dass (?:ihr|du) "
+        rf"{_DE_DATA}{_DE_FROM_SYSTEM}? (?:bitte )?"
+        rf"(?:l(?:oe|o)scht|l(?:oe|o)schst|entfernt|entfernst)(?: {_DE_TAIL})*",
         r"(?:ich bitte um |bitte |ich (?:beantrage|verlange) |antrag auf )?(?:die )?"
         r"(?:daten)?l(?:oe|o)schung(?: (?:meiner|aller|der) (?:daten|angaben))?"
         rf"(?: {_ERASURE})?(?: {_DE_TAIL})*",
@@ -1523,6 +1533,9 @@ _REQUESTS = {
         r"i (?:don't|dont|do not) want to be contacted(?: (?:again|anymore|any more))?"
         rf"(?: {_EN_TAIL})*",
         rf"(?:bitte )?widerruf(?:en)?(?: {_DE_TAIL})*",
+        # as a noun (found by a review of customers' phrasing: the comment, shown to staff)
+        r"(?:(?:ich erklaere |hiermit |bitte )*(?:den )?)?widerruf (?:meiner|der|aller) "
+        rf"(?:(?:erteilten|gegebenen) )?einwilligung(?:en)?{_DE_CONTACT}?(?: {_DE_TAIL})*",
         # an objection (Art. 21), which ends the processing as a withdrawal does (found
         # by a hostile customer's review: "Ich widerspreche der Verarbeitung meiner
         # Daten" was the comment, and staff read it)
@@ -1585,6 +1598,9 @@ _REQUESTS = {
         rf"(?:meine )?daten(?: {_DE_TAIL})*",
         r"(?:ich moechte |ich will )?meine daten(?: (?:anzeigen|sehen|zeigen|einsehen))?",
         r"(?:ich moechte |ich will |bitte um )?(?:daten)?auskunft(?: ueber meine daten)?",
+        # the word that names one's data takes a "bitte" (found by a review of customers'
+        # phrasing: the comment, without a pointer); "Auskunft bitte" may be about an order
+        rf"(?:ich moechte |ich will |(?:ich )?bitte um )?datenauskunft(?: {_DE_TAIL})*",
         # as the law names it (found by a hostile customer's review: "Auskunft nach Art.
         # 15 DSGVO" was the comment)
         r"(?:ich (?:beantrage|verlange|fordere) (?:hiermit )?|(?:ich )?bitte um |antrag auf )?"

@@ -148,6 +148,13 @@ REQUESTS = {
     "can u delete my data": ERASE,
     "could u please erase everything": ERASE,
     "sry wrong chat": TAKE_BACK,
+    # as a noun, under the GDPR, from the system, in the ihr form (found by a second
+    # review of customers' phrasing: stored as the comment, and shown to staff)
+    "Widerruf meiner Einwilligung": WITHDRAW,
+    "delete my personal data under gdpr": ERASE,
+    "Löschen Sie mich bitte aus Ihrem System": ERASE,
+    "Ich will dass ihr meine Daten löscht": ERASE,
+    "Datenauskunft bitte": SEE,
     # the phrases known before
     "Stopp": STOP,
     "Cancel.": STOP,
@@ -209,6 +216,11 @@ COMMENTS = [
     "Hallo, bitte löschen Sie die Reservierung",
     "Hi, please remove the onions",
     "can u remove the onions",
+    "Bitte entfernen Sie mich von der Warteliste",
+    "lösch mich aus eurem Newsletter",
+    "Ich will dass ihr die Zwiebeln entfernt",
+    "Widerruf des Kaufvertrags wurde ignoriert",
+    "Widerruf der Einwilligung für den Newsletter ging nicht",
 ]
 
 
