@@ -1560,8 +1560,10 @@ _REQUESTS = {
         rf"anything|my (?:data|answers?|feedback|comment|details))(?: {_EN_TAIL})*",
         r"i (?:don't|dont|do not) want to (?:continue|go on|do this|take part|participate|"
         r"answer|do the survey)(?: (?:anymore|any more|after all|thanks|thank you))*",
-        rf"(?:bitte )?{_DE_SURVEY}?(?:abbrechen|beenden|stoppen|aufhoeren)"
-        rf"(?: {_DE_TAIL})*",
+        # after "keine Lust mehr" (found by a second review of customers' phrasing: the
+        # comment); not that alone, which may be about the shop ("keine Lust mehr auf …")
+        rf"(?:(?:ich )?(?:habe |hab )?keine lust mehr )?(?:bitte )?{_DE_SURVEY}?"
+        rf"(?:abbrechen|beenden|stoppen|aufhoeren)(?: {_DE_TAIL})*",
         rf"(?:bitte )?(?:stopp|stop|abbruch|hoer auf|hoeren sie auf)(?: {_DE_TAIL})*",
         r"(?:bitte )?(?:brechen|beenden|stoppen) sie (?:bitte )?"
         rf"(?:(?:die |diese )?(?:umfrage|befragung)|das|es)?(?: ab)?(?: {_DE_TAIL})*",
@@ -1569,7 +1571,8 @@ _REQUESTS = {
         rf"(?:abbrechen|beenden|aufhoeren|stoppen)(?: {_DE_TAIL})*",
         r"ich (?:will|moechte|mag) (?:doch )?nicht mehr"
         rf"(?: (?:mitmachen|teilnehmen|weitermachen|antworten))?(?: {_DE_TAIL})*",
-        rf"(?:bitte )?(?:nicht|nichts|das nicht|das bitte nicht) speichern(?: {_DE_TAIL})*",
+        rf"ich (?:will|moechte|mag) (?:doch )?nicht (?:mitmachen|teilnehmen)(?: {_DE_TAIL})*",
+        rf"(?:bitte )*(?:nicht|nichts|das nicht|das bitte nicht) speichern(?: {_DE_TAIL})*",
         # as "don't store my comment" (found by a hostile customer's review: "Bitte meinen
         # Kommentar nicht speichern" was stored as the comment, and staff saw it)
         rf"(?:bitte )?(?:{_DE_MINE}|meine (?:daten|antworten)) (?:bitte )?nicht speichern"

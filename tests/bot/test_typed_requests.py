@@ -155,6 +155,9 @@ REQUESTS = {
     "Löschen Sie mich bitte aus Ihrem System": ERASE,
     "Ich will dass ihr meine Daten löscht": ERASE,
     "Datenauskunft bitte": SEE,
+    "bitte bitte nicht speichern": STOP,
+    "ich möchte nicht teilnehmen": STOP,
+    "keine lust mehr, abbrechen": STOP,
     # the phrases known before
     "Stopp": STOP,
     "Cancel.": STOP,
@@ -221,6 +224,9 @@ COMMENTS = [
     "Ich will dass ihr die Zwiebeln entfernt",
     "Widerruf des Kaufvertrags wurde ignoriert",
     "Widerruf der Einwilligung für den Newsletter ging nicht",
+    "Keine Lust mehr auf euer Brot",
+    "Ich will nicht mitmachen bei der Tombola",
+    "Bitte nicht speichern war die Ansage am Automaten, komisch",
 ]
 
 
