@@ -1451,10 +1451,12 @@ meine Daten löschen?" was stored as the comment)."""
 _OOPS = r"(?:(?:oops|ops|whoops|sorry|sry|ups|hoppla|oh|entschuldigung|pardon) )"
 _MISTAKE = (
     rf"{_OOPS}*(?:(?:das war |war |this was |that was |it was )?(?:ein |a )?"
-    r"(?:versehen|mistake) )?"
+    r"(?:versehen|mistake) |(?:das war |war |this was |that was |it was )(?:falsch|wrong) )?"
 )
 """Said before asking to take back what one just wrote ("Das war ein Versehen, bitte
-löschen")."""
+löschen", "Das war falsch, bitte löschen")."""
+_WHY = r"(?: (?:das |es )?war (?:ein |mein )?(?:versehen|fehler)| (?:das war |war )?falscher chat)"
+"""Said after it ("Lösch das bitte wieder, war ein Versehen")."""
 
 
 def _under_the_gdpr(article: int) -> str:
@@ -1623,7 +1625,7 @@ _REQUESTS = {
         rf"{_MISTAKE}(?:bitte )?(?:{_DE_MINE}|das|dies|es) (?:bitte )?(?:wieder )?"
         rf"(?:{_DE_ERASE}|zurueckziehen)(?: {_DE_TAIL})*",
         rf"{_MISTAKE}(?:bitte )?(?:{_DE_ERASE}|l(?:oe|o)sch[et]?|entferne) (?:sie |ihr )?"
-        rf"(?:bitte )?(?:{_DE_MINE}|das|dies|es)(?: (?:bitte|wieder|sofort))*",
+        rf"(?:bitte )?(?:{_DE_MINE}|das|dies|es)(?: (?:bitte|wieder|sofort))*{_WHY}?",
         rf"{_DE_YOU} (?:bitte )?(?:{_DE_MINE}|das|dies|es) (?:bitte )?(?:wieder )?{_DE_ERASE}",
         rf"ich (?:moechte|will|wuerde gerne?) (?:{_DE_MINE}|das) (?:wieder )?"
         rf"(?:{_DE_ERASE}|zurueckziehen)(?: {_DE_TAIL})*",
@@ -1636,7 +1638,14 @@ _REQUESTS = {
         rf"{_OOPS}*(?:das war |war )?(?:ein|mein) (?:versehen|fehler)"
         r"(?: (?:sorry|entschuldigung|bitte loeschen|bitte losch|bitte ignorieren))*",
         r"(?:oops|ops|whoops|ups|hoppla)",
-        r"(?:scratch|ignore) (?:that|this|it)(?: (?:please|sorry|wrong chat))*",
+        r"(?:scratch|ignore) (?:that|this|it)(?: (?:please|pls|plz|sorry|wrong chat|lol|haha))*",
+        # in German (found by a second review of customers' phrasing: the comment)
+        r"(?:bitte )?(?:(?:das|dies|meinen kommentar|meine (?:letzte )?nachricht) )?(?:bitte )?"
+        rf"ignorieren(?: sie)?(?: (?:bitte|danke))*{_WHY}?",
+        r"(?:bitte )?(?:ignorier|ignoriere|ignoriert|ignorieren sie) (?:bitte )?"
+        rf"(?:das|dies|{_DE_MINE})(?: (?:bitte|danke))*{_WHY}?",
+        # not to store, said of a slip: what one just wrote (not the survey as a whole)
+        rf"(?:bitte )*(?:das )?(?:bitte )?nicht speichern{_WHY}",
         r"(?:wrong chat|my (?:mistake|bad))(?: (?:sorry|delete that|delete this|please"
         r" delete that|ignore that))*",
         rf"(?:please )?(?:delete|remove) my (?:previous|last) (?:comment|message|answer)"
@@ -1707,7 +1716,7 @@ def request_at_the_end(text: str) -> str | None:
 
 _TAKES_OUT = re.compile(
     r"\b(?:delete|erase|remove|undo|cancel|scratch|ignore|l(?:oe|o)sch\w*|entfern\w*|"
-    r"streich\w*|zurueckziehen|(?:wrong|falscher?) (?:chat|bot))\b"
+    r"streich\w*|zurueckziehen|ignorier\w*|nicht speichern|(?:wrong|falscher?) (?:chat|bot))\b"
 )
 """A request to take back what was just written that says so: not "oops" or "mein
 Fehler" alone, which may be about a typo, and would lose a long comment; nor "Vergiss

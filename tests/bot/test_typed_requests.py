@@ -158,6 +158,11 @@ REQUESTS = {
     "bitte bitte nicht speichern": STOP,
     "ich möchte nicht teilnehmen": STOP,
     "keine lust mehr, abbrechen": STOP,
+    "Lösch das bitte wieder, war ein Versehen": TAKE_BACK,
+    "das war falsch bitte löschen": TAKE_BACK,
+    "scratch that lol": TAKE_BACK,
+    "Bitte ignorieren": TAKE_BACK,
+    "Bitte nicht speichern, war ein Versehen": TAKE_BACK,
     # the phrases known before
     "Stopp": STOP,
     "Cancel.": STOP,
@@ -227,6 +232,12 @@ COMMENTS = [
     "Keine Lust mehr auf euer Brot",
     "Ich will nicht mitmachen bei der Tombola",
     "Bitte nicht speichern war die Ansage am Automaten, komisch",
+    "Die Auskunft war falsch",
+    "das war falsch berechnet, bitte korrigieren",
+    "das war falsch, bitte löschen Sie die Buchung",
+    "Bitte ignorieren Sie den Lärm",
+    "Das Personal ignoriert das",
+    "ignore the noise lol",
 ]
 
 
@@ -636,6 +647,13 @@ TAKEN_BACK = {
         # in the du form (found by review: added to the comment, and stored with it)
         ("de", "Lösche meinen Kommentar"),
         ("de", "Entferne die Nachricht"),
+        # with a reason or a tail, and in German (found by a second review of customers'
+        # phrasing: added to the comment, and stored with it)
+        ("de", "Lösch das bitte wieder, war ein Versehen"),
+        ("de", "das war falsch bitte löschen"),
+        ("en", "scratch that lol"),
+        ("de", "Bitte ignorieren"),
+        ("de", "Bitte nicht speichern, war ein Versehen"),
     ],
 )
 async def test_taking_back_the_comment_just_sent_takes_it_out(
