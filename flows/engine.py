@@ -1434,6 +1434,7 @@ _DE_MINE = (
 )
 """What one just wrote here, to take back ("Bitte meinen Kommentar löschen")."""
 _DE_ERASE = r"(?:l(?:oe|o)schen|entfernen|vernichten)"
+_DE_WHEN = r"(?:(?:bitte|sofort|danach|dann|anschliessend|auch|gleich|umgehend) )*"
 _DE_FROM_SYSTEM = (
     r"(?: (?:bitte )?aus (?:ihrem|eurem|dem) system| (?:bitte )?aus (?:ihrer|eurer|der) datenbank)"
 )
@@ -1496,11 +1497,13 @@ _REQUESTS = {
         rf"(?: {_ERASURE})?(?: geltend)?(?: {_DE_TAIL})*",
         rf"{_ERASURE} (?:daten)?l(?:oe|o)schung(?: {_DE_TAIL})*",
         rf"(?:bitte )?{_DE_DATA} (?:bitte )?(?:{_DE_ERASE})(?: lassen)?(?: {_DE_TAIL})*",
-        rf"(?:bitte )?(?:{_DE_ERASE}|vergessen) sie (?:bitte )?(?:sofort )?{_DE_DATA}"
+        # "danach", "dann" as said after a comment (found by a second review of customers'
+        # phrasing: "Zimmer war dreckig. Bitte löschen Sie danach meine Daten." no pointer)
+        rf"(?:bitte )?(?:{_DE_ERASE}|vergessen) sie {_DE_WHEN}{_DE_DATA}"
         rf"{_DE_FROM_SYSTEM}?(?: {_DE_TAIL})*",
         rf"{_DE_YOU} (?:bitte )?{_DE_DATA} (?:bitte )?{_DE_ERASE}(?: {_DE_TAIL})*",
-        r"(?:bitte )?(?:l(?:oe|o)sche?|l(?:oe|o)scht|entferne|vergiss|vergesst) (?:bitte )?"
-        rf"{_DE_DATA}{_DE_FROM_SYSTEM}?(?: {_DE_TAIL})*",
+        r"(?:bitte )?(?:l(?:oe|o)sche?|l(?:oe|o)scht|entferne|vergiss|vergesst) "
+        rf"{_DE_WHEN}{_DE_DATA}{_DE_FROM_SYSTEM}?(?: {_DE_TAIL})*",
         r"bitte l(?:oe|o)schen",
         r"ich (?:moechte|will|wuerde|haette|bitte sie|bitte)(?: gerne?)?(?: dass(?: sie)?)? "
         rf"{_DE_DATA}{_DE_FROM_SYSTEM}? (?:bitte )?"

@@ -163,6 +163,7 @@ REQUESTS = {
     "scratch that lol": TAKE_BACK,
     "Bitte ignorieren": TAKE_BACK,
     "Bitte nicht speichern, war ein Versehen": TAKE_BACK,
+    "Löschen Sie danach bitte meine Daten": ERASE,
     # the phrases known before
     "Stopp": STOP,
     "Cancel.": STOP,
@@ -238,6 +239,7 @@ COMMENTS = [
     "Bitte ignorieren Sie den Lärm",
     "Das Personal ignoriert das",
     "ignore the noise lol",
+    "Bitte löschen Sie danach die Reservierung",
 ]
 
 
@@ -346,6 +348,8 @@ ACT_BY_COMMAND = {
     [
         ("de", "Das Essen war kalt. Bitte löschen Sie meine Daten.", "/loeschen"),
         ("en", "Cold food. Please delete my data.", "/delete"),
+        # "danach" (found by a second review of customers' phrasing: no pointer)
+        ("de", "Zimmer war dreckig. Bitte löschen Sie danach meine Daten.", "/loeschen"),
         ("de", "Zu laut.\nIch widerspreche der Verarbeitung meiner Daten", "/widerruf"),
         ("en", "Slow service! I don't want to be contacted anymore", "/withdraw"),
         ("de", "Essen kalt. Auskunft nach Art. 15 DSGVO", "/meinedaten"),
