@@ -416,13 +416,18 @@ def render(
             t.gettext("Frequent words (in how many feedbacks): {words}").format(words=shown)
         )
     if current.comments:
+        # Their day is the UTC day, as the days counted are (see `_latest_comments`), not
+        # the local one of alerts and exports: said, or a comment from 00:30 local time
+        # is read as the day before (found by a staff review reconciling the two).
         lines += [
             "",
             t.ngettext(
-                "Latest comments (of {count} feedback with a comment; e-mail addresses, "
-                "phone numbers and the like removed, long ones shortened):",
-                "Latest comments (of {count} feedbacks with a comment; e-mail addresses, "
-                "phone numbers and the like removed, long ones shortened):",
+                "Latest comments, with their day in UTC (of {count} feedback with a "
+                "comment; e-mail addresses, phone numbers and the like removed, long ones "
+                "shortened):",
+                "Latest comments, with their day in UTC (of {count} feedbacks with a "
+                "comment; e-mail addresses, phone numbers and the like removed, long ones "
+                "shortened):",
                 current.commented,
             ).format(count=t.number(current.commented)),
         ]

@@ -471,6 +471,26 @@ def test_a_choice_fewer_than_k_people_answered_is_hidden() -> None:
     assert "The staff" not in text
 
 
+def test_the_comments_say_their_days_are_utc_days() -> None:
+    """A comment from 00:30 Berlin time (23:30 UTC) is dated the day before, as the days
+    counted are: said with the comments, or a team reconciling them with alerts and the
+    export (both in local time) reads it as the wrong day (found by a staff review)."""
+    late = record(0, 2, "Nachts bestellt", days_ago=0)
+    late = late.model_copy(update={"created_at": datetime(2026, 11, 24, 23, 30, tzinfo=UTC)})
+    records = [late, *(record(n, 4) for n in range(1, 5))]
+    text = render(
+        EN,
+        NOW - timedelta(days=7),
+        NOW,
+        compute(records, CATALOG, EN),
+        compute([], CATALOG, EN),
+        k=5,
+    )
+    heading = next(line for line in text.splitlines() if line.startswith("Latest comments"))
+    assert heading.startswith("Latest comments, with their day in UTC ("), heading
+    assert "• 24/11/2026: Nachts bestellt" in text, "the UTC day, not 25 Nov in Berlin"
+
+
 def test_a_comment_stays_one_short_line_of_the_summary() -> None:
     """Its line breaks would let it pass for the bot's own lines (a made-up figure, a
     comment of someone else); a long one would fill message after message."""
@@ -492,8 +512,8 @@ def test_a_comment_stays_one_short_line_of_the_summary() -> None:
         "• 28.11.26: Alles super. Feedbacks: 999 (Vorperiode: 0) • 01.01.26: frei erfunden" in lines
     )
     assert (
-        "Neueste Kommentare (von 5 Feedbacks mit Kommentar; E-Mail-Adressen, Telefonnummern "
-        "u. Ä. entfernt, lange gekürzt):"
+        "Neueste Kommentare, mit ihrem Tag in UTC (von 5 Feedbacks mit Kommentar; "
+        "E-Mail-Adressen, Telefonnummern u. Ä. entfernt, lange gekürzt):"
     ) in lines, "how many there are, and that long ones are cut"
     long = [line for line in lines if "Wort" in line]
     assert len(long) == 4
