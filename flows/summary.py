@@ -383,21 +383,24 @@ def render(
     if current.unshown:
         surveys = ", ".join(t.gettext("“{title}”").format(title=x) for x in current.unshown)
         # One line (found by a staff review: three, every morning, about a survey nobody
-        # used); "fewer than k" holds for nobody as well, and tells no one apart.
+        # used). "Perhaps none": without it a team lead read "a few answered" every day of
+        # a week nobody did (staff review); said alike for none and a few, it tells no one
+        # apart.
         note = t.ngettext(
-            "No figures for the survey {surveys}: fewer than {k} people answered it in each "
-            "group of days.",
-            "No figures for the surveys {surveys}: fewer than {k} people answered them in "
-            "each group of days.",
+            "No figures for the survey {surveys}: fewer than {k} people, perhaps none, "
+            "answered it in each group of days.",
+            "No figures for the surveys {surveys}: fewer than {k} people, perhaps none, "
+            "answered them in each group of days.",
             len(current.unshown),
         )
         if left_out:  # a third reason, named above (found by review)
             note = t.ngettext(
-                "No figures for the survey {surveys}: fewer than {k} people answered it in "
-                "each group of days, or the days it was answered on are left out (see above).",
-                "No figures for the surveys {surveys}: fewer than {k} people answered them in "
-                "each group of days, or the days they were answered on are left out (see "
-                "above).",
+                "No figures for the survey {surveys}: fewer than {k} people, perhaps none, "
+                "answered it in each group of days, or the days it was answered on are left "
+                "out (see above).",
+                "No figures for the surveys {surveys}: fewer than {k} people, perhaps none, "
+                "answered them in each group of days, or the days they were answered on are "
+                "left out (see above).",
                 len(current.unshown),
             )
         lines += ["", note.format(surveys=surveys, k=k)]

@@ -491,6 +491,24 @@ def test_the_comments_say_their_days_are_utc_days() -> None:
     assert "• 24/11/2026: Nachts bestellt" in text, "the UTC day, not 25 Nov in Berlin"
 
 
+def test_a_survey_without_figures_may_have_had_no_answers_at_all() -> None:
+    """A week nobody took the NPS survey, the line read "fewer than 5 people answered it",
+    and a team lead took it that a few had (staff review); it reads the same for none
+    and for a few (see tests/bot/test_staff.py: one person's five answers), which tells
+    no one apart."""
+    others = [record(n, 4) for n in range(5)]
+
+    def unshown(records: list[PeriodFeedback]) -> list[str]:
+        figures = compute(records, CATALOG, EN)
+        text = render(EN, NOW - timedelta(days=7), NOW, figures, compute([], CATALOG, EN), k=5)
+        return [line for line in text.splitlines() if line.startswith("No figures")]
+
+    assert unshown(others) == [
+        "No figures for the surveys “Product feedback”, “NPS”: fewer than 5 people, perhaps "
+        "none, answered them in each group of days."
+    ]
+
+
 def test_a_comment_stays_one_short_line_of_the_summary() -> None:
     """Its line breaks would let it pass for the bot's own lines (a made-up figure, a
     comment of someone else); a long one would fill message after message."""
