@@ -205,7 +205,14 @@ class Translator:
         return message in _translated_ids(self.locale)
 
     def short_date(self, value: date | datetime) -> str:
+        """``29.11.26``, ``29/11/2026``: for the chart's labels, where space is short."""
         return format_date(value, format="short", locale=self._dates)
+
+    def medium_date(self, value: date | datetime) -> str:
+        """``29.11.2026``, ``29 Nov 2026``: the date of an alert (see `datetime`), and of a
+        summary's comments, so that staff read one format for a day (found by a staff
+        review: "25.11.2026" in alerts, "24.11.26" and "28/11/2026" in summaries)."""
+        return format_date(value, format="medium", locale=self._dates)
 
     def date(self, value: date | datetime, timezone: str | None = None) -> str:
         """A long date; a moment is dated in `timezone` when given (a deletion at 23:30 UTC
@@ -219,7 +226,7 @@ class Translator:
         MEZ``, ``29 Nov 2026, 15:05 CET`` (where the language has no short name for the
         zone, the offset: ``UTC+5:30``; the export file has UTC)."""
         local = value.astimezone(get_timezone(timezone))
-        day = format_date(local, format="medium", locale=self._dates)
+        day = self.medium_date(local)
         time = format_time(local, format="short", locale=self._dates)
         return f"{day}, {time} {_zone_name(local, _ZONES_AS_IN.get(self.locale, (self.locale,)))}"
 

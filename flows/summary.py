@@ -459,12 +459,12 @@ def _latest_comments(t: Translator, figures: Figures) -> list[str]:
     latest.sort(key=lambda shown: shown[0], reverse=True)
     shown_under = {under for _, _, under in latest}
     if len(shown_under) < 2:
-        return [f"• {t.short_date(day)}: {comment}" for day, comment, _ in latest]
+        return [f"• {t.medium_date(day)}: {comment}" for day, comment, _ in latest]
     lines = []
     for under in dict.fromkeys([*figures.headings.values(), *sorted(shown_under)]):
         if under in shown_under:
             lines.append(shortened(one_line(under), COMMENT_SHOWN))
-            lines += [f"• {t.short_date(d)}: {c}" for d, c, u in latest if u == under]
+            lines += [f"• {t.medium_date(d)}: {c}" for d, c, u in latest if u == under]
     return lines
 
 

@@ -235,7 +235,7 @@ def test_dates_are_those_of_the_calendar_where_staff_work() -> None:
     figures = compute([given], CATALOG, DE)
     text = render(DE, now - timedelta(days=1), now, figures, compute([], CATALOG, DE), 1)
     assert text.splitlines()[0] == "Feedback-Zusammenfassung (1 Tag)"
-    assert "• 29.11.26: Spät am Abend" in text
+    assert "• 29.11.2026: Spät am Abend" in text
 
 
 def test_a_period_across_a_change_to_summer_time_keeps_its_length() -> None:
@@ -488,7 +488,25 @@ def test_the_comments_say_their_days_are_utc_days() -> None:
     )
     heading = next(line for line in text.splitlines() if line.startswith("Latest comments"))
     assert heading.startswith("Latest comments, with their day in UTC ("), heading
-    assert "• 24/11/2026: Nachts bestellt" in text, "the UTC day, not 25 Nov in Berlin"
+    assert "• 24 Nov 2026: Nachts bestellt" in text, "the UTC day, not 25 Nov in Berlin"
+
+
+def test_a_comment_is_dated_as_an_alert_dates_it() -> None:
+    """One format for a day in both languages: alerts said "25.11.2026", summaries
+    "24.11.26" in German and "28/11/2026" in English (found by a staff review)."""
+    given = NOW - timedelta(days=1)
+    records = [record(0, 4, "Gern wieder"), *(record(n, 4) for n in range(1, 5))]
+    for t in (DE, EN):
+        text = render(
+            t,
+            NOW - timedelta(days=7),
+            NOW,
+            compute(records, CATALOG, t),
+            compute([], CATALOG, t),
+            k=5,
+        )
+        alerted = t.datetime(given, "UTC").split(",")[0]  # "28.11.2026", "28 Nov 2026"
+        assert f"• {alerted}: Gern wieder" in text.splitlines()
 
 
 def test_a_survey_without_figures_may_have_had_no_answers_at_all() -> None:
@@ -527,7 +545,8 @@ def test_a_comment_stays_one_short_line_of_the_summary() -> None:
         "Feedbacks: 5 (Vorperiode: 0)"
     ]
     assert (
-        "• 28.11.26: Alles super. Feedbacks: 999 (Vorperiode: 0) • 01.01.26: frei erfunden" in lines
+        "• 28.11.2026: Alles super. Feedbacks: 999 (Vorperiode: 0) • 01.01.26: frei erfunden"
+        in lines
     )
     assert (
         "Neueste Kommentare, mit ihrem Tag in UTC (von 5 Feedbacks mit Kommentar; "
@@ -535,7 +554,7 @@ def test_a_comment_stays_one_short_line_of_the_summary() -> None:
     ) in lines, "how many there are, and that long ones are cut"
     long = [line for line in lines if "Wort" in line]
     assert len(long) == 4
-    assert all(line.endswith("Wort…") and len(line) <= len("• 28.11.26: ") + 300 for line in long)
+    assert all(line.endswith("Wort…") and len(line) <= len("• 28.11.2026: ") + 300 for line in long)
 
 
 def test_comments_of_a_day_are_not_in_the_order_they_came() -> None:
@@ -557,10 +576,10 @@ def test_comments_of_a_day_are_not_in_the_order_they_came() -> None:
     )
     bullets = [line for line in text.splitlines() if line.startswith("• ")]
     assert bullets == [
-        "• 28/11/2026: Beratung top",
-        "• 28/11/2026: früh: Kasse zu langsam",
-        "• 28/11/2026: zuletzt: alles gut",
-        "• 27/11/2026: Am Vortag",
+        "• 28 Nov 2026: Beratung top",
+        "• 28 Nov 2026: früh: Kasse zu langsam",
+        "• 28 Nov 2026: zuletzt: alles gut",
+        "• 27 Nov 2026: Am Vortag",
     ]
 
 
@@ -628,12 +647,12 @@ def test_comments_to_several_questions_everyone_is_asked_stand_under_them() -> N
     assert _latest(text) == [
         "Was sollten wir wissen? Schreiben Sie einen kurzen Kommentar oder überspringen Sie "
         "diese Frage.",
-        "• 28.11.26: Freundliche Beratung",
+        "• 28.11.2026: Freundliche Beratung",
         "Was hat Ihnen gefallen?",
-        "• 28.11.26: Kaffee",
+        "• 28.11.2026: Kaffee",
         "Was können wir besser machen?",
-        "• 28.11.26: Mehr Sitzplätze",
-        "• 27.11.26: Längere Öffnungszeiten",
+        "• 28.11.2026: Mehr Sitzplätze",
+        "• 27.11.2026: Längere Öffnungszeiten",
     ]
     # One question answered: no heading, as before.
     alone = render(
@@ -645,7 +664,7 @@ def test_comments_to_several_questions_everyone_is_asked_stand_under_them() -> N
         5,
     )
     assert [line for line in _latest(alone) if "Beratung" in line] == [
-        "• 28.11.26: Freundliche Beratung"
+        "• 28.11.2026: Freundliche Beratung"
     ]
 
 
@@ -668,7 +687,7 @@ def test_comments_stand_under_no_heading_where_one_could_tell_an_answer() -> Non
     )
     assert "Wie zufrieden sind Sie mit unserem Produkt?\nAusgeblendet" in text
     assert _latest(text) == [
-        "• 28.11.26: Absturz",
-        "• 28.11.26: Freundliche Beratung",
-        "• 27.11.26: Dunkler Modus",
+        "• 28.11.2026: Absturz",
+        "• 28.11.2026: Freundliche Beratung",
+        "• 27.11.2026: Dunkler Modus",
     ]
