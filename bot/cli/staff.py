@@ -231,10 +231,10 @@ def run_export(args: argparse.Namespace) -> int:
 
     async def export(
         store: SQLiteStore, settings: Settings
-    ) -> tuple[list[dict[str, Any]], list[str], str]:
+    ) -> tuple[list[dict[str, Any]], list[str]]:
         desk = _desk(store, settings)
         rows = await desk.export_rows("cli", period, settings.default_locale)
-        return rows, desk.export_columns(), settings.timezone
+        return rows, desk.export_columns()
 
     # The file is opened before the store is read (and the export audited), so a path
     # that cannot be written fails before any data leaves; readable by the owner only,
@@ -243,11 +243,11 @@ def run_export(args: argparse.Namespace) -> int:
     # earlier file of that name as it was.
     output, partial = (None, None) if args.output is None else _private_output(args.output)
     try:
-        rows, columns, zone = with_store(export)
+        rows, columns = with_store(export)
         if args.format == "json":
             text = _as_json(rows)
         else:
-            text = _as_csv(rows, columns, zone, excel=args.format == "excel")
+            text = _as_csv(rows, columns, excel=args.format == "excel")
         if output is None:
             sys.stdout.write(terminal_safe(text))
         else:
@@ -298,17 +298,15 @@ def _as_json(rows: list[dict[str, Any]]) -> str:
     return json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
 
 
-def _as_csv(rows: list[dict[str, Any]], columns: list[str], zone: str, excel: bool = False) -> str:
+def _as_csv(rows: list[dict[str, Any]], columns: list[str], excel: bool = False) -> str:
     """Comma-separated UTF-8; for `excel` separated by semicolons, as Excel set to German
     (or another language that writes 4,5) expects, and begun with a byte order mark,
-    without which it reads "Größe" as "GrÃ¶ÃŸe". The date column names the time zone
-    its days are in, `zone`: summaries count UTC days, and a team reconciling the two
-    per day found one feedback from 00:30 local time on different days (staff review)."""
+    without which it reads "Größe" as "GrÃ¶ÃŸe"."""
     buffer = io.StringIO()
     if excel:
         buffer.write("\ufeff")
     writer = csv.DictWriter(buffer, fieldnames=columns, delimiter=";" if excel else ",")
-    writer.writerow({column: column for column in columns} | {"date": f"date ({zone})"})
+    writer.writeheader()
     total = len(rows)
     for done, row in enumerate(rows, start=1):
         writer.writerow({key: _inert(value) for key, value in row.items()})
