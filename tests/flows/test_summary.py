@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from flows.catalog import FlowCatalog, load_flow
 from flows.figures import count_words
-from flows.i18n import translator
+from flows.i18n import Translator, translator
 from flows.service import countable_answers
 from flows.summary import compute, frequent_words, render
 from storage.interface import PeriodFeedback
@@ -61,6 +61,13 @@ def record(
         expires_at=created + timedelta(days=180),
         pseudonym=person or f"p{n}",
         consents_in_force=in_force,
+    )
+
+
+def a_week_of(records: list[PeriodFeedback], t: Translator = EN) -> str:
+    """The summary of the week up to NOW of `records`, none in the week before."""
+    return render(
+        t, NOW - timedelta(days=7), NOW, compute(records, CATALOG, t), compute([], CATALOG, t), k=5
     )
 
 
@@ -165,14 +172,7 @@ def test_fewer_than_k_people_hides_every_breakdown() -> None:
 
 def test_comments_in_the_summary_are_redacted() -> None:
     records = [record(n, 4, f"Ruf an: +49 151 2345678{n} oder a{n}@example.com") for n in range(5)]
-    text = render(
-        EN,
-        NOW - timedelta(days=7),
-        NOW,
-        compute(records, CATALOG, EN),
-        compute([], CATALOG, EN),
-        k=5,
-    )
+    text = a_week_of(records)
     assert "[Phone]" in text and "[Email]" in text
     assert "example.com" not in text and "2345678" not in text
 
@@ -207,14 +207,7 @@ def test_a_word_counts_once_per_feedback() -> None:
     ranting = "Die Lieferung kam spät, bitte mehr Tempo bei der Lieferung! " * 40
     records = [record(0, 2, ranting), record(1, 4, "Lieferung prima"), record(2, 5, "Tempo!")]
     records += [record(n, 5, "Verpackung prima") for n in range(3, 6)]
-    text = render(
-        EN,
-        NOW - timedelta(days=7),
-        NOW,
-        compute(records, CATALOG, EN),
-        compute([], CATALOG, EN),
-        k=5,
-    )
+    text = a_week_of(records)
     line = next(line for line in text.splitlines() if line.startswith("Frequent words"))
     assert line == (
         "Frequent words (in how many responses): "
@@ -478,14 +471,7 @@ def test_the_comments_say_their_days_are_utc_days() -> None:
     late = record(0, 2, "Nachts bestellt", days_ago=0)
     late = late.model_copy(update={"created_at": datetime(2026, 11, 24, 23, 30, tzinfo=UTC)})
     records = [late, *(record(n, 4) for n in range(1, 5))]
-    text = render(
-        EN,
-        NOW - timedelta(days=7),
-        NOW,
-        compute(records, CATALOG, EN),
-        compute([], CATALOG, EN),
-        k=5,
-    )
+    text = a_week_of(records)
     heading = next(line for line in text.splitlines() if line.startswith("Latest comments"))
     assert heading.startswith("Latest comments, with their day in UTC ("), heading
     assert "• 24 Nov 2026: Nachts bestellt" in text, "the UTC day, not 25 Nov in Berlin"
@@ -497,14 +483,7 @@ def test_a_comment_is_dated_as_an_alert_dates_it() -> None:
     given = NOW - timedelta(days=1)
     records = [record(0, 4, "Gern wieder"), *(record(n, 4) for n in range(1, 5))]
     for t in (DE, EN):
-        text = render(
-            t,
-            NOW - timedelta(days=7),
-            NOW,
-            compute(records, CATALOG, t),
-            compute([], CATALOG, t),
-            k=5,
-        )
+        text = a_week_of(records, t)
         alerted = t.datetime(given, "UTC").split(",")[0]  # "28.11.2026", "28 Nov 2026"
         assert f"• {alerted}: Gern wieder" in text.splitlines()
 
@@ -566,14 +545,7 @@ def test_comments_of_a_day_are_not_in_the_order_they_came() -> None:
         record(6, 5, None),
         record(7, 5, None),
     ]
-    text = render(
-        EN,
-        NOW - timedelta(days=7),
-        NOW,
-        compute(records, CATALOG, EN),
-        compute([], CATALOG, EN),
-        k=5,
-    )
+    text = a_week_of(records)
     bullets = [line for line in text.splitlines() if line.startswith("• ")]
     assert bullets == [
         "• 28 Nov 2026: Beratung top",
