@@ -1653,6 +1653,13 @@ _REQUESTS = {
         r" delete that|ignore that))*",
         rf"(?:please )?(?:delete|remove) my (?:previous|last) (?:comment|message|answer)"
         rf"(?: {_EN_TAIL})*",
+        # forgetting, said of what one wrote (found by a second diff review: added to the
+        # comment); not "forget it", a comment as often (an order, a complaint given up)
+        rf"(?:please )?(?:forget|ignore|disregard) (?:about )?(?:my |the )?(?:previous |last )?"
+        rf"(?:comment|message|answer)s?(?: {_EN_TAIL})*",
+        r"(?:bitte )?(?:vergiss|vergesst|vergessen sie) (?:bitte )?(?:meinen|meine|den|die) "
+        r"(?:letzten |letzte |vorigen |vorige )?(?:kommentar|nachricht|nachrichten|antwort)"
+        r"(?: (?:bitte|wieder))*",
     ),
 }
 _REQUEST_PATTERNS = {
@@ -1738,9 +1745,10 @@ _NAMES_ALL_OF_IT = re.compile(r"\b(?:kommentare?|comments?|nachrichten|messages)
 def _takes_out(text: str) -> bool:
     words = bare_words(text).translate(AS_ASCII)
     kind = typed_request(text)
-    return (kind == TAKE_BACK and _TAKES_OUT.search(words) is not None) or (
-        kind == STOP and _NAMES_THE_COMMENT.search(words) is not None
-    )
+    return (
+        kind == TAKE_BACK
+        and (_TAKES_OUT.search(words) is not None or _NAMES_ALL_OF_IT.search(words) is not None)
+    ) or (kind == STOP and _NAMES_THE_COMMENT.search(words) is not None)
 
 
 _POINTED_TO = frozenset({STOP, ERASE, WITHDRAW, TAKE_BACK})

@@ -98,6 +98,10 @@ REQUESTS = {
     "Ups": TAKE_BACK,
     "Scratch that": TAKE_BACK,
     "Ignore that, wrong chat": TAKE_BACK,
+    # forgetting (found by a second diff review: added to the comment)
+    "Vergiss meinen Kommentar": TAKE_BACK,
+    "forget my comment": TAKE_BACK,
+    "Ignore my comment": TAKE_BACK,
     "Wrong chat, sorry": TAKE_BACK,
     "Please delete my previous comment": TAKE_BACK,
     "My mistake, delete that": TAKE_BACK,
@@ -171,6 +175,9 @@ REQUESTS = {
     "widerruf": WITHDRAW,
 }
 COMMENTS = [
+    "Forget the old prices, the new ones are great",
+    "I will never forget this stay",
+    "Never mind the wait, the food was worth it",
     "Lösch das Foto von der Website",
     "Entferne das Gluten aus der Karte",
     "Das Essen war ein Fehler",
@@ -643,6 +650,8 @@ TAKEN_BACK = {
         ("de", "Bitte löschen Sie das wieder"),
         ("de", "Das war ein Versehen, bitte löschen"),
         ("de", "Lösch das"),
+        ("de", "Vergiss meinen Kommentar"),
+        ("en", "Ignore my comment"),
         ("de", "Bitte meinen Kommentar nicht speichern"),
         ("en", "don't store my comment"),
         # as "wrong chat" (found by review: the German form left the comment in)
