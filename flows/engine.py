@@ -534,8 +534,8 @@ class Engine:
                 # The question says "or skip this question": whoever types rather than
                 # taps types the word, which is no comment.
                 return self._advance(state, step, None)
-            if typed_request(cleaned) in _POINTED_TO:
-                return self._request(state, cleaned)
+            if (kind := typed_request(cleaned)) in _POINTED_TO:
+                return self._request(state, cleaned, kind)
             return self._pointing(self._advance(state, step, cleaned), cleaned)
         if isinstance(step, ChoiceStep):
             # An option's label typed instead of pressed ("billing", "Rechnung."), where it
@@ -564,11 +564,11 @@ class Engine:
             return self._advance(state, step, None, granted=False)
         if self._text_sent_again(state, event):
             return self.reask(state, self._taken_already())
-        if typed_request(text) in _POINTED_TO:
+        if (kind := typed_request(text)) in _POINTED_TO:
             # Not "please tap a button" to whoever wants to stop (found by an English
             # customer's review: asked again and again to press one); a no typed at a
             # consent question declined it above.
-            return self._request(state, text)
+            return self._request(state, text, kind)
         if isinstance(step, ConsentStep) and bare_words(text) in self._yeses(state, step):
             # With the reason (found by an English customer's review: "Yes please" got
             # "Please answer with one of the buttons."), and right after a text answer, that
@@ -592,13 +592,14 @@ class Engine:
         )
         return self.reask(state, note)
 
-    def _request(self, state: ConversationState, text: str) -> Turn:
+    def _request(self, state: ConversationState, text: str, kind: str | None) -> Turn:
         """A request typed within the survey (see `typed_request`): the text answer just
         given taken out, where it asks for that; otherwise the way to stop or erase, and
         to a withdrawal or an objection the way to withdraw (found by a diff review: told
-        only to cancel, and lose the answers, or to erase everything)."""
-        taken = self._taken_back(state, text) if _takes_out(text) else None
-        if taken is None and typed_request(text) == WITHDRAW:
+        only to cancel, and lose the answers, or to erase everything). `kind`: what
+        `typed_request` made of `text`."""
+        taken = self._taken_back(state, text) if _takes_out(text, kind) else None
+        if taken is None and kind == WITHDRAW:
             note = self.t.gettext(
                 "I did not take this message as your answer. To withdraw a consent, send "
                 "/withdraw; to discard your unfinished answers, /cancel; to erase all your "
@@ -1742,9 +1743,9 @@ _NAMES_ALL_OF_IT = re.compile(r"\b(?:kommentare?|comments?|nachrichten|messages)
 ("Delete my comment", "Lösch meine Nachrichten"; not "Lösch die Nachricht")."""
 
 
-def _takes_out(text: str) -> bool:
+def _takes_out(text: str, kind: str | None) -> bool:
+    """Whether `text`, a request of `kind`, asks to take out the text answer just given."""
     words = bare_words(text).translate(AS_ASCII)
-    kind = typed_request(text)
     return (
         kind == TAKE_BACK
         and (_TAKES_OUT.search(words) is not None or _NAMES_ALL_OF_IT.search(words) is not None)
