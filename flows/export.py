@@ -14,9 +14,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION: Literal[4] = 4
+SCHEMA_VERSION: Literal[5] = 5
 """2 added `chosen_language` and `passed_on[].confirmed` (a copy of version 1 has neither);
-3 added `contact_language`; 4 added `retention_rules`."""
+3 added `contact_language`; 4 added `retention_rules`; 5 added the consent status
+`ended`."""
 SCHEMA_PATH = Path("docs") / "export.schema.json"
 
 
@@ -33,7 +34,10 @@ class ExportController(_Model):
 class ExportConsent(_Model):
     purpose: str = Field(description="Purpose id, e.g. 'feedback' or 'contact'.")
     purpose_description: str
-    status: Literal["in_force", "withdrawn"]
+    status: Literal["in_force", "withdrawn", "ended"] = Field(
+        description="'ended': an optional consent given with a feedback that has been "
+        "deleted since (expired or erased); it covers nothing any more."
+    )
     granted_at: datetime
     withdrawn_at: datetime | None = None
     notice_version: str
@@ -93,7 +97,7 @@ class ExportDelivery(_Model):
 class DataExport(_Model):
     """Everything stored about the person who requested it, in their language."""
 
-    schema_version: Literal[4] = SCHEMA_VERSION
+    schema_version: Literal[5] = SCHEMA_VERSION
     generated_at: datetime
     language: str
     controller: ExportController

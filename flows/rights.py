@@ -197,8 +197,9 @@ class DataRights:
         # deliveries go by it: also where a consent's sealed details are unreadable (found
         # by a key review: one damaged consent row had every feedback said withdrawn).
         ledger = await self.store.consent_ledger(pseudonym)
+        ended = self._ended(consents, feedback, unreadable)
         export = self._export(
-            t, now, consents, feedback, draft, contact, language, contact_language, ledger
+            t, now, consents, feedback, draft, contact, language, contact_language, ledger, ended
         )
         stored = {f.id for f in feedback}
         passed_on = [
@@ -273,6 +274,7 @@ class DataRights:
         language: LanguageChoice | None,
         contact_language: str | None,
         ledger: ConsentsOf,
+        ended: set[str],
     ) -> DataExport:
         controller = self.config.controller
         drafts = []
@@ -308,7 +310,7 @@ class DataRights:
                 "Telegram name and username are not stored; your Telegram id only if you "
                 "agreed to be contacted (encrypted, as the chat to write to)."
             ),
-            consents=[self._consent(t, c) for c in consents],
+            consents=[self._consent(t, c, c.id in ended) for c in consents],
             feedback=[self._feedback(t, f, ledger) for f in feedback],
             unfinished_feedback=drafts,
             contact_chat_id=contact,
@@ -323,14 +325,37 @@ class DataRights:
             ),
         )
 
-    def _consent(self, t: Translator, record: ConsentRecord) -> ExportConsent:
+    def _ended(
+        self, consents: list[ConsentRecord], feedback: list[FeedbackRecord], unreadable: int
+    ) -> set[str]:
+        """The optional consents in force that cover nothing any more (their ids): each was
+        given with a feedback, for it alone, and none the person still has carries it (it
+        expired, or went with the consent it was given under). Shown as ended, not in force,
+        nor offered for withdrawal (found by a returning customer's review: a consent to be
+        contacted was said in force a year after its feedback, and its chat id, were gone).
+        With a record unreadable, none: it may be the one the consent is for."""
+        if unreadable:
+            return set()
+        carried = {p for record in feedback for p in record.purposes}
+        return {
+            c.id for c in consents if c.in_force and c.purpose not in carried and self._optional(c)
+        }
+
+    def _optional(self, record: ConsentRecord) -> bool:
+        """Whether the consent was asked with one feedback, not to take part at all."""
+        if record.required is not None:
+            return not record.required
+        purpose = self._purposes.get(record.purpose)
+        return purpose is not None and not purpose.required
+
+    def _consent(self, t: Translator, record: ConsentRecord, ended: bool) -> ExportConsent:
         purpose = self._purposes.get(record.purpose)
         return ExportConsent(
             purpose=record.purpose,
             purpose_description=(
                 render_text(purpose.description, t) if purpose else self._label(t, record.purpose)
             ),
-            status="in_force" if record.in_force else "withdrawn",
+            status="ended" if ended else "in_force" if record.in_force else "withdrawn",
             granted_at=record.granted_at,
             withdrawn_at=record.withdrawn_at,
             notice_version=record.notice_version,
@@ -392,7 +417,12 @@ class DataRights:
         if export.consents:
             lines.append(t.gettext("Consents"))
             for c in export.consents:
-                if c.withdrawn_at is None:
+                if c.status == "ended":
+                    line = t.gettext(
+                        "• {purpose}: given on {when}, ended when the feedback it was given "
+                        "with was deleted (consent text version {version})"
+                    )
+                elif c.withdrawn_at is None:
                     line = t.gettext(
                         "• {purpose}: given on {when} (consent text version {version})"
                     )
@@ -847,7 +877,9 @@ class DataRights:
         """Lists the consents in force as buttons: one press withdraws, as one press gave."""
         t = translator(person.locale)
         pseudonym = self.store.pseudonym(person.subject)
-        stored = {c.purpose for c in await self.store.consents(pseudonym) if c.in_force}
+        consents = await self.store.consents(pseudonym)
+        ended = self._ended(consents, *await self._readable_feedback(pseudonym))
+        stored = {c.purpose for c in consents if c.in_force and c.id not in ended}
         in_force = sorted(stored | await self._granted_in_draft(pseudonym))
         if not in_force:
             return Outcome.say(t.gettext("You have no consent in force that could be withdrawn."))

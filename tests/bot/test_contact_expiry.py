@@ -4,11 +4,12 @@ later one given without it too, up to a whole retention longer)."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from bot.app import purge_expired
 from tests.bot.test_retention import give
-from tests.harness import Harness, texts
+from tests.harness import Harness, labels, texts
 
 
 async def test_the_chat_id_goes_with_the_feedback_it_was_given_with(harness: Harness) -> None:
@@ -29,3 +30,31 @@ async def test_the_chat_id_goes_with_the_feedback_it_was_given_with(harness: Har
     assert "bitte melden Sie sich" not in shown  # the first feedback is gone
     # ... and the chat id with it, as /datenschutz and this very answer promise:
     assert "ID dieses Chats" not in shown, shown
+
+
+async def test_the_consent_to_be_contacted_ends_with_that_feedback(harness: Harness) -> None:
+    """Not said in force, nor offered for withdrawal, once the feedback it was given with
+    is gone: nothing is kept under it any more (found by a returning customer's review)."""
+    erika = harness.customer(1)
+    await give(harness, 1, "2", "bitte melden Sie sich", contact=True)
+    harness.clock.advance(timedelta(days=100))
+    await erika.send("/start")
+    await erika.press("4")
+    await erika.send("zweites Feedback, ohne Rückruf")
+    await erika.press("Nein")
+    before = texts(await erika.send("/widerruf"))
+    assert "Kontaktaufnahme" in before, before  # in force while that feedback is there
+    harness.clock.advance(timedelta(days=80, hours=1))
+    assert harness.app is not None and harness.app.bot_data.service is not None
+    await purge_expired(harness.app.bot_data.service)
+    harness.clock.advance(timedelta(minutes=2))  # past the limit on asking for one's data
+    replies = await erika.send("/meinedaten")
+    shown = texts(replies)
+    assert "beendet mit der Löschung des Feedbacks" in shown, shown
+    [document] = [m["document"] for m in replies if m["document"]]
+    export = json.loads(document["bytes"])
+    statuses = {c["purpose"]: c["status"] for c in export["consents"]}
+    assert statuses == {"feedback": "in_force", "contact": "ended"}, statuses
+    offered = await erika.send("/widerruf")
+    buttons = [label for row in labels(offered[-1]) for label in row]
+    assert buttons and not any("Kontakt" in label for label in buttons), buttons
