@@ -173,7 +173,8 @@ ABOUT_THE_QUESTION = ANSWER_WORDS | _typed(
         "werden be contacted do thank danke really wirklich eher gern need nötig necessary anyway "
         "trotzdem lassen leave alone in ruhe to call calls calling anrufen anruf rufen an "
         "rückruf rückmeldung melden brauche brauchen interested interessiert ist is schon "
-        "okay ok us uns prefer would möchten würde".split()
+        "okay ok us uns prefer would möchten würde lust interesse interest bedarf sorry "
+        "leider".split()
     )
 )
 """Words a no may go on with and still answer a consent question, not go on with the
@@ -843,14 +844,24 @@ class Engine:
         buttons = {_bare(b.label) for row in self._question(state, step).buttons for b in row}
         if (
             _bare(addition) in buttons
-            or (len(words) <= 3 and _bare(words[0]) in SHORT_REPLIES)  # "Nein, danke"
+            or (  # "Nein, danke", but not "No toilets" (see `_of_a_thing`)
+                len(words) <= 3 and _bare(words[0]) in SHORT_REPLIES and not _of_a_thing(words, 0)
+            )
             or (  # "Lieber nicht", but not "das Essen war kalt" (review), nor "remove the
                 # fee please", one word of four about the question (found by a review of
                 # customers' phrasing: refused, and the person could not add it any more)
                 isinstance(step, ConsentStep)
                 and len(words) <= 4
-                and any(_bare(word) in ANSWER_WORDS for word in words)
-                and 2 * sum(_word(word) in ABOUT_THE_QUESTION for word in words) >= len(words)
+                and any(
+                    _bare(word) in ANSWER_WORDS and not _of_a_thing(words, i)
+                    for i, word in enumerate(words)
+                )
+                and 2
+                * sum(
+                    _word(word) in ABOUT_THE_QUESTION and not _of_a_thing(words, i)
+                    for i, word in enumerate(words)
+                )
+                >= len(words)
             )
             or _bare(addition) in ALONE_NO_ANSWER  # at any question (review of the change)
             or (  # "No, I don't want that", "Nein, ich will das wirklich nicht" (review)
@@ -1376,6 +1387,24 @@ def _no_comment(text: str) -> bool:
 def bare_words(text: str) -> str:
     """The words of `text` as compared (see `_bare`), one space between them."""
     return " ".join(_WORDS.findall(_word(text)))
+
+
+NEGATING = _typed(frozenset("kein keine keinen keinerlei no".split()))
+_AFTER_AN_ANSWER = (",", ";", ":", ".", "!", "?", "-", "–", "—")
+
+
+def _of_a_thing(words: list[str], i: int) -> bool:
+    """Whether `words[i]` is a "kein" or "no" that goes with the word after it, not an
+    answer of its own: "Keine Toiletten", "No parking" sent after a comment at the
+    contact question are more of the comment (found by a returning customer's review:
+    refused as no answer, and lost), "Kein Interesse", "No, sorry" answer it."""
+    word = words[i]
+    return (
+        _bare(word) in NEGATING
+        and i + 1 < len(words)
+        and not word.endswith(_AFTER_AN_ANSWER)
+        and _word(words[i + 1]) not in ABOUT_THE_QUESTION
+    )
 
 
 def _word(text: str) -> str:

@@ -741,6 +741,14 @@ async def test_taking_back_the_comment_after_a_message_added_takes_out_all_of_it
         ("I'd rather not", False),
         ("Kein Interesse", False),
         ("Bitte keinen Anruf", False),
+        # (found by a returning customer's review: refused as no answer, and lost)
+        ("Keine Toiletten", True),
+        ("No parking either", True),
+        ("Kein Parkplatz!", True),
+        ("Keine Lust", False),
+        ("No, sorry", False),
+        ("No thanks", False),
+        ("Kein Kontakt", False),
     ],
 )
 async def test_a_few_words_after_the_comment_are_more_of_it_unless_about_the_question(
