@@ -279,6 +279,9 @@ class FeedbackService:
             await self.store.flush_deletions()
             log.info("draft cancelled")
             said = t.gettext("Cancelled. Your unfinished answers have been discarded.")
+            # What next, as every other reply says (found by an English customer's review:
+            # the question's buttons go, and the chat fell silent).
+            said += " " + t.gettext("Send /start to give feedback.")
             return Outcome(replies=(Reply(said),), question_gone=True)
         return Outcome.say(t.gettext("There is nothing to cancel. Send /start to give feedback."))
 

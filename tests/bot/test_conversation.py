@@ -406,6 +406,21 @@ async def test_cancel_discards(harness: Harness) -> None:
     assert "nichts abzubrechen" in texts(await erika.send("/cancel"))
 
 
+@pytest.mark.parametrize(("language", "command"), [("en", "/cancel"), ("de", "/abbrechen")])
+async def test_cancel_says_how_to_begin_again(
+    harness: Harness, language: str, command: str
+) -> None:
+    """The question's buttons go with the answers: the reply says what to do next, as the
+    one with nothing to cancel does (found by an English customer's review)."""
+    tourist = harness.customer(1077, language_code=language)
+    await tourist.send("/start")
+    await tourist.press({"en": "Yes, I agree", "de": "Ja, ich willige ein"}[language])
+    await tourist.press("4")
+    said = texts(await tourist.send(command))
+    assert {"en": "discarded", "de": "verworfen"}[language] in said, said
+    assert "/start" in said, said
+
+
 @pytest.mark.parametrize("interruption", ["sticker", "/start"])
 async def test_a_consent_question_asked_again_is_the_text_its_proof_hashes(
     harness: Harness, interruption: str
