@@ -114,6 +114,8 @@ VIA_BOT = "via_bot"
 """The kind of an OtherInput that is a text sent through an inline bot (its text)."""
 CAPTIONED = "captioned"
 """The kind of an OtherInput that is a photo, video or file with words written under it."""
+SPOKEN = frozenset({"Voice", "VideoNote"})
+"""The kinds of an OtherInput that are spoken: a voice message, a round video message."""
 # The parts of a text Telegram splits are sent within a second or two of each other.
 SPLIT_TEXT_WINDOW = timedelta(seconds=2)
 # People write a comment in bursts ("Hallo," and the matter a few seconds later).
@@ -457,6 +459,12 @@ class Engine:
                 "I can only read text and buttons here: neither the picture or file nor the "
                 "words written under it were kept. Please send your answer as a text message "
                 "on its own."
+            )
+            return self.reask(state, note)
+        if event.kind in SPOKEN:  # said why (found by an English customer's review)
+            note = self.t.gettext(
+                "I cannot listen to voice or video messages, so this one was not kept. "
+                "Please answer with a text message or the buttons."
             )
             return self.reask(state, note)
         return self.reask(state, self.t.gettext("I can only read text and buttons here."))
