@@ -73,6 +73,9 @@ RemovalListener = Callable[
 ACCESS_LIMIT = 3
 ACCESS_WINDOW = timedelta(minutes=1)
 ERASE_BUTTON_VALID = timedelta(minutes=15)
+KEEP_CONSENTS = "w:"
+"""The data of the button under /withdraw's question that withdraws nothing (a purpose id
+is never empty)."""
 
 
 @dataclass(frozen=True)
@@ -878,12 +881,18 @@ class DataRights:
         t = translator(person.locale)
         pseudonym = self.store.pseudonym(person.subject)
         consents = await self.store.consents(pseudonym)
-        ended = self._ended(consents, *await self._readable_feedback(pseudonym))
+        ended = self._ended(
+            consents, *await self.store.readable_feedback_of(pseudonym, self.clock())
+        )
         stored = {c.purpose for c in consents if c.in_force and c.id not in ended}
         in_force = sorted(stored | await self._granted_in_draft(pseudonym))
         if not in_force:
             return Outcome.say(t.gettext("You have no consent in force that could be withdrawn."))
-        buttons = tuple((Button(self._label(t, p), f"w:{p}"),) for p in in_force)
+        buttons = (
+            *((Button(self._label(t, p), f"w:{p}"),) for p in in_force),
+            # A way out, as the erase question has (found by an English customer's review)
+            (Button(t.gettext("Keep my consents"), KEEP_CONSENTS),),
+        )
         text = t.gettext(
             "Which consent do you want to withdraw? Withdrawal takes effect immediately and "
             "erases what you gave under that consent (the feedback given with it, or the "
@@ -895,6 +904,9 @@ class DataRights:
         """Withdraws the consent pressed, also one given in the survey under way or for a
         purpose no loaded flow declares any more: as easy to withdraw as it was to give."""
         t = translator(person.locale)
+        if data == KEEP_CONSENTS:
+            reply = Reply(t.gettext("Nothing was withdrawn; your consents stay as they are."))
+            return Outcome(replies=(reply,), close_keyboard=True)
         purpose_id = data.removeprefix("w:")
         purpose = self._purposes.get(purpose_id)
         pseudonym = self.store.pseudonym(person.subject)

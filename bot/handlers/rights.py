@@ -12,6 +12,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 
 from bot.context import BotContext
 from bot.render import render
+from flows.rights import KEEP_CONSENTS
 
 PRIVATE_MESSAGE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 
@@ -63,7 +64,11 @@ async def erase_button(update: Update, context: BotContext) -> None:
 async def withdraw_button(update: Update, context: BotContext) -> None:
     """One press withdraws the chosen consent."""
     data = _data(update)
-    await render(await context.rights.withdraw(context.person(update), data), update, context)
+    person = context.person(update)
+    outcome = await context.rights.withdraw(person, data)
+    if data == KEEP_CONSENTS:  # a feedback under way goes on, as after "keep my data"
+        outcome = await context.service.reminded(person, outcome)
+    await render(outcome, update, context)
 
 
 def _data(update: Update) -> str:

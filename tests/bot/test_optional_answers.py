@@ -120,6 +120,7 @@ async def test_a_consent_to_a_flow_removed_since_can_still_be_withdrawn(
         assert labels(menu) == [
             ["callback_feedback (wird nicht mehr erfragt)"],
             ["followup (wird nicht mehr erfragt)"],
+            ["Einwilligungen behalten"],
         ]
         answer = texts(await erika.press("followup (wird nicht mehr erfragt)"))
         assert "Ihre Einwilligung „followup (wird nicht mehr erfragt)“ wurde widerrufen" in answer
@@ -221,7 +222,7 @@ async def test_a_consent_given_in_the_survey_under_way_can_be_withdrawn_at_once(
         asked = texts(await erika.press("Ja, einverstanden"))
         assert "Worum geht es?" in asked
         menu, _ = await erika.send("/widerruf")  # then the open question again
-        assert labels(menu) == [["Speicherung"], ["Rückfrage"]]
+        assert labels(menu) == [["Speicherung"], ["Rückfrage"], ["Einwilligungen behalten"]]
         assert texts(await erika.press("Rückfrage")) == (
             "Ihre Einwilligung „Rückfrage“ wurde widerrufen.\n\nDie noch offene Frage dazu "
             "ist nicht mehr nötig: Was Sie dort antworten, wird nicht gespeichert."
@@ -283,7 +284,7 @@ async def test_withdrawal_goes_through_when_a_feedback_or_the_draft_cannot_be_re
     try:
         erika = harness.customer()
         [menu] = await erika.send("/widerruf")
-        assert labels(menu) == [["Speicherung"], ["Rückfrage"]]
+        assert labels(menu) == [["Speicherung"], ["Rückfrage"], ["Einwilligungen behalten"]]
         assert "wurde widerrufen" in texts(await erika.press("Rückfrage"))
         pressed = texts(await erika.press_data(menu["message_id"], "w:callback_feedback"))
         assert "wurde widerrufen" in pressed

@@ -297,7 +297,11 @@ async def test_withdrawing_feedback_consent_blocks_new_feedback_and_offers_erasu
     erika = harness.customer()
     await give_feedback(erika, "vor dem Widerruf", contact=True)
     [menu] = await erika.send("/widerruf")
-    assert labels(menu) == [["Kontaktaufnahme"], ["Speicherung Ihres Feedbacks"]]
+    assert labels(menu) == [
+        ["Kontaktaufnahme"],
+        ["Speicherung Ihres Feedbacks"],
+        ["Einwilligungen behalten"],
+    ]
     answer = await erika.press("Speicherung Ihres Feedbacks")
     assert "widerrufen" in texts(answer)
     assert "verworfen" not in texts(answer), "nothing was unfinished"
@@ -363,6 +367,31 @@ async def test_withdrawing_contact_erases_the_chat_id_and_keeps_feedback(harness
     assert note in texts(before) and any(note in rule for rule in export["retention_rules"])
     started = await erika.send("/start")
     assert labels(started[-1]) == [["1", "2", "3", "4", "5"]], "feedback consent untouched"
+
+
+async def test_keeping_the_consents_withdraws_nothing_and_a_survey_goes_on(
+    harness: Harness,
+) -> None:
+    """/widerruf has a way out, as /loeschen has (found by an English customer's review:
+    only consents to press, and nothing said what leaving it alone meant)."""
+    erika = harness.customer()
+    await give_feedback(erika, "vorher", contact=True)
+    await erika.send("/start")
+    await erika.press("4")
+    before = stored_rows(harness.settings.data_dir)
+    await erika.send("/widerruf")
+    kept = await erika.press("Einwilligungen behalten")
+    assert "Es wurde nichts widerrufen" in texts(kept), texts(kept)
+    assert "Was sollten wir wissen?" in texts(kept), "the open question asked again"
+    assert (
+        stored_rows(harness.settings.data_dir)["feedback.db/consents"]
+        == (before["feedback.db/consents"])
+    )
+    await erika.send("noch ein Kommentar")
+    await erika.press("Nein")
+    export = export_of(await erika.send("/meinedaten"))
+    assert {c["status"] for c in export["consents"]} == {"in_force"}
+    assert len(export["feedback"]) == 2
 
 
 async def test_withdraw_with_nothing_in_force(harness: Harness) -> None:
