@@ -584,7 +584,7 @@ class Engine:
             # it was not added to it either.
             stored = not self._just_gave_text(state)
             return self.reask(state, self._not_an_answer(step, stored, yes=True))
-        added = self._more_of_text(state, step, event)
+        added = self._more_of_text(state, step, event, kind)
         if added is not None:
             return added
         return self.reask(state, self._not_an_answer(step))
@@ -823,7 +823,9 @@ class Engine:
             )
         )
 
-    def _more_of_text(self, state: ConversationState, step: Step, event: TextInput) -> Turn | None:
+    def _more_of_text(
+        self, state: ConversationState, step: Step, event: TextInput, kind: str | None = None
+    ) -> Turn | None:
         """Text that answers no button of `step`, sent right after a text answer: more of
         that answer, written in a second message as people do in chats, added to it, said
         so, with a button to take it out again (found by review: "Hallo," was stored as
@@ -850,38 +852,46 @@ class Engine:
             return self.reask(state, self._taken_already())
         words = addition.split()
         buttons = {_bare(b.label) for row in self._question(state, step).buttons for b in row}
+        # A question about one's data (`kind`, read by the caller) is more of the comment,
+        # with the pointer to /mydata, as at the comment's own question: not refused for
+        # its "bitte" ("Datenauskunft bitte", found by a review of customers' phrasing).
         if (
-            _bare(addition) in buttons
-            or (  # "Nein, danke", but not "No toilets" (see `_of_a_thing`)
-                len(words) <= 3 and _bare(words[0]) in SHORT_REPLIES and not _of_a_thing(words, 0)
-            )
-            or (  # "Lieber nicht", but not "das Essen war kalt" (review), nor "remove the
-                # fee please", one word of four about the question (found by a review of
-                # customers' phrasing: refused, and the person could not add it any more)
-                isinstance(step, ConsentStep)
-                and len(words) <= 4
-                and any(
-                    _bare(word) in ANSWER_WORDS and not _of_a_thing(words, i)
-                    for i, word in enumerate(words)
+            kind != SEE
+            and (
+                _bare(addition) in buttons
+                or (  # "Nein, danke", but not "No toilets" (see `_of_a_thing`)
+                    len(words) <= 3
+                    and _bare(words[0]) in SHORT_REPLIES
+                    and not _of_a_thing(words, 0)
                 )
-                and 2
-                * sum(
-                    _word(word) in ABOUT_THE_QUESTION and not _of_a_thing(words, i)
-                    for i, word in enumerate(words)
+                or (  # "Lieber nicht", but not "das Essen war kalt" (review), nor "remove the
+                    # fee please", one word of four about the question (found by a review of
+                    # customers' phrasing: refused, and the person could not add it any more)
+                    isinstance(step, ConsentStep)
+                    and len(words) <= 4
+                    and any(
+                        _bare(word) in ANSWER_WORDS and not _of_a_thing(words, i)
+                        for i, word in enumerate(words)
+                    )
+                    and 2
+                    * sum(
+                        _word(word) in ABOUT_THE_QUESTION and not _of_a_thing(words, i)
+                        for i, word in enumerate(words)
+                    )
+                    >= len(words)
                 )
-                >= len(words)
-            )
-            or _bare(addition) in ALONE_NO_ANSWER  # at any question (review of the change)
-            or (  # "No, I don't want that", "Nein, ich will das wirklich nicht" (review)
-                isinstance(step, ConsentStep)
-                and len(words) <= 8
-                and _bare(words[0]) in NO_WORDS
-                and all(_word(word) in ABOUT_THE_QUESTION for word in words[1:])
-            )
-            or (  # "8 von 10", but not "die Lieferung kam 3 Tage zu spät" (review)
-                isinstance(step, RatingStep)
-                and len(words) <= 3
-                and any(c.isdigit() for c in addition)
+                or _bare(addition) in ALONE_NO_ANSWER  # at any question (review of the change)
+                or (  # "No, I don't want that", "Nein, ich will das wirklich nicht" (review)
+                    isinstance(step, ConsentStep)
+                    and len(words) <= 8
+                    and _bare(words[0]) in NO_WORDS
+                    and all(_word(word) in ABOUT_THE_QUESTION for word in words[1:])
+                )
+                or (  # "8 von 10", but not "die Lieferung kam 3 Tage zu spät" (review)
+                    isinstance(step, RatingStep)
+                    and len(words) <= 3
+                    and any(c.isdigit() for c in addition)
+                )
             )
         ):
             # No answer to `step` either: said not to be stored (found by review: "please

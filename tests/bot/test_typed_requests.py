@@ -377,6 +377,22 @@ async def test_a_request_as_the_last_sentence_of_a_comment_is_pointed_to_its_com
     assert await stored_comment(harness, customer) == typed
 
 
+@pytest.mark.parametrize("typed", ["Datenauskunft bitte", "Was haben Sie über mich gespeichert?"])
+async def test_a_question_about_ones_data_right_after_a_comment_is_pointed_to_mydata(
+    harness: Harness, typed: str
+) -> None:
+    """As at the comment's own question: more of the comment, with the pointer (found by a
+    review of customers' phrasing: "Datenauskunft bitte" was refused as no answer to the
+    contact question, for its "bitte", and the person was not told of /meinedaten)."""
+    customer = await _at(harness, "comment", 828, "de")
+    await customer.send("Das Frühstück war kalt.")
+    harness.clock.advance(timedelta(seconds=10))
+    said = texts(await customer.send(typed))
+    assert "hinzugefügt" in said and ACT_BY_COMMAND["/meinedaten"] in said, said
+    await customer.press("Nein")
+    assert await stored_comment(harness, customer) == f"Das Frühstück war kalt.\n{typed}"
+
+
 @pytest.mark.parametrize(
     "typed",
     [
