@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 SCHEMA_VERSION: Literal[5] = 5
 """2 added `chosen_language` and `passed_on[].confirmed` (a copy of version 1 has neither);
 3 added `contact_language`; 4 added `retention_rules`; 5 added the consent status
-`ended`."""
+`ended` and each consent's `text`."""
 SCHEMA_PATH = Path("docs") / "export.schema.json"
 
 
@@ -42,6 +42,11 @@ class ExportConsent(_Model):
     withdrawn_at: datetime | None = None
     notice_version: str
     text_sha256: str = Field(description="SHA-256 of the exact text shown when consenting.")
+    text: str | None = Field(
+        default=None,
+        description="The exact text shown when consenting, from the archive of consent "
+        "texts; null where it is not archived (a consent from before data schema v13).",
+    )
     method: str
 
 

@@ -201,8 +201,19 @@ class DataRights:
         # by a key review: one damaged consent row had every feedback said withdrawn).
         ledger = await self.store.consent_ledger(pseudonym)
         ended = self._ended(consents, feedback, unreadable)
+        wording = await self._wording(consents)
         export = self._export(
-            t, now, consents, feedback, draft, contact, language, contact_language, ledger, ended
+            t,
+            now,
+            consents,
+            feedback,
+            draft,
+            contact,
+            language,
+            contact_language,
+            ledger,
+            ended,
+            wording,
         )
         stored = {f.id for f in feedback}
         passed_on = [
@@ -278,6 +289,7 @@ class DataRights:
         contact_language: str | None,
         ledger: ConsentsOf,
         ended: set[str],
+        wording: dict[tuple[str, str], str],
     ) -> DataExport:
         controller = self.config.controller
         drafts = []
@@ -313,7 +325,10 @@ class DataRights:
                 "Telegram name and username are not stored; your Telegram id only if you "
                 "agreed to be contacted (encrypted, as the chat to write to)."
             ),
-            consents=[self._consent(t, c, c.id in ended) for c in consents],
+            consents=[
+                self._consent(t, c, c.id in ended, wording.get((c.notice_version, c.text_sha256)))
+                for c in consents
+            ],
             feedback=[self._feedback(t, f, ledger) for f in feedback],
             unfinished_feedback=drafts,
             contact_chat_id=contact,
@@ -351,7 +366,20 @@ class DataRights:
         purpose = self._purposes.get(record.purpose)
         return purpose is not None and not purpose.required
 
-    def _consent(self, t: Translator, record: ConsentRecord, ended: bool) -> ExportConsent:
+    async def _wording(self, consents: list[ConsentRecord]) -> dict[tuple[str, str], str]:
+        """The exact text of each consent as the person was shown it, from the archive of
+        consent texts, by notice version and SHA-256 (found by an English customer's review:
+        a bare version and hash told the person nothing they could read)."""
+        found: dict[tuple[str, str], str] = {}
+        for c in consents:
+            if (c.notice_version, c.text_sha256) not in found:
+                for text in await self.store.consent_texts(c.notice_version, c.text_sha256):
+                    found[(c.notice_version, c.text_sha256)] = text.text
+        return found
+
+    def _consent(
+        self, t: Translator, record: ConsentRecord, ended: bool, text: str | None
+    ) -> ExportConsent:
         purpose = self._purposes.get(record.purpose)
         return ExportConsent(
             purpose=record.purpose,
@@ -363,6 +391,7 @@ class DataRights:
             withdrawn_at=record.withdrawn_at,
             notice_version=record.notice_version,
             text_sha256=record.text_sha256,
+            text=text,
             method=record.method,
         )
 
@@ -441,6 +470,10 @@ class DataRights:
                         withdrawn=t.datetime(c.withdrawn_at, zone) if c.withdrawn_at else "",
                         version=c.notice_version,
                     )
+                )
+            if any(c.text for c in export.consents):
+                lines.append(
+                    t.gettext("The file holds the exact wording of each consent as you saw it.")
                 )
             lines.append(consents_kept(t))
             if any(c.withdrawn_at is not None for c in export.consents):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import sqlite3
@@ -100,6 +101,28 @@ async def test_access_after_several_feedbacks_lists_every_answer_verbatim(harnes
     chat = "Der Chat für die Kontaktaufnahme und die Sprache, in der wir Ihnen schreiben"
     assert kept in summary and chat in summary
     assert [rule[:20] for rule in export["retention_rules"]] == [kept[:20], chat[:20]]
+
+
+async def test_the_copy_holds_the_exact_text_of_each_consent(harness: Harness) -> None:
+    """Not a bare version and hash a person cannot read (found by an English customer's
+    review): the wording they agreed to, as the archive of consent texts keeps it."""
+    john = harness.customer(1002, language_code="en")
+    started = await john.send("/start")
+    notice = started[-1]["text"]
+    await john.press("Yes, I agree")
+    await john.press("4")
+    await john.send("Fine.")
+    await john.press("Yes, I agree")  # to be contacted
+    answer = await john.send("/mydata")
+    assert "The file holds the exact wording of each consent as you saw it." in texts(answer)
+    export = export_of(answer)
+    jsonschema.validate(export, SCHEMA)
+    texts_of = {c["purpose"]: c["text"] for c in export["consents"]}
+    assert texts_of["feedback"] == notice, texts_of["feedback"]
+    assert "May we contact you" in texts_of["contact"], texts_of["contact"]
+    for consent in export["consents"]:
+        digest = hashlib.sha256(consent["text"].encode("utf-8")).hexdigest()
+        assert digest == consent["text_sha256"]
 
 
 async def test_access_in_english_and_with_an_unfinished_draft(harness: Harness) -> None:
