@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import stat
 import sys
 import tomllib
 from collections.abc import Mapping
@@ -501,6 +502,24 @@ def _say_unparsable(env_file: Path) -> None:
 
 
 _SAID_UNPARSABLE: set[tuple[Path, int]] = set()
+
+
+ENV_FILE_SECRETS = (f"{PREFIX}MASTER_KEY", f"{PREFIX}TOKEN")
+
+
+def env_file_secrets_open_to_others(env_file: Path = Path(".env")) -> tuple[int, list[str]]:
+    """The mode of `env_file` and the secrets it holds, where others than its owner may read
+    it; (0, []) otherwise. A key file so open is refused a quiet start (chmod 600 it); a
+    .env holding the master key was read without a word (found by an operator review)."""
+    try:
+        mode = stat.S_IMODE(env_file.stat().st_mode)
+        if not mode & (stat.S_IRWXG | stat.S_IRWXO):
+            return 0, []
+        values = dotenv_values(env_file)
+    except (OSError, UnicodeDecodeError):
+        return 0, []
+    held = {name.upper() for name, value in values.items() if value and value.strip()}
+    return mode, [name for name in ENV_FILE_SECRETS if name in held]
 
 
 def unknown_settings(

@@ -32,6 +32,12 @@ class InvalidMasterKey(StoreError, ValueError):
     """The master key text is not urlsafe base64 of exactly 32 bytes."""
 
 
+class MalformedMasterKey(InvalidMasterKey):
+    """The text is no master key at all (not base64, or not 32 bytes): the command line
+    adds how to make one, as `openssl rand -hex 32` gives 64 hex digits (48 bytes read as
+    base64), which the bot refuses (found by an operator review)."""
+
+
 def generate_key() -> bytes:
     """A fresh random 256-bit key."""
     return os.urandom(KEY_BYTES)
@@ -126,19 +132,19 @@ def decode_master_key(text: str, source: object = None) -> bytes:
         key = base64.b64decode(padded, altchars=b"-_", validate=True)
     except (binascii.Error, ValueError):
         if source is not None:
-            raise InvalidMasterKey(
+            raise MalformedMasterKey(
                 N_("the master key in {source} is not urlsafe base64"), source=source
             ) from None
-        raise InvalidMasterKey(N_("master key is not urlsafe base64")) from None
+        raise MalformedMasterKey(N_("master key is not urlsafe base64")) from None
     if len(key) != KEY_BYTES:
         if source is not None:
-            raise InvalidMasterKey(
+            raise MalformedMasterKey(
                 N_("the master key in {source} must be {size} bytes, got {got}"),
                 source=source,
                 size=KEY_BYTES,
                 got=len(key),
             )
-        raise InvalidMasterKey(
+        raise MalformedMasterKey(
             N_("master key must be {size} bytes, got {got}"), size=KEY_BYTES, got=len(key)
         )
     return key

@@ -21,6 +21,7 @@ from flows.catalog import FlowDefinitionError
 from flows.i18n import Translator
 from flows.sharing import RecipientsError
 from storage import StoreError
+from storage.crypto import MalformedMasterKey
 from storage.sqlite_db import DATA_MIGRATIONS, KEY_MIGRATIONS, LEDGER_MIGRATIONS
 
 SUBCOMMANDS = (
@@ -113,11 +114,20 @@ def _handled(args: argparse.Namespace, t: Translator) -> int:
         return 1
     except (ConfigurationError, RecipientsError, StoreError) as error:
         print(f"feedbackbot: {said(error, t)}", file=sys.stderr)
+        if isinstance(error, MalformedMasterKey):  # "got 48": what now?
+            hint = t.gettext(
+                "a master key is urlsafe base64 of 32 random bytes; `feedbackbot keygen` prints "
+                "a new one (a new key does not open a store made with another)"
+            )
+            print(f"feedbackbot: {hint}", file=sys.stderr)
         return 1
     except OSError as error:
         # A data dir that is a file, a folder without write permission, a full disk:
         # the operator's to fix, so one line naming the file rather than a traceback.
-        where = f": {error.filename}" if error.filename else ""
+        # Absolute: a relative path says nothing where the working directory is not the
+        # one the operator thinks (cron, systemd).
+        name = error.filename
+        where = f": {os.path.abspath(name) if isinstance(name, str) else name}" if name else ""
         print(f"feedbackbot: {t.reason(error)}{where}", file=sys.stderr)
         return 1
 

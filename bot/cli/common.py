@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from bot.operator import operator_translator
-from bot.settings import Settings, load_settings
+from bot.settings import Settings, env_file_secrets_open_to_others, load_settings
 from flows.durations import InvalidDuration, parse_duration
 from flows.i18n import N_, Translator
 from flows.staff import MAX_PERIOD, staff_period
@@ -72,11 +72,18 @@ def open_store(
         t = operator_translator()
         said = t.gettext("master key file {path} can be read by others (mode {mode}); chmod 600 it")
         print(f"feedbackbot: {said.format(path=path, mode=f'{mode:o}')}", file=sys.stderr)
+    mode, secrets = env_file_secrets_open_to_others()
+    if secrets:
+        t = operator_translator()
+        said = t.gettext(
+            "{path} holds {names} and can be read by others (mode {mode}); chmod 600 it"
+        ).format(path=Path(".env").absolute(), names=", ".join(secrets), mode=f"{mode:o}")
+        print(f"feedbackbot: {said}", file=sys.stderr)
     if generated is not None:
         log.warning(
             "generated a new master key in %s; in production keep it elsewhere "
             "(FEEDBACKBOT_MASTER_KEY_FILE) and back it up separately from the data",
-            generated,
+            generated.absolute(),
         )
     return SQLiteStore(
         settings.data_dir, key, exclusive=exclusive, upgrade=upgrade, lock_held=lock_held
@@ -100,7 +107,7 @@ def open_existing_store(settings: Settings, *, exclusive: bool = False) -> SQLit
                 "no store in {path} (no {file}); check FEEDBACKBOT_DATA_DIR. A new store is "
                 "made by `feedbackbot run`."
             ),
-            path=settings.data_dir,
+            path=settings.data_dir.absolute(),  # cron and systemd start elsewhere
             file=KEY_STORE_FILE,
         )
     return open_store(settings, exclusive=exclusive, upgrade=False)

@@ -20,6 +20,7 @@ from flows.durations import compact_duration
 from flows.i18n import SUPPORTED_LOCALES, Translator
 from flows.redaction import compile_patterns
 from storage import SQLiteStore
+from storage.sqlite import KEY_STORE_FILE
 
 log = logging.getLogger("bot.cli")
 
@@ -69,12 +70,22 @@ def run(args: argparse.Namespace) -> int:
     catalog = FlowCatalog.load(settings.flows_dir, operator_translator(), settings.shipped_flows)
     service_config(settings, catalog)
     warn_if_contact_unused(settings, catalog)
+    new_store = not (settings.data_dir / KEY_STORE_FILE).exists()
     store = open_store(settings, exclusive=True)
     # Open once before polling, so a wrong key or unusable store fails fast with one line.
     asyncio.run(_check_store(store))
+    if new_store:
+        # Started from another working directory (systemd's is /), or with a mistyped
+        # FEEDBACKBOT_DATA_DIR, the bot makes a new store and runs on it; the log must say
+        # where, or the operator finds out when the feedback seems gone (operator review).
+        log.warning(
+            "created a new, empty store in %s; if this bot ran before, stop it: its store is "
+            "elsewhere (set FEEDBACKBOT_DATA_DIR to an absolute path, or the working directory)",
+            settings.data_dir.absolute(),
+        )
     compile_patterns()  # before polling: the first comment would wait for it otherwise
     application = build_application(settings, store, catalog=catalog)
-    log.info("starting long polling")
+    log.info("starting long polling; data folder %s", settings.data_dir.absolute())
     try:
         # A blip at start (a 502, the network not up yet) is tried again a few times, for
         # about seven seconds; a rejected token is not. Beyond that a supervisor restarts.

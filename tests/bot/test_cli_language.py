@@ -360,9 +360,11 @@ def test_a_key_file_named_with_braces_is_one_line_not_a_traceback(tmp_path: Path
     result = feedbackbot(
         tmp_path, "rotate-key", "--new-key-file", str(key_file), lang="de_DE.UTF-8"
     )
-    assert result.stderr == (
-        f"feedbackbot: der Hauptschlüssel in {key_file} muss 32 Bytes lang sein, nicht 12\n"
+    first, hint, end = result.stderr.split("\n")
+    assert first == (
+        f"feedbackbot: der Hauptschlüssel in {key_file} muss 32 Bytes lang sein, nicht 12"
     )
+    assert hint.startswith("feedbackbot: ") and "`feedbackbot keygen`" in hint and end == ""
 
 
 def test_staff_ids_that_are_not_numbers_are_explained_in_german(tmp_path: Path) -> None:

@@ -1,0 +1,134 @@
+"""What an operator setting the bot up meets on the command line: where a relative data
+folder really is, what to do with a master key of the wrong shape, and secrets in a
+`.env` that others can read (found by an operator's first install from the README)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import bot.app
+from bot.cli import main
+from bot.cli.common import open_store
+from bot.logs import QUIETED
+from bot.settings import load_settings
+from tests.harness import MASTER_KEY
+
+TOKEN = "123456:ABCdefGHIjklMNOpqrSTUvwxYZ012345678"
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty working directory with no FEEDBACKBOT_ settings of the test run's own."""
+    for name in list(os.environ):
+        if name.startswith("FEEDBACKBOT_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_a_data_folder_without_a_store_is_named_absolutely(
+    site: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A backup run by cron starts in the home folder: "no store in data" did not say
+    which `data` was looked at."""
+    monkeypatch.setenv("FEEDBACKBOT_MASTER_KEY", MASTER_KEY)
+    assert main(["stats"]) == 1
+    assert f"no store in {site / 'data'} " in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "key", ["00" * 32, "abcd", "not base64!"], ids=["hex", "short", "not-base64"]
+)
+def test_a_master_key_of_the_wrong_shape_is_told_how_to_make_one(
+    site: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], key: str
+) -> None:
+    """`openssl rand -hex 32` gives 64 hex digits: "must be 32 bytes, got 48" alone left the
+    operator guessing."""
+    (site / "data").mkdir()
+    (site / "data" / "keys.db").write_bytes(b"")
+    monkeypatch.setenv("FEEDBACKBOT_MASTER_KEY", key)
+    assert main(["stats"]) == 1
+    err = capsys.readouterr().err
+    assert "`feedbackbot keygen` prints a new one" in err, err
+    assert key not in err
+    assert err.count("\n") == 2 and "Traceback" not in err
+    assert [p.name for p in (site / "data").iterdir()] == ["keys.db"], "nothing was created"
+
+
+def test_a_wrong_master_key_gets_no_advice_to_make_a_new_one(
+    site: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (site / "data").mkdir()
+    (site / "data" / "keys.db").write_bytes(b"")
+    monkeypatch.setenv("FEEDBACKBOT_MASTER_KEY_FILE", str(site / "missing.key"))
+    assert main(["stats"]) == 1
+    assert "keygen" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("secret", ["FEEDBACKBOT_MASTER_KEY", "FEEDBACKBOT_TOKEN"])
+def test_a_env_file_with_a_secret_that_others_can_read_is_named(
+    site: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], secret: str
+) -> None:
+    """A master key file readable by others is said; the same key in a `.env` of mode 644
+    (as an editor makes it) was read without a word."""
+    value = MASTER_KEY if secret == "FEEDBACKBOT_MASTER_KEY" else TOKEN
+    env = site / ".env"
+    env.write_text(f"{secret}={value}\nFEEDBACKBOT_RETENTION=90d\n")
+    if secret == "FEEDBACKBOT_TOKEN":
+        monkeypatch.setenv("FEEDBACKBOT_MASTER_KEY", MASTER_KEY)
+    env.chmod(0o644)
+    open_store(load_settings())
+    err = capsys.readouterr().err
+    assert f"{env} holds {secret} and can be read by others (mode 644); chmod 600 it" in err
+    assert value not in err
+    env.chmod(0o600)
+    open_store(load_settings())
+    assert capsys.readouterr().err == ""
+
+
+def test_a_env_file_without_secrets_may_be_readable(
+    site: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (site / ".env").write_text("FEEDBACKBOT_RETENTION=90d\n")
+    (site / ".env").chmod(0o644)
+    monkeypatch.setenv("FEEDBACKBOT_MASTER_KEY", MASTER_KEY)
+    open_store(load_settings())
+    assert capsys.readouterr().err == ""
+
+
+class _NoPolling:
+    def run_polling(self, **kwargs: Any) -> None:
+        """Returns at once, as after a stop signal."""
+
+
+def test_run_says_where_its_data_is_and_that_a_store_it_made_is_new(
+    site: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Under systemd without WorkingDirectory= the bot makes a new store in /data and runs
+    on it; the log said "key_store_created" and no folder."""
+    for name, value in {
+        "FEEDBACKBOT_TOKEN": TOKEN,
+        "FEEDBACKBOT_CONTROLLER_NAME": "Beispiel GmbH",
+        "FEEDBACKBOT_CONTROLLER_CONTACT": "datenschutz@beispiel.de",
+        "FEEDBACKBOT_MASTER_KEY": MASTER_KEY,
+        "FEEDBACKBOT_SHIPPED_FLOWS": "feedback",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(bot.app, "build_application", lambda *args, **kwargs: _NoPolling())
+    root = logging.getLogger()  # `run` sets up logging of its own: put back afterwards
+    monkeypatch.setattr(root, "handlers", list(root.handlers))
+    monkeypatch.setattr(root, "level", root.level)
+    for name in QUIETED:
+        monkeypatch.setattr(logging.getLogger(name), "level", logging.getLogger(name).level)
+    assert main(["run"]) == 0
+    said = capsys.readouterr().err
+    assert f"WARNING bot.cli: created a new, empty store in {site / 'data'};" in said, said
+    assert f"INFO bot.cli: starting long polling; data folder {site / 'data'}\n" in said
+    assert main(["run"]) == 0
+    said = capsys.readouterr().err
+    assert "new, empty store" not in said and "starting long polling" in said
