@@ -396,3 +396,27 @@ def test_no_moment_between_putting_back_and_opening_lets_a_bot_start(
     assert main(["restore", str(backup), "--keys", str(keys)]) == 0, capsys.readouterr().err
     assert tried == ["refused"]
     assert asyncio.run(count_readable(data, KEY, 3)) == 3
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root")
+def test_a_restore_run_as_root_leaves_the_files_to_the_bots_account(
+    backed_up: tuple[Path, Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """An administrator restores as root into the folder of the bot's own account: the
+    copies were root's (mode 0600), and the bot could not read its key store after."""
+    data, backup, keys = backed_up
+    bots = 65534
+    for path in [data, *data.iterdir()]:
+        os.chown(path, bots, bots)
+    for name, value in cli_env(data).items():
+        if name.startswith("FEEDBACKBOT_"):
+            monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
+    assert main(["restore", str(backup), "--keys", str(keys)]) == 0, capsys.readouterr().err
+    for name in ("feedback.db", "keys.db"):
+        owner = (data / name).stat()
+        assert (owner.st_uid, owner.st_gid) == (bots, bots), name
+        assert oct(owner.st_mode & 0o777) == "0o600"
