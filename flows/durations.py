@@ -50,6 +50,13 @@ def _parse_text(text: str) -> timedelta:
     if re.fullmatch(r"\d+(?:\.\d+)?", stripped):
         return timedelta(seconds=float(stripped))
     short = _SHORT.match(stripped)
+    if short and short.group(2) == "M":
+        # "6M" is six months to most who write it (and to /summary), six minutes to this
+        # form: refused, not taken as either (found by an operator's review: a retention
+        # of 6M kept feedback six minutes, and the consent notice said so).
+        raise InvalidDuration(
+            f"{text!r} may mean months or minutes; write minutes as 30m, months in days (180d)"
+        )
     if short:
         return timedelta(seconds=float(short.group(1)) * _UNIT_SECONDS[short.group(2).lower()])
     iso = _ISO.match(stripped)

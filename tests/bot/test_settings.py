@@ -84,6 +84,8 @@ def test_invalid_values_give_one_line_naming_the_variable(
         ("FEEDBACKBOT_PURGE_INTERVAL", "0s", "must be longer than zero"),
         ("FEEDBACKBOT_AUDIT_RETENTION", "0d", "must be longer than zero"),
         ("FEEDBACKBOT_AUDIT_RETENTION", "immer", "'immer' is not a duration"),
+        # six months meant, six minutes kept (found by an operator's review)
+        ("FEEDBACKBOT_RETENTION", "6M", "'6M' is not a duration; use e.g. 90d"),
         (
             "FEEDBACKBOT_LOG_LEVEL",
             "LOUD",

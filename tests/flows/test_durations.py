@@ -12,6 +12,7 @@ from flows.durations import InvalidDuration, parse_duration
         ("30m", timedelta(minutes=30)),
         ("12h", timedelta(hours=12)),
         ("180d", timedelta(days=180)),
+        ("180D", timedelta(days=180)),
         ("2w", timedelta(weeks=2)),
         ("3600", timedelta(hours=1)),
         ("P180D", timedelta(days=180)),
@@ -40,8 +41,17 @@ def test_accepted_forms(text: str | int, expected: timedelta) -> None:
         10**20,
         float("inf"),
         float("nan"),
+        # six months to most who write it, six minutes to this form (found by an operator's
+        # review: FEEDBACKBOT_RETENTION=6M kept feedback six minutes)
+        "6M",
+        " 6 M ",
     ],
 )
 def test_rejected_forms_explain_what_is_accepted(text: str | int | float) -> None:
     with pytest.raises(InvalidDuration):
         parse_duration(text)
+
+
+def test_a_capital_m_says_why_it_is_refused() -> None:
+    with pytest.raises(InvalidDuration, match="months or minutes"):
+        parse_duration("6M")
