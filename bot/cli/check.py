@@ -97,7 +97,7 @@ def _loaded(settings: Settings, t: Translator) -> list[Report]:
     if not any(report.errors for report in reports):
         try:
             with quiet_flow_warnings():  # printed by check already, with hints
-                FlowCatalog.load(settings.flows_dir, t, settings.shipped_flows)
+                catalog = FlowCatalog.load(settings.flows_dir, t, settings.shipped_flows)
         except FlowDefinitionError as error:
             # About the settings, not a file: no line, not counted (review).
             source = "FEEDBACKBOT_SHIPPED_FLOWS"
@@ -105,7 +105,42 @@ def _loaded(settings: Settings, t: Translator) -> list[Report]:
                 source = f"FEEDBACKBOT_FLOWS_DIR={settings.flows_dir}, {source}"
             finding = Finding(source, 0, str(error))
             reports.append(Report(source, (finding,), file=False))
+        else:
+            reports += _settings_for_run(settings, catalog, t)
     return reports
+
+
+def _settings_for_run(settings: Settings, catalog: FlowCatalog, t: Translator) -> list[Report]:
+    """Warnings about the settings the flows are run with, as `run` refuses or warns at
+    start (found by an operator's review: `check` said "No problems", then `run` refused
+    for want of the controller's name). Warnings: the environment `check` runs in may
+    lack the token that the bot's own has."""
+    found = [
+        Finding(
+            f"FEEDBACKBOT_{name.upper()}",
+            0,
+            t.gettext("not set; feedbackbot run does not start without it"),
+        )
+        for name in ("token", "controller_name", "controller_contact")
+        if getattr(settings, name) is None
+    ]
+    asking = sorted(
+        f.id for f in catalog.flows.values() if any(p.stores_contact for p in f.purposes)
+    )
+    answered = None not in (settings.staff_chat_id, settings.alert_threshold)
+    if asking and not (answered and settings.staff_ids):
+        found.append(
+            Finding(
+                "FEEDBACKBOT_STAFF_CHAT_ID, FEEDBACKBOT_ALERT_THRESHOLD, FEEDBACKBOT_STAFF_IDS",
+                0,
+                t.gettext(
+                    "a survey that asks for consent to be contacted ({flows}) needs all three "
+                    "settings, or staff cannot answer anyone"
+                ).format(flows=", ".join(asking)),
+                t.gettext("Set all three, or remove the contact question from these flows."),
+            )
+        )
+    return [Report(f.source, (dataclasses.replace(f, warning=True),), file=False) for f in found]
 
 
 @contextlib.contextmanager

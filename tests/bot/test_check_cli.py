@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from tests.harness import bytecode_settings
+from tests.harness import TOKEN, bytecode_settings
 
 REPO = Path(__file__).resolve().parents[2]
 PRODUCT = REPO / "flows" / "definitions" / "product.toml"
@@ -188,6 +188,20 @@ def test_a_step_type_named_as_other_tools_do_gets_the_type_meant(
     )
 
 
+def ready_to_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The settings `run` needs, and those that let staff answer whom the shipped flows
+    ask for consent to be contacted."""
+    for name, value in {
+        "TOKEN": TOKEN,
+        "CONTROLLER_NAME": "Beispiel GmbH",
+        "CONTROLLER_CONTACT": "datenschutz@beispiel.de",
+        "STAFF_CHAT_ID": "-1001234",
+        "ALERT_THRESHOLD": "2",
+        "STAFF_IDS": "4242",
+    }.items():
+        monkeypatch.setenv(f"FEEDBACKBOT_{name}", value)
+
+
 def test_recipients_are_checked_against_every_flow_the_bot_loads(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -209,6 +223,7 @@ def test_recipients_are_checked_against_every_flow_the_bot_loads(
     recipients = tmp_path / "recipients.toml"
     recipients.write_text(ACME + ACME.replace('"acme"', '"oem"').replace("share_acme", "share_oem"))
     monkeypatch.setenv("FEEDBACKBOT_FLOWS_DIR", str(flows))
+    ready_to_run(monkeypatch)
     checked = [
         "check",
         "--lang",
@@ -241,11 +256,34 @@ def test_without_files_the_shipped_flows_the_bot_runs_are_checked(
 ) -> None:
     monkeypatch.delenv("FEEDBACKBOT_FLOWS_DIR", raising=False)
     monkeypatch.setenv("FEEDBACKBOT_SHIPPED_FLOWS", "feedback")
+    ready_to_run(monkeypatch)
     assert main(["check", "--lang", "en"]) == 0
     assert capsys.readouterr().out == (
         "The flows the bot loads:\n  feedback  flows/definitions/feedback.toml\n"
         "No problems in 1 file.\n"
     )
+
+
+def test_without_files_the_settings_run_refuses_without_are_warned_of(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by an operator's review: `check` said "No problems", then `run` refused for
+    want of the controller's name. Warnings (exit 0): where `check` runs may lack the
+    token the bot has."""
+    monkeypatch.delenv("FEEDBACKBOT_FLOWS_DIR", raising=False)
+    monkeypatch.setenv("FEEDBACKBOT_SHIPPED_FLOWS", "feedback")
+    ready_to_run(monkeypatch)
+    for name in ("CONTROLLER_NAME", "STAFF_IDS"):
+        monkeypatch.delenv(f"FEEDBACKBOT_{name}")
+    assert main(["check", "--lang", "en"]) == 0
+    assert capsys.readouterr().out.splitlines()[2:] == [
+        "FEEDBACKBOT_CONTROLLER_NAME: warning: not set; feedbackbot run does not start without it",
+        "FEEDBACKBOT_STAFF_CHAT_ID, FEEDBACKBOT_ALERT_THRESHOLD, FEEDBACKBOT_STAFF_IDS: "
+        "warning: a survey that asks for consent to be contacted (feedback) needs all three "
+        "settings, or staff cannot answer anyone",
+        "    Set all three, or remove the contact question from these flows.",
+        "0 errors and 2 warnings in 1 file.",
+    ]
 
 
 def test_without_files_unreadable_settings_fail_rather_than_check_less(
