@@ -322,6 +322,19 @@ class AnswerDesk:
         )
 
     @staticmethod
+    def borrowed_not_passed_on(locale: str) -> Outcome:
+        """Said to a member of staff whose /antworten was forwarded or came through an
+        inline bot: not their own act of answering (see bot.handlers.staff)."""
+        t = translator(locale)
+        return Outcome.say(
+            t.gettext(
+                "Nothing was sent to the customer: a /reply that is forwarded or sent through "
+                "another bot is not passed on (it may be someone else's words, or an answer "
+                "sent before). To answer, send /reply yourself."
+            )
+        )
+
+    @staticmethod
     def _too_long(t: Translator, limit: int, length: int) -> Outcome:
         return Outcome.say(
             t.gettext(

@@ -55,6 +55,24 @@ def edited_answer_guard(settings: Settings) -> tuple[int, BaseHandler[Any, Any, 
     return (-1, MessageHandler(_staff_where_commands_work(settings) & edited, edited_answer))
 
 
+def borrowed_answer_guard(settings: Settings) -> tuple[int, BaseHandler[Any, Any, Any]]:
+    """An /antworten forwarded by a member of staff, or sent through an inline bot: not
+    passed on (found by an attack review: a colleague's answer forwarded to ask whether it
+    went out reached the customer a second time, audited as the forwarder's; customers'
+    forwarded texts are refused as answers likewise)."""
+    commands = "|".join(ANSWER_COMMANDS)
+    borrowed = (filters.FORWARDED | filters.VIA_BOT) & filters.Regex(
+        rf"^/({commands})(@\w+)?(\s|$)"
+    )
+    return (-1, MessageHandler(staff_filter(settings) & borrowed, borrowed_answer))
+
+
+async def borrowed_answer(update: Update, context: BotContext) -> None:
+    outcome = context.staff.answers.borrowed_not_passed_on(context.locale(update))
+    await render(outcome, update, context)
+    raise ApplicationHandlerStop
+
+
 async def edited_answer(update: Update, context: BotContext) -> None:
     await render(context.staff.answers.edit_not_passed_on(context.locale(update)), update, context)
     raise ApplicationHandlerStop

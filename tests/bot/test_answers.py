@@ -424,6 +424,34 @@ async def test_an_edited_answer_is_said_not_to_reach_the_customer(desk: Harness)
     assert "Korrigiert" not in texts(desk.api.messages(CUSTOMER)), "never passed on"
 
 
+@pytest.mark.parametrize("borrowed", ["forwarded", "via_bot"])
+async def test_a_forwarded_answer_is_not_passed_on(desk: Harness, borrowed: str) -> None:
+    """Found by an attack review: an /antworten forwarded by a member of staff (a colleague's
+    sent last week, to ask whether it went out; a draft someone else wrote) or sent through
+    an inline bot reached the customer again, in the company's name, audited as theirs."""
+    alert = await low_rating(desk)
+    await confirmed(desk)
+    count = len(desk.api.messages(CUSTOMER))
+    for chat in (STAFF_CHAT, STAFF):
+        where = {"chat_id": chat, "chat_type": "private" if chat > 0 else "supergroup"}
+        update = desk.api.user_message(
+            STAFF, f"/reply {reference(alert)} {ANSWER}", language_code="en", **where
+        )
+        if borrowed == "forwarded":
+            update["message"]["forward_origin"] = {
+                "type": "user",
+                "date": 1,
+                "sender_user": {"id": COLLEAGUE, "is_bot": False, "first_name": "Kollegin"},
+            }
+        else:
+            update["message"]["via_bot"] = {"id": 999, "is_bot": True, "first_name": "Inline"}
+        [said] = await desk.deliver(update)
+        assert said["chat_id"] == chat
+        assert (said["text"] or "").startswith("Nothing was sent to the customer"), said
+    assert len(desk.api.messages(CUSTOMER)) == count
+    assert await audit(desk) == []
+
+
 async def test_a_customer_replying_to_an_answer_is_told_where_to_write(desk: Harness) -> None:
     """A reply to the answer ended at "no question is open", the customer's question going
     nowhere without a word of where to ask it (language review)."""
