@@ -470,7 +470,11 @@ class WebhookSender:
             SIGNATURE_HEADER: sign(recipient.secret.get_secret_value(), timestamp, body),
         }
         if self._client is None:
-            self._client = httpx.AsyncClient()
+            # Plain http goes to this machine only (see flows.sharing.Recipient): never
+            # through a proxy named in the environment (HTTP_PROXY, ALL_PROXY), which would
+            # carry the feedback over the network unencrypted (found by an attack review).
+            # https may: the proxy only tunnels it, encrypted end to end.
+            self._client = httpx.AsyncClient(mounts={"http://": None})
         try:
             async with asyncio.timeout(self.deadline):
                 # Only the status counts: leaving the block closes the connection with the

@@ -284,6 +284,29 @@ async def test_one_http_client_serves_every_attempt_and_is_closed_at_shutdown(
     assert built[0].is_closed
 
 
+async def test_plain_http_to_this_machine_never_goes_through_a_proxy(
+    shop: Harness, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by an attack review: plain http is allowed to this machine only, yet with
+    HTTP_PROXY (or ALL_PROXY) set for the bot, as for reaching Telegram from a company
+    network, httpx sent the feedback unencrypted to the proxy, over the network."""
+    proxy = Receiver()
+    proxy.thread.start()
+    try:
+        for name in ("no_proxy", "NO_PROXY", "http_proxy", "all_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        proxy_url = f"http://127.0.0.1:{proxy.server.server_address[1]}"
+        monkeypatch.setenv("HTTP_PROXY", proxy_url)
+        monkeypatch.setenv("ALL_PROXY", proxy_url)
+        await product_feedback(shop, 6, share=False)
+        await drained(shop)
+    finally:
+        proxy.server.shutdown()
+        proxy.server.server_close()
+    assert proxy.requests == [] and proxy.arrived == 0
+    assert len(receiver.payloads("/crm")) == 1
+
+
 async def test_the_customer_never_waits_for_a_recipient(shop: Harness, receiver: Receiver) -> None:
     receiver.gate.clear()  # the receiver hangs until released
     thanks = await product_feedback(shop, 4, share=False)
