@@ -32,6 +32,7 @@ from telegram.error import (
     TimedOut,
 )
 
+from bot.logs import GroupChat
 from bot.render import split_text
 from bot.requests import TelegramServerError
 from flows.i18n import N_, translator
@@ -114,7 +115,6 @@ class Retractor:
         for want of space is taken back, as erasure could not reach it later."""
         due = False
         for post in posts:
-            where = (post.message_id, post.chat_id)
             try:
                 due = await self.store.record_staff_post(pseudonym, post) != Noted.NOTED or due
             except StoreError as error:
@@ -125,16 +125,21 @@ class Retractor:
                         type(error).__name__,
                     )
                 elif not isinstance(error, StorageFull):  # e.g. the store closed meanwhile
-                    log.error(
-                        "alert not noted (%s): delete message %d in chat %d by hand once its "
+                    log.error(  # the staff chat's id, which the operator needs, kept
+                        "alert not noted (%s): delete message %d in chat %s by hand once its "
                         "feedback is gone",
                         type(error).__name__,
-                        *where,
+                        post.message_id,
+                        GroupChat(post.chat_id),
                     )
                 elif await self._edit(post.chat_id, post.message_id, NOT_RECORDED) is _Edit.DONE:
                     log.error("alert not noted (storage full): taken back")
                 else:
-                    log.error("alert not noted, not taken back: delete %d in chat %d", *where)
+                    log.error(
+                        "alert not noted, not taken back: delete %d in chat %s",
+                        post.message_id,
+                        GroupChat(post.chat_id),
+                    )
         if due:  # else nothing to do: no round, no Telegram call
             self.soon()
 
@@ -421,10 +426,10 @@ class Retractor:
             if "not found" in error.message.lower():
                 return _Edit.DONE
             log.info(  # the round's warning counts them
-                "alert %d in chat %d can neither be replaced nor deleted by the bot (%s): "
+                "alert %d in chat %s can neither be replaced nor deleted by the bot (%s): "
                 "delete it by hand",
                 message_id,
-                chat_id,
+                GroupChat(chat_id),
                 error.message,
             )
             return _Edit.SKIPPED

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import shutil
 import sqlite3
 from collections import deque
@@ -21,6 +22,7 @@ import bot.alerts
 import storage.sqlite_people
 from bot.app import _purge_job
 from bot.fakeapi.model import ApiError, BotMessage, bad_request
+from bot.logs import RedactingFormatter
 from bot.retractions import Retractor
 from storage.interface import StaffPost, StorageFull, StoreNotOpen, unconfirmed_message_id
 from tests.bot.test_optional_answers import CALLBACK_FLOW, answer_the_callback_survey
@@ -630,6 +632,24 @@ async def test_an_alert_that_cannot_be_edited_is_deleted(desk: Harness) -> None:
         alert["message_id"]
     ]
     assert posts(desk) == []
+
+
+async def test_an_alert_left_for_staff_to_delete_names_the_staff_chat_in_the_log(
+    desk: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The operator is to delete it by hand: its chat is a group, no person's, and not
+    hidden as "[id]" (found by an attack review)."""
+    caplog.set_level(logging.INFO, logger="bot.retractions")
+    await feedback(desk, 4115, "1", "Unfreundlich")
+    desk.api.fail_next("editMessageText", 400, "Bad Request: message can't be edited")
+    desk.api.fail_next("deleteMessage", 400, "Bad Request: message can't be deleted")
+    customer = desk.customer(4115)
+    await customer.send("/loeschen")
+    await customer.press("Alles löschen")
+    await settled(desk)
+    formatter = RedactingFormatter(secrets=(TOKEN,))
+    lines = [formatter.format(r) for r in caplog.records if "by hand" in r.getMessage()]
+    assert lines and all(f"in chat {STAFF_CHAT} " in line for line in lines), lines
 
 
 @pytest.mark.parametrize("wait", [30, 300])
