@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import sqlite3
@@ -236,11 +237,23 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
             # What their feedback added to the statistics goes too, while the key that
             # opens it is still there.
             await self._untally_for_erasure(pseudonym)
+            # The person's words and hash may be in any cached figure, also in copies of
+            # the data store made before: their key goes as the person's does. Before the
+            # person's keys: a crash after those went left the old cache key for good (the
+            # ledger entry no longer held, nothing carried out again), while one before
+            # leaves the entry to be carried out again at the next start (found by a
+            # crash review).
+            held = await fetch_one(
+                self._conn(), "SELECT 1 FROM keys.data_keys WHERE pseudonym = ?", (pseudonym,)
+            )
+            renewed = False
+            if held is not None:
+                with contextlib.suppress(StorageFull):  # then after the rows, as before
+                    await self._renew_cache_key(now)
+                    renewed = True
             shredded = await self._shred(pseudonym)
             report = await self._delete_rows(pseudonym, shredded, again)
-            if shredded or report.anything:
-                # The person's words and hash may be in any cached figure, also in copies
-                # of the data store made before: their key goes as the person's did.
+            if not renewed and (shredded or report.anything):
                 await self._renew_cache_key(now)
             await self._checkpoint()
         log.info("erasure")

@@ -1032,6 +1032,58 @@ async def test_cached_figures_in_a_backup_from_before_an_erasure_cannot_be_read(
     assert [r.answers["comment"] for r in from_backup.records] == ["bleibt"]
 
 
+class _Died(BaseException):
+    """The process dying in the middle of a step (nothing after it runs)."""
+
+
+async def test_cached_figures_in_a_backup_stay_sealed_after_an_erasure_cut_short(
+    store: SQLiteStore, data_dir: Path, key: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crash review: the process died once the person's keys were gone, before their
+    rows (the purge at the next start deletes those); the cache key was renewed only
+    after the rows, so it never was (the ledger entry no longer held, nothing carried
+    out again), and a data backup from before the erasure still showed the erased
+    person's words in its cached figures with today's key store."""
+    bucket = SummarySegment(start=T0 - DAY / 2, end=T0 + DAY / 2, bucket="2025-03-01")
+    erased, stays = store.pseudonym(SUBJECT), store.pseudonym("tg-user:1")
+    await store.submit_feedback(erased, feedback("Quastenflosser"), [grant()])
+    await store.submit_feedback(stays, feedback("bleibt"), [grant()])
+    (read,) = await store.summary_segments([bucket], "v1", T0 + DAY)
+    entry = CacheEntry(
+        bucket="2025-03-01", epoch=read.epoch, expires_at=T0 + 3 * DAY, payload=b"quastenflosser:1"
+    )
+    assert await store.save_summary_cache([entry], "v1") == 1
+    before = tmp_path / "before-erasure.db"
+    await store.backup(before)
+
+    async def die(*args: object, **kwargs: object) -> None:
+        raise _Died
+
+    monkeypatch.setattr(purge_module.Lifecycle, "_delete_rows", die)
+    with pytest.raises(_Died):
+        await store.erase_subject(erased)
+    monkeypatch.undo()
+    store.abandon()
+    started = SQLiteStore(data_dir, key, exclusive=True)  # the bot's next start
+    await started.open()
+    try:
+        assert (await started.purge_expired(T0 + DAY)).orphans > 0
+    finally:
+        await started.close()
+
+    restored = tmp_path / "restored"
+    restored.mkdir()
+    shutil.copy(before, restored / "feedback.db")
+    shutil.copy(data_dir / "keys.db", restored / "keys.db")
+    (restored / "erasures.db").touch()
+    old = await reopen(restored, key)
+    try:
+        (from_backup,) = await old.summary_segments([bucket], "v1", T0 + DAY)
+    finally:
+        await old.close()
+    assert from_backup.cached is None, "the figures sealed before the erasure stay sealed"
+
+
 def restore(data_dir: Path, data: Path, keys: Path) -> None:
     """Put a data backup and a key store backup in place, as the README says; the erasure
     ledger stays."""
