@@ -39,7 +39,7 @@ from storage.interface import (
     StoreError,
 )
 from storage.sqlite_consent_texts import ConsentTexts
-from storage.sqlite_core import dek_aad
+from storage.sqlite_core import dek_aad, wall_clock
 from storage.sqlite_db import (
     DATA_MIGRATIONS,
     KEY_MIGRATIONS,
@@ -125,6 +125,7 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
         if self._exclusive and not self._lock_held:
             self._lock_file = sqlite_db.hold_lock(self._dir)
         try:
+            self._opened_at = wall_clock()  # before any key of this run is made
             await self._open()
             if self._upgrade:  # a store that writes (not a look at it from the CLI)
                 await asyncio.to_thread(self._keep_reserve)
@@ -611,6 +612,7 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
             self._pseudonym_key = self._cache_key = None
             self._deks.clear()
             self._spares.clear()
+            self._keys_swept = False
             await db.close()  # the last connection checkpoints and removes the WAL
         self._release_lock()
         log.info("store_closed")

@@ -141,6 +141,11 @@ class StoreCore:
         self._cache_key: bytes | None = None
         self._deks: OrderedDict[tuple[str, int], bytes] = OrderedDict()
         self._spares: OrderedDict[str, tuple[int, bytes]] = OrderedDict()
+        self._keys_swept = False
+        """Whether a purge of this run has taken the unused record keys made before it
+        (see `purge_expired`)."""
+        self._opened_at = ""
+        """When this run opened the store, by the wall clock (as keys are dated)."""
         # One connection serves every coroutine. Each transaction is one job on its thread
         # (sqlite_db.on_thread), so transactions cannot mix; the lock orders the work that
         # takes several jobs or touches the data keys: a key read from the key store and

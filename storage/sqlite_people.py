@@ -354,6 +354,15 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
                 if redraw_alerts:
                     conn.execute(REDRAW_POSTS, (pseudonym,))
 
+            renewed = False
+            if gone:
+                # Before the feedback goes (as at an erasure): a crash between the
+                # withdrawal and the renewal after it left the cache key as it was, and
+                # with it the feedback's words in older copies' figures (found by a crash
+                # review). Figures of answers only taken out are renewed after, as before.
+                with contextlib.suppress(StorageFull):
+                    await self._renew_cache_key(now)
+                    renewed = True
             # The posts first, in erasures.db: a transaction over two files in WAL mode is
             # atomic per file only, and a post retracted too early (should the withdrawal
             # fail) does no harm, one left tied to a withdrawn consent would (found by
@@ -371,7 +380,7 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
             finally:
                 # the keys of what went, and of those not needed
                 await self._drop_unused_deks(pseudonym)
-            if count and (gone or any(answered)):
+            if count and not renewed and (gone or any(answered)):
                 # The words and ratings of what went may be in cached figures, also in
                 # copies of the data store made before: their key goes, as at an erasure
                 # (found by a forensic review: an old backup's cache still opened).

@@ -186,14 +186,15 @@ def _cap(conn: sqlite3.Connection, capped: list[tuple[int, datetime, timedelta]]
 
 
 def _shred_unused_keys(
-    conn: sqlite3.Connection, window: tuple[str, str, str]
+    conn: sqlite3.Connection, window: tuple[str, str, str], records_before: str
 ) -> tuple[list[tuple[str]], list[tuple[str, int]]]:
     """Delete the keys of people with nothing left in a window of pseudonyms, then those
-    of records gone (expired, discarded) of the others; who they were, and which."""
+    of records gone (expired, discarded) of the others, made before `records_before`;
+    who they were, and which."""
     rows = conn.execute(_UNUSED_KEYS_SQL, window).fetchall()
     people = [(str(row[0]),) for row in rows]
     conn.executemany("DELETE FROM keys.data_keys WHERE pseudonym = ?", people)
-    return people, drop_unused_record_keys(conn, window[:2], window[2])
+    return people, drop_unused_record_keys(conn, window[:2], records_before)
 
 
 ERASED_AGAIN = "carried out again"
@@ -324,7 +325,17 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
         await self._windows(
             "languages", _CHOOSERS_CONSENTS_SQL, (grace_cutoff,), window=PURGE_BATCH
         )
-        keys = await self._drop_unused_keys(grace_cutoff)
+        # The first purge of a run takes every record key no row is sealed under that
+        # an earlier run made, however new: a withdrawal cut short (a crash) between
+        # erasing feedback and destroying its key left the key for a day, and with it the
+        # feedback in older copies of the data store (found by a crash review). Keys of
+        # this run, and later purges, keep the grace: a key may be made just before what
+        # is sealed under it (a spare one at a consent).
+        records_before = grace_cutoff
+        if not self._keys_swept:
+            records_before = max(grace_cutoff, self._opened_at)
+        keys = await self._drop_unused_keys(grace_cutoff, records_before)
+        self._keys_swept = True
         await self._batches(_ALERTS_GONE_SQL, ())
         await self._batches(_OLD_UPDATES_SQL, (ts(moment - UPDATE_MEMORY),))
         await self._batches(_OLD_RELEASES_SQL, (ts(moment - RELEASE_MEMORY),) * 2)
@@ -449,7 +460,7 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
             await asyncio.sleep(0)
         return total
 
-    async def _drop_unused_keys(self, grace_cutoff: str) -> int:
+    async def _drop_unused_keys(self, grace_cutoff: str, records_before: str) -> int:
         """Destroy the keys of people with nothing left, then their consent records, and
         the keys of surveys of others whose rows all went; how many people and keys.
 
@@ -467,7 +478,11 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
                 if not window:
                     return total
                 last = str(window[-1][0])
-                shred = partial(_shred_unused_keys, window=(after, last, grace_cutoff))
+                shred = partial(
+                    _shred_unused_keys,
+                    window=(after, last, grace_cutoff),
+                    records_before=records_before,
+                )
                 people, records = await on_thread(self._conn(), shred, atomic=True)
                 total += len(people) + len(records)
                 self._forget(p for (p,) in people)

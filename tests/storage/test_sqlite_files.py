@@ -19,6 +19,7 @@ import pytest
 
 import storage.sqlite_db as sqlite_db
 import storage.sqlite_ledger as ledger_module
+import storage.sqlite_people as people_module
 import storage.sqlite_purge as purge_module
 from storage import SQLiteStore
 from storage.crypto import generate_key
@@ -1082,6 +1083,56 @@ async def test_cached_figures_in_a_backup_stay_sealed_after_an_erasure_cut_short
     finally:
         await old.close()
     assert from_backup.cached is None, "the figures sealed before the erasure stay sealed"
+
+
+async def test_a_withdrawal_cut_short_leaves_no_key_to_its_feedback_after_the_next_start(
+    store: SQLiteStore, data_dir: Path, key: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crash review: the process died after the withdrawal erased the feedback, before
+    its key was destroyed and the cache key renewed; the purge at the next start spared
+    the key (younger than a day), so a data backup from before the withdrawal, with
+    today's key store, showed the withdrawn feedback and its cached figures."""
+    bucket = SummarySegment(start=T0 - DAY / 2, end=T0 + DAY / 2, bucket="2025-03-01")
+    erased, stays = store.pseudonym(SUBJECT), store.pseudonym("tg-user:1")
+    await store.submit_feedback(erased, feedback("Quastenflosser"), [grant()])
+    await store.submit_feedback(stays, feedback("bleibt"), [grant()])
+    (read,) = await store.summary_segments([bucket], "v1", T0 + DAY)
+    entry = CacheEntry(
+        bucket="2025-03-01", epoch=read.epoch, expires_at=T0 + 3 * DAY, payload=b"quastenflosser:1"
+    )
+    assert await store.save_summary_cache([entry], "v1") == 1
+    before = tmp_path / "before-withdrawal.db"
+    await store.backup(before)
+    ids = [r.id for r in await store.feedback_of(erased, T0)]
+
+    async def die(*args: object, **kwargs: object) -> None:
+        raise _Died
+
+    monkeypatch.setattr(people_module.PersonalData, "_drop_unused_deks", die)
+    with pytest.raises(_Died):
+        await store.withdraw_consent(erased, "feedback", T0 + DAY / 4, {}, ids)
+    monkeypatch.undo()
+    store.abandon()
+    started = SQLiteStore(data_dir, key, exclusive=True)  # the bot's next start
+    await started.open()
+    try:
+        await started.purge_expired(T0 + DAY / 2)
+    finally:
+        await started.close()
+
+    restored = tmp_path / "restored"
+    restored.mkdir()
+    shutil.copy(before, restored / "feedback.db")
+    shutil.copy(data_dir / "keys.db", restored / "keys.db")
+    (restored / "erasures.db").touch()
+    old = await reopen(restored, key)
+    try:
+        (from_backup,) = await old.summary_segments([bucket], "v1", T0 + DAY)
+        readable, _ = await old.readable_feedback_of(erased, T0)
+    finally:
+        await old.close()
+    assert readable == [], "the withdrawn feedback's key is gone"
+    assert from_backup.cached is None, "the figures sealed before the withdrawal stay sealed"
 
 
 def restore(data_dir: Path, data: Path, keys: Path) -> None:
