@@ -1035,10 +1035,12 @@ class DataRights:
         if stored:
             feedback = [record for record in feedback if record.id not in under]
         # A chat to write to serves the feedback it was given with: with none left (nor
-        # unfinished answers), it goes now, not at the next purge (found by review).
+        # unfinished answers), it goes now, not at the next purge (found by review); also
+        # where feedback given without it is left (a DPO's review: it stayed until the
+        # purge, and the consent to be contacted in force for good).
         contact_gone = (
             bool(stored and under)
-            and not feedback
+            and not any(self._given_with_contact(record) for record in feedback)
             and complete
             and not await self._stored(self.store.load_draft(pseudonym, self.clock()))
             and await self.store.delete_contact(pseudonym)
@@ -1135,6 +1137,13 @@ class DataRights:
             return bool(await read)
         except DecryptionFailed:
             return True
+
+    def _given_with_contact(self, record: FeedbackRecord) -> bool:
+        """Whether a contact chat id may have been given with `record`: a consent to be
+        contacted among its purposes, or a purpose no loaded flow declares any more
+        (which may have been one: better kept until the purge than erased too soon)."""
+        purposes = (self._purposes.get(p) for p in record.purposes)
+        return any(purpose is None or purpose.stores_contact for purpose in purposes)
 
     async def _end_contact_consents(self, pseudonym: str) -> bool:
         """The person's consents to be contacted, withdrawn with the last feedback they

@@ -593,6 +593,62 @@ async def test_a_withdrawal_that_erases_the_last_feedback_erases_its_chat_id_too
     assert "Kontaktaufnahme" not in str([labels(m) for m in offered]), texts(offered)
 
 
+async def test_a_withdrawal_that_erases_the_feedback_given_with_contact_erases_its_chat_id(
+    harness: Harness,
+) -> None:
+    """Found by a DPO's review: with a product feedback given without that consent left,
+    the chat id given with the erased feedback stayed until the next purge, shown by
+    /meinedaten as stored, and the consent to be contacted about it stayed in force for
+    good, offered by /widerruf, though the question had said "at the latest with this
+    feedback"."""
+    erika = harness.customer()
+    started = await erika.send("/start product")
+    await erika.press(labels(started[-1])[0][0])
+    await erika.press("4")
+    await erika.press("☐ Schnell")
+    await erika.press("Fertig")
+    await erika.press("9")
+    await give_feedback(erika, "mit Kontakt", contact=True)
+    assert harness.store is not None
+    pseudonym = harness.store.pseudonym(f"tg-user:{erika.user_id}")
+    assert await harness.store.contact_of(pseudonym) is not None
+    await erika.send("/widerruf")
+    withdrawn = texts(await erika.press("Speicherung Ihres Feedbacks"))
+    assert "Chat-ID wurde ebenfalls gelöscht" in withdrawn, withdrawn
+    assert "Ihre Einwilligung zur Kontaktaufnahme dazu ist damit erloschen." in withdrawn
+    assert await harness.store.contact_of(pseudonym) is None
+    shown = texts(await erika.send("/meinedaten"))
+    assert "Feedback 1 von 1: Produktfeedback" in shown, "the product feedback stays"
+    assert "ID dieses Chats verschlüsselt gespeichert" not in shown
+    in_force = {c.purpose for c in await harness.store.consents(pseudonym) if c.in_force}
+    assert in_force == {"product_feedback"}, in_force
+    offered = await erika.send("/widerruf")
+    assert "Kontaktaufnahme" not in str([labels(m) for m in offered]), texts(offered)
+
+
+async def test_a_withdrawal_keeps_the_chat_id_another_feedback_was_given_with(
+    harness: Harness,
+) -> None:
+    erika = harness.customer()
+    started = await erika.send("/start product")
+    await erika.press(labels(started[-1])[0][0])
+    await erika.press("2")
+    await erika.press("☐ Zu langsam")
+    await erika.press("Fertig")
+    await erika.send("Stürzt ab")
+    await erika.press("3")
+    await erika.press("Ja, einverstanden")
+    await give_feedback(erika, "auch mit Kontakt", contact=True)
+    assert harness.store is not None
+    pseudonym = harness.store.pseudonym(f"tg-user:{erika.user_id}")
+    await erika.send("/widerruf")
+    withdrawn = texts(await erika.press("Speicherung Ihres Feedbacks"))
+    assert "Chat-ID" not in withdrawn, withdrawn
+    assert await harness.store.contact_of(pseudonym) is not None, "the product feedback's"
+    in_force = {c.purpose for c in await harness.store.consents(pseudonym) if c.in_force}
+    assert "contact" in in_force, in_force
+
+
 @pytest.mark.parametrize("table", ["consents", "contacts", "drafts"])
 async def test_a_damaged_consent_contact_or_draft_keeps_nothing_back(
     harness: Harness, table: str
