@@ -168,8 +168,9 @@ class DataRights:
         return Outcome.say(privacy_notice(translator(locale), self.processing))
 
     # --- /meinedaten ----------------------------------------------------------------------
-    async def access(self, person: Person) -> Outcome:
-        """A readable summary plus the complete copy as a JSON document."""
+    async def access(self, person: Person, staff: bool = False) -> Outcome:
+        """A readable summary plus the complete copy as a JSON document; to a member of
+        staff, also where their own use of the staff commands is kept (the audit trail)."""
         t = translator(person.locale)
         pseudonym = self.store.pseudonym(person.subject)
         if not self._allow_access(pseudonym):
@@ -195,7 +196,10 @@ class DataRights:
             contact, unreadable = None, unreadable + 1
         language = await self._language(pseudonym, now)
         if not (consents or feedback or draft or contact or language or unreadable):
-            return Outcome.say(t.gettext("No data is stored about you."))
+            # Found by a DPO's review: said to a member of staff, whose every summary,
+            # export and answer is in the audit trail under their id for years.
+            nothing = t.gettext("No data is stored about you.")
+            return Outcome.say(f"{nothing}\n\n{self._staff_access_note(t)}" if staff else nothing)
         # Whether each feedback is still evaluated, as staff statistics, alerts and
         # deliveries go by it: also where a consent's sealed details are unreadable (found
         # by a key review: one damaged consent row had every feedback said withdrawn).
@@ -258,12 +262,25 @@ class DataRights:
                 unreadable,
             )
             summary = f"{summary}\n\n{damaged.format(count=unreadable)}"
+        if staff:
+            summary = f"{summary}\n\n{self._staff_access_note(t)}"
         document = Document(
             filename="feedbackbot-data.json",
             content=export.model_dump_json(indent=2).encode("utf-8"),
             caption=t.gettext("A complete copy of your data as a file (JSON, machine-readable)."),
         )
         return Outcome(replies=(Reply(summary), Reply("", document=document)))
+
+    def _staff_access_note(self, t: Translator) -> str:
+        return t.gettext(
+            "As a staff member: the audit trail also keeps, encrypted, when you used the "
+            "staff commands (what, and how many records), as proof of how feedback was "
+            "handled; it is not in this copy: ask {contact} for it. Each entry is deleted "
+            "{period} after it was made."
+        ).format(
+            contact=self.processing.controller.contact,
+            period=t.duration(self.config.audit_retention),
+        )
 
     def _allow_access(self, pseudonym: str) -> bool:
         now = self.clock()

@@ -30,7 +30,7 @@ async def my_data(update: Update, context: BotContext) -> None:
     # the question again renews it (review of the change: the copy said 09:30, the
     # store then had 09:50).
     await context.service.keep_open(person)
-    outcome = await context.rights.access(person)
+    outcome = await context.rights.access(person, staff=context.is_staff(update))
     await render(await context.service.reminded(person, outcome, renewed=True), update, context)
 
 

@@ -726,6 +726,27 @@ async def test_a_staff_member_erasing_their_data_is_told_the_audit_trail_stays(
     assert "Zugriffsprotokoll" not in texts(await customer.press("Alles löschen"))
 
 
+async def test_a_staff_member_asking_for_their_data_is_told_of_the_audit_trail(
+    desk: Harness,
+) -> None:
+    """Found by a DPO's review: /meinedaten told a member of staff "No data is stored about
+    you", while every summary, export and answer of theirs is kept in the audit trail
+    under their id for four years (/loeschen said so already)."""
+    await confirmed(desk, language="en")
+    staff = desk.customer(STAFF, language_code="en")
+    await staff.send("/summary")
+    note = "As a staff member: the audit trail also keeps, encrypted, when you used the staff"
+    nothing = texts(await staff.send("/mydata"))
+    assert nothing.startswith("No data is stored about you.") and note in nothing, nothing
+    assert "ask datenschutz@beispiel.de for it" in nothing and "1,461 days" in nothing
+    await give(desk, STAFF, "5", "Ich teste selbst")
+    desk.clock.advance(timedelta(minutes=5))  # past the limit on asking again
+    assert note in texts(await staff.send("/mydata"))
+    customer = desk.customer(100, language_code="en")
+    await give(desk, 100, "4", "gut")
+    assert "audit trail" not in texts(await customer.send("/mydata"))
+
+
 async def test_help_lists_the_staff_commands_for_staff_only(desk: Harness) -> None:
     assert "/zusammenfassung 7d" in texts(await desk.customer(STAFF).send("/hilfe"))
     english = texts(await desk.customer(STAFF, language_code="en").send("/help"))
