@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 SCHEMA_VERSION: Literal[5] = 5
 """2 added `chosen_language` and `passed_on[].confirmed` (a copy of version 1 has neither);
 3 added `contact_language`; 4 added `retention_rules`; 5 added the consent status
-`ended` and each consent's `text`."""
+`ended`, each consent's `text` and `automated_decisions`."""
 SCHEMA_PATH = Path("docs") / "export.schema.json"
 
 
@@ -119,6 +119,10 @@ class DataExport(_Model):
     )
     identification: str = Field(
         description="How the person is identified: a keyed pseudonym, never the Telegram id."
+    )
+    automated_decisions: str = Field(
+        default="",
+        description="Whether automated decisions or profiling take place (Art. 15(1)(h)).",
     )
     consents: list[ExportConsent]
     feedback: list[ExportFeedback]

@@ -73,6 +73,7 @@ RemovalListener = Callable[
 ACCESS_LIMIT = 3
 ACCESS_WINDOW = timedelta(minutes=1)
 ERASE_BUTTON_VALID = timedelta(minutes=15)
+NO_AUTOMATED_DECISIONS = N_("No automated decisions are made about you, and no profiling.")
 KEEP_CONSENTS = "w:"
 """The data of the button under /withdraw's question that withdraws nothing (a purpose id
 is never empty)."""
@@ -342,6 +343,7 @@ class DataRights:
                 "Telegram name and username are not stored; your Telegram id only if you "
                 "agreed to be contacted (encrypted, as the chat to write to)."
             ),
+            automated_decisions=t.gettext(NO_AUTOMATED_DECISIONS),
             consents=[
                 self._consent(t, c, c.id in ended, wording.get((c.notice_version, c.text_sha256)))
                 for c in consents
@@ -595,6 +597,8 @@ class DataRights:
                 if export.feedback
                 else []
             ),
+            # Art. 15(1)(h), here too, not in /privacy alone (found by a DPO's review)
+            export.automated_decisions,
             "",
             t.gettext(
                 "Your rights: /delete erases everything, /withdraw withdraws a consent; for "

@@ -78,6 +78,9 @@ async def test_access_after_several_feedbacks_lists_every_answer_verbatim(harnes
     assert "Speicherung Ihres Feedbacks" in summary or "Speichern und Auswerten" in summary
     assert "Herkunft" in summary and "Empfänger:\n• " in summary and "/loeschen" in summary
     assert ".;" not in summary, "one recipient a line"
+    # Art. 15(1)(h), in the answer itself (found by a DPO's review: in /datenschutz only)
+    no_decisions = "Über Sie werden keine automatisierten Entscheidungen getroffen"
+    assert no_decisions in summary
     assert "Speicherdauer: jedes Feedback bis zu dem dabei angegebenen Löschdatum." in summary
     given = harness.clock() - timedelta(days=3)
     shown = f"{given:%d.%m.%Y}, {given.hour + 1:02d}:{given:%M} MEZ"  # to the minute
@@ -85,6 +88,7 @@ async def test_access_after_several_feedbacks_lists_every_answer_verbatim(harnes
     export = export_of(answer)
     jsonschema.validate(export, SCHEMA)
     assert export["schema_version"] == 5
+    assert export["automated_decisions"].startswith(no_decisions)
     comments = [
         a["answer"] for f in export["feedback"] for a in f["answers"] if a["step"] == "comment"
     ]
