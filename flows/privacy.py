@@ -109,6 +109,15 @@ def notice_sections(
         for purpose in processing.purposes
         if purpose.legal_basis is LegalBasis.CONSENT
     ]
+    # Each purpose's legal basis (Art. 13(1)(c)), also of what the bot keeps to prove
+    # consent and to carry erasure out again (found by a DPO's review: no basis named).
+    purposes.append(
+        t.gettext(
+            "• Keeping proof of your consents, and a note of each erasure or withdrawal so "
+            "that it holds should our data be restored from a backup: to meet our "
+            "obligations under the GDPR (Art. 6(1)(c) with Art. 7(1), 17 GDPR)."
+        )
+    )
     purposes.append(
         t.gettext(
             "We store your answers, the consents you gave and, only if you agree to be "

@@ -96,6 +96,15 @@ def _purposes(t: Translator, record: ProcessingRecord) -> list[str]:
             "of any consent."
         )
     )
+    lines.append(  # as /privacy names it (found by a DPO's review: no basis named)
+        "• "
+        + t.gettext(
+            "“Proof and erasure notes”: the records of consents, kept as proof, and a note of "
+            "each erasure and withdrawal, so that it is carried out again should the data be "
+            "restored from a backup. Legal basis: legal obligation (Art. 6(1)(c) GDPR with "
+            "Art. 7(1), 17 GDPR)."
+        )
+    )
     return lines
 
 
