@@ -15,7 +15,14 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from flows.catalog import FlowCatalog
-from flows.engine import ConversationState
+from flows.engine import (
+    DECLINES,
+    ERASE,
+    YESES,
+    ConversationState,
+    bare_words,
+    typed_request,
+)
 from flows.export import (
     DataExport,
     ExportAnswer,
@@ -769,6 +776,35 @@ class DataRights:
                 ),
             ),
         )
+
+    def typed_at_erase_question(self, person: Person, text: str) -> Outcome | None:
+        """A yes, a no or "delete everything" typed under the open erase question, outside
+        a survey: nothing is erased, and the person is told so and which button does it
+        (found by a German customer's review: "ja" was told that no survey was under way,
+        and she believed her data erased). None for any other text, and during a survey,
+        whose question was asked again after the erase question."""
+        pseudonym = self.store.pseudonym(person.subject)
+        asked = self._erase_asked.get(pseudonym)
+        if asked is None or asked.held.draft or self.clock() - asked.at > ERASE_BUTTON_VALID:
+            return None
+        t = translator(person.locale)
+        erase, keep = t.gettext("Erase everything"), t.gettext("Keep my data")
+        words = bare_words(text)
+        first, _, rest = words.partition(" ")
+        said_yes = first in {"ja", "yes", "doch", "ok", "okay"} and typed_request(rest) == ERASE
+        if not (
+            said_yes
+            or words in YESES
+            or words in DECLINES
+            or words == bare_words(keep)
+            or typed_request(text) == ERASE
+        ):
+            return None
+        said = t.gettext(
+            "Nothing has been erased yet. To erase everything, please tap “{erase}” under "
+            "the question above; to keep your data, “{keep}”."
+        ).format(erase=erase, keep=keep)
+        return Outcome.say(said)
 
     async def confirm_erasure(self, person: Person, data: str, staff: bool = False) -> Outcome:
         """The erase / keep button: shreds the key first, then every row about the person.

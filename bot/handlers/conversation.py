@@ -56,8 +56,14 @@ async def text(update: Update, context: BotContext) -> None:
     to_bot = replied is not None and replied.from_user is not None
     to_bot = to_bot and replied.from_user.id == context.bot.id  # type: ignore[union-attr]
     quoted = replied.text if to_bot and replied is not None else None
+    person = context.person(update)
+    # "ja" under the erase question is not taken for its button, nor said to be no answer
+    pointer = context.rights.typed_at_erase_question(person, message.text)
+    if pointer is not None:
+        await render(pointer, update, context)
+        return
     outcome = await context.service.text(
-        context.person(update), message.text, message.date, replied=to_bot, quoted=quoted
+        person, message.text, message.date, replied=to_bot, quoted=quoted
     )
     await render(outcome, update, context)
 

@@ -963,3 +963,49 @@ async def test_a_damaged_day_of_statistics_keeps_no_feedback_from_being_stored(
     assert "Erledigt" in texts(await third.press("Alles löschen"))
     assert "statistics_days_unreadable: 1 day(s)" in caplog.text
     assert await harness.store.statistics(day, day) == []
+
+
+async def test_a_yes_typed_under_the_erase_question_points_to_its_button(
+    harness: Harness,
+) -> None:
+    """Found by a German customer's review: "ja" typed under the erase question was told
+    that no survey was under way, and she believed her data erased. Nothing is erased by
+    typing; she is told so and which button does it, and the button still works."""
+    gisela = harness.customer()
+    await give_feedback(gisela, "Brötchen alt")
+    await gisela.send("/loeschen")
+    for typed in ("ja", "Bitte alles löschen", "Ja, alles löschen", "nein"):
+        said = texts(await gisela.send(typed))
+        assert "Alles löschen" in said and "Daten behalten" in said, typed
+        assert "Umfrage" not in said and "/loeschen" not in said, typed
+    assert "Brötchen alt" in texts(await gisela.send("/meinedaten"))
+    await gisela.send("/loeschen")
+    await gisela.send("ja")
+    assert "gelöscht" in texts(await gisela.press("Alles löschen"))
+    assert "keine Daten" in texts(await gisela.send("/meinedaten"))
+
+
+async def test_a_yes_typed_after_the_erase_question_was_answered_is_no_erase_pointer(
+    harness: Harness,
+) -> None:
+    """Once "keep" was pressed, or in English, the pointer names what is on screen."""
+    erika = harness.customer(language_code="en")
+    await give_feedback(erika, "stale bread")
+    await erika.send("/delete")
+    said = texts(await erika.send("yes"))
+    assert said.startswith("Nothing has been erased yet.") and "“Erase everything”" in said
+    await erika.press("Keep my data")
+    assert "Erase everything" not in texts(await erika.send("yes"))
+
+
+async def test_during_a_survey_a_yes_after_the_erase_question_goes_to_the_survey(
+    harness: Harness,
+) -> None:
+    """The survey's question is asked again after the erase question, so what is typed
+    then is for it: the erase pointer stays out of it."""
+    erika = harness.customer(language_code="en")
+    await erika.send("/start")
+    await erika.press("Yes, I agree")
+    await erika.send("/delete")
+    said = texts(await erika.send("yes"))
+    assert "Nothing has been erased yet" not in said and "1 to 5" in said
