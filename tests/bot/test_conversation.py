@@ -145,7 +145,7 @@ async def test_nothing_typed_before_consent_or_after_declining_is_stored(
     erika = harness.customer()
     await erika.send("/start")
     typed = await erika.send(f"ok {CANARY}")
-    assert "Einwilligung" in texts(typed) and "/start" in texts(typed), "told how, not taken"
+    assert "zugestimmt" in texts(typed) and "/start" in texts(typed), "told how, not taken"
     assert "Nein, danke" not in str([labels(m) for m in typed]), "the notice is not repeated"
     declined = await erika.press("Nein, danke")
     assert texts(declined), "declining is answered"

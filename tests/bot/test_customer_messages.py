@@ -112,7 +112,7 @@ async def test_an_edit_before_consent_is_not_said_to_count_as_an_answer(
         erika.user_id, "Hallo, ich bin Erika, 0151 2345678", **erika.sender
     )
     sent = await harness.deliver(typed)
-    assert "eingewilligt" in texts(sent), "before consent: nothing taken"
+    assert "zugestimmt" in texts(sent), "before consent: nothing taken"
     message_id = typed["message"]["message_id"]
     edit = harness.api.edited_message(erika.user_id, message_id, "Hallo", **erika.sender)
     answer = texts(await harness.deliver(edit))
@@ -144,9 +144,9 @@ async def test_a_yes_typed_to_the_consent_request_points_to_its_button(
     for typed in ("Ja, ich willige ein", "ja gerne"):
         said = texts(await erika.send(typed))
         assert said.startswith(
-            "Die Einwilligung geben Sie mit der Schaltfläche „Ja, ich willige ein“"
+            "Zum Zustimmen tippen Sie bitte auf die Schaltfläche „Ja, ich willige ein“"
         ), said
-    assert "eingewilligt" in texts(await erika.send("Die App ist langsam")), "no yes"
+    assert "zugestimmt" in texts(await erika.send("Die App ist langsam")), "no yes"
     assert harness.store is not None
     person = harness.store.pseudonym(f"tg-user:{erika.user_id}")
     assert await harness.store.consents(person) == []

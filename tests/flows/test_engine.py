@@ -105,8 +105,9 @@ def test_sticker_reasks_the_step_without_changing_state(engine: Engine) -> None:
     [reply] = turn.outcome.replies  # one message: the note heads the repeated question
     note, question = reply.text.split("\n\n", 1)
     assert note in (
-        "Hier kann ich nur Text und Schaltflächen verarbeiten.",
-        "I can only read text and buttons here.",
+        "Hier kann ich nur Text und Schaltflächen verarbeiten; was Sie geschickt haben, habe "
+        "ich daher nicht gespeichert.",
+        "I can only read text and buttons here, so I did not keep what you sent.",
     )
     assert question == engine.begin().outcome.replies[0].text and reply.buttons
 

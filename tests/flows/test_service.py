@@ -102,7 +102,7 @@ async def test_typing_ok_before_consent_is_not_consent_and_not_kept(
     await service.start(ERIKA)
     outcome = await service.text(ERIKA, "ok, meine Nummer ist 0170-CANARY")
     [pointer] = outcome.replies
-    assert "erst annehmen, wenn Sie eingewilligt haben" in pointer.text
+    assert "erst annehmen, wenn Sie zugestimmt haben" in pointer.text
     assert "/start" in pointer.text and not pointer.buttons, "a pointer, not the notice again"
     assert await nothing_stored(store, ERIKA, clock)
 
