@@ -47,6 +47,7 @@ def service_config(settings: Settings, catalog: FlowCatalog) -> ServiceConfig:
         timezone=settings.timezone,
         audit_retention=settings.audit_retention,
         staff_summaries=bool(settings.staff_ids),
+        support_contact=settings.support_contact,
     )
 
 

@@ -157,6 +157,9 @@ class Settings(BaseSettings):
     controller_name: str | None = None
     controller_contact: str | None = None
     dpo_contact: str | None = None
+    support_contact: str | None = None
+    """Where customers write about their feedback, as a reply to the bot reaches nobody
+    (FEEDBACKBOT_SUPPORT_CONTACT); the controller's contact if unset."""
     flows_dir: Path | None = None
     shipped_flows: Annotated[tuple[str, ...] | None, NoDecode] = None
     """The shipped flows to load (FEEDBACKBOT_SHIPPED_FLOWS: ids, or "none"); all if unset."""
@@ -407,7 +410,9 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("controller_name", "controller_contact", "dpo_contact", mode="before")
+    @field_validator(
+        "controller_name", "controller_contact", "dpo_contact", "support_contact", mode="before"
+    )
     @classmethod
     def _blank_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value

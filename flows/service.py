@@ -95,6 +95,9 @@ class ServiceConfig:
     staff_summaries: bool = False
     """Whether staff can ask for summaries, which quote the newest comments
     (FEEDBACKBOT_STAFF_IDS set), in their own chats as well as in a staff chat."""
+    support_contact: str | None = None
+    """Where customers write instead of replying in the chat (FEEDBACKBOT_SUPPORT_CONTACT);
+    None: the controller's contact."""
 
     def processing(self, catalog: FlowCatalog) -> Processing:
         """What the bot processes with these settings: the one source of its notices."""
@@ -652,7 +655,10 @@ class FeedbackService:
         as an answer from staff, which nobody reads here (found by review: it ended at "no
         question is open", and after an erasure at the consent pointer); not `replied`:
         instead of writing here at all."""
-        contact = self.config.controller.contact
+        # A customer service's address where one is set: a complaint about the bread sent
+        # as a reply went to the data protection address (found by an older customer's
+        # review).
+        contact = self.config.support_contact or self.config.controller.contact
         if not contact:
             return said
         if replied:

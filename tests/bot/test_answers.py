@@ -491,6 +491,32 @@ async def test_a_customer_replying_to_an_answer_is_told_where_to_write(desk: Har
     assert (said["text"] or "").endswith("Schreiben Sie uns bitte an service@beispiel.de.")
 
 
+async def test_a_reply_is_pointed_to_customer_service_where_one_is_set(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    """Not to the data protection address (found by an older customer's review: her reply
+    about the bread was pointed to datenschutz@)."""
+    settings = make_settings(
+        tmp_path / "data",
+        staff_ids=str(STAFF),
+        staff_chat_id=STAFF_CHAT,
+        alert_threshold=2,
+        support_contact="kundenservice@beispiel.de",
+    )
+    desk = Harness(api=api, settings=settings, clock=clock)
+    await desk.start()
+    try:
+        await low_rating(desk)
+        [plain] = await desk.deliver(desk.api.user_message(CUSTOMER, "Hallo? Wann kommt Ersatz?"))
+    finally:
+        await desk.stop()
+    assert (plain["text"] or "").endswith(
+        "Was hier geschrieben wird, liest niemand: Schreiben Sie uns bitte an "
+        "kundenservice@beispiel.de."
+    ), plain["text"]
+    assert "datenschutz@" not in (plain["text"] or "")
+
+
 @pytest.mark.parametrize("language", ["de", "en"])
 async def test_an_answer_reaching_someone_mid_survey_is_followed_by_their_question(
     desk: Harness, language: str
