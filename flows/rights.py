@@ -212,7 +212,7 @@ class DataRights:
         # deliveries go by it: also where a consent's sealed details are unreadable (found
         # by a key review: one damaged consent row had every feedback said withdrawn).
         ledger = await self.store.consent_ledger(pseudonym)
-        ended = self._ended(consents, feedback, unreadable)
+        ended = self._ended(consents, feedback, unreadable, contact is not None)
         wording = await self._wording(consents)
         export = self._export(
             t,
@@ -370,20 +370,39 @@ class DataRights:
         )
 
     def _ended(
-        self, consents: list[ConsentRecord], feedback: list[FeedbackRecord], unreadable: int
+        self,
+        consents: list[ConsentRecord],
+        feedback: list[FeedbackRecord],
+        unreadable: int,
+        contact: bool,
     ) -> set[str]:
         """The optional consents in force that cover nothing any more (their ids): each was
         given with a feedback, for it alone, and none the person still has carries it (it
         expired, or went with the consent it was given under). Shown as ended, not in force,
         nor offered for withdrawal (found by a returning customer's review: a consent to be
         contacted was said in force a year after its feedback, and its chat id, were gone).
-        With a record unreadable, none: it may be the one the consent is for."""
+        With a record unreadable, none: it may be the one the consent is for. Nor one to be
+        contacted while a chat id is still stored (`contact`: until the purge, or kept for
+        unfinished answers): it is what that id rests on, and withdrawing it erases the id
+        (found by review: /mydata said it ended and the chat id stored under it, and
+        /withdraw did not offer it)."""
         if unreadable:
             return set()
         carried = {p for record in feedback for p in record.purposes}
         return {
-            c.id for c in consents if c.in_force and c.purpose not in carried and self._optional(c)
+            c.id
+            for c in consents
+            if c.in_force
+            and c.purpose not in carried
+            and self._optional(c)
+            and not (contact and self._may_store_contact(c.purpose))
         }
+
+    def _may_store_contact(self, purpose_id: str) -> bool:
+        """Whether a consent to `purpose_id` may be what a contact chat id rests on (also
+        one no loaded flow declares any more)."""
+        purpose = self._purposes.get(purpose_id)
+        return purpose is None or purpose.stores_contact
 
     def _optional(self, record: ConsentRecord) -> bool:
         """Whether the consent was asked with one feedback, not to take part at all."""
@@ -971,9 +990,9 @@ class DataRights:
         t = translator(person.locale)
         pseudonym = self.store.pseudonym(person.subject)
         consents = await self.store.consents(pseudonym)
-        ended = self._ended(
-            consents, *await self.store.readable_feedback_of(pseudonym, self.clock())
-        )
+        feedback, unreadable = await self.store.readable_feedback_of(pseudonym, self.clock())
+        contact = await self._stored(self.store.contact_of(pseudonym))
+        ended = self._ended(consents, feedback, unreadable, contact)
         stored = {c.purpose for c in consents if c.in_force and c.id not in ended}
         in_force = sorted(stored | await self._granted_in_draft(pseudonym))
         if not in_force:

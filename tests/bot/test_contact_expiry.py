@@ -58,3 +58,37 @@ async def test_the_consent_to_be_contacted_ends_with_that_feedback(harness: Harn
     offered = await erika.send("/widerruf")
     buttons = [label for row in labels(offered[-1]) for label in row]
     assert buttons and not any("Kontakt" in label for label in buttons), buttons
+
+
+async def test_the_consent_to_be_contacted_is_not_ended_while_its_chat_id_is_stored(
+    harness: Harness,
+) -> None:
+    """Found by review: with a survey under way as the purge ran, the chat id given with
+    the feedback gone was kept (for the unfinished answers), and /meinedaten said the
+    consent had ended and, below, that the chat id was stored under it until it is
+    withdrawn, while /widerruf no longer offered it."""
+    erika = harness.customer(1)
+    await give(harness, 1, "2", "bitte melden Sie sich", contact=True)
+    harness.clock.advance(timedelta(days=181))
+    await erika.send("/start")
+    await erika.press("4")  # unfinished answers as the purge runs
+    assert harness.app is not None and harness.app.bot_data.service is not None
+    await purge_expired(harness.app.bot_data.service)
+    assert harness.store is not None
+    pseudonym = harness.store.pseudonym(f"tg-user:{erika.user_id}")
+    assert await harness.store.contact_of(pseudonym) is not None, "kept for the draft"
+    harness.clock.advance(timedelta(minutes=2))
+    replies = await erika.send("/meinedaten")
+    shown = texts(replies)
+    assert "beendet mit der Löschung des Feedbacks" not in shown, shown
+    [document] = [m["document"] for m in replies if m["document"]]
+    export = json.loads(document["bytes"])
+    assert export["contact_chat_id"] is not None
+    statuses = {c["purpose"]: c["status"] for c in export["consents"]}
+    assert statuses == {"feedback": "in_force", "contact": "in_force"}, statuses
+    offered = await erika.send("/widerruf")
+    buttons = [label for message in offered for row in labels(message) for label in row]
+    assert "Kontaktaufnahme" in buttons, buttons
+    withdrawn = texts(await erika.press("Kontaktaufnahme"))
+    assert "Chat-ID" in withdrawn, withdrawn
+    assert await harness.store.contact_of(pseudonym) is None
