@@ -1408,6 +1408,9 @@ def bare_words(text: str) -> str:
 
 
 NEGATING = _typed(frozenset("kein keine keinen keinerlei no".split()))
+NO_THING = _typed(frozenset("way worries problem problems chance pls plz ty".split()))
+"""Words after a "no" that make it a no (or a yes: "No problem"), not a thing missed:
+"No way", "No worries" (found by review: joined to the comment staff read)."""
 _AFTER_AN_ANSWER = (",", ";", ":", ".", "!", "?", "-", "–", "—")
 
 
@@ -1422,6 +1425,7 @@ def _of_a_thing(words: list[str], i: int) -> bool:
         and i + 1 < len(words)
         and not word.endswith(_AFTER_AN_ANSWER)
         and _word(words[i + 1]) not in ABOUT_THE_QUESTION
+        and _word(words[i + 1]) not in NO_THING
     )
 
 

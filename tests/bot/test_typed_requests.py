@@ -765,6 +765,11 @@ async def test_taking_back_the_comment_after_a_message_added_takes_out_all_of_it
         ("No, sorry", False),
         ("No thanks", False),
         ("Kein Kontakt", False),
+        # (found by review of that change: joined to the comment, which staff read)
+        ("No way", False),
+        ("No worries", False),
+        ("No problem", False),
+        ("No pls", False),
     ],
 )
 async def test_a_few_words_after_the_comment_are_more_of_it_unless_about_the_question(
