@@ -9,6 +9,7 @@ answer, exactly like any command the bot does not have.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from telegram import Update
@@ -61,8 +62,9 @@ def borrowed_answer_guard(settings: Settings) -> tuple[int, BaseHandler[Any, Any
     went out reached the customer a second time, audited as the forwarder's; customers'
     forwarded texts are refused as answers likewise)."""
     commands = "|".join(ANSWER_COMMANDS)
+    # As the command takes it: "/Reply" too (found by a diff review: passed on again).
     borrowed = (filters.FORWARDED | filters.VIA_BOT) & filters.Regex(
-        rf"^/({commands})(@\w+)?(\s|$)"
+        re.compile(rf"^/({commands})(@\w+)?(\s|$)", re.IGNORECASE)
     )
     return (-1, MessageHandler(staff_filter(settings) & borrowed, borrowed_answer))
 

@@ -424,18 +424,24 @@ async def test_an_edited_answer_is_said_not_to_reach_the_customer(desk: Harness)
     assert "Korrigiert" not in texts(desk.api.messages(CUSTOMER)), "never passed on"
 
 
-@pytest.mark.parametrize("borrowed", ["forwarded", "via_bot"])
-async def test_a_forwarded_answer_is_not_passed_on(desk: Harness, borrowed: str) -> None:
+@pytest.mark.parametrize(
+    ("borrowed", "command"),
+    [("forwarded", "/reply"), ("via_bot", "/reply"), ("forwarded", "/Reply")],
+)
+async def test_a_forwarded_answer_is_not_passed_on(
+    desk: Harness, borrowed: str, command: str
+) -> None:
     """Found by an attack review: an /antworten forwarded by a member of staff (a colleague's
     sent last week, to ask whether it went out; a draft someone else wrote) or sent through
-    an inline bot reached the customer again, in the company's name, audited as theirs."""
+    an inline bot reached the customer again, in the company's name, audited as theirs.
+    Also written "/Reply", which the command takes as well (found by a diff review)."""
     alert = await low_rating(desk)
     await confirmed(desk)
     count = len(desk.api.messages(CUSTOMER))
     for chat in (STAFF_CHAT, STAFF):
         where = {"chat_id": chat, "chat_type": "private" if chat > 0 else "supergroup"}
         update = desk.api.user_message(
-            STAFF, f"/reply {reference(alert)} {ANSWER}", language_code="en", **where
+            STAFF, f"{command} {reference(alert)} {ANSWER}", language_code="en", **where
         )
         if borrowed == "forwarded":
             update["message"]["forward_origin"] = {
