@@ -195,7 +195,7 @@ def put_back(data_dir: Path, backups: Backups, now: datetime) -> Path | None:
             finally:
                 os.umask(old_umask)
             os.chmod(partial, 0o600)
-            _owned_like(partial, data_dir)
+            owned_like(partial, data_dir)
             durable_rename(partial, target)
             written.append(target)
     except BaseException:
@@ -208,7 +208,7 @@ def put_back(data_dir: Path, backups: Backups, now: datetime) -> Path | None:
     return aside
 
 
-def _owned_like(path: Path, folder: Path) -> None:
+def owned_like(path: Path, folder: Path) -> None:
     """Give `path` the owner of the data folder where the process may (root): a restore run
     as root, as an administrator does, left root's files in the folder of the bot's own
     account, and the bot could not open its key store (found by an operator review)."""

@@ -21,8 +21,15 @@ from flows.models import ChoiceStep, MultipleChoiceStep, render_text
 from flows.service import utc_now
 from storage import SQLiteStore, StatisticsRow
 from storage.sqlite import DATA_FILE
-from storage.sqlite_db import hold_lock
-from storage.sqlite_restore import Backups, check_backups, put_back, remove_aside, undo
+from storage.sqlite_db import LOCK_FILE, hold_lock
+from storage.sqlite_restore import (
+    Backups,
+    check_backups,
+    owned_like,
+    put_back,
+    remove_aside,
+    undo,
+)
 
 
 def register(subparsers: Any, t: Translator) -> None:
@@ -190,6 +197,8 @@ def run_restore(args: argparse.Namespace) -> int:
     # run on the files replaced, nor start on the backup before its erasures are carried
     # out again (found by review: the lock was let go for a moment in between).
     lock = hold_lock(settings.data_dir)
+    if lock is not None:  # made by root where the bot never ran: else it could not start
+        owned_like(settings.data_dir / LOCK_FILE, settings.data_dir)
 
     carried: list[tuple[int, int] | None] = []
 
