@@ -74,6 +74,11 @@ async def test_access_after_several_feedbacks_lists_every_answer_verbatim(harnes
     assert "Erster Kommentar <b>mit</b> Sonderzeichen & Umlauten äöü" in summary
     assert "Zweiter Kommentar 🚀" in summary
     assert "Feedback 1 von 2" in summary and "Feedback 2 von 2" in summary
+    # what there is, first (found by an older customer's review: 119 lines, nothing first)
+    assert summary.startswith(
+        "Über Sie gespeicherte Daten\nKurz gesagt: 2 Feedbacks, 2 bestehende Einwilligungen, "
+        "die Chat-ID für die Kontaktaufnahme. Die Einzelheiten folgen; /loeschen löscht alles."
+    ), summary[:300]
     assert "Wird am 28. Mai 2027 automatisch gelöscht." in summary
     assert "Speicherung Ihres Feedbacks" in summary or "Speichern und Auswerten" in summary
     assert "Herkunft" in summary and "Empfänger:\n• " in summary and "/loeschen" in summary
