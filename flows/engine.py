@@ -35,6 +35,7 @@ from flows.models import (
     render_text,
 )
 from flows.processing import Recipient
+from flows.redaction import holds_contact_details
 from flows.replies import Button, Keyboard, Outcome, Reply, headed
 
 CHECKED, UNCHECKED = "☑", "☐"
@@ -677,6 +678,18 @@ class Engine:
             )
         elif kind == SEE:
             note = self.t.gettext("To see what is stored about you, please send /mydata.")
+        elif holds_contact_details(text):
+            # Left for a call back, which nobody can make: staff see comments redacted
+            # (found by an older customer's review: name and number, and no word of it).
+            note = self.t.gettext(
+                "Our staff see comments without phone numbers, e-mail addresses and "
+                "usernames, so they cannot reach you through them."
+            )
+            if turn.state is not None and self._contact_asked_later(turn.state):
+                note += " " + self.t.gettext(
+                    "If you would like us to contact you, please agree to that in this chat "
+                    "when the survey asks."
+                )
         else:
             return turn
         # On the question asked next: after "Added to your previous answer.", which it is
@@ -684,6 +697,15 @@ class Engine:
         replies = turn.outcome.replies
         replies = (*replies[:-1], *headed((note,), replies[-1:]))
         return replace(turn, outcome=replace(turn.outcome, replies=replies))
+
+    def _contact_asked_later(self, state: ConversationState) -> bool:
+        """Whether the survey has a question about being contacted not answered yet."""
+        return any(
+            isinstance(step, ConsentStep)
+            and self.flow.purpose(step.purpose).stores_contact
+            and step.id not in state.answers
+            for step in self.flow.steps
+        )
 
     def _pointed_to_commands(self) -> str:
         return self.t.gettext(

@@ -1354,6 +1354,18 @@ def redact(text: str, t: Translator) -> str:
         return t.gettext(WITHHELD)
 
 
+def holds_contact_details(text: str) -> bool:
+    """Whether `text` holds a phone number, an e-mail address or a username, which staff
+    never see of a comment (False, should a pattern fail on it; see `redact`)."""
+    try:
+        redacted = _replace(text, lambda kind: PLACEHOLDERS[kind])
+    except Exception as error:
+        _withheld(error)
+        return False
+    marks = (PLACEHOLDERS[kind] for kind in ("email", "phone", "handle"))
+    return any(mark in redacted and mark not in text for mark in marks)
+
+
 def strip_personal(text: str) -> str:
     """The comment with personal data blanked out: for counting words in any language
     (nothing, should a pattern fail on it; see `redact`)."""

@@ -377,6 +377,35 @@ async def test_a_request_as_the_last_sentence_of_a_comment_is_pointed_to_its_com
     assert await stored_comment(harness, customer) == typed
 
 
+CANNOT_REACH_DE = (
+    "Unser Team sieht Kommentare ohne Telefonnummern, E-Mail-Adressen und Benutzernamen und "
+    "kann Sie darüber nicht erreichen."
+)
+
+
+@pytest.mark.parametrize(
+    ("typed", "told"),
+    [
+        ("Brötchen waren hart. Bitte rufen Sie mich an: 0151 2345678, Gisela Brandt", True),
+        ("Oder schreiben Sie an gisela.brandt@example.de", True),
+        ("Die Brötchen waren hart, Filiale 12 am Markt", False),
+    ],
+)
+async def test_contact_details_in_a_comment_are_said_not_to_reach_staff(
+    harness: Harness, typed: str, told: bool
+) -> None:
+    """Found by an older customer's review: she left her name and number for a call back
+    that nobody could make (staff see comments redacted), and nothing said so; she is
+    pointed to the contact question instead. The comment is stored as written."""
+    customer = await _at(harness, "comment", 829, "de")
+    said = texts(await customer.send(typed))
+    assert (CANNOT_REACH_DE in said) is told, said
+    if told:
+        assert "stimmen Sie dem bitte hier im Chat zu" in said and "kontaktieren?" in said
+    await customer.press("Nein")
+    assert await stored_comment(harness, customer) == typed
+
+
 @pytest.mark.parametrize("typed", ["Datenauskunft bitte", "Was haben Sie über mich gespeichert?"])
 async def test_a_question_about_ones_data_right_after_a_comment_is_pointed_to_mydata(
     harness: Harness, typed: str

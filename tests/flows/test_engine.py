@@ -230,3 +230,31 @@ def test_points_typed_on_the_scale_of_ten(typed: str, rating: int) -> None:
     state = state.model_copy(update={"step_id": recommend.id})
     turn = engine.handle(state, TextInput(typed))
     assert turn.state and turn.state.answers[recommend.id] == rating
+
+
+def test_contact_details_in_a_comment_are_said_not_to_reach_staff_without_a_contact_question(
+    engine: Engine,
+) -> None:
+    """A survey without a question about being contacted: the note, without pointing to a
+    question that never comes."""
+    steps = [step for step in engine.flow.steps if step.id != "contact"]
+    purposes = [purpose for purpose in engine.flow.purposes if not purpose.stores_contact]
+    flow = engine.flow.model_copy(update={"steps": steps, "purposes": purposes})
+    without = replace(engine, flow=flow)
+    turn = without.begin()
+    assert turn.state
+    turn = without.handle(turn.state, Press(data(last(turn), "4")))
+    assert turn.state
+    turn = without.handle(turn.state, TextInput("Call me back: 0151 2345678"))
+    said = "\n".join(reply.text for reply in turn.outcome.replies)
+    cannot = engine.t.gettext(
+        "Our staff see comments without phone numbers, e-mail addresses and usernames, so "
+        "they cannot reach you through them."
+    )
+    assert cannot in said, said
+    asks = engine.t.gettext(
+        "If you would like us to contact you, please agree to that in this chat when the "
+        "survey asks."
+    )
+    assert asks not in said
+    assert turn.completion is not None and turn.completion.answers["comment"].startswith("Call")
