@@ -685,17 +685,25 @@ class MemoryStore(Store):
         self._keys.discard(pseudonym)
         posts = self._retract_posts(pseudonym, every=True)
         self._contact_languages.pop(pseudonym, None)
+        # What had expired by `now` goes too, uncounted (as the SQLite store).
+        moment = utc(now) if now is not None else None
+
+        def live(expires_at: datetime) -> bool:
+            return moment is None or expires_at > moment
+
+        feedback = self._feedback.pop(pseudonym, [])
+        draft, choice = self._drafts.pop(pseudonym, None), self._languages.pop(pseudonym, None)
         report = ErasureReport(
-            feedback=len(self._feedback.pop(pseudonym, [])),
+            feedback=sum(live(record.expires_at) for record in feedback),
             consents=len(self._consents.pop(pseudonym, [])),
-            drafts=int(self._drafts.pop(pseudonym, None) is not None),
+            drafts=int(draft is not None and live(draft.expires_at)),
             contacts=int(self._contacts.pop(pseudonym, None) is not None),
             deliveries=len(self._deliveries.pop(pseudonym, [])),
-            languages=int(self._languages.pop(pseudonym, None) is not None),
+            languages=int(choice is not None and live(choice.expires_at)),
             alerts_due=self._forget_alerts(pseudonym),
             staff_posts=posts,
         )
-        if had_key or report.anything:  # a second erasure of nothing is not one
+        if had_key or feedback or draft or choice or report.anything:  # not of nothing
             self._audit.append(AuditEntry(event="erasure", at=datetime.now(UTC)))
         return report
 

@@ -319,6 +319,25 @@ async def test_erase_button_of_a_question_counting_other_feedback_erases_nothing
     assert stored_rows(harness.settings.data_dir)["feedback.db/feedback"] == []
 
 
+async def test_the_erasure_counts_what_the_question_counted_not_feedback_just_expired(
+    harness: Harness,
+) -> None:
+    """Found by a year-long customer's review: the purge runs hourly, and in between a
+    feedback past its deletion date is still in the file. The question said "one
+    feedback" (the expired one is shown nowhere), the answer "Feedback: 2" erased."""
+    erika = harness.customer()
+    await give_feedback(erika, "das erste")
+    harness.clock.advance(timedelta(days=10))
+    await give_feedback(erika, "das zweite")
+    harness.clock.advance(timedelta(days=170, minutes=1))  # the first expired, not purged
+    assert len(stored_rows(harness.settings.data_dir)["feedback.db/feedback"]) == 2
+    [question] = await erika.send("/loeschen")
+    assert "Das ist ein Feedback" in texts([question])
+    done = texts(await erika.press("Alles löschen"))
+    assert "• Feedback: 1\n" in done and "Feedback: 2" not in done, done
+    assert stored_rows(harness.settings.data_dir)["feedback.db/feedback"] == []
+
+
 async def test_erasure_without_data(harness: Harness) -> None:
     assert "keine Daten" in texts(await harness.customer().send("/loeschen"))
 

@@ -540,6 +540,19 @@ async def test_erase_subject_removes_everything_of_that_person_only(store: Store
     assert await store.contact_of(other) == 43
 
 
+async def test_erase_subject_does_not_count_what_had_expired(store: Store) -> None:
+    """Between two purges an expired feedback, draft or language is still held, shown
+    nowhere: the erasure takes it and counts only what the person was shown."""
+    p = store.pseudonym("tg-user:1")
+    await store.submit_feedback(p, feedback("old", ttl=DAY), [grant("feedback")])
+    await store.submit_feedback(p, feedback("new", at=T0 + HOUR), [])
+    await store.save_draft(p, draft(ttl=HOUR))
+    await store.save_language(p, language("en"))  # chosen at T0, kept for 30 days
+    report = await store.erase_subject(p, T0 + 2 * DAY)
+    assert (report.feedback, report.drafts, report.languages) == (1, 0, 1)
+    assert await store.feedback_of(p, T0) == []
+
+
 # ---- posts in the staff chat --------------------------------------------------------
 
 STAFF_CHAT = -1001
