@@ -388,15 +388,26 @@ class DataRights:
         /withdraw did not offer it)."""
         if unreadable:
             return set()
-        carried = {p for record in feedback for p in record.purposes}
-        return {
-            c.id
-            for c in consents
-            if c.in_force
-            and c.purpose not in carried
-            and self._optional(c)
-            and not (contact and self._may_store_contact(c.purpose))
-        }
+        given: dict[str, list[ConsentRecord]] = {}
+        for c in sorted(consents, key=lambda c: c.granted_at):
+            if c.in_force and self._optional(c):
+                given.setdefault(c.purpose, []).append(c)
+        ended: set[str] = set()
+        for purpose, records in given.items():
+            # Each record by the feedback it was given with: the newest given by the time
+            # that feedback was (one per conversation, stored with it), so that one given
+            # with an expired feedback ends beside one given since (found by a year-long
+            # customer's review: both were said in force).
+            covered = set()
+            for record in feedback:
+                if purpose in record.purposes:
+                    before = [r for r in records if r.granted_at <= record.created_at]
+                    covered.add(before[-1].id if before else records[0].id)
+            left = [r for r in records if r.id not in covered]
+            if contact and not covered and self._may_store_contact(purpose):
+                left = left[:-1]  # the chat id still stored rests on the newest
+            ended |= {r.id for r in left}
+        return ended
 
     def _may_store_contact(self, purpose_id: str) -> bool:
         """Whether a consent to `purpose_id` may be what a contact chat id rests on (also

@@ -92,3 +92,31 @@ async def test_the_consent_to_be_contacted_is_not_ended_while_its_chat_id_is_sto
     withdrawn = texts(await erika.press("Kontaktaufnahme"))
     assert "Chat-ID" in withdrawn, withdrawn
     assert await harness.store.contact_of(pseudonym) is None
+
+
+async def test_a_consent_to_be_contacted_ends_with_its_feedback_beside_one_given_since(
+    harness: Harness,
+) -> None:
+    """Each record by the feedback it was given with (found by a year-long customer's
+    review: with a second feedback given with a consent to be contacted, the first consent
+    was still said in force after its feedback expired)."""
+    erika = harness.customer(3)
+    await give(harness, 3, "2", "erstes Feedback", contact=True)
+    harness.clock.advance(timedelta(days=100))
+    await erika.send("/start")
+    await erika.press("4")
+    await erika.send("zweites Feedback")
+    await erika.press("Ja, einverstanden")
+    harness.clock.advance(timedelta(days=80, hours=1))  # the first one expires
+    assert harness.app is not None and harness.app.bot_data.service is not None
+    await purge_expired(harness.app.bot_data.service)
+    replies = await erika.send("/meinedaten")
+    [document] = [m["document"] for m in replies if m["document"]]
+    consents = json.loads(document["bytes"])["consents"]
+    assert [(c["purpose"], c["status"]) for c in consents] == [
+        ("feedback", "in_force"),
+        ("contact", "ended"),
+        ("contact", "in_force"),
+    ], consents
+    offered = [label for row in labels((await erika.send("/widerruf"))[-1]) for label in row]
+    assert "Kontaktaufnahme" in offered, "the newer one can be withdrawn"
