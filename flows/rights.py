@@ -16,8 +16,10 @@ from typing import Literal
 
 from flows.catalog import FlowCatalog
 from flows.engine import (
+    AS_ASCII,
     DECLINES,
     ERASE,
+    WITHDRAW,
     YESES,
     ConversationState,
     bare_words,
@@ -81,6 +83,55 @@ ACCESS_LIMIT = 3
 ACCESS_WINDOW = timedelta(minutes=1)
 ERASE_BUTTON_VALID = timedelta(minutes=15)
 NO_AUTOMATED_DECISIONS = N_("No automated decisions are made about you, and no profiling.")
+
+
+def _typed(words: str) -> frozenset[str]:
+    """Words as typed, also without umlauts ("loeschen")."""
+    split = words.split()
+    return frozenset(split) | {word.translate(AS_ASCII) for word in split}
+
+
+# A short answer typed under an erase or withdraw question, in other words than a plain yes
+# or no ("Jawohl", "ja mach", "Doch löschen bitte", "go ahead", "never mind"; found by a
+# review of customers' phrasing: told that no question was open): made of these words
+# alone, one of them not a mere filler. A comment ("Nein, die Toiletten waren dreckig")
+# has other words, and is answered as before.
+_DECIDING = _typed(
+    "ja jaa jawohl jo jup jep jap yes yess yea yeah yep yup ok okay k doch klar sicher "
+    "genau gerne gern sure confirm confirmed go ahead do mach machen macht tu tun "
+    "nein nee ne nö no nope nah never mind nvm behalten keep lass löschen lösche "
+    "löscht delete erase remove weg"
+)
+_FILLING = _typed(
+    "bitte please pls plz danke thanks thx sie ich i im i'm am bin es it das that this "
+    "alles all everything meine my die the daten data nicht don't dont not anything "
+    "nichts lieber mal damit will möchte want einfach just auch too schon jetzt now "
+    "sofort right away"
+)
+_CHOOSING = _typed(
+    "1 2 3 4 5 erste ersten zweite zweiten dritte letzte letzten first second third last "
+    "one option nr nummer number beide both alle them of den der widerrufen widerrufe "
+    "withdraw revoke einwilligung einwilligungen consent consents kontakt contact"
+)
+"""Words naming one of the buttons under /withdraw's question ("die erste", "2", "beide");
+the words of its buttons' labels too."""
+_THUMBS = frozenset("👍 👌 ✅ 👎 ❌ 🙏".split())
+
+
+def _an_answer(text: str, choosing: frozenset[str] = frozenset()) -> bool:
+    """Whether `text` is a short answer of `_DECIDING` and `_FILLING` words (and of
+    `choosing`), or a thumb or tick alone."""
+    if text.strip().replace("\ufe0f", "") in _THUMBS:
+        return True
+    words = bare_words(text).split()
+    deciding = _DECIDING | choosing
+    return (
+        0 < len(words) <= 8
+        and all(word in deciding or word in _FILLING for word in words)
+        and any(word in deciding for word in words)
+    )
+
+
 KEEP_CONSENTS = "w:"
 """The data of the button under /withdraw's question that withdraws nothing (a purpose id
 is never empty)."""
@@ -126,6 +177,14 @@ class _EraseAsked:
     held: _Held
 
 
+@dataclass(frozen=True)
+class _WithdrawAsked:
+    """/withdraw's question as shown last: when, and the words of its buttons' labels."""
+
+    at: datetime
+    words: frozenset[str]
+
+
 _ERASE_TOKEN = re.compile(r"[A-Za-z0-9_-]{8}")
 
 
@@ -159,6 +218,10 @@ class DataRights:
         # Per person, the erase question shown last: only its button erases, and only
         # what it said (one process: after a restart, /delete is asked again).
         self._erase_asked: dict[str, _EraseAsked] = {}
+        # Per person, when /withdraw's question was shown last and the words of its
+        # buttons, until one of them is pressed (for a typed answer: see
+        # `typed_at_rights_question`).
+        self._withdraw_asked: dict[str, _WithdrawAsked] = {}
         # Told which recipients received the person's data when it is erased or consent
         # withdrawn (Art. 19); return at once.
         self.removal_listeners: list[RemovalListener] = []
@@ -837,18 +900,43 @@ class DataRights:
             ),
         )
 
-    def typed_at_erase_question(self, person: Person, text: str) -> Outcome | None:
-        """A yes, a no or "delete everything" typed under the open erase question, outside
-        a survey: nothing is erased, and the person is told so and which button does it
-        (found by a German customer's review: "ja" was told that no survey was under way,
-        and she believed her data erased). None for any other text, and during a survey,
-        whose question was asked again after the erase question."""
+    async def typed_at_rights_question(self, person: Person, text: str) -> Outcome | None:
+        """A yes, a no, "delete everything" or a consent named, typed under the open erase
+        or withdraw question (the later of them), outside a survey: nothing is erased or
+        withdrawn, and the person is told so and which button does it (found by a German
+        customer's review: "ja" was told that no survey was under way, and she believed
+        her data erased; by a review of customers' phrasing: "Jawohl", "ja mach" and
+        "den Kontakt bitte widerrufen" were told that no question was open). None for any
+        other text, and during a survey, whose question was asked again after (or is
+        asked after, begun since: found by that review)."""
         pseudonym = self.store.pseudonym(person.subject)
-        asked = self._erase_asked.get(pseudonym)
-        if asked is None or asked.held.draft or self.clock() - asked.at > ERASE_BUTTON_VALID:
+        now = self.clock()
+        erase = self._erase_asked.get(pseudonym)
+        if erase is not None and (erase.held.draft or now - erase.at > ERASE_BUTTON_VALID):
+            erase = None
+        withdraw = self._withdraw_asked.get(pseudonym)
+        if withdraw is not None and now - withdraw.at > ERASE_BUTTON_VALID:
+            withdraw = None
+        if withdraw is not None and erase is not None and erase.at > withdraw.at:
+            withdraw = None
+        if erase is None and withdraw is None:
             return None
         t = translator(person.locale)
-        erase, keep = t.gettext("Erase everything"), t.gettext("Keep my data")
+        if withdraw is not None:
+            if not (
+                _an_answer(text, _CHOOSING | withdraw.words) or typed_request(text) == WITHDRAW
+            ):
+                return None
+            if await self._stored(self.store.load_draft(pseudonym, now)):
+                return None
+            said = t.gettext(
+                "Nothing has been withdrawn yet. To withdraw a consent, please tap it under "
+                "the question above; to keep them all, “{keep}”."
+            ).format(keep=t.gettext("Keep my consents"))
+            return Outcome.say(said)
+        if typed_request(text) == WITHDRAW:  # "don't contact me": the commands, /withdraw
+            return None
+        keep = t.gettext("Keep my data")
         words = bare_words(text)
         first, _, rest = words.partition(" ")
         said_yes = first in {"ja", "yes", "doch", "ok", "okay"} and typed_request(rest) == ERASE
@@ -858,12 +946,15 @@ class DataRights:
             or words in DECLINES
             or words == bare_words(keep)
             or typed_request(text) == ERASE
+            or _an_answer(text)
         ):
+            return None
+        if await self._stored(self.store.load_draft(pseudonym, now)):
             return None
         said = t.gettext(
             "Nothing has been erased yet. To erase everything, please tap “{erase}” under "
             "the question above; to keep your data, “{keep}”."
-        ).format(erase=erase, keep=keep)
+        ).format(erase=t.gettext("Erase everything"), keep=keep)
         return Outcome.say(said)
 
     async def confirm_erasure(self, person: Person, data: str, staff: bool = False) -> Outcome:
@@ -1043,6 +1134,15 @@ class DataRights:
             # A way out, as the erase question has (found by an English customer's review)
             (Button(t.gettext("Keep my consents"), KEEP_CONSENTS),),
         )
+        now = self.clock()
+        for stale in [
+            p for p, a in self._withdraw_asked.items() if now - a.at > ERASE_BUTTON_VALID
+        ]:
+            del self._withdraw_asked[stale]
+        named = {
+            word for row in buttons for button in row for word in bare_words(button.label).split()
+        }
+        self._withdraw_asked[pseudonym] = _WithdrawAsked(now, _typed(" ".join(named)))
         text = t.gettext(
             "Which consent do you want to withdraw? Withdrawal takes effect immediately and "
             "erases what you gave under that consent (the feedback given with it, or the "
@@ -1054,6 +1154,7 @@ class DataRights:
         """Withdraws the consent pressed, also one given in the survey under way or for a
         purpose no loaded flow declares any more: as easy to withdraw as it was to give."""
         t = translator(person.locale)
+        self._withdraw_asked.pop(self.store.pseudonym(person.subject), None)
         if data == KEEP_CONSENTS:
             reply = Reply(t.gettext("Nothing was withdrawn; your consents stay as they are."))
             return Outcome(replies=(reply,), close_keyboard=True)

@@ -57,8 +57,9 @@ async def text(update: Update, context: BotContext) -> None:
     to_bot = to_bot and replied.from_user.id == context.bot.id  # type: ignore[union-attr]
     quoted = replied.text if to_bot and replied is not None else None
     person = context.person(update)
-    # "ja" under the erase question is not taken for its button, nor said to be no answer
-    pointer = context.rights.typed_at_erase_question(person, message.text)
+    # "ja" under the erase or withdraw question is not taken for its button, nor said to
+    # be no answer
+    pointer = await context.rights.typed_at_rights_question(person, message.text)
     if pointer is not None:
         await render(pointer, update, context)
         return

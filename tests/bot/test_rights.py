@@ -1033,3 +1033,59 @@ async def test_during_a_survey_a_yes_after_the_erase_question_goes_to_the_survey
     await erika.send("/delete")
     said = texts(await erika.send("yes"))
     assert "Nothing has been erased yet" not in said and "1 to 5" in said
+
+
+async def test_other_short_answers_under_the_erase_question_point_to_its_button(
+    harness: Harness,
+) -> None:
+    """Found by a review of customers' phrasing: "Jawohl", "ja mach", "Doch löschen
+    bitte", "go ahead", "never mind" under the erase question were told that no question
+    was open; a comment typed there is answered as before."""
+    gisela = harness.customer()
+    await give_feedback(gisela, "Brötchen alt")
+    await gisela.send("/loeschen")
+    for typed in ("Jawohl", "ja mach", "Doch löschen bitte", "Ja bitte alles weg", "👍"):
+        assert "Alles löschen" in texts(await gisela.send(typed)), typed
+    comment = texts(await gisela.send("Nein, die Toiletten waren wieder dreckig"))
+    assert "Alles löschen" not in comment
+    erika = harness.customer(7, language_code="en")
+    await give_feedback(erika, "stale bread")
+    await erika.send("/delete")
+    for typed in ("go ahead", "do it", "I confirm", "never mind", "keep it"):
+        assert texts(await erika.send(typed)).startswith("Nothing has been erased yet."), typed
+    assert "stale bread" in texts(await erika.send("/mydata"))
+
+
+async def test_a_survey_begun_after_the_erase_question_takes_what_is_typed(
+    harness: Harness,
+) -> None:
+    """Found by a review of customers' phrasing: with a survey begun after /delete, "ok"
+    at its comment question was pointed to the erase button, which was out of date."""
+    erika = harness.customer(language_code="en")
+    await give_feedback(erika, "stale bread")
+    await erika.send("/delete")
+    await erika.send("/start")
+    await erika.press("4")
+    assert "Nothing has been erased yet" not in texts(await erika.send("ok"))
+
+
+async def test_an_answer_typed_under_the_withdraw_question_points_to_its_buttons(
+    harness: Harness,
+) -> None:
+    """Found by a review of customers' phrasing: "contact", "2", "yes" typed under
+    /withdraw's question were told that no question was open, and nothing said that no
+    consent was withdrawn. Now they are told so; a comment is answered as before, and so
+    is anything once a button was pressed."""
+    erika = harness.customer(language_code="en")
+    await give_feedback(erika, "stale bread", contact=True)
+    await erika.send("/withdraw")
+    for typed in ("contact", "withdraw contact", "2", "the first one", "yes", "both"):
+        said = texts(await erika.send(typed))
+        assert said.startswith("Nothing has been withdrawn yet."), typed
+        assert "“Keep my consents”" in said, typed
+    assert "Nothing has been" not in texts(await erika.send("The toilets were dirty again"))
+    pseudonym = harness.store.pseudonym(f"tg-user:{erika.user_id}")
+    in_force = {c.purpose for c in await harness.store.consents(pseudonym) if c.in_force}
+    assert len(in_force) == 2 and await harness.store.contact_of(pseudonym) is not None
+    await erika.press("Keep my consents")
+    assert "Nothing has been" not in texts(await erika.send("yes"))
