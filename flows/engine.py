@@ -1749,6 +1749,9 @@ _GREETING = re.compile(
 löschen", "Grüezi, …": found by a review of customers' phrasing, stored as the comment)."""
 
 
+_YES_FIRST = re.compile(r"^(?:ja|jawohl|doch|yes|yeah|yep|ok|okay)(?: (?:bitte|please))? (?=\w)")
+
+
 def typed_request(text: str) -> str | None:
     """What `text` typed in the chat asks for, as a whole message, instead of the command:
     STOP, ERASE, WITHDRAW or SEE; None when it is no such request (found by an English
@@ -1756,14 +1759,17 @@ def typed_request(text: str) -> str | None:
     stored as the comment). The whole message, not a word in it: "Please remove the
     onions", "Stop the loud music" are comments, and a comment taken for a request could
     not be given at all."""
-    words = _GREETING.sub("", bare_words(text).translate(AS_ASCII))
-    if words in ABOUT_ONES_DATA:  # the phrases known before, as they were
-        return _ALONE.get(words, ERASE)
-    if not words or len(words.split()) > _REQUEST_WORDS:
-        return None
-    for kind, pattern in _REQUEST_PATTERNS.items():
-        if pattern.fullmatch(words):
-            return kind
+    greeted = _GREETING.sub("", bare_words(text).translate(AS_ASCII))
+    # and after a yes, as said to the erase question above ("Ja, alles löschen": found by
+    # a review of customers' phrasing, stored as the comment of the survey asked again)
+    for words in dict.fromkeys((greeted, _YES_FIRST.sub("", greeted))):
+        if words in ABOUT_ONES_DATA:  # the phrases known before, as they were
+            return _ALONE.get(words, ERASE)
+        if not words or len(words.split()) > _REQUEST_WORDS:
+            continue
+        for kind, pattern in _REQUEST_PATTERNS.items():
+            if pattern.fullmatch(words):
+                return kind
     return None
 
 

@@ -168,6 +168,12 @@ REQUESTS = {
     "Bitte ignorieren": TAKE_BACK,
     "Bitte nicht speichern, war ein Versehen": TAKE_BACK,
     "Löschen Sie danach bitte meine Daten": ERASE,
+    # after a yes, as said to the erase question above the survey's question asked
+    # again (found by a review of customers' phrasing: stored as the comment)
+    "Ja, alles löschen": ERASE,
+    "yes delete it all": ERASE,
+    "Ja bitte, meine Daten löschen": ERASE,
+    "ok cancel": STOP,
     # the phrases known before
     "Stopp": STOP,
     "Cancel.": STOP,
@@ -175,6 +181,9 @@ REQUESTS = {
     "widerruf": WITHDRAW,
 }
 COMMENTS = [
+    "Ja, das Essen war kalt",
+    "ja mach das bitte besser",
+    "Yes, delete the old menu from the website",
     "Forget the old prices, the new ones are great",
     "I will never forget this stay",
     "Never mind the wait, the food was worth it",
