@@ -588,7 +588,8 @@ class FeedbackService:
         if state is not None:
             return await self._apply(pseudonym, person, t, state, event)
         request = typed_request(event.text) if isinstance(event, TextInput) else None
-        if any(consent.in_force for consent in await self.store.consents(pseudonym)):
+        consents = await self.store.consents(pseudonym)
+        if any(consent.in_force for consent in consents):
             # Just thanked (in any survey), or the answers expired, or the notice has changed
             # since they agreed: none of it is an error of theirs, nor a refusal to consent.
             if request is not None:
@@ -624,6 +625,11 @@ class FeedbackService:
                 "All right: nothing of yours is stored. Should you change your mind, /start "
                 "shows the consent request again."
             )
+            if consents:  # withdrawn, kept as proof (found by a review of customers' phrasing)
+                said = t.gettext(
+                    "All right: I did not store this message. Should you change your mind, "
+                    "/start shows the consent request again."
+                )
         elif isinstance(event, TextInput) and _a_yes(event.text, t):
             # Typed to agree (found by review: pointed to /start, which shows the whole
             # request again): consent is given with its button alone.

@@ -664,3 +664,18 @@ async def test_a_no_typed_to_the_consent_request_is_taken_as_one(harness: Harnes
             "In Ordnung: Es wird nichts von Ihnen gespeichert. Falls Sie es sich anders "
             "überlegen, zeigt /start die Einwilligungsanfrage erneut."
         )
+
+
+async def test_a_no_typed_after_withdrawing_is_not_told_nothing_is_stored(
+    harness: Harness,
+) -> None:
+    """The withdrawn consent is kept as proof (found by a review of customers' phrasing:
+    "cancel" after /widerruf was told "none of your data is stored")."""
+    erika = harness.customer(4712, language_code="en")
+    await erika.send("/start")
+    await erika.press("Yes, I agree")
+    await erika.send("/withdraw")
+    await erika.press("Storing your feedback")
+    said = texts(await erika.send("cancel"))
+    assert said.startswith("All right: I did not store this message."), said
+    assert "nothing of yours is stored" not in said
