@@ -1047,6 +1047,9 @@ class DataRights:
                 removed()
         self._recent_access.pop(pseudonym, None)
         self._erase_asked.pop(pseudonym, None)
+        # and the withdraw question asked before: nothing is left to withdraw (found by a
+        # review: "ok" after the erasure was told "Nothing has been withdrawn yet")
+        self._withdraw_asked.pop(pseudonym, None)
         log.info("subject erased")
         notes = [t.gettext("No data is stored about you.")] if not report.anything else []
         if staff:

@@ -1089,3 +1089,20 @@ async def test_an_answer_typed_under_the_withdraw_question_points_to_its_buttons
     assert len(in_force) == 2 and await harness.store.contact_of(pseudonym) is not None
     await erika.press("Keep my consents")
     assert "Nothing has been" not in texts(await erika.send("yes"))
+
+
+async def test_after_an_erasure_a_yes_is_not_pointed_to_the_withdraw_question_before(
+    harness: Harness,
+) -> None:
+    """Found by a review of the change: /withdraw, then /delete and its button; "ok" was
+    told "Nothing has been withdrawn yet. To withdraw a consent, please tap it", with
+    nothing left to withdraw."""
+    erika = harness.customer(language_code="en")
+    await give_feedback(erika, "stale bread", contact=True)
+    await erika.send("/withdraw")
+    await erika.send("/delete")
+    assert "Everything stored about you has been erased" in texts(
+        await erika.press("Erase everything")
+    )
+    for typed in ("ok", "yes", "2"):
+        assert "Nothing has been withdrawn yet" not in texts(await erika.send(typed)), typed
