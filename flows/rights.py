@@ -949,7 +949,10 @@ class DataRights:
             or _an_answer(text)
         ):
             return None
-        if await self._stored(self.store.load_draft(pseudonym, now)):
+        # Only while its button erases: not after a survey begun or given since (found by
+        # a review of the change: the "👍" after its thanks was pointed to the button,
+        # which then said it was out of date).
+        if erase is None or await self._held(pseudonym) != erase.held:
             return None
         said = t.gettext(
             "Nothing has been erased yet. To erase everything, please tap “{erase}” under "

@@ -1106,3 +1106,16 @@ async def test_after_an_erasure_a_yes_is_not_pointed_to_the_withdraw_question_be
     )
     for typed in ("ok", "yes", "2"):
         assert "Nothing has been withdrawn yet" not in texts(await erika.send(typed)), typed
+
+
+async def test_a_thumb_after_a_survey_given_since_the_erase_question_is_not_pointed_to_it(
+    harness: Harness,
+) -> None:
+    """Found by a review of the change: /delete, then a survey given to its thanks; the
+    "👍" or "ok thanks" after it was pointed to the erase button, which is out of date."""
+    erika = harness.customer(language_code="en")
+    await give_feedback(erika, "stale bread")
+    await erika.send("/delete")
+    await give_feedback(erika, "and the coffee was cold")
+    for typed in ("👍", "ok thanks", "yes"):
+        assert "Nothing has been erased yet" not in texts(await erika.send(typed)), typed
