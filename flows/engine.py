@@ -699,12 +699,21 @@ class Engine:
         return replace(turn, outcome=replace(turn.outcome, replies=replies))
 
     def _contact_asked_later(self, state: ConversationState) -> bool:
-        """Whether the survey has a question about being contacted not answered yet."""
+        """Whether a question about being contacted may still come: the one asked next or
+        one after it, not answered yet (its answer is kept with the consents, not among the
+        answers) nor skipped by its condition (found by a review of the change: "agree when
+        the survey asks" after it was answered, or where it never comes)."""
+        current = self.flow.step(state.step_id)
+        if current is None:
+            return False
+        answered = {c.purpose for c in state.consents}
+        granted = {c.purpose for c in state.consents if c.granted}
         return any(
             isinstance(step, ConsentStep)
             and self.flow.purpose(step.purpose).stores_contact
-            and step.id not in state.answers
-            for step in self.flow.steps
+            and step.purpose not in answered
+            and not self._skipped(step, dict(state.answers), granted)
+            for step in (current, *self.flow.steps_after(current))
         )
 
     def _pointed_to_commands(self) -> str:

@@ -10,6 +10,7 @@ import pytest
 from flows.catalog import FlowCatalog
 from flows.engine import ConversationState, Engine, OtherInput, Press, TextInput, Turn
 from flows.i18n import translator
+from flows.models import Condition
 from flows.replies import Reply
 
 NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
@@ -258,3 +259,42 @@ def test_contact_details_in_a_comment_are_said_not_to_reach_staff_without_a_cont
     )
     assert asks not in said
     assert turn.completion is not None and turn.completion.answers["comment"].startswith("Call")
+
+
+@pytest.mark.parametrize("order", ["contact first", "contact skipped"])
+def test_contact_details_are_not_pointed_to_a_contact_question_that_will_not_come(
+    engine: Engine, order: str
+) -> None:
+    """Found by a review of the change: the answer to a question about being contacted is
+    kept with the consents, never among the answers, so "please agree when the survey
+    asks" was said after it had been answered, and where its condition skips it."""
+    steps = {step.id: step for step in engine.flow.steps}
+    steps["again"] = steps["rating"].model_copy(update={"id": "again"})  # asked after
+    if order == "contact first":
+        sequence = ["rating", "contact", "comment", "again", "thanks"]
+    else:
+        steps["contact"] = steps["contact"].model_copy(
+            update={"skip_if": Condition(step="rating", op=">=", value=4)}
+        )
+        sequence = ["rating", "comment", "contact", "again", "thanks"]
+    flow = engine.flow.model_copy(update={"steps": [steps[s] for s in sequence]})
+    changed = replace(engine, flow=flow)
+    turn = changed.begin()
+    assert turn.state
+    turn = changed.handle(turn.state, Press(data(last(turn), "4")))
+    if order == "contact first":
+        assert turn.state and turn.state.step_id == "contact"
+        turn = changed.handle(turn.state, Press(data(last(turn), engine.t.gettext("No"))))
+    assert turn.state and turn.state.step_id == "comment"
+    turn = changed.handle(turn.state, TextInput("Call me back: 0151 2345678"))
+    said = "\n".join(reply.text for reply in turn.outcome.replies)
+    cannot = engine.t.gettext(
+        "Our staff see comments without phone numbers, e-mail addresses and usernames, so "
+        "they cannot reach you through them."
+    )
+    asks = engine.t.gettext(
+        "If you would like us to contact you, please agree to that in this chat when the "
+        "survey asks."
+    )
+    assert cannot in said and asks not in said, said
+    assert turn.state and turn.state.step_id == "again"
