@@ -1806,7 +1806,9 @@ def request_at_the_end(text: str) -> str | None:
         if len(bare_words(tail).split()) > _REQUEST_WORDS:
             break
         kind = typed_request(tail)
-        if start > 0 and _WORD_ALONE.fullmatch(bare_words(tail).translate(AS_ASCII)):
+        # also after a yes, as typed_request reads it ("Falsche Ware. Ja, Widerruf!")
+        alone = _YES_FIRST.sub("", bare_words(tail).translate(AS_ASCII))
+        if start > 0 and _WORD_ALONE.fullmatch(alone):
             continue
         if kind in _ACTED_ON_BY_COMMAND:
             return kind

@@ -438,6 +438,10 @@ async def test_a_question_about_ones_data_right_after_a_comment_is_pointed_to_my
         "Cold food. Please remove the onions.",
         "Das Foto auf Ihrer Website zeigt mich. Bitte löschen.",
         "Falsche Ware geliefert. Widerruf!",
+        # and after a yes, read as the request since "Ja, alles löschen" (found by a
+        # review of that change: pointed to /withdraw, /delete)
+        "Falsche Ware geliefert. Ja, Widerruf!",
+        "Das Foto auf Ihrer Website zeigt mich. Ja, bitte löschen.",
         "Please delete my data from your newsletter list, the food was great",
         # an objection or a request for information that names nothing: about what the
         # sentences before name (found by review: pointed to /withdraw, /mydata)
