@@ -725,6 +725,15 @@ class DataRights:
         if in_force:
             consents = t.ngettext("{count} consent in force", "{count} consents in force", in_force)
             held.append(consents.format(count=t.number(in_force)))
+        over = len(export.consents) - in_force  # withdrawn or ended (found by review)
+        if over:
+            held.append(
+                t.ngettext(
+                    "{count} consent no longer in force (kept as proof)",
+                    "{count} consents no longer in force (kept as proof)",
+                    over,
+                ).format(count=t.number(over))
+            )
         if export.unfinished_feedback:
             held.append(t.gettext("unfinished answers"))
         if export.contact_chat_id is not None:

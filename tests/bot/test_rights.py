@@ -413,6 +413,9 @@ async def test_withdrawing_contact_erases_the_chat_id_and_keeps_feedback(harness
     export = export_of(before)
     assert export["contact_chat_id"] is None
     assert [c["status"] for c in export["consents"]] == ["in_force", "withdrawn"]
+    assert "Kurz gesagt: 1 Feedback, 1 bestehende Einwilligung, 1 nicht mehr bestehende " in (
+        texts(before)
+    ), "the withdrawn consent, kept as proof, said first too (review)"
     # The note the withdrawal left in the erasure ledger is named (a DPO's review).
     note = "Nach einer Löschung, einem Widerruf oder einem Widerspruch"
     assert note in texts(before) and any(note in rule for rule in export["retention_rules"])
