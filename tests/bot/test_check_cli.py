@@ -286,6 +286,69 @@ def test_without_files_the_settings_run_refuses_without_are_warned_of(
     ]
 
 
+@pytest.mark.parametrize(
+    ("unset", "warned"),
+    [
+        ("TOKEN", "FEEDBACKBOT_TOKEN: warning: not set"),
+        ("CONTROLLER_CONTACT", "FEEDBACKBOT_CONTROLLER_CONTACT: warning: not set"),
+        ("ALERT_THRESHOLD", "FEEDBACKBOT_STAFF_CHAT_ID, FEEDBACKBOT_ALERT_THRESHOLD,"),
+    ],
+)
+def test_without_files_each_setting_run_needs_is_warned_of(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, unset: str, warned: str
+) -> None:
+    """Each setting `run` refuses to start without, or staff need to answer, on its own
+    (mutation audit: one could be left out of the check unnoticed)."""
+    monkeypatch.delenv("FEEDBACKBOT_FLOWS_DIR", raising=False)
+    monkeypatch.setenv("FEEDBACKBOT_SHIPPED_FLOWS", "feedback")
+    ready_to_run(monkeypatch)
+    monkeypatch.delenv(f"FEEDBACKBOT_{unset}")
+    assert main(["check", "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[2].startswith(warned), out
+    assert out.endswith("0 errors and 1 warning in 1 file.\n"), out
+
+
+NO_CONTACT_FLOW = """
+id = "feedback"
+title = { de = "Kurz", en = "Quick" }
+intro = { de = "Kurze Umfrage.", en = "Short survey." }
+
+[[purposes]]
+id = "quick_feedback"
+required = true
+label = { de = "Speicherung", en = "Storing" }
+description = { de = "Feedback speichern", en = "Storing feedback" }
+
+[[steps]]
+id = "rating"
+type = "rating"
+prompt = { de = "Wie zufrieden?", en = "How satisfied?" }
+
+[[steps]]
+id = "thanks"
+type = "thanks"
+prompt = { de = "Danke!", en = "Thanks!" }
+"""
+
+
+def test_without_files_flows_that_ask_nobody_to_be_contacted_need_no_staff_settings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No staff chat, threshold or staff ids where no flow asks for consent to be
+    contacted: nobody waits for an answer (mutation audit)."""
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    (flows / "feedback.toml").write_text(NO_CONTACT_FLOW)
+    monkeypatch.setenv("FEEDBACKBOT_FLOWS_DIR", str(flows))
+    monkeypatch.setenv("FEEDBACKBOT_SHIPPED_FLOWS", "none")
+    ready_to_run(monkeypatch)
+    for name in ("STAFF_CHAT_ID", "ALERT_THRESHOLD", "STAFF_IDS"):
+        monkeypatch.delenv(f"FEEDBACKBOT_{name}")
+    assert main(["check", "--lang", "en"]) == 0
+    assert capsys.readouterr().out.endswith("No problems in 1 file.\n")
+
+
 def test_without_files_unreadable_settings_fail_rather_than_check_less(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

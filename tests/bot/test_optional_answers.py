@@ -7,8 +7,11 @@ from __future__ import annotations
 import json
 import sqlite3
 from contextlib import closing
+from datetime import timedelta
 from pathlib import Path
 
+from bot.app import purge_expired
+from tests.bot.test_retention import give
 from tests.fakes.botapi import FakeBotApi
 from tests.harness import Clock, Harness, labels, make_settings, texts
 
@@ -412,5 +415,130 @@ async def test_ticks_of_an_open_question_for_a_withdrawn_purpose_go_too(
         await erika.send("/widerruf")
         await erika.press("Rückfrage")
         assert "Rechnung" not in texts(await erika.send("/meinedaten"))
+    finally:
+        await harness.stop()
+
+
+async def test_an_optional_consent_ends_with_its_feedback_while_another_keeps_a_chat_id(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    """A chat id stored for another feedback keeps a consent to be contacted in force,
+    not one that stores no chat id: that ends with the feedback it was given with
+    (mutation audit)."""
+    harness = await started(api, clock, tmp_path / "data", flows_dir(tmp_path))
+    try:
+        await answer_the_callback_survey(harness)
+        erika = harness.customer()
+        clock.advance(timedelta(days=100))
+        await give(harness, erika.user_id, "4", "Bitte rufen Sie an", contact=True)
+        clock.advance(timedelta(days=80, hours=1))
+        assert harness.app is not None and harness.app.bot_data.service is not None
+        await purge_expired(harness.app.bot_data.service)
+        copy = copy_of_the_data(await erika.send("/meinedaten"))
+        assert copy["contact_chat_id"] is not None and len(copy["feedback"]) == 1
+        statuses = {c["purpose"]: c["status"] for c in copy["consents"]}
+        assert statuses["followup"] == "ended", statuses
+        assert statuses["contact"] == "in_force", statuses
+    finally:
+        await harness.stop()
+
+
+async def test_an_optional_consent_of_a_removed_flow_ends_with_its_feedback(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    """Whether a consent was optional is what its record says, also where no loaded flow
+    declares its purpose any more (mutation audit)."""
+    data = tmp_path / "data"
+    harness = await started(api, clock, data, flows_dir(tmp_path))
+    try:
+        await answer_the_callback_survey(harness)
+    finally:
+        await harness.stop()
+    harness = await started(api, clock, data, None)
+    try:
+        erika = harness.customer()
+        clock.advance(timedelta(days=100))
+        await give(harness, erika.user_id, "4", "später ohne Rückfrage")
+        clock.advance(timedelta(days=80, hours=1))
+        assert harness.app is not None and harness.app.bot_data.service is not None
+        await purge_expired(harness.app.bot_data.service)
+        copy = copy_of_the_data(await erika.send("/meinedaten"))
+        assert len(copy["feedback"]) == 1
+        statuses = {c["purpose"]: c["status"] for c in copy["consents"]}
+        assert statuses["followup"] == "ended", statuses
+    finally:
+        await harness.stop()
+
+
+async def test_a_removed_flows_consent_to_be_contacted_stays_while_its_chat_id_is_kept(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    """A consent to a purpose no flow declares any more may be what a stored chat id
+    rests on: not shown ended while the id is kept (here for unfinished answers), and
+    offered for withdrawal (mutation audit)."""
+    data, flows = tmp_path / "data", flows_dir(tmp_path)
+    (flows / "callback.toml").write_text(
+        CALLBACK_FLOW.replace(
+            'id = "followup"\nrequired = false',
+            'id = "followup"\nrequired = false\nstores_contact = true',
+        ),
+        encoding="utf-8",
+    )
+    harness = await started(api, clock, data, flows)
+    try:
+        await answer_the_callback_survey(harness)
+    finally:
+        await harness.stop()
+    harness = await started(api, clock, data, None)
+    try:
+        erika = harness.customer()
+        clock.advance(timedelta(days=181))
+        await erika.send("/start")
+        await erika.press("Ja, ich willige ein")  # unfinished answers as the purge runs
+        assert harness.app is not None and harness.app.bot_data.service is not None
+        await purge_expired(harness.app.bot_data.service)
+        assert harness.store is not None
+        pseudonym = harness.store.pseudonym(f"tg-user:{erika.user_id}")
+        assert await harness.store.contact_of(pseudonym) is not None, "kept for the draft"
+        copy = copy_of_the_data(await erika.send("/meinedaten"))
+        assert copy["feedback"] == []
+        statuses = {c["purpose"]: c["status"] for c in copy["consents"]}
+        assert statuses["followup"] == "in_force", statuses
+        offered = await erika.send("/widerruf")
+        buttons = [label for message in offered for row in labels(message) for label in row]
+        assert "followup (wird nicht mehr erfragt)" in buttons, buttons
+    finally:
+        await harness.stop()
+
+
+async def test_a_withdrawal_keeps_the_chat_id_a_removed_flows_feedback_may_rest_on(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    """Withdrawing the consent one feedback was stored under erases it, and leaves the
+    chat id where another feedback, of a flow removed since, may have been given with it
+    (mutation audit: better kept until the purge than erased too soon)."""
+    data, flows = tmp_path / "data", flows_dir(tmp_path)
+    (flows / "callback.toml").write_text(
+        CALLBACK_FLOW.replace(
+            'id = "followup"\nrequired = false',
+            'id = "followup"\nrequired = false\nstores_contact = true',
+        ),
+        encoding="utf-8",
+    )
+    harness = await started(api, clock, data, flows)
+    try:
+        await answer_the_callback_survey(harness)
+    finally:
+        await harness.stop()
+    harness = await started(api, clock, data, None)
+    try:
+        erika = harness.customer()
+        await give(harness, erika.user_id, "2", "Bitte melden Sie sich", contact=True)
+        await erika.send("/widerruf")
+        answer = texts(await erika.press("Speicherung Ihres Feedbacks"))
+        assert "damit gegeben haben, gelöscht" in answer, answer
+        assert harness.store is not None
+        pseudonym = harness.store.pseudonym(f"tg-user:{erika.user_id}")
+        assert await harness.store.contact_of(pseudonym) is not None
     finally:
         await harness.stop()

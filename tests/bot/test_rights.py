@@ -16,7 +16,8 @@ import pytest
 from bot.fakeapi import BotMessage
 from flows.export import SCHEMA_PATH, json_schema
 from flows.i18n import translator
-from storage import SQLiteStore, StorageFull
+from flows.rights import ERASE_BUTTON_VALID
+from storage import ConsentGrant, SQLiteStore, StorageFull
 from tests.fakes.botapi import FakeBotApi
 from tests.harness import (
     MASTER_KEY,
@@ -1122,3 +1123,57 @@ async def test_a_thumb_after_a_survey_given_since_the_erase_question_is_not_poin
     await give_feedback(erika, "and the coffee was cold")
     for typed in ("👍", "ok thanks", "yes"):
         assert "Nothing has been erased yet" not in texts(await erika.send(typed)), typed
+
+
+async def test_only_a_yes_about_erasing_points_to_the_erase_button(harness: Harness) -> None:
+    """The words of the "keep" button typed point to the buttons too; a yes that goes on
+    about something else, and a yes typed after the buttons have lapsed, do not: nothing
+    is asked any more, or the customer is saying something else (mutation audit)."""
+    erika = harness.customer(language_code="en")
+    await give_feedback(erika, "stale bread")
+    await erika.send("/delete")
+    said = texts(await erika.send("keep my data"))
+    assert said.startswith("Nothing has been erased yet."), said
+    said = texts(await erika.send("yes the rolls were stale too"))
+    assert "Nothing has been erased yet" not in said, said
+    harness.clock.advance(ERASE_BUTTON_VALID + timedelta(minutes=1))
+    said = texts(await erika.send("yes"))
+    assert "Nothing has been erased yet" not in said, said
+
+
+async def test_keeping_the_consents_takes_the_buttons_away(harness: Harness) -> None:
+    """As "keep my data" does (mutation audit: the list of consents stayed pressable)."""
+    erika = harness.customer()
+    await give_feedback(erika, "vorher", contact=True)
+    [menu] = await erika.send("/widerruf")
+    assert labels(menu)
+    await erika.press("Einwilligungen behalten")
+    shown = harness.api.messages(erika.chat_id)
+    [now] = [m for m in shown if m["message_id"] == menu["message_id"]]
+    assert labels(now) == [], labels(now)
+
+
+async def test_consents_recorded_before_it_was_kept_whether_required_are_not_ended(
+    harness: Harness,
+) -> None:
+    """A consent from before the ledger kept whether it was required (`required` None) is
+    shown ended only where its purpose is one a loaded flow declares optional: not the
+    consent to take part, nor one to a purpose no flow declares any more (mutation
+    audit)."""
+    erika = harness.customer()
+    assert harness.store is not None
+    pseudonym = harness.store.pseudonym(f"tg-user:{erika.user_id}")
+    old = [
+        ConsentGrant(
+            purpose=purpose,
+            notice_version="v1",
+            text_sha256="0" * 64,
+            method="telegram_button",
+            granted_at=harness.clock() - timedelta(days=200),
+        )
+        for purpose in ("feedback", "newsletter")
+    ]
+    await harness.store.grant_consents(pseudonym, old)
+    export = export_of(await erika.send("/meinedaten"))
+    statuses = {c["purpose"]: c["status"] for c in export["consents"]}
+    assert statuses == {"feedback": "in_force", "newsletter": "in_force"}, statuses

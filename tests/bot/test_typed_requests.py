@@ -812,6 +812,13 @@ async def test_taking_back_the_comment_after_a_message_added_takes_out_all_of_it
         ("No worries", False),
         ("No problem", False),
         ("No pls", False),
+        # (found by mutation testing: each case fails under one change of `_of_a_thing`
+        # or of its use; "Sorry, no" ends in a "no" with no word after it)
+        ("No, all good", False),
+        ("No, bye", False),
+        ("Sorry, no", False),
+        ("Leider wirklich kein WLAN", True),
+        ("Danke, aber kein WLAN", True),
     ],
 )
 async def test_a_few_words_after_the_comment_are_more_of_it_unless_about_the_question(

@@ -113,6 +113,21 @@ def test_sticker_reasks_the_step_without_changing_state(engine: Engine) -> None:
     assert question == engine.begin().outcome.replies[0].text and reply.buttons
 
 
+@pytest.mark.parametrize("kind", ["Voice", "VideoNote"])
+def test_a_voice_or_round_video_message_is_said_not_to_be_listened_to(
+    engine: Engine, kind: str
+) -> None:
+    """A round video message is spoken as a voice message is (mutation audit: without
+    "VideoNote" among the spoken kinds it got the note for a sticker)."""
+    state = engine.begin().state
+    assert state
+    turn = engine.handle(state, OtherInput(kind))
+    assert turn.state == state and not turn.changed
+    [reply] = turn.outcome.replies
+    note = reply.text.split("\n\n", 1)[0]
+    assert "nicht anhören" in note or "cannot listen" in note, note
+
+
 def test_overlong_comment_is_refused_and_not_kept(engine: Engine) -> None:
     state = engine.begin().state
     assert state
