@@ -426,7 +426,14 @@ async def test_an_edited_answer_is_said_not_to_reach_the_customer(desk: Harness)
 
 @pytest.mark.parametrize(
     ("borrowed", "command"),
-    [("forwarded", "/reply"), ("via_bot", "/reply"), ("forwarded", "/Reply")],
+    [
+        ("forwarded", "/reply"),
+        ("via_bot", "/reply"),
+        ("forwarded", "/Reply"),
+        # as commands are written in groups (mutation audit: passed on without the guard's
+        # "@bot" part)
+        ("forwarded", "/reply@feedback_test_bot"),
+    ],
 )
 async def test_a_forwarded_answer_is_not_passed_on(
     desk: Harness, borrowed: str, command: str
@@ -456,6 +463,25 @@ async def test_a_forwarded_answer_is_not_passed_on(
         assert (said["text"] or "").startswith("Nothing was sent to the customer"), said
     assert len(desk.api.messages(CUSTOMER)) == count
     assert await audit(desk) == []
+
+
+@pytest.mark.parametrize(
+    ("sender", "text"),
+    [(CUSTOMER, "/reply 12 hello"), (STAFF, "Please answer with /reply 12 from now on")],
+)
+async def test_the_note_on_forwarded_answers_is_for_forwarded_answers_of_staff(
+    desk: Harness, sender: int, text: str
+) -> None:
+    """Not said to a customer forwarding a "/reply ..." (an answer shown to them), nor to
+    staff forwarding a text that only mentions /reply (mutation audit)."""
+    update = desk.api.user_message(sender, text, language_code="en")
+    update["message"]["forward_origin"] = {
+        "type": "user",
+        "date": 1,
+        "sender_user": {"id": COLLEAGUE, "is_bot": False, "first_name": "Kollegin"},
+    }
+    said = texts(await desk.deliver(update))
+    assert "Nothing was sent to the customer" not in said, said
 
 
 async def test_a_customer_replying_to_an_answer_is_told_where_to_write(desk: Harness) -> None:

@@ -652,6 +652,29 @@ async def test_an_alert_left_for_staff_to_delete_names_the_staff_chat_in_the_log
     assert lines and all(f"in chat {STAFF_CHAT} " in line for line in lines), lines
 
 
+@pytest.mark.parametrize("error", [StoreNotOpen, StorageFull])
+async def test_an_alert_not_noted_names_the_staff_chat_in_the_log(
+    desk: Harness, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, error: type
+) -> None:
+    """An alert not noted, for the store closed under it or (taken back in vain) a full
+    disk, is the operator's to delete by hand: the log line names its chat (mutation
+    audit: either line could hide it as "[id]" unnoticed)."""
+    caplog.set_level(logging.INFO, logger="bot.retractions")
+    assert desk.store is not None
+
+    async def refused(*args: object) -> bool:
+        raise error("refused")
+
+    monkeypatch.setattr(desk.store, "record_staff_post", refused)
+    desk.api.fail_next("editMessageText", 400, "Bad Request: message can't be edited")
+    desk.api.fail_next("deleteMessage", 400, "Bad Request: message can't be deleted")
+    await feedback(desk, 4116, "1", "Unfreundlich")
+    await settled(desk)
+    formatter = RedactingFormatter(secrets=(TOKEN,))
+    lines = [formatter.format(r) for r in caplog.records if "not noted" in r.getMessage()]
+    assert lines and all(f"in chat {STAFF_CHAT}" in line for line in lines), lines
+
+
 @pytest.mark.parametrize("wait", [30, 300])
 async def test_flood_control_is_waited_for_only_as_long_as_telegram_says(
     desk: Harness, monkeypatch: pytest.MonkeyPatch, wait: int

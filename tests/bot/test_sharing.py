@@ -1039,3 +1039,44 @@ async def test_on_a_disk_still_full_recipients_are_not_asked_to_delete_what_stay
     assert "Erledigt" in texts(await customer.press("Alles löschen"))
     await drained(shop)
     assert kinds(receiver, "/crm") == ["feedback", "deletion"]
+
+
+async def test_https_to_a_recipient_may_go_through_the_proxy_of_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Only plain http is kept from the proxy (see the test above): a bot that reaches the
+    internet through a company proxy reaches its https recipients through it, encrypted
+    end to end (mutation audit: a client ignoring the environment passed every test)."""
+    import socket
+
+    from bot.webhooks import WebhookSender
+    from flows.sharing import Recipient
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    asked: list[bytes] = []
+
+    def proxy() -> None:
+        with contextlib.suppress(OSError):
+            connection, _ = listener.accept()
+            with connection:
+                asked.append(connection.recv(1024))
+
+    thread = threading.Thread(target=proxy, daemon=True)
+    thread.start()
+    for name in ("no_proxy", "NO_PROXY", "https_proxy", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{listener.getsockname()[1]}")
+    sender = WebhookSender(
+        SimpleNamespace(), SimpleNamespace(), [], "de", datetime.now, timeout=5, deadline=5
+    )
+    recipient = Recipient(
+        id="crm", name="CRM", url="https://crm.invalid/hook", secret=CRM_SECRET, internal=True
+    )
+    try:
+        await sender._post(recipient, b"{}")
+    finally:
+        thread.join(5)
+        listener.close()
+        if sender._client is not None:
+            await sender._client.aclose()
+    assert asked and asked[0].startswith(b"CONNECT crm.invalid:443"), asked
