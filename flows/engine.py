@@ -1455,6 +1455,7 @@ def _of_a_thing(words: list[str], i: int) -> bool:
         _bare(word) in NEGATING
         and i + 1 < len(words)
         and not word.endswith(_AFTER_AN_ANSWER)
+        and bool(_bare(words[i + 1]))  # "No - never": a dash is no thing (mutation audit)
         and _word(words[i + 1]) not in ABOUT_THE_QUESTION
         and _word(words[i + 1]) not in NO_THING
     )

@@ -801,6 +801,8 @@ async def test_taking_back_the_comment_after_a_message_added_takes_out_all_of_it
         ("Bitte keinen Anruf", False),
         # (found by a returning customer's review: refused as no answer, and lost)
         ("Keine Toiletten", True),
+        ("No - never", False),
+        ("Kein - danke", False),
         ("No parking either", True),
         ("Kein Parkplatz!", True),
         ("Keine Lust", False),
