@@ -470,12 +470,11 @@ async def test_an_optional_consent_of_a_removed_flow_ends_with_its_feedback(
         await harness.stop()
 
 
-async def test_a_removed_flows_consent_to_be_contacted_stays_while_its_chat_id_is_kept(
+async def after_a_contact_flow_was_removed(
     api: FakeBotApi, clock: Clock, tmp_path: Path
-) -> None:
-    """A consent to a purpose no flow declares any more may be what a stored chat id
-    rests on: not shown ended while the id is kept (here for unfinished answers), and
-    offered for withdrawal (mutation audit)."""
+) -> Harness:
+    """The bot started with the shipped flows only, after the callback survey, its
+    optional purpose one to be contacted, was answered and then removed."""
     data, flows = tmp_path / "data", flows_dir(tmp_path)
     (flows / "callback.toml").write_text(
         CALLBACK_FLOW.replace(
@@ -489,7 +488,16 @@ async def test_a_removed_flows_consent_to_be_contacted_stays_while_its_chat_id_i
         await answer_the_callback_survey(harness)
     finally:
         await harness.stop()
-    harness = await started(api, clock, data, None)
+    return await started(api, clock, data, None)
+
+
+async def test_a_removed_flows_consent_to_be_contacted_stays_while_its_chat_id_is_kept(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    """A consent to a purpose no flow declares any more may be what a stored chat id
+    rests on: not shown ended while the id is kept (here for unfinished answers), and
+    offered for withdrawal (mutation audit)."""
+    harness = await after_a_contact_flow_was_removed(api, clock, tmp_path)
     try:
         erika = harness.customer()
         clock.advance(timedelta(days=181))
@@ -517,20 +525,7 @@ async def test_a_withdrawal_keeps_the_chat_id_a_removed_flows_feedback_may_rest_
     """Withdrawing the consent one feedback was stored under erases it, and leaves the
     chat id where another feedback, of a flow removed since, may have been given with it
     (mutation audit: better kept until the purge than erased too soon)."""
-    data, flows = tmp_path / "data", flows_dir(tmp_path)
-    (flows / "callback.toml").write_text(
-        CALLBACK_FLOW.replace(
-            'id = "followup"\nrequired = false',
-            'id = "followup"\nrequired = false\nstores_contact = true',
-        ),
-        encoding="utf-8",
-    )
-    harness = await started(api, clock, data, flows)
-    try:
-        await answer_the_callback_survey(harness)
-    finally:
-        await harness.stop()
-    harness = await started(api, clock, data, None)
+    harness = await after_a_contact_flow_was_removed(api, clock, tmp_path)
     try:
         erika = harness.customer()
         await give(harness, erika.user_id, "2", "Bitte melden Sie sich", contact=True)

@@ -1037,14 +1037,22 @@ class _Died(BaseException):
     """The process dying in the middle of a step (nothing after it runs)."""
 
 
-async def test_cached_figures_in_a_backup_stay_sealed_after_an_erasure_cut_short(
-    store: SQLiteStore, data_dir: Path, key: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A crash review: the process died once the person's keys were gone, before their
-    rows (the purge at the next start deletes those); the cache key was renewed only
-    after the rows, so it never was (the ledger entry no longer held, nothing carried
-    out again), and a data backup from before the erasure still showed the erased
-    person's words in its cached figures with today's key store."""
+async def with_todays_keys(before: Path, data_dir: Path, key: bytes, tmp_path: Path) -> SQLiteStore:
+    """The data backup `before` opened with today's key store, and no erasure ledger: what
+    whoever holds an old backup and the keys of today can read."""
+    restored = tmp_path / "restored"
+    restored.mkdir()
+    shutil.copy(before, restored / "feedback.db")
+    shutil.copy(data_dir / "keys.db", restored / "keys.db")
+    (restored / "erasures.db").touch()
+    return await reopen(restored, key)
+
+
+async def backed_up_with_figures(
+    store: SQLiteStore, tmp_path: Path
+) -> tuple[SummarySegment, str, Path]:
+    """Two people's feedback, one day's figures cached with the first one's words, and a
+    data backup of it all: the day, the first person, the backup."""
     bucket = SummarySegment(start=T0 - DAY / 2, end=T0 + DAY / 2, bucket="2025-03-01")
     erased, stays = store.pseudonym(SUBJECT), store.pseudonym("tg-user:1")
     await store.submit_feedback(erased, feedback("Quastenflosser"), [grant()])
@@ -1054,8 +1062,20 @@ async def test_cached_figures_in_a_backup_stay_sealed_after_an_erasure_cut_short
         bucket="2025-03-01", epoch=read.epoch, expires_at=T0 + 3 * DAY, payload=b"quastenflosser:1"
     )
     assert await store.save_summary_cache([entry], "v1") == 1
-    before = tmp_path / "before-erasure.db"
+    before = tmp_path / "before.db"
     await store.backup(before)
+    return bucket, erased, before
+
+
+async def test_cached_figures_in_a_backup_stay_sealed_after_an_erasure_cut_short(
+    store: SQLiteStore, data_dir: Path, key: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crash review: the process died once the person's keys were gone, before their
+    rows (the purge at the next start deletes those); the cache key was renewed only
+    after the rows, so it never was (the ledger entry no longer held, nothing carried
+    out again), and a data backup from before the erasure still showed the erased
+    person's words in its cached figures with today's key store."""
+    bucket, erased, before = await backed_up_with_figures(store, tmp_path)
 
     async def die(*args: object, **kwargs: object) -> None:
         raise _Died
@@ -1072,12 +1092,7 @@ async def test_cached_figures_in_a_backup_stay_sealed_after_an_erasure_cut_short
     finally:
         await started.close()
 
-    restored = tmp_path / "restored"
-    restored.mkdir()
-    shutil.copy(before, restored / "feedback.db")
-    shutil.copy(data_dir / "keys.db", restored / "keys.db")
-    (restored / "erasures.db").touch()
-    old = await reopen(restored, key)
+    old = await with_todays_keys(before, data_dir, key, tmp_path)
     try:
         (from_backup,) = await old.summary_segments([bucket], "v1", T0 + DAY)
     finally:
@@ -1092,17 +1107,7 @@ async def test_a_withdrawal_cut_short_leaves_no_key_to_its_feedback_after_the_ne
     its key was destroyed and the cache key renewed; the purge at the next start spared
     the key (younger than a day), so a data backup from before the withdrawal, with
     today's key store, showed the withdrawn feedback and its cached figures."""
-    bucket = SummarySegment(start=T0 - DAY / 2, end=T0 + DAY / 2, bucket="2025-03-01")
-    erased, stays = store.pseudonym(SUBJECT), store.pseudonym("tg-user:1")
-    await store.submit_feedback(erased, feedback("Quastenflosser"), [grant()])
-    await store.submit_feedback(stays, feedback("bleibt"), [grant()])
-    (read,) = await store.summary_segments([bucket], "v1", T0 + DAY)
-    entry = CacheEntry(
-        bucket="2025-03-01", epoch=read.epoch, expires_at=T0 + 3 * DAY, payload=b"quastenflosser:1"
-    )
-    assert await store.save_summary_cache([entry], "v1") == 1
-    before = tmp_path / "before-withdrawal.db"
-    await store.backup(before)
+    bucket, erased, before = await backed_up_with_figures(store, tmp_path)
     ids = [r.id for r in await store.feedback_of(erased, T0)]
 
     async def die(*args: object, **kwargs: object) -> None:
@@ -1120,12 +1125,7 @@ async def test_a_withdrawal_cut_short_leaves_no_key_to_its_feedback_after_the_ne
     finally:
         await started.close()
 
-    restored = tmp_path / "restored"
-    restored.mkdir()
-    shutil.copy(before, restored / "feedback.db")
-    shutil.copy(data_dir / "keys.db", restored / "keys.db")
-    (restored / "erasures.db").touch()
-    old = await reopen(restored, key)
+    old = await with_todays_keys(before, data_dir, key, tmp_path)
     try:
         (from_backup,) = await old.summary_segments([bucket], "v1", T0 + DAY)
         readable, _ = await old.readable_feedback_of(erased, T0)
@@ -1602,12 +1602,7 @@ async def test_a_withdrawal_that_erases_feedback_replaces_the_cache_key(
     assert await store.withdraw_consent(p, "feedback", now, {}, [record.id]) == 1
     assert store._cache_key != opened
     await store.close()
-    restored = tmp_path / "restored"
-    restored.mkdir()
-    shutil.copy(before, restored / "feedback.db")
-    shutil.copy(data_dir / "keys.db", restored / "keys.db")
-    (restored / "erasures.db").touch()
-    old = await reopen(restored, key)
+    old = await with_todays_keys(before, data_dir, key, tmp_path)
     try:
         (from_backup,) = await old.summary_segments([day], "v1", now)
     finally:
