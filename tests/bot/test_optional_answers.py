@@ -306,21 +306,7 @@ async def test_a_purpose_of_a_removed_flow_that_was_optional_is_withdrawn_as_opt
     """Optional consents are recorded with the feedback they came with, so "feedback was
     given under it" does not make a purpose required: the feedback's first purpose
     does. Withdrawn as optional, the contact chat id it kept goes."""
-    data = tmp_path / "data"
-    flows = flows_dir(tmp_path)
-    (flows / "callback.toml").write_text(
-        CALLBACK_FLOW.replace(
-            'id = "followup"\nrequired = false',
-            'id = "followup"\nrequired = false\nstores_contact = true',
-        ),
-        encoding="utf-8",
-    )
-    harness = await started(api, clock, data, flows)
-    try:
-        await answer_the_callback_survey(harness)
-    finally:
-        await harness.stop()
-    harness = await started(api, clock, data, None)
+    harness = await after_a_contact_flow_was_removed(api, clock, tmp_path)
     try:
         erika = harness.customer()
         assert harness.store is not None
