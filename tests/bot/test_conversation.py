@@ -119,7 +119,7 @@ async def test_non_text_where_an_answer_is_expected_reasks(harness: Harness, kin
     update = getattr(harness.api, f"user_{kind}")(erika.user_id, **erika.sender)
     answer = await harness.deliver(update)
     if kind == "voice":  # said why (found by an English customer's review)
-        assert "Sprach- oder Videonachrichten kann ich nicht anhören" in texts(answer)
+        assert "Sprach- und Videonachrichten kann ich nicht anhören" in texts(answer)
     else:
         assert "nur Text und Schaltflächen" in texts(answer)
     assert labels(answer[-1]) == [["1", "2", "3", "4", "5"]]

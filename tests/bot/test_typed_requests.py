@@ -388,7 +388,7 @@ async def test_a_request_as_the_last_sentence_of_a_comment_is_pointed_to_its_com
 
 CANNOT_REACH_DE = (
     "Unser Team sieht Kommentare ohne Telefonnummern, E-Mail-Adressen und Benutzernamen und "
-    "kann Sie darüber nicht erreichen."
+    "kann Sie deshalb nicht darüber erreichen."
 )
 
 
