@@ -468,7 +468,10 @@ class Engine:
                 "Please answer with a text message or the buttons."
             )
             return self.reask(state, note)
-        return self.reask(state, self.t.gettext("I can only read text and buttons here."))
+        not_kept = self.t.gettext(
+            "I can only read text and buttons here, so I did not keep what you sent."
+        )
+        return self.reask(state, not_kept)
 
     # --- inputs -------------------------------------------------------------------
     def _press(self, state: ConversationState, step: Step, data: str) -> Turn:

@@ -603,9 +603,9 @@ class FeedbackService:
                 )
             else:
                 said = t.gettext(
-                    "No survey is under way, so I did not store this message. (Unfinished "
-                    "answers are discarded after {idle} without activity.) Send /start to "
-                    "give feedback; /help lists what I can do."
+                    "No survey is under way, so I did not store this message. (Feedback you "
+                    "completed stays stored; only a survey left unfinished for {idle} is "
+                    "discarded.) Send /start to give feedback; /help lists what I can do."
                 ).format(idle=t.duration(self.config.draft_idle))
             # Whoever staff may write to (a contact chat id kept) may be writing back,
             # typed rather than as a reply (found by review: no word of where to write).
@@ -615,8 +615,9 @@ class FeedbackService:
         # Before consent nothing of the input is kept. A pointer, not the whole notice
         # again: whoever declined is not asked a second time unless they send /start.
         said = t.gettext(
-            "I can only take feedback after you have agreed to the consent request. "
-            "Send /start to read it; /privacy explains how your data is handled."
+            "I did not store this message: I can only take feedback after you have agreed "
+            "to the consent request. Send /start to read it; /privacy explains how your data "
+            "is handled."
         )
         if isinstance(event, TextInput) and (bare_words(event.text) in DECLINES or request == STOP):
             # A no typed (found by a German customer's review: "Nee danke" was told that
