@@ -16,7 +16,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.alerts import Alerts
 from bot.commands import register_commands
-from bot.config import configured_recipients, service_config
+from bot.config import configured_recipients, service_config, unanswered_contact_flows
 from bot.context import BotApplication, BotContext, BotData
 from bot.handlers import all_handlers
 from bot.handlers.common import remembered_language
@@ -192,11 +192,8 @@ def warn_if_contact_unused(settings: Settings, catalog: FlowCatalog) -> None:
     references to answer by come with alerts, which need a staff chat and a threshold,
     and someone to answer. A chat id kept for a purpose nothing serves is more data than
     the bot needs."""
-    asking = sorted(
-        f.id for f in catalog.flows.values() if any(p.stores_contact for p in f.purposes)
-    )
-    unanswered = settings.staff_chat_id is None or settings.alert_threshold is None
-    if asking and (unanswered or not settings.staff_ids):
+    asking = unanswered_contact_flows(settings, catalog)
+    if asking:
         log.warning(
             "surveys %s ask for consent to be contacted, but without FEEDBACKBOT_STAFF_CHAT_ID, "
             "FEEDBACKBOT_ALERT_THRESHOLD and FEEDBACKBOT_STAFF_IDS staff cannot answer anyone: "

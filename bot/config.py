@@ -17,6 +17,17 @@ from flows.service import ServiceConfig
 from flows.sharing import Recipient, load_recipients, require_recipients
 
 
+def unanswered_contact_flows(settings: Settings, catalog: FlowCatalog) -> list[str]:
+    """The surveys asking for consent to be contacted where staff cannot answer anyone:
+    the references to answer by come with alerts, which need a staff chat and a
+    threshold, and someone to answer (for `run`'s warning and `check`'s)."""
+    asking = sorted(
+        f.id for f in catalog.flows.values() if any(p.stores_contact for p in f.purposes)
+    )
+    answered = None not in (settings.staff_chat_id, settings.alert_threshold)
+    return asking if not (answered and settings.staff_ids) else []
+
+
 def configured_recipients(settings: Settings, catalog: FlowCatalog) -> list[Recipient]:
     """The webhook recipients; raises RecipientsError for an unusable file, or for a
     flow's purpose to pass feedback on that no recipient receives."""

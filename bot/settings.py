@@ -417,13 +417,17 @@ class Settings(BaseSettings):
     def _blank_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
 
-    def require_for_run(self) -> None:
-        """Raise ConfigurationError naming every setting that `run` needs but lacks."""
-        missing = [
+    def missing_for_run(self) -> list[str]:
+        """The settings that `run` needs and these lack, by their variables' names."""
+        return [
             f"FEEDBACKBOT_{name.upper()}"
             for name in ("token", "controller_name", "controller_contact")
             if getattr(self, name) is None
         ]
+
+    def require_for_run(self) -> None:
+        """Raise ConfigurationError naming every setting that `run` needs but lacks."""
+        missing = self.missing_for_run()
         if missing:
             raise ConfigurationError.missing(missing)
         assert self.token is not None

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from bot.config import unanswered_contact_flows
 from bot.operator import operator_locale
 from bot.settings import ConfigurationError, Settings, load_settings
 from flows.catalog import FlowCatalog, FlowDefinitionError
@@ -116,19 +117,11 @@ def _settings_for_run(settings: Settings, catalog: FlowCatalog, t: Translator) -
     for want of the controller's name). Warnings: the environment `check` runs in may
     lack the token that the bot's own has."""
     found = [
-        Finding(
-            f"FEEDBACKBOT_{name.upper()}",
-            0,
-            t.gettext("not set; feedbackbot run does not start without it"),
-        )
-        for name in ("token", "controller_name", "controller_contact")
-        if getattr(settings, name) is None
+        Finding(name, 0, t.gettext("not set; feedbackbot run does not start without it"))
+        for name in settings.missing_for_run()
     ]
-    asking = sorted(
-        f.id for f in catalog.flows.values() if any(p.stores_contact for p in f.purposes)
-    )
-    answered = None not in (settings.staff_chat_id, settings.alert_threshold)
-    if asking and not (answered and settings.staff_ids):
+    asking = unanswered_contact_flows(settings, catalog)
+    if asking:
         found.append(
             Finding(
                 "FEEDBACKBOT_STAFF_CHAT_ID, FEEDBACKBOT_ALERT_THRESHOLD, FEEDBACKBOT_STAFF_IDS",
