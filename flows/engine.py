@@ -125,20 +125,20 @@ AS_ASCII = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 """Umlauts and "ß" as typed on a keyboard without them."""
 
 
-def _typed(words: set[str] | frozenset[str]) -> frozenset[str]:
+def typed_forms(words: set[str] | frozenset[str]) -> frozenset[str]:
     """Words as typed, also with "ae", "oe", "ue", "ss" for "ä", "ö", "ü", "ß" (a keyboard
     without umlauts: "moechte", "ueberspringen", found by a German customer's review)."""
     return frozenset(words) | {word.translate(AS_ASCII) for word in words}
 
 
 # What is typed to answer a question of buttons, not more of a comment.
-SHORT_REPLIES = _typed(
+SHORT_REPLIES = typed_forms(
     frozenset(
         "ja nein yes no ok okay jo jep jup nö ne nee nope nah yep yup yeah gerne klar sure danke "
         "thanks thx j n y".split()
     )
 )
-ANSWER_WORDS = SHORT_REPLIES | _typed(
+ANSWER_WORDS = SHORT_REPLIES | typed_forms(
     frozenset(
         "einverstanden lieber nicht kein keine keinen bitte nie niemals agree disagree not never "
         "please rather don't don’t dont".split()
@@ -146,7 +146,7 @@ ANSWER_WORDS = SHORT_REPLIES | _typed(
 )
 """Words of a few typed at a consent question that answer it rather than go on with the
 comment before it (see `_more_of_text`)."""
-DECLINES = _typed(
+DECLINES = typed_forms(
     {
         "nein", "no", "ne", "nee", "nö", "nope", "n", "nein danke", "no thanks",
         "no thank you", "lieber nicht", "nein lieber nicht", "bitte nicht", "rather not",
@@ -167,9 +167,9 @@ DECLINES = _typed(
     }
 )  # fmt: skip
 """A consent question answered no by typing (see `_declined`)."""
-NO_WORDS = _typed(frozenset("nein nö ne nee no nope nah stop stopp".split()))
+NO_WORDS = typed_forms(frozenset("nein nö ne nee no nope nah stop stopp".split()))
 """The words a no begins with (see `ABOUT_THE_QUESTION`)."""
-ABOUT_THE_QUESTION = ANSWER_WORDS | _typed(
+ABOUT_THE_QUESTION = ANSWER_WORDS | typed_forms(
     frozenset(
         "i i'd i'm ich me mich mir you sie want möchte will wollen that this das es it it's now "
         "jetzt later später maybe vielleicht then dann contact kontakt kontaktieren kontaktiert "
@@ -183,9 +183,9 @@ ABOUT_THE_QUESTION = ANSWER_WORDS | _typed(
 """Words a no may go on with and still answer a consent question, not go on with the
 comment before it: "No, I don't want that", "Nein, ich will das wirklich nicht" (found by
 review), but not "No, the food was cold" (found by the review of that change)."""
-ALONE_NO_ANSWER = _typed(frozenset("stop stopp skip überspringen".split()))
+ALONE_NO_ANSWER = typed_forms(frozenset("stop stopp skip überspringen".split()))
 """Typed alone at a question, no more of the comment ("Stop the loud music" is)."""
-NO_COMMENT = _typed(
+NO_COMMENT = typed_forms(
     {
         "nichts", "nix", "kein kommentar", "keine kommentare", "keine anmerkung",
         "keine anmerkungen",
@@ -207,7 +207,7 @@ NO_COMMENT = _typed(
 "kein Kommentar", "nichts", "-" were stored as the comment). A sign alone too (see
 `_no_comment`). Not a no ("Nein", "no thanks", "nope"): sent again as its reply did not
 show, taken as a skip it would answer the next question, unread (see `_declined`)."""
-ABOUT_ONES_DATA = _typed(
+ABOUT_ONES_DATA = typed_forms(
     {
         "löschen", "bitte löschen", "daten löschen", "meine daten löschen",
         "bitte meine daten löschen", "löschen sie meine daten", "bitte löschen sie meine daten",
@@ -219,7 +219,7 @@ ABOUT_ONES_DATA = _typed(
 """Typed at a text question: a request about one's answers or data, not an answer (found
 by a German customer's review: "Bitte löschen Sie meine Daten" was stored as the comment
 and kept for the retention). More of them in other words: see `typed_request`."""
-AGREES = _typed(
+AGREES = typed_forms(
     {
         "ja", "yes", "einverstanden", "ja einverstanden", "ja gerne", "ja bitte",
         "ich willige ein", "ja ich willige ein", "ich stimme zu", "ja ich stimme zu",
@@ -228,7 +228,7 @@ AGREES = _typed(
 )  # fmt: skip
 """A typed yes to a consent request (which is given with its button): words that agree
 and nothing else, not an acknowledgement ("Ok, schade" after declining: review)."""
-YESES = AGREES | _typed(
+YESES = AGREES | typed_forms(
     {
         "ok", "okay", "sure", "yes sure", "sure thing", "of course", "yes of course", "yeah",
         "yep", "yup", "y", "yes you can", "yes you may", "yes you can contact me",
@@ -1441,8 +1441,8 @@ def bare_words(text: str) -> str:
     return " ".join(_WORDS.findall(_word(text)))
 
 
-NEGATING = _typed(frozenset("kein keine keinen keinerlei no".split()))
-NO_THING = _typed(frozenset("way worries problem problems chance pls plz ty".split()))
+NEGATING = typed_forms(frozenset("kein keine keinen keinerlei no".split()))
+NO_THING = typed_forms(frozenset("way worries problem problems chance pls plz ty".split()))
 """Words after a "no" that make it a no (or a yes: "No problem"), not a thing missed:
 "No way", "No worries" (found by review: joined to the comment staff read)."""
 _AFTER_AN_ANSWER = (",", ";", ":", ".", "!", "?", "-", "–", "—")

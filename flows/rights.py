@@ -16,13 +16,13 @@ from typing import Literal
 
 from flows.catalog import FlowCatalog
 from flows.engine import (
-    AS_ASCII,
     DECLINES,
     ERASE,
     WITHDRAW,
     YESES,
     ConversationState,
     bare_words,
+    typed_forms,
     typed_request,
 )
 from flows.export import (
@@ -85,33 +85,33 @@ ERASE_BUTTON_VALID = timedelta(minutes=15)
 NO_AUTOMATED_DECISIONS = N_("No automated decisions are made about you, and no profiling.")
 
 
-def _typed(words: str) -> frozenset[str]:
-    """Words as typed, also without umlauts ("loeschen")."""
-    split = words.split()
-    return frozenset(split) | {word.translate(AS_ASCII) for word in split}
-
-
 # A short answer typed under an erase or withdraw question, in other words than a plain yes
 # or no ("Jawohl", "ja mach", "Doch löschen bitte", "go ahead", "never mind"; found by a
 # review of customers' phrasing: told that no question was open): made of these words
 # alone, one of them not a mere filler. A comment ("Nein, die Toiletten waren dreckig")
 # has other words, and is answered as before.
-_DECIDING = _typed(
-    "ja jaa jawohl jo jup jep jap yes yess yea yeah yep yup ok okay k doch klar sicher "
-    "genau gerne gern sure confirm confirmed go ahead do mach machen macht tu tun "
-    "nein nee ne nö no nope nah never mind nvm behalten keep lass löschen lösche "
-    "löscht delete erase remove weg"
+_DECIDING = typed_forms(
+    frozenset(
+        "ja jaa jawohl jo jup jep jap yes yess yea yeah yep yup ok okay k doch klar sicher "
+        "genau gerne gern sure confirm confirmed go ahead do mach machen macht tu tun "
+        "nein nee ne nö no nope nah never mind nvm behalten keep lass löschen lösche "
+        "löscht delete erase remove weg".split()
+    )
 )
-_FILLING = _typed(
-    "bitte please pls plz danke thanks thx sie ich i im i'm am bin es it das that this "
-    "alles all everything meine my die the daten data nicht don't dont not anything "
-    "nichts lieber mal damit will möchte want einfach just auch too schon jetzt now "
-    "sofort right away"
+_FILLING = typed_forms(
+    frozenset(
+        "bitte please pls plz danke thanks thx sie ich i im i'm am bin es it das that this "
+        "alles all everything meine my die the daten data nicht don't dont not anything "
+        "nichts lieber mal damit will möchte want einfach just auch too schon jetzt now "
+        "sofort right away".split()
+    )
 )
-_CHOOSING = _typed(
-    "1 2 3 4 5 erste ersten zweite zweiten dritte letzte letzten first second third last "
-    "one option nr nummer number beide both alle them of den der widerrufen widerrufe "
-    "withdraw revoke einwilligung einwilligungen consent consents kontakt contact"
+_CHOOSING = typed_forms(
+    frozenset(
+        "1 2 3 4 5 erste ersten zweite zweiten dritte letzte letzten first second third last "
+        "one option nr nummer number beide both alle them of den der widerrufen widerrufe "
+        "withdraw revoke einwilligung einwilligungen consent consents kontakt contact".split()
+    )
 )
 """Words naming one of the buttons under /withdraw's question ("die erste", "2", "beide");
 the words of its buttons' labels too."""
@@ -1157,7 +1157,7 @@ class DataRights:
         named = {
             word for row in buttons for button in row for word in bare_words(button.label).split()
         }
-        self._withdraw_asked[pseudonym] = _WithdrawAsked(now, _typed(" ".join(named)))
+        self._withdraw_asked[pseudonym] = _WithdrawAsked(now, typed_forms(frozenset(named)))
         text = t.gettext(
             "Which consent do you want to withdraw? Withdrawal takes effect immediately and "
             "erases what you gave under that consent (the feedback given with it, or the "
