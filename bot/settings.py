@@ -136,9 +136,13 @@ PREFIX = "FEEDBACKBOT_"
 _BOT_TOKEN = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{1,200}")
 
 
+ENV_FILE = Path(".env")
+"""The file of settings read beside the environment, in the working directory."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix=PREFIX, env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix=PREFIX, env_file=ENV_FILE, env_file_encoding="utf-8", extra="ignore"
     )
 
     token: SecretStr | None = None
@@ -516,7 +520,7 @@ _SAID_UNPARSABLE: set[tuple[Path, int]] = set()
 ENV_FILE_SECRETS = (f"{PREFIX}MASTER_KEY", f"{PREFIX}TOKEN")
 
 
-def env_file_secrets_open_to_others(env_file: Path = Path(".env")) -> tuple[int, list[str]]:
+def env_file_secrets_open_to_others(env_file: Path = ENV_FILE) -> tuple[int, list[str]]:
     """The mode of `env_file` and the secrets it holds, where others than its owner may read
     it; (0, []) otherwise. A key file so open is refused a quiet start (chmod 600 it); a
     .env holding the master key was read without a word (found by an operator review)."""

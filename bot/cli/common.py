@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from bot.operator import operator_translator
-from bot.settings import Settings, env_file_secrets_open_to_others, load_settings
+from bot.settings import ENV_FILE, Settings, env_file_secrets_open_to_others, load_settings
 from flows.durations import InvalidDuration, parse_duration
 from flows.i18n import N_, Translator
 from flows.staff import MAX_PERIOD, staff_period
@@ -77,7 +77,7 @@ def open_store(
         t = operator_translator()
         said = t.gettext(
             "{path} holds {names} and can be read by others (mode {mode}); chmod 600 it"
-        ).format(path=Path(".env").absolute(), names=", ".join(secrets), mode=f"{mode:o}")
+        ).format(path=ENV_FILE.absolute(), names=", ".join(secrets), mode=f"{mode:o}")
         print(f"feedbackbot: {said}", file=sys.stderr)
     if generated is not None:
         log.warning(
