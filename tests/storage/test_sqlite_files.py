@@ -995,48 +995,6 @@ async def test_cancelled_answers_and_a_withdrawn_contact_leave_the_files_at_once
     assert (data_dir / "feedback.db-wal").stat().st_size == 0
 
 
-async def test_cached_figures_in_a_backup_from_before_an_erasure_cannot_be_read(
-    store: SQLiteStore, data_dir: Path, key: bytes, tmp_path: Path
-) -> None:
-    """The summary cache holds words of comments and hashes of people under one key for
-    everyone; an erasure replaces that key, so a copy of the data store made before it
-    gives nothing of the erased person's away, even with today's key store."""
-    bucket = SummarySegment(start=T0 - DAY / 2, end=T0 + DAY / 2, bucket="2025-03-01")
-    erased, stays = store.pseudonym(SUBJECT), store.pseudonym("tg-user:1")
-    await store.submit_feedback(erased, feedback("Quastenflosser"), [grant()])
-    await store.submit_feedback(stays, feedback("bleibt"), [grant()])
-    (read,) = await store.summary_segments([bucket], "v1", T0 + DAY)
-    entry = CacheEntry(
-        bucket="2025-03-01", epoch=read.epoch, expires_at=T0 + 3 * DAY, payload=b"quastenflosser:1"
-    )
-    assert await store.save_summary_cache([entry], "v1") == 1
-    (cached,) = await store.summary_segments([bucket], "v1", T0 + DAY)
-    assert cached.cached == b"quastenflosser:1"
-    before = tmp_path / "before-erasure.db"
-    await store.backup(before)
-    await store.erase_subject(erased)
-    (now,) = await store.summary_segments([bucket], "v1", T0 + DAY)
-    assert now.cached is None and [r.answers["comment"] for r in now.records] == ["bleibt"]
-    await store.close()
-
-    restored = tmp_path / "restored"
-    restored.mkdir()
-    shutil.copy(before, restored / "feedback.db")
-    shutil.copy(data_dir / "keys.db", restored / "keys.db")
-    (restored / "erasures.db").touch()  # no ledger copy: an empty one, as the refusal says
-    old = await reopen(restored, key)
-    try:
-        (from_backup,) = await old.summary_segments([bucket], "v1", T0 + DAY)
-    finally:
-        await old.close()
-    assert from_backup.cached is None, "the figures sealed before the erasure stay sealed"
-    assert [r.answers["comment"] for r in from_backup.records] == ["bleibt"]
-
-
-class _Died(BaseException):
-    """The process dying in the middle of a step (nothing after it runs)."""
-
-
 async def with_todays_keys(before: Path, data_dir: Path, key: bytes, tmp_path: Path) -> SQLiteStore:
     """The data backup `before` opened with today's key store, and no erasure ledger: what
     whoever holds an old backup and the keys of today can read."""
@@ -1065,6 +1023,33 @@ async def backed_up_with_figures(
     before = tmp_path / "before.db"
     await store.backup(before)
     return bucket, erased, before
+
+
+async def test_cached_figures_in_a_backup_from_before_an_erasure_cannot_be_read(
+    store: SQLiteStore, data_dir: Path, key: bytes, tmp_path: Path
+) -> None:
+    """The summary cache holds words of comments and hashes of people under one key for
+    everyone; an erasure replaces that key, so a copy of the data store made before it
+    gives nothing of the erased person's away, even with today's key store."""
+    bucket, erased, before = await backed_up_with_figures(store, tmp_path)
+    (cached,) = await store.summary_segments([bucket], "v1", T0 + DAY)
+    assert cached.cached == b"quastenflosser:1"
+    await store.erase_subject(erased)
+    (now,) = await store.summary_segments([bucket], "v1", T0 + DAY)
+    assert now.cached is None and [r.answers["comment"] for r in now.records] == ["bleibt"]
+    await store.close()
+
+    old = await with_todays_keys(before, data_dir, key, tmp_path)
+    try:
+        (from_backup,) = await old.summary_segments([bucket], "v1", T0 + DAY)
+    finally:
+        await old.close()
+    assert from_backup.cached is None, "the figures sealed before the erasure stay sealed"
+    assert [r.answers["comment"] for r in from_backup.records] == ["bleibt"]
+
+
+class _Died(BaseException):
+    """The process dying in the middle of a step (nothing after it runs)."""
 
 
 async def test_cached_figures_in_a_backup_stay_sealed_after_an_erasure_cut_short(
