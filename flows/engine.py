@@ -436,6 +436,21 @@ class Engine:
         question = self.ask(state, self.current_step(state))
         return Turn(state, Outcome(replies=headed((note,) if note else (), (question,))))
 
+    def _at_question(self, state: ConversationState, note: str, pointed: bool = False) -> Turn:
+        """`note` in answer to a message sent at the open question, and the question again;
+        not a consent question, whose buttons stay on it just above: pointed to them instead
+        (found by an older customer's review: its 900 characters, some 29 lines on a phone,
+        sent again after every message typed at it). Its proof is unchanged: a consent is
+        given with a button under the text it hashes. `pointed`: `note` says so itself."""
+        if not isinstance(self.current_step(state), ConsentStep):
+            return self.reask(state, note)
+        if not pointed:
+            note = f"{note} {self._buttons_above()}"
+        return Turn(state, Outcome(replies=(Reply(note),)))
+
+    def _buttons_above(self) -> str:
+        return self.t.gettext("Please answer with one of the buttons under the question above.")
+
     def handle(self, state: ConversationState, event: Input) -> Turn:
         step = self.current_step(state)
         if isinstance(event, Press):
@@ -448,30 +463,30 @@ class Engine:
                 "Please write your answer yourself: a forwarded message is not taken as an "
                 "answer (it may hold someone else's words and name)."
             )
-            return self.reask(state, note)
+            return self._at_question(state, note)
         if event.kind == VIA_BOT:
             note = self.t.gettext(
                 "Please write your answer yourself: a message sent through another bot is not "
                 "taken as an answer (it holds that bot's words, perhaps about someone else)."
             )
-            return self.reask(state, note)
+            return self._at_question(state, note)
         if event.kind == CAPTIONED:
             note = self.t.gettext(
                 "I can only read text and buttons here: neither the picture or file nor the "
                 "words written under it were kept. Please send your answer as a text message "
                 "on its own."
             )
-            return self.reask(state, note)
+            return self._at_question(state, note)
         if event.kind in SPOKEN:  # said why (found by an English customer's review)
             note = self.t.gettext(
                 "I cannot listen to voice or video messages, so this one was not kept. "
                 "Please answer with a text message or the buttons."
             )
-            return self.reask(state, note)
+            return self._at_question(state, note)
         not_kept = self.t.gettext(
             "I can only read text and buttons here, so I did not keep what you sent."
         )
-        return self.reask(state, not_kept)
+        return self._at_question(state, not_kept)
 
     # --- inputs -------------------------------------------------------------------
     def _press(self, state: ConversationState, step: Step, data: str) -> Turn:
@@ -518,16 +533,16 @@ class Engine:
                 "That answers an earlier question, which you have answered already, so it "
                 "was not stored. To give your answers again, send /cancel and then /start."
             )
-            return self.reask(state, note)
+            return self._at_question(state, note)
         again = self._rating_typed_again(state, step, event)
         if again is not None and again[0] == again[1]:
-            return self.reask(state, self._taken_already())
+            return self._at_question(state, self._taken_already())
         if again is not None:
             note = self.t.gettext(
                 "Your first answer ({rating}) was taken, so this one was not stored. To change "
                 "your answers, send /cancel and then /start."
             ).format(rating=self.t.number(again[0]))
-            return self.reask(state, note)
+            return self._at_question(state, note)
         if isinstance(step, TextStep):
             cleaned = text.strip()
             if self._rest_of_long_text(state, event):
@@ -576,7 +591,7 @@ class Engine:
             # no consent, so taking it is safe. A yes is given with the button alone.
             return self._advance(state, step, None, granted=False)
         if self._text_sent_again(state, event):
-            return self.reask(state, self._taken_already())
+            return self._at_question(state, self._taken_already())
         if (kind := typed_request(text)) in _POINTED_TO:
             # Not "please tap a button" to whoever wants to stop (found by an English
             # customer's review: asked again and again to press one); a no typed at a
@@ -587,11 +602,13 @@ class Engine:
             # "Please answer with one of the buttons."), and right after a text answer, that
             # it was not added to it either.
             stored = not self._just_gave_text(state)
-            return self.reask(state, self._not_an_answer(step, stored, yes=True))
+            return self._at_question(
+                state, self._not_an_answer(step, stored, yes=True), pointed=True
+            )
         added = self._more_of_text(state, step, event, kind)
         if added is not None:
             return added
-        return self.reask(state, self._not_an_answer(step))
+        return self._at_question(state, self._not_an_answer(step), pointed=True)
 
     def _rating_and_words(self, state: ConversationState) -> Turn:
         """A rating typed with its reason in one message ("4 – gut, aber laut"): nothing
@@ -618,8 +635,8 @@ class Engine:
                 "/withdraw; to discard your unfinished answers, /cancel; to erase all your "
                 "data, /delete."
             )
-            return self.reask(state, note)
-        return taken or self.reask(state, self._pointed_to_commands())
+            return self._at_question(state, note)
+        return taken or self._at_question(state, self._pointed_to_commands())
 
     def _taken_back(self, state: ConversationState, text: str) -> Turn | None:
         """The text answer given last taken out of the answers, at the request typed
@@ -639,7 +656,7 @@ class Engine:
             undone = self._undo(state, previous.id, _mark(additions[-1]))
             if undone.taken_out and undone.state is not None:
                 note = self.t.gettext("Taken out of your previous answer again.")
-                replies = self.reask(undone.state, note).outcome.replies
+                replies = self._at_question(undone.state, note).outcome.replies
                 return replace(undone, outcome=Outcome(replies=replies))
         back = state.model_copy(
             update={
@@ -668,6 +685,20 @@ class Engine:
         last sentence asks, if it asks to erase, to withdraw or to see one's data (found by a
         hostile customer's review: "Das Essen war kalt. Bitte löschen Sie meine Daten." was
         stored, as it should be, but the person was left believing staff would erase it)."""
+        note = self._pointer(turn.state, text)
+        if note is None:
+            return turn
+        # On the question asked next: after "Added to your previous answer.", which it is
+        # about, not before it.
+        replies = turn.outcome.replies
+        replies = (*replies[:-1], *headed((note,), replies[-1:]))
+        return replace(turn, outcome=replace(turn.outcome, replies=replies))
+
+    def _pointer(
+        self, state: ConversationState | None, text: str, above: bool = False
+    ) -> str | None:
+        """What `_pointing` says of the stored text answer `text`, if anything; `above`:
+        with the open question above, not asked again (see `_at_question`)."""
         kind = request_at_the_end(text)
         if kind == ERASE:
             note = self.t.gettext(
@@ -688,18 +719,20 @@ class Engine:
                 "Our staff see comments without phone numbers, e-mail addresses and "
                 "usernames, so they cannot reach you through them."
             )
-            if turn.state is not None and self._contact_asked_later(turn.state):
+            current = self.flow.step(state.step_id) if state is not None else None
+            if above and isinstance(current, ConsentStep) and self._asks_contact(current):
+                note += " " + self.t.gettext(
+                    "If you would like us to contact you, please agree to that with the "
+                    "question above."
+                )
+            elif state is not None and self._contact_asked_later(state):
                 note += " " + self.t.gettext(
                     "If you would like us to contact you, please agree to that in this chat "
                     "when the survey asks."
                 )
         else:
-            return turn
-        # On the question asked next: after "Added to your previous answer.", which it is
-        # about, not before it.
-        replies = turn.outcome.replies
-        replies = (*replies[:-1], *headed((note,), replies[-1:]))
-        return replace(turn, outcome=replace(turn.outcome, replies=replies))
+            return None
+        return note
 
     def _contact_asked_later(self, state: ConversationState) -> bool:
         """Whether a question about being contacted may still come: the one asked next or
@@ -713,11 +746,14 @@ class Engine:
         granted = {c.purpose for c in state.consents if c.granted}
         return any(
             isinstance(step, ConsentStep)
-            and self.flow.purpose(step.purpose).stores_contact
+            and self._asks_contact(step)
             and step.purpose not in answered
             and not self._skipped(step, dict(state.answers), granted)
             for step in (current, *self.flow.steps_after(current))
         )
+
+    def _asks_contact(self, step: ConsentStep) -> bool:
+        return self.flow.purpose(step.purpose).stores_contact
 
     def _pointed_to_commands(self) -> str:
         return self.t.gettext(
@@ -812,12 +848,14 @@ class Engine:
         which might have been more of it; `yes`: of a yes typed at a consent question."""
         if yes:
             note = self.t.gettext(
-                "Consent is given with the button “{yes}” under the question, not by typing."
+                "Consent is given with the button “{yes}” under the question above, not by typing."
             ).format(yes=self.t.gettext("Yes, agree"))
         elif isinstance(step, RatingStep):
             note = self.t.gettext(
                 "Please tap a button, or type a number from {low} to {high}."
             ).format(low=self.t.number(step.min), high=self.t.number(step.max))
+        elif isinstance(step, ConsentStep):  # not asked again (see `_at_question`)
+            note = self._buttons_above()
         else:
             note = self.t.gettext("Please answer with one of the buttons.")
         if stored:
@@ -883,7 +921,7 @@ class Engine:
             return self._refused_as_long(state, event, note)
         if given == addition or given.endswith("\n" + addition):
             # The same text again (see `_text_sent_again`, asked before this).
-            return self.reask(state, self._taken_already())
+            return self._at_question(state, self._taken_already())
         words = addition.split()
         buttons = {_bare(b.label) for row in self._question(state, step).buttons for b in row}
         # A question about one's data (`kind`, read by the caller) is more of the comment,
@@ -930,7 +968,7 @@ class Engine:
         ):
             # No answer to `step` either: said not to be stored (found by review: "please
             # use the buttons" alone, and the person believed their words were taken).
-            return self.reask(state, self._not_an_answer(step, stored=False))
+            return self._at_question(state, self._not_an_answer(step, stored=False), pointed=True)
         combined = f"{given}\n{addition}"
         if len(combined) > previous.max_length:
             note = self.t.gettext(
@@ -949,6 +987,10 @@ class Engine:
         data = button_data(state.token, previous.id, UNDO + _mark(addition))
         undo = Button(self.t.gettext("Undo"), data)
         said = Reply(self.t.gettext("Added to your previous answer."), ((undo,),), lapses=True)
+        if isinstance(step, ConsentStep):  # its buttons are above (see `_at_question`)
+            notes = (said.text, self._pointer(added, addition, above=True), self._buttons_above())
+            said = replace(said, text="\n\n".join(n for n in notes if n))
+            return Turn(added, Outcome(replies=(said,)), changed=True)
         turn = Turn(added, Outcome(replies=(said, self.ask(added, step))), changed=True)
         return self._pointing(turn, addition)
 
@@ -956,7 +998,7 @@ class Engine:
         """`note` and the open question again; the rest of the text, should Telegram have
         split it, is refused too (see `_rest_of_long_text`)."""
         refused = state.model_copy(update={"long_text_at": event.sent_at})
-        turn = self.reask(refused, note)
+        turn = self._at_question(refused, note)
         return Turn(refused, turn.outcome, changed=event.sent_at is not None)
 
     def _undo(self, state: ConversationState, step_id: str, mark: str) -> Turn:

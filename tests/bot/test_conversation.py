@@ -429,15 +429,19 @@ async def test_a_consent_question_asked_again_is_the_text_its_proof_hashes(
     harness: Harness, interruption: str
 ) -> None:
     """Asked again after a sticker or /start, the contact question had a note put in front
-    of it in the same message: the proof hashed a text other than the one pressed."""
+    of it in the same message: the proof hashed a text other than the one pressed. (After
+    a sticker it is not asked again: its buttons above are pressed.)"""
     erika = harness.customer()
     await erika.send("/start")
     await erika.press("Ja, ich willige ein")
     await erika.press("4")
-    await erika.send("Alles gut")
+    [question] = await erika.send("Alles gut")
     again = await (erika.sticker() if interruption == "sticker" else erika.send("/start"))
-    [question] = [m for m in again if m["buttons"]]
-    assert len(again) == 2, "the note in a message of its own"
+    if interruption == "/start":
+        [question] = [m for m in again if m["buttons"]]
+        assert len(again) == 2, "the note in a message of its own"
+    else:
+        assert [m["buttons"] for m in again] == [[]], "the note alone"
     await erika.press("Ja, einverstanden")
     store = harness.store
     assert store is not None
@@ -445,6 +449,42 @@ async def test_a_consent_question_asked_again_is_the_text_its_proof_hashes(
     [contact] = [c for c in consents if c.purpose == "contact"]
     shown = (question["text"] or "").encode()
     assert contact.text_sha256 == hashlib.sha256(shown).hexdigest()
+
+
+async def test_messages_typed_at_a_consent_question_do_not_send_it_again(
+    harness: Harness,
+) -> None:
+    """Its 900 characters came again after every message typed at it, some 29 lines on a
+    phone (found by an older customer's review): a note points to its buttons above, which
+    stay, and a press there is the consent to the text shown."""
+    erika = harness.customer()
+    await erika.send("/start")
+    await erika.press("Ja, ich willige ein")
+    await erika.press("2")
+    [question] = await erika.send("Das Brot war alt.")
+    asked = question["text"] or ""
+    assert asked.startswith("Dürfen wir Sie in diesem Chat") and question["buttons"]
+    added = await erika.send("Und zu teuer, rufen Sie mich an: 0171 2345678")
+    harness.clock.advance(timedelta(minutes=2))
+    notes = [added, await erika.sticker(), await erika.send("hallo"), await erika.send("ja")]
+    said = [texts(note) for note in notes]
+    assert said[0].startswith("Zu Ihrer vorigen Antwort hinzugefügt.\n\n"), said[0]
+    assert "stimmen Sie dem bitte mit der Frage oben zu" in said[0], said[0]
+    assert "unter der Frage oben" in said[1] and "unter der Frage oben" in said[2]
+    assert "mit der Schaltfläche „Ja, einverstanden“ unter der Frage oben" in said[3]
+    assert all(len(note) == 1 and asked not in texts(note) for note in notes), said
+    live = [m for m in harness.api.messages(erika.chat_id) if m["buttons"]]
+    assert [m["message_id"] for m in live[:1]] == [question["message_id"]]
+    assert [labels(m) for m in live[1:]] == [[["Rückgängig"]]], "and Undo under the addition"
+    await erika.press("Ja, einverstanden")
+    store = harness.store
+    assert store is not None
+    pseudonym = store.pseudonym(f"tg-user:{erika.user_id}")
+    [contact] = [c for c in await store.consents(pseudonym) if c.purpose == "contact"]
+    assert contact.in_force and contact.text_sha256 == hashlib.sha256(asked.encode()).hexdigest()
+    [feedback] = await store.feedback_of(pseudonym, harness.clock())
+    said_all = "Das Brot war alt.\nUnd zu teuer, rufen Sie mich an: 0171 2345678"
+    assert feedback.answers["comment"] == said_all
 
 
 @pytest.mark.parametrize(

@@ -320,7 +320,7 @@ async def test_the_undo_button_goes_when_the_survey_is_finished(harness: Harness
     erika = await _at_comment(harness)
     await erika.send("Hallo,")
     harness.clock.advance(timedelta(seconds=4))
-    [added, _] = await erika.send("das Essen war kalt")
+    [added] = await erika.send("das Essen war kalt")
     assert labels(added) == [["Rückgängig"]], labels(added)
     harness.clock.advance(timedelta(seconds=30))
     await erika.press("Nein")
@@ -599,8 +599,8 @@ async def test_each_of_several_messages_added_can_be_taken_out_on_its_own(
     in the answer and was stored)."""
     erika = await _at_comment(harness)
     await erika.send("Hallo, erster Teil")
-    [second, _] = await erika.send("und dann noch ein zweiter Teil dazu")
-    [third, _] = await erika.send("und noch ein dritter Teil dazu")
+    [second] = await erika.send("und dann noch ein zweiter Teil dazu")
+    [third] = await erika.send("und noch ein dritter Teil dazu")
     [(_, undo_second)] = [b for row in second["buttons"] for b in row]
     [(_, undo_third)] = [b for row in third["buttons"] for b in row]
     await erika.press_data(second["message_id"], undo_second)

@@ -28,7 +28,7 @@ from flows.engine import (
 from flows.i18n import translator
 from tests.bot.test_customer_messages import stored_comment
 from tests.bot.test_language import now_shown
-from tests.harness import Customer, Harness, labels, texts
+from tests.harness import Customer, Harness, texts
 
 POINTER_EN = (
     "I did not take this message as your answer. To discard your unfinished answers, send "
@@ -36,6 +36,7 @@ POINTER_EN = (
 )
 POINTER_DE = "Diese Nachricht habe ich nicht als Ihre Antwort genommen."
 BUTTON_EN = "Consent is given with the button"
+ABOVE_EN = "Please answer with one of the buttons under the question above."
 LATER_EN = (
     "I did not store this message. To see what is stored about you, send /mydata; to "
     "withdraw a consent, /withdraw; to erase all your data, /delete."
@@ -490,7 +491,7 @@ async def test_a_request_at_the_contact_question_points_to_the_commands(
 ) -> None:
     customer = await _at(harness, "contact", 804)
     said = texts(await customer.send(typed))
-    assert said.startswith(POINTER_EN) and "May we contact you" in said, said
+    assert said == f"{POINTER_EN} {ABOVE_EN}", "its buttons above, not the question again"
     await customer.press("No")
     assert await stored_comment(harness, customer) == "The app keeps crashing on login."
 
@@ -756,8 +757,7 @@ async def test_taking_back_after_a_message_added_takes_out_that_message_alone(
     assert "Added to your previous answer" in texts(await customer.send("Hello Ida, see you"))
     harness.clock.advance(timedelta(seconds=5))
     said = texts(await customer.send("Oops wrong chat"))
-    assert said.startswith("Removed from your previous answer."), said
-    assert "May we contact you" in said, said
+    assert said == f"Removed from your previous answer. {ABOVE_EN}", said
     await customer.press("No")
     assert await stored_comment(harness, customer) == "The food was cold."
 
@@ -831,7 +831,7 @@ async def test_a_few_words_after_the_comment_are_more_of_it_unless_about_the_que
     harness.clock.advance(timedelta(seconds=5))
     said = texts(await customer.send(typed))
     assert ("Added to your previous answer" in said) == added, said
-    if labels(customer.last()):  # not declined by it
+    if "Thank you for your feedback" not in said:  # not declined by it
         await customer.press("No")
     stored = await stored_comment(harness, customer)
     assert stored == (
@@ -860,7 +860,7 @@ async def test_an_oops_or_a_request_for_all_data_leaves_the_comment(
     await customer.send("The food was cold.")
     harness.clock.advance(timedelta(seconds=30))
     said = texts(await customer.send(typed))
-    assert said.startswith(POINTER_EN) and "May we contact you" in said, said
+    assert said == f"{POINTER_EN} {ABOVE_EN}", said
     await customer.press("No")
     assert await stored_comment(harness, customer) == "The food was cold."
 
@@ -875,7 +875,7 @@ async def test_a_never_mind_at_the_next_question_leaves_the_comment(
     await customer.send("Das Essen war kalt, und wir warteten 40 Minuten auf den Tisch.")
     harness.clock.advance(timedelta(minutes=2))
     said = texts(await customer.send(typed))
-    assert said.startswith(POINTER_DE) and "kontaktieren" in said, said
+    assert said.startswith(POINTER_DE) and said.endswith("unter der Frage oben."), said
     await customer.press("Nein")
     expected = "Das Essen war kalt, und wir warteten 40 Minuten auf den Tisch."
     assert await stored_comment(harness, customer) == expected
