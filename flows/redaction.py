@@ -463,6 +463,13 @@ _ROOM_OR_BOOKING = _Pattern(
     rf"|[ \t]*(?:bis|to|[{_DASHES}-])[ \t]*\d)"
 )
 
+# A vehicle identification number (ISO 3779: 17 capitals and digits, no I, O or Q), which
+# names a car and through it its keeper: "Fahrgestellnummer WVWZZZ1JZXW000001" reached
+# staff of a garage as written (found by the corpus review of what staff see).
+_VIN = _Pattern(
+    r"(?<![\w-])(?=[A-HJ-NPR-Z]{0,16}\d)(?=\d{0,16}[A-HJ-NPR-Z])[A-HJ-NPR-Z0-9]{17}(?![\w-])"
+)
+
 
 def _letters(predicate: Callable[[str], bool]) -> str:
     """The letters of the Latin (also extended), Greek and Cyrillic scripts for which
@@ -1888,6 +1895,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_TIME, aside),
         (_GROUPED_NUMBER, lambda m: placeholder("id") if _digits(m.group(0)) >= 9 else m.group(0)),
         (_TRACKING, tracking),
+        (_VIN, lambda m: placeholder("id")),
         (_PHONE, phone),
         (_SPACED_PHONE, lambda m: placeholder("phone") if _is_spaced_phone(m) else m.group(0)),
         (_CUED_PHONE, lambda m: placeholder("phone") if _is_cued_phone(m) else m.group(0)),
@@ -1937,6 +1945,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         else [
             _WORDED_DATE,
             _SOCIAL_SECURITY,
+            _VIN,
             _SPACED_PHONE,
             _CUED_PHONE,
             _STREET,
@@ -2320,6 +2329,7 @@ PATTERNS = (
     _TIME,
     _GROUPED_NUMBER,
     _TRACKING,
+    _VIN,
     _PHONE,
     _SPACED_PHONE,
     _CUED_PHONE,
