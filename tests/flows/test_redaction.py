@@ -2406,6 +2406,35 @@ def test_a_vehicle_identification_number_goes(comment: str, expected: str) -> No
 @pytest.mark.parametrize(
     ("comment", "expected"),
     [
+        # found by the corpus review of what staff see: a phone number in words, digit by
+        # digit, reached staff as written
+        (
+            "Rückruf bitte: null eins sieben eins zwei drei vier fünf sechs sieben acht",
+            "Rückruf bitte: [Telefon]",
+        ),
+        ("Tel. null-eins-sechs-null fünf fünf fünf eins zwei", "Tel. [Telefon]"),
+        ("call me: oh seven nine one one, one two three four five", "call me: [Telefon]"),
+        # ... while counting, or fewer than seven digit words, stay
+        ("Eins zwei drei, ab in die Tüte", "Eins zwei drei, ab in die Tüte"),
+        (
+            "one, two, three, four, five, six, seven stars",
+            "one, two, three, four, five, six, seven stars",
+        ),
+        (
+            "zehn neun acht sieben sechs fünf vier drei",
+            "zehn neun acht sieben sechs fünf vier drei",
+        ),
+        ("I had one two three four five six drinks", "I had one two three four five six drinks"),
+        ("eins " * 16 + "!", "eins " * 16 + "!"),
+    ],
+)
+def test_a_phone_number_in_words_goes(comment: str, expected: str) -> None:
+    assert redact(comment, DE) == expected
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
         # found by a staff review: "[Telefon]" made staff think the customer asked for a call
         (
             "Mein Paket mit der Sendungsnummer 00340434161234567890 liegt bei DHL.",
@@ -2494,6 +2523,8 @@ def test_smaller_identifiers_the_staff_review_found(comment: str, expected: str)
         ("Bestellung mit der Nummer 1", False),
         ("Bestellung 1000-2000 Stück, ja. ", False),  # (4096 characters: none cut off)
         ("Zimmer 312 ", True),
+        ("eins ", False),
+        ("null eins zwei ", False),  # (more digits than a phone number has)
         ("Zimmer Nr. ", False),
         ("Buchung 2024 ", False),
         ("Sendungsnummer ", False),
