@@ -540,6 +540,11 @@ class StaffDesk:
             )
         )
 
+    def edited_command(self, locale: str) -> Outcome:
+        """A command a member of staff edited in the staff chat (see bot.handlers.staff)."""
+        t = translator(locale)
+        return Outcome.say(t.gettext("An edited command is not carried out: please send it again."))
+
     def not_the_staff_chat(self, locale: str, chat_id: int) -> Outcome:
         """A member of staff's command in a group that is not the staff chat (perhaps the
         supergroup the staff chat became, with a new id): what makes it the staff chat."""

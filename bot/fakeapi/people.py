@@ -155,6 +155,10 @@ class SimulatedPeople(FakeState):
                 "edit_date": self._now(),
                 "text": text,
             }
+            if text.startswith("/"):  # as Telegram marks the command in an edited text too
+                command = text.split(maxsplit=1)[0]
+                length = utf16_length(command)
+                message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
             self._user_messages[(chat["id"], message_id)] = message
             return self.enqueue({"edited_message": message})
 

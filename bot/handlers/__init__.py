@@ -15,6 +15,7 @@ def all_handlers(settings: Settings) -> list[tuple[int, BaseHandler[Any, Any, An
     return [
         *common.not_ours(),
         staff.edited_answer_guard(settings),
+        staff.edited_command_guard(settings),
         staff.borrowed_answer_guard(settings),
         *common.guards(staff.staff_filter(settings)),
         *staff.handlers(settings),

@@ -236,7 +236,12 @@ def guards(staff_here: filters.BaseFilter) -> list[tuple[int, BaseHandler[Any, A
         (
             -1,
             MessageHandler(
-                filters.ChatType.GROUPS & filters.COMMAND & ~staff_command, refuse_in_group
+                # New messages only: an edit in a group is no one's request (see `ignore`).
+                filters.ChatType.GROUPS
+                & filters.UpdateType.MESSAGE
+                & filters.COMMAND
+                & ~staff_command,
+                refuse_in_group,
             ),
         ),
         (-1, MessageHandler(PRIVATE & filters.UpdateType.EDITED_MESSAGE, edited_in_private)),

@@ -52,8 +52,19 @@ def edited_answer_guard(settings: Settings) -> tuple[int, BaseHandler[Any, Any, 
     (found by review: in the staff chat the edit went unanswered, as if the corrected
     text had reached the customer). Ahead of the guards that drop edits."""
     commands = "|".join(ANSWER_COMMANDS)
-    edited = filters.UpdateType.EDITED_MESSAGE & filters.Regex(rf"^/({commands})(@\w+)?(\s|$)")
+    # "/Reply" too, as the command takes it (staff review: answered with the customers' notice).
+    edited = filters.UpdateType.EDITED_MESSAGE & filters.Regex(
+        re.compile(rf"^/({commands})(@\w+)?(\s|$)", re.IGNORECASE)
+    )
     return (-1, MessageHandler(_staff_where_commands_work(settings) & edited, edited_answer))
+
+
+def edited_command_guard(settings: Settings) -> tuple[int, BaseHandler[Any, Any, Any]]:
+    """Any other command a member of staff edited in the staff chat: said not to be carried
+    out, as in a private chat (found by a staff review: a corrected /zusammenfassung was
+    answered with the customers' "feedback only in private")."""
+    edited = filters.UpdateType.EDITED_MESSAGE & filters.COMMAND & filters.ChatType.GROUPS
+    return (-1, MessageHandler(_staff_where_commands_work(settings) & edited, edited_command))
 
 
 def borrowed_answer_guard(settings: Settings) -> tuple[int, BaseHandler[Any, Any, Any]]:
@@ -77,6 +88,15 @@ async def borrowed_answer(update: Update, context: BotContext) -> None:
 
 async def edited_answer(update: Update, context: BotContext) -> None:
     await render(context.staff.answers.edit_not_passed_on(context.locale(update)), update, context)
+    raise ApplicationHandlerStop
+
+
+async def edited_command(update: Update, context: BotContext) -> None:
+    message = update.effective_message
+    if message is not None and context.bot_data.first_time(
+        message.chat.id, f"edit:{message.message_id}"
+    ):
+        await render(context.staff.edited_command(context.locale(update)), update, context)
     raise ApplicationHandlerStop
 
 

@@ -1145,3 +1145,32 @@ async def test_an_alert_leaves_out_answers_collected_for_another_purpose(
         assert "Sonnenschein" not in text and "Bester Service" not in text
     finally:
         await harness.stop()
+
+
+async def test_an_edited_staff_command_in_the_staff_chat_is_not_met_with_the_customers_notice(
+    desk: Harness,
+) -> None:
+    """A member of staff correcting a typo in /zusammenfassung or /Reply in the staff chat
+    was told "Feedback nehme ich nur im privaten Chat an …", the customers' notice (a staff
+    review): an edited command is said not to be carried out, an edited answer not to be
+    passed on, as in a private chat; nobody else's edit there is answered."""
+    alert = await low_rating(desk)
+    await confirmed(desk)
+    where: dict[str, Any] = {"chat_id": STAFF_CHAT, "chat_type": "supergroup"}
+    typo = desk.api.user_message(STAFF, "/zusammenfassung 7 Tagen", **where)
+    await desk.deliver(typo)
+    edit = desk.api.edited_message(STAFF, typo["message"]["message_id"], "/summary 7d", **where)
+    [note] = await desk.deliver(edit)
+    said = "Einen bearbeiteten Befehl führe ich nicht aus: Bitte senden Sie ihn neu."
+    assert note["text"] == said
+    assert await desk.deliver(edit) == [], "said once for each message"
+    answer = desk.api.user_message(
+        STAFF, f"/Reply {ANSWER}", reply_to_message_id=alert["message_id"], **where
+    )
+    assert ANSWER in to(await desk.deliver(answer), CUSTOMER)
+    edit = desk.api.edited_message(STAFF, answer["message"]["message_id"], "/Reply Neu", **where)
+    [note] = await desk.deliver(edit)
+    assert (note["text"] or "").startswith("Änderungen werden nicht weitergegeben"), note
+    stranger = desk.api.edited_message(OUTSIDER, 1, "/zusammenfassung 30d", **where)
+    assert await desk.deliver(stranger) == []
+    assert "Neu" not in to(desk.api.messages(CUSTOMER), CUSTOMER).split("Bestellung")[-1]
