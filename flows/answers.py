@@ -335,6 +335,18 @@ class AnswerDesk:
         )
 
     @staticmethod
+    def attachment_not_passed_on(locale: str) -> Outcome:
+        """Said to a member of staff whose /antworten is the caption of a photo or a file
+        (see bot.handlers.staff): an answer is text alone."""
+        t = translator(locale)
+        return Outcome.say(
+            t.gettext(
+                "Nothing was sent to the customer: I pass on text only, not photos, files or "
+                "other attachments. To answer, send /reply with your answer as text."
+            )
+        )
+
+    @staticmethod
     def _too_long(t: Translator, limit: int, length: int) -> Outcome:
         return Outcome.say(
             t.gettext(

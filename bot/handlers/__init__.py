@@ -17,6 +17,7 @@ def all_handlers(settings: Settings) -> list[tuple[int, BaseHandler[Any, Any, An
         staff.edited_answer_guard(settings),
         staff.edited_command_guard(settings),
         staff.borrowed_answer_guard(settings),
+        staff.caption_answer_guard(settings),
         *common.guards(staff.staff_filter(settings)),
         *staff.handlers(settings),
         *rights.handlers(),

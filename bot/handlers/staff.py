@@ -80,6 +80,22 @@ def borrowed_answer_guard(settings: Settings) -> tuple[int, BaseHandler[Any, Any
     return (-1, MessageHandler(staff_filter(settings) & borrowed, borrowed_answer))
 
 
+def caption_answer_guard(settings: Settings) -> tuple[int, BaseHandler[Any, Any, Any]]:
+    """An /antworten written as the caption of a photo or a file: only text is passed on
+    (found by a staff review: a screenshot of a refund so captioned went unanswered in the
+    staff chat, as if sent, and was told in a private chat that nothing is stored before
+    consent)."""
+    commands = "|".join(ANSWER_COMMANDS)
+    captioned = filters.CaptionRegex(re.compile(rf"^/({commands})(@\w+)?(\s|$)", re.IGNORECASE))
+    return (-1, MessageHandler(staff_filter(settings) & captioned, caption_answer))
+
+
+async def caption_answer(update: Update, context: BotContext) -> None:
+    outcome = context.staff.answers.attachment_not_passed_on(context.locale(update))
+    await render(outcome, update, context)
+    raise ApplicationHandlerStop
+
+
 async def borrowed_answer(update: Update, context: BotContext) -> None:
     outcome = context.staff.answers.borrowed_not_passed_on(context.locale(update))
     await render(outcome, update, context)

@@ -1174,3 +1174,30 @@ async def test_an_edited_staff_command_in_the_staff_chat_is_not_met_with_the_cus
     stranger = desk.api.edited_message(OUTSIDER, 1, "/zusammenfassung 30d", **where)
     assert await desk.deliver(stranger) == []
     assert "Neu" not in to(desk.api.messages(CUSTOMER), CUSTOMER).split("Bestellung")[-1]
+
+
+async def test_an_answer_as_the_caption_of_a_photo_is_said_not_to_be_passed_on(
+    desk: Harness,
+) -> None:
+    """A member of staff sent a screenshot of the refund with "/antworten <reference> …" as
+    its caption (a staff review): in the staff chat nothing answered, as if it had gone out,
+    and in a private chat they were told, as a customer, that nothing is stored before
+    consent. Only text is passed on, and they are told so; the customer gets nothing."""
+    alert = await low_rating(desk)
+    await confirmed(desk)
+    count = len(desk.api.messages(CUSTOMER))
+    for chat, kind in ((STAFF_CHAT, "supergroup"), (STAFF, "private")):
+        photo = desk.api.user_photo(
+            STAFF, caption=f"/Antworten {reference(alert)} {ANSWER}", chat_id=chat, chat_type=kind
+        )
+        [note] = await desk.deliver(photo)
+        assert note["chat_id"] == chat
+        said = note["text"] or ""
+        assert said.startswith("An die Kundin oder den Kunden wurde nichts gesendet: Ich gebe nur")
+    assert len(desk.api.messages(CUSTOMER)) == count
+    assert await audit(desk) == []
+    # Anyone else's photo in the staff chat stays unanswered, whatever its caption.
+    other = desk.api.user_photo(
+        OUTSIDER, caption="/antworten hallo", chat_id=STAFF_CHAT, chat_type="supergroup"
+    )
+    assert await desk.deliver(other) == []
