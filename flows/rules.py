@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import itertools
+import re
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Set
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from flows.models import (
     RatingStep,
     Rule,
     Step,
+    TextStep,
     ThanksStep,
     button_values,
     render_text,
@@ -264,6 +266,20 @@ def _step_problems(flow: FlowDefinition, t: Translator) -> Iterator[Problem]:
             )
         if isinstance(step, ChoiceStep | MultipleChoiceStep):
             yield from _option_problems(step, i, t)
+        if isinstance(step, TextStep) and _asks_for_contact(step):
+            yield Problem(
+                ("steps", i, "prompt"),
+                t.gettext(
+                    "question '{id}' seems to ask for contact details or a name: the bot asks "
+                    "people to leave them out, and staff see them removed"
+                ).format(id=step.id),
+                t.gettext(
+                    "To answer people, ask for consent to a purpose with stores_contact = true "
+                    "(as the shipped feedback flow does): staff then reply in the chat. Else "
+                    "reword the question."
+                ),
+                warning=True,
+            )
     last = len(flow.steps) - 1
     if not isinstance(flow.steps[last], ThanksStep):
         yield Problem(
@@ -565,6 +581,23 @@ def _never_taken_hint(flow: FlowDefinition, rule: Rule, why: _NeverTaken, t: Tra
         "“{condition}” holds for no answer '{step}' can be given: change the condition, or "
         "remove the branch."
     ).format(condition=condition, step=condition.step)
+
+
+# What a question asking for a way to reach the person says (a bakery's "Ihre
+# Telefonnummer?", found by review); not "Kontakt" or "address" alone, which mean more.
+_ASKS_FOR_CONTACT = re.compile(
+    r"telefon|handynummer|mobilnummer|rufnummer|\bphone|mobile number|e-?mail|anschrift"
+    r"|adresse|(?:your|postal|home) address|whatsapp|\bihr(?:en)? (?:vor|nach|voll)?name"
+    r"|wie heißen sie|\byour (?:first |last |full )?name",
+    re.IGNORECASE,
+)
+
+
+def _asks_for_contact(step: TextStep) -> bool:
+    return any(
+        _ASKS_FOR_CONTACT.search(render_text(step.prompt, translator(code)))
+        for code in SUPPORTED_LOCALES
+    )
 
 
 def _rules(step: Step) -> list[Rule]:

@@ -1136,3 +1136,41 @@ def test_a_step_skipped_for_every_answer_that_leads_to_it_is_said_to_be() -> Non
     assert check(text.replace('"r == 3"', '"r == 4"')).findings == ()
     assert check(text.replace('next = "thanks"', 'next = "why"')).findings == ()
     assert check(text.replace('next = "thanks"', "")).findings == ()
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        '{ de = "Ihre Telefonnummer?", en = "Your phone number?" }',
+        '{ de = "Unter welcher E-Mail-Adresse erreichen wir Sie?", en = "Your email?" }',
+        '{ de = "Wie ist Ihr Name?", en = "What is your name?" }',
+        '{ de = "Ihre Anschrift für den Gutschein", en = "Where shall we send it?" }',
+    ],
+)
+def test_a_text_question_asking_for_contact_details_is_a_warning(prompt: str) -> None:
+    """The bakery's author asked "Ihre Telefonnummer?" to call people back: the bot then
+    asks to leave contact details out, tells whoever gives one that staff cannot reach
+    them so (they see it redacted), and `check` said "No problems" (found by review)."""
+    text = ALONE + f'\n[[steps]]\nid = "phone"\ntype = "text"\nprompt = {prompt}  # <-\n' + THANKS
+    report = check(text)
+    assert report.errors == []
+    [warning] = report.warnings
+    assert warning.line == marked_line(text)
+    assert warning.message == (
+        "question 'phone' seems to ask for contact details or a name: the bot asks people "
+        "to leave them out, and staff see them removed"
+    )
+    assert "stores_contact" in warning.hint
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        '{ de = "Wie war der Kontakt mit unserem Personal?", en = "How was our staff?" }',
+        '{ de = "Was hat Ihnen gefallen?", en = "How did we address your problem?" }',
+        '{ de = "Wie finden Sie den Namen unserer Torte?", en = "Do you like the cake\'s name?" }',
+    ],
+)
+def test_a_text_question_about_contact_in_another_sense_is_no_warning(prompt: str) -> None:
+    text = ALONE + f'\n[[steps]]\nid = "c"\ntype = "text"\nprompt = {prompt}\n' + THANKS
+    assert check(text).findings == ()
