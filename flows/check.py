@@ -217,7 +217,14 @@ def check_file(path: Path, t: Translator) -> Report:
     except (OSError, UnicodeDecodeError) as error:
         reason = t.reason(error)
         message = t.gettext("cannot be read: {reason}").format(reason=reason)
-        return Report(str(path), (Finding(str(path), 1, message),))
+        # On the line the message names, where an editor jumps to (review: "x.toml:1: ...
+        # not UTF-8 text (line 32)").
+        line = (
+            error.object[: error.start].count(b"\n") + 1
+            if isinstance(error, UnicodeDecodeError)
+            else 1
+        )
+        return Report(str(path), (Finding(str(path), line, message),))
     return check_text(text, str(path), t)
 
 

@@ -630,6 +630,7 @@ def test_a_definition_that_is_not_utf8_is_refused_when_loading(tmp_path: Path) -
         FlowCatalog.load(tmp_path)
     [report] = check_paths([tmp_path], EN)
     assert [e.message for e in report.errors] == [expected], "no byte offset, no codec"
+    assert [e.line for e in report.errors] == [2], "file:line names the line the message does"
 
 
 SURVEY = (
