@@ -584,11 +584,15 @@ def _never_taken_hint(flow: FlowDefinition, rule: Rule, why: _NeverTaken, t: Tra
 
 
 # What a question asking for a way to reach the person says (a bakery's "Ihre
-# Telefonnummer?", found by review); not "Kontakt" or "address" alone, which mean more.
+# Telefonnummer?", found by review); not "Kontakt" or "address" alone, which mean more,
+# nor "unsere telefonische Beratung", "our phone support", "unser E-Mail-Newsletter",
+# "die neue Adresse unserer Filiale" (found by a review of the change: warned of).
 _ASKS_FOR_CONTACT = re.compile(
-    r"telefon|handynummer|mobilnummer|rufnummer|\bphone|mobile number|e-?mail|anschrift"
-    r"|adresse|(?:your|postal|home) address|whatsapp|\bihr(?:en)? (?:vor|nach|voll)?name"
-    r"|wie heißen sie|\byour (?:first |last |full )?name",
+    r"telefonnummer|handynummer|mobilnummer|rufnummer|(?:phone|mobile|contact) number"
+    r"|e-?mail-?adresse|e-?mail address|anschrift|(?:postal|home) address"
+    r"|\b(?:ihre|your) (?:telefon|phone|handy|mobil|e-?mail|adresse|address)\b"
+    r"|\bihr(?:en)? (?:vor|nach|voll)?name|wie heißen sie|\byour (?:first |last |full )?name"
+    r"|erreichen wir sie|how (?:can|may|should|do) we (?:reach|contact) you",
     re.IGNORECASE,
 )
 

@@ -1170,6 +1170,9 @@ def test_a_text_question_asking_for_contact_details_is_a_warning(prompt: str) ->
         '{ de = "Wie war der Kontakt mit unserem Personal?", en = "How was our staff?" }',
         '{ de = "Was hat Ihnen gefallen?", en = "How did we address your problem?" }',
         '{ de = "Wie finden Sie den Namen unserer Torte?", en = "Do you like the cake\'s name?" }',
+        '{ de = "Wie war unsere telefonische Beratung?", en = "How was our phone support?" }',
+        '{ de = "Wie finden Sie unseren E-Mail-Newsletter?", en = "Did our email help?" }',
+        '{ de = "Wie gefällt Ihnen die neue Adresse unserer Filiale?", en = "Our new shop?" }',
     ],
 )
 def test_a_text_question_about_contact_in_another_sense_is_no_warning(prompt: str) -> None:
