@@ -70,6 +70,7 @@ _ALERT_LINE = N_(
     "The customer agreed to be contacted about this feedback: answer with /reply and your "
     "text in reply to this message, or with /reply {reference} and your text."
 )
+_SENT = N_("Your answer to {reference} was sent to the customer.")
 _CANNOT = N_(
     "That feedback cannot be answered: it has been deleted or has expired, or its author "
     "did not agree to be contacted or withdrew that consent, or the reference is mistyped "
@@ -106,13 +107,45 @@ def reference_in(alert: str | None) -> str | None:
     """The reference of the feedback an alert (a message the bot sent) is about: from its
     last line, which must be the bot's own sentence. The comment the alert quotes is the
     customer's text, and one that says "/reply 3f9a1c20b7" must not direct the answer to
-    another feedback (a comment is one line, never the last)."""
+    another feedback (a comment is one line, never the last). Also of the bot's word that
+    an answer was sent, the whole message (found by a staff review: a second answer in
+    reply to it was refused as if the customer had withdrawn their consent)."""
     last = (alert or "").rstrip().rpartition("\n")[2]
     for pattern in _alert_lines():
         found = pattern.fullmatch(last)
         if found:
             return found.group(1)
+    for pattern in _sent_lines():
+        found = pattern.fullmatch((alert or "").strip())
+        if found:
+            return found.group(1)
     return None
+
+
+@cache
+def _sent_lines() -> tuple[re.Pattern[str], ...]:
+    """The bot's word that an answer was sent, with what it may add, in every language."""
+    patterns = []
+    for locale in SUPPORTED_LOCALES:
+        t = translator(locale)
+        before, _, after = t.gettext(_SENT).partition("{reference}")
+        added = "|".join(
+            re.escape(_answered_before(t, count)).replace(r"\{count\}", r"\d+")
+            for count in (1, 2, 5)  # the plural forms of German and English
+        )
+        reference = f"({_REFERENCE.pattern})"
+        patterns.append(
+            re.compile(re.escape(before) + reference + re.escape(after) + f"(?: (?:{added}))?")
+        )
+    return tuple(patterns)
+
+
+def _answered_before(t: Translator, count: int) -> str:
+    return t.ngettext(
+        "This feedback had been answered once before.",
+        "This feedback had been answered {count} times before.",
+        count,
+    )
 
 
 @cache
@@ -436,13 +469,9 @@ class AnswerDesk:
             if len(self._answered) > ANSWERED_KEPT:
                 del self._answered[next(iter(self._answered))]
             # The reference names the alert in a chat of several (staff review).
-            said = t.gettext("Your answer to {reference} was sent to the customer.")
+            said = t.gettext(_SENT)
             if before:
-                said += " " + t.ngettext(
-                    "This feedback had been answered once before.",
-                    "This feedback had been answered {count} times before.",
-                    before,
-                )
+                said += " " + _answered_before(t, before)
             return Outcome.say(said.format(reference=message.reference, count=before))
         if unchecked and not uncertain:
             return Outcome.say(

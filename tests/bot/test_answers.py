@@ -154,6 +154,30 @@ async def test_an_answer_to_the_alert_reaches_the_customer_and_nobody_learns_who
     assert not files_contain(desk.settings.data_dir, b"Bestellung erstattet")
 
 
+async def test_a_second_answer_in_reply_to_the_word_that_the_first_was_sent_reaches_them(
+    desk: Harness,
+) -> None:
+    """Found by a staff review: "/antworten Nachtrag …" in reply to "Ihre Antwort zu …
+    wurde gesendet" was refused, saying the reference is taken off once the customer
+    withdraws, as if they had; after a withdrawal it is refused as for the alert."""
+    alert = await low_rating(desk)
+    await confirmed(desk)
+    sent = await in_staff_chat(desk, f"/antworten {ANSWER}", reply_to=alert["message_id"])
+    [word] = [m for m in sent if m["chat_id"] == STAFF_CHAT]
+    assert "gesendet" in (word["text"] or "") and to(sent, CUSTOMER)
+    more = await in_staff_chat(
+        desk, "/antworten Nachtrag: Gutschein folgt", reply_to=word["message_id"]
+    )
+    assert "Nachtrag: Gutschein folgt" in to(more, CUSTOMER)
+    assert "bereits einmal beantwortet" in to(more, STAFF_CHAT), to(more, STAFF_CHAT)
+    [again] = [m for m in more if m["chat_id"] == STAFF_CHAT]
+    await desk.customer(CUSTOMER).send("/widerruf")
+    await desk.customer(CUSTOMER).press("Kontaktaufnahme")
+    late = await in_staff_chat(desk, "/antworten Noch etwas", reply_to=again["message_id"])
+    assert "kann nicht beantwortet werden" in to(late, STAFF_CHAT) and not to(late, CUSTOMER)
+    assert [a[0] for a in await audit(desk)] == ["answer", "answer"]
+
+
 async def test_the_command_works_in_private_and_the_customer_reads_their_language(
     desk: Harness,
 ) -> None:

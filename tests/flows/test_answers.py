@@ -31,6 +31,28 @@ def test_the_reference_comes_from_the_bots_own_last_line(locale: str) -> None:
     assert reference_in(None) is None and reference_in("") is None
 
 
+@pytest.mark.parametrize("locale", ["de", "en"])
+@pytest.mark.parametrize("before", [0, 1, 3])
+def test_the_reference_comes_from_the_bots_word_that_an_answer_was_sent(
+    locale: str, before: int
+) -> None:
+    """A second answer in reply to it (found by a staff review: refused as if the customer
+    had withdrawn their consent); the whole message, never a line of one."""
+    t = translator(locale)
+    sent = t.gettext("Your answer to {reference} was sent to the customer.")
+    if before:
+        sent += " " + t.ngettext(
+            "This feedback had been answered once before.",
+            "This feedback had been answered {count} times before.",
+            before,
+        )
+    said = sent.format(reference=REF, count=before)
+    assert reference_in(said) == REF
+    assert reference_in(f"Comment: {said}") is None
+    assert reference_in(f"Low rating\n{said}") is None
+    assert reference_in(f"{said} Please call me back.") is None
+
+
 @pytest.mark.parametrize(
     ("typed", "quoted", "parts"),
     [
