@@ -721,10 +721,7 @@ class Engine:
             )
             current = self.flow.step(state.step_id) if state is not None else None
             if above and isinstance(current, ConsentStep) and self._asks_contact(current):
-                note += " " + self.t.gettext(
-                    "If you would like us to contact you, please agree to that with the "
-                    "question above."
-                )
+                note += " " + self._agree_above()
             elif state is not None and self._contact_asked_later(state):
                 note += " " + self.t.gettext(
                     "If you would like us to contact you, please agree to that in this chat "
@@ -750,6 +747,11 @@ class Engine:
             and step.purpose not in answered
             and not self._skipped(step, dict(state.answers), granted)
             for step in (current, *self.flow.steps_after(current))
+        )
+
+    def _agree_above(self) -> str:
+        return self.t.gettext(
+            "If you would like us to contact you, please agree to that with the question above."
         )
 
     def _asks_contact(self, step: ConsentStep) -> bool:
@@ -988,8 +990,10 @@ class Engine:
         undo = Button(self.t.gettext("Undo"), data)
         said = Reply(self.t.gettext("Added to your previous answer."), ((undo,),), lapses=True)
         if isinstance(step, ConsentStep):  # its buttons are above (see `_at_question`)
-            notes = (said.text, self._pointer(added, addition, above=True), self._buttons_above())
-            said = replace(said, text="\n\n".join(n for n in notes if n))
+            told = self._pointer(added, addition, above=True)
+            # One pointer to the buttons above, not two (the contact question's own, if so).
+            pointer = None if told and self._agree_above() in told else self._buttons_above()
+            said = replace(said, text="\n\n".join(n for n in (said.text, told, pointer) if n))
             return Turn(added, Outcome(replies=(said,)), changed=True)
         turn = Turn(added, Outcome(replies=(said, self.ask(added, step))), changed=True)
         return self._pointing(turn, addition)

@@ -469,7 +469,8 @@ async def test_messages_typed_at_a_consent_question_do_not_send_it_again(
     notes = [added, await erika.sticker(), await erika.send("hallo"), await erika.send("ja")]
     said = [texts(note) for note in notes]
     assert said[0].startswith("Zu Ihrer vorigen Antwort hinzugefügt.\n\n"), said[0]
-    assert "stimmen Sie dem bitte mit der Frage oben zu" in said[0], said[0]
+    assert said[0].endswith("stimmen Sie dem bitte mit der Frage oben zu."), said[0]
+    assert said[0].count("oben") == 1, "one pointer to the buttons above"
     assert "unter der Frage oben" in said[1] and "unter der Frage oben" in said[2]
     assert "mit der Schaltfläche „Ja, einverstanden“ unter der Frage oben" in said[3]
     assert all(len(note) == 1 and asked not in texts(note) for note in notes), said
