@@ -410,6 +410,8 @@ _NUMBERED_ID_WORD = (
     r"|schadens|member(?:ship)?|booking|reservation|reference|policy|police|pass"
     r"|sozialversicherungs|rentenversicherungs|sv|(?:bus|taxi|liefer|paket)?fahrer"
     r"|mitarbeiter|personal|dienst|agent|employee|staff"
+    # a customer or loyalty card's ("Kundenkarte Nr. 9876": found by the corpus review)
+    r"|(?:kunden|treue|bonus)?karten?|(?:customer|loyalty|member(?:ship)?)[ \t]+card"
     rf"|(?P<document>{_ID_DOCUMENT}))"
 )
 # After such a word and "nummer", also a code of capitals and digits: "Buchungsnummer
@@ -1140,6 +1142,8 @@ _PERSON_ROLES = (
     *("zugbegleiter", "schaffner", "rezeptionist", "friseur", "frisör", "barkeeper"),
     *("barista", "köchin", "reiseleiter", "lehrer", "erzieher", "hebamme"),
     *("koch", "chefin"),  # "Der Koch Andreas" (review of the change)
+    # "Werkstattleiter Jürgen Braun" (found by the corpus review of what staff see)
+    *("werkstattleiter", "serviceleiter", "abteilungsleiter", "geschäftsführer", "meister"),
     *("physiotherapeut", "therapeut", "masseur", "flugbegleiter", "stewardess", "praktikant"),
     *("aushilfe", "schichtleiter", "teamleiter", "bankberater", "mechaniker", "zahnarzt"),
     *("bartender", "chef", "cook", "housekeeper", "doorman", "porter", "teacher"),

@@ -2386,6 +2386,27 @@ def test_a_room_or_a_booking_named_by_its_word_goes(comment: str, expected: str)
 @pytest.mark.parametrize(
     ("comment", "expected"),
     [
+        # found by the corpus review of what staff see: a customer card's number and a
+        # workshop manager's name reached staff as written
+        ("Kundenkarte Nr. 9876 geht nicht", "Kundenkarte Nr. [Nummer] geht nicht"),
+        ("Kundenkartennummer 9876", "Kundenkartennummer [Nummer]"),
+        ("loyalty card no. 55821 not working", "loyalty card no. [Nummer] not working"),
+        ("Werkstattleiter Jürgen Braun war nett", "Werkstattleiter [Name] war nett"),
+        ("Geschäftsführer Herr Özdemir rief an", "Geschäftsführer [Name] rief an"),
+        # ... not a card with a year or a small number, nor a product
+        ("Die Karte 2024 war toll", "Die Karte 2024 war toll"),
+        ("Karten Nr. 12 bitte", "Karten Nr. 12 bitte"),
+        ("Bonuskarte 2023 abgelaufen", "Bonuskarte 2023 abgelaufen"),
+        ("Meister Proper ist alle", "Meister Proper ist alle"),
+    ],
+)
+def test_a_card_number_and_a_manager_named_by_role_go(comment: str, expected: str) -> None:
+    assert redact(comment, DE) == expected
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
         # found by the corpus review of what staff see: a car's identification number names
         # its keeper to a garage, and reached staff as written
         (
