@@ -14,10 +14,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION: Literal[5] = 5
+SCHEMA_VERSION: Literal[6] = 6
 """2 added `chosen_language` and `passed_on[].confirmed` (a copy of version 1 has neither);
 3 added `contact_language`; 4 added `retention_rules`; 5 added the consent status
-`ended`, each consent's `text` and `automated_decisions`."""
+`ended`, each consent's `text` and `automated_decisions`; 6 added a consent's `ended_at`
+(one that ended with an erased feedback had `withdrawn_at`, as if the person withdrew it)."""
 SCHEMA_PATH = Path("docs") / "export.schema.json"
 
 
@@ -39,7 +40,15 @@ class ExportConsent(_Model):
         "deleted since (expired or erased); it covers nothing any more."
     )
     granted_at: datetime
-    withdrawn_at: datetime | None = None
+    withdrawn_at: datetime | None = Field(
+        default=None, description="When the person withdrew it; null for one that ended."
+    )
+    ended_at: datetime | None = Field(
+        default=None,
+        description="When it ended with the feedback it was given with, where that is "
+        "recorded (the feedback erased with another consent); null for one that expired "
+        "with its feedback, or is in force or withdrawn.",
+    )
     notice_version: str
     text_sha256: str = Field(description="SHA-256 of the exact text shown when consenting.")
     text: str | None = Field(
@@ -102,7 +111,7 @@ class ExportDelivery(_Model):
 class DataExport(_Model):
     """Everything stored about the person who requested it, in their language."""
 
-    schema_version: Literal[5] = SCHEMA_VERSION
+    schema_version: Literal[6] = SCHEMA_VERSION
     generated_at: datetime
     language: str
     controller: ExportController

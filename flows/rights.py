@@ -505,9 +505,16 @@ class DataRights:
             purpose_description=(
                 render_text(purpose.description, t) if purpose else self._label(t, record.purpose)
             ),
-            status="ended" if ended else "in_force" if record.in_force else "withdrawn",
+            status=(
+                "ended"
+                if ended or record.ended_at
+                else "in_force"
+                if record.in_force
+                else "withdrawn"
+            ),
             granted_at=record.granted_at,
             withdrawn_at=record.withdrawn_at,
+            ended_at=record.ended_at,
             notice_version=record.notice_version,
             text_sha256=record.text_sha256,
             text=text,
@@ -595,7 +602,7 @@ class DataRights:
                     t.gettext("The file holds the exact wording of each consent as you saw it.")
                 )
             lines.append(consents_kept(t))
-            if any(c.withdrawn_at is not None for c in export.consents):
+            if any(c.withdrawn_at or c.ended_at for c in export.consents):  # both noted
                 lines.append(erasure_notes_kept(t))
             lines.append("")
         for number, f in enumerate(export.feedback, start=1):
@@ -1379,15 +1386,15 @@ class DataRights:
         return any(purpose is None or purpose.stores_contact for purpose in purposes)
 
     async def _end_contact_consents(self, pseudonym: str) -> bool:
-        """The person's consents to be contacted, withdrawn with the last feedback they
-        were given for; whether there were any."""
+        """The person's consents to be contacted, ended with the last feedback they were
+        given for (not withdrawn: /meinedaten says so); whether there were any."""
         ended = 0
         for record in await self.store.consents(pseudonym):
             purpose = self._purposes.get(record.purpose)
             if record.in_force and purpose is not None and purpose.stores_contact:
                 try:
                     ended += await self.store.withdraw_consent(
-                        pseudonym, record.purpose, self.clock(), redraw_alerts=True
+                        pseudonym, record.purpose, self.clock(), redraw_alerts=True, ended=True
                     )
                 except StorageFull:  # in force as before; the chat id is gone
                     log.warning("contact consent not ended: no space")

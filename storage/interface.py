@@ -117,14 +117,22 @@ class ConsentGrant(_Record):
 
 
 class ConsentRecord(ConsentGrant):
-    """A consent in the ledger; `withdrawn_at` is set once it was withdrawn."""
+    """A consent in the ledger; `withdrawn_at` is set once the person withdrew it,
+    `ended_at` once it ended with the feedback it was given for (erased with another
+    consent): the person never withdrew that one, and is not told so."""
 
     id: str
     withdrawn_at: datetime | None = None
+    ended_at: datetime | None = None
+
+    @property
+    def stopped_at(self) -> datetime | None:
+        """When it stopped being in force, withdrawn or ended."""
+        return self.withdrawn_at or self.ended_at
 
     @property
     def in_force(self) -> bool:
-        return self.withdrawn_at is None
+        return self.stopped_at is None
 
 
 class ConsentText(_Record):
@@ -553,6 +561,7 @@ class Store(abc.ABC):
         collected: Mapping[str, Collection[str]] | None = None,
         erased: Collection[str] = (),
         redraw_alerts: bool = False,
+        ended: bool = False,
     ) -> int:
         """Mark the person's consents for `purpose` withdrawn; returns how many were. In
         the same transaction (Art. 17(1)(b)), the answers `collected` for it (flow id ->
@@ -563,7 +572,9 @@ class Store(abc.ABC):
         erasure), or a crash in between leaves nothing to tell the recipients from. The
         person's staff-chat posts resting on `purpose`, or about feedback `erased`, are
         to be retracted (`posts_to_retract`); with `redraw_alerts` (the consent to be
-        contacted) the others are to be shown again (`posts_to_redraw`)."""
+        contacted) the others are to be shown again (`posts_to_redraw`). With `ended`,
+        the person did not withdraw them: they ended with the feedback they were given
+        for (`ConsentRecord.ended_at`), and stop in force all the same."""
 
     # the archive of consent texts: the wording a consent record's hash stands for
     @abc.abstractmethod

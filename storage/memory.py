@@ -432,7 +432,7 @@ class MemoryStore(Store):
 
     async def consent_ledger(self, pseudonym: str) -> ConsentsOf:
         self._check()
-        return ConsentsOf((r.purpose, r.withdrawn_at) for r in self._consents.get(pseudonym, []))
+        return ConsentsOf((r.purpose, r.stopped_at) for r in self._consents.get(pseudonym, []))
 
     async def withdraw_consent(
         self,
@@ -442,13 +442,15 @@ class MemoryStore(Store):
         collected: Mapping[str, Collection[str]] | None = None,
         erased: Collection[str] = (),
         redraw_alerts: bool = False,
+        ended: bool = False,
     ) -> int:
         self._check()
         records = self._consents.get(pseudonym, [])
         count = 0
+        stopped = "ended_at" if ended else "withdrawn_at"
         for i, record in enumerate(records):
             if record.purpose == purpose and record.in_force:
-                records[i] = record.model_copy(update={"withdrawn_at": utc(now)})
+                records[i] = record.model_copy(update={stopped: utc(now)})
                 count += 1
         if count:
             self._invalidate_person(pseudonym)
@@ -560,7 +562,7 @@ class MemoryStore(Store):
         result = []
         for pseudonym, records in self._feedback.items():
             consents = ConsentsOf(
-                (c.purpose, c.withdrawn_at) for c in self._consents.get(pseudonym, [])
+                (c.purpose, c.stopped_at) for c in self._consents.get(pseudonym, [])
             )
             for record in records:
                 if start <= record.created_at < end and record.expires_at > moment:
@@ -586,7 +588,7 @@ class MemoryStore(Store):
                 **record.model_dump(),
                 pseudonym=pseudonym,
                 consents_in_force=ConsentsOf(
-                    (c.purpose, c.withdrawn_at) for c in self._consents.get(pseudonym, [])
+                    (c.purpose, c.stopped_at) for c in self._consents.get(pseudonym, [])
                 ).for_feedback(record.created_at),
             )
             for pseudonym, records in self._feedback.items()

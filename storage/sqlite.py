@@ -249,6 +249,7 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
                 dt(entry["at"]),
                 entry["collected"],
                 entry["erased"],
+                ended=entry.get("ended", False),
             )
         elif "contact" in entry:
             sql = "DELETE FROM main.contacts WHERE pseudonym = ?"

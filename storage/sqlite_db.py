@@ -186,6 +186,14 @@ DATA_MIGRATIONS: list[list[str]] = [
         # person, a scan of all of them per key held everyone up for seconds).
         "CREATE INDEX IF NOT EXISTS main.feedback_key ON feedback (pseudonym, key_version)",
     ],
+    [
+        # When a consent ended with the feedback it was given for rather than being
+        # withdrawn by the person (a consent to be contacted, with the last feedback it
+        # served): /meinedaten said "withdrawn on", which the person never did (found by
+        # review). `withdrawn_at` is set too, as before: every check of a consent in force
+        # goes by it. NULL for rows from before: they read as withdrawn, as they did.
+        "ALTER TABLE main.consents ADD COLUMN ended_at TEXT",
+    ],
 ]
 LEDGER_MIGRATIONS: list[list[str]] = [
     [

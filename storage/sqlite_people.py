@@ -59,9 +59,9 @@ from storage.sqlite_summary import (
 _DRAFT_ID = "draft"  # drafts and contacts are one row per person, keyed by the pseudonym
 _CONTACT_ID = "contact"
 _LANGUAGE_ID = "language"
-_WITHDRAW_SQL = (
-    "UPDATE main.consents AS t SET withdrawn_at = ?"
-    " WHERE pseudonym = ? AND purpose = ? AND withdrawn_at IS NULL"
+_WITHDRAW_SQL = (  # `ended_at` too (the same moment) for a consent that ended
+    "UPDATE main.consents AS t SET withdrawn_at = ?1, ended_at = ?2"
+    " WHERE pseudonym = ?3 AND purpose = ?4 AND withdrawn_at IS NULL"
     " AND EXISTS (SELECT 1 FROM keys.data_keys k"
     "  WHERE k.pseudonym = t.pseudonym AND k.key_version = t.key_version)"
 )
@@ -247,11 +247,11 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
         async with self._lock:
             rows = await fetch_all(
                 self._conn(),
-                "SELECT id, purpose, key_version, granted_at, withdrawn_at, ciphertext"
-                " FROM main.consents WHERE pseudonym = ? ORDER BY granted_at, rowid",
+                "SELECT id, purpose, key_version, granted_at, withdrawn_at, ended_at,"
+                " ciphertext FROM main.consents WHERE pseudonym = ? ORDER BY granted_at, rowid",
                 (pseudonym,),
             )
-            for record_id, purpose, version, granted, withdrawn, blob in rows:
+            for record_id, purpose, version, granted, withdrawn, ended, blob in rows:
                 data = await self._unseal("consents", record_id, pseudonym, version, blob)
                 if data is not None:
                     records.append(
@@ -259,7 +259,8 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
                             id=record_id,
                             purpose=purpose,
                             granted_at=dt(granted),
-                            withdrawn_at=dt(withdrawn) if withdrawn else None,
+                            withdrawn_at=dt(withdrawn) if withdrawn and not ended else None,
+                            ended_at=dt(ended) if ended else None,
                             **data,
                         )
                     )
@@ -281,6 +282,7 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
         collected: Mapping[str, Collection[str]] | None = None,
         erased: Collection[str] = (),
         redraw_alerts: bool = False,
+        ended: bool = False,
     ) -> int:
         """Noted in the erasure ledger first (committed), to be applied again should a
         backup from before be restored."""
@@ -292,15 +294,19 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
                 (pseudonym, purpose),
             )
             if ids:
-                entry = {
+                entry: dict[str, Any] = {
                     "withdraw": pseudonym,
                     "purpose": purpose,
                     "consents": [row[0] for row in ids],
                     "erased": sorted(erased),
                     "collected": {step: sorted(c) for step, c in (collected or {}).items()},
                 }
+                if ended:  # applied again as it was: ended, not withdrawn
+                    entry["ended"] = True
                 await self._note(pseudonym, entry, now)
-        return await self._withdraw(pseudonym, purpose, now, collected, erased, redraw_alerts)
+        return await self._withdraw(
+            pseudonym, purpose, now, collected, erased, redraw_alerts, ended
+        )
 
     async def _withdraw(
         self,
@@ -310,9 +316,11 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
         collected: Mapping[str, Collection[str]] | None,
         erased: Collection[str],
         redraw_alerts: bool = False,
+        ended: bool = False,
     ) -> int:
         """The withdrawal itself (see `withdraw_consent`), also as applied again."""
         moment, changed = ts(now), wall_clock()
+        stopped = (moment, moment if ended else None)
         gone = sorted(set(erased))
         marks = ", ".join("?" * len(gone))
 
@@ -329,7 +337,7 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
                 fresh = await self._new_deks(pseudonym, int(row[0]) if row else 0)
 
             def withdraw(conn: sqlite3.Connection, invalidate: str = INVALIDATE_PERSON_SQL) -> int:
-                count: int = conn.execute(_WITHDRAW_SQL, (moment, pseudonym, purpose)).rowcount
+                count: int = conn.execute(_WITHDRAW_SQL, (*stopped, pseudonym, purpose)).rowcount
                 if count:
                     conn.execute(invalidate, (pseudonym, changed))
                     self._untally(conn, pseudonym, deks, purpose)

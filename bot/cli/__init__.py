@@ -36,7 +36,7 @@ SUBCOMMANDS = (
 
 
 def version_line() -> str:
-    """ "feedbackbot 0.1.0 (store schema: data v18, keys v6, ledger v2)": during an upgrade, which
+    """ "feedbackbot 0.1.0 (store schema: data v19, keys v6, ledger v2)": during an upgrade, which
     version a venv holds and which store it writes (see README, Upgrading feedbackbot)."""
     try:
         installed = metadata.version("feedbackbot")

@@ -93,7 +93,7 @@ async def test_access_after_several_feedbacks_lists_every_answer_verbatim(harnes
     assert shown in summary, "Berlin, named"
     export = export_of(answer)
     jsonschema.validate(export, SCHEMA)
-    assert export["schema_version"] == 5
+    assert export["schema_version"] == 6
     assert export["automated_decisions"].startswith(no_decisions)
     comments = [
         a["answer"] for f in export["feedback"] for a in f["answers"] if a["step"] == "comment"
@@ -414,6 +414,10 @@ async def test_withdrawing_contact_erases_the_chat_id_and_keeps_feedback(harness
     export = export_of(before)
     assert export["contact_chat_id"] is None
     assert [c["status"] for c in export["consents"]] == ["in_force", "withdrawn"]
+    assert export["consents"][1]["withdrawn_at"] is not None
+    assert export["consents"][1]["ended_at"] is None, "the person withdrew it"
+    [contact_line] = [line for line in texts(before).splitlines() if "• Kontaktaufnahme" in line]
+    assert "widerrufen am" in contact_line, contact_line
     assert "Kurz gesagt: 1 Feedback, 1 bestehende Einwilligung, 1 nicht mehr bestehende " in (
         texts(before)
     ), "the withdrawn consent, kept as proof, said first too (review)"
@@ -632,6 +636,45 @@ async def test_a_withdrawal_that_erases_the_feedback_given_with_contact_erases_i
         assert "Feedback 1 von 1: Produktfeedback" in shown, "the product feedback stays"
     in_force = {c.purpose for c in await harness.store.consents(pseudonym) if c.in_force}
     assert in_force == ({"product_feedback"} if product_first else set()), in_force
+    offered = await erika.send("/widerruf")
+    assert "Kontaktaufnahme" not in str([labels(m) for m in offered]), texts(offered)
+
+
+async def test_a_contact_consent_that_ended_with_its_feedback_is_not_said_withdrawn(
+    harness: Harness,
+) -> None:
+    """Found by review: the reply said the consent to be contacted "ended with it", and
+    /meinedaten then said the person had withdrawn it on that day, which they never did.
+    Shown ended, with its date in the copy; the consent really withdrawn, as withdrawn."""
+    erika = harness.customer()
+    started = await erika.send("/start product")
+    await erika.press(labels(started[-1])[0][0])
+    await erika.press("4")
+    await erika.press("☐ Schnell")
+    await erika.press("Fertig")
+    await erika.press("9")
+    await give_feedback(erika, "mit Kontakt", contact=True)
+    await erika.send("/widerruf")
+    withdrawn = texts(await erika.press("Speicherung Ihres Feedbacks"))
+    assert "Ihre Einwilligung zur Kontaktaufnahme dazu ist damit erloschen." in withdrawn
+    answer = await erika.send("/meinedaten")
+    shown = texts(answer)
+    [contact_line] = [line for line in shown.splitlines() if "• Kontaktaufnahme" in line]
+    assert "beendet mit der Löschung des Feedbacks" in contact_line, contact_line
+    assert "widerrufen am" not in contact_line, contact_line
+    [feedback_line] = [line for line in shown.splitlines() if "unseren Service" in line]
+    assert "widerrufen am" in feedback_line, feedback_line
+    export = export_of(answer)
+    jsonschema.validate(export, SCHEMA)
+    consents = {c["purpose"]: c for c in export["consents"]}
+    assert consents["contact"]["status"] == "ended"
+    assert consents["contact"]["withdrawn_at"] is None
+    assert consents["contact"]["ended_at"] == consents["feedback"]["withdrawn_at"] is not None
+    assert consents["feedback"]["status"] == "withdrawn"
+    assert consents["feedback"]["ended_at"] is None
+    assert consents["product_feedback"]["status"] == "in_force"
+    note = "Nach einer Löschung, einem Widerruf oder einem Widerspruch"
+    assert note in shown, "the ledger's note of the end is named as before"
     offered = await erika.send("/widerruf")
     assert "Kontaktaufnahme" not in str([labels(m) for m in offered]), texts(offered)
 

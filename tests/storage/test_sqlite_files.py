@@ -649,7 +649,7 @@ async def test_a_store_from_before_the_consent_archive_gets_it_from_an_upgrade_o
     con.close()
     files = ("feedback.db", "keys.db")  # (SQLite may add an empty -wal and its index)
     before = {name: (data_dir / name).read_bytes() for name in files}
-    with pytest.raises(StoreOutdated, match=r"data schema v12, this version writes v18"):
+    with pytest.raises(StoreOutdated, match=r"data schema v12, this version writes v19"):
         await SQLiteStore(data_dir, key, upgrade=False).open()
     assert {name: (data_dir / name).read_bytes() for name in files} == before
     again = await reopen(data_dir, key)
@@ -739,8 +739,64 @@ async def test_a_store_from_before_staff_posts_gets_their_table(
         await again.close()
 
 
+def back_to_version_18(con: sqlite3.Connection) -> None:
+    """Undo migration 19 (consents that ended rather than being withdrawn)."""
+    con.execute("ALTER TABLE consents DROP COLUMN ended_at")
+    con.execute("DELETE FROM schema_migrations WHERE version > 18")
+
+
+async def test_consents_withdrawn_before_ended_ones_were_recorded_stay_withdrawn(
+    store: SQLiteStore, data_dir: Path, key: bytes
+) -> None:
+    """The upgrade leaves every consent as it was: one withdrawn before is still withdrawn
+    then (all that was recorded), one in force still in force; ends are recorded from
+    then on."""
+    p = store.pseudonym(SUBJECT)
+    await store.submit_feedback(p, feedback("vorher"), [grant(), grant("contact")], CHAT_ID)
+    await store.withdraw_consent(p, "contact", T0 + HOUR)
+    await store.close()
+    with contextlib.closing(sqlite3.connect(data_dir / "feedback.db")) as con, con:
+        back_to_version_18(con)
+    with pytest.raises(StoreOutdated, match=r"data schema v18, this version writes v19"):
+        await SQLiteStore(data_dir, key, upgrade=False).open()
+    again = await reopen(data_dir, key)
+    try:
+        by_purpose = {c.purpose: c for c in await again.consents(p)}
+        assert by_purpose["contact"].withdrawn_at == T0 + HOUR
+        assert by_purpose["contact"].ended_at is None and not by_purpose["contact"].in_force
+        assert by_purpose["feedback"].in_force
+        assert (await again.consent_ledger(p)).for_feedback(T0) == {"feedback"}
+        await again.grant_consents(p, [grant("contact")])
+        assert await again.withdraw_consent(p, "contact", T0 + 2 * HOUR, ended=True) == 1
+        [withdrawn, ended] = [c for c in await again.consents(p) if c.purpose == "contact"]
+        assert withdrawn.withdrawn_at == T0 + HOUR and withdrawn.ended_at is None
+        assert ended.ended_at == T0 + 2 * HOUR and ended.withdrawn_at is None
+    finally:
+        await again.close()
+
+
+async def test_a_restored_backup_ends_a_consent_again_as_ended(
+    store: SQLiteStore, data_dir: Path, key: bytes, tmp_path: Path
+) -> None:
+    """The ledger applies an end again as an end, not as the person's withdrawal."""
+    p = store.pseudonym(SUBJECT)
+    await store.submit_feedback(p, feedback("x"), [grant(), grant("contact")], CHAT_ID)
+    await store.backup(tmp_path / "data.db", keys=tmp_path / "keys.db")
+    await store.withdraw_consent(p, "contact", T0 + HOUR, ended=True)
+    await store.close()
+    restore(data_dir, tmp_path / "data.db", tmp_path / "keys.db")
+    again = SQLiteStore(data_dir, key, exclusive=True)
+    await again.open()
+    try:
+        [ended] = [c for c in await again.consents(p) if c.purpose == "contact"]
+        assert ended.ended_at == T0 + HOUR and ended.withdrawn_at is None
+    finally:
+        await again.close()
+
+
 def back_to_version_16(con: sqlite3.Connection) -> None:
     """Undo migration 17 (the consent each delivery went under)."""
+    back_to_version_18(con)
     con.execute("ALTER TABLE deliveries DROP COLUMN purpose")
     con.execute("DELETE FROM schema_migrations WHERE version > 16")
 

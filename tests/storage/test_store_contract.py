@@ -191,6 +191,28 @@ async def test_consents_grant_list_withdraw(store: Store) -> None:
     assert (await store.consent_ledger(store.pseudonym("tg-user:2"))).for_feedback(T0) == set()
 
 
+async def test_a_consent_that_ended_with_its_feedback_is_not_recorded_withdrawn(
+    store: Store,
+) -> None:
+    """A consent to be contacted ends with the last feedback it was given for: it stops as
+    a withdrawal does, and is kept as ended, not as the person's withdrawal."""
+    p = store.pseudonym("tg-user:1")
+    await store.grant_consents(p, [grant("feedback", T0), grant("contact", T0)])
+    assert await store.withdraw_consent(p, "contact", T0 + HOUR, ended=True) == 1
+    assert await store.withdraw_consent(p, "contact", T0 + 2 * HOUR) == 0, "not in force"
+    by_purpose = {c.purpose: c for c in await store.consents(p)}
+    ended = by_purpose["contact"]
+    assert not ended.in_force and ended.stopped_at == T0 + HOUR
+    assert ended.ended_at == T0 + HOUR and ended.withdrawn_at is None
+    assert by_purpose["feedback"].in_force and by_purpose["feedback"].ended_at is None
+    ledger = await store.consent_ledger(p)
+    assert ledger.for_feedback(T0) == {"feedback"}, "out of force as after a withdrawal"
+    await store.grant_consents(p, [grant("contact", T0 + 3 * HOUR)])
+    assert await store.withdraw_consent(p, "contact", T0 + 4 * HOUR) == 1
+    [_, withdrawn] = [c for c in await store.consents(p) if c.purpose == "contact"]
+    assert withdrawn.withdrawn_at == T0 + 4 * HOUR and withdrawn.ended_at is None
+
+
 async def test_a_consent_keeps_whether_taking_part_needed_it(store: Store) -> None:
     """A withdrawal of a purpose no flow declares any more goes by it."""
     p = store.pseudonym("tg-user:1")
