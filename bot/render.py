@@ -91,7 +91,11 @@ async def render(outcome: Outcome, update: Update, context: BotContext) -> None:
     thread = asked.message_thread_id if asked is not None and asked.is_topic_message else None
     for reply in outcome.replies:
         if not await send(context, chat.id, reply, thread):
-            break
+            return
+    if outcome.question_above is not None and chat.id not in questions:
+        # Pointed to, but not known to be shown (its send failed, or a restart since): asked
+        # again, or the person would look for buttons that never came (review of the change).
+        await send(context, chat.id, outcome.question_above, thread)
 
 
 async def send(context: BotContext, chat_id: int, reply: Reply, thread: int | None = None) -> bool:

@@ -446,7 +446,8 @@ class Engine:
             return self.reask(state, note)
         if not pointed:
             note = f"{note} {self._buttons_above()}"
-        return Turn(state, Outcome(replies=(Reply(note),)))
+        above = self.ask(state, self.current_step(state))
+        return Turn(state, Outcome(replies=(Reply(note),), question_above=above))
 
     def _buttons_above(self) -> str:
         return self.t.gettext("Please answer with one of the buttons under the question above.")
@@ -656,8 +657,9 @@ class Engine:
             undone = self._undo(state, previous.id, _mark(additions[-1]))
             if undone.taken_out and undone.state is not None:
                 note = self.t.gettext("Taken out of your previous answer again.")
-                replies = self._at_question(undone.state, note).outcome.replies
-                return replace(undone, outcome=Outcome(replies=replies))
+                asked = self._at_question(undone.state, note).outcome
+                outcome = Outcome(replies=asked.replies, question_above=asked.question_above)
+                return replace(undone, outcome=outcome)
         back = state.model_copy(
             update={
                 "step_id": previous.id,
@@ -994,7 +996,8 @@ class Engine:
             # One pointer to the buttons above, not two (the contact question's own, if so).
             pointer = None if told and self._agree_above() in told else self._buttons_above()
             said = replace(said, text="\n\n".join(n for n in (said.text, told, pointer) if n))
-            return Turn(added, Outcome(replies=(said,)), changed=True)
+            above = self.ask(added, step)
+            return Turn(added, Outcome(replies=(said,), question_above=above), changed=True)
         turn = Turn(added, Outcome(replies=(said, self.ask(added, step))), changed=True)
         return self._pointing(turn, addition)
 

@@ -65,7 +65,9 @@ class Outcome:
     the buttons of the conversation's open question go as well, its answers discarded
     (found by review: pressed after /abbrechen, they said the survey had expired);
     `survey_over`, that the survey was finished, so buttons that act on it go too (see
-    `Reply.lapses`).
+    `Reply.lapses`); `question_above`, the open question the replies point to rather than
+    ask again, for the transport to send should it not know it shown (its send failed, or
+    the bot restarted since).
     """
 
     replies: tuple[Reply, ...] = ()
@@ -74,6 +76,7 @@ class Outcome:
     replace_keyboard: Keyboard | None = None
     question_gone: bool = False
     survey_over: bool = False
+    question_above: Reply | None = None
 
     @classmethod
     def say(cls, *texts: str) -> Outcome:

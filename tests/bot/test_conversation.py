@@ -488,6 +488,30 @@ async def test_messages_typed_at_a_consent_question_do_not_send_it_again(
     assert feedback.answers["comment"] == said_all
 
 
+async def test_a_consent_question_whose_send_failed_is_asked_when_a_message_is_typed_at_it(
+    harness: Harness,
+) -> None:
+    """Its send failed (Telegram refused it), and what was typed next was pointed to "the
+    buttons under the question above", which never came (review of the change): asked."""
+    erika = harness.customer()
+    await erika.send("/start")
+    await erika.press("Ja, ich willige ein")
+    await erika.press("2")
+    harness.api.fail_next("sendMessage", 400, "Bad Request: odd", chat_id=erika.chat_id)
+    assert await erika.send("Das Brot war alt.") == [], "the question did not arrive"
+    got = await erika.sticker()
+    assert [bool(m["buttons"]) for m in got] == [False, True], texts(got)
+    assert (got[1]["text"] or "").startswith("Dürfen wir Sie in diesem Chat")
+    again = await erika.sticker()
+    assert [m["buttons"] for m in again] == [[]], "known shown now: pointed to, not asked"
+    await erika.press("Ja, einverstanden")
+    store = harness.store
+    assert store is not None
+    pseudonym = store.pseudonym(f"tg-user:{erika.user_id}")
+    [contact] = [c for c in await store.consents(pseudonym) if c.purpose == "contact"]
+    assert contact.in_force
+
+
 @pytest.mark.parametrize(
     ("language", "agree", "told"),
     [
