@@ -494,6 +494,15 @@ _WORDED_PHONE = _Pattern(
 )
 
 
+def _digit_of(word: str) -> str:
+    """The digit a word of `_DIGIT_WORDS` says, also one it matched case-insensitively only
+    ("sıeben" with a dotless i: looked up as written, it withheld the comment)."""
+    found = _DIGIT_VALUES.get(word.lower())
+    if found is None:
+        found = next(v for k, v in _DIGIT_VALUES.items() if re.fullmatch(k, word, re.IGNORECASE))
+    return found
+
+
 def _letters(predicate: Callable[[str], bool]) -> str:
     """The letters of the Latin (also extended), Greek and Cyrillic scripts for which
     `predicate` holds, as ranges for a character class: ``re`` knows no Unicode classes
@@ -1656,9 +1665,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         return match.group("label") + placeholder("id")
 
     def worded_phone(match: re.Match[str]) -> str:
-        digits = "".join(
-            _DIGIT_VALUES[w.group(0).lower()] for w in _DIGIT_WORDS.finditer(match.group(0))
-        )
+        digits = "".join(_digit_of(w.group(0)) for w in _DIGIT_WORDS.finditer(match.group(0)))
         if digits in "0123456789" or digits in "9876543210" or len(digits) > _PHONE_DIGITS:
             return match.group(0)
         return placeholder("phone")
