@@ -931,7 +931,11 @@ _COUNTED = (
     r"(?i:jahre|jahren|kilometer|kilometern|meter|metern|stunden|minuten|sekunden|tage"
     r"|tagen|wochen|monate|monaten|euro|punkte|punkten|stück|leute|leuten|kunden|menschen"
     r"|personen|mitglieder|mitgliedern|bestellungen|exemplare|years|miles|kilometres"
-    r"|kilometers|hours|minutes|days|weeks|months|euros|points|people|customers)\b"
+    r"|kilometers|hours|minutes|days|weeks|months|euros|points|people|customers"
+    # (found by a review of the rooms and bookings: "Buchung 5000 Teilnehmer", "Room 1200
+    # dollars a night" lost their number)
+    r"|teilnehmer|teilnehmern|gäste|gästen|nächte|nächten|übernachtungen|dollar|dollars"
+    r"|franken|pfund|pounds|guests|nights|participants|attendees|betten|beds|plätze|seats)\b"
 )
 # (Also in a compound, and as a unit: "25000 Payback-Punkte", "120000 km"; see _ID.)
 _COUNTED_AFTER = _Pattern(

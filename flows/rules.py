@@ -590,8 +590,12 @@ def _never_taken_hint(flow: FlowDefinition, rule: Rule, why: _NeverTaken, t: Tra
 _ASKS_FOR_CONTACT = re.compile(
     r"telefonnummer|handynummer|mobilnummer|rufnummer|(?:phone|mobile|contact) number"
     r"|e-?mail-?adresse|e-?mail address|anschrift|(?:postal|home) address"
-    r"|\b(?:ihre|your) (?:telefon|phone|handy|mobil|e-?mail|adresse|address)\b"
-    r"|\bihr(?:en)? (?:vor|nach|voll)?name|wie heißen sie|\byour (?:first |last |full )?name"
+    # "Ihre E-Mail?", "Your address:", not "delivered to your address on time", "Kam Ihre
+    # E-Mail-Bestätigung an?", "the app on your phone?" (found by a review of the change)
+    r"|\b(?:ihre|your) (?:e-?mail|adresse|address)[ \t]*(?:[?:(]|$)"
+    r"|\bihr(?:en)? (?:vor|nach|voll)?namen?\b|wie heißen sie"
+    r"|\byour (?:first |last |full )?name[ \t]*(?:[?:(]|$)"
+    r"|\bwhat(?:'s| is) your (?:first |last |full )?name"
     r"|erreichen wir sie|how (?:can|may|should|do) we (?:reach|contact) you",
     re.IGNORECASE,
 )

@@ -1146,6 +1146,7 @@ def test_a_step_skipped_for_every_answer_that_leads_to_it_is_said_to_be() -> Non
         '{ de = "Unter welcher E-Mail-Adresse erreichen wir Sie?", en = "Your email?" }',
         '{ de = "Wie ist Ihr Name?", en = "What is your name?" }',
         '{ de = "Ihre Anschrift für den Gutschein", en = "Where shall we send it?" }',
+        '{ de = "Bitte nennen Sie Ihren Namen", en = "Your full name:" }',
     ],
 )
 def test_a_text_question_asking_for_contact_details_is_a_warning(prompt: str) -> None:
@@ -1173,6 +1174,10 @@ def test_a_text_question_asking_for_contact_details_is_a_warning(prompt: str) ->
         '{ de = "Wie war unsere telefonische Beratung?", en = "How was our phone support?" }',
         '{ de = "Wie finden Sie unseren E-Mail-Newsletter?", en = "Did our email help?" }',
         '{ de = "Wie gefällt Ihnen die neue Adresse unserer Filiale?", en = "Our new shop?" }',
+        # (found by a review of the change: warned of)
+        '{ de = "Wurde pünktlich an Ihre Adresse geliefert?", en = "On your phone?" }',
+        '{ de = "Kam Ihre E-Mail-Bestätigung an?", en = "Did your e-mail arrive?" }',
+        '{ de = "Wie gefällt Ihnen Ihr Namensschild?", en = "Your name badge?" }',
     ],
 )
 def test_a_text_question_about_contact_in_another_sense_is_no_warning(prompt: str) -> None:

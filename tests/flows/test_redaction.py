@@ -2376,6 +2376,10 @@ def test_an_order_number_in_two_parts_goes_as_the_others(comment: str, expected:
         ("Zimmer 101 bis 110 ohne Balkon", "Zimmer 101 bis 110 ohne Balkon"),
         ("Reservierung ICE1234 doppelt", "Reservierung ICE1234 doppelt"),
         ("Room for 200 guests", "Room for 200 guests"),
+        # (found by a review of the change: the number taken)
+        ("Room 1200 dollars a night", "Room 1200 dollars a night"),
+        ("Buchung 5000 Teilnehmer", "Buchung 5000 Teilnehmer"),
+        ("Zimmer 120 Gäste", "Zimmer 120 Gäste"),
         ("Wartezimmer 312", "Wartezimmer 312"),
     ],
 )
