@@ -23,6 +23,43 @@ def utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+def _word_char(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def _name_end(text: str, start: int) -> int:
+    end = start
+    while end < len(text) and text[end].isascii() and _word_char(text[end]):
+        end += 1
+    return end
+
+
+def command_entities(text: str) -> list[JSONDict]:
+    """The bot_command entities Telegram finds in `text` (as tdlib's find_bot_commands):
+    "/" after no word character, 1-64 ASCII letters, figures or "_", optionally
+    "@" and a bot's name, then no word character, "/", "<" or ">". Anywhere in the text:
+    "/löschen", "/r/germany" and "/" alone are none; "/hilfe?" is "/hilfe"."""
+    found: list[JSONDict] = []
+    for begin in (i for i, char in enumerate(text) if char == "/"):
+        if begin > 0 and (_word_char(text[begin - 1]) or text[begin - 1] in "/<>"):
+            continue
+        end = _name_end(text, begin + 1)
+        if not 1 <= end - begin - 1 <= 64:
+            continue
+        if text[end : end + 1] == "@":
+            name_end = _name_end(text, end + 1)
+            if 1 <= name_end - end - 1 <= 32:
+                end = name_end
+        after = text[end : end + 1]
+        if after and (_word_char(after) or after in "/<>"):
+            continue
+        offset = utf16_length(text[:begin])
+        found.append(
+            {"type": "bot_command", "offset": offset, "length": utf16_length(text[begin:end])}
+        )
+    return found
+
+
 _HTML_TAGS = frozenset(
     {
         "a", "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span",

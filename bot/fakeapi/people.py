@@ -6,7 +6,7 @@ import copy
 import itertools
 from typing import Unpack
 
-from bot.fakeapi.markup import utf16_length
+from bot.fakeapi.markup import command_entities
 from bot.fakeapi.model import FakeState, JSONDict, PendingCallback, QueuedUpdate, Sender
 
 
@@ -42,14 +42,14 @@ class SimulatedPeople(FakeState):
         reply_to_message_id: int | None = None,
         **sender: Unpack[Sender],
     ) -> JSONDict:
-        """A person sends `text`; a leading "/command" gets its bot_command entity.
+        """A person sends `text`; each command in it gets its bot_command entity, where
+        Telegram finds one (see markup.command_entities).
 
-        Pass `entities=[]` to send a text without any entities.
+        Pass `entities` to send others instead (`[]`: none).
         """
         content: JSONDict = {"text": text}
-        if entities is None and text.startswith("/"):
-            command = text.split(maxsplit=1)[0]
-            entities = [{"type": "bot_command", "offset": 0, "length": utf16_length(command)}]
+        if entities is None:
+            entities = command_entities(text)
         if entities:
             content["entities"] = entities
         if reply_to_message_id is not None:
@@ -80,7 +80,8 @@ class SimulatedPeople(FakeState):
     def user_photo(
         self, user_id: int, *, caption: str | None = None, **sender: Unpack[Sender]
     ) -> JSONDict:
-        """A person sends a photo (three sizes, as Telegram delivers it)."""
+        """A person sends a photo (three sizes, as Telegram delivers it), perhaps captioned
+        (a command in the caption marked in caption_entities, as Telegram does)."""
         n = next(self._file_ids)
         sizes = [
             {
@@ -92,10 +93,15 @@ class SimulatedPeople(FakeState):
             }
             for size in (90, 320, 1280)
         ]
-        content: JSONDict = {"photo": sizes}
-        if caption is not None:
-            content["caption"] = caption
+        content: JSONDict = {"photo": sizes, **self._captioned(caption)}
         return self._message_update(user_id, sender, content)
+
+    @staticmethod
+    def _captioned(caption: str | None) -> JSONDict:
+        if caption is None:
+            return {}
+        entities = command_entities(caption)
+        return {"caption": caption, **({"caption_entities": entities} if entities else {})}
 
     def user_voice(self, user_id: int, *, duration: int = 3, **sender: Unpack[Sender]) -> JSONDict:
         """A person sends a voice message."""
@@ -127,9 +133,10 @@ class SimulatedPeople(FakeState):
         *,
         filename: str = "notes.txt",
         mime_type: str = "text/plain",
+        caption: str | None = None,
         **sender: Unpack[Sender],
     ) -> JSONDict:
-        """A person sends a file."""
+        """A person sends a file, perhaps captioned (see `user_photo`)."""
         n = next(self._file_ids)
         document = {
             "file_id": f"BQACAgIAAxkBAAE{n}",
@@ -138,7 +145,8 @@ class SimulatedPeople(FakeState):
             "mime_type": mime_type,
             "file_size": len(content),
         }
-        return self._message_update(user_id, sender, {"document": document})
+        message: JSONDict = {"document": document, **self._captioned(caption)}
+        return self._message_update(user_id, sender, message)
 
     def edited_message(
         self, user_id: int, message_id: int, text: str, **sender: Unpack[Sender]
@@ -155,10 +163,9 @@ class SimulatedPeople(FakeState):
                 "edit_date": self._now(),
                 "text": text,
             }
-            if text.startswith("/"):  # as Telegram marks the command in an edited text too
-                command = text.split(maxsplit=1)[0]
-                length = utf16_length(command)
-                message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+            entities = command_entities(text)  # as Telegram marks commands in an edit too
+            if entities:
+                message["entities"] = entities
             self._user_messages[(chat["id"], message_id)] = message
             return self.enqueue({"edited_message": message})
 

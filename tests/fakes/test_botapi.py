@@ -21,6 +21,7 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
+    MessageEntity,
     Update,
 )
 from telegram.error import (
@@ -345,6 +346,34 @@ async def test_button_press_carries_the_message_and_is_answered_once(
     too_long = api.callback_press(PERSON, sent.message_id, "c:y")["callback_query"]["id"]
     with pytest.raises(BadRequest):
         await bot.answer_callback_query(too_long, text="x" * 201)
+
+
+@pytest.mark.parametrize(
+    ("text", "commands"),
+    [
+        ("/hilfe?", ["/hilfe"]),  # punctuation ends a command (was "/hilfe?": no command)
+        ("/start@feedback_test_bot 2025", ["/start@feedback_test_bot"]),
+        ("/löschen", []),  # Telegram's commands are ASCII
+        ("/r/germany empfahl euch", []),
+        ("/", []),
+        ("Bitte /hilfe, danke", ["/hilfe"]),
+        ("😀 /start", ["/start"]),  # offsets in UTF-16 code units
+        ("https://beispiel.de/start", []),
+    ],
+)
+async def test_commands_are_marked_where_telegram_marks_them(
+    bot: Bot, api: FakeBotApi, text: str, commands: list[str]
+) -> None:
+    """Found by a fidelity review: a leading "/word" was marked whole, whatever followed
+    ("/hilfe?", "/löschen"), and a command later in the text or in a caption not at all,
+    so the bot's handling of Telegram's real entities went untested."""
+    sent = Update.de_json(api.user_message(PERSON, text), bot).message
+    photo = Update.de_json(api.user_photo(PERSON, caption=text), bot).message
+    edit = Update.de_json(api.edited_message(PERSON, 1, text), bot).edited_message
+    assert sent and photo and edit
+    assert list(sent.parse_entities([MessageEntity.BOT_COMMAND]).values()) == commands
+    assert list(photo.parse_caption_entities([MessageEntity.BOT_COMMAND]).values()) == commands
+    assert list(edit.parse_entities([MessageEntity.BOT_COMMAND]).values()) == commands
 
 
 async def test_press_on_unknown_message_is_inaccessible(bot: Bot, api: FakeBotApi) -> None:
