@@ -21,6 +21,7 @@ MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
 MAX_CALLBACK_DATA_BYTES = 64
 MAX_CALLBACK_ANSWER_LENGTH = 200
+ACCESSIBLE_FOR = 48 * 3600  # seconds a pressed button's message comes whole in the query
 
 BLOCKED_DESCRIPTION = "Forbidden: bot was blocked by the user"
 

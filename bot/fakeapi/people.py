@@ -7,7 +7,14 @@ import itertools
 from typing import Unpack
 
 from bot.fakeapi.markup import command_entities
-from bot.fakeapi.model import FakeState, JSONDict, PendingCallback, QueuedUpdate, Sender
+from bot.fakeapi.model import (
+    ACCESSIBLE_FOR,
+    FakeState,
+    JSONDict,
+    PendingCallback,
+    QueuedUpdate,
+    Sender,
+)
 
 
 class SimulatedPeople(FakeState):
@@ -178,13 +185,15 @@ class SimulatedPeople(FakeState):
     ) -> JSONDict:
         """A person presses an inline button with `data` under bot message `message_id`.
 
-        The query carries the bot message as it is now; for an unknown message
-        it carries an inaccessible message (date 0), as Telegram does.
+        The query carries the bot message as it is now; for an unknown or deleted
+        message, or one sent more than 48 hours ago, it carries an inaccessible message
+        (date 0), as Telegram does (the buttons of a days-old question still work).
         """
         with self._cond:
             user, chat = self._person(user_id, sender)
             stored = self._bot_messages.get((chat["id"], message_id))
-            if stored is not None and not stored.deleted:
+            recent = stored is not None and self._now() - stored.payload["date"] <= ACCESSIBLE_FOR
+            if stored is not None and not stored.deleted and recent:
                 message = copy.deepcopy(stored.payload)
             else:
                 message = {"chat": chat, "message_id": message_id, "date": 0}

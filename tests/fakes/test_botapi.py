@@ -382,6 +382,18 @@ async def test_press_on_unknown_message_is_inaccessible(bot: Bot, api: FakeBotAp
     assert not update.callback_query.message.is_accessible
 
 
+async def test_press_on_a_message_older_than_48_hours_is_inaccessible(bot: Bot) -> None:
+    """Found by a fidelity review: Telegram sends the message of a days-old button as an
+    inaccessible one (date 0), while its buttons still work; the double sent it whole."""
+    now = [1_790_000_000.0]
+    api = FakeBotApi(TOKEN, clock=lambda: now[0])
+    api.handle("sendMessage", {"chat_id": PERSON, "text": "Einverstanden?"})
+    assert api.callback_press(PERSON, 1, "c:y")["callback_query"]["message"]["text"]
+    now[0] += 48 * 3600 + 1
+    message = Update.de_json(api.callback_press(PERSON, 1, "c:y"), bot).callback_query.message
+    assert message is not None and not message.is_accessible and message.message_id == 1
+
+
 def test_button_data_lists_the_labels_there_are(api: FakeBotApi) -> None:
     api.handle(
         "sendMessage",
