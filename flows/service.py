@@ -822,7 +822,20 @@ class FeedbackService:
             texts = await self.store.consent_texts(consent.notice_version, consent.text_sha256)
             if any(text.flow_id == flow.id for text in texts):
                 return True
+            if not texts and self._asked_by_this_flow_alone(consent.purpose, flow):
+                # Given before the archive existed (a store from before data schema v13):
+                # no text says which request it was, but no other survey asks for it
+                # (found by an upgrade review: everyone was asked again without a word).
+                return True
         return False
+
+    def _asked_by_this_flow_alone(self, purpose: str, flow: FlowDefinition) -> bool:
+        """Whether `flow` is the only survey loaded that asks for `purpose`."""
+        return not any(
+            any(p.id == purpose for p in other.purposes)
+            for other in self.catalog.flows.values()
+            if other.id != flow.id
+        )
 
     def _agreed(self, consents: list[ConsentRecord], flow: FlowDefinition) -> bool:
         """Whether `consents` hold every required purpose of `flow`, for its current notice."""

@@ -175,3 +175,31 @@ async def test_texts_not_archived_at_start_are_before_the_first_consent(
         assert archived.first_seen == clock.now - timedelta(minutes=1), "when it was first tried"
     finally:
         await harness.stop()
+
+
+async def test_a_consent_from_before_the_archive_is_asked_again_with_the_reason(
+    api: FakeBotApi, clock: Clock, data_dir: Path
+) -> None:
+    """A store from before data schema v13 kept no consent texts: someone who agreed then
+    is asked again once the request changed, and told so, not as if their consent were
+    lost (found by an upgrade review from data schema v9)."""
+    before = Harness(api=api, settings=make_settings(data_dir), clock=clock)
+    await before.start()
+    try:
+        await feedback_with_contact(before.customer(), "de")
+    finally:
+        await before.stop()
+    with closing(sqlite3.connect(data_dir / "feedback.db")) as db, db:
+        db.execute("DELETE FROM consent_texts")  # as an older version left the store
+    clock.advance(timedelta(days=3))
+    after = Harness(api=api, settings=make_settings(data_dir, retention="90d"), clock=clock)
+    await after.start()
+    try:
+        said, notice = await after.customer().send("/start")
+    finally:
+        await after.stop()
+    assert said["text"] == (
+        "Diese Anfrage hat sich geändert, seit Sie eingewilligt haben, deshalb frage ich Sie "
+        "erneut; bitte lesen Sie sie noch einmal."
+    )
+    assert "90 Tage" in str(notice["text"])
