@@ -597,9 +597,19 @@ class DataRights:
                         version=c.notice_version,
                     )
                 )
-            if any(c.text for c in export.consents):
+            if all(c.text for c in export.consents):
                 lines.append(
                     t.gettext("The file holds the exact wording of each consent as you saw it.")
+                )
+            elif any(c.text for c in export.consents):
+                # Consents from before the archive of consent texts have none (found by an
+                # upgrade review: the line said each one's wording was there).
+                lines.append(
+                    t.gettext(
+                        "The file holds the exact wording of each consent as you saw it, "
+                        "except for consents given before we kept these texts: of those, "
+                        "only a fingerprint of the text (SHA-256) was recorded."
+                    )
                 )
             lines.append(consents_kept(t))
             if any(c.withdrawn_at or c.ended_at for c in export.consents):  # both noted

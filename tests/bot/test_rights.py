@@ -1198,3 +1198,26 @@ async def test_consents_recorded_before_it_was_kept_whether_required_are_not_end
     export = export_of(await erika.send("/meinedaten"))
     statuses = {c["purpose"]: c["status"] for c in export["consents"]}
     assert statuses == {"feedback": "in_force", "newsletter": "in_force"}, statuses
+
+
+async def test_the_copy_does_not_claim_a_wording_it_lacks(harness: Harness) -> None:
+    """A consent from before the archive of consent texts (a store upgraded from data
+    schema v12 or older) has no wording in the copy; the summary says so, rather than
+    that the file holds each one's (found by an upgrade review)."""
+    john = harness.customer(1002, language_code="en")
+    await give_feedback(john, "Fine.")
+    await harness.stop()
+    with closing(sqlite3.connect(harness.settings.data_dir / "feedback.db")) as db, db:
+        db.execute("DELETE FROM consent_texts")  # as a store of an older version was
+    # Another retention since: the texts archived at the start are not those agreed to.
+    harness.settings = make_settings(harness.settings.data_dir, retention="90d")
+    await harness.start()
+    started = await john.send("/start product")
+    await john.press(labels(started[-1])[0][0])
+    answer = await john.send("/mydata")
+    export = export_of(answer)
+    given = {c["purpose"]: c["text"] is None for c in export["consents"]}
+    assert given == {"feedback": True, "product_feedback": False}
+    summary = texts(answer)
+    assert "The file holds the exact wording of each consent as you saw it." not in summary
+    assert "except for consents given before we kept these texts" in summary
