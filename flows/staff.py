@@ -501,9 +501,11 @@ class StaffDesk:
         if last is not None and last.detail == version:
             return None
         t = translator(locale)
-        text = "\n\n".join(
-            [self.rules_text(locale), t.gettext("Please confirm these rules once to continue.")]
-        )
+        parts = [self.rules_text(locale), t.gettext("Please confirm these rules once to continue.")]
+        if last is not None:  # confirmed before, other rules (found by an upgrade review:
+            # asked to confirm "once" again, with no word of why)
+            parts[1:1] = [t.gettext("The rules have changed. Please read them again.")]
+        text = "\n\n".join(parts)
         carried = then if then is not None else _button_period(period)
         button = Button(t.gettext("I confirm"), f"sr:{version}:{carried}")
         return Outcome(replies=(Reply(text, ((button,),)),))

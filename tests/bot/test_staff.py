@@ -676,6 +676,8 @@ async def test_changed_rules_must_be_confirmed_again(
     try:
         again = texts(await second.customer(STAFF).send("/zusammenfassung"))
         assert "Neue Regeln" in again and "Feedback-Zusammenfassung" not in again
+        # Told why: confirmed once already (found by an upgrade review).
+        assert "Die Regeln haben sich geändert. Bitte lesen Sie sie erneut." in again
         await second.customer(STAFF).press("Ich bestätige")
         shown = texts(await second.customer(STAFF).send("/zusammenfassung"))
         assert "Feedback-Zusammenfassung" in shown
@@ -769,6 +771,7 @@ async def test_audit_entries_go_after_the_audit_retention_and_the_rules_are_aske
     assert await desk.store.audit_entries(desk.clock() - timedelta(days=4000)) == []
     rules = texts(await desk.customer(STAFF).send("/zusammenfassung 7d"))
     assert "vertraulich" in rules, "the confirmation went with its entry: confirm again"
+    assert "geändert" not in rules, "the rules are the same"
 
 
 async def test_the_hourly_purge_of_a_running_bot_takes_old_audit_entries_too(
