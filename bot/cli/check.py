@@ -14,7 +14,13 @@ from typing import Any, TextIO
 
 from bot.config import unanswered_contact_flows
 from bot.operator import operator_locale
-from bot.settings import ConfigurationError, Settings, load_settings
+from bot.settings import (
+    ENV_FILE,
+    ConfigurationError,
+    Settings,
+    env_file_secrets_open_to_others,
+    load_settings,
+)
 from flows.catalog import FlowCatalog, FlowDefinitionError
 from flows.check import Finding, Report, check_loaded, check_paths
 from flows.i18n import SUPPORTED_LOCALES, Translator, translator
@@ -120,6 +126,19 @@ def _settings_for_run(settings: Settings, catalog: FlowCatalog, t: Translator) -
         Finding(name, 0, t.gettext("not set; feedbackbot run does not start without it"))
         for name in settings.missing_for_run()
     ]
+    mode, secrets = env_file_secrets_open_to_others()
+    if secrets:  # as `run` says at start (found by an upgrade review: `check` said nothing)
+        said = t.gettext(
+            "{path} holds {names} and can be read by others (mode {mode}); chmod 600 it"
+        )
+        names = ", ".join(secrets)
+        found.append(
+            Finding(
+                str(ENV_FILE),
+                0,
+                said.format(path=ENV_FILE.absolute(), names=names, mode=f"{mode:o}"),
+            )
+        )
     asking = unanswered_contact_flows(settings, catalog)
     if asking:
         found.append(

@@ -286,6 +286,30 @@ def test_without_files_the_settings_run_refuses_without_are_warned_of(
     ]
 
 
+def test_without_files_a_dot_env_others_can_read_is_warned_of(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As `run` says at start: an operator upgrading with the .env of years found out only
+    from the bot's first start (upgrade review)."""
+    monkeypatch.delenv("FEEDBACKBOT_FLOWS_DIR", raising=False)
+    monkeypatch.setenv("FEEDBACKBOT_SHIPPED_FLOWS", "feedback")
+    ready_to_run(monkeypatch)
+    monkeypatch.delenv("FEEDBACKBOT_MASTER_KEY", raising=False)
+    monkeypatch.chdir(tmp_path)
+    env_file = tmp_path / ".env"
+    env_file.write_text("FEEDBACKBOT_MASTER_KEY=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n")
+    env_file.chmod(0o644)
+    assert main(["check", "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        f".env: warning: {env_file} holds FEEDBACKBOT_MASTER_KEY and can be read by others "
+        "(mode 644); chmod 600 it"
+    ) in out.splitlines(), out
+    env_file.chmod(0o600)
+    assert main(["check", "--lang", "en"]) == 0
+    assert "No problems in 1 file." in capsys.readouterr().out
+
+
 @pytest.mark.parametrize(
     ("unset", "warned"),
     [
