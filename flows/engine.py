@@ -1104,8 +1104,12 @@ class Engine:
                 return self._stale(state, self._too_few(step))
             chosen = [o.id for o in step.options if o.id in state.selected]
             return self._advance(state, step, chosen)
+        label = next(render_text(o.label, t) for o in step.options if o.id == value)
         if value in state.selected:
             selected = [v for v in state.selected if v != value]
+            # Said in words: a screen reader does not announce a redrawn button, and "☐"
+            # and "☑" are told apart by sight (found by an accessibility review).
+            toast = t.gettext("No longer selected: {option}").format(option=label)
         elif step.max_selected is not None and len(state.selected) >= step.max_selected:
             toast = t.ngettext(
                 "You can choose at most one option.",
@@ -1115,9 +1119,10 @@ class Engine:
             return self._stale(state, toast)
         else:
             selected = [*state.selected, value]
+            toast = t.gettext("Selected: {option}").format(option=label)
         state = state.model_copy(update={"selected": selected})
         keyboard = self.ask(state, step).buttons
-        return Turn(state, Outcome(replace_keyboard=keyboard), changed=True)
+        return Turn(state, Outcome(replace_keyboard=keyboard, toast=toast), changed=True)
 
     # --- moving on ----------------------------------------------------------------
     def _advance(

@@ -63,6 +63,18 @@ async def test_low_rating_branch_with_multiple_choice_end_to_end(harness: Harnes
     assert not files_contain(harness.settings.data_dir, CANARY.encode())
 
 
+async def test_a_toggle_is_confirmed_in_words_on_the_pressed_button(harness: Harness) -> None:
+    """What a screen reader announces after a toggle: the notice on the button, in the
+    person's language (the redrawn "☑" is not read out by itself)."""
+    erika = harness.customer()
+    await agree_to_product_feedback(erika)
+    await erika.press("2")
+    await erika.press("☐ Zu langsam")
+    assert erika.last_toast() == "Ausgewählt: Zu langsam"
+    await erika.press("☑ Zu langsam")
+    assert erika.last_toast() == "Nicht mehr ausgewählt: Zu langsam"
+
+
 async def test_high_rating_branch_skips_the_offer_of_help(harness: Harness) -> None:
     john = harness.customer(1001, language_code="en")
     [notice] = await john.send("/start product")

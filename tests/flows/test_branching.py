@@ -105,6 +105,18 @@ def test_toggling_redraws_the_same_buttons_with_check_marks(product: Engine) -> 
     assert "☐ Fast" in labels(Reply("", turn.outcome.replace_keyboard or ()))
 
 
+def test_a_toggle_says_in_words_what_is_now_selected(product: Engine) -> None:
+    """A screen reader does not announce a redrawn button, and "☐"/"☑" differ by sight:
+    the press's notice names the option and whether it is now selected."""
+    turn = press(product, product.begin(), "5")
+    question = turn.outcome.replies[-1]
+    turn = press(product, turn, "☐ Fast", question)
+    assert turn.outcome.toast == "Selected: Fast"
+    redrawn = Reply(question.text, turn.outcome.replace_keyboard or ())
+    turn = press(product, turn, "☑ Fast", redrawn)
+    assert turn.outcome.toast == "No longer selected: Fast"
+
+
 def test_done_without_a_choice_is_refused_with_a_notice(product: Engine) -> None:
     turn = press(product, product.begin(), "1")
     before = turn.state
