@@ -450,7 +450,13 @@ class Engine:
         return Turn(state, Outcome(replies=(Reply(note),), question_above=above))
 
     def _buttons_above(self) -> str:
-        return self.t.gettext("Please answer with one of the buttons under the question above.")
+        """Where to answer a consent question, its buttons named: "one of the buttons" said
+        which to a screen reader user nothing, who hears each button as its label (found by
+        an accessibility review)."""
+        t = self.t
+        return t.gettext("Please tap “{yes}” or “{no}” under the question above.").format(
+            yes=t.gettext("Yes, agree"), no=t.gettext("No")
+        )
 
     def handle(self, state: ConversationState, event: Input) -> Turn:
         step = self.current_step(state)

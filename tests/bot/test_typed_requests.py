@@ -36,7 +36,7 @@ POINTER_EN = (
 )
 POINTER_DE = "Diese Nachricht habe ich nicht als Ihre Antwort genommen."
 BUTTON_EN = "Consent is given with the button"
-ABOVE_EN = "Please answer with one of the buttons under the question above."
+ABOVE_EN = "Please tap “Yes, I agree” or “No” under the question above."
 LATER_EN = (
     "I did not store this message. To see what is stored about you, send /mydata; to "
     "withdraw a consent, /withdraw; to erase all your data, /delete."
@@ -494,6 +494,17 @@ async def test_a_request_at_the_contact_question_points_to_the_commands(
     assert said == f"{POINTER_EN} {ABOVE_EN}", "its buttons above, not the question again"
     await customer.press("No")
     assert await stored_comment(harness, customer) == "The app keeps crashing on login."
+
+
+async def test_what_is_typed_at_the_contact_question_is_told_its_buttons_by_name(
+    harness: Harness,
+) -> None:
+    """A screen reader reads each button as its label: "one of the buttons" named none of
+    them, and "above" only where they are (found by an accessibility review)."""
+    customer = await _at(harness, "contact", 809, language="de")
+    said = texts(await customer.send("weiß nicht"))
+    assert "„Ja, einverstanden“ oder „Nein“" in said, said
+    assert "einer der Schaltflächen" not in said, said
 
 
 async def test_a_typed_no_still_declines_the_contact_question(harness: Harness) -> None:
