@@ -12,6 +12,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
+from babel.lists import format_list
+
 from flows.answers import from_staff
 from flows.catalog import FlowCatalog
 from flows.consent import (
@@ -355,7 +357,7 @@ class FeedbackService:
         if draft is None or state is None or flow is None:
             return outcome
         t = _language_of(state, translator(locale))
-        note = t.gettext("Your survey is still open; here is its question again.")
+        note = _still_open(t, outcome)
         if read_only:
             engine = self._engine(flow, t)
             if engine.realign(state) is not None:  # edited under them: their answer realigns
@@ -1156,6 +1158,22 @@ def _a_yes(text: str, t: Translator) -> bool:
     of agreement alone (see AGREES)."""
     words = bare_words(text)
     return words == bare_words(t.gettext("Yes, I agree")) or words in AGREES
+
+
+def _still_open(t: Translator, outcome: Outcome) -> str:
+    """The note before a survey's question asked again under `outcome`; where that is a
+    question of its own (/loeschen, /widerruf, /sprache), its buttons named, as the last
+    buttons in the chat are now the survey's (found by an accessibility review: the person
+    who asked to erase heard "Ja, einverstanden" of the contact question last)."""
+    note = t.gettext("Your survey is still open; here is its question again.")
+    asked = [reply for reply in outcome.replies if reply.buttons]
+    if not asked:
+        return note
+    labels = [t.gettext("“{name}”").format(name=b.label) for row in asked[-1].buttons for b in row]
+    return t.gettext(
+        "Your survey is still open; here is its question again. The question before this "
+        "message keeps its own buttons: {buttons}."
+    ).format(buttons=format_list(labels, style="or", locale=t.locale))
 
 
 def _language_of(state: ConversationState, t: Translator) -> Translator:

@@ -644,10 +644,35 @@ async def test_a_command_mid_survey_is_answered_then_the_open_question_asked_aga
     await erika.press("2")
     answer = await erika.send(command)
     assert answered in texts(answer[:-1])
-    assert answer[-1]["text"].startswith(
-        "Ihre Umfrage läuft noch; hier ist die offene Frage noch einmal.\n\nWas sollten wir"
-    )
+    note, question = answer[-1]["text"].split("\n\n", 1)
+    assert note.startswith("Ihre Umfrage läuft noch; hier ist die offene Frage noch einmal.")
+    assert question.startswith("Was sollten wir")
     assert labels(answer[-1]) == [["Überspringen"]]
+
+
+@pytest.mark.parametrize(
+    ("command", "named"),
+    [
+        ("/loeschen", "„Alles löschen“ oder „Daten behalten“"),
+        ("/widerruf", "„Speicherung Ihres Feedbacks“ oder „Einwilligungen behalten“"),
+        ("/sprache", "„Deutsch“, „English“ oder „Wie meine Telegram-App“"),
+    ],
+)
+async def test_a_command_asking_its_own_question_mid_survey_names_its_buttons(
+    harness: Harness, command: str, named: str
+) -> None:
+    """The survey's buttons are the last in the chat now: whoever asked to erase heard
+    its "Überspringen" or "Ja, einverstanden" last (found by an accessibility review), so
+    the note says which buttons the question before keeps."""
+    erika = harness.customer()
+    await erika.send("/start")
+    await erika.press("Ja, ich willige ein")
+    await erika.press("2")
+    answer = await erika.send(command)
+    note = answer[-1]["text"].split("\n\n", 1)[0]
+    assert named in note, note
+    helped = await erika.send("/hilfe")
+    assert "Schaltflächen" not in helped[-1]["text"].split("\n\n", 1)[0]
 
 
 async def test_declining_another_survey_mid_survey_asks_the_open_question_again(
