@@ -34,7 +34,7 @@ from flows.language import LanguageDesk
 from flows.rights import DataRights
 from flows.service import FeedbackService, utc_now
 from flows.staff import StaffDesk, StaffSettings
-from storage.interface import FeedbackRecord, Store, StoreError
+from storage.interface import UPKEEP_WITHDRAWN_LEFTOVERS, FeedbackRecord, Store, StoreError
 
 log = logging.getLogger("bot.app")
 
@@ -153,6 +153,7 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
         await data.service.store.close()
         raise
     await cap_retention(data.service)
+    await end_withdrawn_leftovers(data.service)
     await purge_expired(data.service, data.settings.audit_retention)
     for aside in sorted(data.settings.data_dir.glob("replaced-*")):  # (review of restore)
         log.warning(
@@ -232,6 +233,36 @@ async def cap_retention(service: FeedbackService) -> None:
         return
     if capped:
         log.info("retention shortened: %d feedback now deleted sooner", capped)
+
+
+async def end_withdrawn_leftovers(service: FeedbackService) -> None:
+    """Once per store (a data migration leaves the task, done at the first start): feedback
+    whose consent was withdrawn under a version before 30 Nov 2026, which kept it no longer
+    evaluated, goes with the purge right after, as a withdrawal now erases it (Art.
+    17(1)(b)), and the recipients that got it are asked to delete it. A failure (a full
+    disk) leaves the task for the next start."""
+    store = service.store
+    try:
+        if UPKEEP_WITHDRAWN_LEFTOVERS not in await store.upkeep_due():
+            return
+        # The loaded flows' required purposes: the feedback of a flow no longer loaded is
+        # left as it is (which purposes it needed is not known), until its deletion date.
+        required = {
+            flow.id: [purpose.id for purpose in flow.required_purposes]
+            for flow in service.catalog.flows.values()
+        }
+        ended = await store.end_withdrawn_leftovers(required, service.clock())
+        await store.upkeep_done(UPKEEP_WITHDRAWN_LEFTOVERS)
+    except StoreError as error:
+        log.error(
+            "feedback whose consent was withdrawn under an earlier version not erased (%s): "
+            "tried again at the next start",
+            type(error).__name__,
+        )
+        return
+    log.info(
+        "feedback whose consent was withdrawn under an earlier version: %d to be deleted now", ended
+    )
 
 
 async def purge_expired(service: FeedbackService, audit_retention: timedelta | None = None) -> None:

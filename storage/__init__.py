@@ -2,6 +2,7 @@
 
 from storage.crypto import InvalidMasterKey
 from storage.interface import (
+    UPKEEP_WITHDRAWN_LEFTOVERS,
     ArchivedConsentText,
     AuditEntry,
     CacheEntry,
@@ -38,6 +39,7 @@ from storage.memory import MemoryStore
 from storage.sqlite import SQLiteStore
 
 __all__ = [
+    "UPKEEP_WITHDRAWN_LEFTOVERS",
     "ArchivedConsentText",
     "AuditEntry",
     "CacheEntry",

@@ -25,6 +25,10 @@ points older than that are forgotten but for the newest of them."""
 ALL_FLOWS = ""
 """The flow of release points that close groups of every survey's feedback together."""
 
+UPKEEP_WITHDRAWN_LEFTOVERS = "withdrawn_leftovers"
+"""The one-off task (`Store.upkeep_due`) of erasing feedback whose consent was withdrawn
+under a version that kept it (`Store.end_withdrawn_leftovers`)."""
+
 
 def N_(message: str) -> str:
     """Marks a message for the catalogs: the store speaks no language itself, but what it
@@ -869,6 +873,29 @@ class Store(abc.ABC):
         the next purge deletes those now past their date, and queues a deletion notice
         for the recipients told the old date (`Delivery.cut_short`). With `apply` False,
         changes nothing and returns how many would be brought forward."""
+
+    @abc.abstractmethod
+    async def end_withdrawn_leftovers(
+        self, required: Mapping[str, Collection[str]], now: datetime
+    ) -> int:
+        """Bring the deletion date of each feedback whose flow's required purpose (flow id
+        -> purposes, `required`) the person withdrew for it forward to `now`, as
+        `cap_retention` does (recipients told the old date are asked to delete by the next
+        purge); how many. Whether a purpose is withdrawn for a feedback goes by the
+        person's latest consent to it granted at or before the feedback: withdrawn, not
+        ended (`ConsentRecord.ended_at`). Versions before 30 Nov 2026 kept such feedback,
+        no longer evaluated, where a withdrawal now erases it (Art. 17(1)(b)). Feedback
+        given before any consent to the purpose was recorded, and that of a flow not in
+        `required`, is left as it is."""
+
+    @abc.abstractmethod
+    async def upkeep_due(self) -> set[str]:
+        """The one-off tasks left for this start (`UPKEEP_WITHDRAWN_LEFTOVERS`: a data
+        migration adds them, `upkeep_done` removes them)."""
+
+    @abc.abstractmethod
+    async def upkeep_done(self, task: str) -> None:
+        """A one-off task is done: later starts skip it. Raises StorageFull."""
 
     @abc.abstractmethod
     async def purge_expired(

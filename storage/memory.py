@@ -15,6 +15,7 @@ from storage import crypto
 from storage.interface import (
     ALL_FLOWS,
     RELEASE_MEMORY,
+    UPKEEP_WITHDRAWN_LEFTOVERS,
     ArchivedConsentText,
     AuditEntry,
     CacheEntry,
@@ -138,6 +139,8 @@ class MemoryStore(Store):
         # bucket -> (epoch, version, expires_at, payload); see summary_segments()
         self._cache: dict[str, tuple[int, str | None, datetime | None, bytes | None]] = {}
         self.full = False
+        # As a new SQLite store (its data migration adds the task): nothing to find.
+        self._upkeep = {UPKEEP_WITHDRAWN_LEFTOVERS}
 
     async def open(self) -> None:
         self._open = True
@@ -719,19 +722,55 @@ class MemoryStore(Store):
                 retention = retentions.get(record.flow_id)
                 if retention is not None and record.expires_at > record.created_at + retention:
                     count += 1
-                    if not apply:
-                        continue
-                    items[i] = record.model_copy(
-                        update={"expires_at": record.created_at + retention}
-                    )
-                    self._invalidate(set(bucket_keys(record.created_at)))
-                    self._deliveries[pseudonym] = [
-                        d.model_copy(update={"cut_short": True})
-                        if d.feedback_id == record.id and not d.pending
-                        else d
-                        for d in self._deliveries.get(pseudonym, [])
-                    ]
+                    if apply:
+                        self._bring_forward(pseudonym, i, record.created_at + retention)
         return count
+
+    def _bring_forward(self, pseudonym: str, index: int, expires_at: datetime) -> None:
+        """A new deletion date for the person's feedback at `index`; recipients told the
+        old one are asked to delete at the next purge (cut short)."""
+        items = self._feedback[pseudonym]
+        record = items[index]
+        items[index] = record.model_copy(update={"expires_at": expires_at})
+        self._invalidate(set(bucket_keys(record.created_at)))
+        self._deliveries[pseudonym] = [
+            d.model_copy(update={"cut_short": True})
+            if d.feedback_id == record.id and not d.pending
+            else d
+            for d in self._deliveries.get(pseudonym, [])
+        ]
+
+    async def end_withdrawn_leftovers(
+        self, required: Mapping[str, Collection[str]], now: datetime
+    ) -> int:
+        self._check()
+        moment = utc(now)
+
+        def withdrawn(consents: list[ConsentRecord], purpose: str, created: datetime) -> bool:
+            # The latest consent to it given by then (oldest first, as kept): withdrawn by
+            # the person, not ended with other feedback. None: the feedback stays.
+            given = [c for c in consents if c.purpose == purpose and c.granted_at <= created]
+            return bool(given) and given[-1].withdrawn_at is not None and given[-1].ended_at is None
+
+        count = 0
+        for pseudonym, items in self._feedback.items():
+            consents = self._consents.get(pseudonym, [])
+            for i, record in enumerate(items):
+                purposes = required.get(record.flow_id, ())
+                if record.expires_at > moment and any(
+                    withdrawn(consents, purpose, record.created_at) for purpose in purposes
+                ):
+                    self._bring_forward(pseudonym, i, moment)
+                    count += 1
+        return count
+
+    async def upkeep_due(self) -> set[str]:
+        self._check()
+        return set(self._upkeep)
+
+    async def upkeep_done(self, task: str) -> None:
+        self._check_space()  # (a delete needs room in SQLite's write-ahead log too)
+        self._upkeep.discard(task)
 
     async def purge_expired(
         self, now: datetime, audit_before: datetime | None = None

@@ -194,6 +194,15 @@ DATA_MIGRATIONS: list[list[str]] = [
         # goes by it. NULL for rows from before: they read as withdrawn, as they did.
         "ALTER TABLE main.consents ADD COLUMN ended_at TEXT",
     ],
+    [
+        # One-off work at the first start of the version that adds it (bot.app), removed
+        # once done: feedback whose consent was withdrawn under a version before 30 Nov
+        # 2026 was kept, no longer evaluated; now a withdrawal erases it (Art. 17(1)(b)),
+        # and so does this, once (found by an upgrade review: it stayed up to 180 days).
+        # A new store gets the row too: its pass finds nothing.
+        "CREATE TABLE main.upkeep (task TEXT PRIMARY KEY) WITHOUT ROWID",
+        "INSERT INTO main.upkeep (task) VALUES ('withdrawn_leftovers')",
+    ],
 ]
 LEDGER_MIGRATIONS: list[list[str]] = [
     [

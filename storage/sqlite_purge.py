@@ -7,7 +7,7 @@ import contextlib
 import json
 import logging
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -164,13 +164,14 @@ _UNUSED_KEYS_SQL = (
 )
 
 
-def _cap(conn: sqlite3.Connection, capped: list[tuple[int, datetime, timedelta]]) -> None:
-    """New deletion dates, and the cached summary figures counting those feedbacks
-    dropped with them (their expiry was the old date), in the caller's transaction."""
+def _cap(conn: sqlite3.Connection, capped: list[tuple[int, datetime, datetime]]) -> None:
+    """New deletion dates (rowid, created, new date), and the cached summary figures
+    counting those feedbacks dropped with them (their expiry was the old date), in the
+    caller's transaction."""
     changed = wall_clock()
     conn.executemany(
         "UPDATE main.feedback SET expires_at = ? WHERE rowid = ?",
-        [(ts(created + retention), rowid) for rowid, created, retention in capped],
+        [(ts(expires), rowid) for rowid, _, expires in capped],
     )
     # Recipients were told the old date (delete_by): asked to delete at the new one.
     # (One still pending goes with the new date when it is sent.)
@@ -405,14 +406,67 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
                     (start, start + SCAN_WINDOW, *params),
                 )
                 capped = [
-                    (rowid, dt(str(created_at)), retentions[str(flow_id)])
-                    for rowid, flow_id, created_at in rows
+                    (rowid, created, created + retentions[str(flow_id)])
+                    for rowid, flow_id, created in ((r, f, dt(str(c))) for r, f, c in rows)
                 ]
                 if capped and apply:
                     await on_thread(self._conn(), partial(_cap, capped=capped), atomic=True)
             total += len(capped)
             await asyncio.sleep(0)
         return total
+
+    async def end_withdrawn_leftovers(
+        self, required: Mapping[str, Collection[str]], now: datetime
+    ) -> int:
+        # One test per flow and required purpose: the person's latest consent to it given
+        # at or before the feedback (consents_person finds it from the feedback's time
+        # backwards) was withdrawn, not ended with other feedback. None given by then (a
+        # feedback older than the consent records): no test holds, the feedback stays.
+        tests = [
+            (flow, purpose)
+            for flow, purposes in sorted(required.items())
+            for purpose in sorted(purposes)
+        ]
+        if not tests:
+            return 0
+        where = " OR ".join(
+            "(f.flow_id = ? AND coalesce((SELECT c.withdrawn_at IS NOT NULL AND c.ended_at"
+            " IS NULL FROM main.consents c WHERE c.pseudonym = f.pseudonym AND c.purpose = ?"
+            " AND c.granted_at <= f.created_at ORDER BY c.granted_at DESC, c.rowid DESC"
+            " LIMIT 1), 0))"
+            for _ in tests
+        )
+        params = [value for test in tests for value in test]
+        moment = utc(now)
+        async with self._lock:
+            row = await fetch_one(self._conn(), "SELECT max(rowid) FROM main.feedback")
+        highest = int(row[0]) if row and row[0] is not None else 0
+        total = 0
+        for start in range(0, highest, SCAN_WINDOW):
+            # A window at a time (as cap_retention), so that no statement holds the
+            # connection for long.
+            async with self._lock:
+                rows = await fetch_all(
+                    self._conn(),
+                    "SELECT f.rowid, f.created_at FROM main.feedback f"  # noqa: S608
+                    f" WHERE f.rowid > ? AND f.rowid <= ? AND f.expires_at > ? AND ({where})",
+                    (start, start + SCAN_WINDOW, ts(moment), *params),
+                )
+                capped = [(rowid, dt(str(created)), moment) for rowid, created in rows]
+                if capped:
+                    await on_thread(self._conn(), partial(_cap, capped=capped), atomic=True)
+            total += len(capped)
+            await asyncio.sleep(0)
+        return total
+
+    async def upkeep_due(self) -> set[str]:
+        async with self._lock:
+            rows = await fetch_all(self._conn(), "SELECT task FROM main.upkeep")
+        return {str(task) for (task,) in rows}
+
+    async def upkeep_done(self, task: str) -> None:
+        async with self._lock:
+            await run(self._conn(), "DELETE FROM main.upkeep WHERE task = ?", (task,))
 
     async def _notify_cut_short(self, moment: datetime) -> int:
         """Queue deletion notices per recipient (NOTICE_IDS feedback ids at most each) for

@@ -10,6 +10,7 @@ import logging
 import os
 import re
 import secrets
+import sqlite3
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import datetime, timedelta
@@ -25,6 +26,7 @@ from bot.app import _purge_job
 from flows.sharing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from storage import StorageFull
 from storage.interface import AuditEntry, DeletionNotice, Draft
+from storage.sqlite_db import ts
 from tests.fakes.botapi import FakeBotApi
 from tests.harness import Clock, Harness, make_settings, texts
 from tests.reliability.test_full_disk import fill_up
@@ -548,6 +550,75 @@ async def test_recipients_are_asked_to_delete_when_a_shortened_retention_ends(
     await shop.restart()
     await drained(shop)
     assert len([p for p in receiver.payloads("/crm") if p["type"] == "deletion"]) == 1, "once"
+
+
+async def test_feedback_withdrawn_under_an_old_version_goes_at_the_first_start_of_this_one(
+    shop: Harness, receiver: Receiver
+) -> None:
+    """Found by an upgrade review: versions before 30 Nov 2026 kept feedback whose consent
+    the person withdrew, no longer evaluated, up to 180 days, and after the upgrade only
+    /loeschen (everything) removed it. The first start of the version with data schema
+    v20 deletes it and asks its recipients to delete it; later starts do not look again."""
+    store = shop.store
+    assert store is not None
+    withdrew, again, ended = (store.pseudonym(f"tg-user:{n}") for n in (21, 22, 23))
+    for user in (21, 22):
+        await product_feedback(shop, user, share=False)
+    await product_feedback(shop, 23, share=True)
+    await drained(shop)
+    given = {p: [r.id for r in await store.feedback_of(p, shop.clock())] for p in (again, ended)}
+    [gone] = [r.id for r in await store.feedback_of(withdrew, shop.clock())]
+    shop.clock.advance(timedelta(days=1))
+    await shop.stop()
+    at = ts(shop.clock())
+
+    def as_before(*statements: tuple[str, tuple[str, ...]]) -> None:
+        with contextlib.closing(sqlite3.connect(shop.settings.data_dir / "feedback.db")) as con:
+            with con:
+                for sql, params in statements:
+                    con.execute(sql, params)
+
+    # As those versions withdrew: the consent marked, the feedback kept. The one to be
+    # contacted ended with other feedback (data v19): the person did not withdraw it.
+    withdraw = "UPDATE consents SET withdrawn_at = ? WHERE pseudonym = ? AND purpose = ?"
+    as_before(
+        (withdraw, (at, withdrew, "product_rating")),
+        (withdraw, (at, again, "product_rating")),
+        (
+            "UPDATE consents SET withdrawn_at = ?1, ended_at = ?1 WHERE pseudonym = ?2"
+            " AND purpose = 'share_acme'",
+            (at, ended),
+        ),
+    )
+    await shop.start()  # the store's first start made the pass (finding nothing): not again
+    assert shop.store is not None
+    assert len(await shop.store.feedback_of(withdrew, shop.clock())) == 1
+    shop.clock.advance(timedelta(hours=1))
+    await product_feedback(shop, 22, share=False)  # agrees again, for new feedback
+    await drained(shop)
+    [newer] = [
+        r.id for r in await shop.store.feedback_of(again, shop.clock()) if r.id not in given[again]
+    ]
+    await shop.stop()
+    # Back to data v19, as a store of an older version: the upgrade brings the pass.
+    as_before(("DROP TABLE upkeep", ()), ("DELETE FROM schema_migrations WHERE version > 19", ()))
+    await shop.start()
+    await drained(shop)
+    now = shop.clock()
+    assert shop.store is not None
+    assert await shop.store.feedback_of(withdrew, now) == []
+    assert [r.id for r in await shop.store.feedback_of(again, now)] == [newer]
+    assert [r.id for r in await shop.store.feedback_of(ended, now)] == given[ended]
+    deletions = [p for p in receiver.payloads("/crm") if p["type"] == "deletion"]
+    assert [(p["reason"], sorted(p["feedback_ids"])) for p in deletions] == [
+        ("retention", sorted([gone, *given[again]]))
+    ]
+    assert kinds(receiver, "/acme") == ["feedback"], "what it got stays with it"
+    await shop.stop()
+    as_before((withdraw, (at, ended, "product_rating")))
+    await shop.start()
+    assert shop.store is not None
+    assert len(await shop.store.feedback_of(ended, shop.clock())) == 1, "done once"
 
 
 async def test_a_notice_given_up_on_names_the_feedback_to_delete_in_the_audit(

@@ -649,7 +649,7 @@ async def test_a_store_from_before_the_consent_archive_gets_it_from_an_upgrade_o
     con.close()
     files = ("feedback.db", "keys.db")  # (SQLite may add an empty -wal and its index)
     before = {name: (data_dir / name).read_bytes() for name in files}
-    with pytest.raises(StoreOutdated, match=r"data schema v12, this version writes v19"):
+    with pytest.raises(StoreOutdated, match=r"data schema v12, this version writes v20"):
         await SQLiteStore(data_dir, key, upgrade=False).open()
     assert {name: (data_dir / name).read_bytes() for name in files} == before
     again = await reopen(data_dir, key)
@@ -757,7 +757,7 @@ async def test_consents_withdrawn_before_ended_ones_were_recorded_stay_withdrawn
     await store.close()
     with contextlib.closing(sqlite3.connect(data_dir / "feedback.db")) as con, con:
         back_to_version_18(con)
-    with pytest.raises(StoreOutdated, match=r"data schema v18, this version writes v19"):
+    with pytest.raises(StoreOutdated, match=r"data schema v18, this version writes v20"):
         await SQLiteStore(data_dir, key, upgrade=False).open()
     again = await reopen(data_dir, key)
     try:

@@ -343,6 +343,60 @@ async def test_recipients_told_the_old_deletion_date_are_asked_to_delete_at_the_
     assert (await store.purge_expired(T0 + 92 * DAY)).notices == 0, "once"
 
 
+async def test_feedback_kept_after_its_consent_was_withdrawn_is_deleted_now(
+    store: Store,
+) -> None:
+    """Versions before 30 Nov 2026 kept feedback whose required consent the person had
+    withdrawn, no longer evaluated, up to 180 days; the pass at the first start of this
+    version brings its deletion date forward, as a shortened retention does (found by an
+    upgrade review)."""
+    a, b, c, d = (store.pseudonym(f"tg-user:{n}") for n in range(1, 5))
+    left = await store.submit_feedback(a, feedback("zurückgezogen"), [grant()])
+    await store.record_delivery(a, Delivery(recipient="crm", feedback_id=left.id, delivered_at=T0))
+    elsewhere = feedback("anderer Ablauf").model_copy(update={"flow_id": "product"})
+    other_flow = await store.submit_feedback(a, elsewhere, [grant("product")])
+    retired = feedback("Ablauf entfernt").model_copy(update={"flow_id": "retired"})
+    unknown = await store.submit_feedback(a, retired, [])
+    # As the old versions withdrew: the consent marked, the feedback kept.
+    assert await store.withdraw_consent(a, "feedback", T0 + HOUR) == 1
+    older = await store.submit_feedback(b, feedback("vorher", at=T0 + HOUR), [grant()])
+    await store.withdraw_consent(b, "feedback", T0 + 2 * HOUR)
+    await store.grant_consents(b, [grant(at=T0 + 3 * HOUR)])
+    newer = await store.submit_feedback(b, feedback("nachher", at=T0 + 4 * HOUR), [])
+    # Ended with other feedback, not withdrawn by the person: not theirs to lose.
+    ended = await store.submit_feedback(c, feedback("beendet"), [grant(), grant("contact")])
+    await store.withdraw_consent(c, "contact", T0 + HOUR, ended=True)
+    await store.withdraw_consent(c, "feedback", T0 + HOUR, ended=True)
+    # Given before the consent records (a consent granted later, then withdrawn).
+    unproven = feedback("vor den Belegen", at=T0 - DAY).model_copy(update={"purposes": []})
+    early = await store.submit_feedback(d, unproven, [])
+    await store.grant_consents(d, [grant()])
+    await store.withdraw_consent(d, "feedback", T0 + HOUR)
+
+    now = T0 + DAY
+    required = {"standard": ["feedback"], "product": ["product"]}
+    assert await store.end_withdrawn_leftovers(required, now) == 2
+    assert [r.id for r in await store.feedback_of(a, now)] == [other_flow.id, unknown.id]
+    assert [r.id for r in await store.feedback_of(b, now)] == [newer.id]
+    assert [r.id for r in await store.feedback_of(c, now)] == [ended.id]
+    assert [r.id for r in await store.feedback_of(d, now)] == [early.id]
+    assert [d.cut_short for d in await store.deliveries_of(a)] == [True]
+    report = await store.purge_expired(now)
+    assert (report.feedback, report.notices) == (2, 1)
+    [(_, notice)] = await store.pending_notices()
+    assert (notice.recipient, notice.reason, notice.feedback_ids) == ("crm", "retention", [left.id])
+    assert older.id not in {r.id for r in await store.feedback_of(b, T0)}
+    assert await store.end_withdrawn_leftovers(required, now + HOUR) == 0, "once is enough"
+
+
+async def test_the_one_off_tasks_are_done_once(store: Store) -> None:
+    """A new store has the pass to make (it finds nothing); once done, it is not again."""
+    assert await store.upkeep_due() == {"withdrawn_leftovers"}
+    await store.upkeep_done("withdrawn_leftovers")
+    assert await store.upkeep_due() == set()
+    await store.upkeep_done("withdrawn_leftovers")
+
+
 # ---- feedback --------------------------------------------------------------------------
 
 
