@@ -199,9 +199,11 @@ DATA_MIGRATIONS: list[list[str]] = [
         # once done: feedback whose consent was withdrawn under a version before 30 Nov
         # 2026 was kept, no longer evaluated; now a withdrawal erases it (Art. 17(1)(b)),
         # and so does this, once (found by an upgrade review: it stayed up to 180 days).
-        # A new store gets the row too: its pass finds nothing.
-        "CREATE TABLE main.upkeep (task TEXT PRIMARY KEY) WITHOUT ROWID",
-        "INSERT INTO main.upkeep (task) VALUES ('withdrawn_leftovers')",
+        # A new store gets the row too: its pass finds nothing. (IF NOT EXISTS, OR IGNORE:
+        # a store taken back to an older version by hand, and upgraded again, keeps the
+        # table; that version may have kept such feedback again.)
+        "CREATE TABLE IF NOT EXISTS main.upkeep (task TEXT PRIMARY KEY) WITHOUT ROWID",
+        "INSERT OR IGNORE INTO main.upkeep (task) VALUES ('withdrawn_leftovers')",
     ],
 ]
 LEDGER_MIGRATIONS: list[list[str]] = [
