@@ -105,6 +105,7 @@ def back_to_schema_12(data: Path) -> None:
             "CREATE TABLE releases (at TEXT PRIMARY KEY, feedbacks INTEGER NOT NULL,"
             " people INTEGER NOT NULL, digest TEXT NOT NULL) WITHOUT ROWID"
         )
+        con.execute("ALTER TABLE consents DROP COLUMN ended_at")  # (schema 19)
         con.execute("ALTER TABLE deliveries DROP COLUMN purpose")  # (schema 17)
         con.execute("ALTER TABLE feedback DROP COLUMN with_contact")  # (schema 16)
         con.execute("DROP TABLE alerts_due")
