@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import purge_expired
-from storage import Draft
+from storage import Draft, SQLiteStore, StorageFull
 from tests.fakes.botapi import FakeBotApi
 from tests.harness import Clock, Harness, files_contain, make_settings, texts
 
@@ -42,6 +42,33 @@ async def test_the_purge_runs_at_start(harness: Harness) -> None:
     assert harness.store is not None
     pseudonym = harness.store.pseudonym("tg-user:1")
     assert not files_contain(harness.settings.data_dir, pseudonym.encode())
+
+
+async def test_the_pass_for_feedback_withdrawn_under_an_old_version_is_tried_until_done(
+    api: FakeBotApi,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A start that cannot make it (a full disk) leaves it for the next start, and says
+    so in the log, with no more than the error's kind."""
+
+    async def full(*args: object) -> int:
+        raise StorageFull("no space left for the store; nothing was written")
+
+    harness = Harness(api, make_settings(tmp_path / "data"), Clock())
+    monkeypatch.setattr(SQLiteStore, "end_withdrawn_leftovers", full)
+    await harness.start()
+    try:
+        assert harness.store is not None
+        assert await harness.store.upkeep_due() == {"withdrawn_leftovers"}
+        assert "not erased (StorageFull): tried again at the next start" in caplog.text
+        monkeypatch.undo()
+        await harness.restart()
+        assert harness.store is not None
+        assert await harness.store.upkeep_due() == set()
+    finally:
+        await harness.stop()
 
 
 async def test_statistics_count_ratings_only_and_outlive_the_feedback(harness: Harness) -> None:
