@@ -880,10 +880,12 @@ class Store(abc.ABC):
     ) -> int:
         """Bring the deletion date of each feedback whose flow's required purpose (flow id
         -> purposes, `required`) the person withdrew for it forward to `now`, as
-        `cap_retention` does (recipients told the old date are asked to delete by the next
-        purge); how many. Whether a purpose is withdrawn for a feedback goes by the
-        person's latest consent to it granted at or before the feedback: withdrawn, not
-        ended (`ConsentRecord.ended_at`). Versions before 30 Nov 2026 kept such feedback,
+        `cap_retention` does; how many. The recipients it was sent to are asked to delete
+        it for the withdrawal (Art. 19; a notice of reason "withdrawal" queued with the new
+        date, not one of a retention cut short: that would tell them a wrong reason).
+        Whether a purpose is withdrawn for a feedback goes by the person's latest consent
+        to it granted at or before the feedback: withdrawn, not ended
+        (`ConsentRecord.ended_at`). Versions before 30 Nov 2026 kept such feedback,
         no longer evaluated, where a withdrawal now erases it (Art. 17(1)(b)). Feedback
         given before any consent to the purpose was recorded, and that of a flow not in
         `required`, is left as it is."""

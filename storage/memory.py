@@ -726,19 +726,26 @@ class MemoryStore(Store):
                         self._bring_forward(pseudonym, i, record.created_at + retention)
         return count
 
-    def _bring_forward(self, pseudonym: str, index: int, expires_at: datetime) -> None:
+    def _bring_forward(
+        self, pseudonym: str, index: int, expires_at: datetime, cut_short: bool = True
+    ) -> list[str]:
         """A new deletion date for the person's feedback at `index`; recipients told the
-        old one are asked to delete at the next purge (cut short)."""
+        old one are asked to delete at the next purge (cut short), or, without
+        `cut_short`, returned to be asked now (see `end_withdrawn_leftovers`)."""
         items = self._feedback[pseudonym]
         record = items[index]
         items[index] = record.model_copy(update={"expires_at": expires_at})
         self._invalidate(set(bucket_keys(record.created_at)))
-        self._deliveries[pseudonym] = [
-            d.model_copy(update={"cut_short": True})
+        sent = [
+            d
+            for d in self._deliveries.get(pseudonym, [])
             if d.feedback_id == record.id and not d.pending
-            else d
+        ]
+        self._deliveries[pseudonym] = [
+            d.model_copy(update={"cut_short": cut_short}) if d in sent else d
             for d in self._deliveries.get(pseudonym, [])
         ]
+        return [d.recipient for d in sent]
 
     async def end_withdrawn_leftovers(
         self, required: Mapping[str, Collection[str]], now: datetime
@@ -752,7 +759,9 @@ class MemoryStore(Store):
             given = [c for c in consents if c.purpose == purpose and c.granted_at <= created]
             return bool(given) and given[-1].withdrawn_at is not None and given[-1].ended_at is None
 
+        self._check_space()  # (the deletion notices are written with the new dates)
         count = 0
+        owed: dict[str, list[str]] = {}
         for pseudonym, items in self._feedback.items():
             consents = self._consents.get(pseudonym, [])
             for i, record in enumerate(items):
@@ -760,8 +769,15 @@ class MemoryStore(Store):
                 if record.expires_at > moment and any(
                     withdrawn(consents, purpose, record.created_at) for purpose in purposes
                 ):
-                    self._bring_forward(pseudonym, i, moment)
+                    for recipient in self._bring_forward(pseudonym, i, moment, cut_short=False):
+                        owed.setdefault(recipient, []).append(record.id)
                     count += 1
+        for recipient, ids in sorted(owed.items()):
+            for part in notice_parts(ids):
+                notice = DeletionNotice(
+                    recipient=recipient, reason="withdrawal", feedback_ids=part, queued_at=now
+                )
+                await self.queue_notice(notice)
         return count
 
     async def upkeep_due(self) -> set[str]:

@@ -164,26 +164,59 @@ _UNUSED_KEYS_SQL = (
 )
 
 
-def _cap(conn: sqlite3.Connection, capped: list[tuple[int, datetime, datetime]]) -> None:
+def _cap(
+    conn: sqlite3.Connection,
+    capped: list[tuple[int, datetime, datetime]],
+    withdrawn_at: datetime | None = None,
+) -> None:
     """New deletion dates (rowid, created, new date), and the cached summary figures
     counting those feedbacks dropped with them (their expiry was the old date), in the
-    caller's transaction."""
+    caller's transaction. With `withdrawn_at`, the feedback goes for a withdrawn consent:
+    the recipients that got it are asked to delete it for that reason now (see
+    `end_withdrawn_leftovers`), not for a retention cut short."""
     changed = wall_clock()
     conn.executemany(
         "UPDATE main.feedback SET expires_at = ? WHERE rowid = ?",
         [(ts(expires), rowid) for rowid, _, expires in capped],
     )
+    if withdrawn_at is not None:
+        _notify_withdrawn(conn, [rowid for rowid, _, _ in capped], withdrawn_at)
     # Recipients were told the old date (delete_by): asked to delete at the new one.
     # (One still pending goes with the new date when it is sent.)
     conn.executemany(
         "UPDATE main.deliveries SET cut_short = 1 WHERE pending = 0 AND feedback_id ="
         " (SELECT id FROM main.feedback WHERE rowid = ?)",
-        [(rowid,) for rowid, _, _ in capped],
+        [] if withdrawn_at is not None else [(rowid,) for rowid, _, _ in capped],
     )
     buckets = {key for _, created, _ in capped for key in bucket_keys(created)}
     # At start no summary is under way: dropping the figures of the rows there are is
     # enough, and needs no room (no new row per bucket).
     conn.executemany(DROP_BUCKET_FIGURES_SQL, [(bucket, changed) for bucket in sorted(buckets)])
+
+
+def _notify_withdrawn(conn: sqlite3.Connection, rowids: list[int], moment: datetime) -> None:
+    """Deletion notices (reason "withdrawal") to the recipients the feedback at `rowids`
+    was sent to, queued before it goes; a notice of a retention cut short is not owed
+    any more (one would say the wrong reason, and twice)."""
+    owed: dict[str, list[str]] = {}
+    for rowid in rowids:
+        rows = conn.execute(
+            "SELECT d.rowid, d.recipient, d.feedback_id FROM main.deliveries d"
+            " JOIN main.feedback f ON f.id = d.feedback_id WHERE f.rowid = ? AND d.pending = 0",
+            (rowid,),
+        ).fetchall()
+        for delivery, recipient, feedback_id in rows:
+            owed.setdefault(str(recipient), []).append(str(feedback_id))
+            conn.execute("UPDATE main.deliveries SET cut_short = 0 WHERE rowid = ?", (delivery,))
+    conn.executemany(
+        "INSERT INTO main.notices (recipient, reason, feedback_ids, queued_at)"
+        " VALUES (?, 'withdrawal', ?, ?)",
+        [
+            (recipient, json.dumps(part), ts(moment))
+            for recipient, ids in sorted(owed.items())
+            for part in notice_parts(ids)
+        ],
+    )
 
 
 def _shred_unused_keys(
@@ -454,7 +487,8 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
                 )
                 capped = [(rowid, dt(str(created)), moment) for rowid, created in rows]
                 if capped:
-                    await on_thread(self._conn(), partial(_cap, capped=capped), atomic=True)
+                    cap = partial(_cap, capped=capped, withdrawn_at=moment)
+                    await on_thread(self._conn(), cap, atomic=True)
             total += len(capped)
             await asyncio.sleep(0)
         return total

@@ -611,8 +611,8 @@ async def test_feedback_withdrawn_under_an_old_version_goes_at_the_first_start_o
     assert [r.id for r in await shop.store.feedback_of(ended, now)] == given[ended]
     deletions = [p for p in receiver.payloads("/crm") if p["type"] == "deletion"]
     assert [(p["reason"], sorted(p["feedback_ids"])) for p in deletions] == [
-        ("retention", sorted([gone, *given[again]]))
-    ]
+        ("withdrawal", sorted([gone, *given[again]]))
+    ], "for the withdrawal, as the processing record says (DPO review: it said 'retention')"
     assert kinds(receiver, "/acme") == ["feedback"], "what it got stays with it"
     await shop.stop()
     as_before((withdraw, (at, ended, "product_rating")))

@@ -380,13 +380,30 @@ async def test_feedback_kept_after_its_consent_was_withdrawn_is_deleted_now(
     assert [r.id for r in await store.feedback_of(b, now)] == [newer.id]
     assert [r.id for r in await store.feedback_of(c, now)] == [ended.id]
     assert [r.id for r in await store.feedback_of(d, now)] == [early.id]
-    assert [d.cut_short for d in await store.deliveries_of(a)] == [True]
-    report = await store.purge_expired(now)
-    assert (report.feedback, report.notices) == (2, 1)
+    # The recipient is asked to delete it for what it is, a withdrawal (DPO review: it was
+    # told "retention", a deletion date cut short), and once, not again at the purge.
     [(_, notice)] = await store.pending_notices()
-    assert (notice.recipient, notice.reason, notice.feedback_ids) == ("crm", "retention", [left.id])
+    told = (notice.recipient, notice.reason, notice.feedback_ids)
+    assert told == ("crm", "withdrawal", [left.id])
+    assert [d.cut_short for d in await store.deliveries_of(a)] == [False]
+    report = await store.purge_expired(now)
+    assert (report.feedback, report.notices) == (2, 0)
+    assert len(await store.pending_notices()) == 1
     assert older.id not in {r.id for r in await store.feedback_of(b, T0)}
     assert await store.end_withdrawn_leftovers(required, now + HOUR) == 0, "once is enough"
+
+
+async def test_feedback_withdrawn_and_cut_short_at_one_start_is_told_once(store: Store) -> None:
+    """A retention shortened at the same start as the pass (cap_retention runs first):
+    the recipient gets one notice, for the withdrawal, not a second one for the date."""
+    p = store.pseudonym("tg-user:1")
+    left = await store.submit_feedback(p, feedback("zurückgezogen", ttl=180 * DAY), [grant()])
+    await store.record_delivery(p, Delivery(recipient="crm", feedback_id=left.id, delivered_at=T0))
+    await store.withdraw_consent(p, "feedback", T0 + HOUR)
+    assert await store.cap_retention({"standard": 90 * DAY}) == 1
+    assert await store.end_withdrawn_leftovers({"standard": ["feedback"]}, T0 + DAY) == 1
+    assert (await store.purge_expired(T0 + DAY)).notices == 0
+    assert [n.reason for _, n in await store.pending_notices()] == ["withdrawal"]
 
 
 async def test_the_one_off_tasks_are_done_once(store: Store) -> None:
