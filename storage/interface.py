@@ -891,6 +891,10 @@ class Store(abc.ABC):
         `required`, is left as it is."""
 
     @abc.abstractmethod
+    async def holds_feedback_beyond(self, flows: Collection[str]) -> bool:
+        """Whether feedback of a flow other than `flows` is stored (past its date or not)."""
+
+    @abc.abstractmethod
     async def upkeep_due(self) -> set[str]:
         """The one-off tasks left for this start (`UPKEEP_WITHDRAWN_LEFTOVERS`: a data
         migration adds them, `upkeep_done` removes them)."""

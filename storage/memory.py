@@ -780,6 +780,11 @@ class MemoryStore(Store):
                 await self.queue_notice(notice)
         return count
 
+    async def holds_feedback_beyond(self, flows: Collection[str]) -> bool:
+        self._check()
+        known = set(flows)
+        return any(r.flow_id not in known for items in self._feedback.values() for r in items)
+
     async def upkeep_due(self) -> set[str]:
         self._check()
         return set(self._upkeep)

@@ -493,6 +493,18 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
             await asyncio.sleep(0)
         return total
 
+    async def holds_feedback_beyond(self, flows: Collection[str]) -> bool:
+        known = sorted(set(flows))
+        marks = ", ".join("?" for _ in known)
+        where = f" WHERE flow_id NOT IN ({marks})" if known else ""
+        async with self._lock:
+            row = await fetch_one(
+                self._conn(),
+                f"SELECT 1 FROM main.feedback{where} LIMIT 1",  # noqa: S608 (marks only)
+                tuple(known),
+            )
+        return row is not None
+
     async def upkeep_due(self) -> set[str]:
         async with self._lock:
             rows = await fetch_all(self._conn(), "SELECT task FROM main.upkeep")

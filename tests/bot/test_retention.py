@@ -71,6 +71,44 @@ async def test_the_pass_for_feedback_withdrawn_under_an_old_version_is_tried_unt
         await harness.stop()
 
 
+async def test_the_pass_for_feedback_withdrawn_under_an_old_version_waits_for_every_survey(
+    api: FakeBotApi, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Found by a DPO review: a first start without a survey loaded marked the pass done,
+    and that survey's feedback kept under a withdrawn consent stayed for good. It is made
+    again at each start while such feedback is stored, and done once every survey is."""
+    data = tmp_path / "data"
+    harness = Harness(api, make_settings(data), Clock())
+    await harness.start()
+    try:
+        await give(harness, 1, "4", "bleibt")
+    finally:
+        await harness.stop()
+
+    def as_of(flow_id: str, upkeep: bool = False) -> None:
+        with sqlite3.connect(data / "feedback.db") as db:
+            db.execute("UPDATE feedback SET flow_id = ?", (flow_id,))
+            if upkeep:  # as a store upgraded to v20 would have it
+                db.execute("INSERT INTO upkeep (task) VALUES ('withdrawn_leftovers')")
+
+    as_of("retired", upkeep=True)  # a survey no flow loaded declares now
+    for _ in range(2):
+        await harness.start()
+        try:
+            assert harness.store is not None
+            assert await harness.store.upkeep_due() == {"withdrawn_leftovers"}, "not done"
+            assert "feedback of a survey no loaded flow declares is stored" in caplog.text
+        finally:
+            await harness.stop()
+    as_of("feedback")  # the survey loaded again
+    await harness.start()
+    try:
+        assert harness.store is not None
+        assert await harness.store.upkeep_due() == set(), "every survey loaded: done"
+    finally:
+        await harness.stop()
+
+
 async def test_statistics_count_ratings_only_and_outlive_the_feedback(harness: Harness) -> None:
     for user, rating in enumerate(["5", "5", "2", "4", "5"], start=1):
         await give(harness, user, rating, f"Freitext-{user}")

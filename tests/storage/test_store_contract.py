@@ -414,6 +414,18 @@ async def test_the_one_off_tasks_are_done_once(store: Store) -> None:
     await store.upkeep_done("withdrawn_leftovers")
 
 
+async def test_feedback_of_a_flow_not_named_is_told(store: Store) -> None:
+    """For the pass above: a survey not loaded leaves it to be made again (DPO review)."""
+    assert not await store.holds_feedback_beyond([])
+    p = store.pseudonym("tg-user:1")
+    await store.submit_feedback(p, feedback("a", ttl=DAY), [grant()])
+    assert not await store.holds_feedback_beyond(["standard", "other"])
+    assert await store.holds_feedback_beyond(["other"])
+    assert await store.holds_feedback_beyond([])
+    await store.purge_expired(T0 + 2 * DAY)
+    assert not await store.holds_feedback_beyond(["other"])
+
+
 # ---- feedback --------------------------------------------------------------------------
 
 
