@@ -8,9 +8,19 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from flows.catalog import FlowCatalog
-from flows.engine import ConversationState, Engine, OtherInput, Press, TextInput, Turn
+from flows.engine import (
+    CAPTIONED,
+    FORWARDED,
+    VIA_BOT,
+    ConversationState,
+    Engine,
+    OtherInput,
+    Press,
+    TextInput,
+    Turn,
+)
 from flows.i18n import translator
-from flows.models import Condition
+from flows.models import Condition, render_text
 from flows.replies import Reply
 
 NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
@@ -313,3 +323,117 @@ def test_contact_details_are_not_pointed_to_a_contact_question_that_will_not_com
     )
     assert cannot in said and asks not in said, said
     assert turn.state and turn.state.step_id == "again"
+
+
+def _at_the_contact_question(engine: Engine) -> ConversationState:
+    turn = engine.begin()
+    assert turn.state
+    turn = engine.handle(turn.state, Press(data(last(turn), "2")))
+    assert turn.state
+    state = engine.handle(turn.state, Press(data(last(turn), engine.t.gettext("Skip")))).state
+    assert state is not None and state.step_id == "contact"
+    return state
+
+
+def _pointed_above(engine: Engine, turn: Turn, state: ConversationState) -> str:
+    """The note alone, without buttons, and the contact question for the transport to
+    send only where it is not known shown (see bot.render)."""
+    [note] = turn.outcome.replies
+    assert not note.buttons, note
+    above = turn.outcome.question_above
+    assert above is not None and above.text == engine.ask(state, engine.current_step(state)).text
+    assert above.text not in note.text, "the question's 900 characters not sent again"
+    return note.text
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        OtherInput(FORWARDED),
+        OtherInput(VIA_BOT),
+        OtherInput(CAPTIONED),
+        OtherInput("Voice"),
+        OtherInput("Location"),
+        "reply to the rating",
+        "withdraw",
+        "stop",
+    ],
+    ids=str,
+)
+def test_whatever_is_sent_at_a_consent_question_points_to_its_buttons_above(
+    engine: Engine, event: object
+) -> None:
+    """Mutation audit: each of these sent the contact question again (some 29 lines on a
+    phone) with no test noticing but the sticker's; a note points to its buttons above."""
+    state = _at_the_contact_question(engine)
+    typed = {
+        "reply to the rating": TextInput(
+            "4", quoted=render_text(engine.flow.step("rating").prompt, engine.t)
+        ),
+        "withdraw": TextInput(
+            "Ich möchte meine Einwilligung widerrufen"
+            if engine.t.locale == "de"
+            else "I withdraw my consent"
+        ),
+        "stop": TextInput("abbrechen" if engine.t.locale == "de" else "Stop"),
+    }
+    turn = engine.handle(state, typed.get(event, event))  # type: ignore[arg-type]
+    assert turn.state == state
+    said = _pointed_above(engine, turn, state)
+    if event not in ("withdraw", "stop"):
+        assert said.endswith(
+            engine.t.gettext("Please answer with one of the buttons under the question above.")
+        ), said
+
+
+def test_a_comment_sent_twice_at_the_contact_question_points_to_its_buttons_above(
+    engine: Engine,
+) -> None:
+    """Mutation audit: the comment sent again (its reply slow) was said taken, and the
+    contact question sent again with no test noticing."""
+    state = _at_the_comment(engine)
+    comment = _at(engine, 1).handle(state, _sent("Die Suppe war kalt.", 1)).state
+    assert comment is not None and comment.step_id == "contact"
+    turn = _at(engine, 3).handle(comment, _sent("Die Suppe war kalt.", 3))
+    assert turn.state == comment
+    said = _pointed_above(engine, turn, comment)
+    assert said.startswith(
+        engine.t.gettext(
+            "That is your answer to the previous question again; it has already been taken."
+        )
+    )
+
+
+def test_a_message_too_long_to_add_at_the_contact_question_points_to_its_buttons_above(
+    engine: Engine,
+) -> None:
+    """Mutation audit: refused as too long to add to the comment, the contact question was
+    sent again with no test noticing."""
+    state = _at_the_comment(engine)
+    comment = _at(engine, 1).handle(state, _sent("x" * 1995, 1)).state
+    assert comment is not None and comment.step_id == "contact"
+    turn = _at(engine, 3).handle(comment, _sent("und noch mehr dazu", 3))
+    assert turn.state is not None and turn.state.answers == comment.answers
+    said = _pointed_above(engine, turn, turn.state)
+    assert "2000" in said or "2.000" in said or "2,000" in said, said
+
+
+@pytest.mark.parametrize("typed", ["8", "9"])
+def test_a_rating_typed_again_at_the_contact_question_points_to_its_buttons_above(
+    typed: str,
+) -> None:
+    """The product survey asks to be contacted right after its 0-10 rating: a rating typed
+    again there (the same, or a change of mind) was answered with the contact question
+    sent again, with no test noticing (mutation audit)."""
+    flow = FlowCatalog.load().flows["product"]
+    engine = Engine(flow=flow, t=translator("de"), now=NOW, retention=timedelta(days=180))
+    state = engine.begin().state
+    assert state
+    recommend = next(s for s in flow.steps if getattr(s, "max", None) == 10)
+    state = state.model_copy(update={"step_id": recommend.id})
+    contact = _at(engine, 1).handle(state, _sent("8", 1)).state
+    assert contact is not None and contact.step_id == "contact"
+    turn = _at(engine, 3).handle(contact, _sent(typed, 3))
+    assert turn.state == contact
+    said = _pointed_above(engine, turn, contact)
+    assert ("bereits übernommen" in said) == (typed == "8"), said
