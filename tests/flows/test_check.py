@@ -1183,3 +1183,26 @@ def test_a_text_question_asking_for_contact_details_is_a_warning(prompt: str) ->
 def test_a_text_question_about_contact_in_another_sense_is_no_warning(prompt: str) -> None:
     text = ALONE + f'\n[[steps]]\nid = "c"\ntype = "text"\nprompt = {prompt}\n' + THANKS
     assert check(text).findings == ()
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        '{ de = "Ihre Telefonnummer?" }',
+        '{ de = "Ihre E-Mail-Adresse für Rückfragen" }',
+        '{ de = "Wie heißen Sie?" }',
+        '{ de = "Wie erreichen wir Sie am besten?" }',
+        '{ en = "Your phone number?" }',
+        '{ en = "Your e-mail address, please" }',
+        '{ en = "How can we reach you?" }',
+    ],
+)
+def test_a_question_asking_for_contact_details_in_one_language_is_a_warning(
+    prompt: str,
+) -> None:
+    """A bakery's survey is often written in German alone (mutation audit: each of these
+    words was found only together with the other language's, so a flow in one language
+    lost its warning unnoticed when one was dropped)."""
+    text = ALONE + f'\n[[steps]]\nid = "phone"\ntype = "text"\nprompt = {prompt}\n' + THANKS
+    said = [w.message for w in check(text).warnings]
+    assert any(m.startswith("question 'phone' seems to ask for contact details") for m in said)
