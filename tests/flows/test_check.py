@@ -633,6 +633,16 @@ def test_a_definition_that_is_not_utf8_is_refused_when_loading(tmp_path: Path) -
     assert [e.line for e in report.errors] == [2], "file:line names the line the message does"
 
 
+def test_a_definition_that_cannot_be_opened_is_reported_on_its_first_line(
+    tmp_path: Path,
+) -> None:
+    """Not on line 0, where no editor jumps (mutation audit: the line given to a file that
+    is not read at all went untested once the line of a non-UTF-8 one was counted)."""
+    (tmp_path / "x.toml").mkdir()
+    [report] = check_paths([tmp_path], EN)
+    assert [(e.line, e.message) for e in report.errors] == [(1, "cannot be read: is a folder")]
+
+
 SURVEY = (
     """
 id = "survey"
