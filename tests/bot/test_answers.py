@@ -1188,6 +1188,8 @@ async def test_an_edited_staff_command_in_the_staff_chat_is_not_met_with_the_cus
     said = "Einen bearbeiteten Befehl führe ich nicht aus: Bitte senden Sie ihn neu."
     assert note["text"] == said
     assert await desk.deliver(edit) == [], "said once for each message"
+    again = desk.api.edited_message(STAFF, typo["message"]["message_id"], "/summary 30d", **where)
+    assert await desk.deliver(again) == [], "a second edit of it: said once (mutation audit)"
     answer = desk.api.user_message(
         STAFF, f"/Reply {ANSWER}", reply_to_message_id=alert["message_id"], **where
     )
