@@ -1414,3 +1414,16 @@ async def test_alerts_to_show_again_after_a_withdrawal_of_the_consent_to_be_cont
     assert await store.record_staff_post(q, kept) == Noted.NOTED
     await store.erase_subject(p)
     assert await store.posts_to_redraw() == []
+
+
+async def test_feedback_is_no_longer_under_a_consent_that_ended(store: Store) -> None:
+    """An ended consent is out of force for the summary and for /reply by reference as a
+    withdrawn one is (mutation audit: the memory store read these by `withdrawn_at`, which
+    an ended consent lacks, and no test noticed: staff could answer without consent)."""
+    p = store.pseudonym("tg-user:1")
+    mine = await store.submit_feedback(p, feedback("prima"), [grant(), grant("contact")])
+    assert await store.withdraw_consent(p, "contact", T0 + HOUR, ended=True) == 1
+    [found] = await store.feedback_by_reference(mine.id[:10], T0 + 2 * HOUR)
+    assert found.consents_in_force == {"feedback"}
+    [period] = await store.feedback_in_period(T0 - HOUR, T0 + HOUR, T0 + 2 * HOUR)
+    assert period.consents_in_force == {"feedback"}
