@@ -382,7 +382,10 @@ def test_whatever_is_sent_at_a_consent_question_points_to_its_buttons_above(
     turn = engine.handle(state, typed.get(event, event))  # type: ignore[arg-type]
     assert turn.state == state
     said = _pointed_above(engine, turn, state)
-    above = engine.t.gettext("Please answer with one of the buttons under the question above.")
+    t = engine.t
+    above = t.gettext("Please tap “{yes}” or “{no}” under the question above.").format(
+        yes=t.gettext("Yes, agree"), no=t.gettext("No")
+    )
     if event not in ("withdraw", "stop"):
         assert said.endswith(above) and said.count(above) == 1, said
 
