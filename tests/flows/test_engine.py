@@ -20,7 +20,7 @@ from flows.engine import (
     Turn,
 )
 from flows.i18n import translator
-from flows.models import Condition, render_text
+from flows.models import Condition, Step, render_text
 from flows.replies import Reply
 
 NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
@@ -246,14 +246,19 @@ def test_the_scales_labels_typed_count_as_its_ends(engine: Engine) -> None:
     assert engine.handle(state, TextInput(other)).state == state, "the person's language only"
 
 
-@pytest.mark.parametrize(("typed", "rating"), [("8 von 10 Punkten", 8), ("zehn Punkte", 10)])
-def test_points_typed_on_the_scale_of_ten(typed: str, rating: int) -> None:
+def _at_the_scale_of_ten() -> tuple[Engine, ConversationState, Step]:
+    """The product survey's engine, at its 0-10 question, and that question."""
     flow = FlowCatalog.load().flows["product"]
     engine = Engine(flow=flow, t=translator("de"), now=NOW, retention=timedelta(days=180))
     state = engine.begin().state
     assert state
     recommend = next(s for s in flow.steps if getattr(s, "max", None) == 10)
-    state = state.model_copy(update={"step_id": recommend.id})
+    return engine, state.model_copy(update={"step_id": recommend.id}), recommend
+
+
+@pytest.mark.parametrize(("typed", "rating"), [("8 von 10 Punkten", 8), ("zehn Punkte", 10)])
+def test_points_typed_on_the_scale_of_ten(typed: str, rating: int) -> None:
+    engine, state, recommend = _at_the_scale_of_ten()
     turn = engine.handle(state, TextInput(typed))
     assert turn.state and turn.state.answers[recommend.id] == rating
 
@@ -429,12 +434,7 @@ def test_a_rating_typed_again_at_the_contact_question_points_to_its_buttons_abov
     """The product survey asks to be contacted right after its 0-10 rating: a rating typed
     again there (the same, or a change of mind) was answered with the contact question
     sent again, with no test noticing (mutation audit)."""
-    flow = FlowCatalog.load().flows["product"]
-    engine = Engine(flow=flow, t=translator("de"), now=NOW, retention=timedelta(days=180))
-    state = engine.begin().state
-    assert state
-    recommend = next(s for s in flow.steps if getattr(s, "max", None) == 10)
-    state = state.model_copy(update={"step_id": recommend.id})
+    engine, state, _ = _at_the_scale_of_ten()
     contact = _at(engine, 1).handle(state, _sent("8", 1)).state
     assert contact is not None and contact.step_id == "contact"
     turn = _at(engine, 3).handle(contact, _sent(typed, 3))
