@@ -120,7 +120,12 @@ def test_trying_a_flow_file_shows_its_branches_and_check_marks(tmp_path: Path) -
     out = terminal.transcript
     assert "You: /start product\nBot: How do you like our product?" in out
     assert "     [1] ☐ Bugs and crashes\n" in out
-    assert "You: 5\n     [1] ☐ Bugs and crashes\n     [2] ☑ Too slow\n" in out
+    # each toggle said in words too (accessibility review), then the buttons redrawn
+    assert "You: 2\n  (Selected: Too slow)\n     [1] ☐ Bugs and crashes\n" in out
+    assert (
+        "You: 5\n  (Selected: Too expensive)\n     [1] ☐ Bugs and crashes\n     [2] ☑ Too slow\n"
+        in out
+    )
     assert "     [5] ☑ Too expensive\n     [6] Done\n" in out
     assert "You: 6\nBot: Tell us more: what happened?" in out
     assert "     [0]   [1]   [2]   [3]   [4]   [5]\n     [6]   [7]   [8]   [9]   [10]\n" in out
