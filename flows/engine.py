@@ -164,9 +164,27 @@ DECLINES = typed_forms(
         "not necessary", "no contact", "don't contact me", "do not contact me",
         "please don't contact me", "please do not contact me", "no don't contact me",
         "nein danke schönen tag noch", "passt schon", "nein passt schon", "nö passt",
+        # found by a review of customers' phrasing: pointed to the buttons, or in a burst
+        # joined to the comment staff read
+        "kein bedarf", "kein interesse", "not interested", "kein kontakt erwünscht",
+        "keine kontaktaufnahme", "keine kontaktaufnahme erwünscht", "auf keinen fall",
+        "möchte nicht kontaktiert werden", "ich möchte nicht kontaktiert werden",
+        "will nicht kontaktiert werden", "ich will nicht kontaktiert werden",
+        "i don't want to be contacted", "i do not want to be contacted", "absolutely not",
+        "definitely not",
     }
 )  # fmt: skip
 """A consent question answered no by typing (see `_declined`)."""
+AFTER_A_NO = typed_forms(
+    {
+        "i'm good", "im good", "all good", "alles gut", "schon gut", "lass mal", "lass ma",
+        "passt scho", "passt", "lass stecken",
+    }
+)  # fmt: skip
+"""Said after a no, a no all the same ("Nah I'm good", "Ne lass mal"), not alone."""
+POLITE = typed_forms(frozenset("danke dankeschön thanks thx ty bitte please pls plz schön".split()))
+"""Words of politeness around a no ("no thx", "ne danke", "No contact please")."""
+_LEADING_NO = re.compile(r"^(?:nein+|no+|nö+|ne+|nope|nah+)\b ?")
 NO_WORDS = typed_forms(frozenset("nein nö ne nee no nope nah stop stopp".split()))
 """The words a no begins with (see `ABOUT_THE_QUESTION`)."""
 ABOUT_THE_QUESTION = ANSWER_WORDS | typed_forms(
@@ -897,7 +915,7 @@ class Engine:
         # Verarbeitung meiner Daten"): thanked for the feedback, it went unheard (found
         # by a review of customers' phrasing).
         return (
-            bare_words(event.text) in DECLINES
+            typed_no(event.text)
             or _bare(event.text) in no
             or (
                 typed_request(event.text) == WITHDRAW
@@ -1522,6 +1540,30 @@ def _of_a_thing(words: list[str], i: int) -> bool:
         and _word(words[i + 1]) not in ABOUT_THE_QUESTION
         and _word(words[i + 1]) not in NO_THING
     )
+
+
+def typed_no(text: str) -> bool:
+    """Whether `text` says no (DECLINES), also with words of politeness around it ("no
+    thx", "ne danke", "No, please don't contact me", "Nein danke, nicht nötig") and as a
+    no drawn out ("nooo", "Nöö"): found by a review of customers' phrasing, pointed to the
+    buttons or, right after the comment, joined to it. Not a no about a thing ("No, the
+    food was cold")."""
+    words = bare_words(text)
+    core = _without_politeness(words)
+    if words in DECLINES or core in DECLINES:
+        return True
+    rest = _without_politeness(_LEADING_NO.sub("", core, count=1))
+    return rest != core and (not rest or rest in AFTER_A_NO or rest in DECLINES)
+
+
+def _without_politeness(words: str) -> str:
+    """`words` (see `bare_words`) without the words of politeness at either end."""
+    parts = words.replace("thank you", "thanks").replace("vielen dank", "danke").split()
+    while parts and parts[0] in POLITE:
+        parts.pop(0)
+    while parts and parts[-1] in POLITE:
+        parts.pop()
+    return " ".join(parts)
 
 
 def _word(text: str) -> str:

@@ -425,6 +425,61 @@ async def test_a_no_in_a_few_words_declines_the_contact_question(
     assert await stored_comment(harness, person) == "The delivery was late.", said
 
 
+@pytest.mark.parametrize("seconds", [5, 120])
+@pytest.mark.parametrize(
+    ("language", "typed"),
+    [
+        ("de", "ne danke"),
+        ("de", "Nein danke, nicht nötig"),
+        ("de", "Nöö"),
+        ("de", "Ne lass mal"),
+        ("de", "Kein Kontakt erwünscht"),
+        ("de", "Bitte keine Kontaktaufnahme"),
+        ("de", "Möchte nicht kontaktiert werden"),
+        ("en", "no thx"),
+        ("en", "No, please don't contact me"),
+        ("en", "No contact please"),
+        ("en", "Nah I'm good"),
+        ("en", "not interested"),
+    ],
+)
+async def test_a_no_with_words_of_politeness_declines_the_contact_question(
+    harness: Harness, language: str, typed: str, seconds: int
+) -> None:
+    """Found by a review of customers' phrasing: these were pointed to the buttons, and
+    "Bitte keine Kontaktaufnahme" sent 5 s after the comment was added to it (staff read
+    it as feedback); the person believed they had said no."""
+    person = await _at_comment(harness, language_code=language)
+    await person.send("The delivery was late.")
+    harness.clock.advance(timedelta(seconds=seconds))
+    said = texts(await person.send(typed))
+    assert "Thank you" in said or "Vielen Dank" in said, said
+    assert await stored_comment(harness, person) == "The delivery was late.", said
+    assert harness.store is not None
+    pseudonym = harness.store.pseudonym(f"tg-user:{person.user_id}")
+    granted = {c.purpose for c in await harness.store.consents(pseudonym) if c.in_force}
+    assert "contact" not in granted, granted
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "No, the food was cold",
+        "Nein, bitte kontaktieren Sie mich",
+        "No, please contact me",
+    ],
+)
+async def test_a_no_about_a_thing_or_before_a_yes_does_not_decline(
+    harness: Harness, typed: str
+) -> None:
+    """The review of that change: a no is taken with words of politeness only."""
+    person = await _at_comment(harness, language_code="en")
+    await person.send("The delivery was late.")
+    harness.clock.advance(timedelta(minutes=2))
+    said = texts(await person.send(typed))
+    assert "Thank you for your" not in said, said
+
+
 @pytest.mark.parametrize(
     "typed",
     [
