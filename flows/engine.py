@@ -622,6 +622,17 @@ class Engine:
             # customer's review: asked again and again to press one); a no typed at a
             # consent question declined it above.
             return self._request(state, text, kind)
+        if isinstance(step, ConsentStep) and kind != SEE and about_the_consent(text):
+            # Answered, not joined to the comment staff read nor only pointed to the
+            # buttons (found by a review of customers' phrasing: "Wer sieht das?",
+            # "why do you need my ID?").
+            return self._at_question(state, self._consent_explained())
+        if isinstance(step, ConsentStep) and kind == SEE and not self._just_gave_text(state):
+            # Right after the comment it is more of it, pointed to /mydata (see
+            # `_more_of_text`); later, the same pointer (found by the same review: "What do
+            # you know about me?" was only pointed to the buttons).
+            note = self.t.gettext("To see what is stored about you, please send /mydata.")
+            return self._at_question(state, note)
         if isinstance(step, ConsentStep) and bare_words(text) in self._yeses(state, step):
             # With the reason (found by an English customer's review: "Yes please" got
             # "Please answer with one of the buttons."), and right after a text answer, that
@@ -634,6 +645,15 @@ class Engine:
         if added is not None:
             return added
         return self._at_question(state, self._not_an_answer(step), pointed=True)
+
+    def _consent_explained(self) -> str:
+        """The answer to a question about the consent question asked (see
+        `about_the_consent`): where its answers are, and that it is the person's choice."""
+        return self.t.gettext(
+            "The question above says what you would agree to, who would see it and for how "
+            "long; /privacy tells more. It is up to you: your feedback is kept either way, "
+            "and a consent can be withdrawn at any time with /withdraw."
+        )
 
     def _rating_and_words(self, state: ConversationState) -> Turn:
         """A rating typed with its reason in one message ("4 – gut, aber laut"): nothing
@@ -1539,6 +1559,44 @@ def _of_a_thing(words: list[str], i: int) -> bool:
         and bool(_bare(words[i + 1]))  # "No - never": a dash is no thing (mutation audit)
         and _word(words[i + 1]) not in ABOUT_THE_QUESTION
         and _word(words[i + 1]) not in NO_THING
+    )
+
+
+ASKING = typed_forms(
+    frozenset(
+        "was wer wie wozu warum wieso weshalb wann welche muss ist kriegt bekommt "
+        "what who how why when which does do is will can huh häh hä".split()
+    )
+)
+"""The words a question about the consent question begins with (see `about_the_consent`)."""
+OF_THE_CONSENT = ASKING | typed_forms(
+    frozenset(
+        "ich sie ihr das es dann heißt bedeutet meint meinen sieht sehen kriegen bekommen "
+        "meine meinen mein daten nummer id pflicht nötig freiwillig lange gespeichert "
+        "speichern passiert mit wird werden würden würde sich melden meldet kontaktieren "
+        "kontakt brauchen braucht kostet damit dazu jemand überhaupt genau denn "
+        "i you that this it mean means see sees happens happen if say yes no required "
+        "optional have to long keep kept store stored data my number id would need "
+        "contact me with get gets for exactly anyway someone then".split()
+    )
+)
+"""Every word of a question about the consent question ("Wer sieht das?", "Wie lange
+wird das gespeichert?", "why do you need my ID?"), not about a thing ("Warum dauert das
+Laden so lange?", which is more of a comment)."""
+
+
+def about_the_consent(text: str) -> bool:
+    """Whether `text` typed at a consent question asks about it: a question mark alone, or
+    a short question of OF_THE_CONSENT's words, begun with a question word or ended with a
+    question mark."""
+    words = [_word(word) for word in bare_words(text).split()]
+    asked = text.strip().endswith("?")
+    if not words:
+        return asked
+    return (
+        len(words) <= 8
+        and (asked or words[0] in ASKING)
+        and all(word in OF_THE_CONSENT for word in words)
     )
 
 

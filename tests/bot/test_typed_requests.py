@@ -1045,3 +1045,64 @@ async def test_not_to_be_contacted_typed_at_the_contact_question_is_a_no(
     person = harness.store.pseudonym(f"tg-user:{customer.user_id}")
     (feedback,) = await harness.store.feedback_of(person, harness.clock())
     assert "contact" not in feedback.purposes
+
+
+EXPLAINED_EN = (
+    "The question above says what you would agree to, who would see it and for how long; "
+    "/privacy tells more."
+)
+
+
+@pytest.mark.parametrize("seconds", [5, 120])
+@pytest.mark.parametrize(
+    ("language", "typed"),
+    [
+        ("de", "was heißt das?"),
+        ("de", "Wer sieht das?"),
+        ("de", "Wie lange wird das gespeichert?"),
+        ("de", "Ist das Pflicht?"),
+        ("de", "??"),
+        ("en", "why do you need my ID?"),
+        ("en", "Who sees this?"),
+        ("en", "What happens if I say yes?"),
+        ("en", "huh?"),
+    ],
+)
+async def test_a_question_about_the_consent_question_is_answered_not_added(
+    harness: Harness, language: str, typed: str, seconds: int
+) -> None:
+    """Found by a review of customers' phrasing: "Wer sieht das?" typed seconds after the
+    comment was added to it, which staff then read, and minutes later it got only "please
+    tap Yes or No". It is answered where the answers are, and nothing is stored or given.
+    (German assertions of the text pass once the new msgid is in the catalogs.)"""
+    customer = await _at(harness, "comment", 830, language)
+    await customer.send("The app keeps crashing on login.")
+    harness.clock.advance(timedelta(seconds=seconds))
+    said = texts(await customer.send(typed))
+    assert "Added" not in said and "hinzugefügt" not in said, said
+    assert ("/datenschutz" in said or "/privacy" in said) and "Thank" not in said, said
+    if language == "en":
+        assert said.startswith(EXPLAINED_EN) and said.endswith(ABOVE_EN), said
+    await customer.press("Nein" if language == "de" else "No")
+    assert await stored_comment(harness, customer) == "The app keeps crashing on login."
+
+
+@pytest.mark.parametrize("typed", ["Warum dauert das Laden so lange?", "Why is it so slow?"])
+async def test_a_question_about_a_thing_right_after_the_comment_is_still_added(
+    harness: Harness, typed: str
+) -> None:
+    customer = await _at(harness, "comment", 831)
+    await customer.send("The app keeps crashing on login.")
+    harness.clock.advance(timedelta(seconds=5))
+    assert "Added to your previous answer." in texts(await customer.send(typed))
+
+
+async def test_asking_what_is_stored_at_the_contact_question_is_pointed_to_mydata(
+    harness: Harness,
+) -> None:
+    """Found by a review of customers' phrasing: "What do you know about me?" minutes
+    after the comment was only pointed to the buttons."""
+    customer = await _at(harness, "contact", 832)
+    harness.clock.advance(timedelta(minutes=2))
+    said = texts(await customer.send("What do you know about me?"))
+    assert "/mydata" in said and said.endswith(ABOVE_EN), said
