@@ -644,7 +644,12 @@ class Engine:
         added = self._more_of_text(state, step, event, kind)
         if added is not None:
             return added
-        return self._at_question(state, self._not_an_answer(step), pointed=True)
+        how = self._not_an_answer(step)
+        if isinstance(step, ConsentStep):
+            # Said not kept (found by a review of customers' phrasing: more of the comment,
+            # or a phone number, typed minutes later went with "please tap Yes or No" alone).
+            how = self.t.gettext("I did not store this message. {how}").format(how=how)
+        return self._at_question(state, how, pointed=True)
 
     def _consent_explained(self) -> str:
         """The answer to a question about the consent question asked (see

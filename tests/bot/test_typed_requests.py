@@ -507,6 +507,18 @@ async def test_what_is_typed_at_the_contact_question_is_told_its_buttons_by_name
     assert "einer der Schaltflächen" not in said, said
 
 
+async def test_more_of_the_comment_minutes_later_is_said_not_to_be_stored(
+    harness: Harness,
+) -> None:
+    """Found by a review of customers' phrasing at the consent question: typed after the
+    moments in which it is joined to the comment, it went with "please tap" alone."""
+    customer = await _at(harness, "contact", 826)  # the comment half a minute before
+    said = texts(await customer.send("Also the password reset doesn't work."))
+    assert said == f"I did not store this message. {ABOVE_EN}", said
+    await customer.press("No")
+    assert await stored_comment(harness, customer) == "The app keeps crashing on login."
+
+
 async def test_a_typed_no_still_declines_the_contact_question(harness: Harness) -> None:
     customer = await _at(harness, "contact", 805)
     assert "Thank you for your feedback" in texts(await customer.send("No thanks"))
