@@ -625,8 +625,12 @@ class Engine:
         if isinstance(step, ConsentStep) and kind != SEE and about_the_consent(text):
             # Answered, not joined to the comment staff read nor only pointed to the
             # buttons (found by a review of customers' phrasing: "Wer sieht das?",
-            # "why do you need my ID?").
-            return self._at_question(state, self._consent_explained())
+            # "why do you need my ID?"). Right after the comment, said not to be joined to
+            # it: a follow-up such as "Wann meldet sich jemand?" went unsaid (diff review).
+            note = self._consent_explained()
+            if self._just_gave_text(state):
+                note = self.t.gettext("I did not store this message. {how}").format(how=note)
+            return self._at_question(state, note)
         if isinstance(step, ConsentStep) and kind == SEE and not self._just_gave_text(state):
             # Right after the comment it is more of it, pointed to /mydata (see
             # `_more_of_text`); later, the same pointer (found by the same review: "What do

@@ -1059,6 +1059,7 @@ async def test_not_to_be_contacted_typed_at_the_contact_question_is_a_no(
     assert "contact" not in feedback.purposes
 
 
+NOT_STORED_EN = "I did not store this message."
 EXPLAINED_EN = (
     "The question above says what you would agree to, who would see it and for how long; "
     "/privacy tells more."
@@ -1094,9 +1095,32 @@ async def test_a_question_about_the_consent_question_is_answered_not_added(
     assert "Added" not in said and "hinzugefügt" not in said, said
     assert ("/datenschutz" in said or "/privacy" in said) and "Thank" not in said, said
     if language == "en":
-        assert said.startswith(EXPLAINED_EN) and said.endswith(ABOVE_EN), said
+        # Right after the comment, said not joined to it (see the test below)
+        explained = f"{NOT_STORED_EN} {EXPLAINED_EN}" if seconds < 20 else EXPLAINED_EN
+        assert said.startswith(explained) and said.endswith(ABOVE_EN), said
     await customer.press("Nein" if language == "de" else "No")
     assert await stored_comment(harness, customer) == "The app keeps crashing on login."
+
+
+@pytest.mark.parametrize(
+    "typed", ["Wann meldet sich jemand?", "Who would contact me?", "Was kostet das?"]
+)
+async def test_a_question_answered_right_after_the_comment_is_said_not_added(
+    harness: Harness, typed: str
+) -> None:
+    """Found by a diff review: a follow-up of the comment that reads as a question about
+    the consent ("Ich warte seit drei Wochen." then "Wann meldet sich jemand?") was answered
+    and left out of the comment, unlike every other message there not joined to it, without
+    a word: the person took it for sent with the comment staff read."""
+    customer = await _at(harness, "comment", 833)
+    await customer.send("I have been waiting three weeks for a call back.")
+    harness.clock.advance(timedelta(seconds=5))
+    said = texts(await customer.send(typed))
+    assert said.startswith(f"{NOT_STORED_EN} {EXPLAINED_EN}"), said
+    await customer.press("No")
+    assert await stored_comment(harness, customer) == (
+        "I have been waiting three weeks for a call back."
+    )
 
 
 @pytest.mark.parametrize("typed", ["Warum dauert das Laden so lange?", "Why is it so slow?"])
