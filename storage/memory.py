@@ -755,9 +755,15 @@ class MemoryStore(Store):
 
         def withdrawn(consents: list[ConsentRecord], purpose: str, created: datetime) -> bool:
             # The latest consent to it given by then (oldest first, as kept): withdrawn by
-            # the person, not ended with other feedback. None: the feedback stays.
+            # the person since, not ended with other feedback. None: the feedback stays.
             given = [c for c in consents if c.purpose == purpose and c.granted_at <= created]
-            return bool(given) and given[-1].withdrawn_at is not None and given[-1].ended_at is None
+            last = given[-1] if given else None
+            return (
+                last is not None
+                and last.withdrawn_at is not None
+                and last.withdrawn_at >= created
+                and last.ended_at is None
+            )
 
         self._check_space()  # (the deletion notices are written with the new dates)
         count = 0

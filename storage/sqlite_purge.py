@@ -453,8 +453,9 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
     ) -> int:
         # One test per flow and required purpose: the person's latest consent to it given
         # at or before the feedback (consents_person finds it from the feedback's time
-        # backwards) was withdrawn, not ended with other feedback. None given by then (a
-        # feedback older than the consent records): no test holds, the feedback stays.
+        # backwards) was withdrawn since, not ended with other feedback. None given by then
+        # (a feedback older than the consent records), or one withdrawn before it (a purpose
+        # the survey did not require then): no test holds, the feedback stays.
         tests = [
             (flow, purpose)
             for flow, purposes in sorted(required.items())
@@ -463,7 +464,7 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
         if not tests:
             return 0
         where = " OR ".join(
-            "(f.flow_id = ? AND coalesce((SELECT c.withdrawn_at IS NOT NULL AND c.ended_at"
+            "(f.flow_id = ? AND coalesce((SELECT c.withdrawn_at >= f.created_at AND c.ended_at"
             " IS NULL FROM main.consents c WHERE c.pseudonym = f.pseudonym AND c.purpose = ?"
             " AND c.granted_at <= f.created_at ORDER BY c.granted_at DESC, c.rowid DESC"
             " LIMIT 1), 0))"

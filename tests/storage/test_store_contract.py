@@ -393,6 +393,26 @@ async def test_feedback_kept_after_its_consent_was_withdrawn_is_deleted_now(
     assert await store.end_withdrawn_leftovers(required, now + HOUR) == 0, "once is enough"
 
 
+async def test_feedback_given_after_a_consent_was_withdrawn_is_not_under_it(
+    store: Store,
+) -> None:
+    """A consent withdrawn before a feedback was given was not what it was given under: a
+    survey that now also requires that purpose (it did not then) keeps that feedback (found
+    by a diff review: the pass took the person's last consent to it, withdrawn days before,
+    and erased the feedback, its recipient told of a withdrawal)."""
+    p = store.pseudonym("tg-user:1")
+    await store.grant_consents(p, [grant("product")])
+    await store.withdraw_consent(p, "product", T0 + HOUR)
+    given = await store.submit_feedback(p, feedback("später", at=T0 + DAY), [grant(at=T0 + DAY)])
+    await store.record_delivery(
+        p, Delivery(recipient="crm", feedback_id=given.id, delivered_at=T0 + DAY)
+    )
+    required = {"standard": ["feedback", "product"]}  # "product" required since
+    assert await store.end_withdrawn_leftovers(required, T0 + 2 * DAY) == 0
+    assert [r.id for r in await store.feedback_of(p, T0 + 2 * DAY)] == [given.id]
+    assert await store.pending_notices() == []
+
+
 async def test_feedback_withdrawn_and_cut_short_at_one_start_is_told_once(store: Store) -> None:
     """A retention shortened at the same start as the pass (cap_retention runs first):
     the recipient gets one notice, for the withdrawal, not a second one for the date."""
