@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import MessageLimit
+from telegram.constants import CallbackQueryLimit, MessageLimit
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -50,6 +50,15 @@ def cuts_off(error: TelegramError) -> bool:
     return isinstance(error, BadRequest) and any(c in error.message.lower() for c in CHAT_CUT_OFF)
 
 
+def fit_toast(text: str | None) -> str | None:
+    """A button's answer as Telegram takes it: at most 200 characters, else the answer
+    fails and the button keeps spinning (found by a review: "Selected: <a long option>")."""
+    limit = CallbackQueryLimit.ANSWER_CALLBACK_QUERY_TEXT_LENGTH
+    if text is None or len(text) <= limit:
+        return text
+    return text[: limit - 1].rstrip() + "…"
+
+
 async def render(outcome: Outcome, update: Update, context: BotContext) -> None:
     """Answer the pressed button (always, so it stops spinning), then send the replies."""
     query = update.callback_query
@@ -57,7 +66,7 @@ async def render(outcome: Outcome, update: Update, context: BotContext) -> None:
     questions = context.bot_data.open_questions
     lapsing = context.bot_data.lapsing
     if query is not None:
-        await _quietly(query.answer(outcome.toast), "answer button")
+        await _quietly(query.answer(fit_toast(outcome.toast)), "answer button")
         if outcome.close_keyboard and query.message is not None:
             if chat is not None and questions.get(chat.id) == query.message.message_id:
                 del questions[chat.id]

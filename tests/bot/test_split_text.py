@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.render import split_text
+from bot.render import fit_toast, split_text
 
 
 def export_like(items: int, answer_length: int) -> str:
@@ -33,3 +33,16 @@ def test_one_long_line_is_cut_at_spaces_and_a_word_without_any_hard() -> None:
     words = "wort " * 2000
     assert all(len(p) <= 4096 for p in split_text(words, 4096))
     assert [len(p) for p in split_text("x" * 5000, 4096)] == [4096, 904]
+
+
+def test_a_buttons_answer_fits_what_telegram_takes() -> None:
+    """ "Selected: <option>" of an option with a long label (a warning of `check`, not an
+    error) was refused by Telegram past 200 characters: the button kept spinning and the
+    choice was not said (review of the accessibility change)."""
+    assert fit_toast(None) is None
+    assert fit_toast("Ausgewählt: Zu langsam") == "Ausgewählt: Zu langsam"
+    long = "Selected: " + "very long option " * 20
+    fitted = fit_toast(long)
+    assert fitted is not None and len(fitted) <= 200 and fitted.endswith("…")
+    assert fitted.startswith("Selected: very long option")
+    assert fit_toast("x" * 200) == "x" * 200
