@@ -2381,6 +2381,19 @@ def test_an_order_number_in_two_parts_goes_as_the_others(comment: str, expected:
         ("Buchung 5000 Teilnehmer", "Buchung 5000 Teilnehmer"),
         ("Zimmer 120 Gäste", "Zimmer 120 Gäste"),
         ("Wartezimmer 312", "Wartezimmer 312"),
+        # (mutation audit: each went unnoticed when its guard was dropped) a word in
+        # capitals is no booking code ("Bestellung [Nummer] angekommen" says the opposite),
+        # a unit or a count after the number is no room's or booking's number
+        (
+            "Bestellung NICHT angekommen, 2 Wochen gewartet",
+            "Bestellung NICHT angekommen, 2 Wochen gewartet",
+        ),
+        ("Booking CANCELLED, 2 hours on hold", "Booking CANCELLED, 2 hours on hold"),
+        ("Bestellung 5000 mAh Powerbank", "Bestellung 5000 mAh Powerbank"),
+        ("Zimmer 220 Volt Steckdose kaputt", "Zimmer 220 Volt Steckdose kaputt"),
+        ("Buchung 1400 Übernachtungen pro Jahr", "Buchung 1400 Übernachtungen pro Jahr"),
+        ("Reservierung 1200 Plätze", "Reservierung 1200 Plätze"),
+        ("Booking 1400 nights a year", "Booking 1400 nights a year"),
     ],
 )
 def test_a_room_or_a_booking_named_by_its_word_goes(comment: str, expected: str) -> None:
@@ -2397,6 +2410,8 @@ def test_a_room_or_a_booking_named_by_its_word_goes(comment: str, expected: str)
         ("loyalty card no. 55821 not working", "loyalty card no. [Nummer] not working"),
         ("Werkstattleiter Jürgen Braun war nett", "Werkstattleiter [Name] war nett"),
         ("Geschäftsführer Herr Özdemir rief an", "Geschäftsführer [Name] rief an"),
+        # (mutation audit: "Meister" dropped from the roles went unnoticed)
+        ("Meister Jürgen Braun hat gepfuscht", "Meister [Name] hat gepfuscht"),
         # ... not a card with a year or a small number, nor a product
         ("Die Karte 2024 war toll", "Die Karte 2024 war toll"),
         ("Karten Nr. 12 bitte", "Karten Nr. 12 bitte"),
@@ -2421,6 +2436,12 @@ def test_a_card_number_and_a_manager_named_by_role_go(comment: str, expected: st
         ("FIN WBA3A5C50CF256551.", "FIN [Nummer]."),
         # ... not 17 capitals without a digit, nor a model's code
         ("ABCDEFGHJKLMNPRST", "ABCDEFGHJKLMNPRST"),
+        # (mutation audit: the digit required went unnoticed, as a text without a digit is
+        # not looked at; with one elsewhere, a word shouted in 17 capitals became an id)
+        (
+            "VERBRAUCHERSCHUTZ ist informiert, seit 3 Wochen nichts",
+            "VERBRAUCHERSCHUTZ ist informiert, seit 3 Wochen nichts",
+        ),
         ("Fernseher OLED55C37LA top", "Fernseher OLED55C37LA top"),
     ],
 )
@@ -2443,6 +2464,14 @@ def test_a_vehicle_identification_number_goes(comment: str, expected: str) -> No
         # of "sıeben" was not found (review of the change)
         ("Rückruf: null eins sıeben eins zwei drei vier", "Rückruf: [Telefon]"),
         ("RÜCKRUF: NULL EİNS SİEBEN EİNS ZWEİ DREİ VİER", "RÜCKRUF: [Telefon]"),
+        # "zwo" as said on the phone, "fuenf" typed without an umlaut, groups split by "/"
+        # (mutation audit: dropping each went unnoticed, and the number reached staff)
+        (
+            "Rückruf bitte: null eins sieben zwo, drei vier fünf sechs sieben acht",
+            "Rückruf bitte: [Telefon]",
+        ),
+        ("Mobil: null eins fuenf eins, zwei drei vier fuenf sechs sieben", "Mobil: [Telefon]"),
+        ("Tel. null drei null / eins zwei drei vier fünf sechs", "Tel. [Telefon]"),
         # ... while counting, or fewer than seven digit words, stay
         ("Eins zwei drei, ab in die Tüte", "Eins zwei drei, ab in die Tüte"),
         (
