@@ -458,3 +458,30 @@ def test_an_addition_taken_out_at_the_contact_question_leaves_its_buttons_above(
     assert turn.state is not None and turn.state.answers == comment.answers
     said = _pointed_above(engine, turn, turn.state)
     assert said.startswith(engine.t.gettext("Taken out of your previous answer again.")), said
+
+
+def test_more_of_the_comment_at_the_contact_question_is_added_with_its_buttons_above(
+    engine: Engine,
+) -> None:
+    """Mutation audit: the addition at a consent question not saved with the draft (gone
+    at the next message or restart, and staff read the comment without it), the pointer
+    to the buttons above dropped, or the question above not given to the transport (lost
+    where its send had failed, see bot.render) went unnoticed."""
+    state = _at_the_comment(engine)
+    comment = _at(engine, 1).handle(state, _sent("Die Suppe war kalt.", 1)).state
+    assert comment is not None and comment.step_id == "contact"
+    turn = _at(engine, 3).handle(comment, _sent("Und der Kellner unfreundlich.", 3))
+    assert turn.changed, "the addition is saved with the draft"
+    assert turn.state is not None
+    assert turn.state.answers["comment"] == "Die Suppe war kalt.\nUnd der Kellner unfreundlich."
+    [said] = turn.outcome.replies
+    t = engine.t
+    above = t.gettext("Please tap “{yes}” or “{no}” under the question above.").format(
+        yes=t.gettext("Yes, agree"), no=t.gettext("No")
+    )
+    assert said.text.startswith(t.gettext("Added to your previous answer.")), said.text
+    assert said.text.endswith(above), said.text
+    question = turn.outcome.question_above
+    assert question is not None
+    assert question.text == engine.ask(turn.state, engine.current_step(turn.state)).text
+    assert question.text not in said.text
