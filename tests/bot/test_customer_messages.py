@@ -441,6 +441,11 @@ async def test_a_no_in_a_few_words_declines_the_contact_question(
         ("en", "No contact please"),
         ("en", "Nah I'm good"),
         ("en", "not interested"),
+        # (mutation audit: "vielen Dank" and "thank you" not read as "danke"/"thanks", and
+        # the no after a "danke" not found, went unnoticed)
+        ("de", "Nein, vielen Dank"),
+        ("de", "Danke, nein, alles gut"),
+        ("en", "Nah, thank you"),
     ],
 )
 async def test_a_no_with_words_of_politeness_declines_the_contact_question(

@@ -1079,6 +1079,10 @@ EXPLAINED_EN = (
         ("en", "Who sees this?"),
         ("en", "What happens if I say yes?"),
         ("en", "huh?"),
+        # without its question mark, as often typed in a chat (mutation audit: a question
+        # word without "?" not taken went unnoticed)
+        ("de", "wer sieht das"),
+        ("en", "why do you need my id"),
     ],
 )
 async def test_a_question_about_the_consent_question_is_answered_not_added(
