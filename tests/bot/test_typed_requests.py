@@ -1083,6 +1083,10 @@ EXPLAINED_EN = (
         # word without "?" not taken went unnoticed)
         ("de", "wer sieht das"),
         ("en", "why do you need my id"),
+        # ... and with one, begun with no question word (mutation audit: the question mark
+        # alone not enough went unnoticed)
+        ("de", "Das ist Pflicht?"),
+        ("en", "you need my number?"),
     ],
 )
 async def test_a_question_about_the_consent_question_is_answered_not_added(
