@@ -1141,12 +1141,15 @@ async def test_a_question_about_a_thing_right_after_the_comment_is_still_added(
     assert "Added to your previous answer." in texts(await customer.send(typed))
 
 
+# "What data do you have?" is also of the consent's words: pointed to /mydata all the same
+# (mutation audit: explaining the consent question to it instead went unnoticed)
+@pytest.mark.parametrize("typed", ["What do you know about me?", "What data do you have?"])
 async def test_asking_what_is_stored_at_the_contact_question_is_pointed_to_mydata(
-    harness: Harness,
+    harness: Harness, typed: str
 ) -> None:
     """Found by a review of customers' phrasing: "What do you know about me?" minutes
     after the comment was only pointed to the buttons."""
     customer = await _at(harness, "contact", 832)
     harness.clock.advance(timedelta(minutes=2))
-    said = texts(await customer.send("What do you know about me?"))
+    said = texts(await customer.send(typed))
     assert "/mydata" in said and said.endswith(ABOVE_EN), said
