@@ -229,3 +229,24 @@ async def test_a_shortened_retention_holds_for_the_feedback_already_stored(
             assert db.execute("SELECT count(*) FROM feedback").fetchone() == (0,)
     finally:
         await harness.stop()
+
+
+async def test_the_pass_for_feedback_withdrawn_under_an_old_version_keeps_it_for_contact(
+    harness: Harness,
+) -> None:
+    """Mutation audit: the pass taking every purpose of a flow, not only the required ones,
+    went unnoticed; feedback whose optional contact consent alone was withdrawn under an
+    old version would have been erased at the first start, and its recipients asked to
+    delete it, though the person only no longer wanted to be contacted."""
+    await give(harness, 1, "4", "bleibt, nur kein Rückruf", contact=True)
+    assert harness.store is not None
+    person = harness.store.pseudonym("tg-user:1")
+    # As an old version withdrew: the consent marked, the feedback kept; the pass due.
+    assert await harness.store.withdraw_consent(person, "contact", harness.clock()) == 1
+    with sqlite3.connect(harness.settings.data_dir / "feedback.db") as db:
+        db.execute("INSERT OR IGNORE INTO upkeep (task) VALUES ('withdrawn_leftovers')")
+    await harness.restart()
+    assert harness.store is not None
+    assert await harness.store.upkeep_due() == set(), "the pass was made"
+    kept = await harness.store.feedback_of(person, harness.clock())
+    assert len(kept) == 1, "the feedback stays"
