@@ -426,6 +426,29 @@ async def test_feedback_withdrawn_and_cut_short_at_one_start_is_told_once(store:
     assert [n.reason for _, n in await store.pending_notices()] == ["withdrawal"]
 
 
+async def test_the_pass_tells_no_one_of_expired_feedback_nor_of_a_delivery_never_made(
+    store: Store,
+) -> None:
+    """Mutation audit: without its date test the pass told the recipients of feedback
+    already past its date (deleted by then, as they were told) of a withdrawal, and without
+    its test of sent deliveries a recipient that never got the feedback was asked to
+    delete an id it never saw."""
+    p = store.pseudonym("tg-user:1")
+    expired = await store.submit_feedback(p, feedback("abgelaufen", ttl=DAY), [grant()])
+    await store.record_delivery(
+        p, Delivery(recipient="crm", feedback_id=expired.id, delivered_at=T0)
+    )
+    q = store.pseudonym("tg-user:2")
+    kept = await store.submit_feedback(q, feedback("nie zugestellt", ttl=180 * DAY), [grant()])
+    await store.record_delivery(
+        q, Delivery(recipient="erp", feedback_id=kept.id, delivered_at=T0, pending=True)
+    )
+    for person in (p, q):
+        await store.withdraw_consent(person, "feedback", T0 + HOUR)
+    assert await store.end_withdrawn_leftovers({"standard": ["feedback"]}, T0 + 2 * DAY) == 1
+    assert await store.pending_notices() == [], "neither the expired one nor the unsent one"
+
+
 async def test_the_one_off_tasks_are_done_once(store: Store) -> None:
     """A new store has the pass to make (it finds nothing); once done, it is not again."""
     assert await store.upkeep_due() == {"withdrawn_leftovers"}
