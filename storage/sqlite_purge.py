@@ -7,7 +7,7 @@ import contextlib
 import json
 import logging
 import sqlite3
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -414,9 +414,6 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
     ) -> int:
         if not retentions:
             return 0
-        async with self._lock:
-            row = await fetch_one(self._conn(), "SELECT max(rowid) FROM main.feedback")
-        highest = int(row[0]) if row and row[0] is not None else 0
         # Each flow's test in SQL, with a second's slack for julianday's rounding (a date
         # a second later than the new retention stays): a store whose retention did not
         # change passes nothing on to Python.
@@ -428,25 +425,18 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
             "(flow_id = ? AND julianday(expires_at) - julianday(created_at) > ?)" for _ in tests
         )
         params = [value for test in tests for value in test]
-        total = 0
-        for start in range(0, highest, SCAN_WINDOW):
-            # A window at a time, so that no statement holds the connection for long.
-            async with self._lock:
-                rows = await fetch_all(
-                    self._conn(),
-                    "SELECT rowid, flow_id, created_at FROM main.feedback"  # noqa: S608
-                    f" WHERE rowid > ? AND rowid <= ? AND ({where})",
-                    (start, start + SCAN_WINDOW, *params),
-                )
-                capped = [
-                    (rowid, created, created + retentions[str(flow_id)])
-                    for rowid, flow_id, created in ((r, f, dt(str(c))) for r, f, c in rows)
-                ]
-                if capped and apply:
-                    await on_thread(self._conn(), partial(_cap, capped=capped), atomic=True)
-            total += len(capped)
-            await asyncio.sleep(0)
-        return total
+
+        def dated(row: tuple[Any, ...]) -> tuple[int, datetime, datetime]:
+            rowid, flow_id, created = row[0], str(row[1]), dt(str(row[2]))
+            return rowid, created, created + retentions[flow_id]
+
+        return await self._bring_forward(
+            "SELECT rowid, flow_id, created_at FROM main.feedback"  # noqa: S608
+            f" WHERE rowid > ? AND rowid <= ? AND ({where})",
+            params,
+            dated,
+            apply=apply,
+        )
 
     async def end_withdrawn_leftovers(
         self, required: Mapping[str, Collection[str]], now: datetime
@@ -470,25 +460,39 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
             " LIMIT 1), 0))"
             for _ in tests
         )
-        params = [value for test in tests for value in test]
         moment = utc(now)
+        return await self._bring_forward(
+            "SELECT f.rowid, f.created_at FROM main.feedback f"  # noqa: S608
+            f" WHERE f.rowid > ? AND f.rowid <= ? AND f.expires_at > ? AND ({where})",
+            [ts(moment), *(value for test in tests for value in test)],
+            lambda row: (row[0], dt(str(row[1])), moment),
+            withdrawn_at=moment,
+        )
+
+    async def _bring_forward(
+        self,
+        select: str,
+        params: Sequence[object],
+        dated: Callable[[tuple[Any, ...]], tuple[int, datetime, datetime]],
+        *,
+        apply: bool = True,
+        withdrawn_at: datetime | None = None,
+    ) -> int:
+        """New deletion dates (see `_cap`; `withdrawn_at`: for a withdrawal) for the
+        feedback `select` finds, whose WHERE begins with a window of rowids (two
+        parameters, then `params`): `dated` gives each row's (rowid, created, new date).
+        A window at a time, so that no statement holds the connection for long; how many
+        (with `apply` False, only counted)."""
         async with self._lock:
             row = await fetch_one(self._conn(), "SELECT max(rowid) FROM main.feedback")
         highest = int(row[0]) if row and row[0] is not None else 0
         total = 0
         for start in range(0, highest, SCAN_WINDOW):
-            # A window at a time (as cap_retention), so that no statement holds the
-            # connection for long.
             async with self._lock:
-                rows = await fetch_all(
-                    self._conn(),
-                    "SELECT f.rowid, f.created_at FROM main.feedback f"  # noqa: S608
-                    f" WHERE f.rowid > ? AND f.rowid <= ? AND f.expires_at > ? AND ({where})",
-                    (start, start + SCAN_WINDOW, ts(moment), *params),
-                )
-                capped = [(rowid, dt(str(created)), moment) for rowid, created in rows]
-                if capped:
-                    cap = partial(_cap, capped=capped, withdrawn_at=moment)
+                rows = await fetch_all(self._conn(), select, (start, start + SCAN_WINDOW, *params))
+                capped = [dated(tuple(found)) for found in rows]
+                if capped and apply:
+                    cap = partial(_cap, capped=capped, withdrawn_at=withdrawn_at)
                     await on_thread(self._conn(), cap, atomic=True)
             total += len(capped)
             await asyncio.sleep(0)
