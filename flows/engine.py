@@ -710,9 +710,7 @@ class Engine:
             undone = self._undo(state, previous.id, _mark(additions[-1]))
             if undone.taken_out and undone.state is not None:
                 note = self.t.gettext("Taken out of your previous answer again.")
-                asked = self._at_question(undone.state, note).outcome
-                outcome = Outcome(replies=asked.replies, question_above=asked.question_above)
-                return replace(undone, outcome=outcome)
+                return replace(undone, outcome=self._at_question(undone.state, note).outcome)
         back = state.model_copy(
             update={
                 "step_id": previous.id,

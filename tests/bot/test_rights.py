@@ -604,6 +604,16 @@ async def test_withdrawing_a_consent_erases_the_feedback_given_under_it(
     assert [f["flow"] for f in export["feedback"]] == ["product"]
 
 
+async def product_feedback_without_contact(erika: Customer) -> None:
+    """A product feedback given to its end, with no consent to be contacted."""
+    started = await erika.send("/start product")
+    await erika.press(labels(started[-1])[0][0])
+    await erika.press("4")
+    await erika.press("☐ Schnell")
+    await erika.press("Fertig")
+    await erika.press("9")
+
+
 @pytest.mark.parametrize("product_first", [False, True])
 async def test_a_withdrawal_that_erases_the_feedback_given_with_contact_erases_its_chat_id(
     harness: Harness, product_first: bool
@@ -615,12 +625,7 @@ async def test_a_withdrawal_that_erases_the_feedback_given_with_contact_erases_i
     latest with this feedback"."""
     erika = harness.customer()
     if product_first:
-        started = await erika.send("/start product")
-        await erika.press(labels(started[-1])[0][0])
-        await erika.press("4")
-        await erika.press("☐ Schnell")
-        await erika.press("Fertig")
-        await erika.press("9")
+        await product_feedback_without_contact(erika)
     await give_feedback(erika, "mit Kontakt", contact=True)
     assert harness.store is not None
     pseudonym = harness.store.pseudonym(f"tg-user:{erika.user_id}")
@@ -647,12 +652,7 @@ async def test_a_contact_consent_that_ended_with_its_feedback_is_not_said_withdr
     /meinedaten then said the person had withdrawn it on that day, which they never did.
     Shown ended, with its date in the copy; the consent really withdrawn, as withdrawn."""
     erika = harness.customer()
-    started = await erika.send("/start product")
-    await erika.press(labels(started[-1])[0][0])
-    await erika.press("4")
-    await erika.press("☐ Schnell")
-    await erika.press("Fertig")
-    await erika.press("9")
+    await product_feedback_without_contact(erika)
     await give_feedback(erika, "mit Kontakt", contact=True)
     await erika.send("/widerruf")
     withdrawn = texts(await erika.press("Speicherung Ihres Feedbacks"))
