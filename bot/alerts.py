@@ -98,7 +98,7 @@ class Alerts:
         if record.id in self._on_their_way:
             return
         outcome = data.staff.alert(
-            data.settings.default_locale, record, posted_at=data.staff.clock()
+            data.settings.staff_language, record, posted_at=data.staff.clock()
         )
         if outcome is None:  # would not be posted now (the threshold changed, say)
             await self._done(record.id)
@@ -181,7 +181,7 @@ class Alerts:
                 sent = await send(replies)
                 if changed and not (messages or maybe):  # shown as the consents now allow
                     record = record.model_copy(update={"purposes": changed[0]})
-                    now = staff.alert(data.settings.default_locale, record, posted_at=staff.clock())
+                    now = staff.alert(data.settings.staff_language, record, posted_at=staff.clock())
                     if now is None:  # none would be posted now: no longer due
                         await self._done(record.id)
                     else:

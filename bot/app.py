@@ -110,8 +110,8 @@ def build_application(
         retractor = Retractor(
             application.bot,
             store,
-            settings.default_locale,
-            _alert_text(application.bot_data.staff, settings.default_locale),
+            settings.staff_language,
+            _alert_text(application.bot_data.staff, settings.staff_language),
             clock,
             settings.timezone,
             settings.staff_thread_id,
@@ -358,7 +358,7 @@ async def post_digest(application: BotApplication) -> None:
     if schedule is None or chat is None:
         return
     made = data.service.clock() if data.service is not None else utc_now()
-    outcome = await data.staff.digest(data.settings.default_locale, schedule.period, at=made)
+    outcome = await data.staff.digest(data.settings.staff_language, schedule.period, at=made)
     data.digest_due = None  # a newer one made: the one not posted is out of date
     if data.alerts is None:
         return
@@ -397,7 +397,7 @@ async def _still_true(
     schedule = data.settings.digest_schedule
     if schedule is None:
         return replies, text
-    locale = data.settings.default_locale
+    locale = data.settings.staff_language
     again = await data.staff.digest(locale, schedule.period, audited=False, at=made)
     if again.replies[0].text == text:
         return replies, text

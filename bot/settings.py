@@ -158,6 +158,10 @@ class Settings(BaseSettings):
     purge_interval: timedelta = timedelta(hours=1)
     audit_retention: timedelta = AUDIT_RETENTION
     default_locale: str = "de"
+    staff_locale: str | None = None
+    """The language of what the bot posts in the staff chat (alerts, digests, their
+    retraction notes) and of `feedbackbot summary` and `export` (FEEDBACKBOT_STAFF_LOCALE);
+    FEEDBACKBOT_DEFAULT_LOCALE if unset. Staff's own commands are answered in theirs."""
     controller_name: str | None = None
     controller_contact: str | None = None
     dpo_contact: str | None = None
@@ -403,10 +407,19 @@ class Settings(BaseSettings):
     def digest_schedule(self) -> DigestSchedule | None:
         return parse_digest(self.digest)
 
-    @field_validator("default_locale")
+    @property
+    def staff_language(self) -> str:
+        return self.staff_locale or self.default_locale
+
+    @field_validator("staff_locale", mode="before")
     @classmethod
-    def _locale(cls, value: str) -> str:
-        if value not in SUPPORTED_LOCALES:
+    def _unset_if_empty(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("default_locale", "staff_locale")
+    @classmethod
+    def _locale(cls, value: str | None) -> str | None:
+        if value is not None and value not in SUPPORTED_LOCALES:
             raise ValueError(
                 operator_translator()
                 .gettext("must be one of {values}")

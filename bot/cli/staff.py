@@ -106,7 +106,10 @@ def register(subparsers: Any, t: Translator) -> None:
     summary.add_argument(
         "--lang",
         choices=SUPPORTED_LOCALES,
-        help=t.gettext("the language of the summary (default: FEEDBACKBOT_DEFAULT_LOCALE)"),
+        help=t.gettext(
+            "the language of the summary (default: FEEDBACKBOT_STAFF_LOCALE, else "
+            "FEEDBACKBOT_DEFAULT_LOCALE)"
+        ),
     )
     summary.add_argument(
         "--chart",
@@ -208,7 +211,7 @@ def terminal_safe(text: str) -> str:
 def run_summary(args: argparse.Namespace) -> int:
     async def summarise(store: SQLiteStore, settings: Settings) -> Outcome:
         desk = _desk(store, settings)
-        locale = args.lang or settings.default_locale
+        locale = args.lang or settings.staff_language
         return await desk.summary("cli", locale, args.since, rules=False)
 
     if args.chart is not None:
@@ -233,7 +236,7 @@ def run_export(args: argparse.Namespace) -> int:
         store: SQLiteStore, settings: Settings
     ) -> tuple[list[dict[str, Any]], list[str]]:
         desk = _desk(store, settings)
-        rows = await desk.export_rows("cli", period, settings.default_locale)
+        rows = await desk.export_rows("cli", period, settings.staff_language)
         return rows, desk.export_columns()
 
     # The file is opened before the store is read (and the export audited), so a path

@@ -56,6 +56,7 @@ def test_environment_and_dotenv_are_read(monkeypatch: pytest.MonkeyPatch, tmp_pa
         # Shorter than the feedback's retention: entries about feedback would go first.
         ("FEEDBACKBOT_AUDIT_RETENTION", "90d"),
         ("FEEDBACKBOT_DEFAULT_LOCALE", "fr"),
+        ("FEEDBACKBOT_STAFF_LOCALE", "fr"),
         ("FEEDBACKBOT_STAFF_IDS", "12,abc"),
         ("FEEDBACKBOT_STAFF_IDS", "12,0"),
         ("FEEDBACKBOT_STAFF_IDS", "-12"),

@@ -387,6 +387,10 @@ async def test_a_summary_with_nothing_to_show_says_so_and_writes_no_chart(tmp_pa
     shown = cli("summary", "--chart", str(chart), env=cli_env(data), cwd=tmp_path)
     assert shown.returncode == 1 and "Noch kein Feedback anzuzeigen" in shown.stdout
     assert not chart.exists() and "no chart" in shown.stderr
+    # in the staff chat's language, as the digest is (unset: the default language's)
+    english = cli_env(data) | {"FEEDBACKBOT_STAFF_LOCALE": "en"}
+    shown = cli("summary", "--chart", str(chart), env=english, cwd=tmp_path)
+    assert shown.returncode == 1 and "No feedback to show yet" in shown.stdout, shown.stdout
 
 
 COMMANDS_BESIDE_RUN = [
