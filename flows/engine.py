@@ -1582,14 +1582,18 @@ OF_THE_CONSENT = ASKING | typed_forms(
         "meine meinen mein daten nummer id pflicht nötig freiwillig lange gespeichert "
         "speichern passiert mit wird werden würden würde sich melden meldet kontaktieren "
         "kontakt brauchen braucht kostet damit dazu jemand überhaupt genau denn "
+        "meiner meinem antwort antworten kommentar "
         "i you that this it mean means see sees happens happen if say yes no required "
         "optional have to long keep kept store stored data my number id would need "
-        "contact me with get gets for exactly anyway someone then".split()
+        "contact me with get gets for exactly anyway someone then "
+        "chat telegram user answer answers comment share call details".split()
     )
 )
 """Every word of a question about the consent question ("Wer sieht das?", "Wie lange
 wird das gespeichert?", "why do you need my ID?"), not about a thing ("Warum dauert das
-Laden so lange?", which is more of a comment)."""
+Laden so lange?", which is more of a comment). With the words of the contact question's own
+text ("why do you need my chat ID?", "who can see my answers?": found by an English
+customer's review, only pointed to the buttons)."""
 
 
 def about_the_consent(text: str) -> bool:

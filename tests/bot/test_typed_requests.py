@@ -1087,6 +1087,11 @@ EXPLAINED_EN = (
         # alone not enough went unnoticed)
         ("de", "Das ist Pflicht?"),
         ("en", "you need my number?"),
+        # of the contact question's own words (found by an English customer's review: only
+        # pointed to the buttons)
+        ("en", "Why do you need my chat ID?"),
+        ("en", "Who can see my answers?"),
+        ("de", "Wozu brauchen Sie meine Chat-ID?"),
     ],
 )
 async def test_a_question_about_the_consent_question_is_answered_not_added(
