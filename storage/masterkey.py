@@ -90,6 +90,7 @@ def _read_key_file(path: Path) -> ResolvedKey:
     try:
         text = path.read_text(encoding="ascii")
     except OSError as exc:
+        refuse_a_key_for_a_path(path)
         raise InvalidMasterKey(
             N_("cannot read master key file {path}: {reason}"), path=path, reason=exc
         ) from None
@@ -105,6 +106,24 @@ def _read_key_file(path: Path) -> ResolvedKey:
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         return ResolvedKey(key, open_to_others=(path, stat.S_IMODE(mode)))
     return ResolvedKey(key)
+
+
+def refuse_a_key_for_a_path(path: Path) -> None:
+    """Raises InvalidMasterKey, without the path, when the name given for a key file that
+    cannot be read is a master key itself: the key in FEEDBACKBOT_MASTER_KEY_FILE (or
+    `--new-key-file`) was echoed as "cannot read master key file <key>" to the terminal
+    and the system journal (found by a security review)."""
+    try:
+        decode_master_key(str(path))
+    except InvalidMasterKey:
+        return
+    raise InvalidMasterKey(
+        N_(
+            "the name given for the master key file is a master key itself, not the path of "
+            "a file; write the key to a file only you can read (chmod 600) and name that "
+            "file, or set FEEDBACKBOT_MASTER_KEY to the key"
+        )
+    )
 
 
 def _generate_key_file(data_dir: Path, path: Path) -> tuple[bytes, Path]:

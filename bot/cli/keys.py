@@ -14,6 +14,7 @@ from bot.operator import operator_translator
 from bot.settings import load_settings
 from flows.i18n import N_, Translator
 from storage.crypto import InvalidMasterKey, decode_master_key, encode_master_key, generate_key
+from storage.masterkey import refuse_a_key_for_a_path
 
 
 def register(subparsers: Any, t: Translator) -> None:
@@ -60,6 +61,9 @@ def run_rotate(args: argparse.Namespace) -> int:
     t = operator_translator()
     try:
         text = args.new_key_file.read_text(encoding="ascii")
+    except OSError:
+        refuse_a_key_for_a_path(args.new_key_file)  # a key typed for its file: not echoed
+        raise
     except UnicodeDecodeError:
         raise InvalidMasterKey(
             N_("{path} does not hold a master key"), path=args.new_key_file

@@ -70,6 +70,27 @@ def test_a_wrong_master_key_gets_no_advice_to_make_a_new_one(
     assert "keygen" not in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("command", ["stats", "rotate-key"])
+def test_a_master_key_given_for_its_file_is_not_echoed(
+    site: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    """The key itself in FEEDBACKBOT_MASTER_KEY_FILE (or `--new-key-file`) was printed as
+    "cannot read master key file <key>", to the terminal and to the system journal of a
+    service (found by a security review)."""
+    (site / "data").mkdir()
+    (site / "data" / "keys.db").write_bytes(b"")
+    if command == "stats":
+        monkeypatch.setenv("FEEDBACKBOT_MASTER_KEY_FILE", MASTER_KEY)
+        assert main(["stats"]) == 1
+    else:
+        monkeypatch.setenv("FEEDBACKBOT_MASTER_KEY", MASTER_KEY)
+        assert main(["rotate-key", "--new-key-file", MASTER_KEY]) == 1
+    err = capsys.readouterr().err
+    assert MASTER_KEY not in err and MASTER_KEY.rstrip("=") not in err, err
+    assert "is a master key itself" in err, err
+    assert [p.name for p in (site / "data").iterdir()] == ["keys.db"], "nothing was created"
+
+
 @pytest.mark.parametrize("secret", ["FEEDBACKBOT_MASTER_KEY", "FEEDBACKBOT_TOKEN"])
 def test_a_env_file_with_a_secret_that_others_can_read_is_named(
     site: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], secret: str
