@@ -115,6 +115,15 @@ def derive_key(key: bytes, label: bytes) -> bytes:
     return hmac.new(key, label, hashlib.sha256).digest()
 
 
+def predictable_key(key: bytes) -> bool:
+    """Whether a 32-byte master key is plainly not random: text (a password or phrase
+    encoded as base64, every byte printable ASCII) or few distinct bytes (all zeros,
+    "AAAA...="). For `generate_key`'s keys either has a chance below 1e-13. Such a key is
+    accepted by `decode_master_key` all the same (a store may already rest on it); the
+    command line warns (found by a security review: accepted without a word)."""
+    return len(set(key)) < 16 or all(0x20 <= byte < 0x7F for byte in key)
+
+
 def encode_master_key(key: bytes) -> str:
     """The text form of a master key (urlsafe base64, padded)."""
     _check_key(key)

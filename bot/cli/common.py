@@ -19,6 +19,7 @@ from flows.durations import InvalidDuration, parse_duration
 from flows.i18n import N_, Translator
 from flows.staff import MAX_PERIOD, staff_period
 from storage import SQLiteStore, StoreError, resolve_master_key
+from storage.crypto import predictable_key
 from storage.sqlite import DATA_FILE, KEY_STORE_FILE
 
 log = logging.getLogger("bot.cli")
@@ -72,6 +73,14 @@ def open_store(
         t = operator_translator()
         said = t.gettext("master key file {path} can be read by others (mode {mode}); chmod 600 it")
         print(f"feedbackbot: {said.format(path=path, mode=f'{mode:o}')}", file=sys.stderr)
+    if predictable_key(key):
+        t = operator_translator()
+        said = t.gettext(
+            "the master key is not random (text, or the same few bytes repeated): whoever "
+            "guesses it can read every record; make a new one with `feedbackbot keygen` and "
+            "move to it with `feedbackbot rotate-key`"
+        )
+        print(f"feedbackbot: {said}", file=sys.stderr)
     mode, secrets = env_file_secrets_open_to_others()
     if secrets:
         t = operator_translator()

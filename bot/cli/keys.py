@@ -13,7 +13,14 @@ from bot.cli.common import open_existing_store
 from bot.operator import operator_translator
 from bot.settings import load_settings
 from flows.i18n import N_, Translator
-from storage.crypto import InvalidMasterKey, decode_master_key, encode_master_key, generate_key
+from storage.crypto import (
+    InvalidMasterKey,
+    MalformedMasterKey,
+    decode_master_key,
+    encode_master_key,
+    generate_key,
+    predictable_key,
+)
 from storage.masterkey import refuse_a_key_for_a_path
 
 
@@ -69,6 +76,14 @@ def run_rotate(args: argparse.Namespace) -> int:
             N_("{path} does not hold a master key"), path=args.new_key_file
         ) from None
     new_key = decode_master_key(text.strip(), args.new_key_file)  # named: review
+    if predictable_key(new_key):
+        raise MalformedMasterKey(
+            N_(
+                "{path} holds no random key (text, or the same few bytes repeated): whoever "
+                "guesses it could read every record"
+            ),
+            path=args.new_key_file,
+        )
     store = open_existing_store(load_settings(), exclusive=True)
 
     def report(done: int, total: int) -> None:

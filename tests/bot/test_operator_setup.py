@@ -4,6 +4,7 @@ folder really is, what to do with a master key of the wrong shape, and secrets i
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 from pathlib import Path
@@ -89,6 +90,46 @@ def test_a_master_key_given_for_its_file_is_not_echoed(
     assert MASTER_KEY not in err and MASTER_KEY.rstrip("=") not in err, err
     assert "is a master key itself" in err, err
     assert [p.name for p in (site / "data").iterdir()] == ["keys.db"], "nothing was created"
+
+
+PASSWORD_KEY = base64.urlsafe_b64encode(b"UnserFirmenPasswort2024Sommer!!!").decode()
+ZERO_KEY = base64.urlsafe_b64encode(bytes(32)).decode()
+
+
+@pytest.mark.parametrize(
+    ("key", "warned"),
+    [(PASSWORD_KEY, True), (ZERO_KEY, True), (MASTER_KEY, False)],
+    ids=["password", "zeros", "random"],
+)
+def test_a_master_key_that_is_not_random_is_warned_about(
+    site: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    key: str,
+    warned: bool,
+) -> None:
+    """A password encoded as base64, or 32 zero bytes, is the right shape and was taken
+    without a word: whoever guesses it reads every record (found by a security review)."""
+    monkeypatch.setenv("FEEDBACKBOT_MASTER_KEY", key)
+    open_store(load_settings())
+    err = capsys.readouterr().err
+    assert ("the master key is not random" in err) is warned, err
+    assert key not in err
+
+
+@pytest.mark.parametrize("key", [PASSWORD_KEY, ZERO_KEY], ids=["password", "zeros"])
+def test_rotate_key_refuses_a_new_key_that_is_not_random(
+    site: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], key: str
+) -> None:
+    monkeypatch.setenv("FEEDBACKBOT_MASTER_KEY", MASTER_KEY)
+    new = site / "new.key"
+    new.write_text(key + "\n")
+    new.chmod(0o600)
+    assert main(["rotate-key", "--new-key-file", str(new)]) == 1
+    err = capsys.readouterr().err
+    assert "holds no random key" in err and "`feedbackbot keygen` prints a new one" in err, err
+    assert key not in err
+    assert sorted(p.name for p in site.iterdir()) == ["new.key"], "no store was opened"
 
 
 @pytest.mark.parametrize("secret", ["FEEDBACKBOT_MASTER_KEY", "FEEDBACKBOT_TOKEN"])

@@ -12,6 +12,7 @@ import pytest
 from telegram.error import Conflict
 
 from bot.fakeapi import BotApiServer, FakeBotApi
+from storage.crypto import encode_master_key, generate_key
 from tests.e2e.botprocess import bot_env, cli, run_once, running_bot
 from tests.harness import TOKEN, Harness, files_contain
 
@@ -141,7 +142,7 @@ def test_wrong_master_key_refuses_with_one_line_and_touches_nothing(
     with running_bot(api, bot_env(server, data), tmp_path, log):
         converse(api, ERIKA, "de", CANARY_DE)
     before = digests(data)
-    other_key = "A" * 43 + "="
+    other_key = encode_master_key(generate_key())  # random: a weak key is warned about too
     result = run_once(bot_env(server, data, FEEDBACKBOT_MASTER_KEY=other_key), tmp_path)
     assert result.returncode == 1
     lines = [line for line in result.stderr.splitlines() if line.startswith("feedbackbot:")]

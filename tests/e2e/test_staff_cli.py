@@ -303,7 +303,7 @@ async def test_an_export_that_fails_leaves_no_file_behind(tmp_path: Path) -> Non
     data = tmp_path / "data"
     await seed(data)
     target = tmp_path / "e.csv"
-    wrong_key = base64.urlsafe_b64encode(bytes(32)).decode()
+    wrong_key = encode_master_key(generate_key())  # random: a weak key is warned about too
     result = cli("export", "--output", str(target), env=cli_env(data, wrong_key), cwd=tmp_path)
     assert result.returncode == 1 and "master key" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
