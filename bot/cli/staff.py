@@ -223,7 +223,7 @@ def run_summary(args: argparse.Namespace) -> int:
         if not charts:
             print(operator_translator().gettext("no chart: nothing to show yet"), file=sys.stderr)
             return 1
-        args.chart.write_bytes(charts[0].content)
+        _write_private(args.chart, charts[0].content)
         # Which survey it shows, as the staff chat's caption says (found by review).
         print(f"{args.chart}: {charts[0].caption}", file=sys.stderr)
     return 0
@@ -295,6 +295,23 @@ def _private_output(path: Path) -> tuple[TextIO, Path]:
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
     os.fchmod(fd, 0o600)
     return os.fdopen(fd, "w", encoding="utf-8", newline=""), Path(name)
+
+
+def _write_private(path: Path, content: bytes) -> None:
+    """`content` to `path`, mode 0600, through a file of its own renamed over it: a link
+    planted under the name (the chart written to /tmp, say) was followed and the file it
+    pointed to overwritten, and the chart took the umask's 0644 (found by a security
+    review; the export was already written so)."""
+    output, partial = _private_output(path)
+    try:
+        with output:
+            output.buffer.write(content)
+            output.flush()
+            os.fsync(output.fileno())
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
 
 
 def _as_json(rows: list[dict[str, Any]]) -> str:

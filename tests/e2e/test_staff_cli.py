@@ -343,9 +343,16 @@ async def test_the_summary_staff_get_is_printed_at_the_command_line(tmp_path: Pa
     given = (NOW - timedelta(days=2)).replace(hour=12)
     await seed(data, 6, "Rufen Sie an: 0151 2345678{n}", given, withdrawn=None)
     chart = tmp_path / "chart.png"
+    # Planted by another user of a shared folder: the chart is written beside it, not
+    # through it (it overwrote the operator's file), and for its owner alone.
+    victim = tmp_path / "victim.txt"
+    victim.write_text("the operator's file\n")
+    chart.symlink_to(victim)
     shown = cli(
         "summary", "--since", "7 Tage", "--lang", "en", "--chart", str(chart), env=env, cwd=tmp_path
     )
+    assert victim.read_text() == "the operator's file\n"
+    assert not chart.is_symlink() and chart.stat().st_mode & 0o777 == 0o600
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.startswith("Feedback summary") and "(7 days)" in shown.stdout
     assert "Responses: 6" in shown.stdout and "Average 4.5 out of 5" in shown.stdout
