@@ -549,6 +549,15 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
         """The store's files readable by their owner alone, also one the operator made (the
         README's `touch erasures.db` gave the ledger, with pseudonyms in clear, the umask's
         0644: found by review)."""
+        with contextlib.suppress(OSError):
+            folder = self._dir.stat()
+            # Left as it is (it may be the operator's own folder), but said: others can
+            # list it and see from the files' sizes and times how much feedback comes when.
+            if folder.st_uid == os.geteuid() and folder.st_mode & 0o077:
+                log.warning(
+                    "data_folder_open: others can list the data folder (mode %o); chmod 700 it",
+                    stat.S_IMODE(folder.st_mode),
+                )
         for name in (DATA_FILE, KEY_STORE_FILE, LEDGER_FILE):
             for path in (self._dir / name, self._dir / f"{name}-wal", self._dir / f"{name}-shm"):
                 with contextlib.suppress(OSError):  # not there, or not the bot's to change

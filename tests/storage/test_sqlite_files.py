@@ -163,6 +163,27 @@ async def test_store_files_made_readable_to_others_are_made_private_again(
     assert modes(data_dir) == {".": 0o700} | {name: 0o600 for name in digests(data_dir)}
 
 
+async def test_a_data_folder_others_can_list_is_named_at_start_and_left_as_it_is(
+    store: SQLiteStore, data_dir: Path, key: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Found by the security review: a folder the operator made with the umask's 0755 let
+    every user see from the files' sizes and times how much feedback came when."""
+    if os.name != "posix":
+        pytest.skip("POSIX permissions")
+    await store.close()
+    with caplog.at_level(logging.WARNING):
+        again = await reopen(data_dir, key)
+        await again.close()
+    assert not [r for r in caplog.records if "data folder" in r.getMessage()]
+    os.chmod(data_dir, 0o755)
+    with caplog.at_level(logging.WARNING):
+        again = await reopen(data_dir, key)
+        await again.close()
+    said = [r.getMessage() for r in caplog.records if "data folder" in r.getMessage()]
+    assert said == ["data_folder_open: others can list the data folder (mode 755); chmod 700 it"]
+    assert modes(data_dir)["."] == 0o755
+
+
 async def test_another_users_store_files_shared_on_purpose_are_left_as_they_are(
     store: SQLiteStore, data_dir: Path, key: bytes
 ) -> None:
