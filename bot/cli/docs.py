@@ -12,8 +12,10 @@ record's hash stands for, whatever the settings and the version are today.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -227,7 +229,7 @@ def write_documents(texts: dict[str, str], output: Path | None) -> int:
         files = {output: LANGUAGE_SEPARATOR.join(texts.values())}
     for path, text in files.items():
         try:
-            path.write_text(text, encoding="utf-8")
+            _replace(path, text.encode())
         except OSError as error:
             cannot = operator_translator().gettext("cannot write {path}: {reason}")
             reason = cannot.format(path=path, reason=operator_translator().reason(error))
@@ -235,6 +237,24 @@ def write_documents(texts: dict[str, str], output: Path | None) -> int:
             return 1
         print(operator_translator().gettext("wrote {path}").format(path=path))
     return 0
+
+
+def _replace(path: Path, content: bytes) -> None:
+    """`content` to `path` through a new file of its own renamed over it: written in place,
+    a link planted under the name in a shared folder (/tmp) was followed and whatever it
+    pointed to overwritten (security review). The mode is what the umask gives a new file,
+    as before."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as partial:
+            os.fchmod(partial.fileno(), 0o666 & ~umask)
+            partial.write(content)
+        os.replace(name, path)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
 
 
 def render_document(document: str, locale: str, record: ProcessingRecord) -> str:

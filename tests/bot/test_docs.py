@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -104,6 +105,26 @@ def test_one_language_and_one_file_per_language(tmp_path: Path) -> None:
     assert result.stdout.splitlines() == ["wrote notice-de.md", "wrote notice-en.md"]
     assert (tmp_path / "notice-de.md").read_text().startswith("# Datenschutzhinweise\n")
     assert (tmp_path / "notice-en.md").read_text().startswith("# Privacy notice\n")
+
+
+def test_a_link_planted_under_the_output_name_is_replaced_not_followed(tmp_path: Path) -> None:
+    """Found by the security review: written in place, `--output /tmp/notice.md` overwrote
+    whatever a link planted there by another user pointed to."""
+    env = docs_env(controller_name="Beispiel GmbH", controller_contact="datenschutz@beispiel.de")
+    precious = tmp_path / "precious.txt"
+    precious.write_text("keep me\n")
+    (tmp_path / "notice.md").symlink_to(precious)
+    result = run_docs(tmp_path, env, "privacy-notice", "--lang", "en", "--output", "notice.md")
+    assert result.returncode == 0, result.stderr
+    assert precious.read_text() == "keep me\n"
+    written = tmp_path / "notice.md"
+    assert not written.is_symlink() and written.read_text().startswith("# Privacy notice\n")
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert stat.S_IMODE(written.stat().st_mode) == 0o666 & ~umask  # as a new file gets
+    assert sorted(p.name for p in tmp_path.iterdir() if ".partial" in p.name) == []
+    unwritable = run_docs(tmp_path, env, "privacy-notice", "--output", "missing/notice.md")
+    assert unwritable.returncode == 1 and "cannot write missing/notice.md" in unwritable.stderr
 
 
 @pytest.mark.parametrize("locale", ["de", "en"])
