@@ -134,8 +134,8 @@ def typed_forms(words: set[str] | frozenset[str]) -> frozenset[str]:
 # What is typed to answer a question of buttons, not more of a comment.
 SHORT_REPLIES = typed_forms(
     frozenset(
-        "ja nein yes no ok okay jo jep jup nö ne nee nope nah yep yup yeah gerne klar sure danke "
-        "thanks thx j n y".split()
+        "ja nein yes no ok okay jo jep jup nö nä ne nee nope nah yep yup yeah gerne klar sure "
+        "danke thanks thx j n y".split()
     )
 )
 ANSWER_WORDS = SHORT_REPLIES | typed_forms(
@@ -148,7 +148,7 @@ ANSWER_WORDS = SHORT_REPLIES | typed_forms(
 comment before it (see `_more_of_text`)."""
 DECLINES = typed_forms(
     {
-        "nein", "no", "ne", "nee", "nö", "nope", "n", "nein danke", "no thanks",
+        "nein", "no", "ne", "nee", "nö", "nä", "nope", "n", "nein danke", "no thanks",
         "no thank you", "lieber nicht", "nein lieber nicht", "bitte nicht", "rather not",
         "no rather not", "nicht einverstanden", "i do not agree", "i don't agree",
         # a no in more words (found by review: "nah" and "Don't contact me" were joined
@@ -182,10 +182,21 @@ AFTER_A_NO = typed_forms(
     }
 )  # fmt: skip
 """Said after a no, a no all the same ("Nah I'm good", "Ne lass mal"), not alone."""
+FAREWELLS = typed_forms(
+    {
+        "schönen tag", "schönen tag noch", "einen schönen tag", "einen schönen tag noch",
+        "schönen abend", "schönen abend noch", "schönes wochenende", "tschüss", "tschüs",
+        "tschau", "ciao", "auf wiedersehen", "bye", "bye bye", "goodbye", "good bye",
+        "have a nice day", "have a good day", "have a great day", "nice day",
+    }
+)  # fmt: skip
+"""Said at the end of a no, a no all the same ("Nein danke, schönen Tag", "nope, bye":
+found by a review of 257 real-life messages, pointed to the buttons or joined to the
+comment staff read); not alone, which says no more than goodbye."""
 POLITE = typed_forms(frozenset("danke dankeschön thanks thx ty bitte please pls plz schön".split()))
 """Words of politeness around a no ("no thx", "ne danke", "No contact please")."""
-_LEADING_NO = re.compile(r"^(?:nein+|no+|nö+|ne+|nope|nah+)\b ?")
-NO_WORDS = typed_forms(frozenset("nein nö ne nee no nope nah stop stopp".split()))
+_LEADING_NO = re.compile(r"^(?:nein+|no+|nö+|nä+|nae|ne+|nope|nah+)\b ?")
+NO_WORDS = typed_forms(frozenset("nein nö nä ne nee no nope nah stop stopp".split()))
 """The words a no begins with (see `ABOUT_THE_QUESTION`)."""
 ABOUT_THE_QUESTION = ANSWER_WORDS | typed_forms(
     frozenset(
@@ -256,6 +267,9 @@ YESES = AGREES | typed_forms(
         "kontaktieren sie mich", "ja kontaktieren sie mich", "bitte kontaktieren sie mich",
         "sie können mich kontaktieren", "ja sie können mich kontaktieren",
         "sie dürfen mich kontaktieren", "ja sie dürfen mich kontaktieren",
+        # found by a review of 257 real-life messages: joined to the comment staff read
+        "joa", "jawohl", "ja jawohl", "jep", "jup", "klar doch", "ja klar doch", "na klar",
+        "aber klar",
     }
 )  # fmt: skip
 """A yes typed at a consent question within a survey (given with its button alone):
@@ -1615,14 +1629,28 @@ def typed_no(text: str) -> bool:
     """Whether `text` says no (DECLINES), also with words of politeness around it ("no
     thx", "ne danke", "No, please don't contact me", "Nein danke, nicht nötig") and as a
     no drawn out ("nooo", "Nöö"): found by a review of customers' phrasing, pointed to the
-    buttons or, right after the comment, joined to it. Not a no about a thing ("No, the
-    food was cold")."""
+    buttons or, right after the comment, joined to it. Also said again ("no no no", "nein
+    nein") and with a goodbye ("nope, bye"; see FAREWELLS). Not a no about a thing ("No,
+    the food was cold", "no no, the food was cold")."""
     words = bare_words(text)
     core = _without_politeness(words)
     if words in DECLINES or core in DECLINES:
         return True
-    rest = _without_politeness(_LEADING_NO.sub("", core, count=1))
-    return rest != core and (not rest or rest in AFTER_A_NO or rest in DECLINES)
+    rest = core
+    while (shorter := _without_politeness(_LEADING_NO.sub("", rest, count=1))) != rest:
+        rest = _without_farewell(shorter)
+        if not rest or rest in AFTER_A_NO or rest in DECLINES:
+            return True
+    return False
+
+
+def _without_farewell(words: str) -> str:
+    """`words` (see `bare_words`) without a goodbye at the end (see FAREWELLS), nor the
+    words of politeness before it ("danke, tschüss")."""
+    for farewell in sorted(FAREWELLS, key=len, reverse=True):
+        if words == farewell or words.endswith(" " + farewell):
+            return _without_politeness(words.removesuffix(farewell).strip())
+    return words
 
 
 def _without_politeness(words: str) -> str:

@@ -739,3 +739,96 @@ async def test_a_no_typed_after_withdrawing_is_not_told_nothing_is_stored(
     said = texts(await erika.send("cancel"))
     assert said.startswith("All right: I did not store this message."), said
     assert "nothing of yours is stored" not in said
+
+
+async def _contact_granted(harness: Harness, person: Customer) -> bool:
+    assert harness.store is not None
+    pseudonym = harness.store.pseudonym(f"tg-user:{person.user_id}")
+    consents = await harness.store.consents(pseudonym)
+    return any(c.in_force and c.purpose == "contact" for c in consents)
+
+
+@pytest.mark.parametrize("seconds", [5, 120])
+@pytest.mark.parametrize(
+    ("language", "typed"),
+    [
+        ("de", "Nä, lass ma"),
+        ("de", "nee lass mal"),
+        ("de", "nö danke"),
+        ("en", "no no no"),
+        ("de", "nein nein"),
+        ("de", "Nein danke, schönen Tag"),
+        ("en", "No thanks, have a nice day"),
+        ("en", "nope, bye"),
+    ],
+)
+async def test_a_dialect_repeated_or_farewell_no_declines_as_the_button_does(
+    harness: Harness, language: str, typed: str, seconds: int
+) -> None:
+    """Found by a review of 257 real-life messages: "Nä, lass ma", "no no no", "nope, bye"
+    and "Nein danke, schönen Tag" were joined to the comment staff read, or pointed to the
+    buttons. They decline the contact question as tapping "Nein" does."""
+    tapped = await _at_comment(harness, 9100 + seconds, language_code=language)
+    await tapped.send("The delivery was late.")
+    harness.clock.advance(timedelta(seconds=seconds))
+    declined = texts(await tapped.press("Nein" if language == "de" else "No"))
+    person = await _at_comment(harness, 9200 + seconds, language_code=language)
+    await person.send("The delivery was late.")
+    harness.clock.advance(timedelta(seconds=seconds))
+    said = texts(await person.send(typed))
+    assert said == declined, said
+    assert await stored_comment(harness, person) == "The delivery was late.", said
+    assert not await _contact_granted(harness, person)
+
+
+@pytest.mark.parametrize("seconds", [5, 120])
+@pytest.mark.parametrize(
+    ("language", "typed"),
+    [
+        ("de", "joa"),
+        ("de", "Jawohl"),
+        ("de", "jo"),
+        ("en", "yep"),
+        ("en", "sure thing"),
+        ("de", "klar doch"),
+    ],
+)
+async def test_a_colloquial_yes_is_pointed_to_the_yes_button_by_name(
+    harness: Harness, language: str, typed: str, seconds: int
+) -> None:
+    """Found by a review of 257 real-life messages: "joa" and "Jawohl" were joined to the
+    comment staff read, "klar doch" pointed to both buttons. Nothing typed gives consent:
+    the person is told the yes button by its name, and the comment stays as it was."""
+    person = await _at_comment(harness, language_code=language)
+    await person.send("The delivery was late.")
+    harness.clock.advance(timedelta(seconds=seconds))
+    said = texts(await person.send(typed))
+    button = "„Ja, einverstanden“" if language == "de" else "“Yes, I agree”"
+    assert button in said and ("Nein" not in said and "“No”" not in said), said
+    assert not await _contact_granted(harness, person)
+    await person.press("Nein" if language == "de" else "No")
+    assert await stored_comment(harness, person) == "The delivery was late.", said
+    assert not await _contact_granted(harness, person)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["Nein, das Essen war kalt", "no one answered the phone", "no no, the soup was cold"],
+)
+async def test_more_of_the_comment_holding_a_no_is_still_no_answer(
+    harness: Harness, typed: str
+) -> None:
+    """The review's counter-examples: a no in more of the comment neither declines nor is
+    lost; seconds after the comment it is added, minutes after, said not to be stored."""
+    person = await _at_comment(harness, 9301, language_code="en")
+    await person.send("The service was slow.")
+    harness.clock.advance(timedelta(seconds=8))
+    said = texts(await person.send(typed))
+    assert "Added to your previous answer" in said, said
+    later = await _at_comment(harness, 9302, language_code="en")
+    await later.send("The service was slow.")
+    harness.clock.advance(timedelta(minutes=3))
+    said = texts(await later.send(typed))
+    assert said.startswith("I did not store this message.") and "Thank you" not in said, said
+    await person.press("No")
+    assert await stored_comment(harness, person) == f"The service was slow.\n{typed}"
