@@ -631,6 +631,15 @@ class Engine:
             return self._advance(state, step, None, granted=False)
         if self._text_sent_again(state, event):
             return self._at_question(state, self._taken_already())
+        if (given := self._rating_typed_later(state, step, event)) is not None:
+            # Not joined to the comment staff read (found by a review of 257 real-life
+            # messages: "4/5", "doch nur 3 Sterne" typed after it).
+            note = self.t.gettext(
+                "Your rating ({rating}) is kept as you gave it and cannot be changed here, so "
+                "this message was not stored. To change your answers, send /cancel and then "
+                "/start."
+            ).format(rating=self.t.number(given))
+            return self._at_question(state, note)
         if (kind := typed_request(text)) in _POINTED_TO:
             # Not "please tap a button" to whoever wants to stop (found by an English
             # customer's review: asked again and again to press one); a no typed at a
@@ -884,6 +893,23 @@ class Engine:
             return None
         typed = _typed_number(event.text, previous)
         return (given, typed) if typed is not None else None
+
+    def _rating_typed_later(
+        self, state: ConversationState, step: Step, event: TextInput
+    ) -> int | None:
+        """The rating given last in this survey, where `event` types one for it in figures or
+        stars at a consent question, also hedged ("eher 3", "doch nur 3 Sterne"): a change
+        of mind that no question open can take (see `_rating_typed_again` for one typed
+        right after the rating)."""
+        if not isinstance(step, ConsentStep):
+            return None
+        for step_id in reversed(state.answers):
+            rated = self.flow.step(step_id)
+            given = state.answers[step_id]
+            if isinstance(rated, RatingStep) and isinstance(given, int):
+                typed = _HEDGED.sub("", unicodedata.normalize("NFKC", event.text).strip())
+                return given if _typed_number(typed, rated) is not None else None
+        return None
 
     def _answer_before(self, state: ConversationState) -> tuple[Step | None, Answer | None]:
         """The step answered last, and its answer (None: skipped, or none yet)."""
@@ -1519,6 +1545,14 @@ def _typed_number(text: str, step: RatingStep) -> int | None:
     if not any(c.isdigit() or c in "★⭐🌟☆" for c in text):
         return None
     return typed_rating(text, step)
+
+
+_HEDGED = re.compile(
+    r"^(?:(?:eher|doch|nur|eigentlich|lieber|vielleicht|also|ich gebe|ich geb|rather|actually|"
+    r"only|just|maybe|more like|make it|make that|i give|i'd give|i would give)[\s,]+)+",
+    re.IGNORECASE,
+)
+"""Words before a rating typed again ("eher 3", "doch nur 3 Sterne", "make it 4")."""
 
 
 def _number(word: str) -> int | None:

@@ -1158,3 +1158,57 @@ async def test_asking_what_is_stored_at_the_contact_question_is_pointed_to_mydat
     harness.clock.advance(timedelta(minutes=2))
     said = texts(await customer.send(typed))
     assert "/mydata" in said and said.endswith(ABOVE_EN), said
+
+
+@pytest.mark.parametrize("seconds", [5, 120])
+@pytest.mark.parametrize(
+    ("language", "typed"),
+    [
+        ("de", "5"),
+        ("de", "4/5"),
+        ("de", "eher 3"),
+        ("de", "doch nur 3 Sterne"),
+        ("en", "make it 4"),
+        ("en", "★★★★"),
+    ],
+)
+async def test_a_rating_typed_after_the_comment_is_not_added_to_it(
+    harness: Harness, language: str, typed: str, seconds: int
+) -> None:
+    """Found by a review of 257 real-life messages: "4/5" or "doch nur 3 Sterne" typed
+    after the comment was joined to it, and the 2 tapped stayed without a word. The person
+    is told the rating stays as given, and how to give the answers again, which works."""
+    customer = await _at(harness, "comment", 841, language)
+    await customer.send("Das Essen war kalt.")
+    harness.clock.advance(timedelta(seconds=seconds))
+    said = texts(await customer.send(typed))
+    note = {
+        "de": "Ihre Bewertung (2) bleibt so, wie Sie sie gegeben haben, und lässt sich hier "
+        "nicht ändern; diese Nachricht habe ich daher nicht gespeichert. Um Ihre Antworten "
+        "zu ändern, senden Sie /abbrechen und dann /start.",
+        "en": "Your rating (2) is kept as you gave it and cannot be changed here, so this "
+        "message was not stored. To change your answers, send /cancel and then /start.",
+    }[language]
+    assert said.startswith(note) and "hinzugefügt" not in said and "Added" not in said, said
+    await customer.press("Nein" if language == "de" else "No")
+    assert harness.store is not None
+    person = harness.store.pseudonym(f"tg-user:{customer.user_id}")
+    (feedback,) = await harness.store.feedback_of(person, harness.clock())
+    assert feedback.answers == {"rating": 2, "comment": "Das Essen war kalt."}
+
+
+async def test_the_way_given_to_change_a_rating_changes_it(harness: Harness) -> None:
+    """What the note above says to do: /abbrechen and /start give the rating anew."""
+    customer = await _at(harness, "comment", 842, "de")
+    await customer.send("Das Essen war kalt.")
+    harness.clock.advance(timedelta(seconds=5))
+    assert "/abbrechen und dann /start" in texts(await customer.send("eher 3"))
+    await customer.send("/abbrechen")
+    assert "Wie zufrieden" in texts(await customer.send("/start"))
+    await customer.press("3")
+    await customer.send("Das Essen war kalt.")
+    await customer.press("Nein")
+    assert harness.store is not None
+    person = harness.store.pseudonym(f"tg-user:{customer.user_id}")
+    (feedback,) = await harness.store.feedback_of(person, harness.clock())
+    assert feedback.answers == {"rating": 3, "comment": "Das Essen war kalt."}
