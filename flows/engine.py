@@ -35,7 +35,7 @@ from flows.models import (
     render_text,
 )
 from flows.processing import Recipient
-from flows.redaction import holds_contact_details
+from flows.redaction import holds_contact_details, strip_personal
 from flows.replies import Button, Keyboard, Outcome, Reply, headed
 
 CHECKED, UNCHECKED = "☑", "☐"
@@ -631,6 +631,16 @@ class Engine:
             return self._advance(state, step, None, granted=False)
         if self._text_sent_again(state, event):
             return self._at_question(state, self._taken_already())
+        if isinstance(step, ConsentStep) and self._asks_contact(step) and asks_another_way(text):
+            # Not joined to the comment staff read, with the number or address in it, nor
+            # only pointed to the buttons (found by a review of 257 real-life messages:
+            # "lieber per Mail", "call me instead"): nobody can call or write from here.
+            note = self.t.gettext(
+                "I did not store this message. We can contact you only here in this chat: "
+                "our staff cannot call you or send you an e-mail through this bot. If you would "
+                "like us to contact you here, please tap “{yes}” under the question above."
+            ).format(yes=self.t.gettext("Yes, agree"))
+            return self._at_question(state, note, pointed=True)
         if (given := self._rating_typed_later(state, step, event)) is not None:
             # Not joined to the comment staff read (found by a review of 257 real-life
             # messages: "4/5", "doch nur 3 Sterne" typed after it).
@@ -2068,6 +2078,68 @@ speichern", "don't store my comment"): right after it, about that one."""
 _NAMES_ALL_OF_IT = re.compile(r"\b(?:kommentare?|comments?|nachrichten|messages)\b")
 """A take-back that names the comment or the messages, not the message just added to it
 ("Delete my comment", "Lösch meine Nachrichten"; not "Lösch die Nachricht")."""
+
+
+_DE_BY = r"(?:e mail|email|mail|telefon|handy|sms|whatsapp|signal|post|brief)"
+_EN_BY = r"(?:e mail|email|mail|phone|telephone|sms|whatsapp|signal|post|letter)"
+_DE_SOFT = (
+    r"(?:bitte|doch|mal|kurz|gerne?|einfach|lieber|besser|stattdessen|vielleicht|eher|"
+    r"zurueck|danke|unter|an|auf)"
+)
+_EN_SOFT = r"(?:please|pls|plz|instead|rather|just|back|later|asap|thanks|thank you|at|on)"
+_ANOTHER_WAY = re.compile(
+    "|".join(
+        (
+            # "lieber per Mail", "Ja, aber telefonisch", "bitte um Rückruf"
+            rf"(?:(?:ja|gerne?|ok|okay) )?(?:(?:aber|dann|nur|bitte|lieber|besser|eher) )*"
+            rf"(?:(?:per|ueber|via) (?:eine?n? )?{_DE_BY}|telefonisch)(?: {_DE_SOFT})*",
+            rf"(?:(?:bitte|lieber|besser|eher) )+(?:eine?n? )?(?:anruf|rueckruf|telefonat|"
+            rf"e mail|email|mail|sms)(?: {_DE_SOFT})*",
+            r"(?:ich )?(?:bitte )?um (?:einen )?(?:rueckruf|anruf)(?: bitte)?|"
+            r"rueckruf(?: (?:bitte|erwuenscht|erbeten))?",
+            # "Rufen Sie mich bitte an", "Schreiben Sie mir eine E-Mail"
+            rf"(?:(?:ja|bitte) )*(?:rufen sie|ruf|ruft) mich(?: {_DE_SOFT})* (?:an|zurueck)"
+            rf"(?: {_DE_SOFT})*",
+            rf"(?:(?:ja|bitte) )*(?:schreiben sie|schreib|schicken sie|senden sie) mir"
+            rf"(?: {_DE_SOFT})* (?:eine |ne )?(?:e mail|email|mail|sms)(?: {_DE_SOFT})*",
+            rf"(?:(?:ja|bitte) )*(?:kontaktieren|erreichen) sie mich(?: {_DE_SOFT})* "
+            rf"(?:(?:per|ueber|via) {_DE_BY}|telefonisch|unter)(?: {_DE_SOFT})*",
+            rf"(?:(?:ja|bitte) )*(?:lieber |bitte )*(?:anrufen|zurueckrufen)(?: {_DE_SOFT})*",
+            # "Können Sie mich anrufen?", "Könnten Sie mir eine Mail schreiben?"
+            rf"(?:koennen|koennten|wuerden|koennt|koenntet|kannst|koenntest) (?:sie|ihr|du) "
+            rf"(?:mich(?: {_DE_SOFT})* (?:anrufen|zurueckrufen|(?:(?:per|ueber|via) {_DE_BY}|"
+            rf"telefonisch|unter) (?:kontaktieren|erreichen|anschreiben))|mir(?: {_DE_SOFT})* "
+            rf"(?:eine |ne )?(?:e mail|email|mail|sms) (?:schreiben|schicken|senden))",
+            r"ich (?:haette|moechte|will|wuerde) (?:(?:lieber|gerne?|bitte) )*(?:(?:einen |eine )?"
+            r"(?:anruf|rueckruf|telefonat|e mail|email|mail)(?: haben)?|angerufen werden)",
+            # "call me instead", "please email me", "can you phone me?", "by email please"
+            rf"(?:(?:yes|yeah|sure|ok|okay) )?(?:(?:but|rather|preferably|please|only|just) )*"
+            rf"(?:by|via|through|over) (?:an? )?{_EN_BY}(?: {_EN_SOFT})*",
+            rf"(?:(?:yes|yeah|sure|ok|okay) )?(?:(?:please|pls|plz|just|rather|but) )*"
+            rf"(?:call|phone|ring|email|e mail|mail) me(?: up)?(?: {_EN_SOFT})*",
+            rf"(?:can|could|would|will) (?:you|u|someone|somebody|anyone)(?: {_EN_SOFT})* "
+            rf"(?:call|phone|ring|email|e mail|mail) me(?: up)?(?: {_EN_SOFT})*",
+            rf"(?:(?:can|could|would|will) (?:you|u) )?(?:(?:please|pls|plz|just) )*"
+            rf"(?:send|drop|write) me an? (?:e mail|email|mail)(?: {_EN_SOFT})*",
+            rf"(?:(?:yes|sure|ok|okay|please|you can|you may) )*(?:contact|reach) me "
+            rf"(?:(?:by|via|through|over) (?:an? )?{_EN_BY}|at|on)(?: {_EN_SOFT})*",
+            rf"(?:i'd|i would|i) (?:rather|prefer|prefer to|would prefer|like)(?: to)? "
+            rf"(?:have |get |receive )?(?:an? )?(?:call|phone call|email|e mail|mail)"
+            rf"(?: {_EN_SOFT})*|(?:i'd|i would) (?:rather|prefer to) be (?:called|emailed|phoned)",
+        )
+    )
+)
+"""Asking to be contacted another way than in this chat, where the contact question asks
+("lieber per Mail", "Rufen Sie mich bitte an", "please email me", "can you phone me?"),
+as a whole message, a phone number or e-mail address in it left out; not asking to be
+contacted ("Kontaktieren Sie mich gerne"), which the yes button gives."""
+
+
+def asks_another_way(text: str) -> bool:
+    """Whether `text` typed at the contact question asks to be called or e-mailed instead
+    (see `_ANOTHER_WAY`)."""
+    words = _GREETING.sub("", bare_words(strip_personal(text)).translate(AS_ASCII))
+    return _ANOTHER_WAY.fullmatch(words) is not None
 
 
 def _takes_out(text: str, kind: str | None) -> bool:

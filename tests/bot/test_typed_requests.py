@@ -23,12 +23,13 @@ from flows.engine import (
     WITHDRAW,
     Engine,
     TextInput,
+    asks_another_way,
     typed_request,
 )
 from flows.i18n import translator
 from tests.bot.test_customer_messages import stored_comment
 from tests.bot.test_language import now_shown
-from tests.harness import Customer, Harness, texts
+from tests.harness import Customer, Harness, files_contain, leaked_into_log, texts
 
 POINTER_EN = (
     "I did not take this message as your answer. To discard your unfinished answers, send "
@@ -1212,3 +1213,107 @@ async def test_the_way_given_to_change_a_rating_changes_it(harness: Harness) -> 
     person = harness.store.pseudonym(f"tg-user:{customer.user_id}")
     (feedback,) = await harness.store.feedback_of(person, harness.clock())
     assert feedback.answers == {"rating": 3, "comment": "Das Essen war kalt."}
+
+
+ANOTHER_WAY = [
+    ("de", "lieber per Mail"),
+    ("de", "Können Sie mich anrufen?"),
+    ("de", "Rufen Sie mich bitte an"),
+    ("de", "Schreiben Sie mir eine E-Mail"),
+    ("en", "call me instead"),
+    ("en", "please email me"),
+    ("en", "can you phone me?"),
+]
+PHONE, EMAIL = "0151 2345678", "erika.muster@example.org"
+ONLY_HERE = {
+    "de": "Diese Nachricht habe ich nicht gespeichert. Wir können Sie nur hier in diesem Chat "
+    "kontaktieren: Unser Team kann Sie über diesen Bot weder anrufen noch Ihnen eine E-Mail "
+    "schreiben. Wenn wir Sie hier kontaktieren sollen, tippen Sie bitte unter der Frage oben "
+    "auf „Ja, einverstanden“.",
+    "en": "I did not store this message. We can contact you only here in this chat: our staff "
+    "cannot call you or send you an e-mail through this bot. If you would like us to contact "
+    "you here, please tap “Yes, I agree” under the question above.",
+}
+
+
+@pytest.mark.parametrize("seconds", [5, 120])
+@pytest.mark.parametrize(
+    ("language", "typed"),
+    [
+        *ANOTHER_WAY,
+        ("de", f"Rufen Sie mich an: {PHONE}"),
+        ("de", f"Lieber per Mail an {EMAIL}"),
+        ("en", f"please email me at {EMAIL}"),
+        ("en", f"call me on {PHONE} instead"),
+    ],
+)
+async def test_asking_to_be_called_or_emailed_is_told_contact_is_in_this_chat_only(
+    harness: Harness,
+    caplog: pytest.LogCaptureFixture,
+    language: str,
+    typed: str,
+    seconds: int,
+) -> None:
+    """Found by a review of 257 real-life messages: "lieber per Mail", "call me instead"
+    typed at the contact question were joined to the comment staff read (with the number
+    or address in it) or only pointed to the buttons. Nobody can call or e-mail from here:
+    the person is told so, that the message was not kept, and which button agrees to be
+    contacted in this chat; the number and the address reach neither the comment nor a
+    file nor the log."""
+    customer = await _at(harness, "comment", 851 + seconds, language)
+    await customer.send("Das Essen war kalt.")
+    harness.clock.advance(timedelta(seconds=seconds))
+    said = texts(await customer.send(typed))
+    assert said == ONLY_HERE[language], said
+    await customer.press("Ja, einverstanden" if language == "de" else "Yes, I agree")
+    assert await stored_comment(harness, customer) == "Das Essen war kalt."
+    data = harness.settings.data_dir
+    for detail in (PHONE, PHONE.replace(" ", ""), EMAIL, "erika.muster"):
+        assert not files_contain(data, detail.encode()), detail
+    assert not leaked_into_log(caplog.records, {PHONE, EMAIL, "erika.muster"})
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "Niemand hat mich zurückgerufen",
+        "I tried to call you twice",
+        "Die Mail kam nie an",
+        "no one answered the phone",
+        "Per Mail kam keine Bestätigung",
+    ],
+)
+async def test_more_of_the_comment_about_calls_or_mails_is_still_added(
+    harness: Harness, typed: str
+) -> None:
+    """The review's counter-examples: a comment about a call or an e-mail is no request
+    to be called or e-mailed, and is added to the comment as before."""
+    customer = await _at(harness, "comment", 871)
+    await customer.send("Support was slow.")
+    harness.clock.advance(timedelta(seconds=5))
+    said = texts(await customer.send(typed))
+    assert "Added to your previous answer" in said, said
+    await customer.press("No")
+    assert await stored_comment(harness, customer) == f"Support was slow.\n{typed}"
+
+
+@pytest.mark.parametrize("typed", [typed for _, typed in ANOTHER_WAY])
+def test_a_request_for_another_way_is_told_from_its_words(typed: str) -> None:
+    assert asks_another_way(typed)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "Kontaktieren Sie mich",  # a yes, given with its button
+        "please contact me",
+        "Nein, bitte rufen Sie mich nicht an",
+        "No, please don't call me",
+        "Stop calling me",
+        "email me my data",
+        "Sie sagten, rufen Sie mich an, aber niemand rief an",
+        "Mail",
+    ],
+)
+def test_a_yes_a_no_or_a_comment_is_no_request_for_another_way(typed: str) -> None:
+    assert not asks_another_way(typed)
