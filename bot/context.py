@@ -124,6 +124,16 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], B
         primary = (reported or "").replace("_", "-").split("-")[0].lower()
         return AppLanguage(locale, spoken=primary == locale, reported=bool(primary))
 
+    def staff_locale(self, update: Update) -> str:
+        """The language of an answer to a member of staff: the one they chose, else their
+        app's where the bot speaks it, else the team's (FEEDBACKBOT_STAFF_LOCALE), not the
+        customers' default (found by an English-speaking team's review: a colleague whose
+        Telegram is in Polish got summaries in German)."""
+        if self.chosen_locale:
+            return self.chosen_locale
+        app = self.app_language(update)
+        return app.locale if app.spoken else self.settings.staff_language
+
     def is_staff(self, update: Update) -> bool:
         """Whether the sender is a member of staff (FEEDBACKBOT_STAFF_IDS)."""
         user = update.effective_user

@@ -161,7 +161,8 @@ class Settings(BaseSettings):
     staff_locale: str | None = None
     """The language of what the bot posts in the staff chat (alerts, digests, their
     retraction notes) and of `feedbackbot summary` and `export` (FEEDBACKBOT_STAFF_LOCALE);
-    FEEDBACKBOT_DEFAULT_LOCALE if unset. Staff's own commands are answered in theirs."""
+    FEEDBACKBOT_DEFAULT_LOCALE if unset. Staff's own commands are answered in theirs,
+    else in this one."""
     controller_name: str | None = None
     controller_contact: str | None = None
     dpo_contact: str | None = None

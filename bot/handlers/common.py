@@ -155,12 +155,15 @@ async def refuse_in_group(update: Update, context: BotContext) -> None:
         and chat.id != staff_chat
         and _staff_command(message)
     ):  # (a staff command only: anything else must not tell a group who is staff)
-        await render(context.staff.not_the_staff_chat(locale, chat.id), update, context)
+        outcome = context.staff.not_the_staff_chat(context.staff_locale(update), chat.id)
+        await render(outcome, update, context)
         raise ApplicationHandlerStop
     # An admin writing as the group itself (one posting as a channel gets the notice).
     sender_chat = message.sender_chat if message is not None else None
     if sender_chat is not None and sender_chat.id == chat.id == staff_chat:
-        await render(context.staff.anonymous_in_staff_chat(locale), update, context)
+        # (the group writes, in no language: the team's)
+        staff_locale = context.settings.staff_language
+        await render(context.staff.anonymous_in_staff_chat(staff_locale), update, context)
         raise ApplicationHandlerStop
     notices = context.bot_data.group_notices
     now = time.monotonic()

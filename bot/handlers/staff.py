@@ -91,19 +91,21 @@ def caption_answer_guard(settings: Settings) -> tuple[int, BaseHandler[Any, Any,
 
 
 async def caption_answer(update: Update, context: BotContext) -> None:
-    outcome = context.staff.answers.attachment_not_passed_on(context.locale(update))
+    outcome = context.staff.answers.attachment_not_passed_on(context.staff_locale(update))
     await render(outcome, update, context)
     raise ApplicationHandlerStop
 
 
 async def borrowed_answer(update: Update, context: BotContext) -> None:
-    outcome = context.staff.answers.borrowed_not_passed_on(context.locale(update))
+    outcome = context.staff.answers.borrowed_not_passed_on(context.staff_locale(update))
     await render(outcome, update, context)
     raise ApplicationHandlerStop
 
 
 async def edited_answer(update: Update, context: BotContext) -> None:
-    await render(context.staff.answers.edit_not_passed_on(context.locale(update)), update, context)
+    await render(
+        context.staff.answers.edit_not_passed_on(context.staff_locale(update)), update, context
+    )
     raise ApplicationHandlerStop
 
 
@@ -112,7 +114,7 @@ async def edited_command(update: Update, context: BotContext) -> None:
     if message is not None and context.bot_data.first_time(
         message.chat.id, f"edit:{message.message_id}"
     ):
-        await render(context.staff.edited_command(context.locale(update)), update, context)
+        await render(context.staff.edited_command(context.staff_locale(update)), update, context)
     raise ApplicationHandlerStop
 
 
@@ -121,7 +123,7 @@ async def summary(update: Update, context: BotContext) -> None:
     user = update.effective_user
     period = " ".join(context.args) if context.args else None  # "7 Tage" is two words
     actor = f"staff:{user.id}" if user else "staff"
-    outcome = await context.staff.summary(actor, context.locale(update), period)
+    outcome = await context.staff.summary(actor, context.staff_locale(update), period)
     await render(await _reminded(update, context, outcome), update, context)
 
 
@@ -149,7 +151,9 @@ async def answer(update: Update, context: BotContext) -> None:
             quoted = replied.text or ""
     actor = f"staff:{user.id}" if user else "staff"
     answers = context.staff.answers
-    prepared = await answers.prepare(actor, context.locale(update), message.text or "", quoted)
+    prepared = await answers.prepare(
+        actor, context.staff_locale(update), message.text or "", quoted
+    )
     if isinstance(prepared, Outcome):
         await render(await _reminded(update, context, prepared), update, context)
         return
@@ -202,22 +206,22 @@ async def confirm_rules(update: Update, context: BotContext) -> None:
     query, user = update.callback_query, update.effective_user
     if query is None or user is None:
         return
-    locale = context.locale(update)
     if user.id not in context.settings.staff_ids:
         # The toast alone: the rules were asked for by a member of staff, whose button
         # it is (found by review: another member of the staff chat pressed it and it
         # was gone for everyone).
-        toast = context.service.invalid_button(locale).toast
+        toast = context.service.invalid_button(context.locale(update)).toast
         await render(Outcome(toast=toast), update, context)
         return
     data = query.data if isinstance(query.data, str) else ""
+    locale = context.staff_locale(update)
     confirmed = await context.staff.confirm_rules(f"staff:{user.id}", locale, data)
     await render(await _reminded(update, context, confirmed), update, context)
 
 
 async def other_in_staff_chat(update: Update, context: BotContext) -> None:
     """Any other command of a member of staff in the staff chat: where it works instead."""
-    await render(context.staff.staff_chat_only(context.locale(update)), update, context)
+    await render(context.staff.staff_chat_only(context.staff_locale(update)), update, context)
 
 
 def handlers(settings: Settings) -> list[tuple[int, BaseHandler[Any, Any, Any]]]:

@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from bot.app import post_digest
-from tests.bot.test_retractions import feedback, now_shown, settled
+from tests.bot.test_retractions import YES, feedback, now_shown, settled
 from tests.bot.test_staff import STAFF, STAFF_CHAT, many
 from tests.fakes.botapi import FakeBotApi
 from tests.harness import Clock, Harness, make_settings, texts
@@ -57,3 +57,35 @@ def test_the_staff_language_follows_the_default_unless_set(tmp_path: Path) -> No
     assert make_settings(tmp_path, staff_locale="en").staff_language == "en"
     with pytest.raises(ValidationError, match="staff_locale"):
         make_settings(tmp_path, staff_locale="fr")
+
+
+async def test_a_colleague_whose_telegram_the_bot_does_not_speak_is_answered_in_the_teams_language(
+    desk: Harness,
+) -> None:
+    """Found by an English-speaking team's review: a colleague in Dublin whose Telegram is
+    in Polish got the rules, the summary and the answers to /reply in German, the
+    customers' default, though the team's language is English."""
+    alert = await feedback(desk, 4102, "1", "Paket beschädigt", contact=YES)
+    reference = (alert["text"] or "").rsplit("/reply ", 1)[1].split()[0]
+    await many(desk)
+    colleague = desk.customer(STAFF, language_code="pl")
+    rules = texts(await colleague.send("/summary"))
+    assert rules.startswith("Rules for handling customer feedback"), rules
+    summary = texts(await colleague.press("I confirm"))
+    assert "Feedback summary (7 days)" in summary and "Responses: 11" in summary, summary
+    answered = await colleague.send(f"/reply {reference} We are sending a new one today.")
+    sent = texts([m for m in answered if m["chat_id"] == STAFF])
+    assert sent == f"Your answer to {reference} was sent to the customer.", sent
+    # In the staff chat too, and where the bot cannot tell who writes (an anonymous admin).
+    there = await desk.deliver(
+        desk.api.user_message(
+            STAFF, "/summary 30d", chat_id=STAFF_CHAT, chat_type="supergroup", language_code="pl"
+        )
+    )
+    assert "Feedback summary (30 days)" in texts(there), texts(there)
+    update = desk.api.user_message(
+        1087968824, "/summary", chat_id=STAFF_CHAT, chat_type="supergroup", language_code=None
+    )
+    update["message"]["sender_chat"] = {"id": STAFF_CHAT, "type": "supergroup", "title": "Team"}
+    anonymous = texts(await desk.deliver(update))
+    assert anonymous.startswith("You are writing anonymously, as the group"), anonymous
