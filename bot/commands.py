@@ -98,13 +98,17 @@ async def register_commands(
     default_locale: str,
     staff_ids: Collection[int] = (),
     staff_chat_id: int | None = None,
+    staff_locale: str | None = None,
 ) -> None:
     """Register the menu for each language and the default language's for everyone else.
 
     Staff see their commands only in their own private chat with the bot, so nobody
     else learns that they exist, and in the staff chat, where the summary and answers to
     customers are all the bot handles (the customers' commands are for private chats).
+    Where a member of staff's app is in neither language, their menus are in the staff
+    language (`staff_locale`, FEEDBACKBOT_STAFF_LOCALE), as the bot answers them.
     """
+    team = staff_locale or default_locale
     # The menu is a convenience: a refusal (flood control, a 5xx, a staff member who never
     # opened the chat) is logged and the bot starts anyway; the next start sets it again.
     calls = [
@@ -121,9 +125,7 @@ async def register_commands(
             for entries, loc in staff_menus
         ]
         calls.append(
-            application.bot.set_my_commands(
-                menu(default_locale, COMMANDS + STAFF_COMMANDS), scope=scope
-            )
+            application.bot.set_my_commands(menu(team, COMMANDS + STAFF_COMMANDS), scope=scope)
         )
     for call in calls:
         try:
@@ -137,7 +139,7 @@ async def register_commands(
     staff_chat_menus: list[tuple[list[BotCommand], str | None]] = [
         (menu(loc, STAFF_COMMANDS), loc) for loc in SUPPORTED_LOCALES
     ]
-    staff_chat_menus.append((menu(default_locale, STAFF_COMMANDS), None))
+    staff_chat_menus.append((menu(team, STAFF_COMMANDS), None))
     for entries, language in staff_chat_menus:
         try:
             await application.bot.set_my_commands(entries, scope=scope, language_code=language)

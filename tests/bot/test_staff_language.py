@@ -89,3 +89,18 @@ async def test_a_colleague_whose_telegram_the_bot_does_not_speak_is_answered_in_
     update["message"]["sender_chat"] = {"id": STAFF_CHAT, "type": "supergroup", "title": "Team"}
     anonymous = texts(await desk.deliver(update))
     assert anonymous.startswith("You are writing anonymously, as the group"), anonymous
+
+
+async def test_staff_menus_for_an_app_in_another_language_are_in_the_teams(desk: Harness) -> None:
+    """The menus Telegram shows where the app's language has none of its own: staff's in
+    English (the staff chat's said "Feedback zusammenfassen (Team)" to a team reading
+    English), the customers' in their default, German."""
+    group = {"type": "chat", "chat_id": STAFF_CHAT}
+    assert desk.api.commands_for("", group) == [
+        ("summary", "Summarise feedback (staff)"),
+        ("reply", "Answer a customer (staff)"),
+    ]
+    private = dict(desk.api.commands_for("", {"type": "chat", "chat_id": STAFF}))
+    assert private["summary"] == "Summarise feedback (staff)" and "mydata" in private
+    customers = dict(desk.api.commands_for(""))
+    assert customers["meinedaten"] == "Ihre gespeicherten Daten einsehen", customers
