@@ -125,10 +125,20 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], B
         return AppLanguage(locale, spoken=primary == locale, reported=bool(primary))
 
     def staff_locale(self, update: Update) -> str:
-        """The language of an answer to a member of staff: the one they chose, else their
-        app's where the bot speaks it, else the team's (FEEDBACKBOT_STAFF_LOCALE), not the
-        customers' default (found by an English-speaking team's review: a colleague whose
-        Telegram is in Polish got summaries in German)."""
+        """The language of an answer to a member of staff: in the staff chat, where the
+        whole team reads it, the one FEEDBACKBOT_STAFF_LOCALE sets, as for alerts and
+        digests (found by an English-speaking team's review: a German colleague's
+        /zusammenfassung there came in German); elsewhere, and with the setting unset, the
+        one they chose, else their app's where the bot speaks it, else the team's, not the
+        customers' default (a colleague whose Telegram is in Polish got German)."""
+        chat, settings = update.effective_chat, self.settings
+        if (
+            settings.staff_locale is not None
+            and chat is not None
+            and chat.type != chat.PRIVATE
+            and chat.id == settings.staff_chat_id
+        ):
+            return settings.staff_locale
         if self.chosen_locale:
             return self.chosen_locale
         app = self.app_language(update)

@@ -92,8 +92,9 @@ async def drop_redelivered(update: Update, context: BotContext) -> None:
 
 async def recall_language(update: Update, context: BotContext) -> None:
     """Look up, once per update, the language the sender chose (cached in memory), so that
-    every answer after this is in it: in private chats, and to staff in the staff chat (in
-    other groups the bot says only where to write to it, in the app's language)."""
+    every answer after this is in it: in private chats, and to staff in the staff chat
+    unless FEEDBACKBOT_STAFF_LOCALE sets its language (in other groups the bot says only
+    where to write to it, in the app's language)."""
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None:
         return

@@ -104,3 +104,34 @@ async def test_staff_menus_for_an_app_in_another_language_are_in_the_teams(desk:
     assert private["summary"] == "Summarise feedback (staff)" and "mydata" in private
     customers = dict(desk.api.commands_for(""))
     assert customers["meinedaten"] == "Ihre gespeicherten Daten einsehen", customers
+
+
+async def test_in_the_staff_chat_a_german_colleague_is_answered_in_the_teams_language(
+    desk: Harness,
+) -> None:
+    """Found by an English-speaking team's review: a colleague whose Telegram is in German
+    asked for /zusammenfassung in the staff chat, and the whole team got it in German;
+    in a private chat they keep their own language."""
+    alert = await feedback(desk, 4103, "2", "Rechnung falsch", contact=YES)
+    await many(desk)
+    colleague = desk.customer(STAFF, language_code="de")
+    assert "Regeln für den Umgang" in texts(await colleague.send("/zusammenfassung"))
+    assert "Feedback-Zusammenfassung (7 Tage)" in texts(await colleague.press("Ich bestätige"))
+
+    async def in_staff_chat(text: str, reply_to: int | None = None) -> str:
+        update = desk.api.user_message(
+            STAFF,
+            text,
+            chat_id=STAFF_CHAT,
+            chat_type="supergroup",
+            language_code="de",
+            reply_to_message_id=reply_to,
+        )
+        return texts([m for m in await desk.deliver(update) if m["chat_id"] == STAFF_CHAT])
+
+    summary = await in_staff_chat("/zusammenfassung 30 Tage")
+    assert "Feedback summary (30 days)" in summary and "Zusammenfassung" not in summary, summary
+    sent = await in_staff_chat("/antworten Wir melden uns heute.", reply_to=alert["message_id"])
+    assert sent.startswith("Your answer to ") and sent.endswith(" was sent to the customer."), sent
+    other = await in_staff_chat("/hilfe")
+    assert other.startswith("In the staff chat I answer /summary and /reply only"), other
