@@ -400,6 +400,26 @@ class Settings(BaseSettings):
             read_staff_rules(value)
         return value
 
+    @model_validator(mode="after")
+    def _rules_in_the_staff_language(self) -> Settings:
+        # Found by an English-speaking team's review: rules written in German only were
+        # shown to staff reading English, who confirmed them (audited) under an English
+        # "I confirm". Only where FEEDBACKBOT_STAFF_LOCALE is set: unset, staff each read
+        # their own language, and a file that served them before keeps serving.
+        if self.staff_locale is None or self.staff_rules_file is None:
+            return self
+        if self.staff_locale not in read_staff_rules(self.staff_rules_file):
+            raise ValueError(
+                operator_translator()
+                .gettext(
+                    "FEEDBACKBOT_STAFF_RULES_FILE has no rules in {language}, the language of "
+                    "FEEDBACKBOT_STAFF_LOCALE: staff would confirm rules they may not read; add "
+                    '{language} = "..." to {path}'
+                )
+                .format(language=self.staff_locale, path=self.staff_rules_file)
+            )
+        return self
+
     @property
     def staff_rules(self) -> dict[str, str] | None:
         return None if self.staff_rules_file is None else read_staff_rules(self.staff_rules_file)

@@ -192,6 +192,30 @@ def test_staff_rules_that_are_empty_are_refused(
         load_settings()
 
 
+def test_staff_rules_without_the_staff_language_are_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Found by an English-speaking team's review: rules given in German only were shown to
+    a team set to read English, who confirmed what they could not read."""
+    rules = tmp_path / "rules.toml"
+    rules.write_text('de = "Feedback ist vertraulich."\n')
+    monkeypatch.setenv("FEEDBACKBOT_STAFF_RULES_FILE", str(rules))
+    assert load_settings().staff_rules == {"de": "Feedback ist vertraulich."}, "unset: as before"
+    monkeypatch.setenv("FEEDBACKBOT_STAFF_LOCALE", "en")
+    with pytest.raises(ConfigurationError) as refused:
+        load_settings()
+    assert str(refused.value) == (
+        "invalid configuration: FEEDBACKBOT_STAFF_RULES_FILE has no rules in en, the language "
+        "of FEEDBACKBOT_STAFF_LOCALE: staff would confirm rules they may not read; add "
+        f'en = "..." to {rules}'
+    )
+    rules.write_text('de = "Feedback ist vertraulich."\nen = "Feedback is confidential."\n')
+    assert load_settings().staff_rules == {
+        "de": "Feedback ist vertraulich.",
+        "en": "Feedback is confidential.",
+    }
+
+
 def test_a_dotenv_that_is_not_utf8_is_one_line(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
