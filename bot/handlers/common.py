@@ -216,8 +216,12 @@ async def ignore(update: Update, context: BotContext) -> None:
 
 
 async def help_command(update: Update, context: BotContext) -> None:
-    """/hilfe: lists the commands; a member of staff also gets theirs."""
-    outcome = context.service.help(context.locale(update), staff=context.is_staff(update))
+    """/hilfe: lists the commands; a member of staff also gets theirs, in the language
+    their staff commands are answered in (a colleague whose app the bot does not speak got
+    them in the customers' default: staff review)."""
+    staff = context.is_staff(update)
+    locale = context.staff_locale(update) if staff else context.locale(update)
+    outcome = context.service.help(locale, staff=staff)
     await render(await context.service.reminded(context.person(update), outcome), update, context)
 
 

@@ -89,6 +89,10 @@ async def test_a_colleague_whose_telegram_the_bot_does_not_speak_is_answered_in_
     update["message"]["sender_chat"] = {"id": STAFF_CHAT, "type": "supergroup", "title": "Team"}
     anonymous = texts(await desk.deliver(update))
     assert anonymous.startswith("You are writing anonymously, as the group"), anonymous
+    overview = texts(await colleague.send("/help"))
+    assert "For staff:\n/summary 7d – summarise the feedback" in overview, overview
+    customer = texts(await desk.customer(4104, language_code="pl").send("/help"))
+    assert customer.startswith("Ich sammle Feedback"), "customers keep the default"
 
 
 async def test_staff_menus_for_an_app_in_another_language_are_in_the_teams(desk: Harness) -> None:
