@@ -22,18 +22,24 @@ STAFF, STAFF_CHAT, OUTSIDER = 7001, -1007002, 7003
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
+def staff_desk(api: FakeBotApi, clock: Clock, folder: Path, **overrides: Any) -> Harness:
+    """The bot of a team with a staff chat, alerts at 2 or below and a daily digest (not
+    started); `overrides` change or add settings."""
+    staff: dict[str, Any] = {
+        "staff_ids": str(STAFF),
+        "staff_chat_id": STAFF_CHAT,
+        "alert_threshold": 2,
+        "digest": "daily 08:00",
+    }
+    settings = make_settings(folder / "data", **(staff | overrides))
+    return Harness(api=api, settings=settings, clock=clock)
+
+
 @pytest.fixture
 async def desk(
     api: FakeBotApi, clock: Clock, tmp_path: Path, request: pytest.FixtureRequest
 ) -> AsyncIterator[Harness]:
-    settings = make_settings(
-        tmp_path / "data",
-        staff_ids=str(STAFF),
-        staff_chat_id=STAFF_CHAT,
-        alert_threshold=2,
-        digest="daily 08:00",
-    )
-    harness = Harness(api=api, settings=settings, clock=clock)
+    harness = staff_desk(api, clock, tmp_path)
     marker = request.node.get_closest_marker("read_timeout")
     if marker is not None:
         harness.read_timeout = marker.args[0]

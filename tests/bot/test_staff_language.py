@@ -12,22 +12,14 @@ from pydantic import ValidationError
 
 from bot.app import post_digest
 from tests.bot.test_retractions import YES, feedback, now_shown, settled
-from tests.bot.test_staff import STAFF, STAFF_CHAT, many
+from tests.bot.test_staff import STAFF, STAFF_CHAT, many, staff_desk
 from tests.fakes.botapi import FakeBotApi
 from tests.harness import Clock, Harness, make_settings, texts
 
 
 @pytest.fixture
 async def desk(api: FakeBotApi, clock: Clock, tmp_path: Path) -> AsyncIterator[Harness]:
-    settings = make_settings(
-        tmp_path / "data",
-        staff_ids=str(STAFF),
-        staff_chat_id=STAFF_CHAT,
-        alert_threshold=2,
-        digest="daily 08:00",
-        staff_locale="en",
-    )
-    harness = Harness(api=api, settings=settings, clock=clock)
+    harness = staff_desk(api, clock, tmp_path, staff_locale="en")
     await harness.start()
     yield harness
     await harness.stop()

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from bot.app import post_digest
 from bot.fakeapi import FakeBotApi
 from tests.bot.test_alert_outbox import purge_job, settled
-from tests.bot.test_staff import STAFF, STAFF_CHAT, low, many
+from tests.bot.test_staff import STAFF_CHAT, low, many, staff_desk
 from tests.bot.test_staff_chat_moves import errors, fail_always, heal, staff_chat_calls
 from tests.harness import Clock, Harness, make_settings
 
@@ -24,15 +24,7 @@ THREAD_GONE = "Bad Request: message thread not found"
 
 @pytest.fixture
 async def desk(api: FakeBotApi, clock: Clock, tmp_path: Path) -> AsyncIterator[Harness]:
-    settings = make_settings(
-        tmp_path / "data",
-        staff_ids=str(STAFF),
-        staff_chat_id=STAFF_CHAT,
-        staff_thread_id=str(TOPIC),
-        alert_threshold=2,
-        digest="daily 08:00",
-    )
-    harness = Harness(api=api, settings=settings, clock=clock)
+    harness = staff_desk(api, clock, tmp_path, staff_thread_id=str(TOPIC))
     await harness.start()
     yield harness
     await harness.stop()
