@@ -26,7 +26,6 @@ from flows.consent import (
 )
 from flows.engine import (
     AGREES,
-    DECLINES,
     STOP,
     Completion,
     ConversationState,
@@ -38,6 +37,7 @@ from flows.engine import (
     Turn,
     bare_words,
     new_token,
+    typed_no,
     typed_request,
 )
 from flows.i18n import N_, SUPPORTED_LOCALES, Translator, translator
@@ -621,9 +621,10 @@ class FeedbackService:
             "to the consent request. Send /start to read it; /privacy explains how your data "
             "is handled."
         )
-        if isinstance(event, TextInput) and (bare_words(event.text) in DECLINES or request == STOP):
+        if isinstance(event, TextInput) and (typed_no(event.text) or request == STOP):
             # A no typed (found by a German customer's review: "Nee danke" was told that
-            # feedback needs consent first, as if asked to agree)
+            # feedback needs consent first, as if asked to agree); as at a consent question
+            # in a survey, also with a goodbye or in dialect ("Nein danke, schönen Tag")
             said = t.gettext(
                 "All right: nothing of yours is stored. Should you change your mind, /start "
                 "shows the consent request again."

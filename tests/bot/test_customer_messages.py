@@ -719,7 +719,7 @@ async def test_a_no_typed_to_the_consent_request_is_taken_as_one(harness: Harnes
     annehmen, wenn Sie eingewilligt haben", as if asked to agree."""
     erika = harness.customer(4711)
     await erika.send("/start")
-    for typed in ("Nee danke", "nein", "Nein, lieber nicht"):
+    for typed in ("Nee danke", "nein", "Nein, lieber nicht", "Nein danke, schönen Tag", "Nä"):
         assert texts(await erika.send(typed)) == (
             "In Ordnung: Es wird nichts von Ihnen gespeichert. Falls Sie es sich anders "
             "überlegen, zeigt /start die Einwilligungsanfrage erneut."
