@@ -94,6 +94,17 @@ class ConsentMissing(StoreError):
     feedback while the conversation ran): nothing of it was written."""
 
 
+class FeedbackLimitReached(StoreError):
+    """The person gave as many feedbacks to the flow within the window of a `FeedbackLimit`
+    as it allows: nothing of the new one was written. `given` is how many, `next_at` when
+    the next becomes possible (one of them has left the window by then)."""
+
+    def __init__(self, given: int, next_at: datetime) -> None:
+        super().__init__("the feedback limit of this flow is reached for now")
+        self.given = given
+        self.next_at = next_at
+
+
 class StoreInUse(StoreError):
     """Another process holds the store for writing (a running bot, a key rotation)."""
 
@@ -191,6 +202,27 @@ class NewFeedback(_Record):
 
 class FeedbackRecord(NewFeedback):
     id: str
+
+
+class FeedbackLimit(_Record):
+    """At most `most` feedbacks per person and flow in any `window` (rolling): a security
+    review found one person, or a script driving one account, submitting a survey without
+    end, skewing the averages staff read, flooding alerts and filling the disk. What
+    counts is the unexpired feedback the store holds (an erased one no longer does)."""
+
+    most: int = Field(ge=1)
+    window: timedelta = timedelta(hours=24)
+
+    def reached(self, given: Collection[tuple[datetime, datetime]]) -> FeedbackLimitReached | None:
+        """The refusal for a person who gave `given` (created_at, expires_at of each of
+        their unexpired feedbacks to the flow within the window), or None while they may
+        give another. Each leaves the count at the end of the window or at its deletion
+        date, whichever is first; the next becomes possible once one fewer than `most`
+        are left."""
+        if len(given) < self.most:
+            return None
+        leaving = sorted(min(created + self.window, expires) for created, expires in given)
+        return FeedbackLimitReached(len(given), leaving[len(given) - self.most])
 
 
 def answers_for(
@@ -609,6 +641,7 @@ class Store(abc.ABC):
         counted_under: Sequence[str] | None = None,
         contact_language: str | None = None,
         alert: bool = False,
+        limit: FeedbackLimit | None = None,
     ) -> FeedbackRecord:
         """Atomically store the feedback, the consents given during it, the contact
         chat id (only with contact consent; with `contact_language`, the language of the
@@ -623,8 +656,27 @@ class Store(abc.ABC):
         rests on: its flow's required ones; by default the first of its purposes, as
         an optional one such as being contacted does not carry the answers).
 
-        Raises StorageFull without writing anything when there is no space.
+        Raises StorageFull without writing anything when there is no space, and
+        FeedbackLimitReached, likewise, when the person's feedback to its flow already
+        reaches `limit` at its `created_at`: counted in the same transaction as the
+        insert, so that two submissions at once cannot both pass.
         """
+
+    @abc.abstractmethod
+    async def count_feedback(
+        self, pseudonym: str, flow_id: str, since: datetime, now: datetime
+    ) -> int:
+        """How many of the person's feedbacks to `flow_id` created after `since` are
+        unexpired at `now`: from what is kept in clear beside the ciphertext (pseudonym,
+        flow, times), nothing decrypted."""
+
+    @abc.abstractmethod
+    async def check_feedback_limit(
+        self, pseudonym: str, flow_id: str, limit: FeedbackLimit, now: datetime
+    ) -> None:
+        """Raises FeedbackLimitReached when the person may give no further feedback to
+        `flow_id` at `now` (read as `count_feedback` reads): asked before a survey begins,
+        so that nobody answers every question only to be refused at the end."""
 
     @abc.abstractmethod
     async def feedback_of(self, pseudonym: str, now: datetime) -> list[FeedbackRecord]:

@@ -28,6 +28,7 @@ from storage.interface import (
     Delivery,
     Draft,
     ErasureReport,
+    FeedbackLimit,
     FeedbackRecord,
     LanguageChoice,
     NewFeedback,
@@ -510,8 +511,11 @@ class MemoryStore(Store):
         counted_under: Sequence[str] | None = None,
         contact_language: str | None = None,
         alert: bool = False,
+        limit: FeedbackLimit | None = None,
     ) -> FeedbackRecord:
         self._check_space()
+        if limit is not None:
+            self._check_limit(pseudonym, feedback.flow_id, limit, feedback.created_at)
         # Build everything first so that a failure leaves nothing half-written.
         record = FeedbackRecord.model_validate_json(
             FeedbackRecord(id=new_record_id(), **feedback.model_dump()).model_dump_json()
@@ -658,6 +662,35 @@ class MemoryStore(Store):
             StatisticsRow(day=day, flow_id=flow, feedbacks=row[0], counts=row[1])
             for (day, flow), row in sorted(self._stats.items())
             if since <= day <= until
+        ]
+
+    async def count_feedback(
+        self, pseudonym: str, flow_id: str, since: datetime, now: datetime
+    ) -> int:
+        self._check()
+        return len(self._recent(pseudonym, flow_id, utc(since), utc(now)))
+
+    async def check_feedback_limit(
+        self, pseudonym: str, flow_id: str, limit: FeedbackLimit, now: datetime
+    ) -> None:
+        self._check()
+        self._check_limit(pseudonym, flow_id, limit, now)
+
+    def _check_limit(
+        self, pseudonym: str, flow_id: str, limit: FeedbackLimit, now: datetime
+    ) -> None:
+        moment = utc(now)
+        refusal = limit.reached(self._recent(pseudonym, flow_id, moment - limit.window, moment))
+        if refusal is not None:
+            raise refusal
+
+    def _recent(
+        self, pseudonym: str, flow_id: str, since: datetime, now: datetime
+    ) -> list[tuple[datetime, datetime]]:
+        return [
+            (r.created_at, r.expires_at)
+            for r in self._feedback.get(pseudonym, [])
+            if r.flow_id == flow_id and r.created_at > since and r.expires_at > now
         ]
 
     async def feedback_of(self, pseudonym: str, now: datetime) -> list[FeedbackRecord]:

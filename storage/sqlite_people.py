@@ -20,6 +20,7 @@ from storage.interface import (
     ConsentsOf,
     DecryptionFailed,
     Draft,
+    FeedbackLimit,
     FeedbackRecord,
     LanguageChoice,
     NewFeedback,
@@ -65,6 +66,30 @@ _WITHDRAW_SQL = (  # `ended_at` too (the same moment) for a consent that ended
     " AND EXISTS (SELECT 1 FROM keys.data_keys k"
     "  WHERE k.pseudonym = t.pseudonym AND k.key_version = t.key_version)"
 )
+
+
+_RECENT_FEEDBACK_SQL = (  # through the index feedback_limit alone (data schema v21)
+    "SELECT created_at, expires_at FROM main.feedback"
+    " WHERE pseudonym = ? AND flow_id = ? AND created_at > ? AND expires_at > ?"
+)
+
+
+def _recent_feedback(
+    conn: sqlite3.Connection, pseudonym: str, flow_id: str, since: datetime, now: datetime
+) -> list[tuple[datetime, datetime]]:
+    """(created_at, expires_at) of the person's unexpired feedback to the flow created
+    after `since`: the columns in clear beside the ciphertext, nothing decrypted."""
+    rows = conn.execute(_RECENT_FEEDBACK_SQL, (pseudonym, flow_id, ts(since), ts(now)))
+    return [(dt(created), dt(expires)) for created, expires in rows]
+
+
+def _limit_reached(
+    conn: sqlite3.Connection, pseudonym: str, flow_id: str, limit: FeedbackLimit, now: datetime
+) -> None:
+    """Raises FeedbackLimitReached (see `FeedbackLimit.reached`)."""
+    refusal = limit.reached(_recent_feedback(conn, pseudonym, flow_id, now - limit.window, now))
+    if refusal is not None:
+        raise refusal
 
 
 _FEEDBACK_UNDER_SQL = (  # those that may lose answers at a withdrawal: all, if in force
@@ -409,10 +434,13 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
         counted_under: Sequence[str] | None = None,
         contact_language: str | None = None,
         alert: bool = False,
+        limit: FeedbackLimit | None = None,
     ) -> FeedbackRecord:
         """Raises StorageFull, with nothing of it written (draft kept), when there is no
         space; ConsentMissing, likewise, when a consent in `feedback.purposes` is not in
-        force (the purge took it with the person's expired feedback meanwhile)."""
+        force (the purge took it with the person's expired feedback meanwhile), and
+        FeedbackLimitReached when `limit` is reached (counted in the same transaction,
+        BEGIN IMMEDIATE: a second submission waits for the first and counts it)."""
         record_id = new_record_id()
         created, expires = ts(feedback.created_at), ts(feedback.expires_at)
         content: dict[str, Any] = {"answers": feedback.answers, "purposes": feedback.purposes}
@@ -447,6 +475,8 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
                 contact = seal(own, "contacts", _CONTACT_ID, pseudonym, value)
 
             def submit(conn: sqlite3.Connection) -> None:
+                if limit is not None:  # rolls the transaction back
+                    _limit_reached(conn, pseudonym, feedback.flow_id, limit, feedback.created_at)
                 conn.execute(
                     "INSERT INTO main.feedback (id, pseudonym, flow_id, key_version, created_at,"
                     " expires_at, ciphertext, tallies, with_contact)"
@@ -513,6 +543,20 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
             expires_at=dt(expires),
             **stored,
         )
+
+    async def count_feedback(
+        self, pseudonym: str, flow_id: str, since: datetime, now: datetime
+    ) -> int:
+        recent = partial(
+            _recent_feedback, pseudonym=pseudonym, flow_id=flow_id, since=since, now=now
+        )
+        return len(await on_thread(self._conn(), recent))
+
+    async def check_feedback_limit(
+        self, pseudonym: str, flow_id: str, limit: FeedbackLimit, now: datetime
+    ) -> None:
+        check = partial(_limit_reached, pseudonym=pseudonym, flow_id=flow_id, limit=limit, now=now)
+        await on_thread(self._conn(), check)
 
     async def feedback_of(self, pseudonym: str, now: datetime) -> list[FeedbackRecord]:
         """Raises DecryptionFailed for a tampered record."""

@@ -33,6 +33,8 @@ from storage.interface import (
     DecryptionFailed,
     Delivery,
     Draft,
+    FeedbackLimit,
+    FeedbackLimitReached,
     KeyStoreMissing,
     LanguageChoice,
     MasterKeyMismatch,
@@ -670,7 +672,8 @@ async def test_a_store_from_before_the_consent_archive_gets_it_from_an_upgrade_o
     con.close()
     files = ("feedback.db", "keys.db")  # (SQLite may add an empty -wal and its index)
     before = {name: (data_dir / name).read_bytes() for name in files}
-    with pytest.raises(StoreOutdated, match=r"data schema v12, this version writes v20"):
+    latest = len(sqlite_db.DATA_MIGRATIONS)
+    with pytest.raises(StoreOutdated, match=rf"data schema v12, this version writes v{latest}"):
         await SQLiteStore(data_dir, key, upgrade=False).open()
     assert {name: (data_dir / name).read_bytes() for name in files} == before
     again = await reopen(data_dir, key)
@@ -760,6 +763,44 @@ async def test_a_store_from_before_staff_posts_gets_their_table(
         await again.close()
 
 
+def back_to_version_20(con: sqlite3.Connection) -> None:
+    """Undo migration 21 (the index the feedback limit counts from)."""
+    con.execute("DROP INDEX feedback_limit")
+    con.execute("DELETE FROM schema_migrations WHERE version > 20")
+
+
+async def test_a_store_from_before_the_feedback_limit_gets_its_index_and_counts_what_it_holds(
+    store: SQLiteStore, data_dir: Path, key: bytes
+) -> None:
+    """The upgrade adds the index; the feedback given before it counts towards the limit
+    at once, read from the index alone (no row, nothing decrypted)."""
+    p = store.pseudonym(SUBJECT)
+    await store.submit_feedback(p, feedback("vorher"), [grant()])
+    await store.close()
+    with contextlib.closing(sqlite3.connect(data_dir / "feedback.db")) as con, con:
+        back_to_version_20(con)
+    indexed = "SELECT name FROM sqlite_master WHERE name = 'feedback_limit'"
+    with contextlib.closing(sqlite3.connect(data_dir / "feedback.db")) as con:
+        assert con.execute(indexed).fetchall() == []
+    again = await reopen(data_dir, key)
+    try:
+        await again.submit_feedback(p, feedback("nachher"), [], limit=FeedbackLimit(most=2))
+        with pytest.raises(FeedbackLimitReached) as refused:
+            await again.check_feedback_limit(p, "standard", FeedbackLimit(most=2), T0)
+        assert refused.value.given == 2
+        plan = await fetch_all(
+            again._conn(),
+            "EXPLAIN QUERY PLAN " + people_module._RECENT_FEEDBACK_SQL,
+            (p, "standard", "", ""),
+        )
+        assert any("COVERING INDEX feedback_limit" in str(row[-1]) for row in plan), plan
+    finally:
+        await again.close()
+    with contextlib.closing(sqlite3.connect(data_dir / "feedback.db")) as con:
+        assert con.execute(indexed).fetchall() == [("feedback_limit",)]
+        assert con.execute("SELECT max(version) FROM schema_migrations").fetchone() == (21,)
+
+
 def back_to_version_18(con: sqlite3.Connection) -> None:
     """Undo migration 19 (consents that ended rather than being withdrawn)."""
     con.execute("ALTER TABLE consents DROP COLUMN ended_at")
@@ -778,7 +819,8 @@ async def test_consents_withdrawn_before_ended_ones_were_recorded_stay_withdrawn
     await store.close()
     with contextlib.closing(sqlite3.connect(data_dir / "feedback.db")) as con, con:
         back_to_version_18(con)
-    with pytest.raises(StoreOutdated, match=r"data schema v18, this version writes v20"):
+    latest = len(sqlite_db.DATA_MIGRATIONS)
+    with pytest.raises(StoreOutdated, match=rf"data schema v18, this version writes v{latest}"):
         await SQLiteStore(data_dir, key, upgrade=False).open()
     again = await reopen(data_dir, key)
     try:

@@ -1,5 +1,6 @@
 """The Store contract, run against every backend: the in-memory one and SQLite."""
 
+import asyncio
 import hashlib
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
@@ -22,6 +23,8 @@ from storage.interface import (
     DeletionNotice,
     Delivery,
     Draft,
+    FeedbackLimit,
+    FeedbackLimitReached,
     LanguageChoice,
     NewFeedback,
     Noted,
@@ -593,6 +596,99 @@ async def test_full_disk_raises_storage_full_and_writes_nothing(store: Store) ->
     await store.submit_feedback(p, big, [grant()], contact_chat_id=9)
     assert len(await store.feedback_of(p, T0)) == 1
     assert await store.load_draft(p, T0) is None
+
+
+# ---- the feedback limit ----------------------------------------------------------------
+
+TWO_A_DAY = FeedbackLimit(most=2)
+
+
+def given_at(at: datetime, flow_id: str = "standard", ttl: timedelta = 30 * DAY) -> NewFeedback:
+    return feedback("noch eins", at=at, ttl=ttl).model_copy(update={"flow_id": flow_id})
+
+
+async def test_feedback_is_counted_per_person_and_flow_within_the_window(store: Store) -> None:
+    p, q = store.pseudonym("tg-user:1"), store.pseudonym("tg-user:2")
+    await store.grant_consents(p, [grant()])
+    await store.grant_consents(q, [grant()])
+    await store.submit_feedback(p, given_at(T0 - DAY), [])  # a day before: out of the window
+    await store.submit_feedback(p, given_at(T0 + HOUR), [], limit=TWO_A_DAY)
+    await store.submit_feedback(p, given_at(T0 + HOUR, "product"), [])
+    await store.submit_feedback(q, given_at(T0 + HOUR), [])
+    now = T0 + 2 * HOUR
+    assert await store.count_feedback(p, "standard", now - DAY, now) == 1
+    assert await store.count_feedback(p, "standard", now - 3 * DAY, now) == 2
+    assert await store.count_feedback(p, "product", now - DAY, now) == 1
+    assert await store.count_feedback(p, "retired", now - DAY, now) == 0
+    await store.check_feedback_limit(p, "standard", TWO_A_DAY, now)  # one of two: passes
+
+    second = await store.submit_feedback(p, given_at(now), [], limit=TWO_A_DAY)
+    assert await store.count_feedback(p, "standard", now - DAY, now) == 2
+    with pytest.raises(FeedbackLimitReached) as refused:
+        await store.check_feedback_limit(p, "standard", TWO_A_DAY, now)
+    assert (refused.value.given, refused.value.next_at) == (2, T0 + HOUR + DAY)
+    with pytest.raises(FeedbackLimitReached) as refused:
+        await store.submit_feedback(p, given_at(now + HOUR), [], limit=TWO_A_DAY)
+    assert refused.value.next_at == T0 + HOUR + DAY, "the first in the window leaves it then"
+    assert [r.id for r in await store.feedback_of(p, now)][-1] == second.id, "nothing written"
+    assert len(await store.feedback_of(p, now)) == 4
+
+    # Another survey, another person: each has a count of its own.
+    await store.check_feedback_limit(p, "product", TWO_A_DAY, now)
+    await store.check_feedback_limit(q, "standard", TWO_A_DAY, now)
+    await store.submit_feedback(q, given_at(now), [], limit=TWO_A_DAY)
+    # Without a limit nothing is counted (FEEDBACKBOT_FEEDBACK_LIMIT=off).
+    await store.submit_feedback(p, given_at(now + HOUR), [])
+    assert await store.count_feedback(p, "standard", now - DAY, now + HOUR) == 3
+
+
+async def test_the_window_rolls_and_the_next_feedback_is_possible_when_one_leaves_it(
+    store: Store,
+) -> None:
+    p = store.pseudonym("tg-user:1")
+    await store.grant_consents(p, [grant()])
+    await store.submit_feedback(p, given_at(T0), [], limit=TWO_A_DAY)
+    await store.submit_feedback(p, given_at(T0 + 5 * HOUR), [], limit=TWO_A_DAY)
+    just_before = T0 + DAY - timedelta(microseconds=1)
+    with pytest.raises(FeedbackLimitReached) as refused:
+        await store.submit_feedback(p, given_at(just_before), [], limit=TWO_A_DAY)
+    assert refused.value.next_at == T0 + DAY
+    # Exactly a day after the first, it no longer counts: one of two is left.
+    await store.check_feedback_limit(p, "standard", TWO_A_DAY, T0 + DAY)
+    await store.submit_feedback(p, given_at(T0 + DAY), [], limit=TWO_A_DAY)
+    with pytest.raises(FeedbackLimitReached) as refused:
+        await store.check_feedback_limit(p, "standard", TWO_A_DAY, T0 + DAY)
+    assert refused.value.next_at == T0 + 5 * HOUR + DAY
+
+
+async def test_erased_and_expired_feedback_no_longer_counts(store: Store) -> None:
+    p = store.pseudonym("tg-user:1")
+    await store.grant_consents(p, [grant()])
+    await store.submit_feedback(p, given_at(T0, ttl=2 * HOUR), [], limit=TWO_A_DAY)
+    await store.submit_feedback(p, given_at(T0 + HOUR), [], limit=TWO_A_DAY)
+    with pytest.raises(FeedbackLimitReached) as refused:
+        await store.check_feedback_limit(p, "standard", TWO_A_DAY, T0 + HOUR)
+    assert refused.value.next_at == T0 + 2 * HOUR, "the first is deleted before a day is over"
+    await store.check_feedback_limit(p, "standard", TWO_A_DAY, T0 + 2 * HOUR)
+
+    await store.erase_subject(p)
+    assert await store.count_feedback(p, "standard", T0 - DAY, T0 + HOUR) == 0
+    await store.grant_consents(p, [grant()])
+    await store.submit_feedback(p, given_at(T0 + HOUR), [], limit=TWO_A_DAY)
+    await store.submit_feedback(p, given_at(T0 + HOUR), [], limit=TWO_A_DAY)
+
+
+async def test_two_submissions_at_once_cannot_both_pass_the_limit(store: Store) -> None:
+    p = store.pseudonym("tg-user:1")
+    await store.grant_consents(p, [grant()])
+    await store.submit_feedback(p, given_at(T0), [], limit=TWO_A_DAY)
+    results = await asyncio.gather(
+        *(store.submit_feedback(p, given_at(T0 + HOUR), [], limit=TWO_A_DAY) for _ in range(5)),
+        return_exceptions=True,
+    )
+    assert sum(not isinstance(r, BaseException) for r in results) == 1
+    assert all(isinstance(r, FeedbackLimitReached) for r in results if isinstance(r, Exception))
+    assert await store.count_feedback(p, "standard", T0 - HOUR, T0 + HOUR) == 2
 
 
 # ---- language choices ------------------------------------------------------------------
