@@ -15,6 +15,7 @@ from flows.processing import (
 from flows.processing import Recipient as NamedRecipient
 from flows.service import ServiceConfig
 from flows.sharing import Recipient, load_recipients, require_recipients
+from storage.interface import FeedbackLimit
 
 
 def unanswered_contact_flows(settings: Settings, catalog: FlowCatalog) -> list[str]:
@@ -59,6 +60,9 @@ def service_config(settings: Settings, catalog: FlowCatalog) -> ServiceConfig:
         audit_retention=settings.audit_retention,
         staff_summaries=bool(settings.staff_ids),
         support_contact=settings.support_contact,
+        feedback_limit=(
+            None if settings.feedback_limit is None else FeedbackLimit(most=settings.feedback_limit)
+        ),
     )
 
 

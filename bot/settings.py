@@ -40,6 +40,7 @@ from flows.figures import RATERS_KEPT
 from flows.i18n import N_, SUPPORTED_LOCALES
 from flows.models import retention_of
 from flows.processing import AUDIT_RETENTION
+from flows.service import DEFAULT_FEEDBACK_LIMIT
 from flows.toml_lines import loads
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
@@ -177,6 +178,9 @@ class Settings(BaseSettings):
     digest: str = "off"
     timezone: str = "Europe/Berlin"
     alert_threshold: int | None = Field(default=None, ge=0, le=10)
+    feedback_limit: int | None = DEFAULT_FEEDBACK_LIMIT
+    """At most this many feedbacks per person and survey in any 24 hours; None: no limit
+    (FEEDBACKBOT_FEEDBACK_LIMIT=off or 0)."""
     staff_rules_file: Path | None = None
     recipients_file: Path | None = None
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
@@ -283,6 +287,28 @@ class Settings(BaseSettings):
             # Expired data must not outlive its retention by more than a day.
             raise ValueError(t.gettext("at most 1 day (24h)"))
         return interval
+
+    @field_validator("feedback_limit", mode="before")
+    @classmethod
+    def _feedback_limit(cls, value: Any) -> Any:
+        """A whole number; ``off`` (or 0, or empty) turns the limit off."""
+        if value is None:
+            return None
+        text = str(value).strip().lower()
+        if text in {"off", "0", ""}:
+            return None
+        t = operator_translator()
+        try:
+            number = int(text)
+        except ValueError:
+            raise ValueError(
+                t.gettext(
+                    "'{value}' is not a number of feedbacks; use e.g. 10, or off for no limit"
+                ).format(value=str(value)[:40])
+            ) from None
+        if number < 0:
+            raise ValueError(t.gettext("cannot be negative; use e.g. 10, or off for no limit"))
+        return number
 
     @field_validator("staff_ids", mode="before")
     @classmethod

@@ -56,6 +56,8 @@ from storage.interface import (
     ConsentRecord,
     DecryptionFailed,
     Draft,
+    FeedbackLimit,
+    FeedbackLimitReached,
     FeedbackRecord,
     NewFeedback,
     StorageFull,
@@ -67,6 +69,10 @@ _COMMAND = re.compile(r"\s*/[A-Za-z]")
 log = logging.getLogger("flows.service")
 
 DRAFT_IDLE = timedelta(minutes=30)
+DEFAULT_FEEDBACK_LIMIT = 10
+"""Feedbacks one person may give to one survey in any 24 hours, unless configured otherwise
+(FEEDBACKBOT_FEEDBACK_LIMIT)."""
+_DEFAULT_LIMIT = FeedbackLimit(most=DEFAULT_FEEDBACK_LIMIT)
 _CONTINUE = N_("Let's continue where you left off.")
 
 
@@ -100,6 +106,9 @@ class ServiceConfig:
     support_contact: str | None = None
     """Where customers write instead of replying in the chat (FEEDBACKBOT_SUPPORT_CONTACT);
     None: the controller's contact."""
+    feedback_limit: FeedbackLimit | None = _DEFAULT_LIMIT
+    """How many feedbacks one person may give to one survey in any 24 hours
+    (FEEDBACKBOT_FEEDBACK_LIMIT); None: as many as they like."""
 
     def processing(self, catalog: FlowCatalog) -> Processing:
         """What the bot processes with these settings: the one source of its notices."""
@@ -190,6 +199,10 @@ class FeedbackService:
                 return _headed(notes, await self._ask_again_under_way(pseudonym, flow, t, state))
             outcome = await self._asked_again(pseudonym, flow, t, state, t.gettext(_CONTINUE))
             return _headed(notes, outcome)
+        # Before the consent request, too: nobody agrees (or answers) only to be refused.
+        refused = await self._limit_reached(pseudonym, person, flow, t)
+        if refused is not None:
+            return _headed(notes, refused)
         consents = await self.store.consents(pseudonym)
         if not self._agreed(consents, flow):
             # The notice stays a message of its own: the consent proof hashes its exact text.
@@ -266,6 +279,9 @@ class FeedbackService:
             return replace(outcome, close_keyboard=True)
         if state is not None and state.token != token:  # other answers than it asked over
             return replace(await self.start(person, flow.id), close_keyboard=True)
+        refused = await self._limit_reached(pseudonym, person, flow, t)
+        if refused is not None:  # (reached since the button was sent)
+            return replace(refused, close_keyboard=True)
         outcome = await self._welcome_back(pseudonym, flow, t, state)
         return replace(outcome, close_keyboard=True)
 
@@ -705,6 +721,10 @@ class FeedbackService:
         under_way = state is not None and state.flow_id == flow.id
         if under_way and not (state is not None and self._agreed_to_older(state, flow)):
             return Outcome(toast=t.gettext("You have already agreed."), close_keyboard=True)
+        if not under_way:  # a Yes that would begin the survey: refused before it is recorded
+            refused = await self._limit_reached(pseudonym, person, flow, t)
+            if refused is not None:
+                return replace(refused, close_keyboard=True)
         # The proof is of the text the person read, whatever language their device
         # reports now (a phone in German, a desktop in English).
         shown = self._notice_text(flow, translator(parts[3]))
@@ -930,6 +950,23 @@ class FeedbackService:
             # (it is kept as long as what it covers): no feedback without one.
             await self.store.delete_draft(pseudonym)
             return self._ended(t)
+        except FeedbackLimitReached as reached:
+            # Reached while they answered (given meanwhile elsewhere, or the limit lowered):
+            # the answers cannot be stored, nor kept waiting in the draft; said so, not lost
+            # without a word.
+            await self.store.delete_draft(pseudonym)
+            await self.store.flush_deletions()
+            log.info("feedback limit reached", extra={"pseudonym": pseudonym[:12], "flow": flow.id})
+            said = t.ngettext(
+                "Your answers could not be saved and have been discarded: you have already "
+                "given {count} feedback to this survey in the last 24 hours, the most it "
+                "takes from one person in a day. You can give another from {time}.",
+                "Your answers could not be saved and have been discarded: you have already "
+                "given {count} feedbacks to this survey in the last 24 hours, the most it "
+                "takes from one person in a day. You can give another from {time}.",
+                reached.given,
+            ).format(count=reached.given, time=self._next_time(reached, t))
+            return Outcome(replies=(Reply(said),), close_keyboard=True, question_gone=True)
         return turn.outcome
 
     async def _complete(
@@ -989,6 +1026,7 @@ class FeedbackService:
             recipients=self.recipients_of(feedback),
             counted_under=[p.id for p in flow.required_purposes],
             alert=self.alert_of(feedback),
+            limit=self.config.feedback_limit,
         )
         log.info("feedback stored", extra={"pseudonym": pseudonym[:12], "flow": flow.id})
         for listener in self.feedback_listeners:
@@ -1130,6 +1168,39 @@ class FeedbackService:
     def _retention(self, flow: FlowDefinition) -> timedelta:
         # The deletion date the engine sets is the retention the notices state.
         return self.processing.retention_of(flow.id)
+
+    async def _limit_reached(
+        self, pseudonym: str, person: Person, flow: FlowDefinition, t: Translator
+    ) -> Outcome | None:
+        """The answer to whoever would begin `flow` having given it as many feedbacks in the
+        last 24 hours as `ServiceConfig.feedback_limit` allows (with another survey's
+        question under way asked again); None while they may begin it."""
+        limit = self.config.feedback_limit
+        if limit is None:
+            return None
+        try:
+            await self.store.check_feedback_limit(pseudonym, flow.id, limit, self.clock())
+        except FeedbackLimitReached as reached:
+            log.info("feedback limit reached", extra={"pseudonym": pseudonym[:12], "flow": flow.id})
+            said = t.ngettext(
+                "Thank you for your interest! You have already given {count} feedback to this "
+                "survey in the last 24 hours, the most it takes from one person in a day. You "
+                "can give another from {time}.",
+                "Thank you for your interest! You have already given {count} feedbacks to this "
+                "survey in the last 24 hours, the most it takes from one person in a day. You "
+                "can give another from {time}.",
+                reached.given,
+            ).format(count=reached.given, time=self._next_time(reached, t))
+            return await self.reminded(person, Outcome.say(said))
+        return None
+
+    def _next_time(self, reached: FeedbackLimitReached, t: Translator) -> str:
+        """When the next feedback becomes possible, in the person's time zone and language,
+        to the minute: rounded up, so that it is possible at the minute shown."""
+        at = reached.next_at
+        if at.second or at.microsecond:
+            at = at.replace(second=0, microsecond=0) + timedelta(minutes=1)
+        return t.datetime(at, self.config.timezone)
 
     def _not_saved(self, t: Translator) -> Outcome:
         log.error("storage full: answer not saved")

@@ -1,0 +1,305 @@
+"""The feedback limit (FEEDBACKBOT_FEEDBACK_LIMIT): at most N feedbacks per person and
+survey in any 24 hours (found by a security review: one person, or a script on one
+account, could submit a survey without end). Told before a survey begins, plainly and
+with the time from which another is possible; the rest of the bot keeps working."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.fakeapi import FakeBotApi
+from bot.settings import ConfigurationError, load_settings
+from tests.harness import (
+    Clock,
+    Customer,
+    Harness,
+    files_contain,
+    labels,
+    leaked_into_log,
+    make_settings,
+    texts,
+)
+
+HOUR, DAY = timedelta(hours=1), timedelta(days=1)
+COMMENT = "Sehr freundliche Beratung am Schalter"
+YES = "Ja, ich willige ein"
+
+
+@pytest.fixture
+def limit() -> str | None:
+    """FEEDBACKBOT_FEEDBACK_LIMIT as the operator writes it; None: unset (the default).
+    A test gives its own with @pytest.mark.parametrize("limit", [...])."""
+    return None
+
+
+@pytest.fixture
+async def limited(
+    api: FakeBotApi,
+    clock: Clock,
+    data_dir: Path,
+    caplog: pytest.LogCaptureFixture,
+    limit: str | None,
+) -> AsyncIterator[Harness]:
+    caplog.set_level(logging.DEBUG)
+    overrides: dict[str, Any] = {} if limit is None else {"feedback_limit": limit}
+    harness = Harness(api=api, settings=make_settings(data_dir, **overrides), clock=clock)
+    await harness.start()
+    yield harness
+    await harness.stop()
+    records = [*caplog.get_records("setup"), *caplog.get_records("call"), *caplog.records]
+    assert not leaked_into_log(records, harness.personal)
+
+
+async def give_feedback(customer: Customer) -> list[Any]:
+    """The shipped feedback survey from /start to its thanks; what the bot said last."""
+    said = await customer.send("/start")
+    if any(YES in row for m in said for row in labels(m)):
+        said = await customer.press(YES)
+    assert "Wie zufrieden" in texts(said), texts(said)
+    await customer.press("4")
+    await customer.send(COMMENT)
+    return await customer.press("Nein")
+
+
+async def stored(harness: Harness, customer: Customer, flow_id: str = "feedback") -> int:
+    store = harness.store
+    assert store is not None
+    person = store.pseudonym(f"tg-user:{customer.user_id}")
+    now = harness.clock()
+    return await store.count_feedback(person, flow_id, now - 30 * DAY, now)
+
+
+@pytest.mark.parametrize("limit", ["2"])
+async def test_a_third_survey_the_same_day_is_told_the_limit_and_when_it_is_possible(
+    limited: Harness,
+) -> None:
+    erika = limited.customer()
+    await give_feedback(erika)  # 09:00 UTC, 10:00 in Berlin
+    limited.clock.advance(3 * HOUR)
+    await give_feedback(erika)
+    limited.clock.advance(2 * HOUR)
+
+    said = await erika.send("/start")
+    assert texts(said) == (
+        "Vielen Dank für Ihr Interesse! Sie haben in den letzten 24 Stunden bereits 2 Feedbacks "
+        "zu dieser Umfrage gegeben; mehr nimmt sie von einer Person an einem Tag nicht an. Ab "
+        "30.11.2026, 10:00 MEZ können Sie wieder Feedback geben."
+    )
+    assert all(m["buttons"] == [] for m in said), "no consent request, no question"
+    english = limited.customer(erika.user_id, language_code="en")
+    said = await english.send("/start")
+    assert texts(said) == (
+        "Thank you for your interest! You have already given 2 responses to this survey in "
+        "the last 24 hours, the most it takes from one person in a day. You can give another "
+        "from 30 Nov 2026, 10:00 CET."
+    )
+    # What a person may always do still works.
+    [summary, *_] = await erika.send("/meinedaten")
+    assert "Kurz gesagt: 2 Feedbacks" in summary["text"]
+    assert await stored(limited, erika) == 2
+
+    limited.clock.advance(19 * HOUR - timedelta(minutes=1))  # 09:59 next day: not yet
+    assert "Ab 30.11.2026, 10:00 MEZ" in texts(await erika.send("/start"))
+    limited.clock.advance(timedelta(minutes=1))  # a day after the first: one left
+    said = await erika.send("/start")
+    assert "Wie zufrieden" in texts(said)
+    await erika.press("5")
+    await erika.send(COMMENT)
+    assert "Vielen Dank" in texts(await erika.press("Nein"))
+    assert await stored(limited, erika) == 3
+
+
+@pytest.mark.parametrize("limit", ["1"])
+async def test_the_time_shown_is_the_minute_from_which_another_is_possible(
+    limited: Harness,
+) -> None:
+    """Shown to the minute, rounded up: at the minute shown it is possible, not refused
+    again for the seconds that were left out."""
+    erika = limited.customer()
+    limited.clock.advance(timedelta(seconds=30))
+    await give_feedback(erika)  # 10:00:30 in Berlin
+    assert "Ab 30.11.2026, 10:01 MEZ können Sie" in texts(await erika.send("/start"))
+    limited.clock.advance(DAY + timedelta(seconds=30))  # 10:01 the next day
+    assert "Wie zufrieden" in texts(await erika.send("/start"))
+
+
+@pytest.mark.parametrize("limit", ["2"])
+async def test_another_survey_is_not_limited_and_an_erasure_lifts_the_limit(
+    limited: Harness,
+) -> None:
+    erika = limited.customer()
+    await give_feedback(erika)
+    await give_feedback(erika)
+    assert "bereits 2 Feedbacks" in texts(await erika.send("/start"))
+    [notice] = await erika.send("/start product")
+    assert labels(notice) == [[YES, "Nein, danke"]], "the other survey asks for consent"
+    assert "bereits" not in notice["text"]
+
+    await erika.send("/loeschen")
+    await erika.press("Alles löschen")
+    assert await stored(limited, erika) == 0
+    said = await erika.send("/start")
+    assert labels(said[-1]) == [[YES, "Nein, danke"]], "erased feedback no longer counts"
+
+
+@pytest.mark.parametrize("limit", ["1"])
+async def test_an_old_consent_button_does_not_begin_a_survey_past_the_limit(
+    limited: Harness,
+) -> None:
+    """The Yes of a consent request still in the chat would record the consent and begin
+    the questions: refused before either, so nobody answers only to be refused."""
+    erika = limited.customer()
+    [notice] = await erika.send("/start")
+    yes = next(data for label, data in notice["buttons"][0] if label == YES)
+    await erika.press(YES)
+    await erika.press("4")
+    await erika.send(COMMENT)
+    await erika.press("Nein")
+    store = limited.store
+    assert store is not None
+    consents = await store.consents(store.pseudonym(f"tg-user:{erika.user_id}"))
+
+    said = await erika.press_data(notice["message_id"], yes)
+    assert texts(said) == (
+        "Vielen Dank für Ihr Interesse! Sie haben in den letzten 24 Stunden bereits ein "
+        "Feedback zu dieser Umfrage gegeben; mehr nimmt sie von einer Person an einem Tag "
+        "nicht an. Ab 30.11.2026, 10:00 MEZ können Sie wieder Feedback geben."
+    )
+    assert await store.consents(store.pseudonym(f"tg-user:{erika.user_id}")) == consents
+    assert (
+        await store.load_draft(store.pseudonym(f"tg-user:{erika.user_id}"), limited.clock()) is None
+    )
+
+
+@pytest.mark.parametrize("limit", ["2"])
+async def test_a_survey_begun_over_another_is_refused_with_the_other_asked_again(
+    limited: Harness, data_dir: Path
+) -> None:
+    """The limit lowered by a restart between the question whether to begin another
+    survey over unfinished answers and its button: the answers under way stay, and their
+    question is asked again."""
+    erika = limited.customer()
+    await give_feedback(erika)
+    await erika.send("/start product")
+    await erika.press(YES)
+    await erika.press("3")  # the product survey under way
+    [ask] = await erika.send("/start feedback")
+    assert labels(ask) == [["„Kundenfeedback“ beginnen"]]
+    limited.settings = make_settings(data_dir, feedback_limit="1")
+    await limited.restart()
+
+    said = await erika.press("„Kundenfeedback“ beginnen")
+    assert "bereits ein Feedback zu dieser Umfrage gegeben" in texts(said)
+    assert "Ihre Umfrage läuft noch" in texts(said), "the product survey goes on"
+    assert "Wie zufrieden" not in texts(said)
+
+
+@pytest.mark.parametrize("limit", ["2"])
+async def test_answers_refused_at_submission_are_said_to_be_discarded_and_kept_nowhere(
+    limited: Harness, data_dir: Path
+) -> None:
+    """The limit reached while the person answered (here: lowered by a restart; or given
+    meanwhile through a second process): checked again in the transaction that would
+    store the feedback. The person is told their answers were not saved and why; the
+    unfinished answers are gone from every file."""
+    erika = limited.customer()
+    await give_feedback(erika)
+    await erika.send("/start")
+    await erika.press("4")
+    secret = "Kanarienvogel-Kommentar-im-Limit"
+    await erika.send(secret)
+    limited.settings = make_settings(data_dir, feedback_limit="1")
+    await limited.restart()
+
+    said = await erika.press("Nein")
+    assert texts(said) == (
+        "Ihre Antworten konnten nicht gespeichert werden und wurden verworfen: Sie haben in "
+        "den letzten 24 Stunden bereits ein Feedback zu dieser Umfrage gegeben; mehr nimmt "
+        "sie von einer Person an einem Tag nicht an. Ab 30.11.2026, 10:00 MEZ können Sie "
+        "wieder Feedback geben."
+    )
+    assert await stored(limited, erika) == 1
+    store = limited.store
+    assert store is not None
+    assert (
+        await store.load_draft(store.pseudonym(f"tg-user:{erika.user_id}"), limited.clock()) is None
+    )
+    await limited.stop()
+    assert not files_contain(data_dir, secret.encode())
+    await limited.start()
+
+
+@pytest.mark.parametrize("limit", ["off", "0"])
+async def test_off_never_limits(limited: Harness) -> None:
+    erika = limited.customer()
+    for _ in range(11):  # past the default of ten
+        assert "Vielen Dank" in texts(await give_feedback(erika))
+    assert await stored(limited, erika) == 11
+
+
+async def test_the_default_is_ten_feedbacks_a_day(limited: Harness) -> None:
+    erika = limited.customer()
+    for _ in range(10):
+        assert "Vielen Dank" in texts(await give_feedback(erika))
+    said = await erika.send("/start")
+    assert "bereits 10 Feedbacks zu dieser Umfrage gegeben" in texts(said)
+    assert await stored(limited, erika) == 10
+
+
+# --- the setting -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in list(__import__("os").environ):
+        if name.startswith("FEEDBACKBOT_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)  # no stray .env from the checkout
+
+
+@pytest.mark.parametrize(
+    ("value", "limit"),
+    [(None, 10), ("3", 3), (" 25 ", 25), ("off", None), ("OFF", None), ("0", None)],
+)
+@pytest.mark.usefixtures("clean_env")
+def test_the_setting_reads_a_number_or_off(
+    monkeypatch: pytest.MonkeyPatch, value: str | None, limit: int | None
+) -> None:
+    if value is not None:
+        monkeypatch.setenv("FEEDBACKBOT_FEEDBACK_LIMIT", value)
+    assert load_settings().feedback_limit == limit
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("-1", "cannot be negative; use e.g. 10, or off for no limit"),
+        ("zehn", "'zehn' is not a number of feedbacks; use e.g. 10, or off for no limit"),
+        ("2.5", "'2.5' is not a number of feedbacks"),
+    ],
+)
+@pytest.mark.usefixtures("clean_env")
+def test_a_wrong_limit_is_refused_at_start_saying_why(
+    monkeypatch: pytest.MonkeyPatch, value: str, reason: str
+) -> None:
+    monkeypatch.setenv("FEEDBACKBOT_FEEDBACK_LIMIT", value)
+    with pytest.raises(ConfigurationError) as error:
+        load_settings()
+    assert f"FEEDBACKBOT_FEEDBACK_LIMIT: {reason}" in str(error.value)
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_a_wrong_limit_is_said_in_the_operators_language(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LANG", "de_DE.UTF-8")
+    monkeypatch.setenv("FEEDBACKBOT_FEEDBACK_LIMIT", "-3")
+    with pytest.raises(ConfigurationError) as error:
+        load_settings()
+    assert "FEEDBACKBOT_FEEDBACK_LIMIT: darf nicht negativ sein; verwenden Sie z. B. 10" in str(
+        error.value
+    )
