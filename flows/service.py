@@ -199,11 +199,13 @@ class FeedbackService:
                 return _headed(notes, await self._ask_again_under_way(pseudonym, flow, t, state))
             outcome = await self._asked_again(pseudonym, flow, t, state, t.gettext(_CONTINUE))
             return _headed(notes, outcome)
+        consents = await self.store.consents(pseudonym)
         # Before the consent request, too: nobody agrees (or answers) only to be refused.
-        refused = await self._limit_reached(pseudonym, person, flow, t)
+        # (No feedback is ever stored without a consent record, which stays as long as it:
+        # someone who has none, as everyone at their first /start, is not looked up.)
+        refused = await self._limit_reached(pseudonym, person, flow, t) if consents else None
         if refused is not None:
             return _headed(notes, refused)
-        consents = await self.store.consents(pseudonym)
         if not self._agreed(consents, flow):
             # The notice stays a message of its own: the consent proof hashes its exact text.
             # Another survey's unfinished answers stay until this one begins: declining it
@@ -721,10 +723,6 @@ class FeedbackService:
         under_way = state is not None and state.flow_id == flow.id
         if under_way and not (state is not None and self._agreed_to_older(state, flow)):
             return Outcome(toast=t.gettext("You have already agreed."), close_keyboard=True)
-        if not under_way:  # a Yes that would begin the survey: refused before it is recorded
-            refused = await self._limit_reached(pseudonym, person, flow, t)
-            if refused is not None:
-                return replace(refused, close_keyboard=True)
         # The proof is of the text the person read, whatever language their device
         # reports now (a phone in German, a desktop in English).
         shown = self._notice_text(flow, translator(parts[3]))
@@ -739,9 +737,12 @@ class FeedbackService:
             )
             for purpose in flow.required_purposes
         ]
+        # A Yes that would begin the survey is refused past the feedback limit, before the
+        # consent is recorded (checked in the same call: no store call more on every Yes).
+        limit = None if under_way else self.config.feedback_limit
         try:
             await self._archived()
-            await self.store.grant_consents(pseudonym, grants)
+            await self.store.grant_consents(pseudonym, grants, limit, flow.id)
             if under_way and state is not None:  # agreed again to a request changed since
                 t = _language_of(state, t)  # (review: the pressing device's language)
                 state = state.model_copy(update={"notice_version": self._versions[flow.id]})
@@ -763,6 +764,10 @@ class FeedbackService:
             outcome = await self._begin(pseudonym, flow, t)
         except StorageFull:
             return self._not_saved(t)
+        except FeedbackLimitReached as reached:
+            return replace(
+                await self._limit_told(pseudonym, person, flow, t, reached), close_keyboard=True
+            )
         log.info("consent granted", extra={"pseudonym": pseudonym[:12], "flow": flow.id})
         receipt = t.gettext("Thank you, your consent has been recorded.")
         notes = (receipt, *self._discarding(state, t))
@@ -1181,18 +1186,28 @@ class FeedbackService:
         try:
             await self.store.check_feedback_limit(pseudonym, flow.id, limit, self.clock())
         except FeedbackLimitReached as reached:
-            log.info("feedback limit reached", extra={"pseudonym": pseudonym[:12], "flow": flow.id})
-            said = t.ngettext(
-                "Thank you for your interest! You have already given {count} feedback to this "
-                "survey in the last 24 hours, the most it takes from one person in a day. You "
-                "can give another from {time}.",
-                "Thank you for your interest! You have already given {count} feedbacks to this "
-                "survey in the last 24 hours, the most it takes from one person in a day. You "
-                "can give another from {time}.",
-                reached.given,
-            ).format(count=reached.given, time=self._next_time(reached, t))
-            return await self.reminded(person, Outcome.say(said))
+            return await self._limit_told(pseudonym, person, flow, t, reached)
         return None
+
+    async def _limit_told(
+        self,
+        pseudonym: str,
+        person: Person,
+        flow: FlowDefinition,
+        t: Translator,
+        reached: FeedbackLimitReached,
+    ) -> Outcome:
+        log.info("feedback limit reached", extra={"pseudonym": pseudonym[:12], "flow": flow.id})
+        said = t.ngettext(
+            "Thank you for your interest! You have already given {count} feedback to this "
+            "survey in the last 24 hours, the most it takes from one person in a day. You "
+            "can give another from {time}.",
+            "Thank you for your interest! You have already given {count} feedbacks to this "
+            "survey in the last 24 hours, the most it takes from one person in a day. You "
+            "can give another from {time}.",
+            reached.given,
+        ).format(count=reached.given, time=self._next_time(reached, t))
+        return await self.reminded(person, Outcome.say(said))
 
     def _next_time(self, reached: FeedbackLimitReached, t: Translator) -> str:
         """When the next feedback becomes possible, in the person's time zone and language,

@@ -576,7 +576,17 @@ class Store(abc.ABC):
 
     # consent ledger
     @abc.abstractmethod
-    async def grant_consents(self, pseudonym: str, grants: list[ConsentGrant]) -> None: ...
+    async def grant_consents(
+        self,
+        pseudonym: str,
+        grants: list[ConsentGrant],
+        limit: FeedbackLimit | None = None,
+        flow_id: str | None = None,
+    ) -> None:
+        """Record `grants`. With `limit` (the consents that begin the survey `flow_id`), first
+        as `check_feedback_limit` at the first grant's time, in the same transaction: raises
+        FeedbackLimitReached with nothing written (one call where the bot would otherwise
+        make two on every Yes to a consent request). Raises StorageFull, nothing written."""
 
     @abc.abstractmethod
     async def consents(self, pseudonym: str) -> list[ConsentRecord]:

@@ -417,8 +417,16 @@ class MemoryStore(Store):
             ),
         )
 
-    async def grant_consents(self, pseudonym: str, grants: list[ConsentGrant]) -> None:
+    async def grant_consents(
+        self,
+        pseudonym: str,
+        grants: list[ConsentGrant],
+        limit: FeedbackLimit | None = None,
+        flow_id: str | None = None,
+    ) -> None:
         self._check_space()
+        if limit is not None and flow_id is not None and grants:
+            self._check_limit(pseudonym, flow_id, limit, grants[0].granted_at)
         self._add_consents(pseudonym, _consent_records(grants))
         if grants:
             self._invalidate_person(pseudonym)

@@ -21,6 +21,7 @@ from storage.interface import (
     DecryptionFailed,
     Draft,
     FeedbackLimit,
+    FeedbackLimitReached,
     FeedbackRecord,
     LanguageChoice,
     NewFeedback,
@@ -252,8 +253,15 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
 
     # ---- consents ------------------------------------------------------------------
 
-    async def grant_consents(self, pseudonym: str, grants: list[ConsentGrant]) -> None:
-        """Raises StorageFull (nothing written) when there is no space."""
+    async def grant_consents(
+        self,
+        pseudonym: str,
+        grants: list[ConsentGrant],
+        limit: FeedbackLimit | None = None,
+        flow_id: str | None = None,
+    ) -> None:
+        """Raises StorageFull (nothing written) when there is no space, and
+        FeedbackLimitReached (likewise) when `limit` is reached."""
         if not grants:
             return
         async with self._lock:
@@ -261,10 +269,16 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
             changed = wall_clock()
 
             def grant(conn: sqlite3.Connection) -> None:
+                if limit is not None and flow_id is not None:  # rolls the transaction back
+                    _limit_reached(conn, pseudonym, flow_id, limit, grants[0].granted_at)
                 conn.executemany(INSERT_CONSENT, rows)
                 conn.execute(INVALIDATE_PERSON_SQL, (pseudonym, changed))
 
-            await on_thread(self._conn(), grant, atomic=True)
+            try:
+                await on_thread(self._conn(), grant, atomic=True)
+            except FeedbackLimitReached:
+                await self._drop_unused_deks(pseudonym)  # a new key nothing was stored under
+                raise
 
     async def consents(self, pseudonym: str) -> list[ConsentRecord]:
         """Raises DecryptionFailed for a tampered record."""

@@ -678,6 +678,22 @@ async def test_erased_and_expired_feedback_no_longer_counts(store: Store) -> Non
     await store.submit_feedback(p, given_at(T0 + HOUR), [], limit=TWO_A_DAY)
 
 
+async def test_consents_that_would_begin_a_survey_past_the_limit_are_not_recorded(
+    store: Store,
+) -> None:
+    p = store.pseudonym("tg-user:1")
+    await store.grant_consents(p, [grant()], TWO_A_DAY, "standard")  # none given yet
+    await store.submit_feedback(p, given_at(T0), [], limit=TWO_A_DAY)
+    await store.submit_feedback(p, given_at(T0 + HOUR), [], limit=TWO_A_DAY)
+    with pytest.raises(FeedbackLimitReached) as refused:
+        await store.grant_consents(p, [grant(at=T0 + 2 * HOUR)], TWO_A_DAY, "standard")
+    assert refused.value.next_at == T0 + DAY
+    assert len(await store.consents(p)) == 1, "nothing written"
+    await store.grant_consents(p, [grant("product", at=T0 + 2 * HOUR)], TWO_A_DAY, "product")
+    await store.grant_consents(p, [grant(at=T0 + DAY)], TWO_A_DAY, "standard")
+    assert len(await store.consents(p)) == 3
+
+
 async def test_two_submissions_at_once_cannot_both_pass_the_limit(store: Store) -> None:
     p = store.pseudonym("tg-user:1")
     await store.grant_consents(p, [grant()])
