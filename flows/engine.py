@@ -2135,11 +2135,31 @@ as a whole message, a phone number or e-mail address in it left out; not asking 
 contacted ("Kontaktieren Sie mich gerne"), which the yes button gives."""
 
 
+_LEFT_OF_A_NUMBER = frozenset(
+    {
+        "tel", "telefon", "telefonnummer", "handy", "handynummer", "mobil", "mobilnummer",
+        "nummer", "nr", "adresse", "mailadresse", "e mail adresse", "email adresse", "phone",
+        "phone number", "number", "mobile", "cell", "address", "email address",
+        "e mail address", "mein", "meine", "meiner", "my",
+    }
+)  # fmt: skip
+"""What stays of a number or an address once blanked out: its label at the end ("Tel.:",
+"meine Adresse:", "phone number")."""
+
+
 def asks_another_way(text: str) -> bool:
     """Whether `text` typed at the contact question asks to be called or e-mailed instead
-    (see `_ANOTHER_WAY`)."""
-    words = _GREETING.sub("", bare_words(strip_personal(text)).translate(AS_ASCII))
-    return _ANOTHER_WAY.fullmatch(words) is not None
+    (see `_ANOTHER_WAY`). The number or address in it left out, also where blanking it
+    leaves digits ("+49 (0) 151 …", "0151 23 45 67 8") or its label ("Tel.:"): found by a
+    review of the change, such a request was joined to the comment, the number with it."""
+    bare = bare_words(strip_personal(text)).translate(AS_ASCII)
+    kept = [word for word in bare.split() if not any(c.isdigit() for c in word)]
+    while kept:  # a word at a time from the end: a pattern here backtracked without end
+        size = next((n for n in (3, 2, 1) if " ".join(kept[-n:]) in _LEFT_OF_A_NUMBER), 0)
+        if not size:
+            break
+        del kept[-size:]
+    return _ANOTHER_WAY.fullmatch(_GREETING.sub("", " ".join(kept))) is not None
 
 
 def _takes_out(text: str, kind: str | None) -> bool:

@@ -1317,3 +1317,40 @@ def test_a_request_for_another_way_is_told_from_its_words(typed: str) -> None:
 )
 def test_a_yes_a_no_or_a_comment_is_no_request_for_another_way(typed: str) -> None:
     assert not asks_another_way(typed)
+
+
+@pytest.mark.parametrize(
+    ("language", "typed", "details"),
+    [
+        # an international number with its "(0)", and one split in pairs: the redaction
+        # leaves "49 0" or a last digit, which the request's words did not allow
+        ("de", "Rufen Sie mich an: +49 (0) 151 234 5678", ("151 234 5678", "234 5678")),
+        ("en", "call me at +49 (0) 151 234 5678", ("151 234 5678", "234 5678")),
+        ("de", "Rufen Sie mich bitte an: 0151 23 45 67 8", ("0151 23 45 67 8",)),
+        # the number with its label, as written on a card or in a signature
+        ("de", f"Rufen Sie mich bitte an! Tel.: {PHONE}", (PHONE,)),
+        ("de", f"Lieber per Mail, meine Adresse: {EMAIL}", (EMAIL,)),
+        ("en", f"Please call me back, phone number {PHONE}", (PHONE,)),
+    ],
+)
+async def test_a_request_for_another_way_with_a_number_written_as_people_do_is_not_added(
+    harness: Harness,
+    caplog: pytest.LogCaptureFixture,
+    language: str,
+    typed: str,
+    details: tuple[str, ...],
+) -> None:
+    """Found by a review of the change: with the number as many write it (the country
+    code with "(0)", digits in pairs, a "Tel.:" before it) the request was joined to the
+    comment staff read, the number with it, and the person told it was added: the very
+    message the change keeps out of the comment."""
+    customer = await _at(harness, "comment", 881, language)
+    await customer.send("Das Essen war kalt.")
+    harness.clock.advance(timedelta(seconds=5))
+    said = texts(await customer.send(typed))
+    assert said == ONLY_HERE[language], said
+    await customer.press("Ja, einverstanden" if language == "de" else "Yes, I agree")
+    assert await stored_comment(harness, customer) == "Das Essen war kalt."
+    for detail in details:
+        assert not files_contain(harness.settings.data_dir, detail.encode()), detail
+    assert not leaked_into_log(caplog.records, set(details))
