@@ -308,7 +308,7 @@ class Settings(BaseSettings):
             ) from None
         if number < 0:
             raise ValueError(t.gettext("cannot be negative; use e.g. 10, or off for no limit"))
-        return number
+        return number or None  # "00", "+0": zero as well (review: `run` stopped with a traceback)
 
     @field_validator("staff_ids", mode="before")
     @classmethod

@@ -235,7 +235,7 @@ async def test_answers_refused_at_submission_are_said_to_be_discarded_and_kept_n
     await limited.start()
 
 
-@pytest.mark.parametrize("limit", ["off", "0"])
+@pytest.mark.parametrize("limit", ["off", "0", "00"])
 async def test_off_never_limits(limited: Harness) -> None:
     erika = limited.customer()
     for _ in range(11):  # past the default of ten
@@ -265,7 +265,18 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("value", "limit"),
-    [(None, 10), ("3", 3), (" 25 ", 25), ("off", None), ("OFF", None), ("0", None)],
+    [
+        (None, 10),
+        ("3", 3),
+        (" 25 ", 25),
+        ("off", None),
+        ("OFF", None),
+        ("0", None),
+        # zero written otherwise: read as 0, it passed, and `run` stopped with a traceback
+        # (found by a review of the change)
+        ("00", None),
+        ("+0", None),
+    ],
 )
 @pytest.mark.usefixtures("clean_env")
 def test_the_setting_reads_a_number_or_off(
