@@ -1681,11 +1681,18 @@ def typed_no(text: str) -> bool:
     if words in DECLINES or core in DECLINES:
         return True
     rest = core
-    while (shorter := _without_politeness(_LEADING_NO.sub("", rest, count=1))) != rest:
+    for _ in range(_NO_SAID_AGAIN):  # no further: each round reads the rest anew (review)
+        shorter = _without_politeness(_LEADING_NO.sub("", rest, count=1))
+        if shorter == rest:
+            break
         rest = _without_farewell(shorter)
         if not rest or rest in AFTER_A_NO or rest in DECLINES:
             return True
     return False
+
+
+_NO_SAID_AGAIN = 6
+"""How often a no said again is read as one ("no no no", "nein, nein, danke")."""
 
 
 def _without_farewell(words: str) -> str:
