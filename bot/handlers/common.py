@@ -148,8 +148,10 @@ async def refuse_in_group(update: Update, context: BotContext) -> None:
     chat, message, user = update.effective_chat, update.effective_message, update.effective_user
     if chat is None:
         raise ApplicationHandlerStop
-    locale = context.locale(update)
     staff_chat = context.settings.staff_chat_id
+    # In the staff chat the team's language, also to a colleague not on the staff list
+    # (README: every answer there; found by a review of the change).
+    locale = context.staff_locale(update) if chat.id == staff_chat else context.locale(update)
     if (
         user is not None
         and user.id in context.settings.staff_ids

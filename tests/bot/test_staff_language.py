@@ -131,3 +131,21 @@ async def test_in_the_staff_chat_a_german_colleague_is_answered_in_the_teams_lan
     assert sent.startswith("Your answer to ") and sent.endswith(" was sent to the customer."), sent
     other = await in_staff_chat("/hilfe")
     assert other.startswith("In the staff chat I answer /summary and /reply only"), other
+
+
+async def test_in_the_staff_chat_a_colleague_not_on_the_staff_list_is_answered_in_its_language(
+    desk: Harness,
+) -> None:
+    """With FEEDBACKBOT_STAFF_LOCALE set, every answer in the staff chat is in it, as the
+    whole team reads it (README); found by a review of the change: a colleague not among
+    FEEDBACKBOT_STAFF_IDS whose Telegram is in German sent /start there and the team got
+    the notice in German. Elsewhere, such a notice stays in the sender's language."""
+    update = desk.api.user_message(
+        4105, "/start", chat_id=STAFF_CHAT, chat_type="supergroup", language_code="de"
+    )
+    said = texts([m for m in await desk.deliver(update) if m["chat_id"] == STAFF_CHAT])
+    assert said.startswith("I only take feedback, and answer questions about your data, in"), said
+    elsewhere = desk.api.user_message(
+        4105, "/start", chat_id=-100777, chat_type="supergroup", language_code="de"
+    )
+    assert texts(await desk.deliver(elsewhere)).startswith("Feedback nehme ich"), "their own"
