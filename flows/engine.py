@@ -2166,7 +2166,13 @@ def asks_another_way(text: str) -> bool:
         if not size:
             break
         del kept[-size:]
-    return _ANOTHER_WAY.fullmatch(_GREETING.sub("", " ".join(kept))) is not None
+    words = _NO_FIRST.sub("", _GREETING.sub("", " ".join(kept)))
+    return _ANOTHER_WAY.fullmatch(words) is not None
+
+
+_NO_FIRST = re.compile(r"^(?:nein|noe|nae|nee|ne|nope|nah|no)(?: (?:danke|thanks|thank you|thx))? ")
+"""A no before the request ("Nein, lieber per Mail", "No, call me instead": found by a
+review of the change, joined to the comment with the number in it)."""
 
 
 def _takes_out(text: str, kind: str | None) -> bool:

@@ -1354,3 +1354,30 @@ async def test_a_request_for_another_way_with_a_number_written_as_people_do_is_n
     for detail in details:
         assert not files_contain(harness.settings.data_dir, detail.encode()), detail
     assert not leaked_into_log(caplog.records, set(details))
+
+
+@pytest.mark.parametrize(
+    ("language", "typed"),
+    [
+        ("de", "Nein, lieber per Mail"),
+        ("de", f"Nein danke, rufen Sie mich lieber an: {PHONE}"),
+        ("de", "Nö, lieber telefonisch"),
+        ("en", "No, call me instead"),
+        ("en", f"No thanks, email me at {EMAIL}"),
+    ],
+)
+async def test_a_no_with_a_request_for_another_way_is_told_contact_is_in_this_chat_only(
+    harness: Harness, language: str, typed: str
+) -> None:
+    """Found by a review of the change: "instead" is most often said after a no ("Nein,
+    lieber per Mail", "No, call me instead"); so said, the request was joined to the
+    comment staff read, with the number or address in it."""
+    customer = await _at(harness, "comment", 891, language)
+    await customer.send("Das Essen war kalt.")
+    harness.clock.advance(timedelta(seconds=5))
+    said = texts(await customer.send(typed))
+    assert said == ONLY_HERE[language], said
+    await customer.press("Nein" if language == "de" else "No")
+    assert await stored_comment(harness, customer) == "Das Essen war kalt."
+    for detail in (PHONE, EMAIL):
+        assert not files_contain(harness.settings.data_dir, detail.encode()), detail
