@@ -641,14 +641,23 @@ class Engine:
                 "like us to contact you here, please tap “{yes}” under the question above."
             ).format(yes=self.t.gettext("Yes, agree"))
             return self._at_question(state, note, pointed=True)
-        if (given := self._rating_typed_later(state, step, event)) is not None:
+        if given := self._rating_typed_later(state, step, event):
             # Not joined to the comment staff read (found by a review of 257 real-life
-            # messages: "4/5", "doch nur 3 Sterne" typed after it).
-            note = self.t.gettext(
-                "Your rating ({rating}) is kept as you gave it and cannot be changed here, so "
-                "this message was not stored. To change your answers, send /cancel and then "
-                "/start."
-            ).format(rating=self.t.number(given))
+            # messages: "4/5", "doch nur 3 Sterne" typed after it). Where it may be meant for
+            # either of two ratings, neither is named (review of the change: "(7)" to whoever
+            # meant the other).
+            if len(given) > 1:
+                note = self.t.gettext(
+                    "Your ratings are kept as you gave them and cannot be changed here, so "
+                    "this message was not stored. To change your answers, send /cancel and "
+                    "then /start."
+                )
+            else:
+                note = self.t.gettext(
+                    "Your rating ({rating}) is kept as you gave it and cannot be changed here, "
+                    "so this message was not stored. To change your answers, send /cancel and "
+                    "then /start."
+                ).format(rating=self.t.number(given[0]))
             return self._at_question(state, note)
         if (kind := typed_request(text)) in _POINTED_TO:
             # Not "please tap a button" to whoever wants to stop (found by an English
@@ -906,20 +915,21 @@ class Engine:
 
     def _rating_typed_later(
         self, state: ConversationState, step: Step, event: TextInput
-    ) -> int | None:
-        """The rating given last in this survey, where `event` types one for it in figures or
-        stars at a consent question, also hedged ("eher 3", "doch nur 3 Sterne"): a change
-        of mind that no question open can take (see `_rating_typed_again` for one typed
-        right after the rating)."""
+    ) -> list[int]:
+        """The ratings given in this survey that `event` types one for in figures or stars at
+        a consent question, also hedged ("eher 3", "doch nur 3 Sterne"): a change of mind
+        that no question open can take (see `_rating_typed_again` for one typed right after
+        the rating). Each whose scale takes it ("4/5" is not one of 0 to 10)."""
         if not isinstance(step, ConsentStep):
-            return None
-        for step_id in reversed(state.answers):
-            rated = self.flow.step(step_id)
-            given = state.answers[step_id]
-            if isinstance(rated, RatingStep) and isinstance(given, int):
-                typed = _HEDGED.sub("", unicodedata.normalize("NFKC", event.text).strip())
-                return given if _typed_number(typed, rated) is not None else None
-        return None
+            return []
+        typed = _HEDGED.sub("", unicodedata.normalize("NFKC", event.text).strip())
+        return [
+            given
+            for step_id, given in state.answers.items()
+            if isinstance(rated := self.flow.step(step_id), RatingStep)
+            and isinstance(given, int)
+            and _typed_number(typed, rated) is not None
+        ]
 
     def _answer_before(self, state: ConversationState) -> tuple[Step | None, Answer | None]:
         """The step answered last, and its answer (None: skipped, or none yet)."""

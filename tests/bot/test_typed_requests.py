@@ -1381,3 +1381,46 @@ async def test_a_no_with_a_request_for_another_way_is_told_contact_is_in_this_ch
     assert await stored_comment(harness, customer) == "Das Essen war kalt."
     for detail in (PHONE, EMAIL):
         assert not files_contain(harness.settings.data_dir, detail.encode()), detail
+
+
+BOTH_KEPT = {
+    "de": "Ihre Bewertungen bleiben so, wie Sie sie gegeben haben, und lassen sich hier nicht "
+    "ändern; diese Nachricht habe ich daher nicht gespeichert. Um Ihre Antworten zu ändern, "
+    "senden Sie /abbrechen und dann /start.",
+    "en": "Your ratings are kept as you gave them and cannot be changed here, so this message "
+    "was not stored. To change your answers, send /cancel and then /start.",
+}
+
+
+@pytest.mark.parametrize(
+    ("language", "typed", "note"),
+    [
+        ("de", "eher 2", BOTH_KEPT["de"]),
+        ("en", "make it 4", BOTH_KEPT["en"]),
+        # of the first scale alone: that one named (it was not taken for a rating at all)
+        ("de", "4/5", "Ihre Bewertung (3) bleibt so, wie Sie sie gegeben haben"),
+    ],
+)
+async def test_a_rating_typed_later_in_a_survey_of_two_ratings_is_not_taken_for_the_last(
+    harness: Harness, language: str, typed: str, note: str
+) -> None:
+    """Found by a review of the change: in the product survey (satisfaction 1–5, then
+    recommendation 0–10) a "eher 2" typed at the contact question, a change of mind about
+    the satisfaction as likely as about the other, was answered "Your rating (7) is kept",
+    a rating the person had not meant, or so it read; "4/5", of the first scale only, was
+    not known for a rating. Both stay, and that is said; one that fits one scale only names
+    that rating."""
+    customer = harness.customer(901, language_code=language)
+    await customer.send("/start product")
+    await customer.press("Ja, ich willige ein" if language == "de" else "Yes, I agree")
+    await customer.press("3")
+    await customer.send("Schneller laden")
+    await customer.press("7")
+    harness.clock.advance(timedelta(minutes=2))
+    said = texts(await customer.send(typed))
+    assert said.startswith(note), said
+    await customer.press("Nein" if language == "de" else "No")
+    assert harness.store is not None
+    person = harness.store.pseudonym(f"tg-user:{customer.user_id}")
+    (feedback,) = await harness.store.feedback_of(person, harness.clock())
+    assert feedback.answers == {"satisfaction": 3, "improve": "Schneller laden", "recommend": 7}
