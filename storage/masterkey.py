@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 from typing import NamedTuple
@@ -116,6 +117,16 @@ def refuse_a_key_for_a_path(path: Path) -> None:
     try:
         decode_master_key(str(path))
     except InvalidMasterKey:
+        if _KEY_LIKE.fullmatch(str(path).strip()) and _mixed(str(path)):
+            # A key with a slip in copying (a character lost or one more): no key, but
+            # all of it bar a few bits (found by a review of the change).
+            raise InvalidMasterKey(
+                N_(
+                    "the name given for the master key file looks like a master key, not the "
+                    "path of a file; write the key to a file only you can read (chmod 600) and "
+                    "name that file, or set FEEDBACKBOT_MASTER_KEY to the key"
+                )
+            ) from None
         return
     raise InvalidMasterKey(
         N_(
@@ -123,6 +134,20 @@ def refuse_a_key_for_a_path(path: Path) -> None:
             "a file; write the key to a file only you can read (chmod 600) and name that "
             "file, or set FEEDBACKBOT_MASTER_KEY to the key"
         )
+    )
+
+
+_KEY_LIKE = re.compile(r"[A-Za-z0-9_-]{38,48}={0,3}")
+"""A name of a master key's length and letters (43 of urlsafe base64, "=" after), no path:
+no folder, no dot."""
+
+
+def _mixed(name: str) -> bool:
+    """Capitals, small letters and digits, as nearly every random key has."""
+    return (
+        any(c.isupper() for c in name)
+        and any(c.islower() for c in name)
+        and any(c.isdigit() for c in name)
     )
 
 

@@ -92,6 +92,38 @@ def test_a_master_key_given_for_its_file_is_not_echoed(
     assert [p.name for p in (site / "data").iterdir()] == ["keys.db"], "nothing was created"
 
 
+@pytest.mark.parametrize(
+    "near",
+    [MASTER_KEY.rstrip("=")[:-1], MASTER_KEY.rstrip("=") + "Q", MASTER_KEY.replace("=", "") + "=="],
+    ids=["a character lost", "a character more", "padded wrongly"],
+)
+def test_a_master_key_given_for_its_file_with_a_slip_is_not_echoed_either(
+    site: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], near: str
+) -> None:
+    """Found by a review of the change: a key copied with a character lost or one more, no
+    key any more, was printed whole as "cannot read master key file <key>": all but six
+    bits of it, in the terminal and the service's journal."""
+    (site / "data").mkdir()
+    (site / "data" / "keys.db").write_bytes(b"")
+    monkeypatch.setenv("FEEDBACKBOT_MASTER_KEY_FILE", near)
+    assert main(["stats"]) == 1
+    err = capsys.readouterr().err
+    assert MASTER_KEY[:24] not in err and MASTER_KEY[-24:-4] not in err, err
+    assert "looks like a master key" in err, err
+
+
+def test_a_missing_key_file_is_still_named(
+    site: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A path is not mistaken for a key: the operator learns which file is missing."""
+    (site / "data").mkdir()
+    (site / "data" / "keys.db").write_bytes(b"")
+    named = "secrets/feedbackbot_production_master_key_2026"
+    monkeypatch.setenv("FEEDBACKBOT_MASTER_KEY_FILE", named)
+    assert main(["stats"]) == 1
+    assert f"cannot read master key file {named}" in capsys.readouterr().err
+
+
 PASSWORD_KEY = base64.urlsafe_b64encode(b"UnserFirmenPasswort2024Sommer!!!").decode()
 ZERO_KEY = base64.urlsafe_b64encode(bytes(32)).decode()
 
