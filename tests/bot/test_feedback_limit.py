@@ -6,7 +6,9 @@ with the time from which another is possible; the rest of the bot keeps working.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
+from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -67,6 +69,16 @@ async def give_feedback(customer: Customer) -> list[Any]:
     return await customer.press("Nein")
 
 
+def shown(harness: Harness, message: Any) -> Any:
+    """`message` as the chat shows it now (its buttons gone, say)."""
+    [now] = [
+        m
+        for m in harness.api.messages(message["chat_id"])
+        if m["message_id"] == message["message_id"]
+    ]
+    return now
+
+
 async def stored(harness: Harness, customer: Customer, flow_id: str = "feedback") -> int:
     store = harness.store
     assert store is not None
@@ -116,16 +128,43 @@ async def test_a_third_survey_the_same_day_is_told_the_limit_and_when_it_is_poss
 
 
 @pytest.mark.parametrize("limit", ["1"])
+@pytest.mark.parametrize("late", [timedelta(seconds=30), timedelta(milliseconds=250)])
 async def test_the_time_shown_is_the_minute_from_which_another_is_possible(
-    limited: Harness,
+    limited: Harness, late: timedelta
 ) -> None:
     """Shown to the minute, rounded up: at the minute shown it is possible, not refused
-    again for the seconds that were left out."""
+    again for the seconds that were left out, nor for a fraction of one (a real clock
+    has microseconds: mutation audit, rounding up whole seconds only went unnoticed)."""
     erika = limited.customer()
-    limited.clock.advance(timedelta(seconds=30))
-    await give_feedback(erika)  # 10:00:30 in Berlin
+    limited.clock.advance(late)
+    await give_feedback(erika)  # 10:00:30 in Berlin, or a quarter of a second past 10:00
     assert "Ab 30.11.2026, 10:01 MEZ können Sie" in texts(await erika.send("/start"))
-    limited.clock.advance(DAY + timedelta(seconds=30))  # 10:01 the next day
+    limited.clock.advance(DAY + timedelta(minutes=1) - late)  # 10:01 the next day
+    assert "Wie zufrieden" in texts(await erika.send("/start"))
+
+
+@pytest.mark.parametrize("limit", ["3"])
+async def test_a_limit_lowered_below_what_was_given_counts_it_all_and_names_when_enough_left(
+    limited: Harness, data_dir: Path
+) -> None:
+    """The operator lowers FEEDBACKBOT_FEEDBACK_LIMIT (a restart) below what someone gave
+    today: they are told how many they gave, and the time from which another is possible,
+    when all but the new limit's number have left the last 24 hours, not when the first
+    has (mutation audit: the first one's time, or the limit as the count, went unnoticed)."""
+    erika = limited.customer()
+    for _ in range(3):  # 10:00, 11:00 and 12:00 in Berlin
+        await give_feedback(erika)
+        limited.clock.advance(HOUR)
+    limited.settings = make_settings(data_dir, feedback_limit="1")
+    await limited.restart()
+
+    said = texts(await erika.send("/start"))
+    assert "bereits 3 Feedbacks zu dieser Umfrage gegeben" in said, said
+    assert said.endswith("Ab 30.11.2026, 12:00 MEZ können Sie wieder Feedback geben."), said
+    limited.clock.advance(DAY - HOUR - timedelta(minutes=1))  # 11:59 in Berlin the next day
+    said = texts(await erika.send("/start"))
+    assert "bereits ein Feedback" in said and "Ab 30.11.2026, 12:00 MEZ" in said, said
+    limited.clock.advance(timedelta(minutes=1))
     assert "Wie zufrieden" in texts(await erika.send("/start"))
 
 
@@ -157,7 +196,8 @@ async def test_an_old_consent_button_does_not_begin_a_survey_past_the_limit(
     erika = limited.customer()
     [notice] = await erika.send("/start")
     yes = next(data for label, data in notice["buttons"][0] if label == YES)
-    await erika.press(YES)
+    await erika.send("/start")  # a second request: the first keeps its buttons
+    await erika.press(YES)  # the second's
     await erika.press("4")
     await erika.send(COMMENT)
     await erika.press("Nein")
@@ -172,6 +212,7 @@ async def test_an_old_consent_button_does_not_begin_a_survey_past_the_limit(
         "nicht an. Ab 30.11.2026, 10:00 MEZ können Sie wieder Feedback geben."
     )
     assert await store.consents(store.pseudonym(f"tg-user:{erika.user_id}")) == consents
+    assert shown(limited, notice)["buttons"] == [], "its buttons go, not to be pressed again"
     assert (
         await store.load_draft(store.pseudonym(f"tg-user:{erika.user_id}"), limited.clock()) is None
     )
@@ -198,6 +239,7 @@ async def test_a_survey_begun_over_another_is_refused_with_the_other_asked_again
     assert "bereits ein Feedback zu dieser Umfrage gegeben" in texts(said)
     assert "Ihre Umfrage läuft noch" in texts(said), "the product survey goes on"
     assert "Wie zufrieden" not in texts(said)
+    assert shown(limited, ask)["buttons"] == [], "the refused button goes (mutation audit)"
 
 
 @pytest.mark.parametrize("limit", ["2"])
@@ -216,6 +258,8 @@ async def test_answers_refused_at_submission_are_said_to_be_discarded_and_kept_n
     await erika.send(secret)
     limited.settings = make_settings(data_dir, feedback_limit="1")
     await limited.restart()
+    with closing(sqlite3.connect(data_dir / "feedback.db")) as db:
+        [(sealed,)] = db.execute("SELECT ciphertext FROM drafts").fetchall()
 
     said = await erika.press("Nein")
     assert texts(said) == (
@@ -230,6 +274,10 @@ async def test_answers_refused_at_submission_are_said_to_be_discarded_and_kept_n
     assert (
         await store.load_draft(store.pseudonym(f"tg-user:{erika.user_id}"), limited.clock()) is None
     )
+    # Gone from the files at once, not at the next purge (mutation audit: the draft's
+    # sealed answers left in the data file went unnoticed), and no button left to press.
+    assert not files_contain(data_dir, sealed)
+    assert [m for m in limited.api.messages(erika.chat_id) if m["buttons"]] == []
     await limited.stop()
     assert not files_contain(data_dir, secret.encode())
     await limited.start()
