@@ -5,14 +5,19 @@ note in German, as they followed FEEDBACKBOT_DEFAULT_LOCALE."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
 from bot.app import post_digest
+from tests.bot.test_alert_outbox import purge_job
+from tests.bot.test_retraction_edges import _alert_on_its_way_then_withdraw
 from tests.bot.test_retractions import YES, feedback, now_shown, settled
 from tests.bot.test_staff import STAFF, STAFF_CHAT, many, staff_desk
+from tests.bot.test_staff_chat_moves import KICKED
 from tests.fakes.botapi import FakeBotApi
 from tests.harness import Clock, Harness, make_settings, texts
 
@@ -149,3 +154,90 @@ async def test_in_the_staff_chat_a_colleague_not_on_the_staff_list_is_answered_i
         4105, "/start", chat_id=-100777, chat_type="supergroup", language_code="de"
     )
     assert texts(await desk.deliver(elsewhere)).startswith("Feedback nehme ich"), "their own"
+
+
+async def test_staff_in_another_group_are_told_in_their_language_else_the_teams(
+    desk: Harness,
+) -> None:
+    """A staff command in a group that is not the staff chat (perhaps the supergroup it
+    became): the note that it is not is for the member of staff who wrote, in their app's
+    language where the bot speaks it, else the team's, not the customers' default
+    (mutation audit: either went unnoticed)."""
+    other_group = -1009876543210
+    for language, begins in (
+        ("pl", "This group is not the staff chat, so I do not answer staff commands here"),
+        ("de", "Diese Gruppe ist nicht der Team-Chat, deshalb beantworte ich hier keine"),
+    ):
+        update = desk.api.user_message(
+            STAFF, "/summary", chat_id=other_group, chat_type="supergroup", language_code=language
+        )
+        said = texts(await desk.deliver(update))
+        assert said.startswith(begins), said
+
+
+async def test_in_the_staff_chat_answers_not_passed_on_are_said_in_the_teams_language(
+    desk: Harness,
+) -> None:
+    """An /antworten of a German colleague sent as a photo's caption, forwarded, or edited
+    after it was sent, and a command edited, in the staff chat: the whole team reads the
+    note that nothing was sent, in its language (mutation audit: each in the colleague's
+    own went unnoticed)."""
+    alert = await feedback(desk, 4105, "1", "Paket kam nie an", contact=YES)
+    reference = (alert["text"] or "").rsplit("/reply ", 1)[1].split()[0]
+    answer = f"/antworten {reference} Wir senden heute ein neues."
+    where: dict[str, Any] = {
+        "chat_id": STAFF_CHAT,
+        "chat_type": "supergroup",
+        "language_code": "de",
+    }
+    photo = desk.api.user_photo(STAFF, caption=answer, **where)
+    said = texts(await desk.deliver(photo))
+    assert said.startswith("Nothing was sent to the customer: I pass on text only"), said
+    forwarded = desk.api.user_message(STAFF, answer, **where)
+    forwarded["message"]["forward_origin"] = {
+        "type": "user",
+        "date": 1,
+        "sender_user": {"id": 4242, "is_bot": False, "first_name": "Kollegin"},
+    }
+    said = texts(await desk.deliver(forwarded))
+    assert said.startswith("Nothing was sent to the customer: a /reply that is forwarded"), said
+    edited = desk.api.edited_message(STAFF, 7001, answer, **where)
+    said = texts(await desk.deliver(edited))
+    assert said.startswith("Edits are not passed on"), said
+    command = desk.api.user_message(STAFF, "/zusammenfassung 7 Tagen", **where)
+    await desk.deliver(command)
+    edited = desk.api.edited_message(
+        STAFF, command["message"]["message_id"], "/zusammenfassung 7 Tage", **where
+    )
+    said = texts(await desk.deliver(edited))
+    assert said == "An edited command is not carried out: please send it again.", said
+
+
+async def test_a_digest_posted_late_is_in_the_teams_language(desk: Harness) -> None:
+    """A digest Telegram did not take at its time is posted at a later purge as it is
+    still true: checked against one made again in the team's language, not the customers'
+    default, which differed always and was posted in German (mutation audit)."""
+    await many(desk)
+    assert desk.app is not None
+    desk.api.fail_next("sendMessage", 403, KICKED, count=1, chat_id=STAFF_CHAT)
+    await post_digest(desk.app)
+    assert "Feedback summary" not in texts(desk.api.messages(STAFF_CHAT)), "not taken"
+    desk.clock.advance(timedelta(hours=1))
+    await purge_job(desk)
+    posted = texts(desk.api.messages(STAFF_CHAT))
+    assert "Feedback summary (1 day)" in posted and "Zusammenfassung" not in posted, posted
+
+
+async def test_an_alert_shown_as_the_consents_now_allow_is_in_the_teams_language(
+    desk: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The consent to be contacted withdrawn while the alert waited (flood control): it is
+    made again without the reference, in the team's language (mutation audit: made again
+    in the customers' default went unnoticed)."""
+    gate = await _alert_on_its_way_then_withdraw(desk, monkeypatch, 4106, "Nie wieder")
+    gate.set()
+    await settled(desk)
+    [alert] = desk.api.messages(STAFF_CHAT)
+    shown = alert["text"] or ""
+    assert shown.startswith("Low rating in") and "Nie wieder" in shown, shown
+    assert "/reply" not in shown

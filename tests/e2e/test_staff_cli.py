@@ -88,6 +88,11 @@ async def test_export_is_redacted_consented_and_audited(tmp_path: Path) -> None:
     audit = cli("audit", "--since", "1d", env=env, cwd=tmp_path)
     lines = [line for line in audit.stdout.splitlines() if " export " in line]
     assert len(lines) == 3 and all("by=cli records=2" in line for line in lines)
+    # In the staff's language where it is set, as the summary is (mutation audit: the
+    # customers' default went unnoticed): the placeholders that stand for what was left out.
+    english = env | {"FEEDBACKBOT_STAFF_LOCALE": "en"}
+    as_json = cli("export", "--format", "json", env=english, cwd=tmp_path)
+    assert {r["comment"] for r in json.loads(as_json.stdout)} == {"Mail an [Email] bitte"}
 
 
 def test_an_unusable_since_is_a_usage_error_not_a_traceback(tmp_path: Path) -> None:
