@@ -760,6 +760,9 @@ async def _contact_granted(harness: Harness, person: Customer) -> bool:
         ("de", "Nein danke, schönen Tag"),
         ("en", "No thanks, have a nice day"),
         ("en", "nope, bye"),
+        # the commonest goodbye, after a word of thanks (mutation audit: "tschüss" left
+        # out of the goodbyes went unnoticed)
+        ("de", "Nee, lass mal, danke, tschüss"),
     ],
 )
 async def test_a_dialect_repeated_or_farewell_no_declines_as_the_button_does(
@@ -809,6 +812,22 @@ async def test_a_colloquial_yes_is_pointed_to_the_yes_button_by_name(
     await person.press("Nein" if language == "de" else "No")
     assert await stored_comment(harness, person) == "The delivery was late.", said
     assert not await _contact_granted(harness, person)
+
+
+@pytest.mark.parametrize("typed", ["Nein, ich will das wirklich nicht", "Nä, das will ich nicht"])
+async def test_a_no_about_the_question_seconds_after_the_comment_is_not_added_to_it(
+    harness: Harness, typed: str
+) -> None:
+    """A no in more words about the contact question, begun also with the dialect's "Nä",
+    is no more of the comment staff read (mutation audit: "nä" left out of the words a no
+    begins with went unnoticed)."""
+    person = await _at_comment(harness, 9303)
+    await person.send("Der Fahrer war unfreundlich")
+    harness.clock.advance(timedelta(seconds=5))
+    said = texts(await person.send(typed))
+    assert said.startswith("Diese Nachricht habe ich nicht gespeichert"), said
+    await person.press("Nein")
+    assert await stored_comment(harness, person) == "Der Fahrer war unfreundlich"
 
 
 @pytest.mark.parametrize(

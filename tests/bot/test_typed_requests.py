@@ -1093,6 +1093,7 @@ EXPLAINED_EN = (
         ("en", "Why do you need my chat ID?"),
         ("en", "Who can see my answers?"),
         ("de", "Wozu brauchen Sie meine Chat-ID?"),
+        ("de", "Wer sieht meine Antworten?"),  # (mutation audit: without "antworten")
     ],
 )
 async def test_a_question_about_the_consent_question_is_answered_not_added(
@@ -1215,6 +1216,31 @@ async def test_the_way_given_to_change_a_rating_changes_it(harness: Harness) -> 
     assert feedback.answers == {"rating": 3, "comment": "Das Essen war kalt."}
 
 
+async def test_a_rating_typed_in_a_survey_of_two_ratings_is_told_the_last_one_stays(
+    harness: Harness,
+) -> None:
+    """The product survey asks two ratings: one typed at its contact question is told
+    that the last stays as given, not the first; typed while a question of buttons or a
+    rating is open, nobody is told an earlier rating stays (mutation audit: the first
+    named, and the note given at every question, went unnoticed)."""
+    customer = harness.customer(861)
+    await customer.send("/start product")
+    await customer.press("Ja, ich willige ein")
+    await customer.press("1")
+    said = texts(await customer.send("eher 3"))  # at "what went wrong?"
+    assert "Bewertung" not in said, said
+    await customer.press("☐ Zu langsam")
+    await customer.press("Fertig")
+    await customer.send("Die App stürzt ab")
+    harness.clock.advance(timedelta(minutes=2))
+    said = texts(await customer.send("eher 3"))  # at the second rating's question
+    assert "Bewertung" not in said and "Zahl von 0 bis 10" in said, said
+    await customer.press("7")
+    harness.clock.advance(timedelta(minutes=2))
+    said = texts(await customer.send("doch nur 3"))
+    assert said.startswith("Ihre Bewertung (7) bleibt so, wie Sie sie gegeben haben"), said
+
+
 ANOTHER_WAY = [
     ("de", "lieber per Mail"),
     ("de", "Können Sie mich anrufen?"),
@@ -1223,6 +1249,9 @@ ANOTHER_WAY = [
     ("en", "call me instead"),
     ("en", "please email me"),
     ("en", "can you phone me?"),
+    # a yes with the way wanted, and after a greeting (mutation audit: either went unnoticed)
+    ("de", "Ja, aber telefonisch"),
+    ("de", "Hallo, lieber per Mail"),
 ]
 PHONE, EMAIL = "0151 2345678", "erika.muster@example.org"
 ONLY_HERE = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +12,7 @@ from flows.engine import ConversationState, Engine, Press, TextInput, Turn
 from flows.i18n import translator
 from flows.models import FlowDefinition
 from flows.replies import Reply
+from tests.harness import product_flow_passing_on
 
 NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
 
@@ -312,3 +314,25 @@ def test_a_typed_text_that_could_mean_another_option_is_no_choice(typed: str) ->
     assert "👎" in SIGNS, "the options were replaced"
     turn = signs.handle(signs.begin().state, TextInput(typed))  # type: ignore[arg-type]
     assert step(turn) == "topic" and turn.state is not None and turn.state.answers == {}
+
+
+def test_only_the_contact_question_says_contact_is_in_this_chat_only() -> None:
+    """ "please email me" typed at the question whether to be contacted is told that staff
+    can contact the person only in this chat; at a consent question for passing the
+    feedback on it is no such request and is not told so (mutation audit: told at every
+    consent question went unnoticed)."""
+    definitions = Path(__file__).resolve().parents[2] / "flows" / "definitions"
+    text = (definitions / "product.toml").read_text(encoding="utf-8")
+    e = engine(load_flow(product_flow_passing_on(text), "shared.toml"))
+    turn = press(e, e.begin(), "1")
+    turn = press(e, press(e, turn, "☐ Too slow"), "Done", turn.outcome.replies[-1])
+    turn = e.handle(turn.state, TextInput("It froze"))  # type: ignore[arg-type]
+    turn = press(e, turn, "3")
+    assert step(turn) == "contact"
+    told = e.handle(turn.state, TextInput("please email me"))  # type: ignore[arg-type]
+    only_here = "We can contact you only here in this chat"
+    assert only_here in told.outcome.replies[0].text, told.outcome.replies
+    turn = press(e, turn, "No")
+    assert step(turn) == "acme"
+    said = e.handle(turn.state, TextInput("please email me"))  # type: ignore[arg-type]
+    assert said.outcome.replies and all(only_here not in r.text for r in said.outcome.replies)
