@@ -125,6 +125,12 @@ def test_a_link_planted_under_the_output_name_is_replaced_not_followed(tmp_path:
     assert sorted(p.name for p in tmp_path.iterdir() if ".partial" in p.name) == []
     unwritable = run_docs(tmp_path, env, "privacy-notice", "--output", "missing/notice.md")
     assert unwritable.returncode == 1 and "cannot write missing/notice.md" in unwritable.stderr
+    # Refused once written (a folder of that name): the new file goes too (mutation audit:
+    # left behind beside the name went unnoticed).
+    (tmp_path / "folder.md").mkdir()
+    onto = run_docs(tmp_path, env, "privacy-notice", "--lang", "en", "--output", "folder.md")
+    assert onto.returncode == 1 and "cannot write folder.md" in onto.stderr, onto.stderr
+    assert sorted(p.name for p in tmp_path.iterdir() if ".partial" in p.name) == []
 
 
 @pytest.mark.parametrize("locale", ["de", "en"])

@@ -68,7 +68,11 @@ def test_a_wrong_master_key_gets_no_advice_to_make_a_new_one(
     (site / "data" / "keys.db").write_bytes(b"")
     monkeypatch.setenv("FEEDBACKBOT_MASTER_KEY_FILE", str(site / "missing.key"))
     assert main(["stats"]) == 1
-    assert "keygen" not in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "keygen" not in err
+    # a path, not a key: named as it is (mutation audit: every path called a key went unnoticed)
+    assert f"cannot read master key file {site / 'missing.key'}" in err, err
+    assert "is a master key itself" not in err
 
 
 @pytest.mark.parametrize("command", ["stats", "rotate-key"])
@@ -126,12 +130,22 @@ def test_a_missing_key_file_is_still_named(
 
 PASSWORD_KEY = base64.urlsafe_b64encode(b"UnserFirmenPasswort2024Sommer!!!").decode()
 ZERO_KEY = base64.urlsafe_b64encode(bytes(32)).decode()
+# (mutation audit: a passphrase with spaces, and a key of eight bytes repeated that is no
+# text, went unnoticed as not random)
+PASSPHRASE_KEY = base64.urlsafe_b64encode(b"mein geheimes passwort fuer 2024").decode()
+REPEATED_KEY = base64.urlsafe_b64encode(bytes(range(1, 9)) * 4).decode()
 
 
 @pytest.mark.parametrize(
     ("key", "warned"),
-    [(PASSWORD_KEY, True), (ZERO_KEY, True), (MASTER_KEY, False)],
-    ids=["password", "zeros", "random"],
+    [
+        (PASSWORD_KEY, True),
+        (PASSPHRASE_KEY, True),
+        (ZERO_KEY, True),
+        (REPEATED_KEY, True),
+        (MASTER_KEY, False),
+    ],
+    ids=["password", "passphrase", "zeros", "repeated", "random"],
 )
 def test_a_master_key_that_is_not_random_is_warned_about(
     site: Path,
