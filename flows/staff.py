@@ -944,10 +944,15 @@ class StaffDesk:
         if not lows and answer is None:
             return None
         title = render_text(flow.title, t)
-        if lows:
-            lines = [t.gettext("Low rating in “{flow}”").format(flow=title)]
+        # Why it is posted, at the top: staff scanning the chat read the heading, not the
+        # last line that says the customer may be answered (found by a staff review).
+        if lows and answer is not None:
+            heading = t.gettext("Agreed to be contacted: low rating in “{flow}”")
+        elif lows:
+            heading = t.gettext("Low rating in “{flow}”")
         else:
-            lines = [t.gettext("Feedback in “{flow}”").format(flow=title)]
+            heading = t.gettext("Agreed to be contacted: feedback in “{flow}”")
+        lines = [heading.format(flow=title)]
         if posted_at is not None and posted_at - record.created_at > ALERT_LATE:
             # Held back (Telegram down, the staff chat cut off): when it was given, which
             # the time of the post no longer tells (found by a staff review: last night's

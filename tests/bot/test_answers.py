@@ -866,8 +866,9 @@ async def test_a_good_rating_whose_author_may_be_contacted_is_posted_and_answera
     id would be kept for nothing (found by review)."""
     alert = await low_rating(desk, rating="5")
     text = alert["text"] or ""
-    assert text.startswith("Feedback in „Kundenfeedback“\n") and "→ 5 / 5" in text
-    assert "Niedrige Bewertung" not in text
+    # Why it is posted, at the top (found by a staff review: only the last line said so).
+    assert text.startswith("Kontakt erlaubt: Feedback in „Kundenfeedback“\n"), text
+    assert "→ 5 / 5" in text and "Niedrige Bewertung" not in text
     # Posted on the strength of that consent, not of a low rating: the audit trail says
     # which (second review), as it does for a low rating with the consent.
     assert desk.store is not None
@@ -1164,7 +1165,8 @@ async def test_an_alert_leaves_out_answers_collected_for_another_purpose(
         await asyncio.gather(*harness.app.bot_data.background)
         [alert] = harness.api.messages(STAFF_CHAT)
         text = alert["text"] or ""
-        assert text.startswith("Feedback in „Service-Umfrage“") and "→ 5 / 5" in text
+        assert text.startswith("Kontakt erlaubt: Feedback in „Service-Umfrage“\n"), text
+        assert "→ 5 / 5" in text
         assert "Lieferung war pünktlich" in text
         assert "Sonnenschein" not in text and "Bester Service" not in text
     finally:

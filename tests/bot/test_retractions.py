@@ -313,7 +313,7 @@ async def test_withdrawing_the_consent_to_be_contacted_retracts_a_feedback_poste
     """A 5 of 5 is posted only because its author agreed to be contacted: that consent
     withdrawn, the post goes (the consent question says so); the feedback itself stays."""
     posted = await feedback(desk, 4003, "5", "Alles bestens", contact=YES)
-    assert now_shown(desk, posted).startswith("Feedback in")
+    assert now_shown(desk, posted).startswith("Kontakt erlaubt: Feedback in „Kundenfeedback“\n")
     customer = desk.customer(4003)
     await customer.send("/widerruf")
     assert "widerrufen" in texts(await customer.press("Kontaktaufnahme"))
@@ -331,13 +331,16 @@ async def test_a_low_rating_alert_stays_when_only_the_contact_consent_is_withdra
     without that consent is (found by review: it kept the line inviting staff to answer,
     untrue since). Withdrawing the survey's consent erases the feedback: then it goes."""
     alert = await feedback(desk, 4004, "1", "Nie wieder", contact=YES)
-    assert "/antworten" in now_shown(desk, alert)
+    shown = now_shown(desk, alert)
+    assert shown.startswith("Kontakt erlaubt: niedrige Bewertung in „Kundenfeedback“\n"), shown
+    assert "/antworten" in shown
     without = await feedback(desk, 4014, "1", "Nie wieder", contact=NO)
     customer = desk.customer(4004)
     await customer.send("/widerruf")
     await customer.press("Kontaktaufnahme")
     await settled(desk)
     assert now_shown(desk, alert) == without["text"]
+    assert now_shown(desk, alert).startswith("Niedrige Bewertung in „Kundenfeedback“\n")
     await customer.send("/widerruf")
     assert "gelöscht" in texts(await customer.press("Speicherung Ihres Feedbacks"))
     await settled(desk)

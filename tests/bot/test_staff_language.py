@@ -63,6 +63,8 @@ async def test_a_colleague_whose_telegram_the_bot_does_not_speak_is_answered_in_
     in Polish got the rules, the summary and the answers to /reply in German, the
     customers' default, though the team's language is English."""
     alert = await feedback(desk, 4102, "1", "Paket beschädigt", contact=YES)
+    heading = (alert["text"] or "").partition("\n")[0]
+    assert heading == "Agreed to be contacted: low rating in “Customer feedback”", heading
     reference = (alert["text"] or "").rsplit("/reply ", 1)[1].split()[0]
     await many(desk)
     colleague = desk.customer(STAFF, language_code="pl")
