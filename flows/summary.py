@@ -96,6 +96,9 @@ class Figures:
     groups of days are its own (see flows.staff.StaffDesk._figures)."""
     titles: dict[str, str] = field(default_factory=dict)
     """The title of each survey (flow id), in the flows' order."""
+    comments_only: set[str] = field(default_factory=set)
+    """The surveys (flow ids) without rating or choice questions: they never have figures,
+    only their count of feedbacks."""
     chart_survey: str | None = None
     """The survey whose ratings the chart shows."""
 
@@ -129,13 +132,18 @@ def figures_of(
                     answers=chosen[ANSWERED],
                     options=sorted(options, key=lambda option: -option[1]),
                 )
-    unshown = [
-        render_text(flow.title, t)
+    comments_only = {
+        flow.id
         for flow in catalog.flows.values()
-        if any(
+        if not any(
             isinstance(s, RatingStep | ChoiceStep | MultipleChoiceStep)
             for s in flow.evaluated_steps
         )
+    }
+    unshown = [
+        render_text(flow.title, t)
+        for flow in catalog.flows.values()
+        if flow.id not in comments_only
         and not any(key[0] == flow.id for key in (*ratings, *choices))
     ]
     return Figures(
@@ -151,6 +159,7 @@ def figures_of(
         per_day=per_day or {},
         surveys=surveys or {},
         titles={flow.id: render_text(flow.title, t) for flow in catalog.flows.values()},
+        comments_only=comments_only,
     )
 
 
@@ -361,10 +370,19 @@ def render(
                 "survey has feedbacks."
             ).format(k=k),
         ]
+    # The surveys shown one by one, and the feedbacks counted in none of them: of a
+    # survey's days outside its whole groups of k people (found by an English-speaking
+    # staff review: "Responses: 18" above surveys of 5 and 6, and nothing said where the
+    # other 7 went). The number tells nothing new: it is the total less those shown.
+    # Without the surveys' counts (figures counted directly, see `compute`), none.
+    listed = with_figures | (current.surveys.keys() & current.comments_only)
+    elsewhere = current.feedbacks - sum(current.surveys.get(flow, 0) for flow in listed)
+    if not current.surveys:
+        elsewhere = 0
     for flow, title in current.titles.items():
-        if flow not in with_figures:
+        if flow not in listed:
             continue
-        if len(with_figures) > 1 and flow in current.surveys:
+        if (len(listed) > 1 or elsewhere > 0) and flow in current.surveys:
             count = current.surveys[flow]
             lines += [
                 "",
@@ -380,6 +398,15 @@ def render(
         for key, choice in current.choices.items():
             if key[0] == flow:
                 lines += ["", _choice_block(t, choice, k)]
+    if listed and elsewhere > 0:
+        lines += [
+            "",
+            t.gettext(
+                "Not counted under a survey above: {count} of the {total} feedbacks. A "
+                "survey's figures count only whole groups of days within the days counted in "
+                "which at least {k} people answered it, so that no one can be recognised."
+            ).format(count=t.number(elsewhere), total=t.number(current.feedbacks), k=k),
+        ]
     if current.unshown:
         surveys = ", ".join(t.gettext("“{title}”").format(title=x) for x in current.unshown)
         # One line (found by a staff review: three, every morning, about a survey nobody
@@ -405,7 +432,7 @@ def render(
             )
         lines += ["", note.format(surveys=surveys, k=k)]
     lines.append("")
-    if len(with_figures) > 1:  # what follows is of every survey, not of the last one
+    if len(listed) > 1 or elsewhere > 0:  # what follows is of every survey, not of the last
         lines.append(t.gettext("All surveys:"))
     lines += [
         t.gettext("Comments: {share} of feedbacks").format(

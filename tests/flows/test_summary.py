@@ -663,3 +663,80 @@ def test_comments_stand_under_no_heading_where_one_could_tell_an_answer() -> Non
         "• 28.11.2026: Freundliche Beratung",
         "• 27.11.2026: Dunkler Modus",
     ]
+
+
+def two_surveys(surveys: dict[str, int], t: Translator = EN) -> str:
+    """A summary of 18 feedbacks, with figures of the service survey (5) and of the NPS
+    survey (6), and `surveys` the feedbacks each survey's whole groups count (the other
+    7 in the totals alone, as in groups of days of all surveys together)."""
+    figures = compute(
+        [record(n, 4) for n in range(5)] + [record(10 + n, 9, flow="nps") for n in range(6)],
+        CATALOG,
+        t,
+    )
+    figures.feedbacks, figures.people, figures.surveys = 18, 18, surveys
+    return render(t, NOW - timedelta(days=7), NOW, figures, compute([], CATALOG, t), k=5)
+
+
+def test_feedback_under_no_survey_shown_is_said_to_be_left_out() -> None:
+    """Found by an English-speaking staff review: "Responses: 18" above surveys of 5 and
+    6, and staff could not tell where the other 7 went."""
+    text = two_surveys({"feedback": 5, "nps": 6})
+    assert "Responses: 18 " in text
+    assert "\n\nSurvey “Customer feedback”: 5 responses\n" in text, text
+    assert "\n\nSurvey “NPS”: 6 responses\n" in text
+    assert (
+        "\n\nNot counted under a survey above: 7 of the 18 responses. A survey's figures "
+        "count only whole groups of days within the days counted in which at least 5 people "
+        "answered it, so that no one can be recognised.\n\n"
+    ) in text, text
+    assert (
+        "\n\nBei keiner Umfrage oben mitgezählt: 7 der 18 Feedbacks. Die Zahlen einer Umfrage "
+        "zählen nur ganze Gruppen von Tagen innerhalb der gezählten Tage, in denen mindestens "
+        "5 Personen sie beantwortet haben, damit niemand erkannt werden kann.\n\n"
+    ) in two_surveys({"feedback": 5, "nps": 6}, DE)
+
+
+def test_a_survey_of_comments_alone_is_listed_with_its_count() -> None:
+    """A survey without rating or choice questions never has figures: its feedbacks are
+    said under its own title, not counted as left out."""
+    comments_only = load_flow(
+        """
+id = "notes"
+title = "Notes"
+intro = "Hi"
+[[purposes]]
+id = "feedback"
+required = true
+description = "Feedback"
+[[steps]]
+id = "note"
+type = "text"
+prompt = "Anything?"
+[[steps]]
+id = "bye"
+type = "thanks"
+prompt = "Bye"
+""",
+        "notes.toml",
+    )
+    catalog = FlowCatalog(flows={**CATALOG.flows, "notes": comments_only})
+    notes = [
+        PeriodFeedback(
+            id=f"n{n}",
+            flow_id="notes",
+            answers={"note": "Schön hier"},
+            purposes=["feedback"],
+            created_at=NOW - timedelta(days=1),
+            expires_at=NOW + timedelta(days=179),
+            pseudonym=f"n{n}",
+            consents_in_force=frozenset({"feedback"}),
+        )
+        for n in range(6)
+    ]
+    figures = compute([record(n, 4) for n in range(5)] + notes, catalog, EN)
+    figures.surveys = {"feedback": 5, "notes": 6}
+    text = render(EN, NOW - timedelta(days=7), NOW, figures, compute([], catalog, EN), k=5)
+    assert "\n\nSurvey “Notes”: 6 responses\n" in text, text
+    assert "Not counted under a survey above" not in text
+    assert "No figures for the survey “Notes”" not in text
