@@ -1005,8 +1005,32 @@ def _texts(flow: FlowDefinition) -> Iterator[tuple[Where, str | dict[str, str]]]
                 yield ("steps", i, "options", k, "label"), option.label
 
 
+def _languages(text: str | dict[str, str]) -> frozenset[str]:
+    """The languages a text has: those written in its table, or those whose catalog
+    translates it."""
+    if isinstance(text, dict):
+        return frozenset(code for code in SUPPORTED_LOCALES if code in text)
+    return frozenset(code for code in SUPPORTED_LOCALES if translator(code).knows(text))
+
+
 def _translation_problems(flow: FlowDefinition, t: Translator) -> Iterator[Problem]:
-    for where, text in _texts(flow):
+    """A text lacking a language, each where it is; but a flow written in one language on
+    purpose (a bakery's survey in German alone) once, at its title: a warning on every
+    text of it buried the others (found by a flow author's review). Its purposes may
+    still have every language, as they must where they are the shipped flows' (the
+    contact purpose's catalog texts)."""
+    texts = list(_texts(flow))
+    lacking = {
+        where: frozenset(SUPPORTED_LOCALES) - _languages(text)
+        for where, text in texts
+        if _languages(text) != frozenset(SUPPORTED_LOCALES)
+    }
+    own = [where for where, _ in texts if where[0] != "purposes"]
+    common = frozenset.intersection(*lacking.values()) if lacking else frozenset()
+    if common and all(where in lacking for where in own):
+        yield _one_language(flow, t, lacking, common)
+        return
+    for where, text in texts:
         if isinstance(text, dict):
             missing = [code for code in SUPPORTED_LOCALES if code not in text]
             for code in missing:
@@ -1041,6 +1065,42 @@ def _translation_problems(flow: FlowDefinition, t: Translator) -> Iterator[Probl
                 ),
                 warning=True,
             )
+
+
+def _one_language(
+    flow: FlowDefinition,
+    t: Translator,
+    lacking: Mapping[Where, frozenset[str]],
+    common: frozenset[str],
+) -> Problem:
+    """The one warning for a flow whose own texts all lack the languages `common`."""
+    count = len(lacking)
+    present = sorted(set(SUPPORTED_LOCALES) - common)
+    hint = t.gettext(
+        "Fine if everyone who answers it, and your staff, read that language; else give "
+        'each text per language: { de = "...", en = "..." }.'
+    )
+    if not present:  # plain texts the catalogs do not know: shown as written
+        message = t.ngettext(
+            "the flow is written in one language: {count} of its texts is neither given "
+            "per language nor in the translation catalogs, so everyone reads it as written",
+            "the flow is written in one language: {count} of its texts are neither given "
+            "per language nor in the translation catalogs, so everyone reads them as written",
+            count,
+        ).format(count=count)
+        return Problem(("title",), message, hint, warning=True)
+    message = t.ngettext(
+        "the flow is written in {present} only: {count} of its texts has no {missing} "
+        "version, so customers and staff who read {missing} see it in {present}",
+        "the flow is written in {present} only: {count} of its texts have no {missing} "
+        "version, so customers and staff who read {missing} see them in {present}",
+        count,
+    ).format(
+        count=count,
+        present=", ".join(t.language(code) for code in present),
+        missing=", ".join(t.language(code) for code in sorted(common)),
+    )
+    return Problem(("title",), message, hint, warning=True)
 
 
 def _shorten(text: str, limit: int = 40) -> str:

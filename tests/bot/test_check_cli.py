@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from tests.flows.test_check import BAKERY
 from tests.harness import TOKEN, bytecode_settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -455,4 +456,31 @@ def test_a_file_that_does_not_exist_is_said_so_without_a_line(
         "    Check the name and the folder: a relative path starts from the folder the "
         "command runs in.\n"
         "1 error and 0 warnings in 1 file.\n"
+    )
+
+
+def test_a_flow_in_one_language_is_one_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by an English-speaking staff review: nothing said at once that a survey was
+    in German alone; one warning per text buried the others. Still exit 0: a survey for
+    German speakers alone is the operator's choice."""
+    path = tmp_path / "baeckerei.toml"
+    path.write_text(BAKERY)
+    assert main(["check", "--lang", "en", str(path)]) == 0
+    assert capsys.readouterr().out == (
+        f"{path}:2: warning: the flow is written in German only: 9 of its texts have no "
+        "English version, so customers and staff who read English see them in German\n"
+        "    Fine if everyone who answers it, and your staff, read that language; else give "
+        'each text per language: { de = "...", en = "..." }.\n'
+        "0 errors and 1 warning in 1 file.\n"
+    )
+    assert main(["check", "--lang", "de", str(path)]) == 0
+    assert capsys.readouterr().out == (
+        f"{path}:2: Warnung: der Ablauf ist nur auf Deutsch geschrieben: 9 seiner Texte haben "
+        "keine Fassung auf Englisch, daher sehen Kunden und Mitarbeitende, die Englisch lesen, "
+        "sie auf Deutsch\n"
+        "    Das passt, wenn alle, die ihn beantworten, und Ihr Team diese Sprache lesen; sonst "
+        'geben Sie jeden Text je Sprache an: { de = "...", en = "..." }.\n'
+        "0 Fehler und 1 Warnung in 1 Datei.\n"
     )

@@ -1216,3 +1216,118 @@ def test_a_question_asking_for_contact_details_in_one_language_is_a_warning(
     text = ALONE + f'\n[[steps]]\nid = "phone"\ntype = "text"\nprompt = {prompt}\n' + THANKS
     said = [w.message for w in check(text).warnings]
     assert any(m.startswith("question 'phone' seems to ask for contact details") for m in said)
+
+
+BAKERY = """\
+id = "baeckerei"
+title = "Bäckerei Sonnenschein"
+intro = { de = "Wie war Ihr Einkauf?" }
+
+[[purposes]]
+id = "feedback_baeckerei"
+required = true
+description = { de = "Ihr Feedback speichern" }
+
+# The shipped contact purpose: its texts are the catalogs', in both languages.
+[[purposes]]
+id = "contact"
+stores_contact = true
+label = "Being contacted"
+description = "Contacting you in this chat about your feedback"
+
+[[steps]]
+id = "rating"
+type = "rating"
+prompt = { de = "Wie zufrieden waren Sie?" }
+
+[[steps]]
+id = "bread"
+type = "choice"
+prompt = "Was haben Sie gekauft?"
+options = [
+  { id = "roll", label = "Brötchen" },
+  { id = "cake", label = { de = "Kuchen" } },
+]
+
+[[steps]]
+id = "contact"
+type = "consent"
+purpose = "contact"
+prompt = { de = "Dürfen wir Sie hier kontaktieren?" }
+
+[[steps]]
+id = "thanks"
+type = "thanks"
+prompt = "Danke!"
+"""
+
+
+def test_a_flow_in_one_language_is_warned_of_once_at_its_title() -> None:
+    """Found by an English-speaking staff review: a bakery's survey in German alone read
+    as English to nobody, and nine warnings, one per text, buried the rest. Once, at the
+    title, in both languages of the check; the shipped purpose it reuses has both."""
+    report = check(BAKERY)
+    assert report.errors == []
+    assert [(w.line, w.message, w.hint) for w in report.warnings] == [
+        (
+            2,
+            "the flow is written in German only: 9 of its texts have no English version, "
+            "so customers and staff who read English see them in German",
+            "Fine if everyone who answers it, and your staff, read that language; else give "
+            'each text per language: { de = "...", en = "..." }.',
+        )
+    ]
+    [german] = check(BAKERY, DE).warnings
+    assert german.message == (
+        "der Ablauf ist nur auf Deutsch geschrieben: 9 seiner Texte haben keine Fassung auf "
+        "Englisch, daher sehen Kunden und Mitarbeitende, die Englisch lesen, sie auf Deutsch"
+    )
+    assert german.hint == (
+        "Das passt, wenn alle, die ihn beantworten, und Ihr Team diese Sprache lesen; sonst "
+        'geben Sie jeden Text je Sprache an: { de = "...", en = "..." }.'
+    )
+
+
+def test_a_flow_in_english_alone_names_english() -> None:
+    english = re.sub(r"\{ de = (\"[^\"]*\") \}", r"{ en = \1 }", BAKERY)
+    [warning] = check(english).warnings
+    assert warning.message == (
+        "the flow is written in English only: 9 of its texts have no German version, so "
+        "customers and staff who read German see them in English"
+    )
+
+
+def test_a_flow_of_plain_texts_the_catalogs_lack_is_said_to_be_shown_as_written() -> None:
+    plain = re.sub(r"\{ de = (\"[^\"]*\") \}", r"\1", BAKERY)
+    [warning] = check(plain).warnings
+    assert warning.line == 2
+    assert warning.message == (
+        "the flow is written in one language: 9 of its texts are neither given per language "
+        "nor in the translation catalogs, so everyone reads them as written"
+    )
+    [german] = check(plain, DE).warnings
+    assert german.message == (
+        "der Ablauf ist in einer Sprache geschrieben: 9 seiner Texte sind weder je Sprache "
+        "angegeben noch in den Übersetzungskatalogen, daher lesen alle sie so, wie sie "
+        "geschrieben sind"
+    )
+
+
+def test_a_flow_that_gives_some_texts_in_both_languages_is_warned_of_text_by_text() -> None:
+    """Written in both languages but for some texts: those were forgotten, and each is
+    named on its own line."""
+    mixed = BAKERY.replace(
+        'prompt = "Was haben Sie gekauft?"',
+        'prompt = { de = "Was haben Sie gekauft?", en = "What did you buy?" }',
+    )
+    warnings = check(mixed).warnings
+    assert len(warnings) == 8, warnings
+    assert not any(w.message.startswith("the flow is written") for w in warnings)
+    lines = mixed.splitlines()
+    assert (
+        lines.index('  { id = "roll", label = "Brötchen" },') + 1,
+        (
+            "“Brötchen” is not in the translation catalogs, so it is shown as written in every "
+            "language"
+        ),
+    ) in [(w.line, w.message) for w in warnings]
