@@ -291,11 +291,15 @@ class Settings(BaseSettings):
     @field_validator("feedback_limit", mode="before")
     @classmethod
     def _feedback_limit(cls, value: Any) -> Any:
-        """A whole number; ``off`` (or 0, or empty) turns the limit off."""
+        """A whole number; ``off`` (or 0) turns the limit off. Empty is the default, as an
+        empty FEEDBACKBOT_STAFF_LOCALE is (mutation audit: `FEEDBACKBOT_FEEDBACK_LIMIT=`
+        left in a .env turned the limit off, where the README names only off and 0)."""
         if value is None:
             return None
         text = str(value).strip().lower()
-        if text in {"off", "0", ""}:
+        if not text:
+            return DEFAULT_FEEDBACK_LIMIT
+        if text in {"off", "0"}:
             return None
         t = operator_translator()
         try:

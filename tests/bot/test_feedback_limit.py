@@ -324,6 +324,8 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         # (found by a review of the change)
         ("00", None),
         ("+0", None),
+        ("", 10),  # left empty in a .env: the default, not off (mutation audit)
+        ("  ", 10),
     ],
 )
 @pytest.mark.usefixtures("clean_env")
