@@ -1219,8 +1219,9 @@ async def test_the_way_given_to_change_a_rating_changes_it(harness: Harness) -> 
 async def test_a_rating_typed_in_a_survey_of_two_ratings_is_told_the_last_one_stays(
     harness: Harness,
 ) -> None:
-    """The product survey asks two ratings: one typed at its contact question is told
-    that the last stays as given, not the first; typed while a question of buttons or a
+    """The product survey asks two ratings: one typed at its contact question that fits
+    the second's scale alone is told that one stays, not the first (one that fits both,
+    that both stay); typed while a question of buttons or a
     rating is open, nobody is told an earlier rating stays (mutation audit: the first
     named, and the note given at every question, went unnoticed)."""
     customer = harness.customer(861)
@@ -1237,8 +1238,11 @@ async def test_a_rating_typed_in_a_survey_of_two_ratings_is_told_the_last_one_st
     assert "Bewertung" not in said and "Zahl von 0 bis 10" in said, said
     await customer.press("7")
     harness.clock.advance(timedelta(minutes=2))
-    said = texts(await customer.send("doch nur 3"))
+    said = texts(await customer.send("doch nur 8"))  # fits the second scale alone
     assert said.startswith("Ihre Bewertung (7) bleibt so, wie Sie sie gegeben haben"), said
+    harness.clock.advance(timedelta(minutes=2))
+    said = texts(await customer.send("doch nur 3"))  # fits both: neither named
+    assert said.startswith("Ihre Bewertungen bleiben so, wie Sie sie gegeben haben"), said
 
 
 ANOTHER_WAY = [
