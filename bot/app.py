@@ -184,7 +184,7 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
         data.settings.default_locale,
         sorted(data.settings.staff_ids),
         data.settings.staff_chat_id,
-        data.settings.staff_language,
+        data.settings.staff_locale,
     )
     log.info("bot ready")
 

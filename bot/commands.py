@@ -136,8 +136,12 @@ async def register_commands(
     if staff_chat_id is None or staff_chat_id in staff_ids:
         return
     scope = BotCommandScopeChat(staff_chat_id)
+    # Where the team's language is set, the staff chat answers everyone in it, so its menu
+    # is in it for every app language too (a German colleague's said "/zusammenfassung –
+    # Feedback zusammenfassen" in an English team's chat: found by that team's review).
+    # Set for each language rather than left out, so a menu of an earlier start is replaced.
     staff_chat_menus: list[tuple[list[BotCommand], str | None]] = [
-        (menu(loc, STAFF_COMMANDS), loc) for loc in SUPPORTED_LOCALES
+        (menu(staff_locale or loc, STAFF_COMMANDS), loc) for loc in SUPPORTED_LOCALES
     ]
     staff_chat_menus.append((menu(team, STAFF_COMMANDS), None))
     for entries, language in staff_chat_menus:

@@ -109,6 +109,35 @@ async def test_staff_menus_for_an_app_in_another_language_are_in_the_teams(desk:
     assert customers["meinedaten"] == "Ihre gespeicherten Daten einsehen", customers
 
 
+async def test_the_staff_chat_menu_is_in_the_teams_language_for_every_app_language(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    """Found by an English-speaking team's review: the bot answers a German colleague in
+    the staff chat in English, but the menu Telegram showed them there said
+    "/zusammenfassung – Feedback zusammenfassen (Team)"; and a team that sets the language
+    after running without it kept that German menu from the earlier start."""
+    group = {"type": "chat", "chat_id": STAFF_CHAT}
+    before = staff_desk(api, clock, tmp_path)
+    await before.start()
+    await before.stop()
+    assert "zusammenfassung" in dict(api.commands_for("de", group)), "the earlier start's"
+    after = staff_desk(api, clock, tmp_path, staff_locale="en")
+    await after.start()
+    try:
+        english = [
+            ("summary", "Summarise feedback (staff)"),
+            ("reply", "Answer a customer (staff)"),
+        ]
+        assert api.commands_for("de", group) == english
+        assert api.commands_for("en", group) == english
+        assert api.commands_for("", group) == english
+        # A colleague's own chat with the bot keeps the language they read.
+        private = dict(api.commands_for("de", {"type": "chat", "chat_id": STAFF}))
+        assert private["zusammenfassung"] == "Feedback zusammenfassen (Team)", private
+    finally:
+        await after.stop()
+
+
 async def test_in_the_staff_chat_a_german_colleague_is_answered_in_the_teams_language(
     desk: Harness,
 ) -> None:
