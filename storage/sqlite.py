@@ -555,7 +555,8 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
             # list it and see from the files' sizes and times how much feedback comes when.
             if folder.st_uid == os.geteuid() and folder.st_mode & 0o077:
                 log.warning(
-                    "data_folder_open: others can list the data folder (mode %o); chmod 700 it",
+                    "data_folder_open: %s can list the data folder (mode %o); chmod 700 it",
+                    _who_else(folder.st_mode),
                     stat.S_IMODE(folder.st_mode),
                 )
         for name in (DATA_FILE, KEY_STORE_FILE, LEDGER_FILE):
@@ -914,3 +915,12 @@ withdrawal with 256 KB, neither with 64 KB (found by review: a threshold of 1 MB
 ones that would have gone through)."""
 FULL_BELOW = 1 << 20
 """Bytes free under which a disk counts as full for SQLite (a page, a WAL frame, -shm)."""
+
+
+def _who_else(mode: int) -> str:
+    """Who besides the owner may read a file or folder of `mode`: said as it is (the
+    warning said "others" of a folder only the group could list: found by review)."""
+    group, others = bool(mode & stat.S_IRWXG), bool(mode & stat.S_IRWXO)
+    if group and others:
+        return "the group and others"
+    return "the group" if group else "others"

@@ -177,7 +177,8 @@ async def test_a_data_folder_others_can_list_is_named_at_start_and_left_as_it_is
         again = await reopen(data_dir, key)
         await again.close()
     assert not [r for r in caplog.records if "data folder" in r.getMessage()]
-    for mode in (0o755, 0o750):  # the group's members are others too (mutation audit)
+    # The group's members are others too (mutation audit), said as such (review).
+    for mode, who in ((0o755, "the group and others"), (0o750, "the group"), (0o701, "others")):
         os.chmod(data_dir, mode)
         caplog.clear()
         with caplog.at_level(logging.WARNING):
@@ -185,7 +186,7 @@ async def test_a_data_folder_others_can_list_is_named_at_start_and_left_as_it_is
             await again.close()
         said = [r.getMessage() for r in caplog.records if "data folder" in r.getMessage()]
         assert said == [
-            f"data_folder_open: others can list the data folder (mode {mode:o}); chmod 700 it"
+            f"data_folder_open: {who} can list the data folder (mode {mode:o}); chmod 700 it"
         ]
         assert modes(data_dir)["."] == mode
 
