@@ -117,7 +117,7 @@ def refuse_a_key_for_a_path(path: Path) -> None:
     try:
         decode_master_key(str(path))
     except InvalidMasterKey:
-        if _KEY_LIKE.fullmatch(str(path).strip()) and _mixed(str(path)):
+        if _key_like(str(path).strip()):
             # A key with a slip in copying (a character lost or one more): no key, but
             # all of it bar a few bits (found by a review of the change).
             raise InvalidMasterKey(
@@ -137,9 +137,26 @@ def refuse_a_key_for_a_path(path: Path) -> None:
     )
 
 
-_KEY_LIKE = re.compile(r"[A-Za-z0-9_-]{38,48}={0,3}")
-"""A name of a master key's length and letters (43 of urlsafe base64, "=" after), no path:
-no folder, no dot."""
+_KEY_LIKE = re.compile(r"[A-Za-z0-9_+/-]{38,48}={0,3}")
+"""A name of a master key's length and letters (43 of base64, urlsafe or standard, "=" after),
+no dot."""
+
+
+def _key_like(name: str) -> bool:
+    """Whether a name for a key file that cannot be read is a master key (or nearly one).
+    A standard base64 key (`openssl rand -base64 32`) has "/" in it: copied with a slip,
+    no key any more, it read as a path in a folder and was echoed whole (found by a
+    security review). A real path of that
+    length names folders that exist ("/var/lib/feedbackbot/..."); a key's first "folder"
+    is random letters no machine has; and a standard base64 key has no "-" or "_"."""
+    if not _KEY_LIKE.fullmatch(name) or not _mixed(name):
+        return False
+    if "/" not in name:
+        return True
+    if "-" in name or "_" in name:
+        return False  # a standard base64 key has neither; a path's names often have
+    first = name.lstrip("/").split("/", 1)[0]
+    return not os.path.exists(("/" if name.startswith("/") else "") + first)
 
 
 def _mixed(name: str) -> bool:

@@ -75,44 +75,70 @@ def test_a_wrong_master_key_gets_no_advice_to_make_a_new_one(
     assert "is a master key itself" not in err
 
 
+OPENSSL_KEY = base64.b64encode(bytes(range(0xE0, 0x100))).decode()
+"""A key as `openssl rand -base64 32` writes it: standard base64, with "+" and "/"."""
+
+
+@pytest.mark.parametrize("key", [MASTER_KEY, OPENSSL_KEY], ids=["urlsafe", "openssl"])
 @pytest.mark.parametrize("command", ["stats", "rotate-key"])
 def test_a_master_key_given_for_its_file_is_not_echoed(
-    site: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], command: str
+    site: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    command: str,
+    key: str,
 ) -> None:
     """The key itself in FEEDBACKBOT_MASTER_KEY_FILE (or `--new-key-file`) was printed as
     "cannot read master key file <key>", to the terminal and to the system journal of a
-    service (found by a security review)."""
+    service (found by a security review). An openssl key (standard base64, accepted as
+    a key) is caught as one too."""
+    assert "/" in OPENSSL_KEY and "+" in OPENSSL_KEY
     (site / "data").mkdir()
     (site / "data" / "keys.db").write_bytes(b"")
     if command == "stats":
-        monkeypatch.setenv("FEEDBACKBOT_MASTER_KEY_FILE", MASTER_KEY)
+        monkeypatch.setenv("FEEDBACKBOT_MASTER_KEY_FILE", key)
         assert main(["stats"]) == 1
     else:
         monkeypatch.setenv("FEEDBACKBOT_MASTER_KEY", MASTER_KEY)
-        assert main(["rotate-key", "--new-key-file", MASTER_KEY]) == 1
+        assert main(["rotate-key", "--new-key-file", key]) == 1
     err = capsys.readouterr().err
-    assert MASTER_KEY not in err and MASTER_KEY.rstrip("=") not in err, err
+    for part in key.rstrip("=").split("/"):
+        assert len(part) < 6 or part[:12] not in err, err
     assert "is a master key itself" in err, err
     assert [p.name for p in (site / "data").iterdir()] == ["keys.db"], "nothing was created"
 
 
 @pytest.mark.parametrize(
     "near",
-    [MASTER_KEY.rstrip("=")[:-1], MASTER_KEY.rstrip("=") + "Q", MASTER_KEY.replace("=", "") + "=="],
-    ids=["a character lost", "a character more", "padded wrongly"],
+    [
+        MASTER_KEY.rstrip("=")[:-1],
+        MASTER_KEY.rstrip("=") + "Q",
+        MASTER_KEY.replace("=", "") + "==",
+        OPENSSL_KEY.rstrip("=")[:-1],
+        OPENSSL_KEY.rstrip("=") + "Q",
+    ],
+    ids=[
+        "a character lost",
+        "a character more",
+        "padded wrongly",
+        "openssl, a character lost",
+        "openssl, a character more",
+    ],
 )
 def test_a_master_key_given_for_its_file_with_a_slip_is_not_echoed_either(
     site: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], near: str
 ) -> None:
     """Found by a review of the change: a key copied with a character lost or one more, no
     key any more, was printed whole as "cannot read master key file <key>": all but six
-    bits of it, in the terminal and the service's journal."""
+    bits of it, in the terminal and the service's journal. An openssl key's "/" made it
+    read as a path in a folder and it was still printed (found by the next review)."""
     (site / "data").mkdir()
     (site / "data" / "keys.db").write_bytes(b"")
     monkeypatch.setenv("FEEDBACKBOT_MASTER_KEY_FILE", near)
     assert main(["stats"]) == 1
     err = capsys.readouterr().err
-    assert MASTER_KEY[:24] not in err and MASTER_KEY[-24:-4] not in err, err
+    for part in near.rstrip("=").split("/"):
+        assert len(part) < 6 or part[:12] not in err, err
     assert "looks like a master key" in err, err
 
 
@@ -126,6 +152,23 @@ def test_a_missing_key_file_is_still_named(
     monkeypatch.setenv("FEEDBACKBOT_MASTER_KEY_FILE", named)
     assert main(["stats"]) == 1
     assert f"cannot read master key file {named}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "named", ["/usr/share/FeedbackBot2026/keys/MasterKey", "Secrets/Feedback-Bot/Key2026Production"]
+)
+def test_a_missing_key_file_of_a_keys_length_and_letters_is_named(
+    site: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], named: str
+) -> None:
+    """A path in a folder that exists, or with a "-" no standard base64 key has, is a
+    path: the operator learns which file is missing, not that it "looks like a key"."""
+    (site / "data").mkdir()
+    (site / "data" / "keys.db").write_bytes(b"")
+    monkeypatch.setenv("FEEDBACKBOT_MASTER_KEY_FILE", named)
+    assert main(["stats"]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot read master key file {named}" in err, err
+    assert "master key itself" not in err and "looks like" not in err
 
 
 PASSWORD_KEY = base64.urlsafe_b64encode(b"UnserFirmenPasswort2024Sommer!!!").decode()

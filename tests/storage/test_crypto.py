@@ -140,6 +140,17 @@ def test_master_key_text_round_trip() -> None:
     assert crypto.decode_master_key(text.rstrip("=")) == key
 
 
+def test_a_standard_base64_key_opens_the_same_store_as_its_urlsafe_form() -> None:
+    """`openssl rand -base64 32` writes "+" and "/": the same 32 bytes as the urlsafe form
+    `feedbackbot keygen` prints, and accepted as such."""
+    key = bytes(range(0xE0, 0x100))
+    standard = base64.b64encode(key).decode()
+    assert "+" in standard and "/" in standard
+    assert crypto.decode_master_key(standard) == key
+    assert crypto.decode_master_key(standard.rstrip("=") + "\n") == key
+    assert crypto.decode_master_key(base64.urlsafe_b64encode(key).decode()) == key
+
+
 @pytest.mark.parametrize(
     "text",
     [
