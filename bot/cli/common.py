@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
+import stat
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -51,6 +53,22 @@ def output_file(text: str) -> Path | None:
     """`--output FILE`, where `-` is standard output, as Unix tools read it (it wrote a file
     named `-`)."""
     return None if text == "-" else Path(text)
+
+
+def written_in_place(path: Path) -> bool:
+    """Whether an output name is a pipe or a terminal (/dev/stdout, /dev/null, a named pipe)
+    rather than a file: written to, not replaced by a new file renamed over it. Renamed,
+    `--output /dev/stdout` failed for want of a writable /dev, and as root replaced the
+    device's name with a file (/dev/null too). A link to one is followed only when its
+    owner is root or whoever runs the command, not one another user planted in /tmp."""
+    try:
+        target = os.stat(path)
+        name = os.lstat(path)
+    except (OSError, ValueError):
+        return False
+    if not (stat.S_ISFIFO(target.st_mode) or stat.S_ISCHR(target.st_mode)):
+        return False
+    return not stat.S_ISLNK(name.st_mode) or name.st_uid in (0, os.getuid())
 
 
 def open_store(

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bot.cli.common import output_file, with_store
+from bot.cli.common import output_file, with_store, written_in_place
 from bot.config import service_config
 from bot.operator import operator_translator
 from bot.settings import ConfigurationError, Settings, load_settings
@@ -243,7 +243,11 @@ def _replace(path: Path, content: bytes) -> None:
     """`content` to `path` through a new file of its own renamed over it: written in place,
     a link planted under the name in a shared folder (/tmp) was followed and whatever it
     pointed to overwritten (security review). The mode is what the umask gives a new file,
-    as before."""
+    as before. A pipe or a terminal (/dev/stdout) is written to in place."""
+    if written_in_place(path):
+        with open(path, "wb") as device:
+            device.write(content)
+        return
     umask = os.umask(0o022)
     os.umask(umask)
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.cli.common import lookback, output_file, with_store
+from bot.cli.common import lookback, output_file, with_store, written_in_place
 from bot.operator import operator_translator
 from bot.settings import Settings
 from flows.answers import MAY_HAVE_ARRIVED, NO_LONGER, NOT_CHECKED, NOT_DELIVERED
@@ -243,7 +243,8 @@ def run_export(args: argparse.Namespace) -> int:
     # that cannot be written fails before any data leaves; readable by the owner only,
     # like the store, since comments survive redaction in part. It is written beside
     # DEST and renamed over it when complete: a failure leaves no partial export, and an
-    # earlier file of that name as it was.
+    # earlier file of that name as it was. A pipe or a terminal (/dev/stdout) is written
+    # as it is.
     output, partial = (None, None) if args.output is None else _private_output(args.output)
     try:
         rows, columns = with_store(export)
@@ -255,14 +256,17 @@ def run_export(args: argparse.Namespace) -> int:
             sys.stdout.write(terminal_safe(text))
         else:
             with output:
-                output.write(text)
+                output.write(terminal_safe(text) if output.isatty() else text)
                 output.flush()
-                os.fsync(output.fileno())
-            os.replace(partial, args.output)  # type: ignore[arg-type]
+                if partial is not None:
+                    os.fsync(output.fileno())
+            if partial is not None:
+                os.replace(partial, args.output)
     except BaseException:
-        if output is not None and partial is not None:
+        if output is not None:
             with contextlib.suppress(OSError):
                 output.close()
+        if partial is not None:
             partial.unlink(missing_ok=True)
         raise
     if args.output is not None:
@@ -287,8 +291,11 @@ def _check_folder_of(path: Path) -> None:
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(folder))
 
 
-def _private_output(path: Path) -> tuple[TextIO, Path]:
-    """A file beside `path` opened for writing with mode 0600, and its name."""
+def _private_output(path: Path) -> tuple[TextIO, Path | None]:
+    """A file beside `path` opened for writing with mode 0600, and its name; a pipe or a
+    terminal (/dev/stdout) opened as it is, and no name."""
+    if written_in_place(path):
+        return open(path, "w", encoding="utf-8", newline=""), None
     _check_folder_of(path)  # named as the operator wrote it, not as the file beside it
     # A new file of a name nobody can foresee (O_EXCL): a `.partial` planted beforehand as
     # a link to, say, keys.db was followed and overwritten (found by review).
@@ -307,10 +314,13 @@ def _write_private(path: Path, content: bytes) -> None:
         with output:
             output.buffer.write(content)
             output.flush()
-            os.fsync(output.fileno())
-        os.replace(partial, path)
+            if partial is not None:
+                os.fsync(output.fileno())
+        if partial is not None:
+            os.replace(partial, path)
     except BaseException:
-        partial.unlink(missing_ok=True)
+        if partial is not None:
+            partial.unlink(missing_ok=True)
         raise
 
 

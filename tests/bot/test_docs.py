@@ -9,6 +9,7 @@ import re
 import stat
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -278,3 +279,44 @@ def test_the_readme_states_the_scale_a_rating_has_without_min_and_max() -> None:
     [row] = [line for line in readme.splitlines() if line.startswith("| `rating` |")]
     low, high = RatingStep.model_fields["min"].default, RatingStep.model_fields["max"].default
     assert f"left out: {low} and {high}" in row
+
+
+def test_documents_to_dev_stdout_or_a_pipe_are_written_there_not_replaced(tmp_path: Path) -> None:
+    """`--output /dev/stdout` wrote a new file beside it to rename over it: refused for
+    want of a writable /dev, and run as root a file took the place of /dev/stdout (found
+    by an operator audit). A named pipe is written to as it is, too."""
+    env = docs_env(controller_name="Beispiel GmbH", controller_contact="datenschutz@beispiel.de")
+    was_a_link = os.path.islink("/dev/stdout")
+    shown = run_docs(tmp_path, env, "privacy-notice", "--lang", "en", "--output", "/dev/stdout")
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith("# Privacy notice\n") and "wrote /dev/stdout" in shown.stdout
+    assert os.path.islink("/dev/stdout") == was_a_link
+    fifo = tmp_path / "notice.fifo"
+    os.mkfifo(fifo)
+    read: list[bytes] = []
+    reader = threading.Thread(target=lambda: read.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    piped = run_docs(tmp_path, env, "privacy-notice", "--lang", "de", "--output", str(fifo))
+    reader.join(timeout=60)
+    assert piped.returncode == 0, piped.stderr
+    assert read[0].decode().startswith("# Datenschutzhinweise\n")
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert [p.name for p in tmp_path.iterdir()] == ["notice.fifo"]
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="planting a link of another user needs root")
+def test_a_link_to_a_pipe_planted_by_another_user_is_replaced_not_followed(
+    tmp_path: Path,
+) -> None:
+    """Pipes and terminals are written in place only through links of root or the one
+    who runs the command: one planted in /tmp by another user is replaced as before."""
+    env = docs_env(controller_name="Beispiel GmbH", controller_contact="datenschutz@beispiel.de")
+    fifo = tmp_path / "theirs.fifo"
+    os.mkfifo(fifo)
+    planted = tmp_path / "notice.md"
+    planted.symlink_to(fifo)
+    os.lchown(planted, 65534, 65534)
+    result = run_docs(tmp_path, env, "privacy-notice", "--lang", "en", "--output", "notice.md")
+    assert result.returncode == 0, result.stderr
+    assert not planted.is_symlink() and planted.read_text().startswith("# Privacy notice\n")
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)

@@ -6,9 +6,12 @@ import base64
 import csv
 import io
 import json
+import os
 import sqlite3
+import stat
 import subprocess
 import sys
+import threading
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -547,3 +550,48 @@ async def test_a_command_beside_the_bot_during_an_erasure_waits_and_says_what_is
     assert "is carrying out an erasure or withdrawal right now" in during.stderr, during.stderr
     assert "feedbackbot run" not in during.stderr
     assert after.returncode == 0, after.stderr
+
+
+def _drained(fifo: Path) -> tuple[threading.Thread, list[bytes]]:
+    """A reader of the named pipe `fifo`, as `gzip < fifo` or a log shipper would be."""
+    read: list[bytes] = []
+
+    def drain() -> None:
+        with open(fifo, "rb") as pipe:
+            read.append(pipe.read())
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    return reader, read
+
+
+async def test_an_export_and_a_chart_to_a_pipe_or_dev_stdout_are_written_not_replaced(
+    tmp_path: Path,
+) -> None:
+    """`--output /dev/stdout` (or a named pipe) was treated as a file to replace: a new
+    file beside it renamed over it, which failed for want of a writable /dev and, run as
+    root, put a file in the place of /dev/stdout (found by an operator audit)."""
+    data = tmp_path / "data"
+    await seed(data, 6, given=(NOW - timedelta(days=2)).replace(hour=12), withdrawn=None)
+    env = cli_env(data)
+    fifo = tmp_path / "rows.fifo"
+    os.mkfifo(fifo)
+    reader, read = _drained(fifo)
+    result = cli("export", "--output", str(fifo), env=env, cwd=tmp_path)
+    reader.join(timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert b"Mail an [E-Mail] bitte" in read[0] and b"example.de" not in read[0]
+    assert stat.S_ISFIFO(fifo.lstat().st_mode), "the pipe is still a pipe"
+    assert [p.name for p in tmp_path.iterdir() if ".partial" in p.name] == []
+    was_a_link = os.path.islink("/dev/stdout")
+    shown = cli("export", "--format", "json", "--output", "/dev/stdout", env=env, cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    assert len(json.loads(shown.stdout)) == 6
+    assert "wrote 6 responses to /dev/stdout" in shown.stderr
+    assert os.path.islink("/dev/stdout") == was_a_link
+    reader, read = _drained(fifo)
+    summary = cli("summary", "--since", "7d", "--chart", str(fifo), env=env, cwd=tmp_path)
+    reader.join(timeout=60)
+    assert summary.returncode == 0, summary.stderr
+    assert read[0].startswith(b"\x89PNG\r\n\x1a\n")
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
