@@ -172,6 +172,10 @@ DECLINES = typed_forms(
         "will nicht kontaktiert werden", "ich will nicht kontaktiert werden",
         "i don't want to be contacted", "i do not want to be contacted", "absolutely not",
         "definitely not",
+        # a refusal in a short sentence of its own (found by a review of customers'
+        # phrasing: pointed to the buttons); more of them after a no (see REFUSAL_AFTER_A_NO)
+        "ich möchte nicht", "ich will nicht", "i'd prefer not", "i would prefer not",
+        "i'd prefer not to", "i would prefer not to",
     }
 )  # fmt: skip
 """A consent question answered no by typing (see `_declined`)."""
@@ -182,6 +186,23 @@ AFTER_A_NO = typed_forms(
     }
 )  # fmt: skip
 """Said after a no, a no all the same ("Nah I'm good", "Ne lass mal"), not alone."""
+# Compared as `bare_words`, "ä", "ö", "ü" as "ae", "oe", "ue"; each part at most once
+# (no repeat within a repeat), so a text of any length is read in one pass.
+_NICHT = r"(?:(?:wirklich|echt|gar|ueberhaupt) )?nicht?"
+REFUSAL_AFTER_A_NO = re.compile(
+    r"(?:das |es )?(?:will|moechte|brauch|brauche) ich (?:das |es )?" + _NICHT
+    + r"|ich (?:will|moechte|brauch|brauche) (?:das |es )?" + _NICHT
+    + r"|(?:(?:ich )?(?:hab|habe) )?(?:kein|keinen) (?:interesse|bedarf)"
+    + r"|(?:lieber|eher) nicht?|(?:ich bin |bin )?nicht interessiert"
+    + r"|(?:i'd |id |i would )?(?:prefer|rather) not(?: to)?"
+    + r"|i (?:really )?(?:don't|dont|do not) (?:really )?(?:want|need)(?: to| that| it)?"
+    + r"|(?:i'm |im |i am )?not interested"
+)  # fmt: skip
+"""A short refusal after a no, a no all the same ("Nein, das will ich nicht", "Nee, brauch
+ich nicht", "No, I don't want to": found by a review of customers' phrasing, pointed to
+the buttons); a closed list, so that a no about a thing is not one ("Nein, die App stürzt
+ständig ab", "No, I don't want to pay that much"). Not alone: "brauch ich nicht" after
+the comment may be more of it."""
 FAREWELLS = typed_forms(
     {
         "schönen tag", "schönen tag noch", "einen schönen tag", "einen schönen tag noch",
@@ -1684,7 +1705,8 @@ def typed_no(text: str) -> bool:
     thx", "ne danke", "No, please don't contact me", "Nein danke, nicht nötig") and as a
     no drawn out ("nooo", "Nöö"): found by a review of customers' phrasing, pointed to the
     buttons or, right after the comment, joined to it. Also said again ("no no no", "nein
-    nein") and with a goodbye ("nope, bye"; see FAREWELLS). Not a no about a thing ("No,
+    nein") and with a goodbye ("nope, bye"; see FAREWELLS), or with a short refusal after
+    it ("Nein, das will ich nicht"; see REFUSAL_AFTER_A_NO). Not a no about a thing ("No,
     the food was cold", "no no, the food was cold")."""
     words = bare_words(text)
     core = _without_politeness(words)
@@ -1697,6 +1719,8 @@ def typed_no(text: str) -> bool:
             break
         rest = _without_farewell(shorter)
         if not rest or rest in AFTER_A_NO or rest in DECLINES:
+            return True
+        if REFUSAL_AFTER_A_NO.fullmatch(rest.translate(AS_ASCII)):
             return True
     return False
 

@@ -719,7 +719,14 @@ async def test_a_no_typed_to_the_consent_request_is_taken_as_one(harness: Harnes
     annehmen, wenn Sie eingewilligt haben", as if asked to agree."""
     erika = harness.customer(4711)
     await erika.send("/start")
-    for typed in ("Nee danke", "nein", "Nein, lieber nicht", "Nein danke, schönen Tag", "Nä"):
+    for typed in (
+        "Nee danke",
+        "nein",
+        "Nein, lieber nicht",
+        "Nein danke, schönen Tag",
+        "Nä",
+        "Nein, das will ich nicht",  # a no in a short sentence (review of customers' phrasing)
+    ):
         assert texts(await erika.send(typed)) == (
             "In Ordnung: Es wird nichts von Ihnen gespeichert. Falls Sie es sich anders "
             "überlegen, zeigt /start die Einwilligungsanfrage erneut."
@@ -814,13 +821,14 @@ async def test_a_colloquial_yes_is_pointed_to_the_yes_button_by_name(
     assert not await _contact_granted(harness, person)
 
 
-@pytest.mark.parametrize("typed", ["Nein, ich will das wirklich nicht", "Nä, das will ich nicht"])
+@pytest.mark.parametrize("typed", ["Nein, ich will das jetzt nicht", "Nä, jetzt nicht"])
 async def test_a_no_about_the_question_seconds_after_the_comment_is_not_added_to_it(
     harness: Harness, typed: str
 ) -> None:
     """A no in more words about the contact question, begun also with the dialect's "Nä",
     is no more of the comment staff read (mutation audit: "nä" left out of the words a no
-    begins with went unnoticed)."""
+    begins with went unnoticed). Words beyond the short refusals a no is taken with ("das
+    will ich nicht", see the test below): pointed to the buttons."""
     person = await _at_comment(harness, 9303)
     await person.send("Der Fahrer war unfreundlich")
     harness.clock.advance(timedelta(seconds=5))
@@ -851,3 +859,65 @@ async def test_more_of_the_comment_holding_a_no_is_still_no_answer(
     assert said.startswith("I did not store this message.") and "Thank you" not in said, said
     await person.press("No")
     assert await stored_comment(harness, person) == f"The service was slow.\n{typed}"
+
+
+@pytest.mark.parametrize("seconds", [5, 120])
+@pytest.mark.parametrize(
+    ("language", "typed"),
+    [
+        ("de", "Nein, das will ich nicht"),
+        ("de", "Nee, brauch ich nicht"),
+        ("de", "Nein danke, kein Interesse"),
+        ("de", "Ich möchte nicht"),
+        ("de", "Nein, ich will das wirklich nicht"),
+        ("de", "Nä, das will ich nicht"),
+        ("en", "No, I'd prefer not"),
+        ("en", "No, I don't want to"),
+        ("en", "No, not interested"),
+        ("en", "I'd rather not"),
+    ],
+)
+async def test_a_no_in_a_short_sentence_declines_as_the_button_does(
+    harness: Harness, language: str, typed: str, seconds: int
+) -> None:
+    """Found by a review of customers' phrasing: "Nein, das will ich nicht", "Nee, brauch
+    ich nicht", "No, I don't want to" were pointed to the buttons, as if no answer. They
+    decline the contact question as tapping "Nein" does; the comment stays as it was."""
+    tapped = await _at_comment(harness, 9400 + seconds, language_code=language)
+    await tapped.send("The delivery was late.")
+    harness.clock.advance(timedelta(seconds=seconds))
+    declined = texts(await tapped.press("Nein" if language == "de" else "No"))
+    person = await _at_comment(harness, 9500 + seconds, language_code=language)
+    await person.send("The delivery was late.")
+    harness.clock.advance(timedelta(seconds=seconds))
+    said = texts(await person.send(typed))
+    assert said == declined, said
+    assert await stored_comment(harness, person) == "The delivery was late.", said
+    assert not await _contact_granted(harness, person)
+
+
+@pytest.mark.parametrize(
+    ("language", "typed"),
+    [
+        ("de", "Nein, die App stürzt ständig ab"),
+        ("de", "Nein, aber der Support war super"),
+        ("de", "Nicht schlecht"),
+        ("de", "Nein, das will ich nicht noch einmal erleben"),
+        ("en", "No, the checkout is broken"),
+        ("en", "Not bad at all"),
+        ("en", "No, I don't want to pay that much for delivery"),
+    ],
+)
+async def test_feedback_begun_with_a_no_leaves_the_contact_question_open(
+    harness: Harness, language: str, typed: str
+) -> None:
+    """A no followed by more than a short refusal is about a thing (the review of that
+    change): not taken as the answer, the question stays open for its button."""
+    person = await _at_comment(harness, 9600, language_code=language)
+    await person.send("The delivery was late.")
+    harness.clock.advance(timedelta(seconds=120))
+    said = texts(await person.send(typed))
+    assert "Vielen Dank" not in said and "Thank you" not in said, said
+    thanked = texts(await person.press("Nein" if language == "de" else "No"))
+    assert "Vielen Dank" in thanked or "Thank you" in thanked, thanked
+    assert not await _contact_granted(harness, person)

@@ -507,3 +507,69 @@ def _seconds(check: object, text: str) -> float:
     began = time.perf_counter()
     check(text)
     return time.perf_counter() - began
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "Nein, das will ich nicht",
+        "Nee, brauch ich nicht",
+        "Nein, möchte ich nicht",
+        "Nein danke, kein Interesse",
+        "Lieber nicht",
+        "Ich möchte nicht",
+        "No, I'd prefer not",
+        "No, I don't want to",
+        "No, not interested",
+        "I'd rather not",
+        # in other cases, signs, spellings and with words of politeness or a goodbye
+        "NEIN, DAS WILL ICH NICHT!!",
+        "Nein, danke. Das brauche ich nicht.",
+        "Nein, moechte ich wirklich nicht",
+        "Nö, will ich echt nicht, tschüss",
+        "Nee, hab kein Interesse",
+        "Nein, eher nicht",
+        "nein nein, das will ich nicht",
+        "No thanks, I’d rather not",
+        "no, i dont want to",
+        "No, I'm not interested, thanks",
+        "I would prefer not to",
+    ],
+)
+def test_a_no_in_a_short_sentence_is_a_no(typed: str) -> None:
+    """Found by a review of customers' phrasing: a no said in a sentence was pointed to
+    the buttons."""
+    assert typed_no(typed)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "Nein, die App stürzt ständig ab",
+        "No, the checkout is broken",
+        "Nicht schlecht",
+        "Not bad at all",
+        "Nein, aber der Support war super",
+        "Nein, das will ich nicht noch einmal erleben",
+        "No, I don't want to pay that much for delivery",
+        "Nein, ich brauche nicht noch eine App",
+        "No, not interested in the new menu",
+        # a refusal without a no before it may be more of the comment ("Werbung per SMS",
+        # then "brauch ich nicht")
+        "Brauch ich nicht",
+        "Das will ich nicht",
+        "I don't want to",
+    ],
+)
+def test_a_no_that_goes_on_about_a_thing_is_not_a_no(typed: str) -> None:
+    """Only a closed list of refusals follows a no: feedback that begins with one is
+    feedback (what was typed at the contact question is more of the comment)."""
+    assert not typed_no(typed)
+
+
+def test_a_no_with_a_refusal_said_too_often_is_no_answer() -> None:
+    """Each round strips one no (see `_NO_SAID_AGAIN`): a refusal after more of them than
+    a person types is not read, however long the text."""
+    assert typed_no("nein " * 6 + "das will ich nicht")
+    assert not typed_no("nein " * 7 + "das will ich nicht")
+    assert not typed_no(("nein, das will ich nicht " * 200)[:4096])
