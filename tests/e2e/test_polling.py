@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import socket
 import stat
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from telegram.error import Conflict
 from bot.fakeapi import BotApiServer, FakeBotApi
 from storage.crypto import encode_master_key, generate_key
 from tests.e2e.botprocess import bot_env, cli, run_once, running_bot
-from tests.harness import TOKEN, Harness, files_contain
+from tests.harness import TOKEN, Harness, files_contain, stored_rows
 
 CANARY_DE = "Zaunkoenig-91c4 war sehr hilfreich"
 CANARY_EN = "Wren-5d2e was very helpful"
@@ -82,6 +83,42 @@ def test_conversations_in_both_languages_leave_nothing_readable(
     assert "consent granted" in log.read_text(), "the log still says what happened"
     menus = {locale: {name for name, _ in api.commands_for(locale)} for locale in ("de", "en")}
     assert "meinedaten" in menus["de"] and "mydata" in menus["en"], menus
+
+
+def test_a_no_typed_in_a_sentence_is_taken_as_a_no_and_not_stored(tmp_path: Path) -> None:
+    """Found by a review of customers' phrasing: "Nein, das will ich nicht" was pointed to
+    the buttons, as if no answer. Through the real process over HTTP: to the consent
+    request before a survey it is answered as the no typed there ("Nee danke") is, and
+    nothing of it is written; at the contact question it is answered as its "Nein"."""
+    shift = [-600.0]  # the comments dated ten minutes before the no typed after them
+    api = FakeBotApi(TOKEN, clock=lambda: time.time() + shift[0])
+    data, log = tmp_path / "data", tmp_path / "bot.log"
+    refusal = "Nein, das will ich nicht"
+    with BotApiServer(api) as server, running_bot(api, bot_env(server, data), tmp_path, log):
+        say(api, ERIKA, "/start", "de")
+        before = stored_rows(data)
+        say(api, ERIKA, "Nee danke", "de")
+        typed_no = api.last_message(ERIKA)["text"]
+        say(api, ERIKA, refusal, "de")
+        assert api.last_message(ERIKA)["text"] == typed_no
+        assert "nichts von Ihnen gespeichert" in (typed_no or ""), typed_no
+        assert stored_rows(data) == before, "nothing of the no is stored"
+        tapped, typed = 7_770_001_235, 7_770_001_236
+        for person in (tapped, typed):
+            say(api, person, "/start", "de")
+            press(api, person, "Ja, ich willige ein", "de")
+            press(api, person, "4", "de")
+            say(api, person, CANARY_DE, "de")
+        shift[0] = 0.0
+        press(api, tapped, "Nein", "de")
+        say(api, typed, refusal, "de")
+        assert "Schaltfläche" not in (api.last_message(typed)["text"] or ""), "not pointed"
+        declined = api.last_message(tapped)["text"]
+        assert "Vielen Dank" in (declined or "")
+        assert api.last_message(typed)["text"] == declined
+    for needle in (refusal, CANARY_DE, str(ERIKA), str(typed)):
+        assert not files_contain(data, needle.encode()), f"{needle!r} found on disk"
+        assert needle not in log.read_text(), f"{needle!r} found in the log"
 
 
 def test_restart_after_the_rating_continues_the_conversation(
