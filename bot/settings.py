@@ -584,13 +584,18 @@ _SAID_UNPARSABLE: set[tuple[Path, int]] = set()
 ENV_FILE_SECRETS = (f"{PREFIX}MASTER_KEY", f"{PREFIX}TOKEN")
 
 
+OPEN_TO_OTHERS = 0o066
+"""The bits that let the group or others read or change a file."""
+
+
 def env_file_secrets_open_to_others(env_file: Path = ENV_FILE) -> tuple[int, list[str]]:
     """The mode of `env_file` and the secrets it holds, where others than its owner may read
-    it; (0, []) otherwise. A key file so open is refused a quiet start (chmod 600 it); a
-    .env holding the master key was read without a word (found by an operator review)."""
+    or change it; (0, []) otherwise. A key file so open is refused a quiet start (chmod 600
+    it); a .env holding the master key was read without a word (found by an operator
+    review). An execute bit alone gives nobody anything."""
     try:
         mode = stat.S_IMODE(env_file.stat().st_mode)
-        if not mode & (stat.S_IRWXG | stat.S_IRWXO):
+        if not mode & OPEN_TO_OTHERS:
             return 0, []
         values = dotenv_values(env_file)
     except (OSError, UnicodeDecodeError):

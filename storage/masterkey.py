@@ -104,7 +104,7 @@ def _read_key_file(path: Path) -> ResolvedKey:
         mode = path.stat().st_mode
     except OSError:
         return ResolvedKey(key)
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+    if mode & 0o066:  # the group or others may read or change it (not: execute)
         return ResolvedKey(key, open_to_others=(path, stat.S_IMODE(mode)))
     return ResolvedKey(key)
 

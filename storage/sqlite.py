@@ -552,10 +552,11 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
         with contextlib.suppress(OSError):
             folder = self._dir.stat()
             # Left as it is (it may be the operator's own folder), but said: others can
-            # list it and see from the files' sizes and times how much feedback comes when.
-            if folder.st_uid == os.geteuid() and folder.st_mode & 0o077:
+            # list it and see from the files' sizes and times how much feedback comes when,
+            # or enter it and open the files by their names, or change what is in it.
+            if folder.st_uid == os.geteuid() and _who_else(folder.st_mode):
                 log.warning(
-                    "data_folder_open: %s can list the data folder (mode %o); chmod 700 it",
+                    "data_folder_open: %s (mode %o); chmod 700 it",
                     _who_else(folder.st_mode),
                     stat.S_IMODE(folder.st_mode),
                 )
@@ -918,9 +919,18 @@ FULL_BELOW = 1 << 20
 
 
 def _who_else(mode: int) -> str:
-    """Who besides the owner may read a file or folder of `mode`: said as it is (the
-    warning said "others" of a folder only the group could list: found by review)."""
-    group, others = bool(mode & stat.S_IRWXG), bool(mode & stat.S_IRWXO)
-    if group and others:
-        return "the group and others"
-    return "the group" if group else "others"
+    """What besides the owner the group and others may do in a folder of `mode`, said as
+    it is: "the group can list the data folder", "others can enter the data folder". It
+    said "others" of a folder only the group could list (found by review), and "list" of
+    one others could only enter, by a file's name (0711: found by a README audit); one
+    they can write to (and enter) lets them remove and replace the bot's files."""
+    said = {}
+    for who, shift in (("the group", 3), ("others", 0)):
+        r, w, x = (bool(mode & (bit << shift)) for bit in (4, 2, 1))
+        can = [verb for verb, given in (("list", r), ("change", w and x)) if given]
+        said[who] = " and ".join(can or (["enter"] if x else []))  # "w" alone: no way in
+    ways = {can for can in said.values() if can}
+    if len(ways) == 1 and all(said.values()):
+        return f"the group and others can {ways.pop()} the data folder"
+    return ", ".join(f"{who} can {can} the data folder" for who, can in said.items() if can)
+    # "" when neither can do a thing there (0720: write permission without a way in)

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from bot.cli.common import env_file_open
 from bot.config import unanswered_contact_flows
 from bot.operator import operator_locale
 from bot.settings import (
@@ -128,15 +129,11 @@ def _settings_for_run(settings: Settings, catalog: FlowCatalog, t: Translator) -
     ]
     mode, secrets = env_file_secrets_open_to_others()
     if secrets:  # as `run` says at start (found by an upgrade review: `check` said nothing)
-        said = t.gettext(
-            "{path} holds {names} and can be read by others (mode {mode}); chmod 600 it"
-        )
-        names = ", ".join(secrets)
         found.append(
             Finding(
                 str(ENV_FILE),
                 0,
-                said.format(path=ENV_FILE.absolute(), names=names, mode=f"{mode:o}"),
+                env_file_open(t, mode, secrets),
             )
         )
     asking = unanswered_contact_flows(settings, catalog)

@@ -71,6 +71,29 @@ def written_in_place(path: Path) -> bool:
     return not stat.S_ISLNK(name.st_mode) or name.st_uid in (0, os.getuid())
 
 
+READABLE_BY_OTHERS = 0o044
+KEY_FILE_READABLE = N_("master key file {path} can be read by others (mode {mode}); chmod 600 it")
+KEY_FILE_CHANGEABLE = N_(
+    "master key file {path} can be changed by others (mode {mode}); chmod 600 it"
+)
+"""A key file the group or others may write but not read: the bot's key swapped for one
+they know, for the next store; it was said to be "read by others" (found by review)."""
+
+
+def env_file_open(t: Translator, mode: int, secrets: list[str]) -> str:
+    """The warning about a .env holding secrets that others may read, or change (its
+    token, its master key or data folder swapped): said as it is, not "read" of a file
+    nobody else can read (found by review)."""
+    said = (
+        N_("{path} holds {names} and can be read by others (mode {mode}); chmod 600 it")
+        if mode & READABLE_BY_OTHERS
+        else N_("{path} holds {names} and can be changed by others (mode {mode}); chmod 600 it")
+    )
+    return t.gettext(said).format(
+        path=ENV_FILE.absolute(), names=", ".join(secrets), mode=f"{mode:o}"
+    )
+
+
 def open_store(
     settings: Settings, *, exclusive: bool = False, upgrade: bool = True, lock_held: bool = False
 ) -> SQLiteStore:
@@ -89,8 +112,10 @@ def open_store(
     if open_to_others is not None:
         path, mode = open_to_others
         t = operator_translator()
-        said = t.gettext("master key file {path} can be read by others (mode {mode}); chmod 600 it")
-        print(f"feedbackbot: {said.format(path=path, mode=f'{mode:o}')}", file=sys.stderr)
+        said = t.gettext(
+            KEY_FILE_READABLE if mode & READABLE_BY_OTHERS else KEY_FILE_CHANGEABLE
+        ).format(path=path, mode=f"{mode:o}")
+        print(f"feedbackbot: {said}", file=sys.stderr)
     if predictable_key(key):
         t = operator_translator()
         said = t.gettext(
@@ -101,10 +126,7 @@ def open_store(
         print(f"feedbackbot: {said}", file=sys.stderr)
     mode, secrets = env_file_secrets_open_to_others()
     if secrets:
-        t = operator_translator()
-        said = t.gettext(
-            "{path} holds {names} and can be read by others (mode {mode}); chmod 600 it"
-        ).format(path=ENV_FILE.absolute(), names=", ".join(secrets), mode=f"{mode:o}")
+        said = env_file_open(operator_translator(), mode, secrets)
         print(f"feedbackbot: {said}", file=sys.stderr)
     if generated is not None:
         log.warning(

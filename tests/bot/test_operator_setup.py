@@ -237,9 +237,42 @@ def test_a_env_file_with_a_secret_that_others_can_read_is_named(
     err = capsys.readouterr().err
     assert f"{env} holds {secret} and can be read by others (mode 644); chmod 600 it" in err
     assert value not in err
-    env.chmod(0o600)
+    # Others may change it, not read it: said as it is (found by review: "read" of a
+    # file nobody else could read); an execute bit alone gives nobody a thing.
+    env.chmod(0o620)
     open_store(load_settings())
-    assert capsys.readouterr().err == ""
+    err = capsys.readouterr().err
+    assert f"{env} holds {secret} and can be changed by others (mode 620); chmod 600 it" in err
+    for mode in (0o600, 0o711):
+        env.chmod(mode)
+        open_store(load_settings())
+        assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize(
+    ("mode", "said"),
+    [(0o640, "can be read by others"), (0o602, "can be changed by others"), (0o711, None)],
+)
+def test_a_key_file_others_can_read_or_change_is_said_as_it_is(
+    site: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    mode: int,
+    said: str | None,
+) -> None:
+    key_file = site / "master.key"
+    key_file.write_text(MASTER_KEY + "\n")
+    key_file.chmod(mode)
+    monkeypatch.setenv("FEEDBACKBOT_MASTER_KEY_FILE", str(key_file))
+    open_store(load_settings())
+    err = capsys.readouterr().err
+    if said is None:
+        assert err == ""
+    else:
+        assert err == (
+            f"feedbackbot: master key file {key_file} {said} (mode {mode:o}); chmod 600 it\n"
+        )
+    assert MASTER_KEY not in err
 
 
 def test_a_env_file_without_secrets_may_be_readable(

@@ -177,18 +177,33 @@ async def test_a_data_folder_others_can_list_is_named_at_start_and_left_as_it_is
         again = await reopen(data_dir, key)
         await again.close()
     assert not [r for r in caplog.records if "data folder" in r.getMessage()]
-    # The group's members are others too (mutation audit), said as such (review).
-    for mode, who in ((0o755, "the group and others"), (0o750, "the group"), (0o701, "others")):
+    # The group's members are others too (mutation audit), said as such (review); what
+    # they can do as it is: a folder others can only enter was said to be listed (README
+    # audit), and one they can change, the worst, was not told apart.
+    for mode, who in (
+        (0o755, "the group and others can list the data folder"),
+        (0o750, "the group can list the data folder"),
+        (0o701, "others can enter the data folder"),
+        (0o711, "the group and others can enter the data folder"),
+        (0o751, "the group can list the data folder, others can enter the data folder"),
+        (0o770, "the group can list and change the data folder"),
+        (0o777, "the group and others can list and change the data folder"),
+    ):
         os.chmod(data_dir, mode)
         caplog.clear()
         with caplog.at_level(logging.WARNING):
             again = await reopen(data_dir, key)
             await again.close()
         said = [r.getMessage() for r in caplog.records if "data folder" in r.getMessage()]
-        assert said == [
-            f"data_folder_open: {who} can list the data folder (mode {mode:o}); chmod 700 it"
-        ]
+        assert said == [f"data_folder_open: {who} (mode {mode:o}); chmod 700 it"]
         assert modes(data_dir)["."] == mode
+    os.chmod(data_dir, 0o720)  # write permission without a way in: nobody can do a thing
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        again = await reopen(data_dir, key)
+        await again.close()
+    assert not [r for r in caplog.records if "data folder" in r.getMessage()]
+    os.chmod(data_dir, 0o700)
 
 
 async def test_another_users_store_files_shared_on_purpose_are_left_as_they_are(
