@@ -299,3 +299,18 @@ def test_the_shipped_flows_to_load_are_named_or_none(
     if value is not None:
         monkeypatch.setenv("FEEDBACKBOT_SHIPPED_FLOWS", value)
     assert load_settings().shipped_flows == loaded
+
+
+@pytest.mark.parametrize(
+    ("value", "shipped"),
+    [(None, None), ("", ()), (" ", ()), ("none", ()), ("Product", ("product",))],
+)
+def test_an_empty_shipped_flows_loads_none_as_the_readme_says(
+    monkeypatch: pytest.MonkeyPatch, value: str | None, shipped: tuple[str, ...] | None
+) -> None:
+    """Unlike the other settings, where empty is the default: a survey nobody named (and
+    no DPO may have read) is not added because a .env left the value out (README audit:
+    undocumented)."""
+    if value is not None:
+        monkeypatch.setenv("FEEDBACKBOT_SHIPPED_FLOWS", value)
+    assert load_settings().shipped_flows == shipped
