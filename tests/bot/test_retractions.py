@@ -27,7 +27,7 @@ from bot.retractions import Retractor
 from storage.interface import StaffPost, StorageFull, StoreNotOpen, unconfirmed_message_id
 from tests.bot.test_optional_answers import CALLBACK_FLOW, answer_the_callback_survey
 from tests.fakes.botapi import FakeBotApi
-from tests.harness import TOKEN, Clock, Harness, make_settings, texts
+from tests.harness import TOKEN, Clock, Harness, files_contain, make_settings, texts
 
 STAFF, STAFF_CHAT = 7001, -1007002
 YES, NO = "Ja, einverstanden", "Nein"
@@ -130,6 +130,37 @@ async def test_an_erasure_replaces_the_alert_about_that_persons_feedback(desk: H
     assert "Verpackung beschädigt" in now_shown(desk, theirs), "another person's stays"
     assert "Lieferung kam nie an" not in texts(desk.api.messages(STAFF_CHAT))
     assert len(posts(desk)) == 1, "the other alert's, still to be followed"
+
+
+async def test_after_an_erasure_no_file_holds_the_person_its_alert_was_about(
+    desk: Harness,
+) -> None:
+    """The note of an alert keeps the person's pseudonym in clear in erasures.db (and its
+    WAL), beside unfinished answers, a language choice and a chat id: after /loeschen, no
+    file holds the pseudonym, what they typed or their Telegram id (a rights audit: the
+    erasure canaries covered feedback.db, not the alert notes)."""
+    comment, unfinished = "Alarm-Kanarie-Rotfeder-4c2", "Entwurf-Kanarie-Graufeder-8e5"
+    await feedback(desk, 4011, "1", comment, contact=YES)
+    customer = desk.customer(4011)
+    await customer.send("/sprache english")
+    await customer.send("/start")
+    await customer.press("3")
+    await customer.send(unfinished)  # the contact question is open: a draft
+    assert desk.store is not None
+    pseudonym = desk.store.pseudonym("tg-user:4011")
+    data = desk.settings.data_dir
+    assert any(
+        name.startswith(str(data / "erasures.db"))
+        for name in files_contain(data, pseudonym.encode())
+    ), "sanity: the alert's note names the person"
+    question = await customer.send("/delete")
+    [erase] = [m for m in question if m["buttons"] and m["buttons"][0][0][0] == "Erase everything"]
+    done = await customer.press_data(erase["message_id"], erase["buttons"][0][0][1])
+    assert "alerts about your feedback in our staff chat: 1" in texts(done)
+    await settled(desk)
+    for needle in (comment, unfinished, pseudonym, str(customer.user_id)):
+        assert not files_contain(data, needle.encode()), needle
+    assert not files_contain(data, bytes.fromhex(pseudonym))
 
 
 DIGESTS_STAY = (
