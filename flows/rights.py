@@ -269,7 +269,7 @@ class DataRights:
         if not (consents or feedback or draft or contact or language or unreadable):
             # Found by a DPO's review: said to a member of staff, whose every summary,
             # export and answer is in the audit trail under their id for years.
-            nothing = t.gettext("No data is stored about you.")
+            nothing = await self._nothing_but_a_note(t, pseudonym)
             return Outcome.say(f"{nothing}\n\n{self._staff_access_note(t)}" if staff else nothing)
         # Whether each feedback is still evaluated, as staff statistics, alerts and
         # deliveries go by it: also where a consent's sealed details are unreadable (found
@@ -341,6 +341,20 @@ class DataRights:
             caption=t.gettext("A complete copy of your data as a file (JSON, machine-readable)."),
         )
         return Outcome(replies=(Reply(summary), Reply("", document=document)))
+
+    async def _nothing_but_a_note(self, t: Translator, pseudonym: str) -> str:
+        """What /mydata says where nothing but the erasure ledger is left: its note, if it
+        keeps one about the person, and until when (found by a rights audit: right after
+        the erasure had said that a note is kept, this said nothing was stored at all)."""
+        until = await self.store.noted_until(pseudonym)
+        if until is None:
+            return t.gettext("No data is stored about you.")
+        return t.gettext(
+            "No data is stored about you except an encrypted note (none of your answers) "
+            "that you had your data erased, withdrew a consent or objected to storing your "
+            "language choice. It is kept until {date}, so that this is carried out again "
+            "should our data be restored from a backup."
+        ).format(date=t.date(until, self.config.timezone))
 
     def _staff_access_note(self, t: Translator) -> str:
         return t.gettext(

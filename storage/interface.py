@@ -919,6 +919,12 @@ class Store(abc.ABC):
         return False
 
     @abc.abstractmethod
+    async def noted_until(self, pseudonym: str) -> datetime | None:
+        """Until when the erasure ledger keeps a note about the person (an erasure, a
+        withdrawal, an objection of theirs; the latest date of any), or None when it keeps
+        none: what /mydata names where nothing else is stored."""
+
+    @abc.abstractmethod
     async def erase_subject(self, pseudonym: str, now: datetime | None = None) -> ErasureReport:
         """Crypto-shred: destroy the person's data key (committed), then delete every row;
         the person's staff-chat posts are to be retracted (`posts_to_retract`). `now`: by

@@ -722,6 +722,9 @@ class MemoryStore(Store):
     async def flush_deletions(self) -> None:
         self._check()  # nothing is in any file
 
+    async def noted_until(self, pseudonym: str) -> datetime | None:
+        return None  # no erasure ledger: nothing is restored from a backup here
+
     async def erase_subject(self, pseudonym: str, now: datetime | None = None) -> ErasureReport:
         self._check()
         self._invalidate_person(pseudonym)

@@ -171,6 +171,15 @@ class ErasureLedger(StoreCore):
         again)."""
         return await self._read_ledger(partial(_held, name=self._key_namer()))
 
+    async def noted_until(self, pseudonym: str) -> datetime | None:
+        """Until when the ledger keeps a note about the person (see Store.noted_until).
+        Every entry is opened, a page at a time, as at each opening; only one that names
+        the person is read as JSON."""
+        decrypt = crypto.decrypter(self._derived_key(_LABEL))
+        named = partial(_noted_until, decrypt=decrypt, pseudonym=pseudonym)
+        until = await on_thread(self._conn(), named)
+        return None if until is None else dt(until)
+
     async def _ledger(self) -> list[dict[str, Any]]:
         """Every entry, oldest first."""
         return await self._read_ledger(lambda _, entries: entries)
@@ -204,6 +213,36 @@ def _read(
                 unreadable += 1
         kept += keep(conn, entries)
     return kept, unreadable
+
+
+_PERSON_FIELDS = ("erase", "withdraw", "contact", "language")
+"""The field naming whom an entry concerns, by its kind."""
+
+
+def _noted_until(
+    conn: sqlite3.Connection, decrypt: Callable[[bytes, bytes], bytes], pseudonym: str
+) -> str | None:
+    """The latest `keep_until` of the entries about `pseudonym` (those that do not open
+    are skipped, as `_read` skips them), or None."""
+    named = json.dumps(pseudonym).encode()
+    latest: str | None = None
+    after = -1
+    while rows := conn.execute(
+        "SELECT seq, at, keep_until, sealed FROM ledger.erasures WHERE seq > ?"
+        " ORDER BY seq LIMIT ?",
+        (after, LEDGER_PAGE),
+    ).fetchall():
+        after = rows[-1][0]
+        for _, at, keep_until, sealed in rows:
+            try:
+                plain = decrypt(sealed, _aad(at))
+            except DecryptionFailed:
+                continue
+            if named in plain and pseudonym in (
+                _entry(plain).get(field) for field in _PERSON_FIELDS
+            ):
+                latest = max(latest or keep_until, keep_until)
+    return latest
 
 
 def _held(

@@ -32,6 +32,7 @@ from tests.harness import (
 )
 
 REPO = Path(__file__).resolve().parents[2]
+NOTHING_BUT_A_NOTE = "Über Sie sind keine Daten gespeichert außer einem verschlüsselten Vermerk"
 SCHEMA = json.loads((REPO / SCHEMA_PATH).read_text())
 
 
@@ -720,7 +721,7 @@ async def test_a_damaged_consent_contact_or_draft_keeps_nothing_back(
     assert "Das ist ein Feedback" in texts(await erika.send("/loeschen"))
     assert "Erledigt" in texts(await erika.press("Alles löschen"))
     assert stored_rows(data)[f"feedback.db/{table}"] == []
-    assert texts(await erika.send("/meinedaten")) == "Über Sie sind keine Daten gespeichert."
+    assert texts(await erika.send("/meinedaten")).startswith(NOTHING_BUT_A_NOTE)
 
 
 async def test_one_damaged_feedback_keeps_neither_the_rest_nor_erasure_back(
@@ -749,7 +750,7 @@ async def test_one_damaged_feedback_keeps_neither_the_rest_nor_erasure_back(
     done = texts(await erika.press("Alles löschen"))
     assert "• Feedback: 2" in done
     assert stored_rows(data)["feedback.db/feedback"] == []
-    assert texts(await erika.send("/meinedaten")) == "Über Sie sind keine Daten gespeichert."
+    assert texts(await erika.send("/meinedaten")).startswith(NOTHING_BUT_A_NOTE)
 
 
 async def test_a_shipped_flow_left_out_is_neither_run_nor_in_the_privacy_notice(
@@ -1221,3 +1222,46 @@ async def test_the_copy_does_not_claim_a_wording_it_lacks(harness: Harness) -> N
     summary = texts(answer)
     assert "The file holds the exact wording of each consent as you saw it." not in summary
     assert "except for consents given before we kept these texts" in summary
+
+
+async def test_after_an_erasure_access_names_the_note_kept_and_until_when(
+    harness: Harness,
+) -> None:
+    """Found by a rights audit: right after the erasure said an encrypted note of it is
+    kept, /mydata said nothing at all was stored (Art. 15(1): whether data is processed),
+    also after an objection to storing the language choice that left nothing else."""
+    erika = harness.customer()
+    await give_feedback(erika, "Vermerk-Kanarie-5d1")
+    await erika.send("/loeschen")
+    await erika.press("Alles löschen")
+    said = texts(await erika.send("/meinedaten"))
+    assert said == (
+        "Über Sie sind keine Daten gespeichert außer einem verschlüsselten Vermerk (ohne "
+        "Ihre Antworten), dass Sie Ihre Daten löschen ließen, eine Einwilligung widerrufen "
+        "oder der Speicherung Ihrer Sprachwahl widersprochen haben. Er wird bis zum "
+        f"{noted_until(harness, 'de')} aufbewahrt, damit dies erneut ausgeführt wird, falls "
+        "unsere Daten aus einer Sicherung wiederhergestellt werden."
+    )
+    john = harness.customer(1003, language_code="en")
+    await john.send("/language deutsch")
+    await john.send("/language app")  # the objection: the choice goes, noted
+    assert texts(await john.send("/mydata")) == (
+        "No data is stored about you except an encrypted note (none of your answers) that "
+        "you had your data erased, withdrew a consent or objected to storing your language "
+        f"choice. It is kept until {noted_until(harness, 'en')}, so that this is carried out "
+        "again should our data be restored from a backup."
+    )
+    # Someone else, of whom nothing was ever noted, is told there is nothing.
+    assert texts(await harness.customer(1004).send("/meinedaten")) == (
+        "Über Sie sind keine Daten gespeichert."
+    )
+
+
+def noted_until(harness: Harness, locale: str) -> str:
+    """The latest date until which erasures.db keeps a note, as a person reads it (it
+    follows the wall clock: a year from the note at least)."""
+    ledger = harness.settings.data_dir / "erasures.db"
+    with closing(sqlite3.connect(f"file:{ledger}?mode=ro", uri=True)) as db:
+        [(until,)] = db.execute("SELECT max(keep_until) FROM erasures").fetchall()
+    moment = datetime.fromisoformat(until)
+    return translator(locale).date(moment, harness.settings.timezone)

@@ -88,6 +88,11 @@ def says(text: str, message: str) -> bool:
     return any(s in text for s in both(message))
 
 
+def nothing_stored(text: str) -> bool:
+    """/mydata's answer where nothing is stored, or nothing but the erasure ledger's note."""
+    return says(text, NO_DATA) or any(s.split("{")[0] in text for s in both(NOTHING_BUT_A_NOTE))
+
+
 THANKS = "/mydata shows what is stored at any time; /delete erases all your data."
 PRODUCT_STEPS = {"satisfaction", "improve", "problems", "problem_details", "liked", "recommend"}
 ADDED = "Added to your previous answer."
@@ -95,6 +100,12 @@ TAKEN_OUT = "Taken out of your previous answer again."
 CONSENT_RECORDED = "Thank you, your consent has been recorded."
 ERASED = "Done. Everything stored about you has been erased:"
 NO_DATA = "No data is stored about you."
+NOTHING_BUT_A_NOTE = (
+    "No data is stored about you except an encrypted note (none of your answers) that you had "
+    "your data erased, withdrew a consent or objected to storing your language choice. It is "
+    "kept until {date}, so that this is carried out again should our data be restored from a "
+    "backup."
+)
 CANCELLED = "Cancelled. Your unfinished answers have been discarded."
 
 
@@ -893,7 +904,7 @@ class Conversation(RuleBasedStateMachine):
             self.press(person, *wanted[0])
             if confirm:
                 answer, _ = self.send(person, "/meinedaten", "command")
-                assert says(answer[0]["text"] or "", NO_DATA), answer[0]["text"]
+                assert nothing_stored(answer[0]["text"] or ""), answer[0]["text"]
 
     @rule(p=people_index, purpose=st.sampled_from(["feedback", "contact", "product_feedback"]))
     def withdraw(self, p: int, purpose: str) -> None:
@@ -914,7 +925,7 @@ class Conversation(RuleBasedStateMachine):
         if "eine Minute" in first or "a minute" in first:
             return
         stored = self.stored(person)
-        if says(first, NO_DATA):
+        if nothing_stored(first):
             assert not stored["feedback"] and not stored["consents"] and stored["draft"] is None
             return
         [document] = [m["document"] for m in messages if m["document"]]
