@@ -734,8 +734,8 @@ class Engine:
         German school grade, and would have been a 1 of 5 with an alert, and a message
         sent twice was added to the comment (review of a version that took both)."""
         note = self.t.gettext(
-            "I did not store this message. Please give the rating on its own (tap a number); "
-            "where the survey asks for a comment, you can write your words there."
+            "I did not store this message. Please give just the rating (tap a number); you "
+            "can write the rest as a comment when the survey asks for one."
         )
         return self.reask(state, note)
 
@@ -984,7 +984,7 @@ class Engine:
         which might have been more of it; `yes`: of a yes typed at a consent question."""
         if yes:
             note = self.t.gettext(
-                "Consent is given with the button “{yes}” under the question above, not by typing."
+                "To agree, please tap “{yes}” under the question above; typing is not enough."
             ).format(yes=self.t.gettext("Yes, agree"))
         elif isinstance(step, RatingStep):
             note = self.t.gettext(
@@ -998,7 +998,7 @@ class Engine:
             return note
         return self.t.gettext(
             "I did not store this message: it does not answer this question, nor was it "
-            "joined to your previous answer. {how}"
+            "added to your previous answer. {how}"
         ).format(how=note)
 
     def _declined(self, state: ConversationState, step: ConsentStep, event: TextInput) -> bool:

@@ -82,7 +82,7 @@ RemovalListener = Callable[
 ACCESS_LIMIT = 3
 ACCESS_WINDOW = timedelta(minutes=1)
 ERASE_BUTTON_VALID = timedelta(minutes=15)
-NO_AUTOMATED_DECISIONS = N_("No automated decisions are made about you, and no profiling.")
+NO_AUTOMATED_DECISIONS = N_("No automated decisions are made about you, and you are not profiled.")
 
 
 # A short answer typed under an erase or withdraw question, in other words than a plain yes
@@ -1044,8 +1044,8 @@ class DataRights:
         # Or an earlier question, one answered with "keep", one from before a restart:
         # what it said is not what would be erased now.
         out_of_date = t.gettext(
-            "This question is out of date, so nothing was erased. Send /delete again if "
-            "you want to erase everything: it shows what that is now."
+            "This question is out of date, so nothing was erased. If you want to erase "
+            "everything, send /delete again: it shows what is stored now."
         )
         return Outcome(replies=(Reply(out_of_date),), close_keyboard=True)
 

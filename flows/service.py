@@ -656,8 +656,8 @@ class FeedbackService:
             # Typed to agree (found by review: pointed to /start, which shows the whole
             # request again): consent is given with its button alone.
             said = t.gettext(
-                "Consent is given with the button “{yes}” under the consent request, not "
-                "by typing. If the request is no longer in the chat, /start shows it again."
+                "To agree, please tap “{yes}” under the consent request; typing is not "
+                "enough. If you cannot see the request any more, /start shows it again."
             ).format(yes=t.gettext("Yes, I agree"))
         elif request is not None:  # "delete my data": said with the commands that do it
             said = self._to_commands(t)
@@ -965,10 +965,10 @@ class FeedbackService:
             said = t.ngettext(
                 "Your answers could not be saved and have been discarded: you have already "
                 "given {count} feedback to this survey in the last 24 hours, the most it "
-                "takes from one person in a day. You can give another from {time}.",
+                "takes from one person in that time. You can give another from {time}.",
                 "Your answers could not be saved and have been discarded: you have already "
                 "given {count} feedbacks to this survey in the last 24 hours, the most it "
-                "takes from one person in a day. You can give another from {time}.",
+                "takes from one person in that time. You can give another from {time}.",
                 reached.given,
             ).format(count=reached.given, time=self._next_time(reached, t))
             return Outcome(replies=(Reply(said),), close_keyboard=True, question_gone=True)
@@ -1200,11 +1200,11 @@ class FeedbackService:
         log.info("feedback limit reached", extra={"pseudonym": pseudonym[:12], "flow": flow.id})
         said = t.ngettext(
             "Thank you for your interest! You have already given {count} feedback to this "
-            "survey in the last 24 hours, the most it takes from one person in a day. You "
-            "can give another from {time}.",
+            "survey in the last 24 hours, the most it takes from one person in that time. "
+            "You can give another from {time}.",
             "Thank you for your interest! You have already given {count} feedbacks to this "
-            "survey in the last 24 hours, the most it takes from one person in a day. You "
-            "can give another from {time}.",
+            "survey in the last 24 hours, the most it takes from one person in that time. "
+            "You can give another from {time}.",
             reached.given,
         ).format(count=reached.given, time=self._next_time(reached, t))
         return await self.reminded(person, Outcome.say(said))

@@ -100,16 +100,16 @@ async def test_a_third_survey_the_same_day_is_told_the_limit_and_when_it_is_poss
     said = await erika.send("/start")
     assert texts(said) == (
         "Vielen Dank für Ihr Interesse! Sie haben in den letzten 24 Stunden bereits 2 Feedbacks "
-        "zu dieser Umfrage gegeben; mehr nimmt sie von einer Person an einem Tag nicht an. Ab "
-        "30.11.2026, 10:00 MEZ können Sie wieder Feedback geben."
+        "zu dieser Umfrage gegeben; mehr nimmt sie von einer Person in diesem Zeitraum nicht an. "
+        "Ab 30.11.2026, 10:00 MEZ können Sie wieder Feedback geben."
     )
     assert all(m["buttons"] == [] for m in said), "no consent request, no question"
     english = limited.customer(erika.user_id, language_code="en")
     said = await english.send("/start")
     assert texts(said) == (
         "Thank you for your interest! You have already given 2 responses to this survey in "
-        "the last 24 hours, the most it takes from one person in a day. You can give another "
-        "from 30 Nov 2026, 10:00 CET."
+        "the last 24 hours, the most it takes from one person in that time. You can give "
+        "another from 30 Nov 2026, 10:00 CET."
     )
     # What a person may always do still works.
     [summary, *_] = await erika.send("/meinedaten")
@@ -208,8 +208,8 @@ async def test_an_old_consent_button_does_not_begin_a_survey_past_the_limit(
     said = await erika.press_data(notice["message_id"], yes)
     assert texts(said) == (
         "Vielen Dank für Ihr Interesse! Sie haben in den letzten 24 Stunden bereits ein "
-        "Feedback zu dieser Umfrage gegeben; mehr nimmt sie von einer Person an einem Tag "
-        "nicht an. Ab 30.11.2026, 10:00 MEZ können Sie wieder Feedback geben."
+        "Feedback zu dieser Umfrage gegeben; mehr nimmt sie von einer Person in diesem "
+        "Zeitraum nicht an. Ab 30.11.2026, 10:00 MEZ können Sie wieder Feedback geben."
     )
     assert await store.consents(store.pseudonym(f"tg-user:{erika.user_id}")) == consents
     assert shown(limited, notice)["buttons"] == [], "its buttons go, not to be pressed again"
@@ -265,8 +265,8 @@ async def test_answers_refused_at_submission_are_said_to_be_discarded_and_kept_n
     assert texts(said) == (
         "Ihre Antworten konnten nicht gespeichert werden und wurden verworfen: Sie haben in "
         "den letzten 24 Stunden bereits ein Feedback zu dieser Umfrage gegeben; mehr nimmt "
-        "sie von einer Person an einem Tag nicht an. Ab 30.11.2026, 10:00 MEZ können Sie "
-        "wieder Feedback geben."
+        "sie von einer Person in diesem Zeitraum nicht an. Ab 30.11.2026, 10:00 MEZ können "
+        "Sie wieder Feedback geben."
     )
     assert await stored(limited, erika) == 1
     store = limited.store

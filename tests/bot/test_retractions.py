@@ -165,7 +165,7 @@ async def test_after_an_erasure_no_file_holds_the_person_its_alert_was_about(
 
 DIGESTS_STAY = (
     "Eine Übersicht oder Zusammenfassung, die unser Team schon gesehen hat, kann einen "
-    "Kommentar von Ihnen zitieren, ohne Ihren Namen; sie bleibt in dessen Chats."
+    "Kommentar von Ihnen zitieren, ohne Ihren Namen; sie bleibt in den Chats des Teams."
 )
 
 

@@ -280,8 +280,11 @@ async def test_keep_holds_for_every_erase_question_shown_before(harness: Harness
     await give_feedback(erika, "zweites Feedback", contact=True)
     for question, data in ((first, erase_first), (second, erase_second)):
         answer = texts(await erika.press_data(question["message_id"], data))
-        assert "Diese Frage ist nicht mehr aktuell, daher wurde nichts gelöscht." in answer
-        assert "/loeschen" in answer and "Erledigt" not in answer
+        assert answer == (
+            "Diese Frage ist nicht mehr aktuell, daher wurde nichts gelöscht. Wenn Sie alles "
+            "löschen möchten, senden Sie /loeschen erneut: Dann sehen Sie, was jetzt gespeichert "
+            "ist."
+        )
     mine = texts(await erika.send("/meinedaten"))
     assert "erstes Feedback" in mine and "zweites Feedback" in mine
     assert len(stored_rows(harness.settings.data_dir)["feedback.db/feedback"]) == 2
@@ -294,7 +297,10 @@ async def test_only_the_newest_erase_question_erases(harness: Harness) -> None:
     older_erase = harness.api.button_data(erika.chat_id, "Erase everything", older["message_id"])
     await erika.send("/delete")
     answer = texts(await erika.press_data(older["message_id"], older_erase))
-    assert "This question is out of date, so nothing was erased." in answer
+    assert answer == (
+        "This question is out of date, so nothing was erased. If you want to erase everything, "
+        "send /delete again: it shows what is stored now."
+    )
     assert "stays a while" in texts(await erika.send("/mydata"))
     done = texts(await erika.press("Erase everything"))  # the newest question's button
     assert "Everything stored about you has been erased" in done

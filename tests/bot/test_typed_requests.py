@@ -36,7 +36,7 @@ POINTER_EN = (
     "/cancel; to erase all your data, send /delete."
 )
 POINTER_DE = "Diese Nachricht habe ich nicht als Ihre Antwort genommen."
-BUTTON_EN = "Consent is given with the button"
+BUTTON_EN = "To agree, please tap"
 ABOVE_EN = "Please tap “Yes, I agree” or “No” under the question above."
 LATER_EN = (
     "I did not store this message. To see what is stored about you, send /mydata; to "
@@ -540,7 +540,11 @@ async def test_a_request_right_after_the_comment_is_not_added_to_it(harness: Har
     [
         ("en", "Yes please", f"{BUTTON_EN} “Yes, I agree” under the question"),
         ("en", "sure", f"{BUTTON_EN} “Yes, I agree” under the question"),
-        ("de", "Ja gerne", "Die Einwilligung geben Sie mit der Schaltfläche „Ja, einverstanden“"),
+        (
+            "de",
+            "Ja gerne",
+            "Zum Zustimmen tippen Sie bitte auf die Schaltfläche „Ja, einverstanden“",
+        ),
     ],
 )
 async def test_a_typed_yes_to_be_contacted_is_pointed_to_the_button(
@@ -976,9 +980,10 @@ async def test_a_rating_with_its_reason_is_refused_saying_how_to_give_both(
     customer = await _at(harness, "rating", 823, language)
     said = texts(await customer.send(typed))
     note = {
-        "de": "Diese Nachricht habe ich nicht gespeichert. Bitte geben Sie die Bewertung "
-        "allein (tippen Sie auf eine Zahl)",
-        "en": "I did not store this message. Please give the rating on its own (tap a number)",
+        "de": "Diese Nachricht habe ich nicht gespeichert. Bitte geben Sie nur die Bewertung "
+        "an (tippen Sie auf eine Zahl); den Rest können Sie als Kommentar schreiben",
+        "en": "I did not store this message. Please give just the rating (tap a number); you "
+        "can write the rest as a comment",
     }[language]
     assert said.startswith(note), said
     assert "Wie zufrieden" in said or "How satisfied" in said, "the rating asked again"
@@ -1013,7 +1018,9 @@ def test_a_rating_with_words_before_another_rating_is_not_taken() -> None:
     turn = engine.handle(state, TextInput("4, good food"))
     assert turn.state == state and not turn.changed
     said = turn.outcome.replies[-1].text
-    assert said.startswith("I did not store this message. Please give the rating on its own")
+    assert said.startswith(
+        "I did not store this message. Please give just the rating (tap a number)"
+    )
 
 
 @pytest.mark.parametrize(
