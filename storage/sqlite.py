@@ -747,40 +747,26 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
         log.info("backup_written")
 
     async def _copy(self, schema: str, destination: Path) -> None:
-        """VACUUM `schema` INTO a file in a private folder beside `destination` (0700,
-        of a name nobody can foresee: a link planted where the copy is written is not
-        written through, found by review), renamed into place once complete; nothing is
-        left behind when it fails."""
-        try:
-            folder = Path(
-                await asyncio.to_thread(
-                    tempfile.mkdtemp, prefix=".feedbackbot-backup-", dir=destination.parent
-                )
+        """VACUUM `schema` INTO `destination` (see _vacuum_into). The copy is one job on
+        the connection's thread, from its private folder to its rename and the folder's
+        removal: cancelled (Ctrl-C), the job is interrupted and waited for, and a copy it
+        finished meanwhile removed, before this returns, so that nothing it makes is left
+        behind. Found by an operator audit: the folder was made, the copy renamed and the
+        folder removed in other threads than the VACUUM, each cut off by Ctrl-C while it
+        went on, which left an empty folder, or a finished copy nobody knew of, behind."""
+        async with self._lock:
+            db = self._conn()
+            job = asyncio.ensure_future(
+                on_thread(db, partial(_vacuum_into, schema=schema, destination=destination))
             )
-        except OSError as error:  # named as the operator wrote it, not as the folder beside it
-            raise OSError(error.errno, error.strerror, str(destination)) from None
-        partial = folder / "copy.db"
-        try:
-            async with self._lock:
-                old_umask = os.umask(0o077)
-                try:  # the schema is one of three constants, never input
-                    await self._conn().execute(f"VACUUM {schema} INTO ?", (str(partial),))
-                finally:
-                    os.umask(old_umask)
-            await asyncio.to_thread(durable_rename, partial, destination)
-        except sqlite3.Error as error:
-            if sqlite_db.is_full(error):
-                raise StoreError(
-                    N_("no space left for the backup in {path}; nothing was kept"),
-                    path=destination.parent,
-                ) from None
-            raise StoreError(
-                N_("the backup {path} could not be written: {reason}"),
-                path=destination,
-                reason=str(error),
-            ) from None
-        finally:
-            await asyncio.to_thread(_remove_folder, folder)
+            try:
+                await asyncio.shield(job)
+            except asyncio.CancelledError:
+                await db.interrupt()  # SQLite's own, callable from any thread
+                await asyncio.wait([job])
+                if not job.cancelled() and job.exception() is None:  # in place already
+                    await asyncio.to_thread(destination.unlink, missing_ok=True)
+                raise
 
     async def set_max_page_count(self, pages: int | None) -> None:
         """Change the size cap of the data file (None: SQLite's maximum)."""
@@ -819,6 +805,38 @@ def _wrap_next(
         updates,
     )
     return len(updates)
+
+
+def _vacuum_into(conn: sqlite3.Connection, *, schema: str, destination: Path) -> None:
+    """VACUUM `schema` INTO a file in a private folder beside `destination` (0700, of a
+    name nobody can foresee: a link planted where the copy is written is not written
+    through, found by review), renamed into place once complete; nothing is left behind
+    when it fails. Runs on the connection's thread."""
+    try:
+        folder = Path(tempfile.mkdtemp(prefix=".feedbackbot-backup-", dir=destination.parent))
+    except OSError as error:  # named as the operator wrote it, not as the folder beside it
+        raise OSError(error.errno, error.strerror, str(destination)) from None
+    copy = folder / "copy.db"
+    try:
+        old_umask = os.umask(0o077)
+        try:  # the schema is one of three constants, never input
+            conn.execute(f"VACUUM {schema} INTO ?", (str(copy),))
+        finally:
+            os.umask(old_umask)
+        durable_rename(copy, destination)
+    except sqlite3.Error as error:
+        if sqlite_db.is_full(error):
+            raise StoreError(
+                N_("no space left for the backup in {path}; nothing was kept"),
+                path=destination.parent,
+            ) from None
+        raise StoreError(
+            N_("the backup {path} could not be written: {reason}"),
+            path=destination,
+            reason=str(error),
+        ) from None
+    finally:
+        _remove_folder(folder)
 
 
 def _remove_folder(folder: Path) -> None:

@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import logging
 import os
+import signal
 import stat
 import sys
 from collections.abc import Awaitable, Callable, Iterator
@@ -193,6 +194,26 @@ def argparse_speaks(t: Translator) -> Iterator[None]:
     finally:
         for name, value in saved.items():
             setattr(argparse, name, value)
+
+
+INTERRUPTED = 130
+"""The exit code of a command ended by Ctrl-C, as shells give it (128 + SIGINT)."""
+
+
+@contextmanager
+def not_cut_short() -> Iterator[None]:
+    """Ctrl-C ignored for a few quick steps that must not stop halfway (files moved back,
+    a folder of personal data deleted); outside the main thread, where Python allows no
+    signal handler, as it was."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def with_store(

@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.cli.common import lookback, open_store, with_store
+from bot.cli.common import INTERRUPTED, lookback, not_cut_short, open_store, with_store
 from bot.operator import operator_translator
 from bot.settings import Settings, load_settings
 from flows.catalog import FlowCatalog, FlowDefinitionError
@@ -162,11 +162,23 @@ def run_purge(args: argparse.Namespace) -> int:
 def run_backup(args: argparse.Namespace) -> int:
     t = operator_translator()
 
+    made: list[Path] = []
+
     async def backup(store: SQLiteStore, settings: Settings) -> list[str]:
         await store.backup(args.destination, args.keys, args.ledger)
+        made.extend(path for path in (args.destination, args.keys, args.ledger) if path is not None)
         return _same_disk_notes(args.destination, args.keys, args.ledger, settings.data_dir, t)
 
-    notes = with_store(backup)
+    try:
+        notes = with_store(backup)
+    except KeyboardInterrupt:
+        # Ctrl-C as the store closed, the copies complete: removed all the same, as any
+        # copy of a backup that fails (found by an operator audit: "interrupted", and
+        # the copies there, which a second try then refused to write over).
+        with not_cut_short():
+            for path in made:
+                path.unlink(missing_ok=True)
+        raise
     if args.keys is None:
         message = t.gettext(
             "wrote {path}; back up the key store separately, briefly (backup --keys FILE)"
@@ -212,26 +224,39 @@ def run_restore(args: argparse.Namespace) -> int:
             await store.close()
         return store.applied_again
 
+    # Ctrl-C: put back as it was, in one line (found by an operator audit: a traceback
+    # after "the restored store did not open"; and, pressed while the files replaced were
+    # deleted, some of them left behind, beyond erasure's reach).
+    as_it_was = t.gettext("interrupted; the data folder is as it was")
     try:
-        keyless = check_backups(settings.data_dir, backups)
-        aside = put_back(settings.data_dir, backups, utc_now())
+        try:
+            keyless = check_backups(settings.data_dir, backups)
+            aside = put_back(settings.data_dir, backups, utc_now())  # undone when it fails
+        except KeyboardInterrupt:
+            print(f"feedbackbot: {as_it_was}", file=sys.stderr)
+            return INTERRUPTED
         try:
             again = asyncio.run(opened())
-        except BaseException:
-            undo(settings.data_dir, backups, aside)
+        except BaseException as error:
+            with not_cut_short():
+                undo(settings.data_dir, backups, aside)
+            if isinstance(error, KeyboardInterrupt):
+                print(f"feedbackbot: {as_it_was}", file=sys.stderr)
+                return INTERRUPTED
             print(
                 "feedbackbot: "
                 + t.gettext("the restored store did not open; the data folder is as it was"),
                 file=sys.stderr,
             )
             raise
+        # Kept where the audit trail since the backup could not be carried over from them.
+        kept = args.keep_replaced or None in carried
+        if not kept:
+            with not_cut_short():  # restored: what is left is quick, and done whole
+                remove_aside(aside)
     finally:
         if lock is not None:
             os.close(lock)
-    # Kept where the audit trail since the backup could not be carried over from them.
-    kept = args.keep_replaced or None in carried
-    if not kept:
-        remove_aside(aside)
     print(t.gettext("restored {path}").format(path=settings.data_dir))
     if again:
         print(

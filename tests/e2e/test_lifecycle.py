@@ -377,3 +377,63 @@ async def test_the_purge_command_deletes_audit_entries_past_their_retention(
     with sqlite3.connect(data / "feedback.db") as db:
         assert db.execute("SELECT count(*) FROM audit").fetchone() == (1,)
     db.close()
+
+
+def interrupted_when(
+    args: list[str], env: dict[str, str], cwd: Path, appeared: Path, pattern: str
+) -> subprocess.CompletedProcess[str]:
+    """`python -m bot ARGS`, sent Ctrl-C (SIGINT) as soon as `pattern` matches in the
+    folder `appeared` (a step of the command under way); run to its end."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", *args],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    while process.poll() is None and not list(appeared.glob(pattern)):
+        time.sleep(0.001)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode is not None
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def intact(path: Path) -> bool:
+    with sqlite3.connect(path) as con:
+        return bool(con.execute("PRAGMA integrity_check").fetchone() == ("ok",))
+
+
+async def test_ctrl_c_in_the_middle_of_a_backup_leaves_no_copy_and_says_one_line(
+    tmp_path: Path,
+) -> None:
+    # Found by an operator audit: a traceback through asyncio, and (by when it came) an
+    # empty private folder, or the finished copies of a backup that said it failed.
+    data, copies = tmp_path / "data", tmp_path / "copies"
+    copies.mkdir()
+    store = SQLiteStore(data, base64.urlsafe_b64decode(MASTER_KEY))
+    await store.open()
+    for n in range(150):  # ~15 MB: the copy takes a while
+        await store.submit_feedback(
+            store.pseudonym(f"tg-user:{n}"),
+            NewFeedback(
+                flow_id="feedback",
+                answers={"rating": 3, "comment": os.urandom(50_000).hex()},
+                purposes=["feedback"],
+                created_at=NOW,
+                expires_at=NOW + timedelta(days=1),
+            ),
+            [GRANT],
+        )
+    await store.close()
+    args = ["backup", str(copies / "feedback.db"), "--keys", str(copies / "keys.db")]
+    args += ["--ledger", str(copies / "erasures.db")]
+    result = interrupted_when(args, cli_env(data), tmp_path, copies, ".feedbackbot-backup-*")
+    assert result.returncode == 130, result.stderr
+    assert result.stderr == "feedbackbot: interrupted\n"
+    assert list(copies.iterdir()) == [], "no copy, whole or in part"
+    assert all(intact(data / name) for name in ("feedback.db", "keys.db", "erasures.db"))
+    again = cli(*args, env=cli_env(data), cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert await count_readable(copies, base64.urlsafe_b64decode(MASTER_KEY), 150) == 150

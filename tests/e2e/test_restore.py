@@ -25,7 +25,15 @@ from storage.crypto import encode_master_key, generate_key
 from storage.interface import AuditEntry
 from storage.sqlite_db import hold_lock
 from tests.e2e.botprocess import cli
-from tests.e2e.test_lifecycle import GRANT, NOW, cli_env, count_readable, make_store
+from tests.e2e.test_lifecycle import (
+    GRANT,
+    NOW,
+    cli_env,
+    count_readable,
+    intact,
+    interrupted_when,
+    make_store,
+)
 from tests.harness import MASTER_KEY
 
 KEY = base64.urlsafe_b64decode(MASTER_KEY)
@@ -422,3 +430,19 @@ def test_a_restore_run_as_root_leaves_the_files_to_the_bots_account(
         owner = (data / name).stat()
         assert (owner.st_uid, owner.st_gid) == (bots, bots), name
         assert oct(owner.st_mode & 0o777) == "0o600"
+
+
+def test_ctrl_c_in_the_middle_of_a_restore_leaves_the_folder_as_it_was(
+    backed_up: tuple[Path, Path, Path],
+) -> None:
+    # Found by an operator audit: a traceback, after "the restored store did not open".
+    data, backup, keys = backed_up
+    asyncio.run(give(data, 7, "after the backup"))
+    before = state(data)
+    args = ["restore", str(backup), "--keys", str(keys)]
+    result = interrupted_when(args, cli_env(data), data.parent, data, "replaced-*")
+    assert result.returncode == 130, result.stderr
+    assert result.stderr == "feedbackbot: interrupted; the data folder is as it was\n"
+    assert state(data) == before
+    assert all(intact(data / name) for name in ("feedback.db", "keys.db", "erasures.db"))
+    assert asyncio.run(count_readable(data, KEY, 8)) == 4
