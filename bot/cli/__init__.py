@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from importlib import metadata
 
 from bot.cli import chat, check, docs, keys, maintenance, run, staff
-from bot.cli.common import INTERRUPTED, argparse_speaks
+from bot.cli.common import argparse_speaks, interrupted_code, sigterm_as_ctrl_c
 from bot.operator import operator_language, operator_translator
 from bot.settings import ConfigurationError
 from flows.catalog import FlowDefinitionError
@@ -99,15 +99,23 @@ LANG_FOR_MESSAGES = frozenset({"check", "chat"})
 """The subcommands whose --lang is the language of all they say."""
 
 
+SIGNALS_OF_THEIR_OWN = frozenset({"run", "chat"})
+"""The subcommands that stop on SIGTERM in a way of their own (the bot's shutdown, the
+chat's folder deleted)."""
+
+
 def _handled(args: argparse.Namespace, t: Translator) -> int:
     """The handler's exit code; an error the operator can fix said in one or two lines."""
     try:
-        return int(args.handler(args))
+        if args.command in SIGNALS_OF_THEIR_OWN:
+            return int(args.handler(args))
+        with sigterm_as_ctrl_c():
+            return int(args.handler(args))
     except KeyboardInterrupt:
         # Ctrl-C: each command leaves nothing half done (see its handler), and says so
         # in one line rather than a traceback through asyncio (found by an operator audit).
         print("feedbackbot: " + t.gettext("interrupted"), file=sys.stderr)
-        return INTERRUPTED
+        return interrupted_code()
     except FlowDefinitionError as error:
         # The first broken file stops the start; check names every problem, with hints.
         print(f"feedbackbot: {said(error, t)}", file=sys.stderr)

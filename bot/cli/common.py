@@ -200,11 +200,44 @@ INTERRUPTED = 130
 """The exit code of a command ended by Ctrl-C, as shells give it (128 + SIGINT)."""
 
 
+TERMINATED = 143
+"""The exit code of a command ended by SIGTERM (128 + SIGTERM)."""
+_TERMINATED: list[bool] = []
+
+
+def interrupted_code() -> int:
+    """The exit code of a command ended by Ctrl-C or, through sigterm_as_ctrl_c, SIGTERM."""
+    return TERMINATED if _TERMINATED else INTERRUPTED
+
+
+@contextmanager
+def sigterm_as_ctrl_c() -> Iterator[None]:
+    """SIGTERM (systemd stopping a timer's backup, `timeout`, `kill`) ends a command as
+    Ctrl-C does, through its clean-up: it killed a backup on the spot, its private folder
+    with a partial copy of personal data left behind (found by an operator audit); exit
+    code 143 (interrupted_code). Outside the main thread, nothing changes."""
+
+    def terminate(signum: int, frame: object) -> None:
+        _TERMINATED.append(True)
+        signal.raise_signal(signal.SIGINT)  # handled as Ctrl-C, asyncio's handler first
+
+    _TERMINATED.clear()
+    try:
+        previous = signal.signal(signal.SIGTERM, terminate)
+    except ValueError:
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 @contextmanager
 def not_cut_short() -> Iterator[None]:
-    """Ctrl-C ignored for a few quick steps that must not stop halfway (files moved back,
-    a folder of personal data deleted); outside the main thread, where Python allows no
-    signal handler, as it was."""
+    """Ctrl-C (and SIGTERM, see sigterm_as_ctrl_c) ignored for a few quick steps that must
+    not stop halfway (files moved back, a folder of personal data deleted); outside the
+    main thread, where Python allows no signal handler, as it was."""
     try:
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     except ValueError:

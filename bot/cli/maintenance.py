@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.cli.common import INTERRUPTED, lookback, not_cut_short, open_store, with_store
+from bot.cli.common import interrupted_code, lookback, not_cut_short, open_store, with_store
 from bot.operator import operator_translator
 from bot.settings import Settings, load_settings
 from flows.catalog import FlowCatalog, FlowDefinitionError
@@ -234,7 +234,7 @@ def run_restore(args: argparse.Namespace) -> int:
             aside = put_back(settings.data_dir, backups, utc_now())  # undone when it fails
         except KeyboardInterrupt:
             print(f"feedbackbot: {as_it_was}", file=sys.stderr)
-            return INTERRUPTED
+            return interrupted_code()
         try:
             again = asyncio.run(opened())
         except BaseException as error:
@@ -242,7 +242,7 @@ def run_restore(args: argparse.Namespace) -> int:
                 undo(settings.data_dir, backups, aside)
             if isinstance(error, KeyboardInterrupt):
                 print(f"feedbackbot: {as_it_was}", file=sys.stderr)
-                return INTERRUPTED
+                return interrupted_code()
             print(
                 "feedbackbot: "
                 + t.gettext("the restored store did not open; the data folder is as it was"),

@@ -380,10 +380,15 @@ async def test_the_purge_command_deletes_audit_entries_past_their_retention(
 
 
 def interrupted_when(
-    args: list[str], env: dict[str, str], cwd: Path, appeared: Path, pattern: str
+    args: list[str],
+    env: dict[str, str],
+    cwd: Path,
+    appeared: Path,
+    pattern: str,
+    sig: signal.Signals = signal.SIGINT,
 ) -> subprocess.CompletedProcess[str]:
-    """`python -m bot ARGS`, sent Ctrl-C (SIGINT) as soon as `pattern` matches in the
-    folder `appeared` (a step of the command under way); run to its end."""
+    """`python -m bot ARGS`, sent Ctrl-C (SIGINT, or `sig`) as soon as `pattern` matches
+    in the folder `appeared` (a step of the command under way); run to its end."""
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", *args],
         env=env,
@@ -394,7 +399,7 @@ def interrupted_when(
     )
     while process.poll() is None and not list(appeared.glob(pattern)):
         time.sleep(0.001)
-    process.send_signal(signal.SIGINT)
+    process.send_signal(sig)
     stdout, stderr = process.communicate(timeout=60)
     assert process.returncode is not None
     return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
@@ -405,11 +410,15 @@ def intact(path: Path) -> bool:
         return bool(con.execute("PRAGMA integrity_check").fetchone() == ("ok",))
 
 
+@pytest.mark.parametrize(
+    ("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["ctrl-c", "sigterm"]
+)
 async def test_ctrl_c_in_the_middle_of_a_backup_leaves_no_copy_and_says_one_line(
-    tmp_path: Path,
+    tmp_path: Path, sig: signal.Signals, code: int
 ) -> None:
     # Found by an operator audit: a traceback through asyncio, and (by when it came) an
     # empty private folder, or the finished copies of a backup that said it failed.
+    # SIGTERM (systemd stopping a timer's backup) killed it with no clean-up at all.
     data, copies = tmp_path / "data", tmp_path / "copies"
     copies.mkdir()
     store = SQLiteStore(data, base64.urlsafe_b64decode(MASTER_KEY))
@@ -429,8 +438,8 @@ async def test_ctrl_c_in_the_middle_of_a_backup_leaves_no_copy_and_says_one_line
     await store.close()
     args = ["backup", str(copies / "feedback.db"), "--keys", str(copies / "keys.db")]
     args += ["--ledger", str(copies / "erasures.db")]
-    result = interrupted_when(args, cli_env(data), tmp_path, copies, ".feedbackbot-backup-*")
-    assert result.returncode == 130, result.stderr
+    result = interrupted_when(args, cli_env(data), tmp_path, copies, ".feedbackbot-backup-*", sig)
+    assert result.returncode == code, result.stderr
     assert result.stderr == "feedbackbot: interrupted\n"
     assert list(copies.iterdir()) == [], "no copy, whole or in part"
     assert all(intact(data / name) for name in ("feedback.db", "keys.db", "erasures.db"))
