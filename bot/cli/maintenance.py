@@ -9,6 +9,7 @@ import os
 import sys
 from collections import defaultdict
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -60,11 +61,14 @@ def register(subparsers: Any, t: Translator) -> None:
         ),
     )
     backup.add_argument(
-        "destination", type=Path, metavar="DEST", help=t.gettext("a new file for the copy")
+        "destination",
+        type=partial(new_file, example="feedback.db"),
+        metavar="DEST",
+        help=t.gettext("a new file for the copy"),
     )
     backup.add_argument(
         "--keys",
-        type=Path,
+        type=partial(new_file, example="keys.db"),
         metavar="KEYS_DEST",
         help=t.gettext(
             "also write a consistent copy of the key store (keys.db) to this new file; "
@@ -73,7 +77,7 @@ def register(subparsers: Any, t: Translator) -> None:
     )
     backup.add_argument(
         "--ledger",
-        type=Path,
+        type=partial(new_file, example="erasures.db"),
         metavar="LEDGER_DEST",
         help=t.gettext(
             "also write a consistent copy of the erasure ledger (erasures.db) to this new "
@@ -157,6 +161,21 @@ def run_purge(args: argparse.Namespace) -> int:
 
     print(with_store(purge, exclusive=True))
     return 0
+
+
+def new_file(text: str, example: str) -> Path:
+    """A backup's file. A name ending in "/" is a folder, though `Path` drops the "/":
+    `backup /mnt/usb/`, the stick not mounted, wrote a file named /mnt/usb beside it
+    (found by an operator audit); refused, with a file name to use."""
+    if text.endswith(("/", os.sep)):
+        raise argparse.ArgumentTypeError(
+            operator_translator()
+            .gettext(
+                "{path} ends with “/”, so it names a folder; name a new file in it, e.g. {example}"
+            )
+            .format(path=text, example=text + example)
+        )
+    return Path(text)
 
 
 def run_backup(args: argparse.Namespace) -> int:

@@ -316,3 +316,26 @@ def test_run_says_where_its_data_is_and_that_a_store_it_made_is_new(
     assert main(["run"]) == 0
     said = capsys.readouterr().err
     assert "new, empty store" not in said and "starting long polling" in said
+
+
+@pytest.mark.parametrize("option", [None, "--keys", "--ledger"])
+def test_a_backup_named_as_a_folder_is_refused_with_a_file_name_to_use(
+    site: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    option: str | None,
+) -> None:
+    """`backup /mnt/usb/` with the stick not mounted wrote a file named /mnt/usb (the
+    "/" is dropped by Path): found by an operator audit."""
+    monkeypatch.setenv("FEEDBACKBOT_MASTER_KEY", MASTER_KEY)
+    monkeypatch.setenv("LC_ALL", "en_GB.UTF-8")
+    folder = f"{site / 'usb'}/"
+    args = ["backup", folder] if option is None else ["backup", "copy.db", option, folder]
+    with pytest.raises(SystemExit) as exit_:
+        main(args)
+    assert exit_.value.code == 2
+    example = {None: "feedback.db", "--keys": "keys.db", "--ledger": "erasures.db"}[option]
+    err = capsys.readouterr().err
+    assert f"{folder} ends with “/”, so it names a folder; name a new file in it, e.g. " in err
+    assert f"e.g. {folder}{example}" in err, err
+    assert sorted(p.name for p in site.iterdir()) == [], "nothing written, no store made"
