@@ -18,6 +18,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from storage.interface import N_, StoreError
 from storage.sqlite import DATA_FILE, KEY_STORE_FILE
@@ -50,7 +51,21 @@ class Backups:
         return [(kind, path) for kind, path in given if path is not None]
 
 
-def check_backups(data_dir: Path, backups: Backups) -> int:
+class Keyless(NamedTuple):
+    """How many feedbacks of a data backup have no key in the key store (`missing`), of
+    how many it holds (`of`)."""
+
+    missing: int
+    of: int
+
+    @property
+    def none_readable(self) -> bool:
+        """Not one readable: a data backup of another store (or keys of another), more
+        likely than every feedback erased since."""
+        return self.of > 0 and self.missing == self.of
+
+
+def check_backups(data_dir: Path, backups: Backups) -> Keyless:
     """Raise StoreError, changing nothing, for a backup that is missing, not a store file
     of its kind (the data and key store swapped, say), damaged, or has a write-ahead log
     beside it (a plain copy of a running store: the log holds part of it); and for an
@@ -137,7 +152,7 @@ def _check(kind: str, path: Path) -> None:
         )
 
 
-def _without_keys(data: Path, keys: Path, immutable: bool) -> int:
+def _without_keys(data: Path, keys: Path, immutable: bool) -> Keyless:
     """`immutable` for a backup; the data folder's own key store is read with its
     write-ahead log."""
     uri = f"{keys.resolve().as_uri()}?mode=ro" + ("&immutable=1" if immutable else "")
@@ -148,7 +163,8 @@ def _without_keys(data: Path, keys: Path, immutable: bool) -> int:
             "keys.data_keys AS k WHERE k.pseudonym = f.pseudonym AND "
             "k.key_version = f.key_version)"
         ).fetchone()
-    return int(row[0]) if row else 0
+        (total,) = con.execute("SELECT count(*) FROM main.feedback").fetchone()
+    return Keyless(int(row[0]) if row else 0, int(total))
 
 
 class _read_only:

@@ -268,8 +268,11 @@ def run_restore(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             raise
-        # Kept where the audit trail since the backup could not be carried over from them.
-        kept = args.keep_replaced or None in carried
+        # Kept where the audit trail since the backup could not be carried over from them,
+        # and where not one feedback of the backup is readable: another store's data copy
+        # put in place of this one's, whose feedback was deleted with the files replaced
+        # (found by an operator audit).
+        kept = args.keep_replaced or None in carried or keyless.none_readable
         if not kept:
             with not_cut_short():  # restored: what is left is quick, and done whole
                 remove_aside(aside)
@@ -307,7 +310,22 @@ def run_restore(args: argparse.Namespace) -> int:
             ).format(count=unknown),
             file=sys.stderr,
         )
-    if keyless:
+    if keyless.none_readable and aside is not None and None not in carried:
+        print(
+            t.ngettext(
+                "note: the {count} feedback in the data backup has no key in the key store: "
+                "a backup of another store, or a key store copy of another? The files it "
+                "replaced are kept in {path}: put them back with `feedbackbot restore` if "
+                "so, else delete that folder, which erasure does not reach",
+                "note: not one of the {count} feedbacks in the data backup has a key in the "
+                "key store: a backup of another store, or a key store copy of another? The "
+                "files it replaced are kept in {path}: put them back with `feedbackbot "
+                "restore` if so, else delete that folder, which erasure does not reach",
+                keyless.missing,
+            ).format(count=keyless.missing, path=aside),
+            file=sys.stderr,
+        )
+    elif keyless.missing:
         print(
             t.ngettext(
                 "note: {count} feedback in the data backup has no key in the key store and "
@@ -316,8 +334,8 @@ def run_restore(args: argparse.Namespace) -> int:
                 "note: {count} feedbacks in the data backup have no key in the key store and "
                 "stay unreadable (erased, expired or withdrawn from since, or a key store "
                 "copy from another day than the data copy)",
-                keyless,
-            ).format(count=keyless),
+                keyless.missing,
+            ).format(count=keyless.missing),
             file=sys.stderr,
         )
     if aside is not None and None in carried:
@@ -329,6 +347,8 @@ def run_restore(args: argparse.Namespace) -> int:
             ).format(path=aside),
             file=sys.stderr,
         )
+    elif aside is not None and keyless.none_readable:
+        pass  # said above
     elif aside is not None and args.keep_replaced:
         print(
             t.gettext(

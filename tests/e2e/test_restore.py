@@ -446,3 +446,32 @@ def test_ctrl_c_in_the_middle_of_a_restore_leaves_the_folder_as_it_was(
     assert state(data) == before
     assert all(intact(data / name) for name in ("feedback.db", "keys.db", "erasures.db"))
     assert asyncio.run(count_readable(data, KEY, 8)) == 4
+
+
+def test_a_data_backup_of_another_store_keeps_the_files_it_replaced(
+    backed_up: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    """Found by an operator audit: the feedback.db of another bot's store, restored with
+    this folder's key store, was taken with a note that its feedbacks have no key, and
+    the files it replaced, this store's feedback, deleted. Not one readable, they are
+    kept, and the operator told where and why."""
+    data, _, _ = backed_up
+    other = tmp_path / "other"
+    asyncio.run(make_store(other, 2, encode_master_key(generate_key())))
+    before = state(data)
+    done = cli("restore", str(other / "feedback.db"), env=cli_env(data), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    (aside,) = [p for p in data.iterdir() if p.name.startswith("replaced-")]
+    assert done.stderr == (
+        "note: not one of the 2 responses in the data backup has a key in the key store: a "
+        "backup of another store, or a key store copy of another? The files it replaced are "
+        f"kept in {aside}: put them back with `feedbackbot restore` if so, else delete that "
+        "folder, which erasure does not reach\n"
+    )
+    assert "were deleted" not in done.stdout
+    assert (
+        hashlib.sha256((aside / "feedback.db").read_bytes()).hexdigest() == (before["feedback.db"])
+    )
+    back = cli("restore", str(aside / "feedback.db"), env=cli_env(data), cwd=tmp_path)
+    assert back.returncode == 0, back.stderr
+    assert asyncio.run(count_readable(data, KEY, 3)) == 3, "this store's feedback is back"
