@@ -71,10 +71,12 @@ def _newer(first: Traversable, second: Traversable) -> bool:
 
 @cache
 def _translated_ids(locale: str) -> frozenset[str]:
-    """The message ids the catalog of `locale` has a translation for."""
+    """The message ids the catalog of `locale` has a translation for, from the file the
+    translations come from (see _translations): a .po edited after the .mo was compiled
+    translated the bot, while `check` still read the old .mo (found by a README audit)."""
     folder = resources.files("locales").joinpath(locale, "LC_MESSAGES")
     mo, po = folder.joinpath(f"{DOMAIN}.mo"), folder.joinpath(f"{DOMAIN}.po")
-    if mo.is_file():
+    if mo.is_file() and not _newer(po, mo):
         catalog = read_mo(io.BytesIO(mo.read_bytes()))
     elif po.is_file():
         catalog = read_po(io.BytesIO(po.read_bytes()), locale=locale)
