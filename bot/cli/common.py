@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from bot.operator import operator_translator
 from bot.settings import ENV_FILE, Settings, env_file_secrets_open_to_others, load_settings
@@ -222,31 +222,31 @@ def sigterm_as_ctrl_c() -> Iterator[None]:
         signal.raise_signal(signal.SIGINT)  # handled as Ctrl-C, asyncio's handler first
 
     _TERMINATED.clear()
-    try:
-        previous = signal.signal(signal.SIGTERM, terminate)
-    except ValueError:
+    with _handled_as(signal.SIGTERM, terminate):
         yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 @contextmanager
 def not_cut_short() -> Iterator[None]:
     """Ctrl-C (and SIGTERM, see sigterm_as_ctrl_c) ignored for a few quick steps that must
-    not stop halfway (files moved back, a folder of personal data deleted); outside the
-    main thread, where Python allows no signal handler, as it was."""
+    not stop halfway (files moved back, a folder of personal data deleted)."""
+    with _handled_as(signal.SIGINT, signal.SIG_IGN):
+        yield
+
+
+@contextmanager
+def _handled_as(sig: signal.Signals, handler: Any) -> Iterator[None]:
+    """`sig` handled by `handler` within, as before after; outside the main thread, where
+    Python allows no signal handler, as it was."""
     try:
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        previous = signal.signal(sig, handler)
     except ValueError:
         yield
         return
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        signal.signal(sig, previous)
 
 
 def with_store(

@@ -778,11 +778,19 @@ async def test_a_dialect_repeated_or_farewell_no_declines_as_the_button_does(
     """Found by a review of 257 real-life messages: "Nä, lass ma", "no no no", "nope, bye"
     and "Nein danke, schönen Tag" were joined to the comment staff read, or pointed to the
     buttons. They decline the contact question as tapping "Nein" does."""
-    tapped = await _at_comment(harness, 9100 + seconds, language_code=language)
+    await _declines_as_the_button(harness, language, typed, seconds, 9100)
+
+
+async def _declines_as_the_button(
+    harness: Harness, language: str, typed: str, seconds: int, first_id: int
+) -> None:
+    """`typed` `seconds` after the comment, at the contact question, answers as tapping
+    its "Nein" does (compared with a person who tapped it), the comment as it was."""
+    tapped = await _at_comment(harness, first_id + seconds, language_code=language)
     await tapped.send("The delivery was late.")
     harness.clock.advance(timedelta(seconds=seconds))
     declined = texts(await tapped.press("Nein" if language == "de" else "No"))
-    person = await _at_comment(harness, 9200 + seconds, language_code=language)
+    person = await _at_comment(harness, first_id + 100 + seconds, language_code=language)
     await person.send("The delivery was late.")
     harness.clock.advance(timedelta(seconds=seconds))
     said = texts(await person.send(typed))
@@ -883,17 +891,7 @@ async def test_a_no_in_a_short_sentence_declines_as_the_button_does(
     """Found by a review of customers' phrasing: "Nein, das will ich nicht", "Nee, brauch
     ich nicht", "No, I don't want to" were pointed to the buttons, as if no answer. They
     decline the contact question as tapping "Nein" does; the comment stays as it was."""
-    tapped = await _at_comment(harness, 9400 + seconds, language_code=language)
-    await tapped.send("The delivery was late.")
-    harness.clock.advance(timedelta(seconds=seconds))
-    declined = texts(await tapped.press("Nein" if language == "de" else "No"))
-    person = await _at_comment(harness, 9500 + seconds, language_code=language)
-    await person.send("The delivery was late.")
-    harness.clock.advance(timedelta(seconds=seconds))
-    said = texts(await person.send(typed))
-    assert said == declined, said
-    assert await stored_comment(harness, person) == "The delivery was late.", said
-    assert not await _contact_granted(harness, person)
+    await _declines_as_the_button(harness, language, typed, seconds, 9400)
 
 
 @pytest.mark.parametrize(
