@@ -472,7 +472,7 @@ async def test_messages_typed_at_a_consent_question_do_not_send_it_again(
     assert said[0].endswith("stimmen Sie dem bitte mit der Frage oben zu."), said[0]
     assert said[0].count("oben") == 1, "one pointer to the buttons above"
     assert "unter der Frage oben" in said[1] and "unter der Frage oben" in said[2]
-    assert "mit der Schaltfläche „Ja, einverstanden“ unter der Frage oben" in said[3]
+    assert "auf die Schaltfläche „Ja, einverstanden“ unter der Frage oben" in said[3]
     assert all(len(note) == 1 and asked not in texts(note) for note in notes), said
     live = [m for m in harness.api.messages(erika.chat_id) if m["buttons"]]
     assert [m["message_id"] for m in live[:1]] == [question["message_id"]]
