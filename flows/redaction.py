@@ -3,14 +3,14 @@
 E-mail addresses (also spelled "(at)", "(a)", "[at]" ... "[.]"), phone numbers (with any
 dash between the groups: "0151 – 2345 6789"; North American ones too: "(555) 123-4567";
 spaced digit by digit: "0 1 5 1 2 3 4 5 6 7 8 9"), IBANs (checked with mod-97; a mistyped
-one counts as a number), IPv4 addresses, long numbers written in groups, URLs and links
-without a scheme, @handles (also with dots) and accounts a word names without "@"
+one counts as a number), IPv4 and IPv6 addresses, long numbers written in groups, URLs and
+links without a scheme, @handles (also with dots) and accounts a word names without "@"
 ("Telegram: erika_m2024", "Benutzername ist ..."), numbers that look like customer or
 order ids (whole when joined by hyphens: "RE-2024-0815") and shorter ones a word names as
 such (also those of identity documents: "Ausweisnummer L01X00T47", "Reisepass
-C01X00T47"), German number plates, US social security numbers and dates of birth ("geb.
-am 12.3.85", "Bin am 12. März 1985 geboren", "born on March 12, 1985") become translated
-placeholders such as ``[E-Mail]`` or ``[Telefon]``.
+C01X00T47"), German and British number plates, US social security and Swiss AHV numbers
+and dates of birth ("geb. am 12.3.85", "Bin am 12. März 1985 geboren", "born on March 12,
+1985") become translated placeholders such as ``[E-Mail]`` or ``[Telefon]``.
 
 So do postal addresses (a street and house number: "Musterstraße 12", "Am Markt 3",
 "123 Main Street"; a postal code and city where an address stands: "10115 Berlin"; a
@@ -310,10 +310,22 @@ _CUED_PHONE = _Pattern(
 _IPV4 = _Pattern(
     r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\d.])"
 )
+# An IPv6 address: eight groups of hex digits, or fewer where "::" stands for those left
+# out ("2001:db8::8a2e:370:7334", found by the corpus audit: it reached staff whole).
+# Three groups at least and a group no time has (see _is_ipv6): "::1" and "fe80::1" are no
+# one's, "12:30:45" is a time. Each group possessive: tried from a run's start only.
+_IPV6_GROUP = r"[0-9A-Fa-f]{1,4}"
+_IPV6 = _Pattern(
+    rf"(?<![\w:.])(?:{_IPV6_GROUP}(?::{_IPV6_GROUP}){{7}}"
+    rf"|(?:{_IPV6_GROUP}(?::{_IPV6_GROUP}){{0,6}}+)?::(?:{_IPV6_GROUP}(?::{_IPV6_GROUP}){{0,6}}+)?)"
+    r"(?![\w:]|\.\d)"
+)
 # Digits in groups of up to four, nine or more in all: a tax id "12 345 678 901", an
 # account or policy number; short groups ("1 000 000", "30 Tage") stay.
 # A leading 0 is a phone number's (0151 2345 6789), left to that pattern.
-_GROUPED_NUMBER = _Pattern(r"(?<![\d.,+])(?<!\d )[1-9]\d{0,3}(?: \d{2,4}){2,}(?![\d.,])")
+# (Not right after ")": "+49 (0)171 123 45 67" is a phone number, found by the corpus
+# audit, where "+49 (0)" was left before "[Number]".)
+_GROUPED_NUMBER = _Pattern(r"(?<![\d.,+)])(?<!\d )[1-9]\d{0,3}(?: \d{2,4}){2,}(?![\d.,])")
 # A German social security (pension insurance) number: area, date of birth, the initial of
 # the birth name, a serial number: "65180539W001", "45 120385 M 123" (found by the corpus
 # review: none of it, or all but "M 123", went). Whole, and only with a real day and month.
@@ -322,7 +334,14 @@ _SOCIAL_SECURITY = _Pattern(
 )
 # A payment card number: 13 to 19 digits in groups, valid by the Luhn check.
 # (Never from a 0: "0049 151 12345678" is a phone number that passes the Luhn check.)
-_CARD = _Pattern(r"(?<![\w-])[1-9]\d{3}(?:[ -]?\d{3,4}){2,4}(?![\w-])")
+# An American Express card is grouped 4-6-5: "3782 822463 10005" (found by the corpus
+# audit: its first four digits were left).
+_CARD = _Pattern(
+    r"(?<![\w-])(?:3[47]\d{2}[ -]?\d{6}[ -]?\d{5}|[1-9]\d{3}(?:[ -]?\d{3,4}){2,4})(?![\w-])"
+)
+# A Swiss social security (AHV) number: "756.1234.5678.97", always from 756 (found by the
+# corpus audit: it stayed whole).
+_AHV = _Pattern(r"(?<![\w.])756\.\d{4}\.\d{4}\.\d{2}(?!\w|\.\d)")
 # Dates and times of day are no phone numbers: "01.02.2024", "12.03.", "03/12/2024",
 # "2024-02-01", "08.00-18.00", "8:30". They are set aside while the patterns run, dates
 # first, then times, each only if it is a real date or time standing on its own: never
@@ -361,6 +380,10 @@ _WORDED_DATE = _Pattern(
     r"(?:,?[ \t]*(?:\d{4}|'?\d{2})(?![\w.,]\d|\w))?"
     rf"|(?<!\w){_MONTH}[ \t]*(?P<month_first>\d{{1,2}})(?:(?i:st|nd|rd|th))?\b"
     r"(?:,?[ \t]*\d{4}\b|,[ \t]*'?\d{2}\b)?"
+)
+# A street's name right before "12/3/14": an Austrian house number, not a date.
+_STREET_BEFORE = _Pattern(
+    r"(?i:stra(?:ß|ss)e|str\.|gasse|weg|platz|allee|ring|markt|damm|ufer|zeile|lände|kai)[ \t]*\Z"
 )
 _CHAIN_BEFORE = _Pattern(rf"(?:\d[\s./{_DASHES}-]?|\)\s?|\+)$")
 _CHAIN_AFTER = _Pattern(rf"^[./{_DASHES}-]?\d")
@@ -1011,8 +1034,11 @@ _PREPOSITION_STREET = _Pattern(
 # "123 Main Street", "10 Downing St.": not "the Main Street store" (no number).
 _ENGLISH_STREET = _Pattern(
     rf"(?<![\w.,/#-])\d{{1,5}}[A-Za-z]?[ \t]+(?:{_NOT_A_NAME}[{_UPPER}][{_LOWER}]+[ \t]+){{1,3}}"
-    r"(?:Street|St\.|Road|Rd\.|Avenue|Ave\.|Lane|Drive|Boulevard|Blvd\.|Way|Court|Place"
-    r"|Square|Terrace)(?!\w)"
+    r"(?:(?:Street|St\.|Road|Rd\.|Avenue|Ave\.|Lane|Ln\.|Drive|Boulevard|Blvd\.|Way|Court"
+    r"|Place|Square|Terrace)(?!\w)"
+    # without the dot only where the street ends its field: "123 Main St, Springfield",
+    # "45 Elm Rd, Leeds" (found by the corpus audit); "Bus 5 Richtung St Pauli" stays
+    r"|(?:St|Rd|Ave|Ln|Blvd)(?=[ \t]*(?:[,;]|\n|\Z)))"
 )
 # A North American phone number: "(555) 123-4567", "555-123-4567", "555.123.4567"; not
 # "2019-2023", "5-10 Tage", a date, a version or a price.
@@ -1048,6 +1074,13 @@ _VEHICLE_BEFORE = _Pattern(
 _PARKED_AFTER = _Pattern(
     r"[ \t]+(?i:parkt|parkte|parkten|geparkt|parkend|parked|parking|blockiert|blockierte"
     r"|blocked|zugeparkt)\b"
+)
+# A British number plate after a word for it or a car: "plate AB12 CDE", "my car, reg
+# AB12CDE" (found by the corpus audit); a code of that shape elsewhere stays.
+_UK_PLATE = _Pattern(r"(?<![\w-])[A-Z]{2}\d{2}[ ]?[A-Z]{3}(?![\w-])")
+_UK_PLATE_BEFORE = _Pattern(
+    r"(?i:\b(?:plate|reg|registration|kennzeichen|nummernschild))[ \t:.-]*"
+    r"(?:(?i:no\.?|number|is|was|ist|war)[ \t:]+)?\Z"
 )
 _PLATE_BEFORE = _Pattern(
     r"(?i:kennzeichen|nummernschild|autonummer|(?:number|licen[cs]e|registration)[ \t]+plate)"
@@ -1538,6 +1571,10 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
     def aside(match: re.Match[str]) -> str:
         if not _real_date_or_time(match) or _in_chain(match):
             return match.group(0)
+        if match.groupdict().get("a") is not None and _STREET_BEFORE.search(
+            match.string, max(0, match.start() - 16), match.start()
+        ):  # an Austrian house, staircase and door: "Hauptstraße 12/3/14" (corpus audit)
+            return match.group(0)
         if match.re is _DATE.compiled() and _of_birth(match):
             return placeholder("id")
         set_aside.append(match.group(0))
@@ -1934,6 +1971,8 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_CARD, card),
         (_HANDLE, lambda m: placeholder("handle")),
         (_NAMED_ACCOUNT, lambda m: m.group("lead") + placeholder("handle")),
+        (_IPV6, lambda m: placeholder("ip") if _is_ipv6(m) else m.group(0)),
+        (_AHV, lambda m: placeholder("id")),
         (_WORDED_DATE, birth_date),
         (_DATE, aside),
         (_TIME, aside),
@@ -1948,6 +1987,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_NAMED_ID, named_id),
         (_ROOM_OR_BOOKING, room),
         (_PLATE, lambda m: placeholder("id") if _is_plate(m) else m.group(0)),
+        (_UK_PLATE, lambda m: placeholder("id") if _is_uk_plate(m) else m.group(0)),
         (_US_PHONE, lambda m: placeholder("phone")),
         (_PO_BOX, address),
         (_STREET, street),
@@ -2003,8 +2043,12 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             _NAMED_ID,
             _ROOM_OR_BOOKING,
             _PLATE,
+            _UK_PLATE,
+            _AHV,
         ]
     )
+    if ":" not in text:
+        skip.append(_IPV6)
     if not _SPELLED_AT.search(text) and not any(a in text for a in _SPELLED_A):
         skip.append(_SPELLED_EMAIL)
     if not any(word in text for word in _SENT_FROM):
@@ -2059,6 +2103,24 @@ _VERSION_BEFORE = _Pattern(
 )
 
 
+def _is_ipv6(match: re.Match[str]) -> bool:
+    """Whether hex groups and colons are someone's IPv6 address: three groups at least (of
+    eight at most), "::" or a group of three characters or a letter in them (no time nor
+    a score has one: "1:0:2:1:3:0:1:1")."""
+    address = match.group(0)
+    groups = [group for group in address.split(":") if group]
+    if not 3 <= len(groups) <= 8:
+        return False
+    return "::" in address or any(len(g) > 2 or not g.isdigit() for g in groups)
+
+
+def _is_uk_plate(match: re.Match[str]) -> bool:
+    """Whether "AB12 CDE" is a British number plate: after a word for one or in a sentence
+    about a car."""
+    before = match.string[max(0, match.start() - 40) : match.start()]
+    return bool(_UK_PLATE_BEFORE.search(before) or _VEHICLE_BEFORE.search(before))
+
+
 def _address(match: re.Match[str]) -> bool:
     """Whether four dotted numbers are an IP address rather than a version ("Version
     4.2.0.1", "v2.1.0.5"): one part has two digits at least, and no version word leads."""
@@ -2079,8 +2141,9 @@ _TECHNICAL_BEFORE = _Pattern(
     r"[ \t:#.-]*\Z",
     re.IGNORECASE,
 )
-# A code as it follows such a word: digits, or capitals and digits ("Fehler E-4012").
-_CODE = _Pattern(r"(?:[A-Z]{1,4}-?)?\d+")
+# A code as it follows such a word: digits, or capitals and digits ("Fehler E-4012"), in
+# two parts too ("Modellnummer 0815-4711" was a phone number: corpus audit).
+_CODE = _Pattern(r"(?:[A-Z]{1,4}-?)?\d+(?:-\d+)?")
 
 
 def _technical(match: re.Match[str]) -> bool:
@@ -2367,8 +2430,10 @@ PATTERNS = (
     _WORDS_AFTER_A_NUMBER,
     _SOCIAL_SECURITY,
     _CARD,
+    _AHV,
     _HANDLE,
     _NAMED_ACCOUNT,
+    _IPV6,
     _WORDED_DATE,
     _DATE,
     _TIME,
@@ -2396,6 +2461,7 @@ PATTERNS = (
     _JOINED_ID,
     _SSN,
     _PLATE,
+    _UK_PLATE,
     _ID,
     _SENT_BY,
     _SIGN_OFF,
@@ -2432,11 +2498,13 @@ PATTERNS = (
     _PERSON_ASIDE,
     _ADJECTIVE_BEFORE,
     _PLATE_BEFORE,
+    _UK_PLATE_BEFORE,
     _VEHICLE_BEFORE,
     _PARKED_AFTER,
     _UNIT_AFTER,
     _COMMON_NOUN,
     _FEEDBACK,
+    _STREET_BEFORE,
     _CHAIN_BEFORE,
     _CHAIN_AFTER,
     _VERSION_BEFORE,

@@ -2602,3 +2602,97 @@ def test_a_long_comment_of_what_the_second_staff_review_rules_look_for_runs_thro
     here by the test's timeout.)"""
     text = (unit * (4096 // len(unit) + 1))[:4096]
     assert (redact(text, DE) != text) is has_personal_data
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        # IPv6 addresses, whole or with "::"
+        ("IPv6 2001:db8::8a2e:370:7334 gesperrt", "IPv6 [IP] gesperrt"),
+        ("from 2001:DB8:85A3:0:0:8A2E:370:7334.", "from [IP]."),
+        # "(0)" right before the area code, the rest in pairs
+        ("Mobil: +49 (0)171 123 45 67", "Mobil: [Telefon]"),
+        ("call +44 (0)20 7946 0958 please", "call [Telefon] please"),
+        # an American Express card (4-6-5), a Swiss AHV number
+        ("Amex 3782 822463 10005 charged twice", "Amex [Nummer] charged twice"),
+        ("AHV-Nr. 756.1234.5678.97", "AHV-Nr. [Nummer]"),
+        # a British number plate after its word or a car
+        ("the car with plate AB12 CDE blocked me", "the car with plate [Nummer] blocked me"),
+        ("Der Wagen mit AB12CDE stand da", "Der Wagen mit [Nummer] stand da"),
+        # an English street's abbreviation without a dot
+        ("my address is 123 Main St, Springfield", "my address is [Adresse], Springfield"),
+        ("45 Elm Rd, Leeds LS1 4AP", "[Adresse]"),
+        # an Austrian house number with staircase and door is no date
+        ("Hauptplatz 1/3/12, 4020 Linz", "[Adresse]"),
+        ("Hauptstraße 12/3/14, 1100 Wien", "[Adresse]"),
+    ],
+)
+def test_what_the_corpus_audit_found_goes(comment: str, expected: str) -> None:
+    """Each reached staff whole, or but for a piece ("my name is [Name] smith", "Amex 3782
+    [Nummer] [Nummer]"), before the corpus audit."""
+    assert redact(comment, DE) == expected
+
+
+@pytest.mark.parametrize(
+    "comment",
+    [
+        # look-alikes of the new patterns
+        "um 12:30:45 Uhr",
+        "localhost ::1 und fe80::1",
+        "std::vector<int> stürzt ab",
+        "Spielstand 1:0:2:1:3:0:1:1",
+        "Code AB12 CDE funktioniert nicht",
+        "Bus 5 Richtung St Pauli",
+        "Am 1/3/12 war ich da",
+        # a model number in two parts after its word (was "[Telefon]")
+        "Modellnummer 0815-4711 defekt",
+        # what feedback is made of
+        "Preis 19,99 € war zu hoch",
+        "Besuch am 12.03.2024 um 14:30 Uhr",
+        "Mein iPhone 15 Pro lädt nicht",
+        "nur 50 % Rabatt statt 70%",
+        "5/5 Sterne, 10 von 10",
+        "RTX 4090 war ausverkauft",
+        "Wartezeit von 18:15 bis 19:45",
+        "Kunde seit 2010",
+        "Fernseher 55 Zoll, 120 Hz",
+        "App Version 3.2.1 stürzt ab",
+    ],
+)
+def test_what_the_corpus_audit_keeps(comment: str) -> None:
+    assert redact(comment, DE) == comment
+
+
+def test_a_phone_number_after_a_model_number_word_still_goes() -> None:
+    """A code in two parts stays after "Artikelnummer"; a phone number's length does not."""
+    assert redact("Artikelnummer 0171-1234567", DE) == "Artikelnummer [Telefon]"
+
+
+@pytest.mark.parametrize(
+    ("unit", "has_personal_data"),
+    [
+        # 4096 characters of what the corpus audit's rules look for
+        ("a:", False),
+        ("1:", False),
+        ("ab::", False),
+        (" ::", False),
+        ("2001:db8::1 ", True),
+        ("a:b:c:d:e:f:0:1:", False),
+        ("12:30:45 ", False),
+        ("Hauptstraße 1/", True),
+        ("Hauptstraße 12/3/14 ", True),
+        ("3782 822463 ", True),
+        ("756.1234.", False),
+        ("AB12 CDE ", False),
+        ("plate AB12 CDE ", True),
+        ("1 Main St, ", True),
+        ("(0)1 23 45 ", False),
+    ],
+)
+def test_a_long_comment_of_what_the_corpus_audit_rules_look_for_runs_through(
+    unit: str, has_personal_data: bool
+) -> None:
+    """(Speed is the benchmarks' to measure; a pattern that backtracks without end fails
+    here by the test's timeout.)"""
+    text = (unit * (4096 // len(unit) + 1))[:4096]
+    assert (redact(text, DE) != text) is has_personal_data
