@@ -840,6 +840,18 @@ _SELF_INTRODUCTION = _Pattern(
     rf"(?P<title>{_TITLE}[ \t]+)?(?P<name>(?>{_NAME}))(?![ \t]+(?i:willkommen|gut)\b)"
     r"(?<![Ii]st Hase)"
 )
+# The same in small letters, as a phone types it: "ich heiße anna schmidt", "mein name ist
+# max müller", "my name is john smith" (found by the corpus audit: the first two stayed
+# whole, the third but for "john"). A common first name or last name first, then a word
+# of no language the patterns know (see plain_introduction): "ich heiße sie willkommen",
+# "my name is missing", "mein name ist anna und ich ..." keep their words.
+_PLAIN_SELF_INTRODUCTION = _Pattern(
+    r"(?P<lead>\b(?i:mein[ \t]+name[ \t]+(?:ist|lautet)|ich[ \t]+hei(?:ß|ss)e|my[ \t]+name[ \t]+is"
+    r"|my[ \t]+name['’]s)(?:[ \t]*:)?[ \t]+)"
+    rf"(?P<first>[{_LOWER}]{{2,}}(?:-[{_LOWER}]{{2,}})?)\b(?![-'’]\w)"
+    rf"(?:[ \t]+(?P<second>[{_UPPER}{_LOWER}][{_LOWER}]+(?:-[{_UPPER}{_LOWER}][{_LOWER}]+)?)\b"
+    r"(?![-'’]\w))?"
+)
 # "Ich bin Thomas Berger", "I am Laura Bennett", "I'm Robert J. Miller": a first and a last
 # name, and no capitalised word or description right after them. Not "Ich bin Kunde",
 # "Ich bin Berliner Stammkunde", "I'm German", "I'm Really Happy", "I am Amazon Prime
@@ -1903,6 +1915,15 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             return match.group(0)
         return match["lead"] + placeholder("name")
 
+    def plain_introduction(match: re.Match[str]) -> str:
+        first, second = match["first"], match["second"]
+        folded = first.split("-")[0]
+        if (folded not in FIRST_NAMES and folded not in COMMON_SURNAMES) or not _plain_name(first):
+            return match.group(0)
+        if second is not None and _plain_name(second):
+            return match["lead"] + placeholder("name")
+        return match["lead"] + placeholder("name") + match.string[match.end("first") : match.end()]
+
     def i_am(match: re.Match[str]) -> str:
         name = match.group(0)[len(match["lead"]) :]
         if match["article"] and not _is_first_name(name.split()[0]):
@@ -2005,6 +2026,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_SIGN_OFF, sign_off),
         (_SURNAME_FIRST, surname_first),
         (_SELF_INTRODUCTION, self_introduction),
+        (_PLAIN_SELF_INTRODUCTION, plain_introduction),
         (_I_COMMA_NAME, i_comma),
         (_I_AM, i_am),
         (_THIS_IS, this_is),
@@ -2467,6 +2489,7 @@ PATTERNS = (
     _SIGN_OFF,
     _SURNAME_FIRST,
     _SELF_INTRODUCTION,
+    _PLAIN_SELF_INTRODUCTION,
     _I_COMMA_NAME,
     _I_AM,
     _THIS_IS,

@@ -2625,6 +2625,12 @@ def test_a_long_comment_of_what_the_second_staff_review_rules_look_for_runs_thro
         # an Austrian house number with staircase and door is no date
         ("Hauptplatz 1/3/12, 4020 Linz", "[Adresse]"),
         ("Hauptstraße 12/3/14, 1100 Wien", "[Adresse]"),
+        # a self-introduction in small letters
+        ("ich heisse mehmet yilmaz", "ich heisse [Name]"),
+        ("mein name ist max mustermann aus berlin", "mein name ist [Name] aus berlin"),
+        ("my name is john smith", "my name is [Name]"),
+        ("ich heiße anna, bin kundin", "ich heiße [Name], bin kundin"),
+        ("mein name ist anna und ich bin sauer", "mein name ist [Name] und ich bin sauer"),
     ],
 )
 def test_what_the_corpus_audit_found_goes(comment: str, expected: str) -> None:
@@ -2644,6 +2650,9 @@ def test_what_the_corpus_audit_found_goes(comment: str, expected: str) -> None:
         "Code AB12 CDE funktioniert nicht",
         "Bus 5 Richtung St Pauli",
         "Am 1/3/12 war ich da",
+        "ich heiße sie willkommen",
+        "my name is missing on the invoice",
+        "mein name ist falsch geschrieben",
         # a model number in two parts after its word (was "[Telefon]")
         "Modellnummer 0815-4711 defekt",
         # what feedback is made of
@@ -2685,6 +2694,8 @@ def test_a_phone_number_after_a_model_number_word_still_goes() -> None:
         ("756.1234.", False),
         ("AB12 CDE ", False),
         ("plate AB12 CDE ", True),
+        ("mein name ist anna ", True),
+        ("ich heiße ", False),
         ("1 Main St, ", True),
         ("(0)1 23 45 ", False),
     ],
