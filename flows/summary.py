@@ -91,6 +91,9 @@ class Figures:
     unshown: list[str] = field(default_factory=list)
     """The titles of the surveys with rating or choice questions none of which has a
     figure: staff would otherwise take them for lost."""
+    questions_unshown: dict[str, list[str]] = field(default_factory=dict)
+    """Per survey (flow id) with figures, its rating and choice questions without one:
+    left out silently, "What went wrong?" read as lost (found by a staff walk-through)."""
     surveys: dict[str, int] = field(default_factory=dict)
     """The feedbacks its questions count, per survey (flow id) with figures: each survey's
     groups of days are its own (see flows.staff.StaffDesk._figures)."""
@@ -146,12 +149,24 @@ def figures_of(
         if flow.id not in comments_only
         and not any(key[0] == flow.id for key in (*ratings, *choices))
     ]
+    questions_unshown = {
+        flow.id: [
+            render_text(step.prompt, t)
+            for step in flow.evaluated_steps
+            if isinstance(step, RatingStep | ChoiceStep | MultipleChoiceStep)
+            and (flow.id, step.id) not in ratings
+            and (flow.id, step.id) not in choices
+        ]
+        for flow in catalog.flows.values()
+        if any(key[0] == flow.id for key in (*ratings, *choices))
+    }
     return Figures(
         feedbacks=tally.feedbacks,
         people=len(tally.people),
         ratings=ratings,
         choices=choices,
         unshown=unshown,
+        questions_unshown={flow: shown for flow, shown in questions_unshown.items() if shown},
         commented=tally.commented,
         words=tally.words,
         comments=comments or [],
@@ -398,6 +413,8 @@ def render(
         for key, choice in current.choices.items():
             if key[0] == flow:
                 lines += ["", _choice_block(t, choice, k)]
+        if flow in current.questions_unshown:
+            lines += ["", _questions_unshown(t, current.questions_unshown[flow], k, left_out)]
     if listed and elsewhere > 0:
         lines += [
             "",
@@ -463,6 +480,32 @@ def render(
         ]
         lines += _latest_comments(t, current)
     return "\n".join(lines)
+
+
+def _questions_unshown(t: Translator, questions: list[str], k: int, left_out: int) -> str:
+    """One line on a survey's questions without figures, worded as for a survey without
+    any ("perhaps none": said alike for none and for a few, it tells no one apart; what
+    the missing question tells anyway, now in words)."""
+    named = ", ".join(t.gettext("“{title}”").format(title=q) for q in questions)
+    if left_out:
+        note = t.ngettext(
+            "No figures for the question {questions}: fewer than {k} people, perhaps none, "
+            "answered it in each group of days, or the days it was answered on are left "
+            "out (see above).",
+            "No figures for the questions {questions}: fewer than {k} people, perhaps none, "
+            "answered them in each group of days, or the days they were answered on are "
+            "left out (see above).",
+            len(questions),
+        )
+    else:
+        note = t.ngettext(
+            "No figures for the question {questions}: fewer than {k} people, perhaps none, "
+            "answered it in each group of days.",
+            "No figures for the questions {questions}: fewer than {k} people, perhaps none, "
+            "answered them in each group of days.",
+            len(questions),
+        )
+    return note.format(questions=named, k=k)
 
 
 def _latest_comments(t: Translator, figures: Figures) -> list[str]:

@@ -855,9 +855,21 @@ async def test_the_summary_shows_what_people_chose(desk: Harness) -> None:
         "██████░░░░░░ 2 (33 %) Zu teuer\n"
         "Nicht gewählt: Schwer zu bedienen, Eine Funktion fehlt"
     ) in text
-    assert "Was gefällt Ihnen am besten?" not in text, "nobody was asked"
+    assert "Was gefällt Ihnen am besten?\n" not in text, "nobody was asked"
+    # ...and said so, as of a survey without figures: a question left out without a word
+    # was taken for lost (found by a staff walk-through)
+    assert (
+        "\n\nKeine Zahlen zur Frage „Was gefällt Ihnen am besten?“: In jeder Gruppe von "
+        "Tagen haben weniger als 5 Personen, vielleicht auch niemand, sie beantwortet.\n"
+    ) in text
     assert "Gezählt: der 29. November 2026 (UTC)." in text, "not 'die Tage vom 29. bis 29.'"
     assert text.endswith("\n---\nBewertungen je Gruppe von Tagen"), "one 1–5 question"
+    english = texts(await desk.customer(STAFF, language_code="en").send("/summary"))
+    assert (
+        "No figures for the question “What do you like most?”: fewer than 5 people, perhaps "
+        "none, answered it in each group of days."
+    ) in english
+    assert "What went wrong?\n6 answers" in english.replace("\xa0", " ")
 
 
 async def test_a_chart_of_several_surveys_shows_one_and_says_which(desk: Harness) -> None:
