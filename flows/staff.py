@@ -560,6 +560,19 @@ class StaffDesk:
             ).format(chat_id=chat_id)
         )
 
+    def not_on_the_staff_list(self, locale: str) -> Outcome:
+        """A staff command in the staff chat from a member not on the staff list: its menu
+        shows them the commands, and the customers' "feedback only in private" sent them
+        to a private chat that does not know them either (found by a staff walk-through)."""
+        t = translator(locale)
+        return Outcome.say(
+            t.gettext(
+                "/summary and /reply are for the members of staff the bot is set up with "
+                "(FEEDBACKBOT_STAFF_IDS), and you are not among them: whoever runs me can add "
+                "your Telegram user id there and restart me."
+            )
+        )
+
     def anonymous_in_staff_chat(self, locale: str) -> Outcome:
         """A command in the staff chat from an admin writing as the group: no one to tell
         staff from anyone else by."""

@@ -143,8 +143,9 @@ async def guard_press(update: Update, context: BotContext) -> None:
 async def refuse_in_group(update: Update, context: BotContext) -> None:
     """A command in a group: say (once per group and hour) that feedback is private; to a
     member of staff, that this group is not the staff chat (it may be the supergroup the
-    staff chat became), and to an anonymous admin of the staff chat, that the bot cannot
-    tell who they are (found by review: both got the customers' notice)."""
+    staff chat became), to an anonymous admin of the staff chat, that the bot cannot
+    tell who they are (found by review: both got the customers' notice), and to a member
+    of the staff chat not on the staff list, that its staff commands are not theirs."""
     chat, message, user = update.effective_chat, update.effective_message, update.effective_user
     if chat is None:
         raise ApplicationHandlerStop
@@ -167,6 +168,16 @@ async def refuse_in_group(update: Update, context: BotContext) -> None:
         # (the group writes, in no language: the team's)
         staff_locale = context.settings.staff_language
         await render(context.staff.anonymous_in_staff_chat(staff_locale), update, context)
+        raise ApplicationHandlerStop
+    if (
+        user is not None
+        and sender_chat is None
+        and chat.id == staff_chat
+        and _staff_command(message)
+    ):
+        # (not on the staff list: staff's own commands never reach here; in the staff chat,
+        # whose menu lists the staff commands, that tells no one anything new)
+        await render(context.staff.not_on_the_staff_list(locale), update, context)
         raise ApplicationHandlerStop
     notices = context.bot_data.group_notices
     now = time.monotonic()

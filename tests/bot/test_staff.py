@@ -133,6 +133,33 @@ async def test_staff_summary_works_in_the_staff_chat_only(desk: Harness) -> None
         )
 
 
+async def test_a_colleague_not_on_the_staff_list_is_told_so_in_the_staff_chat(
+    desk: Harness,
+) -> None:
+    """Found by a staff walk-through: a new colleague, in the staff chat but not yet in
+    FEEDBACKBOT_STAFF_IDS, chose /zusammenfassung from its menu and was told that feedback
+    is taken in private only; in private the bot knew no such command. Outside the staff
+    chat a staff command still says nothing of staff."""
+
+    def in_chat(chat_id: int, text: str) -> Any:
+        update = desk.api.user_message(OUTSIDER, text, chat_id=chat_id, chat_type="supergroup")
+        return desk.deliver(update)
+
+    told = (
+        "/zusammenfassung und /antworten sind für die Mitarbeitenden, mit denen ich "
+        "eingerichtet bin (FEEDBACKBOT_STAFF_IDS), und Sie gehören nicht dazu: Wer mich "
+        "betreibt, kann Ihre Telegram-Nutzer-ID dort eintragen und mich neu starten."
+    )
+    for command in ("/zusammenfassung 30d", "/antworten Danke!", "/summary@feedback_test_bot"):
+        assert texts(await in_chat(STAFF_CHAT, command)) == told, command
+    other = texts(await in_chat(STAFF_CHAT, "/hilfe"))
+    assert other.startswith("Feedback nehme ich nur im privaten Chat"), "not a staff command"
+    elsewhere = texts(await in_chat(-100999, "/zusammenfassung"))
+    assert elsewhere.startswith("Feedback nehme ich nur im privaten Chat"), elsewhere
+    assert "FEEDBACKBOT_STAFF_IDS" not in texts(desk.api.messages(-100999))
+    assert not await desk.store.audit_entries(desk.clock() - timedelta(days=1))  # type: ignore[union-attr]
+
+
 async def test_fewer_than_k_people_show_nothing(desk: Harness) -> None:
     await many(desk, count=3)
     await confirmed(desk)

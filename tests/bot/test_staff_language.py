@@ -187,6 +187,22 @@ async def test_in_the_staff_chat_a_colleague_not_on_the_staff_list_is_answered_i
     assert texts(await desk.deliver(elsewhere)).startswith("Feedback nehme ich"), "their own"
 
 
+async def test_a_colleague_not_on_the_staff_list_is_told_so_in_the_teams_language(
+    desk: Harness,
+) -> None:
+    """The note that the staff commands are not theirs (found by a staff walk-through) is
+    in the staff chat, where the whole team reads it: in its language."""
+    update = desk.api.user_message(
+        4105, "/zusammenfassung", chat_id=STAFF_CHAT, chat_type="supergroup", language_code="de"
+    )
+    said = texts([m for m in await desk.deliver(update) if m["chat_id"] == STAFF_CHAT])
+    assert said == (
+        "/summary and /reply are for the members of staff the bot is set up with "
+        "(FEEDBACKBOT_STAFF_IDS), and you are not among them: whoever runs me can add your "
+        "Telegram user id there and restart me."
+    )
+
+
 async def test_staff_in_another_group_are_told_in_their_language_else_the_teams(
     desk: Harness,
 ) -> None:
