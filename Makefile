@@ -58,7 +58,7 @@ extract-messages: $(STAMP)
 	$(PYBABEL) extract --mapping-file babel.cfg --keywords N_ --no-location --sort-output \
 		--ignore-dirs ".* _* build tests locales docs" \
 		--project feedbackbot --output-file locales/messages.pot .
-	$(PYBABEL) update --domain messages --input-file locales/messages.pot --output-dir locales \
+	$(PYBABEL) update --width 100 --domain messages --input-file locales/messages.pot --output-dir locales \
 		--no-fuzzy-matching --ignore-obsolete
 
 clean:
