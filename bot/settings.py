@@ -42,6 +42,7 @@ from flows.models import retention_of
 from flows.processing import AUDIT_RETENTION
 from flows.service import DEFAULT_FEEDBACK_LIMIT
 from flows.toml_lines import loads
+from storage.masterkey import OPEN_TO_OTHERS
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 LONGEST_PURGE_INTERVAL = timedelta(days=1)
@@ -582,10 +583,6 @@ _SAID_UNPARSABLE: set[tuple[Path, int]] = set()
 
 
 ENV_FILE_SECRETS = (f"{PREFIX}MASTER_KEY", f"{PREFIX}TOKEN")
-
-
-OPEN_TO_OTHERS = 0o066
-"""The bits that let the group or others read or change a file."""
 
 
 def env_file_secrets_open_to_others(env_file: Path = ENV_FILE) -> tuple[int, list[str]]:

@@ -104,9 +104,14 @@ def _read_key_file(path: Path) -> ResolvedKey:
         mode = path.stat().st_mode
     except OSError:
         return ResolvedKey(key)
-    if mode & 0o066:  # the group or others may read or change it (not: execute)
+    if mode & OPEN_TO_OTHERS:
         return ResolvedKey(key, open_to_others=(path, stat.S_IMODE(mode)))
     return ResolvedKey(key)
+
+
+OPEN_TO_OTHERS = 0o066
+"""The bits that let the group or others read or change a file (an execute bit alone
+gives nobody anything)."""
 
 
 def refuse_a_key_for_a_path(path: Path) -> None:
@@ -146,9 +151,9 @@ def _key_like(name: str) -> bool:
     """Whether a name for a key file that cannot be read is a master key (or nearly one).
     A standard base64 key (`openssl rand -base64 32`) has "/" in it: copied with a slip,
     no key any more, it read as a path in a folder and was echoed whole (found by a
-    security review). A real path of that
-    length names folders that exist ("/var/lib/feedbackbot/..."); a key's first "folder"
-    is random letters no machine has; and a standard base64 key has no "-" or "_"."""
+    security review). A real path of that length names folders that exist
+    ("/var/lib/feedbackbot/..."); a key's first "folder" is random letters no machine
+    has; and a standard base64 key has no "-" or "_"."""
     if not _KEY_LIKE.fullmatch(name) or not _mixed(name):
         return False
     if "/" not in name:
