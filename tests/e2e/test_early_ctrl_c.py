@@ -1,0 +1,76 @@
+"""Ctrl-C while `feedbackbot` is still importing (its first second or two) ends it as a
+Ctrl-C later does: one line and exit code 130, not a traceback through pydantic or
+python-telegram-bot (found by an operator audit)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.botprocess import REPO
+
+PAUSE = '''
+"""Test-only: holds the import of one module until a signal ends the wait."""
+import os
+import sys
+import time
+
+
+class PauseAt:
+    def find_spec(self, name, path=None, target=None):
+        if name == os.environ["PAUSE_IMPORT_AT"]:
+            sys.meta_path.remove(self)
+            os.write(1, b"importing " + name.encode() + b"\\n")
+            while True:
+                time.sleep(0.05)
+        return None
+
+
+sys.meta_path.insert(0, PauseAt())
+'''
+"""A `sitecustomize` on the test's PYTHONPATH only: the pause is no part of the bot."""
+
+SCRIPT = Path(sys.executable).parent / "feedbackbot"
+"""The command as pip installs it, with the entry point pyproject.toml names."""
+
+
+@pytest.mark.parametrize(
+    ("command", "module"),
+    [
+        ([str(SCRIPT), "--help"], "bot.cli"),  # the script's first import of the bot
+        ([str(SCRIPT), "keygen"], "telegram"),  # deep inside the command line's imports
+        ([str(SCRIPT), "keygen"], "importlib.readers"),  # in main(): the catalogs' reader
+        ([sys.executable, "-m", "bot", "check"], "pydantic"),
+    ],
+    ids=["script-start", "script-telegram", "script-main", "python-m-bot"],
+)
+def test_ctrl_c_while_importing_says_one_line_and_exits_130(
+    tmp_path: Path, command: list[str], module: str
+) -> None:
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(PAUSE)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("FEEDBACKBOT_") and k not in ("LC_ALL", "LC_MESSAGES")
+    }
+    env |= {"PYTHONPATH": f"{hook}{os.pathsep}{REPO}", "PAUSE_IMPORT_AT": module}
+    env |= {"LANG": "en_GB.UTF-8", "FEEDBACKBOT_DATA_DIR": str(tmp_path / "data")}
+    process = subprocess.Popen(
+        command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None
+    paused = process.stdout.readline()  # the import has begun and waits
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert paused == f"importing {module}\n", stderr
+    assert stderr == "feedbackbot: interrupted\n"
+    assert process.returncode == 130
+    assert stdout == "", "the command did not run: no help, no key"
+    assert not (tmp_path / "data").exists()
