@@ -296,7 +296,10 @@ class Translator:
 
 def _zone_name(local: datetime, locales: tuple[str, ...]) -> str:
     """ "MEZ", "CET", "EST"; where Babel has no short name in any of `locales` (only an
-    offset, "+0100", or a long name), "UTC+1" or "UTC+5:30"."""
+    offset, "+0100", or a long name), the offset from UTC as people write it: "UTC+1",
+    "UTC+5:30", and "UTC" itself where it is none (Dublin or London in winter, in German:
+    it said "UTC+0"). Not the long names for Dublin: Babel's are a season off there
+    ("Irische Sommerzeit" in January), since Irish law makes summer time the standard."""
     for locale in locales:
         name = str(get_timezone_name(local, "short", locale=locale))
         if name[:1] not in "+-" and " " not in name:
@@ -304,7 +307,9 @@ def _zone_name(local: datetime, locales: tuple[str, ...]) -> str:
     if local.utcoffset() is None:
         return name
     minutes = int(local.utcoffset().total_seconds() // 60)  # type: ignore[union-attr]
-    sign, minutes = ("+" if minutes >= 0 else "-"), abs(minutes)
+    if minutes == 0:
+        return "UTC"
+    sign, minutes = ("+" if minutes > 0 else "-"), abs(minutes)
     return f"UTC{sign}{minutes // 60}" + (f":{minutes % 60:02d}" if minutes % 60 else "")
 
 

@@ -576,6 +576,44 @@ def test_a_zone_without_a_short_name_is_shown_as_its_offset() -> None:
     assert translator("de").datetime(moment, "Asia/Kolkata") == "29.11.2026, 21:46 UTC+5:30"
 
 
+@pytest.mark.parametrize(
+    ("zone", "language", "winter", "summer"),
+    [
+        ("Europe/Dublin", "de", "15.01.2026, 12:00 UTC", "15.07.2026, 13:00 UTC+1"),
+        ("Europe/Dublin", "en", "15 Jan 2026, 12:00 UTC", "15 Jul 2026, 13:00 UTC+1"),
+        ("Europe/London", "de", "15.01.2026, 12:00 UTC", "15.07.2026, 13:00 UTC+1"),
+        ("Europe/London", "en", "15 Jan 2026, 12:00 GMT", "15 Jul 2026, 13:00 BST"),
+        ("America/New_York", "de", "15.01.2026, 07:00 UTC-5", "15.07.2026, 08:00 UTC-4"),
+    ],
+)
+def test_a_zone_at_utc_is_named_utc_and_the_summer_hour_is_added(
+    zone: str, language: str, winter: str, summer: str
+) -> None:
+    """Found by an operator audit: a team in Dublin read "UTC+0" in winter. Babel's names
+    for Dublin are a season off (Irish summer time is the legal standard): never used."""
+    t = translator(language)
+    assert t.datetime(datetime(2026, 1, 15, 12, 0, tzinfo=UTC), zone) == winter
+    assert t.datetime(datetime(2026, 7, 15, 12, 0, tzinfo=UTC), zone) == summer
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+async def test_mydata_in_dublin_in_winter_says_utc(
+    api: FakeBotApi, clock: Clock, tmp_path: Path, language: str
+) -> None:
+    settings = make_settings(tmp_path / "data", timezone="Europe/Dublin")
+    harness = Harness(api=api, settings=settings, clock=clock)
+    await harness.start()
+    try:
+        erika = harness.customer(language_code=language)
+        await give_feedback(erika, "aus Dublin")
+        summary = texts(await erika.send("/meinedaten" if language == "de" else "/mydata"))
+    finally:
+        await harness.stop()
+    when = "29.11.2026, 09:00 UTC" if language == "de" else "29 Nov 2026, 09:00 UTC"
+    assert f"{when} (" in summary and f", {when}\n" in summary, "consent and feedback"
+    assert "UTC+" not in summary and "+0000" not in summary
+
+
 async def test_withdrawing_a_consent_erases_the_feedback_given_under_it(
     harness: Harness,
 ) -> None:
