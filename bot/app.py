@@ -199,7 +199,9 @@ def warn_if_contact_unused(settings: Settings, catalog: FlowCatalog) -> None:
         log.warning(
             "surveys %s ask for consent to be contacted, but without FEEDBACKBOT_STAFF_CHAT_ID, "
             "FEEDBACKBOT_ALERT_THRESHOLD and FEEDBACKBOT_STAFF_IDS staff cannot answer anyone: "
-            "set all three, or remove the contact question from these flows",
+            "set all three, or remove the contact question from these flows (a shipped one: "
+            "leave it out with FEEDBACKBOT_SHIPPED_FLOWS, or replace it by a copy in "
+            "FEEDBACKBOT_FLOWS_DIR)",
             ", ".join(asking),
         )
 

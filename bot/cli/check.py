@@ -146,7 +146,13 @@ def _settings_for_run(settings: Settings, catalog: FlowCatalog, t: Translator) -
                     "a survey that asks for consent to be contacted ({flows}) needs all three "
                     "settings, or staff cannot answer anyone"
                 ).format(flows=", ".join(asking)),
-                t.gettext("Set all three, or remove the contact question from these flows."),
+                # The shipped flows are in the installed package, not to be edited there
+                # (found by an operator's walk through the README).
+                t.gettext(
+                    "Set all three, or remove the contact question from these flows (a shipped "
+                    "one: leave it out with FEEDBACKBOT_SHIPPED_FLOWS, or put a copy of its file "
+                    "without the question in FEEDBACKBOT_FLOWS_DIR, where it replaces it)."
+                ),
             )
         )
     return [Report(f.source, (dataclasses.replace(f, warning=True),), file=False) for f in found]

@@ -282,7 +282,9 @@ def test_without_files_the_settings_run_refuses_without_are_warned_of(
         "FEEDBACKBOT_STAFF_CHAT_ID, FEEDBACKBOT_ALERT_THRESHOLD, FEEDBACKBOT_STAFF_IDS: "
         "warning: a survey that asks for consent to be contacted (feedback) needs all three "
         "settings, or staff cannot answer anyone",
-        "    Set all three, or remove the contact question from these flows.",
+        "    Set all three, or remove the contact question from these flows (a shipped one: "
+        "leave it out with FEEDBACKBOT_SHIPPED_FLOWS, or put a copy of its file without the "
+        "question in FEEDBACKBOT_FLOWS_DIR, where it replaces it).",
         "0 errors and 2 warnings in 1 file.",
     ]
 
