@@ -261,9 +261,10 @@ def render(
     flows.staff.StaffDesk.windows), `released` False while there is none yet, and
     `left_out` how many groups of days in it were left out (see flows.staff.whole_groups),
     `previous_left_out` how many of the previous period;
-    `compared` the days of the previous period, and `comparable` whether it is as long
-    and whole: if not, no change in the number of feedbacks is given (three days against
-    one would read as growth).
+    `compared` the days of the previous period (none where it starts where `counted`
+    does: there are no earlier days), and `comparable` whether it is as long and whole:
+    if not, no change in the number of feedbacks is given (three days against one would
+    read as growth).
     """
     # The length as asked: between two times of one zone Python counts wall-clock time,
     # and 30 days across a change to summer time would read "719 hours".
@@ -323,6 +324,15 @@ def render(
         else:
             text = t.gettext("Previous period: the days from {start} to {end}.")
         lines.append(text.format(start=t.date(first), end=t.date(last), date=t.date(first)))
+    # No days before those counted (the bot has counted for less than the period): "previous
+    # period: 0" would read as nobody gave feedback before (found by a staff review).
+    earlier = compared is None or compared[0] < compared[1]
+    if not earlier and counted is not None:
+        lines.append(
+            t.gettext(
+                "No previous period to compare with: summaries count feedback from {date} on."
+            ).format(date=t.date(counted[0].date()))
+        )
     if left_out:
         lines.append(
             t.ngettext(
@@ -347,17 +357,26 @@ def render(
                 previous_left_out,
             ).format(count=t.number(previous_left_out))
         )
-    lines += [
-        "",
-        t.gettext("Feedbacks: {count} (previous period: {previous}{change})").format(
-            count=t.number(current.feedbacks),
-            previous=t.number(previous.feedbacks),
-            change=_percent_change(t, current.feedbacks, previous.feedbacks) if comparable else "",
-        ),
-        t.gettext("People: {count} (previous period: {previous})").format(
-            count=t.number(current.people), previous=t.number(previous.people)
-        ),
-    ]
+    if earlier:
+        lines += [
+            "",
+            t.gettext("Feedbacks: {count} (previous period: {previous}{change})").format(
+                count=t.number(current.feedbacks),
+                previous=t.number(previous.feedbacks),
+                change=(
+                    _percent_change(t, current.feedbacks, previous.feedbacks) if comparable else ""
+                ),
+            ),
+            t.gettext("People: {count} (previous period: {previous})").format(
+                count=t.number(current.people), previous=t.number(previous.people)
+            ),
+        ]
+    else:
+        lines += [
+            "",
+            t.gettext("Feedbacks: {count}").format(count=t.number(current.feedbacks)),
+            t.gettext("People: {count}").format(count=t.number(current.people)),
+        ]
     if not current.feedbacks:
         if left_out:  # said above why: not "no feedback was given"
             return "\n".join(lines)

@@ -949,6 +949,40 @@ async def test_the_previous_period_is_as_long_as_the_one_counted(desk: Harness) 
     assert "Feedbacks: 8 (Vorperiode: 18, -56 %)" in digest.replace("\xa0", " ")
 
 
+async def test_a_summary_of_the_first_days_says_there_is_nothing_to_compare_with(
+    desk: Harness,
+) -> None:
+    """Found by a staff review: the summaries of the bot's first days said "Vorperiode: 0",
+    which reads as nobody gave feedback before, when nothing was counted before at all."""
+    await many(desk)  # ten people on 29 and 30 November, the first feedback there is
+    await confirmed(desk)
+    staff = desk.customer(STAFF)
+    german = texts(await staff.send("/zusammenfassung 7d")).splitlines()
+    assert "Vorperiode: 0" not in "\n".join(german)
+    assert (
+        "Keine Vorperiode zum Vergleich: Die Zusammenfassungen zählen Feedback ab dem "
+        "29. November 2026."
+    ) in german
+    assert "Feedbacks: 10" in german and "Personen: 10" in german
+    await staff.send("/language")
+    await staff.press("English")
+    english = texts(await staff.send("/summary 30d")).splitlines()
+    assert "previous period: 0" not in "\n".join(english)
+    assert (
+        "No previous period to compare with: summaries count responses from 29 November 2026 on."
+    ) in english
+    assert "Responses: 10" in english and "People: 10" in english
+    # A week on, the week before is there to compare with, and said as before.
+    desk.clock.advance(timedelta(days=7))
+    for n in range(5):
+        await give(desk, 300 + n, "4", "Wieder da")
+    desk.clock.advance(timedelta(days=1))
+    later = texts(await staff.send("/summary 7d")).splitlines()
+    assert not any(line.startswith("No previous period") for line in later)
+    assert "Previous period: the days from 29 November 2026 to 30 November 2026." in later
+    assert "Responses: 5 (previous period: 10)" in later, later
+
+
 async def test_a_staff_chat_that_is_a_staff_members_own_keeps_their_whole_menu(
     api: FakeBotApi, clock: Clock, tmp_path: Path
 ) -> None:
