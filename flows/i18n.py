@@ -289,6 +289,10 @@ class Translator:
         """Whole-unit duration, e.g. ``180 Tage`` / ``180 days`` / ``12 hours``."""
         return _duration(self.locale, int(value.total_seconds()))
 
+    def days(self, value: float | Decimal) -> str:
+        """Days with a part of one: ``10,5 Tage`` / ``10.5 days``."""
+        return str(format_unit(value, "duration-day", locale=self.locale))
+
     def language(self, code: str) -> str:
         """The name of language `code` in this locale: ``Englisch`` for ``en`` in German."""
         return str(Locale.parse(code).get_display_name(self.locale))

@@ -15,6 +15,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from decimal import ROUND_CEILING, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -300,9 +301,17 @@ _ONE = frozenset("ein eine einen einem a an one".split())
 # A unit on its own is one of it ("Woche"), but only in the singular: "Tage" alone says
 # how many no more than "eine" alone says of what.
 _SINGULAR = frozenset("stunde hour tag day woche week monat month jahr year".split())
+# A part of a unit, "1,5 Wochen" as German writes it and "1.5 weeks" as English does, is
+# taken in hours.
+_UNIT_HOURS = {"m": Decimal(1) / 60, "h": Decimal(1), "d": Decimal(24), "w": Decimal(168)}
+# "anderthalb Wochen", "one and a half weeks", "a week and a half".
+_ONE_AND_A_HALF = frozenset("anderthalb eineinhalb".split())
+_AND_A_HALF = ["and", "a", "half"]
 # (Up to nine digits: "1000000" is a period too long, not 1,000,000 seconds.)
-_NUMBER_AND_WORD = re.compile(r"\s*(\d{1,9})\s*([^\d\s]*)\s*")
-_DECIMAL = re.compile(r"\s*\d+[.,]\d+(?:\s|$)")  # not "1.5h", a duration as written
+_NUMBER = re.compile(r"\d{1,9}(?:[.,]\d{1,2})?")
+# "1.000 Tage" is a thousand days in German, "1,000 days" in English: neither is read.
+_DIGIT_GROUPS = re.compile(r"\d+[.,]\d{3}")
+_NUMBER_AND_WORD = re.compile(rf"\s*({_NUMBER.pattern})\s*([^\d\s]*)\s*")
 
 
 def staff_period(typed: str) -> str:
@@ -310,20 +319,20 @@ def staff_period(typed: str) -> str:
     "7 Tage" / "7 days" are days (a member of staff does not mean seconds), "2 Wochen"
     is 2w, "3 Monate" 90d. Words after a period ("30d bitte", "2 weeks please") are let go, as
     before they were read, but not after a bare number: "1 Quartal" is no day. Anything else is left
-    for parse_duration to refuse. A number with a decimal point ("2.5 Wochen", "30.5")
-    raises InvalidDuration: read as seconds it would be a summary of seconds, and as
-    days it is no whole day."""
-    if _DECIMAL.match(typed):
-        raise InvalidDuration(f"{typed[:40]!r} is no whole number")
-    words = typed.split()
+    for parse_duration to refuse. A number with a decimal comma or point ("1,5 Wochen",
+    "1.5w", "30.5") is as many of its unit, in whole hours rounded up ("252h"): "1.5w" was
+    read as 252 hours and "1,5 Wochen" not understood."""
+    words = _halves(typed.split())
     while len(words) > 1 and words[0].casefold() in _LEAD_WORDS:
-        words = words[1:]  # "letzte 14 Tage", "last week"
+        words = _halves(words[1:])  # "letzte 14 Tage", "last week"
     if len(words) > 1 and words[0].casefold() in _ONE:
         words = ["1", *words[1:]]  # "eine Woche", "a month"
     elif len(words) == 1 and words[0].casefold().removesuffix(".") in _SINGULAR:
         words = ["1", *words]  # "Woche", "Monat"
     text = " ".join(words)
-    first = words[:1] if words and not words[0].isdigit() else []
+    if _DIGIT_GROUPS.match(text):
+        raise InvalidDuration(f"{text[:40]!r}: a thousand, or one?")
+    first = words[:1] if words and not _NUMBER.fullmatch(words[0]) else []
     for candidate, rest in dict.fromkeys(
         (
             (text, ()),
@@ -342,6 +351,21 @@ def staff_period(typed: str) -> str:
     return typed.strip()
 
 
+def _halves(words: list[str]) -> list[str]:
+    """ "anderthalb Wochen", "one and a half weeks", "a week and a half" as "1.5 Wochen"."""
+    lowered = [word.casefold() for word in words]
+    if len(words) > 1 and lowered[0] in _ONE_AND_A_HALF:
+        return ["1.5", *words[1:]]
+    whole = "1" if lowered[:1] and lowered[0] in _ONE else words[0] if words else ""
+    if not whole.isdigit():
+        return words
+    if lowered[1:4] == _AND_A_HALF and len(words) > 4:  # "one and a half weeks"
+        return [f"{whole}.5", *words[4:]]
+    if lowered[2:5] == _AND_A_HALF:  # "a week and a half"
+        return [f"{whole}.5", words[1], *words[5:]]
+    return words
+
+
 def _another_period(word: str) -> bool:
     bare = word.casefold().removesuffix(".")
     return (
@@ -355,16 +379,26 @@ def _spelled(text: str) -> str:
     match = _NUMBER_AND_WORD.fullmatch(text)
     if match is None:
         return text.strip()
-    number, word = match.groups()
+    typed_number, word = match.groups()
+    number = Decimal(typed_number.replace(",", "."))
     if word == "M":  # "3M", "6M": months, as in business (and ISO 8601), not minutes
-        return f"{int(number) * 30}d"
+        return _in_whole_units(number * 30, "d")
     word = word.casefold().removesuffix(".")  # "12 Std."
     if word in _DAY_WORDS:
-        return f"{int(number) * _DAY_WORDS[word]}d"
+        return _in_whole_units(number * _DAY_WORDS[word], "d")
     for unit, words in _UNIT_WORDS.items():
         if word in words:
-            return f"{int(number)}{unit}"
+            return _in_whole_units(number, unit)
     return text.strip()
+
+
+def _in_whole_units(number: Decimal, unit: str) -> str:
+    """`number` of `unit` as durations spell it: "7d", and a part of one in whole hours,
+    rounded up (a summary covers at least what was asked for): 1.5 weeks are "252h"."""
+    if number == number.to_integral_value():
+        return f"{int(number)}{unit}"
+    hours = (number * _UNIT_HOURS[unit]).to_integral_value(rounding=ROUND_CEILING)
+    return f"{hours}h"
 
 
 def _button_period(period: str | None) -> str:

@@ -11,6 +11,7 @@ import heapq
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 from flows.catalog import FlowCatalog
 from flows.figures import ANSWERED, NOTHING, Comment, Tally
@@ -272,7 +273,7 @@ def render(
     # The length asked for, no dates: the days counted follow (found by a staff review:
     # a digest's "6 December – 7 December (1 day)" over the 5th counted, a "7 days" over
     # eight dates of which the last was not counted).
-    heading = t.gettext("Feedback summary ({length})").format(length=t.duration(length))
+    heading = t.gettext("Feedback summary ({length})").format(length=_length(t, length))
     lines = [heading]
     if not released:
         note = t.gettext(
@@ -499,6 +500,15 @@ def render(
         ]
         lines += _latest_comments(t, current)
     return "\n".join(lines)
+
+
+def _length(t: Translator, length: timedelta) -> str:
+    """A summary's length as staff asked for it: "10,5 Tage" for "1,5 Wochen", not "252
+    Stunden"; under two days in hours ("36 Stunden")."""
+    half_days = length / timedelta(hours=12)
+    if length >= timedelta(days=2) and half_days == int(half_days) and half_days % 2:
+        return t.days(Decimal(int(half_days)) / 2)
+    return t.duration(length)
 
 
 def _questions_unshown(t: Translator, questions: list[str], k: int, left_out: int) -> str:

@@ -36,7 +36,7 @@ def lookback(text: str) -> timedelta:
     `export`, an empty file, but thirty days for `summary`), "3 Monate" is 90 days."""
     t = operator_translator()
     try:
-        period = parse_duration(staff_period(text))  # "30.5" refused: days or seconds?
+        period = parse_duration(staff_period(text))  # "30.5" is days, as "30" is
     except InvalidDuration:
         raise argparse.ArgumentTypeError(
             t.gettext("{text} is not a period; use e.g. 24h, 30d or 52w").format(

@@ -273,6 +273,14 @@ async def test_bad_period_is_explained(desk: Harness) -> None:
         ("the last 2 weeks", "2w"),
         ("3M", "90d"),  # months, as in business, not three minutes
         ("0000030", "30d"),
+        # found by a staff walk-through: "1.5w" was taken, "1,5 Wochen" not understood
+        ("1,5 Wochen", "252h"),
+        ("1,5w", "252h"),
+        ("1.5w", "252h"),
+        ("1.5 weeks", "252h"),
+        ("anderthalb Wochen", "252h"),
+        ("a week and a half", "252h"),
+        ("30,5", "732h"),  # days, as a whole number is
     ],
 )
 async def test_a_period_is_taken_as_staff_write_it(desk: Harness, typed: str, same_as: str) -> None:
@@ -285,6 +293,33 @@ async def test_a_period_is_taken_as_staff_write_it(desk: Harness, typed: str, sa
     entries = await desk.store.audit_entries(desk.clock() - timedelta(days=1))  # type: ignore[union-attr]
     [typed_entry, same_entry] = [e for e in entries if e.event == "summary"][-2:]
     assert typed_entry.detail == same_entry.detail, "audited as the period shown"
+
+
+async def test_a_part_of_a_week_is_read_with_a_comma_or_a_point_and_shown_in_days(
+    desk: Harness,
+) -> None:
+    """Found by a staff walk-through: "1.5w" was a summary of "252 Stunden", "1,5 Wochen" (a
+    decimal as German writes it) and "1.5 weeks" were not understood."""
+    await many(desk, count=5)
+    await confirmed(desk)
+    staff = desk.customer(STAFF)
+    for typed in ("1,5 Wochen", "1.5w", "anderthalb Wochen"):
+        answer = texts(await staff.send(f"/zusammenfassung {typed}"))
+        assert answer.startswith("Feedback-Zusammenfassung (10,5 Tage)\n"), (typed, answer)
+        assert "Feedbacks: 5" in answer, typed
+    # "1.000" is a thousand in German and one in English: neither is guessed
+    for typed in ("1.000", "1,000 Tage"):
+        answer = texts(await staff.send(f"/zusammenfassung {typed}"))
+        assert answer == (
+            "Diesen Zeitraum verstehe ich nicht. Versuchen Sie zum Beispiel "
+            "/zusammenfassung 24h, 7d oder 30d."
+        ), typed
+    await staff.send("/language")
+    await staff.press("English")
+    for typed in ("1.5 weeks", "1,5w", "one and a half weeks"):
+        answer = texts(await staff.send(f"/summary {typed}"))
+        assert answer.startswith("Feedback summary (10.5 days)\n"), (typed, answer)
+        assert "Responses: 5" in answer, typed
 
 
 async def test_a_period_shorter_than_a_day_is_said_to_count_no_whole_day(desk: Harness) -> None:
@@ -676,14 +711,15 @@ async def test_a_confirm_button_carries_only_what_fits_and_checks_it_again(desk:
 
 async def test_an_impossible_period_is_explained_not_crashed_on(desk: Harness) -> None:
     staff = desk.customer(STAFF)
-    # "2.5 Wochen" and "30.5" were read as 2 and 30.5 seconds (found by a review)
+    # "2.5 Wochen" and "30.5" were read as 2 and 30.5 seconds (found by a review): now
+    # weeks and days; a number in groups of digits is neither a thousand nor one
     for period in (
         "99999999999999999999d",
         "P99999999999999D",
         "1" * 400,
         "3661d",
-        "2.5 Wochen",
-        "30.5",
+        "3.650,5",
+        "1.000",
     ):
         answer = texts(await staff.send(f"/zusammenfassung {period}"))
         assert "Diesen Zeitraum verstehe ich nicht" in answer or "zu lang" in answer, period

@@ -104,8 +104,9 @@ def test_an_unusable_since_is_a_usage_error_not_a_traceback(tmp_path: Path) -> N
         for since, says in (
             ("bald", "not a period"),
             ("99999999999999999999d", "not a period"),
-            ("30.5", "not a period"),  # days or seconds? (a review found it seconds)
-            ("30.5 Tage", "not a period"),
+            # "30.5" was seconds (found by a review), now days; a thousand or one is neither
+            ("1.000", "not a period"),
+            ("1,000 Tage", "not a period"),
         ):
             result = cli(command, "--since", since, env=env, cwd=tmp_path)
             assert result.returncode == 2 and says in result.stderr, (command, result.stderr)
