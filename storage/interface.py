@@ -563,7 +563,8 @@ class Store(abc.ABC):
     # the language a person chose (/sprache): one row per person, like a draft
     @abc.abstractmethod
     async def save_language(self, pseudonym: str, choice: LanguageChoice) -> None:
-        """Create or replace the person's choice (encrypted under their data key).
+        """Create or replace the person's choice (encrypted under their data key), its
+        times kept to the minute (they are in clear beside the pseudonym).
 
         Raises StorageFull (nothing written) when there is no space."""
 
@@ -982,4 +983,5 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def claim_update(self, update_id: int, now: datetime) -> bool:
-        """Remember a processed update id; False if it was already claimed (a redelivery)."""
+        """Remember a processed update id (when, to the minute); False if it was already
+        claimed (a redelivery)."""

@@ -63,6 +63,19 @@ def utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
+def to_the_minute(moment: datetime) -> datetime:
+    """`utc(moment)` with the seconds cut off: a time kept in clear beside a pseudonym, or
+    of everyone's updates, no finer than what reads it needs (a copy of the data files
+    without the master key shows no more; see PRIVACY.md M1)."""
+    return utc(moment).replace(second=0, microsecond=0)
+
+
+def up_to_the_minute(moment: datetime) -> datetime:
+    """`to_the_minute`, rounded up: for a deletion date, kept no shorter than promised."""
+    cut = to_the_minute(moment)
+    return cut if cut == utc(moment) else cut + timedelta(minutes=1)
+
+
 def new_record_id() -> str:
     return secrets.token_hex(16)
 
@@ -190,7 +203,10 @@ class MemoryStore(Store):
     async def save_language(self, pseudonym: str, choice: LanguageChoice) -> None:
         self._check_space()
         self._languages[pseudonym] = choice.model_copy(
-            update={"chosen_at": utc(choice.chosen_at), "expires_at": utc(choice.expires_at)}
+            update={
+                "chosen_at": to_the_minute(choice.chosen_at),
+                "expires_at": up_to_the_minute(choice.expires_at),
+            }
         )
         self._keys.add(pseudonym)
 
@@ -1008,7 +1024,7 @@ class MemoryStore(Store):
         self._check_space()
         if update_id in self._updates:
             return False
-        self._updates[update_id] = utc(now)
+        self._updates[update_id] = to_the_minute(now)
         return True
 
 

@@ -38,6 +38,7 @@ from storage.interface import (
     Store,
     StoreError,
 )
+from storage.memory import to_the_minute
 from storage.sqlite_consent_texts import ConsentTexts
 from storage.sqlite_core import dek_aad, wall_clock
 from storage.sqlite_db import (
@@ -780,7 +781,9 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
         count = await run(
             self._conn(),
             "INSERT OR IGNORE INTO main.processed_updates (update_id, seen_at) VALUES (?, ?)",
-            (update_id, ts(now)),
+            # To the minute: the purge forgets them after a day; finer, the file keeps a
+            # timeline of every message anyone sent (erased people's too) for that day.
+            (update_id, ts(to_the_minute(now))),
         )
         return count == 1
 

@@ -213,6 +213,20 @@ DATA_MIGRATIONS: list[list[str]] = [
         "CREATE INDEX IF NOT EXISTS main.feedback_limit"
         " ON feedback (pseudonym, flow_id, created_at, expires_at)",
     ],
+    [
+        # Times in clear cut to the minute, as the store now writes them (storage.memory.
+        # to_the_minute): when each person chose a language, and when each update came
+        # in, read from a copied data file to the microsecond (found by a review of what
+        # the files show without the master key). The text keeps its fixed width, so
+        # comparing the strings still compares the instants.
+        "UPDATE main.processed_updates"
+        " SET seen_at = substr(seen_at, 1, 16) || ':00.000000' || substr(seen_at, 27)",
+        # (A deletion date rounded up: kept no shorter than it was.)
+        "UPDATE main.languages"
+        " SET chosen_at = substr(chosen_at, 1, 16) || ':00.000000' || substr(chosen_at, 27),"
+        " expires_at = CASE WHEN substr(expires_at, 18, 9) = '00.000000' THEN expires_at"
+        " ELSE strftime('%Y-%m-%dT%H:%M', expires_at, '+1 minute') || ':00.000000+00:00' END",
+    ],
 ]
 LEDGER_MIGRATIONS: list[list[str]] = [
     [

@@ -32,6 +32,8 @@ from storage.interface import (
 )
 from storage.memory import (
     new_record_id,
+    to_the_minute,
+    up_to_the_minute,
 )
 from storage.sqlite_core import (
     KEY_VERSION,
@@ -225,9 +227,13 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
 
     async def save_language(self, pseudonym: str, choice: LanguageChoice) -> None:
         """Raises StorageFull (nothing written) when there is no space."""
-        at = ("chosen_at", choice.chosen_at)
+        # To the minute, as shown, its deletion date rounded up (found by a review of what
+        # a copied data folder tells without the key: when each person used /sprache, to
+        # the microsecond).
+        at = ("chosen_at", to_the_minute(choice.chosen_at))
+        expires_at = up_to_the_minute(choice.expires_at)
         value = {"locale": choice.locale}
-        await self._save_own_row("languages", _LANGUAGE_ID, pseudonym, at, choice.expires_at, value)
+        await self._save_own_row("languages", _LANGUAGE_ID, pseudonym, at, expires_at, value)
 
     async def language_of(self, pseudonym: str, now: datetime) -> LanguageChoice | None:
         """Raises DecryptionFailed for a tampered row."""

@@ -818,7 +818,67 @@ async def test_a_store_from_before_the_feedback_limit_gets_its_index_and_counts_
         await again.close()
     with contextlib.closing(sqlite3.connect(data_dir / "feedback.db")) as con:
         assert con.execute(indexed).fetchall() == [("feedback_limit",)]
-        assert con.execute("SELECT max(version) FROM schema_migrations").fetchone() == (21,)
+        latest = len(sqlite_db.DATA_MIGRATIONS)
+        assert con.execute("SELECT max(version) FROM schema_migrations").fetchone() == (latest,)
+
+
+def back_to_version_21(con: sqlite3.Connection, moment: datetime) -> None:
+    """Undo migration 22: the language choices and update ids timed to the microsecond at
+    `moment` (the choice kept for a day), as older versions wrote them."""
+    exact, later = sqlite_db.ts(moment), sqlite_db.ts(moment + DAY)
+    con.execute("UPDATE languages SET chosen_at = ?, expires_at = ?", (exact, later))
+    con.execute("UPDATE processed_updates SET seen_at = ?", (exact,))
+    con.execute("DELETE FROM schema_migrations WHERE version > 21")
+
+
+async def test_times_an_older_store_kept_to_the_microsecond_are_cut_to_the_minute(
+    store: SQLiteStore, data_dir: Path, key: bytes
+) -> None:
+    """What a copy of the upgraded file shows of when a person chose a language, and of
+    when updates came in, is the minute (a deletion date rounded up: kept no shorter);
+    the choice still reads, and the update is still known as processed."""
+    p = store.pseudonym(SUBJECT)
+    exact = T0 + timedelta(seconds=27, microseconds=123456)
+    await store.save_language(p, LanguageChoice(locale="en", chosen_at=T0, expires_at=T0 + DAY))
+    assert await store.claim_update(4711, T0)
+    await store.close()
+    with contextlib.closing(sqlite3.connect(data_dir / "feedback.db")) as con, con:
+        back_to_version_21(con, exact)
+    again = await reopen(data_dir, key)
+    minute = timedelta(minutes=1)
+    try:
+        assert await again.language_of(p, exact + DAY) == LanguageChoice(
+            locale="en", chosen_at=T0, expires_at=T0 + DAY + minute
+        )
+        assert await again.language_of(p, T0 + DAY + minute) is None
+        assert not await again.claim_update(4711, exact), "still known as processed"
+    finally:
+        await again.close()
+    with contextlib.closing(sqlite3.connect(data_dir / "feedback.db")) as con:
+        kept = con.execute("SELECT chosen_at, expires_at FROM languages").fetchall()
+        kept += con.execute("SELECT seen_at, NULL FROM processed_updates").fetchall()
+    assert kept == [(sqlite_db.ts(T0), sqlite_db.ts(T0 + DAY + minute)), (sqlite_db.ts(T0), None)]
+
+
+async def test_a_language_choice_and_an_update_are_timed_to_the_minute_in_the_file(
+    store: SQLiteStore, data_dir: Path
+) -> None:
+    """As written now: the choice reads back with the times the file holds, its deletion
+    date rounded up."""
+    p = store.pseudonym(SUBJECT)
+    exact = T0 + timedelta(seconds=27, microseconds=123456)
+    choice = LanguageChoice(locale="en", chosen_at=exact, expires_at=exact + DAY)
+    await store.save_language(p, choice)
+    assert await store.claim_update(4711, exact)
+    later = T0 + DAY + timedelta(minutes=1)
+    assert await store.language_of(p, exact) == LanguageChoice(
+        locale="en", chosen_at=T0, expires_at=later
+    )
+    await store.close()
+    with contextlib.closing(sqlite3.connect(data_dir / "feedback.db")) as con:
+        kept = con.execute("SELECT chosen_at, expires_at FROM languages").fetchall()
+        kept += con.execute("SELECT seen_at, NULL FROM processed_updates").fetchall()
+    assert kept == [(sqlite_db.ts(T0), sqlite_db.ts(later)), (sqlite_db.ts(T0), None)]
 
 
 def back_to_version_18(con: sqlite3.Connection) -> None:
