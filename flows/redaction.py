@@ -1043,10 +1043,13 @@ _PREPOSITION_STREET = _Pattern(
     rf"{_NAME_WORD}[ \t]+\d{{1,3}}(?:[a-zA-Z](?!\w))?"
     rf"(?![ \t]*\w){_POSTAL_TAIL}"
 )
-# "123 Main Street", "10 Downing St.": not "the Main Street store" (no number).
+# "123 Main Street", "10 Downing St.": not "the Main Street store" (no number), nor a
+# saint's place after a number: "Bus 5 Richtung St. Pauli" (found by the corpus audit: it
+# read "Bus [Address] Pauli").
 _ENGLISH_STREET = _Pattern(
     rf"(?<![\w.,/#-])\d{{1,5}}[A-Za-z]?[ \t]+(?:{_NOT_A_NAME}[{_UPPER}][{_LOWER}]+[ \t]+){{1,3}}"
-    r"(?:(?:Street|St\.|Road|Rd\.|Avenue|Ave\.|Lane|Ln\.|Drive|Boulevard|Blvd\.|Way|Court"
+    rf"(?:St\.(?![ \t]*[{_UPPER}])|"
+    r"(?:Street|Road|Rd\.|Avenue|Ave\.|Lane|Ln\.|Drive|Boulevard|Blvd\.|Way|Court"
     r"|Place|Square|Terrace)(?!\w)"
     # without the dot only where the street ends its field: "123 Main St, Springfield",
     # "45 Elm Rd, Leeds" (found by the corpus audit); "Bus 5 Richtung St Pauli" stays

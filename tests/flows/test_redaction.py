@@ -2707,3 +2707,15 @@ def test_a_long_comment_of_what_the_corpus_audit_rules_look_for_runs_through(
     here by the test's timeout.)"""
     text = (unit * (4096 // len(unit) + 1))[:4096]
     assert (redact(text, DE) != text) is has_personal_data
+
+
+@pytest.mark.parametrize(
+    "comment",
+    [
+        # a saint's place after a number is no English street (was "Bus [Adresse] Pauli")
+        "Bus 5 Richtung St. Pauli fährt nicht",
+        "Linie 3 Richtung St. Georgen war voll",
+    ],
+)
+def test_what_the_second_corpus_audit_keeps(comment: str) -> None:
+    assert redact(comment, DE) == comment
