@@ -3,14 +3,14 @@
 E-mail addresses (also spelled "(at)", "(a)", "[at]" ... "[.]"), phone numbers (with any
 dash between the groups: "0151 – 2345 6789"; North American ones too: "(555) 123-4567";
 spaced digit by digit: "0 1 5 1 2 3 4 5 6 7 8 9"), IBANs (checked with mod-97; a mistyped
-one counts as a number), IPv4 and IPv6 addresses, long numbers written in groups, URLs and
-links without a scheme, @handles (also with dots) and accounts a word names without "@"
-("Telegram: erika_m2024", "Benutzername ist ..."), numbers that look like customer or
-order ids (whole when joined by hyphens: "RE-2024-0815") and shorter ones a word names as
-such (also those of identity documents: "Ausweisnummer L01X00T47", "Reisepass
-C01X00T47"), German and British number plates, US social security and Swiss AHV numbers
-and dates of birth ("geb. am 12.3.85", "Bin am 12. März 1985 geboren", "born on March 12,
-1985") become translated placeholders such as ``[E-Mail]`` or ``[Telefon]``.
+one counts as a number), IPv4, IPv6 and MAC addresses, long numbers written in groups, URLs
+and links without a scheme, @handles (also with dots) and accounts a word names without "@"
+("Telegram: erika_m2024", "Benutzername ist ..."), numbers that look like customer or order
+ids (whole when joined by hyphens: "RE-2024-0815") and shorter ones a word names as such
+(also those of identity documents: "Ausweisnummer L01X00T47", "Reisepass C01X00T47"),
+German, Austrian and British number plates, US social security and Swiss AHV numbers and
+dates of birth ("geb. am 12.3.85", "Bin am 12. März 1985 geboren", "born on March 12, 1985")
+become translated placeholders such as ``[E-Mail]`` or ``[Telefon]``.
 
 So do postal addresses (a street and house number: "Musterstraße 12", "Am Markt 3",
 "123 Main Street"; a postal code and city where an address stands: "10115 Berlin"; a
@@ -235,7 +235,10 @@ _ACCOUNT_SUFFIX = (
 )
 _NAMED_ACCOUNT = _Pattern(
     rf"(?P<lead>(?<![\w@.-])(?:(?:(?i:{'|'.join(_ACCOUNT_SERVICES)})|TG|(?P<signal>(?i:signal)))"
-    rf"(?:[ \t-]?{_ACCOUNT_SUFFIX})?|X-{_ACCOUNT_SUFFIX}|(?i:{'|'.join(_ACCOUNT_WORDS)}))\b"
+    # (in small letters before a colon: "tg: max_m", found by the corpus audit; "tg" alone
+    # may be a car park's, "TG" is looked for in capitals)
+    rf"(?:[ \t-]?{_ACCOUNT_SUFFIX})?|X-{_ACCOUNT_SUFFIX}|tg(?=[ \t]*:)"
+    rf"|(?i:{'|'.join(_ACCOUNT_WORDS)}))\b"
     r"(?:[ \t]*[:=][ \t]*|[ \t]+)"
     r"(?:(?i:ist|lautet|heißt|heisst|is|unter|als|under|as)[ \t]*:?[ \t]+)?)"
     # (each lookahead reads one name at most: linear however long the comment)
@@ -320,6 +323,14 @@ _IPV6 = _Pattern(
     rf"|(?:{_IPV6_GROUP}(?::{_IPV6_GROUP}){{0,6}}+)?::(?:{_IPV6_GROUP}(?::{_IPV6_GROUP}){{0,6}}+)?)"
     r"(?![\w:]|\.\d)"
 )
+# A device's MAC address, which names its owner's device as an IP address does: six
+# pairs of hex digits joined by the same ":" or "-" ("00:1A:2B:3C:4D:5E",
+# "00-1a-2b-3c-4d-5e"; found by the corpus audit: it reached staff whole). A time has three
+# pairs at most ("12:30:45").
+_MAC = _Pattern(
+    r"(?<![\w:.-])[0-9A-Fa-f]{2}(?P<sep>[:-])[0-9A-Fa-f]{2}(?:(?P=sep)[0-9A-Fa-f]{2}){4}"
+    r"(?![\w:-]|\.\w)"
+)
 # Digits in groups of up to four, nine or more in all: a tax id "12 345 678 901", an
 # account or policy number; short groups ("1 000 000", "30 Tage") stay.
 # A leading 0 is a phone number's (0151 2345 6789), left to that pattern.
@@ -363,6 +374,11 @@ _BIRTH_BEFORE = _Pattern(
     r"(?:[ \t:]+(?:am|den|der|ist|war|on|the|is|was)\b){0,2}[ \t:]*\Z",
     re.IGNORECASE,
 )
+# A star for "born", right before a date that opens its line, or after a comma or a
+# parenthesis (found by the corpus audit: "*12.03.1985" stayed); not a date in stars ("am
+# *12.03.2024*"), one after a word ("Lieferung *03.05.2024"), nor a list's ("* 12.03.
+# geliefert").
+_BORN_STAR = _Pattern(r"(?:\n\*|[(,;][ \t]*\*[ \t]?)\Z")
 # "Bin am 12. März 1985 geboren", "am 12.03.1985 in Köln geboren": the word after the date.
 _BIRTH_AFTER = _Pattern(r"[ \t]+(?:(?:in|im)[ \t]+[\w-]{1,40}[ \t]+)?geboren\b", re.IGNORECASE)
 # A date with the month in words: "12. März 1985", "3. Mai 85", "12th of March 1985", "March
@@ -470,6 +486,15 @@ _NAMED_ID = _Pattern(
     re.IGNORECASE,
 )
 
+# A code after "ref:", "Ref." or "Referenz:", capitals and digits in parts joined by "-" or
+# "/": "ref: ABC-123-XYZ", "Ref. XK-4711-QZ" (found by the corpus audit: they stayed, for
+# no part is long enough for _ID). Four characters at least, a digit and a capital among
+# them: "ref: your email", "Ref: A4" stay.
+_REFERENCE = _Pattern(
+    r"(?P<label>(?<![\w-])(?i:ref|referenz|reference)(?:[ \t]*[:#][ \t]*|\.[ \t]*))"
+    r"(?=[A-Z0-9/-]{4})(?=[A-Z0-9/-]{0,40}\d)(?=[0-9/-]{0,40}[A-Z])"
+    r"[A-Z0-9]{1,12}(?:[-/][A-Z0-9]{1,12}){0,3}(?![\w-])"
+)
 # A hotel room, or a booking or order named by its word alone (found by the corpus review
 # of what staff see: "Zimmer 312", "Zi. 108", "room 1204", "Buchung 4711", "Booking 4711",
 # "Bestellung 4711", "Reservation 8KX4PL" reached staff, though a room's number and the day
@@ -511,10 +536,20 @@ _DIGIT_VALUES = {
         "zero one two three four five six seven eight nine".split()
     )
 } | {"zwo": "2", "fuenf": "5", "oh": "0"}
-_DIGIT_WORDS = _Pattern(rf"(?i:{_DIGIT_WORD})")
+# As a British number is read out, a digit twice or thrice: "oh seven seven double oh nine
+# ..." (found by the corpus audit: it stayed whole).
+_SPOKEN_DIGIT = rf"(?:(?P<times>double|triple)[ \t]+)?{_DIGIT_WORD}"
+_DIGIT_WORDS = _Pattern(rf"(?i:{_SPOKEN_DIGIT})")
 _WORDED_PHONE = _Pattern(
-    rf"(?<![\w-])(?i:{_DIGIT_WORD}(?:(?:[ \t]*[,/-][ \t]*|[ \t]+){_DIGIT_WORD}){{6,}}+)(?![\w-])"
+    rf"(?<![\w-])(?i:{_SPOKEN_DIGIT.replace('?P<times>', '')}"
+    rf"(?:(?:[ \t]*[,/-][ \t]*|[ \t]+){_SPOKEN_DIGIT.replace('?P<times>', '')}){{6,}}+)(?![\w-])"
 )
+
+
+def _digits_of(spoken: re.Match[str]) -> str:
+    """The digits a match of `_DIGIT_WORDS` says: "double oh" is "00"."""
+    times = {"double": 2, "triple": 3}.get((spoken["times"] or "").lower(), 1)
+    return _digit_of(spoken.group(0).split()[-1]) * times
 
 
 def _digit_of(word: str) -> str:
@@ -1002,7 +1037,11 @@ _STREET = _Pattern(
     r"|(?:(?:Alte|Neue|Hohe|Lange|Große|Kleine|Obere|Untere|Breite|Kurze|Krumme|Schmale"
     r"|Stille|Hintere|Vordere|Innere|Äußere)[rn]?[ \t]+)?"
     rf"[{_UPPER}][\w-]{{0,60}}(?i:stra(?:ß|ss)e|str\.?|gasse|allee|chaussee|promenade|weg"
-    r"|platz|ring|markt|damm|ufer|pfad|steig|stieg|graben|kamp))"
+    r"|platz|ring|markt|damm|ufer|pfad|steig|stieg|graben|kamp)"
+    # a street named after a day or a thing: "Straße des 17. Juni 135", "Platz der Republik
+    # 1" (found by the corpus audit: both stayed whole)
+    r"|(?:Stra(?:ß|ss)e|Platz|Allee|Ring|Damm|Ufer)[ \t]+(?:des|der)[ \t]+(?:\d{1,2}\.[ \t]+)?"
+    rf"[{_UPPER}][{_LOWER}]+(?:[ \t]+[{_UPPER}][{_LOWER}]+)?)"
     rf"(?:[ \t]+|(?<=\.)){_HOUSE_NUMBER}{_POSTAL_TAIL}"
 )
 # A street typed in small letters: "meine adresse ist lindenweg 7, 50667 köln", "hauptstraße
@@ -1093,6 +1132,10 @@ _PARKED_AFTER = _Pattern(
 # A British number plate after a word for it or a car: "plate AB12 CDE", "my car, reg
 # AB12CDE" (found by the corpus audit); a code of that shape elsewhere stays.
 _UK_PLATE = _Pattern(r"(?<![\w-])[A-Z]{2}\d{2}[ ]?[A-Z]{3}(?![\w-])")
+# An Austrian number plate, the district's letters and then digits and letters: "W-12345A",
+# "GU-123AB" (found by the corpus audit), as a British one only after a word for it or a
+# car: "Modell W-1200" and "Typ B-52" stay.
+_AUSTRIAN_PLATE = _Pattern(r"(?<![\w-])[A-Z]{1,2}[- ]\d{1,5}[ ]?[A-Z]{1,3}(?![\w-])")
 _UK_PLATE_BEFORE = _Pattern(
     r"(?i:\b(?:plate|reg|registration|kennzeichen|nummernschild))[ \t:.-]*"
     r"(?:(?i:no\.?|number|is|was|ist|war)[ \t:]+)?\Z"
@@ -1721,7 +1764,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         return match.group("label") + placeholder("id")
 
     def worded_phone(match: re.Match[str]) -> str:
-        digits = "".join(_digit_of(w.group(0)) for w in _DIGIT_WORDS.finditer(match.group(0)))
+        digits = "".join(map(_digits_of, _DIGIT_WORDS.finditer(match.group(0))))
         if digits in "0123456789" or digits in "9876543210" or len(digits) > _PHONE_DIGITS:
             return match.group(0)
         return placeholder("phone")
@@ -1995,6 +2038,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_CARD, card),
         (_HANDLE, lambda m: placeholder("handle")),
         (_NAMED_ACCOUNT, lambda m: m.group("lead") + placeholder("handle")),
+        (_MAC, lambda m: placeholder("id")),
         (_IPV6, lambda m: placeholder("ip") if _is_ipv6(m) else m.group(0)),
         (_AHV, lambda m: placeholder("id")),
         (_WORDED_DATE, birth_date),
@@ -2009,9 +2053,11 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_CUED_PHONE, lambda m: placeholder("phone") if _is_cued_phone(m) else m.group(0)),
         (_IPV4, lambda m: placeholder("ip") if _address(m) else m.group(0)),
         (_NAMED_ID, named_id),
+        (_REFERENCE, lambda m: m["label"] + placeholder("id")),
         (_ROOM_OR_BOOKING, room),
         (_PLATE, lambda m: placeholder("id") if _is_plate(m) else m.group(0)),
         (_UK_PLATE, lambda m: placeholder("id") if _is_uk_plate(m) else m.group(0)),
+        (_AUSTRIAN_PLATE, lambda m: placeholder("id") if _is_uk_plate(m) else m.group(0)),
         (_US_PHONE, lambda m: placeholder("phone")),
         (_PO_BOX, address),
         (_STREET, street),
@@ -2066,9 +2112,11 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             _US_PHONE,
             _JOINED_ID,
             _NAMED_ID,
+            _REFERENCE,
             _ROOM_OR_BOOKING,
             _PLATE,
             _UK_PLATE,
+            _AUSTRIAN_PLATE,
             _AHV,
         ]
     )
@@ -2081,9 +2129,14 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
     folded = text.lower()
     if " bei " not in folded:  # (tabs are spaces by now)
         skip.append(_SPELLED_BEI_EMAIL)
-    if not any(word in folded for word in _BIRTH_WORDS):
+    if "*" not in text and not any(word in folded for word in _BIRTH_WORDS):
         skip.append(_WORDED_DATE)
-    if "TG" not in text and "X-" not in text and not any(w in folded for w in _ACCOUNT_CUES):
+    if (
+        "TG" not in text
+        and "tg" not in text
+        and "X-" not in text
+        and not any(w in folded for w in _ACCOUNT_CUES)
+    ):
         skip.append(_NAMED_ACCOUNT)
     for pattern, replace in steps:
         if any(pattern is skipped for skipped in skip):
@@ -2110,9 +2163,15 @@ def _real_date_or_time(match: re.Match[str]) -> bool:
 
 def _of_birth(match: re.Match[str]) -> bool:
     """Whether a date is a date of birth, which names a person as no other date does: a
-    word before it ("geb. am 12.3.85") or after it ("Bin am 12. März 1985 geboren")."""
-    before = match.string[max(0, match.start() - 32) : match.start()]
-    return bool(_BIRTH_BEFORE.search(before) or _BIRTH_AFTER.match(match.string, match.end()))
+    word before it ("geb. am 12.3.85") or after it ("Bin am 12. März 1985 geboren"), or a
+    star that means born ("*12.03.1985", "Tom Becker, * 12.3.85")."""
+    text, start = match.string, match.start()
+    before = text[max(0, start - 32) : start]
+    if _BORN_STAR.search(("\n" if start <= 32 else "") + before) and not text.startswith(
+        "*", match.end()
+    ):
+        return True
+    return bool(_BIRTH_BEFORE.search(before) or _BIRTH_AFTER.match(text, match.end()))
 
 
 def _in_chain(match: re.Match[str]) -> bool:
@@ -2140,8 +2199,8 @@ def _is_ipv6(match: re.Match[str]) -> bool:
 
 
 def _is_uk_plate(match: re.Match[str]) -> bool:
-    """Whether "AB12 CDE" is a British number plate: after a word for one or in a sentence
-    about a car."""
+    """Whether "AB12 CDE" is a British number plate (or "W-12345A" an Austrian one): after
+    a word for one or in a sentence about a car."""
     before = match.string[max(0, match.start() - 40) : match.start()]
     return bool(_UK_PLATE_BEFORE.search(before) or _VEHICLE_BEFORE.search(before))
 
@@ -2458,6 +2517,7 @@ PATTERNS = (
     _AHV,
     _HANDLE,
     _NAMED_ACCOUNT,
+    _MAC,
     _IPV6,
     _WORDED_DATE,
     _DATE,
@@ -2472,6 +2532,7 @@ PATTERNS = (
     _CUED_PHONE,
     _IPV4,
     _NAMED_ID,
+    _REFERENCE,
     _ROOM_OR_BOOKING,
     _US_PHONE,
     _PO_BOX,
@@ -2487,6 +2548,7 @@ PATTERNS = (
     _SSN,
     _PLATE,
     _UK_PLATE,
+    _AUSTRIAN_PLATE,
     _ID,
     _SENT_BY,
     _SIGN_OFF,
@@ -2525,6 +2587,7 @@ PATTERNS = (
     _ADJECTIVE_BEFORE,
     _PLATE_BEFORE,
     _UK_PLATE_BEFORE,
+    _BORN_STAR,
     _VEHICLE_BEFORE,
     _PARKED_AFTER,
     _UNIT_AFTER,
