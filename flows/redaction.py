@@ -809,7 +809,10 @@ _SIGN_OFF = _Pattern(
     # corpus review)
     rf"(?(thanks)(?!(?i:{'|'.join(_THANKED + _NOT_PEOPLE)}|{_CLOSING})\b)"
     rf"|(?(cheers)(?!(?i:{'|'.join(_THANKED + _NOT_PEOPLE)}|{_CLOSING})\b)|))"
-    rf"(?:{_TITLE}[ \t]+)?(?:{_NAMES}|(?(closing){_LOOSE_WORDS}|(?(cheers){_LOOSE_WORDS}|(?!))))"
+    # (after a closing, an initial in small letters too: "mfg m.müller", "Gruß, j. schmidt",
+    # found by the corpus audit; see sign_off)
+    rf"(?:{_TITLE}[ \t]+)?(?:{_NAMES}|(?(closing)(?P<initial>[{_LOWER}]\.[ \t]?)?{_LOOSE_WORDS}"
+    rf"|(?(cheers){_LOOSE_WORDS}|(?!))))"
     rf"{_SIGN_OFF_END}"
 )
 # A first and a last name alone at the end, a signature with no closing: on the last line
@@ -864,14 +867,16 @@ _SENT_BY = _Pattern(
 # "Mein Name ist Erika Mustermann", "Ich heiße Anna", "my name is John Smith", "Name:
 # Erika". Not "Ich heiße Sie willkommen", nor "Ich heiße Neukunden willkommen".
 # After a signature's label too ("Unterschrift: Erika Mustermann", "gez. E. Mustermann";
-# found by an attack review), but there a name known as one (see self_introduction):
+# found by an attack review) and after "call me:", but there a name known as one (see
+# self_introduction):
 # "Unterschrift: Fehlt leider" names no one, and "Unterschrift fehlte" has no colon.
 _SELF_INTRODUCTION = _Pattern(
     r"(?P<lead>\b(?i:(?:mein[ \t]+name[ \t]+(?:ist|lautet)|ich[ \t]+hei(?:ß|ss)e"
     r"|hier[ \t]+schreibt|my[ \t]+name[ \t]+is|my[ \t]+name's)(?:[ \t]*:)?[ \t]+"
     r"|(?P<label>(?:vor|nach)?name[ \t]*[:=][ \t]*)"
     r"|(?P<signature>(?:unterschrift|signatur|signature|gezeichnet)[ \t]*:"
-    r"|gez\.(?:[ \t]*:)?)[ \t]*))"
+    # "call me: Max Mustermann" (found by the corpus audit), as a label
+    r"|gez\.(?:[ \t]*:)?|call[ \t]+me[ \t]*:)[ \t]*))"
     rf"(?P<title>{_TITLE}[ \t]+)?(?P<name>(?>{_NAME}))(?![ \t]+(?i:willkommen|gut)\b)"
     r"(?<![Ii]st Hase)"
 )
@@ -908,10 +913,15 @@ _GREETING = (
     r"hi|hello|hey|hallo|moin|servus|guten[ \t]+(?:tag|morgen|abend)"
     r"|good[ \t]+(?:morning|afternoon|evening)"
 )
+# (Also "this is Priya Patel writing", and "hier ist die Sandra von nebenan" as one says
+# it, with a common first name after the article: found by the corpus audit. "hier ist
+# der Kaffee von gestern", "hier ist die Hölle los" stay; see this_is.)
 _THIS_IS = _Pattern(
     rf"(?P<lead>\A\s*(?P<greeting>(?i:{_GREETING})\b(?:[ \t]+\w+){{0,2}}[ \t]*[,!.]?\s*)?"
-    r"(?i:this[ \t]+is|(?P<hier>hier)[ \t]+(?:ist|spricht))[ \t]+)"
-    rf"(?P<name>(?>{_NAME}))(?=[ \t]+(?P<cue>(?i:from|here|again|speaking|nochmal|wieder))\b"
+    r"(?i:this[ \t]+is|(?P<hier>hier)[ \t]+(?:ist|spricht)(?:[ \t]+(?P<article>die|der))?)"
+    r"[ \t]+)"
+    rf"(?P<name>(?>{_NAME}))(?=[ \t]+(?P<cue>(?i:from|here|again|speaking|writing|calling"
+    r"|nochmal|wieder))\b|(?(article)[ \t]+(?i:von|vom|aus)\b|(?!))"
     r"|(?(greeting)[ \t]*(?:[,.!]|\Z)|[ \t]*(?:[,.!:;–—-]|\n|\Z)))"
 )
 # "Herr Müller", "Frau Dr. Schmidt", "Hr. Meier", "Mrs. Jones", "Mr van Dijk": the title
@@ -1719,6 +1729,9 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         return match.group(0)
 
     def sign_off(match: re.Match[str]) -> str:
+        if match["initial"] and match["initial"][0] == "s":  # "Gruß, s. oben": "see above"
+            if not _known_surname(match.string[match.end("initial") :].split()[0]):
+                return match.group(0)
         if match["cheers"]:  # in small letters, a first name only: "cheers, fast delivery"
             name = match.group(0)[len(match["lead"]) :]
             if name[0].islower() and not _is_first_name(name.split()[0]):
@@ -2010,6 +2023,10 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         return match.group(0)
 
     def this_is(match: re.Match[str]) -> str:
+        if match["article"] is not None:  # "hier ist die Sandra", not "hier ist der Kaffee"
+            if not _is_first_name(match["name"].split()[0]):
+                return match.group(0)
+            return match.group("lead") + placeholder("name")
         # (and "This is David Brown, I called yesterday", opening the comment as "Hier ist
         # Anna Schmidt," does: found by a staff review, where "This is Sarah Miller
         # speaking" went; "This is Ridiculous." and "This is Great Britain." stay)

@@ -2712,6 +2712,24 @@ def test_a_long_comment_of_what_the_corpus_audit_rules_look_for_runs_through(
 @pytest.mark.parametrize(
     ("comment", "expected"),
     [
+        # a name after "this is" with "writing", "hier ist die/der" and a common first name,
+        # "call me:" and a known name
+        (
+            "this is Priya Patel writing about my order",
+            "this is [Name] writing about my order",
+        ),
+        ("hier ist die Sandra von nebenan", "hier ist die [Name] von nebenan"),
+        (
+            "Hallo, hier ist der Kevin, die Lieferung fehlt",
+            "Hallo, hier ist der [Name], die Lieferung fehlt",
+        ),
+        ("call me: Max Mustermann", "call me: [Name]"),
+        ("Call me: Priya Patel", "Call me: [Name]"),
+        # an initial in small letters after a closing
+        ("mfg m.müller", "mfg [Name]"),
+        ("Gruß, j. schmidt", "Gruß, [Name]"),
+        ("Super Service!\nlg a.meier", "Super Service!\nlg [Name]"),
+        ("Gruß, s. schmidt", "Gruß, [Name]"),
         # a Telegram account after "tg:" in small letters
         ("tg: max_m", "tg: [Handle]"),
         ("Bitte melden, tg: erika_m85", "Bitte melden, tg: [Handle]"),
@@ -2789,8 +2807,11 @@ def test_what_the_second_corpus_audit_keeps(comment: str) -> None:
     ("unit", "has_personal_data"),
     [
         # 4096 characters of what the second corpus audit's rules look for
+        ("this is Priya Patel writing ", True),
         ("hier ist die ", False),
+        ("call me: Max Mustermann ", True),
         ("call me: ", False),
+        ("mfg m.müller lg a. ", True),
         ("lg a. ", False),
         ("tg: max_m ", True),
         ("tg: ", False),
