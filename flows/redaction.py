@@ -823,7 +823,9 @@ _SIGN_OFF = _Pattern(
 _LAST_LINE_NAME = _Pattern(
     r"(?P<lead>(?:\A|(?<=\n)|(?<=[.!?])(?<!Dr\.)(?<!Nr\.)(?<!St\.)(?<!Fr\.)(?<!Hr\.)[ \t]+"
     r"|(?<=[.!?][)\"'])[ \t]+)[ \t]*)"
-    rf"(?P<name>(?>{_FULL_NAME}))(?=[^\w\n]*\Z)"
+    # (or a parenthesis after it that held personal data: "Jan Becker (*[Number])", "Jan
+    # Becker (geb. [Number])", found by the second corpus audit; see last_line)
+    rf"(?P<name>(?>{_FULL_NAME}))(?=[^\w\n]*\Z|(?P<aside>[ \t]*\([^()\n]{{1,80}}\))[^\w\n]*\Z)"
 )
 # A name signed after a dash or a comma with no closing before it, ending its line or the
 # comment: "... never arrived. – John Smith", "— Petra Schulze", "~ Sarah Miller", "Ruft mich
@@ -1838,6 +1840,8 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
 
     def last_line(match: re.Match[str]) -> str:
         name = match["name"]
+        if match["aside"] and not any(mark in match["aside"] for mark in placeholders):
+            return match.group(0)  # "Anne Frank (Buch)"
         words = name.split()
         if _is_first_name(words[0]) and _is_person(name) and not _is_brand(name):
             return match["lead"] + placeholder("name")

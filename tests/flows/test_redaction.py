@@ -2736,7 +2736,7 @@ def test_a_long_comment_of_what_the_corpus_audit_rules_look_for_runs_through(
         # a star that means born
         ("*12.03.1985", "*[Nummer]"),
         ("Tom, * 12.3.85 in Köln", "Tom, * [Nummer] in Köln"),
-        ("Tom Becker (*12. März 1985)", "Tom Becker (*[Nummer])"),
+        ("Tom Becker (*12. März 1985)", "[Name] (*[Nummer])"),
         # a reference code in parts
         ("ref: ABC-123-XYZ", "ref: [Nummer]"),
         ("Ref. XK-4711-QZ bitte prüfen", "Ref. [Nummer] bitte prüfen"),
@@ -2746,6 +2746,9 @@ def test_a_long_comment_of_what_the_corpus_audit_rules_look_for_runs_through(
         # a street named after a day or a thing
         ("Straße des 17. Juni 135, Berlin", "[Adresse], Berlin"),
         ("wohne Platz der Republik 1, 11011 Berlin", "wohne [Adresse]"),
+        # a name on the last line before a parenthesis that held personal data
+        ("Jan Becker (geb. 03.04.1990)", "[Name] (geb. [Nummer])"),
+        ("Kam nicht.\nJan Becker (Kd.-Nr. 123456)", "Kam nicht.\n[Name] (Kd.-Nr. [Nummer])"),
         # a MAC address
         ("MAC 00:1A:2B:3C:4D:5E gesperrt", "MAC [Nummer] gesperrt"),
         ("mein Router 00-1a-2b-3c-4d-5e", "mein Router [Nummer]"),
@@ -2791,6 +2794,8 @@ def test_what_the_second_corpus_audit_found_goes(comment: str, expected: str) ->
         "Verhältnis 1:2:3:4:5:6",
         "double or nothing, seven of nine",
         # what feedback is made of
+        "Lese gerade Anne Frank (Tagebuch)",
+        "Top.\nTom Tailor (Jeans)",
         "Dr. Oetker Pizza war kalt",
         "Mein iPhone 15 Pro lädt nicht",
         "5/5 Sterne, 10 von 10",
