@@ -14,11 +14,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION: Literal[6] = 6
+SCHEMA_VERSION: Literal[7] = 7
 """2 added `chosen_language` and `passed_on[].confirmed` (a copy of version 1 has neither);
 3 added `contact_language`; 4 added `retention_rules`; 5 added the consent status
 `ended`, each consent's `text` and `automated_decisions`; 6 added a consent's `ended_at`
-(one that ended with an erased feedback had `withdrawn_at`, as if the person withdrew it)."""
+(one that ended with an erased feedback had `withdrawn_at`, as if the person withdrew it);
+7 added the `language` of unfinished answers and `erasure_note_kept_until`."""
 SCHEMA_PATH = Path("docs") / "export.schema.json"
 
 
@@ -88,6 +89,12 @@ class ExportDraft(_Model):
     started_at: datetime
     discarded_automatically_at: datetime
     answers: list[ExportAnswer]
+    language: str | None = Field(
+        default=None,
+        description="The language the survey began in, which it goes on in (stored with the "
+        "answers); null in unfinished answers from before it was kept.",
+    )
+    language_name: str | None = None
 
 
 class ExportLanguage(_Model):
@@ -111,7 +118,7 @@ class ExportDelivery(_Model):
 class DataExport(_Model):
     """Everything stored about the person who requested it, in their language."""
 
-    schema_version: Literal[6] = SCHEMA_VERSION
+    schema_version: Literal[7] = SCHEMA_VERSION
     generated_at: datetime
     language: str
     controller: ExportController
@@ -152,6 +159,13 @@ class DataExport(_Model):
     passed_on: list[ExportDelivery] = Field(
         default_factory=list,
         description="Which recipient received which feedback, and when (Art. 15(1)(c)).",
+    )
+    erasure_note_kept_until: datetime | None = Field(
+        default=None,
+        description="Until when the erasure ledger keeps an encrypted note (none of the "
+        "answers) that the person had data erased, withdrew a consent or objected to storing "
+        "their language choice, so that it is carried out again after a restore from a "
+        "backup; null when it keeps none.",
     )
 
 

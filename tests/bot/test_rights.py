@@ -94,7 +94,7 @@ async def test_access_after_several_feedbacks_lists_every_answer_verbatim(harnes
     assert shown in summary, "Berlin, named"
     export = export_of(answer)
     jsonschema.validate(export, SCHEMA)
-    assert export["schema_version"] == 6
+    assert export["schema_version"] == 7
     assert export["automated_decisions"].startswith(no_decisions)
     comments = [
         a["answer"] for f in export["feedback"] for a in f["answers"] if a["step"] == "comment"
@@ -148,6 +148,32 @@ async def test_access_in_english_and_with_an_unfinished_draft(harness: Harness) 
     assert export["unfinished_feedback"][0]["answers"][0]["answer"] == 3
 
 
+async def test_access_names_the_language_unfinished_answers_go_on_in(harness: Harness) -> None:
+    """Found by a rights audit: the language a survey began in is stored with its answers
+    (it goes on in it, whichever device answers) and was not named. Asked from a device in
+    German, the answer is in German and names the English the answers are kept with."""
+    john = harness.customer(1001, language_code="en")
+    await john.send("/start")
+    await john.press("Yes, I agree")
+    await john.press("3")
+    zone = harness.settings.timezone
+    started = translator("en").datetime(harness.clock(), zone)
+    said = texts(await john.send("/mydata"))
+    assert (
+        f"Unfinished answers, started {started} in English, the language the survey goes on in"
+        in said
+    )
+    on_a_german_phone = harness.customer(1001, language_code="de")
+    answer = await on_a_german_phone.send("/meinedaten")
+    started = translator("de").datetime(harness.clock(), zone)
+    assert (
+        f"Unvollständige Antworten, begonnen am {started} auf Englisch, der Sprache, in der "
+        "die Umfrage weitergeht"
+    ) in texts(answer)
+    [draft] = export_of(answer)["unfinished_feedback"]
+    assert (draft["language"], draft["language_name"]) == ("en", "Englisch")
+
+
 async def test_access_is_rate_limited_politely(harness: Harness) -> None:
     erika = harness.customer()
     await give_feedback(erika, "eins")
@@ -160,16 +186,26 @@ async def test_access_is_rate_limited_politely(harness: Harness) -> None:
 
 async def test_long_summaries_are_split_never_cut(harness: Harness) -> None:
     erika = harness.customer()
+    await give_feedback(erika, "vorher")
+    await erika.send("/loeschen")
+    await erika.press("Alles löschen")  # a note in the ledger, named at the end
     comments = [f"Kommentar {i}: " + "x" * 1900 + f" Ende-{i}" for i in range(4)]
     for comment in comments:
         await give_feedback(erika, comment)
+    await erika.send("/start")
+    await erika.press("4")
+    unfinished = "Unfertig: " + "y" * 1900 + " Ende"
+    await erika.send(unfinished)
     answer = await erika.send("/meinedaten")
     text_messages = [m for m in answer if m["text"]]
-    assert len(text_messages) >= 2
+    assert len(text_messages) >= 3
     assert all(len(m["text"] or "") <= 4096 for m in text_messages)
-    joined = "".join(m["text"] or "" for m in text_messages)
-    for comment in comments:
+    joined = "\n".join(m["text"] or "" for m in text_messages)
+    for comment in [*comments, unfinished]:
         assert comment in joined
+    assert "auf Deutsch, der Sprache, in der die Umfrage weitergeht" in joined
+    assert f"Außerdem wird bis zum {noted_until(harness, 'de')} ein verschlüsselter" in joined
+    assert "Eine vollständige Kopie folgt als Datei." in joined
 
 
 async def test_erasure_removes_everything_and_old_copies_cannot_be_read(
@@ -428,9 +464,15 @@ async def test_withdrawing_contact_erases_the_chat_id_and_keeps_feedback(harness
     assert "Kurz gesagt: 1 Feedback, 1 bestehende Einwilligung, 1 nicht mehr bestehende " in (
         texts(before)
     ), "the withdrawn consent, kept as proof, said first too (review)"
-    # The note the withdrawal left in the erasure ledger is named (a DPO's review).
-    note = "Nach einer Löschung, einem Widerruf oder einem Widerspruch"
-    assert note in texts(before) and any(note in rule for rule in export["retention_rules"])
+    # The note the withdrawal left in the erasure ledger is named (a DPO's review), with
+    # the date it is kept until (a rights audit), and the rule in the copy.
+    rule = "Nach einer Löschung, einem Widerruf oder einem Widerspruch"
+    assert any(rule in kept for kept in export["retention_rules"])
+    assert (
+        f"Außerdem wird bis zum {noted_until(harness, 'de')} ein verschlüsselter Vermerk (ohne "
+        "Ihre Antworten) aufbewahrt, dass Sie Ihre Daten löschen ließen, eine Einwilligung "
+        "widerrufen"
+    ) in texts(before)
     started = await erika.send("/start")
     assert labels(started[-1]) == [["1", "2", "3", "4", "5"]], "feedback consent untouched"
 
@@ -718,8 +760,8 @@ async def test_a_contact_consent_that_ended_with_its_feedback_is_not_said_withdr
     assert consents["feedback"]["status"] == "withdrawn"
     assert consents["feedback"]["ended_at"] is None
     assert consents["product_feedback"]["status"] == "in_force"
-    note = "Nach einer Löschung, einem Widerruf oder einem Widerspruch"
-    assert note in shown, "the ledger's note of the end is named as before"
+    note = f"Außerdem wird bis zum {noted_until(harness, 'de')} ein verschlüsselter Vermerk"
+    assert note in shown, "the ledger's note of the end is named, with its date"
     offered = await erika.send("/widerruf")
     assert "Kontaktaufnahme" not in str([labels(m) for m in offered]), texts(offered)
 
@@ -1299,6 +1341,53 @@ async def test_after_an_erasure_access_names_the_note_kept_and_until_when(
     assert texts(await harness.customer(1004).send("/meinedaten")) == (
         "Über Sie sind keine Daten gespeichert."
     )
+
+
+async def test_whoever_erased_and_came_back_is_told_of_the_older_note(harness: Harness) -> None:
+    """Found by a rights audit: the note an erasure leaves in erasures.db was named only
+    where nothing else was stored; a person who erased, came back and gave feedback again
+    was not told of it (Art. 15(1)). Someone never noted is told of no note."""
+    erika = harness.customer()
+    await give_feedback(erika, "vor der Löschung")
+    await erika.send("/loeschen")
+    await erika.press("Alles löschen")
+    harness.clock.advance(timedelta(days=2))
+    await give_feedback(erika, "nach der Löschung")
+    answer = await erika.send("/meinedaten")
+    said = texts(answer)
+    assert "nach der Löschung" in said and "vor der Löschung" not in said
+    assert (
+        "Außerdem wird bis zum "
+        f"{noted_until(harness, 'de')} ein verschlüsselter Vermerk (ohne Ihre Antworten) "
+        "aufbewahrt, dass Sie Ihre Daten löschen ließen, eine Einwilligung widerrufen oder "
+        "der Speicherung Ihrer Sprachwahl widersprochen haben, damit dies erneut ausgeführt "
+        "wird, falls unsere Daten aus einer Sicherung wiederhergestellt werden."
+    ) in said
+    export = export_of(answer)
+    jsonschema.validate(export, SCHEMA)
+    ledger = harness.settings.data_dir / "erasures.db"
+    with closing(sqlite3.connect(f"file:{ledger}?mode=ro", uri=True)) as db:
+        [(until,)] = db.execute("SELECT max(keep_until) FROM erasures").fetchall()
+    assert datetime.fromisoformat(export["erasure_note_kept_until"]) == datetime.fromisoformat(
+        until
+    )
+    assert any("Nach einer Löschung" in rule for rule in export["retention_rules"])
+    john = harness.customer(1003, language_code="en")
+    await john.send("/language deutsch")
+    await john.send("/language app")  # an objection, noted
+    await give_feedback(john, "after the objection")
+    assert (
+        f"An encrypted note (none of your answers) that you had your data erased, withdrew a "
+        "consent or objected to storing your language choice is also kept, until "
+        f"{noted_until(harness, 'en')}, so that this is carried out again should our data be "
+        "restored from a backup."
+    ) in texts(await john.send("/mydata"))
+    # Someone of whom nothing was ever noted is told of no note.
+    never = harness.customer(1004)
+    await give_feedback(never, "nie gelöscht")
+    answer = await never.send("/meinedaten")
+    assert "Vermerk" not in texts(answer) and "nie gelöscht" in texts(answer)
+    assert export_of(answer)["erasure_note_kept_until"] is None
 
 
 def noted_until(harness: Harness, locale: str) -> str:
