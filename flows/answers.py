@@ -131,7 +131,9 @@ def _sent_lines() -> tuple[re.Pattern[str], ...]:
         before, _, after = t.gettext(_SENT).partition("{reference}")
         added = "|".join(
             re.escape(_answered_before(t, count)).replace(r"\{count\}", r"\d+")
-            for count in (1, 2, 5)  # the plural forms of German and English
+            # the plural forms of German and English, and two ("twice"); a "2 times" sent
+            # before it was said so matches the plural form
+            for count in (1, 2, 5)
         )
         reference = f"({_REFERENCE.pattern})"
         patterns.append(
@@ -141,6 +143,8 @@ def _sent_lines() -> tuple[re.Pattern[str], ...]:
 
 
 def _answered_before(t: Translator, count: int) -> str:
+    if count == 2:  # English and German have no plural form of their own for two
+        return t.gettext("This feedback had been answered twice before.")
     return t.ngettext(
         "This feedback had been answered once before.",
         "This feedback had been answered {count} times before.",

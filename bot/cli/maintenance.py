@@ -480,11 +480,19 @@ def _cells(
     while 0 < hidden < k and shown:
         smallest = min(shown, key=lambda value: shown[value])
         hidden += shown.pop(smallest)
+    # k is at least 2; 2 reads "twice", which no plural form of English or German gives
+    if not shown and reached and k == 2:  # the one answer left over, then
+        return t.gettext(
+            "suppressed (shown, the answers given twice or more would tell the one other "
+            "from the total)"
+        )
     if not shown and reached:  # found by review: said "no answer given k times or more"
         return t.gettext(
             "suppressed (shown, the answers given {k} times or more would tell the fewer "
             "than {k} others from the total)"
         ).format(k=k)
+    if not shown and k == 2:
+        return t.gettext("suppressed (no answer given twice or more)")
     if not shown:
         return t.gettext("suppressed (no answer given {k} times or more)").format(k=k)
     labels = labels or {}

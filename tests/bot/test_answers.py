@@ -171,11 +171,13 @@ async def test_a_second_answer_in_reply_to_the_word_that_the_first_was_sent_reac
     assert "Nachtrag: Gutschein folgt" in to(more, CUSTOMER)
     assert "bereits einmal beantwortet" in to(more, STAFF_CHAT), to(more, STAFF_CHAT)
     [again] = [m for m in more if m["chat_id"] == STAFF_CHAT]
+    third = await in_staff_chat(desk, "/antworten Und noch", reply_to=again["message_id"])
+    assert to(third, STAFF_CHAT).endswith("Dieses Feedback wurde bereits zweimal beantwortet.")
     await desk.customer(CUSTOMER).send("/widerruf")
     await desk.customer(CUSTOMER).press("Kontaktaufnahme")
     late = await in_staff_chat(desk, "/antworten Noch etwas", reply_to=again["message_id"])
     assert "kann nicht beantwortet werden" in to(late, STAFF_CHAT) and not to(late, CUSTOMER)
-    assert [a[0] for a in await audit(desk)] == ["answer", "answer"]
+    assert [a[0] for a in await audit(desk)] == ["answer", "answer", "answer"]
 
 
 async def test_the_command_works_in_private_and_the_customer_reads_their_language(
@@ -203,8 +205,10 @@ async def test_the_command_works_in_private_and_the_customer_reads_their_languag
         "This feedback had been answered once before."
     )
     third = await staff.send(f"/reply {ref} Third")
-    assert to(third, STAFF).endswith("This feedback had been answered 2 times before.")
-    assert len(await audit(desk)) == 3
+    assert to(third, STAFF).endswith("This feedback had been answered twice before.")
+    fourth = await staff.send(f"/reply {ref} Fourth")
+    assert to(fourth, STAFF).endswith("This feedback had been answered 3 times before.")
+    assert len(await audit(desk)) == 4
 
 
 async def test_the_answer_is_in_the_language_the_customer_agreed_to_be_contacted_in(

@@ -304,6 +304,41 @@ def test_stats_hide_small_counts_within_a_flow_too() -> None:
     assert "product: 22 Feedbacks" in german and "r: 4: 9, 5: 20, andere: 5" in german
 
 
+@pytest.mark.parametrize(
+    ("locale", "none_twice", "one_other"),
+    [
+        (
+            "en",
+            "problems: suppressed (no answer given twice or more)",
+            "satisfaction: suppressed (shown, the answers given twice or more would tell the "
+            "one other from the total)",
+        ),
+        (
+            "de",
+            "problems: unterdrückt (keine Antwort zweimal oder öfter gegeben)",
+            "satisfaction: unterdrückt (gezeigt, würden die mindestens zweimal gegebenen "
+            "Antworten die eine übrige aus der Gesamtzahl erkennen lassen)",
+        ),
+    ],
+)
+def test_stats_with_a_minimum_group_of_two_say_twice(
+    locale: str, none_twice: str, one_other: str
+) -> None:
+    """FEEDBACKBOT_MIN_GROUP_SIZE=2 read "no answer given 2 times or more" and "fewer
+    than 2 others", where a person says "twice" and "the one other" (found by a rights
+    audit's look at the catalogs)."""
+    row = StatisticsRow(
+        day=NOW.date(),
+        flow_id="product",
+        feedbacks=4,
+        counts={"satisfaction": {"5": 3, "1": 1}, "problems": {"price": 1, "missing": 1}},
+    )
+    text = format_statistics([row], k=2, t=translator(locale))
+    lines = [line.strip() for line in text.splitlines()]
+    assert none_twice in lines and one_other in lines, text
+    assert "2 times" not in text and "2-mal" not in text
+
+
 def test_stats_list_questions_and_answers_in_the_order_of_the_flow() -> None:
     """Ratings 0–10 by size (not "1, 10, 2"), options and questions as the flow has them."""
     row = StatisticsRow(
