@@ -268,8 +268,11 @@ async def end_withdrawn_leftovers(service: FeedbackService) -> None:
             type(error).__name__,
         )
         return
-    log.info(
-        "feedback whose consent was withdrawn under an earlier version: %d to be deleted now", ended
+    # Quiet when there was none, as in every new store (found walking the README).
+    log.log(
+        logging.INFO if ended else logging.DEBUG,
+        "feedback whose consent was withdrawn under an earlier version: %d to be deleted now",
+        ended,
     )
     if beyond:
         log.warning(
@@ -289,7 +292,9 @@ async def purge_expired(service: FeedbackService, audit_retention: timedelta | N
     except StoreError as error:
         log.error("purge failed: %s", type(error).__name__)
         return
-    log.info(
+    # A purge that deleted nothing, most of them, is not worth a line at every interval.
+    log.log(
+        logging.INFO if any(report.model_dump().values()) else logging.DEBUG,
         "purge: %d feedback, %d drafts, %d language choices, %d orphans, %d keys, %d audit entries,"
         " %d deletion notices",
         report.feedback,

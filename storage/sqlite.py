@@ -284,9 +284,20 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
         db = await aiosqlite.connect(self._data_path, isolation_level=None)
         try:
             await configure(db, self._keys_path, self._ledger_path)
-            await migrate(db, "main", DATA_MIGRATIONS, upgrade=self._upgrade)
-            await migrate(db, "keys", KEY_MIGRATIONS, upgrade=self._upgrade)
-            await migrate(db, "ledger", LEDGER_MIGRATIONS, upgrade=self._upgrade)
+            versions = {
+                schema: (
+                    await migrate(db, schema, migrations, upgrade=self._upgrade),
+                    len(migrations),
+                )
+                for schema, migrations in (
+                    ("main", DATA_MIGRATIONS),
+                    ("keys", KEY_MIGRATIONS),
+                    ("ledger", LEDGER_MIGRATIONS),
+                )
+            }
+            if created:  # (made whole above, in a file of its own)
+                versions["keys"] = (0, len(KEY_MIGRATIONS))
+            sqlite_db.log_schemas_changed(versions)
             if self._max_page_count is not None:
                 await sqlite_db.set_max_page_count(db, self._max_page_count)
             # Checked again as the store now reads: should a rotation by another process
@@ -495,7 +506,7 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
                 (wrapped, ts(datetime.now(UTC))),
             )
         await asyncio.to_thread(durable_rename, temp, self._keys_path)
-        log.info("key_store_created")
+        log.debug("key_store_created")
         return pseudonym_key
 
     # ---- the space kept in reserve for erasure ----------------------------------------

@@ -510,8 +510,11 @@ async def configure(db: aiosqlite.Connection, keys_path: Path, ledger_path: Path
 
 async def migrate(
     db: aiosqlite.Connection, schema: str, migrations: list[list[str]], *, upgrade: bool = True
-) -> None:
-    """Apply the pending migrations, each with its schema_migrations row in one transaction.
+) -> int:
+    """Apply the pending migrations, each with its schema_migrations row in one transaction;
+    the version the schema had before (0: new). Each step is logged at DEBUG only: the
+    caller says in one line what became of the store (29 lines at a first start were
+    noise to a new operator).
 
     Raises StoreError for a store written by a newer version, and StoreOutdated for one
     written by an older version when `upgrade` is False.
@@ -541,7 +544,35 @@ async def migrate(
             continue
         apply = partial(_apply_migration, table=table, version=version, statements=statements)
         await on_thread(db, apply, atomic=True)
-        log.info("migration applied: %s schema version %d", _named(schema), version)
+        log.debug("migration applied: %s schema version %d", _named(schema), version)
+    return current
+
+
+def written_schemas() -> str:
+    """The schema versions this program writes, as `feedbackbot --version` shows them:
+    "data v22, keys v6, ledger v2"."""
+    return ", ".join(
+        f"{_named(schema)} v{len(migrations)}"
+        for schema, migrations in zip(
+            SCHEMAS, (DATA_MIGRATIONS, KEY_MIGRATIONS, LEDGER_MIGRATIONS), strict=True
+        )
+    )
+
+
+def log_schemas_changed(versions: dict[str, tuple[int, int]]) -> None:
+    """One line for a store upgraded: from which version to which, per schema changed.
+    `versions` holds each schema's version before opening and now. A new store is left to
+    the command that made it to tell (`run` says where, with `written_schemas`)."""
+    if all(before == 0 for before, _ in versions.values()):
+        log.debug("new store created (schema: %s)", written_schemas())
+        return
+    upgraded = ", ".join(
+        f"{_named(schema)} v{before} to v{now}" if before else f"{_named(schema)} v{now} (new)"
+        for schema, (before, now) in versions.items()
+        if before < now
+    )
+    if upgraded:
+        log.info("store upgraded (schema: %s)", upgraded)
 
 
 def refuse_outdated(path: Path, schema: str, migrations: list[list[str]]) -> None:

@@ -398,7 +398,7 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
             audit = await self._batches(_OLD_AUDIT_SQL, (ts(audit_before),))
         async with self._lock:
             await self._checkpoint()
-        log.info("purge")
+        log.debug("purge")  # what it deleted: in the caller's line
         return PurgeReport(
             notices=notices,
             feedback=feedback,

@@ -22,7 +22,7 @@ from flows.i18n import Translator
 from flows.sharing import RecipientsError
 from storage import StoreError
 from storage.crypto import MalformedMasterKey
-from storage.sqlite_db import DATA_MIGRATIONS, KEY_MIGRATIONS, LEDGER_MIGRATIONS
+from storage.sqlite_db import written_schemas
 
 SUBCOMMANDS = (
     run,
@@ -42,10 +42,7 @@ def version_line() -> str:
         installed = metadata.version("feedbackbot")
     except metadata.PackageNotFoundError:  # run from a source tree not installed
         installed = "(not installed)"
-    return (
-        f"feedbackbot {installed} (store schema: data v{len(DATA_MIGRATIONS)}, "
-        f"keys v{len(KEY_MIGRATIONS)}, ledger v{len(LEDGER_MIGRATIONS)})"
-    )
+    return f"feedbackbot {installed} (store schema: {written_schemas()})"
 
 
 def build_parser(t: Translator) -> argparse.ArgumentParser:

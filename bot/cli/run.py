@@ -21,6 +21,7 @@ from flows.i18n import SUPPORTED_LOCALES, Translator
 from flows.redaction import compile_patterns
 from storage import SQLiteStore
 from storage.sqlite import KEY_STORE_FILE
+from storage.sqlite_db import written_schemas
 
 log = logging.getLogger("bot.cli")
 
@@ -78,10 +79,13 @@ def run(args: argparse.Namespace) -> int:
         # Started from another working directory (systemd's is /), or with a mistyped
         # FEEDBACKBOT_DATA_DIR, the bot makes a new store and runs on it; the log must say
         # where, or the operator finds out when the feedback seems gone (operator review).
+        # The one line about it: each schema step, 30 lines, is logged at DEBUG only.
         log.warning(
-            "created a new, empty store in %s; if this bot ran before, stop it: its store is "
-            "elsewhere (set FEEDBACKBOT_DATA_DIR to an absolute path, or the working directory)",
+            "created a new, empty store in %s (store schema: %s); if this bot ran before, stop "
+            "it: its store is elsewhere (set FEEDBACKBOT_DATA_DIR to an absolute path, or the "
+            "working directory)",
             settings.data_dir.absolute(),
+            written_schemas(),
         )
     compile_patterns()  # before polling: the first comment would wait for it otherwise
     application = build_application(settings, store, catalog=catalog)

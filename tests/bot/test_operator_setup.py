@@ -17,6 +17,7 @@ from bot.cli import main
 from bot.cli.common import open_store
 from bot.logs import QUIETED
 from bot.settings import load_settings
+from storage.sqlite_db import DATA_MIGRATIONS, KEY_MIGRATIONS, LEDGER_MIGRATIONS
 from tests.harness import MASTER_KEY
 
 TOKEN = "123456:ABCdefGHIjklMNOpqrSTUvwxYZ012345678"
@@ -311,7 +312,12 @@ def test_run_says_where_its_data_is_and_that_a_store_it_made_is_new(
         monkeypatch.setattr(logging.getLogger(name), "level", logging.getLogger(name).level)
     assert main(["run"]) == 0
     said = capsys.readouterr().err
-    assert f"WARNING bot.cli: created a new, empty store in {site / 'data'};" in said, said
+    schema = (
+        f"data v{len(DATA_MIGRATIONS)}, keys v{len(KEY_MIGRATIONS)}, "
+        f"ledger v{len(LEDGER_MIGRATIONS)}"
+    )
+    made = f"created a new, empty store in {site / 'data'} (store schema: {schema});"
+    assert f"WARNING bot.cli: {made}" in said, said
     assert f"INFO bot.cli: starting long polling; data folder {site / 'data'}\n" in said
     assert main(["run"]) == 0
     said = capsys.readouterr().err

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bot.fakeapi import BotApiServer, FakeBotApi
 from storage import ConsentRecord, SQLiteStore
+from storage.sqlite_db import DATA_MIGRATIONS
 from tests.bot.test_cli_language import feedbackbot
 from tests.e2e.botprocess import bot_env, cli, running_bot
 from tests.e2e.test_lifecycle import cli_env, make_store
@@ -141,8 +142,9 @@ async def test_an_older_store_is_refused_by_docs_and_upgraded_by_run(tmp_path: P
             assert shown.returncode == 0, shown.stderr
             assert "# Consent texts (Art. 7(1) GDPR)" in shown.stdout
     log = (tmp_path / "bot.log").read_text()
-    assert "migration applied: data schema version 13" in log
-    assert "migration applied: data schema version 14" in log
+    # One line for the upgrade, from the version the store had to the one now written.
+    assert log.count("storage: store upgraded") == 1, log
+    assert f"store upgraded (schema: data v12 to v{len(DATA_MIGRATIONS)})\n" in log, log
     after = await consents_of(data, JOHN)
     found = cli("docs", "consent-notice", "--sha256", after.text_sha256, env=env, cwd=tmp_path)
     assert found.returncode == 0 and f"`{after.text_sha256}`" in found.stdout

@@ -14,6 +14,7 @@ from telegram.error import Conflict
 
 from bot.fakeapi import BotApiServer, FakeBotApi
 from storage.crypto import encode_master_key, generate_key
+from storage.sqlite_db import DATA_MIGRATIONS, KEY_MIGRATIONS, LEDGER_MIGRATIONS
 from tests.e2e.botprocess import bot_env, cli, run_once, running_bot
 from tests.harness import TOKEN, Harness, files_contain, stored_rows
 
@@ -166,6 +167,33 @@ def test_first_run_generates_a_private_master_key_and_says_where(
     assert str(key_file) in log.read_text() and "production" in log.read_text()
     # No staff chat and no alert threshold: the consent to be contacted serves nothing.
     assert "surveys feedback, product ask for consent to be contacted" in log.read_text()
+
+
+def test_a_new_store_is_one_line_in_the_log_and_a_purge_of_nothing_none(
+    api: FakeBotApi, server: BotApiServer, tmp_path: Path
+) -> None:
+    """Walking the README on a fresh install: the first start logged 30 lines "migration
+    applied", "0 to be deleted now" and a purge of 0 of everything, at INFO."""
+    data, log = tmp_path / "data", tmp_path / "bot.log"
+    env = bot_env(server, data, FEEDBACKBOT_LOG_LEVEL="INFO")
+    with running_bot(api, env, tmp_path, log):
+        say(api, ERIKA, "/start", "de")
+    first = log.read_text()
+    assert "bot ready" in first, first  # after the purge at the start
+    schema = (
+        f"data v{len(DATA_MIGRATIONS)}, keys v{len(KEY_MIGRATIONS)}, "
+        f"ledger v{len(LEDGER_MIGRATIONS)}"
+    )
+    assert first.count("created a new, empty store") == 1, first
+    assert f"created a new, empty store in {data} (store schema: {schema});" in first
+    for noise in ("migration applied", "to be deleted now", "purge", "store upgraded"):
+        assert noise not in first, first
+    with running_bot(api, env, tmp_path, log):
+        say(api, ERIKA, "/start", "de")
+    again = log.read_text()[len(first) :]
+    assert "bot ready" in again, again
+    for noise in ("created", "store upgraded", "migration applied", "purge"):
+        assert noise not in again, again
 
 
 def digests(folder: Path) -> dict[str, str]:
