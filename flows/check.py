@@ -69,6 +69,8 @@ class Report:
     file: bool = True
     """False for a finding about a setting (FEEDBACKBOT_SHIPPED_FLOWS), not about a file:
     it has no line, and is not counted as a file checked."""
+    shipped: bool = False
+    """A flow shipped in the installed package, not the operator's own."""
 
     def purpose_line(self, purpose_id: str) -> int:
         """Where the purpose is declared, for a finding about it (else the flow's id)."""
@@ -197,7 +199,7 @@ def check_loaded(
         report = check_text(text, source, t)
         flow_id = report.flow.id if report.flow is not None else None
         if flow_id not in replaced and (shipped is None or flow_id in shipped):
-            reports.append(report)
+            reports.append(replace(report, shipped=True))
     return _with_duplicate_ids(_with_purpose_conflicts(reports, t), t)
 
 
@@ -276,11 +278,16 @@ def _with_duplicate_ids(reports: list[Report], t: Translator) -> list[Report]:
 
 def shipped_definitions() -> Iterator[tuple[str, str]]:
     """(source, text) of each flow definition shipped in the package, the bot always
-    loads, beside those in FEEDBACKBOT_FLOWS_DIR; in file name order."""
+    loads, beside those in FEEDBACKBOT_FLOWS_DIR; in file name order. The source is the
+    file where it is installed: "flows/definitions/…", the path in a source clone, named
+    nothing on a bot installed with pip (found walking the README), where an operator
+    looks for the file to copy."""
     shipped = resources.files("flows").joinpath("definitions")
     for entry in sorted(shipped.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".toml"):
-            yield f"flows/definitions/{entry.name}", entry.read_text(encoding="utf-8")
+            # (not a file of its own in a package imported from a zip)
+            source = str(entry) if isinstance(entry, Path) else f"flows/definitions/{entry.name}"
+            yield source, entry.read_text(encoding="utf-8")
 
 
 def _shipped_flows(t: Translator) -> list[tuple[str, FlowDefinition]]:

@@ -81,10 +81,11 @@ def test_wheel_installs_catalogs_and_flows_that_work_outside_the_checkout(tmp_pa
         capture_output=True,
     )
     probe = (
-        "import flows.i18n as i, flows.catalog as c, flows.chart as g;"
+        "import flows.i18n as i, flows.catalog as c, flows.chart as g, flows.check as k;"
         f"assert i.__file__.startswith({str(target)!r}), i.__file__;"
         "print(i.translator('de').gettext('Skip'), c.FlowCatalog.load().default.id,"
-        " g.chart_font(g.LABEL_SIZE).getname()[0].replace(' ', '_'))"
+        " g.chart_font(g.LABEL_SIZE).getname()[0].replace(' ', '_'),"
+        " *(source for source, _ in k.shipped_definitions()))"
     )
     result = subprocess.run(
         [
@@ -100,4 +101,13 @@ def test_wheel_installs_catalogs_and_flows_that_work_outside_the_checkout(tmp_pa
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["Überspringen", "feedback", "DejaVu_Sans"]
+    # The shipped flows named by their installed files, as `check` lists them (found
+    # walking the README: "flows/definitions/…", the path in a source clone, named nothing).
+    shipped = target / "flows" / "definitions"
+    assert result.stdout.split() == [
+        "Überspringen",
+        "feedback",
+        "DejaVu_Sans",
+        str(shipped / "feedback.toml"),
+        str(shipped / "product.toml"),
+    ]

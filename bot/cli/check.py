@@ -174,8 +174,19 @@ def quiet_flow_warnings(quiet: bool = True) -> Iterator[None]:
 
 
 def _print_loaded(reports: Sequence[Report], t: Translator, out: TextIO) -> None:
-    """The flows the bot loads, each with its file: what `check` without FILE checked."""
-    flows = [(r.flow.id, r.source) for r in reports if r.flow is not None]
+    """The flows the bot loads, each with its file: what `check` without FILE checked. A
+    shipped one is said to be, its file being in the installed package: to be copied to
+    FEEDBACKBOT_FLOWS_DIR, not edited there."""
+    flows = [
+        (
+            r.flow.id,
+            t.gettext("shipped with feedbackbot: {file}").format(file=r.source)
+            if r.shipped
+            else r.source,
+        )
+        for r in reports
+        if r.flow is not None
+    ]
     if not flows:
         return
     print(t.gettext("The flows the bot loads:"), file=out)

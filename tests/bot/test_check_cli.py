@@ -13,7 +13,8 @@ from tests.flows.test_check import BAKERY
 from tests.harness import TOKEN, bytecode_settings
 
 REPO = Path(__file__).resolve().parents[2]
-PRODUCT = REPO / "flows" / "definitions" / "product.toml"
+SHIPPED = REPO / "flows" / "definitions"  # where the tests import the package from
+PRODUCT = SHIPPED / "product.toml"
 
 
 def write_variant(tmp_path: Path, name: str, old: str, new: str) -> tuple[Path, int]:
@@ -244,7 +245,7 @@ def test_recipients_are_checked_against_every_flow_the_bot_loads(
         "The flows the bot loads:\n"
         f"  device    {flows / 'device.toml'}\n"
         f"  product   {flows / 'product.toml'}\n"
-        "  feedback  flows/definitions/feedback.toml\n"
+        f"  feedback  shipped with feedbackbot: {SHIPPED / 'feedback.toml'}\n"
         "No problems in 4 files.\n"
     )
     (flows / "device.toml").write_text(other.replace('type = "rating"', 'type = "ratings"', 1))
@@ -252,17 +253,37 @@ def test_recipients_are_checked_against_every_flow_the_bot_loads(
     assert f"{flows / 'device.toml'}:" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize(
+    ("lang", "loaded", "shipped", "fine"),
+    [
+        ("en", "The flows the bot loads:", "shipped with feedbackbot", "No problems in 1 file."),
+        (
+            "de",
+            "Die Abläufe, die der Bot lädt:",
+            "mit feedbackbot mitgeliefert",
+            "Keine Probleme in 1 Datei.",
+        ),
+    ],
+)
 def test_without_files_the_shipped_flows_the_bot_runs_are_checked(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    lang: str,
+    loaded: str,
+    shipped: str,
+    fine: str,
 ) -> None:
+    """Each named as shipped, with the file where it is installed: "flows/definitions/…",
+    as it was named, is the path in a source clone, and nowhere on a bot installed with pip
+    (found walking the README); the file is the one to copy to FEEDBACKBOT_FLOWS_DIR."""
     monkeypatch.delenv("FEEDBACKBOT_FLOWS_DIR", raising=False)
     monkeypatch.setenv("FEEDBACKBOT_SHIPPED_FLOWS", "feedback")
     ready_to_run(monkeypatch)
-    assert main(["check", "--lang", "en"]) == 0
+    assert main(["check", "--lang", lang]) == 0
     assert capsys.readouterr().out == (
-        "The flows the bot loads:\n  feedback  flows/definitions/feedback.toml\n"
-        "No problems in 1 file.\n"
+        f"{loaded}\n  feedback  {shipped}: {SHIPPED / 'feedback.toml'}\n{fine}\n"
     )
+    assert (SHIPPED / "feedback.toml").is_file()
 
 
 def test_without_files_the_settings_run_refuses_without_are_warned_of(
