@@ -442,10 +442,41 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
             path=self._keys_path,
         )
 
-    def _opens_a_data_key(self) -> bool:
-        """Whether the master key opens one of the first people's keys in keys.db (read
-        as it is, writing nothing)."""
-        uri = f"{self._keys_path.resolve().as_uri()}?mode=ro&immutable=1"
+    def refuse_key_store_backup(self, path: Path) -> None:
+        """Raise MasterKeyMismatch, naming `path`, for a key store backup the master key
+        does not open: one made before a `rotate-key`, or another store's. Opened in the
+        data folder, it was named there as keys.db and the operator told to check the key
+        configured (found walking the README: the file that did not open was the backup
+        given on the command line). What else keeps it from opening (a rotation it caught
+        half done, a retired key, a damaged meta row) is left to the opening to say. Reads
+        the file as it is, writing nothing."""
+        try:
+            meta, _ = _key_meta(path, "mode=ro&immutable=1")
+        except sqlite3.Error:
+            return
+        if meta is None or self._opens_a_data_key(path):
+            return
+        opened = (
+            meta.get(name) for name in ("wrapped_pseudonym_key", "wrapped_pseudonym_key_next")
+        )
+        if any(_opens(self._master_key, wrapped, _PSEUDONYM_KEY_AAD) for wrapped in opened):
+            return
+        if _is_retired(self._master_key, meta.get("retired_key_check")):
+            return
+        raise MasterKeyMismatch(
+            N_(
+                "the master key does not open the key store backup {path}: it was made "
+                "with another master key (before a `feedbackbot rotate-key`, say). Restore "
+                "it with that key (in FEEDBACKBOT_MASTER_KEY_FILE), then rotate to the "
+                "current one again, or give the key store backup made with this key"
+            ),
+            path=path,
+        )
+
+    def _opens_a_data_key(self, path: Path | None = None) -> bool:
+        """Whether the master key opens one of the first people's keys in keys.db, or the
+        key store `path` (read as it is, writing nothing)."""
+        uri = f"{(path or self._keys_path).resolve().as_uri()}?mode=ro&immutable=1"
         try:
             con = sqlite3.connect(uri, uri=True)
             try:

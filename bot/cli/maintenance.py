@@ -235,6 +235,8 @@ def run_restore(args: argparse.Namespace) -> int:
 
     async def opened() -> int:
         store = open_store(settings, exclusive=True, lock_held=lock is not None)
+        if backups.keys is not None:  # named as the backup, not as the data folder's file
+            await asyncio.to_thread(store.refuse_key_store_backup, backups.keys)
         await store.open()
         try:
             if aside is not None and (aside / DATA_FILE).exists():

@@ -21,7 +21,7 @@ import pytest
 from bot.cli import main, maintenance
 from bot.logs import RedactingFormatter
 from storage import NewFeedback, SQLiteStore, StoreInUse
-from storage.crypto import encode_master_key, generate_key
+from storage.crypto import decode_master_key, encode_master_key, generate_key
 from storage.interface import AuditEntry
 from storage.sqlite_db import hold_lock
 from tests.e2e.botprocess import cli
@@ -276,8 +276,60 @@ def test_a_restore_with_a_key_that_does_not_open_it_leaves_the_folder_as_it_was(
     done = cli("restore", str(backup), "--keys", str(foreign), env=cli_env(data), cwd=tmp_path)
     assert done.returncode == 1
     assert "the data folder is as it was" in done.stderr
+    assert f"does not open the key store backup {foreign}:" in done.stderr, done.stderr
     assert state(data) == before
     assert asyncio.run(count_readable(data, KEY, 3)) == 3
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        (
+            "en_GB.UTF-8",
+            "the master key does not open the key store backup {keys}: it was made with "
+            "another master key (before a `feedbackbot rotate-key`, say). Restore it with that "
+            "key (in FEEDBACKBOT_MASTER_KEY_FILE), then rotate to the current one again",
+        ),
+        (
+            "de_DE.UTF-8",
+            "der Hauptschlüssel öffnet die Sicherung des Schlüsselspeichers {keys} nicht: Sie "
+            "wurde mit einem anderen Hauptschlüssel angelegt (etwa vor einem `feedbackbot "
+            "rotate-key`). Stellen Sie sie mit jenem Schlüssel wieder her",
+        ),
+    ],
+)
+def test_a_key_store_backup_from_before_a_rotation_is_named_and_opens_with_its_key(
+    backed_up: tuple[Path, Path, Path], tmp_path: Path, lang: str, said: str
+) -> None:
+    """Found walking the README: a key store backup made before `rotate-key`, restored
+    under the new key, was refused with "the master key does not open the key store
+    data/keys.db", and the operator asked whether the key configured was the store's: the
+    file that did not open was the backup given, and only the old key opens it."""
+    data, backup, keys = backed_up
+    new_key = encode_master_key(generate_key())
+    key_file = tmp_path / "new.key"
+    key_file.write_text(new_key + "\n")
+    key_file.chmod(0o600)
+    rotated = cli("rotate-key", "--new-key-file", str(key_file), env=cli_env(data), cwd=tmp_path)
+    assert rotated.returncode == 0, rotated.stderr
+    before = state(data)
+
+    def speaking(env: dict[str, str]) -> dict[str, str]:
+        return {k: v for k, v in env.items() if k not in ("LC_ALL", "LC_MESSAGES")} | {"LANG": lang}
+
+    restore = ("restore", str(backup), "--keys", str(keys))
+    refused = cli(*restore, env=speaking(cli_env(data, new_key)), cwd=tmp_path)
+    assert refused.returncode == 1
+    assert said.format(keys=keys) in refused.stderr, refused.stderr
+    assert str(data / "keys.db") not in refused.stderr and "Traceback" not in refused.stderr
+    assert state(data) == before
+    assert asyncio.run(count_readable(data, decode_master_key(new_key), 3)) == 3
+    # As it says: restored with the key it was made with, then rotated again.
+    restored = cli(*restore, env=speaking(cli_env(data)), cwd=tmp_path)
+    assert restored.returncode == 0, restored.stderr
+    again = cli("rotate-key", "--new-key-file", str(key_file), env=cli_env(data), cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert asyncio.run(count_readable(data, decode_master_key(new_key), 3)) == 3
 
 
 def test_a_data_backup_alone_keeps_the_key_store_and_names_what_it_cannot_read(
