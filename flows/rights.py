@@ -667,10 +667,7 @@ class DataRights:
                 started = t.gettext("Unfinished answers, started {when}")
             else:
                 # Stored with them, so that the survey goes on in the language it began in.
-                started = t.gettext(
-                    "Unfinished answers, started {when} in {language}, the language the "
-                    "survey goes on in"
-                )
+                started = t.gettext("Unfinished answers in {language}, started {when}")
             lines.append(
                 started.format(when=t.datetime(d.started_at, zone), language=d.language_name)
             )
