@@ -769,7 +769,8 @@ class MemoryStore(Store):
             staff_posts=posts,
         )
         if had_key or feedback or draft or choice or report.anything:  # not of nothing
-            self._audit.append(AuditEntry(event="erasure", at=datetime.now(UTC)))
+            at = (moment or utc(datetime.now(UTC))).replace(microsecond=0)
+            self._audit.append(AuditEntry(event="erasure", at=at))
         return report
 
     async def cap_retention(

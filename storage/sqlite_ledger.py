@@ -44,6 +44,7 @@ from typing import Any
 
 from storage import crypto
 from storage.interface import DecryptionFailed, StorageFull
+from storage.memory import to_the_minute
 from storage.sqlite_core import KEY_VERSION, StoreCore, dek_aad
 from storage.sqlite_db import dt, fetch_one, on_thread, run, select_in, ts
 
@@ -77,6 +78,13 @@ def _aad(at: str) -> bytes:
     return crypto.associated_data("erasures", at, "", 0)
 
 
+def _seal(key: bytes, entry: dict[str, Any], at: str) -> bytes:
+    """An entry sealed as noted at `at` (its time in clear), padded (see `_note`)."""
+    plain = json.dumps(entry)
+    plain += " " * (-len(plain) % _PAD)
+    return crypto.encrypt(key, plain.encode(), _aad(at))
+
+
 def _entry(plain: bytes) -> dict[str, Any]:
     """An entry as noted; the padding after it is left unread (half the time json.loads
     takes for an entry, which every opening reads)."""
@@ -104,12 +112,12 @@ class ErasureLedger(StoreCore):
         """Add an entry about the person (committed by itself: erasures.db is
         synchronous=FULL), padded so that its size does not tell an erasure from a
         withdrawal. On a full disk it is lost (logged) and the caller goes on: the
-        deletion is what the person asked for."""
-        at = ts(now)
-        key = self._derived_key(_LABEL)
-        plain = json.dumps(entry)
-        plain += " " * (-len(plain) % _PAD)
-        sealed = crypto.encrypt(key, plain.encode(), _aad(at))
+        deletion is what the person asked for.
+
+        In clear it is timed to the minute; the exact time is sealed in it, where a
+        withdrawal applied again takes it from (see `_seal`)."""
+        at = ts(to_the_minute(now))
+        sealed = _seal(self._derived_key(_LABEL), {**entry, "at": ts(now)}, at)
         try:
             keep_until = await self._keep_until(pseudonym, now)
             await run(
@@ -119,6 +127,19 @@ class ErasureLedger(StoreCore):
             )
         except StorageFull:
             log.warning("not_in_erasure_ledger")
+
+    async def _time_ledger_to_the_minute(self) -> None:
+        """Cut the times in clear of entries made before they were noted to the minute,
+        once (found by a review of what a copied data folder shows without the master
+        key: when each erasure and withdrawal was made, to the microsecond). Sealed again
+        under the new time, which binds them; the exact time goes into the entry, as
+        `_note` puts it there. Entries that do not open are left as they are."""
+        if await fetch_one(self._conn(), _FINER_THAN_A_MINUTE_SQL, (-1, 1)) is None:
+            return  # (no write transaction: a command beside the bot waits for none)
+        key = self._derived_key(_LABEL)
+        moved = await on_thread(self._conn(), partial(_cut_times, key=key), atomic=True)
+        if moved:
+            log.info("erasure_ledger_timed_to_the_minute", extra={"rows": moved})
 
     async def _key_rows(self, pseudonym: str) -> set[tuple[int, str]]:
         """The person's data keys as an erasure entry names them (by a fingerprint): a key
@@ -208,11 +229,37 @@ def _read(
         after, entries = rows[-1][0], []
         for _, at, sealed in rows:
             try:
-                entries.append(_entry(decrypt(sealed, _aad(at))) | {"at": at})
+                # (the exact time sealed in it; the one in clear in entries made before)
+                entries.append({"at": at} | _entry(decrypt(sealed, _aad(at))))
             except DecryptionFailed:
                 unreadable += 1
         kept += keep(conn, entries)
     return kept, unreadable
+
+
+_FINER_THAN_A_MINUTE_SQL = (
+    "SELECT seq, at, sealed FROM ledger.erasures WHERE seq > ?"
+    " AND substr(at, 18, 9) <> '00.000000' ORDER BY seq LIMIT ?"
+)
+
+
+def _cut_times(conn: sqlite3.Connection, key: bytes) -> int:
+    """`_time_ledger_to_the_minute`, a page at a time; how many entries it moved."""
+    decrypt = crypto.decrypter(key)
+    moved, after = 0, -1
+    while rows := conn.execute(_FINER_THAN_A_MINUTE_SQL, (after, LEDGER_PAGE)).fetchall():
+        after = rows[-1][0]
+        for seq, at, sealed in rows:
+            try:
+                entry = _entry(decrypt(sealed, _aad(at)))
+            except DecryptionFailed:
+                continue
+            cut = ts(to_the_minute(dt(at)))
+            resealed = _seal(key, {"at": at} | entry, cut)
+            sql = "UPDATE ledger.erasures SET at = ?, sealed = ? WHERE seq = ?"
+            conn.execute(sql, (cut, resealed, seq))
+            moved += 1
+    return moved
 
 
 _PERSON_FIELDS = ("erase", "withdraw", "contact", "language")

@@ -20,9 +20,11 @@ NAMES = ("Erika-Mustermann", "John-Doe-Smith", "mustermann_erika")
 FINER_THAN_A_MINUTE = re.compile(r"T\d\d:\d\d:(?!00\.000000)\d\d\.\d{6}")
 
 
-def clear_values(folder: Path, table: str, columns: tuple[str, ...]) -> list[str]:
-    """The values of `columns` in `table` of feedback.db, read as anyone can."""
-    with closing(sqlite3.connect(f"file:{folder / 'feedback.db'}?mode=ro", uri=True)) as db:
+def clear_values(
+    folder: Path, table: str, columns: tuple[str, ...], file: str = "feedback.db"
+) -> list[str]:
+    """The values of `columns` in `table` of `file`, read as anyone can."""
+    with closing(sqlite3.connect(f"file:{folder / file}?mode=ro", uri=True)) as db:
         rows = db.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall()
     return [str(value) for row in rows for value in row]
 
@@ -102,3 +104,10 @@ async def test_a_copied_data_folder_shows_no_ids_words_answers_languages_or_fine
     assert [t for t in times if FINER_THAN_A_MINUTE.search(t)] == []
     assert "2026-11-29T09:20:00.000000+00:00" in times, "John's choice, at 09:20:40"
     assert "2027-05-28T09:21:00.000000+00:00" in times, "its deletion date, rounded up"
+    # When the erasure was made, to the minute in the ledger, and in the audit trail by
+    # the bot's clock (09:23:41), not the machine's.
+    noted = clear_values(folder, "erasures", ("at",), file="erasures.db")
+    assert noted == ["2026-11-29T09:23:00.000000+00:00"]
+    trail = clear_values(folder, "audit", ("event", "at"))
+    erasures = [at for event, at in zip(trail[::2], trail[1::2], strict=True) if event == "erasure"]
+    assert erasures == ["2026-11-29T09:23:41.000000+00:00"]

@@ -22,7 +22,7 @@ import storage.sqlite_ledger as ledger_module
 import storage.sqlite_people as people_module
 import storage.sqlite_purge as purge_module
 from storage import SQLiteStore
-from storage.crypto import generate_key
+from storage.crypto import decrypt, generate_key
 from storage.interface import (
     ALL_FLOWS,
     AuditEntry,
@@ -46,10 +46,10 @@ from storage.interface import (
     StoreOutdated,
     SummarySegment,
 )
-from storage.sqlite_db import fetch_all
+from storage.sqlite_db import dt, fetch_all
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
-DAY, HOUR = timedelta(days=1), timedelta(hours=1)
+DAY, HOUR, SECOND = timedelta(days=1), timedelta(hours=1), timedelta(seconds=1)
 CANARY_COMMENT = "KANARIENVOGEL-Kommentar-7f3a"
 CANARY_DRAFT = "ENTWURF-Kanarie-91bc"
 SUBJECT = "tg-user:987654321"
@@ -1434,6 +1434,101 @@ async def test_a_restored_backup_does_not_bring_erased_people_or_withdrawn_conse
     finally:
         await later.close()
     assert "erasures_applied_again" not in caplog.text, "nothing to apply again"
+
+
+FINER_THAN_A_MINUTE = "substr(at, 18, 9) <> '00.000000'"
+
+
+async def two_erased_and_one_withdrawn_since_a_backup(
+    store: SQLiteStore, tmp_path: Path, moment: datetime
+) -> tuple[str, str, str, str]:
+    """Two people erased within one minute, and a withdrawal that erased a feedback, at
+    `moment` by the bot's clock, all after a backup; the three people and that feedback."""
+    first, second, withdrew = (store.pseudonym(f"tg-user:{n}") for n in (1, 2, 3))
+    for person in (first, second, withdrew):
+        await store.submit_feedback(person, feedback("Quastenflosser"), [grant()])
+    [theirs] = await store.feedback_of(withdrew, T0 + DAY)
+    await store.backup(tmp_path / "data.db", keys=tmp_path / "keys.db")
+    await store.erase_subject(first, moment)
+    await store.erase_subject(second, moment + timedelta(seconds=1))
+    await store.withdraw_consent(withdrew, "feedback", moment, erased=[theirs.id])
+    return first, second, withdrew, theirs.id
+
+
+async def test_the_ledger_keeps_when_in_clear_to_the_minute_and_a_restore_applies_all_again(
+    store: SQLiteStore, data_dir: Path, key: bytes, tmp_path: Path
+) -> None:
+    """A review of what a copied data folder shows without the master key: erasures.db
+    timed each erasure and withdrawal to the microsecond. Kept to the minute, two
+    erasures of the same minute are both applied again after a restore, and the
+    withdrawal at its exact time (sealed in the entry); the audit trail dates the
+    erasure by the bot's clock, not the machine's."""
+    exact = T0 + HOUR + timedelta(seconds=27, microseconds=123456)
+    first, second, withdrew, gone = await two_erased_and_one_withdrawn_since_a_backup(
+        store, tmp_path, exact
+    )
+    erasures = [e.at for e in await store.audit_entries(T0 - DAY) if e.event == "erasure"]
+    assert erasures == [exact.replace(microsecond=0), exact.replace(microsecond=0) + SECOND]
+    await store.close()
+    with contextlib.closing(sqlite3.connect(data_dir / "erasures.db")) as con:
+        times = [row[0] for row in con.execute("SELECT at FROM erasures ORDER BY seq")]
+    assert times == [sqlite_db.ts(T0 + HOUR)] * 3, "each to the minute it was made in"
+
+    restore(data_dir, tmp_path / "data.db", tmp_path / "keys.db")
+    again = SQLiteStore(data_dir, key, exclusive=True)
+    await again.open()
+    try:
+        assert again.applied_again == 3
+        assert await again.feedback_of(first, T0 + DAY) == []
+        assert await again.feedback_of(second, T0 + DAY) == []
+        [consent] = await again.consents(withdrew)
+        assert consent.withdrawn_at == exact, "withdrawn when the person withdrew"
+        assert gone not in {r.id for r in await again.feedback_of(withdrew, T0 + DAY)}
+    finally:
+        await again.close()
+    later = await reopen(data_dir, key)  # nothing held any more, nothing applied again
+    await later.close()
+    assert later.applied_again == 0
+
+
+async def test_ledger_entries_timed_to_the_microsecond_before_are_cut_and_still_apply(
+    store: SQLiteStore, data_dir: Path, key: bytes, tmp_path: Path
+) -> None:
+    """Entries as versions before wrote them (the exact time in clear only) are timed to
+    the minute at the next opening, sealed again under it, and a restore still applies
+    them, the withdrawal at the time it was made."""
+    exact = T0 + HOUR + timedelta(seconds=27, microseconds=123456)
+    first, second, withdrew, _ = await two_erased_and_one_withdrawn_since_a_backup(
+        store, tmp_path, exact
+    )
+    name = store._derived_key(ledger_module._LABEL)
+    rows = await fetch_all(store._conn(), "SELECT seq, at, sealed FROM ledger.erasures")
+    for seq, at, sealed in rows:  # back to how older versions noted them
+        entry = ledger_module._entry(decrypt(name, sealed, ledger_module._aad(at)))
+        old = sqlite_db.ts(dt(entry.pop("at", at)))
+        resealed = ledger_module._seal(name, entry, old)
+        sql = "UPDATE ledger.erasures SET at = ?, sealed = ? WHERE seq = ?"
+        await store._conn().execute(sql, (old, resealed, seq))
+    await store.close()
+    with contextlib.closing(sqlite3.connect(data_dir / "erasures.db")) as con:
+        finer = con.execute(f"SELECT count(*) FROM erasures WHERE {FINER_THAN_A_MINUTE}")
+        assert finer.fetchone() == (3,)
+
+    restore(data_dir, tmp_path / "data.db", tmp_path / "keys.db")
+    again = SQLiteStore(data_dir, key, exclusive=True)
+    await again.open()
+    try:
+        assert again.applied_again == 3
+        assert await again.feedback_of(first, T0 + DAY) == []
+        assert await again.feedback_of(second, T0 + DAY) == []
+        [consent] = await again.consents(withdrew)
+        assert consent.withdrawn_at == exact
+        assert len(await again._ledger()) == 3, "every entry still opens"
+    finally:
+        await again.close()
+    with contextlib.closing(sqlite3.connect(data_dir / "erasures.db")) as con:
+        times = [row[0] for row in con.execute("SELECT at FROM erasures ORDER BY seq")]
+    assert times == [sqlite_db.ts(T0 + HOUR)] * 3
 
 
 async def test_a_ledger_copy_brings_erasures_and_alert_notes_back_to_a_lost_data_folder(
