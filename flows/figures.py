@@ -2,7 +2,7 @@
 
 A summary over 30 days should not decrypt and count every feedback of the 30 days each
 time. So a period is cut into whole UTC days, and towards its ragged ends into whole
-hours, ten minutes and minutes (`segments`). The figures of such a bucket are kept
+hours and ten minutes (`segments`). The figures of such a bucket are kept
 in the store's summary cache, encrypted, until anything they count changes (new
 feedback in it, consent granted or withdrawn, erasure) or the first feedback they count
 expires; only the edges and changed buckets are read from the feedback itself.
@@ -43,8 +43,8 @@ FORMAT = 7
 6: multiple choices that ticked none; 7: a tally per survey): cached figures of older
 versions go."""
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
-_MINUTE = timedelta(minutes=1)
-_TIERS = (timedelta(days=1), timedelta(hours=1), timedelta(minutes=10), _MINUTE)
+_TEN_MINUTES = timedelta(minutes=10)
+_TIERS = (timedelta(days=1), timedelta(hours=1), _TEN_MINUTES)
 """The lengths of the buckets named by storage.interface.bucket_keys, longest first."""
 
 
@@ -354,8 +354,8 @@ def _people_digest(people: set[int]) -> bytes:
 
 
 def segments(since: datetime, until: datetime, now: datetime) -> list[SummarySegment]:
-    """[since, until) cut into whole UTC days, then whole hours, ten minutes and minutes
-    towards its edges, and the partial minutes at either end.
+    """[since, until) cut into whole UTC days, then whole hours and ten minutes towards its
+    edges, and the partial ten minutes at either end (read from the feedback each time).
 
     Only stretches that are over by `now` become buckets (cacheable); every segment lies
     within one UTC day, so figures per day can be told from the segments.
@@ -370,14 +370,14 @@ def segments(since: datetime, until: datetime, now: datetime) -> list[SummarySeg
                 result.append(SummarySegment(start=moment, end=moment + length, bucket=name))
                 break
         else:
-            minute_end = _floor(moment, _MINUTE) + _MINUTE
-            result.append(SummarySegment(start=moment, end=min(minute_end, end)))
+            next_edge = _floor(moment, _TEN_MINUTES) + _TEN_MINUTES
+            result.append(SummarySegment(start=moment, end=min(next_edge, end)))
         moment = result[-1].end
     return result
 
 
 def _floor(moment: datetime, length: timedelta) -> datetime:
-    """The start of the UTC day, hour, ten minutes or minute `moment` is in."""
+    """The start of the UTC day, hour or ten minutes `moment` is in."""
     midnight = moment.replace(hour=0, minute=0, second=0, microsecond=0)
     return midnight + ((moment - midnight) // length) * length
 

@@ -324,8 +324,8 @@ class StatisticsRow(_Record):
 
 class SummarySegment(_Record):
     """A stretch [start, end) of a staff summary. `bucket` names it when it is exactly one
-    UTC day, hour, ten minutes or minute (see `bucket_keys`): then its figures may come
-    from the summary cache."""
+    UTC day, hour or ten minutes (see `bucket_keys`): then its figures may come from the
+    summary cache."""
 
     start: datetime
     end: datetime
@@ -369,13 +369,16 @@ class CacheEntry(_Record):
     payload: bytes
 
 
-BUCKET_LENGTHS = (10, 13, 15, 16)
-"""Bucket names are prefixes of a UTC ISO time: day, hour, ten minutes, minute."""
+BUCKET_LENGTHS = (10, 13, 15)
+"""Bucket names are prefixes of a UTC ISO time: day, hour, ten minutes. (No minute: a
+dropped bucket's row is kept a while under its name, and after an erasure the minutes
+of the person's feedback stayed readable in a copy of the data folder; a summary's
+edges are new minutes each time anyway, so their figures were seldom read again.)"""
 
 
 def bucket_keys(moment: datetime) -> tuple[str, ...]:
-    """The UTC day, hour, ten minutes and minute a moment falls in, as bucket names:
-    "2026-11-29", "2026-11-29T09", "2026-11-29T09:2", "2026-11-29T09:24".
+    """The UTC day, hour and ten minutes a moment falls in, as bucket names:
+    "2026-11-29", "2026-11-29T09", "2026-11-29T09:2".
 
     Every write that changes what a summary would count in a bucket invalidates it.
     """
@@ -725,7 +728,7 @@ class Store(abc.ABC):
         most `limit` of them: staff answer a feedback by the start of its id, which an
         alert shows (random, so it tells nothing about who wrote it)."""
 
-    # summary cache: figures per UTC day, hour, ten minutes or minute, so that a summary
+    # summary cache: figures per UTC day, hour or ten minutes, so that a summary
     # over a long period reads the feedback of its ragged edges only
     @abc.abstractmethod
     async def summary_segments(

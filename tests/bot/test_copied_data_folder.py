@@ -108,6 +108,11 @@ async def test_a_copied_data_folder_shows_no_ids_words_answers_languages_or_fine
     # the bot's clock (09:23:41), not the machine's.
     noted = clear_values(folder, "erasures", ("at",), file="erasures.db")
     assert noted == ["2026-11-29T09:23:00.000000+00:00"]
+    # The summary cache names no minute: not the one of the erased person's feedback
+    # (09:23, the row dropped at the erasure), nor those the summary went through.
+    buckets = clear_values(folder, "summary_cache", ("bucket",))
+    assert "2026-11-29T09:2" in buckets, "its ten minutes, dropped at the erasure"
+    assert [bucket for bucket in buckets if len(bucket) > len("2026-11-29T09:2")] == []
     trail = clear_values(folder, "audit", ("event", "at"))
     erasures = [at for event, at in zip(trail[::2], trail[1::2], strict=True) if event == "erasure"]
     assert erasures == ["2026-11-29T09:23:41.000000+00:00"]

@@ -881,6 +881,35 @@ async def test_a_language_choice_and_an_update_are_timed_to_the_minute_in_the_fi
     assert kept == [(sqlite_db.ts(T0), sqlite_db.ts(later)), (sqlite_db.ts(T0), None)]
 
 
+async def test_an_older_stores_summary_cache_per_minute_goes_at_the_upgrade(
+    store: SQLiteStore, data_dir: Path, key: bytes
+) -> None:
+    """Data schema v23: the rows of minutes, cached figures or kept after an erasure under
+    the minute's name, are gone from the file; those of ten minutes and longer stay and
+    still read."""
+    ten = SummarySegment(start=T0, end=T0 + 10 * timedelta(minutes=1), bucket="2025-03-01T12:0")
+    entry = CacheEntry(bucket="2025-03-01T12:0", epoch=0, payload=b"zehn", expires_at=T0 + DAY)
+    assert await store.save_summary_cache([entry], "v1", T0) == 1
+    await store.close()
+    with contextlib.closing(sqlite3.connect(data_dir / "feedback.db")) as con, con:
+        for bucket, figures in (("2025-03-01T12:03", b"x"), ("2025-03-01T12:04", None)):
+            con.execute(
+                "INSERT INTO summary_cache (bucket, epoch, changed_at, ciphertext)"
+                " VALUES (?, 2, ?, ?)",
+                (bucket, sqlite_db.ts(T0), figures),
+            )
+        con.execute("DELETE FROM schema_migrations WHERE version > 22")
+    again = await reopen(data_dir, key)
+    try:
+        (read,) = await again.summary_segments([ten], "v1", T0 + HOUR)
+        assert read.cached == b"zehn"
+    finally:
+        await again.close()
+    with contextlib.closing(sqlite3.connect(data_dir / "feedback.db")) as con:
+        buckets = [row[0] for row in con.execute("SELECT bucket FROM summary_cache")]
+    assert buckets == ["2025-03-01T12:0"]
+
+
 def back_to_version_18(con: sqlite3.Connection) -> None:
     """Undo migration 19 (consents that ended rather than being withdrawn)."""
     con.execute("ALTER TABLE consents DROP COLUMN ended_at")
