@@ -103,6 +103,7 @@ def build_application(
             controller=settings.controller_name or "",
             controller_contact=settings.controller_contact or "",
             default_locale=settings.default_locale,
+            retention=settings.retention,
         ),
         clock,
     )

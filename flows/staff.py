@@ -51,6 +51,7 @@ from flows.redaction import redact
 from flows.replies import Button, Document, Outcome, Reply, headed
 from flows.summary import (
     LATEST_COMMENTS,
+    Deleted,
     Figures,
     figures_of,
     one_line,
@@ -457,6 +458,9 @@ class StaffSettings:
     controller_contact: str = ""
     """Whom a customer answered by staff writes to (see flows.answers)."""
     default_locale: str = "de"
+    retention: timedelta | None = None
+    """FEEDBACKBOT_RETENTION, which a survey's purposes may shorten: a summary whose days
+    reach back past it says that feedback is deleted then (None: it does not)."""
 
 
 ALERT_LATE = timedelta(hours=1)
@@ -696,6 +700,7 @@ class StaffDesk:
                 windows.start - windows.previous == windows.end - windows.start
                 and not previous_left_out
             ),
+            deleted=None if windows is None else self._deleted(windows, now),
         )
         if audited:
             await self._audit(event, actor, period or "7d", current.feedbacks)
@@ -723,6 +728,29 @@ class StaffDesk:
                 Reply("", image=Document("ratings.png", png, _chart_caption(t, current, together)))
             )
         return Outcome(replies=tuple(replies))
+
+    def _deleted(self, windows: Windows, now: datetime) -> Deleted | None:
+        """What of the days a summary up to `now` counts and compares with may have lost
+        feedback to the retention: those of their groups of days in which people gave
+        feedback that began before it; None if there are none (or the retention is not
+        known). Told from the release points (their times, and whether their group had
+        anyone), not from the feedback stored now: it tells no one's day of giving it."""
+        default = self.settings.retention
+        if default is None or not self.catalog.flows:
+            return None
+        retentions = {flow.retention(default) for flow in self.catalog.flows.values()}
+        shortest = min(retentions)
+        since = now - shortest
+        reaching = [
+            closing.at
+            for opening, closing in zip(windows.points, windows.points[1:], strict=False)
+            if closing.people and opening.at < since
+        ]
+        counted = any(windows.start < at for at in reaching)
+        compared = any(at <= windows.start for at in reaching)
+        if not (counted or compared):
+            return None
+        return Deleted(shortest, since, counted, compared, uneven=len(retentions) > 1)
 
     async def windows(self, length: timedelta, at: datetime | None = None) -> Windows | None:
         """What a summary over `length` up to now counts; None while nothing is released.

@@ -107,6 +107,23 @@ class Figures:
     """The survey whose ratings the chart shows."""
 
 
+@dataclass(frozen=True)
+class Deleted:
+    """Feedback deleted under the retention from the days a summary counts or compares
+    with: some of their groups of days in which people gave feedback began before `since`."""
+
+    retention: timedelta
+    """The shortest retention of the surveys."""
+    since: datetime
+    """The moment from which feedback is still kept: now less `retention`."""
+    counted: bool
+    """Of the days counted."""
+    compared: bool
+    """Of the previous period's days."""
+    uneven: bool = False
+    """Some surveys keep theirs longer."""
+
+
 def figures_of(
     tally: Tally,
     catalog: FlowCatalog,
@@ -255,6 +272,7 @@ def render(
     previous_left_out: int = 0,
     compared: tuple[datetime, datetime] | None = None,
     comparable: bool = True,
+    deleted: Deleted | None = None,
 ) -> str:
     """The summary text in the staff member's language, numbers formatted with Babel.
 
@@ -265,7 +283,7 @@ def render(
     `compared` the days of the previous period (none where it starts where `counted`
     does: there are no earlier days), and `comparable` whether it is as long and whole:
     if not, no change in the number of feedbacks is given (three days against one would
-    read as growth).
+    read as growth). `deleted`: what of those days has lost feedback to the retention.
     """
     # The length as asked: between two times of one zone Python counts wall-clock time,
     # and 30 days across a change to summer time would read "719 hours".
@@ -328,11 +346,40 @@ def render(
     # No days before those counted (the bot has counted for less than the period): "previous
     # period: 0" would read as nobody gave feedback before (found by a staff review).
     earlier = compared is None or compared[0] < compared[1]
+    # Days past the retention have lost their feedback (a group of days of which some has
+    # gone is left out whole): "previous period: 0" would read as nobody gave feedback then
+    # (found by a staff review), and what a comparison counted of them as all there was.
+    previous_deleted = earlier and deleted is not None and deleted.compared
+    compare = earlier and not previous_deleted
     if not earlier and counted is not None:
         lines.append(
             t.gettext(
                 "No previous period to compare with: summaries count feedback from {date} on."
             ).format(date=t.date(counted[0].date()))
+        )
+    elif previous_deleted:
+        lines.append(
+            t.gettext(
+                "No comparison with the previous period: it reaches back further than "
+                "feedback is kept."
+            )
+        )
+    if deleted is not None and (deleted.counted or previous_deleted):
+        if deleted.uneven:
+            text = t.gettext(
+                "Feedback is deleted {retention} after it was given, that of some surveys "
+                "later: what was given before {date} is no longer counted in full."
+            )
+        else:
+            text = t.gettext(
+                "Feedback is deleted {retention} after it was given: what was given before "
+                "{date} is no longer counted."
+            )
+        lines.append(
+            text.format(
+                retention=t.duration(deleted.retention),
+                date=t.date(deleted.since.astimezone(UTC).date()),
+            )
         )
     if left_out:
         lines.append(
@@ -348,7 +395,7 @@ def render(
                 left_out,
             ).format(count=t.number(left_out))
         )
-    if previous_left_out and compared is not None:
+    if previous_left_out and compared is not None and compare:
         lines.append(
             t.ngettext(
                 "Of the previous period, one group of days is left out as well, so no change "
@@ -358,7 +405,7 @@ def render(
                 previous_left_out,
             ).format(count=t.number(previous_left_out))
         )
-    if earlier:
+    if compare:
         lines += [
             "",
             t.gettext("Feedbacks: {count} (previous period: {previous}{change})").format(
@@ -429,7 +476,8 @@ def render(
             ]
         for key, rating in current.ratings.items():
             if key[0] == flow:
-                lines += ["", _rating_block(t, rating, previous.ratings.get(key), k)]
+                compared_with = previous.ratings.get(key) if compare else None
+                lines += ["", _rating_block(t, rating, compared_with, k)]
         for key, choice in current.choices.items():
             if key[0] == flow:
                 lines += ["", _choice_block(t, choice, k)]

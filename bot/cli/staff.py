@@ -191,7 +191,11 @@ def _desk(store: SQLiteStore, settings: Settings) -> StaffDesk:
     return StaffDesk(
         store,
         FlowCatalog.load(settings.flows_dir, operator_translator(), settings.shipped_flows),
-        StaffSettings(min_group_size=settings.min_group_size, timezone=settings.timezone),
+        StaffSettings(
+            min_group_size=settings.min_group_size,
+            timezone=settings.timezone,
+            retention=settings.retention,
+        ),
         utc_now,
     )
 

@@ -15,6 +15,7 @@ import pytest
 from bot.app import post_digest
 from bot.cli.staff import shown_detail
 from flows.i18n import translator
+from tests.bot.test_changed_under_way import survey
 from tests.fakes.botapi import FakeBotApi
 from tests.harness import Clock, Harness, files_contain, labels, make_settings, texts
 
@@ -1017,6 +1018,157 @@ async def test_a_summary_of_the_first_days_says_there_is_nothing_to_compare_with
     assert not any(line.startswith("No previous period") for line in later)
     assert "Previous period: the days from 29 November 2026 to 30 November 2026." in later
     assert "Responses: 5 (previous period: 10)" in later, later
+
+
+async def test_a_summary_over_days_whose_feedback_has_expired_says_so_instead_of_none(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    """Found by a staff review: with the first feedback past its retention, the week before
+    read "Vorperiode: 0" (ten people had answered then), and a summary over 60 days counted
+    from the bot's first day with nothing said about the feedback deleted since."""
+    desk = staff_desk(api, clock, tmp_path, retention="30d")
+    await desk.start()
+    try:
+        await many(desk)  # ten people on 29 and 30 November
+        await confirmed(desk)
+        desk.clock.advance(timedelta(days=31))  # their feedback expired on 29/30 December
+        for n in range(5):
+            await give(desk, 300 + n, "4", "Wieder da")
+        desk.clock.advance(timedelta(days=1))  # 2 January 2027, 15:00 UTC
+        staff = desk.customer(STAFF)
+        retention = (
+            "Feedback wird 30 Tage nach seiner Abgabe gelöscht: Was vor dem 3. Dezember 2026 "
+            "gegeben wurde, zählt nicht mehr."
+        )
+        week = texts(await staff.send("/zusammenfassung 7d")).splitlines()
+        assert "Vorperiode: die Tage vom 29. November 2026 bis 30. November 2026." in week
+        assert (
+            "Kein Vergleich mit der Vorperiode: Sie reicht weiter zurück, als Feedback "
+            "aufbewahrt wird."
+        ) in week
+        assert retention in week
+        assert "Feedbacks: 5" in week and "Personen: 5" in week
+        assert "Vorperiode: 0" not in "\n".join(week)
+        months = texts(await staff.send("/zusammenfassung 60d")).splitlines()
+        assert retention in months
+        assert "Feedbacks: 5" in months and "Personen: 5" in months
+        await staff.send("/language")
+        await staff.press("English")
+        english = texts(await staff.send("/summary 7d")).splitlines()
+        assert (
+            "No comparison with the previous period: it reaches back further than responses "
+            "are kept."
+        ) in english
+        assert (
+            "Responses are deleted 30 days after they are given: those given before "
+            "3 December 2026 are no longer counted."
+        ) in english
+        assert "Responses: 5" in english and "People: 5" in english
+        assert "previous period: 0" not in "\n".join(english)
+        # Two weeks on, the week before is within the retention: compared as before.
+        for week in range(2):
+            desk.clock.advance(timedelta(days=6))
+            for n in range(5):
+                await give(desk, 400 + 10 * week + n, "5", "Noch einmal")
+            desk.clock.advance(timedelta(days=1))
+        later = texts(await staff.send("/summary 7d")).splitlines()
+        assert "Responses: 5 (previous period: 5, ±0%)" in later, later
+        said = ("No comparison", "Responses are deleted")
+        assert not any(line.startswith(said) for line in later)
+    finally:
+        await desk.stop()
+
+
+async def test_a_group_of_days_partly_expired_is_still_held_back_whole(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    """Two of a group of five expire before the other three: the three still stored are not
+    shown (nor are three new ones), under the retention's note too."""
+    desk = staff_desk(api, clock, tmp_path, retention="30d")
+    await desk.start()
+    try:
+        await confirmed(desk)
+        staff = desk.customer(STAFF)
+        for n in range(2):
+            desk.clock.advance(timedelta(hours=3))
+            await give(desk, 100 + n, "5", f"Früh gekommen {n}")
+        desk.clock.advance(timedelta(days=6))
+        for n in range(3):
+            desk.clock.advance(timedelta(hours=1))
+            await give(desk, 200 + n, "1", f"Später gekommen {n}")
+        desk.clock.advance(timedelta(days=1))
+        shown = texts(await staff.send("/zusammenfassung 30d"))
+        assert "Feedbacks: 5" in shown and "Später gekommen 0" in shown, "the whole group"
+        desk.clock.advance(timedelta(days=24))  # the first two expired on 29 December
+        for n in range(3):
+            desk.clock.advance(timedelta(hours=1))
+            await give(desk, 300 + n, "3", f"Ganz neu {n}")
+        desk.clock.advance(timedelta(days=1))  # 31 December 2026, 21:00 UTC
+        assert desk.store is not None
+        stored = await desk.store.feedback_in_period(
+            desk.clock() - timedelta(days=60), desk.clock(), desk.clock()
+        )
+        assert len(stored) == 6, "three of the group and three new ones are still stored"
+        for language, period in (("de", "/zusammenfassung 60d"), ("en", "/summary 60d")):
+            if language == "en":
+                await staff.send("/language")
+                await staff.press("English")
+            months = texts(await staff.send(period))
+            lines = months.splitlines()
+            assert "Später gekommen" not in months and "Ganz neu" not in months, months
+            assert "Durchschnitt" not in months and "Average" not in months
+            if language == "de":
+                assert "Feedbacks: 0" in lines and "Personen: 0" in lines
+                assert (
+                    "Feedback wird 30 Tage nach seiner Abgabe gelöscht: Was vor dem "
+                    "1. Dezember 2026 gegeben wurde, zählt nicht mehr."
+                ) in lines
+                assert any(line.startswith("Einige Tage fehlen (eine Gruppe") for line in lines)
+            else:
+                assert "Responses: 0" in lines and "People: 0" in lines
+                assert (
+                    "Responses are deleted 30 days after they are given: those given before "
+                    "1 December 2026 are no longer counted."
+                ) in lines
+                assert any(line.startswith("Some days are left out (one group") for line in lines)
+        week = texts(await staff.send("/summary 7d"))
+        assert "Ganz neu" not in week and "Responses: 3" not in week
+    finally:
+        await desk.stop()
+
+
+async def test_a_summary_says_when_surveys_keep_feedback_for_different_times(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    """One survey kept 30 days, the shipped one 180: the summary names the shorter one and
+    does not claim that everything before it is gone."""
+    flows = survey(tmp_path / "flows")  # kept 30 days
+    desk = staff_desk(api, clock, tmp_path, flows_dir=flows, shipped_flows="feedback")
+    await desk.start()
+    try:
+        await many(desk, count=5)  # to the shipped survey, kept 180 days
+        await confirmed(desk)
+        desk.clock.advance(timedelta(days=31))
+        for n in range(5):
+            await give(desk, 300 + n, "4", "Wieder da")
+        desk.clock.advance(timedelta(days=1))  # 2 January 2027, 00:00 UTC
+        staff = desk.customer(STAFF)
+        german = texts(await staff.send("/zusammenfassung 7d")).splitlines()
+        assert (
+            "Feedback wird 30 Tage nach seiner Abgabe gelöscht, das mancher Umfragen später: "
+            "Was vor dem 3. Dezember 2026 gegeben wurde, zählt nicht mehr vollständig."
+        ) in german
+        assert "Feedbacks: 5" in german
+        await staff.send("/language")
+        await staff.press("English")
+        english = texts(await staff.send("/summary 7d")).splitlines()
+        assert (
+            "Responses are deleted 30 days after they are given, those to some surveys later: "
+            "those given before 3 December 2026 are no longer counted in full."
+        ) in english
+        assert "Responses: 5" in english
+    finally:
+        await desk.stop()
 
 
 async def test_a_staff_chat_that_is_a_staff_members_own_keeps_their_whole_menu(
