@@ -326,9 +326,12 @@ _IPV6 = _Pattern(
 # A device's MAC address, which names its owner's device as an IP address does: six
 # pairs of hex digits joined by the same ":" or "-" ("00:1A:2B:3C:4D:5E",
 # "00-1a-2b-3c-4d-5e"; found by the corpus audit: it reached staff whole). A time has three
-# pairs at most ("12:30:45").
+# pairs at most ("12:30:45"). Or, as Cisco writes it, three groups of four joined by dots
+# ("001A.2B3C.4D5E", found by the second corpus audit), with a letter and a digit among them:
+# twelve digits alone are left to the patterns for numbers, "face.beef.cafe" is words.
 _MAC = _Pattern(
-    r"(?<![\w:.-])[0-9A-Fa-f]{2}(?P<sep>[:-])[0-9A-Fa-f]{2}(?:(?P=sep)[0-9A-Fa-f]{2}){4}"
+    r"(?<![\w:.-])(?:[0-9A-Fa-f]{2}(?P<sep>[:-])[0-9A-Fa-f]{2}(?:(?P=sep)[0-9A-Fa-f]{2}){4}"
+    r"|(?=[\d.]{0,13}[A-Fa-f])(?=[A-Fa-f.]{0,13}\d)[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})"
     r"(?![\w:-]|\.\w)"
 )
 # Digits in groups of up to four, nine or more in all: a tax id "12 345 678 901", an
@@ -884,12 +887,13 @@ _SELF_INTRODUCTION = _Pattern(
 )
 # The same in small letters, as a phone types it: "ich heiße anna schmidt", "mein name ist
 # max müller", "my name is john smith" (found by the corpus audit: the first two stayed
-# whole, the third but for "john"). A common first name or last name first, then a word
+# whole, the third but for "john"), and after "call me:" ("call me: jana kowalczyk", found by
+# the second corpus audit). A common first name or last name first, then a word
 # of no language the patterns know (see plain_introduction): "ich heiße sie willkommen",
 # "my name is missing", "mein name ist anna und ich ..." keep their words.
 _PLAIN_SELF_INTRODUCTION = _Pattern(
     r"(?P<lead>\b(?i:mein[ \t]+name[ \t]+(?:ist|lautet)|ich[ \t]+hei(?:ß|ss)e|my[ \t]+name[ \t]+is"
-    r"|my[ \t]+name['’]s)(?:[ \t]*:)?[ \t]+)"
+    r"|my[ \t]+name['’]s)(?:[ \t]*:)?[ \t]+|\b(?i:call[ \t]+me)[ \t]*:[ \t]*)"
     rf"(?P<first>[{_LOWER}]{{2,}}(?:-[{_LOWER}]{{2,}})?)\b(?![-'’]\w)"
     rf"(?:[ \t]+(?P<second>[{_UPPER}{_LOWER}][{_LOWER}]+(?:-[{_UPPER}{_LOWER}][{_LOWER}]+)?)\b"
     r"(?![-'’]\w))?"
@@ -1148,12 +1152,18 @@ _UK_PLATE = _Pattern(r"(?<![\w-])[A-Z]{2}\d{2}[ ]?[A-Z]{3}(?![\w-])")
 # "GU-123AB" (found by the corpus audit), as a British one only after a word for it or a
 # car: "Modell W-1200" and "Typ B-52" stay.
 _AUSTRIAN_PLATE = _Pattern(r"(?<![\w-])[A-Z]{1,2}[- ]\d{1,5}[ ]?[A-Z]{1,3}(?![\w-])")
+# (Also after "KZ:" or "Kz.", as Austria shortens "Kennzeichen": "KZ: W-4711B", found by
+# the second corpus audit. With its capital and its colon or dot only, a label: "im KZ B-12"
+# may be a camp's block.)
+_KZ = r"\bK[Zz](?:[ \t]*:|\.)"
+_PLATE_WORD = rf"(?:{_KZ}|(?i:\b(?:plate|reg|registration|kennzeichen|nummernschild)))"
 _UK_PLATE_BEFORE = _Pattern(
-    r"(?i:\b(?:plate|reg|registration|kennzeichen|nummernschild))[ \t:.-]*"
+    rf"{_PLATE_WORD}[ \t:.-]*"
     r"(?:(?i:no\.?|number|is|was|ist|war)[ \t:]+)?\Z"
 )
 _PLATE_BEFORE = _Pattern(
-    r"(?i:kennzeichen|nummernschild|autonummer|(?:number|licen[cs]e|registration)[ \t]+plate)"
+    rf"(?:{_KZ}|(?i:kennzeichen|nummernschild|autonummer"
+    r"|(?:number|licen[cs]e|registration)[ \t]+plate))"
     r"[ \t:.-]*(?:(?i:ist|lautet|lautete|war|is|was)[ \t:]+)?\Z"
 )
 _UNIT_AFTER = _Pattern(

@@ -2844,3 +2844,68 @@ def test_a_long_comment_of_what_the_second_corpus_audit_rules_look_for_runs_thro
     here by the test's timeout.)"""
     text = (unit * (4096 // len(unit) + 1))[:4096]
     assert (redact(text, DE) != text) is has_personal_data
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        # an Austrian number plate after "KZ:" or "Kz.", the short word for it
+        ("KZ: W-4711B", "KZ: [Nummer]"),
+        ("Kz. W-4711B hat mich zugeparkt", "Kz. [Nummer] hat mich zugeparkt"),
+        ("KZ: hh-ab 1234 steht seit Tagen da", "KZ: [Nummer] steht seit Tagen da"),
+        # a MAC address as Cisco writes it
+        ("MAC 001A.2B3C.4D5E gesperrt", "MAC [Nummer] gesperrt"),
+        ("mein router (001a.2b3c.4d5e) wird geblockt", "mein router ([Nummer]) wird geblockt"),
+        # a name in small letters after "call me:"
+        ("call me: jana kowalczyk", "call me: [Name]"),
+        ("Call me: jana", "Call me: [Name]"),
+        ("CALL ME: anna schmidt, thanks", "CALL ME: [Name], thanks"),
+    ],
+)
+def test_what_the_third_corpus_audit_found_goes(comment: str, expected: str) -> None:
+    """Each reached staff whole before the third corpus audit."""
+    assert redact(comment, DE) == expected
+
+
+@pytest.mark.parametrize(
+    "comment",
+    [
+        # look-alikes of the new rules
+        "Besuch im KZ Dachau, Block 12 war bewegend",
+        "Baracke im KZ B-12A",
+        "KZ: Dachau B-12A",
+        "Code W-12345A",
+        "Version 2024.0312.1",
+        "Build 1234.5678.9012",
+        "face.beef.cafe",
+        "Firmware 12ab.34cd.56ef.78",
+        "call me: anytime after 5",
+        "call me: asap",
+        "recall me: jana",
+        "call me maybe",
+    ],
+)
+def test_what_the_third_corpus_audit_keeps(comment: str) -> None:
+    assert redact(comment, DE) == comment
+
+
+@pytest.mark.parametrize(
+    ("unit", "has_personal_data"),
+    [
+        # 4096 characters of what the third corpus audit's rules look for
+        ("KZ: W-4711B ", True),
+        ("KZ: KZ. Kz: W-", False),
+        ("001A.2B3C.4D5E ", True),
+        ("001A.2B3C.", False),
+        ("1.1.1.1.a.", False),
+        ("call me: jana kowalczyk ", True),
+        ("call me: call me:", False),
+    ],
+)
+def test_a_long_comment_of_what_the_third_corpus_audit_rules_look_for_runs_through(
+    unit: str, has_personal_data: bool
+) -> None:
+    """(Speed is the benchmarks' to measure; a pattern that backtracks without end fails
+    here by the test's timeout.)"""
+    text = (unit * (4096 // len(unit) + 1))[:4096]
+    assert (redact(text, DE) != text) is has_personal_data
