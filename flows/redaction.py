@@ -671,6 +671,7 @@ _LATER_NAME_WORD = rf"{_NOT_A_LATER_NAME}{_NAME_PART}(?:-{_NAME_PART}){{0,2}}\b"
 # A name word that is no description either (after the function words: most fail sooner)
 _NAME_WORD_NOT_DESCRIBING = rf"{_NOT_A_NAME}{_DESCRIBED}{_NAME_PART}(?:-{_NAME_PART}){{0,2}}\b"
 _PARTICLE = r"(?:von|van|de|der|den|du|da|di|del|della|la|le|zu|ten|ter)"
+_PARTICLES = frozenset(_PARTICLE[3:-1].split("|")) | frozenset(("dos", "el", "al"))
 _INITIAL = rf"[{_UPPER}]\."
 # Up to three name words, particles or an initial between them, an initial before or after
 # them: "Erika von der Heide", "Robert J. Miller", "K. Schneider", "Anna M."
@@ -987,7 +988,8 @@ _NO_PLAIN_NAMES = frozenset((*_NOT_NAMES, *_DESCRIPTIONS, *STOP_WORDS, *_THANKED
     "fragte rief kam ging stand saß sitzt steht hat war ist erklärte antwortete wollte "
     "konnte musste sollte durfte gab nahm half hilft macht machte redete sprach spricht "
     "schrie lachte telefonierte schrieb hilfsbereit nett freundlich unfreundlich kompetent "
-    "zuständig zuvorkommend bemüht genervt höflich unhöflich pampig frech".split()
+    "zuständig zuvorkommend bemüht genervt höflich unhöflich pampig frech siehe oben unten "
+    "anbei see attached".split()
 )
 # What follows "von" as a place or a firm, not a name: "Frau von der Post", "Herr von der
 # Stadt", "Frau von der Krankenkasse", "Herr vom Amt".
@@ -1748,6 +1750,25 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             name = match.group(0)[len(match["lead"]) :]
             if name[0].islower() and not _is_first_name(name.split()[0]):
                 return match.group(0)
+        if match["closing"] is not None and not match["initial"]:
+            # in small letters, no word of the language the patterns know nor a noun by its
+            # ending, but for a name known as one: "Gruß, siehe oben", "lg, ganz herzlich"
+            # (found by the second corpus audit). (A participle's ending is a name's too:
+            # "Gruß, gebhardt"; and after a particle the name is the next word: "lg, dos
+            # santos", "Gruß, ter horst".)
+            words = match.group(0)[len(match["lead"]) :].split()
+            first = words[1] if len(words) > 1 and words[0] in _PARTICLES else words[0]
+            folded = first.lower()
+            if (
+                first[0].islower()
+                and not _is_known_name(first)
+                and (
+                    folded in _NO_PLAIN_NAMES
+                    or folded in _KNOWN_WORDS
+                    or _COMMON_NOUN.search(folded)
+                )
+            ):
+                return match.group(0)
         if match["closing"] is not None or match["opening"] is not None or match["cheers"]:
             return signed(match)
         # "Danke\nSuper Service\nund gern wieder": a thank-you and a line of capitalised
@@ -2448,6 +2469,13 @@ def _is_brand(name: str) -> bool:
 def _known_surname(word: str) -> bool:
     """Whether a word is a common last name (of a double one, its first part)."""
     return word.split("-")[0].lower() in COMMON_SURNAMES
+
+
+def _is_known_name(word: str) -> bool:
+    """Whether a word is a common first or last name, in whatever letters (of a double one,
+    its first part)."""
+    folded = word.split("-")[0].lower()
+    return folded in FIRST_NAMES or folded in COMMON_SURNAMES
 
 
 def _is_street(match: re.Match[str]) -> bool:

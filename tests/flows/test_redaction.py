@@ -2868,8 +2868,31 @@ def test_what_the_third_corpus_audit_found_goes(comment: str, expected: str) -> 
 
 
 @pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        # a closing and a word in small letters: a name still, where no word of the language
+        ("Gruß, anna", "Gruß, [Name]"),
+        ("lg xiaoling", "lg [Name]"),
+        ("Gruß, gebhardt", "Gruß, [Name]"),
+        ("lg, dos santos", "lg, [Name]"),
+        ("Gruß, ter horst", "Gruß, [Name]"),
+        ("Grüße, kevin-jan", "Grüße, [Name]"),
+    ],
+)
+def test_a_name_in_small_letters_after_a_closing_still_goes(comment: str, expected: str) -> None:
+    assert redact(comment, DE) == expected
+
+
+@pytest.mark.parametrize(
     "comment",
     [
+        # words of the language after a closing (were "Gruß, [Name]")
+        "Gruß, siehe oben",
+        "Gruß, oben",
+        "mfg siehe unten",
+        "lg, ganz herzlich",
+        "Gruß, bestellung",
+        "best regards, see above",
         # look-alikes of the new rules
         "Besuch im KZ Dachau, Block 12 war bewegend",
         "Baracke im KZ B-12A",
@@ -2900,6 +2923,8 @@ def test_what_the_third_corpus_audit_keeps(comment: str) -> None:
         ("1.1.1.1.a.", False),
         ("call me: jana kowalczyk ", True),
         ("call me: call me:", False),
+        ("Gruß, siehe oben ", False),
+        ("Gruß, Gruß, lg ", False),
     ],
 )
 def test_a_long_comment_of_what_the_third_corpus_audit_rules_look_for_runs_through(
