@@ -56,8 +56,11 @@ def build_application(
     clock: Callable[[], datetime] = utc_now,
     catalog: FlowCatalog | None = None,
     staff_chat_is_real: bool = True,
+    store_open: bool = False,
 ) -> BotApplication:
-    """The bot, ready for `run_polling` or `process_update`. The store is opened in post_init.
+    """The bot, ready for `run_polling` or `process_update`. The store is opened in post_init
+    (but for `store_open`: opened already, on the event loop the bot runs on, as `run` does
+    to fail fast), and closed in post_shutdown.
     `catalog`: the flows, if loaded already (else from the settings). Not
     `staff_chat_is_real` (`feedbackbot chat`, whose Telegram is a stand-in): alerts are not
     noted and none is retracted, as the stand-in's message ids are not the real chat's
@@ -86,6 +89,7 @@ def build_application(
     application: BotApplication = builder.build()
     application.bot_data.settings = settings
     application.bot_data.service = service
+    application.bot_data.store_open = store_open
     application.bot_data.rights = DataRights(store, catalog, config, clock)
     languages = LanguageDesk(store, service, clock)
     application.bot_data.languages = languages
@@ -147,7 +151,8 @@ def build_application(
 async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     data: BotData = application.bot_data
     assert data.service is not None and data.settings is not None
-    await data.service.store.open()
+    if not data.store_open:
+        await data.service.store.open()
     try:
         await refuse_cutting_short(data.service.store, data.service.retentions())
     except StoreError:

@@ -29,6 +29,9 @@ class BotData:
 
     settings: Settings | None = None
     service: FeedbackService | None = None
+    store_open: bool = False
+    """The service's store was opened before the bot started (`run`): post_init does not
+    open it again."""
     rights: DataRights | None = None
     staff: StaffDesk | None = None
     languages: LanguageDesk | None = None

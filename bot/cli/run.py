@@ -14,7 +14,7 @@ from bot.cli.common import open_store
 from bot.config import service_config
 from bot.logs import RedactingFormatter, configure_logging
 from bot.operator import operator_translator
-from bot.settings import SHORT_RETENTION, load_settings
+from bot.settings import SHORT_RETENTION, Settings, load_settings
 from flows.catalog import FlowCatalog
 from flows.durations import compact_duration
 from flows.i18n import SUPPORTED_LOCALES, Translator
@@ -42,9 +42,7 @@ def register(subparsers: Any, t: Translator) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Start long polling; returns the exit code."""
-    # imported here: keeps other commands fast
-    from bot.app import build_application, warn_if_contact_unused
-    from bot.handlers.common import HANDLED_UPDATES
+    from bot.app import warn_if_contact_unused  # imported here: keeps other commands fast
 
     settings = load_settings()
     settings.require_for_run()
@@ -71,10 +69,41 @@ def run(args: argparse.Namespace) -> int:
     catalog = FlowCatalog.load(settings.flows_dir, operator_translator(), settings.shipped_flows)
     service_config(settings, catalog)
     warn_if_contact_unused(settings, catalog)
+    # Before polling, as the first comment would wait for it; and before the store opens, so
+    # that a stop signal in these seconds finds no store open and python-telegram-bot not
+    # yet there to take the signal.
+    compile_patterns()
     new_store = not (settings.data_dir / KEY_STORE_FILE).exists()
     store = open_store(settings, exclusive=True)
-    # Open once before polling, so a wrong key or unusable store fails fast with one line.
-    asyncio.run(_check_store(store))
+    # Opened before polling, so a wrong key or an unusable store fails fast with one line,
+    # and on the event loop python-telegram-bot then runs on (it takes the current one):
+    # the bot goes on with this store, not a second opening of it (which logged
+    # "store_opened" and "store_closed" twice on each start, found by an operator walk).
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        loop.run_until_complete(store.open())
+    except BaseException:
+        asyncio.set_event_loop(None)
+        loop.close()
+        raise
+    try:
+        return _run_polling(settings, store, catalog, new_store=new_store)
+    finally:
+        # A stop signal during start-up can end python-telegram-bot's shutdown before our
+        # post_shutdown closed the store: its thread would keep the process from exiting.
+        store.abandon()
+
+
+def _run_polling(
+    settings: Settings, store: SQLiteStore, catalog: FlowCatalog, *, new_store: bool
+) -> int:
+    """Poll with the store opened; returns the exit code."""
+    from bot.app import build_application  # imported here: keeps other commands fast
+    from bot.handlers.common import HANDLED_UPDATES
+
+    assert settings.token is not None
+    token = settings.token.get_secret_value()
     if new_store:
         # Started from another working directory (systemd's is /), or with a mistyped
         # FEEDBACKBOT_DATA_DIR, the bot makes a new store and runs on it; the log must say
@@ -87,8 +116,7 @@ def run(args: argparse.Namespace) -> int:
             settings.data_dir.absolute(),
             written_schemas(),
         )
-    compile_patterns()  # before polling: the first comment would wait for it otherwise
-    application = build_application(settings, store, catalog=catalog)
+    application = build_application(settings, store, catalog=catalog, store_open=True)
     log.info("starting long polling; data folder %s", settings.data_dir.absolute())
     try:
         # A blip at start (a 502, the network not up yet) is tried again a few times, for
@@ -121,15 +149,4 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    finally:
-        # A stop signal during start-up can end python-telegram-bot's shutdown before our
-        # post_shutdown closed the store: its thread would keep the process from exiting.
-        store.abandon()
     return 0
-
-
-async def _check_store(store: SQLiteStore) -> None:
-    # A retention that would cut stored feedback short is refused as the bot starts
-    # (bot.app.refuse_cutting_short), with one line as well.
-    await store.open()
-    await store.close()

@@ -173,7 +173,8 @@ def test_a_new_store_is_one_line_in_the_log_and_a_purge_of_nothing_none(
     api: FakeBotApi, server: BotApiServer, tmp_path: Path
 ) -> None:
     """Walking the README on a fresh install: the first start logged 30 lines "migration
-    applied", "0 to be deleted now" and a purge of 0 of everything, at INFO."""
+    applied", "0 to be deleted now" and a purge of 0 of everything, at INFO; and each
+    start opened and closed the store twice (a check before polling, then the bot)."""
     data, log = tmp_path / "data", tmp_path / "bot.log"
     env = bot_env(server, data, FEEDBACKBOT_LOG_LEVEL="INFO")
     with running_bot(api, env, tmp_path, log):
@@ -188,12 +189,24 @@ def test_a_new_store_is_one_line_in_the_log_and_a_purge_of_nothing_none(
     assert f"created a new, empty store in {data} (store schema: {schema});" in first
     for noise in ("migration applied", "to be deleted now", "purge", "store upgraded"):
         assert noise not in first, first
+    assert_opened_once(first)
     with running_bot(api, env, tmp_path, log):
         say(api, ERIKA, "/start", "de")
     again = log.read_text()[len(first) :]
     assert "bot ready" in again, again
     for noise in ("created", "store upgraded", "migration applied", "purge"):
         assert noise not in again, again
+    assert_opened_once(again)
+
+
+def assert_opened_once(log: str) -> None:
+    """One start's log: the store opened once before the bot is ready, closed once after."""
+    lines = log.splitlines()
+    opened = [i for i, line in enumerate(lines) if "store_opened" in line]
+    closed = [i for i, line in enumerate(lines) if "store_closed" in line]
+    ready = [i for i, line in enumerate(lines) if "bot ready" in line]
+    assert len(opened) == 1 and len(closed) == 1 and len(ready) == 1, log
+    assert opened[0] < ready[0] < closed[0], log
 
 
 def digests(folder: Path) -> dict[str, str]:
