@@ -1484,6 +1484,27 @@ async def two_erased_and_one_withdrawn_since_a_backup(
     return first, second, withdrew, theirs.id
 
 
+@contextlib.asynccontextmanager
+async def restored_with_all_applied_again(
+    data_dir: Path, key: bytes, tmp_path: Path, people: tuple[str, str, str], exact: datetime
+) -> AsyncIterator[SQLiteStore]:
+    """The backup of `two_erased_and_one_withdrawn_since_a_backup` restored and opened:
+    both erasures and the withdrawal applied again, the withdrawal at its exact time."""
+    first, second, withdrew = people
+    restore(data_dir, tmp_path / "data.db", tmp_path / "keys.db")
+    again = SQLiteStore(data_dir, key, exclusive=True)
+    await again.open()
+    try:
+        assert again.applied_again == 3
+        assert await again.feedback_of(first, T0 + DAY) == []
+        assert await again.feedback_of(second, T0 + DAY) == []
+        [consent] = await again.consents(withdrew)
+        assert consent.withdrawn_at == exact, "withdrawn when the person withdrew"
+        yield again
+    finally:
+        await again.close()
+
+
 async def test_the_ledger_keeps_when_in_clear_to_the_minute_and_a_restore_applies_all_again(
     store: SQLiteStore, data_dir: Path, key: bytes, tmp_path: Path
 ) -> None:
@@ -1503,18 +1524,9 @@ async def test_the_ledger_keeps_when_in_clear_to_the_minute_and_a_restore_applie
         times = [row[0] for row in con.execute("SELECT at FROM erasures ORDER BY seq")]
     assert times == [sqlite_db.ts(T0 + HOUR)] * 3, "each to the minute it was made in"
 
-    restore(data_dir, tmp_path / "data.db", tmp_path / "keys.db")
-    again = SQLiteStore(data_dir, key, exclusive=True)
-    await again.open()
-    try:
-        assert again.applied_again == 3
-        assert await again.feedback_of(first, T0 + DAY) == []
-        assert await again.feedback_of(second, T0 + DAY) == []
-        [consent] = await again.consents(withdrew)
-        assert consent.withdrawn_at == exact, "withdrawn when the person withdrew"
+    people = (first, second, withdrew)
+    async with restored_with_all_applied_again(data_dir, key, tmp_path, people, exact) as again:
         assert gone not in {r.id for r in await again.feedback_of(withdrew, T0 + DAY)}
-    finally:
-        await again.close()
     later = await reopen(data_dir, key)  # nothing held any more, nothing applied again
     await later.close()
     assert later.applied_again == 0
@@ -1543,18 +1555,9 @@ async def test_ledger_entries_timed_to_the_microsecond_before_are_cut_and_still_
         finer = con.execute(f"SELECT count(*) FROM erasures WHERE {FINER_THAN_A_MINUTE}")
         assert finer.fetchone() == (3,)
 
-    restore(data_dir, tmp_path / "data.db", tmp_path / "keys.db")
-    again = SQLiteStore(data_dir, key, exclusive=True)
-    await again.open()
-    try:
-        assert again.applied_again == 3
-        assert await again.feedback_of(first, T0 + DAY) == []
-        assert await again.feedback_of(second, T0 + DAY) == []
-        [consent] = await again.consents(withdrew)
-        assert consent.withdrawn_at == exact
+    people = (first, second, withdrew)
+    async with restored_with_all_applied_again(data_dir, key, tmp_path, people, exact) as again:
         assert len(await again._ledger()) == 3, "every entry still opens"
-    finally:
-        await again.close()
     with contextlib.closing(sqlite3.connect(data_dir / "erasures.db")) as con:
         times = [row[0] for row in con.execute("SELECT at FROM erasures ORDER BY seq")]
     assert times == [sqlite_db.ts(T0 + HOUR)] * 3
