@@ -235,6 +235,15 @@ DATA_MIGRATIONS: list[list[str]] = [
         # minutes, hours and days cover the periods as before.
         "DELETE FROM main.summary_cache WHERE length(bucket) = 16",
     ],
+    [
+        # When each summary cache row last changed, to the minute (sqlite_core.
+        # cache_clock): the rows an erasure dropped shared one time to the microsecond,
+        # which told them from the others as one person's and dated the erasure in a copy
+        # of feedback.db (found by a review of what the files show without the master
+        # key). Only the purge reads it, an hour on; the text keeps its fixed width.
+        "UPDATE main.summary_cache"
+        " SET changed_at = substr(changed_at, 1, 16) || ':00.000000' || substr(changed_at, 27)",
+    ],
 ]
 LEDGER_MIGRATIONS: list[list[str]] = [
     [

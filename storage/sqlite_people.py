@@ -39,6 +39,7 @@ from storage.sqlite_core import (
     KEY_VERSION,
     REDRAW_POSTS,
     RETRACT_POSTS,
+    cache_clock,
     seal,
     unsealed,
     wall_clock,
@@ -272,7 +273,7 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
             return
         async with self._lock:
             rows = consent_rows(pseudonym, await self._write_dek(pseudonym, spare=True), grants)
-            changed = wall_clock()
+            changed = cache_clock()
 
             def grant(conn: sqlite3.Connection) -> None:
                 if limit is not None and flow_id is not None:  # rolls the transaction back
@@ -364,7 +365,7 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
         ended: bool = False,
     ) -> int:
         """The withdrawal itself (see `withdraw_consent`), also as applied again."""
-        moment, changed = ts(now), wall_clock()
+        moment, changed = ts(now), cache_clock()
         stopped = (moment, moment if ended else None)
         gone = sorted(set(erased))
         marks = ", ".join("?" * len(gone))
@@ -470,7 +471,7 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
             content["scales"] = feedback.scales
         plaintext = pydantic_core.to_json(content)
         day = feedback.created_at.astimezone(UTC).date()
-        changed = wall_clock()
+        changed, queued = cache_clock(), wall_clock()
         async with self._lock:
             # The consent records (proof for all the person's feedback) and the contact
             # chat id under the person's own key; the feedback and what it added to the
@@ -541,7 +542,7 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
                     conn.execute(
                         "INSERT INTO main.alerts_due (feedback_id, pseudonym, key_version,"
                         " queued_at) VALUES (?, ?, ?, ?)",
-                        (record_id, pseudonym, KEY_VERSION, changed),
+                        (record_id, pseudonym, KEY_VERSION, queued),
                     )
                 if new_consents:  # counts the person's earlier feedback again, if any
                     conn.execute(INVALIDATE_PERSON_SQL, (pseudonym, changed))

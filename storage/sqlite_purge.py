@@ -27,8 +27,8 @@ from storage.memory import (
 )
 from storage.sqlite_core import (
     RETRACT_POSTS,
+    cache_clock,
     drop_unused_record_keys,
-    wall_clock,
 )
 from storage.sqlite_db import (
     dt,
@@ -174,7 +174,7 @@ def _cap(
     caller's transaction. With `withdrawn_at`, the feedback goes for a withdrawn consent:
     the recipients that got it are asked to delete it for that reason now (see
     `end_withdrawn_leftovers`), not for a retention cut short."""
-    changed = wall_clock()
+    changed = cache_clock()
     conn.executemany(
         "UPDATE main.feedback SET expires_at = ? WHERE rowid = ?",
         [(ts(expires), rowid) for rowid, _, expires in capped],
@@ -264,11 +264,11 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
             # Summaries stop counting the person before anything else: should the erasure
             # be cut short, cached figures must not outlive the key.
             try:
-                await run(self._conn(), INVALIDATE_PERSON_SQL, (pseudonym, wall_clock()))
+                await run(self._conn(), INVALIDATE_PERSON_SQL, (pseudonym, cache_clock()))
             except StorageFull:
                 # No room for new rows: drop the figures in the rows there are (that only
                 # shrinks them). A full store cannot take new figures either.
-                await run(self._conn(), DROP_PERSON_FIGURES_SQL, (pseudonym, wall_clock()))
+                await run(self._conn(), DROP_PERSON_FIGURES_SQL, (pseudonym, cache_clock()))
             # What their feedback added to the statistics goes too, while the key that
             # opens it is still there.
             await self._untally_for_erasure(pseudonym)
@@ -365,7 +365,7 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
             log.warning("cache_key_not_renewed")
         drafts = await self._batches(_EXPIRED_SQL["drafts"], (ts(moment),))
         languages = await self._batches(_EXPIRED_SQL["languages"], (ts(moment),))
-        await self._batches(_EXPIRED_FIGURES_SQL, (wall_clock(), ts(moment)))
+        await self._batches(_EXPIRED_FIGURES_SQL, (cache_clock(), ts(moment)))
         await self._batches(_OLD_BUCKETS_SQL, (ts(datetime.now(UTC) - CACHE_ROW_MEMORY),))
         orphans = 0
         for table in _PERSON_TABLES:

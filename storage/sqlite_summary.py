@@ -26,6 +26,7 @@ from storage.memory import (
 )
 from storage.sqlite_core import (
     StoreCore,
+    cache_clock,
     unsealed,
     wall_clock,
 )
@@ -219,8 +220,8 @@ class SummaryCache(StoreCore):
         `at`: when, by the caller's clock (else the wall clock)."""
         key = crypto.generate_key()
         wrapped = crypto.wrap_key(self._cache_key_kek(), key, _CACHE_KEY_AAD)
-        changed = wall_clock()
-        renewed = changed if at is None else ts(at)
+        changed = cache_clock()
+        renewed = wall_clock() if at is None else ts(at)
         old = self._cache_key
 
         def renew(conn: sqlite3.Connection) -> None:
@@ -314,7 +315,7 @@ class SummaryCache(StoreCore):
             entries = [e for e in entries if e.expires_at > now]
         if not entries:
             return 0
-        changed = wall_clock()
+        changed = cache_clock()
 
         def sealed(key: bytes) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
             inserts, updates = [], []

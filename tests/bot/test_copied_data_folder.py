@@ -113,6 +113,12 @@ async def test_a_copied_data_folder_shows_no_ids_words_answers_languages_or_fine
     buckets = clear_values(folder, "summary_cache", ("bucket",))
     assert "2026-11-29T09:2" in buckets, "its ten minutes, dropped at the erasure"
     assert [bucket for bucket in buckets if len(bucket) > len("2026-11-29T09:2")] == []
+    # Nor when its rows last changed finer than the minute: the rows the erasure dropped
+    # shared one time to the microsecond, which told them from the others as one
+    # person's and dated the erasure.
+    changed = clear_values(folder, "summary_cache", ("changed_at",))
+    assert len(changed) == len(buckets) > 3, "the erased person's rows and the summary's"
+    assert [t for t in changed if FINER_THAN_A_MINUTE.search(t)] == []
     trail = clear_values(folder, "audit", ("event", "at"))
     erasures = [at for event, at in zip(trail[::2], trail[1::2], strict=True) if event == "erasure"]
     assert erasures == ["2026-11-29T09:23:41.000000+00:00"]

@@ -910,6 +910,34 @@ async def test_an_older_stores_summary_cache_per_minute_goes_at_the_upgrade(
     assert buckets == ["2025-03-01T12:0"]
 
 
+async def test_an_older_stores_summary_cache_times_are_cut_to_the_minute_at_the_upgrade(
+    store: SQLiteStore, data_dir: Path, key: bytes
+) -> None:
+    """Data schema v24: when a cache row last changed, written to the microsecond before,
+    is cut to the minute; the figures still read."""
+    ten = SummarySegment(start=T0, end=T0 + 10 * timedelta(minutes=1), bucket="2025-03-01T12:0")
+    entry = CacheEntry(bucket="2025-03-01T12:0", epoch=0, payload=b"zehn", expires_at=T0 + DAY)
+    assert await store.save_summary_cache([entry], "v1", T0) == 1
+    await store.close()
+    exact = T0 + timedelta(seconds=41, microseconds=123456)
+    with contextlib.closing(sqlite3.connect(data_dir / "feedback.db")) as con, con:
+        con.execute("UPDATE summary_cache SET changed_at = ?", (sqlite_db.ts(exact),))
+        con.execute(
+            "INSERT INTO summary_cache (bucket, epoch, changed_at) VALUES ('2025-03-01T13', 2, ?)",
+            (sqlite_db.ts(exact),),
+        )
+        con.execute("DELETE FROM schema_migrations WHERE version > 23")
+    again = await reopen(data_dir, key)
+    try:
+        (read,) = await again.summary_segments([ten], "v1", T0 + HOUR)
+        assert read.cached == b"zehn"
+    finally:
+        await again.close()
+    with contextlib.closing(sqlite3.connect(data_dir / "feedback.db")) as con:
+        times = [row[0] for row in con.execute("SELECT changed_at FROM summary_cache")]
+    assert times == [sqlite_db.ts(T0)] * 2
+
+
 def back_to_version_18(con: sqlite3.Connection) -> None:
     """Undo migration 19 (consents that ended rather than being withdrawn)."""
     con.execute("ALTER TABLE consents DROP COLUMN ended_at")
