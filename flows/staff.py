@@ -308,11 +308,21 @@ _UNIT_HOURS = {"m": Decimal(1) / 60, "h": Decimal(1), "d": Decimal(24), "w": Dec
 # "anderthalb Wochen", "one and a half weeks", "a week and a half".
 _ONE_AND_A_HALF = frozenset("anderthalb eineinhalb".split())
 _AND_A_HALF = ["and", "a", "half"]
+_HALF = frozenset("halbe halben halber halbes half".split())
+_HALF_SIGN = re.compile(r"(\d*)\s*½")
+# Summaries count whole days that are over: "heute" has no figures of its own (told so),
+# "gestern" is the last whole day, which "1d" counts.
+_TODAY = frozenset("heute today".split())
+_YESTERDAY = frozenset("gestern yesterday".split())
 # (Up to nine digits: "1000000" is a period too long, not 1,000,000 seconds.)
 _NUMBER = re.compile(r"\d{1,9}(?:[.,]\d{1,2})?")
 # "1.000 Tage" is a thousand days in German, "1,000 days" in English: neither is read.
 _DIGIT_GROUPS = re.compile(r"\d+[.,]\d{3}")
 _NUMBER_AND_WORD = re.compile(rf"\s*({_NUMBER.pattern})\s*([^\d\s]*)\s*")
+
+
+class NoWholeDay(InvalidDuration):
+    """ "heute", "today": a day not over, which no summary counts."""
 
 
 def staff_period(typed: str) -> str:
@@ -322,10 +332,16 @@ def staff_period(typed: str) -> str:
     before they were read, but not after a bare number: "1 Quartal" is no day. Anything else is left
     for parse_duration to refuse. A number with a decimal comma or point ("1,5 Wochen",
     "1.5w", "30.5") is as many of its unit, in whole hours rounded up ("252h"): "1.5w" was
-    read as 252 hours and "1,5 Wochen" not understood."""
-    words = _halves(typed.split())
+    read as 252 hours and "1,5 Wochen" not understood; so are "1½ Wochen" and "eine halbe
+    Woche". "gestern" is "1d", the last whole day; "heute" raises NoWholeDay."""
+    words = _halves(_HALF_SIGN.sub(_half_sign, typed).split())
     while len(words) > 1 and words[0].casefold() in _LEAD_WORDS:
         words = _halves(words[1:])  # "letzte 14 Tage", "last week"
+    day = words[0].casefold().removesuffix(".") if words else ""
+    if day in _TODAY:
+        raise NoWholeDay(f"{typed[:40]!r}: a day not over")
+    if day in _YESTERDAY:
+        words = ["1d", *words[1:]]  # the last whole day, as "1d" counts it
     if len(words) > 1 and words[0].casefold() in _ONE:
         words = ["1", *words[1:]]  # "eine Woche", "a month"
     elif len(words) == 1 and words[0].casefold().removesuffix(".") in _SINGULAR:
@@ -352,11 +368,22 @@ def staff_period(typed: str) -> str:
     return typed.strip()
 
 
+def _half_sign(match: re.Match[str]) -> str:
+    return f"{match.group(1) or 0}.5"  # "1½" and "1 ½" as "1.5", "½" as "0.5"
+
+
 def _halves(words: list[str]) -> list[str]:
-    """ "anderthalb Wochen", "one and a half weeks", "a week and a half" as "1.5 Wochen"."""
+    """ "anderthalb Wochen", "one and a half weeks", "a week and a half" as "1.5 Wochen";
+    "eine halbe Woche", "half a week" as "0.5 Woche"."""
     lowered = [word.casefold() for word in words]
     if len(words) > 1 and lowered[0] in _ONE_AND_A_HALF:
         return ["1.5", *words[1:]]
+    if len(words) > 2 and lowered[0] in _ONE and lowered[1] in _HALF:  # "eine halbe Woche"
+        return ["0.5", *words[2:]]
+    if len(words) > 2 and lowered[0] == "half" and lowered[1] in ("a", "an"):  # "half a week"
+        return ["0.5", *words[2:]]
+    if len(words) > 1 and lowered[0] in _HALF:  # "halbe Woche", "half week"
+        return ["0.5", *words[1:]]
     whole = "1" if lowered[:1] and lowered[0] in _ONE else words[0] if words else ""
     if not whole.isdigit():
         return words
@@ -644,6 +671,13 @@ class StaffDesk:
             length = parse_duration(period) if period else DEFAULT_PERIOD
         except NotPositive:
             length = timedelta(0)
+        except NoWholeDay:
+            return Outcome.say(
+                t.gettext(
+                    "Summaries count only whole days that are over, so today has no figures "
+                    "of its own yet. For yesterday type /summary 1d, for the last week 7d."
+                )
+            )
         except InvalidDuration:
             length = None
         if length is not None and length < SHORTEST_PERIOD:  # "0d" too (not understood)
