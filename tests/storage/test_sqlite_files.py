@@ -881,16 +881,33 @@ async def test_a_language_choice_and_an_update_are_timed_to_the_minute_in_the_fi
     assert kept == [(sqlite_db.ts(T0), sqlite_db.ts(later)), (sqlite_db.ts(T0), None)]
 
 
+TEN_MINUTES = SummarySegment(start=T0, end=T0 + timedelta(minutes=10), bucket="2025-03-01T12:0")
+
+
+async def cache_ten_minutes(store: SQLiteStore) -> None:
+    """Figures of `TEN_MINUTES` cached ("zehn"), and the store closed."""
+    entry = CacheEntry(bucket=TEN_MINUTES.bucket, epoch=0, payload=b"zehn", expires_at=T0 + DAY)
+    assert await store.save_summary_cache([entry], "v1", T0) == 1
+    await store.close()
+
+
+async def ten_minutes_still_read(data_dir: Path, key: bytes) -> None:
+    """The store reopened (migrating), and the figures `cache_ten_minutes` cached read."""
+    again = await reopen(data_dir, key)
+    try:
+        (read,) = await again.summary_segments([TEN_MINUTES], "v1", T0 + HOUR)
+        assert read.cached == b"zehn"
+    finally:
+        await again.close()
+
+
 async def test_an_older_stores_summary_cache_per_minute_goes_at_the_upgrade(
     store: SQLiteStore, data_dir: Path, key: bytes
 ) -> None:
     """Data schema v23: the rows of minutes, cached figures or kept after an erasure under
     the minute's name, are gone from the file; those of ten minutes and longer stay and
     still read."""
-    ten = SummarySegment(start=T0, end=T0 + 10 * timedelta(minutes=1), bucket="2025-03-01T12:0")
-    entry = CacheEntry(bucket="2025-03-01T12:0", epoch=0, payload=b"zehn", expires_at=T0 + DAY)
-    assert await store.save_summary_cache([entry], "v1", T0) == 1
-    await store.close()
+    await cache_ten_minutes(store)
     with contextlib.closing(sqlite3.connect(data_dir / "feedback.db")) as con, con:
         for bucket, figures in (("2025-03-01T12:03", b"x"), ("2025-03-01T12:04", None)):
             con.execute(
@@ -899,12 +916,7 @@ async def test_an_older_stores_summary_cache_per_minute_goes_at_the_upgrade(
                 (bucket, sqlite_db.ts(T0), figures),
             )
         con.execute("DELETE FROM schema_migrations WHERE version > 22")
-    again = await reopen(data_dir, key)
-    try:
-        (read,) = await again.summary_segments([ten], "v1", T0 + HOUR)
-        assert read.cached == b"zehn"
-    finally:
-        await again.close()
+    await ten_minutes_still_read(data_dir, key)
     with contextlib.closing(sqlite3.connect(data_dir / "feedback.db")) as con:
         buckets = [row[0] for row in con.execute("SELECT bucket FROM summary_cache")]
     assert buckets == ["2025-03-01T12:0"]
@@ -915,10 +927,7 @@ async def test_an_older_stores_summary_cache_times_are_cut_to_the_minute_at_the_
 ) -> None:
     """Data schema v24: when a cache row last changed, written to the microsecond before,
     is cut to the minute; the figures still read."""
-    ten = SummarySegment(start=T0, end=T0 + 10 * timedelta(minutes=1), bucket="2025-03-01T12:0")
-    entry = CacheEntry(bucket="2025-03-01T12:0", epoch=0, payload=b"zehn", expires_at=T0 + DAY)
-    assert await store.save_summary_cache([entry], "v1", T0) == 1
-    await store.close()
+    await cache_ten_minutes(store)
     exact = T0 + timedelta(seconds=41, microseconds=123456)
     with contextlib.closing(sqlite3.connect(data_dir / "feedback.db")) as con, con:
         con.execute("UPDATE summary_cache SET changed_at = ?", (sqlite_db.ts(exact),))
@@ -927,12 +936,7 @@ async def test_an_older_stores_summary_cache_times_are_cut_to_the_minute_at_the_
             (sqlite_db.ts(exact),),
         )
         con.execute("DELETE FROM schema_migrations WHERE version > 23")
-    again = await reopen(data_dir, key)
-    try:
-        (read,) = await again.summary_segments([ten], "v1", T0 + HOUR)
-        assert read.cached == b"zehn"
-    finally:
-        await again.close()
+    await ten_minutes_still_read(data_dir, key)
     with contextlib.closing(sqlite3.connect(data_dir / "feedback.db")) as con:
         times = [row[0] for row in con.execute("SELECT changed_at FROM summary_cache")]
     assert times == [sqlite_db.ts(T0)] * 2
