@@ -12,9 +12,9 @@ audit trail made since the backup has been carried over from them (see bot.cli).
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import sqlite3
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -186,7 +186,10 @@ def put_back(data_dir: Path, backups: Backups, now: datetime) -> Path | None:
     there (None when there were none; random: two restores within a second each get
     their own, found by CI), then copy the backups in under their names, each
     written in full and flushed before it gets its name. The caller holds the data
-    folder's lock. Should a copy fail, everything is put back as it was."""
+    folder's lock. Should a copy fail, or Ctrl-C come at any step, everything is put
+    back as it was: what is in the folder aside, not what was noted as moved (found by
+    CI: a Ctrl-C between a file's move and its note left it there, and the restore
+    ended in "Directory not empty")."""
     aside: Path | None = None
     present = [
         KINDS[kind][0] + sidecar
@@ -194,14 +197,13 @@ def put_back(data_dir: Path, backups: Backups, now: datetime) -> Path | None:
         for sidecar in SIDECARS
         if (data_dir / (KINDS[kind][0] + sidecar)).exists()
     ]
-    moved: list[str] = []
-    written: list[Path] = []
+    copying = False
     try:
         if present:
-            aside = Path(tempfile.mkdtemp(prefix=f"replaced-{now:%Y-%m-%d-%H%M-%S}-", dir=data_dir))
+            aside = _new_aside(data_dir, now)
             for name in present:
                 os.replace(data_dir / name, aside / name)
-                moved.append(name)
+        copying = True  # from here on, a file under a target's name is a backup's
         for kind, source in backups.files():
             target = data_dir / KINDS[kind][0]
             partial = data_dir / f".{target.name}.restoring"
@@ -213,15 +215,26 @@ def put_back(data_dir: Path, backups: Backups, now: datetime) -> Path | None:
             os.chmod(partial, 0o600)
             owned_like(partial, data_dir)
             durable_rename(partial, target)
-            written.append(target)
     except BaseException:
         for kind, _ in backups.files():
             (data_dir / f".{KINDS[kind][0]}.restoring").unlink(missing_ok=True)
-        for target in written:
-            target.unlink(missing_ok=True)
-        take_back(data_dir, aside, moved)
+            if copying:
+                (data_dir / KINDS[kind][0]).unlink(missing_ok=True)
+        take_back(data_dir, aside)
         raise
     return aside
+
+
+def _new_aside(data_dir: Path, now: datetime) -> Path:
+    """A new private folder for the files replaced, named before it is made, so that the
+    clean-up knows it whenever Ctrl-C comes."""
+    while True:
+        aside = data_dir / f"replaced-{now:%Y-%m-%d-%H%M-%S}-{secrets.token_hex(4)}"
+        try:
+            aside.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        return aside
 
 
 def owned_like(path: Path, folder: Path) -> None:
@@ -241,7 +254,7 @@ def undo(data_dir: Path, backups: Backups, aside: Path | None) -> None:
     for kind, _ in backups.files():
         for sidecar in SIDECARS:
             (data_dir / (KINDS[kind][0] + sidecar)).unlink(missing_ok=True)
-    take_back(data_dir, aside, sorted(os.listdir(aside)) if aside is not None else [])
+    take_back(data_dir, aside)
 
 
 def remove_aside(aside: Path | None) -> None:
@@ -257,9 +270,11 @@ def remove_aside(aside: Path | None) -> None:
     aside.rmdir()
 
 
-def take_back(data_dir: Path, aside: Path | None, names: list[str]) -> None:
-    if aside is None:
+def take_back(data_dir: Path, aside: Path | None) -> None:
+    """Move every file in `aside` back into `data_dir`, then remove the folder (gone
+    already, or never made: Ctrl-C before its mkdir)."""
+    if aside is None or not aside.is_dir():
         return
-    for name in names:
+    for name in sorted(os.listdir(aside)):
         os.replace(aside / name, data_dir / name)
     aside.rmdir()

@@ -38,6 +38,19 @@ def english_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True)
+def logging_as_it_was() -> Iterator[None]:
+    """A command run in the test's process (`run`, `chat`) points the root logger at the
+    test's captured stderr, closed after the test: put back the handlers it had (found in
+    a CI log: "--- Logging error --- I/O operation on closed file" tracebacks in later
+    tests' output, which hid the lines they logged)."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+@pytest.fixture(autouse=True)
 def stores_left_open(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """A store a test opened and did not close (it failed before the close) is abandoned
     after it: its thread kept pytest from ever exiting, "1 failed" printed and then a hang

@@ -24,6 +24,7 @@ from storage import NewFeedback, SQLiteStore, StoreInUse
 from storage.crypto import decode_master_key, encode_master_key, generate_key
 from storage.interface import AuditEntry
 from storage.sqlite_db import hold_lock
+from storage.sqlite_restore import Backups, put_back
 from tests.e2e.botprocess import cli
 from tests.e2e.test_lifecycle import (
     GRANT,
@@ -498,6 +499,49 @@ def test_ctrl_c_in_the_middle_of_a_restore_leaves_the_folder_as_it_was(
     assert state(data) == before
     assert all(intact(data / name) for name in ("feedback.db", "keys.db", "erasures.db"))
     assert asyncio.run(count_readable(data, KEY, 8)) == 4
+
+
+def test_ctrl_c_at_any_step_of_putting_back_leaves_the_folder_as_it_was(
+    backed_up: tuple[Path, Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by CI: Ctrl-C between a file's move aside and its note left it in the folder
+    aside, and the restore ended in "Directory not empty" with the store gone from the
+    data folder. Here it comes right after each move and rename in turn, the ledger's
+    too, which puts a file where there was none."""
+    data, backup, keys = backed_up
+    ledger = tmp_path / "erasures.db"
+    shutil.copyfile(data / "erasures.db", ledger)
+    for sidecar in ("", "-wal", "-shm"):
+        (data / f"erasures.db{sidecar}").unlink(missing_ok=True)
+    before = state(data)
+    backups = Backups(backup, keys, ledger)
+    real_replace = os.replace
+    steps = 0
+    while True:
+        calls = 0
+
+        def replace_then_ctrl_c(source: Any, target: Any, stop_at: int = steps + 1) -> None:
+            nonlocal calls
+            real_replace(source, target)
+            calls += 1
+            if calls == stop_at:
+                raise KeyboardInterrupt
+
+        monkeypatch.setattr(os, "replace", replace_then_ctrl_c)
+        try:
+            aside = put_back(data, backups, NOW)
+        except KeyboardInterrupt:
+            monkeypatch.setattr(os, "replace", real_replace)
+            steps += 1
+            assert state(data) == before, f"Ctrl-C after step {steps}"
+            assert sorted(p.name for p in data.iterdir() if p.is_dir()) == []
+            continue
+        monkeypatch.setattr(os, "replace", real_replace)
+        break
+    # Every step was interrupted once: the two files moved aside, the three put back.
+    assert steps == 5
+    assert aside is not None
+    assert sorted(p.name for p in aside.iterdir()) == ["feedback.db", "keys.db"]
 
 
 def test_a_data_backup_of_another_store_keeps_the_files_it_replaced(
