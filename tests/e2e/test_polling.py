@@ -174,7 +174,8 @@ def test_a_new_store_is_one_line_in_the_log_and_a_purge_of_nothing_none(
 ) -> None:
     """Walking the README on a fresh install: the first start logged 30 lines "migration
     applied", "0 to be deleted now" and a purge of 0 of everything, at INFO; and each
-    start opened and closed the store twice (a check before polling, then the bot)."""
+    start opened and closed the store twice (a check before polling, then the bot), and
+    said "consent texts archived: 0 new"."""
     data, log = tmp_path / "data", tmp_path / "bot.log"
     env = bot_env(server, data, FEEDBACKBOT_LOG_LEVEL="INFO")
     with running_bot(api, env, tmp_path, log):
@@ -190,11 +191,13 @@ def test_a_new_store_is_one_line_in_the_log_and_a_purge_of_nothing_none(
     for noise in ("migration applied", "to be deleted now", "purge", "store upgraded"):
         assert noise not in first, first
     assert_opened_once(first)
+    assert "consent texts archived: 8 new" in first, first  # 2 surveys × 2 questions × de, en
     with running_bot(api, env, tmp_path, log):
         say(api, ERIKA, "/start", "de")
     again = log.read_text()[len(first) :]
     assert "bot ready" in again, again
-    for noise in ("created", "store upgraded", "migration applied", "purge"):
+    # The texts archived at the first start: nothing new, nothing said.
+    for noise in ("created", "store upgraded", "migration applied", "purge", "archived"):
         assert noise not in again, again
     assert_opened_once(again)
 
