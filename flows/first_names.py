@@ -143,14 +143,14 @@ AMBIGUOUS_IN_SMALL_LETTERS = frozenset(
 )
 
 # Common surnames (German first, then those of families who came from Turkey, Poland,
-# Russia, Italy, Greece, the Balkans, Vietnam and elsewhere), in small letters: a word after
-# "frau" that is none ("frau fand das essen kalt": "frau" is a wife), or after "Familie" or
-# a booking ("Tisch lief auf Terrasse") is no name (found by a review of the rules that
-# took any word there). Those that are German words too are left out (Koch, Wolf, Fuchs,
-# Bauer, Vogel, Winter, Sommer, Braun, Schwarz, Klein, Lang, Lange, Sauer, Krause, Hahn,
-# Kaiser, König, Graf, Jung, Stein, Berg, Busch, Horn, Engel, Ernst, Kraft, Sturm, Frank;
-# English ones such as Brown, White, Young, Cook): after a capitalised title they are names
-# all the same ("Frau Koch").
+# Russia, Italy, Portugal, Spain, Brazil, Greece, the Balkans, Vietnam and elsewhere), in
+# small letters: a word after "frau" that is none ("frau fand das essen kalt": "frau" is a
+# wife), or after "Familie" or a booking ("Tisch lief auf Terrasse") is no name (found by a
+# review of the rules that took any word there). Those that are German words too are left
+# out (Koch, Wolf, Fuchs, Bauer, Vogel, Winter, Sommer, Braun, Schwarz, Klein, Lang, Lange,
+# Sauer, Krause, Hahn, Kaiser, König, Graf, Jung, Stein, Berg, Busch, Horn, Engel, Ernst,
+# Kraft, Sturm, Frank; English ones such as Brown, White, Young, Cook): after a capitalised
+# title they are names all the same ("Frau Koch").
 COMMON_SURNAMES = frozenset(
     "müller mueller schmidt schmitt schneider fischer weber meyer meier mayer maier wagner "
     "becker schulz schulze hoffmann hofmann schäfer schaefer richter neumann schwarzer "
@@ -173,6 +173,7 @@ COMMON_SURNAMES = frozenset(
     "kuznetsova sokolov morozov novikov fedorov schewtschenko "
     "rossi russo ferrari esposito bianchi romano colombo ricci marino greco bruno gallo "
     "conti costa giordano rizzo lombardi moretti "
+    "silva santos souza sousa oliveira pereira ferreira almeida cruz fernandes lopes "
     "papadopoulos papadopoulou georgiou nikolaou dimitriou konstantinou ioannou "
     "jovanović jovanovic petrović petrovic nikolić nikolic marković markovic horvat "
     "kovačević kovacevic hodžić hodzic "

@@ -782,7 +782,15 @@ _LOVE = r"(?:(?:lots[ \t]+of|much|all[ \t]+my)[ \t]+)?love"
 # review: the second name stopped the match, and the whole sign-off stayed).
 _AND = r"(?:[ \t]*+[&+][ \t]*+|[ \t]+(?:und|and|u\.)[ \t]+)"
 _NAMES = rf"{_NAME}(?:{_AND}(?:{_TITLE}[ \t]+)?{_NAME})?"
-_LOOSE_WORDS = rf"{_LOOSE_WORD}(?:[ \t]+{_LOOSE_WORD})?"
+# (a name's particles first, though the language has them as words: "lg, da silva",
+# "Gruß, de la cruz", "Viele Grüße, van der berg", found by the third corpus audit)
+_LOOSE_PARTICLES = (
+    r"(?:(?:von|van)(?:[ \t]+(?:der|dem|den))?|de(?:[ \t]+la)?|da|di|del|della|dos"
+    r"|ten|ter)[ \t]+"
+)
+# ("von" and "da" are German words too: a name only known as one follows them, see sign_off)
+_GERMAN_PARTICLES = frozenset(("von", "da"))
+_LOOSE_WORDS = rf"(?:{_LOOSE_PARTICLES})?{_LOOSE_WORD}(?:[ \t]+{_LOOSE_WORD})?"
 # Where a sign-off's writer is from, after the name: "Cheers, Mike from Leeds" (found by
 # the corpus review), "Gruß, Jan aus Kiel". The place stays.
 _FROM_CITY = _Pattern(rf"[ \t]+(?i:from|aus)[ \t]+{_CITY}(?=[^\w\n]*(?:\n|\Z))")
@@ -1757,7 +1765,12 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             # "Gruß, gebhardt"; and after a particle the name is the next word: "lg, dos
             # santos", "Gruß, ter horst".)
             words = match.group(0)[len(match["lead"]) :].split()
-            first = words[1] if len(words) > 1 and words[0] in _PARTICLES else words[0]
+            particle = words[0] if len(words) > 1 and words[0] in _PARTICLES else ""
+            while len(words) > 1 and words[0] in _PARTICLES:  # "de la cruz": "cruz"
+                words = words[1:]
+            first = words[0]
+            if particle in _GERMAN_PARTICLES and not _is_known_name(first):
+                return match.group(0)  # "lg von unterwegs", "Gruß, da drüben"
             folded = first.lower()
             if (
                 first[0].islower()

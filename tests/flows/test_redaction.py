@@ -2877,6 +2877,14 @@ def test_what_the_third_corpus_audit_found_goes(comment: str, expected: str) -> 
         ("lg, dos santos", "lg, [Name]"),
         ("Gruß, ter horst", "Gruß, [Name]"),
         ("Grüße, kevin-jan", "Grüße, [Name]"),
+        # a name's particles before it, though some are words too (found by the third
+        # corpus audit: these reached staff whole)
+        ("lg, da silva", "lg, [Name]"),
+        ("Gruß, de la cruz", "Gruß, [Name]"),
+        ("Viele Grüße, van der berg", "Viele Grüße, [Name]"),
+        ("mfg de souza", "mfg [Name]"),
+        ("Gruß, von müller", "Gruß, [Name]"),
+        ("Gruß, da silva\nTel 0171 1234567", "Gruß, [Name]\nTel [Telefon]"),
     ],
 )
 def test_a_name_in_small_letters_after_a_closing_still_goes(comment: str, expected: str) -> None:
@@ -2893,6 +2901,14 @@ def test_a_name_in_small_letters_after_a_closing_still_goes(comment: str, expect
         "lg, ganz herzlich",
         "Gruß, bestellung",
         "best regards, see above",
+        # "von" and "da" are words before they are a name's particles
+        "lg von unterwegs",
+        "Gruß von zuhause",
+        "Grüße von daheim",
+        "lg, von der arbeit",
+        "Gruß, von hinten",
+        "Gruß, da drüben",
+        "Gruß, zu spät",
         # look-alikes of the new rules
         "Besuch im KZ Dachau, Block 12 war bewegend",
         "Baracke im KZ B-12A",
