@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from storage.sqlite_db import hold_lock
 from tests.e2e.botprocess import REPO
+from tests.harness import MASTER_KEY, TOKEN
 
 PAUSE = '''
 """Test-only: holds the import of one module until a signal ends the wait."""
@@ -74,3 +76,70 @@ def test_ctrl_c_while_importing_says_one_line_and_exits_130(
     assert process.returncode == 130
     assert stdout == "", "the command did not run: no help, no key"
     assert not (tmp_path / "data").exists()
+
+
+HELD_OPENING = '''
+"""Test-only: `feedbackbot run` with the store's opening held on the event loop."""
+import asyncio
+import os
+import sys
+
+from storage import sqlite
+from bot.cli import main
+
+real = sqlite.configure
+
+
+async def held(*args, **kwargs):
+    os.write(1, b"opening\\n")
+    await asyncio.sleep(60)  # waiting in the loop, as on any round trip to the store
+    return await real(*args, **kwargs)
+
+
+sqlite.configure = held
+sys.exit(main(["run"]))
+'''
+
+
+def test_ctrl_c_while_run_opens_the_store_ends_it_and_lets_the_folder_go(
+    tmp_path: Path,
+) -> None:
+    """Found by an interrupt audit: "interrupted", and then the process never ended, the
+    store's thread left running and the data folder's lock held, so that every other
+    command was refused as "in use by another feedbackbot process"."""
+    data = tmp_path / "data"
+    script = tmp_path / "held_opening.py"
+    script.write_text(HELD_OPENING)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDBACKBOT_")}
+    env |= {
+        "PYTHONPATH": str(REPO),
+        "LANG": "en_GB.UTF-8",
+        "FEEDBACKBOT_DATA_DIR": str(data),
+        "FEEDBACKBOT_MASTER_KEY": MASTER_KEY,
+        "FEEDBACKBOT_TOKEN": TOKEN,
+        "FEEDBACKBOT_API_BASE_URL": "http://127.0.0.1:9/bot",  # never reached
+        "FEEDBACKBOT_CONTROLLER_NAME": "Beispiel GmbH",
+        "FEEDBACKBOT_CONTROLLER_CONTACT": "datenschutz@beispiel.de",
+    }
+    process = subprocess.Popen(
+        [sys.executable, str(script)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline() == "opening\n"
+    process.send_signal(signal.SIGINT)
+    try:
+        _, stderr = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        pytest.fail("still running 30 s after Ctrl-C")
+    assert process.returncode == 130, stderr
+    assert stderr.endswith("feedbackbot: interrupted\n"), stderr
+    lock = hold_lock(data)  # free: StoreInUse were it held
+    assert lock is not None
+    os.close(lock)
