@@ -15,6 +15,7 @@ import os
 import secrets
 import shutil
 import sqlite3
+import string
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -200,7 +201,8 @@ def put_back(data_dir: Path, backups: Backups, now: datetime) -> Path | None:
     copying = False
     try:
         if present:
-            aside = _new_aside(data_dir, now)
+            aside = _new_aside(data_dir, now)  # named before it is made (Ctrl-C after)
+            aside.mkdir(mode=0o700)
             for name in present:
                 os.replace(data_dir / name, aside / name)
         copying = True  # from here on, a file under a target's name is a backup's
@@ -216,25 +218,38 @@ def put_back(data_dir: Path, backups: Backups, now: datetime) -> Path | None:
             owned_like(partial, data_dir)
             durable_rename(partial, target)
     except BaseException:
-        for kind, _ in backups.files():
-            (data_dir / f".{KINDS[kind][0]}.restoring").unlink(missing_ok=True)
-            if copying:
-                (data_dir / KINDS[kind][0]).unlink(missing_ok=True)
-        take_back(data_dir, aside)
+        # Run to its end though Ctrl-C come (again) meanwhile, taking up where it was
+        # (found by an interrupt audit: a copy failing for a full disk, then Ctrl-C here,
+        # left keys.db aside, and "the data folder is as it was"). The backups' files go
+        # once: run again, it must not delete the originals already moved back.
+        cleared = not copying
+        while True:
+            try:
+                for kind, _ in backups.files():
+                    (data_dir / f".{KINDS[kind][0]}.restoring").unlink(missing_ok=True)
+                    if not cleared:
+                        (data_dir / KINDS[kind][0]).unlink(missing_ok=True)
+                cleared = True
+                take_back(data_dir, aside)
+                break
+            except KeyboardInterrupt:
+                continue
         raise
     return aside
 
 
 def _new_aside(data_dir: Path, now: datetime) -> Path:
-    """A new private folder for the files replaced, named before it is made, so that the
-    clean-up knows it whenever Ctrl-C comes."""
+    """A name for a new private folder for the files replaced, not yet taken. Named before
+    it is made, so that the clean-up knows it whenever Ctrl-C comes (found by an interrupt
+    audit: made inside a call that then returned its name, a Ctrl-C in between left it
+    empty in the data folder, and "the data folder is as it was"). The caller holds the
+    data folder's lock, so no other restore takes the name meanwhile."""
     while True:
-        aside = data_dir / f"replaced-{now:%Y-%m-%d-%H%M-%S}-{secrets.token_hex(4)}"
-        try:
-            aside.mkdir(mode=0o700)
-        except FileExistsError:
-            continue
-        return aside
+        # (letters only: digits could make a run the log's redaction takes for an id)
+        tag = "".join(secrets.choice(string.ascii_lowercase) for _ in range(8))
+        aside = data_dir / f"replaced-{now:%Y-%m-%d-%H%M-%S}-{tag}"
+        if not aside.exists():
+            return aside
 
 
 def owned_like(path: Path, folder: Path) -> None:
@@ -262,8 +277,8 @@ def remove_aside(aside: Path | None) -> None:
     has opened (found by review: first a key store moved aside kept them readable; then,
     with that deleted, a restore of the data alone left them readable with the key store
     that stays, and an erasure left the person's pseudonym and times in them: beyond
-    erasure and retention either way)."""
-    if aside is None:
+    erasure and retention either way). Run again after a Ctrl-C, it takes up where it was."""
+    if aside is None or not aside.is_dir():
         return
     for path in aside.iterdir():
         path.unlink()

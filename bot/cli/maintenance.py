@@ -259,9 +259,17 @@ def run_restore(args: argparse.Namespace) -> int:
         try:
             again = asyncio.run(opened())
         except BaseException as error:
-            with not_cut_short():
-                undo(settings.data_dir, backups, aside)
-            if isinstance(error, KeyboardInterrupt):
+            interrupted = isinstance(error, KeyboardInterrupt)
+            # (a Ctrl-C as not_cut_short began skipped the undo: the loop runs it again,
+            # and undo takes up where it was left; found by an interrupt audit)
+            while True:
+                try:
+                    with not_cut_short():
+                        undo(settings.data_dir, backups, aside)
+                    break
+                except KeyboardInterrupt:
+                    interrupted = True
+            if interrupted:
                 print(f"feedbackbot: {as_it_was}", file=sys.stderr)
                 return interrupted_code()
             print(
@@ -274,10 +282,18 @@ def run_restore(args: argparse.Namespace) -> int:
         # and where not one feedback of the backup is readable: another store's data copy
         # put in place of this one's, whose feedback was deleted with the files replaced
         # (found by an operator audit).
-        kept = args.keep_replaced or None in carried or keyless.none_readable
-        if not kept:
-            with not_cut_short():  # restored: what is left is quick, and done whole
-                remove_aside(aside)
+        # Restored: what is left is quick, and done whole. A Ctrl-C from here on changes
+        # nothing (one before not_cut_short began has the step run again): it left the
+        # files replaced, readable with the master key, and said only "interrupted"
+        # (found by an interrupt audit).
+        while True:
+            try:
+                with not_cut_short():
+                    if not (args.keep_replaced or None in carried or keyless.none_readable):
+                        remove_aside(aside)
+                break
+            except KeyboardInterrupt:
+                continue
     finally:
         if lock is not None:
             os.close(lock)

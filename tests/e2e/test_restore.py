@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
+import errno
 import hashlib
 import logging
 import os
 import shutil
+import signal
 import time
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -506,8 +510,9 @@ def test_ctrl_c_at_any_step_of_putting_back_leaves_the_folder_as_it_was(
 ) -> None:
     """Found by CI: Ctrl-C between a file's move aside and its note left it in the folder
     aside, and the restore ended in "Directory not empty" with the store gone from the
-    data folder. Here it comes right after each move and rename in turn, the ledger's
-    too, which puts a file where there was none."""
+    data folder; and by an interrupt audit, Ctrl-C as the folder aside was made left it
+    there, empty. Here it comes right after each step in turn: the folder made, each
+    move and rename, the ledger's too, which puts a file where there was none."""
     data, backup, keys = backed_up
     ledger = tmp_path / "erasures.db"
     shutil.copyfile(data / "erasures.db", ledger)
@@ -515,33 +520,115 @@ def test_ctrl_c_at_any_step_of_putting_back_leaves_the_folder_as_it_was(
         (data / f"erasures.db{sidecar}").unlink(missing_ok=True)
     before = state(data)
     backups = Backups(backup, keys, ledger)
-    real_replace = os.replace
+    real_replace, real_mkdir = os.replace, Path.mkdir
     steps = 0
     while True:
         calls = 0
 
-        def replace_then_ctrl_c(source: Any, target: Any, stop_at: int = steps + 1) -> None:
+        def then_ctrl_c(stop_at: int = steps + 1) -> None:
             nonlocal calls
-            real_replace(source, target)
             calls += 1
             if calls == stop_at:
                 raise KeyboardInterrupt
 
-        monkeypatch.setattr(os, "replace", replace_then_ctrl_c)
+        def replace(source: Any, target: Any) -> None:
+            real_replace(source, target)
+            then_ctrl_c()
+
+        def mkdir(path: Path, *args: Any, **kwargs: Any) -> None:
+            real_mkdir(path, *args, **kwargs)
+            then_ctrl_c()
+
+        monkeypatch.setattr(os, "replace", replace)
+        monkeypatch.setattr(Path, "mkdir", mkdir)
         try:
             aside = put_back(data, backups, NOW)
         except KeyboardInterrupt:
-            monkeypatch.setattr(os, "replace", real_replace)
             steps += 1
             assert state(data) == before, f"Ctrl-C after step {steps}"
-            assert sorted(p.name for p in data.iterdir() if p.is_dir()) == []
+            assert sorted(p.name for p in data.iterdir() if p.is_dir()) == [], steps
             continue
-        monkeypatch.setattr(os, "replace", real_replace)
+        finally:
+            monkeypatch.setattr(os, "replace", real_replace)
+            monkeypatch.setattr(Path, "mkdir", real_mkdir)
         break
-    # Every step was interrupted once: the two files moved aside, the three put back.
-    assert steps == 5
+    # Every step was interrupted once: the folder made, the two files moved aside, the
+    # three put back.
+    assert steps == 6
     assert aside is not None
     assert sorted(p.name for p in aside.iterdir()) == ["feedback.db", "keys.db"]
+
+
+def test_ctrl_c_in_the_clean_up_of_a_failed_copy_still_puts_all_back(
+    backed_up: tuple[Path, Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by an interrupt audit: a copy failing (a full disk), then Ctrl-C as the
+    clean-up moved the first file back, left keys.db aside and none in the data folder,
+    with "the data folder is as it was"."""
+    data, backup, keys = backed_up
+    before = state(data)
+    real_copy, real_replace = shutil.copyfile, os.replace
+    failed: list[bool] = []
+
+    def copy(source: Any, target: Any) -> Any:
+        if Path(source) == keys:
+            failed.append(True)
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target))
+        return real_copy(source, target)
+
+    def replace(source: Any, target: Any) -> None:
+        real_replace(source, target)
+        if failed and Path(source).parent.name.startswith("replaced-"):
+            failed.clear()
+            raise KeyboardInterrupt  # one Ctrl-C, during the clean-up
+
+    monkeypatch.setattr(shutil, "copyfile", copy)
+    monkeypatch.setattr(os, "replace", replace)
+    try:
+        with pytest.raises(OSError, match="No space left"):
+            put_back(data, Backups(backup, keys), NOW)
+    except KeyboardInterrupt:
+        pytest.fail("the Ctrl-C cut the clean-up short")
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert state(data) == before
+    assert sorted(p.name for p in data.iterdir() if p.is_dir()) == []
+
+
+def test_ctrl_c_once_the_restored_store_opened_changes_nothing(
+    backed_up: tuple[Path, Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Found by an interrupt audit: Ctrl-C after the restored store opened, before the
+    files it replaced were deleted, left them in replaced-*, readable with the master key
+    (a person erased since the backup among them), and said only "interrupted". The
+    restore is done by then: it says so, and deletes them all the same."""
+    data, backup, keys = backed_up
+    asyncio.run(give(data, 7, "given after the backup"))  # in the files replaced
+    for name, value in cli_env(data).items():
+        if name.startswith("FEEDBACKBOT_"):
+            monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
+    real = maintenance.not_cut_short
+    pressed: list[bool] = []
+
+    @contextlib.contextmanager
+    def ctrl_c_first() -> Iterator[None]:
+        if not pressed:  # Ctrl-C pending as the steps begin: signal.signal runs it first
+            pressed.append(True)
+            signal.raise_signal(signal.SIGINT)  # through Python's own handler
+        with real():
+            yield
+
+    monkeypatch.setattr(maintenance, "not_cut_short", ctrl_c_first)
+    assert main(["restore", str(backup), "--keys", str(keys)]) == 0
+    out = capsys.readouterr().out
+    assert pressed
+    assert f"restored {data}\n" in out
+    assert "the files it replaced were deleted" in out
+    assert [p.name for p in data.iterdir() if p.name.startswith("replaced-")] == []
+    assert asyncio.run(count_readable(data, KEY, 8)) == 3  # as backed up
 
 
 def test_a_data_backup_of_another_store_keeps_the_files_it_replaced(
