@@ -108,6 +108,9 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
         self.applied_again = 0
         """How many erasures and withdrawals opening carried out again (a restored backup
         still held what they had removed)."""
+        self.rotated: int | None = None
+        """How many data keys a master key rotation switched to the new key, once it has:
+        also when Ctrl-C came as it switched (see rotate_master_key)."""
 
     # ---- opening -----------------------------------------------------------------
 
@@ -749,8 +752,21 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
             )
 
         async with self._lock:
-            await on_thread(db, switch, atomic=True)
+            # Ctrl-C here does not stop the job on the store's thread: waited for, so that
+            # the caller knows it committed (found by an interrupt audit: "interrupted",
+            # with the old key refused from then on, which an operator believed working).
+            job = asyncio.ensure_future(on_thread(db, switch, atomic=True))
+            cancelled = False
+            while not job.done():
+                try:
+                    await asyncio.shield(job)
+                except asyncio.CancelledError:
+                    cancelled = True
+            job.result()
             self._master_key = new_key
+            self.rotated = total
+            if cancelled:
+                raise asyncio.CancelledError
             await self._checkpoint()  # so that the start-up check need not copy the WAL
         log.info("master_key_rotated")
         return total

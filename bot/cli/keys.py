@@ -100,7 +100,12 @@ def run_rotate(args: argparse.Namespace) -> int:
         finally:
             await store.close()
 
-    total = asyncio.run(rotate())
+    try:
+        total = asyncio.run(rotate())
+    except KeyboardInterrupt:
+        if store.rotated is None:
+            raise  # "interrupted": the old key opens everything, running it again finishes
+        total = store.rotated  # Ctrl-C as it switched, and the switch was made: done
     print(
         t.gettext(
             "done: {total} data keys and the pseudonym key are wrapped by the new master key; "

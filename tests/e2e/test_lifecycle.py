@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bot.cli import main
 from bot.cli.maintenance import format_statistics
 from flows.catalog import FlowCatalog
 from flows.i18n import translator
-from storage import ConsentGrant, MasterKeyMismatch, NewFeedback, SQLiteStore
+from storage import ConsentGrant, MasterKeyMismatch, NewFeedback, SQLiteStore, sqlite
 from storage.crypto import decode_master_key, encode_master_key, generate_key
 from storage.interface import AuditEntry, StatisticsRow
 from tests.e2e.botprocess import REPO, bot_env, cli, run_once, running_bot
@@ -67,6 +71,51 @@ async def count_readable(data: Path, key: bytes, people: int) -> int:
         return total
     finally:
         await store.close()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_as_the_rotation_switches_says_it_is_done(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    sig: signal.Signals,
+) -> None:
+    """Found by an interrupt audit: Ctrl-C (or SIGTERM) while the switch to the new key
+    ran on the store's thread said "interrupted", and the switch committed all the same:
+    the old key, which an interrupted rotation leaves working, opened nothing any more,
+    and an operator who believed the message might delete the new one."""
+    data = tmp_path / "data"
+    asyncio.run(make_store(data, 5))
+    new = generate_key()
+    key_file = tmp_path / "new.key"
+    key_file.write_text(encode_master_key(new) + "\n")
+    key_file.chmod(0o600)
+    for name, value in cli_env(data).items():
+        if name.startswith("FEEDBACKBOT_"):
+            monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
+    real = sqlite._wrap_next
+    main_thread = threading.main_thread().ident
+    assert main_thread is not None
+    sent: list[bool] = []
+
+    def signal_as_it_switches(conn: Any, *, old_key: bytes, new_key: bytes, limit: Any) -> int:
+        if limit is None:  # the switch's (on the store's thread)
+            signal.pthread_kill(main_thread, sig)
+            sent.append(True)
+            time.sleep(0.3)  # the main thread takes the signal meanwhile
+        return int(real(conn, old_key=old_key, new_key=new_key, limit=limit))
+
+    monkeypatch.setattr(sqlite, "_wrap_next", signal_as_it_switches)
+    assert main(["rotate-key", "--new-key-file", str(key_file)]) == 0
+    err = capsys.readouterr().err
+    assert sent
+    assert err.startswith("done: "), err
+    assert "are wrapped by the new master key; start the bot with it now" in err
+    assert "interrupted" not in err
+    assert asyncio.run(count_readable(data, new, 5)) == 5
+    with pytest.raises(MasterKeyMismatch):
+        asyncio.run(count_readable(data, base64.urlsafe_b64decode(MASTER_KEY), 5))
 
 
 def test_keygen_prints_a_usable_key(tmp_path: Path) -> None:
