@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import tempfile
 from pathlib import Path
 from typing import NamedTuple
 
@@ -178,10 +179,17 @@ def _generate_key_file(data_dir: Path, path: Path) -> tuple[bytes, Path]:
         data_dir.mkdir(parents=True, mode=0o700)
         data_dir.chmod(0o700)  # mkdir's mode is filtered by the umask
     key = generate_key()
-    # O_EXCL: never overwrite a key another process wrote in the meantime.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(encode_master_key(key) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
+    # Written whole beside it, then given its name by a link, which never overwrites a
+    # key another process wrote in the meantime: made under its name and then written,
+    # a Ctrl-C in between left an empty master.key that every later start refused
+    # (found by an interrupt audit).
+    fd, partial = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(encode_master_key(key) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(partial, path)
+    finally:
+        os.unlink(partial)
     return key, path

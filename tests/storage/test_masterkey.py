@@ -164,3 +164,32 @@ def test_a_data_folder_that_is_a_file_is_said_to_be_one_before_a_key_is_made(
         f"{named} is not a folder: FEEDBACKBOT_DATA_DIR names the bot's data folder"
     )
     assert named.read_text() == "x"
+
+
+@pytest.mark.parametrize("step", ["fdopen", "link"], ids=["before-the-key", "as-it-is-named"])
+def test_ctrl_c_as_the_key_file_is_made_leaves_a_whole_key_or_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: str
+) -> None:
+    """Found by an interrupt audit: Ctrl-C after master.key was made and before the key
+    was in it left it empty, and every later start refused it until deleted by hand.
+    Here Ctrl-C comes before the key is written, and as the finished file gets its name."""
+    data = tmp_path / "data"
+    real = getattr(os, step)
+
+    def then_ctrl_c(*args: object, **kwargs: object) -> object:
+        if step == "fdopen":  # made, the key not yet in it
+            raise KeyboardInterrupt
+        real(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, step, then_ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        resolve_master_key(None, None, data)
+    monkeypatch.setattr(os, step, real)
+    if step == "fdopen":
+        assert listing(data) == [], "nothing: the next start makes the key"
+        key, _, _ = resolve_master_key(None, None, data)
+    else:
+        assert listing(data) == ["master.key"]
+        key = decode_master_key((data / "master.key").read_text().strip())
+    assert resolve_master_key(None, None, data)[0] == key
