@@ -266,13 +266,17 @@ def run_export(args: argparse.Namespace) -> int:
                     os.fsync(output.fileno())
             if partial is not None:
                 os.replace(partial, args.output)
-    except BaseException:
+    except BaseException as error:
         if output is not None:
             with contextlib.suppress(OSError):
                 output.close()
-        if partial is not None:
-            partial.unlink(missing_ok=True)
-        raise
+        # Ctrl-C as the complete export got its name: written, and said so (it said
+        # "interrupted" with the export there; found by an interrupt audit)
+        named = partial is not None and not partial.exists() and args.output.exists()
+        if not (named and isinstance(error, KeyboardInterrupt)):
+            if partial is not None:
+                partial.unlink(missing_ok=True)
+            raise
     if args.output is not None:
         t = operator_translator()
         wrote = t.ngettext(
@@ -304,8 +308,13 @@ def _private_output(path: Path) -> tuple[TextIO, Path | None]:
     # A new file of a name nobody can foresee (O_EXCL): a `.partial` planted beforehand as
     # a link to, say, keys.db was followed and overwritten (found by review).
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    os.fchmod(fd, 0o600)
-    return os.fdopen(fd, "w", encoding="utf-8", newline=""), Path(name)
+    try:
+        os.fchmod(fd, 0o600)
+        return os.fdopen(fd, "w", encoding="utf-8", newline=""), Path(name)
+    except BaseException:  # Ctrl-C: no empty .partial left beside the file (interrupt audit)
+        os.close(fd)
+        os.unlink(name)
+        raise
 
 
 def _write_private(path: Path, content: bytes) -> None:

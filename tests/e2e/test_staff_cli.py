@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import csv
 import io
@@ -15,14 +16,16 @@ import threading
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.cli import main
 from storage import ConsentGrant, NewFeedback, SQLiteStore, StoreInUse
 from storage.crypto import encode_master_key, generate_key
 from tests.bot.test_optional_answers import CALLBACK_FLOW, ISSUE
-from tests.e2e.test_lifecycle import cli, cli_env
+from tests.e2e.test_lifecycle import cli, cli_env, make_store
 from tests.harness import MASTER_KEY
 
 NOW = datetime.now(UTC)
@@ -596,3 +599,54 @@ async def test_an_export_and_a_chart_to_a_pipe_or_dev_stdout_are_written_not_rep
     assert summary.returncode == 0, summary.stderr
     assert read[0].startswith(b"\x89PNG\r\n\x1a\n")
     assert stat.S_ISFIFO(fifo.lstat().st_mode)
+
+
+@pytest.fixture
+def exporting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A store of three people, its settings in this process's environment: the folder
+    to export to."""
+    data = tmp_path / "data"
+    asyncio.run(make_store(data, 3))
+    for name, value in cli_env(data).items():
+        if name.startswith("FEEDBACKBOT_"):
+            monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    return out
+
+
+def test_ctrl_c_as_an_export_file_is_made_leaves_nothing(
+    exporting: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by an interrupt audit: an empty `.x.csv.….partial` stayed beside the file."""
+    real = os.fchmod
+
+    def then_ctrl_c(fd: int, mode: int) -> None:
+        real(fd, mode)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "fchmod", then_ctrl_c)
+    assert main(["export", "--since", "30d", "--output", str(exporting / "x.csv")]) == 130
+    assert capsys.readouterr().err == "feedbackbot: interrupted\n"
+    assert os.listdir(exporting) == []
+
+
+def test_ctrl_c_as_the_export_gets_its_name_says_it_was_written(
+    exporting: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by an interrupt audit: "interrupted", with the whole export of personal data
+    at the file (an earlier one replaced), which the operator then believed not written."""
+    earlier = exporting / "x.csv"
+    earlier.write_text("an earlier export\n")
+    real = os.replace
+
+    def then_ctrl_c(source: Any, target: Any) -> None:
+        real(source, target)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", then_ctrl_c)
+    assert main(["export", "--since", "30d", "--output", str(earlier)]) == 0
+    assert capsys.readouterr().err == f"wrote 3 responses to {earlier}\n"
+    assert len(earlier.read_text().splitlines()) == 4  # the heading and three feedbacks
+    assert os.listdir(exporting) == ["x.csv"]
