@@ -15,6 +15,7 @@ purge deletes it: the cache never answers with a choice the store no longer hold
 from __future__ import annotations
 
 import logging
+import re
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -54,6 +55,13 @@ _ARGUMENTS = {
     "zuruecksetzen": APP,
 }
 
+# Around a language typed in answer to the question which: "Englisch bitte", "auf Deutsch",
+# "English please".
+_AROUND = frozenset("bitte please pls auf in lieber gerne danke thanks".split())
+_WORD = re.compile(r"[\w-]+")
+ASKED_FOR = timedelta(minutes=10)
+"""How long after /sprache asked which language a language typed alone answers it."""
+
 _Cached = tuple[str, datetime] | None
 
 
@@ -89,6 +97,8 @@ class LanguageDesk:
         self.service = service
         self.clock = clock
         self._cache: OrderedDict[str, _Cached] = OrderedDict()
+        self._asked: OrderedDict[str, datetime] = OrderedDict()
+        """Whom /sprache asked which language, and when (see `typed`)."""
 
     # --- the lookup on every update ---------------------------------------------------------
     async def chosen(self, subject: str, renew: bool = True) -> str | None:
@@ -147,6 +157,7 @@ class LanguageDesk:
     def forget(self, pseudonym: str) -> None:
         """The person's data was erased: their choice is gone from the store."""
         self._cache.pop(pseudonym, None)
+        self._asked.pop(pseudonym, None)
 
     def _remember(self, pseudonym: str, choice: LanguageChoice | None) -> None:
         self._cache[pseudonym] = None if choice is None else (choice.locale, choice.expires_at)
@@ -159,13 +170,40 @@ class LanguageDesk:
         """/sprache shows the choice; /sprache <language> makes it at once."""
         t = translator(person.locale)
         if argument is None:
+            self._note_asked(person)
             return Outcome(replies=(await self._question(person, app, t),))
         wanted = _wanted(argument)
         if wanted is None:
+            self._note_asked(person)
             question = await self._question(person, app, t)
             lead = t.gettext("I cannot write in that language.")
             return Outcome(replies=(Reply(f"{lead}\n\n{question.text}", question.buttons),))
         return await self._choose(person, app, wanted)
+
+    async def typed(self, person: Person, app: AppLanguage, text: str) -> Outcome | None:
+        """A language typed alone ("Englisch bitte", "de", "reset") within ASKED_FOR of the
+        question which: the choice made, as by its button; else None, and the text goes
+        where it would have gone. Found by a customer walk-through: "Englisch bitte" under
+        the question was kept as the comment of the survey asked again below it, and the
+        language stayed; "reset" was told no question was open."""
+        if not self._asked:  # nobody asked: no pseudonym worked out for every message
+            return None
+        pseudonym = self.store.pseudonym(person.subject)
+        asked = self._asked.get(pseudonym)
+        if asked is None or self.clock() - asked > ASKED_FOR:
+            return None
+        words = [w for w in _WORD.findall(text.casefold()) if w not in _AROUND]
+        wanted = _wanted(words[0]) if len(words) == 1 else None
+        if wanted is None:
+            return None
+        return await self._choose(person, app, wanted)
+
+    def _note_asked(self, person: Person) -> None:
+        pseudonym = self.store.pseudonym(person.subject)
+        self._asked[pseudonym] = self.clock()
+        self._asked.move_to_end(pseudonym)
+        while len(self._asked) > CACHE_SIZE:
+            self._asked.popitem(last=False)
 
     async def press(self, person: Person, app: AppLanguage, data: str) -> Outcome:
         """A button of the question: ``l:de``, ``l:en`` or ``l:app``."""
@@ -213,6 +251,7 @@ class LanguageDesk:
         return Reply(text, (languages, (Button(t.gettext("Like my Telegram app"), f"l:{APP}"),)))
 
     async def _choose(self, person: Person, app: AppLanguage, wanted: str) -> Outcome:
+        self._asked.pop(self.store.pseudonym(person.subject), None)
         if wanted == APP:
             return await self._follow_app(person, app)
         pseudonym = self.store.pseudonym(person.subject)

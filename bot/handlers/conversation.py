@@ -63,6 +63,11 @@ async def text(update: Update, context: BotContext) -> None:
     if pointer is not None:
         await render(pointer, update, context)
         return
+    # "Englisch bitte" under the question which language: the choice, not an answer
+    chosen = await context.languages.typed(person, context.app_language(update), message.text)
+    if chosen is not None:
+        await render(chosen, update, context)
+        return
     outcome = await context.service.text(
         person, message.text, message.date, replied=to_bot, quoted=quoted
     )

@@ -563,3 +563,45 @@ async def test_choosing_the_language_already_in_use_mid_survey_goes_on_there(
         assert "Mit /start können Sie Feedback geben" not in str(said["text"]), command
         assert "Machen wir dort weiter, wo Sie aufgehört haben." in str(said["text"]), command
         assert labels(said) == [["Überspringen"]], command
+
+
+async def test_a_language_typed_under_the_question_chooses_it(harness: Harness) -> None:
+    """Found by a customer walk-through: "Englisch bitte" typed under the question which
+    language was kept as the comment of the survey asked again below it, and the bot
+    went on in German; "reset" was told that no question was open."""
+    erika = harness.customer()
+    await erika.send("/start")
+    await erika.press("Ja, ich willige ein")
+    await erika.press("4")
+    asked = await erika.send("/sprache")
+    assert "In welcher Sprache soll ich Ihnen schreiben?" in texts(asked)
+    said = texts(await erika.send("Englisch bitte"))
+    assert said.startswith("From now on I'll write to you in English.")
+    assert "What should we know?" in said
+    await erika.send("Sehr nett")
+    await erika.press("No")
+    assert harness.store is not None
+    pseudonym = harness.store.pseudonym(f"tg-user:{erika.user_id}")
+    [record] = await harness.store.feedback_of(pseudonym, harness.clock())
+    assert record.answers["comment"] == "Sehr nett"
+    # Back to the app's, typed
+    await erika.send("/language")
+    assert texts(await erika.send("reset")).startswith("Ich richte mich nach der Sprache")
+    assert languages_stored(harness) == []
+
+
+@pytest.mark.parametrize("typed", ["de", "auf Deutsch", "German please", "deutsch!"])
+async def test_languages_typed_in_several_ways_are_taken(harness: Harness, typed: str) -> None:
+    john = harness.customer(language_code="en")
+    await john.send("/language")
+    said = texts(await john.send(typed))
+    assert said.startswith("Ab jetzt schreibe ich Ihnen auf Deutsch."), said
+
+
+async def test_a_language_typed_long_after_the_question_is_text_again(harness: Harness) -> None:
+    john = harness.customer(language_code="en")
+    await john.send("/language")
+    harness.clock.advance(timedelta(minutes=11))
+    said = texts(await john.send("German"))
+    assert not said.startswith("Ab jetzt"), said
+    assert languages_stored(harness) == []
