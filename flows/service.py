@@ -27,6 +27,7 @@ from flows.consent import (
 from flows.engine import (
     AGREES,
     STOP,
+    YESES,
     Completion,
     ConversationState,
     Engine,
@@ -37,6 +38,7 @@ from flows.engine import (
     Turn,
     bare_words,
     new_token,
+    typed_forms,
     typed_no,
     typed_request,
 )
@@ -1240,11 +1242,22 @@ def countable_answers(flow: FlowDefinition, answers: Mapping[str, object]) -> di
     return tallies
 
 
+# A yes typed at a survey's consent question that may be no more than an acknowledgement
+# before one: "Ok" after declining (a review); the rest of YESES is a yes there too ("sure",
+# "Jawohl", "klar", "gerne", "of course" were told that feedback needs consent first, found
+# by a customer walk-through).
+_ACKNOWLEDGED = typed_forms({"ok", "okay", "j", "jo", "y"})
+
+
 def _a_yes(text: str, t: Translator) -> bool:
     """Whether typed `text` says yes to the consent request: its button's words, or words
-    of agreement alone (see AGREES)."""
+    of agreement alone (see AGREES and YESES)."""
     words = bare_words(text)
-    return words == bare_words(t.gettext("Yes, I agree")) or words in AGREES
+    return (
+        words == bare_words(t.gettext("Yes, I agree"))
+        or words in AGREES
+        or (words in YESES and words not in _ACKNOWLEDGED)
+    )
 
 
 def _still_open(t: Translator, outcome: Outcome) -> str:

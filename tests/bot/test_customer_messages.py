@@ -138,18 +138,31 @@ async def test_a_yes_typed_to_the_consent_request_points_to_its_button(
     harness: Harness,
 ) -> None:
     """Found by review: "Ja, ich willige ein" typed under the request was told to send
-    /start, which shows the whole request again; typing gives no consent."""
+    /start, which shows the whole request again; typing gives no consent. The yeses a
+    survey's consent question knows are yeses here too (found by a customer walk-through:
+    "Jawohl", "klar", "gerne" were told that feedback needs consent first)."""
     erika = harness.customer()
     await erika.send("/start")
-    for typed in ("Ja, ich willige ein", "ja gerne"):
+    for typed in ("Ja, ich willige ein", "ja gerne", "Jawohl", "klar", "gerne", "joa"):
         said = texts(await erika.send(typed))
         assert said.startswith(
             "Zum Zustimmen tippen Sie bitte auf die Schaltfläche „Ja, ich willige ein“"
         ), said
     assert "zugestimmt" in texts(await erika.send("Die App ist langsam")), "no yes"
+    assert "zugestimmt" in texts(await erika.send("Ok")), "maybe no more than heard"
     assert harness.store is not None
     person = harness.store.pseudonym(f"tg-user:{erika.user_id}")
     assert await harness.store.consents(person) == []
+
+
+@pytest.mark.parametrize("typed", ["sure", "of course", "yep", "Yes please"])
+async def test_an_english_yes_typed_to_the_consent_request_points_to_its_button(
+    harness: Harness, typed: str
+) -> None:
+    john = harness.customer(language_code="en")
+    await john.send("/start")
+    said = texts(await john.send(typed))
+    assert said.startswith("To agree, please tap “Yes, I agree” under the consent request"), said
 
 
 async def test_editing_a_stored_comment_points_to_a_way_to_correct_it(
