@@ -1330,6 +1330,7 @@ class DataRights:
         # unfinished answers), it goes now, not at the next purge (found by review); also
         # where feedback given without it is left (a DPO's review: it stayed until the
         # purge, and the consent to be contacted in force for good).
+        language = await self._stored(self.store.contact_language_of(pseudonym))
         contact_gone = (
             bool(stored and under)
             and not any(self._given_with_contact(record) for record in feedback)
@@ -1366,9 +1367,16 @@ class DataRights:
                 "everything."
             )
         if contact_gone:
-            text += "\n\n" + t.gettext(
-                "The chat ID stored for contacting you about that feedback was erased too."
-            )
+            if language:  # kept with the chat id (see _withdrawn_optional)
+                gone = t.gettext(
+                    "The chat ID and the language stored for contacting you about that "
+                    "feedback were erased too."
+                )
+            else:
+                gone = t.gettext(
+                    "The chat ID stored for contacting you about that feedback was erased too."
+                )
+            text += "\n\n" + gone
             if await self._end_contact_consents(pseudonym):
                 # Else still shown in force, and offered by /withdraw, with nothing behind
                 # it (found by review).
@@ -1459,11 +1467,26 @@ class DataRights:
         the answers were erased with the withdrawal), and the answer saying so."""
         purpose = self._purposes.get(purpose_id)
         contact = await self._contact_served(purpose, pseudonym)
+        # The language to write in, kept with the chat id, goes with it and is named
+        # (found by a customer walk-through: the consent text names both, the answer the
+        # chat id alone)
+        language = contact and await self._stored(self.store.contact_language_of(pseudonym))
         if contact:
             await self.store.delete_contact(pseudonym)
         if contact or erased:
             await self.store.flush_deletions()
-        if contact and erased:
+        if language and erased:
+            text = t.gettext(
+                "Your consent to “{purpose}” has been withdrawn; the chat ID and the language "
+                "stored for contacting you and the answers you gave for it were erased. The "
+                "rest of your feedback is not affected."
+            )
+        elif language:
+            text = t.gettext(
+                "Your consent to “{purpose}” has been withdrawn and the chat ID and the "
+                "language stored for contacting you were erased. Your feedback is not affected."
+            )
+        elif contact and erased:
             text = t.gettext(
                 "Your consent to “{purpose}” has been withdrawn; the chat ID stored for contacting "
                 "you and the answers you gave for it were erased. The rest of your feedback is "

@@ -316,8 +316,8 @@ async def test_a_purpose_of_a_removed_flow_that_was_optional_is_withdrawn_as_opt
         answer = texts(await erika.press("followup (wird nicht mehr erfragt)"))
         # ... and the answer given for it, which the feedback recorded (review s25)
         assert (
-            "die für die Kontaktaufnahme gespeicherte Chat-ID und die Antworten, die Sie "
-            "dafür gegeben haben, wurden gelöscht" in answer
+            "die für die Kontaktaufnahme gespeicherte Chat-ID und Sprache sowie die "
+            "Antworten, die Sie dafür gegeben haben, wurden gelöscht" in answer
         )
         assert "nicht mehr ausgewertet" not in answer, "the feedback's own consent stands"
         assert await harness.store.contact_of(pseudonym) is None

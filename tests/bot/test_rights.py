@@ -446,7 +446,12 @@ async def test_withdrawing_contact_erases_the_chat_id_and_keeps_feedback(harness
     await give_feedback(erika, "mit Kontakt", contact=True)
     await erika.send("/widerruf")
     answer = await erika.press("Kontaktaufnahme")
-    assert "Kontaktaufnahme gespeicherte Chat-ID gelöscht" in texts(answer)
+    # The language to write in too, which the consent text names beside the chat id
+    # (found by a customer walk-through: the answer named the chat id alone)
+    assert "Kontaktaufnahme gespeicherte Chat-ID und Sprache gelöscht" in texts(answer)
+    assert harness.store is not None
+    pseudonym = harness.store.pseudonym(f"tg-user:{erika.user_id}")
+    assert await harness.store.contact_language_of(pseudonym) is None
     before = await erika.send("/meinedaten")
     export = export_of(before)
     assert export["contact_chat_id"] is None
@@ -713,7 +718,8 @@ async def test_a_withdrawal_that_erases_the_feedback_given_with_contact_erases_i
     assert await harness.store.contact_of(pseudonym) is not None
     await erika.send("/widerruf")
     withdrawn = texts(await erika.press("Speicherung Ihres Feedbacks"))
-    assert "Chat-ID wurde ebenfalls gelöscht" in withdrawn, withdrawn
+    assert "Chat-ID und Sprache wurden ebenfalls gelöscht" in withdrawn, withdrawn
+    assert await harness.store.contact_language_of(pseudonym) is None
     assert "Ihre Einwilligung zur Kontaktaufnahme dazu ist damit erloschen." in withdrawn
     assert await harness.store.contact_of(pseudonym) is None
     shown = texts(await erika.send("/meinedaten"))
