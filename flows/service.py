@@ -789,8 +789,8 @@ class FeedbackService:
             return Reply(
                 t.gettext(
                     "No problem. Your unfinished answers were discarded and nothing new has "
-                    "been stored. If you change your mind, send /start."
-                )
+                    "been stored. If you change your mind, send {start}."
+                ).format(start=self._start_of(flow))
             )
         consents = await self.store.consents(pseudonym)
         if (state is not None and state.flow_id == flow.id) or self._agreed(consents, flow):
@@ -804,15 +804,21 @@ class FeedbackService:
             return Reply(
                 t.gettext(
                     "No problem. Nothing new has been stored. If you change your mind, send "
-                    "/start. /mydata shows what is still stored from before."
-                )
+                    "{start}. /mydata shows what is still stored from before."
+                ).format(start=self._start_of(flow))
             )
         return Reply(
             t.gettext(
-                "No problem. Nothing has been stored. If you change your mind, send /start. "
+                "No problem. Nothing has been stored. If you change your mind, send {start}. "
                 "/privacy and /help keep working."
-            )
+            ).format(start=self._start_of(flow))
         )
+
+    def _start_of(self, flow: FlowDefinition) -> str:
+        """The command that asks `flow`'s consent again: /start alone asks the default
+        survey's (found by a customer walk-through: declining the product survey was told
+        "send /start", which showed another survey's request)."""
+        return "/start" if flow.id == self.catalog.default.id else f"/start {flow.id}"
 
     def _notice_text(self, flow: FlowDefinition, t: Translator) -> str:
         """The consent notice, built once per flow and language (flows and settings do

@@ -675,6 +675,24 @@ async def test_a_command_asking_its_own_question_mid_survey_names_its_buttons(
     assert "Schaltflächen" not in helped[-1]["text"].split("\n\n", 1)[0]
 
 
+async def test_declining_a_survey_names_the_command_that_asks_it_again(
+    harness: Harness,
+) -> None:
+    """Found by a customer walk-through: declining the product survey was told "If you
+    change your mind, send /start", which asks the other survey's consent."""
+    john = harness.customer(language_code="en")
+    await john.send("/start product")
+    declined = texts(await john.press("No, thanks"))
+    assert "If you change your mind, send /start product." in declined, declined
+    asked = await john.send("/start product")
+    assert labels(asked[-1]) == [["Yes, I agree", "No, thanks"]]
+    assert "product" in texts(asked).lower()
+    erika = harness.customer()
+    await erika.send("/start")
+    declined = texts(await erika.press("Nein, danke"))
+    assert "Wenn Sie es sich anders überlegen, senden Sie /start. " in declined, declined
+
+
 async def test_declining_another_survey_mid_survey_asks_the_open_question_again(
     harness: Harness,
 ) -> None:
