@@ -830,6 +830,7 @@ class DataRights:
                 "Do you want to erase all data stored about you? That is the language you "
                 "chose with /language; I then follow your Telegram app's language again."
             )
+            text = f"{text}\n\n{self._note_kept(t)}"
             return Outcome(replies=(self._erase_question(t, text, pseudonym, held),))
         what = self._what_is_erased(t, held.count, held.draft)
         question = self._erase_question(t, what, pseudonym, held)
@@ -863,9 +864,18 @@ class DataRights:
                     "Telegram app's language again."
                 )
             )
-        if also:
-            question = replace(question, text="\n\n".join((question.text, *also)))
+        also.append(self._note_kept(t))
+        question = replace(question, text="\n\n".join((question.text, *also)))
         return Outcome(replies=(question,))
+
+    @staticmethod
+    def _note_kept(t: Translator) -> str:
+        """What an erasure keeps, told before it as after it (found by a customer
+        walk-through: the question did not say so, the confirmation then did)."""
+        return t.gettext(
+            "Only an encrypted note that the erasure took place (none of your answers) is "
+            "kept, so that it is carried out again should our data be restored from a backup."
+        )
 
     @staticmethod
     def _what_is_erased(t: Translator, feedback: int, draft: bool) -> str:

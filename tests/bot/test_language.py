@@ -484,7 +484,9 @@ async def test_erasing_only_a_language_choice_says_so(harness: Harness) -> None:
     [question] = await erika.send("/delete")
     assert question["text"] == (
         "Do you want to erase all data stored about you? This covers the language you chose with "
-        "/language; I then follow your Telegram app's language again."
+        "/language; I then follow your Telegram app's language again.\n\n"
+        "Only an encrypted note that the erasure took place (none of your answers) is kept, so "
+        "that it is carried out again should our data be restored from a backup."
     )
 
 
