@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.render import fit_toast, split_text
+from tests.harness import Harness
 
 
 def export_like(items: int, answer_length: int) -> str:
@@ -46,3 +49,17 @@ def test_a_buttons_answer_fits_what_telegram_takes() -> None:
     assert fitted is not None and len(fitted) <= 200 and fitted.endswith("…")
     assert fitted.startswith("Selected: very long option")
     assert fit_toast("x" * 200) == "x" * 200
+
+
+@pytest.mark.parametrize(("language", "command"), [("de", "/datenschutz"), ("en", "/privacy")])
+async def test_the_privacy_notice_is_cut_between_its_sections(
+    harness: Harness, language: str, command: str
+) -> None:
+    """Found by a customer walk-through: the notice's second message began with a list's
+    item ("• Telegram, …", "• Restriction of processing …"), cut off from its heading."""
+    person = harness.customer(language_code=language)
+    messages = [str(m["text"]) for m in await person.send(command)]
+    assert len(messages) > 1, "long enough to be cut"
+    for later in messages[1:]:
+        assert not later.startswith("•"), later[:80]
+    assert all(len(m) <= 4096 for m in messages)
