@@ -1185,7 +1185,11 @@ class DataRights:
                     else []
                 ),
                 *([self._digests_stay(t)] if quoted else []),
-                t.gettext("You can give feedback again at any time with /start."),
+                # ("again" only to whoever gave some, found by a customer walk-through: it
+                # was said after erasing a language choice alone)
+                t.gettext("You can give feedback again at any time with /start.")
+                if report.feedback or report.consents or report.drafts
+                else t.gettext("Send /start to give feedback."),
                 *(f"\n{note}" for note in notes),
             ]
         )

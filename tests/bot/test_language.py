@@ -488,6 +488,10 @@ async def test_erasing_only_a_language_choice_says_so(harness: Harness) -> None:
         "Only an encrypted note that the erasure took place (none of your answers) is kept, so "
         "that it is carried out again should our data be restored from a backup."
     )
+    done = texts(await erika.press("Erase everything"))
+    assert "• chosen language: 1" in done
+    # nobody who never gave feedback is told to give it "again" (a customer walk-through)
+    assert "again at any time" not in done and "Send /start to give feedback." in done
 
 
 async def test_a_switch_the_survey_cannot_take_is_said(
