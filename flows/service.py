@@ -297,6 +297,10 @@ class FeedbackService:
             return ()
         return (t.gettext("Your unfinished answers for the other survey were discarded."),)
 
+    async def under_way(self, person: Person) -> bool:
+        """Whether the person has a survey under way (unfinished answers that go on)."""
+        return await self._state(self.store.pseudonym(person.subject)) is not None
+
     async def cancel(self, person: Person) -> Outcome:
         """/abbrechen: drop the unfinished answers."""
         t = translator(person.locale)

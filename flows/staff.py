@@ -89,6 +89,8 @@ _BUTTON_PERIOD_BYTES = 64 - 3 - 12 - 1
 
 RULES_EVENT = "staff-rules-confirmed"
 ANSWER_AGAIN = "!"
+RULES_ASKED_FOR = timedelta(minutes=10)
+"""How long after the rules were shown a text typed is pointed to their button."""
 """What the rules' confirm button carries instead of a period when a member of staff
 was answering a customer."""
 
@@ -516,6 +518,8 @@ class StaffDesk:
         self.clock = clock
         self._version = cache_version(catalog)
         self._releasing = asyncio.Lock()
+        self._rules_asked: dict[str, datetime] = {}
+        """Whom the rules were shown to, and when (see typed_at_rules)."""
         self.answers = AnswerDesk(
             store,
             catalog,
@@ -571,9 +575,28 @@ class StaffDesk:
             # asked to confirm "once" again, with no word of why)
             parts[1:1] = [t.gettext("The rules have changed. Please read them again.")]
         text = "\n\n".join(parts)
+        now = self.clock()
+        for stale in [a for a, at in self._rules_asked.items() if now - at > RULES_ASKED_FOR]:
+            del self._rules_asked[stale]
+        self._rules_asked[actor] = now
         carried = then if then is not None else _button_period(period)
         button = Button(t.gettext("I confirm"), f"sr:{version}:{carried}")
         return Outcome(replies=(Reply(text, ((button,),)),))
+
+    def typed_at_rules(self, actor: str, locale: str) -> Outcome | None:
+        """A text typed within RULES_ASKED_FOR of the rules shown, unconfirmed: pointed to
+        their button (found by a customer walk-through: "7d" typed under them was told
+        "Your feedback has been received; no question is open"). None otherwise."""
+        asked = self._rules_asked.get(actor)
+        if asked is None or self.clock() - asked > RULES_ASKED_FOR:
+            return None
+        t = translator(locale)
+        return Outcome.say(
+            t.gettext(
+                "I did not store this message. To continue, please tap “{confirm}” under the "
+                "rules above."
+            ).format(confirm=t.gettext("I confirm"))
+        )
 
     async def confirm_rules(self, actor: str, locale: str, data: str) -> Outcome:
         """The "I confirm" button: audited with the rules' version, then the summary asked
@@ -588,6 +611,7 @@ class StaffDesk:
         await self.store.record_audit(
             AuditEntry(event=RULES_EVENT, at=self.clock(), actor=actor, detail=version)
         )
+        self._rules_asked.pop(actor, None)
         log.info("staff rules confirmed")
         notes = (t.gettext("Thank you, the rules are confirmed."),)
         if period == ANSWER_AGAIN:

@@ -63,6 +63,14 @@ async def text(update: Update, context: BotContext) -> None:
     if pointer is not None:
         await render(pointer, update, context)
         return
+    # Staff typing under the rules they are asked to confirm, outside a survey of their own
+    if context.is_staff(update) and message.from_user is not None:
+        rules = context.staff.typed_at_rules(
+            f"staff:{message.from_user.id}", context.staff_locale(update)
+        )
+        if rules is not None and not await context.service.under_way(person):
+            await render(rules, update, context)
+            return
     # "Englisch bitte" under the question which language: the choice, not an answer
     chosen = await context.languages.typed(person, context.app_language(update), message.text)
     if chosen is not None:

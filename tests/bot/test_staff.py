@@ -16,6 +16,7 @@ from bot.app import post_digest
 from bot.cli.staff import shown_detail
 from flows.i18n import translator
 from tests.bot.test_changed_under_way import survey
+from tests.bot.test_customer_messages import stored_comment
 from tests.fakes.botapi import FakeBotApi
 from tests.harness import Clock, Harness, files_contain, labels, make_settings, texts
 
@@ -1301,3 +1302,24 @@ async def test_the_bot_keeps_out_of_business_chats(desk: Harness) -> None:
         assert sent == [], (kind, text, sent)
     assert await desk.store.language_of(pseudonym, desk.clock()) == chosen
     assert "/zusammenfassung" in texts(await desk.customer(STAFF).send("/hilfe")), "as before"
+
+
+async def test_text_typed_under_the_rules_is_pointed_to_their_button(desk: Harness) -> None:
+    """Found by a customer walk-through: "7d" typed under the rules was told "Your feedback
+    has been received; no question is open". Mid-survey the text stays the survey's."""
+    await many(desk, count=5)
+    me = desk.customer(STAFF)
+    await me.send("/start")
+    await me.press("Ja, ich willige ein")
+    await me.press("4")
+    await me.send("/zusammenfassung")  # the rules, and the comment question again
+    await me.send("Gut gemacht")
+    await me.press("Nein")
+    assert await stored_comment(desk, me) == "Gut gemacht"
+    said = texts(await me.send("7d"))
+    assert said == (
+        "Diese Nachricht habe ich nicht gespeichert. Um fortzufahren, tippen Sie bitte unter "
+        "den Regeln oben auf „Ich bestätige“."
+    )
+    assert "Feedbacks: 5" in texts(await me.press("Ich bestätige"))  # (today not yet)
+    assert "keine Frage offen" in texts(await me.send("7d")), "confirmed: as any text"
