@@ -43,6 +43,15 @@ def cli_env(data: Path, key: str = MASTER_KEY) -> dict[str, str]:
     return env
 
 
+def in_process(monkeypatch: pytest.MonkeyPatch, data: Path, cwd: Path) -> None:
+    """The settings of `cli_env` for a command run in the test's own process (to reach
+    a moment inside it), started in `cwd`."""
+    for name, value in cli_env(data).items():
+        if name.startswith("FEEDBACKBOT_"):
+            monkeypatch.setenv(name, value)
+    monkeypatch.chdir(cwd)
+
+
 async def make_store(data: Path, people: int, key: str = MASTER_KEY) -> None:
     store = SQLiteStore(data, base64.urlsafe_b64decode(key))
     await store.open()
@@ -90,10 +99,7 @@ def test_ctrl_c_as_the_rotation_switches_says_it_is_done(
     key_file = tmp_path / "new.key"
     key_file.write_text(encode_master_key(new) + "\n")
     key_file.chmod(0o600)
-    for name, value in cli_env(data).items():
-        if name.startswith("FEEDBACKBOT_"):
-            monkeypatch.setenv(name, value)
-    monkeypatch.chdir(tmp_path)
+    in_process(monkeypatch, data, tmp_path)
     real = sqlite._wrap_next
     main_thread = threading.main_thread().ident
     assert main_thread is not None

@@ -35,6 +35,7 @@ from tests.e2e.test_lifecycle import (
     NOW,
     cli_env,
     count_readable,
+    in_process,
     intact,
     interrupted_when,
     make_store,
@@ -438,10 +439,7 @@ def test_no_moment_between_putting_back_and_opening_lets_a_bot_start(
     started in between would run on the backup before the erasures made since are
     carried out again (found by review: the lock was let go for a moment there)."""
     data, backup, keys = backed_up
-    for name, value in cli_env(data).items():
-        if name.startswith("FEEDBACKBOT_"):
-            monkeypatch.setenv(name, value)
-    monkeypatch.chdir(tmp_path)
+    in_process(monkeypatch, data, tmp_path)
     tried: list[str] = []
     opening = maintenance.open_store
 
@@ -476,10 +474,7 @@ def test_a_restore_run_as_root_leaves_the_files_to_the_bots_account(
     bots = 65534
     for path in [data, *data.iterdir()]:
         os.chown(path, bots, bots)
-    for name, value in cli_env(data).items():
-        if name.startswith("FEEDBACKBOT_"):
-            monkeypatch.setenv(name, value)
-    monkeypatch.chdir(tmp_path)
+    in_process(monkeypatch, data, tmp_path)
     assert main(["restore", str(backup), "--keys", str(keys)]) == 0, capsys.readouterr().err
     # The lock too, made by the restore where the bot never ran (a new server; found by
     # a diff review: the bot then could not take it, "a lock file another user owns").
@@ -606,10 +601,7 @@ def test_ctrl_c_once_the_restored_store_opened_changes_nothing(
     restore is done by then: it says so, and deletes them all the same."""
     data, backup, keys = backed_up
     asyncio.run(give(data, 7, "given after the backup"))  # in the files replaced
-    for name, value in cli_env(data).items():
-        if name.startswith("FEEDBACKBOT_"):
-            monkeypatch.setenv(name, value)
-    monkeypatch.chdir(tmp_path)
+    in_process(monkeypatch, data, tmp_path)
     real = maintenance.not_cut_short
     pressed: list[bool] = []
 

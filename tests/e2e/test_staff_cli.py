@@ -25,7 +25,7 @@ from bot.cli import main
 from storage import ConsentGrant, NewFeedback, SQLiteStore, StoreInUse
 from storage.crypto import encode_master_key, generate_key
 from tests.bot.test_optional_answers import CALLBACK_FLOW, ISSUE
-from tests.e2e.test_lifecycle import cli, cli_env, make_store
+from tests.e2e.test_lifecycle import cli, cli_env, in_process, make_store
 from tests.harness import MASTER_KEY
 
 NOW = datetime.now(UTC)
@@ -607,10 +607,7 @@ def exporting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     to export to."""
     data = tmp_path / "data"
     asyncio.run(make_store(data, 3))
-    for name, value in cli_env(data).items():
-        if name.startswith("FEEDBACKBOT_"):
-            monkeypatch.setenv(name, value)
-    monkeypatch.chdir(tmp_path)
+    in_process(monkeypatch, data, tmp_path)
     out = tmp_path / "out"
     out.mkdir()
     return out
