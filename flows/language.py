@@ -186,11 +186,12 @@ class LanguageDesk:
         where it would have gone. Found by a customer walk-through: "Englisch bitte" under
         the question was kept as the comment of the survey asked again below it, and the
         language stayed; "reset" was told no question was open."""
-        if not self._asked:  # nobody asked: no pseudonym worked out for every message
+        now = self.clock()
+        while self._asked and now - next(iter(self._asked.values())) > ASKED_FOR:
+            self._asked.popitem(last=False)  # the oldest first: kept in the order asked
+        if not self._asked:  # nobody asked lately: no pseudonym worked out for every message
             return None
-        pseudonym = self.store.pseudonym(person.subject)
-        asked = self._asked.get(pseudonym)
-        if asked is None or self.clock() - asked > ASKED_FOR:
+        if self.store.pseudonym(person.subject) not in self._asked:
             return None
         words = [w for w in _WORD.findall(text.casefold()) if w not in _AROUND]
         wanted = _wanted(words[0]) if len(words) == 1 else None
@@ -251,10 +252,10 @@ class LanguageDesk:
         return Reply(text, (languages, (Button(t.gettext("Like my Telegram app"), f"l:{APP}"),)))
 
     async def _choose(self, person: Person, app: AppLanguage, wanted: str) -> Outcome:
-        self._asked.pop(self.store.pseudonym(person.subject), None)
+        pseudonym = self.store.pseudonym(person.subject)
+        self._asked.pop(pseudonym, None)
         if wanted == APP:
             return await self._follow_app(person, app)
-        pseudonym = self.store.pseudonym(person.subject)
         now = self.clock()
         t = translator(wanted)
         choice = LanguageChoice(

@@ -1344,7 +1344,10 @@ class DataRights:
         # unfinished answers), it goes now, not at the next purge (found by review); also
         # where feedback given without it is left (a DPO's review: it stayed until the
         # purge, and the consent to be contacted in force for good).
-        language = await self._stored(self.store.contact_language_of(pseudonym))
+        # (the language kept with the chat id is read before the chat id goes with it)
+        language = bool(stored and under) and await self._stored(
+            self.store.contact_language_of(pseudonym)
+        )
         contact_gone = (
             bool(stored and under)
             and not any(self._given_with_contact(record) for record in feedback)

@@ -89,10 +89,10 @@ _BUTTON_PERIOD_BYTES = 64 - 3 - 12 - 1
 
 RULES_EVENT = "staff-rules-confirmed"
 ANSWER_AGAIN = "!"
-RULES_ASKED_FOR = timedelta(minutes=10)
-"""How long after the rules were shown a text typed is pointed to their button."""
 """What the rules' confirm button carries instead of a period when a member of staff
 was answering a customer."""
+RULES_ASKED_FOR = timedelta(minutes=10)
+"""How long after the rules were shown a text typed is pointed to their button."""
 
 
 @dataclass
