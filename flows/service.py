@@ -43,7 +43,7 @@ from flows.engine import (
     typed_request,
 )
 from flows.i18n import N_, SUPPORTED_LOCALES, Translator, translator
-from flows.models import FlowDefinition, RatingStep, render_text
+from flows.models import CALLBACK_LIMIT, FlowDefinition, RatingStep, render_text
 from flows.processing import (
     AUDIT_RETENTION,
     DEFAULT_RECIPIENTS,
@@ -234,22 +234,30 @@ class FeedbackService:
                 # the others, in each (found by an English customer's review: a French
                 # app got German alone, and nothing readable named /language).
                 notes = (*notes, _other_languages(person.locale))
-            return Outcome(replies=(*(Reply(note) for note in notes), self._notice(flow, t)))
+            # The request said so over these answers: its Yes may discard them (`over`).
+            notice = self._notice(flow, t, over=state if running is not None else None)
+            return Outcome(replies=(*(Reply(note) for note in notes), notice))
         if running is not None and state is not None:
             # Another survey's answers: asked first, as where consent is asked (found by
             # review: a second link tapped, a newsletter's say, discarded them unasked).
-            title = render_text(flow.title, t)
-            ask = t.gettext(
-                "You have unfinished answers for another survey: beginning “{survey}” "
-                "discards them. To go on with the other, send /start."
-            ).format(survey=title)
-            # The answers it was asked over go in its data: pressed later, over others, it
-            # asks again (review).
-            begin = Button(
-                t.gettext("Begin “{survey}”").format(survey=title), f"b:{flow.id}:{state.token}"
-            )
-            return Outcome(replies=(*(Reply(n) for n in notes), Reply(ask, ((begin,),))))
+            return Outcome(replies=(*(Reply(n) for n in notes), self._to_begin(flow, t, state)))
         return await self._welcome_back(pseudonym, flow, t, state, notes)
+
+    @staticmethod
+    def _to_begin(flow: FlowDefinition, t: Translator, state: ConversationState) -> Reply:
+        """Whether to begin `flow` over the unfinished answers of another survey, `state`'s:
+        a question with its button, which begins it (see `_begin_press`)."""
+        title = render_text(flow.title, t)
+        ask = t.gettext(
+            "You have unfinished answers for another survey: beginning “{survey}” "
+            "discards them. To go on with the other, send /start."
+        ).format(survey=title)
+        # The answers it was asked over go in its data: pressed later, over others, it
+        # asks again (review).
+        begin = Button(
+            t.gettext("Begin “{survey}”").format(survey=title), f"b:{flow.id}:{state.token}"
+        )
+        return Reply(ask, ((begin,),))
 
     async def _welcome_back(
         self,
@@ -707,15 +715,19 @@ class FeedbackService:
 
     # --- consent gate -------------------------------------------------------------------
     async def _consent_press(self, person: Person, t: Translator, data: str) -> Outcome:
-        # c:<flow>:<version>:<language shown>:y|n; buttons sent before the language was
-        # part of them (c:<flow>:<version>:y|n) count in the language of the press.
+        # c:<flow>:<version>:<language shown>[:<token>]:y|n, the token that of another
+        # survey's answers the request was shown over (see `_notice`); buttons sent before
+        # the language was part of them (c:<flow>:<version>:y|n) count in the language of
+        # the press.
         parts = data.split(":")
         if len(parts) == 4:
             parts.insert(3, t.locale)
-        flow = self.catalog.flows.get(parts[1]) if len(parts) == 5 else None
-        if flow is None or parts[3] not in SUPPORTED_LOCALES or parts[4] not in {"y", "n"}:
+        if len(parts) == 5:
+            parts.insert(4, "")
+        flow = self.catalog.flows.get(parts[1]) if len(parts) == 6 else None
+        if flow is None or parts[3] not in SUPPORTED_LOCALES or parts[5] not in {"y", "n"}:
             return Outcome(toast=t.gettext("This button is not valid."), close_keyboard=True)
-        if parts[4] == "n":
+        if parts[5] == "n":
             said = await self._declined(person, t, flow)
             declined = Outcome(replies=(said,), close_keyboard=True)
             # Another survey under way: its question again, as after any other interruption
@@ -729,20 +741,14 @@ class FeedbackService:
         under_way = state is not None and state.flow_id == flow.id
         if under_way and not (state is not None and self._agreed_to_older(state, flow)):
             return Outcome(toast=t.gettext("You have already agreed."), close_keyboard=True)
+        over = state if state is not None and state.flow_id in self.catalog.flows else None
+        if over is not None and not under_way and parts[4] != over.token:
+            # A request shown before these answers of another survey (found by review: its
+            # Yes began its survey and discarded them, said only after): asked first.
+            return await self._agreed_over(person, t, flow, parts[3], over)
         # The proof is of the text the person read, whatever language their device
         # reports now (a phone in German, a desktop in English).
-        shown = self._notice_text(flow, translator(parts[3]))
-        grants = [
-            ConsentGrant(
-                purpose=purpose.id,
-                notice_version=self._versions[flow.id],
-                text_sha256=sha256_hex(shown),
-                method=CONSENT_METHOD,
-                granted_at=self.clock(),
-                required=True,
-            )
-            for purpose in flow.required_purposes
-        ]
+        grants = self._grants(flow, self._notice_text(flow, translator(parts[3])))
         # A Yes that would begin the survey is refused past the feedback limit, before the
         # consent is recorded (checked in the same call: no store call more on every Yes).
         limit = None if under_way else self.config.feedback_limit
@@ -778,6 +784,40 @@ class FeedbackService:
         receipt = t.gettext("Thank you, your consent has been recorded.")
         notes = (receipt, *self._discarding(state, t))
         return Outcome(replies=headed(notes, outcome.replies), close_keyboard=True)
+
+    async def _agreed_over(
+        self,
+        person: Person,
+        t: Translator,
+        flow: FlowDefinition,
+        shown_in: str,
+        over: ConversationState,
+    ) -> Outcome:
+        """A Yes to `flow`'s request that did not say it begins over `over`, another
+        survey's unfinished answers: the consent recorded (unless given already), and the
+        survey begun only with the button that says what it costs."""
+        pseudonym = self.store.pseudonym(person.subject)
+        notes: tuple[str, ...] = ()
+        if not self._agreed(await self.store.consents(pseudonym), flow):
+            shown = self._notice_text(flow, translator(shown_in))
+            try:
+                await self._archived()
+                await self.store.grant_consents(
+                    pseudonym,
+                    self._grants(flow, shown),
+                    self.config.feedback_limit,
+                    flow.id,
+                )
+            except StorageFull:
+                return self._not_saved(t)
+            except FeedbackLimitReached as reached:
+                return replace(
+                    await self._limit_told(pseudonym, person, flow, t, reached),
+                    close_keyboard=True,
+                )
+            log.info("consent granted", extra={"pseudonym": pseudonym[:12], "flow": flow.id})
+            notes = (t.gettext("Thank you, your consent has been recorded."),)
+        return Outcome(replies=headed(notes, (self._to_begin(flow, t, over),)), close_keyboard=True)
 
     async def _declined(self, person: Person, t: Translator, flow: FlowDefinition) -> Reply:
         """The answer to "No, thanks", which records nothing: it says only what is true of
@@ -833,15 +873,36 @@ class FeedbackService:
             text = self._notice_texts[key] = consent_notice(flow, t, self.processing)
         return text
 
-    def _notice(self, flow: FlowDefinition, t: Translator) -> Reply:
+    def _grants(self, flow: FlowDefinition, shown: str) -> list[ConsentGrant]:
+        """The consents a Yes to `flow`'s request gives, with proof of the text `shown`."""
+        return [
+            ConsentGrant(
+                purpose=purpose.id,
+                notice_version=self._versions[flow.id],
+                text_sha256=sha256_hex(shown),
+                method=CONSENT_METHOD,
+                granted_at=self.clock(),
+                required=True,
+            )
+            for purpose in flow.required_purposes
+        ]
+
+    def _notice(
+        self, flow: FlowDefinition, t: Translator, over: ConversationState | None = None
+    ) -> Reply:
+        """`flow`'s consent request; `over`: the other survey's answers it says its Yes
+        discards, whose token its buttons carry (a request without it asks before it
+        discards any; so does one whose flow name leaves no room for it)."""
         text = self._notice_text(flow, t)
-        version = self._versions[flow.id]
+        head = f"c:{flow.id}:{self._versions[flow.id]}:{t.locale}"
+        if over is not None and len(f"{head}:{over.token}:y") <= CALLBACK_LIMIT:
+            head = f"{head}:{over.token}"
         return Reply(
             text,
             (
                 (
-                    Button(t.gettext("Yes, I agree"), f"c:{flow.id}:{version}:{t.locale}:y"),
-                    Button(t.gettext("No, thanks"), f"c:{flow.id}:{version}:{t.locale}:n"),
+                    Button(t.gettext("Yes, I agree"), f"{head}:y"),
+                    Button(t.gettext("No, thanks"), f"{head}:n"),
                 ),
             ),
             proof=True,

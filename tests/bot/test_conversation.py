@@ -328,6 +328,29 @@ async def test_forged_callback_data_is_answered_and_ignored(harness: Harness) ->
     assert harness.api.callback_answers[-1].get("text")
 
 
+async def test_an_older_request_scrolled_back_to_asks_before_it_discards_a_survey(
+    harness: Harness,
+) -> None:
+    """Found by review: the general request, sent before the product survey began, was
+    pressed mid-way through it; it began the general survey and discarded the product
+    answers, told only after."""
+    erika = harness.customer()
+    [older] = await erika.send("/start")
+    await erika.send("/start product")
+    await erika.press("Ja, ich willige ein")
+    await erika.press("2")
+    [yes, _] = older["buttons"][0]
+    assert yes[0] == "Ja, ich willige ein" and yes[1] is not None
+    [asked] = await erika.press_data(older["message_id"], yes[1])
+    assert "Wenn Sie „Kundenfeedback“ beginnen, werden sie verworfen" in (asked["text"] or "")
+    [resumed] = await erika.send("/start")
+    assert (resumed["text"] or "").startswith("Machen wir dort weiter"), "the product answers"
+    assert "☐ Zu langsam" in [label for row in resumed["buttons"] for label, _ in row]
+    said = texts(await erika.press("„Kundenfeedback“ beginnen"))
+    assert "Ihre unvollständigen Antworten zur anderen Umfrage wurden verworfen." in said
+    assert "Wie zufrieden" in said
+
+
 class Seconds:
     """The clock Telegram dates messages by, moved by the test."""
 

@@ -41,13 +41,16 @@ async def store() -> MemoryStore:
 
 
 def make_service(
-    store: MemoryStore, clock: Clock, controller: str = "Beispiel GmbH"
+    store: MemoryStore,
+    clock: Clock,
+    controller: str = "Beispiel GmbH",
+    catalog: FlowCatalog | None = None,
 ) -> FeedbackService:
     config = ServiceConfig(
         controller=Controller(name=controller, contact="datenschutz@beispiel.de"),
         retention=timedelta(days=180),
     )
-    return FeedbackService(store, FlowCatalog.load(), config, clock=clock)
+    return FeedbackService(store, catalog or FlowCatalog.load(), config, clock=clock)
 
 
 @pytest.fixture
@@ -386,21 +389,66 @@ async def test_a_plain_start_continues_whichever_survey_is_under_way(
     assert draft is not None and draft.payload["flow_id"] == "product"
 
 
-async def test_yes_on_an_older_request_during_another_survey_records_it_and_begins_it(
+async def test_yes_on_an_older_request_during_another_survey_asks_before_it_discards(
     service: FeedbackService, store: MemoryStore, clock: Clock
 ) -> None:
+    """Found by review: a request shown before another survey began (scrolled back to, in
+    the chat) began its survey at its Yes and discarded the other's answers, said only
+    after. Its consent is recorded; the survey begins with the button that says so."""
+    pseudonym = store.pseudonym(ERIKA.subject)
     general = await service.start(ERIKA)
     product = await service.start(ERIKA, "product")
     first = await service.press(ERIKA, press(product, "Ja, ich willige ein"))
     await service.press(ERIKA, press(first, "4"))
     late = await service.press(ERIKA, press(general, "Ja, ich willige ein"))
     assert late.toast is None, "not 'you have already agreed': they had not"
-    assert "anderen Umfrage wurden verworfen" in late.replies[0].text
-    assert "Wie zufrieden" in late.replies[0].text
-    purposes = {c.purpose for c in await store.consents(store.pseudonym(ERIKA.subject))}
-    assert "feedback" in purposes
+    [asked] = late.replies
+    assert asked.text == (
+        "Danke, Ihre Einwilligung wurde festgehalten.\n\n"
+        "Sie haben unvollständige Antworten zu einer anderen Umfrage: Wenn Sie "
+        "„Kundenfeedback“ beginnen, werden sie verworfen. Um die andere fortzusetzen, "
+        "senden Sie /start."
+    )
+    assert late.close_keyboard
+    draft = await store.load_draft(pseudonym, clock())
+    assert draft is not None and draft.payload["flow_id"] == "product", "nothing discarded"
+    consents = await store.consents(pseudonym)
+    assert sum(c.purpose == "feedback" for c in consents) == 1
+
     again = await service.press(ERIKA, press(general, "Ja, ich willige ein"))
-    assert again.toast == "Sie haben bereits eingewilligt.", "a second press of the same request"
+    assert [r.text for r in again.replies] == [asked.text.split("\n\n", 1)[1]], "asked alone"
+    assert len(await store.consents(pseudonym)) == len(consents), "not recorded twice"
+    assert (await service.start(ERIKA)).replies[0].text.startswith("Machen wir dort weiter")
+
+    begun = await service.press(ERIKA, press(late, "„Kundenfeedback“ beginnen"))
+    assert begun.replies[0].text.startswith(
+        "Ihre unvollständigen Antworten zur anderen Umfrage wurden verworfen."
+    )
+    assert "Wie zufrieden" in begun.replies[0].text
+    draft = await store.load_draft(pseudonym, clock())
+    assert draft is not None and draft.payload["flow_id"] == "feedback"
+    twice = await service.press(ERIKA, press(general, "Ja, ich willige ein"))
+    assert twice.toast == "Sie haben bereits eingewilligt.", "a press once it has begun"
+
+
+async def test_a_request_whose_name_leaves_no_room_for_the_mark_asks_before_it_discards(
+    store: MemoryStore, clock: Clock, tmp_path: Path
+) -> None:
+    """A flow id of 40 characters leaves no room in the button's 64 bytes for the mark of
+    the answers the request was shown over: its Yes asks, as an older request's does."""
+    long_id = "p" * 40
+    product = (Path(__file__).parents[2] / "flows/definitions/product.toml").read_text()
+    (tmp_path / "long.toml").write_text(product.replace('id = "product"', f'id = "{long_id}"'))
+    service = make_service(store, clock, catalog=FlowCatalog.load(tmp_path))
+    pseudonym = store.pseudonym(ERIKA.subject)
+    rating = await service.press(ERIKA, press(await service.start(ERIKA), "Ja, ich willige ein"))
+    await service.press(ERIKA, press(rating, "4"))
+    notice = await service.start(ERIKA, long_id)
+    assert all(len(b.data.encode()) <= 64 for r in notice.replies for row in r.buttons for b in row)
+    asked = await service.press(ERIKA, press(notice, "Ja, ich willige ein"))
+    assert "Wenn Sie „Produktfeedback“ beginnen, werden sie verworfen" in asked.replies[0].text
+    draft = await store.load_draft(pseudonym, clock())
+    assert draft is not None and draft.payload["flow_id"] == "feedback"
 
 
 async def test_text_after_another_survey_is_not_told_it_lacks_consent(
@@ -472,10 +520,10 @@ async def test_a_full_disk_when_another_survey_begins_keeps_the_unfinished_answe
     service: FeedbackService, store: MemoryStore, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pseudonym = store.pseudonym(ERIKA.subject)
-    general = await service.start(ERIKA)
     product = await service.start(ERIKA, "product")
     first = await service.press(ERIKA, press(product, "Ja, ich willige ein"))
     await service.press(ERIKA, press(first, "4"))
+    general = await service.start(ERIKA, "feedback")  # says its Yes discards them
 
     async def full(*args: object, **kwargs: object) -> None:
         raise StorageFull("disk full")
