@@ -624,6 +624,10 @@ class Engine:
                 return self._advance(state, step, None)
             if (kind := typed_request(cleaned)) in _POINTED_TO:
                 return self._request(state, cleaned, kind)
+            if _puzzled(cleaned):
+                # Not the comment staff read (found by a customer walk-through: a lone "?"
+                # was stored as the feedback): what the question wants, and how to skip it.
+                return self.reask(state, self._in_own_words(step))
             return self._pointing(self._advance(state, step, cleaned), cleaned)
         if isinstance(step, ChoiceStep):
             # An option's label typed instead of pressed ("billing", "Rechnung."), where it
@@ -717,6 +721,19 @@ class Engine:
             # or a phone number, typed minutes later went with "please tap Yes or No" alone).
             how = self.t.gettext("I did not store this message. {how}").format(how=how)
         return self._at_question(state, how, pointed=True)
+
+    def _in_own_words(self, step: TextStep) -> str:
+        """The answer to a question mark typed at `step`'s question (see `_puzzled`)."""
+        if step.skippable:
+            return self.t.gettext(
+                "I did not store this message. Please write in your own words whatever you "
+                "would like to tell us about this question; if you have nothing to add, tap "
+                "“{skip}”."
+            ).format(skip=self.t.gettext("Skip"))
+        return self.t.gettext(
+            "I did not store this message. Please write in your own words whatever you would "
+            "like to tell us about this question."
+        )
 
     def _consent_explained(self) -> str:
         """The answer to a question about the consent question asked (see
@@ -1623,6 +1640,24 @@ def _mark(text: str) -> str:
 
 
 _WORDS = re.compile(r"[\w']+")
+
+
+PUZZLED = typed_forms(
+    {
+        "", "was", "wie", "wie bitte", "hä", "häh", "hm", "hmm", "what", "huh", "pardon", "sorry",
+        "was soll ich schreiben", "was soll ich da schreiben", "was soll ich hier schreiben",
+        "was soll ich sagen", "was meinen sie", "was meinst du", "wie meinen sie das",
+        "was ist gemeint", "what should i write", "what should i say", "what do i write",
+        "what do you mean", "what do you want to know", "what is meant",
+    }
+)  # fmt: skip
+"""Bare words of a text question's answer that only asks what to write, with a question
+mark ("?", "Hä?", "Was soll ich schreiben?")."""
+
+
+def _puzzled(text: str) -> bool:
+    """Whether `text`, typed at a text question, only asks what is wanted (see PUZZLED)."""
+    return text.rstrip("!").endswith("?") and len(text) <= 40 and bare_words(text) in PUZZLED
 
 
 def _no_comment(text: str) -> bool:

@@ -692,6 +692,32 @@ async def test_everyday_no_comment_skips_the_comment(harness: Harness, typed: st
     assert await stored_comment(harness, customer) is None
 
 
+@pytest.mark.parametrize(
+    ("typed", "language", "hint"),
+    [
+        ("?", "en", "Please write in your own words whatever you would like to tell us"),
+        ("??", "en", "Please write in your own words"),
+        ("What do you mean?", "en", "if you have nothing to add, tap “Skip”"),
+        ("Was soll ich schreiben?", "de", "Bitte schreiben Sie in eigenen Worten"),
+        ("Hä?", "de", "wenn Sie nichts hinzufügen möchten, tippen Sie auf „Überspringen“"),
+    ],
+)
+async def test_a_question_mark_alone_at_the_comment_is_answered_not_stored(
+    harness: Harness, typed: str, language: str, hint: str
+) -> None:
+    """Found by a customer walk-through: a lone "?" was stored as the feedback staff read."""
+    customer = await _at(harness, "comment", 819, language)
+    said = texts(await customer.send(typed))
+    assert hint in said, said
+    assert said.startswith(("I did not store this message.", "Diese Nachricht habe ich nicht"))
+    asked = "What should we know?" if language == "en" else "Was sollten wir wissen?"
+    assert said.split("\n\n")[1].startswith(asked), "the question again, below"
+    harness.clock.advance(timedelta(seconds=30))
+    await customer.send("Why is the app so slow?")
+    await customer.press("No" if language == "en" else "Nein")
+    assert await stored_comment(harness, customer) == "Why is the app so slow?"
+
+
 @pytest.mark.parametrize("typed", ["no", "Nein", "no thanks"])
 async def test_a_no_at_the_comment_stays_a_comment(harness: Harness, typed: str) -> None:
     """Taken as a skip, a "no" sent twice would answer the next question unread."""
