@@ -918,6 +918,17 @@ class Engine:
             and self._within(state, BURST_WINDOW)
         )
 
+    def _skipped_text(self, state: ConversationState) -> TextStep | None:
+        """The text question answered last where it was skipped, the one before the open
+        question: a text now that answers no button of that may be meant for it (see
+        `_more_of_text`). (No way on depends on it: a condition cannot test a text.)"""
+        previous, given = self._answer_before(state)
+        if not isinstance(previous, TextStep) or given is not None:
+            return None
+        if previous.id not in state.answers or _additions(state):
+            return None
+        return previous
+
     def _text_sent_again(self, state: ConversationState, event: TextInput) -> bool:
         """Whether `event` is the text answer just given, sent again within the time of a
         burst, as its reply did not show (a lost connection)."""
@@ -1060,11 +1071,12 @@ class Engine:
         too long to take (found by review of the change). None where it is not more of a
         text answer."""
         previous, given = self._answer_before(state)
-        if not self._just_gave_text(state):
+        skipped = self._skipped_text(state)
+        if not self._just_gave_text(state) and skipped is None:
             return None
-        assert isinstance(previous, TextStep) and isinstance(given, str)
+        assert isinstance(previous, TextStep) and (given is None or isinstance(given, str))
         addition = event.text.strip()
-        if not visible(addition):
+        if not visible(addition) or (skipped and _puzzled(addition)):
             return None
         if self._rest_of_long_text(state, event):
             note = self.t.gettext(
@@ -1072,7 +1084,7 @@ class Engine:
                 "Please shorten the whole text and send it again."
             )
             return self._refused_as_long(state, event, note)
-        if given == addition or given.endswith("\n" + addition):
+        if given is not None and (given == addition or given.endswith("\n" + addition)):
             # The same text again (see `_text_sent_again`, asked before this).
             return self._at_question(state, self._taken_already())
         words = addition.split()
@@ -1120,9 +1132,19 @@ class Engine:
             )
         ):
             # No answer to `step` either: said not to be stored (found by review: "please
-            # use the buttons" alone, and the person believed their words were taken).
+            # use the buttons" alone, and the person believed their words were taken); after
+            # a skip, as any other message that answers nothing.
+            if given is None:
+                return None
             return self._at_question(state, self._not_an_answer(step, stored=False), pointed=True)
-        combined = f"{given}\n{addition}"
+        combined = addition if given is None else f"{given}\n{addition}"
+        if len(combined) > previous.max_length and given is None:
+            note = self.t.gettext(
+                "This message was not taken as your answer to the previous question, which you "
+                "skipped: it is longer than the {limit} characters that fit there. It was not "
+                "stored."
+            ).format(limit=self.t.number(previous.max_length))
+            return self._refused_as_long(state, event, note)
         if len(combined) > previous.max_length:
             note = self.t.gettext(
                 "This message was not added to your previous answer: together they would be "
@@ -1140,6 +1162,14 @@ class Engine:
         data = button_data(state.token, previous.id, UNDO + _mark(addition))
         undo = Button(self.t.gettext("Undo"), data)
         said = Reply(self.t.gettext("Added to your previous answer."), ((undo,),), lapses=True)
+        if given is None:
+            # The question before was skipped (found by a customer walk-through: the comment
+            # typed at the next question was refused as no answer to it, and could not be
+            # given any more): taken as its answer, with Undo as an addition has.
+            taken = self.t.gettext(
+                "Taken as your answer to the previous question, which you skipped."
+            )
+            said = replace(said, text=taken)
         if isinstance(step, ConsentStep):  # its buttons are above (see `_at_question`)
             told = self._pointer(added, addition, above=True)
             # One pointer to the buttons above, not two (the contact question's own, if so).
@@ -1163,19 +1193,23 @@ class Engine:
         undo." and the message stayed in the answer); the open question stays as it is."""
         given = state.answers.get(step_id)
         additions = _additions(state)
-        base = given if isinstance(given, str) else None
-        for addition in reversed(additions):  # what the first message was
+        # The first message taken for a question skipped (see `_more_of_text`): its answer
+        # is the messages alone (a text given first comes before them).
+        skipped = bool(additions) and given == "\n".join(additions)
+        base = given if isinstance(given, str) and not skipped else None
+        for addition in () if skipped else reversed(additions):  # what the first message was
             if base is None or not base.endswith("\n" + addition):
                 base = None
                 break
             base = base.removesuffix("\n" + addition)
         taken = [n for n, addition in enumerate(additions) if _mark(addition) == mark]
-        if base is None or not taken:
+        if (base is None and not skipped) or not taken:
             return Turn(
                 state, Outcome(toast=self.t.gettext("Nothing to undo."), close_keyboard=True)
             )
         kept = [a for n, a in enumerate(additions) if n != taken[-1]]
-        answers = {**state.answers, step_id: "\n".join([base, *kept])}
+        rest = "\n".join(kept) if base is None else "\n".join([base, *kept])
+        answers = {**state.answers, step_id: rest or None}
         undone = state.model_copy(update={"answers": answers, "added": None, "additions": kept})
         toast = self.t.gettext("Taken out of your previous answer again.")
         return Turn(undone, Outcome(toast=toast, close_keyboard=True), changed=True, taken_out=True)

@@ -932,3 +932,70 @@ async def test_feedback_begun_with_a_no_leaves_the_contact_question_open(
     thanked = texts(await person.press("Nein" if language == "de" else "No"))
     assert "Vielen Dank" in thanked or "Thank you" in thanked, thanked
     assert not await _contact_granted(harness, person)
+
+
+async def test_a_comment_typed_after_skipping_it_is_taken_with_undo(harness: Harness) -> None:
+    """Found by a customer walk-through: the comment skipped, then typed at the contact
+    question, was refused as no answer to it and could not be given any more."""
+    erika = await _at_comment(harness)
+    await erika.press("Überspringen")
+    harness.clock.advance(timedelta(minutes=3))  # thought better of it
+    [taken] = await erika.send("Die Lieferung kam zwei Tage zu spät.")
+    assert taken["text"] == (
+        "Als Antwort auf die vorige Frage übernommen, die Sie übersprungen hatten.\n\n"
+        "Bitte tippen Sie auf „Ja, einverstanden“ oder „Nein“ unter der Frage oben."
+    ), taken["text"]
+    assert [label for row in taken["buttons"] for label, _ in row] == ["Rückgängig"]
+    await erika.send("Und das Paket war nass.")  # more of it, seconds later
+    await erika.press("Nein")
+    comment = await stored_comment(harness, erika)
+    assert comment == "Die Lieferung kam zwei Tage zu spät.\nUnd das Paket war nass."
+
+
+async def test_undo_of_a_comment_taken_after_skipping_it_leaves_it_skipped(
+    harness: Harness,
+) -> None:
+    erika = await _at_comment(harness)
+    await erika.press("Überspringen")
+    [taken] = await erika.send("Eigentlich doch: der Fahrer war sehr nett")
+    [(_, undo)] = [b for row in taken["buttons"] for b in row]
+    await erika.press_data(taken["message_id"], undo)
+    assert erika.last_toast() == "Wieder aus Ihrer vorigen Antwort entfernt."
+    await erika.press("Nein")
+    assert await stored_comment(harness, erika) is None
+
+
+async def test_after_skipping_the_comment_a_no_typed_at_contact_is_no_comment(
+    harness: Harness,
+) -> None:
+    erika = await _at_comment(harness)
+    await erika.press("Überspringen")
+    harness.clock.advance(timedelta(seconds=30))
+    said = texts(await erika.send("Nein danke"))
+    assert "übernommen" not in said and "Vielen Dank für Ihr Feedback" in said, said
+    assert await stored_comment(harness, erika) is None
+
+
+async def test_details_typed_at_the_next_rating_after_skipping_them_are_taken(
+    harness: Harness,
+) -> None:
+    """The product survey: the details of a problem skipped, then written at the
+    recommendation question (0-10), are the details, with Undo; over-long, refused."""
+    erika = await _at_product_details(harness, 7301)
+    await erika.press("Überspringen")
+    harness.clock.advance(timedelta(minutes=2))
+    long = texts(await erika.send("x" * 2500))
+    assert "nicht als Antwort auf die vorige Frage übernommen" in long, long
+    assert "2.000 Zeichen" in long, long
+    harness.clock.advance(timedelta(minutes=1))
+    [taken, asked] = await erika.send("Die App braucht zum Start fast eine Minute.")
+    assert (taken["text"] or "").startswith("Als Antwort auf die vorige Frage übernommen")
+    assert [label for row in taken["buttons"] for label, _ in row] == ["Rückgängig"]
+    assert (asked["text"] or "").startswith("Wie wahrscheinlich"), "the open question again"
+    await erika.press("7")
+    await erika.press("Nein")
+    assert harness.store is not None
+    person = harness.store.pseudonym(f"tg-user:{erika.user_id}")
+    (feedback,) = await harness.store.feedback_of(person, harness.clock())
+    assert feedback.answers["problem_details"] == "Die App braucht zum Start fast eine Minute."
+    assert feedback.answers["recommend"] == 7

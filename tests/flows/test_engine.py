@@ -332,6 +332,14 @@ def test_contact_details_are_not_pointed_to_a_contact_question_that_will_not_com
     assert turn.state and turn.state.step_id == "again"
 
 
+def _at_the_comment(engine: Engine) -> ConversationState:
+    turn = engine.begin()
+    assert turn.state
+    state = engine.handle(turn.state, Press(data(last(turn), "2"))).state
+    assert state is not None and state.step_id == "comment"
+    return state
+
+
 def _at_the_contact_question(engine: Engine) -> ConversationState:
     turn = engine.begin()
     assert turn.state
@@ -386,6 +394,11 @@ def test_whatever_is_sent_at_a_consent_question_points_to_its_buttons_above(
         "stop": TextInput("abbrechen" if engine.t.locale == "de" else "Stop"),
         "a word": TextInput("hallo"),
     }
+    if event == "a word":  # a comment given a minute before (after a skip it is taken)
+        at_comment = _at_the_comment(engine)
+        given = engine.handle(at_comment, TextInput("Der Kaffee war kalt")).state
+        assert given is not None and given.step_id == "contact"
+        state, engine = given, replace(engine, now=engine.now + timedelta(minutes=1))
     turn = engine.handle(state, typed.get(event, event))  # type: ignore[arg-type]
     assert turn.state == state
     said = _pointed_above(engine, turn, state)
@@ -573,3 +586,15 @@ def test_a_no_with_a_refusal_said_too_often_is_no_answer() -> None:
     assert typed_no("nein " * 6 + "das will ich nicht")
     assert not typed_no("nein " * 7 + "das will ich nicht")
     assert not typed_no(("nein, das will ich nicht " * 200)[:4096])
+
+
+def test_after_a_skipped_comment_a_question_mark_at_the_contact_question_is_not_taken(
+    engine: Engine,
+) -> None:
+    state = _at_the_contact_question(engine)
+    later = replace(engine, now=engine.now + timedelta(minutes=1))
+    turn = later.handle(state, TextInput("?"))
+    assert turn.state == state, "nothing taken as the comment"
+    taken = later.handle(state, TextInput("Der Kaffee war kalt"))
+    assert taken.state is not None and taken.state.answers["comment"] == "Der Kaffee war kalt"
+    assert taken.state.step_id == "contact", "the contact question stays open"

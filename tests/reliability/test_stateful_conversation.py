@@ -97,6 +97,7 @@ def nothing_stored(text: str) -> bool:
 THANKS = "/mydata shows what is stored at any time; /delete erases all your data."
 PRODUCT_STEPS = {"satisfaction", "improve", "problems", "problem_details", "liked", "recommend"}
 ADDED = "Added to your previous answer."
+TAKEN_FOR_SKIPPED = "Taken as your answer to the previous question, which you skipped."
 TAKEN_OUT = "Taken out of your previous answer again."
 CONSENT_RECORDED = "Thank you, your consent has been recorded."
 ERASED = "Done. Everything stored about you has been erased:"
@@ -120,6 +121,7 @@ class Told:
     additions: dict[str, str] = field(default_factory=dict)  # mark -> text added
     unknown: bool = False  # began where the model could not follow
     flow: str = "feedback"
+    skipped: bool = False  # the comment is of messages sent after it was skipped
 
 
 @dataclass
@@ -360,11 +362,17 @@ class Conversation(RuleBasedStateMachine):
                 assert told is not None and told.comment is not None, "undone what was never added"
                 # That message taken out, also one added before others (they stay).
                 joined = "".join(f"\n{a}" for a in told.additions.values())
-                assert told.comment.endswith(joined), (told.comment, told.additions)
+                if told.skipped:  # the messages alone, without a first answer before them
+                    assert told.comment == joined[1:], (told.comment, told.additions)
+                else:
+                    assert told.comment.endswith(joined), (told.comment, told.additions)
                 added = told.additions.pop(pressed[3][2:], None)
                 assert added is not None, "taken out: a text the person was never told was added"
                 rest = "".join(f"\n{a}" for a in told.additions.values())
-                told.comment = told.comment.removesuffix(joined) + rest
+                if told.skipped:
+                    told.comment = rest[1:] or None
+                else:
+                    told.comment = told.comment.removesuffix(joined) + rest
             elif says(everything, "Nothing to undo.") and told is not None and not told.unknown:
                 still = told.additions.get(pressed[3][2:])
                 assert not (
@@ -376,9 +384,21 @@ class Conversation(RuleBasedStateMachine):
                     self.trace
                 )
 
-        # A text added to the comment (said so, with an Undo button).
+        # A text added to the comment (said so, with an Undo button), or taken as the
+        # comment skipped just before.
         for m in messages:
-            if says(m["text"] or "", ADDED):
+            if says(m["text"] or "", TAKEN_FOR_SKIPPED):
+                [(_, data)] = [b for row in m["buttons"] for b in row]
+                _, token, step, undo = data.split(":")
+                assert action.kind == "text"
+                told = person.tokens.setdefault(token, Told("contact", unknown=True))
+                if step != "comment":  # a product-flow text step: counted, not followed
+                    told.unknown = True
+                assert told.unknown or (told.comment is None and not told.additions), told
+                addition = action.value.strip()
+                told.comment, told.skipped = addition, True
+                told.additions[undo[2:]] = addition
+            elif says(m["text"] or "", ADDED):
                 [(_, data)] = [b for row in m["buttons"] for b in row]
                 _, token, step, undo = data.split(":")
                 assert action.kind == "text"
@@ -419,6 +439,7 @@ class Conversation(RuleBasedStateMachine):
                             dict(last.additions),
                             last.unknown,
                             last.flow,
+                            last.skipped,
                         )
                     person.tokens[token] = copied
                 continue
@@ -441,6 +462,7 @@ class Conversation(RuleBasedStateMachine):
                     assert action.kind == "text", action
                     told.comment = None if skip_meant(action.value) else action.value.strip()
                 told.additions.clear()
+                told.skipped = False
             else:
                 raise AssertionError(f"survey went from {told.step} to {step} on {action}")
             told.step = step
