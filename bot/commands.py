@@ -52,6 +52,17 @@ _ALIASES = {
 }  # fmt: skip
 
 
+_SKIPS = frozenset({"skip", "ueberspringen", "uberspringen"})
+
+
+def skips(text: str) -> bool:
+    """Whether `text` is "/skip" or "/überspringen", which the bot has no command for but
+    takes at a question one may skip (see `FeedbackService.skip`)."""
+    words = text.strip().removeprefix("/").split()
+    name = words[0].partition("@")[0].lower().translate(AS_ASCII) if words else ""
+    return text.lstrip().startswith("/") and len(words) == 1 and name in _SKIPS
+
+
 def meant(text: str) -> str | None:
     """The customer's command that `text`, a mistyped one, most likely was ("/loeschen" for
     "/löschen", "/Meine Daten" or "/loschen"), or None when none is near."""

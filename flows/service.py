@@ -37,13 +37,21 @@ from flows.engine import (
     TextInput,
     Turn,
     bare_words,
+    button_data,
     new_token,
     typed_forms,
     typed_no,
     typed_request,
 )
 from flows.i18n import N_, SUPPORTED_LOCALES, Translator, translator
-from flows.models import CALLBACK_LIMIT, FlowDefinition, RatingStep, render_text
+from flows.models import (
+    CALLBACK_LIMIT,
+    SKIP,
+    FlowDefinition,
+    RatingStep,
+    TextStep,
+    render_text,
+)
 from flows.processing import (
     AUDIT_RETENTION,
     DEFAULT_RECIPIENTS,
@@ -308,6 +316,18 @@ class FeedbackService:
     async def under_way(self, person: Person) -> bool:
         """Whether the person has a survey under way (unfinished answers that go on)."""
         return await self._state(self.store.pseudonym(person.subject)) is not None
+
+    async def skip(self, person: Person) -> Outcome | None:
+        """/skip (/ueberspringen), which many bots have, at a question one may skip: the
+        question skipped, as with its button; None where no such question is open."""
+        state = await self._state(self.store.pseudonym(person.subject))
+        flow = self.catalog.flows.get(state.flow_id) if state is not None else None
+        if state is None or flow is None:
+            return None
+        step = next((s for s in flow.steps if s.id == state.step_id), None)
+        if not isinstance(step, TextStep) or not step.skippable:
+            return None
+        return await self.press(person, button_data(state.token, step.id, SKIP))
 
     async def cancel(self, person: Person) -> Outcome:
         """/abbrechen: drop the unfinished answers."""

@@ -17,7 +17,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.commands import meant
+from bot.commands import meant, skips
 from bot.context import BotContext
 from bot.handlers.conversation import TYPED
 from bot.handlers.staff import ANSWER_COMMANDS, STAFF_COMMANDS
@@ -243,6 +243,11 @@ async def unknown_command(update: Update, context: BotContext) -> None:
     ("/löschen" typed with its umlaut), or else a short help. Not an answer either way."""
     message = update.effective_message
     typed = message.text if message is not None and message.text else ""
+    if skips(typed):
+        skipped = await context.service.skip(context.person(update))
+        if skipped is not None:
+            await render(skipped, update, context)
+            return
     outcome = context.service.unknown_command(context.locale(update), meant(typed))
     await render(await context.service.reminded(context.person(update), outcome), update, context)
 

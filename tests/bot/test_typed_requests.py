@@ -1490,3 +1490,23 @@ async def test_a_rating_typed_later_in_a_survey_of_two_ratings_is_not_taken_for_
     person = harness.store.pseudonym(f"tg-user:{customer.user_id}")
     (feedback,) = await harness.store.feedback_of(person, harness.clock())
     assert feedback.answers == {"satisfaction": 3, "improve": "Schneller laden", "recommend": 7}
+
+
+async def test_slash_skip_skips_a_question_one_may_skip_and_only_that(harness: Harness) -> None:
+    """Many bots have /skip: typed at the comment it skips it, as the button does (it was
+    told the command is unknown, with the whole help); at the rating it stays unknown."""
+    customer = await _at(harness, "rating", 820, "de")
+    said = texts(await customer.send("/skip"))
+    assert said.startswith("Diesen Befehl kenne ich nicht."), said
+    await customer.press("2")
+    [question] = [m for m in harness.api.messages(customer.chat_id) if "Überspringen" in str(m)]
+    said = texts(await customer.send("/überspringen"))
+    assert said.startswith("Dürfen wir Sie"), said
+    [now] = [
+        m
+        for m in harness.api.messages(customer.chat_id)
+        if m["message_id"] == question["message_id"]
+    ]
+    assert now["buttons"] == [], "the skipped question's button is gone"
+    await customer.press("Nein")
+    assert await stored_comment(harness, customer) is None
