@@ -14,7 +14,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -316,6 +316,13 @@ _HALF_SIGN = re.compile(r"(\d*)\s*½")
 # "gestern" is the last whole day, which "1d" counts.
 _TODAY = frozenset("heute today".split())
 _YESTERDAY = frozenset("gestern yesterday".split())
+# The day before yesterday alone is no period up to yesterday (told what counts it); this
+# week or month so far is its whole days (UTC, as summaries count them): "diese Woche" on
+# a Thursday is 3d, Monday to Wednesday.
+_DAY_BEFORE = frozenset(("vorgestern", "day before yesterday", "the day before yesterday"))
+_THIS = frozenset("diese dieser diesen dieses this".split())
+_WEEK = frozenset("woche week".split())
+_MONTH = frozenset("monat monats month".split())
 # (Up to nine digits: "1000000" is a period too long, not 1,000,000 seconds.)
 _NUMBER = re.compile(r"\d{1,9}(?:[.,]\d{1,2})?")
 # "1.000 Tage" is a thousand days in German, "1,000 days" in English: neither is read.
@@ -327,7 +334,11 @@ class NoWholeDay(InvalidDuration):
     """ "heute", "today": a day not over, which no summary counts."""
 
 
-def staff_period(typed: str) -> str:
+class DayBefore(InvalidDuration):
+    """ "vorgestern": one day before the last, which no summary counts alone."""
+
+
+def staff_period(typed: str, today: date | None = None) -> str:
     """A period as typed in the chat, in the spelling durations use: a bare number and
     "7 Tage" / "7 days" are days (a member of staff does not mean seconds), "2 Wochen"
     is 2w, "3 Monate" 90d. Words after a period ("30d bitte", "2 weeks please") are let go, as
@@ -335,7 +346,19 @@ def staff_period(typed: str) -> str:
     for parse_duration to refuse. A number with a decimal comma or point ("1,5 Wochen",
     "1.5w", "30.5") is as many of its unit, in whole hours rounded up ("252h"): "1.5w" was
     read as 252 hours and "1,5 Wochen" not understood; so are "1½ Wochen" and "eine halbe
-    Woche". "gestern" is "1d", the last whole day; "heute" raises NoWholeDay."""
+    Woche". "gestern" is "1d", the last whole day; "heute" raises NoWholeDay, "vorgestern"
+    DayBefore. Given `today` (UTC), "diese Woche" and "this month" are their whole days so
+    far (NoWholeDay on a Monday, or on the first)."""
+    lowered = [word.casefold().strip(".!?") for word in typed.split()]
+    if " ".join(lowered) in _DAY_BEFORE or lowered[:1] == ["vorgestern"]:
+        raise DayBefore(f"{typed[:40]!r}: one day before the last")
+    if today is not None and len(lowered) >= 2 and lowered[0] in _THIS:
+        days = today.weekday() if lowered[1] in _WEEK else None
+        days = today.day - 1 if lowered[1] in _MONTH else days
+        if days == 0:
+            raise NoWholeDay(f"{typed[:40]!r}: no whole day of it is over")
+        if days is not None:
+            return f"{days}d"
     words = _halves(_HALF_SIGN.sub(_half_sign, typed).split())
     while len(words) > 1 and words[0].casefold() in _LEAD_WORDS:
         words = _halves(words[1:])  # "letzte 14 Tage", "last week"
@@ -691,7 +714,7 @@ class StaffDesk:
         data as it is now (both for bot.app's kept digest)."""
         t = translator(locale)
         try:
-            period = staff_period(period) if period else None
+            period = staff_period(period, (at or self.clock()).date()) if period else None
             length = parse_duration(period) if period else DEFAULT_PERIOD
         except NotPositive:
             length = timedelta(0)
@@ -700,6 +723,13 @@ class StaffDesk:
                 t.gettext(
                     "Summaries count only whole days that are over, so today has no figures "
                     "of its own yet. For yesterday type /summary 1d, for the last week 7d."
+                )
+            )
+        except DayBefore:
+            return Outcome.say(
+                t.gettext(
+                    "Summaries count the last whole days up to yesterday, not one day before "
+                    "it alone: /summary 2d counts yesterday and the day before, 1d yesterday."
                 )
             )
         except InvalidDuration:

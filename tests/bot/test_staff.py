@@ -370,6 +370,43 @@ async def test_today_has_no_figures_of_its_own_and_yesterday_is_the_last_whole_d
     assert "Average 2.0 out of 5 (6 answers)" in yesterday, yesterday
 
 
+async def test_this_week_is_its_whole_days_so_far_and_the_day_before_yesterday_is_told(
+    desk: Harness,
+) -> None:
+    """Found by a staff walk-through: "diese Woche", "this month" and "vorgestern" were "not
+    understood". This week or month so far is its whole days (UTC); the day before
+    yesterday alone is no period up to yesterday, and said what counts it."""
+    for day, rating in enumerate(("5", "2")):  # Sunday 29 November rated 5, Monday 30th 2
+        for n in range(6):
+            await give(desk, 900 + 10 * day + n, rating, "Gut")
+            desk.clock.advance(timedelta(hours=1))
+        desk.clock.advance(timedelta(hours=18))
+    desk.clock.advance(timedelta(hours=3))  # Tuesday 1 December, 9:00
+    await confirmed(desk)
+    staff = desk.customer(STAFF)
+    week = texts(await staff.send("/zusammenfassung diese Woche"))
+    assert week == texts(await staff.send("/zusammenfassung 1d")), "Monday alone"
+    assert "Durchschnitt 2,0 von 5 (6 Antworten)" in week, "not Sunday's"
+    month = texts(await staff.send("/zusammenfassung diesen Monat"))
+    assert month.startswith("Zusammenfassungen zählen nur ganze, vergangene Tage"), month
+    before = texts(await staff.send("/zusammenfassung vorgestern"))
+    assert before == (
+        "Zusammenfassungen zählen die letzten ganzen Tage bis gestern, nicht einen Tag davor "
+        "für sich allein: /zusammenfassung 2d zählt gestern und vorgestern, 1d nur gestern."
+    )
+    desk.clock.advance(timedelta(days=1))  # Wednesday 2 December
+    await staff.send("/language")
+    await staff.press("English")
+    week = texts(await staff.send("/summary this week"))
+    assert week == texts(await staff.send("/summary 2d")), "Monday and Tuesday"
+    assert "Average 2.0 out of 5 (6 answers)" in week, week
+    month = texts(await staff.send("/summary this month"))
+    assert month == texts(await staff.send("/summary 1d")), "1 December so far"
+    assert texts(await staff.send("/summary the day before yesterday")).startswith(
+        "Summaries count the last whole days up to yesterday"
+    )
+
+
 async def test_a_period_shorter_than_a_day_is_said_to_count_no_whole_day(desk: Harness) -> None:
     """Found by review: "3m", three months to the team lead, was three minutes and said
     "No newer days to show"; "0d" was "not understood". Summaries count whole days."""
