@@ -332,14 +332,6 @@ def test_contact_details_are_not_pointed_to_a_contact_question_that_will_not_com
     assert turn.state and turn.state.step_id == "again"
 
 
-def _at_the_comment(engine: Engine) -> ConversationState:
-    turn = engine.begin()
-    assert turn.state
-    state = engine.handle(turn.state, Press(data(last(turn), "2"))).state
-    assert state is not None and state.step_id == "comment"
-    return state
-
-
 def _at_the_contact_question(engine: Engine) -> ConversationState:
     turn = engine.begin()
     assert turn.state

@@ -387,27 +387,22 @@ class Conversation(RuleBasedStateMachine):
         # A text added to the comment (said so, with an Undo button), or taken as the
         # comment skipped just before.
         for m in messages:
-            if says(m["text"] or "", TAKEN_FOR_SKIPPED):
-                [(_, data)] = [b for row in m["buttons"] for b in row]
-                _, token, step, undo = data.split(":")
-                assert action.kind == "text"
-                told = person.tokens.setdefault(token, Told("contact", unknown=True))
-                if step != "comment":  # a product-flow text step: counted, not followed
-                    told.unknown = True
+            taken = says(m["text"] or "", TAKEN_FOR_SKIPPED)
+            if not taken and not says(m["text"] or "", ADDED):
+                continue
+            [(_, data)] = [b for row in m["buttons"] for b in row]
+            _, token, step, undo = data.split(":")
+            assert action.kind == "text"
+            told = person.tokens.setdefault(token, Told("contact", unknown=True))
+            if step != "comment":  # a product-flow text step: counted, not followed
+                told.unknown = True
+            addition = action.value.strip()
+            if taken:
                 assert told.unknown or (told.comment is None and not told.additions), told
-                addition = action.value.strip()
                 told.comment, told.skipped = addition, True
-                told.additions[undo[2:]] = addition
-            elif says(m["text"] or "", ADDED):
-                [(_, data)] = [b for row in m["buttons"] for b in row]
-                _, token, step, undo = data.split(":")
-                assert action.kind == "text"
-                told = person.tokens.setdefault(token, Told("contact", unknown=True))
-                if step != "comment":  # a product-flow text step: counted, not followed
-                    told.unknown = True
-                addition = action.value.strip()
+            else:
                 told.comment = f"{told.comment}\n{addition}"
-                told.additions[undo[2:]] = addition
+            told.additions[undo[2:]] = addition
 
         # The questions asked: the step each survey is at, and the answer just taken.
         questions = [
