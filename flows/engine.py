@@ -716,11 +716,33 @@ class Engine:
         if added is not None:
             return added
         how = self._not_an_answer(step)
+        if (
+            isinstance(step, RatingStep)
+            and len(text.split()) >= 3
+            and _has_letters(text)
+            and not text.lstrip("+-– ")[:1].isdigit()  # a rating meant ("1- sehr gut")
+        ):
+            # A sentence at a rating (found by a customer walk-through: "The service was
+            # awful, …" got "please tap a button" alone, and the person did not know it
+            # was lost, nor where it could go).
+            if self._words_asked_later(step):
+                how = self.t.gettext(
+                    "I did not store this message. You can write it when a later question "
+                    "asks for your own words. {how}"
+                ).format(how=how)
+            else:
+                how = self.t.gettext("I did not store this message. {how}").format(how=how)
         if isinstance(step, ConsentStep):
             # Said not kept (found by a review of customers' phrasing: more of the comment,
             # or a phone number, typed minutes later went with "please tap Yes or No" alone).
             how = self.t.gettext("I did not store this message. {how}").format(how=how)
         return self._at_question(state, how, pointed=True)
+
+    def _words_asked_later(self, step: Step) -> bool:
+        """Whether a text question comes after `step` in the flow's file (it may be
+        skipped on the way there, but is where own words can go)."""
+        later = self.flow.steps[self.flow.steps.index(step) + 1 :]
+        return any(isinstance(s, TextStep) for s in later)
 
     def _in_own_words(self, step: TextStep) -> str:
         """The answer to a question mark typed at `step`'s question (see `_puzzled`)."""
@@ -1076,7 +1098,7 @@ class Engine:
             return None
         assert isinstance(previous, TextStep) and (given is None or isinstance(given, str))
         addition = event.text.strip()
-        if not visible(addition) or (skipped and _puzzled(addition)):
+        if not visible(addition) or (skipped and not _for_a_skipped_answer(addition, step)):
             return None
         if self._rest_of_long_text(state, event):
             note = self.t.gettext(
@@ -1677,21 +1699,66 @@ _WORDS = re.compile(r"[\w']+")
 
 
 PUZZLED = typed_forms(
+    {"", "was", "wie", "wie bitte", "hm", "hmm", "what", "pardon", "sorry"}
+)  # fmt: skip
+"""Bare words of a text question's answer that asks what to write with a question mark
+("?", "Wie bitte?"): without one, an answer ("Was", "sorry")."""
+PUZZLED_ALONE = typed_forms(
     {
-        "", "was", "wie", "wie bitte", "hä", "häh", "hm", "hmm", "what", "huh", "pardon", "sorry",
+        "hä", "häh", "huh",
         "was soll ich schreiben", "was soll ich da schreiben", "was soll ich hier schreiben",
-        "was soll ich sagen", "was meinen sie", "was meinst du", "wie meinen sie das",
-        "was ist gemeint", "what should i write", "what should i say", "what do i write",
-        "what do you mean", "what do you want to know", "what is meant",
+        "was soll ich sagen", "was meinen sie", "was meinen sie damit", "was meinst du",
+        "wie meinen sie das", "was ist gemeint", "ich verstehe nicht", "ich verstehe das nicht",
+        "verstehe ich nicht", "versteh ich nicht", "ich verstehe die frage nicht",
+        "what should i write", "what should i say", "what do i write", "what do you mean",
+        "what do you want to know", "what is meant", "i don't understand", "i dont understand",
+        "i do not understand", "i don't understand the question",
     }
 )  # fmt: skip
-"""Bare words of a text question's answer that only asks what to write, with a question
-mark ("?", "Hä?", "Was soll ich schreiben?")."""
+"""Bare words that ask what to write with or without a question mark ("Hä", "What do you
+mean", found by a customer walk-through: stored as the comment without one)."""
 
 
 def _puzzled(text: str) -> bool:
     """Whether `text`, typed at a text question, only asks what is wanted (see PUZZLED)."""
-    return text.rstrip("!").endswith("?") and len(text) <= 40 and bare_words(text) in PUZZLED
+    if len(text) > 40:
+        return False
+    words = bare_words(text)
+    return words in PUZZLED_ALONE or (text.rstrip("!").endswith("?") and words in PUZZLED)
+
+
+NOT_FOR_A_SKIPPED_ANSWER = typed_forms(
+    {
+        "hello", "hi", "hi there", "hey", "hallo", "moin", "servus", "guten tag",
+        "good morning", "guten morgen", "thank you", "thanks", "thank you very much",
+        "thanks a lot", "vielen dank", "danke", "danke schön", "dankeschön", "good", "gut",
+        "ok", "okay", "super", "great", "fine", "cool", "undo", "rückgängig", "help", "hilfe",
+    }
+)  # fmt: skip
+"""A greeting, a thanks, an acknowledgement or a word for a button, typed at the question
+after a skipped text question: no answer to it (found by a customer walk-through: "Hello",
+"thank you!" were taken as the skipped comment)."""
+
+
+def _has_letters(text: str) -> bool:
+    return any(character.isalpha() for character in text)
+
+
+def _for_a_skipped_answer(text: str, step: Step) -> bool:
+    """Whether `text`, typed at `step` right after a text question was skipped, may be
+    meant as that question's answer (see `_more_of_text`): words, not a greeting or a
+    thanks (NOT_FOR_A_SKIPPED_ANSWER), nor a question about what to write, about being
+    contacted ("Will you contact me?") or asking for another way ("Please call me back"),
+    nor a rating with its reason at a rating ("0 because it crashes"); not a number alone
+    either (a phone number the comment asks to leave out; found by the same walk-through)."""
+    return (
+        _has_letters(text)
+        and bare_words(text) not in NOT_FOR_A_SKIPPED_ANSWER
+        and not _puzzled(text)
+        and not about_the_consent(text)
+        and not asks_another_way(text)
+        and not (isinstance(step, RatingStep) and text[:1].isdigit())
+    )
 
 
 def _no_comment(text: str) -> bool:
@@ -2100,6 +2167,13 @@ _REQUESTS = {
         r"(?:bitte )?(?:vergiss|vergesst|vergessen sie) (?:bitte )?(?:meinen|meine|den|die) "
         r"(?:letzten |letzte |vorigen |vorige )?(?:kommentar|nachricht|nachrichten|antwort)"
         r"(?: (?:bitte|wieder))*",
+        # the Undo button's word typed, and the answer sent to the wrong question (found by
+        # a customer walk-through: added to the comment they were to take out)
+        r"(?:please )?undo(?: (?:please|pls|that|this|it))*",
+        r"(?:bitte )?(?:rueckgaengig|ruckgangig)(?: machen)?(?: bitte)?",
+        r"(?:bitte )?streichen sie (?:bitte )?(?:das|dies|es)(?: bitte)?",
+        rf"{_OOPS}*(?:(?:that was |this was |das war )?(?:the |die )?"
+        r"(?:wrong question|falsche frage))(?: (?:sorry|entschuldigung))?",
     ),
 }
 _REQUEST_PATTERNS = {
@@ -2174,7 +2248,8 @@ def request_at_the_end(text: str) -> str | None:
 
 _TAKES_OUT = re.compile(
     r"\b(?:delete|erase|remove|undo|cancel|scratch|ignore|l(?:oe|o)sch\w*|entfern\w*|"
-    r"streich\w*|zurueckziehen|ignorier\w*|nicht speichern|(?:wrong|falscher?) (?:chat|bot))\b"
+    r"streich\w*|zurueckziehen|ignorier\w*|nicht speichern|(?:wrong|falscher?) (?:chat|bot)|"
+    r"rueckgaengig|ruckgangig|wrong question|falsche frage)\b"
 )
 """A request to take back what was just written that says so: not "oops" or "mein
 Fehler" alone, which may be about a typo, and would lose a long comment; nor "Vergiss

@@ -47,6 +47,7 @@ from flows.i18n import N_, SUPPORTED_LOCALES, Translator, translator
 from flows.models import (
     CALLBACK_LIMIT,
     SKIP,
+    ConsentStep,
     FlowDefinition,
     RatingStep,
     TextStep,
@@ -243,11 +244,14 @@ class FeedbackService:
                 # app got German alone, and nothing readable named /language).
                 notes = (*notes, _other_languages(person.locale))
             # The request said so over these answers: its Yes may discard them (`over`).
+            if running is not None and state is not None:
+                state = await self._interrupted(pseudonym, state)
             notice = self._notice(flow, t, over=state if running is not None else None)
             return Outcome(replies=(*(Reply(note) for note in notes), notice))
         if running is not None and state is not None:
             # Another survey's answers: asked first, as where consent is asked (found by
             # review: a second link tapped, a newsletter's say, discarded them unasked).
+            state = await self._interrupted(pseudonym, state)
             return Outcome(replies=(*(Reply(n) for n in notes), self._to_begin(flow, t, state)))
         return await self._welcome_back(pseudonym, flow, t, state, notes)
 
@@ -318,16 +322,25 @@ class FeedbackService:
         return await self._state(self.store.pseudonym(person.subject)) is not None
 
     async def skip(self, person: Person) -> Outcome | None:
-        """/skip (/ueberspringen), which many bots have, at a question one may skip: the
-        question skipped, as with its button; None where no such question is open."""
+        """/skip (/ueberspringen), which many bots have: a question one may skip skipped,
+        as with its button; an optional consent question (all in a survey are) declined,
+        as with its No; any other question said not to be skipped, and asked again (found
+        by a customer walk-through: "I do not know that command" and the whole help).
+        None where no survey is under way."""
         state = await self._state(self.store.pseudonym(person.subject))
         flow = self.catalog.flows.get(state.flow_id) if state is not None else None
         if state is None or flow is None:
             return None
         step = next((s for s in flow.steps if s.id == state.step_id), None)
-        if not isinstance(step, TextStep) or not step.skippable:
-            return None
-        return await self.press(person, button_data(state.token, step.id, SKIP))
+        if isinstance(step, TextStep) and step.skippable:
+            return await self.press(person, button_data(state.token, step.id, SKIP))
+        if isinstance(step, ConsentStep):
+            return await self.press(person, button_data(state.token, step.id, "n"))
+        t = _language_of(state, translator(person.locale))
+        said = t.gettext(
+            "This question cannot be skipped: please answer it, or send /cancel to stop the survey."
+        )
+        return await self.reminded(person, Outcome.say(said))
 
     async def cancel(self, person: Person) -> Outcome:
         """/abbrechen: drop the unfinished answers."""
@@ -1225,6 +1238,17 @@ class FeedbackService:
         if keep_open:
             await self._keep_open(pseudonym, state)
         return engine.reask(state, note).outcome
+
+    async def _interrupted(self, pseudonym: str, state: ConversationState) -> ConversationState:
+        """`state` once another survey's request or question is shown below its question:
+        a text sent next is not more of (nor, after a skip, the) answer given last (found
+        by a customer walk-through: "/start product", then product feedback typed, was
+        taken as the skipped comment of the other survey, which the product survey's Yes
+        then discarded). Kept open as after any interruption (see `_keep_open`)."""
+        if state.answered is not None:
+            state = state.model_copy(update={"answered": None, "answered_at": None})
+        await self._keep_open(pseudonym, state)
+        return state
 
     async def _keep_open(self, pseudonym: str, state: ConversationState) -> None:
         """The idle time starts again where the open question is asked again (found by a

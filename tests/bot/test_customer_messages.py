@@ -999,3 +999,66 @@ async def test_details_typed_at_the_next_rating_after_skipping_them_are_taken(
     (feedback,) = await harness.store.feedback_of(person, harness.clock())
     assert feedback.answers["problem_details"] == "Die App braucht zum Start fast eine Minute."
     assert feedback.answers["recommend"] == 7
+
+
+async def test_a_text_after_another_surveys_request_is_not_taken_as_the_skipped_comment(
+    harness: Harness,
+) -> None:
+    """Found by a customer walk-through: the comment skipped, "/start product", then product
+    feedback typed was taken as the other survey's comment, which the product survey's Yes
+    then discarded."""
+    erika = await _at_comment(harness)
+    await erika.press("Überspringen")
+    harness.clock.advance(timedelta(seconds=30))
+    await erika.send("/start product")
+    said = texts(await erika.send("Die App stürzt ständig ab"))
+    assert "übernommen" not in said and "hinzugefügt" not in said, said
+    assert said.startswith("Diese Nachricht habe ich nicht gespeichert."), said
+    assert harness.store is not None
+    person = harness.store.pseudonym(f"tg-user:{erika.user_id}")
+    draft = await harness.store.load_draft(person, harness.clock())
+    assert draft is not None and draft.payload["answers"].get("comment") is None
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["Hallo", "Danke schön!", "gut", "👍", "+49 170 1234567", "Bitte rufen Sie mich zurück"],
+)
+async def test_after_skipping_the_comment_a_greeting_a_thanks_or_a_number_is_not_taken(
+    harness: Harness, typed: str
+) -> None:
+    """Found by a customer walk-through: "Hello", "thank you!", an emoji and a phone number
+    alone (which the comment asks to leave out) were taken as the skipped comment."""
+    erika = await _at_comment(harness)
+    await erika.press("Überspringen")
+    harness.clock.advance(timedelta(seconds=30))
+    said = texts(await erika.send(typed))
+    assert "übernommen" not in said, said
+    harness.clock.advance(timedelta(seconds=30))
+    await erika.press("Nein")
+    assert await stored_comment(harness, erika) is None
+
+
+async def test_a_rating_with_its_reason_after_skipped_details_is_not_taken_as_them(
+    harness: Harness,
+) -> None:
+    erika = await _at_product_details(harness, 7302)
+    await erika.press("Überspringen")
+    harness.clock.advance(timedelta(minutes=1))
+    said = texts(await erika.send("0 weil die App ständig abstürzt"))
+    assert "übernommen" not in said, said
+
+
+async def test_a_sentence_typed_at_the_rating_is_said_not_stored_and_where_it_can_go(
+    harness: Harness,
+) -> None:
+    """Found by a customer walk-through: a complaint typed at the rating got "please tap a
+    button" alone."""
+    erika = harness.customer(7303)
+    await erika.send("/start")
+    await erika.press("Ja, ich willige ein")
+    said = texts(await erika.send("Der Service war furchtbar, niemand hat uns bedient"))
+    assert said.startswith(
+        "Diese Nachricht habe ich nicht gespeichert. Sie können sie schreiben, wenn eine "
+        "spätere Frage nach Ihren eigenen Worten fragt."
+    ), said

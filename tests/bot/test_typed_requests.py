@@ -700,6 +700,8 @@ async def test_everyday_no_comment_skips_the_comment(harness: Harness, typed: st
         ("What do you mean?", "en", "if you have nothing to add, tap “Skip”"),
         ("Was soll ich schreiben?", "de", "Bitte schreiben Sie in eigenen Worten"),
         ("Hä?", "de", "wenn Sie nichts hinzufügen möchten, tippen Sie auf „Überspringen“"),
+        ("What do you mean", "en", "Please write in your own words"),
+        ("ich verstehe die Frage nicht", "de", "Bitte schreiben Sie in eigenen Worten"),
     ],
 )
 async def test_a_question_mark_alone_at_the_comment_is_answered_not_stored(
@@ -780,6 +782,12 @@ TAKEN_BACK = {
         ("en", "scratch that lol"),
         ("de", "Bitte ignorieren"),
         ("de", "Bitte nicht speichern, war ein Versehen"),
+        # the Undo button's word, the wrong question (found by a customer walk-through:
+        # added to the comment)
+        ("en", "undo please"),
+        ("de", "Rückgängig"),
+        ("en", "oops wrong question"),
+        ("de", "Falsche Frage"),
     ],
 )
 async def test_taking_back_the_comment_just_sent_takes_it_out(
@@ -1495,9 +1503,17 @@ async def test_a_rating_typed_later_in_a_survey_of_two_ratings_is_not_taken_for_
 async def test_slash_skip_skips_a_question_one_may_skip_and_only_that(harness: Harness) -> None:
     """Many bots have /skip: typed at the comment it skips it, as the button does (it was
     told the command is unknown, with the whole help); at the rating it stays unknown."""
-    customer = await _at(harness, "rating", 820, "de")
+    customer = harness.customer(820, language_code="de")
     said = texts(await customer.send("/skip"))
-    assert said.startswith("Diesen Befehl kenne ich nicht."), said
+    assert said.startswith("Diesen Befehl kenne ich nicht."), "no survey under way"
+    await customer.send("/start")
+    await customer.press("Ja, ich willige ein")
+    said = texts(await customer.send("/skip"))
+    assert said.startswith(
+        "Diese Frage kann nicht übersprungen werden: Bitte beantworten Sie sie, oder senden "
+        "Sie /abbrechen, um die Umfrage zu beenden."
+    ), said
+    assert "Wie zufrieden" in said, "the question again"
     await customer.press("2")
     [question] = [m for m in harness.api.messages(customer.chat_id) if "Überspringen" in str(m)]
     said = texts(await customer.send("/überspringen"))
@@ -1508,5 +1524,6 @@ async def test_slash_skip_skips_a_question_one_may_skip_and_only_that(harness: H
         if m["message_id"] == question["message_id"]
     ]
     assert now["buttons"] == [], "the skipped question's button is gone"
-    await customer.press("Nein")
+    said = texts(await customer.send("/skip"))  # the optional contact question: its No
+    assert "Vielen Dank für Ihr Feedback" in said, said
     assert await stored_comment(harness, customer) is None
