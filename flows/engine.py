@@ -83,6 +83,9 @@ class ConversationState(BaseModel):
     additions: list[str] = []
     """Every message added to the text answer just given, oldest first (see
     `_more_of_text`), each to take out again with its own Undo button."""
+    interrupted: bool = False
+    """Whether another survey's request or question was shown since the last answer: a
+    text now is no more of that answer, nor a skipped one's (see `_more_of_text`)."""
     shape: str | None = None
     """What the question asked now took as an answer when it was asked (`shape_of`): one
     changed since (a scale of 0-10 for 1-5, options replaced) is asked again rather than
@@ -724,25 +727,14 @@ class Engine:
         ):
             # A sentence at a rating (found by a customer walk-through: "The service was
             # awful, …" got "please tap a button" alone, and the person did not know it
-            # was lost, nor where it could go).
-            if self._words_asked_later(step):
-                how = self.t.gettext(
-                    "I did not store this message. You can write it when a later question "
-                    "asks for your own words. {how}"
-                ).format(how=how)
-            else:
-                how = self.t.gettext("I did not store this message. {how}").format(how=how)
+            # was lost). Where it could go is not promised: the way on depends on answers
+            # still to come (review of the change).
+            how = self.t.gettext("I did not store this message. {how}").format(how=how)
         if isinstance(step, ConsentStep):
             # Said not kept (found by a review of customers' phrasing: more of the comment,
             # or a phone number, typed minutes later went with "please tap Yes or No" alone).
             how = self.t.gettext("I did not store this message. {how}").format(how=how)
         return self._at_question(state, how, pointed=True)
-
-    def _words_asked_later(self, step: Step) -> bool:
-        """Whether a text question comes after `step` in the flow's file (it may be
-        skipped on the way there, but is where own words can go)."""
-        later = self.flow.steps[self.flow.steps.index(step) + 1 :]
-        return any(isinstance(s, TextStep) for s in later)
 
     def _in_own_words(self, step: TextStep) -> str:
         """The answer to a question mark typed at `step`'s question (see `_puzzled`)."""
@@ -938,6 +930,7 @@ class Engine:
             isinstance(previous, TextStep)
             and isinstance(given, str)
             and self._within(state, BURST_WINDOW)
+            and not state.interrupted
         )
 
     def _skipped_text(self, state: ConversationState) -> TextStep | None:
@@ -945,7 +938,7 @@ class Engine:
         question: a text now that answers no button of that may be meant for it (see
         `_more_of_text`). (No way on depends on it: a condition cannot test a text.)"""
         previous, given = self._answer_before(state)
-        if not isinstance(previous, TextStep) or given is not None:
+        if not isinstance(previous, TextStep) or given is not None or state.interrupted:
             return None
         if previous.id not in state.answers or _additions(state):
             return None
@@ -1368,6 +1361,7 @@ class Engine:
                 "long_text_at": None,
                 "answered": step.id,
                 "answered_at": self._moment,
+                "interrupted": False,
                 "added": None,
                 "additions": [],
             }
@@ -1733,6 +1727,9 @@ NOT_FOR_A_SKIPPED_ANSWER = typed_forms(
         "good morning", "guten morgen", "thank you", "thanks", "thank you very much",
         "thanks a lot", "vielen dank", "danke", "danke schön", "dankeschön", "good", "gut",
         "ok", "okay", "super", "great", "fine", "cool", "undo", "rückgängig", "help", "hilfe",
+        "that's all", "thats all", "that is all", "das war's", "das wars", "das war es",
+        "das wäre alles", "all good", "alles gut", "passt", "passt schon", "absolutely",
+        "no thanks", "nein danke",
     }
 )  # fmt: skip
 """A greeting, a thanks, an acknowledgement or a word for a button, typed at the question
@@ -1746,18 +1743,33 @@ def _has_letters(text: str) -> bool:
 
 def _for_a_skipped_answer(text: str, step: Step) -> bool:
     """Whether `text`, typed at `step` right after a text question was skipped, may be
-    meant as that question's answer (see `_more_of_text`): words, not a greeting or a
-    thanks (NOT_FOR_A_SKIPPED_ANSWER), nor a question about what to write, about being
-    contacted ("Will you contact me?") or asking for another way ("Please call me back"),
-    nor a rating with its reason at a rating ("0 because it crashes"); not a number alone
-    either (a phone number the comment asks to leave out; found by the same walk-through)."""
+    meant as that question's answer (see `_more_of_text`): words, not a greeting, a thanks
+    or a goodbye (NOT_FOR_A_SKIPPED_ANSWER, FAREWELLS), no comment said again, a yes or a
+    no, a short question ("Is this anonymous?", "What happens now?"), a question about
+    what to write, about being contacted or asking for another way ("Please call me
+    back"), nor contact details (which the comment asks to leave out, and which answer
+    the contact question); at a rating, nothing that may be meant as the rating (a number,
+    "very likely", "eher nicht"): a sentence of four words or more (found by a customer
+    walk-through and a review of the change: each was taken as the skipped comment)."""
+    words = bare_words(text)
+    short_question = text.rstrip("!").endswith("?") and len(text.split()) <= 5
     return (
         _has_letters(text)
-        and bare_words(text) not in NOT_FOR_A_SKIPPED_ANSWER
+        and words not in NOT_FOR_A_SKIPPED_ANSWER
+        and words not in FAREWELLS
+        and words not in YESES
+        and _bare(words) not in _skip_words()
+        and not _no_comment(text)
+        and not typed_no(text)
+        and not short_question
         and not _puzzled(text)
         and not about_the_consent(text)
         and not asks_another_way(text)
-        and not (isinstance(step, RatingStep) and text[:1].isdigit())
+        and not holds_contact_details(text)
+        and not (
+            isinstance(step, RatingStep)
+            and (len(text.split()) < 4 or any(character.isdigit() for character in text))
+        )
     )
 
 

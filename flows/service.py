@@ -850,6 +850,7 @@ class FeedbackService:
                 )
             log.info("consent granted", extra={"pseudonym": pseudonym[:12], "flow": flow.id})
             notes = (t.gettext("Thank you, your consent has been recorded."),)
+        over = await self._interrupted(pseudonym, over)  # (review of the change)
         return Outcome(replies=headed(notes, (self._to_begin(flow, t, over),)), close_keyboard=True)
 
     async def _declined(self, person: Person, t: Translator, flow: FlowDefinition) -> Reply:
@@ -1244,9 +1245,9 @@ class FeedbackService:
         a text sent next is not more of (nor, after a skip, the) answer given last (found
         by a customer walk-through: "/start product", then product feedback typed, was
         taken as the skipped comment of the other survey, which the product survey's Yes
-        then discarded). Kept open as after any interruption (see `_keep_open`)."""
-        if state.answered is not None:
-            state = state.model_copy(update={"answered": None, "answered_at": None})
+        then discarded). "Delete that" still takes that answer out. Kept open as after any
+        interruption (see `_keep_open`)."""
+        state = state.model_copy(update={"interrupted": True})
         await self._keep_open(pseudonym, state)
         return state
 

@@ -984,7 +984,7 @@ async def test_details_typed_at_the_next_rating_after_skipping_them_are_taken(
     erika = await _at_product_details(harness, 7301)
     await erika.press("Überspringen")
     harness.clock.advance(timedelta(minutes=2))
-    long = texts(await erika.send("x" * 2500))
+    long = texts(await erika.send("Die App ist sehr langsam. " * 100))
     assert "nicht als Antwort auf die vorige Frage übernommen" in long, long
     assert "2.000 Zeichen" in long, long
     harness.clock.advance(timedelta(minutes=1))
@@ -1020,9 +1020,43 @@ async def test_a_text_after_another_surveys_request_is_not_taken_as_the_skipped_
     assert draft is not None and draft.payload["answers"].get("comment") is None
 
 
+async def test_delete_that_after_another_surveys_request_still_takes_the_comment_out(
+    harness: Harness,
+) -> None:
+    """Review of the change: once another survey's request was shown, "Delete that" was
+    pointed to /cancel and /delete, and the comment stayed."""
+    erika = await _at_comment(harness)
+    await erika.send("Der Kellner war unhöflich")
+    harness.clock.advance(timedelta(seconds=30))
+    await erika.send("/start product")
+    await erika.press("Nein, danke")
+    said = texts(await erika.send("Lösch das"))
+    assert said.startswith("Ihre vorige Antwort habe ich herausgenommen"), said
+    assert harness.store is not None
+    person = harness.store.pseudonym(f"tg-user:{erika.user_id}")
+    draft = await harness.store.load_draft(person, harness.clock())
+    assert draft is not None and "comment" not in draft.payload["answers"]
+
+
 @pytest.mark.parametrize(
     "typed",
-    ["Hallo", "Danke schön!", "gut", "👍", "+49 170 1234567", "Bitte rufen Sie mich zurück"],
+    [
+        "Hallo",
+        "Danke schön!",
+        "gut",
+        "👍",
+        "+49 170 1234567",
+        "Bitte rufen Sie mich zurück",
+        # found by a review of the change: each was taken as the skipped comment
+        "kein Kommentar",
+        "nichts weiter",
+        "Das war's",
+        "Tschüss",
+        "Ist das anonym?",
+        "Wie geht es jetzt weiter?",
+        "Meine Nummer ist 0151 23456789",
+        "schreibt mir an max.mustermann@example.com",
+    ],
 )
 async def test_after_skipping_the_comment_a_greeting_a_thanks_or_a_number_is_not_taken(
     harness: Harness, typed: str
@@ -1045,20 +1079,23 @@ async def test_a_rating_with_its_reason_after_skipped_details_is_not_taken_as_th
     erika = await _at_product_details(harness, 7302)
     await erika.press("Überspringen")
     harness.clock.advance(timedelta(minutes=1))
-    said = texts(await erika.send("0 weil die App ständig abstürzt"))
-    assert "übernommen" not in said, said
+    typed = ("0 weil die App ständig abstürzt", "eher nicht", "sehr gut", "ich würde 9 sagen")
+    for rating in typed:  # (review of the change: "eher nicht" was the details)
+        said = texts(await erika.send(rating))
+        assert "übernommen" not in said, (rating, said)
+        harness.clock.advance(timedelta(minutes=1))
 
 
 async def test_a_sentence_typed_at_the_rating_is_said_not_stored_and_where_it_can_go(
     harness: Harness,
 ) -> None:
     """Found by a customer walk-through: a complaint typed at the rating got "please tap a
-    button" alone."""
+    button" alone, and the person did not know it was not kept."""
     erika = harness.customer(7303)
     await erika.send("/start")
     await erika.press("Ja, ich willige ein")
     said = texts(await erika.send("Der Service war furchtbar, niemand hat uns bedient"))
     assert said.startswith(
-        "Diese Nachricht habe ich nicht gespeichert. Sie können sie schreiben, wenn eine "
-        "spätere Frage nach Ihren eigenen Worten fragt."
+        "Diese Nachricht habe ich nicht gespeichert. Bitte tippen Sie auf eine Schaltfläche "
+        "oder schreiben Sie eine Zahl von 1 bis 5."
     ), said

@@ -431,6 +431,23 @@ async def test_yes_on_an_older_request_during_another_survey_asks_before_it_disc
     assert twice.toast == "Sie haben bereits eingewilligt.", "a press once it has begun"
 
 
+async def test_a_text_after_an_older_requests_yes_is_not_taken_for_the_skipped_comment(
+    service: FeedbackService, store: MemoryStore, clock: Clock
+) -> None:
+    """Review of the change: the Begin question after an older request's Yes left the
+    skipped comment open to the next text, product feedback taken as the other survey's."""
+    product = await service.start(ERIKA, "product")
+    rating = await service.press(ERIKA, press(await service.start(ERIKA), "Ja, ich willige ein"))
+    comment = await service.press(ERIKA, press(rating, "3"))
+    await service.press(ERIKA, press(comment, "Überspringen"))
+    await service.press(ERIKA, press(product, "Ja, ich willige ein"))
+    clock.now += timedelta(minutes=1)
+    said = await service.text(ERIKA, "Die App stürzt beim Öffnen der Einstellungen ab")
+    assert "übernommen" not in said.replies[0].text, said.replies[0].text
+    draft = await store.load_draft(store.pseudonym(ERIKA.subject), clock())
+    assert draft is not None and draft.payload["answers"].get("comment") is None
+
+
 async def test_a_request_whose_name_leaves_no_room_for_the_mark_asks_before_it_discards(
     store: MemoryStore, clock: Clock, tmp_path: Path
 ) -> None:
