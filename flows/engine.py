@@ -940,9 +940,7 @@ class Engine:
         previous, given = self._answer_before(state)
         if not isinstance(previous, TextStep) or given is not None or state.interrupted:
             return None
-        if previous.id not in state.answers or _additions(state):
-            return None
-        return previous
+        return previous if previous.id in state.answers else None
 
     def _text_sent_again(self, state: ConversationState, event: TextInput) -> bool:
         """Whether `event` is the text answer just given, sent again within the time of a
@@ -1726,15 +1724,15 @@ NOT_FOR_A_SKIPPED_ANSWER = typed_forms(
         "hello", "hi", "hi there", "hey", "hallo", "moin", "servus", "guten tag",
         "good morning", "guten morgen", "thank you", "thanks", "thank you very much",
         "thanks a lot", "vielen dank", "danke", "danke schön", "dankeschön", "good", "gut",
-        "ok", "okay", "super", "great", "fine", "cool", "undo", "rückgängig", "help", "hilfe",
+        "ok", "okay", "super", "great", "fine", "cool", "help", "hilfe",
         "that's all", "thats all", "that is all", "das war's", "das wars", "das war es",
         "das wäre alles", "all good", "alles gut", "passt", "passt schon", "absolutely",
-        "no thanks", "nein danke",
     }
 )  # fmt: skip
-"""A greeting, a thanks, an acknowledgement or a word for a button, typed at the question
-after a skipped text question: no answer to it (found by a customer walk-through: "Hello",
-"thank you!" were taken as the skipped comment)."""
+"""A greeting, a thanks or an acknowledgement typed at the question after a skipped text
+question: no answer to it (found by a customer walk-through: "Hello", "thank you!" were
+taken as the skipped comment). A no, "undo" and the like are read before (`typed_no`,
+`typed_request`)."""
 
 
 def _has_letters(text: str) -> bool:
@@ -1758,8 +1756,7 @@ def _for_a_skipped_answer(text: str, step: Step) -> bool:
         and words not in NOT_FOR_A_SKIPPED_ANSWER
         and words not in FAREWELLS
         and words not in YESES
-        and _bare(words) not in _skip_words()
-        and not _no_comment(text)
+        and not _no_comment(text)  # (the Skip button's word too)
         and not typed_no(text)
         and not short_question
         and not _puzzled(text)

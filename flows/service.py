@@ -331,7 +331,7 @@ class FeedbackService:
         flow = self.catalog.flows.get(state.flow_id) if state is not None else None
         if state is None or flow is None:
             return None
-        step = next((s for s in flow.steps if s.id == state.step_id), None)
+        step = flow.step(state.step_id)
         if isinstance(step, TextStep) and step.skippable:
             return await self.press(person, button_data(state.token, step.id, SKIP))
         if isinstance(step, ConsentStep):
