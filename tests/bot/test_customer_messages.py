@@ -1086,7 +1086,7 @@ async def test_a_rating_with_its_reason_after_skipped_details_is_not_taken_as_th
         harness.clock.advance(timedelta(minutes=1))
 
 
-async def test_a_sentence_typed_at_the_rating_is_said_not_stored_and_where_it_can_go(
+async def test_a_sentence_typed_at_the_rating_is_said_not_to_be_stored(
     harness: Harness,
 ) -> None:
     """Found by a customer walk-through: a complaint typed at the rating got "please tap a

@@ -1502,7 +1502,9 @@ async def test_a_rating_typed_later_in_a_survey_of_two_ratings_is_not_taken_for_
 
 async def test_slash_skip_skips_a_question_one_may_skip_and_only_that(harness: Harness) -> None:
     """Many bots have /skip: typed at the comment it skips it, as the button does (it was
-    told the command is unknown, with the whole help); at the rating it stays unknown."""
+    told the command is unknown, with the whole help); at the rating it says the question
+    cannot be skipped, at the contact question it declines; outside a survey it is
+    unknown."""
     customer = harness.customer(820, language_code="de")
     said = texts(await customer.send("/skip"))
     assert said.startswith("Diesen Befehl kenne ich nicht."), "no survey under way"
