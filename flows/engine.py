@@ -1719,6 +1719,29 @@ def _puzzled(text: str) -> bool:
     return words in PUZZLED_ALONE or (text.rstrip("!").endswith("?") and words in PUZZLED)
 
 
+ASKS_FOR_HELP = typed_forms(
+    {
+        "hilfe", "help", "help me", "hilf mir", "helfen sie mir", "können sie mir helfen",
+        "kannst du mir helfen", "can you help me", "ich brauche hilfe", "i need help",
+        "hilfe hilfe", "help help", "hilfe menü", "help menu", "menü", "menu", "befehle",
+        "commands", "was kannst du", "was kannst du alles", "was können sie", "was kann der bot",
+        "what can you do", "what can i do here", "was kann ich hier machen",
+        "wie funktioniert das", "wie funktioniert das hier", "how does this work",
+        "how does it work",
+    }
+)  # fmt: skip
+"""Whole messages that ask for the bot's help, as a person types /help without its slash
+("Hilfe", "help me", "Was kannst du?": found by a customer walk-through, stored as the
+comment at a text question and refused as feedback before consent)."""
+
+
+def typed_help(text: str) -> bool:
+    """Whether `text` asks for help as a whole (see ASKS_FOR_HELP), also politely ("Hilfe
+    bitte", "help me please"); not a message that says with what ("Hilfe, die App stürzt
+    ab"), a comment."""
+    return len(text) <= 40 and _without_politeness(bare_words(text)) in ASKS_FOR_HELP
+
+
 NOT_FOR_A_SKIPPED_ANSWER = typed_forms(
     {
         "hello", "hi", "hi there", "hey", "hallo", "moin", "servus", "guten tag",

@@ -1529,3 +1529,64 @@ async def test_slash_skip_skips_a_question_one_may_skip_and_only_that(harness: H
     said = texts(await customer.send("/skip"))  # the optional contact question: its No
     assert "Vielen Dank für Ihr Feedback" in said, said
     assert await stored_comment(harness, customer) is None
+
+
+HELP_EN = "I collect feedback for"
+HELP_DE = "Ich sammle Feedback für"
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["help", "Help?", "help me please", "What can you do?", "How does this work?", "menu"],
+)
+async def test_help_typed_at_the_comment_is_the_help_and_not_stored(
+    harness: Harness, typed: str
+) -> None:
+    """Help typed without its slash at the comment question (found by a customer
+    walk-through: stored as the comment staff read): the help /help gives, the question
+    again, and the comment still to be written."""
+    customer = await _at(harness, "comment", 831)
+    said = texts(await customer.send(typed))
+    assert said.startswith(HELP_EN) and "/delete – erase all your data" in said, said
+    assert said.split("---")[-1].count("What should we know?") == 1, said  # asked again
+    harness.clock.advance(timedelta(minutes=1))
+    await customer.send("The app keeps crashing on login.")
+    await customer.press("No")
+    assert await stored_comment(harness, customer) == "The app keeps crashing on login."
+
+
+async def test_hilfe_typed_in_german_at_the_rating_is_the_help_and_the_rating_again(
+    harness: Harness,
+) -> None:
+    customer = await _at(harness, "rating", 832, "de")
+    said = texts(await customer.send("Hilfe!"))
+    assert said.startswith(HELP_DE) and "/loeschen – alle Ihre Daten löschen" in said, said
+    assert "Wie zufrieden sind Sie insgesamt" in said, said
+    await customer.send("Ich brauche Hilfe")
+    # the rating, still open
+    assert "Was sollten wir wissen?" in texts(await customer.press("4"))
+
+
+async def test_help_typed_before_consent_is_the_help_not_a_refusal(harness: Harness) -> None:
+    """Before consent "hilfe" was told feedback needs consent first, as if feedback."""
+    customer = harness.customer(833, language_code="de")
+    said = texts(await customer.send("hilfe"))
+    assert said.startswith(HELP_DE) and "nicht gespeichert" not in said, said
+    assert not files_contain(harness.settings.data_dir, b"hilfe")
+
+
+async def test_a_comment_that_asks_for_help_with_something_is_stored(harness: Harness) -> None:
+    customer = await _at(harness, "comment", 834, "de")
+    said = texts(await customer.send("Hilfe, die App stürzt beim Login ab"))
+    assert not said.startswith(HELP_DE), said
+    await customer.press("Nein")
+    assert await stored_comment(harness, customer) == "Hilfe, die App stürzt beim Login ab"
+
+
+def test_only_a_whole_message_asking_for_help_is_help() -> None:
+    from flows.engine import typed_help
+
+    for typed in ("Hilfe", "HELP!!", "hilfe bitte", "Was kannst du?", "Menü", "Menue", "commands"):
+        assert typed_help(typed), typed
+    for typed in ("Hilfe, die App stürzt ab", "help desk was slow", "The menu was cold", ""):
+        assert not typed_help(typed), typed
