@@ -63,9 +63,11 @@ def skips(text: str) -> bool:
     return text.lstrip().startswith("/") and len(words) == 1 and name in _SKIPS
 
 
-def meant(text: str) -> str | None:
+def meant(text: str, staff: bool = False) -> str | None:
     """The customer's command that `text`, a mistyped one, most likely was ("/loeschen" for
-    "/löschen", "/Meine Daten" or "/loschen"), or None when none is near."""
+    "/löschen", "/Meine Daten" or "/loschen"), or None when none is near; of `staff`, also
+    theirs ("/zusammenfasung": found by a staff walk-through, answered with the customers'
+    help)."""
     words = text.strip().removeprefix("/").split()[:3]
     if words:
         words[0] = words[0].partition("@")[0]  # "/löschen@feedback_bot"
@@ -73,7 +75,7 @@ def meant(text: str) -> str | None:
         typed = _NOT_IN_A_NAME.sub("", "".join(words[:count]).lower().translate(AS_ASCII))
         if typed in _ALIASES:
             return f"/{_ALIASES[typed]}"
-        for german, english, _ in COMMANDS:
+        for german, english, _ in (*COMMANDS, *(STAFF_COMMANDS if staff else ())):
             for name in (german, english):
                 if typed == name or (len(name) >= 5 and _one_slip(typed, name)):
                     return f"/{name}"

@@ -467,9 +467,12 @@ class FeedbackService:
             + staff_lines
         )
 
-    def unknown_command(self, locale: str, meant: str | None = None) -> Outcome:
+    def unknown_command(
+        self, locale: str, meant: str | None = None, staff: bool = False
+    ) -> Outcome:
         """A command the bot does not have; `meant` is the one it most likely was (a
-        "/löschen" typed with its umlaut), named instead of the whole help."""
+        "/löschen" typed with its umlaut), named instead of the whole help, which lists
+        staff's commands to `staff`."""
         t = translator(locale)
         if meant is not None:
             return Outcome.say(
@@ -478,7 +481,7 @@ class FeedbackService:
                 )
             )
         lead = Reply(t.gettext("I do not know that command."))
-        return Outcome(replies=(lead, *self.help(locale).replies))
+        return Outcome(replies=(lead, *self.help(locale, staff).replies))
 
     def invalid_button(self, locale: str) -> Outcome:
         t = translator(locale)

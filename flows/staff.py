@@ -298,7 +298,10 @@ _DAY_WORDS = {
 # "letzte Woche", "the last 14 days", "eine Woche", "a month": what staff type around
 # a period, meaning no more than the period itself.
 _LEAD_WORDS = frozenset(
-    "letzte letzten letzter vergangene vergangenen die der den the last past".split()
+    "letzte letzten letzter vergangene vergangenen die der den the last past"
+    # "seit 3 Tagen", "in den letzten 3 Tagen", "for the last 3 days", "over the past
+    # week" (found by a staff walk-through: not understood)
+    " seit in für fuer for over during".split()
 )
 _ONE = frozenset("ein eine einen einem a an one".split())
 # A unit on its own is one of it ("Woche"), but only in the singular: "Tage" alone says
@@ -323,6 +326,28 @@ _DAY_BEFORE = frozenset(("vorgestern", "day before yesterday", "the day before y
 _THIS = frozenset("diese dieser diesen dieses this".split())
 _WEEK = frozenset("woche week".split())
 _MONTH = frozenset("monat monats month".split())
+# Since a day of the week, or the week's or month's start: its whole days up to yesterday
+# ("seit Montag" on a Thursday is 3d, Monday to Wednesday; on a Monday, last Monday's
+# week, 7d: found by a staff walk-through, "not understood").
+_SINCE = frozenset("seit since ab from".split())
+_SINCE_FILLER = frozenset("dem letztem letzten vergangenem last the bitte please".split())
+_WEEKDAYS = {
+    **dict.fromkeys(("montag", "monday"), 0),
+    **dict.fromkeys(("dienstag", "tuesday"), 1),
+    **dict.fromkeys(("mittwoch", "wednesday"), 2),
+    **dict.fromkeys(("donnerstag", "thursday"), 3),
+    **dict.fromkeys(("freitag", "friday"), 4),
+    **dict.fromkeys(("samstag", "sonnabend", "saturday"), 5),
+    **dict.fromkeys(("sonntag", "sunday"), 6),
+}
+_WEEK_START = frozenset(
+    ("wochenbeginn", "wochenanfang", "anfang der woche", "beginn der woche",
+     "start of the week", "beginning of the week", "start of week")
+)  # fmt: skip
+_MONTH_START = frozenset(
+    ("monatsbeginn", "monatsanfang", "anfang des monats", "beginn des monats",
+     "start of the month", "beginning of the month", "start of month")
+)  # fmt: skip
 # (Up to nine digits: "1000000" is a period too long, not 1,000,000 seconds.)
 _NUMBER = re.compile(r"\d{1,9}(?:[.,]\d{1,2})?")
 # "1.000 Tage" is a thousand days in German, "1,000 days" in English: neither is read.
@@ -348,10 +373,16 @@ def staff_period(typed: str, today: date | None = None) -> str:
     read as 252 hours and "1,5 Wochen" not understood; so are "1½ Wochen" and "eine halbe
     Woche". "gestern" is "1d", the last whole day; "heute" raises NoWholeDay, "vorgestern"
     DayBefore. Given `today` (UTC), "diese Woche" and "this month" are their whole days so
-    far (NoWholeDay on a Monday, or on the first)."""
+    far (NoWholeDay on a Monday, or on the first), and so are "seit Montag", "since the
+    start of the month" (see _SINCE)."""
     lowered = [word.casefold().strip(".!?") for word in typed.split()]
     if " ".join(lowered) in _DAY_BEFORE or lowered[:1] == ["vorgestern"]:
         raise DayBefore(f"{typed[:40]!r}: one day before the last")
+    since = _days_since(lowered, today) if today is not None else None
+    if since == 0:
+        raise NoWholeDay(f"{typed[:40]!r}: no whole day of it is over")
+    if since is not None:
+        return f"{since}d"
     if today is not None and len(lowered) >= 2 and lowered[0] in _THIS:
         days = today.weekday() if lowered[1] in _WEEK else None
         days = today.day - 1 if lowered[1] in _MONTH else days
@@ -391,6 +422,23 @@ def staff_period(typed: str, today: date | None = None) -> str:
             break  # "1 Tag 12 Stunden", "7d 30d", "1 Woche und einen Tag": not let go unread
         return spelled
     return typed.strip()
+
+
+def _days_since(lowered: list[str], today: date) -> int | None:
+    """The whole days up to yesterday since the day `lowered` names after "seit" or
+    "since" (see _SINCE), or None when it names none."""
+    if len(lowered) < 2 or lowered[0] not in _SINCE:
+        return None
+    named = " ".join(word for word in lowered[1:] if word not in _SINCE_FILLER)
+    if named in _WEEKDAYS:
+        return (today.weekday() - _WEEKDAYS[named]) % 7 or 7
+    if named in _YESTERDAY:
+        return 1
+    if named in _WEEK_START:
+        return today.weekday()
+    if named in _MONTH_START:
+        return today.day - 1
+    return None
 
 
 def _half_sign(match: re.Match[str]) -> str:

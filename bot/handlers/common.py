@@ -238,7 +238,9 @@ async def unknown_command(update: Update, context: BotContext) -> None:
         if skipped is not None:
             await render(skipped, update, context)
             return
-    outcome = context.service.unknown_command(context.locale(update), meant(typed))
+    staff = context.is_staff(update)
+    locale = context.staff_locale(update) if staff else context.locale(update)
+    outcome = context.service.unknown_command(locale, meant(typed, staff), staff)
     await render(await context.service.reminded(context.person(update), outcome), update, context)
 
 

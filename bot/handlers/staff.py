@@ -22,6 +22,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.commands import meant
 from bot.context import BotContext
 from bot.render import render, send, send_to
 from bot.settings import Settings
@@ -220,8 +221,14 @@ async def confirm_rules(update: Update, context: BotContext) -> None:
 
 
 async def other_in_staff_chat(update: Update, context: BotContext) -> None:
-    """Any other command of a member of staff in the staff chat: where it works instead."""
-    await render(context.staff.staff_chat_only(context.staff_locale(update)), update, context)
+    """Any other command of a member of staff in the staff chat: where it works instead,
+    or, a staff command mistyped ("/zusammenfasung"), the one it most likely was."""
+    message, locale = update.effective_message, context.staff_locale(update)
+    typed = meant(message.text or "", staff=True) if message is not None else None
+    if typed is not None and typed.removeprefix("/") in (*STAFF_COMMANDS, *ANSWER_COMMANDS):
+        await render(context.service.unknown_command(locale, typed), update, context)
+        return
+    await render(context.staff.staff_chat_only(locale), update, context)
 
 
 def handlers(settings: Settings) -> list[tuple[int, BaseHandler[Any, Any, Any]]]:

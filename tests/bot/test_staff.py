@@ -135,6 +135,31 @@ async def test_staff_summary_works_in_the_staff_chat_only(desk: Harness) -> None
         )
 
 
+async def test_a_mistyped_staff_command_is_named_to_staff_and_to_no_one_else(
+    desk: Harness,
+) -> None:
+    """Found by a staff walk-through: "/zusammenfasung" was "I do not know that command"
+    and the customers' help, without the staff commands; in the staff chat it was told
+    that only the staff commands work there."""
+    staff = desk.customer(STAFF)
+    said = texts(await staff.send("/zusammenfasung 7d"))
+    assert said == "Diesen Befehl kenne ich nicht. Meinten Sie /zusammenfassung?", said
+    said = texts(await staff.send("/sumary"))
+    assert said == "Diesen Befehl kenne ich nicht. Meinten Sie /summary?", said
+    # the whole help, to staff with theirs
+    said = texts(await staff.send("/irgendwas"))
+    assert "Für Mitarbeitende:" in said and "/zusammenfassung" in said, said
+    in_staff_chat = await desk.deliver(
+        desk.api.user_message(STAFF, "/zusammenfasung", chat_id=STAFF_CHAT, chat_type="supergroup")
+    )
+    assert texts(in_staff_chat) == "Diesen Befehl kenne ich nicht. Meinten Sie /zusammenfassung?"
+    # a customer is not told of staff commands
+    customer = desk.customer(OUTSIDER)
+    said = texts(await customer.send("/zusammenfasung"))
+    assert said.startswith("Diesen Befehl kenne ich nicht.") and "zusammenfassung" not in said
+    assert "Für Mitarbeitende" not in said, said
+
+
 async def test_a_colleague_not_on_the_staff_list_is_told_so_in_the_staff_chat(
     desk: Harness,
 ) -> None:
@@ -404,6 +429,43 @@ async def test_this_week_is_its_whole_days_so_far_and_the_day_before_yesterday_i
     assert month == texts(await staff.send("/summary 1d")), "1 December so far"
     assert texts(await staff.send("/summary the day before yesterday")).startswith(
         "Summaries count the last whole days up to yesterday"
+    )
+
+
+async def test_since_a_weekday_and_in_the_last_days_are_their_whole_days_so_far(
+    desk: Harness,
+) -> None:
+    """Found by a staff walk-through: "seit Montag", "seit 3 Tagen", "for the last 3
+    days" were "not understood". Since a day of the week is its whole days up to
+    yesterday (UTC); on that weekday itself, the week before."""
+    for day, rating in enumerate(("5", "2")):  # Sunday 29 November rated 5, Monday 30th 2
+        for n in range(6):
+            await give(desk, 950 + 10 * day + n, rating, "Gut")
+            desk.clock.advance(timedelta(hours=1))
+        desk.clock.advance(timedelta(hours=18))
+    desk.clock.advance(timedelta(days=1, hours=3))  # Wednesday 2 December, 9:00
+    await confirmed(desk)
+    staff = desk.customer(STAFF)
+    since_monday = texts(await staff.send("/zusammenfassung seit Montag"))
+    assert since_monday == texts(await staff.send("/zusammenfassung 2d")), "Monday, Tuesday"
+    assert "Durchschnitt 2,0 von 5 (6 Antworten)" in since_monday, since_monday
+    since_sunday = texts(await staff.send("/zusammenfassung seit Sonntag"))
+    assert "Durchschnitt 3,5 von 5 (12 Antworten)" in since_sunday, since_sunday
+    assert since_sunday == texts(await staff.send("/zusammenfassung seit 3 Tagen"))
+    assert since_sunday == texts(await staff.send("/zusammenfassung in den letzten 3 Tagen"))
+    # on a Wednesday, since Wednesday is last Wednesday's week
+    assert texts(await staff.send("/zusammenfassung seit Mittwoch")) == texts(
+        await staff.send("/zusammenfassung 7d")
+    )
+    month = texts(await staff.send("/zusammenfassung seit Monatsanfang"))
+    assert month == texts(await staff.send("/zusammenfassung 1d")), "1 December so far"
+    await staff.send("/language")
+    await staff.press("English")
+    assert texts(await staff.send("/summary since Monday")) == texts(
+        await staff.send("/summary 2d")
+    )
+    assert "Average 3.5 out of 5 (12 answers)" in texts(
+        await staff.send("/summary for the last 3 days")
     )
 
 
