@@ -20,6 +20,7 @@ from bot.operator import operator_translator
 from bot.settings import Settings
 from flows.answers import MAY_HAVE_ARRIVED, NO_LONGER, NOT_CHECKED, NOT_DELIVERED
 from flows.catalog import FlowCatalog
+from flows.durations import InvalidDuration
 from flows.i18n import N_, SUPPORTED_LOCALES, Translator
 from flows.replies import Outcome
 from flows.service import utc_now
@@ -175,8 +176,13 @@ def shown_detail(detail: str, t: Translator) -> str:
 
 
 def _staff_period(text: str) -> str:
-    """`--since` as staff write it ("7 Tage", "3 Monate"), checked as `lookback` checks a
-    period: a usage error (exit 2), not a summary that says it did not understand."""
+    """`--since` as staff write it ("7 Tage", "3 Monate", "seit Montag", "diese Woche"),
+    checked as `lookback` checks a period: a usage error (exit 2), not a summary that says
+    it did not understand."""
+    try:
+        text = staff_period(text, utc_now().date())  # the days so far, as in the chat
+    except InvalidDuration:
+        pass  # refused by lookback, in its words
     if lookback(text) < SHORTEST_PERIOD:  # a usage error for what it refuses
         raise argparse.ArgumentTypeError(
             operator_translator().gettext(

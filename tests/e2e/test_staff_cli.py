@@ -121,6 +121,21 @@ def test_an_unusable_since_is_a_usage_error_not_a_traceback(tmp_path: Path) -> N
     assert short.returncode == 2 and "summaries count whole days" in short.stderr, short.stderr
 
 
+async def test_summary_since_a_weekday_is_the_summary_of_its_whole_days(tmp_path: Path) -> None:
+    """`--since "seit Montag"` is read as in the chat (found by a staff walk-through: "not
+    a period" in the chat and here): the whole days since, as many as `--since Nd`."""
+    store = SQLiteStore(tmp_path / "data", base64.urlsafe_b64decode(MASTER_KEY))
+    await store.open()
+    await store.close()
+    env = cli_env(tmp_path / "data")
+    days = datetime.now(UTC).weekday() or 7  # since Monday; on a Monday, last Monday's week
+    for since in ("seit Montag", "since Monday"):
+        said = cli("summary", "--since", since, "--lang", "en", env=env, cwd=tmp_path)
+        assert said.returncode == 0, said.stderr
+        as_days = cli("summary", "--since", f"{days}d", "--lang", "en", env=env, cwd=tmp_path)
+        assert said.stdout == as_days.stdout and "Feedback summary" in said.stdout
+
+
 async def test_export_cells_that_look_like_formulas_stay_text_and_the_file_is_private(
     tmp_path: Path,
 ) -> None:
