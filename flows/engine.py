@@ -1742,6 +1742,25 @@ def typed_help(text: str) -> bool:
     return len(text) <= 40 and _without_politeness(bare_words(text)) in ASKS_FOR_HELP
 
 
+ASKS_TO_START = typed_forms(
+    {
+        "start", "starten", "neu starten", "neustart", "restart", "start again", "begin",
+        "beginnen", "los", "los gehts", "los geht's", "let's go", "lets go",
+        "feedback geben", "give feedback", "ich möchte feedback geben",
+        "i want to give feedback", "i'd like to give feedback", "umfrage starten",
+        "start survey", "start the survey", "die umfrage starten",
+    }
+)  # fmt: skip
+"""Whole messages that ask for a survey, as a person types /start without its slash
+("Start", "Feedback geben": found by a session's own walk-through, told outside a survey
+to send /start)."""
+
+
+def typed_start(text: str) -> bool:
+    """Whether `text` asks to begin, as a whole (see ASKS_TO_START), also politely."""
+    return len(text) <= 40 and _without_politeness(bare_words(text)) in ASKS_TO_START
+
+
 NOT_FOR_A_SKIPPED_ANSWER = typed_forms(
     {
         "hello", "hi", "hi there", "hey", "hallo", "moin", "servus", "guten tag",

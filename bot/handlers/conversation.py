@@ -10,7 +10,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 from bot.commands import TYPED_COMMAND
 from bot.context import BotContext
 from bot.render import render
-from flows.engine import CAPTIONED, FORWARDED, VIA_BOT, typed_help
+from flows.engine import CAPTIONED, FORWARDED, VIA_BOT, typed_help, typed_start
 
 PRIVATE = filters.ChatType.PRIVATE
 NEW_MESSAGE = filters.UpdateType.MESSAGE
@@ -89,6 +89,10 @@ async def text(update: Update, context: BotContext) -> None:
     # "Hilfe" typed without its slash: the help /hilfe gives, and the open question again
     if typed_help(message.text):
         await help_command(update, context)
+        return
+    # "Start" typed without its slash, no survey under way: what /start does
+    if typed_start(message.text) and not await context.service.under_way(person):
+        await render(await context.service.start(person), update, context)
         return
     outcome = await context.service.text(
         person, message.text, message.date, replied=to_bot, quoted=quoted

@@ -1590,3 +1590,35 @@ def test_only_a_whole_message_asking_for_help_is_help() -> None:
         assert typed_help(typed), typed
     for typed in ("Hilfe, die App stürzt ab", "help desk was slow", "The menu was cold", ""):
         assert not typed_help(typed), typed
+
+
+async def test_start_typed_after_the_survey_begins_one_as_start_does(harness: Harness) -> None:
+    """ "Start" typed without its slash after the survey was told to send /start."""
+    customer = await _finished(harness, 835, "de")
+    said = texts(await customer.send("Feedback geben"))
+    assert "Willkommen zurück" in said and "Wie zufrieden sind Sie insgesamt" in said, said
+    assert "Was sollten wir wissen?" in texts(await customer.press("5"))
+
+
+async def test_start_typed_before_consent_shows_the_consent_request(harness: Harness) -> None:
+    customer = harness.customer(836, language_code="en")
+    said = texts(await customer.send("Start"))
+    assert "Do you agree?" in said, said
+    assert "How satisfied are you" in texts(await customer.press("Yes, I agree"))
+
+
+async def test_start_typed_in_a_survey_is_no_new_survey(harness: Harness) -> None:
+    """In a survey "start" is what it is at the question: not a way out of the answers."""
+    customer = await _at(harness, "rating", 837)
+    said = texts(await customer.send("start"))
+    assert said.startswith("Please tap a button, or type a number from 1 to 5."), said
+    assert "Welcome back" not in said
+
+
+def test_only_a_whole_message_asking_to_begin_is_start() -> None:
+    from flows.engine import typed_start
+
+    for typed in ("Start", "start!", "Los geht’s", "Let's go", "Feedback geben bitte", "Neustart"):
+        assert typed_start(typed), typed
+    for typed in ("Start was slow", "the start page is broken", "los angeles", ""):
+        assert not typed_start(typed), typed
