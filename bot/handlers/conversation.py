@@ -90,8 +90,9 @@ async def text(update: Update, context: BotContext) -> None:
     if typed_help(message.text):
         await help_command(update, context)
         return
-    # "Start" typed without its slash, no survey under way: what /start does
-    if typed_start(message.text) and not await context.service.under_way(person):
+    # "Start" typed without its slash: what /start does (in a survey, its question again:
+    # at the comment it was the comment "start")
+    if typed_start(message.text):
         await render(await context.service.start(person), update, context)
         return
     outcome = await context.service.text(

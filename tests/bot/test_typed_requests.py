@@ -1607,12 +1607,19 @@ async def test_start_typed_before_consent_shows_the_consent_request(harness: Har
     assert "How satisfied are you" in texts(await customer.press("Yes, I agree"))
 
 
-async def test_start_typed_in_a_survey_is_no_new_survey(harness: Harness) -> None:
-    """In a survey "start" is what it is at the question: not a way out of the answers."""
-    customer = await _at(harness, "rating", 837)
+async def test_start_typed_in_a_survey_is_its_question_again_not_the_comment(
+    harness: Harness,
+) -> None:
+    """In a survey "start" typed is what /start does there: the open question again (it
+    was the comment "start" staff read), the answers kept."""
+    customer = await _at(harness, "comment", 837)
     said = texts(await customer.send("start"))
-    assert said.startswith("Please tap a button, or type a number from 1 to 5."), said
-    assert "Welcome back" not in said
+    assert said.startswith("Let's continue where you left off."), said
+    assert "What should we know?" in said, said
+    harness.clock.advance(timedelta(minutes=1))
+    await customer.send("The app keeps crashing on login.")
+    await customer.press("No")
+    assert await stored_comment(harness, customer) == "The app keeps crashing on login."
 
 
 def test_only_a_whole_message_asking_to_begin_is_start() -> None:
