@@ -254,6 +254,9 @@ NO_COMMENT = typed_forms(
         "nichts zu sagen", "nichts weiter zu sagen", "nichts mehr zu sagen", "nichts danke",
         "nichts weiter danke", "keine weiteren anmerkungen", "kein weiterer kommentar",
         "keine weiteren kommentare", "bitte überspringen", "überspringen bitte", "weiter",
+        # as forms say it (found by a customer walk-through: "keine Angabe", "k.A." stored)
+        "keine angabe", "keine angaben", "k a", "ohne angabe", "ohne kommentar",
+        "no answer", "not applicable", "nothing to report", "nichts zu berichten",
     }
 )  # fmt: skip
 """Typed at a question one may skip: no comment (found by a German customer's review:
@@ -627,9 +630,10 @@ class Engine:
                 return self._advance(state, step, None)
             if (kind := typed_request(cleaned)) in _POINTED_TO:
                 return self._request(state, cleaned, kind)
-            if _puzzled(cleaned):
+            if _puzzled(cleaned) or bare_words(cleaned) in GREETINGS:
                 # Not the comment staff read (found by a customer walk-through: a lone "?"
-                # was stored as the feedback): what the question wants, and how to skip it.
+                # was stored as the feedback, and so was "Hallo", the complaint after it
+                # refused at the next question): what the question wants, and how to skip it.
                 return self.reask(state, self._in_own_words(step))
             return self._pointing(self._advance(state, step, cleaned), cleaned)
         if isinstance(step, ChoiceStep):
@@ -1719,6 +1723,18 @@ def _puzzled(text: str) -> bool:
     return words in PUZZLED_ALONE or (text.rstrip("!").endswith("?") and words in PUZZLED)
 
 
+GREETINGS = typed_forms(
+    {
+        "hallo", "hallo zusammen", "hallöchen", "hello", "hello there", "hi", "hi there",
+        "hey", "hey there", "moin", "moin moin", "servus", "grüezi", "grüß gott",
+        "guten tag", "guten morgen", "guten abend", "good morning", "good afternoon",
+        "good evening", "liebes team", "dear team", "hallo liebes team", "hi team",
+        "hello team",
+    }
+)  # fmt: skip
+"""A greeting alone, which answers no text question (see `Engine._text`)."""
+
+
 ASKS_FOR_HELP = typed_forms(
     {
         "hilfe", "help", "help me", "hilf mir", "helfen sie mir", "können sie mir helfen",
@@ -2088,7 +2104,23 @@ _REQUESTS = {
         rf"ich ziehe (?:meine|die) einwilligung(?:en)?{_DE_CONTACT}? zurueck",
         # not to be contacted any more, after agreeing (found by a German customer's
         # review: "Bitte nicht mehr kontaktieren" got the general reply)
-        rf"(?:bitte )?(?:nicht mehr kontaktieren|keinen kontakt mehr)(?: {_DE_TAIL})*",
+        rf"(?:bitte )?(?:nicht mehr kontaktieren|kein(?:en)? kontakt mehr)(?: {_DE_TAIL})*",
+        # and not to be written to (found by a customer walk-through: "Hört auf, mir zu
+        # schreiben", "stop messaging me" got "Send /start to give feedback again")
+        rf"(?:bitte )?(?:hoert|hoeren sie|hoer) (?:bitte )?auf(?: damit)? mir zu schreiben"
+        rf"(?: {_DE_TAIL})*",
+        rf"(?:bitte )?(?:schreiben sie|schreibt|schreib) mir (?:bitte )?(?:nicht mehr|nie "
+        rf"wieder)(?: {_DE_TAIL})*",
+        rf"(?:bitte )?nicht mehr (?:anschreiben|schreiben|kontaktieren)(?: {_DE_TAIL})*",
+        r"ich (?:moechte|will) (?:bitte )?(?:von (?:euch|ihnen|dir) )?nicht mehr "
+        r"(?:von (?:euch|ihnen|dir) )?(?:angeschrieben|kontaktiert|angerufen) werden"
+        rf"(?: {_DE_TAIL})*",
+        rf"(?:{_EN_ASK} )*stop (?:contacting|messaging|texting|writing to|bothering) me"
+        rf"(?: (?:again|anymore|any more))?(?: {_EN_TAIL})*",
+        r"(?:please )?(?:don't|dont|do not) (?:message|text|write to|write) me"
+        rf"(?: (?:again|anymore|any more))?(?: {_EN_TAIL})*",
+        r"i (?:don't|dont|do not) want (?:to be (?:messaged|written to)|to hear from you|any "
+        rf"more messages)(?: (?:again|anymore|any more))?(?: {_EN_TAIL})*",
         rf"(?:bitte )?kontaktieren sie mich (?:bitte )?nicht mehr(?: {_DE_TAIL})*",
         rf"ich (?:moechte|will) (?:bitte )?nicht mehr kontaktiert werden(?: {_DE_TAIL})*",
         r"(?:please )?(?:don't|dont|do not) contact me(?: (?:again|anymore|any more))?"

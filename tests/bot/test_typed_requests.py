@@ -117,6 +117,15 @@ REQUESTS = {
     # not to be contacted any more (found by a German customer's review)
     "Bitte nicht mehr kontaktieren": WITHDRAW,
     "Don't contact me": WITHDRAW,
+    # not to be written to (found by a customer walk-through: "Send /start to give
+    # feedback again" to whoever had agreed to be contacted)
+    "stop contacting me": WITHDRAW,
+    "Please stop messaging me": WITHDRAW,
+    "do not message me again": WITHDRAW,
+    "Hört auf, mir zu schreiben!": WITHDRAW,
+    "Kein Kontakt mehr bitte": WITHDRAW,
+    "Ich will nicht mehr von euch angeschrieben werden": WITHDRAW,
+    "Schreiben Sie mir bitte nicht mehr": WITHDRAW,
     "I don't want to be contacted anymore": WITHDRAW,
     "Meine Einwilligung zum Kontakt widerrufen": WITHDRAW,
     "Ich widerrufe": WITHDRAW,
@@ -971,6 +980,8 @@ async def test_taking_back_the_comment_at_its_question_is_no_comment(
         ("de", "Meine Einwilligung zum Kontakt widerrufen"),
         ("en", "Don't contact me"),
         ("en", "Delete my comment"),
+        ("en", "Please stop messaging me"),
+        ("de", "Hört auf, mir zu schreiben"),
     ],
 )
 async def test_more_requests_after_the_survey_point_to_the_commands(
