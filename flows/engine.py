@@ -630,10 +630,16 @@ class Engine:
                 return self._advance(state, step, None)
             if (kind := typed_request(cleaned)) in _POINTED_TO:
                 return self._request(state, cleaned, kind)
-            if _puzzled(cleaned) or bare_words(cleaned) in GREETINGS:
+            if (
+                _puzzled(cleaned)
+                or bare_words(cleaned) in GREETINGS
+                or typed_help(cleaned)
+                or typed_start(cleaned)
+            ):
                 # Not the comment staff read (found by a customer walk-through: a lone "?"
-                # was stored as the feedback, and so was "Hallo", the complaint after it
-                # refused at the next question): what the question wants, and how to skip it.
+                # was stored as the feedback, and so were "Hallo", the complaint after it
+                # refused at the next question, "Hilfe" and "start"): what the question
+                # wants, and how to skip it.
                 return self.reask(state, self._in_own_words(step))
             return self._pointing(self._advance(state, step, cleaned), cleaned)
         if isinstance(step, ChoiceStep):

@@ -40,8 +40,10 @@ from flows.engine import (
     button_data,
     new_token,
     typed_forms,
+    typed_help,
     typed_no,
     typed_request,
+    typed_start,
 )
 from flows.i18n import N_, SUPPORTED_LOCALES, Translator, translator
 from flows.models import (
@@ -657,6 +659,18 @@ class FeedbackService:
         state = await self._state(pseudonym)
         if state is not None:
             return await self._apply(pseudonym, person, t, state, event)
+        if isinstance(event, TextInput) and not replied:
+            # "Start", "Hilfe" typed without the slash (found by a customer walk-through:
+            # told to send /start, or before consent that feedback needs consent); in a
+            # survey they are no answer (see Engine._text), nor in a reply (to staff, who
+            # never read it: see `_replied`)
+            if typed_start(event.text):
+                return await self.start(person)
+            if typed_help(event.text):
+                (overview,) = self.help(person.locale).replies
+                if await self._may_be_written_to(pseudonym):
+                    return Outcome.say(self._replied(overview.text, t, replied=False))
+                return Outcome(replies=(overview,))
         request = typed_request(event.text) if isinstance(event, TextInput) else None
         consents = await self.store.consents(pseudonym)
         if any(consent.in_force for consent in consents):

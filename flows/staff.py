@@ -298,11 +298,15 @@ _DAY_WORDS = {
 # "letzte Woche", "the last 14 days", "eine Woche", "a month": what staff type around
 # a period, meaning no more than the period itself.
 _LEAD_WORDS = frozenset(
-    "letzte letzten letzter vergangene vergangenen die der den the last past"
-    # "seit 3 Tagen", "in den letzten 3 Tagen", "for the last 3 days", "over the past
-    # week" (found by a staff walk-through: not understood)
-    " seit in für fuer for over during".split()
+    "letzte letzten letzter vergangene vergangenen die der den the last past".split()
 )
+_LAST = frozenset("letzte letzten letzter vergangene vergangenen last past".split())
+# "seit 3 Tagen", "in den letzten 3 Tagen", "for the last 3 days", "over the past week"
+# (found by a staff walk-through: not understood); only before a number of a unit, or a
+# unit after "letzten"/"last": "seit 15. November", "seit 2020" are dates, no length (found
+# by a review of the change: read as 15 days and 2,020 days), and "in 3 Tagen" is to come.
+_SPAN = frozenset("seit für fuer for over during since".split())
+_SPAN_AFTER_LAST = frozenset("in".split())
 _ONE = frozenset("ein eine einen einem a an one".split())
 # A unit on its own is one of it ("Woche"), but only in the singular: "Tage" alone says
 # how many no more than "eine" alone says of what.
@@ -390,6 +394,10 @@ def staff_period(typed: str, today: date | None = None) -> str:
             raise NoWholeDay(f"{typed[:40]!r}: no whole day of it is over")
         if days is not None:
             return f"{days}d"
+    if lowered and lowered[0] in _SPAN | _SPAN_AFTER_LAST:
+        if not _a_length_after([word.casefold().strip("!?") for word in typed.split()]):
+            return typed.strip()  # refused by parse_duration, as before
+        typed = " ".join(typed.split()[1:])
     words = _halves(_HALF_SIGN.sub(_half_sign, typed).split())
     while len(words) > 1 and words[0].casefold() in _LEAD_WORDS:
         words = _halves(words[1:])  # "letzte 14 Tage", "last week"
@@ -424,6 +432,23 @@ def staff_period(typed: str, today: date | None = None) -> str:
     return typed.strip()
 
 
+def _a_length_after(lowered: list[str]) -> bool:
+    """Whether the words after "seit", "for", "in" (see _SPAN), in lower case with their
+    dots, give a length: a whole number and a word ("3 Tagen", "2 weeks"; not "15.
+    November"), or a unit after "letzten"/"last" ("the past week"); "in" only after "den
+    letzten" ("in 3 Tagen" is to come)."""
+    rest = lowered[1:]
+    last = False
+    while len(rest) > 1 and rest[0] in _LEAD_WORDS:
+        last = last or rest[0] in _LAST
+        rest = rest[1:]
+    if lowered[0] in _SPAN_AFTER_LAST and not last:
+        return False
+    if len(rest) >= 2 and rest[0].isdigit() and len(rest[0]) <= 3 and rest[1].rstrip(".").isalpha():
+        return True
+    return last and len(rest) >= 1 and rest[0].removesuffix(".") in _SINGULAR
+
+
 def _days_since(lowered: list[str], today: date) -> int | None:
     """The whole days up to yesterday since the day `lowered` names after "seit" or
     "since" (see _SINCE), or None when it names none."""
@@ -432,8 +457,12 @@ def _days_since(lowered: list[str], today: date) -> int | None:
     named = " ".join(word for word in lowered[1:] if word not in _SINCE_FILLER)
     if named in _WEEKDAYS:
         return (today.weekday() - _WEEKDAYS[named]) % 7 or 7
+    if named in _TODAY:
+        return 0
     if named in _YESTERDAY:
         return 1
+    if named in _DAY_BEFORE:
+        return 2
     if named in _WEEK_START:
         return today.weekday()
     if named in _MONTH_START:

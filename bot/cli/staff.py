@@ -34,7 +34,7 @@ from flows.sharing import (
     NOT_SENT,
     STOPPED,
 )
-from flows.staff import SHORTEST_PERIOD, StaffDesk, StaffSettings, staff_period
+from flows.staff import SHORTEST_PERIOD, NoWholeDay, StaffDesk, StaffSettings, staff_period
 from storage import AuditEntry, SQLiteStore
 from storage.sqlite_purge import ERASED_AGAIN
 
@@ -179,16 +179,17 @@ def _staff_period(text: str) -> str:
     """`--since` as staff write it ("7 Tage", "3 Monate", "seit Montag", "diese Woche"),
     checked as `lookback` checks a period: a usage error (exit 2), not a summary that says
     it did not understand."""
+    whole_days = operator_translator().gettext(
+        "summaries count whole days: give at least one day, e.g. 1d, 7d or 3M"
+    )
     try:
         text = staff_period(text, utc_now().date())  # the days so far, as in the chat
+    except NoWholeDay:  # "heute", "diese Woche" on a Monday (review of the change)
+        raise argparse.ArgumentTypeError(whole_days) from None
     except InvalidDuration:
         pass  # refused by lookback, in its words
     if lookback(text) < SHORTEST_PERIOD:  # a usage error for what it refuses
-        raise argparse.ArgumentTypeError(
-            operator_translator().gettext(
-                "summaries count whole days: give at least one day, e.g. 1d, 7d or 3M"
-            )
-        )
+        raise argparse.ArgumentTypeError(whole_days)
     return staff_period(text)
 
 

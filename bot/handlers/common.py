@@ -19,7 +19,7 @@ from telegram.ext import (
 
 from bot.commands import meant, skips
 from bot.context import BotContext
-from bot.handlers.conversation import TYPED, help_command
+from bot.handlers.conversation import TYPED
 from bot.handlers.staff import ANSWER_COMMANDS, STAFF_COMMANDS
 from bot.render import render
 from bot.staffchat import say_moved
@@ -226,6 +226,16 @@ async def chat_migrated(update: Update, context: BotContext) -> None:
 async def ignore(update: Update, context: BotContext) -> None:
     """Edited messages, channel posts and other chats: not answers, nothing to do."""
     raise ApplicationHandlerStop
+
+
+async def help_command(update: Update, context: BotContext) -> None:
+    """/hilfe: lists the commands; a member of staff also gets theirs, in the language
+    their staff commands are answered in (a colleague whose app the bot does not speak got
+    them in the customers' default: staff review)."""
+    staff = context.is_staff(update)
+    locale = context.staff_locale(update) if staff else context.locale(update)
+    outcome = context.service.help(locale, staff=staff)
+    await render(await context.service.reminded(context.person(update), outcome), update, context)
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:

@@ -10,23 +10,13 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 from bot.commands import TYPED_COMMAND
 from bot.context import BotContext
 from bot.render import render
-from flows.engine import CAPTIONED, FORWARDED, VIA_BOT, typed_help, typed_start
+from flows.engine import CAPTIONED, FORWARDED, VIA_BOT
 
 PRIVATE = filters.ChatType.PRIVATE
 NEW_MESSAGE = filters.UpdateType.MESSAGE
 TYPED = filters.COMMAND | filters.Regex(TYPED_COMMAND)
 """A command, or a text that begins like one ("/löschen": Telegram's commands are ASCII),
 which is never an answer (see common.unknown_command)."""
-
-
-async def help_command(update: Update, context: BotContext) -> None:
-    """/hilfe: lists the commands; a member of staff also gets theirs, in the language
-    their staff commands are answered in (a colleague whose app the bot does not speak got
-    them in the customers' default: staff review)."""
-    staff = context.is_staff(update)
-    locale = context.staff_locale(update) if staff else context.locale(update)
-    outcome = context.service.help(locale, staff=staff)
-    await render(await context.service.reminded(context.person(update), outcome), update, context)
 
 
 async def start(update: Update, context: BotContext) -> None:
@@ -85,15 +75,6 @@ async def text(update: Update, context: BotContext) -> None:
     chosen = await context.languages.typed(person, context.app_language(update), message.text)
     if chosen is not None:
         await render(chosen, update, context)
-        return
-    # "Hilfe" typed without its slash: the help /hilfe gives, and the open question again
-    if typed_help(message.text):
-        await help_command(update, context)
-        return
-    # "Start" typed without its slash: what /start does (in a survey, its question again:
-    # at the comment it was the comment "start")
-    if typed_start(message.text):
-        await render(await context.service.start(person), update, context)
         return
     outcome = await context.service.text(
         person, message.text, message.date, replied=to_bot, quoted=quoted

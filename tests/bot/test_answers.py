@@ -512,6 +512,30 @@ async def test_the_note_on_forwarded_answers_is_for_forwarded_answers_of_staff(
     assert "Nothing was sent to the customer" not in said, said
 
 
+async def test_help_or_start_written_back_to_staff_is_told_where_to_write(desk: Harness) -> None:
+    """Help or start ("Ich brauche Hilfe", "Start") written back to an answer from staff
+    (found by a review of the change: the bot's command list alone, or a new survey, and
+    not a word of where a person reads it); typed, not as a reply, the help and where to
+    write."""
+    alert = await low_rating(desk)
+    await confirmed(desk)
+    await in_staff_chat(desk, f"/antworten {ANSWER}", reply_to=alert["message_id"])
+    answer = desk.api.messages(CUSTOMER)[-1]
+    for typed in ("Ich brauche Hilfe", "Start"):
+        reply = desk.api.user_message(CUSTOMER, typed, reply_to_message_id=answer["message_id"])
+        [said] = await desk.deliver(reply)
+        assert (said["text"] or "").endswith(
+            "Antworten auf meine Nachrichten erreichen niemanden: Schreiben Sie uns bitte an "
+            "service@beispiel.de."
+        ), said["text"]
+        assert "Willkommen zurück" not in (said["text"] or "")
+    [plain] = await desk.deliver(desk.api.user_message(CUSTOMER, "Hilfe"))
+    assert (plain["text"] or "").startswith("Ich sammle Feedback für"), plain["text"]
+    assert (plain["text"] or "").endswith(
+        "Was hier geschrieben wird, liest niemand: Schreiben Sie uns bitte an service@beispiel.de."
+    ), plain["text"]
+
+
 async def test_a_customer_replying_to_an_answer_is_told_where_to_write(desk: Harness) -> None:
     """A reply to the answer ended at "no question is open", the customer's question going
     nowhere without a word of where to ask it (language review)."""

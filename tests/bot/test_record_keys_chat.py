@@ -100,7 +100,7 @@ async def test_a_message_taken_out_with_undo_no_longer_opens_in_an_earlier_backu
     harness: Harness, tmp_path: Path
 ) -> None:
     erika = await _at_comment(harness)
-    await erika.send("Hallo,")
+    await erika.send("Ehrlich gesagt,")
     await erika.send("der Fahrer Kanarie-bereut hat das Paket vor die Tür geworfen.")
     assert harness.store is not None
     backup = await nightly(harness, tmp_path)
@@ -115,4 +115,4 @@ async def test_a_message_taken_out_with_undo_no_longer_opens_in_an_earlier_backu
     assert not holds(
         opened(backup, keys, KEY), "der Fahrer Kanarie-bereut hat das Paket vor die Tür geworfen."
     )
-    assert holds(opened(harness.settings.data_dir / "feedback.db", keys, KEY), "Hallo,")
+    assert holds(opened(harness.settings.data_dir / "feedback.db", keys, KEY), "Ehrlich gesagt,")

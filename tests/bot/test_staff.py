@@ -467,6 +467,14 @@ async def test_since_a_weekday_and_in_the_last_days_are_their_whole_days_so_far(
     assert "Average 3.5 out of 5 (12 answers)" in texts(
         await staff.send("/summary for the last 3 days")
     )
+    # a date after "since" is no length, nor is a time to come (found by a review of the
+    # change: "seit 15. November" was 15 days, "seit 2020" 2,020 days)
+    for typed in ("since 15. November", "seit 15.11.", "since 2020", "in 3 days", "for week"):
+        said = texts(await staff.send(f"/summary {typed}"))
+        assert said.startswith("I do not understand that period."), (typed, said)
+    assert texts(await staff.send("/summary since today")).startswith(
+        "Summaries count only whole days that are over"
+    )
 
 
 async def test_a_period_shorter_than_a_day_is_said_to_count_no_whole_day(desk: Harness) -> None:

@@ -1544,52 +1544,65 @@ async def test_slash_skip_skips_a_question_one_may_skip_and_only_that(harness: H
 
 HELP_EN = "I collect feedback for"
 HELP_DE = "Ich sammle Feedback für"
+OWN_WORDS_EN = (
+    "I did not store this message. Please write in your own words whatever you would like to "
+    "tell us about this question; if you have nothing to add, tap “Skip”."
+)
 
 
 @pytest.mark.parametrize(
     "typed",
-    ["help", "Help?", "help me please", "What can you do?", "How does this work?", "menu"],
+    ["help", "Help?", "help me please", "What can you do?", "menu", "Hello!", "start", "Restart"],
 )
-async def test_help_typed_at_the_comment_is_the_help_and_not_stored(
+async def test_help_start_or_a_greeting_typed_at_the_comment_is_not_the_comment(
     harness: Harness, typed: str
 ) -> None:
-    """Help typed without its slash at the comment question (found by a customer
-    walk-through: stored as the comment staff read): the help /help gives, the question
-    again, and the comment still to be written."""
+    """Found by a customer walk-through: "Hilfe", "Hallo" and "start" typed alone at the
+    comment question were stored as the comment staff read (after a greeting, the complaint
+    was refused at the next question): what the question wants, the question again, and
+    the comment still to be written."""
     customer = await _at(harness, "comment", 831)
     said = texts(await customer.send(typed))
-    assert said.startswith(HELP_EN) and "/delete – erase all your data" in said, said
-    assert said.split("---")[-1].count("What should we know?") == 1, said  # asked again
+    assert said.startswith(OWN_WORDS_EN), said
+    assert said.count("What should we know?") == 1, said  # asked again
     harness.clock.advance(timedelta(minutes=1))
     await customer.send("The app keeps crashing on login.")
     await customer.press("No")
     assert await stored_comment(harness, customer) == "The app keeps crashing on login."
 
 
-async def test_hilfe_typed_in_german_at_the_rating_is_the_help_and_the_rating_again(
-    harness: Harness,
-) -> None:
-    customer = await _at(harness, "rating", 832, "de")
-    said = texts(await customer.send("Hilfe!"))
-    assert said.startswith(HELP_DE) and "/loeschen – alle Ihre Daten löschen" in said, said
-    assert "Wie zufrieden sind Sie insgesamt" in said, said
-    await customer.send("Ich brauche Hilfe")
-    # the rating, still open
-    assert "Was sollten wir wissen?" in texts(await customer.press("4"))
+async def test_help_asked_seconds_after_the_comment_is_added_to_it(harness: Harness) -> None:
+    """Within a burst's seconds "Ich brauche Hilfe" is more of the comment, a message for
+    staff (found by a review of the change: answered with the command list, and lost)."""
+    customer = await _at(harness, "comment", 832, "de")
+    await customer.send("Die Lieferung kam nicht an, bitte melden Sie sich")
+    harness.clock.advance(timedelta(seconds=3))
+    said = texts(await customer.send("Ich brauche Hilfe"))
+    assert "Zu Ihrer vorigen Antwort hinzugefügt" in said and HELP_DE not in said, said
+    await customer.press("Nein")
+    assert await stored_comment(harness, customer) == (
+        "Die Lieferung kam nicht an, bitte melden Sie sich\nIch brauche Hilfe"
+    )
 
 
 async def test_help_typed_before_consent_is_the_help_not_a_refusal(harness: Harness) -> None:
     """Before consent "hilfe" was told feedback needs consent first, as if feedback."""
     customer = harness.customer(833, language_code="de")
     said = texts(await customer.send("hilfe"))
-    assert said.startswith(HELP_DE) and "nicht gespeichert" not in said, said
-    assert not files_contain(harness.settings.data_dir, b"hilfe")
+    assert said.startswith(HELP_DE) and "/loeschen – alle Ihre Daten löschen" in said, said
+    assert "nicht gespeichert" not in said, said
+
+
+async def test_help_typed_after_the_survey_is_the_help(harness: Harness) -> None:
+    customer = await _finished(harness, 838)
+    said = texts(await customer.send("What can you do?"))
+    assert said.startswith(HELP_EN) and "No survey is under way" not in said, said
 
 
 async def test_a_comment_that_asks_for_help_with_something_is_stored(harness: Harness) -> None:
     customer = await _at(harness, "comment", 834, "de")
     said = texts(await customer.send("Hilfe, die App stürzt beim Login ab"))
-    assert not said.startswith(HELP_DE), said
+    assert "nicht gespeichert" not in said, said
     await customer.press("Nein")
     assert await stored_comment(harness, customer) == "Hilfe, die App stürzt beim Login ab"
 
@@ -1618,19 +1631,11 @@ async def test_start_typed_before_consent_shows_the_consent_request(harness: Har
     assert "How satisfied are you" in texts(await customer.press("Yes, I agree"))
 
 
-async def test_start_typed_in_a_survey_is_its_question_again_not_the_comment(
-    harness: Harness,
-) -> None:
-    """In a survey "start" typed is what /start does there: the open question again (it
-    was the comment "start" staff read), the answers kept."""
-    customer = await _at(harness, "comment", 837)
+async def test_start_typed_at_the_rating_is_no_new_survey(harness: Harness) -> None:
+    customer = await _at(harness, "rating", 837)
     said = texts(await customer.send("start"))
-    assert said.startswith("Let's continue where you left off."), said
-    assert "What should we know?" in said, said
-    harness.clock.advance(timedelta(minutes=1))
-    await customer.send("The app keeps crashing on login.")
-    await customer.press("No")
-    assert await stored_comment(harness, customer) == "The app keeps crashing on login."
+    assert said.startswith("Please tap a button, or type a number from 1 to 5."), said
+    assert "Welcome back" not in said
 
 
 def test_only_a_whole_message_asking_to_begin_is_start() -> None:

@@ -134,6 +134,11 @@ async def test_summary_since_a_weekday_is_the_summary_of_its_whole_days(tmp_path
         assert said.returncode == 0, said.stderr
         as_days = cli("summary", "--since", f"{days}d", "--lang", "en", env=env, cwd=tmp_path)
         assert said.stdout == as_days.stdout and "Feedback summary" in said.stdout
+    # today is no whole day, said so (a review of the change: "not a period"); a date is none
+    today = cli("summary", "--since", "seit heute", env=env, cwd=tmp_path)
+    assert today.returncode == 2 and "summaries count whole days" in today.stderr, today.stderr
+    date = cli("summary", "--since", "seit 15.11.", env=env, cwd=tmp_path)
+    assert date.returncode == 2 and "not a period" in date.stderr, date.stderr
 
 
 async def test_export_cells_that_look_like_formulas_stay_text_and_the_file_is_private(

@@ -201,14 +201,15 @@ def _at_the_comment(engine: Engine) -> ConversationState:
 
 
 def test_a_second_part_sent_soon_is_joined_however_late_it_is_handled(engine: Engine) -> None:
-    """The reply to "Hallo," held back by flood control for half a minute: the second
-    part, sent 2 s after the first, was handled 30 s after it and refused."""
+    """The reply to a first part ("Ehrlich gesagt,") held back by flood control for half a
+    minute: the second part, sent 2 s after the first, was handled 30 s after it and
+    refused."""
     state = _at_the_comment(engine)
-    comment = _at(engine, 1).handle(state, _sent("Hallo,", 1)).state
+    comment = _at(engine, 1).handle(state, _sent("Ehrlich gesagt,", 1)).state
     assert comment is not None and comment.step_id == "contact"
     turn = _at(engine, 31).handle(comment, _sent("die Suppe war kalt.", 3))
     assert turn.state is not None
-    assert turn.state.answers["comment"] == "Hallo,\ndie Suppe war kalt."
+    assert turn.state.answers["comment"] == "Ehrlich gesagt,\ndie Suppe war kalt."
 
 
 def test_a_typed_no_sent_minutes_later_is_no_double_tap_however_soon_handled(
