@@ -432,6 +432,26 @@ def staff_period(typed: str, today: date | None = None) -> str:
     return typed.strip()
 
 
+def first_day_named(typed: str, today: date) -> date | None:
+    """The first day of the days `typed` names by the calendar ("heute", "gestern",
+    "vorgestern", "seit Montag", "diese Woche", "this month"), for what counts from a
+    day on rather than back from now (see bot.cli.common.lookback); None for any other
+    period ("7d", "letzte Woche")."""
+    lowered = [word.casefold().strip(".!?") for word in typed.split()]
+    named = " ".join(lowered)
+    if named in _TODAY:
+        return today
+    if named in _YESTERDAY:
+        return today - timedelta(days=1)
+    if named in _DAY_BEFORE:
+        return today - timedelta(days=2)
+    since = _days_since(lowered, today)
+    if since is None and len(lowered) == 2 and lowered[0] in _THIS:
+        since = today.weekday() if lowered[1] in _WEEK else None
+        since = today.day - 1 if lowered[1] in _MONTH else since
+    return None if since is None else today - timedelta(days=since)
+
+
 def _a_length_after(lowered: list[str]) -> bool:
     """Whether the words after "seit", "for", "in" (see _SPAN), in lower case with their
     dots, give a length: a whole number and a word ("3 Tagen", "2 weeks"; not "15.

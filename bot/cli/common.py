@@ -12,7 +12,7 @@ import stat
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,7 +20,7 @@ from bot.operator import operator_translator
 from bot.settings import ENV_FILE, Settings, env_file_secrets_open_to_others, load_settings
 from flows.durations import InvalidDuration, parse_duration
 from flows.i18n import N_, Translator
-from flows.staff import MAX_PERIOD, staff_period
+from flows.staff import MAX_PERIOD, first_day_named, staff_period
 from storage import SQLiteStore, StoreError, resolve_master_key
 from storage.crypto import predictable_key
 from storage.sqlite import DATA_FILE, KEY_STORE_FILE
@@ -35,6 +35,12 @@ def lookback(text: str) -> timedelta:
     every command alike: a bare number is days ("--since 30" was thirty seconds for
     `export`, an empty file, but thirty days for `summary`), "3 Monate" is 90 days."""
     t = operator_translator()
+    now = datetime.now(UTC)
+    first = first_day_named(text, now.date())
+    if first is not None:
+        # "gestern", "seit Montag": from that day's start on, not 24 hours back (found by a
+        # staff walk-through: `export --since gestern` gave today's rows alone)
+        return now - datetime.combine(first, time(0), UTC)
     try:
         period = parse_duration(staff_period(text))  # "30.5" is days, as "30" is
     except InvalidDuration:

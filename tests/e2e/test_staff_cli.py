@@ -121,6 +121,25 @@ def test_an_unusable_since_is_a_usage_error_not_a_traceback(tmp_path: Path) -> N
     assert short.returncode == 2 and "summaries count whole days" in short.stderr, short.stderr
 
 
+def test_since_a_day_counts_from_its_start_not_back_from_now() -> None:
+    """`export --since gestern` gave today's rows alone, 24 hours back from now (found by a
+    staff walk-through): a day named by the calendar counts from its start on."""
+    from bot.cli.common import lookback
+
+    now = datetime.now(UTC)
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    for typed, days in (("gestern", 1), ("yesterday", 1), ("vorgestern", 2), ("heute", 0)):
+        expected = now - (midnight - timedelta(days=days))
+        assert abs(lookback(typed) - expected) < timedelta(minutes=1), typed
+    this_week = now - (midnight - timedelta(days=now.weekday()))
+    assert abs(lookback("this week") - this_week) < timedelta(minutes=1)
+    # since Monday, on a Monday: since last Monday (as the chat reads it)
+    since_monday = now - (midnight - timedelta(days=now.weekday() or 7))
+    assert abs(lookback("seit Montag") - since_monday) < timedelta(minutes=1)
+    assert lookback("1d") == timedelta(days=1)  # a length stays one, back from now
+    assert lookback("letzte Woche") == timedelta(weeks=1)
+
+
 async def test_summary_since_a_weekday_is_the_summary_of_its_whole_days(tmp_path: Path) -> None:
     """`--since "seit Montag"` is read as in the chat (found by a staff walk-through: "not
     a period" in the chat and here): the whole days since, as many as `--since Nd`."""
