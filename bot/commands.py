@@ -52,6 +52,13 @@ _ALIASES = {
 }  # fmt: skip
 
 
+# Staff's, named to staff only (found by a staff walk-through: "/antwort" was unknown).
+_STAFF_ALIASES = {
+    "antwort": "antworten", "answer": "reply", "zusammenfassen": "zusammenfassung",
+    "summarise": "summary", "summarize": "summary",
+}  # fmt: skip
+
+
 _SKIPS = frozenset({"skip", "ueberspringen", "uberspringen"})
 
 
@@ -75,6 +82,8 @@ def meant(text: str, staff: bool = False) -> str | None:
         typed = _NOT_IN_A_NAME.sub("", "".join(words[:count]).lower().translate(AS_ASCII))
         if typed in _ALIASES:
             return f"/{_ALIASES[typed]}"
+        if staff and typed in _STAFF_ALIASES:
+            return f"/{_STAFF_ALIASES[typed]}"
         for german, english, _ in (*COMMANDS, *(STAFF_COMMANDS if staff else ())):
             for name in (german, english):
                 if typed == name or (len(name) >= 5 and _one_slip(typed, name)):

@@ -34,7 +34,14 @@ from flows.sharing import (
     NOT_SENT,
     STOPPED,
 )
-from flows.staff import SHORTEST_PERIOD, NoWholeDay, StaffDesk, StaffSettings, staff_period
+from flows.staff import (
+    SHORTEST_PERIOD,
+    DayBefore,
+    NoWholeDay,
+    StaffDesk,
+    StaffSettings,
+    staff_period,
+)
 from storage import AuditEntry, SQLiteStore
 from storage.sqlite_purge import ERASED_AGAIN
 
@@ -186,6 +193,13 @@ def _staff_period(text: str) -> str:
         text = staff_period(text, utc_now().date())  # the days so far, as in the chat
     except NoWholeDay:  # "heute", "diese Woche" on a Monday (review of the change)
         raise argparse.ArgumentTypeError(whole_days) from None
+    except DayBefore:  # as the chat says it (found by a staff walk-through: a traceback's words)
+        raise argparse.ArgumentTypeError(
+            operator_translator().gettext(
+                "Summaries count the last whole days up to yesterday, not one day before "
+                "it alone: /summary 2d counts yesterday and the day before, 1d yesterday."
+            )
+        ) from None
     except InvalidDuration:
         pass  # refused by lookback, in its words
     if lookback(text) < SHORTEST_PERIOD:  # a usage error for what it refuses

@@ -146,6 +146,8 @@ async def test_a_mistyped_staff_command_is_named_to_staff_and_to_no_one_else(
     assert said == "Diesen Befehl kenne ich nicht. Meinten Sie /zusammenfassung?", said
     said = texts(await staff.send("/sumary"))
     assert said == "Diesen Befehl kenne ich nicht. Meinten Sie /summary?", said
+    said = texts(await staff.send("/antwort 12 Gern geschehen"))
+    assert said == "Diesen Befehl kenne ich nicht. Meinten Sie /antworten?", said
     # the whole help, to staff with theirs
     said = texts(await staff.send("/irgendwas"))
     assert "Für Mitarbeitende:" in said and "/zusammenfassung" in said, said
@@ -155,8 +157,10 @@ async def test_a_mistyped_staff_command_is_named_to_staff_and_to_no_one_else(
     assert texts(in_staff_chat) == "Diesen Befehl kenne ich nicht. Meinten Sie /zusammenfassung?"
     # a customer is not told of staff commands
     customer = desk.customer(OUTSIDER)
-    said = texts(await customer.send("/zusammenfasung"))
-    assert said.startswith("Diesen Befehl kenne ich nicht.") and "zusammenfassung" not in said
+    for typed in ("/zusammenfasung", "/antwort"):
+        said = texts(await customer.send(typed))
+        assert said.startswith("Diesen Befehl kenne ich nicht."), said
+        assert "zusammenfassung" not in said and "antworten" not in said, said
     assert "Für Mitarbeitende" not in said, said
 
 

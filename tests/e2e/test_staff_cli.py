@@ -156,6 +156,8 @@ async def test_summary_since_a_weekday_is_the_summary_of_its_whole_days(tmp_path
     # today is no whole day, said so (a review of the change: "not a period"); a date is none
     today = cli("summary", "--since", "seit heute", env=env, cwd=tmp_path)
     assert today.returncode == 2 and "summaries count whole days" in today.stderr, today.stderr
+    before = cli("summary", "--since", "vorgestern", env=env, cwd=tmp_path)
+    assert before.returncode == 2 and "2d counts yesterday and the day before" in before.stderr
     date = cli("summary", "--since", "seit 15.11.", env=env, cwd=tmp_path)
     assert date.returncode == 2 and "not a period" in date.stderr, date.stderr
 
