@@ -246,6 +246,15 @@ _NAMED_ACCOUNT = _Pattern(
     r"(?=[A-Za-z0-9_]{0,31}(?:[\d_]|#\d)|[A-Za-z0-9_]{1,32}\.[a-z0-9_])"
     r"[A-Za-z][A-Za-z0-9_]{2,31}(?:\.[a-z0-9_]{1,30}){0,3}(?:#\d{4})?\b(?!@)"
 )
+# A password or PIN given after its word ("Passwort: Sommer2024!", "PW: hallo123", "my
+# password is Hunter2!", "Mein PIN ist 1234"; found by a staff walk-through: shown to
+# staff as written): after a colon or "=" whatever follows, after "ist"/"is" only what has
+# a digit or a sign within it ("das Passwort ist zu lang." stays).
+_PASSWORD = _Pattern(
+    r"(?P<label>(?<![\w-])(?i:passwort|password|kennwort|passwd|pw|pin|pin-code|pincode|"
+    r"passcode|zugangscode)(?:[ \t]*[:=][ \t]*(?P<colon>)|[ \t]+(?i:ist|lautet|is|was|war)"
+    r"[ \t]+))(?(colon)\S{2,64}|(?=\S*\d|\S*[^\w\s]\S)\S{2,64})"
+)
 # +49 151 12345678, 0151/1234567, (030) 123 45 67, 030-1234567, +1 (555) 123-4567,
 # 030 / 123 456 78, 0151 - 234 567 89, 0 30 / 12 34 56; any dash where the hyphen may stand:
 # Word and Outlook set " - " as " – " ("0151 – 2345 6789", found by a staff-side review;
@@ -1513,6 +1522,7 @@ PLACEHOLDERS = {
     "ip": N_("[IP]"),
     "name": N_("[Name]"),
     "address": N_("[Address]"),
+    "password": N_("[Password]"),
 }
 
 
@@ -2092,6 +2102,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         return match.group("lead") + placeholder("name")
 
     steps: list[tuple[_Pattern, Callable[[re.Match[str]], str]]] = [
+        (_PASSWORD, lambda m: m.group("label") + placeholder("password")),
         (_EMAIL, lambda m: placeholder("email")),
         (_SPELLED_EMAIL, lambda m: placeholder("email")),
         (_SPELLED_BEI_EMAIL, spelled_bei),
@@ -2576,6 +2587,7 @@ def _digits(text: str) -> int:
 
 
 PATTERNS = (
+    _PASSWORD,
     _EMAIL,
     _SPELLED_EMAIL,
     _SPELLED_BEI_EMAIL,

@@ -409,6 +409,25 @@ def test_surnames_that_are_also_words_are_names_after_a_title(comment: str, expe
     assert redact(comment, DE) == expected
 
 
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        # found by a staff walk-through: shown to staff as written
+        ("Passwort: Sommer2024! funktioniert nicht", "Passwort: [Passwort] funktioniert nicht"),
+        ("PW: hallo123", "PW: [Passwort]"),
+        ("my password is Hunter2!", "my password is [Passwort]"),
+        ("Mein PIN ist 1234.", "Mein PIN ist [Passwort]"),
+        ("Kennwort=geheim, trotzdem kein Login", "Kennwort=[Passwort] trotzdem kein Login"),
+        # the words alone, and a word after "ist" without a digit or sign, stay
+        ("Das Passwort ist zu lang.", "Das Passwort ist zu lang."),
+        ("My password was reset twice", "My password was reset twice"),
+        ("Die PIN ist falsch!", "Die PIN ist falsch!"),
+    ],
+)
+def test_a_password_or_pin_after_its_word_is_redacted(comment: str, expected: str) -> None:
+    assert redact(comment, DE) == expected
+
+
 def test_names_after_redacted_contact_data_in_german() -> None:
     """A German placeholder after a name ends the sign-off as well as an English one."""
     assert redact("LG Tom 0151 2345678", DE) == "LG [Name] [Telefon]"
