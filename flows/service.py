@@ -323,16 +323,22 @@ class FeedbackService:
         """Whether the person has a survey under way (unfinished answers that go on)."""
         return await self._state(self.store.pseudonym(person.subject)) is not None
 
-    async def skip(self, person: Person) -> Outcome | None:
+    async def skip(self, person: Person) -> Outcome:
         """/skip (/ueberspringen), which many bots have: a question one may skip skipped,
         as with its button; an optional consent question (all in a survey are) declined,
         as with its No; any other question said not to be skipped, and asked again (found
         by a customer walk-through: "I do not know that command" and the whole help).
-        None where no survey is under way."""
+        Where no survey is under way, that nothing is open to skip (found by a customer
+        walk-through: "I do not know that command", of a command it knows)."""
         state = await self._state(self.store.pseudonym(person.subject))
         flow = self.catalog.flows.get(state.flow_id) if state is not None else None
         if state is None or flow is None:
-            return None
+            return Outcome.say(
+                translator(person.locale).gettext(
+                    "No question is open, so there is nothing to skip. Send /start to give "
+                    "feedback; /help lists what I can do."
+                )
+            )
         step = flow.step(state.step_id)
         if isinstance(step, TextStep) and step.skippable:
             return await self.press(person, button_data(state.token, step.id, SKIP))

@@ -244,10 +244,8 @@ async def unknown_command(update: Update, context: BotContext) -> None:
     message = update.effective_message
     typed = message.text if message is not None and message.text else ""
     if skips(typed):
-        skipped = await context.service.skip(context.person(update))
-        if skipped is not None:
-            await render(skipped, update, context)
-            return
+        await render(await context.service.skip(context.person(update)), update, context)
+        return
     staff = context.is_staff(update)
     locale = context.staff_locale(update) if staff else context.locale(update)
     outcome = context.service.unknown_command(locale, meant(typed, staff), staff)
