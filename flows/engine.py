@@ -1761,7 +1761,12 @@ def typed_help(text: str) -> bool:
     """Whether `text` asks for help as a whole (see ASKS_FOR_HELP), also politely ("Hilfe
     bitte", "help me please"); not a message that says with what ("Hilfe, die App stürzt
     ab"), a comment."""
-    return len(text) <= 40 and _without_politeness(bare_words(text)) in ASKS_FOR_HELP
+    return _said_alone(text, ASKS_FOR_HELP)
+
+
+def _said_alone(text: str, phrases: frozenset[str]) -> bool:
+    """Whether short `text` is one of `phrases`, words of politeness around it let go."""
+    return len(text) <= 40 and _without_politeness(bare_words(text)) in phrases
 
 
 ASKS_TO_START = typed_forms(
@@ -1780,13 +1785,12 @@ to send /start)."""
 
 def typed_start(text: str) -> bool:
     """Whether `text` asks to begin, as a whole (see ASKS_TO_START), also politely."""
-    return len(text) <= 40 and _without_politeness(bare_words(text)) in ASKS_TO_START
+    return _said_alone(text, ASKS_TO_START)
 
 
-NOT_FOR_A_SKIPPED_ANSWER = typed_forms(
+NOT_FOR_A_SKIPPED_ANSWER = GREETINGS | typed_forms(
     {
-        "hello", "hi", "hi there", "hey", "hallo", "moin", "servus", "guten tag",
-        "good morning", "guten morgen", "thank you", "thanks", "thank you very much",
+        "thank you", "thanks", "thank you very much",
         "thanks a lot", "vielen dank", "danke", "danke schön", "dankeschön", "good", "gut",
         "ok", "okay", "super", "great", "fine", "cool", "help", "hilfe",
         "that's all", "thats all", "that is all", "das war's", "das wars", "das war es",

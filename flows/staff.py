@@ -36,7 +36,7 @@ from flows.figures import (
     tallies_from_bytes,
     tallies_to_bytes,
 )
-from flows.i18n import SUPPORTED_LOCALES, Translator, translator
+from flows.i18n import N_, SUPPORTED_LOCALES, Translator, translator
 from flows.models import (
     MAX_TEXT_STEP_LENGTH,
     ChoiceStep,
@@ -367,6 +367,13 @@ class DayBefore(InvalidDuration):
     """ "vorgestern": one day before the last, which no summary counts alone."""
 
 
+DAY_BEFORE_NOTE = N_(
+    "Summaries count the last whole days up to yesterday, not one day before it alone: "
+    "/summary 2d counts yesterday and the day before, 1d yesterday."
+)
+"""What answers "vorgestern" (see DayBefore), in the chat and from `feedbackbot summary`."""
+
+
 def staff_period(typed: str, today: date | None = None) -> str:
     """A period as typed in the chat, in the spelling durations use: a bare number and
     "7 Tage" / "7 days" are days (a member of staff does not mean seconds), "2 Wochen"
@@ -387,13 +394,10 @@ def staff_period(typed: str, today: date | None = None) -> str:
         raise NoWholeDay(f"{typed[:40]!r}: no whole day of it is over")
     if since is not None:
         return f"{since}d"
-    if today is not None and len(lowered) >= 2 and lowered[0] in _THIS:
-        days = today.weekday() if lowered[1] in _WEEK else None
-        days = today.day - 1 if lowered[1] in _MONTH else days
+    if today is not None and (days := _days_this(lowered, today)) is not None:
         if days == 0:
             raise NoWholeDay(f"{typed[:40]!r}: no whole day of it is over")
-        if days is not None:
-            return f"{days}d"
+        return f"{days}d"
     if lowered and lowered[0] in _SPAN | _SPAN_AFTER_LAST:
         if not _a_length_after([word.casefold().strip("!?") for word in typed.split()]):
             return typed.strip()  # refused by parse_duration, as before
@@ -446,10 +450,19 @@ def first_day_named(typed: str, today: date) -> date | None:
     if named in _DAY_BEFORE:
         return today - timedelta(days=2)
     since = _days_since(lowered, today)
-    if since is None and len(lowered) == 2 and lowered[0] in _THIS:
-        since = today.weekday() if lowered[1] in _WEEK else None
-        since = today.day - 1 if lowered[1] in _MONTH else since
+    if since is None and len(lowered) == 2:
+        since = _days_this(lowered, today)
     return None if since is None else today - timedelta(days=since)
+
+
+def _days_this(lowered: list[str], today: date) -> int | None:
+    """The whole days of this week or month so far that `lowered` names ("diese Woche",
+    "this month"), or None."""
+    if len(lowered) < 2 or lowered[0] not in _THIS:
+        return None
+    if lowered[1] in _WEEK:
+        return today.weekday()
+    return today.day - 1 if lowered[1] in _MONTH else None
 
 
 def _a_length_after(lowered: list[str]) -> bool:
@@ -823,12 +836,7 @@ class StaffDesk:
                 )
             )
         except DayBefore:
-            return Outcome.say(
-                t.gettext(
-                    "Summaries count the last whole days up to yesterday, not one day before "
-                    "it alone: /summary 2d counts yesterday and the day before, 1d yesterday."
-                )
-            )
+            return Outcome.say(t.gettext(DAY_BEFORE_NOTE))
         except InvalidDuration:
             length = None
         if length is not None and length < SHORTEST_PERIOD:  # "0d" too (not understood)

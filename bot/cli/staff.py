@@ -35,6 +35,7 @@ from flows.sharing import (
     STOPPED,
 )
 from flows.staff import (
+    DAY_BEFORE_NOTE,
     SHORTEST_PERIOD,
     DayBefore,
     NoWholeDay,
@@ -194,12 +195,7 @@ def _staff_period(text: str) -> str:
     except NoWholeDay:  # "heute", "diese Woche" on a Monday (review of the change)
         raise argparse.ArgumentTypeError(whole_days) from None
     except DayBefore:  # as the chat says it (found by a staff walk-through: a traceback's words)
-        raise argparse.ArgumentTypeError(
-            operator_translator().gettext(
-                "Summaries count the last whole days up to yesterday, not one day before "
-                "it alone: /summary 2d counts yesterday and the day before, 1d yesterday."
-            )
-        ) from None
+        raise argparse.ArgumentTypeError(operator_translator().gettext(DAY_BEFORE_NOTE)) from None
     except InvalidDuration:
         pass  # refused by lookback, in its words
     if lookback(text) < SHORTEST_PERIOD:  # a usage error for what it refuses
