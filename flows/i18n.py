@@ -22,7 +22,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from babel import Locale
-from babel.dates import format_date, format_time, get_timezone, get_timezone_name
+from babel.dates import format_date, format_interval, format_time, get_timezone, get_timezone_name
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
@@ -215,6 +215,10 @@ class Translator:
         summary's comments, so that staff read one format for a day (found by a staff
         review: "25.11.2026" in alerts, "24.11.26" and "28/11/2026" in summaries)."""
         return format_date(value, format="medium", locale=self._dates)
+
+    def days_from(self, first: date, last: date) -> str:
+        """``3.–5. Dez. 2026``, ``3 – 5 Dec 2026``; one day alone where `first` is `last`."""
+        return format_interval(first, last, "yMMMd", locale=self._dates)
 
     def date(self, value: date | datetime, timezone: str | None = None) -> str:
         """A long date; a moment is dated in `timezone` when given (a deletion at 23:30 UTC

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -31,6 +32,8 @@ COMMENT_SHOWN = 300
 """Characters of a comment a summary shows; the export has them whole."""
 TOP_WORDS = 8
 BAR_WIDTH = 12
+_DAYS_NAMED = 4
+"""Groups of days left out that a summary names; more are counted and ended with "…"."""
 
 
 @dataclass
@@ -268,7 +271,7 @@ def render(
     k: int,
     counted: tuple[datetime, datetime] | None = None,
     released: bool = True,
-    left_out: int = 0,
+    left_out: Sequence[tuple[date, date]] = (),
     previous_left_out: int = 0,
     compared: tuple[datetime, datetime] | None = None,
     comparable: bool = True,
@@ -278,7 +281,8 @@ def render(
 
     `counted` is the stretch of whole UTC days the figures are of (see
     flows.staff.StaffDesk.windows), `released` False while there is none yet, and
-    `left_out` how many groups of days in it were left out (see flows.staff.whole_groups),
+    `left_out` the first and last days of each group of days in it left out (see
+    flows.staff.whole_groups),
     `previous_left_out` how many of the previous period;
     `compared` the days of the previous period (none where it starts where `counted`
     does: there are no earlier days), and `comparable` whether it is as long and whole:
@@ -382,19 +386,26 @@ def render(
             )
         )
     if left_out:
+        # Which days, not only how many (found by a staff walk-through: after an erasure a
+        # week read as a fall, the note naming no days); the oldest few where there are many.
+        named = [t.days_from(first, last) for first, last in left_out[:_DAYS_NAMED]]
+        if len(left_out) > _DAYS_NAMED:
+            named.append("…")
         lines.append(
             t.ngettext(
-                "Some days are left out (one group of days): what they count has changed "
+                "Left out: {days} (one group of days). What those days count has changed "
                 "since they were first shown (feedback deleted, withdrawn or expired, the "
                 "questions or the minimum group size changed), and showing them now could "
                 "single someone out.",
-                "Some days are left out ({count} groups of days): what they count has changed "
+                "Left out: {days} ({count} groups of days). What those days count has changed "
                 "since they were first shown (feedback deleted, withdrawn or expired, the "
                 "questions or the minimum group size changed), and showing them now could "
                 "single someone out.",
-                left_out,
-            ).format(count=t.number(left_out))
+                len(left_out),
+            ).format(days="; ".join(named), count=t.number(len(left_out)))
         )
+        if compare and not previous_left_out:
+            lines.append(t.gettext("So no change in per cent is given."))
     if previous_left_out and compared is not None and compare:
         lines.append(
             t.ngettext(
@@ -412,7 +423,9 @@ def render(
                 count=t.number(current.feedbacks),
                 previous=t.number(previous.feedbacks),
                 change=(
-                    _percent_change(t, current.feedbacks, previous.feedbacks) if comparable else ""
+                    _percent_change(t, current.feedbacks, previous.feedbacks)
+                    if comparable and not left_out
+                    else ""
                 ),
             ),
             t.gettext("People: {count} (previous period: {previous})").format(
@@ -482,7 +495,7 @@ def render(
             if key[0] == flow:
                 lines += ["", _choice_block(t, choice, k)]
         if flow in current.questions_unshown:
-            lines += ["", _questions_unshown(t, current.questions_unshown[flow], k, left_out)]
+            lines += ["", _questions_unshown(t, current.questions_unshown[flow], k, bool(left_out))]
     if listed and elsewhere > 0:
         lines += [
             "",
@@ -559,7 +572,7 @@ def _length(t: Translator, length: timedelta) -> str:
     return t.duration(length)
 
 
-def _questions_unshown(t: Translator, questions: list[str], k: int, left_out: int) -> str:
+def _questions_unshown(t: Translator, questions: list[str], k: int, left_out: bool) -> str:
     """One line on a survey's questions without figures, worded as for a survey without
     any ("perhaps none": said alike for none and for a few, it tells no one apart; what
     the missing question tells anyway, now in words)."""

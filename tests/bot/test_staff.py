@@ -232,7 +232,9 @@ async def test_a_group_that_loses_feedback_is_left_out_whole(desk: Harness) -> N
     await person.send("/loeschen")
     await person.press("Alles löschen")
     answer = await staff.send("/zusammenfassung")
-    assert "Einige Tage fehlen" in texts(answer) and "Personen: 0" in texts(answer)
+    left_out = "Nicht gezählt: 29.–30. Nov. 2026 (eine Gruppe von Tagen)."
+    assert left_out in texts(answer), "which days, not only how many"
+    assert "Personen: 0" in texts(answer)
     assert "freundlich" not in texts(answer) and not any(m["photo"] for m in answer)
 
 
@@ -934,7 +936,7 @@ async def test_a_cached_summary_forgets_an_erased_person(desk: Harness) -> None:
     await erika.send("/loeschen")
     await erika.press("Alles löschen")
     after = texts(await staff.send("/zusammenfassung"))
-    assert "Feedbacks: 0" in after and "Einige Tage fehlen" in after, "the group is out whole"
+    assert "Feedbacks: 0" in after and "Nicht gezählt: " in after, "the group is out whole"
     assert "itronenfalter" not in after
 
 
@@ -1281,14 +1283,20 @@ async def test_a_group_of_days_partly_expired_is_still_held_back_whole(
                     "Feedback wird 30 Tage nach seiner Abgabe gelöscht: Was vor dem "
                     "1. Dezember 2026 gegeben wurde, zählt nicht mehr."
                 ) in lines
-                assert any(line.startswith("Einige Tage fehlen (eine Gruppe") for line in lines)
+                assert any(
+                    line.startswith("Nicht gezählt: ") and "(eine Gruppe von Tagen)" in line
+                    for line in lines
+                )
             else:
                 assert "Responses: 0" in lines and "People: 0" in lines
                 assert (
                     "Responses are deleted 30 days after they are given: those given before "
                     "1 December 2026 are no longer counted."
                 ) in lines
-                assert any(line.startswith("Some days are left out (one group") for line in lines)
+                assert any(
+                    line.startswith("Left out: ") and "(one group of days)" in line
+                    for line in lines
+                )
         week = texts(await staff.send("/summary 7d"))
         assert "Ganz neu" not in week and "Responses: 3" not in week
     finally:

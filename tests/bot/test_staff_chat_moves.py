@@ -292,7 +292,7 @@ async def test_a_kept_digest_does_not_show_the_comment_of_someone_who_erased_sin
     assert "Zimmer 12" not in digest
     # made again: her day's group has changed since it was shown, so it is left out
     # whole (a digest without her comment beside the one with it would point to her)
-    assert "Einige Tage fehlen (eine Gruppe von Tagen)" in digest
+    assert "(eine Gruppe von Tagen). Was diese Tage zählen" in digest
     assert "Sehr freundlich" not in digest
     after = await desk.store.audit_entries(desk.clock() - timedelta(days=2))  # type: ignore[union-attr]
     made = [e for e in after if e.event == "digest"]

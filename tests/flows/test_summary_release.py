@@ -205,14 +205,14 @@ async def test_feedback_leaving_a_group_takes_the_whole_group_out(desk: Desk) ->
     desk.now = START + timedelta(days=3, hours=1)  # the short-lived feedback has expired
     after = await desk.summary("30d")
     assert feedbacks(after) == 3 and "People: 3" in after, "its whole group is out"
-    assert "Some days are left out (one group of days)" in after, "how much, not only that"
+    assert "(one group of days). What those days count has changed" in after, "how much"
     assert "1 ★ ░░░░░░░░░░░░ 0" in after
 
     person = desk.pseudonym(4)
     await desk.store.erase_subject(person)
     erased = await desk.summary("30d")
     assert "No feedback was given" in erased or feedbacks(erased) == 0
-    assert "Some days are left out (2 groups of days)" in erased
+    assert "(2 groups of days). What those days count" in erased
 
 
 async def test_days_left_out_of_the_previous_period_are_said_too(desk: Desk) -> None:
@@ -232,7 +232,29 @@ async def test_days_left_out_of_the_previous_period_are_said_too(desk: Desk) -> 
     await desk.store.erase_subject(desk.pseudonym(4))  # in the day before the last
     after = await desk.summary("1d")
     assert "Of the previous period, one group of days is left out as well" in after
-    assert "Some days are left out" not in after, "the current period is whole"
+    assert "Left out:" not in after, "the current period is whole"
+
+
+async def test_days_left_out_of_the_current_period_are_named_and_make_no_fall(desk: Desk) -> None:
+    """Found by a staff walk-through: after one customer erased their data, a day's group
+    dropped out of the week and the summary read "-50 %" against the previous one, the
+    note naming no days."""
+    for day in range(4):  # one group of three people a day
+        for person in range(3):
+            await desk.give(day * 3 + person, 4)
+        desk.next_day()
+    before = await desk.summary("2d")
+    assert "Responses: 6 (previous period: 6, ±0%)" in before, before
+    assert "Left out:" not in before
+    await desk.store.erase_subject(desk.pseudonym(9))  # in the last day
+    after = await desk.summary("2d")
+    last = (START + timedelta(days=3)).strftime("%-d %b %Y")
+    assert f"Left out: {last} (one group of days). What those days count" in after, after
+    assert "So no change in per cent is given." in after
+    assert "Responses: 3 (previous period: 6)" in after, "no fall nobody caused"
+    german = await desk.summary("2d", locale="de")
+    assert "Nicht gezählt: 2. Dez. 2026 (eine Gruppe von Tagen)." in german, german
+    assert "Daher wird keine Veränderung in Prozent angegeben." in german
 
 
 async def test_each_survey_shows_its_figures_when_feedback_is_split_between_two(
@@ -332,7 +354,7 @@ async def test_groups_released_before_the_upgrade_count_what_they_counted(desk: 
     assert "our product" not in text, "one answer: hidden, as before"
     await desk.store.erase_subject(desk.pseudonym(4))
     after = await desk.summary("7d")
-    assert "Some days are left out (one group of days)" in after, "once, not per survey"
+    assert "(one group of days). What those days count has changed" in after, "once, not per survey"
 
 
 async def test_a_survey_with_no_new_days_does_not_stretch_the_summary(desk: Desk) -> None:
@@ -396,7 +418,7 @@ async def test_a_withdrawn_consent_takes_the_whole_group_out(desk: Desk) -> None
     assert feedbacks(await desk.summary()) == 6
     await desk.store.withdraw_consent(desk.pseudonym(0), "feedback", desk.now)
     after = await desk.summary()
-    assert "Some days are left out" in after and "People:" in after
+    assert "Left out:" in after and "People:" in after
     assert feedbacks(after) == 0
 
 
@@ -471,7 +493,7 @@ def test_a_group_counts_only_while_it_is_whole() -> None:
     ]
     kept, left_out = whole_groups("feedback", _flows(now), points, 3, seal)
     assert [[day.bucket for day in group.days] for group in kept] == [["d0", "d1", "d2"], ["d6"]]
-    assert left_out == 2
+    assert left_out == [(_day(3).start.date(),) * 2, (_day(5).start.date(),) * 2], "which days"
     assert sum(group.tally.feedbacks for group in kept) == 6
     kept, _ = whole_groups("feedback", _flows(released), points, 4, seal)
     assert kept == [], "groups released under a smaller minimum group size are left out"
@@ -566,7 +588,7 @@ async def test_the_chart_has_a_bar_per_group_not_per_day(desk: Desk) -> None:
     figures, left_out = await desk.desk._figures(
         windows, windows.start, windows.end, translator("en"), latest=False
     )
-    assert left_out == 0 and figures.feedbacks == 4
+    assert left_out == [] and figures.feedbacks == 4
     assert figures.per_day == {(windows.end - timedelta(days=1)).date(): Counter({5: 3, 1: 1})}
 
 
@@ -592,7 +614,7 @@ def test_a_group_shows_no_question_fewer_than_k_of_its_people_answered() -> None
     released[0][1].raters[("feedback", "further")] = {1}
     points = tuple(release_points(released, 3, seal, opening=_day(0).end, flow="feedback"))
     [group], left_out = whole_groups("feedback", _flows(released), points, 3, seal)
-    assert left_out == 0 and group.tally.feedbacks == 3
+    assert left_out == [] and group.tally.feedbacks == 3
     assert group.tally.ratings == {("feedback", "rating"): Counter({4: 3})}
 
 
@@ -637,7 +659,7 @@ async def test_a_survey_whose_days_were_left_out_is_not_said_to_be_unanswered(de
     assert "Survey “Customer feedback”: 4" in await desk.summary("30d"), "released"
     desk.now = START + timedelta(days=3, hours=1)  # the short-lived one has expired
     after = await desk.summary("30d")
-    assert "Some days are left out (one group of days)" in after
+    assert "(one group of days). What those days count has changed" in after
     assert (
         "No figures for the survey “Customer feedback”: fewer than 3 people, perhaps none, "
         "answered it in each group of days, or the days it was answered on are left out "
