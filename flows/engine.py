@@ -630,6 +630,11 @@ class Engine:
                 return self._advance(state, step, None)
             if (kind := typed_request(cleaned)) in _POINTED_TO:
                 return self._request(state, cleaned, kind)
+            if about_privacy(cleaned) and kind != SEE:
+                # Asked of the bot, not told to staff (found by a customer walk-through: "Is
+                # this anonymous?" was stored as the comment); the question follows again.
+                # (A request to see one's data is stored, pointed to /mydata: see `_pointer`.)
+                return self.reask(state, privacy_pointer(self.t))
             if (
                 _puzzled(cleaned)
                 or bare_words(cleaned) in GREETINGS
@@ -702,7 +707,15 @@ class Engine:
             # customer's review: asked again and again to press one); a no typed at a
             # consent question declined it above.
             return self._request(state, text, kind)
-        if isinstance(step, ConsentStep) and kind != SEE and about_the_consent(text):
+        if not isinstance(step, ConsentStep) and kind != SEE and about_privacy(text):
+            # At a rating or a choice, or after the comment (found by a customer
+            # walk-through: "Ist das anonym?" got "please tap a button" alone).
+            return self._at_question(state, privacy_pointer(self.t))
+        if (
+            isinstance(step, ConsentStep)
+            and kind != SEE
+            and (about_the_consent(text) or about_privacy(text))
+        ):
             # Answered, not joined to the comment staff read nor only pointed to the
             # buttons (found by a review of customers' phrasing: "Wer sieht das?",
             # "why do you need my ID?"). Right after the comment, said not to be joined to
@@ -873,8 +886,9 @@ class Engine:
             # Left for a call back, which nobody can make: staff see comments redacted
             # (found by an older customer's review: name and number, and no word of it).
             note = self.t.gettext(
-                "Our staff see comments without phone numbers, e-mail addresses and "
-                "usernames, so they cannot reach you through them."
+                "Your answer is stored as you wrote it, but our staff see comments without "
+                "phone numbers, e-mail addresses and usernames, so they cannot reach you "
+                "through them."
             )
             current = self.flow.step(state.step_id) if state is not None else None
             if above and isinstance(current, ConsentStep) and self._asks_contact(current):
@@ -1898,6 +1912,61 @@ text ("why do you need my chat ID?", "who can see my answers?": found by an Engl
 customer's review, only pointed to the buttons)."""
 
 
+PRIVACY_CUES = typed_forms(
+    frozenset(
+        "anonym anonyme anonymisiert anonymous anonymously privat private vertraulich "
+        "confidential datenschutz privacy liest lesen gelesen read reads sieht sehen gesehen "
+        "see sees seen gespeichert speichert speichern aufbewahrt store stores stored saved "
+        "kept daten data weitergegeben weitergeben geteilt share shared passed verschlüsselt "
+        "encrypted gelöscht löschen deleted delete erfährt erfahren know knows passiert "
+        "happens happen".split()
+    )
+)
+"""What a question about one's answers asks after (see `about_privacy`)."""
+OF_PRIVACY = (
+    OF_THE_CONSENT
+    | PRIVACY_CUES
+    | typed_forms(
+        frozenset(
+            "eigentlich wirklich auch nur wo wohin wem an von über mir uns wir euch ihre eure "
+            "der die den dem ein eine alles hier bot umfrage feedback kommentare jemand später "
+            "danach bleibt bleiben werden wurde kann können könnt darf dürfen team firma "
+            "mitarbeiter und oder bin "
+            "really actually also just only where whom to at of about from your the a an all "
+            "everything here bot survey feedback responses comments anyone anybody someone "
+            "later afterwards stays stay be being is are can may will does do staff team "
+            "company and or am i".split()
+        )
+    )
+)
+"""Every word of a question about what happens to one's answers (see `about_privacy`)."""
+
+
+def privacy_pointer(t: Translator) -> str:
+    """The answer to a question about what happens to one's answers (see `about_privacy`):
+    where it is answered."""
+    return t.gettext(
+        "I did not store this message. /privacy explains who reads feedback, what is stored "
+        "and for how long; /mydata shows what is stored about you."
+    )
+
+
+def about_privacy(text: str) -> bool:
+    """Whether `text` is a short question about what happens to one's answers: "Ist das
+    anonym?", "Wer liest das eigentlich?", "Is this anonymous?", "Who reads this?", "What
+    happens to my data?" (found by a customer walk-through: stored as the comment staff
+    read, or added to it). Begun with a question word or ended with a question mark, of
+    OF_PRIVACY's words only, one of them PRIVACY_CUES': not "Warum werden meine Daten nicht
+    gelöscht?", a complaint, nor "Wer hat das Essen gekocht?"."""
+    words = [_word(word) for word in bare_words(text).split()]
+    return (
+        0 < len(words) <= 10
+        and (text.strip().endswith("?") or words[0] in ASKING)
+        and all(word in OF_PRIVACY for word in words)
+        and any(word in PRIVACY_CUES for word in words)
+    )
+
+
 def about_the_consent(text: str) -> bool:
     """Whether `text` typed at a consent question asks about it: a question mark alone, or
     a short question of OF_THE_CONSENT's words, begun with a question word or ended with a
@@ -2439,6 +2508,49 @@ def asks_another_way(text: str) -> bool:
         del kept[-size:]
     words = _NO_FIRST.sub("", _GREETING.sub("", " ".join(kept)))
     return _ANOTHER_WAY.fullmatch(words) is not None
+
+
+_CONTACT_ME = re.compile(
+    "|".join(
+        (
+            # "Doch, Sie dürfen mich kontaktieren", "Kontaktieren Sie mich bitte",
+            # "Melden Sie sich bei mir", "Ich möchte doch kontaktiert werden"
+            r"(?:(?:doch|ja|ok|okay|gerne?|bitte|na gut|also|dann|jetzt) )*"
+            r"(?:sie duerfen|ihr duerft|du darfst|sie koennen|ihr koennt|du kannst) mich"
+            rf"(?: (?:doch|gerne?|ruhig|bitte|jetzt|nun))* (?:kontaktieren|anschreiben|"
+            rf"zurueckrufen|anrufen)(?: {_DE_SOFT})*",
+            r"(?:(?:doch|ja|ok|okay|gerne?|bitte|dann) )*(?:kontaktieren sie mich|kontaktiert "
+            r"mich|kontaktier mich|melden sie sich(?: bei mir)?|meldet euch(?: bei mir)?|"
+            rf"meld dich(?: bei mir)?)(?: {_DE_SOFT})*(?: (?:bei mir|hier|im chat))?"
+            rf"(?: {_DE_SOFT})*",
+            r"ich (?:moechte|will|wuerde gerne?|haette gerne?) (?:doch |gerne? |lieber )*"
+            r"(?:kontaktiert werden|eine antwort|eine rueckmeldung|dass sie mich kontaktieren|"
+            rf"dass sie sich (?:bei mir )?melden)(?: {_DE_SOFT})*",
+            # "Actually yes, please contact me", "you may contact me after all",
+            # "I'd like to be contacted", "please get back to me"
+            r"(?:(?:actually|yes|yeah|ok|okay|sure|please|pls|on second thought|then|now) )*"
+            r"(?:(?:you can|you may|feel free to|i want you to|i'd like you to|i would like "
+            r"you to) )?(?:please )?(?:contact|message|reach) me"
+            r"(?: (?:after all|please|here|in this chat|about (?:it|this|my feedback)|then|"
+            r"back|thanks|thank you))*",
+            r"(?:(?:actually|yes|please) )*i (?:want|would like|'d like|wish) (?:to be contacted|"
+            r"a reply|an answer|someone to contact me|you to get back to me)"
+            r"(?: (?:after all|please|thanks))*",
+            r"(?:please )?get (?:back )?(?:in touch with me|back to me|in touch)"
+            r"(?: (?:please|thanks|asap))*",
+        )
+    )
+)
+"""Asking to be contacted here (see `asks_to_be_contacted`), as a whole message."""
+
+
+def asks_to_be_contacted(text: str) -> bool:
+    """Whether `text` asks to be contacted, here or another way (see `asks_another_way`):
+    "Doch, Sie dürfen mich kontaktieren", "Actually yes, please contact me", "Rufen Sie
+    mich an" (found by a customer walk-through: typed after the survey, told to send
+    /start, believing someone would get in touch)."""
+    words = _NO_FIRST.sub("", _GREETING.sub("", bare_words(text).translate(AS_ASCII)))
+    return _CONTACT_ME.fullmatch(words) is not None or asks_another_way(text)
 
 
 _NO_FIRST = re.compile(r"^(?:nein|noe|nae|nee|ne|nope|nah|no)(?: (?:danke|thanks|thank you|thx))? ")

@@ -1404,6 +1404,11 @@ class DataRights:
         question = (
             self._what_is_erased(t, len(feedback), held.draft) if complete else self._erase_all(t)
         )
+        # Offered, not asked for: said so (found by a customer walk-through: having chosen to
+        # keep the other purpose, "Do you want to erase all data?" came unexplained).
+        question = t.gettext("The rest of your data stays stored. {question}").format(
+            question=question
+        )
         erase = self._erase_question(t, question, pseudonym, held)
         return Outcome(replies=(Reply(text), erase), close_keyboard=True, question_gone=discarded)
 

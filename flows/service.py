@@ -36,9 +36,12 @@ from flows.engine import (
     Press,
     TextInput,
     Turn,
+    about_privacy,
+    asks_to_be_contacted,
     bare_words,
     button_data,
     new_token,
+    privacy_pointer,
     typed_forms,
     typed_help,
     typed_no,
@@ -353,10 +356,18 @@ class FeedbackService:
     async def cancel(self, person: Person) -> Outcome:
         """/abbrechen: drop the unfinished answers."""
         t = translator(person.locale)
-        if await self.store.delete_draft(self.store.pseudonym(person.subject)):
+        pseudonym = self.store.pseudonym(person.subject)
+        if await self.store.delete_draft(pseudonym):
             await self.store.flush_deletions()
             log.info("draft cancelled")
             said = t.gettext("Cancelled. Your unfinished answers have been discarded.")
+            # A consent given in the survey is not one of its answers (found by a customer
+            # walk-through: /mydata showed it after the cancel, and the next /start said
+            # "you have already agreed").
+            if any(consent.in_force for consent in await self.store.consents(pseudonym)):
+                said += " " + t.gettext(
+                    "Your consent stays recorded; to withdraw it, send /withdraw."
+                )
             # What next, as every other reply says (found by an English customer's review:
             # the question's buttons go, and the chat fell silent).
             said += " " + t.gettext("Send /start to give feedback.")
@@ -686,6 +697,12 @@ class FeedbackService:
                 # Not "no survey is under way" to whoever asks about their data (found by
                 # an English customer's review: "Please delete my data" two days after).
                 said = self._to_commands(t)
+            elif isinstance(event, TextInput) and about_privacy(event.text):
+                # "Ist das anonym?" after the thanks (found by a customer walk-through:
+                # "your feedback has been received", the question unanswered)
+                said = privacy_pointer(t)
+            elif isinstance(event, TextInput) and asks_to_be_contacted(event.text):
+                return Outcome.say(await self._contact_afterwards(pseudonym, t, replied))
             elif await self._finished_recently(pseudonym):
                 said = t.gettext(
                     "Your feedback has been received; no question is open right now. "
@@ -732,6 +749,29 @@ class FeedbackService:
         elif request is not None:  # "delete my data": said with the commands that do it
             said = self._to_commands(t)
         return Outcome.say(self._replied(said, t) if replied else said)
+
+    async def _contact_afterwards(self, pseudonym: str, t: Translator, replied: bool) -> str:
+        """The answer to "Doch, Sie dürfen mich kontaktieren" typed outside a survey (see
+        `asks_to_be_contacted`): whether staff can, and if not how to let them (found by a
+        customer walk-through: told "no question is open", believing someone would write).
+        A consent is given with its button under its text, not typed."""
+        if await self._may_be_written_to(pseudonym):
+            said = t.gettext(
+                "I did not store this message. You have already agreed that our staff may "
+                "contact you in this chat about your feedback."
+            )
+        elif any(p.stores_contact for f in self.catalog.flows.values() for p in f.purposes):
+            said = t.gettext(
+                "I did not store this message. Your feedback is stored without your consent "
+                "to be contacted, so our staff cannot write to you about it. If you would like "
+                "them to, send /start, give your feedback again and agree when the survey asks "
+                "whether we may contact you."
+            )
+        else:
+            said = t.gettext(
+                "I did not store this message. Our staff cannot contact you through this bot."
+            )
+        return self._replied(said, t, replied)
 
     @staticmethod
     def _to_commands(t: Translator) -> str:

@@ -447,6 +447,23 @@ async def test_cancel_says_how_to_begin_again(
     assert "/start" in said, said
 
 
+@pytest.mark.parametrize(("language", "command"), [("en", "/cancel"), ("de", "/abbrechen")])
+async def test_cancel_says_the_consent_stays(harness: Harness, language: str, command: str) -> None:
+    """Found by a customer walk-through: after /abbrechen, /meinedaten showed a consent in
+    force and the next /start said "you have already agreed", nothing said before."""
+    tourist = harness.customer(1078, language_code=language)
+    await tourist.send("/start")
+    await tourist.press({"en": "Yes, I agree", "de": "Ja, ich willige ein"}[language])
+    said = texts(await tourist.send(command))
+    stays = {
+        "en": "Your consent stays recorded; to withdraw it, send /withdraw.",
+        "de": "Ihre Einwilligung bleibt gespeichert; um sie zu widerrufen, senden Sie /widerruf.",
+    }[language]
+    assert stays in said, said
+    last = {"en": "Send /start to give feedback.", "de": "Mit /start können Sie Feedback geben."}
+    assert said.endswith(last[language]), "what next, last"
+
+
 @pytest.mark.parametrize("interruption", ["sticker", "/start"])
 async def test_a_consent_question_asked_again_is_the_text_its_proof_hashes(
     harness: Harness, interruption: str

@@ -939,6 +939,28 @@ async def test_english_says_responses_not_feedbacks(harness: Harness) -> None:
     assert "feedbacks" not in said
 
 
+async def test_the_erase_question_after_a_withdrawal_says_it_is_offered(harness: Harness) -> None:
+    """Found by a customer walk-through: having withdrawn one consent and kept the other,
+    "Do you want to erase all data stored about you?" came unexplained."""
+    erika = harness.customer()
+    await give_feedback(erika, "Lieferung kam zu spät")
+    await erika.send("/widerruf")
+    answer = await erika.press("Speicherung Ihres Feedbacks")
+    assert len(answer) == 2, answer
+    question = answer[1]["text"]
+    assert question.startswith(
+        "Ihre übrigen Daten bleiben gespeichert. Möchten Sie alle über Sie gespeicherten Daten "
+        "löschen?"
+    ), question
+    john = harness.customer(1002, language_code="en")
+    await give_feedback(john, "late delivery")
+    await john.send("/withdraw")
+    answer = await john.press("Storing your feedback")
+    assert answer[1]["text"].startswith(
+        "The rest of your data stays stored. Do you want to erase all data stored about you?"
+    ), answer[1]["text"]
+
+
 async def test_an_erasure_cut_short_is_not_run_again_from_its_start(harness: Harness) -> None:
     """Review of the change: the erasure was run again once it failed for want of space;
     cut short after its rows went (renewing the cache key), the second run found nothing

@@ -398,8 +398,9 @@ async def test_a_request_as_the_last_sentence_of_a_comment_is_pointed_to_its_com
 
 
 CANNOT_REACH_DE = (
-    "Unser Team sieht Kommentare ohne Telefonnummern, E-Mail-Adressen und Benutzernamen und "
-    "kann Sie deshalb nicht darüber erreichen."
+    "Ihre Antwort wird so gespeichert, wie Sie sie geschrieben haben, aber unser Team sieht "
+    "Kommentare ohne Telefonnummern, E-Mail-Adressen und Benutzernamen und kann Sie deshalb "
+    "nicht darüber erreichen."
 )
 
 

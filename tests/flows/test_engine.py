@@ -282,8 +282,8 @@ def test_contact_details_in_a_comment_are_said_not_to_reach_staff_without_a_cont
     turn = without.handle(turn.state, TextInput("Call me back: 0151 2345678"))
     said = "\n".join(reply.text for reply in turn.outcome.replies)
     cannot = engine.t.gettext(
-        "Our staff see comments without phone numbers, e-mail addresses and usernames, so "
-        "they cannot reach you through them."
+        "Your answer is stored as you wrote it, but our staff see comments without phone "
+        "numbers, e-mail addresses and usernames, so they cannot reach you through them."
     )
     assert cannot in said, said
     asks = engine.t.gettext(
@@ -322,8 +322,8 @@ def test_contact_details_are_not_pointed_to_a_contact_question_that_will_not_com
     turn = changed.handle(turn.state, TextInput("Call me back: 0151 2345678"))
     said = "\n".join(reply.text for reply in turn.outcome.replies)
     cannot = engine.t.gettext(
-        "Our staff see comments without phone numbers, e-mail addresses and usernames, so "
-        "they cannot reach you through them."
+        "Your answer is stored as you wrote it, but our staff see comments without phone "
+        "numbers, e-mail addresses and usernames, so they cannot reach you through them."
     )
     asks = engine.t.gettext(
         "If you would like us to contact you, please agree to that in this chat when the "
