@@ -92,6 +92,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _handled(args, operator_translator())
 
 
+PIPE_CLOSED = 128 + 13  # as a shell reports a program SIGPIPE (13) ended
+"""The exit code where the reader of the output stopped reading (`| head`)."""
+
 LANG_FOR_MESSAGES = frozenset({"check", "chat"})
 """The subcommands whose --lang is the language of all they say."""
 
@@ -131,6 +134,12 @@ def _handled(args: argparse.Namespace, t: Translator) -> int:
             )
             print(f"feedbackbot: {hint}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # `feedbackbot export | head`: the reader has what it wanted (found by a staff
+        # walk-through: "feedbackbot: Broken pipe"). Silent, with the code of a program
+        # SIGPIPE ends; stdout to nowhere, or its flush at exit raises again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return PIPE_CLOSED
     except OSError as error:
         # A data dir that is a file, a folder without write permission, a full disk:
         # the operator's to fix, so one line naming the file rather than a traceback.

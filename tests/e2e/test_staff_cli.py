@@ -101,6 +101,28 @@ async def test_export_is_redacted_consented_and_audited(tmp_path: Path) -> None:
     assert {r["comment"] for r in json.loads(as_json.stdout)} == {"Mail an [Email] bitte"}
 
 
+async def test_output_read_only_in_part_ends_quietly(tmp_path: Path) -> None:
+    """`feedbackbot export | head` (found by a staff walk-through: "feedbackbot: Broken
+    pipe" under the rows): the reader closed its end before the rows came."""
+    data = tmp_path / "data"
+    await seed(data)
+    reader, writer = os.pipe()
+    os.close(reader)  # nobody reads: the first write fails as under `| head`
+    with closing(os.fdopen(writer, "w")) as closed:
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "export", "--since", "7d", "--format", "csv"],
+            env=cli_env(data),
+            cwd=tmp_path,
+            stdout=closed,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.stderr == "", done.stderr
+    assert done.returncode == 141, "as a program SIGPIPE ended"
+
+
 def test_an_unusable_since_is_a_usage_error_not_a_traceback(tmp_path: Path) -> None:
     env = cli_env(tmp_path / "data")
     for command in ("export", "audit", "stats", "summary"):
