@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flows.engine import AS_ASCII
 from flows.i18n import SUPPORTED_LOCALES, Translator, translator
 from flows.replies import Button, Outcome, Reply, headed
 from flows.service import FeedbackService, Person
@@ -59,10 +60,50 @@ _ARGUMENTS = {
 # "English please".
 _AROUND = frozenset("bitte please pls auf in lieber gerne danke thanks".split())
 _WORD = re.compile(r"[\w-]+")
+_WORDS_WITH_APOSTROPHES = re.compile(r"[\w'-]+")  # "don't"
 ASKED_FOR = timedelta(minutes=10)
 """How long after /sprache asked which language a language typed alone answers it."""
 
 _Cached = tuple[str, datetime] | None
+
+_EN, _DE = r"(?:english|englisch|engl)", r"(?:deutsch|german|germany)"
+_YOU_SPEAK = (
+    r"(?:(?:can|could|do|will) (?:you|u|we) |you )?(?:speak|write|talk|use|do|continue in|"
+    r"switch to|change to|answer in)|(?:sprechen|schreiben|koennen) sie(?: auch)?|"
+    r"(?:sprichst|schreibst|kannst) du(?: auch)?|(?:sprecht|schreibt|koennt) ihr(?: auch)?"
+)
+_WISHES = {
+    "en": re.compile(
+        rf"{_EN}(?: language| version| pls| plz)?|(?:{_YOU_SPEAK}) {_EN}|"
+        rf"(?:switch|change)(?: the)?(?: language)? (?:to|into) {_EN}|"
+        rf"i (?:don't|dont|do not|can't|cant|cannot) (?:speak|read|understand) {_DE}|"
+        rf"no {_DE}|not in {_DE}|ich (?:spreche|verstehe|kann) kein {_DE}|nicht auf {_DE}"
+    ),
+    "de": re.compile(
+        rf"{_DE}(?: sprache| version)?|(?:{_YOU_SPEAK}) {_DE}|"
+        rf"(?:switch|change)(?: the)?(?: language)? (?:to|into) {_DE}|"
+        rf"(?:sprache|umstellen) (?:auf )?{_DE}|"
+        rf"ich (?:spreche|verstehe|kann) (?:kein|kaum|nicht) {_EN}|nicht auf {_EN}"
+    ),
+}
+"""A language asked for in words, as a whole message once `_AROUND`'s words are gone
+("English please", "Can you speak English?", "Ich spreche kein Englisch", "auf Deutsch
+bitte"; see `wished_for`)."""
+
+
+def wished_for(text: str) -> str | None:
+    """The language `text` asks the bot to write in, typed rather than chosen with
+    /sprache (found by customer walk-throughs: "English please" under a German question
+    was stored as the comment, or told in German that feedback needs consent first)."""
+    typed = text.casefold().replace("’", "'")
+    words = [w for w in _WORDS_WITH_APOSTROPHES.findall(typed) if w not in _AROUND]
+    said = " ".join(words).translate(AS_ASCII)
+    if not said or len(words) > 8:
+        return None
+    for locale, wish in _WISHES.items():
+        if wish.fullmatch(said):
+            return locale
+    return None
 
 
 @dataclass(frozen=True)
@@ -189,15 +230,29 @@ class LanguageDesk:
         now = self.clock()
         while self._asked and now - next(iter(self._asked.values())) > ASKED_FOR:
             self._asked.popitem(last=False)  # the oldest first: kept in the order asked
-        if not self._asked:  # nobody asked lately: no pseudonym worked out for every message
-            return None
-        if self.store.pseudonym(person.subject) not in self._asked:
-            return None
+        if not self._asked or self.store.pseudonym(person.subject) not in self._asked:
+            # (nobody asked lately: no pseudonym worked out for every message)
+            return await self._pointed(person, text)
         words = [w for w in _WORD.findall(text.casefold()) if w not in _AROUND]
         wanted = _wanted(words[0]) if len(words) == 1 else None
         if wanted is None:
-            return None
+            return await self._pointed(person, text)
         return await self._choose(person, app, wanted)
+
+    async def _pointed(self, person: Person, text: str) -> Outcome | None:
+        """A language asked for in words (see `wished_for`) other than the one the bot
+        writes in: how to choose it, in that language, and the open question of a survey
+        under way again; None otherwise. Pointed to /language, not switched: a choice is
+        stored, which /language says first."""
+        wanted = wished_for(text)
+        if wanted is None or wanted == person.locale:
+            return None
+        t = translator(wanted)
+        said = t.gettext(
+            "I did not store this message. To have me write in {language}, send /language "
+            "and tap “{language}”."
+        ).format(language=t.language(wanted))
+        return await self.service.reminded(person, Outcome.say(said))
 
     def _note_asked(self, person: Person) -> None:
         pseudonym = self.store.pseudonym(person.subject)

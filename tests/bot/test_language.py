@@ -16,6 +16,7 @@ from bot.fakeapi import BotMessage, FakeBotApi
 from flows.consent import optional_consent_text, sha256_hex
 from flows.export import SCHEMA_PATH
 from flows.i18n import translator
+from flows.language import wished_for
 from storage.interface import LanguageChoice, StorageFull, Store
 from tests.bot.test_rights import REPO, export_of
 from tests.harness import Clock, Harness, files_contain, labels, make_settings, stored_rows, texts
@@ -594,6 +595,55 @@ async def test_a_language_typed_under_the_question_chooses_it(harness: Harness) 
     await erika.send("/language")
     assert texts(await erika.send("reset")).startswith("Ich richte mich nach der Sprache")
     assert languages_stored(harness) == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "wanted"),
+    [
+        ("English please", "en"),
+        ("Can you speak English?", "en"),
+        ("I don't speak German", "en"),
+        ("Ich spreche kein Englisch", "de"),
+        ("auf Deutsch bitte", "de"),
+        ("The English menu was wrong", None),
+        ("Deutsche Bahn", None),
+        ("German food was great", None),
+    ],
+)
+def test_a_language_asked_for_in_words_is_told_apart(typed: str, wanted: str | None) -> None:
+    assert wished_for(typed) == wanted
+
+
+async def test_a_language_asked_for_without_the_question_points_to_it(harness: Harness) -> None:
+    """Found by customer walk-throughs: "English please" under a German question was stored
+    as the comment; before consent, it was told in German that feedback needs consent."""
+    tourist = harness.customer(5150, language_code="de")
+    await tourist.send("/start")
+    said = texts(await tourist.send("English please"))
+    assert said.startswith(
+        "I did not store this message. To have me write in English, send /language and tap "
+        "“English”."
+    ), said
+    assert languages_stored(harness) == [], "pointed to, not chosen"
+    await tourist.press("Ja, ich willige ein")
+    await tourist.press("4")
+    said = texts(await tourist.send("Can you speak English?"))
+    assert said.startswith("I did not store this message. To have me write in English"), said
+    assert "Was sollten wir wissen?" in said, "the open question again"
+    await tourist.send("Sehr nett")
+    await tourist.press("Nein")
+    assert harness.store is not None
+    pseudonym = harness.store.pseudonym(f"tg-user:{tourist.user_id}")
+    [record] = await harness.store.feedback_of(pseudonym, harness.clock())
+    assert record.answers["comment"] == "Sehr nett"
+    erika = harness.customer(5151, language_code="en")
+    await erika.send("/start")
+    said = texts(await erika.send("Deutsch bitte"))
+    assert said.startswith(
+        "Diese Nachricht habe ich nicht gespeichert. Damit ich Ihnen auf Deutsch schreibe, "
+        "senden Sie /sprache und tippen Sie auf „Deutsch“."
+    ), said
+    assert texts(await erika.send("English please")) != said, "already written in English"
 
 
 @pytest.mark.parametrize("typed", ["de", "auf Deutsch", "German please", "deutsch!"])
