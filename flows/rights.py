@@ -672,6 +672,9 @@ class DataRights:
                 started.format(when=t.datetime(d.started_at, zone), language=d.language_name)
             )
             lines += [self._answer_line(t, a) for a in d.answers]
+            if not d.answers:  # begun, nothing answered (found by a customer walk-through:
+                # the heading alone read as answers hidden)
+                lines.append("  " + t.gettext("No answers yet."))
             lines.append(
                 t.gettext("Discarded automatically on {when} unless you continue.").format(
                     when=t.datetime(d.discarded_automatically_at, zone)

@@ -202,6 +202,19 @@ async def test_long_summaries_are_split_never_cut(harness: Harness) -> None:
     assert "Eine vollständige Kopie folgt als Datei." in joined
 
 
+async def test_unfinished_answers_without_an_answer_say_so(harness: Harness) -> None:
+    """Found by a customer walk-through: a survey begun and not answered showed its heading
+    alone, read as answers held back."""
+    erika = harness.customer()
+    await erika.send("/start")
+    await erika.press("Ja, ich willige ein")
+    lines = texts(await erika.send("/meinedaten")).splitlines()
+    heading = next(i for i, line in enumerate(lines) if line.startswith("Unvollständige Antw"))
+    assert lines[heading + 1] == "  Noch keine Antworten.", lines[heading : heading + 3]
+    await erika.press("4")
+    assert "Noch keine Antworten." not in texts(await erika.send("/meinedaten"))
+
+
 async def test_erasure_removes_everything_and_old_copies_cannot_be_read(
     harness: Harness, tmp_path: Path
 ) -> None:
