@@ -14,12 +14,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION: Literal[7] = 7
+SCHEMA_VERSION: Literal[8] = 8
 """2 added `chosen_language` and `passed_on[].confirmed` (a copy of version 1 has neither);
 3 added `contact_language`; 4 added `retention_rules`; 5 added the consent status
 `ended`, each consent's `text` and `automated_decisions`; 6 added a consent's `ended_at`
 (one that ended with an erased feedback had `withdrawn_at`, as if the person withdrew it);
-7 added the `language` of unfinished answers and `erasure_note_kept_until`."""
+7 added the `language` of unfinished answers and `erasure_note_kept_until`; 8 added
+`erasure_note_about`."""
 SCHEMA_PATH = Path("docs") / "export.schema.json"
 
 
@@ -118,7 +119,7 @@ class ExportDelivery(_Model):
 class DataExport(_Model):
     """Everything stored about the person who requested it, in their language."""
 
-    schema_version: Literal[7] = SCHEMA_VERSION
+    schema_version: Literal[8] = SCHEMA_VERSION
     generated_at: datetime
     language: str
     controller: ExportController
@@ -166,6 +167,11 @@ class DataExport(_Model):
         "answers) that the person had data erased, withdrew a consent or objected to storing "
         "their language choice, so that it is carried out again after a restore from a "
         "backup; null when it keeps none.",
+    )
+    erasure_note_about: list[Literal["erasure", "withdrawal", "objection"]] = Field(
+        default_factory=list,
+        description="What that note is of: an erasure of the person's data, a consent "
+        "withdrawn, an objection to storing their language choice; empty when none is kept.",
     )
 
 

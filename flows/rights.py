@@ -14,6 +14,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
+from babel.lists import format_list
+
 from flows.catalog import FlowCatalog
 from flows.engine import (
     DECLINES,
@@ -66,6 +68,7 @@ from storage.interface import (
     Draft,
     FeedbackRecord,
     LanguageChoice,
+    LedgerNote,
     StorageFull,
     Store,
     answers_for,
@@ -269,7 +272,7 @@ class DataRights:
         # Read through the whole ledger (0.16 s at 50,000 entries) also where other data is
         # stored: whoever erased and came back is told of the older note too (found by a
         # rights audit). Anyone could already have it read, with no data stored.
-        noted = await self.store.noted_until(pseudonym)
+        noted = await self.store.ledger_note(pseudonym)
         if not (consents or feedback or draft or contact or language or unreadable):
             # Found by a DPO's review: said to a member of staff, whose every summary,
             # export and answer is in the audit trail under their id for years.
@@ -347,18 +350,20 @@ class DataRights:
         )
         return Outcome(replies=(Reply(summary), Reply("", document=document)))
 
-    def _nothing_but_a_note(self, t: Translator, until: datetime | None) -> str:
+    def _nothing_but_a_note(self, t: Translator, noted: LedgerNote | None) -> str:
         """What /mydata says where nothing but the erasure ledger is left: its note, if it
-        keeps one about the person, and until when (found by a rights audit: right after
-        the erasure had said that a note is kept, this said nothing was stored at all)."""
-        if until is None:
+        keeps one about the person, what of, and until when (found by a rights audit: right
+        after the erasure had said that a note is kept, this said nothing was stored)."""
+        if noted is None:
             return t.gettext("No data is stored about you.")
         return t.gettext(
             "No data is stored about you except an encrypted note (none of your answers) "
-            "that you had your data erased, withdrew a consent or objected to storing your "
-            "language choice. It is kept until {date}, so that this is carried out again "
-            "should our data be restored from a backup."
-        ).format(date=t.date(until, self.config.timezone))
+            "that {what}. It is kept until {date}, so that this is carried out again should "
+            "our data be restored from a backup."
+        ).format(
+            what=_what_was_noted(t, _note_about(noted)),
+            date=t.date(noted.until, self.config.timezone),
+        )
 
     def _staff_access_note(self, t: Translator) -> str:
         return t.gettext(
@@ -396,7 +401,7 @@ class DataRights:
         ledger: ConsentsOf,
         ended: set[str],
         wording: dict[tuple[str, str], str],
-        noted: datetime | None,
+        noted: LedgerNote | None,
     ) -> DataExport:
         controller = self.config.controller
         drafts = []
@@ -455,7 +460,8 @@ class DataRights:
                 chosen_at=language.chosen_at,
                 deleted_automatically_on=language.expires_at,
             ),
-            erasure_note_kept_until=noted,
+            erasure_note_kept_until=None if noted is None else noted.until,
+            erasure_note_about=_note_about(noted),
         )
 
     def _ended(
@@ -741,11 +747,13 @@ class DataRights:
         if export.erasure_note_kept_until is not None:
             lines += [
                 t.gettext(
-                    "An encrypted note (none of your answers) that you had your data erased, "
-                    "withdrew a consent or objected to storing your language choice is also "
-                    "kept, until {date}, so that this is carried out again should our data be "
-                    "restored from a backup."
-                ).format(date=t.date(export.erasure_note_kept_until, zone)),
+                    "An encrypted note (none of your answers) that {what} is also kept, until "
+                    "{date}, so that this is carried out again should our data be restored "
+                    "from a backup."
+                ).format(
+                    what=_what_was_noted(t, export.erasure_note_about),
+                    date=t.date(export.erasure_note_kept_until, zone),
+                ),
                 "",
             ]
         lines += [
@@ -1647,3 +1655,36 @@ def _staff_note(t: Translator, kept: timedelta) -> str:
         "commands, as proof of how feedback was handled; it is not erased here, and each "
         "entry is deleted {period} after it was made."
     ).format(period=t.duration(kept))
+
+
+_NOTED = {
+    "erasure": N_("you had your data erased"),
+    "withdrawal": N_("you withdrew a consent"),
+    "objection": N_("you objected to storing your language choice"),
+}
+"""What a note of the erasure ledger is of, as /mydata says it (see `_what_was_noted`)."""
+
+
+def _note_about(noted: LedgerNote | None) -> list[Literal["erasure", "withdrawal", "objection"]]:
+    """The kinds of the ledger's entries about the person, as the copy names them."""
+    if noted is None:
+        return []
+    kinds: list[Literal["erasure", "withdrawal", "objection"]] = []
+    if noted.erased:
+        kinds.append("erasure")
+    if noted.withdrew:
+        kinds.append("withdrawal")
+    if noted.objected:
+        kinds.append("objection")
+    return kinds
+
+
+def _what_was_noted(t: Translator, about: Iterable[str]) -> str:
+    """ "you had your data erased and you withdrew a consent": what took place, not all it
+    could have been (found by customer walk-throughs: "erased, withdrew or objected" to
+    whoever had only withdrawn). All three where a copy names none (schema 7)."""
+    named = [t.gettext(_NOTED[kind]) for kind in about if kind in _NOTED]
+    if not named:
+        named = [t.gettext(text) for text in _NOTED.values()]
+        return format_list(named, style="or", locale=t.locale)
+    return format_list(named, locale=t.locale)

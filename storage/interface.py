@@ -487,6 +487,20 @@ def unconfirmed_message_id() -> int:
     return -_last_unconfirmed
 
 
+class LedgerNote(_Record):
+    """What the erasure ledger keeps about a person (see Store.ledger_note): until when,
+    and of what kinds its entries are, so that /mydata names what took place (found by
+    customer walk-throughs: "that you had your data erased, withdrew a consent or
+    objected" to whoever had only withdrawn)."""
+
+    until: datetime
+    erased: bool = False
+    withdrew: bool = False
+    """A consent withdrawn, or the chat id for contacting the person deleted with it."""
+    objected: bool = False
+    """The language choice deleted (an objection, Art. 21)."""
+
+
 class ErasureReport(_Record):
     """What an erasure removed, for the confirmation shown to the person."""
 
@@ -923,10 +937,10 @@ class Store(abc.ABC):
         return False
 
     @abc.abstractmethod
-    async def noted_until(self, pseudonym: str) -> datetime | None:
-        """Until when the erasure ledger keeps a note about the person (an erasure, a
-        withdrawal, an objection of theirs; the latest date of any), or None when it keeps
-        none: what /mydata names. Reads through the whole ledger (0.16 s at 50,000 entries
+    async def ledger_note(self, pseudonym: str) -> LedgerNote | None:
+        """What the erasure ledger keeps about the person (an erasure, a withdrawal, an
+        objection of theirs; until the latest date of any), or None when it keeps none:
+        what /mydata names. Reads through the whole ledger (0.16 s at 50,000 entries
         in SQLite): the entries name nobody in clear, so that they cannot be told apart."""
 
     @abc.abstractmethod

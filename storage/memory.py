@@ -31,6 +31,7 @@ from storage.interface import (
     FeedbackLimit,
     FeedbackRecord,
     LanguageChoice,
+    LedgerNote,
     NewFeedback,
     Noted,
     PeriodFeedback,
@@ -738,7 +739,7 @@ class MemoryStore(Store):
     async def flush_deletions(self) -> None:
         self._check()  # nothing is in any file
 
-    async def noted_until(self, pseudonym: str) -> datetime | None:
+    async def ledger_note(self, pseudonym: str) -> LedgerNote | None:
         return None  # no erasure ledger: nothing is restored from a backup here
 
     async def erase_subject(self, pseudonym: str, now: datetime | None = None) -> ErasureReport:

@@ -43,7 +43,7 @@ from functools import partial
 from typing import Any
 
 from storage import crypto
-from storage.interface import DecryptionFailed, StorageFull
+from storage.interface import DecryptionFailed, LedgerNote, StorageFull
 from storage.memory import to_the_minute
 from storage.sqlite_core import KEY_VERSION, StoreCore, dek_aad
 from storage.sqlite_db import dt, fetch_one, on_thread, run, select_in, ts
@@ -192,14 +192,21 @@ class ErasureLedger(StoreCore):
         again)."""
         return await self._read_ledger(partial(_held, name=self._key_namer()))
 
-    async def noted_until(self, pseudonym: str) -> datetime | None:
-        """Until when the ledger keeps a note about the person (see Store.noted_until).
-        Every entry is opened, a page at a time, as at each opening; only one that names
-        the person is read as JSON."""
+    async def ledger_note(self, pseudonym: str) -> LedgerNote | None:
+        """What the ledger keeps about the person (see Store.ledger_note). Every entry is
+        opened, a page at a time, as at each opening; only one that names the person is
+        read as JSON."""
         decrypt = crypto.decrypter(self._derived_key(_LABEL))
-        named = partial(_noted_until, decrypt=decrypt, pseudonym=pseudonym)
-        until = await on_thread(self._conn(), named)
-        return None if until is None else dt(until)
+        named = partial(_noted, decrypt=decrypt, pseudonym=pseudonym)
+        until, kinds = await on_thread(self._conn(), named)
+        if until is None:
+            return None
+        return LedgerNote(
+            until=dt(until),
+            erased="erase" in kinds,
+            withdrew=bool(kinds & {"withdraw", "contact"}),
+            objected="language" in kinds,
+        )
 
     async def _ledger(self) -> list[dict[str, Any]]:
         """Every entry, oldest first."""
@@ -266,13 +273,15 @@ _PERSON_FIELDS = ("erase", "withdraw", "contact", "language")
 """The field naming whom an entry concerns, by its kind."""
 
 
-def _noted_until(
+def _noted(
     conn: sqlite3.Connection, decrypt: Callable[[bytes, bytes], bytes], pseudonym: str
-) -> str | None:
+) -> tuple[str | None, set[str]]:
     """The latest `keep_until` of the entries about `pseudonym` (those that do not open
-    are skipped, as `_read` skips them), or None."""
+    are skipped, as `_read` skips them), or None; and the fields that name the person
+    (of _PERSON_FIELDS: what the entries are of)."""
     named = json.dumps(pseudonym).encode()
     latest: str | None = None
+    kinds: set[str] = set()
     after = -1
     while rows := conn.execute(
         "SELECT seq, at, keep_until, sealed FROM ledger.erasures WHERE seq > ?"
@@ -285,11 +294,14 @@ def _noted_until(
                 plain = decrypt(sealed, _aad(at))
             except DecryptionFailed:
                 continue
-            if named in plain and pseudonym in (
-                _entry(plain).get(field) for field in _PERSON_FIELDS
-            ):
+            if named not in plain:
+                continue
+            entry = _entry(plain)
+            fields = {field for field in _PERSON_FIELDS if entry.get(field) == pseudonym}
+            if fields:
                 latest = max(latest or keep_until, keep_until)
-    return latest
+                kinds |= fields
+    return latest, kinds
 
 
 def _held(

@@ -94,7 +94,7 @@ async def test_access_after_several_feedbacks_lists_every_answer_verbatim(harnes
     assert shown in summary, "Berlin, named"
     export = export_of(answer)
     jsonschema.validate(export, SCHEMA)
-    assert export["schema_version"] == 7
+    assert export["schema_version"] == 8
     assert export["automated_decisions"].startswith(no_decisions)
     comments = [
         a["answer"] for f in export["feedback"] for a in f["answers"] if a["step"] == "comment"
@@ -482,9 +482,9 @@ async def test_withdrawing_contact_erases_the_chat_id_and_keeps_feedback(harness
     assert any(rule in kept for kept in export["retention_rules"])
     assert (
         f"Außerdem wird bis zum {noted_until(harness, 'de')} ein verschlüsselter Vermerk (ohne "
-        "Ihre Antworten) aufbewahrt, dass Sie Ihre Daten löschen ließen, eine Einwilligung "
-        "widerrufen"
-    ) in texts(before)
+        "Ihre Antworten) aufbewahrt, dass Sie eine Einwilligung widerrufen haben, damit"
+    ) in texts(before), "what took place, not all it could have been"
+    assert export["erasure_note_about"] == ["withdrawal"]
     started = await erika.send("/start")
     assert labels(started[-1]) == [["1", "2", "3", "4", "5"]], "feedback consent untouched"
 
@@ -1358,8 +1358,7 @@ async def test_after_an_erasure_access_names_the_note_kept_and_until_when(
     said = texts(await erika.send("/meinedaten"))
     assert said == (
         "Über Sie sind keine Daten gespeichert außer einem verschlüsselten Vermerk (ohne "
-        "Ihre Antworten), dass Sie Ihre Daten löschen ließen, eine Einwilligung widerrufen "
-        "oder der Speicherung Ihrer Sprachwahl widersprochen haben. Er wird bis zum "
+        "Ihre Antworten), dass Sie Ihre Daten löschen ließen. Er wird bis zum "
         f"{noted_until(harness, 'de')} aufbewahrt, damit dies erneut ausgeführt wird, falls "
         "unsere Daten aus einer Sicherung wiederhergestellt werden."
     )
@@ -1368,8 +1367,8 @@ async def test_after_an_erasure_access_names_the_note_kept_and_until_when(
     await john.send("/language app")  # the objection: the choice goes, noted
     assert texts(await john.send("/mydata")) == (
         "No data is stored about you except an encrypted note (none of your answers) that "
-        "you had your data erased, withdrew a consent or objected to storing your language "
-        f"choice. It is kept until {noted_until(harness, 'en')}, so that this is carried out "
+        "you objected to storing your language choice. It is kept until "
+        f"{noted_until(harness, 'en')}, so that this is carried out "
         "again should our data be restored from a backup."
     )
     # Someone else, of whom nothing was ever noted, is told there is nothing.
@@ -1394,8 +1393,7 @@ async def test_whoever_erased_and_came_back_is_told_of_the_older_note(harness: H
     assert (
         "Außerdem wird bis zum "
         f"{noted_until(harness, 'de')} ein verschlüsselter Vermerk (ohne Ihre Antworten) "
-        "aufbewahrt, dass Sie Ihre Daten löschen ließen, eine Einwilligung widerrufen oder "
-        "der Speicherung Ihrer Sprachwahl widersprochen haben, damit dies erneut ausgeführt "
+        "aufbewahrt, dass Sie Ihre Daten löschen ließen, damit dies erneut ausgeführt "
         "wird, falls unsere Daten aus einer Sicherung wiederhergestellt werden."
     ) in said
     export = export_of(answer)
@@ -1407,13 +1405,14 @@ async def test_whoever_erased_and_came_back_is_told_of_the_older_note(harness: H
         until
     )
     assert any("Nach einer Löschung" in rule for rule in export["retention_rules"])
+    assert export["erasure_note_about"] == ["erasure"], "what the note is of"
     john = harness.customer(1003, language_code="en")
     await john.send("/language deutsch")
     await john.send("/language app")  # an objection, noted
     await give_feedback(john, "after the objection")
     assert (
-        f"An encrypted note (none of your answers) that you had your data erased, withdrew a "
-        "consent or objected to storing your language choice is also kept, until "
+        "An encrypted note (none of your answers) that you objected to storing your language "
+        "choice is also kept, until "
         f"{noted_until(harness, 'en')}, so that this is carried out again should our data be "
         "restored from a backup."
     ) in texts(await john.send("/mydata"))
@@ -1423,6 +1422,20 @@ async def test_whoever_erased_and_came_back_is_told_of_the_older_note(harness: H
     answer = await never.send("/meinedaten")
     assert "Vermerk" not in texts(answer) and "nie gelöscht" in texts(answer)
     assert export_of(answer)["erasure_note_kept_until"] is None
+
+
+async def test_a_note_of_several_kinds_names_each(harness: Harness) -> None:
+    """An objection, then an erasure: both named, joined by "and"."""
+    john = harness.customer(1005, language_code="en")
+    await john.send("/language deutsch")
+    await john.send("/language app")  # the objection
+    await give_feedback(john, "between the two")
+    await john.send("/delete")
+    await john.press("Erase everything")
+    assert texts(await john.send("/mydata")).startswith(
+        "No data is stored about you except an encrypted note (none of your answers) that "
+        "you had your data erased and you objected to storing your language choice."
+    )
 
 
 def noted_until(harness: Harness, locale: str) -> str:
