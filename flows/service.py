@@ -704,9 +704,12 @@ class FeedbackService:
             elif isinstance(event, TextInput) and asks_to_be_contacted(event.text):
                 return Outcome.say(await self._contact_afterwards(pseudonym, t, replied))
             elif await self._finished_recently(pseudonym):
+                # Said not stored (found by a customer walk-through: "Und das Personal war
+                # unfreundlich" sent after the thanks read as added to the feedback).
                 said = t.gettext(
-                    "Your feedback has been received; no question is open right now. "
-                    "Send /start to give feedback again; /help lists what I can do."
+                    "Your feedback has been received. No question is open right now, so I did "
+                    "not store this message. Send /start to give feedback again; /help lists "
+                    "what I can do."
                 )
             else:
                 said = t.gettext(

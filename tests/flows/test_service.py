@@ -242,7 +242,10 @@ async def test_text_after_the_thanks_is_not_told_its_feedback_was_discarded(
 ) -> None:
     await full_conversation(service, ERIKA, "fertig")
     [reply] = (await service.text(ERIKA, "Danke euch!")).replies
-    assert reply.text.startswith("Ihr Feedback ist angekommen; gerade ist keine Frage offen.")
+    assert reply.text.startswith(
+        "Ihr Feedback ist angekommen. Gerade ist keine Frage offen, deshalb habe ich diese "
+        "Nachricht nicht gespeichert."
+    ), "said not stored: an addition sent after the thanks is lost otherwise unsaid"
     assert "verworfen" not in reply.text, "nothing unfinished to speak of"
 
 
