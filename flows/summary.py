@@ -272,7 +272,7 @@ def render(
     counted: tuple[datetime, datetime] | None = None,
     released: bool = True,
     left_out: Sequence[tuple[date, date]] = (),
-    previous_left_out: int = 0,
+    previous_left_out: Sequence[tuple[date, date]] = (),
     compared: tuple[datetime, datetime] | None = None,
     comparable: bool = True,
     deleted: Deleted | None = None,
@@ -282,8 +282,7 @@ def render(
     `counted` is the stretch of whole UTC days the figures are of (see
     flows.staff.StaffDesk.windows), `released` False while there is none yet, and
     `left_out` the first and last days of each group of days in it left out (see
-    flows.staff.whole_groups),
-    `previous_left_out` how many of the previous period;
+    flows.staff.whole_groups), `previous_left_out` those of the previous period;
     `compared` the days of the previous period (none where it starts where `counted`
     does: there are no earlier days), and `comparable` whether it is as long and whole:
     if not, no change in the number of feedbacks is given (three days against one would
@@ -354,7 +353,9 @@ def render(
     # gone is left out whole): "previous period: 0" would read as nobody gave feedback then
     # (found by a staff review), and what a comparison counted of them as all there was.
     previous_deleted = earlier and deleted is not None and deleted.compared
-    compare = earlier and not previous_deleted
+    # Nor with a previous period of which days are left out: "previous period: 0" read as
+    # nobody, and its averages were compared still (found by a staff walk-through).
+    compare = earlier and not previous_deleted and not previous_left_out
     if not earlier and counted is not None:
         lines.append(
             t.gettext(
@@ -388,9 +389,6 @@ def render(
     if left_out:
         # Which days, not only how many (found by a staff walk-through: after an erasure a
         # week read as a fall, the note naming no days); the oldest few where there are many.
-        named = [t.days_from(first, last) for first, last in left_out[:_DAYS_NAMED]]
-        if len(left_out) > _DAYS_NAMED:
-            named.append("…")
         lines.append(
             t.ngettext(
                 "Left out: {days} (one group of days). What those days count has changed "
@@ -402,19 +400,21 @@ def render(
                 "questions or the minimum group size changed), and showing them now could "
                 "single someone out.",
                 len(left_out),
-            ).format(days="; ".join(named), count=t.number(len(left_out)))
+            ).format(days=_days_named(t, left_out), count=t.number(len(left_out)))
         )
-        if compare and not previous_left_out:
+        if compare:
             lines.append(t.gettext("So no change in per cent is given."))
-    if previous_left_out and compared is not None and compare:
+    if previous_left_out and compared is not None and earlier and not previous_deleted:
         lines.append(
             t.ngettext(
-                "Of the previous period, one group of days is left out as well, so no change "
-                "in per cent is given.",
-                "Of the previous period, {count} groups of days are left out as well, so no "
-                "change in per cent is given.",
-                previous_left_out,
-            ).format(count=t.number(previous_left_out))
+                "Of the previous period, {days} is left out (one group of days): what it "
+                "counts has changed since it was first shown. So this period is not compared "
+                "with it.",
+                "Of the previous period, {days} are left out ({count} groups of days): what "
+                "they count has changed since they were first shown. So this period is not "
+                "compared with it.",
+                len(previous_left_out),
+            ).format(days=_days_named(t, previous_left_out), count=t.number(len(previous_left_out)))
         )
     if compare:
         lines += [
@@ -570,6 +570,12 @@ def _length(t: Translator, length: timedelta) -> str:
     if length >= timedelta(days=2) and half_days == int(half_days) and half_days % 2:
         return t.days(Decimal(int(half_days)) / 2)
     return t.duration(length)
+
+
+def _days_named(t: Translator, spans: Sequence[tuple[date, date]]) -> str:
+    """The groups of days `spans` as a summary names them: the oldest few, then "…"."""
+    named = [t.days_from(first, last) for first, last in spans[:_DAYS_NAMED]]
+    return "; ".join([*named, "…"] if len(spans) > _DAYS_NAMED else named)
 
 
 def _questions_unshown(t: Translator, questions: list[str], k: int, left_out: bool) -> str:

@@ -231,8 +231,33 @@ async def test_days_left_out_of_the_previous_period_are_said_too(desk: Desk) -> 
     assert "left out" not in before
     await desk.store.erase_subject(desk.pseudonym(4))  # in the day before the last
     after = await desk.summary("1d")
-    assert "Of the previous period, one group of days is left out as well" in after
+    assert (
+        "Of the previous period, 30 Nov 2026 is left out (one group of days): what it counts "
+        "has changed since it was first shown. So this period is not compared with it."
+    ) in after, after
     assert "Left out:" not in after, "the current period is whole"
+    # Not "previous period: 0", nor its averages compared (found by a staff walk-through:
+    # "Responses: 32 (previous period: 0)" over "Average 2.5 (previous period: 3.6, -1.1)")
+    assert "previous period:" not in after and "Responses: 3\n" in after, after
+
+
+async def test_a_surveys_figures_leave_out_the_days_the_totals_leave_out(desk: Desk) -> None:
+    """Found by a staff walk-through: after one customer's erasure, "Feedbacks: 10" over
+    "Product feedback: 10" and "Customer feedback: 5", and the chart's bar on a day the
+    text said was not counted."""
+    for day in range(2):
+        for person in range(3):
+            await desk.give(day * 10 + person, 4)
+            await desk.give(day * 10 + person + 5, 2, flow="product")
+        desk.next_day()
+    before = await desk.summary("2d")
+    assert feedbacks(before) == 12 and "Survey “Product feedback”: 6 responses" in before, before
+    await desk.store.erase_subject(desk.pseudonym(1))  # of the first day's customer feedback
+    after = await desk.summary("2d")
+    assert "Left out: 29 Nov 2026 (one group of days)." in after, after
+    assert feedbacks(after) == 6
+    assert "Survey “Product feedback”: 3 responses" in after, "its first day is left out too"
+    assert "Survey “Customer feedback”: 3 responses" in after
 
 
 async def test_days_left_out_of_the_current_period_are_named_and_make_no_fall(desk: Desk) -> None:
