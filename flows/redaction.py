@@ -18,7 +18,8 @@ post office box: "Postfach 12 34 56", "PO Box 123"; a UK postcode after a street
 names where the comment shows them to be names: after a closing ("Viele Grüße, Erika
 Mustermann", "LG Tom", "lg tom", "Gruß Kai (Kundennr. ...)", "Viele Grüße von Erika",
 "LG Erika & Jan", "Regards from John Smith"), a self-introduction ("Mein Name ist ...",
-"my name is ...", "Ich bin Thomas Berger", "Hi, this is Tom from ..."), a title ("Herr
+"my name is ...", "Ich bin Thomas Berger", "Hi, this is Tom from ...", also with a filler:
+"Ich heiße übrigens ..."), a title ("Herr
 Müller", "Frau Dr. Schmidt", "Dr. med. Anna Schulz", "Mrs. Jones", also in small letters
 or capitals: "herr müller", "HERR MÜLLER"), staff named in feedback too, a first and last
 name after a role, a relative, a holder's label or a thank-you ("Der Fahrer Jan Petersen",
@@ -887,6 +888,14 @@ _SENT_BY = _Pattern(
     rf"(?!{_PLACE_PREFIX}[ \t]|(?i:{'|'.join(_NOT_SENDERS)})\b)(?(von)|(?={_FULL_NAME}))"
     rf"(?:{_TITLE}[ \t]+)?{_NAMES}{_SIGN_OFF_END}"
 )
+# Words said between "ich heiße" or "ich bin" and the name: "Ich heiße übrigens Sandra
+# Kowalski", "my name is actually Sarah Johnson", "I'm btw Tom" (found by a redaction
+# walk-through: the filler stopped the match, and the name stayed). Atomic: a filler given
+# back would be taken for the name and fail it.
+_FILLER = (
+    r"(?>(?:(?i:übrigens|uebrigens|eigentlich|ja|auch|also|btw\.?|by[ \t]+the[ \t]+way"
+    r"|actually)[ \t]*,?[ \t]+)*)"
+)
 # "Mein Name ist Erika Mustermann", "Ich heiße Anna", "my name is John Smith", "Name:
 # Erika". Not "Ich heiße Sie willkommen", nor "Ich heiße Neukunden willkommen".
 # After a signature's label too ("Unterschrift: Erika Mustermann", "gez. E. Mustermann";
@@ -896,7 +905,7 @@ _SENT_BY = _Pattern(
 _SELF_INTRODUCTION = _Pattern(
     r"(?P<lead>\b(?i:(?:mein[ \t]+name[ \t]+(?:ist|lautet)|ich[ \t]+hei(?:ß|ss)e"
     r"|hier[ \t]+schreibt|my[ \t]+name[ \t]+is|my[ \t]+name's)(?:[ \t]*:)?[ \t]+"
-    r"|(?P<label>(?:vor|nach)?name[ \t]*[:=][ \t]*)"
+    rf"{_FILLER}|(?P<label>(?:vor|nach)?name[ \t]*[:=][ \t]*)"
     r"|(?P<signature>(?:unterschrift|signatur|signature|gezeichnet)[ \t]*:"
     # "call me: Max Mustermann" (found by the corpus audit), as a label
     r"|gez\.(?:[ \t]*:)?|call[ \t]+me[ \t]*:)[ \t]*))"
@@ -911,7 +920,7 @@ _SELF_INTRODUCTION = _Pattern(
 # "my name is missing", "mein name ist anna und ich ..." keep their words.
 _PLAIN_SELF_INTRODUCTION = _Pattern(
     r"(?P<lead>\b(?i:mein[ \t]+name[ \t]+(?:ist|lautet)|ich[ \t]+hei(?:ß|ss)e|my[ \t]+name[ \t]+is"
-    r"|my[ \t]+name['’]s)(?:[ \t]*:)?[ \t]+|\b(?i:call[ \t]+me)[ \t]*:[ \t]*)"
+    rf"|my[ \t]+name['’]s)(?:[ \t]*:)?[ \t]+{_FILLER}|\b(?i:call[ \t]+me)[ \t]*:[ \t]*)"
     rf"(?P<first>[{_LOWER}]{{2,}}(?:-[{_LOWER}]{{2,}})?)\b(?![-'’]\w)"
     rf"(?:[ \t]+(?P<second>[{_UPPER}{_LOWER}][{_LOWER}]+(?:-[{_UPPER}{_LOWER}][{_LOWER}]+)?)\b"
     r"(?![-'’]\w))?"
@@ -923,7 +932,8 @@ _PLAIN_SELF_INTRODUCTION = _Pattern(
 # (And "Ich bin die Erika Mustermann", as one says it, from a common first name on: "Ich
 # bin der Meinung Sabine ..." stays; see i_am.)
 _I_AM = _Pattern(
-    r"(?P<lead>\b(?i:ich[ \t]+bin(?:[ \t]+(?P<article>die|der))?|i[ \t]+am|i['’]m)[ \t]+)"
+    rf"(?P<lead>\b(?i:ich[ \t]+bin|i[ \t]+am|i['’]m)[ \t]+{_FILLER}"
+    r"(?:(?P<article>(?i:die|der))[ \t]+)?)"
     rf"(?![{_UPPER}][{_LOWER}]*ing\b)(?>{_FULL_NAME})"
     rf"(?![ \t]+(?:[{_UPPER}]|{_DESCRIPTION}))"
 )
@@ -1416,7 +1426,7 @@ _FIRST_NAME_AFTER_CUE = _Pattern(
     # a role and a word that names ("Der Kellner hieß Marcel", "Der Kellner namens Kevin"),
     # or a name set off by commas after a role ("our server, Dave, was great"): found by a
     # staff review, where "sie hieß Jessica" and "Our server Jessica" went
-    r"(?:[ \t]*:|(?P<comma>[ \t]*,))?[ \t]+"
+    rf"(?:[ \t]*:|(?P<comma>[ \t]*,))?[ \t]+{_FILLER}"
     rf"(?:{_any_of(_CALLED)}\b[ \t]+)?(?:[‚‘'\"„“»«›‹]|[dD]['’])?)"
     # the names listed after it too: "Danke an Anna, Ben und Jana" (found by review: Ben
     # and Jana were left); only common first names, so that what follows a comma is looked

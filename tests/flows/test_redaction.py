@@ -2969,3 +2969,56 @@ def test_a_long_comment_of_what_the_third_corpus_audit_rules_look_for_runs_throu
     here by the test's timeout.)"""
     text = (unit * (4096 // len(unit) + 1))[:4096]
     assert (redact(text, DE) != text) is has_personal_data
+
+
+# Found by a redaction walk-through (s44): what reached staff, each item with the
+# near-misses its fix must leave alone.
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        # a filler word between the self-introduction and the name
+        (
+            "Hallo, ich heiße übrigens Sandra Kowalski und warte seit 3 Wochen",
+            "Hallo, ich heiße übrigens [Name] und warte seit 3 Wochen",
+        ),
+        ("Mein Name ist übrigens Anna Meyer.", "Mein Name ist übrigens [Name]."),
+        ("Ich bin übrigens Anna Meyer.", "Ich bin übrigens [Name]."),
+        ("Ich heiße eigentlich Anna Meyer.", "Ich heiße eigentlich [Name]."),
+        ("Ich heiße übrigens Anna-Lena Meyer-Hoffmann", "Ich heiße übrigens [Name]"),
+        ("Ich heiße ja Anna Meyer", "Ich heiße ja [Name]"),
+        ("Ich bin übrigens auch Anna", "Ich bin übrigens auch [Name]"),
+        ("ich heiße übrigens anna schmidt", "ich heiße übrigens [Name]"),
+        ("my name is actually Sarah Johnson", "my name is actually [Name]"),
+        ("my name is by the way Sarah Johnson", "my name is by the way [Name]"),
+        ("I'm btw Sarah Johnson", "I'm btw [Name]"),
+        ("I'm btw Sarah, order came late", "I'm btw [Name], order came late"),
+        ("I am also Tom Becker", "I am also [Name]"),
+    ],
+)
+def test_a_filler_word_before_a_self_introduced_name_keeps_no_name(
+    comment: str, expected: str
+) -> None:
+    assert redact(comment, EN) == expected
+    assert redact(comment, DE) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ich bin ja Stammkunde seit 2010",
+        "Ich bin übrigens Berliner Stammkunde",
+        "Ich bin eigentlich zufrieden",
+        "Ich heiße übrigens Neukunden willkommen",
+        "mein name ist übrigens egal",
+        "Ich bin auch Fan von Tom Tailor",
+        "Ich bin übrigens Victoria-Kunde",
+        "Ich bin also der Meinung, dass es passt",
+        "Ich bin ja Kunde bei Telekom",
+        "I'm actually Really Happy with it",
+        "I'm also Amazon Prime customer",
+        "I'm actually Going Crazy here",
+        "I'm also German",
+    ],
+)
+def test_a_filler_word_before_no_name_stays(text: str) -> None:
+    assert redact(text, DE) == text
