@@ -250,11 +250,30 @@ _NAMED_ACCOUNT = _Pattern(
 # A password or PIN given after its word ("Passwort: Sommer2024!", "PW: hallo123", "my
 # password is Hunter2!", "Mein PIN ist 1234"; found by a staff walk-through: shown to
 # staff as written): after a colon or "=" whatever follows, after "ist"/"is" only what has
-# a digit or a sign within it ("das Passwort ist zu lang." stays).
+# a digit or a sign within it ("das Passwort ist zu lang." stays). Right after the word too
+# ("Passwort Sonne2024", "PIN 4821", "my password sunshine99 doesn't work", "Meine
+# Geheimzahl ist 4821", "Zugangsdaten: erika78 / Sonne2024"; found by a redaction
+# walk-through), but there four characters at least, a digit or a sign between letters in
+# them, no sentence's sign at their end, and not a length or a count ("Passwort 8-stellig",
+# "PIN 3x falsch", "Passwort 12 Zeichen", "password 2FA": see _LENGTH_OR_COUNT). So
+# "PIN vergessen", "password reset", "Das Passwort war zu lang" stay.
+_LENGTH_OR_COUNT = (
+    r"(?!\d+[ \t-]*(?i:zeichen|stellig\w*|stellen|ziffern|buchstaben|characters?|chars"
+    r"|digits?|letters|mal|x|fach|versuchen?|attempts?|tries|times|tagen?|days?|wochen"
+    r"|weeks?|monaten?|months?|jahren?|years?|stunden|hours?|minuten|minutes?|min|h)\b"
+    r"|(?i:2fa)\b)"
+)
 _PASSWORD = _Pattern(
-    r"(?P<label>(?<![\w-])(?i:passwort|password|kennwort|passwd|pw|pin|pin-code|pincode|"
-    r"passcode|zugangscode)(?:[ \t]*[:=][ \t]*(?P<colon>)|[ \t]+(?i:ist|lautet|is|was|war)"
-    r"[ \t]+))(?(colon)\S{2,64}|(?=\S*\d|\S*[^\w\s]\S)\S{2,64})"
+    r"(?P<label>(?<![\w-])(?:(?i:passwort|password|kennwort|passwd|pw|pin|pin-code|pincode"
+    r"|pin-nummer|pinnummer|puk|passcode|zugangscode|geheimzahl|geheimnummer)"
+    r"(?:[ \t]*[:=][ \t]*(?P<colon>)|[ \t]+(?i:ist|lautet|is|was|war)[ \t]+|[ \t]+(?P<bare>))"
+    # a login and a password at once: "Zugangsdaten: erika78 / Sonne2024"
+    r"|(?i:zugangsdaten|anmeldedaten|logindaten|login-daten|credentials)(?P<pair>)"
+    r"(?:[ \t]*:[ \t]*|[ \t]+(?i:sind|lauten|are)[ \t]+)))"
+    r"(?(colon)\S{2,64}"
+    rf"|(?(bare){_LENGTH_OR_COUNT}(?=\S*\d|\S*?\w[!#$%&*+=@^~§]+\w)\S{{3,63}}?[^\s.,;:]"
+    r"(?=[.,;:]*(?:\s|\Z))"
+    r"|(?=\S*\d|\S*[^\w\s]\S)\S{2,64}(?(pair)(?:[ \t]*[/|][ \t]*\S{2,64})?|)))"
 )
 # +49 151 12345678, 0151/1234567, (030) 123 45 67, 030-1234567, +1 (555) 123-4567,
 # 030 / 123 456 78, 0151 - 234 567 89, 0 30 / 12 34 56; any dash where the hyphen may stand:

@@ -3022,3 +3022,41 @@ def test_a_filler_word_before_a_self_introduced_name_keeps_no_name(
 )
 def test_a_filler_word_before_no_name_stays(text: str) -> None:
     assert redact(text, DE) == text
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        # a password or PIN right after its word, with no ":" nor "ist"
+        (
+            "Mein Login ist erika78 und Passwort Sonne2024, bitte prüfen.",
+            "Mein Login ist [Handle] und Passwort [Passwort], bitte prüfen.",
+        ),
+        ("Passwort Sonne2024", "Passwort [Passwort]"),
+        ("Das Passwort Sonne2024 funktioniert nicht", "Das Passwort [Passwort] funktioniert nicht"),
+        ("my password sunshine99 doesn't work", "my password [Passwort] doesn't work"),
+        ("PIN 4821", "PIN [Passwort]"),
+        ("PIN 4821.", "PIN [Passwort]."),
+        ("Meine Geheimzahl ist 4821", "Meine Geheimzahl ist [Passwort]"),
+        ("Passwort geheim#1 geht nicht", "Passwort [Passwort] geht nicht"),
+        ("Mein PUK 12345678 wurde abgelehnt", "Mein PUK [Passwort] wurde abgelehnt"),
+        ("Zugangsdaten: erika78 / Sonne2024", "Zugangsdaten: [Passwort]"),
+        # what the word before a password's look-alikes says stays
+        ("Das Passwort war zu lang", "Das Passwort war zu lang"),
+        ("PIN vergessen", "PIN vergessen"),
+        ("password reset", "password reset"),
+        ("Passwort 8-stellig verlangt", "Passwort 8-stellig verlangt"),
+        ("PIN 3x falsch eingegeben", "PIN 3x falsch eingegeben"),
+        ("Passwort 12 Zeichen lang", "Passwort 12 Zeichen lang"),
+        ("PIN 10 Minuten gesperrt", "PIN 10 Minuten gesperrt"),
+        ("password 2FA does not work", "password 2FA does not work"),
+        ("Passwort (das neue) wird nicht akzeptiert", "Passwort (das neue) wird nicht akzeptiert"),
+        ("Passwort z.B. vergessen", "Passwort z.B. vergessen"),
+        ("Pin 12 am Stecker", "Pin 12 am Stecker"),
+        ("Passwort-Reset klappt nicht", "Passwort-Reset klappt nicht"),
+        ("Zugangsdaten: funktionieren nicht", "Zugangsdaten: funktionieren nicht"),
+    ],
+)
+def test_a_password_or_pin_right_after_its_word_is_redacted(comment: str, expected: str) -> None:
+    assert redact(comment, DE) == expected
+    assert redact(comment, EN) == expected.replace("[Passwort]", "[Password]")
