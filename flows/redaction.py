@@ -5,7 +5,8 @@ dash between the groups: "0151 – 2345 6789"; North American ones too: "(555) 1
 spaced digit by digit: "0 1 5 1 2 3 4 5 6 7 8 9"), IBANs (checked with mod-97; a mistyped
 one counts as a number), IPv4, IPv6 and MAC addresses, long numbers written in groups, URLs
 and links without a scheme, @handles (also with dots) and accounts a word names without "@"
-("Telegram: erika_m2024", "Benutzername ist ..."), numbers that look like customer or order
+("Telegram: erika_m2024", "Benutzername ist ...",
+"Mein PayPal ist erika1980"), numbers that look like customer or order
 ids (whole when joined by hyphens: "RE-2024-0815") and shorter ones a word names as such
 (also those of identity documents: "Ausweisnummer L01X00T47", "Reisepass C01X00T47"),
 German, Austrian and British number plates, US social security and Swiss AHV numbers and
@@ -221,10 +222,16 @@ _HANDLE = _Pattern(
 # these did not). Only a name shaped as one, with a digit, "_" or a dot in it, and no
 # version ("v2"); a Signal username always ends in a dot and two digits ("erika.01"). So
 # "Telegram ist super", "Benutzername ist falsch" and "Das Signal ist schwach" stay.
+# A payment service's too ("Paypal: erika.mustermann", "an PayPal erika.mustermann", "Mein
+# PayPal ist erika1980"), "bin ich" after a service ("auf Insta bin ich erika_mustermann"),
+# and after "Benutzer", "Account" or "Konto" with a colon or "ist"/"heißt" ("Benutzer:
+# erika78", "Mein Account heißt erika78"): found by a redaction walk-through. ("PayPal ist
+# super", "Zahlung per PayPal klappte", "Als Nutzer iOS17 ..." stay.)
 _ACCOUNT_SERVICES = (
     "telegram instagram insta twitter tiktok discord skype threema snapchat facebook "
-    "twitch steam reddit mastodon bluesky"
+    "twitch steam reddit mastodon bluesky paypal venmo revolut"
 ).split()
+_ACCOUNT_OWNERS = "benutzer nutzer user account konto".split()
 _ACCOUNT_WORDS = (
     "benutzername nutzername username user-name anmeldename loginname login nickname "
     "gamertag handle"
@@ -239,9 +246,11 @@ _NAMED_ACCOUNT = _Pattern(
     # (in small letters before a colon: "tg: max_m", found by the corpus audit; "tg" alone
     # may be a car park's, "TG" is looked for in capitals)
     rf"(?:[ \t-]?{_ACCOUNT_SUFFIX})?|X-{_ACCOUNT_SUFFIX}|tg(?=[ \t]*:)"
-    rf"|(?i:{'|'.join(_ACCOUNT_WORDS)}))\b"
-    r"(?:[ \t]*[:=][ \t]*|[ \t]+)"
-    r"(?:(?i:ist|lautet|heißt|heisst|is|unter|als|under|as)[ \t]*:?[ \t]+)?)"
+    rf"|(?i:{'|'.join(_ACCOUNT_WORDS)})|(?P<owner>(?i:{'|'.join(_ACCOUNT_OWNERS)})))\b"
+    r"(?(owner)(?:[ \t]*[:=][ \t]*|[ \t]+(?=(?i:ist|lautet|heißt|heisst|is)\b))"
+    r"|(?:[ \t]*[:=][ \t]*|[ \t]+))"
+    r"(?:(?i:ist|lautet|heißt|heisst|is|unter|als|under|as|bin[ \t]+ich|i[ \t]+am|i['’]m)"
+    r"[ \t]*:?[ \t]+)?)"
     # (each lookahead reads one name at most: linear however long the comment)
     r"(?![vV]\d)(?(signal)(?=[A-Za-z0-9_]{3,32}\.\d{2})|)"
     r"(?=[A-Za-z0-9_]{0,31}(?:[\d_]|#\d)|[A-Za-z0-9_]{1,32}\.[a-z0-9_])"
@@ -2574,7 +2583,10 @@ _SENT_FROM = ("von", "Von", "VON", "from", "From", "FROM")
 # (In a comment in small letters: "geb" for "geb.", "geboren"; "TG" and "X-" are looked for
 # as written, "tg" is in "Mitglied".)
 _BIRTH_WORDS = ("geb", "born", "dob", "d.o.b", "birth")
-_ACCOUNT_CUES = (*_ACCOUNT_SERVICES, "signal", "name", "login", "gamertag", "handle")
+_ACCOUNT_CUES = (
+    *(*_ACCOUNT_SERVICES, *_ACCOUNT_OWNERS),
+    *("signal", "name", "login", "gamertag", "handle"),
+)
 _LIST_GOES_ON = _Pattern(r"[ \t]*[,;]")
 # A parenthesis that may end a sign-off's line: "Gruß Kai (Kundennr. [Number])"
 _PARENTHESIS = _Pattern(r"[ \t]*\([^()\n]{0,80}\)")

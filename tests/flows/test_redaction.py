@@ -3060,3 +3060,38 @@ def test_a_filler_word_before_no_name_stays(text: str) -> None:
 def test_a_password_or_pin_right_after_its_word_is_redacted(comment: str, expected: str) -> None:
     assert redact(comment, DE) == expected
     assert redact(comment, EN) == expected.replace("[Passwort]", "[Password]")
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        # an account named by a payment service, "bin ich" or "Benutzer:", "Account heißt"
+        ("Paypal: erika.mustermann", "Paypal: [Handle]"),
+        (
+            "Die Überweisung an PayPal erika.mustermann kam nicht an.",
+            "Die Überweisung an PayPal [Handle] kam nicht an.",
+        ),
+        ("Mein PayPal ist erika1980", "Mein PayPal ist [Handle]"),
+        ("PayPal-Konto ist erika1980", "PayPal-Konto ist [Handle]"),
+        ("my PayPal is erika.m85", "my PayPal is [Handle]"),
+        ("auf Insta bin ich erika_mustermann", "auf Insta bin ich [Handle]"),
+        ("on Insta I'm erika_m85", "on Insta I'm [Handle]"),
+        ("Benutzer: erika78", "Benutzer: [Handle]"),
+        ("Mein Account heißt erika78", "Mein Account heißt [Handle]"),
+        ("my account is john_smith99", "my account is [Handle]"),
+        # a service or those words before no account's name
+        ("PayPal ist super", "PayPal ist super"),
+        ("Zahlung per PayPal klappte", "Zahlung per PayPal klappte"),
+        ("Zahlung über PayPal bzw. Klarna", "Zahlung über PayPal bzw. Klarna"),
+        ("Bezahlt mit PayPal u.a. auch Kreditkarte", "Bezahlt mit PayPal u.a. auch Kreditkarte"),
+        ("PayPal 2x versucht", "PayPal 2x versucht"),
+        ("Als Nutzer iOS17 habe ich Probleme", "Als Nutzer iOS17 habe ich Probleme"),
+        ("User experience2 is bad", "User experience2 is bad"),
+        ("Mein Konto ist gesperrt", "Mein Konto ist gesperrt"),
+        ("Mein Account ist seit 2 Tagen gesperrt", "Mein Account ist seit 2 Tagen gesperrt"),
+        ("Benutzer ist admin", "Benutzer ist admin"),
+    ],
+)
+def test_an_account_a_payment_service_or_its_word_names_goes(comment: str, expected: str) -> None:
+    assert redact(comment, DE) == expected
+    assert redact(comment, EN) == expected
