@@ -469,16 +469,20 @@ _AREA_AFTER = _Pattern(r"[ \t]*(?:[,.;!?)]|\Z|\n)")
 # A shorter number that a word names as an id: "Kundennummer 4711", "Bestell-Nr.: 1234",
 # "order no. 123", "Vertragsnummer 12 345 678"; a bare "Rechnung 2031" from four digits
 # on. The word stays, the number goes. ("Kundenservice 100 Punkte" keeps its number.)
-# ("Best.-Nr. 4711" with its dot only: "best no. 1" is praise.)
+# ("Best.-Nr. 4711" with its dot only: "best no. 1" is praise.) A customer account's in two
+# groups too ("Kundenkonto: 4711-0815", found by a redaction walk-through: only "Kundenkonto
+# 47110815" went, as a long number).
 _ID_WORD = (
-    r"\b(?:kunden|kd|bestell|best\.|auftrags?|rechnungs?|vertrags?|vorgangs?|"
+    r"\b(?:kunden(?:konto)?|kd|bestell|best\.|auftrags?|rechnungs?|vertrags?|vorgangs?|"
     r"order|customer|invoice|account|contract|ticket|konto)"
 )
 # Identity documents (found by a staff-side review: "Ausweisnummer L01X00T47",
-# "Reisepass C01X00T47", "Führerscheinnummer B072RRE2I55" reached staff as written).
+# "Reisepass C01X00T47", "Führerscheinnummer B072RRE2I55" reached staff as written; "Perso-Nr.
+# L01X00T47", as one says it, found by a redaction walk-through).
 _ID_DOCUMENT = (
     r"(?:personal|kinder|reise|dienst|mitglieds|studenten|schüler|firmen|mitarbeiter"
-    r"|schwerbehinderten|bibliotheks)?ausweis|reisepass|führerschein|fuehrerschein|passport"
+    r"|schwerbehinderten|bibliotheks)?ausweis|perso|reisepass|führerschein|fuehrerschein"
+    r"|passport"
     r"|(?:driver['’]?s|driving)[ \t]+licen[cs]e|(?:id|identity)[ \t]+card"
 )
 # Words that name an id only with "nummer" after them: alone, "Schaden 1500", "Police
@@ -490,6 +494,9 @@ _NUMBERED_ID_WORD = (
     r"|schadens|member(?:ship)?|booking|reservation|reference|policy|police|pass"
     r"|sozialversicherungs|rentenversicherungs|sv|(?:bus|taxi|liefer|paket)?fahrer"
     r"|mitarbeiter|personal|dienst|agent|employee|staff"
+    # a meter's, which names the household it is in ("Zählernummer 1ESY1160123456", found by
+    # a redaction walk-through; fourteen characters, so a code may have up to twenty)
+    r"|(?:strom|gas|wasser)?(?:zähler|zaehler)"
     # a customer or loyalty card's ("Kundenkarte Nr. 9876": found by the corpus review)
     r"|(?:kunden|treue|bonus)?karten?|(?:customer|loyalty|member(?:ship)?)[ \t]+card"
     rf"|(?P<document>{_ID_DOCUMENT}))"
@@ -521,7 +528,7 @@ _NAMED_ID = _Pattern(
     r"|(?!))))"
     # (letters between groups of digits: "Schadensnummer 2024-SN-884412", one number)
     r"(?P<number>\d(?:[ /-]?\d){2,}(?:-(?-i:[A-Z]{1,4})-\d{2,})?\b"
-    r"|(?-i:(?=[A-Z0-9]{0,11}[A-Z])[A-Z0-9]{5,12}(?:[-/][A-Z0-9]{1,12}){0,3})\b"
+    r"|(?-i:(?=[A-Z0-9]{0,11}[A-Z])[A-Z0-9]{5,20}(?:[-/][A-Z0-9]{1,12}){0,3})\b"
     # a document's in small letters, as typed on a phone ("Ausweis: l01x00t47")
     r"|(?(document)(?-i:(?=[a-z0-9]{0,11}[a-z])(?=[a-z]{0,11}\d)[a-z0-9]{5,12})\b|(?!)))",
     re.IGNORECASE,

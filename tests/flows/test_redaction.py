@@ -3095,3 +3095,32 @@ def test_a_password_or_pin_right_after_its_word_is_redacted(comment: str, expect
 def test_an_account_a_payment_service_or_its_word_names_goes(comment: str, expected: str) -> None:
     assert redact(comment, DE) == expected
     assert redact(comment, EN) == expected
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        # a customer account's number in two groups, a "Perso" and a meter named by its word
+        ("Kundenkonto: 4711-0815", "Kundenkonto: [Nummer]"),
+        ("Kundenkonto: 4711 0815", "Kundenkonto: [Nummer]"),
+        ("Kundenkonto-Nr. 4711-0815", "Kundenkonto-Nr. [Nummer]"),
+        ("Kundenkonto 47110815", "Kundenkonto [Nummer]"),
+        ("Perso-Nr. L01X00T47", "Perso-Nr. [Nummer]"),
+        ("Perso L01X00T47 liegt vor", "Perso [Nummer] liegt vor"),
+        ("Zählernummer 1ESY1160123456", "Zählernummer [Nummer]"),
+        ("Stromzähler-Nr. 1ESY1160123456 bitte prüfen", "Stromzähler-Nr. [Nummer] bitte prüfen"),
+        # the words with what is no one's number
+        ("Zählerstand 12345 kWh", "Zählerstand 12345 kWh"),
+        ("Zähler 3 war kaputt", "Zähler 3 war kaputt"),
+        ("Zählernummer steht auf der Rechnung", "Zählernummer steht auf der Rechnung"),
+        ("Perso abgelaufen", "Perso abgelaufen"),
+        ("Perso 2024 verlängert", "Perso 2024 verlängert"),
+        ("Kundenkonto seit 2015", "Kundenkonto seit 2015"),
+        ("Kundenkonto 3 Tage gesperrt", "Kundenkonto 3 Tage gesperrt"),
+    ],
+)
+def test_an_account_document_or_meter_number_its_word_names_goes(
+    comment: str, expected: str
+) -> None:
+    assert redact(comment, DE) == expected
+    assert redact(comment, EN) == expected.replace("[Nummer]", "[Number]")
