@@ -107,6 +107,11 @@ _EMAIL = _Pattern(
     # "erika.mustermann@⏎gmx.de": a line break after "@"; "max @ example . com": spaces
     # around its dots, so only before a known top-level domain (both found by a hostile
     # customer's review: the name before "@" reached staff)
+    # "thomas . berger @ web . de": spaced around the dots before "@" too (found by a
+    # redaction walk-through: "thomas ." was left), from the run's first word on
+    r"|(?<![\w.+-])(?<![ \t]\.[ \t])[\w+-]++(?:[ \t]+\.[ \t]+[\w+-]++)++[ \t]*[@＠﹫][ \t]*"
+    r"(?:\n[ \t]*)?(?:[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}\b"
+    rf"|[^\W\d_][\w-]*(?:[ \t]*\.[ \t]*[\w-]+)*[ \t]*\.[ \t]*(?:{'|'.join(_TLDS)})\b)"
     r"|(?<![\w.+-])(?:(?=[\w+-]*[._+\d])|(?!(?=[^\W\d_]*[^\W\d_a-zäöüß])[^\W\d_]++[ \t]+[@＠﹫]"
     rf"(?=\s)[ \t]*\n?[ \t]*(?!(?i:{_MAIL_PROVIDERS})\b)[A-ZÄÖÜ]))"
     r"[\w.+-]++[ \t]*[@＠﹫][ \t]*(?:\n[ \t]*)?"
@@ -115,6 +120,16 @@ _EMAIL = _Pattern(
     # "jens.k@gmx", "lisa.b@gmail,com": a mail provider's, the ending left out or mistyped
     rf"|(?<![\w.+-])[\w.+-]+[@＠﹫](?i:{_MAIL_PROVIDERS})\b(?:,(?i:{'|'.join(_TLDS)})\b)?",
     re.UNICODE,
+)
+# "Meine Mail: erika mustermann@gmx.de": after a label for an address, the words right
+# before it belong to it, a space typed in it or a name written before it (found by a
+# redaction walk-through: "erika" was left). Not words of the language ("Meine Mail: bitte
+# an anna@gmx.de"; see mail_words), and only before what `_EMAIL` takes.
+_LABELLED_MAIL = _Pattern(
+    r"(?P<label>\b(?i:(?:meine?[ \t]+|my[ \t]+)?e?-?mail(?:[ \t-]?(?:adresse|address))?)"
+    r"(?:[ \t]*:|[ \t]+(?i:ist|lautet|is)\b)[ \t]*)"
+    r"(?P<words>(?:[\w+-]++[ \t]+){1,3}?)"
+    r"(?=[\w.+-]++[ \t]*[@＠﹫][ \t]*[\w-]+(?:[ \t]*\.[ \t]*[\w-]+)+)"
 )
 # "erika(at)example(dot)org", "erika [at] example.org", "erika(ät)beispiel(punkt)de",
 # "erika.muster(a)gmx.de", "erika[at]gmx[.]de" (the last two found by a staff-side review;
@@ -2046,6 +2061,28 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             return placeholder("email")
         return match.group(0)
 
+    def email(match: re.Match[str]) -> str:
+        # a word of the sentence before a spaced dot is no part of the address: "Das war gut
+        # . anna@gmx.de" keeps "gut ." ("thomas . berger @ web . de" goes whole)
+        found = match.group(0)
+        if " . " not in found:
+            return placeholder("email")
+        at = _AT.search(found)
+        parts = found[: at.start() if at else len(found)].split(" . ")
+        kept = max(
+            (i + 1 for i, p in enumerate(parts[:-1]) if p.lower() in _NO_PLAIN_NAMES), default=0
+        )
+        return "".join(part + " . " for part in parts[:kept]) + placeholder("email")
+
+    def mail_words(match: re.Match[str]) -> str:
+        # the words next to the address that may be part of it or a name: "erika" in "Mail:
+        # erika mustermann@gmx.de", not "bitte an" (they stay, with those before them)
+        words = match["words"].split()
+        kept = len(words)
+        while kept and (_plain_name(words[kept - 1]) or _is_known_name(words[kept - 1])):
+            kept -= 1
+        return match["label"] + "".join(word + " " for word in words[:kept])
+
     def self_introduction(match: re.Match[str]) -> str:
         # after a signature's label or "Name:", a name known as one: a title, a common first
         # name, an initial or a common surname ("Unterschrift: Fehlt leider" names no one,
@@ -2148,7 +2185,8 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
 
     steps: list[tuple[_Pattern, Callable[[re.Match[str]], str]]] = [
         (_PASSWORD, lambda m: m.group("label") + placeholder("password")),
-        (_EMAIL, lambda m: placeholder("email")),
+        (_LABELLED_MAIL, mail_words),
+        (_EMAIL, email),
         (_SPELLED_EMAIL, lambda m: placeholder("email")),
         (_SPELLED_BEI_EMAIL, spelled_bei),
         (_URL, lambda m: placeholder("url")),
@@ -2579,6 +2617,7 @@ _MARKED = _Pattern(
     "(?<=[\\w#*])[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20f0\ufe20-\ufe2f]+"
 )
 _IN_ADDRESS = _Pattern(r"[\w.+-]*@")
+_AT = _Pattern("[@＠﹫]")
 _COUNTRY_CODE = _Pattern(r"[A-Z]{2}\d{2}")
 _FIELD_ENDS = _Pattern(r"[ \t]*(?:[,;.(]|\n|\Z)")
 _TOKEN_BEFORE = _Pattern(r"[^\W_]+\Z")
@@ -2636,6 +2675,7 @@ def _digits(text: str) -> int:
 
 PATTERNS = (
     _PASSWORD,
+    _LABELLED_MAIL,
     _EMAIL,
     _SPELLED_EMAIL,
     _SPELLED_BEI_EMAIL,
@@ -2754,6 +2794,7 @@ PATTERNS = (
     _INVISIBLE,
     _MARKED,
     _IN_ADDRESS,
+    _AT,
     _COUNTRY_CODE,
     _FIELD_ENDS,
     _TOKEN_BEFORE,

@@ -3124,3 +3124,29 @@ def test_an_account_document_or_meter_number_its_word_names_goes(
 ) -> None:
     assert redact(comment, DE) == expected
     assert redact(comment, EN) == expected.replace("[Nummer]", "[Number]")
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        # an address with a space in its name, or spaced around its dots before "@"
+        ("Meine Mail: erika mustermann@gmx.de", "Meine Mail: [E-Mail]"),
+        ("meine Mail ist erika mustermann@gmx.de, danke", "meine Mail ist [E-Mail], danke"),
+        ("E-Mail: Erika Mustermann erika@gmx.de", "E-Mail: [E-Mail]"),
+        ("my email is john smith@gmail.com", "my email is [E-Mail]"),
+        ("thomas . berger @ web . de", "[E-Mail]"),
+        ("Hallo. thomas . berger @ web . de", "Hallo. [E-Mail]"),
+        ("Mail: thomas . berger @ web . de", "Mail: [E-Mail]"),
+        # words of the sentence before an address stay
+        ("Meine Mail: bitte an anna@gmx.de", "Meine Mail: bitte an [E-Mail]"),
+        ("E-Mail: schreiben Sie an info@firma.de", "E-Mail: schreiben Sie an [E-Mail]"),
+        ("Mail ist anna@gmx.de", "Mail ist [E-Mail]"),
+        ("Mail an support@firma.de blieb unbeantwortet", "Mail an [E-Mail] blieb unbeantwortet"),
+        ("Das war gut . anna@gmx.de", "Das war gut . [E-Mail]"),
+    ],
+)
+def test_an_address_with_a_space_or_spaced_dots_in_its_name_goes_whole(
+    comment: str, expected: str
+) -> None:
+    assert redact(comment, DE) == expected
+    assert redact(comment, EN) == expected.replace("[E-Mail]", "[Email]")
