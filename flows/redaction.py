@@ -28,7 +28,8 @@ name after a role, a relative, a holder's label or a thank-you ("Der Fahrer Jan 
 Petersen"), a common first name alone there or after a word that names ("Der Fahrer Jan",
 "Danke an Kevin", "sie hieß Jessica": a first name with a role and a branch says who works
 there; see flows.first_names), a family ("Familie Nowak"), a name alone on the last line
-("...\nPetra Schmidt") or signed after a dash or a comma ("... – John Smith"), or a first
+("...\nPetra Schmidt"), a common first name ending the comment after an emoji, a thank-you
+or "Euer" ("Danke 🙏 Sandra", "Danke für alles! Sandra", "Euer Kevin") or signed after a dash or a comma ("... – John Smith"), or a first
 and last name right before an address ("an Tom Becker, Hauptstr. 5", "Jana Wolff,
 Bergstraße 23, ..."). A capitalised word alone is none: German
 capitalises every noun, and a brand may look like a title and a name ("Dr. Oetker").
@@ -1008,6 +1009,36 @@ _THIS_IS = _Pattern(
     r"|nochmal|wieder))\b|(?(article)[ \t]+(?i:von|vom|aus)\b|(?!))"
     r"|(?(greeting)[ \t]*(?:[,.!]|\Z)|[ \t]*(?:[,.!:;–—-]|\n|\Z)))"
 )
+# A common first name that ends the comment after an emoji, a thank-you's sentence, a
+# farewell or "Euer": "Alles super 😊\nSandra", "Danke 🙏 Sandra", "Danke für alles! Sandra",
+# "Danke 😊\nSandra K.", "Danke und Gruß\nThomas", "Euer Kevin", "Servus, Sepp", "Moin
+# Moin\nHauke"; in capitals after a closing too ("VIELE GRÜSSE\nANNA MEYER"). Found by a
+# redaction walk-through: with no closing right before it, the signature stayed. Only
+# a name known as one, and at the very end (see end_signature): "Danke 👍 Top", "Danke!
+# Paula war super", "Servus, Bayern" stay.
+_EMOJI_CHAR = (
+    "[\u2190-\u21ff\u2300-\u23ff\u25a0-\u27bf\u2900-\u297f\u2b00-\u2bff"
+    "\U0001f000-\U0001faff\ufe0f\u200d]"
+)
+# (from where a run of them starts: tried from each of them, it took the square of its length)
+_EMOJI = rf"(?<!{_EMOJI_CHAR}){_EMOJI_CHAR}++|[:;]-?[)D]|<3"
+# (Greetings that are farewells too, where one signs; "Hallo, Anna!" greets Anna.)
+_FAREWELL = (
+    r"moin(?:[ \t]+moin)?|servus|tschau|baba|bye|cheerio|ade|adieu|pfiat[ \t]+di"
+    r"|bis[ \t]+(?:bald|dann)"
+)
+_CAPITALS = rf"[{_UPPER}]{{2,}}(?:-[{_UPPER}]{{2,}})?"
+_SENTENCE_STARTS = r"(?:\A|(?<=\n)|(?<=[.!?][ \t]))[ \t]*"
+_END_SIGNATURE = _Pattern(
+    rf"(?P<lead>(?:(?:{_EMOJI})[ \t]*(?:[.!]+[ \t]*)?(?:\n[ \t]*)?"
+    rf"|{_SENTENCE_STARTS}(?i:{_THANKS})\b[^.!?\n]{{0,80}}+(?:[.!?]+[ \t]*(?:\n[ \t]*)?|\n[ \t]*)"
+    rf"|{_SENTENCE_STARTS}(?i:{_FAREWELL}|{_CLOSING})\b[ \t]*[,!.]?[ \t]*(?:\n[ \t]*)?"
+    rf"|{_SENTENCE_STARTS}(?=(?i:euer|eure|ihre?|deine?|your)[ \t]))"
+    r"(?:(?i:euer|eure|ihre?|deine?|your)[ \t]+)?)"
+    rf"(?P<name>{_NAME_PART}(?:-{_NAME_PART})?(?:[ \t]+(?:{_INITIAL}|{_LATER_NAME_WORD}))?"
+    rf"|{_CAPITALS}(?:[ \t]+(?:{_CAPITALS}|[{_UPPER}]\.))?)"
+    r"(?=[^\w\n]*\Z)"
+)
 # "Herr Müller", "Frau Dr. Schmidt", "Hr. Meier", "Mrs. Jones", "Mr van Dijk": the title
 # goes with the name, for a title with a single name still says who. Not "Frau am
 # Empfang", "Herr der Ringe", "Mo.–Fr. Service", "2 Hr. Wartezeit". "von" and "zu" only
@@ -1864,6 +1895,17 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             return match.group(0)
         return match.group("lead") + placeholder("name")
 
+    def end_signature(match: re.Match[str]) -> str:
+        name = match["name"]
+        words = name.split()
+        if name.isupper():  # "ANNA MEYER": in capitals, a first name known as one
+            known = words[0].split("-")[0].lower() in FIRST_NAMES
+            if not known or any(w.lower() in _NO_PLAIN_NAMES for w in words):
+                return match.group(0)
+        elif not (_is_first_name(words[0]) and _is_person(name) and not _is_brand(name)):
+            return match.group(0)
+        return match["lead"] + placeholder("name")
+
     def phone(match: re.Match[str]) -> str:
         if _digits(match.group(0)) < 6 or _technical(match):  # "PZN 01234567"
             return match.group(0)
@@ -2232,6 +2274,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_ID, lambda m: m.group(0) if _technical(m) or _public(m) else placeholder("id")),
         (_SENT_BY, signed),
         (_SIGN_OFF, sign_off),
+        (_END_SIGNATURE, end_signature),
         (_SURNAME_FIRST, surname_first),
         (_SELF_INTRODUCTION, self_introduction),
         (_PLAIN_SELF_INTRODUCTION, plain_introduction),
@@ -2724,6 +2767,7 @@ PATTERNS = (
     _ID,
     _SENT_BY,
     _SIGN_OFF,
+    _END_SIGNATURE,
     _SURNAME_FIRST,
     _SELF_INTRODUCTION,
     _PLAIN_SELF_INTRODUCTION,

@@ -3150,3 +3150,54 @@ def test_an_address_with_a_space_or_spaced_dots_in_its_name_goes_whole(
 ) -> None:
     assert redact(comment, DE) == expected
     assert redact(comment, EN) == expected.replace("[E-Mail]", "[Email]")
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        # a first name signed at the very end after an emoji, a thank-you's sentence, a
+        # farewell or "Euer", and one in capitals after a closing
+        ("Alles super 😊\nSandra", "Alles super 😊\n[Name]"),
+        ("Danke 🙏 Sandra", "Danke 🙏 [Name]"),
+        ("Danke für alles! Sandra", "Danke für alles! [Name]"),
+        ("Danke 😊\nSandra K.", "Danke 😊\n[Name]"),
+        ("Danke :)\nLisa", "Danke :)\n[Name]"),
+        ("Danke und Gruß\nThomas", "Danke und Gruß\n[Name]"),
+        ("Euer Kevin", "Euer [Name]"),
+        ("Tolles Essen.\nDanke! Eure Anna", "Tolles Essen.\nDanke! Eure [Name]"),
+        ("Servus, Sepp", "Servus, [Name]"),
+        ("Moin Moin\nHauke", "Moin Moin\n[Name]"),
+        ("VIELE GRÜSSE\nANNA MEYER", "VIELE GRÜSSE\n[Name]"),
+        ("MFG ANNA", "MFG [Name]"),
+        ("Thanks for everything! Sarah", "Thanks for everything! [Name]"),
+        ("Cheers 🍻 Mike", "Cheers 🍻 [Name]"),
+        # no name known as one, or not at the end
+        ("Danke 👍 Top", "Danke 👍 Top"),
+        ("Danke 🙏 Amazon", "Danke 🙏 Amazon"),
+        ("Danke! Paula war super", "Danke! Paula war super"),
+        ("Danke für die Pizza Margherita", "Danke für die Pizza Margherita"),
+        ("Danke für alles! Toni's Pizzeria", "Danke für alles! Toni's Pizzeria"),
+        ("Danke! Ben & Jerry's", "Danke! Ben & Jerry's"),
+        ("Danke für alles!\nDas Team", "Danke für alles!\nDas Team"),
+        ("Super 😊 Gerne wieder", "Super 😊 Gerne wieder"),
+        ("Ich liebe Paris ❤️ Paris", "Ich liebe Paris ❤️ Paris"),
+        ("Thanks 🙏 Will", "Thanks 🙏 Will"),
+        ("Servus, Bayern", "Servus, Bayern"),
+        ("Moin Moin", "Moin Moin"),
+        ("Ihr Team", "Ihr Team"),
+        ("VIELE GRÜSSE\nDAS TEAM", "VIELE GRÜSSE\nDAS TEAM"),
+        ("LG OLED", "LG OLED"),
+        ("Hallo, Anna!", "Hallo, Anna!"),
+    ],
+)
+def test_a_first_name_signed_at_the_end_after_an_emoji_or_a_thank_you_goes(
+    comment: str, expected: str
+) -> None:
+    assert redact(comment, DE) == expected
+    assert redact(comment, EN) == expected
+
+
+@pytest.mark.parametrize("unit", ["😊", "😊\u200d", "Danke 😊\nAnna ", "Danke! ", "Euer "])
+def test_a_long_comment_of_emoji_and_thank_yous_runs_through(unit: str) -> None:
+    text = (unit * (4096 // len(unit) + 1))[:4096]
+    assert redact(text, DE) == text
