@@ -3201,3 +3201,27 @@ def test_a_first_name_signed_at_the_end_after_an_emoji_or_a_thank_you_goes(
 def test_a_long_comment_of_emoji_and_thank_yous_runs_through(unit: str) -> None:
     text = (unit * (4096 // len(unit) + 1))[:4096]
     assert redact(text, DE) == text
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        # first names of the North, of Ukraine, the Balkans, Romania, India and West Africa
+        ("Danke an Frauke und Gesa!", "Danke an [Name] und [Name]!"),
+        ("Die Beraterin Imke war toll", "Die Beraterin [Name] war toll"),
+        ("Ich bin Priya", "Ich bin [Name]"),
+        ("sie hieß Olena", "sie hieß [Name]"),
+        ("Kellnerin Dragana war nett", "Kellnerin [Name] war nett"),
+        ("Danke an Jovana, Ioana und Darya", "Danke an [Name], [Name] und [Name]"),
+        ("Der Fahrer Kofi kam pünktlich", "Der Fahrer [Name] kam pünktlich"),
+        ("Our waiter Rahul was great", "Our waiter [Name] was great"),
+        # a word or a brand after them, and what is no name, stay
+        ("Das Hotel hieß Vesna Palace", "Das Hotel hieß Vesna Palace"),
+        ("Die Pizza heißt Marko Speciale", "Die Pizza heißt Marko Speciale"),
+        ("Ich bin Kofi-Fan", "Ich bin Kofi-Fan"),
+        ("I'm Ravi fan", "I'm Ravi fan"),
+        ("Danke an Ravioli", "Danke an Ravioli"),
+    ],
+)
+def test_first_names_the_walk_through_found_missing_are_names(comment: str, expected: str) -> None:
+    assert redact(comment, DE) == expected
