@@ -5,13 +5,14 @@ dash between the groups: "0151 – 2345 6789"; North American ones too: "(555) 1
 spaced digit by digit: "0 1 5 1 2 3 4 5 6 7 8 9"), IBANs (checked with mod-97; a mistyped
 one counts as a number), IPv4, IPv6 and MAC addresses, long numbers written in groups, URLs
 and links without a scheme, @handles (also with dots) and accounts a word names without "@"
-("Telegram: erika_m2024", "Benutzername ist ...",
-"Mein PayPal ist erika1980"), numbers that look like customer or order
-ids (whole when joined by hyphens: "RE-2024-0815") and shorter ones a word names as such
-(also those of identity documents: "Ausweisnummer L01X00T47", "Reisepass C01X00T47"),
-German, Austrian and British number plates, US social security and Swiss AHV numbers and
-dates of birth ("geb. am 12.3.85", "Bin am 12. März 1985 geboren", "born on March 12, 1985")
-become translated placeholders such as ``[E-Mail]`` or ``[Telefon]``.
+("Telegram: erika_m2024", "Benutzername ist ...", "Mein PayPal ist erika1980"), numbers that
+look like customer or order ids (whole when joined by hyphens: "RE-2024-0815") and shorter
+ones a word names as such (also those of identity documents and meters: "Ausweisnummer
+L01X00T47", "Perso-Nr. L01X00T47", "Zählernummer 1ESY1160123456"), passwords and PINs after
+their word ("Passwort Sonne2024", "PIN 4821"), German, Austrian and British number plates,
+US social security and Swiss AHV numbers and dates of birth ("geb. am 12.3.85", "Bin am 12.
+März 1985 geboren", "born on March 12, 1985") become translated placeholders such as
+``[E-Mail]`` or ``[Telefon]``.
 
 So do postal addresses (a street and house number: "Musterstraße 12", "Am Markt 3",
 "123 Main Street"; a postal code and city where an address stands: "10115 Berlin"; a
@@ -20,19 +21,19 @@ names where the comment shows them to be names: after a closing ("Viele Grüße,
 Mustermann", "LG Tom", "lg tom", "Gruß Kai (Kundennr. ...)", "Viele Grüße von Erika",
 "LG Erika & Jan", "Regards from John Smith"), a self-introduction ("Mein Name ist ...",
 "my name is ...", "Ich bin Thomas Berger", "Hi, this is Tom from ...", also with a filler:
-"Ich heiße übrigens ..."), a title ("Herr
-Müller", "Frau Dr. Schmidt", "Dr. med. Anna Schulz", "Mrs. Jones", also in small letters
-or capitals: "herr müller", "HERR MÜLLER"), staff named in feedback too, a first and last
-name after a role, a relative, a holder's label or a thank-you ("Der Fahrer Jan Petersen",
-"Mein Vater Klaus-Dieter Möller", "Kontoinhaber Hans Meier", "Vielen Dank an Jan
-Petersen"), a common first name alone there or after a word that names ("Der Fahrer Jan",
-"Danke an Kevin", "sie hieß Jessica": a first name with a role and a branch says who works
-there; see flows.first_names), a family ("Familie Nowak"), a name alone on the last line
-("...\nPetra Schmidt"), a common first name ending the comment after an emoji, a thank-you
-or "Euer" ("Danke 🙏 Sandra", "Danke für alles! Sandra", "Euer Kevin") or signed after a dash or a comma ("... – John Smith"), or a first
-and last name right before an address ("an Tom Becker, Hauptstr. 5", "Jana Wolff,
-Bergstraße 23, ..."). A capitalised word alone is none: German
-capitalises every noun, and a brand may look like a title and a name ("Dr. Oetker").
+"Ich heiße übrigens ..."), a title ("Herr Müller", "Frau Dr. Schmidt", "Dr. med. Anna
+Schulz", "Mrs. Jones", also in small letters or capitals: "herr müller", "HERR MÜLLER"),
+staff named in feedback too, a first and last name after a role, a relative, a holder's
+label or a thank-you ("Der Fahrer Jan Petersen", "Mein Vater Klaus-Dieter Möller",
+"Kontoinhaber Hans Meier", "Vielen Dank an Jan Petersen"), a common first name alone there
+or after a word that names ("Der Fahrer Jan", "Danke an Kevin", "sie hieß Jessica": a first
+name with a role and a branch says who works there; see flows.first_names), a family
+("Familie Nowak"), a name alone on the last line ("...\nPetra Schmidt"), a common first name
+ending the comment after an emoji, a thank-you or "Euer" ("Danke 🙏 Sandra", "Danke für
+alles! Sandra", "Euer Kevin") or signed after a dash or a comma ("... – John Smith"), or a
+first and last name right before an address ("an Tom Becker, Hauptstr. 5", "Jana Wolff,
+Bergstraße 23, ..."). A capitalised word alone is none: German capitalises every noun, and
+a brand may look like a title and a name ("Dr. Oetker").
 
 Order matters: the most specific patterns run first.
 """
