@@ -32,8 +32,10 @@ name with a role and a branch says who works there; see flows.first_names), a fa
 ending the comment after an emoji, a thank-you or "Euer" ("Danke 🙏 Sandra", "Danke für
 alles! Sandra", "Euer Kevin") or signed after a dash or a comma ("... – John Smith"), or a
 first and last name right before an address ("an Tom Becker, Hauptstr. 5", "Jana Wolff,
-Bergstraße 23, ..."). A capitalised word alone is none: German capitalises every noun, and
-a brand may look like a title and a name ("Dr. Oetker").
+Bergstraße 23, ...") or next to a customer or phone number ("Sandra Kowalski, Kundennummer
+...", "Meyer, Anna - Kundennummer ...", a name on its line above "0151 ..."). A capitalised
+word alone is none: German capitalises every noun, and a brand may look like a title and a
+name ("Dr. Oetker").
 
 Order matters: the most specific patterns run first.
 """
@@ -1522,12 +1524,25 @@ _LISTED_NAME = _Pattern(rf"(?P<gap>{_LISTED_SEPARATOR})(?P<name>{_FIRST_NAME_WOR
 # or after a label's ":" or "=", and nothing but a parenthesis, a comma or the end of the
 # line after it; a surname known as one, or after a label or before a parenthesis (see
 # surname_first). "Müller, Bäcker und Metzger haben zu", "Schade, Anna.", "Hallo, Anna!"
-# (a greeting) and "Danke, Anna" (a thank-you, left to _SIGN_OFF) stay.
+# (a greeting) and "Danke, Anna" (a thank-you, left to _SIGN_OFF) stay. Before a dash only
+# where contact data follow it: "Meyer, Anna - Kundennummer 998877" (found by a redaction
+# walk-through; see surname_first).
 _SURNAME_FIRST = _Pattern(
     r"(?P<lead>(?:\A|(?<=\n)|(?<=[:=]))[ \t]*)"
     rf"(?!(?i:{_GREETING}|{_CLOSING}|{_THANKS}|{_CHEERS})\b)"
     rf"(?P<surname>{_NAME_WORD_NOT_DESCRIBING}),[ \t]*(?P<first>{_LISTED_FIRST_NAME})"
-    r"(?=[ \t]*(?:[(,;\n]|\.?[ \t]*(?:\n|\Z)))"
+    r"(?=[ \t]*(?:[(,;\n]|\.?[ \t]*(?:\n|\Z))|(?P<dash>[ \t]+[–—-][ \t]+))"
+)
+# A first and a last name right before a customer number, a phone number or an address
+# of mail, or alone on its line above or below a line of nothing but one: "Sandra Kowalski,
+# Kundennummer 556677", "Bitte Rückruf: Sandra Kowalski, 0151 23456789", "...\nSandra
+# Kowalski\n0151 23456789" (found by a redaction walk-through: the number went, the name
+# next to it stayed). From a common first name on, or a common last name (see
+# by_contact): "Super Service, Kundennummer 556677", "Tom Tailor, Bestellnummer 123456" stay.
+_NAME_BY_CONTACT = _Pattern(
+    rf"(?<![\w-])(?P<name>(?>{_FULL_NAME}))"
+    r"(?:(?P<gap>(?:[ \t]*+[,;:]|[ \t]+[–—-])[ \t]*+)|(?P<below>[ \t]*+\n[ \t]*+)"
+    r"|(?P<above>[ \t]*+(?=\n|\Z)))"
 )
 # A label that says a name follows ("Name =", "Kundin:", "Absender:"), not any ("Fazit:
 # Lecker, Anna").
@@ -1579,7 +1594,9 @@ _BRAND_NAMES = frozenset(
         "Tailor O'Polo Bahr Kart Potter Beam Wolfskin Boss Kors Lauren Hilfiger Lagerfeld "
         "Poppins Bros Joop Armani Versace Yum"
     ).split()
-) | frozenset(("Tom Ford", "Paul Green", "Marc Cain", "Calvin Klein", "Anne Klein"))
+) | frozenset(
+    ("Tom Ford", "Paul Green", "Marc Cain", "Calvin Klein", "Anne Klein", "Thomas Philipps")
+)
 _NOT_SURNAMES = frozenset(
     "nachbarn nachbar nachbarin hochtouren hochbetrieb sparflamme anfrage wunsch".split()
 )
@@ -1800,6 +1817,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
     # Placeholders put in by earlier steps count as nothing after a name or an address, as
     # the blanks of strip_personal do: "LG Tom 0151 2345678" is a sign-off in both.
     placeholders = tuple(sorted({placeholder(kind) for kind in PLACEHOLDERS}))
+    contacts = tuple(sorted({placeholder(kind) for kind in ("phone", "id", "email", "handle")}))
 
     def nothing_follows(
         match: re.Match[str], *, on_its_line: bool = True, start: int = -1, labelled: bool = False
@@ -2172,11 +2190,59 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             return match.group(0)  # "Ich bin der Meinung Sabine ..."
         return match["lead"] + placeholder("name")
 
+    def contact_next(start: int, text: str) -> bool:
+        return _contact_at(contacts).match(text, start) is not None
+
+    def by_contact(match: re.Match[str]) -> str:
+        text, name = match.string, match["name"]
+        starts = [(word.start(), word.group()) for word in _WORD_RUN.finditer(name)]
+        words = [word for _, word in starts]
+        first = next(
+            (
+                index
+                for index, (_, word) in enumerate(starts[:-1])
+                if _is_first_name(word)
+                and _is_person(" ".join(words[index:]))
+                and not _is_brand(" ".join(words[index:]))
+            ),
+            None,
+        )
+        # else a last name known as one, and the word before it ("Xiaoling Wang")
+        if first is None and _known_surname(words[-1]) and _is_person(" ".join(words[-2:])):
+            first = len(words) - 2
+        if first is None:
+            return match.group(0)
+        kept = name[: starts[first][0]]
+        if match["gap"] is not None:  # "Sandra Kowalski, Kundennummer [Number]"
+            if not contact_next(match.end(), text):
+                return match.group(0)
+            return kept + placeholder("name") + match["gap"]
+        # alone on its line, above or below one of nothing but contact data
+        line_start = match.start() == 0 or text[match.start() - 1] == "\n"
+        if kept or not line_start:
+            return match.group(0)
+        after = match.end()
+        below = match["below"] is not None and (
+            contact_next(after, text) and nothing_follows(match, start=after, labelled=True)
+        )
+        above = False
+        if match.start() > 0:
+            previous = text.rfind("\n", 0, match.start() - 1) + 1
+            above = contact_next(previous, text) and (
+                _nothing_but(placeholders, on_its_line=True, labelled=True).match(text, previous)
+                is not None
+            )
+        if not (below or above):
+            return match.group(0)
+        return placeholder("name") + match.group(0)[len(name) :]
+
     def surname_first(match: re.Match[str]) -> str:
         # a surname known as one, or after a label, or before a parenthesis about a person
         # ("Kundin seit 2010"): "Schade, Anna.", "Bäcker, Anna" and "Kartoffeln, Linda
         # (festkochend)" stay (the last found by a precision review)
         surname = match["surname"]
+        if match["dash"] is not None and not contact_next(match.end("dash"), match.string):
+            return match.group(0)  # "Müller, Anna - die Verkäuferin war nett"
         if (
             surname.lower() in _NO_PLAIN_NAMES
             or not _is_person(surname)
@@ -2276,6 +2342,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_SENT_BY, signed),
         (_SIGN_OFF, sign_off),
         (_END_SIGNATURE, end_signature),
+        (_NAME_BY_CONTACT, by_contact),
         (_SURNAME_FIRST, surname_first),
         (_SELF_INTRODUCTION, self_introduction),
         (_PLAIN_SELF_INTRODUCTION, plain_introduction),
@@ -2346,6 +2413,8 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             continue
         if pattern is _NAME_BEFORE_ADDRESS and not _ADDRESS_MARKS.search(text):
             continue  # no address found: no name before one
+        if pattern is _NAME_BY_CONTACT and not any(mark in text for mark in contacts):
+            continue  # no contact data found: no name next to them
         text = pattern.sub(replace, text)
     for index, span in enumerate(set_aside):
         text = text.replace(chr(_SET_ASIDE + index), span)
@@ -2713,6 +2782,15 @@ def _nothing_but(
     return re.compile(rf"(?:{shown}|{label}\W)*+\Z")
 
 
+@functools.lru_cache(maxsize=32)
+def _contact_at(placeholders: tuple[str, ...]) -> re.Pattern[str]:
+    """Matches where one of those placeholders follows, after a label word or two if any:
+    "[Phone]", "Kundennummer [Number]", "Tel. [Phone]"."""
+    shown = "|".join(re.escape(each) for each in sorted(placeholders, key=len, reverse=True))
+    label = rf"(?i:{_CONTACT_LABEL}|[\w-]*(?:nummer|nr))\b"  # "Bestellnummer", "Kd.-Nr."
+    return re.compile(rf"(?:{label}[^\w\n]{{0,4}}){{0,2}}(?:{shown})")
+
+
 def _digits(text: str) -> int:
     return sum(ch.isdigit() for ch in text)
 
@@ -2769,6 +2847,7 @@ PATTERNS = (
     _SENT_BY,
     _SIGN_OFF,
     _END_SIGNATURE,
+    _NAME_BY_CONTACT,
     _SURNAME_FIRST,
     _SELF_INTRODUCTION,
     _PLAIN_SELF_INTRODUCTION,

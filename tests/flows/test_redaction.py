@@ -3225,3 +3225,74 @@ def test_a_long_comment_of_emoji_and_thank_yous_runs_through(unit: str) -> None:
 )
 def test_first_names_the_walk_through_found_missing_are_names(comment: str, expected: str) -> None:
     assert redact(comment, DE) == expected
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        # a full name right before a customer number, a phone number or an address, or on
+        # its own line above or below a line of nothing but one
+        (
+            "Sandra Kowalski, Kundennummer 556677 – bitte Rückruf!",
+            "[Name], Kundennummer [Nummer] – bitte Rückruf!",
+        ),
+        (
+            "Bitte Rückruf: Sandra Kowalski, 0151 23456789",
+            "Bitte Rückruf: [Name], [Telefon]",
+        ),
+        ("Rückruf Sandra Kowalski, 0151 23456789", "Rückruf [Name], [Telefon]"),
+        ("Meyer, Anna - Kundennummer 998877", "[Name] - Kundennummer [Nummer]"),
+        ("Anna Meyer - Vertragsnummer 12345678", "[Name] - Vertragsnummer [Nummer]"),
+        ("Xiaoling Wang, Tel. 0151 23456789", "[Name], Tel. [Telefon]"),
+        ("Sandra Kowalski, sandra@gmx.de", "[Name], [E-Mail]"),
+        ("Sarah Johnson, order no. 556677", "[Name], order no. [Nummer]"),
+        (
+            "Lieferung kam nicht.\nSandra Kowalski\n0151 23456789",
+            "Lieferung kam nicht.\n[Name]\n[Telefon]",
+        ),
+        (
+            "Lieferung kam nicht.\nTel. 0151 23456789\nSandra Kowalski\nDanke",
+            "Lieferung kam nicht.\nTel. [Telefon]\n[Name]\nDanke",
+        ),
+        # no name known as one, a brand, or the number not right next to it
+        ("Super Service, Kundennummer 556677", "Super Service, Kundennummer [Nummer]"),
+        ("Tom Tailor, Bestellnummer 123456", "Tom Tailor, Bestellnummer [Nummer]"),
+        (
+            "Bestellung bei Thomas Philipps, Bestellnummer 123456",
+            "Bestellung bei Thomas Philipps, Bestellnummer [Nummer]",
+        ),
+        ("Media Markt, Tel. 030 1234567", "Media Markt, Tel. [Telefon]"),
+        ("Deutsche Bahn, Tel. 030 1234567", "Deutsche Bahn, Tel. [Telefon]"),
+        ("Schnelle Lieferung, Bestellnummer 4711", "Schnelle Lieferung, Bestellnummer [Nummer]"),
+        (
+            "Lieferung kam nicht.\nTolle Beratung\n0151 23456789",
+            "Lieferung kam nicht.\nTolle Beratung\n[Telefon]",
+        ),
+        (
+            "Sandra Kowalski hat angerufen, 0151 23456789",
+            "Sandra Kowalski hat angerufen, [Telefon]",
+        ),
+        ("Müller, Anna - die Verkäuferin war nett", "Müller, Anna - die Verkäuferin war nett"),
+    ],
+)
+def test_a_full_name_right_next_to_a_customer_number_or_phone_goes(
+    comment: str, expected: str
+) -> None:
+    assert redact(comment, DE) == expected
+
+
+@pytest.mark.parametrize(
+    ("unit", "has_personal_data"),
+    [
+        ("Anna Meyer, 0151 2345678 ", True),
+        ("Anna Meyer\nTel. 0151 2345678\n", True),
+        ("Super Service, Kundennummer 4711 ", True),
+        ("Tolle Beratung\n", False),
+        ("Meyer, Anna - ", False),
+    ],
+)
+def test_a_long_comment_of_names_next_to_numbers_runs_through(
+    unit: str, has_personal_data: bool
+) -> None:
+    text = (unit * (4096 // len(unit) + 1))[:4096]
+    assert (redact(text, DE) != text) is has_personal_data
