@@ -34,6 +34,7 @@ FIRST_NAMES = frozenset(
     "gottfried helmuth knut lutz marc meik maik mathis nikolai piet quirin raphael rafael "
     "severin silvio sönke tjark veit xaver jörgen kalle lasse matti mattis jasper henning "
     "hauke gerrit jost eike enno fiete hinnerk klaas "
+    # (and the North German ones below, found missing by a redaction walk-through)
     # German, Austrian, Swiss: female
     "ursula monika petra elisabeth sabine renate helga karin brigitte ingrid erika andrea "
     "gisela claudia susanne gabriele gabi christa christine christiane marion barbara "
@@ -53,7 +54,8 @@ FIRST_NAMES = frozenset(
     "saskia selina svea tamara verena viktoria alina annette angela anne bärbel conny ellen "
     "gaby hanne ines ingeborg lieselotte sina steffi susi uschi wilma elena emely emilie "
     "jolina josefine leni lia liv luna maja malia mara marla mira romy sophia thea tilda elli "
-    "annemarie rosemarie hedwig luise leonora "
+    "annemarie rosemarie hedwig luise leonora frauke gesa imke swantje inken femke birte "
+    "birthe hilke tomke "
     # Turkish
     "mehmet mustafa ahmet hüseyin huseyin hasan ibrahim ismail osman yusuf murat ömer omer "
     "ramazan halil süleyman suleyman abdullah mahmut recep kemal emre burak serkan volkan cem "
@@ -82,6 +84,15 @@ FIRST_NAMES = frozenset(
     "ljudmila ludmila galina marina oksana julija ekaterina jekaterina ksenia xenia nadeschda "
     "valentina walentina polina daria darja sofia sofija veronika ljuba raissa inna lilia "
     "mascha dascha wanja kolja mischa aljona alena olesja taras bogdan mykola "
+    # (these, found missing by a redaction walk-through, as were those under "Balkan",
+    # "Romanian", "Indian" and "West African" below)
+    "olena darya mykhailo andriy oleksandr oleksii yulia iryna kateryna nataliia dmytro "
+    "serhii vitalii yaroslav "
+    # Balkan
+    "dragana jovana dragan goran zoran dejan nenad ivana snezana snežana milica mirjana "
+    "ljiljana bojan nikola marko tomislav vesna "
+    # Romanian
+    "ioana andreea mihai ionut ionuț alexandru gheorghe raluca ovidiu catalin cătălin sorin "
     # Italian, Spanish, Portuguese
     "giuseppe giovanni antonio luigi francesco angelo vincenzo pietro salvatore carlo franco "
     "domenico bruno paolo michele giorgio aldo sergio luciano roberto stefano massimo "
@@ -110,6 +121,11 @@ FIRST_NAMES = frozenset(
     # Vietnamese (given names, not the family names Nguyen or Tran, which are surnames)
     "linh anh minh trang hoa thu duc tuan huong hanh thao phuong quang khanh thanh hieu hien "
     "thuy ngoc vy "
+    # Indian
+    "priya anjali aarav rahul arjun deepak sunita lakshmi pooja neha vikram sanjay kavya "
+    "ravi amit "
+    # West African
+    "kofi kwame kwabena akosua abena chidi chinedu ngozi emeka tunde femi "
     # English
     "james john william richard charles christopher matthew anthony donald steven andrew "
     "joshua kenneth brian george edward ronald timothy jason jeffrey ryan gary nicholas eric "

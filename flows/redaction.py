@@ -5,12 +5,14 @@ dash between the groups: "0151 – 2345 6789"; North American ones too: "(555) 1
 spaced digit by digit: "0 1 5 1 2 3 4 5 6 7 8 9"), IBANs (checked with mod-97; a mistyped
 one counts as a number), IPv4, IPv6 and MAC addresses, long numbers written in groups, URLs
 and links without a scheme, @handles (also with dots) and accounts a word names without "@"
-("Telegram: erika_m2024", "Benutzername ist ..."), numbers that look like customer or order
-ids (whole when joined by hyphens: "RE-2024-0815") and shorter ones a word names as such
-(also those of identity documents: "Ausweisnummer L01X00T47", "Reisepass C01X00T47"),
-German, Austrian and British number plates, US social security and Swiss AHV numbers and
-dates of birth ("geb. am 12.3.85", "Bin am 12. März 1985 geboren", "born on March 12, 1985")
-become translated placeholders such as ``[E-Mail]`` or ``[Telefon]``.
+("Telegram: erika_m2024", "Benutzername ist ...", "Mein PayPal ist erika1980"), numbers that
+look like customer or order ids (whole when joined by hyphens: "RE-2024-0815") and shorter
+ones a word names as such (also those of identity documents and meters: "Ausweisnummer
+L01X00T47", "Perso-Nr. L01X00T47", "Zählernummer 1ESY1160123456"), passwords and PINs after
+their word ("Passwort Sonne2024", "PIN 4821"), German, Austrian and British number plates,
+US social security and Swiss AHV numbers and dates of birth ("geb. am 12.3.85", "Bin am 12.
+März 1985 geboren", "born on March 12, 1985") become translated placeholders such as
+``[E-Mail]`` or ``[Telefon]``.
 
 So do postal addresses (a street and house number: "Musterstraße 12", "Am Markt 3",
 "123 Main Street"; a postal code and city where an address stands: "10115 Berlin"; a
@@ -18,18 +20,22 @@ post office box: "Postfach 12 34 56", "PO Box 123"; a UK postcode after a street
 names where the comment shows them to be names: after a closing ("Viele Grüße, Erika
 Mustermann", "LG Tom", "lg tom", "Gruß Kai (Kundennr. ...)", "Viele Grüße von Erika",
 "LG Erika & Jan", "Regards from John Smith"), a self-introduction ("Mein Name ist ...",
-"my name is ...", "Ich bin Thomas Berger", "Hi, this is Tom from ..."), a title ("Herr
-Müller", "Frau Dr. Schmidt", "Dr. med. Anna Schulz", "Mrs. Jones", also in small letters
-or capitals: "herr müller", "HERR MÜLLER"), staff named in feedback too, a first and last
-name after a role, a relative, a holder's label or a thank-you ("Der Fahrer Jan Petersen",
-"Mein Vater Klaus-Dieter Möller", "Kontoinhaber Hans Meier", "Vielen Dank an Jan
-Petersen"), a common first name alone there or after a word that names ("Der Fahrer Jan",
-"Danke an Kevin", "sie hieß Jessica": a first name with a role and a branch says who works
-there; see flows.first_names), a family ("Familie Nowak"), a name alone on the last line
-("...\nPetra Schmidt") or signed after a dash or a comma ("... – John Smith"), or a first
-and last name right before an address ("an Tom Becker, Hauptstr. 5", "Jana Wolff,
-Bergstraße 23, ..."). A capitalised word alone is none: German
-capitalises every noun, and a brand may look like a title and a name ("Dr. Oetker").
+"my name is ...", "Ich bin Thomas Berger", "Hi, this is Tom from ...", also with a filler:
+"Ich heiße übrigens ..."), a title ("Herr Müller", "Frau Dr. Schmidt", "Dr. med. Anna
+Schulz", "Mrs. Jones", also in small letters or capitals: "herr müller", "HERR MÜLLER"),
+staff named in feedback too, a first and last name after a role, a relative, a holder's
+label or a thank-you ("Der Fahrer Jan Petersen", "Mein Vater Klaus-Dieter Möller",
+"Kontoinhaber Hans Meier", "Vielen Dank an Jan Petersen"), a common first name alone there
+or after a word that names ("Der Fahrer Jan", "Danke an Kevin", "sie hieß Jessica": a first
+name with a role and a branch says who works there; see flows.first_names), a family
+("Familie Nowak"), a name alone on the last line ("...\nPetra Schmidt"), a common first name
+ending the comment after an emoji, a thank-you or "Euer" ("Danke 🙏 Sandra", "Danke für
+alles! Sandra", "Euer Kevin") or signed after a dash or a comma ("... – John Smith"), or a
+first and last name right before an address ("an Tom Becker, Hauptstr. 5", "Jana Wolff,
+Bergstraße 23, ...") or next to a customer or phone number ("Sandra Kowalski, Kundennummer
+...", "Meyer, Anna - Kundennummer ...", a name on its line above "0151 ..."). A capitalised
+word alone is none: German capitalises every noun, and a brand may look like a title and a
+name ("Dr. Oetker").
 
 Order matters: the most specific patterns run first.
 """
@@ -105,6 +111,11 @@ _EMAIL = _Pattern(
     # "erika.mustermann@⏎gmx.de": a line break after "@"; "max @ example . com": spaces
     # around its dots, so only before a known top-level domain (both found by a hostile
     # customer's review: the name before "@" reached staff)
+    # "thomas . berger @ web . de": spaced around the dots before "@" too (found by a
+    # redaction walk-through: "thomas ." was left), from the run's first word on
+    r"|(?<![\w.+-])(?<![ \t]\.[ \t])[\w+-]++(?:[ \t]+\.[ \t]+[\w+-]++)++[ \t]*[@＠﹫][ \t]*"
+    r"(?:\n[ \t]*)?(?:[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}\b"
+    rf"|[^\W\d_][\w-]*(?:[ \t]*\.[ \t]*[\w-]+)*[ \t]*\.[ \t]*(?:{'|'.join(_TLDS)})\b)"
     r"|(?<![\w.+-])(?:(?=[\w+-]*[._+\d])|(?!(?=[^\W\d_]*[^\W\d_a-zäöüß])[^\W\d_]++[ \t]+[@＠﹫]"
     rf"(?=\s)[ \t]*\n?[ \t]*(?!(?i:{_MAIL_PROVIDERS})\b)[A-ZÄÖÜ]))"
     r"[\w.+-]++[ \t]*[@＠﹫][ \t]*(?:\n[ \t]*)?"
@@ -113,6 +124,16 @@ _EMAIL = _Pattern(
     # "jens.k@gmx", "lisa.b@gmail,com": a mail provider's, the ending left out or mistyped
     rf"|(?<![\w.+-])[\w.+-]+[@＠﹫](?i:{_MAIL_PROVIDERS})\b(?:,(?i:{'|'.join(_TLDS)})\b)?",
     re.UNICODE,
+)
+# "Meine Mail: erika mustermann@gmx.de": after a label for an address, the words right
+# before it belong to it, a space typed in it or a name written before it (found by a
+# redaction walk-through: "erika" was left). Not words of the language ("Meine Mail: bitte
+# an anna@gmx.de"; see mail_words), and only before what `_EMAIL` takes.
+_LABELLED_MAIL = _Pattern(
+    r"(?P<label>\b(?i:(?:meine?[ \t]+|my[ \t]+)?e?-?mail(?:[ \t-]?(?:adresse|address))?)"
+    r"(?:[ \t]*:|[ \t]+(?i:ist|lautet|is)\b)[ \t]*)"
+    r"(?P<words>(?:[\w+-]++[ \t]+){1,3}?)"
+    r"(?=[\w.+-]++[ \t]*[@＠﹫][ \t]*[\w-]+(?:[ \t]*\.[ \t]*[\w-]+)+)"
 )
 # "erika(at)example(dot)org", "erika [at] example.org", "erika(ät)beispiel(punkt)de",
 # "erika.muster(a)gmx.de", "erika[at]gmx[.]de" (the last two found by a staff-side review;
@@ -220,10 +241,16 @@ _HANDLE = _Pattern(
 # these did not). Only a name shaped as one, with a digit, "_" or a dot in it, and no
 # version ("v2"); a Signal username always ends in a dot and two digits ("erika.01"). So
 # "Telegram ist super", "Benutzername ist falsch" and "Das Signal ist schwach" stay.
+# A payment service's too ("Paypal: erika.mustermann", "an PayPal erika.mustermann", "Mein
+# PayPal ist erika1980"), "bin ich" after a service ("auf Insta bin ich erika_mustermann"),
+# and after "Benutzer", "Account" or "Konto" with a colon or "ist"/"heißt" ("Benutzer:
+# erika78", "Mein Account heißt erika78"): found by a redaction walk-through. ("PayPal ist
+# super", "Zahlung per PayPal klappte", "Als Nutzer iOS17 ..." stay.)
 _ACCOUNT_SERVICES = (
     "telegram instagram insta twitter tiktok discord skype threema snapchat facebook "
-    "twitch steam reddit mastodon bluesky"
+    "twitch steam reddit mastodon bluesky paypal venmo revolut"
 ).split()
+_ACCOUNT_OWNERS = "benutzer nutzer user account konto".split()
 _ACCOUNT_WORDS = (
     "benutzername nutzername username user-name anmeldename loginname login nickname "
     "gamertag handle"
@@ -238,9 +265,11 @@ _NAMED_ACCOUNT = _Pattern(
     # (in small letters before a colon: "tg: max_m", found by the corpus audit; "tg" alone
     # may be a car park's, "TG" is looked for in capitals)
     rf"(?:[ \t-]?{_ACCOUNT_SUFFIX})?|X-{_ACCOUNT_SUFFIX}|tg(?=[ \t]*:)"
-    rf"|(?i:{'|'.join(_ACCOUNT_WORDS)}))\b"
-    r"(?:[ \t]*[:=][ \t]*|[ \t]+)"
-    r"(?:(?i:ist|lautet|heißt|heisst|is|unter|als|under|as)[ \t]*:?[ \t]+)?)"
+    rf"|(?i:{'|'.join(_ACCOUNT_WORDS)})|(?P<owner>(?i:{'|'.join(_ACCOUNT_OWNERS)})))\b"
+    r"(?(owner)(?:[ \t]*[:=][ \t]*|[ \t]+(?=(?i:ist|lautet|heißt|heisst|is)\b))"
+    r"|(?:[ \t]*[:=][ \t]*|[ \t]+))"
+    r"(?:(?i:ist|lautet|heißt|heisst|is|unter|als|under|as|bin[ \t]+ich|i[ \t]+am|i['’]m)"
+    r"[ \t]*:?[ \t]+)?)"
     # (each lookahead reads one name at most: linear however long the comment)
     r"(?![vV]\d)(?(signal)(?=[A-Za-z0-9_]{3,32}\.\d{2})|)"
     r"(?=[A-Za-z0-9_]{0,31}(?:[\d_]|#\d)|[A-Za-z0-9_]{1,32}\.[a-z0-9_])"
@@ -249,11 +278,30 @@ _NAMED_ACCOUNT = _Pattern(
 # A password or PIN given after its word ("Passwort: Sommer2024!", "PW: hallo123", "my
 # password is Hunter2!", "Mein PIN ist 1234"; found by a staff walk-through: shown to
 # staff as written): after a colon or "=" whatever follows, after "ist"/"is" only what has
-# a digit or a sign within it ("das Passwort ist zu lang." stays).
+# a digit or a sign within it ("das Passwort ist zu lang." stays). Right after the word too
+# ("Passwort Sonne2024", "PIN 4821", "my password sunshine99 doesn't work", "Meine
+# Geheimzahl ist 4821", "Zugangsdaten: erika78 / Sonne2024"; found by a redaction
+# walk-through), but there four characters at least, a digit or a sign between letters in
+# them, no sentence's sign at their end, and not a length or a count ("Passwort 8-stellig",
+# "PIN 3x falsch", "Passwort 12 Zeichen", "password 2FA": see _LENGTH_OR_COUNT). So
+# "PIN vergessen", "password reset", "Das Passwort war zu lang" stay.
+_LENGTH_OR_COUNT = (
+    r"(?!\d+[ \t-]*(?i:zeichen|stellig\w*|stellen|ziffern|buchstaben|characters?|chars"
+    r"|digits?|letters|mal|x|fach|versuchen?|attempts?|tries|times|tagen?|days?|wochen"
+    r"|weeks?|monaten?|months?|jahren?|years?|stunden|hours?|minuten|minutes?|min|h)\b"
+    r"|(?i:2fa)\b)"
+)
 _PASSWORD = _Pattern(
-    r"(?P<label>(?<![\w-])(?i:passwort|password|kennwort|passwd|pw|pin|pin-code|pincode|"
-    r"passcode|zugangscode)(?:[ \t]*[:=][ \t]*(?P<colon>)|[ \t]+(?i:ist|lautet|is|was|war)"
-    r"[ \t]+))(?(colon)\S{2,64}|(?=\S*\d|\S*[^\w\s]\S)\S{2,64})"
+    r"(?P<label>(?<![\w-])(?:(?i:passwort|password|kennwort|passwd|pw|pin|pin-code|pincode"
+    r"|pin-nummer|pinnummer|puk|passcode|zugangscode|geheimzahl|geheimnummer)"
+    r"(?:[ \t]*[:=][ \t]*(?P<colon>)|[ \t]+(?i:ist|lautet|is|was|war)[ \t]+|[ \t]+(?P<bare>))"
+    # a login and a password at once: "Zugangsdaten: erika78 / Sonne2024"
+    r"|(?i:zugangsdaten|anmeldedaten|logindaten|login-daten|credentials)(?P<pair>)"
+    r"(?:[ \t]*:[ \t]*|[ \t]+(?i:sind|lauten|are)[ \t]+)))"
+    r"(?(colon)\S{2,64}"
+    rf"|(?(bare){_LENGTH_OR_COUNT}(?=\S*\d|\S*?\w[!#$%&*+=@^~§]+\w)\S{{3,63}}?[^\s.,;:]"
+    r"(?=[.,;:]*(?:\s|\Z))"
+    r"|(?=\S*\d|\S*[^\w\s]\S)\S{2,64}(?(pair)(?:[ \t]*[/|][ \t]*\S{2,64})?|)))"
 )
 # +49 151 12345678, 0151/1234567, (030) 123 45 67, 030-1234567, +1 (555) 123-4567,
 # 030 / 123 456 78, 0151 - 234 567 89, 0 30 / 12 34 56; any dash where the hyphen may stand:
@@ -440,16 +488,20 @@ _AREA_AFTER = _Pattern(r"[ \t]*(?:[,.;!?)]|\Z|\n)")
 # A shorter number that a word names as an id: "Kundennummer 4711", "Bestell-Nr.: 1234",
 # "order no. 123", "Vertragsnummer 12 345 678"; a bare "Rechnung 2031" from four digits
 # on. The word stays, the number goes. ("Kundenservice 100 Punkte" keeps its number.)
-# ("Best.-Nr. 4711" with its dot only: "best no. 1" is praise.)
+# ("Best.-Nr. 4711" with its dot only: "best no. 1" is praise.) A customer account's in two
+# groups too ("Kundenkonto: 4711-0815", found by a redaction walk-through: only "Kundenkonto
+# 47110815" went, as a long number).
 _ID_WORD = (
-    r"\b(?:kunden|kd|bestell|best\.|auftrags?|rechnungs?|vertrags?|vorgangs?|"
+    r"\b(?:kunden(?:konto)?|kd|bestell|best\.|auftrags?|rechnungs?|vertrags?|vorgangs?|"
     r"order|customer|invoice|account|contract|ticket|konto)"
 )
 # Identity documents (found by a staff-side review: "Ausweisnummer L01X00T47",
-# "Reisepass C01X00T47", "Führerscheinnummer B072RRE2I55" reached staff as written).
+# "Reisepass C01X00T47", "Führerscheinnummer B072RRE2I55" reached staff as written; "Perso-Nr.
+# L01X00T47", as one says it, found by a redaction walk-through).
 _ID_DOCUMENT = (
     r"(?:personal|kinder|reise|dienst|mitglieds|studenten|schüler|firmen|mitarbeiter"
-    r"|schwerbehinderten|bibliotheks)?ausweis|reisepass|führerschein|fuehrerschein|passport"
+    r"|schwerbehinderten|bibliotheks)?ausweis|perso|reisepass|führerschein|fuehrerschein"
+    r"|passport"
     r"|(?:driver['’]?s|driving)[ \t]+licen[cs]e|(?:id|identity)[ \t]+card"
 )
 # Words that name an id only with "nummer" after them: alone, "Schaden 1500", "Police
@@ -461,6 +513,9 @@ _NUMBERED_ID_WORD = (
     r"|schadens|member(?:ship)?|booking|reservation|reference|policy|police|pass"
     r"|sozialversicherungs|rentenversicherungs|sv|(?:bus|taxi|liefer|paket)?fahrer"
     r"|mitarbeiter|personal|dienst|agent|employee|staff"
+    # a meter's, which names the household it is in ("Zählernummer 1ESY1160123456", found by
+    # a redaction walk-through; fourteen characters, so a code may have up to twenty)
+    r"|(?:strom|gas|wasser)?(?:zähler|zaehler)"
     # a customer or loyalty card's ("Kundenkarte Nr. 9876": found by the corpus review)
     r"|(?:kunden|treue|bonus)?karten?|(?:customer|loyalty|member(?:ship)?)[ \t]+card"
     rf"|(?P<document>{_ID_DOCUMENT}))"
@@ -492,7 +547,7 @@ _NAMED_ID = _Pattern(
     r"|(?!))))"
     # (letters between groups of digits: "Schadensnummer 2024-SN-884412", one number)
     r"(?P<number>\d(?:[ /-]?\d){2,}(?:-(?-i:[A-Z]{1,4})-\d{2,})?\b"
-    r"|(?-i:(?=[A-Z0-9]{0,11}[A-Z])[A-Z0-9]{5,12}(?:[-/][A-Z0-9]{1,12}){0,3})\b"
+    r"|(?-i:(?=[A-Z0-9]{0,11}[A-Z])[A-Z0-9]{5,20}(?:[-/][A-Z0-9]{1,12}){0,3})\b"
     # a document's in small letters, as typed on a phone ("Ausweis: l01x00t47")
     r"|(?(document)(?-i:(?=[a-z0-9]{0,11}[a-z])(?=[a-z]{0,11}\d)[a-z0-9]{5,12})\b|(?!)))",
     re.IGNORECASE,
@@ -887,6 +942,14 @@ _SENT_BY = _Pattern(
     rf"(?!{_PLACE_PREFIX}[ \t]|(?i:{'|'.join(_NOT_SENDERS)})\b)(?(von)|(?={_FULL_NAME}))"
     rf"(?:{_TITLE}[ \t]+)?{_NAMES}{_SIGN_OFF_END}"
 )
+# Words said between "ich heiße" or "ich bin" and the name: "Ich heiße übrigens Sandra
+# Kowalski", "my name is actually Sarah Johnson", "I'm btw Tom" (found by a redaction
+# walk-through: the filler stopped the match, and the name stayed). Atomic: a filler given
+# back would be taken for the name and fail it.
+_FILLER = (
+    r"(?>(?:(?i:übrigens|uebrigens|eigentlich|ja|auch|also|btw\.?|by[ \t]+the[ \t]+way"
+    r"|actually)[ \t]*,?[ \t]+)*)"
+)
 # "Mein Name ist Erika Mustermann", "Ich heiße Anna", "my name is John Smith", "Name:
 # Erika". Not "Ich heiße Sie willkommen", nor "Ich heiße Neukunden willkommen".
 # After a signature's label too ("Unterschrift: Erika Mustermann", "gez. E. Mustermann";
@@ -896,7 +959,7 @@ _SENT_BY = _Pattern(
 _SELF_INTRODUCTION = _Pattern(
     r"(?P<lead>\b(?i:(?:mein[ \t]+name[ \t]+(?:ist|lautet)|ich[ \t]+hei(?:ß|ss)e"
     r"|hier[ \t]+schreibt|my[ \t]+name[ \t]+is|my[ \t]+name's)(?:[ \t]*:)?[ \t]+"
-    r"|(?P<label>(?:vor|nach)?name[ \t]*[:=][ \t]*)"
+    rf"{_FILLER}|(?P<label>(?:vor|nach)?name[ \t]*[:=][ \t]*)"
     r"|(?P<signature>(?:unterschrift|signatur|signature|gezeichnet)[ \t]*:"
     # "call me: Max Mustermann" (found by the corpus audit), as a label
     r"|gez\.(?:[ \t]*:)?|call[ \t]+me[ \t]*:)[ \t]*))"
@@ -911,7 +974,7 @@ _SELF_INTRODUCTION = _Pattern(
 # "my name is missing", "mein name ist anna und ich ..." keep their words.
 _PLAIN_SELF_INTRODUCTION = _Pattern(
     r"(?P<lead>\b(?i:mein[ \t]+name[ \t]+(?:ist|lautet)|ich[ \t]+hei(?:ß|ss)e|my[ \t]+name[ \t]+is"
-    r"|my[ \t]+name['’]s)(?:[ \t]*:)?[ \t]+|\b(?i:call[ \t]+me)[ \t]*:[ \t]*)"
+    rf"|my[ \t]+name['’]s)(?:[ \t]*:)?[ \t]+{_FILLER}|\b(?i:call[ \t]+me)[ \t]*:[ \t]*)"
     rf"(?P<first>[{_LOWER}]{{2,}}(?:-[{_LOWER}]{{2,}})?)\b(?![-'’]\w)"
     rf"(?:[ \t]+(?P<second>[{_UPPER}{_LOWER}][{_LOWER}]+(?:-[{_UPPER}{_LOWER}][{_LOWER}]+)?)\b"
     r"(?![-'’]\w))?"
@@ -923,7 +986,8 @@ _PLAIN_SELF_INTRODUCTION = _Pattern(
 # (And "Ich bin die Erika Mustermann", as one says it, from a common first name on: "Ich
 # bin der Meinung Sabine ..." stays; see i_am.)
 _I_AM = _Pattern(
-    r"(?P<lead>\b(?i:ich[ \t]+bin(?:[ \t]+(?P<article>die|der))?|i[ \t]+am|i['’]m)[ \t]+)"
+    rf"(?P<lead>\b(?i:ich[ \t]+bin|i[ \t]+am|i['’]m)[ \t]+{_FILLER}"
+    r"(?:(?P<article>(?i:die|der))[ \t]+)?)"
     rf"(?![{_UPPER}][{_LOWER}]*ing\b)(?>{_FULL_NAME})"
     rf"(?![ \t]+(?:[{_UPPER}]|{_DESCRIPTION}))"
 )
@@ -947,6 +1011,36 @@ _THIS_IS = _Pattern(
     rf"(?P<name>(?>{_NAME}))(?=[ \t]+(?P<cue>(?i:from|here|again|speaking|writing|calling"
     r"|nochmal|wieder))\b|(?(article)[ \t]+(?i:von|vom|aus)\b|(?!))"
     r"|(?(greeting)[ \t]*(?:[,.!]|\Z)|[ \t]*(?:[,.!:;–—-]|\n|\Z)))"
+)
+# A common first name that ends the comment after an emoji, a thank-you's sentence, a
+# farewell or "Euer": "Alles super 😊\nSandra", "Danke 🙏 Sandra", "Danke für alles! Sandra",
+# "Danke 😊\nSandra K.", "Danke und Gruß\nThomas", "Euer Kevin", "Servus, Sepp", "Moin
+# Moin\nHauke"; in capitals after a closing too ("VIELE GRÜSSE\nANNA MEYER"). Found by a
+# redaction walk-through: with no closing right before it, the signature stayed. Only
+# a name known as one, and at the very end (see end_signature): "Danke 👍 Top", "Danke!
+# Paula war super", "Servus, Bayern" stay.
+_EMOJI_CHAR = (
+    "[\u2190-\u21ff\u2300-\u23ff\u25a0-\u27bf\u2900-\u297f\u2b00-\u2bff"
+    "\U0001f000-\U0001faff\ufe0f\u200d]"
+)
+# (from where a run of them starts: tried from each of them, it took the square of its length)
+_EMOJI = rf"(?<!{_EMOJI_CHAR}){_EMOJI_CHAR}++|[:;]-?[)D]|<3"
+# (Greetings that are farewells too, where one signs; "Hallo, Anna!" greets Anna.)
+_FAREWELL = (
+    r"moin(?:[ \t]+moin)?|servus|tschau|baba|bye|cheerio|ade|adieu|pfiat[ \t]+di"
+    r"|bis[ \t]+(?:bald|dann)"
+)
+_CAPITALS = rf"[{_UPPER}]{{2,}}(?:-[{_UPPER}]{{2,}})?"
+_SENTENCE_STARTS = r"(?:\A|(?<=\n)|(?<=[.!?][ \t]))[ \t]*"
+_END_SIGNATURE = _Pattern(
+    rf"(?P<lead>(?:(?:{_EMOJI})[ \t]*(?:[.!]+[ \t]*)?(?:\n[ \t]*)?"
+    rf"|{_SENTENCE_STARTS}(?i:{_THANKS})\b[^.!?\n]{{0,80}}+(?:[.!?]+[ \t]*(?:\n[ \t]*)?|\n[ \t]*)"
+    rf"|{_SENTENCE_STARTS}(?i:{_FAREWELL}|{_CLOSING})\b[ \t]*[,!.]?[ \t]*(?:\n[ \t]*)?"
+    rf"|{_SENTENCE_STARTS}(?=(?i:euer|eure|ihre?|deine?|your)[ \t]))"
+    r"(?:(?i:euer|eure|ihre?|deine?|your)[ \t]+)?)"
+    rf"(?P<name>{_NAME_PART}(?:-{_NAME_PART})?(?:[ \t]+(?:{_INITIAL}|{_LATER_NAME_WORD}))?"
+    rf"|{_CAPITALS}(?:[ \t]+(?:{_CAPITALS}|[{_UPPER}]\.))?)"
+    r"(?=[^\w\n]*\Z)"
 )
 # "Herr Müller", "Frau Dr. Schmidt", "Hr. Meier", "Mrs. Jones", "Mr van Dijk": the title
 # goes with the name, for a title with a single name still says who. Not "Frau am
@@ -1416,7 +1510,7 @@ _FIRST_NAME_AFTER_CUE = _Pattern(
     # a role and a word that names ("Der Kellner hieß Marcel", "Der Kellner namens Kevin"),
     # or a name set off by commas after a role ("our server, Dave, was great"): found by a
     # staff review, where "sie hieß Jessica" and "Our server Jessica" went
-    r"(?:[ \t]*:|(?P<comma>[ \t]*,))?[ \t]+"
+    rf"(?:[ \t]*:|(?P<comma>[ \t]*,))?[ \t]+{_FILLER}"
     rf"(?:{_any_of(_CALLED)}\b[ \t]+)?(?:[‚‘'\"„“»«›‹]|[dD]['’])?)"
     # the names listed after it too: "Danke an Anna, Ben und Jana" (found by review: Ben
     # and Jana were left); only common first names, so that what follows a comma is looked
@@ -1430,12 +1524,25 @@ _LISTED_NAME = _Pattern(rf"(?P<gap>{_LISTED_SEPARATOR})(?P<name>{_FIRST_NAME_WOR
 # or after a label's ":" or "=", and nothing but a parenthesis, a comma or the end of the
 # line after it; a surname known as one, or after a label or before a parenthesis (see
 # surname_first). "Müller, Bäcker und Metzger haben zu", "Schade, Anna.", "Hallo, Anna!"
-# (a greeting) and "Danke, Anna" (a thank-you, left to _SIGN_OFF) stay.
+# (a greeting) and "Danke, Anna" (a thank-you, left to _SIGN_OFF) stay. Before a dash only
+# where contact data follow it: "Meyer, Anna - Kundennummer 998877" (found by a redaction
+# walk-through; see surname_first).
 _SURNAME_FIRST = _Pattern(
     r"(?P<lead>(?:\A|(?<=\n)|(?<=[:=]))[ \t]*)"
     rf"(?!(?i:{_GREETING}|{_CLOSING}|{_THANKS}|{_CHEERS})\b)"
     rf"(?P<surname>{_NAME_WORD_NOT_DESCRIBING}),[ \t]*(?P<first>{_LISTED_FIRST_NAME})"
-    r"(?=[ \t]*(?:[(,;\n]|\.?[ \t]*(?:\n|\Z)))"
+    r"(?=[ \t]*(?:[(,;\n]|\.?[ \t]*(?:\n|\Z))|(?P<dash>[ \t]+[–—-][ \t]+))"
+)
+# A first and a last name right before a customer number, a phone number or an address
+# of mail, or alone on its line above or below a line of nothing but one: "Sandra Kowalski,
+# Kundennummer 556677", "Bitte Rückruf: Sandra Kowalski, 0151 23456789", "...\nSandra
+# Kowalski\n0151 23456789" (found by a redaction walk-through: the number went, the name
+# next to it stayed). From a common first name on, or a common last name (see
+# by_contact): "Super Service, Kundennummer 556677", "Tom Tailor, Bestellnummer 123456" stay.
+_NAME_BY_CONTACT = _Pattern(
+    rf"(?<![\w-])(?P<name>(?>{_FULL_NAME}))"
+    r"(?:(?P<gap>(?:[ \t]*+[,;:]|[ \t]+[–—-])[ \t]*+)|(?P<below>[ \t]*+\n[ \t]*+)"
+    r"|(?P<above>[ \t]*+(?=\n|\Z)))"
 )
 # A label that says a name follows ("Name =", "Kundin:", "Absender:"), not any ("Fazit:
 # Lecker, Anna").
@@ -1487,7 +1594,9 @@ _BRAND_NAMES = frozenset(
         "Tailor O'Polo Bahr Kart Potter Beam Wolfskin Boss Kors Lauren Hilfiger Lagerfeld "
         "Poppins Bros Joop Armani Versace Yum"
     ).split()
-) | frozenset(("Tom Ford", "Paul Green", "Marc Cain", "Calvin Klein", "Anne Klein"))
+) | frozenset(
+    ("Tom Ford", "Paul Green", "Marc Cain", "Calvin Klein", "Anne Klein", "Thomas Philipps")
+)
 _NOT_SURNAMES = frozenset(
     "nachbarn nachbar nachbarin hochtouren hochbetrieb sparflamme anfrage wunsch".split()
 )
@@ -1708,6 +1817,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
     # Placeholders put in by earlier steps count as nothing after a name or an address, as
     # the blanks of strip_personal do: "LG Tom 0151 2345678" is a sign-off in both.
     placeholders = tuple(sorted({placeholder(kind) for kind in PLACEHOLDERS}))
+    contacts = tuple(sorted({placeholder(kind) for kind in ("phone", "id", "email", "handle")}))
 
     def nothing_follows(
         match: re.Match[str], *, on_its_line: bool = True, start: int = -1, labelled: bool = False
@@ -1803,6 +1913,17 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         ):
             return match.group(0)
         return match.group("lead") + placeholder("name")
+
+    def end_signature(match: re.Match[str]) -> str:
+        name = match["name"]
+        words = name.split()
+        if name.isupper():  # "ANNA MEYER": in capitals, a first name known as one
+            known = words[0].split("-")[0].lower() in FIRST_NAMES
+            if not known or any(w.lower() in _NO_PLAIN_NAMES for w in words):
+                return match.group(0)
+        elif not (_is_first_name(words[0]) and _is_person(name) and not _is_brand(name)):
+            return match.group(0)
+        return match["lead"] + placeholder("name")
 
     def phone(match: re.Match[str]) -> str:
         if _digits(match.group(0)) < 6 or _technical(match):  # "PZN 01234567"
@@ -2001,6 +2122,28 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             return placeholder("email")
         return match.group(0)
 
+    def email(match: re.Match[str]) -> str:
+        # a word of the sentence before a spaced dot is no part of the address: "Das war gut
+        # . anna@gmx.de" keeps "gut ." ("thomas . berger @ web . de" goes whole)
+        found = match.group(0)
+        if " . " not in found:
+            return placeholder("email")
+        at = _AT.search(found)
+        parts = found[: at.start() if at else len(found)].split(" . ")
+        kept = max(
+            (i + 1 for i, p in enumerate(parts[:-1]) if p.lower() in _NO_PLAIN_NAMES), default=0
+        )
+        return "".join(part + " . " for part in parts[:kept]) + placeholder("email")
+
+    def mail_words(match: re.Match[str]) -> str:
+        # the words next to the address that may be part of it or a name: "erika" in "Mail:
+        # erika mustermann@gmx.de", not "bitte an" (they stay, with those before them)
+        words = match["words"].split()
+        kept = len(words)
+        while kept and (_plain_name(words[kept - 1]) or _is_known_name(words[kept - 1])):
+            kept -= 1
+        return match["label"] + "".join(word + " " for word in words[:kept])
+
     def self_introduction(match: re.Match[str]) -> str:
         # after a signature's label or "Name:", a name known as one: a title, a common first
         # name, an initial or a common surname ("Unterschrift: Fehlt leider" names no one,
@@ -2047,11 +2190,59 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             return match.group(0)  # "Ich bin der Meinung Sabine ..."
         return match["lead"] + placeholder("name")
 
+    def contact_next(start: int, text: str) -> bool:
+        return _contact_at(contacts).match(text, start) is not None
+
+    def by_contact(match: re.Match[str]) -> str:
+        text, name = match.string, match["name"]
+        starts = [(word.start(), word.group()) for word in _WORD_RUN.finditer(name)]
+        words = [word for _, word in starts]
+        first = next(
+            (
+                index
+                for index, (_, word) in enumerate(starts[:-1])
+                if _is_first_name(word)
+                and _is_person(" ".join(words[index:]))
+                and not _is_brand(" ".join(words[index:]))
+            ),
+            None,
+        )
+        # else a last name known as one, and the word before it ("Xiaoling Wang")
+        if first is None and _known_surname(words[-1]) and _is_person(" ".join(words[-2:])):
+            first = len(words) - 2
+        if first is None:
+            return match.group(0)
+        kept = name[: starts[first][0]]
+        if match["gap"] is not None:  # "Sandra Kowalski, Kundennummer [Number]"
+            if not contact_next(match.end(), text):
+                return match.group(0)
+            return kept + placeholder("name") + match["gap"]
+        # alone on its line, above or below one of nothing but contact data
+        line_start = match.start() == 0 or text[match.start() - 1] == "\n"
+        if kept or not line_start:
+            return match.group(0)
+        after = match.end()
+        below = match["below"] is not None and (
+            contact_next(after, text) and nothing_follows(match, start=after, labelled=True)
+        )
+        above = False
+        if match.start() > 0:
+            previous = text.rfind("\n", 0, match.start() - 1) + 1
+            above = contact_next(previous, text) and (
+                _nothing_but(placeholders, on_its_line=True, labelled=True).match(text, previous)
+                is not None
+            )
+        if not (below or above):
+            return match.group(0)
+        return placeholder("name") + match.group(0)[len(name) :]
+
     def surname_first(match: re.Match[str]) -> str:
         # a surname known as one, or after a label, or before a parenthesis about a person
         # ("Kundin seit 2010"): "Schade, Anna.", "Bäcker, Anna" and "Kartoffeln, Linda
         # (festkochend)" stay (the last found by a precision review)
         surname = match["surname"]
+        if match["dash"] is not None and not contact_next(match.end("dash"), match.string):
+            return match.group(0)  # "Müller, Anna - die Verkäuferin war nett"
         if (
             surname.lower() in _NO_PLAIN_NAMES
             or not _is_person(surname)
@@ -2103,7 +2294,8 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
 
     steps: list[tuple[_Pattern, Callable[[re.Match[str]], str]]] = [
         (_PASSWORD, lambda m: m.group("label") + placeholder("password")),
-        (_EMAIL, lambda m: placeholder("email")),
+        (_LABELLED_MAIL, mail_words),
+        (_EMAIL, email),
         (_SPELLED_EMAIL, lambda m: placeholder("email")),
         (_SPELLED_BEI_EMAIL, spelled_bei),
         (_URL, lambda m: placeholder("url")),
@@ -2149,6 +2341,8 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_ID, lambda m: m.group(0) if _technical(m) or _public(m) else placeholder("id")),
         (_SENT_BY, signed),
         (_SIGN_OFF, sign_off),
+        (_END_SIGNATURE, end_signature),
+        (_NAME_BY_CONTACT, by_contact),
         (_SURNAME_FIRST, surname_first),
         (_SELF_INTRODUCTION, self_introduction),
         (_PLAIN_SELF_INTRODUCTION, plain_introduction),
@@ -2219,6 +2413,8 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             continue
         if pattern is _NAME_BEFORE_ADDRESS and not _ADDRESS_MARKS.search(text):
             continue  # no address found: no name before one
+        if pattern is _NAME_BY_CONTACT and not any(mark in text for mark in contacts):
+            continue  # no contact data found: no name next to them
         text = pattern.sub(replace, text)
     for index, span in enumerate(set_aside):
         text = text.replace(chr(_SET_ASIDE + index), span)
@@ -2534,6 +2730,7 @@ _MARKED = _Pattern(
     "(?<=[\\w#*])[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20f0\ufe20-\ufe2f]+"
 )
 _IN_ADDRESS = _Pattern(r"[\w.+-]*@")
+_AT = _Pattern("[@＠﹫]")
 _COUNTRY_CODE = _Pattern(r"[A-Z]{2}\d{2}")
 _FIELD_ENDS = _Pattern(r"[ \t]*(?:[,;.(]|\n|\Z)")
 _TOKEN_BEFORE = _Pattern(r"[^\W_]+\Z")
@@ -2545,7 +2742,10 @@ _SENT_FROM = ("von", "Von", "VON", "from", "From", "FROM")
 # (In a comment in small letters: "geb" for "geb.", "geboren"; "TG" and "X-" are looked for
 # as written, "tg" is in "Mitglied".)
 _BIRTH_WORDS = ("geb", "born", "dob", "d.o.b", "birth")
-_ACCOUNT_CUES = (*_ACCOUNT_SERVICES, "signal", "name", "login", "gamertag", "handle")
+_ACCOUNT_CUES = (
+    *(*_ACCOUNT_SERVICES, *_ACCOUNT_OWNERS),
+    *("signal", "name", "login", "gamertag", "handle"),
+)
 _LIST_GOES_ON = _Pattern(r"[ \t]*[,;]")
 # A parenthesis that may end a sign-off's line: "Gruß Kai (Kundennr. [Number])"
 _PARENTHESIS = _Pattern(r"[ \t]*\([^()\n]{0,80}\)")
@@ -2582,12 +2782,22 @@ def _nothing_but(
     return re.compile(rf"(?:{shown}|{label}\W)*+\Z")
 
 
+@functools.lru_cache(maxsize=32)
+def _contact_at(placeholders: tuple[str, ...]) -> re.Pattern[str]:
+    """Matches where one of those placeholders follows, after a label word or two if any:
+    "[Phone]", "Kundennummer [Number]", "Tel. [Phone]"."""
+    shown = "|".join(re.escape(each) for each in sorted(placeholders, key=len, reverse=True))
+    label = rf"(?i:{_CONTACT_LABEL}|[\w-]*(?:nummer|nr))\b"  # "Bestellnummer", "Kd.-Nr."
+    return re.compile(rf"(?:{label}[^\w\n]{{0,4}}){{0,2}}(?:{shown})")
+
+
 def _digits(text: str) -> int:
     return sum(ch.isdigit() for ch in text)
 
 
 PATTERNS = (
     _PASSWORD,
+    _LABELLED_MAIL,
     _EMAIL,
     _SPELLED_EMAIL,
     _SPELLED_BEI_EMAIL,
@@ -2636,6 +2846,8 @@ PATTERNS = (
     _ID,
     _SENT_BY,
     _SIGN_OFF,
+    _END_SIGNATURE,
+    _NAME_BY_CONTACT,
     _SURNAME_FIRST,
     _SELF_INTRODUCTION,
     _PLAIN_SELF_INTRODUCTION,
@@ -2706,6 +2918,7 @@ PATTERNS = (
     _INVISIBLE,
     _MARKED,
     _IN_ADDRESS,
+    _AT,
     _COUNTRY_CODE,
     _FIELD_ENDS,
     _TOKEN_BEFORE,
