@@ -525,7 +525,7 @@ _NUMBERED_ID_WORD = (
 # and a capital in it: "Reisepass C01X00T47", not "Reisepass 2024 abgelaufen".
 _NAMED_ID = _Pattern(
     rf"(?P<label>{_ID_WORD}(?:[\s.-]*(?:nummer|nr|number|no|id|ref|code)\b\.?[\s:#.-]*"
-    r"(?:(?:ist|lautet|lautete|war|is|was)[\s:]+)?(?=\d|(?-i:[A-Z]{1,11}\d))"
+    r"(?:(?:ist|lautet|lautete|war|is|was)[\s:]+)?(?=\d|(?-i:[A-Z]{1,11}\d|[A-Z]{1,4}-\d))"
     r"|[\s:#.-]+(?=\d{4}))"
     # "Bestellung 4711-2023", "Reklamation 2026/551": a number in two parts after the word
     # for what it numbers, as "Order 4711-2023" and "Bestellung 47112023" went (found by a
@@ -548,6 +548,9 @@ _NAMED_ID = _Pattern(
     # (letters between groups of digits: "Schadensnummer 2024-SN-884412", one number)
     r"(?P<number>\d(?:[ /-]?\d){2,}(?:-(?-i:[A-Z]{1,4})-\d{2,})?\b"
     r"|(?-i:(?=[A-Z0-9]{0,11}[A-Z])[A-Z0-9]{5,20}(?:[-/][A-Z0-9]{1,12}){0,3})\b"
+    # a few capitals before the digits ("Bestellnr. A-7731-XK": "-XK" stayed, found by a
+    # staff walk-through)
+    r"|(?-i:[A-Z]{1,4}-\d{3,}(?:-[A-Z0-9]{1,12}){1,3})\b"
     # a document's in small letters, as typed on a phone ("Ausweis: l01x00t47")
     r"|(?(document)(?-i:(?=[a-z0-9]{0,11}[a-z])(?=[a-z]{0,11}\d)[a-z0-9]{5,12})\b|(?!)))",
     re.IGNORECASE,

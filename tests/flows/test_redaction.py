@@ -2361,6 +2361,11 @@ def test_what_the_words_that_name_put_before_no_name_stays(text: str) -> None:
             "Bestellung 1000-2000 Stück, Bestellung 4711-2023",
             "Bestellung 1000-2000 Stück, Bestellung [Nummer]",
         ),
+        # a few capitals before the digits (found by a staff walk-through: "-XK" stayed)
+        ("Bestellnr. A-7731-XK kam nicht", "Bestellnr. [Nummer] kam nicht"),
+        ("Bestellnummer AB-12345-C fehlt", "Bestellnummer [Nummer] fehlt"),
+        ("Kundennummer A-12 stimmt nicht", "Kundennummer A-12 stimmt nicht"),
+        ("Bestellung A-Klasse 2024", "Bestellung A-Klasse 2024"),
     ],
 )
 def test_an_order_number_in_two_parts_goes_as_the_others(comment: str, expected: str) -> None:
