@@ -103,10 +103,9 @@ CONSENT_RECORDED = "Thank you, your consent has been recorded."
 ERASED = "Done. Everything stored about you has been erased:"
 NO_DATA = "No data is stored about you."
 NOTHING_BUT_A_NOTE = (
-    "No data is stored about you except an encrypted note (none of your answers) that you had "
-    "your data erased, withdrew a consent or objected to storing your language choice. It is "
-    "kept until {date}, so that this is carried out again should our data be restored from a "
-    "backup."
+    "No data is stored about you except an encrypted note (none of your answers) that {what}. "
+    "It is kept until {date}, so that this is carried out again should our data be restored "
+    "from a backup."
 )
 CANCELLED = "Cancelled. Your unfinished answers have been discarded."
 
