@@ -1919,7 +1919,7 @@ PRIVACY_CUES = typed_forms(
         "see sees seen gespeichert speichert speichern aufbewahrt store stores stored saved "
         "kept daten data weitergegeben weitergeben geteilt share shared passed verschlüsselt "
         "encrypted gelöscht löschen deleted delete erfährt erfahren know knows passiert "
-        "happens happen".split()
+        "happens happen bekommt erhält gets receives antworten answers".split()
     )
 )
 """What a question about one's answers asks after (see `about_privacy`)."""
@@ -1931,11 +1931,13 @@ OF_PRIVACY = (
             "eigentlich wirklich auch nur wo wohin wem an von über mir uns wir euch ihre eure "
             "der die den dem ein eine alles hier bot umfrage feedback kommentare jemand später "
             "danach bleibt bleiben werden wurde kann können könnt darf dürfen team firma "
-            "mitarbeiter und oder bin "
+            "mitarbeiter und oder bin sicher diese dies chef chefin filialleiter filialleiterin "
+            "vorgesetzter vorgesetzte geschrieben hat tut macht "
             "really actually also just only where whom to at of about from your the a an all "
             "everything here bot survey feedback responses comments anyone anybody someone "
             "later afterwards stays stay be being is are can may will does do staff team "
-            "company and or am i".split()
+            "company and or am i safe secure these those boss manager written wrote has does "
+            "lol haha".split()
         )
     )
 )
@@ -1946,8 +1948,8 @@ def privacy_pointer(t: Translator) -> str:
     """The answer to a question about what happens to one's answers (see `about_privacy`):
     where it is answered."""
     return t.gettext(
-        "I did not store this message. /privacy explains who reads feedback, what is stored "
-        "and for how long; /mydata shows what is stored about you."
+        "I did not store this message. /privacy explains what is stored, for what and for "
+        "how long; /mydata shows what is stored about you."
     )
 
 
@@ -2542,6 +2544,26 @@ _CONTACT_ME = re.compile(
     )
 )
 """Asking to be contacted here (see `asks_to_be_contacted`), as a whole message."""
+
+
+_NO_CONTACT = re.compile(
+    r"(?:(?:actually|please|pls|no|nein|doch|bitte|lieber) )*(?:"
+    r"(?:don't|dont|do not) (?:contact|call|email|e mail|message) me"
+    r"(?: (?:again|anymore|any more|after all|please|thanks|thank you))*|"
+    r"(?:kontaktieren sie|kontaktiert|kontaktier|rufen sie|ruft) mich (?:bitte |doch )*"
+    r"(?:nicht|nicht mehr|nie wieder)(?: an)?(?: (?:bitte|danke))*|"
+    r"ich (?:moechte|will|mag) (?:doch |bitte |lieber )*nicht (?:mehr )?"
+    r"(?:kontaktiert|angeschrieben|angerufen) werden(?: (?:bitte|danke))*)"
+)
+"""Asking not to be contacted, as a whole message (see `asks_not_to_be_contacted`)."""
+
+
+def asks_not_to_be_contacted(text: str) -> bool:
+    """Whether `text` asks not to be contacted: "Bitte kontaktieren Sie mich nicht", "Ich
+    möchte nicht kontaktiert werden", "Actually, do not contact me" (found by a customer
+    walk-through: typed after agreeing, answered "no question is open")."""
+    words = _GREETING.sub("", bare_words(text).translate(AS_ASCII))
+    return _NO_CONTACT.fullmatch(words) is not None
 
 
 def asks_to_be_contacted(text: str) -> bool:

@@ -37,6 +37,8 @@ from flows.engine import (
     TextInput,
     Turn,
     about_privacy,
+    asks_another_way,
+    asks_not_to_be_contacted,
     asks_to_be_contacted,
     bare_words,
     button_data,
@@ -701,8 +703,14 @@ class FeedbackService:
                 # "Ist das anonym?" after the thanks (found by a customer walk-through:
                 # "your feedback has been received", the question unanswered)
                 said = privacy_pointer(t)
+            elif isinstance(event, TextInput) and asks_not_to_be_contacted(event.text):
+                said = await self._no_contact_afterwards(pseudonym, t)
             elif isinstance(event, TextInput) and asks_to_be_contacted(event.text):
-                return Outcome.say(await self._contact_afterwards(pseudonym, t, replied))
+                return Outcome.say(
+                    await self._contact_afterwards(
+                        pseudonym, t, replied, asks_another_way(event.text)
+                    )
+                )
             elif await self._finished_recently(pseudonym):
                 # Said not stored (found by a customer walk-through: "Und das Personal war
                 # unfreundlich" sent after the thanks read as added to the feedback).
@@ -742,6 +750,10 @@ class FeedbackService:
                     "All right: I did not store this message. Should you change your mind, "
                     "/start shows the consent request again."
                 )
+        elif isinstance(event, TextInput) and about_privacy(event.text):
+            # "Ist das anonym?" under the consent request, where it is asked most (found by
+            # a customer walk-through: told that feedback needs consent first)
+            said = privacy_pointer(t)
         elif isinstance(event, TextInput) and _a_yes(event.text, t):
             # Typed to agree (found by review: pointed to /start, which shows the whole
             # request again): consent is given with its button alone.
@@ -753,11 +765,15 @@ class FeedbackService:
             said = self._to_commands(t)
         return Outcome.say(self._replied(said, t) if replied else said)
 
-    async def _contact_afterwards(self, pseudonym: str, t: Translator, replied: bool) -> str:
+    async def _contact_afterwards(
+        self, pseudonym: str, t: Translator, replied: bool, another_way: bool
+    ) -> str:
         """The answer to "Doch, Sie dürfen mich kontaktieren" typed outside a survey (see
         `asks_to_be_contacted`): whether staff can, and if not how to let them (found by a
         customer walk-through: told "no question is open", believing someone would write).
-        A consent is given with its button under its text, not typed."""
+        A consent is given with its button under its text, not typed. Asked to be called or
+        e-mailed (`another_way`): first that staff can write only here (found by the next
+        walk-through: "Can you email me?" was told to agree, which allows no e-mail)."""
         if await self._may_be_written_to(pseudonym):
             said = t.gettext(
                 "I did not store this message. You have already agreed that our staff may "
@@ -768,13 +784,32 @@ class FeedbackService:
                 "I did not store this message. Your feedback is stored without your consent "
                 "to be contacted, so our staff cannot write to you about it. If you would like "
                 "them to, send /start, give your feedback again and agree when the survey asks "
-                "whether we may contact you."
+                "whether we may contact you (the feedback stored now stays as it is)."
             )
         else:
             said = t.gettext(
                 "I did not store this message. Our staff cannot contact you through this bot."
             )
+        if another_way:
+            said += " " + t.gettext(
+                "Our staff cannot call you or send you an e-mail through this bot, only write "
+                "to you here."
+            )
         return self._replied(said, t, replied)
+
+    async def _no_contact_afterwards(self, pseudonym: str, t: Translator) -> str:
+        """The answer to "Bitte kontaktieren Sie mich nicht" typed outside a survey: the
+        way to withdraw where the person agreed, else that nobody will (found by a customer
+        walk-through: "no question is open", no word of /withdraw)."""
+        if await self._may_be_written_to(pseudonym):
+            return t.gettext(
+                "I did not store this message. To withdraw your consent to be contacted, "
+                "please send /withdraw."
+            )
+        return t.gettext(
+            "I did not store this message. You have not agreed to be contacted, so our staff "
+            "cannot write to you about your feedback."
+        )
 
     @staticmethod
     def _to_commands(t: Translator) -> str:

@@ -15,12 +15,12 @@ from tests.bot.test_typed_requests import _at, _finished
 from tests.harness import Harness, files_contain, texts
 
 PRIVACY_EN = (
-    "I did not store this message. /privacy explains who reads feedback, what is stored and "
-    "for how long; /mydata shows what is stored about you."
+    "I did not store this message. /privacy explains what is stored, for what and for how "
+    "long; /mydata shows what is stored about you."
 )
 PRIVACY_DE = (
-    "Diese Nachricht habe ich nicht gespeichert. /datenschutz erklärt, wer Feedback liest, "
-    "was gespeichert wird und wie lange; /meinedaten zeigt, was über Sie gespeichert ist."
+    "Diese Nachricht habe ich nicht gespeichert. /datenschutz erklärt, was wozu und wie lange "
+    "gespeichert wird; /meinedaten zeigt, was über Sie gespeichert ist."
 )
 
 
@@ -38,6 +38,14 @@ PRIVACY_DE = (
         "Are my answers anonymous?",
         "Where is my data stored?",
         "Can I delete just my comment?",
+        # found by the walk-through of the first version: stored as the comment
+        "Kann der Filialleiter sehen, wer das geschrieben hat?",
+        "will my boss see this",
+        "What do you do with my answers",
+        "Is my data safe?",
+        "Who gets this?",
+        "is this anonymous lol",
+        "Does anyone actually read these?",
     ],
 )
 def test_questions_about_ones_answers_are_told_apart(typed: str) -> None:
@@ -53,6 +61,10 @@ def test_questions_about_ones_answers_are_told_apart(typed: str) -> None:
         "Das Personal war unfreundlich.",
         "The staff could not see my booking",
         "Der Datenschutz-Hinweis im Laden ist zu klein gedruckt, man kann ihn kaum lesen",
+        "Ist das sicher?",  # of the product as often
+        "Is the app secure?",
+        "Who reads the reviews on your website?",
+        "Wer bekommt das Trinkgeld?",
         "",
     ],
 )
@@ -159,3 +171,51 @@ async def test_asking_to_be_contacted_after_agreeing_says_so(harness: Harness) -
         "I did not store this message. You have already agreed that our staff may contact "
         "you in this chat about your feedback."
     ), said
+
+
+async def test_a_question_about_privacy_under_the_consent_request_is_answered(
+    harness: Harness,
+) -> None:
+    """Found by a customer walk-through: "Ist das anonym?" under the consent request, where
+    it is asked most, was told that feedback needs consent first."""
+    person = harness.customer(8810, language_code="de")
+    await person.send("/start")
+    assert texts(await person.send("Ist das anonym?")) == PRIVACY_DE
+
+
+async def test_asking_to_be_called_after_the_survey_says_staff_write_only_here(
+    harness: Harness,
+) -> None:
+    """Found by a customer walk-through: "Can you email me?" was told to agree, which allows
+    no e-mail; and the agreed were told nothing of calls."""
+    declined = await _finished(harness, 8811)
+    said = texts(await declined.send("Can you email me?"))
+    assert "the feedback stored now stays as it is" in said, "giving it again adds one"
+    assert "Our staff cannot call you or send you an e-mail through this bot" in said, said
+    agreed = await _at(harness, "contact", 8812)
+    await agreed.press("Yes, I agree")
+    said = texts(await agreed.send("Can someone call me back?"))
+    assert said.startswith("I did not store this message. You have already agreed"), said
+    assert "cannot call you or send you an e-mail" in said
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["Bitte kontaktieren Sie mich nicht", "Ich möchte nicht kontaktiert werden"],
+)
+async def test_asking_not_to_be_contacted_after_the_survey_points_to_withdraw(
+    harness: Harness, typed: str
+) -> None:
+    """Found by a customer walk-through: after agreeing, "no question is open", no word of
+    /widerruf; whoever declined is told nobody will write."""
+    agreed = await _at(harness, "contact", 8813, "de")
+    await agreed.press("Ja, einverstanden")
+    harness.clock.advance(timedelta(hours=1))
+    said = texts(await agreed.send(typed))
+    assert said.startswith(
+        "Diese Nachricht habe ich nicht gespeichert. Um Ihre Einwilligung in die "
+        "Kontaktaufnahme zu widerrufen, senden Sie bitte /widerruf."
+    ), said
+    declined = await _finished(harness, 8814, "de")
+    said = texts(await declined.send(typed))
+    assert "Sie haben nicht in eine Kontaktaufnahme eingewilligt" in said, said
