@@ -1852,12 +1852,10 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             # and searched for, it once raised where the original had two spaces).
             near = match["near"]
             starts = [(word.start(), word.group()) for word in _WORD_RUN.finditer(near)]
-            words = [word for _, word in starts]
-            for index, (start, word) in enumerate(starts[:-1]):
-                rest = " ".join(words[index:])
-                if _is_first_name(word) and _is_person(rest) and not _is_brand(rest):
-                    return near[:start] + placeholder("name") + match["comma"]
-            return match.group(0)
+            first = _first_name_at([word for _, word in starts])
+            if first is None:
+                return match.group(0)
+            return near[: starts[first][0]] + placeholder("name") + match["comma"]
         if match["lead"] is not None:
             return match["lead"] + placeholder("name") + match["gap"]
         return match["line"] + placeholder("name") + match["above"]
@@ -2200,16 +2198,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         text, name = match.string, match["name"]
         starts = [(word.start(), word.group()) for word in _WORD_RUN.finditer(name)]
         words = [word for _, word in starts]
-        first = next(
-            (
-                index
-                for index, (_, word) in enumerate(starts[:-1])
-                if _is_first_name(word)
-                and _is_person(" ".join(words[index:]))
-                and not _is_brand(" ".join(words[index:]))
-            ),
-            None,
-        )
+        first = _first_name_at(words)
         # else a last name known as one, and the word before it ("Xiaoling Wang")
         if first is None and _known_surname(words[-1]) and _is_person(" ".join(words[-2:])):
             first = len(words) - 2
@@ -2684,6 +2673,17 @@ def _is_first_name(word: str, text: str = "", end: int = -1) -> bool:
     return after is None or after["word"].lower() in _NOT_NAMES
 
 
+def _first_name_at(words: list[str]) -> int | None:
+    """Where a name begins among `words` (not at the last): the first common first name
+    whose words to the end are a person's, not a brand's ("an Tom Becker", "Sandra
+    Kowalski"); None where there is none."""
+    for index, word in enumerate(words[:-1]):
+        rest = " ".join(words[index:])
+        if _is_first_name(word) and _is_person(rest) and not _is_brand(rest):
+            return index
+    return None
+
+
 def _is_brand(name: str) -> bool:
     """Whether a first and a last name are a brand's ("Tom Tailor", "Tom Ford")."""
     return name in _BRAND_NAMES or name.split()[-1] in _BRAND_NAMES
@@ -2785,6 +2785,7 @@ def _nothing_but(
     return re.compile(rf"(?:{shown}|{label}\W)*+\Z")
 
 
+@functools.lru_cache(maxsize=32)
 @functools.lru_cache(maxsize=32)
 def _contact_at(placeholders: tuple[str, ...]) -> re.Pattern[str]:
     """Matches where one of those placeholders follows, after a label word or two if any:
