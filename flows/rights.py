@@ -1667,24 +1667,11 @@ _NOTED = {
 
 def _note_about(noted: LedgerNote | None) -> list[Literal["erasure", "withdrawal", "objection"]]:
     """The kinds of the ledger's entries about the person, as the copy names them."""
-    if noted is None:
-        return []
-    kinds: list[Literal["erasure", "withdrawal", "objection"]] = []
-    if noted.erased:
-        kinds.append("erasure")
-    if noted.withdrew:
-        kinds.append("withdrawal")
-    if noted.objected:
-        kinds.append("objection")
-    return kinds
+    return [] if noted is None else list(noted.about)
 
 
 def _what_was_noted(t: Translator, about: Iterable[str]) -> str:
-    """ "you had your data erased and you withdrew a consent": what took place, not all it
+    """What took place ("you had your data erased and you withdrew a consent"), not all it
     could have been (found by customer walk-throughs: "erased, withdrew or objected" to
-    whoever had only withdrawn). All three where a copy names none (schema 7)."""
-    named = [t.gettext(_NOTED[kind]) for kind in about if kind in _NOTED]
-    if not named:
-        named = [t.gettext(text) for text in _NOTED.values()]
-        return format_list(named, style="or", locale=t.locale)
-    return format_list(named, locale=t.locale)
+    whoever had only withdrawn)."""
+    return format_list([t.gettext(_NOTED[kind]) for kind in about], locale=t.locale)

@@ -494,11 +494,10 @@ class LedgerNote(_Record):
     objected" to whoever had only withdrawn)."""
 
     until: datetime
-    erased: bool = False
-    withdrew: bool = False
-    """A consent withdrawn, or the chat id for contacting the person deleted with it."""
-    objected: bool = False
-    """The language choice deleted (an objection, Art. 21)."""
+    about: tuple[Literal["erasure", "withdrawal", "objection"], ...]
+    """In this order, each once: an erasure; a consent withdrawn, or the chat id for
+    contacting the person deleted with it; the language choice deleted (an objection,
+    Art. 21)."""
 
 
 class ErasureReport(_Record):

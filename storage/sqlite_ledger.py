@@ -201,12 +201,12 @@ class ErasureLedger(StoreCore):
         until, kinds = await on_thread(self._conn(), named)
         if until is None:
             return None
-        return LedgerNote(
-            until=dt(until),
-            erased="erase" in kinds,
-            withdrew=bool(kinds & {"withdraw", "contact"}),
-            objected="language" in kinds,
+        about = (
+            *(("erasure",) if "erase" in kinds else ()),
+            *(("withdrawal",) if kinds & {"withdraw", "contact"} else ()),
+            *(("objection",) if "language" in kinds else ()),
         )
+        return LedgerNote(until=dt(until), about=about)
 
     async def _ledger(self) -> list[dict[str, Any]]:
         """Every entry, oldest first."""
