@@ -1960,28 +1960,27 @@ def about_privacy(text: str) -> bool:
     read, or added to it). Begun with a question word or ended with a question mark, of
     OF_PRIVACY's words only, one of them PRIVACY_CUES': not "Warum werden meine Daten nicht
     gelöscht?", a complaint, nor "Wer hat das Essen gekocht?"."""
-    words = [_word(word) for word in bare_words(text).split()]
-    return (
-        0 < len(words) <= 10
-        and (text.strip().endswith("?") or words[0] in ASKING)
-        and all(word in OF_PRIVACY for word in words)
-        and any(word in PRIVACY_CUES for word in words)
-    )
+    words = _short_question(text, OF_PRIVACY, 10)
+    return bool(words) and any(word in PRIVACY_CUES for word in words)
 
 
 def about_the_consent(text: str) -> bool:
     """Whether `text` typed at a consent question asks about it: a question mark alone, or
     a short question of OF_THE_CONSENT's words, begun with a question word or ended with a
     question mark."""
+    if not bare_words(text):
+        return text.strip().endswith("?")
+    return bool(_short_question(text, OF_THE_CONSENT, 8))
+
+
+def _short_question(text: str, vocabulary: frozenset[str], most: int) -> list[str]:
+    """The words of `text` where it is a question of at most `most` words, all of
+    `vocabulary`, begun with a question word (ASKING) or ended with a question mark; none
+    otherwise."""
     words = [_word(word) for word in bare_words(text).split()]
-    asked = text.strip().endswith("?")
-    if not words:
-        return asked
-    return (
-        len(words) <= 8
-        and (asked or words[0] in ASKING)
-        and all(word in OF_THE_CONSENT for word in words)
-    )
+    if not 0 < len(words) <= most or not all(word in vocabulary for word in words):
+        return []
+    return words if text.strip().endswith("?") or words[0] in ASKING else []
 
 
 def typed_no(text: str) -> bool:
