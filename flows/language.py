@@ -72,23 +72,33 @@ _YOU_SPEAK = (
     r"switch to|change to|answer in)|(?:sprechen|schreiben|koennen) sie(?: auch)?|"
     r"(?:sprichst|schreibst|kannst) du(?: auch)?|(?:sprecht|schreibt|koennt) ihr(?: auch)?"
 )
+# Someone beside the person who reads along ("mein Mann versteht kein Deutsch", "my mother
+# can't read German"): found by a customer walk-through, stored as the comment.
+_SOMEONE_DE = r"(?:mein|meine|meiner|unser|unsere) \w+"
+_SOMEONE_EN = r"(?:my|our) \w+"
 _WISHES = {
     "en": re.compile(
         rf"{_EN}(?: language| version| pls| plz)?|(?:{_YOU_SPEAK}) {_EN}|"
         rf"(?:switch|change)(?: the)?(?: language)? (?:to|into) {_EN}|"
         rf"i (?:don't|dont|do not|can't|cant|cannot) (?:speak|read|understand) {_DE}|"
-        rf"no {_DE}|not in {_DE}|ich (?:spreche|verstehe|kann) kein {_DE}|nicht auf {_DE}"
+        rf"no {_DE}|not in {_DE}|(?:ich )?(?:spreche|verstehe|kann) kein {_DE}|nicht auf {_DE}|"
+        rf"(?:{_EN} )?(?:{_SOMEONE_DE}) (?:versteht|spricht|liest|kann) (?:kein|kaum) {_DE}"
+        rf"(?: {_EN})?|"
+        rf"(?:{_EN} )?(?:{_SOMEONE_EN}) (?:doesn't|doesnt|does not|can't|cant|cannot) "
+        rf"(?:speak|read|understand) {_DE}(?: {_EN})?"
     ),
     "de": re.compile(
         rf"{_DE}(?: sprache| version)?|(?:{_YOU_SPEAK}) {_DE}|"
         rf"(?:switch|change)(?: the)?(?: language)? (?:to|into) {_DE}|"
         rf"(?:sprache|umstellen) (?:auf )?{_DE}|"
-        rf"ich (?:spreche|verstehe|kann) (?:kein|kaum|nicht) {_EN}|nicht auf {_EN}"
+        rf"(?:ich )?(?:spreche|verstehe|kann) (?:kein|kaum|nicht) {_EN}|nicht auf {_EN}|"
+        rf"(?:{_DE} )?(?:{_SOMEONE_DE}) (?:versteht|spricht|liest|kann) (?:kein|kaum) {_EN}"
+        rf"(?: {_DE})?"
     ),
 }
 """A language asked for in words, as a whole message once `_AROUND`'s words are gone
 ("English please", "Can you speak English?", "Ich spreche kein Englisch", "auf Deutsch
-bitte"; see `wished_for`)."""
+bitte", "Bitte auf Englisch, mein Mann versteht kein Deutsch"; see `wished_for`)."""
 
 
 def wished_for(text: str) -> str | None:
