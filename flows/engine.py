@@ -898,6 +898,14 @@ class Engine:
                     "If you would like us to contact you, please agree to that in this chat "
                     "when the survey asks."
                 )
+        elif asks_about_privacy_within(text):
+            # Stored, as a comment should be, and the question answered too (found by a
+            # customer walk-through: "Is this anonymous? The manager was rude to me." was
+            # stored and the question left as if staff would answer it).
+            note = self.t.gettext(
+                "About your question: /privacy explains what is stored, for what and for how "
+                "long; /mydata shows what is stored about you."
+            )
         else:
             return None
         return note
@@ -1962,6 +1970,14 @@ def about_privacy(text: str) -> bool:
     gelöscht?", a complaint, nor "Wer hat das Essen gekocht?"."""
     words = _short_question(text, OF_PRIVACY, 10)
     return bool(words) and any(word in PRIVACY_CUES for word in words)
+
+
+def asks_about_privacy_within(text: str) -> bool:
+    """Whether one sentence of the longer `text` is a question `about_privacy` ("Ist das
+    anonym? Der Kellner war unfreundlich."): the text is a comment, stored, with the
+    question in it."""
+    sentences = [s for s in _SENTENCE_END.split(text.strip()) if s]
+    return len(sentences) > 1 and any(about_privacy(sentence) for sentence in sentences)
 
 
 def about_the_consent(text: str) -> bool:

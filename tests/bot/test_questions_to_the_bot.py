@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from flows.engine import about_privacy, asks_to_be_contacted
+from flows.engine import about_privacy, asks_about_privacy_within, asks_to_be_contacted
 from tests.bot.test_customer_messages import stored_comment
 from tests.bot.test_typed_requests import _at, _finished
 from tests.harness import Harness, files_contain, texts
@@ -87,6 +87,52 @@ async def test_a_question_about_privacy_at_the_comment_is_answered_not_stored(
     await customer.press("No" if language == "en" else "Nein")
     assert await stored_comment(harness, customer) == "The queue was far too long."
     assert not files_contain(harness.settings.data_dir, typed.encode())
+
+
+@pytest.mark.parametrize(
+    ("typed", "asks"),
+    [
+        ("Is this anonymous? The manager was rude to me.", True),
+        ("Das Essen war kalt. Wer liest das eigentlich?", True),
+        ("Der Kellner war super.\nIst das anonym?", True),
+        ("Is this anonymous?", False),  # alone: a question, not stored (above)
+        ("Why was the food cold? Nobody could tell me.", False),
+        ("Warum werden meine Daten nicht gelöscht? Ich habe zweimal gefragt.", False),
+        ("The staff were kind. The room was clean.", False),
+    ],
+)
+def test_a_question_about_privacy_within_a_comment_is_told_apart(typed: str, asks: bool) -> None:
+    assert asks_about_privacy_within(typed) is asks
+
+
+@pytest.mark.parametrize(
+    ("language", "typed", "answer"),
+    [
+        (
+            "en",
+            "Is this anonymous? The manager was rude to me.",
+            "About your question: /privacy explains what is stored, for what and for how "
+            "long; /mydata shows what is stored about you.",
+        ),
+        (
+            "de",
+            "Das Essen war kalt. Wer liest das eigentlich?",
+            "Zu Ihrer Frage: /datenschutz erklärt, was wozu und wie lange gespeichert wird; "
+            "/meinedaten zeigt, was über Sie gespeichert ist.",
+        ),
+    ],
+)
+async def test_a_comment_with_a_question_about_privacy_is_stored_and_the_question_answered(
+    harness: Harness, language: str, typed: str, answer: str
+) -> None:
+    """Found by a customer walk-through: the comment stored, rightly, and the question in it
+    left as if staff would answer it."""
+    customer = await _at(harness, "comment", 8811 if language == "en" else 8812, language)
+    said = texts(await customer.send(typed))
+    assert answer in said, said
+    assert "May we contact you" in said or "Dürfen wir Sie" in said, "the next question"
+    await customer.press("No" if language == "en" else "Nein")
+    assert await stored_comment(harness, customer) == typed
 
 
 async def test_a_question_right_after_the_comment_is_not_added_to_it(harness: Harness) -> None:
