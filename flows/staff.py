@@ -444,6 +444,32 @@ def staff_period(typed: str, today: date | None = None) -> str:
     return typed.strip()
 
 
+def survey_named(typed: str, catalog: FlowCatalog) -> FlowDefinition | None:
+    """The one survey the words typed beside a summary's period name ("30d product", "7 Tage
+    Produkt", "30d Product feedback"), by its id or the start of a word of its title in any
+    language; a word of several surveys' ("feedback") names none. None where the words name
+    no survey, or several."""
+    titles = {
+        flow.id: {
+            word.strip(".,;:!?()")
+            for locale in SUPPORTED_LOCALES
+            for word in render_text(flow.title, translator(locale)).casefold().split()
+        }
+        for flow in catalog.flows.values()
+    }
+    named: set[str] = set()
+    for typed_word in typed.casefold().split():
+        word = typed_word.strip(".,;:!?\"'“”„()")
+        of = {
+            flow
+            for flow, words in titles.items()
+            if word == flow or (len(word) >= 4 and any(w.startswith(word) for w in words))
+        }
+        if len(of) == 1:
+            named |= of
+    return catalog.flows[named.pop()] if len(named) == 1 else None
+
+
 def first_day_named(typed: str, today: date) -> date | None:
     """The first day of the days `typed` names by the calendar ("heute", "gestern",
     "vorgestern", "seit Montag", "diese Woche", "this month"), for what counts from a
@@ -831,6 +857,7 @@ class StaffDesk:
         with one made before, and not shown; `at`: of the days as they were then, from the
         data as it is now (both for bot.app's kept digest)."""
         t = translator(locale)
+        typed = period
         try:
             period = staff_period(period, (at or self.clock()).date()) if period else None
             length = parse_duration(period) if period else DEFAULT_PERIOD
@@ -907,6 +934,17 @@ class StaffDesk:
             ),
             deleted=None if windows is None else self._deleted(windows, now),
         )
+        if typed and (survey := survey_named(typed, self.catalog)) is not None:
+            # Found by a staff walk-through: "/summary 30d product" answered with every
+            # survey's figures, the word let go without a word.
+            text = "\n\n".join(
+                (
+                    t.gettext(
+                        "A summary counts all surveys together; it cannot be limited to “{title}”."
+                    ).format(title=render_text(survey.title, t)),
+                    text,
+                )
+            )
         if audited:
             await self._audit(event, actor, period or "7d", current.feedbacks)
         replies = [Reply(text)]

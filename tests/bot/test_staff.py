@@ -401,6 +401,31 @@ async def test_today_has_no_figures_of_its_own_and_yesterday_is_the_last_whole_d
     assert "Average 2.0 out of 5 (6 answers)" in yesterday, yesterday
 
 
+async def test_a_survey_named_beside_the_period_is_told_that_summaries_count_all(
+    desk: Harness,
+) -> None:
+    """Found by a staff walk-through: "/summary 30d product" answered with every survey's
+    figures, "product" let go without a word, and read as the product survey's."""
+    await many(desk)
+    await confirmed(desk, language="en")
+    staff = desk.customer(STAFF, language_code="en")
+    whole = texts(await staff.send("/summary 30d"))
+    for typed in ("30d product", "30d Product feedback", "30 days customer survey"):
+        said = texts(await staff.send(f"/summary {typed}"))
+        title = "Product feedback" if "roduct" in typed else "Customer feedback"
+        note = f"A summary counts all surveys together; it cannot be limited to “{title}”."
+        assert said == f"{note}\n\n{whole}", typed
+    for typed in ("30d please", "30d feedback"):  # no survey, or more than one
+        assert texts(await staff.send(f"/summary {typed}")) == whole, typed
+    await staff.send("/sprache")
+    await staff.press("Deutsch")
+    said = texts(await staff.send("/zusammenfassung 30 Tage Produkt"))
+    assert said.startswith(
+        "Eine Zusammenfassung zählt alle Umfragen zusammen; auf „Produktfeedback“ allein lässt "
+        "sie sich nicht beschränken.\n\nFeedback-Zusammenfassung"
+    ), said
+
+
 async def test_this_week_is_its_whole_days_so_far_and_the_day_before_yesterday_is_told(
     desk: Harness,
 ) -> None:
