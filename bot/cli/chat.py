@@ -28,6 +28,7 @@ from bot.cli.common import open_store
 from bot.logs import configure_logging
 from bot.operator import operator_locale
 from bot.settings import Settings, load_settings
+from flows.catalog import FlowCatalog, FlowDefinitionError
 from flows.check import check_file
 from flows.i18n import SUPPORTED_LOCALES, Translator, translator
 from flows.sharing import RecipientsError
@@ -52,7 +53,7 @@ def register(subparsers: Any, t: Translator) -> None:
         metavar="FILE",
         help=t.gettext(
             "a flow definition to try: checked, loaded besides the shipped ones (instead of "
-            "FEEDBACKBOT_FLOWS_DIR) and started"
+            "FEEDBACKBOT_FLOWS_DIR) and started; or the id of a flow the bot runs (product)"
         ),
     )
     parser.add_argument(
@@ -127,7 +128,9 @@ def run_chat(
     try:
         overrides = _chat_settings(configured, options, session, t)
         first_message = "/start"
-        if options.flow is not None:
+        if options.flow is not None and (loaded := _loaded_flow(options.flow, configured)):
+            first_message = f"/start {loaded}"  # "--flow product": a flow the bot runs
+        elif options.flow is not None:
             flow_id = _tried_flow(options.flow, session / "flows", t, out)
             if flow_id is None:
                 return 1
@@ -220,6 +223,20 @@ def _chat_settings(
     # A key for this session only: the data goes with the temporary folder anyway.
     key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
     return overrides | {"data_dir": session / "data", "master_key": key, "master_key_file": None}
+
+
+def _loaded_flow(path: Path, configured: Settings) -> str | None:
+    """The id of a flow the bot loads that `path` names where no such file is there
+    ("--flow product": "product: does not exist", as the file it was taken for);
+    None for a file, or a name no loaded flow has."""
+    name = str(path).strip().lower()
+    if path.exists() or path.suffix or os.sep in name:
+        return None
+    try:
+        catalog = FlowCatalog.load(configured.flows_dir, shipped=configured.shipped_flows)
+    except FlowDefinitionError:
+        return None  # run_chat's start says what is wrong with them
+    return name if name in catalog.flows else None
 
 
 def _tried_flow(path: Path, flows_dir: Path, t: Translator, out: TextIO) -> str | None:

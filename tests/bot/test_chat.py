@@ -289,6 +289,18 @@ def test_a_flow_that_is_not_a_file_is_refused(tmp_path: Path) -> None:
     assert terminal.transcript.startswith(f"{tmp_path}:1: error: cannot be read: is a folder")
 
 
+def test_a_flow_the_bot_runs_is_started_by_its_id() -> None:
+    """"--flow product" answered "product: error: does
+    not exist", though the bot runs that flow."""
+    terminal = Terminal("1", "2")
+    assert chat(terminal, lang="en", flow=Path("Product")) == 0
+    assert "How do you like our product?" in terminal.transcript
+    assert "You: 2\nBot: What went wrong?" in terminal.transcript
+    terminal = Terminal()
+    assert chat(terminal, lang="en", flow=Path("produkt")) == 1
+    assert terminal.transcript.startswith("produkt: error: does not exist"), terminal.transcript
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
 def test_a_chat_ended_by_a_signal_leaves_no_folder_behind(tmp_path: Path, signum: int) -> None:
     """Closing the terminal (SIGHUP) or a kill (SIGTERM) used to leave the session's
