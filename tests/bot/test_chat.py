@@ -290,8 +290,8 @@ def test_a_flow_that_is_not_a_file_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_flow_the_bot_runs_is_started_by_its_id() -> None:
-    """"--flow product" answered "product: error: does
-    not exist", though the bot runs that flow."""
+    """The id of a flow the bot runs was refused as a file ("product: error: does not
+    exist")."""
     terminal = Terminal("1", "2")
     assert chat(terminal, lang="en", flow=Path("Product")) == 0
     assert "How do you like our product?" in terminal.transcript
