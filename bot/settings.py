@@ -49,6 +49,9 @@ LONGEST_PURGE_INTERVAL = timedelta(days=1)
 SHORT_RETENTION = timedelta(days=1)
 """Allowed (tests, demos), but warned about at start, and refused where it would cut
 feedback already stored short (see bot.app.refuse_cutting_short)."""
+MALFORMED_TOKEN = N_(
+    "is not a bot token as @BotFather gives it (digits, a colon, then letters, digits, _ and -)"
+)
 _LARGEST_ID = 2**53  # Telegram: ids fit into 52 bits
 TELEGRAM_SERVICE_ACCOUNTS = frozenset({1087968824, 136817688, 777000})
 """GroupAnonymousBot (an anonymous group admin), Channel_Bot (a post as a channel) and
@@ -500,19 +503,19 @@ class Settings(BaseSettings):
         if missing:
             raise ConfigurationError.missing(missing)
         assert self.token is not None
-        if not _BOT_TOKEN.fullmatch(self.token.get_secret_value()):
+        if self.token_malformed():
             # Said before a store is made, and without asking Telegram, whose answer to a
             # malformed token is a network error; never the token itself, even mistyped.
             t = operator_translator()
             raise ConfigurationError(
                 t.gettext("invalid configuration: {problems}").format(
-                    problems="FEEDBACKBOT_TOKEN: "
-                    + t.gettext(
-                        "is not a bot token as @BotFather gives it (digits, a colon, then "
-                        "letters, digits, _ and -)"
-                    )
+                    problems="FEEDBACKBOT_TOKEN: " + t.gettext(MALFORMED_TOKEN)
                 )
             )
+
+    def token_malformed(self) -> bool:
+        """Whether a token is set that is none as @BotFather gives them (`run` refuses it)."""
+        return self.token is not None and not _BOT_TOKEN.fullmatch(self.token.get_secret_value())
 
 
 def load_settings(**overrides: Any) -> Settings:

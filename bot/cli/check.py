@@ -12,11 +12,12 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.cli.common import env_file_open
+from bot.cli.common import PREDICTABLE_KEY, env_file_open, short_retention
 from bot.config import unanswered_contact_flows
 from bot.operator import operator_locale
 from bot.settings import (
     ENV_FILE,
+    MALFORMED_TOKEN,
     ConfigurationError,
     Settings,
     env_file_secrets_open_to_others,
@@ -27,6 +28,9 @@ from flows.check import Finding, Report, check_loaded, check_paths
 from flows.i18n import SUPPORTED_LOCALES, Translator, translator
 from flows.models import FlowDefinition
 from flows.sharing import RecipientsError, load_recipients
+from storage import StoreError, resolve_master_key
+from storage.crypto import predictable_key
+from storage.masterkey import MASTER_KEY_FILE
 
 
 def register(subparsers: Any, t: Translator) -> None:
@@ -127,6 +131,17 @@ def _settings_for_run(settings: Settings, catalog: FlowCatalog, t: Translator) -
         Finding(name, 0, t.gettext("not set; feedbackbot run does not start without it"))
         for name in settings.missing_for_run()
     ]
+    errors: list[Finding] = []
+    if settings.token_malformed():  # found by an operator's walk-through: `run` refused it
+        errors.append(Finding("FEEDBACKBOT_TOKEN", 0, t.gettext(MALFORMED_TOKEN)))
+    key_problem = _master_key_problem(settings, t)
+    if key_problem is not None:
+        errors.append(Finding(key_problem[0], 0, key_problem[1]))
+    elif _predictable(settings):
+        found.append(Finding("FEEDBACKBOT_MASTER_KEY", 0, t.gettext(PREDICTABLE_KEY)))
+    short = short_retention(settings, t)
+    if short is not None:
+        found.append(Finding("FEEDBACKBOT_RETENTION", 0, short))
     mode, secrets = env_file_secrets_open_to_others()
     if secrets:  # as `run` says at start (found by an upgrade review: `check` said nothing)
         found.append(
@@ -155,7 +170,45 @@ def _settings_for_run(settings: Settings, catalog: FlowCatalog, t: Translator) -
                 ),
             )
         )
-    return [Report(f.source, (dataclasses.replace(f, warning=True),), file=False) for f in found]
+    warned = [dataclasses.replace(f, warning=True) for f in found]
+    return [Report(f.source, (f,), file=False) for f in (*errors, *warned)]
+
+
+def _master_key_problem(settings: Settings, t: Translator) -> tuple[str, str] | None:
+    """The setting and what is wrong where the master key `run` would use cannot be read
+    or is no key (found by an operator's walk-through: `check` said nothing of a key file
+    `run` could not read). Nothing is made: without any key, `run` generates one."""
+    if not _key_given(settings):
+        return None
+    try:
+        resolve_master_key(_key_value(settings), settings.master_key_file, settings.data_dir)
+    except StoreError as error:
+        source = (
+            "FEEDBACKBOT_MASTER_KEY_FILE" if settings.master_key_file else "FEEDBACKBOT_MASTER_KEY"
+        )
+        return source, error.said(t.gettext(error.template), t.reason)
+    return None
+
+
+def _predictable(settings: Settings) -> bool:
+    if not _key_given(settings):
+        return False
+    key, _, _ = resolve_master_key(
+        _key_value(settings), settings.master_key_file, settings.data_dir
+    )
+    return predictable_key(key)
+
+
+def _key_given(settings: Settings) -> bool:
+    return bool(
+        settings.master_key
+        or settings.master_key_file
+        or (settings.data_dir / MASTER_KEY_FILE).exists()
+    )
+
+
+def _key_value(settings: Settings) -> str | None:
+    return settings.master_key.get_secret_value() if settings.master_key else None
 
 
 @contextlib.contextmanager

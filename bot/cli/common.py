@@ -17,7 +17,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bot.operator import operator_translator
-from bot.settings import ENV_FILE, Settings, env_file_secrets_open_to_others, load_settings
+from bot.settings import (
+    ENV_FILE,
+    SHORT_RETENTION,
+    Settings,
+    env_file_secrets_open_to_others,
+    load_settings,
+)
 from flows.durations import InvalidDuration, parse_duration
 from flows.i18n import N_, Translator
 from flows.staff import MAX_PERIOD, first_day_named, staff_period
@@ -87,6 +93,26 @@ KEY_FILE_CHANGEABLE = N_(
 they know, for the next store; it was said to be "read by others" (found by review)."""
 
 
+PREDICTABLE_KEY = N_(
+    "the master key is not random (text, or the same few bytes repeated): whoever guesses it "
+    "can read every record; make a new one with `feedbackbot keygen` and move to it with "
+    "`feedbackbot rotate-key`"
+)
+
+
+def short_retention(settings: Settings, t: Translator) -> str | None:
+    """What `check` and `docs` say of a FEEDBACKBOT_RETENTION under a day, as `run` warns
+    at start (found by an operator's walk-through: "180", meant as days, is 180 seconds;
+    `check` said nothing, and the privacy notice read "deleted 3 minutes after")."""
+    if settings.retention >= SHORT_RETENTION:
+        return None
+    return t.gettext(
+        "a retention of only {retention}, which customers are told in the consent request "
+        "and the privacy notice: a plain number counts seconds and m minutes (write 180d for "
+        "180 days)"
+    ).format(retention=t.duration(settings.retention))
+
+
 def env_file_open(t: Translator, mode: int, secrets: list[str]) -> str:
     """The warning about a .env holding secrets that others may read, or change (its
     token, its master key or data folder swapped): said as it is, not "read" of a file
@@ -124,12 +150,7 @@ def open_store(
         ).format(path=path, mode=f"{mode:o}")
         print(f"feedbackbot: {said}", file=sys.stderr)
     if predictable_key(key):
-        t = operator_translator()
-        said = t.gettext(
-            "the master key is not random (text, or the same few bytes repeated): whoever "
-            "guesses it can read every record; make a new one with `feedbackbot keygen` and "
-            "move to it with `feedbackbot rotate-key`"
-        )
+        said = operator_translator().gettext(PREDICTABLE_KEY)
         print(f"feedbackbot: {said}", file=sys.stderr)
     mode, secrets = env_file_secrets_open_to_others()
     if secrets:

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bot.cli.common import output_file, with_store, written_in_place
+from bot.cli.common import output_file, short_retention, with_store, written_in_place
 from bot.config import service_config
 from bot.operator import operator_translator
 from bot.settings import ConfigurationError, Settings, load_settings
@@ -158,7 +158,11 @@ def _sha256(text: str) -> str:
 
 
 def run_docs(args: argparse.Namespace) -> int:
-    record = processing_record_of(load_settings())
+    settings = load_settings()
+    short = short_retention(settings, operator_translator())
+    if short is not None:  # the notice states it as the retention customers are told
+        print(f"feedbackbot: FEEDBACKBOT_RETENTION: {short}", file=sys.stderr)
+    record = processing_record_of(settings)
     locales = (args.lang,) if args.lang else SUPPORTED_LOCALES
     texts = {locale: render_document(args.document, locale, record) for locale in locales}
     return write_documents(texts, args.output)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import subprocess
 import sys
 from pathlib import Path
@@ -308,6 +309,72 @@ def test_without_files_the_settings_run_refuses_without_are_warned_of(
         "question in FEEDBACKBOT_FLOWS_DIR, where it replaces it).",
         "0 errors and 2 warnings in 1 file.",
     ]
+
+
+def test_without_files_a_token_or_master_key_run_refuses_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by an operator's walk-through: `check` passed the README's placeholder token
+    and a key file that could not be read, then `run` refused both. Nothing is made: no key
+    file, no data folder."""
+    monkeypatch.delenv("FEEDBACKBOT_FLOWS_DIR", raising=False)
+    monkeypatch.setenv("FEEDBACKBOT_SHIPPED_FLOWS", "feedback")
+    ready_to_run(monkeypatch)
+    data = tmp_path / "data"
+    monkeypatch.setenv("FEEDBACKBOT_DATA_DIR", str(data))
+    monkeypatch.delenv("FEEDBACKBOT_MASTER_KEY", raising=False)
+    monkeypatch.setenv("FEEDBACKBOT_TOKEN", "123456:ABC...")
+    monkeypatch.setenv("FEEDBACKBOT_MASTER_KEY_FILE", str(tmp_path / "missing.key"))
+    assert main(["check", "--lang", "en"]) == 1
+    out = capsys.readouterr().out
+    assert (
+        "FEEDBACKBOT_TOKEN: error: is not a bot token as @BotFather gives it (digits, a colon, "
+        "then letters, digits, _ and -)"
+    ) in out
+    assert "123456:ABC" not in out
+    missing = tmp_path / "missing.key"
+    assert f"FEEDBACKBOT_MASTER_KEY_FILE: error: cannot read master key file {missing}:" in out
+    assert "2 errors and 0 warnings" in out, out
+    assert not data.exists()
+    # A key that is a password: warned of, as every command that opens the store does.
+    monkeypatch.setenv("FEEDBACKBOT_TOKEN", TOKEN)
+    monkeypatch.delenv("FEEDBACKBOT_MASTER_KEY_FILE")
+    password = base64.urlsafe_b64encode(b"passwordpasswordpasswordpassword").decode()
+    monkeypatch.setenv("FEEDBACKBOT_MASTER_KEY", password)
+    assert main(["check", "--lang", "en"]) == 0
+    assert (
+        "FEEDBACKBOT_MASTER_KEY: warning: the master key is not random" in capsys.readouterr().out
+    )
+    # Without any key `run` makes one; `check` does not.
+    monkeypatch.delenv("FEEDBACKBOT_MASTER_KEY")
+    assert main(["check", "--lang", "en"]) == 0
+    assert "MASTER_KEY" not in capsys.readouterr().out
+    assert not data.exists()
+
+
+def test_without_files_a_retention_under_a_day_is_warned_of(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by an operator's walk-through: "180" meant as days is 180 seconds, and `check`
+    said nothing of it; the consent request and privacy notice said "3 minutes"."""
+    monkeypatch.delenv("FEEDBACKBOT_FLOWS_DIR", raising=False)
+    monkeypatch.setenv("FEEDBACKBOT_SHIPPED_FLOWS", "feedback")
+    ready_to_run(monkeypatch)
+    monkeypatch.setenv("FEEDBACKBOT_RETENTION", "180")
+    assert main(["check", "--lang", "en"]) == 0
+    assert (
+        "FEEDBACKBOT_RETENTION: warning: a retention of only 3 minutes, which customers are "
+        "told in the consent request and the privacy notice: a plain number counts seconds "
+        "and m minutes (write 180d for 180 days)"
+    ) in capsys.readouterr().out
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    assert main(["docs", "privacy-notice", "--lang", "en"]) == 0
+    printed = capsys.readouterr()
+    assert "Feedback is deleted automatically after 3 minutes." in printed.out
+    assert printed.err.startswith("feedbackbot: FEEDBACKBOT_RETENTION: a retention of only")
+    monkeypatch.setenv("FEEDBACKBOT_RETENTION", "180d")
+    assert main(["check", "--lang", "en"]) == 0
+    assert "RETENTION" not in capsys.readouterr().out
 
 
 def test_without_files_a_dot_env_others_can_read_is_warned_of(
