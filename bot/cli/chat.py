@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.cli.check import print_reports, quiet_flow_warnings
-from bot.cli.common import open_store
+from bot.cli.check import print_reports
+from bot.cli.common import open_store, quiet_flow_warnings
 from bot.logs import configure_logging
 from bot.operator import operator_locale
 from bot.settings import Settings, load_settings

@@ -5,14 +5,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-import logging
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.cli.common import PREDICTABLE_KEY, env_file_open, short_retention
+from bot.cli.common import PREDICTABLE_KEY, env_file_open, quiet_flow_warnings, short_retention
 from bot.config import unanswered_contact_flows
 from bot.operator import operator_locale
 from bot.settings import (
@@ -209,21 +208,6 @@ def _key_given(settings: Settings) -> bool:
 
 def _key_value(settings: Settings) -> str | None:
     return settings.master_key.get_secret_value() if settings.master_key else None
-
-
-@contextlib.contextmanager
-def quiet_flow_warnings(quiet: bool = True) -> Iterator[None]:
-    """Loading flows logs each warning, in English; where `check` (or `chat --flow`) has
-    printed them already, in the operator's language and with hints, the log lines would
-    only repeat them (found by review). Errors still surface, as FlowDefinitionError."""
-    catalog = logging.getLogger("flows.catalog")
-    previous = catalog.level
-    if quiet:
-        catalog.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        catalog.setLevel(previous)
 
 
 def _print_loaded(reports: Sequence[Report], t: Translator, out: TextIO) -> None:

@@ -13,7 +13,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bot.cli.common import interrupted_code, lookback, not_cut_short, open_store, with_store
+from bot.cli.common import (
+    interrupted_code,
+    lookback_of_surveys,
+    not_cut_short,
+    open_store,
+    with_store,
+)
 from bot.operator import operator_translator
 from bot.settings import Settings, load_settings
 from flows.catalog import FlowCatalog, FlowDefinitionError
@@ -133,7 +139,7 @@ def register(subparsers: Any, t: Translator) -> None:
     )
     stats.add_argument(
         "--since",
-        type=lookback,
+        type=lookback_of_surveys,
         default="365d",
         metavar="PERIOD",
         help=t.gettext("how far back, e.g. 30d (default 365d)"),

@@ -15,7 +15,14 @@ import tempfile
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.cli.common import lookback, output_file, with_store, written_in_place
+from bot.cli.common import (
+    lookback,
+    lookback_of_surveys,
+    output_file,
+    refuse_a_survey,
+    with_store,
+    written_in_place,
+)
 from bot.operator import operator_translator
 from bot.settings import Settings
 from flows.answers import MAY_HAVE_ARRIVED, NO_LONGER, NOT_CHECKED, NOT_DELIVERED
@@ -67,7 +74,7 @@ def register(subparsers: Any, t: Translator) -> None:
     audit.set_defaults(handler=run_audit)
     export = subparsers.add_parser(
         "export",
-        help=t.gettext("write redacted, consented feedback as CSV or JSON"),
+        help=t.gettext("write redacted, consented feedback as CSV, CSV for Excel or JSON"),
         description=t.gettext(
             "Write the consented feedback of the period, personal data redacted, "
             "for analysis in a spreadsheet. The export is recorded in the audit trail."
@@ -75,7 +82,7 @@ def register(subparsers: Any, t: Translator) -> None:
     )
     export.add_argument(
         "--since",
-        type=lookback,
+        type=lookback_of_surveys,
         default="30d",
         metavar="PERIOD",
         help=t.gettext("how far back, e.g. 90d (default 30d)"),
@@ -190,6 +197,7 @@ def _staff_period(text: str) -> str:
     whole_days = operator_translator().gettext(
         "summaries count whole days: give at least one day, e.g. 1d, 7d or 3M"
     )
+    refuse_a_survey(text)
     try:
         text = staff_period(text, utc_now().date())  # the days so far, as in the chat
     except NoWholeDay:  # "heute", "diese Woche" on a Monday (review of the change)

@@ -143,6 +143,23 @@ def test_an_unusable_since_is_a_usage_error_not_a_traceback(tmp_path: Path) -> N
     assert short.returncode == 2 and "summaries count whole days" in short.stderr, short.stderr
 
 
+def test_a_survey_named_in_since_is_a_usage_error(tmp_path: Path) -> None:
+    """Found by an operator's walk-through: `export --since "30d product"` wrote every
+    survey's feedback, exit 0, the word let go without a word. `audit` has no surveys;
+    words that name none ("bitte") or several ("feedback") are let go, as in the chat."""
+    env = cli_env(tmp_path / "data") | {"LANG": "en_US.UTF-8"}
+    for command in ("export", "stats", "summary"):
+        result = cli(command, "--since", "30d product", env=env, cwd=tmp_path)
+        assert result.returncode == 2, (command, result.stderr)
+        assert (
+            "'30d product': every survey is counted together; this cannot be limited to "
+            "“Product feedback”"
+        ) in result.stderr, result.stderr
+        for since in ("30d bitte", "30d feedback"):
+            result = cli(command, "--since", since, env=env, cwd=tmp_path)
+            assert "every survey" not in result.stderr, (command, since, result.stderr)
+
+
 def test_since_a_day_counts_from_its_start_not_back_from_now() -> None:
     """`export --since gestern` gave today's rows alone, 24 hours back from now (found by a
     staff walk-through): a day named by the calendar counts from its start on."""
