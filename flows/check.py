@@ -194,6 +194,7 @@ def check_loaded(
     reports = []
     if flows_dir is not None:
         reports += [check_file(file, t) for file in sorted(flows_dir.glob("*.toml"))]
+        reports += _not_loaded(flows_dir, t)
     replaced = {r.flow.id for r in reports if r.flow is not None}
     for source, text in shipped_definitions():
         report = check_text(text, source, t)
@@ -201,6 +202,22 @@ def check_loaded(
         if flow_id not in replaced and (shipped is None or flow_id in shipped):
             reports.append(replace(report, shipped=True))
     return _with_duplicate_ids(_with_purpose_conflicts(reports, t), t)
+
+
+def _not_loaded(flows_dir: Path, t: Translator) -> list[Report]:
+    """A warning for each file of the flows folder the bot does not load, its name not
+    ending in ".toml" (found by an operator's walk-through: "survey.yaml" and "Mine.TOML"
+    went without a word); hidden files and folders aside."""
+    try:
+        files = sorted(p for p in flows_dir.iterdir() if p.is_file())
+    except OSError:
+        return []
+    message = t.gettext("not loaded: the bot loads only the files ending in .toml of this folder")
+    return [
+        Report(str(path), (Finding(str(path), 0, message, warning=True),))
+        for path in files
+        if path.suffix != ".toml" and not path.name.startswith(".")
+    ]
 
 
 def check_file(path: Path, t: Translator) -> Report:

@@ -352,6 +352,28 @@ def test_without_files_a_token_or_master_key_run_refuses_is_an_error(
     assert not data.exists()
 
 
+def test_without_files_what_the_flows_folder_holds_besides_flows_is_warned_of(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by an operator's walk-through: "survey.yaml" and "Mine.TOML" in the flows
+    folder were left unloaded without a word, the check counting only the shipped flows."""
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    for name in ("survey.yaml", "Mine.TOML", ".hidden"):
+        (flows / name).write_text("id = 'mine'\n")
+    (flows / "old").mkdir()
+    monkeypatch.setenv("FEEDBACKBOT_FLOWS_DIR", str(flows))
+    monkeypatch.setenv("FEEDBACKBOT_SHIPPED_FLOWS", "feedback")
+    ready_to_run(monkeypatch)
+    assert main(["check", "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    not_loaded = "warning: not loaded: the bot loads only the files ending in .toml of this folder"
+    assert f"{flows / 'Mine.TOML'}: {not_loaded}" in out
+    assert f"{flows / 'survey.yaml'}: {not_loaded}" in out
+    assert ".hidden" not in out and f"{flows / 'old'}" not in out
+    assert "0 errors and 2 warnings" in out, out
+
+
 def test_without_files_a_retention_under_a_day_is_warned_of(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
