@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 from storage.interface import N_, StoreError
-from storage.sqlite import DATA_FILE, KEY_STORE_FILE
-from storage.sqlite_db import durable_rename
+from storage.sqlite import DATA_FILE, KEY_STORE_FILE, LEDGER_SINCE
+from storage.sqlite_db import durable_rename, schema_version
 from storage.sqlite_ledger import LEDGER_FILE
 
 SIDECARS = ("", "-wal", "-shm", "-journal")
@@ -104,6 +104,21 @@ def check_backups(data_dir: Path, backups: Backups) -> Keyless:
             path=data_dir,
             file=LEDGER_FILE,
         )
+    if backups.ledger is None and not (data_dir / LEDGER_FILE).exists():
+        # Refused by the store's opening too, but only once the backups were put in place
+        # and "did not open" said first (found by an operator's walk-through).
+        version = schema_version(backups.data)
+        if version is not None and version >= LEDGER_SINCE:
+            raise StoreError(
+                N_(
+                    "{path} has no erasure ledger {file}: give its newest copy with --ledger "
+                    "(`feedbackbot backup --ledger`); only if there is none, create an empty one "
+                    "(`touch {file}` there) and restore again, knowing that erasures and "
+                    "withdrawals since the data backup are then not carried out again"
+                ),
+                path=data_dir,
+                file=LEDGER_FILE,
+            )
     keys = backups.keys
     if keys is None:
         keys = data_dir / KEY_STORE_FILE

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import math
 import os
 import sys
@@ -226,10 +227,19 @@ def run_backup(args: argparse.Namespace) -> int:
     return 0
 
 
+def _remove_if_only_the_lock(data_dir: Path) -> None:
+    """The data folder restore made, where it holds no more than the lock it took."""
+    with contextlib.suppress(OSError):
+        if {p.name for p in data_dir.iterdir()} <= {LOCK_FILE}:
+            (data_dir / LOCK_FILE).unlink(missing_ok=True)
+            data_dir.rmdir()
+
+
 def run_restore(args: argparse.Namespace) -> int:
     t = operator_translator()
     settings = load_settings()
     backups = Backups(args.data, args.keys, args.ledger)
+    made = not settings.data_dir.exists()  # a lost folder rebuilt: gone again on failure
     # Held until what was put back has been opened (or put away again): the bot must not
     # run on the files replaced, nor start on the backup before its erasures are carried
     # out again (found by review: the lock was let go for a moment in between).
@@ -238,6 +248,7 @@ def run_restore(args: argparse.Namespace) -> int:
         owned_like(settings.data_dir / LOCK_FILE, settings.data_dir)
 
     carried: list[tuple[int, int] | None] = []
+    restored = False
 
     async def opened() -> int:
         store = open_store(settings, exclusive=True, lock_held=lock is not None)
@@ -288,6 +299,7 @@ def run_restore(args: argparse.Namespace) -> int:
         # and where not one feedback of the backup is readable: another store's data copy
         # put in place of this one's, whose feedback was deleted with the files replaced
         # (found by an operator audit).
+        restored = True
         # Restored: what is left is quick, and done whole. A Ctrl-C from here on changes
         # nothing (one before not_cut_short began has the step run again): it left the
         # files replaced, readable with the master key, and said only "interrupted"
@@ -301,6 +313,8 @@ def run_restore(args: argparse.Namespace) -> int:
             except KeyboardInterrupt:
                 continue
     finally:
+        if made and not restored:  # found by an operator's walk-through: left, a lock in it
+            _remove_if_only_the_lock(settings.data_dir)
         if lock is not None:
             os.close(lock)
     print(t.gettext("restored {path}").format(path=settings.data_dir))

@@ -131,6 +131,24 @@ def test_a_restore_brings_back_the_backup_and_erases_again_who_was_erased_since(
     assert asyncio.run(count_readable(data, KEY, 8)) == 2
 
 
+def test_a_lost_folder_without_its_ledgers_copy_is_refused_first_and_left_as_it_was(
+    backed_up: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    """Found by an operator's walk-through: restoring into a folder that is gone, without
+    --ledger, said "the restored store did not open", the missing ledger second, and left
+    the folder made with its lock file in it."""
+    _, backup, keys = backed_up
+    lost = tmp_path / "lost"
+    done = cli("restore", str(backup), "--keys", str(keys), env=cli_env(lost), cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.startswith(
+        f"feedbackbot: {lost} has no erasure ledger erasures.db: give its newest copy with "
+        "--ledger"
+    ), done.stderr
+    assert "did not open" not in done.stderr
+    assert not lost.exists()
+
+
 async def audited(data: Path) -> list[tuple[str, str | None, str | None]]:
     store = SQLiteStore(data, KEY)
     await store.open()
