@@ -142,8 +142,7 @@ def test_a_lost_folder_without_its_ledgers_copy_is_refused_first_and_left_as_it_
     done = cli("restore", str(backup), "--keys", str(keys), env=cli_env(lost), cwd=tmp_path)
     assert done.returncode == 1
     assert done.stderr.startswith(
-        f"feedbackbot: {lost} has no erasure ledger erasures.db: give its newest copy with "
-        "--ledger"
+        f"feedbackbot: {lost} has no erasure ledger erasures.db: give its newest copy with --ledger"
     ), done.stderr
     assert "did not open" not in done.stderr
     assert not lost.exists()
