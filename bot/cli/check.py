@@ -133,11 +133,9 @@ def _settings_for_run(settings: Settings, catalog: FlowCatalog, t: Translator) -
     errors: list[Finding] = []
     if settings.token_malformed():  # found by an operator's walk-through: `run` refused it
         errors.append(Finding("FEEDBACKBOT_TOKEN", 0, t.gettext(MALFORMED_TOKEN)))
-    key_problem = _master_key_problem(settings, t)
-    if key_problem is not None:
-        errors.append(Finding(key_problem[0], 0, key_problem[1]))
-    elif _predictable(settings):
-        found.append(Finding("FEEDBACKBOT_MASTER_KEY", 0, t.gettext(PREDICTABLE_KEY)))
+    key = _master_key_finding(settings, t)
+    if key is not None:
+        (found if key.warning else errors).append(key)
     short = short_retention(settings, t)
     if short is not None:
         found.append(Finding("FEEDBACKBOT_RETENTION", 0, short))
@@ -173,41 +171,23 @@ def _settings_for_run(settings: Settings, catalog: FlowCatalog, t: Translator) -
     return [Report(f.source, (f,), file=False) for f in (*errors, *warned)]
 
 
-def _master_key_problem(settings: Settings, t: Translator) -> tuple[str, str] | None:
-    """The setting and what is wrong where the master key `run` would use cannot be read
-    or is no key (found by an operator's walk-through: `check` said nothing of a key file
-    `run` could not read). Nothing is made: without any key, `run` generates one."""
-    if not _key_given(settings):
+def _master_key_finding(settings: Settings, t: Translator) -> Finding | None:
+    """An error where the master key `run` would use cannot be read or is no key (found by
+    an operator's walk-through: `check` said nothing of a key file `run` could not read);
+    a warning where it is not random, as every command that opens the store warns. Nothing
+    is made: without any key given, `run` generates one, and there is nothing to check."""
+    default = settings.data_dir / MASTER_KEY_FILE
+    if not (settings.master_key or settings.master_key_file or default.exists()):
         return None
+    given = settings.master_key.get_secret_value() if settings.master_key else None
+    source = "FEEDBACKBOT_MASTER_KEY_FILE" if settings.master_key_file else "FEEDBACKBOT_MASTER_KEY"
     try:
-        resolve_master_key(_key_value(settings), settings.master_key_file, settings.data_dir)
+        key, _, _ = resolve_master_key(given, settings.master_key_file, settings.data_dir)
     except StoreError as error:
-        source = (
-            "FEEDBACKBOT_MASTER_KEY_FILE" if settings.master_key_file else "FEEDBACKBOT_MASTER_KEY"
-        )
-        return source, error.said(t.gettext(error.template), t.reason)
+        return Finding(source, 0, error.said(t.gettext(error.template), t.reason))
+    if predictable_key(key):
+        return Finding(source, 0, t.gettext(PREDICTABLE_KEY), warning=True)
     return None
-
-
-def _predictable(settings: Settings) -> bool:
-    if not _key_given(settings):
-        return False
-    key, _, _ = resolve_master_key(
-        _key_value(settings), settings.master_key_file, settings.data_dir
-    )
-    return predictable_key(key)
-
-
-def _key_given(settings: Settings) -> bool:
-    return bool(
-        settings.master_key
-        or settings.master_key_file
-        or (settings.data_dir / MASTER_KEY_FILE).exists()
-    )
-
-
-def _key_value(settings: Settings) -> str | None:
-    return settings.master_key.get_secret_value() if settings.master_key else None
 
 
 def _print_loaded(reports: Sequence[Report], t: Translator, out: TextIO) -> None:
