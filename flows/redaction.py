@@ -333,6 +333,16 @@ _TRACKING = _Pattern(
     r"(?P<groups>(?:[ \t]\d{2,20}(?![\w-]|[.,]\d))*+)(?![\w-])"
     r"|(?<![\w-])1Z[0-9A-Z]{16}(?![\w-])"
 )
+# A word for a customer number right before a number that looks like a phone number
+# ("Kundennr: 0047112233", "Kunden-Nr. 0151 2345678", "customer no. 0047112233"): the
+# number is the customer's, "[Number]" as after "Kundennummer 4711", not "[Phone]" (found
+# by a redaction walk-through: staff read it as a request for a call).
+_CUSTOMER_NUMBER_BEFORE = _Pattern(
+    r"(?<!\w)(?:kunden(?:nummer|[ \t]*-?[ \t]*nr\.?|[ \t]*-?[ \t]*no\.?)|kd\.?[ \t]*-?[ \t]*nr\.?"
+    r"|customer[ \t]*(?:no\.?|nr\.?|number|id|#))"
+    r"[ \t]*[:#.=-]?[ \t]*(?:(?:ist|lautet|is)[ \t:]+)?\Z",
+    re.IGNORECASE,
+)
 _PHONE_DIGITS = 15  # the most a phone number has, its country code included (E.164)
 # A phone number with a space between every digit, or nearly: "Handy: 0 1 5 1 2 3 4 5 6 7 8
 # 9", "Tel 0 30 1 2 3 4 5 6 7" (found by a DPO review: the pattern above wants a last group
@@ -1931,12 +1941,19 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             return match.group(0)
         if _digits(match.group(0)) > _PHONE_DIGITS:  # a parcel's, an account's: a number
             return placeholder("id")
+        if _customer_number(match) and not match.group(0).startswith("+"):  # "Kundennr: 00471"
+            return placeholder("id")
         # a hotline's number, free or charged, is no one's ("Telekom Hotline 0800 3301000")
         # (set aside, as a date is: no piece of it is an id either)
         if re.sub(r"\D", "", match.group(0)).startswith(("0800", "0180", "0900")):
             set_aside.append(match.group(0))
             return chr(_SET_ASIDE + len(set_aside) - 1)
         return placeholder("phone")
+
+    def spaced_phone(match: re.Match[str]) -> str:
+        if _customer_number(match) and _digits(match.group(0)) >= 6:  # "Kundennr. 0 0 4 7 ..."
+            return placeholder("id")
+        return placeholder("phone") if _is_spaced_phone(match) else match.group(0)
 
     def tracking(match: re.Match[str]) -> str:
         # a last group that counts what follows is no part of it: "Paket 12345678 10 Tage"
@@ -2309,7 +2326,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_VIN, lambda m: placeholder("id")),
         (_WORDED_PHONE, worded_phone),
         (_PHONE, phone),
-        (_SPACED_PHONE, lambda m: placeholder("phone") if _is_spaced_phone(m) else m.group(0)),
+        (_SPACED_PHONE, spaced_phone),
         (_CUED_PHONE, lambda m: placeholder("phone") if _is_cued_phone(m) else m.group(0)),
         (_IPV4, lambda m: placeholder("ip") if _address(m) else m.group(0)),
         (_NAMED_ID, named_id),
@@ -2551,6 +2568,12 @@ def _is_cued_phone(match: re.Match[str]) -> bool:
         and bool(_PHONE_BEFORE.search(text[max(0, start - 30) : start]))
         and not (_COUNTED_AFTER.match(text, end) or _UNIT_AFTER.match(text, end))
     )
+
+
+def _customer_number(match: re.Match[str]) -> bool:
+    """Whether a word for a customer number stands right before the match."""
+    start = match.start()
+    return _CUSTOMER_NUMBER_BEFORE.search(match.string[max(0, start - 30) : start]) is not None
 
 
 def _is_spaced_phone(match: re.Match[str]) -> bool:
@@ -2902,6 +2925,7 @@ PATTERNS = (
     _BIRTH_AFTER,
     _SINGLE_DIGITS,
     _PHONE_BEFORE,
+    _CUSTOMER_NUMBER_BEFORE,
     _PUBLIC_CODE,
     _FLIGHT_BEFORE,
     _FLIGHT,

@@ -3301,3 +3301,34 @@ def test_a_long_comment_of_names_next_to_numbers_runs_through(
 ) -> None:
     text = (unit * (4096 // len(unit) + 1))[:4096]
     assert (redact(text, DE) != text) is has_personal_data
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        ("Kundennr: 0047112233", "Kundennr: [Nummer]"),
+        ("Kundennummer 0047112233", "Kundennummer [Nummer]"),
+        ("Kunden-Nr. 0047112233 bitte prüfen", "Kunden-Nr. [Nummer] bitte prüfen"),
+        ("Kunden-Nr.: 0151 2345678", "Kunden-Nr.: [Nummer]"),
+        ("Kd-Nr. 0047112233", "Kd-Nr. [Nummer]"),
+        ("Meine Kundennummer ist 0047112233", "Meine Kundennummer ist [Nummer]"),
+        ("customer no. 0047112233", "customer no. [Nummer]"),
+        ("my customer number is 0047112233", "my customer number is [Nummer]"),
+        ("Kundennr. 0 0 4 7 1 1 2 2 3 3", "Kundennr. [Nummer]"),
+        ("Kundennr: 0800123456", "Kundennr: [Nummer]"),  # not a hotline's, set aside
+        (
+            "Tel. 0151 2345678, Kundennr: 0047112233",
+            "Tel. [Telefon], Kundennr: [Nummer]",
+        ),
+        # near misses: a phone number after other words stays a phone number
+        ("Kundenservice: 030 1234567", "Kundenservice: [Telefon]"),
+        ("Kundentelefon 030 1234567", "Kundentelefon [Telefon]"),
+        ("customer service 0151 2345678", "customer service [Telefon]"),
+        ("Kundennummer: +49 151 23456789", "Kundennummer: [Telefon]"),
+        ("Kundenservice 0800 3301000", "Kundenservice 0800 3301000"),
+    ],
+)
+def test_a_customer_number_like_a_phone_number_is_a_number(comment: str, expected: str) -> None:
+    """Found by a redaction walk-through: "Kundennr: 0047112233" read "[Telefon]", as if
+    the customer asked for a call."""
+    assert redact(comment, DE) == expected
