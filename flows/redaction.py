@@ -1019,7 +1019,10 @@ _GREETING = (
 # der Kaffee von gestern", "hier ist die Hölle los" stay; see this_is.)
 _THIS_IS = _Pattern(
     rf"(?P<lead>\A\s*(?P<greeting>(?i:{_GREETING})\b(?:[ \t]+\w+){{0,2}}[ \t]*[,!.]?\s*)?"
-    r"(?i:this[ \t]+is|(?P<hier>hier)[ \t]+(?:ist|spricht)(?:[ \t]+(?P<article>die|der))?)"
+    r"(?i:this[ \t]+is|(?P<hier>hier)[ \t]+(?:ist|spricht)"
+    # "Hier ist nochmal die Sandra", "Hier ist übrigens der Thomas" (a redaction walk-through)
+    r"(?:(?:[ \t]+(?:nochmal|nochmals|übrigens|uebrigens|wieder|mal|auch))?"
+    r"[ \t]+(?P<article>die|der))?)"
     r"[ \t]+)"
     rf"(?P<name>(?>{_NAME}))(?=[ \t]+(?P<cue>(?i:from|here|again|speaking|writing|calling"
     r"|nochmal|wieder))\b|(?(article)[ \t]+(?i:von|vom|aus)\b|(?!))"
@@ -1048,6 +1051,10 @@ _SENTENCE_STARTS = r"(?:\A|(?<=\n)|(?<=[.!?][ \t]))[ \t]*"
 _END_SIGNATURE = _Pattern(
     rf"(?P<lead>(?:(?:{_EMOJI})[ \t]*(?:[.!]+[ \t]*)?(?:\n[ \t]*)?"
     rf"|{_SENTENCE_STARTS}(?i:{_THANKS})\b[^.!?\n]{{0,80}}+(?:[.!?]+[ \t]*(?:\n[ \t]*)?|\n[ \t]*)"
+    # after a comma ending the thank-you's sentence: "Danke für alles, Sandra", "Vielen Dank
+    # für alles, Tom", "Thanks for everything, liebe Priya" (found by a redaction walk-through)
+    rf"|{_SENTENCE_STARTS}(?i:{_THANKS})\b[^.!?\n]{{0,80}}?,[ \t]*"
+    r"(?:(?i:liebe|lieber|liebes|dear)[ \t]+)?"
     rf"|{_SENTENCE_STARTS}(?i:{_FAREWELL}|{_CLOSING})\b[ \t]*[,!.]?[ \t]*(?:\n[ \t]*)?"
     rf"|{_SENTENCE_STARTS}(?=(?i:euer|eure|ihre?|deine?|your)[ \t]))"
     r"(?:(?i:euer|eure|ihre?|deine?|your)[ \t]+)?)"
@@ -1443,7 +1450,11 @@ _NAMING = (
     # a first name alone after "Ich bin", "I'm" (a first and a last name: see _I_AM)
     # "Ich bin die Erika aus der Filiale" (found by an attack review; "Ich bin die ganze
     # Woche unterwegs" has no first name). Before "ich bin": tried in this order.
-    "ich[ \t]+bin[ \t]+d(?:ie|er)",
+    # a filler before the article too, or "ich bin's, die Erika" (found by a redaction
+    # walk-through: "Ich bin übrigens die Erika" stayed)
+    r"ich[ \t]+bin(?:[ \t]*['’]s|[ \t]+es)?[ \t]*,?[ \t]+"
+    r"(?:(?:übrigens|uebrigens|eigentlich|ja|auch|also|nochmal|nochmals|wieder)[ \t]*,?[ \t]+)*"
+    r"d(?:ie|er)",
     *("ich[ \t]+bin", "i[ \t]+am", "i['’]m"),
 )
 _TO_SOMEONE = (

@@ -6,6 +6,7 @@ import itertools
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -3332,3 +3333,89 @@ def test_a_customer_number_like_a_phone_number_is_a_number(comment: str, expecte
     """Found by a redaction walk-through: "Kundennr: 0047112233" read "[Telefon]", as if
     the customer asked for a call."""
     assert redact(comment, DE) == expected
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        ("Ich bin übrigens die Erika", "Ich bin übrigens die [Name]"),
+        ("Ich bin die Erika", "Ich bin die [Name]"),
+        (
+            "ich bin übrigens die Erika aus der Filiale",
+            "ich bin übrigens die [Name] aus der Filiale",
+        ),
+        ("Ich bin eigentlich der Thomas", "Ich bin eigentlich der [Name]"),
+        ("Ich bin ja die Sandra vom Empfang", "Ich bin ja die [Name] vom Empfang"),
+        ("Ich bin's, die Erika", "Ich bin's, die [Name]"),
+        ("Ich bin es, der Thomas", "Ich bin es, der [Name]"),
+        ("Hier ist die Sandra vom Empfang", "Hier ist die [Name] vom Empfang"),
+        ("Hier ist der Thomas", "Hier ist der [Name]"),
+        ("Hier ist übrigens die Sandra", "Hier ist übrigens die [Name]"),
+        ("Hallo hier ist nochmal der Thomas!", "Hallo hier ist nochmal der [Name]!"),
+        # near misses: no first name after the article
+        (
+            "Ich bin übrigens die ganze Woche unterwegs",
+            "Ich bin übrigens die ganze Woche unterwegs",
+        ),
+        (
+            "Ich bin übrigens der Meinung, dass es kalt war",
+            "Ich bin übrigens der Meinung, dass es kalt war",
+        ),
+        ("Ich bin es, der Kunde", "Ich bin es, der Kunde"),
+        ("Hier ist nochmal die Hölle los", "Hier ist nochmal die Hölle los"),
+        ("Hier ist auch der Kaffee kalt", "Hier ist auch der Kaffee kalt"),
+        ("Hier ist wieder der Teufel los", "Hier ist wieder der Teufel los"),
+    ],
+)
+def test_a_first_name_after_an_article_in_a_self_introduction_goes(
+    comment: str, expected: str
+) -> None:
+    """Found by a redaction walk-through: "Ich bin die Erika" went, "Ich bin übrigens die
+    Erika" stayed."""
+    assert redact(comment, DE) == expected
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        ("Danke für alles, Sandra", "Danke für alles, [Name]"),
+        ("Vielen Dank für alles, Tom", "Vielen Dank für alles, [Name]"),
+        ("Danke für die Hilfe, Anna!", "Danke für die Hilfe, [Name]!"),
+        ("Danke für alles, liebe Sandra", "Danke für alles, liebe [Name]"),
+        ("Danke für alles, Sandra K.", "Danke für alles, [Name]"),
+        ("Danke für alles, Sandra Schmidt", "Danke für alles, [Name]"),
+        ("Thanks for everything, Tom", "Thanks for everything, [Name]"),
+        ("Thank you so much for your help, Priya", "Thank you so much for your help, [Name]"),
+        ("Essen kalt. Danke trotzdem, Sandra 🙂", "Essen kalt. Danke trotzdem, [Name] 🙂"),
+        # near misses: no first name, or not at the end
+        ("Danke für alles, Team", "Danke für alles, Team"),
+        ("Danke für alles, Amazon", "Danke für alles, Amazon"),
+        ("Danke für alles, Berlin", "Danke für alles, Berlin"),
+        (
+            "Danke für die schnelle Hilfe, Super Service",
+            "Danke für die schnelle Hilfe, Super Service",
+        ),
+        ("Danke, aber das Essen war kalt, leider", "Danke, aber das Essen war kalt, leider"),
+        ("Thanks for everything, Awesome", "Thanks for everything, Awesome"),
+    ],
+)
+def test_a_first_name_ending_a_thank_you_after_a_comma_goes(comment: str, expected: str) -> None:
+    """Found by a redaction walk-through: "Danke 🙏 Sandra" went, "Danke für alles,
+    Sandra" stayed."""
+    assert redact(comment, DE) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Danke " + "für alles " * 500 + ", " * 500,
+        ("Danke für alles, " * 300) + "x",
+        "Ich bin " + "übrigens " * 800 + "die",
+        "Hier ist " + "nochmal " * 800,
+    ],
+)
+def test_long_thank_yous_and_introductions_run_through(text: str) -> None:
+    redaction.compile_patterns()  # not the compiling timed
+    start = time.perf_counter()
+    redact(text, DE)
+    assert time.perf_counter() - start < 1.0
