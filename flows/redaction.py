@@ -949,7 +949,10 @@ _PLACE_PREFIX = (
 _SENT_BY = _Pattern(
     rf"(?<!\w)(?<!\w[ \t])(?P<lead>(?i:(?P<closing>{_CLOSING}|{_LOVE}))\b"
     rf"(?:[ \t]+(?i:aus)[ \t]+(?:(?i:dem|der)[ \t]+)?{_CITY})?"
-    r"[ \t]*+(?:[,!.][ \t]*+)?(?:\n[ \t]*+)?(?i:(?P<von>von)|from)[ \t]+"
+    r"[ \t]*+(?:[,!.][ \t]*+)?(?:\n[ \t]*+)?(?i:(?P<von>von|vom)|from)[ \t]+"
+    # "Liebe Grüße von der Erika", "Grüße vom Thomas": a first name known as one then
+    # (see signed; found by a redaction walk-through)
+    r"(?P<article>(?<=[nN][ \t])(?i:der|dem)[ \t]+)?"
     # "Grüße von eurer Erika" (found by review: "eure" was taken, "eurer" not)
     r"(?:(?i:eurer|eurem|ihrer|ihrem|deiner|deinem|your)[ \t]+)?)"
     rf"(?!{_PLACE_PREFIX}[ \t]|(?i:{'|'.join(_NOT_SENDERS)})\b)(?(von)|(?={_FULL_NAME}))"
@@ -1019,7 +1022,8 @@ _GREETING = (
 # der Kaffee von gestern", "hier ist die Hölle los" stay; see this_is.)
 _THIS_IS = _Pattern(
     rf"(?P<lead>\A\s*(?P<greeting>(?i:{_GREETING})\b(?:[ \t]+\w+){{0,2}}[ \t]*[,!.]?\s*)?"
-    r"(?i:this[ \t]+is|(?P<hier>hier)[ \t]+(?:ist|spricht)"
+    r"(?i:this[ \t]+is|(?P<its>it['’]s(?:[ \t]+me[ \t]*,?)?)"
+    r"|(?P<hier>hier)[ \t]+(?:ist|spricht|schreibt)"
     # "Hier ist nochmal die Sandra", "Hier ist übrigens der Thomas" (a redaction walk-through)
     r"(?:(?:[ \t]+(?:nochmal|nochmals|übrigens|uebrigens|wieder|mal|auch))?"
     r"[ \t]+(?P<article>die|der))?)"
@@ -1045,6 +1049,13 @@ _EMOJI = rf"(?<!{_EMOJI_CHAR}){_EMOJI_CHAR}++|[:;]-?[)D]|<3"
 _FAREWELL = (
     r"moin(?:[ \t]+moin)?|servus|tschau|baba|bye|cheerio|ade|adieu|pfiat[ \t]+di"
     r"|bis[ \t]+(?:bald|dann)"
+    # and wishes one signs after (found by a redaction walk-through: "Schönen Tag noch, Tom",
+    # "Alles Liebe, Sandra", "Take care, Tom", "Grüßle, Erika" stayed)
+    r"|tschö|tschüssi|alles[ \t]+liebe|grüßle|grüssle|take[ \t]+care|see[ \t]+you(?:[ \t]+(?:soon"
+    r"|later))?|(?:warm|warmest|best)[ \t]+wishes|much[ \t]+appreciated"
+    r"|(?:(?:einen|ein)[ \t]+)?(?:schönen|schönes|angenehmen)[ \t]+(?:tag|abend|wochenende"
+    r"|sonntag)(?:[ \t]+noch)?|have[ \t]+a[ \t]+(?:nice|good|great|lovely)[ \t]+(?:day|evening"
+    r"|weekend)"
 )
 _CAPITALS = rf"[{_UPPER}]{{2,}}(?:-[{_UPPER}]{{2,}})?"
 _SENTENCE_STARTS = r"(?:\A|(?<=\n)|(?<=[.!?][ \t]))[ \t]*"
@@ -1057,7 +1068,8 @@ _END_SIGNATURE = _Pattern(
     r"(?:(?i:liebe|lieber|liebes|dear)[ \t]+)?"
     rf"|{_SENTENCE_STARTS}(?i:{_FAREWELL}|{_CLOSING})\b[ \t]*[,!.]?[ \t]*(?:\n[ \t]*)?"
     rf"|{_SENTENCE_STARTS}(?=(?i:euer|eure|ihre?|deine?|your)[ \t]))"
-    r"(?:(?i:euer|eure|ihre?|deine?|your)[ \t]+)?)"
+    # ("Gruß, die Erika", "Servus, der Sepp", "Thanks! -Tom": a walk-through)
+    r"(?:(?i:euer|eure|ihre?|deine?|your|die|der)[ \t]+|[-–—~][ \t]*)?)"
     rf"(?P<name>{_NAME_PART}(?:-{_NAME_PART})?(?:[ \t]+(?:{_INITIAL}|{_LATER_NAME_WORD}))?"
     rf"|{_CAPITALS}(?:[ \t]+(?:{_CAPITALS}|[{_UPPER}]\.))?)"
     r"(?=[^\w\n]*\Z)"
@@ -1588,7 +1600,9 @@ _I_COMMA_NAME = _Pattern(
 _NAME_HERE = _Pattern(
     # (possessive: runs of spaces given back to one another took the cube of their length)
     rf"(?P<lead>\A\s*+(?:(?i:{_GREETING})\b(?:[ \t]++\w++){{0,2}}?[ \t]*+[,!.]?\s*+)?)"
-    rf"(?P<name>(?>{_NAME}))(?=[ \t]+(?i:hier)[ \t]*(?:[,.!:;–—-]|\n|\Z))"
+    rf"(?P<name>(?>{_NAME}))(?=[ \t]+(?i:hier|here)(?:[ \t]*(?:[,.!:;–—-]|\n|\Z)"
+    # "Sandra here from reception", "Tom hier aus Zimmer 12" (a redaction walk-through)
+    r"|[ \t]+(?i:from|vom|von|aus|again|nochmal)\b))"
 )
 # A name tag, and a surname where a word says it is one: "Namensschild 'S. Kowalczyk'",
 # "namen schild ‚Dennis‘", "her name tag said Olga", "bitte klingeln bei Wagner",
@@ -1888,6 +1902,11 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             match.string, match.end()
         )
         end = aside.end() if aside else match.end()
+        groups = match.groupdict()
+        if (groups.get("article") or (groups.get("von") or "").lower() == "vom") and not (
+            _is_first_name(match.group(0)[len(match["lead"]) :].split()[0])
+        ):  # "Grüße von der Ostsee", "Gruß vom Bodensee"
+            return match.group(0)
         if nothing_follows(match, start=end, labelled=True):
             return match.group("lead") + placeholder("name")
         return match.group(0)
@@ -2292,6 +2311,11 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         return match.group(0)
 
     def this_is(match: re.Match[str]) -> str:
+        if match["its"] is not None:  # "It's me, Tom", not "It's Awful, really"
+            name = match["name"]
+            if not (_is_first_name(name.split()[0]) and _is_person(name)) or _is_brand(name):
+                return match.group(0)
+            return match.group("lead") + placeholder("name")
         if match["article"] is not None:  # "hier ist die Sandra", not "hier ist der Kaffee"
             if not _is_first_name(match["name"].split()[0]):
                 return match.group(0)
@@ -2775,7 +2799,7 @@ _ADDRESS_MARKS = _Pattern(_MARKS)
 _SPELLED_AT = _Pattern(r"\b(?:at|ät)\b", re.IGNORECASE)
 # (Looked for as strings: a pattern for them took as long as the step they spare.)
 _SPELLED_A = ("(a)", "[a]", "(A)", "[A]")
-_SENT_FROM = ("von", "Von", "VON", "from", "From", "FROM")
+_SENT_FROM = ("von", "Von", "VON", "vom", "Vom", "VOM", "from", "From", "FROM")
 # (In a comment in small letters: "geb" for "geb.", "geboren"; "TG" and "X-" are looked for
 # as written, "tg" is in "Mitglied".)
 _BIRTH_WORDS = ("geb", "born", "dob", "d.o.b", "birth")

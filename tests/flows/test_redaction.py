@@ -3412,6 +3412,11 @@ def test_a_first_name_ending_a_thank_you_after_a_comma_goes(comment: str, expect
         ("Danke für alles, " * 300) + "x",
         "Ich bin " + "übrigens " * 800 + "die",
         "Hier ist " + "nochmal " * 800,
+        "Schönen Tag noch, " * 250 + "die",
+        "Grüße vom " * 400 + "Thomas x",
+        "It's me, " * 400,
+        "Tom here " * 400,
+        "Thanks! -" * 400,
     ],
 )
 def test_long_thank_yous_and_introductions_run_through(text: str) -> None:
@@ -3419,3 +3424,69 @@ def test_long_thank_yous_and_introductions_run_through(text: str) -> None:
     start = time.perf_counter()
     redact(text, DE)
     assert time.perf_counter() - start < 1.0
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        ("Gruß, die Erika", "Gruß, die [Name]"),
+        ("Servus, der Sepp", "Servus, der [Name]"),
+        ("Tschö, die Erika", "Tschö, die [Name]"),
+        ("Grüße vom Thomas", "Grüße vom [Name]"),
+        ("LG vom Thomas aus Berlin", "LG vom [Name] aus Berlin"),
+        ("Liebe Grüße von der Erika", "Liebe Grüße von der [Name]"),
+        ("Hier schreibt die Erika", "Hier schreibt die [Name]"),
+        ("Alles Liebe, Sandra", "Alles Liebe, [Name]"),
+        ("Schönen Tag noch, Tom", "Schönen Tag noch, [Name]"),
+        (
+            "Zimmer war sauber. Schönes Wochenende, Erika",
+            "Zimmer war sauber. Schönes Wochenende, [Name]",
+        ),
+        ("Grüßle, Erika", "Grüßle, [Name]"),
+        ("Hey it's Tom again", "Hey it's [Name] again"),
+        ("It's me, Tom", "It's me, [Name]"),
+        ("Tom here, room 12", "[Name] here, room 12"),
+        ("Sandra here from reception", "[Name] here from reception"),
+        ("Take care, Tom", "Take care, [Name]"),
+        ("See you soon, Priya", "See you soon, [Name]"),
+        ("Have a nice day, Priya", "Have a nice day, [Name]"),
+        ("Warm wishes, Olena", "Warm wishes, [Name]"),
+        ("Much appreciated, Tom", "Much appreciated, [Name]"),
+        ("Thanks! -Tom", "Thanks! -[Name]"),
+        # already going before: kept so
+        ("LG von Tom aus Köln", "LG von [Name] aus Köln"),
+        ("Erika hier", "[Name] hier"),
+        ("this is Priya from room 12", "this is [Name] from room 12"),
+        ("Cheers, Olena", "Cheers, [Name]"),
+    ],
+)
+def test_a_casual_self_introduction_or_sign_off_goes(comment: str, expected: str) -> None:
+    """Found by a redaction walk-through of casual introductions and sign-offs."""
+    assert redact(comment, DE) == expected
+
+
+@pytest.mark.parametrize(
+    "comment",
+    [
+        "Grüße von der Ostsee",
+        "Liebe Grüße vom Bodensee",
+        "Grüße von der ganzen Familie",
+        "Grüße vom Team",
+        "Hier schreibt der Kunde",
+        "It's Awful, really",
+        "It's me, again",
+        "It's Monday.",
+        "Here here!",
+        "Schönen Tag noch, liebes Team",
+        "Have a nice day, everyone",
+        "Take care, Awesome Team",
+        "Schönes Wochenende, Berlin!",
+        "Danke! Der Kaffee",
+        "Super 👍 der Service",
+        "Thanks! -Amazon",
+        "Bis dann, der Kaffee war kalt",
+        "Gruß, der Verkäufer",
+    ],
+)
+def test_what_looks_like_a_casual_sign_off_but_names_no_one_stays(comment: str) -> None:
+    assert redact(comment, DE) == comment
