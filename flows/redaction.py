@@ -870,7 +870,16 @@ _GERMAN_PARTICLES = frozenset(("von", "da"))
 _LOOSE_WORDS = rf"(?:{_LOOSE_PARTICLES})?{_LOOSE_WORD}(?:[ \t]+{_LOOSE_WORD})?"
 # Where a sign-off's writer is from, after the name: "Cheers, Mike from Leeds" (found by
 # the corpus review), "Gruß, Jan aus Kiel". The place stays.
-_FROM_CITY = _Pattern(rf"[ \t]+(?i:from|aus)[ \t]+{_CITY}(?=[^\w\n]*(?:\n|\Z))")
+# Or the room or flat they are in: "Cheers, Mike from room 12", "Liebe Grüße\nSandra aus
+# Zimmer 12" (found by a redaction walk-through: the name stayed).
+_ROOM = (
+    r"(?i:zimmer|room|apartment|apt\.?|wohnung|flat|suite|kabine|cabin)[ \t]*"
+    r"(?:(?i:nr|no)\.?[ \t]*|#)?\d{1,5}[a-zA-Z]?\b"
+)
+_FROM_CITY = _Pattern(
+    rf"[ \t]+(?i:from|aus|in)[ \t]+(?:{_ROOM}|(?<![Ii]n )(?<![Ii]n\t){_CITY})"
+    r"(?=[^\w\n]*(?:\n|\Z))"
+)
 # What may end a sign-off's name: the line, contact data, a parenthesis, where from (see
 # sign_off)
 _SIGN_OFF_END = (
@@ -1048,14 +1057,16 @@ _EMOJI = rf"(?<!{_EMOJI_CHAR}){_EMOJI_CHAR}++|[:;]-?[)D]|<3"
 # (Greetings that are farewells too, where one signs; "Hallo, Anna!" greets Anna.)
 _FAREWELL = (
     r"moin(?:[ \t]+moin)?|servus|tschau|baba|bye|cheerio|ade|adieu|pfiat[ \t]+di"
-    r"|bis[ \t]+(?:bald|dann)"
+    r"|bis[ \t]+(?:bald|dann|später|morgen)"
     # and wishes one signs after (found by a redaction walk-through: "Schönen Tag noch, Tom",
     # "Alles Liebe, Sandra", "Take care, Tom", "Grüßle, Erika" stayed)
     r"|tschö|tschüssi|alles[ \t]+liebe|grüßle|grüssle|take[ \t]+care|see[ \t]+you(?:[ \t]+(?:soon"
     r"|later))?|(?:warm|warmest|best)[ \t]+wishes|much[ \t]+appreciated"
     r"|(?:(?:einen|ein)[ \t]+)?(?:schönen|schönes|angenehmen)[ \t]+(?:tag|abend|wochenende"
     r"|sonntag)(?:[ \t]+noch)?|have[ \t]+a[ \t]+(?:nice|good|great|lovely)[ \t]+(?:day|evening"
-    r"|weekend)"
+    r"|weekend)|gute[ \t]+nacht|good[ \t]+night|frohe[ \t]+(?:weihnachten|ostern|feiertage)"
+    r"|merry[ \t]+christmas|happy[ \t]+(?:holidays|easter|new[ \t]+year)|viel[ \t]+erfolg"
+    r"|peace(?:[ \t]+out)?|yours"
 )
 _CAPITALS = rf"[{_UPPER}]{{2,}}(?:-[{_UPPER}]{{2,}})?"
 _SENTENCE_STARTS = r"(?:\A|(?<=\n)|(?<=[.!?][ \t]))[ \t]*"
@@ -1066,7 +1077,9 @@ _END_SIGNATURE = _Pattern(
     # für alles, Tom", "Thanks for everything, liebe Priya" (found by a redaction walk-through)
     rf"|{_SENTENCE_STARTS}(?i:{_THANKS})\b[^.!?\n]{{0,80}}?,[ \t]*"
     r"(?:(?i:liebe|lieber|liebes|dear)[ \t]+)?"
-    rf"|{_SENTENCE_STARTS}(?i:{_FAREWELL}|{_CLOSING})\b[ \t]*[,!.]?[ \t]*(?:\n[ \t]*)?"
+    rf"|{_SENTENCE_STARTS}(?i:{_FAREWELL}|{_CLOSING})\b"
+    # ("Gruß aus Köln, die Erika", "Grüße aus Zimmer 12, Tom": a walk-through)
+    rf"(?:[ \t]+(?i:aus|from)[ \t]+(?:{_ROOM}|{_CITY}))?[ \t]*[,!.]?[ \t]*(?:\n[ \t]*)?"
     rf"|{_SENTENCE_STARTS}(?=(?i:euer|eure|ihre?|deine?|your)[ \t]))"
     # ("Gruß, die Erika", "Servus, der Sepp", "Thanks! -Tom": a walk-through)
     r"(?:(?i:euer|eure|ihre?|deine?|your|die|der)[ \t]+|[-–—~][ \t]*)?)"
@@ -1467,6 +1480,9 @@ _NAMING = (
     r"ich[ \t]+bin(?:[ \t]*['’]s|[ \t]+es)?[ \t]*,?[ \t]+"
     r"(?:(?:übrigens|uebrigens|eigentlich|ja|auch|also|nochmal|nochmals|wieder)[ \t]*,?[ \t]+)*"
     r"d(?:ie|er)",
+    # "Hallo, ich bin's, Tom", "Ich bin es, Tom" (a walk-through)
+    # (a comma after it, and none needed after the name: see _FIRST_NAME_AFTER_CUE)
+    r"ich[ \t]+bin(?:[ \t]*['’]s|[ \t]+es)(?P<its_me>)(?=[ \t]*,)",
     *("ich[ \t]+bin", "i[ \t]+am", "i['’]m"),
 )
 _TO_SOMEONE = (
@@ -1552,7 +1568,7 @@ _FIRST_NAME_AFTER_CUE = _Pattern(
     # and Jana were left); only common first names, so that what follows a comma is looked
     # at again ("Danke an alle, Kellner Tobias": found by the review of that change)
     rf"(?P<name>{_FIRST_NAME_WORD})(?P<more>(?:{_LISTED_SEPARATOR}{_LISTED_FIRST_NAME})*+)"
-    r"(?(comma)(?=[ \t]*,)|)"
+    r"(?(comma)(?(its_me)|(?=[ \t]*,))|)"
 )
 _LISTED_NAME = _Pattern(rf"(?P<gap>{_LISTED_SEPARATOR})(?P<name>{_FIRST_NAME_WORD})")
 # "Mustermann, Erika (Kundin seit 2010)", "Name = Mustermann, Erika": a surname and a common
