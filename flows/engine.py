@@ -674,10 +674,16 @@ class Engine:
             return self._advance(state, step, None, granted=False)
         if self._text_sent_again(state, event):
             return self._at_question(state, self._taken_already())
-        if isinstance(step, ConsentStep) and self._asks_contact(step) and asks_another_way(text):
+        if (
+            isinstance(step, ConsentStep)
+            and self._asks_contact(step)
+            and (asks_another_way(text) or holds_contact_details(text))
+        ):
             # Not joined to the comment staff read, with the number or address in it, nor
             # only pointed to the buttons (found by a review of 257 real-life messages:
-            # "lieber per Mail", "call me instead"): nobody can call or write from here.
+            # "lieber per Mail", "call me instead"): nobody can call or write from here. So
+            # too a yes with an address or a number ("Ja gerne, meine Mail ist …", found by a
+            # DPO check: typed right after the comment, it was added to it).
             note = self.t.gettext(
                 "I did not store this message. We can contact you only here in this chat: "
                 "our staff cannot call you or send you an e-mail through this bot. If you would "
@@ -2389,6 +2395,67 @@ def typed_request(text: str) -> str | None:
         for kind, pattern in _REQUEST_PATTERNS.items():
             if pattern.fullmatch(words):
                 return kind
+    return None
+
+
+RECTIFY, RESTRICT = "rectify", "restrict"
+"""What a request to correct one's answers (Art. 16 GDPR) or to restrict their processing
+(Art. 18) asks for (see `asks_rectification`): neither has a command, both a route the
+privacy notice names."""
+
+_MY_ANSWERS = (
+    r"(?:(?:mein|meine|meinen|meiner|meines|my) (?:\w+ )?(?:angaben|daten|eingabe|data|"
+    r"information|info|details)|(?:mein|meine|meinen|meiner|meines|die|der|den|my|the|your) "
+    r"(?:\w+ )?(?:bewertung|bewertungen|note|sterne|antwort|antworten|kommentar|feedback|"
+    r"rating|ratings|score|stars|answer|answers|comment|review))"
+)
+"""One's answers, as named in a request to correct them: "the rating", but one's own
+data alone ("die Daten der Lieferung waren falsch" is about a delivery)."""
+_CORRECTING = (
+    r"(?:berichtig|korrigier|aender|abaender|bearbeit|anpass|richtigstell|korrektur|"
+    r"correct|change|changing|edit|fix|amend|update|rectif|modif)\w*"
+)
+_RECTIFY = re.compile(
+    "|".join(
+        (
+            rf"\b{_CORRECTING}\b.*\b{_MY_ANSWERS}\b",
+            rf"\b{_MY_ANSWERS}\b.*\b{_CORRECTING}\b",
+            # said wrong ("Meine Bewertung war falsch", "I gave the wrong rating")
+            rf"\b(?:falsch\w*|wrong|mistaken|incorrect)\b.*\b{_MY_ANSWERS}\b",
+            rf"\b{_MY_ANSWERS}\b.*\b(?:falsch\w*|wrong|mistaken|incorrect)\b",
+            r"\b(?:verklickt|vertippt|verdrueckt)\b|\b(?:wrong|falsche[nr]?) (?:button|number|"
+            r"star|stars|rating|answer|knopf|taste|zahl|bewertung|antwort|note)\b",
+            r"\b(?:recht auf berichtigung|right to rectification|right of rectification)\b",
+            r"\bart(?:ikel|icle)? 16\b",
+        )
+    )
+)
+_RESTRICT = re.compile(
+    "|".join(
+        (
+            r"\b(?:einschraenk\w*|schraenken|schraenkt|restrict\w*)\b.*"
+            r"\b(?:verarbeitung|daten|nutzung|processing|data|use)\b",
+            r"\b(?:verarbeitung|daten|processing|data)\b.*\b(?:einschraenk\w*|restrict\w*)\b",
+            r"\b(?:sperr\w*) (?:sie )?(?:bitte )?(?:meine|die) daten\b",
+            r"\bart(?:ikel|icle)? 18\b",
+        )
+    )
+)
+
+
+def asks_rectification(text: str) -> str | None:
+    """RECTIFY or RESTRICT where `text`, a short message typed outside a survey, asks to
+    correct one's answers ("Bitte berichtigen Sie meine Bewertung auf 4", "Can I change my
+    rating?", "Ich habe mich verklickt") or to restrict their processing ("Schränken Sie
+    bitte die Verarbeitung ein"); None otherwise. Found by a DPO check: told "/start to
+    give feedback again", as if the feedback given could be changed that way."""
+    words = _GREETING.sub("", bare_words(text).translate(AS_ASCII))
+    if not words or len(words.split()) > _REQUEST_WORDS:
+        return None
+    if _RESTRICT.search(words):
+        return RESTRICT
+    if _RECTIFY.search(words):
+        return RECTIFY
     return None
 
 

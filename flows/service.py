@@ -26,6 +26,7 @@ from flows.consent import (
 )
 from flows.engine import (
     AGREES,
+    RECTIFY,
     STOP,
     YESES,
     Completion,
@@ -39,6 +40,7 @@ from flows.engine import (
     about_privacy,
     asks_another_way,
     asks_not_to_be_contacted,
+    asks_rectification,
     asks_to_be_contacted,
     bare_words,
     button_data,
@@ -444,7 +446,9 @@ class FeedbackService:
             return outcome
         t = _language_of(state, translator(locale))
         note = _still_open(t, outcome)
-        if read_only:
+        if read_only and self._agreed_to_older(state, flow):
+            again = self._changed_request(flow, t)  # (nothing written: see above)
+        elif read_only:
             engine = self._engine(flow, t)
             if engine.realign(state) is not None:  # edited under them: their answer realigns
                 return outcome
@@ -691,11 +695,14 @@ class FeedbackService:
                     return Outcome.say(self._replied(overview.text, t, replied=False))
                 return Outcome(replies=(overview,))
         request = typed_request(event.text) if isinstance(event, TextInput) else None
+        correcting = asks_rectification(event.text) if isinstance(event, TextInput) else None
         consents = await self.store.consents(pseudonym)
         if any(consent.in_force for consent in consents):
             # Just thanked (in any survey), or the answers expired, or the notice has changed
             # since they agreed: none of it is an error of theirs, nor a refusal to consent.
-            if request is not None:
+            if correcting is not None and request is None:
+                said = self._to_correct(t, correcting)
+            elif request is not None:
                 # Not "no survey is under way" to whoever asks about their data (found by
                 # an English customer's review: "Please delete my data" two days after).
                 said = self._to_commands(t)
@@ -763,6 +770,8 @@ class FeedbackService:
             ).format(yes=t.gettext("Yes, I agree"))
         elif request is not None:  # "delete my data": said with the commands that do it
             said = self._to_commands(t)
+        elif correcting is not None:  # after an erasure or a withdrawal, as before it
+            said = self._to_correct(t, correcting)
         return Outcome.say(self._replied(said, t) if replied else said)
 
     async def _contact_afterwards(
@@ -819,6 +828,23 @@ class FeedbackService:
             "I did not store this message. To see what is stored about you, send /mydata; "
             "to withdraw a consent, /withdraw; to erase all your data, /delete."
         )
+
+    def _to_correct(self, t: Translator, kind: str) -> str:
+        """The answer to a request to correct one's answers or to restrict their processing
+        (see `asks_rectification`): the route the privacy notice names for it, not "/start
+        to give feedback again" (found by a DPO check), which leaves the old answers."""
+        contact = self.config.controller.contact
+        if kind == RECTIFY:
+            return t.gettext(
+                "I did not store this message. Answers already given cannot be changed here. "
+                "To correct them, erase your feedback with /delete and give it again with "
+                "/start, or write to {contact}."
+            ).format(contact=contact)
+        return t.gettext(
+            "I did not store this message. To have the processing of your data restricted, "
+            "please write to {contact}. /withdraw withdraws a consent; /delete erases all "
+            "your data."
+        ).format(contact=contact)
 
     async def _may_be_written_to(self, pseudonym: str) -> bool:
         try:
@@ -1100,17 +1126,28 @@ class FeedbackService:
         t: Translator,
         state: ConversationState,
         event: Input | None = None,
+        keep_open: bool = True,
     ) -> Outcome:
         """The consent request changed while the person answered (found by review: the
         answers went on, and were kept for a year under a consent to 30 days, or posted
         to staff under a question they had read without that): asked again, the answers
         kept meanwhile; agreeing goes on where they left off. `event`: the answer that
         met the change, not taken (said so: review)."""
-        await self._keep_open(pseudonym, state)
+        if keep_open:
+            await self._keep_open(pseudonym, state)
+        return self._changed_request(flow, t, event)
+
+    def _changed_request(
+        self, flow: FlowDefinition, t: Translator, event: Input | None = None
+    ) -> Outcome:
+        """The consent request changed under the answers, shown again (see
+        `_ask_again_under_way`). What changed is not known here (only the version agreed
+        to is kept), so the reason is given as examples: a controller's new name changes
+        it too (found by a DPO check: told it was the purposes or the retention)."""
         note = t.gettext(
-            "The consent request for this survey has changed since you agreed (what is done "
-            "with your answers, or for how long they are kept). Your answers so far are "
-            "kept: please read it once more and agree to go on."
+            "The consent request for this survey has changed since you agreed (for example "
+            "what is done with your answers, who is responsible for them or how long they are "
+            "kept). Your answers so far are kept: please read it once more and agree to go on."
         )
         if isinstance(event, TextInput):
             note += " " + t.gettext(
@@ -1324,7 +1361,11 @@ class FeedbackService:
         the flow has it now: where it was edited under the answers, realigned and saved
         (found by review: the question was shown as it is now, and the answer to it
         refused as to a question changed since), else with its idle time started again
-        (unless not `keep_open`)."""
+        (unless not `keep_open`). Where the consent request changed under the answers, that
+        request instead (found by a DPO check: /mydata showed the question, and the answer
+        to it was refused as given under the old request)."""
+        if self._agreed_to_older(state, flow):
+            return await self._ask_again_under_way(pseudonym, flow, t, state, keep_open=keep_open)
         engine = self._engine(flow, t)
         realigned = engine.realign(state)
         if realigned is not None and realigned.state is not None:

@@ -97,7 +97,12 @@ async def test_a_longer_retention_set_mid_survey_is_asked_for_before_the_answers
         assert CHANGED in said and "365 Tage" in said and "Ihre bisherigen Antworten" in said
         # The message itself was not taken, and said so (found by review: nothing said it).
         assert "Die eben gesendete Nachricht wurde nicht gespeichert" in said, said
-        assert copy_of_the_data(await erika.send("/meinedaten"))["feedback"] == []
+        shown = await erika.send("/meinedaten")
+        assert copy_of_the_data(shown)["feedback"] == []
+        # Below the copy, the request to agree to, not the question whose answer it would
+        # refuse (found by a DPO check).
+        below = texts(shown[-2:])
+        assert CHANGED in below and "365 Tage" in below and "Ihr Kommentar?" not in below, below
         again = texts(await erika.press("Ja, ich willige ein"))
         assert "Ihre Einwilligung wurde festgehalten" in again and "Ihr Kommentar?" in again
         assert "Danke!" in texts(await erika.send("Alles gut, danke"))
@@ -412,5 +417,30 @@ async def test_an_answer_to_a_question_made_optional_since_is_not_kept_unasked(
             "topic": "delivery",
         }
         assert PHONE not in json.dumps(copy)
+    finally:
+        await harness.stop()
+
+
+async def test_a_new_controller_mid_survey_is_asked_for_with_a_reason_that_fits(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    """Found by a DPO check: with only the controller changed, the request asked again
+    said it was what is done with the answers or how long they are kept. The reason is
+    given as examples, the controller among them, and the new name is in the request;
+    after a language chosen meanwhile, the request is shown again, not the question."""
+    data, flows = tmp_path / "data", tmp_path / "flows"
+    await rated(api, clock, data, flows)
+    harness = await started(
+        api, clock, data, flows_dir=survey(flows), controller_name="Neue Muster AG"
+    )
+    try:
+        erika = harness.customer()
+        said = texts(await erika.send("Alles gut"))
+        assert CHANGED in said and "wer für sie verantwortlich ist" in said, said
+        assert "Neue Muster AG" in said
+        await erika.send("/sprache")
+        switched = texts(await erika.press("English"))
+        assert "Survey" in switched or "Short survey." in switched, switched
+        assert "who is responsible for them" in switched and "Your comment?" not in switched
     finally:
         await harness.stop()

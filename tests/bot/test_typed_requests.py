@@ -619,6 +619,98 @@ async def test_before_consent_a_request_is_answered_as_such(harness: Harness) ->
     assert texts(await customer.send("stop")).startswith("All right: none of your data is stored.")
 
 
+CORRECT = {
+    "de": "Diese Nachricht habe ich nicht gespeichert. Gegebene Antworten lassen sich hier "
+    "nicht ändern. Um sie zu berichtigen, löschen Sie Ihr Feedback mit /loeschen und geben es "
+    "mit /start erneut, oder schreiben Sie an datenschutz@beispiel.de.",
+    "en": "I did not store this message. Answers already given cannot be changed here. To "
+    "correct them, erase your feedback with /delete and give it again with /start, or write "
+    "to datenschutz@beispiel.de.",
+}
+RESTRICT = {
+    "de": "Diese Nachricht habe ich nicht gespeichert. Wenn die Verarbeitung Ihrer Daten "
+    "eingeschränkt werden soll, schreiben Sie bitte an datenschutz@beispiel.de. Mit /widerruf "
+    "widerrufen Sie eine Einwilligung, mit /loeschen löschen Sie alle Ihre Daten.",
+    "en": "I did not store this message. To have the processing of your data restricted, "
+    "please write to datenschutz@beispiel.de. /withdraw withdraws a consent; /delete erases "
+    "all your data.",
+}
+
+
+@pytest.mark.parametrize("days", [0, 2])
+@pytest.mark.parametrize(
+    ("language", "typed", "answer"),
+    [
+        ("de", "Bitte berichtigen Sie meine Bewertung auf 4", CORRECT),
+        ("de", "Ich möchte meine Daten berichtigen lassen", CORRECT),
+        ("de", "Kann ich meine Bewertung noch ändern?", CORRECT),
+        ("de", "Hallo, meine Bewertung war falsch, ich meinte 4", CORRECT),
+        ("de", "Ich habe mich verklickt", CORRECT),
+        ("de", "Recht auf Berichtigung nach Art. 16 DSGVO", CORRECT),
+        ("en", "Can I change my rating?", CORRECT),
+        ("en", "I gave the wrong rating, sorry", CORRECT),
+        ("en", "Please correct my comment", CORRECT),
+        ("de", "Schränken Sie bitte die Verarbeitung ein", RESTRICT),
+        ("de", "Ich verlange die Einschränkung der Verarbeitung meiner Daten", RESTRICT),
+        ("de", "Sperren Sie bitte meine Daten", RESTRICT),
+        ("en", "Please restrict the processing of my data", RESTRICT),
+        ("en", "Restriction of processing under Art. 18 GDPR", RESTRICT),
+    ],
+)
+async def test_a_request_to_correct_or_restrict_after_the_survey_is_given_its_route(
+    harness: Harness, language: str, typed: str, answer: dict[str, str], days: int
+) -> None:
+    """Found by a DPO check: "Bitte berichtigen Sie meine Bewertung auf 4" and "Schränken
+    Sie bitte die Verarbeitung ein" typed after the survey were told "/start to give
+    feedback again", which leaves the answers given as they are. Neither has a command; the
+    person is told the route the privacy notice names (erase and give again, or write to
+    the controller), and the feedback stays as given until they take it."""
+    customer = await _at(harness, "contact", 820 + days, language)
+    await customer.press("Nein" if language == "de" else "No")
+    harness.clock.advance(timedelta(days=days, minutes=1))
+    assert texts(await customer.send(typed)) == answer[language]
+    store = harness.store
+    assert store is not None
+    [feedback] = await store.feedback_of(
+        store.pseudonym(f"tg-user:{customer.user_id}"), harness.clock()
+    )
+    assert typed not in str(feedback.answers), "the message itself is kept nowhere"
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "Und das Personal war unfreundlich",
+        "Die Rechnung war falsch",
+        "Die Daten der Lieferung waren falsch",
+        "Ändern Sie bitte die Öffnungszeiten",
+        "The wrong dish arrived",
+        "Update: the soup was cold too",
+    ],
+)
+async def test_more_words_about_the_visit_are_no_request_to_correct(
+    harness: Harness, typed: str
+) -> None:
+    """The counter-examples: a wrong bill or a change asked of the business is no request
+    to correct one's own answers, and is told, as before, that no question is open."""
+    customer = await _at(harness, "contact", 840)
+    await customer.press("No")
+    said = texts(await customer.send(typed))
+    assert said.startswith("Your feedback has been received. No question is open"), said
+
+
+async def test_a_request_to_correct_before_consent_is_given_its_route_too(
+    harness: Harness,
+) -> None:
+    """After an erasure nothing is left to correct, and the route is the same: the person
+    who writes it is told where, not that feedback needs a consent first."""
+    customer = await _finished(harness, 841, "de")
+    await customer.send("/loeschen")
+    await customer.press("Alles löschen")
+    said = texts(await customer.send("Bitte berichtigen Sie meine Bewertung"))
+    assert said == CORRECT["de"], said
+
+
 async def test_a_typed_rating_sent_twice_is_not_the_comment(harness: Harness) -> None:
     customer = harness.customer(813, language_code="en")
     await customer.send("/start")
@@ -1467,6 +1559,42 @@ async def test_a_no_with_a_request_for_another_way_is_told_contact_is_in_this_ch
     assert await stored_comment(harness, customer) == "Das Essen war kalt."
     for detail in (PHONE, EMAIL):
         assert not files_contain(harness.settings.data_dir, detail.encode()), detail
+
+
+@pytest.mark.parametrize("seconds", [5, 120])
+@pytest.mark.parametrize(
+    ("language", "typed", "detail"),
+    [
+        ("de", "Ja gerne, meine Mail ist klaus.k@web.de", "klaus.k@web.de"),
+        ("de", "Gerne, meine Nummer ist 0151 2345678", "0151 2345678"),
+        ("de", "Ja bitte, auf Telegram bin ich @klaus_k77", "klaus_k77"),
+        ("en", "Yes, my number is 07700 900123", "07700 900123"),
+        ("en", "Sure, john.doe@example.com", "john.doe@example.com"),
+    ],
+)
+async def test_a_yes_with_contact_details_is_not_added_to_the_comment(
+    harness: Harness,
+    caplog: pytest.LogCaptureFixture,
+    language: str,
+    typed: str,
+    detail: str,
+    seconds: int,
+) -> None:
+    """Found by a DPO check: a yes with an address or a number, typed at the contact
+    question seconds after the comment, was added to the comment ("Added to your previous
+    answer"), where the README promises such a message is stored nowhere. It is told that
+    contact is in this chat only and which button agrees to it; the comment stays as
+    written, and the detail reaches neither a file nor the log."""
+    customer = await _at(harness, "comment", 901 + seconds, language)
+    await customer.send("Das Essen war kalt.")
+    harness.clock.advance(timedelta(seconds=seconds))
+    said = texts(await customer.send(typed))
+    assert said == ONLY_HERE[language], said
+    await customer.press("Ja, einverstanden" if language == "de" else "Yes, I agree")
+    assert await stored_comment(harness, customer) == "Das Essen war kalt."
+    for shown in (detail, detail.replace(" ", "")):
+        assert not files_contain(harness.settings.data_dir, shown.encode()), shown
+    assert not leaked_into_log(caplog.records, {detail})
 
 
 BOTH_KEPT = {
