@@ -27,7 +27,7 @@ def consent_archive_markdown(t: Translator, texts: Sequence[ArchivedConsentText]
     for text in texts:
         blocks.append("## " + _heading(t, text))
         facts = [
-            (t.gettext("Consent text version"), f"`{text.notice_version}`"),
+            (t.gettext("Consent request version"), f"`{text.notice_version}`"),
             ("SHA-256", f"`{text.sha256}`"),
             (t.gettext("Language"), t.language(text.language)),
             (t.gettext("Survey"), f"`{text.flow_id}`"),

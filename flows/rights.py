@@ -610,16 +610,16 @@ class DataRights:
                 if c.status == "ended":
                     line = t.gettext(
                         "• {purpose}: given on {when}, ended when the feedback it was given "
-                        "with was deleted (consent text version {version})"
+                        "with was deleted (consent request version {version})"
                     )
                 elif c.withdrawn_at is None:
                     line = t.gettext(
-                        "• {purpose}: given on {when} (consent text version {version})"
+                        "• {purpose}: given on {when} (consent request version {version})"
                     )
                 else:
                     line = t.gettext(
                         "• {purpose}: given on {when}, withdrawn on {withdrawn} "
-                        "(consent text version {version})"
+                        "(consent request version {version})"
                     )
                 lines.append(
                     line.format(

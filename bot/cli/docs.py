@@ -105,7 +105,7 @@ def register(subparsers: Any, t: Translator) -> None:
         type=_notice_version,
         metavar="VERSION",
         help=t.gettext(
-            "only the texts of this consent text version (12 hexadecimal digits, as a "
+            "only the texts of this consent request version (12 hexadecimal digits, as a "
             "consent record names it)"
         ),
     )
@@ -149,7 +149,7 @@ def _hexadecimal(text: str, digits: int, message: str) -> str:
 
 def _notice_version(text: str) -> str:
     return _hexadecimal(
-        text, 12, N_("{text} is not a consent text version; it has 12 hexadecimal digits")
+        text, 12, N_("{text} is not a consent request version; it has 12 hexadecimal digits")
     )
 
 

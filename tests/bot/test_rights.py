@@ -696,7 +696,7 @@ async def test_withdrawing_a_consent_erases_the_feedback_given_under_it(
     answer = await erika.send("/meinedaten")
     shown = texts(answer)
     assert "allgemeines Feedback" not in shown and "Feedback 1 von 1" in shown
-    assert "widerrufen am" in shown and "(Fassung des Einwilligungstexts: " in shown
+    assert "widerrufen am" in shown and "(Fassung der Einwilligungsanfrage: " in shown
     assert "Aufsichtsbehörde beschweren" in shown, "Art. 15(1)(f) in the answer itself"
     export = export_of(answer)
     jsonschema.validate(export, SCHEMA)

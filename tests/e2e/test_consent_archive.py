@@ -54,7 +54,7 @@ async def test_the_archived_texts_are_printed_in_german_and_english(tmp_path: Pa
     assert de.startswith("# Einwilligungstexte (Art. 7 Abs. 1 DSGVO)\n")
     assert f"```text\n{german}\n```" in de and english not in de
     assert f"- SHA-256: `{erika.text_sha256}`" in de
-    assert f"- Fassung des Einwilligungstexts: `{erika.notice_version}`" in de
+    assert f"- Fassung der Einwilligungsanfrage: `{erika.notice_version}`" in de
     assert "- Sprache: Deutsch" in de and "- Umfrage: `feedback`" in de
     assert "- Zuerst gezeigt: 2026-11-29 09:00:00 UTC" in de
     assert en.startswith("# Consent texts (Art. 7(1) GDPR)\n")
