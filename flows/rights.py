@@ -688,8 +688,19 @@ class DataRights:
             )
             lines.append("")
         numbers = {f.id: n for n, f in enumerate(export.feedback, start=1)}
+        staff_chat = t.gettext(OUR_STAFF_CHAT)
         for passed in export.passed_on:
-            if passed.confirmed:
+            # The staff chat in a sentence of its own: its name is as the copy's field has it
+            # ("unser Team-Chat"), which no sentence about a recipient fits in German (found
+            # by a DPO check: the copy read "recipient": "unseren Team-Chat").
+            if passed.recipient == staff_chat and passed.confirmed:
+                line = t.gettext("Feedback {number} was posted in our staff chat on {when}.")
+            elif passed.recipient == staff_chat:
+                line = t.gettext(
+                    "Feedback {number} may have been posted in our staff chat on {when}: the "
+                    "connection broke off before receipt was confirmed."
+                )
+            elif passed.confirmed:
                 line = t.gettext("Feedback {number} was passed to {recipient} on {when}.")
             else:
                 line = t.gettext(

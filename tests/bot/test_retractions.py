@@ -255,7 +255,7 @@ async def test_an_alert_telegram_did_not_confirm_is_shown_to_its_person_and_name
     await unconfirmed_alert(desk, 4101, "Unbestätigt zu spät", NO)
     customer = desk.customer(4101)
     mine = texts(await customer.send("/meinedaten"))
-    assert "Feedback 1 hat unseren Team-Chat am " in mine and "möglicherweise erreicht" in mine
+    assert "Feedback 1 wurde am " in mine and "möglicherweise in unserem Team-Chat gezeigt" in mine
     question = texts(await customer.send("/loeschen"))
     assert "Die Warnmeldung zu Ihrem Feedback in unserem Team-Chat" in question
     await customer.press("Alles löschen")
@@ -489,12 +489,12 @@ async def test_a_copy_of_ones_data_names_the_alerts_staff_were_shown(desk: Harne
     assert "Jetzt gut" not in texts(desk.api.messages(STAFF_CHAT)), "no alert for it"
     answer = await customer.send("/meinedaten")
     summary = texts([m for m in answer if m["text"]])
-    assert summary.count("an unseren Team-Chat weitergegeben") == 1
+    assert summary.count("in unserem Team-Chat gezeigt") == 1
     assert "Feedback 1 wurde am " in summary and "Feedback 2 wurde" not in summary
     [document] = [m["document"] for m in answer if m["document"]]
     export = json.loads(document["bytes"].decode("utf-8"))
     [passed] = export["passed_on"]
-    assert passed["recipient"] == "unseren Team-Chat"
+    assert passed["recipient"] == "unser Team-Chat", "a name, as a field has it (DPO check)"
     assert passed["feedback_id"] == export["feedback"][0]["id"]
     await customer.send("/widerruf")
     await customer.press("Speicherung Ihres Feedbacks")
