@@ -721,7 +721,7 @@ async def test_the_erase_question_names_the_chat_id_and_the_alerts_it_reaches(
         "Team kann Ihnen dann nicht mehr antworten." in question
     )
     assert (
-        "Die Warnmeldung zu Ihrem Feedback in unserem Team-Chat wird durch einen Hinweis "
+        "Die Meldung zu Ihrem Feedback in unserem Team-Chat wird durch einen Hinweis "
         "ersetzt, dass sie zurückgezogen wurde." in question
     )
     done = texts(await customer.press("Alles löschen"))
@@ -731,7 +731,7 @@ async def test_the_erase_question_names_the_chat_id_and_the_alerts_it_reaches(
     await other.press("Ja, ich willige ein")
     await other.press("5")
     plain = texts(await other.send("/loeschen"))
-    assert "Chat-ID" not in plain and "Warnmeldung" not in plain, "only what there is"
+    assert "Chat-ID" not in plain and "Meldung zu Ihrem" not in plain, "only what there is"
 
 
 async def test_an_alert_posted_after_the_erase_question_makes_it_out_of_date(
@@ -746,13 +746,13 @@ async def test_an_alert_posted_after_the_erase_question_makes_it_out_of_date(
     await customer.press("1")
     await customer.send("Lieferung kam nie an")
     await customer.press(YES)
-    assert "Warnmeldung" not in texts(await customer.send("/loeschen")), "not posted yet"
+    assert "Meldung zu Ihrem" not in texts(await customer.send("/loeschen")), "not posted yet"
     gate.set()
     assert desk.app is not None
     await asyncio.gather(*desk.app.bot_data.background)
     assert "nicht mehr aktuell" in texts(await customer.press("Alles löschen"))
-    assert "Die Warnmeldung zu Ihrem Feedback" in texts(await customer.send("/loeschen"))
-    assert "Warnmeldungen zu Ihrem Feedback in unserem Team-Chat: 1" in texts(
+    assert "Die Meldung zu Ihrem Feedback" in texts(await customer.send("/loeschen"))
+    assert "Meldungen zu Ihrem Feedback in unserem Team-Chat: 1" in texts(
         await customer.press("Alles löschen")
     )
 

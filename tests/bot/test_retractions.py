@@ -122,7 +122,7 @@ async def test_an_erasure_replaces_the_alert_about_that_persons_feedback(desk: H
     await customer.send("/loeschen")
     done = texts(await customer.press("Alles löschen"))
     assert (
-        "• Warnmeldungen zu Ihrem Feedback in unserem Team-Chat: 1 (werden durch einen "
+        "• Meldungen zu Ihrem Feedback in unserem Team-Chat: 1 (werden durch einen "
         "Hinweis ersetzt, dass sie zurückgezogen wurden)" in done
     )
     await settled(desk)
@@ -257,7 +257,7 @@ async def test_an_alert_telegram_did_not_confirm_is_shown_to_its_person_and_name
     mine = texts(await customer.send("/meinedaten"))
     assert "Feedback 1 wurde am " in mine and "möglicherweise in unserem Team-Chat gezeigt" in mine
     question = texts(await customer.send("/loeschen"))
-    assert "Die Warnmeldung zu Ihrem Feedback in unserem Team-Chat" in question
+    assert "Die Meldung zu Ihrem Feedback in unserem Team-Chat" in question
     await customer.press("Alles löschen")
     await settled(desk)
     note = desk.api.messages(STAFF_CHAT)[-1]["text"] or ""

@@ -37,7 +37,7 @@ async def test_the_staff_chat_gets_its_language_and_customers_keep_theirs(desk: 
     question = texts(await customer.send("/loeschen"))
     assert question.startswith("Möchten Sie alle"), "the customer is answered in German"
     done = texts(await customer.press("Alles löschen"))
-    assert "Warnmeldungen zu Ihrem Feedback in unserem Team-Chat: 1" in done
+    assert "Meldungen zu Ihrem Feedback in unserem Team-Chat: 1" in done
     await settled(desk)
     assert now_shown(desk, alert).startswith("🗑 This alert has been withdrawn")
     await many(desk)
