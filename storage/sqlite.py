@@ -794,7 +794,7 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
             targets.append(("keys", Path(keys)))
         if ledger is not None:
             targets.append(("ledger", Path(ledger)))
-        await asyncio.to_thread(_check_backup_destinations, [path for _, path in targets])
+        await asyncio.to_thread(_check_backup_destinations, targets)
         written: list[Path] = []
         try:
             for schema, path in targets:
@@ -908,15 +908,30 @@ def _remove_folder(folder: Path) -> None:
     folder.rmdir()
 
 
-def _check_backup_destinations(destinations: list[Path]) -> None:
-    """Raises StoreError unless each destination is a new file in an existing folder,
-    and no two are the same."""
+_COPY_NAMES = {"main": "feedbackbot", "keys": "feedbackbot-keys", "ledger": "feedbackbot-ledger"}
+"""The start of the file name a folder given as a copy's destination is shown with."""
+
+
+def _check_backup_destinations(targets: list[tuple[str, Path]]) -> None:
+    """Raises StoreError unless each destination (of the database `targets` names with
+    it) is a new file in an existing folder, and no two are the same."""
+    destinations = [path for _, path in targets]
     if len({path.resolve() for path in destinations}) < len(destinations):
         raise StoreError(
             N_("each copy needs a file of its own; {path} is given twice"),
             path=destinations[-1],
         )
-    for destination in destinations:
+    for database, destination in targets:
+        if destination.is_dir():
+            # Said as what it is (found by an operator's walk-through: "exists", and the
+            # operator who meant "into this folder" did not see what to give instead).
+            name = f"{_COPY_NAMES[database]}-{datetime.now(UTC):%Y-%m-%d}.db"
+            example = destination / name
+            raise StoreError(
+                N_("{path} is a folder; give the copy a file name in it, such as {example}"),
+                path=destination,
+                example=example,
+            )
         if destination.exists():
             raise StoreError(
                 N_("{path} exists; choose a new file for the backup"), path=destination

@@ -254,6 +254,16 @@ async def test_what_the_commands_answer_is_german(tmp_path: Path) -> None:
     assert again.stderr == (
         f"feedbackbot: {copy} existiert bereits; wählen Sie eine neue Datei für die Sicherung\n"
     )
+    # A folder is said to be one, with a name for the copy in it (an operator's walk-through:
+    # "exists", and the operator who meant "into this folder" did not see what to give).
+    folder = tmp_path / "sicherungen"
+    folder.mkdir()
+    into = feedbackbot(tmp_path, "backup", str(folder), lang="de_DE.UTF-8", **settings)
+    assert into.returncode == 1
+    assert into.stderr.startswith(f"feedbackbot: {folder} ist ein Ordner; geben Sie der Kopie "), (
+        into.stderr
+    )
+    assert f"etwa {folder}/feedbackbot-20" in into.stderr and list(folder.iterdir()) == []
     stats = feedbackbot(tmp_path, "stats", lang="de_DE.UTF-8", **settings)
     assert stats.stdout == "keine Statistik in diesem Zeitraum\n"
     audit = feedbackbot(tmp_path, "audit", lang="de_DE.UTF-8", **settings)
