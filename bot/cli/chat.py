@@ -119,6 +119,11 @@ def run_chat(
     """Chat until /quit or the end of input; the temporary folder is gone when it returns."""
     out = out or sys.stdout
     configured = load_settings()
+    if "log_level" in configured.model_fields_set:
+        # Set on purpose, it counts here too (found by an operator's walk-through: a
+        # chat run to see why a flow misbehaves logged nothing at DEBUG); the log goes
+        # to stderr, the chat to stdout.
+        configure_logging(configured.log_level, secrets=(CHAT_TOKEN,))
     t = translator(operator_locale(options.lang, configured.default_locale))
     session = Path(tempfile.mkdtemp(prefix="feedbackbot-chat-"))
     # Closing the terminal (SIGHUP) or a kill (SIGTERM) must delete the folder as well.

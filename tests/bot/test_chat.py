@@ -283,6 +283,33 @@ def test_python_m_bot_chat_with_piped_input(tmp_path: Path) -> None:
     assert not list(tmp_path.glob("feedbackbot-chat-*"))
 
 
+@pytest.mark.parametrize(("level", "logged"), [(None, False), ("DEBUG", True)])
+def test_the_log_level_set_counts_in_the_chat_too(
+    tmp_path: Path, level: str | None, logged: bool
+) -> None:
+    """Found by an operator's walk-through: FEEDBACKBOT_LOG_LEVEL=DEBUG, set to see why a
+    flow misbehaves, logged nothing in the chat. Set, it counts (on stderr, the chat on
+    stdout as before, the comment in neither log line); unset, the chat logs warnings only."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDBACKBOT_")}
+    env |= {"PYTHONPATH": str(REPO), "TMPDIR": str(tmp_path)}
+    if level is not None:
+        env["FEEDBACKBOT_LOG_LEVEL"] = level
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "chat", "--lang", "en"],
+        input="1\n5\nKellner Zweistein war unfreundlich\n",
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "You: Kellner Zweistein war unfreundlich\nBot:" in result.stdout
+    assert (" DEBUG storage: migration applied" in result.stderr) is logged, result.stderr
+    assert "Zweistein" not in result.stderr and " DEBUG " not in result.stdout
+
+
 def test_a_flow_that_is_not_a_file_is_refused(tmp_path: Path) -> None:
     terminal = Terminal()
     assert chat(terminal, lang="en", flow=tmp_path) == 1
