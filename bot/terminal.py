@@ -51,9 +51,16 @@ class TerminalChat:
     _seen: dict[int, tuple[str | None, Buttons]] = field(default_factory=dict)
     _answers_seen: int = 0
 
-    def run(self, first_message: str | None = None) -> None:
+    def run(
+        self, first_message: str | None = None, started: Callable[[], None] | None = None
+    ) -> None:
+        """Chat until the input ends; `started` is called once the bot and its store are
+        up (the banner: not printed above a refusal of a store in use, found by an
+        operator's walk-through)."""
         with asyncio.Runner() as runner:
             runner.run(self._start())
+            if started is not None:
+                started()
             try:
                 if first_message:
                     self._print(f"{self._you()}{first_message}")

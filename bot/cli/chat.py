@@ -266,8 +266,8 @@ def _talk(
     first_message: str,
     banner: Callable[[], None],
 ) -> None:
-    """Build the bot (a broken flow or recipients file is said before any banner), then
-    show the banner and chat."""
+    """Build the bot (a broken flow or recipients file is said before any banner), start
+    it (a store in use is said before it too), then show the banner and chat."""
     from bot.app import build_application  # imported here: keeps other commands fast
     from bot.fakeapi import FakeBotApi, InProcessRequest
     from bot.terminal import TerminalChat
@@ -288,7 +288,6 @@ def _talk(
         get_updates_request=InProcessRequest(api),
         staff_chat_is_real=False,
     )
-    banner()
     TerminalChat(
         application=application,
         api=api,
@@ -298,7 +297,7 @@ def _talk(
         sender={"language_code": t.locale},
         read=read,
         out=out,
-    ).run(first_message)
+    ).run(first_message, started=banner)
 
 
 def _banner(t: Translator, data_dir: Path, options: ChatOptions, out: TextIO) -> None:

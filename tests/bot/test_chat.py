@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 
 from bot.cli.chat import CHAT_USER_ID, ChatOptions, piped_lines, run_chat
-from storage.interface import StoreError
+from storage.interface import StoreError, StoreInUse
+from storage.sqlite_db import hold_lock
 from tests.harness import deletion_dates, files_contain, product_flow_passing_on, stored_rows
 
 REPO = Path(__file__).resolve().parents[2]
@@ -308,6 +309,25 @@ def test_the_log_level_set_counts_in_the_chat_too(
     assert "You: Kellner Zweistein war unfreundlich\nBot:" in result.stdout
     assert (" DEBUG storage: migration applied" in result.stderr) is logged, result.stderr
     assert "Zweistein" not in result.stderr and " DEBUG " not in result.stdout
+
+
+def test_a_data_folder_in_use_is_refused_before_the_banner(tmp_path: Path) -> None:
+    """Found by an operator's walk-through: the banner ("Data is kept in …") came first,
+    and the refusal of the store in use after it, as if the chat had begun."""
+    data = tmp_path / "data"
+    descriptor = hold_lock(data)
+    assert descriptor is not None
+    try:
+        terminal = Terminal("1")
+        with pytest.raises(StoreInUse):
+            chat(terminal, lang="en", data_dir=data)
+        assert "feedbackbot chat:" not in terminal.transcript, terminal.transcript
+        assert "Data is kept in" not in terminal.transcript
+    finally:
+        os.close(descriptor)
+    terminal = Terminal("1")
+    assert chat(terminal, lang="en", data_dir=data) == 0, "once the other process has ended"
+    assert terminal.transcript.startswith("feedbackbot chat: the real bot"), terminal.transcript
 
 
 def test_a_flow_that_is_not_a_file_is_refused(tmp_path: Path) -> None:
