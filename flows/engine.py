@@ -749,14 +749,15 @@ class Engine:
             return added
         how = self._not_an_answer(step)
         if (
-            isinstance(step, RatingStep)
+            isinstance(step, (RatingStep, ChoiceStep, MultipleChoiceStep))
             and len(text.split()) >= 3
             and _has_letters(text)
             and not text.lstrip("+-– ")[:1].isdigit()  # a rating meant ("1- sehr gut")
         ):
             # A sentence at a rating (found by a customer walk-through: "The service was
             # awful, …" got "please tap a button" alone, and the person did not know it
-            # was lost). Where it could go is not promised: the way on depends on answers
+            # was lost), or at a choice ("The app crashes when I upload photos", found by
+            # the next). Where it could go is not promised: the way on depends on answers
             # still to come (review of the change).
             how = self.t.gettext("I did not store this message. {how}").format(how=how)
         if isinstance(step, ConsentStep):

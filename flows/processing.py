@@ -575,9 +575,9 @@ def measures_in_force(processing: Processing, operations: Operations) -> tuple[M
                 "only for a data folder lost as a whole) until the person's data would have "
                 "expired, at least a year, rounded up to the first of a month (the day would "
                 "match a deletion date stored in clear), and applied again when a store "
-                "restored from backups is opened. The same file notes each alert in the staff chat until its feedback "
-                "goes, with pseudonym, feedback id and consent in clear, so copies of it are "
-                "kept no longer than data backups."
+                "restored from backups is opened. The same file notes each alert in the staff "
+                "chat until its feedback goes, with pseudonym, feedback id and consent in "
+                "clear, so copies of it are kept no longer than data backups."
             ),
         ),
     )

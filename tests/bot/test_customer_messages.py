@@ -1100,6 +1100,43 @@ async def test_a_rating_with_its_reason_after_skipped_details_is_not_taken_as_th
         harness.clock.advance(timedelta(minutes=1))
 
 
+@pytest.mark.parametrize("language", ["de", "en"])
+async def test_a_sentence_typed_at_a_choice_is_said_not_to_be_stored(
+    harness: Harness, language: str
+) -> None:
+    """Found by a customer walk-through of the product survey: "The app crashes when I
+    upload photos", typed at "What went wrong?", got "Please answer with one of the
+    buttons." alone, and the person believed it was taken. As at a rating, it is said not
+    to be kept; a choice's label typed still chooses it, and the later question takes the
+    details as before."""
+    erika = harness.customer(7310 + len(language), language_code=language)
+    await erika.send("/start product")
+    await erika.press("Ja, ich willige ein" if language == "de" else "Yes, I agree")
+    await erika.press("2")
+    typed = (
+        "Die App stürzt beim Hochladen von Fotos ab"
+        if language == "de"
+        else "The app crashes when I upload photos"
+    )
+    said = texts(await erika.send(typed))
+    not_stored = (
+        "Diese Nachricht habe ich nicht gespeichert."
+        if language == "de"
+        else "I did not store this message."
+    )
+    assert said.startswith(not_stored), said
+    await erika.press("☐ Fehler und Abstürze" if language == "de" else "☐ Bugs and crashes")
+    await erika.press("Fertig" if language == "de" else "Done")
+    await erika.send(typed)
+    await erika.press("7")
+    await erika.press("Nein" if language == "de" else "No")
+    assert harness.store is not None
+    person = harness.store.pseudonym(f"tg-user:{erika.user_id}")
+    (feedback,) = await harness.store.feedback_of(person, harness.clock())
+    assert feedback.answers["problems"] == ["bugs"], feedback.answers
+    assert feedback.answers["problem_details"] == typed
+
+
 async def test_a_sentence_typed_at_the_rating_is_said_not_to_be_stored(
     harness: Harness,
 ) -> None:
