@@ -1072,6 +1072,12 @@ class Engine:
             ).format(low=self.t.number(step.min), high=self.t.number(step.max))
         elif isinstance(step, ConsentStep):  # not asked again (see `_at_question`)
             note = self._buttons_above()
+        elif isinstance(step, MultipleChoiceStep):
+            # The way on named (found by a customer walk-through: "Danke" typed after two
+            # options were ticked got "answer with one of the buttons", which they had).
+            note = self.t.gettext("Please choose with the buttons, then tap “{done}”.").format(
+                done=self.t.gettext("Done")
+            )
         else:
             note = self.t.gettext("Please answer with one of the buttons.")
         if stored:

@@ -1126,6 +1126,13 @@ async def test_a_sentence_typed_at_a_choice_is_said_not_to_be_stored(
     )
     assert said.startswith(not_stored), said
     await erika.press("☐ Fehler und Abstürze" if language == "de" else "☐ Bugs and crashes")
+    # a thanks once ticked: the way on named, not "answer with one of the buttons"
+    said = texts(await erika.send("Danke" if language == "de" else "Thanks"))
+    assert said.startswith(
+        "Bitte wählen Sie mit den Schaltflächen aus und tippen Sie dann auf „Fertig“."
+        if language == "de"
+        else "Please choose with the buttons, then tap “Done”."
+    ), said
     await erika.press("Fertig" if language == "de" else "Done")
     await erika.send(typed)
     await erika.press("7")
