@@ -677,13 +677,14 @@ class Engine:
         if (
             isinstance(step, ConsentStep)
             and self._asks_contact(step)
-            and (asks_another_way(text) or holds_contact_details(text))
+            and (asks_another_way(text) or offers_contact_details(text))
         ):
             # Not joined to the comment staff read, with the number or address in it, nor
             # only pointed to the buttons (found by a review of 257 real-life messages:
             # "lieber per Mail", "call me instead"): nobody can call or write from here. So
             # too a yes with an address or a number ("Ja gerne, meine Mail ist …", found by a
-            # DPO check: typed right after the comment, it was added to it).
+            # DPO check: typed right after the comment, it was added to it); not more of
+            # the comment with a number in it ("Ihre Hotline 030 … war nie erreichbar").
             note = self.t.gettext(
                 "I did not store this message. We can contact you only here in this chat: "
                 "our staff cannot call you or send you an e-mail through this bot. If you would "
@@ -707,6 +708,23 @@ class Engine:
                     "so this message was not stored. To change your answers, send /cancel and "
                     "then /start."
                 ).format(rating=self.t.number(given[0]))
+            return self._at_question(state, note)
+        if (
+            state.answers
+            and asks_rectification(text) == RECTIFY
+            and not (
+                isinstance(step, ConsentStep)
+                and self._asks_contact(step)
+                and asks_rectification_of_contact(text)
+            )
+        ):
+            # "Kann ich meine Bewertung ändern?" at the contact question (found by a review:
+            # added to the comment staff read): the way to change answers, as to a rating
+            # typed again.
+            note = self.t.gettext(
+                "Your answers so far are kept as you gave them and cannot be changed here, "
+                "so this message was not stored. To change them, send /cancel and then /start."
+            )
             return self._at_question(state, note)
         if (kind := typed_request(text)) in _POINTED_TO:
             # Not "please tap a button" to whoever wants to stop (found by an English
@@ -2410,60 +2428,94 @@ RECTIFY, RESTRICT = "rectify", "restrict"
 (Art. 18) asks for (see `asks_rectification`): neither has a command, both a route the
 privacy notice names."""
 
+_ANSWER_NOUN = (
+    r"(?:bewertung|bewertungen|note|sterne|antwort|antworten|kommentar|feedback|rating|"
+    r"ratings|score|stars|answer|answers|comment|review)"
+)
 _MY_ANSWERS = (
-    r"(?:(?:mein|meine|meinen|meiner|meines|my) (?:\w+ )?(?:angaben|daten|eingabe|data|"
-    r"information|info|details)|(?:mein|meine|meinen|meiner|meines|die|der|den|my|the|your) "
-    r"(?:\w+ )?(?:bewertung|bewertungen|note|sterne|antwort|antworten|kommentar|feedback|"
-    r"rating|ratings|score|stars|answer|answers|comment|review))"
+    r"(?:(?:mein|meine|meinen|meiner|meines|die|der|den|my|the) (?:\w+ )?)?"
+    rf"(?<!your )(?<!ihr )(?<!ihre )(?<!eure )(?<!euer ){_ANSWER_NOUN}"
 )
-"""One's answers, as named in a request to correct them: "the rating", but one's own
-data alone ("die Daten der Lieferung waren falsch" is about a delivery)."""
-_CORRECTING = (
-    r"(?:berichtig|korrigier|aender|abaender|bearbeit|anpass|richtigstell|korrektur|"
-    r"correct|change|changing|edit|fix|amend|update|rectif|modif)\w*"
+"""One's answers, as named in a request to change them ("die Bewertung", "rating"). Not
+one's data or details, which a customer's account or booking has too ("The hotel changed
+my booking details", "Ihr habt meine Daten falsch eingegeben": found by a review)."""
+_MINE = rf"(?:mein|meine|meinen|meiner|meines|my) (?:\w+ )?{_ANSWER_NOUN}"
+"""One's own answers said wrong ("Meine Bewertung war falsch"): not "the answer", which
+may be the hotline's ("Die Antwort der Hotline war falsch")."""
+_CHANGING = (
+    r"(?:korrigier|aender|abaender|bearbeit|anpass|erhoeh|hochsetz|correct|chang|edit|fix|"
+    r"amend|updat|modif|rais)\w*"
 )
+_MY_DATA = r"(?:meine|meiner|my) (?:personenbezogenen |persoenlichen |personal )?(?:daten|data)"
 _RECTIFY = re.compile(
     "|".join(
         (
-            rf"\b{_CORRECTING}\b.*\b{_MY_ANSWERS}\b",
-            rf"\b{_MY_ANSWERS}\b.*\b{_CORRECTING}\b",
-            # said wrong ("Meine Bewertung war falsch", "I gave the wrong rating")
-            rf"\b(?:falsch\w*|wrong|mistaken|incorrect)\b.*\b{_MY_ANSWERS}\b",
-            rf"\b{_MY_ANSWERS}\b.*\b(?:falsch\w*|wrong|mistaken|incorrect)\b",
-            r"\b(?:verklickt|vertippt|verdrueckt)\b|\b(?:wrong|falsche[nr]?) (?:button|number|"
-            r"star|stars|rating|answer|knopf|taste|zahl|bewertung|antwort|note)\b",
-            r"\b(?:recht auf berichtigung|right to rectification|right of rectification)\b",
+            rf"\b{_CHANGING}\b.*\b{_MY_ANSWERS}\b",
+            rf"\b{_MY_ANSWERS}\b.*\b{_CHANGING}\b",
+            # in the law's words, of one's data too ("meine Daten berichtigen lassen")
+            rf"\b(?:berichtig|rectif)\w*\b.*\b(?:{_MY_DATA}|{_MY_ANSWERS})\b",
+            rf"\b(?:{_MY_DATA}|{_MY_ANSWERS})\b.*\b(?:berichtig|rectif)\w*\b",
+            r"\b(?:recht auf berichtigung|right (?:to|of) rectification|berichtigung)\b",
             r"\bart(?:ikel|icle)? 16\b",
+            # said wrong ("Meine Bewertung war falsch", "I gave the wrong rating")
+            rf"\b(?:falsch\w*|wrong|mistaken|incorrect)\b.*\b{_MINE}\b",
+            rf"\b{_MINE}\b.*\b(?:falsch\w*|wrong|mistaken|incorrect)\b",
+            r"\b(?:wrong|falsche[nr]?) (?:button|star|stars|rating|knopf|taste|bewertung)\b",
+            r"\bfalsch (?:bewertet|gedrueckt|getippt|geklickt)\b",
+            # a slip of the finger ("Ich habe mich verklickt", "Sorry, misclicked")
+            r"\b(?:verklickt|vertippt|verdrueckt|mis ?click\w*|mis ?tapp?\w*|fat ?finger\w*)\b",
+            r"\bmich(?: \w+){0,3} vertan\b",
+            r"\b(?:aus versehen|versehentlich|accidentally|by (?:mistake|accident))\b.*"
+            r"\b(?:\d+|sterne?|stars?|bewertet|gedrueckt|getippt|geklickt|pressed|tapped|"
+            r"clicked|gave)\b",
+            # the rating meant ("ich meinte 4", "I meant 5", "wollte eigentlich 4 geben")
+            r"\b(?:i )?meant(?: to (?:give|press|tap|click|rate))?(?: (?:it|a|an))? \d+\b",
+            r"\bmeinte (?:eigentlich |natuerlich )?(?:die |eine )?\d+\b",
+            r"\bwollte (?:eigentlich |natuerlich )?(?:die |eine )?\d+(?: \w+)? "
+            r"(?:geben|druecken|tippen|vergeben)\b",
         )
     )
 )
 _RESTRICT = re.compile(
     "|".join(
         (
-            r"\b(?:einschraenk\w*|schraenken|schraenkt|restrict\w*)\b.*"
-            r"\b(?:verarbeitung|daten|nutzung|processing|data|use)\b",
-            r"\b(?:verarbeitung|daten|processing|data)\b.*\b(?:einschraenk\w*|restrict\w*)\b",
-            r"\b(?:sperr\w*) (?:sie )?(?:bitte )?(?:meine|die) daten\b",
+            rf"\b(?:einschraenk\w*|eingeschraenkt|schraenken|schraenkt|restrict\w*|limit\w*)\b"
+            rf".*\b(?:verarbeitung|processing|{_MY_DATA})\b",
+            rf"\b(?:verarbeitung|processing|{_MY_DATA})\b.*"
+            r"\b(?:einschraenk\w*|eingeschraenkt|restrict\w*|limit\w*)\b",
+            rf"\b(?:sperr\w*)\b.*\b{_MY_DATA}\b|\b{_MY_DATA}\b.*\bsperr\w*\b",
+            rf"\b(?:stop|pause|halt)\w* (?:the )?processing(?: (?:of )?{_MY_DATA})?",
             r"\bart(?:ikel|icle)? 18\b",
         )
     )
 )
+_RECTIFY_WORDS = 25
+"""Longer than a typed request (see `_REQUEST_WORDS`): a greeting, a sorry and the rating
+meant come with it ("Hi, sorry, I pressed the wrong button on the rating, I meant to give
+5 stars not 1", found by a review)."""
 
 
 def asks_rectification(text: str) -> str | None:
-    """RECTIFY or RESTRICT where `text`, a short message typed outside a survey, asks to
-    correct one's answers ("Bitte berichtigen Sie meine Bewertung auf 4", "Can I change my
-    rating?", "Ich habe mich verklickt") or to restrict their processing ("Schränken Sie
-    bitte die Verarbeitung ein"); None otherwise. Found by a DPO check: told "/start to
-    give feedback again", as if the feedback given could be changed that way."""
+    """RECTIFY or RESTRICT where `text`, a short message, asks to correct one's answers
+    ("Bitte berichtigen Sie meine Bewertung auf 4", "Can I change my rating?", "Ich habe
+    mich verklickt") or to restrict their processing ("Schränken Sie bitte die Verarbeitung
+    ein"); None otherwise, as for a complaint about a wrong booking or a restricted car park
+    (found by a review of the first version). Found by a DPO check: typed after the survey,
+    told "/start to give feedback again", as if the feedback given could be changed so."""
     words = _GREETING.sub("", bare_words(text).translate(AS_ASCII))
-    if not words or len(words.split()) > _REQUEST_WORDS:
+    if not words or len(words.split()) > _RECTIFY_WORDS:
         return None
     if _RESTRICT.search(words):
         return RESTRICT
     if _RECTIFY.search(words):
         return RECTIFY
     return None
+
+
+def asks_rectification_of_contact(text: str) -> bool:
+    """A correction that is about the contact question ("Oops, I pressed the wrong button,
+    I do want you to contact me"): its route is the contact's, not an erasure."""
+    return _NAMES_CONTACT.search(bare_words(text).translate(AS_ASCII)) is not None
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\s*\n\s*")
@@ -2599,6 +2651,32 @@ def asks_another_way(text: str) -> bool:
         del kept[-size:]
     words = _NO_FIRST.sub("", _GREETING.sub("", " ".join(kept)))
     return _ANOTHER_WAY.fullmatch(words) is not None
+
+
+_OFFERING = frozenset(
+    """ja jo jawohl gerne gern bitte klar okay ok yes yeah yep sure please of course
+    meine mein meiner my mail email e adresse mailadresse emailadresse nummer
+    telefonnummer handynummer handy mobil mobilnummer tel telefon phone number mobile cell
+    address whatsapp telegram signal username benutzername kontakt contact details
+    kontaktdaten ist lautet is here hier unter at on via per ueber auf bin ich i am me
+    mich mir you sie can koennen kann reach erreichen erreichbar call anrufen rufen an
+    schreiben write text mailen oder or und and du dann einfach so the die der den a as
+    auch also this das it s m ab uhr after from bis until abends morgens evening morning
+    tagsueber""".split()
+)
+"""The words that come with contact details offered ("Ja gerne, meine Mail ist …", "You
+can reach me on …", "Ja, unter … ab 18 Uhr")."""
+
+
+def offers_contact_details(text: str) -> bool:
+    """Whether `text` offers a phone number, an e-mail address or a username to be
+    contacted by: it holds one, and no word besides a yes, its label or how to reach it
+    (found by a review: "Ihre Hotline 030 … war nie erreichbar", "I emailed support@… twice"
+    are more of the comment, and were refused at the contact question)."""
+    if not holds_contact_details(text):
+        return False
+    words = bare_words(strip_personal(text)).translate(AS_ASCII).split()
+    return all(word in _OFFERING or any(c.isdigit() for c in word) for word in words)
 
 
 _CONTACT_ME = re.compile(

@@ -41,6 +41,7 @@ from flows.engine import (
     asks_another_way,
     asks_not_to_be_contacted,
     asks_rectification,
+    asks_rectification_of_contact,
     asks_to_be_contacted,
     bare_words,
     button_data,
@@ -700,9 +701,7 @@ class FeedbackService:
         if any(consent.in_force for consent in consents):
             # Just thanked (in any survey), or the answers expired, or the notice has changed
             # since they agreed: none of it is an error of theirs, nor a refusal to consent.
-            if correcting is not None and request is None:
-                said = self._to_correct(t, correcting)
-            elif request is not None:
+            if request is not None:
                 # Not "no survey is under way" to whoever asks about their data (found by
                 # an English customer's review: "Please delete my data" two days after).
                 said = self._to_commands(t)
@@ -712,12 +711,21 @@ class FeedbackService:
                 said = privacy_pointer(t)
             elif isinstance(event, TextInput) and asks_not_to_be_contacted(event.text):
                 said = await self._no_contact_afterwards(pseudonym, t)
-            elif isinstance(event, TextInput) and asks_to_be_contacted(event.text):
+            elif isinstance(event, TextInput) and (
+                asks_to_be_contacted(event.text)
+                or (correcting == RECTIFY and asks_rectification_of_contact(event.text))
+            ):
+                # also a No tapped by mistake ("Oops, wrong button, I do want you to contact
+                # me": found by a review, told to erase the feedback and give it again)
                 return Outcome.say(
                     await self._contact_afterwards(
                         pseudonym, t, replied, asks_another_way(event.text)
                     )
                 )
+            elif correcting is not None and await self._holds_feedback(pseudonym):
+                # Not where nothing is stored to correct (found by a review: a No to the
+                # consent tapped by mistake was told to erase its feedback)
+                said = self._to_correct(t, correcting)
             elif await self._finished_recently(pseudonym):
                 # Said not stored (found by a customer walk-through: "Und das Personal war
                 # unfreundlich" sent after the thanks read as added to the feedback).
@@ -770,8 +778,6 @@ class FeedbackService:
             ).format(yes=t.gettext("Yes, I agree"))
         elif request is not None:  # "delete my data": said with the commands that do it
             said = self._to_commands(t)
-        elif correcting is not None:  # after an erasure or a withdrawal, as before it
-            said = self._to_correct(t, correcting)
         return Outcome.say(self._replied(said, t) if replied else said)
 
     async def _contact_afterwards(
@@ -845,6 +851,12 @@ class FeedbackService:
             "please write to {contact}. /withdraw withdraws a consent; /delete erases all "
             "your data."
         ).format(contact=contact)
+
+    async def _holds_feedback(self, pseudonym: str) -> bool:
+        try:
+            return bool(await self.store.feedback_of(pseudonym, self.clock()))
+        except DecryptionFailed:  # a damaged row: something is stored
+            return True
 
     async def _may_be_written_to(self, pseudonym: str) -> bool:
         try:

@@ -504,12 +504,12 @@ async def test_messages_typed_at_a_consent_question_do_not_send_it_again(
     [question] = await erika.send("Das Brot war alt.")
     asked = question["text"] or ""
     assert asked.startswith("Dürfen wir Sie in diesem Chat") and question["buttons"]
-    added = await erika.send("Und zu teuer.")
+    added = await erika.send("Und zu teuer, rufen Sie mich an: 0171 2345678")
     harness.clock.advance(timedelta(minutes=2))
     notes = [added, await erika.sticker(), await erika.send("hallo"), await erika.send("ja")]
     said = [texts(note) for note in notes]
     assert said[0].startswith("Zu Ihrer vorigen Antwort hinzugefügt.\n\n"), said[0]
-    assert said[0].endswith("„Nein“ unter der Frage oben."), said[0]
+    assert said[0].endswith("stimmen Sie dem bitte mit der Frage oben zu."), said[0]
     assert said[0].count("oben") == 1, "one pointer to the buttons above"
     assert "unter der Frage oben" in said[1] and "unter der Frage oben" in said[2]
     assert "auf die Schaltfläche „Ja, einverstanden“ unter der Frage oben" in said[3]
@@ -524,7 +524,7 @@ async def test_messages_typed_at_a_consent_question_do_not_send_it_again(
     [contact] = [c for c in await store.consents(pseudonym) if c.purpose == "contact"]
     assert contact.in_force and contact.text_sha256 == hashlib.sha256(asked.encode()).hexdigest()
     [feedback] = await store.feedback_of(pseudonym, harness.clock())
-    said_all = "Das Brot war alt.\nUnd zu teuer."
+    said_all = "Das Brot war alt.\nUnd zu teuer, rufen Sie mich an: 0171 2345678"
     assert feedback.answers["comment"] == said_all
 
 

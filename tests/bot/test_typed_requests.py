@@ -655,6 +655,20 @@ RESTRICT = {
         ("de", "Sperren Sie bitte meine Daten", RESTRICT),
         ("en", "Please restrict the processing of my data", RESTRICT),
         ("en", "Restriction of processing under Art. 18 GDPR", RESTRICT),
+        # as the review of the first version found them typed
+        ("de", "Die Verarbeitung meiner Daten soll eingeschränkt werden", RESTRICT),
+        ("de", "Sperrung meiner Daten bitte", RESTRICT),
+        ("en", "Please stop processing my data until my complaint is resolved", RESTRICT),
+        ("en", "I misclicked, meant 5", CORRECT),
+        ("en", "I accidentally gave 1 star, meant 5", CORRECT),
+        ("de", "Hab mich vertan, wollte 4 geben", CORRECT),
+        ("de", "Ich hab aus Versehen 1 Stern gegeben", CORRECT),
+        ("de", "Bewertung korrigieren", CORRECT),
+        (
+            "en",
+            "Hi, sorry, I pressed the wrong button on the rating, I meant to give 5 stars not 1",
+            CORRECT,
+        ),
     ],
 )
 async def test_a_request_to_correct_or_restrict_after_the_survey_is_given_its_route(
@@ -686,6 +700,16 @@ async def test_a_request_to_correct_or_restrict_after_the_survey_is_given_its_ro
         "Ändern Sie bitte die Öffnungszeiten",
         "The wrong dish arrived",
         "Update: the soup was cold too",
+        # found by a review of the first version: each was told to erase its feedback
+        "Wifi was restricted to 100 MB of data",
+        "Schränkt die Nutzung der Handys im Restaurant ein!",
+        "The hotel changed my booking details without asking",
+        "Ihr habt meine Daten falsch eingegeben",
+        "Die Antwort der Hotline war falsch",
+        "Wrong number on your website",
+        "Die Bewertung im Internet ist falsch",
+        "Please fix the app, it deleted my data",
+        "Your comment section is broken, please fix",
     ],
 )
 async def test_more_words_about_the_visit_are_no_request_to_correct(
@@ -699,16 +723,59 @@ async def test_more_words_about_the_visit_are_no_request_to_correct(
     assert said.startswith("Your feedback has been received. No question is open"), said
 
 
-async def test_a_request_to_correct_before_consent_is_given_its_route_too(
+async def test_a_slip_with_nothing_stored_is_not_told_to_erase(harness: Harness) -> None:
+    """Found by a review of the first version: "Ich habe mich verklickt" after declining
+    the consent, or after an erasure, was told to erase its feedback with /loeschen and
+    give it again; nothing is stored, and the consent request is the way on."""
+    customer = harness.customer(841)
+    await customer.send("/start")
+    await customer.press("Nein, danke")
+    said = texts(await customer.send("Ich habe mich verklickt"))
+    assert "/loeschen" not in said and "/start zeigt Ihnen die Frage" in said, said
+    erased = await _finished(harness, 842, "de")
+    await erased.send("/loeschen")
+    await erased.press("Alles löschen")
+    said = texts(await erased.send("Bitte berichtigen Sie meine Bewertung"))
+    assert "/loeschen" not in said and "/start" in said, said
+
+
+async def test_a_no_to_contact_tapped_by_mistake_is_told_how_to_be_contacted(
     harness: Harness,
 ) -> None:
-    """After an erasure nothing is left to correct, and the route is the same: the person
-    who writes it is told where, not that feedback needs a consent first."""
-    customer = await _finished(harness, 841, "de")
-    await customer.send("/loeschen")
-    await customer.press("Alles löschen")
-    said = texts(await customer.send("Bitte berichtigen Sie meine Bewertung"))
-    assert said == CORRECT["de"], said
+    """Found by the same review: "Oops, I pressed the wrong button, I do want you to contact
+    me" after the survey was told to erase the feedback; it is told, as "You may contact me"
+    is, how to agree to be contacted."""
+    customer = await _at(harness, "contact", 843)
+    await customer.press("No")
+    said = texts(
+        await customer.send("Oops, I pressed the wrong button, I do want you to contact me")
+    )
+    assert said.startswith(
+        "I did not store this message. Your feedback is stored without your consent to be contacted"
+    ), said
+
+
+@pytest.mark.parametrize(
+    ("language", "typed"),
+    [("de", "Kann ich meine Bewertung ändern?"), ("en", "I misclicked the rating, meant 5")],
+)
+async def test_a_request_to_correct_within_the_survey_is_not_the_comment(
+    harness: Harness, language: str, typed: str
+) -> None:
+    """Found by the same review: "Kann ich meine Bewertung ändern?" typed at the contact
+    question seconds after the comment was added to it, for staff to read. It is answered
+    with the way to change answers, and the comment stays as written."""
+    customer = await _at(harness, "comment", 844 + len(language), language)
+    await customer.send("Essen kalt")
+    harness.clock.advance(timedelta(seconds=5))
+    said = texts(await customer.send(typed))
+    assert said.startswith(
+        "Ihre bisherigen Antworten bleiben so, wie Sie sie gegeben haben"
+        if language == "de"
+        else "Your answers so far are kept as you gave them and cannot be changed here"
+    ), said
+    await customer.press("Nein" if language == "de" else "No")
+    assert await stored_comment(harness, customer) == "Essen kalt"
 
 
 async def test_a_typed_rating_sent_twice_is_not_the_comment(harness: Harness) -> None:
@@ -1595,6 +1662,30 @@ async def test_a_yes_with_contact_details_is_not_added_to_the_comment(
     for shown in (detail, detail.replace(" ", "")):
         assert not files_contain(harness.settings.data_dir, shown.encode()), shown
     assert not leaked_into_log(caplog.records, {detail})
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "Ihre Hotline 030 1234567 war nie erreichbar",
+        "I emailed support@shop.com twice, nobody answered",
+        "@Sandra an der Kasse war super",
+        "PS: order number 07700900123",
+    ],
+)
+async def test_more_of_the_comment_with_a_number_in_it_is_still_added(
+    harness: Harness, typed: str
+) -> None:
+    """Found by a review of the change above: a number or an address that is no contact
+    offered ("Ihre Hotline … war nie erreichbar") is more of the comment, added as before
+    (staff read it without the number), not refused as a wish to be called."""
+    customer = await _at(harness, "comment", 921)
+    await customer.send("Support was slow.")
+    harness.clock.advance(timedelta(seconds=5))
+    said = texts(await customer.send(typed))
+    assert said.startswith("Added to your previous answer"), said
+    await customer.press("No")
+    assert await stored_comment(harness, customer) == f"Support was slow.\n{typed}"
 
 
 BOTH_KEPT = {
