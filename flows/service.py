@@ -447,8 +447,13 @@ class FeedbackService:
             return outcome
         t = _language_of(state, translator(locale))
         note = _still_open(t, outcome)
-        if read_only and self._agreed_to_older(state, flow):
-            again = self._changed_request(flow, t)  # (nothing written: see above)
+        if self._agreed_to_older(state, flow):
+            # The request to agree to, not the question whose answer it would refuse (nothing
+            # written in staff's update: see above); the buttons of `outcome` named, as below
+            # a question (found by a review: /sprache's buttons, then the request's).
+            if not (read_only or renewed):
+                await self._keep_open(pseudonym, state)
+            again = self._changed_request(flow, t, kept=_kept_buttons(t, outcome))
         elif read_only:
             engine = self._engine(flow, t)
             if engine.realign(state) is not None:  # edited under them: their answer realigns
@@ -1150,18 +1155,30 @@ class FeedbackService:
         return self._changed_request(flow, t, event)
 
     def _changed_request(
-        self, flow: FlowDefinition, t: Translator, event: Input | None = None
+        self,
+        flow: FlowDefinition,
+        t: Translator,
+        event: Input | None = None,
+        kept: str | None = None,
     ) -> Outcome:
         """The consent request changed under the answers, shown again (see
         `_ask_again_under_way`). What changed is not known here (only the version agreed
         to is kept), so the reason is given as examples: a controller's new name changes
-        it too (found by a DPO check: told it was the purposes or the retention)."""
+        it too (found by a DPO check: told it was the purposes or the retention). `kept`:
+        which buttons above stay, below another question (see `_kept_buttons`)."""
         note = t.gettext(
             "The consent request for this survey has changed since you agreed (for example "
             "what is done with your answers, who is responsible for them or how long they are "
             "kept). Your answers so far are kept: please read it once more and agree to go on."
         )
-        if isinstance(event, TextInput):
+        if kept is not None:
+            note += " " + kept
+        if isinstance(event, TextInput) and _a_yes(event.text, t):
+            # Not "give it again after agreeing" to a typed yes (found by a review)
+            note += " " + t.gettext(
+                "To agree, please tap “{yes}” under the request below; typing is not enough."
+            ).format(yes=t.gettext("Yes, I agree"))
+        elif isinstance(event, TextInput):
             note += " " + t.gettext(
                 "The message you just sent was not stored: please give it again after agreeing."
             )
@@ -1544,6 +1561,18 @@ def _still_open(t: Translator, outcome: Outcome) -> str:
         "Your survey is still open; here is its question again. The question before this "
         "message keeps its own buttons: {buttons}."
     ).format(buttons=format_list(labels, style="or", locale=t.locale))
+
+
+def _kept_buttons(t: Translator, outcome: Outcome) -> str | None:
+    """Where `outcome` asks a question of its own (/loeschen, /sprache), that its buttons
+    stay, named (see `_still_open`); None where it has none."""
+    asked = [reply for reply in outcome.replies if reply.buttons]
+    if not asked:
+        return None
+    labels = [t.gettext("“{name}”").format(name=b.label) for row in asked[-1].buttons for b in row]
+    return t.gettext("The question before this message keeps its own buttons: {buttons}.").format(
+        buttons=format_list(labels, style="or", locale=t.locale)
+    )
 
 
 def _language_of(state: ConversationState, t: Translator) -> Translator:

@@ -438,7 +438,13 @@ async def test_a_new_controller_mid_survey_is_asked_for_with_a_reason_that_fits(
         said = texts(await erika.send("Alles gut"))
         assert CHANGED in said and "wer für sie verantwortlich ist" in said, said
         assert "Neue Muster AG" in said
-        await erika.send("/sprache")
+        # a yes typed: pointed to the button, not told to send it again after agreeing
+        said = texts(await erika.send("Ja"))
+        assert "„Ja, ich willige ein“ unter der Anfrage unten" in said, said
+        assert "nach der Einwilligung noch einmal" not in said
+        # below /sprache's buttons, which stay, named (a review: two sets, no word)
+        asked = texts(await erika.send("/sprache"))
+        assert CHANGED in asked and "weiterhin auf „Deutsch“, „English“" in asked, asked
         switched = texts(await erika.press("English"))
         assert "Survey" in switched or "Short survey." in switched, switched
         assert "who is responsible for them" in switched and "Your comment?" not in switched
