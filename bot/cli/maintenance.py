@@ -132,10 +132,12 @@ def register(subparsers: Any, t: Translator) -> None:
     restore.set_defaults(handler=run_restore)
     stats = subparsers.add_parser(
         "stats",
-        help=t.gettext("print the anonymous long-term statistics"),
+        help=t.gettext("print the long-term statistics (counts, no pseudonyms)"),
         description=t.gettext(
-            "Print the anonymous counts of ratings and choices, per flow and question; "
-            "groups of fewer than FEEDBACKBOT_MIN_GROUP_SIZE feedbacks are suppressed."
+            "Print the counts of ratings and choices, per flow and question, kept after the "
+            "feedback itself (no pseudonyms, no texts, no times of day); groups of fewer than "
+            "FEEDBACKBOT_MIN_GROUP_SIZE feedbacks are suppressed, as a day's count may hold "
+            "one person's answers."
         ),
     )
     stats.add_argument(

@@ -44,7 +44,7 @@ def feedbackbot(
     [
         ("de_DE.UTF-8", ["Aufruf: feedbackbot", "Optionen:", "den Bot betreiben (Long Polling)"]),
         ("en_GB.UTF-8", ["usage: feedbackbot", "options:", "run the bot (long polling)"]),
-        ("C.UTF-8", ["Aufruf: feedbackbot", "die anonyme Langzeitstatistik ausgeben"]),
+        ("C.UTF-8", ["Aufruf: feedbackbot", "die Langzeitstatistik ausgeben (Zählungen, keine"]),
         (None, ["Aufruf: feedbackbot", "BEFEHL"]),
     ],
 )
