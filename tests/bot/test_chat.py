@@ -263,12 +263,14 @@ def test_typed_numbers_without_such_a_button_are_sent_as_text() -> None:
     assert "You: 9\nBot: Please tap a button, or type a number from 1 to 5." in terminal.transcript
 
 
-def test_python_m_bot_chat_with_piped_input(tmp_path: Path) -> None:
+def piped_chat(tmp_path: Path, typed: str, **settings: str) -> subprocess.CompletedProcess[str]:
+    """`python -m bot chat --lang en` with `typed` piped in, no FEEDBACKBOT_ setting but
+    `settings`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDBACKBOT_")}
-    env |= {"PYTHONPATH": str(REPO), "TMPDIR": str(tmp_path)}
-    result = subprocess.run(
+    env |= {"PYTHONPATH": str(REPO), "TMPDIR": str(tmp_path), **settings}
+    return subprocess.run(
         [sys.executable, "-m", "bot", "chat", "--lang", "en"],
-        input="1\n5\n",
+        input=typed,
         env=env,
         cwd=tmp_path,
         capture_output=True,
@@ -276,6 +278,10 @@ def test_python_m_bot_chat_with_piped_input(tmp_path: Path) -> None:
         timeout=60,
         check=False,
     )
+
+
+def test_python_m_bot_chat_with_piped_input(tmp_path: Path) -> None:
+    result = piped_chat(tmp_path, "1\n5\n")
     assert result.returncode == 0, result.stderr
     assert "You: /start\nBot: We would like to hear" in result.stdout
     assert "You: 1\nBot: Thank you, your consent has been recorded." in result.stdout
@@ -291,20 +297,8 @@ def test_the_log_level_set_counts_in_the_chat_too(
     """Found by an operator's walk-through: FEEDBACKBOT_LOG_LEVEL=DEBUG, set to see why a
     flow misbehaves, logged nothing in the chat. Set, it counts (on stderr, the chat on
     stdout as before, the comment in neither log line); unset, the chat logs warnings only."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDBACKBOT_")}
-    env |= {"PYTHONPATH": str(REPO), "TMPDIR": str(tmp_path)}
-    if level is not None:
-        env["FEEDBACKBOT_LOG_LEVEL"] = level
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "chat", "--lang", "en"],
-        input="1\n5\nKellner Zweistein war unfreundlich\n",
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    settings = {} if level is None else {"FEEDBACKBOT_LOG_LEVEL": level}
+    result = piped_chat(tmp_path, "1\n5\nKellner Zweistein war unfreundlich\n", **settings)
     assert result.returncode == 0, result.stderr
     assert "You: Kellner Zweistein war unfreundlich\nBot:" in result.stdout
     assert (" DEBUG storage: migration applied" in result.stderr) is logged, result.stderr

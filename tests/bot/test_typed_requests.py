@@ -1490,6 +1490,13 @@ ONLY_HERE = {
         ("de", f"Lieber per Mail an {EMAIL}"),
         ("en", f"please email me at {EMAIL}"),
         ("en", f"call me on {PHONE} instead"),
+        # a yes with the details (found by a DPO check: typed seconds after the comment,
+        # it was added to it, where the README promises it is stored nowhere)
+        ("de", f"Ja gerne, meine Mail ist {EMAIL}"),
+        ("de", f"Gerne, meine Nummer ist {PHONE}"),
+        ("de", "Ja bitte, auf Telegram bin ich @erika_muster77"),
+        ("en", f"Yes, my number is {PHONE}"),
+        ("en", f"Sure, {EMAIL}"),
     ],
 )
 async def test_asking_to_be_called_or_emailed_is_told_contact_is_in_this_chat_only(
@@ -1626,42 +1633,6 @@ async def test_a_no_with_a_request_for_another_way_is_told_contact_is_in_this_ch
     assert await stored_comment(harness, customer) == "Das Essen war kalt."
     for detail in (PHONE, EMAIL):
         assert not files_contain(harness.settings.data_dir, detail.encode()), detail
-
-
-@pytest.mark.parametrize("seconds", [5, 120])
-@pytest.mark.parametrize(
-    ("language", "typed", "detail"),
-    [
-        ("de", "Ja gerne, meine Mail ist klaus.k@web.de", "klaus.k@web.de"),
-        ("de", "Gerne, meine Nummer ist 0151 2345678", "0151 2345678"),
-        ("de", "Ja bitte, auf Telegram bin ich @klaus_k77", "klaus_k77"),
-        ("en", "Yes, my number is 07700 900123", "07700 900123"),
-        ("en", "Sure, john.doe@example.com", "john.doe@example.com"),
-    ],
-)
-async def test_a_yes_with_contact_details_is_not_added_to_the_comment(
-    harness: Harness,
-    caplog: pytest.LogCaptureFixture,
-    language: str,
-    typed: str,
-    detail: str,
-    seconds: int,
-) -> None:
-    """Found by a DPO check: a yes with an address or a number, typed at the contact
-    question seconds after the comment, was added to the comment ("Added to your previous
-    answer"), where the README promises such a message is stored nowhere. It is told that
-    contact is in this chat only and which button agrees to it; the comment stays as
-    written, and the detail reaches neither a file nor the log."""
-    customer = await _at(harness, "comment", 901 + seconds, language)
-    await customer.send("Das Essen war kalt.")
-    harness.clock.advance(timedelta(seconds=seconds))
-    said = texts(await customer.send(typed))
-    assert said == ONLY_HERE[language], said
-    await customer.press("Ja, einverstanden" if language == "de" else "Yes, I agree")
-    assert await stored_comment(harness, customer) == "Das Essen war kalt."
-    for shown in (detail, detail.replace(" ", "")):
-        assert not files_contain(harness.settings.data_dir, shown.encode()), shown
-    assert not leaked_into_log(caplog.records, {detail})
 
 
 @pytest.mark.parametrize(
