@@ -670,12 +670,13 @@ class MemoryStore(Store):
 
     async def record_audit(self, entry: AuditEntry) -> None:
         self._check_space()
-        self._audit.append(entry.model_copy(update={"at": utc(entry.at)}))
+        self._audit.append(entry.model_copy(update={"at": to_the_minute(entry.at)}))
 
     async def last_audit(self, event: str, actor: str) -> AuditEntry | None:
         self._check()
         found = [e for e in self._audit if e.event == event and e.actor == actor]
-        return max(found, key=lambda e: e.at) if found else None
+        # the newest: of two in one minute, the one noted last (as SQLite's id)
+        return max(reversed(found), key=lambda e: e.at) if found else None
 
     async def audit_entries(self, since: datetime) -> list[AuditEntry]:
         self._check()
@@ -770,7 +771,7 @@ class MemoryStore(Store):
             staff_posts=posts,
         )
         if had_key or feedback or draft or choice or report.anything:  # not of nothing
-            at = (moment or utc(datetime.now(UTC))).replace(microsecond=0)
+            at = to_the_minute(moment or datetime.now(UTC))
             self._audit.append(AuditEntry(event="erasure", at=at))
         return report
 

@@ -316,6 +316,7 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
                 )
             self._db, self._pseudonym_key = db, pseudonym_key
             await self._seal_audit_actors()
+            await self._time_audit_to_the_minute()
             await self._time_ledger_to_the_minute()
             await self._load_cache_key()
             await self._apply_ledger()

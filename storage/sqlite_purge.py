@@ -23,6 +23,7 @@ from storage.interface import (
 from storage.memory import (
     KEY_GRACE,
     UPDATE_MEMORY,
+    to_the_minute,
     utc,
 )
 from storage.sqlite_core import (
@@ -306,8 +307,9 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
         self, pseudonym: str, shredded: int, again: bool, now: datetime | None = None
     ) -> ErasureReport:
         # By the caller's clock, as every other entry of the trail (found by review: the
-        # wall clock; one carried out again at opening has no caller's clock).
-        at = ts((now or datetime.now(UTC)).replace(microsecond=0))
+        # wall clock; one carried out again at opening has no caller's clock). To the
+        # minute, as every entry of the trail (see StaffRecords.record_audit).
+        at = ts(to_the_minute(now or datetime.now(UTC)))
 
         def delete(conn: sqlite3.Connection) -> dict[str, int]:
             # What had expired by `now` goes too, but is not counted: the person was told

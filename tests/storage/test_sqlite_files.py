@@ -50,6 +50,7 @@ from storage.sqlite_db import dt, fetch_all
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 DAY, HOUR, SECOND = timedelta(days=1), timedelta(hours=1), timedelta(seconds=1)
+MINUTE = timedelta(minutes=1)
 CANARY_COMMENT = "KANARIENVOGEL-Kommentar-7f3a"
 CANARY_DRAFT = "ENTWURF-Kanarie-91bc"
 SUBJECT = "tg-user:987654321"
@@ -1211,6 +1212,41 @@ async def test_audit_actors_kept_in_clear_by_older_stores_are_sealed_on_opening(
     assert b"70017001" not in all_bytes(data_dir), "no staff id in clear in any file"
 
 
+async def test_audit_entries_noted_to_the_microsecond_before_are_cut_and_still_name_who(
+    store: SQLiteStore, data_dir: Path, key: bytes
+) -> None:
+    """Found by a DPO check: audit entries (an alert, a contact-alert) kept their time to
+    the microsecond in clear for years, beside the feedback's. New ones are noted to the
+    minute; those noted so before are cut at the next opening, their actor sealed again
+    under the new time (it binds it), so that `feedbackbot audit` still names who."""
+    exact = T0 + timedelta(minutes=5, seconds=27, microseconds=123456)
+    await store.record_audit(AuditEntry(event="contact-alert", at=exact, actor="alert"))
+    old = sqlite_db.ts(exact)  # as versions before 5 Dec 2026 noted it
+    sealed = store._seal_actor("summary", old, "staff:70017001")
+    await store._conn().execute(
+        "INSERT INTO main.audit (event, at, actor_ref, actor_sealed, records)"
+        " VALUES ('summary', ?, ?, ?, 4)",
+        (old, store._actor_ref("staff:70017001"), sealed),
+    )
+    await store._conn().commit()
+    await store.close()
+    with contextlib.closing(sqlite3.connect(data_dir / "feedback.db")) as con:
+        times = [row[0] for row in con.execute("SELECT at FROM audit ORDER BY id")]
+    assert times == [sqlite_db.ts(T0 + 5 * MINUTE), old], "the new one to the minute"
+    again = await reopen(data_dir, key)
+    try:
+        entries = await again.audit_entries(T0)
+        assert [(e.event, e.at, e.actor, e.records) for e in entries] == [
+            ("contact-alert", T0 + 5 * MINUTE, "alert", None),
+            ("summary", T0 + 5 * MINUTE, "staff:70017001", 4),
+        ]
+    finally:
+        await again.close()
+    with contextlib.closing(sqlite3.connect(data_dir / "feedback.db")) as con:
+        times = [row[0] for row in con.execute("SELECT at FROM audit ORDER BY id")]
+    assert times == [sqlite_db.ts(T0 + 5 * MINUTE)] * 2, "cut on the disk too"
+
+
 async def test_deliveries_recorded_by_older_stores_stay_delivered(
     store: SQLiteStore, data_dir: Path, key: bytes
 ) -> None:
@@ -1544,13 +1580,13 @@ async def test_the_ledger_keeps_when_in_clear_to_the_minute_and_a_restore_applie
     timed each erasure and withdrawal to the microsecond. Kept to the minute, two
     erasures of the same minute are both applied again after a restore, and the
     withdrawal at its exact time (sealed in the entry); the audit trail dates the
-    erasure by the bot's clock, not the machine's."""
+    erasure by the bot's clock, not the machine's, to the minute as every entry."""
     exact = T0 + HOUR + timedelta(seconds=27, microseconds=123456)
     first, second, withdrew, gone = await two_erased_and_one_withdrawn_since_a_backup(
         store, tmp_path, exact
     )
     erasures = [e.at for e in await store.audit_entries(T0 - DAY) if e.event == "erasure"]
-    assert erasures == [exact.replace(microsecond=0), exact.replace(microsecond=0) + SECOND]
+    assert erasures == [T0 + HOUR] * 2, "by the bot's clock, to the minute"
     await store.close()
     with contextlib.closing(sqlite3.connect(data_dir / "erasures.db")) as con:
         times = [row[0] for row in con.execute("SELECT at FROM erasures ORDER BY seq")]

@@ -1286,6 +1286,29 @@ async def test_cached_figures_expire_with_the_first_feedback_they_count(store: S
     assert await _cache(store, after_purge, b"only long") == 1
 
 
+async def test_audit_entries_are_kept_to_the_minute_the_last_of_one_minute_last(
+    store: Store,
+) -> None:
+    """Found by a DPO check: an alert noted to the microsecond beside its feedback's time
+    told of a pseudonym "rated low". Every entry is noted to the minute, as each time in
+    clear; of two in one minute, the one noted last is the last (the staff rules' version
+    confirmed is read so)."""
+    exact = T0 + timedelta(minutes=5, seconds=27, microseconds=123456)
+    await store.record_audit(AuditEntry(event="alert", at=exact, actor="alert", records=1))
+    rules = "staff-rules-confirmed"
+    await store.record_audit(AuditEntry(event=rules, at=exact, actor="staff:7", detail="v1"))
+    later = exact + timedelta(seconds=20)
+    await store.record_audit(AuditEntry(event=rules, at=later, actor="staff:7", detail="v2"))
+    someone = store.pseudonym("tg-user:1")
+    await store.submit_feedback(someone, feedback("weg damit"), [grant()])
+    await store.erase_subject(someone, exact)
+    entries = await store.audit_entries(T0)
+    assert {e.at for e in entries} == {T0 + timedelta(minutes=5)}, entries
+    assert [e.actor for e in entries if e.event == "alert"] == ["alert"]
+    last = await store.last_audit(rules, "staff:7")
+    assert last is not None and last.detail == "v2"
+
+
 async def test_audit_entries_are_kept_in_order(store: Store) -> None:
     await store.record_audit(
         AuditEntry(event="summary", at=T0, actor="staff:7", detail="7d", records=3)
