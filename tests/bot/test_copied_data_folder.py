@@ -105,7 +105,7 @@ async def test_a_copied_data_folder_shows_no_ids_words_answers_languages_or_fine
     assert "2026-11-29T09:20:00.000000+00:00" in times, "John's choice, at 09:20:40"
     assert "2027-05-28T09:21:00.000000+00:00" in times, "its deletion date, rounded up"
     # When the erasure was made, to the minute in the ledger, and in the audit trail by
-    # the bot's clock (09:23:41), not the machine's.
+    # the bot's clock (09:23:41), not the machine's, to the minute too.
     noted = clear_values(folder, "erasures", ("at",), file="erasures.db")
     assert noted == ["2026-11-29T09:23:00.000000+00:00"]
     # The summary cache names no minute: not the one of the erased person's feedback
@@ -121,4 +121,8 @@ async def test_a_copied_data_folder_shows_no_ids_words_answers_languages_or_fine
     assert [t for t in changed if FINER_THAN_A_MINUTE.search(t)] == []
     trail = clear_values(folder, "audit", ("event", "at"))
     erasures = [at for event, at in zip(trail[::2], trail[1::2], strict=True) if event == "erasure"]
-    assert erasures == ["2026-11-29T09:23:41.000000+00:00"]
+    assert erasures == ["2026-11-29T09:23:00.000000+00:00"]
+    # Every entry of the trail to the minute (found by a DPO check: the alert's exact time
+    # matched its feedback's, and told of a pseudonym that it had rated low).
+    assert "alert" in trail[::2] and "summary" in trail[::2], trail
+    assert [t for t in trail[1::2] if FINER_THAN_A_MINUTE.search(t)] == []

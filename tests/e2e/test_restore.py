@@ -14,7 +14,6 @@ import logging
 import os
 import shutil
 import signal
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -181,19 +180,18 @@ def test_a_restore_keeps_the_audit_trail_of_what_was_done_since_the_backup(
     asyncio.run(erase(data, 0))
     since = [entry for entry in asyncio.run(audited(data)) if entry not in before]
     assert ("export", "staff:7001", "1d") in since and ("erasure", None, None) in since
-    # The trail is dated to the second: an erasure carried out again within the second of
-    # the one it repeats would sort before it (a restore minutes later, in life).
-    time.sleep(1.1)
     extra = ["--keys", str(keys)] if with_keys else []
     done = cli("restore", str(backup), *extra, env=cli_env(data), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "2 audit entries made since the backup were carried over" in done.stdout
     after = asyncio.run(audited(data))
-    assert after[: len(before) + 2] == before + since, "in order, each once"
+    assert after[: len(before)] == before, "the backup's own, in order"
     # Carried out again with the key store of the backup: that is in the trail too, as
     # such, not as another request to erase (found by review: each restore added one).
-    once_more = [("erasure", None, "carried out again")]
-    assert after[len(before) + 2 :] == (once_more if with_keys else [])
+    # The trail is to the minute: within the restore's minute, that entry may sort
+    # before those carried over (a restore minutes later, in life).
+    once_more = [("erasure", None, "carried out again")] if with_keys else []
+    assert sorted(after[len(before) :], key=repr) == sorted(since + once_more, key=repr)
     again = cli("restore", str(backup), *extra, env=cli_env(data), cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     trail = asyncio.run(audited(data))
