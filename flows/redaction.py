@@ -337,9 +337,15 @@ _TRACKING = _Pattern(
 # ("Kundennr: 0047112233", "Kunden-Nr. 0151 2345678", "customer no. 0047112233"): the
 # number is the customer's, "[Number]" as after "Kundennummer 4711", not "[Phone]" (found
 # by a redaction walk-through: staff read it as a request for a call).
+# So too an order's, a booking's, an invoice's or a case's ("Bestellnummer 0171234567",
+# "Rechnung Nr 01512345678", "order #0207946095", "booking ref 0301234567": found by a
+# review, read by staff as phone numbers).
 _CUSTOMER_NUMBER_BEFORE = _Pattern(
-    r"(?<!\w)(?:kunden(?:nummer|[ \t]*-?[ \t]*nr\.?|[ \t]*-?[ \t]*no\.?)|kd\.?[ \t]*-?[ \t]*nr\.?"
-    r"|customer[ \t]*(?:no\.?|nr\.?|number|id|#))"
+    r"(?<!\w)(?:(?:kunden|bestell|buchungs|rechnungs|auftrags|vorgangs|reservierungs|ticket)"
+    r"(?:nummer|[ \t]*-?[ \t]*nr\.?|[ \t]*-?[ \t]*no\.?)|kd\.?[ \t]*-?[ \t]*nr\.?"
+    r"|(?:rechnung|bestellung|buchung|auftrag|vorgang|ticket)[ \t]+(?:nr\.?|no\.?|#)"
+    r"|(?:customer|order|booking|invoice|ticket|case|reservation)[ \t]*"
+    r"(?:no\.?|nr\.?|number|id|ref\.?|reference|#)|ticket)"
     r"[ \t]*[:#.=-]?[ \t]*(?:(?:ist|lautet|is)[ \t:]+)?\Z",
     re.IGNORECASE,
 )
@@ -1994,7 +2000,11 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         if re.sub(r"\D", "", match.group(0)).startswith(("0800", "0180", "0900")):
             set_aside.append(match.group(0))
             return chr(_SET_ASIDE + len(set_aside) - 1)
-        return placeholder("phone")
+        # an opening parenthesis that the number does not close is the text's: "Website
+        # (089 123456) stimmt nicht" (found by a review: ")" was left alone)
+        number = match.group(0)
+        kept = "(" if number.startswith("(") and ")" not in number else ""
+        return kept + placeholder("phone")
 
     def spaced_phone(match: re.Match[str]) -> str:
         if _customer_number(match) and _digits(match.group(0)) >= 6:  # "Kundennr. 0 0 4 7 ..."

@@ -3327,6 +3327,22 @@ def test_a_long_comment_of_names_next_to_numbers_runs_through(
         ("customer service 0151 2345678", "customer service [Telefon]"),
         ("Kundennummer: +49 151 23456789", "Kundennummer: [Telefon]"),
         ("Kundenservice 0800 3301000", "Kundenservice 0800 3301000"),
+        # an order's, a booking's, an invoice's, a case's (found by a review)
+        ("Bestellnummer 0171234567", "Bestellnummer [Nummer]"),
+        ("Buchungsnummer 0301234567", "Buchungsnummer [Nummer]"),
+        ("Rechnung Nr 01512345678", "Rechnung Nr [Nummer]"),
+        ("Rechnungsnummer 0151234567", "Rechnungsnummer [Nummer]"),
+        ("Ticket 0301234567", "Ticket [Nummer]"),
+        ("Vorgangsnummer 089 123 4567", "Vorgangsnummer [Nummer]"),
+        ("order #0207946095", "order #[Nummer]"),
+        ("PS: order number 07700900123", "PS: order number [Nummer]"),
+        ("booking ref 0301234567", "booking ref [Nummer]"),
+        ("invoice no. 0151234567", "invoice no. [Nummer]"),
+        ("Ticket-Hotline 030 1234567", "Ticket-Hotline [Telefon]"),
+        ("Ruf mich an: 0171 2345678", "Ruf mich an: [Telefon]"),
+        # an opening parenthesis the number does not close stays (found by a review)
+        ("Website (089 123456) stimmt nicht", "Website ([Telefon]) stimmt nicht"),
+        ("Tel. (089) 123456", "Tel. [Telefon]"),
     ],
 )
 def test_a_customer_number_like_a_phone_number_is_a_number(comment: str, expected: str) -> None:
