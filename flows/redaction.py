@@ -962,7 +962,10 @@ _PLACE_PREFIX = (
     r"|Tel|Kuala|Palma|Playa|Port|Porto|Saint|Mount|Lake|Fort|Abu|Ho|Gran|Cabo|Monte)"
 )
 _SENT_BY = _Pattern(
-    rf"(?<!\w)(?<!\w[ \t])(?P<lead>(?i:(?P<closing>{_CLOSING}|{_LOVE}))\b"
+    # also after a thank-you or a wish ("Thanks from Tom", "Danke von Erika", "Warm wishes
+    # from Olena": found by a review; a single name then known as a first name, see signed)
+    rf"(?<!\w)(?<!\w[ \t])(?P<lead>(?i:(?P<closing>{_CLOSING}|{_LOVE})|(?P<thanks>{_CHEERS}"
+    r"|thanks|thank[ \t]+you|danke|(?:warm|warmest|best)[ \t]+wishes|hugs|kisses))\b"
     rf"(?:[ \t]+(?i:aus)[ \t]+(?:(?i:dem|der)[ \t]+)?{_CITY})?"
     r"[ \t]*+(?:[,!.][ \t]*+)?(?:\n[ \t]*+)?(?i:(?P<von>von|vom)|from)[ \t]+"
     # "Liebe Grüße von der Erika", "Grüße vom Thomas": a first name known as one then
@@ -970,7 +973,8 @@ _SENT_BY = _Pattern(
     r"(?P<article>(?<=[nN][ \t])(?i:der|dem)[ \t]+)?"
     # "Grüße von eurer Erika" (found by review: "eure" was taken, "eurer" not)
     r"(?:(?i:eurer|eurem|ihrer|ihrem|deiner|deinem|your)[ \t]+)?)"
-    rf"(?!{_PLACE_PREFIX}[ \t]|(?i:{'|'.join(_NOT_SENDERS)})\b)(?(von)|(?={_FULL_NAME}))"
+    rf"(?!{_PLACE_PREFIX}[ \t]|(?i:{'|'.join(_NOT_SENDERS)})\b)"
+    rf"(?(von)|(?={_FULL_NAME}|(?P<first>{_NAME_PART}(?:{_AND}{_NAME_PART})?(?=[^\w\n]*(?:\n|\Z)))))"
     rf"(?:{_TITLE}[ \t]+)?{_NAMES}{_SIGN_OFF_END}"
 )
 # Words said between "ich heiße" or "ich bin" and the name: "Ich heiße übrigens Sandra
@@ -1073,6 +1077,10 @@ _FAREWELL = (
     r"|weekend)|gute[ \t]+nacht|good[ \t]+night|frohe[ \t]+(?:weihnachten|ostern|feiertage)"
     r"|merry[ \t]+christmas|happy[ \t]+(?:holidays|easter|new[ \t]+year)|viel[ \t]+erfolg"
     r"|peace(?:[ \t]+out)?|yours"
+    # (found by a review: "Frohes neues Jahr, Erika", "Have a good one, Tom", "Merci, Tom")
+    r"|frohes[ \t]+neues(?:[ \t]+jahr)?|guten[ \t]+rutsch|(?:guten|schönen)[ \t]+abend[ \t]+noch"
+    r"|have[ \t]+a[ \t]+good[ \t]+one|enjoy[ \t]+(?:your|the)[ \t]+(?:weekend|day|evening|stay)"
+    r"|with[ \t]+love|hugs|kisses|merci"
 )
 _CAPITALS = rf"[{_UPPER}]{{2,}}(?:-[{_UPPER}]{{2,}})?"
 _SENTENCE_STARTS = r"(?:\A|(?<=\n)|(?<=[.!?][ \t]))[ \t]*"
@@ -1091,7 +1099,11 @@ _END_SIGNATURE = _Pattern(
     r"(?:(?i:euer|eure|ihre?|deine?|your|die|der)[ \t]+|[-–—~][ \t]*)?)"
     rf"(?P<name>{_NAME_PART}(?:-{_NAME_PART})?(?:[ \t]+(?:{_INITIAL}|{_LATER_NAME_WORD}))?"
     rf"|{_CAPITALS}(?:[ \t]+(?:{_CAPITALS}|[{_UPPER}]\.))?)"
-    r"(?=[^\w\n]*\Z)"
+    # where they are after it: "Danke, Erika aus Zimmer 12", "Thanks, Tom from room 12",
+    # "Gruß, Erika, Zimmer 12" (found by a review; the room or the place stays)
+    # (not "in" a place, as _FROM_CITY has it: "Gruß, Jan in Kiel")
+    rf"(?=(?:[ \t]+(?i:from|aus)[ \t]+(?:{_ROOM}|{_CITY})|[ \t]+(?i:in)[ \t]+{_ROOM}"
+    rf"|[ \t]*,[ \t]*{_ROOM})?[^\w\n]*\Z)"
 )
 # "Herr Müller", "Frau Dr. Schmidt", "Hr. Meier", "Mrs. Jones", "Mr van Dijk": the title
 # goes with the name, for a title with a single name still says who. Not "Frau am
@@ -1925,9 +1937,16 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         )
         end = aside.end() if aside else match.end()
         groups = match.groupdict()
-        if (groups.get("article") or (groups.get("von") or "").lower() == "vom") and not (
-            _is_first_name(match.group(0)[len(match["lead"]) :].split()[0])
-        ):  # "Grüße von der Ostsee", "Gruß vom Bodensee"
+        if (
+            (
+                groups.get("article")
+                or (groups.get("von") or "").lower() == "vom"
+                or groups.get("first")  # "Love from Sandra", not "Cheers from Berlin"
+                or groups.get("thanks")  # "Danke von Erika", not "Danke von Herzen"
+            )
+            and not (_is_first_name(match.group(0)[len(match["lead"]) :].split()[0]))
+        ):
+            # "Grüße von der Ostsee", "Gruß vom Bodensee"
             return match.group(0)
         if nothing_follows(match, start=end, labelled=True):
             return match.group("lead") + placeholder("name")

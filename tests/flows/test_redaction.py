@@ -3492,6 +3492,28 @@ def test_long_thank_yous_and_introductions_run_through(text: str) -> None:
         ("Erika hier", "[Name] hier"),
         ("this is Priya from room 12", "this is [Name] from room 12"),
         ("Cheers, Olena", "Cheers, [Name]"),
+        # found by a review of the above: after a thanks or a wish, "from"/"von" a name
+        ("Cheers from Tom", "Cheers from [Name]"),
+        ("Thanks from Tom", "Thanks from [Name]"),
+        ("Danke von Erika", "Danke von [Name]"),
+        ("Love from Sandra", "Love from [Name]"),
+        ("Warm wishes from Olena", "Warm wishes from [Name]"),
+        ("Thanks from Tom and Erika", "Thanks from [Name]"),
+        ("Essen kalt. Danke von Erika", "Essen kalt. Danke von [Name]"),
+        # more wishes one signs after
+        ("Frohes neues Jahr, Erika", "Frohes neues Jahr, [Name]"),
+        ("Guten Abend noch, Erika", "Guten Abend noch, [Name]"),
+        ("Have a good one, Tom", "Have a good one, [Name]"),
+        ("Enjoy your weekend, Tom", "Enjoy your weekend, [Name]"),
+        ("With love, Tom", "With love, [Name]"),
+        ("Kisses, Olena", "Kisses, [Name]"),
+        ("Merci, Tom", "Merci, [Name]"),
+        # a room or a place after a thank-you's or a wish's name
+        ("Thanks, Tom from room 12", "Thanks, [Name] from room 12"),
+        ("Danke, Erika aus Zimmer 12", "Danke, [Name] aus Zimmer 12"),
+        ("Danke für alles, Erika aus Zimmer 12", "Danke für alles, [Name] aus Zimmer 12"),
+        ("Schönen Tag noch, Erika aus Zimmer 12", "Schönen Tag noch, [Name] aus Zimmer 12"),
+        ("Gruß, Erika, Zimmer 12", "Gruß, [Name], Zimmer 12"),
     ],
 )
 def test_a_casual_self_introduction_or_sign_off_goes(comment: str, expected: str) -> None:
@@ -3528,6 +3550,17 @@ def test_a_casual_self_introduction_or_sign_off_goes(comment: str, expected: str
         "Merry Christmas, everyone",
         "Gruß aus Köln, der Kunde",
         "Gruß, Jan in Kiel",
+        # (the review's near misses for the additions above)
+        "Cheers from Berlin",
+        "Love from the whole family",
+        "Thanks from all of us",
+        "Danke von Herzen",
+        "Danke von uns allen",
+        "Have a good one",
+        "Merci beaucoup",
+        "Danke für alles, Team aus Zimmer 12",
+        "Frohe Weihnachten aus Berlin",
+        "Cheers from Berlin and Hamburg",
     ],
 )
 def test_what_looks_like_a_casual_sign_off_but_names_no_one_stays(comment: str) -> None:
