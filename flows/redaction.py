@@ -886,6 +886,9 @@ _FROM_CITY = _Pattern(
     rf"[ \t]+(?i:from|aus|in)[ \t]+(?:{_ROOM}|(?<![Ii]n )(?<![Ii]n\t){_CITY})"
     r"(?=[^\w\n]*(?:\n|\Z))"
 )
+# "von der", "vom" before a first name after a closing: the sender's, not a particle of
+# the name ("liebe grüße von der erika", see sign_off)
+_FROM_SOMEONE = _Pattern(r"(?i:von[ \t]+(?:der|dem)|vom)[ \t]+")
 # What may end a sign-off's name: the line, contact data, a parenthesis, where from (see
 # sign_off)
 _SIGN_OFF_END = (
@@ -1985,7 +1988,14 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             ):
                 return match.group(0)
         if match["closing"] is not None or match["opening"] is not None or match["cheers"]:
-            return signed(match)
+            said = signed(match)
+            sender = _FROM_SOMEONE.match(match.group(0), len(match["lead"]))
+            after = match.group(0)[sender.end() :].split() if sender else []
+            if said != match.group(0) and sender and after and _is_first_name(after[0]):
+                # "liebe grüße von der erika": the words before the name stay (found by a
+                # review: "liebe grüße [Name]", as if "von der" were of the name)
+                return match["lead"] + sender.group(0) + said[len(match["lead"]) :]
+            return said
         # "Danke\nSuper Service\nund gern wieder": a thank-you and a line of capitalised
         # words are a sign-off only at the very end.
         if not nothing_follows(match) or (
@@ -3006,6 +3016,7 @@ PATTERNS = (
     _SINGLE_DIGITS,
     _PHONE_BEFORE,
     _CUSTOMER_NUMBER_BEFORE,
+    _FROM_SOMEONE,
     _PUBLIC_CODE,
     _FLIGHT_BEFORE,
     _FLIGHT,

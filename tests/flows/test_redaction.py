@@ -3514,6 +3514,8 @@ def test_long_thank_yous_and_introductions_run_through(text: str) -> None:
         ("Danke für alles, Erika aus Zimmer 12", "Danke für alles, [Name] aus Zimmer 12"),
         ("Schönen Tag noch, Erika aus Zimmer 12", "Schönen Tag noch, [Name] aus Zimmer 12"),
         ("Gruß, Erika, Zimmer 12", "Gruß, [Name], Zimmer 12"),
+        # the words before the name stay, in small letters too
+        ("liebe grüße von der erika", "liebe grüße von der [Name]"),
     ],
 )
 def test_a_casual_self_introduction_or_sign_off_goes(comment: str, expected: str) -> None:
