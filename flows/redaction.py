@@ -1052,6 +1052,8 @@ _THIS_IS = _Pattern(
     r"[ \t]+)"
     rf"(?P<name>(?>{_NAME}))(?=[ \t]+(?P<cue>(?i:from|here|again|speaking|writing|calling"
     r"|nochmal|wieder))\b|(?(article)[ \t]+(?i:von|vom|aus)\b|(?!))"
+    # "This is Tom, room 12" (found by a review; see this_is)
+    rf"|(?P<room>[ \t]*,[ \t]*{_ROOM})"
     r"|(?(greeting)[ \t]*(?:[,.!]|\Z)|[ \t]*(?:[,.!:;–—-]|\n|\Z)))"
 )
 # A common first name that ends the comment after an emoji, a thank-you's sentence, a
@@ -1503,7 +1505,11 @@ _NAMING = (
     r"d(?:ie|er)",
     # "Hallo, ich bin's, Tom", "Ich bin es, Tom" (a walk-through)
     # (a comma after it, and none needed after the name: see _FIRST_NAME_AFTER_CUE)
-    r"ich[ \t]+bin(?:[ \t]*['’]s|[ \t]+es)(?P<its_me>)(?=[ \t]*,)",
+    # "Ich bin's nochmal, Tom" (found by a review)
+    r"ich[ \t]+bin(?:[ \t]*['’]s|[ \t]+es)(?:[ \t]+(?:nochmal|nochmals|wieder|übrigens))?"
+    r"(?P<its_me>)(?=[ \t]*,)",
+    # "Es schreibt Ihnen die Erika" (found by a review; "… die Geschäftsführung" stays)
+    r"es[ \t]+schreibt(?:[ \t]+(?:ihnen|euch|dir))?(?:[ \t]+(?:nochmal|wieder))?[ \t]+d(?:ie|er)",
     *("ich[ \t]+bin", "i[ \t]+am", "i['’]m"),
 )
 _TO_SOMEONE = (
@@ -1636,7 +1642,9 @@ _I_COMMA_NAME = _Pattern(
 # ist alles gut" stay.
 _NAME_HERE = _Pattern(
     # (possessive: runs of spaces given back to one another took the cube of their length)
-    rf"(?P<lead>\A\s*+(?:(?i:{_GREETING})\b(?:[ \t]++\w++){{0,2}}?[ \t]*+[,!.]?\s*+)?)"
+    # at the start, or after a sentence ("Food cold. Tom here": found by a review)
+    rf"(?P<lead>\A\s*+(?:(?i:{_GREETING})\b(?:[ \t]++\w++){{0,2}}?[ \t]*+[,!.]?\s*+)?"
+    r"|(?<=[.!?])[ \t]++)"
     rf"(?P<name>(?>{_NAME}))(?=[ \t]+(?i:hier|here)(?:[ \t]*(?:[,.!:;–—-]|\n|\Z)"
     # "Sandra here from reception", "Tom hier aus Zimmer 12" (a redaction walk-through)
     r"|[ \t]+(?i:from|vom|von|aus|again|nochmal)\b))"
@@ -2378,7 +2386,13 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         # (and "This is David Brown, I called yesterday", opening the comment as "Hier ist
         # Anna Schmidt," does: found by a staff review, where "This is Sarah Miller
         # speaking" went; "This is Ridiculous." and "This is Great Britain." stay)
-        if match["cue"] is None and (match["hier"] or match["greeting"] is None):
+        if match["room"] is not None and not _is_first_name(match["name"].split()[0]):
+            return match.group(0)  # "This is Tom, room 12", not "This is Chaos, room 12"
+        if (
+            match["cue"] is None
+            and match["room"] is None
+            and (match["hier"] or match["greeting"] is None)
+        ):
             name = match["name"]
             if " " not in name:  # "Hier ist Chaos.", "This is Ridiculous."
                 return match.group(0)

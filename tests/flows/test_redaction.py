@@ -3516,6 +3516,12 @@ def test_long_thank_yous_and_introductions_run_through(text: str) -> None:
         ("Gruß, Erika, Zimmer 12", "Gruß, [Name], Zimmer 12"),
         # the words before the name stay, in small letters too
         ("liebe grüße von der erika", "liebe grüße von der [Name]"),
+        # introductions (found by the same review)
+        ("Es schreibt Ihnen die Erika", "Es schreibt Ihnen die [Name]"),
+        ("Ich bin's nochmal, Tom", "Ich bin's nochmal, [Name]"),
+        ("This is Tom, room 12", "This is [Name], room 12"),
+        ("Food cold. Tom here", "Food cold. [Name] here"),
+        ("Essen kalt. Erika hier", "Essen kalt. [Name] hier"),
     ],
 )
 def test_a_casual_self_introduction_or_sign_off_goes(comment: str, expected: str) -> None:
@@ -3563,6 +3569,12 @@ def test_a_casual_self_introduction_or_sign_off_goes(comment: str, expected: str
         "Danke für alles, Team aus Zimmer 12",
         "Frohe Weihnachten aus Berlin",
         "Cheers from Berlin and Hamburg",
+        "Es schreibt Ihnen die Geschäftsführung",
+        "Ich bin's nochmal",
+        "This is Chaos, room 12",
+        "This is the third time",
+        "Food cold. Service here was slow",
+        "Alles gut. Berlin hier",
     ],
 )
 def test_what_looks_like_a_casual_sign_off_but_names_no_one_stays(comment: str) -> None:
