@@ -46,6 +46,7 @@ from flows.engine import (
     bare_words,
     button_data,
     new_token,
+    offers_contact_details,
     privacy_pointer,
     typed_forms,
     typed_help,
@@ -719,13 +720,15 @@ class FeedbackService:
             elif isinstance(event, TextInput) and (
                 asks_to_be_contacted(event.text)
                 or (correcting == RECTIFY and asks_rectification_of_contact(event.text))
+                or offers_contact_details(event.text)
             ):
                 # also a No tapped by mistake ("Oops, wrong button, I do want you to contact
-                # me": found by a review, told to erase the feedback and give it again)
+                # me": found by a review, told to erase the feedback and give it again), and
+                # a number or an address offered ("Meine Nummer ist …, rufen Sie mich an":
+                # told "no question is open", as if someone would call)
+                another_way = asks_another_way(event.text) or offers_contact_details(event.text)
                 return Outcome.say(
-                    await self._contact_afterwards(
-                        pseudonym, t, replied, asks_another_way(event.text)
-                    )
+                    await self._contact_afterwards(pseudonym, t, replied, another_way)
                 )
             elif correcting is not None and await self._holds_feedback(pseudonym):
                 # Not where nothing is stored to correct (found by a review: a No to the

@@ -756,6 +756,31 @@ async def test_a_no_to_contact_tapped_by_mistake_is_told_how_to_be_contacted(
 
 
 @pytest.mark.parametrize(
+    ("language", "typed", "told"),
+    [
+        (
+            "de",
+            "Meine Nummer ist 0151 2345678, rufen Sie mich an",
+            "Unser Team kann Sie über diesen Bot weder anrufen noch Ihnen eine E-Mail schreiben",
+        ),
+        ("en", "My email is erika.muster@example.org", "cannot call you or send you an e-mail"),
+    ],
+)
+async def test_contact_details_offered_after_the_survey_are_told_the_way(
+    harness: Harness, language: str, typed: str, told: str
+) -> None:
+    """A number or an address offered after a No to the contact question was told "no
+    question is open", as if someone would call. It is told, as "Can you call me?" is,
+    that staff write only here and how to agree to it; the message is stored nowhere."""
+    customer = await _at(harness, "contact", 846 + len(language), language)
+    await customer.press("Nein" if language == "de" else "No")
+    said = texts(await customer.send(typed))
+    assert told in said and "/start" in said, said
+    for detail in ("0151 2345678", "erika.muster"):
+        assert not files_contain(harness.settings.data_dir, detail.encode()), detail
+
+
+@pytest.mark.parametrize(
     ("language", "typed"),
     [("de", "Kann ich meine Bewertung ändern?"), ("en", "I misclicked the rating, meant 5")],
 )
