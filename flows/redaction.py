@@ -891,9 +891,15 @@ _FROM_CITY = _Pattern(
 _FROM_SOMEONE = _Pattern(r"(?i:von[ \t]+(?:der|dem)|vom)[ \t]+")
 # What may end a sign-off's name: the line, contact data, a parenthesis, where from (see
 # sign_off)
+# The room after a comma: "Cheers, Olena, Apt 4" (found by a review; the room stays)
+# (its number may be a placeholder already: "Zimmer 214" is one's own, see _NAMED_ID)
+_COMMA_ROOM = _Pattern(
+    rf"[ \t]*,[ \t]*(?:{_ROOM}|(?i:zimmer|room|apartment|apt\.?|wohnung|flat|suite)[ \t]*"
+    r"\[[^\]\n]{1,24}\])(?=[^\w\n]*(?:\n|\Z))"
+)
 _SIGN_OFF_END = (
     rf"(?=[^\w\n]*(?:[\n\[]|\Z)|[ \t]*\(|[^\w\n]{{1,3}}(?i:{_CONTACT_LABEL})\b"
-    rf"|{_FROM_CITY.pattern})"
+    rf"|{_FROM_CITY.pattern}|{_COMMA_ROOM.pattern})"
 )
 _SIGN_OFF = _Pattern(
     rf"(?<!\w)(?<!\w[ \t])(?P<lead>(?i:(?P<closing>{_CLOSING})|(?P<cheers>{_CHEERS})"
@@ -1943,8 +1949,10 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
     def signed(match: re.Match[str]) -> str:
         # "Gruß Kai (Kundennr. [Number])", "Erika Muster. Tel [Phone]": after a closing,
         # not after a thank-you ("Thanks, Amazon (not)", "Danke, Blitzschnell! Alles top")
-        aside = _PARENTHESIS.match(match.string, match.end()) or _FROM_CITY.match(
-            match.string, match.end()
+        aside = (
+            _PARENTHESIS.match(match.string, match.end())
+            or _FROM_CITY.match(match.string, match.end())
+            or _COMMA_ROOM.match(match.string, match.end())
         )
         end = aside.end() if aside else match.end()
         groups = match.groupdict()
@@ -3031,6 +3039,7 @@ PATTERNS = (
     _PHONE_BEFORE,
     _CUSTOMER_NUMBER_BEFORE,
     _FROM_SOMEONE,
+    _COMMA_ROOM,
     _PUBLIC_CODE,
     _FLIGHT_BEFORE,
     _FLIGHT,

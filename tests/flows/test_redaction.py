@@ -3522,6 +3522,9 @@ def test_long_thank_yous_and_introductions_run_through(text: str) -> None:
         ("This is Tom, room 12", "This is [Name], room 12"),
         ("Food cold. Tom here", "Food cold. [Name] here"),
         ("Essen kalt. Erika hier", "Essen kalt. [Name] hier"),
+        # a room after a comma, its number a placeholder already or not
+        ("Cheers, Olena, Apt 4", "Cheers, [Name], Apt 4"),
+        ("Viele Grüße, Anna Schmidt, Zimmer 214", "Viele Grüße, [Name], Zimmer [Nummer]"),
     ],
 )
 def test_a_casual_self_introduction_or_sign_off_goes(comment: str, expected: str) -> None:
@@ -3575,6 +3578,8 @@ def test_a_casual_self_introduction_or_sign_off_goes(comment: str, expected: str
         "This is the third time",
         "Food cold. Service here was slow",
         "Alles gut. Berlin hier",
+        "Cheers, mate, room 4",
+        "Gruß, Team, Zimmer 12",
     ],
 )
 def test_what_looks_like_a_casual_sign_off_but_names_no_one_stays(comment: str) -> None:
