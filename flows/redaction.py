@@ -1109,7 +1109,10 @@ _END_SIGNATURE = _Pattern(
     # ("Gruß, die Erika", "Servus, der Sepp", "Thanks! -Tom": a walk-through)
     r"(?:(?i:euer|eure|ihre?|deine?|your|die|der)[ \t]+|[-–—~][ \t]*)?)"
     rf"(?P<name>{_NAME_PART}(?:-{_NAME_PART})?(?:[ \t]+(?:{_INITIAL}|{_LATER_NAME_WORD}))?"
-    rf"|{_CAPITALS}(?:[ \t]+(?:{_CAPITALS}|[{_UPPER}]\.))?)"
+    rf"|{_CAPITALS}(?:[ \t]+(?:{_CAPITALS}|[{_UPPER}]\.))?"
+    # in small letters, one word known as a first name and no word too (see end_signature):
+    # "thanks! -tom", "schönen tag noch, tom" (found by a review)
+    rf"|[{_LOWER}]{{2,20}})"
     # where they are after it: "Danke, Erika aus Zimmer 12", "Thanks, Tom from room 12",
     # "Gruß, Erika, Zimmer 12" (found by a review; the room or the place stays)
     # (not "in" a place, as _FROM_CITY has it: "Gruß, Jan in Kiel")

@@ -3525,6 +3525,11 @@ def test_long_thank_yous_and_introductions_run_through(text: str) -> None:
         # a room after a comma, its number a placeholder already or not
         ("Cheers, Olena, Apt 4", "Cheers, [Name], Apt 4"),
         ("Viele Grüße, Anna Schmidt, Zimmer 214", "Viele Grüße, [Name], Zimmer [Nummer]"),
+        # in small letters at the end, a word known as a first name alone
+        ("thanks! -tom", "thanks! -[Name]"),
+        ("schönen tag noch, tom", "schönen tag noch, [Name]"),
+        ("Gruß, die erika", "Gruß, die [Name]"),
+        ("alles super 😊 sandra", "alles super 😊 [Name]"),
     ],
 )
 def test_a_casual_self_introduction_or_sign_off_goes(comment: str, expected: str) -> None:
@@ -3580,6 +3585,11 @@ def test_a_casual_self_introduction_or_sign_off_goes(comment: str, expected: str
         "Alles gut. Berlin hier",
         "Cheers, mate, room 4",
         "Gruß, Team, Zimmer 12",
+        "danke für alles, super",
+        "danke, lecker",
+        "thanks a lot. great",
+        "gute nacht, frank",
+        "bis dann, max",
     ],
 )
 def test_what_looks_like_a_casual_sign_off_but_names_no_one_stays(comment: str) -> None:
