@@ -1555,27 +1555,33 @@ def _still_open(t: Translator, outcome: Outcome) -> str:
     question of its own (/loeschen, /widerruf, /sprache), its buttons named, as the last
     buttons in the chat are now the survey's (found by an accessibility review: the person
     who asked to erase heard "Ja, einverstanden" of the contact question last)."""
-    note = t.gettext("Your survey is still open; here is its question again.")
-    asked = [reply for reply in outcome.replies if reply.buttons]
-    if not asked:
-        return note
-    labels = [t.gettext("“{name}”").format(name=b.label) for row in asked[-1].buttons for b in row]
+    buttons = _buttons_of(t, outcome)
+    if buttons is None:
+        return t.gettext("Your survey is still open; here is its question again.")
     return t.gettext(
         "Your survey is still open; here is its question again. The question before this "
         "message keeps its own buttons: {buttons}."
-    ).format(buttons=format_list(labels, style="or", locale=t.locale))
+    ).format(buttons=buttons)
 
 
 def _kept_buttons(t: Translator, outcome: Outcome) -> str | None:
     """Where `outcome` asks a question of its own (/loeschen, /sprache), that its buttons
     stay, named (see `_still_open`); None where it has none."""
+    buttons = _buttons_of(t, outcome)
+    if buttons is None:
+        return None
+    note = t.gettext("The question before this message keeps its own buttons: {buttons}.")
+    return note.format(buttons=buttons)
+
+
+def _buttons_of(t: Translator, outcome: Outcome) -> str | None:
+    """The labels of the buttons of `outcome`'s last question, as a list read out ("“Ja”
+    oder “Nein”"); None where it asks none."""
     asked = [reply for reply in outcome.replies if reply.buttons]
     if not asked:
         return None
     labels = [t.gettext("“{name}”").format(name=b.label) for row in asked[-1].buttons for b in row]
-    return t.gettext("The question before this message keeps its own buttons: {buttons}.").format(
-        buttons=format_list(labels, style="or", locale=t.locale)
-    )
+    return format_list(labels, style="or", locale=t.locale)
 
 
 def _language_of(state: ConversationState, t: Translator) -> Translator:
