@@ -2429,7 +2429,7 @@ RECTIFY, RESTRICT = "rectify", "restrict"
 privacy notice names."""
 
 _ANSWER_NOUN = (
-    r"(?:bewertung|bewertungen|note|sterne|antwort|antworten|kommentar|feedback|rating|"
+    r"(?:bewertung|bewertungen|sterne|antwort|antworten|kommentar|feedback|rating|"
     r"ratings|score|stars|answer|answers|comment|review)"
 )
 _MY_ANSWERS = (
@@ -2479,10 +2479,12 @@ _RECTIFY = re.compile(
 _RESTRICT = re.compile(
     "|".join(
         (
-            rf"\b(?:einschraenk\w*|eingeschraenkt|schraenken|schraenkt|restrict\w*|limit\w*)\b"
+            rf"\b(?:einschraenk\w*|eingeschraenkt|schraenken|schraenkt|restrict\w*)\b"
             rf".*\b(?:verarbeitung|processing|{_MY_DATA})\b",
             rf"\b(?:verarbeitung|processing|{_MY_DATA})\b.*"
-            r"\b(?:einschraenk\w*|eingeschraenkt|restrict\w*|limit\w*)\b",
+            r"\b(?:einschraenk\w*|eingeschraenkt|restrict\w*)\b",
+            # "limit" of the processing only ("My data limit was reached" is the wifi's)
+            r"\blimit\w* (?:the )?processing\b|\bprocessing\b.*\blimit\w*\b",
             rf"\b(?:sperr\w*)\b.*\b{_MY_DATA}\b|\b{_MY_DATA}\b.*\bsperr\w*\b",
             rf"\b(?:stop|pause|halt)\w* (?:the )?processing(?: (?:of )?{_MY_DATA})?",
             r"\bart(?:ikel|icle)? 18\b",

@@ -710,6 +710,8 @@ async def test_a_request_to_correct_or_restrict_after_the_survey_is_given_its_ro
         "Die Bewertung im Internet ist falsch",
         "Please fix the app, it deleted my data",
         "Your comment section is broken, please fix",
+        "My data limit was reached on the wifi",
+        "Please change the note on my booking",
     ],
 )
 async def test_more_words_about_the_visit_are_no_request_to_correct(
