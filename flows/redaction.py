@@ -1056,7 +1056,10 @@ _THIS_IS = _Pattern(
     r"(?:(?:[ \t]+(?:nochmal|nochmals|übrigens|uebrigens|wieder|mal|auch))?"
     r"[ \t]+(?P<article>die|der))?)"
     r"[ \t]+)"
-    rf"(?P<name>(?>{_NAME}))(?=[ \t]+(?P<cue>(?i:from|here|again|speaking|writing|calling"
+    # (in small letters, a word known as a first name alone, see this_is: "it's me, tom",
+    # "hier schreibt die erika", found by a review)
+    rf"(?P<name>(?>{_NAME})|(?P<small>[{_LOWER}]{{2,20}}))"
+    r"(?=[ \t]+(?P<cue>(?i:from|here|again|speaking|writing|calling"
     r"|nochmal|wieder))\b|(?(article)[ \t]+(?i:von|vom|aus)\b|(?!))"
     # "This is Tom, room 12" (found by a review; see this_is)
     rf"|(?P<room>[ \t]*,[ \t]*{_ROOM})"
@@ -1654,7 +1657,7 @@ _NAME_HERE = _Pattern(
     # at the start, or after a sentence ("Food cold. Tom here": found by a review)
     rf"(?P<lead>\A\s*+(?:(?i:{_GREETING})\b(?:[ \t]++\w++){{0,2}}?[ \t]*+[,!.]?\s*+)?"
     r"|(?<=[.!?])[ \t]++)"
-    rf"(?P<name>(?>{_NAME}))(?=[ \t]+(?i:hier|here)(?:[ \t]*(?:[,.!:;–—-]|\n|\Z)"
+    rf"(?P<name>(?>{_NAME})|[{_LOWER}]{{2,20}})(?=[ \t]+(?i:hier|here)(?:[ \t]*(?:[,.!:;–—-]|\n|\Z)"
     # "Sandra here from reception", "Tom hier aus Zimmer 12" (a redaction walk-through)
     r"|[ \t]+(?i:from|vom|von|aus|again|nochmal)\b))"
 )
@@ -2385,6 +2388,11 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         return match.group(0)
 
     def this_is(match: re.Match[str]) -> str:
+        small = match["small"]
+        if small is not None and not (
+            _is_first_name(small) and (match["its"] or match["article"] or match["cue"])
+        ):  # "this is ridiculous", "hier ist die hölle los"
+            return match.group(0)
         if match["its"] is not None:  # "It's me, Tom", not "It's Awful, really"
             name = match["name"]
             if not (_is_first_name(name.split()[0]) and _is_person(name)) or _is_brand(name):

@@ -3530,6 +3530,10 @@ def test_long_thank_yous_and_introductions_run_through(text: str) -> None:
         ("schönen tag noch, tom", "schönen tag noch, [Name]"),
         ("Gruß, die erika", "Gruß, die [Name]"),
         ("alles super 😊 sandra", "alles super 😊 [Name]"),
+        ("it's me, tom", "it's me, [Name]"),
+        ("hier schreibt die erika, essen kalt", "hier schreibt die [Name], essen kalt"),
+        ("sandra here from reception", "[Name] here from reception"),
+        ("food cold. tom here", "food cold. [Name] here"),
     ],
 )
 def test_a_casual_self_introduction_or_sign_off_goes(comment: str, expected: str) -> None:
@@ -3590,6 +3594,13 @@ def test_a_casual_self_introduction_or_sign_off_goes(comment: str, expected: str
         "thanks a lot. great",
         "gute nacht, frank",
         "bis dann, max",
+        "this is ridiculous.",
+        "hier ist die hölle los",
+        "it's awful, really",
+        "service here was slow",
+        "everyone here from the team",
+        "max here",
+        "hier ist der kaffee kalt",
     ],
 )
 def test_what_looks_like_a_casual_sign_off_but_names_no_one_stays(comment: str) -> None:
