@@ -813,7 +813,10 @@ _TITLE = (
 _CLOSING = (
     r"(?:mit[ \t]+)?(?:(?:viele|vielen|liebe|lieben|beste|besten|herzliche|herzlichen"
     r"|freundliche|freundlichen|schöne|schönen)[ \t]+){0,2}(?:grüße|grüßen|grüsse|grüssen|gruß"
-    r"|gruss)(?:[ \t]+und[ \t]+bis[ \t]+(?:bald|dann|zum[ \t]+nächsten[ \t]+mal))?"
+    r"|gruss)(?:[ \t]+und[ \t]+(?:bis[ \t]+(?:bald|dann|zum[ \t]+nächsten[ \t]+mal)"
+    # "Gruß und schönes Wochenende, Erika" (found by a review: the wish stopped the match)
+    r"|(?:ein[ \t]+|einen[ \t]+)?(?:schönes|schönen)[ \t]+(?:wochenende|tag|abend)"
+    r"(?:[ \t]+noch)?))?"
     r"|hochachtungsvoll|herzlichst|signed|xoxo"
     r"|mfg|lg|glg|vg|(?:best|kind|kindest|warm|warmest)[ \t]+regards|regards"
     r"|best[ \t]+wishes|all[ \t]+the[ \t]+best|sincerely|yours[ \t]+(?:sincerely|truly"

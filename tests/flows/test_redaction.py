@@ -3605,3 +3605,48 @@ def test_a_casual_self_introduction_or_sign_off_goes(comment: str, expected: str
 )
 def test_what_looks_like_a_casual_sign_off_but_names_no_one_stays(comment: str) -> None:
     assert redact(comment, DE) == comment
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        # a wish after "Gruß und" before the name, as "und bis bald" was
+        ("Gruß und schönes Wochenende, Erika", "Gruß und schönes Wochenende, [Name]"),
+        (
+            "Viele Grüße und einen schönen Abend noch, Tom",
+            "Viele Grüße und einen schönen Abend noch, [Name]",
+        ),
+    ],
+)
+def test_what_a_review_of_casual_sign_offs_found_still_leaking_goes(
+    comment: str, expected: str
+) -> None:
+    """Found by a review of the casual sign-offs and introductions above."""
+    assert redact(comment, DE) == expected
+
+
+@pytest.mark.parametrize(
+    "comment",
+    [
+        "Gruß und schönes Wochenende",
+        "Gruß an die Küche",
+        "Danke für alles, super Team",
+        "Cheers, mate",
+        "LG aus Berlin",
+        "Grüße von der Ostsee",
+        "Frohe Weihnachten, Berlin",
+        "Danke für alles, Team",
+        "Thanks from all of us",
+        "Love from the whole family",
+        "Cheers from Berlin",
+        "Danke von uns allen",
+        "Have a good one",
+        "Merci beaucoup",
+        "This is the third time",
+        "Food cold. Service here was slow",
+        "Es schreibt Ihnen die Geschäftsführung",
+        "Ich bin's nochmal",
+    ],
+)
+def test_what_the_review_of_casual_sign_offs_leaves_alone_stays(comment: str) -> None:
+    assert redact(comment, DE) == comment
