@@ -880,26 +880,31 @@ _LOOSE_WORDS = rf"(?:{_LOOSE_PARTICLES})?{_LOOSE_WORD}(?:[ \t]+{_LOOSE_WORD})?"
 # Where a sign-off's writer is from, after the name: "Cheers, Mike from Leeds" (found by
 # the corpus review), "Gruß, Jan aus Kiel". The place stays.
 # Or the room or flat they are in: "Cheers, Mike from room 12", "Liebe Grüße\nSandra aus
-# Zimmer 12" (found by a redaction walk-through: the name stayed).
+# Zimmer 12" (found by a redaction walk-through: the name stayed). Its number may be a
+# placeholder already ("Zimmer 214" is one's own, see _NAMED_ID: "Gruß, Erika aus Zimmer
+# [Nummer]", found by a review).
 _ROOM = (
     r"(?i:zimmer|room|apartment|apt\.?|wohnung|flat|suite|kabine|cabin)[ \t]*"
-    r"(?:(?i:nr|no)\.?[ \t]*|#)?\d{1,5}[a-zA-Z]?\b"
+    r"(?:(?:(?i:nr|no)\.?[ \t]*|#)?\d{1,5}[a-zA-Z]?\b|\[[^\]\n]{1,24}\])"
 )
+# Or a room's number alone after "aus" or "from": "Gruß, Erika aus 214" (found by a review)
+_ROOM_NUMBER = r"\d{1,4}[a-zA-Z]?\b"
+# "in" a place too: "Cheers, Mike in Leeds", "Gruß, Jan in Kiel" (found by a review), but
+# there a name known as one ("Gruß, Familie in Kiel", see signed)
 _FROM_CITY = _Pattern(
-    rf"[ \t]+(?i:from|aus|in)[ \t]+(?:{_ROOM}|(?<![Ii]n )(?<![Ii]n\t){_CITY})"
+    rf"[ \t]+(?:(?i:from|aus)[ \t]+(?:{_ROOM}|{_ROOM_NUMBER}|{_CITY})"
+    rf"|(?i:in)[ \t]+(?:{_ROOM}|{_CITY}))"
     r"(?=[^\w\n]*(?:\n|\Z))"
 )
+# "in" and a place, not a room (see signed)
+_IN_A_PLACE = _Pattern(rf"[ \t]+(?i:in)[ \t]+(?!{_ROOM})")
 # "von der", "vom" before a first name after a closing: the sender's, not a particle of
 # the name ("liebe grüße von der erika", see sign_off)
 _FROM_SOMEONE = _Pattern(r"(?i:von[ \t]+(?:der|dem)|vom)[ \t]+")
 # What may end a sign-off's name: the line, contact data, a parenthesis, where from (see
 # sign_off)
 # The room after a comma: "Cheers, Olena, Apt 4" (found by a review; the room stays)
-# (its number may be a placeholder already: "Zimmer 214" is one's own, see _NAMED_ID)
-_COMMA_ROOM = _Pattern(
-    rf"[ \t]*,[ \t]*(?:{_ROOM}|(?i:zimmer|room|apartment|apt\.?|wohnung|flat|suite)[ \t]*"
-    r"\[[^\]\n]{1,24}\])(?=[^\w\n]*(?:\n|\Z))"
-)
+_COMMA_ROOM = _Pattern(rf"[ \t]*,[ \t]*{_ROOM}(?=[^\w\n]*(?:\n|\Z))")
 _SIGN_OFF_END = (
     rf"(?=[^\w\n]*(?:[\n\[]|\Z)|[ \t]*\(|[^\w\n]{{1,3}}(?i:{_CONTACT_LABEL})\b"
     rf"|{_FROM_CITY.pattern}|{_COMMA_ROOM.pattern})"
@@ -1121,9 +1126,7 @@ _END_SIGNATURE = _Pattern(
     rf"|[{_LOWER}]{{2,20}})"
     # where they are after it: "Danke, Erika aus Zimmer 12", "Thanks, Tom from room 12",
     # "Gruß, Erika, Zimmer 12" (found by a review; the room or the place stays)
-    # (not "in" a place, as _FROM_CITY has it: "Gruß, Jan in Kiel")
-    rf"(?=(?:[ \t]+(?i:from|aus)[ \t]+(?:{_ROOM}|{_CITY})|[ \t]+(?i:in)[ \t]+{_ROOM}"
-    rf"|[ \t]*,[ \t]*{_ROOM})?[^\w\n]*\Z)"
+    rf"(?=(?:{_FROM_CITY.pattern}|{_COMMA_ROOM.pattern})?[^\w\n]*\Z)"
 )
 # "Herr Müller", "Frau Dr. Schmidt", "Hr. Meier", "Mrs. Jones", "Mr van Dijk": the title
 # goes with the name, for a title with a single name still says who. Not "Frau am
@@ -1965,6 +1968,12 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         )
         end = aside.end() if aside else match.end()
         groups = match.groupdict()
+        if (
+            aside is not None
+            and _IN_A_PLACE.match(aside.group(0))
+            and not _is_first_name(match.group(0)[len(match["lead"]) :].split()[0])
+        ):
+            return match.group(0)  # "Gruß, Familie in Kiel", not "Gruß, Jan in Kiel"
         if (
             (
                 groups.get("article")
@@ -3054,6 +3063,7 @@ PATTERNS = (
     _CUSTOMER_NUMBER_BEFORE,
     _FROM_SOMEONE,
     _COMMA_ROOM,
+    _IN_A_PLACE,
     _PUBLIC_CODE,
     _FLIGHT_BEFORE,
     _FLIGHT,
