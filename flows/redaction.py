@@ -992,7 +992,13 @@ _SENT_BY = _Pattern(
     r"(?:(?i:eurer|eurem|ihrer|ihrem|deiner|deinem|your)[ \t]+)?)"
     rf"(?!{_PLACE_PREFIX}[ \t]|(?i:{'|'.join(_NOT_SENDERS)})\b)"
     rf"(?(von)|(?={_FULL_NAME}|(?P<first>{_NAME_PART}(?:{_AND}{_NAME_PART})?(?=[^\w\n]*(?:\n|\Z)))))"
-    rf"(?:{_TITLE}[ \t]+)?{_NAMES}{_SIGN_OFF_END}"
+    rf"(?:(?:{_TITLE}[ \t]+)?(?P<one>{_NAME})(?:{_AND}(?:{_TITLE}[ \t]+"
+    # "Liebe Grüße von der Erika und dem Tom" (found by a review), a first name known as
+    # one after the article (see signed)
+    rf"|(?P<article2>(?i:der|dem|die|den))[ \t]+)?{_NAME})?"
+    # in small letters after "von", a word known as a first name (see signed): "grüße vom
+    # thomas" (found by a review), not "grüße vom see"
+    rf"|(?(von)(?P<small>[{_LOWER}]{{2,20}})\b|(?!))){_SIGN_OFF_END}"
 )
 # Words said between "ich heiße" or "ich bin" and the name: "Ich heiße übrigens Sandra
 # Kowalski", "my name is actually Sarah Johnson", "I'm btw Tom" (found by a redaction
@@ -1980,11 +1986,19 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
                 or (groups.get("von") or "").lower() == "vom"
                 or groups.get("first")  # "Love from Sandra", not "Cheers from Berlin"
                 or groups.get("thanks")  # "Danke von Erika", not "Danke von Herzen"
+                or groups.get("small")  # "grüße vom thomas", not "grüße von zuhause"
             )
             and not (_is_first_name(match.group(0)[len(match["lead"]) :].split()[0]))
         ):
             # "Grüße von der Ostsee", "Gruß vom Bodensee"
             return match.group(0)
+        if groups.get("article2") and not _is_first_name(
+            match.string[match.end("article2") :].split()[0]
+        ):
+            # "Grüße von der Erika und den Kindern": the first name alone
+            return (
+                match["lead"] + placeholder("name") + match.string[match.end("one") : match.end()]
+            )
         if nothing_follows(match, start=end, labelled=True):
             return match.group("lead") + placeholder("name")
         return match.group(0)

@@ -3624,6 +3624,11 @@ def test_what_looks_like_a_casual_sign_off_but_names_no_one_stays(comment: str) 
         ("Gruß, Erika aus 214", "Gruß, [Name] aus 214"),
         ("Gruß, Erika aus Zimmer 214", "Gruß, [Name] aus Zimmer [Nummer]"),
         ("Danke, Erika aus Zimmer 214", "Danke, [Name] aus Zimmer [Nummer]"),
+        # "von" before a name in small letters, and a second name after an article
+        ("grüße vom thomas", "grüße vom [Name]"),
+        ("danke von erika", "danke von [Name]"),
+        ("Liebe Grüße von der Erika und dem Tom", "Liebe Grüße von der [Name]"),
+        ("Grüße von der Erika und den Kindern", "Grüße von der [Name] und den Kindern"),
     ],
 )
 def test_what_a_review_of_casual_sign_offs_found_still_leaking_goes(
@@ -3639,6 +3644,10 @@ def test_what_a_review_of_casual_sign_offs_found_still_leaking_goes(
         "Gruß und schönes Wochenende",
         "Grüße, Urlaub in Spanien",
         "Danke, Team in Leeds",
+        "grüße von zuhause",
+        "grüße vom see",
+        "grüße vom max",
+        "danke von uns allen",
         "Gruß an die Küche",
         "Danke für alles, super Team",
         "Cheers, mate",
