@@ -1062,6 +1062,13 @@ _GREETING = (
 # (Also "this is Priya Patel writing", and "hier ist die Sandra von nebenan" as one says
 # it, with a common first name after the article: found by the corpus audit. "hier ist
 # der Kaffee von gestern", "hier ist die Hölle los" stay; see this_is.)
+# What "it's ... here" says besides who writes: "Hi, it's Chaos here", "Hello, it's
+# Christmas here" (see this_is)
+_NOT_SPEAKERS = frozenset(
+    "christmas xmas easter summer winter spring autumn fall chaos madness mayhem hell "
+    "paradise heaven lovely quiet busy cold hot freezing raining snowing dark late early "
+    "night midnight noon morning evening weekend".split()
+)
 _THIS_IS = _Pattern(
     rf"(?P<lead>\A\s*(?P<greeting>(?i:{_GREETING})\b(?:[ \t]+\w+){{0,2}}[ \t]*[,!.]?\s*)?"
     r"(?i:this[ \t]+is|(?P<its>it['’]s(?:[ \t]+me[ \t]*,?)?)"
@@ -2421,7 +2428,19 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             return match.group(0)
         if match["its"] is not None:  # "It's me, Tom", not "It's Awful, really"
             name = match["name"]
-            if not (_is_first_name(name.split()[0]) and _is_person(name)) or _is_brand(name):
+            # after a greeting and before "here", a name not known as one too: "Hi, it's
+            # Dawn here" (found by a review), not "Hi, it's Chaos here"
+            cued = (
+                match["greeting"] is not None
+                and (match["cue"] or "").lower() in ("here", "speaking", "writing", "calling")
+                and small is None
+                and " " not in name
+                and name.lower() not in _NOT_SPEAKERS
+                and name.lower() not in _THANKED  # "Hi, it's Amazon here"
+            )
+            if not ((cued or _is_first_name(name.split()[0])) and _is_person(name)) or _is_brand(
+                name
+            ):
                 return match.group(0)
             return match.group("lead") + placeholder("name")
         if match["article"] is not None:  # "hier ist die Sandra", not "hier ist der Kaffee"

@@ -3629,6 +3629,9 @@ def test_what_looks_like_a_casual_sign_off_but_names_no_one_stays(comment: str) 
         ("danke von erika", "danke von [Name]"),
         ("Liebe Grüße von der Erika und dem Tom", "Liebe Grüße von der [Name]"),
         ("Grüße von der Erika und den Kindern", "Grüße von der [Name] und den Kindern"),
+        # a greeting, "it's" and "here": a name not known as one too
+        ("Hi, it's Dawn here", "Hi, it's [Name] here"),
+        ("Hi, it's Dawn speaking", "Hi, it's [Name] speaking"),
     ],
 )
 def test_what_a_review_of_casual_sign_offs_found_still_leaking_goes(
@@ -3648,6 +3651,10 @@ def test_what_a_review_of_casual_sign_offs_found_still_leaking_goes(
         "grüße vom see",
         "grüße vom max",
         "danke von uns allen",
+        "Hi, it's Chaos here",
+        "Hello, it's Christmas here",
+        "Hi, it's Amazon here",
+        "Hi, it's Service here",
         "Gruß an die Küche",
         "Danke für alles, super Team",
         "Cheers, mate",
