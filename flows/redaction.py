@@ -948,6 +948,18 @@ _LAST_LINE_NAME = _Pattern(
     # Becker (geb. [Number])", found by the second corpus audit; see last_line)
     rf"(?P<name>(?>{_FULL_NAME}))(?=[^\w\n]*\Z|(?P<aside>[ \t]*\([^()\n]{{1,80}}\))[^\w\n]*\Z)"
 )
+# A common first name alone ending the comment after its last sentence, on its line or
+# not, an emoji or an article with it: "Essen kalt.\nErika", "Essen kalt. Erika :)",
+# "Essen kalt. Die Erika" (found by a review: a signature with no closing nor a last
+# name stayed). A name known as one only, and no word too (see lone_name): "Danke",
+# "Berlin", "Team", "Top", "Max", "Frank" as the last word stay.
+_LONE_FIRST_NAME = _Pattern(
+    r"(?P<lead>(?<=[.!?\n])(?<!Dr\.)(?<!Nr\.)(?<!St\.)(?<!Fr\.)(?<!Hr\.)(?<!bzw\.)"
+    r"[ \t]*(?:\n[ \t]*)?(?:(?i:die|der)[ \t]+)?)"
+    rf"(?P<name>{_NAME_PART}(?:-{_NAME_PART})?)(?=[^\w\n]*\Z)"
+)
+# First names that are places too: "Toller Urlaub.\nJordan" (see lone_name)
+_PLACES_TOO = frozenset("georgia jordan austin santiago victoria virginia".split())
 # A name signed after a dash or a comma with no closing before it, ending its line or the
 # comment: "... never arrived. – John Smith", "— Petra Schulze", "~ Sarah Miller", "Ruft mich
 # an [Phone], Petra Schulze" (found by a staff review: after "Best regards –" the same name
@@ -2180,6 +2192,19 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             return match["lead"] + placeholder("name")
         return match.group(0)
 
+    def lone_name(match: re.Match[str]) -> str:
+        name = match["name"]
+        folded = name.split("-")[0].lower()
+        if (
+            not _is_first_name(name)
+            or folded in AMBIGUOUS_IN_SMALL_LETTERS  # "Essen kalt. Max" may be the most
+            or folded in _PLACES_TOO
+            or not _is_person(name)
+            or _is_brand(name)
+        ):
+            return match.group(0)
+        return match["lead"] + placeholder("name")
+
     def dashed(match: re.Match[str]) -> str:
         name, tail = match["name"], ""
         words = name.split()
@@ -2535,6 +2560,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_TITLED_NAME, lambda m: _titled(m, placeholder("name"))),
         (_DASHED_NAME, dashed),
         (_LAST_LINE_NAME, last_line),
+        (_LONE_FIRST_NAME, lone_name),
     ]
     if any(_SET_ASIDE <= ord(ch) < _SET_ASIDE + 6400 for ch in text):
         text = "".join(ch for ch in text if not _SET_ASIDE <= ord(ch) < _SET_ASIDE + 6400)
@@ -3067,6 +3093,7 @@ PATTERNS = (
     _TITLED_NAME,
     _DASHED_NAME,
     _LAST_LINE_NAME,
+    _LONE_FIRST_NAME,
     # and those that decide on what the patterns above found
     _BULLET,
     _UNAMBIGUOUS_STREET,

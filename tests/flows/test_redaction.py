@@ -3632,6 +3632,11 @@ def test_what_looks_like_a_casual_sign_off_but_names_no_one_stays(comment: str) 
         # a greeting, "it's" and "here": a name not known as one too
         ("Hi, it's Dawn here", "Hi, it's [Name] here"),
         ("Hi, it's Dawn speaking", "Hi, it's [Name] speaking"),
+        # a first name known as one alone at the end, after the comment's last sentence
+        ("Essen kalt.\nErika", "Essen kalt.\n[Name]"),
+        ("Essen kalt. Erika :)", "Essen kalt. [Name] :)"),
+        ("Essen kalt. Die Erika", "Essen kalt. Die [Name]"),
+        ("Zimmer war schmutzig!\n\nSandra", "Zimmer war schmutzig!\n\n[Name]"),
     ],
 )
 def test_what_a_review_of_casual_sign_offs_found_still_leaking_goes(
@@ -3655,6 +3660,15 @@ def test_what_a_review_of_casual_sign_offs_found_still_leaking_goes(
         "Hello, it's Christmas here",
         "Hi, it's Amazon here",
         "Hi, it's Service here",
+        "Essen kalt.\nDanke",
+        "Essen kalt.\nBerlin",
+        "Essen kalt.\nTeam",
+        "Essen kalt.\nLG",
+        "Essen kalt.\nTop",
+        "Essen kalt.\nSuper",
+        "Essen kalt. Die Pizza",
+        "Essen kalt. Max",
+        "Toller Urlaub.\nJordan",
         "Gruß an die Küche",
         "Danke für alles, super Team",
         "Cheers, mate",
