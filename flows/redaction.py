@@ -1003,14 +1003,17 @@ _SENT_BY = _Pattern(
     # "Grüße von eurer Erika" (found by review: "eure" was taken, "eurer" not)
     r"(?:(?i:eurer|eurem|ihrer|ihrem|deiner|deinem|your)[ \t]+)?)"
     rf"(?!{_PLACE_PREFIX}[ \t]|(?i:{'|'.join(_NOT_SENDERS)})\b)"
-    rf"(?(von)|(?={_FULL_NAME}|(?P<first>{_NAME_PART}(?:{_AND}{_NAME_PART})?(?=[^\w\n]*(?:\n|\Z)))))"
+    rf"(?(von)|(?={_FULL_NAME}|(?P<first>{_NAME_PART}(?:{_AND}{_NAME_PART})?(?=[^\w\n]*(?:\n|\Z)))"
+    rf"|[{_LOWER}]))"
     rf"(?:(?:{_TITLE}[ \t]+)?(?P<one>{_NAME})(?:{_AND}(?:{_TITLE}[ \t]+"
     # "Liebe Grüße von der Erika und dem Tom" (found by a review), a first name known as
     # one after the article (see signed)
     rf"|(?P<article2>(?i:der|dem|die|den))[ \t]+)?{_NAME})?"
-    # in small letters after "von", a word known as a first name (see signed): "grüße vom
-    # thomas" (found by a review), not "grüße vom see"
-    rf"|(?(von)(?P<small>[{_LOWER}]{{2,20}})\b|(?!))){_SIGN_OFF_END}"
+    # in small letters, a word known as a first name (see signed): "grüße vom thomas",
+    # "cheers from tom" (found by a review), not "grüße vom see", "love from mum"
+    # (and a second: "liebe grüße von der erika und dem tom")
+    rf"|(?P<small>[{_LOWER}]{{2,20}})\b(?:{_AND}(?:(?i:der|dem|die|den)[ \t]+)?"
+    rf"(?P<small2>[{_LOWER}]{{2,20}})\b)?){_SIGN_OFF_END}"
 )
 # Words said between "ich heiße" or "ich bin" and the name: "Ich heiße übrigens Sandra
 # Kowalski", "my name is actually Sarah Johnson", "I'm btw Tom" (found by a redaction
@@ -2011,12 +2014,16 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         ):
             # "Grüße von der Ostsee", "Gruß vom Bodensee"
             return match.group(0)
-        if groups.get("article2") and not _is_first_name(
-            match.string[match.end("article2") :].split()[0]
-        ):
-            # "Grüße von der Erika und den Kindern": the first name alone
+        # "Grüße von der Erika und den Kindern", "grüße von erika und den kindern": the
+        # first name alone, a second one (after an article, or in small letters) where it
+        # is one known as one
+        if groups.get("article2"):
+            first, second = "one", match.string[match.end("article2") :].split()[0]
+        else:
+            first, second = "small", groups.get("small2") or ""
+        if second and not _is_first_name(second):
             return (
-                match["lead"] + placeholder("name") + match.string[match.end("one") : match.end()]
+                match["lead"] + placeholder("name") + match.string[match.end(first) : match.end()]
             )
         if nothing_follows(match, start=end, labelled=True):
             return match.group("lead") + placeholder("name")
@@ -2448,7 +2455,8 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
     def this_is(match: re.Match[str]) -> str:
         small = match["small"]
         if small is not None and not (
-            _is_first_name(small) and (match["its"] or match["article"] or match["cue"])
+            _is_first_name(small)
+            and (match["its"] or match["article"] or match["cue"] or match["room"])
         ):  # "this is ridiculous", "hier ist die hölle los"
             return match.group(0)
         if match["its"] is not None:  # "It's me, Tom", not "It's Awful, really"
