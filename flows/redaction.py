@@ -956,7 +956,11 @@ _LAST_LINE_NAME = _Pattern(
 _LONE_FIRST_NAME = _Pattern(
     r"(?P<lead>(?<=[.!?\n])(?<!Dr\.)(?<!Nr\.)(?<!St\.)(?<!Fr\.)(?<!Hr\.)(?<!bzw\.)"
     r"[ \t]*(?:\n[ \t]*)?(?:(?i:die|der)[ \t]+)?)"
-    rf"(?P<name>{_NAME_PART}(?:-{_NAME_PART})?)(?=[^\w\n]*\Z)"
+    rf"(?P<name>{_NAME_PART}(?:-{_NAME_PART})?)"
+    # a second (found by a review: "Essen kalt.\nTom & Erika"), and where they are, which
+    # stays ("Essen kalt. Die Erika aus Zimmer 12", "Essen kalt.\nErika, Zimmer 12")
+    rf"(?:(?P<and>{_AND})(?P<second>{_NAME_PART}(?:-{_NAME_PART})?))?"
+    rf"(?=(?:{_FROM_CITY.pattern}|{_COMMA_ROOM.pattern})?[^\w\n]*\Z)"
 )
 # First names that are places too: "Toller Urlaub.\nJordan" (see lone_name)
 _PLACES_TOO = frozenset("georgia jordan austin santiago victoria virginia".split())
@@ -1131,6 +1135,8 @@ _FAREWELL = (
     r"|frohes[ \t]+neues(?:[ \t]+jahr)?|guten[ \t]+rutsch|(?:guten|schönen)[ \t]+abend[ \t]+noch"
     r"|have[ \t]+a[ \t]+good[ \t]+one|enjoy[ \t]+(?:your|the)[ \t]+(?:weekend|day|evening|stay)"
     r"|with[ \t]+love|hugs|kisses|merci"
+    # (and these, found by a later review: "Frohes Fest, Erika", "Gute Besserung, Tom")
+    r"|frohes[ \t]+fest|gute[ \t]+besserung|bis[ \t]+(?:nächste|nächsten)[ \t]+(?:woche|mal)"
 )
 _CAPITALS = rf"[{_UPPER}]{{2,}}(?:-[{_UPPER}]{{2,}})?"
 _SENTENCE_STARTS = r"(?:\A|(?<=\n)|(?<=[.!?][ \t]))[ \t]*"
@@ -2200,16 +2206,16 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         return match.group(0)
 
     def lone_name(match: re.Match[str]) -> str:
-        name = match["name"]
-        folded = name.split("-")[0].lower()
-        if (
-            not _is_first_name(name)
-            or folded in AMBIGUOUS_IN_SMALL_LETTERS  # "Essen kalt. Max" may be the most
-            or folded in _PLACES_TOO
-            or not _is_person(name)
-            or _is_brand(name)
-        ):
-            return match.group(0)
+        for name in (match["name"], *([match["second"]] if match["second"] else [])):
+            folded = name.split("-")[0].lower()
+            if (
+                not _is_first_name(name)
+                or folded in AMBIGUOUS_IN_SMALL_LETTERS  # "Essen kalt. Max" may be the most
+                or folded in _PLACES_TOO
+                or not _is_person(name)
+                or _is_brand(name)
+            ):
+                return match.group(0)
         return match["lead"] + placeholder("name")
 
     def dashed(match: re.Match[str]) -> str:

@@ -3643,6 +3643,13 @@ def test_what_looks_like_a_casual_sign_off_but_names_no_one_stays(comment: str) 
         ("Essen kalt. Erika :)", "Essen kalt. [Name] :)"),
         ("Essen kalt. Die Erika", "Essen kalt. Die [Name]"),
         ("Zimmer war schmutzig!\n\nSandra", "Zimmer war schmutzig!\n\n[Name]"),
+        ("Essen kalt.\nTom & Erika", "Essen kalt.\n[Name]"),
+        ("Essen kalt. Die Erika aus Zimmer 12", "Essen kalt. Die [Name] aus Zimmer 12"),
+        ("Essen kalt.\nErika, Zimmer 12", "Essen kalt.\n[Name], Zimmer 12"),
+        # more wishes one signs after
+        ("Frohes Fest, Erika", "Frohes Fest, [Name]"),
+        ("Gute Besserung, Tom", "Gute Besserung, [Name]"),
+        ("Bis nächste Woche, Erika", "Bis nächste Woche, [Name]"),
     ],
 )
 def test_what_a_review_of_casual_sign_offs_found_still_leaking_goes(
@@ -3679,6 +3686,8 @@ def test_what_a_review_of_casual_sign_offs_found_still_leaking_goes(
         "Essen kalt. Die Pizza",
         "Essen kalt. Max",
         "Toller Urlaub.\nJordan",
+        "Essen kalt.\nMax aus Berlin",
+        "Gute Besserung, Team",
         "Gruß an die Küche",
         "Danke für alles, super Team",
         "Cheers, mate",
