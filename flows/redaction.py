@@ -29,13 +29,13 @@ label or a thank-you ("Der Fahrer Jan Petersen", "Mein Vater Klaus-Dieter Mölle
 or after a word that names ("Der Fahrer Jan", "Danke an Kevin", "sie hieß Jessica": a first
 name with a role and a branch says who works there; see flows.first_names), a family
 ("Familie Nowak"), a name alone on the last line ("...\nPetra Schmidt"), a common first name
-ending the comment after an emoji, a thank-you or "Euer" ("Danke 🙏 Sandra", "Danke für
-alles! Sandra", "Euer Kevin") or signed after a dash or a comma ("... – John Smith"), or a
-first and last name right before an address ("an Tom Becker, Hauptstr. 5", "Jana Wolff,
-Bergstraße 23, ...") or next to a customer or phone number ("Sandra Kowalski, Kundennummer
-...", "Meyer, Anna - Kundennummer ...", a name on its line above "0151 ..."). A capitalised
-word alone is none: German capitalises every noun, and a brand may look like a title and a
-name ("Dr. Oetker").
+ending the comment after an emoji, a thank-you, "Euer" or its last sentence ("Danke 🙏
+Sandra", "Danke für alles! Sandra", "Euer Kevin", "Essen kalt.\nErika") or signed after
+a dash or a comma ("... – John Smith"), or a first and last name right before an address
+("an Tom Becker, Hauptstr. 5", "Jana Wolff, Bergstraße 23, ...") or next to a customer or
+phone number ("Sandra Kowalski, Kundennummer ...", "Meyer, Anna - Kundennummer ...", a name
+on its line above "0151 ..."). A capitalised word alone is none: German capitalises every
+noun, and a brand may look like a title and a name ("Dr. Oetker").
 
 Order matters: the most specific patterns run first.
 """
