@@ -816,7 +816,8 @@ _CLOSING = (
     r"|gruss)(?:[ \t]+und[ \t]+(?:bis[ \t]+(?:bald|dann|zum[ \t]+nächsten[ \t]+mal)"
     # "Gruß und schönes Wochenende, Erika" (found by a review: the wish stopped the match)
     r"|(?:ein[ \t]+|einen[ \t]+)?(?:schönes|schönen)[ \t]+(?:wochenende|tag|abend)"
-    r"(?:[ \t]+noch)?))?"
+    r"(?:[ \t]+noch)?|kuss|küsschen|umarmung)"  # "Gruß und Kuss, Erika" (review)
+    r")?"
     r"|hochachtungsvoll|herzlichst|signed|xoxo"
     r"|mfg|lg|glg|vg|(?:best|kind|kindest|warm|warmest)[ \t]+regards|regards"
     r"|best[ \t]+wishes|all[ \t]+the[ \t]+best|sincerely|yours[ \t]+(?:sincerely|truly"
@@ -910,7 +911,10 @@ _SIGN_OFF_END = (
     rf"|{_FROM_CITY.pattern}|{_COMMA_ROOM.pattern})"
 )
 _SIGN_OFF = _Pattern(
-    rf"(?<!\w)(?<!\w[ \t])(?P<lead>(?i:(?P<closing>{_CLOSING})|(?P<cheers>{_CHEERS})"
+    # (a closing after a wish and "und": "Schönes Wochenende und Gruß, Erika", "Have a nice
+    # day and best regards, John", found by a review)
+    rf"(?<!\w)(?:(?<!\w[ \t])|(?<=\b(?i:und|and)[ \t])(?=(?i:{_CLOSING})))"
+    rf"(?P<lead>(?i:(?P<closing>{_CLOSING})|(?P<cheers>{_CHEERS})"
     rf"|(?P<thanks>{_THANKS})"
     # "Best,\nEmily" opening a comment: only a name after it, no words in small letters
     # ("Best,\nfast delivery")
@@ -1520,11 +1524,18 @@ _PERSON_ROLES = (
     # "Zimmer 12, Patientin Erika Mustermann" (found by an attack review)
     # (as a noun: "very patient Highly Recommended!" stays, found by a precision review)
     *("patient", "privatpatient", "kassenpatient"),
+    # "Das Zimmermädchen Olga", "Our guide Pedro" (found by a review: the name stayed)
+    *("zimmermädchen", "reinigungskraft", "putzfrau", "putzkraft", "hausdame", "portier"),
+    *("pförtner", "animateur", "betreuer", "trainer", "ausbilder", "fahrlehrer", "guide"),
+    *("maid", "housemaid", "cleaner", "instructor", "lifeguard", "bellboy", "valet"),
+    *("hairdresser", "stylist", "therapist", "doctor", "driving instructor"),
 )
 # Roles that are things too ("Der Sender Sky Sport fehlt", "Die Bedienung Android App",
 # "Our server Microsoft Exchange", "Mutter Erde Produkte": found by the review of the
 # corpus rules): a name after them only from a common first name on ("Mein Mann Peter").
-_ROLES_THAT_ARE_THINGS = frozenset("sender bedienung server host leiter empfänger".split())
+_ROLES_THAT_ARE_THINGS = frozenset(
+    "sender bedienung server host leiter empfänger guide trainer cleaner valet".split()
+)
 # So are relatives ("Mutter Erde", "Tante Emma"), unless someone's ("Mein Mann Dragan
 # Petrović": found by the review of that change, which had kept the name).
 _RELATIVES_THAT_ARE_THINGS = frozenset("partner mann mutter vater tante onkel oma opa".split())

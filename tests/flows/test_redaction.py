@@ -3709,3 +3709,54 @@ def test_what_a_review_of_casual_sign_offs_found_still_leaking_goes(
 )
 def test_what_the_review_of_casual_sign_offs_leaves_alone_stays(comment: str) -> None:
     assert redact(comment, DE) == comment
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        # a closing after a wish and "und" / "and"
+        (
+            "Essen gut. Schönes Wochenende und Gruß, Erika",
+            "Essen gut. Schönes Wochenende und Gruß, [Name]",
+        ),
+        (
+            "Essen gut.\nSchönes Wochenende und viele Grüße, Erika",
+            "Essen gut.\nSchönes Wochenende und viele Grüße, [Name]",
+        ),
+        ("Bis bald und liebe Grüße, Erika", "Bis bald und liebe Grüße, [Name]"),
+        ("Danke und Gruß, Erika", "Danke und Gruß, [Name]"),
+        (
+            "Food good. Have a nice day and best regards, John",
+            "Food good. Have a nice day and best regards, [Name]",
+        ),
+        ("Essen gut. Gruß und Kuss, Erika", "Essen gut. Gruß und Kuss, [Name]"),
+        ("Gruß und Kuss\nErika", "Gruß und Kuss\n[Name]"),
+        # roles of staff a name follows
+        ("Das Zimmermädchen Olga hat super geputzt", "Das Zimmermädchen [Name] hat super geputzt"),
+        ("Die Reinigungskraft Olga war super", "Die Reinigungskraft [Name] war super"),
+        ("Our guide Pedro was great", "Our guide [Name] was great"),
+        ("Trainer Marco war super", "Trainer [Name] war super"),
+        ("Unser Betreuer Herr Schmidt", "Unser Betreuer [Name]"),
+    ],
+)
+def test_what_the_review_of_session_47_found_leaking_goes(comment: str, expected: str) -> None:
+    assert redact(comment, DE) == expected
+
+
+@pytest.mark.parametrize(
+    "comment",
+    [
+        "Ich sende Blumen und Grüße an alle",
+        "Kaffee und Grüße, super",
+        "Sonne und Grüße aus Berlin",
+        "Gruß und Kuss",
+        "The Guide Michelin",
+        "Our guide book was wrong",
+        "Der Trainer Adidas",
+        "Der Cleaner Pro 3000 ist kaputt",
+        "the valet parking was slow",
+        "Die Putzfrau hat vergessen",
+    ],
+)
+def test_what_the_review_of_session_47_leaves_alone_stays(comment: str) -> None:
+    assert redact(comment, DE) == comment
