@@ -1578,6 +1578,9 @@ _NAMING = (
 _TO_SOMEONE = (
     *("danke[ \t]+an", "dank[ \t]+an", "lob[ \t]+an", "kompliment[ \t]+an", "thanks[ \t]+to"),
     *("thank[ \t]+you[ \t]+to", "kudos[ \t]+to"),
+    # "Shoutout to Priya!", "Riesenlob an Jana", "besonders an Jana" (found by a review)
+    *("shout[ \t-]?out[ \t]+to", "riesenlob[ \t]+an", "extralob[ \t]+an"),
+    *("besonders[ \t]+an", "vor[ \t]+allem[ \t]+an", "especially[ \t]+to"),
 )
 # Nor any word of them one of a brand, a team, a place or a thing (found by review:
 # "Thanks to Uber Eats", "Danke an Lieferando Berlin", "Großes Lob an Küche Süd", "Der
@@ -1712,6 +1715,21 @@ _NAME_HERE = _Pattern(
     # "Sandra here from reception", "Tom hier aus Zimmer 12" (a redaction walk-through)
     r"|[ \t]+(?i:from|vom|von|aus|again|nochmal)\b))"
 )
+# A name and the desk or room they work at: "Kevin von der Rezeption war unhöflich", "Jana
+# an der Bar", "Priya at the front desk" (found by a review: staff were named whole). From
+# a common first name on, capitalised (see at_work): "Kaffee an der Bar", "Service an der
+# Rezeption", "Berlin from the kitchen" stay.
+_WORKPLACES = (
+    *("rezeption", "empfang", "küche", "bar", "theke", "kasse", "information", "info"),
+    *("hotline", "kundenservice", "kundendienst", "service", "frühstück", "filiale"),
+    *("werkstatt", "lobby", "spa", "front[ \t]+desk", "reception", "front[ \t]+office"),
+    *("kitchen", "counter", "checkout", "check-in", "help[ \t]*desk", "concierge"),
+)
+_NAME_AT_WORK = _Pattern(
+    rf"(?<![\w-])(?P<name>(?>{_FULL_NAME})|{_FIRST_NAME_WORD})"
+    r"(?P<where>[ \t]+(?:(?:von|an|aus|in)[ \t]+der|vom|am|im|at|from|on)"
+    rf"(?:[ \t]+the)?[ \t]+(?i:{_any_of(_WORKPLACES)})\b)"
+)
 # A name tag, and a surname where a word says it is one: "Namensschild 'S. Kowalczyk'",
 # "namen schild ‚Dennis‘", "her name tag said Olga", "bitte klingeln bei Wagner",
 # "Reservierung lief auf Nguyen", "auf den Namen Yılmaz", "ask for Kowalski" (found by the
@@ -1781,6 +1799,9 @@ PLACEHOLDERS = {
 }
 
 
+_PLACEHOLDER_MARKS = re.compile("|".join(re.escape(mark) for mark in PLACEHOLDERS.values()))
+
+
 def _iban_valid(candidate: str) -> bool:
     """The ISO 13616 check: move the first four characters to the end, letters to
     numbers (A=10 ... Z=35), and the result modulo 97 must be 1."""
@@ -1822,10 +1843,14 @@ def strip_personal(text: str) -> str:
     """The comment with personal data blanked out: for counting words in any language
     (nothing, should a pattern fail on it; see `redact`)."""
     try:
-        return _replace(text, lambda kind: " ")
+        # The placeholders first, blanked after: patterns that look for contact data next
+        # to a name find them only as placeholders ("x Erika Mustermann, [E-Mail]"; found
+        # by a review: blanked at once, the name stayed to be counted as words).
+        redacted = _replace(text, lambda kind: PLACEHOLDERS[kind])
     except Exception as error:
         _withheld(error)
         return ""
+    return _PLACEHOLDER_MARKS.sub(" ", redacted)
 
 
 def _withheld(error: Exception) -> None:
@@ -2469,6 +2494,17 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             return match["lead"] + placeholder("name")
         return match.group(0)
 
+    def at_work(match: re.Match[str]) -> str:
+        name = match["name"]
+        starts = [(word.start(), word.group()) for word in _WORD_RUN.finditer(name)]
+        words = [word for _, word in starts]
+        first = _first_name_at(words)  # "Jana Schmidt an der Kasse"
+        if first is None and _is_first_name(words[-1]):
+            first = len(words) - 1  # "Jana an der Bar", "Lob Jana an der Bar"
+        if first is None or not words[first][0].isupper():
+            return match.group(0)
+        return name[: starts[first][0]] + placeholder("name") + match["where"]
+
     def this_is(match: re.Match[str]) -> str:
         small = match["small"]
         if small is not None and not (
@@ -2577,6 +2613,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_I_AM, i_am),
         (_THIS_IS, this_is),
         (_NAME_HERE, name_here),
+        (_NAME_AT_WORK, at_work),
         (_NAME_AFTER_ROLE, by_role),
         (_FIRST_NAME_AFTER_CUE, first_name),
         (_SURNAME_CUE, surname),
@@ -3101,6 +3138,7 @@ PATTERNS = (
     _I_AM,
     _THIS_IS,
     _NAME_HERE,
+    _NAME_AT_WORK,
     _NAME_LABEL_BEFORE,
     _NAME_AFTER_ROLE,
     _FIRST_NAME_AFTER_CUE,
