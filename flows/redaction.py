@@ -1581,6 +1581,9 @@ _TO_SOMEONE = (
     # "Shoutout to Priya!", "Riesenlob an Jana", "besonders an Jana" (found by a review)
     *("shout[ \t-]?out[ \t]+to", "riesenlob[ \t]+an", "extralob[ \t]+an"),
     *("besonders[ \t]+an", "vor[ \t]+allem[ \t]+an", "especially[ \t]+to"),
+    # whom one spoke to: "I talked to Sarah on the phone" (and see _SPOKE_WITH)
+    *("spoke[ \t]+(?:to|with)", "talked[ \t]+(?:to|with)", "chatted[ \t]+with"),
+    *("speaking[ \t]+(?:to|with)", "talking[ \t]+(?:to|with)"),
 )
 # Nor any word of them one of a brand, a team, a place or a thing (found by review:
 # "Thanks to Uber Eats", "Danke an Lieferando Berlin", "Großes Lob an Küche Süd", "Der
@@ -1724,11 +1727,21 @@ _WORKPLACES = (
     *("hotline", "kundenservice", "kundendienst", "service", "frühstück", "filiale"),
     *("werkstatt", "lobby", "spa", "front[ \t]+desk", "reception", "front[ \t]+office"),
     *("kitchen", "counter", "checkout", "check-in", "help[ \t]*desk", "concierge"),
+    *("support", "billing", "sales", "customer[ \t]+service", "buchhaltung", "vertrieb"),
+    *("versand", "technik", "support-team", "kundenbetreuung"),
 )
 _NAME_AT_WORK = _Pattern(
     rf"(?<![\w-])(?P<name>(?>{_FULL_NAME})|{_FIRST_NAME_WORD})"
     r"(?P<where>[ \t]+(?:(?:von|an|aus|in)[ \t]+der|vom|am|im|at|from|on)"
     rf"(?:[ \t]+the)?[ \t]+(?i:{_any_of(_WORKPLACES)})\b)"
+)
+# Whom one spoke with, the German way round: "Ich habe mit Sandra telefoniert", "Hab mit
+# einer Sandra gesprochen" (found by a review). A common first name, capitalised (see
+# spoke_with): "mit Amazon telefoniert", "mit Freude gesprochen" stay.
+_SPOKE_WITH = _Pattern(
+    r"(?P<lead>(?<!\w)(?i:mit)[ \t]+(?:(?i:einer|einem|der|dem|ihrer|ihrem)[ \t]+)?)"
+    rf"(?P<name>{_FIRST_NAME_WORD})(?=[ \t]+(?:(?i:am[ \t]+telefon|kurz|lange)[ \t]+)?"
+    r"(?i:telefoniert|gesprochen|gechattet|geschrieben|geredet)\b)"
 )
 # A name tag, and a surname where a word says it is one: "Namensschild 'S. Kowalczyk'",
 # "namen schild ‚Dennis‘", "her name tag said Olga", "bitte klingeln bei Wagner",
@@ -2505,6 +2518,12 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             return match.group(0)
         return name[: starts[first][0]] + placeholder("name") + match["where"]
 
+    def spoke_with(match: re.Match[str]) -> str:
+        name = match["name"]
+        if not (name[0].isupper() and _is_first_name(name)):
+            return match.group(0)
+        return match["lead"] + placeholder("name")
+
     def this_is(match: re.Match[str]) -> str:
         small = match["small"]
         if small is not None and not (
@@ -2614,6 +2633,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_THIS_IS, this_is),
         (_NAME_HERE, name_here),
         (_NAME_AT_WORK, at_work),
+        (_SPOKE_WITH, spoke_with),
         (_NAME_AFTER_ROLE, by_role),
         (_FIRST_NAME_AFTER_CUE, first_name),
         (_SURNAME_CUE, surname),
@@ -3139,6 +3159,7 @@ PATTERNS = (
     _THIS_IS,
     _NAME_HERE,
     _NAME_AT_WORK,
+    _SPOKE_WITH,
     _NAME_LABEL_BEFORE,
     _NAME_AFTER_ROLE,
     _FIRST_NAME_AFTER_CUE,

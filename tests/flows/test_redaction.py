@@ -3753,6 +3753,18 @@ def test_what_the_review_of_casual_sign_offs_leaves_alone_stays(comment: str) ->
         ("Shout-out to Tom and Jana", "Shout-out to [Name] and [Name]"),
         ("Riesenlob an Jana", "Riesenlob an [Name]"),
         ("Thanks to all, especially to Priya", "Thanks to all, especially to [Name]"),
+        # whom one spoke with, and the team they are in
+        ("Ich habe mit Sandra telefoniert", "Ich habe mit [Name] telefoniert"),
+        ("Hab mit einer Sandra telefoniert", "Hab mit einer [Name] telefoniert"),
+        (
+            "Ich habe mit Ihrer Sandra am Telefon gesprochen",
+            "Ich habe mit Ihrer [Name] am Telefon gesprochen",
+        ),
+        ("I talked to Sarah on the phone", "I talked to [Name] on the phone"),
+        ("talking to Anna Schmidt was nice", "talking to [Name] was nice"),
+        ("Spoke with Amy from support", "Spoke with [Name] from support"),
+        ("Amy from support was great", "[Name] from support was great"),
+        ("Chatted with Tom from billing", "Chatted with [Name] from billing"),
     ],
 )
 def test_what_the_review_of_session_47_found_leaking_goes(comment: str, expected: str) -> None:
@@ -3781,6 +3793,12 @@ def test_what_the_review_of_session_47_found_leaking_goes(comment: str, expected
         "besonders an Wochenenden voll",
         "besonders an der Rezeption",
         "Shoutout to Amazon",
+        "mit Amazon telefoniert",
+        "mit Freude gesprochen",
+        "Ich habe mit der Hotline telefoniert",
+        "I talked to support twice",
+        "Spoke to Amazon",
+        "I spoke to the manager",
     ],
 )
 def test_what_the_review_of_session_47_leaves_alone_stays(comment: str) -> None:
