@@ -929,7 +929,7 @@ class Engine:
             # stored and the question left as if staff would answer it).
             note = self.t.gettext(
                 "About your question: /privacy explains what is stored, for what and for how "
-                "long; /mydata shows what is stored about you."
+                "long; /mydata shows what is stored about you, and /delete erases it."
             )
         else:
             return None
@@ -1988,7 +1988,7 @@ def privacy_pointer(t: Translator) -> str:
     where it is answered."""
     return t.gettext(
         "I did not store this message. /privacy explains what is stored, for what and for "
-        "how long; /mydata shows what is stored about you."
+        "how long; /mydata shows what is stored about you, and /delete erases it."
     )
 
 

@@ -57,8 +57,12 @@ _ARGUMENTS = {
 }
 
 # Around a language typed in answer to the question which: "Englisch bitte", "auf Deutsch",
-# "English please".
-_AROUND = frozenset("bitte please pls auf in lieber gerne danke thanks".split())
+# "English please"; and the greeting before a wish ("Hello, do you speak English?": found by
+# a customer walk-through, told in German that feedback needs consent first).
+_AROUND = frozenset(
+    "bitte please pls auf in lieber gerne danke thanks hello hi hey hallo moin servus sorry "
+    "excuse entschuldigung".split()
+)
 _WORD = re.compile(r"[\w-]+")
 _WORDS_WITH_APOSTROPHES = re.compile(r"[\w'-]+")  # "don't"
 ASKED_FOR = timedelta(minutes=10)

@@ -201,6 +201,18 @@ class _DraftWithdrawal:
     discarded: bool = False  # the unfinished answers went (no room to save them)
 
 
+@dataclass(frozen=True)
+class _Discarded:
+    """Whether withdrawing a consent ended the conversation under way, and whether it
+    held any answer."""
+
+    draft: bool
+    answered: bool = False
+
+    def __bool__(self) -> bool:
+        return self.draft
+
+
 class DataRights:
     """/meinedaten, /loeschen, /widerruf and /datenschutz for the person who asks."""
 
@@ -1420,8 +1432,10 @@ class DataRights:
                 # Else still shown in force, and offered by /withdraw, with nothing behind
                 # it (found by review).
                 text += " " + t.gettext("Your consent to be contacted about it ended with it.")
-        if discarded:
+        if discarded.answered:
             text += "\n\n" + t.gettext("Your unfinished answers were discarded.")
+        elif discarded:
+            text += "\n\n" + t.gettext("The survey you had started has ended.")
         held = await self._held(pseudonym, (feedback, unreadable))
         question = (
             self._what_is_erased(t, len(feedback), held.draft) if complete else self._erase_all(t)
@@ -1432,7 +1446,9 @@ class DataRights:
             question=question
         )
         erase = self._erase_question(t, question, pseudonym, held)
-        return Outcome(replies=(Reply(text), erase), close_keyboard=True, question_gone=discarded)
+        return Outcome(
+            replies=(Reply(text), erase), close_keyboard=True, question_gone=bool(discarded)
+        )
 
     @staticmethod
     def _erase_all(t: Translator) -> str:
@@ -1604,20 +1620,24 @@ class DataRights:
             open_question=state.step_id in collected,
         )
 
-    async def _discard_draft_needing(self, pseudonym: str, purpose_id: str) -> bool:
+    async def _discard_draft_needing(self, pseudonym: str, purpose_id: str) -> _Discarded:
         """Drop unfinished answers whose flow needs the withdrawn purpose; those of a
         flow that does not (product feedback, say, when the general consent goes) stay.
         One that cannot be read cannot tell, and is no use to anyone: it goes too."""
         try:
             draft = await self.store.load_draft(pseudonym, self.clock())
         except DecryptionFailed:
-            return await self.store.delete_draft(pseudonym)
+            return _Discarded(await self.store.delete_draft(pseudonym), answered=True)
         if draft is None:
-            return False
-        flow = self.catalog.flows.get(ConversationState.model_validate(draft.payload).flow_id)
+            return _Discarded(False)
+        state = ConversationState.model_validate(draft.payload)
+        flow = self.catalog.flows.get(state.flow_id)
         if flow is not None and purpose_id not in {p.id for p in flow.required_purposes}:
-            return False
-        return await self.store.delete_draft(pseudonym)
+            return _Discarded(False)
+        # Consent given a moment ago and nothing answered yet: no answers to speak of
+        # (found by a customer walk-through: "your unfinished answers were discarded").
+        answered = bool(state.answers or state.selected)
+        return _Discarded(await self.store.delete_draft(pseudonym), answered=answered)
 
     async def _contact_served(self, purpose: Purpose | None, pseudonym: str) -> bool:
         """Whether a contact chat id is stored that nothing keeps any more, now that this

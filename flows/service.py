@@ -72,6 +72,7 @@ from flows.processing import (
     describe_processing,
 )
 from flows.replies import Button, Outcome, Reply, headed
+from flows.stopwords import written_in
 from storage.interface import (
     ConsentGrant,
     ConsentMissing,
@@ -752,7 +753,7 @@ class FeedbackService:
             # typed rather than as a reply (found by review: no word of where to write).
             if replied or await self._may_be_written_to(pseudonym):
                 said = self._replied(said, t, replied)
-            return Outcome.say(said)
+            return Outcome.say(_in_their_language(said, event, t))
         # Before consent nothing of the input is kept. A pointer, not the whole notice
         # again: whoever declined is not asked a second time unless they send /start.
         said = t.gettext(
@@ -784,8 +785,17 @@ class FeedbackService:
                 "To agree, please tap “{yes}” under the consent request; typing is not "
                 "enough. If you cannot see the request any more, /start shows it again."
             ).format(yes=t.gettext("Yes, I agree"))
+        elif isinstance(event, TextInput) and bare_words(event.text) in _ACKNOWLEDGED:
+            # "ok" next to the request: a yes, or taking note of a no just given (found by
+            # a customer walk-through: pointed to /start, the buttons just above unnamed)
+            said = t.gettext(
+                "I did not store this message. To take part, please tap “{yes}” under the "
+                "consent request (/start shows it again); otherwise nothing of yours is "
+                "stored."
+            ).format(yes=t.gettext("Yes, I agree"))
         elif request is not None:  # "delete my data": said with the commands that do it
             said = self._to_commands(t)
+        said = _in_their_language(said, event, t)
         return Outcome.say(self._replied(said, t) if replied else said)
 
     async def _contact_afterwards(
@@ -1594,6 +1604,16 @@ def _language_of(state: ConversationState, t: Translator) -> Translator:
 
 def _headed(notes: tuple[str, ...], outcome: Outcome) -> Outcome:
     return replace(outcome, replies=headed(notes, outcome.replies))
+
+
+def _in_their_language(said: str, event: Input, t: Translator) -> str:
+    """`said`, with the way to the language a message not kept was written in where that
+    is not the chat's (found by a customer walk-through: "what do you do with my data?"
+    answered in German alone, nothing readable naming /language)."""
+    written = written_in(event.text) if isinstance(event, TextInput) else None
+    if written is None or written == t.locale or written not in SUPPORTED_LOCALES:
+        return said
+    return said + "\n\n" + translator(written).gettext("In English: send /language.")
 
 
 def _other_languages(locale: str) -> str:

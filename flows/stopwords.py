@@ -1,6 +1,9 @@
-"""German and English stop words, left out of the "frequent words" in summaries."""
+"""German and English stop words, left out of the "frequent words" in summaries, and
+which of the two a short message is written in."""
 
-STOP_WORDS = frozenset(
+import re
+
+GERMAN_STOP_WORDS = frozenset(
     """
     aber alle allem allen aller alles als also am an ander andere anderem anderen anderer
     anderes anderm andern anderr anders auch auf aus bei bin bis bist da damit dann das dass
@@ -22,6 +25,10 @@ STOP_WORDS = frozenset(
     hätte wurden worden seid eigentlich bisschen ziemlich eben halt bzw usw etc gerade
     trotzdem deshalb deswegen sowie sodass obwohl gibt gab geht ging kommt viele total echt
     nie leider
+    """.split()
+)
+ENGLISH_STOP_WORDS = frozenset(
+    """
     about above after again against all also and any are because been before being below
     between both but can could did does doing down during each few for from further had has
     have having her here hers herself him himself his how into its itself just more most
@@ -31,3 +38,26 @@ STOP_WORDS = frozenset(
     with would you your yours yourself yourselves really very much get got please even came
     """.split()
 )
+STOP_WORDS = GERMAN_STOP_WORDS | ENGLISH_STOP_WORDS
+
+# Words of either language only, for telling them apart: the short ones of English left
+# out of the stop words (shorter than a frequent word is long) added.
+_ONLY_GERMAN = GERMAN_STOP_WORDS - ENGLISH_STOP_WORDS - frozenset({"also", "so", "in", "an"})
+_ONLY_ENGLISH = (
+    ENGLISH_STOP_WORDS | frozenset("i me my is it do to of on at by or if be we he us".split())
+) - GERMAN_STOP_WORDS
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def written_in(text: str) -> str | None:
+    """ "de" or "en" where `text` uses at least two words of that language's own and none
+    of the other's ("what do you do with my data?", "Kann ich das löschen?"); None where it
+    cannot tell ("ok", "Essen kalt", a mix)."""
+    words = _WORD.findall(text.casefold())
+    german = sum(word in _ONLY_GERMAN for word in words)
+    english = sum(word in _ONLY_ENGLISH for word in words)
+    if german >= 2 and not english:
+        return "de"
+    if english >= 2 and not german:
+        return "en"
+    return None

@@ -100,7 +100,10 @@ def register(subparsers: Any, t: Translator) -> None:
         "--output",
         type=output_file,
         metavar="FILE",
-        help=t.gettext("file to write (default, and -: standard output)"),
+        help=t.gettext(
+            "file to write (default, and -: standard output); an existing FILE is replaced "
+            "once the export is complete"
+        ),
     )
     export.set_defaults(handler=run_export)
     summary = subparsers.add_parser(

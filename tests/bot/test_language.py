@@ -612,6 +612,11 @@ async def test_a_language_typed_under_the_question_chooses_it(harness: Harness) 
         ("Mein Mann versteht kein Deutsch, bitte Englisch", "en"),
         ("English please, my husband doesn't understand German", "en"),
         ("Meine Mutter spricht kaum Englisch", "de"),
+        # after a greeting (found by a customer walk-through: told in German that feedback
+        # needs consent first)
+        ("Hello, do you speak English?", "en"),
+        ("Hallo, auf Deutsch bitte", "de"),
+        ("Hi there", None),
         ("Mein Mann spricht kein Deutsch und wurde trotzdem gut bedient", None),
         ("Der Kellner versteht kein Deutsch", None),
         ("My husband doesn't speak German but the staff were patient", None),

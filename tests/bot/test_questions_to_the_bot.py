@@ -10,17 +10,19 @@ from datetime import timedelta
 import pytest
 
 from flows.engine import about_privacy, asks_about_privacy_within, asks_to_be_contacted
+from flows.stopwords import written_in
 from tests.bot.test_customer_messages import stored_comment
 from tests.bot.test_typed_requests import _at, _finished
 from tests.harness import Harness, files_contain, texts
 
 PRIVACY_EN = (
     "I did not store this message. /privacy explains what is stored, for what and for how "
-    "long; /mydata shows what is stored about you."
+    "long; /mydata shows what is stored about you, and /delete erases it."
 )
 PRIVACY_DE = (
     "Diese Nachricht habe ich nicht gespeichert. /datenschutz erklärt, was wozu und wie lange "
-    "gespeichert wird; /meinedaten zeigt, was über Sie gespeichert ist."
+    "gespeichert wird; /meinedaten zeigt, was über Sie gespeichert ist, und /loeschen löscht "
+    "es."
 )
 
 
@@ -112,13 +114,13 @@ def test_a_question_about_privacy_within_a_comment_is_told_apart(typed: str, ask
             "en",
             "Is this anonymous? The manager was rude to me.",
             "About your question: /privacy explains what is stored, for what and for how "
-            "long; /mydata shows what is stored about you.",
+            "long; /mydata shows what is stored about you, and /delete erases it.",
         ),
         (
             "de",
             "Das Essen war kalt. Wer liest das eigentlich?",
             "Zu Ihrer Frage: /datenschutz erklärt, was wozu und wie lange gespeichert wird; "
-            "/meinedaten zeigt, was über Sie gespeichert ist.",
+            "/meinedaten zeigt, was über Sie gespeichert ist, und /loeschen löscht es.",
         ),
     ],
 )
@@ -265,3 +267,60 @@ async def test_asking_not_to_be_contacted_after_the_survey_points_to_withdraw(
     declined = await _finished(harness, 8814, "de")
     said = texts(await declined.send(typed))
     assert "Sie haben nicht in eine Kontaktaufnahme eingewilligt" in said, said
+
+
+@pytest.mark.parametrize(
+    ("typed", "language"),
+    [
+        ("what do you do with my data?", "en"),
+        ("Who can see my answers?", "en"),
+        ("Kann ich das löschen?", "de"),
+        ("Was passiert mit meinen Daten?", "de"),
+        ("ok", None),
+        ("Essen kalt", None),
+        ("The food was cold", None),  # "was" is German too: one English word is not enough
+        ("Das Essen was very good", None),  # a mix
+    ],
+)
+def test_the_language_a_short_message_is_written_in_is_told_apart(
+    typed: str, language: str | None
+) -> None:
+    assert written_in(typed) == language
+
+
+async def test_a_message_not_kept_in_the_other_language_names_the_way_to_it(
+    harness: Harness,
+) -> None:
+    """Found by a customer walk-through: "what do you do with my data?" to the German bot
+    was answered in German alone, nothing readable naming /language."""
+    tourist = harness.customer(8821, language_code="de")
+    await tourist.send("/start")
+    said = texts(await tourist.send("what do you do with my data?"))
+    assert said == PRIVACY_DE + "\n\nIn English: send /language.", said
+    assert texts(await tourist.send("Was passiert mit meinen Daten?")) == PRIVACY_DE
+    # the other way round, and after the survey as before it
+    visitor = await _finished(harness, 8822, "en")
+    said = texts(await visitor.send("Kann ich meine Antworten sehen?"))
+    assert said.endswith("\n\nAuf Deutsch: senden Sie /sprache."), said
+    assert said.startswith("I did not store this message."), said
+    await tourist.send("/sprache english")
+    said = texts(await tourist.send("what do you do with my data?"))
+    assert said == PRIVACY_EN, "chosen: no way to it"
+
+
+async def test_ok_next_to_the_consent_request_points_to_its_button(harness: Harness) -> None:
+    """Found by a customer walk-through: "ok" was told that /start shows the request again,
+    its buttons just above unnamed. Not taken for a yes: after a no it acknowledges."""
+    erika = harness.customer(8823)
+    await erika.send("/start")
+    said = texts(await erika.send("ok"))
+    assert said == (
+        "Diese Nachricht habe ich nicht gespeichert. Um teilzunehmen, tippen Sie bitte unter "
+        "der Frage nach Ihrer Einwilligung auf „Ja, ich willige ein“ (/start zeigt sie "
+        "erneut); sonst wird nichts von Ihnen gespeichert."
+    ), said
+    assert harness.store is not None
+    pseudonym = harness.store.pseudonym(f"tg-user:{erika.user_id}")
+    assert await harness.store.consents(pseudonym) == [], "typed: no consent"
+    asked = await erika.press("Ja, ich willige ein")
+    assert "Wie zufrieden sind Sie" in texts(asked), "the buttons above still work"

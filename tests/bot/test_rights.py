@@ -1019,7 +1019,10 @@ async def test_the_erase_question_names_unfinished_answers_only_where_there_are_
     assert "Das sind Ihre Einwilligungen und Ihre unvollständigen Antworten" in asked, asked
     await erika.send("/widerruf")
     after = texts(await erika.press("Speicherung Ihres Feedbacks"))
-    assert "Ihre unvollständigen Antworten wurden verworfen." in after
+    # Nothing was answered yet: the survey ended, no answers were discarded (found by a
+    # customer walk-through).
+    assert "Die begonnene Umfrage wurde beendet." in after, after
+    assert "verworfen" not in after, after
     assert "Das sind Ihre Einwilligungen; es ist kein Feedback gespeichert." in after, after
 
 
