@@ -700,7 +700,8 @@ class FeedbackService:
             if typed_help(event.text):
                 (overview,) = self.help(person.locale).replies
                 if await self._may_be_written_to(pseudonym):
-                    return Outcome.say(self._replied(overview.text, t, replied=False))
+                    said = self._replied(overview.text, t, replied=False, written_to=True)
+                    return Outcome.say(said)
                 return Outcome(replies=(overview,))
         request = typed_request(event.text) if isinstance(event, TextInput) else None
         correcting = asks_rectification(event.text) if isinstance(event, TextInput) else None
@@ -751,8 +752,9 @@ class FeedbackService:
                 ).format(idle=t.duration(self.config.draft_idle))
             # Whoever staff may write to (a contact chat id kept) may be writing back,
             # typed rather than as a reply (found by review: no word of where to write).
-            if replied or await self._may_be_written_to(pseudonym):
-                said = self._replied(said, t, replied)
+            written_to = await self._may_be_written_to(pseudonym)
+            if replied or written_to:
+                said = self._replied(said, t, replied, written_to)
             return Outcome.say(_in_their_language(said, event, t))
         # Before consent nothing of the input is kept. A pointer, not the whole notice
         # again: whoever declined is not asked a second time unless they send /start.
@@ -807,7 +809,8 @@ class FeedbackService:
         A consent is given with its button under its text, not typed. Asked to be called or
         e-mailed (`another_way`): first that staff can write only here (found by the next
         walk-through: "Can you email me?" was told to agree, which allows no e-mail)."""
-        if await self._may_be_written_to(pseudonym):
+        written_to = await self._may_be_written_to(pseudonym)
+        if written_to:
             said = t.gettext(
                 "I did not store this message. You have already agreed that our staff may "
                 "contact you in this chat about your feedback."
@@ -828,7 +831,7 @@ class FeedbackService:
                 "Our staff cannot call you or send you an e-mail through this bot, only write "
                 "to you here."
             )
-        return self._replied(said, t, replied)
+        return self._replied(said, t, replied, written_to)
 
     async def _no_contact_afterwards(self, pseudonym: str, t: Translator) -> str:
         """The answer to "Bitte kontaktieren Sie mich nicht" typed outside a survey: the
@@ -882,11 +885,15 @@ class FeedbackService:
         except DecryptionFailed:  # a damaged row: the answer goes on without the line
             return False
 
-    def _replied(self, said: str, t: Translator, replied: bool = True) -> str:
+    def _replied(
+        self, said: str, t: Translator, replied: bool = True, written_to: bool = False
+    ) -> str:
         """`said`, and where to write instead of replying to one of the bot's messages, such
         as an answer from staff, which nobody reads here (found by review: it ended at "no
         question is open", and after an erasure at the consent pointer); not `replied`:
-        instead of writing here at all."""
+        instead of writing here at all, to someone staff may write to here (`written_to`)
+        said as such (found by a customer walk-through: "Nobody reads what is written here"
+        just after agreeing to be contacted in this chat)."""
         # A customer service's address where one is set: a complaint about the bread sent
         # as a reply went to the data protection address (found by an older customer's
         # review).
@@ -896,6 +903,11 @@ class FeedbackService:
         if replied:
             where = t.gettext(
                 "Replies to my messages reach nobody: to write to us, please use {contact}."
+            )
+        elif written_to:
+            where = t.gettext(
+                "Our staff can write to you here, but nobody reads what you write here: to "
+                "write to us, please use {contact}."
             )
         else:
             where = t.gettext(

@@ -532,7 +532,8 @@ async def test_help_or_start_written_back_to_staff_is_told_where_to_write(desk: 
     [plain] = await desk.deliver(desk.api.user_message(CUSTOMER, "Hilfe"))
     assert (plain["text"] or "").startswith("Ich sammle Feedback für"), plain["text"]
     assert (plain["text"] or "").endswith(
-        "Was hier geschrieben wird, liest niemand: Schreiben Sie uns bitte an service@beispiel.de."
+        "Unser Team kann Ihnen hier schreiben, aber was Sie hier schreiben, liest niemand: "
+        "Schreiben Sie uns bitte an service@beispiel.de."
     ), plain["text"]
 
 
@@ -556,7 +557,8 @@ async def test_a_customer_replying_to_an_answer_is_told_where_to_write(desk: Har
     # (found by review: "No survey is under way ... Send /start to give feedback" alone).
     [plain] = await desk.deliver(desk.api.user_message(CUSTOMER, "Hallo?"))
     assert (plain["text"] or "").endswith(
-        "Was hier geschrieben wird, liest niemand: Schreiben Sie uns bitte an service@beispiel.de."
+        "Unser Team kann Ihnen hier schreiben, aber was Sie hier schreiben, liest niemand: "
+        "Schreiben Sie uns bitte an service@beispiel.de."
     ), plain["text"]
     # Someone staff cannot write to (no consent to be contacted) is not told so.
     await low_rating(desk, user_id=CUSTOMER + 1, contact="Nein", rating="4")
@@ -595,8 +597,8 @@ async def test_a_reply_is_pointed_to_customer_service_where_one_is_set(
     finally:
         await desk.stop()
     assert (plain["text"] or "").endswith(
-        "Was hier geschrieben wird, liest niemand: Schreiben Sie uns bitte an "
-        "kundenservice@beispiel.de."
+        "Unser Team kann Ihnen hier schreiben, aber was Sie hier schreiben, liest niemand: "
+        "Schreiben Sie uns bitte an kundenservice@beispiel.de."
     ), plain["text"]
     assert "datenschutz@" not in (plain["text"] or "")
 

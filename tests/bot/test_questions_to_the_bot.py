@@ -204,6 +204,7 @@ async def test_asking_to_be_contacted_after_declining_says_how(harness: Harness)
         "schreiben. Wenn Sie das möchten, senden Sie /start"
     ), said
     assert "liest niemand" in said, "and where to write instead"
+    assert "Unser Team kann Ihnen hier schreiben" not in said, "it cannot: declined"
     english = await _finished(harness, 8808)
     said = texts(await english.send("Actually yes, please contact me"))
     assert "stored without your consent to be contacted" in said, said
