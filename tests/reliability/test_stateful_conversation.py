@@ -58,6 +58,10 @@ RETENTION = timedelta(days=180)
 ALLOWED_TO_FAIL = frozenset({"editMessageReplyMarkup", "answerCallbackQuery", "deleteMessage"})
 
 
+THE_OTHER_LANGUAGE = "In English: send /language."
+"""The way to the other language, in it: after a message not kept that was written in it."""
+
+
 def _catalog() -> list[tuple[str, str]]:
     with (REPO / "locales/de/LC_MESSAGES/messages.po").open("rb") as po:
         catalog = read_po(po)
@@ -67,6 +71,8 @@ def _catalog() -> list[tuple[str, str]]:
             continue
         ids = message.id if isinstance(message.id, tuple) else (message.id,)
         strs = message.string if isinstance(message.string, tuple) else (message.string,)
+        if message.id == THE_OTHER_LANGUAGE:
+            continue  # written in the other language by design
         for msgid, msgstr in zip(ids, strs, strict=False):
             # Only sentences: fragments ("Telegram", "Done") are the same in both languages
             # or part of ordinary words. The part before the first placeholder is compared.
@@ -99,6 +105,9 @@ PRODUCT_STEPS = {"satisfaction", "improve", "problems", "problem_details", "like
 ADDED = "Added to your previous answer."
 TAKEN_FOR_SKIPPED = "Taken as your answer to the previous question, which you skipped."
 TAKEN_OUT = "Taken out of your previous answer again."
+TAKEN_BACK = (
+    "I have taken your previous answer out: it will not be stored. Here is its question once more."
+)
 CONSENT_RECORDED = "Thank you, your consent has been recorded."
 ERASED = "Done. Everything stored about you has been erased:"
 NO_DATA = "No data is stored about you."
@@ -382,6 +391,24 @@ class Conversation(RuleBasedStateMachine):
                 ), f"'Nothing to undo' while {still!r} is still in the answer\n" + "\n".join(
                     self.trace
                 )
+
+        # The Undo button's word typed ("Rückgängig"): the message added last taken out, as
+        # the button takes it; with none added, the comment itself, its question asked
+        # again (the model missed both, found when the search went on past a failure).
+        typed = person.tokens.get(person.current or "") if action.kind == "text" else None
+        if typed is not None and not typed.unknown:
+            if says(everything, TAKEN_OUT) and typed.additions:
+                last = next(reversed(typed.additions))
+                joined = "".join(f"\n{a}" for a in typed.additions.values())
+                typed.additions.pop(last)
+                rest = "".join(f"\n{a}" for a in typed.additions.values())
+                if typed.skipped:
+                    typed.comment = rest[1:] or None
+                elif typed.comment is not None:
+                    typed.comment = typed.comment.removesuffix(joined) + rest
+            elif says(everything, TAKEN_BACK) and typed.step == "contact":
+                typed.step, typed.comment, typed.skipped = "comment", None, False
+                typed.additions.clear()
 
         # A text added to the comment (said so, with an Undo button), or taken as the
         # comment skipped just before.
