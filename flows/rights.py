@@ -152,6 +152,8 @@ class _Held:
     draft: bool
     contact: bool
     language: bool
+    answered: bool = True
+    """Whether the unfinished survey (`draft`) holds an answer yet, or may (unreadable)."""
     alerts: int = 0
     """Feedback of the person with an alert in the staff chat (one posted after the
     question makes it out of date, found by review: the result counted it unasked)."""
@@ -211,6 +213,11 @@ class _Discarded:
 
     def __bool__(self) -> bool:
         return self.draft
+
+
+def _answered(state: ConversationState) -> bool:
+    """Whether a survey under way holds an answer yet (an option ticked counts)."""
+    return bool(state.answers or state.selected)
 
 
 class DataRights:
@@ -866,7 +873,7 @@ class DataRights:
             )
             text = f"{text}\n\n{self._note_kept(t)}"
             return Outcome(replies=(self._erase_question(t, text, pseudonym, held),))
-        what = self._what_is_erased(t, held.count, held.draft)
+        what = self._what_is_erased(t, held.count, held.draft, held.answered)
         question = self._erase_question(t, what, pseudonym, held)
         # Everything the confirmation then counts is named before (language and DPO
         # reviews: the chat id and the alerts were told of only afterwards).
@@ -912,9 +919,25 @@ class DataRights:
         )
 
     @staticmethod
-    def _what_is_erased(t: Translator, feedback: int, draft: bool) -> str:
+    def _what_is_erased(t: Translator, feedback: int, draft: bool, answered: bool) -> str:
         """The erase question, naming unfinished answers only where there are some (found
-        by review: named just after a withdrawal had discarded them)."""
+        by review: named just after a withdrawal had discarded them), and a survey begun
+        with none yet as such (found by a customer walk-through: "your unfinished answers"
+        just after agreeing)."""
+        if draft and not answered:
+            if not feedback:
+                return t.gettext(
+                    "Do you want to erase all data stored about you? That is your consents "
+                    "and the survey you have started; no feedback is stored. This cannot be "
+                    "undone."
+                )
+            return t.ngettext(
+                "Do you want to erase all data stored about you? That is {count} feedback, "
+                "your consents and the survey you have started. This cannot be undone.",
+                "Do you want to erase all data stored about you? That is {count} feedbacks, "
+                "your consents and the survey you have started. This cannot be undone.",
+                feedback,
+            ).format(count=feedback)
         if not feedback and draft:
             return t.gettext(
                 "Do you want to erase all data stored about you? That is your consents and "
@@ -948,11 +971,13 @@ class DataRights:
         the caller has just read it: readable records and how many more)."""
         now = self.clock()
         readable, unreadable = feedback or await self.store.readable_feedback_of(pseudonym, now)
+        draft = await self._unfinished(pseudonym, now)
         return _Held(
             feedback=frozenset(record.id for record in readable),
             unreadable=unreadable,
             consents=await self._stored(self.store.consents(pseudonym)),
-            draft=await self._stored(self.store.load_draft(pseudonym, now)),
+            draft=draft is not None,
+            answered=draft is None or draft.answered,
             contact=await self._stored(self.store.contact_of(pseudonym)),
             language=await self._stored(self.store.language_of(pseudonym, now)),
             alerts=len({post.feedback_id for post in await self.store.staff_posts_of(pseudonym)}),
@@ -1438,7 +1463,9 @@ class DataRights:
             text += "\n\n" + t.gettext("The survey you had started has ended.")
         held = await self._held(pseudonym, (feedback, unreadable))
         question = (
-            self._what_is_erased(t, len(feedback), held.draft) if complete else self._erase_all(t)
+            self._what_is_erased(t, len(feedback), held.draft, held.answered)
+            if complete
+            else self._erase_all(t)
         )
         # Offered, not asked for: said so (found by a customer walk-through: having chosen to
         # keep the other purpose, "Do you want to erase all data?" came unexplained).
@@ -1488,6 +1515,17 @@ class DataRights:
         if unreadable:
             log.warning("feedback unreadable at a withdrawal", extra={"records": unreadable})
         return feedback, unreadable
+
+    async def _unfinished(self, pseudonym: str, now: datetime) -> _Discarded | None:
+        """The survey under way, if any, and whether it holds an answer yet (one that
+        cannot be read may: it is said to)."""
+        try:
+            draft = await self.store.load_draft(pseudonym, now)
+        except DecryptionFailed:
+            return _Discarded(True, answered=True)
+        if draft is None:
+            return None
+        return _Discarded(True, answered=_answered(ConversationState.model_validate(draft.payload)))
 
     @staticmethod
     async def _stored(read: Awaitable[object | None]) -> bool:
@@ -1636,8 +1674,7 @@ class DataRights:
             return _Discarded(False)
         # Consent given a moment ago and nothing answered yet: no answers to speak of
         # (found by a customer walk-through: "your unfinished answers were discarded").
-        answered = bool(state.answers or state.selected)
-        return _Discarded(await self.store.delete_draft(pseudonym), answered=answered)
+        return _Discarded(await self.store.delete_draft(pseudonym), answered=_answered(state))
 
     async def _contact_served(self, purpose: Purpose | None, pseudonym: str) -> bool:
         """Whether a contact chat id is stored that nothing keeps any more, now that this

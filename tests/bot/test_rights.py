@@ -1015,8 +1015,21 @@ async def test_the_erase_question_names_unfinished_answers_only_where_there_are_
     erika = harness.customer()
     await erika.send("/start")
     await erika.press("Ja, ich willige ein")
+    # Nothing answered yet: the survey begun, no answers (found by a customer walk-through)
     asked = texts(await erika.send("/loeschen"))
+    assert "Das sind Ihre Einwilligungen und die begonnene Umfrage" in asked, asked
+    assert "unvollständigen Antworten" not in asked, asked
+    tom = harness.customer(4243)
+    await tom.send("/start")
+    await tom.press("Ja, ich willige ein")
+    await tom.press("4")
+    asked = texts(await tom.send("/loeschen"))
     assert "Das sind Ihre Einwilligungen und Ihre unvollständigen Antworten" in asked, asked
+    anna = harness.customer(4244)
+    await give_feedback(anna, "allgemein")
+    await anna.send("/start")  # a second survey, nothing answered yet
+    asked = texts(await anna.send("/loeschen"))
+    assert "Das ist ein Feedback samt Ihren Einwilligungen und der begonnenen Umfrage" in asked
     await erika.send("/widerruf")
     after = texts(await erika.press("Speicherung Ihres Feedbacks"))
     # Nothing was answered yet: the survey ended, no answers were discarded (found by a
