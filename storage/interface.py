@@ -731,7 +731,8 @@ class Store(abc.ABC):
         self, since: datetime, until: datetime, now: datetime, newest: int | None = None
     ) -> list[PeriodFeedback]:
         """Everyone's unexpired feedback created in [since, until), oldest first; with
-        `newest`, only that many of the most recent ones."""
+        `newest`, only that many of the most recent ones. A record that does not open (a
+        damaged disk) is left out, with a warning in the log: it stopped every summary."""
 
     @abc.abstractmethod
     async def feedback_by_reference(

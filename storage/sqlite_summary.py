@@ -113,7 +113,7 @@ class SummaryCache(StoreCore):
     async def feedback_in_period(
         self, since: datetime, until: datetime, now: datetime, newest: int | None = None
     ) -> list[PeriodFeedback]:
-        """Raises DecryptionFailed for a tampered record; rows whose key is gone are skipped."""
+        """Rows that do not open (tampered) and rows whose key is gone are skipped."""
         async with self._lock:
             rows = await self._period_rows(since, until, ts(now), newest)
             consents, deks = await self._consents_and_keys(rows)
@@ -122,7 +122,7 @@ class SummaryCache(StoreCore):
     async def feedback_by_reference(
         self, reference: str, now: datetime, limit: int = 2
     ) -> list[PeriodFeedback]:
-        """Raises DecryptionFailed for a tampered record; a row whose key is gone is skipped."""
+        """A row that does not open (tampered) or whose key is gone is skipped."""
         if not re.fullmatch(r"[0-9a-f]+", reference):
             return []
         async with self._lock:
@@ -170,7 +170,11 @@ class SummaryCache(StoreCore):
     ) -> list[PeriodFeedback]:
         # Decrypting needs no connection: done outside the lock and in slices, so people
         # chatting meanwhile are not kept waiting for a summary over many feedbacks.
+        # A row that does not open (a damaged disk, a backup changed) stays out, as it does
+        # from the person's evaluated feedback: it stopped every summary, digest and export
+        # (found by an operator walk-through: "ciphertext failed authentication").
         result = []
+        damaged = 0
         for index, (record_id, pseudonym, flow_id, version, created, expires, blob) in enumerate(
             rows
         ):
@@ -179,7 +183,11 @@ class SummaryCache(StoreCore):
             dek = deks.get((pseudonym, version))
             if dek is None:  # the key is gone: an erasure cut short, the purge cleans up
                 continue
-            data = unsealed(dek, "feedback", record_id, pseudonym, version, blob)
+            try:
+                data = unsealed(dek, "feedback", record_id, pseudonym, version, blob)
+            except DecryptionFailed:
+                damaged += 1
+                continue
             created_at = dt(created)
             result.append(
                 PeriodFeedback(
@@ -191,6 +199,12 @@ class SummaryCache(StoreCore):
                     consents_in_force=consents[pseudonym].for_feedback(created_at),
                     **data,
                 )
+            )
+        if damaged:
+            log.warning(
+                "feedback_unreadable: %d feedback(s) that do not open left out",
+                damaged,
+                extra={"count": damaged},
             )
         return result
 
@@ -265,7 +279,7 @@ class SummaryCache(StoreCore):
     async def summary_segments(
         self, segments: list[SummarySegment], version: str, now: datetime
     ) -> list[SegmentRead]:
-        """Raises DecryptionFailed for a tampered feedback record; a cached entry that does
+        """A feedback record that does not open (tampered) is left out; a cached entry that does
         not decrypt is logged and read from the feedback instead."""
         moment = ts(now)
         key = self._summary_key()

@@ -412,6 +412,40 @@ async def test_the_readable_feedback_of_a_person_is_read_past_a_damaged_row(
         await again.close()
 
 
+async def test_a_damaged_row_stays_out_of_summaries_and_exports_and_keeps_nothing_back(
+    store: SQLiteStore, data_dir: Path, key: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Found by an operator walk-through: one feedback whose stored copy no longer opened
+    stopped every summary, digest and export ("ciphertext failed authentication")."""
+    damaged, other = store.pseudonym(SUBJECT), store.pseudonym("tg-user:1")
+    await store.submit_feedback(damaged, feedback("Quastenflosser"), [grant()])
+    await store.submit_feedback(other, feedback("bleibt"), [grant()])
+    await store.submit_feedback(damaged, feedback("auch lesbar"), [grant()])
+    await store.close()
+    with sqlite3.connect(data_dir / "feedback.db") as con:
+        con.execute(
+            "UPDATE feedback SET ciphertext = zeroblob(60)"
+            " WHERE rowid = (SELECT min(rowid) FROM feedback)"
+        )
+    con.close()
+    again = await reopen(data_dir, key)
+    try:
+        with caplog.at_level(logging.WARNING, logger="storage"):
+            period = await again.feedback_in_period(T0 - DAY, T0 + DAY, T0 + HOUR)
+            day = SummarySegment(start=T0 - DAY, end=T0 + DAY, bucket=None)
+            (read,) = await again.summary_segments([day], "v1", T0 + HOUR)
+        assert [r.answers["comment"] for r in period] == ["bleibt", "auch lesbar"]
+        assert [r.answers["comment"] for r in read.records] == ["bleibt", "auch lesbar"]
+        said = [r.getMessage() for r in caplog.records if r.name == "storage"]
+        assert "feedback_unreadable: 1 feedback(s) that do not open left out" in said, said
+        assert damaged not in caplog.text and "tg-user" not in caplog.text
+        records, unreadable = await again.readable_feedback_of(damaged, T0 + HOUR)
+        assert [r.answers["comment"] for r in records] == ["auch lesbar"], "told to the person"
+        assert unreadable == 1
+    finally:
+        await again.close()
+
+
 async def test_a_submission_failing_midway_leaves_nothing_and_the_store_works(
     store: SQLiteStore, data_dir: Path, key: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
