@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import json
 import logging
 import secrets
@@ -163,6 +164,11 @@ class StoreCore:
         # it (claim_update, load_draft): those run on every update.
         self._lock = asyncio.Lock()
         self._checkpoint_retry: asyncio.Task[None] | None = None
+
+    def is_master_key(self, key: bytes) -> bool:
+        """Whether `key` is the master key this store opens with (compared in constant
+        time): a rotation to it would change nothing."""
+        return hmac.compare_digest(key, self._master_key)
 
     def _conn(self) -> aiosqlite.Connection:
         if self._db is None:

@@ -85,6 +85,16 @@ def run_rotate(args: argparse.Namespace) -> int:
             path=args.new_key_file,
         )
     store = open_existing_store(load_settings(), exclusive=True)
+    if store.is_master_key(new_key):
+        # Said rotated, after a leak, and nothing changed (found by an operator walk-through:
+        # the file of the key in use given by mistake)
+        raise InvalidMasterKey(
+            N_(
+                "{path} holds the master key the bot uses now: nothing would change. Make a "
+                "new one with `feedbackbot keygen`"
+            ),
+            path=args.new_key_file,
+        )
 
     def report(done: int, total: int) -> None:
         print(

@@ -426,7 +426,7 @@ def test_stats_list_questions_and_answers_in_the_order_of_the_flow() -> None:
     )
 
 
-@pytest.mark.parametrize("problem", ["missing", "not text", "a folder", "no store"])
+@pytest.mark.parametrize("problem", ["missing", "not text", "a folder", "no store", "in use"])
 async def test_rotate_key_with_an_unusable_key_file_or_store_is_one_line(
     tmp_path: Path, problem: str
 ) -> None:
@@ -440,10 +440,15 @@ async def test_rotate_key_with_an_unusable_key_file_or_store_is_one_line(
         key_file.mkdir()
     elif problem == "no store":
         key_file.write_text(encode_master_key(generate_key()))
+    elif problem == "in use":  # said rotated, nothing changed (an operator walk-through)
+        key_file.write_text(MASTER_KEY)
+        key_file.chmod(0o600)
     before = {p.name: p.read_bytes() for p in data.iterdir()} if data.exists() else {}
     result = cli("rotate-key", "--new-key-file", str(key_file), env=cli_env(data), cwd=tmp_path)
     assert result.returncode == 1 and result.stderr.startswith("feedbackbot: "), result.stderr
     assert result.stderr.count("\n") == 1
+    if problem == "in use":
+        assert "holds the master key the bot uses now: nothing would change" in result.stderr
     after = {p.name: p.read_bytes() for p in data.iterdir()} if data.exists() else {}
     assert after == before, "nothing written"
 
