@@ -264,7 +264,7 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
 
     def _release_lock(self) -> None:
         if self._lock_file is not None:
-            os.close(self._lock_file)  # closing releases the lock
+            sqlite_db.release_lock(self._lock_file)
             self._lock_file = None
 
     async def _open(self) -> None:

@@ -662,6 +662,10 @@ async def set_max_page_count(db: aiosqlite.Connection, pages: int) -> None:
 LOCK_FILE = "feedbackbot.lock"
 
 
+_FOLDER_LOCKS: dict[int, int] = {}
+"""The data folder's own descriptor, locked beside each lock file's (see `hold_lock`)."""
+
+
 def lock_held_elsewhere(data_dir: Path) -> bool:
     """Whether another process (the bot, a chat, a rotation, a purge) holds the data dir's
     lock now; taken and let go at once, without creating the lock file."""
@@ -669,28 +673,33 @@ def lock_held_elsewhere(data_dir: Path) -> bool:
         import fcntl
     except ImportError:  # pragma: no cover - POSIX systems have it
         return False
-    try:
-        descriptor = os.open(data_dir / LOCK_FILE, os.O_RDONLY)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except OSError:
-        return True
-    finally:
-        os.close(descriptor)  # releases a lock taken
+    for target, flags in ((data_dir / LOCK_FILE, os.O_RDONLY), (data_dir, _FOLDER)):
+        try:
+            descriptor = os.open(target, flags)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        except OSError:  # no locks there (see `_lock_folder`)
+            continue
+        finally:
+            os.close(descriptor)  # releases a lock taken
     return False
 
 
 def hold_lock(data_dir: Path) -> int | None:
     """Take the data dir's lock for one writer (the bot, a chat, a key rotation, a purge)
-    and return its file descriptor; closing it releases the lock, as does the process
+    and return its file descriptor; `release_lock` lets it go, as does the process
     ending in any way. Raises StoreInUse when another process holds it.
 
     A second bot on the same store would answer from a cache of keys the other one may
     have shredded; a key rotation beside a running bot leaves its new keys under the old
     master key. Reading commands (stats, export, backup) take no lock. Without fcntl
-    (Windows) there is no lock.
+    (Windows) there is no lock. The folder itself is locked too: a lock file deleted as
+    a leftover (it stays after every run) let a restore run beside the bot, which then
+    thanked for feedback the restore lost (found by an operator walk-through).
     """
     try:
         import fcntl
@@ -716,19 +725,56 @@ def hold_lock(data_dir: Path) -> int | None:
         ) from None
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        folder = _lock_folder(data_dir, fcntl.flock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(descriptor)
-        raise StoreInUse(
-            N_(
-                "{path} is in use by another feedbackbot process (a running bot, a chat, "
-                "a key rotation, a purge or a restore); stop it first"
-            ),
-            path=data_dir,
-        ) from None
+        raise _in_use(data_dir) from None
     except OSError as error:  # e.g. no locks on this file system (ENOLCK)
         os.close(descriptor)
         raise StoreError(N_("cannot lock {path}: {reason}"), path=path, reason=error) from None
+    if folder is not None:
+        _FOLDER_LOCKS[descriptor] = folder
     return descriptor
+
+
+def release_lock(descriptor: int) -> None:
+    """Let go of the lock `hold_lock` took (closing releases it)."""
+    folder = _FOLDER_LOCKS.pop(descriptor, None)
+    if folder is not None:
+        os.close(folder)
+    os.close(descriptor)
+
+
+_FOLDER = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
+
+
+def _lock_folder(data_dir: Path, flock: Callable[[int, int], None], flags: int) -> int | None:
+    """The data folder opened and locked, or None where its file system locks no folders
+    (NFS emulates flock with write locks, which a folder opened to read cannot take): the
+    lock file's lock serves alone there. BlockingIOError when another process holds it."""
+    try:
+        folder = os.open(data_dir, _FOLDER)
+    except OSError:
+        return None
+    try:
+        flock(folder, flags)
+    except BlockingIOError:
+        os.close(folder)
+        raise
+    except OSError:
+        os.close(folder)
+        return None
+    return folder
+
+
+def _in_use(data_dir: Path) -> StoreInUse:
+    return StoreInUse(
+        N_(
+            "{path} is in use by another feedbackbot process (a running bot, a chat, "
+            "a key rotation, a purge or a restore); stop it first"
+        ),
+        path=data_dir,
+    )
 
 
 def create_private_file(path: Path) -> None:

@@ -29,7 +29,7 @@ from flows.models import ChoiceStep, MultipleChoiceStep, render_text
 from flows.service import utc_now
 from storage import SQLiteStore, StatisticsRow
 from storage.sqlite import DATA_FILE
-from storage.sqlite_db import LOCK_FILE, hold_lock
+from storage.sqlite_db import LOCK_FILE, hold_lock, release_lock
 from storage.sqlite_restore import (
     Backups,
     check_backups,
@@ -318,7 +318,7 @@ def run_restore(args: argparse.Namespace) -> int:
         if made and not restored:  # found by an operator's walk-through: left, a lock in it
             _remove_if_only_the_lock(settings.data_dir)
         if lock is not None:
-            os.close(lock)
+            release_lock(lock)
     print(t.gettext("restored {path}").format(path=settings.data_dir))
     if again:
         print(

@@ -20,7 +20,7 @@ import pytest
 
 from bot.cli.chat import CHAT_USER_ID, ChatOptions, piped_lines, run_chat
 from storage.interface import StoreError, StoreInUse
-from storage.sqlite_db import hold_lock
+from storage.sqlite_db import hold_lock, release_lock
 from tests.harness import deletion_dates, files_contain, product_flow_passing_on, stored_rows
 
 REPO = Path(__file__).resolve().parents[2]
@@ -318,7 +318,7 @@ def test_a_data_folder_in_use_is_refused_before_the_banner(tmp_path: Path) -> No
         assert "feedbackbot chat:" not in terminal.transcript, terminal.transcript
         assert "Data is kept in" not in terminal.transcript
     finally:
-        os.close(descriptor)
+        release_lock(descriptor)
     terminal = Terminal("1")
     assert chat(terminal, lang="en", data_dir=data) == 0, "once the other process has ended"
     assert terminal.transcript.startswith("feedbackbot chat: the real bot"), terminal.transcript

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.sqlite_db import hold_lock
+from storage.sqlite_db import hold_lock, release_lock
 from tests.e2e.botprocess import REPO
 from tests.harness import MASTER_KEY, TOKEN
 
@@ -149,4 +149,4 @@ def test_ctrl_c_while_run_opens_the_store_ends_it_and_lets_the_folder_go(
     assert stderr.endswith("feedbackbot: interrupted\n"), stderr
     lock = hold_lock(data)  # free: StoreInUse were it held
     assert lock is not None
-    os.close(lock)
+    release_lock(lock)

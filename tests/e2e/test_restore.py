@@ -26,7 +26,7 @@ from bot.logs import RedactingFormatter
 from storage import NewFeedback, SQLiteStore, StoreInUse
 from storage.crypto import decode_master_key, encode_master_key, generate_key
 from storage.interface import AuditEntry
-from storage.sqlite_db import hold_lock
+from storage.sqlite_db import hold_lock, release_lock
 from storage.sqlite_restore import Backups, put_back
 from tests.e2e.botprocess import cli
 from tests.e2e.test_lifecycle import (
@@ -281,7 +281,7 @@ def test_a_backup_of_the_wrong_kind_or_damaged_is_refused_and_nothing_changes(
         running = cli("restore", str(backup), "--keys", str(keys), env=env, cwd=tmp_path)
     finally:
         assert held is not None
-        os.close(held)
+        release_lock(held)
     assert running.returncode == 1 and "stop it first" in running.stderr, running.stderr
     assert state(data) == before
 
@@ -467,7 +467,7 @@ def test_no_moment_between_putting_back_and_opening_lets_a_bot_start(
         else:
             tried.append("started")
             if taken is not None:
-                os.close(taken)
+                release_lock(taken)
         return opening(*args, **kwargs)
 
     monkeypatch.setattr(maintenance, "open_store", a_bot_starts)

@@ -286,6 +286,15 @@ async def test_while_the_bot_runs_purge_and_rotate_key_are_refused_reading_works
         assert cli("backup", str(tmp_path / "copy.db"), env=env, cwd=tmp_path).returncode == 0
         with pytest.raises(StoreInUse):
             await SQLiteStore(data, base64.urlsafe_b64decode(MASTER_KEY), exclusive=True).open()
+        # The lock file deleted as a leftover (it stays after every run): the folder's own
+        # lock still keeps a restore, a purge out (found by an operator walk-through: a
+        # restore ran beside the bot, which then thanked for feedback the restore lost)
+        (data / "feedbackbot.lock").unlink()
+        backup = tmp_path / "copy.db"
+        for args in (["purge"], ["restore", str(backup)]):
+            result = cli(*args, env=env, cwd=tmp_path)
+            assert result.returncode == 1, result.stderr
+            assert "in use by another feedbackbot process" in result.stderr, result.stderr
     finally:
         await running.close()
     assert cli("purge", env=env, cwd=tmp_path).returncode == 0  # the old key still opens it
