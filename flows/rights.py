@@ -10,7 +10,7 @@ import re
 import secrets
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -152,8 +152,12 @@ class _Held:
     draft: bool
     contact: bool
     language: bool
-    answered: bool = True
-    """Whether the unfinished survey (`draft`) holds an answer yet, or may (unreadable)."""
+    answered: bool = field(default=True, compare=False)
+    """Whether the unfinished survey (`draft`) holds an answer yet, or may (unreadable):
+    how the question names it, not a change that makes its button out of date."""
+    survey: str = field(default="", compare=False)
+    """The survey under way as the question was asked (see `_survey_mark`): typed text is
+    for the question until the survey is answered."""
     alerts: int = 0
     """Feedback of the person with an alert in the staff chat (one posted after the
     question makes it out of date, found by review: the result counted it unasked)."""
@@ -184,10 +188,12 @@ class _EraseAsked:
 
 @dataclass(frozen=True)
 class _WithdrawAsked:
-    """/withdraw's question as shown last: when, and the words of its buttons' labels."""
+    """/withdraw's question as shown last: when, the words of its buttons' labels, and the
+    survey under way then (see `_survey_mark`)."""
 
     at: datetime
     words: frozenset[str]
+    survey: str = ""
 
 
 _ERASE_TOKEN = re.compile(r"[A-Za-z0-9_-]{8}")
@@ -972,12 +978,14 @@ class DataRights:
         now = self.clock()
         readable, unreadable = feedback or await self.store.readable_feedback_of(pseudonym, now)
         draft = await self._unfinished(pseudonym, now)
+        survey = await self._survey_mark(pseudonym, now)
         return _Held(
             feedback=frozenset(record.id for record in readable),
             unreadable=unreadable,
             consents=await self._stored(self.store.consents(pseudonym)),
             draft=draft is not None,
             answered=draft is None or draft.answered,
+            survey=survey,
             contact=await self._stored(self.store.contact_of(pseudonym)),
             language=await self._stored(self.store.language_of(pseudonym, now)),
             alerts=len({post.feedback_id for post in await self.store.staff_posts_of(pseudonym)}),
@@ -1039,17 +1047,18 @@ class DataRights:
 
     async def typed_at_rights_question(self, person: Person, text: str) -> Outcome | None:
         """A yes, a no, "delete everything" or a consent named, typed under the open erase
-        or withdraw question (the later of them), outside a survey: nothing is erased or
-        withdrawn, and the person is told so and which button does it (found by a German
-        customer's review: "ja" was told that no survey was under way, and she believed
-        her data erased; by a review of customers' phrasing: "Jawohl", "ja mach" and
-        "den Kontakt bitte widerrufen" were told that no question was open). None for any
-        other text, and during a survey, whose question was asked again after (or is
-        asked after, begun since: found by that review)."""
+        or withdraw question (the later of them): nothing is erased or withdrawn, and the
+        person is told so and which button does it (found by a German customer's review:
+        "ja" was told that no survey was under way, and she believed her data erased; by a
+        review of customers' phrasing: "Jawohl", "ja mach" and "den Kontakt bitte
+        widerrufen" were told that no question was open). Also during a survey, whose
+        question was asked again below it, until it is answered (found by a customer
+        walk-through: "ja" became the comment, and at the contact question was pointed to
+        the button that agrees to be contacted). None for any other text."""
         pseudonym = self.store.pseudonym(person.subject)
         now = self.clock()
         erase = self._erase_asked.get(pseudonym)
-        if erase is not None and (erase.held.draft or now - erase.at > ERASE_BUTTON_VALID):
+        if erase is not None and now - erase.at > ERASE_BUTTON_VALID:
             erase = None
         withdraw = self._withdraw_asked.get(pseudonym)
         if withdraw is not None and now - withdraw.at > ERASE_BUTTON_VALID:
@@ -1064,13 +1073,15 @@ class DataRights:
                 _an_answer(text, _CHOOSING | withdraw.words) or typed_request(text) == WITHDRAW
             ):
                 return None
-            if await self._stored(self.store.load_draft(pseudonym, now)):
+            surveying = await self._answered_since(pseudonym, now, withdraw.survey)
+            if surveying:
                 return None
             said = t.gettext(
                 "Nothing has been withdrawn yet. To withdraw a consent, please tap it under "
                 "the question above; to keep them all, “{keep}”."
             ).format(keep=t.gettext("Keep my consents"))
-            return Outcome.say(said)
+            return Outcome.say(self._not_for_the_survey(t, said, surveying))
+        assert erase is not None
         if typed_request(text) == WITHDRAW:  # "don't contact me": the commands, /withdraw
             return None
         keep = t.gettext("Keep my data")
@@ -1082,20 +1093,59 @@ class DataRights:
             or words in YESES
             or words in DECLINES
             or words == bare_words(keep)
+            or words == bare_words(t.gettext("Erase everything"))
             or typed_request(text) == ERASE
             or _an_answer(text)
         ):
             return None
+        surveying = await self._answered_since(pseudonym, now, erase.held.survey)
+        if surveying:
+            return None
         # Only while its button erases: not after a survey begun or given since (found by
         # a review of the change: the "👍" after its thanks was pointed to the button,
         # which then said it was out of date).
-        if erase is None or await self._held(pseudonym) != erase.held:
+        if await self._held(pseudonym) != erase.held:
             return None
         said = t.gettext(
             "Nothing has been erased yet. To erase everything, please tap “{erase}” under "
             "the question above; to keep your data, “{keep}”."
         ).format(erase=t.gettext("Erase everything"), keep=keep)
-        return Outcome.say(said)
+        return Outcome.say(self._not_for_the_survey(t, said, surveying))
+
+    async def _survey_mark(self, pseudonym: str, now: datetime) -> str:
+        """The survey under way, its open question and its last answer, to tell later
+        whether it has been answered since: "" without one ("?" where it cannot be read)."""
+        try:
+            draft = await self.store.load_draft(pseudonym, now)
+        except DecryptionFailed:
+            return "?"
+        if draft is None:
+            return ""
+        state = ConversationState.model_validate(draft.payload)
+        when = state.answered_at.isoformat() if state.answered_at else ""
+        return f"{state.flow_id}:{state.step_id}:{state.answered}:{when}:{len(state.additions)}"
+
+    async def _answered_since(self, pseudonym: str, now: datetime, mark: str) -> bool | None:
+        """Whether the survey under way was answered (or begun) since a rights question
+        was asked with the survey as `mark` says: what is typed then belongs to it; None
+        without a survey under way."""
+        current = await self._survey_mark(pseudonym, now)
+        if not current:
+            return None
+        return current != mark or current == "?"
+
+    @staticmethod
+    def _not_for_the_survey(t: Translator, said: str, surveying: bool | None) -> str:
+        if surveying is None:
+            return said
+        return (
+            said
+            + " "
+            + t.gettext(
+                "I did not take this message as an answer to your survey; its question is "
+                "the last one above."
+            )
+        )
 
     async def confirm_erasure(self, person: Person, data: str, staff: bool = False) -> Outcome:
         """The erase / keep button: shreds the key first, then every row about the person.
@@ -1289,7 +1339,9 @@ class DataRights:
         named = {
             word for row in buttons for button in row for word in bare_words(button.label).split()
         }
-        self._withdraw_asked[pseudonym] = _WithdrawAsked(now, typed_forms(frozenset(named)))
+        self._withdraw_asked[pseudonym] = _WithdrawAsked(
+            now, typed_forms(frozenset(named)), await self._survey_mark(pseudonym, now)
+        )
         text = t.gettext(
             "Which consent do you want to withdraw? Withdrawal takes effect immediately and "
             "erases what you gave under that consent (the feedback given with it, or the "

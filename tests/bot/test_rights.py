@@ -1185,17 +1185,38 @@ async def test_a_yes_typed_after_the_erase_question_was_answered_is_no_erase_poi
     assert "Erase everything" not in texts(await erika.send("yes"))
 
 
-async def test_during_a_survey_a_yes_after_the_erase_question_goes_to_the_survey(
+async def test_during_a_survey_a_yes_after_a_rights_question_is_not_taken_for_the_survey(
     harness: Harness,
 ) -> None:
-    """The survey's question is asked again after the erase question, so what is typed
-    then is for it: the erase pointer stays out of it."""
-    erika = harness.customer(language_code="en")
+    """Found by a customer walk-through: "ja" typed after /loeschen mid-survey became the
+    comment (nothing erased, and /meinedaten showed "→ ja"), "yes" after /withdraw too,
+    and at the contact question it was pointed to the button that agrees to be contacted.
+    The survey's question is asked again below the rights question: a comment, or
+    anything once that question is answered, is for the survey as before."""
+    erika = harness.customer()
     await erika.send("/start")
-    await erika.press("Yes, I agree")
-    await erika.send("/delete")
-    said = texts(await erika.send("yes"))
-    assert "Nothing has been erased yet" not in said and "1 to 5" in said
+    await erika.press("Ja, ich willige ein")
+    await erika.press("2")
+    await erika.send("/loeschen")
+    said = texts(await erika.send("ja"))
+    assert said.startswith("Noch ist nichts gelöscht."), said
+    assert "nicht als Antwort auf Ihre Umfrage gewertet" in said, said
+    said = texts(await erika.send("Das Frühstück war kalt"))
+    assert "Dürfen wir Sie in diesem Chat" in said, "a comment is the comment"
+    said = texts(await erika.send("Ja"))
+    assert "Noch ist nichts gelöscht" not in said, "answered since: for the contact question"
+    await erika.press("Nein")
+    shown = texts(await erika.send("/meinedaten"))
+    assert "→ Das Frühstück war kalt" in shown and "→ ja" not in shown, shown
+    tom = harness.customer(4711, language_code="en")
+    await tom.send("/start")
+    await tom.press("Yes, I agree")
+    await tom.press("2")
+    await tom.send("/withdraw")
+    said = texts(await tom.send("yes"))
+    assert said.startswith("Nothing has been withdrawn yet."), said
+    assert "I did not take this message as an answer to your survey" in said, said
+    assert "Write a short comment" in texts(await tom.send("/start")), "still at the comment"
 
 
 async def test_other_short_answers_under_the_erase_question_point_to_its_button(
