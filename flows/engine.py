@@ -1972,11 +1972,14 @@ OF_PRIVACY = (
             "danach bleibt bleiben werden wurde kann können könnt darf dürfen team firma "
             "mitarbeiter und oder bin sicher diese dies chef chefin filialleiter filialleiterin "
             "vorgesetzter vorgesetzte geschrieben hat tut macht "
+            # found by a customer walk-through: stored as the comment
+            "ich das zu wieder wird mein meine meinen name namen hotel rezeption "
+            "rezeptionist rezeptionistin personal inhaber geschäft laden "
             "really actually also just only where whom to at of about from your the a an all "
             "everything here bot survey feedback responses comments anyone anybody someone "
             "later afterwards stays stay be being is are can may will does do staff team "
             "company and or am i safe secure these those boss manager written wrote has does "
-            "lol haha".split()
+            "lol haha my name hotel reception receptionist shop owner employees".split()
         )
     )
 )

@@ -48,6 +48,12 @@ PRIVACY_DE = (
         "Who gets this?",
         "is this anonymous lol",
         "Does anyone actually read these?",
+        # found by the walk-through of session 48: stored as the comment
+        "Wer bekommt das zu sehen?",
+        "Kann ich das später wieder löschen?",
+        "Wird das an das Hotel weitergegeben?",
+        "Sieht der Rezeptionist meinen Namen?",
+        "Will the manager see my name?",
     ],
 )
 def test_questions_about_ones_answers_are_told_apart(typed: str) -> None:
@@ -67,6 +73,9 @@ def test_questions_about_ones_answers_are_told_apart(typed: str) -> None:
         "Is the app secure?",
         "Who reads the reviews on your website?",
         "Wer bekommt das Trinkgeld?",
+        "Warum wird das Hotel nicht renoviert?",
+        "Is my name on the booking?",
+        "Hat das Hotel einen Parkplatz?",
         "",
     ],
 )
