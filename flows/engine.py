@@ -2725,7 +2725,13 @@ _NO_CONTACT = re.compile(
     r"(?:kontaktieren sie|kontaktiert|kontaktier|rufen sie|ruft) mich (?:bitte |doch )*"
     r"(?:nicht|nicht mehr|nie wieder)(?: an)?(?: (?:bitte|danke))*|"
     r"ich (?:moechte|will|mag) (?:doch |bitte |lieber )*nicht (?:mehr )?"
-    r"(?:kontaktiert|angeschrieben|angerufen) werden(?: (?:bitte|danke))*)"
+    r"(?:kontaktiert|angeschrieben|angerufen) werden(?: (?:bitte|danke))*|"
+    # found by a customer walk-through: pointed to every command, /withdraw among them
+    r"i (?:don't|dont|do not) (?:want|wish) to be (?:contacted|called|messaged)"
+    r"(?: (?:again|anymore|any more|after all|please|thanks|thank you))*|"
+    r"nicht (?:mehr )?(?:kontaktieren|anrufen|anschreiben)(?: (?:bitte|danke))*|"
+    r"(?:no|keine) (?:more |further |weitere )?(?:contact|kontaktaufnahme|kontakt)"
+    r"(?: (?:please|bitte|thanks|danke|mehr))*)"
 )
 """Asking not to be contacted, as a whole message (see `asks_not_to_be_contacted`)."""
 

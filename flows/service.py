@@ -709,7 +709,13 @@ class FeedbackService:
         if any(consent.in_force for consent in consents):
             # Just thanked (in any survey), or the answers expired, or the notice has changed
             # since they agreed: none of it is an error of theirs, nor a refusal to consent.
-            if request is not None:
+            if isinstance(event, TextInput) and asks_not_to_be_contacted(event.text):
+                # Before the commands a request is pointed to: "Please don't contact me"
+                # is one too, and its answer names whether there is a consent to withdraw
+                # (found by a customer walk-through: every command, /withdraw among them,
+                # to someone who had declined)
+                said = await self._no_contact_afterwards(pseudonym, t)
+            elif request is not None:
                 # Not "no survey is under way" to whoever asks about their data (found by
                 # an English customer's review: "Please delete my data" two days after).
                 said = self._to_commands(t)
@@ -717,8 +723,6 @@ class FeedbackService:
                 # "Ist das anonym?" after the thanks (found by a customer walk-through:
                 # "your feedback has been received", the question unanswered)
                 said = privacy_pointer(t)
-            elif isinstance(event, TextInput) and asks_not_to_be_contacted(event.text):
-                said = await self._no_contact_afterwards(pseudonym, t)
             elif isinstance(event, TextInput) and (
                 asks_to_be_contacted(event.text)
                 or (correcting == RECTIFY and asks_rectification_of_contact(event.text))

@@ -280,6 +280,30 @@ async def test_asking_not_to_be_contacted_after_the_survey_points_to_withdraw(
 
 
 @pytest.mark.parametrize(
+    "typed",
+    [
+        "Please don't contact me",
+        "I do not want to be contacted",
+        "No contact please",
+        "Bitte nicht mehr kontaktieren",
+        "Bitte keine Kontaktaufnahme",
+    ],
+)
+async def test_not_to_be_contacted_in_other_words_is_told_whether_anyone_may(
+    harness: Harness, typed: str
+) -> None:
+    """Found by the customer walk-through of session 48: after declining, "Please don't
+    contact me" got every command, /withdraw among them, which offered only the consent
+    whose withdrawal erases the feedback."""
+    declined = await _finished(harness, 8815)
+    said = texts(await declined.send(typed))
+    assert "/delete" not in said and "/loeschen" not in said, said
+    assert (
+        "not agreed to be contacted" in said or "nicht in eine Kontaktaufnahme eingewilligt" in said
+    ), said
+
+
+@pytest.mark.parametrize(
     ("typed", "language"),
     [
         ("what do you do with my data?", "en"),

@@ -1163,9 +1163,9 @@ async def test_taking_back_the_comment_at_its_question_is_no_comment(
     ("language", "typed"),
     [
         ("de", "Was habt ihr über mich gespeichert?"),
-        ("de", "Bitte nicht mehr kontaktieren"),
+        # (not to be contacted, "Bitte nicht mehr kontaktieren", "Don't contact me": told
+        # whether anyone may, see tests/bot/test_questions_to_the_bot.py)
         ("de", "Meine Einwilligung zum Kontakt widerrufen"),
-        ("en", "Don't contact me"),
         ("en", "Delete my comment"),
         ("en", "Please stop messaging me"),
         ("de", "Hört auf, mir zu schreiben"),
