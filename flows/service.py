@@ -364,16 +364,29 @@ class FeedbackService:
         """/abbrechen: drop the unfinished answers."""
         t = translator(person.locale)
         pseudonym = self.store.pseudonym(person.subject)
+        try:
+            draft = await self.store.load_draft(pseudonym, self.clock())
+        except DecryptionFailed:  # whatever it held goes, as said
+            draft = None
+        state = ConversationState.model_validate(draft.payload) if draft is not None else None
         if await self.store.delete_draft(pseudonym):
             await self.store.flush_deletions()
             log.info("draft cancelled")
-            said = t.gettext("Cancelled. Your unfinished answers have been discarded.")
+            if state is not None and not (state.answers or state.selected):
+                # Nothing answered yet (found by a customer walk-through: "your unfinished
+                # answers have been discarded" right after agreeing)
+                said = t.gettext("Cancelled. The survey you had started has ended.")
+            else:
+                said = t.gettext("Cancelled. Your unfinished answers have been discarded.")
             # A consent given in the survey is not one of its answers (found by a customer
             # walk-through: /mydata showed it after the cancel, and the next /start said
             # "you have already agreed").
-            if any(consent.in_force for consent in await self.store.consents(pseudonym)):
-                said += " " + t.gettext(
-                    "Your consent stays recorded; to withdraw it, send /withdraw."
+            in_force = [c for c in await self.store.consents(pseudonym) if c.in_force]
+            if in_force:
+                said += " " + t.ngettext(
+                    "Your consent stays recorded; to withdraw it, send /withdraw.",
+                    "Your consents stay recorded; to withdraw them, send /withdraw.",
+                    len(in_force),
                 )
             # What next, as every other reply says (found by an English customer's review:
             # the question's buttons go, and the chat fell silent).

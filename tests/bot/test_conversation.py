@@ -460,6 +460,12 @@ async def test_cancel_says_the_consent_stays(harness: Harness, language: str, co
         "de": "Ihre Einwilligung bleibt gespeichert; um sie zu widerrufen, senden Sie /widerruf.",
     }[language]
     assert stays in said, said
+    # nothing answered yet: no answers to discard (found by a customer walk-through)
+    ended = {
+        "en": "Cancelled. The survey you had started has ended.",
+        "de": "Abgebrochen. Die begonnene Umfrage wurde beendet.",
+    }[language]
+    assert said.startswith(ended), said
     last = {"en": "Send /start to give feedback.", "de": "Mit /start können Sie Feedback geben."}
     assert said.endswith(last[language]), "what next, last"
 

@@ -116,7 +116,6 @@ NOTHING_BUT_A_NOTE = (
     "It is kept until {date}, so that this is carried out again should our data be restored "
     "from a backup."
 )
-CANCELLED = "Cancelled. Your unfinished answers have been discarded."
 
 
 @dataclass
