@@ -257,6 +257,11 @@ NO_COMMENT = typed_forms(
         # as forms say it (found by a customer walk-through: "keine Angabe", "k.A." stored)
         "keine angabe", "keine angaben", "k a", "ohne angabe", "ohne kommentar",
         "no answer", "not applicable", "nothing to report", "nichts zu berichten",
+        # not knowing what to say (found by a customer walk-through: the comment)
+        "weiß nicht", "ich weiß nicht", "ich weiß es nicht", "keine ahnung",
+        "ich weiß nicht was ich schreiben soll", "weiß nicht was ich schreiben soll",
+        "mir fällt nichts ein", "i don't know", "don't know", "dunno", "no idea",
+        "i don't know what to write", "i don't know what to say",
     }
 )  # fmt: skip
 """Typed at a question one may skip: no comment (found by a German customer's review:
@@ -766,6 +771,17 @@ class Engine:
         if added is not None:
             return added
         how = self._not_an_answer(step)
+        if isinstance(step, (RatingStep, ChoiceStep, MultipleChoiceStep)) and _no_comment(text):
+            # "skip", "weiß nicht" at a question without a Skip button (found by a customer
+            # walk-through: "please tap a button" alone, never that it cannot be skipped)
+            return self._at_question(
+                state,
+                self.t.gettext(
+                    "I did not store this message. This question cannot be skipped: please "
+                    "answer it, or send /cancel to stop the survey."
+                ),
+                pointed=True,
+            )
         if (
             isinstance(step, (RatingStep, ChoiceStep, MultipleChoiceStep))
             and len(text.split()) >= 3

@@ -722,10 +722,23 @@ async def test_a_request_to_delete_typed_as_the_comment_is_not_stored_as_it(
 
 
 @pytest.mark.parametrize(
-    "typed", ["kein Kommentar", "Nichts", "-", "ueberspringen", "n/a", "keine Angabe", "k.A."]
+    "typed",
+    [
+        "kein Kommentar",
+        "Nichts",
+        "-",
+        "ueberspringen",
+        "n/a",
+        "keine Angabe",
+        "k.A.",
+        "Ich weiß nicht was ich schreiben soll",
+        "weiss nicht",
+        "Keine Ahnung",
+    ],
 )
 async def test_no_comment_typed_skips_the_comment(harness: Harness, typed: str) -> None:
-    """Found by a German customer's review: these were stored as the comment."""
+    """Found by a German customer's review: these were stored as the comment; not knowing
+    what to write too (found by the customer walk-through of session 48)."""
     erika = await _at_comment(harness)
     assert "kontaktieren" in texts(await erika.send(typed))
     await erika.press("Nein")
@@ -1161,3 +1174,24 @@ async def test_a_sentence_typed_at_the_rating_is_said_not_to_be_stored(
         "Diese Nachricht habe ich nicht gespeichert. Bitte tippen Sie auf eine Schaltfläche "
         "oder schreiben Sie eine Zahl von 1 bis 5."
     ), said
+
+
+@pytest.mark.parametrize("typed", ["Überspringen", "skip", "weiß nicht"])
+async def test_skipping_a_rating_typed_is_told_it_cannot_be_skipped(
+    harness: Harness, typed: str
+) -> None:
+    """Found by a customer walk-through: "skip" at the rating (the product survey's 0 to 10
+    too) got "please tap a button" alone, never that the question cannot be skipped."""
+    erika = harness.customer()
+    await erika.send("/start")
+    await erika.press("Ja, ich willige ein")
+    said = texts(await erika.send(typed))
+    assert said.startswith(
+        "Diese Nachricht habe ich nicht gespeichert. Diese Frage kann nicht übersprungen "
+        "werden: Bitte beantworten Sie sie, oder senden Sie /abbrechen"
+    ), said
+    assert "Wie zufrieden sind Sie" in said, "asked again"
+    await erika.press("4")
+    await erika.send("Gut")
+    await erika.press("Nein")
+    assert await stored_comment(harness, erika) == "Gut"
