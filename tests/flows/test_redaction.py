@@ -3818,3 +3818,30 @@ def test_a_name_beside_contact_data_is_not_counted_as_words(comment: str) -> Non
     words = set(re.findall(r"\w+", strip_personal(comment)))
     assert not {"Erika", "Mustermann", "Sandra", "Kowalski", "erika", "example"} & words
     assert "melden" in words or "Rückruf" in words
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        (
+            "Tag minus 1: Erika sagt der Kaffee war lauwarm",
+            "Tag minus 1: [Name] sagt der Kaffee war lauwarm",
+        ),
+        ("Erika sagte, das Zimmer sei fertig", "[Name] sagte, das Zimmer sei fertig"),
+        ("Sandra hat gesagt, es dauert", "[Name] hat gesagt, es dauert"),
+        ("Tom said it was fine", "[Name] said it was fine"),
+        (
+            "The manager said no, but Priya told us to wait",
+            "The manager said no, but [Name] told us to wait",
+        ),
+        # left as they are: no person's first name, or a name of a place or a thing
+        ("Google sagt das Hotel ist gut", "Google sagt das Hotel ist gut"),
+        ("Die Karte sagt etwas anderes", "Die Karte sagt etwas anderes"),
+        ("Paris sagt man ist schön", "Paris sagt man ist schön"),
+        ("Marco Polo sagt", "Marco Polo sagt"),
+    ],
+)
+def test_who_said_what_is_named_no_more(comment: str, expected: str) -> None:
+    """Found by the operator walk-through of session 48: "Erika sagt …" reached the summary's
+    latest comments, the export and the frequent words ("erika (3)")."""
+    assert redact(comment, DE) == expected
