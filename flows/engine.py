@@ -817,9 +817,9 @@ class Engine:
         """The answer to a question about the consent question asked (see
         `about_the_consent`): where its answers are, and that it is the person's choice."""
         return self.t.gettext(
-            "The question above says what you would agree to, who would see it and for how "
-            "long; /privacy tells more. It is up to you: your feedback is kept either way, "
-            "and a consent can be withdrawn at any time with /withdraw."
+            "The question above says what you would agree to, what would be stored and for "
+            "how long; /privacy tells more, also who sees what. It is up to you: your feedback "
+            "is kept either way, and a consent can be withdrawn at any time with /withdraw."
         )
 
     def _rating_and_words(self, state: ConversationState) -> Turn:

@@ -1301,8 +1301,8 @@ async def test_not_to_be_contacted_typed_at_the_contact_question_is_a_no(
 
 NOT_STORED_EN = "I did not store this message."
 EXPLAINED_EN = (
-    "The question above says what you would agree to, who would see it and for how long; "
-    "/privacy tells more."
+    "The question above says what you would agree to, what would be stored and for how long; "
+    "/privacy tells more, also who sees what."
 )
 
 
