@@ -172,14 +172,21 @@ def _without_keys(data: Path, keys: Path, immutable: bool) -> Keyless:
     """`immutable` for a backup; the data folder's own key store is read with its
     write-ahead log."""
     uri = f"{keys.resolve().as_uri()}?mode=ro" + ("&immutable=1" if immutable else "")
-    with _read_only(data) as con:
-        con.execute("ATTACH DATABASE ? AS keys", (uri,))
-        row = con.execute(
-            "SELECT count(*) FROM main.feedback AS f WHERE NOT EXISTS (SELECT 1 FROM "
-            "keys.data_keys AS k WHERE k.pseudonym = f.pseudonym AND "
-            "k.key_version = f.key_version)"
-        ).fetchone()
-        (total,) = con.execute("SELECT count(*) FROM main.feedback").fetchone()
+    try:
+        with _read_only(data) as con:
+            con.execute("ATTACH DATABASE ? AS keys", (uri,))
+            row = con.execute(
+                "SELECT count(*) FROM main.feedback AS f WHERE NOT EXISTS (SELECT 1 FROM "
+                "keys.data_keys AS k WHERE k.pseudonym = f.pseudonym AND "
+                "k.key_version = f.key_version)"
+            ).fetchone()
+            (total,) = con.execute("SELECT count(*) FROM main.feedback").fetchone()
+    except sqlite3.Error as error:
+        # The data folder's own key store, read with its write-ahead log, in a folder
+        # that cannot be written (found by an operator walk-through: a traceback)
+        raise StoreError(
+            N_("cannot read key store {path}: {reason}"), path=keys, reason=error
+        ) from None
     return Keyless(int(row[0]) if row else 0, int(total))
 
 

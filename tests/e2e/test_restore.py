@@ -370,6 +370,21 @@ def test_a_data_backup_alone_keeps_the_key_store_and_names_what_it_cannot_read(
     assert len(keys_before) > 0
 
 
+def test_a_key_store_of_the_folder_that_cannot_be_read_is_one_line(
+    backed_up: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    """Found by an operator walk-through: a data backup restored alone into a folder whose
+    key store could not be read (a read-only folder: its write-ahead log) was a traceback."""
+    data, backup, _ = backed_up
+    (data / "keys.db").write_bytes(b"not a database, but a file of the same name " * 100)
+    before = state(data)
+    done = cli("restore", str(backup), env=cli_env(data), cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.startswith("feedbackbot: cannot read key store "), done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr, done.stderr
+    assert state(data) == before
+
+
 def test_the_files_replaced_are_deleted_unless_kept_on_purpose(
     backed_up: tuple[Path, Path, Path], tmp_path: Path
 ) -> None:
