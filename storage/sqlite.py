@@ -136,7 +136,10 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
                 await asyncio.to_thread(self._keep_private)
         except sqlite3.DatabaseError as error:
             self._release_lock()
-            if "readonly" in str(error):  # permissions, a read-only mount: nothing damaged
+            # permissions, a read-only mount: nothing damaged (there SQLite may say "unable
+            # to open database file", and the advice to restore a backup could have good
+            # files replaced by older ones: found by an operator walk-through)
+            if "readonly" in str(error) or _read_only_folder(self._dir):
                 raise StoreError(
                     N_(
                         "cannot write to the store in {path}: {reason}; the bot needs to "
@@ -989,6 +992,15 @@ def _regular(path: Path) -> bool:
         return stat.S_ISREG(path.lstat().st_mode)
     except OSError:
         return False
+
+
+def _read_only_folder(folder: Path) -> bool:
+    """Whether `folder` cannot be written: a read-only mount, or permissions."""
+    try:
+        mounted_read_only = bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+    return mounted_read_only or not os.access(folder, os.W_OK)
 
 
 def _out_of_space(folder: Path, below: int = 0) -> bool:

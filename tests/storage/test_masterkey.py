@@ -152,6 +152,29 @@ async def test_a_read_only_store_says_so_not_that_a_file_is_damaged(
     assert "damaged" not in str(refused.value)
 
 
+async def test_a_store_on_a_read_only_mount_is_not_said_to_be_damaged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by an operator walk-through: on a read-only mount SQLite says "unable to open
+    database file", and the answer advised restoring a backup over good files."""
+    data = tmp_path / "data"
+    data.mkdir()
+    store = SQLiteStore(data, generate_key())
+
+    async def unable() -> None:
+        raise sqlite3.OperationalError("unable to open database file")
+
+    monkeypatch.setattr(store, "_open", unable)
+    with pytest.raises(StoreError, match="from a backup"):
+        await store.open()  # a writable folder: perhaps damaged, as before
+    mounted = os.statvfs(data)
+    read_only = os.statvfs_result((*mounted[:8], mounted.f_flag | os.ST_RDONLY, *mounted[9:]))
+    monkeypatch.setattr(os, "statvfs", lambda _: read_only)
+    with pytest.raises(StoreError, match="cannot write to the store") as refused:
+        await store.open()
+    assert "backup" not in str(refused.value) and "damaged" not in str(refused.value)
+
+
 def test_a_data_folder_that_is_a_file_is_said_to_be_one_before_a_key_is_made(
     tmp_path: Path,
 ) -> None:
