@@ -677,6 +677,8 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
             self._spares.clear()
             self._keys_swept = False
             await db.close()  # the last connection checkpoints and removes the WAL
+        # run as root, what it made is the bot's account's (see give_to_folder_owner)
+        await asyncio.to_thread(sqlite_db.give_to_folder_owner, self._dir)
         self._release_lock()
         log.info("store_closed")
 

@@ -4,9 +4,11 @@ private files."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sqlite3
+import stat
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from functools import partial
@@ -724,6 +726,7 @@ def hold_lock(data_dir: Path) -> int | None:
             reason=error,
         ) from None
     try:
+        _owned_like_the_folder(data_dir, descriptor)
         fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         folder = _lock_folder(data_dir, fcntl.flock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -735,6 +738,40 @@ def hold_lock(data_dir: Path) -> int | None:
     if folder is not None:
         _FOLDER_LOCKS[descriptor] = folder
     return descriptor
+
+
+def _folder_owner(data_dir: Path) -> tuple[int, int] | None:
+    """The data folder's owner where this process runs as root and the folder is another
+    account's (the bot's): the files root makes there must be that account's, or the bot
+    cannot open them."""
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return None
+    try:
+        folder = os.stat(data_dir)
+    except OSError:
+        return None
+    return None if folder.st_uid == 0 else (folder.st_uid, folder.st_gid)
+
+
+def _owned_like_the_folder(data_dir: Path, descriptor: int) -> None:
+    owner = _folder_owner(data_dir)
+    if owner is not None and os.fstat(descriptor).st_uid == 0:
+        os.fchown(descriptor, *owner)
+
+
+def give_to_folder_owner(data_dir: Path) -> None:
+    """The files root made in the data folder given to the folder's owner (see
+    `_folder_owner`): a purge or a key rotation run as root, as an administrator does,
+    left a lock file and a reserve the bot's account could not open, and the bot did not
+    start (found by an operator walk-through)."""
+    owner = _folder_owner(data_dir)
+    if owner is None:
+        return
+    for entry in os.scandir(data_dir):
+        with contextlib.suppress(OSError):
+            found = entry.stat(follow_symlinks=False)
+            if stat.S_ISREG(found.st_mode) and found.st_uid == 0:
+                os.chown(entry.path, *owner, follow_symlinks=False)
 
 
 def release_lock(descriptor: int) -> None:

@@ -2372,3 +2372,28 @@ async def test_a_disk_too_small_for_the_reserve_is_logged(
         "no space kept in reserve (space.reserve): less than 5 MB free" in r.getMessage()
         for r in caplog.records
     )
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root")
+async def test_files_a_command_run_as_root_makes_are_the_folder_owners(
+    tmp_path: Path, key: bytes
+) -> None:
+    """Found by an operator walk-through: a purge run as root in the bot's folder left a
+    root-owned lock file (and reserve), which the bot's account could not open: the bot
+    did not start. Every file the store made there is the folder owner's once it closes,
+    the lock file from the start."""
+    data = tmp_path / "data"
+    data.mkdir(mode=0o700)
+    os.chown(data, 4321, 4321)
+    store = SQLiteStore(data, key, exclusive=True)
+    await store.open()
+    assert (data / "feedbackbot.lock").stat().st_uid == 4321, "from the start"
+    await store.submit_feedback(store.pseudonym(SUBJECT), feedback("x"), [grant()])
+    await store.close()
+    owners = {p.name: (p.stat().st_uid, p.stat().st_gid) for p in data.iterdir()}
+    assert owners and set(owners.values()) == {(4321, 4321)}, owners
+    mine = tmp_path / "mine"  # root's own folder: left as it is
+    again = SQLiteStore(mine, key, exclusive=True)
+    await again.open()
+    await again.close()
+    assert {p.stat().st_uid for p in mine.iterdir()} == {0}
