@@ -125,7 +125,9 @@ def run_chat(
         # to stderr, the chat to stdout.
         configure_logging(configured.log_level, secrets=(CHAT_TOKEN,))
     t = translator(operator_locale(options.lang, configured.default_locale))
-    session = Path(tempfile.mkdtemp(prefix="feedbackbot-chat-"))
+    _remove_abandoned_sessions()
+    session = Path(tempfile.mkdtemp(prefix=SESSION_PREFIX))
+    alive = _alive(session)
     # Closing the terminal (SIGHUP) or a kill (SIGTERM) must delete the folder as well.
     ending = _Ending()
     read = ending.reading(read)
@@ -162,6 +164,8 @@ def run_chat(
         return 1
     finally:
         shutil.rmtree(session, ignore_errors=True)
+        if alive is not None:
+            os.close(alive)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     if options.data_dir is None:
@@ -170,6 +174,52 @@ def run_chat(
         ended = t.gettext("Chat ended; its data is kept in {path}.")
         print(ended.format(path=options.data_dir), file=out)
     return 0
+
+
+SESSION_PREFIX = "feedbackbot-chat-"
+_ALIVE = ".alive"
+"""A file in a chat's temporary folder, locked while the chat runs."""
+
+
+def _alive(session: Path) -> int | None:
+    """The session's marker, locked until the chat ends, however it ends: a chat killed
+    outright (SIGKILL, a power cut) cannot delete its folder, and the next one does (see
+    `_remove_abandoned_sessions`)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - POSIX systems have it
+        return None
+    # Locked before it has its name: another chat starting looks for the name only.
+    descriptor = os.open(session / f"{_ALIVE}-new", os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    os.rename(session / f"{_ALIVE}-new", session / _ALIVE)
+    return descriptor
+
+
+def _remove_abandoned_sessions() -> None:
+    """The temporary folders of chats killed outright, which nobody holds any more: they
+    held a copy of /mydata's file in clear (found by an operator walk-through: after a
+    `kill -9`, feedbackbot-data.json stayed with the comment in it). Another user's, a
+    running chat's, and one without the marker are left."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - POSIX systems have it
+        return
+    for folder in Path(tempfile.gettempdir()).glob(f"{SESSION_PREFIX}*"):
+        try:
+            if folder.is_symlink() or folder.stat().st_uid != os.geteuid():
+                continue
+            descriptor = os.open(folder / _ALIVE, os.O_RDWR | os.O_NOFOLLOW)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # a chat running now
+            continue
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+        finally:
+            os.close(descriptor)
 
 
 class _Ending:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
 import os
@@ -496,3 +497,47 @@ def test_a_broken_flows_folder_is_said_before_any_banner(
     with pytest.raises(FlowDefinitionError, match=r"mine\.toml"):
         chat(terminal, lang="en")
     assert terminal.transcript == "", "no banner for a chat that does not start"
+
+
+def test_a_chat_killed_outright_leaves_nothing_once_the_next_one_starts(
+    clean_environment: Path,
+) -> None:
+    """Found by an operator walk-through: after a `kill -9` of a chat, its folder kept
+    /mydata's file with the comment in clear. The next chat removes folders nobody holds;
+    a chat running beside it keeps its own."""
+    killed = subprocess.Popen(
+        [sys.executable, "-m", "bot", "chat", "--lang", "de"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("FEEDBACKBOT_")},
+            "PYTHONPATH": str(REPO),
+            "TMPDIR": str(clean_environment),
+        },
+        cwd=clean_environment.parent,
+    )
+    assert killed.stdin is not None and killed.stdout is not None
+    killed.stdin.write(b"1\n4\nQuastenflosser im Pool\n2\n/meinedaten\n")
+    killed.stdin.flush()
+    stuck = threading.Timer(60, killed.kill)  # never waiting for good
+    stuck.start()
+    try:
+        for line in killed.stdout:
+            if b"feedbackbot-data.json" in line:
+                break
+    finally:
+        stuck.cancel()
+        killed.kill()
+        killed.wait()
+    [left] = list(clean_environment.glob("feedbackbot-chat-*"))
+    assert files_contain(left, b"Quastenflosser"), "the file in clear, as found"
+    running = clean_environment / "feedbackbot-chat-running"
+    running.mkdir()
+    descriptor = os.open(running / ".alive", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(descriptor, fcntl.LOCK_EX)
+    try:
+        assert chat(Terminal("/quit"), lang="de") == 0
+        assert sorted(p.name for p in clean_environment.iterdir()) == [running.name]
+    finally:
+        os.close(descriptor)
