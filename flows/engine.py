@@ -1117,8 +1117,8 @@ class Engine:
         if stored:
             return note
         return self.t.gettext(
-            "I did not store this message: it does not answer this question, nor was it "
-            "added to your previous answer. {how}"
+            "I did not store this message, neither as an answer to this question nor as "
+            "part of your previous answer. {how}"
         ).format(how=note)
 
     def _declined(self, state: ConversationState, step: ConsentStep, event: TextInput) -> bool:
