@@ -390,12 +390,10 @@ async def test_tampered_row_raises(store: SQLiteStore, data_dir: Path, key: byte
         await again.close()
 
 
-async def test_the_readable_feedback_of_a_person_is_read_past_a_damaged_row(
+async def with_the_first_feedback_damaged(
     store: SQLiteStore, data_dir: Path, key: bytes
-) -> None:
-    p = store.pseudonym(SUBJECT)
-    for comment in ("damaged", "whole", "also whole"):
-        await store.submit_feedback(p, feedback(comment), [grant()])
+) -> SQLiteStore:
+    """`store` closed, its first feedback's stored copy overwritten, and opened again."""
     await store.close()
     with sqlite3.connect(data_dir / "feedback.db") as con:
         con.execute(
@@ -403,7 +401,16 @@ async def test_the_readable_feedback_of_a_person_is_read_past_a_damaged_row(
             " WHERE rowid = (SELECT min(rowid) FROM feedback)"
         )
     con.close()
-    again = await reopen(data_dir, key)
+    return await reopen(data_dir, key)
+
+
+async def test_the_readable_feedback_of_a_person_is_read_past_a_damaged_row(
+    store: SQLiteStore, data_dir: Path, key: bytes
+) -> None:
+    p = store.pseudonym(SUBJECT)
+    for comment in ("damaged", "whole", "also whole"):
+        await store.submit_feedback(p, feedback(comment), [grant()])
+    again = await with_the_first_feedback_damaged(store, data_dir, key)
     try:
         records, unreadable = await again.readable_feedback_of(p, T0)
         assert [r.answers["comment"] for r in records] == ["whole", "also whole"]
@@ -421,14 +428,7 @@ async def test_a_damaged_row_stays_out_of_summaries_and_exports_and_keeps_nothin
     await store.submit_feedback(damaged, feedback("Quastenflosser"), [grant()])
     await store.submit_feedback(other, feedback("bleibt"), [grant()])
     await store.submit_feedback(damaged, feedback("auch lesbar"), [grant()])
-    await store.close()
-    with sqlite3.connect(data_dir / "feedback.db") as con:
-        con.execute(
-            "UPDATE feedback SET ciphertext = zeroblob(60)"
-            " WHERE rowid = (SELECT min(rowid) FROM feedback)"
-        )
-    con.close()
-    again = await reopen(data_dir, key)
+    again = await with_the_first_feedback_damaged(store, data_dir, key)
     try:
         with caplog.at_level(logging.WARNING, logger="storage"):
             period = await again.feedback_in_period(T0 - DAY, T0 + DAY, T0 + HOUR)
