@@ -99,6 +99,12 @@ class ConversationState(BaseModel):
     (a longer retention, alerts turned on, a purpose added) is asked again before they go
     on. None in drafts from before it was kept."""
 
+    @property
+    def holds_answers(self) -> bool:
+        """Whether any question was answered yet (an option ticked counts): a survey just
+        begun has no answers to speak of when it ends."""
+        return bool(self.answers or self.selected)
+
 
 @dataclass(frozen=True)
 class Press:

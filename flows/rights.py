@@ -156,8 +156,8 @@ class _Held:
     """Whether the unfinished survey (`draft`) holds an answer yet, or may (unreadable):
     how the question names it, not a change that makes its button out of date."""
     survey: str = field(default="", compare=False)
-    """The survey under way as the question was asked (see `_survey_mark`): typed text is
-    for the question until the survey is answered."""
+    """Where the survey under way stood as the question was asked (`_Survey.mark`): typed
+    text is for the question until the survey is answered."""
     alerts: int = 0
     """Feedback of the person with an alert in the staff chat (one posted after the
     question makes it out of date, found by review: the result counted it unasked)."""
@@ -188,8 +188,8 @@ class _EraseAsked:
 
 @dataclass(frozen=True)
 class _WithdrawAsked:
-    """/withdraw's question as shown last: when, the words of its buttons' labels, and the
-    survey under way then (see `_survey_mark`)."""
+    """/withdraw's question as shown last: when, the words of its buttons' labels, and
+    where the survey under way stood then (`_Survey.mark`)."""
 
     at: datetime
     words: frozenset[str]
@@ -221,9 +221,14 @@ class _Discarded:
         return self.draft
 
 
-def _answered(state: ConversationState) -> bool:
-    """Whether a survey under way holds an answer yet (an option ticked counts)."""
-    return bool(state.answers or state.selected)
+@dataclass(frozen=True)
+class _Survey:
+    """The survey under way as a rights question finds it: whether it holds an answer yet
+    (one that cannot be read may), and where it stands (`mark`: its open question and last
+    answer, "?" where it cannot be read), to tell later whether it was answered since."""
+
+    answered: bool
+    mark: str
 
 
 class DataRights:
@@ -977,15 +982,14 @@ class DataRights:
         the caller has just read it: readable records and how many more)."""
         now = self.clock()
         readable, unreadable = feedback or await self.store.readable_feedback_of(pseudonym, now)
-        draft = await self._unfinished(pseudonym, now)
-        survey = await self._survey_mark(pseudonym, now)
+        survey = await self._survey(pseudonym, now)
         return _Held(
             feedback=frozenset(record.id for record in readable),
             unreadable=unreadable,
             consents=await self._stored(self.store.consents(pseudonym)),
-            draft=draft is not None,
-            answered=draft is None or draft.answered,
-            survey=survey,
+            draft=survey is not None,
+            answered=survey is None or survey.answered,
+            survey=survey.mark if survey is not None else "",
             contact=await self._stored(self.store.contact_of(pseudonym)),
             language=await self._stored(self.store.language_of(pseudonym, now)),
             alerts=len({post.feedback_id for post in await self.store.staff_posts_of(pseudonym)}),
@@ -1073,7 +1077,8 @@ class DataRights:
                 _an_answer(text, _CHOOSING | withdraw.words) or typed_request(text) == WITHDRAW
             ):
                 return None
-            surveying = await self._answered_since(pseudonym, now, withdraw.survey)
+            survey = await self._survey(pseudonym, now)
+            surveying = self._answered_since(survey, withdraw.survey)
             if surveying:
                 return None
             said = t.gettext(
@@ -1098,13 +1103,14 @@ class DataRights:
             or _an_answer(text)
         ):
             return None
-        surveying = await self._answered_since(pseudonym, now, erase.held.survey)
-        if surveying:
-            return None
+        held = await self._held(pseudonym)
+        surveying = self._answered_since(
+            _Survey(held.answered, held.survey) if held.draft else None, erase.held.survey
+        )
         # Only while its button erases: not after a survey begun or given since (found by
         # a review of the change: the "👍" after its thanks was pointed to the button,
         # which then said it was out of date).
-        if await self._held(pseudonym) != erase.held:
+        if surveying or held != erase.held:
             return None
         said = t.gettext(
             "Nothing has been erased yet. To erase everything, please tap “{erase}” under "
@@ -1112,27 +1118,27 @@ class DataRights:
         ).format(erase=t.gettext("Erase everything"), keep=keep)
         return Outcome.say(self._not_for_the_survey(t, said, surveying))
 
-    async def _survey_mark(self, pseudonym: str, now: datetime) -> str:
-        """The survey under way, its open question and its last answer, to tell later
-        whether it has been answered since: "" without one ("?" where it cannot be read)."""
+    async def _survey(self, pseudonym: str, now: datetime) -> _Survey | None:
+        """The survey under way, if any (see `_Survey`)."""
         try:
             draft = await self.store.load_draft(pseudonym, now)
         except DecryptionFailed:
-            return "?"
+            return _Survey(answered=True, mark="?")
         if draft is None:
-            return ""
+            return None
         state = ConversationState.model_validate(draft.payload)
         when = state.answered_at.isoformat() if state.answered_at else ""
-        return f"{state.flow_id}:{state.step_id}:{state.answered}:{when}:{len(state.additions)}"
+        mark = f"{state.flow_id}:{state.step_id}:{state.answered}:{when}:{len(state.additions)}"
+        return _Survey(answered=state.holds_answers, mark=mark)
 
-    async def _answered_since(self, pseudonym: str, now: datetime, mark: str) -> bool | None:
-        """Whether the survey under way was answered (or begun) since a rights question
-        was asked with the survey as `mark` says: what is typed then belongs to it; None
-        without a survey under way."""
-        current = await self._survey_mark(pseudonym, now)
-        if not current:
+    @staticmethod
+    def _answered_since(survey: _Survey | None, then: str) -> bool | None:
+        """Whether `survey` was answered (or begun) since a rights question was asked with
+        the survey standing at `then`: what is typed then belongs to it; None without a
+        survey under way."""
+        if survey is None:
             return None
-        return current != mark or current == "?"
+        return survey.mark != then or survey.mark == "?"
 
     @staticmethod
     def _not_for_the_survey(t: Translator, said: str, surveying: bool | None) -> str:
@@ -1339,8 +1345,9 @@ class DataRights:
         named = {
             word for row in buttons for button in row for word in bare_words(button.label).split()
         }
+        survey = await self._survey(pseudonym, now)
         self._withdraw_asked[pseudonym] = _WithdrawAsked(
-            now, typed_forms(frozenset(named)), await self._survey_mark(pseudonym, now)
+            now, typed_forms(frozenset(named)), survey.mark if survey is not None else ""
         )
         text = t.gettext(
             "Which consent do you want to withdraw? Withdrawal takes effect immediately and "
@@ -1568,17 +1575,6 @@ class DataRights:
             log.warning("feedback unreadable at a withdrawal", extra={"records": unreadable})
         return feedback, unreadable
 
-    async def _unfinished(self, pseudonym: str, now: datetime) -> _Discarded | None:
-        """The survey under way, if any, and whether it holds an answer yet (one that
-        cannot be read may: it is said to)."""
-        try:
-            draft = await self.store.load_draft(pseudonym, now)
-        except DecryptionFailed:
-            return _Discarded(True, answered=True)
-        if draft is None:
-            return None
-        return _Discarded(True, answered=_answered(ConversationState.model_validate(draft.payload)))
-
     @staticmethod
     async def _stored(read: Awaitable[object | None]) -> bool:
         """Whether anything is stored (not None, not empty), readable or not: erasure
@@ -1726,7 +1722,7 @@ class DataRights:
             return _Discarded(False)
         # Consent given a moment ago and nothing answered yet: no answers to speak of
         # (found by a customer walk-through: "your unfinished answers were discarded").
-        return _Discarded(await self.store.delete_draft(pseudonym), answered=_answered(state))
+        return _Discarded(await self.store.delete_draft(pseudonym), answered=state.holds_answers)
 
     async def _contact_served(self, purpose: Purpose | None, pseudonym: str) -> bool:
         """Whether a contact chat id is stored that nothing keeps any more, now that this

@@ -372,7 +372,7 @@ class FeedbackService:
         if await self.store.delete_draft(pseudonym):
             await self.store.flush_deletions()
             log.info("draft cancelled")
-            if state is not None and not (state.answers or state.selected):
+            if state is not None and not state.holds_answers:
                 # Nothing answered yet (found by a customer walk-through: "your unfinished
                 # answers have been discarded" right after agreeing)
                 said = t.gettext("Cancelled. The survey you had started has ended.")
@@ -769,7 +769,7 @@ class FeedbackService:
                 ).format(idle=t.duration(self.config.draft_idle))
             # Whoever staff may write to (a contact chat id kept) may be writing back,
             # typed rather than as a reply (found by review: no word of where to write).
-            written_to = await self._may_be_written_to(pseudonym)
+            written_to = not replied and await self._may_be_written_to(pseudonym)
             if replied or written_to:
                 said = self._replied(said, t, replied, written_to)
             return Outcome.say(_in_their_language(said, event, t))
