@@ -728,7 +728,7 @@ def hold_lock(data_dir: Path) -> int | None:
     try:
         _owned_like_the_folder(data_dir, descriptor)
         fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        folder = _lock_folder(data_dir, fcntl.flock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        folder = _lock_folder(data_dir)
     except BlockingIOError:
         os.close(descriptor)
         raise _in_use(data_dir) from None
@@ -740,7 +740,7 @@ def hold_lock(data_dir: Path) -> int | None:
     return descriptor
 
 
-def _folder_owner(data_dir: Path) -> tuple[int, int] | None:
+def folder_owner(data_dir: Path) -> tuple[int, int] | None:
     """The data folder's owner where this process runs as root and the folder is another
     account's (the bot's): the files root makes there must be that account's, or the bot
     cannot open them."""
@@ -754,17 +754,17 @@ def _folder_owner(data_dir: Path) -> tuple[int, int] | None:
 
 
 def _owned_like_the_folder(data_dir: Path, descriptor: int) -> None:
-    owner = _folder_owner(data_dir)
+    owner = folder_owner(data_dir)
     if owner is not None and os.fstat(descriptor).st_uid == 0:
         os.fchown(descriptor, *owner)
 
 
 def give_to_folder_owner(data_dir: Path) -> None:
     """The files root made in the data folder given to the folder's owner (see
-    `_folder_owner`): a purge or a key rotation run as root, as an administrator does,
+    `folder_owner`): a purge or a key rotation run as root, as an administrator does,
     left a lock file and a reserve the bot's account could not open, and the bot did not
     start (found by an operator walk-through)."""
-    owner = _folder_owner(data_dir)
+    owner = folder_owner(data_dir)
     if owner is None:
         return
     for entry in os.scandir(data_dir):
@@ -785,16 +785,18 @@ def release_lock(descriptor: int) -> None:
 _FOLDER = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
 
 
-def _lock_folder(data_dir: Path, flock: Callable[[int, int], None], flags: int) -> int | None:
+def _lock_folder(data_dir: Path) -> int | None:
     """The data folder opened and locked, or None where its file system locks no folders
     (NFS emulates flock with write locks, which a folder opened to read cannot take): the
     lock file's lock serves alone there. BlockingIOError when another process holds it."""
+    import fcntl  # (only called where hold_lock found it)
+
     try:
         folder = os.open(data_dir, _FOLDER)
     except OSError:
         return None
     try:
-        flock(folder, flags)
+        fcntl.flock(folder, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(folder)
         raise

@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 from storage.interface import N_, StoreError
 from storage.sqlite import DATA_FILE, KEY_STORE_FILE, LEDGER_SINCE
-from storage.sqlite_db import durable_rename, schema_version
+from storage.sqlite_db import durable_rename, folder_owner, schema_version
 from storage.sqlite_ledger import LEDGER_FILE
 
 SIDECARS = ("", "-wal", "-shm", "-journal")
@@ -278,11 +278,9 @@ def owned_like(path: Path, folder: Path) -> None:
     """Give `path` the owner of the data folder where the process may (root): a restore run
     as root, as an administrator does, left root's files in the folder of the bot's own
     account, and the bot could not open its key store (found by an operator review)."""
-    if not hasattr(os, "geteuid") or os.geteuid() != 0:
-        return
-    owner = folder.stat()
-    if (owner.st_uid, owner.st_gid) != (0, 0):
-        os.chown(path, owner.st_uid, owner.st_gid)
+    owner = folder_owner(folder)
+    if owner is not None:
+        os.chown(path, *owner)
 
 
 def undo(data_dir: Path, backups: Backups, aside: Path | None) -> None:

@@ -33,7 +33,6 @@ from storage.sqlite_db import LOCK_FILE, hold_lock, release_lock
 from storage.sqlite_restore import (
     Backups,
     check_backups,
-    owned_like,
     put_back,
     remove_aside,
     undo,
@@ -245,9 +244,7 @@ def run_restore(args: argparse.Namespace) -> int:
     # Held until what was put back has been opened (or put away again): the bot must not
     # run on the files replaced, nor start on the backup before its erasures are carried
     # out again (found by review: the lock was let go for a moment in between).
-    lock = hold_lock(settings.data_dir)
-    if lock is not None:  # made by root where the bot never ran: else it could not start
-        owned_like(settings.data_dir / LOCK_FILE, settings.data_dir)
+    lock = hold_lock(settings.data_dir)  # made by root: the folder owner's (see hold_lock)
 
     carried: list[tuple[int, int] | None] = []
     restored = False
