@@ -383,11 +383,20 @@ class LanguageDesk:
     async def _continued(self, person: Person, locale: str, said: str) -> Outcome:
         """`said`, and the question of a feedback under way asked again in the new language;
         with none under way, where to go on (a consent request on the screen stays in the
-        language it was shown in: /start shows it in the new one)."""
-        resumed = await self.service.relanguage(Person(person.subject, person.chat_id, locale))
+        language it was shown in, its proof is of that text: /start shows it in the new
+        one, which whoever has not agreed is told, found by a customer walk-through: told
+        only "Send /start to give feedback", they pressed Yes under the German request)."""
+        chosen = Person(person.subject, person.chat_id, locale)
+        resumed = await self.service.relanguage(chosen)
         if resumed is None:
             t = translator(locale)
-            pointer = t.gettext("Send /start to give feedback.")
+            if await self.service.asks_consent_first(chosen):
+                pointer = t.gettext(
+                    "Send /start to read the request for your consent in {language} and to "
+                    "give feedback."
+                ).format(language=t.language(locale))
+            else:
+                pointer = t.gettext("Send /start to give feedback.")
             return Outcome.say(f"{said}\n\n{pointer}")
         return Outcome(replies=headed((said,), resumed.replies))
 

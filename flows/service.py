@@ -333,6 +333,12 @@ class FeedbackService:
         """Whether the person has a survey under way (unfinished answers that go on)."""
         return await self._state(self.store.pseudonym(person.subject)) is not None
 
+    async def asks_consent_first(self, person: Person) -> bool:
+        """Whether a plain /start would ask the person for consent before any question
+        (they have not agreed to the general survey's current request)."""
+        consents = await self.store.consents(self.store.pseudonym(person.subject))
+        return not self._agreed(consents, self.catalog.default)
+
     async def skip(self, person: Person) -> Outcome:
         """/skip (/ueberspringen), which many bots have: a question one may skip skipped,
         as with its button; an optional consent question (all in a survey are) declined,

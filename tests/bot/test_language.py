@@ -67,7 +67,8 @@ async def test_the_choice_is_offered_made_and_kept_for_everything_after(harness:
     assert said["text"] == (
         "From now on I'll write to you in English. The choice is stored, encrypted, and "
         "deleted 180 days after you last use this chat; /language changes it, and /delete "
-        "erases it with everything else.\n\nSend /start to give feedback."
+        "erases it with everything else.\n\nSend /start to read the request for your consent "
+        "in English and to give feedback."
     )
     assert now_shown(harness, question)["buttons"] == [], "the question's buttons go once answered"
     assert len(languages_stored(harness)) == 1
@@ -139,7 +140,8 @@ async def test_like_my_app_deletes_the_choice(harness: Harness) -> None:
     [said] = await erika.press("Like my Telegram app")
     assert said["text"] == (
         "Ich richte mich nach der Sprache Ihrer Telegram-App (Deutsch). Die Sprache, die Sie "
-        "gewählt hatten, ist nicht mehr gespeichert.\n\nMit /start können Sie Feedback geben."
+        "gewählt hatten, ist nicht mehr gespeichert.\n\nSenden Sie /start, um die Bitte um Ihre "
+        "Einwilligung auf Deutsch zu lesen und Feedback zu geben."
     )
     assert languages_stored(harness) == []
     assert GERMAN_HELP in texts(await erika.send("/hilfe"))
@@ -410,7 +412,8 @@ async def test_an_app_language_the_bot_does_not_speak_is_not_called_the_apps(
     assert said["text"] == (
         "Die Sprache Ihrer Telegram-App spreche ich nicht; ich schreibe Ihnen daher auf "
         "Deutsch, meiner Standardsprache. Die Sprache, die Sie gewählt hatten, ist nicht mehr "
-        "gespeichert.\n\nMit /start können Sie Feedback geben."
+        "gespeichert.\n\nSenden Sie /start, um die Bitte um Ihre Einwilligung auf Deutsch zu "
+        "lesen und Feedback zu geben."
     )
 
 
@@ -470,9 +473,28 @@ async def test_switching_at_the_consent_request_points_to_it_in_the_new_language
     erika = harness.customer()
     await erika.send("/start")
     [said] = await erika.send("/sprache en")
-    assert str(said["text"]).endswith("\n\nSend /start to give feedback.")
+    assert str(said["text"]).endswith(
+        "\n\nSend /start to read the request for your consent in English and to give feedback."
+    )
     [request] = await erika.send("/start")
     assert "Do you agree?" in str(request["text"])
+
+
+async def test_switching_after_agreeing_points_to_feedback_not_to_a_request(
+    harness: Harness,
+) -> None:
+    """Whoever agreed already is asked nothing again by /start: told only where feedback
+    is given, not promised a request they will not see."""
+    erika = harness.customer()
+    await erika.send("/start")
+    await erika.press("Ja, ich willige ein")
+    await erika.press("4")
+    await erika.press("Überspringen")
+    await erika.press("Nein")
+    [said] = await erika.send("/sprache en")
+    assert str(said["text"]).endswith("\n\nSend /start to give feedback."), said["text"]
+    started = texts(await erika.send("/start"))
+    assert "Do you agree?" not in started and "How satisfied" in started
 
 
 async def test_erasing_only_a_language_choice_says_so(harness: Harness) -> None:
