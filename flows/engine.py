@@ -788,6 +788,15 @@ class Engine:
                 ),
                 pointed=True,
             )
+        if isinstance(step, RatingStep) and typed_in_between(text, step):
+            return self._at_question(
+                state,
+                self.t.gettext(
+                    "I did not store this message: only whole numbers can be given here. "
+                    "Please tap a button, or type a number from {low} to {high}."
+                ).format(low=self.t.number(step.min), high=self.t.number(step.max)),
+                pointed=True,
+            )
         if (
             isinstance(step, (RatingStep, ChoiceStep, MultipleChoiceStep))
             and len(text.split()) >= 3
@@ -1670,7 +1679,7 @@ def _rating_words(text: str) -> str:
         smiley = _SMILEY.search(words)
         if smiley is not None:
             words = words[: smiley.start()]
-        elif words[-1] in ".!" or unicodedata.category(words[-1]) in {"So", "Sk", "Mn", "Cf"}:
+        elif words[-1] in ".!" or unicodedata.category(words[-1]) in {"So", "Sk", "Mn", "Me", "Cf"}:
             words = words[:-1].rstrip()
         else:
             break
@@ -1712,6 +1721,25 @@ def typed_rating(text: str, step: RatingStep, t: Translator | None = None) -> in
 _AFTER_RATING = re.compile(r"\s*[,;:]\s*|\s+[–—−-]\s+|\s*\n\s*|(?<=!)\s+")
 """What parts a rating from its reason: a dash with a space either side only ("1- sehr
 gut" is the school grade, very good)."""
+
+
+_IN_BETWEEN = re.compile(
+    r"(?P<n>\d{1,2})(?:[.,]\d{1,2}|\s*1⁄2)"  # "½" in compatible form
+    r"(?:\s*(?:/|von|of|out of)\s*(?P<top>\d{1,3}))?"
+    r"(?:\s*(?:stern(?:e|en)?|stars?|punkt(?:e|en)?|points?))?"
+)
+
+
+def typed_in_between(text: str, step: RatingStep) -> bool:
+    """Whether `text` is a rating between two of the scale's whole numbers ("3.5", "3,5",
+    "4½", "4,5 von 5 Sternen"; found by a customer walk-through: told to type a number
+    from 1 to 5, which 3.5 is)."""
+    if len(text) > _RATING_LONGEST:
+        return False
+    found = _IN_BETWEEN.fullmatch(_rating_words(text))
+    if found is None or (found["top"] is not None and int(found["top"]) != step.max):
+        return False
+    return step.min <= int(found["n"]) < step.max
 
 
 def _rating_with_words(text: str, step: RatingStep, t: Translator) -> bool:

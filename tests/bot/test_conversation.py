@@ -833,6 +833,9 @@ async def test_typing_the_skip_label_skips(harness: Harness, typed: str) -> None
         ("sehr zufrieden", 5),
         ("Sehr unzufrieden!", 1),
         ("5 Sterne 👍", 5),
+        # a keycap emoji (found by a customer walk-through: refused)
+        ("4️⃣", 4),
+        ("2\u20e3", 2),
     ],
 )
 async def test_a_typed_rating_counts_in_the_ways_people_write_it(
@@ -867,6 +870,38 @@ async def test_a_typed_rating_out_of_the_scale_is_told_the_scale(
     assert asked["text"].startswith(
         "Bitte tippen Sie auf eine Schaltfläche oder schreiben Sie eine Zahl von 1 bis 5."
     )
+    assert labels(asked) == [["1", "2", "3", "4", "5"]], "the question again, nothing taken"
+
+
+@pytest.mark.parametrize(
+    "typed", ["3.5", "3,5", "4½", "1.5 Sterne", "3,5 von 5 Sternen", "4.5/5", "2,25"]
+)
+async def test_a_rating_between_two_numbers_is_told_only_whole_ones_count(
+    harness: Harness, typed: str
+) -> None:
+    """Found by a customer walk-through: "3.5" was told to type a number from 1 to 5,
+    which it is. Nothing is taken, the question asked again; a whole number then is."""
+    erika = harness.customer()
+    await erika.send("/start")
+    await erika.press("Ja, ich willige ein")
+    [asked] = await erika.send(typed)
+    assert asked["text"].startswith(
+        "Diese Nachricht habe ich nicht gespeichert: Hier sind nur ganze Zahlen möglich. Bitte "
+        "tippen Sie auf eine Schaltfläche oder schreiben Sie eine Zahl von 1 bis 5."
+    )
+    assert labels(asked) == [["1", "2", "3", "4", "5"]], "the question again, nothing taken"
+    assert "Was sollten wir wissen?" in texts(await erika.send("4"))
+
+
+@pytest.mark.parametrize("typed", ["5.5", "0,5", "4.5/10", "3.5 Euro"])
+async def test_a_number_between_that_is_no_rating_of_this_scale_gets_the_scale(
+    harness: Harness, typed: str
+) -> None:
+    erika = harness.customer()
+    await erika.send("/start")
+    await erika.press("Ja, ich willige ein")
+    [asked] = await erika.send(typed)
+    assert "nur ganze Zahlen" not in str(asked["text"])
     assert labels(asked) == [["1", "2", "3", "4", "5"]], "the question again, nothing taken"
 
 
