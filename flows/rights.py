@@ -845,8 +845,10 @@ class DataRights:
                     over,
                 ).format(count=t.number(over))
             )
-        if export.unfinished_feedback:
+        if any(d.answers for d in export.unfinished_feedback):
             held.append(t.gettext("unfinished answers"))
+        elif export.unfinished_feedback:  # begun, nothing answered (as the details say)
+            held.append(t.gettext("the survey you have started"))
         if export.contact_chat_id is not None:
             held.append(t.gettext("the chat ID for contacting you"))
         if export.chosen_language is not None:
@@ -1228,6 +1230,7 @@ class DataRights:
         if await self.store.out_of_room():
             return self._not_now(t, erasure=True)
         deliveries = await self.store.deliveries_of(pseudonym)
+        survey = await self._survey(pseudonym, self.clock())
         # The notices are kept before the deliveries they come from are erased.
         for listener in self.removal_listeners:
             await listener(deliveries, "erasure", None)
@@ -1263,7 +1266,14 @@ class DataRights:
                     for line, count in (
                         (t.gettext("• feedback: {n}"), report.feedback),
                         (t.gettext("• consent records: {n}"), report.consents),
-                        (t.gettext("• unfinished answers: {n}"), report.drafts),
+                        # (a survey begun, nothing answered: no "answers: 1", found by a
+                        # customer walk-through)
+                        (
+                            t.gettext("• unfinished answers: {n}")
+                            if survey is None or survey.answered
+                            else t.gettext("• the survey you had started (nothing answered yet)"),
+                            report.drafts,
+                        ),
                         (t.gettext("• chat ID for contacting you: {n}"), report.contacts),
                         (t.gettext("• chosen language: {n}"), report.languages),
                     )

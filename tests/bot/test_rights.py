@@ -211,8 +211,38 @@ async def test_unfinished_answers_without_an_answer_say_so(harness: Harness) -> 
     lines = texts(await erika.send("/meinedaten")).splitlines()
     heading = next(i for i, line in enumerate(lines) if line.startswith("Unvollständige Antw"))
     assert lines[heading + 1] == "  Noch keine Antworten.", lines[heading : heading + 3]
+    # and the summary above does not say "unfinished answers" of none
+    [short] = [line for line in lines if line.startswith("Kurz gesagt:")]
+    assert short == (
+        "Kurz gesagt: 1 bestehende Einwilligung, die begonnene Umfrage. Die Einzelheiten "
+        "folgen; /loeschen löscht alles."
+    ), short
     await erika.press("4")
-    assert "Noch keine Antworten." not in texts(await erika.send("/meinedaten"))
+    shown = texts(await erika.send("/meinedaten"))
+    assert "Noch keine Antworten." not in shown
+    assert "Kurz gesagt: 1 bestehende Einwilligung, unvollständige Antworten." in shown, shown
+
+
+async def test_erasing_a_survey_begun_and_not_answered_does_not_count_answers(
+    harness: Harness,
+) -> None:
+    """Found by a customer walk-through: erased right after agreeing, the report said
+    "• unfinished answers: 1" of a survey nothing had been answered in."""
+    erika = harness.customer()
+    await erika.send("/start")
+    await erika.press("Ja, ich willige ein")
+    await erika.send("/loeschen")
+    done = texts(await erika.press("Alles löschen"))
+    assert "• die begonnene Umfrage (noch ohne Antworten)\n" in done, done
+    assert "unvollständige Antworten" not in done, done
+    tom = harness.customer(4245)
+    await tom.send("/start")
+    await tom.press("Ja, ich willige ein")
+    await tom.press("4")
+    await tom.send("/loeschen")
+    done = texts(await tom.press("Alles löschen"))
+    assert "• unvollständige Antworten: 1\n" in done, done
+    assert "begonnene Umfrage" not in done, done
 
 
 async def test_erasure_removes_everything_and_old_copies_cannot_be_read(
