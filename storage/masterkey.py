@@ -72,12 +72,16 @@ def resolve_master_key(key: str | None, key_file: Path | None, data_dir: Path) -
     if default.exists():
         return _read_key_file(default)
     if (data_dir / KEY_STORE_FILE).exists():
+        # Named: the file the bot generated there is what went missing, mostly (found by
+        # an operator walk-through: moved aside, the message spoke only of variables).
         raise MasterKeyMismatch(
             N_(
-                "a key store exists in {path} but no master key was given; "
-                "set FEEDBACKBOT_MASTER_KEY or FEEDBACKBOT_MASTER_KEY_FILE"
+                "a key store exists in {path} but no master key was given, and there is no "
+                "{file} in it; put the key file back there, or set FEEDBACKBOT_MASTER_KEY or "
+                "FEEDBACKBOT_MASTER_KEY_FILE"
             ),
             path=data_dir,
+            file=MASTER_KEY_FILE,
         )
     if (data_dir / DATA_FILE).exists():
         raise KeyStoreMissing(

@@ -102,6 +102,9 @@ def test_existing_key_store_without_key_refuses_and_creates_nothing(tmp_path: Pa
     with pytest.raises(MasterKeyMismatch) as caught:
         resolve_master_key(None, None, tmp_path)
     assert "\n" not in str(caught.value)
+    # the file that went missing named, and where (found by an operator walk-through)
+    assert "no master key was given, and there is no master.key in it" in str(caught.value)
+    assert str(tmp_path) in str(caught.value)
     assert listing(tmp_path) == before
 
 
