@@ -97,8 +97,11 @@ def run_rotate(args: argparse.Namespace) -> int:
         )
 
     def report(done: int, total: int) -> None:
+        # Progress on stderr, the result on stdout, as every other command (found by an
+        # operator walk-through: `rotate-key > log` kept the progress and lost the "done").
         print(
             t.gettext("re-wrapped {done}/{total} data keys").format(done=done, total=total),
+            file=sys.stderr,
             flush=True,
         )
 
@@ -121,8 +124,7 @@ def run_rotate(args: argparse.Namespace) -> int:
             "done: {total} data keys and the pseudonym key are wrapped by the new master key; "
             "start the bot with it now. Keep the old key while you keep key store backups "
             "taken before: only it opens them"
-        ).format(total=total),
-        file=sys.stderr,
+        ).format(total=total)
     )
     return 0
 

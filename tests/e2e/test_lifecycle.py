@@ -114,11 +114,11 @@ def test_ctrl_c_as_the_rotation_switches_says_it_is_done(
 
     monkeypatch.setattr(sqlite, "_wrap_next", signal_as_it_switches)
     assert main(["rotate-key", "--new-key-file", str(key_file)]) == 0
-    err = capsys.readouterr().err
+    said = capsys.readouterr()
     assert sent
-    assert err.startswith("done: "), err
-    assert "are wrapped by the new master key; start the bot with it now" in err
-    assert "interrupted" not in err
+    assert said.out.startswith("done: "), said
+    assert "are wrapped by the new master key; start the bot with it now" in said.out
+    assert "interrupted" not in said.err and "interrupted" not in said.out
     assert asyncio.run(count_readable(data, new, 5)) == 5
     with pytest.raises(MasterKeyMismatch):
         asyncio.run(count_readable(data, base64.urlsafe_b64decode(MASTER_KEY), 5))
@@ -155,8 +155,8 @@ async def test_rotation_killed_midway_keeps_old_key_working_and_finishes_when_re
         stderr=subprocess.PIPE,
         text=True,
     )
-    assert process.stdout is not None
-    for line in process.stdout:
+    assert process.stderr is not None
+    for line in process.stderr:  # progress on stderr, the result on stdout
         if line.startswith("re-wrapped 30/"):
             process.send_signal(signal.SIGKILL)
             break
@@ -170,7 +170,9 @@ async def test_rotation_killed_midway_keeps_old_key_working_and_finishes_when_re
 
     finished = cli("rotate-key", "--new-key-file", str(key_file), env=cli_env(data), cwd=tmp_path)
     assert finished.returncode == 0, finished.stderr
-    assert "Keep the old key while you keep key store backups taken before" in finished.stderr
+    assert "Keep the old key while you keep key store backups taken before" in finished.stdout
+    assert finished.stdout.startswith("done: 600 data keys"), finished.stdout  # 2 a person
+    assert finished.stderr.startswith("re-wrapped "), "progress apart from the result"
     assert await count_readable(data, new, people) == people
     # The key store backup from before the rotation opens with the old key only, as the
     # README and the line above say (an operator who replaced it could not restore).
