@@ -80,6 +80,41 @@ def quiet_flow_warnings(quiet: bool = True) -> Iterator[None]:
         catalog.setLevel(previous)
 
 
+class _AppliedAgainSaid(logging.Filter):
+    """Drops the store's log line of erasures carried out again (see `applied_again`)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("erasures_applied_again")
+
+
+@contextmanager
+def applied_again_said(t: Translator, count: Callable[[], int] | None) -> Iterator[None]:
+    """Erasures and withdrawals a store opened here carried out again (data put back from
+    before them), said in the operator's language: the store's log line, in English, left
+    out (found by an operator walk-through: `restore` printed it beside its own line). With
+    `count`, said here once the work is done (`purge`, `rotate-key`: the log line was all
+    they said); without, the command says it itself (`restore`)."""
+    storage = logging.getLogger("storage")
+    dropped = _AppliedAgainSaid()
+    storage.addFilter(dropped)
+    try:
+        yield
+    finally:
+        storage.removeFilter(dropped)
+    again = count() if count is not None else 0
+    if again:
+        print(
+            t.ngettext(
+                "{count} erasure or withdrawal that the data folder still held (data put back "
+                "from before it) was carried out again",
+                "{count} erasures and withdrawals that the data folder still held (data put "
+                "back from before them) were carried out again",
+                again,
+            ).format(count=again),
+            file=sys.stderr,
+        )
+
+
 def lookback_of_surveys(text: str) -> timedelta:
     """`lookback` for a command over the surveys' feedback (`export`, `stats`)."""
     refuse_a_survey(text)
@@ -342,4 +377,7 @@ def with_store(
         finally:
             await store.close()
 
-    return asyncio.run(run())
+    if not exclusive:  # (a shared opening refuses such a store: see SQLiteStore.open)
+        return asyncio.run(run())
+    with applied_again_said(operator_translator(), lambda: store.applied_again):
+        return asyncio.run(run())

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.cli.common import open_existing_store
+from bot.cli.common import applied_again_said, open_existing_store
 from bot.operator import operator_translator
 from bot.settings import load_settings
 from flows.i18n import N_, Translator
@@ -114,7 +114,8 @@ def run_rotate(args: argparse.Namespace) -> int:
             await store.close()
 
     try:
-        total = asyncio.run(rotate())
+        with applied_again_said(t, lambda: store.applied_again):
+            total = asyncio.run(rotate())
     except KeyboardInterrupt:
         if store.rotated is None:
             raise  # "interrupted": the old key opens everything, running it again finishes

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.cli.common import (
+    applied_again_said,
     interrupted_code,
     lookback_of_surveys,
     not_cut_short,
@@ -273,7 +274,8 @@ def run_restore(args: argparse.Namespace) -> int:
             print(f"feedbackbot: {as_it_was}", file=sys.stderr)
             return interrupted_code()
         try:
-            again = asyncio.run(opened())
+            with applied_again_said(t, None):  # said below, after "restored"
+                again = asyncio.run(opened())
         except BaseException as error:
             interrupted = isinstance(error, KeyboardInterrupt)
             # (a Ctrl-C as not_cut_short began skipped the undo: the loop runs it again,

@@ -117,6 +117,9 @@ def test_a_restore_brings_back_the_backup_and_erases_again_who_was_erased_since(
     assert done.returncode == 0, done.stderr
     assert f"restored {data}" in done.stdout
     assert "1 erasure or withdrawal made since the backup was carried out again" in done.stdout
+    # only in the operator's language (found by an operator walk-through: the store's
+    # English log line beside it)
+    assert "erasures_applied_again" not in done.stdout + done.stderr, done.stderr
     # The files replaced are deleted once the restored store opens, the stale log with
     # the key store it belonged to (see the test of --keep-replaced).
     assert "the files it replaced were deleted" in done.stdout
@@ -128,6 +131,37 @@ def test_a_restore_brings_back_the_backup_and_erases_again_who_was_erased_since(
     # Erika (0) erased since the backup stays erased; 1 and 2 are back; 7 came after it.
     assert asyncio.run(count_readable(data, KEY, 3)) == 2
     assert asyncio.run(count_readable(data, KEY, 8)) == 2
+
+
+@pytest.mark.parametrize("command", ["purge", "rotate-key"])
+def test_files_put_back_by_hand_are_erased_again_by_a_command_and_it_says_so(
+    backed_up: tuple[Path, Path, Path], tmp_path: Path, command: str
+) -> None:
+    """Copied back without `restore`, the backup's data of someone erased since is erased
+    again by the next command that may (as by the bot); `purge` and `rotate-key` said it
+    only with the store's English log line (found by an operator walk-through)."""
+    data, backup, keys = backed_up
+    asyncio.run(erase(data, 0))
+    for name in ("feedback.db-wal", "feedback.db-shm", "keys.db-wal", "keys.db-shm"):
+        (data / name).unlink(missing_ok=True)
+    shutil.copyfile(backup, data / "feedback.db")
+    shutil.copyfile(keys, data / "keys.db")
+    args: tuple[str, ...] = (command,)
+    if command == "rotate-key":
+        new_key = tmp_path / "new.key"
+        new_key.write_text(encode_master_key(generate_key()) + "\n")
+        new_key.chmod(0o600)
+        args = (command, "--new-key-file", str(new_key))
+    env = {**cli_env(data), "LANG": "de_DE.UTF-8"}
+    done = cli(*args, env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (
+        "1 Löschung oder Widerruf, die der Datenordner noch enthielt (Daten von davor "
+        "zurückgespielt), wurde erneut ausgeführt" in done.stderr
+    ), done.stderr
+    assert "erasures_applied_again" not in done.stdout + done.stderr
+    if command == "purge":
+        assert asyncio.run(count_readable(data, KEY, 3)) == 2, "Erika's feedback gone again"
 
 
 def test_a_lost_folder_without_its_ledgers_copy_is_refused_first_and_left_as_it_was(
