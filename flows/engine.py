@@ -668,6 +668,8 @@ class Engine:
             ]
             if len(meant) == 1:
                 return self._advance(state, step, meant[0])
+        if isinstance(step, MultipleChoiceStep) and (named := self._typed_options(step, text)):
+            return self._select_typed(state, step, named)
         if isinstance(step, MultipleChoiceStep) and _bare(text) in _done_words():
             # The hint says to tap "Done"; whoever types the word means the button (review).
             if len(state.selected) < step.min_selected:
@@ -1385,6 +1387,52 @@ class Engine:
             "Please choose at least {count} options.",
             step.min_selected,
         ).format(count=step.min_selected)
+
+    def _typed_options(self, step: MultipleChoiceStep, text: str) -> list[str]:
+        """The options whose labels `text` types, one or several ("zu langsam", "Too slow,
+        too expensive", "Schnell und der Preis"), each a whole label as a single choice's
+        typed label is taken; none where any part is not a label (then it is no choice, but
+        perhaps a comment: see `_text`). Found by a customer walk-through: refused, with
+        "please choose with the buttons"."""
+        if len(text) > 300:
+            return []
+        labels: dict[str, str] = {}
+        for option in step.options:
+            label = _bare(render_text(option.label, self.t))
+            if label:
+                labels.setdefault(label, option.id)
+        named: list[str] = []
+        for chunk in _OPTION_LIST.split(text):
+            if not chunk.strip():
+                continue
+            parts = _labels_in(_OPTION_AND.split(chunk), labels)
+            if parts is None:
+                return []
+            named += [p for p in parts if p not in named]
+        return named
+
+    def _select_typed(
+        self, state: ConversationState, step: MultipleChoiceStep, named: list[str]
+    ) -> Turn:
+        """The options typed, selected (none deselected: typing one means wanting it),
+        and the question again with its buttons, which say what is selected now."""
+        t = self.t
+        selected = [*state.selected, *(n for n in named if n not in state.selected)]
+        if step.max_selected is not None and len(selected) > step.max_selected:
+            note = t.ngettext(
+                "I did not select this: you can choose at most one option.",
+                "I did not select this: you can choose at most {count} options.",
+                step.max_selected,
+            ).format(count=step.max_selected)
+            return self.reask(state, note)
+        changed = selected != state.selected  # (all selected already: nothing to save)
+        if changed:
+            state = state.model_copy(update={"selected": selected})
+        chosen = ", ".join(render_text(o.label, t) for o in step.options if o.id in selected)
+        note = t.gettext(
+            "Selected: {options}. Choose more with the buttons if you like, then tap “{done}”."
+        ).format(options=chosen, done=t.gettext("Done"))
+        return Turn(state, self.reask(state, note).outcome, changed=changed)
 
     def _toggle(self, state: ConversationState, step: MultipleChoiceStep, value: str) -> Turn:
         """An option toggled on or off (the buttons are redrawn), or the done button."""
@@ -2134,6 +2182,26 @@ def _without_politeness(words: str) -> str:
 def _word(text: str) -> str:
     """A typed word as compared with a list of words: a phone's "don’t" as "don't"."""
     return _bare(text).replace("’", "'")
+
+
+_OPTION_LIST = re.compile(r"\s*[,;\n]\s*")
+_OPTION_AND = re.compile(r"(\s+(?:und|and|sowie|&|\+)\s+)", re.IGNORECASE)
+"""What parts options typed in one message: a list's signs, then within a part "und",
+"and" (kept, as a label may hold one: "Fehler und Abstürze und zu langsam")."""
+
+
+def _labels_in(pieces: list[str], labels: dict[str, str]) -> list[str] | None:
+    """The options whose labels `pieces` (words, and the "und"s between them, as
+    `_OPTION_AND` splits) make up, in order; None where they make up no labels."""
+    if not pieces:
+        return []
+    for end in range(1, len(pieces) + 1, 2):
+        option = labels.get(_bare("".join(pieces[:end])))
+        if option is not None:
+            rest = _labels_in(pieces[end + 1 :], labels)
+            if rest is not None:
+                return [option, *rest]
+    return None
 
 
 def _bare(text: str) -> str:

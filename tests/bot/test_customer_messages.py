@@ -1161,6 +1161,68 @@ async def test_a_sentence_typed_at_a_choice_is_said_not_to_be_stored(
     assert feedback.answers["problem_details"] == typed
 
 
+@pytest.mark.parametrize(
+    ("typed", "chosen"),
+    [
+        ("zu langsam", ["slow"]),
+        ("Zu teuer, zu langsam", ["slow", "price"]),
+        ("Fehler und Abstürze und eine Funktion fehlt", ["bugs", "missing"]),
+        ("Zu langsam\nZu teuer.", ["slow", "price"]),
+    ],
+)
+async def test_options_typed_at_a_multiple_choice_are_selected(
+    harness: Harness, typed: str, chosen: list[str]
+) -> None:
+    """Found by a customer walk-through: an option's label typed at "Was lief schief?" got
+    "please choose with the buttons", though a single choice takes it typed. Selected,
+    said so with the question again, whose buttons show it ticked; "Fertig" then goes on."""
+    erika = harness.customer(7320 + len(typed))
+    await erika.send("/start product")
+    await erika.press("Ja, ich willige ein")
+    await erika.press("2")
+    [said] = await erika.send(typed)
+    names = {"slow": "Zu langsam", "price": "Zu teuer", "bugs": "Fehler und Abstürze"}
+    names["missing"] = "Eine Funktion fehlt"
+    order = ["bugs", "slow", "confusing", "missing", "price"]
+    listed = ", ".join(names[o] for o in order if o in chosen)
+    assert str(said["text"]).startswith(
+        f"Ausgewählt: {listed}. Wählen Sie gern weitere mit den Schaltflächen aus und tippen "
+        "Sie dann auf „Fertig“.\n\nWas lief schief?"
+    ), said["text"]
+    ticked = [label[2:] for [label] in labels(said)[:-1] if label.startswith("☑")]
+    assert ticked == [names[o] for o in order if o in chosen]
+    await erika.press("Fertig")
+    await erika.press("Überspringen")
+    await erika.press("7")
+    await erika.press("Nein")
+    assert harness.store is not None
+    person = harness.store.pseudonym(f"tg-user:{erika.user_id}")
+    (feedback,) = await harness.store.feedback_of(person, harness.clock())
+    assert feedback.answers["problems"] == [o for o in order if o in chosen], feedback.answers
+
+
+async def test_typed_options_over_the_limit_or_among_other_words_select_nothing(
+    harness: Harness,
+) -> None:
+    erika = harness.customer(7330, language_code="en")
+    await erika.send("/start product")
+    await erika.press("Yes, I agree")
+    await erika.press("5")  # to "What do you like most?", at most 3
+    [said] = await erika.send("Fast, the features, the support, the price")
+    assert str(said["text"]).startswith(
+        "I did not select this: you can choose at most 3 options.\n\nWhat do you like most?"
+    ), said["text"]
+    assert not [label for [label] in labels(said) if label.startswith("☑")]
+    # a sentence with a label in it is no choice of it
+    [said] = await erika.send("fast and I love it")
+    assert "Selected" not in str(said["text"]), said["text"]
+    assert not [label for [label] in labels(said) if label.startswith("☑")]
+    [said] = await erika.send("Fast and the price")
+    assert str(said["text"]).startswith("Selected: Fast, The price. Choose more"), said["text"]
+    [said] = await erika.send("Fast")  # typed again: stays selected, not taken off
+    assert str(said["text"]).startswith("Selected: Fast, The price."), said["text"]
+
+
 async def test_a_sentence_typed_at_the_rating_is_said_not_to_be_stored(
     harness: Harness,
 ) -> None:
