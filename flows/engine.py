@@ -1899,6 +1899,9 @@ ASKS_FOR_HELP = typed_forms(
         "hilfe hilfe", "help help", "hilfe menü", "help menu", "menü", "menu", "befehle",
         "commands", "was kannst du", "was kannst du alles", "was können sie", "was kann der bot",
         "what can you do", "what can i do here", "was kann ich hier machen",
+        "was soll ich hier machen", "was soll ich hier tun", "was soll ich tun",
+        "was mache ich hier", "what do i do here", "what am i supposed to do",
+        "what should i do", "what should i do here",
         "wie funktioniert das", "wie funktioniert das hier", "how does this work",
         "how does it work",
     }

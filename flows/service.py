@@ -26,6 +26,9 @@ from flows.consent import (
 )
 from flows.engine import (
     AGREES,
+    GREETINGS,
+    PUZZLED,
+    PUZZLED_ALONE,
     RECTIFY,
     STOP,
     YESES,
@@ -809,6 +812,14 @@ class FeedbackService:
             said = t.gettext(
                 "To agree, please tap “{yes}” under the consent request; typing is not "
                 "enough. If you cannot see the request any more, /start shows it again."
+            ).format(yes=t.gettext("Yes, I agree"))
+        elif isinstance(event, TextInput) and _unsure(event.text):
+            # "Hallo?", "Was soll ich hier machen?" next to the request (found by a customer
+            # walk-through: told feedback needs consent, the button that gives it unnamed)
+            said = t.gettext(
+                "Hello! Here you can give us feedback; it takes less than a minute. To take "
+                "part, please tap “{yes}” under the consent request (/start shows it again); "
+                "/privacy explains how your data is handled."
             ).format(yes=t.gettext("Yes, I agree"))
         elif isinstance(event, TextInput) and bare_words(event.text) in _ACKNOWLEDGED:
             # "ok" next to the request: a yes, or taking note of a no just given (found by
@@ -1627,6 +1638,20 @@ def _buttons_of(t: Translator, outcome: Outcome) -> str | None:
         return None
     labels = [t.gettext("“{name}”").format(name=b.label) for row in asked[-1].buttons for b in row]
     return format_list(labels, style="or", locale=t.locale)
+
+
+def _unsure(text: str) -> bool:
+    """Whether `text` only greets, asks what to do here or what is wanted ("Hallo?",
+    "Hilfe", "Was soll ich hier machen?", "?")."""
+    if len(text) > 60:
+        return False
+    words = bare_words(text)
+    return (
+        words in GREETINGS
+        or words in PUZZLED_ALONE
+        or typed_help(text)
+        or (text.rstrip("!").endswith("?") and words in PUZZLED)
+    )
 
 
 def _language_of(state: ConversationState, t: Translator) -> Translator:

@@ -358,3 +358,41 @@ async def test_ok_next_to_the_consent_request_points_to_its_button(harness: Harn
     assert await harness.store.consents(pseudonym) == [], "typed: no consent"
     asked = await erika.press("Ja, ich willige ein")
     assert "Wie zufrieden sind Sie" in texts(asked), "the buttons above still work"
+
+
+@pytest.mark.parametrize(
+    ("language", "typed"),
+    [("de", "Hallo?"), ("de", "Guten Tag"), ("de", "?"), ("en", "hello"), ("en", "Huh?")],
+)
+async def test_someone_unsure_next_to_the_consent_request_is_told_what_to_tap(
+    harness: Harness, language: str, typed: str
+) -> None:
+    """Found by a customer walk-through: "Hallo?" next to the request was told that
+    feedback needs consent first, the button that gives it unnamed. Nothing is stored."""
+    guest = harness.customer(8830 + len(typed), language_code=language)
+    await guest.send("/start")
+    said = texts(await guest.send(typed))
+    expected = {
+        "de": "Hallo! Hier können Sie uns Feedback geben; es dauert weniger als eine Minute. Um "
+        "teilzunehmen, tippen Sie bitte unter der Frage nach Ihrer Einwilligung auf „Ja, ich "
+        "willige ein“ (/start zeigt sie erneut); /datenschutz erklärt, wie wir mit Ihren Daten "
+        "umgehen.",
+        "en": "Hello! Here you can give us feedback; it takes less than a minute. To take part, "
+        "please tap “Yes, I agree” under the consent request (/start shows it again); /privacy "
+        "explains how your data is handled.",
+    }[language]
+    assert said == expected, said
+    assert harness.store is not None
+    pseudonym = harness.store.pseudonym(f"tg-user:{guest.user_id}")
+    assert await harness.store.consents(pseudonym) == [], "nothing stored"
+    # a comment before consent is still told it cannot be taken yet
+    said = texts(await guest.send("Das Frühstück war kalt"))
+    assert "Hallo!" not in said and "Hello!" not in said, said
+
+
+async def test_asking_what_to_do_before_consent_gets_the_overview(harness: Harness) -> None:
+    guest = harness.customer(8840)
+    await guest.send("/start")
+    said = texts(await guest.send("Was soll ich hier machen?"))
+    assert said.startswith("Ich sammle Feedback für"), said
+    assert "/start – Feedback geben" in said, said
