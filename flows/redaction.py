@@ -1177,8 +1177,15 @@ _NAME_PARTICLES = (
     r"(?:(?:(?P<von>von|zu)|van)(?:[ \t]+(?:der|dem|den))?|de(?:[ \t]+la)?|di|da|du|del|della"
     r"|dos|el|al|ten|ter)[ \t]+"
 )
+# A title written out after a number or a dash and a space ("Tisch 4 Herr Krause war
+# unfreundlich", "- Frau Meier an der Kasse", "Table 7 Mr Smith": found by an operator
+# walk-through, in clear in the export, the summary and the staff alert); not an
+# abbreviation there, which may be hours, francs or a Friday ("2 Hr. Wartezeit", "10 Fr.
+# Gebühr", "Mo - Fr Service").
+_WRITTEN_OUT_TITLE = r"(?=(?:Herrn?|Frau|Mrs?)[ \t])"
 _TITLED_NAME = _Pattern(
-    rf"(?<![\w.–-])(?<![\d.]/)(?<!(?:Mo|Di|Mi|Do|Sa|So)/)(?<![\d–-][ \t]){_TITLE}"
+    rf"(?<![\w.–-])(?<![\d.]/)(?<!(?:Mo|Di|Mi|Do|Sa|So)/)"
+    rf"(?:(?<![\d–-][ \t])|{_WRITTEN_OUT_TITLE}){_TITLE}"
     # "Hr.Meier", "Dr.Weber", "Mrs.Jones"; not "Fr.Sa." (Friday), "Ms.Excel", "Hr.Abteilung"
     rf"(?:[ \t]+|(?:(?<=Hr\.)|(?<=Mr\.)|(?<=rs\.)|(?<=Dr\.)|(?<=of\.))"
     rf"(?!(?i:abteilung|team|bereich|department|manager|business|partner)\b)"
@@ -1199,7 +1206,8 @@ _PLAIN_WORD = (
     rf"(?:[{_LOWER}]{{2,}}(?:-[{_LOWER}]{{2,}})?|[{_UPPER}]{{2,}}(?:-[{_UPPER}]{{2,}})?)\b"
 )
 _PLAIN_TITLED_NAME = _Pattern(
-    rf"(?<![\w.–/-])(?<![\d–-][ \t])(?P<title>(?i:herrn?|frau|hr\.?))[ \t]+"
+    rf"(?<![\w.–/-])(?:(?<![\d–-][ \t])|(?=(?i:herrn?|frau)[ \t]))"
+    rf"(?P<title>(?i:herrn?|frau|hr\.?))[ \t]+"
     # a degree too: "MEIN ANWALT HERR DR. WEBER" (found by a staff review)
     # (atomic: a faculty is no name, "Herr Dr. med. Klaus-Peter ..." is left to _TITLED_NAME)
     rf"(?>(?:(?i:dr|prof)\.?[ \t]+(?:(?i:{_FACULTY})[ \t]+){{0,3}}){{0,2}})"
