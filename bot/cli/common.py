@@ -166,6 +166,36 @@ def written_in_place(path: Path) -> bool:
     return not stat.S_ISLNK(name.st_mode) or name.st_uid in (0, os.getuid())
 
 
+def refuse_the_bots_files(path: Path) -> None:
+    """Raises StoreError where an output FILE is in the bot's data folder or is its master
+    key file: `export --output data/feedback.db`, `docs … --output data/keys.db` and
+    `summary --chart data/keys.db` replaced the store's files with the output, and every
+    record was lost (found by an operator walk-through; `backup` refuses any existing
+    file). Settings that do not load name no folder: the command says what is wrong."""
+    if written_in_place(path):
+        return
+    try:
+        settings = load_settings()
+    except ConfigurationError:
+        return
+    target = path.resolve()
+    key_file = settings.master_key_file
+    if key_file is not None and target == key_file.resolve():
+        raise StoreError(
+            N_("{path} is the master key file: write the output to another file"), path=path
+        )
+    folder = settings.data_dir.resolve()
+    if target == folder or folder in target.parents:
+        raise StoreError(
+            N_(
+                "{path} is in the bot's data folder {folder}, where it could replace the "
+                "store's files: write the output elsewhere"
+            ),
+            path=path,
+            folder=folder,
+        )
+
+
 READABLE_BY_OTHERS = 0o044
 KEY_FILE_READABLE = N_("master key file {path} can be read by others (mode {mode}); chmod 600 it")
 KEY_FILE_CHANGEABLE = N_(

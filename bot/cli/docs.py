@@ -20,7 +20,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bot.cli.common import output_file, short_retention, with_store, written_in_place
+from bot.cli.common import (
+    output_file,
+    refuse_the_bots_files,
+    short_retention,
+    with_store,
+    written_in_place,
+)
 from bot.config import service_config
 from bot.operator import operator_translator
 from bot.settings import ConfigurationError, Settings, load_settings
@@ -231,6 +237,8 @@ def write_documents(texts: dict[str, str], output: Path | None) -> int:
         files = {output.with_name(output.name.replace("{lang}", k)): v for k, v in texts.items()}
     else:
         files = {output: LANGUAGE_SEPARATOR.join(texts.values())}
+    for path in files:  # every one before any is written
+        refuse_the_bots_files(path)
     for path, text in files.items():
         try:
             _replace(path, text.encode())

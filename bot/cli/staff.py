@@ -20,6 +20,7 @@ from bot.cli.common import (
     lookback_of_surveys,
     output_file,
     refuse_a_survey,
+    refuse_the_bots_files,
     with_store,
     written_in_place,
 )
@@ -246,8 +247,10 @@ def run_summary(args: argparse.Namespace) -> int:
         locale = args.lang or settings.staff_language
         return await desk.summary("cli", locale, args.since, rules=False)
 
-    if args.chart is not None:
-        _check_folder_of(args.chart)  # before the summary is made, printed and audited
+    if args.chart is not None:  # before the summary is made, printed and audited
+        if not written_in_place(args.chart):
+            refuse_the_bots_files(args.chart)
+            _check_folder_of(args.chart)
     outcome = with_store(summarise)
     print(terminal_safe(outcome.replies[0].text))
     charts = [reply.image for reply in outcome.replies if reply.image is not None]
@@ -332,6 +335,7 @@ def _private_output(path: Path) -> tuple[TextIO, Path | None]:
     terminal (/dev/stdout) opened as it is, and no name."""
     if written_in_place(path):
         return open(path, "w", encoding="utf-8", newline=""), None
+    refuse_the_bots_files(path)
     _check_folder_of(path)  # named as the operator wrote it, not as the file beside it
     # A new file of a name nobody can foresee (O_EXCL): a `.partial` planted beforehand as
     # a link to, say, keys.db was followed and overwritten (found by review).

@@ -609,6 +609,64 @@ async def test_a_chart_or_export_into_a_missing_folder_is_said_before_anything_i
     assert " summary " not in audit and " export " not in audit
 
 
+@pytest.mark.parametrize(
+    ("command", "name"),
+    [
+        (("export", "--output"), "feedback.db"),
+        (("export", "--output"), "master.key"),
+        (("summary", "--chart"), "keys.db"),
+        (("docs", "privacy-notice", "--output"), "keys.db"),
+        (("docs", "privacy-notice", "--output"), "sub/../erasures.db"),
+    ],
+)
+async def test_an_output_into_the_data_folder_is_refused_and_the_store_stays(
+    tmp_path: Path, command: tuple[str, ...], name: str
+) -> None:
+    """Found by an operator walk-through: `export --output data/feedback.db`, `summary
+    --chart data/keys.db` and `docs … --output data/keys.db` replaced the store's files
+    with the output (every record lost), saying they had written it."""
+    data = tmp_path / "data"
+    await seed(data)
+    (data / "sub").mkdir()
+    (data / "master.key").write_text(MASTER_KEY + "\n")
+    before = {p.name: p.read_bytes() for p in data.iterdir() if p.is_file()}
+    target = data / name
+    env = {
+        **cli_env(data),
+        "FEEDBACKBOT_CONTROLLER_NAME": "Hotel Muster GmbH",  # for the documents
+        "FEEDBACKBOT_CONTROLLER_CONTACT": "datenschutz@hotel-muster.example",
+    }
+    result = cli(*command, str(target), env=env, cwd=tmp_path)
+    assert result.returncode == 1, result
+    assert result.stderr.strip() == (
+        f"feedbackbot: {target} is in the bot's data folder {data.resolve()}, where it could "
+        "replace the store's files: write the output elsewhere"
+    ), result.stderr
+    after = {p.name: p.read_bytes() for p in data.iterdir() if p.is_file()}
+    assert {n: after.get(n) for n in ("feedback.db", "keys.db", "master.key")} == {
+        n: before.get(n) for n in ("feedback.db", "keys.db", "master.key")
+    }
+    assert " export " not in cli("audit", env=cli_env(data), cwd=tmp_path).stdout
+
+
+async def test_an_output_over_the_master_key_file_is_refused(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    await seed(data)
+    key_file = tmp_path / "master.key"
+    key_file.write_text(MASTER_KEY + "\n")
+    key_file.chmod(0o600)
+    env = {k: v for k, v in cli_env(data).items() if k != "FEEDBACKBOT_MASTER_KEY"}
+    env["FEEDBACKBOT_MASTER_KEY_FILE"] = str(key_file)
+    result = cli("export", "--output", str(key_file), env=env, cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"feedbackbot: {key_file} is the master key file: write the output to another file"
+    )
+    assert key_file.read_text() == MASTER_KEY + "\n"
+    written = cli("export", "--output", str(tmp_path / "x.csv"), env=env, cwd=tmp_path)
+    assert written.returncode == 0, written.stderr
+
+
 async def test_a_command_beside_the_bot_during_an_erasure_waits_and_says_what_is_going_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
