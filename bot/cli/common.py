@@ -361,7 +361,12 @@ def sigterm_as_ctrl_c() -> Iterator[None]:
         signal.raise_signal(signal.SIGINT)  # handled as Ctrl-C, asyncio's handler first
 
     _TERMINATED.clear()
-    with _handled_as(signal.SIGTERM, terminate):
+    # A background job of a script starts with Ctrl-C ignored, and the SIGINT raised was
+    # lost: the command ran on and said it was done (found by an operator walk-through).
+    # Handled as in the foreground then (asyncio installs its handler only over Python's).
+    inherited = signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    interrupt = signal.default_int_handler if inherited else signal.getsignal(signal.SIGINT)
+    with _handled_as(signal.SIGINT, interrupt), _handled_as(signal.SIGTERM, terminate):
         yield
 
 

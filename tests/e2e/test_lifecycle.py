@@ -483,9 +483,11 @@ def interrupted_when(
     appeared: Path,
     pattern: str,
     sig: signal.Signals = signal.SIGINT,
+    background: bool = False,
 ) -> subprocess.CompletedProcess[str]:
     """`python -m bot ARGS`, sent Ctrl-C (SIGINT, or `sig`) as soon as `pattern` matches
-    in the folder `appeared` (a step of the command under way); run to its end."""
+    in the folder `appeared` (a step of the command under way); run to its end. In the
+    `background` of a script, as `cmd &` starts it: with Ctrl-C (SIGINT) ignored."""
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", *args],
         env=env,
@@ -493,6 +495,7 @@ def interrupted_when(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if background else None,
     )
     while process.poll() is None and not list(appeared.glob(pattern)):
         time.sleep(0.001)
@@ -508,14 +511,17 @@ def intact(path: Path) -> bool:
 
 
 @pytest.mark.parametrize(
-    ("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["ctrl-c", "sigterm"]
+    ("sig", "code", "background"),
+    [(signal.SIGINT, 130, False), (signal.SIGTERM, 143, False), (signal.SIGTERM, 143, True)],
+    ids=["ctrl-c", "sigterm", "sigterm-to-a-background-job"],
 )
 async def test_ctrl_c_in_the_middle_of_a_backup_leaves_no_copy_and_says_one_line(
-    tmp_path: Path, sig: signal.Signals, code: int
+    tmp_path: Path, sig: signal.Signals, code: int, background: bool
 ) -> None:
     # Found by an operator audit: a traceback through asyncio, and (by when it came) an
     # empty private folder, or the finished copies of a backup that said it failed.
-    # SIGTERM (systemd stopping a timer's backup) killed it with no clean-up at all.
+    # SIGTERM (systemd stopping a timer's backup) killed it with no clean-up at all; sent
+    # to a script's background job (Ctrl-C ignored there), it was lost (walk-through).
     data, copies = tmp_path / "data", tmp_path / "copies"
     copies.mkdir()
     store = SQLiteStore(data, base64.urlsafe_b64decode(MASTER_KEY))
@@ -535,7 +541,9 @@ async def test_ctrl_c_in_the_middle_of_a_backup_leaves_no_copy_and_says_one_line
     await store.close()
     args = ["backup", str(copies / "feedback.db"), "--keys", str(copies / "keys.db")]
     args += ["--ledger", str(copies / "erasures.db")]
-    result = interrupted_when(args, cli_env(data), tmp_path, copies, ".feedbackbot-backup-*", sig)
+    result = interrupted_when(
+        args, cli_env(data), tmp_path, copies, ".feedbackbot-backup-*", sig, background
+    )
     assert result.returncode == code, result.stderr
     assert result.stderr == "feedbackbot: interrupted\n"
     assert list(copies.iterdir()) == [], "no copy, whole or in part"
