@@ -301,11 +301,12 @@ async def purge_expired(service: FeedbackService, audit_retention: timedelta | N
     # A purge that deleted nothing, most of them, is not worth a line at every interval.
     log.log(
         logging.INFO if any(report.model_dump().values()) else logging.DEBUG,
-        "purge: %d feedback, %d drafts, %d language choices, %d orphans, %d keys, %d audit entries,"
-        " %d deletion notices",
+        "purge: %d feedback, %d drafts, %d language choices, %d consent records, %d orphans,"
+        " %d keys, %d audit entries, %d deletion notices",
         report.feedback,
         report.drafts,
         report.languages,
+        report.consents,
         report.orphans,
         report.keys,
         report.audit,

@@ -527,6 +527,8 @@ class PurgeReport(_Record):
     feedback: int = 0
     drafts: int = 0
     languages: int = 0
+    consents: int = 0
+    """Consent records of people with nothing else left, kept as proof no longer."""
     keys: int = 0
     """People whose keys all went (nothing of theirs left), and keys of single surveys
     whose rows all went (expired, discarded)."""

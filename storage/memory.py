@@ -933,13 +933,15 @@ class MemoryStore(Store):
             if pseudonym not in self._drafts:
                 del self._contacts[pseudonym]
                 self._contact_languages.pop(pseudonym, None)
+        consents = 0
         for pseudonym in list(self._consents):
             if not self._covers_something(pseudonym, moment):
-                del self._consents[pseudonym]  # a language choice keeps the key, not them
+                # a language choice keeps the key, not them
+                consents += len(self._consents.pop(pseudonym))
         unused = [p for p in self._keys if self._unused(p, moment)]
         for pseudonym in unused:
             self._keys.discard(pseudonym)
-            self._consents.pop(pseudonym, None)
+            consents += len(self._consents.pop(pseudonym, []))
             self._deliveries.pop(pseudonym, None)
         for bucket, (epoch, _, expires, _) in list(self._cache.items()):
             if expires is not None and expires <= moment:
@@ -958,6 +960,7 @@ class MemoryStore(Store):
             feedback=feedback,
             drafts=drafts,
             languages=languages,
+            consents=consents,
             keys=len(unused),
             audit=audit,
         )

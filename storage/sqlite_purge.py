@@ -378,7 +378,7 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
         await self._windows("staff_posts", _DETACHED_POSTS_SQL, schema="ledger")
         grace_cutoff = ts(moment - KEY_GRACE)
         # Each chooser may take several consent rows: windows of a purge batch of people.
-        await self._windows(
+        consents = await self._windows(
             "languages", _CHOOSERS_CONSENTS_SQL, (grace_cutoff,), window=PURGE_BATCH
         )
         # The first purge of a run takes every record key no row is sealed under that
@@ -390,7 +390,8 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
         records_before = grace_cutoff
         if not self._keys_swept:
             records_before = max(grace_cutoff, self._opened_at)
-        keys = await self._drop_unused_keys(grace_cutoff, records_before)
+        keys, proofs = await self._drop_unused_keys(grace_cutoff, records_before)
+        consents += proofs
         self._keys_swept = True
         await self._batches(_ALERTS_GONE_SQL, ())
         await self._batches(_OLD_UPDATES_SQL, (ts(moment - UPDATE_MEMORY),))
@@ -408,6 +409,7 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
             feedback=feedback,
             drafts=drafts,
             languages=languages,
+            consents=consents,
             keys=keys,
             orphans=orphans,
             audit=audit,
@@ -587,13 +589,14 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
             await asyncio.sleep(0)
         return total
 
-    async def _drop_unused_keys(self, grace_cutoff: str, records_before: str) -> int:
+    async def _drop_unused_keys(self, grace_cutoff: str, records_before: str) -> tuple[int, int]:
         """Destroy the keys of people with nothing left, then their consent records, and
-        the keys of surveys of others whose rows all went; how many people and keys.
+        the keys of surveys of others whose rows all went; how many people and keys, and
+        how many consent records went with them.
 
         Walks the key store in pseudonym order, a window of keys at a time.
         """
-        total, after = 0, ""
+        total, consents, after = 0, 0, ""
         while True:
             async with self._lock:
                 window = await fetch_all(
@@ -603,7 +606,7 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
                     (after, PURGE_BATCH),
                 )
                 if not window:
-                    return total
+                    return total, consents
                 last = str(window[-1][0])
                 shred = partial(
                     _shred_unused_keys,
@@ -616,7 +619,7 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
                 self._forget_keys(records)
                 if people:
                     sql = "DELETE FROM main.consents WHERE pseudonym = ?"
-                    await run_many(self._conn(), sql, people)
+                    consents += await run_many(self._conn(), sql, people)
             after = last
             await asyncio.sleep(0)
 

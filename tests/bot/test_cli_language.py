@@ -236,8 +236,9 @@ async def test_what_the_commands_answer_is_german(tmp_path: Path) -> None:
     settings = {"data_dir": str(data), "master_key": MASTER_KEY}
     purged = feedbackbot(tmp_path, "purge", lang="de_DE.UTF-8", **settings)
     assert purged.stdout == (
-        "gelöscht – Feedback: 0, unvollständige Antworten: 0, Sprachwahlen: 0, verwaiste "
-        "Zeilen: 0, ungenutzte Schlüssel: 0, Einträge des Prüfprotokolls: 0\n"
+        "gelöscht – Feedback: 0, unvollständige Antworten: 0, Sprachwahlen: 0, nicht mehr als "
+        "Nachweis benötigte Einwilligungsnachweise: 0, verwaiste Zeilen: 0, Schlüssel von "
+        "Personen oder Umfragen ohne verbliebene Daten: 0, Einträge des Prüfprotokolls: 0\n"
     ), purged.stderr
     copy = tmp_path / "copy.db"
     backup = feedbackbot(tmp_path, "backup", str(copy), lang="de_DE.UTF-8", **settings)

@@ -974,7 +974,21 @@ async def test_purge_removes_key_and_consents_when_nothing_is_left(store: Store)
     assert (report.feedback, report.keys) == (1, 1)
     assert await store.consents(p) == []
     assert len(await store.consents(other)) == 1
-    assert (await store.purge_expired(T0 + 3 * DAY)).keys == 0
+    # said, as the operator's purge reports them (found by an operator walk-through)
+    assert report.consents == 1
+    again = await store.purge_expired(T0 + 3 * DAY)
+    assert (again.keys, again.consents) == (0, 0)
+
+
+async def test_purge_counts_every_consent_record_it_removes(store: Store) -> None:
+    p = store.pseudonym("tg-user:1")
+    await store.submit_feedback(p, feedback(ttl=DAY), [grant(), grant("contact")], 77)
+    chooser = store.pseudonym("tg-user:2")  # a language choice alone keeps no consents
+    await store.grant_consents(chooser, [grant(at=T0)])
+    await store.save_language(chooser, language(ttl=30 * DAY))
+    report = await store.purge_expired(T0 + 3 * DAY)
+    assert report.consents == 3, report
+    assert await store.consents(p) == [] and await store.consents(chooser) == []
 
 
 async def test_purge_forgets_the_contact_once_its_feedback_expired(store: Store) -> None:
@@ -1028,6 +1042,7 @@ async def test_purge_spares_a_fresh_consent_before_its_first_draft(store: Store)
 async def test_purge_of_empty_store_reports_nothing(store: Store) -> None:
     report = await store.purge_expired(T0)
     assert (report.feedback, report.drafts, report.keys, report.orphans) == (0, 0, 0, 0)
+    assert report.consents == 0
 
 
 # ---- update deduplication -----------------------------------------------------------------
