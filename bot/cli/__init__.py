@@ -22,6 +22,7 @@ from flows.i18n import Translator
 from flows.sharing import RecipientsError
 from storage import StoreError
 from storage.crypto import MalformedMasterKey
+from storage.interface import DecryptionFailed
 from storage.sqlite_db import written_schemas
 
 SUBCOMMANDS = (
@@ -122,6 +123,21 @@ def _handled(args: argparse.Namespace, t: Translator) -> int:
         print(
             "feedbackbot: "
             + t.gettext("`feedbackbot check FOLDER` lists every problem with a hint to fix it"),
+            file=sys.stderr,
+        )
+        return 1
+    except DecryptionFailed:
+        # A record sealed under a key it does not open with: data put back from another
+        # store, or damaged (found by an operator walk-through: "ciphertext failed
+        # authentication", untranslated, with no way on).
+        print(
+            "feedbackbot: "
+            + t.gettext(
+                "a record in the store does not open with its key: the data file is damaged, "
+                "or it belongs to another store's key store. Restore a data backup together "
+                "with the key store backup taken with it (`feedbackbot restore BACKUP --keys "
+                "KEYS_BACKUP`)"
+            ),
             file=sys.stderr,
         )
         return 1

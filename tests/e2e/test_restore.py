@@ -708,6 +708,12 @@ def test_a_data_backup_of_another_store_keeps_the_files_it_replaced(
         "folder, which erasure does not reach\n"
     )
     assert "were deleted" not in done.stdout
+    # Commands that read the foreign data then say what is wrong, not "ciphertext failed
+    # authentication" (found by an operator walk-through: untranslated, no next step)
+    read = cli("stats", env=cli_env(data), cwd=tmp_path)
+    assert read.returncode == 1, read
+    assert "ciphertext" not in read.stderr, read.stderr
+    assert read.stderr.startswith("feedbackbot: a record in the store does not open"), read
     assert (
         hashlib.sha256((aside / "feedback.db").read_bytes()).hexdigest() == (before["feedback.db"])
     )
