@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import re
 import sys
 from typing import Any
 
@@ -134,8 +135,23 @@ def _run_polling(
             allowed_updates=list(HANDLED_UPDATES),
             bootstrap_retries=STARTUP_RETRIES,
         )
-    except InvalidToken:
+    except InvalidToken as error:
         t = operator_translator()
+        said = _said_along(error)  # python-telegram-bot wraps what the server answered
+        if _NOT_ITS_REPLY in said:
+            # A 404 or 401 that is not the Bot API's answer (no JSON of it): a wrong address
+            # or a proxy's page, not a token Telegram refused (found by an operator
+            # walk-through: told to check the token with @BotFather).
+            print(
+                "feedbackbot: "
+                + t.gettext(
+                    "the address of the Bot API did not answer as the Bot API does (HTTP "
+                    "{status}, not its reply); check FEEDBACKBOT_API_BASE_URL, or a proxy "
+                    "on the way"
+                ).format(status=_status_of(said)),
+                file=sys.stderr,
+            )
+            return 1
         print(
             "feedbackbot: "
             + t.gettext(
@@ -159,3 +175,22 @@ def _run_polling(
         )
         return 1
     return 0
+
+
+_NOT_ITS_REPLY = "Parsing the server response"
+"""What python-telegram-bot says of a 404 or 401 without the Bot API's JSON reply."""
+
+
+def _said_along(error: BaseException) -> str:
+    """The messages of `error` and the errors it was raised from."""
+    said: list[str] = []
+    while error is not None and len(said) < 5:
+        said.append(str(error))
+        error = error.__cause__  # type: ignore[assignment]
+    return " ".join(said)
+
+
+def _status_of(said: str) -> str:
+    """The HTTP status PTB's message names ("Not Found (404). Parsing …"), or "404/401"."""
+    found = re.search(r"\((\d{3})\)\. " + _NOT_ITS_REPLY, said)
+    return found.group(1) if found else "404/401"

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import http.server
 import socket
 import stat
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -263,6 +265,39 @@ def test_a_rejected_token_is_one_line_without_the_token(
     assert result.stderr.splitlines()[-1].startswith("feedbackbot: Telegram rejected the bot token")
     assert "Revoked-Token-Secret" not in result.stderr + result.stdout
     assert "Traceback" not in result.stderr.split("feedbackbot:")[-1]
+
+
+@pytest.mark.parametrize("body", [b"404 page not found", b""])
+def test_an_address_that_is_not_the_bot_api_is_not_called_a_rejected_token(
+    server: BotApiServer, tmp_path: Path, body: bytes
+) -> None:
+    """Found by an operator walk-through: a wrong FEEDBACKBOT_API_BASE_URL (a proxy's or
+    a web server's 404) was reported as the token rejected by Telegram."""
+
+    class NotFound(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.send_response(404)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), NotFound) as web:
+        threading.Thread(target=web.serve_forever, daemon=True).start()
+        address = f"http://127.0.0.1:{web.server_address[1]}/bot"
+        env = bot_env(server, tmp_path / "data", FEEDBACKBOT_API_BASE_URL=address)
+        result = run_once(env, tmp_path)
+        web.shutdown()
+    assert result.returncode == 1
+    last = result.stderr.splitlines()[-1]
+    assert last == (
+        "feedbackbot: the address of the Bot API did not answer as the Bot API does (HTTP "
+        "404, not its reply); check FEEDBACKBOT_API_BASE_URL, or a proxy on the way"
+    ), result.stderr
+    assert "rejected the bot token" not in result.stderr
+    assert TOKEN.split(":")[1] not in result.stderr + result.stdout
 
 
 @pytest.mark.parametrize(
