@@ -348,6 +348,12 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
                 file=LEDGER_FILE,
             )
 
+    def check_master_key(self) -> None:
+        """Raises MasterKeyMismatch (or StoreError) where the master key does not open the
+        existing key store, saying why, as opening would; reads keys.db without writing
+        any file, and nothing where there is none yet (`feedbackbot check`)."""
+        self._existing_pseudonym_key()
+
     def _existing_pseudonym_key(self) -> bytes | None:
         """The unwrapped pseudonym key of an existing key store, or None on a first run.
 

@@ -11,7 +11,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.cli.common import PREDICTABLE_KEY, env_file_open, quiet_flow_warnings, short_retention
+from bot.cli.common import (
+    KEY_FILE_CHANGEABLE,
+    KEY_FILE_READABLE,
+    PREDICTABLE_KEY,
+    READABLE_BY_OTHERS,
+    env_file_open,
+    quiet_flow_warnings,
+    short_retention,
+)
 from bot.config import unanswered_contact_flows
 from bot.operator import operator_locale
 from bot.settings import (
@@ -27,7 +35,7 @@ from flows.check import Finding, Report, check_loaded, check_paths
 from flows.i18n import SUPPORTED_LOCALES, Translator, translator
 from flows.models import FlowDefinition
 from flows.sharing import RecipientsError, load_recipients
-from storage import StoreError, resolve_master_key
+from storage import SQLiteStore, StoreError, resolve_master_key
 from storage.crypto import predictable_key
 from storage.masterkey import MASTER_KEY_FILE
 
@@ -133,8 +141,7 @@ def _settings_for_run(settings: Settings, catalog: FlowCatalog, t: Translator) -
     errors: list[Finding] = []
     if settings.token_malformed():  # found by an operator's walk-through: `run` refused it
         errors.append(Finding("FEEDBACKBOT_TOKEN", 0, t.gettext(MALFORMED_TOKEN)))
-    key = _master_key_finding(settings, t)
-    if key is not None:
+    for key in _master_key_findings(settings, t):
         (found if key.warning else errors).append(key)
     short = short_retention(settings, t)
     if short is not None:
@@ -171,23 +178,40 @@ def _settings_for_run(settings: Settings, catalog: FlowCatalog, t: Translator) -
     return [Report(f.source, (f,), file=False) for f in (*errors, *warned)]
 
 
-def _master_key_finding(settings: Settings, t: Translator) -> Finding | None:
-    """An error where the master key `run` would use cannot be read or is no key (found by
-    an operator's walk-through: `check` said nothing of a key file `run` could not read);
-    a warning where it is not random, as every command that opens the store warns. Nothing
-    is made: without any key given, `run` generates one, and there is nothing to check."""
+def _master_key_findings(settings: Settings, t: Translator) -> list[Finding]:
+    """An error where the master key `run` would use cannot be read, is no key (found by
+    an operator's walk-through: `check` said nothing of a key file `run` could not read),
+    or does not open the key store there is (found by the next: "No problems", and `run`
+    refused the key); a warning where it is not random, or its file is open to others, as
+    every command that opens the store warns. Nothing is made or written: without any
+    key given, `run` generates one, and there is nothing to check."""
     default = settings.data_dir / MASTER_KEY_FILE
     if not (settings.master_key or settings.master_key_file or default.exists()):
-        return None
+        return []
     given = settings.master_key.get_secret_value() if settings.master_key else None
-    source = "FEEDBACKBOT_MASTER_KEY_FILE" if settings.master_key_file else "FEEDBACKBOT_MASTER_KEY"
+    if settings.master_key_file:
+        source = "FEEDBACKBOT_MASTER_KEY_FILE"
+    elif given:
+        source = "FEEDBACKBOT_MASTER_KEY"
+    else:  # the key file the bot generated: named (the finding said a variable unset)
+        source = str(default)
     try:
-        key, _, _ = resolve_master_key(given, settings.master_key_file, settings.data_dir)
+        key, _, open_to_others = resolve_master_key(
+            given, settings.master_key_file, settings.data_dir
+        )
+        SQLiteStore(settings.data_dir, key).check_master_key()
     except StoreError as error:
-        return Finding(source, 0, error.said(t.gettext(error.template), t.reason))
+        return [Finding(source, 0, error.said(t.gettext(error.template), t.reason))]
+    found = []
     if predictable_key(key):
-        return Finding(source, 0, t.gettext(PREDICTABLE_KEY), warning=True)
-    return None
+        found.append(Finding(source, 0, t.gettext(PREDICTABLE_KEY), warning=True))
+    if open_to_others is not None:
+        path, mode = open_to_others
+        said = t.gettext(
+            KEY_FILE_READABLE if mode & READABLE_BY_OTHERS else KEY_FILE_CHANGEABLE
+        ).format(path=path, mode=f"{mode:o}")
+        found.append(Finding(source, 0, said, warning=True))
+    return found
 
 
 def _print_loaded(reports: Sequence[Report], t: Translator, out: TextIO) -> None:

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from storage import SQLiteStore
+from storage.crypto import encode_master_key, generate_key
 from tests.flows.test_check import BAKERY
 from tests.harness import TOKEN, bytecode_settings
 
@@ -350,6 +352,53 @@ def test_without_files_a_token_or_master_key_run_refuses_is_an_error(
     assert main(["check", "--lang", "en"]) == 0
     assert "MASTER_KEY" not in capsys.readouterr().out
     assert not data.exists()
+
+
+async def test_without_files_a_key_that_does_not_open_the_store_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by an operator walk-through: `check` said "No problems" of another store's
+    key, and of a generated key file others can read; `run` refused the one and warned of
+    the other. Nothing in the data folder is changed."""
+    monkeypatch.delenv("FEEDBACKBOT_FLOWS_DIR", raising=False)
+    monkeypatch.setenv("FEEDBACKBOT_SHIPPED_FLOWS", "feedback")
+    ready_to_run(monkeypatch)
+    data = tmp_path / "data"
+    monkeypatch.setenv("FEEDBACKBOT_DATA_DIR", str(data))
+    monkeypatch.delenv("FEEDBACKBOT_MASTER_KEY", raising=False)
+    monkeypatch.delenv("FEEDBACKBOT_MASTER_KEY_FILE", raising=False)
+    store = SQLiteStore(data, generate_key())
+    await store.open()
+    await store.close()
+    other = tmp_path / "other.key"
+    other.write_text(encode_master_key(generate_key()) + "\n")
+    other.chmod(0o600)
+    monkeypatch.setenv("FEEDBACKBOT_MASTER_KEY_FILE", str(other))
+    before = {p.name: p.read_bytes() for p in data.iterdir()}
+    assert main(["check", "--lang", "en"]) == 1
+    out = capsys.readouterr().out
+    assert (
+        f"FEEDBACKBOT_MASTER_KEY_FILE: error: the master key does not open the key store "
+        f"{data / 'keys.db'}"
+    ) in out, out
+    assert {p.name: p.read_bytes() for p in data.iterdir()} == before, "nothing written"
+    # the bot's own key file, open to others: warned of, and named, as `run` warns
+    monkeypatch.delenv("FEEDBACKBOT_MASTER_KEY_FILE")
+    right = generate_key()
+    data2 = tmp_path / "data2"
+    store = SQLiteStore(data2, right)
+    await store.open()
+    await store.close()
+    (data2 / "master.key").write_text(encode_master_key(right) + "\n")
+    (data2 / "master.key").chmod(0o644)
+    monkeypatch.setenv("FEEDBACKBOT_DATA_DIR", str(data2))
+    assert main(["check", "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        f"{data2 / 'master.key'}: warning: master key file {data2 / 'master.key'} can be read "
+        "by others (mode 644); chmod 600 it"
+    ) in out, out
+    assert "0 errors and 1 warning" in out, out
 
 
 def test_without_files_what_the_flows_folder_holds_besides_flows_is_warned_of(
