@@ -26,7 +26,7 @@ from typing import Any, TextIO
 from bot.cli.check import print_reports
 from bot.cli.common import open_store, quiet_flow_warnings
 from bot.logs import configure_logging
-from bot.operator import operator_locale
+from bot.operator import operator_locale, operator_translator
 from bot.settings import Settings, load_settings
 from flows.catalog import FlowCatalog, FlowDefinitionError
 from flows.check import check_file
@@ -74,7 +74,7 @@ def register(subparsers: Any, t: Translator) -> None:
     )
     parser.add_argument(
         "--data-dir",
-        type=Path,
+        type=_data_dir,
         metavar="DIR",
         help=t.gettext(
             "keep the data in this folder (default: a temporary one, deleted at the end)"
@@ -348,6 +348,17 @@ def _talk(
         read=read,
         out=out,
     ).run(first_message, started=banner)
+
+
+def _data_dir(text: str) -> Path:
+    """`--data-dir DIR`, refused as a usage error where it names a file (found by an
+    operator walk-through: said of FEEDBACKBOT_DATA_DIR, which was not set)."""
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(
+            operator_translator().gettext("{path} is not a folder").format(path=path)
+        )
+    return path
 
 
 def _banner(t: Translator, data_dir: Path, options: ChatOptions, out: TextIO) -> None:

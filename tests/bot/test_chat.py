@@ -541,3 +541,20 @@ def test_a_chat_killed_outright_leaves_nothing_once_the_next_one_starts(
         assert sorted(p.name for p in clean_environment.iterdir()) == [running.name]
     finally:
         os.close(descriptor)
+
+
+def test_a_data_dir_that_is_a_file_is_a_usage_error_naming_the_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by an operator walk-through: said of FEEDBACKBOT_DATA_DIR, which was not set."""
+    from bot.cli import main
+
+    a_file = tmp_path / "export.csv"
+    a_file.write_text("rating\n")
+    with pytest.raises(SystemExit) as ended:
+        main(["chat", "--data-dir", str(a_file)])
+    assert ended.value.code == 2
+    err = capsys.readouterr().err
+    assert err.rstrip().endswith(f"argument --data-dir: {a_file} is not a folder"), err
+    assert "FEEDBACKBOT_DATA_DIR" not in err
+    assert a_file.read_text() == "rating\n"
