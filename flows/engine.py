@@ -387,6 +387,11 @@ class Engine:
     now: datetime
     retention: timedelta
     timezone: str = "Europe/Berlin"  # of the dates the person is told
+    start: str = "/start"
+    """The command that begins this survey again: `/start product` where it is not the
+    one plain /start runs (found by a customer walk-through: told to send /cancel and then
+    /start to change an answer in the product survey, they were asked to consent to the
+    general one)."""
     recipients: tuple[Recipient, ...] = ()
     """Whom the notices name (`Processing.recipients`): a consent question names those of
     its purpose, and with alerts on the one to be contacted says staff then see it."""
@@ -586,9 +591,11 @@ class Engine:
                 # it was sent twice, with "belongs to an earlier question").
                 return self._stale(
                     state,
-                    self.t.gettext(
-                        "Your first tap was taken. To change your answers, send /cancel and "
-                        "then /start."
+                    self._restarting(
+                        self.t.gettext(
+                            "Your first tap was taken. To change your answers, send /cancel and "
+                            "then /start."
+                        )
                     ),
                 )
             # Often the reply to the earlier press got lost: show where the person is now.
@@ -606,19 +613,23 @@ class Engine:
     def _text(self, state: ConversationState, step: Step, event: TextInput) -> Turn:
         text = event.text
         if self._answers_earlier_question(state, step, event):
-            note = self.t.gettext(
-                "That answers an earlier question, which you have answered already, so it "
-                "was not stored. To give your answers again, send /cancel and then /start."
+            note = self._restarting(
+                self.t.gettext(
+                    "That answers an earlier question, which you have answered already, so it "
+                    "was not stored. To give your answers again, send /cancel and then /start."
+                )
             )
             return self._at_question(state, note)
         again = self._rating_typed_again(state, step, event)
         if again is not None and again[0] == again[1]:
             return self._at_question(state, self._taken_already())
         if again is not None:
-            note = self.t.gettext(
-                "Your first answer ({rating}) was taken, so this one was not stored. To change "
-                "your answers, send /cancel and then /start."
-            ).format(rating=self.t.number(again[0]))
+            note = self._restarting(
+                self.t.gettext(
+                    "Your first answer ({rating}) was taken, so this one was not stored. To change "
+                    "your answers, send /cancel and then /start."
+                ).format(rating=self.t.number(again[0]))
+            )
             return self._at_question(state, note)
         if isinstance(step, TextStep):
             cleaned = text.strip()
@@ -635,6 +646,25 @@ class Engine:
                 )
             if len(cleaned) > step.max_length:
                 return self._too_long(state, step, cleaned, event.sent_at)
+            previous, _ = self._answer_before(state)
+            if (
+                isinstance(previous, RatingStep | ChoiceStep | MultipleChoiceStep)
+                and asks_rectification(cleaned) == RECTIFY
+            ):
+                # "Ich habe mich verklickt", "sorry, meant 5" right after a rating (found by
+                # a customer walk-through: stored as the comment under the rating it
+                # disowns, and the person believed it corrected)
+                return self.reask(
+                    state,
+                    self._restarting(
+                        self.t.gettext(
+                            "I did not store this message as your answer. Your answers so far "
+                            "are kept as you gave them and cannot be changed here: to change "
+                            "them, send /cancel and then /start. Otherwise, please answer the "
+                            "question below."
+                        )
+                    ),
+                )
             if step.skippable and (_bare(cleaned) in _skip_words() or _no_comment(cleaned)):
                 # The question says "or skip this question": whoever types rather than
                 # taps types the word, which is no comment.
@@ -710,17 +740,21 @@ class Engine:
             # either of two ratings, neither is named (review of the change: "(7)" to whoever
             # meant the other).
             if len(given) > 1:
-                note = self.t.gettext(
-                    "Your ratings are kept as you gave them and cannot be changed here, so "
-                    "this message was not stored. To change your answers, send /cancel and "
-                    "then /start."
+                note = self._restarting(
+                    self.t.gettext(
+                        "Your ratings are kept as you gave them and cannot be changed here, so "
+                        "this message was not stored. To change your answers, send /cancel and "
+                        "then /start."
+                    )
                 )
             else:
-                note = self.t.gettext(
-                    "Your rating ({rating}) is kept as you gave it and cannot be changed here, "
-                    "so this message was not stored. To change your answers, send /cancel and "
-                    "then /start."
-                ).format(rating=self.t.number(given[0]))
+                note = self._restarting(
+                    self.t.gettext(
+                        "Your rating ({rating}) is kept as you gave it and cannot be changed here, "
+                        "so this message was not stored. To change your answers, send /cancel and "
+                        "then /start."
+                    ).format(rating=self.t.number(given[0]))
+                )
             return self._at_question(state, note)
         if (
             state.answers
@@ -734,9 +768,11 @@ class Engine:
             # "Kann ich meine Bewertung ändern?" at the contact question (found by a review:
             # added to the comment staff read): the way to change answers, as to a rating
             # typed again.
-            note = self.t.gettext(
-                "Your answers so far are kept as you gave them and cannot be changed here, "
-                "so this message was not stored. To change them, send /cancel and then /start."
+            note = self._restarting(
+                self.t.gettext(
+                    "Your answers so far are kept as you gave them and cannot be changed here, "
+                    "so this message was not stored. To change them, send /cancel and then /start."
+                )
             )
             return self._at_question(state, note)
         if (kind := typed_request(text)) in _POINTED_TO:
@@ -999,6 +1035,13 @@ class Engine:
             "I did not take this message as your answer. To discard your unfinished "
             "answers, send /cancel; to erase all your data, send /delete."
         )
+
+    def _restarting(self, said: str) -> str:
+        """`said`, its pointer to "/start" (the last) naming this survey's (see `start`)."""
+        at = said.rfind("/start")
+        if at < 0 or self.start == "/start":
+            return said
+        return f"{said[:at]}{self.start}{said[at + len('/start') :]}"
 
     def _taken_already(self) -> str:
         # Of the previous question (found by review: "this question" read as the one

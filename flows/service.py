@@ -1511,6 +1511,7 @@ class FeedbackService:
             now=self.clock(),
             retention=self._retention(flow),
             timezone=self.config.timezone,
+            start="/start" if flow.id == self.catalog.default_id else f"/start {flow.id}",
             recipients=self.processing.recipients,
         )
 

@@ -1257,3 +1257,66 @@ async def test_skipping_a_rating_typed_is_told_it_cannot_be_skipped(
     await erika.send("Gut")
     await erika.press("Nein")
     assert await stored_comment(harness, erika) == "Gut"
+
+
+@pytest.mark.parametrize(
+    ("language", "typed"),
+    [
+        ("de", "Ich habe mich verklickt"),
+        ("de", "falsch gedrückt"),
+        ("de", "ich meinte 4"),
+        ("en", "sorry, meant 5"),
+        ("en", "wrong button"),
+        ("en", "Sorry I misclicked, I meant 4 stars"),
+    ],
+)
+async def test_a_slip_typed_at_the_comment_right_after_the_rating_is_not_the_comment(
+    harness: Harness, language: str, typed: str
+) -> None:
+    """Found by a customer walk-through: stored as the comment under the rating it
+    disowns, the survey gone on, and the person believing the rating corrected."""
+    guest = harness.customer(7340 + len(typed), language_code=language)
+    await guest.send("/start")
+    await guest.press("Ja, ich willige ein" if language == "de" else "Yes, I agree")
+    await guest.press("2")
+    said = texts(await guest.send(typed))
+    expected = {
+        "de": "Diese Nachricht habe ich nicht als Ihre Antwort gespeichert. Ihre bisherigen "
+        "Antworten bleiben, wie Sie sie gegeben haben, und lassen sich hier nicht ändern: Um "
+        "sie zu ändern, senden Sie /abbrechen und dann /start. Andernfalls beantworten Sie "
+        "bitte die Frage unten.",
+        "en": "I did not store this message as your answer. Your answers so far are kept as "
+        "you gave them and cannot be changed here: to change them, send /cancel and then "
+        "/start. Otherwise, please answer the question below.",
+    }[language]
+    assert said.startswith(expected), said
+    assert "Was sollten wir wissen?" in said or "What should we know?" in said
+    await guest.send("Laut" if language == "de" else "Loud")
+    await guest.press("Nein" if language == "de" else "No")
+    assert harness.store is not None
+    person = harness.store.pseudonym(f"tg-user:{guest.user_id}")
+    (feedback,) = await harness.store.feedback_of(person, harness.clock())
+    assert feedback.answers == {"rating": 2, "comment": "Laut" if language == "de" else "Loud"}
+
+
+async def test_the_way_to_change_answers_in_another_survey_starts_that_survey(
+    harness: Harness,
+) -> None:
+    """Found by a customer walk-through: in the product survey, "send /cancel and then
+    /start" led to the consent request of the general survey."""
+    guest = harness.customer(7350, language_code="en")
+    await guest.send("/start product")
+    await guest.press("Yes, I agree")
+    await guest.press("1")
+    said = texts(await guest.send("oops I meant 5 stars"))
+    assert "send /cancel and then /start product." in said, said
+    await guest.send("/cancel")
+    again = texts(await guest.send("/start product"))
+    assert "How satisfied are you with our product?" in again, again
+    # the general survey's pointers stay plain
+    other = harness.customer(7351, language_code="en")
+    await other.send("/start")
+    await other.press("Yes, I agree")
+    await other.press("1")
+    said = texts(await other.send("oops I meant 5 stars"))
+    assert "send /cancel and then /start." in said and "/start feedback" not in said, said

@@ -1687,12 +1687,12 @@ async def test_more_of_the_comment_with_a_number_in_it_is_still_added(
     assert await stored_comment(harness, customer) == f"Support was slow.\n{typed}"
 
 
-BOTH_KEPT = {
+BOTH_KEPT = {  # of the product survey: begun again with its own /start
     "de": "Ihre Bewertungen bleiben so, wie Sie sie gegeben haben, und lassen sich hier nicht "
     "ändern; diese Nachricht habe ich daher nicht gespeichert. Um Ihre Antworten zu ändern, "
-    "senden Sie /abbrechen und dann /start.",
+    "senden Sie /abbrechen und dann /start product.",
     "en": "Your ratings are kept as you gave them and cannot be changed here, so this message "
-    "was not stored. To change your answers, send /cancel and then /start.",
+    "was not stored. To change your answers, send /cancel and then /start product.",
 }
 
 
