@@ -731,20 +731,21 @@ class FeedbackService:
         if any(consent.in_force for consent in consents):
             # Just thanked (in any survey), or the answers expired, or the notice has changed
             # since they agreed: none of it is an error of theirs, nor a refusal to consent.
+            specific: str | None = None
             if isinstance(event, TextInput) and asks_not_to_be_contacted(event.text):
                 # Before the commands a request is pointed to: "Please don't contact me"
                 # is one too, and its answer names whether there is a consent to withdraw
                 # (found by a customer walk-through: every command, /withdraw among them,
                 # to someone who had declined)
-                said = await self._no_contact_afterwards(pseudonym, t)
+                specific = await self._no_contact_afterwards(pseudonym, t)
             elif request is not None:
                 # Not "no survey is under way" to whoever asks about their data (found by
                 # an English customer's review: "Please delete my data" two days after).
-                said = self._to_commands(t)
+                specific = self._to_commands(t)
             elif isinstance(event, TextInput) and about_privacy(event.text):
                 # "Ist das anonym?" after the thanks (found by a customer walk-through:
                 # "your feedback has been received", the question unanswered)
-                said = privacy_pointer(t)
+                specific = privacy_pointer(t)
             elif isinstance(event, TextInput) and (
                 asks_to_be_contacted(event.text)
                 or (correcting == RECTIFY and asks_rectification_of_contact(event.text))
@@ -761,7 +762,10 @@ class FeedbackService:
             elif correcting is not None and await self._holds_feedback(pseudonym):
                 # Not where nothing is stored to correct (found by a review: a No to the
                 # consent tapped by mistake was told to erase its feedback)
-                said = self._to_correct(t, correcting)
+                specific = self._to_correct(t, correcting)
+            unanswered = specific is None  # told only that no question is open (see below)
+            if specific is not None:
+                said = specific
             elif await self._finished_recently(pseudonym):
                 # Said not stored (found by a customer walk-through: "Und das Personal war
                 # unfreundlich" sent after the thanks read as added to the feedback).
@@ -781,6 +785,11 @@ class FeedbackService:
             written_to = not replied and await self._may_be_written_to(pseudonym)
             if replied or written_to:
                 said = self._replied(said, t, replied, written_to)
+            elif unanswered and isinstance(event, TextInput) and _addresses_someone(event.text):
+                # A request or a question, to nobody (found by a customer walk-through: "In
+                # Zimmer 214 ist die Heizung kaputt, bitte schicken Sie jemanden", "Kann ich
+                # mit einem Mitarbeiter sprechen?" got "no question is open" alone)
+                said = self._replied(said, t, replied=False)
             return Outcome.say(_in_their_language(said, event, t))
         # Before consent nothing of the input is kept. A pointer, not the whole notice
         # again: whoever declined is not asked a second time unless they send /start.
@@ -1639,6 +1648,13 @@ def _buttons_of(t: Translator, outcome: Outcome) -> str | None:
         return None
     labels = [t.gettext("“{name}”").format(name=b.label) for row in asked[-1].buttons for b in row]
     return format_list(labels, style="or", locale=t.locale)
+
+
+def _addresses_someone(text: str) -> bool:
+    """Whether `text`, sent where no question is open, may be written to someone: a
+    question, or a message of a few words (not "Danke!", "ok", "👍")."""
+    words = bare_words(text).split()
+    return len(words) >= 4 or (bool(words) and text.rstrip().endswith("?"))
 
 
 def _unsure(text: str) -> bool:

@@ -560,10 +560,15 @@ async def test_a_customer_replying_to_an_answer_is_told_where_to_write(desk: Har
         "Unser Team kann Ihnen hier schreiben, aber was Sie hier schreiben, liest niemand: "
         "Schreiben Sie uns bitte an service@beispiel.de."
     ), plain["text"]
-    # Someone staff cannot write to (no consent to be contacted) is not told so.
+    # Someone staff cannot write to (no consent to be contacted) is not told so, only
+    # where to write (a customer walk-through: "no question is open" alone)
     await low_rating(desk, user_id=CUSTOMER + 1, contact="Nein", rating="4")
     [other] = await desk.deliver(desk.api.user_message(CUSTOMER + 1, "Hallo?"))
-    assert "service@beispiel.de" not in (other["text"] or ""), other["text"]
+    assert "Unser Team kann Ihnen hier schreiben" not in (other["text"] or ""), other["text"]
+    assert (other["text"] or "").endswith(
+        "Was hier geschrieben wird, liest niemand: Schreiben Sie uns bitte an "
+        "service@beispiel.de."
+    ), other["text"]
     assert desk.settings.data_dir is not None
     assert not files_contain(desk.settings.data_dir, question.encode()), "nothing kept"
     # After an erasure too (it ended at the consent pointer; review).

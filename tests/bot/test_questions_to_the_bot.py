@@ -396,3 +396,32 @@ async def test_asking_what_to_do_before_consent_gets_the_overview(harness: Harne
     said = texts(await guest.send("Was soll ich hier machen?"))
     assert said.startswith("Ich sammle Feedback für"), said
     assert "/start – Feedback geben" in said, said
+
+
+@pytest.mark.parametrize(
+    ("language", "typed"),
+    [
+        ("de", "In Zimmer 214 ist die Heizung kaputt, bitte schicken Sie jemanden"),
+        ("de", "Kann ich mit einem Mitarbeiter sprechen?"),
+        ("en", "can I talk to a human please?"),
+    ],
+)
+async def test_a_request_after_the_survey_is_told_nobody_reads_it_and_where_to_write(
+    harness: Harness, language: str, typed: str
+) -> None:
+    """Found by a customer walk-through: whoever had declined to be contacted got "no
+    question is open" alone, and a guest with a broken heater may have waited for help."""
+    guest = harness.customer(8850 + len(typed), language_code=language)
+    await guest.send("/start")
+    await guest.press("Ja, ich willige ein" if language == "de" else "Yes, I agree")
+    await guest.press("5")
+    await guest.send("Super Hotel")
+    await guest.press("Nein" if language == "de" else "No")
+    said = texts(await guest.send(typed))
+    where = {
+        "de": "Was hier geschrieben wird, liest niemand: Schreiben Sie uns bitte an",
+        "en": "Nobody reads what is written here: to write to us, please use",
+    }[language]
+    assert where in said, said
+    thanks = texts(await guest.send("Danke!" if language == "de" else "Thanks!"))
+    assert where not in thanks, "a thanks is no message to anyone"
