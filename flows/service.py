@@ -6,6 +6,7 @@ This is the only place where the engine's decisions meet the store.
 
 from __future__ import annotations
 
+import difflib
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
@@ -217,6 +218,17 @@ class FeedbackService:
                 notes = (t.gettext("I do not know that survey."),)
             flow = running
         elif flow is None:
+            meant = self._survey_meant(flow_id)
+            if meant is not None:
+                # "/start produkt": asked, not given the general survey's consent request
+                # (found by a customer walk-through: a product link with a typo led to
+                # rating the hotel's service)
+                return Outcome.say(
+                    t.gettext(
+                        "I do not know that survey. Did you mean /start {survey}? /start alone "
+                        "gives our general feedback."
+                    ).format(survey=meant)
+                )
             flow = self.catalog.default
             notes = (t.gettext("I do not know that survey; here is our general feedback."),)
         if state is not None and state.flow_id == flow.id:
@@ -269,6 +281,15 @@ class FeedbackService:
             state = await self._interrupted(pseudonym, state)
             return Outcome(replies=(*(Reply(n) for n in notes), self._to_begin(flow, t, state)))
         return await self._welcome_back(pseudonym, flow, t, state, notes)
+
+    def _survey_meant(self, typed: str | None) -> str | None:
+        """The id of a survey `typed` is a slip of ("produkt", "Product"), not the general
+        one's; None for none or several."""
+        if not typed:
+            return None
+        others = [i for i in self.catalog.flows if i != self.catalog.default_id]
+        close = difflib.get_close_matches(typed.casefold(), others, n=2, cutoff=0.75)
+        return close[0] if len(close) == 1 else None
 
     @staticmethod
     def _to_begin(flow: FlowDefinition, t: Translator, state: ConversationState) -> Reply:
@@ -830,7 +851,9 @@ class FeedbackService:
                 "part, please tap “{yes}” under the consent request (/start shows it again); "
                 "/privacy explains how your data is handled."
             ).format(yes=t.gettext("Yes, I agree"))
-        elif isinstance(event, TextInput) and bare_words(event.text) in _ACKNOWLEDGED:
+        elif isinstance(event, TextInput) and (
+            bare_words(event.text) in _ACKNOWLEDGED or event.text.strip() in _THUMBS
+        ):
             # "ok" next to the request: a yes, or taking note of a no just given (found by
             # a customer walk-through: pointed to /start, the buttons just above unnamed)
             said = t.gettext(
@@ -1603,6 +1626,9 @@ def countable_answers(flow: FlowDefinition, answers: Mapping[str, object]) -> di
 # "Jawohl", "klar", "gerne", "of course" were told that feedback needs consent first, found
 # by a customer walk-through).
 _ACKNOWLEDGED = typed_forms({"ok", "okay", "j", "jo", "y"})
+_THUMBS = frozenset({"👍", "👍🏻", "👍🏼", "👍🏽", "👍🏾", "👍🏿", "👌", "🆗", "✅", "✔️", "✔"})
+"""An emoji that says ok, as "ok" does (found by a customer walk-through: "👍" next to the
+consent request was told that feedback needs consent)."""
 
 
 def _a_yes(text: str, t: Translator) -> bool:

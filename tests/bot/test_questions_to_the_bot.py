@@ -425,3 +425,35 @@ async def test_a_request_after_the_survey_is_told_nobody_reads_it_and_where_to_w
     assert where in said, said
     thanks = texts(await guest.send("Danke!" if language == "de" else "Thanks!"))
     assert where not in thanks, "a thanks is no message to anyone"
+
+
+@pytest.mark.parametrize("typed", ["produkt", "prodcut", "produckt"])
+async def test_a_slip_in_a_surveys_name_is_asked_about_not_given_the_general_survey(
+    harness: Harness, typed: str
+) -> None:
+    """Found by a customer walk-through: "/start produkt" got the general survey's consent
+    request, and someone from a product link rated the hotel's service."""
+    guest = harness.customer(8870 + len(typed) + ord(typed[-1]))
+    [said] = await guest.send(f"/start {typed}")
+    assert said["text"] == (
+        "Diese Umfrage kenne ich nicht. Meinten Sie /start product? /start allein führt zu "
+        "unserer allgemeinen Umfrage."
+    ), said["text"]
+    assert harness.store is not None
+    pseudonym = harness.store.pseudonym(f"tg-user:{guest.user_id}")
+    assert await harness.store.consents(pseudonym) == []
+    # nothing like any survey: the general one, as before
+    unknown = texts(await guest.send("/start xyz"))
+    assert "Diese Umfrage kenne ich nicht; hier ist stattdessen" in unknown, unknown
+
+
+async def test_a_thumbs_up_next_to_the_consent_request_points_to_its_button(
+    harness: Harness,
+) -> None:
+    guest = harness.customer(8890)
+    await guest.send("/start")
+    said = texts(await guest.send("👍"))
+    assert "Um teilzunehmen, tippen Sie bitte unter der Frage nach Ihrer Einwilligung" in said
+    assert harness.store is not None
+    pseudonym = harness.store.pseudonym(f"tg-user:{guest.user_id}")
+    assert await harness.store.consents(pseudonym) == [], "an emoji gives no consent"
