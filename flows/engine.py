@@ -1909,6 +1909,12 @@ PUZZLED_ALONE = typed_forms(
         "what should i write", "what should i say", "what do i write", "what do you mean",
         "what do you want to know", "what is meant", "i don't understand", "i dont understand",
         "i do not understand", "i don't understand the question",
+        # found by a customer walk-through (stored as the comment)
+        "was genau meinen sie", "was genau ist gemeint", "muss ich hier was schreiben",
+        "muss ich was schreiben", "muss ich etwas schreiben", "muss ich hier etwas schreiben",
+        "was für ein kommentar", "was für einen kommentar", "do i have to write something",
+        "do i have to write anything", "do i need to write something", "what kind of comment",
+        "what exactly do you mean", "what should i comment on",
     }
 )  # fmt: skip
 """Bare words that ask what to write with or without a question mark ("Hä", "What do you

@@ -898,6 +898,11 @@ async def test_everyday_no_comment_skips_the_comment(harness: Harness, typed: st
         ("Hä?", "de", "wenn Sie nichts hinzufügen möchten, tippen Sie auf „Überspringen“"),
         ("What do you mean", "en", "Please write in your own words"),
         ("ich verstehe die Frage nicht", "de", "Bitte schreiben Sie in eigenen Worten"),
+        # found by a customer walk-through: stored as the comment
+        ("Was genau meinen Sie?", "de", "Bitte schreiben Sie in eigenen Worten"),
+        ("Muss ich hier was schreiben?", "de", "tippen Sie auf „Überspringen“"),
+        ("Do I have to write something?", "en", "if you have nothing to add, tap “Skip”"),
+        ("what kind of comment?", "en", "Please write in your own words"),
     ],
 )
 async def test_a_question_mark_alone_at_the_comment_is_answered_not_stored(
