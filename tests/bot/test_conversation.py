@@ -863,10 +863,7 @@ async def test_a_typed_rating_counts_in_the_ways_people_write_it(
 async def test_a_typed_rating_out_of_the_scale_is_told_the_scale(
     harness: Harness, typed: str
 ) -> None:
-    erika = harness.customer()
-    await erika.send("/start")
-    await erika.press("Ja, ich willige ein")
-    [asked] = await erika.send(typed)
+    _, asked = await _typed_at_the_rating(harness, typed)
     assert asked["text"].startswith(
         "Bitte tippen Sie auf eine Schaltfläche oder schreiben Sie eine Zahl von 1 bis 5."
     )
@@ -881,10 +878,7 @@ async def test_a_rating_between_two_numbers_is_told_only_whole_ones_count(
 ) -> None:
     """Found by a customer walk-through: "3.5" was told to type a number from 1 to 5,
     which it is. Nothing is taken, the question asked again; a whole number then is."""
-    erika = harness.customer()
-    await erika.send("/start")
-    await erika.press("Ja, ich willige ein")
-    [asked] = await erika.send(typed)
+    erika, asked = await _typed_at_the_rating(harness, typed)
     assert asked["text"].startswith(
         "Diese Nachricht habe ich nicht gespeichert: Hier sind nur ganze Zahlen möglich. Bitte "
         "tippen Sie auf eine Schaltfläche oder schreiben Sie eine Zahl von 1 bis 5."
@@ -897,12 +891,18 @@ async def test_a_rating_between_two_numbers_is_told_only_whole_ones_count(
 async def test_a_number_between_that_is_no_rating_of_this_scale_gets_the_scale(
     harness: Harness, typed: str
 ) -> None:
+    _, asked = await _typed_at_the_rating(harness, typed)
+    assert "nur ganze Zahlen" not in str(asked["text"])
+    assert labels(asked) == [["1", "2", "3", "4", "5"]], "the question again, nothing taken"
+
+
+async def _typed_at_the_rating(harness: Harness, typed: str) -> tuple[Customer, BotMessage]:
+    """Erika, agreed, `typed` at the rating question; and the one reply to it."""
     erika = harness.customer()
     await erika.send("/start")
     await erika.press("Ja, ich willige ein")
     [asked] = await erika.send(typed)
-    assert "nur ganze Zahlen" not in str(asked["text"])
-    assert labels(asked) == [["1", "2", "3", "4", "5"]], "the question again, nothing taken"
+    return erika, asked
 
 
 async def test_a_button_of_the_survey_just_finished_says_so_briefly(harness: Harness) -> None:
