@@ -2248,12 +2248,28 @@ def _labels_in(pieces: list[str], labels: dict[str, str]) -> list[str] | None:
     if not pieces:
         return []
     for end in range(1, len(pieces) + 1, 2):
-        option = labels.get(_bare("".join(pieces[:end])))
+        typed = _bare("".join(pieces[:end]))
+        option = labels.get(typed) or _label_with_words(typed, labels)
         if option is not None:
             rest = _labels_in(pieces[end + 1 :], labels)
             if rest is not None:
                 return [option, *rest]
     return None
+
+
+def _label_with_words(typed: str, labels: dict[str, str]) -> str | None:
+    """The one option whose label holds every word of `typed`, a word or two of it
+    ("bugs" for "Bugs and crashes", "langsam" for "Zu langsam"; found by a customer
+    walk-through); None where none or several do."""
+    words = set(_WORDS.findall(typed))
+    if not words or len(words) > 2 or words & _NO_LABEL_WORDS:
+        return None
+    holding = {option for label, option in labels.items() if words <= set(_WORDS.findall(label))}
+    return holding.pop() if len(holding) == 1 else None
+
+
+_NO_LABEL_WORDS = frozenset("der die das the a an und and zu too to of von".split())
+"""Words too common to tell an option by ("der" of "Der Preis")."""
 
 
 def _bare(text: str) -> str:

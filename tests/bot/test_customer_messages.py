@@ -1168,6 +1168,8 @@ async def test_a_sentence_typed_at_a_choice_is_said_not_to_be_stored(
         ("Zu teuer, zu langsam", ["slow", "price"]),
         ("Fehler und Abstürze und eine Funktion fehlt", ["bugs", "missing"]),
         ("Zu langsam\nZu teuer.", ["slow", "price"]),
+        # a word of a label, where it is of one alone (the next walk-through)
+        ("Abstürze, langsam", ["bugs", "slow"]),
     ],
 )
 async def test_options_typed_at_a_multiple_choice_are_selected(
@@ -1221,6 +1223,10 @@ async def test_typed_options_over_the_limit_or_among_other_words_select_nothing(
     assert str(said["text"]).startswith("Selected: Fast, The price. Choose more"), said["text"]
     [said] = await erika.send("Fast")  # typed again: stays selected, not taken off
     assert str(said["text"]).startswith("Selected: Fast, The price."), said["text"]
+    [said] = await erika.send("support")  # a word of "The support"
+    assert str(said["text"]).startswith("Selected: Fast, The support, The price."), said["text"]
+    [said] = await erika.send("the")  # a word of every label: no choice
+    assert "Selected" not in str(said["text"]), said["text"]
 
 
 async def test_a_sentence_typed_at_the_rating_is_said_not_to_be_stored(
