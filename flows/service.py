@@ -283,8 +283,9 @@ class FeedbackService:
         return await self._welcome_back(pseudonym, flow, t, state, notes)
 
     def _survey_meant(self, typed: str | None) -> str | None:
-        """The id of a survey `typed` is a slip of ("produkt", "Product"), not the general
-        one's; None for none or several."""
+        """The id of a survey `typed` is a slip of ("produkt", "prodcut"; a name in other
+        letters, "Product", is the survey itself), not the general one's; None for none or
+        several."""
         if not typed:
             return None
         others = [i for i in self.catalog.flows if i != self.catalog.default_id]
