@@ -1188,7 +1188,7 @@ class DataRights:
                 return Outcome(replies=(Reply(expired),), close_keyboard=True)
             held = await self._held(pseudonym)
             if held == asked.held:
-                return await self._erase(t, pseudonym, staff, held.quoted)
+                return await self._erase(t, pseudonym, staff, held)
             del self._erase_asked[pseudonym]  # something given or gone since: ask again
             if not held.more and not held.language:
                 # All of it expired meanwhile (found by a review of races: "nothing was
@@ -1223,14 +1223,15 @@ class DataRights:
             )
         return Outcome(replies=(Reply(text),), close_keyboard=True)
 
-    async def _erase(self, t: Translator, pseudonym: str, staff: bool, quoted: bool) -> Outcome:
+    async def _erase(self, t: Translator, pseudonym: str, staff: bool, held: _Held) -> Outcome:
+        """Erase everything of the person; `held`: what the question said was stored, read
+        just now (whether a comment may be quoted, whether the survey held answers)."""
         # Before anything: recipients must not be told to delete what the bot then keeps,
         # nor the keys be destroyed when the rows then cannot go (the answer would say
         # nothing was erased: found by review).
         if await self.store.out_of_room():
             return self._not_now(t, erasure=True)
         deliveries = await self.store.deliveries_of(pseudonym)
-        survey = await self._survey(pseudonym, self.clock())
         # The notices are kept before the deliveries they come from are erased.
         for listener in self.removal_listeners:
             await listener(deliveries, "erasure", None)
@@ -1270,7 +1271,7 @@ class DataRights:
                         # customer walk-through)
                         (
                             t.gettext("• unfinished answers: {n}")
-                            if survey is None or survey.answered
+                            if held.answered
                             else t.gettext("• the survey you had started (nothing answered yet)"),
                             report.drafts,
                         ),
@@ -1309,7 +1310,7 @@ class DataRights:
                     if deliveries
                     else []
                 ),
-                *([self._digests_stay(t)] if quoted else []),
+                *([self._digests_stay(t)] if held.quoted else []),
                 # ("again" only to whoever gave some, found by a customer walk-through: it
                 # was said after erasing a language choice alone)
                 t.gettext("You can give feedback again at any time with /start.")
