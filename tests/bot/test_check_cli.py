@@ -193,6 +193,18 @@ def test_a_step_type_named_as_other_tools_do_gets_the_type_meant(
     )
 
 
+def _general_survey_with_no_key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """Settings ready to run the shipped general survey, no master key given, the data
+    folder in `tmp_path`; that folder."""
+    monkeypatch.delenv("FEEDBACKBOT_FLOWS_DIR", raising=False)
+    monkeypatch.setenv("FEEDBACKBOT_SHIPPED_FLOWS", "feedback")
+    ready_to_run(monkeypatch)
+    data = tmp_path / "data"
+    monkeypatch.setenv("FEEDBACKBOT_DATA_DIR", str(data))
+    monkeypatch.delenv("FEEDBACKBOT_MASTER_KEY", raising=False)
+    return data
+
+
 def ready_to_run(monkeypatch: pytest.MonkeyPatch) -> None:
     """The settings `run` needs, and those that let staff answer whom the shipped flows
     ask for consent to be contacted."""
@@ -319,12 +331,7 @@ def test_without_files_a_token_or_master_key_run_refuses_is_an_error(
     """Found by an operator's walk-through: `check` passed the README's placeholder token
     and a key file that could not be read, then `run` refused both. Nothing is made: no key
     file, no data folder."""
-    monkeypatch.delenv("FEEDBACKBOT_FLOWS_DIR", raising=False)
-    monkeypatch.setenv("FEEDBACKBOT_SHIPPED_FLOWS", "feedback")
-    ready_to_run(monkeypatch)
-    data = tmp_path / "data"
-    monkeypatch.setenv("FEEDBACKBOT_DATA_DIR", str(data))
-    monkeypatch.delenv("FEEDBACKBOT_MASTER_KEY", raising=False)
+    data = _general_survey_with_no_key(monkeypatch, tmp_path)
     monkeypatch.setenv("FEEDBACKBOT_TOKEN", "123456:ABC...")
     monkeypatch.setenv("FEEDBACKBOT_MASTER_KEY_FILE", str(tmp_path / "missing.key"))
     assert main(["check", "--lang", "en"]) == 1
@@ -360,12 +367,7 @@ async def test_without_files_a_key_that_does_not_open_the_store_is_an_error(
     """Found by an operator walk-through: `check` said "No problems" of another store's
     key, and of a generated key file others can read; `run` refused the one and warned of
     the other. Nothing in the data folder is changed."""
-    monkeypatch.delenv("FEEDBACKBOT_FLOWS_DIR", raising=False)
-    monkeypatch.setenv("FEEDBACKBOT_SHIPPED_FLOWS", "feedback")
-    ready_to_run(monkeypatch)
-    data = tmp_path / "data"
-    monkeypatch.setenv("FEEDBACKBOT_DATA_DIR", str(data))
-    monkeypatch.delenv("FEEDBACKBOT_MASTER_KEY", raising=False)
+    data = _general_survey_with_no_key(monkeypatch, tmp_path)
     monkeypatch.delenv("FEEDBACKBOT_MASTER_KEY_FILE", raising=False)
     store = SQLiteStore(data, generate_key())
     await store.open()
