@@ -24,6 +24,7 @@ from flows.models import (
     MAX_TEXT_STEP_LENGTH,
     SKIP,
     TOKEN_LENGTH,
+    AskingStep,
     ChoiceStep,
     ConsentStep,
     FlowDefinition,
@@ -612,6 +613,9 @@ class Engine:
 
     def _text(self, state: ConversationState, step: Step, event: TextInput) -> Turn:
         text = event.text
+        if asks_how_long(text):
+            # Not the comment staff read, nor added to it (found by customer walk-throughs).
+            return self._at_question(state, self._how_much_is_left(state, step))
         if self._answers_earlier_question(state, step, event):
             note = self._restarting(
                 self.t.gettext(
@@ -713,8 +717,17 @@ class Engine:
                 return self._rating_and_words(state)
         if isinstance(step, ConsentStep) and self._declined(state, step, event):
             # Typed as most people answer in a chat (found by review: refused); a no gives
-            # no consent, so taking it is safe. A yes is given with the button alone.
-            return self._advance(state, step, None, granted=False)
+            # no consent, so taking it is safe. A yes is given with the button alone. Said
+            # how it was taken (found by a customer walk-through: "passt schon" went on to
+            # the thanks, whoever meant "fine, go ahead" not told otherwise).
+            turn = self._advance(state, step, None, granted=False)
+            purpose = self.flow.purpose(step.purpose)
+            note = self.t.gettext("Understood: “{no}” to “{purpose}”.").format(
+                no=self.t.gettext("No"),
+                purpose=render_text(purpose.label or purpose.description, self.t),
+            )
+            outcome = replace(turn.outcome, replies=headed((note,), turn.outcome.replies))
+            return replace(turn, outcome=outcome)
         if self._text_sent_again(state, event):
             return self._at_question(state, self._taken_already())
         if (
@@ -844,14 +857,114 @@ class Engine:
             # A sentence at a rating (found by a customer walk-through: "The service was
             # awful, …" got "please tap a button" alone, and the person did not know it
             # was lost), or at a choice ("The app crashes when I upload photos", found by
-            # the next). Where it could go is not promised: the way on depends on answers
-            # still to come (review of the change).
+            # the next). Where it can go is said only where every answer here leads to a
+            # text question (found by a customer walk-through: "it keeps crashing when I
+            # open the settings page" at "What went wrong?", whose next question asks for
+            # exactly that); elsewhere it depends on answers still to come (review).
             how = self.t.gettext("I did not store this message. {how}").format(how=how)
+            ahead = self._asked_next(state, step)
+            if ahead and all(isinstance(s, TextStep) for s in ahead):
+                how += " " + self.t.gettext(
+                    "The question after this one asks for your own words: please write this "
+                    "there."
+                )
         if isinstance(step, ConsentStep):
             # Said not kept (found by a review of customers' phrasing: more of the comment,
             # or a phone number, typed minutes later went with "please tap Yes or No" alone).
             how = self.t.gettext("I did not store this message. {how}").format(how=how)
         return self._at_question(state, how, pointed=True)
+
+    def _how_much_is_left(self, state: ConversationState, step: Step) -> str:
+        """The answer to a question how much of the survey is left (see `asks_how_long`):
+        how many questions may follow the open one, by what is known of the answers."""
+        fewest, most = self._questions_after(state, step)
+        t = self.t
+        if most == 0:
+            left = t.gettext("This is the last question.")
+        elif fewest == most:
+            left = t.ngettext(
+                "After this question, {n} more follows.",
+                "After this question, {n} more follow.",
+                most,
+            ).format(n=t.number(most))
+        elif fewest == 0:
+            left = t.ngettext(
+                "After this question, at most {n} more follows, depending on your answers.",
+                "After this question, at most {n} more follow, depending on your answers.",
+                most,
+            ).format(n=t.number(most))
+        else:
+            left = t.gettext(
+                "After this question, {fewest} to {most} more follow, depending on your answers."
+            ).format(fewest=t.number(fewest), most=t.number(most))
+        return t.gettext("I did not store this message. {how}").format(how=left)
+
+    def _questions_after(self, state: ConversationState, step: Step) -> tuple[int, int]:
+        """The fewest and the most questions that can follow `step`: by the branches and
+        conditions on answers given, both ways where they depend on answers still to come
+        (a question skipped by a condition, or asked only after an optional consent, counts
+        in the most only)."""
+        spans: dict[str, tuple[int, int]] = {}
+
+        def after(asked: AskingStep) -> tuple[int, int]:
+            found = [span(step_id) for step_id in self._onward(state, asked, step)]
+            return min(f[0] for f in found), max(f[1] for f in found)
+
+        def span(step_id: str) -> tuple[int, int]:
+            if step_id not in spans:
+                asked = self.flow.step(step_id)
+                if asked is None or isinstance(asked, ThanksStep):
+                    spans[step_id] = (0, 0)
+                else:
+                    here, rest = self._asked(state, asked), after(asked)
+                    spans[step_id] = (here[0] + rest[0], here[1] + rest[1])
+            return spans[step_id]
+
+        return after(step) if not isinstance(step, ThanksStep) else (0, 0)
+
+    def _asked_next(self, state: ConversationState, step: AskingStep) -> list[Step]:
+        """Every step that may come right after `step` (see `_questions_after`): past the
+        questions skipped for sure, both a question that may be skipped and what follows it."""
+        found: dict[str, Step] = {}
+        todo = self._onward(state, step, step)
+        while todo:
+            step_id = todo.pop()
+            asked = self.flow.step(step_id)
+            if asked is None or step_id in found:
+                continue
+            if isinstance(asked, ThanksStep):
+                found[step_id] = asked
+                continue
+            fewest, most = self._asked(state, asked)
+            if most:
+                found[step_id] = asked
+            if not fewest:
+                todo.extend(self._onward(state, asked, step))
+        return list(found.values())
+
+    def _asked(self, state: ConversationState, asked: AskingStep) -> tuple[int, int]:
+        """Whether `asked` is asked when reached, (1, 1), skipped, (0, 0), or either, (0, 1),
+        by the answers and consents given (see `_next`)."""
+        if asked.skip_if is not None:
+            if asked.skip_if.step not in state.answers:
+                return 0, 1
+            if asked.skip_if.holds(state.answers):
+                return 0, 0
+        if isinstance(asked, ConsentStep):
+            return (1, 1) if self._needed(asked) else (0, 0)
+        granted = {c.purpose for c in state.consents if c.granted}
+        return (0, 1) if self._not_granted(asked, granted) else (1, 1)
+
+    def _onward(self, state: ConversationState, asked: AskingStep, open_step: Step) -> list[str]:
+        """The ids of the steps that may follow `asked`: the one its branches choose where
+        they test answers given, every one they may choose where they test `open_step`'s or
+        one still to come."""
+        if asked.id != open_step.id and all(
+            rule.when is None or rule.when.step in state.answers for rule in asked.next
+        ):
+            following = self.flow.following(asked, state.answers)
+            return [following.id] if following is not None else []
+        return self.flow.successors(asked)
 
     def _in_own_words(self, step: TextStep) -> str:
         """The answer to a question mark typed at `step`'s question (see `_puzzled`)."""
@@ -1960,6 +2073,50 @@ ASKS_FOR_HELP = typed_forms(
 comment at a text question and refused as feedback before consent)."""
 
 
+_OF_THE_REST = (
+    r"(?: (?:kommen|kommt|sind|gibt|es|noch|das|die|umfrage|jetzt|denn|insgesamt|eigentlich|"
+    r"fehlen|bleiben|uebrig|hat|habt|haben|sie|ihr|folgen|are|there|left|to|go|remain|"
+    r"remaining|still|more|in|total|the|survey|this|does|have|has|it|you|do|is)){0,5}"
+)
+"""The words after "wie viele Fragen", "how many questions" (see _HOW_LONG)."""
+_HOW_LONG = re.compile(
+    r"(?:und |also |sorry |entschuldigung |aeh |aehm |hm |and |so |um |uh )?(?:"
+    + "|".join(
+        (
+            r"wie ?viele (?:fragen|schritte|seiten)" + _OF_THE_REST,
+            r"wie lange (?:noch|dauert (?:das|es|die umfrage|der fragebogen)(?: jetzt)?"
+            r"(?: noch)?|geht (?:das|die umfrage) noch|brauche ich noch)",
+            r"dauert (?:das|es|die umfrage) (?:noch )?lange",
+            r"(?:ist|war) (?:das|dies) (?:jetzt )?(?:die )?letzte(?: frage)?",
+            r"kommt (?:da )?(?:jetzt )?noch (?:was|mehr|viel|etwas)",
+            r"kommen (?:jetzt )?noch (?:mehr |viele |weitere )?fragen",
+            r"noch (?:viele|mehr|weitere) fragen",
+            r"(?:sind|bin) (?:wir|ich) (?:jetzt )?(?:bald|gleich|schon) fertig",
+            r"wann (?:ist (?:das|die umfrage) (?:vorbei|zu ende|fertig)|bin ich fertig)",
+            r"how many (?:more )?(?:questions|steps)" + _OF_THE_REST,
+            r"how many (?:more|left|to go)",
+            r"how (?:much )?long(?:er)?(?: (?:does|will|is) (?:this|it|the survey)"
+            r"(?: (?:take|last|going to take|gonna take))?)?(?: still)?",
+            r"is (?:this|that) the last(?: question| one)?",
+            r"(?:are|am) (?:we|i) (?:almost |nearly )?(?:done|finished)(?: yet| soon)?",
+            r"(?:any|are there any|are there) more questions",
+            r"(?:is|will) (?:this|it) (?:going to |gonna )?take (?:long|much longer|a while)",
+        )
+    )
+    + ")"
+)
+"""A question how much of the survey is left ("Wie viele Fragen kommen noch?", "Wie lange
+dauert das noch?", "Is this the last question?": found by customer walk-throughs, stored
+as the comment staff read, or added to it at the contact question)."""
+
+
+def asks_how_long(text: str) -> bool:
+    """Whether short `text` asks only how much of the survey is left (see _HOW_LONG)."""
+    return len(text) <= 60 and bool(
+        _HOW_LONG.fullmatch(_without_politeness(bare_words(text)).translate(AS_ASCII))
+    )
+
+
 def typed_help(text: str) -> bool:
     """Whether `text` asks for help as a whole (see ASKS_FOR_HELP), also politely ("Hilfe
     bitte", "help me please"); not a message that says with what ("Hilfe, die App stürzt
@@ -2108,7 +2265,9 @@ PRIVACY_CUES = typed_forms(
         "see sees seen gespeichert speichert speichern aufbewahrt store stores stored saved "
         "kept daten data weitergegeben weitergeben geteilt share shared passed verschlüsselt "
         "encrypted gelöscht löschen deleted delete erfährt erfahren know knows passiert "
-        "happens happen bekommt erhält gets receives antworten answers".split()
+        "happens happen bekommt erhält gets receives antworten answers "
+        # found by a customer walk-through: stored as the comment
+        "weitergeleitet geschickt going goes sent forwarded".split()
     )
 )
 """What a question about one's answers asks after (see `about_privacy`)."""
@@ -2129,7 +2288,9 @@ OF_PRIVACY = (
             "everything here bot survey feedback responses comments anyone anybody someone "
             "later afterwards stays stay be being is are can may will does do staff team "
             "company and or am i safe secure these those boss manager written wrote has does "
-            "lol haha my name hotel reception receptionist shop owner employees".split()
+            "lol haha my name hotel reception receptionist shop owner employees "
+            "hotelleitung leitung geschäftsführung geschäftsleitung direktor direktorin "
+            "management director this that geht gehen".split()
         )
     )
 )
@@ -2150,10 +2311,14 @@ def about_privacy(text: str) -> bool:
     anonym?", "Wer liest das eigentlich?", "Is this anonymous?", "Who reads this?", "What
     happens to my data?" (found by a customer walk-through: stored as the comment staff
     read, or added to it). Begun with a question word or ended with a question mark, of
-    OF_PRIVACY's words only, one of them PRIVACY_CUES': not "Warum werden meine Daten nicht
-    gelöscht?", a complaint, nor "Wer hat das Essen gekocht?"."""
+    OF_PRIVACY's words only, one of them PRIVACY_CUES' (or "geht … an": "Geht das an den
+    Chef?"): not "Warum werden meine Daten nicht gelöscht?", a complaint, nor "Wer hat das
+    Essen gekocht?"."""
     words = _short_question(text, OF_PRIVACY, 10)
-    return bool(words) and any(word in PRIVACY_CUES for word in words)
+    return bool(words) and (
+        any(word in PRIVACY_CUES for word in words)
+        or ("an" in words and any(word in {"geht", "gehen"} for word in words))
+    )
 
 
 def asks_about_privacy_within(text: str) -> bool:

@@ -314,6 +314,9 @@ class ThanksStep(_Step):
     type: Literal["thanks"]
 
 
+AskingStep = RatingStep | ChoiceStep | MultipleChoiceStep | TextStep | ConsentStep
+"""A step that asks something (every step but a thanks)."""
+
 Step = Annotated[
     RatingStep | ChoiceStep | MultipleChoiceStep | TextStep | ConsentStep | ThanksStep,
     Field(discriminator="type"),

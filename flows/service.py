@@ -43,6 +43,7 @@ from flows.engine import (
     Turn,
     about_privacy,
     asks_another_way,
+    asks_how_long,
     asks_not_to_be_contacted,
     asks_rectification,
     asks_rectification_of_contact,
@@ -843,6 +844,14 @@ class FeedbackService:
             said = t.gettext(
                 "To agree, please tap “{yes}” under the consent request; typing is not "
                 "enough. If you cannot see the request any more, /start shows it again."
+            ).format(yes=t.gettext("Yes, I agree"))
+        elif isinstance(event, TextInput) and asks_how_long(event.text):
+            # "Wie lange dauert das?" next to the request (as in a survey, see
+            # `Engine._how_much_is_left`): its opening says.
+            said = t.gettext(
+                "I did not store this message. How long the survey takes is said at the "
+                "beginning of the consent request. To take part, please tap “{yes}” under it "
+                "(/start shows it again)."
             ).format(yes=t.gettext("Yes, I agree"))
         elif isinstance(event, TextInput) and _unsure(event.text):
             # "Hallo?", "Was soll ich hier machen?" next to the request (found by a customer

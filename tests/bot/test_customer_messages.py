@@ -814,6 +814,8 @@ async def _contact_granted(harness: Harness, person: Customer) -> bool:
         # the commonest goodbye, after a word of thanks (mutation audit: "tschüss" left
         # out of the goodbyes went unnoticed)
         ("de", "Nee, lass mal, danke, tschüss"),
+        # found by a customer walk-through: declined, and nothing said of it
+        ("de", "passt schon"),
     ],
 )
 async def test_a_dialect_repeated_or_farewell_no_declines_as_the_button_does(
@@ -838,7 +840,13 @@ async def _declines_as_the_button(
     await person.send("The delivery was late.")
     harness.clock.advance(timedelta(seconds=seconds))
     said = texts(await person.send(typed))
-    assert said == declined, said
+    # said how the typed words were taken (found by a customer walk-through: "passt schon"
+    # went on to the thanks unsaid); a tap shows itself
+    understood = {
+        "de": "Verstanden: „Nein“ zu „Kontaktaufnahme“.",
+        "en": "Understood: “No” to “Being contacted”.",
+    }[language]
+    assert said == f"{understood}\n\n{declined}", said
     assert await stored_comment(harness, person) == "The delivery was late.", said
     assert not await _contact_granted(harness, person)
 
@@ -1142,6 +1150,12 @@ async def test_a_sentence_typed_at_a_choice_is_said_not_to_be_stored(
         else "I did not store this message."
     )
     assert said.startswith(not_stored), said
+    # where to write it: the next question (found by a customer walk-through)
+    assert (
+        "Die Frage danach bittet um Ihre eigenen Worte: Schreiben Sie das bitte dort."
+        if language == "de"
+        else "The question after this one asks for your own words: please write this there."
+    ) in said, said
     await erika.press("☐ Fehler und Abstürze" if language == "de" else "☐ Bugs and crashes")
     # a thanks once ticked: the way on named, not "answer with one of the buttons"
     said = texts(await erika.send("Danke" if language == "de" else "Thanks"))
@@ -1159,6 +1173,27 @@ async def test_a_sentence_typed_at_a_choice_is_said_not_to_be_stored(
     (feedback,) = await harness.store.feedback_of(person, harness.clock())
     assert feedback.answers["problems"] == ["bugs"], feedback.answers
     assert feedback.answers["problem_details"] == typed
+
+
+async def test_a_sentence_at_a_rating_names_the_next_question_only_where_it_asks_for_words(
+    harness: Harness,
+) -> None:
+    """The general survey's comment follows its rating whatever the rating; the product
+    survey's rating leads to a choice or to words, by the rating still to come: said
+    there is only that the sentence was not stored."""
+    words = "The question after this one asks for your own words"
+    general = harness.customer(7320, language_code="en")
+    await general.send("/start")
+    await general.press("Yes, I agree")
+    said = texts(await general.send("The service was awful, nobody answered"))
+    assert said.startswith("I did not store this message."), said
+    assert words in said, said
+    product = harness.customer(7321, language_code="en")
+    await product.send("/start product")
+    await product.press("Yes, I agree")
+    said = texts(await product.send("The service was awful, nobody answered"))
+    assert said.startswith("I did not store this message."), said
+    assert words not in said, said
 
 
 @pytest.mark.parametrize(

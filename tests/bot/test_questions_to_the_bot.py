@@ -54,6 +54,11 @@ PRIVACY_DE = (
         "Wird das an das Hotel weitergegeben?",
         "Sieht der Rezeptionist meinen Namen?",
         "Will the manager see my name?",
+        # found by the walk-through of session 49: stored as the comment
+        "Bekommt das die Hotelleitung?",
+        "Is this going to the manager?",
+        "Geht das an den Chef?",
+        "Wird das an die Geschäftsführung weitergeleitet?",
     ],
 )
 def test_questions_about_ones_answers_are_told_apart(typed: str) -> None:
@@ -76,6 +81,8 @@ def test_questions_about_ones_answers_are_told_apart(typed: str) -> None:
         "Warum wird das Hotel nicht renoviert?",
         "Is my name on the booking?",
         "Hat das Hotel einen Parkplatz?",
+        "Wie geht es?",
+        "Geht das?",
         "",
     ],
 )
