@@ -68,7 +68,7 @@ async def test_asked_at_the_comment_it_is_answered_and_not_stored(harness: Harne
     await customer.send("Das Frühstück war kalt.")
     await customer.press("Nein")
     assert await stored_comment(harness, customer) == "Das Frühstück war kalt."
-    assert not files_contain(harness.settings.data_dir, "Fragen kommen".encode())
+    assert not files_contain(harness.settings.data_dir, b"Fragen kommen")
 
 
 async def test_asked_right_after_the_comment_it_is_not_added_to_it(harness: Harness) -> None:
