@@ -865,8 +865,7 @@ class Engine:
             ahead = self._asked_next(state, step)
             if ahead and all(isinstance(s, TextStep) for s in ahead):
                 how += " " + self.t.gettext(
-                    "The question after this one asks for your own words: please write this "
-                    "there."
+                    "The question after this one asks for your own words: please write this there."
                 )
         if isinstance(step, ConsentStep):
             # Said not kept (found by a review of customers' phrasing: more of the comment,
