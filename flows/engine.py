@@ -189,6 +189,19 @@ DECLINES = typed_forms(
     }
 )  # fmt: skip
 """A consent question answered no by typing (see `_declined`)."""
+UNDECIDED = typed_forms(
+    {
+        "thats fine", "that's fine", "that is fine", "its fine", "it's fine", "fine",
+        "fine by me", "all good", "whatever", "never mind", "nevermind", "no matter",
+        "doesn't matter", "i don't mind", "i dont mind", "don't mind", "up to you",
+        "schon gut", "alles gut", "egal", "ist egal", "mir egal", "ist mir egal",
+        "geht schon", "schon ok", "schon okay", "wie sie wollen", "wie du willst",
+        "von mir aus", "meinetwegen",
+    }
+)  # fmt: skip
+"""Typed at a consent question, may mean yes or no ("thats fine", "egal", "von mir aus"):
+not more of the comment right before it (found by a customer walk-through), nor taken as
+an answer; the buttons say which."""
 AFTER_A_NO = typed_forms(
     {
         "i'm good", "im good", "all good", "alles gut", "schon gut", "lass mal", "lass ma",
@@ -1382,6 +1395,10 @@ class Engine:
                     >= len(words)
                 )
                 or _bare(addition) in ALONE_NO_ANSWER  # at any question (review of the change)
+                or (  # "thats fine", "egal": an answer, yes or no (found by a walk-through)
+                    isinstance(step, ConsentStep)
+                    and _without_politeness(bare_words(addition)) in UNDECIDED
+                )
                 or (  # "No, I don't want that", "Nein, ich will das wirklich nicht" (review)
                     isinstance(step, ConsentStep)
                     and len(words) <= 8

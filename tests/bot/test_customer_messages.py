@@ -528,6 +528,11 @@ async def test_a_no_about_a_thing_or_before_a_yes_does_not_decline(
         "No, I'd prefer not to be contacted",
         "Nein, bitte rufen Sie mich nicht an",
         "Stop calling me",
+        # yes or no, undecided (found by a customer walk-through: added to the comment)
+        "thats fine",
+        "egal",
+        "von mir aus",
+        "Never mind",
     ],
 )
 async def test_a_word_that_answers_no_question_is_not_added_to_the_comment_either(
