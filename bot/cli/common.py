@@ -171,7 +171,9 @@ def refuse_the_bots_files(path: Path) -> None:
     key file: `export --output data/feedback.db`, `docs … --output data/keys.db` and
     `summary --chart data/keys.db` replaced the store's files with the output, and every
     record was lost (found by an operator walk-through; `backup` refuses any existing
-    file). Settings that do not load name no folder: the command says what is wrong."""
+    file). So too a file of settings (.env, the recipients and staff rules files) or one in
+    the flows folder. Settings that do not load name no folder: the command says what is
+    wrong."""
     if written_in_place(path):
         return
     try:
@@ -183,6 +185,26 @@ def refuse_the_bots_files(path: Path) -> None:
     if key_file is not None and target == key_file.resolve():
         raise StoreError(
             N_("{path} is the master key file: write the output to another file"), path=path
+        )
+    # The settings read from files: a .env holding the master key replaced by a CSV lost
+    # every record (found by an operator walk-through), and any of them the bot's settings.
+    settings_files = (
+        ENV_FILE,
+        settings.recipients_file,
+        settings.staff_rules_file,
+    )
+    if any(f is not None and target == f.resolve() for f in settings_files):
+        raise StoreError(
+            N_("{path} holds settings of the bot: write the output to another file"), path=path
+        )
+    if settings.flows_dir is not None and settings.flows_dir.resolve() in target.parents:
+        raise StoreError(
+            N_(
+                "{path} is in the folder of the bot's flow definitions {folder}: write the "
+                "output elsewhere"
+            ),
+            path=path,
+            folder=settings.flows_dir.resolve(),
         )
     folder = settings.data_dir.resolve()
     if target == folder or folder in target.parents:

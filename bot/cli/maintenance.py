@@ -20,6 +20,7 @@ from bot.cli.common import (
     lookback_of_surveys,
     not_cut_short,
     open_store,
+    refuse_the_bots_files,
     with_store,
 )
 from bot.operator import operator_translator
@@ -201,6 +202,12 @@ def run_backup(args: argparse.Namespace) -> int:
         made.extend(path for path in (args.destination, args.keys, args.ledger) if path is not None)
         return _same_disk_notes(args.destination, args.keys, args.ledger, settings.data_dir, t)
 
+    # Not in the data folder, where erasure and expiry never reach a copy (a key store
+    # copy there kept the keys of people erased later: found by an operator walk-through),
+    # nor over a file of settings.
+    for path in (args.destination, args.keys, args.ledger):
+        if path is not None:
+            refuse_the_bots_files(path)
     try:
         notes = with_store(backup)
     except KeyboardInterrupt:

@@ -617,6 +617,8 @@ async def test_a_chart_or_export_into_a_missing_folder_is_said_before_anything_i
         (("summary", "--chart"), "keys.db"),
         (("docs", "privacy-notice", "--output"), "keys.db"),
         (("docs", "privacy-notice", "--output"), "sub/../erasures.db"),
+        # a copy there is out of reach of erasure and expiry (operator walk-through)
+        (("backup",), "nightly.db"),
     ],
 )
 async def test_an_output_into_the_data_folder_is_refused_and_the_store_stays(
@@ -665,6 +667,52 @@ async def test_an_output_over_the_master_key_file_is_refused(tmp_path: Path) -> 
     assert key_file.read_text() == MASTER_KEY + "\n"
     written = cli("export", "--output", str(tmp_path / "x.csv"), env=env, cwd=tmp_path)
     assert written.returncode == 0, written.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("export", "--output"),
+        ("summary", "--chart"),
+        ("docs", "privacy-notice", "--output"),
+        ("backup",),
+    ],
+)
+@pytest.mark.parametrize("settings_file", [".env", "recipients.toml"])
+async def test_an_output_over_a_file_of_settings_is_refused(
+    tmp_path: Path, command: tuple[str, ...], settings_file: str
+) -> None:
+    """Found by an operator walk-through: `export --output .env` replaced the .env that
+    held the master key with the CSV, "wrote 33 feedbacks", and every record was lost; so
+    did `summary --chart .env` and `docs … --output .env`. Written before it exists, the
+    next command read the output as settings."""
+    data = tmp_path / "data"
+    await seed(data)
+    settings = {
+        "FEEDBACKBOT_CONTROLLER_NAME": "Hotel Muster GmbH",
+        "FEEDBACKBOT_CONTROLLER_CONTACT": "datenschutz@hotel-muster.example",
+        "FEEDBACKBOT_MASTER_KEY": MASTER_KEY,
+    }
+    env = {k: v for k, v in cli_env(data).items() if k not in settings}
+    (tmp_path / ".env").write_text("".join(f"{k}={v}\n" for k, v in settings.items()))
+    (tmp_path / ".env").chmod(0o600)
+    recipients = tmp_path / "recipients.toml"
+    recipients.write_text("# nobody yet\n")
+    env["FEEDBACKBOT_RECIPIENTS_FILE"] = str(recipients)
+    if settings_file == ".env":
+        (tmp_path / ".env").unlink()  # not there yet: refused all the same
+        env.update(settings)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    result = cli(*command, settings_file, env=env, cwd=tmp_path)
+    assert result.returncode == 1, result
+    assert result.stderr.strip() == (
+        f"feedbackbot: {settings_file} holds settings of the bot: write the output to "
+        "another file"
+    ), result.stderr
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before
+    written = cli(*command, "out.file", env=env, cwd=tmp_path)
+    assert "settings" not in written.stderr, written.stderr  # (a summary of 3: no chart)
+    assert written.returncode == 0 or command == ("summary", "--chart"), written.stderr
 
 
 async def test_a_command_beside_the_bot_during_an_erasure_waits_and_says_what_is_going_on(
