@@ -62,9 +62,10 @@ class Alerts:
         self, application: Application[Any, Any, Any, Any, Any, Any], outbox: bool = True
     ) -> None:
         """Not `outbox` (`feedbackbot chat`, whose staff chat is a stand-in): alerts are
-        posted there as they come, but none is noted as due, and those due are left to the
-        bot (found by review: a demo on the bot's data folder posted them to its stand-in
-        and cleared them, and the real staff chat never got their references)."""
+        posted there as they come, but none is noted as due, nor audited, and those due
+        are left to the bot (found by review: a demo on the bot's data folder posted them
+        to its stand-in and cleared them, and the real staff chat never got their
+        references)."""
         self.application = application
         self.outbox = outbox
         self._in_turn = asyncio.Lock()  # one alert at a time: flood control holds all up
@@ -205,6 +206,10 @@ class Alerts:
                 log.info("alert not posted now: %s", WAITING)
             return
         await self._done(record.id)
+        if not self.outbox:
+            # The stand-in's chat is no staff chat: nobody was shown the feedback (found by
+            # an operator walk-through: `chat --data-dir` on the bot's folder audited it).
+            return
         try:
             await staff.alerted(record, certain=sent)
         except StoreError as error:

@@ -83,6 +83,11 @@ class TerminalChat:
 
     async def _stop(self) -> None:
         app = self.application
+        if app.post_stop is not None:
+            # The alerts under way posted while the stand-in still answers (found by an
+            # operator walk-through: a chat ended right after a feedback logged "sending
+            # failed" and "alert not audited" for its alert), as `run` does at a stop.
+            await app.post_stop(app)
         await app.shutdown()
         if app.post_shutdown is not None:
             await app.post_shutdown(app)

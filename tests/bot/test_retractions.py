@@ -921,5 +921,9 @@ async def test_a_chat_demo_neither_notes_nor_retracts_alerts(
     demo = Harness(api=FakeBotApi(TOKEN), settings=settings, clock=clock, real_staff_chat=False)
     await demo.start()
     await feedback(demo, 4206, "1", "Nur ein Versuch")
+    assert demo.store is not None
+    audited = await demo.store.audit_entries(clock() - timedelta(days=1))
     await demo.stop()
     assert posts(demo) == before
+    # nor audits them: nobody was shown the feedback (found by an operator walk-through)
+    assert [e.event for e in audited if "alert" in e.event] == [], audited
