@@ -383,7 +383,10 @@ def render(
         lines.append(
             text.format(
                 retention=t.duration(deleted.retention),
-                date=t.date(deleted.since.astimezone(UTC).date()),
+                # The moment, not its day: feedback of that day given before it is gone,
+                # and "before 3 December" read as if the 3rd still counted (found by an
+                # operator walk-through). In UTC, as the days counted are.
+                date=t.datetime(deleted.since, "UTC"),
             )
         )
     if left_out:

@@ -1222,8 +1222,8 @@ async def test_a_summary_over_days_whose_feedback_has_expired_says_so_instead_of
         desk.clock.advance(timedelta(days=1))  # 2 January 2027, 15:00 UTC
         staff = desk.customer(STAFF)
         retention = (
-            "Feedback wird 30 Tage nach seiner Abgabe gelöscht: Was vor dem 3. Dezember 2026 "
-            "gegeben wurde, zählt nicht mehr."
+            "Feedback wird 30 Tage nach seiner Abgabe gelöscht: Was vor dem 03.12.2026, 15:00 "
+            "UTC gegeben wurde, zählt nicht mehr."
         )
         week = texts(await staff.send("/zusammenfassung 7d")).splitlines()
         assert "Vorperiode: die Tage vom 29. November 2026 bis 30. November 2026." in week
@@ -1246,7 +1246,7 @@ async def test_a_summary_over_days_whose_feedback_has_expired_says_so_instead_of
         ) in english
         assert (
             "Responses are deleted 30 days after they are given: those given before "
-            "3 December 2026 are no longer counted."
+            "3 Dec 2026, 15:00 UTC are no longer counted."
         ) in english
         assert "Responses: 5" in english and "People: 5" in english
         assert "previous period: 0" not in "\n".join(english)
@@ -1306,7 +1306,7 @@ async def test_a_group_of_days_partly_expired_is_still_held_back_whole(
                 assert "Feedbacks: 0" in lines and "Personen: 0" in lines
                 assert (
                     "Feedback wird 30 Tage nach seiner Abgabe gelöscht: Was vor dem "
-                    "1. Dezember 2026 gegeben wurde, zählt nicht mehr."
+                    "01.12.2026, 21:00 UTC gegeben wurde, zählt nicht mehr."
                 ) in lines
                 assert any(
                     line.startswith("Nicht gezählt: ") and "(eine Gruppe von Tagen)" in line
@@ -1316,7 +1316,7 @@ async def test_a_group_of_days_partly_expired_is_still_held_back_whole(
                 assert "Responses: 0" in lines and "People: 0" in lines
                 assert (
                     "Responses are deleted 30 days after they are given: those given before "
-                    "1 December 2026 are no longer counted."
+                    "1 Dec 2026, 21:00 UTC are no longer counted."
                 ) in lines
                 assert any(
                     line.startswith("Left out: ") and "(one group of days)" in line
@@ -1347,7 +1347,7 @@ async def test_a_summary_says_when_surveys_keep_feedback_for_different_times(
         german = texts(await staff.send("/zusammenfassung 7d")).splitlines()
         assert (
             "Feedback wird 30 Tage nach seiner Abgabe gelöscht, das mancher Umfragen später: "
-            "Was vor dem 3. Dezember 2026 gegeben wurde, zählt nicht mehr vollständig."
+            "Was vor dem 03.12.2026, 00:00 UTC gegeben wurde, zählt nicht mehr vollständig."
         ) in german
         assert "Feedbacks: 5" in german
         await staff.send("/language")
@@ -1355,7 +1355,7 @@ async def test_a_summary_says_when_surveys_keep_feedback_for_different_times(
         english = texts(await staff.send("/summary 7d")).splitlines()
         assert (
             "Responses are deleted 30 days after they are given, those to some surveys later: "
-            "those given before 3 December 2026 are no longer counted in full."
+            "those given before 3 Dec 2026, 00:00 UTC are no longer counted in full."
         ) in english
         assert "Responses: 5" in english
     finally:
