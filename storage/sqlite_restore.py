@@ -131,6 +131,16 @@ def check_backups(data_dir: Path, backups: Backups) -> Keyless:
     return _without_keys(backups.data, keys, immutable=backups.keys is not None)
 
 
+_SQLITE_SAYS = {
+    sqlite3.SQLITE_NOTADB: N_(
+        "{path} cannot be read as a backup of {file}: it is no database (another kind of file)"
+    ),
+    sqlite3.SQLITE_CORRUPT: N_("{path} is damaged: take an older backup"),
+    sqlite3.SQLITE_CANTOPEN: N_("{path} cannot be opened as a backup of {file}"),
+}
+"""Why a file does not open as a backup, for SQLite's commonest result codes."""
+
+
 def _check(kind: str, path: Path) -> None:
     name, tables = KINDS[kind]
     if not path.is_file():
@@ -152,6 +162,11 @@ def _check(kind: str, path: Path) -> None:
             found = {row[0] for row in con.execute("SELECT name FROM sqlite_master")}
             verdict = con.execute("PRAGMA quick_check").fetchone()
     except sqlite3.Error as error:
+        # SQLite's own words are English (found by an operator walk-through: "file is not
+        # a database" in German output); the commonest are said in the operator's.
+        said = _SQLITE_SAYS.get(getattr(error, "sqlite_errorcode", None) or -1)
+        if said is not None:
+            raise StoreError(said, path=path, file=name) from None
         raise StoreError(
             N_("{path} cannot be read as a backup of {file}: {reason}"),
             path=path,

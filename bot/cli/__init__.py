@@ -148,6 +148,11 @@ def _handled(args: argparse.Namespace, t: Translator) -> int:
                 "a master key is urlsafe base64 of 32 random bytes; `feedbackbot keygen` prints "
                 "a new one (a new key does not open a store made with another)"
             )
+            if args.command == "rotate-key":  # where a new one is the point (walk-through)
+                hint = t.gettext(
+                    "a master key is urlsafe base64 of 32 random bytes; `feedbackbot keygen` "
+                    "prints a new one"
+                )
             print(f"feedbackbot: {hint}", file=sys.stderr)
         return 1
     except BrokenPipeError:

@@ -62,6 +62,22 @@ def test_a_master_key_of_the_wrong_shape_is_told_how_to_make_one(
     assert [p.name for p in (site / "data").iterdir()] == ["keys.db"], "nothing was created"
 
 
+def test_a_new_key_of_the_wrong_shape_for_rotate_key_is_told_how_to_make_one(
+    site: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by an operator walk-through: "(a new key does not open a store made with
+    another)" after a malformed key given to rotate to, where a new one is the point."""
+    new = site / "new.key"
+    new.write_text("abc\n")
+    new.chmod(0o600)
+    assert main(["rotate-key", "--new-key-file", str(new)]) == 1
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1] == (
+        "feedbackbot: a master key is urlsafe base64 of 32 random bytes; `feedbackbot keygen` "
+        "prints a new one"
+    ), err
+
+
 def test_a_wrong_master_key_gets_no_advice_to_make_a_new_one(
     site: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -296,6 +296,16 @@ def test_a_backup_of_the_wrong_kind_or_damaged_is_refused_and_nothing_changes(
     cut = cli("restore", str(damaged), "--keys", str(keys), env=env, cwd=tmp_path)
     assert cut.returncode == 1 and str(damaged) in cut.stderr, cut.stderr
 
+    # SQLite's own English words not shown (found by an operator walk-through)
+    notes = tmp_path / "notes.md"
+    notes.write_text("# not a backup at all\n" * 200)
+    other = cli("restore", str(notes), env=env, cwd=tmp_path)
+    assert other.returncode == 1
+    assert other.stderr.strip() == (
+        f"feedbackbot: {notes} cannot be read as a backup of feedback.db: it is no database "
+        "(another kind of file)"
+    ), other.stderr
+
     plain = tmp_path / "plain.db"
     plain.write_bytes(backup.read_bytes())
     plain.with_name("plain.db-wal").write_bytes(b"x" * 4096)
