@@ -380,10 +380,12 @@ def run_restore(args: argparse.Namespace) -> int:
             t.ngettext(
                 "note: {count} feedback in the data backup has no key in the key store and "
                 "stays unreadable (erased, expired or withdrawn from since, or a key store "
-                "copy from another day than the data copy)",
+                "copy from another day than the data copy); the next purge deletes it with "
+                "what is stored with it (`feedbackbot purge`, or the bot's when it starts)",
                 "note: {count} feedbacks in the data backup have no key in the key store and "
                 "stay unreadable (erased, expired or withdrawn from since, or a key store "
-                "copy from another day than the data copy)",
+                "copy from another day than the data copy); the next purge deletes them with "
+                "what is stored with them (`feedbackbot purge`, or the bot's when it starts)",
                 keyless.missing,
             ).format(count=keyless.missing),
             file=sys.stderr,
