@@ -189,6 +189,13 @@ DECLINES = typed_forms(
     }
 )  # fmt: skip
 """A consent question answered no by typing (see `_declined`)."""
+_YES_OR_NO_FIRST = typed_forms(
+    frozenset(
+        "ja nein yes no jo jep jup nö nä ne nee nope nah yep yup yeah gerne klar sure okay ok "
+        "gern natürlich absolutely".split()
+    )
+)
+"""The first word of a message at a consent question that may answer it ("Ja, aber …")."""
 UNDECIDED = typed_forms(
     {
         "thats fine", "that's fine", "that is fine", "its fine", "it's fine", "fine",
@@ -1455,6 +1462,19 @@ class Engine:
             told = self._pointer(added, addition, above=True)
             # One pointer to the buttons above, not two (the contact question's own, if so).
             pointer = None if told and self._agree_above() in told else self._buttons_above()
+            first = _bare(addition.split()[0]) if addition.split() else ""
+            if pointer is not None and given is not None and first in _YES_OR_NO_FIRST:
+                # "Ja, aber erst nächste Woche", "sure, I'm in room 214": an answer with more
+                # to it, or more of the comment ("Ja, und das Zimmer war kalt"); kept, and
+                # said how to make it the answer (found by a customer walk-through)
+                pointer = self.t.gettext(
+                    "If this was your answer to the question above, tap “{undo}” and then "
+                    "“{yes}” or “{no}” under the question."
+                ).format(
+                    undo=self.t.gettext("Undo"),
+                    yes=self.t.gettext("Yes, agree"),
+                    no=self.t.gettext("No"),
+                )
             said = replace(said, text="\n\n".join(n for n in (said.text, told, pointer) if n))
             above = self.ask(added, step)
             return Turn(added, Outcome(replies=(said,), question_above=above), changed=True)

@@ -577,6 +577,34 @@ async def test_more_of_the_comment_beginning_with_a_no_is_added(
     assert await stored_comment(harness, person) == f"The service was slow.\n{typed}"
 
 
+@pytest.mark.parametrize(
+    ("language", "typed"),
+    [("de", "Ja, aber bitte erst nächste Woche"), ("en", "sure, i am in room 214 until friday")],
+)
+async def test_a_yes_with_more_to_it_is_added_and_told_how_to_make_it_the_answer(
+    harness: Harness, language: str, typed: str
+) -> None:
+    """Found by a customer walk-through: "Ja, aber erst nächste Woche" seconds after the
+    comment was added to it, and the person, who meant yes, was pointed to the buttons
+    alone. Kept (it may be more of the comment: "Ja, und das Zimmer war kalt"), with how to
+    make it the answer: Undo, then the button."""
+    person = await _at_comment(harness, 7401 + len(language), language_code=language)
+    await person.send("The service was slow.")
+    harness.clock.advance(timedelta(seconds=8))
+    said = texts(await person.send(typed))
+    how = {
+        "de": "Falls das Ihre Antwort auf die Frage oben war, tippen Sie auf „Rückgängig“ und "
+        "dann unter der Frage auf „Ja, einverstanden“ oder „Nein“.",
+        "en": "If this was your answer to the question above, tap “Undo” and then “Yes, I "
+        "agree” or “No” under the question.",
+    }[language]
+    assert how in said, said
+    await person.press("Rückgängig" if language == "de" else "Undo")
+    await person.press("Ja, einverstanden" if language == "de" else "Yes, I agree")
+    assert await stored_comment(harness, person) == "The service was slow."
+    assert await _contact_granted(harness, person)
+
+
 async def test_skip_typed_alone_at_a_rating_is_not_added_to_the_details(
     harness: Harness,
 ) -> None:
