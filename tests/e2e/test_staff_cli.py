@@ -706,8 +706,7 @@ async def test_an_output_over_a_file_of_settings_is_refused(
     result = cli(*command, settings_file, env=env, cwd=tmp_path)
     assert result.returncode == 1, result
     assert result.stderr.strip() == (
-        f"feedbackbot: {settings_file} holds settings of the bot: write the output to "
-        "another file"
+        f"feedbackbot: {settings_file} holds settings of the bot: write the output to another file"
     ), result.stderr
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before
     written = cli(*command, "out.file", env=env, cwd=tmp_path)
