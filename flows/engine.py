@@ -189,6 +189,15 @@ DECLINES = typed_forms(
     }
 )  # fmt: skip
 """A consent question answered no by typing (see `_declined`)."""
+_ADDING = re.compile(
+    r"(?:noch (?:etwas|was|eine sache|eins|was vergessen)|eine sache noch|nachtrag|ps|p s|"
+    r"ausserdem|ach ja|ach und|uebrigens|und noch|zusaetzlich|ergaenzung|ergaenzend|"
+    r"was ich noch sagen wollte|ich wollte noch sagen|ich habe vergessen|hab vergessen|"
+    r"ich habe noch|hab noch|actually|one more thing|also|oh and|and also|by the way|btw|"
+    r"i forgot|forgot to mention|in addition|addendum|another thing|i also|p s)\b"
+)
+"""How a message begins that says it is more of the comment before ("Noch etwas: …",
+"Actually, one more thing: …"; see `Engine._adds_later`). As `bare_words`, in ASCII."""
 _YES_OR_NO_FIRST = typed_forms(
     frozenset(
         "ja nein yes no jo jep jup nö nä ne nee nope nah yep yup yeah gerne klar sure okay ok "
@@ -1198,6 +1207,30 @@ class Engine:
             and not state.interrupted
         )
 
+    def _adds_later(self, state: ConversationState, step: Step, text: str) -> bool:
+        """Whether `text`, typed at a consent question after a burst's time, says it is
+        more of the text answer just before ("Noch etwas: das Fitnessstudio war zu",
+        "Actually, one more thing: …"; found by a customer walk-through: refused as no
+        answer, and only /cancel and the survey again could add it). Not a no to being
+        contacted ("Actually, please don't contact me")."""
+        previous, given = self._answer_before(state)
+        words = bare_words(text).translate(AS_ASCII)
+        begun = _ADDING.match(words)
+        if begun is None or len(words.split()) < 4:
+            return False
+        rest = words[begun.end() :].strip()
+        return (
+            isinstance(step, ConsentStep)
+            and isinstance(previous, TextStep)
+            and isinstance(given, str)
+            and not state.interrupted
+            and not asks_not_to_be_contacted(text)
+            and not typed_no(text)
+            and not typed_no(rest)  # "Also nein danke, kein Kontakt"
+            and bool(rest)
+            and rest.split()[0] not in NO_WORDS | NEGATING
+        )
+
     def _skipped_text(self, state: ConversationState) -> TextStep | None:
         """The text question answered last where it was skipped, the one before the open
         question: a text now that answers no button of that may be meant for it (see
@@ -1356,7 +1389,8 @@ class Engine:
         text answer."""
         previous, given = self._answer_before(state)
         skipped = self._skipped_text(state)
-        if not self._just_gave_text(state) and skipped is None:
+        later = self._adds_later(state, step, event.text)
+        if not (self._just_gave_text(state) or later) and skipped is None:
             return None
         assert isinstance(previous, TextStep) and (given is None or isinstance(given, str))
         addition = event.text.strip()

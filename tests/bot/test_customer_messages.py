@@ -373,7 +373,8 @@ async def test_more_text_long_after_the_comment_is_said_not_to_be_stored(
     erika = await _at_comment(harness)
     await erika.send("Ehrlich gesagt,")
     harness.clock.advance(timedelta(minutes=2))
-    answer = texts(await erika.send("und noch etwas ganz anderes"))
+    # (one that says it is more, "Noch etwas: …", is added: see below)
+    answer = texts(await erika.send("das Personal war ganz anders"))
     assert "hinzugefügt" not in answer, answer
     await erika.press("Nein")
     assert await stored_comment(harness, erika) == "Ehrlich gesagt,"
@@ -603,6 +604,48 @@ async def test_a_yes_with_more_to_it_is_added_and_told_how_to_make_it_the_answer
     await person.press("Ja, einverstanden" if language == "de" else "Yes, I agree")
     assert await stored_comment(harness, person) == "The service was slow."
     assert await _contact_granted(harness, person)
+
+
+@pytest.mark.parametrize(
+    ("language", "typed"),
+    [
+        ("en", "Actually, one more thing: the gym was closed all week"),
+        ("de", "Noch etwas: Das Fitnessstudio war die ganze Woche zu"),
+        ("de", "PS: Der Parkplatz war viel zu teuer"),
+        ("en", "Oh and the parking was far too expensive"),
+    ],
+)
+async def test_more_of_the_comment_said_as_such_minutes_later_is_added(
+    harness: Harness, language: str, typed: str
+) -> None:
+    """Found by a customer walk-through: "actually one more thing: the gym was closed"
+    two minutes after the comment was refused as no answer to the contact question, and
+    only /cancel and the survey again could add it."""
+    person = await _at_comment(harness, 7410 + len(typed), language_code=language)
+    await person.send("The service was slow.")
+    harness.clock.advance(timedelta(minutes=2))
+    said = texts(await person.send(typed))
+    added = "Zu Ihrer vorigen Antwort hinzugefügt." if language == "de" else "Added to your"
+    assert said.startswith(added), said
+    await person.press("Nein" if language == "de" else "No")
+    assert await stored_comment(harness, person) == f"The service was slow.\n{typed}"
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["Actually, please don't contact me", "Also nein danke, kein Kontakt", "PS", "btw thanks"],
+)
+async def test_a_no_or_a_word_said_minutes_later_is_not_added_to_the_comment(
+    harness: Harness, typed: str
+) -> None:
+    person = await _at_comment(harness, 7450 + len(typed), language_code="en")
+    await person.send("The service was slow.")
+    harness.clock.advance(timedelta(minutes=2))
+    said = texts(await person.send(typed))
+    assert "Added to your previous answer" not in said, said
+    if "Thank you for your feedback" not in said:
+        await person.press("No")
+    assert await stored_comment(harness, person) == "The service was slow."
 
 
 async def test_skip_typed_alone_at_a_rating_is_not_added_to_the_details(
