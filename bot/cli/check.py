@@ -18,6 +18,7 @@ from bot.cli.common import (
     READABLE_BY_OTHERS,
     env_file_open,
     quiet_flow_warnings,
+    recipients_file_open,
     short_retention,
 )
 from bot.config import unanswered_contact_flows
@@ -155,6 +156,8 @@ def _settings_for_run(settings: Settings, catalog: FlowCatalog, t: Translator) -
                 env_file_open(t, mode, secrets),
             )
         )
+    if (open_recipients := recipients_file_open(settings, t)) is not None:
+        found.append(Finding(str(settings.recipients_file), 0, open_recipients))
     asking = unanswered_contact_flows(settings, catalog)
     if asking:
         found.append(

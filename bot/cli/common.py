@@ -10,6 +10,7 @@ import os
 import signal
 import stat
 import sys
+import tomllib
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, time, timedelta
@@ -32,6 +33,7 @@ from flows.models import render_text
 from flows.staff import MAX_PERIOD, first_day_named, staff_period, survey_named
 from storage import SQLiteStore, StoreError, resolve_master_key
 from storage.crypto import predictable_key
+from storage.masterkey import OPEN_TO_OTHERS
 from storage.sqlite import DATA_FILE, KEY_STORE_FILE
 
 log = logging.getLogger("bot.cli")
@@ -247,18 +249,37 @@ def short_retention(settings: Settings, t: Translator) -> str | None:
     ).format(retention=t.duration(settings.retention))
 
 
-def env_file_open(t: Translator, mode: int, secrets: list[str]) -> str:
+def env_file_open(t: Translator, mode: int, secrets: list[str], path: Path = ENV_FILE) -> str:
     """The warning about a .env holding secrets that others may read, or change (its
     token, its master key or data folder swapped): said as it is, not "read" of a file
-    nobody else can read (found by review)."""
+    nobody else can read (found by review). `path`: another file that holds secrets."""
     said = (
         N_("{path} holds {names} and can be read by others (mode {mode}); chmod 600 it")
         if mode & READABLE_BY_OTHERS
         else N_("{path} holds {names} and can be changed by others (mode {mode}); chmod 600 it")
     )
-    return t.gettext(said).format(
-        path=ENV_FILE.absolute(), names=", ".join(secrets), mode=f"{mode:o}"
-    )
+    return t.gettext(said).format(path=path.absolute(), names=", ".join(secrets), mode=f"{mode:o}")
+
+
+def recipients_file_open(settings: Settings, t: Translator) -> str | None:
+    """The warning about a recipients file holding recipients' secrets that others may
+    read or change (found by an operator walk-through: `check` and `run` said nothing of
+    one at 0644, whose secrets sign what the receivers take for the bot's deliveries)."""
+    path = settings.recipients_file
+    if path is None:
+        return None
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if not mode & OPEN_TO_OTHERS:
+            return None
+        recipients = tomllib.loads(path.read_text(encoding="utf-8")).get("recipients")
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None  # loading it says what is wrong
+    if not isinstance(recipients, list) or not any(
+        isinstance(r, dict) and r.get("secret") for r in recipients
+    ):
+        return None
+    return env_file_open(t, mode, ["secret"], path)
 
 
 def open_store(
@@ -290,6 +311,8 @@ def open_store(
     if secrets:
         said = env_file_open(operator_translator(), mode, secrets)
         print(f"feedbackbot: {said}", file=sys.stderr)
+    if (open_recipients := recipients_file_open(settings, operator_translator())) is not None:
+        print(f"feedbackbot: {open_recipients}", file=sys.stderr)
     if generated is not None:
         log.warning(
             "generated a new master key in %s; in production keep it elsewhere "

@@ -474,6 +474,34 @@ def test_without_files_a_dot_env_others_can_read_is_warned_of(
     assert "No problems in 1 file." in capsys.readouterr().out
 
 
+def test_a_recipients_file_others_can_read_is_warned_of(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by an operator walk-through: its secrets sign what receivers take for the
+    bot's deliveries, and `check` said nothing of one at 0644, nor did `run`."""
+    monkeypatch.delenv("FEEDBACKBOT_FLOWS_DIR", raising=False)
+    monkeypatch.setenv("FEEDBACKBOT_SHIPPED_FLOWS", "feedback")
+    ready_to_run(monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    recipients = tmp_path / "recipients.toml"
+    recipients.write_text(
+        '[[recipients]]\nid = "crm"\nname = "CRM"\nurl = "https://crm.example/hook"\n'
+        'secret = "a-secret-of-twenty-chars"\ninternal = true\nfields = ["rating"]\n'
+    )
+    recipients.chmod(0o644)
+    monkeypatch.setenv("FEEDBACKBOT_RECIPIENTS_FILE", str(recipients))
+    assert main(["check", "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        f"{recipients}: warning: {recipients} holds secret and can be read by others "
+        "(mode 644); chmod 600 it"
+    ) in out.splitlines(), out
+    assert "a-secret-of-twenty-chars" not in out
+    recipients.chmod(0o600)
+    assert main(["check", "--lang", "en"]) == 0
+    assert "holds secret" not in capsys.readouterr().out
+
+
 @pytest.mark.parametrize(
     ("unset", "warned"),
     [
