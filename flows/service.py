@@ -695,9 +695,12 @@ class FeedbackService:
         return any(record.created_at > now - self.config.draft_idle for record in given)
 
     def _ended(self, t: Translator) -> Outcome:
+        # What became of answers not finished, said plainly (found by a customer
+        # walk-through: "ended, or expired" left a rating and a complaint given before a
+        # pause at the last, optional question believed kept).
         text = t.gettext(
-            "This survey has ended, or expired after {idle} without activity. "
-            "Send /start to begin again."
+            "This survey is no longer open: it was finished or cancelled, or it was left "
+            "unfinished for {idle} and its answers were discarded. Send /start to begin again."
         ).format(idle=t.duration(self.config.draft_idle))
         return Outcome(replies=(Reply(text),), close_keyboard=True)
 

@@ -479,7 +479,7 @@ async def test_withdrawing_mid_conversation_discards_the_unfinished_feedback_and
     assert labels(answer[-1]) == [["Alles löschen", "Daten behalten"]]
     assert "nichts abzubrechen" in texts(await erika.send("/abbrechen"))
     stale = texts(await erika.press_data(comment_question["message_id"], skip))
-    assert "Diese Umfrage ist beendet oder nach 30 Minuten" in stale
+    assert "oder sie blieb 30 Minuten lang unvollständig" in stale
     export = export_of(await erika.send("/meinedaten"))
     assert export["feedback"] == [] and export["unfinished_feedback"] == []
 
