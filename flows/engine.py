@@ -304,6 +304,18 @@ NO_COMMENT = typed_forms(
 "kein Kommentar", "nichts", "-" were stored as the comment). A sign alone too (see
 `_no_comment`). Not a no ("Nein", "no thanks", "nope"): sent again as its reply did not
 show, taken as a skip it would answer the next question, unread (see `_declined`)."""
+CLOSING = typed_forms(
+    {
+        "nein", "nein danke", "nee", "nee danke", "nö", "nö danke", "ne danke", "keine",
+        "keiner", "fertig", "ende", "das war's", "das wars", "das war es", "das ist alles",
+        "das wäre alles", "das wars schon", "mehr nicht", "sonst nichts", "no", "no thanks",
+        "no thank you", "nope", "nah", "done", "finished", "i'm done", "im done", "all done",
+        "that's all", "thats all", "that is all", "that's it", "thats it", "nothing more",
+    }
+)  # fmt: skip
+"""Typed at a question one may skip, a no or an end ("Nein", "Fertig", "that's all"):
+no comment, but for a no or a "Fertig" sent again to the question before (see NO_COMMENT),
+which comes within a double tap."""
 ABOUT_ONES_DATA = typed_forms(
     {
         "löschen", "bitte löschen", "daten löschen", "meine daten löschen",
@@ -698,7 +710,14 @@ class Engine:
                         )
                     ),
                 )
-            if step.skippable and (_bare(cleaned) in _skip_words() or _no_comment(cleaned)):
+            if step.skippable and (
+                _bare(cleaned) in _skip_words()
+                or _no_comment(cleaned)
+                # "Nein", "Fertig", "that's all": not the same word sent again to the
+                # question before, which comes within a double tap (see NO_COMMENT; found
+                # by a customer walk-through: stored as the comment, paced like a person)
+                or (bare_words(cleaned) in CLOSING and not self._within(state, DOUBLE_TAP_WINDOW))
+            ):
                 # The question says "or skip this question": whoever types rather than
                 # taps types the word, which is no comment.
                 return self._advance(state, step, None)
@@ -2718,6 +2737,14 @@ _REQUESTS = {
         r"ich (?:will|moechte|mag) (?:doch )?nicht mehr"
         rf"(?: (?:mitmachen|teilnehmen|weitermachen|antworten))?(?: {_DE_TAIL})*",
         rf"ich (?:will|moechte|mag) (?:doch )?nicht (?:mitmachen|teilnehmen)(?: {_DE_TAIL})*",
+        # a change of mind (found by a customer walk-through: stored as the comment staff
+        # read, with a low rating sent on as an alert)
+        r"(?:(?:ach|also|nein|nee|sorry|actually|oh) )*(?:i(?: have|ve)? changed my mind|"
+        r"i(?: have|ve)? changed my mind i (?:don't|dont|do not) want to (?:do this|continue)|"
+        r"(?:just )?forget (?:it|about it)|never ?mind forget it|"
+        r"ich (?:habe|hab) (?:(?:es|mir|das|doch) )+anders ueberlegt|"
+        r"(?:vergessen sie es|vergiss es|vergessen wir das|schon gut vergessen sie es))"
+        rf"(?: {_DE_TAIL}| {_EN_TAIL})*",
         rf"(?:bitte )*(?:nicht|nichts|das nicht|das bitte nicht) speichern(?: {_DE_TAIL})*",
         # as "don't store my comment" (found by a hostile customer's review: "Bitte meinen
         # Kommentar nicht speichern" was stored as the comment, and staff saw it)
@@ -2897,6 +2924,12 @@ _RECTIFY = re.compile(
             r"\bmeinte (?:eigentlich |natuerlich )?(?:die |eine )?\d+\b",
             r"\bwollte (?:eigentlich |natuerlich )?(?:die |eine )?\d+(?: \w+)? "
             r"(?:geben|druecken|tippen|vergeben)\b",
+            # back to the question before, as a whole message (found by a customer
+            # walk-through: "Zurück", "go back" were stored as the comment)
+            r"^(?:(?:bitte|please|kann ich|can i|wie komme ich) )?(?:zurueck|eine frage zurueck|"
+            r"zur vorherigen frage|vorherige frage|back|go back|previous question|"
+            r"to the previous question|go back to the previous question)"
+            r"(?: gehen| bitte| please)?$",
         )
     )
 )

@@ -580,6 +580,35 @@ async def test_more_of_the_comment_beginning_with_a_no_is_added(
 
 @pytest.mark.parametrize(
     ("language", "typed"),
+    [
+        ("de", "Nein, danke"),
+        ("de", "Nö"),
+        ("de", "Keine"),
+        ("de", "Fertig"),
+        ("de", "Das war's"),
+        ("en", "no thanks"),
+        ("en", "Nope"),
+        ("en", "done"),
+        ("en", "that's all"),
+    ],
+)
+async def test_a_no_or_an_end_at_the_comment_skips_it(
+    harness: Harness, language: str, typed: str
+) -> None:
+    """Found by a customer walk-through, paced as a person types: "Nein, danke", "done"
+    and "that's all" at "What should we know? … or skip this question" were stored as the
+    comment staff read. Within a double tap of the rating they are still taken as written
+    (a no sent again to a consent question before could skip one unread)."""
+    person = await _at_comment(harness, 7500 + len(typed), language_code=language)
+    harness.clock.advance(timedelta(seconds=6))
+    said = texts(await person.send(typed))
+    assert "Dürfen wir Sie" in said or "May we contact you" in said, said
+    await person.press("Nein" if language == "de" else "No")
+    assert await stored_comment(harness, person) is None
+
+
+@pytest.mark.parametrize(
+    ("language", "typed"),
     [("de", "Ja, aber bitte erst nächste Woche"), ("en", "sure, i am in room 214 until friday")],
 )
 async def test_a_yes_with_more_to_it_is_added_and_told_how_to_make_it_the_answer(
@@ -1385,6 +1414,9 @@ async def test_skipping_a_rating_typed_is_told_it_cannot_be_skipped(
         ("en", "sorry, meant 5"),
         ("en", "wrong button"),
         ("en", "Sorry I misclicked, I meant 4 stars"),
+        # back to the rating (found by the walk-through of session 50: the comment)
+        ("de", "Zurück"),
+        ("en", "go back"),
     ],
 )
 async def test_a_slip_typed_at_the_comment_right_after_the_rating_is_not_the_comment(

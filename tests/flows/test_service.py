@@ -230,7 +230,9 @@ async def test_idle_draft_expires_and_old_buttons_say_so(
     outcome = await service.press(ERIKA, press(await service.start(ERIKA), "Ja, ich willige ein"))
     clock.now += timedelta(minutes=31)
     late = await service.press(ERIKA, press(outcome, "4"))
-    assert "nach 30 Minuten ohne Aktivität abgelaufen" in late.replies[0].text
+    assert (
+        "30 Minuten lang unvollständig und ihre Antworten wurden verworfen" in late.replies[0].text
+    )
     assert late.close_keyboard
     stray = (await service.text(ERIKA, "hallo?")).replies[0].text
     assert "keine Umfrage, deshalb habe ich diese Nachricht nicht gespeichert." in stray
