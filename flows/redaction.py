@@ -1675,6 +1675,12 @@ _FIRST_NAME_AFTER_CUE = _Pattern(
     r"(?(comma)(?(its_me)|(?=[ \t]*,))|)"
 )
 _LISTED_NAME = _Pattern(rf"(?P<gap>{_LISTED_SEPARATOR})(?P<name>{_FIRST_NAME_WORD})")
+# A common first name and a common last name, anywhere: "Bitte rufen Sie Thomas Berger
+# zurück", "Please contact Sarah Johnson, room 12" (found by a staff walk-through: with no
+# cue before them, they reached alerts, summaries and exports). Both from the lists, so
+# that a first name and a noun after it stay ("Thomas Mann", "Paul Zimmer" is no list's),
+# and not a brand's ("Tom Tailor"; see known_full_name).
+_KNOWN_FULL_NAME = _Pattern(rf"(?<![\w-])(?P<name>(?>{_FULL_NAME}))")
 # "Mustermann, Erika (Kundin seit 2010)", "Name = Mustermann, Erika": a surname and a common
 # first name after it, as in a form (found by an attack review). At the start of a line
 # or after a label's ":" or "=", and nothing but a parenthesis, a comma or the end of the
@@ -2454,6 +2460,21 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
     def contact_next(start: int, text: str) -> bool:
         return _contact_at(contacts).match(text, start) is not None
 
+    def known_full_name(match: re.Match[str]) -> str:
+        name = match["name"]
+        starts = [(word.start(), word.end(), word.group()) for word in _WORD_RUN.finditer(name)]
+        words = [word for _, _, word in starts]
+        # from the first first name on ("Nachtportier Klaus Becker": found by the same)
+        for first, word in enumerate(words[:-1]):
+            if not _is_first_name(word) or word[0].islower():
+                continue
+            for last in range(len(words) - 1, first, -1):  # the longest known name
+                candidate = " ".join(words[first : last + 1])
+                if _known_surname(words[last]) and not _is_brand(candidate):
+                    kept = name[: starts[first][0]]
+                    return kept + placeholder("name") + name[starts[last][1] :]
+        return match.group(0)
+
     def by_contact(match: re.Match[str]) -> str:
         text, name = match.string, match["name"]
         starts = [(word.start(), word.group()) for word in _WORD_RUN.finditer(name)]
@@ -2665,6 +2686,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_TITLED_NAME, lambda m: _titled(m, placeholder("name"))),
         (_DASHED_NAME, dashed),
         (_LAST_LINE_NAME, last_line),
+        (_KNOWN_FULL_NAME, known_full_name),
         (_LONE_FIRST_NAME, lone_name),
     ]
     if any(_SET_ASIDE <= ord(ch) < _SET_ASIDE + 6400 for ch in text):
@@ -3201,6 +3223,7 @@ PATTERNS = (
     _TITLED_NAME,
     _DASHED_NAME,
     _LAST_LINE_NAME,
+    _KNOWN_FULL_NAME,
     _LONE_FIRST_NAME,
     # and those that decide on what the patterns above found
     _BULLET,
