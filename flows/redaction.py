@@ -355,10 +355,13 @@ _PHONE_DIGITS = 15  # the most a phone number has, its country code included (E.
 # of two digits or more). After a word for a phone, seven digits or more in groups of one
 # or two; elsewhere nine single digits or more from a 0 or a "+" (see _is_spaced_phone).
 # Only where a run starts: tried from each of its digits, it took the square of its length.
+# A dash or slash between its groups too: "0 1 5 1 - 2 3 4 5 6 7 8 9" (found by a staff
+# walk-through: the same digits without it went).
 _SPACED_PHONE = _Pattern(
-    r"(?<![\w+.,/-])(?<!\d[ ])(?:\+[ ]?\d{1,3}|\d{1,5})(?:[ ]\d{1,2}+){4,}+(?![\w/-]|[.,]\d|[ ]\d)"
+    r"(?<![\w+.,/-])(?<!\d[ ])(?:\+[ ]?\d{1,3}|\d{1,5})"
+    rf"(?:(?:[ ][/{_DASHES}-])?[ ]\d{{1,2}}+){{4,}}+(?![\w/-]|[.,]\d|[ ]\d)"
 )
-_SINGLE_DIGITS = _Pattern(r"(?:\+[ ]?\d{1,3}|0)(?:[ ]\d){8,}")
+_SINGLE_DIGITS = _Pattern(rf"(?:\+[ ]?\d{{1,3}}|0)(?:(?:[ ][/{_DASHES}-])?[ ]\d){{8,}}")
 _PHONE_BEFORE = _Pattern(
     r"\b(?:tel|telefon|fon|phone|handy|mobil|mobile|cell|festnetz|fax|whatsapp|ruf|rückruf"
     r"|rufen[ \t]+sie[ \t]+mich|ruf[ \t]+mich|erreichbar|erreichen[ \t]+(?:sie[ \t]+)?mich"
@@ -590,7 +593,9 @@ _REFERENCE = _Pattern(
 # number counts, a size or a time ("Bestellung 1000 Stück", "Zimmer 120 m²", "Reservierung
 # 1930 Uhr": see room), nor a range ("Zimmer 101 bis 110") or a number joined on by "-".
 _ROOM_OR_BOOKING = _Pattern(
-    r"(?P<label>(?<![\w-])(?:(?P<room>(?i:zimmer(?:[ \t-]?(?:nummer|nr\.?))?|zi\."
+    r"(?P<label>(?<![\w-])(?:(?P<room>(?i:zimmer(?:[ \t-]?(?:nummer|nr\.?))?|zi\.?"
+    # found by a staff walk-through: "Zi 214", "Raum 214", "Rm 412", "Suite 1204"
+    r"|raum|rm\.?|suite|apartment|apt\.?"
     r"|room(?:[ \t]+(?:number|no\.?))?))|(?i:bestellung|buchung|reservierung|booking"
     r"|reservation))[ \t]*[:#]?[ \t]*(?:(?i:nr|no)\.[ \t]*)?)"
     r"(?P<number>(?!(?:19|20)\d\d\b)(?(room)\d{3,4}|\d{4})\b"

@@ -1480,6 +1480,27 @@ def test_what_the_corpus_review_found(comment: str, expected: str) -> None:
 @pytest.mark.parametrize(
     ("comment", "expected"),
     [
+        ("Zi 214 war laut", "Zi [Nummer] war laut"),
+        ("Raum 214 war kalt", "Raum [Nummer] war kalt"),
+        ("Rm 412 was noisy", "Rm [Nummer] was noisy"),
+        ("Suite 1204 was great", "Suite [Nummer] was great"),
+        ("Handy: 0 1 5 1 - 2 3 4 5 6 7 8 9", "Handy: [Telefon]"),
+        ("Telefon: 0 1 7 1 / 2 3 4 5 6 7 8", "Telefon: [Telefon]"),
+        # a count, a year, a scale stay
+        ("Im Raum 80331 fallen Zustellungen aus", "Im Raum 80331 fallen Zustellungen aus"),
+        ("Suite 2019 renoviert", "Suite 2019 renoviert"),
+        ("Noten 1 2 - 3 2 1", "Noten 1 2 - 3 2 1"),
+    ],
+)
+def test_more_rooms_and_a_spelled_phone_with_a_dash_go(comment: str, expected: str) -> None:
+    """Found by a staff walk-through: "Zi 214", "Raum 214", "Rm 412", "Suite 1204" and a
+    phone number spelled digit by digit with a dash in it reached staff."""
+    assert redact(comment, DE) == expected
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
         ("Anna Schmidt war super", "[Name] war super"),
         ("Essen kalt – Anna Schmidt war trotzdem nett", "Essen kalt – [Name] war trotzdem nett"),
         (
