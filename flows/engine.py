@@ -930,13 +930,13 @@ class Engine:
             left = t.gettext("This is the last question.")
         elif fewest == most:
             left = t.ngettext(
-                "After this question, {n} more follows.",
+                "After this question, one more follows.",
                 "After this question, {n} more follow.",
                 most,
             ).format(n=t.number(most))
         elif fewest == 0:
             left = t.ngettext(
-                "After this question, at most {n} more follows, depending on your answers.",
+                "After this question, at most one more follows, depending on your answers.",
                 "After this question, at most {n} more follow, depending on your answers.",
                 most,
             ).format(n=t.number(most))
@@ -1290,6 +1290,11 @@ class Engine:
         ):
             return None
         typed = _typed_number(event.text, previous)
+        if typed is None and _NUMBER_WORDS.get(_bare(event.text).replace("ü", "ue")) == given:
+            # the same rating again in words ("four" after a 4, "drei" after a 3: found by
+            # a customer walk-through, stored as the comment); another number in words may
+            # be a comment ("eins" after a 4), and stays one
+            return given, given
         return (given, typed) if typed is not None else None
 
     def _rating_typed_later(
@@ -1455,6 +1460,9 @@ class Engine:
                     >= len(words)
                 )
                 or _bare(addition) in ALONE_NO_ANSWER  # at any question (review of the change)
+                or (  # "👍", "👎", "🙂": an answer, not more of the comment (walk-through)
+                    isinstance(step, ConsentStep) and not any(ch.isalnum() for ch in addition)
+                )
                 or (  # "thats fine", "egal": an answer, yes or no (found by a walk-through)
                     isinstance(step, ConsentStep)
                     and _without_politeness(bare_words(addition)) in UNDECIDED

@@ -265,6 +265,27 @@ async def test_the_same_comment_sent_again_is_not_added_twice(harness: Harness) 
     assert await stored_comment(harness, erika) == "Der Fahrer war unfreundlich"
 
 
+@pytest.mark.parametrize(
+    ("language", "rating", "typed"), [("en", "4", "four"), ("de", "3", "drei")]
+)
+async def test_the_rating_said_again_in_words_is_not_the_comment(
+    harness: Harness, language: str, rating: str, typed: str
+) -> None:
+    """Found by a customer walk-through: "four" seconds after tapping 4 was stored as the
+    comment (as older people repeat themselves). Another number in words may be a
+    comment, and stays one."""
+    guest = harness.customer(7600 + len(typed), language_code=language)
+    await guest.send("/start")
+    await guest.press("Ja, ich willige ein" if language == "de" else "Yes, I agree")
+    await guest.press(rating)
+    harness.clock.advance(timedelta(seconds=6))
+    said = texts(await guest.send(typed))
+    assert "bereits übernommen" in said or "already been taken" in said, said
+    await guest.send("eins" if language == "de" else "one")
+    await guest.press("Nein" if language == "de" else "No")
+    assert await stored_comment(harness, guest) == ("eins" if language == "de" else "one")
+
+
 async def test_a_yes_typed_at_the_next_question_is_not_added_to_the_comment(
     harness: Harness,
 ) -> None:
@@ -534,6 +555,9 @@ async def test_a_no_about_a_thing_or_before_a_yes_does_not_decline(
         "egal",
         "von mir aus",
         "Never mind",
+        # emoji alone: an answer (found by the walk-through of session 50)
+        "👎",
+        "👍🙂",
     ],
 )
 async def test_a_word_that_answers_no_question_is_not_added_to_the_comment_either(

@@ -61,7 +61,7 @@ async def test_asked_at_the_comment_it_is_answered_and_not_stored(harness: Harne
     customer = await _at(harness, "comment", 8901, "de")
     said = texts(await customer.send("Wie viele Fragen kommen noch?"))
     assert said.startswith(
-        "Diese Nachricht habe ich nicht gespeichert. Nach dieser Frage folgt noch 1 weitere."
+        "Diese Nachricht habe ich nicht gespeichert. Nach dieser Frage folgt noch eine weitere."
     ), said
     assert "Schreiben Sie einen kurzen Kommentar" in said, "the question again"
     harness.clock.advance(timedelta(minutes=1))
@@ -105,7 +105,7 @@ async def test_the_answer_follows_the_branches_of_the_answers_given(harness: Har
     await high.press("Yes, I agree")
     await high.press("5")
     said = texts(await high.send("Is this the last question?"))
-    assert said.startswith("I did not store this message. After this question, 1 more follows.")
+    assert said.startswith("I did not store this message. After this question, one more follows.")
     await high.press("☐ Fast")
     await high.press("Done")
     said = texts(await high.send("Is this the last question?"))
