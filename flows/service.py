@@ -27,6 +27,7 @@ from flows.consent import (
 )
 from flows.engine import (
     AGREES,
+    AS_ASCII,
     GREETINGS,
     PUZZLED,
     PUZZLED_ALONE,
@@ -1648,11 +1649,18 @@ def _a_yes(text: str, t: Translator) -> bool:
     """Whether typed `text` says yes to the consent request: its button's words, or words
     of agreement alone (see AGREES and YESES)."""
     words = bare_words(text)
+    # after an "ok" too ("ok I agree": found by a customer walk-through, told that feedback
+    # needs consent first)
+    agreeing = _ACKNOWLEDGING.sub("", words)
     return (
         words == bare_words(t.gettext("Yes, I agree"))
         or words in AGREES
+        or (agreeing != words and agreeing in AGREES)
         or (words in YESES and words not in _ACKNOWLEDGED)
     )
+
+
+_ACKNOWLEDGING = re.compile(r"^(?:(?:ok|okay|okey|alright|alles klar|na gut|gut|fine) )+")
 
 
 def _still_open(t: Translator, outcome: Outcome) -> str:
@@ -1696,9 +1704,23 @@ def _addresses_someone(text: str) -> bool:
     return len(words) >= 4 or (bool(words) and text.rstrip().endswith("?"))
 
 
+_HOW_IT_GOES = re.compile(
+    r"\b(?:weiss nicht,? wie (?:das|es) (?:geht|funktioniert)|wie (?:geht|funktioniert) das"
+    r"|was (?:muss|soll) ich (?:jetzt |hier |denn )*(?:druecken|tippen|klicken|anklicken|tun"
+    r"|machen|antworten)|wo (?:muss|soll) ich (?:jetzt |hier )*(?:druecken|tippen|klicken)"
+    r"|(?:don't|dont|do not) (?:know|understand) how (?:this|it) works"
+    r"|what (?:do|should|must) i (?:press|tap|click|do now)|where (?:do|should) i (?:press|tap"
+    r"|click)|how do i (?:do this|use this|answer|start))\b"
+)
+"""Asking how it goes, in a longer message too ("Guten Tag, ich bin 78 Jahre alt und weiß
+nicht, wie das geht": found by a customer walk-through, told feedback needs consent)."""
+
+
 def _unsure(text: str) -> bool:
     """Whether `text` only greets, asks what to do here or what is wanted ("Hallo?",
-    "Hilfe", "Was soll ich hier machen?", "?")."""
+    "Hilfe", "Was soll ich hier machen?", "?"), or asks how it goes (see _HOW_IT_GOES)."""
+    if len(text) <= 160 and _HOW_IT_GOES.search(bare_words(text).translate(AS_ASCII)):
+        return True
     if len(text) > 60:
         return False
     words = bare_words(text)

@@ -159,7 +159,7 @@ async def test_a_yes_typed_to_the_consent_request_points_to_its_button(
     assert await harness.store.consents(person) == []
 
 
-@pytest.mark.parametrize("typed", ["sure", "of course", "yep", "Yes please"])
+@pytest.mark.parametrize("typed", ["sure", "of course", "yep", "Yes please", "ok I agree"])
 async def test_an_english_yes_typed_to_the_consent_request_points_to_its_button(
     harness: Harness, typed: str
 ) -> None:

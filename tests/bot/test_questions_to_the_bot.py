@@ -369,7 +369,17 @@ async def test_ok_next_to_the_consent_request_points_to_its_button(harness: Harn
 
 @pytest.mark.parametrize(
     ("language", "typed"),
-    [("de", "Hallo?"), ("de", "Guten Tag"), ("de", "?"), ("en", "hello"), ("en", "Huh?")],
+    [
+        ("de", "Hallo?"),
+        ("de", "Guten Tag"),
+        ("de", "?"),
+        ("en", "hello"),
+        ("en", "Huh?"),
+        # found by the walk-through of session 50: told that feedback needs consent
+        ("de", "Guten Tag, ich bin 78 Jahre alt und weiß nicht wie das geht"),
+        ("de", "Was muss ich jetzt drücken?"),
+        ("en", "Sorry, what do I press?"),
+    ],
 )
 async def test_someone_unsure_next_to_the_consent_request_is_told_what_to_tap(
     harness: Harness, language: str, typed: str
