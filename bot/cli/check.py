@@ -8,8 +8,10 @@ import dataclasses
 import os
 import sys
 from collections.abc import Sequence
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
 from bot.cli.common import (
     KEY_FILE_CHANGEABLE,
@@ -147,6 +149,19 @@ def _settings_for_run(settings: Settings, catalog: FlowCatalog, t: Translator) -
     short = short_retention(settings, t)
     if short is not None:
         found.append(Finding("FEEDBACKBOT_RETENTION", 0, short))
+    early = _digest_before_the_day_ends(settings)
+    if early is not None:
+        found.append(
+            Finding(
+                "FEEDBACKBOT_DIGEST",
+                0,
+                t.gettext(
+                    "a digest at {time} ({zone}) goes out before the day has ended in UTC, "
+                    "by whose days summaries count: it counts the day before yesterday. Set "
+                    "it to {later} or later"
+                ).format(time=early[0].strftime("%H:%M"), zone=settings.timezone, later=early[1]),
+            )
+        )
     mode, secrets = env_file_secrets_open_to_others()
     if secrets:  # as `run` says at start (found by an upgrade review: `check` said nothing)
         found.append(
@@ -179,6 +194,25 @@ def _settings_for_run(settings: Settings, catalog: FlowCatalog, t: Translator) -
         )
     warned = [dataclasses.replace(f, warning=True) for f in found]
     return [Report(f.source, (f,), file=False) for f in (*errors, *warned)]
+
+
+def _digest_before_the_day_ends(settings: Settings) -> tuple[time, str] | None:
+    """The digest's time and the first local time that works, where the digest goes out
+    in the hours of the local day before the UTC day has begun (found by a staff
+    walk-through: "daily 00:30" in Berlin counted the day before yesterday, summaries
+    counting whole UTC days)."""
+    schedule = settings.digest_schedule
+    if schedule is None:
+        return None
+    zone = ZoneInfo(settings.timezone)
+    ahead = max(  # the zone's offset in winter and in summer
+        datetime(2026, month, 15, 12, tzinfo=zone).utcoffset() or timedelta() for month in (1, 7)
+    )
+    at = schedule.at
+    if ahead <= timedelta() or timedelta(hours=at.hour, minutes=at.minute) >= ahead:
+        return None
+    hours, rest = divmod(int(ahead.total_seconds()) // 60, 60)
+    return at, f"{hours:02d}:{rest:02d}"
 
 
 def _master_key_findings(settings: Settings, t: Translator) -> list[Finding]:

@@ -474,6 +474,44 @@ def test_without_files_a_dot_env_others_can_read_is_warned_of(
     assert "No problems in 1 file." in capsys.readouterr().out
 
 
+@pytest.mark.parametrize(
+    ("digest", "zone", "warned"),
+    [
+        ("daily 00:30", "Europe/Berlin", "02:00"),
+        ("weekly mon 01:59", "Europe/Berlin", "02:00"),
+        ("daily 02:00", "Europe/Berlin", None),
+        ("daily 08:00", "Europe/Berlin", None),
+        ("daily 00:30", "UTC", None),
+        ("daily 05:00", "Asia/Kolkata", "05:30"),
+    ],
+)
+def test_a_digest_before_the_utc_day_has_ended_is_warned_of(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    digest: str,
+    zone: str,
+    warned: str | None,
+) -> None:
+    """Found by a staff walk-through: "daily 00:30" in Berlin, 23:30 UTC, counted the
+    day before yesterday (summaries count whole UTC days), with nothing said."""
+    monkeypatch.delenv("FEEDBACKBOT_FLOWS_DIR", raising=False)
+    monkeypatch.setenv("FEEDBACKBOT_SHIPPED_FLOWS", "feedback")
+    ready_to_run(monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FEEDBACKBOT_DIGEST", digest)
+    monkeypatch.setenv("FEEDBACKBOT_TIMEZONE", zone)
+    assert main(["check", "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    at = digest.split()[-1]
+    said = (
+        f"FEEDBACKBOT_DIGEST: warning: a digest at {at} ({zone}) goes out before the day has "
+        "ended in UTC, by whose days summaries count: it counts the day before yesterday. "
+        f"Set it to {warned} or later"
+    )
+    assert (said in out.splitlines()) is (warned is not None), out
+
+
 def test_a_recipients_file_others_can_read_is_warned_of(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
