@@ -426,8 +426,10 @@ _SOCIAL_SECURITY = _Pattern(
 # (Never from a 0: "0049 151 12345678" is a phone number that passes the Luhn check.)
 # An American Express card is grouped 4-6-5: "3782 822463 10005" (found by the corpus
 # audit: its first four digits were left).
+# Nor after a "+": "+4915112345678" is a phone number that passes it too (found by a
+# staff walk-through: "+[Number]").
 _CARD = _Pattern(
-    r"(?<![\w-])(?:3[47]\d{2}[ -]?\d{6}[ -]?\d{5}|[1-9]\d{3}(?:[ -]?\d{3,4}){2,4})(?![\w-])"
+    r"(?<![\w+-])(?:3[47]\d{2}[ -]?\d{6}[ -]?\d{5}|[1-9]\d{3}(?:[ -]?\d{3,4}){2,4})(?![\w-])"
 )
 # A Swiss social security (AHV) number: "756.1234.5678.97", always from 756 (found by the
 # corpus audit: it stayed whole).
@@ -1071,6 +1073,8 @@ _PLAIN_SELF_INTRODUCTION = _Pattern(
 # customer", nor in title case "I'm Going Crazy".
 # (And "Ich bin die Erika Mustermann", as one says it, from a common first name on: "Ich
 # bin der Meinung Sabine ..." stays; see i_am.)
+_NUMBER_WORDS_ABBREVIATED = frozenset(("nr", "no", "nummer", "number"))
+"""The last word of what follows "Ich bin" where a number follows it ("Gast Nr. 5")."""
 _I_AM = _Pattern(
     rf"(?P<lead>\b(?i:ich[ \t]+bin|i[ \t]+am|i['’]m)[ \t]+{_FILLER}"
     r"(?:(?P<article>(?i:die|der))[ \t]+)?)"
@@ -2460,6 +2464,8 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         name = match.group(0)[len(match["lead"]) :]
         if match["article"] and not _is_first_name(name.split()[0]):
             return match.group(0)  # "Ich bin der Meinung Sabine ..."
+        if name.split()[-1].lower() in _NUMBER_WORDS_ABBREVIATED:
+            return match.group(0)  # "Ich bin Gast Nr. 5" (found by a staff walk-through)
         return match["lead"] + placeholder("name")
 
     def contact_next(start: int, text: str) -> bool:

@@ -1490,6 +1490,10 @@ def test_what_the_corpus_review_found(comment: str, expected: str) -> None:
         ("Im Raum 80331 fallen Zustellungen aus", "Im Raum 80331 fallen Zustellungen aus"),
         ("Suite 2019 renoviert", "Suite 2019 renoviert"),
         ("Noten 1 2 - 3 2 1", "Noten 1 2 - 3 2 1"),
+        # a phone number whose digits pass the card check, and a guest's number kept
+        ("Mein Handy +4915112345678", "Mein Handy [Telefon]"),
+        ("Karte 4111 1111 1111 1111", "Karte [Nummer]"),
+        ("Ich bin Gast Nr. 5 und habe gewartet", "Ich bin Gast Nr. 5 und habe gewartet"),
     ],
 )
 def test_more_rooms_and_a_spelled_phone_with_a_dash_go(comment: str, expected: str) -> None:
