@@ -316,6 +316,28 @@ _LAST = frozenset("letzte letzten letzter vergangene vergangenen last past".spli
 _SPAN = frozenset("seit für fuer for over during since".split())
 _SPAN_AFTER_LAST = frozenset("in".split())
 _ONE = frozenset("ein eine einen einem a an one".split())
+_COUNTED = {
+    word: str(n)
+    for n, words in enumerate(
+        (
+            "zwei two",
+            "drei three",
+            "vier four",
+            "fünf fuenf five",
+            "sechs six",
+            "sieben seven",
+            "acht eight",
+            "neun nine",
+            "zehn ten",
+            "elf eleven",
+            "zwölf zwoelf twelve",
+        ),
+        start=2,
+    )
+    for word in words.split()
+}
+"""How many of a unit, in words ("zwei Wochen", "two weeks": found by a staff
+walk-through, not understood)."""
 # A unit on its own is one of it ("Woche"), but only in the singular: "Tage" alone says
 # how many no more than "eine" alone says of what.
 _SINGULAR = frozenset("stunde hour tag day woche week monat month jahr year".split())
@@ -382,6 +404,9 @@ DAY_BEFORE_NOTE = N_(
 """What answers "vorgestern" (see DayBefore), in the chat and from `feedbackbot summary`."""
 
 
+_INVISIBLE_IN_A_PERIOD = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+
+
 def staff_period(typed: str, today: date | None = None) -> str:
     """A period as typed in the chat, in the spelling durations use: a bare number and
     "7 Tage" / "7 days" are days (a member of staff does not mean seconds), "2 Wochen"
@@ -394,6 +419,8 @@ def staff_period(typed: str, today: date | None = None) -> str:
     DayBefore. Given `today` (UTC), "diese Woche" and "this month" are their whole days so
     far (NoWholeDay on a Monday, or on the first), and so are "seit Montag", "since the
     start of the month" (see _SINCE)."""
+    # (a zero-width space pasted with it: "\u200b7d", found by a staff walk-through)
+    typed = typed.translate(_INVISIBLE_IN_A_PERIOD)
     lowered = [word.casefold().strip(".!?") for word in typed.split()]
     if " ".join(lowered) in _DAY_BEFORE or lowered[:1] == ["vorgestern"]:
         raise DayBefore(f"{typed[:40]!r}: one day before the last")
@@ -420,6 +447,8 @@ def staff_period(typed: str, today: date | None = None) -> str:
         words = ["1d", *words[1:]]  # the last whole day, as "1d" counts it
     if len(words) > 1 and words[0].casefold() in _ONE:
         words = ["1", *words[1:]]  # "eine Woche", "a month"
+    elif len(words) > 1 and words[0].casefold() in _COUNTED:
+        words = [_COUNTED[words[0].casefold()], *words[1:]]  # "zwei Wochen"
     elif len(words) == 1 and words[0].casefold().removesuffix(".") in _SINGULAR:
         words = ["1", *words]  # "Woche", "Monat"
     text = " ".join(words)

@@ -300,6 +300,11 @@ async def test_bad_period_is_explained(desk: Harness) -> None:
         ("2 Wo.", "2w"),
         ("1 Mon.", "30d"),
         ("eine Woche", "1w"),
+        # in words, and pasted with a zero-width space (found by a staff walk-through)
+        ("zwei Wochen", "2w"),
+        ("two weeks", "2w"),
+        ("drei Tage", "3d"),
+        ("\u200b7d", "7d"),
         ("a week", "1w"),
         ("Woche", "1w"),
         ("letzte 14 Tage", "14d"),
