@@ -36,7 +36,7 @@ from bot.settings import (
 from flows.catalog import FlowCatalog, FlowDefinitionError
 from flows.check import Finding, Report, check_loaded, check_paths
 from flows.i18n import SUPPORTED_LOCALES, Translator, translator
-from flows.models import FlowDefinition
+from flows.models import FlowDefinition, RatingStep, render_text
 from flows.sharing import RecipientsError, load_recipients
 from storage import SQLiteStore, StoreError, resolve_master_key
 from storage.crypto import predictable_key
@@ -173,6 +173,25 @@ def _settings_for_run(settings: Settings, catalog: FlowCatalog, t: Translator) -
         )
     if (open_recipients := recipients_file_open(settings, t)) is not None:
         found.append(Finding(str(settings.recipients_file), 0, open_recipients))
+    for flow_title, prompt, top in _always_low(settings, catalog, t):
+        # (found by a staff walk-through: a threshold of 6, for the 0-10 question, headed
+        # every 5 of 5 "Low rating")
+        found.append(
+            Finding(
+                "FEEDBACKBOT_ALERT_THRESHOLD",
+                0,
+                t.gettext(
+                    "{threshold} is at or above the top of the scale of “{question}” in "
+                    "“{survey}” ({top}): every answer to it raises an alert headed “low "
+                    "rating”"
+                ).format(
+                    threshold=settings.alert_threshold,
+                    question=prompt,
+                    survey=flow_title,
+                    top=top,
+                ),
+            )
+        )
     asking = unanswered_contact_flows(settings, catalog)
     if asking:
         found.append(
@@ -194,6 +213,22 @@ def _settings_for_run(settings: Settings, catalog: FlowCatalog, t: Translator) -
         )
     warned = [dataclasses.replace(f, warning=True) for f in found]
     return [Report(f.source, (f,), file=False) for f in (*errors, *warned)]
+
+
+def _always_low(
+    settings: Settings, catalog: FlowCatalog, t: Translator
+) -> list[tuple[str, str, int]]:
+    """The rating questions (survey title, prompt, top of the scale) of which every answer
+    is at or below the alert threshold, in the operator's language."""
+    threshold = settings.alert_threshold
+    if threshold is None:
+        return []
+    return [
+        (render_text(flow.title, t), render_text(step.prompt, t), step.max)
+        for flow in catalog.flows.values()
+        for step in flow.steps
+        if isinstance(step, RatingStep) and step.max <= threshold
+    ]
 
 
 def _digest_before_the_day_ends(settings: Settings) -> tuple[time, str] | None:

@@ -512,6 +512,31 @@ def test_a_digest_before_the_utc_day_has_ended_is_warned_of(
     assert (said in out.splitlines()) is (warned is not None), out
 
 
+@pytest.mark.parametrize(("threshold", "warned"), [("6", True), ("5", True), ("4", False)])
+def test_a_threshold_at_the_top_of_a_scale_is_warned_of(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    threshold: str,
+    warned: bool,
+) -> None:
+    """Found by a staff walk-through: with 6 for the product survey's 0-10 question,
+    every 5 of 5 was posted headed "Low rating"."""
+    monkeypatch.delenv("FEEDBACKBOT_FLOWS_DIR", raising=False)
+    monkeypatch.setenv("FEEDBACKBOT_SHIPPED_FLOWS", "feedback")
+    ready_to_run(monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FEEDBACKBOT_ALERT_THRESHOLD", threshold)
+    assert main(["check", "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    said = (
+        f"FEEDBACKBOT_ALERT_THRESHOLD: warning: {threshold} is at or above the top of the "
+        "scale of “How satisfied are you with our service overall?” in “Customer feedback” "
+        "(5): every answer to it raises an alert headed “low rating”"
+    )
+    assert (said in out.splitlines()) is warned, out
+
+
 def test_a_recipients_file_others_can_read_is_warned_of(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
