@@ -99,7 +99,10 @@ class Alerts:
         if record.id in self._on_their_way:
             return
         outcome = data.staff.alert(
-            data.settings.staff_language, record, posted_at=data.staff.clock()
+            data.settings.staff_language,
+            record,
+            posted_at=data.staff.clock(),
+            reads=await self._language_of(pseudonym),
         )
         if outcome is None:  # would not be posted now (the threshold changed, say)
             await self._done(record.id)
@@ -364,6 +367,17 @@ class Alerts:
         if len(self._recent) > 10_000:  # bounded: forget the oldest
             del self._recent[next(iter(self._recent))]
         return True
+
+    async def _language_of(self, pseudonym: str) -> str | None:
+        """The language the person agreed to be contacted in, if any (see StaffDesk.alert);
+        None where the store cannot say, the alert posted without it."""
+        service = self._data.service
+        if service is None:
+            return None
+        try:
+            return await service.store.contact_language_of(pseudonym)
+        except StoreError:
+            return None
 
     async def _done(self, feedback_id: str) -> None:
         service = self._data.service

@@ -1278,13 +1278,19 @@ class StaffDesk:
         )
 
     def alert(
-        self, locale: str, record: FeedbackRecord, posted_at: datetime | None = None
+        self,
+        locale: str,
+        record: FeedbackRecord,
+        posted_at: datetime | None = None,
+        reads: str | None = None,
     ) -> Outcome | None:
         """A low rating just came in, or a feedback whose author agreed to be contacted
         about it (so that staff can answer it, see flows.answers): the ratings and the
         redacted comment, no identity. Both only with alerts on (the threshold set).
         `posted_at`: when it is (or was) posted, and so dated if that is late (see
-        ALERT_LATE)."""
+        ALERT_LATE). `reads`: the language the customer is written to in, said where they
+        can be answered (found by a staff walk-through: an English customer answered in
+        German)."""
         flow = self.catalog.flows.get(record.flow_id)
         if flow is None or not self.raises_alert(record):
             return None
@@ -1328,7 +1334,12 @@ class StaffDesk:
                 quoted = shortened(one_line(redact(comment, t)), ALERT_COMMENT)
                 lines.append(t.gettext("Comment: {comment}").format(comment=quoted))
         if answer is not None:
-            lines += ("", answer)
+            lines.append("")
+            if reads is not None:
+                language = t.language(reads)
+                said = t.gettext("The customer reads {language}: please answer in it.")
+                lines.append(said.format(language=language))
+            lines.append(answer)
         return Outcome.say("\n".join(lines))
 
     def raises_alert(self, record: NewFeedback) -> bool:

@@ -226,6 +226,11 @@ async def test_the_answer_is_in_the_language_the_customer_agreed_to_be_contacted
     assert desk.app is not None
     await asyncio.gather(*desk.app.bot_data.background)
     alert = desk.api.messages(STAFF_CHAT)[-1]
+    # the alert says in which (found by a staff walk-through: answered in German)
+    assert (
+        "Die Kundin oder der Kunde liest Englisch: Bitte antworten Sie in dieser Sprache."
+        in (alert["text"] or "").splitlines()
+    ), alert["text"]
     await confirmed(desk)
     sent = await in_staff_chat(desk, f"/antworten {ANSWER}", reply_to=alert["message_id"])
     message = to(sent, 4461)
