@@ -35,6 +35,7 @@ from flows.rights import DataRights
 from flows.service import FeedbackService, utc_now
 from flows.staff import StaffDesk, StaffSettings
 from storage.interface import UPKEEP_WITHDRAWN_LEFTOVERS, FeedbackRecord, Store, StoreError
+from storage.sqlite import stray_databases
 
 log = logging.getLogger("bot.app")
 
@@ -166,6 +167,12 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
             "%s holds the files a restore replaced, beyond the purge: delete it once the bot "
             "runs well",
             aside,
+        )
+    for stray in stray_databases(data.settings.data_dir):
+        log.warning(
+            "%s is a database in the data folder that is none of the bot's files, beyond "
+            "erasure and the purge: move it elsewhere or delete it",
+            stray,
         )
     if data.retractor is not None:  # also what the ledger carried out again at opening
         data.retractor.soon()

@@ -1023,6 +1023,26 @@ def _out_of_space(folder: Path, below: int = 0) -> bool:
 
 
 RESERVE_FILE = "space.reserve"
+
+
+def stray_databases(data_dir: Path) -> list[Path]:
+    """SQLite files in the data folder that are none of the store's: a backup written
+    there, say (found by an operator walk-through: `backup data/nightly.db --keys
+    data/nightly-keys.db` went unsaid by `run` and `check`), beyond erasure and the purge,
+    a key store copy keeping the keys of people erased since."""
+    own = {DATA_FILE, KEY_STORE_FILE, LEDGER_FILE}
+    own |= {f"{name}{end}" for name in tuple(own) for end in ("-wal", "-shm", "-journal", ".new")}
+    found = []
+    with contextlib.suppress(OSError):
+        for path in sorted(data_dir.iterdir()):
+            if path.name in own or not _regular(path):
+                continue
+            with contextlib.suppress(OSError), path.open("rb") as file:
+                if file.read(16) == b"SQLite format 3\x00":
+                    found.append(path)
+    return found
+
+
 RESERVE_BYTES = 4 << 20
 """Room for the write-ahead log of an erasure (a few hundred pages) on a full disk."""
 ERASURE_ROOM = 256 << 10

@@ -41,6 +41,7 @@ from flows.sharing import RecipientsError, load_recipients
 from storage import SQLiteStore, StoreError, resolve_master_key
 from storage.crypto import predictable_key
 from storage.masterkey import MASTER_KEY_FILE
+from storage.sqlite import stray_databases
 
 
 def register(subparsers: Any, t: Translator) -> None:
@@ -149,6 +150,17 @@ def _settings_for_run(settings: Settings, catalog: FlowCatalog, t: Translator) -
     short = short_retention(settings, t)
     if short is not None:
         found.append(Finding("FEEDBACKBOT_RETENTION", 0, short))
+    for stray in stray_databases(settings.data_dir):
+        found.append(
+            Finding(
+                str(stray),
+                0,
+                t.gettext(
+                    "a database in the data folder that is none of the bot's files, beyond "
+                    "erasure and the purge: move it elsewhere or delete it"
+                ),
+            )
+        )
     early = _digest_before_the_day_ends(settings)
     if early is not None:
         found.append(

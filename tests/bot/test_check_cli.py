@@ -537,6 +537,34 @@ def test_a_threshold_at_the_top_of_a_scale_is_warned_of(
     assert (said in out.splitlines()) is warned, out
 
 
+def test_a_database_in_the_data_folder_that_is_none_of_the_bots_is_warned_of(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by an operator walk-through: `backup data/nightly.db --keys data/keys-copy.db`
+    (refused now) left copies there that `check` and `run` never named, beyond erasure."""
+    import sqlite3
+    from contextlib import closing
+
+    monkeypatch.delenv("FEEDBACKBOT_FLOWS_DIR", raising=False)
+    monkeypatch.setenv("FEEDBACKBOT_SHIPPED_FLOWS", "feedback")
+    ready_to_run(monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    data = tmp_path / "data"
+    data.mkdir()
+    monkeypatch.setenv("FEEDBACKBOT_DATA_DIR", str(data))
+    with closing(sqlite3.connect(data / "keys-copy.db")) as db:
+        db.execute("CREATE TABLE t (x)")
+    (data / "notes.txt").write_text("not a database\n")
+    assert main(["check", "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    stray = data / "keys-copy.db"
+    assert (
+        f"{stray}: warning: a database in the data folder that is none of the bot's files, "
+        "beyond erasure and the purge: move it elsewhere or delete it"
+    ) in out.splitlines(), out
+    assert "notes.txt" not in out
+
+
 def test_a_recipients_file_others_can_read_is_warned_of(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

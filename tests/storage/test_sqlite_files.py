@@ -2397,3 +2397,20 @@ async def test_files_a_command_run_as_root_makes_are_the_folder_owners(
     await again.open()
     await again.close()
     assert {p.stat().st_uid for p in mine.iterdir()} == {0}
+
+
+async def test_the_stores_own_files_are_no_stray_databases_and_a_copy_is(tmp_path: Path) -> None:
+    """`run` and `check` name a database in the data folder that is none of the store's
+    (found by an operator walk-through: backups written there went unsaid); the store's
+    own files, its write-ahead logs and its lock are not named."""
+    from storage.sqlite import stray_databases
+
+    data = tmp_path / "data"
+    store = SQLiteStore(data, generate_key())
+    await store.open()
+    try:
+        assert stray_databases(data) == []
+        await store.backup(data / "nightly.db")
+    finally:
+        await store.close()
+    assert stray_databases(data) == [data / "nightly.db"]
