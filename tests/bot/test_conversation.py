@@ -936,7 +936,7 @@ async def test_a_button_of_a_cancelled_survey_is_not_called_finished(harness: Ha
     erika = harness.customer()
     again, three = await _a_survey_after_one_finished_cancelled(harness, erika)
     answer = texts(await erika.press_data(again["message_id"], three))
-    assert "Diese Umfrage ist beendet" in answer
+    assert "Diese Umfrage ist nicht mehr offen" in answer
     assert erika.last_toast() != "Diese Umfrage ist bereits abgeschlossen. Vielen Dank!"
 
 
