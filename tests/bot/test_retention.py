@@ -165,7 +165,7 @@ async def test_a_consent_purged_while_the_person_answers_stores_no_feedback(
     await customer.send("zweites")
     monkeypatch.setattr(store, "load_draft", read)
     answer = texts(await customer.press("Nein"))
-    assert "Umfrage ist beendet" in answer
+    assert "Umfrage ist nicht mehr offen" in answer
     person = store.pseudonym(f"tg-user:{customer.user_id}")
     assert await store.feedback_of(person, harness.clock()) == []
     assert "zweites" not in texts(await customer.send("/meinedaten"))

@@ -118,7 +118,10 @@ def test_a_no_typed_in_a_sentence_is_taken_as_a_no_and_not_stored(tmp_path: Path
         assert "Schaltfläche" not in (api.last_message(typed)["text"] or ""), "not pointed"
         declined = api.last_message(tapped)["text"]
         assert "Vielen Dank" in (declined or "")
-        assert api.last_message(typed)["text"] == declined
+        # (said how the typed no was taken: a tap shows itself)
+        assert api.last_message(typed)["text"] == (
+            f"Verstanden: „Nein“ zu „Kontaktaufnahme“.\n\n{declined}"
+        )
     for needle in (refusal, CANARY_DE, str(ERIKA), str(typed)):
         assert not files_contain(data, needle.encode()), f"{needle!r} found on disk"
         assert needle not in log.read_text(), f"{needle!r} found in the log"
