@@ -550,7 +550,11 @@ class Engine:
         )
 
     def reask(self, state: ConversationState, note: str | None = None) -> Turn:
+        """`note` and the open question again: below another survey's request now, so no
+        longer `interrupted` (see `_taken_over_another`)."""
         question = self.ask(state, self.current_step(state))
+        if state.interrupted:
+            state = state.model_copy(update={"interrupted": False})
         return Turn(state, Outcome(replies=headed((note,) if note else (), (question,))))
 
     def _at_question(self, state: ConversationState, note: str, pointed: bool = False) -> Turn:
@@ -564,7 +568,49 @@ class Engine:
         if not pointed:
             note = f"{note} {self._buttons_above()}"
         above = self.ask(state, self.current_step(state))
+        if state.interrupted:
+            # The message above is another survey's request, with buttons of other words
+            # (found by a customer walk-through: "tap “Yes, agree” or “No” under the
+            # question above", under "Yes, I agree" and "No, thanks"): the question is
+            # asked again first, and the pointer is to it.
+            back = state.model_copy(update={"interrupted": False})
+            return Turn(back, Outcome(replies=(above, Reply(note))))
         return Turn(state, Outcome(replies=(Reply(note),), question_above=above))
+
+    def _taken_over_another(self, state: ConversationState, turn: Turn) -> Turn:
+        """`turn`, which answered a question typed at after another survey's request was
+        shown below it (`state.interrupted`), saying which survey took the answer (found by
+        a customer walk-through: "/start product", then a complaint typed under its request
+        went silently to the other survey's open comment, and its next question followed
+        with nothing to say whose). At a consent question nothing typed is taken then (see
+        `_declined`)."""
+        if not state.interrupted or isinstance(self.current_step(state), ConsentStep):
+            return turn
+        after = turn.state
+        went_on = after is not None and not after.interrupted and after.step_id != state.step_id
+        survey = render_text(self.flow.title, self.t)
+        if turn.completion is not None:
+            note = self.t.gettext(
+                "This went to the survey you had begun, “{survey}”, which is now complete."
+            ).format(survey=survey)
+        elif went_on:
+            note = self.t.gettext(
+                "This went to the survey you had begun, “{survey}”, which goes on below. To "
+                "take the other survey instead, use its button above: that discards these "
+                "answers."
+            ).format(survey=survey)
+        else:
+            return turn  # nothing taken: asked again, or pointed to (see `reask`)
+        outcome = replace(turn.outcome, replies=headed((note,), turn.outcome.replies))
+        return replace(turn, outcome=outcome)
+
+    def _not_for_the_request_below(self) -> str:
+        """Said of a no typed under another survey's request, which it may answer."""
+        return self.t.gettext(
+            "I did not take this as an answer: if it was meant for the other survey's "
+            "request above, please use its buttons. The survey you had begun, “{survey}”, "
+            "is still open; here is its question again."
+        ).format(survey=render_text(self.flow.title, self.t))
 
     def _buttons_above(self) -> str:
         """Where to answer a consent question, its buttons named: "one of the buttons" said
@@ -581,7 +627,7 @@ class Engine:
             return self._press(state, step, event.data)
         if isinstance(event, TextInput):
             sent = replace(self, sent=event.sent_at) if event.sent_at is not None else self
-            return sent._text(state, step, event)
+            return sent._taken_over_another(state, sent._text(state, step, event))
         if event.kind == FORWARDED:
             note = self.t.gettext(
                 "Please write your answer yourself: a forwarded message is not taken as an "
@@ -710,6 +756,10 @@ class Engine:
                         )
                     ),
                 )
+            if state.interrupted and (bare_words(cleaned) in CLOSING or _no_comment(cleaned)):
+                # "Nein, danke" under another survey's request, whose button says so (found
+                # by a customer walk-through: it skipped this comment, or was stored as it)
+                return self.reask(state, self._not_for_the_request_below())
             if step.skippable and (
                 _bare(cleaned) in _skip_words()
                 or _no_comment(cleaned)
@@ -763,7 +813,11 @@ class Engine:
                 return self._advance(state, step, typed)
             if _rating_with_words(text, step, self.t):
                 return self._rating_and_words(state)
-        if isinstance(step, ConsentStep) and self._declined(state, step, event):
+        if (
+            isinstance(step, ConsentStep)
+            and not state.interrupted  # "Nein" may answer the other survey's request below
+            and self._declined(state, step, event)
+        ):
             # Typed as most people answer in a chat (found by review: refused); a no gives
             # no consent, so taking it is safe. A yes is given with the button alone. Said
             # how it was taken (found by a customer walk-through: "passt schon" went on to

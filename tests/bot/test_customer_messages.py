@@ -1174,14 +1174,20 @@ async def test_a_text_after_another_surveys_request_is_not_taken_as_the_skipped_
 ) -> None:
     """Found by a customer walk-through: the comment skipped, "/start product", then product
     feedback typed was taken as the other survey's comment, which the product survey's Yes
-    then discarded."""
+    then discarded. The contact question open is asked again below the request, then
+    pointed to (found by the next: "under the question above" was the product request,
+    whose buttons say otherwise)."""
     erika = await _at_comment(harness)
     await erika.press("Überspringen")
     harness.clock.advance(timedelta(seconds=30))
     await erika.send("/start product")
     said = texts(await erika.send("Die App stürzt ständig ab"))
     assert "übernommen" not in said and "hinzugefügt" not in said, said
-    assert said.startswith("Diese Nachricht habe ich nicht gespeichert."), said
+    assert said.startswith("Dürfen wir Sie in diesem Chat zu Ihrem Feedback kontaktieren?"), said
+    assert said.endswith(
+        "---\nDiese Nachricht habe ich nicht gespeichert. Bitte tippen Sie auf „Ja, "
+        "einverstanden“ oder „Nein“ unter der Frage oben."
+    ), said
     assert harness.store is not None
     person = harness.store.pseudonym(f"tg-user:{erika.user_id}")
     draft = await harness.store.load_draft(person, harness.clock())

@@ -453,6 +453,113 @@ async def test_a_text_after_an_older_requests_yes_is_not_taken_for_the_skipped_c
     assert draft is not None and draft.payload["answers"].get("comment") is None
 
 
+async def test_a_comment_typed_under_another_surveys_request_says_which_survey_took_it(
+    service: FeedbackService, store: MemoryStore, clock: Clock
+) -> None:
+    """Found by a customer walk-through: "/start product" at the open comment, then a
+    complaint typed under the product request went to the general survey's comment, and
+    its contact question followed with nothing to say whose."""
+    rating = await service.press(ERIKA, press(await service.start(ERIKA), "Ja, ich willige ein"))
+    await service.press(ERIKA, press(rating, "4"))
+    await service.start(ERIKA, "product")
+    clock.now += timedelta(seconds=20)
+    said = await service.text(ERIKA, "Das Frühstück war kalt")
+    assert said.replies[0].text == (
+        "Das ging an die Umfrage, die Sie begonnen hatten, „Kundenfeedback“; sie geht unten "
+        "weiter. Um stattdessen an der anderen Umfrage teilzunehmen, nutzen Sie deren "
+        "Schaltfläche oben: Damit werden diese Antworten verworfen."
+    ), said.replies[0].text
+    assert said.replies[-1].text.startswith("Dürfen wir Sie in diesem Chat"), "its next question"
+    draft = await store.load_draft(store.pseudonym(ERIKA.subject), clock())
+    assert draft is not None and draft.payload["answers"]["comment"] == "Das Frühstück war kalt"
+
+
+async def test_a_no_typed_under_another_surveys_request_is_not_taken_by_the_open_comment(
+    service: FeedbackService, store: MemoryStore, clock: Clock
+) -> None:
+    """Found by a customer walk-through: "Nein, danke" typed under the product request,
+    whose button says so, skipped the general survey's comment instead. Not taken; the
+    comment is asked again, and what is typed then is its answer, with nothing more said."""
+    pseudonym = store.pseudonym(ERIKA.subject)
+    rating = await service.press(ERIKA, press(await service.start(ERIKA), "Ja, ich willige ein"))
+    await service.press(ERIKA, press(rating, "4"))
+    await service.start(ERIKA, "product")
+    clock.now += timedelta(seconds=20)
+    said = await service.text(ERIKA, "Nein, danke")
+    [reply] = said.replies
+    assert reply.text.startswith(
+        "Das habe ich nicht als Antwort genommen: Wenn es der Anfrage der anderen Umfrage "
+        "oben galt, nutzen Sie bitte deren Schaltflächen. Die Umfrage, die Sie begonnen "
+        "hatten, „Kundenfeedback“, ist noch offen; hier ist ihre Frage noch einmal.\n\n"
+        "Was sollten wir wissen?"
+    ), reply.text
+    draft = await store.load_draft(pseudonym, clock())
+    assert draft is not None and "comment" not in draft.payload["answers"]
+    clock.now += timedelta(seconds=20)
+    taken = await service.text(ERIKA, "Das Frühstück war kalt")
+    assert taken.replies[0].text.startswith("Dürfen wir Sie"), "below the request no longer"
+    draft = await store.load_draft(pseudonym, clock())
+    assert draft is not None and draft.payload["answers"]["comment"] == "Das Frühstück war kalt"
+
+
+async def test_text_at_a_consent_question_under_another_surveys_request_asks_it_again_first(
+    service: FeedbackService, store: MemoryStore, clock: Clock
+) -> None:
+    """Found by a customer walk-through: at the contact question, after "/start product",
+    text typed was told "tap “Ja, einverstanden” or “Nein” under the question above", under
+    the product request, whose buttons say "Ja, ich willige ein" and "Nein, danke". The
+    question is asked again, then pointed to; a "Nein" typed under the request is not
+    taken as its answer, one typed under the question again is."""
+    rating = await service.press(ERIKA, press(await service.start(ERIKA), "Ja, ich willige ein"))
+    comment = await service.press(ERIKA, press(rating, "4"))
+    await service.text(ERIKA, "Das Frühstück war kalt")
+    await service.start(ERIKA, "product")
+    clock.now += timedelta(minutes=1)
+    for typed in ("Die App ist langsam", "Nein"):
+        said = await service.text(ERIKA, typed)
+        assert [r.text.split("\n")[0] for r in said.replies] == [
+            "Dürfen wir Sie in diesem Chat zu Ihrem Feedback kontaktieren? Das ist freiwillig.",
+            "Diese Nachricht habe ich nicht gespeichert. Bitte tippen Sie auf „Ja, "
+            "einverstanden“ oder „Nein“ unter der Frage oben.",
+        ], said.replies
+        assert said.replies[0].buttons, "the question with its buttons"
+        await service.start(ERIKA, "product")  # the request shown below it again
+        clock.now += timedelta(minutes=1)
+    assert comment.replies  # the survey still under way
+    said = await service.text(ERIKA, "Hallo?")
+    clock.now += timedelta(minutes=1)
+    declined = await service.text(ERIKA, "Nein")
+    assert declined.replies[0].text.startswith("Verstanden: „Nein“ zu"), declined.replies[0].text
+    assert any("Vielen Dank" in r.text for r in declined.replies)
+
+
+async def test_the_last_answer_typed_under_another_surveys_request_says_its_survey_is_complete(
+    store: MemoryStore, clock: Clock, tmp_path: Path
+) -> None:
+    """A survey whose last question is a text: the answer typed under another survey's
+    request completes it, and says so."""
+    product = (Path(__file__).parents[2] / "flows/definitions/product.toml").read_text()
+    last = product.replace(
+        'skippable = true\nnext = "recommend"', 'skippable = true\nnext = "thanks"'
+    )
+    assert last != product
+    (tmp_path / "product.toml").write_text(last)
+    service = make_service(store, clock, catalog=FlowCatalog.load(tmp_path))
+    notice = await service.start(ERIKA, "product")
+    first = await service.press(ERIKA, press(notice, "Ja, ich willige ein"))
+    problems = await service.press(ERIKA, press(first, "2"))
+    await service.press(ERIKA, press(problems, "☐ Fehler und Abstürze"))
+    await service.press(ERIKA, press(problems, "Fertig"))
+    await service.start(ERIKA, "feedback")
+    clock.now += timedelta(seconds=20)
+    said = await service.text(ERIKA, "Beim Hochladen von Fotos")
+    assert said.replies[0].text.startswith(
+        "Das ging an die Umfrage, die Sie begonnen hatten, „Produktfeedback“; sie ist damit "
+        "abgeschlossen.\n\nVielen Dank für Ihr Produktfeedback!"
+    ), said.replies[0].text
+    assert await store.load_draft(store.pseudonym(ERIKA.subject), clock()) is None
+
+
 async def test_a_request_whose_name_leaves_no_room_for_the_mark_asks_before_it_discards(
     store: MemoryStore, clock: Clock, tmp_path: Path
 ) -> None:
