@@ -1546,6 +1546,18 @@ _PERSON_ROLES = (
     *("pförtner", "animateur", "betreuer", "trainer", "ausbilder", "fahrlehrer", "guide"),
     *("maid", "housemaid", "cleaner", "instructor", "lifeguard", "bellboy", "valet"),
     *("hairdresser", "stylist", "therapist", "doctor", "driving instructor"),
+    # A hotel's and a shop's compounds: "Küchenchef Meier", "Der Oberkellner Thomas", "Die
+    # Empfangsdame Sabine" (found by a staff walk-through: German joins the role to where
+    # it works, and the name after it stayed)
+    *("oberkellner", "chefkellner", "küchenchef", "chefkoch", "souschef", "empfangsdame"),
+    *("empfangschef", "empfangsmitarbeiter", "nachtportier", "tagportier", "hotelmanager"),
+    *("hoteldirektor", "restaurantleiter", "restaurantchef", "servicekraft"),
+    *("servicechef", "hotelfachfrau", "hotelfachmann", "sommelier", "barchef", "wirt"),
+    *("nachtrezeptionist", "angestellte", "angestellter", "hotelangestellte"),
+    *("hotelmitarbeiter", "kundenbetreuer", "supportmitarbeiter", "verkaufsberater"),
+    *("bademeister", "hotelier", "besitzer", "eigentümer", "gastgeber", "owner"),
+    *("head[ \t]+waiter", "head[ \t]+chef", "sous[ \t]+chef", "night[ \t]+porter"),
+    *("desk[ \t]+clerk", "clerk", "bellhop", "landlord", "landlady", "housekeeper"),
 )
 # Roles that are things too ("Der Sender Sky Sport fehlt", "Die Bedienung Android App",
 # "Our server Microsoft Exchange", "Mutter Erde Produkte": found by the review of the
@@ -1684,6 +1696,16 @@ _FIRST_NAME_AFTER_CUE = _Pattern(
     r"(?(comma)(?(its_me)|(?=[ \t]*,))|)"
 )
 _LISTED_NAME = _Pattern(rf"(?P<gap>{_LISTED_SEPARATOR})(?P<name>{_FIRST_NAME_WORD})")
+# A common last name alone after a role: "Kellner Meier war unfreundlich", "Küchenchef
+# Meier", "Die Kundenberaterin Schneider" (found by a staff walk-through: a first name
+# alone went, a last name alone stayed). Only a last name of COMMON_SURNAMES, no capitalised
+# word after it ("Der Fahrer Müller Logistik"), and not after a role that is a thing or a
+# relative too ("Mutter Wolf"), nor after a thank-you ("Danke an Müller", the shop).
+_SURNAME_AFTER_ROLE = _Pattern(
+    rf"(?P<lead>(?<!\w){_any_of(tuple(r for r in _PERSON_ROLES if r not in _AMBIGUOUS_ROLES))}"
+    r"(?:in)?\b(?:[ \t]*:)?[ \t]+)"
+    rf"(?P<name>{_NAME_PART}(?:-{_NAME_PART})?)\b(?![-'’]\w|[ \t]+[{_UPPER}])"
+)
 # A common first name and a common last name, anywhere: "Bitte rufen Sie Thomas Berger
 # zurück", "Please contact Sarah Johnson, room 12" (found by a staff walk-through: with no
 # cue before them, they reached alerts, summaries and exports). Both from the lists, so
@@ -1786,7 +1808,10 @@ _NAME_TAG = r"(?P<tag>namens?[ \t-]?schild|name[ \t-]?(?:tag|badge))(?:[ \t]+(?:
 _SURNAME_CUE = _Pattern(
     rf"(?P<lead>(?<!\w)(?i:{_NAME_TAG}|(?P<booking>klingeln[ \t]+bei|läuten[ \t]+bei"
     r"|(?:reservierung|buchung|bestellung|tisch|zimmer)[ \t]+(?:lief|läuft|war|ist)"
-    r"[ \t]+auf|booked[ \t]+under)|auf[ \t]+den[ \t]+namen"
+    r"[ \t]+auf|booked[ \t]+under"
+    # "Tisch reserviert auf Weber", "reserved under Smith" (found by a staff walk-through)
+    r"|(?:reserviert|gebucht)[ \t]+(?:auf|unter)|(?:reserved|reservation|booking)[ \t]+under)"
+    r"|auf[ \t]+den[ \t]+namen"
     r"|unter[ \t]+(?:dem|meinem|seinem|ihrem)[ \t]+namen|(?P<ask>ask[ \t]+for)"
     r"|under[ \t]+the[ \t]+name)"
     r"[ \t]*:?[ \t]*(?P<quote>[‚‘'\"„“»«›‹][ \t]*)?)"
@@ -2328,6 +2353,12 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             return match.group(0)
         return match["lead"] + placeholder("name") + tail
 
+    def surname_after_role(match: re.Match[str]) -> str:
+        name = match["name"]
+        if not _known_surname(name) or not _is_person(name):
+            return match.group(0)
+        return match["lead"] + placeholder("name")
+
     def surname(match: re.Match[str]) -> str:
         name = match["name"]
         first = _is_first_name(name.split()[0])
@@ -2691,6 +2722,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_NAME_SAYS, says),
         (_NAME_AFTER_ROLE, by_role),
         (_FIRST_NAME_AFTER_CUE, first_name),
+        (_SURNAME_AFTER_ROLE, surname_after_role),
         (_SURNAME_CUE, surname),
         (_FAMILY, family),
         (_PLAIN_TITLED_NAME, lambda m: _plain_titled(m, placeholder("name"))),
@@ -3220,6 +3252,7 @@ PATTERNS = (
     _NAME_LABEL_BEFORE,
     _NAME_AFTER_ROLE,
     _FIRST_NAME_AFTER_CUE,
+    _SURNAME_AFTER_ROLE,
     _LISTED_NAME,
     _FAMILY_AFTER,
     _FAMILY_AS_WORD,

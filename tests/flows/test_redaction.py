@@ -3913,3 +3913,53 @@ def test_who_said_what_is_named_no_more(comment: str, expected: str) -> None:
     """Found by the operator walk-through of session 48: "Erika sagt …" reached the summary's
     latest comments, the export and the frequent words ("erika (3)")."""
     assert redact(comment, DE) == expected
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        # a hotel's compound roles, and a name after them
+        ("Der Oberkellner Thomas war nett", "Der Oberkellner [Name] war nett"),
+        ("Die Empfangsdame Sabine war freundlich", "Die Empfangsdame [Name] war freundlich"),
+        ("Der Küchenchef Andreas Wolf kocht toll", "Der Küchenchef [Name] kocht toll"),
+        ("Der Nachtportier Klaus war hilfsbereit", "Der Nachtportier [Name] war hilfsbereit"),
+        ("The head waiter Marco was rude", "The head waiter [Name] was rude"),
+        ("Die Angestellte Sabine Krause", "Die Angestellte [Name]"),
+        # a common last name alone after a role
+        ("Kellner Meier war unfreundlich", "Kellner [Name] war unfreundlich"),
+        ("Küchenchef Meier war unfreundlich", "Küchenchef [Name] war unfreundlich"),
+        (
+            "Die Kundenberaterin Schneider hat super geholfen",
+            "Die Kundenberaterin [Name] hat super geholfen",
+        ),
+        ("Der Hausmeister Becker, sehr freundlich", "Der Hausmeister [Name], sehr freundlich"),
+        ("Mitarbeiter Weber: sehr gut", "Mitarbeiter [Name]: sehr gut"),
+        ("Our waiter Smith was rude", "Our waiter [Name] was rude"),
+        # a booking made in a name
+        (
+            "Der Tisch war reserviert auf Weber, aber keiner wusste davon",
+            "Der Tisch war reserviert auf [Name], aber keiner wusste davon",
+        ),
+        ("Zimmer gebucht unter Müller", "Zimmer gebucht unter [Name]"),
+        ("Table reserved under Smith for 8pm", "Table reserved under [Name] for 8pm"),
+        # left as they are: no name after the role, a thing or a relative, no booking's name
+        ("Wir haben dem Oberkellner Trinkgeld gegeben", None),
+        ("Der Küchenchef war krank, das Essen trotzdem gut", None),
+        ("Danke an Müller", None),
+        ("Mutter Wolf", None),
+        ("Meister Proper", None),
+        ("der kellner meier", None),
+        ("reserviert auf Terrasse", None),
+        ("Wir hatten gebucht auf Rechnung", None),
+        ("reserviert auf 19 Uhr", None),
+        ("reserved under Expedia", None),
+        ("Frau Direktorin Schmidt war super", "[Name] war super"),
+    ],
+)
+def test_compound_roles_a_last_name_after_a_role_and_a_booking_name_go(
+    comment: str, expected: str | None
+) -> None:
+    """Found by the staff walk-through of session 50: "Küchenchef Meier", "Der Oberkellner
+    Thomas", "Kellner Meier" and "reserviert auf Weber" reached alerts, summaries and
+    exports, where "Kellner Thomas" and "Herr Meier" went."""
+    assert redact(comment, DE) == (comment if expected is None else expected)
