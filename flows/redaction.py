@@ -605,6 +605,20 @@ _ROOM_OR_BOOKING = _Pattern(
     rf"(?![.,/-]?\d|-|[ \t]\d|[ \t]*(?:(?i:uhr|h|qm)\b|m²)"
     rf"|[ \t]*(?:bis|to|[{_DASHES}-])[ \t]*\d)"
 )
+# A room's number with no word for it, where a guest is in or from it: "Gast aus der 417",
+# "In der 312 war die Dusche kaputt", "the guests in 417 were loud", "We stayed in 1204"
+# (found by the staff walk-through of session 50). German after "aus", "in" or "von der",
+# English after who stays there; not a year, a range, nor what a number counts or an
+# ordinal ("in der 100 Jahre alten Villa", "in der 312. Minute"; "mit der 417 zum
+# Bahnhof" is a bus line).
+_ROOM_BY_ARTICLE = _Pattern(
+    r"(?P<label>(?<![\w-])(?:(?i:aus|in|von)[ \t]+der"
+    r"|(?i:guests?|guy|people|neighbou?rs?|family|couple|lady|man|woman|kids)[ \t]+"
+    r"(?i:in|from)|(?i:stayed|staying|slept)[ \t]+in)[ \t]+)"
+    r"(?P<number>(?!(?:19|20)\d\d\b)\d{3,4})\b"
+    rf"(?![.,/-]?\d|-|\.[ \t]*[A-ZÄÖÜ]|[ \t]\d|[ \t]*(?:(?i:uhr|h|qm)\b|m²)"
+    rf"|[ \t]*(?:bis|to|[{_DASHES}-])[ \t]*\d)"
+)
 
 # A vehicle identification number (ISO 3779: 17 capitals and digits, no I, O or Q), which
 # names a car and through it its keeper: "Fahrgestellnummer WVWZZZ1JZXW000001" reached
@@ -2690,6 +2704,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_NAMED_ID, named_id),
         (_REFERENCE, lambda m: m["label"] + placeholder("id")),
         (_ROOM_OR_BOOKING, room),
+        (_ROOM_BY_ARTICLE, room),
         (_PLATE, lambda m: placeholder("id") if _is_plate(m) else m.group(0)),
         (_UK_PLATE, lambda m: placeholder("id") if _is_uk_plate(m) else m.group(0)),
         (_AUSTRIAN_PLATE, lambda m: placeholder("id") if _is_uk_plate(m) else m.group(0)),
@@ -2757,6 +2772,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             _NAMED_ID,
             _REFERENCE,
             _ROOM_OR_BOOKING,
+            _ROOM_BY_ARTICLE,
             _PLATE,
             _UK_PLATE,
             _AUSTRIAN_PLATE,
@@ -3219,6 +3235,7 @@ PATTERNS = (
     _NAMED_ID,
     _REFERENCE,
     _ROOM_OR_BOOKING,
+    _ROOM_BY_ARTICLE,
     _US_PHONE,
     _PO_BOX,
     _STREET,
