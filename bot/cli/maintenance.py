@@ -479,7 +479,11 @@ def format_statistics(
                 counts[row.flow_id][question][value] = (
                     counts[row.flow_id][question].get(value, 0) + n
                 )
-    lines = [f"{rows[0].day} .. {rows[-1].day}"]
+    # Said to be UTC days (found by a staff walk-through: the export dates feedback in the
+    # bot's zone, and a late evening's counted for the next day here without a word).
+    lines = [
+        t.gettext("{first} .. {last} (days in UTC)").format(first=rows[0].day, last=rows[-1].day)
+    ]
     for flow, total in sorted(feedbacks.items()):
         definition = catalog.flows.get(flow) if catalog else None
         # The survey, question and option as staff know them, with the ids the export

@@ -359,6 +359,7 @@ def test_stats_hide_small_counts_within_a_flow_too() -> None:
     assert "r: 4: 9, 5: 20, other: 5" in format_statistics([many], 5, translator("en"))
     german = format_statistics([many], 5, translator("de"))
     assert "product: 22 Feedbacks" in german and "r: 4: 9, 5: 20, andere: 5" in german
+    assert german.startswith(f"{NOW.date()} .. {NOW.date()} (Tage nach UTC)\n"), german
 
 
 @pytest.mark.parametrize(
@@ -412,6 +413,7 @@ def test_stats_list_questions_and_answers_in_the_order_of_the_flow() -> None:
     text = format_statistics([row], 5, translator("en"), FlowCatalog.load())
     # Surveys, questions and options as staff know them, with the ids of the flow files
     # (a staff-side audit: the ids alone meant nothing to them).
+    assert text.splitlines()[0] == f"{NOW.date()} .. {NOW.date()} (days in UTC)"
     assert text.splitlines()[1] == "Product feedback (product): 90 responses"
     lines = text.splitlines()[2:]
     assert lines == [
