@@ -1340,6 +1340,8 @@ async def test_a_sentence_at_a_rating_names_the_next_question_only_where_it_asks
         ("Zu langsam\nZu teuer.", ["slow", "price"]),
         # a word of a label, where it is of one alone (the next walk-through)
         ("Abstürze, langsam", ["bugs", "slow"]),
+        # the labels of the other language, as an English phone's owner reads them
+        ("Too slow, too expensive", ["slow", "price"]),
     ],
 )
 async def test_options_typed_at_a_multiple_choice_are_selected(

@@ -283,8 +283,10 @@ def test_a_consent_no_later_question_needs_is_not_asked() -> None:
     assert step(turn) == "interview", "the research consent is skipped"
 
 
-@pytest.mark.parametrize("typed", ["Billing", "billing.", " BILLING "])
+@pytest.mark.parametrize("typed", ["Billing", "billing.", " BILLING ", "Rechnung"])
 def test_an_option_typed_instead_of_pressed_is_chosen(research: Engine, typed: str) -> None:
+    """In the other language too ("Rechnung" in an English chat: found by a customer
+    walk-through, refused)."""
     turn = research.handle(research.begin().state, TextInput(typed))  # type: ignore[arg-type]
     assert step(turn) == "invoice" and turn.state is not None
     assert turn.state.answers == {"topic": "billing"}
