@@ -582,8 +582,7 @@ class Engine:
         shown below it (`state.interrupted`), saying which survey took the answer (found by
         a customer walk-through: "/start product", then a complaint typed under its request
         went silently to the other survey's open comment, and its next question followed
-        with nothing to say whose). At a consent question nothing typed is taken then (see
-        `_declined`)."""
+        with nothing to say whose). A yes or a no is not taken then (see `_yes_or_no`)."""
         if not state.interrupted or isinstance(self.current_step(state), ConsentStep):
             return turn
         after = turn.state
@@ -603,6 +602,13 @@ class Engine:
             return turn  # nothing taken: asked again, or pointed to (see `reask`)
         outcome = replace(turn.outcome, replies=headed((note,), turn.outcome.replies))
         return replace(turn, outcome=outcome)
+
+    @staticmethod
+    def _yes_or_no(text: str) -> bool:
+        """Whether `text` is a yes or a no alone (and such words as "fertig"), which a
+        question with buttons above may be what it answers."""
+        words = bare_words(text)
+        return words in CLOSING or words in YESES or _no_comment(text) or typed_no(text)
 
     def _not_for_the_request_below(self) -> str:
         """Said of a no typed under another survey's request, which it may answer."""
@@ -703,6 +709,12 @@ class Engine:
         if asks_how_long(text):
             # Not the comment staff read, nor added to it (found by customer walk-throughs).
             return self._at_question(state, self._how_much_is_left(state, step))
+        if state.interrupted and self._yes_or_no(text):
+            # "Nein, danke" or "sure" under another survey's request, which they may answer
+            # (found by a customer walk-through: the no skipped this survey's comment, the
+            # yes was pointed to this survey's contact question, whose Yes would have given
+            # a consent not meant)
+            return self.reask(state, self._not_for_the_request_below())
         if self._answers_earlier_question(state, step, event):
             note = self._restarting(
                 self.t.gettext(
@@ -756,10 +768,6 @@ class Engine:
                         )
                     ),
                 )
-            if state.interrupted and (bare_words(cleaned) in CLOSING or _no_comment(cleaned)):
-                # "Nein, danke" under another survey's request, whose button says so (found
-                # by a customer walk-through: it skipped this comment, or was stored as it)
-                return self.reask(state, self._not_for_the_request_below())
             if step.skippable and (
                 _bare(cleaned) in _skip_words()
                 or _no_comment(cleaned)

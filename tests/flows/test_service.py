@@ -508,25 +508,35 @@ async def test_text_at_a_consent_question_under_another_surveys_request_asks_it_
     """Found by a customer walk-through: at the contact question, after "/start product",
     text typed was told "tap “Ja, einverstanden” or “Nein” under the question above", under
     the product request, whose buttons say "Ja, ich willige ein" and "Nein, danke". The
-    question is asked again, then pointed to; a "Nein" typed under the request is not
-    taken as its answer, one typed under the question again is."""
+    question is asked again, then pointed to. A yes or a no typed under the request may
+    answer it: not taken, said so, and the question asked again; one typed under the
+    question asked again is its answer."""
+    pseudonym = store.pseudonym(ERIKA.subject)
     rating = await service.press(ERIKA, press(await service.start(ERIKA), "Ja, ich willige ein"))
-    comment = await service.press(ERIKA, press(rating, "4"))
+    await service.press(ERIKA, press(rating, "4"))
     await service.text(ERIKA, "Das Frühstück war kalt")
     await service.start(ERIKA, "product")
     clock.now += timedelta(minutes=1)
-    for typed in ("Die App ist langsam", "Nein"):
-        said = await service.text(ERIKA, typed)
-        assert [r.text.split("\n")[0] for r in said.replies] == [
-            "Dürfen wir Sie in diesem Chat zu Ihrem Feedback kontaktieren? Das ist freiwillig.",
-            "Diese Nachricht habe ich nicht gespeichert. Bitte tippen Sie auf „Ja, "
-            "einverstanden“ oder „Nein“ unter der Frage oben.",
-        ], said.replies
-        assert said.replies[0].buttons, "the question with its buttons"
+    said = await service.text(ERIKA, "Die App ist langsam")
+    assert [r.text.split("\n")[0] for r in said.replies] == [
+        "Dürfen wir Sie in diesem Chat zu Ihrem Feedback kontaktieren? Das ist freiwillig.",
+        "Diese Nachricht habe ich nicht gespeichert. Bitte tippen Sie auf „Ja, "
+        "einverstanden“ oder „Nein“ unter der Frage oben.",
+    ], said.replies
+    assert said.replies[0].buttons, "the question with its buttons"
+    for typed in ("Ja gerne", "Nein"):
         await service.start(ERIKA, "product")  # the request shown below it again
         clock.now += timedelta(minutes=1)
-    assert comment.replies  # the survey still under way
-    said = await service.text(ERIKA, "Hallo?")
+        said = await service.text(ERIKA, typed)
+        assert [r.text.split("\n")[0] for r in said.replies] == [
+            "Das habe ich nicht als Antwort genommen: Wenn es der Anfrage der anderen Umfrage "
+            "oben galt, nutzen Sie bitte deren Schaltflächen. Die Umfrage, die Sie begonnen "
+            "hatten, „Kundenfeedback“, ist noch offen; hier ist ihre Frage noch einmal.",
+            "Dürfen wir Sie in diesem Chat zu Ihrem Feedback kontaktieren? Das ist freiwillig.",
+        ], (typed, said.replies)
+        draft = await store.load_draft(pseudonym, clock())
+        assert draft is not None and draft.payload["step_id"] == "contact", typed
+        assert not [c for c in draft.payload["consents"] if c["purpose"] == "contact"], typed
     clock.now += timedelta(minutes=1)
     declined = await service.text(ERIKA, "Nein")
     assert declined.replies[0].text.startswith("Verstanden: „Nein“ zu"), declined.replies[0].text
