@@ -5,6 +5,8 @@ Every method acts on the sender alone; none takes another person's id.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
 import re
 import secrets
@@ -1343,8 +1345,9 @@ class DataRights:
         in_force = sorted(stored | await self._granted_in_draft(pseudonym))
         if not in_force:
             return Outcome.say(t.gettext("You have no consent in force that could be withdrawn."))
+        marks = {p: await self._withdrawal_mark(pseudonym, p, consents, feedback) for p in in_force}
         buttons = (
-            *((Button(self._label(t, p), f"w:{p}"),) for p in in_force),
+            *((Button(self._label(t, p), f"w:{p}:{marks[p]}"),) for p in in_force),
             # A way out, as the erase question has (found by an English customer's review)
             (Button(t.gettext("Keep my consents"), KEEP_CONSENTS),),
         )
@@ -1375,10 +1378,23 @@ class DataRights:
         if data == KEEP_CONSENTS:
             reply = Reply(t.gettext("Nothing was withdrawn; your consents stay as they are."))
             return Outcome(replies=(reply,), close_keyboard=True)
-        purpose_id = data.removeprefix("w:")
+        purpose_id, _, mark = data.removeprefix("w:").partition(":")
         purpose = self._purposes.get(purpose_id)
         pseudonym = self.store.pseudonym(person.subject)
         feedback, unreadable = await self._readable_feedback(pseudonym)
+        consents = await self.store.consents(pseudonym)
+        current = await self._withdrawal_mark(pseudonym, purpose_id, consents, feedback)
+        if current and mark != current:
+            # A question shown before the consent was withdrawn and given again, or before
+            # more feedback was given under it (found by a customer walk-through: an older
+            # /withdraw question's button withdrew the consent given since, and erased the
+            # feedback given with it, which that question had never covered).
+            out_of_date = t.gettext(
+                "This question is out of date, so nothing was withdrawn: your consents or "
+                "your feedback have changed since it was shown. If you want to withdraw a "
+                "consent, send /withdraw again: it shows what is in force now."
+            )
+            return Outcome(replies=(Reply(out_of_date),), close_keyboard=True)
         complete = not unreadable
         kinds = await self._kinds_in_force(pseudonym, purpose_id)
         if purpose is not None:
@@ -1577,6 +1593,31 @@ class DataRights:
             or (purpose_id in r.purposes and r.flow_id in self.catalog.flows)
             for r in feedback
         )
+
+    async def _withdrawal_mark(
+        self,
+        pseudonym: str,
+        purpose_id: str,
+        consents: Iterable[ConsentRecord],
+        feedback: Iterable[FeedbackRecord],
+    ) -> str:
+        """What a withdrawal of `purpose_id` would act on, in eight characters for its
+        button: the consents to it in force, the feedback given under it and a consent to
+        it in the survey under way. Pressed when any differs, the button is out of date.
+        Empty where no consent to it is in force: a press then is said to find none (and
+        finishes a withdrawal cut short, see `withdraw`)."""
+        found = await self._draft_state(pseudonym)
+        draft = ""
+        if found is not None and any(
+            c.purpose == purpose_id and c.granted for c in found[1].consents
+        ):
+            draft = found[1].token
+        given = sorted(c.id for c in consents if c.purpose == purpose_id and c.in_force)
+        if not given and not draft:
+            return ""
+        under = sorted(r.id for r in feedback if purpose_id in r.purposes)
+        held = "\n".join((*given, "|", *under, "|", draft)).encode()
+        return base64.urlsafe_b64encode(hashlib.sha256(held).digest())[:8].decode()
 
     async def _readable_feedback(self, pseudonym: str) -> tuple[list[FeedbackRecord], int]:
         """The person's feedback that can be read, and how many more cannot: a damaged

@@ -187,6 +187,13 @@ def labels(message: BotMessage) -> list[list[str]]:
     return [[label for label, _ in row] for row in message["buttons"]]
 
 
+def data_of(message: BotMessage, label: str) -> str:
+    """The data of the button labelled `label` on `message`."""
+    [data] = [data for row in message["buttons"] for shown, data in row if shown == label]
+    assert data is not None
+    return data
+
+
 def files_contain(folder: Path, needle: bytes) -> list[str]:
     """Every file under `folder` whose bytes contain `needle`."""
     return [str(p) for p in folder.rglob("*") if p.is_file() and needle in p.read_bytes()]

@@ -13,7 +13,7 @@ from pathlib import Path
 from bot.app import purge_expired
 from tests.bot.test_retention import give
 from tests.fakes.botapi import FakeBotApi
-from tests.harness import Clock, Harness, labels, make_settings, texts
+from tests.harness import Clock, Harness, data_of, labels, make_settings, texts
 
 CALLBACK_FLOW = """
 id = "callback"
@@ -128,7 +128,11 @@ async def test_a_consent_to_a_flow_removed_since_can_still_be_withdrawn(
         answer = texts(await erika.press("followup (wird nicht mehr erfragt)"))
         assert "Ihre Einwilligung „followup (wird nicht mehr erfragt)“ wurde widerrufen" in answer
         assert "nicht (mehr)" not in answer
-        answer = texts(await erika.press_data(menu["message_id"], "w:callback_feedback"))
+        answer = texts(
+            await erika.press_data(
+                menu["message_id"], data_of(menu, "callback_feedback (wird nicht mehr erfragt)")
+            )
+        )
         assert "damit gegeben haben, gelöscht" in answer, "feedback was given under it: erased"
         consents = copy_of_the_data(await erika.send("/meinedaten"))["consents"]
         assert {c["purpose"]: c["status"] for c in consents} == {
@@ -289,7 +293,7 @@ async def test_withdrawal_goes_through_when_a_feedback_or_the_draft_cannot_be_re
         [menu] = await erika.send("/widerruf")
         assert labels(menu) == [["Speicherung"], ["Rückfrage"], ["Einwilligungen behalten"]]
         assert "wurde widerrufen" in texts(await erika.press("Rückfrage"))
-        pressed = texts(await erika.press_data(menu["message_id"], "w:callback_feedback"))
+        pressed = texts(await erika.press_data(menu["message_id"], data_of(menu, "Speicherung")))
         assert "wurde widerrufen" in pressed
         assert "kein Feedback gespeichert" not in pressed, "one is, though unreadable"
         assert "Das sind Ihr Feedback, Ihre Einwilligungen" in pressed
@@ -370,7 +374,7 @@ async def test_a_withdrawal_cut_short_leaves_no_contact_chat_id_after_a_second_p
         pseudonym = harness.store.pseudonym(f"tg-user:{erika.user_id}")
         assert await harness.store.withdraw_consent(pseudonym, "followup", clock()) == 1
         assert await harness.store.contact_of(pseudonym) is not None, "cut short here"
-        await erika.press_data(menu["message_id"], "w:followup")
+        await erika.press_data(menu["message_id"], data_of(menu, "Rückfrage"))
         assert erika.last_toast() == "Diese Einwilligung besteht nicht (mehr)."
         assert await harness.store.contact_of(pseudonym) is None
     finally:

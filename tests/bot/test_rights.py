@@ -24,6 +24,7 @@ from tests.harness import (
     Clock,
     Customer,
     Harness,
+    data_of,
     files_contain,
     labels,
     make_settings,
@@ -556,6 +557,58 @@ async def test_double_withdrawal_press_is_answered_and_ignored(harness: Harness)
     await erika.press_data(menu["message_id"], data)
     assert await erika.press_data(menu["message_id"], data) == []
     assert "besteht nicht" in (erika.last_toast() or "")
+
+
+OUT_OF_DATE = (
+    "Diese Frage ist nicht mehr aktuell, daher wurde nichts widerrufen: Ihre Einwilligungen "
+    "oder Ihr Feedback haben sich geändert, seit sie gezeigt wurde. Wenn Sie eine Einwilligung "
+    "widerrufen möchten, senden Sie /widerruf noch einmal: Dann sehen Sie, was jetzt besteht."
+)
+
+
+async def test_an_older_withdraw_question_withdraws_no_consent_given_since(
+    harness: Harness,
+) -> None:
+    """Found by a customer walk-through: a /widerruf question left unanswered, a second one
+    answered, consent given again with new feedback; the first question's button then
+    withdrew the new consent and erased the new feedback, which it had never shown."""
+    erika = harness.customer()
+    await give_feedback(erika, "Zimmer war toll")
+    [old] = await erika.send("/widerruf")
+    stale = harness.api.button_data(erika.chat_id, "Speicherung Ihres Feedbacks", old["message_id"])
+    [newer] = await erika.send("/widerruf")
+    answer = texts(
+        await erika.press_data(newer["message_id"], data_of(newer, "Speicherung Ihres Feedbacks"))
+    )
+    assert "wurde widerrufen und das Feedback, das Sie damit gegeben haben, gelöscht" in answer
+    harness.clock.advance(timedelta(minutes=2))
+    await give_feedback(erika, "Heizung kaputt, bitte reparieren")
+    assert texts(await erika.press_data(old["message_id"], stale)) == OUT_OF_DATE
+    shown = texts(await erika.send("/meinedaten"))
+    assert "Heizung kaputt, bitte reparieren" in shown, "the new feedback is kept"
+    assert "Kurz gesagt: 1 Feedback, 1 bestehende Einwilligung" in shown, shown
+    assert "Wird nicht mehr ausgewertet" not in shown, shown
+
+
+async def test_a_withdraw_question_shown_before_more_feedback_erases_none_of_it(
+    harness: Harness,
+) -> None:
+    """Found by the same walk-through: shown with one feedback stored, pressed after a
+    second was given under the same consent, it erased both ("die 2 Feedbacks"). Out of
+    date; asked again, the question erases both, and says so."""
+    erika = harness.customer()
+    await give_feedback(erika, "Erstes Feedback")
+    [old] = await erika.send("/widerruf")
+    stale = data_of(old, "Speicherung Ihres Feedbacks")
+    await give_feedback(erika, "Zweites Feedback")
+    assert texts(await erika.press_data(old["message_id"], stale)) == OUT_OF_DATE
+    shown = texts(await erika.send("/meinedaten"))
+    assert "Erstes Feedback" in shown and "Zweites Feedback" in shown
+    [menu] = await erika.send("/widerruf")
+    answer = texts(
+        await erika.press_data(menu["message_id"], data_of(menu, "Speicherung Ihres Feedbacks"))
+    )
+    assert "die 2 Feedbacks, die Sie damit gegeben haben, gelöscht" in answer, answer
 
 
 @pytest.mark.parametrize("locale", ["de", "en"])

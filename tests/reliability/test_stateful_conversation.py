@@ -95,6 +95,12 @@ def says(text: str, message: str) -> bool:
     return any(s in text for s in both(message))
 
 
+def withdrew(text: str) -> bool:
+    """Whether a /withdraw button's answer says the consent was withdrawn (not that its
+    question was out of date and nothing was)."""
+    return "wurde widerrufen" in text or "has been withdrawn" in text
+
+
 def nothing_stored(text: str) -> bool:
     """/mydata's answer where nothing is stored, or nothing but the erasure ledger's note."""
     return says(text, NO_DATA) or any(s.split("{")[0] in text for s in both(NOTHING_BUT_A_NOTE))
@@ -530,15 +536,13 @@ class Conversation(RuleBasedStateMachine):
 
         if pressed[:1] == ["w"] and messages:
             text = everything
-            if "w:feedback" == action.value and ("widerrufen" in text or "withdrawn" in text):
+            if action.value.startswith("w:feedback:") and withdrew(text):
                 person.expected = [e for e in person.expected if e.flow != "feedback"]
                 person.withdrawn = True
-            if "w:product_feedback" == action.value and (
-                "widerrufen" in text or "withdrawn" in text
-            ):
+            if action.value.startswith("w:product_feedback:") and (withdrew(text)):
                 person.expected = [e for e in person.expected if e.flow != "product"]
                 person.withdrawn_product = True
-            if "w:contact" == action.value and ("widerrufen" in text or "withdrawn" in text):
+            if action.value.startswith("w:contact:") and withdrew(text):
                 for e in person.expected:
                     e.contact = None
                 person.contact_withdrawn = True
@@ -963,7 +967,7 @@ class Conversation(RuleBasedStateMachine):
         buttons = [
             (m["message_id"], d) for m in messages for row in m["buttons"] for _, d in row if d
         ]
-        wanted = [b for b in buttons if b[1] == f"w:{purpose}"]
+        wanted = [b for b in buttons if b[1].startswith(f"w:{purpose}:")]
         if wanted:
             self.press(person, *wanted[0])
 
