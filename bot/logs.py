@@ -34,7 +34,10 @@ class RedactingFormatter(logging.Formatter):
 
     def __init__(self, secrets: tuple[str, ...] = (), fmt: str | None = None) -> None:
         super().__init__(fmt or "%(asctime)s %(levelname)s %(name)s: %(message)s%(pseudonym_part)s")
-        self._secrets = tuple(s for s in secrets if s)
+        # A token's secret half too: a URL with the token in the wrong place (the base URL
+        # without its "/bot") printed it alone, as a port (found by an operator walk-through).
+        halves = [s.split(":", 1)[1] for s in secrets if s and ":" in s]
+        self._secrets = (*(s for s in secrets if s), *(h for h in halves if len(h) >= 8))
         # Lines about one person match within a run, but the tag cannot be recomputed
         # from a Telegram id later (the pseudonym key outlives an erasure; this salt does
         # not outlive the process).

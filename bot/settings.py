@@ -255,6 +255,16 @@ class Settings(BaseSettings):
                     "must be an http:// or https:// URL, e.g. https://api.telegram.org/bot"
                 )
             )
+        if "{token}" not in value and not value.endswith("bot"):
+            # The token is put right after it: "https://api.telegram.org" made a request to
+            # the host "api.telegram.org123456" and the token's secret its port, printed in
+            # the error (found by an operator walk-through).
+            raise ValueError(
+                operator_translator().gettext(
+                    "must end with /bot, after which the token follows, e.g. "
+                    "https://api.telegram.org/bot"
+                )
+            )
         return value
 
     @field_validator("token", mode="before")

@@ -25,6 +25,14 @@ def test_token_and_ids_are_redacted() -> None:
     assert "sendMessage" in line
 
 
+def test_the_tokens_secret_alone_is_redacted() -> None:
+    """Found by an operator walk-through: with the base URL's "/bot" left off, httpx named
+    the token's secret half as an invalid port, and it was printed as it was."""
+    secret = TOKEN.split(":", 1)[1]
+    line = RedactingFormatter(secrets=(TOKEN,)).redact(f"InvalidURL(\"Invalid port: '{secret}'\")")
+    assert secret not in line and "Invalid port: '[secret]'" in line
+
+
 def test_a_group_chats_id_marked_as_such_is_shown_a_persons_is_not() -> None:
     """The operator needs the new id of a staff group upgraded to a supergroup."""
     formatter = RedactingFormatter()

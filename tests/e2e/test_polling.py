@@ -379,7 +379,19 @@ def test_an_unreachable_bot_api_is_one_line_without_the_token(
     assert TOKEN.split(":", 1)[1] not in result.stderr + result.stdout
 
 
-@pytest.mark.parametrize("url", ["http://[::1", "ftp://example.org/bot", "api.telegram.org"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[::1",
+        "ftp://example.org/bot",
+        "api.telegram.org",
+        # the token put after the host: its secret was printed as a port (found by an
+        # operator walk-through)
+        "https://api.telegram.org",
+        "http://127.0.0.1:18081",
+        "https://api.telegram.org/bot/",
+    ],
+)
 def test_a_malformed_api_base_url_is_a_configuration_error(
     server: BotApiServer, tmp_path: Path, url: str
 ) -> None:
