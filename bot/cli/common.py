@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -32,7 +33,7 @@ from flows.i18n import N_, Translator
 from flows.models import render_text
 from flows.staff import MAX_PERIOD, first_day_named, staff_period, survey_named
 from storage import SQLiteStore, StoreError, resolve_master_key
-from storage.crypto import predictable_key
+from storage.crypto import InvalidMasterKey, decode_master_key, predictable_key
 from storage.masterkey import OPEN_TO_OTHERS
 from storage.sqlite import DATA_FILE, KEY_STORE_FILE
 
@@ -178,6 +179,7 @@ def refuse_the_bots_files(path: Path) -> None:
     wrong."""
     if written_in_place(path):
         return
+    _refuse_a_database_or_a_key(path)
     try:
         settings = load_settings()
     except ConfigurationError:
@@ -218,6 +220,36 @@ def refuse_the_bots_files(path: Path) -> None:
             path=path,
             folder=folder,
         )
+
+
+def _refuse_a_database_or_a_key(path: Path) -> None:
+    """Raises StoreError where `path` is an existing SQLite database or master key file,
+    whoever's: `export --output master.key` replaced an old key kept after `rotate-key`,
+    and `--output backup.db` a backup or another bot's store, "wrote 5 feedbacks" (found
+    by an operator walk-through; only this bot's own files were refused)."""
+    try:
+        with path.open("rb") as existing:
+            head = existing.read(_KEY_FILE_AT_MOST + 1)
+    except OSError:
+        return  # none there (or no file to read): written, or refused as it is written
+    if head.startswith(b"SQLite format 3\x00"):
+        raise StoreError(
+            N_(
+                "{path} is a database (a store, or a backup of one): write the output to "
+                "another file"
+            ),
+            path=path,
+        )
+    if len(head) <= _KEY_FILE_AT_MOST:
+        with contextlib.suppress(InvalidMasterKey, UnicodeDecodeError):
+            decode_master_key(head.decode("ascii"))
+            raise StoreError(
+                N_("{path} holds a master key: write the output to another file"), path=path
+            )
+
+
+_KEY_FILE_AT_MOST = 200
+"""Bytes a master key file has at most: the key and perhaps a line end or spaces."""
 
 
 READABLE_BY_OTHERS = 0o044

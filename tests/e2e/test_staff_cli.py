@@ -714,6 +714,47 @@ async def test_an_output_over_a_file_of_settings_is_refused(
     assert written.returncode == 0 or command == ("summary", "--chart"), written.stderr
 
 
+@pytest.mark.parametrize(
+    "command",
+    [("export", "--output"), ("summary", "--chart"), ("docs", "privacy-notice", "--output")],
+)
+async def test_an_output_over_a_database_or_a_master_key_anywhere_is_refused(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """Found by an operator walk-through: `export --output master.key` replaced the old
+    key kept after `rotate-key`, and `--output` a backup or another bot's live store,
+    "wrote 5 feedbacks"; only this bot's own files were refused. An earlier export is
+    replaced as before."""
+    data = tmp_path / "data"
+    await seed(data)
+    other = tmp_path / "other"
+    await seed(other)
+    old_key = tmp_path / "old-master.key"
+    old_key.write_text(base64.urlsafe_b64encode(os.urandom(32)).decode() + "\n")
+    earlier = tmp_path / "earlier.csv"
+    earlier.write_text("flow,given_at\n")
+    env = {
+        **cli_env(data),
+        "FEEDBACKBOT_CONTROLLER_NAME": "Hotel Muster GmbH",
+        "FEEDBACKBOT_CONTROLLER_CONTACT": "datenschutz@hotel-muster.example",
+    }
+    for target, said in (
+        (other / "feedback.db", "is a database (a store, or a backup of one)"),
+        (other / "keys.db", "is a database (a store, or a backup of one)"),
+        (old_key, "holds a master key"),
+    ):
+        before = target.read_bytes()
+        result = cli(*command, str(target), env=env, cwd=tmp_path)
+        assert result.returncode == 1, result
+        assert result.stderr.strip() == (
+            f"feedbackbot: {target} {said}: write the output to another file"
+        ), result.stderr
+        assert target.read_bytes() == before
+    written = cli(*command, str(earlier), env=env, cwd=tmp_path)
+    assert written.returncode == 0 or command == ("summary", "--chart"), written.stderr
+    assert "is a database" not in written.stderr and "master key" not in written.stderr
+
+
 async def test_a_command_beside_the_bot_during_an_erasure_waits_and_says_what_is_going_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
