@@ -293,7 +293,11 @@ _LENGTH_OR_COUNT = (
 )
 _PASSWORD = _Pattern(
     r"(?P<label>(?<![\w-])(?:(?i:passwort|password|kennwort|passwd|pw|pin|pin-code|pincode"
-    r"|pin-nummer|pinnummer|puk|passcode|zugangscode|geheimzahl|geheimnummer)"
+    r"|pin-nummer|pinnummer|puk|passcode|zugangscode|geheimzahl|geheimnummer"
+    # a safe's or a door's: "Safe-PIN 0000", "Zimmertür-Code 5812" (found by a staff
+    # walk-through; the README says a PIN after its word goes)
+    r"|(?:safe|tresor|zimmertür|haustür|tür|door|room|zimmer|schließfach|locker|garage)"
+    r"[ \t-]?(?:pin|code|kombination|combination))"
     r"(?:[ \t]*[:=][ \t]*(?P<colon>)|[ \t]+(?i:ist|lautet|is|was|war)[ \t]+|[ \t]+(?P<bare>))"
     # a login and a password at once: "Zugangsdaten: erika78 / Sonne2024"
     r"|(?i:zugangsdaten|anmeldedaten|logindaten|login-daten|credentials)(?P<pair>)"
@@ -530,7 +534,9 @@ _ID_DOCUMENT = (
 # Staff numbers too ("Fahrer Nr. 4471", "Agent ID 4471", "Personalnummer 4471": a staff
 # member's number names them as their name does; found by the corpus review).
 _NUMBERED_ID_WORD = (
-    r"\b(?:mitglieds|reservierungs|buchungs|patienten|versicherten|versicherungs|referenz"
+    # ("Mitglied Nr. 4471", "my confirmation code is ABX7721K": found by a staff walk-through)
+    r"\b(?:mitglieds?|reservierungs|buchungs|patienten|versicherten|versicherungs|referenz"
+    r"|bestätigungs|confirmation"
     r"|schadens|member(?:ship)?|booking|reservation|reference|policy|police|pass"
     r"|sozialversicherungs|rentenversicherungs|sv|(?:bus|taxi|liefer|paket)?fahrer"
     r"|mitarbeiter|personal|dienst|agent|employee|staff"
@@ -560,7 +566,8 @@ _NAMED_ID = _Pattern(
     r"[\s:#.-]+(?:(?:mit[ \t]+der[ \t]+)?(?:nr|no|nummer)\b\.?[\s:#.-]*(?=\d{3})"
     r"|(?=(?P<parts>\d{4,}[-/]\d{3,}|\d{3,}[-/]\d{4,})))"
     r"(?!(?:19|20)\d\d[-/](?:19|20)?\d\d\b)"
-    rf"|{_NUMBERED_ID_WORD}(?:[\s.-]*(?:nummer|nr|number|no|id|ref|code)\b\.?[\s:#.-]*"
+    rf"|{_NUMBERED_ID_WORD}(?:[\s.-]*(?:nummer|nr|number|no|id|ref|reference|code)\b\.?"
+    r"[\s:#.-]*"
     r"(?:(?:ist|lautet|lautete|war|is|was)[\s:]+)?"
     r"(?=\d|(?-i:[A-Z]{1,11}\d)|(?(document)(?-i:[a-z]{1,11}\d)|(?!)))"
     r"|(?(document)[\s:#.-]+(?:(?:ist|lautet|lautete|war|is|was)[\s:]+)?"
@@ -595,14 +602,16 @@ _REFERENCE = _Pattern(
 # number counts, a size or a time ("Bestellung 1000 Stück", "Zimmer 120 m²", "Reservierung
 # 1930 Uhr": see room), nor a range ("Zimmer 101 bis 110") or a number joined on by "-".
 _ROOM_OR_BOOKING = _Pattern(
-    r"(?P<label>(?<![\w-])(?:(?P<room>(?i:zimmer(?:[ \t-]?(?:nummer|nr\.?))?|zi\.?"
-    # found by a staff walk-through: "Zi 214", "Raum 214", "Rm 412", "Suite 1204"
-    r"|raum|rm\.?|suite|apartment|apt\.?"
-    r"|room(?:[ \t]+(?:number|no\.?))?))|(?i:bestellung|buchung|reservierung|booking"
+    r"(?P<label>(?<![\w-])(?:(?P<room>(?i:zimmern?(?:[ \t-]?(?:nummer|nr\.?))?"
+    # found by a staff walk-through: "Zi 214", "Raum 214", "Rm 412", "Suite 1204"; and by
+    # the next: "Zi-Nr 217", "rooms 214 and 215"
+    r"|zi(?:[ \t-]?nr\b\.?|\.)?|raum|rm\.?|suite|apartment|apt\.?"
+    r"|rooms?(?:[ \t]+(?:number|no\.?))?))|(?i:bestellung|buchung|reservierung|booking"
     r"|reservation))[ \t]*[:#]?[ \t]*(?:(?i:nr|no)\.[ \t]*)?)"
     r"(?P<number>(?!(?:19|20)\d\d\b)(?(room)\d{3,4}|\d{4})\b"
     r"|(?(room)(?!)|(?=[A-Z0-9]{0,11}[A-Z])(?=[A-Z]{0,11}\d)[A-Z0-9]{5,12}\b))"
-    rf"(?![.,/-]?\d|-|[ \t]\d|[ \t]*(?:(?i:uhr|h|qm)\b|m²)"
+    # (a second room after a slash, "Zimmer 214/215", see _MORE_ROOMS)
+    rf"(?![.,-]?\d|/(?!\d{{3,4}}\b)\d|-|[ \t]\d|[ \t]*(?:(?i:uhr|h|qm)\b|m²)"
     rf"|[ \t]*(?:bis|to|[{_DASHES}-])[ \t]*\d)"
 )
 # A room's number with no word for it, where a guest is in or from it: "Gast aus der 417",
@@ -612,7 +621,7 @@ _ROOM_OR_BOOKING = _Pattern(
 # ordinal ("in der 100 Jahre alten Villa", "in der 312. Minute"; "mit der 417 zum
 # Bahnhof" is a bus line).
 _ROOM_BY_ARTICLE = _Pattern(
-    r"(?P<label>(?<![\w-])(?:(?i:aus|in|von)[ \t]+der"
+    r"(?P<label>(?<![\w-])(?P<room>)(?:(?i:aus|in|von)[ \t]+der"
     r"|(?i:guests?|guy|people|neighbou?rs?|family|couple|lady|man|woman|kids)[ \t]+"
     r"(?i:in|from)|(?i:stayed|staying|slept)[ \t]+in)[ \t]+)"
     r"(?P<number>(?!(?:19|20)\d\d\b)\d{3,4})\b"
@@ -758,7 +767,12 @@ _THANKED = (
     "toll tolle toller tolles passt läuft klappt funktioniert erledigt geklappt gelöst "
     "sorted fixed done solved works amazon telekom vodafone lufthansa zalando ebay paypal "
     "google apple samsung congstar sparkasse volksbank postbank commerzbank ikea lidl aldi "
-    "rewe edeka netflix spotify dhl hermes ups fedex bahn"
+    "rewe edeka netflix spotify dhl hermes ups fedex bahn "
+    # a hotel, its chain or its city ("Danke Hotel Adler!", "Thank you Hilton!", "Danke
+    # Berlin!": found by a staff walk-through, made "[Name]", the praise lost)
+    "hotel hotels team marriott hilton hyatt accor ibis novotel mercure radisson sheraton "
+    "westin intercontinental steigenberger maritim dorint booking airbnb expedia trivago "
+    "berlin hamburg münchen köln frankfurt wien zürich paris london"
 ).split()
 # Nor these, the first word of a brand or a shop ("Danke, Deutsche Bahn!", "Thanks to Royal
 # Mail", "Black Friday").
@@ -1404,11 +1418,15 @@ _PLATE = _Pattern(
     r"(?P<digits>\d{1,4})[EHeh]?(?![\w-]|[.,]\d)"
 )
 # A car in the sentence before: "Das Auto", "der weiße Transporter", "Lieferwagen".
-_VEHICLE_BEFORE = _Pattern(
+# (a camper's too: "Unser Wohnmobil HD-RT 440", found by a staff walk-through)
+_VEHICLES = (
     r"(?i:\b(?:auto|autos|pkw|lkw|kfz|fahrzeug|fahrzeugs|wagen|transporter|motorrad|taxi"
-    r"|car|vehicle|van|truck)|(?:liefer|firmen|miet|dienst|privat|streifen)wagen)\b"
-    r"[^.!?\n]*\Z"
+    r"|car|vehicle|van|truck|wohnmobil|wohnwagen|camper|caravan|motorhome|anhänger|trailer"
+    r"|suv|kombi|cabrio)|(?:liefer|firmen|miet|dienst|privat|streifen)wagen)\b"
 )
+_VEHICLE_BEFORE = _Pattern(rf"{_VEHICLES}[^.!?\n]*\Z")
+# Right before it, a plate may be spaced as printed: "Das Auto M AB 1234" (the same)
+_VEHICLE_RIGHT_BEFORE = _Pattern(rf"{_VEHICLES}[ \t]+\Z")
 _PARKED_AFTER = _Pattern(
     r"[ \t]+(?i:parkt|parkte|parkten|geparkt|parkend|parked|parking|blockiert|blockierte"
     r"|blocked|zugeparkt)\b"
@@ -1438,6 +1456,19 @@ _UNIT_AFTER = _Pattern(
     r"[ \t]*(?:(?i:zoll|w|watt|kw|ps|v|volt|mah|gb|tb|mb|hz|khz|mhz|ghz|x|mal|mm|cm|m|km"
     r"|kg|g|l|ml|euro|eur|stück|stk)\b|[%€$\"″])"
 )
+# More rooms after one: "Zimmer 214 und 215 waren laut", "Zimmer 214, 215 und 216",
+# "Zimmer 214/215" (found by a staff walk-through: the first went, the others stayed).
+# Right after a room's placeholder (see more_rooms), numbers of three or four digits, not
+# a year, a size, a price or what they count ("Zimmer 214, 1200 Euro").
+_MORE_ROOMS = _Pattern(
+    r"(?P<first>\[[^\]\n]{1,24}\])(?P<rest>(?:(?:[ \t]*,[ \t]*|[ \t]+(?i:und|and|&)[ \t]+|/)"
+    r"(?!(?:19|20)\d\d\b)\d{3,4}\b(?![.,]?\d|-\d"
+    + rf"|{_UNIT_AFTER.pattern}|{_COUNTED_AFTER.pattern}))+)"
+)
+_ROOM_BEFORE = _Pattern(
+    r"(?i:zimmern?|zi|nr|rooms?|raum|rm|suite|apartment|apt|der|no|number|nummer)[ \t.:#-]*\Z"
+)
+
 # "10115 Berlin" where an address would stand: at the start of a line, after a comma or
 # "in", "aus", "nach", "PLZ". ("Ich habe 12345 Punkte" keeps its number an id.)
 _POSTAL_CITY = _Pattern(
@@ -1572,6 +1603,10 @@ _PERSON_ROLES = (
     *("bademeister", "hotelier", "besitzer", "eigentümer", "gastgeber", "owner"),
     *("head[ \t]+waiter", "head[ \t]+chef", "sous[ \t]+chef", "night[ \t]+porter"),
     *("desk[ \t]+clerk", "clerk", "bellhop", "landlord", "landlady", "housekeeper"),
+    # "Unsere Kinder Mia und Paul", "My kids Olivia and Noah" (found by a staff walk-through:
+    # a son's name went, children's stayed)
+    *("kinder", "kids", "children", "söhne", "töchter", "enkelkinder", "zwillinge"),
+    *("sons", "daughters", "grandchildren", "twins", "barman", "barmaid"),
 )
 # Roles that are things too ("Der Sender Sky Sport fehlt", "Die Bedienung Android App",
 # "Our server Microsoft Exchange", "Mutter Erde Produkte": found by the review of the
@@ -1581,7 +1616,9 @@ _ROLES_THAT_ARE_THINGS = frozenset(
 )
 # So are relatives ("Mutter Erde", "Tante Emma"), unless someone's ("Mein Mann Dragan
 # Petrović": found by the review of that change, which had kept the name).
-_RELATIVES_THAT_ARE_THINGS = frozenset("partner mann mutter vater tante onkel oma opa".split())
+_RELATIVES_THAT_ARE_THINGS = frozenset(
+    "partner mann mutter vater tante onkel oma opa kinder kids".split()
+)
 _AMBIGUOUS_ROLES = _ROLES_THAT_ARE_THINGS | _RELATIVES_THAT_ARE_THINGS
 # ("Ihr Partner Tele Columbus" is a company's: not "ihr", found by review)
 # Who is named by "hieß", "called" with no role before them: "Er hieß Kevin Becker", "the
@@ -2266,10 +2303,21 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         if (
             _COUNTED_AFTER.match(match.string, end)
             or _UNIT_AFTER.match(match.string, end)
-            or _PUBLIC_CODE.fullmatch(match["number"])
+            # (not a room's: "Zimmer 112" is no emergency number, found by a staff
+            # walk-through: rooms 110 and 112 alone were left)
+            or (_PUBLIC_CODE.fullmatch(match["number"]) and match.groupdict().get("room") is None)
         ):  # "Bestellung 1000 Stück", "Zimmer 120 m²", "Buchung ICE1234"
             return match.group(0)
         return match["label"] + placeholder("id")
+
+    def more_rooms(match: re.Match[str]) -> str:
+        start = match.start()
+        if match["first"] != placeholder("id") or not _ROOM_BEFORE.search(
+            match.string, max(0, start - 20), start
+        ):
+            return match.group(0)
+        rest = re.sub(r"\d{3,4}", lambda _: placeholder("id"), match["rest"])
+        return match["first"] + rest
 
     def by_role(match: re.Match[str]) -> str:
         if not _is_person(match["name"]):
@@ -2615,6 +2663,9 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         name = match["name"]
         if not (name[0].isupper() and _is_first_name(name, match.string, match.end("name"))):
             return match.group(0)
+        after = match.string[match.end() : match.end() + 12].split()
+        if name.lower() == "frank" and after[:1] and after[0].rstrip(",:;.!") == "gesagt":
+            return match.group(0)  # "Frank gesagt: enttäuschend", frankly (staff walk-through)
         return placeholder("name")
 
     def spoke_with(match: re.Match[str]) -> str:
@@ -2705,6 +2756,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_REFERENCE, lambda m: m["label"] + placeholder("id")),
         (_ROOM_OR_BOOKING, room),
         (_ROOM_BY_ARTICLE, room),
+        (_MORE_ROOMS, more_rooms),
         (_PLATE, lambda m: placeholder("id") if _is_plate(m) else m.group(0)),
         (_UK_PLATE, lambda m: placeholder("id") if _is_uk_plate(m) else m.group(0)),
         (_AUSTRIAN_PLATE, lambda m: placeholder("id") if _is_uk_plate(m) else m.group(0)),
@@ -2740,8 +2792,8 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_SURNAME_AFTER_ROLE, surname_after_role),
         (_SURNAME_CUE, surname),
         (_FAMILY, family),
-        (_PLAIN_TITLED_NAME, lambda m: _plain_titled(m, placeholder("name"))),
-        (_TITLED_NAME, lambda m: _titled(m, placeholder("name"))),
+        (_PLAIN_TITLED_NAME, lambda m: _plain_titled(m, _wife(m, placeholder("name")))),
+        (_TITLED_NAME, lambda m: _titled(m, _wife(m, placeholder("name")))),
         (_DASHED_NAME, dashed),
         (_LAST_LINE_NAME, last_line),
         (_KNOWN_FULL_NAME, known_full_name),
@@ -2773,6 +2825,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             _REFERENCE,
             _ROOM_OR_BOOKING,
             _ROOM_BY_ARTICLE,
+            _MORE_ROOMS,
             _PLATE,
             _UK_PLATE,
             _AUSTRIAN_PLATE,
@@ -2928,9 +2981,10 @@ def _is_plate(match: re.Match[str]) -> bool:
     capitals = match.group(0).isupper()
     if _PLATE_BEFORE.search(before):
         return capitals or match["sep"] == "-"
+    spaced = match["sep"] == " " and bool(_VEHICLE_RIGHT_BEFORE.search(before))
     return (
         capitals
-        and match["sep"] == "-"
+        and (match["sep"] == "-" or spaced)
         and len(match["letters"]) == 2
         and len(match["digits"]) >= 2
         and not _UNIT_AFTER.match(match.string, match.end())
@@ -3041,6 +3095,18 @@ def _plain_titled(match: re.Match[str], name: str) -> str:
         ):
             return name
     return name + match.string[match.end("first") : match.end()]
+
+
+def _wife(match: re.Match[str], name: str) -> str:
+    """`name`, after "Frau" that is someone's wife ("Meine Frau Claudia und ich") with the
+    word kept: "Meine [Name] und ich" read as if "Frau" were her name (found by a staff
+    walk-through)."""
+    said = match.group(0)
+    if said[:5].lower() == "frau " and _SOMEONES.search(
+        match.string, max(0, match.start() - 16), match.start()
+    ):
+        return said[:5] + name
+    return name
 
 
 def _titled(match: re.Match[str], name: str) -> str:
@@ -3236,6 +3302,8 @@ PATTERNS = (
     _REFERENCE,
     _ROOM_OR_BOOKING,
     _ROOM_BY_ARTICLE,
+    _MORE_ROOMS,
+    _ROOM_BEFORE,
     _US_PHONE,
     _PO_BOX,
     _STREET,
@@ -3299,6 +3367,7 @@ PATTERNS = (
     _UK_PLATE_BEFORE,
     _BORN_STAR,
     _VEHICLE_BEFORE,
+    _VEHICLE_RIGHT_BEFORE,
     _PARKED_AFTER,
     _UNIT_AFTER,
     _COMMON_NOUN,
