@@ -183,6 +183,8 @@ class FeedbackService:
         # Per person, the token of the survey they finished last and when: a button of it
         # pressed afterwards is told so (one process; bounded, the oldest forgotten).
         self._finished: dict[str, tuple[str, datetime]] = {}
+        # Per person, when they last cancelled a survey with /cancel (likewise bounded).
+        self._cancelled: dict[str, datetime] = {}
 
     async def archive_consent_texts(self) -> int:
         """Keep every consent text the flows can show, in every language, in the store's
@@ -209,6 +211,7 @@ class FeedbackService:
         """/start [flow]: continue a running conversation, or ask for consent, or begin."""
         t = translator(person.locale)
         pseudonym = self.store.pseudonym(person.subject)
+        self._cancelled.pop(pseudonym, None)
         state = await self._state(pseudonym)
         flow = self.catalog.get(flow_id)
         notes: tuple[str, ...] = ()
@@ -424,6 +427,10 @@ class FeedbackService:
             # What next, as every other reply says (found by an English customer's review:
             # the question's buttons go, and the chat fell silent).
             said += " " + t.gettext("Send /start to give feedback.")
+            self._cancelled.pop(pseudonym, None)  # newest last, for the bound below
+            self._cancelled[pseudonym] = self.clock()
+            if len(self._cancelled) > 10_000:
+                del self._cancelled[next(iter(self._cancelled))]
             return Outcome(replies=(Reply(said),), question_gone=True)
         return Outcome.say(t.gettext("There is nothing to cancel. Send /start to give feedback."))
 
@@ -687,6 +694,12 @@ class FeedbackService:
         """An erased person: nothing of them stays in memory."""
         self._finished.pop(pseudonym, None)
 
+    def _cancelled_recently(self, pseudonym: str) -> bool:
+        """Whether the person cancelled a survey within the last idle period, and began
+        none since (this process)."""
+        cancelled = self._cancelled.get(pseudonym)
+        return cancelled is not None and self.clock() - cancelled < self.config.draft_idle
+
     async def _finished_recently(self, pseudonym: str) -> bool:
         """Whether the person gave feedback within the last idle period: then a question
         without answers open is one they just finished, not one that expired. (Their
@@ -793,6 +806,13 @@ class FeedbackService:
             unanswered = specific is None  # told only that no question is open (see below)
             if specific is not None:
                 said = specific
+            elif self._cancelled_recently(pseudonym):
+                # Not that a survey is discarded after its idle time (found by a customer
+                # walk-through: a "3" typed right after /cancel was told so)
+                said = t.gettext(
+                    "You cancelled the survey, so I did not store this message. Send /start "
+                    "to give feedback again; /help lists what I can do."
+                )
             elif await self._finished_recently(pseudonym):
                 # Said not stored (found by a customer walk-through: "Und das Personal war
                 # unfreundlich" sent after the thanks read as added to the feedback).
@@ -991,7 +1011,8 @@ class FeedbackService:
             )
         else:
             where = t.gettext(
-                "Nobody reads what is written here: to write to us, please use {contact}."
+                "Messages written here outside a survey reach nobody: to write to us, please "
+                "use {contact}."
             )
         return f"{said}\n\n{where.format(contact=contact)}"
 

@@ -571,7 +571,8 @@ async def test_a_customer_replying_to_an_answer_is_told_where_to_write(desk: Har
     [other] = await desk.deliver(desk.api.user_message(CUSTOMER + 1, "Hallo?"))
     assert "Unser Team kann Ihnen hier schreiben" not in (other["text"] or ""), other["text"]
     assert (other["text"] or "").endswith(
-        "Was hier geschrieben wird, liest niemand: Schreiben Sie uns bitte an service@beispiel.de."
+        "Nachrichten, die Sie hier außerhalb einer Umfrage schreiben, erreichen niemanden: "
+        "Schreiben Sie uns bitte an service@beispiel.de."
     ), other["text"]
     assert desk.settings.data_dir is not None
     assert not files_contain(desk.settings.data_dir, question.encode()), "nothing kept"

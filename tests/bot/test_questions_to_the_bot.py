@@ -219,7 +219,7 @@ async def test_asking_to_be_contacted_after_declining_says_how(harness: Harness)
         "in eine Kontaktaufnahme gespeichert, deshalb kann unser Team Ihnen dazu nicht "
         "schreiben. Wenn Sie das möchten, senden Sie /start"
     ), said
-    assert "liest niemand" in said, "and where to write instead"
+    assert "erreichen niemanden" in said, "and where to write instead"
     assert "Unser Team kann Ihnen hier schreiben" not in said, "it cannot: declined"
     english = await _finished(harness, 8808)
     said = texts(await english.send("Actually yes, please contact me"))
@@ -436,8 +436,9 @@ async def test_a_request_after_the_survey_is_told_nobody_reads_it_and_where_to_w
     await guest.press("Nein" if language == "de" else "No")
     said = texts(await guest.send(typed))
     where = {
-        "de": "Was hier geschrieben wird, liest niemand: Schreiben Sie uns bitte an",
-        "en": "Nobody reads what is written here: to write to us, please use",
+        "de": "Nachrichten, die Sie hier außerhalb einer Umfrage schreiben, erreichen niemanden: "
+        "Schreiben Sie uns bitte an",
+        "en": "Messages written here outside a survey reach nobody: to write to us, please use",
     }[language]
     assert where in said, said
     thanks = texts(await guest.send("Danke!" if language == "de" else "Thanks!"))

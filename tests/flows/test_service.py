@@ -881,3 +881,25 @@ def test_the_question_to_pass_feedback_on_says_what_goes(
     assert told in text, text
     assert "Other Ltd" not in text, "a recipient of another purpose"
     assert ("entfernt" in text) == (redact and "comment" in fields)
+
+
+async def test_a_message_right_after_cancel_is_told_the_survey_was_cancelled(
+    service: FeedbackService, clock: Clock
+) -> None:
+    """Found by a customer walk-through: a "3" typed right after /abbrechen was told that
+    only a survey left unfinished for 30 minutes is discarded, as if it had timed out."""
+    rating = await service.press(ERIKA, press(await service.start(ERIKA), "Ja, ich willige ein"))
+    await service.press(ERIKA, press(rating, "4"))
+    await service.cancel(ERIKA)
+    clock.now += timedelta(seconds=30)
+    [said] = (await service.text(ERIKA, "3")).replies
+    assert said.text == (
+        "Sie haben die Umfrage abgebrochen, deshalb habe ich diese Nachricht nicht "
+        "gespeichert. Mit /start geben Sie erneut Feedback; /hilfe zeigt, was ich kann."
+    ), said.text
+    clock.now += timedelta(minutes=31)
+    [later] = (await service.text(ERIKA, "3")).replies
+    assert later.text.startswith("Gerade läuft keine Umfrage"), later.text
+    await service.cancel(ERIKA)  # nothing to cancel: no survey was under way
+    [again] = (await service.text(ERIKA, "3")).replies
+    assert again.text.startswith("Gerade läuft keine Umfrage"), again.text
