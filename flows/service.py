@@ -257,10 +257,13 @@ class FeedbackService:
             if running is not None:  # (a survey since removed cannot be gone on with)
                 notes = (
                     *notes,
+                    # The survey named (found by a customer walk-through: "beginnt diese,
+                    # und jene werden verworfen" was stiff, and unclear which was which)
                     t.gettext(
-                        "You have unfinished answers for another survey: agreeing here begins "
-                        "this one and discards them. To go on with the other, send /start."
-                    ),
+                        "You have unfinished answers for another survey: if you agree here, "
+                        "“{survey}” begins and those answers are discarded. To go on with the "
+                        "other survey, send /start."
+                    ).format(survey=render_text(flow.title, t)),
                 )
             if await self._agreed_before(consents, flow):  # not a lost consent (review)
                 notes = (

@@ -310,8 +310,8 @@ async def test_another_survey_discards_the_unfinished_answers_once_it_begins(
     # Said before agreeing costs them, not only after (language review).
     assert switched.replies[0].text == (
         "Sie haben unvollständige Antworten zu einer anderen Umfrage: Wenn Sie hier "
-        "einwilligen, beginnt diese, und jene werden verworfen. Um die andere fortzusetzen, "
-        "senden Sie /start."
+        "einwilligen, beginnt „Produktfeedback“, und diese Antworten werden verworfen. Um "
+        "die andere Umfrage fortzusetzen, senden Sie /start."
     )
     assert switched.replies[-1].text.endswith("Sind Sie einverstanden?"), "the notice apart"
     declined = await service.press(ERIKA, press(switched, "Nein, danke"))
