@@ -54,16 +54,24 @@ class Backups:
 
 class Keyless(NamedTuple):
     """How many feedbacks of a data backup have no key in the key store (`missing`), of
-    how many it holds (`of`)."""
+    how many it holds (`of`); and of its other records under a person's key (consents,
+    unfinished answers, contact chat ids, language choices), the same."""
 
     missing: int
     of: int
+    records_missing: int = 0
+    records: int = 0
 
     @property
     def none_readable(self) -> bool:
         """Not one readable: a data backup of another store (or keys of another), more
-        likely than every feedback erased since."""
-        return self.of > 0 and self.missing == self.of
+        likely than every feedback erased since. Without feedback, not one of its other
+        records (found by an operator walk-through: another store's backup of consents
+        and unfinished answers alone replaced this one's, and its feedback was deleted
+        with the files replaced)."""
+        if self.of:
+            return self.missing == self.of
+        return self.records > 0 and self.records_missing == self.records
 
 
 def check_backups(data_dir: Path, backups: Backups) -> Keyless:
@@ -196,13 +204,25 @@ def _without_keys(data: Path, keys: Path, immutable: bool) -> Keyless:
                 "k.key_version = f.key_version)"
             ).fetchone()
             (total,) = con.execute("SELECT count(*) FROM main.feedback").fetchone()
+            tables = {r[0] for r in con.execute("SELECT name FROM main.sqlite_master")}
+            records = records_missing = 0
+            for table in ("drafts", "consents", "contacts", "languages"):  # (names of ours)
+                if table not in tables:  # (an older schema's backup)
+                    continue
+                (count,) = con.execute(f"SELECT count(*) FROM main.{table}").fetchone()  # noqa: S608
+                (keyless,) = con.execute(
+                    f"SELECT count(*) FROM main.{table} AS r WHERE NOT EXISTS (SELECT 1 FROM "  # noqa: S608
+                    "keys.data_keys AS k WHERE k.pseudonym = r.pseudonym AND "
+                    "k.key_version = r.key_version)"
+                ).fetchone()
+                records, records_missing = records + int(count), records_missing + int(keyless)
     except sqlite3.Error as error:
         # The data folder's own key store, read with its write-ahead log, in a folder
         # that cannot be written (found by an operator walk-through: a traceback)
         raise StoreError(
             N_("cannot read key store {path}: {reason}"), path=keys, reason=error
         ) from None
-    return Keyless(int(row[0]) if row else 0, int(total))
+    return Keyless(int(row[0]) if row else 0, int(total), records_missing, records)
 
 
 class _read_only:

@@ -360,7 +360,24 @@ def run_restore(args: argparse.Namespace) -> int:
             ).format(count=unknown),
             file=sys.stderr,
         )
-    if keyless.none_readable and aside is not None and None not in carried:
+    if keyless.none_readable and not keyless.of and aside is not None and None not in carried:
+        print(
+            t.ngettext(
+                "note: the data backup holds no feedback, and its {count} other record "
+                "(consents, unfinished answers) has no key in the key store: a backup of "
+                "another store, or a key store copy of another? The files it replaced are "
+                "kept in {path}: put them back with `feedbackbot restore` if so, else delete "
+                "that folder, which erasure does not reach",
+                "note: the data backup holds no feedback, and not one of its {count} other "
+                "records (consents, unfinished answers) has a key in the key store: a backup "
+                "of another store, or a key store copy of another? The files it replaced are "
+                "kept in {path}: put them back with `feedbackbot restore` if so, else delete "
+                "that folder, which erasure does not reach",
+                keyless.records,
+            ).format(count=keyless.records, path=aside),
+            file=sys.stderr,
+        )
+    elif keyless.none_readable and aside is not None and None not in carried:
         print(
             t.ngettext(
                 "note: the {count} feedback in the data backup has no key in the key store: "

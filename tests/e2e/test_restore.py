@@ -715,6 +715,32 @@ def test_ctrl_c_once_the_restored_store_opened_changes_nothing(
     assert asyncio.run(count_readable(data, KEY, 8)) == 3  # as backed up
 
 
+def test_a_data_backup_of_another_store_without_feedback_keeps_the_files_it_replaced(
+    backed_up: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    """Found by an operator walk-through: another store's backup that held consents and
+    unfinished answers but no feedback replaced this store, and its feedback was deleted
+    with the files replaced ("the files it replaced were deleted"): only feedback was
+    counted. Not one of its records readable, the files are kept and the operator told."""
+    data, _, _ = backed_up
+    other = tmp_path / "other"
+    asyncio.run(make_store(other, 2, encode_master_key(generate_key())))
+    with closing(sqlite3.connect(other / "feedback.db")) as db, db:
+        db.execute("DELETE FROM feedback")
+        (consents,) = db.execute("SELECT count(*) FROM consents").fetchone()
+    assert consents > 0
+    before = state(data)
+    done = cli("restore", str(other / "feedback.db"), env=cli_env(data), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    (aside,) = [p for p in data.iterdir() if p.name.startswith("replaced-")]
+    assert done.stderr.startswith("note: the data backup holds no feedback, and "), done.stderr
+    assert f"The files it replaced are kept in {aside}" in done.stderr, done.stderr
+    assert "were deleted" not in done.stdout
+    assert (
+        hashlib.sha256((aside / "feedback.db").read_bytes()).hexdigest() == (before["feedback.db"])
+    )
+
+
 def test_a_data_backup_of_another_store_keeps_the_files_it_replaced(
     backed_up: tuple[Path, Path, Path], tmp_path: Path
 ) -> None:
