@@ -130,7 +130,23 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
             self._lock_file = sqlite_db.hold_lock(self._dir)
         try:
             self._opened_at = wall_clock()  # before any key of this run is made
-            await self._open()
+            try:
+                await self._open()
+            except sqlite3.DatabaseError:
+                # The space kept in reserve is for this too: a bot that cannot start on a
+                # full disk answers no erasure either, and `backup` could not copy the
+                # store before space was made (found by an operator walk-through: the
+                # 4 MB were there, and nothing said so).
+                if not await asyncio.to_thread(_out_of_space, self._dir):
+                    raise
+                if not await asyncio.to_thread(self._give_up_reserve):
+                    raise
+                log.error(
+                    "disk full: the space kept in reserve (%s) was given up to open the "
+                    "store; free space on the disk of the data folder",
+                    RESERVE_FILE,
+                )
+                await self._open()
             if self._upgrade:  # a store that writes (not a look at it from the CLI)
                 await asyncio.to_thread(self._keep_reserve)
                 await asyncio.to_thread(self._keep_private)

@@ -124,6 +124,39 @@ async def test_a_full_file_system_at_start_is_named_not_a_damaged_file(data_dir:
     ), result.stderr
 
 
+async def test_a_full_file_system_at_start_gives_up_the_reserve_to_open_the_store(
+    data_dir: Path,
+) -> None:
+    """Found by an operator walk-through: with the 4 MB kept in reserve in the data folder,
+    a full disk kept the bot from starting and `backup` from copying the store first, and
+    nothing named the reserve. It is given up to open the store, and said so."""
+    store = SQLiteStore(data_dir, base64.urlsafe_b64decode(MASTER_KEY))
+    await store.open()
+    await store.close()
+    assert (data_dir / RESERVE_FILE).exists()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDBACKBOT_")}
+    env.update(
+        PYTHONPATH=str(REPO),
+        FEEDBACKBOT_DATA_DIR=str(data_dir),
+        FEEDBACKBOT_MASTER_KEY=MASTER_KEY,
+        LANG="en_US.UTF-8",
+    )
+    with full(data_dir.parent):
+        result = subprocess.run(
+            [sys.executable, "-m", "bot", "stats"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 0, result.stderr
+    assert "the space kept in reserve (space.reserve) was given up to open the store" in (
+        result.stderr
+    ), result.stderr
+    assert not (data_dir / RESERVE_FILE).exists()
+
+
 async def test_once_the_reserve_is_spent_a_further_erasure_says_it_was_not_done(
     harness: Harness, data_dir: Path
 ) -> None:
