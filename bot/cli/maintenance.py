@@ -330,6 +330,16 @@ def run_restore(args: argparse.Namespace) -> int:
         if lock is not None:
             release_lock(lock)
     print(t.gettext("restored {path}").format(path=settings.data_dir))
+    if made:
+        # Found by an operator walk-through: run from another working directory, restore
+        # made ./data and said "restored data", the bot's folder untouched.
+        print(
+            t.gettext(
+                "note: {path} did not exist and was made for this restore; if the bot's data "
+                "folder is another, set FEEDBACKBOT_DATA_DIR to it and restore again"
+            ).format(path=settings.data_dir.absolute()),
+            file=sys.stderr,
+        )
     if again:
         print(
             t.ngettext(

@@ -261,6 +261,35 @@ def test_entries_alike_since_the_backup_are_each_carried_over(
     assert asyncio.run(audited(data)) == [*before, ("erasure", None, None), ("erasure", None, None)]
 
 
+def test_a_restore_into_a_folder_that_did_not_exist_says_it_was_made(
+    backed_up: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    """Found by an operator walk-through: run from another working directory, restore made
+    ./data, said "restored data", and the bot's own folder was untouched. The folder made
+    is said, by its full path, with how to name the bot's."""
+    data, backup, keys = backed_up
+    ledger = tmp_path / "erasures-copy.db"
+    done = cli(
+        "backup", str(tmp_path / "b2.db"), "--ledger", str(ledger), env=cli_env(data), cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {**cli_env(data), "FEEDBACKBOT_DATA_DIR": "data"}
+    made = cli(
+        "restore", str(backup), "--keys", str(keys), "--ledger", str(ledger), env=env, cwd=elsewhere
+    )
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.startswith("restored data\n"), made.stdout
+    assert (
+        f"note: {elsewhere / 'data'} did not exist and was made for this restore; if the bot's "
+        "data folder is another, set FEEDBACKBOT_DATA_DIR to it and restore again"
+    ) in made.stderr, made.stderr
+    again = cli("restore", str(backup), "--keys", str(keys), env=env, cwd=elsewhere)
+    assert again.returncode == 0, again.stderr
+    assert "did not exist" not in again.stderr
+
+
 def test_entries_of_another_store_keep_the_audit_command_working(
     backed_up: tuple[Path, Path, Path], tmp_path: Path
 ) -> None:
