@@ -172,6 +172,17 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
                     ),
                     path=self._dir,
                 ) from None
+            code = getattr(error, "sqlite_errorcode", None)
+            if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+                # SQLite's English "database disk image is malformed" in German output,
+                # no file named (found by an operator walk-through)
+                raise StoreError(
+                    N_(
+                        "cannot open the store in {path}: one of its files is damaged or no "
+                        "database; restore the store from a backup (`feedbackbot restore`)"
+                    ),
+                    path=self._dir,
+                ) from None
             raise StoreError(
                 N_(
                     "cannot open the store in {path}: {reason}; if a file is damaged, "

@@ -803,3 +803,21 @@ def test_a_data_backup_of_another_store_keeps_the_files_it_replaced(
     back = cli("restore", str(aside / "feedback.db"), env=cli_env(data), cwd=tmp_path)
     assert back.returncode == 0, back.stderr
     assert asyncio.run(count_readable(data, KEY, 3)) == 3, "this store's feedback is back"
+
+
+def test_a_damaged_store_file_is_named_as_such_in_the_operators_words(
+    backed_up: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    """Found by an operator walk-through: a truncated feedback.db made `stats` and `run`
+    say SQLite's English "database disk image is malformed" inside German output, with no
+    step named."""
+    data, _, _ = backed_up
+    damaged = data / "feedback.db"
+    damaged.write_bytes(damaged.read_bytes()[: 3 * 4096])
+    said = cli("stats", env=cli_env(data), cwd=tmp_path)
+    assert said.returncode == 1
+    assert said.stderr.strip() == (
+        f"feedbackbot: cannot open the store in {data}: one of its files is damaged or no "
+        "database; restore the store from a backup (`feedbackbot restore`)"
+    ), said.stderr
+    assert "malformed" not in said.stderr
