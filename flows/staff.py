@@ -393,6 +393,11 @@ class NoWholeDay(InvalidDuration):
     """ "heute", "today": a day not over, which no summary counts."""
 
 
+class BegunToday(NoWholeDay):
+    """ "diese Woche" on a Monday, "seit heute", "this month" on the first: a period whose
+    first day is today, not over either."""
+
+
 class DayBefore(InvalidDuration):
     """ "vorgestern": one day before the last, which no summary counts alone."""
 
@@ -426,12 +431,12 @@ def staff_period(typed: str, today: date | None = None) -> str:
         raise DayBefore(f"{typed[:40]!r}: one day before the last")
     since = _days_since(lowered, today) if today is not None else None
     if since == 0:
-        raise NoWholeDay(f"{typed[:40]!r}: no whole day of it is over")
+        raise BegunToday(f"{typed[:40]!r}: no whole day of it is over")
     if since is not None:
         return f"{since}d"
     if today is not None and (days := _days_this(lowered, today)) is not None:
         if days == 0:
-            raise NoWholeDay(f"{typed[:40]!r}: no whole day of it is over")
+            raise BegunToday(f"{typed[:40]!r}: no whole day of it is over")
         return f"{days}d"
     if lowered and lowered[0] in _SPAN | _SPAN_AFTER_LAST:
         if not _a_length_after([word.casefold().strip("!?") for word in typed.split()]):
@@ -892,6 +897,16 @@ class StaffDesk:
             length = parse_duration(period) if period else DEFAULT_PERIOD
         except NotPositive:
             length = timedelta(0)
+        except BegunToday:
+            # Not "today" to whoever asked for this week on a Monday (found by a staff
+            # walk-through)
+            return Outcome.say(
+                t.gettext(
+                    "Summaries count only whole days that are over, and this period began "
+                    "today, so none of its days is over yet. For yesterday type /summary 1d, "
+                    "for the last week 7d."
+                )
+            )
         except NoWholeDay:
             return Outcome.say(
                 t.gettext(

@@ -404,6 +404,14 @@ async def test_today_has_no_figures_of_its_own_and_yesterday_is_the_last_whole_d
     yesterday = texts(await staff.send("/summary yesterday please"))
     assert yesterday == texts(await staff.send("/summary 1d"))
     assert "Average 2.0 out of 5 (6 answers)" in yesterday, yesterday
+    # A period begun today is not "today" (found by a staff walk-through: "diese Woche" on
+    # a Monday was answered about today); 1 December is the month's first day.
+    for typed in ("this month", "since today"):
+        begun = texts(await staff.send(f"/summary {typed}"))
+        assert begun == (
+            "Summaries count only whole days that are over, and this period began today, so "
+            "none of its days is over yet. For yesterday type /summary 1d, for the last week 7d."
+        ), (typed, begun)
 
 
 async def test_a_survey_named_beside_the_period_is_told_that_summaries_count_all(
