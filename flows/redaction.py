@@ -466,6 +466,14 @@ _BIRTH_BEFORE = _Pattern(
 _BORN_STAR = _Pattern(r"(?:\n\*|[(,;][ \t]*\*[ \t]?)\Z")
 # "Bin am 12. März 1985 geboren", "am 12.03.1985 in Köln geboren": the word after the date.
 _BIRTH_AFTER = _Pattern(r"[ \t]+(?:(?:in|im)[ \t]+[\w-]{1,40}[ \t]+)?geboren\b", re.IGNORECASE)
+# A birthday's date with its year, which is a date of birth: "Ich habe am 12.05.1982
+# Geburtstag", "Geburtstag meiner Frau am 14.02.1978", "my wife's birthday, 3 May 1980"
+# (found by a staff walk-through: only "Geburtstag: <date>" went). The word after the date,
+# or before it in the same clause; a year of one born before 2010.
+_BIRTHDAY_AFTER = _Pattern(r"[ \t]+(?i:geburtstag|birthday)\b")
+_BIRTHDAY_BEFORE = _Pattern(r"(?i:geburtstag|birthday)\b[^.!?\n]{0,32}\Z")
+# (a year of birth, not this year's party: "Zum Geburtstag am 12.05.2026 gab es Sekt")
+_WITH_A_YEAR = _Pattern(r"(?:19\d\d|200\d)\b|\.\s?[3-9]\d\Z")
 # A date with the month in words: "12. März 1985", "3. Mai 85", "12th of March 1985", "March
 # 12, 1985", "Mar 12th" (found by a DPO review: only the digits of one were looked for).
 # Left as written unless it is a date of birth (see birth_date); other dates stay for
@@ -2885,7 +2893,11 @@ def _of_birth(match: re.Match[str]) -> bool:
         "*", match.end()
     ):
         return True
-    return bool(_BIRTH_BEFORE.search(before) or _BIRTH_AFTER.match(text, match.end()))
+    if _BIRTH_BEFORE.search(before) or _BIRTH_AFTER.match(text, match.end()):
+        return True
+    return bool(_WITH_A_YEAR.search(match.group(0))) and bool(
+        _BIRTHDAY_AFTER.match(text, match.end()) or _BIRTHDAY_BEFORE.search(before)
+    )
 
 
 def _in_chain(match: re.Match[str]) -> bool:
@@ -3213,7 +3225,7 @@ _SPELLED_A = ("(a)", "[a]", "(A)", "[A]")
 _SENT_FROM = ("von", "Von", "VON", "vom", "Vom", "VOM", "from", "From", "FROM")
 # (In a comment in small letters: "geb" for "geb.", "geboren"; "TG" and "X-" are looked for
 # as written, "tg" is in "Mitglied".)
-_BIRTH_WORDS = ("geb", "born", "dob", "d.o.b", "birth")
+_BIRTH_WORDS = ("geb", "born", "dob", "d.o.b", "birth")  # ("geburtstag" has "geb")
 _ACCOUNT_CUES = (
     *(*_ACCOUNT_SERVICES, *_ACCOUNT_OWNERS),
     *("signal", "name", "login", "gamertag", "handle"),
@@ -3379,6 +3391,9 @@ PATTERNS = (
     _TECHNICAL_BEFORE,
     _BIRTH_BEFORE,
     _BIRTH_AFTER,
+    _BIRTHDAY_AFTER,
+    _BIRTHDAY_BEFORE,
+    _WITH_A_YEAR,
     _SINGLE_DIGITS,
     _PHONE_BEFORE,
     _CUSTOMER_NUMBER_BEFORE,

@@ -4031,6 +4031,18 @@ def test_a_rooms_number_with_no_word_for_it_goes_where_a_guest_is_in_it(
             "Meine Frau Claudia und ich hatten Hochzeitstag",
             "Meine Frau [Name] und ich hatten Hochzeitstag",
         ),
+        # a birthday's date with its year of birth
+        (
+            "Ich habe am 12.05.1982 Geburtstag und wollte das Angebot nutzen.",
+            "Ich habe am [Nummer] Geburtstag und wollte das Angebot nutzen.",
+        ),
+        (
+            "Geburtstag meiner Frau am 14.02.1978 – leider keine Torte.",
+            "Geburtstag meiner Frau am [Nummer] – leider keine Torte.",
+        ),
+        ("Ich habe am 12. März 1985 Geburtstag", "Ich habe am [Nummer] Geburtstag"),
+        ("Wir feierten Geburtstag, Anreise 12.05.2026", None),
+        ("Ich habe am 12.05. Geburtstag", None),
         # left as they are: a range, a price, a year, no plate, a hotel or city thanked,
         # "frankly", a safe without its code
         ("Zimmer 101 bis 110 werden renoviert", None),
