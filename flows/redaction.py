@@ -1752,7 +1752,8 @@ _FIRST_NAME_AFTER_CUE = _Pattern(
     # and Jana were left); only common first names, so that what follows a comma is looked
     # at again ("Danke an alle, Kellner Tobias": found by the review of that change)
     rf"(?P<name>{_FIRST_NAME_WORD})(?P<more>(?:{_LISTED_SEPARATOR}{_LISTED_FIRST_NAME})*+)"
-    r"(?(comma)(?(its_me)|(?=[ \t]*,))|)"
+    # (or ending the comment: "We loved our waiter, Giovanni." found by a staff walk-through)
+    r"(?(comma)(?(its_me)|(?=[ \t]*(?:,|[.!]?[ \t]*(?:\n|\Z))))|)"
 )
 _LISTED_NAME = _Pattern(rf"(?P<gap>{_LISTED_SEPARATOR})(?P<name>{_FIRST_NAME_WORD})")
 # A common last name alone after a role: "Kellner Meier war unfreundlich", "Küchenchef
@@ -1764,6 +1765,12 @@ _SURNAME_AFTER_ROLE = _Pattern(
     rf"(?P<lead>(?<!\w){_any_of(tuple(r for r in _PERSON_ROLES if r not in _AMBIGUOUS_ROLES))}"
     r"(?:in)?\b(?:[ \t]*:)?[ \t]+)"
     rf"(?P<name>{_NAME_PART}(?:-{_NAME_PART})?)\b(?![-'’]\w|[ \t]+[{_UPPER}])"
+)
+# A common first name before "und" and a name that went: "Maria und Jan am Empfang",
+# "Toller Service von Maria und Jan" (found by a staff walk-through: the second went, the
+# first stayed). See name_before_a_name.
+_NAME_BEFORE_A_NAME = _Pattern(
+    rf"(?<![\w-])(?P<name>{_FIRST_NAME_WORD})(?P<and>[ \t]+(?i:und|and|&)[ \t]+)(?=\[)"
 )
 # A common first name and a common last name, anywhere: "Bitte rufen Sie Thomas Berger
 # zurück", "Please contact Sarah Johnson, room 12" (found by a staff walk-through: with no
@@ -1833,6 +1840,9 @@ _WORKPLACES = (
     *("kitchen", "counter", "checkout", "check-in", "help[ \t]*desk", "concierge"),
     *("support", "billing", "sales", "customer[ \t]+service", "buchhaltung", "vertrieb"),
     *("versand", "technik", "support-team", "kundenbetreuung"),
+    # "Sarah from housekeeping", "Sonja vom Frühstücksservice" (found by a staff walk-through)
+    *("housekeeping", "frühstücksservice", "zimmerservice", "room[ \t]+service"),
+    *("restaurant", "frühstücksraum", "pool", "poolbar", "hotelbar", "etage", "valet"),
 )
 _NAME_AT_WORK = _Pattern(
     rf"(?<![\w-])(?P<name>(?>{_FULL_NAME})|{_FIRST_NAME_WORD})"
@@ -2572,6 +2582,17 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
     def contact_next(start: int, text: str) -> bool:
         return _contact_at(contacts).match(text, start) is not None
 
+    def name_before_a_name(match: re.Match[str]) -> str:
+        name = match["name"]
+        if (
+            not match.string.startswith(placeholder("name"), match.end())
+            or not name[0].isupper()
+            or not _is_first_name(name)
+            or _is_brand(name)
+        ):
+            return match.group(0)
+        return placeholder("name") + match["and"]
+
     def known_full_name(match: re.Match[str]) -> str:
         name = match["name"]
         starts = [(word.start(), word.end(), word.group()) for word in _WORD_RUN.finditer(name)]
@@ -2805,6 +2826,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_DASHED_NAME, dashed),
         (_LAST_LINE_NAME, last_line),
         (_KNOWN_FULL_NAME, known_full_name),
+        (_NAME_BEFORE_A_NAME, name_before_a_name),
         (_LONE_FIRST_NAME, lone_name),
     ]
     if any(_SET_ASIDE <= ord(ch) < _SET_ASIDE + 6400 for ch in text):
@@ -3365,6 +3387,7 @@ PATTERNS = (
     _DASHED_NAME,
     _LAST_LINE_NAME,
     _KNOWN_FULL_NAME,
+    _NAME_BEFORE_A_NAME,
     _LONE_FIRST_NAME,
     # and those that decide on what the patterns above found
     _BULLET,

@@ -1514,7 +1514,7 @@ def test_more_rooms_and_a_spelled_phone_with_a_dash_go(comment: str, expected: s
         ("Bitte rufen Sie Thomas Berger zurück", "Bitte rufen Sie [Name] zurück"),
         ("Please contact Sarah Johnson, room 12", "Please contact [Name], room 12"),
         ("Nachtportier Klaus Becker war betrunken", "Nachtportier [Name] war betrunken"),
-        ("Gäste: Thomas und Sabine Berger", "Gäste: Thomas und [Name]"),
+        ("Gäste: Thomas und Sabine Berger", "Gäste: [Name] und [Name]"),
         # a first name and a noun, a brand: no surname of the list after it
         ("Thomas Mann ist mein Lieblingsautor", "Thomas Mann ist mein Lieblingsautor"),
         ("Top.\nTom Tailor", "Top.\nTom Tailor"),
@@ -4043,6 +4043,15 @@ def test_a_rooms_number_with_no_word_for_it_goes_where_a_guest_is_in_it(
         ("Ich habe am 12. März 1985 Geburtstag", "Ich habe am [Nummer] Geburtstag"),
         ("Wir feierten Geburtstag, Anreise 12.05.2026", None),
         ("Ich habe am 12.05. Geburtstag", None),
+        # staff at a hotel's desks, and a first name before another that went
+        ("Sarah from housekeeping was amazing.", "[Name] from housekeeping was amazing."),
+        ("Sonja vom Frühstücksservice war super.", "[Name] vom Frühstücksservice war super."),
+        ("We loved our waiter, Giovanni.", "We loved our waiter, [Name]."),
+        (
+            "Toller Service von Maria und Jan am Empfang!",
+            "Toller Service von [Name] und [Name] am Empfang!",
+        ),
+        ("Salz und Pfeffer am Tisch", None),
         # left as they are: a range, a price, a year, no plate, a hotel or city thanked,
         # "frankly", a safe without its code
         ("Zimmer 101 bis 110 werden renoviert", None),
