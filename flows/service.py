@@ -1137,12 +1137,21 @@ class FeedbackService:
             # the write-ahead log, as after /abbrechen; review).
             await self.store.delete_draft(pseudonym)
             await self.store.flush_deletions()
-            return Reply(
-                t.gettext(
-                    "No problem. Your unfinished answers were discarded and nothing new has "
-                    "been stored. If you change your mind, send {start}."
-                ).format(start=self._start_of(flow))
-            )
+            said = t.gettext(
+                "No problem. Your unfinished answers were discarded and nothing new has "
+                "been stored. If you change your mind, send {start}."
+            ).format(start=self._start_of(flow))
+            # The consent to the earlier request is not withdrawn by this No: said, and how
+            # (found by a customer walk-through: /mydata then showed "1 active consent" to
+            # whoever had just declined).
+            in_force = [c for c in await self.store.consents(pseudonym) if c.in_force]
+            if in_force:
+                said += " " + t.ngettext(
+                    "Your consent stays recorded; to withdraw it, send /withdraw.",
+                    "Your consents stay recorded; to withdraw them, send /withdraw.",
+                    len(in_force),
+                )
+            return Reply(said)
         consents = await self.store.consents(pseudonym)
         if (state is not None and state.flow_id == flow.id) or self._agreed(consents, flow):
             return Reply(

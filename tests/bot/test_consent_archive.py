@@ -203,3 +203,37 @@ async def test_a_consent_from_before_the_archive_is_asked_again_with_the_reason(
         "erneut; bitte lesen Sie sie noch einmal."
     )
     assert "90 Tage" in str(notice["text"])
+
+
+async def test_declining_a_request_changed_under_the_answers_says_the_earlier_consent_stays(
+    api: FakeBotApi, clock: Clock, data_dir: Path
+) -> None:
+    """Found by a customer walk-through: the request changed while the person answered;
+    they declined it, were told their answers were discarded, and /meinedaten then showed
+    "1 bestehende Einwilligung": the No had not withdrawn the earlier consent, and nothing
+    said so."""
+    before = Harness(api=api, settings=make_settings(data_dir), clock=clock)
+    await before.start()
+    try:
+        person = before.customer()
+        await person.send("/start")
+        await person.press(YES["de"])
+        await person.press("2")
+    finally:
+        await before.stop()
+    clock.advance(timedelta(minutes=5))
+    after = Harness(api=api, settings=make_settings(data_dir, retention="90d"), clock=clock)
+    await after.start()
+    try:
+        person = after.customer()
+        await person.send("Das Zimmer war dreckig.")
+        [declined] = await person.press("Nein, danke")
+        shown = "\n".join(m["text"] or "" for m in await person.send("/meinedaten"))
+    finally:
+        await after.stop()
+    assert declined["text"] == (
+        "Kein Problem. Ihre unvollständigen Antworten wurden verworfen, und es wurde nichts "
+        "Neues gespeichert. Wenn Sie es sich anders überlegen, senden Sie /start. Ihre "
+        "Einwilligung bleibt gespeichert; um sie zu widerrufen, senden Sie /widerruf."
+    ), declined["text"]
+    assert "1 bestehende Einwilligung" in shown, "as said: it stays until withdrawn"
