@@ -2991,6 +2991,12 @@ _RECTIFY = re.compile(
             rf"\b(?:{_MY_DATA}|{_MY_ANSWERS})\b.*\b(?:berichtig|rectif)\w*\b",
             r"\b(?:recht auf berichtigung|right (?:to|of) rectification|berichtigung)\b",
             r"\bart(?:ikel|icle)? 16\b",
+            # whether they can be changed ("Kann ich das später noch ändern?", "Can I edit
+            # it later?": found by a customer walk-through, stored as the comment)
+            r"\b(?:kann|koennen|darf) (?:ich|man) (?:das|es|die|diese)"
+            r"(?: (?:spaeter|noch|nachher|danach|hinterher|wieder|nochmal|jetzt|auch|bitte"
+            r"|irgendwann|trotzdem)){0,3} (?:aendern|korrigieren|bearbeiten|anpassen)\b",
+            r"\bcan i (?:change|edit|correct|update) (?:it|this|that|them)\b",
             # said wrong ("Meine Bewertung war falsch", "I gave the wrong rating")
             rf"\b(?:falsch\w*|wrong|mistaken|incorrect)\b.*\b{_MINE}\b",
             rf"\b{_MINE}\b.*\b(?:falsch\w*|wrong|mistaken|incorrect)\b",

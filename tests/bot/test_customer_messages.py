@@ -1449,6 +1449,9 @@ async def test_skipping_a_rating_typed_is_told_it_cannot_be_skipped(
         # back to the rating (found by the walk-through of session 50: the comment)
         ("de", "Zurück"),
         ("en", "go back"),
+        # whether it can be changed (found by the walk-through of session 51: the comment)
+        ("de", "Kann ich das später noch ändern?"),
+        ("en", "Can I edit this later?"),
     ],
 )
 async def test_a_slip_typed_at_the_comment_right_after_the_rating_is_not_the_comment(
