@@ -169,21 +169,30 @@ def written_in_place(path: Path) -> bool:
     return not stat.S_ISLNK(name.st_mode) or name.st_uid in (0, os.getuid())
 
 
-def refuse_the_bots_files(path: Path) -> None:
+def refuse_the_bots_files(path: Path, replaces: bool = True) -> None:
     """Raises StoreError where an output FILE is in the bot's data folder or is its master
     key file: `export --output data/feedback.db`, `docs … --output data/keys.db` and
     `summary --chart data/keys.db` replaced the store's files with the output, and every
     record was lost (found by an operator walk-through; `backup` refuses any existing
     file). So too a file of settings (.env, the recipients and staff rules files) or one in
     the flows folder. Settings that do not load name no folder: the command says what is
-    wrong."""
+    wrong. Where the output `replaces` an existing file, not one that is a database or a
+    master key either (`backup` refuses any existing file itself)."""
     if written_in_place(path):
         return
-    _refuse_a_database_or_a_key(path)
     try:
         settings = load_settings()
     except ConfigurationError:
+        if replaces:
+            _refuse_a_database_or_a_key(path)
         return
+    _refuse_one_of_the_bots(path, settings)
+    if replaces:  # after the bot's own, which are named as such
+        _refuse_a_database_or_a_key(path)
+
+
+def _refuse_one_of_the_bots(path: Path, settings: Settings) -> None:
+    """Raises StoreError where `path` is a file of this bot's (see refuse_the_bots_files)."""
     target = path.resolve()
     key_file = settings.master_key_file
     if key_file is not None and target == key_file.resolve():
@@ -228,7 +237,10 @@ def _refuse_a_database_or_a_key(path: Path) -> None:
     and `--output backup.db` a backup or another bot's store, "wrote 5 feedbacks" (found
     by an operator walk-through; only this bot's own files were refused)."""
     try:
-        with path.open("rb") as existing:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return  # a pipe or a device (read, a pipe waited for a writer: found by CI)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as existing:
             head = existing.read(_KEY_FILE_AT_MOST + 1)
     except OSError:
         return  # none there (or no file to read): written, or refused as it is written

@@ -207,7 +207,7 @@ def run_backup(args: argparse.Namespace) -> int:
     # nor over a file of settings.
     for path in (args.destination, args.keys, args.ledger):
         if path is not None:
-            refuse_the_bots_files(path)
+            refuse_the_bots_files(path, replaces=False)
     try:
         notes = with_store(backup)
     except KeyboardInterrupt:
