@@ -146,7 +146,7 @@ def run_chat(
         settings = load_settings(**overrides)
 
         def banner() -> None:
-            _banner(t, settings.data_dir, options, out)
+            _banner(t, settings.data_dir, options, out, own=configured.data_dir)
 
         # With --flow the tried definition's warnings were shown already, in the terminal's
         # language and with its own path (not the session's copy's).
@@ -361,7 +361,10 @@ def _data_dir(text: str) -> Path:
     return path
 
 
-def _banner(t: Translator, data_dir: Path, options: ChatOptions, out: TextIO) -> None:
+def _banner(
+    t: Translator, data_dir: Path, options: ChatOptions, out: TextIO, own: Path | None = None
+) -> None:
+    """`own`: the bot's configured data folder, which the chat's data may be kept in."""
     lines = [
         t.gettext("feedbackbot chat: the real bot, with this terminal in place of Telegram."),
         t.gettext(
@@ -375,6 +378,16 @@ def _banner(t: Translator, data_dir: Path, options: ChatOptions, out: TextIO) ->
             t.gettext("Data and files are kept in {path} and deleted when the chat ends.").format(
                 path=data_dir.parent
             )
+        )
+    elif own is not None and data_dir.resolve() == own.resolve():
+        # Found by an operator walk-through: "chat --data-dir data" with the bot stopped
+        # stored test answers with the customers' feedback, in exports and summaries.
+        lines.append(
+            t.gettext(
+                "Data is kept in {path}, the bot's own data folder: what you answer here is "
+                "stored with your customers' feedback and counted in staff summaries and "
+                "exports. To try things out, leave out --data-dir (a temporary folder)."
+            ).format(path=data_dir)
         )
     else:
         lines.append(t.gettext("Data is kept in {path}.").format(path=data_dir))

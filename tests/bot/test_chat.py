@@ -574,3 +574,22 @@ def test_a_data_dir_that_is_a_file_is_a_usage_error_naming_the_option(
     assert err.rstrip().endswith(f"argument --data-dir: {a_file} is not a folder"), err
     assert "FEEDBACKBOT_DATA_DIR" not in err
     assert a_file.read_text() == "rating\n"
+
+
+def test_a_chat_kept_in_the_bots_own_data_folder_says_what_it_adds_to(
+    clean_environment: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by an operator walk-through: "chat --data-dir data" with the bot stopped
+    stored test answers with the customers' feedback, where exports and summaries count
+    them, and said only "Data is kept in data"."""
+    monkeypatch.setenv("FEEDBACKBOT_DATA_DIR", str(Path.cwd() / "data"))
+    terminal = Terminal("/quit")
+    assert chat(terminal, lang="en", data_dir=Path("data")) == 0
+    assert (
+        "Data is kept in data, the bot's own data folder: what you answer here is stored with "
+        "your customers' feedback and counted in staff summaries and exports. To try things "
+        "out, leave out --data-dir (a temporary folder)."
+    ) in terminal.transcript, terminal.transcript
+    elsewhere = Terminal("/quit")
+    assert chat(elsewhere, lang="en", data_dir=clean_environment / "tried") == 0
+    assert f"Data is kept in {clean_environment / 'tried'}.\n" in elsewhere.transcript
