@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import stat
 import sys
 from pathlib import Path
@@ -127,7 +128,32 @@ def run_rotate(args: argparse.Namespace) -> int:
             "taken before: only it opens them"
         ).format(total=total)
     )
+    _key_the_bot_cannot_read(args.new_key_file, load_settings().data_dir, t)
     return 0
+
+
+def _key_the_bot_cannot_read(path: Path, data_dir: Path, t: Translator) -> None:
+    """Run as root for a bot that runs as the data folder's owner (as the README says
+    operators may), a note where the new key file is root's own, mode 600: the bot could
+    not read it and would not start (found by an operator walk-through: "done: … start
+    the bot with it now", then "permission denied")."""
+    if os.geteuid() != 0:
+        return
+    try:
+        owner = data_dir.stat().st_uid
+        key = path.stat()
+    except OSError:
+        return
+    if owner == 0 or key.st_uid == owner or key.st_mode & stat.S_IROTH:
+        return
+    print(
+        t.gettext(
+            "note: the bot runs as the owner of its data folder (user id {owner}), who cannot "
+            "read {path}: give it to that account (chown {owner} {path}) before the bot "
+            "starts with it"
+        ).format(owner=owner, path=path),
+        file=sys.stderr,
+    )
 
 
 def _refuse_a_key_others_can_read(path: Path) -> None:

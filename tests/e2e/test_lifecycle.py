@@ -553,3 +553,35 @@ async def test_ctrl_c_in_the_middle_of_a_backup_leaves_no_copy_and_says_one_line
     again = cli(*args, env=cli_env(data), cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert await count_readable(copies, base64.urlsafe_b64decode(MASTER_KEY), 150) == 150
+
+
+async def test_a_rotation_as_root_to_a_key_the_bots_account_cannot_read_says_so(
+    tmp_path: Path,
+) -> None:
+    """Found by an operator walk-through: as root, `rotate-key --new-key-file new.key`
+    (root's, mode 600) said "done: start the bot with it now", and the bot, running as
+    the data folder's owner, then could not read it."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root")
+    data = tmp_path / "data"
+    await make_store(data, 2)
+    for path in (data, *data.iterdir()):
+        os.chown(path, 65534, 65534)  # the bot's own account
+    key_file = tmp_path / "new.key"
+    key_file.write_text(encode_master_key(generate_key()) + "\n")
+    key_file.chmod(0o600)
+    done = cli("rotate-key", "--new-key-file", str(key_file), env=cli_env(data), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (
+        "note: the bot runs as the owner of its data folder (user id 65534), who cannot read "
+        f"{key_file}: give it to that account (chown 65534 {key_file}) before the bot starts "
+        "with it"
+    ) in done.stderr, done.stderr
+    given = tmp_path / "given.key"
+    given.write_text(encode_master_key(generate_key()) + "\n")
+    given.chmod(0o600)
+    os.chown(given, 65534, 65534)
+    env = {**cli_env(data), "FEEDBACKBOT_MASTER_KEY": key_file.read_text().strip()}
+    again = cli("rotate-key", "--new-key-file", str(given), env=env, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "cannot read" not in again.stderr
