@@ -965,7 +965,9 @@ _SIGN_OFF = _Pattern(
     # where from: "Grüße aus Hamburg\nJan", "Best regards from Vienna, Katharina"
     # (a name after it only past a comma, a dash or a line end: "Grüße aus Hamburg
     # Altona" and "aus Bad Tölz!" name no one)
-    rf"(?(closing)(?P<where>[ \t]+(?i:aus|from)[ \t]+(?:(?i:dem|der|the)[ \t]+)?{_CITY})?|)"
+    # (or a room's placeholder: "Grüße aus der 214, eure Lena", found by a staff walk-through)
+    rf"(?(closing)(?P<where>[ \t]+(?i:aus|from)[ \t]+(?:(?i:dem|der|the)[ \t]+)?"
+    rf"(?:{_CITY}|\[[^\]\n]{{1,24}}\]))?|)"
     # (one run of spaces: two side by side took 0.1 s on 4,000 of them)
     rf"(?(where)(?=[ \t]*(?:[!.][ \t]*)?[,\n–—-]|[ \t]+{_FULL_NAME}[^\w\n]*(?:\n|\Z))|)"
     r"(?P<gap>[ \t]*[,–—-][ \t]*|(?<=[gG])\.[ \t]*|[ \t]+"

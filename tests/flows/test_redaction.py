@@ -4052,6 +4052,8 @@ def test_a_rooms_number_with_no_word_for_it_goes_where_a_guest_is_in_it(
             "Toller Service von [Name] und [Name] am Empfang!",
         ),
         ("Salz und Pfeffer am Tisch", None),
+        # a sign-off after a room with no word for it
+        ("Grüße aus der 214, eure Lena", "Grüße aus der [Nummer], eure [Name]"),
         # left as they are: a range, a price, a year, no plate, a hotel or city thanked,
         # "frankly", a safe without its code
         ("Zimmer 101 bis 110 werden renoviert", None),
