@@ -605,10 +605,9 @@ class Engine:
 
     @staticmethod
     def _yes_or_no(text: str) -> bool:
-        """Whether `text` is a yes or a no alone (and such words as "fertig"), which a
-        question with buttons above may be what it answers."""
-        words = bare_words(text)
-        return words in CLOSING or words in YESES or _no_comment(text) or typed_no(text)
+        """Whether `text` is a yes or a no alone, which a request with buttons above may be
+        what it answers ("fertig", "done" answer none: review of the change)."""
+        return bare_words(text) in YESES or typed_no(text)
 
     def _not_for_the_request_below(self) -> str:
         """Said of a no typed under another survey's request, which it may answer."""
@@ -1760,7 +1759,8 @@ class Engine:
         note = t.gettext(
             "Selected: {options}. Choose more with the buttons if you like, then tap “{done}”."
         ).format(options=chosen, done=t.gettext("Done"))
-        return Turn(state, self.reask(state, note).outcome, changed=changed)
+        asked = self.reask(state, note)  # (no longer `interrupted`: review of the change)
+        return Turn(asked.state, asked.outcome, changed=changed or state.interrupted)
 
     def _toggle(self, state: ConversationState, step: MultipleChoiceStep, value: str) -> Turn:
         """An option toggled on or off (the buttons are redrawn), or the done button."""
@@ -2993,10 +2993,12 @@ _RECTIFY = re.compile(
             r"\bart(?:ikel|icle)? 16\b",
             # whether they can be changed ("Kann ich das später noch ändern?", "Can I edit
             # it later?": found by a customer walk-through, stored as the comment)
-            r"\b(?:kann|koennen|darf) (?:ich|man) (?:das|es|die|diese)"
+            # (the whole message: "…, kann man das ändern?" asks the hotel, review)
+            r"^(?:kann|darf) ich (?:das|es|die|diese)"
             r"(?: (?:spaeter|noch|nachher|danach|hinterher|wieder|nochmal|jetzt|auch|bitte"
-            r"|irgendwann|trotzdem)){0,3} (?:aendern|korrigieren|bearbeiten|anpassen)\b",
-            r"\bcan i (?:change|edit|correct|update) (?:it|this|that|them)\b",
+            r"|irgendwann|trotzdem)){0,3} (?:aendern|korrigieren|bearbeiten|anpassen)$",
+            r"^can i (?:change|edit|correct|update) (?:it|this|that|them)"
+            r"(?: (?:later|afterwards|again|still))?(?: please)?$",
             # said wrong ("Meine Bewertung war falsch", "I gave the wrong rating")
             rf"\b(?:falsch\w*|wrong|mistaken|incorrect)\b.*\b{_MINE}\b",
             rf"\b{_MINE}\b.*\b(?:falsch\w*|wrong|mistaken|incorrect)\b",

@@ -293,11 +293,7 @@ _LENGTH_OR_COUNT = (
 )
 _PASSWORD = _Pattern(
     r"(?P<label>(?<![\w-])(?:(?i:passwort|password|kennwort|passwd|pw|pin|pin-code|pincode"
-    r"|pin-nummer|pinnummer|puk|passcode|zugangscode|geheimzahl|geheimnummer"
-    # a safe's or a door's: "Safe-PIN 0000", "Zimmertür-Code 5812" (found by a staff
-    # walk-through; the README says a PIN after its word goes)
-    r"|(?:safe|tresor|zimmertür|haustür|tür|door|room|zimmer|schließfach|locker|garage)"
-    r"[ \t-]?(?:pin|code|kombination|combination))"
+    r"|pin-nummer|pinnummer|puk|passcode|zugangscode|geheimzahl|geheimnummer)"
     r"(?:[ \t]*[:=][ \t]*(?P<colon>)|[ \t]+(?i:ist|lautet|is|was|war)[ \t]+|[ \t]+(?P<bare>))"
     # a login and a password at once: "Zugangsdaten: erika78 / Sonne2024"
     r"|(?i:zugangsdaten|anmeldedaten|logindaten|login-daten|credentials)(?P<pair>)"
@@ -306,6 +302,17 @@ _PASSWORD = _Pattern(
     rf"|(?(bare){_LENGTH_OR_COUNT}(?=\S*\d|\S*?\w[!#$%&*+=@^~§]+\w)\S{{3,63}}?[^\s.,;:]"
     r"(?=[.,;:]*(?:\s|\Z))"
     r"|(?=\S*\d|\S*[^\w\s]\S)\S{2,64}(?(pair)(?:[ \t]*[/|][ \t]*\S{2,64})?|)))"
+)
+# A safe's or a door's code, digits only: "Safe-PIN 0000", "Zimmertür-Code 5812", "Die
+# Zimmertür-PIN war 1234", "The door code is 2580#" (found by a staff walk-through; the
+# README says a PIN after its word goes). Not words after it ("Türcode: kam per SMS"), nor
+# a length, a count or a time ("Der Türcode war 10 Minuten zu spät", "4-stellig"; found by
+# the review of that change).
+_DOOR_CODE = _Pattern(
+    r"(?P<label>(?<![\w-])(?i:(?:safe|tresor|zimmertür|haustür|tür|door|room|zimmer"
+    r"|schließfach|locker|garage)[ \t-]?(?:pin|code|kombination|combination))"
+    r"(?:[ \t]*[:=][ \t]*|[ \t]+(?i:ist|lautet|is|was|war)[ \t]+|[ \t]+))"
+    rf"{_LENGTH_OR_COUNT}[0-9]{{3,10}}[#*]?(?![\w-]|[.,]\d)"
 )
 # +49 151 12345678, 0151/1234567, (030) 123 45 67, 030-1234567, +1 (555) 123-4567,
 # 030 / 123 456 78, 0151 - 234 567 89, 0 30 / 12 34 56; any dash where the hyphen may stand:
@@ -471,8 +478,13 @@ _BIRTH_AFTER = _Pattern(r"[ \t]+(?:(?:in|im)[ \t]+[\w-]{1,40}[ \t]+)?geboren\b",
 # (found by a staff walk-through: only "Geburtstag: <date>" went). The word after the date,
 # or before it in the same clause; a year of one born before 2010.
 _BIRTHDAY_AFTER = _Pattern(r"[ \t]+(?i:geburtstag|birthday)\b")
-_BIRTHDAY_BEFORE = _Pattern(r"(?i:geburtstag|birthday)\b[^.!?\n]{0,32}\Z")
-# (a year of birth, not this year's party: "Zum Geburtstag am 12.05.2026 gab es Sekt")
+# (not a hotel's: "Zum 50. Hotelgeburtstag (gegründet am 14.06.1974)", found by review)
+_BIRTHDAY_BEFORE = _Pattern(
+    r"\b(?i:geburtstag|birthday)\b"
+    r"(?![^.!?\n]*\b(?i:gegründet|eröffnet|erbaut|seit|founded|opened|built|since)\b)"
+    r"[^.!?\n]{0,32}\Z"
+)
+# (a year of birth, not a stay's: "Anreise 12.05.2026")
 _WITH_A_YEAR = _Pattern(r"(?:19\d\d|200\d)\b|\.\s?[3-9]\d\Z")
 # A date with the month in words: "12. März 1985", "3. Mai 85", "12th of March 1985", "March
 # 12, 1985", "Mar 12th" (found by a DPO review: only the digits of one were looked for).
@@ -574,7 +586,8 @@ _NAMED_ID = _Pattern(
     r"[\s:#.-]+(?:(?:mit[ \t]+der[ \t]+)?(?:nr|no|nummer)\b\.?[\s:#.-]*(?=\d{3})"
     r"|(?=(?P<parts>\d{4,}[-/]\d{3,}|\d{3,}[-/]\d{4,})))"
     r"(?!(?:19|20)\d\d[-/](?:19|20)?\d\d\b)"
-    rf"|{_NUMBERED_ID_WORD}(?:[\s.-]*(?:nummer|nr|number|no|id|ref|reference|code)\b\.?"
+    rf"|{_NUMBERED_ID_WORD}(?:[\s.-]*(?:nummer|nr|number|no|id|ref|reference|referenz|code)"
+    r"\b\.?"
     r"[\s:#.-]*"
     r"(?:(?:ist|lautet|lautete|war|is|was)[\s:]+)?"
     r"(?=\d|(?-i:[A-Z]{1,11}\d)|(?(document)(?-i:[a-z]{1,11}\d)|(?!)))"
@@ -609,6 +622,15 @@ _REFERENCE = _Pattern(
 # capitals and digits. Not a year ("Buchung 2024", "Zimmer 2019 renoviert"), nor what a
 # number counts, a size or a time ("Bestellung 1000 Stück", "Zimmer 120 m²", "Reservierung
 # 1930 Uhr": see room), nor a range ("Zimmer 101 bis 110") or a number joined on by "-".
+# More rooms after one, in the same match: "Zimmer 214 und 215 waren laut", "Zimmer 214,
+# 215 und 216", "Zimmer 214/215" (found by a staff walk-through: the first went, the
+# others stayed). Which of them are rooms, see room: of the same floor.
+_MORE_ROOMS = (
+    r"(?P<more>(?:(?:[ \t]*,[ \t]*|[ \t]+(?i:und|and|&|u\.|oder|or|bzw\.)[ \t]+"
+    r"|[ \t]*[/+][ \t]*)(?!(?:19|20)\d\d\b)\d{3,4}\b(?![.,]?\d))*)"
+)
+# (a noun after a number counts it: "Zimmer 214, 220 Grad Panorama", "100 Stufen")
+_NOUN_OR_DEGREE_AFTER = _Pattern(r"[ \t]*°|[ \t]+[A-ZÄÖÜ][a-zäöüß]")
 _ROOM_OR_BOOKING = _Pattern(
     r"(?P<label>(?<![\w-])(?:(?P<room>(?i:zimmern?(?:[ \t-]?(?:nummer|nr\.?))?"
     # found by a staff walk-through: "Zi 214", "Raum 214", "Rm 412", "Suite 1204"; and by
@@ -618,21 +640,29 @@ _ROOM_OR_BOOKING = _Pattern(
     r"|reservation))[ \t]*[:#]?[ \t]*(?:(?i:nr|no)\.[ \t]*)?)"
     r"(?P<number>(?!(?:19|20)\d\d\b)(?(room)\d{3,4}|\d{4})\b"
     r"|(?(room)(?!)|(?=[A-Z0-9]{0,11}[A-Z])(?=[A-Z]{0,11}\d)[A-Z0-9]{5,12}\b))"
+    rf"(?(room){_MORE_ROOMS}|)"
     # (a second room after a slash, "Zimmer 214/215", see _MORE_ROOMS)
-    rf"(?![.,-]?\d|/(?!\d{{3,4}}\b)\d|-|[ \t]\d|[ \t]*(?:(?i:uhr|h|qm)\b|m²)"
+    rf"(?![.,-]?\d|(?(room)/(?!\d{{3,4}}\b(?![ \t]*(?:m²|qm\b)))\d|/\d)|-|[ \t]\d"
+    r"|[ \t]*(?:(?i:uhr|h|qm)\b|m²)"
     rf"|[ \t]*(?:bis|to|[{_DASHES}-])[ \t]*\d)"
 )
 # A room's number with no word for it, where a guest is in or from it: "Gast aus der 417",
-# "In der 312 war die Dusche kaputt", "the guests in 417 were loud", "We stayed in 1204"
-# (found by the staff walk-through of session 50). German after "aus", "in" or "von der",
-# English after who stays there; not a year, a range, nor what a number counts or an
-# ordinal ("in der 100 Jahre alten Villa", "in der 312. Minute"; "mit der 417 zum
-# Bahnhof" is a bus line).
+# "Wir waren in der 312", "the guests in 417 were loud", "We stayed in 1204" (found by the
+# staff walk-through of session 50). After who stays there, and "aus", "in" or "von der";
+# not a year, a range, nor what a number counts or an ordinal ("in der 100 Jahre alten
+# Villa", "in der 312. Minute"; "mit der 417 zum Bahnhof" is a bus line).
 _ROOM_BY_ARTICLE = _Pattern(
-    r"(?P<label>(?<![\w-])(?P<room>)(?:(?i:aus|in|von)[ \t]+der"
+    # (after who stays or stayed there only: "Jeans in der 164", "in der 1830 erbauten
+    # Villa", "von der 100 in die U2" are a size, a year and a bus; found by the review)
+    r"(?P<label>(?<![\w-])(?P<room>)(?:(?i:gast|gäste|gästen|nachbarn?|leute|familie|paar"
+    r"|kinder|jemand|grüße|gruß|wir[ \t]+(?:waren|wohnten|schliefen|hatten[ \t]+die))"
+    r"(?:[ \t]+(?i:direkt|gleich|nebenan|oben|unten))?[ \t]+(?i:aus|in|von)[ \t]+der"
     r"|(?i:guests?|guy|people|neighbou?rs?|family|couple|lady|man|woman|kids)[ \t]+"
     r"(?i:in|from)|(?i:stayed|staying|slept)[ \t]+in)[ \t]+)"
     r"(?P<number>(?!(?:19|20)\d\d\b)\d{3,4})\b"
+    rf"{_MORE_ROOMS}"
+    # (not what it counts: "aus der 5000 Einwohner Stadt", "guests in 300 rooms", review)
+    r"(?![ \t]+(?:[A-ZÄÖÜ]|(?!(?:was|has|is|does|goes|keeps|seems|says)\b)[a-z]+s\b))"
     rf"(?![.,/-]?\d|-|\.[ \t]*[A-ZÄÖÜ]|[ \t]\d|[ \t]*(?:(?i:uhr|h|qm)\b|m²)"
     rf"|[ \t]*(?:bis|to|[{_DASHES}-])[ \t]*\d)"
 )
@@ -775,9 +805,12 @@ _THANKED = (
     "toll tolle toller tolles passt läuft klappt funktioniert erledigt geklappt gelöst "
     "sorted fixed done solved works amazon telekom vodafone lufthansa zalando ebay paypal "
     "google apple samsung congstar sparkasse volksbank postbank commerzbank ikea lidl aldi "
-    "rewe edeka netflix spotify dhl hermes ups fedex bahn "
-    # a hotel, its chain or its city ("Danke Hotel Adler!", "Thank you Hilton!", "Danke
-    # Berlin!": found by a staff walk-through, made "[Name]", the praise lost)
+    "rewe edeka netflix spotify dhl hermes ups fedex bahn"
+).split()
+# A hotel, its chain or its city, after a thank-you only ("Danke Hotel Adler!", "Thank you
+# Hilton!", "Danke Berlin!": found by a staff walk-through, made "[Name]", the praise
+# lost); not among the words no plain name is ("herr london", review of the change).
+_THANKED_PLACES = (
     "hotel hotels team marriott hilton hyatt accor ibis novotel mercure radisson sheraton "
     "westin intercontinental steigenberger maritim dorint booking airbnb expedia trivago "
     "berlin hamburg münchen köln frankfurt wien zürich paris london"
@@ -977,7 +1010,7 @@ _SIGN_OFF = _Pattern(
     # (nor a closing on the next line: "Thanks a lot.\nBest,\nEmily" is signed by Emily)
     # (nor a brand: "Danke, Deutsche Bahn!", "Thank you, Deutsche Telekom", found by the
     # corpus review)
-    rf"(?(thanks)(?!(?i:{'|'.join(_THANKED + _NOT_PEOPLE)}|{_CLOSING})\b)"
+    rf"(?(thanks)(?!(?i:{'|'.join(_THANKED + _THANKED_PLACES + _NOT_PEOPLE)}|{_CLOSING})\b)"
     rf"|(?(cheers)(?!(?i:{'|'.join(_THANKED + _NOT_PEOPLE)}|{_CLOSING})\b)|))"
     # (after a closing, an initial in small letters too: "mfg m.müller", "Gruß, j. schmidt",
     # found by the corpus audit; see sign_off)
@@ -1466,19 +1499,6 @@ _UNIT_AFTER = _Pattern(
     r"[ \t]*(?:(?i:zoll|w|watt|kw|ps|v|volt|mah|gb|tb|mb|hz|khz|mhz|ghz|x|mal|mm|cm|m|km"
     r"|kg|g|l|ml|euro|eur|stück|stk)\b|[%€$\"″])"
 )
-# More rooms after one: "Zimmer 214 und 215 waren laut", "Zimmer 214, 215 und 216",
-# "Zimmer 214/215" (found by a staff walk-through: the first went, the others stayed).
-# Right after a room's placeholder (see more_rooms), numbers of three or four digits, not
-# a year, a size, a price or what they count ("Zimmer 214, 1200 Euro").
-_MORE_ROOMS = _Pattern(
-    r"(?P<first>\[[^\]\n]{1,24}\])(?P<rest>(?:(?:[ \t]*,[ \t]*|[ \t]+(?i:und|and|&)[ \t]+|/)"
-    r"(?!(?:19|20)\d\d\b)\d{3,4}\b(?![.,]?\d|-\d"
-    + rf"|{_UNIT_AFTER.pattern}|{_COUNTED_AFTER.pattern}))+)"
-)
-_ROOM_BEFORE = _Pattern(
-    r"(?i:zimmern?|zi|nr|rooms?|raum|rm|suite|apartment|apt|der|no|number|nummer)[ \t.:#-]*\Z"
-)
-
 # "10115 Berlin" where an address would stand: at the start of a line, after a comma or
 # "in", "aus", "nach", "PLZ". ("Ich habe 12345 Punkte" keeps its number an id.)
 _POSTAL_CITY = _Pattern(
@@ -1769,8 +1789,8 @@ _SURNAME_AFTER_ROLE = _Pattern(
     rf"(?P<name>{_NAME_PART}(?:-{_NAME_PART})?)\b(?![-'’]\w|[ \t]+[{_UPPER}])"
 )
 # A common first name before "und" and a name that went: "Maria und Jan am Empfang",
-# "Toller Service von Maria und Jan" (found by a staff walk-through: the second went, the
-# first stayed). See name_before_a_name.
+# "Toller Service von Maria und Jan am Empfang" (found by a staff walk-through: the second
+# went, the first stayed). See name_before_a_name.
 _NAME_BEFORE_A_NAME = _Pattern(
     rf"(?<![\w-])(?P<name>{_FIRST_NAME_WORD})(?P<and>[ \t]+(?i:und|and|&)[ \t]+)(?=\[)"
 )
@@ -1843,8 +1863,9 @@ _WORKPLACES = (
     *("support", "billing", "sales", "customer[ \t]+service", "buchhaltung", "vertrieb"),
     *("versand", "technik", "support-team", "kundenbetreuung"),
     # "Sarah from housekeeping", "Sonja vom Frühstücksservice" (found by a staff walk-through)
-    *("housekeeping", "frühstücksservice", "zimmerservice", "room[ \t]+service"),
-    *("restaurant", "frühstücksraum", "pool", "poolbar", "hotelbar", "etage", "valet"),
+    # (not "Restaurant" nor "Pool": "Pizza Regina im Restaurant", "Bloody Mary at the pool",
+    # found by the review of that change)
+    *("housekeeping", "frühstücksservice", "zimmerservice", "room[ \t]+service", "valet"),
 )
 _NAME_AT_WORK = _Pattern(
     rf"(?<![\w-])(?P<name>(?>{_FULL_NAME})|{_FIRST_NAME_WORD})"
@@ -2319,7 +2340,8 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         return placeholder("phone")
 
     def room(match: re.Match[str]) -> str:
-        end = match.end()
+        more = match.groupdict().get("more") or ""
+        end = match.end("number") if more else match.end()
         if (
             _COUNTED_AFTER.match(match.string, end)
             or _UNIT_AFTER.match(match.string, end)
@@ -2328,16 +2350,26 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             or (_PUBLIC_CODE.fullmatch(match["number"]) and match.groupdict().get("room") is None)
         ):  # "Bestellung 1000 Stück", "Zimmer 120 m²", "Buchung ICE1234"
             return match.group(0)
-        return match["label"] + placeholder("id")
-
-    def more_rooms(match: re.Match[str]) -> str:
-        start = match.start()
-        if match["first"] != placeholder("id") or not _ROOM_BEFORE.search(
-            match.string, max(0, start - 20), start
-        ):
-            return match.group(0)
-        rest = re.sub(r"\d{3,4}", lambda _: placeholder("id"), match["rest"])
-        return match["first"] + rest
+        said = match["label"] + placeholder("id")
+        if not more:
+            return said
+        # The rooms listed after it: of its floor (as many digits, the same first one), up
+        # to the first that is not, or that counts something ("Zimmer 214 und 215", not
+        # "Room 412 and 300 feet", "Zimmer 214, 180 Grad": found by the review)
+        first, at = match["number"], match.end("number")
+        for listed in re.finditer(r"\d{3,4}", more):
+            number, after = listed.group(), match.start("more") + listed.end()
+            if (
+                len(number) != len(first)
+                or number[0] != first[0]
+                or _COUNTED_AFTER.match(match.string, after)
+                or _UNIT_AFTER.match(match.string, after)
+                or _NOUN_OR_DEGREE_AFTER.match(match.string, after)
+            ):
+                break
+            said += match.string[at : match.start("more") + listed.start()] + placeholder("id")
+            at = after
+        return said + match.string[at : match.end()]
 
     def by_role(match: re.Match[str]) -> str:
         if not _is_person(match["name"]):
@@ -2586,8 +2618,12 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
 
     def name_before_a_name(match: re.Match[str]) -> str:
         name = match["name"]
+        before = match.string[: match.start()].rstrip(" \t").rsplit(None, 1)[-1:]
         if (
             not match.string.startswith(placeholder("name"), match.end())
+            # (a dish's or a drink's second word: "Bloody Mary und Tom Collins", "Birne
+            # Helene und Sonja", found by the review of that change)
+            or (before and before[0][:1].isupper() and before[0][-1:].isalpha())
             or not name[0].isupper()
             or not _is_first_name(name)
             or _is_brand(name)
@@ -2695,8 +2731,15 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         if not (name[0].isupper() and _is_first_name(name, match.string, match.end("name"))):
             return match.group(0)
         after = match.string[match.end() : match.end() + 12].split()
-        if name.lower() == "frank" and after[:1] and after[0].rstrip(",:;.!") == "gesagt":
-            return match.group(0)  # "Frank gesagt: enttäuschend", frankly (staff walk-through)
+        before = match.string[: match.start()].rstrip(" \t")
+        if (
+            name.lower() == "frank"
+            and after[:1]
+            and after[0].rstrip(",:;.!") == "gesagt"
+            and (not before or before[-1] in ".!?,:;\n")
+        ):  # "Frank gesagt: enttäuschend", frankly (staff walk-through); not "Ich habe es
+            # Frank gesagt" (review of the change)
+            return match.group(0)
         return placeholder("name")
 
     def spoke_with(match: re.Match[str]) -> str:
@@ -2757,6 +2800,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
 
     steps: list[tuple[_Pattern, Callable[[re.Match[str]], str]]] = [
         (_PASSWORD, lambda m: m.group("label") + placeholder("password")),
+        (_DOOR_CODE, lambda m: m.group("label") + placeholder("password")),
         (_LABELLED_MAIL, mail_words),
         (_EMAIL, email),
         (_SPELLED_EMAIL, lambda m: placeholder("email")),
@@ -2787,7 +2831,6 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_REFERENCE, lambda m: m["label"] + placeholder("id")),
         (_ROOM_OR_BOOKING, room),
         (_ROOM_BY_ARTICLE, room),
-        (_MORE_ROOMS, more_rooms),
         (_PLATE, lambda m: placeholder("id") if _is_plate(m) else m.group(0)),
         (_UK_PLATE, lambda m: placeholder("id") if _is_uk_plate(m) else m.group(0)),
         (_AUSTRIAN_PLATE, lambda m: placeholder("id") if _is_uk_plate(m) else m.group(0)),
@@ -2857,7 +2900,6 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             _REFERENCE,
             _ROOM_OR_BOOKING,
             _ROOM_BY_ARTICLE,
-            _MORE_ROOMS,
             _PLATE,
             _UK_PLATE,
             _AUSTRIAN_PLATE,
@@ -3306,6 +3348,7 @@ def _digits(text: str) -> int:
 
 PATTERNS = (
     _PASSWORD,
+    _DOOR_CODE,
     _LABELLED_MAIL,
     _EMAIL,
     _SPELLED_EMAIL,
@@ -3338,8 +3381,7 @@ PATTERNS = (
     _REFERENCE,
     _ROOM_OR_BOOKING,
     _ROOM_BY_ARTICLE,
-    _MORE_ROOMS,
-    _ROOM_BEFORE,
+    _NOUN_OR_DEGREE_AFTER,
     _US_PHONE,
     _PO_BOX,
     _STREET,

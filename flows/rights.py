@@ -1394,6 +1394,12 @@ class DataRights:
                 "your feedback have changed since it was shown. If you want to withdraw a "
                 "consent, send /withdraw again: it shows what is in force now."
             )
+            if not mark:  # a button from before the marks (review of the change)
+                out_of_date = t.gettext(
+                    "This question is from an earlier version of the bot, so nothing was "
+                    "withdrawn. If you want to withdraw a consent, send /withdraw again: it "
+                    "shows what is in force now."
+                )
             return Outcome(replies=(Reply(out_of_date),), close_keyboard=True)
         complete = not unreadable
         kinds = await self._kinds_in_force(pseudonym, purpose_id)

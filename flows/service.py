@@ -524,7 +524,7 @@ class FeedbackService:
                     return outcome
             except StorageFull:
                 log.warning("unfinished answers not kept open longer: no space")
-            again = engine.reask(state, note).outcome
+            again = engine.reask(state, note).outcome  # (read only: nothing saved here)
         else:
             again = await self._asked_again(pseudonym, flow, t, state, note, not renewed)
         return replace(outcome, replies=(*outcome.replies, *again.replies))
@@ -696,12 +696,18 @@ class FeedbackService:
     def forget(self, pseudonym: str) -> None:
         """An erased person: nothing of them stays in memory."""
         self._finished.pop(pseudonym, None)
+        self._cancelled.pop(pseudonym, None)
 
     def _cancelled_recently(self, pseudonym: str) -> bool:
         """Whether the person cancelled a survey within the last idle period, and began
-        none since (this process)."""
+        none since with /start nor finished one since (this process; review of the
+        change: a survey begun by an older request's button and finished was said
+        cancelled)."""
         cancelled = self._cancelled.get(pseudonym)
-        return cancelled is not None and self.clock() - cancelled < self.config.draft_idle
+        finished = self._finished.get(pseudonym)
+        if cancelled is None or (finished is not None and finished[1] >= cancelled):
+            return False
+        return self.clock() - cancelled < self.config.draft_idle
 
     async def _finished_recently(self, pseudonym: str) -> bool:
         """Whether the person gave feedback within the last idle period: then a question
@@ -1545,9 +1551,10 @@ class FeedbackService:
             # you left off" before it said the opposite (found by a flow author's review).
             restarted = flow.step(state.step_id) is None
             return Outcome(replies=headed((note,) if note and not restarted else (), replies))
-        if keep_open:
-            await self._keep_open(pseudonym, state)
-        return engine.reask(state, note).outcome
+        asked = engine.reask(state, note)  # below all else now (see `Engine.reask`)
+        if keep_open and asked.state is not None:
+            await self._keep_open(pseudonym, asked.state)
+        return asked.outcome
 
     async def _interrupted(self, pseudonym: str, state: ConversationState) -> ConversationState:
         """`state` once another survey's request or question is shown below its question:

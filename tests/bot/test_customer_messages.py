@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 
+from flows.engine import asks_rectification
 from tests.bot.test_conversation import Seconds, at_the_comment, dated  # noqa: F401
 from tests.harness import Customer, Harness, labels, texts
 
@@ -1504,3 +1505,20 @@ async def test_the_way_to_change_answers_in_another_survey_starts_that_survey(
     await other.press("1")
     said = texts(await other.send("oops I meant 5 stars"))
     assert "send /cancel and then /start." in said and "/start feedback" not in said, said
+
+
+@pytest.mark.parametrize(
+    "comment",
+    [
+        "Die Musik im Restaurant war zu laut, kann man das ändern?",
+        "Das WLAN-Passwort ist kompliziert. Kann man das ändern?",
+        "The room was noisy. Can I change this room next time?",
+        "Can I update that booking to include breakfast?",
+    ],
+)
+def test_a_question_to_the_hotel_about_changing_something_is_no_request_to_correct(
+    comment: str,
+) -> None:
+    """Review of the change that took "Kann ich das später noch ändern?" as a question
+    about one's answers: a suggestion to the hotel ending so is a comment."""
+    assert asks_rectification(comment) is None

@@ -590,6 +590,23 @@ async def test_an_older_withdraw_question_withdraws_no_consent_given_since(
     assert "Wird nicht mehr ausgewertet" not in shown, shown
 
 
+async def test_a_withdraw_button_from_before_the_marks_withdraws_nothing_and_says_why(
+    harness: Harness,
+) -> None:
+    """Review of the change: a /widerruf question shown by the version before the marks
+    ("w:feedback") was told that consents or feedback had changed since, which was not so."""
+    erika = harness.customer()
+    await give_feedback(erika, "Vor dem Update")
+    [menu] = await erika.send("/widerruf")
+    said = texts(await erika.press_data(menu["message_id"], "w:feedback"))
+    assert said == (
+        "Diese Frage stammt aus einer früheren Version des Bots, daher wurde nichts widerrufen. "
+        "Wenn Sie eine Einwilligung widerrufen möchten, senden Sie /widerruf noch einmal: Dann "
+        "sehen Sie, was jetzt besteht."
+    ), said
+    assert "Vor dem Update" in texts(await erika.send("/meinedaten"))
+
+
 async def test_a_withdraw_question_shown_before_more_feedback_erases_none_of_it(
     harness: Harness,
 ) -> None:

@@ -543,6 +543,23 @@ async def test_text_at_a_consent_question_under_another_surveys_request_asks_it_
     assert any("Vielen Dank" in r.text for r in declined.replies)
 
 
+async def test_going_on_with_start_after_another_surveys_request_takes_answers_as_usual(
+    service: FeedbackService, store: MemoryStore, clock: Clock
+) -> None:
+    """Review of the change: /start, which the request's note advises to go on, asked the
+    open question again below it but left the answers taken as under the request: "Nein"
+    was refused as meant for it, a comment said to discard on the other's button."""
+    rating = await service.press(ERIKA, press(await service.start(ERIKA), "Ja, ich willige ein"))
+    await service.press(ERIKA, press(rating, "4"))
+    await service.start(ERIKA, "product")
+    await service.start(ERIKA)  # "Um die andere Umfrage fortzusetzen, senden Sie /start."
+    clock.now += timedelta(seconds=20)
+    said = await service.text(ERIKA, "Das Frühstück war kalt")
+    assert "Das ging an die Umfrage" not in said.replies[0].text, said.replies[0].text
+    draft = await store.load_draft(store.pseudonym(ERIKA.subject), clock())
+    assert draft is not None and draft.payload["answers"]["comment"] == "Das Frühstück war kalt"
+
+
 async def test_the_last_answer_typed_under_another_surveys_request_says_its_survey_is_complete(
     store: MemoryStore, clock: Clock, tmp_path: Path
 ) -> None:
@@ -903,3 +920,22 @@ async def test_a_message_right_after_cancel_is_told_the_survey_was_cancelled(
     await service.cancel(ERIKA)  # nothing to cancel: no survey was under way
     [again] = (await service.text(ERIKA, "3")).replies
     assert again.text.startswith("Gerade läuft keine Umfrage"), again.text
+
+
+async def test_a_survey_finished_after_a_cancel_is_not_said_cancelled(
+    service: FeedbackService, clock: Clock
+) -> None:
+    """Review of the change: a survey begun by an older request's button after /cancel,
+    and finished, was said cancelled to the message after its thanks."""
+    request = await service.start(ERIKA)
+    rating = await service.press(ERIKA, press(request, "Ja, ich willige ein"))
+    await service.press(ERIKA, press(rating, "4"))
+    await service.cancel(ERIKA)
+    begun = await service.press(ERIKA, press(request, "Ja, ich willige ein"))
+    comment = await service.press(ERIKA, press(begun, "3"))
+    contact = await service.text(ERIKA, "Gut")
+    await service.press(ERIKA, press(contact, "Nein"))
+    clock.now += timedelta(seconds=30)
+    [said] = (await service.text(ERIKA, "Und das Personal war unfreundlich")).replies
+    assert "abgebrochen" not in said.text and "angekommen" in said.text, said.text
+    assert comment.replies
