@@ -420,13 +420,7 @@ class FeedbackService:
             # A consent given in the survey is not one of its answers (found by a customer
             # walk-through: /mydata showed it after the cancel, and the next /start said
             # "you have already agreed").
-            in_force = [c for c in await self.store.consents(pseudonym) if c.in_force]
-            if in_force:
-                said += " " + t.ngettext(
-                    "Your consent stays recorded; to withdraw it, send /withdraw.",
-                    "Your consents stay recorded; to withdraw them, send /withdraw.",
-                    len(in_force),
-                )
+            said += await self._consents_stay(pseudonym, t)
             # What next, as every other reply says (found by an English customer's review:
             # the question's buttons go, and the chat fell silent).
             said += " " + t.gettext("Send /start to give feedback.")
@@ -691,6 +685,18 @@ class FeedbackService:
             and len(parts) == 4
             and parts[1] == finished[0]
             and self.clock() - finished[1] <= self.config.draft_idle
+        )
+
+    async def _consents_stay(self, pseudonym: str, t: Translator) -> str:
+        """ " Your consent stays recorded; …", where unfinished answers went and a consent
+        in force did not; else nothing."""
+        in_force = [c for c in await self.store.consents(pseudonym) if c.in_force]
+        if not in_force:
+            return ""
+        return " " + t.ngettext(
+            "Your consent stays recorded; to withdraw it, send /withdraw.",
+            "Your consents stay recorded; to withdraw them, send /withdraw.",
+            len(in_force),
         )
 
     def forget(self, pseudonym: str) -> None:
@@ -1150,14 +1156,7 @@ class FeedbackService:
             # The consent to the earlier request is not withdrawn by this No: said, and how
             # (found by a customer walk-through: /mydata then showed "1 active consent" to
             # whoever had just declined).
-            in_force = [c for c in await self.store.consents(pseudonym) if c.in_force]
-            if in_force:
-                said += " " + t.ngettext(
-                    "Your consent stays recorded; to withdraw it, send /withdraw.",
-                    "Your consents stay recorded; to withdraw them, send /withdraw.",
-                    len(in_force),
-                )
-            return Reply(said)
+            return Reply(said + await self._consents_stay(pseudonym, t))
         consents = await self.store.consents(pseudonym)
         if (state is not None and state.flow_id == flow.id) or self._agreed(consents, flow):
             return Reply(

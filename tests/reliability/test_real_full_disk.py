@@ -92,6 +92,26 @@ async def test_erasure_and_withdrawal_go_through_on_a_full_file_system(
     assert (data_dir / RESERVE_FILE).stat().st_size > 0
 
 
+def stats_on_a_full_disk(data_dir: Path) -> subprocess.CompletedProcess[str]:
+    """`feedbackbot stats` run on the store in `data_dir` once its disk is full."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDBACKBOT_")}
+    env.update(
+        PYTHONPATH=str(REPO),
+        FEEDBACKBOT_DATA_DIR=str(data_dir),
+        FEEDBACKBOT_MASTER_KEY=MASTER_KEY,
+        LANG="en_US.UTF-8",
+    )
+    with full(data_dir.parent):
+        return subprocess.run(
+            [sys.executable, "-m", "bot", "stats"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+
 async def test_a_full_file_system_at_start_is_named_not_a_damaged_file(data_dir: Path) -> None:
     """The bot stopped cleanly (no -shm left), then the disk filled: SQLite cannot create
     feedback.db-shm and says "disk I/O error", which was reported as "if a file is damaged,
@@ -101,22 +121,7 @@ async def test_a_full_file_system_at_start_is_named_not_a_damaged_file(data_dir:
     await store.open()
     await store.close()
     (data_dir / RESERVE_FILE).unlink()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDBACKBOT_")}
-    env.update(
-        PYTHONPATH=str(REPO),
-        FEEDBACKBOT_DATA_DIR=str(data_dir),
-        FEEDBACKBOT_MASTER_KEY=MASTER_KEY,
-        LANG="en_US.UTF-8",
-    )
-    with full(data_dir.parent):
-        result = subprocess.run(
-            [sys.executable, "-m", "bot", "stats"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+    result = stats_on_a_full_disk(data_dir)
     assert result.returncode == 1
     assert result.stderr == (
         f"feedbackbot: cannot open the store in {data_dir}: no space left on its disk; free "
@@ -134,22 +139,7 @@ async def test_a_full_file_system_at_start_gives_up_the_reserve_to_open_the_stor
     await store.open()
     await store.close()
     assert (data_dir / RESERVE_FILE).exists()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDBACKBOT_")}
-    env.update(
-        PYTHONPATH=str(REPO),
-        FEEDBACKBOT_DATA_DIR=str(data_dir),
-        FEEDBACKBOT_MASTER_KEY=MASTER_KEY,
-        LANG="en_US.UTF-8",
-    )
-    with full(data_dir.parent):
-        result = subprocess.run(
-            [sys.executable, "-m", "bot", "stats"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+    result = stats_on_a_full_disk(data_dir)
     assert result.returncode == 0, result.stderr
     assert "the space kept in reserve (space.reserve) was given up to open the store" in (
         result.stderr
