@@ -3976,7 +3976,7 @@ def test_compound_roles_a_last_name_after_a_role_and_a_booking_name_go(
             "Gäste von der [Nummer] haben bis 3 Uhr gefeiert",
         ),
         ("The guests in 417 were loud", "The guests in [Nummer] were loud"),
-        ("We stayed in 1204, great view", "We stayed in [Nummer], great view"),
+        ("The people from 1204 were lovely", "The people from [Nummer] were lovely"),
         # left as they are: a bus line, a year, what a number counts, an ordinal, a range
         ("mit der 417 zum Bahnhof", None),
         ("in der 2024 Saison", None),
@@ -3989,6 +3989,11 @@ def test_compound_roles_a_last_name_after_a_role_and_a_booking_name_go(
         ("Ich habe die Jeans in der 164 bestellt", None),
         ("Umsteigen von der 100 in die U2", None),
         ("I have stayed in 200 hotels", None),
+        ("We stayed in 100 year old building", None),
+        ("Wir wohnten in der 1830 erbauten Villa", None),
+        ("Rooms 120 USD per night", None),
+        ("WLAN in den Zimmern 100 Mbit", None),
+        ("Room 412 and 400 channels on TV", "Room [Nummer] and 400 channels on TV"),
         ("We waited in 100 degree heat", None),
     ],
 )
