@@ -1889,7 +1889,7 @@ _WORKPLACES = (
 )
 _NAME_AT_WORK = _Pattern(
     rf"(?<![\w-])(?P<name>(?>{_FULL_NAME})|{_FIRST_NAME_WORD})"
-    r"(?P<where>[ \t]+(?:(?:von|an|aus|in)[ \t]+der|vom|am|im|at|from|on)"
+    r"(?P<where>[ \t]+(?:(?:von|an|aus|in)[ \t]+der|vom|am|im|at|from|on|in)"
     rf"(?:[ \t]+the)?[ \t]+(?i:{_any_of(_WORKPLACES)})\b)"
 )
 # Whom one spoke with, the German way round: "Ich habe mit Sandra telefoniert", "Hab mit

@@ -4055,6 +4055,7 @@ def test_a_rooms_number_with_no_word_for_it_goes_where_a_guest_is_in_it(
         ("Ich habe am 12.05. Geburtstag", None),
         # staff at a hotel's desks, and a first name before another that went
         ("Sarah from housekeeping was amazing.", "[Name] from housekeeping was amazing."),
+        ("Sarah in housekeeping was great", "[Name] in housekeeping was great"),
         ("Sonja vom Frühstücksservice war super.", "[Name] vom Frühstücksservice war super."),
         ("We loved our waiter, Giovanni.", "We loved our waiter, [Name]."),
         (
