@@ -588,7 +588,7 @@ async def test_a_damaged_data_store_is_one_line_naming_the_remedy(
     await store.submit_feedback(store.pseudonym(SUBJECT), feedback("x"), [grant()])
     await store.close()
     (data_dir / "feedback.db").write_bytes(b"not a database at all" * 300)
-    with pytest.raises(StoreError, match="restore it from a backup") as caught:
+    with pytest.raises(StoreError, match="restore the store from a backup") as caught:
         await reopen(data_dir, key)
     assert "\n" not in str(caught.value)
 
