@@ -693,6 +693,11 @@ class Engine:
                 )
             # Often the reply to the earlier press got lost: show where the person is now.
             toast = self.t.gettext("This button belongs to an earlier question.")
+            if isinstance(step, ConsentStep):
+                # Its long text not again where it is known shown, as for text typed at it
+                # (see `_at_question`; found by a customer walk-through: an old rating
+                # pressed at the contact question sent all of it again)
+                return Turn(state, Outcome(toast=toast, question_above=self.ask(state, step)))
             return Turn(state, Outcome(replies=(self.ask(state, step),), toast=toast))
         valid, answer = self._button_answer(step, value)
         if not valid:

@@ -275,6 +275,26 @@ async def test_old_button_is_answered_and_ignored(harness: Harness) -> None:
     assert "kontaktieren" in texts(answer), "the stale press changed nothing"
 
 
+async def test_an_old_button_at_the_contact_question_does_not_send_its_long_text_again(
+    harness: Harness,
+) -> None:
+    """Found by a customer walk-through: an old rating pressed at the contact question sent
+    all of its long text again. Where it is known shown (the newest question), the toast
+    alone says so, as a text typed at it is pointed to it."""
+    erika = harness.customer()
+    await erika.send("/start")
+    [*_, rating] = await erika.press("Ja, ich willige ein")
+    old_four = harness.api.button_data(erika.chat_id, "4", rating["message_id"])
+    await erika.press("2")
+    asked = await erika.send("Kalt")
+    assert "kontaktieren" in texts(asked)
+    harness.clock.advance(timedelta(seconds=20))
+    assert await erika.press_data(rating["message_id"], old_four) == []
+    assert "früheren Frage" in (erika.last_toast() or "")
+    answer = await erika.press("Nein")
+    assert "Vielen Dank" in texts(answer), "the stale press changed nothing"
+
+
 async def _four_then_at_once(harness: Harness, second: str) -> tuple[Customer, list[BotMessage]]:
     """ "4" pressed on the rating, then `second` on the same buttons a second later."""
     erika = harness.customer()
