@@ -659,7 +659,8 @@ _ROOM_BY_ARTICLE = _Pattern(
     # Villa", "von der 100 in die U2" are a size, a year and a bus; found by the review)
     r"(?P<label>(?<![\w-])(?P<room>)(?:(?i:gast|gäste|gästen|nachbarn?|leute|familie|paar"
     r"|kinder|jemand|grüße|gruß|wir[ \t]+(?:waren|wohnten|schliefen|hatten[ \t]+die))"
-    r"(?:[ \t]+(?i:direkt|gleich|nebenan|oben|unten))?[ \t]+(?i:aus|in|von)[ \t]+der"
+    # ("Die Gäste aus 305", with no "der" too: found by the precision check)
+    r"(?:[ \t]+(?i:direkt|gleich|nebenan|oben|unten))?[ \t]+(?i:aus|in|von)(?:[ \t]+der)?"
     r"|(?i:guests?|guy|people|neighbou?rs?|family|couple|lady|man|woman|kids)[ \t]+"
     r"(?i:in|from))[ \t]+)"
     r"(?P<number>(?!(?:19|20)\d\d\b)\d{3,4})\b"

@@ -3970,6 +3970,10 @@ def test_compound_roles_a_last_name_after_a_role_and_a_booking_name_go(
     [
         ("Gast aus der 417", "Gast aus der [Nummer]"),
         ("Die Gäste in der 312 waren laut", "Die Gäste in der [Nummer] waren laut"),
+        ("Die Gäste aus 305 waren laut", "Die Gäste aus [Nummer] waren laut"),
+        ("Die Nachbarn von 412 haben gefeiert", "Die Nachbarn von [Nummer] haben gefeiert"),
+        ("Gäste aus 100 Ländern", None),
+        ("Kinder in 300 m Entfernung", None),
         ("Wir waren in der 1204 und es war laut", "Wir waren in der [Nummer] und es war laut"),
         (
             "Gäste von der 214 haben bis 3 Uhr gefeiert",
