@@ -1342,10 +1342,12 @@ class DataRights:
         contact = await self._stored(self.store.contact_of(pseudonym))
         ended = self._ended(consents, feedback, unreadable, contact)
         stored = {c.purpose for c in consents if c.in_force and c.id not in ended}
-        in_force = sorted(stored | await self._granted_in_draft(pseudonym))
+        draft = await self._draft_state(pseudonym)  # read once, for the list and the marks
+        state = draft[1] if draft is not None else None
+        in_force = sorted(stored | _granted_in(state))
         if not in_force:
             return Outcome.say(t.gettext("You have no consent in force that could be withdrawn."))
-        marks = {p: await self._withdrawal_mark(pseudonym, p, consents, feedback) for p in in_force}
+        marks = {p: _withdrawal_mark(p, consents, feedback, state) for p in in_force}
         buttons = (
             *((Button(self._label(t, p), f"w:{p}:{marks[p]}"),) for p in in_force),
             # A way out, as the erase question has (found by an English customer's review)
@@ -1383,7 +1385,10 @@ class DataRights:
         pseudonym = self.store.pseudonym(person.subject)
         feedback, unreadable = await self._readable_feedback(pseudonym)
         consents = await self.store.consents(pseudonym)
-        current = await self._withdrawal_mark(pseudonym, purpose_id, consents, feedback)
+        under_way = await self._draft_state(pseudonym)
+        current = _withdrawal_mark(
+            purpose_id, consents, feedback, under_way[1] if under_way is not None else None
+        )
         if current and mark != current:
             # A question shown before the consent was withdrawn and given again, or before
             # more feedback was given under it (found by a customer walk-through: an older
@@ -1600,31 +1605,6 @@ class DataRights:
             for r in feedback
         )
 
-    async def _withdrawal_mark(
-        self,
-        pseudonym: str,
-        purpose_id: str,
-        consents: Iterable[ConsentRecord],
-        feedback: Iterable[FeedbackRecord],
-    ) -> str:
-        """What a withdrawal of `purpose_id` would act on, in eight characters for its
-        button: the consents to it in force, the feedback given under it and a consent to
-        it in the survey under way. Pressed when any differs, the button is out of date.
-        Empty where no consent to it is in force: a press then is said to find none (and
-        finishes a withdrawal cut short, see `withdraw`)."""
-        found = await self._draft_state(pseudonym)
-        draft = ""
-        if found is not None and any(
-            c.purpose == purpose_id and c.granted for c in found[1].consents
-        ):
-            draft = found[1].token
-        given = sorted(c.id for c in consents if c.purpose == purpose_id and c.in_force)
-        if not given and not draft:
-            return ""
-        under = sorted(r.id for r in feedback if purpose_id in r.purposes)
-        held = "\n".join((*given, "|", *under, "|", draft)).encode()
-        return base64.urlsafe_b64encode(hashlib.sha256(held).digest())[:8].decode()
-
     async def _readable_feedback(self, pseudonym: str) -> tuple[list[FeedbackRecord], int]:
         """The person's feedback that can be read, and how many more cannot: a damaged
         row must not keep anyone from withdrawing."""
@@ -1721,13 +1701,6 @@ class DataRights:
             return None
         return draft, ConversationState.model_validate(draft.payload)
 
-    async def _granted_in_draft(self, pseudonym: str) -> set[str]:
-        """The optional consents given in the conversation under way: they are kept with
-        its unfinished answers until the feedback is sent, and withdrawable meanwhile, as
-        the consent question says."""
-        found = await self._draft_state(pseudonym)
-        return set() if found is None else {c.purpose for c in found[1].consents if c.granted}
-
     async def _withdraw_from_draft(self, pseudonym: str, purpose_id: str) -> _DraftWithdrawal:
         """The consent, if given in the conversation under way, marked refused there and
         the answers collected for it dropped (the engine keeps no answer to its questions
@@ -1807,6 +1780,33 @@ class DataRights:
 
 
 __all__ = ["DataRights"]
+
+
+def _granted_in(state: ConversationState | None) -> set[str]:
+    """The optional consents given in the conversation under way (`state`): they are kept
+    with its unfinished answers until the feedback is sent, and withdrawable meanwhile, as
+    the consent question says."""
+    return set() if state is None else {c.purpose for c in state.consents if c.granted}
+
+
+def _withdrawal_mark(
+    purpose_id: str,
+    consents: Iterable[ConsentRecord],
+    feedback: Iterable[FeedbackRecord],
+    state: ConversationState | None,
+) -> str:
+    """What a withdrawal of `purpose_id` would act on, in eight characters for its button:
+    the consents to it in force, the feedback given under it and a consent to it in the
+    survey under way (`state`). Pressed when any differs, the button is out of date. Empty
+    where no consent to it is in force: a press then is said to find none (and finishes a
+    withdrawal cut short, see `DataRights.withdraw`)."""
+    draft = state.token if state is not None and purpose_id in _granted_in(state) else ""
+    given = sorted(c.id for c in consents if c.purpose == purpose_id and c.in_force)
+    if not given and not draft:
+        return ""
+    under = sorted(r.id for r in feedback if purpose_id in r.purposes)
+    held = "\n".join((*given, "|", *under, "|", draft)).encode()
+    return base64.urlsafe_b64encode(hashlib.sha256(held).digest())[:8].decode()
 
 
 def _kept(state: ConversationState, flow: FlowDefinition | None) -> dict[str, object]:

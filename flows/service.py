@@ -12,6 +12,7 @@ import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from babel.lists import format_list
 
@@ -96,6 +97,7 @@ from storage.interface import (
 _COMMAND = re.compile(r"\s*/[A-Za-z]")
 """An edited message that is a command (see `edited`)."""
 log = logging.getLogger("flows.service")
+T = TypeVar("T")
 
 DRAFT_IDLE = timedelta(minutes=30)
 DEFAULT_FEEDBACK_LIMIT = 10
@@ -424,10 +426,7 @@ class FeedbackService:
             # What next, as every other reply says (found by an English customer's review:
             # the question's buttons go, and the chat fell silent).
             said += " " + t.gettext("Send /start to give feedback.")
-            self._cancelled.pop(pseudonym, None)  # newest last, for the bound below
-            self._cancelled[pseudonym] = self.clock()
-            if len(self._cancelled) > 10_000:
-                del self._cancelled[next(iter(self._cancelled))]
+            _remember(self._cancelled, pseudonym, self.clock())
             return Outcome(replies=(Reply(said),), question_gone=True)
         return Outcome.say(t.gettext("There is nothing to cancel. Send /start to give feedback."))
 
@@ -1353,10 +1352,7 @@ class FeedbackService:
         try:
             if turn.completion is not None:
                 await self._complete(pseudonym, person, flow, turn.completion)
-                self._finished.pop(pseudonym, None)  # newest last, for the bound below
-                self._finished[pseudonym] = (state.token, self.clock())
-                if len(self._finished) > 10_000:
-                    del self._finished[next(iter(self._finished))]
+                _remember(self._finished, pseudonym, (state.token, self.clock()))
                 # Its Undo buttons go: they cannot take words out of stored feedback (found
                 # by review: shown after the thanks, they did nothing).
                 done = replace(turn.outcome, survey_over=True)
@@ -1777,6 +1773,15 @@ def _language_of(state: ConversationState, t: Translator) -> Translator:
     if state.locale in SUPPORTED_LOCALES and state.locale != t.locale:
         return translator(state.locale)
     return t
+
+
+def _remember(kept: dict[str, T], pseudonym: str, value: T) -> None:
+    """`value` kept for `pseudonym`, newest last; bounded, the oldest forgotten (one
+    process, so as not to grow with every person ever seen)."""
+    kept.pop(pseudonym, None)
+    kept[pseudonym] = value
+    if len(kept) > 10_000:
+        del kept[next(iter(kept))]
 
 
 def _headed(notes: tuple[str, ...], outcome: Outcome) -> Outcome:

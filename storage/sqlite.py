@@ -1052,6 +1052,10 @@ def _out_of_space(folder: Path, below: int = 0) -> bool:
 RESERVE_FILE = "space.reserve"
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+"""The first 16 bytes of every SQLite database file."""
+
+
 def stray_databases(data_dir: Path) -> list[Path]:
     """SQLite files in the data folder that are none of the store's: a backup written
     there, say (found by an operator walk-through: `backup data/nightly.db --keys
@@ -1065,7 +1069,7 @@ def stray_databases(data_dir: Path) -> list[Path]:
             if path.name in own or not _regular(path):
                 continue
             with contextlib.suppress(OSError), path.open("rb") as file:
-                if file.read(16) == b"SQLite format 3\x00":
+                if file.read(16) == SQLITE_HEADER:
                     found.append(path)
     return found
 

@@ -209,11 +209,10 @@ def _without_keys(data: Path, keys: Path, immutable: bool) -> Keyless:
             for table in ("drafts", "consents", "contacts", "languages"):  # (names of ours)
                 if table not in tables:  # (an older schema's backup)
                     continue
-                (count,) = con.execute(f"SELECT count(*) FROM main.{table}").fetchone()  # noqa: S608
-                (keyless,) = con.execute(
-                    f"SELECT count(*) FROM main.{table} AS r WHERE NOT EXISTS (SELECT 1 FROM "  # noqa: S608
-                    "keys.data_keys AS k WHERE k.pseudonym = r.pseudonym AND "
-                    "k.key_version = r.key_version)"
+                (count, keyless) = con.execute(
+                    f"SELECT count(*), coalesce(sum(NOT EXISTS (SELECT 1 FROM keys.data_keys AS k "  # noqa: S608
+                    "WHERE k.pseudonym = r.pseudonym AND k.key_version = r.key_version)), 0) "
+                    f"FROM main.{table} AS r"
                 ).fetchone()
                 records, records_missing = records + int(count), records_missing + int(keyless)
     except sqlite3.Error as error:

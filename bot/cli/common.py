@@ -35,7 +35,7 @@ from flows.staff import MAX_PERIOD, first_day_named, staff_period, survey_named
 from storage import SQLiteStore, StoreError, resolve_master_key
 from storage.crypto import InvalidMasterKey, decode_master_key, predictable_key
 from storage.masterkey import OPEN_TO_OTHERS
-from storage.sqlite import DATA_FILE, KEY_STORE_FILE
+from storage.sqlite import DATA_FILE, KEY_STORE_FILE, SQLITE_HEADER
 
 log = logging.getLogger("bot.cli")
 T = TypeVar("T")
@@ -244,7 +244,7 @@ def _refuse_a_database_or_a_key(path: Path) -> None:
             head = existing.read(_KEY_FILE_AT_MOST + 1)
     except OSError:
         return  # none there (or no file to read): written, or refused as it is written
-    if head.startswith(b"SQLite format 3\x00"):
+    if head.startswith(SQLITE_HEADER):
         raise StoreError(
             N_(
                 "{path} is a database (a store, or a backup of one): write the output to "

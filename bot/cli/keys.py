@@ -85,7 +85,8 @@ def run_rotate(args: argparse.Namespace) -> int:
             ),
             path=args.new_key_file,
         )
-    store = open_existing_store(load_settings(), exclusive=True)
+    settings = load_settings()
+    store = open_existing_store(settings, exclusive=True)
     if store.is_master_key(new_key):
         # Said rotated, after a leak, and nothing changed (found by an operator walk-through:
         # the file of the key in use given by mistake)
@@ -128,7 +129,7 @@ def run_rotate(args: argparse.Namespace) -> int:
             "taken before: only it opens them"
         ).format(total=total)
     )
-    _key_the_bot_cannot_read(args.new_key_file, load_settings().data_dir, t)
+    _key_the_bot_cannot_read(args.new_key_file, settings.data_dir, t)
     return 0
 
 
