@@ -41,7 +41,8 @@ from flows.sharing import RecipientsError, load_recipients
 from storage import SQLiteStore, StoreError, resolve_master_key
 from storage.crypto import predictable_key
 from storage.masterkey import MASTER_KEY_FILE
-from storage.sqlite import stray_databases
+from storage.sqlite import damaged_files, stray_databases
+from storage.sqlite_ledger import LEDGER_FILE
 
 
 def register(subparsers: Any, t: Translator) -> None:
@@ -147,6 +148,7 @@ def _settings_for_run(settings: Settings, catalog: FlowCatalog, t: Translator) -
         errors.append(Finding("FEEDBACKBOT_TOKEN", 0, t.gettext(MALFORMED_TOKEN)))
     for key in _master_key_findings(settings, t):
         (found if key.warning else errors).append(key)
+    errors += _damaged(settings, t)
     short = short_retention(settings, t)
     if short is not None:
         found.append(Finding("FEEDBACKBOT_RETENTION", 0, short))
@@ -225,6 +227,26 @@ def _settings_for_run(settings: Settings, catalog: FlowCatalog, t: Translator) -
         )
     warned = [dataclasses.replace(f, warning=True) for f in found]
     return [Report(f.source, (f,), file=False) for f in (*errors, *warned)]
+
+
+def _damaged(settings: Settings, t: Translator) -> list[Finding]:
+    """An error for each of the store's files that SQLite finds damaged (found by testing
+    with pages overwritten: "0 errors", and the bot's purge failing in the log on a
+    damaged index). A backup of a damaged store cannot be relied on (VACUUM INTO fails on
+    a damaged index), so the way is an earlier backup."""
+    store = t.gettext(
+        "damaged ({reason}): stop the bot and restore the newest backup (`feedbackbot "
+        "restore DEST --keys KEYS_DEST`)"
+    )
+    ledger = t.gettext(
+        "damaged ({reason}): stop the bot, move this file out of the data folder and restore "
+        "the newest backup with the ledger's newest copy (`feedbackbot restore DEST --keys "
+        "KEYS_DEST --ledger LEDGER_DEST`)"
+    )
+    return [
+        Finding(str(path), 0, (ledger if path.name == LEDGER_FILE else store).format(reason=reason))
+        for path, reason in damaged_files(settings.data_dir)
+    ]
 
 
 def _always_low(

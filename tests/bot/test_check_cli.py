@@ -565,6 +565,72 @@ def test_a_database_in_the_data_folder_that_is_none_of_the_bots_is_warned_of(
     assert "notes.txt" not in out
 
 
+async def test_a_damaged_store_file_is_an_error_with_the_way_on_and_is_not_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by testing with pages of the store overwritten: `check` said "0 errors", and
+    the bot's purge then failed on the damaged index in the log, unexplained. Read beside
+    a running bot, a sound store is not taken for a damaged one."""
+    import sqlite3
+    from contextlib import closing
+
+    monkeypatch.delenv("FEEDBACKBOT_FLOWS_DIR", raising=False)
+    monkeypatch.setenv("FEEDBACKBOT_SHIPPED_FLOWS", "feedback")
+    ready_to_run(monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    data = tmp_path / "data"
+    key = generate_key()
+    monkeypatch.setenv("FEEDBACKBOT_DATA_DIR", str(data))
+    monkeypatch.setenv("FEEDBACKBOT_MASTER_KEY", encode_master_key(key))
+    store = SQLiteStore(data, key)
+    await store.open()
+    try:  # the bot running beside: its write-ahead log is read as any reader reads it
+        assert main(["check", "--lang", "en"]) == 0
+        assert "damaged" not in capsys.readouterr().out
+    finally:
+        await store.close()
+
+    def overwrite_an_index(path: Path) -> None:
+        with closing(sqlite3.connect(path)) as db:
+            page_size = db.execute("PRAGMA page_size").fetchone()[0]
+            page = db.execute(
+                "SELECT max(rootpage) FROM sqlite_master WHERE type = 'index'"
+            ).fetchone()[0]
+        with path.open("r+b") as file:
+            file.seek((page - 1) * page_size)
+            file.write(b"\xff" * page_size)
+
+    overwrite_an_index(data / "feedback.db")
+    overwrite_an_index(data / "erasures.db")
+    before = {p.name: p.read_bytes() for p in data.iterdir()}
+    assert main(["check", "--lang", "en"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    said = [line for line in lines if "damaged" in line]
+    assert len(said) == 2, lines
+    assert said[0].startswith(f"{data / 'feedback.db'}: error: damaged (Page "), said
+    assert said[0].endswith(
+        "): stop the bot and restore the newest backup (`feedbackbot restore DEST --keys "
+        "KEYS_DEST`)"
+    ), said
+    assert said[1].startswith(f"{data / 'erasures.db'}: error: damaged (Page "), said
+    assert said[1].endswith(
+        "): stop the bot, move this file out of the data folder and restore the newest "
+        "backup with the ledger's newest copy (`feedbackbot restore DEST --keys KEYS_DEST "
+        "--ledger LEDGER_DEST`)"
+    ), said
+    assert "2 errors" in lines[-1], lines
+    assert {p.name: p.read_bytes() for p in data.iterdir()} == before, "nothing written"
+    # a file that is no database at all, in German
+    (data / "keys.db").write_bytes(b"not a database, " * 300)
+    assert main(["check", "--lang", "de"]) == 1
+    out = capsys.readouterr().out
+    assert (
+        f"{data / 'keys.db'}: Fehler: beschädigt (file is not a database): halten Sie den Bot "
+        "an und spielen Sie die neueste Sicherung zurück (`feedbackbot restore DEST --keys "
+        "KEYS_DEST`)"
+    ) in out.splitlines(), out
+
+
 def test_a_recipients_file_others_can_read_is_warned_of(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
