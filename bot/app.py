@@ -35,7 +35,7 @@ from flows.rights import DataRights
 from flows.service import FeedbackService, utc_now
 from flows.staff import StaffDesk, StaffSettings
 from storage.interface import UPKEEP_WITHDRAWN_LEFTOVERS, FeedbackRecord, Store, StoreError
-from storage.sqlite import stray_databases
+from storage.sqlite import says_damaged, stray_databases
 
 log = logging.getLogger("bot.app")
 
@@ -156,12 +156,25 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
         await data.service.store.open()
     try:
         await refuse_cutting_short(data.service.store, data.service.retentions())
+        await cap_retention(data.service)
+        await end_withdrawn_leftovers(data.service)
+        await purge_expired(data.service, data.settings.audit_retention)
     except StoreError:
         await data.service.store.close()
         raise
-    await cap_retention(data.service)
-    await end_withdrawn_leftovers(data.service)
-    await purge_expired(data.service, data.settings.audit_retention)
+    except Exception as error:
+        if not says_damaged(error):
+            raise
+        await data.service.store.close()
+        # found by testing with pages overwritten: the purge at start ended `run` with
+        # SQLite's traceback
+        raise StoreError(
+            N_(
+                "a file of the store in {path} is damaged: `feedbackbot check` names it; "
+                "restore the newest backup (`feedbackbot restore`)"
+            ),
+            path=data.settings.data_dir,
+        ) from None
     for aside in sorted(data.settings.data_dir.glob("replaced-*")):  # (review of restore)
         log.warning(
             "%s holds the files a restore replaced, beyond the purge: delete it once the bot "
@@ -525,6 +538,11 @@ async def _on_error(update: object, context: BotContext) -> None:
         for frame in reversed(traceback.extract_tb(error.__traceback__ if error else None))
     )
     log.error("update failed: %s at %s", type(error).__name__, where)
+    if says_damaged(error):  # found by testing with pages overwritten: nothing said what
+        log.error(
+            "a file of the store is damaged: `feedbackbot check` names it; stop the bot "
+            "and restore the newest backup"
+        )
     if (
         isinstance(update, Update)
         and update.effective_chat

@@ -1074,6 +1074,14 @@ def stray_databases(data_dir: Path) -> list[Path]:
     return found
 
 
+def says_damaged(error: BaseException | None) -> bool:
+    """Whether `error` is SQLite's finding a store file damaged ("database disk image is
+    malformed") or no database."""
+    return isinstance(error, sqlite3.DatabaseError) and getattr(
+        error, "sqlite_errorcode", None
+    ) in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+
+
 def damaged_files(data_dir: Path) -> list[tuple[Path, str]]:
     """The store's files that SQLite's quick check finds damaged, each with the first
     thing it says (found by testing with pages overwritten: `check` said "0 errors", and
