@@ -292,7 +292,9 @@ _LENGTH_OR_COUNT = (
     r"|(?i:2fa)\b)"
 )
 _PASSWORD = _Pattern(
-    r"(?P<label>(?<![\w-])(?:(?i:passwort|password|kennwort|passwd|pw|pin|pin-code|pincode"
+    # (after a word and a hyphen too: "WLAN-Passwort: Sommer2024!", "Login-Passwort ist
+    # Sommer2024!", found by a precision check)
+    r"(?P<label>(?<!\w)(?<!\w-\w)(?:(?i:passwort|password|kennwort|passwd|pw|pin|pin-code|pincode"
     r"|pin-nummer|pinnummer|puk|passcode|zugangscode|geheimzahl|geheimnummer)"
     r"(?:[ \t]*[:=][ \t]*(?P<colon>)|[ \t]+(?i:ist|lautet|is|was|war)[ \t]+|[ \t]+(?P<bare>))"
     # a login and a password at once: "Zugangsdaten: erika78 / Sonne2024"
@@ -323,8 +325,13 @@ _SEPARATOR = rf"(?:\s?[./{_DASHES}-]\s?|\s)?"
 # what could start a group without it; the last digits given back would be followed by
 # a digit): the same matches, with less backtracking on long runs of digits and words.
 _PHONE = _Pattern(
-    rf"(?<![\w+])(?:\+\d{{1,3}}{_SEPARATOR}+|\(?\b0(?!00)\s?)"
+    # (not the last part of a code joined by hyphens: "Rechnung RE-2024-004711", found by a
+    # precision check, was "RE-2024-[Telefon]")
+    rf"(?<![\w+])(?<!\d[{_DASHES}-])(?:\+\d{{1,3}}{_SEPARATOR}+|\(?\b0(?!00)\s?)"
     rf"(?:\(?\d{{1,5}}\)?{_SEPARATOR}+){{1,5}}\d{{2,}}+(?![\w])"
+    # said in pairs, an odd one at the end: "0171 23 45 67 8" (found by a precision check:
+    # "[Telefon] 8")
+    r"(?:(?<=[ ]\d\d)[ ]\d(?![\w]|[.,]\d|[ ]\d))?"
 )
 # A parcel's tracking number: after a word for it ("Sendungsnummer 00340434161234567890",
 # "Paket 1Z999AA10123456784", "tracking no. JJD000390007000123456"), or a UPS one ("1Z"
@@ -354,7 +361,9 @@ _TRACKING = _Pattern(
 _CUSTOMER_NUMBER_BEFORE = _Pattern(
     r"(?<!\w)(?:(?:kunden|bestell|buchungs|rechnungs|auftrags|vorgangs|reservierungs|ticket)"
     r"(?:nummer|[ \t]*-?[ \t]*nr\.?|[ \t]*-?[ \t]*no\.?)|kd\.?[ \t]*-?[ \t]*nr\.?"
-    r"|(?:rechnung|bestellung|buchung|auftrag|vorgang|ticket)[ \t]+(?:nr\.?|no\.?|#)"
+    r"|(?:rechnung|bestellung|buchung|auftrag|vorgang|ticket)(?:[ \t]+(?:nr\.?|no\.?|#))?"
+    # (the word alone too: "Bestellung 0012345678 fehlt", found by a precision check)
+    r"|order|invoice"
     r"|(?:customer|order|booking|invoice|ticket|case|reservation)[ \t]*"
     r"(?:no\.?|nr\.?|number|id|ref\.?|reference|#)|ticket)"
     r"[ \t]*[:#.=-]?[ \t]*(?:(?:ist|lautet|is)[ \t:]+)?\Z",
@@ -520,7 +529,11 @@ _ID = _Pattern(
 # ("Die 116117 war nicht erreichbar").
 _PUBLIC_CODE = _Pattern(
     r"(?:ICE|IC|EC|ECE|IRE|RE|RB|NJ|FLX|TGV|RJX?|EN|RTX|GTX|RX)-?\d{1,4}|116\d{3}|11[02]"
+    r"|KB\d{6,8}"  # a Windows update ("KB5034441": found by a precision check)
 )
+# A published vulnerability, no one's: set aside whole, as a date is ("CVE-2024-12345":
+# found by a precision check of software feedback, "[Nummer]").
+_CVE = _Pattern(r"(?<![\w-])CVE-\d{4}-\d{4,7}(?![\w-])")
 _FLIGHT_BEFORE = _Pattern(
     r"\b(?i:flug(?:nummer|nr\.?)?|flight(?:[ \t]+(?:number|no\.?))?)[ \t:#]*\Z"
 )
@@ -1436,7 +1449,9 @@ _ENGLISH_STREET = _Pattern(
     rf"(?<![\w.,/#-])\d{{1,5}}[A-Za-z]?[ \t]+(?:{_NOT_A_NAME}[{_UPPER}][{_LOWER}]+[ \t]+){{1,3}}"
     rf"(?:St\.(?![ \t]*[{_UPPER}])|"
     r"(?:Street|Road|Rd\.|Avenue|Ave\.|Lane|Ln\.|Drive|Boulevard|Blvd\.|Way|Court"
-    r"|Place|Square|Terrace)(?!\w)"
+    r"|Place|Square|Terrace"
+    # ("14 Elm Grove, Leeds LS6 2AB", "5 Maple Crescent": found by a precision check)
+    r"|Grove|Close|Crescent|Gardens|Mews|Row|Walk|Rise|Parade|Circle|Highway)(?!\w)"
     # without the dot only where the street ends its field: "123 Main St, Springfield",
     # "45 Elm Rd, Leeds" (found by the corpus audit); "Bus 5 Richtung St Pauli" stays
     r"|(?:St|Rd|Ave|Ln|Blvd)(?=[ \t]*(?:[,;]|\n|\Z)))"
@@ -1643,12 +1658,29 @@ _PERSON_ROLES = (
     # a son's name went, children's stayed)
     *("kinder", "kids", "children", "söhne", "töchter", "enkelkinder", "zwillinge"),
     *("sons", "daughters", "grandchildren", "twins", "barman", "barmaid"),
+    # Trades, practices, transport, insurance and software (found by a precision check of
+    # comments outside hotels: "Der Elektriker Dennis", "Die Sprechstundenhilfe Sandra",
+    # "My physio Emma", "Electrician Dave fixed it" stayed)
+    *("elektriker", "installateur", "klempner", "maler", "fliesenleger", "dachdecker"),
+    *("schreiner", "tischler", "mechatroniker", "serviceberater", "autoverkäufer"),
+    *("werkstattmeister", "geselle", "auszubildende", "auszubildender", "lehrling"),
+    *("lagerist", "lokführer", "kontrolleur", "fahrkartenkontrolleur", "busfahrer"),
+    *("versicherungsvertreter", "vertreter", "makler", "entwickler"),
+    *("zahnärztin", "tierarzt", "tierärztin", "hausarzt", "hausärztin", "physio"),
+    *("ergotherapeut", "logopäde", "logopädin", "sprechstundenhilfe", "arzthelferin"),
+    *("wachmann", "optiker", "hörakustiker", "lieferant", "gutachter", "schadensregulierer"),
+    *("salesman", "saleswoman", "salesperson", "sales[ \t]+assistant", "shop[ \t]+assistant"),
+    *("engineer", "plumber", "electrician", "fitter", "builder", "handyman", "postman"),
+    *("conductor", "ticket[ \t]+inspector", "developer", "physio", "physiotherapist"),
+    *("hygienist", "apprentice", "optician", "assessor", "loss[ \t]+adjuster", "steward"),
 )
 # Roles that are things too ("Der Sender Sky Sport fehlt", "Die Bedienung Android App",
 # "Our server Microsoft Exchange", "Mutter Erde Produkte": found by the review of the
 # corpus rules): a name after them only from a common first name on ("Mein Mann Peter").
 _ROLES_THAT_ARE_THINGS = frozenset(
-    "sender bedienung server host leiter empfänger guide trainer cleaner valet".split()
+    "sender bedienung server host leiter empfänger guide trainer cleaner valet "
+    # ("Builder Pro", "Developer Edition", "Entwickler Studio")
+    "entwickler builder developer fitter conductor".split()
 )
 # So are relatives ("Mutter Erde", "Tante Emma"), unless someone's ("Mein Mann Dragan
 # Petrović": found by the review of that change, which had kept the name).
@@ -1804,10 +1836,20 @@ _WORD_SURNAMES = (
     "baker cook young king hall wood hill green white brown bell ward price"
 ).split()
 _WORD_SURNAME_AFTER_ROLE = _Pattern(
-    r"(?P<lead>(?<![\w-])(?i:der|die|the|our|unser|unsere)[ \t]+"
+    # or where a sentence begins, as a name tag reads: "Kassiererin Bauer war genervt",
+    # "Techniker Fuchs kam zu spät" (found by a precision check outside hotels)
+    r"(?P<lead>(?:(?<![\w-])(?i:der|die|the|our|unser|unsere)[ \t]+|(?m:^)|(?<=[.!?:][ \t]))"
     rf"{_any_of(tuple(r for r in _PERSON_ROLES if r not in _AMBIGUOUS_ROLES))}(?:in)?[ \t]+)"
     rf"(?P<name>(?=[{_UPPER}])(?i:{'|'.join(_WORD_SURNAMES)})\b)"
     r"(?=[ \t]+(?i:war|ist|hat|hatte|kam|sagte|meinte|was|is|has|had|came|said)\b)"
+)
+# A common first name, then its role set off by a comma or "the": "Jan, der Techniker, war
+# super", "Steve the driver was rude" (found by a precision check outside hotels). Not
+# a role that is a thing too ("Bob the Builder").
+_NAME_THE_ROLE = _Pattern(
+    rf"(?<![\w-])(?P<name>{_FIRST_NAME_WORD})"
+    r"(?P<role>(?:[ \t]*,[ \t]*(?i:der|die|unser|unsere|our|my|mein|meine)|[ \t]+(?i:the))[ \t]+"
+    rf"{_any_of(tuple(r for r in _PERSON_ROLES if r not in _AMBIGUOUS_ROLES))}(?:in)?\b)"
 )
 # A common first name before "und" and a name that went: "Maria und Jan am Empfang",
 # "Toller Service von Maria und Jan am Empfang" (found by a staff walk-through: the second
@@ -1887,6 +1929,10 @@ _WORKPLACES = (
     # (not "Restaurant" nor "Pool": "Pizza Regina im Restaurant", "Bloody Mary at the pool",
     # found by the review of that change)
     *("housekeeping", "frühstücksservice", "zimmerservice", "room[ \t]+service", "valet"),
+    # a shop's, a practice's, a station's ("Kevin im Lager", "Sabine an der Anmeldung", "Anna
+    # am Schalter", "Gary on the tills": found by a precision check outside hotels)
+    *("lager", "anmeldung", "schalter", "annahme", "tills", "till", "warehouse"),
+    *("returns[ \t]+desk", "service[ \t]+desk", "workshop"),
 )
 _NAME_AT_WORK = _Pattern(
     rf"(?<![\w-])(?P<name>(?>{_FULL_NAME})|{_FIRST_NAME_WORD})"
@@ -2130,6 +2176,10 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
     text = _SPACE_RUN.sub(lambda run: " ", text.translate(_ONE_SPACE))
     set_aside: list[str] = []
 
+    def keep(match: re.Match[str]) -> str:
+        set_aside.append(match.group(0))
+        return chr(_SET_ASIDE + len(set_aside) - 1)
+
     def aside(match: re.Match[str]) -> str:
         if not _real_date_or_time(match) or _in_chain(match):
             return match.group(0)
@@ -2139,8 +2189,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             return match.group(0)
         if match.re is _DATE.compiled() and _of_birth(match):
             return placeholder("id")
-        set_aside.append(match.group(0))
-        return chr(_SET_ASIDE + len(set_aside) - 1)
+        return keep(match)
 
     def birth_date(match: re.Match[str]) -> str:
         day = int(match["day"] or match["month_first"])
@@ -2325,8 +2374,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         # a hotline's number, free or charged, is no one's ("Telekom Hotline 0800 3301000")
         # (set aside, as a date is: no piece of it is an id either)
         if re.sub(r"\D", "", match.group(0)).startswith(("0800", "0180", "0900")):
-            set_aside.append(match.group(0))
-            return chr(_SET_ASIDE + len(set_aside) - 1)
+            return keep(match)
         # an opening parenthesis that the number does not close is the text's: "Website
         # (089 123456) stimmt nicht" (found by a review: ")" was left alone)
         number = match.group(0)
@@ -2841,6 +2889,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_IPV6, lambda m: placeholder("ip") if _is_ipv6(m) else m.group(0)),
         (_AHV, lambda m: placeholder("id")),
         (_WORDED_DATE, birth_date),
+        (_CVE, keep),
         (_DATE, aside),
         (_TIME, aside),
         (_GROUPED_NUMBER, lambda m: placeholder("id") if _digits(m.group(0)) >= 9 else m.group(0)),
@@ -2883,6 +2932,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_THIS_IS, this_is),
         (_NAME_HERE, name_here),
         (_NAME_AT_WORK, at_work),
+        (_NAME_THE_ROLE, lambda m: _name_the_role(m, placeholder("name"))),
         (_SPOKE_WITH, spoke_with),
         (_NAME_SAYS, says),
         (_NAME_AFTER_ROLE, by_role),
@@ -3036,8 +3086,15 @@ def _address(match: re.Match[str]) -> bool:
 # ten digits, a phone number's, go).
 _TECHNICAL_BEFORE = _Pattern(
     r"(?:fehler[ -]?(?:code|nummer)|\berror[ \t-]?(?:code|number)"  # also "Systemfehlercode"
-    r"|(?P<bare>fehler|\berror)"  # only before a code of letters and digits ("Fehler E-4012")
-    r"|\bartikel[ -]?(?:nummer|nr\.?)|\bart\.?[ \t-]*nr\.?|\bmodell[ -]?(?:nummer|nr\.?)"
+    # only before a code of letters and digits ("Fehler E-4012"; "Code P0300", "Update
+    # KB5034441": found by a precision check, a garage's and software's feedback)
+    r"|(?P<bare>fehler|\berror|\bcode|\bupdate)"
+    r"|\bartikel(?:[ -]?(?:nummer|nr\.?))?|\bart\.?[ \t-]*nr\.?|\bmodell[ -]?(?:nummer|nr\.?)"
+    # an article's number by its word alone, a product's, an item's or a part's ("Artikel
+    # 0123456 fehlt", "Item 0123456 was out of stock": found by a precision check, they
+    # were phone numbers)
+    r"|\b(?:produkt|teile?|item|product|part)(?:[ \t-]?(?:nummer|nr\.?|number|no\.?|code|#))?"
+    r"|\bsku"
     r"|\bmodel[ \t-]?(?:number|no\.?)|\bpzn|\bbuild|(?P<barcode>\b(?:ean|gtin|isbn)(?:-?1[03])?))"
     r"[ \t:#.-]*\Z",
     re.IGNORECASE,
@@ -3061,6 +3118,12 @@ def _technical(match: re.Match[str]) -> bool:
     return _digits(number) <= 9
 
 
+_VERSION_PART_BEFORE = _Pattern(r"(?<![\d.])\d{1,4}\.\d{1,4}\.\Z")
+_ISSUE_BEFORE = _Pattern(
+    r"\b(?i:issue|bug|pr|pull[ \t]+request|merge[ \t]+request|jira|github|gitlab)[ \t]*\Z"
+)
+
+
 def _public(match: re.Match[str]) -> bool:
     """Whether a number `_ID` found is no one's: a train, a graphics card, a flight, a count,
     a postal code alone or a public service number (see _PUBLIC_CODE)."""
@@ -3068,6 +3131,10 @@ def _public(match: re.Match[str]) -> bool:
     if _PUBLIC_CODE.fullmatch(number) or _COUNTED_AFTER.match(text, match.end()):
         return True
     before = text[max(0, match.start() - 24) : match.start()]
+    # a part of a version ("Windows-Build 10.0.19045.3803", "Version 2.3.10045"), an issue
+    # of a bug tracker ("GitHub issue #1234"): found by a precision check
+    if _VERSION_PART_BEFORE.search(before) or _ISSUE_BEFORE.search(before):
+        return True
     if _FLIGHT.fullmatch(number) and _FLIGHT_BEFORE.search(before):
         return True
     area = _AREA_BEFORE.search(before) if len(number) == 5 and number.isdigit() else None
@@ -3105,6 +3172,14 @@ def _is_cued_phone(match: re.Match[str]) -> bool:
         and bool(_PHONE_BEFORE.search(text[max(0, start - 30) : start]))
         and not (_COUNTED_AFTER.match(text, end) or _UNIT_AFTER.match(text, end))
     )
+
+
+def _name_the_role(match: re.Match[str], name: str) -> str:
+    """`name` for a capitalised common first name before its role ("Jan, der Techniker")."""
+    said = match["name"]
+    if not (said[0].isupper() and _is_first_name(said, match.string, match.end("name"))):
+        return match.group(0)
+    return name + match["role"]
 
 
 def _customer_number(match: re.Match[str]) -> bool:
@@ -3391,6 +3466,7 @@ PATTERNS = (
     _MAC,
     _IPV6,
     _WORDED_DATE,
+    _CVE,
     _DATE,
     _TIME,
     _GROUPED_NUMBER,
@@ -3458,8 +3534,11 @@ PATTERNS = (
     _LAST_LINE_NAME,
     _KNOWN_FULL_NAME,
     _NAME_BEFORE_A_NAME,
+    _NAME_THE_ROLE,
     _LONE_FIRST_NAME,
     # and those that decide on what the patterns above found
+    _VERSION_PART_BEFORE,
+    _ISSUE_BEFORE,
     _BULLET,
     _UNAMBIGUOUS_STREET,
     _NOT_STREETS,
