@@ -2658,7 +2658,11 @@ _EN_STOPPED = rf"(?:it|this|that|now|all|everything|all this|here|{_EN_SURVEY})"
 _DE_TAIL = r"(?:bitte|danke|sofort|jetzt|endlich|komplett|vollstaendig|umgehend)"
 _DE_DATA = (
     r"(?:alles|mich|(?:(?:alle|all|saemtliche) )?(?:(?:meine|die) )?(?:persoenlichen )?"
-    r"(?:daten|angaben|antworten|eintraege))(?: (?:ueber mich|von mir))?"
+    r"(?:daten|angaben|antworten|eintraege|feedbacks|bewertungen)"
+    # the bot's own word, as English "my feedback" (found by a customer's walk-through:
+    # "Bitte mein Feedback löschen" was stored as the comment, or told that it stays)
+    r"|(?:(?:mein|das|dieses|mein ganzes|das ganze|mein gesamtes|das gesamte) )?feedback)"
+    r"(?: (?:ueber mich|von mir))?"
 )
 _DE_MINE = (
     r"(?:(?:meinen|den|diesen|meinen letzten|den letzten) )?kommentar|"

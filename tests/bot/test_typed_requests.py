@@ -158,6 +158,14 @@ REQUESTS = {
     "revoke my consent pls": WITHDRAW,
     "Kontaktieren Sie mich bitte nicht mehr, danke": WITHDRAW,
     "Ich möchte nicht mehr kontaktiert werden, danke": WITHDRAW,
+    # the bot's own word, "Feedback", as "delete my feedback" in English (found by a
+    # customer's walk-through: the comment, or told that finished feedback stays)
+    "Bitte mein Feedback löschen": ERASE,
+    "Feedback löschen": ERASE,
+    "Löschen Sie mein Feedback": ERASE,
+    "Können Sie mein Feedback löschen?": ERASE,
+    "Ich möchte mein Feedback löschen lassen": ERASE,
+    "Bitte meine Feedbacks löschen": ERASE,
     "ich möchte abbrechen bitte": STOP,
     # after a greeting, as a chat message begins (found by a review of customers'
     # phrasing: stored as the comment, and without a pointer to the command)
@@ -609,6 +617,22 @@ async def test_a_german_request_after_the_survey_points_to_the_commands(
     assert "keine Umfrage" not in said
     # anything else is told, as before, that no survey is under way
     assert "Umfrage" in texts(await customer.send("Hallo"))
+
+
+async def test_asking_in_german_to_delete_ones_feedback_is_pointed_to_delete(
+    harness: Harness,
+) -> None:
+    """Found by a customer's walk-through: "Bitte mein Feedback löschen" was the comment,
+    and after the survey told that finished feedback stays stored."""
+    customer = await _at(harness, "comment", 815, "de")
+    said = texts(await customer.send("Bitte mein Feedback löschen"))
+    assert said.startswith(POINTER_DE) and "/loeschen" in said, said
+    harness.clock.advance(timedelta(minutes=1))
+    await customer.send("Das Feedback-Formular war umständlich")  # a comment
+    await customer.press("Nein")
+    assert await stored_comment(harness, customer) == "Das Feedback-Formular war umständlich"
+    said = texts(await customer.send("Feedback löschen"))
+    assert "/loeschen" in said and "bleibt gespeichert" not in said, said
 
 
 async def test_a_request_just_after_the_survey_points_to_the_commands(harness: Harness) -> None:
