@@ -2557,10 +2557,62 @@ _NO_SAID_AGAIN = 6
 def _without_farewell(words: str) -> str:
     """`words` (see `bare_words`) without a goodbye at the end (see FAREWELLS), nor the
     words of politeness before it ("danke, tschüss")."""
+    farewell = _farewell_of(words)
+    if not farewell:
+        return words
+    return _without_politeness(words.removesuffix(farewell).strip())
+
+
+THANKS = typed_forms(
+    {
+        "danke", "dankeschön", "danke schön", "danke sehr", "vielen dank", "vielen lieben dank",
+        "herzlichen dank", "besten dank", "tausend dank", "danke euch", "danke ihnen",
+        "ok danke", "okay danke", "super danke", "alles klar danke", "prima danke", "merci",
+        "thanks", "thank you", "thanks a lot", "thank you very much", "many thanks", "thx",
+        "ty", "cheers", "ok thanks", "okay thanks", "great thanks", "thanks again",
+        "thank you so much", "thanks so much", "danke dir", "danke vielmals", "vielen vielen dank",
+    }
+)  # fmt: skip
+"""A thank-you alone, which needs no storing."""
+ACKNOWLEDGEMENTS = typed_forms(
+    {
+        "ok", "okay", "oki", "alles klar", "super", "prima", "perfekt", "top", "gut", "schön",
+        "gerne", "gern", "gern geschehen", "great", "perfect", "cool", "fine", "good", "nice",
+        "you're welcome", "no problem", "kein problem",
+    }
+)  # fmt: skip
+"""An acknowledgement alone ("ok", "super", "alles klar")."""
+_KIND_EMOJI = frozenset(
+    "👍👌🙏❤♥😊🙂☺😀😃😄🥰🤗✌💪🌞☀🙋\ufe0f\u200d\U0001f3fb\U0001f3fc\U0001f3fd\U0001f3fe\U0001f3ff "
+)
+
+
+def thanks_or_goodbye(text: str) -> str | None:
+    """ "thanks" where `text` only thanks ("Danke!", "Vielen Dank, tschüss", "thanks 🙏"),
+    "ok" where it only acknowledges or says goodbye ("ok", "Alles klar", "Tschüss", "👍");
+    None where it says more (found by a customer walk-through: "thanks!" after the
+    survey's thanks was told that no question was open and it had not been stored)."""
+    if len(text) > 60:
+        return None
+    words = bare_words(text)
+    if not words:
+        kind = text.strip() and all(ch in _KIND_EMOJI for ch in text.strip())
+        return "ok" if kind else None
+    rest = _without_farewell(words)
+    said = words if rest == words else words.removesuffix(_farewell_of(words)).strip()
+    if said in THANKS or rest in THANKS:
+        return "thanks"
+    if not rest or rest in ACKNOWLEDGEMENTS:
+        return "ok"
+    return None
+
+
+def _farewell_of(words: str) -> str:
+    """The goodbye `words` end with (see FAREWELLS), or ""."""
     for farewell in sorted(FAREWELLS, key=len, reverse=True):
         if words == farewell or words.endswith(" " + farewell):
-            return _without_politeness(words.removesuffix(farewell).strip())
-    return words
+            return farewell
+    return ""
 
 
 def _without_politeness(words: str) -> str:

@@ -55,6 +55,7 @@ from flows.engine import (
     new_token,
     offers_contact_details,
     privacy_pointer,
+    thanks_or_goodbye,
     typed_forms,
     typed_help,
     typed_no,
@@ -829,12 +830,20 @@ class FeedbackService:
                 )
             elif await self._finished_recently(pseudonym):
                 # Said not stored (found by a customer walk-through: "Und das Personal war
-                # unfreundlich" sent after the thanks read as added to the feedback).
-                said = t.gettext(
-                    "Your feedback has been received. No question is open right now, so I did "
-                    "not store this message. Send /start to give feedback again; /help lists "
-                    "what I can do."
-                )
+                # unfreundlich" sent after the thanks read as added to the feedback); a
+                # thank-you or a goodbye is answered as one (found by the next: "thanks!" was
+                # told that it had not been stored)
+                kind = thanks_or_goodbye(event.text) if isinstance(event, TextInput) else None
+                if kind == "thanks":
+                    said = t.gettext("You're welcome, and thank you for your feedback!")
+                elif kind == "ok":
+                    said = t.gettext("Thank you for your feedback, and have a nice day!")
+                else:
+                    said = t.gettext(
+                        "Your feedback has been received. No question is open right now, so I "
+                        "did not store this message. Send /start to give feedback again; /help "
+                        "lists what I can do."
+                    )
             else:
                 said = t.gettext(
                     "No survey is under way, so I did not store this message. (Feedback you "

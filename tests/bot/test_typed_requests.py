@@ -635,6 +635,34 @@ async def test_asking_in_german_to_delete_ones_feedback_is_pointed_to_delete(
     assert "/loeschen" in said and "bleibt gespeichert" not in said, said
 
 
+@pytest.mark.parametrize(
+    ("language", "typed", "answer"),
+    [
+        ("de", "Danke!", "Gern geschehen, und danke für Ihr Feedback!"),
+        ("de", "Vielen Dank, tschüss", "Gern geschehen, und danke für Ihr Feedback!"),
+        ("de", "ok 👍", "Danke für Ihr Feedback, und einen schönen Tag noch!"),
+        ("de", "Tschüss", "Danke für Ihr Feedback, und einen schönen Tag noch!"),
+        ("en", "thanks 🙏", "You're welcome, and thank you for your feedback!"),
+        ("en", "👍", "Thank you for your feedback, and have a nice day!"),
+    ],
+)
+async def test_a_thank_you_after_the_survey_is_answered_as_one(
+    harness: Harness, language: str, typed: str, answer: str
+) -> None:
+    """Found by a customer's walk-through: "thanks!" after the thanks was told that no
+    question was open and that it had not been stored, and to send /start again."""
+    customer = await _at(harness, "contact", 816, language)
+    await customer.press("No" if language == "en" else "Nein")
+    harness.clock.advance(timedelta(minutes=1))
+    assert texts(await customer.send(typed)) == answer
+    # more than thanks is told, as before, that it was not stored
+    said = texts(await customer.send("Danke, aber das Zimmer war laut"))
+    assert "/start" in said and answer not in said, said
+    # nor is it answered so once the survey is long past
+    harness.clock.advance(timedelta(days=2))
+    assert texts(await customer.send(typed)) != answer
+
+
 async def test_a_request_just_after_the_survey_points_to_the_commands(harness: Harness) -> None:
     customer = await _at(harness, "contact", 811)
     await customer.press("No")

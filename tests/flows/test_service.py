@@ -243,12 +243,15 @@ async def test_text_after_the_thanks_is_not_told_its_feedback_was_discarded(
     service: FeedbackService,
 ) -> None:
     await full_conversation(service, ERIKA, "fertig")
-    [reply] = (await service.text(ERIKA, "Danke euch!")).replies
+    [reply] = (await service.text(ERIKA, "Und das Personal war unfreundlich")).replies
     assert reply.text.startswith(
         "Ihr Feedback ist angekommen. Gerade ist keine Frage offen, deshalb habe ich diese "
         "Nachricht nicht gespeichert."
     ), "said not stored: an addition sent after the thanks is lost otherwise unsaid"
     assert "verworfen" not in reply.text, "nothing unfinished to speak of"
+    # a thank-you alone is answered as one (found by a customer walk-through)
+    [reply] = (await service.text(ERIKA, "Danke euch!")).replies
+    assert reply.text.startswith("Gern geschehen, und danke für Ihr Feedback!")
 
 
 async def test_changed_notice_asks_again(store: MemoryStore, clock: Clock) -> None:
@@ -618,6 +621,8 @@ async def test_text_after_another_survey_is_not_told_it_lacks_consent(
     outcome = await service.press(ERIKA, press(outcome, "9"))
     assert "Vielen Dank" in outcome.replies[-1].text
     [reply] = (await service.text(ERIKA, "Danke euch!")).replies
+    assert reply.text == "Gern geschehen, und danke für Ihr Feedback!", reply.text
+    [reply] = (await service.text(ERIKA, "Und schneller liefern!")).replies
     assert reply.text.startswith("Ihr Feedback ist angekommen"), reply.text
     assert "Einwilligungsanfrage" not in reply.text
 
