@@ -2425,7 +2425,14 @@ OF_THE_CONSENT = ASKING | typed_forms(
         "i you that this it mean means see sees happens happen if say yes no required "
         "optional have to long keep kept store stored data my number id would need "
         "contact me with get gets for exactly anyway someone then "
-        "chat telegram user answer answers comment share call details".split()
+        "chat telegram user answer answers comment share call details "
+        # whether someone will answer, or speak with them (found by a customer walk-through:
+        # "Werden Sie mich kontaktieren?", "Can I talk to a human?" joined to the comment)
+        "mich mir bei ein eine einen einem bekomme kriege ruft anrufen an kann können "
+        "mensch menschen person mitarbeiter mitarbeiterin sprechen reden schreibt schreiben "
+        "zurück rückmeldung persönlich "
+        "reply a an talk speak to human person real anyone agent staff back hear from "
+        "will can i'll calls".split()
     )
 )
 """Every word of a question about the consent question ("Wer sieht das?", "Wie lange

@@ -1396,6 +1396,15 @@ EXPLAINED_EN = (
         ("en", "Who can see my answers?"),
         ("de", "Wozu brauchen Sie meine Chat-ID?"),
         ("de", "Wer sieht meine Antworten?"),  # (mutation audit: without "antworten")
+        # whether someone will answer or speak with them (found by a customer walk-through:
+        # joined to the comment, which staff read, the question never answered)
+        ("de", "Werden Sie mich kontaktieren?"),
+        ("de", "Bekomme ich eine Antwort?"),
+        ("de", "Ruft mich jemand an?"),
+        ("de", "Meldet sich jemand bei mir?"),
+        ("de", "Kann ich mit einem Menschen sprechen?"),
+        ("en", "Will I get a reply?"),
+        ("en", "Can I talk to a human?"),
     ],
 )
 async def test_a_question_about_the_consent_question_is_answered_not_added(
