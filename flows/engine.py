@@ -198,6 +198,29 @@ _ADDING = re.compile(
 )
 """How a message begins that says it is more of the comment before ("Noch etwas: …",
 "Actually, one more thing: …"; see `Engine._adds_later`). As `bare_words`, in ASCII."""
+_ADDING_TOO = re.compile(r"^(?:und|and) |\b(?:auch|ebenfalls|too|as well|either)\b")
+"""A message that is more of the comment by its words: begun with "und", or with "auch"
+or "too" in it (see `Engine._adds_later`). As `bare_words`, in ASCII."""
+_OF_CONTACT = re.compile(
+    r"\b(?:kontakt\w*|anruf\w*|rufen|ruft|zurueckruf\w*|melde\w*|anschreiben|contact\w*"
+    r"|call\w*|reach|ring|e ?mail|mail)\b"
+)
+"""Words about being contacted: a message with them at the contact question answers it,
+in words ("Ich möchte auch nicht kontaktiert werden"), rather than adding to the comment."""
+
+
+def _maybe_more(text: str, words: str) -> bool:
+    """Whether `text` (`words`: its `bare_words` in ASCII), typed at a consent question,
+    may be more of the comment: no yes or no first, no question, nothing of being
+    contacted."""
+    return not (
+        words.split()[0] in _YES_OR_NO_FIRST
+        or text.rstrip().endswith("?")
+        or _OF_CONTACT.search(words) is not None
+        or typed_no(text)
+    )
+
+
 _YES_OR_NO_FIRST = typed_forms(
     frozenset(
         "ja nein yes no jo jep jup nö nä ne nee nope nah yep yup yeah gerne klar sure okay ok "
@@ -988,7 +1011,28 @@ class Engine:
             # Said not kept (found by a review of customers' phrasing: more of the comment,
             # or a phone number, typed minutes later went with "please tap Yes or No" alone).
             how = self.t.gettext("I did not store this message. {how}").format(how=how)
+            if self._could_add(state, text):
+                # and how it is kept, if it was more (found by a customer walk-through: a
+                # second complaint typed half a minute later was lost without a way)
+                how += " " + self.t.gettext(
+                    "Should it belong to your previous answer, send it again beginning with “PS:”."
+                )
         return self._at_question(state, how, pointed=True)
+
+    def _could_add(self, state: ConversationState, text: str) -> bool:
+        """Whether `text`, typed at a consent question right after a text answer, is a
+        sentence that may be more of it: four words or more, no question, no contact
+        details (which the comment asks to leave out)."""
+        previous, given = self._answer_before(state)
+        words = bare_words(text).translate(AS_ASCII)
+        return (
+            isinstance(previous, TextStep)
+            and isinstance(given, str)
+            and not state.interrupted
+            and len(words.split()) >= 4
+            and _maybe_more(text, words)
+            and not offers_contact_details(text)
+        )
 
     def _how_much_is_left(self, state: ConversationState, step: Step) -> str:
         """The answer to a question how much of the survey is left (see `asks_how_long`):
@@ -1303,10 +1347,18 @@ class Engine:
         contacted ("Actually, please don't contact me")."""
         previous, given = self._answer_before(state)
         words = bare_words(text).translate(AS_ASCII)
-        begun = _ADDING.match(words)
-        if begun is None or len(words.split()) < 4:
+        if len(words.split()) < 4:
             return False
-        rest = words[begun.end() :].strip()
+        begun = _ADDING.match(words)
+        if begun is not None:
+            rest = words[begun.end() :].strip()
+        elif (  # "Und das Zimmer war laut", "Das Zimmer war auch laut", "… too" (found by a
+            # customer walk-through: refused, the second complaint lost)
+            _ADDING_TOO.search(words) is None or not _maybe_more(text, words)
+        ):
+            return False
+        else:
+            rest = words
         return (
             isinstance(step, ConsentStep)
             and isinstance(previous, TextStep)

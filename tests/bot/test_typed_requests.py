@@ -536,11 +536,67 @@ async def test_more_of_the_comment_minutes_later_is_said_not_to_be_stored(
     """Found by a review of customers' phrasing at the consent question: typed after the
     moments in which it is joined to the comment, it went with "please tap" alone."""
     customer = await _at(harness, "contact", 826)  # the comment half a minute before
-    # (one that says it is more, "Also, …", is added: see test_customer_messages)
-    said = texts(await customer.send("The password reset doesn't work either."))
-    assert said == f"I did not store this message. {ABOVE_EN}", said
+    # (one that says it is more, "Also, …", "… either", is added: see
+    # test_customer_messages and test_more_of_the_comment_minutes_later_said_so_…)
+    said = texts(await customer.send("The password reset doesn't work."))
+    assert said.startswith(f"I did not store this message. {ABOVE_EN}"), said
     await customer.press("No")
     assert await stored_comment(harness, customer) == "The app keeps crashing on login."
+
+
+@pytest.mark.parametrize(
+    ("language", "typed"),
+    [
+        ("de", "Und das Zimmer war laut."),
+        ("de", "Das Zimmer war auch laut."),
+        ("en", "The room was noisy too."),
+        ("en", "And the room was noisy."),
+    ],
+)
+async def test_more_of_the_comment_minutes_later_said_so_by_its_words_is_added(
+    harness: Harness, language: str, typed: str
+) -> None:
+    """Found by a customer walk-through: a second complaint sent half a minute after the
+    comment, begun with "Und" or with "auch" or "too" in it, was refused, and lost."""
+    customer = await _at(harness, "contact", 827, language)
+    said = texts(await customer.send(typed))
+    assert said.startswith(("Added to your previous answer", "Zu Ihrer vorigen Antwort")), said
+    await customer.press("No" if language == "en" else "Nein")
+    assert await stored_comment(harness, customer) == f"The app keeps crashing on login.\n{typed}"
+
+
+@pytest.mark.parametrize(
+    ("language", "typed"),
+    [
+        ("de", "Ja, Sie dürfen mich auch anrufen"),
+        ("de", "Ich möchte auch nicht kontaktiert werden"),
+        ("en", "Can I get a refund too?"),
+    ],
+)
+async def test_an_answer_or_a_question_with_such_a_word_is_not_added(
+    harness: Harness, language: str, typed: str
+) -> None:
+    customer = await _at(harness, "contact", 828, language)
+    said = texts(await customer.send(typed))
+    assert not said.startswith(("Added to your previous answer", "Zu Ihrer vorigen")), said
+    assert "PS:" not in said, said
+
+
+async def test_more_of_the_comment_later_is_told_how_to_add_it(harness: Harness) -> None:
+    """Found by a customer walk-through: "I did not store this message" and the buttons,
+    and no word of how a second complaint could still be added."""
+    customer = await _at(harness, "contact", 829)
+    said = texts(await customer.send("The waiter was unfriendly to us."))
+    assert said == (
+        "I did not store this message. Please tap “Yes, I agree” or “No” under the question "
+        "above. Should it belong to your previous answer, send it again beginning with “PS:”."
+    ), said
+    said = texts(await customer.send("PS: The waiter was unfriendly to us."))
+    assert said.startswith("Added to your previous answer"), said
+    await customer.press("No")
+    assert await stored_comment(harness, customer) == (
+        "The app keeps crashing on login.\nPS: The waiter was unfriendly to us."
+    )
 
 
 async def test_a_typed_no_still_declines_the_contact_question(harness: Harness) -> None:
