@@ -145,13 +145,13 @@ def _handled(args: argparse.Namespace, t: Translator) -> int:
         print(f"feedbackbot: {said(error, t)}", file=sys.stderr)
         if isinstance(error, MalformedMasterKey):  # "got 48": what now?
             hint = t.gettext(
-                "a master key is urlsafe base64 of 32 random bytes; `feedbackbot keygen` prints "
-                "a new one (a new key does not open a store made with another)"
+                "a master key is urlsafe base64 of 32 random bytes; `feedbackbot keygen --output "
+                "FILE` makes a new one (a new key does not open a store made with another)"
             )
             if args.command == "rotate-key":  # where a new one is the point (walk-through)
                 hint = t.gettext(
-                    "a master key is urlsafe base64 of 32 random bytes; `feedbackbot keygen` "
-                    "prints a new one"
+                    "a master key is urlsafe base64 of 32 random bytes; `feedbackbot keygen "
+                    "--output FILE` makes a new one"
                 )
             print(f"feedbackbot: {hint}", file=sys.stderr)
         return 1

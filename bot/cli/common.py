@@ -275,7 +275,8 @@ they know, for the next store; it was said to be "read by others" (found by revi
 
 PREDICTABLE_KEY = N_(
     "the master key is not random (text, or the same few bytes repeated): whoever guesses it "
-    "can read every record; make a new one with `feedbackbot keygen` and move to it with "
+    "can read every record; make a new one with `feedbackbot keygen --output FILE` and move "
+    "to it with "
     "`feedbackbot rotate-key`"
 )
 

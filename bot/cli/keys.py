@@ -22,7 +22,7 @@ from storage.crypto import (
     generate_key,
     predictable_key,
 )
-from storage.masterkey import refuse_a_key_for_a_path
+from storage.masterkey import MASTER_KEY_FILE, refuse_a_key_for_a_path
 
 
 def register(subparsers: Any, t: Translator) -> None:
@@ -30,6 +30,15 @@ def register(subparsers: Any, t: Translator) -> None:
         "keygen",
         help=t.gettext("print a new random master key"),
         description=t.gettext("Print a new master key (urlsafe base64 of 32 random bytes)."),
+    )
+    keygen.add_argument(
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help=t.gettext(
+            "write the key to FILE, a new file readable by you only (an existing one is "
+            "refused: it may hold the key in use)"
+        ),
     )
     keygen.set_defaults(handler=run_keygen)
     rotate = subparsers.add_parser(
@@ -53,8 +62,36 @@ def register(subparsers: Any, t: Translator) -> None:
 
 
 def run_keygen(args: argparse.Namespace) -> int:
-    print(encode_master_key(generate_key()))
+    key = encode_master_key(generate_key())
+    if args.output is None:
+        print(key)
+        return 0
+    # Not `keygen > FILE`, which the shell empties before the key is made: run again for
+    # a rotation, it replaced the key in use, and no key opened the store any more (found
+    # by an operator walk-through following the README twice).
+    try:
+        fd = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise InvalidMasterKey(
+            N_(
+                "{path} exists already, and may hold the master key in use: name a new file "
+                "(e.g. with the date: master-$(date +%F).key)"
+            ),
+            path=args.output,
+        ) from None
+    with os.fdopen(fd, "w", encoding="ascii") as file:
+        file.write(key + "\n")
+    print(
+        operator_translator().gettext("wrote a new master key to {path}").format(path=args.output)
+    )
     return 0
+
+
+def _same_file(one: Path, other: Path) -> bool:
+    try:
+        return one.resolve().samefile(other.resolve())
+    except OSError:
+        return False
 
 
 def _positive(text: str) -> int:
@@ -86,6 +123,19 @@ def run_rotate(args: argparse.Namespace) -> int:
             path=args.new_key_file,
         )
     settings = load_settings()
+    configured = settings.master_key_file or settings.data_dir / MASTER_KEY_FILE
+    if not settings.master_key and _same_file(configured, args.new_key_file):
+        # The key file the bot is configured with: rotated "to" itself, nothing changes, and
+        # where `keygen > FILE` just made it, the key in use is gone (found by an operator
+        # walk-through following the rotation twice: told only that nothing would change)
+        raise InvalidMasterKey(
+            N_(
+                "{path} is the master key file the bot is configured with: give the new key "
+                "in a new file (`feedbackbot keygen --output FILE`). Had a new key just been "
+                "written into it, the key in use is gone: put the file back from its backup"
+            ),
+            path=args.new_key_file,
+        )
     store = open_existing_store(settings, exclusive=True)
     if store.is_master_key(new_key):
         # Said rotated, after a leak, and nothing changed (found by an operator walk-through:
@@ -93,7 +143,7 @@ def run_rotate(args: argparse.Namespace) -> int:
         raise InvalidMasterKey(
             N_(
                 "{path} holds the master key the bot uses now: nothing would change. Make a "
-                "new one with `feedbackbot keygen`"
+                "new one with `feedbackbot keygen --output FILE`"
             ),
             path=args.new_key_file,
         )

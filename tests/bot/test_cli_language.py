@@ -375,7 +375,7 @@ def test_a_key_file_named_with_braces_is_one_line_not_a_traceback(tmp_path: Path
     assert first == (
         f"feedbackbot: der Hauptschlüssel in {key_file} muss 32 Bytes lang sein, nicht 12"
     )
-    assert hint.startswith("feedbackbot: ") and "`feedbackbot keygen`" in hint and end == ""
+    assert hint.startswith("feedbackbot: ") and "`feedbackbot keygen --output" in hint and end == ""
 
 
 def test_staff_ids_that_are_not_numbers_are_explained_in_german(tmp_path: Path) -> None:

@@ -56,7 +56,7 @@ def test_a_master_key_of_the_wrong_shape_is_told_how_to_make_one(
     monkeypatch.setenv("FEEDBACKBOT_MASTER_KEY", key)
     assert main(["stats"]) == 1
     err = capsys.readouterr().err
-    assert "`feedbackbot keygen` prints a new one" in err, err
+    assert "`feedbackbot keygen --output FILE` makes a new one" in err, err
     assert key not in err
     assert err.count("\n") == 2 and "Traceback" not in err
     assert [p.name for p in (site / "data").iterdir()] == ["keys.db"], "nothing was created"
@@ -73,8 +73,8 @@ def test_a_new_key_of_the_wrong_shape_for_rotate_key_is_told_how_to_make_one(
     assert main(["rotate-key", "--new-key-file", str(new)]) == 1
     err = capsys.readouterr().err
     assert err.splitlines()[-1] == (
-        "feedbackbot: a master key is urlsafe base64 of 32 random bytes; `feedbackbot keygen` "
-        "prints a new one"
+        "feedbackbot: a master key is urlsafe base64 of 32 random bytes; `feedbackbot keygen "
+        "--output FILE` makes a new one"
     ), err
 
 
@@ -233,7 +233,7 @@ def test_rotate_key_refuses_a_new_key_that_is_not_random(
     new.chmod(0o600)
     assert main(["rotate-key", "--new-key-file", str(new)]) == 1
     err = capsys.readouterr().err
-    assert "holds no random key" in err and "`feedbackbot keygen` prints a new one" in err, err
+    assert "holds no random key" in err and "`feedbackbot keygen --output FILE` makes" in err, err
     assert key not in err
     assert sorted(p.name for p in site.iterdir()) == ["new.key"], "no store was opened"
 
@@ -361,3 +361,43 @@ def test_a_backup_named_as_a_folder_is_refused_with_a_file_name_to_use(
     assert f"{folder} ends with “/”, so it names a folder; name a new file in it, e.g. " in err
     assert f"e.g. {folder}{example}" in err, err
     assert sorted(p.name for p in site.iterdir()) == [], "nothing written, no store made"
+
+
+def test_keygen_writes_a_new_file_of_its_own_and_never_over_one(
+    site: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by an operator walk-through: the README's `keygen > new.key`, followed again
+    at the next rotation, emptied the key file in use before the new key was made, and no
+    key opened the store any more."""
+    key_file = site / "master-2026-12-06.key"
+    assert main(["keygen", "--output", str(key_file)]) == 0
+    assert capsys.readouterr().out == f"wrote a new master key to {key_file}\n"
+    written = key_file.read_text()
+    assert len(base64.urlsafe_b64decode(written.strip())) == 32 and written.endswith("\n")
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert main(["keygen", "--output", str(key_file)]) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        f"feedbackbot: {key_file} exists already, and may hold the master key in use: name a "
+        "new file (e.g. with the date: master-$(date +%F).key)\n"
+    ), err
+    assert key_file.read_text() == written, "the key there is kept"
+
+
+def test_rotate_key_to_the_key_file_the_bot_is_configured_with_is_refused_saying_why(
+    site: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by an operator walk-through: `keygen > new.key` over the configured key file,
+    then `rotate-key --new-key-file new.key`, was told only that nothing would change."""
+    key_file = site / "new.key"
+    assert main(["keygen", "--output", str(key_file)]) == 0
+    capsys.readouterr()
+    monkeypatch.delenv("FEEDBACKBOT_MASTER_KEY", raising=False)
+    monkeypatch.setenv("FEEDBACKBOT_MASTER_KEY_FILE", str(key_file))
+    assert main(["rotate-key", "--new-key-file", str(key_file)]) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        f"feedbackbot: {key_file} is the master key file the bot is configured with: give the "
+        "new key in a new file (`feedbackbot keygen --output FILE`). Had a new key just been "
+        "written into it, the key in use is gone: put the file back from its backup\n"
+    ), err
