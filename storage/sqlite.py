@@ -292,12 +292,35 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
             sql = "DELETE FROM main.languages WHERE pseudonym = ?"
             await run(self._conn(), sql, (entry["language"],))
 
+    def _refuse_read_only_files(self) -> None:
+        """StoreError where a file of the store cannot be written by this user (found by an
+        operator walk-through: with `chmod 400 feedback.db` the bot said "ready", then every
+        answer failed, and the purge with it, in the log only). A read-only folder is
+        refused where SQLite fails (see `open`)."""
+        for base in (self._data_path, self._keys_path, self._ledger_path):
+            for path in (
+                base,
+                base.with_name(f"{base.name}-wal"),
+                base.with_name(f"{base.name}-shm"),
+            ):
+                if path.exists() and not os.access(path, os.W_OK):
+                    raise StoreError(
+                        N_(
+                            "cannot write to the store in {path}: {file} is read-only for this "
+                            "user; the bot needs to write there (check the owner and "
+                            "permissions of the folder and files)"
+                        ),
+                        path=self._dir,
+                        file=path.name,
+                    )
+
     def _release_lock(self) -> None:
         if self._lock_file is not None:
             sqlite_db.release_lock(self._lock_file)
             self._lock_file = None
 
     async def _open(self) -> None:
+        await asyncio.to_thread(self._refuse_read_only_files)
         pseudonym_key = await asyncio.to_thread(self._existing_pseudonym_key)
         created = pseudonym_key is None
         if pseudonym_key is None:

@@ -4,6 +4,7 @@ import os
 import sqlite3
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -219,3 +220,37 @@ def test_ctrl_c_as_the_key_file_is_made_leaves_a_whole_key_or_none(
         assert listing(data) == ["master.key"]
         key = decode_master_key((data / "master.key").read_text().strip())
     assert resolve_master_key(None, None, data)[0] == key
+
+
+async def test_a_store_file_this_user_cannot_write_is_refused_at_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by an operator walk-through: with `chmod 400 feedback.db` in a writable folder
+    the bot said "ready", then every answer failed ("something went wrong"), and the purge
+    with it, said in the log only. (The test runs as root, whom permissions do not stop:
+    the check is by `os.access`, as the bot's own account would be answered.)"""
+    data = tmp_path / "data"
+    key = generate_key()
+    store = SQLiteStore(data, key)
+    await store.open()
+    await store.close()
+    real = os.access
+
+    def access(path: Any, mode: int, *args: Any, **kwargs: Any) -> bool:
+        if Path(path).name == "feedback.db" and mode == os.W_OK:
+            return False
+        return real(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(os, "access", access)
+    before = {p.name: p.read_bytes() for p in data.iterdir()}
+    with pytest.raises(StoreError) as refused:
+        await SQLiteStore(data, key).open()
+    assert str(refused.value) == (
+        f"cannot write to the store in {data}: feedback.db is read-only for this user; the bot "
+        "needs to write there (check the owner and permissions of the folder and files)"
+    )
+    assert {p.name: p.read_bytes() for p in data.iterdir()} == before, "nothing written"
+    monkeypatch.setattr(os, "access", real)
+    again = SQLiteStore(data, key)  # the lock was let go
+    await again.open()
+    await again.close()
