@@ -572,6 +572,19 @@ def _say_unknown(overrides: Mapping[str, Any]) -> None:
 
 
 _SAID_UNKNOWN: set[str] = set()
+
+
+def unknown_said_elsewhere() -> list[tuple[str, str | None]]:
+    """The names `_say_unknown` would say on stderr, marked said: for `check`, which counts
+    them among its findings instead."""
+    env_file = Settings.model_config.get("env_file")
+    found = unknown_settings(
+        os.environ, Path(env_file) if isinstance(env_file, str | Path) else None
+    )
+    _SAID_UNKNOWN.update(name for name, _ in found)
+    return found
+
+
 # python-dotenv says "could not parse statement" in English, once per reading (twice per
 # start): said here instead, translated and once (found by an operator audit).
 logging.getLogger("dotenv.main").setLevel(logging.ERROR)

@@ -297,22 +297,17 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
         operator walk-through: with `chmod 400 feedback.db` the bot said "ready", then every
         answer failed, and the purge with it, in the log only). A read-only folder is
         refused where SQLite fails (see `open`)."""
-        for base in (self._data_path, self._keys_path, self._ledger_path):
-            for path in (
-                base,
-                base.with_name(f"{base.name}-wal"),
-                base.with_name(f"{base.name}-shm"),
-            ):
-                if path.exists() and not os.access(path, os.W_OK):
-                    raise StoreError(
-                        N_(
-                            "cannot write to the store in {path}: {file} is read-only for this "
-                            "user; the bot needs to write there (check the owner and "
-                            "permissions of the folder and files)"
-                        ),
-                        path=self._dir,
-                        file=path.name,
-                    )
+        unwritable = unwritable_files(self._dir)
+        if unwritable:
+            raise StoreError(
+                N_(
+                    "cannot write to the store in {path}: {file} is read-only for this user; "
+                    "the bot needs to write there (check the owner and permissions of the "
+                    "folder and files)"
+                ),
+                path=self._dir,
+                file=unwritable[0].name,
+            )
 
     def _release_lock(self) -> None:
         if self._lock_file is not None:
@@ -1094,6 +1089,18 @@ def stray_databases(data_dir: Path) -> list[Path]:
             with contextlib.suppress(OSError), path.open("rb") as file:
                 if file.read(16) == SQLITE_HEADER:
                     found.append(path)
+    return found
+
+
+def unwritable_files(data_dir: Path) -> list[Path]:
+    """The store's files (and their write-ahead logs and indexes) in `data_dir` that this
+    user cannot write."""
+    found = []
+    for name in (DATA_FILE, KEY_STORE_FILE, LEDGER_FILE):
+        for end in ("", "-wal", "-shm"):
+            path = data_dir / f"{name}{end}"
+            if path.exists() and not os.access(path, os.W_OK):
+                found.append(path)
     return found
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import dataclasses
 import os
@@ -13,12 +14,14 @@ from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
+from bot.app import refuse_cutting_short
 from bot.cli.common import (
     KEY_FILE_CHANGEABLE,
     KEY_FILE_READABLE,
     PREDICTABLE_KEY,
     READABLE_BY_OTHERS,
     env_file_open,
+    open_existing_store,
     quiet_flow_warnings,
     recipients_file_open,
     short_retention,
@@ -28,10 +31,12 @@ from bot.operator import operator_locale
 from bot.settings import (
     ENV_FILE,
     MALFORMED_TOKEN,
+    SHORT_RETENTION,
     ConfigurationError,
     Settings,
     env_file_secrets_open_to_others,
     load_settings,
+    unknown_said_elsewhere,
 )
 from flows.catalog import FlowCatalog, FlowDefinitionError
 from flows.check import Finding, Report, check_loaded, check_paths
@@ -41,7 +46,13 @@ from flows.sharing import RecipientsError, load_recipients
 from storage import SQLiteStore, StoreError, resolve_master_key
 from storage.crypto import predictable_key
 from storage.masterkey import MASTER_KEY_FILE
-from storage.sqlite import damaged_files, stray_databases
+from storage.sqlite import (
+    DATA_FILE,
+    KEY_STORE_FILE,
+    damaged_files,
+    stray_databases,
+    unwritable_files,
+)
 from storage.sqlite_ledger import LEDGER_FILE
 
 
@@ -89,12 +100,13 @@ def check(args: argparse.Namespace) -> int:
     if args.files:
         reports = check_paths(args.files, t)
     else:  # found by review: `check --recipients FILE` asked for flow files
+        unknown = unknown_said_elsewhere()  # counted below, not said on stderr too
         try:  # the settings say which flows; unreadable, they name none (review)
             settings = load_settings()
         except ConfigurationError as error:
             print(f"feedbackbot: {error}", file=sys.stderr)
             return 1
-        reports = _loaded(settings, t)
+        reports = _loaded(settings, t) + _unknown(unknown, t)
     from_env = os.environ.get("FEEDBACKBOT_RECIPIENTS_FILE")
     # The settings say which flows the bot loads besides (a recipient's fields name their
     # answers) and where its recipients file is.
@@ -110,6 +122,8 @@ def check(args: argparse.Namespace) -> int:
     reports = _with_recipients(reports, named, settings, t)
     if not args.files:  # found by review: it did not say which flows it had checked
         _print_loaded(reports, t, sys.stdout)
+        if settings is not None:
+            _print_data_folder(settings, t, sys.stdout)
     print_reports(reports, t, sys.stdout)
     return 1 if any(report.errors for report in reports) else 0
 
@@ -149,6 +163,9 @@ def _settings_for_run(settings: Settings, catalog: FlowCatalog, t: Translator) -
     for key in _master_key_findings(settings, t):
         (found if key.warning else errors).append(key)
     errors += _damaged(settings, t)
+    errors += _unwritable(settings, t)
+    if not errors:
+        errors += _retention_cuts_short(settings, catalog, t)
     short = short_retention(settings, t)
     if short is not None:
         found.append(Finding("FEEDBACKBOT_RETENTION", 0, short))
@@ -229,6 +246,74 @@ def _settings_for_run(settings: Settings, catalog: FlowCatalog, t: Translator) -
     return [Report(f.source, (f,), file=False) for f in (*errors, *warned)]
 
 
+def _unknown(unknown: list[tuple[str, str | None]], t: Translator) -> list[Report]:
+    """A warning for each FEEDBACKBOT_ name that is no setting (found by an operator
+    walk-through: FEEDBACKBOT_RETENTION_DAY was said on stderr, "0 errors and 1 warning"
+    after it, and feedback kept for the default 180 days)."""
+    findings = []
+    for name, meant in unknown:
+        said = t.gettext("{name} is not a setting and is ignored").format(name=name)
+        if meant:
+            said += "; " + t.gettext("did you mean {name}?").format(name=meant)
+        findings.append(Finding(name, 0, said, warning=True))
+    return [Report(f.source, (f,), file=False) for f in findings]
+
+
+def _print_data_folder(settings: Settings, t: Translator, out: TextIO) -> None:
+    """Which data folder the bot would use, and whether a store is there (found by an
+    operator walk-through: run from another directory, `check` said nothing of it, and
+    `run` would have made a new, empty store there)."""
+    folder = settings.data_dir.absolute()
+    if (folder / KEY_STORE_FILE).exists() or (folder / DATA_FILE).exists():
+        said = t.gettext("The data folder: {path} (it holds a store)")
+    else:
+        said = t.gettext(
+            "The data folder: {path} (no store there yet: `feedbackbot run` makes one)"
+        )
+    print(said.format(path=folder), file=out)
+
+
+def _unwritable(settings: Settings, t: Translator) -> list[Finding]:
+    """An error for each file of the store this user cannot write, which `run` refuses
+    (found by an operator walk-through: "0 errors" of a `chmod 400 feedback.db`)."""
+    return [
+        Finding(
+            str(path),
+            0,
+            t.gettext(
+                "read-only for this user: `feedbackbot run` cannot write there (check the "
+                "owner and permissions)"
+            ),
+        )
+        for path in unwritable_files(settings.data_dir)
+    ]
+
+
+def _retention_cuts_short(settings: Settings, catalog: FlowCatalog, t: Translator) -> list[Finding]:
+    """An error where a retention under a day would delete feedback already stored, which
+    `run` refuses to start with (found by an operator walk-through: only the warning of a
+    short retention here, "0 errors"). The store is opened to count it only then."""
+    retentions = {flow.id: flow.retention(settings.retention) for flow in catalog.flows.values()}
+    if all(period >= SHORT_RETENTION for period in retentions.values()):
+        return []
+    if not (settings.data_dir / KEY_STORE_FILE).exists():
+        return []
+
+    async def cut(store: SQLiteStore) -> None:
+        await store.open()
+        try:
+            await refuse_cutting_short(store, retentions)
+        finally:
+            await store.close()
+
+    try:
+        asyncio.run(cut(open_existing_store(settings)))
+    except StoreError as error:
+        source = "FEEDBACKBOT_RETENTION"
+        return [Finding(source, 0, error.said(t.gettext(error.template), t.reason))]
+    return []
+
+
 def _damaged(settings: Settings, t: Translator) -> list[Finding]:
     """An error for each of the store's files that SQLite finds damaged (found by testing
     with pages overwritten: "0 errors", and the bot's purge failing in the log on a
@@ -292,7 +377,10 @@ def _master_key_findings(settings: Settings, t: Translator) -> list[Finding]:
     every command that opens the store warns. Nothing is made or written: without any
     key given, `run` generates one, and there is nothing to check."""
     default = settings.data_dir / MASTER_KEY_FILE
-    if not (settings.master_key or settings.master_key_file or default.exists()):
+    # Nothing given nor generated: where there is a store already, `run` refuses it (found
+    # by an operator walk-through: "0 errors", and `run` refused, data/master.key moved)
+    store = any((settings.data_dir / name).exists() for name in (KEY_STORE_FILE, DATA_FILE))
+    if not (settings.master_key or settings.master_key_file or default.exists() or store):
         return []
     given = settings.master_key.get_secret_value() if settings.master_key else None
     if settings.master_key_file:

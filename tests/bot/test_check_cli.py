@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import os
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -261,6 +264,8 @@ def test_recipients_are_checked_against_every_flow_the_bot_loads(
         f"  device    {flows / 'device.toml'}\n"
         f"  product   {flows / 'product.toml'}\n"
         f"  feedback  shipped with feedbackbot: {SHIPPED / 'feedback.toml'}\n"
+        f"The data folder: {Path('data').absolute()} (no store there yet: `feedbackbot run` "
+        "makes one)\n"
         "No problems in 4 files.\n"
     )
     (flows / "device.toml").write_text(other.replace('type = "rating"', 'type = "ratings"', 1))
@@ -269,13 +274,20 @@ def test_recipients_are_checked_against_every_flow_the_bot_loads(
 
 
 @pytest.mark.parametrize(
-    ("lang", "loaded", "shipped", "fine"),
+    ("lang", "loaded", "shipped", "folder", "fine"),
     [
-        ("en", "The flows the bot loads:", "shipped with feedbackbot", "No problems in 1 file."),
+        (
+            "en",
+            "The flows the bot loads:",
+            "shipped with feedbackbot",
+            "The data folder: {path} (no store there yet: `feedbackbot run` makes one)",
+            "No problems in 1 file.",
+        ),
         (
             "de",
             "Die Abläufe, die der Bot lädt:",
             "mit feedbackbot mitgeliefert",
+            "Der Datenordner: {path} (noch kein Speicher darin: `feedbackbot run` legt einen an)",
             "Keine Probleme in 1 Datei.",
         ),
     ],
@@ -286,7 +298,9 @@ def test_without_files_the_shipped_flows_the_bot_runs_are_checked(
     lang: str,
     loaded: str,
     shipped: str,
+    folder: str,
     fine: str,
+    tmp_path: Path,
 ) -> None:
     """Each named as shipped, with the file where it is installed: "flows/definitions/…",
     as it was named, is the path in a source clone, and nowhere on a bot installed with pip
@@ -294,9 +308,11 @@ def test_without_files_the_shipped_flows_the_bot_runs_are_checked(
     monkeypatch.delenv("FEEDBACKBOT_FLOWS_DIR", raising=False)
     monkeypatch.setenv("FEEDBACKBOT_SHIPPED_FLOWS", "feedback")
     ready_to_run(monkeypatch)
+    monkeypatch.setenv("FEEDBACKBOT_DATA_DIR", str(tmp_path / "data"))
     assert main(["check", "--lang", lang]) == 0
     assert capsys.readouterr().out == (
-        f"{loaded}\n  feedback  {shipped}: {SHIPPED / 'feedback.toml'}\n{fine}\n"
+        f"{loaded}\n  feedback  {shipped}: {SHIPPED / 'feedback.toml'}\n"
+        f"{folder.format(path=tmp_path / 'data')}\n{fine}\n"
     )
     assert (SHIPPED / "feedback.toml").is_file()
 
@@ -313,7 +329,7 @@ def test_without_files_the_settings_run_refuses_without_are_warned_of(
     for name in ("CONTROLLER_NAME", "STAFF_IDS"):
         monkeypatch.delenv(f"FEEDBACKBOT_{name}")
     assert main(["check", "--lang", "en"]) == 0
-    assert capsys.readouterr().out.splitlines()[2:] == [
+    assert capsys.readouterr().out.splitlines()[3:] == [
         "FEEDBACKBOT_CONTROLLER_NAME: warning: not set; feedbackbot run does not start without it",
         "FEEDBACKBOT_STAFF_CHAT_ID, FEEDBACKBOT_ALERT_THRESHOLD, FEEDBACKBOT_STAFF_IDS: "
         "warning: a survey that asks for consent to be contacted (feedback) needs all three "
@@ -586,7 +602,7 @@ async def test_a_damaged_store_file_is_an_error_with_the_way_on_and_is_not_writt
     await store.open()
     try:  # the bot running beside: its write-ahead log is read as any reader reads it
         assert main(["check", "--lang", "en"]) == 0
-        assert "damaged" not in capsys.readouterr().out
+        assert "error: damaged" not in capsys.readouterr().out
     finally:
         await store.close()
 
@@ -605,7 +621,7 @@ async def test_a_damaged_store_file_is_an_error_with_the_way_on_and_is_not_writt
     before = {p.name: p.read_bytes() for p in data.iterdir()}
     assert main(["check", "--lang", "en"]) == 1
     lines = capsys.readouterr().out.splitlines()
-    said = [line for line in lines if "damaged" in line]
+    said = [line for line in lines if "error: damaged" in line]
     assert len(said) == 2, lines
     assert said[0].startswith(f"{data / 'feedback.db'}: error: damaged (Page "), said
     assert said[0].endswith(
@@ -678,7 +694,7 @@ def test_without_files_each_setting_run_needs_is_warned_of(
     monkeypatch.delenv(f"FEEDBACKBOT_{unset}")
     assert main(["check", "--lang", "en"]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[2].startswith(warned), out
+    assert out.splitlines()[3].startswith(warned), out
     assert out.endswith("0 errors and 1 warning in 1 file.\n"), out
 
 
@@ -788,7 +804,7 @@ def test_a_setting_the_bot_refuses_is_no_file_and_has_no_line(
     monkeypatch.setenv("FEEDBACKBOT_SHIPPED_FLOWS", "product")
     assert main(["check", "--lang", "en"]) == 1
     out = capsys.readouterr().out.splitlines()
-    assert out[2].startswith("FEEDBACKBOT_SHIPPED_FLOWS: error: no flow with id 'feedback'")
+    assert out[3].startswith("FEEDBACKBOT_SHIPPED_FLOWS: error: no flow with id 'feedback'")
     assert out[-1] == "1 error and 0 warnings in 1 file."
 
 
@@ -832,3 +848,108 @@ def test_a_flow_in_one_language_is_one_warning(
         'geben Sie jeden Text je Sprache an: { de = "...", en = "..." }.\n'
         "0 Fehler und 1 Warnung in 1 Datei.\n"
     )
+
+
+def test_without_files_check_refuses_what_run_refuses_of_the_store(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by an operator walk-through: `check` said "0 errors" where `run` then refused
+    to start: a store whose generated key file was moved away, a retention of "180" (180
+    seconds) over feedback already stored, a store file the bot's user cannot write; and it
+    never said which data folder it looked at (run from another directory, `run` makes a
+    new, empty store there)."""
+
+    monkeypatch.delenv("FEEDBACKBOT_FLOWS_DIR", raising=False)
+    monkeypatch.setenv("FEEDBACKBOT_SHIPPED_FLOWS", "feedback")
+    ready_to_run(monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("FEEDBACKBOT_MASTER_KEY", raising=False)
+    monkeypatch.delenv("FEEDBACKBOT_MASTER_KEY_FILE", raising=False)
+    data = tmp_path / "data"
+    monkeypatch.setenv("FEEDBACKBOT_DATA_DIR", str(data))
+    assert main(["check", "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    assert f"The data folder: {data} (no store there yet: `feedbackbot run` makes one)" in out
+    assert not data.exists(), "check makes no store"
+
+    key = generate_key()
+    asyncio.run(_a_store_with_one_feedback(data, key))
+    (data / "master.key").write_text(encode_master_key(key) + "\n")
+    (data / "master.key").chmod(0o600)
+    assert main(["check", "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    assert f"The data folder: {data} (it holds a store)" in out, out
+
+    (data / "master.key").rename(tmp_path / "master.key")
+    assert main(["check", "--lang", "en"]) == 1
+    out = capsys.readouterr().out
+    assert (
+        f"{data / 'master.key'}: error: a key store exists in {data} but no master key was "
+        "given, and there is no master.key in it"
+    ) in out, out
+    (tmp_path / "master.key").rename(data / "master.key")
+
+    monkeypatch.setenv("FEEDBACKBOT_RETENTION", "180")
+    before = {p.name: p.read_bytes() for p in data.iterdir()}
+    assert main(["check", "--lang", "en"]) == 1
+    out = capsys.readouterr().out
+    assert "FEEDBACKBOT_RETENTION: error: a retention of only 3m" in out, out
+    assert "(count: 1)" in out and "Nothing was changed." in out, out
+    assert {p.name: p.read_bytes() for p in data.iterdir()} == before, "nothing deleted"
+    monkeypatch.delenv("FEEDBACKBOT_RETENTION")
+
+    real = os.access
+    monkeypatch.setattr(
+        os,
+        "access",
+        lambda path, mode, *a, **k: (
+            False if Path(path).name == "keys.db" and mode == os.W_OK else real(path, mode, *a, **k)
+        ),
+    )  # (the tests run as root, whom permissions do not stop)
+    assert main(["check", "--lang", "en"]) == 1
+    out = capsys.readouterr().out
+    assert (
+        f"{data / 'keys.db'}: error: read-only for this user: `feedbackbot run` cannot write "
+        "there (check the owner and permissions)"
+    ) in out.splitlines(), out
+
+
+def test_a_name_that_is_no_setting_is_counted_as_a_warning_and_said_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by an operator walk-through: FEEDBACKBOT_RETENTION_DAY=30 was said on stderr,
+    and "0 errors and 1 warning" counted it not; the bot kept feedback for 180 days."""
+    monkeypatch.delenv("FEEDBACKBOT_FLOWS_DIR", raising=False)
+    monkeypatch.setenv("FEEDBACKBOT_SHIPPED_FLOWS", "feedback")
+    ready_to_run(monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FEEDBACKBOT_RETENTION_DAY", "30")
+    assert main(["check", "--lang", "en"]) == 0
+    captured = capsys.readouterr()
+    assert (
+        "FEEDBACKBOT_RETENTION_DAY: warning: FEEDBACKBOT_RETENTION_DAY is not a setting and is "
+        "ignored; did you mean FEEDBACKBOT_RETENTION?"
+    ) in captured.out.splitlines(), captured.out
+    assert captured.out.endswith("0 errors and 1 warning in 1 file.\n"), captured.out
+    assert "RETENTION_DAY" not in captured.err, captured.err
+
+
+async def _a_store_with_one_feedback(data: Path, key: bytes) -> None:
+    from storage import NewFeedback
+    from storage.interface import ConsentGrant
+
+    store = SQLiteStore(data, key)
+    await store.open()
+    now = datetime.now(UTC)
+    grant = ConsentGrant(
+        purpose="feedback", notice_version="v1", text_sha256="0" * 64, method="b", granted_at=now
+    )
+    feedback = NewFeedback(
+        flow_id="feedback",
+        answers={"comment": "kalt"},
+        purposes=["feedback"],
+        created_at=now,
+        expires_at=now + timedelta(days=180),
+    )
+    await store.submit_feedback(store.pseudonym("tg-user:1"), feedback, [grant])
+    await store.close()
