@@ -785,6 +785,13 @@ async def test_withdrawing_a_consent_erases_the_feedback_given_under_it(
     assert "Produktfeedback" in texts(await erika.press("9"))
     menu = texts(await erika.send("/widerruf"))
     assert "Der Widerruf wirkt sofort und löscht" in menu, "said before the press (review)"
+    # how many go at one press (found by a customer walk-through: "das damit gegebene
+    # Feedback", and two went); not of a consent with one feedback
+    assert menu.count("Ein Widerruf löscht alle") == 1, menu
+    assert (
+        "„Speicherung Ihres Feedbacks“: Ein Widerruf löscht alle 2 Feedbacks, die damit "
+        "gegeben wurden."
+    ) in menu, menu
     withdrawn = texts(await erika.press("Speicherung Ihres Feedbacks"))
     assert "die 2 Feedbacks, die Sie damit gegeben haben, gelöscht" in withdrawn
     assert "Das ist ein Feedback" in withdrawn, "erasing the rest is offered"
