@@ -1590,3 +1590,19 @@ def noted_until(harness: Harness, locale: str) -> str:
         [(until,)] = db.execute("SELECT max(keep_until) FROM erasures").fetchall()
     moment = datetime.fromisoformat(until)
     return translator(locale).date(moment, harness.settings.timezone)
+
+
+async def test_the_english_erase_question_over_unfinished_answers_says_no_completed_feedback(
+    harness: Harness,
+) -> None:
+    """Found by a customer walk-through: "This covers your consents and your unfinished
+    answers; no response is stored" read as if the answers just given were not stored."""
+    erin = harness.customer(language_code="en")
+    await erin.send("/start")
+    await erin.press("Yes, I agree")
+    await erin.press("4")
+    asked = texts(await erin.send("/delete"))
+    assert asked.startswith(
+        "Do you want to erase all data stored about you? This covers your consents and your "
+        "unfinished answers; no completed feedback is stored. This cannot be undone."
+    ), asked
