@@ -822,8 +822,12 @@ class Engine:
                 # Not the comment staff read (found by a customer walk-through: a lone "?"
                 # was stored as the feedback, and so were "Hallo", the complaint after it
                 # refused at the next question, "Hilfe" and "start"): what the question
-                # wants, and how to skip it.
-                return self.reask(state, self._in_own_words(step))
+                # wants, and how to skip it; a greeting greeted back (found by a customer
+                # walk-through: "Hallo" alone got "not stored", which read cold)
+                said = self._in_own_words(step)
+                if bare_words(cleaned) in GREETINGS:
+                    said = self.t.gettext("Hello!") + " " + said
+                return self.reask(state, said)
             return self._pointing(self._advance(state, step, cleaned), cleaned)
         if isinstance(step, ChoiceStep):
             # An option's label typed instead of pressed ("billing", "Rechnung."), where it

@@ -202,7 +202,10 @@ async def test_a_comment_sent_as_several_quick_messages_is_not_cut_to_the_first(
     25 s later refused): the complaint is the comment, however much later it comes."""
     erika = await _at_comment(harness)
     first = await erika.send("Hallo,")
-    assert texts(first).startswith("Diese Nachricht habe ich nicht gespeichert."), texts(first)
+    # greeted back (found by a customer walk-through: "not stored" alone read cold)
+    assert texts(first).startswith("Hallo! Diese Nachricht habe ich nicht gespeichert."), texts(
+        first
+    )
     harness.clock.advance(timedelta(seconds=25))
     second = await erika.send("der Fahrer hat das Paket einfach vor die Tür geworfen.")
     assert "kontaktieren" in texts(second), texts(second)

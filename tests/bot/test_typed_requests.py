@@ -1913,6 +1913,9 @@ async def test_help_start_or_a_greeting_typed_at_the_comment_is_not_the_comment(
     the comment still to be written."""
     customer = await _at(harness, "comment", 831)
     said = texts(await customer.send(typed))
+    if typed == "Hello!":  # greeted back (found by a customer walk-through)
+        assert said.startswith("Hello! "), said
+        said = said.removeprefix("Hello! ")
     assert said.startswith(OWN_WORDS_EN), said
     assert said.count("What should we know?") == 1, said  # asked again
     harness.clock.advance(timedelta(minutes=1))
