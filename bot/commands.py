@@ -80,14 +80,25 @@ def meant(text: str, staff: bool = False) -> str | None:
         words[0] = words[0].partition("@")[0]  # "/löschen@feedback_bot"
     for count in range(len(words), 0, -1):
         typed = _NOT_IN_A_NAME.sub("", "".join(words[:count]).lower().translate(AS_ASCII))
-        if typed in _ALIASES:
-            return f"/{_ALIASES[typed]}"
-        if staff and typed in _STAFF_ALIASES:
-            return f"/{_STAFF_ALIASES[typed]}"
-        for german, english, _ in (*COMMANDS, *(STAFF_COMMANDS if staff else ())):
-            for name in (german, english):
-                if typed == name or (len(name) >= 5 and _one_slip(typed, name)):
-                    return f"/{name}"
+        aliases = {**_ALIASES, **(_STAFF_ALIASES if staff else {})}
+        if typed in aliases:
+            return f"/{aliases[typed]}"
+        names = [
+            name
+            for german, english, _ in (*COMMANDS, *(STAFF_COMMANDS if staff else ()))
+            for name in (german, english)
+        ]
+        for name in names:
+            if typed == name or (len(name) >= 5 and _one_slip(typed, name)):
+                return f"/{name}"
+        # a slip of an alias ("/widerufen"), or a command's beginning ("/lösch", "/meine"):
+        # found by a customer walk-through, answered with the whole help
+        for alias, name in aliases.items():
+            if len(alias) >= 5 and _one_slip(typed, alias):
+                return f"/{name}"
+        begun = {name for name in names if len(typed) >= 4 and name.startswith(typed)}
+        if len(begun) == 1:
+            return f"/{begun.pop()}"
     return None
 
 

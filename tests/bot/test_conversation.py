@@ -207,7 +207,17 @@ async def test_a_mistyped_command_at_the_comment_is_not_the_comment(harness: Har
 
 @pytest.mark.parametrize(
     ("typed", "meant"),
-    [("/ende", "/abbrechen"), ("/quit", "/cancel"), ("/widerrufen", "/widerruf")],
+    [
+        ("/ende", "/abbrechen"),
+        ("/quit", "/cancel"),
+        ("/widerrufen", "/widerruf"),
+        # a slip of such a word, or a command's beginning (found by a customer walk-through:
+        # the whole help)
+        ("/widerufen", "/widerruf"),
+        ("/lösch", "/loeschen"),
+        ("/meine", "/meinedaten"),
+        ("/priv", "/privacy"),
+    ],
 )
 async def test_a_word_for_a_command_is_pointed_to_its_name(
     harness: Harness, typed: str, meant: str
