@@ -824,7 +824,9 @@ _THANKED = (
     "toll tolle toller tolles passt läuft klappt funktioniert erledigt geklappt gelöst "
     "sorted fixed done solved works amazon telekom vodafone lufthansa zalando ebay paypal "
     "google apple samsung congstar sparkasse volksbank postbank commerzbank ikea lidl aldi "
-    "rewe edeka netflix spotify dhl hermes ups fedex bahn"
+    "rewe edeka netflix spotify dhl hermes ups fedex bahn "
+    # shops (found by a precision check of shops' comments)
+    "fielmann rossmann tchibo dm mediamarkt saturn"
 ).split()
 # A hotel, its chain or its city, after a thank-you only ("Danke Hotel Adler!", "Thank you
 # Hilton!", "Danke Berlin!": found by a staff walk-through, made "[Name]", the praise
@@ -848,6 +850,19 @@ _NAME_WORD = rf"{_NOT_A_NAME}{_NAME_PART}(?:-{_NAME_PART}){{0,2}}\b"
 _LATER_NAME_WORD = rf"{_NOT_A_LATER_NAME}{_NAME_PART}(?:-{_NAME_PART}){{0,2}}\b"
 # A name word that is no description either (after the function words: most fail sooner)
 _NAME_WORD_NOT_DESCRIBING = rf"{_NOT_A_NAME}{_DESCRIBED}{_NAME_PART}(?:-{_NAME_PART}){{0,2}}\b"
+# A street, square, school or airport named after someone, written without its hyphens
+# ("Der Bus zum Willy Brandt Platz", "Flughafen Helmut Schmidt": found by a precision check
+# of a transport company's comments, "[Name] Platz"). Set aside as a place, as its hyphened
+# form stays; not with a house number after it, which makes it an address.
+_PLACE_WORDS = (
+    "Platz|Straße|Strasse|Str\\.|Allee|Ring|Weg|Damm|Ufer|Brücke|Gymnasium|Schule|Grundschule"
+    "|Realschule|Gesamtschule|Stadion|Arena|Klinikum|Krankenhaus|Halle"
+)
+_NAMED_PLACE = _Pattern(
+    rf"(?<![\w-])(?:(?:{_NAME_PART})[ \t]+){{1,2}}(?:{_PLACE_WORDS})\b(?![ \t]*\d)"
+    rf"|(?<![\w-])(?:Flughafen|Gymnasium|Stadion|Universität|Klinikum|Museum)[ \t]+"
+    rf"{_NAME_PART}[ \t]+{_NAME_PART}\b(?![ \t]*\d)"
+)
 _PARTICLE = r"(?:von|van|de|der|den|du|da|di|del|della|la|le|zu|ten|ter)"
 _PARTICLES = frozenset(_PARTICLE[3:-1].split("|")) | frozenset(("dos", "el", "al"))
 _INITIAL = rf"[{_UPPER}]\."
@@ -1391,7 +1406,11 @@ _POSTAL_TAIL = (
 # 7b", with a postal code and city after it taken along. "-weg", "-platz", "-markt"...
 # end ordinary words too ("Rückweg 2 Stunden"): see _is_street.
 _STREET = _Pattern(
-    rf"(?<![\w-])(?P<street>{_NOT_A_NAME}[{_UPPER}][{_LOWER}]*er?[ \t]+(?:Stra(?:ß|ss)e"
+    # named after someone, written without its hyphens: "Karl Marx Straße 12" (found by
+    # the review of a precision check: "[Name] Straße 12")
+    rf"(?<![\w-])(?P<street>(?:{_NAME_PART}[ \t]+){{2}}(?:Stra(?:ß|ss)e|Str\.|Weg|Platz|Allee"
+    r"|Ring|Damm|Ufer)(?=[ \t]+\d)"
+    rf"|{_NOT_A_NAME}[{_UPPER}][{_LOWER}]*er?[ \t]+(?:Stra(?:ß|ss)e"
     r"|Str\.|Weg|Platz|Ring|Markt|Allee|Gasse|Damm|Ufer|Chaussee)"
     # (an adjective before it goes along: "Alte Landstraße 8", found by the corpus review)
     r"|(?:(?:Alte|Neue|Hohe|Lange|Große|Kleine|Obere|Untere|Breite|Kurze|Krumme|Schmale"
@@ -1981,13 +2000,19 @@ _SURNAME_CUE = _Pattern(
 # Cain", "Tom Ford", "Karl Lagerfeld", "Mary Poppins", "Mario Bros", found by a review of
 # that.) A last word that is also a person's ("Ford", "Green", "Klein") only in the whole
 # name: "Anna Klein" is someone.
-_BRAND_NAMES = frozenset(
-    (
-        "Tailor O'Polo Bahr Kart Potter Beam Wolfskin Boss Kors Lauren Hilfiger Lagerfeld "
-        "Poppins Bros Joop Armani Versace Yum"
-    ).split()
-) | frozenset(
-    ("Tom Ford", "Paul Green", "Marc Cain", "Calvin Klein", "Anne Klein", "Thomas Philipps")
+_BRAND_NAMES = (
+    frozenset(
+        (
+            "Tailor O'Polo Bahr Kart Potter Beam Wolfskin Boss Kors Lauren Hilfiger Lagerfeld "
+            "Poppins Bros Joop Armani Versace Yum"
+        ).split()
+    )
+    | frozenset(
+        ("Tom Ford", "Paul Green", "Marc Cain", "Calvin Klein", "Anne Klein", "Thomas Philipps")
+    )
+    | frozenset(  # found by a precision check of shops' comments
+        ("John Lewis", "Paul Smith", "Ted Baker", "Peter Hahn", "Tommy Hilfiger", "Ralph Lauren")
+    )
 )
 _NOT_SURNAMES = frozenset(
     "nachbarn nachbar nachbarin hochtouren hochbetrieb sparflamme anfrage wunsch".split()
@@ -2890,6 +2915,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_AHV, lambda m: placeholder("id")),
         (_WORDED_DATE, birth_date),
         (_CVE, keep),
+        (_NAMED_PLACE, keep),
         (_DATE, aside),
         (_TIME, aside),
         (_GROUPED_NUMBER, lambda m: placeholder("id") if _digits(m.group(0)) >= 9 else m.group(0)),
@@ -3467,6 +3493,7 @@ PATTERNS = (
     _IPV6,
     _WORDED_DATE,
     _CVE,
+    _NAMED_PLACE,
     _DATE,
     _TIME,
     _GROUPED_NUMBER,
