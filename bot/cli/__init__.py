@@ -169,7 +169,37 @@ def _handled(args: argparse.Namespace, t: Translator) -> int:
         name = error.filename
         where = f": {os.path.abspath(name) if isinstance(name, str) else name}" if name else ""
         print(f"feedbackbot: {t.reason(error)}{where}", file=sys.stderr)
+        owner = _owner_of(name) if isinstance(error, PermissionError) else None
+        if owner is not None:
+            # whose it is, and how to act as them (found by an operator walk-through: a bare
+            # "Permission denied" on the bot account's keys.db)
+            hint = t.gettext(
+                "it belongs to the user {owner}: run the command as that user (e.g. "
+                "`sudo -u {owner} feedbackbot …`)"
+            )
+            print(f"feedbackbot: {hint.format(owner=owner)}", file=sys.stderr)
         return 1
+
+
+def _owner_of(name: object) -> str | None:
+    """The name of the user owning file `name` (or, where it cannot be looked at, its
+    folder), where that is not the user running; None otherwise."""
+    import pwd
+
+    if not isinstance(name, str):
+        return None
+    for path in (name, os.path.dirname(os.path.abspath(name))):
+        try:
+            uid = os.stat(path).st_uid
+        except OSError:
+            continue
+        if uid == os.geteuid():
+            return None
+        try:
+            return pwd.getpwuid(uid).pw_name
+        except KeyError:
+            return str(uid)
+    return None
 
 
 def said(error: Exception, t: Translator) -> str:

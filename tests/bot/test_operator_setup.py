@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import logging
 import os
+import pwd
 from pathlib import Path
 from typing import Any
 
@@ -401,3 +402,31 @@ def test_rotate_key_to_the_key_file_the_bot_is_configured_with_is_refused_saying
         "new key in a new file (`feedbackbot keygen --output FILE`). Had a new key just been "
         "written into it, the key in use is gone: put the file back from its backup\n"
     ), err
+
+
+def test_a_file_of_another_user_is_named_with_its_owner_and_how_to_act_as_them(
+    site: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by an operator walk-through: "Zugriff verweigert: …/keys.db" alone, run as
+    oneself on the bot account's data folder."""
+    import bot.cli.keys
+
+    theirs = site / "keys.db"
+    theirs.write_bytes(b"")
+    os.chown(theirs, 65534, 65534)  # (the tests run as root, who may)
+    owner = pwd.getpwuid(65534).pw_name
+
+    def denied(args: object) -> int:
+        raise PermissionError(13, "Permission denied", str(theirs))
+
+    monkeypatch.setattr(bot.cli.keys, "run_keygen", denied)
+    assert main(["keygen"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].endswith(f": {theirs}"), err
+    assert err[1] == (
+        f"feedbackbot: it belongs to the user {owner}: run the command as that user (e.g. "
+        f"`sudo -u {owner} feedbackbot …`)"
+    ), err
+    os.chown(theirs, os.geteuid(), os.getegid())  # one's own: no such line
+    assert main(["keygen"]) == 1
+    assert len(capsys.readouterr().err.splitlines()) == 1
