@@ -611,6 +611,24 @@ _SAID_UNPARSABLE: set[tuple[Path, int]] = set()
 ENV_FILE_SECRETS = (f"{PREFIX}MASTER_KEY", f"{PREFIX}TOKEN")
 
 
+def overridden_in_env_file(env_file: Path = ENV_FILE) -> list[str]:
+    """The settings `env_file` sets that the environment sets too, to another value: the
+    environment's is used (found by an operator walk-through: 30d in the shell, 90d in
+    .env, and the notices said 30 days without a word)."""
+    try:
+        values = dotenv_values(env_file) if env_file.is_file() else {}
+    except (OSError, UnicodeDecodeError):
+        return []
+    return sorted(
+        name
+        for name, value in values.items()
+        if name.upper().startswith(PREFIX)
+        and name in os.environ
+        and value is not None
+        and os.environ[name] != value
+    )
+
+
 def env_file_secrets_open_to_others(env_file: Path = ENV_FILE) -> tuple[int, list[str]]:
     """The mode of `env_file` and the secrets it holds, where others than its owner may read
     or change it; (0, []) otherwise. A key file so open is refused a quiet start (chmod 600

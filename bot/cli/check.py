@@ -36,6 +36,7 @@ from bot.settings import (
     Settings,
     env_file_secrets_open_to_others,
     load_settings,
+    overridden_in_env_file,
     unknown_said_elsewhere,
 )
 from flows.catalog import FlowCatalog, FlowDefinitionError
@@ -191,6 +192,17 @@ def _settings_for_run(settings: Settings, catalog: FlowCatalog, t: Translator) -
                     "by whose days summaries count: it counts the day before yesterday. Set "
                     "it to {later} or later"
                 ).format(time=early[0].strftime("%H:%M"), zone=settings.timezone, later=early[1]),
+            )
+        )
+    for name in overridden_in_env_file():
+        found.append(
+            Finding(
+                name,
+                0,
+                t.gettext(
+                    "set in the environment and, to another value, in {file}: the "
+                    "environment's is used"
+                ).format(file=ENV_FILE),
             )
         )
     mode, secrets = env_file_secrets_open_to_others()

@@ -953,3 +953,27 @@ async def _a_store_with_one_feedback(data: Path, key: bytes) -> None:
     )
     await store.submit_feedback(store.pseudonym("tg-user:1"), feedback, [grant])
     await store.close()
+
+
+def test_a_setting_in_the_environment_and_another_in_env_file_is_warned_of(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by an operator walk-through: 30d in the shell, 90d in .env; the notices said
+    30 days, and nothing said which was used. The values are not shown (secrets)."""
+    monkeypatch.delenv("FEEDBACKBOT_FLOWS_DIR", raising=False)
+    monkeypatch.setenv("FEEDBACKBOT_SHIPPED_FLOWS", "feedback")
+    ready_to_run(monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FEEDBACKBOT_RETENTION", "30d")
+    (tmp_path / ".env").write_text(
+        "FEEDBACKBOT_RETENTION=90d\nFEEDBACKBOT_CONTROLLER_NAME=Beispiel GmbH\n"
+    )
+    (tmp_path / ".env").chmod(0o600)
+    assert main(["check", "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "FEEDBACKBOT_RETENTION: warning: set in the environment and, to another value, in "
+        ".env: the environment's is used"
+    ) in out.splitlines(), out
+    assert "CONTROLLER_NAME: warning" not in out, "the same value twice is no conflict"
+    assert "30d" not in out and "90d" not in out
