@@ -30,6 +30,7 @@ from flows.i18n import Translator
 from flows.models import ChoiceStep, MultipleChoiceStep, render_text
 from flows.service import utc_now
 from storage import SQLiteStore, StatisticsRow
+from storage.masterkey import MASTER_KEY_FILE
 from storage.sqlite import DATA_FILE
 from storage.sqlite_db import LOCK_FILE, hold_lock, release_lock
 from storage.sqlite_restore import (
@@ -200,7 +201,19 @@ def run_backup(args: argparse.Namespace) -> int:
     async def backup(store: SQLiteStore, settings: Settings) -> list[str]:
         await store.backup(args.destination, args.keys, args.ledger)
         made.extend(path for path in (args.destination, args.keys, args.ledger) if path is not None)
-        return _same_disk_notes(args.destination, args.keys, args.ledger, settings.data_dir, t)
+        notes = _same_disk_notes(args.destination, args.keys, args.ledger, settings.data_dir, t)
+        if not (settings.master_key or settings.master_key_file):
+            # The generated key, in the folder the backups are of (found by an operator
+            # walk-through: nothing after the first start said so; a lost disk takes it,
+            # and with it every backup's readability)
+            notes.append(
+                t.gettext(
+                    "note: the master key is the one generated in {path}: copy it somewhere "
+                    "safe apart from the backups (without it no backup can be read), or move "
+                    "it out and name it in FEEDBACKBOT_MASTER_KEY_FILE"
+                ).format(path=settings.data_dir.absolute() / MASTER_KEY_FILE)
+            )
+        return notes
 
     # Not in the data folder, where erasure and expiry never reach a copy (a key store
     # copy there kept the keys of people erased later: found by an operator walk-through),

@@ -230,6 +230,23 @@ async def test_a_backup_on_another_file_system_gets_no_note(tmp_path: Path) -> N
     assert backup.stderr == ""
 
 
+async def test_a_backup_made_with_the_generated_key_says_where_the_key_is(tmp_path: Path) -> None:
+    """Found by an operator walk-through: nothing after the first start said that the key
+    lies in the data folder; lost with the disk, every backup is unreadable."""
+    data = tmp_path / "data"
+    await make_store(data, people=0)
+    (data / "master.key").write_text(MASTER_KEY + "\n")
+    (data / "master.key").chmod(0o600)
+    copy = tmp_path / "copy.db"
+    backup = feedbackbot(tmp_path, "backup", str(copy), lang="en_US.UTF-8", data_dir=str(data))
+    assert backup.returncode == 0, backup.stderr
+    assert (
+        f"note: the master key is the one generated in {data / 'master.key'}: copy it "
+        "somewhere safe apart from the backups (without it no backup can be read), or move it "
+        "out and name it in FEEDBACKBOT_MASTER_KEY_FILE"
+    ) in backup.stderr.splitlines(), backup.stderr
+
+
 async def test_what_the_commands_answer_is_german(tmp_path: Path) -> None:
     data = tmp_path / "data"
     await make_store(data, people=0)

@@ -99,7 +99,7 @@ async def test_a_damaged_store_is_named_by_the_log_and_check_and_a_backup_brings
     done = cli("restore", str(backup), "--keys", str(keys), env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     checked = cli("check", "--lang", "en", env=env, cwd=tmp_path)
-    assert "damaged" not in checked.stdout, checked.stdout
+    assert "error: damaged" not in checked.stdout, checked.stdout
     [(feedback, consents)] = (await read_back(data, [erika], datetime.now(UTC))).values()
     assert [f.answers["comment"] for f in feedback] == erika.comments_sent
     assert "feedback" in [c.purpose for c in consents]
