@@ -292,9 +292,11 @@ _LENGTH_OR_COUNT = (
     r"|(?i:2fa)\b)"
 )
 _PASSWORD = _Pattern(
-    # (after a word and a hyphen too: "WLAN-Passwort: Sommer2024!", "Login-Passwort ist
-    # Sommer2024!", found by a precision check)
-    r"(?P<label>(?<!\w)(?<!\w-\w)(?:(?i:passwort|password|kennwort|passwd|pw|pin|pin-code|pincode"
+    # (after an account's word and a hyphen too: "WLAN-Passwort: Sommer2024!", "Login-Passwort
+    # ist Sommer2024!", found by a precision check; not "map-pin", the regression check)
+    r"(?P<label>(?<![\w-])(?:(?i:(?:wlan|wifi|wi-fi|login|router|konto|account|e-mail|email"
+    r"|mail|admin|app|portal|master|root|kunden|online|web|netflix|amazon)-)?(?i:passwort"
+    r"|password|kennwort|passwd|pw|pin|pin-code|pincode"
     r"|pin-nummer|pinnummer|puk|passcode|zugangscode|geheimzahl|geheimnummer)"
     r"(?:[ \t]*[:=][ \t]*(?P<colon>)|[ \t]+(?i:ist|lautet|is|was|war)[ \t]+|[ \t]+(?P<bare>))"
     # a login and a password at once: "Zugangsdaten: erika78 / Sonne2024"
@@ -331,7 +333,7 @@ _PHONE = _Pattern(
     rf"(?:\(?\d{{1,5}}\)?{_SEPARATOR}+){{1,5}}\d{{2,}}+(?![\w])"
     # said in pairs, an odd one at the end: "0171 23 45 67 8" (found by a precision check:
     # "[Telefon] 8")
-    r"(?:(?<=[ ]\d\d)[ ]\d(?![\w]|[.,]\d|[ ]\d))?"
+    r"(?:(?<=[ ]\d\d)[ ]\d(?![\w]|[.,]\d|[ ]\d|[ ]+(?i:mal|uhr|x|times|tage|days)\b))?"
 )
 # A parcel's tracking number: after a word for it ("Sendungsnummer 00340434161234567890",
 # "Paket 1Z999AA10123456784", "tracking no. JJD000390007000123456"), or a UPS one ("1Z"
@@ -850,19 +852,6 @@ _NAME_WORD = rf"{_NOT_A_NAME}{_NAME_PART}(?:-{_NAME_PART}){{0,2}}\b"
 _LATER_NAME_WORD = rf"{_NOT_A_LATER_NAME}{_NAME_PART}(?:-{_NAME_PART}){{0,2}}\b"
 # A name word that is no description either (after the function words: most fail sooner)
 _NAME_WORD_NOT_DESCRIBING = rf"{_NOT_A_NAME}{_DESCRIBED}{_NAME_PART}(?:-{_NAME_PART}){{0,2}}\b"
-# A street, square, school or airport named after someone, written without its hyphens
-# ("Der Bus zum Willy Brandt Platz", "Flughafen Helmut Schmidt": found by a precision check
-# of a transport company's comments, "[Name] Platz"). Set aside as a place, as its hyphened
-# form stays; not with a house number after it, which makes it an address.
-_PLACE_WORDS = (
-    "Platz|Straße|Strasse|Str\\.|Allee|Ring|Weg|Damm|Ufer|Brücke|Gymnasium|Schule|Grundschule"
-    "|Realschule|Gesamtschule|Stadion|Arena|Klinikum|Krankenhaus|Halle"
-)
-_NAMED_PLACE = _Pattern(
-    rf"(?<![\w-])(?:(?:{_NAME_PART})[ \t]+){{1,2}}(?:{_PLACE_WORDS})\b(?![ \t]*\d)"
-    rf"|(?<![\w-])(?:Flughafen|Gymnasium|Stadion|Universität|Klinikum|Museum)[ \t]+"
-    rf"{_NAME_PART}[ \t]+{_NAME_PART}\b(?![ \t]*\d)"
-)
 _PARTICLE = r"(?:von|van|de|der|den|du|da|di|del|della|la|le|zu|ten|ter)"
 _PARTICLES = frozenset(_PARTICLE[3:-1].split("|")) | frozenset(("dos", "el", "al"))
 _INITIAL = rf"[{_UPPER}]\."
@@ -1470,7 +1459,11 @@ _ENGLISH_STREET = _Pattern(
     r"(?:Street|Road|Rd\.|Avenue|Ave\.|Lane|Ln\.|Drive|Boulevard|Blvd\.|Way|Court"
     r"|Place|Square|Terrace"
     # ("14 Elm Grove, Leeds LS6 2AB", "5 Maple Crescent": found by a precision check)
-    r"|Grove|Close|Crescent|Gardens|Mews|Row|Walk|Rise|Parade|Circle|Highway)(?!\w)"
+    r"|Grove|Crescent|Mews)(?!\w)"
+    # words of a hotel's own too ("a 5 Minute Walk from the station", "5 Stars Close to
+    # the beach", "12 Back Row seats": the regression check), only where the street ends
+    # its field ("22 Park Close, Bristol")
+    r"|(?:Close|Gardens|Row|Walk|Rise|Parade|Circle|Highway)(?=[ \t]*(?:[,;]|\n|\Z))"
     # without the dot only where the street ends its field: "123 Main St, Springfield",
     # "45 Elm Rd, Leeds" (found by the corpus audit); "Bus 5 Richtung St Pauli" stays
     r"|(?:St|Rd|Ave|Ln|Blvd)(?=[ \t]*(?:[,;]|\n|\Z)))"
@@ -1820,6 +1813,23 @@ _LISTED_SEPARATOR = rf"(?:,[ \t]*+|{_AND})"
 _LISTED_FIRST_NAME = (
     rf"(?={_any_of(tuple(sorted(FIRST_NAMES, key=len, reverse=True)))}\b){_FIRST_NAME_WORD}"
 )
+# A street, square, school or airport named after someone, written without its hyphens
+# ("Der Bus zum Willy Brandt Platz", "Flughafen Helmut Schmidt": found by a precision check
+# of a transport company's comments, "[Name] Platz"). Set aside as a place, as its hyphened
+# form stays; not with a house number after it, which makes it an address. A common first
+# name and another name before the place's word, no title before them: "Frau Damm an der
+# Rezeption", "Kevin Ring at the front desk", "Danke an Maria Schule" are people (found
+# by the regression check of that change).
+_PLACE_WORDS = (
+    "Platz|Straße|Strasse|Str\\.|Allee|Ring|Weg|Damm|Ufer|Brücke|Gymnasium|Schule|Grundschule"
+    "|Realschule|Gesamtschule|Stadion|Arena|Klinikum|Krankenhaus|Halle"
+)
+_NAMED_PLACE = _Pattern(
+    r"(?<![\w-])(?<!Frau )(?<!Herr )(?<!Herrn )(?<!Mr )(?<!Mr\. )(?<!Mrs )(?<!Mrs\. )(?<!Ms )"
+    rf"(?:{_LISTED_FIRST_NAME}[ \t]+{_NAME_PART}[ \t]+(?:{_PLACE_WORDS})"
+    rf"|(?:Flughafen|Gymnasium|Stadion|Universität|Klinikum|Museum)[ \t]+"
+    rf"{_NAME_PART}[ \t]+{_NAME_PART})\b(?![ \t]*\d)"
+)
 _FIRST_NAME_AFTER_CUE = _Pattern(
     rf"(?P<lead>(?<!\w){_any_of(_PERSON_ROLES + _TO_SOMEONE + _NAMING)}(?:in)?\b"
     # a role and a word that names ("Der Kellner hieß Marcel", "Der Kellner namens Kevin"),
@@ -1867,8 +1877,11 @@ _WORD_SURNAME_AFTER_ROLE = _Pattern(
 # a role that is a thing too ("Bob the Builder").
 _NAME_THE_ROLE = _Pattern(
     rf"(?<![\w-])(?P<name>{_FIRST_NAME_WORD})"
-    r"(?P<role>(?:[ \t]*,[ \t]*(?i:der|die|unser|unsere|our|my|mein|meine)|[ \t]+(?i:the))[ \t]+"
-    rf"{_any_of(tuple(r for r in _PERSON_ROLES if r not in _AMBIGUOUS_ROLES))}(?:in)?\b)"
+    r"(?P<role>(?:[ \t]*,[ \t]*(?i:der|die|unser|unsere|our|my|mein|meine|the)|[ \t]+(?i:the))"
+    rf"[ \t]+(?:{_any_of(tuple(r for r in _PERSON_ROLES if r not in _AMBIGUOUS_ROLES))}"
+    # a role that is a thing too in small letters only ("Joe the builder", not "Bob the
+    # Builder": the regression check)
+    rf"|(?-i:{'|'.join(sorted(r for r in _ROLES_THAT_ARE_THINGS if ' ' not in r))}))(?:in)?\b)"
 )
 # A common first name before "und" and a name that went: "Maria und Jan am Empfang",
 # "Toller Service von Maria und Jan am Empfang" (found by a staff walk-through: the second
@@ -3119,7 +3132,8 @@ _TECHNICAL_BEFORE = _Pattern(
     # an article's number by its word alone, a product's, an item's or a part's ("Artikel
     # 0123456 fehlt", "Item 0123456 was out of stock": found by a precision check, they
     # were phone numbers)
-    r"|\b(?:produkt|teile?|item|product|part)(?:[ \t-]?(?:nummer|nr\.?|number|no\.?|code|#))?"
+    r"|\b(?:produkt|ersatzteile?|teile?|item|product|part)"
+    r"(?:[ \t-]?(?:nummer|nr\.?|number|no\.?|code|#))?"
     r"|\bsku"
     r"|\bmodel[ \t-]?(?:number|no\.?)|\bpzn|\bbuild|(?P<barcode>\b(?:ean|gtin|isbn)(?:-?1[03])?))"
     r"[ \t:#.-]*\Z",
@@ -3159,7 +3173,8 @@ def _public(match: re.Match[str]) -> bool:
     before = text[max(0, match.start() - 24) : match.start()]
     # a part of a version ("Windows-Build 10.0.19045.3803", "Version 2.3.10045"), an issue
     # of a bug tracker ("GitHub issue #1234"): found by a precision check
-    if _VERSION_PART_BEFORE.search(before) or _ISSUE_BEFORE.search(before):
+    version = _VERSION_PART_BEFORE.search(before) and _digits(number) <= 5  # not "10.20.123456"
+    if version or _ISSUE_BEFORE.search(before):
         return True
     if _FLIGHT.fullmatch(number) and _FLIGHT_BEFORE.search(before):
         return True

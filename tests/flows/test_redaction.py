@@ -4198,6 +4198,21 @@ def test_what_the_staff_walk_through_of_session_51_found_goes_or_stays(
         ("John Lewis delivered the sofa on time.", None),
         ("Paul Smith shirts are overpriced.", None),
         ("Danke Rossmann für die Beratung", None),
+        # found by the regression check of these changes: people named as places are
+        # people, a hotel's own words no street, a map's pin no password
+        ("Frau Damm an der Rezeption war sehr nett.", "[Name] an der Rezeption war sehr nett."),
+        ("Kevin Ring at the front desk was rude.", "[Name] at the front desk was rude."),
+        ("Danke an Maria Schule für alles.", "Danke an [Name] für alles."),
+        ("Ins Stadion Fritz Walter kommt man gut mit der Tram.", None),
+        ("Only a 5 Minute Walk from the station, great location.", None),
+        ("Rated 5 Stars Close to the beach.", None),
+        ("Address: 22 Park Close, Bristol BS1 4XX", "Address: [Adresse]"),
+        ("The map-pin is 200 metres off.", None),
+        ("Kd-Nr. 10.20.123456 bitte prüfen.", "Kd-Nr. 10.20.[Nummer] bitte prüfen."),
+        ("Die Linie 030 12 34 56 7 Mal angerufen", "Die Linie [Telefon] 7 Mal angerufen"),
+        ("Ersatzteil 00612345 fehlt", None),
+        ("Joe the builder left a mess.", "[Name] the builder left a mess."),
+        ("Gary, the engineer, was late.", "[Name], the engineer, was late."),
     ],
 )
 def test_what_the_precision_check_outside_hotels_of_session_52_found_goes_or_stays(
