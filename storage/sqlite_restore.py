@@ -160,7 +160,10 @@ def _check(kind: str, path: Path) -> None:
                 N_(
                     "{path} has a {sidecar} file beside it: it is a plain copy of a store in "
                     "use, not one written by `feedbackbot backup`, and may lack what that "
-                    "file holds"
+                    "file holds. Where both were copied at one moment (a snapshot of the "
+                    'disk), fold the log into the copy first: python3 -c "import sqlite3; '
+                    "sqlite3.connect('{path}').execute('PRAGMA wal_checkpoint(TRUNCATE)')\"; "
+                    "then restore it; never delete the {sidecar} file instead"
                 ),
                 path=path,
                 sidecar=beside.name,

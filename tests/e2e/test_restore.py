@@ -342,6 +342,13 @@ def test_a_backup_of_the_wrong_kind_or_damaged_is_refused_and_nothing_changes(
     plain.with_name("plain.db-wal").write_bytes(b"x" * 4096)
     copied = cli("restore", str(plain), "--keys", str(keys), env=env, cwd=tmp_path)
     assert copied.returncode == 1 and "plain.db-wal" in copied.stderr, copied.stderr
+    # with the way on for a snapshot of the disk (found by an operator walk-through: none,
+    # and deleting the -wal file would have lost what it held)
+    fold = (
+        f"python3 -c \"import sqlite3; sqlite3.connect('{plain}').execute('PRAGMA "
+        "wal_checkpoint(TRUNCATE)')\""
+    )
+    assert fold in copied.stderr and "never delete the plain.db-wal file" in copied.stderr
 
     copy = tmp_path / "erasures.db"
     copy.write_bytes((data / "erasures.db").read_bytes())
