@@ -32,7 +32,7 @@ from flows.service import utc_now
 from storage import SQLiteStore, StatisticsRow
 from storage.masterkey import MASTER_KEY_FILE
 from storage.sqlite import DATA_FILE
-from storage.sqlite_db import LOCK_FILE, hold_lock, release_lock
+from storage.sqlite_db import DATA_MIGRATIONS, LOCK_FILE, hold_lock, release_lock, schema_version
 from storage.sqlite_restore import (
     Backups,
     check_backups,
@@ -293,6 +293,7 @@ def run_restore(args: argparse.Namespace) -> int:
     try:
         try:
             keyless = check_backups(settings.data_dir, backups)
+            version = schema_version(backups.data)  # an older one is upgraded: said below
             aside = put_back(settings.data_dir, backups, utc_now())  # undone when it fails
         except KeyboardInterrupt:
             print(f"feedbackbot: {as_it_was}", file=sys.stderr)
@@ -343,6 +344,16 @@ def run_restore(args: argparse.Namespace) -> int:
         if lock is not None:
             release_lock(lock)
     print(t.gettext("restored {path}").format(path=settings.data_dir))
+    if version is not None and 0 < version < len(DATA_MIGRATIONS):
+        # Found by an operator walk-through: a backup of an older version was upgraded
+        # without a word, and the version that wrote it cannot open it any more.
+        print(
+            t.gettext(
+                "note: the backup was of an older version (data v{old}) and was upgraded to "
+                "v{new}; the version that wrote it cannot open the restored store"
+            ).format(old=version, new=len(DATA_MIGRATIONS)),
+            file=sys.stderr,
+        )
     if made:
         # Found by an operator walk-through: run from another working directory, restore
         # made ./data and said "restored data", the bot's folder untouched.

@@ -828,3 +828,25 @@ def test_a_damaged_store_file_is_named_as_such_in_the_operators_words(
         "database; restore the store from a backup (`feedbackbot restore`)"
     ), said.stderr
     assert "malformed" not in said.stderr
+
+
+def test_a_backup_of_an_older_version_is_said_to_be_upgraded(
+    backed_up: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    """Found by an operator walk-through: a backup of an older version was restored and
+    upgraded without a word; the version that wrote it cannot open the store any more."""
+    from storage import sqlite_db
+    from tests.storage.test_sqlite_files import back_to_version_18
+
+    data, backup, keys = backed_up
+    with closing(sqlite3.connect(backup)) as con, con:
+        back_to_version_18(con)
+    done = cli("restore", str(backup), "--keys", str(keys), env=cli_env(data), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    latest = len(sqlite_db.DATA_MIGRATIONS)
+    assert (
+        f"note: the backup was of an older version (data v18) and was upgraded to v{latest}; "
+        "the version that wrote it cannot open the restored store"
+    ) in done.stderr.splitlines(), done.stderr
+    assert sqlite_db.schema_version(backup) == 18, "the backup itself is left as it was"
+    assert sqlite_db.schema_version(data / "feedback.db") == latest
