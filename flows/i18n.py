@@ -99,6 +99,14 @@ def _signed(rounded: Decimal, magnitude: str) -> str:
 
 # The operating system's reasons an operator meets most, in the catalogs; others stay as
 # the system says them (in its own language, usually English).
+SQLITE_REASONS = {
+    "unable to open database file": N_("the database file cannot be opened"),
+    "attempt to write a readonly database": N_("the database is read-only"),
+    "disk I/O error": N_("the disk could not be read or written"),
+    "database is locked": N_("the database is in use by another program"),
+    "database or disk is full": N_("the disk is full"),
+}
+"""SQLite's reasons an operator meets most, in the catalogs (as it words them)."""
 OS_REASONS = {
     errno.ENOENT: N_("no such file or folder"),
     errno.EACCES: N_("permission denied"),
@@ -265,6 +273,10 @@ class Translator:
             )
         if isinstance(error, tomllib.TOMLDecodeError):
             return self._toml_reason(str(error))
+        if type(error).__module__ == "sqlite3" and str(error) in SQLITE_REASONS:
+            # SQLite's English inside a German line (found by an operator walk-through:
+            # "…kann nicht geschrieben werden: unable to open database file")
+            return self.gettext(SQLITE_REASONS[str(error)])
         if not isinstance(error, OSError):
             return str(error)
         known = OS_REASONS.get(error.errno) if error.errno is not None else None

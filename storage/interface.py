@@ -10,6 +10,7 @@ from __future__ import annotations
 import abc
 import enum
 import hashlib
+import sqlite3
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -49,7 +50,9 @@ class StoreError(Exception):
         super().__init__(self.said(template))
 
     def said(
-        self, template: str, reason: Callable[[OSError], str] = lambda e: e.strerror or str(e)
+        self,
+        template: str,
+        reason: Callable[[BaseException], str] = lambda e: getattr(e, "strerror", None) or str(e),
     ) -> str:
         """`template` (the message, or its translation) with the values; one without
         values is used as it is, since a plain message may hold braces (a file name). A
@@ -58,7 +61,7 @@ class StoreError(Exception):
         if not self.params:
             return template
         values = {
-            name: reason(value) if isinstance(value, OSError) else value
+            name: reason(value) if isinstance(value, OSError | sqlite3.Error) else value
             for name, value in self.params.items()
         }
         return template.format(**values)

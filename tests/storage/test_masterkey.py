@@ -254,3 +254,28 @@ async def test_a_store_file_this_user_cannot_write_is_refused_at_open(
     again = SQLiteStore(data, key)  # the lock was let go
     await again.open()
     await again.close()
+
+
+async def test_sqlites_own_reason_is_said_in_the_operators_language(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by an operator walk-through: "…kann nicht geschrieben werden: attempt to write
+    a readonly database", SQLite's English inside a German line."""
+    from flows.i18n import translator
+
+    store = SQLiteStore(tmp_path / "data", generate_key())
+
+    async def read_only() -> None:
+        raise sqlite3.OperationalError("attempt to write a readonly database")
+
+    monkeypatch.setattr(store, "_open", read_only)
+    with pytest.raises(StoreError) as refused:
+        await store.open()
+    de = translator("de")
+    said = refused.value.said(de.gettext(refused.value.template), de.reason)
+    assert said.startswith(f"in den Speicher in {tmp_path / 'data'} kann nicht geschrieben "), said
+    assert ": die Datenbank ist schreibgeschützt; der Bot muss dort schreiben können" in said
+    assert "readonly" not in said
+    # a reason the catalogs do not know stays as SQLite says it
+    other = StoreError("{reason}", reason=sqlite3.OperationalError("no such table: x"))
+    assert other.said("{reason}", de.reason) == "no such table: x"
