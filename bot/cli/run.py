@@ -142,15 +142,7 @@ def _run_polling(
             # A 404 or 401 that is not the Bot API's answer (no JSON of it): a wrong address
             # or a proxy's page, not a token Telegram refused (found by an operator
             # walk-through: told to check the token with @BotFather).
-            print(
-                "feedbackbot: "
-                + t.gettext(
-                    "the address of the Bot API did not answer as the Bot API does (HTTP "
-                    "{status}, not its reply); check FEEDBACKBOT_API_BASE_URL, or a proxy "
-                    "on the way"
-                ).format(status=_status_of(said)),
-                file=sys.stderr,
-            )
+            print(f"feedbackbot: {_not_the_bot_api(t, said)}", file=sys.stderr)
             return 1
         print(
             "feedbackbot: "
@@ -163,8 +155,14 @@ def _run_polling(
     except TelegramError as error:
         # Raised while starting (polling itself retries): one line, with the token removed
         # (a request URL in the message carries it).
-        reason = RedactingFormatter((token,)).redact(str(error))
         t = operator_translator()
+        said = _said_along(error)
+        if _NOT_ITS_REPLY in said:  # a 405 of a plain web server, say (operator walk-through)
+            print(f"feedbackbot: {_not_the_bot_api(t, said)}", file=sys.stderr)
+            return 1
+        reason = RedactingFormatter((token,)).redact(str(error))
+        if "All connection attempts failed" in reason:  # httpx's English (walk-through)
+            reason = t.gettext("no connection could be made")
         print(
             "feedbackbot: "
             + t.gettext(
@@ -181,6 +179,13 @@ _NOT_ITS_REPLY = "Parsing the server response"
 """What python-telegram-bot says of a 404 or 401 without the Bot API's JSON reply."""
 
 
+def _not_the_bot_api(t: Translator, said: str) -> str:
+    return t.gettext(
+        "the address of the Bot API did not answer as the Bot API does (HTTP {status}, not "
+        "its reply); check FEEDBACKBOT_API_BASE_URL, or a proxy on the way"
+    ).format(status=_status_of(said))
+
+
 def _said_along(error: BaseException) -> str:
     """The messages of `error` and the errors it was raised from."""
     said: list[str] = []
@@ -193,4 +198,4 @@ def _said_along(error: BaseException) -> str:
 def _status_of(said: str) -> str:
     """The HTTP status PTB's message names ("Not Found (404). Parsing …"), or "404/401"."""
     found = re.search(r"\((\d{3})\)\. " + _NOT_ITS_REPLY, said)
-    return found.group(1) if found else "404/401"
+    return found.group(1) if found else "?"

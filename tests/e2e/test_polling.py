@@ -270,16 +270,19 @@ def test_a_rejected_token_is_one_line_without_the_token(
     assert "Traceback" not in result.stderr.split("feedbackbot:")[-1]
 
 
-@pytest.mark.parametrize("body", [b"404 page not found", b""])
+@pytest.mark.parametrize(
+    ("status", "body"), [(404, b"404 page not found"), (404, b""), (405, b"<html>no</html>")]
+)
 def test_an_address_that_is_not_the_bot_api_is_not_called_a_rejected_token(
-    server: BotApiServer, tmp_path: Path, body: bytes
+    server: BotApiServer, tmp_path: Path, status: int, body: bytes
 ) -> None:
     """Found by an operator walk-through: a wrong FEEDBACKBOT_API_BASE_URL (a proxy's or
-    a web server's 404) was reported as the token rejected by Telegram."""
+    a web server's 404) was reported as the token rejected by Telegram; a 405 as "cannot
+    reach the Bot API (… Parsing the server response b'<html>…' failed)"."""
 
     class NotFound(http.server.BaseHTTPRequestHandler):
         def do_POST(self) -> None:
-            self.send_response(404)
+            self.send_response(status)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
@@ -297,7 +300,7 @@ def test_an_address_that_is_not_the_bot_api_is_not_called_a_rejected_token(
     last = result.stderr.splitlines()[-1]
     assert last == (
         "feedbackbot: the address of the Bot API did not answer as the Bot API does (HTTP "
-        "404, not its reply); check FEEDBACKBOT_API_BASE_URL, or a proxy on the way"
+        f"{status}, not its reply); check FEEDBACKBOT_API_BASE_URL, or a proxy on the way"
     ), result.stderr
     assert "rejected the bot token" not in result.stderr
     assert TOKEN.split(":")[1] not in result.stderr + result.stdout
@@ -374,7 +377,10 @@ def test_an_unreachable_bot_api_is_one_line_without_the_token(
     )
     result = run_once(env, tmp_path)
     assert result.returncode == 1
-    assert result.stderr.splitlines()[-1].startswith("feedbackbot: cannot reach the Bot API")
+    assert result.stderr.splitlines()[-1] == (
+        "feedbackbot: cannot reach the Bot API (no connection could be made); check the "
+        "network and FEEDBACKBOT_API_BASE_URL"
+    ), result.stderr  # not httpx's English (found by an operator walk-through)
     assert "Traceback" not in result.stderr, "each failed attempt in one line"
     assert TOKEN.split(":", 1)[1] not in result.stderr + result.stdout
 
