@@ -329,7 +329,7 @@ _SEPARATOR = rf"(?:\s?[./{_DASHES}-]\s?|\s)?"
 _PHONE = _Pattern(
     # (not the last part of a code joined by hyphens: "Rechnung RE-2024-004711", found by a
     # precision check, was "RE-2024-[Telefon]")
-    rf"(?<![\w+])(?<!\d[{_DASHES}-])(?:\+\d{{1,3}}{_SEPARATOR}+|\(?\b0(?!00)\s?)"
+    rf"(?<![\w+])(?<!\d\d\d\d[{_DASHES}-])(?:\+\d{{1,3}}{_SEPARATOR}+|\(?\b0(?!00)\s?)"
     rf"(?:\(?\d{{1,5}}\)?{_SEPARATOR}+){{1,5}}\d{{2,}}+(?![\w])"
     # said in pairs, an odd one at the end: "0171 23 45 67 8" (found by a precision check:
     # "[Telefon] 8")
@@ -531,7 +531,9 @@ _ID = _Pattern(
 # ("Die 116117 war nicht erreichbar").
 _PUBLIC_CODE = _Pattern(
     r"(?:ICE|IC|EC|ECE|IRE|RE|RB|NJ|FLX|TGV|RJX?|EN|RTX|GTX|RX)-?\d{1,4}|116\d{3}|11[02]"
-    r"|KB\d{6,8}"  # a Windows update ("KB5034441": found by a precision check)
+    # a Windows update, a car's fault code ("KB5034441", "Code P0300": found by a precision
+    # check of software and garage feedback)
+    r"|KB\d{6,8}|[PCBU][0-3][0-9A-F]{3}"
 )
 # A published vulnerability, no one's: set aside whole, as a date is ("CVE-2024-12345":
 # found by a precision check of software feedback, "[Nummer]").
@@ -1813,22 +1815,20 @@ _LISTED_SEPARATOR = rf"(?:,[ \t]*+|{_AND})"
 _LISTED_FIRST_NAME = (
     rf"(?={_any_of(tuple(sorted(FIRST_NAMES, key=len, reverse=True)))}\b){_FIRST_NAME_WORD}"
 )
-# A street, square, school or airport named after someone, written without its hyphens
-# ("Der Bus zum Willy Brandt Platz", "Flughafen Helmut Schmidt": found by a precision check
-# of a transport company's comments, "[Name] Platz"). Set aside as a place, as its hyphened
-# form stays; not with a house number after it, which makes it an address. A common first
-# name and another name before the place's word, no title before them: "Frau Damm an der
-# Rezeption", "Kevin Ring at the front desk", "Danke an Maria Schule" are people (found
-# by the regression check of that change).
-_PLACE_WORDS = (
-    "Platz|Straße|Strasse|Str\\.|Allee|Ring|Weg|Damm|Ufer|Brücke|Gymnasium|Schule|Grundschule"
-    "|Realschule|Gesamtschule|Stadion|Arena|Klinikum|Krankenhaus|Halle"
-)
+# A street or square named after someone, written without its hyphens, where a place is
+# spoken of ("Der Bus zum Willy Brandt Platz", "Filiale Friedrich Ebert Straße"), and an
+# airport ("Flughafen Helmut Schmidt"): found by a precision check of a transport company's
+# comments, "[Name] Platz". Set aside as a place, as its hyphened form stays; not with a
+# house number after it, which makes it an address. Only after a word that names a place,
+# and only a common first name and another name before the street's word: "Frau Damm an
+# der Rezeption", "Ich habe mit Jens Weber Halle telefoniert", "Anna Schmidt Krankenhaus"
+# are people (found by the regression check and the review of that change).
 _NAMED_PLACE = _Pattern(
-    r"(?<![\w-])(?<!Frau )(?<!Herr )(?<!Herrn )(?<!Mr )(?<!Mr\. )(?<!Mrs )(?<!Mrs\. )(?<!Ms )"
-    rf"(?:{_LISTED_FIRST_NAME}[ \t]+{_NAME_PART}[ \t]+(?:{_PLACE_WORDS})"
-    rf"|(?:Flughafen|Gymnasium|Stadion|Universität|Klinikum|Museum)[ \t]+"
-    rf"{_NAME_PART}[ \t]+{_NAME_PART})\b(?![ \t]*\d)"
+    r"(?<![\w-])(?:(?:zum|zur|am|vom|beim|im|nach|ab|bis|Richtung|Filiale|Haltestelle"
+    r"|Station|in[ \t]+der|an[ \t]+der|auf[ \t]+der|von[ \t]+der|über[ \t]+die)[ \t]+"
+    rf"{_LISTED_FIRST_NAME}[ \t]+{_NAME_PART}[ \t]+(?:Platz|Straße|Strasse|Str\.|Allee)"
+    rf"|(?:Flughafen|Airport)[ \t]+{_LISTED_FIRST_NAME}[ \t]+{_NAME_PART})"
+    r"\b(?![ \t]*(?:\d|Nr\b|Nummer\b|No\b))"
 )
 _FIRST_NAME_AFTER_CUE = _Pattern(
     rf"(?P<lead>(?<!\w){_any_of(_PERSON_ROLES + _TO_SOMEONE + _NAMING)}(?:in)?\b"
@@ -2013,20 +2013,16 @@ _SURNAME_CUE = _Pattern(
 # Cain", "Tom Ford", "Karl Lagerfeld", "Mary Poppins", "Mario Bros", found by a review of
 # that.) A last word that is also a person's ("Ford", "Green", "Klein") only in the whole
 # name: "Anna Klein" is someone.
-_BRAND_NAMES = (
-    frozenset(
-        (
-            "Tailor O'Polo Bahr Kart Potter Beam Wolfskin Boss Kors Lauren Hilfiger Lagerfeld "
-            "Poppins Bros Joop Armani Versace Yum"
-        ).split()
-    )
-    | frozenset(
-        ("Tom Ford", "Paul Green", "Marc Cain", "Calvin Klein", "Anne Klein", "Thomas Philipps")
-    )
-    | frozenset(  # found by a precision check of shops' comments
-        ("John Lewis", "Paul Smith", "Ted Baker", "Peter Hahn", "Tommy Hilfiger", "Ralph Lauren")
-    )
+_BRAND_NAMES = frozenset(
+    (
+        "Tailor O'Polo Bahr Kart Potter Beam Wolfskin Boss Kors Lauren Hilfiger Lagerfeld "
+        "Poppins Bros Joop Armani Versace Yum"
+    ).split()
+) | frozenset(
+    ("Tom Ford", "Paul Green", "Marc Cain", "Calvin Klein", "Anne Klein", "Thomas Philipps")
 )
+# (Not "Paul Smith" nor "John Lewis": a person's names as often as a shop's, found by the
+# review of their addition.)
 _NOT_SURNAMES = frozenset(
     "nachbarn nachbar nachbarin hochtouren hochbetrieb sparflamme anfrage wunsch".split()
 )
@@ -3125,16 +3121,13 @@ def _address(match: re.Match[str]) -> bool:
 # ten digits, a phone number's, go).
 _TECHNICAL_BEFORE = _Pattern(
     r"(?:fehler[ -]?(?:code|nummer)|\berror[ \t-]?(?:code|number)"  # also "Systemfehlercode"
-    # only before a code of letters and digits ("Fehler E-4012"; "Code P0300", "Update
-    # KB5034441": found by a precision check, a garage's and software's feedback)
-    r"|(?P<bare>fehler|\berror|\bcode|\bupdate)"
-    r"|\bartikel(?:[ -]?(?:nummer|nr\.?))?|\bart\.?[ \t-]*nr\.?|\bmodell[ -]?(?:nummer|nr\.?)"
+    r"|(?P<bare>fehler|\berror)"  # only before a code of letters and digits ("Fehler E-4012")
+    r"|\bartikel[ -]?(?:nummer|nr\.?)|\bart\.?[ \t-]*nr\.?|\bmodell[ -]?(?:nummer|nr\.?)"
     # an article's number by its word alone, a product's, an item's or a part's ("Artikel
     # 0123456 fehlt", "Item 0123456 was out of stock": found by a precision check, they
     # were phone numbers)
-    r"|\b(?:produkt|ersatzteile?|teile?|item|product|part)"
-    r"(?:[ \t-]?(?:nummer|nr\.?|number|no\.?|code|#))?"
-    r"|\bsku"
+    r"|\b(?P<product>(?:produkt|ersatzteile?|teile?|item|product|part)"
+    r"(?:[ \t-]?(?:nummer|nr\.?|number|no\.?|code|#))?|sku|artikel)"
     r"|\bmodel[ \t-]?(?:number|no\.?)|\bpzn|\bbuild|(?P<barcode>\b(?:ean|gtin|isbn)(?:-?1[03])?))"
     r"[ \t:#.-]*\Z",
     re.IGNORECASE,
@@ -3155,10 +3148,16 @@ def _technical(match: re.Match[str]) -> bool:
         return False
     if before["barcode"]:  # EAN-8, ISBN-10, UPC-A, EAN-13, GTIN-14: not a phone number
         return _digits(number) in (8, 10, 12, 13, 14)
+    if before["product"] and not number.startswith("0"):
+        # a bare "Artikel", "Teil", "Item" only before what read as a phone number ("Artikel
+        # 0123456"); "part 12345678" may be anyone's number (review of that change)
+        return False
     return _digits(number) <= 9
 
 
-_VERSION_PART_BEFORE = _Pattern(r"(?<![\d.])\d{1,4}\.\d{1,4}\.\Z")
+_VERSION_PART_BEFORE = _Pattern(
+    r"(?i:\bversion|\bbuild|\brelease|\bfirmware|\bv)[ \t:-]*(?:\d{1,4}\.){1,3}\Z"
+)
 _ISSUE_BEFORE = _Pattern(
     r"\b(?i:issue|bug|pr|pull[ \t]+request|merge[ \t]+request|jira|github|gitlab)[ \t]*\Z"
 )
@@ -3174,7 +3173,7 @@ def _public(match: re.Match[str]) -> bool:
     # a part of a version ("Windows-Build 10.0.19045.3803", "Version 2.3.10045"), an issue
     # of a bug tracker ("GitHub issue #1234"): found by a precision check
     version = _VERSION_PART_BEFORE.search(before) and _digits(number) <= 5  # not "10.20.123456"
-    if version or _ISSUE_BEFORE.search(before):
+    if version or (number.startswith("#") and _ISSUE_BEFORE.search(before)):
         return True
     if _FLIGHT.fullmatch(number) and _FLIGHT_BEFORE.search(before):
         return True
