@@ -202,9 +202,15 @@ _ADDING_TOO = re.compile(r"^(?:und|and) |\b(?:auch|ebenfalls|too|as well|either)
 """A message that is more of the comment by its words: begun with "und", or with "auch"
 or "too" in it (see `Engine._adds_later`). As `bare_words`, in ASCII."""
 _OF_CONTACT = re.compile(
-    r"\b(?:kontakt\w*|anruf\w*|rufen|ruft|zurueckruf\w*|melde\w*|anschreiben|contact\w*"
-    r"|call\w*|reach|ring|e ?mail|mail)\b"
+    r"\b(?:kontakt\w*|anruf\w*|rufen|ruft|zurueckruf\w*|rueckruf\w*|melde\w*|anschreiben"
+    r"|erreich\w*|contact\w*|call\w*|reach|ring|e ?mail|mail|reply|answer)\b"
 )
+_OF_ONESELF = re.compile(
+    r"\b(?:ich|mich|mir|mein\w*|wir|uns|unser\w*|sie|ihnen|ihr|euch|i|me|my|we|us|our|you"
+    r"|your|i'm|i'd|i'll|that)\b"
+)
+"""Words of oneself or the business spoken to: a message with them at the contact question
+may answer it, or say who one is, rather than add to the comment by "auch" or "too"."""
 """Words about being contacted: a message with them at the contact question answers it,
 in words ("Ich möchte auch nicht kontaktiert werden"), rather than adding to the comment."""
 
@@ -1357,8 +1363,12 @@ class Engine:
         if begun is not None:
             rest = words[begun.end() :].strip()
         elif (  # "Und das Zimmer war laut", "Das Zimmer war auch laut", "… too" (found by a
-            # customer walk-through: refused, the second complaint lost)
-            _ADDING_TOO.search(words) is None or not _maybe_more(text, words)
+            # customer walk-through: refused, the second complaint lost); not of oneself or
+            # the business ("Das würde mich auch freuen", "I would like that too", "Ich bin
+            # Erika und wohne auch in Berlin": a yes, or personal data, found by review)
+            _ADDING_TOO.search(words) is None
+            or not _maybe_more(text, words)
+            or _OF_ONESELF.search(words) is not None
         ):
             return False
         else:

@@ -1377,7 +1377,7 @@ class DataRights:
             known = self._purposes.get(purpose_id)
             if given > 1 and (known is None or known.required):
                 text += "\n\n" + t.gettext(
-                    "“{purpose}”: its withdrawal erases all {count} feedbacks given with it."
+                    "“{purpose}”: withdrawing it erases the {count} feedbacks given with it."
                 ).format(purpose=self._label(t, purpose_id), count=t.number(given))
         return Outcome(replies=(Reply(text, buttons),))
 

@@ -298,7 +298,7 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
         answer failed, and the purge with it, in the log only). A read-only folder is
         refused where SQLite fails (see `open`)."""
         unwritable = unwritable_files(self._dir)
-        if unwritable:
+        if unwritable and not _mounted_read_only(self._dir):  # the mount is said where it fails
             raise StoreError(
                 N_(
                     "cannot write to the store in {path}: {file} is read-only for this user; "
@@ -315,7 +315,8 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
             self._lock_file = None
 
     async def _open(self) -> None:
-        await asyncio.to_thread(self._refuse_read_only_files)
+        if self._upgrade:  # (a look from the CLI, a backup say, needs only to read: review)
+            await asyncio.to_thread(self._refuse_read_only_files)
         pseudonym_key = await asyncio.to_thread(self._existing_pseudonym_key)
         created = pseudonym_key is None
         if pseudonym_key is None:
@@ -1043,6 +1044,13 @@ def _regular(path: Path) -> bool:
     """Whether `path` is a regular file itself, not a link to one."""
     try:
         return stat.S_ISREG(path.lstat().st_mode)
+    except OSError:
+        return False
+
+
+def _mounted_read_only(folder: Path) -> bool:
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
     except OSError:
         return False
 

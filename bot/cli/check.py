@@ -44,7 +44,7 @@ from flows.check import Finding, Report, check_loaded, check_paths
 from flows.i18n import SUPPORTED_LOCALES, Translator, translator
 from flows.models import FlowDefinition, RatingStep, render_text
 from flows.sharing import RecipientsError, load_recipients
-from storage import SQLiteStore, StoreError, resolve_master_key
+from storage import SQLiteStore, StoreError, StoreOutdated, resolve_master_key
 from storage.crypto import predictable_key
 from storage.masterkey import MASTER_KEY_FILE
 from storage.sqlite import (
@@ -320,6 +320,8 @@ def _retention_cuts_short(settings: Settings, catalog: FlowCatalog, t: Translato
 
     try:
         asyncio.run(cut(open_existing_store(settings)))
+    except StoreOutdated:  # `run` upgrades it first; nothing to say of its retention here
+        return []
     except StoreError as error:
         source = "FEEDBACKBOT_RETENTION"
         return [Finding(source, 0, error.said(t.gettext(error.template), t.reason))]

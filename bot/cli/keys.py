@@ -79,8 +79,12 @@ def run_keygen(args: argparse.Namespace) -> int:
             ),
             path=args.output,
         ) from None
-    with os.fdopen(fd, "w", encoding="ascii") as file:
-        file.write(key + "\n")
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as file:
+            file.write(key + "\n")
+    except BaseException:  # a full disk, Ctrl-C: no empty key file left to be taken for one
+        args.output.unlink(missing_ok=True)
+        raise
     print(
         operator_translator().gettext("wrote a new master key to {path}").format(path=args.output)
     )

@@ -250,6 +250,13 @@ async def test_a_store_file_this_user_cannot_write_is_refused_at_open(
         "needs to write there (check the owner and permissions of the folder and files)"
     )
     assert {p.name: p.read_bytes() for p in data.iterdir()} == before, "nothing written"
+    # a look from the CLI (a backup, say) only reads: not refused (found by review: the
+    # backup was refused exactly when the store was in trouble)
+    look = SQLiteStore(data, key, upgrade=False)
+    await look.open()
+    await look.backup(tmp_path / "copy.db")
+    await look.close()
+    assert (tmp_path / "copy.db").is_file()
     monkeypatch.setattr(os, "access", real)
     again = SQLiteStore(data, key)  # the lock was let go
     await again.open()
