@@ -202,8 +202,9 @@ _ADDING_TOO = re.compile(r"^(?:und|and) |\b(?:auch|ebenfalls|too|as well|either)
 """A message that is more of the comment by its words: begun with "und", or with "auch"
 or "too" in it (see `Engine._adds_later`). As `bare_words`, in ASCII."""
 _OF_CONTACT = re.compile(
-    r"\b(?:kontakt\w*|anruf\w*|rufen|ruft|zurueckruf\w*|rueckruf\w*|melde\w*|anschreiben"
-    r"|erreich\w*|contact\w*|call\w*|reach|ring|e ?mail|mail|reply|answer)\b"
+    r"\b(?:kontakt\w*|anruf\w*|rufen|ruft|zurueckruf\w*|rueckruf\w*|(?:ge)?melde\w*|anschreiben"
+    r"|erreich\w*|rueckmeldung|contact\w*|call\w*|reach|ring|e ?mail|mail|reply|answer"
+    r"|get back|hear back|hear from)\b"
 )
 _OF_ONESELF = re.compile(
     r"\b(?:ich|mich|mir|mein\w*|wir|uns|unser\w*|sie|ihnen|ihr|euch|i|me|my|we|us|our|you"
@@ -277,6 +278,9 @@ FAREWELLS = typed_forms(
         "schönen abend", "schönen abend noch", "schönes wochenende", "tschüss", "tschüs",
         "tschau", "ciao", "auf wiedersehen", "bye", "bye bye", "goodbye", "good bye",
         "have a nice day", "have a good day", "have a great day", "nice day",
+        # (found by a customer walk-through: told "not stored" after the thanks)
+        "have a nice evening", "have a good evening", "have a good one", "see you", "see ya",
+        "bis bald", "bis dann", "bis zum nächsten mal", "schönen feierabend",
     }
 )  # fmt: skip
 """Said at the end of a no, a no all the same ("Nein danke, schönen Tag", "nope, bye":
@@ -2651,7 +2655,7 @@ ACKNOWLEDGEMENTS = typed_forms(
     {
         "ok", "okay", "oki", "alles klar", "super", "prima", "perfekt", "top", "gut", "schön",
         "gerne", "gern", "gern geschehen", "great", "perfect", "cool", "fine", "good", "nice",
-        "you're welcome", "no problem", "kein problem",
+        "you're welcome", "no problem", "kein problem", "ok cool", "cool thanks", "alles gut",
     }
 )  # fmt: skip
 """An acknowledgement alone ("ok", "super", "alles klar")."""
@@ -3421,6 +3425,22 @@ def asks_not_to_be_contacted(text: str) -> bool:
     walk-through: typed after agreeing, answered "no question is open")."""
     words = _GREETING.sub("", bare_words(text).translate(AS_ASCII))
     return _NO_CONTACT.fullmatch(words) is not None
+
+
+_WHETHER_CONTACTED = OF_THE_CONSENT | typed_forms(
+    frozenset(
+        "hat noch niemand gemeldet schon bald jemals when will soon yet hear back anyone "
+        "somebody me".split()
+    )
+)
+
+
+def asks_whether_contacted(text: str) -> bool:
+    """Whether `text` is a short question whether or when one is contacted ("Will you
+    contact me?", "Wann meldet sich jemand?", "Hat sich noch niemand gemeldet?"): found by a
+    customer walk-through, after the survey told that no question was open."""
+    words = _short_question(text, _WHETHER_CONTACTED, 10)
+    return bool(words) and _OF_CONTACT.search(" ".join(words).translate(AS_ASCII)) is not None
 
 
 def asks_to_be_contacted(text: str) -> bool:

@@ -50,6 +50,7 @@ from flows.engine import (
     asks_rectification,
     asks_rectification_of_contact,
     asks_to_be_contacted,
+    asks_whether_contacted,
     bare_words,
     button_data,
     new_token,
@@ -803,6 +804,7 @@ class FeedbackService:
                 specific = privacy_pointer(t)
             elif isinstance(event, TextInput) and (
                 asks_to_be_contacted(event.text)
+                or asks_whether_contacted(event.text)
                 or (correcting == RECTIFY and asks_rectification_of_contact(event.text))
                 or offers_contact_details(event.text)
             ):
@@ -811,8 +813,9 @@ class FeedbackService:
                 # a number or an address offered ("Meine Nummer ist …, rufen Sie mich an":
                 # told "no question is open", as if someone would call)
                 another_way = asks_another_way(event.text) or offers_contact_details(event.text)
+                asked = asks_whether_contacted(event.text)
                 return Outcome.say(
-                    await self._contact_afterwards(pseudonym, t, replied, another_way)
+                    await self._contact_afterwards(pseudonym, t, replied, another_way, asked)
                 )
             elif correcting is not None and await self._holds_feedback(pseudonym):
                 # Not where nothing is stored to correct (found by a review: a No to the
@@ -834,10 +837,11 @@ class FeedbackService:
                 # thank-you or a goodbye is answered as one (found by the next: "thanks!" was
                 # told that it had not been stored)
                 kind = thanks_or_goodbye(event.text) if isinstance(event, TextInput) else None
+                unanswered = kind is None  # no note that messages here reach nobody
                 if kind == "thanks":
                     said = t.gettext("You're welcome, and thank you for your feedback!")
                 elif kind == "ok":
-                    said = t.gettext("Thank you for your feedback, and have a nice day!")
+                    said = t.gettext("Thank you for your feedback, and all the best!")
                 else:
                     said = t.gettext(
                         "Your feedback has been received. No question is open right now, so I "
@@ -924,7 +928,7 @@ class FeedbackService:
         return Outcome.say(self._replied(said, t) if replied else said)
 
     async def _contact_afterwards(
-        self, pseudonym: str, t: Translator, replied: bool, another_way: bool
+        self, pseudonym: str, t: Translator, replied: bool, another_way: bool, asked: bool = False
     ) -> str:
         """The answer to "Doch, Sie dürfen mich kontaktieren" typed outside a survey (see
         `asks_to_be_contacted`): whether staff can, and if not how to let them (found by a
@@ -938,6 +942,10 @@ class FeedbackService:
                 "I did not store this message. You have already agreed that our staff may "
                 "contact you in this chat about your feedback."
             )
+            if asked:  # "Wann meldet sich jemand?" (found by a customer walk-through)
+                said += " " + t.gettext(
+                    "Whether and when they write depends on your feedback; there is no set time."
+                )
         elif any(p.stores_contact for f in self.catalog.flows.values() for p in f.purposes):
             said = t.gettext(
                 "I did not store this message. Your feedback is stored without your consent "

@@ -703,10 +703,19 @@ async def test_asking_in_german_to_delete_ones_feedback_is_pointed_to_delete(
     [
         ("de", "Danke!", "Gern geschehen, und danke für Ihr Feedback!"),
         ("de", "Vielen Dank, tschüss", "Gern geschehen, und danke für Ihr Feedback!"),
-        ("de", "ok 👍", "Danke für Ihr Feedback, und einen schönen Tag noch!"),
-        ("de", "Tschüss", "Danke für Ihr Feedback, und einen schönen Tag noch!"),
+        ("de", "ok 👍", "Danke für Ihr Feedback, und alles Gute!"),
+        ("de", "Tschüss", "Danke für Ihr Feedback, und alles Gute!"),
+        ("de", "Bis bald", "Danke für Ihr Feedback, und alles Gute!"),
+        # with a goodbye of the evening, and not told that messages here reach nobody
+        # (found by the second customer walk-through)
+        ("de", "Vielen Dank, schönen Abend noch", "Gern geschehen, und danke für Ihr Feedback!"),
+        (
+            "en",
+            "thank you so much, have a nice evening",
+            "You're welcome, and thank you for your feedback!",
+        ),
         ("en", "thanks 🙏", "You're welcome, and thank you for your feedback!"),
-        ("en", "👍", "Thank you for your feedback, and have a nice day!"),
+        ("en", "👍", "Thank you for your feedback, and all the best!"),
     ],
 )
 async def test_a_thank_you_after_the_survey_is_answered_as_one(
@@ -724,6 +733,36 @@ async def test_a_thank_you_after_the_survey_is_answered_as_one(
     # nor is it answered so once the survey is long past
     harness.clock.advance(timedelta(days=2))
     assert texts(await customer.send(typed)) != answer
+
+
+@pytest.mark.parametrize(
+    ("language", "typed", "contact"),
+    [
+        ("en", "Will you contact me?", True),
+        ("de", "Wann meldet sich jemand?", True),
+        ("de", "Hat sich noch niemand gemeldet?", False),
+        ("en", "When will someone get back to me?", False),
+    ],
+)
+async def test_asking_after_the_survey_whether_anyone_will_write_is_answered(
+    harness: Harness, language: str, typed: str, contact: bool
+) -> None:
+    """Found by a customer walk-through: "Will you contact me?" after agreeing to it was
+    told that no question was open and to give feedback again."""
+    customer = await _at(harness, "contact", 817, language)
+    yes, no = ("Yes, I agree", "No") if language == "en" else ("Ja, einverstanden", "Nein")
+    await customer.press(yes if contact else no)
+    harness.clock.advance(timedelta(minutes=2))
+    said = texts(await customer.send(typed))
+    if contact:
+        assert (
+            "You have already agreed that our staff may contact you in this chat" in said
+            or "dass unser Team Sie in diesem Chat" in said
+        ), said
+        assert "there is no set time" in said or "eine feste Frist gibt es nicht" in said, said
+    else:
+        assert "without your consent to be contacted" in said or "ohne Ihre Einwilligung" in said
+    assert "/start to give feedback again" not in said and "erneut Feedback" not in said
 
 
 async def test_a_request_just_after_the_survey_points_to_the_commands(harness: Harness) -> None:
