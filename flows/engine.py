@@ -1822,8 +1822,10 @@ class Engine:
         selected = [*state.selected, *(n for n in named if n not in state.selected)]
         if step.max_selected is not None and len(selected) > step.max_selected:
             note = t.ngettext(
-                "I did not select this: you can choose at most one option.",
-                "I did not select this: you can choose at most {count} options.",
+                "I did not select this: you can choose at most one option. To choose "
+                "another, first tap the one selected to take it out.",
+                "I did not select this: you can choose at most {count} options. To choose "
+                "another, first tap one of those selected to take it out.",
                 step.max_selected,
             ).format(count=step.max_selected)
             return self.reask(state, note)
@@ -1834,6 +1836,11 @@ class Engine:
         note = t.gettext(
             "Selected: {options}. Choose more with the buttons if you like, then tap “{done}”."
         ).format(options=chosen, done=t.gettext("Done"))
+        if step.max_selected is not None and len(selected) == step.max_selected:
+            # not "choose more" where no more can be (found by a customer walk-through)
+            note = t.gettext(
+                "Selected: {options}. That is as many as you can choose: tap “{done}”."
+            ).format(options=chosen, done=t.gettext("Done"))
         asked = self.reask(state, note)  # (no longer `interrupted`: review of the change)
         return Turn(asked.state, asked.outcome, changed=changed or state.interrupted)
 

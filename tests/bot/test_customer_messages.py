@@ -1388,7 +1388,8 @@ async def test_typed_options_over_the_limit_or_among_other_words_select_nothing(
     await erika.press("5")  # to "What do you like most?", at most 3
     [said] = await erika.send("Fast, the features, the support, the price")
     assert str(said["text"]).startswith(
-        "I did not select this: you can choose at most 3 options.\n\nWhat do you like most?"
+        "I did not select this: you can choose at most 3 options. To choose another, first "
+        "tap one of those selected to take it out.\n\nWhat do you like most?"
     ), said["text"]
     assert not [label for [label] in labels(said) if label.startswith("☑")]
     # a sentence with a label in it is no choice of it
@@ -1400,7 +1401,10 @@ async def test_typed_options_over_the_limit_or_among_other_words_select_nothing(
     [said] = await erika.send("Fast")  # typed again: stays selected, not taken off
     assert str(said["text"]).startswith("Selected: Fast, The price."), said["text"]
     [said] = await erika.send("support")  # a word of "The support"
-    assert str(said["text"]).startswith("Selected: Fast, The support, The price."), said["text"]
+    # the third of three: no "choose more" (found by a customer walk-through)
+    assert str(said["text"]).startswith(
+        "Selected: Fast, The support, The price. That is as many as you can choose: tap “Done”."
+    ), said["text"]
     [said] = await erika.send("the")  # a word of every label: no choice
     assert "Selected" not in str(said["text"]), said["text"]
 
