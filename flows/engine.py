@@ -2114,9 +2114,15 @@ _NUMBER_WORDS = {
 _A_ONE = frozenset(("ein", "einen", "a"))
 _A_NUMBER = r"\d{1,3}|[^\W\d_]+"
 _TYPED_RATING = re.compile(
+    # said as a sentence too: "Ich gebe eine 7", "I'd give it a 7", "würde ich 8 geben"
+    # (found by a customer walk-through: joined to the comment, the rating not taken)
+    r"(?:(?:ich gebe|ich geb|ich würde|ich wuerde|würde ich|wuerde ich|ich vergebe|i'?d give"
+    r"|i would give|i give|i'?ll give|i rate|my rating is|meine bewertung ist|meine wertung:?)"
+    r"(?:\s+(?:it|dem|der|euch|ihnen|this|that))?\s+(?:(?:eine|ein|einen|a|an)\s+)?)?"
     rf"(?P<n>{_A_NUMBER})[.!]?"
     rf"(?:\s*(?:/|von|of|out of)\s*(?P<top>{_A_NUMBER}))?"
     r"(?:\s*(?P<unit>stern(?:e|en)?|stars?|punkt(?:e|en)?|points?))?"
+    r"(?:\s+geben)?"
 )
 _STARS = re.compile(r"[★⭐🌟\ufe0f\s]*[☆\s]*")
 _SMILEY = re.compile(r"\s*[:;]-?[)dp]$")

@@ -866,6 +866,10 @@ async def test_typing_the_skip_label_skips(harness: Harness, typed: str) -> None
         # a keycap emoji (found by a customer walk-through: refused)
         ("4️⃣", 4),
         ("2\u20e3", 2),
+        # said as a sentence (found by a customer walk-through: joined to the comment)
+        ("Ich gebe eine 4", 4),
+        ("Ich würde 3 geben", 3),
+        ("I'd give it a 5", 5),
     ],
 )
 async def test_a_typed_rating_counts_in_the_ways_people_write_it(
