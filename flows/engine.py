@@ -204,11 +204,12 @@ or "too" in it (see `Engine._adds_later`). As `bare_words`, in ASCII."""
 _OF_CONTACT = re.compile(
     r"\b(?:kontakt\w*|anruf\w*|rufen|ruft|zurueckruf\w*|rueckruf\w*|(?:ge)?melde\w*|anschreiben"
     r"|erreich\w*|rueckmeldung|contact\w*|call\w*|reach|ring|e ?mail|mail|reply|answer"
-    r"|get back|hear back|hear from)\b"
+    r"|get back|hear back|hear from|telefon\w*|handy|phone|whatsapp|sms|signal|telegram)\b"
 )
 _OF_ONESELF = re.compile(
-    r"\b(?:ich|mich|mir|mein\w*|wir|uns|unser\w*|sie|ihnen|ihr|euch|i|me|my|we|us|our|you"
-    r"|your|i'm|i'd|i'll|that)\b"
+    r"\b(?:ich|mich|mir|i|me|i'm|i'd|i'll|bin|wohne|wohnen|heisse|heiße|name|live"
+    # a yes in other words ("Das wäre auch super, gerne": found by review)
+    r"|gerne?|einverstanden|okay|ok|klar|sure|gladly|fine)\b"
 )
 """Words of oneself or the business spoken to: a message with them at the contact question
 may answer it, or say who one is, rather than add to the comment by "auch" or "too"."""
@@ -2116,8 +2117,10 @@ _A_NUMBER = r"\d{1,3}|[^\W\d_]+"
 _TYPED_RATING = re.compile(
     # said as a sentence too: "Ich gebe eine 7", "I'd give it a 7", "würde ich 8 geben"
     # (found by a customer walk-through: joined to the comment, the rating not taken)
-    r"(?:(?:ich gebe|ich geb|ich würde|ich wuerde|würde ich|wuerde ich|ich vergebe|i'?d give"
-    r"|i would give|i give|i'?ll give|i rate|my rating is|meine bewertung ist|meine wertung:?)"
+    # (in German a 1 to 6 so said is a school grade, "eine 1" very good: see typed_rating)
+    r"(?:(?:(?P<de>ich gebe|ich geb|ich würde|ich wuerde|würde ich|wuerde ich|ich vergebe"
+    r"|meine bewertung ist|meine wertung:?)|i'?d give|i would give|i give|i'?ll give|i rate"
+    r"|my rating is)"
     r"(?:\s+(?:it|dem|der|euch|ihnen|this|that))?\s+(?:(?:eine|ein|einen|a|an)\s+)?)?"
     rf"(?P<n>{_A_NUMBER})[.!]?"
     rf"(?:\s*(?:/|von|of|out of)\s*(?P<top>{_A_NUMBER}))?"
@@ -2177,6 +2180,10 @@ def typed_rating(text: str, step: RatingStep, t: Translator | None = None) -> in
         return None
     one = found["n"] in _A_ONE and found["unit"] is not None  # "ein Stern", not "ein"
     rating = 1 if one else _number(found["n"])
+    if found["de"] is not None and found["unit"] is None and rating is not None and rating <= 6:
+        # "Ich gebe euch eine 1!" is the school grade, very good (found by review: stored
+        # as the worst rating): a sentence in German only from 7 on, or with its unit
+        return None
     if found["top"] is not None and _number(found["top"]) != step.max:
         return None
     return rating if rating is not None and step.min <= rating <= step.max else None
@@ -2682,7 +2689,7 @@ def thanks_or_goodbye(text: str) -> str | None:
     "ok" where it only acknowledges or says goodbye ("ok", "Alles klar", "Tschüss", "👍");
     None where it says more (found by a customer walk-through: "thanks!" after the
     survey's thanks was told that no question was open and it had not been stored)."""
-    if len(text) > 60:
+    if len(text) > 60 or text.rstrip().endswith("?"):  # "Alles gut?" asks (review)
         return None
     words = bare_words(text)
     if not words:

@@ -1827,7 +1827,9 @@ _NAMED_PLACE = _Pattern(
     r"(?<![\w-])(?:(?:zum|zur|am|vom|beim|im|nach|ab|bis|Richtung|Filiale|Haltestelle"
     r"|Station|in[ \t]+der|an[ \t]+der|auf[ \t]+der|von[ \t]+der|über[ \t]+die)[ \t]+"
     rf"{_LISTED_FIRST_NAME}[ \t]+{_NAME_PART}[ \t]+(?:Platz|Straße|Strasse|Str\.|Allee)"
-    rf"|(?:Flughafen|Airport)[ \t]+{_LISTED_FIRST_NAME}[ \t]+{_NAME_PART})"
+    # airports by their names alone: "Airport John Smith" is a driver (found by review)
+    r"|Flughafen[ \t]+(?:Helmut[ \t]+Schmidt|Franz[ \t-]Josef[ \t-]Strauß|Konrad[ \t]+Adenauer"
+    r"|Willy[ \t]+Brandt|Otto[ \t]+Lilienthal))"
     r"\b(?![ \t]*(?:\d|Nr\b|Nummer\b|No\b))"
 )
 _FIRST_NAME_AFTER_CUE = _Pattern(

@@ -315,7 +315,10 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
             self._lock_file = None
 
     async def _open(self) -> None:
-        if self._upgrade:  # (a look from the CLI, a backup say, needs only to read: review)
+        if self._upgrade or self._exclusive:
+            # Where the store is written (the bot, `purge`, `rotate-key`, which switched the
+            # key and then failed, found by review); a shared look from the CLI, a backup
+            # say, needs only to read (found by the review before)
             await asyncio.to_thread(self._refuse_read_only_files)
         pseudonym_key = await asyncio.to_thread(self._existing_pseudonym_key)
         created = pseudonym_key is None

@@ -866,10 +866,10 @@ async def test_typing_the_skip_label_skips(harness: Harness, typed: str) -> None
         # a keycap emoji (found by a customer walk-through: refused)
         ("4️⃣", 4),
         ("2\u20e3", 2),
-        # said as a sentence (found by a customer walk-through: joined to the comment)
-        ("Ich gebe eine 4", 4),
-        ("Ich würde 3 geben", 3),
+        # said as a sentence (found by a customer walk-through: joined to the comment); in
+        # German only from 7 on (see test_a_school_grade_said_as_a_sentence_is_no_rating)
         ("I'd give it a 5", 5),
+        ("I would give it a 4", 4),
     ],
 )
 async def test_a_typed_rating_counts_in_the_ways_people_write_it(
@@ -1036,3 +1036,20 @@ async def test_unfinished_answers_damaged_on_disk_do_not_fail_every_message(
     assert "Wie zufrieden" in texts(await erika.send("/start"))
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
     assert "unfinished answers unreadable, discarded" in caplog.text
+
+
+def test_a_school_grade_said_as_a_sentence_is_no_rating() -> None:
+    """Found by review: "Ich gebe euch eine 1!", the school grade (very good), was stored as
+    the worst rating. A German sentence counts from 7 on, where no grade is meant."""
+    from flows.engine import typed_rating
+    from flows.models import RatingStep
+
+    to_ten = RatingStep.model_validate(
+        {"id": "nps", "type": "rating", "prompt": {"de": "?", "en": "?"}, "min": 0, "max": 10}
+    )
+    assert typed_rating("Ich gebe eine 7", to_ten) == 7
+    assert typed_rating("würde ich 8 geben", to_ten) == 8
+    assert typed_rating("I'd give it a 1", to_ten) == 1
+    for grade in ("Ich gebe euch eine 1!", "Ich gebe eine 1", "Ich würde eine 2 geben"):
+        assert typed_rating(grade, to_ten) is None, grade
+    assert typed_rating("Ich gebe 2 Sterne", to_ten) == 2, "with its unit, no grade"

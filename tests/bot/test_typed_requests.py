@@ -551,6 +551,11 @@ async def test_more_of_the_comment_minutes_later_is_said_not_to_be_stored(
         ("de", "Das Zimmer war auch laut."),
         ("en", "The room was noisy too."),
         ("en", "And the room was noisy."),
+        # with "wir", "sie", "my", "you" about the stay (found by the second review: refused)
+        ("de", "Wir mussten auch lange warten, bis das Zimmer fertig war"),
+        ("de", "Die Dusche war auch kaputt, sie tropfte die ganze Nacht"),
+        ("en", "The breakfast was cold too and my eggs were raw"),
+        ("en", "The login page is slow too, you should fix that"),
     ],
 )
 async def test_more_of_the_comment_minutes_later_said_so_by_its_words_is_added(
@@ -577,6 +582,11 @@ async def test_more_of_the_comment_minutes_later_said_so_by_its_words_is_added(
         ("de", "Ich hätte auch gern einen Rückruf"),
         ("en", "I would like that too"),
         ("de", "Ich bin Erika Mustermann und wohne auch in Berlin"),
+        # a yes, another way to be reached, who one is (found by the second review)
+        ("de", "Das wäre auch super, gerne"),
+        ("de", "Per Telefon wäre auch gut"),
+        ("de", "Über WhatsApp ginge es auch gut"),
+        ("de", "Erika Mustermann hier, wohne auch in Berlin-Mitte"),
     ],
 )
 async def test_an_answer_or_a_question_with_such_a_word_is_not_added(

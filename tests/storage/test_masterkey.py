@@ -257,6 +257,12 @@ async def test_a_store_file_this_user_cannot_write_is_refused_at_open(
     await look.backup(tmp_path / "copy.db")
     await look.close()
     assert (tmp_path / "copy.db").is_file()
+    # … but a store that writes without upgrading (`purge`, `rotate-key`, which had switched
+    # the key and then failed: found by review) is refused before it changes anything
+    with pytest.raises(StoreError, match=r"feedback\.db is read-only for this user"):
+        await SQLiteStore(data, key, upgrade=False, exclusive=True).open()
+    after = {p.name: p.read_bytes() for p in data.iterdir() if p.name != "feedbackbot.lock"}
+    assert after == before, "nothing written (but the lock it took)"
     monkeypatch.setattr(os, "access", real)
     again = SQLiteStore(data, key)  # the lock was let go
     await again.open()
