@@ -206,15 +206,15 @@ _OF_CONTACT = re.compile(
     r"|erreich\w*|rueckmeldung|contact\w*|call\w*|reach|ring|e ?mail|mail|reply|answer"
     r"|get back|hear back|hear from|telefon\w*|handy|phone|whatsapp|sms|signal|telegram)\b"
 )
+"""Words about being contacted: a message with them at the contact question answers it,
+in words ("Ich möchte auch nicht kontaktiert werden"), rather than adding to the comment."""
 _OF_ONESELF = re.compile(
     r"\b(?:ich|mich|mir|i|me|i'm|i'd|i'll|bin|wohne|wohnen|heisse|heiße|name|live"
     # a yes in other words ("Das wäre auch super, gerne": found by review)
     r"|gerne?|einverstanden|okay|ok|klar|sure|gladly|fine)\b"
 )
-"""Words of oneself or the business spoken to: a message with them at the contact question
-may answer it, or say who one is, rather than add to the comment by "auch" or "too"."""
-"""Words about being contacted: a message with them at the contact question answers it,
-in words ("Ich möchte auch nicht kontaktiert werden"), rather than adding to the comment."""
+"""Words of oneself, or a yes: a message with them at the contact question may answer it, or
+say who one is, rather than add to the comment by "auch" or "too"."""
 
 
 def _maybe_more(text: str, words: str) -> bool:
