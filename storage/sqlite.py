@@ -172,8 +172,7 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
                     ),
                     path=self._dir,
                 ) from None
-            code = getattr(error, "sqlite_errorcode", None)
-            if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+            if says_damaged(error):
                 # SQLite's English "database disk image is malformed" in German output,
                 # no file named (found by an operator walk-through)
                 raise StoreError(
@@ -1134,22 +1133,14 @@ def damaged_files(data_dir: Path) -> list[tuple[Path, str]]:
         path = data_dir / name
         if not _regular(path):
             continue
-        # With its write-ahead log (a bot running beside) as a reader, which may refresh
-        # only the log's index; else the file as it is, which leaves no -wal and -shm
-        # behind as a read-only connection to a WAL database does.
-        wal = path.with_name(f"{path.name}-wal").exists()
-        uri = f"{path.resolve().as_uri()}?mode=ro" + ("" if wal else "&immutable=1")
         try:
-            con = sqlite3.connect(uri, uri=True)
+            con = sqlite3.connect(sqlite_db.read_only_uri(path), uri=True)
             try:
                 rows = con.execute("PRAGMA quick_check(3)").fetchall()
             finally:
                 con.close()
         except sqlite3.Error as error:
-            if getattr(error, "sqlite_errorcode", None) in (
-                sqlite3.SQLITE_CORRUPT,
-                sqlite3.SQLITE_NOTADB,
-            ):
+            if says_damaged(error):
                 found.append((path, str(error)))
             continue
         if rows and rows[0][0] != "ok":

@@ -604,16 +604,20 @@ def refuse_outdated(path: Path, schema: str, migrations: list[list[str]]) -> Non
         raise _outdated(schema, current, len(migrations))
 
 
+def read_only_uri(path: Path) -> str:
+    """The URI that reads store file `path` without writing: with a write-ahead log beside
+    it (a bot running), as a reader of it; without one, nobody has the file open and all of
+    it is in the file, read as immutable, since a read-only connection to a WAL database
+    leaves a -wal and a -shm behind (found by review: a refusal "with nothing changed" did)."""
+    wal = path.with_name(f"{path.name}-wal")
+    return f"{path.resolve().as_uri()}?{'mode=ro' if wal.exists() else 'immutable=1'}"
+
+
 def schema_version(path: Path) -> int | None:
     """The schema version of a store file (0: none yet), read through a read-only
     connection; None where it cannot be read so."""
-    # With no write-ahead log beside it, nobody has the file open and all of it is in the
-    # file: read as immutable, since a read-only connection to a WAL database leaves a
-    # -wal and a -shm behind (found by review: a refusal "with nothing changed" did).
-    wal = path.with_name(f"{path.name}-wal")
-    how = "mode=ro" if wal.exists() else "immutable=1"
     try:
-        con = sqlite3.connect(f"{path.resolve().as_uri()}?{how}", uri=True)
+        con = sqlite3.connect(read_only_uri(path), uri=True)
     except sqlite3.Error:
         return None
     try:

@@ -395,8 +395,8 @@ def _master_key_findings(settings: Settings, t: Translator) -> list[Finding]:
     default = settings.data_dir / MASTER_KEY_FILE
     # Nothing given nor generated: where there is a store already, `run` refuses it (found
     # by an operator walk-through: "0 errors", and `run` refused, data/master.key moved)
-    store = any((settings.data_dir / name).exists() for name in (KEY_STORE_FILE, DATA_FILE))
-    if not (settings.master_key or settings.master_key_file or default.exists() or store):
+    has_store = any((settings.data_dir / n).exists() for n in (KEY_STORE_FILE, DATA_FILE))
+    if not (settings.master_key or settings.master_key_file or default.exists() or has_store):
         return []
     given = settings.master_key.get_secret_value() if settings.master_key else None
     if settings.master_key_file:
