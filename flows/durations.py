@@ -71,10 +71,18 @@ def _parse_text(text: str) -> timedelta:
 
 def compact_duration(value: timedelta) -> str:
     """`value` the short way people write it, in the largest whole unit: ``30d``, ``36h``,
-    ``90m``, ``1s``; parse_duration reads it back."""
+    ``90m``, ``1s``, which parse_duration reads back; one of no whole unit in its parts,
+    ``6d7h59m48s`` (an export "seit Montag" was audited as "547188s")."""
     seconds = max(1, round(value.total_seconds()))
     for unit in "dhm":
         size = _UNIT_SECONDS[unit]
         if seconds % size == 0:
             return f"{seconds // size}{unit}"
-    return f"{seconds}s"
+    if seconds < _UNIT_SECONDS["m"]:
+        return f"{seconds}s"
+    parts = []
+    for unit in "dhms":
+        count, seconds = divmod(seconds, _UNIT_SECONDS[unit])
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Sequence
 from importlib import metadata
@@ -80,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     t = operator_translator()
     with argparse_speaks(t):
         parser = build_parser(t)
-        args, unknown = parser.parse_known_args(argv)
+        args, unknown = parser.parse_known_args(_negative_periods_joined(argv))
         if unknown:  # said by the subcommand, with its usage (not "feedbackbot COMMAND ...")
             refusing = subcommand(parser, args.command)
             if getattr(args, "document", None):  # `docs privacy-notice --bogus`
@@ -91,6 +92,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     requested = getattr(args, "lang", None) if args.command in LANG_FOR_MESSAGES else None
     with operator_language(requested):
         return _handled(args, operator_translator())
+
+
+def _negative_periods_joined(argv: Sequence[str] | None) -> list[str]:
+    """`--since -3d` as `--since=-3d`: argparse takes "-3d" for an option and said only
+    that --since expected an argument; joined, the period's check says why it is refused."""
+    given = list(sys.argv[1:] if argv is None else argv)
+    joined: list[str] = []
+    for word in given:
+        if joined and joined[-1] == "--since" and re.match(r"-\d", word):
+            joined[-1] = f"--since={word}"
+        else:
+            joined.append(word)
+    return joined
 
 
 PIPE_CLOSED = 128 + 13  # as a shell reports a program SIGPIPE (13) ended

@@ -47,6 +47,14 @@ def lookback(text: str) -> timedelta:
     every command alike: a bare number is days ("--since 30" was thirty seconds for
     `export`, an empty file, but thirty days for `summary`), "3 Monate" is 90 days."""
     t = operator_translator()
+    if text.strip().startswith("-") and len(text.strip()) > 1:
+        # "--since -3d": a period counts back already (argparse had said that --since
+        # expected an argument, found by an operator's walk-through)
+        raise argparse.ArgumentTypeError(
+            t.gettext("a period counts back from now: write {period}, not {text}").format(
+                period=text.strip()[1:].strip()[:40], text=text.strip()[:40]
+            )
+        )
     now = datetime.now(UTC)
     first = first_day_named(text, now.date())
     if first is not None:

@@ -71,6 +71,15 @@ def test_a_usage_mistake_is_explained_in_german(tmp_path: Path) -> None:
     )
     result = feedbackbot(tmp_path, "backup", lang="de_DE.UTF-8")
     assert "feedbackbot backup: Fehler: diese Argumente fehlen: DEST" in result.stderr
+    # A period with a minus: argparse took "-3d" for an option and said only that --since
+    # expected an argument (found by an operator's walk-through)
+    for command in ("summary", "export", "audit", "stats"):
+        result = feedbackbot(tmp_path, command, "--since", "-3d", lang="de_DE.UTF-8")
+        assert result.returncode == 2
+        assert result.stderr.splitlines()[-1] == (
+            f"feedbackbot {command}: Fehler: Argument --since: ein Zeitraum zählt von jetzt "
+            "an zurück: schreiben Sie 3d, nicht -3d"
+        )
     # An option the subcommand does not know: said by it, with its usage (review: the
     # top-level usage and "feedbackbot: error" left the operator to guess whose option)
     result = feedbackbot(tmp_path, "summary", "--bogus", lang="de_DE.UTF-8")

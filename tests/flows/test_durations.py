@@ -2,7 +2,7 @@ from datetime import timedelta
 
 import pytest
 
-from flows.durations import InvalidDuration, parse_duration
+from flows.durations import InvalidDuration, compact_duration, parse_duration
 
 
 @pytest.mark.parametrize(
@@ -55,3 +55,24 @@ def test_rejected_forms_explain_what_is_accepted(text: str | int | float) -> Non
 def test_a_capital_m_says_why_it_is_refused() -> None:
     with pytest.raises(InvalidDuration, match="months or minutes"):
         parse_duration("6M")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (timedelta(days=30), "30d"),
+        (timedelta(hours=36), "36h"),
+        (timedelta(minutes=90), "90m"),
+        (timedelta(seconds=45), "45s"),
+        # An export "seit Montag" reaches back to Monday's midnight: audited in parts,
+        # not as "547188s".
+        (timedelta(days=6, hours=7, minutes=59, seconds=48), "6d7h59m48s"),
+        (timedelta(hours=1, seconds=1), "1h1s"),
+    ],
+)
+def test_compact_duration_writes_the_largest_whole_unit_or_the_parts(
+    value: timedelta, expected: str
+) -> None:
+    assert compact_duration(value) == expected
+    if expected[-1] in "dhm" and expected[:-1].isdigit():
+        assert parse_duration(expected) == value
