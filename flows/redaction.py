@@ -1174,7 +1174,7 @@ _NUMBER_WORDS_ABBREVIATED = frozenset(("nr", "no", "nummer", "number"))
 _I_AM = _Pattern(
     rf"(?P<lead>\b(?i:ich[ \t]+bin|i[ \t]+am|i['’]m)[ \t]+{_FILLER}"
     r"(?:(?P<article>(?i:die|der))[ \t]+)?)"
-    rf"(?![{_UPPER}][{_LOWER}]*ing\b)(?>{_FULL_NAME})"
+    rf"(?![{_UPPER}][{_LOWER}]*ing\b)(?>{_FULL_NAME}|{_INITIAL}[ \t]?{_NAME_WORD_NOT_DESCRIBING})"
     rf"(?![ \t]+(?:[{_UPPER}]|{_DESCRIPTION}))"
 )
 # "Hier ist Klaus nochmal", "Hi, this is Tom from Leeds", "Hallo, hier ist Anna Schmidt,":
@@ -1295,9 +1295,14 @@ _TITLED_NAME = _Pattern(
     rf"(?:[ \t]+|(?:(?<=Hr\.)|(?<=Mr\.)|(?<=rs\.)|(?<=Dr\.)|(?<=of\.))"
     rf"(?!(?i:abteilung|team|bereich|department|manager|business|partner)\b)"
     rf"(?=[{_UPPER}][{_LOWER}]))"
+    # an initial or two before the surname, or alone: "Frau M. Weber", "Mr J. R. Smith",
+    # "Herr M. war unfreundlich" (found by a precision check: the title was taken for no
+    # name's)
+    rf"(?:(?<=[ \t]){_INITIAL}(?:[ \t]?{_INITIAL})?(?![ \t]*[{_UPPER}][{_LOWER}.])"
+    rf"|(?:{_INITIAL}[ \t]?){{0,2}}"
     rf"(?:{_NAME_PARTICLES})?{_DESCRIBED}{_LATER_NAME_WORD}"
     rf"(?:[ \t]+{_NAME_PARTICLES.replace('?P<von>', '?P<von2>')}{_LATER_NAME_WORD}"
-    rf"|[ \t]+{_LATER_NAME_WORD})?"
+    rf"|[ \t]+{_LATER_NAME_WORD})?)"
 )
 # A title before a name typed in small letters or in capitals, as on a phone or in anger:
 # "herr müller hat mir gesagt", "hr. schulz war sehr kompetent", "der chef herr
@@ -1312,7 +1317,9 @@ _PLAIN_WORD = (
 )
 _PLAIN_TITLED_NAME = _Pattern(
     rf"(?<![\w.–/-])(?:(?<![\d–-][ \t])|(?=(?i:herrn?|frau)[ \t]))"
-    rf"(?P<title>(?i:herrn?|frau|hr\.?))[ \t]+"
+    # "hr." or "Hr", not the HR department ("HR called me", "the hr called": found by a
+    # precision check)
+    rf"(?P<title>(?i:herrn?|frau|hr\.)|Hr)[ \t]+"
     # a degree too: "MEIN ANWALT HERR DR. WEBER" (found by a staff review)
     # (atomic: a faculty is no name, "Herr Dr. med. Klaus-Peter ..." is left to _TITLED_NAME)
     rf"(?>(?:(?i:dr|prof)\.?[ \t]+(?:(?i:{_FACULTY})[ \t]+){{0,3}}){{0,2}})"
@@ -1967,10 +1974,16 @@ _WORKPLACES = (
     # am Schalter", "Gary on the tills": found by a precision check outside hotels)
     *("lager", "anmeldung", "schalter", "annahme", "tills", "till", "warehouse"),
     *("returns[ \t]+desk", "service[ \t]+desk", "workshop"),
+    # an office's ("Tom from IT", "Sarah in accounts": found by a precision check)
+    *("it", "edv", "it-abteilung", "accounts", "accounting", "finance", "hr", "marketing"),
+    *("personalabteilung", "verwaltung"),
 )
 _NAME_AT_WORK = _Pattern(
-    rf"(?<![\w-])(?P<name>(?>{_FULL_NAME})|{_FIRST_NAME_WORD})"
-    r"(?P<where>[ \t]+(?:(?:von|an|aus|in)[ \t]+der|vom|am|im|at|from|on|in)"
+    # an initial and a surname too: "M. Weber vom Kundendienst" (not "z. B. Kaffee an
+    # der Bar")
+    rf"(?<![\w-])(?P<name>(?<!z\.[ \t])(?<!z\.)(?P<initialled>{_INITIAL}[ \t]?{_LATER_NAME_WORD})"
+    rf"|(?>{_FULL_NAME})|{_FIRST_NAME_WORD})"
+    r"(?P<where>[ \t]+(?:(?:von|an|aus|in)[ \t]+der|(?:von|aus)[ \t]+dem|vom|am|im|at|from|on|in)"
     rf"(?:[ \t]+the)?[ \t]+(?i:{_any_of(_WORKPLACES)})\b)"
 )
 # Whom one spoke with, the German way round: "Ich habe mit Sandra telefoniert", "Hab mit
@@ -2825,6 +2838,8 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
 
     def at_work(match: re.Match[str]) -> str:
         name = match["name"]
+        if match["initialled"]:
+            return placeholder("name") + match["where"]
         starts = [(word.start(), word.group()) for word in _WORD_RUN.finditer(name)]
         words = [word for _, word in starts]
         first = _first_name_at(words)  # "Jana Schmidt an der Kasse"
