@@ -456,6 +456,9 @@ _CARD = _Pattern(
 # A Swiss social security (AHV) number: "756.1234.5678.97", always from 756 (found by the
 # corpus audit: it stayed whole).
 _AHV = _Pattern(r"(?<![\w.])756\.\d{4}\.\d{4}\.\d{2}(?!\w|\.\d)")
+# A UK National Insurance number: two letters, six digits, a letter A to D, "QQ 12 34 56 C",
+# "AB123456C" (left by a precision check: it stayed whole).
+_NATIONAL_INSURANCE = _Pattern(r"(?<![\w-])[A-Z]{2}[ ]?\d{2}[ ]?\d{2}[ ]?\d{2}[ ]?[A-D](?![\w-])")
 # Dates and times of day are no phone numbers: "01.02.2024", "12.03.", "03/12/2024",
 # "2024-02-01", "08.00-18.00", "8:30". They are set aside while the patterns run, dates
 # first, then times, each only if it is a real date or time standing on its own: never
@@ -1407,7 +1410,7 @@ _STREET = _Pattern(
     # named after someone, written without its hyphens: "Karl Marx Straße 12" (found by
     # the review of a precision check: "[Name] Straße 12")
     rf"(?<![\w-])(?P<street>(?:{_NAME_PART}[ \t]+){{2}}(?:Stra(?:ß|ss)e|Str\.|Weg|Platz|Allee"
-    r"|Ring|Damm|Ufer)(?=[ \t]+\d)"
+    r"|Ring|Damm|Ufer)(?=[ \t]+(?:Nr\.?[ \t]*)?\d)"
     rf"|{_NOT_A_NAME}[{_UPPER}][{_LOWER}]*er?[ \t]+(?:Stra(?:ß|ss)e"
     r"|Str\.|Weg|Platz|Ring|Markt|Allee|Gasse|Damm|Ufer|Chaussee)"
     # (an adjective before it goes along: "Alte Landstraße 8", found by the corpus review)
@@ -1419,7 +1422,9 @@ _STREET = _Pattern(
     # 1" (found by the corpus audit: both stayed whole)
     r"|(?:Stra(?:ß|ss)e|Platz|Allee|Ring|Damm|Ufer)[ \t]+(?:des|der)[ \t]+(?:\d{1,2}\.[ \t]+)?"
     rf"[{_UPPER}][{_LOWER}]+(?:[ \t]+[{_UPPER}][{_LOWER}]+)?)"
-    rf"(?:[ \t]+|(?<=\.)){_HOUSE_NUMBER}{_POSTAL_TAIL}"
+    # "Nr." before the number of a street that says it is one ("Hauptstraße Nr. 12", "Karl
+    # Marx Straße Nr. 12": left by a precision check), see _is_street
+    rf"(?:[ \t]+|(?<=\.))(?P<nr>Nr\.?[ \t]*)?{_HOUSE_NUMBER}{_POSTAL_TAIL}"
 )
 # A street typed in small letters: "meine adresse ist lindenweg 7, 50667 köln", "hauptstraße
 # 12 10115 berlin" (found by the corpus review: only the postal code went). With a postal
@@ -2939,6 +2944,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_MAC, lambda m: placeholder("id")),
         (_IPV6, lambda m: placeholder("ip") if _is_ipv6(m) else m.group(0)),
         (_AHV, lambda m: placeholder("id")),
+        (_NATIONAL_INSURANCE, lambda m: placeholder("id")),
         (_WORDED_DATE, birth_date),
         (_CVE, keep),
         (_NAMED_PLACE, keep),
@@ -3031,6 +3037,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             _UK_PLATE,
             _AUSTRIAN_PLATE,
             _AHV,
+            _NATIONAL_INSURANCE,
         ]
     )
     if ":" not in text:
@@ -3413,6 +3420,8 @@ def _is_street(match: re.Match[str]) -> bool:
         return True
     if _NOT_STREETS.fullmatch(street):
         return False
+    if match["nr"] and not _UNAMBIGUOUS_STREET.search(street):
+        return False  # "Tennisplatz Nr. 3", "Ring Nr. 2": numbered things
     if " " not in street and _UNAMBIGUOUS_STREET.search(street):
         return True
     return not _QUANTITY.match(match.string, match.end())
@@ -3518,6 +3527,7 @@ PATTERNS = (
     _SOCIAL_SECURITY,
     _CARD,
     _AHV,
+    _NATIONAL_INSURANCE,
     _HANDLE,
     _NAMED_ACCOUNT,
     _MAC,

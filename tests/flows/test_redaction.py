@@ -4275,7 +4275,15 @@ def test_a_product_or_order_number_is_no_contact_detail(comment: str, contact: b
         ("Sarah in accounts was rude", "[Name] in accounts was rude"),
         ("Tom from HR called", "[Name] from HR called"),
         ("Kevin aus dem Lager hat geholfen", "[Name] aus dem Lager hat geholfen"),
-        # kept: the HR department, an abbreviation, a bare initial, a kind of customer
+        # a UK National Insurance number; "Nr." before a house number
+        ("Meine NI number is QQ 12 34 56 C", "Meine NI number is [Nummer]"),
+        ("National Insurance number AB123456C", "National Insurance number [Nummer]"),
+        ("Wir wohnen in der Hauptstraße Nr. 12", "Wir wohnen in der [Adresse]"),
+        ("Wir wohnen in der Karl Marx Straße Nr. 12", "Wir wohnen in der [Adresse]"),
+        ("Bahnhofstr. Nr.5, 10115 Berlin", "[Adresse]"),
+        ("Tennisplatz Nr. 3 war nass", None),
+        ("Am Marktplatz Nr. 3 ist ein Laden", None),
+        # kept: the HR department, an abbreviation, a kind of customer
         ("HR called me back", None),
         ("the hr called me twice", None),
         ("z. B. Kaffee an der Bar war kalt", None),
