@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError
 from telegram.request import BaseRequest, RequestData
@@ -51,6 +53,17 @@ class ServerErrorsRaised(BaseRequest):
             connect_timeout=connect_timeout,
             pool_timeout=pool_timeout,
         )
+        if code in _NEVER_THE_BOT_APIS and not payload.lstrip().startswith(b"{"):
+            # A web server's answer to a method it lacks, not Telegram's failure: said as
+            # python-telegram-bot says a 404 that is no reply of the Bot API, so that `run`
+            # names the address (found by an operator walk-through: "Telegram server error")
+            raise TelegramServerError(
+                f"{HTTPStatus(code).phrase} ({code}). Parsing the server response failed"
+            )
         if code >= 500:
             raise TelegramServerError(f"Telegram server error ({code})")
         return code, payload
+
+
+_NEVER_THE_BOT_APIS = frozenset({HTTPStatus.NOT_IMPLEMENTED, HTTPStatus.HTTP_VERSION_NOT_SUPPORTED})
+"""5xx statuses the Bot API does not answer with, a plain web server does."""

@@ -271,14 +271,16 @@ def test_a_rejected_token_is_one_line_without_the_token(
 
 
 @pytest.mark.parametrize(
-    ("status", "body"), [(404, b"404 page not found"), (404, b""), (405, b"<html>no</html>")]
+    ("status", "body"),
+    [(404, b"404 page not found"), (404, b""), (405, b"<html>no</html>"), (501, b"<html>x</html>")],
 )
 def test_an_address_that_is_not_the_bot_api_is_not_called_a_rejected_token(
     server: BotApiServer, tmp_path: Path, status: int, body: bytes
 ) -> None:
     """Found by an operator walk-through: a wrong FEEDBACKBOT_API_BASE_URL (a proxy's or
     a web server's 404) was reported as the token rejected by Telegram; a 405 as "cannot
-    reach the Bot API (… Parsing the server response b'<html>…' failed)"."""
+    reach the Bot API (… Parsing the server response b'<html>…' failed)"; a 501 (Python's
+    http.server to a POST) as "Telegram server error (501)"."""
 
     class NotFound(http.server.BaseHTTPRequestHandler):
         def do_POST(self) -> None:
