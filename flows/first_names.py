@@ -74,7 +74,7 @@ FIRST_NAMES = frozenset(
     "katarzyna kasia joanna ewa beata dorota aleksandra justyna paulina marta natalia zofia "
     "wiktoria weronika agata jadwiga halina grażyna grazyna bożena bozena danuta krystyna "
     "elżbieta elzbieta urszula iwona renata edyta izabela sylwia aneta dominika patrycja "
-    "gosia basia "
+    "gosia basia marek "
     # Russian, Ukrainian
     "aleksandr sergej sergei sergey dmitri dmitrij dmitry andrej andrei alexej aleksej alexei "
     "nikolaj vladimir wladimir iwan ivan mikhail michail jewgeni evgeny juri yuri oleg igor "
@@ -123,7 +123,7 @@ FIRST_NAMES = frozenset(
     "thuy ngoc vy "
     # Indian
     "priya anjali aarav rahul arjun deepak sunita lakshmi pooja neha vikram sanjay kavya "
-    "ravi amit "
+    "ravi amit raj "
     # West African
     "kofi kwame kwabena akosua abena chidi chinedu ngozi emeka tunde femi "
     # English
@@ -145,7 +145,7 @@ FIRST_NAMES = frozenset(
     "becky beth liz jo jane sally tracy tracey stacey kerry claire clare fiona gemma kirsty "
     "leanne hayley jodie chantelle shannon courtney kayleigh bethany abbie ellie millie molly "
     "maisie freya isabelle isabella eleanor harriet imogen jessie tessa wendy maureen sheila "
-    "gillian lynn "
+    "gillian lynn jenna helen "
     # French, also as parts of double names ("Jean-Pierre", found by review)
     "pierre luc claude michel jacques françois francois baptiste philippe yves rené rene "
     "andré andre".split()

@@ -498,6 +498,16 @@ _BIRTHDAY_BEFORE = _Pattern(
     r"(?![^.!?\n]*\b(?i:gegründet|eröffnet|erbaut|seit|founded|opened|built|since)\b)"
     r"[^.!?\n]{0,32}\Z"
 )
+# The words for a date of birth earlier in the same clause, before a date with a year of
+# one: "Geburtsdatum im System falsch (07.11.1991 statt 17.11.1991)", "my date of birth
+# (04/12/1979)", "date of birth on my policy is wrong, should be 1985-07-23" (found by a
+# precision check: only a date right after its word went).
+_BIRTH_IN_CLAUSE = _Pattern(
+    r"\b(?i:geburtsdatum|geb\.[ \t-]?datum|date[ \t]+of[ \t]+birth|dob|d\.o\.b\.|geboren"
+    r"|born|birth[ \t]*date)\b"
+    r"(?![^.!?\n]*\b(?i:seit|since|vertrag|contract|termin|appointment|gegründet|founded)\b)"
+    r"(?:[^.!?\n]|\.(?=\d)){0,48}\Z"
+)
 # (a year of birth, not a stay's: "Anreise 12.05.2026")
 _WITH_A_YEAR = _Pattern(r"(?:19\d\d|200\d)\b|\.\s?[3-9]\d\Z")
 # A date with the month in words: "12. März 1985", "3. Mai 85", "12th of March 1985", "March
@@ -1135,7 +1145,8 @@ _SENT_BY = _Pattern(
 # back would be taken for the name and fail it.
 _FILLER = (
     r"(?>(?:(?i:übrigens|uebrigens|eigentlich|ja|auch|also|btw\.?|by[ \t]+the[ \t]+way"
-    r"|actually)[ \t]*,?[ \t]+)*)"
+    # "Trainerin heißt glaub ich Vanessa" (found by a precision check)
+    r"|actually|glaube?[ \t]+ich|ich[ \t]+glaube?|i[ \t]+think)[ \t]*,?[ \t]+)*)"
 )
 # "Mein Name ist Erika Mustermann", "Ich heiße Anna", "my name is John Smith", "Name:
 # Erika". Not "Ich heiße Sie willkommen", nor "Ich heiße Neukunden willkommen".
@@ -1699,6 +1710,14 @@ _PERSON_ROLES = (
     *("engineer", "plumber", "electrician", "fitter", "builder", "handyman", "postman"),
     *("conductor", "ticket[ \t]+inspector", "developer", "physio", "physiotherapist"),
     *("hygienist", "apprentice", "optician", "assessor", "loss[ \t]+adjuster", "steward"),
+    # gyms, courses, cinemas, landlords, utilities, insurers, neighbours ("coach Mike",
+    # "usher Kyle", "Platzanweiser Luca", "Nachbarin Gerda Klein", "maintenance guy Luis":
+    # found by a precision check of comments from such places)
+    *("coach", "usher", "adjuster", "platzanweiser", "kursleiter", "dozent", "tutor"),
+    *("nachhilfelehrer", "fitnesstrainer", "ableser", "zählerableser", "hausverwalter"),
+    *("nachbar", "neighbour", "neighbor", "counter[ \t]+staff", "staff[ \t]+member"),
+    *("maintenance[ \t]+guy", "maintenance[ \t]+man", "delivery[ \t]+guy", "repair[ \t]+guy"),
+    *("front[ \t]+desk[ \t]+guy", "cable[ \t]+guy", "delivery[ \t]+man"),
 )
 # Roles that are things too ("Der Sender Sky Sport fehlt", "Die Bedienung Android App",
 # "Our server Microsoft Exchange", "Mutter Erde Produkte": found by the review of the
@@ -1758,6 +1777,14 @@ _TO_SOMEONE = (
     # whom one spoke to: "I talked to Sarah on the phone" (and see _SPOKE_WITH)
     *("spoke[ \t]+(?:to|with)", "talked[ \t]+(?:to|with)", "chatted[ \t]+with"),
     *("speaking[ \t]+(?:to|with)", "talking[ \t]+(?:to|with)"),
+)
+# A thank-you or a greeting with more after it: "Thanks Maria! best dinner ever", "LG und
+# danke Birgit", "Gruß Thorsten aus dem Allgäu", "love from Becky x" (found by a precision
+# check: alone they went, not so). A common first name after them only (see first_name):
+# "Love from Palma Nova", "Danke Hotel Adler" stay.
+_THANKING = (
+    *("danke", "dankeschön", "thanks", "thank[ \t]+you", "thanks[ \t]+again", "gruß"),
+    *("grüße", "gruß[ \t]+an", "grüße[ \t]+an", "love[ \t]+from"),
 )
 # Nor any word of them one of a brand, a team, a place or a thing (found by review:
 # "Thanks to Uber Eats", "Danke an Lieferando Berlin", "Großes Lob an Küche Süd", "Der
@@ -1845,18 +1872,36 @@ _NAMED_PLACE = _Pattern(
     r"\b(?![ \t]*(?:\d|Nr\b|Nummer\b|No\b))"
 )
 _FIRST_NAME_AFTER_CUE = _Pattern(
-    rf"(?P<lead>(?<!\w){_any_of(_PERSON_ROLES + _TO_SOMEONE + _NAMING)}(?:in)?\b"
+    rf"(?P<lead>(?<!\w){_any_of(_PERSON_ROLES + _TO_SOMEONE + _THANKING + _NAMING)}(?:in)?\b"
     # a role and a word that names ("Der Kellner hieß Marcel", "Der Kellner namens Kevin"),
     # or a name set off by commas after a role ("our server, Dave, was great"): found by a
     # staff review, where "sie hieß Jessica" and "Our server Jessica" went
     rf"(?:[ \t]*:|(?P<comma>[ \t]*,))?[ \t]+{_FILLER}"
-    rf"(?:{_any_of(_CALLED)}\b[ \t]+)?(?:[‚‘'\"„“»«›‹]|[dD]['’])?)"
+    rf"(?:{_any_of(_CALLED)}\b[ \t]+{_FILLER})?(?:[‚‘'\"„“»«›‹]|[dD]['’])?)"
     # the names listed after it too: "Danke an Anna, Ben und Jana" (found by review: Ben
     # and Jana were left); only common first names, so that what follows a comma is looked
     # at again ("Danke an alle, Kellner Tobias": found by the review of that change)
     rf"(?P<name>{_FIRST_NAME_WORD})(?P<more>(?:{_LISTED_SEPARATOR}{_LISTED_FIRST_NAME})*+)"
     # (or ending the comment: "We loved our waiter, Giovanni." found by a staff walk-through)
     r"(?(comma)(?(its_me)|(?=[ \t]*(?:,|[.!]?[ \t]*(?:\n|\Z))))|)"
+)
+# A common first name alone in brackets, maybe with a doubt: "Die Dame an der Kasse
+# (Nicole) war genervt", "Mein Mann (Reinhard)", "der Kellner (ich glaube Lukas)" (found by
+# a precision check: all stayed). See bracketed.
+_BRACKETED_NAME = _Pattern(
+    r"(?P<lead>\((?:(?i:ich[ \t]+glaube?|glaube?[ \t]+ich|i[ \t]+think|vielleicht|maybe"
+    r"|wohl|namens|called|named)[ \t]+)?)"
+    rf"(?P<name>{_FIRST_NAME_WORD}(?:[ \t]+{_LATER_NAME_WORD})?)(?P<end>[ \t]*\??\))"
+)
+# Whom a course, a lesson or an appointment was with: "Kurs Bodypump dienstags mit Jenny",
+# "Nachhilfe bei Jonas", "spin class with Rachel" (found by a precision check of gyms'
+# and schools' comments). A common first name, capitalised, with such a word shortly before
+# (see with_someone): "Tee mit Jasmin-Reis", "mit Ernst bei der Sache" stay.
+_WITH_SOMEONE = _Pattern(rf"(?P<lead>(?<!\w)(?i:mit|bei|with)[ \t]+)(?P<name>{_FIRST_NAME_WORD})")
+_SESSION_BEFORE = _Pattern(
+    r"(?i:kurs|class|stunde|training|nachhilfe|unterricht|lesson|session|workshop|seminar"
+    r"|coaching|führung|tour|termin|beratung|sitzung|behandlung|massage|appointment"
+    r"|gespräch|call|meeting|probetraining)\w*\b[^.!?\n]{0,40}\Z"
 )
 _LISTED_NAME = _Pattern(rf"(?P<gap>{_LISTED_SEPARATOR})(?P<name>{_FIRST_NAME_WORD})")
 # A common last name alone after a role: "Kellner Meier war unfreundlich", "Küchenchef
@@ -1978,7 +2023,7 @@ _WORKPLACES = (
     # a shop's, a practice's, a station's ("Kevin im Lager", "Sabine an der Anmeldung", "Anna
     # am Schalter", "Gary on the tills": found by a precision check outside hotels)
     *("lager", "anmeldung", "schalter", "annahme", "tills", "till", "warehouse"),
-    *("returns[ \t]+desk", "service[ \t]+desk", "workshop"),
+    *("returns[ \t]+desk", "service[ \t]+desk", "workshop", "tresen", "grill"),
     # an office's ("Tom from IT", "Sarah in accounts": found by a precision check)
     *("it", "edv", "it-abteilung", "accounts", "accounting", "finance", "hr", "marketing"),
     *("personalabteilung", "verwaltung"),
@@ -2421,6 +2466,10 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
     def phone(match: re.Match[str]) -> str:
         if _digits(match.group(0)) < 6 or _technical(match):  # "PZN 01234567"
             return match.group(0)
+        if match.string.startswith(".", match.end()) and _VERSION_BEFORE.search(
+            match.string, max(0, match.start() - 12), match.start()
+        ):  # a version's first part: "Firmware 010139.4.2" (found by a precision check)
+            return match.group(0)
         if _digits(match.group(0)) > _PHONE_DIGITS:  # a parcel's, an account's: a number
             return placeholder("id")
         if _customer_number(match) and not match.group(0).startswith("+"):  # "Kundennr: 00471"
@@ -2860,15 +2909,33 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             return match.group(0)
         after = match.string[match.end() : match.end() + 12].split()
         before = match.string[: match.start()].rstrip(" \t")
-        if (
-            name.lower() == "frank"
-            and after[:1]
-            and after[0].rstrip(",:;.!") == "gesagt"
-            and (not before or before[-1] in ".!?,:;\n")
-        ):  # "Frank gesagt: enttäuschend", frankly (staff walk-through); not "Ich habe es
-            # Frank gesagt" (review of the change)
+        if (name.lower(), after[0].rstrip(",:;.!") if after else "") in {
+            ("frank", "gesagt"),
+            ("ernst", "gemeint"),
+        } and (
+            not before or before[-1] in ".!?,:;\n"
+        ):  # "Frank gesagt: enttäuschend", frankly (staff walk-through), "Ernst gemeint:"
+            # (a precision check); not "Ich habe es Frank gesagt" (review of the change)
             return match.group(0)
         return placeholder("name")
+
+    def bracketed(match: re.Match[str]) -> str:
+        name = match["name"]
+        first = name.split()[0]
+        if not (name[0].isupper() and _is_first_name(first)) or _is_brand(name):
+            return match.group(0)
+        if first != name and not _is_person(name):
+            return match.group(0)
+        return match["lead"] + placeholder("name") + match["end"]
+
+    def with_someone(match: re.Match[str]) -> str:
+        name = match["name"]
+        session = _SESSION_BEFORE.search(match.string, max(0, match.start() - 60), match.start())
+        if session is None or not (
+            name[0].isupper() and _is_first_name(name, match.string, match.end("name"))
+        ):
+            return match.group(0)
+        return match["lead"] + placeholder("name")
 
     def spoke_with(match: re.Match[str]) -> str:
         name = match["name"]
@@ -2992,6 +3059,8 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_NAME_AT_WORK, at_work),
         (_NAME_THE_ROLE, lambda m: _name_the_role(m, placeholder("name"))),
         (_SPOKE_WITH, spoke_with),
+        (_BRACKETED_NAME, bracketed),
+        (_WITH_SOMEONE, with_someone),
         (_NAME_SAYS, says),
         (_NAME_AFTER_ROLE, by_role),
         (_FIRST_NAME_AFTER_CUE, first_name),
@@ -3096,7 +3165,9 @@ def _of_birth(match: re.Match[str]) -> bool:
     if _BIRTH_BEFORE.search(before) or _BIRTH_AFTER.match(text, match.end()):
         return True
     return bool(_WITH_A_YEAR.search(match.group(0))) and bool(
-        _BIRTHDAY_AFTER.match(text, match.end()) or _BIRTHDAY_BEFORE.search(before)
+        _BIRTHDAY_AFTER.match(text, match.end())
+        or _BIRTHDAY_BEFORE.search(before)
+        or _BIRTH_IN_CLAUSE.search(text[max(0, start - 64) : start])
     )
 
 
@@ -3182,6 +3253,24 @@ def _technical(match: re.Match[str]) -> bool:
 _VERSION_PART_BEFORE = _Pattern(
     r"(?i:\bversion|\bbuild|\brelease|\bfirmware|\bv)[ \t:-]*(?:\d{1,4}\.){1,3}\Z"
 )
+_MODEL = _Pattern(r"[A-Z]{1,3}-?\d{3,5}")
+_DEVICE_BEFORE = _Pattern(
+    r"\b(?i:router|repeater|modem|drucker|printer|fernseher|tv|laptop|notebook|kamera|camera"
+    r"|gerät|device|staubsauger|waschmaschine|netgear|fritz!?box|asus"
+    r"|tp-link|canon|epson|hp|brother|samsung|lg|sony|bosch|siemens|miele|dyson|lenovo|dell"
+    r"|acer|nikon|philips)\b[ \t]+(?:[\w!-]+[ \t]+)?\Z"
+)
+# Roles one addresses after "Herr" or "Frau", and no one's surname ("Herr Koch", "Frau
+# Meister" are people)
+_ADDRESSED_ROLES = frozenset(
+    "hausmeister hausmeisterin hausverwalter hausverwalterin vermieter vermieterin nachbar "
+    "nachbarin ober filialleiter filialleiterin geschäftsführer geschäftsführerin "
+    "sachbearbeiter sachbearbeiterin kollege kollegin busfahrer busfahrerin".split()
+)
+_READINGS = _Pattern(
+    r"(?i:z(?:ä|ae)hlerst(?:a|ä)nde?|ablese(?:wert|ung)|abgelesen|meter[ \t]+readings?"
+    r"|kwh|kilowattstunden|kilowatt[ \t]+hours)"
+)
 _ISSUE_BEFORE = _Pattern(
     r"\b(?i:issue|bug|pr|pull[ \t]+request|merge[ \t]+request|jira|github|gitlab)[ \t]*\Z"
 )
@@ -3200,6 +3289,17 @@ def _public(match: re.Match[str]) -> bool:
     if version or (number.startswith("#") and _ISSUE_BEFORE.search(before)):
         return True
     if _FLIGHT.fullmatch(number) and _FLIGHT_BEFORE.search(before):
+        return True
+    if text.startswith(".", match.end()) and _VERSION_BEFORE.search(before):
+        return True  # a version's first part: "Firmware 010139.4.2"
+    if _MODEL.fullmatch(number) and _DEVICE_BEFORE.search(before):
+        # a device's model ("Netgear Nighthawk R7000", "router R7000": found by a
+        # precision check of a provider's comments)
+        return True
+    if number.isdigit() and len(number) <= 6 and _READINGS.search(text):
+        # a meter's reading where a comment speaks of them ("Zählerstand 23456 gemeldet,
+        # Abrechnung nimmt 52000 an", "meter reading 12873": found by a precision check
+        # of an energy supplier's comments); a meter's own number is longer or named
         return True
     area = _AREA_BEFORE.search(before) if len(number) == 5 and number.isdigit() else None
     return area is not None and (
@@ -3354,7 +3454,11 @@ def _wife(match: re.Match[str], name: str) -> str:
 def _titled(match: re.Match[str], name: str) -> str:
     """A title and name as `name`, where "von" or "zu" and what follows are a name ("Herr
     von Bülow"), not a firm or a place ("Frau von der Post", "Herr von Vattenfall-Service";
-    "Frau Schmidt von der Hotline" is a name and where she works)."""
+    "Frau Schmidt von der Hotline" is a name and where she works), nor a role ("Herr
+    Hausmeister, bitte …": found by a precision check)."""
+    words = match.group(0).split()
+    if len(words) == 2 and words[-1].rstrip(",.!?:;").lower() in _ADDRESSED_ROLES:
+        return match.group(0)
     if match["von"] is None and match["von2"] is None:
         return name
     particle = match.start("von") if match["von"] is not None else match.start("von2")
@@ -3580,6 +3684,13 @@ PATTERNS = (
     _NAME_HERE,
     _NAME_AT_WORK,
     _SPOKE_WITH,
+    _BRACKETED_NAME,
+    _MODEL,
+    _DEVICE_BEFORE,
+    _BIRTH_IN_CLAUSE,
+    _WITH_SOMEONE,
+    _SESSION_BEFORE,
+    _READINGS,
     _NAME_SAYS,
     _NAME_LABEL_BEFORE,
     _NAME_AFTER_ROLE,
