@@ -134,7 +134,10 @@ def run_chat(
     previous = ending.install()
     try:
         overrides = _chat_settings(configured, options, session, t)
-        first_message = "/start"
+        # A member of staff is shown the commands, staff's among them, rather than put into
+        # the survey (found by a staff walk-through: "1" meant to confirm the data-handling
+        # rules answered the survey's first question); /start begins it.
+        first_message = "/start" if not options.staff else "/hilfe" if t.locale == "de" else "/help"
         if options.flow is not None and (loaded := _loaded_flow(options.flow, configured)):
             first_message = f"/start {loaded}"  # "--flow product": a flow the bot runs
         elif options.flow is not None:

@@ -223,6 +223,11 @@ def test_staff_commands_need_the_staff_option() -> None:
     chat(staff, lang="en", staff=True)
     assert "You chat as a member of staff" in staff.transcript
     assert "I do not know that command." not in staff.transcript
+    # shown the commands first, not put into the survey (a staff walk-through: "1" meant
+    # for the data-handling rules answered its first question)
+    assert "You: /help\nBot: " in staff.transcript
+    assert "For staff:\n     /summary 7d" in staff.transcript
+    assert "Do you agree?" not in staff.transcript
 
 
 def test_a_data_dir_keeps_the_conversation_for_the_next_chat(tmp_path: Path) -> None:
