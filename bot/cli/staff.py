@@ -45,6 +45,7 @@ from flows.sharing import (
 from flows.staff import (
     DAY_BEFORE_NOTE,
     SHORTEST_PERIOD,
+    BegunToday,
     DayBefore,
     NoWholeDay,
     StaffDesk,
@@ -198,14 +199,25 @@ def _staff_period(text: str) -> str:
     """`--since` as staff write it ("7 Tage", "3 Monate", "seit Montag", "diese Woche"),
     checked as `lookback` checks a period: a usage error (exit 2), not a summary that says
     it did not understand."""
-    whole_days = operator_translator().gettext(
-        "summaries count whole days: give at least one day, e.g. 1d, 7d or 3M"
-    )
+    t = operator_translator()
+    whole_days = t.gettext("summaries count whole days: give at least one day, e.g. 1d, 7d or 3M")
     refuse_a_survey(text)
     try:
         text = staff_period(text, utc_now().date())  # the days so far, as in the chat
-    except NoWholeDay:  # "heute", "diese Woche" on a Monday (review of the change)
-        raise argparse.ArgumentTypeError(whole_days) from None
+    except BegunToday:  # "diese Woche" on a Monday (review of the change)
+        raise argparse.ArgumentTypeError(
+            t.gettext(
+                "summaries count only whole days that are over, and this period began today: "
+                "for yesterday give --since 1d, for the last week 7d"
+            )
+        ) from None
+    except NoWholeDay:  # "heute": as the chat says it (found by a staff walk-through)
+        raise argparse.ArgumentTypeError(
+            t.gettext(
+                "summaries count only whole days that are over, so today has no figures of "
+                "its own yet: for yesterday give --since 1d, for the last week 7d"
+            )
+        ) from None
     except DayBefore:  # as the chat says it (found by a staff walk-through: a traceback's words)
         raise argparse.ArgumentTypeError(operator_translator().gettext(DAY_BEFORE_NOTE)) from None
     except InvalidDuration:

@@ -305,7 +305,7 @@ async def test_a_backup_with_the_ledger_says_when_to_restore_it(tmp_path: Path) 
     args = ("backup", str(copy), "--keys", str(keys), "--ledger", str(ledger))
     backup = feedbackbot(tmp_path, *args, lang="de_DE.UTF-8", **settings)
     assert backup.stdout.splitlines()[1:] == [
-        f"Löschverzeichnis nach {ledger} geschrieben; stellen Sie es nur wieder her, wenn "
+        f"Löschverzeichnis in {ledger} geschrieben; stellen Sie es nur wieder her, wenn "
         "erasures.db selbst verloren ging, und bewahren Sie es nicht länger auf als die "
         "Datensicherungen"
     ], backup.stderr

@@ -193,8 +193,20 @@ async def test_summary_since_a_weekday_is_the_summary_of_its_whole_days(tmp_path
         as_days = cli("summary", "--since", f"{days}d", "--lang", "en", env=env, cwd=tmp_path)
         assert said.stdout == as_days.stdout and "Feedback summary" in said.stdout
     # today is no whole day, said so (a review of the change: "not a period"); a date is none
+    # as the chat says it, with the option to give (a staff walk-through: "give at least one
+    # day, e.g. 1d, 7d or 3M")
     today = cli("summary", "--since", "seit heute", env=env, cwd=tmp_path)
-    assert today.returncode == 2 and "summaries count whole days" in today.stderr, today.stderr
+    assert (
+        today.returncode == 2
+        and ("this period began today: for yesterday give --since 1d, for the last week 7d")
+        in today.stderr
+    ), today.stderr
+    today = cli("summary", "--since", "heute", env=env, cwd=tmp_path)
+    assert (
+        today.returncode == 2
+        and ("so today has no figures of its own yet: for yesterday give --since 1d")
+        in today.stderr
+    ), today.stderr
     before = cli("summary", "--since", "vorgestern", env=env, cwd=tmp_path)
     assert before.returncode == 2 and "2d counts yesterday and the day before" in before.stderr
     date = cli("summary", "--since", "seit 15.11.", env=env, cwd=tmp_path)
