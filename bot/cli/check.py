@@ -254,6 +254,26 @@ def _settings_for_run(settings: Settings, catalog: FlowCatalog, t: Translator) -
                 ),
             )
         )
+    elif (
+        settings.support_contact is None
+        and settings.controller_contact
+        and any(p.stores_contact for f in catalog.flows.values() for p in f.purposes)
+    ):
+        # Staff answer customers, whose replies reach no one: the answer names where to
+        # write, by default the controller's contact (found by a staff walk-through: "Geht
+        # Mittwoch?" went to the data protection mailbox)
+        found.append(
+            Finding(
+                "FEEDBACKBOT_SUPPORT_CONTACT",
+                0,
+                t.gettext(
+                    "not set: a customer answered by staff, or writing after the survey, is "
+                    "told to write to the controller's contact ({contact}); if that is the "
+                    "address for data protection, set this to where customer service is "
+                    "reached"
+                ).format(contact=settings.controller_contact),
+            )
+        )
     warned = [dataclasses.replace(f, warning=True) for f in found]
     return [Report(f.source, (f,), file=False) for f in (*errors, *warned)]
 

@@ -218,8 +218,30 @@ def ready_to_run(monkeypatch: pytest.MonkeyPatch) -> None:
         "STAFF_CHAT_ID": "-1001234",
         "ALERT_THRESHOLD": "2",
         "STAFF_IDS": "4242",
+        "SUPPORT_CONTACT": "service@beispiel.de",
     }.items():
         monkeypatch.setenv(f"FEEDBACKBOT_{name}", value)
+
+
+def test_a_support_contact_left_to_the_controllers_is_warned_of(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by a staff walk-through: a customer answered by staff was told to write to
+    the controller's contact, the data protection mailbox, which got "Geht Mittwoch?"."""
+    monkeypatch.chdir(tmp_path)
+    ready_to_run(monkeypatch)
+    monkeypatch.delenv("FEEDBACKBOT_SUPPORT_CONTACT")
+    assert main(["check", "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "FEEDBACKBOT_SUPPORT_CONTACT: warning: not set: a customer answered by staff, or "
+        "writing after the survey, is told to write to the controller's contact "
+        "(datenschutz@beispiel.de); if that is the address for data protection, set this to "
+        "where customer service is reached"
+    ) in out, out
+    monkeypatch.setenv("FEEDBACKBOT_SUPPORT_CONTACT", "service@beispiel.de")
+    assert main(["check", "--lang", "en"]) == 0
+    assert "FEEDBACKBOT_SUPPORT_CONTACT" not in capsys.readouterr().out
 
 
 def test_recipients_are_checked_against_every_flow_the_bot_loads(
