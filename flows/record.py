@@ -236,7 +236,8 @@ def _time_limits(t: Translator, record: ProcessingRecord) -> list[str]:
         ).format(interval=t.duration(record.operations.purge_interval)),
         "• "
         + t.gettext(
-            "Audit trail (staff access, alerts, exports, deliveries to recipients, erasures): each "
+            "Audit trail (staff access, alerts, exports, deliveries to recipients, erasures, "
+            "withdrawals that erased feedback): each "
             "entry is deleted {period} after it was made (`FEEDBACKBOT_AUDIT_RETENTION`)."
         ).format(period=t.duration(record.operations.audit_retention)),
         "• "

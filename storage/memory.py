@@ -488,7 +488,16 @@ class MemoryStore(Store):
             gone = set(erased)
             if gone:
                 items = self._feedback.get(pseudonym, [])
-                items[:] = [record for record in items if record.id not in gone]
+                kept = [record for record in items if record.id not in gone]
+                if len(kept) < len(items):  # as an erasure is, without saying whose
+                    self._audit.append(
+                        AuditEntry(
+                            event="withdrawal",
+                            at=to_the_minute(now),
+                            records=len(items) - len(kept),
+                        )
+                    )
+                items[:] = kept
                 deliveries = self._deliveries.get(pseudonym, [])
                 deliveries[:] = [d for d in deliveries if d.feedback_id not in gone]
         self._retract_posts(pseudonym, purpose)

@@ -283,6 +283,7 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
                 entry["collected"],
                 entry["erased"],
                 ended=entry.get("ended", False),
+                again=True,
             )
         elif "contact" in entry:
             sql = "DELETE FROM main.contacts WHERE pseudonym = ?"

@@ -53,6 +53,7 @@ from storage.sqlite_db import (
     ts,
 )
 from storage.sqlite_ledger import ErasureLedger
+from storage.sqlite_purge import ERASED_AGAIN
 from storage.sqlite_statistics import TALLIES, Statistics
 from storage.sqlite_summary import (
     DROP_PERSON_FIGURES_SQL,
@@ -363,9 +364,12 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
         erased: Collection[str],
         redraw_alerts: bool = False,
         ended: bool = False,
+        again: bool = False,
     ) -> int:
-        """The withdrawal itself (see `withdraw_consent`), also as applied again."""
+        """The withdrawal itself (see `withdraw_consent`), also as applied again (`again`:
+        a restored backup's, whose audit entry says so)."""
         moment, changed = ts(now), cache_clock()
+        at = ts(to_the_minute(now))  # as every entry of the trail
         stopped = (moment, moment if ended else None)
         gone = sorted(set(erased))
         marks = ", ".join("?" * len(gone))
@@ -390,13 +394,22 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
                     answered[:] = [
                         _erase_answers(conn, pseudonym, deks, collected or {}, purpose, list(fresh))
                     ]
+                    deleted = {}
                     for table, column in (("feedback", "id"), ("deliveries", "feedback_id")):
                         if gone:  # the notices are kept by now (rights.withdraw)
-                            conn.execute(
+                            deleted[table] = conn.execute(
                                 f"DELETE FROM main.{table} WHERE pseudonym = ?"  # noqa: S608
                                 f" AND {column} IN ({marks})",
                                 (pseudonym, *gone),
-                            )
+                            ).rowcount
+                    if deleted.get("feedback"):
+                        # As an erasure is, without saying whose: feedback went (found by a
+                        # staff walk-through: two feedbacks gone, one erasure in the trail)
+                        conn.execute(
+                            "INSERT INTO main.audit (event, at, detail, records)"
+                            " VALUES ('withdrawal', ?, ?, ?)",
+                            (at, ERASED_AGAIN if again else None, deleted["feedback"]),
+                        )
                 return count
 
             def retract(conn: sqlite3.Connection) -> None:

@@ -294,6 +294,13 @@ async def test_withdrawing_erases_the_feedback_named_with_its_deliveries(store: 
     assert [c.in_force for c in await store.consents(p)] == [False, True], "proof stays"
     assert [r.id for r in await store.feedback_of(other, T0)] == [theirs.id]
     assert [d.feedback_id for d in await store.deliveries_of(other)] == [theirs.id]
+    # audited as an erasure is, with how much went and without whose (found by a staff
+    # walk-through: two feedbacks gone, one erasure in the trail); a withdrawal that
+    # erases nothing is none
+    assert await store.withdraw_consent(other, "contact", T0 + HOUR) == 0
+    [entry] = [e for e in await store.audit_entries(T0) if e.event == "withdrawal"]
+    assert (entry.actor, entry.records, entry.detail) == (None, 1, None)
+    assert entry.at == T0 + HOUR
 
 
 async def test_a_shortened_retention_brings_the_deletion_date_forward(store: Store) -> None:
