@@ -458,7 +458,14 @@ _CARD = _Pattern(
 _AHV = _Pattern(r"(?<![\w.])756\.\d{4}\.\d{4}\.\d{2}(?!\w|\.\d)")
 # A UK National Insurance number: two letters, six digits, a letter A to D, "QQ 12 34 56 C",
 # "AB123456C" (left by a precision check: it stayed whole).
-_NATIONAL_INSURANCE = _Pattern(r"(?<![\w-])[A-Z]{2}[ ]?\d{2}[ ]?\d{2}[ ]?\d{2}[ ]?[A-D](?![\w-])")
+# Spaced as printed, or after its words in any letters (a part's or a batch's code has the
+# shape too: "Ersatzteil KM123456A", found by review).
+_NATIONAL_INSURANCE = _Pattern(
+    r"(?<![\w-])[A-Z]{2}[ ]\d{2}[ ]\d{2}[ ]\d{2}[ ][A-D](?![\w-])"
+    r"|(?P<lead>\b(?i:ni|national[ \t]+insurance|nino)(?:[ \t]+(?i:number|no\.?|nr\.?))?"
+    r"(?:[ \t]+(?i:is|ist|was|war))?[ \t:]*)"
+    r"(?i:[a-z]{2}[ -]?\d{2}[ -]?\d{2}[ -]?\d{2}[ -]?[a-d])(?![\w-])"
+)
 # Dates and times of day are no phone numbers: "01.02.2024", "12.03.", "03/12/2024",
 # "2024-02-01", "08.00-18.00", "8:30". They are set aside while the patterns run, dates
 # first, then times, each only if it is a real date or time standing on its own: never
@@ -504,10 +511,15 @@ _BIRTHDAY_BEFORE = _Pattern(
 # precision check: only a date right after its word went).
 _BIRTH_IN_CLAUSE = _Pattern(
     r"\b(?i:geburtsdatum|geb\.[ \t-]?datum|date[ \t]+of[ \t]+birth|dob|d\.o\.b\.|geboren"
-    r"|born|birth[ \t]*date)\b"
+    r"|born(?![ \t]+in[ \t]+the\b)|birth[ \t]*date)\b"
     r"(?![^.!?\n]*\b(?i:seit|since|vertrag|contract|termin|appointment|gegründet|founded)\b)"
-    r"(?:[^.!?\n]|\.(?=\d)){0,48}\Z"
+    r"(?:[^.!?\n]|\.(?=\d)){0,64}"
+    # not a date an event's word stands before: "die Police vom 01.07.2003", "the invoice
+    # dated 12/05/2008", "Anmeldung war am 12.08.2009" (found by review)
+    r"(?<!(?i:ab|am|on|at))(?<!(?i:vom|von|bis))(?<!(?i:seit|from|date))"
+    r"(?<!(?i:dated|since|until))[ \t(]\Z"
 )
+_ANY_YEAR = _Pattern(r"(?:19|20)\d\d\b|[./-]\d\d\Z")
 # (a year of birth, not a stay's: "Anreise 12.05.2026")
 _WITH_A_YEAR = _Pattern(r"(?:19\d\d|200\d)\b|\.\s?[3-9]\d\Z")
 # A date with the month in words: "12. März 1985", "3. Mai 85", "12th of March 1985", "March
@@ -1188,7 +1200,9 @@ _NUMBER_WORDS_ABBREVIATED = frozenset(("nr", "no", "nummer", "number"))
 _I_AM = _Pattern(
     rf"(?P<lead>\b(?i:ich[ \t]+bin|i[ \t]+am|i['’]m)[ \t]+{_FILLER}"
     r"(?:(?P<article>(?i:die|der))[ \t]+)?)"
-    rf"(?![{_UPPER}][{_LOWER}]*ing\b)(?>{_FULL_NAME}|{_INITIAL}[ \t]?{_NAME_WORD_NOT_DESCRIBING})"
+    rf"(?![{_UPPER}][{_LOWER}]*ing\b)(?>{_FULL_NAME}"
+    # an initial and a surname: "Ich bin A. Schmidt" (not "M. Sc.")
+    rf"|{_INITIAL}[ \t]?(?=[{_UPPER}][{_LOWER}]{{2}}){_NAME_WORD_NOT_DESCRIBING})"
     rf"(?![ \t]+(?:[{_UPPER}]|{_DESCRIPTION}))"
 )
 # "Hier ist Klaus nochmal", "Hi, this is Tom from Leeds", "Hallo, hier ist Anna Schmidt,":
@@ -1331,9 +1345,11 @@ _PLAIN_WORD = (
 )
 _PLAIN_TITLED_NAME = _Pattern(
     rf"(?<![\w.–/-])(?:(?<![\d–-][ \t])|(?=(?i:herrn?|frau)[ \t]))"
-    # "hr." or "Hr", not the HR department ("HR called me", "the hr called": found by a
-    # precision check)
-    rf"(?P<title>(?i:herrn?|frau|hr\.)|Hr)[ \t]+"
+    # "hr." or "Hr", "hr" and "HR" only before a word in the same letters and not after
+    # an article, not the HR department ("HR called me", "the hr called": found by a
+    # precision check; "hr müller", "HR SCHULZ" are people, found by its review)
+    rf"(?P<title>(?i:herrn?|frau|hr\.)|Hr|(?<!the[ \t])(?<!our[ \t])(?<!your[ \t])hr"
+    rf"(?=[ \t]+[{_LOWER}])|HR(?=[ \t]+[{_UPPER}]{{2}}))[ \t]+"
     # a degree too: "MEIN ANWALT HERR DR. WEBER" (found by a staff review)
     # (atomic: a faculty is no name, "Herr Dr. med. Klaus-Peter ..." is left to _TITLED_NAME)
     rf"(?>(?:(?i:dr|prof)\.?[ \t]+(?:(?i:{_FACULTY})[ \t]+){{0,3}}){{0,2}})"
@@ -1456,6 +1472,8 @@ _NOT_STREETS = _Pattern(
     r"|garagen|tiefgaragen|liege|wohnmobil)platz"
     r"|(?:rück|heim|hin|um|aus|versand|liefer|rechts|fahr|zahlungs|bezahl|dienst)weg"
     r"|(?:dichtungs|schlüssel|sicherungs|spreng|o-)ring"
+    # ("Die Waschstraße Nr. 2 war kaputt", found by review)
+    r"|(?:wasch|spiel|einkaufs|fußgänger|fussgänger)stra(?:ß|ss)e"
     r"|(?:super|bau|floh|arbeits)markt|(?:bahn|ein|aus|auf|an|um|ab)st(?:ei|ie)g",
     re.IGNORECASE,
 )
@@ -1715,7 +1733,8 @@ _PERSON_ROLES = (
     # found by a precision check of comments from such places)
     *("coach", "usher", "adjuster", "platzanweiser", "kursleiter", "dozent", "tutor"),
     *("nachhilfelehrer", "fitnesstrainer", "ableser", "zählerableser", "hausverwalter"),
-    *("nachbar", "neighbour", "neighbor", "counter[ \t]+staff", "staff[ \t]+member"),
+    *("nachbar", "nachbarn", "neighbour", "neighbor", "neighbours", "neighbors"),
+    *("counter[ \t]+staff", "staff[ \t]+member"),
     *("maintenance[ \t]+guy", "maintenance[ \t]+man", "delivery[ \t]+guy", "repair[ \t]+guy"),
     *("front[ \t]+desk[ \t]+guy", "cable[ \t]+guy", "delivery[ \t]+man"),
 )
@@ -1725,7 +1744,7 @@ _PERSON_ROLES = (
 _ROLES_THAT_ARE_THINGS = frozenset(
     "sender bedienung server host leiter empfänger guide trainer cleaner valet "
     # ("Builder Pro", "Developer Edition", "Entwickler Studio")
-    "entwickler builder developer fitter conductor".split()
+    "entwickler builder developer fitter conductor coach".split()
 )
 # So are relatives ("Mutter Erde", "Tante Emma"), unless someone's ("Mein Mann Dragan
 # Petrović": found by the review of that change, which had kept the name).
@@ -1783,8 +1802,10 @@ _TO_SOMEONE = (
 # check: alone they went, not so). A common first name after them only (see first_name):
 # "Love from Palma Nova", "Danke Hotel Adler" stay.
 _THANKING = (
-    *("danke", "dankeschön", "thanks", "thank[ \t]+you", "thanks[ \t]+again", "gruß"),
-    *("grüße", "gruß[ \t]+an", "grüße[ \t]+an", "love[ \t]+from"),
+    # (the longer first: "Thanks again Jenna", "Gruß an Marek" took "again", "an" for the
+    # name, found by review)
+    *("thanks[ \t]+again", "thanks", "thank[ \t]+you", "danke", "dankeschön", "gruß[ \t]+an"),
+    *("gruß", "grüße[ \t]+an", "grüße", "love[ \t]+from"),
 )
 # Nor any word of them one of a brand, a team, a place or a thing (found by review:
 # "Thanks to Uber Eats", "Danke an Lieferando Berlin", "Großes Lob an Küche Süd", "Der
@@ -1888,6 +1909,15 @@ _FIRST_NAME_AFTER_CUE = _Pattern(
 # A common first name alone in brackets, maybe with a doubt: "Die Dame an der Kasse
 # (Nicole) war genervt", "Mein Mann (Reinhard)", "der Kellner (ich glaube Lukas)" (found by
 # a precision check: all stayed). See bracketed.
+# (Only after someone, or with a doubt in the brackets: a thing's name stands there too,
+# "Das Regal (Billy)", "Sturm (Sabine)", "Die Oper (Carmen)": found by review.)
+_SOMEONE_BEFORE_BRACKET = _Pattern(
+    rf"(?i:\b(?:{_any_of(tuple(r for r in _PERSON_ROLES if r not in _AMBIGUOUS_ROLES))}"
+    r"|dame|herr|frau|mann|junge|mädchen|typ|guy|lady|man|woman|girl|boy|person|staff"
+    r"|mitarbeiterin|kollegin|verkäuferin|kellnerin|bedienung|partner|partnerin)"
+    r"(?:in|en|n|s|e)?\b)(?:[ \t]+(?:an|am|in|im|at|from|von|vom|der|dem|the|mit|with)"
+    r"(?:[ \t]+(?:der|dem|den|the))?[ \t]+\w+(?:[ \t]+\d+)?)?[ \t]*\Z"
+)
 _BRACKETED_NAME = _Pattern(
     r"(?P<lead>\((?:(?i:ich[ \t]+glaube?|glaube?[ \t]+ich|i[ \t]+think|vielleicht|maybe"
     r"|wohl|namens|called|named)[ \t]+)?)"
@@ -1897,12 +1927,20 @@ _BRACKETED_NAME = _Pattern(
 # "Nachhilfe bei Jonas", "spin class with Rachel" (found by a precision check of gyms'
 # and schools' comments). A common first name, capitalised, with such a word shortly before
 # (see with_someone): "Tee mit Jasmin-Reis", "mit Ernst bei der Sache" stay.
-_WITH_SOMEONE = _Pattern(rf"(?P<lead>(?<!\w)(?i:mit|bei|with)[ \t]+)(?P<name>{_FIRST_NAME_WORD})")
-_SESSION_BEFORE = _Pattern(
-    r"(?i:kurs|class|stunde|training|nachhilfe|unterricht|lesson|session|workshop|seminar"
-    r"|coaching|führung|tour|termin|beratung|sitzung|behandlung|massage|appointment"
-    r"|gespräch|call|meeting|probetraining)\w*\b[^.!?\n]{0,40}\Z"
+_WITH_SOMEONE = _Pattern(
+    rf"(?P<lead>(?<!\w)(?i:mit|bei|with)[ \t]+)(?P<name>{_FIRST_NAME_WORD})"
+    rf"(?P<more>(?:{_LISTED_SEPARATOR}{_LISTED_FIRST_NAME})*+)"
 )
+_SESSION_BEFORE = _Pattern(
+    r"(?i:kurs|class|training|nachhilfe|unterricht|lesson|session|workshop|seminar"
+    r"|coaching|führung|tour|termin|beratung|sitzung|behandlung|massage|appointment"
+    r"|gespräch|meeting|probetraining|stunde)(?:e|es|en|n|s|e?n?s)?\b[^.!?\n]{0,40}\Z"
+)
+_NOT_AFTER_ONE_WITH = _Pattern(
+    rf"\.?[ \t]*\d|[ \t]*[&+]|[ \t]+im[ \t]+Glück|[ \t]+(?:and|und)[ \t]+"
+    rf"(?!{_any_of(tuple(sorted(FIRST_NAMES, key=len, reverse=True)))}\b)[{_UPPER}]"
+)
+_BRAND_AFTER_A_NAME = _Pattern(r"[ \t]*[&+][ \t]*\w+['’]s\b|[ \t]+im[ \t]+Glück\b")
 _LISTED_NAME = _Pattern(rf"(?P<gap>{_LISTED_SEPARATOR})(?P<name>{_FIRST_NAME_WORD})")
 # A common last name alone after a role: "Kellner Meier war unfreundlich", "Küchenchef
 # Meier", "Die Kundenberaterin Schneider" (found by a staff walk-through: a first name
@@ -2025,16 +2063,20 @@ _WORKPLACES = (
     *("lager", "anmeldung", "schalter", "annahme", "tills", "till", "warehouse"),
     *("returns[ \t]+desk", "service[ \t]+desk", "workshop", "tresen", "grill"),
     # an office's ("Tom from IT", "Sarah in accounts": found by a precision check)
-    *("it", "edv", "it-abteilung", "accounts", "accounting", "finance", "hr", "marketing"),
-    *("personalabteilung", "verwaltung"),
+    *("edv", "it-abteilung", "accounts", "accounting", "finance", "hr", "marketing"),
+    *("personalabteilung", "verwaltung", "hausverwaltung", "finanzbuchhaltung"),
+    *("pharmacy[ \t]+counter",),
 )
+_DRINK_BEFORE = _Pattern(r"(?i:bloody|virgin|pizza|tom)[ \t]+\Z")
 _NAME_AT_WORK = _Pattern(
     # an initial and a surname too: "M. Weber vom Kundendienst" (not "z. B. Kaffee an
     # der Bar")
-    rf"(?<![\w-])(?P<name>(?<!z\.[ \t])(?<!z\.)(?P<initialled>{_INITIAL}[ \t]?{_LATER_NAME_WORD})"
+    rf"(?<![\w-])(?P<name>(?<![zZ]\.[ \t])(?<![zZ]\.)"
+    rf"(?P<initialled>{_INITIAL}[ \t]?(?=[{_UPPER}][{_LOWER}]{{2}}){_LATER_NAME_WORD})"
     rf"|(?>{_FULL_NAME})|{_FIRST_NAME_WORD})"
     r"(?P<where>[ \t]+(?:(?:von|an|aus|in)[ \t]+der|(?:von|aus)[ \t]+dem|vom|am|im|at|from|on|in)"
-    rf"(?:[ \t]+the)?[ \t]+(?i:{_any_of(_WORKPLACES)})\b)"
+    # ("IT" in capitals only: "Tom Hanks in it", found by the review of that change)
+    rf"(?:[ \t]+the)?[ \t]+(?:(?i:{_any_of(_WORKPLACES)})|IT)\b)"
 )
 # Whom one spoke with, the German way round: "Ich habe mit Sandra telefoniert", "Hab mit
 # einer Sandra gesprochen" (found by a review). A common first name, capitalised (see
@@ -2466,7 +2508,9 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
     def phone(match: re.Match[str]) -> str:
         if _digits(match.group(0)) < 6 or _technical(match):  # "PZN 01234567"
             return match.group(0)
-        if match.string.startswith(".", match.end()) and _VERSION_BEFORE.search(
+        if re.match(
+            r"\.\d", match.string[match.end() : match.end() + 2]
+        ) and _VERSION_BEFORE.search(
             match.string, max(0, match.start() - 12), match.start()
         ):  # a version's first part: "Firmware 010139.4.2" (found by a precision check)
             return match.group(0)
@@ -2572,6 +2616,10 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
 
     def first_name(match: re.Match[str]) -> str:
         if not _is_first_name(match["name"], match.string, match.end("name")):
+            return match.group(0)
+        if _BRAND_AFTER_A_NAME.match(match.string, match.end("name")) or (
+            match["lead"].rstrip().lower().endswith("from") and match["name"].lower() in _PLACES_TOO
+        ):  # "Thanks Ben & Jerry's", "Danke Hans im Glück", "love from Jordan" (review)
             return match.group(0)
         parts = match["name"].split("-")
         if _I_AM_CUE.match(match["lead"]) and (
@@ -2901,6 +2949,9 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             first = len(words) - 1  # "Jana an der Bar", "Lob Jana an der Bar"
         if first is None or not words[first][0].isupper():
             return match.group(0)
+        begins = match.start() + starts[first][0]
+        if _DRINK_BEFORE.search(match.string, max(0, begins - 10), begins):
+            return match.group(0)  # "Eine Bloody Mary am Tresen", "Pizza Regina aus der Küche"
         return name[: starts[first][0]] + placeholder("name") + match["where"]
 
     def says(match: re.Match[str]) -> str:
@@ -2924,18 +2975,35 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         first = name.split()[0]
         if not (name[0].isupper() and _is_first_name(first)) or _is_brand(name):
             return match.group(0)
+        doubt = match["lead"] != "("
+        if not doubt and not _SOMEONE_BEFORE_BRACKET.search(
+            match.string, max(0, match.start() - 48), match.start()
+        ):  # "Das Regal (Billy)", "Sturm (Sabine)", "Die Oper (Carmen)" (review)
+            return match.group(0)
         if first != name and not _is_person(name):
             return match.group(0)
         return match["lead"] + placeholder("name") + match["end"]
 
     def with_someone(match: re.Match[str]) -> str:
-        name = match["name"]
+        name, end = match["name"], match.end("name")
         session = _SESSION_BEFORE.search(match.string, max(0, match.start() - 60), match.start())
-        if session is None or not (
-            name[0].isupper() and _is_first_name(name, match.string, match.end("name"))
-        ):
+        if (
+            session is None
+            or not (name[0].isupper() and _is_first_name(name, match.string, end))
+            or any(part.lower() not in FIRST_NAMES for part in name.split("-")[1:])
+            or name.lower() in _PLACES_TOO
+            or _NOT_AFTER_ONE_WITH.match(match.string, end)
+        ):  # "mit Max. 8 Personen", "bei Ernst & Young", "with Julia and Python" (review)
             return match.group(0)
-        return match["lead"] + placeholder("name")
+        said, kept = [match["lead"], placeholder("name")], end
+        for listed in _LISTED_NAME.finditer(match.string, kept, match.end()):  # "und Marco"
+            if listed.start() != kept or not _is_first_name(
+                listed["name"], match.string, listed.end()
+            ):
+                break
+            said += [listed["gap"], placeholder("name")]
+            kept = listed.end()
+        return "".join(said) + match.string[kept : match.end()]
 
     def spoke_with(match: re.Match[str]) -> str:
         name = match["name"]
@@ -3011,7 +3079,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_MAC, lambda m: placeholder("id")),
         (_IPV6, lambda m: placeholder("ip") if _is_ipv6(m) else m.group(0)),
         (_AHV, lambda m: placeholder("id")),
-        (_NATIONAL_INSURANCE, lambda m: placeholder("id")),
+        (_NATIONAL_INSURANCE, lambda m: (m["lead"] or "") + placeholder("id")),
         (_WORDED_DATE, birth_date),
         (_CVE, keep),
         (_NAMED_PLACE, keep),
@@ -3164,10 +3232,10 @@ def _of_birth(match: re.Match[str]) -> bool:
         return True
     if _BIRTH_BEFORE.search(before) or _BIRTH_AFTER.match(text, match.end()):
         return True
+    if _BIRTH_IN_CLAUSE.search(text[max(0, start - 96) : start]):
+        return bool(_ANY_YEAR.search(match.group(0)))  # a child's too: "12.03.2012"
     return bool(_WITH_A_YEAR.search(match.group(0))) and bool(
-        _BIRTHDAY_AFTER.match(text, match.end())
-        or _BIRTHDAY_BEFORE.search(before)
-        or _BIRTH_IN_CLAUSE.search(text[max(0, start - 64) : start])
+        _BIRTHDAY_AFTER.match(text, match.end()) or _BIRTHDAY_BEFORE.search(before)
     )
 
 
@@ -3258,7 +3326,11 @@ _DEVICE_BEFORE = _Pattern(
     r"\b(?i:router|repeater|modem|drucker|printer|fernseher|tv|laptop|notebook|kamera|camera"
     r"|gerät|device|staubsauger|waschmaschine|netgear|fritz!?box|asus"
     r"|tp-link|canon|epson|hp|brother|samsung|lg|sony|bosch|siemens|miele|dyson|lenovo|dell"
-    r"|acer|nikon|philips)\b[ \t]+(?:[\w!-]+[ \t]+)?\Z"
+    r"|acer|nikon|philips)\b[ \t]+"
+    # a product line between ("Netgear Nighthawk R7000"), no label of an id ("Laptop
+    # Seriennummer SN12345", "Siemens Ticket T-40567": found by review)
+    r"(?:(?!(?i:serien\w*|serial|ticket|order|case|vertrag\w*|kunden\w*|auftrag\w*|nummer|nr"
+    r"|no|number|sn|id|rechnung\w*|invoice|bestell\w*|konto|account)\b)[A-Z][\w!-]*[ \t]+)?\Z"
 )
 # Roles one addresses after "Herr" or "Frau", and no one's surname ("Herr Koch", "Frau
 # Meister" are people)
@@ -3267,10 +3339,14 @@ _ADDRESSED_ROLES = frozenset(
     "nachbarin ober filialleiter filialleiterin geschäftsführer geschäftsführerin "
     "sachbearbeiter sachbearbeiterin kollege kollegin busfahrer busfahrerin".split()
 )
-_READINGS = _Pattern(
+# (near its word, in its clause, no label of an id between: "Zählerstand 18740 gemeldet,
+# Vertragskonto 482913" keeps the reading only, found by review)
+_READING_BEFORE = _Pattern(
     r"(?i:z(?:ä|ae)hlerst(?:a|ä)nde?|ablese(?:wert|ung)|abgelesen|meter[ \t]+readings?"
-    r"|kwh|kilowattstunden|kilowatt[ \t]+hours)"
+    r"|readings?|stand)\b[^,;.!?\n\d]{0,28}(?:\d+[ \t]+(?i:statt|instead[ \t]+of|nicht|not)"
+    r"[ \t]+)?\Z"
 )
+_READING_UNIT = _Pattern(r"[ \t]*(?i:kwh|kilowattstunden|m³|m3|kubikmeter)\b")
 _ISSUE_BEFORE = _Pattern(
     r"\b(?i:issue|bug|pr|pull[ \t]+request|merge[ \t]+request|jira|github|gitlab)[ \t]*\Z"
 )
@@ -3290,13 +3366,20 @@ def _public(match: re.Match[str]) -> bool:
         return True
     if _FLIGHT.fullmatch(number) and _FLIGHT_BEFORE.search(before):
         return True
-    if text.startswith(".", match.end()) and _VERSION_BEFORE.search(before):
+    if re.match(r"\.\d", text[match.end() : match.end() + 2]) and _VERSION_BEFORE.search(before):
         return True  # a version's first part: "Firmware 010139.4.2"
     if _MODEL.fullmatch(number) and _DEVICE_BEFORE.search(before):
         # a device's model ("Netgear Nighthawk R7000", "router R7000": found by a
         # precision check of a provider's comments)
         return True
-    if number.isdigit() and len(number) <= 6 and _READINGS.search(text):
+    if (
+        number.isdigit()
+        and len(number) <= 6
+        and (
+            _READING_BEFORE.search(text, max(0, match.start() - 40), match.start())
+            or _READING_UNIT.match(text, match.end())
+        )
+    ):
         # a meter's reading where a comment speaks of them ("Zählerstand 23456 gemeldet,
         # Abrechnung nimmt 52000 an", "meter reading 12873": found by a precision check
         # of an energy supplier's comments); a meter's own number is longer or named
@@ -3685,12 +3768,18 @@ PATTERNS = (
     _NAME_AT_WORK,
     _SPOKE_WITH,
     _BRACKETED_NAME,
+    _DRINK_BEFORE,
+    _BRAND_AFTER_A_NAME,
+    _NOT_AFTER_ONE_WITH,
+    _SOMEONE_BEFORE_BRACKET,
     _MODEL,
     _DEVICE_BEFORE,
     _BIRTH_IN_CLAUSE,
+    _ANY_YEAR,
     _WITH_SOMEONE,
     _SESSION_BEFORE,
-    _READINGS,
+    _READING_BEFORE,
+    _READING_UNIT,
     _NAME_SAYS,
     _NAME_LABEL_BEFORE,
     _NAME_AFTER_ROLE,
