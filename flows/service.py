@@ -189,6 +189,9 @@ class FeedbackService:
         self._finished: dict[str, tuple[str, datetime]] = {}
         # Per person, when they last cancelled a survey with /cancel (likewise bounded).
         self._cancelled: dict[str, datetime] = {}
+        # Per person who agreed to something before, when a consent request was last shown
+        # to them (likewise bounded): a yes typed under it is pointed to its button.
+        self._requested: dict[str, datetime] = {}
 
     async def archive_consent_texts(self) -> int:
         """Keep every consent text the flows can show, in every language, in the store's
@@ -286,6 +289,8 @@ class FeedbackService:
             if running is not None and state is not None:
                 state = await self._interrupted(pseudonym, state)
             notice = self._notice(flow, t, over=state if running is not None else None)
+            if consents:
+                _remember(self._requested, pseudonym, self.clock())
             return Outcome(replies=(*(Reply(note) for note in notes), notice))
         if running is not None and state is not None:
             # Another survey's answers: asked first, as where consent is asked (found by
@@ -704,6 +709,18 @@ class FeedbackService:
         """An erased person: nothing of them stays in memory."""
         self._finished.pop(pseudonym, None)
         self._cancelled.pop(pseudonym, None)
+        self._requested.pop(pseudonym, None)
+
+    def _requested_recently(self, pseudonym: str) -> bool:
+        """Whether another survey's consent request was shown to the person within the
+        last idle period, and no survey was finished or cancelled since (this process)."""
+        requested = self._requested.get(pseudonym)
+        if requested is None or self.clock() - requested >= self.config.draft_idle:
+            return False
+        finished, cancelled = self._finished.get(pseudonym), self._cancelled.get(pseudonym)
+        return (finished is None or finished[1] <= requested) and (
+            cancelled is None or cancelled <= requested
+        )
 
     def _cancelled_recently(self, pseudonym: str) -> bool:
         """Whether the person cancelled a survey within the last idle period, and began
@@ -821,6 +838,17 @@ class FeedbackService:
                 # Not where nothing is stored to correct (found by a review: a No to the
                 # consent tapped by mistake was told to erase its feedback)
                 specific = self._to_correct(t, correcting)
+            elif (
+                isinstance(event, TextInput)
+                and _a_yes(event.text, t)
+                and self._requested_recently(pseudonym)
+            ):
+                # Under another survey's consent request (found by a customer walk-through:
+                # "ja gerne" after /start product was told that no question was open)
+                specific = t.gettext(
+                    "To agree, please tap “{yes}” under the consent request; typing is not "
+                    "enough. If you cannot see the request any more, /start shows it again."
+                ).format(yes=t.gettext("Yes, I agree"))
             unanswered = specific is None  # told only that no question is open (see below)
             if specific is not None:
                 said = specific
@@ -1061,6 +1089,7 @@ class FeedbackService:
         flow = self.catalog.flows.get(parts[1]) if len(parts) == 6 else None
         if flow is None or parts[3] not in SUPPORTED_LOCALES or parts[5] not in {"y", "n"}:
             return Outcome(toast=t.gettext("This button is not valid."), close_keyboard=True)
+        self._requested.pop(self.store.pseudonym(person.subject), None)  # answered
         if parts[5] == "n":
             said = await self._declined(person, t, flow)
             declined = Outcome(replies=(said,), close_keyboard=True)

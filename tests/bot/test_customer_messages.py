@@ -1529,3 +1529,24 @@ def test_a_question_to_the_hotel_about_changing_something_is_no_request_to_corre
     """Review of the change that took "Kann ich das später noch ändern?" as a question
     about one's answers: a suggestion to the hotel ending so is a comment."""
     assert asks_rectification(comment) is None
+
+
+async def test_a_yes_typed_under_another_surveys_request_points_to_its_button(
+    harness: Harness,
+) -> None:
+    """Found by a customer walk-through: after the general survey, "/start product" and a
+    typed "ja gerne" under its consent request were told that no question was open."""
+    erika = harness.customer()
+    await erika.send("/start")
+    await erika.press("Ja, ich willige ein")
+    await erika.press("4")
+    await erika.send("Gut")
+    await erika.press("Nein")
+    await erika.send("/start product")
+    said = texts(await erika.send("ja gerne"))
+    assert said.startswith(
+        "Zum Zustimmen tippen Sie bitte auf die Schaltfläche „Ja, ich willige ein“"
+    ), said
+    # after it is answered, a yes is no longer pointed there
+    await erika.press("Nein, danke")
+    assert "Zum Zustimmen" not in texts(await erika.send("ja"))
