@@ -824,6 +824,8 @@ class Engine:
                 # this anonymous?" was stored as the comment); the question follows again.
                 # (A request to see one's data is stored, pointed to /mydata: see `_pointer`.)
                 return self.reask(state, privacy_pointer(self.t))
+            if asks_if_required(cleaned):  # "Muss ich das machen?" (a customer walk-through)
+                return self.reask(state, voluntary_note(self.t, skippable=step.skippable))
             if (
                 _puzzled(cleaned)
                 or bare_words(cleaned) in GREETINGS
@@ -952,6 +954,8 @@ class Engine:
             # At a rating or a choice, or after the comment (found by a customer
             # walk-through: "Ist das anonym?" got "please tap a button" alone).
             return self._at_question(state, privacy_pointer(self.t))
+        if not isinstance(step, ConsentStep) and asks_if_required(text):
+            return self._at_question(state, voluntary_note(self.t, skippable=False))
         if (
             isinstance(step, ConsentStep)
             and kind != SEE
@@ -2541,7 +2545,9 @@ PRIVACY_CUES = typed_forms(
         "encrypted gelöscht löschen deleted delete erfährt erfahren know knows passiert "
         "happens happen bekommt erhält gets receives antworten answers "
         # found by a customer walk-through: stored as the comment
-        "weitergeleitet geschickt going goes sent forwarded".split()
+        "weitergeleitet geschickt going goes sent forwarded "
+        # ("was ist consent", "Was passiert mit meiner Telefonnummer?": found by the next)
+        "consent einwilligung zustimmung dsgvo gdpr".split()
     )
 )
 """What a question about one's answers asks after (see `about_privacy`)."""
@@ -2558,6 +2564,8 @@ OF_PRIVACY = (
             # found by a customer walk-through: stored as the comment
             "ich das zu wieder wird mein meine meinen name namen hotel rezeption "
             "rezeptionist rezeptionistin personal inhaber geschäft laden "
+            "telefonnummer handynummer nummer email e-mail mail adresse angaben infos "
+            "informationen meiner phone address details "
             "really actually also just only where whom to at of about from your the a an all "
             "everything here bot survey feedback responses comments anyone anybody someone "
             "later afterwards stays stay be being is are can may will does do staff team "
@@ -2577,6 +2585,38 @@ def privacy_pointer(t: Translator) -> str:
     return t.gettext(
         "I did not store this message. /privacy explains what is stored, for what and for "
         "how long; /mydata shows what is stored about you, and /delete erases it."
+    )
+
+
+_REQUIRED = re.compile(
+    r"(?:muss (?:ich|man)(?: (?:das|die umfrage|hier|das hier|die fragen?|alles))?"
+    r"(?: (?:machen|ausfuellen|beantworten|antworten|mitmachen|tun))?"
+    r"|(?:ist|sind) (?:das|die umfrage|die fragen?|es) (?:eine )?(?:pflicht|noetig|notwendig|"
+    r"verpflichtend|freiwillig)"
+    r"|do i (?:have|need) to(?: (?:do|answer|fill(?: in| out)?|complete) (?:this|it|that)"
+    r"(?: (?:in|out))?| answer)?"
+    r"|(?:is|are) (?:this|it|the survey|these questions) (?:required|mandatory|compulsory|"
+    r"optional|necessary)|must i(?: answer)?(?: (?:this|it))?)"
+)
+
+
+def asks_if_required(text: str) -> bool:
+    """Whether `text` asks whether one has to take part or answer ("Muss ich das machen?",
+    "Do I have to answer this?"): found by a customer walk-through, stored as the comment."""
+    return bool(_REQUIRED.fullmatch(bare_words(text).translate(AS_ASCII)))
+
+
+def voluntary_note(t: Translator, *, skippable: bool) -> str:
+    """The answer to `asks_if_required` in a survey."""
+    if skippable:
+        return t.gettext(
+            "I did not store this message. No, taking part is voluntary: you can skip this "
+            "question with its button, or end the survey with /cancel, which keeps none of "
+            "your answers."
+        )
+    return t.gettext(
+        "I did not store this message. No, taking part is voluntary: /cancel ends the survey "
+        "and keeps none of your answers."
     )
 
 
@@ -2811,7 +2851,8 @@ _DE_DATA = (
     # the bot's own word, as English "my feedback" (found by a customer's walk-through:
     # "Bitte mein Feedback löschen" was stored as the comment, or told that it stays)
     r"|(?:(?:mein|das|dieses|mein ganzes|das ganze|mein gesamtes|das gesamte) )?feedback)"
-    r"(?: (?:ueber mich|von mir))?"
+    r"(?: (?:ueber mich|von mir|was (?:sie|ihr|du) (?:ueber mich|von mir) "
+    r"(?:haben|habt|hast|wissen|wisst|weisst|gespeichert haben|speichern)))?"
 )
 _DE_MINE = (
     r"(?:(?:meinen|den|diesen|meinen letzten|den letzten) )?kommentar|"
@@ -2820,6 +2861,9 @@ _DE_MINE = (
 """What one just wrote here, to take back ("Bitte meinen Kommentar löschen")."""
 _DE_ERASE = r"(?:l(?:oe|o)schen|entfernen|vernichten)"
 _DE_WHEN = r"(?:(?:bitte|sofort|danach|dann|anschliessend|auch|gleich|umgehend) )*"
+_DE_FILL = r"(?:(?:bitte|wieder|auch|einfach|doch|mal|gleich|sofort) )*"
+"""Words said between ("Können Sie meine Angaben wieder löschen?", "… bitte auch meine
+Daten löschen": found by a customer walk-through, stored as the comment)."""
 _DE_FROM_SYSTEM = (
     r"(?: (?:bitte )?aus (?:ihrem|eurem|dem) system| (?:bitte )?aus (?:ihrer|eurer|der) datenbank)"
 )
@@ -2886,7 +2930,7 @@ _REQUESTS = {
         # phrasing: "Zimmer war dreckig. Bitte löschen Sie danach meine Daten." no pointer)
         rf"(?:bitte )?(?:{_DE_ERASE}|vergessen) sie {_DE_WHEN}{_DE_DATA}"
         rf"{_DE_FROM_SYSTEM}?(?: {_DE_TAIL})*",
-        rf"{_DE_YOU} (?:bitte )?{_DE_DATA} (?:bitte )?{_DE_ERASE}(?: {_DE_TAIL})*",
+        rf"{_DE_YOU} {_DE_FILL}{_DE_DATA} {_DE_FILL}{_DE_ERASE}(?: {_DE_TAIL})*",
         r"(?:bitte )?(?:l(?:oe|o)sche?|l(?:oe|o)scht|entferne|vergiss|vergesst) "
         rf"{_DE_WHEN}{_DE_DATA}{_DE_FROM_SYSTEM}?(?: {_DE_TAIL})*",
         r"bitte l(?:oe|o)schen",
@@ -2962,7 +3006,13 @@ _REQUESTS = {
         rf"(?: {_EN_STOPPED})?(?: {_EN_TAIL})*",
         rf"(?:{_EN_ASK_TO_STOP} )+(?:stop|quit|exit|abort)(?: {_EN_STOPPED})?(?: {_EN_TAIL})*",
         rf"(?:{_EN_ASK_TO_STOP} )+(?:cancel|end) (?:this|{_EN_SURVEY})(?: {_EN_TAIL})*",
+        # (after a change of mind: "actually no, don't store it", "I changed my mind, I don't
+        # want you to keep my feedback", found by a customer walk-through: added to it)
+        r"(?:(?:actually|no|nope|wait|sorry|oh|hmm|i(?: have|ve)? changed my mind) )*"
         r"(?:please )?(?:don't|dont|do not) (?:store|save|keep|record) (?:this|that|it|"
+        rf"anything|my (?:data|answers?|feedback|comment|details))(?: {_EN_TAIL})*",
+        r"(?:(?:actually|no|nope|wait|sorry|oh|i(?: have|ve)? changed my mind) )*"
+        r"i (?:don't|dont|do not) want (?:you )?to (?:store|save|keep|record) (?:this|that|it|"
         rf"anything|my (?:data|answers?|feedback|comment|details))(?: {_EN_TAIL})*",
         r"i (?:don't|dont|do not) want to (?:continue|go on|do this|take part|participate|"
         r"answer|do the survey)(?: (?:anymore|any more|after all|thanks|thank you))*",
@@ -3072,6 +3122,9 @@ _REQUESTS = {
         # the Undo button's word typed, and the answer sent to the wrong question (found by
         # a customer walk-through: added to the comment they were to take out)
         r"(?:please )?undo(?: (?:please|pls|that|this|it))*",
+        # a bare "delete" and a please (found by a customer walk-through: "delete pls" sent
+        # after the comment was added to it)
+        r"(?:please |pls |plz )?(?:delete|remove|erase)(?: (?:please|pls|plz|it|that|this))+",
         r"(?:bitte )?(?:rueckgaengig|ruckgangig)(?: machen)?(?: bitte)?",
         r"(?:bitte )?streichen sie (?:bitte )?(?:das|dies|es)(?: bitte)?",
         rf"{_OOPS}*(?:(?:that was |this was |das war )?(?:the |die )?"

@@ -46,6 +46,7 @@ from flows.engine import (
     about_privacy,
     asks_another_way,
     asks_how_long,
+    asks_if_required,
     asks_not_to_be_contacted,
     asks_rectification,
     asks_rectification_of_contact,
@@ -917,6 +918,13 @@ class FeedbackService:
             # "Ist das anonym?" under the consent request, where it is asked most (found by
             # a customer walk-through: told that feedback needs consent first)
             said = privacy_pointer(t)
+        elif isinstance(event, TextInput) and asks_if_required(event.text):
+            # "Muss ich das machen?" (found by a customer walk-through: told that feedback
+            # needs consent first)
+            said = t.gettext(
+                "I did not store this message. No, taking part is voluntary: nothing of yours "
+                "is stored unless you agree to the consent request."
+            )
         elif isinstance(event, TextInput) and _a_yes(event.text, t):
             # Typed to agree (found by review: pointed to /start, which shows the whole
             # request again): consent is given with its button alone.

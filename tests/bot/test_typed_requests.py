@@ -53,6 +53,14 @@ REQUESTS = {
     "Delete all my data now!": ERASE,
     "forget me": ERASE,
     "cancel please": STOP,
+    # found by a customer walk-through of older and second-language customers: stored as
+    # the comment, or added to it
+    "Können Sie meine Angaben wieder löschen?": ERASE,
+    "Können Sie bitte auch meine Daten löschen": ERASE,
+    "Bitte löschen Sie alles was Sie über mich haben": ERASE,
+    "delete pls": TAKE_BACK,
+    "actually no, don't store it": STOP,
+    "I changed my mind, I don't want you to keep my feedback": STOP,
     # a change of mind, not a comment (found by a customer walk-through: stored as the
     # comment staff read); answered with the way to stop, the question asked again
     "forget it": STOP,
@@ -328,6 +336,35 @@ async def test_requests_typed_at_the_comment_are_not_stored(harness: Harness) ->
     await customer.send("Please remove the onions")  # a comment, not a request
     await customer.press("No")
     assert await stored_comment(harness, customer) == "Please remove the onions"
+
+
+async def test_questions_of_taking_part_typed_at_the_comment_are_answered_not_stored(
+    harness: Harness,
+) -> None:
+    """Found by a customer walk-through (an older customer): "Muss ich das machen?", "Was
+    passiert mit meiner Telefonnummer?", "was ist consent" were stored as the comment."""
+    customer = await _at(harness, "comment", 806, "de")
+    said = texts(await customer.send("Muss ich das machen?"))
+    assert said.startswith(
+        "Diese Nachricht habe ich nicht gespeichert. Nein, die Teilnahme ist freiwillig: Sie "
+        "können diese Frage mit ihrer Schaltfläche überspringen"
+    ), said
+    for typed in ("Was passiert mit meiner Telefonnummer?", "was ist consent"):
+        harness.clock.advance(timedelta(minutes=1))
+        said = texts(await customer.send(typed))
+        assert said.startswith("Diese Nachricht habe ich nicht gespeichert. /datenschutz"), said
+    harness.clock.advance(timedelta(minutes=1))
+    said = texts(await customer.send("Können Sie meine Angaben wieder löschen?"))
+    assert said.startswith(POINTER_DE) and "/loeschen" in said, said
+    harness.clock.advance(timedelta(minutes=1))
+    await customer.send("Der Kuchen war gut")
+    await customer.press("Nein")
+    assert await stored_comment(harness, customer) == "Der Kuchen war gut"
+    # before any consent, too
+    newcomer = harness.customer(807, language_code="de")
+    await newcomer.send("/start")
+    said = texts(await newcomer.send("Muss ich das machen?"))
+    assert "Nein, die Teilnahme ist freiwillig" in said, said
 
 
 async def test_german_requests_typed_at_the_comment_are_not_stored(harness: Harness) -> None:
@@ -1158,6 +1195,9 @@ TAKEN_BACK = {
         ("de", "Rückgängig"),
         ("en", "oops wrong question"),
         ("de", "Falsche Frage"),
+        # a bare "delete" with a please (found by a walk-through of a second-language
+        # customer: "delete pls" was added to the comment)
+        ("en", "delete pls"),
     ],
 )
 async def test_taking_back_the_comment_just_sent_takes_it_out(
