@@ -954,6 +954,15 @@ class Engine:
             # At a rating or a choice, or after the comment (found by a customer
             # walk-through: "Ist das anonym?" got "please tap a button" alone).
             return self._at_question(state, privacy_pointer(self.t))
+        if kind == SEE and not self._just_gave_text(state):
+            # At a rating, a choice or a consent question (found by a customer walk-through:
+            # "can I get a copy of my data as a file?" was told to tap a button); right
+            # after a comment it may be more of it, see `_more_of_text`.
+            note = self.t.gettext(
+                "I did not store this message. To see what is stored about you, please send "
+                "/mydata."
+            )
+            return self._at_question(state, note)
         if not isinstance(step, ConsentStep) and asks_if_required(text):
             return self._at_question(state, voluntary_note(self.t, skippable=False))
         if (
@@ -2737,6 +2746,10 @@ def thanks_or_goodbye(text: str) -> str | None:
         return "ok" if kind else None
     rest = _without_farewell(words)
     said = words if rest == words else words.removesuffix(_farewell_of(words)).strip()
+    # joined by "und" ("Vielen Dank und einen schönen Tag noch": found by a customer
+    # walk-through, told that no question was open)
+    said = re.sub(r"(?:^| )(?:und|and|u)$", "", said).strip()
+    rest = re.sub(r"(?:^| )(?:und|and|u)$", "", rest).strip()
     if said in THANKS or rest in THANKS:
         return "thanks"
     if not rest or rest in ACKNOWLEDGEMENTS:
@@ -3055,6 +3068,13 @@ _REQUESTS = {
         rf"(?:{_EN_ASK} )*(?:see|view|access|get|download|export) (?:all )?my "
         rf"(?:personal )?(?:data|information|info)(?: {_EN_TAIL})*",
         r"my data",
+        # as a question, and as a file (found by a customer walk-through: "can I get a copy
+        # of my data as a file?" got "please tap a button" alone)
+        r"(?:can|could|may) i (?:please )?(?:get|have|see|download|export|access) (?:a copy of )?"
+        r"(?:all )?my (?:personal )?(?:data|information|info)(?: (?:you (?:have|hold|store)|"
+        r"stored))?(?: (?:as a file|as json|in a file|please))*",
+        r"(?:kann|koennte|darf) ich (?:bitte )?(?:eine kopie )?(?:meiner|meine) (?:daten|angaben)"
+        r"(?: (?:als datei|bitte))*(?: (?:bekommen|haben|sehen|herunterladen|einsehen))",
         r"welche (?:daten|informationen|angaben) (?:(?:haben|speichern|kennen|besitzen) sie|"
         r"(?:habt|speichert|kennt) ihr|(?:hast|speicherst|kennst) du)"
         r"(?: (?:ueber mich|von mir))?(?: gespeichert)?",

@@ -34,6 +34,7 @@ from flows.engine import (
     PUZZLED_ALONE,
     RECTIFY,
     STOP,
+    TAKE_BACK,
     YESES,
     Completion,
     ConversationState,
@@ -901,7 +902,11 @@ class FeedbackService:
             "to the consent request. Send /start to read it; /privacy explains how your data "
             "is handled."
         )
-        if isinstance(event, TextInput) and (typed_no(event.text) or request == STOP):
+        if isinstance(event, TextInput) and (
+            typed_no(event.text) or request == STOP or (request == TAKE_BACK and not consents)
+        ):
+            # ("delete pls" before any consent: nothing is stored to take back, found by a
+            # customer walk-through: told to agree first)
             # A no typed (found by a German customer's review: "Nee danke" was told that
             # feedback needs consent first, as if asked to agree); as at a consent question
             # in a survey, also with a goodbye or in dialect ("Nein danke, schönen Tag")

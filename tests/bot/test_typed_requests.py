@@ -756,6 +756,12 @@ async def test_asking_in_german_to_delete_ones_feedback_is_pointed_to_delete(
         # with a goodbye of the evening, and not told that messages here reach nobody
         # (found by the second customer walk-through)
         ("de", "Vielen Dank, schönen Abend noch", "Gern geschehen, und danke für Ihr Feedback!"),
+        # joined by "und" (a customer walk-through: told that no question was open)
+        (
+            "de",
+            "Vielen Dank und einen schönen Tag noch",
+            "Gern geschehen, und danke für Ihr Feedback!",
+        ),
         (
             "en",
             "thank you so much, have a nice evening",
@@ -2094,3 +2100,21 @@ def test_only_a_whole_message_asking_to_begin_is_start() -> None:
         assert typed_start(typed), typed
     for typed in ("Start was slow", "the start page is broken", "los angeles", ""):
         assert not typed_start(typed), typed
+
+
+async def test_an_erasure_asked_before_any_consent_is_told_nothing_is_stored(
+    harness: Harness,
+) -> None:
+    """Found by a customer walk-through: "delete pls", "Bitte löschen Sie alles, was Sie
+    über mich haben" under the first consent request were told that feedback needs consent
+    first (the second now is a request, answered with the commands); "can I get a copy of
+    my data as a file?" at a question, to tap a button."""
+    newcomer = harness.customer(870, language_code="de")
+    await newcomer.send("/start")
+    said = texts(await newcomer.send("delete pls"))
+    assert said.startswith("In Ordnung: Es wird nichts von Ihnen gespeichert."), said
+    said = texts(await newcomer.send("Bitte löschen Sie alles, was Sie über mich haben"))
+    assert "/loeschen" in said, said
+    claire = await _at(harness, "rating", 871)
+    said = texts(await claire.send("can I get a copy of my data as a file?"))
+    assert "/mydata" in said, said
