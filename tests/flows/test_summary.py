@@ -89,7 +89,7 @@ def test_counts_average_distribution_and_trend() -> None:
     other = render(DE, NOW - timedelta(days=7), NOW, now_figures, before, k=5, comparable=False)
     assert "Feedbacks: 7 (Vorperiode: 5)" in other
     assert "Personen: 6 (Vorperiode: 5)" in text
-    assert "Durchschnitt 4,0 von 5 (7 Antworten) (Vorperiode: 3,0, +1,0)" in text
+    assert "Durchschnitt 4,0 von 5 (7 Antworten) (Vorperiode: 3,0; +1,0)" in text
     assert "5 ★ ████████████ 4" in text and "2 ★ ░░░░░░░░░░░░ 0" in text
     assert "Kommentare: 43 %" in text
     assert "lieferung (3)" in text and "schnelle (3)" in text
@@ -262,10 +262,10 @@ def test_a_change_matches_the_two_averages_shown() -> None:
         compute(previous, CATALOG, DE),
         k=5,
     )
-    assert "Durchschnitt 2,6 von 5 (8 Antworten) (Vorperiode: 2,7, -0,1)" in text, text
+    assert "Durchschnitt 2,6 von 5 (8 Antworten) (Vorperiode: 2,7; -0,1)" in text, text
     same = compute([record(n, 4) for n in range(5)], CATALOG, DE)
     steady = render(DE, NOW - timedelta(days=7), NOW, same, same, k=5).replace("\xa0", " ")
-    assert "(Vorperiode: 4,0, ±0,0)" in steady and "(Vorperiode: 5, ±0 %)" in steady, steady
+    assert "(Vorperiode: 4,0; ±0,0)" in steady and "(Vorperiode: 5, ±0 %)" in steady, steady
 
 
 FOLLOWUP_FLOW = load_flow(
