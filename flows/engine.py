@@ -954,8 +954,8 @@ class Engine:
             # At a rating or a choice, or after the comment (found by a customer
             # walk-through: "Ist das anonym?" got "please tap a button" alone).
             return self._at_question(state, privacy_pointer(self.t))
-        if kind == SEE and not self._just_gave_text(state):
-            # At a rating, a choice or a consent question (found by a customer walk-through:
+        if kind == SEE and not isinstance(step, ConsentStep) and not self._just_gave_text(state):
+            # At a rating or a choice (found by a customer walk-through:
             # "can I get a copy of my data as a file?" was told to tap a button); right
             # after a comment it may be more of it, see `_more_of_text`.
             note = self.t.gettext(
@@ -2573,8 +2573,9 @@ OF_PRIVACY = (
             # found by a customer walk-through: stored as the comment
             "ich das zu wieder wird mein meine meinen name namen hotel rezeption "
             "rezeptionist rezeptionistin personal inhaber geschäft laden "
-            "telefonnummer handynummer nummer email e-mail mail adresse angaben infos "
-            "informationen meiner phone address details "
+            # (not "Mail", "Adresse", "phone" alone: "Wurde meine Mail weitergeleitet?", "What
+            # happens with my phone?" are comments, found by review)
+            "telefonnummer handynummer nummer angaben infos informationen meiner "
             "really actually also just only where whom to at of about from your the a an all "
             "everything here bot survey feedback responses comments anyone anybody someone "
             "later afterwards stays stay be being is are can may will does do staff team "
@@ -2629,6 +2630,9 @@ def voluntary_note(t: Translator, *, skippable: bool) -> str:
     )
 
 
+_WHY_WORDS = frozenset(("warum", "wieso", "weshalb", "why"))
+
+
 def about_privacy(text: str) -> bool:
     """Whether `text` is a short question about what happens to one's answers: "Ist das
     anonym?", "Wer liest das eigentlich?", "Is this anonymous?", "Who reads this?", "What
@@ -2638,6 +2642,8 @@ def about_privacy(text: str) -> bool:
     Chef?"): not "Warum werden meine Daten nicht gelöscht?", a complaint, nor "Wer hat das
     Essen gekocht?"."""
     words = _short_question(text, OF_PRIVACY, 10)
+    if any(word in _WHY_WORDS for word in words):  # a complaint: "Warum wurde … gelöscht?" (review)
+        return False
     return bool(words) and (
         any(word in PRIVACY_CUES for word in words)
         or ("an" in words and any(word in {"geht", "gehen"} for word in words))
@@ -2748,8 +2754,9 @@ def thanks_or_goodbye(text: str) -> str | None:
     said = words if rest == words else words.removesuffix(_farewell_of(words)).strip()
     # joined by "und" ("Vielen Dank und einen schönen Tag noch": found by a customer
     # walk-through, told that no question was open)
-    said = re.sub(r"(?:^| )(?:und|and|u)$", "", said).strip()
-    rest = re.sub(r"(?:^| )(?:und|and|u)$", "", rest).strip()
+    if rest != words:  # not "Und" alone, nor "Gut und" (review)
+        said = re.sub(r" (?:und|and|u)$", "", said).strip()
+        rest = re.sub(r"(?:^| )(?:und|and|u)$", "", rest).strip()
     if said in THANKS or rest in THANKS:
         return "thanks"
     if not rest or rest in ACKNOWLEDGEMENTS:
@@ -2938,7 +2945,7 @@ _REQUESTS = {
         r"(?:mein |das )?recht auf (?:vergessenwerden|vergessen werden|l(?:oe|o)schung)"
         rf"(?: {_ERASURE})?(?: geltend)?(?: {_DE_TAIL})*",
         rf"{_ERASURE} (?:daten)?l(?:oe|o)schung(?: {_DE_TAIL})*",
-        rf"(?:bitte )?{_DE_DATA} (?:bitte )?(?:{_DE_ERASE})(?: lassen)?(?: {_DE_TAIL})*",
+        rf"{_DE_FILL}{_DE_DATA} {_DE_FILL}(?:{_DE_ERASE})(?: lassen)?(?: {_DE_TAIL})*",
         # "danach", "dann" as said after a comment (found by a second review of customers'
         # phrasing: "Zimmer war dreckig. Bitte löschen Sie danach meine Daten." no pointer)
         rf"(?:bitte )?(?:{_DE_ERASE}|vergessen) sie {_DE_WHEN}{_DE_DATA}"

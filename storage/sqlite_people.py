@@ -369,7 +369,9 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
         """The withdrawal itself (see `withdraw_consent`), also as applied again (`again`:
         a restored backup's, whose audit entry says so)."""
         moment, changed = ts(now), cache_clock()
-        at = ts(to_the_minute(now))  # as every entry of the trail
+        # as every entry of the trail; one carried out again when it is (a restore), as an
+        # erasure's is (review: dated before the restore it records)
+        at = ts(to_the_minute(datetime.now(UTC) if again else now))
         stopped = (moment, moment if ended else None)
         gone = sorted(set(erased))
         marks = ", ".join("?" * len(gone))

@@ -59,11 +59,12 @@ from storage.sqlite_purge import ERASED_AGAIN
 def register(subparsers: Any, t: Translator) -> None:
     audit = subparsers.add_parser(
         "audit",
-        help=t.gettext("print who accessed feedback, and erasures"),
+        help=t.gettext("print who accessed feedback, and erasures and withdrawals"),
         description=t.gettext(
             "Print the audit trail: staff summaries, digests, exports, answers to "
             "customers, confirmations of the staff rules, deliveries to recipients and "
-            "deletion notices (who, when, what, how many records) and erasures (when only)."
+            "deletion notices (who, when, what, how many records), erasures (when only) and "
+            "withdrawals that erased feedback (when, how many)."
         ),
     )
     audit.add_argument(

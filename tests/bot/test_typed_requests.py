@@ -60,6 +60,7 @@ REQUESTS = {
     "Bitte löschen Sie alles was Sie über mich haben": ERASE,
     "delete pls": TAKE_BACK,
     "actually no, don't store it": STOP,
+    "Bitte auch meine Daten löschen": ERASE,
     "I changed my mind, I don't want you to keep my feedback": STOP,
     # a change of mind, not a comment (found by a customer walk-through: stored as the
     # comment staff read); answered with the way to stop, the question asked again
@@ -2118,3 +2119,32 @@ async def test_an_erasure_asked_before_any_consent_is_told_nothing_is_stored(
     claire = await _at(harness, "rating", 871)
     said = texts(await claire.send("can I get a copy of my data as a file?"))
     assert "/mydata" in said, said
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "Wurde meine Mail weitergeleitet?",
+        "Has anyone read my email?",
+        "Warum wurde meine Adresse gelöscht?",
+        "Why was my address deleted?",
+        "What happens with my phone?",
+        "Wer hat meine Mail gelesen?",
+    ],
+)
+def test_a_question_about_the_business_s_mail_or_a_phone_is_a_comment(typed: str) -> None:
+    """Review of the words added for "Was passiert mit meiner Telefonnummer?": a question
+    about an e-mail sent to the shop, an address deleted, a phone in for repair, is for
+    staff, stored as the comment."""
+    from flows.engine import about_privacy
+
+    assert not about_privacy(typed)
+    assert about_privacy("Was passiert mit meiner Telefonnummer?")
+
+
+def test_and_alone_is_no_goodbye() -> None:
+    from flows.engine import thanks_or_goodbye
+
+    assert thanks_or_goodbye("Und") is None
+    assert thanks_or_goodbye("Gut und") is None
+    assert thanks_or_goodbye("Danke und tschüss") == "thanks"
