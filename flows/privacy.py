@@ -124,7 +124,7 @@ def notice_sections(
             "contacted, the chat in which we may write to you (in a private chat its ID is "
             "your Telegram user ID). Your Telegram name and username are not stored, nor "
             "your user ID otherwise: you are identified by a pseudonym (a code computed from "
-            "your account with a secret key). Your answers, the details of your consents, "
+            "your Telegram user ID with a secret key of ours). Your answers, the details of your consents, "
             "the chat to write to and a language you chose are encrypted with a key of your "
             "own. Stored unencrypted under the pseudonym are only times (given, agreed, "
             "withdrawn, deleted on, language chosen), the survey, the purpose of a consent, "
@@ -139,8 +139,9 @@ def notice_sections(
             "store that choice, encrypted in the same way, so that the bot writes to you in "
             "that language (Art. 6(1)(f) GDPR: our legitimate interest in answering in the "
             "language you asked for). Without a choice the bot follows the language your "
-            "Telegram app reports, which is not stored, except as the language to write to "
-            "you in when you agree to be contacted."
+            "Telegram app reports, which is stored only with unfinished answers (until they "
+            "are deleted) and as the language to write to you in when you agree to be "
+            "contacted."
         )
     )
     keeping = (

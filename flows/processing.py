@@ -45,7 +45,7 @@ class DataCategory(StrEnum):
 
 CATEGORY_NAMES: dict[DataCategory, str] = {
     DataCategory.PSEUDONYM: N_(
-        "a pseudonym derived from the Telegram account with a secret key, and the dates on "
+        "a pseudonym computed from the Telegram user ID with a secret key, and the dates on "
         "which each feedback was given and will be deleted"
     ),
     DataCategory.CONSENT_RECORDS: N_(

@@ -471,7 +471,7 @@ class DataRights:
                 ),
             ],
             identification=t.gettext(
-                "A pseudonym derived from your Telegram account with a secret key. Your "
+                "A pseudonym computed from your Telegram user ID with a secret key of ours. Your "
                 "Telegram name and username are not stored; your Telegram id only if you "
                 "agreed to be contacted (encrypted, as the chat to write to)."
             ),
