@@ -162,6 +162,13 @@ def notice_sections(
             "take your feedback out of them."
         ),
         erasure_notes_kept(t),
+        # (found by a DPO's review: only the reply to /delete named backups)
+        t.gettext(
+            "Our backups may hold copies of your data for a while: what you erase, withdraw "
+            "or what expires can no longer be read there once the briefly kept backups of "
+            "our keys from before have been deleted, and it is erased again should a backup "
+            "be restored."
+        ),
     )
     rights = (
         t.gettext("• Access and a copy of your data (Art. 15, 20 GDPR): /mydata"),
