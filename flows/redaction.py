@@ -2627,6 +2627,11 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             or _WHAT_ONE_IS.match(match.string, match.end("name"))
         ):  # "Ich bin Victoria-Kunde", "I'm Victoria fan"; not "Ich bin Anna-Lena" (review)
             return match.group(0)
+        return with_the_listed(match)
+
+    def with_the_listed(match: re.Match[str]) -> str:
+        """The lead and the name as a placeholder, and so each common first name listed
+        after it within the match ("Danke an Anna, Ben und Jana", "mit Jenny und Marco")."""
         said = [match["lead"], placeholder("name")]
         kept = match.end("name")  # up to where the listed names went
         for listed in _LISTED_NAME.finditer(match.string, kept, match.end()):
@@ -2995,15 +3000,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             or _NOT_AFTER_ONE_WITH.match(match.string, end)
         ):  # "mit Max. 8 Personen", "bei Ernst & Young", "with Julia and Python" (review)
             return match.group(0)
-        said, kept = [match["lead"], placeholder("name")], end
-        for listed in _LISTED_NAME.finditer(match.string, kept, match.end()):  # "und Marco"
-            if listed.start() != kept or not _is_first_name(
-                listed["name"], match.string, listed.end()
-            ):
-                break
-            said += [listed["gap"], placeholder("name")]
-            kept = listed.end()
-        return "".join(said) + match.string[kept : match.end()]
+        return with_the_listed(match)  # "mit Jenny und Marco"
 
     def spoke_with(match: re.Match[str]) -> str:
         name = match["name"]
