@@ -2576,6 +2576,7 @@ OF_PRIVACY = (
             # (not "Mail", "Adresse", "phone" alone: "Wurde meine Mail weitergeleitet?", "What
             # happens with my phone?" are comments, found by review)
             "telefonnummer handynummer nummer angaben infos informationen meiner "
+            "emailadresse "
             "really actually also just only where whom to at of about from your the a an all "
             "everything here bot survey feedback responses comments anyone anybody someone "
             "later afterwards stays stay be being is are can may will does do staff team "
@@ -2631,6 +2632,15 @@ def voluntary_note(t: Translator, *, skippable: bool) -> str:
 
 
 _WHY_WORDS = frozenset(("warum", "wieso", "weshalb", "why"))
+_DONE_OR_NOT = frozenset(("wurde", "wurden", "was", "were", "hat", "has", "nicht", "not", "kein"))
+"""With a why, what makes a question a complaint ("Warum wurde meine Mail gelöscht?", "Why
+was my address deleted?"), not one about privacy ("Why do you store my data?")."""
+_CONTACT_DETAILS = (
+    (re.compile(r"\b(?:phone|mobile|cell) number\b"), "telefonnummer"),
+    (re.compile(r"\b(?:e ?mail|mail) (?:address|adresse)\b"), "emailadresse"),
+)
+"""One's contact details named in two words, as one (a phone or an e-mail alone may be a
+device or a letter to the business: "What happens with my phone?")."""
 
 
 def about_privacy(text: str) -> bool:
@@ -2641,9 +2651,12 @@ def about_privacy(text: str) -> bool:
     OF_PRIVACY's words only, one of them PRIVACY_CUES' (or "geht … an": "Geht das an den
     Chef?"): not "Warum werden meine Daten nicht gelöscht?", a complaint, nor "Wer hat das
     Essen gekocht?"."""
-    words = _short_question(text, OF_PRIVACY, 10)
-    if any(word in _WHY_WORDS for word in words):  # a complaint: "Warum wurde … gelöscht?" (review)
-        return False
+    joined = bare_words(text)
+    for pattern, word in _CONTACT_DETAILS:  # "What happens to my phone number?" (review)
+        joined = pattern.sub(word, joined)
+    words = _short_question(joined + ("?" if text.strip().endswith("?") else ""), OF_PRIVACY, 10)
+    if any(word in _WHY_WORDS for word in words) and any(w in _DONE_OR_NOT for w in words):
+        return False  # a complaint: "Warum wurde meine Mail gelöscht?" (review)
     return bool(words) and (
         any(word in PRIVACY_CUES for word in words)
         or ("an" in words and any(word in {"geht", "gehen"} for word in words))
@@ -2754,10 +2767,10 @@ def thanks_or_goodbye(text: str) -> str | None:
     said = words if rest == words else words.removesuffix(_farewell_of(words)).strip()
     # joined by "und" ("Vielen Dank und einen schönen Tag noch": found by a customer
     # walk-through, told that no question was open)
-    if rest != words:  # not "Und" alone, nor "Gut und" (review)
-        said = re.sub(r" (?:und|and|u)$", "", said).strip()
-        rest = re.sub(r"(?:^| )(?:und|and|u)$", "", rest).strip()
-    if said in THANKS or rest in THANKS:
+    # ("Danke und", but not "Und" alone nor "Gut und": review)
+    unjoined = re.sub(r" (?:und|and|u)$", "", said).strip()
+    rest = re.sub(r"^(?:und|and|u)$", "", rest) if rest != words else rest
+    if said in THANKS or unjoined in THANKS or rest in THANKS:
         return "thanks"
     if not rest or rest in ACKNOWLEDGEMENTS:
         return "ok"

@@ -141,7 +141,8 @@ def notice_sections(
             "that language (Art. 6(1)(f) GDPR: our legitimate interest in answering in the "
             "language you asked for). Without a choice the bot follows the language your "
             "Telegram app reports, which is stored only with unfinished answers (until they "
-            "are deleted) and as the language to write to you in when you agree to be "
+            "are deleted), as the language of the consent request your consent records prove "
+            "you agreed to, and as the language to write to you in when you agree to be "
             "contacted."
         )
     )
@@ -165,10 +166,13 @@ def notice_sections(
         erasure_notes_kept(t),
         # (found by a DPO's review: only the reply to /delete named backups)
         t.gettext(
-            "Our backups may hold copies of your data for a while: what you erase, withdraw "
-            "or what expires can no longer be read there once the briefly kept backups of "
-            "our keys from before have been deleted, and it is erased again should a backup "
-            "be restored."
+            "Our backups may still hold your data for a while. What you erase with /delete, "
+            "and feedback that is withdrawn or expires, can no longer be decrypted there once "
+            "the briefly kept older backups of our keys have been deleted; times, surveys and "
+            "purposes stored unencrypted stay in a backup until it is deleted, and so, while "
+            "you have other data with us, does a contact chat or a language choice you "
+            "withdrew. Should a backup be restored, whatever was erased, withdrawn or has "
+            "expired since is deleted again."
         ),
     )
     rights = (

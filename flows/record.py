@@ -150,7 +150,8 @@ def _categories(t: Translator, record: ProcessingRecord) -> list[str]:
     lines.append(
         t.gettext(
             "Not stored: the Telegram name and username of customers, the language their "
-            "Telegram app reports (but with unfinished answers, until they are deleted) and "
+            "Telegram app reports (except with unfinished answers, until they are deleted, and "
+            "as the language of the consent request a consent record proves) and "
             "their user id unless they agree to be contacted (then the chat id, encrypted, "
             "which in a private chat is the user id, and that language, to answer in), and "
             "anything a person types before consenting but a language chosen with /language."

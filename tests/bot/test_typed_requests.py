@@ -2139,7 +2139,18 @@ def test_a_question_about_the_business_s_mail_or_a_phone_is_a_comment(typed: str
     from flows.engine import about_privacy
 
     assert not about_privacy(typed)
-    assert about_privacy("Was passiert mit meiner Telefonnummer?")
+    # but one's contact details in two words, and a why that asks rather than complains
+    # (the review of that change)
+    for asked in (
+        "Was passiert mit meiner Telefonnummer?",
+        "What happens to my phone number?",
+        "Was passiert mit meiner E-Mail-Adresse?",
+        "Is my email address stored?",
+        "Warum werden meine Daten gespeichert?",
+        "Why do you store my data?",
+    ):
+        assert about_privacy(asked), asked
+    assert not about_privacy("Warum werden meine Daten nicht gelöscht?")
 
 
 def test_and_alone_is_no_goodbye() -> None:
@@ -2148,3 +2159,5 @@ def test_and_alone_is_no_goodbye() -> None:
     assert thanks_or_goodbye("Und") is None
     assert thanks_or_goodbye("Gut und") is None
     assert thanks_or_goodbye("Danke und tschüss") == "thanks"
+    assert thanks_or_goodbye("Danke und") == "thanks"
+    assert thanks_or_goodbye("thanks and") == "thanks"
