@@ -642,6 +642,9 @@ _NAMED_ID = _Pattern(
     # a few capitals before the digits ("Bestellnr. A-7731-XK": "-XK" stayed, found by a
     # staff walk-through)
     r"|(?-i:[A-Z]{1,4}-\d{3,}(?:-[A-Z0-9]{1,12}){1,3})\b"
+    # capitals and digits, then groups of digits ("Kundennr K12-883-201": found by a
+    # precision check of a provider's comments)
+    r"|(?-i:[A-Z]{1,4}\d{1,6}(?:[-/]\d{2,}){1,3})\b"
     # a document's in small letters, as typed on a phone ("Ausweis: l01x00t47")
     r"|(?(document)(?-i:(?=[a-z0-9]{0,11}[a-z])(?=[a-z]{0,11}\d)[a-z0-9]{5,12})\b|(?!)))",
     re.IGNORECASE,
@@ -2108,7 +2111,9 @@ _SURNAME_CUE = _Pattern(
     r"|(?:reservierung|buchung|bestellung|tisch|zimmer)[ \t]+(?:lief|läuft|war|ist)"
     r"[ \t]+auf|booked[ \t]+under"
     # "Tisch reserviert auf Weber", "reserved under Smith" (found by a staff walk-through)
-    r"|(?:reserviert|gebucht)[ \t]+(?:auf|unter)|(?:reserved|reservation|booking)[ \t]+under)"
+    r"|(?:reserviert|gebucht)[ \t]+(?:auf|unter)|(?:reserved|reservation|booking)[ \t]+under"
+    # ("Reservierung auf H. Schulze", found by a precision check)
+    r"|(?:reservierung|buchung|bestellung)[ \t]+auf)"
     r"|auf[ \t]+den[ \t]+namen"
     r"|unter[ \t]+(?:dem|meinem|seinem|ihrem)[ \t]+namen|(?P<ask>ask[ \t]+for)"
     r"|under[ \t]+the[ \t]+name)"

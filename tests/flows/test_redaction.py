@@ -4403,6 +4403,11 @@ def test_what_the_left_items_of_session_52_go_or_stay(comment: str, expected: st
         ("ni number ab 12 34 56 c", "ni number [Nummer]"),
         ("Frank von der Hausverwaltung reagiert nie", "[Name] von der Hausverwaltung reagiert nie"),
         ("Paket beim Nachbarn Schulz abgegeben", "Paket beim Nachbarn [Name] abgegeben"),
+        # left by the precision check
+        ("Meine Kundennr ist K12-883-201", "Meine Kundennr ist [Nummer]"),
+        ("Reservierung auf H. Schulze für den 3.8.", "Reservierung auf [Name] für den 3.8."),
+        ("Reservierung auf Terrasse war nicht möglich", None),
+        ("Bestellung auf Rechnung ging nicht", None),
     ],
 )
 def test_what_the_precision_check_of_session_53_found_goes_or_stays(
