@@ -2070,7 +2070,7 @@ _WORKPLACES = (
     *("personalabteilung", "verwaltung", "hausverwaltung", "finanzbuchhaltung"),
     *("pharmacy[ \t]+counter",),
 )
-_DRINK_BEFORE = _Pattern(r"(?i:bloody|virgin|pizza|tom)[ \t]+\Z")
+_DRINK_BEFORE = _Pattern(r"(?i:bloody|virgin|pizza)[ \t]+\Z")
 _NAME_AT_WORK = _Pattern(
     # an initial and a surname too: "M. Weber vom Kundendienst" (not "z. B. Kaffee an
     # der Bar")
@@ -3345,7 +3345,7 @@ _ADDRESSED_ROLES = frozenset(
 # Vertragskonto 482913" keeps the reading only, found by review)
 _READING_BEFORE = _Pattern(
     r"(?i:z(?:ä|ae)hlerst(?:a|ä)nde?|ablese(?:wert|ung)|abgelesen|meter[ \t]+readings?"
-    r"|readings?|stand)\b[^,;.!?\n\d]{0,28}(?:\d+[ \t]+(?i:statt|instead[ \t]+of|nicht|not)"
+    r")\b[^,;.!?\n\d]{0,28}(?:\d+[ \t]+(?i:statt|instead[ \t]+of|nicht|not)"
     r"[ \t]+)?\Z"
 )
 _READING_UNIT = _Pattern(r"[ \t]*(?i:kwh|kilowattstunden|m³|m3|kubikmeter)\b")
@@ -3382,9 +3382,9 @@ def _public(match: re.Match[str]) -> bool:
             or _READING_UNIT.match(text, match.end())
         )
     ):
-        # a meter's reading where a comment speaks of them ("Zählerstand 23456 gemeldet,
-        # Abrechnung nimmt 52000 an", "meter reading 12873": found by a precision check
-        # of an energy supplier's comments); a meter's own number is longer or named
+        # a meter's reading after its word or before its unit ("Zählerstand 23456
+        # gemeldet", "45231 kWh", "meter reading 12873": found by a precision check of an
+        # energy supplier's comments); a meter's own number is longer or named
         return True
     area = _AREA_BEFORE.search(before) if len(number) == 5 and number.isdigit() else None
     return area is not None and (

@@ -4366,6 +4366,8 @@ def test_what_the_left_items_of_session_52_go_or_stay(comment: str, expected: st
         ),
         ("Zählerstand falsch notiert: 23456 statt 23465", None),
         ("meter reading 12873 submitted on the 1st", None),
+        # (not after "Stand" alone, a status: found by the last reading of the change)
+        ("Stand der Bestellung 482913 unklar", "Stand der Bestellung [Nummer] unklar"),
         ("Zählerstand 23456, Kundennummer 1234567", "Zählerstand 23456, Kundennummer [Nummer]"),
         ("Speedport Smart 4, Firmware 010139.4.2", None),
         ("Netgear Nighthawk R7000 keeps dropping", None),
