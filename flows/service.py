@@ -847,10 +847,7 @@ class FeedbackService:
             ):
                 # Under another survey's consent request (found by a customer walk-through:
                 # "ja gerne" after /start product was told that no question was open)
-                specific = t.gettext(
-                    "To agree, please tap “{yes}” under the consent request; typing is not "
-                    "enough. If you cannot see the request any more, /start shows it again."
-                ).format(yes=t.gettext("Yes, I agree"))
+                specific = _tap_yes(t)
             unanswered = specific is None  # told only that no question is open (see below)
             if specific is not None:
                 said = specific
@@ -933,10 +930,7 @@ class FeedbackService:
         elif isinstance(event, TextInput) and _a_yes(event.text, t):
             # Typed to agree (found by review: pointed to /start, which shows the whole
             # request again): consent is given with its button alone.
-            said = t.gettext(
-                "To agree, please tap “{yes}” under the consent request; typing is not "
-                "enough. If you cannot see the request any more, /start shows it again."
-            ).format(yes=t.gettext("Yes, I agree"))
+            said = _tap_yes(t)
         elif isinstance(event, TextInput) and asks_how_long(event.text):
             # "Wie lange dauert das?" next to the request (as in a survey, see
             # `Engine._how_much_is_left`): its opening says.
@@ -1841,6 +1835,14 @@ def _remember(kept: dict[str, T], pseudonym: str, value: T) -> None:
     kept[pseudonym] = value
     if len(kept) > 10_000:
         del kept[next(iter(kept))]
+
+
+def _tap_yes(t: Translator) -> str:
+    """The answer to a yes typed under a consent request: consent is given with its button."""
+    return t.gettext(
+        "To agree, please tap “{yes}” under the consent request; typing is not "
+        "enough. If you cannot see the request any more, /start shows it again."
+    ).format(yes=t.gettext("Yes, I agree"))
 
 
 def _headed(notes: tuple[str, ...], outcome: Outcome) -> Outcome:
