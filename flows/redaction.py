@@ -1721,9 +1721,9 @@ _FOR_THE_ATTENTION = _Pattern(
 # name alone after them goes too, if it is a common one (see _FIRST_NAME_AFTER_CUE): a
 # first name with a role and a branch says who works there (a DPO's decision, after the
 # corpus review; before it "Der Fahrer Jan" was left). "Anna war super", with no cue,
-# goes since session 54's precision check (see _NAME_OPENS). Relatives and holders of an account or a parcel are roles too ("Mein Vater
-# Klaus-Dieter Möller", "Kontoinhaber Hans Meier", "Empfänger: Hans Meier"). (Each role
-# also ending in "-in": "Fahrerin".)
+# goes since session 54's precision check (see _NAME_OPENS). Relatives and holders of an
+# account or a parcel are roles too ("Mein Vater Klaus-Dieter Möller", "Kontoinhaber Hans
+# Meier", "Empfänger: Hans Meier"). (Each role also ending in "-in": "Fahrerin".)
 _PERSON_ROLES = (
     *("fahrer", "paketfahrer", "busfahrer", "taxifahrer", "lieferfahrer", "kurierfahrer"),
     *("bote", "botin", "paketbote", "paketbotin", "postbote", "postbotin", "zusteller"),

@@ -382,6 +382,65 @@ _MONTH_START = frozenset(
     ("monatsbeginn", "monatsanfang", "anfang des monats", "beginn des monats",
      "start of the month", "beginning of the month", "start of month")
 )  # fmt: skip
+# A day by its date, alone or after "seit"/"since" (see date_named): "1.12.", "seit dem
+# 30.11.2026", "ab 1. Dezember", "since December 1st", "since 1 Dec" (found by a staff
+# walk-through: "1.12." was read as 1.12 days, "27 Stunden", and a summary of nothing).
+# Without its last dot, "30.5" stays a number of days, as the README gives it.
+_NUMBERED_DATE = re.compile(r"(\d{1,2})\.[ ]?(\d{1,2})\.(\d{4}|\d{2})?")
+_MONTH_NAMES = {
+    **dict.fromkeys(("januar", "jänner", "january", "jan"), 1),
+    **dict.fromkeys(("februar", "feber", "february", "feb"), 2),
+    **dict.fromkeys(("märz", "maerz", "march", "mär", "mrz", "mar"), 3),
+    **dict.fromkeys(("april", "apr"), 4),
+    **dict.fromkeys(("mai", "may"), 5),
+    **dict.fromkeys(("juni", "june", "jun"), 6),
+    **dict.fromkeys(("juli", "july", "jul"), 7),
+    **dict.fromkeys(("august", "aug"), 8),
+    **dict.fromkeys(("september", "sept", "sep"), 9),
+    **dict.fromkeys(("oktober", "october", "okt", "oct"), 10),
+    **dict.fromkeys(("november", "nov"), 11),
+    **dict.fromkeys(("dezember", "december", "dez", "dec"), 12),
+}
+_WORDED_DATE = re.compile(
+    r"(?P<day>\d{1,2})(?:\.|st|nd|rd|th)?(?:[ ]of)?[ ](?P<month>[a-zä]+)\.?"
+    r"(?:,?[ ](?P<year>\d{4}))?"
+    r"|(?P<month2>[a-zä]+)\.?[ ](?P<day2>\d{1,2})(?:st|nd|rd|th)?(?:,?[ ](?P<year2>\d{4}))?"
+)
+
+
+def date_named(typed: str, today: date) -> date | None:
+    """The day a period typed by its date begins on ("1.12.", "seit dem 30.11.2026", "ab 1.
+    Dezember", "since December 1st"): the latest such day up to `today` where no year is
+    given. None for words that name no date; NoSuchDay for a date that is no day, or one
+    still to come ("31.2.", "1.12.2030")."""
+    words = [word for word in typed.casefold().split() if word not in _SINCE_FILLER]
+    if words[:1] and words[0] in _SINCE:
+        words = [word for word in words[1:] if word not in _SINCE_FILLER]
+    text = " ".join(words)
+    numbered = _NUMBERED_DATE.fullmatch(text)
+    worded = None if numbered else _WORDED_DATE.fullmatch(text)
+    if numbered:
+        day, month, year = numbered.group(1, 2, 3)
+    elif worded and (worded["month"] or worded["month2"]) in _MONTH_NAMES:
+        day = worded["day"] or worded["day2"]
+        month = str(_MONTH_NAMES[worded["month"] or worded["month2"]])
+        year = worded["year"] or worded["year2"]
+    else:
+        return None
+    try:
+        if year is not None:
+            first = date(int(year) + (2000 if len(year) == 2 else 0), int(month), int(day))
+        else:
+            first = date(today.year, int(month), int(day))
+            if first > today:
+                first = date(today.year - 1, int(month), int(day))
+    except ValueError:
+        raise NoSuchDay(f"{typed[:40]!r}: no day") from None
+    if first > today:
+        raise NoSuchDay(f"{typed[:40]!r}: a day to come")
+    return first
+
+
 # (Up to nine digits: "1000000" is a period too long, not 1,000,000 seconds.)
 _NUMBER = re.compile(r"\d{1,9}(?:[.,]\d{1,2})?")
 # "1.000 Tage" is a thousand days in German, "1,000 days" in English: neither is read.
@@ -391,6 +450,10 @@ _NUMBER_AND_WORD = re.compile(rf"\s*({_NUMBER.pattern})\s*([^\d\s]*)\s*")
 
 class NoWholeDay(InvalidDuration):
     """ "heute", "today": a day not over, which no summary counts."""
+
+
+class NoSuchDay(InvalidDuration):
+    """A date that is no day ("31.2."), or one still to come: no period back from now."""
 
 
 class BegunToday(NoWholeDay):
@@ -429,6 +492,13 @@ def staff_period(typed: str, today: date | None = None) -> str:
     lowered = [word.casefold().strip(".!?") for word in typed.split()]
     if " ".join(lowered) in _DAY_BEFORE or lowered[:1] == ["vorgestern"]:
         raise DayBefore(f"{typed[:40]!r}: one day before the last")
+    day = date_named(typed, today or date.max)  # (without `today` refused below)
+    if day is not None:
+        if today is None:  # (see bot.cli.common.lookback, which asks first_day_named first)
+            raise InvalidDuration(f"{typed[:40]!r}: a date")
+        if day == today:
+            raise BegunToday(f"{typed[:40]!r}: no whole day of it is over")
+        return f"{(today - day).days}d"
     since = _days_since(lowered, today) if today is not None else None
     if since == 0:
         raise BegunToday(f"{typed[:40]!r}: no whole day of it is over")
@@ -506,9 +576,12 @@ def survey_named(typed: str, catalog: FlowCatalog) -> FlowDefinition | None:
 
 def first_day_named(typed: str, today: date) -> date | None:
     """The first day of the days `typed` names by the calendar ("heute", "gestern",
-    "vorgestern", "seit Montag", "diese Woche", "this month"), for what counts from a
-    day on rather than back from now (see bot.cli.common.lookback); None for any other
-    period ("7d", "letzte Woche")."""
+    "vorgestern", "seit Montag", "diese Woche", "this month", "seit 1.12."), for what
+    counts from a day on rather than back from now (see bot.cli.common.lookback); None for
+    any other period ("7d", "letzte Woche"). NoSuchDay for a date that is none."""
+    day = date_named(typed, today)  # (NoSuchDay for a date to come)
+    if day is not None:
+        return day
     lowered = [word.casefold().strip(".!?") for word in typed.split()]
     named = " ".join(lowered)
     if named in _TODAY:
@@ -916,6 +989,13 @@ class StaffDesk:
             )
         except DayBefore:
             return Outcome.say(t.gettext(DAY_BEFORE_NOTE))
+        except NoSuchDay:  # "31.2.", "24.12.2026" on 6 December
+            return Outcome.say(
+                t.gettext(
+                    "That date is no day before today. A summary counts from a day that is "
+                    "over, for example /summary 1.12. or /summary since Monday."
+                )
+            )
         except InvalidDuration:
             length = None
         if length is not None and length < SHORTEST_PERIOD:  # "0d" too (not understood)

@@ -43,7 +43,6 @@ from flows.sharing import (
     STOPPED,
 )
 from flows.staff import (
-    DAY_BEFORE_NOTE,
     SHORTEST_PERIOD,
     BegunToday,
     DayBefore,
@@ -220,7 +219,13 @@ def _staff_period(text: str) -> str:
             )
         ) from None
     except DayBefore:  # as the chat says it (found by a staff walk-through: a traceback's words)
-        raise argparse.ArgumentTypeError(operator_translator().gettext(DAY_BEFORE_NOTE)) from None
+        # (with the option to give here, not the chat's command: a staff walk-through)
+        raise argparse.ArgumentTypeError(
+            t.gettext(
+                "summaries count the last whole days up to yesterday, not one day before it "
+                "alone: --since 2d counts yesterday and the day before, 1d yesterday"
+            )
+        ) from None
     except InvalidDuration:
         pass  # refused by lookback, in its words
     if lookback(text) < SHORTEST_PERIOD:  # a usage error for what it refuses

@@ -511,14 +511,47 @@ async def test_since_a_weekday_and_in_the_last_days_are_their_whole_days_so_far(
     assert "Average 3.5 out of 5 (12 answers)" in texts(
         await staff.send("/summary for the last 3 days")
     )
-    # a date after "since" is no length, nor is a time to come (found by a review of the
-    # change: "seit 15. November" was 15 days, "seit 2020" 2,020 days)
-    for typed in ("since 15. November", "seit 15.11.", "since 2020", "in 3 days", "for week"):
+    # a year after "since" is no length, nor is a time to come (found by a review of the
+    # change: "seit 2020" was 2,020 days); a date counts from its day (see below)
+    for typed in ("since 2020", "in 3 days", "for week"):
         said = texts(await staff.send(f"/summary {typed}"))
         assert said.startswith("I do not understand that period."), (typed, said)
     assert texts(await staff.send("/summary since today")).startswith(
         "Summaries count only whole days that are over"
     )
+
+
+async def test_a_date_counts_the_whole_days_from_it_up_to_yesterday(desk: Harness) -> None:
+    """Found by a staff walk-through: "/zusammenfassung 1.12." was read as 1.12 days, a
+    summary "(27 Stunden)" of nothing, and "30.11." as three weeks. A date, alone or after
+    "seit", "ab", "since", is the day a summary counts from; one that is no day before
+    today is said so."""
+    for day, rating in enumerate(("5", "2")):  # Sunday 29 November rated 5, Monday 30th 2
+        for n in range(6):
+            await give(desk, 750 + 10 * day + n, rating, "Gut")
+            desk.clock.advance(timedelta(hours=1))
+        desk.clock.advance(timedelta(hours=18))
+    desk.clock.advance(timedelta(days=1, hours=3))  # Wednesday 2 December, 9:00
+    await confirmed(desk)
+    staff = desk.customer(STAFF)
+    two_days = texts(await staff.send("/zusammenfassung 2d"))
+    assert "Durchschnitt 2,0 von 5 (6 Antworten)" in two_days, two_days
+    for typed in ("30.11.", "seit 30.11.", "ab dem 30.11.2026", "seit 30. November", "30.11.26"):
+        assert texts(await staff.send(f"/zusammenfassung {typed}")) == two_days, typed
+    since_sunday = texts(await staff.send("/zusammenfassung seit 29.11."))
+    assert "Durchschnitt 3,5 von 5 (12 Antworten)" in since_sunday, since_sunday
+    for typed in ("31.2.", "3.12.2026", "24.12.2030"):
+        said = texts(await staff.send(f"/zusammenfassung {typed}"))
+        assert said.startswith("Dieses Datum ist kein Tag vor heute."), (typed, said)
+    assert texts(await staff.send("/zusammenfassung 2.12.")).startswith(
+        "Zusammenfassungen zählen nur ganze, vergangene Tage"
+    )
+    await staff.send("/language")
+    await staff.press("English")
+    for typed in ("since November 30th", "since 30 Nov", "November 30, 2026"):
+        assert "Average 2.0 out of 5 (6 answers)" in texts(await staff.send(f"/summary {typed}")), (
+            typed
+        )
 
 
 async def test_a_period_shorter_than_a_day_is_said_to_count_no_whole_day(desk: Harness) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import base64
 import csv
@@ -177,6 +178,23 @@ def test_since_a_day_counts_from_its_start_not_back_from_now() -> None:
     assert abs(lookback("seit Montag") - since_monday) < timedelta(minutes=1)
     assert lookback("1d") == timedelta(days=1)  # a length stays one, back from now
     assert lookback("letzte Woche") == timedelta(weeks=1)
+    # a date too, from its day's start (a staff walk-through: "1.12." was 1.12 days)
+    first = midnight - timedelta(days=4)
+    for typed in (f"{first.day}.{first.month}.", f"seit {first.day}.{first.month}.{first.year}"):
+        assert abs(lookback(typed) - (now - first)) < timedelta(minutes=1), typed
+    with pytest.raises(argparse.ArgumentTypeError, match="is no day before today"):
+        lookback("31.2.")
+
+
+def test_minutes_are_refused_where_a_team_lead_means_months() -> None:
+    """`export --since 3m` wrote an empty file, three minutes back, without a word (found
+    by a staff walk-through): summaries refuse it, and so do export and stats."""
+    from bot.cli.common import lookback_of_surveys
+
+    with pytest.raises(argparse.ArgumentTypeError, match="for months write 3M, for days 3d"):
+        lookback_of_surveys("3m")
+    assert lookback_of_surveys("3M") == timedelta(days=90)
+    assert lookback_of_surveys("12h") == timedelta(hours=12)
 
 
 async def test_summary_since_a_weekday_is_the_summary_of_its_whole_days(tmp_path: Path) -> None:
@@ -209,8 +227,22 @@ async def test_summary_since_a_weekday_is_the_summary_of_its_whole_days(tmp_path
     ), today.stderr
     before = cli("summary", "--since", "vorgestern", env=env, cwd=tmp_path)
     assert before.returncode == 2 and "2d counts yesterday and the day before" in before.stderr
-    date = cli("summary", "--since", "seit 15.11.", env=env, cwd=tmp_path)
-    assert date.returncode == 2 and "not a period" in date.stderr, date.stderr
+    # a date is the day the summary counts from (a staff walk-through: "1.12." was read as
+    # 1.12 days); one that is no day before today is said so
+    first = datetime.now(UTC).date() - timedelta(days=3)
+    date = cli(
+        "summary",
+        "--since",
+        f"seit {first.day}.{first.month}.",
+        "--lang",
+        "en",
+        env=env,
+        cwd=tmp_path,
+    )
+    as_days = cli("summary", "--since", "3d", "--lang", "en", env=env, cwd=tmp_path)
+    assert date.returncode == 0 and date.stdout == as_days.stdout, date.stderr
+    date = cli("summary", "--since", "31.2.", env=env, cwd=tmp_path)
+    assert date.returncode == 2 and "'31.2.' is no day before today" in date.stderr, date.stderr
 
 
 async def test_export_cells_that_look_like_formulas_stay_text_and_the_file_is_private(
