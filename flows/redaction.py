@@ -43,6 +43,7 @@ Order matters: the most specific patterns run first.
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import re
 import sys
@@ -251,11 +252,15 @@ _ACCOUNT_SERVICES = (
     "twitch steam reddit mastodon bluesky paypal venmo revolut"
 ).split()
 _ACCOUNT_OWNERS = "benutzer nutzer user account konto".split()
-_ACCOUNT_WORDS = (
-    "benutzername nutzername username user-name anmeldename loginname login nickname "
-    # ("Benutzerkennung st123456", found by a precision check of a university's comments)
-    "gamertag handle benutzerkennung nutzerkennung kennung userid user-id benutzer-id login-id"
-).split()
+# ("Benutzerkennung st123456", "meine Kennung ist st123456": found by a precision check of a
+# university's comments; not a device's "Kennung E12 am Display", its review)
+_ACCOUNT_WORDS = [
+    *(
+        "benutzername nutzername username user-name anmeldename loginname login nickname "
+        "gamertag handle benutzerkennung nutzerkennung userid user-id benutzer-id login-id"
+    ).split(),
+    r"meine[ \t]+kennung",
+]
 # "Telegram-Benutzername", "TG-Name", "Instagram Account", "X-Handle" (X alone is a letter)
 _ACCOUNT_SUFFIX = (
     r"(?i:benutzername|nutzername|username|user-?name|name|handle|account|konto|profil"
@@ -674,15 +679,19 @@ _REFERENCE = _Pattern(
 # travel, utility and university comments: only known words' codes went). Four digits at
 # least and a capital; not after the number of a thing or a place that is no one's
 # ("Artikelnummer", "Flugnummer LH12345", "Modellnummer", "Fehlercode"), nor a version.
-_THINGS_NUMBERED = (
-    r"artikel|modell|model|produkt|product|ersatzteil|teile?|part|flug|flight|zug|train"
-    r"|fehler|error|versions?|sitz|sitzplatz|seat|gate|gleis|linien?|line|bus|tisch|table"
-    r"|filial|store|kassen|hotline|service|haus|zimmer|room|raum|etagen|seiten|page|kapitel"
-    r"|chapter|paragraphen|normen?|din|iso|chargen|batch|los|lot|typen?|type"
+# (Words of a person's matter: a part's, a product's or a catalogue's code is no one's,
+# "Sachnummer 1K0615301AA", "ISBN-Nummer 386680192X", "watch reference 116610LN": found by
+# the review of this rule, which had taken any word for a number.)
+_MATTER_NUMBERED = (
+    r"gepäck|gepäckermittlungs|ermittlungs|matrikel|versicherten|mitglieds|vorgangs|akten"
+    r"|fall|schadens|antrags|bearbeitungs|buchungs|reservierungs|auftrags|bestell|rechnungs"
+    r"|mandats|depot|konto|kontos|steuer|steueridentifikations|kunden|vertrags|ticket"
+    r"|sendungs|paket|leserausweis|bibliotheks|bahncard|karten|mieter|zähler|versicherungs"
+    r"|policen|personal|mitarbeiter|patienten|fahrgestell|identifikations|referenz"
 )
 _LABELLED_CODE = _Pattern(
-    rf"(?P<label>(?<![\w-])(?!(?i:{_THINGS_NUMBERED})[ \t-]?(?i:nummer|nr\b|number|no\b))"
-    r"(?i:[a-zäöüß]{2,30}-?(?:nummer|nr\b\.?)|claim|reference|ref\b\.?|serial"
+    rf"(?P<label>(?<![\w-])"
+    rf"(?i:(?:[a-zäöüß]{{0,20}}-)?(?:{_MATTER_NUMBERED})-?(?:nummer|nr\b\.?)|claim|serial"
     r"|(?:serial|case|file|claim|baggage|luggage)[ \t]+(?:number|no\b\.?|reference|ref\b\.?))"
     r"[ \t]*[:#]?[ \t]*(?:(?i:ist|lautet|lautete|war|is|was)[ \t]+)?)"
     r"(?-i:(?=[A-Z0-9]{0,19}[A-Z])(?=(?:[A-Z]*\d){4})[A-Z0-9]{6,20})(?![\w-])"
@@ -690,7 +699,8 @@ _LABELLED_CODE = _Pattern(
 # A telephone extension after its word: "Durchwahl 214", "ext. 4471" (found by a
 # precision check of an IT helpdesk's comments: with a name, it says who sits there).
 _EXTENSION = _Pattern(
-    r"(?P<label>(?<![\w-])(?i:durchwahl|nebenstelle|apparat|extension|ext\.?)"
+    # (not "Apparat 3000", "hair extension 200 strands", "Chrome extension 2024": review)
+    r"(?P<label>(?<![\w-])(?i:(?:tel\.?-?|telefon)?durchwahl(?:nummer)?|nebenstelle|ext\.)"
     r"(?:[ \t]+(?i:ist|lautet|is))?[ \t]*[:#]?[ \t]*)\d{2,5}(?![\w.,/-]?\d)"
 )
 # A hotel room, or a booking or order named by its word alone (found by the corpus review
@@ -950,14 +960,17 @@ _BRANDS = (
     r"|Frau[ \t]+Holle|Ms\.?[ \t]*Word"
     # (characters and a rum: see the titles of _TITLE)
     r"|Captain[ \t]+(?:Morgan|America|Kirk|Planet|Hook|Jack|Sparrow|Marvel|Future|Nemo"
-    r"|Picard|Obvious)"
+    r"|Picard|Obvious|Crunch|Birdseye|Phillips|Cook|Corelli['’]s|Underpants|Haddock|Scarlet)"
     r"|Kapitän[ \t]+(?:Iglo|Nemo|Hook|Blaubär)|Professor[ \t]+(?:Layton|Snape|Dumbledore|Moriarty)"
-    r"|Doktor[ \t]+(?:Faustus|Schiwago|Who|Allwissend)"
+    r"|Doktor[ \t]+(?:Faustus|Schiwago|Who|Allwissend|Martens)"
+    r"|Professor[ \t]+(?:Plum|Oak|Quirrell|Green|Brinkmann)|Pastor[ \t]+Troy"
     # surnames too: a brand only before what it makes ("Dr. Schär Brot", not "Dr. Brandt war")
     rf"|Dr\.?[ \t]*(?:Schär|Beckmann|Scholl|Brandt|Grandel|Theiss|Kade)"
     rf"(?=[ \t]+{_NOT_A_NAME}[{_UPPER}][{_LOWER}]+))(?!\w)"
 )
 _COMMON_SURNAME = rf"(?i:{'|'.join(sorted(COMMON_SURNAMES, key=len, reverse=True))})"
+# Surnames that are brands after "Dr." ("dr. klein baufinanzierung", "dr. wolff shampoo")
+_SURNAME_BRANDS = "klein|wolff|scholl|brandt|beckmann|kade|theiss|grandel|scheller|martens"
 _ENGLISH_DOING = (
     r"(?:has|hasn['’]t|had|hadn['’]t|is|isn['’]t|was|wasn['’]t|did|didn['’]t|does|doesn['’]t"
     r"|never|always|said|told|gave|helped|kept|made|took|explained|answered|replied)"
@@ -973,8 +986,8 @@ _TITLE = (
     # comments). German capitalises nouns: there a common last name only ("beim Doktor
     # Termine verschoben" stays), or an English sentence going on ("Professor Whitfield
     # hasn't replied").
-    rf"|(?:Professor|Doktor|Kapitän|Pfarrer|Pastor)(?:in)?(?=[ \t]+(?:{_COMMON_SURNAME}\b"
-    rf"|[{_UPPER}][{_LOWER}]+[ \t]+{_ENGLISH_DOING}\b))|Captain|Capt\."
+    rf"|(?:(?:Professor|Doktor|Kapitän|Pfarrer|Pastor)(?:in)?|Captain|Capt\.)"
+    rf"(?=[ \t]+(?:{_COMMON_SURNAME}\b|[{_UPPER}][{_LOWER}]+[ \t]+{_ENGLISH_DOING}\b))"
     # "Fr Schmidt" without its dot too (found by the corpus review), but not a Friday: "Mo
     # bis Fr Ruhetag", "Do Fr Sa", "ab Fr Nachmittag" ("Mo-Fr 9" is kept by _TITLED_NAME)
     r"|(?<![Bb]is[ \t])(?<![Uu]nd[ \t])(?<![AaUu][bm][ \t])(?<!(?:Mo|Di|Mi|Do|Sa|So)[ \t])"
@@ -1127,6 +1140,13 @@ _SIGN_OFF = _Pattern(
 # passt scho. Sepp Huber"), or as the whole comment ("Achim Müller-Lüdenscheidt"; found by
 # the corpus review). From a common first name only (see last_line): "Tolle Pizza\nGerne
 # Wieder", "Bestellung kam nicht.\nAmazon Prime", "Top.\nTom Tailor" stay.
+_WHO_SIGNS = (
+    r"(?i:(?:stamm|neu|bestands|dauer)?kund(?:e|in)|customer|client|member|mitglied"
+    r"|patient(?:in)?|mieter(?:in)?|tenant|gast|guest|zimmer|room|wohnung|flat|apt"
+    r"|abteilung|buchhaltung|vertrieb|einkauf|verwaltung|marketing|personalabteilung|it|hr"
+    r"|tel|telefon|mobil|handy|phone|durchwahl|kd|kundennr|kundennummer|vertragsnummer"
+    r"|mitgliedsnummer|geb|born|aus|from)\b"
+)
 _LAST_LINE_NAME = _Pattern(
     r"(?P<lead>(?:\A|(?<=\n)|(?<=[.!?])(?<!Dr\.)(?<!Nr\.)(?<!St\.)(?<!Fr\.)(?<!Hr\.)[ \t]+"
     r"|(?<=[.!?][)\"'])[ \t]+)[ \t]*)"
@@ -1137,7 +1157,9 @@ _LAST_LINE_NAME = _Pattern(
     # Buchhaltung, Durchwahl 214"): found by a precision check, they stayed.
     rf"(?P<name>(?>{_FULL_NAME})|(?P<initial>{_INITIAL})[ \t]?{_LATER_NAME_WORD})"
     rf"(?=[^\w\n]*\Z|(?P<aside>[ \t]*\([^()\n]{{1,80}}\))[^\w\n]*\Z"
-    r"|(?P<tail>[ \t]*,[ \t]*\w[^.!?\n]{0,60})[.!]?[ \t]*\Z)"
+    # (who they are, not a book or a seat: "Thomas Mann, Zauberberg", "Udo Lindenberg, Block
+    # C" stay, found by the review)
+    rf"|(?P<tail>[ \t]*,[ \t]*(?:{_WHO_SIGNS}|\[)[^.!?\n]{{0,60}})[.!]?[ \t]*\Z)"
 )
 # A common first name alone ending the comment after its last sentence, on its line or
 # not, an emoji or an article with it: "Essen kalt.\nErika", "Essen kalt. Erika :)",
@@ -1407,8 +1429,11 @@ _PLAIN_TITLED_NAME = _Pattern(
     # "hr." or "Hr", "hr" and "HR" only before a word in the same letters and not after
     # an article, not the HR department ("HR called me", "the hr called": found by a
     # precision check; "hr müller", "HR SCHULZ" are people, found by its review)
-    # ("die ärztin dr. brenner", "prof. schulz": found by a precision check of practices')
+    # ("die ärztin dr. brenner", "prof. schulz": found by a precision check of practices'),
+    # only before a common last name ("beim dr. wegen rücken", "dr. oetker pizza", "dr.
+    # house" stay: found by its review)
     rf"(?P<title>(?i:herrn?|frau|hr\.)|(?:dr|prof)\.(?:[ \t]*{_FACULTY})*"
+    rf"(?=[ \t]+{_COMMON_SURNAME}\b)(?![ \t]+(?i:{_SURNAME_BRANDS})\b)"
     rf"|Hr|(?<!the[ \t])(?<!our[ \t])(?<!your[ \t])hr"
     rf"(?=[ \t]+[{_LOWER}])|HR(?=[ \t]+[{_UPPER}]{{2}}))[ \t]+"
     # a degree too: "MEIN ANWALT HERR DR. WEBER" (found by a staff review)
@@ -1571,8 +1596,7 @@ _ENGLISH_STREET = _Pattern(
     # words of a hotel's own too ("a 5 Minute Walk from the station", "5 Stars Close to
     # the beach", "12 Back Row seats": the regression check), only where the street ends
     # its field ("22 Park Close, Bristol")
-    # ("16 Harbour View, Penzance", found by a precision check; "2 Sea View balconies" stay)
-    r"|(?:Close|Gardens|Row|Walk|Rise|Parade|Circle|Highway|View)(?=[ \t]*(?:[,;]|\n|\Z))"
+    r"|(?:Close|Gardens|Row|Walk|Rise|Parade|Circle|Highway)(?=[ \t]*(?:[,;]|\n|\Z))"
     # without the dot only where the street ends its field: "123 Main St, Springfield",
     # "45 Elm Rd, Leeds" (found by the corpus audit); "Bus 5 Richtung St Pauli" stays
     r"|(?:St|Rd|Ave|Ln|Blvd)(?=[ \t]*(?:[,;]|\n|\Z)))"
@@ -1720,8 +1744,8 @@ _FOR_THE_ATTENTION = _Pattern(
 # (see _is_person). "Der Fahrer war nett" and "Dank an Ihre Kollegen" name no one. A first
 # name alone after them goes too, if it is a common one (see _FIRST_NAME_AFTER_CUE): a
 # first name with a role and a branch says who works there (a DPO's decision, after the
-# corpus review; before it "Der Fahrer Jan" was left). "Anna war super", with no cue,
-# goes since session 54's precision check (see _NAME_OPENS). Relatives and holders of an
+# corpus review; before it "Der Fahrer Jan" was left). "Anna war super", with no cue, is
+# left ("Paula war sehr freundlich" goes: see _NAME_OPENS). Relatives and holders of an
 # account or a parcel are roles too ("Mein Vater Klaus-Dieter Möller", "Kontoinhaber Hans
 # Meier", "Empfänger: Hans Meier"). (Each role also ending in "-in": "Fahrerin".)
 _PERSON_ROLES = (
@@ -1810,6 +1834,7 @@ _PERSON_ROLES = (
     *("nail[ \t]+technician", "bibliothekar", "barber", "flight[ \t]+attendant"),
     *("cabin[ \t]+crew[ \t]+member", "cabin[ \t]+crew", "housekeeping[ \t]+lady"),
     *("platzwart", "nageldesigner", "kosmetiker", "tierpfleger", "dental[ \t]+nurse"),
+    *("zfa", "fußpfleger", "podologe", "podologin"),
 )
 # Roles that are things too ("Der Sender Sky Sport fehlt", "Die Bedienung Android App",
 # "Our server Microsoft Exchange", "Mutter Erde Produkte": found by the review of the
@@ -1817,7 +1842,7 @@ _PERSON_ROLES = (
 _ROLES_THAT_ARE_THINGS = frozenset(
     "sender bedienung server host leiter empfänger guide trainer cleaner valet "
     # ("Builder Pro", "Developer Edition", "Entwickler Studio")
-    "entwickler builder developer fitter conductor coach helfer".split()
+    "entwickler builder developer fitter conductor coach helfer mfa".split()
 )
 # So are relatives ("Mutter Erde", "Tante Emma"), unless someone's ("Mein Mann Dragan
 # Petrović": found by the review of that change, which had kept the name).
@@ -1866,8 +1891,6 @@ _TO_SOMEONE = (
     # "Shoutout to Priya!", "Riesenlob an Jana", "besonders an Jana" (found by a review)
     *("shout[ \t-]?out[ \t]+to", "riesenlob[ \t]+an", "extralob[ \t]+an"),
     *("besonders[ \t]+an", "vor[ \t]+allem[ \t]+an", "especially[ \t]+to"),
-    # "besonders Chiara und Luca vom Kinderclub" (found by a precision check)
-    *("besonders", "insbesondere", "vor[ \t]+allem", "especially"),
     # whom one spoke to: "I talked to Sarah on the phone" (and see _SPOKE_WITH)
     *("spoke[ \t]+(?:to|with)", "talked[ \t]+(?:to|with)", "chatted[ \t]+with"),
     *("speaking[ \t]+(?:to|with)", "talking[ \t]+(?:to|with)"),
@@ -1887,7 +1910,7 @@ _THANKING = (
 # Nor any word of them one of a brand, a team, a place or a thing (found by review:
 # "Thanks to Uber Eats", "Danke an Lieferando Berlin", "Großes Lob an Küche Süd", "Der
 # Fahrer Mercedes Sprinter", "Mitarbeiter Kundendienst Hotline"). Precision before recall:
-# a name missed here stays for staff, as "bei jessi war alles super" does.
+# a name missed here stays for staff, as "Anna war super" does.
 _NOT_IN_NAMES = (
     "nord süd sued ost west mitte zentrum zentrale north south east central "
     "berlin hamburg münchen muenchen köln koeln frankfurt stuttgart düsseldorf dortmund "
@@ -1993,8 +2016,7 @@ _SOMEONE_BEFORE_BRACKET = _Pattern(
     r"|dame|herr|frau|mann|junge|mädchen|typ|guy|lady|man|woman|girl|boy|person|staff"
     r"|mitarbeiterin|kollegin|verkäuferin|kellnerin|bedienung|partner|partnerin)"
     r"(?:in|en|n|s|e)?\b)(?:[ \t]+(?:an|am|in|im|at|on|from|von|vom|der|dem|the|mit|with|bei)"
-    # (two words of where: "Der Tutor im Statistik Kurs (Niklas)", a precision check)
-    r"(?:[ \t]+(?:der|dem|den|the))?[ \t]+\w+(?:[ \t]+\w+)?(?:[ \t]+\d+)?)?[ \t]*\Z"
+    r"(?:[ \t]+(?:der|dem|den|the))?[ \t]+\w+(?:[ \t]+\d+)?)?[ \t]*\Z"
 )
 _BRACKETED_NAME = _Pattern(
     r"(?P<lead>\((?:(?i:ich[ \t]+glaube?|glaube?[ \t]+ich|i[ \t]+think|vielleicht|maybe"
@@ -2009,10 +2031,42 @@ _COMMA_NAME = _Pattern(
     r"(?P<end>(?:[ \t]+(?i:glaube?[ \t]+ich|ich[ \t]+glaube?|i[ \t]+think))?[ \t]*,)"
 )
 # A common first name opening a sentence, before what it did or was, or a thank-you: "Sandra
-# ist die beste Friseurin", "Jade is the best stylist", "Sandra, danke für den Schnitt!"
+# ist die beste Friseurin", "Paula war sehr freundlich", "Sandra, danke für den Schnitt!"
 # (found by a precision check of salons' comments). Not one that is a word too: there the
-# capital tells nothing (see _is_first_name).
+# capital tells nothing (see _is_first_name). And only where the sentence tells of someone
+# serving (a role, how they treated one: see name_opens), for products, shows and pets
+# have first names too ("Emma ist viel zu weich", "Billy ist wackelig", "Carmen war
+# großartig", "Luna hat die Impfung gut vertragen": found by its review). "Anna war super"
+# stays.
 _SHOPS_NAMED_AS_PEOPLE = frozenset(("douglas", "jordan"))
+_SERVING = _Pattern(
+    r"(?<!\w)(?i:freundlich|unfreundlich|nett|nette|netter|hilfsbereit|höflich|unhöflich"
+    r"|kompetent|inkompetent|geduldig|ungeduldig|zuvorkommend|bemüht|genervt|pampig|frech"
+    r"|arrogant|herzlich|sympathisch|unsympathisch|aufmerksam|professionell|unprofessionell"
+    r"|erklärt|beraten|berät|bedient|geholfen|hilft|zugehört|zurückgerufen|angerufen"
+    r"|gefärbt|geschnitten|frisiert|behandelt|friendly|unfriendly|rude|helpful|unhelpful"
+    r"|polite|impolite|patient|impatient|attentive|professional|unprofessional|explained"
+    r"|helped|served|listened|called|answered|welcoming|knowledgeable|did[ \t]+(?:an?|my))"
+    r"(?!\w)"
+)
+# (a role of one serving: not a relative, a customer or a neighbour, "the kids loved it")
+_NOT_SERVING = frozenset(
+    "vater mutter mann ehemann ehefrau gatte gattin sohn tochter bruder oma opa tante onkel "
+    "enkel enkelin neffe nichte cousin cousine freund partner lebensgefährte lebensgefährtin "
+    "schwiegermutter schwiegervater schwager schwägerin husband wife son daughter brother "
+    "sister mother father mum mom dad grandma grandpa granny grandson granddaughter nephew "
+    "niece aunt uncle friend boyfriend girlfriend fiancé fiancée verlobte kinder kids "
+    "children söhne töchter enkelkinder zwillinge sons daughters grandchildren twins kunde "
+    "kundin kontoinhaber karteninhaber inhaber empfänger absender cardholder recipient "
+    "sender addressee policyholder beneficiary versicherungsnehmer patient privatpatient "
+    "kassenpatient nachbar nachbarn neighbour neighbor neighbours neighbors owner besitzer "
+    "eigentümer server host".split()
+)
+_SERVING_ROLE = _Pattern(
+    rf"(?<!\w){_any_of(tuple(r for r in _PERSON_ROLES if r not in _NOT_SERVING))}"
+    r"(?:in|innen)?(?!\w)"
+)
+_SENTENCE_END = _Pattern(r"[.!?\n]")
 _NAME_OPENS = _Pattern(
     rf"(?P<lead>(?:\A|(?<=[.!?][ \t])|(?<=\n))[ \t]*)(?P<name>{_FIRST_NAME_WORD})"
     r"(?=[ \t]+(?:ist|war|hat|hatte|is|was|has|had)\b"
@@ -2602,6 +2656,18 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             return match.group(0)
         return match["lead"] + placeholder("name")
 
+    def grouped_number(match: re.Match[str]) -> str:
+        groups = match.group(0).split()
+        if _digits(match.group(0)) < 9 or (
+            len({len(group) for group in groups}) == 1
+            and (
+                all(_A_YEAR.fullmatch(group) for group in groups)
+                or all(0 < int(b) - int(a) <= 20 for a, b in itertools.pairwise(groups))
+            )
+        ):  # "Zimmer 101 102 103, alle dreckig", "2019 2020 2021, immer toll" (review)
+            return match.group(0)
+        return placeholder("id")
+
     def extension(match: re.Match[str]) -> str:
         if _COUNTED_AFTER.match(match.string, match.end()) or _UNIT_AFTER.match(
             match.string, match.end()
@@ -2652,6 +2718,12 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         if parts >= 0 and (
             _COUNTED_AFTER.match(match.string, parts) or _UNIT_AFTER.match(match.string, parts)
         ):
+            return match.group(0)
+        number = match.group("number") or ""
+        if "." in number and (
+            _COUNTED_AFTER.match(match.string, match.end())
+            or _UNIT_AFTER.match(match.string, match.end())
+        ):  # "Kundennummer 12.500 Punkte gesammelt": a count in thousands (review)
             return match.group(0)
         return match.group("label") + placeholder("id")
 
@@ -3108,6 +3180,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         if not (
             name[0].isupper()
             and _is_first_name(name, match.string, end)
+            and name.lower() not in _PLACES_TOO  # "the staff at the resort, Austin, were"
             and _SOMEONE_BEFORE_BRACKET.search(
                 match.string, max(0, match.start() - 48), match.start()
             )
@@ -3125,6 +3198,14 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             or name.lower() in _SHOPS_NAMED_AS_PEOPLE
             or any(part.lower() not in FIRST_NAMES for part in name.split("-")[1:])
         ):  # "Douglas had a great range of perfumes", "Jasmin-Reis war pappig" (regression)
+            return match.group(0)
+        stop = _SENTENCE_END.search(match.string, end)
+        until = min(stop.start() if stop else len(match.string), end + 200)
+        thanked = match.string[end:].lstrip().startswith(",")
+        if not thanked and not (
+            _SERVING.search(match.string, end, until)
+            or _SERVING_ROLE.search(match.string, end, until)
+        ):  # "Emma ist viel zu weich", "Carmen war großartig" (review)
             return match.group(0)
         return match["lead"] + placeholder("name")
 
@@ -3221,7 +3302,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_NAMED_PLACE, keep),
         (_DATE, aside),
         (_TIME, aside),
-        (_GROUPED_NUMBER, lambda m: placeholder("id") if _digits(m.group(0)) >= 9 else m.group(0)),
+        (_GROUPED_NUMBER, grouped_number),
         (_TRACKING, tracking),
         (_VIN, lambda m: placeholder("id")),
         (_WORDED_PHONE, worded_phone),
@@ -3758,6 +3839,7 @@ def _is_street(match: re.Match[str]) -> bool:
 
 # A month and year, as on a pack or a card ("MHD 03/2024", "abgelaufen seit 08/2023"): no
 # phone number (found by a precision check of pharmacies' comments: "[Telefon]").
+_A_YEAR = _Pattern(r"(?:19|20)\d\d")
 _MONTH_OF_A_YEAR = _Pattern(r"(?:0[1-9]|1[0-2])[/.](?:19|20)\d\d")
 _DIGIT = _Pattern(r"\d")
 _WORD_RUN = _Pattern(r"\S+")
@@ -3792,7 +3874,7 @@ _SENT_FROM = ("von", "Von", "VON", "vom", "Vom", "VOM", "from", "From", "FROM")
 _BIRTH_WORDS = ("geb", "born", "dob", "d.o.b", "birth")  # ("geburtstag" has "geb")
 _ACCOUNT_CUES = (
     *(*_ACCOUNT_SERVICES, *_ACCOUNT_OWNERS),
-    *("signal", "name", "login", "gamertag", "handle"),
+    *("signal", "name", "login", "gamertag", "handle", "kennung", "user-id", "userid"),
 )
 _LIST_GOES_ON = _Pattern(r"[ \t]*[,;]")
 # A parenthesis that may end a sign-off's line: "Gruß Kai (Kundennr. [Number])"
@@ -3883,6 +3965,10 @@ PATTERNS = (
     _LABELLED_CODE,
     _EXTENSION,
     _MONTH_OF_A_YEAR,
+    _A_YEAR,
+    _SERVING,
+    _SERVING_ROLE,
+    _SENTENCE_END,
     _ROOM_OR_BOOKING,
     _ROOM_BY_ARTICLE,
     _NOUN_OR_DEGREE_AFTER,

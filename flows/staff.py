@@ -385,8 +385,9 @@ _MONTH_START = frozenset(
 # A day by its date, alone or after "seit"/"since" (see date_named): "1.12.", "seit dem
 # 30.11.2026", "ab 1. Dezember", "since December 1st", "since 1 Dec" (found by a staff
 # walk-through: "1.12." was read as 1.12 days, "27 Stunden", and a summary of nothing).
-# Without its last dot, "30.5" stays a number of days, as the README gives it.
-_NUMBERED_DATE = re.compile(r"(\d{1,2})\.[ ]?(\d{1,2})\.(\d{4}|\d{2})?")
+# Without its last dot, "30.5" stays a number of days, as the README gives it; "1.12", with
+# a month's two digits, is a date (no one asks for 1.12 days).
+_NUMBERED_DATE = re.compile(r"(\d{1,2})\.[ ]?(\d{1,2})\.(\d{4}|\d{2})?|(\d{1,2})\.(0[1-9]|1[0-2])")
 _MONTH_NAMES = {
     **dict.fromkeys(("januar", "jänner", "january", "jan"), 1),
     **dict.fromkeys(("februar", "feber", "february", "feb"), 2),
@@ -421,6 +422,8 @@ def date_named(typed: str, today: date) -> date | None:
     worded = None if numbered else _WORDED_DATE.fullmatch(text)
     if numbered:
         day, month, year = numbered.group(1, 2, 3)
+        if day is None:  # "1.12"
+            day, month = numbered.group(4, 5)
     elif worded and (worded["month"] or worded["month2"]) in _MONTH_NAMES:
         day = worded["day"] or worded["day2"]
         month = str(_MONTH_NAMES[worded["month"] or worded["month2"]])
