@@ -74,6 +74,11 @@ class ConversationState(BaseModel):
     """When the last text refused as too long at this step was sent: Telegram splits a
     text over 4,096 characters into several messages, sent within a second or two, and
     the rest of a refused text must not be taken as the answer."""
+    long_text: str | None = None
+    """The start of the text refused as too long at this step, as much as fits: kept
+    until the person sends a shorter one or keeps it with the button under the refusal
+    (found by a customer walk-through: the text was lost, and the apology typed after it
+    stored as the comment)."""
     answered: str | None = None
     """The step answered last, and when: a second tap on its buttons before they were
     taken away is the same answer again, not a lost reply to make up for."""
@@ -104,7 +109,7 @@ class ConversationState(BaseModel):
     def holds_answers(self) -> bool:
         """Whether any question was answered yet (an option ticked counts): a survey just
         begun has no answers to speak of when it ends."""
-        return bool(self.answers or self.selected)
+        return bool(self.answers or self.selected or self.long_text)
 
 
 @dataclass(frozen=True)
@@ -332,12 +337,101 @@ NO_COMMENT = typed_forms(
         "ich weiß nicht was ich schreiben soll", "weiß nicht was ich schreiben soll",
         "mir fällt nichts ein", "i don't know", "don't know", "dunno", "no idea",
         "i don't know what to write", "i don't know what to say",
+        # not wanting to write (found by a customer walk-through: "Ich möchte lieber nichts
+        # schreiben" was the comment; "lieber", "da" and such are let go, see _FILLERS)
+        "ich möchte nichts schreiben", "ich will nichts schreiben", "möchte nichts schreiben",
+        "ich möchte keinen kommentar abgeben", "ich möchte keinen kommentar schreiben",
+        "ich schreibe nichts", "i don't want to write anything", "i'd rather not write anything",
+        "i'd rather not say", "i'd rather not comment", "i don't want to comment",
     }
 )  # fmt: skip
 """Typed at a question one may skip: no comment (found by a German customer's review:
 "kein Kommentar", "nichts", "-" were stored as the comment). A sign alone too (see
 `_no_comment`). Not a no ("Nein", "no thanks", "nope"): sent again as its reply did not
 show, taken as a skip it would answer the next question, unread (see `_declined`)."""
+_FILLERS = typed_forms(
+    frozenset("da denn hier jetzt eigentlich genau halt nun lieber eher really actually".split())
+)
+"""Words that change nothing in a message that only says there is no comment or asks what
+to write ("Ich weiß nicht, was ich da schreiben soll", "Was soll ich denn hier schreiben?":
+found by a customer walk-through, the comment)."""
+
+
+_SORRY = r"(?:oh|ups|oops|sorry|entschuldigung|verzeihung|tut mir leid|my bad|pardon)"
+_TOO_LONG = (
+    r"(?:(?:das|that|it) )?(?:(?:war|was|is|ist) )?(?:(?:viel|much|way|etwas|ein bisschen"
+    r"|a bit|so|very|sehr) )?(?:(?:zu|too) )?(?:lang|lange|viel|much|long)"
+    r"|(?:for|fuer) (?:the|den|meinen|my) (?:long |langen )?(?:text|message|nachricht)"
+)
+_APOLOGY = re.compile(rf"(?:{_SORRY} )*(?:{_SORRY}(?: (?:{_TOO_LONG}))?|(?:{_TOO_LONG}))")
+"""An apology after a text refused as too long ("Entschuldigung, das war zu lang", "sorry
+for the long text", "Tut mir leid"): no comment (see `Engine._too_long`; found by a customer
+walk-through, and its review: each stored as the comment, the long text lost)."""
+
+
+def apologises(text: str) -> bool:
+    words = " ".join(bare_words(text).translate(AS_ASCII).split())
+    return bool(words) and len(words.split()) <= 9 and _APOLOGY.fullmatch(words) is not None
+
+
+_PAUSE = re.compile(
+    r"(?:(?:einen |ein )?(?:moment|augenblick|sekunde|minute)(?: mal)?(?: bitte)?"
+    r"|(?:warte|warten sie|wartet)(?: (?:kurz|mal|bitte|einen moment))*"
+    r"|(?:one|a|just a|one more) (?:moment|sec|second|minute)(?: please)?|hold on(?: please)?"
+    r"|wait(?: a (?:moment|sec|second|minute))?(?: please)?|brb|be right back"
+    r"|(?:ich )?bin gleich (?:zurueck|wieder da)|gleich zurueck)"
+    # with what keeps them, said after it: "Moment, ich muss meine Brille holen", not "Moment,
+    # ich muss sagen, das Personal war toll" (found by review: not stored)
+    r"(?: (?:(?:ich )?muss (?:\w+ ){0,4}(?:holen|suchen|nachsehen|nachschauen|nachgucken"
+    r"|schauen|gucken|finden|telefonieren|aufmachen|weg|los|raus)"
+    r"|(?:ich )?hole (?:\w+ ){0,2}\w+|(?:ich )?suche (?:\w+ ){0,2}\w+"
+    r"|i (?:need|have|must) to (?:get|grab|find|check|fetch|go|answer)(?: \w+){0,3}"
+    r"|let me (?:get|grab|find|check|fetch)(?: \w+){0,3}|i'll get(?: \w+){0,3}))?"
+)
+
+
+def pauses(text: str) -> bool:
+    """Whether `text` asks the bot to wait ("Moment bitte", "Einen Moment, ich muss meine
+    Brille holen", "hold on", "brb"): no answer (not "Moment mal, das Essen war kalt")."""
+    words = bare_words(text).translate(AS_ASCII)
+    return bool(words) and _PAUSE.fullmatch(words) is not None
+
+
+def _without_fillers(words: str) -> str:
+    return " ".join(word for word in words.split() if word not in _FILLERS)
+
+
+_DECLINED_COMMENT = (
+    r"(?:(?:actually|eigentlich|please|bitte|sorry|und|and|danke|thanks) )*"
+    r"(?:(?:ich )?(?:moechte|will) (?:nur|bloss) (?:bewerten|(?:eine |die )?bewertung abgeben"
+    r"|sterne geben)"
+    r"|nur (?:die |meine )?bewertung(?: (?:speichern|behalten|abgeben|geben))?"
+    r"|(?:den |meinen |diesen )?kommentar (?:bitte )?(?:nicht speichern|nicht behalten"
+    r"|loeschen|weglassen|streichen)"
+    r"|(?:i )?(?:only|just) want to (?:give|leave) (?:the|a|my) rating"
+    r"|(?:only|just) (?:store|keep|save) (?:my|the) rating|(?:only|just) (?:my|the) rating"
+    r"|not (?:my|the) comment"
+    r"|(?:don't|dont|do not) (?:store|keep|save) (?:my|the|that|this) comment)"
+    r"(?: (?:(?:actually|please|bitte|und|and|danke|thanks) )*"
+    r"(?:nur (?:die |meine )?bewertung(?: (?:speichern|behalten|abgeben|geben))?"
+    r"|(?:den |meinen )?kommentar (?:bitte )?(?:nicht speichern|loeschen|weglassen)"
+    r"|(?:only|just) (?:store|keep|save) (?:my|the) rating|(?:only|just) (?:my|the) rating"
+    r"|not (?:my|the) comment|(?:don't|dont|do not) (?:store|keep|save) (?:my|the|that|this)"
+    r" comment|please|bitte|danke|thanks))*"
+)
+"""Asking that only the rating be kept, no comment ("Den Kommentar bitte löschen, nur die
+Bewertung speichern", "I only want to give the rating, please don't store my comment",
+"Please only store my rating, not my comment": found by a customer walk-through, each the
+comment, or added to it). At the comment's question it skips it; after the comment it
+takes the comment back (see TAKE_BACK)."""
+
+
+def declines_comment(text: str) -> bool:
+    """Whether `text` asks that no comment be kept (see _DECLINED_COMMENT)."""
+    words = bare_words(text).translate(AS_ASCII)
+    return bool(words) and re.fullmatch(_DECLINED_COMMENT, words) is not None
+
+
 CLOSING = typed_forms(
     {
         "nein", "nein danke", "nee", "nee danke", "nö", "nö danke", "ne danke", "keine",
@@ -367,6 +461,12 @@ AGREES = typed_forms(
         "ja", "yes", "einverstanden", "ja einverstanden", "ja gerne", "ja bitte",
         "ich willige ein", "ja ich willige ein", "ich stimme zu", "ja ich stimme zu",
         "zustimmen", "agree", "i agree", "yes i agree", "agreed", "yes please",
+        # in a sentence (found by a customer walk-through: "Ja gut, ich bin einverstanden"
+        # was told that feedback needs consent first, three times)
+        "ich bin einverstanden", "ja ich bin einverstanden", "bin einverstanden",
+        "ich bin damit einverstanden", "ja ich bin damit einverstanden", "ja gut",
+        "ich stimme dem zu", "ich akzeptiere", "akzeptiert", "i consent", "yes i consent",
+        "i accept", "yes i accept", "i'm fine with that", "ok ich bin einverstanden",
     }
 )  # fmt: skip
 """A typed yes to a consent request (which is given with its button): words that agree
@@ -392,6 +492,9 @@ customer's review: "Yes please", "sure", "ok" were refused without a reason)."""
 UNDO = "u-"  # with a step id of 40 characters, 60 of the 64 bytes Telegram allows
 """The value of the Undo button under a message added to a text answer, before the
 message's mark (see `_mark`)."""
+KEEP_START = "k-"
+"""The value of the button under a text refused as too long that keeps its start, before
+that start's mark (see `_mark`): an older refusal's button keeps nothing newer."""
 # A second tap on an answered question's buttons comes within a second or two, before
 # the removal of its buttons reaches the person's phone.
 DOUBLE_TAP_WINDOW = timedelta(seconds=3)
@@ -468,6 +571,9 @@ class Engine:
     one plain /start runs (found by a customer walk-through: told to send /cancel and then
     /start to change an answer in the product survey, they were asked to consent to the
     general one)."""
+    idle: timedelta = timedelta(minutes=30)
+    """How long unfinished answers are kept after the last message (the service's
+    draft_idle)."""
     recipients: tuple[Recipient, ...] = ()
     """Whom the notices name (`Processing.recipients`): a consent question names those of
     its purpose, and with alerts on the one to be contacted says staff then see it."""
@@ -707,6 +813,16 @@ class Engine:
             return self._stale(state, self.t.gettext("This button belongs to an earlier survey."))
         if value.startswith(UNDO) and isinstance(self.flow.step(step_id), TextStep):
             return self._undo(state, step_id, value.removeprefix(UNDO))
+        if value.startswith(KEEP_START):
+            if (
+                step_id != step.id
+                or not isinstance(step, TextStep)
+                or not state.long_text
+                or value.removeprefix(KEEP_START) != _mark(state.long_text)
+            ):  # (an older refusal's button: not the newer text, found by review)
+                return self._stale(state, self.t.gettext("This button is not valid."))
+            kept = cut_at_a_word(state.long_text, step.max_length)
+            return self._pointing(self._advance(state, step, kept), kept)
         if step_id != step.id:
             if self._tapped_again(state, step_id, value):
                 return self._stale(
@@ -747,6 +863,14 @@ class Engine:
         if asks_how_long(text):
             # Not the comment staff read, nor added to it (found by customer walk-throughs).
             return self._at_question(state, self._how_much_is_left(state, step))
+        if pauses(text):
+            # "Moment, ich muss meine Brille holen" (found by a customer walk-through: the
+            # comment): the question waits, for as long as unfinished answers are kept
+            note = self.t.gettext(
+                "I did not store this message. Take your time: your answers so far are kept "
+                "for {idle} after your last message, and the question below waits for you."
+            ).format(idle=self.t.duration(self.idle))
+            return self._at_question(state, note)
         if state.interrupted and self._yes_or_no(text):
             # "Nein, danke" or "sure" under another survey's request, which they may answer
             # (found by a customer walk-through: the no skipped this survey's comment, the
@@ -785,6 +909,10 @@ class Engine:
                 return self.reask(
                     state, self.t.gettext("Your message looks empty. Please write your answer.")
                 )
+            if state.long_text and apologises(cleaned):
+                # "sorry that was long" after the refusal: no comment (found by a customer
+                # walk-through: stored as it, the long text lost); the way on said again
+                return self._too_long(state, step, state.long_text, event.sent_at, again=True)
             if len(cleaned) > step.max_length:
                 return self._too_long(state, step, cleaned, event.sent_at)
             previous, _ = self._answer_before(state)
@@ -817,9 +945,11 @@ class Engine:
                 # The question says "or skip this question": whoever types rather than
                 # taps types the word, which is no comment.
                 return self._advance(state, step, None)
+            if step.skippable and declines_comment(cleaned):
+                return self._advance(state, step, None)  # "nur die Bewertung speichern"
             if (kind := typed_request(cleaned)) in _POINTED_TO:
                 return self._request(state, cleaned, kind)
-            if about_privacy(cleaned) and kind != SEE:
+            if (about_privacy(cleaned) or only_privacy_questions(cleaned)) and kind != SEE:
                 # Asked of the bot, not told to staff (found by a customer walk-through: "Is
                 # this anonymous?" was stored as the comment); the question follows again.
                 # (A request to see one's data is stored, pointed to /mydata: see `_pointer`.)
@@ -887,10 +1017,18 @@ class Engine:
             return replace(turn, outcome=outcome)
         if self._text_sent_again(state, event):
             return self._at_question(state, self._taken_already())
+        asked = questions_only(text) if isinstance(step, ConsentStep) else []
         if (
             isinstance(step, ConsentStep)
             and self._asks_contact(step)
-            and (asks_another_way(text) or offers_contact_details(text))
+            and (
+                asks_another_way(text)
+                or offers_contact_details(text)
+                # "Können Sie mich anrufen? Rufen Sie mich bald an?" (found by a customer
+                # walk-through: added to the comment, the question unanswered); each of them
+                # (a review: "Können Sie mich anrufen? Warum war das Essen kalt?" is more)
+                or (bool(asked) and all(asks_another_way(q.rstrip("?")) for q in asked))
+            )
         ):
             # Not joined to the comment staff read, with the number or address in it, nor
             # only pointed to the buttons (found by a review of 257 real-life messages:
@@ -968,7 +1106,20 @@ class Engine:
         if (
             isinstance(step, ConsentStep)
             and kind != SEE
-            and (about_the_consent(text) or about_privacy(text))
+            and (
+                about_the_consent(text)
+                or about_privacy(text)
+                # ("Was heißt das, kontaktieren? Rufen Sie mich dann an?": a walk-through;
+                # every question of them, see above)
+                or (
+                    bool(asked)
+                    and all(
+                        about_the_consent(q) or about_privacy(q) or asks_how_contacted(q)
+                        for q in asked
+                    )
+                    and any(about_the_consent(q) or about_privacy(q) for q in asked)
+                )
+            )
         ):
             # Answered, not joined to the comment staff read nor only pointed to the
             # buttons (found by a review of customers' phrasing: "Wer sieht das?",
@@ -1194,7 +1345,16 @@ class Engine:
         to a withdrawal or an objection the way to withdraw (found by a diff review: told
         only to cancel, and lose the answers, or to erase everything). `kind`: what
         `typed_request` made of `text`."""
+        if kind == TAKE_BACK and state.long_text:
+            # "Bitte löschen Sie das" after a text refused as too long: its start goes too
+            # (found by review: kept, and shown by /mydata)
+            dropped = state.model_copy(update={"long_text": None})
+            note = self.t.gettext("Your long text is no longer kept.")
+            return replace(self.reask(dropped, note), changed=True)
         taken = self._taken_back(state, text) if _takes_out(text, kind) else None
+        if taken is None and declines_comment(text):
+            # "nur die Bewertung bitte" at a question of buttons: as before (review)
+            return self._at_question(state, self._not_an_answer(self.current_step(state)))
         if taken is None and kind == WITHDRAW:
             note = self.t.gettext(
                 "I did not take this message as your answer. To withdraw a consent, send "
@@ -1230,6 +1390,7 @@ class Engine:
                 "answers": {k: v for k, v in state.answers.items() if k != previous.id},
                 "selected": [],
                 "long_text_at": None,
+                "long_text": None,
                 "answered": None,
                 "answered_at": None,
                 "added": None,
@@ -1730,21 +1891,44 @@ class Engine:
         return Turn(undone, Outcome(toast=toast, close_keyboard=True), changed=True, taken_out=True)
 
     def _too_long(
-        self, state: ConversationState, step: TextStep, text: str, sent_at: datetime | None
+        self,
+        state: ConversationState,
+        step: TextStep,
+        text: str,
+        sent_at: datetime | None,
+        again: bool = False,
     ) -> Turn:
+        """The refusal of a text longer than the question takes, with a button that keeps
+        as much of its start as fits (found by a customer walk-through: the text was lost
+        unless shortened and sent again). `again`: said once more, to an apology after it."""
         limit = self.t.number(step.max_length)
-        if len(text) > MAX_TEXT_STEP_LENGTH:  # likely the first part of a longer text
+        if again:
             note = self.t.gettext(
-                "Your text is longer than the {limit} characters that fit here. "
-                "Please shorten it and send it again."
+                "No problem. Please send a shorter text, or keep the first {limit} characters "
+                "of the long one with the button below."
+            ).format(limit=limit)
+        elif len(text) > MAX_TEXT_STEP_LENGTH:  # likely the first part of a longer text
+            note = self.t.gettext(
+                "Your text is longer than the {limit} characters that fit here. Please "
+                "shorten it and send it again, or keep its first {limit} characters with the "
+                "button below."
             ).format(limit=limit)
         else:
             note = self.t.gettext(
-                "Your text has {count} characters, but at most {limit} fit. "
-                "Please shorten it and send it again."
+                "Your text has {count} characters, but at most {limit} fit. Please shorten it "
+                "and send it again, or keep its first {limit} characters with the button below."
             ).format(count=self.t.number(len(text)), limit=limit)
-        refused = state.model_copy(update={"long_text_at": sent_at})
-        return Turn(refused, Outcome(replies=(Reply(note),)), changed=sent_at is not None)
+        start = text[: step.max_length]
+        keep = Button(
+            self.t.gettext("Keep the first {limit} characters").format(limit=limit),
+            button_data(state.token, step.id, KEEP_START + _mark(start)),
+        )
+        update: dict[str, object] = {"long_text": start}
+        if not again:
+            update["long_text_at"] = sent_at
+        refused = state.model_copy(update=update)
+        reply = Reply(note, ((keep,),), lapses=True)
+        return Turn(refused, Outcome(replies=(reply,)), changed=True)
 
     @staticmethod
     def _rest_of_long_text(state: ConversationState, event: TextInput) -> bool:
@@ -1923,6 +2107,7 @@ class Engine:
                 "consents": consents,
                 "selected": [],
                 "long_text_at": None,
+                "long_text": None,
                 "answered": step.id,
                 "answered_at": self._moment,
                 "interrupted": False,
@@ -2133,12 +2318,19 @@ _TYPED_RATING = re.compile(
     # (in German a 1 to 6 so said is a school grade, "eine 1" very good: see typed_rating)
     r"(?:(?:(?P<de>ich gebe|ich geb|ich würde|ich wuerde|würde ich|wuerde ich|ich vergebe"
     r"|meine bewertung ist|meine wertung:?)|i'?d give|i would give|i give|i'?ll give|i rate"
-    r"|my rating is)"
-    r"(?:\s+(?:it|dem|der|euch|ihnen|this|that))?\s+(?:(?:eine|ein|einen|a|an)\s+)?)?"
+    r"|my rating is|i'?d say|i would say)"
+    r"(?:\s+(?:it|dem|der|euch|ihnen|this|that))?\s+(?P<article>(?:eine|ein|einen|a|an)\s+)?"
+    # the button named ("die 4 bitte", "ich nehme die 4", "the 4"), or a correction before
+    # the answer ("nein warte, doch 3", "oh, actually 4"): found by a customer walk-through,
+    # told to write a number, which they had
+    r"|(?:ich nehme |ich wähle |ich waehle |nehme |i'?ll take |i take |i choose )?"
+    r"(?:die|the|nummer|number)\s+"
+    r"|(?:(?:nein|no|oh|oops|ups|sorry),?\s+)?(?:(?:warte|wait|moment),?\s+)?"
+    r"(?:doch|eher|lieber|actually|rather|make it)\s+)?"
     rf"(?P<n>{_A_NUMBER})[.!]?"
     rf"(?:\s*(?:/|von|of|out of)\s*(?P<top>{_A_NUMBER}))?"
     r"(?:\s*(?P<unit>stern(?:e|en)?|stars?|punkt(?:e|en)?|points?))?"
-    r"(?:\s+geben)?"
+    r"(?:\s+(?:geben|(?P<say>sagen)))?(?:,?\s+(?:bitte|please|pls|danke|thanks))?"
 )
 _STARS = re.compile(r"[★⭐🌟\ufe0f\s]*[☆\s]*")
 _SMILEY = re.compile(r"\s*[:;]-?[)dp]$")
@@ -2193,9 +2385,16 @@ def typed_rating(text: str, step: RatingStep, t: Translator | None = None) -> in
         return None
     one = found["n"] in _A_ONE and found["unit"] is not None  # "ein Stern", not "ein"
     rating = 1 if one else _number(found["n"])
-    if found["de"] is not None and found["unit"] is None and rating is not None and rating <= 6:
+    if (
+        found["de"] is not None
+        and found["unit"] is None
+        and rating is not None
+        and rating <= 6
+        and (found["article"] is not None or found["say"] is None)
+    ):
         # "Ich gebe euch eine 1!" is the school grade, very good (found by review: stored
-        # as the worst rating): a sentence in German only from 7 on, or with its unit
+        # as the worst rating): a sentence in German only from 7 on, or with its unit, or
+        # said without an article ("Ich würde 4 sagen": a customer walk-through)
         return None
     if found["top"] is not None and _number(found["top"]) != step.max:
         return None
@@ -2278,6 +2477,17 @@ def _additions(state: ConversationState) -> list[str]:
     return [state.added] if state.added is not None else []
 
 
+def cut_at_a_word(text: str, limit: int) -> str:
+    """The start of a text too long, as kept by its button: cut before the last word that
+    does not fit whole, and "…" put where it was cut, so that no word is cut in two (an
+    e-mail address cut at its domain went past redaction, found by review) and staff see
+    that more was written. Within `limit` characters, the mark included."""
+    room = limit - 1
+    space = max(text.rfind(" ", 0, room + 1), text.rfind("\n", 0, room + 1))
+    end = space if space > room - 200 else room
+    return text[:end].rstrip() + "…"
+
+
 def _mark(text: str) -> str:
     """A short mark of a message added to a text answer, for its Undo button (64 bytes of
     button data in all): that button undoes that message only."""
@@ -2308,6 +2518,10 @@ PUZZLED_ALONE = typed_forms(
         "was für ein kommentar", "was für einen kommentar", "do i have to write something",
         "do i have to write anything", "do i need to write something", "what kind of comment",
         "what exactly do you mean", "what should i comment on",
+        # what it is for, asked of the question (found by a customer walk-through: the comment)
+        "wozu brauchen sie das", "wofür brauchen sie das", "wozu ist das", "wofür ist das",
+        "wozu", "what is this for", "why do you need this", "what do you need this for",
+        "was wollen sie wissen", "was möchten sie wissen", "worüber soll ich schreiben",
     }
 )  # fmt: skip
 """Bare words that ask what to write with or without a question mark ("Hä", "What do you
@@ -2316,10 +2530,14 @@ mean", found by a customer walk-through: stored as the comment without one)."""
 
 def _puzzled(text: str) -> bool:
     """Whether `text`, typed at a text question, only asks what is wanted (see PUZZLED)."""
-    if len(text) > 40:
+    if len(text) > 50:
         return False
     words = bare_words(text)
-    return words in PUZZLED_ALONE or (text.rstrip("!").endswith("?") and words in PUZZLED)
+    return (
+        words in PUZZLED_ALONE
+        or _without_fillers(words) in PUZZLED_ALONE
+        or (text.rstrip("!").endswith("?") and words in PUZZLED)
+    )
 
 
 GREETINGS = typed_forms(
@@ -2480,7 +2698,12 @@ def _for_a_skipped_answer(text: str, step: Step) -> bool:
 
 def _no_comment(text: str) -> bool:
     """Typed to say there is no comment: "kein Kommentar", "nichts", or a dash alone."""
-    return bare_words(text) in NO_COMMENT or text.strip() in {"-", "--", "–", "—", ".", "..."}
+    words = bare_words(text)
+    return (
+        words in NO_COMMENT
+        or _without_fillers(words) in NO_COMMENT
+        or text.strip() in {"-", "--", "–", "—", ".", "..."}
+    )
 
 
 def bare_words(text: str) -> str:
@@ -2583,7 +2806,11 @@ OF_PRIVACY = (
             "company and or am i safe secure these those boss manager written wrote has does "
             "lol haha my name hotel reception receptionist shop owner employees "
             "hotelleitung leitung geschäftsführung geschäftsleitung direktor direktorin "
-            "management director this that geht gehen".split()
+            "management director this that geht gehen "
+            # ("Was passiert mit meinen Daten, wenn ich das hier schreibe?", "Sieht der Chef,
+            # dass ich das war?": found by a customer walk-through, the comment)
+            "wenn schreibe schreiben sieht sehen dass erfährt erfaehrt if write see sees "
+            "know knows war".split()
         )
     )
 )
@@ -2660,7 +2887,52 @@ def about_privacy(text: str) -> bool:
     return bool(words) and (
         any(word in PRIVACY_CUES for word in words)
         or ("an" in words and any(word in {"geht", "gehen"} for word in words))
+        # whether the boss sees who wrote ("Sieht der Chef, dass ich das war?": found by a
+        # customer walk-through, the comment)
+        or (any(word in _SEEING for word in words) and any(word in _WHO_READS for word in words))
     )
+
+
+_SEEING = frozenset("sieht sehen erfährt erfaehrt liest lesen see sees read reads".split())
+_WHO_READS = frozenset(
+    "chef chefin vorgesetzter vorgesetzte filialleiter filialleiterin inhaber team "
+    "mitarbeiter personal boss manager owner staff employees".split()
+)
+
+
+def questions_only(text: str) -> list[str]:
+    """The sentences of `text` where it is two questions or more and nothing else ("Ist das
+    anonym? Sieht der Chef, dass ich das war?"); none otherwise."""
+    sentences = [s.strip() for s in _QUESTION_END.split(text.strip()) if s.strip()]
+    if len(sentences) < 2 or not all(s.rstrip().endswith("?") for s in sentences):
+        return []
+    return sentences
+
+
+_HOW_CONTACTED = re.compile(
+    r"(?:rufen sie mich|ruft ihr mich|rufst du mich|ruft (?:mich )?(?:dann )?(?:jemand|wer) "
+    r"(?:mich )?)(?: \w+){0,2} an|(?:will|would|do|does) (?:you|someone|anyone) (?:then )?"
+    r"(?:call|phone|ring) me(?: \w+){0,2}|(?:meldet sich|melden sie sich) (?:dann )?"
+    r"(?:jemand|wer|bei mir)(?: \w+){0,2}|will someone (?:get in touch|contact me)(?: \w+){0,2}"
+)
+
+
+def asks_how_contacted(question: str) -> bool:
+    """Whether a question asks how contact would happen ("Rufen Sie mich dann an?", "Will
+    you call me?"): with a question about the consent, answered by it (see `Engine._text`)."""
+    return _HOW_CONTACTED.fullmatch(bare_words(question).translate(AS_ASCII)) is not None
+
+
+def only_privacy_questions(text: str) -> bool:
+    """Whether `text` is questions only, each `about_privacy` ("Ist das anonym? Sieht der
+    Chef, dass ich das war?": found by a customer walk-through, stored as the comment with
+    a pointer); not with a complaint among them ("Ist das anonym? Warum war das Essen
+    kalt?" is stored, with the pointer: review)."""
+    asked = questions_only(text)
+    return bool(asked) and all(about_privacy(question) for question in asked)
+
+
+_QUESTION_END = re.compile(r"(?<=[?!.])\s+")
 
 
 def asks_about_privacy_within(text: str) -> bool:
@@ -3169,6 +3441,8 @@ _REQUESTS = {
         r"(?:bitte )?streichen sie (?:bitte )?(?:das|dies|es)(?: bitte)?",
         rf"{_OOPS}*(?:(?:that was |this was |das war )?(?:the |die )?"
         r"(?:wrong question|falsche frage))(?: (?:sorry|entschuldigung))?",
+        # only the rating to be kept (see declines_comment)
+        _DECLINED_COMMENT,
     ),
 }
 _REQUEST_PATTERNS = {
@@ -3575,7 +3849,11 @@ def _takes_out(text: str, kind: str | None) -> bool:
     words = bare_words(text).translate(AS_ASCII)
     return (
         kind == TAKE_BACK
-        and (_TAKES_OUT.search(words) is not None or _NAMES_ALL_OF_IT.search(words) is not None)
+        and (
+            _TAKES_OUT.search(words) is not None
+            or _NAMES_ALL_OF_IT.search(words) is not None
+            or declines_comment(text)  # "nur die Bewertung bitte" (review)
+        )
     ) or (kind == STOP and _NAMES_THE_COMMENT.search(words) is not None)
 
 

@@ -61,7 +61,7 @@ _ARGUMENTS = {
 # a customer walk-through, told in German that feedback needs consent first).
 _AROUND = frozenset(
     "bitte please pls auf in lieber gerne danke thanks hello hi hey hallo moin servus sorry "
-    "excuse entschuldigung".split()
+    "excuse entschuldigung actually eigentlich doch".split()
 )
 _WORD = re.compile(r"[\w-]+")
 _WORDS_WITH_APOSTROPHES = re.compile(r"[\w'-]+")  # "don't"
@@ -72,8 +72,10 @@ _Cached = tuple[str, datetime] | None
 
 _EN, _DE = r"(?:english|englisch|engl)", r"(?:deutsch|german|germany)"
 _YOU_SPEAK = (
-    r"(?:(?:can|could|do|will) (?:you|u|we) |you )?(?:speak|write|talk|use|do|continue in|"
-    r"switch to|change to|answer in)|(?:sprechen|schreiben|koennen) sie(?: auch)?|"
+    # ("Can we do this in English please?": found by a customer walk-through, the comment)
+    r"(?:(?:can|could|do|will) (?:you|u|we) |you )?(?:speak|write|talk|use|"
+    r"(?:do|continue)(?: this| it| that)?|continue in|switch to|change to|answer in)|"
+    r"(?:sprechen|schreiben|koennen) sie(?: auch)?|"
     r"(?:sprichst|schreibst|kannst) du(?: auch)?|(?:sprecht|schreibt|koennt) ihr(?: auch)?"
 )
 # Someone beside the person who reads along ("mein Mann versteht kein Deutsch", "my mother

@@ -1729,8 +1729,9 @@ class DataRights:
             for c in state.consents
         ]
         update: dict[str, object] = {"answers": answers, "consents": consents}
-        if state.step_id in collected:  # ticks of an open multiple choice for it go too
-            update["selected"] = []
+        if state.step_id in collected:  # ticks of an open multiple choice for it go too,
+            update["selected"] = []  # and the start of a text refused there (review)
+            update["long_text"] = None
         withdrawn = state.model_copy(update=update)
         payload = withdrawn.model_dump(mode="json")
         try:
@@ -1820,11 +1821,14 @@ def _withdrawal_mark(
 
 def _kept(state: ConversationState, flow: FlowDefinition | None) -> dict[str, object]:
     """Everything an unfinished conversation holds, as answers: those given, the options
-    ticked so far at a multiple choice, and optional consents answered on the way ("y",
-    "n", by the step that asked; stored with the feedback once it is complete)."""
+    ticked so far at a multiple choice, the start of a text refused as too long (kept for
+    the button that keeps it), and optional consents answered on the way ("y", "n", by
+    the step that asked; stored with the feedback once it is complete)."""
     answers: dict[str, object] = dict(state.answers)
     if state.selected:
         answers[state.step_id] = list(state.selected)
+    if state.long_text:
+        answers[state.step_id] = state.long_text
     asked = {s.purpose: s.id for s in (flow.steps if flow else []) if isinstance(s, ConsentStep)}
     for consent in state.consents:
         step = asked.get(consent.purpose, f"consent:{consent.purpose}")

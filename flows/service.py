@@ -1645,6 +1645,7 @@ class FeedbackService:
             now=self.clock(),
             retention=self._retention(flow),
             timezone=self.config.timezone,
+            idle=self.config.draft_idle,
             start="/start" if flow.id == self.catalog.default_id else f"/start {flow.id}",
             recipients=self.processing.recipients,
         )
@@ -1748,7 +1749,9 @@ def _a_yes(text: str, t: Translator) -> bool:
     )
 
 
-_ACKNOWLEDGING = re.compile(r"^(?:(?:ok|okay|okey|alright|alles klar|na gut|gut|fine) )+")
+_ACKNOWLEDGING = re.compile(
+    r"^(?:(?:ok|okay|okey|alright|alles klar|na gut|gut|fine|ja gut|ja|yes|also|well) )+"
+)
 
 
 def _still_open(t: Translator, outcome: Outcome) -> str:

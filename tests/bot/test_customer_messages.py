@@ -144,7 +144,12 @@ async def test_a_yes_typed_to_the_consent_request_points_to_its_button(
     "Jawohl", "klar", "gerne" were told that feedback needs consent first)."""
     erika = harness.customer()
     await erika.send("/start")
-    for typed in ("Ja, ich willige ein", "ja gerne", "Jawohl", "klar", "gerne", "joa"):
+    # and in a sentence (found by a customer walk-through: "Ja gut, ich bin einverstanden"
+    # was told that feedback needs consent first, three times)
+    for typed in (
+        "Ja, ich willige ein", "ja gerne", "Jawohl", "klar", "gerne", "joa",
+        "Ja gut, ich bin einverstanden.", "Ich bin einverstanden", "Ich bin damit einverstanden",
+    ):  # fmt: skip
         said = texts(await erika.send(typed))
         assert said.startswith(
             "Zum Zustimmen tippen Sie bitte auf die Schaltfläche „Ja, ich willige ein“"

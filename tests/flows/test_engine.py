@@ -140,15 +140,36 @@ def test_a_voice_or_round_video_message_is_said_not_to_be_listened_to(
     assert "nicht anhören" in note or "cannot listen" in note, note
 
 
-def test_overlong_comment_is_refused_and_not_kept(engine: Engine) -> None:
+def test_overlong_comment_is_refused_and_its_start_kept_with_a_button(engine: Engine) -> None:
+    """Found by a customer walk-through: a text over the limit was lost unless shortened
+    and sent again, and "sorry that was long" typed after it became the comment. It is
+    refused as the answer, its start kept in the unfinished answers for a button that
+    keeps it; an apology after it is no comment; a shorter text sent instead is taken."""
     state = engine.begin().state
     assert state
     state = engine.handle(state, TextInput("3")).state
     assert state
-    turn = engine.handle(state, TextInput("x" * 2001))
-    assert turn.state == state and not turn.changed
-    assert "2001" in last(turn).text.replace(".", "").replace(",", "")
-    assert "x" * 50 not in repr(turn)
+    text = "a" * 1990 + "b" * 20
+    turn = engine.handle(state, TextInput(text, datetime(2026, 1, 1, tzinfo=UTC)))
+    refused = turn.state
+    assert refused is not None and turn.changed and refused.step_id == state.step_id
+    assert refused.answers == state.answers and refused.long_text == text[:2000]
+    reply = last(turn)
+    assert "2010" in reply.text.replace(".", "").replace(",", "")
+    assert "b" * 10 not in repr(turn.outcome)
+    [[keep]] = reply.buttons
+    sorry = engine.handle(refused, TextInput("sorry that was long"))
+    assert sorry.state is not None and sorry.state.answers == state.answers
+    assert [[b.data for b in row] for row in last(sorry).buttons] == [[keep.data]]
+    kept = engine.handle(refused, Press(keep.data))
+    # (one word here: cut within it, and marked as cut)
+    assert kept.state is not None and kept.state.answers["comment"] == "a" * 1990 + "b" * 9 + "…"
+    assert kept.state.long_text is None and kept.state.step_id != state.step_id
+    # pressed again, or at another question, the button is stale
+    assert engine.handle(kept.state, Press(keep.data)).outcome.toast
+    shorter = engine.handle(refused, TextInput("Kurz gesagt: zu laut."))
+    assert shorter.state is not None and shorter.state.answers["comment"] == "Kurz gesagt: zu laut."
+    assert shorter.state.long_text is None
 
 
 @pytest.mark.parametrize(
@@ -591,3 +612,131 @@ def test_after_a_skipped_comment_a_question_mark_at_the_contact_question_is_not_
     taken = later.handle(state, TextInput("Der Kaffee war kalt"))
     assert taken.state is not None and taken.state.answers["comment"] == "Der Kaffee war kalt"
     assert taken.state.step_id == "contact", "the contact question stays open"
+
+
+def _at_comment(engine: Engine) -> ConversationState:
+    state = engine.begin().state
+    assert state
+    state = engine.handle(state, TextInput("3")).state
+    assert state and state.step_id == "comment"
+    return state
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "Was passiert mit meinen Daten, wenn ich das hier schreibe?",
+        "Was soll ich denn hier schreiben?",
+        "Wozu brauchen Sie das?",
+        "Ist das anonym? Sieht der Chef, dass ich das war?",
+        "Moment, ich muss meine Brille holen.",
+        "Einen Moment bitte",
+        "hold on",
+    ],
+)
+def test_a_question_or_a_pause_at_the_comment_question_is_no_comment(
+    engine: Engine, typed: str
+) -> None:
+    """Found by a customer walk-through: each was stored as the comment staff read."""
+    state = _at_comment(engine)
+    turn = engine.handle(state, TextInput(typed))
+    assert turn.state is not None and turn.state.step_id == "comment"
+    assert "comment" not in turn.state.answers
+    assert typed not in repr(turn.outcome)
+
+
+def test_a_pause_is_told_how_long_the_answers_wait(engine: Engine) -> None:
+    state = _at_comment(engine)
+    said = engine.handle(state, TextInput("Moment bitte")).outcome.replies[0].text
+    assert "30 Minuten" in said or "30 minutes" in said, said
+    # not a protest that begins so, which is the comment
+    turn = engine.handle(state, TextInput("Moment mal, das Essen war kalt!"))
+    assert turn.state is not None and turn.state.answers["comment"] == (
+        "Moment mal, das Essen war kalt!"
+    )
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "Ich weiß nicht, was ich da schreiben soll.",
+        "Ich möchte lieber nichts schreiben.",
+        "I only want to give the rating, please don't store my comment.",
+        "Den Kommentar bitte löschen, nur die Bewertung speichern.",
+        "nur die Bewertung bitte",
+    ],
+)
+def test_wanting_no_comment_skips_the_comment_question(engine: Engine, typed: str) -> None:
+    """Found by a customer walk-through: "Ich möchte lieber nichts schreiben" and a request
+    to keep the rating alone were stored as the comment."""
+    state = _at_comment(engine)
+    turn = engine.handle(state, TextInput(typed))
+    assert turn.state is not None and turn.state.step_id != "comment"
+    assert turn.state.answers.get("comment") is None and turn.state.answers["rating"] == 3
+
+
+def test_after_the_comment_keeping_the_rating_alone_takes_it_out(engine: Engine) -> None:
+    state = _at_comment(engine)
+    state = engine.handle(state, TextInput("Das Brot war alt", NOW)).state
+    assert state and state.answers["comment"] == "Das Brot war alt"
+    asked = engine.handle(
+        state, TextInput("Was heißt das, kontaktieren? Rufen Sie mich dann an?", NOW)
+    )
+    assert asked.state is not None and asked.state.answers["comment"] == "Das Brot war alt"
+    back = engine.handle(state, TextInput("Please only store my rating, not my comment.", NOW))
+    assert back.state is not None and "comment" not in back.state.answers
+
+
+@pytest.mark.parametrize(
+    ("typed", "rating"),
+    [
+        ("die 4 bitte", 4),
+        ("ich nehme die 4", 4),
+        ("Ich würde 4 sagen", 4),
+        ("nein warte, doch 3", 3),
+        ("4 please", 4),
+        ("oh, actually 4", 4),
+        ("I'd say 2", 2),
+        # still no rating: a school grade with its article, two numbers, a title
+        ("Ich gebe euch eine 1!", None),
+        ("eine 4", None),
+        ("3 oder 4", None),
+        ("Die 4 Jahreszeiten", None),
+    ],
+)
+def test_a_number_in_everyday_words_is_the_rating(
+    engine: Engine, typed: str, rating: int | None
+) -> None:
+    """Found by a customer walk-through: "die 4 bitte", "Ich würde 4 sagen", "nein warte,
+    doch 3" were told to tap a button or write a number, which they had written."""
+    state = engine.begin().state
+    assert state
+    turn = engine.handle(state, TextInput(typed))
+    assert turn.state is not None
+    assert turn.state.answers.get("rating") == rating, typed
+
+
+def test_the_start_kept_of_a_long_text_ends_before_a_word_cut_in_two() -> None:
+    """Found by review: an e-mail address cut at its domain went past redaction."""
+    from flows.engine import cut_at_a_word
+
+    text = "x " * 990 + "Mail: max.mustermann@example.org bitte melden"
+    kept = cut_at_a_word(text[:2000], 2000)
+    assert len(kept) <= 2000 and kept.endswith("Mail:…") and "@" not in kept
+
+
+def test_an_older_refusals_button_keeps_nothing_newer(engine: Engine) -> None:
+    state = engine.begin().state
+    assert state
+    state = engine.handle(state, TextInput("3")).state
+    assert state
+    first = engine.handle(state, TextInput("a" * 2100))
+    assert first.state is not None
+    [[old]] = last(first).buttons
+    second = engine.handle(first.state, TextInput("b" * 2100))
+    assert second.state is not None and second.state.long_text == "b" * 2000
+    stale = engine.handle(second.state, Press(old.data))
+    assert stale.outcome.toast and stale.state == second.state
+    dropped = engine.handle(second.state, TextInput("Bitte löschen Sie das"))
+    assert dropped.state is not None and dropped.state.long_text is None
+    assert "comment" not in dropped.state.answers
