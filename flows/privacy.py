@@ -146,6 +146,16 @@ def notice_sections(
             "contacted."
         )
     )
+    # Who reads it within (found by a customer walk-through: "Wer liest mein Feedback?" was
+    # pointed to the notice, which named only the host and Telegram)
+    purposes.append(
+        t.gettext(
+            "Our staff read your answers to improve our service: without your name, Telegram "
+            "user ID or pseudonym, and with names, phone numbers and similar details in a "
+            "comment replaced by placeholders (a comment may still tell them who wrote it). "
+            "Summaries show only groups of several people."
+        )
+    )
     keeping = (
         retention_text(t, processing, escape),
         t.gettext(

@@ -125,6 +125,16 @@ async def test_website_notice_is_what_datenschutz_shows(
     assert as_chat_lines(website) == in_chat
 
 
+async def test_the_notice_says_who_reads_the_answers_and_what_they_see(tmp_path: Path) -> None:
+    """Found by a customer walk-through: "Wer liest mein Feedback?" was pointed to
+    /datenschutz, which named only the host and Telegram."""
+    bot = await make_bot(tmp_path, timedelta(days=180), dpo="dsb@beispiel.de")
+    assert "Unsere Mitarbeiterinnen und Mitarbeiter lesen Ihre Antworten" in bot.privacy("de")
+    english = bot.privacy("en")
+    assert "Our staff read your answers to improve our service: without your name" in english
+    assert "replaced by placeholders" in english
+
+
 def retention_in_english(bot: Bot, flow_id: str, consent_notice: str) -> dict[str, str]:
     """What each text says about how long feedback of the flow is kept."""
     t = translator("en")
