@@ -15,9 +15,10 @@ import sys
 import tomllib
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from bot.operator import operator_translator
 from bot.settings import (
@@ -42,11 +43,12 @@ log = logging.getLogger("bot.cli")
 T = TypeVar("T")
 
 
-def lookback(text: str) -> timedelta:
+def lookback(text: str, zone: str = "UTC") -> timedelta:
     """`--since 30d`: how far back, at most ten years; argparse reports anything else as a
     usage error (exit 2) instead of a traceback. Spelled as staff write a period, for
     every command alike: a bare number is days ("--since 30" was thirty seconds for
-    `export`, an empty file, but thirty days for `summary`), "3 Monate" is 90 days."""
+    `export`, an empty file, but thirty days for `summary`), "3 Monate" is 90 days. A day
+    named ("gestern", "seit 1.12.") begins at midnight in `zone`."""
     t = operator_translator()
     if text.strip().startswith("-") and len(text.strip()) > 1:
         # "--since -3d": a period counts back already (argparse had said that --since
@@ -56,21 +58,21 @@ def lookback(text: str) -> timedelta:
                 period=text.strip()[1:].strip()[:40], text=text.strip()[:40]
             )
         )
-    now = datetime.now(UTC)
+    now = datetime.now(ZoneInfo(zone))
     try:
         first = first_day_named(text, now.date())
     except InvalidDuration:  # "31.2.", "1.12.2030"
         raise argparse.ArgumentTypeError(
             t.gettext("{text} is no day before today").format(text=repr(text[:40]))
         ) from None
-    if first is not None and now - datetime.combine(first, time(0), UTC) > MAX_PERIOD:
+    if first is not None and now - datetime.combine(first, time(0), now.tzinfo) > MAX_PERIOD:
         raise argparse.ArgumentTypeError(
             t.gettext("at most {days} days back").format(days=MAX_PERIOD.days)
         )
     if first is not None:
         # "gestern", "seit Montag": from that day's start on, not 24 hours back (found by a
         # staff walk-through: `export --since gestern` gave today's rows alone)
-        return now - datetime.combine(first, time(0), UTC)
+        return now - datetime.combine(first, time(0), now.tzinfo)
     try:
         period = parse_duration(staff_period(text))  # "30.5" is days, as "30" is
     except InvalidDuration:
@@ -150,6 +152,19 @@ def lookback_of_surveys(text: str) -> timedelta:
             .format(text=repr(text.strip()), count=count)
         )
     return lookback(text)
+
+
+def lookback_of_export(text: str) -> timedelta:
+    """`lookback_of_surveys` for `export`, whose rows are dated in the bot's time zone: a day
+    named begins at its midnight there (found by a staff walk-through: `--since "seit
+    Dienstag"` began at UTC midnight, and a feedback of 00:21 on Tuesday in Berlin, dated
+    Tuesday in the export's own column, was left out)."""
+    lookback_of_surveys(text)  # (its refusals)
+    try:
+        zone = load_settings().timezone
+    except (ConfigurationError, OSError):
+        zone = "UTC"  # (the command says what is wrong with the settings)
+    return lookback(text, zone)
 
 
 _MINUTES = re.compile(r"\s*(\d{1,4})\s*m\s*")

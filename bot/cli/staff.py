@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from bot.cli.common import (
     lookback,
-    lookback_of_surveys,
+    lookback_of_export,
     output_file,
     refuse_a_survey,
     refuse_the_bots_files,
@@ -84,7 +84,7 @@ def register(subparsers: Any, t: Translator) -> None:
     )
     export.add_argument(
         "--since",
-        type=lookback_of_surveys,
+        type=lookback_of_export,
         default="30d",
         metavar="PERIOD",
         help=t.gettext("how far back, e.g. 90d (default 30d)"),

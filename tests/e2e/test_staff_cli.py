@@ -186,6 +186,22 @@ def test_since_a_day_counts_from_its_start_not_back_from_now() -> None:
         lookback("31.2.")
 
 
+def test_an_export_since_a_day_begins_at_its_midnight_where_its_rows_are_dated() -> None:
+    """Found by a staff walk-through: `export --since "seit Dienstag"` began at UTC midnight,
+    and a feedback of 00:21 on Tuesday in Berlin, dated Tuesday in the export, was left
+    out. The export dates rows in FEEDBACKBOT_TIMEZONE, and so a day named begins there."""
+    from bot.cli.common import lookback
+
+    berlin = ZoneInfo("Europe/Berlin")
+    now = datetime.now(berlin)
+    midnight = datetime.combine(now.date() - timedelta(days=1), datetime.min.time(), berlin)
+    assert abs(lookback("gestern", "Europe/Berlin") - (now - midnight)) < timedelta(minutes=1)
+    tokyo = ZoneInfo("Asia/Tokyo")
+    there = datetime.now(tokyo)
+    start = datetime.combine(there.date() - timedelta(days=1), datetime.min.time(), tokyo)
+    assert abs(lookback("yesterday", "Asia/Tokyo") - (there - start)) < timedelta(minutes=1)
+
+
 def test_minutes_are_refused_where_a_team_lead_means_months() -> None:
     """`export --since 3m` wrote an empty file, three minutes back, without a word (found
     by a staff walk-through): summaries refuse it, and so do export and stats."""
