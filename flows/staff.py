@@ -495,13 +495,13 @@ def staff_period(typed: str, today: date | None = None) -> str:
     lowered = [word.casefold().strip(".!?") for word in typed.split()]
     if " ".join(lowered) in _DAY_BEFORE or lowered[:1] == ["vorgestern"]:
         raise DayBefore(f"{typed[:40]!r}: one day before the last")
-    day = date_named(typed, today or date.max)  # (without `today` refused below)
-    if day is not None:
+    dated = date_named(typed, today or date.max)  # (without `today` refused below)
+    if dated is not None:
         if today is None:  # (see bot.cli.common.lookback, which asks first_day_named first)
             raise InvalidDuration(f"{typed[:40]!r}: a date")
-        if day == today:
+        if dated == today:
             raise BegunToday(f"{typed[:40]!r}: no whole day of it is over")
-        return f"{(today - day).days}d"
+        return f"{(today - dated).days}d"
     since = _days_since(lowered, today) if today is not None else None
     if since == 0:
         raise BegunToday(f"{typed[:40]!r}: no whole day of it is over")
