@@ -476,19 +476,25 @@ async def test_this_week_is_its_whole_days_so_far_and_the_day_before_yesterday_i
     )
 
 
+async def _sunday_and_monday_rated(desk: Harness, first_id: int) -> None:
+    """Six people rate 5 on Sunday 29 November and six 2 on Monday 30th; then it is
+    Wednesday 2 December, 9:00, and the staff member has confirmed the rules."""
+    for day, rating in enumerate(("5", "2")):
+        for n in range(6):
+            await give(desk, first_id + 10 * day + n, rating, "Gut")
+            desk.clock.advance(timedelta(hours=1))
+        desk.clock.advance(timedelta(hours=18))
+    desk.clock.advance(timedelta(days=1, hours=3))
+    await confirmed(desk)
+
+
 async def test_since_a_weekday_and_in_the_last_days_are_their_whole_days_so_far(
     desk: Harness,
 ) -> None:
     """Found by a staff walk-through: "seit Montag", "seit 3 Tagen", "for the last 3
     days" were "not understood". Since a day of the week is its whole days up to
     yesterday (UTC); on that weekday itself, the week before."""
-    for day, rating in enumerate(("5", "2")):  # Sunday 29 November rated 5, Monday 30th 2
-        for n in range(6):
-            await give(desk, 950 + 10 * day + n, rating, "Gut")
-            desk.clock.advance(timedelta(hours=1))
-        desk.clock.advance(timedelta(hours=18))
-    desk.clock.advance(timedelta(days=1, hours=3))  # Wednesday 2 December, 9:00
-    await confirmed(desk)
+    await _sunday_and_monday_rated(desk, first_id=950)
     staff = desk.customer(STAFF)
     since_monday = texts(await staff.send("/zusammenfassung seit Montag"))
     assert since_monday == texts(await staff.send("/zusammenfassung 2d")), "Monday, Tuesday"
@@ -526,13 +532,7 @@ async def test_a_date_counts_the_whole_days_from_it_up_to_yesterday(desk: Harnes
     summary "(27 Stunden)" of nothing, and "30.11." as three weeks. A date, alone or after
     "seit", "ab", "since", is the day a summary counts from; one that is no day before
     today is said so."""
-    for day, rating in enumerate(("5", "2")):  # Sunday 29 November rated 5, Monday 30th 2
-        for n in range(6):
-            await give(desk, 750 + 10 * day + n, rating, "Gut")
-            desk.clock.advance(timedelta(hours=1))
-        desk.clock.advance(timedelta(hours=18))
-    desk.clock.advance(timedelta(days=1, hours=3))  # Wednesday 2 December, 9:00
-    await confirmed(desk)
+    await _sunday_and_monday_rated(desk, first_id=750)
     staff = desk.customer(STAFF)
     two_days = texts(await staff.send("/zusammenfassung 2d"))
     assert "Durchschnitt 2,0 von 5 (6 Antworten)" in two_days, two_days
