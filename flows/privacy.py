@@ -150,10 +150,11 @@ def notice_sections(
     # pointed to the notice, which named only the host and Telegram)
     purposes.append(
         t.gettext(
-            "Our staff read your answers to improve our service: without your name, Telegram "
-            "user ID or pseudonym, and with names, phone numbers and similar details in a "
-            "comment replaced by placeholders (a comment may still tell them who wrote it). "
-            "Summaries show only groups of several people."
+            "Our staff read your answers, one by one and in summaries, to improve what we "
+            "offer: without your name, Telegram user ID or pseudonym. Names, phone numbers and "
+            "similar details in a comment are replaced by placeholders where they are "
+            "recognised; a comment may still tell them who wrote it. Figures in summaries are "
+            "shown only for groups of several people."
         )
     )
     keeping = (

@@ -430,18 +430,27 @@ def date_named(typed: str, today: date) -> date | None:
         year = worded["year"] or worded["year2"]
     else:
         return None
-    try:
-        if year is not None:
+    if year is not None:
+        try:
             first = date(int(year) + (2000 if len(year) == 2 else 0), int(month), int(day))
-        else:
-            first = date(today.year, int(month), int(day))
-            if first > today:
-                first = date(today.year - 1, int(month), int(day))
-    except ValueError:
-        raise NoSuchDay(f"{typed[:40]!r}: no day") from None
-    if first > today:
-        raise NoSuchDay(f"{typed[:40]!r}: a day to come")
-    return first
+        except ValueError:
+            raise NoSuchDay(f"{typed[:40]!r}: no day") from None
+        if first > today:
+            raise NoSuchDay(f"{typed[:40]!r}: a day to come")
+        return first
+    # Without a year, the latest such day: this year's, unless still to come; but a day
+    # a week ahead at most is a slip or a day of another zone, not a year back ("7.12."
+    # typed on 6 December: found by review, 364 days); "29.2." the last that was.
+    for back in range(0, 9 if (int(month), int(day)) == (2, 29) else 2):
+        try:
+            first = date(today.year - back, int(month), int(day))
+        except ValueError:
+            continue
+        if first <= today:
+            return first
+        if first - today <= timedelta(days=7):
+            raise NoSuchDay(f"{typed[:40]!r}: a day to come")
+    raise NoSuchDay(f"{typed[:40]!r}: no day")
 
 
 # (Up to nine digits: "1000000" is a period too long, not 1,000,000 seconds.)

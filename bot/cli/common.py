@@ -15,7 +15,7 @@ import sys
 import tomllib
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -65,14 +65,17 @@ def lookback(text: str, zone: str = "UTC") -> timedelta:
         raise argparse.ArgumentTypeError(
             t.gettext("{text} is no day before today").format(text=repr(text[:40]))
         ) from None
-    if first is not None and now - datetime.combine(first, time(0), now.tzinfo) > MAX_PERIOD:
+    # (as instants: two times of one zone subtract as the clock reads, an hour off across
+    # a change of summer time, found by review)
+    start = None if first is None else datetime.combine(first, time(0), now.tzinfo).astimezone(UTC)
+    if start is not None and now.astimezone(UTC) - start > MAX_PERIOD:
         raise argparse.ArgumentTypeError(
             t.gettext("at most {days} days back").format(days=MAX_PERIOD.days)
         )
-    if first is not None:
+    if start is not None:
         # "gestern", "seit Montag": from that day's start on, not 24 hours back (found by a
         # staff walk-through: `export --since gestern` gave today's rows alone)
-        return now - datetime.combine(first, time(0), now.tzinfo)
+        return now.astimezone(UTC) - start
     try:
         period = parse_duration(staff_period(text))  # "30.5" is days, as "30" is
     except InvalidDuration:
@@ -140,18 +143,23 @@ def applied_again_said(t: Translator, count: Callable[[], int] | None) -> Iterat
 
 def lookback_of_surveys(text: str) -> timedelta:
     """`lookback` for a command over the surveys' feedback (`export`, `stats`)."""
+    _refuse_for_surveys(text)
+    return lookback(text)
+
+
+def _refuse_for_surveys(text: str) -> None:
+    """A survey named beside the period, or minutes: three months to a team lead, three
+    minutes here, an export of nothing written without a word (found by a staff
+    walk-through; summaries refuse it too), "1.5m" and "3min" too (its review)."""
     refuse_a_survey(text)
     minutes = _MINUTES.fullmatch(text)
     if minutes:
-        # Three months to a team lead, three minutes here: an export of nothing written
-        # without a word (found by a staff walk-through; summaries refuse it too)
         count = minutes.group(1)
         raise argparse.ArgumentTypeError(
             operator_translator()
             .gettext("{text} would be minutes: for months write {count}M, for days {count}d")
             .format(text=repr(text.strip()), count=count)
         )
-    return lookback(text)
 
 
 def lookback_of_export(text: str) -> timedelta:
@@ -159,7 +167,7 @@ def lookback_of_export(text: str) -> timedelta:
     named begins at its midnight there (found by a staff walk-through: `--since "seit
     Dienstag"` began at UTC midnight, and a feedback of 00:21 on Tuesday in Berlin, dated
     Tuesday in the export's own column, was left out)."""
-    lookback_of_surveys(text)  # (its refusals)
+    _refuse_for_surveys(text)  # (not its UTC day: "7.12.2026" at 00:30 in Berlin, review)
     try:
         zone = load_settings().timezone
     except (ConfigurationError, OSError):
@@ -167,7 +175,7 @@ def lookback_of_export(text: str) -> timedelta:
     return lookback(text, zone)
 
 
-_MINUTES = re.compile(r"\s*(\d{1,4})\s*m\s*")
+_MINUTES = re.compile(r"\s*(\d{1,4}(?:[.,]\d{1,2})?)\s*(?:m|(?i:min|mins|minutes?|minuten))\.?\s*")
 
 
 def refuse_a_survey(text: str) -> None:

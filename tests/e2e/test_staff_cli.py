@@ -196,6 +196,11 @@ def test_an_export_since_a_day_begins_at_its_midnight_where_its_rows_are_dated()
     now = datetime.now(berlin)
     midnight = datetime.combine(now.date() - timedelta(days=1), datetime.min.time(), berlin)
     assert abs(lookback("gestern", "Europe/Berlin") - (now - midnight)) < timedelta(minutes=1)
+    # across a change of summer time, counted in real hours (review: an hour off)
+    first = now.date() - timedelta(days=182)
+    start = datetime.combine(first, datetime.min.time(), berlin).astimezone(UTC)
+    since = lookback(f"{first.day}.{first.month}.{first.year}", "Europe/Berlin")
+    assert abs(since - (datetime.now(UTC) - start)) < timedelta(minutes=1)
     tokyo = ZoneInfo("Asia/Tokyo")
     there = datetime.now(tokyo)
     start = datetime.combine(there.date() - timedelta(days=1), datetime.min.time(), tokyo)
@@ -209,6 +214,9 @@ def test_minutes_are_refused_where_a_team_lead_means_months() -> None:
 
     with pytest.raises(argparse.ArgumentTypeError, match="for months write 3M, for days 3d"):
         lookback_of_surveys("3m")
+    for typed in ("1.5m", "3min", "90 Minuten"):
+        with pytest.raises(argparse.ArgumentTypeError, match="would be minutes"):
+            lookback_of_surveys(typed)
     assert lookback_of_surveys("3M") == timedelta(days=90)
     assert lookback_of_surveys("12h") == timedelta(hours=12)
 

@@ -649,11 +649,17 @@ def test_a_pause_is_told_how_long_the_answers_wait(engine: Engine) -> None:
     state = _at_comment(engine)
     said = engine.handle(state, TextInput("Moment bitte")).outcome.replies[0].text
     assert "30 Minuten" in said or "30 minutes" in said, said
-    # not a protest that begins so, which is the comment
-    turn = engine.handle(state, TextInput("Moment mal, das Essen war kalt!"))
-    assert turn.state is not None and turn.state.answers["comment"] == (
-        "Moment mal, das Essen war kalt!"
-    )
+    # not a protest that begins so, nor a complaint, which are the comment (review)
+    for comment in (
+        "Moment mal, das Essen war kalt!",
+        "Moment, ich suche noch den Kellner",
+        "Moment ich muss sagen das Personal war toll",
+        "Wait, I'll get the manager",
+        "Wo war das Personal? Wer hat das gesehen?",
+        "Ist das anonym? Warum war das Essen kalt?",
+    ):
+        turn = engine.handle(state, TextInput(comment))
+        assert turn.state is not None and turn.state.answers["comment"] == comment
 
 
 @pytest.mark.parametrize(
@@ -692,7 +698,7 @@ def test_after_the_comment_keeping_the_rating_alone_takes_it_out(engine: Engine)
     [
         ("die 4 bitte", 4),
         ("ich nehme die 4", 4),
-        ("Ich würde 4 sagen", 4),
+        ("Ich würde 1 sagen", None),  # a school grade, very good (review)
         ("nein warte, doch 3", 3),
         ("4 please", 4),
         ("oh, actually 4", 4),
@@ -707,8 +713,8 @@ def test_after_the_comment_keeping_the_rating_alone_takes_it_out(engine: Engine)
 def test_a_number_in_everyday_words_is_the_rating(
     engine: Engine, typed: str, rating: int | None
 ) -> None:
-    """Found by a customer walk-through: "die 4 bitte", "Ich würde 4 sagen", "nein warte,
-    doch 3" were told to tap a button or write a number, which they had written."""
+    """Found by a customer walk-through: "die 4 bitte", "nein warte, doch 3" were told to
+    tap a button or write a number, which they had written."""
     state = engine.begin().state
     assert state
     turn = engine.handle(state, TextInput(typed))

@@ -131,8 +131,9 @@ async def test_the_notice_says_who_reads_the_answers_and_what_they_see(tmp_path:
     bot = await make_bot(tmp_path, timedelta(days=180), dpo="dsb@beispiel.de")
     assert "Unsere Mitarbeiterinnen und Mitarbeiter lesen Ihre Antworten" in bot.privacy("de")
     english = bot.privacy("en")
-    assert "Our staff read your answers to improve our service: without your name" in english
-    assert "replaced by placeholders" in english
+    assert "Our staff read your answers, one by one and in summaries" in english
+    assert "without your name, Telegram user ID or pseudonym" in english
+    assert "replaced by placeholders where they are recognised" in english
 
 
 def retention_in_english(bot: Bot, flow_id: str, consent_notice: str) -> dict[str, str]:
