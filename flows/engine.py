@@ -2782,10 +2782,7 @@ PRIVACY_CUES = typed_forms(
         # found by a customer walk-through: stored as the comment
         "weitergeleitet geschickt going goes sent forwarded "
         # ("was ist consent", "Was passiert mit meiner Telefonnummer?": found by the next)
-        "consent einwilligung zustimmung dsgvo gdpr "
-        # ("How long do you keep it?": found by a customer walk-through, told that feedback
-        # needs consent first, where the German question was answered)
-        "keep keeps aufbewahren aufbewahrt".split()
+        "consent einwilligung zustimmung dsgvo gdpr".split()
     )
 )
 """What a question about one's answers asks after (see `about_privacy`)."""
@@ -2816,8 +2813,7 @@ OF_PRIVACY = (
             # ("Was passiert mit meinen Daten, wenn ich das hier schreibe?", "Sieht der Chef,
             # dass ich das war?": found by a customer walk-through, the comment)
             "wenn schreibe schreiben sieht sehen dass erfährt erfaehrt if write see sees "
-            "know knows war jetzt now nun verkäuferin verkäufer kellner kellnerin kassierer "
-            "kassiererin bedienung friseur friseurin waiter waitress cashier".split()
+            "know knows war".split()
         )
     )
 )
@@ -2906,9 +2902,7 @@ def about_privacy(text: str) -> bool:
 _SEEING = frozenset("sieht sehen erfährt erfaehrt liest lesen see sees read reads".split())
 _WHO_READS = frozenset(
     "chef chefin vorgesetzter vorgesetzte filialleiter filialleiterin inhaber team "
-    "mitarbeiter mitarbeiterin personal boss manager owner staff employees verkäuferin "
-    "verkäufer kellner kellnerin kassierer kassiererin bedienung friseur friseurin waiter "
-    "waitress cashier".split()
+    "mitarbeiter personal boss manager owner staff employees".split()
 )
 
 

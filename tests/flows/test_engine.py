@@ -632,9 +632,6 @@ def _at_comment(engine: Engine) -> ConversationState:
         "Moment, ich muss meine Brille holen.",
         "Einen Moment bitte",
         "hold on",
-        "How long do you keep it?",
-        "Sieht die Verkäuferin meinen Namen?",
-        "Was passiert jetzt mit meinen Daten?",
     ],
 )
 def test_a_question_or_a_pause_at_the_comment_question_is_no_comment(
