@@ -1020,8 +1020,7 @@ class StaffDesk:
         if length is None:
             return Outcome.say(
                 t.gettext(
-                    "I do not understand that period. Try for example /summary 7d, 30d, "
-                    "“since Monday” or a date such as 1.12. (counted from that day on)."
+                    "I do not understand that period. Try for example /summary 24h, 7d or 30d."
                 )
             )
         if length > MAX_PERIOD:

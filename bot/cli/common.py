@@ -80,10 +80,9 @@ def lookback(text: str, zone: str = "UTC") -> timedelta:
         period = parse_duration(staff_period(text))  # "30.5" is days, as "30" is
     except InvalidDuration:
         raise argparse.ArgumentTypeError(
-            t.gettext(
-                "{text} is not a period; use e.g. 24h, 30d, 52w or a date such as 1.12. "
-                "(counted from that day on)"
-            ).format(text=repr(text[:40]))
+            t.gettext("{text} is not a period; use e.g. 24h, 30d or 52w").format(
+                text=repr(text[:40])
+            )
         ) from None
     if period > MAX_PERIOD:
         raise argparse.ArgumentTypeError(

@@ -357,8 +357,7 @@ async def test_a_part_of_a_week_is_read_with_a_comma_or_a_point_and_shown_in_day
         answer = texts(await staff.send(f"/zusammenfassung {typed}"))
         assert answer == (
             "Diesen Zeitraum verstehe ich nicht. Versuchen Sie zum Beispiel "
-            "/zusammenfassung 7d, 30d, „seit Montag“ oder ein Datum wie 1.12. (gezählt ab "
-            "diesem Tag)."
+            "/zusammenfassung 24h, 7d oder 30d."
         ), typed
     await staff.send("/language")
     await staff.press("English")
