@@ -7,7 +7,6 @@ what it decides (saving the draft, storing a completed feedback).
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import re
 import secrets
@@ -2303,12 +2302,8 @@ def _skip_words() -> frozenset[str]:
 
 @cache
 def _done_words() -> frozenset[str]:
-    """The Done button's label in every language the bot speaks, typed instead of pressed,
-    also in a short sentence ("bin fertig", "I'm done": found by a customer walk-through)."""
-    labels = {_bare(translator(locale).gettext("Done")) for locale in SUPPORTED_LOCALES}
-    return frozenset(
-        labels | {f"{lead} {label}" for label in labels for lead in ("bin", "ich bin", "i'm", "im")}
-    )
+    """The Done button's label in every language the bot speaks, typed instead of pressed."""
+    return frozenset(_bare(translator(locale).gettext("Done")) for locale in SUPPORTED_LOCALES)
 
 
 _NUMBER_WORDS = {
@@ -3091,9 +3086,7 @@ def _labels_in(pieces: list[str], labels: dict[str, str]) -> list[str] | None:
         return []
     for end in range(1, len(pieces) + 1, 2):
         typed = _bare("".join(pieces[:end]))
-        option = (
-            labels.get(typed) or _label_with_words(typed, labels) or _label_misspelt(typed, labels)
-        )
+        option = labels.get(typed) or _label_with_words(typed, labels)
         if option is not None:
             rest = _labels_in(pieces[end + 1 :], labels)
             if rest is not None:
@@ -3112,25 +3105,6 @@ def _label_with_words(typed: str, labels: dict[str, str]) -> str | None:
     return holding.pop() if len(holding) == 1 else None
 
 
-def _label_misspelt(typed: str, labels: dict[str, str]) -> str | None:
-    """The one option whose label `typed` is, but for a slip or two ("Fehler und Abstürtze",
-    "Einfach zu bedinen", "bugs and crashs": found by a customer walk-through, refused and
-    told to write it at the next question); six characters at least, and alike enough
-    that no other label is as near. None where none or several are."""
-    if len(typed) < 6:
-        return None
-    near = {
-        option
-        for label, option in labels.items()
-        if abs(len(label) - len(typed)) <= 2
-        and difflib.SequenceMatcher(None, typed, label).ratio() >= _ALIKE
-    }
-    return near.pop() if len(near) == 1 else None
-
-
-_ALIKE = 0.88
-"""How alike a typed label must be to an option's (see `_label_misspelt`): a letter or
-two off in a label of a dozen or more."""
 _NO_LABEL_WORDS = frozenset("der die das the a an und and zu too to of von".split())
 """Words too common to tell an option by ("der" of "Der Preis")."""
 

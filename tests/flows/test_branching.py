@@ -338,35 +338,3 @@ def test_only_the_contact_question_says_contact_is_in_this_chat_only() -> None:
     assert step(turn) == "acme"
     said = e.handle(turn.state, TextInput("please email me"))  # type: ignore[arg-type]
     assert said.outcome.replies and all(only_here not in r.text for r in said.outcome.replies)
-
-
-@pytest.mark.parametrize(
-    ("typed", "selected"),
-    [
-        ("Fehler und Abstürtze", ["bugs"]),
-        ("bugs and crashs, too slow", ["bugs", "slow"]),
-        ("Schwer zu bedinen", ["confusing"]),
-        ("Zu teuer", ["price"]),
-        # no option near enough: the same as before
-        ("Der Preis", []),
-        ("Zu laut", []),
-    ],
-)
-def test_an_option_typed_with_a_slip_is_that_option(
-    product: Engine, typed: str, selected: list[str]
-) -> None:
-    """Found by a customer walk-through: "Fehler und Abstürtze", "bugs and crashs" were
-    refused and told to be written at the next question."""
-    turn = press(product, product.begin(), "1")
-    assert turn.state is not None
-    typed_turn = product.handle(turn.state, TextInput(typed))
-    assert typed_turn.state is not None and typed_turn.state.selected == selected
-
-
-def test_done_typed_in_a_short_sentence_is_done(product: Engine) -> None:
-    turn = press(product, product.begin(), "1")
-    assert turn.state is not None
-    chosen = product.handle(turn.state, TextInput("Zu langsam"))
-    assert chosen.state is not None
-    done = product.handle(chosen.state, TextInput("bin fertig"))
-    assert done.state is not None and done.state.answers["problems"] == ["slow"]
