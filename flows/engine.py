@@ -2904,7 +2904,7 @@ _WHO_READS = frozenset(
 def questions_only(text: str) -> list[str]:
     """The sentences of `text` where it is two questions or more and nothing else ("Ist das
     anonym? Sieht der Chef, dass ich das war?"); none otherwise."""
-    sentences = [s.strip() for s in _QUESTION_END.split(text.strip()) if s.strip()]
+    sentences = [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
     if len(sentences) < 2 or not all(s.rstrip().endswith("?") for s in sentences):
         return []
     return sentences
@@ -2931,9 +2931,6 @@ def only_privacy_questions(text: str) -> bool:
     kalt?" is stored, with the pointer: review)."""
     asked = questions_only(text)
     return bool(asked) and all(about_privacy(question) for question in asked)
-
-
-_QUESTION_END = re.compile(r"(?<=[?!.])\s+")
 
 
 def asks_about_privacy_within(text: str) -> bool:
