@@ -985,13 +985,14 @@ class Engine:
                 o.id for o in step.options if word and _bare(render_text(o.label, self.t)) == word
             ]
             if not meant and word:  # "Too slow" in a German chat (see `_option_labels`)
-                other = self._option_labels(step).get(word)
+                labels = self._option_labels(step)
+                other = labels.get(word) or _label_with_slips(word, labels, in_part=False)
                 meant = [other] if other is not None else []
             if len(meant) == 1:
                 return self._advance(state, step, meant[0])
         if isinstance(step, MultipleChoiceStep) and (named := self._typed_options(step, text)):
             return self._select_typed(state, step, named)
-        if isinstance(step, MultipleChoiceStep) and _bare(text) in _done_words():
+        if isinstance(step, MultipleChoiceStep) and bare_words(text) in _done_words():
             # The hint says to tap "Done"; whoever types the word means the button (review).
             if len(state.selected) < step.min_selected:
                 return self.reask(state, self._too_few(step))
@@ -1998,7 +1999,7 @@ class Engine:
             parts = _labels_in(_OPTION_AND.split(chunk), labels)
             if parts is None:
                 return []
-            named += [p for p in parts if p not in named]
+            named += [p for i, p in enumerate(parts) if p not in named + parts[:i]]
         return named
 
     def _option_labels(self, step: ChoiceStep | MultipleChoiceStep) -> dict[str, str]:
@@ -2302,8 +2303,17 @@ def _skip_words() -> frozenset[str]:
 
 @cache
 def _done_words() -> frozenset[str]:
-    """The Done button's label in every language the bot speaks, typed instead of pressed."""
-    return frozenset(_bare(translator(locale).gettext("Done")) for locale in SUPPORTED_LOCALES)
+    """The Done button's label in every language the bot speaks, typed instead of pressed,
+    and the short sentences that say the same ("bin fertig", "I’m done": found by a
+    customer walk-through, refused and told to be written at the next question)."""
+    labels = {bare_words(translator(locale).gettext("Done")) for locale in SUPPORTED_LOCALES}
+    return frozenset(labels) | typed_forms(
+        {
+            "bin fertig", "ich bin fertig", "fertig bitte", "das war's", "das wars",
+            "das ist alles", "i'm done", "im done", "i am done", "all done", "finished",
+            "that's all", "thats all", "that's it", "thats it",
+        }
+    )  # fmt: skip
 
 
 _NUMBER_WORDS = {
@@ -3083,7 +3093,11 @@ def _labels_in(pieces: list[str], labels: dict[str, str]) -> list[str] | None:
         return []
     for end in range(1, len(pieces) + 1, 2):
         typed = _bare("".join(pieces[:end]))
-        option = labels.get(typed) or _label_with_words(typed, labels)
+        option = (
+            labels.get(typed)
+            or _label_with_words(typed, labels)
+            or _label_with_slips(typed, labels)
+        )
         if option is not None:
             rest = _labels_in(pieces[end + 1 :], labels)
             if rest is not None:
@@ -3104,6 +3118,54 @@ def _label_with_words(typed: str, labels: dict[str, str]) -> str | None:
 
 _NO_LABEL_WORDS = frozenset("der die das the a an und and zu too to of von".split())
 """Words too common to tell an option by ("der" of "Der Preis")."""
+
+
+def _label_with_slips(typed: str, labels: dict[str, str], *, in_part: bool = True) -> str | None:
+    """The one option whose label `typed` is, word by word, but for a slip in a long word
+    ("Fehler und Abstürtze", "Schwer zu bedinen", "bugs and crashs": found by a customer
+    walk-through, refused and told to be written at the next question), or whose words
+    one or two typed words are with such a slip ("crashs"; not with `in_part` false, for
+    a single choice, which takes whole labels only). Never where a word denies
+    ("Keine Funktion fehlt" is not "Eine Funktion fehlt") or a short word differs ("Too
+    low" is not "Too slow"); None where no option or several are that near."""
+    words = _WORDS.findall(typed)
+    if not words or any(w in _DENYING for w in words):
+        return None
+    near = set()
+    for label, option in labels.items():
+        label_words = _WORDS.findall(label)
+        if len(words) == len(label_words):
+            if all(_alike(w, lw) for w, lw in zip(words, label_words, strict=True)):
+                near.add(option)
+        elif in_part and len(words) <= 2 and not set(words) & _NO_LABEL_WORDS:
+            if all(any(_alike(w, lw) for lw in label_words) for w in words):
+                near.add(option)
+    return near.pop() if len(near) == 1 else None
+
+
+def _alike(typed: str, word: str) -> bool:
+    """Whether `typed` is `word`, or `word` of five letters or more with one letter
+    left out, added, changed or two swapped ("Abstürtze", "bedinen", "crashs", "Fehelr")."""
+    if typed == word:
+        return True
+    if min(len(typed), len(word)) < 5 or abs(len(typed) - len(word)) > 1:
+        return False
+    if len(typed) == len(word):
+        apart = [i for i, (a, b) in enumerate(zip(typed, word, strict=True)) if a != b]
+        return len(apart) == 1 or (
+            len(apart) == 2
+            and apart[1] == apart[0] + 1
+            and typed[apart[0]] == word[apart[1]]
+            and typed[apart[1]] == word[apart[0]]
+        )
+    longer, shorter = (typed, word) if len(typed) > len(word) else (word, typed)
+    return any(longer[:i] + longer[i + 1 :] == shorter for i in range(len(longer)))
+
+
+_DENYING = frozenset(
+    "kein keine keinen keinem keiner keines nicht nichts nie no not none never nothing".split()
+)
+"""Words that deny: a label typed with one of them is never taken as a near label."""
 
 
 def _bare(text: str) -> str:
