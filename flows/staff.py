@@ -477,6 +477,14 @@ class DayBefore(InvalidDuration):
     """ "vorgestern": one day before the last, which no summary counts alone."""
 
 
+def example_date(today: date) -> str:
+    """A date as staff may type it to count from, for the examples of a reply: a week
+    before `today` ("29.11." on 6 December), which is never refused as a day to come (a
+    fixed "1.12." was, from 24 November to 1 December: found by review)."""
+    day = today - timedelta(days=7)
+    return f"{day.day}.{day.month}."
+
+
 DAY_BEFORE_NOTE = N_(
     "Summaries count the last whole days up to yesterday, not one day before it alone: "
     "/summary 2d counts yesterday and the day before, 1d yesterday."
@@ -977,8 +985,9 @@ class StaffDesk:
         data as it is now (both for bot.app's kept digest)."""
         t = translator(locale)
         typed = period
+        today = (at or self.clock()).date()
         try:
-            period = staff_period(period, (at or self.clock()).date()) if period else None
+            period = staff_period(period, today) if period else None
             length = parse_duration(period) if period else DEFAULT_PERIOD
         except NotPositive:
             length = timedelta(0)
@@ -1005,8 +1014,8 @@ class StaffDesk:
             return Outcome.say(
                 t.gettext(
                     "That date is no day before today. A summary counts from a day that is "
-                    "over, for example /summary 1.12. or /summary since Monday."
-                )
+                    "over, for example /summary {date} or /summary since Monday."
+                ).format(date=example_date(today))
             )
         except InvalidDuration:
             length = None
@@ -1020,8 +1029,9 @@ class StaffDesk:
         if length is None:
             return Outcome.say(
                 t.gettext(
-                    "I do not understand that period. Try for example /summary 24h, 7d or 30d."
-                )
+                    "I do not understand that period. Try for example /summary 7d, /summary "
+                    "since Monday or /summary {date} (counted from that day on)."
+                ).format(date=example_date(today))
             )
         if length > MAX_PERIOD:
             return Outcome.say(

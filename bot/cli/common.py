@@ -33,7 +33,7 @@ from flows.catalog import FlowCatalog, FlowDefinitionError
 from flows.durations import InvalidDuration, parse_duration
 from flows.i18n import N_, Translator
 from flows.models import render_text
-from flows.staff import MAX_PERIOD, first_day_named, staff_period, survey_named
+from flows.staff import MAX_PERIOD, example_date, first_day_named, staff_period, survey_named
 from storage import SQLiteStore, StoreError, resolve_master_key
 from storage.crypto import InvalidMasterKey, decode_master_key, predictable_key
 from storage.masterkey import OPEN_TO_OTHERS
@@ -80,9 +80,10 @@ def lookback(text: str, zone: str = "UTC") -> timedelta:
         period = parse_duration(staff_period(text))  # "30.5" is days, as "30" is
     except InvalidDuration:
         raise argparse.ArgumentTypeError(
-            t.gettext("{text} is not a period; use e.g. 24h, 30d or 52w").format(
-                text=repr(text[:40])
-            )
+            t.gettext(
+                "{text} is not a period; use e.g. 24h, 30d, 52w or a date such as {date} "
+                "(counted from that day on)"
+            ).format(text=repr(text[:40]), date=example_date(now.date()))
         ) from None
     if period > MAX_PERIOD:
         raise argparse.ArgumentTypeError(

@@ -6,16 +6,18 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sqlite3
 import subprocess
 import sys
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.cli import build_parser, main
-from bot.cli.common import ARGPARSE_MESSAGES, argparse_speaks
+from bot.cli.common import ARGPARSE_MESSAGES, argparse_speaks, lookback
 from flows.i18n import translator
 from storage.crypto import encode_master_key, generate_key
 from tests.e2e.test_lifecycle import cli, make_store
@@ -65,10 +67,15 @@ def test_lc_all_outranks_lang(tmp_path: Path) -> None:
 def test_a_usage_mistake_is_explained_in_german(tmp_path: Path) -> None:
     result = feedbackbot(tmp_path, "stats", "--since", "5x", lang="de_DE.UTF-8")
     assert result.returncode == 2
-    assert result.stderr.splitlines()[-1] == (
-        "feedbackbot stats: Fehler: Argument --since: '5x' ist kein Zeitraum; "
-        "verwenden Sie z. B. 24h, 30d oder 52w"
+    said = result.stderr.splitlines()[-1]
+    example = re.fullmatch(
+        r"feedbackbot stats: Fehler: Argument --since: '5x' ist kein Zeitraum; verwenden Sie "
+        r"z\. B\. 24h, 30d, 52w oder ein Datum wie (\d+\.\d+\.) \(gezählt ab diesem Tag\)",
+        said,
     )
+    assert example is not None, said
+    # the example date works as given: a week back, counted from its midnight
+    assert timedelta(days=7) <= lookback(example[1]) < timedelta(days=8)
     result = feedbackbot(tmp_path, "backup", lang="de_DE.UTF-8")
     assert "feedbackbot backup: Fehler: diese Argumente fehlen: DEST" in result.stderr
     # A period with a minus: argparse took "-3d" for an option and said only that --since

@@ -353,11 +353,13 @@ async def test_a_part_of_a_week_is_read_with_a_comma_or_a_point_and_shown_in_day
         assert answer.startswith("Feedback-Zusammenfassung (10,5 Tage)\n"), (typed, answer)
         assert "Feedbacks: 5" in answer, typed
     # "1.000" is a thousand in German and one in English: neither is guessed
+    week_ago = desk.clock().date() - timedelta(days=7)
     for typed in ("1.000", "1,000 Tage"):
         answer = texts(await staff.send(f"/zusammenfassung {typed}"))
         assert answer == (
-            "Diesen Zeitraum verstehe ich nicht. Versuchen Sie zum Beispiel "
-            "/zusammenfassung 24h, 7d oder 30d."
+            "Diesen Zeitraum verstehe ich nicht. Versuchen Sie zum Beispiel /zusammenfassung "
+            "7d, /zusammenfassung seit Montag oder /zusammenfassung "
+            f"{week_ago.day}.{week_ago.month}. (gezählt ab diesem Tag)."
         ), typed
     await staff.send("/language")
     await staff.press("English")
@@ -543,6 +545,12 @@ async def test_a_date_counts_the_whole_days_from_it_up_to_yesterday(desk: Harnes
     for typed in ("31.2.", "3.12.2026", "24.12.2030", "3.12."):  # (tomorrow: no year back)
         said = texts(await staff.send(f"/zusammenfassung {typed}"))
         assert said.startswith("Dieses Datum ist kein Tag vor heute."), (typed, said)
+        # the example is a week back, never a day refused itself (review: a fixed "1.12."
+        # was refused from 24 November to 1 December)
+        assert "zum Beispiel /zusammenfassung 25.11. oder" in said, said
+    assert texts(await staff.send("/zusammenfassung 25.11.")).startswith(
+        "Feedback-Zusammenfassung (7 Tage)"
+    )
     assert texts(await staff.send("/zusammenfassung 2.12.")).startswith(
         "Zusammenfassungen zählen nur ganze, vergangene Tage"
     )
