@@ -2818,7 +2818,11 @@ OF_PRIVACY = (
             # ("Was passiert mit meinen Daten, wenn ich das hier schreibe?", "Sieht der Chef,
             # dass ich das war?": found by a customer walk-through, the comment)
             "wenn schreibe schreiben sieht sehen dass erfährt erfaehrt if write see sees "
-            "know knows war".split()
+            "know knows war "
+            # ("Was passiert jetzt mit meinen Daten?": found by a customer walk-through)
+            "jetzt nun now "
+            # ("Wie lange bewahren Sie das auf?", with "lange": see `about_privacy`)
+            "aufbewahren aufbewahrt bewahren bewahrt auf behalten behaltet".split()
         )
     )
 )
@@ -2892,6 +2896,8 @@ def about_privacy(text: str) -> bool:
     joined = bare_words(text)
     for pattern, word in _CONTACT_DETAILS:  # "What happens to my phone number?" (review)
         joined = pattern.sub(word, joined)
+    if _ROLE_SEES.fullmatch(joined.translate(AS_ASCII)) and "?" in text:
+        return True  # "Sieht die Verkäuferin meinen Namen?" (a customer walk-through)
     words = _short_question(joined + ("?" if text.strip().endswith("?") else ""), OF_PRIVACY, 10)
     if any(word in _WHY_WORDS for word in words) and any(w in _DONE_OR_NOT for w in words):
         return False  # a complaint: "Warum wurde meine Mail gelöscht?" (review)
@@ -2901,7 +2907,32 @@ def about_privacy(text: str) -> bool:
         # whether the boss sees who wrote ("Sieht der Chef, dass ich das war?": found by a
         # customer walk-through, the comment)
         or (any(word in _SEEING for word in words) and any(word in _WHO_READS for word in words))
+        # how long one's answers are kept ("How long do you keep it?": found by a customer
+        # walk-through, told that feedback needs consent first; not "Can you keep it for
+        # me?", found by review)
+        or (any(word in _KEEP for word in words) and any(word in _LONG for word in words))
     )
+
+
+_KEEP = frozenset("keep keeps aufbewahren aufbewahrt bewahren bewahrt behalten behaltet".split())
+_LONG = frozenset(("long", "lange"))
+_OBJECT_SEEN = (
+    r"(?:das|es|dies|meinen namen|meinen kommentar|mein feedback|meine antworten?|"
+    r"wer ich bin|dass ich das (?:war|geschrieben habe)|von wem das ist)"
+)
+_ROLE_SEES = re.compile(
+    # "Sieht die Verkäuferin meinen Namen?", "Kann der Kellner das lesen?", "Does the
+    # waiter see my name?": whoever serves, seeing one's answers (found by a customer
+    # walk-through: the comment). A role before an object of one's own only: "Hat jemand
+    # die Bedienung gesehen?" is a complaint (review of a first version).
+    r"(?:(?:sieht|liest|erfaehrt|bekommt) (?:die|der|das|mein|meine|unser|unsere) \w+(?: auch)? "
+    rf"{_OBJECT_SEEN}(?: zu sehen| zu lesen)?"
+    r"|(?:kann|wird|darf|koennen|werden) (?:die|der|mein|meine|unser|unsere) \w+(?: auch)? "
+    rf"{_OBJECT_SEEN} (?:sehen|lesen|erfahren)"
+    r"|(?:will|does|can|would|do|could) (?:the|my|our) \w+(?: \w+)? "
+    r"(?:see|read|know|find out)(?: (?:this|that|it|my name|my comment|my feedback|"
+    r"my answers?|who i am|who wrote (?:this|it)|(?:that )?it was me))?)"
+)
 
 
 _SEEING = frozenset("sieht sehen erfährt erfaehrt liest lesen see sees read reads".split())

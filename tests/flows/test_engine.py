@@ -632,6 +632,12 @@ def _at_comment(engine: Engine) -> ConversationState:
         "Moment, ich muss meine Brille holen.",
         "Einen Moment bitte",
         "hold on",
+        "How long do you keep it?",
+        "Wie lange bewahren Sie das auf?",
+        "Sieht die Verkäuferin meinen Namen?",
+        "Kann der Kellner das lesen?",
+        "Does the waiter see my name?",
+        "Was passiert jetzt mit meinen Daten?",
     ],
 )
 def test_a_question_or_a_pause_at_the_comment_question_is_no_comment(
@@ -657,6 +663,12 @@ def test_a_pause_is_told_how_long_the_answers_wait(engine: Engine) -> None:
         "Wait, I'll get the manager",
         "Wo war das Personal? Wer hat das gesehen?",
         "Ist das anonym? Warum war das Essen kalt?",
+        # a role or "keep" without one's answers seen or kept long (review of a first
+        # version, which took these as privacy questions)
+        "Hat jemand die Bedienung gesehen?",
+        "Was ist jetzt mit der Bedienung passiert?",
+        "Can you keep it for me?",
+        "Did the waiter see it?",
     ):
         turn = engine.handle(state, TextInput(comment))
         assert turn.state is not None and turn.state.answers["comment"] == comment
