@@ -1163,6 +1163,15 @@ class Engine:
                 ),
                 pointed=True,
             )
+        if isinstance(step, RatingStep) and (two := typed_two_ratings(text, step)):
+            return self._at_question(
+                state,
+                self.t.gettext(
+                    "I did not store this message: please give one number only, {first} or "
+                    "{second}. Tap its button, or type it."
+                ).format(first=self.t.number(two[0]), second=self.t.number(two[1])),
+                pointed=True,
+            )
         if isinstance(step, RatingStep) and typed_in_between(text, step):
             return self._at_question(
                 state,
@@ -2431,6 +2440,28 @@ def typed_in_between(text: str, step: RatingStep) -> bool:
     if found is None or (found["top"] is not None and int(found["top"]) != step.max):
         return False
     return step.min <= int(found["n"]) < step.max
+
+
+_TWO_RATINGS = re.compile(
+    r"(?:(?:zwischen|between|so|eher|etwa|ungefähr|about|maybe|vielleicht)\s+)?"
+    r"(?P<a>\d{1,2})\s*(?:oder|or|bis|to|und|and|[-–—]|\.\.\.?|…)\s*(?P<b>\d{1,2})"
+    r"(?:\s*(?:stern(?:e|en)?|stars?|punkt(?:e|en)?|points?))?"
+)
+
+
+def typed_two_ratings(text: str, step: RatingStep) -> tuple[int, int] | None:
+    """The two ratings of the scale that `text` gives, where it gives two ("3 oder 4", "3-4",
+    "zwischen 3 und 4", "4 or 5": found by a customer walk-through, told only to type a
+    number from 1 to 5, which both are); None otherwise."""
+    if len(text) > _RATING_LONGEST:
+        return None
+    found = _TWO_RATINGS.fullmatch(_rating_words(text))
+    if found is None:
+        return None
+    first, second = int(found["a"]), int(found["b"])
+    if first == second or not all(step.min <= n <= step.max for n in (first, second)):
+        return None
+    return first, second
 
 
 def _rating_with_words(text: str, step: RatingStep, t: Translator) -> bool:

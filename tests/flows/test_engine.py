@@ -758,3 +758,20 @@ def test_an_older_refusals_button_keeps_nothing_newer(engine: Engine) -> None:
     dropped = engine.handle(second.state, TextInput("Bitte löschen Sie das"))
     assert dropped.state is not None and dropped.state.long_text is None
     assert "comment" not in dropped.state.answers
+
+
+@pytest.mark.parametrize("typed", ["3 oder 4", "zwischen 3 und 4", "3-4", "3 – 4", "3 or 4"])
+def test_two_ratings_at_once_are_asked_to_be_one(engine: Engine, typed: str) -> None:
+    """Found by a customer walk-through: "3 oder 4" was told to type a number from 1 to 5,
+    which both are. It is told to give one of the two, and nothing is stored."""
+    state = engine.begin().state
+    assert state is not None and state.step_id == "rating"
+    turn = engine.handle(state, TextInput(typed))
+    assert turn.state is not None and turn.state.step_id == "rating"
+    assert "rating" not in turn.state.answers
+    said = turn.outcome.replies[0].text
+    assert "3 oder 4" in said or "3 or 4" in said, said
+    # out of the scale, or one number twice, it is no such pair
+    for other in ("3 bis 6", "4 oder 4"):
+        told = engine.handle(state, TextInput(other)).outcome.replies[0].text
+        assert "nur eine Zahl" not in told and "one number only" not in told, told
