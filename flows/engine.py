@@ -471,6 +471,11 @@ AGREES = typed_forms(
         "ich bin damit einverstanden", "ja ich bin damit einverstanden", "ja gut",
         "ich stimme dem zu", "ich akzeptiere", "akzeptiert", "i consent", "yes i consent",
         "i accept", "yes i accept", "i'm fine with that", "ok ich bin einverstanden",
+        # (found by the next: "ja mach ich", "Ja, da mache ich gerne mit.", "yeah ok", "sure
+        # why not" were told that feedback needs consent first)
+        "mach ich", "mache ich", "ich mache mit", "ich mach mit", "ich mache gerne mit",
+        "da mache ich mit", "da mache ich gerne mit", "da mach ich mit", "gerne mache ich mit",
+        "yeah ok", "yeah okay", "yes ok", "sure why not", "why not", "ok sure", "okay sure",
     }
 )  # fmt: skip
 """A typed yes to a consent request (which is given with its button): words that agree
@@ -2321,6 +2326,9 @@ def _done_words() -> frozenset[str]:
             "bin fertig", "ich bin fertig", "fertig bitte", "das war's", "das wars",
             "das ist alles", "i'm done", "im done", "i am done", "all done", "finished",
             "that's all", "thats all", "that's it", "thats it",
+            # (found by the next: "weiter" was told the question cannot be skipped)
+            "weiter", "next", "continue", "das war alles", "done thx", "done thanks",
+            "fertig danke",
         }
     )  # fmt: skip
 
@@ -2850,10 +2858,9 @@ OF_PRIVACY = (
             # dass ich das war?": found by a customer walk-through, the comment)
             "wenn schreibe schreiben sieht sehen dass erfährt erfaehrt if write see sees "
             "know knows war "
-            # ("Was passiert jetzt mit meinen Daten?": found by a customer walk-through)
-            "jetzt nun now "
             # ("Wie lange bewahren Sie das auf?", with "lange": see `about_privacy`)
-            "aufbewahren aufbewahrt bewahren bewahrt auf behalten behaltet".split()
+            "aufbewahren aufbewahrt bewahren bewahrt behalten behaltet behält behaelt heben "
+            "hebt retain hold".split()
         )
     )
 )
@@ -2924,11 +2931,18 @@ def about_privacy(text: str) -> bool:
     asked = questions_only(text)
     if asked:  # each of several ("Wo war das Personal? Wer hat das gesehen?" is no: review)
         return all(about_privacy(question) for question in asked)
-    joined = bare_words(text)
+    joined = unslanged(bare_words(text))
     for pattern, word in _CONTACT_DETAILS:  # "What happens to my phone number?" (review)
         joined = pattern.sub(word, joined)
-    if _ROLE_SEES.fullmatch(joined.translate(AS_ASCII)) and "?" in text:
+    seen = _ROLE_SEES.fullmatch(joined.translate(AS_ASCII))
+    if seen and "?" in text and (seen["de"] or seen["modal"] or seen["en"]) in _ROLES:
         return True  # "Sieht die Verkäuferin meinen Namen?" (a customer walk-through)
+    if re.search(r"\b(?:bewahr|heb)\w*\b", joined):  # "Wie lange heben Sie das auf?"
+        joined = re.sub(r" auf$", "", joined)  # ("auf" alone is no word of privacy: review)
+    if _ONES_OWN.search(joined):
+        # "Was passiert jetzt mit meinen Daten?", "Ist das jetzt anonym?" (a customer
+        # walk-through), not "Was passiert jetzt mit dem Chef?" (review)
+        joined = _NOW.sub("", joined)
     words = _short_question(joined + ("?" if text.strip().endswith("?") else ""), OF_PRIVACY, 10)
     if any(word in _WHY_WORDS for word in words) and any(w in _DONE_OR_NOT for w in words):
         return False  # a complaint: "Warum wurde meine Mail gelöscht?" (review)
@@ -2940,12 +2954,34 @@ def about_privacy(text: str) -> bool:
         or (any(word in _SEEING for word in words) and any(word in _WHO_READS for word in words))
         # how long one's answers are kept ("How long do you keep it?": found by a customer
         # walk-through, told that feedback needs consent first; not "Can you keep it for
-        # me?", found by review)
-        or (any(word in _KEEP for word in words) and any(word in _LONG for word in words))
+        # me?", found by review; nor keeping a thing oneself, "How long can I keep it?",
+        # nor a thing keeping, "How long does it keep?": asked of whoever keeps it, review)
+        or (
+            any(word in _KEEP for word in words)
+            and any(word in _LONG for word in words)
+            and any(word in _ADDRESSED for word in words)
+        )
     )
 
 
-_KEEP = frozenset("keep keeps aufbewahren aufbewahrt bewahren bewahrt behalten behaltet".split())
+_KEEP = frozenset(
+    "keep keeps retain hold aufbewahren bewahren bewahrt behalten behaltet behält behaelt heben "
+    "hebt".split()
+)
+_ADDRESSED = frozenset(("you", "sie", "ihr"))
+_ONES_OWN = re.compile(
+    r"\b(?:meine[nmr]?|my) (?:daten|antworten|angaben|kommentar|feedback|data|answers|comment)\b"
+    r"|\banonym"
+)
+_NOW = re.compile(r"\b(?:jetzt|nun|now) ?")
+_ROLES = frozenset(
+    # whoever serves or leads, who might see who wrote (see `_ROLE_SEES`): not a thing, a
+    # pet or one's family ("Kann die App das lesen?", "Bekommt mein Sohn das?": review)
+    "kellner kellnerin bedienung verkaeufer verkaeuferin personal mitarbeiter mitarbeiterin "
+    "chef chefin filialleiter filialleiterin inhaber inhaberin team rezeption kassierer "
+    "kassiererin vorgesetzter vorgesetzte friseur friseurin berater beraterin waiter waitress "
+    "staff manager owner boss cashier receptionist seller employees hairdresser".split()
+)
 _LONG = frozenset(("long", "lange"))
 _OBJECT_SEEN = (
     r"(?:das|es|dies|meinen namen|meinen kommentar|mein feedback|meine antworten?|"
@@ -2956,13 +2992,13 @@ _ROLE_SEES = re.compile(
     # waiter see my name?": whoever serves, seeing one's answers (found by a customer
     # walk-through: the comment). A role before an object of one's own only: "Hat jemand
     # die Bedienung gesehen?" is a complaint (review of a first version).
-    r"(?:(?:sieht|liest|erfaehrt|bekommt) (?:die|der|das|mein|meine|unser|unsere) \w+(?: auch)? "
-    rf"{_OBJECT_SEEN}(?: zu sehen| zu lesen)?"
-    r"|(?:kann|wird|darf|koennen|werden) (?:die|der|mein|meine|unser|unsere) \w+(?: auch)? "
-    rf"{_OBJECT_SEEN} (?:sehen|lesen|erfahren)"
-    r"|(?:will|does|can|would|do|could) (?:the|my|our) \w+(?: \w+)? "
-    r"(?:see|read|know|find out)(?: (?:this|that|it|my name|my comment|my feedback|"
-    r"my answers?|who i am|who wrote (?:this|it)|(?:that )?it was me))?)"
+    r"(?:(?:sieht|liest|erfaehrt|bekommt) (?:die|der|das|mein|meine|unser|unsere) (?P<de>\w+)"
+    rf"(?: auch)? {_OBJECT_SEEN}(?: auch)?(?: zu sehen| zu lesen)?"
+    r"|(?:kann|wird|darf|koennen|werden) (?:die|der|mein|meine|unser|unsere) (?P<modal>\w+)"
+    rf"(?: auch)? {_OBJECT_SEEN} (?:sehen|lesen|erfahren)"
+    r"|(?:will|does|can|would|do|could) (?:the|my|our) (?P<en>\w+) "
+    r"(?:see|read|know|find out) (?:this|that|it|my name|my comment|my feedback|"
+    r"my answers?|who i am|who wrote (?:this|it)|(?:that )?it was me))"
 )
 
 
@@ -3190,27 +3226,40 @@ def _label_with_slips(typed: str, labels: dict[str, str], *, in_part: bool = Tru
     a single choice, which takes whole labels only). Never where a word denies
     ("Keine Funktion fehlt" is not "Eine Funktion fehlt") or a short word differs ("Too
     low" is not "Too slow"); None where no option or several are that near."""
-    words = _WORDS.findall(typed)
+    words = _WORDS.findall(typed.translate(AS_ASCII))  # "Abstuerze" (review)
     if not words or any(w in _DENYING for w in words):
         return None
     near = set()
     for label, option in labels.items():
-        label_words = _WORDS.findall(label)
+        label_words = _WORDS.findall(label.translate(AS_ASCII))
         if len(words) == len(label_words):
             if all(_alike(w, lw) for w, lw in zip(words, label_words, strict=True)):
                 near.add(option)
         elif in_part and len(words) <= 2 and not set(words) & _NO_LABEL_WORDS:
-            if all(any(_alike(w, lw) for lw in label_words) for w in words):
+            if all(any(_near_in_part(w, lw) for lw in label_words) for w in words):
                 near.add(option)
     return near.pop() if len(near) == 1 else None
 
 
-def _alike(typed: str, word: str) -> bool:
-    """Whether `typed` is `word`, or `word` of five letters or more with one letter
-    left out, added, changed or two swapped ("Abstürtze", "bedinen", "crashs", "Fehelr")."""
+def _near_in_part(typed: str, word: str) -> bool:
+    """Whether `typed`, alone, is `word` of a label with a slip (see `_alike`), beginning
+    with its letter; a word of five letters only with an "s", "e" or "n" added ("Preise",
+    "crashs"). Found by review: "Pricey" chose "The price", "Feuer" and "Steuer" "Zu
+    teuer", "Kissing" "A feature is missing"."""
     if typed == word:
         return True
-    if min(len(typed), len(word)) < 5 or abs(len(typed) - len(word)) > 1:
+    if not _alike(typed, word):
+        return False
+    return len(word) >= 6 or (typed[:-1] == word and typed[-1] in "sen")
+
+
+def _alike(typed: str, word: str) -> bool:
+    """Whether `typed` is `word`, or `word` of five letters or more with one letter
+    left out, added, changed or two swapped ("Abstürtze", "bedinen", "crashs", "Fehelr"),
+    but its first letter ("Der Kreis" is not "Der Preis": review)."""
+    if typed == word:
+        return True
+    if min(len(typed), len(word)) < 5 or abs(len(typed) - len(word)) > 1 or typed[0] != word[0]:
         return False
     if len(typed) == len(word):
         apart = [i for i, (a, b) in enumerate(zip(typed, word, strict=True)) if a != b]
@@ -3517,12 +3566,14 @@ _REQUESTS = {
         # what one just wrote, asked to be taken back (found by a customer's review: "Delete
         # that" sent after the comment was added to it)
         rf"{_MISTAKE}(?:{_EN_ASK_TO_STOP} )*(?:delete|erase|remove|undo|cancel) "
-        rf"(?:{_EN_MINE}|that|this|it)(?: (?:again|too|as well))?(?: {_EN_TAIL})*",
+        rf"(?:{_EN_MINE}|that|this|it|all (?:of )?(?:that|this)|what i (?:just )?wrote)"
+        rf"(?: (?:again|too|as well))?(?: {_EN_TAIL})*",
         rf"{_MISTAKE}(?:bitte )?(?:{_DE_MINE}|das|dies|es) (?:bitte )?(?:wieder )?"
         rf"(?:{_DE_ERASE}|zurueckziehen)(?: {_DE_TAIL})*",
         rf"{_MISTAKE}(?:bitte )?(?:{_DE_ERASE}|l(?:oe|o)sch[et]?|entferne) (?:sie |ihr )?"
         rf"(?:bitte )?(?:{_DE_MINE}|das|dies|es)(?: (?:bitte|wieder|sofort))*{_WHY}?",
-        rf"{_DE_YOU} (?:bitte )?(?:{_DE_MINE}|das|dies|es) (?:bitte )?(?:wieder )?{_DE_ERASE}",
+        rf"{_DE_YOU} (?:bitte )?(?:{_DE_MINE}|das|dies|es) (?:bitte )?(?:alles )?(?:bitte )?"
+        rf"(?:wieder )?{_DE_ERASE}",
         rf"ich (?:moechte|will|wuerde gerne?) (?:{_DE_MINE}|das) (?:wieder )?"
         rf"(?:{_DE_ERASE}|zurueckziehen)(?: {_DE_TAIL})*",
         rf"{_MISTAKE}(?:bitte )?(?:l(?:oe|o)schen|entfernen)(?: {_DE_TAIL})*",
@@ -3583,6 +3634,15 @@ löschen", "Grüezi, …": found by a review of customers' phrasing, stored as t
 _YES_FIRST = re.compile(r"^(?:ja|jawohl|doch|yes|yeah|yep|ok|okay)(?: (?:bitte|please))? (?=\w)")
 
 
+_SLANG = {"u": "you", "ya": "you", "ur": "your", "pls": "please", "plz": "please", "k": "ok"}
+
+
+def unslanged(words: str) -> str:
+    """`words` (see `bare_words`) with a chat's short forms written out: "can u delete all
+    that", "what do u do with my data?" (found by a customer walk-through: the comment)."""
+    return " ".join(_SLANG.get(word, word) for word in words.split())
+
+
 def typed_request(text: str) -> str | None:
     """What `text` typed in the chat asks for, as a whole message, instead of the command:
     STOP, ERASE, WITHDRAW or SEE; None when it is no such request (found by an English
@@ -3590,7 +3650,7 @@ def typed_request(text: str) -> str | None:
     stored as the comment). The whole message, not a word in it: "Please remove the
     onions", "Stop the loud music" are comments, and a comment taken for a request could
     not be given at all."""
-    greeted = _GREETING.sub("", bare_words(text).translate(AS_ASCII))
+    greeted = _GREETING.sub("", unslanged(bare_words(text)).translate(AS_ASCII))
     # and after a yes, as said to the erase question above ("Ja, alles löschen": found by
     # a review of customers' phrasing, stored as the comment of the survey asked again)
     for words in dict.fromkeys((greeted, _YES_FIRST.sub("", greeted))):

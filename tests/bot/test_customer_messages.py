@@ -149,6 +149,7 @@ async def test_a_yes_typed_to_the_consent_request_points_to_its_button(
     for typed in (
         "Ja, ich willige ein", "ja gerne", "Jawohl", "klar", "gerne", "joa",
         "Ja gut, ich bin einverstanden.", "Ich bin einverstanden", "Ich bin damit einverstanden",
+        "ja mach ich", "Ja, da mache ich gerne mit.", "Okay, mach ich", "sure why not",
     ):  # fmt: skip
         said = texts(await erika.send(typed))
         assert said.startswith(

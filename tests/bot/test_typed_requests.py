@@ -101,6 +101,10 @@ REQUESTS = {
     "Bitte löschen Sie das wieder": TAKE_BACK,
     "Delete that": TAKE_BACK,
     "Delete it": TAKE_BACK,
+    # with "alles", in a chat's short forms (found by a customer walk-through: the comment)
+    "Können Sie das bitte alles wieder löschen?": TAKE_BACK,
+    "can u delete all that": TAKE_BACK,
+    "k delete all that pls 🙏": TAKE_BACK,
     "Oops wrong chat": TAKE_BACK,
     "Ups, falscher Chat": TAKE_BACK,
     "Delete my comment": TAKE_BACK,

@@ -638,6 +638,9 @@ def _at_comment(engine: Engine) -> ConversationState:
         "Kann der Kellner das lesen?",
         "Does the waiter see my name?",
         "Was passiert jetzt mit meinen Daten?",
+        "Wie lange heben Sie das auf?",
+        "Sieht die Kellnerin das auch?",
+        "what do u do with my data?",
     ],
 )
 def test_a_question_or_a_pause_at_the_comment_question_is_no_comment(
@@ -669,6 +672,14 @@ def test_a_pause_is_told_how_long_the_answers_wait(engine: Engine) -> None:
         "Was ist jetzt mit der Bedienung passiert?",
         "Can you keep it for me?",
         "Did the waiter see it?",
+        # keeping a thing oneself, a thing keeping, a thing or a relative seeing, "jetzt"
+        # with someone (review of the change)
+        "How long can I keep it?",
+        "How long does it keep?",
+        "Kann die App das lesen?",
+        "Bekommt mein Sohn das?",
+        "Can the waiter even read?",
+        "Was passiert jetzt mit dem Chef?",
     ):
         turn = engine.handle(state, TextInput(comment))
         assert turn.state is not None and turn.state.answers["comment"] == comment
