@@ -1835,6 +1835,18 @@ _PERSON_ROLES = (
     *("cabin[ \t]+crew[ \t]+member", "cabin[ \t]+crew", "housekeeping[ \t]+lady"),
     *("platzwart", "nageldesigner", "kosmetiker", "tierpfleger", "dental[ \t]+nurse"),
     *("zfa", "fußpfleger", "podologe", "podologin"),
+    # ski schools, funerals, offices, weddings, care ("Skilehrer Hannes", "Trauerbegleiterin
+    # Anja", "Buchhalterin Kerstin", "Carer Precious", "Funeral director Siobhan": found by
+    # a precision check of such comments)
+    *("skilehrer", "snowboardlehrer", "bergführer", "trauerbegleiter", "trauerredner"),
+    *("bestatter", "buchhalter", "steuerberater", "vorarbeiter", "bauleiter", "polier"),
+    *("hochzeitsplaner", "eventplaner", "saalordner", "ordner", "pflegekraft", "pflegerin"),
+    *("altenpfleger", "haushaltshilfe", "betreuungskraft", "wohnbereichsleitung"),
+    *("pflegedienstleitung", "sozialarbeiter", "fallmanager", "vermittler"),
+    *("carer", "caregiver", "care[ \t]+worker", "support[ \t]+worker", "key[ \t]+worker"),
+    *("funeral[ \t]+director", "undertaker", "accountant", "bookkeeper", "wedding[ \t]+planner"),
+    *("event[ \t]+planner", "planner", "box[ \t]+office[ \t]+assistant", "caseworker"),
+    *("case[ \t]+worker", "ski[ \t]+instructor", "foreman", "site[ \t]+manager"),
 )
 # Roles that are things too ("Der Sender Sky Sport fehlt", "Die Bedienung Android App",
 # "Our server Microsoft Exchange", "Mutter Erde Produkte": found by the review of the
@@ -1842,7 +1854,9 @@ _PERSON_ROLES = (
 _ROLES_THAT_ARE_THINGS = frozenset(
     "sender bedienung server host leiter empfänger guide trainer cleaner valet "
     # ("Builder Pro", "Developer Edition", "Entwickler Studio")
-    "entwickler builder developer fitter conductor coach helfer mfa".split()
+    "entwickler builder developer fitter conductor coach helfer mfa "
+    # ("Planner Pro", "Ordner Dokumente")
+    "planner ordner vermittler".split()
 )
 # So are relatives ("Mutter Erde", "Tante Emma"), unless someone's ("Mein Mann Dragan
 # Petrović": found by the review of that change, which had kept the name).
