@@ -36,7 +36,7 @@ from flows.models import (
     render_text,
 )
 from flows.processing import Recipient
-from flows.redaction import holds_contact_details, strip_personal
+from flows.redaction import PERSON_ROLES, holds_contact_details, strip_personal
 from flows.replies import Button, Keyboard, Outcome, Reply, headed
 
 CHECKED, UNCHECKED = "☑", "☐"
@@ -2935,7 +2935,7 @@ def about_privacy(text: str) -> bool:
     for pattern, word in _CONTACT_DETAILS:  # "What happens to my phone number?" (review)
         joined = pattern.sub(word, joined)
     seen = _ROLE_SEES.fullmatch(joined.translate(AS_ASCII))
-    if seen and "?" in text and (seen["de"] or seen["modal"] or seen["en"]) in _ROLES:
+    if seen and "?" in text and _serves(seen["de"] or seen["modal"] or seen["en"]):
         return True  # "Sieht die Verkäuferin meinen Namen?" (a customer walk-through)
     if re.search(r"\b(?:bewahr|heb)\w*\b", joined):  # "Wie lange heben Sie das auf?"
         joined = re.sub(r" auf$", "", joined)  # ("auf" alone is no word of privacy: review)
@@ -2960,6 +2960,7 @@ def about_privacy(text: str) -> bool:
             any(word in _KEEP for word in words)
             and any(word in _LONG for word in words)
             and any(word in _ADDRESSED for word in words)
+            and not _FOR_ME.search(joined)  # "Wie lange heben Sie mir das auf?" (review)
         )
     )
 
@@ -2971,17 +2972,36 @@ _KEEP = frozenset(
 _ADDRESSED = frozenset(("you", "sie", "ihr"))
 _ONES_OWN = re.compile(
     r"\b(?:meine[nmr]?|my) (?:daten|antworten|angaben|kommentar|feedback|data|answers|comment)\b"
-    r"|\banonym"
+    r"|\banonym|\b(?:das|dies|es|damit|it|this)\b"  # "Wer sieht das jetzt?" (review)
 )
+_FOR_ME = re.compile(r"\b(?:for me|fuer mich|für mich|mir)\b")
 _NOW = re.compile(r"\b(?:jetzt|nun|now) ?")
 _ROLES = frozenset(
-    # whoever serves or leads, who might see who wrote (see `_ROLE_SEES`): not a thing, a
-    # pet or one's family ("Kann die App das lesen?", "Bekommt mein Sohn das?": review)
-    "kellner kellnerin bedienung verkaeufer verkaeuferin personal mitarbeiter mitarbeiterin "
-    "chef chefin filialleiter filialleiterin inhaber inhaberin team rezeption kassierer "
-    "kassiererin vorgesetzter vorgesetzte friseur friseurin berater beraterin waiter waitress "
-    "staff manager owner boss cashier receptionist seller employees hairdresser".split()
+    # whoever serves or leads, who might see who wrote (see `_ROLE_SEES`), as the redaction
+    # knows them ("Sieht der Arzt das?", "Does the nurse see this?": a review of a shorter
+    # list); not a thing, a pet or one's family ("Kann die App das lesen?", "Bekommt mein
+    # Sohn das?": review)
+    {role.replace("[ \t]+", " ").translate(AS_ASCII) for role in PERSON_ROLES}
+    - set(
+        "vater mutter mann ehemann ehefrau sohn tochter bruder oma opa tante onkel kinder "
+        "kids children freund partner husband wife son daughter brother sister mother father "
+        "mum mom dad friend boyfriend girlfriend kunde kundin".split()
+    )
+    | set(
+        "personal team rezeption vorgesetzter vorgesetzte staff boss seller employees "
+        "front desk reception waiters".split()
+    )
+    | {"front desk", "head waiter"}
 )
+
+
+def _serves(role: str) -> bool:
+    """Whether `role` (one word or two, in ASCII) names one who serves or leads (see
+    `_ROLES`), also as a woman's or in the plural ("Kellnerinnen", "waiters")."""
+    ends = ("innen", "in", "en", "n", "s", "e")
+    return role in _ROLES or any(role.endswith(end) and role[: -len(end)] in _ROLES for end in ends)
+
+
 _LONG = frozenset(("long", "lange"))
 _OBJECT_SEEN = (
     r"(?:das|es|dies|meinen namen|meinen kommentar|mein feedback|meine antworten?|"
@@ -2996,9 +3016,9 @@ _ROLE_SEES = re.compile(
     rf"(?: auch)? {_OBJECT_SEEN}(?: auch)?(?: zu sehen| zu lesen)?"
     r"|(?:kann|wird|darf|koennen|werden) (?:die|der|mein|meine|unser|unsere) (?P<modal>\w+)"
     rf"(?: auch)? {_OBJECT_SEEN} (?:sehen|lesen|erfahren)"
-    r"|(?:will|does|can|would|do|could) (?:the|my|our) (?P<en>\w+) "
-    r"(?:see|read|know|find out) (?:this|that|it|my name|my comment|my feedback|"
-    r"my answers?|who i am|who wrote (?:this|it)|(?:that )?it was me))"
+    r"|(?:will|does|can|would|do|could) (?:the|my|our) (?P<en>\w+(?: \w+)?) "
+    r"(?:(?:see|read) |(?:know|find out)(?: |$))(?:this|that|it|my name|my comment|my feedback|"
+    r"my answers?|who i am|who wrote (?:this|it)|(?:that )?it was me)?)"
 )
 
 

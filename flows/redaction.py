@@ -1748,7 +1748,7 @@ _FOR_THE_ATTENTION = _Pattern(
 # left ("Paula war sehr freundlich" goes: see _NAME_OPENS). Relatives and holders of an
 # account or a parcel are roles too ("Mein Vater Klaus-Dieter Möller", "Kontoinhaber Hans
 # Meier", "Empfänger: Hans Meier"). (Each role also ending in "-in": "Fahrerin".)
-_PERSON_ROLES = (
+PERSON_ROLES = (
     *("fahrer", "paketfahrer", "busfahrer", "taxifahrer", "lieferfahrer", "kurierfahrer"),
     *("bote", "botin", "paketbote", "paketbotin", "postbote", "postbotin", "zusteller"),
     *("kurier", "kollege", "kollegin", "mitarbeiter", "servicemitarbeiter", "verkäufer"),
@@ -1964,7 +1964,7 @@ _NO_SHOP = rf"(?!{_FEEDBACK_WORD}|(?i:{'|'.join(_THANKED + _NOT_PEOPLE)})\b)"
 # Jessica" went, "Der Kellner hieß Kevin Becker" stayed. There, from a common first name
 # on (see by_role): "Das Gericht heißt Kaiserschmarrn Royal", "a dish called Eggs Benedict".
 _NAME_AFTER_ROLE = _Pattern(
-    rf"(?P<lead>(?<!\w)(?:{_any_of(_PERSON_ROLES + _TO_SOMEONE)}(?:in)?\b"
+    rf"(?P<lead>(?<!\w)(?:{_any_of(PERSON_ROLES + _TO_SOMEONE)}(?:in)?\b"
     r"(?:[ \t]*:|(?P<comma>[ \t]*,))?[ \t]+"
     rf"(?P<called>{_any_of(_CALLED)}\b[ \t]+)?|(?P<naming>{_any_of(_CALLED)})\b[ \t]+))"
     rf"{_NO_SHOP}(?P<name>(?>{_FULL_NAME}))"
@@ -2007,7 +2007,7 @@ _NAMED_PLACE = _Pattern(
     r"\b(?![ \t]*(?:\d|Nr\b|Nummer\b|No\b))"
 )
 _FIRST_NAME_AFTER_CUE = _Pattern(
-    rf"(?P<lead>(?<!\w){_any_of(_PERSON_ROLES + _TO_SOMEONE + _THANKING + _NAMING)}(?:in)?\b"
+    rf"(?P<lead>(?<!\w){_any_of(PERSON_ROLES + _TO_SOMEONE + _THANKING + _NAMING)}(?:in)?\b"
     # a role and a word that names ("Der Kellner hieß Marcel", "Der Kellner namens Kevin"),
     # or a name set off by commas after a role ("our server, Dave, was great"): found by a
     # staff review, where "sie hieß Jessica" and "Our server Jessica" went
@@ -2026,7 +2026,7 @@ _FIRST_NAME_AFTER_CUE = _Pattern(
 # (Only after someone, or with a doubt in the brackets: a thing's name stands there too,
 # "Das Regal (Billy)", "Sturm (Sabine)", "Die Oper (Carmen)": found by review.)
 _SOMEONE_BEFORE_BRACKET = _Pattern(
-    rf"(?i:\b(?:{_any_of(tuple(r for r in _PERSON_ROLES if r not in _AMBIGUOUS_ROLES))}"
+    rf"(?i:\b(?:{_any_of(tuple(r for r in PERSON_ROLES if r not in _AMBIGUOUS_ROLES))}"
     r"|dame|herr|frau|mann|junge|mädchen|typ|guy|lady|man|woman|girl|boy|person|staff"
     r"|mitarbeiterin|kollegin|verkäuferin|kellnerin|bedienung|partner|partnerin)"
     r"(?:in|en|n|s|e)?\b)(?:[ \t]+(?:an|am|in|im|at|on|from|von|vom|der|dem|the|mit|with|bei)"
@@ -2077,7 +2077,7 @@ _NOT_SERVING = frozenset(
     "eigentümer server host".split()
 )
 _SERVING_ROLE = _Pattern(
-    rf"(?<!\w){_any_of(tuple(r for r in _PERSON_ROLES if r not in _NOT_SERVING))}"
+    rf"(?<!\w){_any_of(tuple(r for r in PERSON_ROLES if r not in _NOT_SERVING))}"
     r"(?:in|innen)?(?!\w)"
 )
 _SENTENCE_END = _Pattern(r"[.!?\n]")
@@ -2111,7 +2111,7 @@ _LISTED_NAME = _Pattern(rf"(?P<gap>{_LISTED_SEPARATOR})(?P<name>{_FIRST_NAME_WOR
 # word after it ("Der Fahrer Müller Logistik"), and not after a role that is a thing or a
 # relative too ("Mutter Wolf"), nor after a thank-you ("Danke an Müller", the shop).
 _SURNAME_AFTER_ROLE = _Pattern(
-    rf"(?P<lead>(?<!\w){_any_of(tuple(r for r in _PERSON_ROLES if r not in _AMBIGUOUS_ROLES))}"
+    rf"(?P<lead>(?<!\w){_any_of(tuple(r for r in PERSON_ROLES if r not in _AMBIGUOUS_ROLES))}"
     r"(?:in)?\b(?:[ \t]*:)?[ \t]+)"
     rf"(?P<name>{_NAME_PART}(?:-{_NAME_PART})?)\b(?![-'’]\w|[ \t]+[{_UPPER}])"
 )
@@ -2128,7 +2128,7 @@ _WORD_SURNAME_AFTER_ROLE = _Pattern(
     # or where a sentence begins, as a name tag reads: "Kassiererin Bauer war genervt",
     # "Techniker Fuchs kam zu spät" (found by a precision check outside hotels)
     r"(?P<lead>(?:(?<![\w-])(?i:der|die|the|our|unser|unsere)[ \t]+|(?m:^)|(?<=[.!?:][ \t]))"
-    rf"{_any_of(tuple(r for r in _PERSON_ROLES if r not in _AMBIGUOUS_ROLES))}(?:in)?[ \t]+)"
+    rf"{_any_of(tuple(r for r in PERSON_ROLES if r not in _AMBIGUOUS_ROLES))}(?:in)?[ \t]+)"
     rf"(?P<name>(?=[{_UPPER}])(?i:{'|'.join(_WORD_SURNAMES)})\b)"
     r"(?=[ \t]+(?i:war|ist|hat|hatte|kam|sagte|meinte|was|is|has|had|came|said)\b)"
 )
@@ -2138,7 +2138,7 @@ _WORD_SURNAME_AFTER_ROLE = _Pattern(
 _NAME_THE_ROLE = _Pattern(
     rf"(?<![\w-])(?P<name>{_FIRST_NAME_WORD})"
     r"(?P<role>(?:[ \t]*,[ \t]*(?i:der|die|unser|unsere|our|my|mein|meine|the)|[ \t]+(?i:the))"
-    rf"[ \t]+(?:{_any_of(tuple(r for r in _PERSON_ROLES if r not in _AMBIGUOUS_ROLES))}"
+    rf"[ \t]+(?:{_any_of(tuple(r for r in PERSON_ROLES if r not in _AMBIGUOUS_ROLES))}"
     # a role that is a thing too in small letters only ("Joe the builder", not "Bob the
     # Builder": the regression check)
     rf"|(?-i:{'|'.join(sorted(r for r in _ROLES_THAT_ARE_THINGS if ' ' not in r))}))(?:in)?\b)"

@@ -641,6 +641,13 @@ def _at_comment(engine: Engine) -> ConversationState:
         "Wie lange heben Sie das auf?",
         "Sieht die Kellnerin das auch?",
         "what do u do with my data?",
+        # whoever serves, as the redaction knows them, also in the plural; "jetzt" with the
+        # message itself (a review of the first fix: each was stored)
+        "Sieht der Arzt das?",
+        "Does the nurse see this?",
+        "Können die Kellnerinnen das sehen?",
+        "Will the front desk see my name?",
+        "Wer sieht das jetzt?",
     ],
 )
 def test_a_question_or_a_pause_at_the_comment_question_is_no_comment(
@@ -680,6 +687,9 @@ def test_a_pause_is_told_how_long_the_answers_wait(engine: Engine) -> None:
         "Bekommt mein Sohn das?",
         "Can the waiter even read?",
         "Was passiert jetzt mit dem Chef?",
+        "How long can you hold it for me?",
+        "Wie lange heben Sie mir das auf?",
+        "Can the waiter read?",
     ):
         turn = engine.handle(state, TextInput(comment))
         assert turn.state is not None and turn.state.answers["comment"] == comment
