@@ -12,7 +12,7 @@ from telegram.ext import Application
 
 from bot.render import cuts_off
 from bot.staffchat import say_cut_off
-from flows.engine import AS_ASCII
+from flows.engine import AS_ASCII, one_slip
 from flows.i18n import N_, SUPPORTED_LOCALES, translator
 
 log = logging.getLogger("bot.commands")
@@ -89,33 +89,17 @@ def meant(text: str, staff: bool = False) -> str | None:
             for name in (german, english)
         ]
         for name in names:
-            if typed == name or (len(name) >= 5 and _one_slip(typed, name)):
+            if typed == name or (len(name) >= 5 and one_slip(typed, name)):
                 return f"/{name}"
         # a slip of an alias ("/widerufen"), or a command's beginning ("/lösch", "/meine"):
         # found by a customer walk-through, answered with the whole help
         for alias, name in aliases.items():
-            if len(alias) >= 5 and _one_slip(typed, alias):
+            if len(alias) >= 5 and one_slip(typed, alias):
                 return f"/{name}"
         begun = {name for name in names if len(typed) >= 4 and name.startswith(typed)}
         if len(begun) == 1:
             return f"/{begun.pop()}"
     return None
-
-
-def _one_slip(typed: str, name: str) -> bool:
-    """One letter left out, added, changed, or two swapped."""
-    if typed == name or abs(len(typed) - len(name)) > 1:
-        return False
-    if len(typed) == len(name):
-        apart = [i for i, (a, b) in enumerate(zip(typed, name, strict=True)) if a != b]
-        return len(apart) == 1 or (
-            len(apart) == 2
-            and apart[1] == apart[0] + 1
-            and typed[apart[0]] == name[apart[1]]
-            and typed[apart[1]] == name[apart[0]]
-        )
-    shorter, longer = sorted((typed, name), key=len)
-    return any(longer[:i] + longer[i + 1 :] == shorter for i in range(len(longer)))
 
 
 def menu(locale: str, entries: Iterable[tuple[str, str, str]] = COMMANDS) -> list[BotCommand]:

@@ -3274,12 +3274,18 @@ def _near_in_part(typed: str, word: str) -> bool:
 
 
 def _alike(typed: str, word: str) -> bool:
-    """Whether `typed` is `word`, or `word` of five letters or more with one letter
-    left out, added, changed or two swapped ("Abstürtze", "bedinen", "crashs", "Fehelr"),
-    but its first letter ("Der Kreis" is not "Der Preis": review)."""
+    """Whether `typed` is `word`, or `word` of five letters or more with one slip (see
+    `one_slip`: "Abstürtze", "bedinen", "crashs", "Fehelr"), but its first letter ("Der
+    Kreis" is not "Der Preis": review)."""
     if typed == word:
         return True
-    if min(len(typed), len(word)) < 5 or abs(len(typed) - len(word)) > 1 or typed[0] != word[0]:
+    return min(len(typed), len(word)) >= 5 and typed[0] == word[0] and one_slip(typed, word)
+
+
+def one_slip(typed: str, word: str) -> bool:
+    """Whether `typed` is `word` with one letter left out, added or changed, or two next to
+    each other swapped."""
+    if typed == word or abs(len(typed) - len(word)) > 1:
         return False
     if len(typed) == len(word):
         apart = [i for i, (a, b) in enumerate(zip(typed, word, strict=True)) if a != b]
@@ -3289,7 +3295,7 @@ def _alike(typed: str, word: str) -> bool:
             and typed[apart[0]] == word[apart[1]]
             and typed[apart[1]] == word[apart[0]]
         )
-    longer, shorter = (typed, word) if len(typed) > len(word) else (word, typed)
+    shorter, longer = sorted((typed, word), key=len)
     return any(longer[:i] + longer[i + 1 :] == shorter for i in range(len(longer)))
 
 
