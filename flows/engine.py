@@ -2989,7 +2989,7 @@ _ROLES = frozenset(
     )
     | set(
         "personal team rezeption vorgesetzter vorgesetzte staff boss seller employees "
-        "front desk reception waiters".split()
+        "reception".split()
     )
     | {"front desk", "head waiter"}
 )
