@@ -36,7 +36,7 @@ from flows.models import (
     render_text,
 )
 from flows.processing import Recipient
-from flows.redaction import PERSON_ROLES, holds_contact_details, strip_personal
+from flows.redaction import SERVING_ROLES, holds_contact_details, strip_personal
 from flows.replies import Button, Keyboard, Outcome, Reply, headed
 
 CHECKED, UNCHECKED = "☑", "☐"
@@ -2981,15 +2981,10 @@ _ROLES = frozenset(
     # knows them ("Sieht der Arzt das?", "Does the nurse see this?": a review of a shorter
     # list); not a thing, a pet or one's family ("Kann die App das lesen?", "Bekommt mein
     # Sohn das?": review)
-    {role.replace("[ \t]+", " ").translate(AS_ASCII) for role in PERSON_ROLES}
-    - set(
-        "vater mutter mann ehemann ehefrau sohn tochter bruder oma opa tante onkel kinder "
-        "kids children freund partner husband wife son daughter brother sister mother father "
-        "mum mom dad friend boyfriend girlfriend kunde kundin".split()
-    )
+    {role.replace("[ \t]+", " ").translate(AS_ASCII) for role in SERVING_ROLES}
     | set(
         "personal team rezeption vorgesetzter vorgesetzte staff boss seller employees "
-        "reception".split()
+        "reception owner inhaber besitzer eigentuemer server host".split()
     )
     | {"front desk", "head waiter"}
 )

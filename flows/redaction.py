@@ -2076,10 +2076,9 @@ _NOT_SERVING = frozenset(
     "kassenpatient nachbar nachbarn neighbour neighbor neighbours neighbors owner besitzer "
     "eigentümer server host".split()
 )
-_SERVING_ROLE = _Pattern(
-    rf"(?<!\w){_any_of(tuple(r for r in PERSON_ROLES if r not in _NOT_SERVING))}"
-    r"(?:in|innen)?(?!\w)"
-)
+SERVING_ROLES = tuple(r for r in PERSON_ROLES if r not in _NOT_SERVING)
+"""The roles of those who serve (also read by `flows.engine.about_privacy`)."""
+_SERVING_ROLE = _Pattern(rf"(?<!\w){_any_of(SERVING_ROLES)}(?:in|innen)?(?!\w)")
 _SENTENCE_END = _Pattern(r"[.!?\n]")
 _NAME_OPENS = _Pattern(
     rf"(?P<lead>(?:\A|(?<=[.!?][ \t])|(?<=\n))[ \t]*)(?P<name>{_FIRST_NAME_WORD})"
