@@ -3589,10 +3589,10 @@ _REQUESTS = {
         rf"{_MISTAKE}(?:{_EN_ASK_TO_STOP} )*(?:delete|erase|remove|undo|cancel) "
         rf"(?:{_EN_MINE}|that|this|it|all (?:of )?(?:that|this)|what i (?:just )?wrote)"
         rf"(?: (?:again|too|as well))?(?: {_EN_TAIL})*",
-        rf"{_MISTAKE}(?:bitte )?(?:{_DE_MINE}|das|dies|es) (?:bitte )?(?:wieder )?"
+        rf"{_MISTAKE}(?:bitte )?(?:{_DE_MINE}|das|dies|es) (?:bitte )?(?:alles )?(?:wieder )?"
         rf"(?:{_DE_ERASE}|zurueckziehen)(?: {_DE_TAIL})*",
         rf"{_MISTAKE}(?:bitte )?(?:{_DE_ERASE}|l(?:oe|o)sch[et]?|entferne) (?:sie |ihr )?"
-        rf"(?:bitte )?(?:{_DE_MINE}|das|dies|es)(?: (?:bitte|wieder|sofort))*{_WHY}?",
+        rf"(?:bitte )?(?:{_DE_MINE}|das|dies|es)(?: (?:bitte|wieder|sofort|alles))*{_WHY}?",
         rf"{_DE_YOU} (?:bitte )?(?:{_DE_MINE}|das|dies|es) (?:bitte )?(?:alles )?(?:bitte )?"
         rf"(?:wieder )?{_DE_ERASE}",
         rf"ich (?:moechte|will|wuerde gerne?) (?:{_DE_MINE}|das) (?:wieder )?"
@@ -3602,7 +3602,7 @@ _REQUESTS = {
         r"(?:this was |that was |it was )?(?:the )?wrong chat)(?: (?:sorry|entschuldigung))?",
         # in other words (found by a review of the first version: added to the comment)
         r"(?:bitte )?(?:l(?:oe|o)sche?|entferne|vergiss|streich) (?:das|dies|es)"
-        r"(?: (?:bitte|wieder))*",
+        r"(?: (?:bitte|wieder|alles))*",
         rf"{_OOPS}*(?:das war |war )?(?:ein|mein) (?:versehen|fehler)"
         r"(?: (?:sorry|entschuldigung|bitte loeschen|bitte losch|bitte ignorieren))*",
         r"(?:oops|ops|whoops|ups|hoppla)",
@@ -3843,9 +3843,13 @@ contact question, a no to it."""
 _NAMES_THE_COMMENT = re.compile(r"\b(?:kommentar|comment|nachricht|message)\b")
 """A request not to store that names the comment ("Bitte meinen Kommentar nicht
 speichern", "don't store my comment"): right after it, about that one."""
-_NAMES_ALL_OF_IT = re.compile(r"\b(?:kommentare?|comments?|nachrichten|messages)\b")
-"""A take-back that names the comment or the messages, not the message just added to it
-("Delete my comment", "Lösch meine Nachrichten"; not "Lösch die Nachricht")."""
+_NAMES_ALL_OF_IT = re.compile(
+    r"\b(?:kommentare?|comments?|nachrichten|messages|alles|all (?:of )?(?:that|this)"
+    r"|everything|what i (?:just )?wrote|was ich (?:eben |gerade )?geschrieben habe)\b"
+)
+"""A take-back that names the comment or the messages, or all of it, not the message just
+added to it ("Delete my comment", "Lösch meine Nachrichten", "can u delete all that" (found
+by review: the first message of the comment stayed); not "Lösch die Nachricht")."""
 
 
 _DE_BY = r"(?:e mail|email|mail|telefon|handy|sms|whatsapp|signal|post|brief)"

@@ -103,6 +103,11 @@ REQUESTS = {
     "Delete it": TAKE_BACK,
     # with "alles", in a chat's short forms (found by a customer walk-through: the comment)
     "Können Sie das bitte alles wieder löschen?": TAKE_BACK,
+    # "alles" after "das" (found by a review: added to the comment)
+    "Bitte löschen Sie das alles": TAKE_BACK,
+    "Lösch das bitte alles": TAKE_BACK,
+    "Vergiss das alles": TAKE_BACK,
+    "Das alles löschen bitte": TAKE_BACK,
     "can u delete all that": TAKE_BACK,
     "k delete all that pls 🙏": TAKE_BACK,
     "Oops wrong chat": TAKE_BACK,

@@ -489,6 +489,30 @@ def test_an_addition_taken_out_at_the_contact_question_leaves_its_buttons_above(
     assert said.startswith(engine.t.gettext("Taken out of your previous answer again.")), said
 
 
+@pytest.mark.parametrize(
+    ("de", "en"),
+    [
+        ("Können Sie das bitte alles wieder löschen?", "can u delete all that"),
+        ("Bitte löschen Sie das alles", "Please delete all of that"),
+        ("Lösch das bitte alles", "delete what I wrote"),
+    ],
+)
+def test_all_of_a_comment_in_two_messages_is_taken_back_when_asked_for_all_of_it(
+    engine: Engine, de: str, en: str
+) -> None:
+    """ "can u delete all that" after a comment sent in two messages took back the second
+    alone; the first was stored and shown to staff (found by a customer walk-through)."""
+    state = _at_the_comment(engine)
+    comment = _at(engine, 1).handle(state, _sent("Die Suppe war kalt.", 1)).state
+    assert comment is not None and comment.step_id == "contact"
+    added = _at(engine, 3).handle(comment, _sent("Und der Kellner unfreundlich.", 3)).state
+    assert added is not None and "\n" in added.answers["comment"]
+    turn = _at(engine, 5).handle(added, _sent(de if engine.t.locale == "de" else en, 5))
+    assert turn.state is not None and turn.state.step_id == "comment"
+    assert "comment" not in turn.state.answers
+    assert turn.changed
+
+
 def test_more_of_the_comment_at_the_contact_question_is_added_with_its_buttons_above(
     engine: Engine,
 ) -> None:
