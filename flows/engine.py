@@ -2860,7 +2860,10 @@ OF_PRIVACY = (
             "know knows war "
             # ("Wie lange bewahren Sie das auf?", with "lange": see `about_privacy`)
             "aufbewahren aufbewahrt bewahren bewahrt behalten behaltet behält behaelt heben "
-            "hebt retain hold".split()
+            "hebt retain hold on "
+            # ("Was passiert mit meinen Daten, wenn ich hier mitmache?", "Erfährt mein Chef
+            # davon?", "Weiß mein Chef, dass ich das war?": found by a customer walk-through)
+            "mitmache mitmachen teilnehme teilnehmen participate davon weiß weiss".split()
         )
     )
 )
@@ -2928,6 +2931,9 @@ def about_privacy(text: str) -> bool:
     OF_PRIVACY's words only, one of them PRIVACY_CUES' (or "geht … an": "Geht das an den
     Chef?"): not "Warum werden meine Daten nicht gelöscht?", a complaint, nor "Wer hat das
     Essen gekocht?"."""
+    greeted = _GREETED.sub("", text, count=1)
+    if greeted != text and greeted:  # "Hallo! Ist das anonym?" (a customer walk-through)
+        return about_privacy(greeted)
     asked = questions_only(text)
     if asked:  # each of several ("Wo war das Personal? Wer hat das gesehen?" is no: review)
         return all(about_privacy(question) for question in asked)
@@ -3000,24 +3006,39 @@ def _serves(role: str) -> bool:
 _LONG = frozenset(("long", "lange"))
 _OBJECT_SEEN = (
     r"(?:das|es|dies|meinen namen|meinen kommentar|mein feedback|meine antworten?|"
-    r"wer ich bin|dass ich das (?:war|geschrieben habe)|von wem das ist)"
+    r"wer ich bin|dass ich das (?:war|geschrieben habe)|von wem das ist|davon)"
+)
+_WHO_WROTE = (
+    r"(?:wer ich bin|wer das (?:geschrieben|geschickt) hat|dass ich das war|von wem das ist)"
 )
 _ROLE_SEES = re.compile(
     # "Sieht die Verkäuferin meinen Namen?", "Kann der Kellner das lesen?", "Does the
     # waiter see my name?": whoever serves, seeing one's answers (found by a customer
     # walk-through: the comment). A role before an object of one's own only: "Hat jemand
     # die Bedienung gesehen?" is a complaint (review of a first version).
-    r"(?:(?:sieht|liest|erfaehrt|bekommt) (?:die|der|das|mein|meine|unser|unsere) (?P<de>\w+)"
+    r"(?:(?:sieht|liest|erfaehrt|bekommt|weiss) (?:die|der|das|mein|meine|unser|unsere) (?P<de>\w+)"
     rf"(?: auch)? {_OBJECT_SEEN}(?: auch)?(?: zu sehen| zu lesen)?"
     r"|(?:kann|wird|darf|koennen|werden) (?:die|der|mein|meine|unser|unsere) (?P<modal>\w+)"
-    rf"(?: auch)? {_OBJECT_SEEN} (?:sehen|lesen|erfahren)"
+    rf"(?: auch)? (?:{_OBJECT_SEEN} (?:sehen|lesen|erfahren)"
+    rf"|(?:sehen|erfahren|wissen) {_WHO_WROTE})"
+    # ("Kann die Bedienung sehen, wer das geschrieben hat?": found by a customer walk-through)
     r"|(?:will|does|can|would|do|could) (?:the|my|our) (?P<en>\w+(?: \w+)?) "
     r"(?:(?:see|read) |(?:know|find out)(?: |$))(?:this|that|it|my name|my comment|my feedback|"
     r"my answers?|who i am|who wrote (?:this|it)|(?:that )?it was me)?)"
 )
 
 
-_SEEING = frozenset("sieht sehen erfährt erfaehrt liest lesen see sees read reads".split())
+_GREETED = re.compile(
+    r"^\s*(?i:hallo|hello|hi|hey|moin|servus|grüezi|grüß gott|guten (?:tag|morgen|abend)"
+    r"|good (?:morning|afternoon|evening))(?: (?i:zusammen|there|all|everyone|team))?"
+    r"\s*(?:[,!.]+\s*|\s+)"
+)
+"""A greeting opening a message, and what sets it off."""
+
+
+_SEEING = frozenset(
+    "sieht sehen erfährt erfaehrt liest lesen weiß weiss see sees read reads know knows".split()
+)
 _WHO_READS = frozenset(
     "chef chefin vorgesetzter vorgesetzte filialleiter filialleiterin inhaber team "
     "mitarbeiter personal boss manager owner staff employees".split()

@@ -59,6 +59,14 @@ PRIVACY_DE = (
         "Is this going to the manager?",
         "Geht das an den Chef?",
         "Wird das an die Geschäftsführung weitergeleitet?",
+        # found by the walk-through of session 55: stored as the comment
+        "Guten Tag, was passiert denn mit meinen Daten wenn ich hier mitmache?",
+        "Hallo! Ist das anonym?",
+        "Hi, who can read this?",
+        "Kann die Bedienung sehen, wer das geschrieben hat?",
+        "Weiß die Bedienung, dass ich das war?",
+        "Erfährt mein Chef davon?",
+        "How long do you hold on to my data?",
     ],
 )
 def test_questions_about_ones_answers_are_told_apart(typed: str) -> None:
@@ -84,6 +92,11 @@ def test_questions_about_ones_answers_are_told_apart(typed: str) -> None:
         "Wie geht es?",
         "Geht das?",
         "",
+        # a greeting before a complaint, or alone
+        "Hallo, das Essen war kalt?",
+        "Hallo!",
+        "Hi there, can the waiter read?",
+        "Weiß der Koch, dass die Suppe kalt war?",
     ],
 )
 def test_comments_are_no_questions_about_ones_answers(typed: str) -> None:
