@@ -6,7 +6,6 @@ import itertools
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -3506,11 +3505,11 @@ def test_a_first_name_ending_a_thank_you_after_a_comma_goes(comment: str, expect
         "Ich bin's, " * 400,
     ],
 )
+@pytest.mark.timeout(120)
 def test_long_thank_yous_and_introductions_run_through(text: str) -> None:
-    redaction.compile_patterns()  # not the compiling timed
-    start = time.perf_counter()
-    redact(text, DE)
-    assert time.perf_counter() - start < 1.0
+    """A pattern that backtracks on a phrase said again runs for minutes on these: the
+    timeout fails it as a hang, not as slow (speed is the benchmarks' to measure)."""
+    assert redact(text, DE)
 
 
 @pytest.mark.parametrize(

@@ -14,8 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -471,10 +470,3 @@ def feedback_without_consent(data_dir: Path) -> int:
     finally:
         db.close()
     return int(row[0])
-
-
-@contextmanager
-def timer(name: str, sink: dict[str, float]) -> Iterator[None]:
-    started = time.perf_counter()
-    yield
-    sink[name] = time.perf_counter() - started
