@@ -477,12 +477,18 @@ class DayBefore(InvalidDuration):
     """ "vorgestern": one day before the last, which no summary counts alone."""
 
 
-def example_date(today: date) -> str:
+def example_date(today: date, locale: str = "de") -> str:
     """A date as staff may type it to count from, for the examples of a reply: a week
     before `today` ("29.11." on 6 December), which is never refused as a day to come (a
-    fixed "1.12." was, from 24 November to 1 December: found by review)."""
+    fixed "1.12." was, from 24 November to 1 December: found by review). In English with
+    its month named ("29 Nov"): "29.11." may be read month first (found by a walk-through)."""
     day = today - timedelta(days=7)
+    if locale == "en":
+        return f"{day.day} {_MONTHS_SHORT[day.month - 1]}"
     return f"{day.day}.{day.month}."
+
+
+_MONTHS_SHORT = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
 
 
 DAY_BEFORE_NOTE = N_(
@@ -1015,7 +1021,7 @@ class StaffDesk:
                 t.gettext(
                     "That date is no day before today. A summary counts from a day that is "
                     "over, for example /summary {date} or /summary since Monday."
-                ).format(date=example_date(today))
+                ).format(date=example_date(today, t.locale))
             )
         except InvalidDuration:
             length = None
@@ -1031,7 +1037,7 @@ class StaffDesk:
                 t.gettext(
                     "I do not understand that period. Try for example /summary 7d, /summary "
                     "since Monday or /summary {date} (counted from that day on)."
-                ).format(date=example_date(today))
+                ).format(date=example_date(today, t.locale))
             )
         if length > MAX_PERIOD:
             return Outcome.say(

@@ -83,7 +83,7 @@ def lookback(text: str, zone: str = "UTC") -> timedelta:
             t.gettext(
                 "{text} is not a period; use e.g. 24h, 30d, 52w or a date such as {date} "
                 "(counted from that day on)"
-            ).format(text=repr(text[:40]), date=example_date(now.date()))
+            ).format(text=repr(text[:40]), date=example_date(now.date(), t.locale))
         ) from None
     if period > MAX_PERIOD:
         raise argparse.ArgumentTypeError(

@@ -524,6 +524,10 @@ async def test_since_a_weekday_and_in_the_last_days_are_their_whole_days_so_far(
     for typed in ("since 2020", "in 3 days", "for week"):
         said = texts(await staff.send(f"/summary {typed}"))
         assert said.startswith("I do not understand that period."), (typed, said)
+    # its example date a week back, with the month named in English ("25.11." may be
+    # read month first: found by a walk-through), and the example works as given
+    assert "/summary 25 Nov (counted from that day on)" in said, said
+    assert texts(await staff.send("/summary 25 Nov")) == texts(await staff.send("/summary 7d"))
     assert texts(await staff.send("/summary since today")).startswith(
         "Summaries count only whole days that are over"
     )
