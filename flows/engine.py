@@ -8,6 +8,7 @@ what it decides (saving the draft, storing a completed feedback).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 import secrets
 import unicodedata
@@ -3292,10 +3293,47 @@ def _near_in_part(typed: str, word: str) -> bool:
 def _alike(typed: str, word: str) -> bool:
     """Whether `typed` is `word`, or `word` of five letters or more with one slip (see
     `one_slip`: "Abstürtze", "bedinen", "crashs", "Fehelr"), but its first letter ("Der
-    Kreis" is not "Der Preis": review)."""
+    Kreis" is not "Der Preis": review). A letter changed for another is a slip only where
+    the keys are neighbours ("Fehlet"): "Fehlen" is no "Fehler", nor "Clashes" "Crashes"
+    (found by a review: each chose the option of bugs)."""
     if typed == word:
         return True
-    return min(len(typed), len(word)) >= 5 and typed[0] == word[0] and one_slip(typed, word)
+    if min(len(typed), len(word)) < 5 or typed[0] != word[0] or not one_slip(typed, word):
+        return False
+    if len(typed) != len(word):
+        return True
+    changed = [(a, b) for a, b in zip(typed, word, strict=True) if a != b]
+    return len(changed) == 2 or changed[0][1] in _KEYS_NEAR.get(changed[0][0], "")
+
+
+def _keys_near(rows: tuple[str, str, str]) -> dict[str, set[str]]:
+    """The keys next to each key of a keyboard's three rows of letters (the rows set off
+    to the right, each from the one above)."""
+    near: dict[str, set[str]] = {}
+    top, middle, bottom = rows
+
+    def join(a: str, b: str) -> None:
+        near.setdefault(a, set()).add(b)
+        near.setdefault(b, set()).add(a)
+
+    for row in rows:
+        for left, right in itertools.pairwise(row):
+            join(left, right)
+    for upper, lower in ((top, middle), (middle, bottom)):
+        for i, key in enumerate(lower):
+            for j in (i, i + 1):
+                if j < len(upper):
+                    join(key, upper[j])
+    return near
+
+
+_GERMAN_KEYS = _keys_near(("qwertzuiopü", "asdfghjklöä", "yxcvbnm"))
+_ENGLISH_KEYS = _keys_near(("qwertyuiop", "asdfghjkl", "zxcvbnm"))
+_KEYS_NEAR = {
+    key: "".join(sorted(_GERMAN_KEYS.get(key, set()) | _ENGLISH_KEYS.get(key, set())))
+    for key in _GERMAN_KEYS.keys() | _ENGLISH_KEYS.keys()
+}
+"""The keys next to each, on a German keyboard or an English one."""
 
 
 def one_slip(typed: str, word: str) -> bool:

@@ -362,6 +362,13 @@ def test_only_the_contact_question_says_contact_is_in_this_chat_only() -> None:
         ("Steuer", []),
         ("Kissing", []),
         ("Trashes", []),
+        # a letter changed for one whose key is no neighbour is another word (found by a
+        # review: "Fehlen", "Clashes" chose the option of bugs); for a neighbour, a slip
+        ("Fehlen", []),
+        ("Clashes", []),
+        ("Fehlet und Abstürze", ["bugs"]),
+        ("Too expansive", []),
+        ("Too exoensive", ["price"]),
     ],
 )
 def test_an_option_typed_with_a_slip_is_that_option(
