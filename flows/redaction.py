@@ -492,7 +492,8 @@ _TIME = _Pattern(
 _BIRTH_BEFORE = _Pattern(
     r"\b(?:geb\.(?:[ \t-]?datum)?|geboren|geburtsdatum|geburtstag|dob|d\.o\.b\.|born"
     r"|birthday|date[ \t]+of[ \t]+birth)"
-    r"(?:[ \t:]+(?:am|den|der|ist|war|on|the|is|was)\b){0,2}[ \t:]*\Z",
+    # (and its star too: "Geb. *12.03.1985", found by a precision check)
+    r"(?:[ \t:]+(?:am|den|der|ist|war|on|the|is|was)\b){0,2}[ \t:]*(?:\*[ \t]*)?\Z",
     re.IGNORECASE,
 )
 # A star for "born", right before a date that opens its line, or after a comma or a
@@ -958,6 +959,8 @@ _BRANDS = (
     r"(?:Dr\.?[ \t]*(?:Oetker|Martens|Pepper|Best|Hauschka|Who)|Mr\.?[ \t]*(?:Clean|Bean"
     r"|Proper|Coffee|Muscle|Robot|Spex|Right)|Mrs\.?[ \t]*(?:Meyer['’]s|Sporty|Doubtfire)"
     r"|Frau[ \t]+Holle|Ms\.?[ \t]*Word"
+    r"|Miss[ \t]+(?:Saigon|Marple|Piggy|Universe|Sixty|Selfridge|Daisy|Havisham|Honey|America"
+    r"|World|Germany|Moneypenny|Congeniality|Peregrine|Vickie['’]s|Sophie)"
     # (characters and a rum: see the titles of _TITLE)
     r"|Captain[ \t]+(?:Morgan|America|Kirk|Planet|Hook|Jack|Sparrow|Marvel|Future|Nemo"
     r"|Picard|Obvious|Crunch|Birdseye|Phillips|Cook|Corelli['’]s|Underpants|Haddock|Scarlet)"
@@ -986,7 +989,9 @@ _TITLE = (
     # comments). German capitalises nouns: there a common last name only ("beim Doktor
     # Termine verschoben" stays), or an English sentence going on ("Professor Whitfield
     # hasn't replied").
-    rf"|(?:(?:Professor|Doktor|Kapitän|Pfarrer|Pastor)(?:in)?|Captain|Capt\.)"
+    rf"|(?:(?:Professor|Doktor|Kapitän|Pfarrer|Pastor)(?:in)?|Captain|Capt\."
+    # "Miss Hendricks was rude" (a precision check), not "I Miss You", "Little Miss"
+    r"|(?<![Ii][ \t])(?<![Ww]e[ \t])(?<![Yy]ou[ \t])(?<![Tt]hey[ \t])(?<!Little[ \t])Miss)"
     rf"(?=[ \t]+(?:{_COMMON_SURNAME}\b|[{_UPPER}][{_LOWER}]+[ \t]+{_ENGLISH_DOING}\b))"
     # "Fr Schmidt" without its dot too (found by the corpus review), but not a Friday: "Mo
     # bis Fr Ruhetag", "Do Fr Sa", "ab Fr Nachmittag" ("Mo-Fr 9" is kept by _TITLED_NAME)

@@ -2829,6 +2829,7 @@ def test_a_long_comment_of_what_the_corpus_audit_rules_look_for_runs_through(
         ("*12.03.1985", "*[Nummer]"),
         ("Tom, * 12.3.85 in Köln", "Tom, * [Nummer] in Köln"),
         ("Tom Becker (*12. März 1985)", "[Name] (*[Nummer])"),
+        ("Geb. *12.03.1985, bitte melden", "Geb. *[Nummer], bitte melden"),  # (session 56)
         # a reference code in parts
         ("ref: ABC-123-XYZ", "ref: [Nummer]"),
         ("Ref. XK-4711-QZ bitte prüfen", "Ref. [Nummer] bitte prüfen"),
@@ -4510,6 +4511,14 @@ def test_what_the_precision_check_of_session_54_found_goes_or_stays_in_german(
         ("My NHS number is 943 476 5919.", "My NHS number is [Number]."),
         ("Professor Whitfield hasn't replied", "[Name] hasn't replied"),
         ("Captain Roberts kept us informed", "[Name] kept us informed"),
+        # "Miss" as a title (session 56), not in a song, a show or a brand
+        ("Miss Hendricks was very rude to us.", "[Name] was very rude to us."),
+        ("Miss Smith at reception was lovely", "[Name] at reception was lovely"),
+        ("I Miss You is my favourite song", None),
+        ("We saw Miss Saigon, great show", None),
+        ("Miss Marple was on TV in the lounge", None),
+        ("Little Miss Sunshine was shown", None),
+        ("Dont Miss Out on the brunch", None),
         ("nail tech Kim was on her phone", "nail tech [Name] was on her phone"),
         ("librarian Fiona helped me", "librarian [Name] helped me"),
         (
