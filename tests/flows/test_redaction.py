@@ -2830,6 +2830,14 @@ def test_a_long_comment_of_what_the_corpus_audit_rules_look_for_runs_through(
         ("Tom, * 12.3.85 in Köln", "Tom, * [Nummer] in Köln"),
         ("Tom Becker (*12. März 1985)", "[Name] (*[Nummer])"),
         ("Geb. *12.03.1985, bitte melden", "Geb. *[Nummer], bitte melden"),  # (session 56)
+        # a tenant's, a tax payer's, a student's number, and a short order code (session 56)
+        ("Mieternummer 4711-0382", "Mieternummer [Nummer]"),
+        ("Steuernummer 217/5123/4567", "Steuernummer [Nummer]"),
+        ("Matrikelnummer 1234567 fehlt", "Matrikelnummer [Nummer] fehlt"),
+        ("Mandantennummer 20481", "Mandantennummer [Nummer]"),
+        ("Auftragsnummer U-24-7719 fehlt", "Auftragsnummer [Nummer] fehlt"),
+        ("Die Steuer von 19 Prozent", None),
+        ("Die Mieter Nr. 3 und 4 sind laut", None),
         # a reference code in parts
         ("ref: ABC-123-XYZ", "ref: [Nummer]"),
         ("Ref. XK-4711-QZ bitte prüfen", "Ref. [Nummer] bitte prüfen"),
