@@ -589,7 +589,10 @@ _AREA_AFTER = _Pattern(r"[ \t]*(?:[,.;!?)]|\Z|\n)")
 # 47110815" went, as a long number).
 _ID_WORD = (
     r"\b(?:kunden(?:konto)?|kd|bestell|best\.|auftrags?|rechnungs?|vertrags?|vorgangs?|"
-    r"order|customer|invoice|account|contract|ticket|konto)"
+    r"order|customer|invoice|account|contract|ticket|konto"
+    # ("Kundenkarte 4400 1987", "Vertragskonto 4471-229-01", "Kassenzeichen 5566-A": found
+    # by a precision check of utilities', insurers' and offices' comments)
+    r"|kundenkarte|vertragskonto|kassenzeichen|aktenzeichen|geschäftszeichen)"
 )
 # Identity documents (found by a staff-side review: "Ausweisnummer L01X00T47",
 # "Reisepass C01X00T47", "Führerscheinnummer B072RRE2I55" reached staff as written; "Perso-Nr.
@@ -615,6 +618,7 @@ _NUMBERED_ID_WORD = (
     # "Steuernummer 217/5123/4567": found by a precision check of landlords' and tax
     # advisors' comments)
     r"|mieter|steuer|steueridentifikations|matrikel|mandanten|akten|antrags|bearbeitungs"
+    r"|policen|schaden|objekt|client|frequent[ \t]+flyer|vielflieger|wristband|armband"
     # a meter's, which names the household it is in ("Zählernummer 1ESY1160123456", found by
     # a redaction walk-through; fourteen characters, so a code may have up to twenty)
     r"|(?:strom|gas|wasser)?(?:zähler|zaehler)"
@@ -653,7 +657,7 @@ _NAMED_ID = _Pattern(
     # (letters between groups of digits: "Schadensnummer 2024-SN-884412", one number)
     # (groups joined by dots: "Buchungsnummer 4411.887.223", found by a precision check of
     # travel comments: "[Nummer].887.223")
-    r"(?P<number>\d(?:[ /-]?\d|\.(?=\d{3})){2,}(?:-(?-i:[A-Z]{1,4})-\d{2,})?\b"
+    r"(?P<number>\d(?:[ /-]?\d|\.(?=\d{3})){2,}(?:(?P<cut>[-/])(?-i:[A-Z]{1,4})(?P=cut)\d{2,})?\b"
     # a capital, then groups of digits ("Versichertennummer: M 847 291 035", as printed on
     # the card: found by the same check, "M [Nummer]" where a comma followed)
     r"|(?-i:[A-Z][ ]\d{2,4}(?:[ ]\d{2,4}){1,4})\b"
@@ -3857,8 +3861,17 @@ def _is_street(match: re.Match[str]) -> bool:
     if match["nr"] and not _UNAMBIGUOUS_STREET.search(street):
         return False  # "Tennisplatz Nr. 3", "Ring Nr. 2": numbered things
     if " " not in street and _UNAMBIGUOUS_STREET.search(street):
-        return True
+        return not _TIME_OR_WAY.match(match.string, match.end())
     return not _QUANTITY.match(match.string, match.end())
+
+
+# A time or a way along a street, not its house number: "an der Bushaltestelle Goethestraße
+# 40 Minuten gewartet", "Ab Bahnhofstraße 2 Stationen", "die Gartenstraße 3 Tage ohne
+# Wasser" (found by a precision check of public transport's and utilities' comments).
+_TIME_OR_WAY = _Pattern(
+    r"[ \t]+(?i:sekunden|minuten|min|stunden|std|tage|tagen|wochen|monate|monaten|km"
+    r"|kilometer|meter|stationen|haltestellen|stopps?|mal|minutes|hours|days|weeks|stops)\b"
+)
 
 
 # A month and year, as on a pack or a card ("MHD 03/2024", "abgelaufen seit 08/2023"): no
@@ -4071,6 +4084,7 @@ PATTERNS = (
     _UNAMBIGUOUS_STREET,
     _NOT_STREETS,
     _QUANTITY,
+    _TIME_OR_WAY,
     _LIST_GOES_ON,
     _PARENTHESIS,
     _PERSON_ASIDE,

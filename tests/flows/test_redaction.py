@@ -4584,3 +4584,57 @@ def test_what_the_precision_check_of_session_54_found_goes_or_stays_in_english(
 def test_names_after_the_roles_of_session_55_go(comment: str, expected: str | None) -> None:
     for language in (DE, EN):  # (the placeholder is "[Name]" in both)
         assert redact(comment, language) == (comment if expected is None else expected)
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        # a number in groups or with letters after the word of a person's matter
+        ("policennummer 4471-229-01 bitte prüfen", "policennummer [Nummer] bitte prüfen"),
+        (
+            "Vertragskonto 5500-1234-77. Bitte korrigieren.",
+            "Vertragskonto [Nummer]. Bitte korrigieren.",
+        ),
+        ("Kundenkarte 4400 1987 – Punkte fehlen", "Kundenkarte [Nummer] – Punkte fehlen"),
+        ("Objektnummer 445-22-81 wurde storniert", "Objektnummer [Nummer] wurde storniert"),
+        ("Kassenzeichen 4471-229-01", "Kassenzeichen [Nummer]"),
+        (
+            "Schadennummer 2024/SN/55812 – Gutachter kam nie",
+            "Schadennummer [Nummer] – Gutachter kam nie",
+        ),
+        # a street and then a time or a way along it is no address
+        (
+            "Wir sind an der Bushaltestelle Goethestraße 40 Minuten im Regen gestanden",
+            None,
+        ),
+        ("Stadtwerke haben die ganze Gartenstraße 3 Tage ohne Warmwasser gelassen", None),
+        ("Ab Bahnhofstraße 2 Stationen mit der U3", None),
+        (
+            "Ich wohne Hauptstraße 12 und warte seit Tagen",
+            "Ich wohne [Adresse] und warte seit Tagen",
+        ),
+    ],
+)
+def test_what_the_precision_check_of_session_56_found_goes_or_stays_in_german(
+    comment: str, expected: str | None
+) -> None:
+    """Found by a precision check of banks, insurers, utilities, transport, offices and
+    vets: numbers in groups after words no list had, and streets before a time."""
+    assert redact(comment, DE) == (comment if expected is None else expected)
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        (
+            "Frequent flyer no. 88 233 491 - miles never credited",
+            "Frequent flyer no. [Number] - miles never credited",
+        ),
+        ("My wristband ID 0004-8812-77 didn't load", "My wristband ID [Number] didn't load"),
+        ("Client number 4471-229-01 please check", "Client number [Number] please check"),
+    ],
+)
+def test_what_the_precision_check_of_session_56_found_goes_in_english(
+    comment: str, expected: str
+) -> None:
+    assert redact(comment, EN) == expected
