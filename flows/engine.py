@@ -2861,10 +2861,11 @@ OF_PRIVACY = (
             "know knows war "
             # ("Wie lange bewahren Sie das auf?", with "lange": see `about_privacy`)
             "aufbewahren aufbewahrt bewahren bewahrt behalten behaltet behält behaelt heben "
-            "hebt retain hold on "
-            # ("Was passiert mit meinen Daten, wenn ich hier mitmache?", "Erfährt mein Chef
-            # davon?", "Weiß mein Chef, dass ich das war?": found by a customer walk-through)
-            "mitmache mitmachen teilnehme teilnehmen participate davon weiß weiss".split()
+            "hebt retain hold "
+            # ("Was passiert mit meinen Daten, wenn ich hier mitmache?": found by a customer
+            # walk-through; not "on", "davon", "weiß": "What is going on?", "Was ist davon
+            # passiert?", "Weiß der Chef, was hier passiert?" are complaints, found by review)
+            "mitmache mitmachen teilnehme teilnehmen participate bleibe".split()
         )
     )
 )
@@ -2933,16 +2934,20 @@ def about_privacy(text: str) -> bool:
     Chef?"): not "Warum werden meine Daten nicht gelöscht?", a complaint, nor "Wer hat das
     Essen gekocht?"."""
     greeted = _GREETED.sub("", text, count=1)
-    if greeted != text and greeted:  # "Hallo! Ist das anonym?" (a customer walk-through)
-        return about_privacy(greeted)
+    if greeted:  # "Hallo! Ist das anonym?" (a customer walk-through)
+        text = greeted
     asked = questions_only(text)
     if asked:  # each of several ("Wo war das Personal? Wer hat das gesehen?" is no: review)
         return all(about_privacy(question) for question in asked)
     joined = unslanged(bare_words(text))
     for pattern, word in _CONTACT_DETAILS:  # "What happens to my phone number?" (review)
         joined = pattern.sub(word, joined)
+    # "How long do you hold on to my data?", "… if I take part?" (a customer walk-through;
+    # not "on" alone: "What is going on?", "keep me on hold", found by review)
+    joined = _HOLD_ON_TO.sub("hold", _TAKE_PART.sub("participate", joined))
     seen = _ROLE_SEES.fullmatch(joined.translate(AS_ASCII))
-    if seen and "?" in text and _serves(seen["de"] or seen["modal"] or seen["en"]):
+    role = seen and (seen["de"] or seen["modal"] or seen["en"] or seen["knows"] or seen["learns"])
+    if role and "?" in text and _serves(role):
         return True  # "Sieht die Verkäuferin meinen Namen?" (a customer walk-through)
     if re.search(r"\b(?:bewahr|heb)\w*\b", joined):  # "Wie lange heben Sie das auf?"
         joined = re.sub(r" auf$", "", joined)  # ("auf" alone is no word of privacy: review)
@@ -3007,18 +3012,26 @@ def _serves(role: str) -> bool:
 _LONG = frozenset(("long", "lange"))
 _OBJECT_SEEN = (
     r"(?:das|es|dies|meinen namen|meinen kommentar|mein feedback|meine antworten?|"
-    r"wer ich bin|dass ich das (?:war|geschrieben habe)|von wem das ist|davon)"
+    r"wer ich bin|dass ich das (?:war|geschrieben habe)|von wem das ist"
+    r"|wer das (?:hier )?(?:geschrieben|geschickt) hat)"
 )
 _WHO_WROTE = (
-    r"(?:wer ich bin|wer das (?:geschrieben|geschickt) hat|dass ich das war|von wem das ist)"
+    r"(?:wer ich bin|wer das (?:hier )?(?:geschrieben|geschickt) hat|dass ich das war"
+    r"|von wem das ist)"
 )
+_ARTICLE = r"(?:die|der|das|mein|meine|unser|unsere)"
 _ROLE_SEES = re.compile(
     # "Sieht die Verkäuferin meinen Namen?", "Kann der Kellner das lesen?", "Does the
     # waiter see my name?": whoever serves, seeing one's answers (found by a customer
     # walk-through: the comment). A role before an object of one's own only: "Hat jemand
     # die Bedienung gesehen?" is a complaint (review of a first version).
-    r"(?:(?:sieht|liest|erfaehrt|bekommt|weiss) (?:die|der|das|mein|meine|unser|unsere) (?P<de>\w+)"
+    rf"(?:(?:sieht|liest|erfaehrt|bekommt) {_ARTICLE} (?P<de>\w+)"
     rf"(?: auch)? {_OBJECT_SEEN}(?: auch)?(?: zu sehen| zu lesen)?"
+    # knowing who wrote, and learning of it ("Weiß die Bedienung, dass ich das war?",
+    # "Erfährt mein Chef davon?": a customer walk-through); not knowing what goes on ("Weiß
+    # der Chef, was hier passiert?", "Weiß der Chef davon?": complaints, found by review)
+    rf"|(?:weiss|wissen) {_ARTICLE} (?P<knows>\w+) {_WHO_WROTE}"
+    rf"|erfaehrt {_ARTICLE} (?P<learns>\w+) davon"
     r"|(?:kann|wird|darf|koennen|werden) (?:die|der|mein|meine|unser|unsere) (?P<modal>\w+)"
     rf"(?: auch)? (?:{_OBJECT_SEEN} (?:sehen|lesen|erfahren)"
     rf"|(?:sehen|erfahren|wissen) {_WHO_WROTE})"
@@ -3030,16 +3043,18 @@ _ROLE_SEES = re.compile(
 
 
 _GREETED = re.compile(
-    r"^\s*(?i:hallo|hello|hi|hey|moin|servus|grüezi|grüß gott|guten (?:tag|morgen|abend)"
-    r"|good (?:morning|afternoon|evening))(?: (?i:zusammen|there|all|everyone|team))?"
-    r"\s*(?:[,!.]+\s*|\s+)"
+    r"^(?:\s*(?i:hallo|hallöchen|hello|hi|hey|moin|servus|grüezi|gruezi|grüß gott|gruess gott"
+    r"|guten (?:tag|morgen|abend)|good (?:morning|afternoon|evening|day)|morning|liebes team"
+    r"|dear team)(?: (?i:zusammen|there|all|everyone|team|guys|nochmal|again))?"
+    r"\s*(?:[,!.]+\s*|\s+))+"
 )
-"""A greeting opening a message, and what sets it off."""
+"""Greetings opening a message, and what sets them off (as many as there are, at once: one
+at a time, "hi hi hi …" ran out of stack, found by review)."""
 
 
-_SEEING = frozenset(
-    "sieht sehen erfährt erfaehrt liest lesen weiß weiss see sees read reads know knows".split()
-)
+_HOLD_ON_TO = re.compile(r"\b(?:hold|hang) (?:on to|onto)\b")
+_TAKE_PART = re.compile(r"\btake part\b")
+_SEEING = frozenset("sieht sehen erfährt erfaehrt liest lesen see sees read reads".split())
 _WHO_READS = frozenset(
     "chef chefin vorgesetzter vorgesetzte filialleiter filialleiterin inhaber team "
     "mitarbeiter personal boss manager owner staff employees".split()
@@ -3648,20 +3663,21 @@ _REQUESTS = {
         rf"{_MISTAKE}(?:{_EN_ASK_TO_STOP} )*(?:delete|erase|remove|undo|cancel) "
         rf"(?:{_EN_MINE}|that|this|it|all (?:of )?(?:that|this)|what i (?:just )?wrote)"
         rf"(?: (?:again|too|as well))?(?: {_EN_TAIL})*",
-        rf"{_MISTAKE}(?:bitte )?(?:{_DE_MINE}|das|dies|es) (?:bitte )?(?:alles )?(?:wieder )?"
+        rf"{_MISTAKE}(?:bitte )?(?:{_DE_MINE}|das|dies|es) (?:(?:bitte|alles|wieder) )*"
         rf"(?:{_DE_ERASE}|zurueckziehen)(?: {_DE_TAIL})*",
         rf"{_MISTAKE}(?:bitte )?(?:{_DE_ERASE}|l(?:oe|o)sch[et]?|entferne) (?:sie |ihr )?"
-        rf"(?:bitte )?(?:{_DE_MINE}|das|dies|es)(?: (?:bitte|wieder|sofort|alles))*{_WHY}?",
+        rf"(?:bitte )?(?:{_DE_MINE}|das|dies|es)(?: (?:bitte|wieder|sofort|alles|jetzt|endlich))*"
+        rf"{_WHY}?",
         rf"{_DE_YOU} (?:bitte )?(?:{_DE_MINE}|das|dies|es) (?:bitte )?(?:alles )?(?:bitte )?"
         rf"(?:wieder )?{_DE_ERASE}",
-        rf"ich (?:moechte|will|wuerde gerne?) (?:{_DE_MINE}|das) (?:wieder )?"
+        rf"ich (?:moechte|will|wuerde gerne?) (?:{_DE_MINE}|das) (?:alles )?(?:wieder )?"
         rf"(?:{_DE_ERASE}|zurueckziehen)(?: {_DE_TAIL})*",
         rf"{_MISTAKE}(?:bitte )?(?:l(?:oe|o)schen|entfernen)(?: {_DE_TAIL})*",
         rf"{_OOPS}*(?:(?:wrong|falscher) (?:chat|bot)|(?:das war |war )?(?:der )?falsche chat|"
         r"(?:this was |that was |it was )?(?:the )?wrong chat)(?: (?:sorry|entschuldigung))?",
         # in other words (found by a review of the first version: added to the comment)
         r"(?:bitte )?(?:l(?:oe|o)sche?|entferne|vergiss|streich) (?:das|dies|es)"
-        r"(?: (?:bitte|wieder|alles))*",
+        r"(?: (?:bitte|wieder))*",
         rf"{_OOPS}*(?:das war |war )?(?:ein|mein) (?:versehen|fehler)"
         r"(?: (?:sorry|entschuldigung|bitte loeschen|bitte losch|bitte ignorieren))*",
         r"(?:oops|ops|whoops|ups|hoppla)",
@@ -3902,9 +3918,10 @@ contact question, a no to it."""
 _NAMES_THE_COMMENT = re.compile(r"\b(?:kommentar|comment|nachricht|message)\b")
 """A request not to store that names the comment ("Bitte meinen Kommentar nicht
 speichern", "don't store my comment"): right after it, about that one."""
+_NAMES_THE_MESSAGES = r"kommentare?|comments?|nachrichten|messages"
 _NAMES_ALL_OF_IT = re.compile(
-    r"\b(?:kommentare?|comments?|nachrichten|messages|alles|all (?:of )?(?:that|this)"
-    r"|everything|what i (?:just )?wrote|was ich (?:eben |gerade )?geschrieben habe)\b"
+    rf"\b(?:{_NAMES_THE_MESSAGES}|alles|all (?:of )?(?:that|this)|everything|what i wrote"
+    r"|was ich geschrieben habe)\b"
 )
 """A take-back that names the comment or the messages, or all of it, not the message just
 added to it ("Delete my comment", "Lösch meine Nachrichten", "can u delete all that" (found
@@ -4110,6 +4127,11 @@ _NO_FIRST = re.compile(r"^(?:nein|noe|nae|nee|ne|nope|nah|no)(?: (?:danke|thanks
 review of the change, joined to the comment with the number in it)."""
 
 
+_NAMES_MESSAGES = re.compile(rf"\b(?:{_NAMES_THE_MESSAGES})\b")
+"""A take-back that names the comment or the messages, which says it takes out: not "all"
+alone ("Vergiss das alles" is as often a no to the question asked next: review)."""
+
+
 def _takes_out(text: str, kind: str | None) -> bool:
     """Whether `text`, a request of `kind`, asks to take out the text answer just given."""
     words = bare_words(text).translate(AS_ASCII)
@@ -4117,7 +4139,7 @@ def _takes_out(text: str, kind: str | None) -> bool:
         kind == TAKE_BACK
         and (
             _TAKES_OUT.search(words) is not None
-            or _NAMES_ALL_OF_IT.search(words) is not None
+            or _NAMES_MESSAGES.search(words) is not None
             or declines_comment(text)  # "nur die Bewertung bitte" (review)
         )
     ) or (kind == STOP and _NAMES_THE_COMMENT.search(words) is not None)

@@ -67,6 +67,16 @@ PRIVACY_DE = (
         "Weiß die Bedienung, dass ich das war?",
         "Erfährt mein Chef davon?",
         "How long do you hold on to my data?",
+        # found by the review of those: greetings, "take part", who wrote after more verbs
+        "Hallo liebes Team, ist das anonym?",
+        "Hallo nochmal, wer liest das?",
+        "Grüezi, wer liest das?",
+        "Good day, is this anonymous?",
+        "Am I anonymous if I take part?",
+        "Bleibe ich anonym, wenn ich teilnehme?",
+        "Sieht die Bedienung, wer das geschrieben hat?",
+        "Wissen die Kellner, wer das geschrieben hat?",
+        "How long do you hang on to my data?",
     ],
 )
 def test_questions_about_ones_answers_are_told_apart(typed: str) -> None:
@@ -97,6 +107,14 @@ def test_questions_about_ones_answers_are_told_apart(typed: str) -> None:
         "Hallo!",
         "Hi there, can the waiter read?",
         "Weiß der Koch, dass die Suppe kalt war?",
+        # "on", "davon", "weiß" of a complaint (found by review: read as privacy questions)
+        "What is going on?",
+        "Does the manager know what is going on?",
+        "How long will you keep me on hold?",
+        "Weiß der Chef, was hier passiert?",
+        "Weiß jemand, wo das Personal ist?",
+        "Weiß der Chef davon?",
+        "Was ist davon passiert?",
     ],
 )
 def test_comments_are_no_questions_about_ones_answers(typed: str) -> None:
@@ -488,3 +506,10 @@ async def test_a_thumbs_up_next_to_the_consent_request_points_to_its_button(
     assert harness.store is not None
     pseudonym = harness.store.pseudonym(f"tg-user:{guest.user_id}")
     assert await harness.store.consents(pseudonym) == [], "an emoji gives no consent"
+
+
+def test_greetings_said_again_and_again_are_read_at_once() -> None:
+    """Greetings were taken off one at a time, each by a call of its own: "hi hi hi …"
+    ran out of stack and the person was told something went wrong (found by review)."""
+    assert not about_privacy("hi " * 1365)
+    assert about_privacy("Hallo, " * 600 + "ist das anonym?")

@@ -106,8 +106,11 @@ REQUESTS = {
     # "alles" after "das" (found by a review: added to the comment)
     "Bitte löschen Sie das alles": TAKE_BACK,
     "Lösch das bitte alles": TAKE_BACK,
-    "Vergiss das alles": TAKE_BACK,
     "Das alles löschen bitte": TAKE_BACK,
+    "Das alles bitte löschen": TAKE_BACK,
+    "Lösch das alles jetzt": TAKE_BACK,
+    "Löschen Sie das alles endlich": TAKE_BACK,
+    "Ich möchte das alles wieder löschen": TAKE_BACK,
     "can u delete all that": TAKE_BACK,
     "k delete all that pls 🙏": TAKE_BACK,
     "Oops wrong chat": TAKE_BACK,

@@ -513,6 +513,25 @@ def test_all_of_a_comment_in_two_messages_is_taken_back_when_asked_for_all_of_it
     assert turn.changed
 
 
+@pytest.mark.parametrize(
+    ("de", "en"), [("Vergiss das alles", "delete what I just wrote"), ("Lösch das", "undo")]
+)
+def test_a_take_back_of_the_message_just_added_or_a_no_leaves_the_first_message(
+    engine: Engine, de: str, en: str
+) -> None:
+    """ "Vergiss das alles" is as often a no to the question asked next, and "what I just
+    wrote" the message just added: neither took the whole comment before, nor does now
+    (found by the review of the change that takes back all of it)."""
+    state = _at_the_comment(engine)
+    comment = _at(engine, 1).handle(state, _sent("Die Suppe war kalt.", 1)).state
+    assert comment is not None
+    added = _at(engine, 3).handle(comment, _sent("Und der Kellner unfreundlich.", 3)).state
+    assert added is not None
+    turn = _at(engine, 5).handle(added, _sent(de if engine.t.locale == "de" else en, 5))
+    assert turn.state is not None
+    assert turn.state.answers.get("comment", "").startswith("Die Suppe war kalt."), turn.state
+
+
 def test_more_of_the_comment_at_the_contact_question_is_added_with_its_buttons_above(
     engine: Engine,
 ) -> None:
