@@ -3757,7 +3757,55 @@ def typed_request(text: str) -> str | None:
         for kind, pattern in _REQUEST_PATTERNS.items():
             if pattern.fullmatch(words):
                 return kind
-    return None
+    # one sentence alone: after a comment, it is the comment's last, stored with the way to
+    # erase (see `request_at_the_end`)
+    alone = len([s for s in _SENTENCE_END.split(text.strip()) if s.strip()]) <= 1
+    return ERASE if alone and _demands_erasure(greeted) else None
+
+
+def _demands_erasure(words: str) -> bool:
+    """Whether `words` (see `bare_words`, in ASCII) demand that one's data be erased, in
+    words of one's own: "Ich will, dass Sie alle meine Daten sofort löschen!", "Ich verlange
+    die sofortige Löschung meiner Daten", "Weg mit meinen Daten!", "Löschen Sie alles, was
+    Sie über mich gespeichert haben, und zwar SOFORT" (found by a customer walk-through:
+    each stored as the comment, and shown by /meinedaten as such). A word of erasing, one's
+    data, and a demand (or the erasing word first); not denied, asked why, nor told of as
+    done ("Warum wurden meine Daten gelöscht?", "Die App löscht meine Daten nicht")."""
+    said = words.split()
+    if not 0 < len(said) <= _DEMAND_WORDS or _NOT_A_DEMAND.search(words):
+        return False
+    return bool(
+        (_ERASING.search(words) or _DATA_GONE.search(words))
+        and _ONES_DATA.search(words)
+        and (_DEMANDING.search(words) or _ERASING.match(words) or _DATA_GONE.search(words))
+    )
+
+
+_DEMAND_WORDS = 20
+_ERASING = re.compile(
+    r"\b(?:l(?:oe|o)sch(?:en|e|t|st|ung)?|entfern(?:en|e|t|ung)?|vernicht(?:en|e|et|ung)"
+    r"|weg mit|delete|deletion|erase|erasure|remove|removal|wipe|get rid of|purge)\b"
+)
+_DATA_GONE = re.compile(r"\b(?:daten|data|alles) (?:(?:sofort|bitte|endlich|now) )*weg\b")
+_ONES_DATA = re.compile(
+    r"\b(?:(?:alle |all |saemtliche )?(?:meine|meiner|meinen|my) (?:\w+ )?(?:daten|data|angaben"
+    r"|details|informationen|information|info|infos|eintraege|antworten|answers)"
+    r"|(?:alles|everything|all) (?:(?:was|that|what) (?:sie|ihr|du|you) )?(?:ueber|von|about|on)"
+    r" (?:mir|mich|me)|(?:alles|everything) (?:von|ueber|about|on) (?:mir|mich|me))\b"
+)
+_DEMANDING = re.compile(
+    r"\b(?:bitte|sofort|umgehend|unverzueglich|endlich|gefaelligst|will|moechte|verlange"
+    r"|fordere|verlangen|fordern|muessen|sollen|sofortige|zackig|please|now|immediately|asap"
+    r"|want|demand|require|insist|must|need)\b"
+)
+_NOT_A_DEMAND = re.compile(
+    r"\b(?:nicht|nie|niemals|kein|keine|not|never|don't|dont|do not|no|warum|wieso|weshalb"
+    r"|why|wurde|wurden|were|been|ob|whether|wie|how)\b"
+    r"|\bwas (?:\w+ )?(?:deleted|erased|removed|wiped)\b"
+    # off a list of the business's own, which staff are to act on ("Please remove my details
+    # from the mailing list": found by a check of comments)
+    r"|\b(?:mailing|newsletter|verteiler|werbung|marketing|liste|list|kundenkonto|account)"
+)
 
 
 RECTIFY, RESTRICT = "rectify", "restrict"

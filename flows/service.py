@@ -58,6 +58,7 @@ from flows.engine import (
     new_token,
     offers_contact_details,
     privacy_pointer,
+    request_at_the_end,
     thanks_or_goodbye,
     typed_forms,
     typed_help,
@@ -800,7 +801,13 @@ class FeedbackService:
                     said = self._replied(overview.text, t, replied=False, written_to=True)
                     return Outcome.say(said)
                 return Outcome(replies=(overview,))
-        request = typed_request(event.text) if isinstance(event, TextInput) else None
+        # a request as the last sentence too ("Habt ihr mich verstanden? Meine Daten weg!":
+        # found by a customer walk-through, told no question was open): nothing is stored here
+        request = (
+            typed_request(event.text) or request_at_the_end(event.text)
+            if isinstance(event, TextInput)
+            else None
+        )
         correcting = asks_rectification(event.text) if isinstance(event, TextInput) else None
         consents = await self.store.consents(pseudonym)
         if any(consent.in_force for consent in consents):

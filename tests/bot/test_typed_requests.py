@@ -226,6 +226,16 @@ REQUESTS = {
     "Cancel.": STOP,
     "Loeschen": ERASE,
     "widerruf": WITHDRAW,
+    # a demand in words of one's own (found by a customer walk-through: the comment)
+    "Ich will, dass Sie alle meine Daten sofort löschen!": ERASE,
+    "Ich verlange die sofortige Löschung meiner Daten": ERASE,
+    "Weg mit meinen Daten!": ERASE,
+    "Löschen Sie alles was Sie über mich gespeichert haben, und zwar SOFORT": ERASE,
+    "So, und jetzt will ich dass ihr alles von mir löscht, aber zackig!": ERASE,
+    "Meine Daten sofort weg!": ERASE,
+    "I want you to delete all my data right now": ERASE,
+    "Delete everything you have on me": ERASE,
+    "I demand the deletion of my personal data": ERASE,
 }
 COMMENTS = [
     "Ja, das Essen war kalt",
@@ -300,6 +310,15 @@ COMMENTS = [
     "Das Personal ignoriert das",
     "ignore the noise lol",
     "Bitte löschen Sie danach die Reservierung",
+    # erasing told of, denied, asked about, or a list of the business's (review)
+    "Warum wurden meine Daten gelöscht?",
+    "Die App löscht meine Daten nicht",
+    "Bitte meine Daten nicht löschen",
+    "Die App löscht ständig meine Einträge, das nervt",
+    "Ich habe meine Daten in der App gelöscht und jetzt geht nichts mehr",
+    "My data was deleted by your app update",
+    "Please remove my details from the mailing list",
+    "Remove the mushrooms from my order please",
 ]
 
 
