@@ -2945,6 +2945,8 @@ def about_privacy(text: str) -> bool:
     # "How long do you hold on to my data?", "… if I take part?" (a customer walk-through;
     # not "on" alone: "What is going on?", "keep me on hold", found by review)
     joined = _HOLD_ON_TO.sub("hold", _TAKE_PART.sub("participate", joined))
+    if _GIVE_MY_NAME.fullmatch(joined.translate(AS_ASCII)):
+        return True  # "Muss ich meinen Namen angeben?" (a customer walk-through: the comment)
     seen = _ROLE_SEES.fullmatch(joined.translate(AS_ASCII))
     role = seen and (seen["de"] or seen["modal"] or seen["en"] or seen["knows"] or seen["learns"])
     if role and "?" in text and _serves(role):
@@ -3052,6 +3054,15 @@ _GREETED = re.compile(
 at a time, "hi hi hi …" ran out of stack, found by review)."""
 
 
+_GIVE_MY_NAME = re.compile(
+    r"(?:muss|muessen|soll|sollen) (?:ich|wir) (?:(?:da|hier|denn|wirklich|auch|dann) )*"
+    r"(?:meinen namen|unseren namen|meine (?:telefonnummer|nummer|adresse|e mail|email|mail)"
+    r"|(?:meine )?kontaktdaten) (?:angeben|nennen|sagen|schreiben|hinterlassen)"
+    r"|do (?:i|we) (?:have|need) to (?:give|provide|enter|share|leave|tell you) (?:you )?"
+    r"(?:my|our) (?:name|number|phone number|email|email address|address|contact details)"
+    r"(?: here)?"
+)
+"""Whether one must name oneself: a question about one's data, not a comment."""
 _HOLD_ON_TO = re.compile(r"\b(?:hold|hang) (?:on to|onto)\b")
 _TAKE_PART = re.compile(r"\btake part\b")
 _SEEING = frozenset("sieht sehen erfährt erfaehrt liest lesen see sees read reads".split())
@@ -4056,7 +4067,14 @@ def asks_another_way(text: str) -> bool:
             break
         del kept[-size:]
     words = _NO_FIRST.sub("", _GREETING.sub("", " ".join(kept)))
-    return _ANOTHER_WAY.fullmatch(words) is not None
+    # after a yes too ("Ja, gerne. Bitte rufen Sie mich zurück.": found by a customer
+    # walk-through, added to the comment, and the older customer asked to tap Undo)
+    return any(
+        _ANOTHER_WAY.fullmatch(said) is not None for said in (words, _YES_LEAD.sub("", words))
+    )
+
+
+_YES_LEAD = re.compile(r"^(?:(?:ja|jawohl|doch|yes|yeah|yep|ok|okay|gerne?|sure|klar) )+")
 
 
 _OFFERING = frozenset(

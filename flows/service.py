@@ -1445,6 +1445,14 @@ class FeedbackService:
                 reached.given,
             ).format(count=reached.given, time=self._next_time(reached, t))
             return Outcome(replies=(Reply(said),), close_keyboard=True, question_gone=True)
+        if not turn.changed and turn.outcome.replies:
+            # Not taken, and written in another language the bot speaks: the way to it, in
+            # that language (found by a customer walk-through: an English speaker refused
+            # four times in German at the rating, nothing readable naming /language)
+            other = _their_language(event, t)
+            if other is not None:
+                hint = other.gettext("In English: send /language.")
+                return replace(turn.outcome, replies=headed((hint,), turn.outcome.replies))
         return turn.outcome
 
     async def _complete(
@@ -1863,10 +1871,18 @@ def _in_their_language(said: str, event: Input, t: Translator) -> str:
     """`said`, with the way to the language a message not kept was written in where that
     is not the chat's (found by a customer walk-through: "what do you do with my data?"
     answered in German alone, nothing readable naming /language)."""
+    other = _their_language(event, t)
+    if other is None:
+        return said
+    return said + "\n\n" + other.gettext("In English: send /language.")
+
+
+def _their_language(event: Input, t: Translator) -> Translator | None:
+    """The language a text was written in, where the bot speaks it and it is not `t`'s."""
     written = written_in(event.text) if isinstance(event, TextInput) else None
     if written is None or written == t.locale or written not in SUPPORTED_LOCALES:
-        return said
-    return said + "\n\n" + translator(written).gettext("In English: send /language.")
+        return None
+    return translator(written)
 
 
 def _other_languages(locale: str) -> str:

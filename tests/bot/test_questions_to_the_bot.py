@@ -77,6 +77,10 @@ PRIVACY_DE = (
         "Sieht die Bedienung, wer das geschrieben hat?",
         "Wissen die Kellner, wer das geschrieben hat?",
         "How long do you hang on to my data?",
+        # whether one must name oneself (found by the walk-through of session 56)
+        "Muss ich meinen Namen angeben?",
+        "Muss ich da meinen Namen angeben?",
+        "Do I have to give my name?",
     ],
 )
 def test_questions_about_ones_answers_are_told_apart(typed: str) -> None:
@@ -115,6 +119,8 @@ def test_questions_about_ones_answers_are_told_apart(typed: str) -> None:
         "Weiß jemand, wo das Personal ist?",
         "Weiß der Chef davon?",
         "Was ist davon passiert?",
+        "Muss ich das angeben?",
+        "Do I have to give a tip?",
     ],
 )
 def test_comments_are_no_questions_about_ones_answers(typed: str) -> None:
@@ -513,3 +519,22 @@ def test_greetings_said_again_and_again_are_read_at_once() -> None:
     ran out of stack and the person was told something went wrong (found by review)."""
     assert not about_privacy("hi " * 1365)
     assert about_privacy("Hallo, " * 600 + "ist das anonym?")
+
+
+async def test_a_refused_answer_in_the_other_language_names_the_way_to_it(
+    harness: Harness,
+) -> None:
+    """Found by a customer walk-through: an English speaker at the German bot's rating was
+    refused four times in German, nothing readable naming /language. A comment written in
+    English is taken as it is, with no such note."""
+    tourist = harness.customer(8831, language_code="de")
+    await tourist.send("/start")
+    await tourist.press("Ja, ich willige ein")
+    said = texts(await tourist.send("I do not understand"))
+    assert said.startswith("In English: send /language.\n\n"), said
+    assert "Wie zufrieden" in said, said
+    said = texts(await tourist.send("Ich verstehe das nicht"))
+    assert "In English" not in said and "Wie zufrieden" in said, said
+    await tourist.press("4")
+    said = texts(await tourist.send("The coffee was lovely and the staff were kind"))
+    assert "In English" not in said, said

@@ -1757,6 +1757,10 @@ ANOTHER_WAY = [
     # a yes with the way wanted, and after a greeting (mutation audit: either went unnoticed)
     ("de", "Ja, aber telefonisch"),
     ("de", "Hallo, lieber per Mail"),
+    # after a yes said in a sentence of its own (found by a customer walk-through: added to
+    # the comment, and the older customer asked to tap Undo)
+    ("de", "Ja, gerne. Bitte rufen Sie mich zurück."),
+    ("en", "Yes please, call me back"),
 ]
 PHONE, EMAIL = "0151 2345678", "erika.muster@example.org"
 ONLY_HERE = {
