@@ -1379,6 +1379,14 @@ class DataRights:
                 text += "\n\n" + t.gettext(
                     "“{purpose}”: withdrawing it erases the {count} feedbacks given with it."
                 ).format(purpose=self._label(t, purpose_id), count=t.number(given))
+            open_flow = self.catalog.flows.get(state.flow_id) if state is not None else None
+            if open_flow is not None and purpose_id in {p.id for p in open_flow.required_purposes}:
+                # The survey under way ends with it (found by a customer walk-through: its
+                # answers were discarded at one tap, nothing had said so)
+                text += "\n\n" + t.gettext(
+                    "“{purpose}”: withdrawing it also discards your unfinished answers to the "
+                    "survey under way."
+                ).format(purpose=self._label(t, purpose_id))
         return Outcome(replies=(Reply(text, buttons),))
 
     async def withdraw(self, person: Person, data: str) -> Outcome:

@@ -530,7 +530,13 @@ async def test_keeping_the_consents_withdraws_nothing_and_a_survey_goes_on(
     await erika.send("/start")
     await erika.press("4")
     before = stored_rows(harness.settings.data_dir)
-    await erika.send("/widerruf")
+    asked = texts(await erika.send("/widerruf"))
+    # that the survey under way ends with the feedback's consent (found by a customer
+    # walk-through: its answers discarded at one tap, nothing had said so)
+    assert (
+        "„Speicherung Ihres Feedbacks“: Ein Widerruf verwirft auch Ihre unvollständigen "
+        "Antworten der laufenden Umfrage."
+    ) in asked, asked
     kept = await erika.press("Einwilligungen behalten")
     assert "Es wurde nichts widerrufen" in texts(kept), texts(kept)
     assert "Was sollten wir wissen?" in texts(kept), "the open question asked again"
@@ -543,6 +549,15 @@ async def test_keeping_the_consents_withdraws_nothing_and_a_survey_goes_on(
     export = export_of(await erika.send("/meinedaten"))
     assert {c["status"] for c in export["consents"]} == {"in_force"}
     assert len(export["feedback"]) == 2
+
+
+async def test_withdrawing_with_no_survey_under_way_names_no_unfinished_answers(
+    harness: Harness,
+) -> None:
+    erika = harness.customer()
+    await give_feedback(erika, "vorher", contact=True)
+    asked = texts(await erika.send("/widerruf"))
+    assert "Welche Einwilligung" in asked and "unvollständigen" not in asked, asked
 
 
 async def test_withdraw_with_nothing_in_force(harness: Harness) -> None:
