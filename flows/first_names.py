@@ -151,7 +151,9 @@ FIRST_NAMES = frozenset(
     "andré andre "
     # found by a precision check of care homes', ski schools' and offices' comments
     "siobhan niamh aoife janine fanny vreni vroni wastl marija tobi lotta yusuf "
-    "kwame".split()
+    "kwame "
+    # found by a precision check of banks', vets', gyms' and parishes' comments
+    "maike meike marvin anita okan dani".split()
 )
 
 # Words of German or English in small letters that are also first names: a name only when

@@ -1970,6 +1970,9 @@ def _any_of(words: tuple[str, ...]) -> str:
     return f"(?=[{initials}{initials.upper()}])(?i:{alternatives})"
 
 
+# A role's ending as German declines it ("Kollegen Stefan", "unseres Sohnes Ben", "der
+# Kollegin Maike": found by a precision check, they stayed).
+_ROLE_ENDING = r"(?:in|en|n|es|s)?"
 _NO_SHOP = rf"(?!{_FEEDBACK_WORD}|(?i:{'|'.join(_THANKED + _NOT_PEOPLE)})\b)"
 # A second name after "und", "and" or "&": "Danke an Jan Petersen und Anna Müller" (found
 # by review: the second stayed); where it is none, the first goes alone (see by_role).
@@ -1979,7 +1982,7 @@ _NO_SHOP = rf"(?!{_FEEDBACK_WORD}|(?i:{'|'.join(_THANKED + _NOT_PEOPLE)})\b)"
 # Jessica" went, "Der Kellner hieß Kevin Becker" stayed. There, from a common first name
 # on (see by_role): "Das Gericht heißt Kaiserschmarrn Royal", "a dish called Eggs Benedict".
 _NAME_AFTER_ROLE = _Pattern(
-    rf"(?P<lead>(?<!\w)(?:{_any_of(PERSON_ROLES + _TO_SOMEONE)}(?:in)?\b"
+    rf"(?P<lead>(?<!\w)(?:{_any_of(PERSON_ROLES + _TO_SOMEONE)}{_ROLE_ENDING}\b"
     r"(?:[ \t]*:|(?P<comma>[ \t]*,))?[ \t]+"
     rf"(?P<called>{_any_of(_CALLED)}\b[ \t]+)?|(?P<naming>{_any_of(_CALLED)})\b[ \t]+))"
     rf"{_NO_SHOP}(?P<name>(?>{_FULL_NAME}))"
@@ -2022,7 +2025,7 @@ _NAMED_PLACE = _Pattern(
     r"\b(?![ \t]*(?:\d|Nr\b|Nummer\b|No\b))"
 )
 _FIRST_NAME_AFTER_CUE = _Pattern(
-    rf"(?P<lead>(?<!\w){_any_of(PERSON_ROLES + _TO_SOMEONE + _THANKING + _NAMING)}(?:in)?\b"
+    rf"(?P<lead>(?<!\w){_any_of(PERSON_ROLES + _TO_SOMEONE + _THANKING + _NAMING)}{_ROLE_ENDING}\b"
     # a role and a word that names ("Der Kellner hieß Marcel", "Der Kellner namens Kevin"),
     # or a name set off by commas after a role ("our server, Dave, was great"): found by a
     # staff review, where "sie hieß Jessica" and "Our server Jessica" went

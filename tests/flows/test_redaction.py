@@ -4614,6 +4614,13 @@ def test_names_after_the_roles_of_session_55_go(comment: str, expected: str | No
             "Ich wohne Hauptstraße 12 und warte seit Tagen",
             "Ich wohne [Adresse] und warte seit Tagen",
         ),
+        # a role as German declines it, and first names no list had
+        ("Frag doch mal Kollegen Stefan", "Frag doch mal Kollegen [Name]"),
+        ("Taufe unseres Sohnes Ben am 14.7.", "Taufe unseres Sohnes [Name] am 14.7."),
+        ("Die Helferin Maike hat Luna versorgt", "Die Helferin [Name] hat Luna versorgt"),
+        ("dank Azubi Marvin 🥰", "dank Azubi [Name] 🥰"),
+        ("Die Fahrer kamen pünktlich", None),
+        ("Des Chefs Laune war mies", None),
     ],
 )
 def test_what_the_precision_check_of_session_56_found_goes_or_stays_in_german(
