@@ -1094,7 +1094,10 @@ class Engine:
                 )
             )
             return self._at_question(state, note)
-        if (kind := typed_request(text)) in _POINTED_TO:
+        kind = typed_request(text)
+        if kind is None and not isinstance(step, ConsentStep) and demands_erasure(text):
+            kind = ERASE  # at a rating or a choice, where the text is no answer anyway
+        if kind in _POINTED_TO:
             # Not "please tap a button" to whoever wants to stop (found by an English
             # customer's review: asked again and again to press one); a no typed at a
             # consent question declined it above.
@@ -3355,11 +3358,22 @@ def _keys_near(rows: tuple[str, str, str]) -> dict[str, set[str]]:
 
 _GERMAN_KEYS = _keys_near(("qwertzuiopü", "asdfghjklöä", "yxcvbnm"))
 _ENGLISH_KEYS = _keys_near(("qwertyuiop", "asdfghjkl", "zxcvbnm"))
+_SOUNDS_ALIKE = ("csz", "ck", "iey", "uo", "oa", "yz")
+"""Letters written for one another as they sound ("expencive", "The prize", "craches"), or
+next to each other before an umlaut is written out ("Abstörze": ü, ö, ä), or where the
+German and the English keyboard swap them ("Abstürye"): found by review."""
 _KEYS_NEAR = {
-    key: "".join(sorted(_GERMAN_KEYS.get(key, set()) | _ENGLISH_KEYS.get(key, set())))
+    key: "".join(
+        sorted(
+            _GERMAN_KEYS.get(key, set())
+            | _ENGLISH_KEYS.get(key, set())
+            | {other for group in _SOUNDS_ALIKE if key in group for other in group if other != key}
+        )
+    )
     for key in _GERMAN_KEYS.keys() | _ENGLISH_KEYS.keys()
 }
-"""The keys next to each, on a German keyboard or an English one."""
+"""The keys next to each, on a German keyboard or an English one, and the letters that
+sound alike."""
 
 
 def one_slip(typed: str, word: str) -> bool:
@@ -3768,54 +3782,72 @@ def typed_request(text: str) -> str | None:
         for kind, pattern in _REQUEST_PATTERNS.items():
             if pattern.fullmatch(words):
                 return kind
-    # one sentence alone: after a comment, it is the comment's last, stored with the way to
-    # erase (see `request_at_the_end`)
-    alone = len([s for s in _SENTENCE_END.split(text.strip()) if s.strip()]) <= 1
-    return ERASE if alone and _demands_erasure(greeted) else None
+    return None
 
 
-def _demands_erasure(words: str) -> bool:
-    """Whether `words` (see `bare_words`, in ASCII) demand that one's data be erased, in
-    words of one's own: "Ich will, dass Sie alle meine Daten sofort löschen!", "Ich verlange
-    die sofortige Löschung meiner Daten", "Weg mit meinen Daten!", "Löschen Sie alles, was
-    Sie über mich gespeichert haben, und zwar SOFORT" (found by a customer walk-through:
-    each stored as the comment, and shown by /meinedaten as such). A word of erasing, one's
-    data, and a demand (or the erasing word first); not denied, asked why, nor told of as
-    done ("Warum wurden meine Daten gelöscht?", "Die App löscht meine Daten nicht")."""
-    said = words.split()
-    if not 0 < len(said) <= _DEMAND_WORDS or _NOT_A_DEMAND.search(words):
+def demands_erasure(text: str) -> bool:
+    """Whether `text`, one sentence, demands in words of one's own that one's data be
+    erased: "Ich will, dass Sie alle meine Daten sofort löschen!", "Ich verlange die
+    sofortige Löschung meiner Daten", "Weg mit meinen Daten!", "Löschen Sie alles, was Sie
+    über mich gespeichert haben, und zwar SOFORT" (found by a customer walk-through: stored
+    as the comment, no word of /loeschen). Not read as a request that keeps a text answer
+    from being stored (a review of a version that did: "Nach dem Update sind alle meine
+    Daten weg", "Die App löscht meine Einträge, bitte beheben" were lost), only pointed to
+    /loeschen (see `request_at_the_end`). The erasing word as one asks for it (not "löscht",
+    "gelöscht"), one's data within a few words of it, and a demand; not denied, asked how,
+    where or why, told of as done, nor of an app, a booking, a card or a list of the
+    business's, which staff are to act on."""
+    words = _GREETING.sub("", unslanged(bare_words(text)).translate(AS_ASCII))
+    if not 0 < len(words.split()) <= _DEMAND_WORDS or _NOT_A_DEMAND.search(words):
         return False
-    return bool(
-        (_ERASING.search(words) or _DATA_GONE.search(words))
-        and _ONES_DATA.search(words)
-        and (_DEMANDING.search(words) or _ERASING.match(words) or _DATA_GONE.search(words))
+    if _DATA_GONE.fullmatch(words) or _AWAY_WITH.search(words):
+        return True  # "Meine Daten sofort weg!", "Weg mit meinen Daten!"
+    near = _ERASING_NEAR_DATA.search(words) or _SAID_TO_THEM.search(words)
+    return near is not None and (
+        _DEMANDING.search(words) is not None or _ERASING.match(words) is not None
     )
 
 
 _DEMAND_WORDS = 20
 _ERASING = re.compile(
-    r"\b(?:l(?:oe|o)sch(?:en|e|t|st|ung)?|entfern(?:en|e|t|ung)?|vernicht(?:en|e|et|ung)"
-    r"|weg mit|delete|deletion|erase|erasure|remove|removal|wipe|get rid of|purge)\b"
+    r"\b(?:l(?:oe|o)schen|l(?:oe|o)sche|l(?:oe|o)sch|l(?:oe|o)schung|entfernen|entferne"
+    r"|entfernung|vernichten|vernichtung|delete|deletion|erase|erasure|remove|removal|wipe"
+    r"|purge|get rid of)\b"
 )
-_DATA_GONE = re.compile(r"\b(?:daten|data|alles) (?:(?:sofort|bitte|endlich|now) )*weg\b")
-_ONES_DATA = re.compile(
-    r"\b(?:(?:alle |all |saemtliche )?(?:meine|meiner|meinen|my) (?:\w+ )?(?:daten|data|angaben"
-    r"|details|informationen|information|info|infos|eintraege|antworten|answers)"
-    r"|(?:alles|everything|all) (?:(?:was|that|what) (?:sie|ihr|du|you) )?(?:ueber|von|about|on)"
-    r" (?:mir|mich|me)|(?:alles|everything) (?:von|ueber|about|on) (?:mir|mich|me))\b"
+_ONES_DATA_WORDS = (
+    r"(?:(?:alle |all |saemtliche |all of )?(?:meine|meiner|meinen|my) (?:\w+ )?(?:daten|data"
+    r"|angaben|details|informationen|information|info|infos)"
+    r"|(?:alles|everything|all) (?:(?:was|that|what) )?(?:(?:sie|ihr|du|you) )?(?:\w+ )?"
+    r"(?:ueber|von|about|on) (?:mir|mich|me))"
 )
+# "dass ihr alles von mir löscht": a demand, said to them
+_SAID_TO_THEM = re.compile(
+    rf"\b(?:dass|das) (?:ihr|sie) (?:\w+ )?{_ONES_DATA_WORDS} (?:\w+ ){{0,2}}"
+    r"l(?:oe|o)sch(?:t|en)\b"
+)
+_ERASING_NEAR_DATA = re.compile(
+    rf"(?:{_ERASING.pattern})(?: \w+){{0,5}} {_ONES_DATA_WORDS}\b"
+    rf"|\b{_ONES_DATA_WORDS}(?: \w+){{0,5}} (?:{_ERASING.pattern})"
+)
+_DATA_GONE = re.compile(
+    r"(?:bitte )?(?:alle )?(?:meine|my) (?:daten|data) (?:(?:sofort|bitte|endlich|jetzt|now) )*"
+    r"weg(?: (?:bitte|sofort|jetzt))*"
+)
+_AWAY_WITH = re.compile(r"^(?:(?:bitte|und|also|so) )*weg mit (?:allen )?meinen daten\b")
 _DEMANDING = re.compile(
     r"\b(?:bitte|sofort|umgehend|unverzueglich|endlich|gefaelligst|will|moechte|verlange"
-    r"|fordere|verlangen|fordern|muessen|sollen|sofortige|zackig|please|now|immediately|asap"
-    r"|want|demand|require|insist|must|need)\b"
+    r"|fordere|bestehe|sofortige|umgehende|zackig|please|now|immediately|asap|want|demand"
+    r"|require|insist|hereby)\b"
 )
 _NOT_A_DEMAND = re.compile(
-    r"\b(?:nicht|nie|niemals|kein|keine|not|never|don't|dont|do not|no|warum|wieso|weshalb"
-    r"|why|wurde|wurden|were|been|ob|whether|wie|how)\b"
-    r"|\bwas (?:\w+ )?(?:deleted|erased|removed|wiped)\b"
-    # off a list of the business's own, which staff are to act on ("Please remove my details
-    # from the mailing list": found by a check of comments)
-    r"|\b(?:mailing|newsletter|verteiler|werbung|marketing|liste|list|kundenkonto|account)"
+    r"\b(?:nicht|nie|niemals|kein|keine|not|never|don't|dont|do not|can't|cant|cannot"
+    r"|warum|wieso|weshalb|why|wo|wie|where|how|ob|whether|wurde|wurden|sind|ist|war|waren"
+    r"|were|been|hat|geloescht|deleted|erased|removed|wiped|kopie|copy|zettel"
+    # of something else than this chat's answers, which staff are to act on
+    r"|app|update|buchung|booking|bestellung|order|karte|card|bank|konto|kundenkonto|account"
+    r"|system|programm|program|profil|profile|website|portal|warteliste|waitlist|liste|list"
+    r"|mailing|newsletter|verteiler|werbung|marketing|fingerprint|praxis|foto|fotos|photo"
+    r"|photos|bild|bilder|kamera|camera|video|shop|cloud|handy|phone|computer|pc|laptop)\b"
 )
 
 
@@ -3953,7 +3985,10 @@ def request_at_the_end(text: str) -> str | None:
         tail = " ".join(sentences[start:])
         if len(bare_words(tail).split()) > _REQUEST_WORDS:
             break
-        kind = typed_request(tail)
+        # a demand in words of one's own too (see `demands_erasure`), the last sentence
+        kind = typed_request(tail) or (
+            ERASE if start == len(sentences) - 1 and demands_erasure(tail) else None
+        )
         # also after a yes, as typed_request reads it ("Falsche Ware. Ja, Widerruf!")
         alone = _YES_FIRST.sub("", bare_words(tail).translate(AS_ASCII))
         if start > 0 and _WORD_ALONE.fullmatch(alone):

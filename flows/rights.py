@@ -1379,7 +1379,8 @@ class DataRights:
                 text += "\n\n" + t.gettext(
                     "“{purpose}”: withdrawing it erases the {count} feedbacks given with it."
                 ).format(purpose=self._label(t, purpose_id), count=t.number(given))
-            open_flow = self.catalog.flows.get(state.flow_id) if state is not None else None
+            answered = state is not None and state.holds_answers  # (none yet: none lost)
+            open_flow = self.catalog.flows.get(state.flow_id) if answered and state else None
             if open_flow is not None and purpose_id in {p.id for p in open_flow.required_purposes}:
                 # The survey under way ends with it (found by a customer walk-through: its
                 # answers were discarded at one tap, nothing had said so)

@@ -1445,7 +1445,7 @@ class FeedbackService:
                 reached.given,
             ).format(count=reached.given, time=self._next_time(reached, t))
             return Outcome(replies=(Reply(said),), close_keyboard=True, question_gone=True)
-        if not turn.changed and turn.outcome.replies:
+        if not turn.changed and turn.outcome.replies and not _given_already(state, event):
             # Not taken, and written in another language the bot speaks: the way to it, in
             # that language (found by a customer walk-through: an English speaker refused
             # four times in German at the rating, nothing readable naming /language)
@@ -1875,6 +1875,14 @@ def _in_their_language(said: str, event: Input, t: Translator) -> str:
     if other is None:
         return said
     return said + "\n\n" + other.gettext("In English: send /language.")
+
+
+def _given_already(state: ConversationState, event: Input) -> bool:
+    """Whether `event` is a text answer given already (sent again): taken, not refused."""
+    if not isinstance(event, TextInput):
+        return False
+    typed = event.text.strip()
+    return any(isinstance(v, str) and typed in v.split("\n") for v in state.answers.values())
 
 
 def _their_language(event: Input, t: Translator) -> Translator | None:

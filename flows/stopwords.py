@@ -42,7 +42,14 @@ STOP_WORDS = GERMAN_STOP_WORDS | ENGLISH_STOP_WORDS
 
 # Words of either language only, for telling them apart: the short ones of English left
 # out of the stop words (shorter than a frequent word is long) added.
-_ONLY_GERMAN = GERMAN_STOP_WORDS - ENGLISH_STOP_WORDS - frozenset({"also", "so", "in", "an"})
+_ONLY_GERMAN = (
+    GERMAN_STOP_WORDS
+    - ENGLISH_STOP_WORDS
+    - frozenset(
+        # English words too ("Total garbage man", "Gut feeling, total mess" were German: review)
+        "also so in an am die um man total gut".split()
+    )
+)
 _ONLY_ENGLISH = (
     ENGLISH_STOP_WORDS | frozenset("i me my is it do to of on at by or if be we he us".split())
 ) - GERMAN_STOP_WORDS

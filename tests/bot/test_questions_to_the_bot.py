@@ -538,3 +538,6 @@ async def test_a_refused_answer_in_the_other_language_names_the_way_to_it(
     await tourist.press("4")
     said = texts(await tourist.send("The coffee was lovely and the staff were kind"))
     assert "In English" not in said, said
+    # nor when it is sent again, taken already (found by review)
+    said = texts(await tourist.send("The coffee was lovely and the staff were kind"))
+    assert "In English" not in said, said

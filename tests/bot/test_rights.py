@@ -558,6 +558,11 @@ async def test_withdrawing_with_no_survey_under_way_names_no_unfinished_answers(
     await give_feedback(erika, "vorher", contact=True)
     asked = texts(await erika.send("/widerruf"))
     assert "Welche Einwilligung" in asked and "unvollständigen" not in asked, asked
+    # nor with a survey begun and nothing answered yet (found by review: "discards your
+    # unfinished answers", of none)
+    await erika.send("/start")
+    asked = texts(await erika.send("/widerruf"))
+    assert "Welche Einwilligung" in asked and "unvollständigen" not in asked, asked
 
 
 async def test_withdraw_with_nothing_in_force(harness: Harness) -> None:

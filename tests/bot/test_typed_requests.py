@@ -24,6 +24,8 @@ from flows.engine import (
     Engine,
     TextInput,
     asks_another_way,
+    demands_erasure,
+    request_at_the_end,
     typed_request,
 )
 from flows.i18n import translator
@@ -226,16 +228,6 @@ REQUESTS = {
     "Cancel.": STOP,
     "Loeschen": ERASE,
     "widerruf": WITHDRAW,
-    # a demand in words of one's own (found by a customer walk-through: the comment)
-    "Ich will, dass Sie alle meine Daten sofort löschen!": ERASE,
-    "Ich verlange die sofortige Löschung meiner Daten": ERASE,
-    "Weg mit meinen Daten!": ERASE,
-    "Löschen Sie alles was Sie über mich gespeichert haben, und zwar SOFORT": ERASE,
-    "So, und jetzt will ich dass ihr alles von mir löscht, aber zackig!": ERASE,
-    "Meine Daten sofort weg!": ERASE,
-    "I want you to delete all my data right now": ERASE,
-    "Delete everything you have on me": ERASE,
-    "I demand the deletion of my personal data": ERASE,
 }
 COMMENTS = [
     "Ja, das Essen war kalt",
@@ -2196,3 +2188,57 @@ def test_and_alone_is_no_goodbye() -> None:
     assert thanks_or_goodbye("Danke und tschüss") == "thanks"
     assert thanks_or_goodbye("Danke und") == "thanks"
     assert thanks_or_goodbye("thanks and") == "thanks"
+
+
+DEMANDS = [
+    "Ich will, dass Sie alle meine Daten sofort löschen!",
+    "Ich verlange die sofortige Löschung meiner Daten",
+    "Weg mit meinen Daten!",
+    "Löschen Sie alles was Sie über mich gespeichert haben, und zwar SOFORT",
+    "So, und jetzt will ich dass ihr alles von mir löscht, aber zackig!",
+    "Meine Daten sofort weg!",
+    "I want you to delete all my data right now",
+    "Delete everything you have on me",
+    "I demand the deletion of my personal data",
+]
+NOT_DEMANDS = [
+    # found by the review of a version that refused them as the comment
+    "Nach dem Update sind alle meine Daten weg",
+    "Die App löscht bei jedem Update alle meine Einträge, bitte beheben",
+    "Euer Update löscht meine gespeicherten Daten, ich will eine Lösung",
+    "Ich möchte meine Daten in der App löschen, wo geht das?",
+    "I need to delete my data in the app but can't find where, please help",
+    "Bitte stornieren Sie meine Buchung und löschen Sie meine Angaben dazu",
+    "Please remove my card details from the app, the card expired",
+    "Der Verkäufer hat meine Daten abfotografiert, bitte sofort löschen lassen",
+    "Warum wurden meine Daten gelöscht?",
+    "Bitte meine Daten nicht löschen",
+]
+
+
+@pytest.mark.parametrize("typed", DEMANDS)
+def test_a_demand_to_erase_in_words_of_ones_own_is_told_apart(typed: str) -> None:
+    """Found by a customer walk-through: stored as the comment with no word of /loeschen."""
+    assert demands_erasure(typed) and request_at_the_end(typed) == ERASE
+
+
+@pytest.mark.parametrize("typed", NOT_DEMANDS)
+def test_data_lost_erased_elsewhere_or_asked_about_is_no_demand(typed: str) -> None:
+    assert not demands_erasure(typed)
+
+
+async def test_a_demand_to_erase_at_the_comment_is_stored_and_pointed_to_the_command(
+    harness: Harness,
+) -> None:
+    """Stored as the comment, as the last sentence of one is (nothing is lost where it was
+    no demand after all), and pointed to /delete; at the rating, pointed to it."""
+    customer = await _at(harness, "rating", 841)
+    said = texts(await customer.send("I demand the deletion of my personal data"))
+    assert said.startswith(POINTER_EN) and "How satisfied" in said, said
+    await customer.press("4")
+    demand = "I demand the deletion of my personal data"
+    assert typed_request(demand) is None, "no request that keeps the comment from being stored"
+    said = texts(await customer.send(demand))
+    assert ACT_BY_COMMAND["/delete"] in said, said
+    await customer.press("No")
+    assert await stored_comment(harness, customer) == demand

@@ -369,6 +369,10 @@ def test_only_the_contact_question_says_contact_is_in_this_chat_only() -> None:
         ("Fehlet und Abstürze", ["bugs"]),
         ("Too expansive", []),
         ("Too exoensive", ["price"]),
+        # letters that sound alike, or sit by an umlaut (found by the review of that rule)
+        ("Too expencive", ["price"]),
+        ("Bugs and craches", ["bugs"]),
+        ("Fehler und Abstörze", ["bugs"]),
     ],
 )
 def test_an_option_typed_with_a_slip_is_that_option(
