@@ -589,10 +589,7 @@ _AREA_AFTER = _Pattern(r"[ \t]*(?:[,.;!?)]|\Z|\n)")
 # 47110815" went, as a long number).
 _ID_WORD = (
     r"\b(?:kunden(?:konto)?|kd|bestell|best\.|auftrags?|rechnungs?|vertrags?|vorgangs?|"
-    r"order|customer|invoice|account|contract|ticket|konto"
-    # ("Kundenkarte 4400 1987", "Vertragskonto 4471-229-01", "Kassenzeichen 5566-A": found
-    # by a precision check of utilities', insurers' and offices' comments)
-    r"|kundenkarte|vertragskonto|kassenzeichen|aktenzeichen|geschäftszeichen)"
+    r"order|customer|invoice|account|contract|ticket|konto)"
 )
 # Identity documents (found by a staff-side review: "Ausweisnummer L01X00T47",
 # "Reisepass C01X00T47", "Führerscheinnummer B072RRE2I55" reached staff as written; "Perso-Nr.
@@ -646,11 +643,18 @@ _NAMED_ID = _Pattern(
     r"[\s:#.-]+(?:(?:mit[ \t]+der[ \t]+)?(?:nr|no|nummer)\b\.?[\s:#.-]*(?=\d{3})"
     r"|(?=(?P<parts>\d{4,}[-/]\d{3,}|\d{3,}[-/]\d{4,})))"
     r"(?!(?:19|20)\d\d[-/](?:19|20)?\d\d\b)"
+    # ("Kundenkarte 4400 1987", "Vertragskonto 4471-229-01", "Kassenzeichen 5566-A": found
+    # by a precision check of utilities', insurers' and offices' comments): digits in
+    # groups, five or more, or capitals and a dash; not a count, an amount or a year
+    # ("Kundenkarte 5000 Punkte", "Vertragskonto 1200 Euro", "Kundenkarte 2024": review)
+    r"|\b(?:kundenkarte|vertragskonto|kassenzeichen|aktenzeichen|geschäftszeichen)"
+    r"[\s:#.-]*(?:(?:nr|no|nummer)\b\.?[\s:#.-]*)?"
+    r"(?!(?:19|20)\d\d[-/](?:19|20)?\d\d\b)(?=\d{3,}[ /.-]\d|\d{5,}|(?-i:[A-Z]{1,4}-\d))"
     rf"|{_NUMBERED_ID_WORD}(?:[\s.-]*(?:nummer|nr|number|no|id|ref|reference|referenz|code)"
     r"\b\.?"
     r"[\s:#.-]*"
     r"(?:(?:ist|lautet|lautete|war|is|was)[\s:]+)?"
-    r"(?=\d|(?-i:[A-Z]{1,11}\d|[A-Z][ ]\d)|(?(document)(?-i:[a-z]{1,11}\d)|(?!)))"
+    r"(?=\d|(?-i:[A-Z]{1,11}\d|[A-Z]{1,4}-\d|[A-Z][ ]\d)|(?(document)(?-i:[a-z]{1,11}\d)|(?!)))"
     r"|(?(document)[\s:#.-]+(?:(?:ist|lautet|lautete|war|is|was)[\s:]+)?"
     r"(?=(?-i:[A-Z0-9]{0,11}[A-Z])(?-i:[A-Z]{0,11}\d)|(?-i:[a-z0-9]{0,11}[a-z])(?-i:[a-z]{0,11}\d))"
     r"|(?!))))"
@@ -999,10 +1003,14 @@ _TITLE = (
     # comments). German capitalises nouns: there a common last name only ("beim Doktor
     # Termine verschoben" stays), or an English sentence going on ("Professor Whitfield
     # hasn't replied").
-    rf"|(?:(?:Professor|Doktor|Kapitän|Pfarrer|Pastor)(?:in)?|Captain|Capt\."
-    # "Miss Hendricks was rude" (a precision check), not "I Miss You", "Little Miss"
-    r"|(?<![Ii][ \t])(?<![Ww]e[ \t])(?<![Yy]ou[ \t])(?<![Tt]hey[ \t])(?<!Little[ \t])Miss)"
+    rf"|(?:(?:Professor|Doktor|Kapitän|Pfarrer|Pastor)(?:in)?|Captain|Capt\.)"
     rf"(?=[ \t]+(?:{_COMMON_SURNAME}\b|[{_UPPER}][{_LOWER}]+[ \t]+{_ENGLISH_DOING}\b))"
+    # "Miss Smith was rude" (a precision check): before a common last name alone, not "I
+    # Miss You", "Little Miss", "Miss Dior was sold out", "Dont Miss Taylor Swift night"
+    # (found by the review of a version that took any name before a verb)
+    r"|(?<!\b[Ii][ \t])(?<![Ww]e[ \t])(?<!(?<![Tt]hank[ \t])[Yy]ou[ \t])(?<![Tt]hey[ \t])"
+    r"(?<!Little[ \t])"
+    rf"Miss(?=[ \t]+{_COMMON_SURNAME}\b(?![ \t]+[{_UPPER}]))"
     # "Fr Schmidt" without its dot too (found by the corpus review), but not a Friday: "Mo
     # bis Fr Ruhetag", "Do Fr Sa", "ab Fr Nachmittag" ("Mo-Fr 9" is kept by _TITLED_NAME)
     r"|(?<![Bb]is[ \t])(?<![Uu]nd[ \t])(?<![AaUu][bm][ \t])(?<!(?:Mo|Di|Mi|Do|Sa|So)[ \t])"
@@ -1879,6 +1887,14 @@ _RELATIVES_THAT_ARE_THINGS = frozenset(
     "partner mann mutter vater tante onkel oma opa kinder kids".split()
 )
 _AMBIGUOUS_ROLES = _ROLES_THAT_ARE_THINGS | _RELATIVES_THAT_ARE_THINGS
+_DECLINED_ROLES = tuple(
+    role
+    for role in PERSON_ROLES
+    if role not in _AMBIGUOUS_ROLES
+    and role not in {"koch", "kind", "kinder", "kids", "gast", "gäste"}
+    and " " not in role
+    and "[" not in role
+)
 # ("Ihr Partner Tele Columbus" is a company's: not "ihr", found by review)
 # Who is named by "hieß", "called" with no role before them: "Er hieß Kevin Becker", "the
 # guy called Dave Smith" (a dish is too: "Die Suppe hieß Tom Kha Gai"; see by_role)
@@ -1970,9 +1986,12 @@ def _any_of(words: tuple[str, ...]) -> str:
     return f"(?=[{initials}{initials.upper()}])(?i:{alternatives})"
 
 
-# A role's ending as German declines it ("Kollegen Stefan", "unseres Sohnes Ben", "der
-# Kollegin Maike": found by a precision check, they stayed).
-_ROLE_ENDING = r"(?:in|en|n|es|s)?"
+# A role's ending as German declines it, before a first name alone ("Kollegen Stefan",
+# "unseres Sohnes Ben": found by a precision check, they stayed); not a role that is a
+# thing too, nor one whose declined form is another word ("Kochen", "Kindern", "des
+# Senders Sky Sport", "des Kellners Aperol Spritz": found by the review of a first version,
+# which took full names and every cue word so).
+_ROLE_ENDING = r"(?:en|n|es|s)"
 _NO_SHOP = rf"(?!{_FEEDBACK_WORD}|(?i:{'|'.join(_THANKED + _NOT_PEOPLE)})\b)"
 # A second name after "und", "and" or "&": "Danke an Jan Petersen und Anna Müller" (found
 # by review: the second stayed); where it is none, the first goes alone (see by_role).
@@ -1982,7 +2001,7 @@ _NO_SHOP = rf"(?!{_FEEDBACK_WORD}|(?i:{'|'.join(_THANKED + _NOT_PEOPLE)})\b)"
 # Jessica" went, "Der Kellner hieß Kevin Becker" stayed. There, from a common first name
 # on (see by_role): "Das Gericht heißt Kaiserschmarrn Royal", "a dish called Eggs Benedict".
 _NAME_AFTER_ROLE = _Pattern(
-    rf"(?P<lead>(?<!\w)(?:{_any_of(PERSON_ROLES + _TO_SOMEONE)}{_ROLE_ENDING}\b"
+    rf"(?P<lead>(?<!\w)(?:{_any_of(PERSON_ROLES + _TO_SOMEONE)}(?:in)?\b"
     r"(?:[ \t]*:|(?P<comma>[ \t]*,))?[ \t]+"
     rf"(?P<called>{_any_of(_CALLED)}\b[ \t]+)?|(?P<naming>{_any_of(_CALLED)})\b[ \t]+))"
     rf"{_NO_SHOP}(?P<name>(?>{_FULL_NAME}))"
@@ -2025,7 +2044,8 @@ _NAMED_PLACE = _Pattern(
     r"\b(?![ \t]*(?:\d|Nr\b|Nummer\b|No\b))"
 )
 _FIRST_NAME_AFTER_CUE = _Pattern(
-    rf"(?P<lead>(?<!\w){_any_of(PERSON_ROLES + _TO_SOMEONE + _THANKING + _NAMING)}{_ROLE_ENDING}\b"
+    rf"(?P<lead>(?<!\w)(?:{_any_of(_DECLINED_ROLES)}{_ROLE_ENDING}"
+    rf"|{_any_of(PERSON_ROLES + _TO_SOMEONE + _THANKING + _NAMING)}(?:in)?)\b"
     # a role and a word that names ("Der Kellner hieß Marcel", "Der Kellner namens Kevin"),
     # or a name set off by commas after a role ("our server, Dave, was great"): found by a
     # staff review, where "sie hieß Jessica" and "Our server Jessica" went
@@ -3864,7 +3884,10 @@ def _is_street(match: re.Match[str]) -> bool:
     if match["nr"] and not _UNAMBIGUOUS_STREET.search(street):
         return False  # "Tennisplatz Nr. 3", "Ring Nr. 2": numbered things
     if " " not in street and _UNAMBIGUOUS_STREET.search(street):
-        return not _TIME_OR_WAY.match(match.string, match.end())
+        before = match.string[max(0, match.start() - 30) : match.start()]
+        return not _TIME_OR_WAY.match(match.string, match.end()) or bool(
+            _ADDRESS_SAID_BEFORE.search(before)
+        )
     return not _QUANTITY.match(match.string, match.end())
 
 
@@ -3873,7 +3896,12 @@ def _is_street(match: re.Match[str]) -> bool:
 # Wasser" (found by a precision check of public transport's and utilities' comments).
 _TIME_OR_WAY = _Pattern(
     r"[ \t]+(?i:sekunden|minuten|min|stunden|std|tage|tagen|wochen|monate|monaten|km"
-    r"|kilometer|meter|stationen|haltestellen|stopps?|mal|minutes|hours|days|weeks|stops)\b"
+    r"|kilometer|meter|stationen|haltestellen|stopps?|minutes|hours|days|weeks|stops)\b"
+)
+# (an address all the same after its word: "Meine Adresse ist Bahnhofstraße 14 Stunden
+# später kam der Techniker", found by the review of _TIME_OR_WAY)
+_ADDRESS_SAID_BEFORE = _Pattern(
+    r"(?i:adresse|anschrift|wohne|wohnhaft|address|live at)\b[^.!?\n]{0,20}\Z"
 )
 
 
@@ -4088,6 +4116,7 @@ PATTERNS = (
     _NOT_STREETS,
     _QUANTITY,
     _TIME_OR_WAY,
+    _ADDRESS_SAID_BEFORE,
     _LIST_GOES_ON,
     _PARENTHESIS,
     _PERSON_ASIDE,
