@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import re
 import sys
@@ -81,21 +80,17 @@ def run(args: argparse.Namespace) -> int:
     # and on the event loop python-telegram-bot then runs on (it takes the current one):
     # the bot goes on with this store, not a second opening of it (which logged
     # "store_opened" and "store_closed" twice on each start, found by an operator walk).
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    opening = loop.create_task(store.open())
+    # Run by asyncio.Runner, whose Ctrl-C cancels the opening: Python's own handler raised
+    # KeyboardInterrupt wherever the loop was, also between taking a task's wake-up off the
+    # ready queue and running it, and the cancelled opening then never ran again, the
+    # process waiting for it for good (a loaded test run: "still running 30 s after
+    # Ctrl-C"). Cancelled, it closes what it opened; KeyboardInterrupt comes after.
+    runner = asyncio.Runner()
     try:
-        loop.run_until_complete(opening)
+        runner.run(store.open())
     except BaseException:
-        # Ctrl-C comes out of the loop's wait with the opening left where it was: its
-        # thread kept the process (and the data folder's lock) for good after "interrupted"
-        # (found by an interrupt audit). Cancelled, it closes what it opened.
-        opening.cancel()
-        with contextlib.suppress(BaseException):
-            loop.run_until_complete(opening)
         store.abandon()
-        asyncio.set_event_loop(None)
-        loop.close()
+        runner.close()  # (python-telegram-bot closes the loop it is left when it ends)
         raise
     try:
         return _run_polling(settings, store, catalog, new_store=new_store)
