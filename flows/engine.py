@@ -3323,8 +3323,9 @@ def _alike(typed: str, word: str) -> bool:
     """Whether `typed` is `word`, or `word` of five letters or more with one slip (see
     `one_slip`: "Abstürtze", "bedinen", "crashs", "Fehelr"), but its first letter ("Der
     Kreis" is not "Der Preis": review). A letter changed for another is a slip only where
-    the keys are neighbours ("Fehlet"): "Fehlen" is no "Fehler", nor "Clashes" "Crashes"
-    (found by a review: each chose the option of bugs)."""
+    the keys are neighbours or the letters sound alike ("Fehlet", "expencive": see
+    `_KEYS_NEAR`): "Fehlen" is no "Fehler", nor "Clashes" "Crashes" (found by a review:
+    each chose the option of bugs)."""
     if typed == word:
         return True
     if min(len(typed), len(word)) < 5 or typed[0] != word[0] or not one_slip(typed, word):
