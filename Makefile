@@ -34,7 +34,7 @@ run: install
 test: install lint
 	$(BIN)/python -m pytest
 
-# Benchmarks, each against a baseline in the same run (about ten minutes; JSON into .benchmarks/).
+# Benchmarks, each against a baseline in the same run (about twelve minutes; JSON into .benchmarks/).
 # A smoke run, or a selection: make bench ARGS="--quick"   make bench ARGS="rights e2e"
 bench: install
 	$(BIN)/python -m benchmarks $(ARGS)

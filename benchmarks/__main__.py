@@ -25,6 +25,7 @@ BENCHMARKS = {
     "summary": "benchmarks.bench_summary",
     "memory": "benchmarks.bench_memory",
     "e2e": "benchmarks.bench_e2e",
+    "input": "benchmarks.bench_input",
 }
 
 

@@ -578,7 +578,7 @@ def test_a_long_no_said_again_and_again_is_read_at_once(
     monkeypatch.setattr(engine_module, "_without_politeness", counted)
     assert not typed_no(text)
     # the message read a few times at most, not once for every word said (no timing here:
-    # the count is what grew with the length; see benchmarks for speed)
+    # the count is what grew with the length; its speed: python -m benchmarks input)
     assert len(read) <= 16, len(read)
     assert typed_no("no no no") and typed_no("nein, nein, nein, danke, tschüss")
 

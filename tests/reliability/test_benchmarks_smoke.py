@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tests.reliability.support import REPO
 
-NAMES = ("throughput", "rights", "purge", "summary", "memory", "e2e")
+NAMES = ("throughput", "rights", "purge", "summary", "memory", "e2e", "input")
 
 
 def test_every_benchmark_runs_in_quick_mode_and_writes_json(tmp_path: Path) -> None:
@@ -37,5 +37,23 @@ def test_every_benchmark_runs_in_quick_mode_and_writes_json(tmp_path: Path) -> N
     assert throughput["echo_api_calls_per_update"] == 1.0
     assert throughput["feedbackbot_api_calls_per_update"] == 2.4
     assert throughput["in_memory_store_updates_per_s"] > 0
+    long_messages = json.loads((tmp_path / "input.json").read_text())["figures"]
+    assert long_messages["units"] >= 5
+    assert (
+        long_messages["redaction"]["slowest"] and long_messages["typed at the comment"]["steepest"]
+    )
     summary = json.loads((tmp_path / "overview.json").read_text())
     assert summary["failed"] == []
+
+
+def test_the_input_benchmark_measures_every_unit_the_tests_run_through() -> None:
+    """The long-message benchmark takes its units from the tests' parameters: should their
+    shape change, it must not quietly measure nothing."""
+    from benchmarks.bench_input import MORE_UNITS, units
+
+    measured = units(quick=False)
+    # from test_engine's long "no no no" and from test_redaction's long phrases
+    assert {"no ", "nein danke ", "Herr Müller ", "Musterstraße 12 "} <= set(measured)
+    assert set(MORE_UNITS) <= set(measured)
+    assert len(measured) > 150, len(measured)
+    assert len(measured) == len(set(measured))
