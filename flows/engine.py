@@ -899,13 +899,9 @@ class Engine:
         if again is not None and again[0] == again[1]:
             return self._at_question(state, self._taken_already())
         if again is not None:
-            note = self._restarting(
-                self.t.gettext(
-                    "Your first answer ({rating}) was taken, so this one was not stored. To change "
-                    "your answers, send /cancel and then /start."
-                ).format(rating=self.t.number(again[0]))
-            )
-            return self._at_question(state, note)
+            # a change of mind seconds after the tap (found by a customer's review: a 4
+            # tapped, a "5" typed 3 s later): the rating is the one typed
+            return self._rating_changed(state, again[1])
         if isinstance(step, TextStep):
             cleaned = text.strip()
             if self._rest_of_long_text(state, event):
@@ -932,7 +928,9 @@ class Engine:
             ):
                 # "Ich habe mich verklickt", "sorry, meant 5" right after a rating (found by
                 # a customer walk-through: stored as the comment under the rating it
-                # disowns, and the person believed it corrected)
+                # disowns, and the person believed it corrected): changed, or asked again
+                if (changed := self._change_of_answer(state, cleaned)) is not None:
+                    return changed
                 return self.reask(
                     state,
                     self._restarting(
@@ -1086,7 +1084,9 @@ class Engine:
         ):
             # "Kann ich meine Bewertung ändern?" at the contact question (found by a review:
             # added to the comment staff read): the way to change answers, as to a rating
-            # typed again.
+            # typed again; the question just answered changed, or asked again.
+            if (changed := self._change_of_answer(state, text)) is not None:
+                return changed
             note = self._restarting(
                 self.t.gettext(
                     "Your answers so far are kept as you gave them and cannot be changed here, "
@@ -1656,6 +1656,83 @@ class Engine:
         """The step answered last, and its answer (None: skipped, or none yet)."""
         previous = self.flow.step(state.answered) if state.answered else None
         return previous, state.answers.get(previous.id) if previous is not None else None
+
+    def _change_of_answer(self, state: ConversationState, text: str) -> Turn | None:
+        """A request to correct (see `asks_rectification`) of the question answered just
+        before, if it has buttons: the rating it names in figures taken at once ("ich
+        meinte 4", "I meant to give 5 stars not 1"), a question whether it can be changed
+        answered with how, and any other ("Ich habe mich verklickt", "wrong button",
+        "Zurück") that question asked again, its answer taken back. Found by customer
+        walk-throughs: told to send /cancel and /start, which threw away every answer,
+        they gave up. None where the question before has none of this (a consent, a text,
+        or none: after going back once, the one before it is not known)."""
+        previous, given = self._answer_before(state)
+        if not isinstance(previous, RatingStep | ChoiceStep | MultipleChoiceStep):
+            return None
+        if isinstance(previous, RatingStep) and isinstance(given, int):
+            meant = rating_meant(text, previous, given)
+            if meant is not None:
+                return self._rating_changed(state, meant)
+        if text.rstrip().endswith("?"):
+            return self._at_question(
+                state,
+                self._restarting(
+                    self.t.gettext(
+                        "You can answer the previous question again: send “{back}”. Answers "
+                        "given before it cannot be changed here; to change them, send /cancel "
+                        "and then /start."
+                    )
+                ).format(back=self.t.gettext("back")),
+            )
+        answers = {k: v for k, v in state.answers.items() if k != previous.id}
+        back = state.model_copy(
+            update={
+                "step_id": previous.id,
+                "shape": shape_of(previous),
+                "answers": answers,
+                "scales": {k: v for k, v in state.scales.items() if k != previous.id},
+                # the options chosen stay chosen, to change one or two of them
+                "selected": list(given) if isinstance(given, list) else [],
+                "long_text_at": None,
+                "long_text": None,
+                "answered": None,
+                "answered_at": None,
+                "interrupted": False,
+                "added": None,
+                "additions": [],
+            }
+        )
+        note = self.t.gettext(
+            "Here is the previous question again. Your answer to it is taken back: please "
+            "answer it anew."
+        )
+        replies = headed((note,), (self.ask(back, previous),))
+        # saved under a new key, as an answer undone (see Turn.taken_out)
+        return Turn(
+            back, Outcome(replies=replies, close_keyboard=True), changed=True, taken_out=True
+        )
+
+    def _rating_changed(self, state: ConversationState, meant: int) -> Turn:
+        """The rating just given changed to `meant`, and the question that follows it
+        asked: which one may change with it (the product survey asks what went wrong of a
+        2, what pleased of a 5)."""
+        previous, given = self._answer_before(state)
+        assert isinstance(previous, RatingStep) and isinstance(given, int)
+        turn = replace(self._advance(state, previous, meant), taken_out=True)
+        note = self.t.gettext("Changed: your rating is now {rating} instead of {before}.").format(
+            rating=self.t.number(meant), before=self.t.number(given)
+        )
+        if (
+            turn.state is not None
+            and turn.state.step_id == state.step_id
+            and isinstance(self.current_step(state), ConsentStep)
+        ):
+            # the consent question that follows is the one open: pointed to, not sent again
+            # (see `_at_question`), its buttons kept
+            return replace(self._at_question(turn.state, note), changed=True, taken_out=True)
+        return replace(
+            turn, outcome=replace(turn.outcome, replies=headed((note,), turn.outcome.replies))
+        )
 
     def _answers_earlier_question(
         self, state: ConversationState, step: Step, event: TextInput
@@ -2498,6 +2575,24 @@ def _typed_number(text: str, step: RatingStep) -> int | None:
     if not any(c.isdigit() or c in "★⭐🌟☆" for c in text):
         return None
     return typed_rating(text, step)
+
+
+def rating_meant(text: str, step: RatingStep, given: int) -> int | None:
+    """The rating that a request to correct `given` names in figures ("ich meinte 4",
+    "aus Versehen 2 statt 4 gedrückt", "I meant to give 5 stars not 1", "meant 4/5"):
+    the one number within the scale other than `given`. None where it names none, or
+    another number too ("meinte 4, um 12 Uhr"), or a fraction."""
+    scale = re.sub(rf"\s*(?:/|\b(?:von|aus|out of|of)\s+){step.max}\b", "", text)
+    if _DECIMAL.search(scale):
+        return None
+    numbers = {int(figures) for figures in re.findall(r"\d+", scale)}
+    if any(not step.min <= number <= step.max for number in numbers):
+        return None
+    meant = numbers - {given}
+    return meant.pop() if len(meant) == 1 else None
+
+
+_DECIMAL = re.compile(r"\d[.,]\d")
 
 
 _HEDGED = re.compile(

@@ -1453,50 +1453,151 @@ async def test_skipping_a_rating_typed_is_told_it_cannot_be_skipped(
     assert await stored_comment(harness, erika) == "Gut"
 
 
-@pytest.mark.parametrize(
-    ("language", "typed"),
-    [
-        ("de", "Ich habe mich verklickt"),
-        ("de", "falsch gedrückt"),
-        ("de", "ich meinte 4"),
-        ("en", "sorry, meant 5"),
-        ("en", "wrong button"),
-        ("en", "Sorry I misclicked, I meant 4 stars"),
-        # back to the rating (found by the walk-through of session 50: the comment)
-        ("de", "Zurück"),
-        ("en", "go back"),
-        # whether it can be changed (found by the walk-through of session 51: the comment)
-        ("de", "Kann ich das später noch ändern?"),
-        ("en", "Can I edit this later?"),
-    ],
-)
-async def test_a_slip_typed_at_the_comment_right_after_the_rating_is_not_the_comment(
-    harness: Harness, language: str, typed: str
-) -> None:
-    """Found by a customer walk-through: stored as the comment under the rating it
-    disowns, the survey gone on, and the person believing the rating corrected."""
-    guest = harness.customer(7340 + len(typed), language_code=language)
+async def _rated_two(harness: Harness, user_id: int, language: str) -> Customer:
+    guest = harness.customer(user_id, language_code=language)
     await guest.send("/start")
     await guest.press("Ja, ich willige ein" if language == "de" else "Yes, I agree")
     await guest.press("2")
+    return guest
+
+
+async def _stored(harness: Harness, guest: Customer) -> dict[str, object]:
+    assert harness.store is not None
+    person = harness.store.pseudonym(f"tg-user:{guest.user_id}")
+    (feedback,) = await harness.store.feedback_of(person, harness.clock())
+    return dict(feedback.answers)
+
+
+@pytest.mark.parametrize(
+    ("language", "typed", "meant"),
+    [
+        ("de", "ich meinte 4", 4),
+        ("de", "Oh, ich meinte 4", 4),
+        ("de", "Sorry, aus Versehen 2 statt 5 gedrückt", 5),
+        ("de", "Kann ich meine Bewertung auf 3 ändern?", 3),
+        ("en", "sorry, meant 5", 5),
+        ("en", "Sorry I misclicked, I meant 4 stars", 4),
+        ("en", "I meant to give 5 stars not 2", 5),
+        ("en", "oops, meant 4/5", 4),
+    ],
+)
+async def test_the_rating_meant_typed_right_after_it_changes_it(
+    harness: Harness, language: str, typed: str, meant: int
+) -> None:
+    """Found by customer walk-throughs: stored as the comment under the rating it disowns,
+    and later told to send /cancel and /start, which threw every answer away."""
+    guest = await _rated_two(harness, 7340 + len(typed), language)
     said = texts(await guest.send(typed))
     expected = {
-        "de": "Diese Nachricht habe ich nicht als Ihre Antwort gespeichert. Ihre bisherigen "
-        "Antworten bleiben, wie Sie sie gegeben haben, und lassen sich hier nicht ändern: Um "
-        "sie zu ändern, senden Sie /abbrechen und dann /start. Andernfalls beantworten Sie "
-        "bitte die Frage unten.",
-        "en": "I did not store this message as your answer. Your answers so far are kept as "
-        "you gave them and cannot be changed here: to change them, send /cancel and then "
-        "/start. Otherwise, please answer the question below.",
+        "de": f"Geändert: Ihre Bewertung ist jetzt {meant} statt 2.",
+        "en": f"Changed: your rating is now {meant} instead of 2.",
     }[language]
     assert said.startswith(expected), said
     assert "Was sollten wir wissen?" in said or "What should we know?" in said
     await guest.send("Laut" if language == "de" else "Loud")
     await guest.press("Nein" if language == "de" else "No")
-    assert harness.store is not None
-    person = harness.store.pseudonym(f"tg-user:{guest.user_id}")
-    (feedback,) = await harness.store.feedback_of(person, harness.clock())
-    assert feedback.answers == {"rating": 2, "comment": "Laut" if language == "de" else "Loud"}
+    assert await _stored(harness, guest) == {
+        "rating": meant,
+        "comment": "Laut" if language == "de" else "Loud",
+    }
+
+
+@pytest.mark.parametrize(
+    ("language", "typed"),
+    [
+        ("de", "Ich habe mich verklickt"),
+        ("de", "falsch gedrückt"),
+        ("de", "Meine Bewertung war falsch"),
+        ("en", "wrong button"),
+        ("en", "misclicked"),
+        # back to the rating (found by the walk-through of session 50: the comment)
+        ("de", "Zurück"),
+        ("en", "go back"),
+        # a number that is no rating of the scale, or the one given
+        ("de", "ich meinte 7"),
+        ("en", "Oops, I accidentally pressed 2"),
+    ],
+)
+async def test_a_slip_typed_right_after_the_rating_asks_it_again(
+    harness: Harness, language: str, typed: str
+) -> None:
+    guest = await _rated_two(harness, 7360 + len(typed), language)
+    said = texts(await guest.send(typed))
+    expected = {
+        "de": "Hier ist die vorherige Frage noch einmal. Ihre Antwort darauf ist "
+        "zurückgenommen: Bitte beantworten Sie sie neu.",
+        "en": "Here is the previous question again. Your answer to it is taken back: please "
+        "answer it anew.",
+    }[language]
+    assert said.startswith(expected), said
+    assert "Wie zufrieden" in said or "How satisfied" in said, said
+    await guest.press("3")
+    await guest.send("Laut" if language == "de" else "Loud")
+    await guest.press("Nein" if language == "de" else "No")
+    assert await _stored(harness, guest) == {
+        "rating": 3,
+        "comment": "Laut" if language == "de" else "Loud",
+    }
+
+
+@pytest.mark.parametrize(
+    ("language", "typed"),
+    [
+        # whether it can be changed (found by the walk-through of session 51: the comment)
+        ("de", "Kann ich das später noch ändern?"),
+        ("en", "Can I edit this later?"),
+    ],
+)
+async def test_whether_the_rating_can_be_changed_is_answered_with_how(
+    harness: Harness, language: str, typed: str
+) -> None:
+    guest = await _rated_two(harness, 7380 + len(typed), language)
+    said = texts(await guest.send(typed))
+    expected = {
+        "de": "Sie können die vorherige Frage noch einmal beantworten: Senden Sie „zurück“. "
+        "Antworten davor lassen sich hier nicht ändern; um sie zu ändern, senden Sie "
+        "/abbrechen und dann /start.",
+        "en": "You can answer the previous question again: send “back”. Answers given before "
+        "it cannot be changed here; to change them, send /cancel and then /start.",
+    }[language]
+    assert said.startswith(expected), said
+    assert "Was sollten wir wissen?" in said or "What should we know?" in said
+    # the word it names does so
+    again = texts(await guest.send("zurück" if language == "de" else "back"))
+    assert "Wie zufrieden" in again or "How satisfied" in again, again
+    await guest.press("5")
+    await guest.press("Überspringen" if language == "de" else "Skip")
+    await guest.press("Nein" if language == "de" else "No")
+    assert await _stored(harness, guest) == {"rating": 5, "comment": None}
+
+
+async def test_a_changed_rating_takes_the_branch_of_the_new_one(harness: Harness) -> None:
+    """The product survey asks what went wrong of a 1 and what pleased of a 5: the
+    question after a changed rating is the new rating's, and nothing of the old branch
+    is kept."""
+    erika = harness.customer(7390, language_code="de")
+    await erika.send("/start product")
+    await erika.press("Ja, ich willige ein")
+    await erika.press("1")
+    await erika.press("☐ Zu langsam")
+    said = texts(await erika.send("Ups, ich meinte 5"))
+    assert said.startswith("Geändert: Ihre Bewertung ist jetzt 5 statt 1."), said
+    assert "Was gefällt Ihnen am besten?" in said and "Was lief schief?" not in said, said
+    await erika.press("☐ Schnell")
+    await erika.press("Fertig")
+    # back from the 0-10 question to the options, those chosen still ticked
+    said = texts(await erika.send("zurück"))
+    assert "Was gefällt Ihnen am besten?" in said, said
+    ticked = [label for row in labels(erika.last()) for label in row if label.startswith("☑")]
+    assert ticked == ["☑ Schnell"], ticked
+    await erika.press("☐ Der Preis")
+    await erika.press("Fertig")
+    await erika.press("9")
+    assert await _stored(harness, erika) == {
+        "satisfaction": 5,
+        "liked": ["fast", "price"],
+        "recommend": 9,
+    }
 
 
 async def test_the_way_to_change_answers_in_another_survey_starts_that_survey(
@@ -1508,7 +1609,7 @@ async def test_the_way_to_change_answers_in_another_survey_starts_that_survey(
     await guest.send("/start product")
     await guest.press("Yes, I agree")
     await guest.press("1")
-    said = texts(await guest.send("oops I meant 5 stars"))
+    said = texts(await guest.send("Can I change it later?"))
     assert "send /cancel and then /start product." in said, said
     await guest.send("/cancel")
     again = texts(await guest.send("/start product"))
@@ -1518,7 +1619,7 @@ async def test_the_way_to_change_answers_in_another_survey_starts_that_survey(
     await other.send("/start")
     await other.press("Yes, I agree")
     await other.press("1")
-    said = texts(await other.send("oops I meant 5 stars"))
+    said = texts(await other.send("Can I change it later?"))
     assert "send /cancel and then /start." in said and "/start feedback" not in said, said
 
 

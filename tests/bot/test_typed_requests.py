@@ -1426,17 +1426,22 @@ async def test_more_requests_after_the_survey_point_to_the_commands(
     assert "/meinedaten" in said or "/mydata" in said, said
 
 
-async def test_another_rating_typed_just_after_one_is_not_the_comment(harness: Harness) -> None:
-    """Found by a customer's review: 4 tapped, "5" typed 3 s later, stored as the comment."""
+async def test_another_rating_typed_just_after_one_changes_it(harness: Harness) -> None:
+    """Found by a customer's review: 4 tapped, "5" typed 3 s later, stored as the comment;
+    later told that the 4 was kept and to send /cancel and /start to change it."""
     customer = await _at(harness, "rating", 822)
     await customer.press("4")
     harness.clock.advance(timedelta(seconds=3))
     said = texts(await customer.send("5"))
-    assert said.startswith("Your first answer (4) was taken, so this one was not stored."), said
-    assert "/cancel and then /start" in said and "What should we know" in said, said
+    assert said.startswith("Changed: your rating is now 5 instead of 4."), said
+    assert "/cancel" not in said and "What should we know" in said, said
     await customer.send("Quick delivery")
     await customer.press("No")
     assert await stored_comment(harness, customer) == "Quick delivery"
+    assert harness.store is not None
+    person = harness.store.pseudonym(f"tg-user:{customer.user_id}")
+    (feedback,) = await harness.store.feedback_of(person, harness.clock())
+    assert feedback.answers["rating"] == 5
 
 
 @pytest.mark.parametrize(

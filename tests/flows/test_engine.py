@@ -19,10 +19,11 @@ from flows.engine import (
     Press,
     TextInput,
     Turn,
+    rating_meant,
     typed_no,
 )
 from flows.i18n import translator
-from flows.models import Condition, Step, render_text
+from flows.models import Condition, RatingStep, Step, render_text
 from flows.replies import Reply
 
 NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
@@ -462,14 +463,17 @@ def test_a_rating_typed_again_at_the_contact_question_points_to_its_buttons_abov
 ) -> None:
     """The product survey asks to be contacted right after its 0-10 rating: a rating typed
     again there (the same, or a change of mind) was answered with the contact question
-    sent again, with no test noticing (mutation audit)."""
+    sent again, with no test noticing (mutation audit). A change of mind changes it."""
     engine, state, _ = _at_the_scale_of_ten()
     contact = _at(engine, 1).handle(state, _sent("8", 1)).state
     assert contact is not None and contact.step_id == "contact"
     turn = _at(engine, 3).handle(contact, _sent(typed, 3))
-    assert turn.state == contact
-    said = _pointed_above(engine, turn, contact)
+    assert turn.state is not None and turn.state.step_id == "contact"
+    assert turn.state.answers == {**contact.answers, "recommend": int(typed)}
+    assert turn.changed is (typed == "9")
+    said = _pointed_above(engine, turn, turn.state)
     assert ("bereits übernommen" in said) == (typed == "8"), said
+    assert ("Geändert: Ihre Bewertung ist jetzt 9 statt 8." in said) == (typed == "9"), said
 
 
 def test_an_addition_taken_out_at_the_contact_question_leaves_its_buttons_above(
@@ -843,3 +847,30 @@ def test_two_ratings_at_once_are_asked_to_be_one(engine: Engine, typed: str) -> 
     for other in ("3 bis 6", "4 oder 4"):
         told = engine.handle(state, TextInput(other)).outcome.replies[0].text
         assert "nur eine Zahl" not in told and "one number only" not in told, told
+
+
+@pytest.mark.parametrize(
+    ("typed", "given", "meant"),
+    [
+        ("ich meinte 4", 2, 4),
+        ("aus Versehen 2 statt 4 gedrückt", 2, 4),
+        ("I meant to give 5 stars not 1", 1, 5),
+        ("meant 4/5", 2, 4),
+        ("meinte 4 von 5", 1, 4),
+        ("I meant 4 out of 5", 2, 4),
+        # names none, only the one given, two, one off the scale, another number, a fraction
+        ("Ich habe mich verklickt", 2, None),
+        ("aus Versehen 2 gedrückt", 2, None),
+        ("ich meinte 3 oder 4", 2, None),
+        ("ich meinte 7", 2, None),
+        ("meinte 4, um 12 Uhr", 2, None),
+        ("meant 4.5", 2, None),
+        ("meinte 3,5", 2, None),
+    ],
+)
+def test_the_rating_meant_is_the_one_number_of_the_scale_besides_the_one_given(
+    typed: str, given: int, meant: int | None
+) -> None:
+    [rating] = [step for step in FlowCatalog.load().default.steps if step.id == "rating"]
+    assert isinstance(rating, RatingStep)
+    assert rating_meant(typed, rating, given) == meant
