@@ -153,7 +153,9 @@ FIRST_NAMES = frozenset(
     "siobhan niamh aoife janine fanny vreni vroni wastl marija tobi lotta yusuf "
     "kwame "
     # found by a precision check of banks', vets', gyms' and parishes' comments
-    "maike meike marvin anita okan dani".split()
+    "maike meike marvin anita okan dani "
+    # found by a precision check of comments from care services, couriers, sports clubs
+    "wojtek käthe kaethe olli jayden".split()
 )
 
 # Words of German or English in small letters that are also first names: a name only when

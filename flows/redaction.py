@@ -490,7 +490,8 @@ _TIME = _Pattern(
 # "Geburtsdatum: 17.08.1990", "date of birth is 14/02/1979"; and, found by a DPO review,
 # "geb. am 12.3.85", "Geburtsdatum ist der 12.03.1985", "born on the 12th of March".
 _BIRTH_BEFORE = _Pattern(
-    r"\b(?:geb\.(?:[ \t-]?datum)?|geboren|geburtsdatum|geburtstag|dob|d\.o\.b\.|born"
+    # ("geb" without its dot too, found by a precision check: "Helmut Krämer, geb 11.09.1994")
+    r"\b(?:geb\.(?:[ \t-]?datum)?|geb\b|geboren|geburtsdatum|geburtstag|dob|d\.o\.b\.|born"
     r"|birthday|date[ \t]+of[ \t]+birth)"
     # (and its star too: "Geb. *12.03.1985", found by a precision check)
     r"(?:[ \t:]+(?:am|den|der|ist|war|on|the|is|was)\b){0,2}[ \t:]*(?:\*[ \t]*)?\Z",
@@ -1580,6 +1581,8 @@ _SMALL_STREET = _Pattern(
 _UNAMBIGUOUS_STREET = _Pattern(r"(?i:stra(?:ß|ss)e|str\.?|gasse|allee|chaussee|promenade)$")
 _NOT_STREETS = _Pattern(
     r"(?:park|sitz|stell|arbeits|spiel|studien|tabellen|steck|ablage|stand|camping|zelt"
+    # a court ("Tennisplatz 3 hat Risse", found by a precision check of sports clubs)
+    r"|tennis|golf|padel|squash|bolz"
     r"|garagen|tiefgaragen|liege|wohnmobil"
     # a seat on a plane or a train ("Fensterplatz 23A gebucht": found by a precision check)
     r"|fenster|gang|mittel|fensterplatz|logen|steh|rang|parkett|balkon|sitz)platz"
@@ -1870,6 +1873,10 @@ PERSON_ROLES = (
     *("funeral[ \t]+director", "undertaker", "accountant", "bookkeeper", "wedding[ \t]+planner"),
     *("event[ \t]+planner", "planner", "box[ \t]+office[ \t]+assistant", "caseworker"),
     *("case[ \t]+worker", "ski[ \t]+instructor", "foreman", "site[ \t]+manager"),
+    # night shifts, dog salons, installers, agencies ("Nachtwache Oksana", "Hundefriseurin
+    # Jasmin", "Installer Gavin", "Recruiter Hayley": found by a precision check of such
+    # comments)
+    *("nachtwache", "hundefriseur", "groomer", "dog[ \t]+groomer", "installer", "recruiter"),
 )
 # Roles that are things too ("Der Sender Sky Sport fehlt", "Die Bedienung Android App",
 # "Our server Microsoft Exchange", "Mutter Erde Produkte": found by the review of the
@@ -2215,7 +2222,7 @@ _SURNAME_FIRST = _Pattern(
 _NAME_BY_CONTACT = _Pattern(
     rf"(?<![\w-])(?P<name>(?>{_FULL_NAME}))"
     r"(?:(?P<gap>(?:[ \t]*+[,;:]|[ \t]+[–—-])[ \t]*+)|(?P<below>[ \t]*+\n[ \t]*+)"
-    r"|(?P<above>[ \t]*+(?=\n|\Z)))"
+    r"|(?P<above>[ \t]*+(?=\n|\Z))|(?P<space>[ \t]++))"
 )
 # A label that says a name follows ("Name =", "Kundin:", "Absender:"), not any ("Fazit:
 # Lecker, Anna").
@@ -3126,6 +3133,12 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             if not contact_next(match.end(), text):
                 return match.group(0)
             return kept + placeholder("name") + match["gap"]
+        if match["space"] is not None:
+            # right before a phone number or a mail address ("Rückruf: Claudia Eberhardt
+            # [Phone]", found by a precision check); not before a label or an id
+            if not text.startswith((placeholder("phone"), placeholder("email")), match.end()):
+                return match.group(0)
+            return kept + placeholder("name") + match["space"]
         # alone on its line, above or below one of nothing but contact data
         line_start = match.start() == 0 or text[match.start() - 1] == "\n"
         if kept or not line_start:

@@ -4667,3 +4667,52 @@ def test_what_the_precision_check_of_session_56_found_goes_in_english(
     comment: str, expected: str
 ) -> None:
     assert redact(comment, EN) == expected
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        # a full name right before a phone number or a mail address, a space between
+        (
+            "Rückruf: Claudia Eberhardt 06221 558834",
+            "Rückruf: [Name] [Telefon]",
+        ),
+        ("Bitte an Anna Schmidt anna@example.org schreiben", "Bitte an [Name] [E-Mail] schreiben"),
+        ("Tom Tailor 0800 1234567 ist die Hotline", None),
+        ("Der Laden Media Markt 0800 123 4567 war zu", None),
+        # "geb" without its dot
+        ("Helmut Krämer, geb 11.09.1994, Zimmer 12", "[Name], geb [Nummer], Zimmer 12"),
+        ("Das Geb 3 war zu", None),
+        # roles and first names no list had
+        ("Nachtwache Oksana war lieb", "Nachtwache [Name] war lieb"),
+        ("Hundefriseurin Jasmin war toll", "Hundefriseurin [Name] war toll"),
+        ("Oma Käthe freut sich", "Oma [Name] freut sich"),
+        ("Olli vom Service war super", "[Name] vom Service war super"),
+        ("Die Nachtwache war nett", None),
+        # a court is no street
+        ("Tennisplatz 3 hat Risse, die Halle ist gut", None),
+        ("Ich wohne Am Sportplatz 3", "Ich wohne Am [Adresse]"),
+    ],
+)
+def test_what_the_precision_check_of_session_57_found_goes_or_stays_in_german(
+    comment: str, expected: str | None
+) -> None:
+    """Found by a precision check of care services, sports clubs, dog salons, couriers
+    and other trades."""
+    assert redact(comment, DE) == (comment if expected is None else expected)
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        ("Installer Gavin was great", "Installer [Name] was great"),
+        ("Recruiter Hayley never called back", "Recruiter [Name] never called back"),
+        ("Delivery driver Wojtek was late", "Delivery driver [Name] was late"),
+        ("my son Jayden loved it", "my son [Name] loved it"),
+        ("Call Sarah Miller 0151 2345678 please", "Call [Name] [Phone] please"),
+    ],
+)
+def test_what_the_precision_check_of_session_57_found_goes_in_english(
+    comment: str, expected: str
+) -> None:
+    assert redact(comment, EN) == expected
