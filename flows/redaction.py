@@ -2073,14 +2073,23 @@ _FIRST_NAME_AFTER_CUE = _Pattern(
 _SOMEONE_BEFORE_BRACKET = _Pattern(
     rf"(?i:\b(?:{_any_of(tuple(r for r in PERSON_ROLES if r not in _AMBIGUOUS_ROLES))}"
     r"|dame|herr|frau|mann|junge|mädchen|typ|guy|lady|man|woman|girl|boy|person|staff"
-    r"|mitarbeiterin|kollegin|verkäuferin|kellnerin|bedienung|partner|partnerin)"
+    r"|mitarbeiterin|kollegin|verkäuferin|kellnerin|bedienung|partner|partnerin"
+    # (a child: "mein kind (Ella, 4)", found by a precision check)
+    r"|kind|baby|child|kid)"
     r"(?:in|en|n|s|e)?\b)(?:[ \t]+(?:an|am|in|im|at|on|from|von|vom|der|dem|the|mit|with|bei)"
-    r"(?:[ \t]+(?:der|dem|den|the))?[ \t]+\w+(?:[ \t]+\d+)?)?[ \t]*\Z"
+    r"(?:[ \t]+(?:der|dem|den|the))?[ \t]+\w+(?:[ \t]+\d+)?)?"
+    # and a short clause of who they are: "Der Pfleger, der am Wochenende kommt (Piotr)"
+    r"(?:[ \t]*,[ \t]*(?i:der|die|who|that)\b[^,;:.!?()\n]{1,40})?[ \t]*\Z"
 )
+_FIRST_NAME_RUN = _Pattern(_FIRST_NAME_WORD)
 _BRACKETED_NAME = _Pattern(
     r"(?P<lead>\((?:(?i:ich[ \t]+glaube?|glaube?[ \t]+ich|i[ \t]+think|vielleicht|maybe"
     r"|wohl|namens|called|named)[ \t]+)?)"
-    rf"(?P<name>{_FIRST_NAME_WORD}(?:[ \t]+{_LATER_NAME_WORD})?)(?P<end>[ \t]*\??\))"
+    rf"(?P<name>{_FIRST_NAME_WORD}(?:[ \t]+{_LATER_NAME_WORD})?)"
+    # several ("mit den Enkeln (Paul, Emma und Sophie)"), or with an age ("(Ella, 4)"):
+    # found by a precision check
+    rf"(?P<more>(?:{_LISTED_SEPARATOR}{_FIRST_NAME_WORD}){{1,5}})?"
+    r"(?P<end>(?:,[ \t]*\d{1,2}(?:[ \t]*(?i:j\.|jahre|years?|yrs?))?)?[ \t]*\??\))"
 )
 # Or set off by commas after someone, maybe with a doubt: "the lady at the counter, Janet,
 # was lovely", "Der junge Mann an Kasse 2, Tim glaub ich, war geduldig" (found by a precision
@@ -3228,8 +3237,34 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
     def bracketed(match: re.Match[str]) -> str:
         name = match["name"]
         first = name.split()[0]
-        if not (name[0].isupper() and _is_first_name(first)) or _is_brand(name):
+        # in small letters only where the whole comment is ("der vermieter (heiko)")
+        capitalised = name[0].isupper() or (
+            not any(ch.isupper() for ch in match.string) and first not in AMBIGUOUS_IN_SMALL_LETTERS
+        )
+        if not (capitalised and _is_first_name(first)) or _is_brand(name):
             return match.group(0)
+        if match["more"]:
+            # each a first name, after someone ("mit den Enkeln (Paul, Emma und Sophie)")
+            others = [
+                word
+                for word in (run.group() for run in _FIRST_NAME_RUN.finditer(match["more"]))
+                if word.lower() not in ("und", "and", "u")
+            ]
+            if first != name or not all(_is_first_name(word) for word in others):
+                return match.group(0)
+            if not _SOMEONE_BEFORE_BRACKET.search(
+                match.string, max(0, match.start() - 48), match.start()
+            ):
+                return match.group(0)
+            more = _FIRST_NAME_RUN.compiled().sub(
+                lambda word: (
+                    word.group()
+                    if word.group().lower() in ("und", "and", "u")
+                    else placeholder("name")
+                ),
+                match["more"],
+            )
+            return match["lead"] + placeholder("name") + more + match["end"]
         doubt = match["lead"] != "("
         if not doubt and not _SOMEONE_BEFORE_BRACKET.search(
             match.string, max(0, match.start() - 48), match.start()
@@ -4083,6 +4118,7 @@ PATTERNS = (
     _NAME_AT_WORK,
     _SPOKE_WITH,
     _BRACKETED_NAME,
+    _FIRST_NAME_RUN,
     _COMMA_NAME,
     _NAME_OPENS,
     _DRINK_BEFORE,

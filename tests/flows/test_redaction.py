@@ -4689,6 +4689,26 @@ def test_what_the_precision_check_of_session_56_found_goes_in_english(
         ("Oma Käthe freut sich", "Oma [Name] freut sich"),
         ("Olli vom Service war super", "[Name] vom Service war super"),
         ("Die Nachtwache war nett", None),
+        # first names in brackets after someone: with an age, several, after a clause of
+        # who they are, in small letters where the comment is
+        ("mein kind (Ella, 4) hat sich geschnitten", "mein kind ([Name], 4) hat sich geschnitten"),
+        (
+            "Wir waren mit den Enkeln (Paul, Emma und Sophie) im Zoo",
+            "Wir waren mit den Enkeln ([Name], [Name] und [Name]) im Zoo",
+        ),
+        (
+            "Der Pfleger, der am Wochenende kommt (Piotr), ist so geduldig",
+            "Der Pfleger, der am Wochenende kommt ([Name]), ist so geduldig",
+        ),
+        (
+            "der vermieter (heiko) hat sich nicht gemeldet",
+            "der vermieter ([Name]) hat sich nicht gemeldet",
+        ),
+        ("Der Laden (Rewe, Edeka und Aldi) war voll", None),
+        ("Unsere Freunde (Anna und Kaffee) kamen", None),
+        ("Das Regal (Billy) ist wackelig", None),
+        ("wir haben die sorten (anna, berta) probiert", None),
+        ("Die Verkäuferin (ca. 50) war nett", None),
         # a court is no street
         ("Tennisplatz 3 hat Risse, die Halle ist gut", None),
         ("Ich wohne Am Sportplatz 3", "Ich wohne Am [Adresse]"),
