@@ -4736,3 +4736,27 @@ def test_what_the_precision_check_of_session_57_found_goes_in_english(
     comment: str, expected: str
 ) -> None:
     assert redact(comment, EN) == expected
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize(
+    ("unit", "has_personal_data"),
+    [
+        # 4096 characters of what the rules of session 57 look for (each is measured for
+        # speed by `python -m benchmarks input`, which takes its units from here)
+        ("Rückruf: Claudia Eberhardt 0151 2345678 ", True),
+        ("Claudia Eberhardt ", False),
+        ("mein kind (Ella, 4) ", True),
+        ("mit den Enkeln (Paul, Emma und Sophie) ", True),
+        ("der vermieter (heiko) ", True),
+        ("(heiko) ", False),
+        ("Der Pfleger, der kommt (Piotr), ", True),
+        ("geb 11.09.1994 ", True),
+        ("Tennisplatz 3 ", False),
+    ],
+)
+def test_a_long_comment_of_what_the_session_57_rules_look_for_runs_through(
+    unit: str, has_personal_data: bool
+) -> None:
+    text = (unit * (4096 // len(unit) + 1))[:4096]
+    assert (redact(text, DE) != text) is has_personal_data
