@@ -46,14 +46,41 @@ def test_every_benchmark_runs_in_quick_mode_and_writes_json(tmp_path: Path) -> N
     assert summary["failed"] == []
 
 
-def test_the_input_benchmark_measures_every_unit_the_tests_run_through() -> None:
-    """The long-message benchmark takes its units from the tests' parameters: should their
-    shape change, it must not quietly measure nothing."""
-    from benchmarks.bench_input import MORE_UNITS, units
+# What pytest itself collects: every `unit` parameter of the tests it would run.
+_COLLECT_UNITS = """
+import json, sys, pytest
 
-    measured = units(quick=False)
+class Units:
+    found = []
+
+    def pytest_collection_modifyitems(self, items):
+        for item in items:
+            params = getattr(getattr(item, "callspec", None), "params", {})
+            if "unit" in params:
+                self.found.append(params["unit"])
+
+pytest.main(["--collect-only", "-q", "-p", "no:cacheprovider", *sys.argv[2:]], plugins=[Units()])
+open(sys.argv[1], "w", encoding="utf-8").write(json.dumps(Units.found))
+"""
+
+
+def test_the_input_benchmark_measures_every_unit_the_tests_run_through(tmp_path: Path) -> None:
+    """The long-message benchmark takes its units from the tests' parameters: it must find
+    each that pytest finds, whatever the shape of their parametrize, and not quietly
+    measure fewer."""
+    from benchmarks.bench_input import MORE_UNITS, TEST_MODULES, units, units_of_the_tests
+
+    found = tmp_path / "units.json"
+    files = [str(REPO / (name.replace(".", "/") + ".py")) for name in TEST_MODULES]
+    subprocess.run(
+        [sys.executable, "-c", _COLLECT_UNITS, str(found), *files],
+        cwd=REPO,
+        capture_output=True,
+        timeout=300,
+        check=True,
+    )
+    by_pytest = set(json.loads(found.read_text(encoding="utf-8")))
     # from test_engine's long "no no no" and from test_redaction's long phrases
-    assert {"no ", "nein danke ", "Herr Müller ", "Musterstraße 12 "} <= set(measured)
-    assert set(MORE_UNITS) <= set(measured)
-    assert len(measured) > 150, len(measured)
-    assert len(measured) == len(set(measured))
+    assert {"no ", "nein danke ", "Herr Müller ", "Musterstraße 12 "} <= by_pytest
+    assert set(units_of_the_tests()) == by_pytest
+    assert set(units(quick=False)) == by_pytest | set(MORE_UNITS)
