@@ -360,11 +360,17 @@ found by a customer walk-through, the comment)."""
 
 _SORRY = r"(?:oh|ups|oops|sorry|entschuldigung|verzeihung|tut mir leid|my bad|pardon)"
 _TOO_LONG = (
-    r"(?:(?:das|that|it) )?(?:(?:war|was|is|ist) )?(?:(?:viel|much|way|etwas|ein bisschen"
-    r"|a bit|so|very|sehr) )?(?:(?:zu|too) )?(?:lang|lange|viel|much|long)"
+    r"(?:(?:das|that|it|mein text|my text|der text|the text) )?(?:(?:war|was|is|ist) )?"
+    # ("das war wohl zu lang", found by a customer walk-through: the comment, the text lost)
+    r"(?:(?:wohl|doch|echt|ja|leider|halt|wirklich|really|probably|viel|much|way|etwas"
+    r"|ein bisschen|bisschen|a bit|a little|so|very|sehr) ){0,2}(?:(?:zu|too) )?"
+    r"(?:lang|lange|viel|much|long)"
     r"|(?:for|fuer) (?:the|den|meinen|my) (?:long |langen )?(?:text|message|nachricht)"
 )
-_APOLOGY = re.compile(rf"(?:{_SORRY} )*(?:{_SORRY}(?: (?:{_TOO_LONG}))?|(?:{_TOO_LONG}))")
+_APOLOGY = re.compile(
+    rf"(?:{_SORRY} )*(?:{_SORRY}(?: (?:{_TOO_LONG}))?|(?:{_TOO_LONG}))"
+    rf"(?: {_SORRY})*"  # and after it: "Oh, zu lang. Sorry!"
+)
 """An apology after a text refused as too long ("Entschuldigung, das war zu lang", "sorry
 for the long text", "Tut mir leid"): no comment (see `Engine._too_long`; found by a customer
 walk-through, and its review: each stored as the comment, the long text lost)."""
@@ -1808,6 +1814,9 @@ class Engine:
         return (
             typed_no(event.text)
             or _bare(event.text) in no
+            # "also pls dont contact me, thx" (found by a customer walk-through: added to
+            # the comment seconds before, the question left open)
+            or (self._asks_contact(step) and asks_not_to_be_contacted(event.text))
             or (
                 typed_request(event.text) == WITHDRAW
                 and _NAMES_CONTACT.search(bare_words(event.text).translate(AS_ASCII)) is not None
@@ -4269,7 +4278,9 @@ _CONTACT_ME = re.compile(
 
 
 _NO_CONTACT = re.compile(
-    r"(?:(?:actually|please|pls|no|nein|doch|bitte|lieber) )*(?:"
+    # (also after "also", "und", "btw": "also pls dont contact me, thx", found by a customer
+    # walk-through: added to the comment, the question left open)
+    r"(?:(?:actually|please|pls|plz|no|nein|doch|bitte|lieber|also|and|und|oh|btw|ps|ach) )*(?:"
     r"(?:don't|dont|do not) (?:contact|call|email|e mail|message) me"
     r"(?: (?:again|anymore|any more|after all|please|thanks|thank you))*|"
     r"(?:kontaktieren sie|kontaktiert|kontaktier|rufen sie|ruft) mich (?:bitte |doch )*"
@@ -4282,6 +4293,7 @@ _NO_CONTACT = re.compile(
     r"nicht (?:mehr )?(?:kontaktieren|anrufen|anschreiben)(?: (?:bitte|danke))*|"
     r"(?:no|keine) (?:more |further |weitere )?(?:contact|kontaktaufnahme|kontakt)"
     r"(?: (?:please|bitte|thanks|danke|mehr))*)"
+    r"(?: (?:thx|thanks|thank you|ty|pls|plz|please|bitte|danke))*"
 )
 """Asking not to be contacted, as a whole message (see `asks_not_to_be_contacted`)."""
 

@@ -711,6 +711,24 @@ async def test_a_no_or_a_word_said_minutes_later_is_not_added_to_the_comment(
     assert await stored_comment(harness, person) == "The service was slow."
 
 
+@pytest.mark.parametrize(
+    "typed",
+    ["also pls dont contact me, thx", "btw no contact pls", "Und bitte nicht kontaktieren"],
+)
+async def test_a_no_to_contact_typed_seconds_after_the_comment_declines_it(
+    harness: Harness, typed: str
+) -> None:
+    """Found by a customer walk-through: "also pls dont contact me, thx", six seconds after
+    the comment, was added to it for staff to read, and the contact question left open."""
+    person = await _at_comment(harness, 7470 + len(typed), language_code="en")
+    await person.send("The service was slow.")
+    harness.clock.advance(timedelta(seconds=6))
+    said = texts(await person.send(typed))
+    assert said.startswith("Understood: “No” to “Being contacted”."), said
+    assert "Thank you for your feedback" in said, said
+    assert await stored_comment(harness, person) == "The service was slow."
+
+
 async def test_skip_typed_alone_at_a_rating_is_not_added_to_the_details(
     harness: Harness,
 ) -> None:

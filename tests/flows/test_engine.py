@@ -19,6 +19,7 @@ from flows.engine import (
     Press,
     TextInput,
     Turn,
+    apologises,
     rating_meant,
     typed_no,
 )
@@ -171,6 +172,37 @@ def test_overlong_comment_is_refused_and_its_start_kept_with_a_button(engine: En
     shorter = engine.handle(refused, TextInput("Kurz gesagt: zu laut."))
     assert shorter.state is not None and shorter.state.answers["comment"] == "Kurz gesagt: zu laut."
     assert shorter.state.long_text is None
+
+
+@pytest.mark.parametrize(
+    "apology",
+    [
+        "sorry, das war wohl zu lang",
+        "Oh, zu lang. Sorry!",
+        "Das war wohl etwas zu lang, sorry",
+        "oops too long sorry",
+        "Entschuldigung, das war zu lang",
+    ],
+)
+def test_an_apology_in_other_words_after_an_overlong_comment_is_no_comment(
+    engine: Engine, apology: str
+) -> None:
+    """Found by a customer walk-through: "sorry, das war wohl zu lang" was stored as the
+    comment, the survey went on, and the long text was gone."""
+    state = engine.begin().state
+    assert state
+    state = engine.handle(state, TextInput("3")).state
+    assert state
+    refused = engine.handle(state, TextInput("x " * 1100, NOW)).state
+    assert refused is not None and refused.long_text
+    sorry = engine.handle(refused, TextInput(apology, NOW + timedelta(seconds=8)))
+    assert sorry.state is not None and sorry.state.step_id == state.step_id
+    assert sorry.state.answers == state.answers and sorry.state.long_text == refused.long_text
+
+
+def test_a_complaint_about_length_is_a_comment() -> None:
+    assert not apologises("Die Wartezeit war zu lang")
+    assert not apologises("sorry aber das Essen war kalt")
 
 
 @pytest.mark.parametrize(
