@@ -3045,7 +3045,11 @@ def about_privacy(text: str) -> bool:
         text = greeted
     asked = questions_only(text)
     if asked:  # each of several ("Wo war das Personal? Wer hat das gesehen?" is no: review)
-        return all(about_privacy(question) for question in asked)
+        # or one who serves asked after ("Und wer liest das? Der Apotheker?": found by a
+        # customer walk-through, stored as the comment)
+        return about_privacy(asked[0]) and all(
+            about_privacy(question) or _names_who_serves(question) for question in asked[1:]
+        )
     joined = unslanged(bare_words(text))
     for pattern, word in _CONTACT_DETAILS:  # "What happens to my phone number?" (review)
         joined = pattern.sub(word, joined)
@@ -3055,7 +3059,14 @@ def about_privacy(text: str) -> bool:
     if _GIVE_MY_NAME.fullmatch(joined.translate(AS_ASCII)):
         return True  # "Muss ich meinen Namen angeben?" (a customer walk-through: the comment)
     seen = _ROLE_SEES.fullmatch(joined.translate(AS_ASCII))
-    role = seen and (seen["de"] or seen["modal"] or seen["en"] or seen["knows"] or seen["learns"])
+    role = seen and (
+        seen["de"]
+        or seen["modal"]
+        or seen["en"]
+        or seen["knows"]
+        or seen["learns"]
+        or seen["after"]
+    )
     if role and "?" in text and _serves(role):
         return True  # "Sieht die Verkäuferin meinen Namen?" (a customer walk-through)
     if re.search(r"\b(?:bewahr|heb)\w*\b", joined):  # "Wie lange heben Sie das auf?"
@@ -3064,7 +3075,9 @@ def about_privacy(text: str) -> bool:
         # "Was passiert jetzt mit meinen Daten?", "Ist das jetzt anonym?" (a customer
         # walk-through), not "Was passiert jetzt mit dem Chef?" (review)
         joined = _NOW.sub("", joined)
-    words = _short_question(joined + ("?" if text.strip().endswith("?") else ""), OF_PRIVACY, 10)
+    # (up to twelve words: "Was passiert denn mit meinen Daten, wenn ich hier was
+    # schreibe?", found by a customer walk-through)
+    words = _short_question(joined + ("?" if text.strip().endswith("?") else ""), OF_PRIVACY, 12)
     if any(word in _WHY_WORDS for word in words) and any(w in _DONE_OR_NOT for w in words):
         return False  # a complaint: "Warum wurde meine Mail gelöscht?" (review)
     return bool(words) and (
@@ -3111,6 +3124,18 @@ _ROLES = frozenset(
 )
 
 
+def _names_who_serves(question: str) -> bool:
+    """Whether `question` only names one who serves ("Der Apotheker?", "Mein Chef?", "The
+    manager?")."""
+    words = bare_words(question).translate(AS_ASCII).split()
+    if words and words[0] in ("auch", "also", "or", "oder", "und", "and"):
+        words = words[1:]
+    return 1 <= len(words) <= 2 and _serves(words[-1]) and (len(words) == 1 or words[0] in _OWNERS)
+
+
+_OWNERS = frozenset("der die das mein meine unser unsere the my our".split())
+
+
 def _serves(role: str) -> bool:
     """Whether `role` (one word or two, in ASCII) names one who serves or leads (see
     `_ROLES`), also as a woman's or in the plural ("Kellnerinnen", "waiters")."""
@@ -3141,6 +3166,8 @@ _ROLE_SEES = re.compile(
     # der Chef, was hier passiert?", "Weiß der Chef davon?": complaints, found by review)
     rf"|(?:weiss|wissen) {_ARTICLE} (?P<knows>\w+) {_WHO_WROTE}"
     rf"|erfaehrt {_ARTICLE} (?P<learns>\w+) davon"
+    # the role after ("Sieht das mein Apotheker?": found by a customer walk-through)
+    rf"|(?:sieht|liest|bekommt) {_OBJECT_SEEN} (?:auch )?{_ARTICLE} (?P<after>\w+)(?: auch)?"
     r"|(?:kann|wird|darf|koennen|werden) (?:die|der|mein|meine|unser|unsere) (?P<modal>\w+)"
     rf"(?: auch)? (?:{_OBJECT_SEEN} (?:sehen|lesen|erfahren)"
     rf"|(?:sehen|erfahren|wissen) {_WHO_WROTE})"
@@ -3753,6 +3780,12 @@ _REQUESTS = {
         r"what (?:do you|did you|have you) (?:know|have|store|stored|keep|hold|collected)"
         r" (?:about|on) me",
         r"what (?:is|have you) stored (?:about|on) me",
+        # what was stored, and a copy of it (found by a customer walk-through: "can u send
+        # me a copy of what u stored?" got no word of /mydata)
+        rf"(?:{_EN_ASK} )*(?:show|send|give|tell)(?: me)? (?:a copy of )?(?:what|everything)"
+        r" (?:you|u) (?:have )?(?:stored|saved|store|keep|hold)(?: (?:about|on|of) me)?"
+        rf"(?: {_EN_TAIL})*",
+        r"what (?:did|have) (?:you|u) (?:stored?|saved?|kept)(?: (?:about|on|of) me)?",
         rf"(?:{_EN_ASK} )*(?:see|view|access|get|download|export) (?:all )?my "
         rf"(?:personal )?(?:data|information|info)(?: {_EN_TAIL})*",
         r"my data",
@@ -3769,6 +3802,10 @@ _REQUESTS = {
         r"was (?:(?:wissen|speichern|haben) sie|(?:wisst|speichert|habt) ihr|"
         r"(?:weisst|speicherst|hast) du) (?:ueber mich|von mir)(?: gespeichert)?",
         r"was ist (?:ueber mich|von mir) gespeichert",
+        r"was (?:haben sie|habt ihr|hast du) (?:(?:ueber mich|von mir) )?gespeichert",
+        r"(?:bitte )?(?:senden sie|schicken sie|schick|geben sie) mir (?:bitte )?eine kopie "
+        r"(?:meiner daten|von meinen daten|davon|dessen was sie gespeichert haben)"
+        rf"(?: {_DE_TAIL})*",
         r"(?:bitte )?(?:zeigen sie|zeig|senden sie|schicken sie) mir (?:bitte )?(?:alle )?"
         rf"(?:meine )?daten(?: {_DE_TAIL})*",
         r"(?:ich moechte |ich will )?meine daten(?: (?:anzeigen|sehen|zeigen|einsehen))?",
@@ -3903,6 +3940,8 @@ def demands_erasure(text: str) -> bool:
     where or why, told of as done, nor of an app, a booking, a card or a list of the
     business's, which staff are to act on."""
     words = _GREETING.sub("", unslanged(bare_words(text)).translate(AS_ASCII))
+    if _WANTS_IT_ERASED.fullmatch(words):
+        return True  # "Ich möchte, dass das alles wieder gelöscht wird", "I want it deleted"
     if not 0 < len(words.split()) <= _DEMAND_WORDS or _NOT_A_DEMAND.search(words):
         return False
     if _DATA_GONE.fullmatch(words) or _AWAY_WITH.search(words):
@@ -3914,6 +3953,23 @@ def demands_erasure(text: str) -> bool:
 
 
 _DEMAND_WORDS = 20
+_WANTS_IT_ERASED = re.compile(
+    # wanting it erased, said as whom it is done by ("Ich möchte, dass das alles wieder
+    # gelöscht wird": found by a customer walk-through, after the survey, with no word of
+    # /loeschen); one's answers or data only, not denied
+    r"(?:(?:bitte|also|und|so|please|and) )*"
+    r"(?:(?:ich (?:moechte|will|verlange)|wir (?:moechten|wollen))(?: (?:bitte|jetzt|auch))* "
+    r"dass (?:sie |ihr )?(?:das|es|alles|das alles|alle meine daten|meine daten|meine angaben"
+    r"|alles von mir|alles ueber mich|mein feedback|mein kommentar|meine antworten)"
+    r"(?: (?:wieder|sofort|umgehend|bitte|komplett|vollstaendig|jetzt|auch))* "
+    r"(?:geloescht|entfernt|vernichtet) (?:wird|werden)"
+    r"|i (?:want|would like|d like|need|demand) (?:it|this|that|everything|all of (?:this|it)"
+    r"|all this|all that|my data|all my data|all of my data|my details|my info|my information"
+    r"|everything about me"
+    r"|my feedback|my comment|my answers)(?: (?:all|now|please|immediately))* (?:to be )?"
+    r"(?:deleted|removed|erased|wiped))"
+    r"(?: (?:bitte|sofort|jetzt|danke|please|now|immediately|asap|thanks))*"
+)
 _ERASING = re.compile(
     r"\b(?:l(?:oe|o)schen|l(?:oe|o)sche|l(?:oe|o)sch|l(?:oe|o)schung|entfernen|entferne"
     r"|entfernung|vernichten|vernichtung|delete|deletion|erase|erasure|remove|removal|wipe"
@@ -4078,6 +4134,24 @@ _WORD_ALONE = re.compile(
 """A request that names nothing: after other sentences, about what they name ("Das Foto
 zeigt mich. Bitte löschen.", "Falsche Ware. Widerruf!", which withdraws from the order,
 "Die Rechnung ist falsch. Ich widerspreche.", "Wo bleibt mein Paket? Bitte um Auskunft")."""
+
+
+def request_anywhere(text: str) -> str | None:
+    """ERASE, WITHDRAW or SEE where any sentence of `text` is such a request, or demands
+    erasure (see `typed_request`, `demands_erasure`): where nothing is stored, after the
+    survey ("Ich möchte, dass das alles wieder gelöscht wird. Ich trau dem Internet
+    nicht.", "can u send me a copy of what u stored? need it for my records": found by a
+    customer walk-through, with no word of the commands). A word alone after another
+    sentence is about what that names ("Falsche Ware. Widerruf!": see `_WORD_ALONE`)."""
+    sentences = [s for s in _SENTENCE_END.split(text.strip()) if s]
+    for n, sentence in enumerate(sentences):
+        alone = _YES_FIRST.sub("", bare_words(sentence).translate(AS_ASCII))
+        if n > 0 and _WORD_ALONE.fullmatch(alone):
+            continue
+        kind = typed_request(sentence) or (ERASE if demands_erasure(sentence) else None)
+        if kind in _ACTED_ON_BY_COMMAND:
+            return kind
+    return None
 
 
 def request_at_the_end(text: str) -> str | None:

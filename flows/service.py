@@ -58,6 +58,7 @@ from flows.engine import (
     new_token,
     offers_contact_details,
     privacy_pointer,
+    request_anywhere,
     request_at_the_end,
     thanks_or_goodbye,
     typed_forms,
@@ -804,7 +805,9 @@ class FeedbackService:
         # a request as the last sentence too ("Habt ihr mich verstanden? Meine Daten weg!":
         # found by a customer walk-through, told no question was open): nothing is stored here
         request = (
-            typed_request(event.text) or request_at_the_end(event.text)
+            typed_request(event.text)
+            or request_at_the_end(event.text)
+            or request_anywhere(event.text)
             if isinstance(event, TextInput)
             else None
         )

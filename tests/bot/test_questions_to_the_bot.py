@@ -81,6 +81,14 @@ PRIVACY_DE = (
         "Muss ich meinen Namen angeben?",
         "Muss ich da meinen Namen angeben?",
         "Do I have to give my name?",
+        # found by the walk-through of session 57: a clause after it, the one who serves
+        # after the verb, or asked after it
+        "Was passiert denn mit meinen Daten, wenn ich hier was schreibe?",
+        "Guten Tag. Was passiert denn mit meinen Daten wenn ich hier was schreibe?",
+        "Sieht das mein Apotheker?",
+        "Und wer liest das? Der Apotheker?",
+        "Wer kann meinen Kommentar lesen? Sieht das mein Apotheker?",
+        "Who reads this? The manager?",
     ],
 )
 def test_questions_about_ones_answers_are_told_apart(typed: str) -> None:
@@ -118,6 +126,11 @@ def test_questions_about_ones_answers_are_told_apart(typed: str) -> None:
         "Weiß der Chef, was hier passiert?",
         "Weiß jemand, wo das Personal ist?",
         "Weiß der Chef davon?",
+        # a question after another that is no privacy question (session 57's review)
+        "Wo war das Personal? Der Kellner?",
+        "Wer hat das Essen gekocht? Der Koch?",
+        "Sieht das Essen immer so aus?",
+        "Warum war das Essen kalt? Der Chef?",
         "Was ist davon passiert?",
         "Muss ich das angeben?",
         "Do I have to give a tip?",

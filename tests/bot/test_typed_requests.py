@@ -732,6 +732,30 @@ async def _finished(harness: Harness, user_id: int, language: str = "en") -> Cus
 
 
 @pytest.mark.parametrize(
+    ("language", "typed", "command"),
+    [
+        (
+            "de",
+            "Ich möchte dass das alles wieder gelöscht wird. Ich trau dem Internet nicht.",
+            "/loeschen",
+        ),
+        ("en", "I want it all deleted", "/delete"),
+        ("en", "can u send me a copy of what u stored? need it for my records", "/mydata"),
+        ("de", "Was haben Sie gespeichert?", "/meinedaten"),
+        ("de", "Schicken Sie mir bitte eine Kopie meiner Daten", "/meinedaten"),
+    ],
+)
+async def test_a_request_in_other_words_after_the_survey_points_to_the_commands(
+    harness: Harness, language: str, typed: str, command: str
+) -> None:
+    """Found by a customer walk-through: after the survey, each was told only that the
+    feedback had arrived, with no word of the commands."""
+    customer = await _finished(harness, 830 + len(typed), language)
+    said = texts(await customer.send(typed))
+    assert command in said, said
+
+
+@pytest.mark.parametrize(
     "typed",
     ["Please delete my data", "I want to withdraw my consent", "What data do you have about me?"],
 )
