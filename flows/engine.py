@@ -931,6 +931,7 @@ class Engine:
             if (
                 isinstance(previous, RatingStep | ChoiceStep | MultipleChoiceStep)
                 and asks_rectification(cleaned) == RECTIFY
+                and is_correction(cleaned)
             ):
                 # "Ich habe mich verklickt", "sorry, meant 5" right after a rating (found by
                 # a customer walk-through: stored as the comment under the rating it
@@ -1082,6 +1083,7 @@ class Engine:
         if (
             state.answers
             and asks_rectification(text) == RECTIFY
+            and is_correction(text)
             and not (
                 isinstance(step, ConsentStep)
                 and self._asks_contact(step)
@@ -1675,10 +1677,20 @@ class Engine:
         previous, given = self._answer_before(state)
         if not isinstance(previous, RatingStep | ChoiceStep | MultipleChoiceStep):
             return None
+        if len(bare_words(text).split()) > _CORRECTION_WORDS or any(
+            len(sentence.split()) > 2 for sentence in _sentences(text)[1:]
+        ):
+            # a comment that speaks of a slip ("Man verklickt sich ständig in der App, die
+            # Buttons sind zu klein", "I meant 4. The food was cold though": found by the
+            # review of the first version, which went back or changed the rating, the
+            # comment lost): not acted on, as before
+            return None
         if isinstance(previous, RatingStep) and isinstance(given, int):
             meant = rating_meant(text, previous, given)
             if meant is not None:
                 return self._rating_changed(state, meant)
+        if isinstance(self.current_step(state), MultipleChoiceStep) and state.selected:
+            return None  # options ticked here are not thrown away by a slip (review)
         if text.rstrip().endswith("?"):
             return self._at_question(
                 state,
@@ -1709,8 +1721,8 @@ class Engine:
             }
         )
         note = self.t.gettext(
-            "Here is the previous question again. Your answer to it is taken back: please "
-            "answer it anew."
+            "Here is the previous question again. Your answer to it was taken back: please "
+            "answer it again."
         )
         replies = headed((note,), (self.ask(back, previous),))
         # saved under a new key, as an answer undone (see Turn.taken_out)
@@ -2586,11 +2598,48 @@ def _typed_number(text: str, step: RatingStep) -> int | None:
     return typed_rating(text, step)
 
 
+_CORRECTION_WORDS = 10
+"""At most this many words in a message that changes or takes back the answer just given
+("Sorry I misclicked, I meant 4 stars"); a longer one is a comment that speaks of it."""
+
+
+def is_correction(text: str) -> bool:
+    """Whether `text`, which asks to correct (see `asks_rectification`), is said of one's
+    own answers rather than a comment that speaks of a slip or a meaning: short, or with
+    "ich" or "I" before the slip ("Hi, sorry, I pressed the wrong button on the rating, I
+    meant to give 5 stars not 1"); not where the number counts something or another meant
+    it ("Die Bedienung meinte 2 Minuten, gedauert hat es eine halbe Stunde", "Hab mich
+    beim Bezahlen 3x verklickt, weil der Button springt", "Man verklickt sich ständig in
+    der App, die Buttons sind zu klein": found by a review, refused as the comment)."""
+    words = bare_words(text)
+    if _COUNTED_AFTER.search(text) or _someone_else_meant(words):
+        return False
+    short = len(words.split()) <= _CORRECTION_WORDS and not any(
+        len(sentence.split()) > 2 for sentence in _sentences(text)[1:]
+    )
+    return short or _I_SLIPPED.search(words.translate(AS_ASCII)) is not None
+
+
+_I_SLIPPED = re.compile(
+    r"\b(?:ich|i)\b(?: \w+){0,3} (?:meinte|meant|wollte|wanted|pressed|tapped|clicked|hit"
+    r"|gedrueckt|getippt|geklickt|verklickt|vertippt|verdrueckt|misclicked|mistapped)\b"
+)
+
+
+def _sentences(text: str) -> list[str]:
+    return [s for s in _SENTENCE_END.split(text.strip()) if s]
+
+
 def rating_meant(text: str, step: RatingStep, given: int) -> int | None:
     """The rating that a request to correct `given` names in figures ("ich meinte 4",
     "aus Versehen 2 statt 4 gedrückt", "I meant to give 5 stars not 1", "meant 4/5"):
     the one number within the scale other than `given`. None where it names none, or
-    another number too ("meinte 4, um 12 Uhr"), or a fraction."""
+    another number too ("meinte 4, um 12 Uhr"), or a fraction; and where the number counts
+    something ("Mir wurde versehentlich 2 mal das falsche Gericht gebracht") or another
+    meant it ("Die Bedienung meinte 2 Minuten"): found by the review of the first version,
+    which changed the rating on such comments."""
+    if _COUNTED_AFTER.search(text) or _someone_else_meant(bare_words(text)):
+        return None
     scale = re.sub(rf"\s*(?:/|\b(?:von|aus|out of|of)\s+){step.max}\b", "", text)
     if _DECIMAL.search(scale):
         return None
@@ -2602,6 +2651,28 @@ def rating_meant(text: str, step: RatingStep, given: int) -> int | None:
 
 
 _DECIMAL = re.compile(r"\d[.,]\d")
+_COUNTED_AFTER = re.compile(
+    r"\d+\s*(?:x|mal|minuten|min|std|stunden|h|tage|tagen|wochen|euro|eur|€|\$|%|leute"
+    r"|personen|tische|kellner|gäste|gaeste|minutes|mins|hours|days|weeks|times|people|persons"
+    r"|tables|euros|dollars|pounds|£)(?!\w)",
+    re.IGNORECASE,
+)
+_MEANT_AFTER = re.compile(r"(\w+) (?:meinte|meant)\b")
+_ONESELF_OR_SORRY = frozenset(
+    "ich i sorry sry oops ups oh ach mist nein no nee eigentlich actually doch".split()
+)
+
+
+def _someone_else_meant(words: str) -> bool:
+    """Whether "meinte" or "meant" follows another word than "ich", "I" or a sorry, with no
+    "ich" or "I" in the message ("Der Chef meinte 3 Tische"; not "meinte 4", "Sorry, meant
+    5", "I misclicked the rating, meant 5")."""
+    if _I_OR_ICH.search(words):
+        return False
+    return any(m.group(1) not in _ONESELF_OR_SORRY for m in _MEANT_AFTER.finditer(words))
+
+
+_I_OR_ICH = re.compile(r"\b(?:ich|i)\b")
 
 
 _HEDGED = re.compile(

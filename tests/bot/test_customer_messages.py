@@ -1542,10 +1542,10 @@ async def test_a_slip_typed_right_after_the_rating_asks_it_again(
     guest = await _rated_two(harness, 7360 + len(typed), language)
     said = texts(await guest.send(typed))
     expected = {
-        "de": "Hier ist die vorherige Frage noch einmal. Ihre Antwort darauf ist "
+        "de": "Hier ist die vorherige Frage noch einmal. Ihre Antwort darauf wurde "
         "zurückgenommen: Bitte beantworten Sie sie neu.",
-        "en": "Here is the previous question again. Your answer to it is taken back: please "
-        "answer it anew.",
+        "en": "Here is the previous question again. Your answer to it was taken back: please "
+        "answer it again.",
     }[language]
     assert said.startswith(expected), said
     assert "Wie zufrieden" in said or "How satisfied" in said, said
@@ -1556,6 +1556,30 @@ async def test_a_slip_typed_right_after_the_rating_asks_it_again(
         "rating": 3,
         "comment": "Laut" if language == "de" else "Loud",
     }
+
+
+@pytest.mark.parametrize(
+    "comment",
+    [
+        "Die Bedienung meinte 2 Minuten, gedauert hat es eine halbe Stunde",
+        "Der Chef meinte 3 Tische wären frei",
+        "Mir wurde versehentlich 2 mal das falsche Gericht gebracht",
+        "Hab mich beim Bezahlen 3x verklickt weil der Button springt",
+        "Man verklickt sich ständig in der App, die Buttons sind zu klein",
+        "I meant 5 minutes not 2",
+        "The waiter meant 2 minutes, it took an hour",
+    ],
+)
+async def test_a_comment_that_speaks_of_a_slip_or_a_meaning_is_the_comment(
+    harness: Harness, comment: str
+) -> None:
+    """Found by the review of the first version: each changed the rating or asked it
+    again, and the comment was lost."""
+    guest = await _rated_two(harness, 7400 + len(comment), "de")
+    said = texts(await guest.send(comment))
+    assert "Geändert" not in said and "vorherige Frage" not in said, said
+    await guest.press("Nein")
+    assert await _stored(harness, guest) == {"rating": 2, "comment": comment}
 
 
 @pytest.mark.parametrize(

@@ -4689,6 +4689,7 @@ def test_what_the_precision_check_of_session_56_found_goes_in_english(
         ("Oma Käthe freut sich", "Oma [Name] freut sich"),
         ("Olli vom Service war super", "[Name] vom Service war super"),
         ("Die Nachtwache war nett", None),
+        ("Der Hundefriseur Pfötchen Paradies war teuer", None),
         # first names in brackets after someone: with an age, several, after a clause of
         # who they are, in small letters where the comment is
         ("mein kind (Ella, 4) hat sich geschnitten", "mein kind ([Name], 4) hat sich geschnitten"),
@@ -4726,6 +4727,7 @@ def test_what_the_precision_check_of_session_57_found_goes_or_stays_in_german(
     ("comment", "expected"),
     [
         ("Installer Gavin was great", "Installer [Name] was great"),
+        ("the installer Ubuntu Pro crashed", "the installer Ubuntu Pro crashed"),
         ("Recruiter Hayley never called back", "Recruiter [Name] never called back"),
         ("Delivery driver Wojtek was late", "Delivery driver [Name] was late"),
         ("my son Jayden loved it", "my son [Name] loved it"),
