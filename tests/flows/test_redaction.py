@@ -4732,6 +4732,7 @@ def test_what_the_precision_check_of_session_57_found_goes_or_stays_in_german(
         ("Delivery driver Wojtek was late", "Delivery driver [Name] was late"),
         ("my son Jayden loved it", "my son [Name] loved it"),
         ("Call Sarah Miller 0151 2345678 please", "Call [Name] [Phone] please"),
+        ("Call Sarah Miller mobile 0151 2345678", "Call [Name] mobile [Phone]"),
     ],
 )
 def test_what_the_precision_check_of_session_57_found_goes_in_english(
