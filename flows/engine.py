@@ -931,12 +931,16 @@ class Engine:
             if (
                 isinstance(previous, RatingStep | ChoiceStep | MultipleChoiceStep)
                 and asks_rectification(cleaned) == RECTIFY
-                and is_correction(cleaned)
+                and (
+                    (changed := self._change_of_answer(state, cleaned)) is not None
+                    or is_correction(cleaned)
+                )
             ):
                 # "Ich habe mich verklickt", "sorry, meant 5" right after a rating (found by
                 # a customer walk-through: stored as the comment under the rating it
-                # disowns, and the person believed it corrected): changed, or asked again
-                if (changed := self._change_of_answer(state, cleaned)) is not None:
+                # disowns, and the person believed it corrected): changed, or asked again;
+                # a longer one told how (a comment that speaks of a slip is the comment)
+                if changed is not None:
                     return changed
                 return self.reask(
                     state,
@@ -1083,17 +1087,19 @@ class Engine:
         if (
             state.answers
             and asks_rectification(text) == RECTIFY
-            and is_correction(text)
             and not (
                 isinstance(step, ConsentStep)
                 and self._asks_contact(step)
                 and asks_rectification_of_contact(text)
             )
+            and (
+                (changed := self._change_of_answer(state, text)) is not None or is_correction(text)
+            )
         ):
             # "Kann ich meine Bewertung ändern?" at the contact question (found by a review:
             # added to the comment staff read): the way to change answers, as to a rating
             # typed again; the question just answered changed, or asked again.
-            if (changed := self._change_of_answer(state, text)) is not None:
+            if changed is not None:
                 return changed
             note = self._restarting(
                 self.t.gettext(
@@ -1677,21 +1683,14 @@ class Engine:
         previous, given = self._answer_before(state)
         if not isinstance(previous, RatingStep | ChoiceStep | MultipleChoiceStep):
             return None
-        if len(bare_words(text).split()) > _CORRECTION_WORDS or any(
-            len(sentence.split()) > 2 for sentence in _sentences(text)[1:]
-        ):
-            # a comment that speaks of a slip ("Man verklickt sich ständig in der App, die
-            # Buttons sind zu klein", "I meant 4. The food was cold though": found by the
-            # review of the first version, which went back or changed the rating, the
-            # comment lost): not acted on, as before
-            return None
-        if isinstance(previous, RatingStep) and isinstance(given, int):
-            meant = rating_meant(text, previous, given)
-            if meant is not None:
+        kind, meant, slipped = read_correction(text)
+        if kind == CHANGE:
+            if not isinstance(previous, RatingStep) or not isinstance(given, int):
+                return None
+            if meant is not None and meant != given and previous.min <= meant <= previous.max:
                 return self._rating_changed(state, meant)
-        if isinstance(self.current_step(state), MultipleChoiceStep) and state.selected:
-            return None  # options ticked here are not thrown away by a slip (review)
-        if text.rstrip().endswith("?"):
+            kind = BACK  # none of the scale, or the one given: the question again to choose
+        if kind == ASK_HOW:
             return self._at_question(
                 state,
                 self._restarting(
@@ -1702,6 +1701,10 @@ class Engine:
                     )
                 ).format(back=self.t.gettext("back")),
             )
+        if kind != BACK:
+            return None
+        if slipped and isinstance(self.current_step(state), MultipleChoiceStep) and state.selected:
+            return None  # options ticked here are not thrown away by a slip (review)
         answers = {k: v for k, v in state.answers.items() if k != previous.id}
         back = state.model_copy(
             update={
@@ -2604,20 +2607,31 @@ _CORRECTION_WORDS = 10
 
 
 def is_correction(text: str) -> bool:
-    """Whether `text`, which asks to correct (see `asks_rectification`), is said of one's
-    own answers rather than a comment that speaks of a slip or a meaning: short, or with
-    "ich" or "I" before the slip ("Hi, sorry, I pressed the wrong button on the rating, I
-    meant to give 5 stars not 1"); not where the number counts something or another meant
-    it ("Die Bedienung meinte 2 Minuten, gedauert hat es eine halbe Stunde", "Hab mich
-    beim Bezahlen 3x verklickt, weil der Button springt", "Man verklickt sich ständig in
-    der App, die Buttons sind zu klein": found by a review, refused as the comment)."""
+    """Whether `text`, which asks to correct (see `asks_rectification`) but is more than a
+    correction `read_correction` acts on, is said of one's own answers, to be told how to
+    change them, rather than a comment that speaks of a slip or a meaning: short and begun
+    with a slip, a sorry or oneself, or naming the rating ("Sorry, ich meinte 5 Sterne,
+    nicht 4. Das Essen war toll!"), or with "ich" or "I" before the slip ("Hi, sorry, I
+    pressed the wrong button on the rating, I meant to give 5 stars not 1"). Not where a
+    number counts something or another meant it ("Die Bedienung meinte 2 Minuten",
+    "Versehentlich wurde mir 1 Kaffee zu viel berechnet", "Man verklickt sich ständig in
+    der App": found by reviews, refused as the comment)."""
     words = bare_words(text)
     if _COUNTED_AFTER.search(text) or _someone_else_meant(words):
         return False
-    short = len(words.split()) <= _CORRECTION_WORDS and not any(
-        len(sentence.split()) > 2 for sentence in _sentences(text)[1:]
+    ascii_words = words.translate(AS_ASCII)
+    short = (
+        len(words.split()) <= _CORRECTION_WORDS
+        and not any(len(sentence.split()) > 2 for sentence in _sentences(text)[1:])
+        and (_LEAD.match(ascii_words) is not None or _OWN_ANSWER.search(ascii_words) is not None)
     )
-    return short or _I_SLIPPED.search(words.translate(AS_ASCII)) is not None
+    return short or _I_SLIPPED.search(ascii_words) is not None
+
+
+_OWN_ANSWER = re.compile(
+    r"^(?:ich|i)\b|\b(?:meine|my) (?:bewertung|rating|antwort|answer)\b"
+    r"|^(?:zurueck|back|go back)\b|^(?:kann|darf) ich\b|^can i\b"
+)
 
 
 _I_SLIPPED = re.compile(
@@ -2630,27 +2644,6 @@ def _sentences(text: str) -> list[str]:
     return [s for s in _SENTENCE_END.split(text.strip()) if s]
 
 
-def rating_meant(text: str, step: RatingStep, given: int) -> int | None:
-    """The rating that a request to correct `given` names in figures ("ich meinte 4",
-    "aus Versehen 2 statt 4 gedrückt", "I meant to give 5 stars not 1", "meant 4/5"):
-    the one number within the scale other than `given`. None where it names none, or
-    another number too ("meinte 4, um 12 Uhr"), or a fraction; and where the number counts
-    something ("Mir wurde versehentlich 2 mal das falsche Gericht gebracht") or another
-    meant it ("Die Bedienung meinte 2 Minuten"): found by the review of the first version,
-    which changed the rating on such comments."""
-    if _COUNTED_AFTER.search(text) or _someone_else_meant(bare_words(text)):
-        return None
-    scale = re.sub(rf"\s*(?:/|\b(?:von|aus|out of|of)\s+){step.max}\b", "", text)
-    if _DECIMAL.search(scale):
-        return None
-    numbers = {int(figures) for figures in re.findall(r"\d+", scale)}
-    if any(not step.min <= number <= step.max for number in numbers):
-        return None
-    meant = numbers - {given}
-    return meant.pop() if len(meant) == 1 else None
-
-
-_DECIMAL = re.compile(r"\d[.,]\d")
 _COUNTED_AFTER = re.compile(
     r"\d+\s*(?:x|mal|minuten|min|std|stunden|h|tage|tagen|wochen|euro|eur|€|\$|%|leute"
     r"|personen|tische|kellner|gäste|gaeste|minutes|mins|hours|days|weeks|times|people|persons"
@@ -2673,6 +2666,97 @@ def _someone_else_meant(words: str) -> bool:
 
 
 _I_OR_ICH = re.compile(r"\b(?:ich|i)\b")
+
+
+CHANGE, BACK, ASK_HOW = "change", "back", "ask how"
+"""What a message typed right after a question with buttons asks of its answer (see
+`read_correction`)."""
+
+_INTERJECTION = (
+    r"(?:sorry|sry|oops|ups|upps|oh|ach so|ach|mist|hoppla|huch|nein|no|nee|entschuldigung"
+    r"|pardon|my bad|mein fehler|eigentlich|actually)"
+)
+_SLIP = (
+    r"(?:(?:ich )?(?:habe|hab) mich (?:verklickt|vertippt|verdrueckt|vertan)|verklickt"
+    r"|vertippt|verdrueckt|daneben getippt|falsch (?:gedrueckt|getippt|geklickt)"
+    r"|falsche (?:taste|bewertung|zahl|sterne|knopf)|falscher knopf|(?:i )?misclicked"
+    r"|(?:i )?mistapped|misclick|wrong (?:button|star|stars|number|rating)"
+    r"|(?:i )?(?:pressed|tapped|clicked|hit) the wrong (?:button|star|number|one)"
+    r"|meine bewertung (?:war|ist) falsch|my rating (?:was|is) wrong"
+    # the figure tapped by mistake ("Oops, I accidentally pressed 2", "aus Versehen 2
+    # gedrückt"), said without the one meant
+    r"|(?:i )?(?:accidentally|by mistake) (?:pressed|tapped|clicked|hit|gave)(?: (?:the|a|an))?"
+    r" \d{1,2}(?: stars?)?|(?:ich )?(?:habe |hab )?(?:aus versehen|versehentlich)(?: die| eine)?"
+    r" \d{1,2}(?: sterne?)? (?:gedrueckt|getippt|geklickt|gegeben))"
+)
+_LEAD = re.compile(rf"(?:{_INTERJECTION}|{_SLIP})(?: |$)")
+_TAIL = re.compile(r" (?:sorry|danke|thanks|thx|bitte|please|pls)$")
+_GO_BACK = re.compile(
+    r"(?:(?:bitte|please|kann ich|can i) )?(?:zurueck|back|go back|eine frage zurueck"
+    r"|zur vorherigen frage|vorherige frage|previous question|to the previous question"
+    r"|go back to the previous question)(?: (?:gehen|bitte|please))?"
+)
+_RATING_MEANT = re.compile(
+    r"(?:(?:ich )?(?:meinte|wollte)(?: (?:eigentlich|natuerlich|doch))?(?: (?:eine|die))?"
+    r" (?P<a>\d{1,2})(?: sterne?)?(?: (?:geben|druecken|tippen|vergeben))?"
+    r"|(?:i )?meant(?: to (?:give|press|tap|click|rate))?(?: (?:it|a|an))? (?P<b>\d{1,2})"
+    r"(?: stars?)?"
+    r"|(?:i )?wanted(?: to (?:give|press|tap|click))? (?P<c>\d{1,2})(?: stars?)?"
+    r"|(?:aus versehen|versehentlich|accidentally|by mistake)(?: (?:die|the))? (?P<was>\d{1,2})"
+    r"(?: sterne?| stars?)? (?:statt|anstatt|instead of)(?: (?:der|die|the))? (?P<d>\d{1,2})"
+    r"(?: sterne?| stars?)?(?: (?:gedrueckt|getippt|geklickt|gegeben|pressed|tapped|clicked))?"
+    r"|(?:kann ich |can i |bitte )?(?:(?:meine|die|my|the) )?(?:bewertung|rating) (?:auf|to)"
+    r" (?P<e>\d{1,2})(?: (?:aendern|aendern bitte|change|aendern lassen))?"
+    r"|(?P<f>\d{1,2})(?: sterne?| stars?)?)"
+    r"(?: (?:von|of|out of) \d{1,2})?(?: (?:not|nicht|statt|instead of|anstatt) \d{1,2}"
+    r"(?: sterne?| stars?)?)?"
+)
+_CAN_I_CHANGE = re.compile(
+    r"(?:kann|darf) ich (?:das|es|die|diese)(?: \w+){0,3} (?:aendern|korrigieren|bearbeiten"
+    r"|anpassen)|can i (?:change|edit|correct|update) (?:it|this|that|them)"
+    r"(?: (?:later|afterwards|again|still))?(?: please)?"
+)
+
+
+def read_correction(text: str) -> tuple[str | None, int | None, bool]:
+    """What `text`, typed right after a question with buttons, asks of that answer, read
+    strictly as a whole message: CHANGE with the rating meant in figures ("ich meinte 4",
+    "Verklickt, meinte 4", "aus Versehen 2 statt 5 gedrückt", "I meant to give 5 stars not
+    1", "oops, meant 4/5", a figure after a slip: "Mist, verklickt. 4"), BACK for a slip or
+    a way back alone ("Ich habe mich verklickt", "wrong button", "Zurück", "go back"),
+    ASK_HOW for whether it can be changed ("Kann ich das später noch ändern?"); and whether
+    a slip was said. None for anything more: a comment that speaks of a slip, of what
+    someone meant or of a number ("Versehentlich wurde mir 1 Kaffee zu viel berechnet",
+    "Die Bedienung meinte 2 Minuten", "Der Automat hat sich verklickt": found by two
+    reviews of a first version that read any request to correct so, and changed the
+    rating or went back, the comment lost)."""
+    words = bare_words(text.replace("/", " von ")).translate(AS_ASCII)
+    slipped = False
+    while True:
+        lead = _LEAD.match(words)
+        tail = _TAIL.search(words)
+        if lead and lead.end() > 0:
+            slipped = slipped or _INTERJECTION_ONLY.fullmatch(lead.group().strip()) is None
+            words = words[lead.end() :]
+        elif tail:
+            words = words[: tail.start()]
+        else:
+            break
+    words = words.strip()
+    if not words:
+        return (BACK, None, True) if slipped else (None, None, False)
+    if _GO_BACK.fullmatch(words):
+        return BACK, None, slipped
+    if _CAN_I_CHANGE.fullmatch(words) and text.rstrip().endswith("?"):
+        return ASK_HOW, None, slipped
+    meant = _RATING_MEANT.fullmatch(words)
+    if meant is None or (meant["f"] is not None and not slipped):
+        return None, None, slipped  # a figure alone only after a slip: "Mist, verklickt. 4"
+    figure = next(meant[g] for g in "abcdef" if meant[g] is not None)
+    return CHANGE, int(figure), slipped
+
+
+_INTERJECTION_ONLY = re.compile(_INTERJECTION)
 
 
 _HEDGED = re.compile(

@@ -20,11 +20,11 @@ from flows.engine import (
     TextInput,
     Turn,
     apologises,
-    rating_meant,
+    read_correction,
     typed_no,
 )
 from flows.i18n import translator
-from flows.models import Condition, RatingStep, Step, render_text
+from flows.models import Condition, Step, render_text
 from flows.replies import Reply
 
 NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
@@ -882,27 +882,40 @@ def test_two_ratings_at_once_are_asked_to_be_one(engine: Engine, typed: str) -> 
 
 
 @pytest.mark.parametrize(
-    ("typed", "given", "meant"),
+    ("typed", "read"),
     [
-        ("ich meinte 4", 2, 4),
-        ("aus Versehen 2 statt 4 gedrückt", 2, 4),
-        ("I meant to give 5 stars not 1", 1, 5),
-        ("meant 4/5", 2, 4),
-        ("meinte 4 von 5", 1, 4),
-        ("I meant 4 out of 5", 2, 4),
-        # names none, only the one given, two, one off the scale, another number, a fraction
-        ("Ich habe mich verklickt", 2, None),
-        ("aus Versehen 2 gedrückt", 2, None),
-        ("ich meinte 3 oder 4", 2, None),
-        ("ich meinte 7", 2, None),
-        ("meinte 4, um 12 Uhr", 2, None),
-        ("meant 4.5", 2, None),
-        ("meinte 3,5", 2, None),
+        ("ich meinte 4", ("change", 4)),
+        ("Oh, ich meinte 4", ("change", 4)),
+        ("Ach so, meinte 4", ("change", 4)),
+        ("Verklickt, meinte 4", ("change", 4)),
+        ("Sorry wrong button. Meant 4", ("change", 4)),
+        ("aus Versehen 2 statt 4 gedrückt", ("change", 4)),
+        ("I meant to give 5 stars not 1", ("change", 5)),
+        ("oops, meant 4/5", ("change", 4)),
+        ("meinte 4 von 5", ("change", 4)),
+        ("Mist, verklickt. 4", ("change", 4)),
+        ("Kann ich meine Bewertung auf 3 ändern?", ("change", 3)),
+        ("Ich habe mich verklickt", ("back", None)),
+        ("wrong button", ("back", None)),
+        ("Zurück", ("back", None)),
+        ("go back", ("back", None)),
+        ("Kann ich das später noch ändern?", ("ask how", None)),
+        # a comment that speaks of a slip, of what someone meant, or of a number
+        ("4", (None, None)),
+        ("Versehentlich wurde mir 1 Kaffee zu viel berechnet", (None, None)),
+        ("Die Bedienung meinte 2 Minuten", (None, None)),
+        ("Der Automat hat sich verklickt", (None, None)),
+        ("Ich meinte 2 Cappuccino, nicht 1", (None, None)),
+        ("I meant 4. The food was cold though", (None, None)),
+        ("Wrong button on the card reader again", (None, None)),
+        ("Ich musste 3 mal zurück, weil die Seite abstürzt", (None, None)),
+        ("Go back to the old menu please", (None, None)),
     ],
 )
-def test_the_rating_meant_is_the_one_number_of_the_scale_besides_the_one_given(
-    typed: str, given: int, meant: int | None
+def test_a_correction_is_read_as_a_whole_message(
+    typed: str, read: tuple[str | None, int | None]
 ) -> None:
-    [rating] = [step for step in FlowCatalog.load().default.steps if step.id == "rating"]
-    assert isinstance(rating, RatingStep)
-    assert rating_meant(typed, rating, given) == meant
+    """Found by two reviews of a first version that read any request to correct as one, and
+    changed the rating or went back on comments, which were lost."""
+    kind, meant, _ = read_correction(typed)
+    assert (kind, meant) == read
