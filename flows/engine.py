@@ -15,6 +15,7 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cache
+from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
@@ -1683,13 +1684,19 @@ class Engine:
         previous, given = self._answer_before(state)
         if not isinstance(previous, RatingStep | ChoiceStep | MultipleChoiceStep):
             return None
-        kind, meant, slipped = read_correction(text)
+        kind, meant, said_given, of, slipped = read_correction(text)
+        if said_given and (not isinstance(given, int) or any(g != given for g in said_given)):
+            return None  # "Versehentlich 5 statt 2 gegeben" after a 4: of something else
         if kind == CHANGE:
             if not isinstance(previous, RatingStep) or not isinstance(given, int):
                 return None
-            if meant is not None and meant != given and previous.min <= meant <= previous.max:
+            if meant is None or not previous.min <= meant <= previous.max:
+                return None  # "Oh, meant 12": not of this scale
+            if of is not None and of != previous.max:
+                return None  # "meinte 3 von 10" on a scale of 5
+            if meant != given:
                 return self._rating_changed(state, meant)
-            kind = BACK  # none of the scale, or the one given: the question again to choose
+            kind = BACK  # the one given: the question again, to choose
         if kind == ASK_HOW:
             return self._at_question(
                 state,
@@ -2708,8 +2715,8 @@ _RATING_MEANT = re.compile(
     r"|(?:kann ich |can i |bitte )?(?:(?:meine|die|my|the) )?(?:bewertung|rating) (?:auf|to)"
     r" (?P<e>\d{1,2})(?: (?:aendern|aendern bitte|change|aendern lassen))?"
     r"|(?P<f>\d{1,2})(?: sterne?| stars?)?)"
-    r"(?: (?:von|of|out of) \d{1,2})?(?: (?:not|nicht|statt|instead of|anstatt) \d{1,2}"
-    r"(?: sterne?| stars?)?)?"
+    r"(?: (?:von|of|out of) (?P<of>\d{1,2}))?(?: (?:not|nicht|statt|instead of|anstatt)"
+    r" (?P<not>\d{1,2})(?: sterne?| stars?)?)?"
 )
 _CAN_I_CHANGE = re.compile(
     r"(?:kann|darf) ich (?:das|es|die|diese)(?: \w+){0,3} (?:aendern|korrigieren|bearbeiten"
@@ -2718,25 +2725,41 @@ _CAN_I_CHANGE = re.compile(
 )
 
 
-def read_correction(text: str) -> tuple[str | None, int | None, bool]:
+class Correction(NamedTuple):
+    """What a message typed right after a question with buttons asks of its answer (see
+    `read_correction`): `kind` (CHANGE, BACK, ASK_HOW or None), the figure `meant`, the
+    figures it says were given (`given`: tapped by mistake, or "not"/"statt" one), the
+    scale it names (`of`: "4/5", "4 von 5"), and whether a slip was said."""
+
+    kind: str | None
+    meant: int | None = None
+    given: tuple[int, ...] = ()
+    of: int | None = None
+    slipped: bool = False
+
+
+def read_correction(text: str) -> Correction:
     """What `text`, typed right after a question with buttons, asks of that answer, read
     strictly as a whole message: CHANGE with the rating meant in figures ("ich meinte 4",
     "Verklickt, meinte 4", "aus Versehen 2 statt 5 gedrückt", "I meant to give 5 stars not
     1", "oops, meant 4/5", a figure after a slip: "Mist, verklickt. 4"), BACK for a slip or
     a way back alone ("Ich habe mich verklickt", "wrong button", "Zurück", "go back"),
-    ASK_HOW for whether it can be changed ("Kann ich das später noch ändern?"); and whether
-    a slip was said. None for anything more: a comment that speaks of a slip, of what
-    someone meant or of a number ("Versehentlich wurde mir 1 Kaffee zu viel berechnet",
-    "Die Bedienung meinte 2 Minuten", "Der Automat hat sich verklickt": found by two
-    reviews of a first version that read any request to correct so, and changed the
-    rating or went back, the comment lost)."""
+    ASK_HOW for whether it can be changed ("Kann ich das später noch ändern?"). None for
+    anything more: a comment that speaks of a slip, of what someone meant or of a number
+    ("Versehentlich wurde mir 1 Kaffee zu viel berechnet", "Die Bedienung meinte 2
+    Minuten", "Der Automat hat sich verklickt": found by two reviews of a first version
+    that read any request to correct so, and changed the rating or went back, the comment
+    lost). The figures it says were given are for the caller to hold against the answer
+    ("Versehentlich 5 statt 2 gegeben" after a 4 is no correction of it: a third review)."""
     words = bare_words(text.replace("/", " von ")).translate(AS_ASCII)
     slipped = False
+    given: list[int] = []
     while True:
         lead = _LEAD.match(words)
         tail = _TAIL.search(words)
         if lead and lead.end() > 0:
             slipped = slipped or _INTERJECTION_ONLY.fullmatch(lead.group().strip()) is None
+            given += [int(figure) for figure in re.findall(r"\d{1,2}", lead.group())]
             words = words[lead.end() :]
         elif tail:
             words = words[: tail.start()]
@@ -2744,16 +2767,23 @@ def read_correction(text: str) -> tuple[str | None, int | None, bool]:
             break
     words = words.strip()
     if not words:
-        return (BACK, None, True) if slipped else (None, None, False)
+        return Correction(BACK, given=tuple(given), slipped=True) if slipped else Correction(None)
     if _GO_BACK.fullmatch(words):
-        return BACK, None, slipped
-    if _CAN_I_CHANGE.fullmatch(words) and text.rstrip().endswith("?"):
-        return ASK_HOW, None, slipped
+        return Correction(BACK, given=tuple(given), slipped=slipped)
     meant = _RATING_MEANT.fullmatch(words)
+    if _CAN_I_CHANGE.fullmatch(words) and meant is None and text.rstrip().endswith("?"):
+        return Correction(ASK_HOW, slipped=slipped)
     if meant is None or (meant["f"] is not None and not slipped):
-        return None, None, slipped  # a figure alone only after a slip: "Mist, verklickt. 4"
+        return Correction(None, slipped=slipped)  # a figure alone only after a slip
     figure = next(meant[g] for g in "abcdef" if meant[g] is not None)
-    return CHANGE, int(figure), slipped
+    given += [int(meant[g]) for g in ("was", "not") if meant[g] is not None]
+    return Correction(
+        CHANGE,
+        int(figure),
+        tuple(given),
+        int(meant["of"]) if meant["of"] is not None else None,
+        slipped,
+    )
 
 
 _INTERJECTION_ONLY = re.compile(_INTERJECTION)

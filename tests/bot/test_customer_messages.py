@@ -1531,8 +1531,7 @@ async def test_the_rating_meant_typed_right_after_it_changes_it(
         # back to the rating (found by the walk-through of session 50: the comment)
         ("de", "Zurück"),
         ("en", "go back"),
-        # a number that is no rating of the scale, or the one given
-        ("de", "ich meinte 7"),
+        # the figure tapped by mistake, the one given
         ("en", "Oops, I accidentally pressed 2"),
     ],
 )
@@ -1556,6 +1555,33 @@ async def test_a_slip_typed_right_after_the_rating_asks_it_again(
         "rating": 3,
         "comment": "Laut" if language == "de" else "Loud",
     }
+
+
+@pytest.mark.parametrize(
+    ("language", "typed"),
+    [
+        # off the scale, or figures that were not the one given (found by a review: they
+        # changed the rating, or asked it again)
+        ("de", "ich meinte 7"),
+        ("de", "Versehentlich 5 statt 3 gegeben"),
+        ("de", "Falsch getippt! 5 statt 3"),
+        ("en", "Oh, meant 12"),
+        ("en", "Accidentally pressed 4"),
+        ("de", "Sorry, meinte 3 von 10"),
+    ],
+)
+async def test_figures_that_are_no_correction_of_the_rating_leave_it(
+    harness: Harness, language: str, typed: str
+) -> None:
+    guest = await _rated_two(harness, 7420 + len(typed), language)
+    said = texts(await guest.send(typed))
+    changed_or_back = ("Geändert", "Changed", "Hier ist die vorherige", "Here is the")
+    assert not said.startswith(changed_or_back), said
+    skip = "Überspringen" if language == "de" else "Skip"
+    if any(skip in row for row in labels(guest.last())):  # refused: the comment asked again
+        await guest.press(skip)
+    await guest.press("Nein" if language == "de" else "No")
+    assert (await _stored(harness, guest))["rating"] == 2
 
 
 @pytest.mark.parametrize(

@@ -917,5 +917,5 @@ def test_a_correction_is_read_as_a_whole_message(
 ) -> None:
     """Found by two reviews of a first version that read any request to correct as one, and
     changed the rating or went back on comments, which were lost."""
-    kind, meant, _ = read_correction(typed)
-    assert (kind, meant) == read
+    correction = read_correction(typed)
+    assert (correction.kind, correction.meant) == read
