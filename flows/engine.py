@@ -1673,14 +1673,15 @@ class Engine:
         return previous, state.answers.get(previous.id) if previous is not None else None
 
     def _change_of_answer(self, state: ConversationState, text: str) -> Turn | None:
-        """A request to correct (see `asks_rectification`) of the question answered just
-        before, if it has buttons: the rating it names in figures taken at once ("ich
-        meinte 4", "I meant to give 5 stars not 1"), a question whether it can be changed
-        answered with how, and any other ("Ich habe mich verklickt", "wrong button",
-        "Zurück") that question asked again, its answer taken back. Found by customer
-        walk-throughs: told to send /cancel and /start, which threw away every answer,
-        they gave up. None where the question before has none of this (a consent, a text,
-        or none: after going back once, the one before it is not known)."""
+        """A correction of the question answered just before, if it has buttons, read as a
+        whole message (see `read_correction`): the rating it names in figures taken at once
+        ("ich meinte 4", "I meant to give 5 stars not 1"), a question whether it can be
+        changed answered with how, and a slip or a way back ("Ich habe mich verklickt",
+        "wrong button", "Zurück") that question asked again, its answer taken back. Found
+        by customer walk-throughs: told to send /cancel and /start, which threw away every
+        answer, they gave up. None for anything else, and where the question before has
+        none of this (a consent, a text, or none: after going back once, the one before
+        it is not known)."""
         previous, given = self._answer_before(state)
         if not isinstance(previous, RatingStep | ChoiceStep | MultipleChoiceStep):
             return None
@@ -2609,8 +2610,9 @@ def _typed_number(text: str, step: RatingStep) -> int | None:
 
 
 _CORRECTION_WORDS = 10
-"""At most this many words in a message that changes or takes back the answer just given
-("Sorry I misclicked, I meant 4 stars"); a longer one is a comment that speaks of it."""
+"""At most this many words in a request to correct that is told how to change the answers
+when it is more than `read_correction` acts on and has no "ich" or "I" before the slip
+(see `is_correction`); a longer one is a comment that speaks of a slip."""
 
 
 def is_correction(text: str) -> bool:
