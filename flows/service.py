@@ -803,7 +803,9 @@ class FeedbackService:
                     return Outcome.say(said)
                 return Outcome(replies=(overview,))
         # a request as the last sentence too ("Habt ihr mich verstanden? Meine Daten weg!":
-        # found by a customer walk-through, told no question was open): nothing is stored here
+        # found by a customer walk-through, told no question was open), or any sentence
+        # ("Ich möchte, dass das alles gelöscht wird. Ich trau dem Internet nicht."): nothing
+        # is stored here
         request = (
             typed_request(event.text)
             or request_at_the_end(event.text)
