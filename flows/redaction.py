@@ -3152,7 +3152,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         if match["space"] is not None:
             # right before a phone number or a mail address ("Rückruf: Claudia Eberhardt
             # [Phone]", found by a precision check); not before a label or an id
-            # (after a label too: "Claudia Eberhardt Tel. [Phone]", found by review)
+            # (after a contact word too: "Claudia Eberhardt mobil [Phone]", found by review)
             reachable = (placeholder("phone"), placeholder("email"))
             if _contact_at(reachable).match(text, match.end()) is None:
                 return match.group(0)
