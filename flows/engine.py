@@ -2650,7 +2650,7 @@ _I_SLIPPED = re.compile(
 
 
 def _sentences(text: str) -> list[str]:
-    return [s for s in _SENTENCE_END.split(text.strip()) if s]
+    return [sentence for sentence in _SENTENCE_END.split(text.strip()) if sentence]
 
 
 _COUNTED_AFTER = re.compile(
@@ -3429,7 +3429,7 @@ def asks_about_privacy_within(text: str) -> bool:
     """Whether one sentence of the longer `text` is a question `about_privacy` ("Ist das
     anonym? Der Kellner war unfreundlich."): the text is a comment, stored, with the
     question in it."""
-    sentences = [s for s in _SENTENCE_END.split(text.strip()) if s]
+    sentences = _sentences(text)
     return len(sentences) > 1 and any(about_privacy(sentence) for sentence in sentences)
 
 
@@ -4330,7 +4330,7 @@ def request_anywhere(text: str) -> str | None:
     nicht.", "can u send me a copy of what u stored? need it for my records": found by a
     customer walk-through, with no word of the commands). A word alone after another
     sentence is about what that names ("Falsche Ware. Widerruf!": see `_WORD_ALONE`)."""
-    sentences = [s for s in _SENTENCE_END.split(text.strip()) if s]
+    sentences = _sentences(text)
     for n, sentence in enumerate(sentences):
         alone = _YES_FIRST.sub("", bare_words(sentence).translate(AS_ASCII))
         if n > 0 and _WORD_ALONE.fullmatch(alone):
@@ -4346,7 +4346,7 @@ def request_at_the_end(text: str) -> str | None:
     request (see `typed_request`): "Cold food. Please delete my data." The sentences
     before it are taken with it where its start was cut off at an abbreviation's dot
     ("… Auskunft nach Art. 15 DSGVO"); None for any other text."""
-    sentences = [s for s in _SENTENCE_END.split(text.strip()) if s]
+    sentences = _sentences(text)
     for start in reversed(range(len(sentences))):
         tail = " ".join(sentences[start:])
         if len(bare_words(tail).split()) > _REQUEST_WORDS:
