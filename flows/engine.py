@@ -929,13 +929,9 @@ class Engine:
             if len(cleaned) > step.max_length:
                 return self._too_long(state, step, cleaned, event.sent_at)
             previous, _ = self._answer_before(state)
-            if (
-                isinstance(previous, RatingStep | ChoiceStep | MultipleChoiceStep)
-                and asks_rectification(cleaned) == RECTIFY
-                and (
-                    (changed := self._change_of_answer(state, cleaned)) is not None
-                    or is_correction(cleaned)
-                )
+            if isinstance(previous, RatingStep | ChoiceStep | MultipleChoiceStep) and (
+                (changed := self._change_of_answer(state, cleaned)) is not None
+                or (asks_rectification(cleaned) == RECTIFY and is_correction(cleaned))
             ):
                 # "Ich habe mich verklickt", "sorry, meant 5" right after a rating (found by
                 # a customer walk-through: stored as the comment under the rating it
@@ -1087,14 +1083,14 @@ class Engine:
             return self._at_question(state, note)
         if (
             state.answers
-            and asks_rectification(text) == RECTIFY
             and not (
                 isinstance(step, ConsentStep)
                 and self._asks_contact(step)
                 and asks_rectification_of_contact(text)
             )
             and (
-                (changed := self._change_of_answer(state, text)) is not None or is_correction(text)
+                (changed := self._change_of_answer(state, text)) is not None
+                or (asks_rectification(text) == RECTIFY and is_correction(text))
             )
         ):
             # "Kann ich meine Bewertung ändern?" at the contact question (found by a review:
@@ -1685,9 +1681,14 @@ class Engine:
         previous, given = self._answer_before(state)
         if not isinstance(previous, RatingStep | ChoiceStep | MultipleChoiceStep):
             return None
-        kind, meant, said_given, of, slipped = read_correction(text)
+        kind, meant, said_given, of, slipped, loose, of_rating = read_correction(text)
         if said_given and (not isinstance(given, int) or any(g != given for g in said_given)):
             return None  # "Versehentlich 5 statt 2 gegeben" after a 4: of something else
+        if of_rating and not isinstance(previous, RatingStep):
+            return None  # "Zurück zur Bewertung" after a choice: not the one before
+        if loose and (meant == given or not isinstance(self.current_step(state), TextStep)):
+            # "Oops 5" after a 5 is a comment; at a rating it may answer that one
+            return None
         if kind == CHANGE:
             if not isinstance(previous, RatingStep) or not isinstance(given, int):
                 return None
@@ -2682,14 +2683,15 @@ CHANGE, BACK, ASK_HOW = "change", "back", "ask how"
 `read_correction`)."""
 
 _INTERJECTION = (
-    r"(?:sorry|sry|oops|ups|upps|oh|ach so|ach|mist|hoppla|huch|nein|no|nee|entschuldigung"
-    r"|pardon|my bad|mein fehler|eigentlich|actually)"
+    r"(?:sorry|sry|oops|oopsie|whoops|ups|upps|uups|hups|oh no|oh nein|oh|ach so|ach|mist"
+    r"|hoppla|huch|ugh|nein|no|nee|entschuldigung|pardon|my bad|my mistake|mein fehler"
+    r"|eigentlich|actually)"
 )
 _SLIP = (
     r"(?:(?:ich )?(?:habe|hab) mich (?:verklickt|vertippt|verdrueckt|vertan)|verklickt"
     r"|vertippt|verdrueckt|daneben getippt|falsch (?:gedrueckt|getippt|geklickt)"
     r"|falsche (?:taste|bewertung|zahl|sterne|knopf)|falscher knopf|(?:i )?misclicked"
-    r"|(?:i )?mistapped|misclick|wrong (?:button|star|stars|number|rating)"
+    r"|(?:i )?mistapped|misclick|fat finger(?:ed)?|wrong (?:button|star|stars|number|rating|one)"
     r"|(?:i )?(?:pressed|tapped|clicked|hit) the wrong (?:button|star|number|one)"
     r"|meine bewertung (?:war|ist) falsch|my rating (?:was|is) wrong"
     # the figure tapped by mistake ("Oops, I accidentally pressed 2", "aus Versehen 2
@@ -2699,24 +2701,60 @@ _SLIP = (
     r" \d{1,2}(?: sterne?)? (?:gedrueckt|getippt|geklickt|gegeben))"
 )
 _LEAD = re.compile(rf"(?:{_INTERJECTION}|{_SLIP})(?: |$)")
-_TAIL = re.compile(r" (?:sorry|danke|thanks|thx|bitte|please|pls)$")
+_LEAD_OF_A_CORRECTION = re.compile(
+    r"(?P<slip>falsch)(?: |$)|(?:bitte|please|pls|lol|korrektur|correction|mistake)(?: |$)"
+)
+"""More words before a correction read as a whole message (see `read_correction`), not
+before a longer one (see `is_correction`: "Bitte …" and "Falsch …" begin comments): "falsch"
+alone is said of the tap ("Ups, falsch", "Falsch, 5"), "Falsch abgerechnet, 2 Getränke
+zu viel" is no correction as a whole."""
+_TAIL = re.compile(
+    r" (?:sorry|danke|thanks|thx|bitte|please|pls|natuerlich|klar|of course|obviously|lol)$"
+)
+_PRESSED = re.compile(
+    r"(?:(?:ich )?(?:habe |hab )?(?:die |eine )?\d{1,2}(?: sterne?)? (?:gedrueckt|getippt"
+    r"|geklickt|gegeben)|(?:i )?(?:pressed|tapped|clicked|hit|gave)(?: (?:a|the))? \d{1,2}"
+    r"(?: stars?)?)(?: (?:aber|und|but|and))?(?: |$)"
+)
+"""The figure tapped, said before the one meant ("Hab 2 gedrückt, meinte 5", "I pressed 2
+but meant 5"): alone, it says what was done, not that it was a slip."""
 _GO_BACK = re.compile(
     r"(?:(?:bitte|please|kann ich|can i) )?(?:zurueck|back|go back|eine frage zurueck"
     r"|zur vorherigen frage|vorherige frage|previous question|to the previous question"
-    r"|go back to the previous question)(?: (?:gehen|bitte|please))?"
+    r"|go back to the previous question"
+    r"|(?:zurueck )?zur (?P<rating>bewertung)|(?:go )?back to (?:the |my )?(?P<rating_en>rating))"
+    r"(?: (?:gehen|bitte|please))?"
 )
+"""A way back (the rating named: "Zurück zur Bewertung", only where the rating is the
+question before)."""
 _RATING_MEANT = re.compile(
     r"(?:(?:ich )?(?:meinte|wollte)(?: (?:eigentlich|natuerlich|doch))?(?: (?:eine|die))?"
     r" (?P<a>\d{1,2})(?: sterne?)?(?: (?:geben|druecken|tippen|vergeben))?"
     r"|(?:i )?meant(?: to (?:give|press|tap|click|rate))?(?: (?:it|a|an))? (?P<b>\d{1,2})"
     r"(?: stars?)?"
     r"|(?:i )?wanted(?: to (?:give|press|tap|click))? (?P<c>\d{1,2})(?: stars?)?"
-    r"|(?:aus versehen|versehentlich|accidentally|by mistake)(?: (?:die|the))? (?P<was>\d{1,2})"
-    r"(?: sterne?| stars?)? (?:statt|anstatt|instead of)(?: (?:der|die|the))? (?P<d>\d{1,2})"
-    r"(?: sterne?| stars?)?(?: (?:gedrueckt|getippt|geklickt|gegeben|pressed|tapped|clicked))?"
-    r"|(?:kann ich |can i |bitte )?(?:(?:meine|die|my|the) )?(?:bewertung|rating) (?:auf|to)"
-    r" (?P<e>\d{1,2})(?: (?:aendern|aendern bitte|change|aendern lassen))?"
-    r"|(?P<f>\d{1,2})(?: sterne?| stars?)?)"
+    r"|(?:die |eine )?(?P<g>\d{1,2})(?: sterne?)? (?:meinte|wollte) ich|(?P<h>\d{1,2}) gemeint"
+    # said as what it should be ("Sollte eine 5 sein", "Should be 5", "that should've been
+    # a 5"): not of minutes or euros, which a comment says ("Should be 5 minutes")
+    r"|(?:es |das |sie )?sollte(?: (?:eigentlich|natuerlich))?(?: (?:eine|die))? (?P<i>\d{1,2})"
+    r"(?: sterne?)? sein|(?:it |that )?(?:should(?: have)? be(?:en)?|should've been)"
+    r"(?: (?:a|an))? (?P<j>\d{1,2})(?: stars?)?"
+    r"|(?:(?:aus versehen|versehentlich|accidentally|by mistake)(?: (?:die|the))? )?"
+    r"(?P<was>\d{1,2})(?: sterne?| stars?)? (?:statt|anstatt|instead of)(?: (?:der|die|the))?"
+    r" (?P<d>\d{1,2})(?: sterne?| stars?)? (?:gedrueckt|getippt|geklickt|gegeben|pressed"
+    r"|tapped|clicked)"
+    r"|(?:aus versehen|versehentlich|accidentally|by mistake)(?: (?:die|the))? (?P<was2>\d{1,2})"
+    r"(?: sterne?| stars?)? (?:statt|anstatt|instead of)(?: (?:der|die|the))? (?P<dd>\d{1,2})"
+    r"(?: sterne?| stars?)?"
+    r"|(?:kann ich |can i |bitte )?(?:(?:change|aendere|set) )?(?:(?:meine|die|my|the) )?"
+    r"(?:bewertung|rating) (?:auf|to) (?P<e>\d{1,2})(?: (?:aendern|aendern bitte|change"
+    r"|aendern lassen))?"
+    # "Kann ich das auf 5 ändern?", "Bitte auf 5 ändern", "Can I change it to 5?"
+    r"|(?:(?:kann|darf) ich )?(?:(?:das|es|sie) )?auf (?P<k>\d{1,2})(?: sterne?)? (?:aendern"
+    r"|korrigieren|setzen|stellen)"
+    r"|(?:(?:can|could) (?:i|you) )?(?:change|set|correct|update|make)(?: (?:it|that|this))?"
+    r" (?:to|a) (?P<l>\d{1,2})(?: stars?)?"
+    r"|(?:(?:die|eine|the|a) )?(?P<f>\d{1,2})(?: sterne?| stars?)?)"
     r"(?: (?:von|of|out of) (?P<of>\d{1,2}))?(?: (?:not|nicht|statt|instead of|anstatt)"
     r" (?P<not>\d{1,2})(?: sterne?| stars?)?)?"
 )
@@ -2731,61 +2769,100 @@ class Correction(NamedTuple):
     """What a message typed right after a question with buttons asks of its answer (see
     `read_correction`): `kind` (CHANGE, BACK, ASK_HOW or None), the figure `meant`, the
     figures it says were given (`given`: tapped by mistake, or "not"/"statt" one), the
-    scale it names (`of`: "4/5", "4 von 5"), and whether a slip was said."""
+    scale it names (`of`: "4/5", "4 von 5"), whether a slip was said, whether the figure
+    came after a word alone (`loose`: "Eigentlich 5", "Oops 5", a correction only where it
+    differs from the answer given), and whether it names the rating (`of_rating`: "Zurück
+    zur Bewertung")."""
 
     kind: str | None
     meant: int | None = None
     given: tuple[int, ...] = ()
     of: int | None = None
     slipped: bool = False
+    loose: bool = False
+    of_rating: bool = False
 
 
 def read_correction(text: str) -> Correction:
     """What `text`, typed right after a question with buttons, asks of that answer, read
-    strictly as a whole message: CHANGE with the rating meant in figures ("ich meinte 4",
-    "Verklickt, meinte 4", "aus Versehen 2 statt 5 gedrückt", "I meant to give 5 stars not
-    1", "oops, meant 4/5", a figure after a slip: "Mist, verklickt. 4"), BACK for a slip or
-    a way back alone ("Ich habe mich verklickt", "wrong button", "Zurück", "go back"),
+    strictly as a whole message: CHANGE with the rating meant in figures or number words
+    ("ich meinte 4", "Verklickt, meinte 4", "aus Versehen 2 statt 5 gedrückt", "I meant to
+    give 5 stars not 1", "oops, meant 4/5", "Sollte eine 5 sein", "Hab 2 gedrückt, meinte
+    5", "Can I change it to 5?", "ich meinte vier", a figure after a slip: "Mist,
+    verklickt. 4", or after a word alone: "Eigentlich 5"), BACK for a slip or a way back
+    alone ("Ich habe mich verklickt", "wrong button", "Zurück", "Zurück zur Bewertung"),
     ASK_HOW for whether it can be changed ("Kann ich das später noch ändern?"). None for
     anything more: a comment that speaks of a slip, of what someone meant or of a number
     ("Versehentlich wurde mir 1 Kaffee zu viel berechnet", "Die Bedienung meinte 2
-    Minuten", "Der Automat hat sich verklickt": found by two reviews of a first version
-    that read any request to correct so, and changed the rating or went back, the comment
-    lost). The figures it says were given are for the caller to hold against the answer
-    ("Versehentlich 5 statt 2 gegeben" after a 4 is no correction of it: a third review)."""
+    Minuten", "Der Automat hat sich verklickt", "Should be 5 minutes": found by two reviews
+    of a first version that read any request to correct so, and changed the rating or went
+    back, the comment lost). The figures it says were given are for the caller to hold
+    against the answer ("Versehentlich 5 statt 2 gegeben" after a 4 is no correction of
+    it: a third review)."""
     words = bare_words(text.replace("/", " von ")).translate(AS_ASCII)
-    slipped = False
+    if len(words.split()) > _RECTIFY_WORDS:
+        return Correction(None)  # no longer than a request to correct (see `asks_rectification`)
+    slipped = lead_said = pressed = False
     given: list[int] = []
     while True:
-        lead = _LEAD.match(words)
+        lead = _LEAD.match(words) or _LEAD_OF_A_CORRECTION.match(words)
         tail = _TAIL.search(words)
+        tapped = _PRESSED.match(words)
         if lead and lead.end() > 0:
-            slipped = slipped or _INTERJECTION_ONLY.fullmatch(lead.group().strip()) is None
+            if lead.re is _LEAD:
+                slipped = slipped or not _INTERJECTION_ONLY.fullmatch(lead.group().strip())
+            else:
+                slipped = slipped or lead["slip"] is not None
+            lead_said = True
             given += [int(figure) for figure in re.findall(r"\d{1,2}", lead.group())]
             words = words[lead.end() :]
+        elif tapped and not pressed:
+            # the figure tapped, then the one meant: a correction only with the one meant
+            pressed = True
+            given += [int(figure) for figure in re.findall(r"\d{1,2}", tapped.group())]
+            words = words[tapped.end() :]
         elif tail:
             words = words[: tail.start()]
         else:
             break
-    words = words.strip()
+    words = _NUMBER_WORD.sub(lambda word: str(_NUMBER_WORDS[word.group()]), words.strip())
     if not words:
-        return Correction(BACK, given=tuple(given), slipped=True) if slipped else Correction(None)
-    if _GO_BACK.fullmatch(words):
-        return Correction(BACK, given=tuple(given), slipped=slipped)
+        if slipped:
+            return Correction(BACK, given=tuple(given), slipped=True)
+        return Correction(None)
+    if back := _GO_BACK.fullmatch(words):
+        if pressed:
+            return Correction(None)
+        of_rating = back["rating"] is not None or back["rating_en"] is not None
+        return Correction(BACK, given=tuple(given), slipped=slipped, of_rating=of_rating)
     meant = _RATING_MEANT.fullmatch(words)
     if _CAN_I_CHANGE.fullmatch(words) and meant is None and text.rstrip().endswith("?"):
         return Correction(ASK_HOW, slipped=slipped)
-    if meant is None or (meant["f"] is not None and not slipped):
-        return Correction(None, slipped=slipped)  # a figure alone only after a slip
-    figure = next(meant[g] for g in "abcdef" if meant[g] is not None)
-    given += [int(meant[g]) for g in ("was", "not") if meant[g] is not None]
+    if meant is None:
+        return Correction(None, slipped=slipped)
+    # a figure alone only after a slip, a word before it or the one it is not ("5 nicht 2")
+    loose = meant["f"] is not None and not slipped and not pressed
+    if loose and not lead_said and meant["not"] is None:
+        return Correction(None, slipped=slipped)
+    figure = next(meant[g] for g in _MEANT_GROUPS if meant[g] is not None)
+    given += [int(meant[g]) for g in ("was", "was2", "not") if meant[g] is not None]
     return Correction(
         CHANGE,
         int(figure),
         tuple(given),
         int(meant["of"]) if meant["of"] is not None else None,
         slipped,
+        loose=loose and meant["not"] is None,
     )
+
+
+_MEANT_GROUPS = ("a", "b", "c", "d", "dd", "e", "f", "g", "h", "i", "j", "k", "l")
+"""The groups of `_RATING_MEANT` that hold the figure meant."""
+_NUMBER_WORD = re.compile(
+    r"\b(?:eins|zwei|drei|vier|fuenf|sechs|sieben|acht|neun|zehn|one|two|three|four|five|six"
+    r"|seven|eight|nine|ten)\b"
+)
+"""A figure in words, in a correction ("ich meinte vier", "I meant five stars")."""
 
 
 _INTERJECTION_ONLY = re.compile(_INTERJECTION)
@@ -4261,8 +4338,8 @@ _RECTIFY = re.compile(
             # walk-through: "Zurück", "go back" were stored as the comment)
             r"^(?:(?:bitte|please|kann ich|can i|wie komme ich) )?(?:zurueck|eine frage zurueck|"
             r"zur vorherigen frage|vorherige frage|back|go back|previous question|"
-            r"to the previous question|go back to the previous question)"
-            r"(?: gehen| bitte| please)?$",
+            r"to the previous question|go back to the previous question|(?:zurueck )?zur bewertung"
+            r"|(?:go )?back to (?:the |my )?rating)(?: gehen| bitte| please)?$",
         )
     )
 )

@@ -1497,6 +1497,23 @@ async def _stored(harness: Harness, guest: Customer) -> dict[str, object]:
         ("en", "Sorry I misclicked, I meant 4 stars", 4),
         ("en", "I meant to give 5 stars not 2", 5),
         ("en", "oops, meant 4/5", 4),
+        # in other words (the review of session 57's corrections: each was stored as the
+        # comment, or told to send /cancel and /start)
+        ("de", "ich meinte vier", 4),
+        ("de", "Sorry, wollte 5", 5),
+        ("de", "Sollte eine 5 sein", 5),
+        ("de", "Hab 2 gedrückt, meinte 5", 5),
+        ("de", "5 statt 2", 5),
+        ("de", "Kann ich das auf 3 ändern?", 3),
+        ("de", "Ups, falsch, 4", 4),
+        ("de", "Eigentlich 5", 5),
+        ("en", "I meant five stars", 5),
+        ("en", "Should be 5", 5),
+        ("en", "Can I change it to 4?", 4),
+        ("en", "I pressed 2 but meant 5", 5),
+        ("en", "Whoops, meant 5", 5),
+        ("en", "I wanted to give 4", 4),
+        ("en", "Oops 5", 5),
     ],
 )
 async def test_the_rating_meant_typed_right_after_it_changes_it(
@@ -1533,6 +1550,11 @@ async def test_the_rating_meant_typed_right_after_it_changes_it(
         ("en", "go back"),
         # the figure tapped by mistake, the one given
         ("en", "Oops, I accidentally pressed 2"),
+        # the rating named, a slip in other words
+        ("de", "Zurück zur Bewertung"),
+        ("en", "back to the rating"),
+        ("de", "Ups, falsch"),
+        ("en", "Oh no, wrong one"),
     ],
 )
 async def test_a_slip_typed_right_after_the_rating_asks_it_again(
@@ -1568,6 +1590,10 @@ async def test_a_slip_typed_right_after_the_rating_asks_it_again(
         ("en", "Oh, meant 12"),
         ("en", "Accidentally pressed 4"),
         ("de", "Sorry, meinte 3 von 10"),
+        # a figure after a word alone that is the one given, or a tap that was not this
+        ("de", "Eigentlich 2"),
+        ("en", "5 not 4"),
+        ("de", "Hab 3 gedrückt, meinte 5"),
     ],
 )
 async def test_figures_that_are_no_correction_of_the_rating_leave_it(
@@ -1594,6 +1620,14 @@ async def test_figures_that_are_no_correction_of_the_rating_leave_it(
         "Man verklickt sich ständig in der App, die Buttons sind zu klein",
         "I meant 5 minutes not 2",
         "The waiter meant 2 minutes, it took an hour",
+        # near the corrections read in other words
+        "Sollte 5 Minuten dauern, hat 30 gedauert",
+        "Should be 5 minutes, took 30",
+        "Hab 2 gedrückt und nichts passiert",
+        "Wollte 5 Brötchen, bekam 3",
+        "Can I change my order to 5 pizzas?",
+        "Zurück zur Kasse musste ich dreimal",
+        "Falsch abgerechnet, 2 Getränke zu viel",
     ],
 )
 async def test_a_comment_that_speaks_of_a_slip_or_a_meaning_is_the_comment(
@@ -1665,6 +1699,32 @@ async def test_a_changed_rating_takes_the_branch_of_the_new_one(harness: Harness
         "satisfaction": 5,
         "liked": ["fast", "price"],
         "recommend": 9,
+    }
+
+
+async def test_back_to_the_rating_after_a_choice_does_not_go_back_to_the_choice(
+    harness: Harness,
+) -> None:
+    """The question before is the choice, not the rating it names: told how to change the
+    answers, and nothing stored as the comment."""
+    erika = harness.customer(7395, language_code="de")
+    await erika.send("/start product")
+    await erika.press("Ja, ich willige ein")
+    await erika.press("1")
+    await erika.press("☐ Zu langsam")
+    await erika.press("Fertig")
+    said = texts(await erika.send("Zurück zur Bewertung"))
+    assert said.startswith("Diese Nachricht habe ich nicht als Ihre Antwort gespeichert."), said
+    assert "/abbrechen und dann /start product" in said, said
+    assert "Erzählen Sie uns mehr" in said and "Was lief schief?" not in said, said
+    await erika.send("Stürzt beim Start ab")
+    await erika.press("3")
+    await erika.press("Nein")
+    assert await _stored(harness, erika) == {
+        "satisfaction": 1,
+        "problems": ["slow"],
+        "problem_details": "Stürzt beim Start ab",
+        "recommend": 3,
     }
 
 
