@@ -2684,8 +2684,8 @@ CHANGE, BACK, ASK_HOW = "change", "back", "ask how"
 
 _INTERJECTION = (
     r"(?:sorry|sry|oops|oopsie|whoops|ups|upps|uups|hups|oh no|oh nein|oh|ach so|ach|mist"
-    r"|hoppla|huch|ugh|nein|no|nee|entschuldigung|pardon|my bad|my mistake|mein fehler"
-    r"|eigentlich|actually)"
+    r"|hoppla|huch|ugh|nein|no wait|no|nee|noe|nope|entschuldigung|pardon|my bad|my mistake"
+    r"|mein fehler|eigentlich|eigtl|eig|actually|wait|moment|halt|typo|oh shit)"
 )
 _SLIP = (
     r"(?:(?:ich )?(?:habe|hab) mich (?:verklickt|vertippt|verdrueckt|vertan)|verklickt"
@@ -2706,33 +2706,46 @@ _LEAD_OF_A_CORRECTION = re.compile(
 )
 """More words before a correction read as a whole message (see `read_correction`), not
 before a longer one (see `is_correction`: "Bitte …" and "Falsch …" begin comments): "falsch"
-alone is said of the tap ("Ups, falsch", "Falsch, 5"), "Falsch abgerechnet, 2 Getränke
-zu viel" is no correction as a whole."""
+is said of the tap with the figure meant or after a sorry ("Falsch, 5", "Ups, falsch"),
+alone it may be the comment ("Falsch!", "Nein, falsch": a review), and "Falsch abgerechnet,
+2 Getränke zu viel" is no correction as a whole."""
+_NO_SLIP_ALONE = frozenset(("nein", "no", "nee", "noe", "nope"))
+_NOT_BEFORE_A_FIGURE = frozenset(("bitte", "please", "pls", "lol"))
 _TAIL = re.compile(
     r" (?:sorry|danke|thanks|thx|bitte|please|pls|natuerlich|klar|of course|obviously|lol)$"
 )
 _PRESSED = re.compile(
     r"(?:(?:ich )?(?:habe |hab )?(?:die |eine )?\d{1,2}(?: sterne?)? (?:gedrueckt|getippt"
     r"|geklickt|gegeben)|(?:i )?(?:pressed|tapped|clicked|hit|gave)(?: (?:a|the))? \d{1,2}"
-    r"(?: stars?)?)(?: (?:aber|und|but|and))?(?: |$)"
+    r"(?: stars?)?)(?: (?:aber|but))?(?: |$)"
 )
 """The figure tapped, said before the one meant ("Hab 2 gedrückt, meinte 5", "I pressed 2
-but meant 5"): alone, it says what was done, not that it was a slip."""
+but meant 5"): alone, it says what was done, not that it was a slip; nor is a figure alone
+after it ("Hab 2 gegeben und 1": a review)."""
 _GO_BACK = re.compile(
     r"(?:(?:bitte|please|kann ich|can i) )?(?:zurueck|back|go back|eine frage zurueck"
     r"|zur vorherigen frage|vorherige frage|previous question|to the previous question"
-    r"|go back to the previous question"
-    r"|(?:zurueck )?zur (?P<rating>bewertung)|(?:go )?back to (?:the |my )?(?P<rating_en>rating))"
+    r"|go back to the previous question|zurueck zur frage davor|back one question"
+    r"|one question back"
+    # (not "Zur Bewertung:", which begins a comment: a review)
+    r"|zurueck zur (?P<rating>bewertung)|zur (?P<rating_de>bewertung) zurueck"
+    r"|(?:go )?back to (?:the |my )?(?P<rating_en>rating))"
     r"(?: (?:gehen|bitte|please))?"
 )
 """A way back (the rating named: "Zurück zur Bewertung", only where the rating is the
 question before)."""
 _RATING_MEANT = re.compile(
-    r"(?:(?:ich )?(?:meinte|wollte)(?: (?:eigentlich|natuerlich|doch))?(?: (?:eine|die))?"
-    r" (?P<a>\d{1,2})(?: sterne?)?(?: (?:geben|druecken|tippen|vergeben))?"
-    r"|(?:i )?meant(?: to (?:give|press|tap|click|rate))?(?: (?:it|a|an))? (?P<b>\d{1,2})"
+    r"(?:(?:ich )?(?:meinte|wollte)(?: (?:eigentlich|natuerlich|doch|aber))?"
+    r"(?: (?:eine|die|ne))? (?P<a>\d{1,2})(?: sterne?)?(?: (?:geben|druecken|tippen|vergeben))?"
+    r"|(?:i )?(?:meant|ment)(?: to (?:give|press|tap|click|rate|hit|select|choose))?"
+    r"(?: (?:it|a|an))? (?P<b>\d{1,2})(?: stars?)?"
+    r"|(?:i )?wanted(?: to (?:give|press|tap|click|rate))?(?: it)? (?P<c>\d{1,2})(?: stars?)?"
+    r"|(?:it(?:'s| is) |that was )?(?:supposed|meant) to be(?: (?:a|an))? (?P<m>\d{1,2})"
     r"(?: stars?)?"
-    r"|(?:i )?wanted(?: to (?:give|press|tap|click))? (?P<c>\d{1,2})(?: stars?)?"
+    r"|make (?:it|that) (?P<n>\d{1,2})(?: stars?)?"
+    r"|mach(?:e)?(?: (?:eine|ne))? (?P<o>\d{1,2}) (?:draus|daraus)"
+    # the one given, then the one meant ("Nicht 2, sondern 5", "Not 2 but 5")
+    r"|(?:nicht|not) (?P<was3>\d{1,2})(?: (?:sondern|but))? (?P<p>\d{1,2})(?: sterne?| stars?)?"
     r"|(?:die |eine )?(?P<g>\d{1,2})(?: sterne?)? (?:meinte|wollte) ich|(?P<h>\d{1,2}) gemeint"
     # said as what it should be ("Sollte eine 5 sein", "Should be 5", "that should've been
     # a 5"): not of minutes or euros, which a comment says ("Should be 5 minutes")
@@ -2750,13 +2763,15 @@ _RATING_MEANT = re.compile(
     r"(?:bewertung|rating) (?:auf|to) (?P<e>\d{1,2})(?: (?:aendern|aendern bitte|change"
     r"|aendern lassen))?"
     # "Kann ich das auf 5 ändern?", "Bitte auf 5 ändern", "Can I change it to 5?"
+    # (not "Bitte auf 2 stellen", of a setting: a review)
     r"|(?:(?:kann|darf) ich )?(?:(?:das|es|sie) )?auf (?P<k>\d{1,2})(?: sterne?)? (?:aendern"
-    r"|korrigieren|setzen|stellen)"
-    r"|(?:(?:can|could) (?:i|you) )?(?:change|set|correct|update|make)(?: (?:it|that|this))?"
+    r"|korrigieren)"
+    r"|(?:(?:can|could) (?:i|you|u) )?(?:change|set|correct|update|make)(?: (?:it|that|this))?"
     r" (?:to|a) (?P<l>\d{1,2})(?: stars?)?"
-    r"|(?:(?:die|eine|the|a) )?(?P<f>\d{1,2})(?: sterne?| stars?)?)"
-    r"(?: (?:von|of|out of) (?P<of>\d{1,2}))?(?: (?:not|nicht|statt|instead of|anstatt)"
-    r" (?P<not>\d{1,2})(?: sterne?| stars?)?)?"
+    # (a figure alone: not "eine 1", a school's mark, "Eigentlich eine 1!": a review)
+    r"|(?:(?:die|the) )?(?P<f>\d{1,2})(?: sterne?| stars?)?)"
+    r"(?: (?:von|of|out of) (?P<of>\d{1,2}))?(?: (?:not|nicht|statt|instead of|anstatt"
+    r"|und nicht|and not) (?P<not>\d{1,2})(?: sterne?| stars?)?)?"
 )
 _CAN_I_CHANGE = re.compile(
     r"(?:kann|darf) ich (?:das|es|die|diese)(?: \w+){0,3} (?:aendern|korrigieren|bearbeiten"
@@ -2799,21 +2814,26 @@ def read_correction(text: str) -> Correction:
     back, the comment lost). The figures it says were given are for the caller to hold
     against the answer ("Versehentlich 5 statt 2 gegeben" after a 4 is no correction of
     it: a third review)."""
-    words = bare_words(text.replace("/", " von ")).translate(AS_ASCII)
+    words = _GREETING.sub("", bare_words(text.replace("/", " von ")).translate(AS_ASCII))
     if len(words.split()) > _RECTIFY_WORDS:
         return Correction(None)  # no longer than a request to correct (see `asks_rectification`)
-    slipped = lead_said = pressed = False
+    slipped = lead_said = pressed = said_oops = said_wrong = False
     given: list[int] = []
     while True:
         lead = _LEAD.match(words) or _LEAD_OF_A_CORRECTION.match(words)
         tail = _TAIL.search(words)
         tapped = _PRESSED.match(words)
         if lead and lead.end() > 0:
+            said = lead.group().strip()
             if lead.re is _LEAD:
-                slipped = slipped or not _INTERJECTION_ONLY.fullmatch(lead.group().strip())
+                slipped = slipped or not _INTERJECTION_ONLY.fullmatch(said)
+                said_oops = said_oops or (
+                    _INTERJECTION_ONLY.fullmatch(said) is not None and said not in _NO_SLIP_ALONE
+                )
             else:
-                slipped = slipped or lead["slip"] is not None
-            lead_said = True
+                said_wrong = said_wrong or lead["slip"] is not None
+            # (a figure alone after "bitte" or "lol" is none: "Please, 1", a review)
+            lead_said = lead_said or said not in _NOT_BEFORE_A_FIGURE
             given += [int(figure) for figure in re.findall(r"\d{1,2}", lead.group())]
             words = words[lead.end() :]
         elif tapped and not pressed:
@@ -2825,7 +2845,12 @@ def read_correction(text: str) -> Correction:
             words = words[: tail.start()]
         else:
             break
-    words = _NUMBER_WORD.sub(lambda word: str(_NUMBER_WORDS[word.group()]), words.strip())
+    words = words.strip()
+    # "falsch" is a slip with the figure meant after it, or after a sorry (see
+    # _LEAD_OF_A_CORRECTION)
+    slipped = slipped or (said_wrong and (bool(words) or said_oops))
+    in_figures = any(c.isdigit() for c in words)
+    words = _NUMBER_WORD.sub(lambda word: str(_NUMBER_WORDS[word.group()]), words)
     if not words:
         if slipped:
             return Correction(BACK, given=tuple(given), slipped=True)
@@ -2833,19 +2858,32 @@ def read_correction(text: str) -> Correction:
     if back := _GO_BACK.fullmatch(words):
         if pressed:
             return Correction(None)
-        of_rating = back["rating"] is not None or back["rating_en"] is not None
+        of_rating = any(back[g] is not None for g in ("rating", "rating_de", "rating_en"))
         return Correction(BACK, given=tuple(given), slipped=slipped, of_rating=of_rating)
     meant = _RATING_MEANT.fullmatch(words)
     if _CAN_I_CHANGE.fullmatch(words) and meant is None and text.rstrip().endswith("?"):
         return Correction(ASK_HOW, slipped=slipped)
-    if meant is None:
+    if meant is None or (pressed and meant["f"] is not None):
         return Correction(None, slipped=slipped)
     # a figure alone only after a slip, a word before it or the one it is not ("5 nicht 2")
-    loose = meant["f"] is not None and not slipped and not pressed
-    if loose and not lead_said and meant["not"] is None:
+    loose = meant["f"] is not None and not slipped
+    if (
+        loose
+        and meant["not"] is None
+        and (
+            not lead_said
+            # in figures, not a school's mark nor "number one" ("Eigentlich 1+", "No. 1!", "Nein,
+            # zwei": a review)
+            or not in_figures
+            or _MARK.search(text)
+            or _NUMBER_ONE.match(text)
+        )
+    ):
         return Correction(None, slipped=slipped)
     figure = next(meant[g] for g in _MEANT_GROUPS if meant[g] is not None)
-    given += [int(meant[g]) for g in ("was", "was2", "not") if meant[g] is not None]
+    given += [int(meant[g]) for g in ("was", "was2", "was3", "not") if meant[g] is not None]
+    if pressed and int(figure) in given:
+        return Correction(None, slipped=slipped)  # "I gave 2 but meant 2"
     return Correction(
         CHANGE,
         int(figure),
@@ -2856,13 +2894,16 @@ def read_correction(text: str) -> Correction:
     )
 
 
-_MEANT_GROUPS = ("a", "b", "c", "d", "dd", "e", "f", "g", "h", "i", "j", "k", "l")
+_MARK = re.compile(r"\d[+-](?!\d)")
+_NUMBER_ONE = re.compile(r"\W*(?i:no|nr)\.?\s*\d")
+_MEANT_GROUPS = tuple("a b c d dd e f g h i j k l m n o p".split())
 """The groups of `_RATING_MEANT` that hold the figure meant."""
 _NUMBER_WORD = re.compile(
-    r"\b(?:eins|zwei|drei|vier|fuenf|sechs|sieben|acht|neun|zehn|one|two|three|four|five|six"
-    r"|seven|eight|nine|ten)\b"
+    r"\b(?:zwei|drei|vier|fuenf|sechs|sieben|acht|neun|zehn|two|three|four|five|six|seven"
+    r"|eight|nine|ten)\b"
 )
-"""A figure in words, in a correction ("ich meinte vier", "I meant five stars")."""
+"""A figure in words, in a correction ("ich meinte vier", "I meant five stars"); not "eins"
+or "one", which say other things ("No one", "It should be one", "Ach eins:": a review)."""
 
 
 _INTERJECTION_ONLY = re.compile(_INTERJECTION)

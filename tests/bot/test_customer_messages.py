@@ -1514,6 +1514,13 @@ async def _stored(harness: Harness, guest: Customer) -> dict[str, object]:
         ("en", "Whoops, meant 5", 5),
         ("en", "I wanted to give 4", 4),
         ("en", "Oops 5", 5),
+        # and those its review found still missed
+        ("de", "Nicht 2, sondern 5", 5),
+        ("de", "Hallo, ich meinte 5", 5),
+        ("de", "Mach eine 4 daraus", 4),
+        ("en", "Make it 5", 5),
+        ("en", "Wait, 5", 5),
+        ("en", "It's supposed to be a 4", 4),
     ],
 )
 async def test_the_rating_meant_typed_right_after_it_changes_it(
@@ -1628,6 +1635,17 @@ async def test_figures_that_are_no_correction_of_the_rating_leave_it(
         "Can I change my order to 5 pizzas?",
         "Zurück zur Kasse musste ich dreimal",
         "Falsch abgerechnet, 2 Getränke zu viel",
+        # a school's mark, "number one", "one", a setting, a wrong thing (the review of
+        # the corrections in other words: each changed the rating or went back)
+        "Eigentlich eine 1!",
+        "Eigentlich 1+",
+        "No. 1!",
+        "No one",
+        "Nein, eins",
+        "Falsch!",
+        "Zur Bewertung:",
+        "Bitte auf 4 stellen",
+        "Hab 3 gegeben und 1",
     ],
 )
 async def test_a_comment_that_speaks_of_a_slip_or_a_meaning_is_the_comment(
