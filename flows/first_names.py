@@ -155,7 +155,10 @@ FIRST_NAMES = frozenset(
     # found by a precision check of banks', vets', gyms' and parishes' comments
     "maike meike marvin anita okan dani "
     # found by a precision check of comments from care services, couriers, sports clubs
-    "wojtek käthe kaethe olli jayden".split()
+    "wojtek käthe kaethe olli jayden "
+    # found by a precision check of property managers', kindergartens', airlines', movers'
+    # and parcel services' comments
+    "roswitha bastian tyrone marisol gül bernadette nadia bridget brianna ömer".split()
 )
 
 # Words of German or English in small letters that are also first names: a name only when
