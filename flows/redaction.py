@@ -320,7 +320,8 @@ _PASSWORD = _Pattern(
 # the review of that change).
 _DOOR_CODE = _Pattern(
     r"(?P<label>(?<![\w-])(?i:(?:safe|tresor|zimmertür|haustür|tür|door|room|zimmer"
-    r"|schließfach|locker|garage|tor|gate|entry|access|alarm|building)[ \t-]?(?:pin|code"
+    r"|schließfach|locker|garage|garagentor|tor|gate|entry|eingangs|access|alarm)[ \t-]?(?:pin"
+    r"|code"
     r"|kombination|combination)"
     # a key safe's, its word alone too ("Zugangscode für den Schlüsselkasten 4471", "Keysafe
     # code is 2580": found by a precision check of cleaning services' comments)
@@ -328,6 +329,10 @@ _DOOR_CODE = _Pattern(
     r"|(?:key|lock)[ \t-]?(?:safe|box)(?:[ \t-]?(?:pin|code))?)"
     r"(?:[ \t]*[:=][ \t]*|[ \t]+(?i:ist|lautet|is|was|war)[ \t]+|[ \t]+))"
     rf"{_LENGTH_OR_COUNT}[0-9]{{3,10}}[#*]?(?![\w-]|[.,]\d)"
+    # not a price, a size or an error ("Der Schlüsselkasten war 1200 Euro teuer",
+    # "Schlüsselkasten 120 cm breit", "Alarm code 404 error": the review)
+    r"(?![ \t]*(?:€|£|\$|(?i:euro|eur|pounds?|dollars?|chf|franken|cm|mm|m|kg|g|error\w*"
+    r"|fehler\w*|forbidden|not[ \t]+found)\b))"
 )
 # +49 151 12345678, 0151/1234567, (030) 123 45 67, 030-1234567, +1 (555) 123-4567,
 # 030 / 123 456 78, 0151 - 234 567 89, 0 30 / 12 34 56; any dash where the hyphen may stand:
@@ -625,10 +630,12 @@ _NUMBERED_ID_WORD = (
     # a meter's, which names the household it is in ("Zählernummer 1ESY1160123456", found by
     # a redaction walk-through; fourteen characters, so a code may have up to twenty)
     r"|(?:strom|gas|wasser)?(?:zähler|zaehler)"
-    # a flat's, a pupil's, a lost bag's report, a ride's ("Wohnungsnummer 12-0334",
-    # "Schülernummer 2023-0419", "PIR-Nummer PMIEW12345", "Fahrt-ID 7f3a-99k2": found by
-    # precision checks of landlords', driving schools', airlines' and ride-sharing comments)
-    r"|wohnungs|schüler|schueler|pir|fahrt|ride|trip"
+    # a flat's, a pupil's, a lost bag's report ("Wohnungsnummer 12-0334", "Schülernummer
+    # 2023-0419", "PIR-Nummer PMIEW12345": found by a precision check of landlords',
+    # driving schools' and airlines' comments)
+    # (a pupil's written as one word: "Schüler Nr. 12 von 450" is a place; a trip's
+    # number is a bus's or a train's: the review)
+    r"|wohnungs|schüler(?=nummer|nr|-)|schueler(?=nummer|nr|-)|pir"
     # a customer or loyalty card's ("Kundenkarte Nr. 9876": found by the corpus review)
     r"|(?:stammkunden|kunden|treue|bonus)?karten?|(?:customer|loyalty|member(?:ship)?)[ \t]+card"
     rf"|(?P<document>{_ID_DOCUMENT}))"
@@ -655,7 +662,8 @@ _NAMED_ID = _Pattern(
     r"(?!(?:19|20)\d\d[-/](?:19|20)?\d\d\b)"
     # a booking's in two groups of four ("Reservierung 8842 1107", found by a precision
     # check); not "Buchung 1234/5678"
-    r"|\b(?:reservierung|buchung|reservation|booking)[ \t]+(?=\d{4}[ ]\d{4}\b(?![ ]?\d))"
+    r"|\b(?:reservierung|buchung|reservation|booking)[ \t]*:?[ \t]+"
+    r"(?=\d{4}[ ]\d{4}\b(?![ ]?\d)(?![ \t]*(?i:uhr|h)\b))(?!(?:19|20)\d\d[ ](?:19|20)\d\d\b)"
     # ("Kundenkarte 4400 1987", "Vertragskonto 4471-229-01", "Kassenzeichen 5566-A": found
     # by a precision check of utilities', insurers' and offices' comments): digits in
     # groups, five or more, or capitals and a dash; not a count, an amount or a year
@@ -933,9 +941,7 @@ _THANKED = (
     "google apple samsung congstar sparkasse volksbank postbank commerzbank ikea lidl aldi "
     "rewe edeka netflix spotify dhl hermes ups fedex bahn "
     # shops (found by a precision check of shops' comments)
-    "fielmann rossmann tchibo dm mediamarkt saturn "
-    # airlines and coaches (found by a precision check: "Danke, Condor!" went as a name)
-    "condor eurowings ryanair easyjet tuifly tui klm flixbus"
+    "fielmann rossmann tchibo dm mediamarkt saturn"
 ).split()
 # A hotel, its chain or its city, after a thank-you only ("Danke Hotel Adler!", "Thank you
 # Hilton!", "Danke Berlin!": found by a staff walk-through, made "[Name]", the praise
@@ -1900,7 +1906,9 @@ PERSON_ROLES = (
     # of such comments)
     *("küchenfrau", "küchenhilfe", "möbelpacker", "umzugshelfer", "steuerfachangestellte"),
     *("steuerfachangestellter", "gruppenleitung", "gruppenleiter", "kitaleitung"),
-    *("passagier", "crew[ \t]+member", "crew[ \t]+lead", "mover", "removal[ \t]+man"),
+    # ("mover" alone is a firm's: "The mover Two Men and a Truck", the review)
+    *("passagier", "passenger", "crew[ \t]+member", "crew[ \t]+lead", "removal[ \t]+man"),
+    *("tagesmutter",),
 )
 # Roles that are things too ("Der Sender Sky Sport fehlt", "Die Bedienung Android App",
 # "Our server Microsoft Exchange", "Mutter Erde Produkte": found by the review of the
@@ -2121,7 +2129,7 @@ _FIRST_NAME_RUN = _Pattern(_FIRST_NAME_WORD)
 _BRACKETED_NAME = _Pattern(
     r"(?P<lead>\((?:(?i:ich[ \t]+glaube?|glaube?[ \t]+ich|i[ \t]+think|vielleicht|maybe"
     r"|wohl|namens|called|named)[ \t]+)?)"
-    rf"(?P<name>{_FIRST_NAME_WORD}(?:[ \t]+{_NAME_PART}(?:-{_NAME_PART})?)?)"
+    rf"(?P<name>{_FIRST_NAME_WORD}(?:[ \t]+{_LATER_NAME_WORD})?)"
     # several ("mit den Enkeln (Paul, Emma und Sophie)"), or with an age ("(Ella, 4)"):
     # found by a precision check; their family name after them ("Wir (Kathrin & Dominik
     # Reuter)")
@@ -2130,7 +2138,9 @@ _BRACKETED_NAME = _Pattern(
     # an age ("Jahre alt", found by a precision check), or when born: "(Rüdiger Voss, geb.
     # 02.11.1956)", its date taken out by the rules of dates of birth before this one
     r"(?P<end>(?:,[ \t]*(?:\d{1,3}(?:[ \t]*(?i:j\.|jahre|years?|yrs?)(?:[ \t]+(?i:alt|old))?)?"
-    rf"|(?i:geb\.?|born|\*)[ \t]*[^()\n]{{1,24}}?))?[ \t]*\??\))"
+    rf"|(?i:geb\.?|born|\*)[ \t]*(?:(?:\[[^\]\n]{{1,16}}\]|[\d. /-]){{1,24}}?"
+    # or a maiden name ("(Waltraud, geb. Engel)": the review of the rule)
+    rf"|(?P<maiden>{_NAME_PART}(?:-{_NAME_PART})?))))?[ \t]*\??\))"
 )
 # Or set off by commas after someone, maybe with a doubt: "the lady at the counter, Janet,
 # was lovely", "Der junge Mann an Kasse 2, Tim glaub ich, war geduldig" (found by a precision
@@ -2269,8 +2279,14 @@ _SURNAME_FIRST = _Pattern(
 # Kowalski\n0151 23456789" (found by a redaction walk-through: the number went, the name
 # next to it stayed). From a common first name on, or a common last name (see
 # by_contact): "Super Service, Kundennummer 556677", "Tom Tailor, Bestellnummer 123456" stay.
+_CONTACT_WORD = r"(?i:tel|telefon|fon|phone|mobil|mobile|handy|cell|fax|e-?mail|mail)\b"
+_CONTACT_WORD_AHEAD = _Pattern(_CONTACT_WORD)
 _NAME_BY_CONTACT = _Pattern(
-    rf"(?<![\w-])(?P<name>(?>{_FULL_NAME}))"
+    rf"(?<![\w-])(?P<name>(?>{_FULL_NAME})"
+    # or a common first name alone before the word for a phone or a mail ("Bitte Rückruf:
+    # Claudia Tel 0621 …", "Call Sarah Phone …": the review of the change that keeps "Tel"
+    # out of names)
+    rf"|(?P<lone>(?=[A-ZÄÖÜ])[^\W\d_]+)(?=[ \t]+{_CONTACT_WORD}))"
     r"(?:(?P<gap>(?:[ \t]*+[,;:]|[ \t]+[–—-])[ \t]*+)|(?P<below>[ \t]*+\n[ \t]*+)"
     r"|(?P<above>[ \t]*+(?=\n|\Z))|(?P<space>[ \t]++))"
 )
@@ -2296,10 +2312,21 @@ _ROLE_WORD = _Pattern(rf"(?i:{_any_of(PERSON_ROLES)})(?:in|innen|en|n|s|e)?")
 _AT_THE_DOOR = _Pattern(
     r"(?P<lead>(?<![\w-])(?:(?i:klingel|klingelschild|türschild|tuerschild|briefkasten)"
     r"[ \t]*:?[ \t]+|(?i:klingeln|klingelt|klingelte|geklingelt|klingle)[ \t]+(?i:bei)[ \t]+"
-    rf"|(?i:bei)[ \t]+(?={_NAME_PART}[ \t]+(?i:im|in[ \t]+der|in|ganz[ \t]+im)[ \t]+{_FLOOR}\b)))"
+    rf"|(?P<floor>(?i:bei)[ \t]+(?={_NAME_PART}[ \t]+(?i:im|in[ \t]+der|in|ganz[ \t]+im)[ \t]+"
+    rf"{_FLOOR}\b))))"
     # (not a number's word: "Klingel Nr. 14 geht aber", the regression check)
     rf"(?!(?i:nr|nummer|no|name)\b)(?P<name>{_NAME_WORD_NOT_DESCRIBING}"
     rf"(?:[ \t]*/[ \t]*{_NAME_PART})?)(?!\.?[ \t]*\d)"
+    # where it ends the phrase ("Klingel Haberkorn", "klingeln bei Schultheiß, …"), a name
+    # no list has too; before more words only a common one ("Klingel Geht nicht")
+    r"(?P<alone>(?=[ \t]*(?:[,.;:!?)/\n]|\Z)))?"
+)
+# Words at a door that are no name, capitalised as typed ("Briefkasten Voll", "Klingel
+# Links", "klingeln bei Empfang": found by the review of the rule).
+_AT_A_DOOR = frozenset(
+    "voll leer kaputt defekt links rechts oben unten geht fehlt ton anlage schloss klappe "
+    "post schlüssel hinterhaus vorderhaus aufgebrochen funktioniert empfang rezeption pforte "
+    "hausmeister verwaltung büro buero familie firma tür tuer haus eingang".split()
 )
 # "Ich, Erika Mustermann, bin enttäuscht", "I, John Smith, ...": a name set off by commas
 # after "ich" or "I" (found by an attack review), from a common first name on (see
@@ -3198,6 +3225,15 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         starts = [(word.start(), word.group()) for word in _WORD_RUN.finditer(name)]
         words = [word for _, word in starts]
         first = _first_name_at(words)
+        if match["lone"] is not None:
+            first = 0 if _is_first_name(match["lone"]) else None
+        elif (
+            first is None
+            and match["space"] is not None
+            and _is_first_name(words[-1])
+            and _CONTACT_WORD_AHEAD.compiled().match(text, match.end())
+        ):  # "Call Sarah Phone …"
+            first = len(words) - 1
         # else a last name known as one, and the word before it ("Xiaoling Wang")
         if first is None and _known_surname(words[-1]) and _is_person(" ".join(words[-2:])):
             first = len(words) - 2
@@ -3319,6 +3355,8 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
                 if word.lower() not in ("und", "and", "u")
             ]
             family = match["family"] or ""
+            if family and not _known_surname(family.strip()):
+                return match.group(0)  # "Wir (Anna & Tom Vegetarier)" (review)
             if family:
                 others = others[:-1]
             if first != name or not all(_is_first_name(word) for word in others):
@@ -3339,27 +3377,36 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             )
             return match["lead"] + placeholder("name") + more + family + match["end"]
         doubt = match["lead"] != "("
-        someone = _SOMEONE_BEFORE_BRACKET.search(
+        if not doubt and not _SOMEONE_BEFORE_BRACKET.search(
             match.string, max(0, match.start() - 48), match.start()
-        )
-        if not doubt and not someone:
-            # "Das Regal (Billy)", "Sturm (Sabine)", "Die Oper (Carmen)" (review)
+        ):  # "Das Regal (Billy)", "Sturm (Sabine)", "Die Oper (Carmen)" (review)
             return match.group(0)
-        # after someone, a common first name and a word after it are a name, that word
-        # one too ("Meine Mutter (Waltraud Engel, 91)": found by a precision check)
-        if first != name and not _is_person(name) and not someone:
+        if first != name and not (
+            _is_person(name) and (_known_surname(name.split()[-1]) or match["end"] != ")")
+        ):  # "Meine Oma (Maria Trost)", "Die Trainerin (Anna Yoga)" (review); not with an
+            # age or when born, "Meine Mutter (Waltraud Engel, 91)"
             return match.group(0)
-        return match["lead"] + placeholder("name") + match["end"]
+        end = match["end"]
+        if match["maiden"]:
+            start = match.start("maiden") - match.start("end")
+            end = end[:start] + placeholder("name") + end[start + len(match["maiden"]) :]
+        return match["lead"] + placeholder("name") + end
 
     def at_the_door(match: re.Match[str]) -> str:
         name = match["name"]
+        folded = name.lower()
+        known = all(_is_known_name(part) for part in re.split(r"[ \t]*/[ \t]*", name))
         if (
             not _is_person(name)
             or _is_brand(name)
-            or name.lower() in _THANKED
-            or name.lower() in _WHEN_TO_RING
+            or folded in _THANKED
+            or folded in _WHEN_TO_RING
+            or folded in _AT_A_DOOR
+            or folded in _SHOPS_NAMED_AS_PEOPLE
             or _ROLE_WORD.fullmatch(name)
             or _COMMON_NOUN.search(name)
+            # a shop on a floor ("bei Zara im EG"), and words before more: common names only
+            or (not known and (match["floor"] is not None or match["alone"] is None))
         ):  # "Klingel Defekt", "bei Rewe im EG", "klingeln bei Nachbarn", "bei Ankunft"
             return match.group(0)
         return match["lead"] + placeholder("name")
@@ -3647,28 +3694,57 @@ _NAME_TOKEN = re.compile(rf"(?<![\w-])[{_UPPER}]?[{_LOWER}]{{2,}}(?:-[{_UPPER}][
 
 def _named_again(word: str) -> bool:
     """Whether a word of a name taken out is taken out where it is said again too: a common
-    first or last name that is no word as well ("Tobias", "Kowalczyk" after "Frau"), not
-    "Koch", "Frank" or "Max", which are words too ("der Koch", "Max. 5 Minuten")."""
+    first name, or a common last name in capitals ("Tobias", "Kowalczyk" after "Frau"); not
+    a word known as other words too ("Koch", "Frank", "Max": "der Koch", "Max. 5 Minuten"),
+    nor one no list has, which may be any noun ("Herr Bäcker … beim Bäcker": the review
+    of the rule)."""
     folded = word.split("-")[0].lower()
-    if folded in AMBIGUOUS_IN_SMALL_LETTERS or folded in STOP_WORDS or folded in _KNOWN_WORDS:
+    if (
+        folded in AMBIGUOUS_IN_SMALL_LETTERS
+        or folded in STOP_WORDS
+        or folded in _KNOWN_WORDS
+        or folded in _SHOPS_NAMED_AS_PEOPLE
+    ):
         return False
-    if word[0].islower() and folded not in FIRST_NAMES:
-        return False
-    return _is_known_name(word) or (word[0].isupper() and _is_person(word) and _plain_name(word))
+    return folded in FIRST_NAMES or (word[0].isupper() and folded in COMMON_SURNAMES)
 
 
-_ARTICLE_BEFORE = re.compile(
-    r"(?i:\b(?:der|die|das|den|dem|des|ein|eine|einen|einem|einer|the|a|an|this|that|our"
-    r"|unser|unsere|unseren|unserem)[ \t]+)\Z"
+_GREETED_BY = frozenset(
+    "danke dank hallo hi hey liebe lieber dear thanks thank herr frau mr mrs ms dr".split()
 )
+_NAMED_PLACE_BEFORE = re.compile(
+    r"(?i:\b(?:st|sankt|saint|hotel|gasthaus|gasthof|pension|café|cafe|restaurant|oper|film"
+    r"|musical|roman|song|lied|platz|firma|company)\.?[ \t]+)\Z"
+)
+_PLACE_OR_ARTICLE_BEFORE = re.compile(
+    r"(?i:\b(?:der|die|das|den|dem|des|ein|eine|einen|einem|einer|the|a|an|this|that|our"
+    r"|unser|unsere|unseren|unserem|im|beim|vom|zum|zur|am|bei)[ \t]+)\Z"
+)
+# After it, a capitalised word, "&" or "und die": a name of something ("Christian Dior",
+# "Hans im Glück", "Bridget Jones", "Emil und die Detektive", "Hoffmann's Backstube");
+# before it, a capitalised word in the sentence ("Pizza Luca", "mit der Lotte Puppe").
+_THING_AFTER = re.compile(
+    rf"[ \t]*(?:&|\+)|['’]s?[ \t]+[{_UPPER}]|[ \t]+(?:[{_UPPER}]|(?i:im|und die|and the)\b)"
+)
+_THING_BEFORE = re.compile(rf"(?<=[\w,;:] )[{_UPPER}][{_LOWER}]+[ \t]+\Z")
 
 
 def _a_thing_here(match: re.Match[str]) -> bool:
-    """Whether a word of a name found again is a thing there: after an article, and not a
-    common name ("Herr Koch war nett. Der Koch war schlecht": a review of the rule)."""
-    return not _is_known_name(match.group()) and bool(
-        _ARTICLE_BEFORE.search(match.string, max(0, match.start() - 12), match.start())
-    )
+    """Whether a word of a name found again may name a thing or a place there: after "St.",
+    "Hotel", "Oper"; a last name after an article or "bei" ("Der Schneider im Nachbarort",
+    "bei Müller" the shop); before or after another capitalised word ("Christian Dior",
+    "Ben & Jerry's", "Pizza Luca"). Found by the review of the rule; where in doubt it
+    stays, as every name said again did before."""
+    before = match.string[max(0, match.start() - 16) : match.start()]
+    if _NAMED_PLACE_BEFORE.search(before):
+        return True
+    word = match.group()
+    if word.split("-")[0].lower() not in FIRST_NAMES and _PLACE_OR_ARTICLE_BEFORE.search(before):
+        return True
+    if _THING_AFTER.match(match.string, match.end()):
+        return True
+    thing = _THING_BEFORE.search(match.string, max(0, match.start() - 24), match.start())
+    return thing is not None and thing.group().split()[0].lower() not in _GREETED_BY
 
 
 def _real_date_or_time(match: re.Match[str]) -> bool:
@@ -4249,6 +4325,7 @@ PATTERNS = (
     _SIGN_OFF,
     _END_SIGNATURE,
     _NAME_BY_CONTACT,
+    _CONTACT_WORD_AHEAD,
     _AT_THE_DOOR,
     _ROLE_WORD,
     _SURNAME_FIRST,
