@@ -965,6 +965,15 @@ class Engine:
                 return self._advance(state, step, None)  # "nur die Bewertung speichern"
             if (kind := typed_request(cleaned)) in _POINTED_TO:
                 return self._request(state, cleaned, kind)
+            if asks_if_erased(cleaned):
+                # Asked of the bot, not told to staff (found by a customer walk-through:
+                # "habt ihr wirklich alles gelöscht?" stored as the comment); the question
+                # follows again.
+                note = self.t.gettext(
+                    "I did not store this message. To see what is stored about you, please "
+                    "send /mydata."
+                )
+                return self.reask(state, note)
             if (about_privacy(cleaned) or only_privacy_questions(cleaned)) and kind != SEE:
                 # Asked of the bot, not told to staff (found by a customer walk-through: "Is
                 # this anonymous?" was stored as the comment); the question follows again.
@@ -1128,6 +1137,10 @@ class Engine:
             return self._at_question(state, note)
         if not isinstance(step, ConsentStep) and asks_if_required(text):
             return self._at_question(state, voluntary_note(self.t, skippable=False))
+        if sees_no_buttons(text):
+            # the question again, its buttons under it (at a consent request too, for it
+            # is given with them alone)
+            return self.reask(state, buttons_note(self.t))
         if (
             isinstance(step, ConsentStep)
             and kind != SEE
@@ -3024,6 +3037,12 @@ ASKS_FOR_HELP = typed_forms(
         "what should i do", "what should i do here",
         "wie funktioniert das", "wie funktioniert das hier", "how does this work",
         "how does it work",
+        # who the bot is for: the help says first (found by a customer walk-through: "wer
+        # sind Sie überhaupt?" was told that feedback needs consent)
+        "wer sind sie", "wer sind sie überhaupt", "wer seid ihr", "wer seid ihr überhaupt",
+        "wer bist du", "mit wem spreche ich", "mit wem schreibe ich", "wer ist das",
+        "was ist das hier", "was ist das", "who are you", "who is this", "who am i talking to",
+        "who am i talking with", "what is this",
     }
 )  # fmt: skip
 """Whole messages that ask for the bot's help, as a person types /help without its slash
@@ -3238,6 +3257,9 @@ PRIVACY_CUES = typed_forms(
         "happens happen bekommt erhält gets receives antworten answers "
         # found by a customer walk-through: stored as the comment
         "weitergeleitet geschickt going goes sent forwarded "
+        # to whom else ("Werden die Daten an Dritte weitergegeben?", "Do you sell my data?":
+        # found by a customer walk-through, told that feedback needs consent first)
+        "dritte dritten third verkauft verkaufen sell sold "
         # ("was ist consent", "Was passiert mit meiner Telefonnummer?": found by the next)
         "consent einwilligung zustimmung dsgvo gdpr".split()
     )
@@ -3259,7 +3281,7 @@ OF_PRIVACY = (
             # (not "Mail", "Adresse", "phone" alone: "Wurde meine Mail weitergeleitet?", "What
             # happens with my phone?" are comments, found by review)
             "telefonnummer handynummer nummer angaben infos informationen meiner "
-            "emailadresse "
+            "emailadresse parties party "
             "really actually also just only where whom to at of about from your the a an all "
             "everything here bot survey feedback responses comments anyone anybody someone "
             "later afterwards stays stay be being is are can may will does do staff team "
@@ -3303,6 +3325,40 @@ _REQUIRED = re.compile(
     r"|(?:is|are) (?:this|it|the survey|these questions) (?:required|mandatory|compulsory|"
     r"optional|necessary)|must i(?: answer)?(?: (?:this|it))?)"
 )
+
+
+_NO_BUTTONS = re.compile(
+    r"(?:(?:aber|doch|hier|leider|ich) )*(?:ich )?(?:sehe|finde|seh)(?: hier| leider| aber)*"
+    r" (?:keinen|keine|kein) (?:knopf|knoepfe|schaltflaeche|schaltflaechen|button|buttons|taste"
+    r"|tasten)(?: \w+){0,2}"
+    r"|wo (?:ist|sind) (?:denn )?(?:der knopf|die knoepfe|die schaltflaeche|die schaltflaechen"
+    r"|die buttons|der button|die taste|die tasten)(?: denn)?"
+    r"|(?:wie soll ich das (?:denn )?machen )?(?:ich sehe keinen knopf|ich sehe keine"
+    r" schaltflaeche)"
+    r"|(?:but )?i (?:cant|can't|cannot|dont|don't|do not) see (?:any|the|a) (?:buttons?|button)"
+    r"(?: \w+){0,2}|where (?:is|are) the buttons?|(?:there are )?no buttons(?: here)?"
+)
+
+
+def sees_no_buttons(text: str) -> bool:
+    """Whether `text` says the buttons cannot be seen ("Ich sehe keinen Knopf", "Wo sind
+    die Knöpfe?", "I don't see any buttons": found by a customer walk-through, an older
+    customer who typed every answer was told again and again to tap one). Any sentence
+    of a short message: "Wie soll ich das denn machen? Ich sehe keinen Knopf."."""
+    if len(text) > 120:
+        return False
+    return any(
+        _NO_BUTTONS.fullmatch(bare_words(sentence).translate(AS_ASCII))
+        for sentence in _sentences(text)
+    )
+
+
+def buttons_note(t: Translator) -> str:
+    """Where the buttons are, to whoever cannot see them (see `sees_no_buttons`)."""
+    return t.gettext(
+        "The buttons are right under the question, at the end of its message; you may have "
+        "to scroll down to see them. If your Telegram app shows none, please update it."
+    )
 
 
 def asks_if_required(text: str) -> bool:
@@ -3939,6 +3995,28 @@ _DE_PROCESSING = (
     r"(?: (?:meiner|der) (?:persoenlichen |personenbezogenen )?daten)?"
 )
 _EN_PROCESSING = r"(?:processing|use|storage)(?: of my (?:personal )?data)?"
+_ERASED_YET = (
+    r"(?:(?:und|also|ok|okay|aber|so|jetzt) )*(?:ist|sind|wurde|wurden|habt|haben|hast|hat)"
+    r"(?: (?:ihr|sie|du|jetzt|nun|wirklich|echt|denn|dann|auch|tatsaechlich|damit))* (?:alles"
+    r"|alle (?:meine )?daten|meine daten|die daten|mein kommentar|meinen kommentar"
+    r"|meine bewertung|mein feedback|meine antworten|das|es)"
+    r"(?: (?:jetzt|nun|wirklich|auch|komplett|vollstaendig|endgueltig|ueberall))*"
+    r" (?:weg|geloescht|entfernt)",
+    r"(?:(?:so|and|ok|okay) )*(?:is|are|was|were|has|have)(?: (?:really|now|actually))*"
+    r" (?:everything|it all|all my data|my data|my comment|my feedback|my rating|my answers|it"
+    r"|that)(?: (?:really|now|actually|completely|all))* (?:gone|deleted|erased|removed)"
+    r"(?: now)?",
+    r"(?:(?:so|and|ok|okay) )*(?:did|have) (?:you|u)(?: (?:really|actually))* (?:delete|deleted"
+    r"|erase|erased|remove|removed) (?:everything|it all|all my data|my data|my comment"
+    r"|my feedback|it|all of it)(?: (?:now|for real|really))?",
+)
+"""A question whether one's data was erased: "Ist jetzt alles weg?", "Habt ihr wirklich
+alles gelöscht?", "Is everything gone now?", "Did you really delete everything?" (found by a
+customer walk-through: after /loeschen told to agree to the consent request, and in a
+survey begun again stored as the comment)."""
+_ERASED_YET_WHOLE = re.compile("|".join(f"(?:{pattern})" for pattern in _ERASED_YET))
+
+
 _REQUESTS = {
     ERASE: (
         rf"(?:{_EN_ASK} )*(?:delete|erase|remove|wipe|clear|purge|destroy|forget(?: about)?)"
@@ -4108,6 +4186,8 @@ _REQUESTS = {
         r"(?:weisst|speicherst|hast) du) (?:ueber mich|von mir)(?: gespeichert)?",
         r"was ist (?:ueber mich|von mir) gespeichert",
         r"was (?:haben sie|habt ihr|hast du) (?:(?:ueber mich|von mir) )?gespeichert",
+        # whether it was erased (see `asks_if_erased`)
+        *_ERASED_YET,
         r"(?:bitte )?(?:senden sie|schicken sie|schick|geben sie) mir (?:bitte )?eine kopie "
         r"(?:meiner daten|von meinen daten|davon|dessen was sie gespeichert haben)"
         rf"(?: {_DE_TAIL})*",
@@ -4209,6 +4289,12 @@ def unslanged(words: str) -> str:
     """`words` (see `bare_words`) with a chat's short forms written out: "can u delete all
     that", "what do u do with my data?" (found by a customer walk-through: the comment)."""
     return " ".join(_SLANG.get(word, word) for word in words.split())
+
+
+def asks_if_erased(text: str) -> bool:
+    """Whether `text`, as a whole, asks whether one's data was erased (see `_ERASED_YET`)."""
+    words = _GREETING.sub("", unslanged(bare_words(text)).translate(AS_ASCII))
+    return len(words.split()) <= _REQUEST_WORDS and _ERASED_YET_WHOLE.fullmatch(words) is not None
 
 
 def typed_request(text: str) -> str | None:
@@ -4351,6 +4437,15 @@ _RECTIFY = re.compile(
             rf"\b(?:{_MY_DATA}|{_MY_ANSWERS})\b.*\b(?:berichtig|rectif)\w*\b",
             r"\b(?:recht auf berichtigung|right (?:to|of) rectification|berichtigung)\b",
             r"\bart(?:ikel|icle)? 16\b",
+            # a part of one's answers erased ("Bitte löschen Sie nur meinen Kommentar, die
+            # Bewertung dürfen Sie behalten", "Please delete only my comment": found by a
+            # customer walk-through, told no survey was open): /delete takes all of it
+            rf"\b(?:nur|only|just) (?:meine[nmr]?|my|den|die|das|the) {_ANSWER_NOUN}"
+            r"(?: \w+){0,2} (?:loeschen|loesche|loesch|entfernen|entferne|delete|erase|remove)\b",
+            rf"\b(?:nur|only|just) (?:meine[nmr]?|my) {_ANSWER_NOUN}\b.*\b(?:loesch|entfern"
+            r"|delete|erase|remov)\w*",
+            r"\b(?:loesch|entfern|delete|erase|remov)\w*\b(?: \w+){0,3} (?:nur|only|just)"
+            rf" (?:meine[nmr]?|my|den|die|das|the) {_ANSWER_NOUN}\b",
             # whether they can be changed ("Kann ich das später noch ändern?", "Can I edit
             # it later?": found by a customer walk-through, stored as the comment)
             # (the whole message: "…, kann man das ändern?" asks the hotel, review)
@@ -4379,8 +4474,9 @@ _RECTIFY = re.compile(
             # walk-through: "Zurück", "go back" were stored as the comment)
             r"^(?:(?:bitte|please|kann ich|can i|wie komme ich) )?(?:zurueck|eine frage zurueck|"
             r"zur vorherigen frage|vorherige frage|back|go back|previous question|"
-            r"to the previous question|go back to the previous question|(?:zurueck )?zur bewertung"
-            r"|(?:go )?back to (?:the |my )?rating)(?: gehen| bitte| please)?$",
+            r"to the previous question|go back to the previous question|zurueck zur bewertung"
+            r"|zur bewertung zurueck|(?:go )?back to (?:the |my )?rating)"
+            r"(?: gehen| bitte| please)?$",
         )
     )
 )

@@ -47,6 +47,7 @@ from flows.engine import (
     about_privacy,
     asks_another_way,
     asks_how_long,
+    asks_if_erased,
     asks_if_required,
     asks_not_to_be_contacted,
     asks_rectification,
@@ -55,11 +56,13 @@ from flows.engine import (
     asks_whether_contacted,
     bare_words,
     button_data,
+    buttons_note,
     new_token,
     offers_contact_details,
     privacy_pointer,
     request_anywhere,
     request_at_the_end,
+    sees_no_buttons,
     thanks_or_goodbye,
     typed_forms,
     typed_help,
@@ -825,6 +828,10 @@ class FeedbackService:
                 # (found by a customer walk-through: every command, /withdraw among them,
                 # to someone who had declined)
                 specific = await self._no_contact_afterwards(pseudonym, t)
+            elif isinstance(event, TextInput) and asks_if_erased(event.text):
+                # "Habt ihr wirklich alles gelöscht?" answered (found by a customer
+                # walk-through: pointed to the commands, never told yes or no)
+                specific = await self._whether_erased(pseudonym, t)
             elif request is not None:
                 # Not "no survey is under way" to whoever asks about their data (found by
                 # an English customer's review: "Please delete my data" two days after).
@@ -928,10 +935,18 @@ class FeedbackService:
                     "All right: I did not store this message. Should you change your mind, "
                     "/start shows the consent request again."
                 )
+        elif isinstance(event, TextInput) and asks_if_erased(event.text):
+            # "Ist jetzt alles weg?" right after /loeschen (found by a customer walk-through:
+            # told that feedback needs consent first)
+            said = await self._whether_erased(pseudonym, t)
         elif isinstance(event, TextInput) and about_privacy(event.text):
             # "Ist das anonym?" under the consent request, where it is asked most (found by
             # a customer walk-through: told that feedback needs consent first)
             said = privacy_pointer(t)
+        elif isinstance(event, TextInput) and sees_no_buttons(event.text):
+            # "Ich sehe keinen Knopf" (found by a customer walk-through: an older customer
+            # who typed every answer was told that feedback needs consent first)
+            said = buttons_note(t) + " " + t.gettext("/start shows the consent request again.")
         elif isinstance(event, TextInput) and asks_if_required(event.text):
             # "Muss ich das machen?" (found by a customer walk-through: told that feedback
             # needs consent first)
@@ -1050,6 +1065,19 @@ class FeedbackService:
             "please write to {contact}. /withdraw withdraws a consent; /delete erases all "
             "your data."
         ).format(contact=contact)
+
+    async def _whether_erased(self, pseudonym: str, t: Translator) -> str:
+        """The answer to "Ist jetzt alles weg?" (see `asks_if_erased`): whether feedback of
+        theirs is stored, as the store holds it now, and where to see the rest."""
+        if await self._holds_feedback(pseudonym):
+            return t.gettext(
+                "No: your feedback is still stored. To erase it, send /delete; /mydata shows "
+                "what is stored."
+            )
+        return t.gettext(
+            "Yes: no feedback of yours is stored. /mydata shows everything that is still kept "
+            "about you, and until when."
+        )
 
     async def _holds_feedback(self, pseudonym: str) -> bool:
         try:

@@ -31,7 +31,7 @@ from flows.engine import (
 from flows.i18n import translator
 from tests.bot.test_customer_messages import stored_comment
 from tests.bot.test_language import now_shown
-from tests.harness import Customer, Harness, files_contain, leaked_into_log, texts
+from tests.harness import Customer, Harness, files_contain, labels, leaked_into_log, texts
 
 POINTER_EN = (
     "I did not take this message as your answer. To discard your unfinished answers, send "
@@ -2273,3 +2273,119 @@ async def test_a_demand_to_erase_at_the_comment_is_stored_and_pointed_to_the_com
     assert ACT_BY_COMMAND["/delete"] in said, said
     await customer.press("No")
     assert await stored_comment(harness, customer) == demand
+
+
+async def _given_feedback(harness: Harness, user_id: int, language: str) -> Customer:
+    person = harness.customer(user_id, language_code=language)
+    await person.send("/start")
+    await person.press("Ja, ich willige ein" if language == "de" else "Yes, I agree")
+    await person.press("4")
+    await person.send("Zimtschnecke super" if language == "de" else "Cinnamon bun great")
+    await person.press("Nein" if language == "de" else "No")
+    harness.clock.advance(timedelta(minutes=5))
+    return person
+
+
+@pytest.mark.parametrize(
+    ("language", "typed", "still", "gone"),
+    [
+        (
+            "de",
+            "Habt ihr wirklich alles gelöscht?",
+            "Nein: Ihr Feedback ist noch gespeichert. Um es zu löschen, senden Sie /loeschen",
+            "Ja: Von Ihnen ist kein Feedback gespeichert. /meinedaten zeigt alles",
+        ),
+        (
+            "en",
+            "is everything gone now?",
+            "No: your feedback is still stored. To erase it, send /delete",
+            "Yes: no feedback of yours is stored. /mydata shows everything",
+        ),
+    ],
+)
+async def test_whether_ones_data_is_erased_is_answered_as_the_store_holds_it(
+    harness: Harness, language: str, typed: str, still: str, gone: str
+) -> None:
+    """Found by a customer walk-through: "ist jetzt alles weg?" right after /loeschen was
+    told to agree to the consent request, and never told yes or no."""
+    person = await _given_feedback(harness, 7610 + len(typed), language)
+    said = texts(await person.send(typed))
+    assert said.startswith(still), said
+    await person.send("/loeschen" if language == "de" else "/delete")
+    await person.press("Alles löschen" if language == "de" else "Erase everything")
+    said = texts(await person.send(typed))
+    assert said.startswith(gone), said
+    assert harness.store is not None
+    pseudonym = harness.store.pseudonym(f"tg-user:{person.user_id}")
+    assert await harness.store.feedback_of(pseudonym, harness.clock()) == []
+
+
+async def test_whether_erased_asked_at_the_comment_is_no_comment(harness: Harness) -> None:
+    """Found by the same walk-through: begun again after erasing, "did you really delete
+    everything?" was stored as the comment staff read."""
+    person = await _at(harness, "comment", 7620)
+    said = texts(await person.send("did you really delete everything?"))
+    assert "/mydata" in said, said
+    if any("Skip" in row for row in labels(person.last())):
+        await person.press("Skip")
+    await person.press("No")
+    assert await stored_comment(harness, person) is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "answer"),
+    [
+        # who the bot is for (the help's first line)
+        ("wer sind Sie überhaupt?", "Ich sammle Feedback für"),
+        # to whom else it goes
+        (
+            "Werden die Daten an Dritte weitergegeben?",
+            "Diese Nachricht habe ich nicht gespeichert. /datenschutz",
+        ),
+        # the buttons unseen
+        ("Wie soll ich das denn machen? Ich sehe keinen Knopf.", "Die Schaltflächen stehen"),
+    ],
+)
+async def test_questions_typed_before_consent_are_answered(
+    harness: Harness, typed: str, answer: str
+) -> None:
+    """Found by a customer walk-through: each got "Feedback darf ich erst annehmen, wenn Sie
+    zugestimmt haben"."""
+    person = harness.customer(7630 + len(typed), language_code="de")
+    await person.send("/start")
+    said = texts(await person.send(typed))
+    assert said.startswith(answer), said
+    assert "erst annehmen" not in said, said
+
+
+async def test_buttons_unseen_at_the_rating_ask_it_again(harness: Harness) -> None:
+    person = await _at(harness, "rating", 7640, language="en")
+    said = texts(await person.send("I don't see any buttons"))
+    assert said.startswith("The buttons are right under the question"), said
+    assert "How satisfied" in said, said
+    await person.press("5")
+    await person.press("Skip")
+    await person.press("No")
+    assert await stored_comment(harness, person) is None
+
+
+@pytest.mark.parametrize(
+    ("language", "typed", "answer"),
+    [
+        (
+            "de",
+            "Bitte löschen Sie nur meinen Kommentar, die Bewertung dürfen Sie behalten",
+            "löschen Sie Ihr Feedback mit /loeschen und geben es mit /start erneut",
+        ),
+        ("en", "Please delete only my comment, keep the rating", "erase your feedback with"),
+    ],
+)
+async def test_erasing_only_a_part_is_told_how(
+    harness: Harness, language: str, typed: str, answer: str
+) -> None:
+    """Found by a customer walk-through: told that no survey is under way, with no word
+    that /loeschen takes the rating too."""
+    person = await _given_feedback(harness, 7650 + len(typed), language)
+    said = texts(await person.send(typed))
+    assert answer in said, said
+    assert "datenschutz@beispiel.de" in said, said
