@@ -325,15 +325,20 @@ _DOOR_CODE = _Pattern(
     r"|kombination|combination)"
     # a key safe's, its word alone too ("Zugangscode für den Schlüsselkasten 4471", "Keysafe
     # code is 2580": found by a precision check of cleaning services' comments)
-    r"|(?:schlüssel|schluessel)(?:kasten|safe|box|tresor)(?:[ \t-]?(?:pin|code))?"
-    r"|(?:key|lock)[ \t-]?(?:safe|box)(?:[ \t-]?(?:pin|code))?)"
+    r"|(?P<key_safe>(?:schlüssel|schluessel)(?:kasten|safe|box|tresor)|(?:key|lock)[ \t-]?(?:safe"
+    r"|box))(?P<its_code>[ \t-]?(?:pin|code))?)"
     r"(?:[ \t]*[:=][ \t]*|[ \t]+(?i:ist|lautet|is|was|war)[ \t]+|[ \t]+))"
     rf"{_LENGTH_OR_COUNT}[0-9]{{3,10}}[#*]?(?![\w-]|[.,]\d)"
     # not a price, a size or an error ("Der Schlüsselkasten war 1200 Euro teuer",
     # "Schlüsselkasten 120 cm breit", "Alarm code 404 error": the review)
-    r"(?![ \t]*(?:€|£|\$|(?i:euro|eur|pounds?|dollars?|chf|franken|cm|mm|m|kg|g|error\w*"
-    r"|fehler\w*|forbidden|not[ \t]+found)\b))"
+    r"(?![ \t]*(?:€|£|\$|(?i:euro|eur|pounds?|dollars?|chf|franken|cm|mm|m|kg|g|meter|metres?"
+    r"|meters|zentimeter|centimet(?:er|re)s?|series|serie|modell|model|error\w*|fehler\w*"
+    r"|internal|forbidden|not[ \t]+found|policy|richtlinie)\b))"
 )
+# A key safe's word alone is a code's only where a code is spoken of before it ("Zugangscode
+# für den Schlüsselkasten 4471"), not a model's, a year's or a size's ("Abus Schlüsselbox
+# 797", "Schlüsselsafe 2023 eingebaut": the review of the rule); see door_code.
+_CODE_BEFORE = _Pattern(r"(?i:code|pin|kombination|combination)\b")
 # +49 151 12345678, 0151/1234567, (030) 123 45 67, 030-1234567, +1 (555) 123-4567,
 # 030 / 123 456 78, 0151 - 234 567 89, 0 30 / 12 34 56; any dash where the hyphen may stand:
 # Word and Outlook set " - " as " – " ("0151 – 2345 6789", found by a staff-side review;
@@ -2114,11 +2119,11 @@ _SOMEONE_BEFORE_BRACKET = _Pattern(
     # children, the little one, oneself with others, a trainer who is a woman ("Die Kinder
     # (Paul und Emma)", "Unser Kleiner (Matteo, 2)", "Wir (Kathrin & Dominik Reuter)", "Die
     # Trainerin (Lisa)": found by a precision check)
-    r"|kinder|children|kleine|kleiner|kleinen|little[ \t]+one|wir|we"
+    r"|(?P<weak>kinder|children|kleine|kleiner|kleinen|little[ \t]+one|wir|we"
     # one's relatives that are things too ("Meine Mutter (Waltraud Engel, 91)")
     r"|(?:mein|meine|meiner|meinem|meinen|unser|unsere|unserer|unserem|unseren|my|our)[ \t]+"
     r"(?:mutter|vater|oma|opa|tante|onkel|partner)"
-    rf"|{_any_of(tuple(r for r in _ROLES_THAT_ARE_THINGS if r.isalpha()))}in)"
+    rf"|{_any_of(tuple(r for r in _ROLES_THAT_ARE_THINGS if r.isalpha()))}in))"
     r"(?:in|en|n|s|e)?\b)(?:[ \t]+(?:an|am|in|im|at|on|from|von|vom|der|dem|the|mit|with|bei)"
     r"(?:[ \t]+(?:der|dem|den|the))?[ \t]+\w+(?:[ \t]+\d+)?)?"
     # and a short clause of who they are: "Der Pfleger, der am Wochenende kommt (Piotr)",
@@ -2310,8 +2315,10 @@ _WHEN_TO_RING = frozenset(
 )
 _ROLE_WORD = _Pattern(rf"(?i:{_any_of(PERSON_ROLES)})(?:in|innen|en|n|s|e)?")
 _AT_THE_DOOR = _Pattern(
-    r"(?P<lead>(?<![\w-])(?:(?i:klingel|klingelschild|türschild|tuerschild|briefkasten)"
-    r"[ \t]*:?[ \t]+|(?i:klingeln|klingelt|klingelte|geklingelt|klingle)[ \t]+(?i:bei)[ \t]+"
+    r"(?P<lead>(?<![\w-])(?:(?P<plate>(?i:klingel|klingelschild|türschild|tuerschild))"
+    r"[ \t]*:?[ \t]+"
+    r"|(?i:briefkasten)[ \t]*:?[ \t]+"
+    r"|(?i:klingeln|klingelt|klingelte|geklingelt|klingle)[ \t]+(?i:bei)[ \t]+"
     rf"|(?P<floor>(?i:bei)[ \t]+(?={_NAME_PART}[ \t]+(?i:im|in[ \t]+der|in|ganz[ \t]+im)[ \t]+"
     rf"{_FLOOR}\b))))"
     # (not a number's word: "Klingel Nr. 14 geht aber", the regression check)
@@ -3226,13 +3233,16 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         words = [word for _, word in starts]
         first = _first_name_at(words)
         if match["lone"] is not None:
-            first = 0 if _is_first_name(match["lone"]) else None
+            place = _NAMED_PLACE_BEFORE.search(text, max(0, match.start() - 16), match.start())
+            # (not a place's name: "Pension Anna Tel. …", "Haus Maria Telefon …", review)
+            first = 0 if _is_first_name(match["lone"]) and place is None else None
         elif (
             first is None
             and match["space"] is not None
             and _is_first_name(words[-1])
             and _CONTACT_WORD_AHEAD.compiled().match(text, match.end())
-        ):  # "Call Sarah Phone …"
+            and not _NAMED_PLACE_BEFORE.search(name[: starts[-1][0]])
+        ):  # "Call Sarah Phone …", not "Pension Anna Tel. …"
             first = len(words) - 1
         # else a last name known as one, and the word before it ("Xiaoling Wang")
         if first is None and _known_surname(words[-1]) and _is_person(" ".join(words[-2:])):
@@ -3377,20 +3387,33 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             )
             return match["lead"] + placeholder("name") + more + family + match["end"]
         doubt = match["lead"] != "("
-        if not doubt and not _SOMEONE_BEFORE_BRACKET.search(
+        someone = _SOMEONE_BEFORE_BRACKET.search(
             match.string, max(0, match.start() - 48), match.start()
-        ):  # "Das Regal (Billy)", "Sturm (Sabine)", "Die Oper (Carmen)" (review)
+        )
+        if not doubt and not someone:
+            # "Das Regal (Billy)", "Sturm (Sabine)", "Die Oper (Carmen)" (review)
             return match.group(0)
+        weak = someone is not None and someone["weak"] is not None
         if first != name and not (
-            _is_person(name) and (_known_surname(name.split()[-1]) or match["end"] != ")")
-        ):  # "Meine Oma (Maria Trost)", "Die Trainerin (Anna Yoga)" (review); not with an
-            # age or when born, "Meine Mutter (Waltraud Engel, 91)"
+            _is_person(name)
+            and (not weak or _known_surname(name.split()[-1]) or match["end"] != ")")
+        ):  # after one's grandmother, a trainer or children, "Meine Oma (Maria Trost)", "Die
+            # Trainerin (Anna Yoga)" (review); not with an age or when born, "Meine Mutter
+            # (Waltraud Engel, 91)"; after a wife or a waiter, as before, "Meine Frau (Petra
+            # Haberland)" (the review of that change)
             return match.group(0)
         end = match["end"]
         if match["maiden"]:
             start = match.start("maiden") - match.start("end")
             end = end[:start] + placeholder("name") + end[start + len(match["maiden"]) :]
         return match["lead"] + placeholder("name") + end
+
+    def door_code(match: re.Match[str]) -> str:
+        if match["key_safe"] is not None and match["its_code"] is None:
+            start = max(0, match.start() - 40)
+            if not _CODE_BEFORE.compiled().search(match.string, start, match.start()):
+                return match.group(0)
+        return match.group("label") + placeholder("password")
 
     def at_the_door(match: re.Match[str]) -> str:
         name = match["name"]
@@ -3405,8 +3428,10 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             or folded in _SHOPS_NAMED_AS_PEOPLE
             or _ROLE_WORD.fullmatch(name)
             or _COMMON_NOUN.search(name)
-            # a shop on a floor ("bei Zara im EG"), and words before more: common names only
-            or (not known and (match["floor"] is not None or match["alone"] is None))
+            # a shop on a floor ("bei Zara im EG"), words before more, and after "klingeln
+            # bei" or a letterbox, "klingeln bei Schmerzen", "Briefkasten Hofseite" (the
+            # review): common names only; any other on a bell's plate alone
+            or (not known and (match["plate"] is None or match["alone"] is None))
         ):  # "Klingel Defekt", "bei Rewe im EG", "klingeln bei Nachbarn", "bei Ankunft"
             return match.group(0)
         return match["lead"] + placeholder("name")
@@ -3516,7 +3541,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
 
     steps: list[tuple[_Pattern, Callable[[re.Match[str]], str]]] = [
         (_PASSWORD, lambda m: m.group("label") + placeholder("password")),
-        (_DOOR_CODE, lambda m: m.group("label") + placeholder("password")),
+        (_DOOR_CODE, door_code),
         (_LABELLED_MAIL, mail_words),
         (_EMAIL, email),
         (_SPELLED_EMAIL, lambda m: placeholder("email")),
@@ -3714,7 +3739,9 @@ _GREETED_BY = frozenset(
 )
 _NAMED_PLACE_BEFORE = re.compile(
     r"(?i:\b(?:st|sankt|saint|hotel|gasthaus|gasthof|pension|café|cafe|restaurant|oper|film"
-    r"|musical|roman|song|lied|platz|firma|company)\.?[ \t]+)\Z"
+    r"|musical|roman|song|lied|platz|firma|company|haus|villa|arche|apotheke|kita|salon"
+    r"|studio|bäckerei|kiosk|hof|kindergarten|schule|pizzeria|trattoria|ristorante|bistro"
+    r"|metzgerei|imbiss|bar|pub|at)\.?[ \t]+)\Z"
 )
 _PLACE_OR_ARTICLE_BEFORE = re.compile(
     r"(?i:\b(?:der|die|das|den|dem|des|ein|eine|einen|einem|einer|the|a|an|this|that|our"
@@ -3724,9 +3751,10 @@ _PLACE_OR_ARTICLE_BEFORE = re.compile(
 # "Hans im Glück", "Bridget Jones", "Emil und die Detektive", "Hoffmann's Backstube");
 # before it, a capitalised word in the sentence ("Pizza Luca", "mit der Lotte Puppe").
 _THING_AFTER = re.compile(
-    rf"[ \t]*(?:&|\+)|['’]s?[ \t]+[{_UPPER}]|[ \t]+(?:[{_UPPER}]|(?i:im|und die|and the)\b)"
+    rf"[ \t]*(?:&|\+)|['’]s?\b|[ \t]+(?:[{_UPPER}]|(?i:im|und die|and the)\b)"
+    rf"|[ \t]+(?i:und|and)[ \t]+[{_UPPER}]"
 )
-_THING_BEFORE = re.compile(rf"(?<=[\w,;:] )[{_UPPER}][{_LOWER}]+[ \t]+\Z")
+_THING_BEFORE = re.compile(rf"[{_UPPER}][{_LOWER}]+[ \t]+(?:(?i:und|and|oder|or|&)[ \t]+)?\Z")
 
 
 def _a_thing_here(match: re.Match[str]) -> bool:
@@ -4326,6 +4354,7 @@ PATTERNS = (
     _END_SIGNATURE,
     _NAME_BY_CONTACT,
     _CONTACT_WORD_AHEAD,
+    _CODE_BEFORE,
     _AT_THE_DOOR,
     _ROLE_WORD,
     _SURNAME_FIRST,

@@ -4831,7 +4831,11 @@ def test_a_long_comment_of_what_the_session_57_rules_look_for_runs_through(
         ),
         # a name at a door
         ("Adresse: 2. OG, Klingel Haberkorn", "Adresse: 2. OG, Klingel [Name]"),
-        ("Bitte nicht klingeln bei Schultheiß, danke", "Bitte nicht klingeln bei [Name], danke"),
+        ("Bitte nicht klingeln bei Wagner, danke", "Bitte nicht klingeln bei [Name], danke"),
+        ("Türschild: Nowak / Brandt, 2. OG", "Türschild: [Name], 2. OG"),
+        # after a wife, as before; after a grandmother with an age
+        ("Meine Frau (Petra Haberland) war dabei", "Meine Frau ([Name]) war dabei"),
+        ("Meine Oma (Ingrid, geb. Schulte) feiert", "Meine Oma ([Name], geb. [Name]) feiert"),
         (
             "Der Fahrer hat es bei Krause im EG abgelegt.",
             "Der Fahrer hat es bei [Name] im EG abgelegt.",
@@ -4872,6 +4876,19 @@ def test_a_long_comment_of_what_the_session_57_rules_look_for_runs_through(
             "Fahrer [Name] war nett, er roch nach Christian Dior.",
         ),
         ("Briefkasten Voll.", None),
+        ("Briefkasten Hofseite.", None),
+        ("Bitte klingeln bei Schmerzen.", None),
+        ("Abus Schlüsselbox 797 ist gut", None),
+        ("Schlüsselsafe 2023 eingebaut", None),
+        ("Pension Anna Tel. 0621 123456", "Pension Anna Tel. [Telefon]"),
+        (
+            "Herr Keller war da. Waschküche und Keller sind nass.",
+            "[Name] war da. Waschküche und Keller sind nass.",
+        ),
+        (
+            "Erzieher Moritz las mit den Kindern Max und Moritz.",
+            "Erzieher [Name] las mit den Kindern Max und Moritz.",
+        ),
         ("Klingel Geht nicht", None),
         ("bei Zara im EG", None),
         ("Meine Oma (Maria Trost) wird gut versorgt.", None),
