@@ -190,12 +190,14 @@ class _EraseAsked:
 
 @dataclass(frozen=True)
 class _WithdrawAsked:
-    """/withdraw's question as shown last: when, the words of its buttons' labels, and
-    where the survey under way stood then (`_Survey.mark`)."""
+    """/withdraw's question as shown last: when, the words of its buttons' labels, where
+    the survey under way stood then (`_Survey.mark`), and its buttons' marks (see
+    `_withdrawal_mark`)."""
 
     at: datetime
     words: frozenset[str]
     survey: str = ""
+    marks: tuple[tuple[str, str], ...] = ()
 
 
 _ERASE_TOKEN = re.compile(r"[A-Za-z0-9_-]{8}")
@@ -1085,6 +1087,11 @@ class DataRights:
             surveying = self._answered_since(survey, withdraw.survey)
             if surveying:
                 return None
+            if await self._withdrawal_out_of_date(pseudonym, withdraw):
+                # Not pointed to buttons that no longer act (found by a customer
+                # walk-through: the survey finished since, "I withdraw my consent" was told
+                # to tap a button that then said it was out of date)
+                return Outcome(replies=(Reply(_out_of_date(t)),), close_keyboard=True)
             said = t.gettext(
                 "Nothing has been withdrawn yet. To withdraw a consent, please tap it under "
                 "the question above; to keep them all, “{keep}”."
@@ -1332,6 +1339,20 @@ class DataRights:
             log.warning("language choice unreadable")
             return None
 
+    async def _withdrawal_out_of_date(self, pseudonym: str, asked: _WithdrawAsked) -> bool:
+        """Whether any button of the /withdraw question shown last would now be out of date
+        (see `withdraw`): the consents or the feedback under them changed since."""
+        if not asked.marks:
+            return False
+        consents = await self.store.consents(pseudonym)
+        feedback, _ = await self._readable_feedback(pseudonym)
+        draft = await self._draft_state(pseudonym)
+        state = draft[1] if draft is not None else None
+        return any(
+            _withdrawal_mark(purpose, consents, feedback, state) != mark
+            for purpose, mark in asked.marks
+        )
+
     # --- /widerruf ------------------------------------------------------------------------
     async def request_withdrawal(self, person: Person) -> Outcome:
         """Lists the consents in force as buttons: one press withdraws, as one press gave."""
@@ -1363,7 +1384,10 @@ class DataRights:
         }
         survey = await self._survey(pseudonym, now)
         self._withdraw_asked[pseudonym] = _WithdrawAsked(
-            now, typed_forms(frozenset(named)), survey.mark if survey is not None else ""
+            now,
+            typed_forms(frozenset(named)),
+            survey.mark if survey is not None else "",
+            tuple(sorted(marks.items())),
         )
         text = t.gettext(
             "Which consent do you want to withdraw? Withdrawal takes effect immediately and "
@@ -1412,11 +1436,7 @@ class DataRights:
             # more feedback was given under it (found by a customer walk-through: an older
             # /withdraw question's button withdrew the consent given since, and erased the
             # feedback given with it, which that question had never covered).
-            out_of_date = t.gettext(
-                "This question is out of date, so nothing was withdrawn: your consents or "
-                "your feedback have changed since it was shown. If you want to withdraw a "
-                "consent, send /withdraw again: it shows what is in force now."
-            )
+            out_of_date = _out_of_date(t)
             if not mark:  # a button from before the marks (review of the change)
                 out_of_date = t.gettext(
                     "This question is from an earlier version of the bot, so nothing was "
@@ -1806,6 +1826,14 @@ def _granted_in(state: ConversationState | None) -> set[str]:
     with its unfinished answers until the feedback is sent, and withdrawable meanwhile, as
     the consent question says."""
     return set() if state is None else {c.purpose for c in state.consents if c.granted}
+
+
+def _out_of_date(t: Translator) -> str:
+    return t.gettext(
+        "This question is out of date, so nothing was withdrawn: your consents or your "
+        "feedback have changed since it was shown. If you want to withdraw a consent, send "
+        "/withdraw again: it shows what is in force now."
+    )
 
 
 def _withdrawal_mark(

@@ -1402,6 +1402,29 @@ async def test_an_answer_typed_under_the_withdraw_question_points_to_its_buttons
     assert "Nothing has been" not in texts(await erika.send("yes"))
 
 
+async def test_a_withdrawal_typed_under_an_out_of_date_withdraw_question_says_so(
+    harness: Harness,
+) -> None:
+    """Found by a customer walk-through: /withdraw at the contact question, the survey then
+    finished; "I withdraw my consent" was told to tap a button above, which then said it
+    was out of date. Told so at once, with the way to a question in force."""
+    tom = harness.customer(4712, language_code="en")
+    await tom.send("/start")
+    await tom.press("Yes, I agree")
+    await tom.press("2")
+    await tom.send("The soup was cold")
+    await tom.send("/withdraw")
+    await tom.press("Yes, I agree")  # the contact question, asked again below it
+    said = texts(await tom.send("I withdraw my consent"))
+    assert said.startswith("This question is out of date, so nothing was withdrawn"), said
+    assert "send /withdraw again" in said, said
+    pseudonym = harness.store.pseudonym(f"tg-user:{tom.user_id}")
+    in_force = {c.purpose for c in await harness.store.consents(pseudonym) if c.in_force}
+    assert len(in_force) == 2, in_force
+    menu = texts(await tom.send("/withdraw"))
+    assert "Which consent do you want to withdraw?" in menu, menu
+
+
 async def test_after_an_erasure_a_yes_is_not_pointed_to_the_withdraw_question_before(
     harness: Harness,
 ) -> None:
