@@ -1560,6 +1560,14 @@ class DataRights:
                 "again.",
                 len(under),
             ).format(purpose=name, count=t.number(len(under)))
+        elif discarded.answered:
+            # Not "you have not given any feedback" to whoever had just typed a comment
+            # (found by a customer walk-through): those answers, unfinished, are what went
+            text = t.gettext(
+                "Your consent to “{purpose}” has been withdrawn, and your unfinished answers "
+                "were discarded; no finished feedback was stored under it. New feedback of "
+                "this kind needs your consent again."
+            ).format(purpose=name)
         else:
             text = t.gettext(
                 "Your consent to “{purpose}” has been withdrawn. You have not given any "
@@ -1592,9 +1600,9 @@ class DataRights:
                 # Else still shown in force, and offered by /withdraw, with nothing behind
                 # it (found by review).
                 text += " " + t.gettext("Your consent to be contacted about it ended with it.")
-        if discarded.answered:
+        if discarded.answered and stored and under:
             text += "\n\n" + t.gettext("Your unfinished answers were discarded.")
-        elif discarded:
+        elif discarded and not discarded.answered:
             text += "\n\n" + t.gettext("The survey you had started has ended.")
         held = await self._held(pseudonym, (feedback, unreadable))
         question = (

@@ -460,7 +460,7 @@ async def test_withdrawing_one_flows_consent_keeps_another_flows_unfinished_answ
     assert "weiter" in texts(resumed), "the product answers are still there"
     await erika.send("/widerruf")
     answer = await erika.press("Speicherung Ihres Produktfeedbacks")
-    assert "Ihre unvollständigen Antworten wurden verworfen." in texts(answer)
+    assert "und Ihre unvollständigen Antworten wurden verworfen;" in texts(answer)
 
 
 async def test_withdrawing_mid_conversation_discards_the_unfinished_feedback_and_says_so(
@@ -473,8 +473,13 @@ async def test_withdrawing_mid_conversation_discards_the_unfinished_feedback_and
     skip = harness.api.button_data(erika.chat_id, "Überspringen", comment_question["message_id"])
     await erika.send("/widerruf")
     answer = await erika.press("Speicherung Ihres Feedbacks")
-    assert "Ihre unvollständigen Antworten wurden verworfen." in texts(answer)
-    assert "Mit dieser Einwilligung haben Sie kein Feedback gegeben." in texts(answer)
+    # not "you have not given any feedback" to whoever had just answered (found by a
+    # customer walk-through): the unfinished answers are what went
+    assert (
+        "wurde widerrufen, und Ihre unvollständigen Antworten wurden verworfen; abgeschlossenes "
+        "Feedback war darunter nicht gespeichert." in texts(answer)
+    ), texts(answer)
+    assert "Mit dieser Einwilligung haben Sie kein Feedback gegeben." not in texts(answer)
     assert "nicht mehr ausgewertet" not in texts(answer), "no talk of feedback there is not"
     assert "es ist kein Feedback gespeichert" in texts(answer[-1:]), "no '0 Feedbacks'"
     assert labels(answer[-1]) == [["Alles löschen", "Daten behalten"]]
