@@ -3282,6 +3282,9 @@ OF_PRIVACY = (
             # happens with my phone?" are comments, found by review)
             "telefonnummer handynummer nummer angaben infos informationen meiner "
             "emailadresse parties party "
+            # whether staff still see it ("Can your staff still see my comment?": found by
+            # a customer walk-through, after withdrawing told feedback needs consent)
+            "still noch immer anymore "
             "really actually also just only where whom to at of about from your the a an all "
             "everything here bot survey feedback responses comments anyone anybody someone "
             "later afterwards stays stay be being is are can may will does do staff team "

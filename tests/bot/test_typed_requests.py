@@ -2342,6 +2342,11 @@ async def test_whether_erased_asked_at_the_comment_is_no_comment(harness: Harnes
             "Werden die Daten an Dritte weitergegeben?",
             "Diese Nachricht habe ich nicht gespeichert. /datenschutz",
         ),
+        # whether staff still see it
+        (
+            "Sehen die Mitarbeiter meinen Kommentar noch?",
+            "Diese Nachricht habe ich nicht gespeichert. /datenschutz",
+        ),
         # the buttons unseen
         ("Wie soll ich das denn machen? Ich sehe keinen Knopf.", "Die Schaltflächen stehen"),
     ],
