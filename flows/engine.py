@@ -1115,6 +1115,8 @@ class Engine:
             )
             return self._at_question(state, note)
         kind = typed_request(text)
+        if kind is None and asks_if_erased(text):
+            kind = SEE  # "Ist jetzt alles weg?": what is stored is shown by /mydata
         if kind is None and not isinstance(step, ConsentStep) and demands_erasure(text):
             kind = ERASE  # at a rating or a choice, where the text is no answer anyway
         if kind in _POINTED_TO:
@@ -3040,9 +3042,10 @@ ASKS_FOR_HELP = typed_forms(
         # who the bot is for: the help says first (found by a customer walk-through: "wer
         # sind Sie überhaupt?" was told that feedback needs consent)
         "wer sind sie", "wer sind sie überhaupt", "wer seid ihr", "wer seid ihr überhaupt",
-        "wer bist du", "mit wem spreche ich", "mit wem schreibe ich", "wer ist das",
-        "was ist das hier", "was ist das", "who are you", "who is this", "who am i talking to",
-        "who am i talking with", "what is this",
+        "wer bist du", "mit wem spreche ich", "mit wem schreibe ich", "mit wem schreibe ich hier",
+        "mit wem spreche ich hier", "wer schreibt mir da", "was ist das hier für ein chat",
+        "was ist das für ein chat", "was ist das hier für ein programm", "who are you",
+        "who am i talking to", "who am i talking with", "what is this chat", "what is this bot",
     }
 )  # fmt: skip
 """Whole messages that ask for the bot's help, as a person types /help without its slash
@@ -3257,9 +3260,6 @@ PRIVACY_CUES = typed_forms(
         "happens happen bekommt erhält gets receives antworten answers "
         # found by a customer walk-through: stored as the comment
         "weitergeleitet geschickt going goes sent forwarded "
-        # to whom else ("Werden die Daten an Dritte weitergegeben?", "Do you sell my data?":
-        # found by a customer walk-through, told that feedback needs consent first)
-        "dritte dritten third verkauft verkaufen sell sold "
         # ("was ist consent", "Was passiert mit meiner Telefonnummer?": found by the next)
         "consent einwilligung zustimmung dsgvo gdpr".split()
     )
@@ -3282,6 +3282,11 @@ OF_PRIVACY = (
             # happens with my phone?" are comments, found by review)
             "telefonnummer handynummer nummer angaben infos informationen meiner "
             "emailadresse parties party "
+            # to whom else ("Werden die Daten an Dritte weitergegeben?", "Do you sell my
+            # data?": found by a customer walk-through, told that feedback needs consent
+            # first); words of a question about one's data, no cue alone ("Wird das hier
+            # auch verkauft?" asks the shop: the review)
+            "dritte dritten third verkauft verkaufen sell sold info "
             # whether staff still see it ("Can your staff still see my comment?": found by
             # a customer walk-through, after withdrawing told feedback needs consent)
             "still noch immer anymore "
@@ -3330,16 +3335,21 @@ _REQUIRED = re.compile(
 )
 
 
+_KNOPF = r"(?:knopf|knoepfe|schaltflaeche|schaltflaechen|button|buttons|taste|tasten)"
 _NO_BUTTONS = re.compile(
-    r"(?:(?:aber|doch|hier|leider|ich) )*(?:ich )?(?:sehe|finde|seh)(?: hier| leider| aber)*"
-    r" (?:keinen|keine|kein) (?:knopf|knoepfe|schaltflaeche|schaltflaechen|button|buttons|taste"
-    r"|tasten)(?: \w+){0,2}"
-    r"|wo (?:ist|sind) (?:denn )?(?:der knopf|die knoepfe|die schaltflaeche|die schaltflaechen"
-    r"|die buttons|der button|die taste|die tasten)(?: denn)?"
-    r"|(?:wie soll ich das (?:denn )?machen )?(?:ich sehe keinen knopf|ich sehe keine"
-    r" schaltflaeche)"
-    r"|(?:but )?i (?:cant|can't|cannot|dont|don't|do not) see (?:any|the|a) (?:buttons?|button)"
-    r"(?: \w+){0,2}|where (?:is|are) the buttons?|(?:there are )?no buttons(?: here)?"
+    rf"(?:(?:aber|doch|hier|leider|ich) )*(?:ich )?(?:sehe|finde|seh)(?: hier| leider| aber)*"
+    rf" (?:keinen|keine|kein) {_KNOPF}(?: (?:hier|mehr|unten|oben|dazu|dafuer))?"
+    rf"|(?:ich )?(?:sehe|finde) (?:die|den) {_KNOPF} nicht"
+    rf"|(?:da|hier) (?:sind|ist) (?:keine|kein|keinen) {_KNOPF}"
+    rf"|bei mir (?:werden|wird) (?:keine|kein|keinen) {_KNOPF} (?:angezeigt|gezeigt)"
+    rf"|wo (?:ist|sind) (?:denn )?(?:der|die|den) {_KNOPF}(?: denn)?|wo soll ich (?:denn )?druecken"
+    r"|welchen knopf|welche knoepfe|what buttons?"
+    r"|(?:but )?i (?:cant|can't|cannot|dont|don't|do not) see (?:any|the) buttons?(?: here)?"
+    r"|where (?:is|are) the buttons?|(?:there are )?no buttons(?: here)?"
+)
+_AROUND_NO_BUTTONS = re.compile(
+    r"wie soll ich das (?:denn )?machen|was soll ich (?:denn )?(?:tun|machen)|ich sehe nichts"
+    r"|i (?:cant|can't|cannot|dont|don't|do not) see anything|hilfe|help"
 )
 
 
@@ -3350,9 +3360,14 @@ def sees_no_buttons(text: str) -> bool:
     of a short message: "Wie soll ich das denn machen? Ich sehe keinen Knopf."."""
     if len(text) > 120:
         return False
-    return any(
-        _NO_BUTTONS.fullmatch(bare_words(sentence).translate(AS_ASCII))
-        for sentence in _sentences(text)
+    said = [
+        _GREETING.sub("", bare_words(sentence).translate(AS_ASCII)) for sentence in _sentences(text)
+    ]
+    # every sentence of it (not "Wo ist denn der Knopf? Der Wasserkocher geht nicht an",
+    # a comment: the review)
+    return any(_NO_BUTTONS.fullmatch(words) for words in said) and all(
+        not words or _NO_BUTTONS.fullmatch(words) or _AROUND_NO_BUTTONS.fullmatch(words)
+        for words in said
     )
 
 
@@ -4002,12 +4017,14 @@ _ERASED_YET = (
     r"(?:(?:und|also|ok|okay|aber|so|jetzt) )*(?:ist|sind|wurde|wurden|habt|haben|hast|hat)"
     r"(?: (?:ihr|sie|du|jetzt|nun|wirklich|echt|denn|dann|auch|tatsaechlich|damit))* (?:alles"
     r"|alle (?:meine )?daten|meine daten|die daten|mein kommentar|meinen kommentar"
-    r"|meine bewertung|mein feedback|meine antworten|das|es)"
+    r"|meine bewertung|mein feedback|meine antworten)"
     r"(?: (?:jetzt|nun|wirklich|auch|komplett|vollstaendig|endgueltig|ueberall))*"
-    r" (?:weg|geloescht|entfernt)",
+    r" (?:weg|geloescht|entfernt)(?: (?:jetzt|nun))?",
+    r"(?:(?:und|also|ok|okay|jetzt) )*alles (?:weg|geloescht)(?: (?:jetzt|nun))?",
+    r"hat (?:das|es) (?:mit dem loeschen )?(?:geklappt|funktioniert)(?: mit dem loeschen)?",
     r"(?:(?:so|and|ok|okay) )*(?:is|are|was|were|has|have)(?: (?:really|now|actually))*"
-    r" (?:everything|it all|all my data|my data|my comment|my feedback|my rating|my answers|it"
-    r"|that)(?: (?:really|now|actually|completely|all))* (?:gone|deleted|erased|removed)"
+    r" (?:everything|it all|all my data|my data|my comment|my feedback|my rating|my answers)"
+    r"(?: (?:really|now|actually|completely|all))* (?:gone|deleted|erased|removed)"
     r"(?: now)?",
     r"(?:(?:so|and|ok|okay) )*(?:did|have) (?:you|u)(?: (?:really|actually))* (?:delete|deleted"
     r"|erase|erased|remove|removed) (?:everything|it all|all my data|my data|my comment"
@@ -4189,8 +4206,6 @@ _REQUESTS = {
         r"(?:weisst|speicherst|hast) du) (?:ueber mich|von mir)(?: gespeichert)?",
         r"was ist (?:ueber mich|von mir) gespeichert",
         r"was (?:haben sie|habt ihr|hast du) (?:(?:ueber mich|von mir) )?gespeichert",
-        # whether it was erased (see `asks_if_erased`)
-        *_ERASED_YET,
         r"(?:bitte )?(?:senden sie|schicken sie|schick|geben sie) mir (?:bitte )?eine kopie "
         r"(?:meiner daten|von meinen daten|davon|dessen was sie gespeichert haben)"
         rf"(?: {_DE_TAIL})*",
@@ -4295,8 +4310,12 @@ def unslanged(words: str) -> str:
 
 
 def asks_if_erased(text: str) -> bool:
-    """Whether `text`, as a whole, asks whether one's data was erased (see `_ERASED_YET`)."""
-    words = _GREETING.sub("", unslanged(bare_words(text)).translate(AS_ASCII))
+    """Whether `text`, as a whole, asks whether one's data was erased (see `_ERASED_YET`):
+    a question ("Jetzt ist alles weg 😭" tells of something lost: the review), also after a
+    yes ("Ja, ist jetzt alles weg?")."""
+    if "?" not in text:
+        return False
+    words = _YES_FIRST.sub("", _GREETING.sub("", unslanged(bare_words(text)).translate(AS_ASCII)))
     return len(words.split()) <= _REQUEST_WORDS and _ERASED_YET_WHOLE.fullmatch(words) is not None
 
 
@@ -4430,6 +4449,11 @@ _CHANGING = (
     r"amend|updat|modif|rais)\w*"
 )
 _MY_DATA = r"(?:meine|meiner|my) (?:personenbezogenen |persoenlichen |personal )?(?:daten|data)"
+_AFTER_THE_PART = (
+    r"(?:bitte|please|und|and|die|the|meine|my|keep|but|aber|behalten|lassen|sie|nicht|not)"
+)
+"""What may follow the part to be erased ("…, die Bewertung dürfen Sie behalten", "…, keep
+the rating")."""
 _RECTIFY = re.compile(
     "|".join(
         (
@@ -4443,12 +4467,17 @@ _RECTIFY = re.compile(
             # a part of one's answers erased ("Bitte löschen Sie nur meinen Kommentar, die
             # Bewertung dürfen Sie behalten", "Please delete only my comment": found by a
             # customer walk-through, told no survey was open): /delete takes all of it
-            rf"\b(?:nur|only|just) (?:meine[nmr]?|my|den|die|das|the) {_ANSWER_NOUN}"
-            r"(?: \w+){0,2} (?:loeschen|loesche|loesch|entfernen|entferne|delete|erase|remove)\b",
-            rf"\b(?:nur|only|just) (?:meine[nmr]?|my) {_ANSWER_NOUN}\b.*\b(?:loesch|entfern"
-            r"|delete|erase|remov)\w*",
-            r"\b(?:loesch|entfern|delete|erase|remov)\w*\b(?: \w+){0,3} (?:nur|only|just)"
-            rf" (?:meine[nmr]?|my|den|die|das|the) {_ANSWER_NOUN}\b",
+            # (asked of the bot, as a whole: not "Nur meine Bewertung auf Booking wurde
+            # entfernt", "Please remove only the comment card from the table": the review)
+            rf"^(?:(?:bitte|please) )?(?:loeschen|entfernen|delete|erase|remove)(?: sie)?"
+            rf"(?: (?:bitte|please))? (?:nur|only|just) (?:meine[nmr]?|my|den|die|das)"
+            rf" {_ANSWER_NOUN}(?: {_AFTER_THE_PART}\b.*)?$",
+            rf"^(?:kann ich|kann man|koennen sie|koennt ihr|koennten sie|can you|could you"
+            rf"|can i|would you|bitte|please)(?: (?:bitte|please))? (?:nur|only|just) "
+            rf"(?:meine[nmr]?|my|den|die|das|the) {_ANSWER_NOUN} (?:loeschen|entfernen|delete"
+            rf"|erase|remove)\b(?: {_AFTER_THE_PART}\b.*)?$",
+            rf"^(?:(?:can|could|would) you )?(?:please )?(?:just|only) (?:delete|erase|remove)"
+            rf" (?:my|the) {_ANSWER_NOUN}(?: {_AFTER_THE_PART}\b.*)?$",
             # whether they can be changed ("Kann ich das später noch ändern?", "Can I edit
             # it later?": found by a customer walk-through, stored as the comment)
             # (the whole message: "…, kann man das ändern?" asks the hotel, review)

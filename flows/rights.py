@@ -25,6 +25,7 @@ from flows.engine import (
     WITHDRAW,
     YESES,
     ConversationState,
+    asks_if_erased,
     bare_words,
     typed_forms,
     typed_request,
@@ -1112,6 +1113,8 @@ class DataRights:
             or words == bare_words(t.gettext("Erase everything"))
             or typed_request(text) == ERASE
             or _an_answer(text)
+            # "Ist jetzt alles weg?" before the button (found by a review): not yet
+            or asks_if_erased(text)
         ):
             return None
         held = await self._held(pseudonym)

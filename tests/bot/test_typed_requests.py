@@ -2363,6 +2363,35 @@ async def test_questions_typed_before_consent_are_answered(
     assert "erst annehmen" not in said, said
 
 
+@pytest.mark.parametrize(
+    "comment",
+    [
+        # near the questions above, each a comment (the review of them)
+        "Jetzt ist alles weg 😭",
+        "Wird das hier auch verkauft?",
+        "Ich finde keinen Button zum Abmelden",
+        "Nur meine Bewertung auf Booking wurde entfernt, das ist Zensur",
+    ],
+)
+async def test_comments_near_those_questions_are_stored(harness: Harness, comment: str) -> None:
+    person = await _at(harness, "comment", 7660 + len(comment), language="de")
+    await person.send(comment)
+    await person.press("Nein")
+    assert await stored_comment(harness, person) == comment
+
+
+async def test_whether_erased_under_the_erase_question_points_to_its_button(
+    harness: Harness,
+) -> None:
+    """Found by the review of the change: /loeschen, then "Ist jetzt alles weg?" before the
+    button was told "No … send /loeschen", the question with its button just above."""
+    person = await _given_feedback(harness, 7670, "de")
+    await person.send("/loeschen")
+    said = texts(await person.send("Ist jetzt alles weg?"))
+    assert said.startswith("Noch ist nichts gelöscht."), said
+    assert "„Alles löschen“" in said, said
+
+
 async def test_buttons_unseen_at_the_rating_ask_it_again(harness: Harness) -> None:
     person = await _at(harness, "rating", 7640, language="en")
     said = texts(await person.send("I don't see any buttons"))
