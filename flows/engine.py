@@ -3286,7 +3286,7 @@ OF_PRIVACY = (
             # data?": found by a customer walk-through, told that feedback needs consent
             # first); words of a question about one's data, no cue alone ("Wird das hier
             # auch verkauft?" asks the shop: the review)
-            "dritte dritten third verkauft verkaufen sell sold info "
+            "dritte dritten third verkauft verkaufen sell sold info gebt geben gibt weiter u "
             # whether staff still see it ("Can your staff still see my comment?": found by
             # a customer walk-through, after withdrawing told feedback needs consent)
             "still noch immer anymore "
@@ -3337,15 +3337,16 @@ _REQUIRED = re.compile(
 
 _KNOPF = r"(?:knopf|knoepfe|schaltflaeche|schaltflaechen|button|buttons|taste|tasten)"
 _NO_BUTTONS = re.compile(
-    rf"(?:(?:aber|doch|hier|leider|ich) )*(?:ich )?(?:sehe|finde|seh)(?: hier| leider| aber)*"
-    rf" (?:keinen|keine|kein) {_KNOPF}(?: (?:hier|mehr|unten|oben|dazu|dafuer))?"
+    rf"(?:(?:hilfe|help|aber|doch|hier|leider|ich) )*(?:ich )?(?:sehe|finde|seh)"
+    rf"(?: hier| leider| aber)* (?:keinen|keine|kein) {_KNOPF}"
+    r"(?: (?:hier|mehr|unten|oben|dazu|dafuer))?"
     rf"|(?:ich )?(?:sehe|finde) (?:die|den) {_KNOPF} nicht"
     rf"|(?:da|hier) (?:sind|ist) (?:keine|kein|keinen) {_KNOPF}"
     rf"|bei mir (?:werden|wird) (?:keine|kein|keinen) {_KNOPF} (?:angezeigt|gezeigt)"
     rf"|wo (?:ist|sind) (?:denn )?(?:der|die|den) {_KNOPF}(?: denn)?|wo soll ich (?:denn )?druecken"
     r"|welchen knopf|welche knoepfe|what buttons?"
     r"|(?:but )?i (?:cant|can't|cannot|dont|don't|do not) see (?:any|the) buttons?(?: here)?"
-    r"|where (?:is|are) the buttons?|(?:there are )?no buttons(?: here)?"
+    r"|where (?:is|are) the buttons?|(?:there(?:'s| is| are|s) )?no buttons?(?: here)?"
 )
 _AROUND_NO_BUTTONS = re.compile(
     r"wie soll ich das (?:denn )?machen|was soll ich (?:denn )?(?:tun|machen)|ich sehe nichts"
@@ -4021,14 +4022,18 @@ _ERASED_YET = (
     r"(?: (?:jetzt|nun|wirklich|auch|komplett|vollstaendig|endgueltig|ueberall))*"
     r" (?:weg|geloescht|entfernt)(?: (?:jetzt|nun))?",
     r"(?:(?:und|also|ok|okay|jetzt) )*alles (?:weg|geloescht)(?: (?:jetzt|nun))?",
-    r"hat (?:das|es) (?:mit dem loeschen )?(?:geklappt|funktioniert)(?: mit dem loeschen)?",
+    r"hat (?:das|es) (?:mit dem loeschen (?:geklappt|funktioniert)|(?:geklappt|funktioniert)"
+    r" mit dem loeschen)",
     r"(?:(?:so|and|ok|okay) )*(?:is|are|was|were|has|have)(?: (?:really|now|actually))*"
     r" (?:everything|it all|all my data|my data|my comment|my feedback|my rating|my answers)"
     r"(?: (?:really|now|actually|completely|all))* (?:gone|deleted|erased|removed)"
     r"(?: now)?",
     r"(?:(?:so|and|ok|okay) )*(?:did|have) (?:you|u)(?: (?:really|actually))* (?:delete|deleted"
     r"|erase|erased|remove|removed) (?:everything|it all|all my data|my data|my comment"
-    r"|my feedback|it|all of it)(?: (?:now|for real|really))?",
+    r"|my feedback|all of it)(?: (?:now|for real|really))?",
+    r"(?:(?:so|and|ok|okay) )*(?:has|have) (?:everything|all my data|my data|my comment"
+    r"|my feedback)(?: (?:really|now|actually))? been (?:deleted|erased|removed)(?: now)?",
+    r"everything (?:gone|deleted|erased)(?: now)?",
 )
 """A question whether one's data was erased: "Ist jetzt alles weg?", "Habt ihr wirklich
 alles gelöscht?", "Is everything gone now?", "Did you really delete everything?" (found by a
@@ -4313,10 +4318,15 @@ def asks_if_erased(text: str) -> bool:
     """Whether `text`, as a whole, asks whether one's data was erased (see `_ERASED_YET`):
     a question ("Jetzt ist alles weg 😭" tells of something lost: the review), also after a
     yes ("Ja, ist jetzt alles weg?")."""
-    if "?" not in text:
-        return False
     words = _YES_FIRST.sub("", _GREETING.sub("", unslanged(bare_words(text)).translate(AS_ASCII)))
+    if "?" not in text and not _ASKED_BY_ITS_VERB.match(words):
+        return False  # (a question by its first word: "ist jetzt alles gelöscht", a re-check)
     return len(words.split()) <= _REQUEST_WORDS and _ERASED_YET_WHOLE.fullmatch(words) is not None
+
+
+_ASKED_BY_ITS_VERB = re.compile(
+    r"(?:ist|sind|wurde|wurden|habt|haben|hast|hat|is|are|was|were|has|have|did) "
+)
 
 
 def typed_request(text: str) -> str | None:
@@ -4449,6 +4459,9 @@ _CHANGING = (
     r"amend|updat|modif|rais)\w*"
 )
 _MY_DATA = r"(?:meine|meiner|my) (?:personenbezogenen |persoenlichen |personal )?(?:daten|data)"
+_ONE_PART = r"(?:kommentar|bewertung|antwort|comment|rating|review|answer)"
+"""One of one's answers, to be erased alone (singular: "Löschen Sie nur die Bewertungen, die
+Ihnen nicht passen?" asks about the business's: a re-check)."""
 _AFTER_THE_PART = (
     r"(?:bitte|please|und|and|die|the|meine|my|keep|but|aber|behalten|lassen|sie|nicht|not)"
 )
@@ -4470,14 +4483,16 @@ _RECTIFY = re.compile(
             # (asked of the bot, as a whole: not "Nur meine Bewertung auf Booking wurde
             # entfernt", "Please remove only the comment card from the table": the review)
             rf"^(?:(?:bitte|please) )?(?:loeschen|entfernen|delete|erase|remove)(?: sie)?"
-            rf"(?: (?:bitte|please))? (?:nur|only|just) (?:meine[nmr]?|my|den|die|das)"
-            rf" {_ANSWER_NOUN}(?: {_AFTER_THE_PART}\b.*)?$",
-            rf"^(?:kann ich|kann man|koennen sie|koennt ihr|koennten sie|can you|could you"
-            rf"|can i|would you|bitte|please)(?: (?:bitte|please))? (?:nur|only|just) "
-            rf"(?:meine[nmr]?|my|den|die|das|the) {_ANSWER_NOUN} (?:loeschen|entfernen|delete"
-            rf"|erase|remove)\b(?: {_AFTER_THE_PART}\b.*)?$",
-            rf"^(?:(?:can|could|would) you )?(?:please )?(?:just|only) (?:delete|erase|remove)"
-            rf" (?:my|the) {_ANSWER_NOUN}(?: {_AFTER_THE_PART}\b.*)?$",
+            rf"(?: (?:bitte|please))? (?:nur|only|just) (?:meine[nmr]?|my|den|die|das|the)"
+            rf" {_ONE_PART}(?: {_AFTER_THE_PART}\b(?: \w+){{0,5}})?$",
+            rf"^(?:(?:kann ich|kann man|koennen sie|koennt ihr|koennten sie|can you|could you"
+            rf"|can i|would you|bitte|please|ich moechte|ich will|ich wuerde gerne?|i want to"
+            rf"|i d like to|i would like to)(?: (?:bitte|please))? )?(?:nur|only|just) "
+            rf"(?:meine[nmr]?|my|den|die|das|the) {_ONE_PART} (?:loeschen|entfernen|delete"
+            rf"|erase|remove)\b(?: {_AFTER_THE_PART}\b(?: \w+){{0,5}})?$",
+            rf"^(?:(?:can|could|would) (?:you|i) )?(?:please )?(?:(?:just|only) )?(?:delete|erase"
+            rf"|remove) (?:(?:just|only) )?(?:my|the) {_ONE_PART}"
+            rf"(?: {_AFTER_THE_PART}\b(?: \w+){{0,5}})?$",
             # whether they can be changed ("Kann ich das später noch ändern?", "Can I edit
             # it later?": found by a customer walk-through, stored as the comment)
             # (the whole message: "…, kann man das ändern?" asks the hotel, review)

@@ -1091,7 +1091,9 @@ class DataRights:
             if await self._withdrawal_out_of_date(pseudonym, withdraw):
                 # Not pointed to buttons that no longer act (found by a customer
                 # walk-through: the survey finished since, "I withdraw my consent" was told
-                # to tap a button that then said it was out of date)
+                # to tap a button that then said it was out of date); said once (a
+                # re-check: an "ok" after it was told so again)
+                self._withdraw_asked.pop(pseudonym, None)
                 return Outcome(replies=(Reply(_out_of_date(t)),), close_keyboard=True)
             said = t.gettext(
                 "Nothing has been withdrawn yet. To withdraw a consent, please tap it under "
@@ -1113,11 +1115,15 @@ class DataRights:
             or words == bare_words(t.gettext("Erase everything"))
             or typed_request(text) == ERASE
             or _an_answer(text)
-            # "Ist jetzt alles weg?" before the button (found by a review): not yet
+            # "Ist jetzt alles weg?" before the button (found by a review): not yet, where
+            # feedback is held (after a withdrawal that erased it, "yes" is said by the
+            # service: a re-check)
             or asks_if_erased(text)
         ):
             return None
         held = await self._held(pseudonym)
+        if asks_if_erased(text) and not (held.feedback or held.unreadable):
+            return None
         surveying = self._answered_since(
             _Survey(held.answered, held.survey) if held.draft else None, erase.held.survey
         )
@@ -1351,8 +1357,9 @@ class DataRights:
         feedback, _ = await self._readable_feedback(pseudonym)
         draft = await self._draft_state(pseudonym)
         state = draft[1] if draft is not None else None
+        # (as its buttons do: one whose consent is no longer in force is not out of date)
         return any(
-            _withdrawal_mark(purpose, consents, feedback, state) != mark
+            (current := _withdrawal_mark(purpose, consents, feedback, state)) and current != mark
             for purpose, mark in asked.marks
         )
 
@@ -1563,7 +1570,7 @@ class DataRights:
                 "again.",
                 len(under),
             ).format(purpose=name, count=t.number(len(under)))
-        elif discarded.answered:
+        elif discarded.answered and complete:
             # Not "you have not given any feedback" to whoever had just typed a comment
             # (found by a customer walk-through): those answers, unfinished, are what went
             text = t.gettext(

@@ -1426,6 +1426,8 @@ async def test_a_withdrawal_typed_under_an_out_of_date_withdraw_question_says_so
     pseudonym = harness.store.pseudonym(f"tg-user:{tom.user_id}")
     in_force = {c.purpose for c in await harness.store.consents(pseudonym) if c.in_force}
     assert len(in_force) == 2, in_force
+    # said once: an "ok" after it is not told so again (a re-check)
+    assert "out of date" not in texts(await tom.send("ok"))
     menu = texts(await tom.send("/withdraw"))
     assert "Which consent do you want to withdraw?" in menu, menu
 

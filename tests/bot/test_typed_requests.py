@@ -2392,6 +2392,18 @@ async def test_whether_erased_under_the_erase_question_points_to_its_button(
     assert "„Alles löschen“" in said, said
 
 
+async def test_whether_erased_after_a_withdrawal_that_erased_it_is_yes(harness: Harness) -> None:
+    """Found by a re-check: /widerruf erased the feedback, and under the erase question
+    shown after it "Ist jetzt alles weg?" was told "Noch ist nichts gelöscht"."""
+    person = await _given_feedback(harness, 7680, "de")
+    await person.send("/widerruf")
+    await person.press("Speicherung Ihres Feedbacks")
+    said = texts(await person.send("ist jetzt alles gelöscht"))
+    assert said.startswith("Ja: Von Ihnen ist kein Feedback gespeichert."), said
+    said = texts(await person.send("Hat das funktioniert?"))
+    assert not said.startswith(("Ja:", "Nein:")), said
+
+
 async def test_buttons_unseen_at_the_rating_ask_it_again(harness: Harness) -> None:
     person = await _at(harness, "rating", 7640, language="en")
     said = texts(await person.send("I don't see any buttons"))
