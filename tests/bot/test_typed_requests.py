@@ -31,6 +31,7 @@ from flows.engine import (
 from flows.i18n import translator
 from tests.bot.test_customer_messages import stored_comment
 from tests.bot.test_language import now_shown
+from tests.bot.test_rights import give_feedback
 from tests.harness import Customer, Harness, files_contain, labels, leaked_into_log, texts
 
 POINTER_EN = (
@@ -2277,11 +2278,7 @@ async def test_a_demand_to_erase_at_the_comment_is_stored_and_pointed_to_the_com
 
 async def _given_feedback(harness: Harness, user_id: int, language: str) -> Customer:
     person = harness.customer(user_id, language_code=language)
-    await person.send("/start")
-    await person.press("Ja, ich willige ein" if language == "de" else "Yes, I agree")
-    await person.press("4")
-    await person.send("Zimtschnecke super" if language == "de" else "Cinnamon bun great")
-    await person.press("Nein" if language == "de" else "No")
+    await give_feedback(person, "Zimtschnecke super" if language == "de" else "Cinnamon bun great")
     harness.clock.advance(timedelta(minutes=5))
     return person
 
