@@ -3357,8 +3357,10 @@ _AROUND_NO_BUTTONS = re.compile(
 def sees_no_buttons(text: str) -> bool:
     """Whether `text` says the buttons cannot be seen ("Ich sehe keinen Knopf", "Wo sind
     die Knöpfe?", "I don't see any buttons": found by a customer walk-through, an older
-    customer who typed every answer was told again and again to tap one). Any sentence
-    of a short message: "Wie soll ich das denn machen? Ich sehe keinen Knopf."."""
+    customer who typed every answer was told again and again to tap one). Each sentence of
+    a short message about the buttons or asking what to do ("Wie soll ich das denn machen?
+    Ich sehe keinen Knopf."), not a comment that names a button ("Ich finde keinen Button
+    zum Abmelden": a review)."""
     if len(text) > 120:
         return False
     said = [

@@ -2117,8 +2117,8 @@ _SOMEONE_BEFORE_BRACKET = _Pattern(
     # (a child: "mein kind (Ella, 4)", found by a precision check)
     r"|kind|baby|child|kid"
     # children, the little one, oneself with others, a trainer who is a woman ("Die Kinder
-    # (Paul und Emma)", "Unser Kleiner (Matteo, 2)", "Wir (Kathrin & Dominik Reuter)", "Die
-    # Trainerin (Lisa)": found by a precision check)
+    # (Paul und Emma)", "Unser Kleiner (Matteo, 2)", "Wir (Kathrin & Dominik Schulz)", "Die
+    # Trainerin (Lisa)": found by a precision check); weaker cues (see bracketed)
     r"|(?P<weak>kinder|children|kleine|kleiner|kleinen|little[ \t]+one|wir|we"
     # one's relatives that are things too ("Meine Mutter (Waltraud Engel, 91)")
     r"|(?:mein|meine|meiner|meinem|meinen|unser|unsere|unserer|unserem|unseren|my|our)[ \t]+"
@@ -2136,8 +2136,8 @@ _BRACKETED_NAME = _Pattern(
     r"|wohl|namens|called|named)[ \t]+)?)"
     rf"(?P<name>{_FIRST_NAME_WORD}(?:[ \t]+{_LATER_NAME_WORD})?)"
     # several ("mit den Enkeln (Paul, Emma und Sophie)"), or with an age ("(Ella, 4)"):
-    # found by a precision check; their family name after them ("Wir (Kathrin & Dominik
-    # Reuter)")
+    # found by a precision check; their family name after them, a common one ("Wir (Kathrin
+    # & Dominik Schulz)", not "Wir (Anna & Tom Vegetarier)")
     rf"(?P<more>(?:{_LISTED_SEPARATOR}{_FIRST_NAME_WORD}){{1,5}}"
     rf"(?P<family>[ \t]+{_NAME_PART}(?:-{_NAME_PART})?)?)?"
     # an age ("Jahre alt", found by a precision check), or when born: "(Rüdiger Voss, geb.
@@ -2302,8 +2302,8 @@ _NAME_LABEL_BEFORE = _Pattern(
     r"|inhaberin|empfänger|unterschrift)[ \t]*[:=][ \t]*\Z"
 )
 # A name at a door, where a parcel or a key was left: "Klingel Haberkorn", "klingeln bei
-# Schultheiß", "bei Krause im EG abgelegt" (found by a precision check of parcel services'
-# and movers' comments: a neighbour named who agreed to nothing). Not a shop ("bei Rewe im
+# Wagner", "bei Krause im EG abgelegt" (found by a precision check of parcel services' and
+# movers' comments: a neighbour named who agreed to nothing). Not a shop ("bei Rewe im
 # EG"), see at_the_door.
 _FLOOR = (
     r"(?:(?-i:EG|OG|DG|UG|HH|VH)|\d{1,2}\.[ \t]*(?:OG|Stock|Etage|Obergeschoss)|erdgeschoss"
@@ -2324,8 +2324,9 @@ _AT_THE_DOOR = _Pattern(
     # (not a number's word: "Klingel Nr. 14 geht aber", the regression check)
     rf"(?!(?i:nr|nummer|no|name)\b)(?P<name>{_NAME_WORD_NOT_DESCRIBING}"
     rf"(?:[ \t]*/[ \t]*{_NAME_PART})?)(?!\.?[ \t]*\d)"
-    # where it ends the phrase ("Klingel Haberkorn", "klingeln bei Schultheiß, …"), a name
-    # no list has too; before more words only a common one ("Klingel Geht nicht")
+    # where it ends the phrase on a bell's or a door's plate ("Klingel Haberkorn"), a name
+    # no list has too; elsewhere, and before more words, only a common one ("Klingel Geht
+    # nicht", "klingeln bei Schmerzen": see at_the_door)
     r"(?P<alone>(?=[ \t]*(?:[,.;:!?)/\n]|\Z)))?"
 )
 # Words at a door that are no name, capitalised as typed ("Briefkasten Voll", "Klingel
@@ -3747,9 +3748,10 @@ _PLACE_OR_ARTICLE_BEFORE = re.compile(
     r"(?i:\b(?:der|die|das|den|dem|des|ein|eine|einen|einem|einer|the|a|an|this|that|our"
     r"|unser|unsere|unseren|unserem|im|beim|vom|zum|zur|am|bei)[ \t]+)\Z"
 )
-# After it, a capitalised word, "&" or "und die": a name of something ("Christian Dior",
-# "Hans im Glück", "Bridget Jones", "Emil und die Detektive", "Hoffmann's Backstube");
-# before it, a capitalised word in the sentence ("Pizza Luca", "mit der Lotte Puppe").
+# After it, a capitalised word, "&", "und die" or "und" and a capitalised word, "'s": a name
+# of something ("Christian Dior", "Hans im Glück", "Bridget Jones", "Emil und die
+# Detektive", "Hoffmann's Backstube"); before it, a capitalised word, also with "und" ("Pizza
+# Luca", "mit der Lotte Puppe", "Max und Moritz", "Waschküche und Keller").
 _THING_AFTER = re.compile(
     rf"[ \t]*(?:&|\+)|['’]s?\b|[ \t]+(?:[{_UPPER}]|(?i:im|und die|and the)\b)"
     rf"|[ \t]+(?i:und|and)[ \t]+[{_UPPER}]"
