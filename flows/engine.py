@@ -2914,8 +2914,7 @@ _NUMBER_ONE = re.compile(r"\W*(?i:no|nr)\.?\s*\d")
 _MEANT_GROUPS = tuple("a b c d dd e f g h i j k l m n o p".split())
 """The groups of `_RATING_MEANT` that hold the figure meant."""
 _NUMBER_WORD = re.compile(
-    r"\b(?:zwei|drei|vier|fuenf|sechs|sieben|acht|neun|zehn|two|three|four|five|six|seven"
-    r"|eight|nine|ten)\b"
+    rf"\b(?:{'|'.join(word for word, figure in _NUMBER_WORDS.items() if figure >= 2)})\b"
 )
 """A figure in words, in a correction ("ich meinte vier", "I meant five stars"); not "eins"
 or "one", which say other things ("No one", "It should be one", "Ach eins:": a review)."""
@@ -4016,32 +4015,31 @@ _DE_PROCESSING = (
     r"(?: (?:meiner|der) (?:persoenlichen |personenbezogenen )?daten)?"
 )
 _EN_PROCESSING = r"(?:processing|use|storage)(?: of my (?:personal )?data)?"
-_ERASED_YET = (
+_ERASED_YET = re.compile(
     r"(?:(?:und|also|ok|okay|aber|so|jetzt) )*(?:ist|sind|wurde|wurden|habt|haben|hast|hat)"
     r"(?: (?:ihr|sie|du|jetzt|nun|wirklich|echt|denn|dann|auch|tatsaechlich|damit))* (?:alles"
     r"|alle (?:meine )?daten|meine daten|die daten|mein kommentar|meinen kommentar"
     r"|meine bewertung|mein feedback|meine antworten)"
     r"(?: (?:jetzt|nun|wirklich|auch|komplett|vollstaendig|endgueltig|ueberall))*"
-    r" (?:weg|geloescht|entfernt)(?: (?:jetzt|nun))?",
-    r"(?:(?:und|also|ok|okay|jetzt) )*alles (?:weg|geloescht)(?: (?:jetzt|nun))?",
-    r"hat (?:das|es) (?:mit dem loeschen (?:geklappt|funktioniert)|(?:geklappt|funktioniert)"
-    r" mit dem loeschen)",
-    r"(?:(?:so|and|ok|okay) )*(?:is|are|was|were|has|have)(?: (?:really|now|actually))*"
+    r" (?:weg|geloescht|entfernt)(?: (?:jetzt|nun))?"
+    r"|(?:(?:und|also|ok|okay|jetzt) )*alles (?:weg|geloescht)(?: (?:jetzt|nun))?"
+    r"|hat (?:das|es) (?:mit dem loeschen (?:geklappt|funktioniert)|(?:geklappt|funktioniert)"
+    r" mit dem loeschen)"
+    r"|(?:(?:so|and|ok|okay) )*(?:is|are|was|were|has|have)(?: (?:really|now|actually))*"
     r" (?:everything|it all|all my data|my data|my comment|my feedback|my rating|my answers)"
     r"(?: (?:really|now|actually|completely|all))* (?:gone|deleted|erased|removed)"
-    r"(?: now)?",
-    r"(?:(?:so|and|ok|okay) )*(?:did|have) (?:you|u)(?: (?:really|actually))* (?:delete|deleted"
+    r"(?: now)?"
+    r"|(?:(?:so|and|ok|okay) )*(?:did|have) (?:you|u)(?: (?:really|actually))* (?:delete|deleted"
     r"|erase|erased|remove|removed) (?:everything|it all|all my data|my data|my comment"
-    r"|my feedback|all of it)(?: (?:now|for real|really))?",
-    r"(?:(?:so|and|ok|okay) )*(?:has|have) (?:everything|all my data|my data|my comment"
-    r"|my feedback)(?: (?:really|now|actually))? been (?:deleted|erased|removed)(?: now)?",
-    r"everything (?:gone|deleted|erased)(?: now)?",
+    r"|my feedback|all of it)(?: (?:now|for real|really))?"
+    r"|(?:(?:so|and|ok|okay) )*(?:has|have) (?:everything|all my data|my data|my comment"
+    r"|my feedback)(?: (?:really|now|actually))? been (?:deleted|erased|removed)(?: now)?"
+    r"|everything (?:gone|deleted|erased)(?: now)?"
 )
 """A question whether one's data was erased: "Ist jetzt alles weg?", "Habt ihr wirklich
 alles gelöscht?", "Is everything gone now?", "Did you really delete everything?" (found by a
 customer walk-through: after /loeschen told to agree to the consent request, and in a
 survey begun again stored as the comment)."""
-_ERASED_YET_WHOLE = re.compile("|".join(f"(?:{pattern})" for pattern in _ERASED_YET))
 
 
 _REQUESTS = {
@@ -4323,7 +4321,7 @@ def asks_if_erased(text: str) -> bool:
     words = _YES_FIRST.sub("", _GREETING.sub("", unslanged(bare_words(text)).translate(AS_ASCII)))
     if "?" not in text and not _ASKED_BY_ITS_VERB.match(words):
         return False  # (a question by its first word: "ist jetzt alles gelöscht", a re-check)
-    return len(words.split()) <= _REQUEST_WORDS and _ERASED_YET_WHOLE.fullmatch(words) is not None
+    return len(words.split()) <= _REQUEST_WORDS and _ERASED_YET.fullmatch(words) is not None
 
 
 _ASKED_BY_ITS_VERB = re.compile(

@@ -2309,10 +2309,6 @@ _FLOOR = (
     r"(?:(?-i:EG|OG|DG|UG|HH|VH)|\d{1,2}\.[ \t]*(?:OG|Stock|Etage|Obergeschoss)|erdgeschoss"
     r"|obergeschoss|dachgeschoss|hinterhaus|vorderhaus|souterrain|keller|parterre)"
 )
-_WHEN_TO_RING = frozenset(
-    "ankunft bedarf abholung problemen fragen rückfragen nachfragen notfall notfällen gefahr "
-    "regen dunkelheit verspätung abwesenheit anlieferung zustellung übergabe".split()
-)
 _ROLE_WORD = _Pattern(rf"(?i:{_any_of(PERSON_ROLES)})(?:in|innen|en|n|s|e)?")
 _AT_THE_DOOR = _Pattern(
     r"(?P<lead>(?<![\w-])(?:(?P<plate>(?i:klingel|klingelschild|türschild|tuerschild))"
@@ -2330,11 +2326,14 @@ _AT_THE_DOOR = _Pattern(
     r"(?P<alone>(?=[ \t]*(?:[,.;:!?)/\n]|\Z)))?"
 )
 # Words at a door that are no name, capitalised as typed ("Briefkasten Voll", "Klingel
-# Links", "klingeln bei Empfang": found by the review of the rule).
+# Links", "klingeln bei Empfang": found by the review of the rule), and when to ring ("Bitte
+# klingeln bei Ankunft").
 _AT_A_DOOR = frozenset(
     "voll leer kaputt defekt links rechts oben unten geht fehlt ton anlage schloss klappe "
     "post schlüssel hinterhaus vorderhaus aufgebrochen funktioniert empfang rezeption pforte "
-    "hausmeister verwaltung büro buero familie firma tür tuer haus eingang".split()
+    "hausmeister verwaltung büro buero familie firma tür tuer haus eingang "
+    "ankunft bedarf abholung problemen fragen rückfragen nachfragen notfall notfällen gefahr "
+    "regen dunkelheit verspätung abwesenheit anlieferung zustellung übergabe".split()
 )
 # "Ich, Erika Mustermann, bin enttäuscht", "I, John Smith, ...": a name set off by commas
 # after "ich" or "I" (found by an attack review), from a common first name on (see
@@ -3424,7 +3423,6 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             not _is_person(name)
             or _is_brand(name)
             or folded in _THANKED
-            or folded in _WHEN_TO_RING
             or folded in _AT_A_DOOR
             or folded in _SHOPS_NAMED_AS_PEOPLE
             or _ROLE_WORD.fullmatch(name)

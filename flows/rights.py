@@ -1107,6 +1107,7 @@ class DataRights:
         words = bare_words(text)
         first, _, rest = words.partition(" ")
         said_yes = first in {"ja", "yes", "doch", "ok", "okay"} and typed_request(rest) == ERASE
+        erased_yet = asks_if_erased(text)
         if not (
             said_yes
             or words in YESES
@@ -1118,11 +1119,11 @@ class DataRights:
             # "Ist jetzt alles weg?" before the button (found by a review): not yet, where
             # feedback is held (after a withdrawal that erased it, "yes" is said by the
             # service: a re-check)
-            or asks_if_erased(text)
+            or erased_yet
         ):
             return None
         held = await self._held(pseudonym)
-        if asks_if_erased(text) and not (held.feedback or held.unreadable):
+        if erased_yet and not (held.feedback or held.unreadable):
             return None
         surveying = self._answered_since(
             _Survey(held.answered, held.survey) if held.draft else None, erase.held.survey
