@@ -4490,8 +4490,10 @@ _RECTIFY = re.compile(
             rf"|i d like to|i would like to)(?: (?:bitte|please))? )?(?:nur|only|just) "
             rf"(?:meine[nmr]?|my|den|die|das|the) {_ONE_PART} (?:loeschen|entfernen|delete"
             rf"|erase|remove)\b(?: {_AFTER_THE_PART}\b(?: \w+){{0,5}})?$",
-            rf"^(?:(?:can|could|would) (?:you|i) )?(?:please )?(?:(?:just|only) )?(?:delete|erase"
-            rf"|remove) (?:(?:just|only) )?(?:my|the) {_ONE_PART}"
+            # ("just" or "only" before or after the verb: "delete my comment" alone takes
+            # back the answer just given, see TAKE_BACK)
+            rf"^(?:(?:can|could|would) (?:you|i) )?(?:please )?(?:(?:just|only) (?:delete|erase"
+            rf"|remove)|(?:delete|erase|remove) (?:just|only)) (?:my|the) {_ONE_PART}"
             rf"(?: {_AFTER_THE_PART}\b(?: \w+){{0,5}})?$",
             # whether they can be changed ("Kann ich das später noch ändern?", "Can I edit
             # it later?": found by a customer walk-through, stored as the comment)

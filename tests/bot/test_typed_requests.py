@@ -24,6 +24,7 @@ from flows.engine import (
     Engine,
     TextInput,
     asks_another_way,
+    asks_rectification,
     demands_erasure,
     request_at_the_end,
     typed_request,
@@ -2410,6 +2411,14 @@ async def test_buttons_unseen_at_the_rating_ask_it_again(harness: Harness) -> No
     await person.press("Skip")
     await person.press("No")
     assert await stored_comment(harness, person) is None
+
+
+@pytest.mark.parametrize("typed", ["delete my comment", "please delete my comment"])
+def test_taking_back_the_comment_is_no_wish_to_erase_a_part(typed: str) -> None:
+    """Found by reading the change again: without "only" or "just" these were read as a
+    wish to erase a part of the feedback given."""
+    assert typed_request(typed) == TAKE_BACK
+    assert asks_rectification(typed) is None
 
 
 @pytest.mark.parametrize(
