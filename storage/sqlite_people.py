@@ -56,8 +56,9 @@ from storage.sqlite_ledger import ErasureLedger
 from storage.sqlite_purge import ERASED_AGAIN
 from storage.sqlite_statistics import TALLIES, Statistics
 from storage.sqlite_summary import (
-    DROP_PERSON_FIGURES_SQL,
+    DROP_PERSON_DAYS_FIGURES_SQL,
     INVALIDATE_BUCKET_SQL,
+    INVALIDATE_PERSON_DAYS_SQL,
     INVALIDATE_PERSON_SQL,
     SummaryCache,
 )
@@ -388,7 +389,9 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
             with contextlib.suppress(StorageFull):
                 fresh = await self._new_deks(pseudonym, int(row[0]) if row else 0)
 
-            def withdraw(conn: sqlite3.Connection, invalidate: str = INVALIDATE_PERSON_SQL) -> int:
+            def withdraw(
+                conn: sqlite3.Connection, invalidate: str = INVALIDATE_PERSON_DAYS_SQL
+            ) -> int:
                 count: int = conn.execute(_WITHDRAW_SQL, (*stopped, pseudonym, purpose)).rowcount
                 if count:
                     conn.execute(invalidate, (pseudonym, changed))
@@ -443,7 +446,7 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
                 # as erase_subject: no room for new cache rows, drop the figures in place
                 count = await on_thread(
                     self._conn(),
-                    partial(withdraw, invalidate=DROP_PERSON_FIGURES_SQL),
+                    partial(withdraw, invalidate=DROP_PERSON_DAYS_FIGURES_SQL),
                     atomic=True,
                 )
             finally:

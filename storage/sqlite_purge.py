@@ -44,8 +44,8 @@ from storage.sqlite_ledger import ErasureLedger
 from storage.sqlite_statistics import Statistics
 from storage.sqlite_summary import (
     DROP_BUCKET_FIGURES_SQL,
-    DROP_PERSON_FIGURES_SQL,
-    INVALIDATE_PERSON_SQL,
+    DROP_PERSON_DAYS_FIGURES_SQL,
+    INVALIDATE_PERSON_DAYS_SQL,
     SummaryCache,
 )
 
@@ -265,11 +265,11 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
             # Summaries stop counting the person before anything else: should the erasure
             # be cut short, cached figures must not outlive the key.
             try:
-                await run(self._conn(), INVALIDATE_PERSON_SQL, (pseudonym, cache_clock()))
+                await run(self._conn(), INVALIDATE_PERSON_DAYS_SQL, (pseudonym, cache_clock()))
             except StorageFull:
                 # No room for new rows: drop the figures in the rows there are (that only
                 # shrinks them). A full store cannot take new figures either.
-                await run(self._conn(), DROP_PERSON_FIGURES_SQL, (pseudonym, cache_clock()))
+                await run(self._conn(), DROP_PERSON_DAYS_FIGURES_SQL, (pseudonym, cache_clock()))
             # What their feedback added to the statistics goes too, while the key that
             # opens it is still there.
             await self._untally_for_erasure(pseudonym)

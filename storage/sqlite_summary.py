@@ -7,7 +7,7 @@ import bisect
 import logging
 import re
 import sqlite3
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from storage import crypto
@@ -20,6 +20,7 @@ from storage.interface import (
     SegmentRead,
     StoreNotOpen,
     SummarySegment,
+    bucket_keys,
 )
 from storage.memory import (
     utc,
@@ -72,15 +73,35 @@ _DROPPING = (
     "UPDATE main.summary_cache SET epoch = epoch + 1, changed_at = {changed}, version = NULL,"
     " expires_at = NULL, ciphertext = NULL WHERE "
 )
-DROP_PERSON_FIGURES_SQL = (
-    _DROPPING.format(changed="?2")  # noqa: S608 (constants)
-    + "bucket IN ("
-    + " UNION ".join(
-        f"SELECT substr(created_at, 1, {length})"  # noqa: S608 (integers)
-        " FROM main.feedback WHERE pseudonym = ?1"
-        for length in BUCKET_LENGTHS
-    )
-    + ")"
+
+
+def _parts_of_a_day() -> str:
+    """What follows the date in the name of every bucket a day holds ("", "T00", "T00:0",
+    …), as the rows of a VALUES clause."""
+    midnight = datetime(2000, 1, 1, tzinfo=UTC)
+    parts = {
+        bucket[len("2000-01-01") :]
+        for step in range(24 * 6)
+        for bucket in bucket_keys(midnight + timedelta(minutes=10 * step))
+    }
+    return ", ".join(f"('{part}')" for part in sorted(parts))
+
+
+# When a person's feedback goes (an erasure, a withdrawal), every bucket of the days it
+# was given on is dropped, not only its own: the rows a drop leaves for a while, with when
+# to the minute, named the person's ten minutes in a copy of feedback.db, beside the audit
+# trail's entry of the erasure (seen in a copied data folder). The day is what the
+# statistics hold anyway; a summary over those days counts them again once.
+_THEIR_DAYS = (
+    "SELECT DISTINCT substr(created_at, 1, 10) AS day FROM main.feedback WHERE pseudonym = ?1"
+)
+INVALIDATE_PERSON_DAYS_SQL = (  # (pseudonym, changed_at)
+    "INSERT INTO main.summary_cache (bucket, epoch, changed_at)"  # noqa: S608 (constants)
+    f" SELECT day || column1, 1, ?2 FROM ({_THEIR_DAYS}) JOIN (VALUES {_parts_of_a_day()})"
+    " WHERE true" + _DROP_FIGURES
+)
+DROP_PERSON_DAYS_FIGURES_SQL = (  # the same in the rows there are
+    _DROPPING.format(changed="?2") + f"substr(bucket, 1, 10) IN ({_THEIR_DAYS})"
 )
 DROP_BUCKET_FIGURES_SQL = (  # (bucket, changed_at)
     _DROPPING.format(changed="?2") + "bucket = ?1 AND ciphertext IS NOT NULL"

@@ -13,6 +13,7 @@ import threading
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 import pytest
@@ -2023,6 +2024,69 @@ async def test_a_withdrawal_that_erases_feedback_replaces_the_cache_key(
     assert from_backup.cached is None, "the figures sealed before the withdrawal stay sealed"
 
 
+def figures_by_bucket(data_dir: Path) -> dict[str, bool]:
+    """Each summary cache row's bucket, and whether it holds figures."""
+    with contextlib.closing(sqlite3.connect(data_dir / "feedback.db")) as db:
+        rows = db.execute("SELECT bucket, ciphertext IS NOT NULL FROM summary_cache")
+        return {bucket: bool(held) for bucket, held in rows}
+
+
+@pytest.mark.parametrize("how", ["erasure", "erasure on a full disk", "withdrawal"])
+async def test_when_feedback_goes_the_summary_cache_tells_its_day_only(
+    store: SQLiteStore, data_dir: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """The rows whose figures an erasure drops are kept a while, with when they changed:
+    they named the erased person's hour and ten minutes (15:2 here) in a copy of the
+    file, beside the audit trail's erasure. Now every bucket of that day goes; figures of
+    other days stay."""
+    p, other = store.pseudonym(SUBJECT), store.pseudonym("tg-user:1")
+    theirs = feedback("weg").model_copy(update={"created_at": T0 + timedelta(hours=3, minutes=25)})
+    await store.submit_feedback(p, theirs, [grant()])
+    kept = feedback("bleibt").model_copy(update={"created_at": T0 + DAY})
+    await store.submit_feedback(other, kept, [grant()])
+    monkeypatch.setattr(purge_module, "CACHE_ROW_MEMORY", timedelta(0))
+    await store.purge_expired(T0)  # forgets the rows nothing was cached in
+    hours = [
+        SummarySegment(start=start, end=start + HOUR, bucket=start.strftime("%Y-%m-%dT%H"))
+        for start in (T0 - 3 * HOUR, T0 + DAY)  # 09 of their day, 12 of the next
+    ]
+    reads = await store.summary_segments(hours, "v1", T0 + DAY)
+    entries = [
+        CacheEntry(
+            bucket=str(r.segment.bucket), epoch=r.epoch, expires_at=T0 + 9 * DAY, payload=b"1"
+        )
+        for r in reads
+    ]
+    assert await store.save_summary_cache(entries, "v1") == 2
+    assert figures_by_bucket(data_dir) == {"2025-03-01T09": True, "2025-03-02T12": True}
+
+    if how == "withdrawal":
+        [record] = await store.feedback_of(p, T0 + DAY)
+        assert await store.withdraw_consent(p, "feedback", T0 + DAY, {}, [record.id]) == 1
+    else:
+        if how == "erasure on a full disk":
+            real_run = purge_module.run
+
+            async def no_room_for_rows(db: aiosqlite.Connection, sql: str, params: Any = ()) -> int:
+                if sql == purge_module.INVALIDATE_PERSON_DAYS_SQL:
+                    raise StorageFull("no room")
+                return await real_run(db, sql, params)
+
+            monkeypatch.setattr(purge_module, "run", no_room_for_rows)
+        assert (await store.erase_subject(p, T0 + DAY)).feedback == 1
+
+    rows = figures_by_bucket(data_dir)
+    assert rows.pop("2025-03-02T12") is True, "another day's figures stay"
+    assert rows.pop("2025-03-01T09") is False, "their day's, of another hour, go too"
+    if how == "erasure on a full disk":  # no new rows: the figures there were dropped
+        assert rows == {}
+    else:
+        tens = ("", *(f":{ten}" for ten in range(6)))
+        day = {f"2025-03-01T{hour:02}{part}" for hour in range(24) for part in tens}
+        assert set(rows) == {"2025-03-01"} | (day - {"2025-03-01T09"})
+        assert not any(rows.values())
+
+
 async def test_a_withdrawal_that_erases_answers_only_replaces_the_cache_key(
     store: SQLiteStore,
 ) -> None:
@@ -2124,7 +2188,7 @@ async def test_erasure_works_when_the_store_is_full(
         # may not fit: here they are made far too big to, as on a disk with no room at all.
         monkeypatch.setattr(
             purge_module,
-            "INVALIDATE_PERSON_SQL",
+            "INVALIDATE_PERSON_DAYS_SQL",
             "INSERT INTO main.summary_cache (bucket, epoch, changed_at)"
             " SELECT ?1 || hex(zeroblob(200000)), 1, ?2",
         )
