@@ -44,8 +44,6 @@ from storage.sqlite_ledger import ErasureLedger
 from storage.sqlite_statistics import Statistics
 from storage.sqlite_summary import (
     DROP_BUCKET_FIGURES_SQL,
-    DROP_PERSON_DAYS_FIGURES_SQL,
-    INVALIDATE_PERSON_DAYS_SQL,
     SummaryCache,
 )
 
@@ -264,12 +262,8 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
         async with self._lock:
             # Summaries stop counting the person before anything else: should the erasure
             # be cut short, cached figures must not outlive the key.
-            try:
-                await run(self._conn(), INVALIDATE_PERSON_DAYS_SQL, (pseudonym, cache_clock()))
-            except StorageFull:
-                # No room for new rows: drop the figures in the rows there are (that only
-                # shrinks them). A full store cannot take new figures either.
-                await run(self._conn(), DROP_PERSON_DAYS_FIGURES_SQL, (pseudonym, cache_clock()))
+            days = await self._their_days(pseudonym)
+            made = await self._drop_cached_days(days)
             # What their feedback added to the statistics goes too, while the key that
             # opens it is still there.
             await self._untally_for_erasure(pseudonym)
@@ -289,6 +283,8 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
                     renewed = True
             shredded = await self._shred(pseudonym)
             report = await self._delete_rows(pseudonym, shredded, again, now)
+            if not made:
+                await self._drop_cached_days_again(days)
             if not renewed and (shredded or report.anything):
                 await self._renew_cache_key(now)
             await self._checkpoint()

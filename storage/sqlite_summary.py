@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
+import json
 import logging
 import re
 import sqlite3
@@ -18,6 +20,7 @@ from storage.interface import (
     DecryptionFailed,
     PeriodFeedback,
     SegmentRead,
+    StorageFull,
     StoreNotOpen,
     SummarySegment,
     bucket_keys,
@@ -88,20 +91,25 @@ def _parts_of_a_day() -> str:
 
 
 # When a person's feedback goes (an erasure, a withdrawal), every bucket of the days it
-# was given on is dropped, not only its own: the rows a drop leaves for a while, with when
-# to the minute, named the person's ten minutes in a copy of feedback.db, beside the audit
-# trail's entry of the erasure (seen in a copied data folder). The day is what the
-# statistics hold anyway; a summary over those days counts them again once.
-_THEIR_DAYS = (
-    "SELECT DISTINCT substr(created_at, 1, 10) AS day FROM main.feedback WHERE pseudonym = ?1"
+# was given on is dropped, not only its own, and all of them take one new epoch, the
+# store's highest yet: the rows a drop leaves for a while, with when to the minute,
+# named the person's hour and ten minutes in a copy of feedback.db beside the audit
+# trail's entry of the erasure, and an epoch one higher than the day's others told them
+# too, for as long as figures were cached there again (found by a metadata review).
+THEIR_DAYS_SQL = "SELECT DISTINCT substr(created_at, 1, 10) FROM main.feedback WHERE pseudonym = ?"
+_NEXT_EPOCH = "(SELECT coalesce(max(epoch), 0) + 1 FROM main.summary_cache)"
+INVALIDATE_DAYS_SQL = (  # (the days as a JSON list, changed_at)
+    f"WITH fresh (epoch) AS MATERIALIZED {_NEXT_EPOCH}"  # noqa: S608 (constants)
+    " INSERT INTO main.summary_cache (bucket, epoch, changed_at)"
+    " SELECT day.value || part.column1, fresh.epoch, ?2 FROM json_each(?1) AS day,"
+    f" (VALUES {_parts_of_a_day()}) AS part, fresh WHERE true"
+    " ON CONFLICT (bucket) DO UPDATE SET epoch = excluded.epoch,"
+    " changed_at = excluded.changed_at, version = NULL, expires_at = NULL, ciphertext = NULL"
 )
-INVALIDATE_PERSON_DAYS_SQL = (  # (pseudonym, changed_at)
-    "INSERT INTO main.summary_cache (bucket, epoch, changed_at)"  # noqa: S608 (constants)
-    f" SELECT day || column1, 1, ?2 FROM ({_THEIR_DAYS}) JOIN (VALUES {_parts_of_a_day()})"
-    " WHERE true" + _DROP_FIGURES
-)
-DROP_PERSON_DAYS_FIGURES_SQL = (  # the same in the rows there are
-    _DROPPING.format(changed="?2") + f"substr(bucket, 1, 10) IN ({_THEIR_DAYS})"
+DROP_DAYS_FIGURES_SQL = (  # the same in the rows there are (no room needed)
+    f"UPDATE main.summary_cache SET epoch = {_NEXT_EPOCH}, changed_at = ?2,"  # noqa: S608
+    " version = NULL, expires_at = NULL, ciphertext = NULL"
+    " WHERE substr(bucket, 1, 10) IN (SELECT value FROM json_each(?1))"
 )
 DROP_BUCKET_FIGURES_SQL = (  # (bucket, changed_at)
     _DROPPING.format(changed="?2") + "bucket = ?1 AND ciphertext IS NOT NULL"
@@ -297,6 +305,31 @@ class SummaryCache(StoreCore):
         await on_thread(self._conn(), renew, atomic=True)
         self._cache_key = key
 
+    async def _their_days(self, pseudonym: str) -> str:
+        """The UTC days the person's feedback was given on, as the JSON list that
+        INVALIDATE_DAYS_SQL and DROP_DAYS_FIGURES_SQL take."""
+        rows = await fetch_all(self._conn(), THEIR_DAYS_SQL, (pseudonym,))
+        return json.dumps(sorted(str(row[0]) for row in rows))
+
+    async def _drop_cached_days(self, days: str) -> bool:
+        """Every bucket of `days` loses its figures (see INVALIDATE_DAYS_SQL), under the
+        lock. Whether rows were made for the buckets that had none; on a full disk only
+        the rows there are change (no room needed), and a summary that read a bucket
+        without a row could still store its figures: `_drop_cached_days_again` once there is."""
+        try:
+            await run(self._conn(), INVALIDATE_DAYS_SQL, (days, cache_clock()))
+        except StorageFull:
+            await run(self._conn(), DROP_DAYS_FIGURES_SQL, (days, cache_clock()))
+            return False
+        return True
+
+    async def _drop_cached_days_again(self, days: str) -> None:
+        """After `_drop_cached_days` found no room, once the person's rows are gone (they made
+        some): the rows of `days` made after all, each with a new epoch, so that no
+        summary that read the person's feedback can store figures of it."""
+        with contextlib.suppress(StorageFull):
+            await run(self._conn(), INVALIDATE_DAYS_SQL, (days, cache_clock()))
+
     async def summary_segments(
         self, segments: list[SummarySegment], version: str, now: datetime
     ) -> list[SegmentRead]:
@@ -360,7 +393,9 @@ class SummaryCache(StoreCore):
                 if entry.epoch == 0:  # no row when it was read: only if none was made since
                     inserts.append((entry.bucket, changed, version, expires, blob))
                 else:
-                    updates.append((version, expires, blob, entry.bucket, entry.epoch))
+                    # when, as the row's time: kept from its drop, it dated an erasure
+                    # and told the erased person's days for as long as these figures
+                    updates.append((version, expires, blob, changed, entry.bucket, entry.epoch))
             return inserts, updates
 
         def save(conn: sqlite3.Connection) -> int:
@@ -376,8 +411,8 @@ class SummaryCache(StoreCore):
             return (
                 kept
                 + conn.executemany(
-                    "UPDATE main.summary_cache SET version = ?, expires_at = ?, ciphertext = ?"
-                    " WHERE bucket = ? AND epoch = ?",
+                    "UPDATE main.summary_cache SET version = ?, expires_at = ?, ciphertext = ?,"
+                    " changed_at = ? WHERE bucket = ? AND epoch = ?",
                     updates,
                 ).rowcount
             )

@@ -116,6 +116,11 @@ async def test_a_copied_data_folder_shows_no_ids_words_answers_languages_or_fine
     day = [f"2026-11-29T{hour:02}:{ten}" for hour in range(24) for ten in range(6)]
     assert set(day) <= set(buckets), "the erased person's day, all of it"
     assert {f"2026-11-29T{hour:02}" for hour in range(24)} <= set(buckets)
+    # Nor by how often each row changed: Erika's and John's feedback changed theirs before,
+    # and the erasure gave every row of the day one new epoch.
+    rows = clear_values(folder, "summary_cache", ("bucket", "epoch"))
+    epochs = {epoch for bucket, epoch in zip(rows[::2], rows[1::2], strict=True) if bucket in day}
+    assert len(epochs) == 1, epochs
     # Nor when its rows last changed finer than the minute: the rows the erasure dropped
     # shared one time to the microsecond, which told them from the others as one
     # person's and dated the erasure.

@@ -22,6 +22,7 @@ import storage.sqlite_db as sqlite_db
 import storage.sqlite_ledger as ledger_module
 import storage.sqlite_people as people_module
 import storage.sqlite_purge as purge_module
+import storage.sqlite_summary as summary_module
 from storage import SQLiteStore
 from storage.crypto import decrypt, generate_key
 from storage.interface import (
@@ -2024,33 +2025,49 @@ async def test_a_withdrawal_that_erases_feedback_replaces_the_cache_key(
     assert from_backup.cached is None, "the figures sealed before the withdrawal stay sealed"
 
 
-def figures_by_bucket(data_dir: Path) -> dict[str, bool]:
-    """Each summary cache row's bucket, and whether it holds figures."""
+def cache_rows_by_day(data_dir: Path) -> dict[str, set[tuple[str, int, str, bool]]]:
+    """The summary cache's rows as a copy of feedback.db shows them, by day: bucket,
+    epoch, when it changed and whether it holds figures."""
     with contextlib.closing(sqlite3.connect(data_dir / "feedback.db")) as db:
-        rows = db.execute("SELECT bucket, ciphertext IS NOT NULL FROM summary_cache")
-        return {bucket: bool(held) for bucket, held in rows}
+        rows = db.execute(
+            "SELECT bucket, epoch, changed_at, ciphertext IS NOT NULL FROM summary_cache"
+        )
+        days: dict[str, set[tuple[str, int, str, bool]]] = {}
+        for bucket, epoch, changed, held in rows:
+            days.setdefault(bucket[:10], set()).add((bucket, epoch, changed, bool(held)))
+        return days
 
 
-@pytest.mark.parametrize("how", ["erasure", "erasure on a full disk", "withdrawal"])
-async def test_when_feedback_goes_the_summary_cache_tells_its_day_only(
+HOURS_AROUND = [  # 09 of the erased person's first day (theirs: 15:25), 12 of another
+    SummarySegment(start=start, end=start + HOUR, bucket=start.strftime("%Y-%m-%dT%H"))
+    for start in (T0 - 3 * HOUR, T0 + 3 * DAY)
+]
+DAY_BUCKETS = {
+    f"T{hour:02}{part}" for hour in range(24) for part in ("", *(f":{ten}" for ten in range(6)))
+} | {""}
+
+
+@pytest.mark.parametrize(
+    "how", ["erasure", "withdrawal", "erasure on a full disk", "erasure on a disk full for good"]
+)
+async def test_when_feedback_goes_the_summary_cache_tells_its_days_only(
     store: SQLiteStore, data_dir: Path, monkeypatch: pytest.MonkeyPatch, how: str
 ) -> None:
     """The rows whose figures an erasure drops are kept a while, with when they changed:
     they named the erased person's hour and ten minutes (15:2 here) in a copy of the
-    file, beside the audit trail's erasure. Now every bucket of that day goes; figures of
-    other days stay."""
+    file beside the audit trail's erasure, and so did their epochs, one higher than the
+    day's others, for as long as figures were cached there again. Now every bucket of
+    each of their days goes, all with one new epoch; figures of other days stay, and a
+    summary that read before cannot store what it counted."""
     p, other = store.pseudonym(SUBJECT), store.pseudonym("tg-user:1")
-    theirs = feedback("weg").model_copy(update={"created_at": T0 + timedelta(hours=3, minutes=25)})
-    await store.submit_feedback(p, theirs, [grant()])
-    kept = feedback("bleibt").model_copy(update={"created_at": T0 + DAY})
+    for at in (T0 + timedelta(hours=3, minutes=25), T0 + DAY + timedelta(hours=7, minutes=41)):
+        theirs = feedback("weg").model_copy(update={"created_at": at})
+        await store.submit_feedback(p, theirs, [grant()])
+    kept = feedback("bleibt").model_copy(update={"created_at": T0 + 3 * DAY})
     await store.submit_feedback(other, kept, [grant()])
     monkeypatch.setattr(purge_module, "CACHE_ROW_MEMORY", timedelta(0))
     await store.purge_expired(T0)  # forgets the rows nothing was cached in
-    hours = [
-        SummarySegment(start=start, end=start + HOUR, bucket=start.strftime("%Y-%m-%dT%H"))
-        for start in (T0 - 3 * HOUR, T0 + DAY)  # 09 of their day, 12 of the next
-    ]
-    reads = await store.summary_segments(hours, "v1", T0 + DAY)
+    reads = await store.summary_segments(HOURS_AROUND, "v1", T0 + 4 * DAY)
     entries = [
         CacheEntry(
             bucket=str(r.segment.bucket), epoch=r.epoch, expires_at=T0 + 9 * DAY, payload=b"1"
@@ -2058,33 +2075,74 @@ async def test_when_feedback_goes_the_summary_cache_tells_its_day_only(
         for r in reads
     ]
     assert await store.save_summary_cache(entries, "v1") == 2
-    assert figures_by_bucket(data_dir) == {"2025-03-01T09": True, "2025-03-02T12": True}
+    # A summary counting meanwhile: its figures of their 15:00 (no row yet) and their day.
+    theirs_read = await store.summary_segments(
+        [SummarySegment(start=T0 + 3 * HOUR, end=T0 + 4 * HOUR, bucket="2025-03-01T15")],
+        "v1",
+        T0 + 4 * DAY,
+    )
+    assert theirs_read[0].records and theirs_read[0].epoch == 0
 
     if how == "withdrawal":
-        [record] = await store.feedback_of(p, T0 + DAY)
-        assert await store.withdraw_consent(p, "feedback", T0 + DAY, {}, [record.id]) == 1
+        records = await store.feedback_of(p, T0 + 4 * DAY)
+        gone = [record.id for record in records]
+        assert (
+            await store.withdraw_consent(p, "feedback", T0 + 4 * DAY, {}, gone) == 2
+        )  # one per feedback
     else:
-        if how == "erasure on a full disk":
-            real_run = purge_module.run
+        if how != "erasure":  # no room for the new rows; "for good": not after either
+            real_run = summary_module.run
+            calls = []
 
             async def no_room_for_rows(db: aiosqlite.Connection, sql: str, params: Any = ()) -> int:
-                if sql == purge_module.INVALIDATE_PERSON_DAYS_SQL:
-                    raise StorageFull("no room")
+                if sql == summary_module.INVALIDATE_DAYS_SQL:
+                    calls.append(sql)
+                    if len(calls) == 1 or how.endswith("for good"):
+                        raise StorageFull("no room")
                 return await real_run(db, sql, params)
 
-            monkeypatch.setattr(purge_module, "run", no_room_for_rows)
-        assert (await store.erase_subject(p, T0 + DAY)).feedback == 1
+            monkeypatch.setattr(summary_module, "run", no_room_for_rows)
+        assert (await store.erase_subject(p, T0 + 4 * DAY)).feedback == 2
 
-    rows = figures_by_bucket(data_dir)
-    assert rows.pop("2025-03-02T12") is True, "another day's figures stay"
-    assert rows.pop("2025-03-01T09") is False, "their day's, of another hour, go too"
-    if how == "erasure on a full disk":  # no new rows: the figures there were dropped
-        assert rows == {}
-    else:
-        tens = ("", *(f":{ten}" for ten in range(6)))
-        day = {f"2025-03-01T{hour:02}{part}" for hour in range(24) for part in tens}
-        assert set(rows) == {"2025-03-01"} | (day - {"2025-03-01T09"})
-        assert not any(rows.values())
+    stale = [
+        CacheEntry(
+            bucket=str(r.segment.bucket), epoch=r.epoch, expires_at=T0 + 9 * DAY, payload=b"2"
+        )
+        for r in [*reads, *theirs_read]
+    ]
+    rows = cache_rows_by_day(data_dir)
+    other_day = rows.pop("2025-03-04")
+    assert [(bucket, held) for bucket, _, _, held in other_day] == [("2025-03-04T12", True)]
+    if how == "erasure on a disk full for good":  # only the rows there were change
+        assert {bucket for bucket, *_ in rows["2025-03-01"]} == {"2025-03-01T09"}
+        assert "2025-03-02" not in rows
+        stored = await store.save_summary_cache(stale, "v1")
+        assert stored == 1, "their 15:00 had no row: stored, as before (see _drop_cached_days)"
+        return
+    assert set(rows) == {"2025-03-01", "2025-03-02"}, "both their days, no other"
+    for day, buckets in rows.items():
+        assert {bucket[len(day) :] for bucket, *_ in buckets} == DAY_BUCKETS, day
+        assert not any(held for *_, held in buckets), "no figures left in their days"
+        assert len({(epoch, changed) for _, epoch, changed, _ in buckets}) == 1, "all alike"
+    assert await store.save_summary_cache(stale, "v1") == 0, "nothing read before"
+
+
+async def test_figures_stored_again_say_when_they_were_not_when_the_row_was_dropped(
+    store: SQLiteStore, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A row dropped at an erasure kept the erasure's minute when a later summary stored
+    figures in it, and with it told the erased person's days for as long as those."""
+    p = store.pseudonym(SUBJECT)
+    await store.submit_feedback(p, feedback("weg"), [grant()])
+    monkeypatch.setattr(summary_module, "cache_clock", lambda: "2025-03-05T08:00:00.000000+00:00")
+    await store.erase_subject(p, T0 + DAY)
+    (read,) = await store.summary_segments([day_of(T0)], "v1", T0 + DAY)
+    assert read.epoch > 0, "the row the erasure dropped"
+    monkeypatch.setattr(summary_module, "cache_clock", lambda: "2025-03-05T09:17:00.000000+00:00")
+    entry = CacheEntry(bucket="2025-03-01", epoch=read.epoch, expires_at=T0 + 9 * DAY, payload=b"0")
+    assert await store.save_summary_cache([entry], "v1") == 1
+    [row] = [row for row in cache_rows_by_day(data_dir)["2025-03-01"] if row[0] == "2025-03-01"]
+    assert row[2:] == ("2025-03-05T09:17:00.000000+00:00", True)
 
 
 async def test_a_withdrawal_that_erases_answers_only_replaces_the_cache_key(
@@ -2187,8 +2245,8 @@ async def test_erasure_works_when_the_store_is_full(
         # However little room the cache rows of the person's buckets would need, they
         # may not fit: here they are made far too big to, as on a disk with no room at all.
         monkeypatch.setattr(
-            purge_module,
-            "INVALIDATE_PERSON_DAYS_SQL",
+            summary_module,
+            "INVALIDATE_DAYS_SQL",
             "INSERT INTO main.summary_cache (bucket, epoch, changed_at)"
             " SELECT ?1 || hex(zeroblob(200000)), 1, ?2",
         )
