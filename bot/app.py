@@ -106,7 +106,10 @@ def build_application(
             rules=settings.staff_rules,
             timezone=settings.timezone,
             controller=settings.controller_name or "",
-            controller_contact=settings.controller_contact or "",
+            # the customer service, where one is set: the answer's note that names it
+            # sent customers to the data protection address, and a reply to the answer
+            # was then pointed to the service (found by a staff walk-through)
+            write_to=settings.support_contact or settings.controller_contact or "",
             default_locale=settings.default_locale,
             retention=settings.retention,
         ),

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -209,13 +209,16 @@ def _foot(t: Translator) -> str:
     )
 
 
-def from_staff(text: str, controller: str, contact: str) -> bool:
+def from_staff(text: str, controller: str, contacts: Iterable[str]) -> bool:
     """Whether `text` is (a part of) an answer from staff as the customer's chat shows it,
-    in any language: a message the customer replied to with Telegram's reply."""
+    in any language, its note naming one of `contacts`: a message the customer replied
+    to with Telegram's reply."""
     for locale in SUPPORTED_LOCALES:
         t = translator(locale)
         opening = _head(t).split("{date}")[0].format(controller=controller)
-        if text.startswith(opening) or text.endswith(_foot(t).format(contact=contact)):
+        if text.startswith(opening) or any(
+            text.endswith(_foot(t).format(contact=contact)) for contact in contacts
+        ):
             return True
     return False
 
@@ -238,8 +241,9 @@ class CustomerMessage:
 @dataclass(frozen=True)
 class AnswerSettings:
     controller: str = ""
-    controller_contact: str = ""
-    """Whom the customer writes to: answers in the chat do not reach staff."""
+    write_to: str = ""
+    """Whom the customer writes to (FEEDBACKBOT_SUPPORT_CONTACT, else the controller's
+    contact): answers in the chat do not reach staff."""
     default_locale: str = "de"
     """The customer's language when they did not choose one with /sprache."""
     timezone: str = "Europe/Berlin"
@@ -436,7 +440,7 @@ class AnswerDesk:
                         survey=render_text(flow.title, t),
                     ),
                     text,
-                    _foot(t).format(contact=self.settings.controller_contact),
+                    _foot(t).format(contact=self.settings.write_to),
                 )
             )
         )

@@ -781,7 +781,10 @@ class FeedbackService:
 
     def _from_staff(self, quoted: str) -> bool:
         controller = self.config.controller
-        return bool(controller.contact) and from_staff(quoted, controller.name, controller.contact)
+        # The answer's note names the customer service where one is set; answers sent
+        # before it did named the controller's contact.
+        contacts = [c for c in (self.config.support_contact, controller.contact) if c]
+        return bool(contacts) and from_staff(quoted, controller.name, contacts)
 
     async def other(self, person: Person, kind: str) -> Outcome:
         return await self._input(person, OtherInput(kind))

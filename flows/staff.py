@@ -784,8 +784,9 @@ class StaffSettings:
     timezone: str = "Europe/Berlin"
     """Whose calendar dates are shown in (FEEDBACKBOT_TIMEZONE)."""
     controller: str = ""
-    controller_contact: str = ""
-    """Whom a customer answered by staff writes to (see flows.answers)."""
+    write_to: str = ""
+    """Whom a customer answered by staff writes to (see flows.answers): the customer
+    service's contact where one is set, else the controller's."""
     default_locale: str = "de"
     retention: timedelta | None = None
     """FEEDBACKBOT_RETENTION, which a survey's purposes may shorten: a summary whose days
@@ -825,7 +826,7 @@ class StaffDesk:
             catalog,
             AnswerSettings(
                 controller=settings.controller,
-                controller_contact=settings.controller_contact,
+                write_to=settings.write_to,
                 default_locale=settings.default_locale,
                 timezone=settings.timezone,
             ),

@@ -20,6 +20,7 @@ import pytest
 from bot.app import warn_if_contact_unused
 from bot.cli.staff import shown_detail
 from bot.fakeapi.model import BotMessage
+from flows.answers import from_staff
 from flows.catalog import FlowCatalog
 from flows.i18n import translator
 from flows.replies import Outcome
@@ -611,6 +612,62 @@ async def test_a_reply_is_pointed_to_customer_service_where_one_is_set(
         "Schreiben Sie uns bitte an kundenservice@beispiel.de."
     ), plain["text"]
     assert "datenschutz@" not in (plain["text"] or "")
+
+
+async def test_an_answer_names_customer_service_where_one_is_set_and_a_reply_stays_unkept(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    """Found by a staff walk-through: the answer's note sent the customer to the data
+    protection address, and their reply to it was then pointed to customer service: two
+    addresses in a row, the one most likely written to being the DPO's mailbox."""
+    settings = make_settings(
+        tmp_path / "data",
+        staff_ids=str(STAFF),
+        staff_chat_id=STAFF_CHAT,
+        alert_threshold=2,
+        controller_name="Beispiel GmbH",
+        support_contact="kundenservice@beispiel.de",
+    )
+    desk = Harness(api=api, settings=settings, clock=clock)
+    await desk.start()
+    try:
+        alert = await low_rating(desk)
+        await confirmed(desk)
+        customer = desk.customer(CUSTOMER)
+        await customer.send("/start")
+        await customer.press("2")  # a second survey's comment question is open
+        await in_staff_chat(desk, f"/antworten {ANSWER}", reply_to=alert["message_id"])
+        answer = next(m for m in desk.api.messages(CUSTOMER) if ANSWER in (m["text"] or ""))
+        written = "Und wann genau?"
+        reply = desk.api.user_message(CUSTOMER, written, reply_to_message_id=answer["message_id"])
+        said = texts(await desk.deliver(reply))
+        assert desk.store is not None
+        me = desk.store.pseudonym(f"tg-user:{CUSTOMER}")
+        draft = await desk.store.load_draft(me, desk.clock())
+    finally:
+        await desk.stop()
+    assert (answer["text"] or "").endswith(
+        "Auf diese Nachricht können Sie hier nicht antworten: Bitte schreiben Sie an "
+        "kundenservice@beispiel.de. Mit /widerruf widerrufen Sie die Einwilligung."
+    )
+    assert "datenschutz@" not in (answer["text"] or "")
+    assert said.startswith("Das habe ich nicht als Antwort auf Ihre Umfrage genommen.")
+    assert "kundenservice@beispiel.de" in said and "datenschutz@" not in said
+    assert draft is not None and written not in repr(draft.payload)
+
+
+@pytest.mark.parametrize("contact", ["kundenservice@beispiel.de", "datenschutz@beispiel.de"])
+def test_the_last_part_of_an_answer_is_known_by_either_address(contact: str) -> None:
+    """A long answer's last message holds only its note: one sent before the note named
+    customer service named the controller's contact, and is still the staff's answer."""
+    last_part = (
+        "… Ihr Team\n\nSie haben zugestimmt, in diesem Chat zu Ihrem Feedback kontaktiert zu"
+        " werden. Auf diese Nachricht können Sie hier nicht antworten: Bitte schreiben Sie an"
+        f" {contact}. Mit /widerruf widerrufen Sie die Einwilligung."
+    )
+    both = ["kundenservice@beispiel.de", "datenschutz@beispiel.de"]
+    assert from_staff(last_part, "Beispiel GmbH", both)
+    assert not from_staff(last_part, "Beispiel GmbH", ["service@example.org"])
 
 
 @pytest.mark.parametrize("language", ["de", "en"])
