@@ -459,17 +459,27 @@ def _explain(
                 "or _, at most {length} characters."
             ).format(length=IDENT_LENGTH),
         )
+    # A flow's only durations are retentions, of a day at the least: "12h" as an example
+    # was refused in turn (found by a flow author's review), and "6M" was said to be no
+    # duration without why.
+    retentions = t.gettext('Write for example "90d", "180d" or "P180D".')
     if kind == "duration":
+        value = str(ctx.get("value", ""))
         return (
             where,
-            t.gettext("“{value}” is not a duration").format(value=ctx.get("value", "")),
-            t.gettext('Write for example "90d", "12h" or "P180D".'),
+            t.gettext("“{value}” is not a duration").format(value=value),
+            t.gettext(
+                'A capital M may mean months or minutes: write months in days, "180d" for '
+                "six months."
+            )
+            if re.fullmatch(r"\s*\d+(?:\.\d+)?\s*M\s*", value)
+            else retentions,
         )
     if kind == "not_positive":
         return (
             where,
             t.gettext("'{key}' must be longer than zero").format(key=field),
-            t.gettext('Write for example "90d", "12h" or "P180D".'),
+            retentions,
         )
     if kind == "plain_number":
         days = str(ctx.get("value", ""))

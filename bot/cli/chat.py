@@ -286,14 +286,17 @@ def _chat_settings(
 def _loaded_flow(path: Path, configured: Settings) -> str | None:
     """The id of a flow the bot loads that `path` names where no such file is there
     ("--flow product": "product: does not exist", as the file it was taken for);
-    None for a file, or a name no loaded flow has."""
+    None for a file, or a name no loaded flow has. Where the flows do not load, the name
+    as it is: the start says what is wrong with them (found by a flow author's review:
+    with no flow of the id "feedback", "zahnarzt: does not exist" sent them looking
+    for a path)."""
     name = str(path).strip().lower()
     if path.exists() or path.suffix or os.sep in name:
         return None
     try:
         catalog = FlowCatalog.load(configured.flows_dir, shipped=configured.shipped_flows)
     except FlowDefinitionError:
-        return None  # run_chat's start says what is wrong with them
+        return name
     return name if name in catalog.flows else None
 
 

@@ -7,6 +7,7 @@ import io
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -502,6 +503,25 @@ def test_a_signal_while_the_bot_answers_ends_the_chat_once_it_has_answered(
     assert "You: 5" not in terminal.transcript, "no further line is read"
     assert not list(clean_environment.glob("feedbackbot-chat-*"))
     assert signal.getsignal(signum) is before
+
+
+def test_a_flow_named_by_its_id_where_the_flows_do_not_load_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by a flow author's review: without the shipped flows and with none of the
+    id "feedback", "--flow product" said "product: does not exist" and sent them looking
+    for a path; now what the start says, as without --flow."""
+    from flows.catalog import FlowDefinitionError
+
+    own = tmp_path / "flows"
+    own.mkdir()
+    shutil.copy(REPO / "flows" / "definitions" / "product.toml", own / "product.toml")
+    monkeypatch.setenv("FEEDBACKBOT_FLOWS_DIR", str(own))
+    monkeypatch.setenv("FEEDBACKBOT_SHIPPED_FLOWS", "none")
+    terminal = Terminal("/quit")
+    with pytest.raises(FlowDefinitionError, match="'feedback'"):
+        chat(terminal, lang="en", flow=Path("product"))
+    assert "does not exist" not in terminal.transcript
 
 
 def test_a_broken_flows_folder_is_said_before_any_banner(

@@ -211,14 +211,21 @@ BROKEN = {
         + rating()
         + THANKS,
         "“bald” is not a duration",
-        'Write for example "90d"',
+        'Write for example "90d", "180d" or "P180D".',
     ),
-    "retention of nothing": (
+    "retention in months": (  # refused, as "M" means minutes to the form
+        HEAD.replace("required = true", 'required = true\nretention = "6M"  # <-')
+        + rating()
+        + THANKS,
+        "“6M” is not a duration",
+        'A capital M may mean months or minutes: write months in days, "180d" for six months.',
+    ),
+    "retention of nothing": (  # no "12h" as an example: a retention is a day at least
         HEAD.replace("required = true", 'required = true\nretention = "0d"  # <-')
         + rating()
         + THANKS,
         "'retention' must be longer than zero",
-        'Write for example "90d"',
+        'Write for example "90d", "180d" or "P180D".',
     ),
     "retention as a plain number": (
         HEAD.replace("required = true", "required = true\nretention = 90  # <-")
