@@ -142,3 +142,60 @@ async def test_a_stored_rating_is_shown_on_the_scale_it_was_given_on(
         assert (rating["answer"], rating["answer_label"]) == (5, "5 / 5")
     finally:
         await harness.stop()
+
+
+SHIPPED = Path(__file__).resolve().parents[2] / "flows" / "definitions" / "feedback.toml"
+CONTACT_PROMPT = 'prompt = "May we contact you in this chat about your feedback? This is optional."'
+REWORDED = (
+    'prompt = { de = "Dürfen wir Sie zu Ihrem Feedback in diesem Chat kontaktieren? Freiwillig.",'
+    ' en = "May we contact you here about your feedback? Optional." }'
+)
+CHANGED = "Anfrage hat sich geändert"  # both notes: at /start, and under way
+
+
+def feedback_flow(flows: Path, reworded: bool) -> None:
+    """The shipped survey as the operator's own, its optional question reworded or not."""
+    text = SHIPPED.read_text(encoding="utf-8")
+    assert CONTACT_PROMPT in text
+    (flows / "feedback.toml").write_text(
+        text.replace(CONTACT_PROMPT, REWORDED) if reworded else text, encoding="utf-8"
+    )
+
+
+@pytest.mark.parametrize("when", ["after their feedback", "in the middle of the survey"])
+async def test_an_optional_question_reworded_asks_nobody_to_agree_again_to_the_request(
+    api: FakeBotApi, clock: Clock, tmp_path: Path, when: str
+) -> None:
+    """Found by a flow author's review: a typo fixed in an optional consent's question
+    had everyone told "the consent request for this survey has changed" and asked to
+    agree again to a request that read word for word as before. The reworded question
+    is asked as it reads now where it comes."""
+    data, flows = tmp_path / "data", tmp_path / "flows"
+    flows.mkdir()
+    feedback_flow(flows, reworded=False)
+    harness = Harness(api, make_settings(data, flows_dir=flows), clock)
+    await harness.start()
+    person = harness.customer()
+    await person.send("/start")
+    await person.press("Ja, ich willige ein")
+    await person.press("4")
+    if when == "after their feedback":
+        await person.press("Überspringen")
+        assert "Vielen Dank" in texts(await person.press("Nein"))
+    await harness.stop()
+
+    feedback_flow(flows, reworded=True)
+    harness = Harness(api, make_settings(data, flows_dir=flows), clock)
+    await harness.start()
+    try:
+        person = harness.customer()
+        if when == "after their feedback":
+            said = texts(await person.send("/start"))
+            assert CHANGED not in said and "Wie zufrieden" in said, said
+            await person.press("5")
+        said = texts(await person.send("Alles gut"))
+        assert CHANGED not in said, said
+        assert "Dürfen wir Sie zu Ihrem Feedback in diesem Chat kontaktieren?" in said, said
+        assert "Vielen Dank" in texts(await person.press("Ja, einverstanden"))
+    finally:
+        await harness.stop()
