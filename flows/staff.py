@@ -909,6 +909,14 @@ class StaffDesk:
                 toast=t.gettext("The rules have changed. Please read them again."),
                 close_keyboard=True,
             )
+        last = await self.store.last_audit(RULES_EVENT, actor)
+        if last is not None and last.detail == version:
+            # A second press (a double tap, or the button again after a restart): the
+            # summary was sent once, and the trail holds one confirmation, not two of the
+            # confirmation and the summary each (found by a staff walk-through).
+            return Outcome(
+                toast=t.gettext("You have already confirmed the rules."), close_keyboard=True
+            )
         await self.store.record_audit(
             AuditEntry(event=RULES_EVENT, at=self.clock(), actor=actor, detail=version)
         )

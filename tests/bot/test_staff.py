@@ -894,6 +894,33 @@ async def test_nothing_is_shown_before_the_rules_are_confirmed(desk: Harness) ->
     assert "Feedbacks: 10" in texts(await staff.send("/zusammenfassung"))
 
 
+@pytest.mark.parametrize("language", ["de", "en"])
+async def test_a_second_press_on_the_confirm_button_shows_and_audits_nothing_more(
+    desk: Harness, language: str
+) -> None:
+    """Found by a staff walk-through: a double tap on "I confirm" (or the button pressed
+    again after a restart) sent the summary twice and put the confirmation and the
+    summary into the audit trail twice each."""
+    await many(desk)
+    staff = desk.customer(STAFF, language_code=language)
+    [rules] = await staff.send("/zusammenfassung 30d" if language == "de" else "/summary 30d")
+    confirm = {"de": "Ich bestätige", "en": "I confirm"}[language]
+    data = desk.api.button_data(STAFF, confirm)
+    first = await staff.press_data(rules["message_id"], data)
+    assert "10" in texts(first) and any(m["photo"] for m in first)
+    again = await staff.press_data(rules["message_id"], data)
+    assert again == [], "no second summary"
+    assert (
+        staff.last_toast()
+        == {
+            "de": "Sie haben die Regeln bereits bestätigt.",
+            "en": "You have already confirmed the rules.",
+        }[language]
+    )
+    events = await desk.store.audit_entries(desk.clock() - timedelta(days=2))  # type: ignore[union-attr]
+    assert [e.event for e in events] == ["staff-rules-confirmed", "summary"]
+
+
 async def test_a_staff_command_mid_survey_asks_the_open_question_again(desk: Harness) -> None:
     """Found by review: a member of staff trying the bot sent /zusammenfassung at the
     comment question; unlike after /hilfe the question was not asked again, and their
@@ -944,13 +971,19 @@ async def test_a_confirm_button_carries_only_what_fits_and_checks_it_again(desk:
     data = desk.api.button_data(STAFF, "Ich bestätige")
     assert len(data.encode()) <= 64 and data.endswith(":2592000s")
     assert "(30 Tage)" in texts(await staff.press_data(rules["message_id"], data))
-    # A button sent before the unit was carried holds bare seconds; 604800 are 7 days.
-    earlier = data.rsplit(":", 1)[0] + ":604800"
-    assert "(7 Tage)" in texts(await staff.press_data(rules["message_id"], earlier))
-    older_button = await staff.press_data(rules["message_id"], data.rsplit(":", 1)[0])
-    assert "(7 Tage)" in texts(older_button), "a button without a period: the default"
-    forged = await staff.press_data(rules["message_id"], data.rsplit(":", 1)[0] + ":bald")
-    assert "verstehe ich nicht" in texts(forged) and "Feedbacks:" not in texts(forged)
+    # Other buttons, each pressed by a member of staff who has not confirmed yet (a
+    # second press of one who has shows nothing): a button sent before the unit was
+    # carried holds bare seconds, 604800 are 7 days; one without a period, the default.
+    assert desk.app is not None
+    staff_desk = desk.app.bot_data.staff
+    head = data.rsplit(":", 1)[0]
+    for n, (pressed, said) in enumerate(
+        ((head + ":604800", "(7 Tage)"), (head, "(7 Tage)"), (head + ":bald", "verstehe ich nicht"))
+    ):
+        outcome = await staff_desk.confirm_rules(f"staff:{9000 + n}", "de", pressed)
+        shown = "\n".join(reply.text for reply in outcome.replies)
+        assert said in shown, pressed
+    assert "Feedbacks:" not in shown, "forged: nothing shown"
 
 
 async def test_an_impossible_period_is_explained_not_crashed_on(desk: Harness) -> None:
