@@ -188,7 +188,6 @@ class FeedbackService:
             flow.id: notice_version(flow, self.processing) for flow in catalog.flows.values()
         }
         self._notice_texts: dict[tuple[str, str], str] = {}
-        self._request_hashes: dict[str, frozenset[str]] = {}
         # When this process first tried to archive its consent texts, and whether it did.
         self._showing_since: datetime | None = None
         self._texts_archived = False
@@ -1330,9 +1329,10 @@ class FeedbackService:
         earlier version of it (alerts turned on, say): asked again, which the person is told.
         Which flow a consent was given to, the archive of consent texts tells (a purpose
         may be shared with another survey, whose request they never saw here; review)."""
+        version = self._versions[flow.id]
         required = {p.id for p in flow.required_purposes}
         for consent in consents:
-            if not consent.in_force or self._reads_as_now(consent, flow):
+            if not consent.in_force or consent.notice_version == version:
                 continue
             if consent.purpose not in required:
                 continue
@@ -1356,24 +1356,9 @@ class FeedbackService:
 
     def _agreed(self, consents: list[ConsentRecord], flow: FlowDefinition) -> bool:
         """Whether `consents` hold every required purpose of `flow`, for its current notice."""
-        current = {c.purpose for c in consents if c.in_force and self._reads_as_now(c, flow)}
+        version = self._versions[flow.id]
+        current = {c.purpose for c in consents if c.in_force and c.notice_version == version}
         return all(p.id in current for p in flow.required_purposes)
-
-    def _reads_as_now(self, consent: ConsentRecord, flow: FlowDefinition) -> bool:
-        """Whether `consent` was given to `flow`'s request as it reads now: to its current
-        version, or to one whose request read word for word the same. The version is of
-        every consent text of the flow, an optional consent's question too, which is asked
-        on its own: reworded, it had everyone asked to agree again to a request that had
-        not changed, told that it had (found by a flow author's review)."""
-        if consent.notice_version == self._versions[flow.id]:
-            return True
-        hashes = self._request_hashes.get(flow.id)
-        if hashes is None:
-            hashes = self._request_hashes[flow.id] = frozenset(
-                sha256_hex(self._notice_text(flow, translator(locale)))
-                for locale in SUPPORTED_LOCALES
-            )
-        return consent.text_sha256 in hashes
 
     # --- the running flow ---------------------------------------------------------------
     async def _begin(self, pseudonym: str, flow: FlowDefinition, t: Translator) -> Outcome:
@@ -1633,19 +1618,6 @@ class FeedbackService:
             if older and not self._agreed(consents, flow):
                 newest = max(older, key=lambda c: c.granted_at)
                 state = state.model_copy(update={"notice_version": newest.notice_version})
-        elif (
-            flow is not None
-            and self._agreed_to_older(state, flow)
-            and state.locale in SUPPORTED_LOCALES
-        ):
-            # Begun under an earlier version whose request read as it does now: goes on,
-            # unless an optional consent given in it was to a question reworded since
-            # (then the request is asked again, and that question after it).
-            engine = self._engine(flow, translator(str(state.locale)))
-            if engine.without_outdated_consents(state) is None and self._agreed(
-                await self.store.consents(pseudonym), flow
-            ):
-                state = state.model_copy(update={"notice_version": self._versions[flow.id]})
         return state
 
     async def _asked_again(
