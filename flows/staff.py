@@ -388,6 +388,9 @@ _MONTH_START = frozenset(
 # Without its last dot, "30.5" stays a number of days, as the README gives it; "1.12", with
 # a month's two digits, is a date (no one asks for 1.12 days).
 _NUMBERED_DATE = re.compile(r"(\d{1,2})\.[ ]?(\d{1,2})\.(\d{4}|\d{2})?|(\d{1,2})\.(0[1-9]|1[0-2])")
+_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+"""2026-11-30, as scripts write it (found by a staff walk-through: `stats --since
+2026-11-30` was "no period", "30.11." was one)."""
 _MONTH_NAMES = {
     **dict.fromkeys(("januar", "jänner", "january", "jan"), 1),
     **dict.fromkeys(("februar", "feber", "february", "feb"), 2),
@@ -419,8 +422,11 @@ def date_named(typed: str, today: date) -> date | None:
         words = [word for word in words[1:] if word not in _SINCE_FILLER]
     text = " ".join(words)
     numbered = _NUMBERED_DATE.fullmatch(text)
-    worded = None if numbered else _WORDED_DATE.fullmatch(text)
-    if numbered:
+    iso = None if numbered else _ISO_DATE.fullmatch(text)
+    worded = None if numbered or iso else _WORDED_DATE.fullmatch(text)
+    if iso:
+        year, month, day = iso.group(1, 2, 3)
+    elif numbered:
         day, month, year = numbered.group(1, 2, 3)
         if day is None:  # "1.12"
             day, month = numbered.group(4, 5)

@@ -180,10 +180,16 @@ def test_since_a_day_counts_from_its_start_not_back_from_now() -> None:
     assert lookback("letzte Woche") == timedelta(weeks=1)
     # a date too, from its day's start (a staff walk-through: "1.12." was 1.12 days)
     first = midnight - timedelta(days=4)
-    for typed in (f"{first.day}.{first.month}.", f"seit {first.day}.{first.month}.{first.year}"):
+    for typed in (
+        f"{first.day}.{first.month}.",
+        f"seit {first.day}.{first.month}.{first.year}",
+        first.date().isoformat(),  # as scripts write it (a staff walk-through: refused)
+        f"since {first.date().isoformat()}",
+    ):
         assert abs(lookback(typed) - (now - first)) < timedelta(minutes=1), typed
-    with pytest.raises(argparse.ArgumentTypeError, match="is no day before today"):
-        lookback("31.2.")
+    for no_day in ("31.2.", "2026-02-30", f"{now.year + 1}-01-01"):
+        with pytest.raises(argparse.ArgumentTypeError, match="is no day before today"):
+            lookback(no_day)
 
 
 def test_an_export_since_a_day_begins_at_its_midnight_where_its_rows_are_dated() -> None:
