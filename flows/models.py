@@ -126,7 +126,9 @@ def retention_of(value: object) -> timedelta:
     except InvalidDuration:
         raise PydanticCustomError(
             "duration",
-            "'{value}' is not a duration; use e.g. 90d, 12h or P180D",
+            # (no "12h": a flow's retention is a day at least; "6M" is refused as months or
+            # minutes, found by a flow author's review)
+            "'{value}' is not a duration; use e.g. 90d, 180d or P180D (months in days)",
             {"value": str(value)[:40]},
         ) from None
     if period > LONGEST_RETENTION:

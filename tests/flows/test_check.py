@@ -1338,3 +1338,14 @@ def test_a_flow_that_gives_some_texts_in_both_languages_is_warned_of_text_by_tex
             "language"
         ),
     ) in [(w.line, w.message) for w in warnings]
+
+
+@pytest.mark.parametrize("typed", ["6M", "bald"])
+def test_a_retention_that_is_no_duration_offers_none_shorter_than_a_day(typed: str) -> None:
+    """As `run` and `chat` say it (the message of the flow's model, not check's own):
+    it suggested "12h", refused in turn as shorter than a day (a flow author's review)."""
+    from flows.models import flow_retention_of
+
+    with pytest.raises(ValueError, match="use e.g. 90d, 180d or P180D") as refused:
+        flow_retention_of(typed)
+    assert "12h" not in str(refused.value)
