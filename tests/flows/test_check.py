@@ -1346,6 +1346,6 @@ def test_a_retention_that_is_no_duration_offers_none_shorter_than_a_day(typed: s
     it suggested "12h", refused in turn as shorter than a day (a flow author's review)."""
     from flows.models import flow_retention_of
 
-    with pytest.raises(ValueError, match="use e.g. 90d, 180d or P180D") as refused:
+    with pytest.raises(ValueError, match=r"use e\.g\. 90d, 180d or P180D") as refused:
         flow_retention_of(typed)
     assert "12h" not in str(refused.value)
