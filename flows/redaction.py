@@ -1308,6 +1308,9 @@ _SELF_INTRODUCTION = _Pattern(
     r"|gez\.(?:[ \t]*:)?|call[ \t]+me[ \t]*:)[ \t]*))"
     rf"(?P<title>{_TITLE}[ \t]+)?(?P<name>(?>{_NAME}))(?![ \t]+(?i:willkommen|gut)\b)"
     r"(?<![Ii]st Hase)"
+    # the first name after the family name, as forms and lists have it: "Mein Name ist
+    # Kowalski, Jan", "My name is Smith, John" (found by a staff walk-through: "Jan" stayed)
+    rf"(?:,[ \t]*(?P<given>[{_UPPER}][{_LOWER}]+)\b(?![-'’]\w))?"
 )
 # The same in small letters, as a phone types it: "ich heiße anna schmidt", "mein name ist
 # max müller", "my name is john smith" (found by the corpus audit: the first two stayed
@@ -1772,7 +1775,10 @@ _FEEDBACK_WORD = (
 )
 _NAME_BEFORE_ADDRESS = _Pattern(
     rf"(?P<lead>{_ADDRESSEE}(?:[ \t]+(?i:war|ist|is|was)(?:[ \t]+(?i:ich|I))?)?(?:[ \t]*+:)?"
-    rf"[ \t]++)(?:{_TITLE}[ \t]+)?(?>{_FULL_NAME})"
+    rf"[ \t]++)(?:{_TITLE}[ \t]+)?(?>{_FULL_NAME}"
+    # or an initial and a family name: "Liefern an: M. Schulz, Ringstr. 9" (found by a
+    # staff walk-through)
+    rf"|{_INITIAL}[ \t]?[{_UPPER}][{_LOWER}]{{2,}}(?:-[{_UPPER}][{_LOWER}]{{2,}})?\b)"
     rf"(?P<gap>[ \t]*+[,\n][ \t]*+)(?={_MARKS})"
     rf"|(?P<line>(?:\A|(?<=\n))[ \t]*+)(?:{_TITLE}[ \t]+)?(?!{_FEEDBACK_WORD})(?>{_FULL_NAME})"
     rf"(?P<above>[ \t]*+[,\n][ \t]*+)(?={_POSTAL_MARK})"
@@ -3147,6 +3153,16 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         return match["label"] + "".join(word + " " for word in words[:kept])
 
     def self_introduction(match: re.Match[str]) -> str:
+        # A first name after the family name goes with it ("Kowalski, Jan"); any other
+        # word after a comma stays ("Mein Name ist Anna, Hamburg").
+        head = match.string[match.start() : match.end("name")]
+        tail = match.string[match.end("name") : match.end()]
+        introduced = introduction(match, head)
+        if introduced != head and match["given"] and _is_first_name(match["given"]):
+            return introduced
+        return introduced + tail
+
+    def introduction(match: re.Match[str], head: str) -> str:
         # after a signature's label or "Name:", a name known as one: a title, a common first
         # name, an initial or a common surname ("Unterschrift: Fehlt leider" names no one,
         # nor "Feld Name: Sonderzeichen gehen nicht", found by a precision review)
@@ -3174,7 +3190,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
                 )
             )
         ):
-            return match.group(0)
+            return head
         return match["lead"] + placeholder("name")
 
     def plain_introduction(match: re.Match[str]) -> str:

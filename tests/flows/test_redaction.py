@@ -150,6 +150,13 @@ EN = translator("en")
             "Mein Name ist Anna Die Lieferung kam nicht",
             "Mein Name ist [Name] Die Lieferung kam nicht",
         ),
+        # the first name after the family name, as forms have it (a staff walk-through:
+        # "Jan" stayed); another word after a comma stays
+        ("Mein Name ist Kowalski, Jan.", "Mein Name ist [Name]."),
+        ("My name is Smith, John. Order late", "My name is [Name]. Order late"),
+        ("Ich heiße Müller, Anna, bitte zurückrufen", "Ich heiße [Name], bitte zurückrufen"),
+        ("Mein Name ist Anna, Hamburg", "Mein Name ist [Name], Hamburg"),
+        ("Mein Name ist Hase, Peter", "Mein Name ist Hase, Peter"),
         # A title and a name, staff named in feedback too; the title goes with the name
         ("Herr Müller", "[Name]"),
         ("Frau Dr. Schmidt war super", "[Name] war super"),
@@ -229,6 +236,13 @@ def test_addresses_become_a_placeholder(comment: str, expected: str) -> None:
         ("Tom Becker, Hauptstraße 5, 10115 Berlin", "[Name], [Adresse]"),
         ("Absender: Tom Becker, Hauptstraße 5", "Absender: [Name], [Adresse]"),
         ("Lieferadresse: Tom Becker, Hauptstraße 5", "Lieferadresse: [Name], [Adresse]"),
+        # an initial and a family name after such a word (a staff walk-through)
+        (
+            "Liefern an: M. Schulz, Ringstr. 9, 45127 Essen",
+            "Liefern an: [Name], [Adresse]",
+        ),
+        ("Lieferung an P. Meier-Lang, Gartenweg 3", "Lieferung an [Name], [Adresse]"),
+        ("Geliefert an St. Marien, Hauptstr. 5", "Geliefert an St. Marien, [Adresse]"),
         ("please send it to Mary Smith, 10 Downing St.", "please send it to [Name], [Adresse]"),
         # no full name: a word before an address is no name
         ("Die Filiale Hauptstraße 5 war geschlossen", "Die Filiale [Adresse] war geschlossen"),
