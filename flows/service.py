@@ -109,6 +109,9 @@ log = logging.getLogger("flows.service")
 T = TypeVar("T")
 
 DRAFT_IDLE = timedelta(minutes=30)
+CHANGED_REQUEST_SAID_FOR = timedelta(minutes=10)
+"""How long after the changed consent request was shown under someone's answers a text
+they type is told, in a line, to agree to it above, rather than shown it all again."""
 DEFAULT_FEEDBACK_LIMIT = 10
 """Feedbacks one person may give to one survey in any 24 hours, unless configured otherwise
 (FEEDBACKBOT_FEEDBACK_LIMIT)."""
@@ -196,6 +199,9 @@ class FeedbackService:
         self._finished: dict[str, tuple[str, datetime]] = {}
         # Per person, when they last cancelled a survey with /cancel (likewise bounded).
         self._cancelled: dict[str, datetime] = {}
+        # Per person, when the consent request changed under their answers was last shown
+        # to them (likewise bounded; see CHANGED_REQUEST_SAID_FOR).
+        self._changed_shown: dict[str, datetime] = {}
         # Per person who agreed to something before, when a consent request was last shown
         # to them (likewise bounded): a yes typed under it is pointed to its button.
         self._requested: dict[str, datetime] = {}
@@ -1387,9 +1393,27 @@ class FeedbackService:
         answers went on, and were kept for a year under a consent to 30 days, or posted
         to staff under a question they had read without that): asked again, the answers
         kept meanwhile; agreeing goes on where they left off. `event`: the answer that
-        met the change, not taken (said so: review)."""
+        met the change, not taken (said so: review). A text typed soon after it was shown
+        is told so in a line: the whole request and its reason came again with every
+        message (found by a flow author's walk-through)."""
         if keep_open:
             await self._keep_open(pseudonym, state)
+        now = self.clock()
+        shown = self._changed_shown.get(pseudonym)
+        if (
+            isinstance(event, TextInput)
+            and shown is not None
+            and now - shown <= CHANGED_REQUEST_SAID_FOR
+        ):
+            return Outcome.say(
+                t.gettext("I did not store this message. {how}").format(
+                    how=t.gettext(
+                        "Your answers go on once you agree: please tap “{yes}” under the "
+                        "consent request above; /start shows it again."
+                    ).format(yes=t.gettext("Yes, I agree"))
+                )
+            )
+        _remember(self._changed_shown, pseudonym, now)
         return self._changed_request(flow, t, event)
 
     def _changed_request(

@@ -117,6 +117,42 @@ async def test_a_longer_retention_set_mid_survey_is_asked_for_before_the_answers
         await harness.stop()
 
 
+@pytest.mark.parametrize("language", ["de", "en"])
+async def test_more_text_under_the_changed_request_is_told_in_a_line_not_shown_it_all_again(
+    api: FakeBotApi, clock: Clock, tmp_path: Path, language: str
+) -> None:
+    """Found by a flow author's walk-through: every message typed under the changed
+    request brought its reason and the whole request again. Within ten minutes a line
+    says where to agree; after that, the request is shown again."""
+    data, flows = tmp_path / "data", tmp_path / "flows"
+    await rated(api, clock, data, flows)
+    harness = await started(api, clock, data, flows_dir=survey(flows, retention="365d"))
+    try:
+        erika = harness.customer()
+        # (the language chosen first shows the request, in English)
+        first = texts(
+            await erika.send("/sprache englisch" if language == "en" else "Alles gut, danke")
+        )
+        assert "365" in first, first
+        line = {
+            "de": "Diese Nachricht habe ich nicht gespeichert. Ihre Antworten gehen weiter, "
+            "sobald Sie einwilligen: Bitte tippen Sie unter der Einwilligungsanfrage oben auf "
+            "„Ja, ich willige ein“; /start zeigt sie erneut.",
+            "en": "I did not store this message. Your answers go on once you agree: please "
+            "tap “Yes, I agree” under the consent request above; /start shows it again.",
+        }[language]
+        clock.advance(timedelta(minutes=9))
+        assert texts(await erika.send("Hallo?")) == line
+        clock.advance(timedelta(minutes=2))
+        again = texts(await erika.send("Hallo?"))
+        assert "365" in again and again != line, "the request once more, ten minutes on"
+        yes = {"de": "Ja, ich willige ein", "en": "Yes, I agree"}[language]
+        asked = {"de": "Ihr Kommentar?", "en": "Your comment?"}[language]
+        assert asked in texts(await erika.press(yes)), "the survey goes on"
+    finally:
+        await harness.stop()
+
+
 async def drafted_before_versions(data: Path, clock: Clock, user_id: int = 4242424242) -> None:
     """The person's unfinished answers as a version before 1 Dec 2026 stored them: without
     the version of the consent request they were begun under."""
@@ -439,8 +475,9 @@ async def test_a_new_controller_mid_survey_is_asked_for_with_a_reason_that_fits(
         assert CHANGED in said and "wer für sie verantwortlich ist" in said, said
         assert "Neue Muster AG" in said
         # a yes typed: pointed to the button, not told to send it again after agreeing
+        # (in a line: the request is just above)
         said = texts(await erika.send("Ja"))
-        assert "„Ja, ich willige ein“ unter der Anfrage unten" in said, said
+        assert "unter der Einwilligungsanfrage oben auf „Ja, ich willige ein“" in said, said
         assert "nach der Einwilligung noch einmal" not in said
         # below /sprache's buttons, which stay, named (a review: two sets, no word)
         asked = texts(await erika.send("/sprache"))
