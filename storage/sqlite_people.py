@@ -56,11 +56,10 @@ from storage.sqlite_ledger import ErasureLedger
 from storage.sqlite_purge import ERASED_AGAIN
 from storage.sqlite_statistics import TALLIES, Statistics
 from storage.sqlite_summary import (
-    DROP_DAYS_FIGURES_SQL,
     INVALIDATE_BUCKET_SQL,
-    INVALIDATE_DAYS_SQL,
     INVALIDATE_PERSON_SQL,
     SummaryCache,
+    drop_days,
 )
 
 _DRAFT_ID = "draft"  # drafts and contacts are one row per person, keyed by the pseudonym
@@ -390,10 +389,10 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
                 fresh = await self._new_deks(pseudonym, int(row[0]) if row else 0)
             days = await self._their_days(pseudonym)
 
-            def withdraw(conn: sqlite3.Connection, invalidate: str = INVALIDATE_DAYS_SQL) -> int:
+            def withdraw(conn: sqlite3.Connection, make_rows: bool = True) -> int:
                 count: int = conn.execute(_WITHDRAW_SQL, (*stopped, pseudonym, purpose)).rowcount
                 if count:
-                    conn.execute(invalidate, (days, changed))
+                    drop_days(conn, days, changed, make_rows)
                     self._untally(conn, pseudonym, deks, purpose)
                     answered[:] = [
                         _erase_answers(conn, pseudonym, deks, collected or {}, purpose, list(fresh))
@@ -444,7 +443,7 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
             except StorageFull:
                 # as erase_subject: no room for new cache rows, drop the figures in place
                 count = await on_thread(
-                    self._conn(), partial(withdraw, invalidate=DROP_DAYS_FIGURES_SQL), atomic=True
+                    self._conn(), partial(withdraw, make_rows=False), atomic=True
                 )
                 if count:
                     await self._drop_cached_days_again(days)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
-import json
 import logging
 import re
 import sqlite3
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from storage import crypto
@@ -97,20 +98,30 @@ def _parts_of_a_day() -> str:
 # trail's entry of the erasure, and an epoch one higher than the day's others told them
 # too, for as long as figures were cached there again (found by a metadata review).
 THEIR_DAYS_SQL = "SELECT DISTINCT substr(created_at, 1, 10) FROM main.feedback WHERE pseudonym = ?"
-_NEXT_EPOCH = "(SELECT coalesce(max(epoch), 0) + 1 FROM main.summary_cache)"
-INVALIDATE_DAYS_SQL = (  # (the days as a JSON list, changed_at)
-    f"WITH fresh (epoch) AS MATERIALIZED {_NEXT_EPOCH}"  # noqa: S608 (constants)
-    " INSERT INTO main.summary_cache (bucket, epoch, changed_at)"
-    " SELECT day.value || part.column1, fresh.epoch, ?2 FROM json_each(?1) AS day,"
-    f" (VALUES {_parts_of_a_day()}) AS part, fresh WHERE true"
+_NEXT_EPOCH_SQL = "SELECT coalesce(max(epoch), 0) + 1 FROM main.summary_cache"
+INVALIDATE_DAY_SQL = (  # (day, epoch, changed_at)
+    "INSERT INTO main.summary_cache (bucket, epoch, changed_at)"  # noqa: S608 (constants)
+    f" SELECT ?1 || column1, ?2, ?3 FROM (VALUES {_parts_of_a_day()}) WHERE true"
     " ON CONFLICT (bucket) DO UPDATE SET epoch = excluded.epoch,"
     " changed_at = excluded.changed_at, version = NULL, expires_at = NULL, ciphertext = NULL"
 )
-DROP_DAYS_FIGURES_SQL = (  # the same in the rows there are (no room needed)
-    f"UPDATE main.summary_cache SET epoch = {_NEXT_EPOCH}, changed_at = ?2,"  # noqa: S608
-    " version = NULL, expires_at = NULL, ciphertext = NULL"
-    " WHERE substr(bucket, 1, 10) IN (SELECT value FROM json_each(?1))"
+DROP_DAY_FIGURES_SQL = (  # the same in the rows there are (no room needed)
+    "UPDATE main.summary_cache SET epoch = ?2, changed_at = ?3, version = NULL,"
+    " expires_at = NULL, ciphertext = NULL WHERE substr(bucket, 1, 10) = ?1"
 )
+
+
+def drop_days(
+    conn: sqlite3.Connection, days: Sequence[str], changed: str, make_rows: bool = True
+) -> None:
+    """Every bucket of `days` loses its figures and takes one new epoch, the store's
+    highest yet (see above); `make_rows`: also the buckets that had no row, else only
+    the rows there are change (which needs no room). In the caller's transaction."""
+    epoch = conn.execute(_NEXT_EPOCH_SQL).fetchone()[0]
+    sql = INVALIDATE_DAY_SQL if make_rows else DROP_DAY_FIGURES_SQL
+    conn.executemany(sql, [(day, epoch, changed) for day in days])
+
+
 DROP_BUCKET_FIGURES_SQL = (  # (bucket, changed_at)
     _DROPPING.format(changed="?2") + "bucket = ?1 AND ciphertext IS NOT NULL"
 )
@@ -305,30 +316,37 @@ class SummaryCache(StoreCore):
         await on_thread(self._conn(), renew, atomic=True)
         self._cache_key = key
 
-    async def _their_days(self, pseudonym: str) -> str:
-        """The UTC days the person's feedback was given on, as the JSON list that
-        INVALIDATE_DAYS_SQL and DROP_DAYS_FIGURES_SQL take."""
+    async def _their_days(self, pseudonym: str) -> list[str]:
+        """The UTC days the person's feedback was given on."""
         rows = await fetch_all(self._conn(), THEIR_DAYS_SQL, (pseudonym,))
-        return json.dumps(sorted(str(row[0]) for row in rows))
+        return sorted(str(row[0]) for row in rows)
 
-    async def _drop_cached_days(self, days: str) -> bool:
-        """Every bucket of `days` loses its figures (see INVALIDATE_DAYS_SQL), under the
-        lock. Whether rows were made for the buckets that had none; on a full disk only
-        the rows there are change (no room needed), and a summary that read a bucket
-        without a row could still store its figures: `_drop_cached_days_again` once there is."""
+    async def _drop_cached_days(self, days: list[str]) -> bool:
+        """Every bucket of `days` loses its figures (see `drop_days`), under the lock.
+        Whether rows were made for the buckets that had none; on a full disk only the
+        rows there are change, and a summary that read a bucket without a row could
+        still store its figures: `_drop_cached_days_again` once there is room."""
         try:
-            await run(self._conn(), INVALIDATE_DAYS_SQL, (days, cache_clock()))
+            await on_thread(
+                self._conn(), partial(drop_days, days=days, changed=cache_clock()), atomic=True
+            )
         except StorageFull:
-            await run(self._conn(), DROP_DAYS_FIGURES_SQL, (days, cache_clock()))
+            await on_thread(
+                self._conn(),
+                partial(drop_days, days=days, changed=cache_clock(), make_rows=False),
+                atomic=True,
+            )
             return False
         return True
 
-    async def _drop_cached_days_again(self, days: str) -> None:
-        """After `_drop_cached_days` found no room, once the person's rows are gone (they made
-        some): the rows of `days` made after all, each with a new epoch, so that no
+    async def _drop_cached_days_again(self, days: list[str]) -> None:
+        """After `_drop_cached_days` found no room, once the person's rows are gone (they
+        made some): the rows of `days` made after all, with a new epoch, so that no
         summary that read the person's feedback can store figures of it."""
         with contextlib.suppress(StorageFull):
-            await run(self._conn(), INVALIDATE_DAYS_SQL, (days, cache_clock()))
+            await on_thread(
+                self._conn(), partial(drop_days, days=days, changed=cache_clock()), atomic=True
+            )
 
     async def summary_segments(
         self, segments: list[SummarySegment], version: str, now: datetime

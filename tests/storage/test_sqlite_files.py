@@ -2047,9 +2047,16 @@ DAY_BUCKETS = {
 } | {""}
 
 
-@pytest.mark.parametrize(
-    "how", ["erasure", "withdrawal", "erasure on a full disk", "erasure on a disk full for good"]
-)
+WAYS_FEEDBACK_GOES = [
+    "erasure",
+    "withdrawal",
+    "erasure on a full disk",
+    "withdrawal on a full disk",
+    "erasure on a disk full for good",
+]
+
+
+@pytest.mark.parametrize("how", WAYS_FEEDBACK_GOES)
 async def test_when_feedback_goes_the_summary_cache_tells_its_days_only(
     store: SQLiteStore, data_dir: Path, monkeypatch: pytest.MonkeyPatch, how: str
 ) -> None:
@@ -2057,8 +2064,11 @@ async def test_when_feedback_goes_the_summary_cache_tells_its_days_only(
     they named the erased person's hour and ten minutes (15:2 here) in a copy of the
     file beside the audit trail's erasure, and so did their epochs, one higher than the
     day's others, for as long as figures were cached there again. Now every bucket of
-    each of their days goes, all with one new epoch; figures of other days stay, and a
-    summary that read before cannot store what it counted."""
+    each of their days goes, all with one new epoch and one time; figures of other days
+    stay, and a summary that read before cannot store what it counted."""
+    minute = iter(f"2025-03-05T0{n}:00:00.000000+00:00" for n in range(10))
+    monkeypatch.setattr(summary_module, "cache_clock", lambda: next(minute))
+    monkeypatch.setattr(people_module, "cache_clock", lambda: next(minute))
     p, other = store.pseudonym(SUBJECT), store.pseudonym("tg-user:1")
     for at in (T0 + timedelta(hours=3, minutes=25), T0 + DAY + timedelta(hours=7, minutes=41)):
         theirs = feedback("weg").model_copy(update={"created_at": at})
@@ -2075,34 +2085,45 @@ async def test_when_feedback_goes_the_summary_cache_tells_its_days_only(
         for r in reads
     ]
     assert await store.save_summary_cache(entries, "v1") == 2
-    # A summary counting meanwhile: its figures of their 15:00 (no row yet) and their day.
+    # Their third feedback makes rows for its buckets, with an epoch: 15:5 and 15 (1).
+    late = feedback("auch weg").model_copy(
+        update={"created_at": T0 + timedelta(hours=3, minutes=55)}
+    )
+    await store.submit_feedback(p, late, [grant()])
+    # Summaries counting meanwhile: their 15:00 (a row at epoch 1), 16:00 (no row yet).
     theirs_read = await store.summary_segments(
-        [SummarySegment(start=T0 + 3 * HOUR, end=T0 + 4 * HOUR, bucket="2025-03-01T15")],
+        [
+            SummarySegment(start=start, end=start + HOUR, bucket=start.strftime("%Y-%m-%dT%H"))
+            for start in (T0 + 3 * HOUR, T0 + 4 * HOUR)
+        ],
         "v1",
         T0 + 4 * DAY,
     )
-    assert theirs_read[0].records and theirs_read[0].epoch == 0
+    assert [(r.epoch, bool(r.records)) for r in theirs_read] == [(1, True), (0, False)]
 
-    if how == "withdrawal":
+    there = {day: {row[0] for row in rows} for day, rows in cache_rows_by_day(data_dir).items()}
+    full = how.endswith("full disk") or how.endswith("for good")
+    if full:  # no room for new rows; "for good": not after the person's rows went either
+        calls = []
+
+        def no_room_for_rows(
+            conn: sqlite3.Connection, days: Any, changed: str, make_rows: bool = True
+        ) -> None:
+            if make_rows:
+                calls.append(days)
+                if len(calls) == 1 or how.endswith("for good"):
+                    raise StorageFull("no room")
+            summary_module.drop_days.__wrapped__(conn, days, changed, make_rows)  # type: ignore[attr-defined]
+
+        no_room_for_rows.__wrapped__ = summary_module.drop_days  # type: ignore[attr-defined]
+        monkeypatch.setattr(summary_module, "drop_days", no_room_for_rows)
+        monkeypatch.setattr(people_module, "drop_days", no_room_for_rows)
+    if how.startswith("withdrawal"):
         records = await store.feedback_of(p, T0 + 4 * DAY)
         gone = [record.id for record in records]
-        assert (
-            await store.withdraw_consent(p, "feedback", T0 + 4 * DAY, {}, gone) == 2
-        )  # one per feedback
+        assert await store.withdraw_consent(p, "feedback", T0 + 4 * DAY, {}, gone) == 3
     else:
-        if how != "erasure":  # no room for the new rows; "for good": not after either
-            real_run = summary_module.run
-            calls = []
-
-            async def no_room_for_rows(db: aiosqlite.Connection, sql: str, params: Any = ()) -> int:
-                if sql == summary_module.INVALIDATE_DAYS_SQL:
-                    calls.append(sql)
-                    if len(calls) == 1 or how.endswith("for good"):
-                        raise StorageFull("no room")
-                return await real_run(db, sql, params)
-
-            monkeypatch.setattr(summary_module, "run", no_room_for_rows)
-        assert (await store.erase_subject(p, T0 + 4 * DAY)).feedback == 2
+        assert (await store.erase_subject(p, T0 + 4 * DAY)).feedback == 3
 
     stale = [
         CacheEntry(
@@ -2114,16 +2135,20 @@ async def test_when_feedback_goes_the_summary_cache_tells_its_days_only(
     other_day = rows.pop("2025-03-04")
     assert [(bucket, held) for bucket, _, _, held in other_day] == [("2025-03-04T12", True)]
     if how == "erasure on a disk full for good":  # only the rows there were change
-        assert {bucket for bucket, *_ in rows["2025-03-01"]} == {"2025-03-01T09"}
-        assert "2025-03-02" not in rows
+        assert {day: {row[0] for row in buckets} for day, buckets in rows.items()} == {
+            day: there[day] for day in ("2025-03-01", "2025-03-02")
+        }
+        alike = {(epoch, changed) for buckets in rows.values() for _, epoch, changed, _ in buckets}
+        assert len(alike) == 1, "one epoch and one time for every row of their days"
         stored = await store.save_summary_cache(stale, "v1")
-        assert stored == 1, "their 15:00 had no row: stored, as before (see _drop_cached_days)"
+        assert stored == 1, "their 16:00 had no row: stored, as before (see _drop_cached_days)"
         return
     assert set(rows) == {"2025-03-01", "2025-03-02"}, "both their days, no other"
+    alike = {(epoch, changed) for buckets in rows.values() for _, epoch, changed, _ in buckets}
+    assert len(alike) == 1, "one epoch and one time for every row of their days"
     for day, buckets in rows.items():
         assert {bucket[len(day) :] for bucket, *_ in buckets} == DAY_BUCKETS, day
         assert not any(held for *_, held in buckets), "no figures left in their days"
-        assert len({(epoch, changed) for _, epoch, changed, _ in buckets}) == 1, "all alike"
     assert await store.save_summary_cache(stale, "v1") == 0, "nothing read before"
 
 
@@ -2246,9 +2271,9 @@ async def test_erasure_works_when_the_store_is_full(
         # may not fit: here they are made far too big to, as on a disk with no room at all.
         monkeypatch.setattr(
             summary_module,
-            "INVALIDATE_DAYS_SQL",
+            "INVALIDATE_DAY_SQL",
             "INSERT INTO main.summary_cache (bucket, epoch, changed_at)"
-            " SELECT ?1 || hex(zeroblob(200000)), 1, ?2",
+            " SELECT ?1 || hex(zeroblob(200000)), ?2, ?3",
         )
         report = await full.erase_subject(p)
         assert report.feedback == 1 and await full.feedback_of(p, T0) == []
