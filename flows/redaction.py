@@ -1310,8 +1310,14 @@ _SELF_INTRODUCTION = _Pattern(
     r"(?<![Ii]st Hase)"
     # the first name after the family name, as forms and lists have it: "Mein Name ist
     # Kowalski, Jan", "My name is Smith, John" (found by a staff walk-through: "Jan" stayed)
-    rf"(?:,[ \t]*(?P<given>[{_UPPER}][{_LOWER}]+)\b(?![-'’]\w))?"
+    # (not a form's next label: "Nachname: Kowalski, Vorname: Jan", a precision check)
+    r"(?:,[ \t]*(?!(?i:(?:vor|nach)?name|unterschrift|signatur|signature|gezeichnet|gez)\b)"
+    rf"(?P<given>[{_UPPER}][{_LOWER}]+)\b(?![-'’]\w))?"
 )
+# What says a first name after "Mein Name ist Kowalski," ends the introduction: a stop,
+# the end, "und"; else a word goes on after it, of a second person maybe ("Mein Name ist
+# Peter, Paul ist mein Bruder" is two names, not one).
+_INTRODUCTION_ENDS = re.compile(r"[ \t]*(?:[.,;:!?)(\n–-]|\Z|(?i:und|and|ich|i)\b)")
 # The same in small letters, as a phone types it: "ich heiße anna schmidt", "mein name ist
 # max müller", "my name is john smith" (found by the corpus audit: the first two stayed
 # whole, the third but for "john"), and after "call me:" ("call me: jana kowalczyk", found by
@@ -1775,10 +1781,11 @@ _FEEDBACK_WORD = (
 )
 _NAME_BEFORE_ADDRESS = _Pattern(
     rf"(?P<lead>{_ADDRESSEE}(?:[ \t]+(?i:war|ist|is|was)(?:[ \t]+(?i:ich|I))?)?(?:[ \t]*+:)?"
-    rf"[ \t]++)(?:{_TITLE}[ \t]+)?(?>{_FULL_NAME}"
+    rf"(?:[ \t]++|(?<=:)[ \t]*+\n[ \t]*+))(?:{_TITLE}[ \t]+)?(?>{_FULL_NAME}"
     # or an initial and a family name: "Liefern an: M. Schulz, Ringstr. 9" (found by a
     # staff walk-through)
-    rf"|{_INITIAL}[ \t]?[{_UPPER}][{_LOWER}]{{2,}}(?:-[{_UPPER}][{_LOWER}]{{2,}})?\b)"
+    rf"|{_INITIAL}(?:-?{_INITIAL}|[ \t]{_INITIAL})?[ \t]?(?:{_PARTICLE}[ \t]+)?"
+    rf"(?:[{_UPPER}]['’])?[{_UPPER}][{_LOWER}]{{2,}}(?:-[{_UPPER}][{_LOWER}]{{2,}})?\b)"
     rf"(?P<gap>[ \t]*+[,\n][ \t]*+)(?={_MARKS})"
     rf"|(?P<line>(?:\A|(?<=\n))[ \t]*+)(?:{_TITLE}[ \t]+)?(?!{_FEEDBACK_WORD})(?>{_FULL_NAME})"
     rf"(?P<above>[ \t]*+[,\n][ \t]*+)(?={_POSTAL_MARK})"
@@ -3159,7 +3166,9 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         tail = match.string[match.end("name") : match.end()]
         introduced = introduction(match, head)
         if introduced != head and match["given"] and _is_first_name(match["given"]):
-            return introduced
+            if _INTRODUCTION_ENDS.match(match.string, match.end()):
+                return introduced  # one person: "Kowalski, Jan."
+            return introduced + tail[: tail.index(match["given"])] + placeholder("name")
         return introduced + tail
 
     def introduction(match: re.Match[str], head: str) -> str:
@@ -3175,7 +3184,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         if (
             match["label"]
             and not text[text.rfind("\n", 0, start) + 1 : start].strip()
-            and _FIELD_ENDS.match(text, match.end())
+            and _FIELD_ENDS.match(text, match.end("name"))
         ):
             return match["lead"] + placeholder("name")
         if (

@@ -157,6 +157,14 @@ EN = translator("en")
         ("Ich heiße Müller, Anna, bitte zurückrufen", "Ich heiße [Name], bitte zurückrufen"),
         ("Mein Name ist Anna, Hamburg", "Mein Name ist [Name], Hamburg"),
         ("Mein Name ist Hase, Peter", "Mein Name ist Hase, Peter"),
+        # (its review: a form's next label stays one, a second person stays two)
+        ("Vorname: Jan, Nachname: Kowalski", "Vorname: [Name], Nachname: [Name]"),
+        ("Nachname: Mustermann, Vorname: Erika", "Nachname: [Name], Vorname: [Name]"),
+        ("Name: Mustermann, Kunde seit 2010", "Name: [Name], Kunde seit 2010"),
+        (
+            "Mein Name ist Peter, Paul ist mein Bruder.",
+            "Mein Name ist [Name], [Name] ist mein Bruder.",
+        ),
         # A title and a name, staff named in feedback too; the title goes with the name
         ("Herr Müller", "[Name]"),
         ("Frau Dr. Schmidt war super", "[Name] war super"),
@@ -243,6 +251,9 @@ def test_addresses_become_a_placeholder(comment: str, expected: str) -> None:
         ),
         ("Lieferung an P. Meier-Lang, Gartenweg 3", "Lieferung an [Name], [Adresse]"),
         ("Geliefert an St. Marien, Hauptstr. 5", "Geliefert an St. Marien, [Adresse]"),
+        ("Liefern an:\nM. Schulz\nRingstr. 9", "Liefern an:\n[Name]\n[Adresse]"),
+        ("Lieferung an H.-J. Schulz, Hauptstr. 5", "Lieferung an [Name], [Adresse]"),
+        ("Lieferung an M. von Schulz, Hauptstr. 5", "Lieferung an [Name], [Adresse]"),
         ("please send it to Mary Smith, 10 Downing St.", "please send it to [Name], [Adresse]"),
         # no full name: a word before an address is no name
         ("Die Filiale Hauptstraße 5 war geschlossen", "Die Filiale [Adresse] war geschlossen"),
