@@ -168,6 +168,9 @@ class _Held:
     """Whether a digest or summary shown to staff may quote a comment of theirs (they
     wrote one, and a staff chat or staff members are set): those stay there, erasure does
     not reach them."""
+    surveys: frozenset[str] = field(default=frozenset(), compare=False)
+    """The surveys of their feedback and of the one under way: where, after erasing, they
+    may begin again."""
 
     @property
     def count(self) -> int:
@@ -1001,6 +1004,14 @@ class DataRights:
             language=await self._stored(self.store.language_of(pseudonym, now)),
             alerts=len({post.feedback_id for post in await self.store.staff_posts_of(pseudonym)}),
             quoted=self._quotable(readable),
+            surveys=frozenset(
+                {record.flow_id for record in readable}
+                | (
+                    {survey.mark.split(":")[0]}
+                    if survey is not None and survey.mark != "?"
+                    else set()
+                )
+            ),
         )
 
     def _quotable(self, records: Iterable[FeedbackRecord]) -> bool:
@@ -1223,6 +1234,15 @@ class DataRights:
         )
         return Outcome(replies=(Reply(out_of_date),), close_keyboard=True)
 
+    def _start_again(self, held: _Held) -> str:
+        """The command that begins again the survey they took part in, where it was one
+        other than the default (found by a flow author's walk-through: erased from the
+        dentist's survey, they were sent to the general one by "/start")."""
+        [survey] = held.surveys if len(held.surveys) == 1 else [self.catalog.default_id]
+        if survey == self.catalog.default_id or survey not in self.catalog.flows:
+            return "/start"
+        return f"/start {survey}"
+
     def _not_now(self, t: Translator, *, erasure: bool) -> Outcome:
         """An erasure or a withdrawal a full disk keeps from being done, the space kept in
         reserve spent on an earlier one (found by an operator review: on a disk that stayed
@@ -1332,7 +1352,9 @@ class DataRights:
                 *([self._digests_stay(t)] if held.quoted else []),
                 # ("again" only to whoever gave some, found by a customer walk-through: it
                 # was said after erasing a language choice alone)
-                t.gettext("You can give feedback again at any time with /start.")
+                t.gettext("You can give feedback again at any time with {start}.").format(
+                    start=self._start_again(held)
+                )
                 if report.feedback or report.consents or report.drafts
                 else t.gettext("Send /start to give feedback."),
                 *(f"\n{note}" for note in notes),

@@ -246,6 +246,33 @@ async def test_erasing_a_survey_begun_and_not_answered_does_not_count_answers(
     assert "begonnene Umfrage" not in done, done
 
 
+@pytest.mark.parametrize("language", ["de", "en"])
+async def test_erased_from_another_survey_they_are_told_how_to_begin_that_one_again(
+    harness: Harness, language: str
+) -> None:
+    """Found by a flow author's walk-through: erased in the middle of a survey other than
+    the default one, they were told "/start" gives feedback again, which begins the
+    general survey; where their feedback was to the default one, "/start" it stays."""
+    erika = harness.customer(language_code=language)
+    yes = {"de": "Ja, ich willige ein", "en": "Yes, I agree"}[language]
+    erase = {"de": "/loeschen", "en": "/delete"}[language]
+    everything = {"de": "Alles löschen", "en": "Erase everything"}[language]
+    await erika.send("/start product")
+    await erika.press(yes)
+    await erika.press("2")
+    await erika.send(erase)
+    done = texts(await erika.press(everything))
+    again = {
+        "de": "Mit /start product können Sie jederzeit wieder Feedback geben.",
+        "en": "You can give feedback again at any time with /start product.",
+    }[language]
+    assert again in done, done
+    await give_feedback(erika, "Alles gut")
+    await erika.send(erase)
+    done = texts(await erika.press(everything))
+    assert again.replace("/start product", "/start") in done, done
+
+
 async def test_erasure_removes_everything_and_old_copies_cannot_be_read(
     harness: Harness, tmp_path: Path
 ) -> None:
