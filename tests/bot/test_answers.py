@@ -588,20 +588,27 @@ async def test_a_customer_replying_to_an_answer_is_told_where_to_write(desk: Har
     assert (said["text"] or "").endswith("Schreiben Sie uns bitte an service@beispiel.de.")
 
 
-async def test_a_reply_is_pointed_to_customer_service_where_one_is_set(
-    api: FakeBotApi, clock: Clock, tmp_path: Path
-) -> None:
-    """Not to the data protection address (found by an older customer's review: her reply
-    about the bread was pointed to datenschutz@)."""
+async def with_customer_service(api: FakeBotApi, clock: Clock, tmp_path: Path) -> Harness:
+    """The bot, started, with a customer service's address set beside the controller's."""
     settings = make_settings(
         tmp_path / "data",
         staff_ids=str(STAFF),
         staff_chat_id=STAFF_CHAT,
         alert_threshold=2,
+        controller_name="Beispiel GmbH",
         support_contact="kundenservice@beispiel.de",
     )
     desk = Harness(api=api, settings=settings, clock=clock)
     await desk.start()
+    return desk
+
+
+async def test_a_reply_is_pointed_to_customer_service_where_one_is_set(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    """Not to the data protection address (found by an older customer's review: her reply
+    about the bread was pointed to datenschutz@)."""
+    desk = await with_customer_service(api, clock, tmp_path)
     try:
         await low_rating(desk)
         [plain] = await desk.deliver(desk.api.user_message(CUSTOMER, "Hallo? Wann kommt Ersatz?"))
@@ -620,16 +627,7 @@ async def test_an_answer_names_customer_service_where_one_is_set_and_a_reply_sta
     """Found by a staff walk-through: the answer's note sent the customer to the data
     protection address, and their reply to it was then pointed to customer service: two
     addresses in a row, the one most likely written to being the DPO's mailbox."""
-    settings = make_settings(
-        tmp_path / "data",
-        staff_ids=str(STAFF),
-        staff_chat_id=STAFF_CHAT,
-        alert_threshold=2,
-        controller_name="Beispiel GmbH",
-        support_contact="kundenservice@beispiel.de",
-    )
-    desk = Harness(api=api, settings=settings, clock=clock)
-    await desk.start()
+    desk = await with_customer_service(api, clock, tmp_path)
     try:
         alert = await low_rating(desk)
         await confirmed(desk)
