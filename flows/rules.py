@@ -1018,8 +1018,14 @@ def _translation_problems(flow: FlowDefinition, t: Translator) -> Iterator[Probl
     purpose (a bakery's survey in German alone) once, at its title: a warning on every
     text of it buried the others (found by a flow author's review). Its purposes may
     still have every language, as they must where they are the shipped flows' (the
-    contact purpose's catalog texts)."""
-    texts = list(_texts(flow))
+    contact purpose's catalog texts). A text without a letter ("1" to "12" as options,
+    "👍") reads alike in every language: twelve warnings for a scale's options drowned
+    the rest (found by a flow author's walk-through)."""
+    texts = [
+        (where, text)
+        for where, text in _texts(flow)
+        if isinstance(text, dict) or any(char.isalpha() for char in text)
+    ]
     lacking = {
         where: frozenset(SUPPORTED_LOCALES) - _languages(text)
         for where, text in texts

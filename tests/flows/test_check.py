@@ -1340,6 +1340,23 @@ def test_a_flow_that_gives_some_texts_in_both_languages_is_warned_of_text_by_tex
     ) in [(w.line, w.message) for w in warnings]
 
 
+def test_options_without_a_letter_need_no_translation() -> None:
+    """Found by a flow author's walk-through: options "1" to "12" gave twelve warnings
+    that they are not in the catalogs, though they read alike in every language."""
+    numbers = ", ".join(f'{{ id = "o{n}", label = "{n}" }}' for n in range(1, 12))
+    text = (
+        ALONE
+        + '\n[[steps]]\nid = "c"\ntype = "choice"\n'
+        + 'prompt = { de = "Wie oft?", en = "How often?" }\n'
+        + f'options = [{numbers}, {{ id = "thumb", label = "👍" }}]\n'
+        + THANKS
+    )
+    assert check(text).warnings == []
+    worded = text.replace('label = "11"', 'label = "elf"')
+    [warning] = check(worded).warnings
+    assert warning.message.startswith("“elf” is not in the translation catalogs")
+
+
 @pytest.mark.parametrize("typed", ["6M", "bald"])
 def test_a_retention_that_is_no_duration_offers_none_shorter_than_a_day(typed: str) -> None:
     """As `run` and `chat` say it (the message of the flow's model, not check's own):
