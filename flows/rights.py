@@ -993,6 +993,8 @@ class DataRights:
         now = self.clock()
         readable, unreadable = feedback or await self.store.readable_feedback_of(pseudonym, now)
         survey = await self._survey(pseudonym, now)
+        # (the mark begins with the survey's id; "?": a survey that cannot be read)
+        under_way = [] if survey is None or survey.mark == "?" else [survey.mark.split(":")[0]]
         return _Held(
             feedback=frozenset(record.id for record in readable),
             unreadable=unreadable,
@@ -1004,14 +1006,7 @@ class DataRights:
             language=await self._stored(self.store.language_of(pseudonym, now)),
             alerts=len({post.feedback_id for post in await self.store.staff_posts_of(pseudonym)}),
             quoted=self._quotable(readable),
-            surveys=frozenset(
-                {record.flow_id for record in readable}
-                | (
-                    {survey.mark.split(":")[0]}
-                    if survey is not None and survey.mark != "?"
-                    else set()
-                )
-            ),
+            surveys=frozenset({record.flow_id for record in readable} | set(under_way)),
         )
 
     def _quotable(self, records: Iterable[FeedbackRecord]) -> bool:
@@ -1238,7 +1233,9 @@ class DataRights:
         """The command that begins again the survey they took part in, where it was one
         other than the default (found by a flow author's walk-through: erased from the
         dentist's survey, they were sent to the general one by "/start")."""
-        [survey] = held.surveys if len(held.surveys) == 1 else [self.catalog.default_id]
+        if len(held.surveys) != 1:
+            return "/start"
+        (survey,) = held.surveys
         if survey == self.catalog.default_id or survey not in self.catalog.flows:
             return "/start"
         return f"/start {survey}"
