@@ -505,10 +505,16 @@ def _explain(
             ),
         )
     if kind == "retention_too_short":
+        value = str(ctx.get("value", ""))
         return (
             where,
             t.gettext("'{key}' must be at least a day").format(key=field),
-            t.gettext('Write for example "30d" or "P180D".'),
+            # "6m" meant as six months is six minutes (found by a re-check of the hints)
+            t.gettext('“{value}” is minutes: write months in days, "180d" for six months.').format(
+                value=value
+            )
+            if re.fullmatch(r"\s*\d+(?:\.\d+)?\s*m\s*", value)
+            else t.gettext('Write for example "30d" or "P180D".'),
         )
     if kind == "retention_too_long":
         return (

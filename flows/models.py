@@ -112,7 +112,11 @@ def flow_retention_of(value: object) -> timedelta:
         )
     period = retention_of(value)
     if period < SHORTEST_FLOW_RETENTION:
-        raise PydanticCustomError("retention_too_short", "a retention must be at least a day")
+        raise PydanticCustomError(
+            "retention_too_short",
+            "a retention must be at least a day",
+            {"value": str(value).strip()[:40]},
+        )
     return period
 
 

@@ -1299,6 +1299,7 @@ _FILLER = (
 # found by an attack review) and after "call me:", but there a name known as one (see
 # self_introduction):
 # "Unterschrift: Fehlt leider" names no one, and "Unterschrift fehlte" has no colon.
+_GIVEN_WORD = rf"[{_UPPER}][{_LOWER}]+(?:-[{_UPPER}][{_LOWER}]+)?"
 _SELF_INTRODUCTION = _Pattern(
     r"(?P<lead>\b(?i:(?:mein[ \t]+name[ \t]+(?:ist|lautet)|ich[ \t]+hei(?:ß|ss)e"
     r"|hier[ \t]+schreibt|my[ \t]+name[ \t]+is|my[ \t]+name's)(?:[ \t]*:)?[ \t]+"
@@ -1312,11 +1313,13 @@ _SELF_INTRODUCTION = _Pattern(
     # Kowalski, Jan", "My name is Smith, John" (found by a staff walk-through: "Jan" stayed)
     # (not a form's next label: "Nachname: Kowalski, Vorname: Jan", a precision check)
     r"(?:,[ \t]*(?!(?i:(?:vor|nach)?name|unterschrift|signatur|signature|gezeichnet|gez)\b)"
-    rf"(?P<given>[{_UPPER}][{_LOWER}]+)\b(?![-'’]\w))?"
+    # (two of them, or hyphenated: "Schneider, Anna Maria", "Kowalski, Jan-Peter")
+    rf"(?P<given>{_GIVEN_WORD}(?:[ \t]+{_GIVEN_WORD})?)\b(?![-'’]\w))?"
 )
 # What says a first name after "Mein Name ist Kowalski," ends the introduction: a stop,
 # the end, "und"; else a word goes on after it, of a second person maybe ("Mein Name ist
 # Peter, Paul ist mein Bruder" is two names, not one).
+_NAME_GOES_ON = re.compile(rf"[ \t]+[{_UPPER}]")
 _INTRODUCTION_ENDS = re.compile(r"[ \t]*(?:[.,;:!?)(\n–-]|\Z|(?i:und|and|ich|i)\b)")
 # The same in small letters, as a phone types it: "ich heiße anna schmidt", "mein name ist
 # max müller", "my name is john smith" (found by the corpus audit: the first two stayed
@@ -3165,11 +3168,24 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         head = match.string[match.start() : match.end("name")]
         tail = match.string[match.end("name") : match.end()]
         introduced = introduction(match, head)
-        if introduced != head and match["given"] and _is_first_name(match["given"]):
-            if _INTRODUCTION_ENDS.match(match.string, match.end()):
-                return introduced  # one person: "Kowalski, Jan."
-            return introduced + tail[: tail.index(match["given"])] + placeholder("name")
-        return introduced + tail
+        given = match["given"]
+        words = given.split() if given else []
+        if introduced == head or not words or not _is_first_name(words[0].split("-")[0]):
+            return introduced + tail
+        parts = [part for word in words for part in word.split("-")]
+        if all(_is_first_name(part) for part in parts) and _INTRODUCTION_ENDS.match(
+            match.string, match.end()
+        ):
+            return introduced  # one person: "Kowalski, Jan.", "Schneider, Anna Maria."
+        # a second person ("Anna, Paul Schmidt ist mein Mann", "Peter, Paul ist mein
+        # Bruder"), or the sentence goes on after the first name ("Kowalski, Jan Die
+        # Lieferung ...")
+        comma = tail[: tail.index(given)]
+        if _is_person(given) and _NAME_GOES_ON.match(match.string, match.end()):
+            return introduced + tail  # "Kowalski, Jan Peter Müller": a full name's rule
+        if len(words) > 1 and _is_person(given):
+            return introduced + comma + placeholder("name")
+        return introduced + comma + placeholder("name") + given[len(words[0]) :]
 
     def introduction(match: re.Match[str], head: str) -> str:
         # after a signature's label or "Name:", a name known as one: a title, a common first

@@ -920,9 +920,9 @@ class StaffDesk:
             # A second press (a double tap, or the button again after a restart): the
             # summary was sent once, and the trail holds one confirmation, not two of the
             # confirmation and the summary each (found by a staff walk-through).
-            return Outcome(
-                toast=t.gettext("You have already confirmed the rules."), close_keyboard=True
-            )
+            # The keyboard stays: pressed under a colleague's rules in the staff chat, it
+            # is theirs to confirm (found by a re-check: it was gone for them).
+            return Outcome(toast=t.gettext("You have already confirmed the rules."))
         await self.store.record_audit(
             AuditEntry(event=RULES_EVENT, at=self.clock(), actor=actor, detail=version)
         )

@@ -921,6 +921,41 @@ async def test_a_second_press_on_the_confirm_button_shows_and_audits_nothing_mor
     assert [e.event for e in events] == ["staff-rules-confirmed", "summary"]
 
 
+async def test_a_confirmed_member_pressing_a_colleagues_confirm_leaves_it_to_them(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    """Found by a re-check: in the staff chat, a member who had confirmed pressed the
+    button under the rules a colleague asked for, and it was gone for the colleague."""
+    colleague = 7004
+    settings = make_settings(
+        tmp_path / "data", staff_ids=f"{STAFF},{colleague}", staff_chat_id=STAFF_CHAT
+    )
+    desk = Harness(api=api, settings=settings, clock=clock)
+    await desk.start()
+    try:
+        await desk.customer(STAFF).send("/zusammenfassung")
+        await desk.customer(STAFF).press("Ich bestätige")
+        [rules] = await desk.deliver(
+            desk.api.user_message(
+                colleague, "/zusammenfassung", chat_id=STAFF_CHAT, chat_type="supergroup"
+            )
+        )
+        data = desk.api.button_data(STAFF_CHAT, "Ich bestätige")
+        await desk.deliver(
+            desk.api.callback_press(
+                STAFF, rules["message_id"], data, chat_id=STAFF_CHAT, chat_type="supergroup"
+            )
+        )
+        told = desk.api.callback_answers[-1].get("text")
+        [shown] = [
+            m for m in desk.api.messages(STAFF_CHAT) if m["message_id"] == rules["message_id"]
+        ]
+    finally:
+        await desk.stop()
+    assert told == "Sie haben die Regeln bereits bestätigt."
+    assert labels(shown) == [["Ich bestätige"]], "still there for the colleague"
+
+
 async def test_a_staff_command_mid_survey_asks_the_open_question_again(desk: Harness) -> None:
     """Found by review: a member of staff trying the bot sent /zusammenfassung at the
     comment question; unlike after /hilfe the question was not asked again, and their

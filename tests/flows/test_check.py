@@ -220,6 +220,13 @@ BROKEN = {
         "“6M” is not a duration",
         'A capital M may mean months or minutes: write months in days, "180d" for six months.',
     ),
+    "retention in minutes meant as months": (
+        HEAD.replace("required = true", 'required = true\nretention = "6m"  # <-')
+        + rating()
+        + THANKS,
+        "'retention' must be at least a day",
+        '“6m” is minutes: write months in days, "180d" for six months.',
+    ),
     "retention of nothing": (  # no "12h" as an example: a retention is a day at least
         HEAD.replace("required = true", 'required = true\nretention = "0d"  # <-')
         + rating()

@@ -165,6 +165,14 @@ EN = translator("en")
             "Mein Name ist Peter, Paul ist mein Bruder.",
             "Mein Name ist [Name], [Name] ist mein Bruder.",
         ),
+        # (its re-check: two first names, or hyphenated, and a second person's full name)
+        ("Mein Name ist Schneider, Anna Maria.", "Mein Name ist [Name]."),
+        ("Mein Name ist Kowalski, Jan-Peter.", "Mein Name ist [Name]."),
+        (
+            "Mein Name ist Anna, Paul Schmidt ist mein Mann",
+            "Mein Name ist [Name], [Name] ist mein Mann",
+        ),
+        ("Mein Name ist Kowalski, Jan Peter Müller war da", "Mein Name ist [Name], [Name] war da"),
         # A title and a name, staff named in feedback too; the title goes with the name
         ("Herr Müller", "[Name]"),
         ("Frau Dr. Schmidt war super", "[Name] war super"),
