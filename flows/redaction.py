@@ -1319,8 +1319,10 @@ _SELF_INTRODUCTION = _Pattern(
 # What says a first name after "Mein Name ist Kowalski," ends the introduction: a stop,
 # the end, "und"; else a word goes on after it, of a second person maybe ("Mein Name ist
 # Peter, Paul ist mein Bruder" is two names, not one).
-_NAME_GOES_ON = re.compile(rf"[ \t]+[{_UPPER}]")
 _INTRODUCTION_ENDS = re.compile(r"[ \t]*(?:[.,;:!?)(\n–-]|\Z|(?i:und|and|ich|i)\b)")
+# A capitalised word after them: a full name goes on, which its own rule takes whole
+# ("Mein Name ist Kowalski, Jan Peter Müller war da").
+_NAME_GOES_ON = re.compile(rf"[ \t]+[{_UPPER}]")
 # The same in small letters, as a phone types it: "ich heiße anna schmidt", "mein name ist
 # max müller", "my name is john smith" (found by the corpus audit: the first two stayed
 # whole, the third but for "john"), and after "call me:" ("call me: jana kowalczyk", found by
