@@ -2104,7 +2104,7 @@ async def test_when_feedback_goes_the_summary_cache_tells_its_days_only(
     there = {day: {row[0] for row in rows} for day, rows in cache_rows_by_day(data_dir).items()}
     full = how.endswith("full disk") or how.endswith("for good")
     if full:  # no room for new rows; "for good": not after the person's rows went either
-        calls = []
+        calls, real = [], summary_module.drop_days
 
         def no_room_for_rows(
             conn: sqlite3.Connection, days: Any, changed: str, make_rows: bool = True
@@ -2113,9 +2113,8 @@ async def test_when_feedback_goes_the_summary_cache_tells_its_days_only(
                 calls.append(days)
                 if len(calls) == 1 or how.endswith("for good"):
                     raise StorageFull("no room")
-            summary_module.drop_days.__wrapped__(conn, days, changed, make_rows)  # type: ignore[attr-defined]
+            real(conn, days, changed, make_rows)
 
-        no_room_for_rows.__wrapped__ = summary_module.drop_days  # type: ignore[attr-defined]
         monkeypatch.setattr(summary_module, "drop_days", no_room_for_rows)
         monkeypatch.setattr(people_module, "drop_days", no_room_for_rows)
     if how.startswith("withdrawal"):
