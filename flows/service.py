@@ -1401,7 +1401,7 @@ class FeedbackService:
         now = self.clock()
         shown = self._changed_shown.get(pseudonym)
         if (
-            isinstance(event, TextInput)
+            isinstance(event, TextInput | OtherInput)  # a sticker too (found by a re-check)
             and shown is not None
             and now - shown <= CHANGED_REQUEST_SAID_FOR
         ):

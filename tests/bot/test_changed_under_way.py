@@ -143,6 +143,7 @@ async def test_more_text_under_the_changed_request_is_told_in_a_line_not_shown_i
         }[language]
         clock.advance(timedelta(minutes=9))
         assert texts(await erika.send("Hallo?")) == line
+        assert texts(await erika.sticker()) == line
         clock.advance(timedelta(minutes=2))
         again = texts(await erika.send("Hallo?"))
         assert "365" in again and again != line, "the request once more, ten minutes on"
