@@ -52,6 +52,15 @@ class FlowCatalog:
     def default(self) -> FlowDefinition:
         return self.flows[self.default_id]
 
+    def start_command(self, flow_id: str) -> str:
+        """The command that begins `flow_id`: /start alone begins the default survey, and
+        another's name goes after it ("/start product"; found by a customer walk-through:
+        declining the product survey was told "send /start", which showed another survey's
+        request); /start for a flow not loaded."""
+        if flow_id == self.default_id or flow_id not in self.flows:
+            return "/start"
+        return f"/start {flow_id}"
+
     def get(self, flow_id: str | None) -> FlowDefinition | None:
         """The flow a deep link names (ids are lower case; a link typed as "Product"
         still finds it), the default for none, None for an unknown one."""

@@ -1236,9 +1236,7 @@ class DataRights:
         if len(held.surveys) != 1:
             return "/start"
         (survey,) = held.surveys
-        if survey == self.catalog.default_id or survey not in self.catalog.flows:
-            return "/start"
-        return f"/start {survey}"
+        return self.catalog.start_command(survey)
 
     def _not_now(self, t: Translator, *, erasure: bool) -> Outcome:
         """An erasure or a withdrawal a full disk keeps from being done, the space kept in

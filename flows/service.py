@@ -723,6 +723,7 @@ class FeedbackService:
         self._finished.pop(pseudonym, None)
         self._cancelled.pop(pseudonym, None)
         self._requested.pop(pseudonym, None)
+        self._changed_shown.pop(pseudonym, None)
 
     def _requested_recently(self, pseudonym: str) -> bool:
         """Whether another survey's consent request was shown to the person within the
@@ -1253,7 +1254,7 @@ class FeedbackService:
             said = t.gettext(
                 "No problem. Your unfinished answers were discarded and nothing new has "
                 "been stored. If you change your mind, send {start}."
-            ).format(start=self._start_of(flow))
+            ).format(start=self.catalog.start_command(flow.id))
             # The consent to the earlier request is not withdrawn by this No: said, and how
             # (found by a customer walk-through: /mydata then showed "1 active consent" to
             # whoever had just declined).
@@ -1271,20 +1272,14 @@ class FeedbackService:
                 t.gettext(
                     "No problem. Nothing new has been stored. If you change your mind, send "
                     "{start}. /mydata shows what is still stored from before."
-                ).format(start=self._start_of(flow))
+                ).format(start=self.catalog.start_command(flow.id))
             )
         return Reply(
             t.gettext(
                 "No problem. Nothing has been stored. If you change your mind, send {start}. "
                 "/privacy and /help keep working."
-            ).format(start=self._start_of(flow))
+            ).format(start=self.catalog.start_command(flow.id))
         )
-
-    def _start_of(self, flow: FlowDefinition) -> str:
-        """The command that asks `flow`'s consent again: /start alone asks the default
-        survey's (found by a customer walk-through: declining the product survey was told
-        "send /start", which showed another survey's request)."""
-        return "/start" if flow.id == self.catalog.default.id else f"/start {flow.id}"
 
     def _notice_text(self, flow: FlowDefinition, t: Translator) -> str:
         """The consent notice, built once per flow and language (flows and settings do
@@ -1721,7 +1716,7 @@ class FeedbackService:
             retention=self._retention(flow),
             timezone=self.config.timezone,
             idle=self.config.draft_idle,
-            start="/start" if flow.id == self.catalog.default_id else f"/start {flow.id}",
+            start=self.catalog.start_command(flow.id),
             recipients=self.processing.recipients,
         )
 
