@@ -410,6 +410,17 @@ _WORDED_DATE = re.compile(
     r"(?:,?[ ](?P<year>\d{4}))?"
     r"|(?P<month2>[a-zä]+)\.?[ ](?P<day2>\d{1,2})(?:st|nd|rd|th)?(?:,?[ ](?P<year2>\d{4}))?"
 )
+# A date written so that it is no number ("30.11.", "30.11.2026"; not "30.11", which may
+# be a length, "1.5 Wochen"), and words after it: "30.11. product" was read as 30.11
+# days, "2026-11-30 product" as no period (found by a session's own reading of the notes).
+_DOTTED_DATE = re.compile(r"(\d{1,2})\.[ ]?(\d{1,2})\.(\d{4}|\d{2})?")
+
+
+def _before_words(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    """`pattern` at the start of `text` and words after it, which are let go as they are
+    after a length ("30d bitte"): "30.11. bitte", "1. Dezember product"."""
+    match = pattern.match(text)
+    return match if match and text[match.end() : match.end() + 1] == " " else None
 
 
 def date_named(typed: str, today: date) -> date | None:
@@ -421,9 +432,11 @@ def date_named(typed: str, today: date) -> date | None:
     if words[:1] and words[0] in _SINCE:
         words = [word for word in words[1:] if word not in _SINCE_FILLER]
     text = " ".join(words)
-    numbered = _NUMBERED_DATE.fullmatch(text)
-    iso = None if numbered else _ISO_DATE.fullmatch(text)
-    worded = None if numbered or iso else _WORDED_DATE.fullmatch(text)
+    numbered = _NUMBERED_DATE.fullmatch(text) or _before_words(_DOTTED_DATE, text)
+    iso = None if numbered else _ISO_DATE.fullmatch(text) or _before_words(_ISO_DATE, text)
+    worded = None
+    if not (numbered or iso):
+        worded = _WORDED_DATE.fullmatch(text) or _before_words(_WORDED_DATE, text)
     if iso:
         year, month, day = iso.group(1, 2, 3)
     elif numbered:
@@ -580,11 +593,25 @@ def staff_period(typed: str, today: date | None = None) -> str:
     return typed.strip()
 
 
+def _period_typed(typed: str | None, today: date) -> tuple[str | None, timedelta]:
+    """A summary's period as typed (see `staff_period`), and its length; none typed is the
+    default. Raises InvalidDuration."""
+    period = staff_period(typed, today) if typed else None
+    return period, parse_duration(period) if period else DEFAULT_PERIOD
+
+
 def survey_named(typed: str, catalog: FlowCatalog) -> FlowDefinition | None:
     """The one survey the words typed beside a summary's period name ("30d product", "7 Tage
     Produkt", "30d Product feedback"), by its id or the start of a word of its title in any
     language; a word of several surveys' ("feedback") names none. None where the words name
     no survey, or several."""
+    return period_and_survey(typed, catalog)[1]
+
+
+def period_and_survey(typed: str, catalog: FlowCatalog) -> tuple[str, FlowDefinition | None]:
+    """The words of a period typed with the survey they name (see `survey_named`) left out,
+    and that survey: "30.11. product" is "30.11." (read as 30.11 days, and "seit Montag
+    product" as no period: found by a session's own reading of the notes)."""
     titles = {
         flow.id: {
             word.strip(".,;:!?()")
@@ -593,7 +620,7 @@ def survey_named(typed: str, catalog: FlowCatalog) -> FlowDefinition | None:
         }
         for flow in catalog.flows.values()
     }
-    named: set[str] = set()
+    naming: list[set[str]] = []
     for typed_word in typed.casefold().split():
         word = typed_word.strip(".,;:!?\"'“”„()")
         of = {
@@ -601,9 +628,12 @@ def survey_named(typed: str, catalog: FlowCatalog) -> FlowDefinition | None:
             for flow, words in titles.items()
             if word == flow or (len(word) >= 4 and any(w.startswith(word) for w in words))
         }
-        if len(of) == 1:
-            named |= of
-    return catalog.flows[named.pop()] if len(named) == 1 else None
+        naming.append(of if len(of) == 1 else set())
+    named = set().union(*naming)
+    if len(named) != 1:
+        return typed, None
+    rest = [word for word, of in zip(typed.split(), naming, strict=True) if not of]
+    return " ".join(rest), catalog.flows[named.pop()]
 
 
 def first_day_named(typed: str, today: date) -> date | None:
@@ -1008,8 +1038,13 @@ class StaffDesk:
         typed = period
         today = (at or self.clock()).date()
         try:
-            period = staff_period(period, today) if period else None
-            length = parse_duration(period) if period else DEFAULT_PERIOD
+            try:
+                period, length = _period_typed(period, today)
+            except InvalidDuration as error:
+                rest, survey = period_and_survey(period or "", self.catalog)
+                if type(error) is not InvalidDuration or survey is None:
+                    raise
+                period, length = _period_typed(rest, today)  # ("product" alone: the default)
         except NotPositive:
             length = timedelta(0)
         except BegunToday:

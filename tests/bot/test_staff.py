@@ -441,6 +441,40 @@ async def test_a_survey_named_beside_the_period_is_told_that_summaries_count_all
     ), said
 
 
+async def test_a_survey_named_after_a_date_or_a_day_keeps_the_period(desk: Harness) -> None:
+    """Found by reading the notes again: "/summary 30.11. product" counted 30.11 days (the
+    date read as a decimal), "2026-11-30 product" and "since Monday product" were "not
+    understood"; and "product" alone too. Each is the period without the survey's name,
+    with the note that summaries count all surveys."""
+    await many(desk)
+    for n in range(6):  # and the next day, of its own
+        await give(desk, 300 + n, "1", "Zu langsam")
+        desk.clock.advance(timedelta(hours=1))
+    desk.clock.advance(timedelta(days=1))
+    await confirmed(desk, language="en")
+    staff = desk.customer(STAFF, language_code="en")
+    note = "A summary counts all surveys together; it cannot be limited to “Product feedback”."
+    day = (desk.clock.now - timedelta(days=1)).date()
+    for period in (f"{day:%d.%m.}", f"{day:%d.%m.%Y}", f"{day:%Y-%m-%d}", f"{day:%d.%m}"):
+        alone = texts(await staff.send(f"/summary {period}"))
+        assert "(1 day)" in alone, (period, alone)
+        said = texts(await staff.send(f"/summary {period} product"))
+        assert said == f"{note}\n\n{alone}", period
+    weekday = f"{day:%A}"
+    alone = texts(await staff.send(f"/summary since {weekday}"))
+    said = texts(await staff.send(f"/summary since {weekday} product"))
+    assert said == f"{note}\n\n{alone}"
+    assert texts(await staff.send("/summary product")) == f"{note}\n\n" + texts(
+        await staff.send("/summary")
+    )
+    await staff.send("/sprache")
+    await staff.press("Deutsch")
+    alone = texts(await staff.send(f"/zusammenfassung {day:%d.%m.} bitte"))
+    assert "(1 Tag)" in alone, alone
+    said = texts(await staff.send(f"/zusammenfassung seit dem {day:%d.%m.} Produkt"))
+    assert said.endswith(f"\n\n{alone}"), said
+
+
 async def test_this_week_is_its_whole_days_so_far_and_the_day_before_yesterday_is_told(
     desk: Harness,
 ) -> None:
