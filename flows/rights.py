@@ -995,10 +995,15 @@ class DataRights:
         survey = await self._survey(pseudonym, now)
         # (the mark begins with the survey's id; "?": a survey that cannot be read)
         under_way = [] if survey is None or survey.mark == "?" else [survey.mark.split(":")[0]]
+        try:
+            consents: list[ConsentRecord] | None = await self.store.consents(pseudonym)
+        except DecryptionFailed:
+            consents = None  # (stored all the same: erasure removes them)
+        surveys = {record.flow_id for record in readable} | set(under_way)
         return _Held(
             feedback=frozenset(record.id for record in readable),
             unreadable=unreadable,
-            consents=await self._stored(self.store.consents(pseudonym)),
+            consents=consents is None or bool(consents),
             draft=survey is not None,
             answered=survey is None or survey.answered,
             survey=survey.mark if survey is not None else "",
@@ -1006,8 +1011,18 @@ class DataRights:
             language=await self._stored(self.store.language_of(pseudonym, now)),
             alerts=len({post.feedback_id for post in await self.store.staff_posts_of(pseudonym)}),
             quoted=self._quotable(readable),
-            surveys=frozenset({record.flow_id for record in readable} | set(under_way)),
+            surveys=frozenset(surveys or await self._surveys_consented_to(consents or [])),
         )
+
+    async def _surveys_consented_to(self, consents: list[ConsentRecord]) -> set[str]:
+        """The surveys whose consent requests `consents` were given to, by the archive of
+        consent texts: where one whose feedback has gone with a withdrawal may begin again
+        (found by a re-check: offered /start, the general survey, after a /widerruf that
+        erased their feedback of another)."""
+        surveys: set[str] = set()
+        for version, sha256 in {(c.notice_version, c.text_sha256) for c in consents}:
+            surveys |= {text.flow_id for text in await self.store.consent_texts(version, sha256)}
+        return surveys
 
     def _quotable(self, records: Iterable[FeedbackRecord]) -> bool:
         """Whether digests and summaries shown to staff may quote a comment among

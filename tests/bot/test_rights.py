@@ -273,6 +273,22 @@ async def test_erased_from_another_survey_they_are_told_how_to_begin_that_one_ag
     assert again.replace("/start product", "/start") in done, done
 
 
+async def test_erased_after_withdrawing_from_another_survey_they_are_told_that_one(
+    harness: Harness,
+) -> None:
+    """Found by a re-check: after a /widerruf that took the product survey's feedback with
+    it, the erasure offered next said "/start" gives feedback again (nothing but consent
+    records told which survey it was: the archive of their texts names it)."""
+    erika = harness.customer()
+    await erika.send("/start product")
+    await erika.press("Ja, ich willige ein")
+    await erika.press("2")
+    await erika.send("/widerruf")
+    await erika.press("Speicherung Ihres Produktfeedbacks")
+    done = texts(await erika.press("Alles löschen"))
+    assert "Mit /start product können Sie jederzeit wieder Feedback geben." in done, done
+
+
 async def test_erasure_removes_everything_and_old_copies_cannot_be_read(
     harness: Harness, tmp_path: Path
 ) -> None:
