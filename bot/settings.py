@@ -658,7 +658,36 @@ def unknown_settings(
         except (OSError, UnicodeDecodeError):
             pass  # reading it for the settings said what is wrong
     given = sorted(n for n in names if n.upper().startswith(PREFIX) and n.upper() not in known)
-    return [(name, next(iter(get_close_matches(name.upper(), known, n=1)), None)) for name in given]
+    return [(name, _meant_setting(name)) for name in given]
+
+
+# Names other bots' settings use for ours (found by reading `check` as a new operator:
+# FEEDBACKBOT_LANGUAGE was "did you mean FEEDBACKBOT_DIGEST?", the shared prefix making
+# any name look near one: LANG and TZ were TOKEN).
+_SETTING_ALIASES = {
+    **dict.fromkeys(
+        ("LANGUAGE", "LANG", "LOCALE", "SPRACHE", "DEFAULT_LANGUAGE"), "DEFAULT_LOCALE"
+    ),
+    **dict.fromkeys(("TZ", "TIME_ZONE", "ZEITZONE"), "TIMEZONE"),
+    **dict.fromkeys(("ADMIN_IDS", "ADMINS", "ADMIN_ID", "STAFF", "STAFF_ID"), "STAFF_IDS"),
+    **dict.fromkeys(("BOT_TOKEN", "TELEGRAM_TOKEN", "API_TOKEN", "TOKEN_FILE"), "TOKEN"),
+    **dict.fromkeys(("KEY", "KEY_FILE", "MASTERKEY", "SECRET_KEY"), "MASTER_KEY"),
+    **dict.fromkeys(("DPO", "DATENSCHUTZ", "DPO_EMAIL", "DPO_MAIL"), "DPO_CONTACT"),
+}
+
+
+def _meant_setting(name: str) -> str | None:
+    """The setting a FEEDBACKBOT_ name that is none most likely means, by what follows the
+    prefix (see _SETTING_ALIASES); None where none is near."""
+    typed = name.upper().removeprefix(PREFIX)
+    known = [name.upper() for name in Settings.model_fields]
+    begun = [setting for setting in known if setting.startswith(f"{typed}_")]  # "LOG", "PURGE"
+    meant = (
+        _SETTING_ALIASES.get(typed)
+        or next(iter(get_close_matches(typed, known, n=1)), None)
+        or (begun[0] if len(begun) == 1 else None)
+    )
+    return None if meant is None else f"{PREFIX}{meant}"
 
 
 PYDANTIC_REASONS = {

@@ -258,6 +258,46 @@ def test_a_misspelt_setting_is_said_with_what_it_likely_means(
     assert capsys.readouterr().err == "", "nothing to say of the right names"
 
 
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("LANGUAGE", "DEFAULT_LOCALE"),  # was DIGEST: the prefix alike made any name near
+        ("LANG", "DEFAULT_LOCALE"),  # was TOKEN
+        ("TZ", "TIMEZONE"),  # was TOKEN
+        ("DPO", "DPO_CONTACT"),  # was TOKEN
+        ("ADMIN_IDS", "STAFF_IDS"),
+        ("BOT_TOKEN", "TOKEN"),
+        ("LOG", "LOG_LEVEL"),
+        ("PURGE", "PURGE_INTERVAL"),
+        ("STAFF_CHATID", "STAFF_CHAT_ID"),
+        ("DEFAULT_LANGUAGE", "DEFAULT_LOCALE"),
+    ],
+)
+def test_a_setting_named_as_other_bots_name_it_is_said_with_ours(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], typed: str, meant: str
+) -> None:
+    """Found by reading `feedbackbot check` as a new operator: FEEDBACKBOT_LANGUAGE=de was
+    "did you mean FEEDBACKBOT_DIGEST?"."""
+    monkeypatch.setattr("bot.settings._SAID_UNKNOWN", set())
+    monkeypatch.setenv(f"FEEDBACKBOT_{typed}", "x")
+    load_settings(_env_file=None)
+    assert capsys.readouterr().err == (
+        f"feedbackbot: FEEDBACKBOT_{typed} is not a setting and is ignored; "
+        f"did you mean FEEDBACKBOT_{meant}?\n"
+    )
+
+
+def test_a_name_near_no_setting_is_said_without_a_guess(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("bot.settings._SAID_UNKNOWN", set())
+    monkeypatch.setenv("FEEDBACKBOT_FARBE", "blau")
+    load_settings(_env_file=None)
+    assert capsys.readouterr().err == (
+        "feedbackbot: FEEDBACKBOT_FARBE is not a setting and is ignored\n"
+    )
+
+
 def test_a_line_of_the_env_file_that_is_no_setting_is_said_once_in_the_operators_words(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
