@@ -35,6 +35,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.operator import operator_translator
 from flows.catalog import shipped_flow_ids
+from flows.check import in_days
 from flows.durations import InvalidDuration, NotPositive, parse_duration
 from flows.figures import RATERS_KEPT
 from flows.i18n import N_, SUPPORTED_LOCALES
@@ -710,6 +711,13 @@ def _reason(error: Any) -> str:
         context = dict(error.get("ctx", {}))
         if "pattern" in context:  # "^(DEBUG|INFO|WARNING|ERROR)$": say which they are
             context["values"] = ", ".join(context["pattern"].strip("^$()").split("|"))
-        return operator_translator().gettext(reason).format(**context)
+        t = operator_translator()
+        said = t.gettext(reason).format(**context)
+        if error["type"] == "duration" and (days := in_days(str(context.get("value")))):
+            # "6 Monate", "P6M" (found by a re-check of the hints: only the examples)
+            said += "; " + t.gettext('For “{value}” write "{days}d".').format(
+                value=str(context.get("value")).strip(), days=days
+            )
+        return said
     message = str(error["msg"])
     return message.removeprefix("Value error, ")

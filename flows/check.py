@@ -413,6 +413,29 @@ def _locate(loc: tuple[int | str, ...], data: Any) -> tuple[Where, list[int | st
     return tuple(where), unmatched
 
 
+_IN_WORDS = re.compile(r"\s*(P)?(\d{1,4})\s*([^\W\d_]+)\.?\s*")
+_DAYS_OF_UNIT = {
+    **dict.fromkeys("d tag tage tagen tg day days".split(), 1),
+    **dict.fromkeys("w woche wochen wo week weeks".split(), 7),
+    **dict.fromkeys("monat monate monaten mon month months mo".split(), 30),
+    **dict.fromkeys("y j jahr jahre jahren year years".split(), 365),
+}
+
+
+def in_days(value: str) -> int | None:
+    """A retention written in words or in ISO months or years, in days: "6 Monate" and
+    "P6M" 180, "1 Jahr" 365 (found by a flow author's re-check: only the general example
+    was given). None for anything else."""
+    match = _IN_WORDS.fullmatch(value)
+    if match is None:
+        return None
+    iso, count, unit = match.group(1), int(match.group(2)), match.group(3).casefold()
+    if iso and unit == "m":  # ISO 8601: P6M is six months (PT6M six minutes)
+        return count * 30
+    days = _DAYS_OF_UNIT.get(unit)
+    return None if days is None or (iso and len(unit) > 1) else count * days
+
+
 def _explain(
     detail: ErrorDetails, where: Where, unmatched: list[int | str], data: Any, t: Translator
 ) -> tuple[Where, str, str]:
@@ -473,6 +496,10 @@ def _explain(
                 "six months."
             )
             if re.fullmatch(r"\s*\d+(?:\.\d+)?\s*M\s*", value)
+            else t.gettext('For “{value}” write "{days}d".').format(
+                value=value.strip(), days=in_words
+            )
+            if (in_words := in_days(value)) is not None
             else retentions,
         )
     if kind == "not_positive":

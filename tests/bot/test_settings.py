@@ -287,6 +287,22 @@ def test_a_setting_named_as_other_bots_name_it_is_said_with_ours(
     )
 
 
+@pytest.mark.parametrize(
+    ("value", "days"), [("6 Monate", "180d"), ("P6M", "180d"), ("2 years", "730d")]
+)
+def test_a_retention_in_words_is_told_in_days(
+    monkeypatch: pytest.MonkeyPatch, value: str, days: str
+) -> None:
+    """Found by a re-check of the hints: only the general examples were given."""
+    monkeypatch.setenv("FEEDBACKBOT_RETENTION", value)
+    with pytest.raises(ConfigurationError) as refused:
+        load_settings(_env_file=None)
+    assert str(refused.value) == (
+        f"invalid configuration: FEEDBACKBOT_RETENTION: '{value}' is not a duration; use e.g. "
+        f'90d, 12h or P180D; For “{value}” write "{days}".'
+    )
+
+
 def test_a_name_near_no_setting_is_said_without_a_guess(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -220,6 +220,27 @@ BROKEN = {
         "“6M” is not a duration",
         'A capital M may mean months or minutes: write months in days, "180d" for six months.',
     ),
+    "retention in words": (  # found by a re-check of the hints: only the examples
+        HEAD.replace("required = true", 'required = true\nretention = "6 Monate"  # <-')
+        + rating()
+        + THANKS,
+        "“6 Monate” is not a duration",
+        'For “6 Monate” write "180d".',
+    ),
+    "retention in ISO months": (
+        HEAD.replace("required = true", 'required = true\nretention = "P6M"  # <-')
+        + rating()
+        + THANKS,
+        "“P6M” is not a duration",
+        'For “P6M” write "180d".',
+    ),
+    "retention in years": (
+        HEAD.replace("required = true", 'required = true\nretention = "1 year"  # <-')
+        + rating()
+        + THANKS,
+        "“1 year” is not a duration",
+        'For “1 year” write "365d".',
+    ),
     "retention in minutes meant as months": (
         HEAD.replace("required = true", 'required = true\nretention = "6m"  # <-')
         + rating()
