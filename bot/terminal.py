@@ -59,9 +59,12 @@ class TerminalChat:
         operator's walk-through)."""
         with asyncio.Runner() as runner:
             runner.run(self._start())
-            if started is not None:
-                started()
             try:
+                # (inside: a banner written to a pipe already closed, "chat | head", left
+                # the store open, and the exit waited for its thread for good; found by an
+                # operator walk-through)
+                if started is not None:
+                    started()
                 if first_message:
                     self._print(f"{self._you()}{first_message}")
                     runner.run(self._deliver(self._typed(first_message)))

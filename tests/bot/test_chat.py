@@ -297,6 +297,31 @@ def test_python_m_bot_chat_with_piped_input(tmp_path: Path) -> None:
     assert not list(tmp_path.glob("feedbackbot-chat-*"))
 
 
+def test_a_chat_whose_output_is_closed_ends_and_leaves_nothing(tmp_path: Path) -> None:
+    """`feedbackbot chat | head` (found by an operator walk-through): the banner written to
+    a pipe already closed left the store open, and the chat waited at exit for its thread
+    for good, holding the data folder's lock."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDBACKBOT_")}
+    env |= {"PYTHONPATH": str(REPO), "TMPDIR": str(tmp_path)}
+    reader, writer = os.pipe()
+    os.close(reader)  # nobody reads: the first write fails as under `| head`
+    with os.fdopen(writer, "w") as closed:
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "chat", "--lang", "en"],
+            input="/quit\n",
+            env=env,
+            cwd=tmp_path,
+            stdout=closed,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,  # (it never ended: a hang, not a slow machine, fails here)
+            check=False,
+        )
+    assert done.returncode == 141, done.stderr
+    assert done.stderr == "", done.stderr
+    assert not list(tmp_path.glob("feedbackbot-chat-*")), "its folder is gone"
+
+
 def test_a_chat_ended_right_after_a_feedback_with_an_alert_ends_cleanly(tmp_path: Path) -> None:
     """Found by an operator walk-through: ended right after the last answer, the alert
     under way to the stand-in staff chat failed ("sending failed, may have arrived") and
