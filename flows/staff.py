@@ -413,14 +413,35 @@ _WORDED_DATE = re.compile(
 # A date written so that it is no number ("30.11.", "30.11.2026"; not "30.11", which may
 # be a length, "1.5 Wochen"), and words after it: "30.11. product" was read as 30.11
 # days, "2026-11-30 product" as no period (found by a session's own reading of the notes).
-_DOTTED_DATE = re.compile(r"(\d{1,2})\.[ ]?(\d{1,2})\.(\d{4}|\d{2})?")
+# Its year may follow after a space ("1.12. 2025": a review of the change, read as this
+# year's 1 December once words after a date were let go).
+_DOTTED_DATE = re.compile(r"(\d{1,2})\.[ ]?(\d{1,2})\.(?:[ ]?(\d{4}|\d{2}))?")
+_UNTIL = frozenset("bis to until till through thru - – —".split())
+# Words of periods as staff type them, besides numbers and units (see _another_period):
+# none names a survey whose title it begins (see period_and_survey).
+_PERIOD_WORDS = frozenset(
+    {
+        *_SINGULAR, *_LEAD_WORDS, *_SPAN, *_SPAN_AFTER_LAST, *_ONE, *_COUNTED, *_HALF,
+        *_ONE_AND_A_HALF, *_TODAY, *_YESTERDAY, *_THIS, *_WEEK, *_MONTH, *_SINCE,
+        *_SINCE_FILLER, *_WEEKDAYS, *_UNTIL, "vorgestern",
+        *(word for phrase in _WEEK_START | _MONTH_START for word in phrase.split()),
+    }
+)  # fmt: skip
 
 
 def _before_words(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
     """`pattern` at the start of `text` and words after it, which are let go as they are
-    after a length ("30d bitte"): "30.11. bitte", "1. Dezember product"."""
+    after a length ("30d bitte"): "30.11. bitte", "1. Dezember product". Not where they
+    may be more of the period, which would go unread (a review of the change): an end
+    ("1.12. bis 5.12.", "Dec 1 to Dec 3"), a length ("30.11. 7d", "may 2 weeks"), a
+    number or a month."""
     match = pattern.match(text)
-    return match if match and text[match.end() : match.end() + 1] == " " else None
+    if match is None or text[match.end() : match.end() + 1] not in (" ", ""):
+        return None
+    rest = [word.strip(".,;:!?") for word in text[match.end() :].split()]
+    if any(_another_period(word) or word in _MONTH_NAMES or word in _UNTIL for word in rest):
+        return None
+    return match
 
 
 def date_named(typed: str, today: date) -> date | None:
@@ -623,10 +644,17 @@ def period_and_survey(typed: str, catalog: FlowCatalog) -> tuple[str, FlowDefini
     naming: list[set[str]] = []
     for typed_word in typed.casefold().split():
         word = typed_word.strip(".,;:!?\"'“”„()")
+        # A word of the period names no survey whose title it begins ("2 Wochen" beside a
+        # "Wochenmarkt": read as 2 days once such words were left out; a review)
         of = {
             flow
             for flow, words in titles.items()
-            if word == flow or (len(word) >= 4 and any(w.startswith(word) for w in words))
+            if word == flow
+            or (
+                len(word) >= 4
+                and not _a_period_word(word)
+                and any(w.startswith(word) for w in words)
+            )
         }
         naming.append(of if len(of) == 1 else set())
     named = set().union(*naming)
@@ -732,6 +760,12 @@ def _halves(words: list[str]) -> list[str]:
     return words
 
 
+def _a_period_word(word: str) -> bool:
+    """Whether `word` (in lower case) may be part of a period as staff type it."""
+    bare = word.removesuffix(".")
+    return _another_period(word) or bare in _PERIOD_WORDS or bare in _MONTH_NAMES
+
+
 def _another_period(word: str) -> bool:
     bare = word.casefold().removesuffix(".")
     return (
@@ -746,6 +780,8 @@ def _spelled(text: str) -> str:
     if match is None:
         return text.strip()
     typed_number, word = match.groups()
+    if word.startswith(".") and not typed_number.isdigit():
+        return text.strip()  # "30.11.", "1.5. Wochen": a date, or a slip, no decimal length
     number = Decimal(typed_number.replace(",", "."))
     if word == "M":  # "3M", "6M": months, as in business (and ISO 8601), not minutes
         return _in_whole_units(number * 30, "d")

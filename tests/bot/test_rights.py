@@ -289,6 +289,27 @@ async def test_erased_after_withdrawing_from_another_survey_they_are_told_that_o
     assert "Mit /start product können Sie jederzeit wieder Feedback geben." in done, done
 
 
+async def test_an_archived_consent_text_changed_on_disk_keeps_no_one_from_erasing(
+    harness: Harness,
+) -> None:
+    """Found by review: with the archive read to name the survey, a text not of its hash
+    (a data store changed outside feedbackbot) failed every /loeschen after a withdrawal."""
+    erika = harness.customer()
+    await erika.send("/start product")
+    await erika.press("Ja, ich willige ein")
+    await erika.press("2")
+    with sqlite3.connect(harness.settings.data_dir / "feedback.db") as db:
+        db.execute("UPDATE consent_texts SET text = 'geändert' WHERE flow_id = 'product'")
+    db.close()
+    withdrawn = texts(
+        await erika.send("/widerruf") + await erika.press("Speicherung Ihres Produktfeedbacks")
+    )
+    assert "wurde widerrufen" in withdrawn, withdrawn
+    done = texts(await erika.press("Alles löschen"))
+    assert "Mit /start können Sie jederzeit wieder Feedback geben." in done, done
+    assert "• Einwilligungsnachweise: 1" in done, done
+
+
 async def test_erasure_removes_everything_and_old_copies_cannot_be_read(
     harness: Harness, tmp_path: Path
 ) -> None:

@@ -6,7 +6,8 @@ import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import closing
-from datetime import timedelta
+from datetime import date, timedelta
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,10 @@ import pytest
 
 from bot.app import post_digest
 from bot.cli.staff import shown_detail
+from flows.catalog import FlowCatalog
+from flows.durations import InvalidDuration, parse_duration
 from flows.i18n import translator
+from flows.staff import period_and_survey, staff_period
 from tests.bot.test_changed_under_way import survey
 from tests.bot.test_customer_messages import stored_comment
 from tests.fakes.botapi import FakeBotApi
@@ -473,6 +477,75 @@ async def test_a_survey_named_after_a_date_or_a_day_keeps_the_period(desk: Harne
     assert "(1 Tag)" in alone, alone
     said = texts(await staff.send(f"/zusammenfassung seit dem {day:%d.%m.} Produkt"))
     assert said.endswith(f"\n\n{alone}"), said
+
+
+MONDAY = date(2026, 12, 7)
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        # a date, and words after it let go (found by reading the notes again: "30.11.
+        # product" was 30.11 days)
+        ("30.11. product", "7d"),
+        ("1. Dezember bitte", "6d"),
+        ("Dec 1 please", "6d"),
+        ("2026-11-30 product", "7d"),
+        ("30.11.2026 product", "7d"),
+        # a year after a space (a review: this year's 1 December once words were let go)
+        ("1.12. 2025", "371d"),
+        ("1. 12. 2025", "371d"),
+        ("30.11. 25", "372d"),
+        # as before
+        ("30.11.", "7d"),
+        ("1.12", "6d"),
+        ("30.5", "732h"),
+        ("1.5 Wochen", "252h"),
+    ],
+)
+def test_a_date_with_words_after_it_counts_from_that_date(typed: str, read: str) -> None:
+    assert staff_period(typed, MONDAY) == read
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        # more of the period after a date, which would go unread (a review of the change)
+        "1.12. bis 5.12.",
+        "1. Dezember bis 3. Dezember",
+        "Dec 1 to Dec 3",
+        "30.11. 7d",
+        "seit 30.11. 7d",
+        "30.11. 2 Wochen",
+        "1.12. bis heute",  # was 27 hours
+        "1.5. Wochen",
+        "may 2 weeks",
+        "30.11. 25 Tage",
+    ],
+)
+def test_a_date_with_more_of_a_period_after_it_is_not_understood(typed: str) -> None:
+    with pytest.raises(InvalidDuration):
+        parse_duration(staff_period(typed, MONDAY))
+
+
+def test_words_of_a_period_name_no_survey_whose_title_they_begin(tmp_path: Path) -> None:
+    """Found by a review: beside a survey titled "Wochenmarkt", "2 Wochen" lost "Wochen" as
+    the survey's name, and was read as two days; "Tage" alone named a "Tagescafé"."""
+    shipped = resources.files("flows.definitions").joinpath("product.toml").read_text()
+    for flow_id, title in (("markt", "Wochenmarkt"), ("cafe", "Tagescafé")):
+        definition = shipped.replace('id = "product"', f'id = "{flow_id}"').replace(
+            'title = { de = "Produktfeedback", en = "Product feedback" }', f'title = "{title}"'
+        )
+        (tmp_path / f"{flow_id}.toml").write_text(definition)
+    catalog = FlowCatalog.load(tmp_path)
+    assert period_and_survey("Wochenmarkt 2 Wochen", catalog) == (
+        "2 Wochen",
+        catalog.flows["markt"],
+    )
+    assert period_and_survey("2 Wochen", catalog) == ("2 Wochen", None)
+    assert period_and_survey("Tage", catalog) == ("Tage", None)
+    assert period_and_survey("7 Tage Tagescafé", catalog) == ("7 Tage", catalog.flows["cafe"])
+    assert period_and_survey("30d Wochenm", catalog) == ("30d", catalog.flows["markt"])
 
 
 async def test_this_week_is_its_whole_days_so_far_and_the_day_before_yesterday_is_told(
