@@ -22,6 +22,7 @@ from typing import Any
 
 from bot.cli.common import (
     output_file,
+    quiet_flow_warnings,
     refuse_the_bots_files,
     short_retention,
     with_store,
@@ -289,7 +290,10 @@ def processing_record_of(settings: Settings) -> ProcessingRecord:
     ]
     if missing:
         raise ConfigurationError.missing(missing)
-    catalog = FlowCatalog.load(settings.flows_dir, operator_translator(), settings.shipped_flows)
+    with quiet_flow_warnings():  # `check`'s to print (see bot.cli.staff._desk)
+        catalog = FlowCatalog.load(
+            settings.flows_dir, operator_translator(), settings.shipped_flows
+        )
     return ProcessingRecord(
         processing=service_config(settings, catalog).processing(catalog),
         operations=Operations(

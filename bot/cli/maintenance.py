@@ -20,6 +20,7 @@ from bot.cli.common import (
     lookback_of_surveys,
     not_cut_short,
     open_store,
+    quiet_flow_warnings,
     refuse_the_bots_files,
     with_store,
 )
@@ -504,7 +505,8 @@ def run_stats(args: argparse.Namespace) -> int:
         rows = await store.statistics(since, until)
         t = operator_translator()
         try:  # only for the order: statistics outlive flows, and a broken one hides none
-            catalog = FlowCatalog.load(settings.flows_dir, t, settings.shipped_flows)
+            with quiet_flow_warnings():  # `check`'s to print (see bot.cli.staff._desk)
+                catalog = FlowCatalog.load(settings.flows_dir, t, settings.shipped_flows)
         except FlowDefinitionError:
             catalog = None
         return format_statistics(rows, settings.min_group_size, t, catalog)

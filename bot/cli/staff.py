@@ -19,6 +19,7 @@ from bot.cli.common import (
     lookback,
     lookback_of_export,
     output_file,
+    quiet_flow_warnings,
     refuse_a_survey,
     refuse_the_bots_files,
     with_store,
@@ -235,9 +236,15 @@ def _staff_period(text: str) -> str:
 
 def _desk(store: SQLiteStore, settings: Settings) -> StaffDesk:
     """The staff side as the bot has it, for the operator's commands."""
+    # A flow's warnings are `check`'s to print, in the operator's language: here they were
+    # English lines under every export (found by an operator walk-through)
+    with quiet_flow_warnings():
+        catalog = FlowCatalog.load(
+            settings.flows_dir, operator_translator(), settings.shipped_flows
+        )
     return StaffDesk(
         store,
-        FlowCatalog.load(settings.flows_dir, operator_translator(), settings.shipped_flows),
+        catalog,
         StaffSettings(
             min_group_size=settings.min_group_size,
             timezone=settings.timezone,

@@ -31,6 +31,8 @@ from tests.harness import MASTER_KEY
 
 NOW = datetime.now(UTC)
 
+REPO = Path(__file__).resolve().parents[2]
+
 
 async def seed(
     data: Path,
@@ -122,6 +124,40 @@ async def test_output_read_only_in_part_ends_quietly(tmp_path: Path) -> None:
         )
     assert done.stderr == "", done.stderr
     assert done.returncode == 141, "as a program SIGPIPE ended"
+
+
+async def test_a_flows_warnings_are_left_to_check_by_the_staff_commands(tmp_path: Path) -> None:
+    """Found by an operator walk-through: every export, summary, stats and audit printed the
+    English "no English text; German is shown instead" of their own flow on stderr (a cron
+    job's mail each time); `check` says it, in the operator's language."""
+    data = tmp_path / "data"
+    await seed(data)
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    product = (REPO / "flows" / "definitions" / "product.toml").read_text()
+    (flows / "laden.toml").write_text(
+        product.replace('id = "product"', 'id = "laden"').replace(
+            'title = { de = "Produktfeedback", en = "Product feedback" }',
+            'title = { de = "Ladenbesuch" }',
+        )
+    )
+    env = cli_env(data) | {"FEEDBACKBOT_FLOWS_DIR": str(flows), "FEEDBACKBOT_STAFF_LOCALE": "de"}
+    for command in (
+        ["export", "--since", "7d", "--format", "csv"],
+        ["summary", "--since", "7d"],
+        ["stats", "--since", "7d"],
+        ["audit", "--since", "7d"],
+    ):
+        done = cli(*command, env=env, cwd=tmp_path)
+        assert done.returncode in (0, 1), (command, done.stderr)
+        assert "English" not in done.stderr and "laden" not in done.stderr, (command, done.stderr)
+    checked = cli(
+        "check",
+        env=env
+        | {"FEEDBACKBOT_CONTROLLER_NAME": "X", "FEEDBACKBOT_CONTROLLER_CONTACT": "x@example.org"},
+        cwd=tmp_path,
+    )
+    assert "no English text; German is shown instead" in checked.stdout
 
 
 def test_an_unusable_since_is_a_usage_error_not_a_traceback(tmp_path: Path) -> None:
