@@ -652,7 +652,7 @@ def period_and_survey(typed: str, catalog: FlowCatalog) -> tuple[str, FlowDefini
             if word == flow
             or (
                 len(word) >= 4
-                and not _a_period_word(word)
+                and not a_period_word(word)
                 and any(w.startswith(word) for w in words)
             )
         }
@@ -760,7 +760,7 @@ def _halves(words: list[str]) -> list[str]:
     return words
 
 
-def _a_period_word(word: str) -> bool:
+def a_period_word(word: str) -> bool:
     """Whether `word` (in lower case) may be part of a period as staff type it."""
     bare = word.removesuffix(".")
     return _another_period(word) or bare in _PERIOD_WORDS or bare in _MONTH_NAMES

@@ -15,7 +15,7 @@ import sys
 import tomllib
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -33,7 +33,14 @@ from flows.catalog import FlowCatalog, FlowDefinitionError
 from flows.durations import InvalidDuration, parse_duration
 from flows.i18n import N_, Translator
 from flows.models import render_text
-from flows.staff import MAX_PERIOD, example_date, first_day_named, staff_period, survey_named
+from flows.staff import (
+    MAX_PERIOD,
+    a_period_word,
+    example_date,
+    first_day_named,
+    staff_period,
+    survey_named,
+)
 from storage import SQLiteStore, StoreError, resolve_master_key
 from storage.crypto import InvalidMasterKey, decode_master_key, predictable_key
 from storage.masterkey import OPEN_TO_OTHERS
@@ -59,6 +66,7 @@ def lookback(text: str, zone: str = "UTC") -> timedelta:
             )
         )
     now = datetime.now(ZoneInfo(zone))
+    refuse_words_let_go(text, now.date())
     try:
         first = first_day_named(text, now.date())
     except InvalidDuration:  # "31.2.", "1.12.2030"
@@ -90,6 +98,34 @@ def lookback(text: str, zone: str = "UTC") -> timedelta:
             t.gettext("at most {days} days back").format(days=MAX_PERIOD.days)
         )
     return period
+
+
+def refuse_words_let_go(text: str, today: date) -> None:
+    """A usage error where reading the period let words go that are no part of one: the
+    chat lets "30d bitte" go, but "30d product" of a survey not loaded (or retired) gave
+    every survey's figures without a word, and "30 Tage irgendwas" too (found by an
+    operator's walk-through; a loaded survey's name is said by `refuse_a_survey`)."""
+    words = text.split()
+
+    def read(typed: str) -> object:
+        try:
+            return first_day_named(typed, today) or parse_duration(staff_period(typed, today))
+        except InvalidDuration:
+            return None
+
+    whole = read(text)
+    if whole is None or len(words) < 2:
+        return  # (refused as no period, in lookback's words)
+    for count in range(1, len(words)):
+        if read(" ".join(words[:count])) == whole:
+            let_go = [word for word in words[count:] if not a_period_word(word.casefold())]
+            if let_go:
+                raise argparse.ArgumentTypeError(
+                    operator_translator()
+                    .gettext("{text}: “{words}” is no part of a period; give the period alone")
+                    .format(text=repr(text.strip()[:40]), words=" ".join(let_go)[:40])
+                )
+            return
 
 
 @contextmanager

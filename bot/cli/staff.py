@@ -22,6 +22,7 @@ from bot.cli.common import (
     quiet_flow_warnings,
     refuse_a_survey,
     refuse_the_bots_files,
+    refuse_words_let_go,
     with_store,
     written_in_place,
 )
@@ -203,6 +204,7 @@ def _staff_period(text: str) -> str:
     t = operator_translator()
     whole_days = t.gettext("summaries count whole days: give at least one day, e.g. 1d, 7d or 3M")
     refuse_a_survey(text)
+    refuse_words_let_go(text, utc_now().date())
     try:
         text = staff_period(text, utc_now().date())  # the days so far, as in the chat
     except BegunToday:  # "diese Woche" on a Monday (review of the change)
