@@ -28,7 +28,7 @@ from bot.cli.common import open_store, quiet_flow_warnings
 from bot.logs import configure_logging
 from bot.operator import operator_locale, operator_translator
 from bot.settings import Settings, load_settings
-from flows.catalog import FlowCatalog, FlowDefinitionError
+from flows.catalog import FlowCatalog, FlowDefinitionError, shipped_flow_ids
 from flows.check import check_file
 from flows.i18n import SUPPORTED_LOCALES, Translator, translator
 from flows.sharing import RecipientsError
@@ -140,6 +140,9 @@ def run_chat(
         first_message = "/start" if not options.staff else "/hilfe" if t.locale == "de" else "/help"
         if options.flow is not None and (loaded := _loaded_flow(options.flow, configured)):
             first_message = f"/start {loaded}"  # "--flow product": a flow the bot runs
+        elif options.flow is not None and (unloaded := _left_out(options.flow, configured, t)):
+            print(f"feedbackbot: {unloaded}", file=sys.stderr)
+            return 1
         elif options.flow is not None:
             flow_id = _tried_flow(options.flow, session / "flows", t, out)
             if flow_id is None:
@@ -298,6 +301,22 @@ def _loaded_flow(path: Path, configured: Settings) -> str | None:
     except FlowDefinitionError:
         return name
     return name if name in catalog.flows else None
+
+
+def _left_out(path: Path, configured: Settings, t: Translator) -> str | None:
+    """What to say where `path` names a shipped flow that FEEDBACKBOT_SHIPPED_FLOWS leaves
+    out, and no file: "--flow product" was "product: does not exist" and a hint about
+    paths (found by an operator walk-through). None otherwise (a file is tried)."""
+    name = str(path).strip().lower()
+    shipped = configured.shipped_flows
+    if path.exists() or path.suffix or os.sep in name or shipped is None or name in shipped:
+        return None
+    if name not in shipped_flow_ids():
+        return None
+    return t.gettext(
+        "“{name}” is a flow shipped with feedbackbot that FEEDBACKBOT_SHIPPED_FLOWS leaves "
+        "out (it is {shipped}): add it there to chat with it, or give the path of a flow file"
+    ).format(name=name, shipped=",".join(sorted(shipped)) or "none")
 
 
 def _tried_flow(path: Path, flows_dir: Path, t: Translator, out: TextIO) -> str | None:

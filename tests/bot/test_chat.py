@@ -390,6 +390,22 @@ def test_a_flow_the_bot_runs_is_started_by_its_id() -> None:
     assert terminal.transcript.startswith("produkt: error: does not exist"), terminal.transcript
 
 
+def test_a_shipped_flow_left_out_is_named_as_such(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by an operator walk-through: with FEEDBACKBOT_SHIPPED_FLOWS=feedback, "--flow
+    product" was "product: does not exist" and a hint about relative paths."""
+    monkeypatch.setenv("FEEDBACKBOT_SHIPPED_FLOWS", "feedback")
+    terminal = Terminal()
+    assert chat(terminal, lang="de", flow=Path("product")) == 1
+    assert terminal.transcript == "", "nothing of a file"
+    assert capsys.readouterr().err == (
+        "feedbackbot: „product“ ist ein mit feedbackbot mitgelieferter Ablauf, den "
+        "FEEDBACKBOT_SHIPPED_FLOWS auslässt (dort steht feedback): Nehmen Sie ihn dort auf, "
+        "um mit ihm zu chatten, oder geben Sie den Pfad einer Ablaufdatei an\n"
+    )
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
 def test_a_chat_ended_by_a_signal_leaves_no_folder_behind(tmp_path: Path, signum: int) -> None:
     """Closing the terminal (SIGHUP) or a kill (SIGTERM) used to leave the session's
