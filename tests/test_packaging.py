@@ -3,6 +3,7 @@ source tree."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -111,3 +112,22 @@ def test_wheel_installs_catalogs_and_flows_that_work_outside_the_checkout(tmp_pa
         str(shipped / "feedback.toml"),
         str(shipped / "product.toml"),
     ]
+    # The schema of /mydata's JSON copy, which the source tree alone had as a file (found
+    # by an operator walk-through: an installed bot had none to show).
+    schema = subprocess.run(
+        [
+            sys.executable,
+            "-I",
+            "-c",
+            f"import sys; sys.path[:0] = [{str(target)!r}, "
+            f"{sysconfig.get_paths()['purelib']!r}]; "
+            "from bot.cli import main; sys.exit(main(['docs', 'export-schema']))",
+        ],
+        cwd=tmp_path,
+        env={k: v for k, v in os.environ.items() if not k.startswith("FEEDBACKBOT_")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert schema.returncode == 0, schema.stderr
+    assert schema.stdout == (REPO / "docs" / "export.schema.json").read_text()

@@ -33,6 +33,7 @@ from bot.operator import operator_translator
 from bot.settings import ConfigurationError, Settings, load_settings
 from flows.catalog import FlowCatalog
 from flows.consent_archive import consent_archive_markdown
+from flows.export import json_schema
 from flows.i18n import N_, SUPPORTED_LOCALES, Translator, translator
 from flows.privacy import privacy_notice_markdown
 from flows.processing import Operations, ProcessingRecord
@@ -77,7 +78,7 @@ def register(subparsers: Any, t: Translator) -> None:
         "docs",
         help=t.gettext(
             "write the processing record, the privacy notice or the archived consent texts "
-            "as Markdown"
+            "as Markdown, or the JSON schema of the copy /mydata sends"
         ),
         description=t.gettext(
             "Write a document for the controller. The processing record and the privacy "
@@ -126,6 +127,24 @@ def register(subparsers: Any, t: Translator) -> None:
     )
     _language_and_output(archive, t)
     archive.set_defaults(handler=run_consent_notice)
+    # The schema was in the source tree alone (docs/export.schema.json): installed, an
+    # operator asked what the JSON copy holds had none (found by an operator walk-through).
+    schema = documents.add_parser(
+        "export-schema",
+        help=t.gettext("write the JSON schema of the copy /mydata (/meinedaten) sends"),
+        description=t.gettext(
+            "Write the JSON schema of the copy of their data that /mydata (/meinedaten) "
+            "sends a person as a file (Art. 15(3) and 20 GDPR): what each field holds. "
+            "Needs no settings."
+        ),
+    )
+    schema.add_argument(
+        "--output",
+        type=output_file,
+        metavar="FILE",
+        help=t.gettext("write to FILE instead of standard output (-)"),
+    )
+    schema.set_defaults(handler=run_export_schema)
 
 
 def _language_and_output(parser: argparse.ArgumentParser, t: Translator) -> None:
@@ -173,6 +192,10 @@ def run_docs(args: argparse.Namespace) -> int:
     locales = (args.lang,) if args.lang else SUPPORTED_LOCALES
     texts = {locale: render_document(args.document, locale, record) for locale in locales}
     return write_documents(texts, args.output)
+
+
+def run_export_schema(args: argparse.Namespace) -> int:
+    return write_documents({"": json_schema()}, args.output)
 
 
 def run_consent_notice(args: argparse.Namespace) -> int:
