@@ -761,9 +761,10 @@ def _halves(words: list[str]) -> list[str]:
 
 
 def a_period_word(word: str) -> bool:
-    """Whether `word` (in lower case) may be part of a period as staff type it."""
-    bare = word.removesuffix(".")
-    return _another_period(word) or bare in _PERIOD_WORDS or bare in _MONTH_NAMES
+    """Whether `word` (in lower case) may be part of a period as staff type it ("Tage!"
+    too)."""
+    bare = word.strip(".,;:!?")
+    return _another_period(bare) or bare in _PERIOD_WORDS or bare in _MONTH_NAMES
 
 
 def _another_period(word: str) -> bool:
