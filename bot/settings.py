@@ -669,11 +669,22 @@ _SETTING_ALIASES = {
     **dict.fromkeys(
         ("LANGUAGE", "LANG", "LOCALE", "SPRACHE", "DEFAULT_LANGUAGE"), "DEFAULT_LOCALE"
     ),
-    **dict.fromkeys(("TZ", "TIME_ZONE", "ZEITZONE"), "TIMEZONE"),
-    **dict.fromkeys(("ADMIN_IDS", "ADMINS", "ADMIN_ID", "STAFF", "STAFF_ID"), "STAFF_IDS"),
-    **dict.fromkeys(("BOT_TOKEN", "TELEGRAM_TOKEN", "API_TOKEN", "TOKEN_FILE"), "TOKEN"),
-    **dict.fromkeys(("KEY", "KEY_FILE", "MASTERKEY", "SECRET_KEY"), "MASTER_KEY"),
+    **dict.fromkeys(("ADMIN_LANGUAGE", "STAFF_LANGUAGE", "ADMIN_LOCALE"), "STAFF_LOCALE"),
+    **dict.fromkeys(("TZ", "TIME_ZONE", "ZEITZONE", "STAFF_TZ"), "TIMEZONE"),
+    **dict.fromkeys(
+        ("ADMIN_IDS", "ADMINS_IDS", "ADMINS", "ADMIN_ID", "STAFF", "STAFF_ID"), "STAFF_IDS"
+    ),
+    **dict.fromkeys(
+        ("ADMIN_CHAT", "ADMIN_CHAT_ID", "GROUP_ID", "CHAT_ID", "STAFF_GROUP", "STAFF_GROUP_ID"),
+        "STAFF_CHAT_ID",
+    ),
+    **dict.fromkeys(("BOT_TOKEN", "TELEGRAM_TOKEN", "TELEGRAM_BOT_TOKEN", "API_TOKEN"), "TOKEN"),
+    **dict.fromkeys(("KEY", "MASTERKEY", "SECRET_KEY"), "MASTER_KEY"),
+    **dict.fromkeys(("KEY_FILE", "MASTERKEY_FILE", "SECRET_KEY_FILE"), "MASTER_KEY_FILE"),
     **dict.fromkeys(("DPO", "DATENSCHUTZ", "DPO_EMAIL", "DPO_MAIL"), "DPO_CONTACT"),
+    **dict.fromkeys(("API_URL", "TELEGRAM_API_URL", "BASE_URL"), "API_BASE_URL"),
+    **dict.fromkeys(("DIR", "DATA", "DATA_PATH"), "DATA_DIR"),
+    **dict.fromkeys(("RATE_LIMIT", "LIMIT"), "FEEDBACK_LIMIT"),
 }
 
 
@@ -715,7 +726,7 @@ def _reason(error: Any) -> str:
         said = t.gettext(reason).format(**context)
         if error["type"] == "duration" and (days := in_days(str(context.get("value")))):
             # "6 Monate", "P6M" (found by a re-check of the hints: only the examples)
-            said += "; " + t.gettext('For “{value}” write "{days}d".').format(
+            said += ". " + t.gettext('For “{value}” write "{days}d".').format(
                 value=str(context.get("value")).strip(), days=days
             )
         return said

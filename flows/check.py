@@ -418,22 +418,26 @@ _DAYS_OF_UNIT = {
     **dict.fromkeys("d tag tage tagen tg day days".split(), 1),
     **dict.fromkeys("w woche wochen wo week weeks".split(), 7),
     **dict.fromkeys("monat monate monaten mon month months mo".split(), 30),
-    **dict.fromkeys("y j jahr jahre jahren year years".split(), 365),
+    **dict.fromkeys("y yr yrs j jahr jahre jahren year years".split(), 365),
 }
 
 
 def in_days(value: str) -> int | None:
     """A retention written in words or in ISO months or years, in days: "6 Monate" and
     "P6M" 180, "1 Jahr" 365 (found by a flow author's re-check: only the general example
-    was given). None for anything else."""
+    was given). None for anything else, and for a retention that is none (0, or longer than
+    the longest)."""
     match = _IN_WORDS.fullmatch(value)
     if match is None:
         return None
     iso, count, unit = match.group(1), int(match.group(2)), match.group(3).casefold()
     if iso and unit == "m":  # ISO 8601: P6M is six months (PT6M six minutes)
-        return count * 30
-    days = _DAYS_OF_UNIT.get(unit)
-    return None if days is None or (iso and len(unit) > 1) else count * days
+        days: int | None = count * 30
+    else:
+        per = _DAYS_OF_UNIT.get(unit)
+        days = None if per is None or (iso and len(unit) > 1) else count * per
+    # (none that would be refused in turn: "0 Monate", "11 Jahre"; a review)
+    return days if days is not None and 1 <= days <= LONGEST_RETENTION.days else None
 
 
 def _explain(

@@ -417,13 +417,22 @@ _WORDED_DATE = re.compile(
 # year's 1 December once words after a date were let go).
 _DOTTED_DATE = re.compile(r"(\d{1,2})\.[ ]?(\d{1,2})\.(?:[ ]?(\d{4}|\d{2}))?")
 _UNTIL = frozenset("bis to until till through thru - – —".split())
+# Words that restate a look-back or ask politely, let go after a period at the command
+# line too ("7 days ago", as `date -d` spells it; "30 Tage insgesamt", "30d danke"; found
+# by a review of refusing the words let go there, see bot.cli.common).
+_SAYING_NO_MORE = frozenset(
+    "ago back zurück zurueck her lang rückwirkend rueckwirkend rückblickend rueckblickend "
+    "total insgesamt genau exactly nur only komplett complete danke thanks thank you pls "
+    "utc ungefähr ungefaehr ca approx approximately about etwa alle all umfragen surveys "
+    "up now jetzt til".split()
+)
 # Words of periods as staff type them, besides numbers and units (see _another_period):
 # none names a survey whose title it begins (see period_and_survey).
 _PERIOD_WORDS = frozenset(
     {
         *_SINGULAR, *_LEAD_WORDS, *_SPAN, *_SPAN_AFTER_LAST, *_ONE, *_COUNTED, *_HALF,
         *_ONE_AND_A_HALF, *_TODAY, *_YESTERDAY, *_THIS, *_WEEK, *_MONTH, *_SINCE,
-        *_SINCE_FILLER, *_WEEKDAYS, *_UNTIL, "vorgestern",
+        *_SINCE_FILLER, *_WEEKDAYS, *_UNTIL, *_SAYING_NO_MORE, "vorgestern",
         *(word for phrase in _WEEK_START | _MONTH_START for word in phrase.split()),
     }
 )  # fmt: skip
@@ -763,7 +772,7 @@ def _halves(words: list[str]) -> list[str]:
 def a_period_word(word: str) -> bool:
     """Whether `word` (in lower case) may be part of a period as staff type it ("Tage!"
     too)."""
-    bare = word.strip(".,;:!?")
+    bare = word.strip(".,;:!?()")
     return _another_period(bare) or bare in _PERIOD_WORDS or bare in _MONTH_NAMES
 
 

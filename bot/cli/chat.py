@@ -315,8 +315,9 @@ def _left_out(path: Path, configured: Settings, t: Translator) -> str | None:
         return None
     return t.gettext(
         "“{name}” is a flow shipped with feedbackbot that FEEDBACKBOT_SHIPPED_FLOWS leaves "
-        "out (it is {shipped}): add it there to chat with it, or give the path of a flow file"
-    ).format(name=name, shipped=",".join(sorted(shipped)) or "none")
+        "out (it is “{shipped}”): add it there to chat with it, or give the path of a flow "
+        "file"
+    ).format(name=name, shipped=",".join(sorted(shipped)))
 
 
 def _tried_flow(path: Path, flows_dir: Path, t: Translator, out: TextIO) -> str | None:

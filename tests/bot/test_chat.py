@@ -16,11 +16,13 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from bot.cli.chat import CHAT_USER_ID, ChatOptions, piped_lines, run_chat
+from bot.cli.chat import CHAT_USER_ID, ChatOptions, _left_out, piped_lines, run_chat
+from flows.i18n import translator
 from storage.interface import StoreError, StoreInUse
 from storage.sqlite_db import hold_lock, release_lock
 from tests.harness import deletion_dates, files_contain, product_flow_passing_on, stored_rows
@@ -401,9 +403,12 @@ def test_a_shipped_flow_left_out_is_named_as_such(
     assert terminal.transcript == "", "nothing of a file"
     assert capsys.readouterr().err == (
         "feedbackbot: „product“ ist ein mit feedbackbot mitgelieferter Ablauf, den "
-        "FEEDBACKBOT_SHIPPED_FLOWS auslässt (dort steht feedback): Nehmen Sie ihn dort auf, "
-        "um mit ihm zu chatten, oder geben Sie den Pfad einer Ablaufdatei an\n"
+        "FEEDBACKBOT_SHIPPED_FLOWS nicht aufführt (dort steht „feedback“): Nehmen Sie ihn dort "
+        "auf, um mit ihm zu chatten, oder geben Sie den Pfad einer Ablaufdatei an\n"
     )
+    # none shipped: said as it is, not "none" in a German sentence (review)
+    said = _left_out(Path("product"), SimpleNamespace(shipped_flows=()), translator("en"))  # type: ignore[arg-type]
+    assert said is not None and "FEEDBACKBOT_SHIPPED_FLOWS leaves out (it is “”)" in said
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])

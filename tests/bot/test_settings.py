@@ -271,6 +271,14 @@ def test_a_misspelt_setting_is_said_with_what_it_likely_means(
         ("PURGE", "PURGE_INTERVAL"),
         ("STAFF_CHATID", "STAFF_CHAT_ID"),
         ("DEFAULT_LANGUAGE", "DEFAULT_LOCALE"),
+        # from the review: KEY_FILE was MASTER_KEY (a path where the key belongs), and the
+        # commonest misnamings were no longer guessed
+        ("KEY_FILE", "MASTER_KEY_FILE"),
+        ("TELEGRAM_BOT_TOKEN", "TOKEN"),
+        ("ADMIN_CHAT", "STAFF_CHAT_ID"),
+        ("GROUP_ID", "STAFF_CHAT_ID"),  # not MIN_GROUP_SIZE
+        ("ADMIN_LANGUAGE", "STAFF_LOCALE"),
+        ("DIR", "DATA_DIR"),
     ],
 )
 def test_a_setting_named_as_other_bots_name_it_is_said_with_ours(
@@ -287,6 +295,17 @@ def test_a_setting_named_as_other_bots_name_it_is_said_with_ours(
     )
 
 
+@pytest.mark.parametrize("value", ["11 Jahre", "0 Monate"])
+def test_a_retention_in_words_that_is_none_gets_no_days_to_write(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    """From the review: "11 Jahre" was told to write "4015d", refused in turn."""
+    monkeypatch.setenv("FEEDBACKBOT_RETENTION", value)
+    with pytest.raises(ConfigurationError) as refused:
+        load_settings(_env_file=None)
+    assert "write" not in str(refused.value).split("P180D")[-1], str(refused.value)
+
+
 @pytest.mark.parametrize(
     ("value", "days"), [("6 Monate", "180d"), ("P6M", "180d"), ("2 years", "730d")]
 )
@@ -299,7 +318,7 @@ def test_a_retention_in_words_is_told_in_days(
         load_settings(_env_file=None)
     assert str(refused.value) == (
         f"invalid configuration: FEEDBACKBOT_RETENTION: '{value}' is not a duration; use e.g. "
-        f'90d, 12h or P180D; For “{value}” write "{days}".'
+        f'90d, 12h or P180D. For “{value}” write "{days}".'
     )
 
 

@@ -141,22 +141,23 @@ async def test_a_flows_warnings_are_left_to_check_by_the_staff_commands(tmp_path
             'title = { de = "Ladenbesuch" }',
         )
     )
-    env = cli_env(data) | {"FEEDBACKBOT_FLOWS_DIR": str(flows), "FEEDBACKBOT_STAFF_LOCALE": "de"}
+    env = cli_env(data) | {
+        "FEEDBACKBOT_FLOWS_DIR": str(flows),
+        "FEEDBACKBOT_STAFF_LOCALE": "de",
+        "FEEDBACKBOT_CONTROLLER_NAME": "X",
+        "FEEDBACKBOT_CONTROLLER_CONTACT": "x@example.org",
+    }
     for command in (
         ["export", "--since", "7d", "--format", "csv"],
         ["summary", "--since", "7d"],
         ["stats", "--since", "7d"],
         ["audit", "--since", "7d"],
+        ["docs", "processing-record"],  # (review: not tried)
     ):
         done = cli(*command, env=env, cwd=tmp_path)
         assert done.returncode in (0, 1), (command, done.stderr)
         assert "English" not in done.stderr and "laden" not in done.stderr, (command, done.stderr)
-    checked = cli(
-        "check",
-        env=env
-        | {"FEEDBACKBOT_CONTROLLER_NAME": "X", "FEEDBACKBOT_CONTROLLER_CONTACT": "x@example.org"},
-        cwd=tmp_path,
-    )
+    checked = cli("check", env=env, cwd=tmp_path)
     assert "no English text; German is shown instead" in checked.stdout
 
 
