@@ -13,6 +13,7 @@ import re
 import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from flows.durations import InvalidDuration, parse_duration
 from flows.i18n import SUPPORTED_LOCALES, Translator
 from flows.models import (
     IDENT_LENGTH,
@@ -413,13 +415,9 @@ def _locate(loc: tuple[int | str, ...], data: Any) -> tuple[Where, list[int | st
     return tuple(where), unmatched
 
 
-_IN_WORDS = re.compile(r"\s*(P)?(\d{1,4})\s*([^\W\d_]+)\.?\s*")
-_DAYS_OF_UNIT = {
-    **dict.fromkeys("d tag tage tagen tg day days".split(), 1),
-    **dict.fromkeys("w woche wochen wo week weeks".split(), 7),
-    **dict.fromkeys("monat monate monaten mon month months mo".split(), 30),
-    **dict.fromkeys("y yr yrs j jahr jahre jahren year years".split(), 365),
-}
+# ISO 8601 months and years, which durations do not take (P6M is six months, PT6M six
+# minutes); the rest is read as staff write a period (flows.staff.staff_period).
+_ISO_MONTHS_OR_YEARS = re.compile(r"\s*P(\d{1,4})([MY])\s*")
 
 
 def in_days(value: str) -> int | None:
@@ -427,17 +425,21 @@ def in_days(value: str) -> int | None:
     "P6M" 180, "1 Jahr" 365 (found by a flow author's re-check: only the general example
     was given). None for anything else, and for a retention that is none (0, or longer than
     the longest)."""
-    match = _IN_WORDS.fullmatch(value)
-    if match is None:
-        return None
-    iso, count, unit = match.group(1), int(match.group(2)), match.group(3).casefold()
-    if iso and unit == "m":  # ISO 8601: P6M is six months (PT6M six minutes)
-        days: int | None = count * 30
+    iso = _ISO_MONTHS_OR_YEARS.fullmatch(value)
+    if iso:
+        days = int(iso.group(1)) * (30 if iso.group(2) == "M" else 365)
     else:
-        per = _DAYS_OF_UNIT.get(unit)
-        days = None if per is None or (iso and len(unit) > 1) else count * per
+        from flows.staff import staff_period  # (only for a value refused: a heavy module)
+
+        try:
+            length = parse_duration(staff_period(value))
+        except InvalidDuration:
+            return None
+        if length % timedelta(days=1):
+            return None  # "12 Stunden", "6m": no whole days
+        days = length.days
     # (none that would be refused in turn: "0 Monate", "11 Jahre"; a review)
-    return days if days is not None and 1 <= days <= LONGEST_RETENTION.days else None
+    return days if 1 <= days <= LONGEST_RETENTION.days else None
 
 
 def _explain(
