@@ -7,6 +7,7 @@ import asyncio
 import logging
 import re
 import sys
+from datetime import timedelta
 from typing import Any
 
 from telegram.error import InvalidToken, TelegramError
@@ -87,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     # Ctrl-C"). Cancelled, it closes what it opened; KeyboardInterrupt comes after.
     runner = asyncio.Runner()
     try:
-        runner.run(store.open())
+        runner.run(_open_checked(store, _retentions(settings, catalog)))
     except BaseException:
         store.abandon()
         runner.close()  # (python-telegram-bot closes the loop it is left when it ends)
@@ -98,6 +99,25 @@ def run(args: argparse.Namespace) -> int:
         # A stop signal during start-up can end python-telegram-bot's shutdown before our
         # post_shutdown closed the store: its thread would keep the process from exiting.
         store.abandon()
+
+
+async def _open_checked(store: SQLiteStore, retentions: dict[str, timedelta]) -> None:
+    """Open the store, refusing a retention that would cut stored feedback short before the
+    Bot API is asked (post_init asks again, for `chat`): offline, its network error hid
+    this refusal (an operator walk-through)."""
+    from bot.app import refuse_cutting_short
+
+    await store.open()
+    try:
+        await refuse_cutting_short(store, retentions)
+    except BaseException:
+        await store.close()
+        raise
+
+
+def _retentions(settings: Settings, catalog: FlowCatalog) -> dict[str, timedelta]:
+    """Each loaded survey's retention, by flow id, as the bot applies it."""
+    return {flow.id: flow.retention(settings.retention) for flow in catalog.flows.values()}
 
 
 def _run_polling(

@@ -229,6 +229,8 @@ async def test_a_retention_of_seconds_meant_as_days_leaves_stored_feedback_alone
             )
         assert "a retention of only 12h (surveys: feedback, product;" in result.stderr
         assert api.calls("getUpdates") == [], "not started"
+        # Refused before Telegram is asked: offline, the network error hid it.
+        assert api.calls("getMe") == []
         assert deletion_dates(data) == before, "nothing brought forward"
         # Written as meant, it starts, and deletes nothing early.
         with running_bot(
