@@ -300,22 +300,25 @@ _UNIT_WORDS = {
 }
 # Spelled in days: 30 a month, 365 a year.
 _DAY_WORDS = {
-    **dict.fromkeys(("mon", "monat", "monate", "monaten", "month", "months"), 30),
+    **dict.fromkeys(("mo", "mon", "monat", "monate", "monaten", "month", "months"), 30),
     **dict.fromkeys(("j", "jahr", "jahre", "jahren", "y", "yr", "year", "years"), 365),
 }
 # "letzte Woche", "the last 14 days", "eine Woche", "a month": what staff type around
 # a period, meaning no more than the period itself.
 _LEAD_WORDS = frozenset(
-    "letzte letzten letzter vergangene vergangenen die der den the last past".split()
+    "letzte letzten letzter letztem vergangene vergangenen vergangenem die der den the "
+    "last past previous".split()
 )
-_LAST = frozenset("letzte letzten letzter vergangene vergangenen last past".split())
+_LAST = frozenset(
+    "letzte letzten letzter letztem vergangene vergangenen vergangenem last past previous".split()
+)
 # "seit 3 Tagen", "in den letzten 3 Tagen", "for the last 3 days", "over the past week"
 # (found by a staff walk-through: not understood); only before a number of a unit, or a
 # unit after "letzten"/"last": "seit 15. November", "seit 2020" are dates, no length (found
 # by a review of the change: read as 15 days and 2,020 days), and "in 3 Tagen" is to come.
 _SPAN = frozenset("seit für fuer for over during since".split())
-_SPAN_AFTER_LAST = frozenset("in".split())
-_ONE = frozenset("ein eine einen einem a an one".split())
+_SPAN_AFTER_LAST = frozenset("in im".split())
+_ONE = frozenset("ein eine einen einem einer a an one".split())
 _COUNTED = {
     word: str(n)
     for n, words in enumerate(
@@ -360,10 +363,13 @@ _DAY_BEFORE = frozenset(("vorgestern", "day before yesterday", "the day before y
 _THIS = frozenset("diese dieser diesen dieses this".split())
 _WEEK = frozenset("woche week".split())
 _MONTH = frozenset("monat monats month".split())
+_YEAR = frozenset("jahr jahres year".split())
+# This year so far, as staff say it (found by a staff walk-through: not understood).
+_YEAR_TO_DATE = frozenset(("ytd", "year to date", "year-to-date", "bisheriges jahr"))
 # Since a day of the week, or the week's or month's start: its whole days up to yesterday
 # ("seit Montag" on a Thursday is 3d, Monday to Wednesday; on a Monday, last Monday's
 # week, 7d: found by a staff walk-through, "not understood").
-_SINCE = frozenset("seit since ab from".split())
+_SINCE = frozenset("seit since ab from vom".split())
 _SINCE_FILLER = frozenset("dem letztem letzten vergangenem last the bitte please".split())
 _WEEKDAYS = {
     **dict.fromkeys(("montag", "monday"), 0),
@@ -381,6 +387,10 @@ _WEEK_START = frozenset(
 _MONTH_START = frozenset(
     ("monatsbeginn", "monatsanfang", "anfang des monats", "beginn des monats",
      "start of the month", "beginning of the month", "start of month")
+)  # fmt: skip
+_YEAR_START = frozenset(
+    ("jahresbeginn", "jahresanfang", "anfang des jahres", "beginn des jahres",
+     "start of the year", "beginning of the year", "start of year", "neujahr")
 )  # fmt: skip
 # A day by its date, alone or after "seit"/"since" (see date_named): "1.12.", "seit dem
 # 30.11.2026", "ab 1. Dezember", "since December 1st", "since 1 Dec" (found by a staff
@@ -417,6 +427,16 @@ _WORDED_DATE = re.compile(
 # year's 1 December once words after a date were let go).
 _DOTTED_DATE = re.compile(r"(\d{1,2})\.[ ]?(\d{1,2})\.(?:[ ]?(\d{4}|\d{2}))?")
 _UNTIL = frozenset("bis to until till through thru - – —".split())
+# "1.12. bis heute", "seit Montag bis jetzt", "Dec 1 to now": up to now, as every period
+# counts (found by a staff walk-through: "1.12. bis heute" not understood).
+_UP_TO = frozenset("heute today jetzt now".split())
+_UP_TO_NOW = re.compile(
+    r"(?<=\S)\s+(?:bis|to|until|till|through|thru|-|–|—)\s+(?:heute|today|jetzt|now)\s*$",
+    re.IGNORECASE,
+)
+# "7 Tage!", "30 Tage, bitte", "gestern?": marks around a period (found by a staff
+# walk-through: not understood, though "7 Tage." was); not a decimal comma ("1,5 Wochen").
+_MARKS = re.compile(r"[!?¡¿]+|(?<!\d),|,(?!\d)")
 # Words that restate a look-back or ask politely, let go after a period at the command
 # line too ("7 days ago", as `date -d` spells it; "30 Tage insgesamt", "30d danke"; found
 # by a review of refusing the words let go there, see bot.cli.common).
@@ -431,9 +451,13 @@ _SAYING_NO_MORE = frozenset(
 _PERIOD_WORDS = frozenset(
     {
         *_SINGULAR, *_LEAD_WORDS, *_SPAN, *_SPAN_AFTER_LAST, *_ONE, *_COUNTED, *_HALF,
-        *_ONE_AND_A_HALF, *_TODAY, *_YESTERDAY, *_THIS, *_WEEK, *_MONTH, *_SINCE,
-        *_SINCE_FILLER, *_WEEKDAYS, *_UNTIL, *_SAYING_NO_MORE, "vorgestern",
-        *(word for phrase in _WEEK_START | _MONTH_START for word in phrase.split()),
+        *_ONE_AND_A_HALF, *_TODAY, *_YESTERDAY, *_THIS, *_WEEK, *_MONTH, *_YEAR, *_SINCE,
+        *_SINCE_FILLER, *_WEEKDAYS, *_UNTIL, *_SAYING_NO_MORE, *_UP_TO, "vorgestern",
+        *(
+            word
+            for phrase in _WEEK_START | _MONTH_START | _YEAR_START | _YEAR_TO_DATE
+            for word in phrase.split()
+        ),
     }
 )  # fmt: skip
 
@@ -458,7 +482,7 @@ def date_named(typed: str, today: date) -> date | None:
     Dezember", "since December 1st"): the latest such day up to `today` where no year is
     given. None for words that name no date; NoSuchDay for a date that is no day, or one
     still to come ("31.2.", "1.12.2030")."""
-    words = [word for word in typed.casefold().split() if word not in _SINCE_FILLER]
+    words = [word for word in _plain(typed).casefold().split() if word not in _SINCE_FILLER]
     if words[:1] and words[0] in _SINCE:
         words = [word for word in words[1:] if word not in _SINCE_FILLER]
     text = " ".join(words)
@@ -526,15 +550,31 @@ class DayBefore(InvalidDuration):
     """ "vorgestern": one day before the last, which no summary counts alone."""
 
 
+class EndedPeriod(InvalidDuration):
+    """A month or a year named that ended before yesterday ("November" in December,
+    "2025"): summaries count up to yesterday, so not it alone; from its `first` day on
+    they do (found by a staff walk-through: "not understood", and "2025" was 2,025 days)."""
+
+    def __init__(self, typed: str, first: date) -> None:
+        super().__init__(f"{typed[:40]!r}: ended before yesterday")
+        self.first = first
+
+
+def date_typed(day: date, today: date, locale: str = "de") -> str:
+    """`day` as staff type it to count from (see example_date), with its year where it is
+    not this year's: "1.11.", "1.1.2025"; in English "1 Nov", "1 Jan 2025"."""
+    year = "" if day.year == today.year else str(day.year)
+    if locale == "en":
+        return f"{day.day} {_MONTHS_SHORT[day.month - 1]} {year}".strip()
+    return f"{day.day}.{day.month}.{year}"
+
+
 def example_date(today: date, locale: str = "de") -> str:
     """A date as staff may type it to count from, for the examples of a reply: a week
     before `today` ("29.11." on 6 December), which is never refused as a day to come (a
     fixed "1.12." was, from 24 November to 1 December: found by review). In English with
     its month named ("29 Nov"): "29.11." may be read month first (found by a walk-through)."""
-    day = today - timedelta(days=7)
-    if locale == "en":
-        return f"{day.day} {_MONTHS_SHORT[day.month - 1]}"
-    return f"{day.day}.{day.month}."
+    return date_typed(today - timedelta(days=7), today, locale)
 
 
 _MONTHS_SHORT = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
@@ -550,6 +590,41 @@ DAY_BEFORE_NOTE = N_(
 _INVISIBLE_IN_A_PERIOD = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 
 
+def _plain(typed: str) -> str:
+    """`typed` without what is no part of the period: characters pasted with it that do not
+    show (a zero-width space, found by a staff walk-through), marks ("7 Tage!", "30 Tage,
+    bitte"), and "bis heute" after it (see _UP_TO_NOW)."""
+    typed = _MARKS.sub(" ", typed.translate(_INVISIBLE_IN_A_PERIOD)).strip()
+    return _UP_TO_NOW.sub("", typed)
+
+
+# A year as a period's: "2026" is this year so far, not 2,026 days.
+_YEAR_NUMBER = re.compile(r"(?:19|20)\d\d")
+_IN = frozenset("im in of the der den des".split())
+
+
+def _month_or_year(lowered: list[str], today: date) -> tuple[date, bool] | None:
+    """The first day of the month or year that `lowered` names alone ("November", "im
+    Dezember", "Nov 2025", "2026"), and whether it is still going; None for other words.
+    NoSuchDay for one still to come."""
+    words = [word.removesuffix(".") for word in lowered if word not in _IN]
+    if len(words) == 1 and _YEAR_NUMBER.fullmatch(words[0]):
+        first = date(int(words[0]), 1, 1)
+    elif 1 <= len(words) <= 2 and words[0] in _MONTH_NAMES:
+        month = _MONTH_NAMES[words[0]]
+        if len(words) == 2 and not _YEAR_NUMBER.fullmatch(words[1]):
+            return None
+        year = int(words[1]) if len(words) == 2 else today.year - (month > today.month)
+        first = date(year, month, 1)
+    else:
+        return None
+    if first > today:
+        raise NoSuchDay(f"{' '.join(lowered)[:40]!r}: to come")
+    if words[0].isdigit():
+        return first, first.year == today.year
+    return first, (first.year, first.month) == (today.year, today.month)
+
+
 def staff_period(typed: str, today: date | None = None) -> str:
     """A period as typed in the chat, in the spelling durations use: a bare number and
     "7 Tage" / "7 days" are days (a member of staff does not mean seconds), "2 Wochen"
@@ -562,9 +637,8 @@ def staff_period(typed: str, today: date | None = None) -> str:
     DayBefore. Given `today` (UTC), "diese Woche" and "this month" are their whole days so
     far (NoWholeDay on a Monday, or on the first), and so are "seit Montag", "since the
     start of the month" (see _SINCE)."""
-    # (a zero-width space pasted with it: "\u200b7d", found by a staff walk-through)
-    typed = typed.translate(_INVISIBLE_IN_A_PERIOD)
-    lowered = [word.casefold().strip(".!?") for word in typed.split()]
+    typed = _plain(typed)
+    lowered = [word.casefold().strip(".") for word in typed.split()]
     if " ".join(lowered) in _DAY_BEFORE or lowered[:1] == ["vorgestern"]:
         raise DayBefore(f"{typed[:40]!r}: one day before the last")
     dated = date_named(typed, today or date.max)  # (without `today` refused below)
@@ -583,8 +657,15 @@ def staff_period(typed: str, today: date | None = None) -> str:
         if days == 0:
             raise BegunToday(f"{typed[:40]!r}: no whole day of it is over")
         return f"{days}d"
+    if today is not None and (named := _month_or_year(lowered, today)) is not None:
+        month_or_year, going = named
+        if not going:
+            raise EndedPeriod(typed, month_or_year)
+        if month_or_year == today:
+            raise BegunToday(f"{typed[:40]!r}: no whole day of it is over")
+        return f"{(today - month_or_year).days}d"
     if lowered and lowered[0] in _SPAN | _SPAN_AFTER_LAST:
-        if not _a_length_after([word.casefold().strip("!?") for word in typed.split()]):
+        if not _a_length_after([word.casefold() for word in typed.split()]):
             return typed.strip()  # refused by parse_duration, as before
         typed = " ".join(typed.split()[1:])
     words = _halves(_HALF_SIGN.sub(_half_sign, typed).split())
@@ -681,7 +762,7 @@ def first_day_named(typed: str, today: date) -> date | None:
     day = date_named(typed, today)  # (NoSuchDay for a date to come)
     if day is not None:
         return day
-    lowered = [word.casefold().strip(".!?") for word in typed.split()]
+    lowered = [word.casefold().strip(".") for word in _plain(typed).split()]
     named = " ".join(lowered)
     if named in _TODAY:
         return today
@@ -690,18 +771,27 @@ def first_day_named(typed: str, today: date) -> date | None:
     if named in _DAY_BEFORE:
         return today - timedelta(days=2)
     since = _days_since(lowered, today)
-    if since is None and len(lowered) == 2:
+    if since is None and (len(lowered) == 2 or named in _YEAR_TO_DATE):
         since = _days_this(lowered, today)
+    if since is None and (month_or_year := _month_or_year(lowered, today)) is not None:
+        first, going = month_or_year
+        if not going:
+            raise EndedPeriod(typed, first)
+        return first
     return None if since is None else today - timedelta(days=since)
 
 
 def _days_this(lowered: list[str], today: date) -> int | None:
-    """The whole days of this week or month so far that `lowered` names ("diese Woche",
-    "this month"), or None."""
+    """The whole days of this week, month or year so far that `lowered` names ("diese
+    Woche", "this month", "YTD"), or None."""
+    if " ".join(lowered) in _YEAR_TO_DATE:
+        return (today - date(today.year, 1, 1)).days
     if len(lowered) < 2 or lowered[0] not in _THIS:
         return None
     if lowered[1] in _WEEK:
         return today.weekday()
+    if lowered[1] in _YEAR:
+        return (today - date(today.year, 1, 1)).days
     return today.day - 1 if lowered[1] in _MONTH else None
 
 
@@ -717,8 +807,11 @@ def _a_length_after(lowered: list[str]) -> bool:
         rest = rest[1:]
     if lowered[0] in _SPAN_AFTER_LAST and not last:
         return False
-    if len(rest) >= 2 and rest[0].isdigit() and len(rest[0]) <= 3 and rest[1].rstrip(".").isalpha():
-        return True
+    # ("seit einer Woche", "seit zwei Wochen": found by a staff walk-through)
+    counted = rest[:1] and (rest[0] in _ONE or rest[0] in _COUNTED)
+    if len(rest) >= 2 and rest[1].rstrip(".").isalpha():
+        if counted or (rest[0].isdigit() and len(rest[0]) <= 3):
+            return True
     return last and len(rest) >= 1 and rest[0].removesuffix(".") in _SINGULAR
 
 
@@ -740,6 +833,10 @@ def _days_since(lowered: list[str], today: date) -> int | None:
         return today.weekday()
     if named in _MONTH_START:
         return today.day - 1
+    if named in _YEAR_START:
+        return (today - date(today.year, 1, 1)).days
+    if (month_or_year := _month_or_year(named.split(), today)) is not None:
+        return (today - month_or_year[0]).days  # "seit November", "seit 2025"
     return None
 
 
@@ -1112,6 +1209,14 @@ class StaffDesk:
             )
         except DayBefore:
             return Outcome.say(t.gettext(DAY_BEFORE_NOTE))
+        except EndedPeriod as ended:  # "November" in December, "2025"
+            return Outcome.say(
+                t.gettext(
+                    "Summaries count up to yesterday, so a month or year that is over cannot "
+                    "be counted on its own. To count from its first day up to yesterday, type "
+                    "/summary {date}."
+                ).format(date=date_typed(ended.first, today, t.locale))
+            )
         except NoSuchDay:  # "31.2.", "24.12.2026" on 6 December
             return Outcome.say(
                 t.gettext(

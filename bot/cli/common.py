@@ -35,7 +35,9 @@ from flows.i18n import N_, Translator
 from flows.models import render_text
 from flows.staff import (
     MAX_PERIOD,
+    EndedPeriod,
     a_period_word,
+    date_typed,
     example_date,
     first_day_named,
     staff_period,
@@ -69,6 +71,8 @@ def lookback(text: str, zone: str = "UTC") -> timedelta:
     refuse_words_let_go(text, now.date())
     try:
         first = first_day_named(text, now.date())
+    except EndedPeriod as ended:  # "November" in December, "2025"
+        raise argparse.ArgumentTypeError(ended_period_said(text, ended, now.date())) from None
     except InvalidDuration:  # "31.2.", "1.12.2030"
         raise argparse.ArgumentTypeError(
             t.gettext("{text} is no day before today").format(text=repr(text[:40]))
@@ -98,6 +102,15 @@ def lookback(text: str, zone: str = "UTC") -> timedelta:
             t.gettext("at most {days} days back").format(days=MAX_PERIOD.days)
         )
     return period
+
+
+def ended_period_said(text: str, ended: EndedPeriod, today: date) -> str:
+    """What `--since` says of a month or year that is over: every period counts up to now."""
+    t = operator_translator()
+    return t.gettext(
+        "{text} is over, and a period counts up to now: to count from its first day on, give "
+        "--since {date}"
+    ).format(text=repr(text.strip()[:40]), date=date_typed(ended.first, today, t.locale))
 
 
 def refuse_words_let_go(text: str, today: date) -> None:

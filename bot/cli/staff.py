@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.cli.common import (
+    ended_period_said,
     lookback,
     lookback_of_export,
     output_file,
@@ -48,6 +49,7 @@ from flows.staff import (
     SHORTEST_PERIOD,
     BegunToday,
     DayBefore,
+    EndedPeriod,
     NoWholeDay,
     StaffDesk,
     StaffSettings,
@@ -229,6 +231,8 @@ def _staff_period(text: str) -> str:
                 "alone: --since 2d counts yesterday and the day before, 1d yesterday"
             )
         ) from None
+    except EndedPeriod as ended:  # "November" in December (as the chat says it)
+        raise argparse.ArgumentTypeError(ended_period_said(text, ended, utc_now().date())) from None
     except InvalidDuration:
         pass  # refused by lookback, in its words
     if lookback(text) < SHORTEST_PERIOD:  # a usage error for what it refuses

@@ -212,6 +212,11 @@ def test_a_survey_named_in_since_is_a_usage_error(tmp_path: Path) -> None:
         assert "“feedback” is no part of a period" in several.stderr, several.stderr
 
 
+_MONTHS = (
+    "January February March April May June July August September October November December"
+).split()
+
+
 def test_since_a_day_counts_from_its_start_not_back_from_now() -> None:
     """`export --since gestern` gave today's rows alone, 24 hours back from now (found by a
     staff walk-through): a day named by the calendar counts from its start on."""
@@ -241,6 +246,38 @@ def test_since_a_day_counts_from_its_start_not_back_from_now() -> None:
     for no_day in ("31.2.", "2026-02-30", f"{now.year + 1}-01-01"):
         with pytest.raises(argparse.ArgumentTypeError, match="is no day before today"):
             lookback(no_day)
+    # this year so far, not 2,026 days; a month of it too (a staff walk-through)
+    new_year = midnight.replace(month=1, day=1)
+    for typed in (str(now.year), "this year", "seit Jahresbeginn", "YTD"):
+        assert abs(lookback(typed) - (now - new_year)) < timedelta(minutes=1), typed
+    month_start = midnight.replace(day=1)
+    this_month = _MONTHS[month_start.month - 1]
+    assert abs(lookback(this_month) - (now - month_start)) < timedelta(minutes=1)
+    assert abs(lookback("7 Tage!") - timedelta(days=7)) < timedelta(minutes=1)
+    assert abs(lookback("30 Tage, bitte") - timedelta(days=30)) < timedelta(minutes=1)
+
+
+def test_a_month_or_year_that_is_over_is_told_where_to_count_from(tmp_path: Path) -> None:
+    """Found by a staff walk-through: `--since 2025` counted 2,025 days back, and a month
+    named was no period. A period counts up to now: one that is over is refused, with the
+    date to count from on instead."""
+    env = cli_env(tmp_path / "data") | {"LANG": "en_US.UTF-8"}
+    last_year = datetime.now(UTC).year - 1
+    for command in ("export", "stats", "summary"):
+        for typed, since in (
+            (str(last_year), f"1 Jan {last_year}"),
+            (f"June {last_year}", f"1 Jun {last_year}"),
+        ):
+            result = cli(command, "--since", typed, env=env, cwd=tmp_path)
+            assert result.returncode == 2, (command, result.stderr)
+            assert (
+                f"'{typed}' is over, and a period counts up to now: to count from its first "
+                f"day on, give --since {since}"
+            ) in result.stderr, (command, result.stderr)
+    german = cli(
+        "summary", "--since", str(last_year), env=env | {"LANG": "de_DE.UTF-8"}, cwd=tmp_path
+    )
+    assert f"geben Sie --since 1.1.{last_year} an" in german.stderr, german.stderr
 
 
 def test_an_export_since_a_day_begins_at_its_midnight_where_its_rows_are_dated() -> None:
