@@ -40,6 +40,7 @@ from flows.staff import (
     date_typed,
     example_date,
     first_day_named,
+    plain_period,
     staff_period,
     survey_named,
 )
@@ -117,7 +118,9 @@ def refuse_words_let_go(text: str, today: date) -> None:
     """A usage error where reading the period let words go that are no part of one: the
     chat lets "30d bitte" go, but "30d product" of a survey not loaded (or retired) gave
     every survey's figures without a word, and "30 Tage irgendwas" too (found by an
-    operator's walk-through; a loaded survey's name is said by `refuse_a_survey`)."""
+    operator's walk-through; a loaded survey's name is said by `refuse_a_survey`). Its words
+    as the period is read ("30 Tage,bitte": found by review, "Tage,bitte" refused)."""
+    text = plain_period(text)
     words = text.split()
 
     def read(typed: str) -> object:

@@ -584,6 +584,9 @@ def test_a_date_with_words_after_it_counts_from_that_date(typed: str, read: str)
         ("seit November", "36d"),
         ("since March", "281d"),
         ("seit 2025", "705d"),
+        # up to now is since it (its review: "November bis heute" was told November is over)
+        ("November bis heute", "36d"),
+        ("von Montag bis heute", "7d"),
     ],
 )
 def test_a_period_is_read_as_staff_type_it_in_a_sentence(typed: str, read: str) -> None:
@@ -611,7 +614,15 @@ def test_a_month_or_year_that_is_over_is_counted_from_its_first_day_or_not_at_al
         first_day_named(typed, MONDAY)
 
 
-@pytest.mark.parametrize("typed", ["2027", "Januar 2027", "7d,30d", "bis heute", "Mo"])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        *("2027", "Januar 2027", "7d,30d", "bis heute", "Mo"),
+        # more of a period after one, unread (its review: read as the last 7 days, and as
+        # this year so far)
+        *("7 Tage im Mai", "dieses Jahr bis 30.11.", "this year 2025", "this month 2025"),
+    ],
+)
 def test_a_year_to_come_or_two_periods_are_not_read(typed: str) -> None:
     with pytest.raises(InvalidDuration):
         parse_duration(staff_period(typed, MONDAY))

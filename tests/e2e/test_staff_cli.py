@@ -254,7 +254,8 @@ def test_since_a_day_counts_from_its_start_not_back_from_now() -> None:
     this_month = _MONTHS[month_start.month - 1]
     assert abs(lookback(this_month) - (now - month_start)) < timedelta(minutes=1)
     assert abs(lookback("7 Tage!") - timedelta(days=7)) < timedelta(minutes=1)
-    assert abs(lookback("30 Tage, bitte") - timedelta(days=30)) < timedelta(minutes=1)
+    for polite in ("30 Tage, bitte", "30 Tage,bitte"):  # (the second refused: its review)
+        assert abs(lookback(polite) - timedelta(days=30)) < timedelta(minutes=1)
 
 
 def test_a_month_or_year_that_is_over_is_told_where_to_count_from(tmp_path: Path) -> None:
