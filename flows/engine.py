@@ -1940,6 +1940,10 @@ class Engine:
                     and len(words) <= 3
                     and any(c.isdigit() for c in addition)
                 )
+                or (  # "9", "0", "3-4" at a yes or no (found by a customer walk-through:
+                    # added to the comment before it)
+                    not isinstance(step, TextStep) and _A_NUMBER_ALONE.fullmatch(addition)
+                )
             )
         ):
             # No answer to `step` either: said not to be stored (found by review: "please
@@ -2515,7 +2519,15 @@ def _rating_words(text: str) -> str:
             words = words[:-1].rstrip()
         else:
             break
-    return " ".join(words.split())
+    return _WHOLE_DECIMAL.sub(r"\1", " ".join(words.split()))
+
+
+_A_NUMBER_ALONE = re.compile(r"[-+–]?\d{1,3}(?:\s*[-–/.,]\s*\d{1,3})?[.!]?")
+"""A number with nothing else: more of no comment, sent at a question with buttons."""
+
+_WHOLE_DECIMAL = re.compile(r"(?<![\d.,])(\d{1,2})[.,]00?(?!\d)")
+"""A whole number with its decimals, "3.0", "4,0/5": the number (found by a customer
+walk-through: "3.0" was told that only whole numbers can be given)."""
 
 
 def typed_rating(text: str, step: RatingStep, t: Translator | None = None) -> int | None:

@@ -887,7 +887,7 @@ class DataRights:
         pseudonym = self.store.pseudonym(person.subject)
         held = await self._held(pseudonym)
         if not (held.more or held.language):
-            return self._nothing_stored(t, staff)
+            return await self._nothing_stored(t, pseudonym, staff)
         if not held.more:  # only the language they chose
             text = t.gettext(
                 "Do you want to erase all data stored about you? That is the language you "
@@ -1057,8 +1057,11 @@ class DataRights:
             "without your name; these stay in their chats."
         )
 
-    def _nothing_stored(self, t: Translator, staff: bool) -> Outcome:
-        notes = [t.gettext("No data is stored about you.")]
+    async def _nothing_stored(self, t: Translator, pseudonym: str, staff: bool) -> Outcome:
+        """/delete where nothing is left to erase: as /mydata says it, with the note an
+        erasure keeps (found by a customer walk-through: "no data is stored" here, "none
+        except an encrypted note" from /mydata)."""
+        notes = [self._nothing_but_a_note(t, await self.store.ledger_note(pseudonym))]
         if staff:
             notes.append(_staff_note(t, self.config.audit_retention))
         return Outcome(replies=(Reply("\n\n".join(notes)),), close_keyboard=True)
@@ -1238,9 +1241,11 @@ class DataRights:
             if not held.more and not held.language:
                 # All of it expired meanwhile (found by a review of races: "nothing was
                 # erased, send /delete again", with nothing left to erase).
-                return self._nothing_stored(t, staff)
+                return await self._nothing_stored(t, pseudonym, staff)
         elif not (held := await self._held(pseudonym)).more and not held.language:
-            return self._nothing_stored(t, staff)  # e.g. a second tap after erasing
+            return await self._nothing_stored(
+                t, pseudonym, staff
+            )  # e.g. a second tap after erasing
         # Or an earlier question, one answered with "keep", one from before a restart:
         # what it said is not what would be erased now.
         out_of_date = t.gettext(

@@ -205,6 +205,10 @@ class FeedbackService:
         # Per person who agreed to something before, when a consent request was last shown
         # to them (likewise bounded): a yes typed under it is pointed to its button.
         self._requested: dict[str, datetime] = {}
+        # Per person, when they last declined a consent request, and the command that shows
+        # it again (likewise bounded): its buttons are gone, so a yes typed after it is
+        # pointed to that command, not to them.
+        self._declined_at: dict[str, tuple[datetime, str]] = {}
 
     async def archive_consent_texts(self) -> int:
         """Keep every consent text the flows can show, in every language, in the store's
@@ -232,6 +236,7 @@ class FeedbackService:
         t = translator(person.locale)
         pseudonym = self.store.pseudonym(person.subject)
         self._cancelled.pop(pseudonym, None)
+        self._declined_at.pop(pseudonym, None)  # (the request shown again, or a survey)
         state = await self._state(pseudonym)
         flow = self.catalog.get(flow_id)
         notes: tuple[str, ...] = ()
@@ -724,6 +729,7 @@ class FeedbackService:
         self._cancelled.pop(pseudonym, None)
         self._requested.pop(pseudonym, None)
         self._changed_shown.pop(pseudonym, None)
+        self._declined_at.pop(pseudonym, None)
 
     def _requested_recently(self, pseudonym: str) -> bool:
         """Whether another survey's consent request was shown to the person within the
@@ -878,8 +884,21 @@ class FeedbackService:
                 # "ja gerne" after /start product was told that no question was open)
                 specific = _tap_yes(t)
             unanswered = specific is None  # told only that no question is open (see below)
+            # Not "send /start" where the feedback limit refuses it (found by a customer
+            # walk-through: "5" typed after the limit's answer was told to send /start)
+            limited = None if specific is not None else await self._limited_until(pseudonym, t)
             if specific is not None:
                 said = specific
+            elif limited is not None and not (  # (a thanks after the thanks: answered as one)
+                isinstance(event, TextInput)
+                and thanks_or_goodbye(event.text)
+                and await self._finished_recently(pseudonym)
+            ):
+                said = t.gettext(
+                    "No question is open right now, so I did not store this message. You have "
+                    "given as much feedback as the survey takes from one person in 24 hours; "
+                    "you can give more from {time}. /help lists what I can do."
+                ).format(time=limited)
             elif self._cancelled_recently(pseudonym):
                 # Not that a survey is discarded after its idle time (found by a customer
                 # walk-through: a "3" typed right after /cancel was told so)
@@ -966,8 +985,17 @@ class FeedbackService:
             )
         elif isinstance(event, TextInput) and _a_yes(event.text, t):
             # Typed to agree (found by review: pointed to /start, which shows the whole
-            # request again): consent is given with its button alone.
-            said = _tap_yes(t)
+            # request again): consent is given with its button alone; after a No, which
+            # took the buttons away, with the request shown again (found by a customer
+            # walk-through: pointed to a button no longer there).
+            declined = self._declined_at.get(pseudonym)
+            if declined is not None and self.clock() - declined[0] < self.config.draft_idle:
+                said = t.gettext(
+                    "You declined the consent request, so its buttons are gone. To agree after "
+                    "all, send {start}: it shows the request again."
+                ).format(start=declined[1])
+            else:
+                said = _tap_yes(t)
         elif isinstance(event, TextInput) and asks_how_long(event.text):
             # "Wie lange dauert das?" next to the request (as in a survey, see
             # `Engine._how_much_is_left`): its opening says.
@@ -1149,6 +1177,11 @@ class FeedbackService:
         self._requested.pop(self.store.pseudonym(person.subject), None)  # answered
         if parts[5] == "n":
             said = await self._declined(person, t, flow)
+            _remember(
+                self._declined_at,
+                self.store.pseudonym(person.subject),
+                (self.clock(), self.catalog.start_command(flow.id)),
+            )
             declined = Outcome(replies=(said,), close_keyboard=True)
             # Another survey under way: its question again, as after any other interruption
             # (found by review: "No, thanks" to `/start product` mid-survey left it unasked).
@@ -1762,6 +1795,21 @@ class FeedbackService:
             reached.given,
         ).format(count=reached.given, time=self._next_time(reached, t))
         return await self.reminded(person, Outcome.say(said))
+
+    async def _limited_until(self, pseudonym: str, t: Translator) -> str | None:
+        """When the person may give feedback again where the feedback limit would refuse
+        /start now (the default survey's, which /start begins), in their language; None
+        while it would begin it."""
+        limit = self.config.feedback_limit
+        if limit is None:
+            return None
+        try:
+            await self.store.check_feedback_limit(
+                pseudonym, self.catalog.default_id, limit, self.clock()
+            )
+        except FeedbackLimitReached as reached:
+            return self._next_time(reached, t)
+        return None
 
     def _next_time(self, reached: FeedbackLimitReached, t: Translator) -> str:
         """When the next feedback becomes possible, in the person's time zone and language,

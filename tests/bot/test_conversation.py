@@ -870,6 +870,10 @@ async def test_typing_the_skip_label_skips(harness: Harness, typed: str) -> None
         # German only from 7 on (see test_a_school_grade_said_as_a_sentence_is_no_rating)
         ("I'd give it a 5", 5),
         ("I would give it a 4", 4),
+        # with decimals that are none (found by a customer walk-through: "only whole numbers")
+        ("3.0", 3),
+        ("4,0 von 5", 4),
+        ("5.00!", 5),
     ],
 )
 async def test_a_typed_rating_counts_in_the_ways_people_write_it(
@@ -905,7 +909,7 @@ async def test_a_typed_rating_out_of_the_scale_is_told_the_scale(
 
 
 @pytest.mark.parametrize(
-    "typed", ["3.5", "3,5", "4½", "1.5 Sterne", "3,5 von 5 Sternen", "4.5/5", "2,25"]
+    "typed", ["3.5", "3,5", "4½", "1.5 Sterne", "3,5 von 5 Sternen", "4.5/5", "2,25", "3,05"]
 )
 async def test_a_rating_between_two_numbers_is_told_only_whole_ones_count(
     harness: Harness, typed: str

@@ -166,6 +166,31 @@ async def test_a_yes_typed_to_the_consent_request_points_to_its_button(
     assert await harness.store.consents(person) == []
 
 
+async def test_a_yes_typed_after_declining_points_to_the_request_again_not_its_buttons(
+    harness: Harness,
+) -> None:
+    """Found by a customer walk-through: "ja" typed after "Nein, danke" was told to tap the
+    button under the request, which the No had taken away."""
+    erika = harness.customer()
+    await erika.send("/start product")
+    await erika.press("Nein, danke")
+    for typed in ("ja", "Ja, ich willige ein"):
+        said = texts(await erika.send(typed))
+        assert said == (
+            "Sie haben die Einwilligungsanfrage abgelehnt, daher sind ihre Schaltflächen nicht "
+            "mehr da. Um doch zuzustimmen, senden Sie /start product: Damit erscheint die "
+            "Anfrage erneut."
+        ), typed
+    # shown again, its buttons are there to tap
+    [request] = await erika.send("/start product")
+    assert ["Ja, ich willige ein", "Nein, danke"] in labels(request)
+    assert "Zum Zustimmen tippen Sie bitte" in texts(await erika.send("ja"))
+    await erika.press("Ja, ich willige ein")
+    assert harness.store is not None
+    person = harness.store.pseudonym(f"tg-user:{erika.user_id}")
+    assert len(await harness.store.consents(person)) == 1
+
+
 @pytest.mark.parametrize("typed", ["sure", "of course", "yep", "Yes please", "ok I agree"])
 async def test_an_english_yes_typed_to_the_consent_request_points_to_its_button(
     harness: Harness, typed: str
@@ -568,6 +593,11 @@ async def test_a_no_about_a_thing_or_before_a_yes_does_not_decline(
         # emoji alone: an answer (found by the walk-through of session 50)
         "👎",
         "👍🙂",
+        # a number alone at a yes or no (found by a customer walk-through: added)
+        "9",
+        "0",
+        "-1",
+        "3-4",
     ],
 )
 async def test_a_word_that_answers_no_question_is_not_added_to_the_comment_either(

@@ -128,6 +128,42 @@ async def test_a_third_survey_the_same_day_is_told_the_limit_and_when_it_is_poss
 
 
 @pytest.mark.parametrize("limit", ["1"])
+async def test_a_message_while_the_limit_holds_is_told_when_not_to_send_start(
+    limited: Harness,
+) -> None:
+    """Found by a customer walk-through: a "5" typed after the limit's answer was told
+    "Send /start to give feedback again", which the limit then refused once more."""
+    erika = limited.customer()
+    await give_feedback(erika)
+    limited.clock.advance(2 * HOUR)  # the survey's idle time over: no longer just finished
+    for typed in ("5", "Noch etwas: der Kaffee war kalt"):
+        said = texts(await erika.send(typed))
+        assert said.startswith(
+            "Gerade ist keine Frage offen, daher habe ich diese Nachricht nicht gespeichert. Sie "
+            "haben so viel Feedback gegeben, wie die Umfrage in 24 Stunden von einer Person "
+            "annimmt; ab 30.11.2026, 10:00 MEZ können Sie wieder welches geben. /hilfe zeigt, "
+            "was ich kann."
+        ), typed
+        assert "/start" not in said, said
+    english = limited.customer(erika.user_id, language_code="en")
+    assert "you can give more from 30 Nov 2026, 10:00 CET." in texts(await english.send("5"))
+    assert await stored(limited, erika) == 1, "nothing of it stored"
+    limited.clock.advance(DAY)  # possible again: told so as before
+    assert "/start" in texts(await erika.send("5"))
+
+
+@pytest.mark.parametrize("limit", ["1"])
+async def test_thanks_after_the_thanks_is_answered_as_thanks_while_the_limit_holds(
+    limited: Harness,
+) -> None:
+    erika = limited.customer()
+    await give_feedback(erika)
+    said = texts(await erika.send("Danke!"))
+    assert "welches geben" not in said and "Gern" in said, said
+    assert "ab 30.11.2026, 10:00 MEZ" in texts(await erika.send("5")), "just finished, too"
+
+
+@pytest.mark.parametrize("limit", ["1"])
 @pytest.mark.parametrize("late", [timedelta(seconds=30), timedelta(milliseconds=250)])
 async def test_the_time_shown_is_the_minute_from_which_another_is_possible(
     limited: Harness, late: timedelta

@@ -1108,7 +1108,9 @@ async def test_a_second_tap_on_erase_says_nothing_is_stored(harness: Harness) ->
     erase = _erase_data(harness, erika, question)
     assert "Erledigt" in texts(await erika.press("Alles löschen"))
     again = texts(await erika.press_data(question["message_id"], erase))
-    assert again == "Über Sie sind keine Daten gespeichert."
+    # with the note the erasure keeps, as /meinedaten says it (a customer walk-through)
+    assert again == texts(await erika.send("/meinedaten"))
+    assert again.startswith("Über Sie sind keine Daten gespeichert außer einem verschlüsselten")
 
 
 async def test_keep_after_the_erasure_does_not_say_nothing_was_erased(harness: Harness) -> None:
@@ -1620,6 +1622,8 @@ async def test_after_an_erasure_access_names_the_note_kept_and_until_when(
         f"{noted_until(harness, 'de')} aufbewahrt, damit dies erneut ausgeführt wird, falls "
         "unsere Daten aus einer Sicherung wiederhergestellt werden."
     )
+    # and /loeschen says the same (found by a customer walk-through: "no data is stored")
+    assert texts(await erika.send("/loeschen")) == said
     john = harness.customer(1003, language_code="en")
     await john.send("/language deutsch")
     await john.send("/language app")  # the objection: the choice goes, noted
@@ -1629,10 +1633,12 @@ async def test_after_an_erasure_access_names_the_note_kept_and_until_when(
         f"{noted_until(harness, 'en')}, so that this is carried out "
         "again should our data be restored from a backup."
     )
+    assert texts(await john.send("/delete")) == texts(await john.send("/mydata"))
     # Someone else, of whom nothing was ever noted, is told there is nothing.
-    assert texts(await harness.customer(1004).send("/meinedaten")) == (
-        "Über Sie sind keine Daten gespeichert."
-    )
+    for command in ("/meinedaten", "/loeschen"):
+        assert texts(await harness.customer(1004).send(command)) == (
+            "Über Sie sind keine Daten gespeichert."
+        )
 
 
 async def test_whoever_erased_and_came_back_is_told_of_the_older_note(harness: Harness) -> None:

@@ -526,7 +526,7 @@ class Conversation(RuleBasedStateMachine):
             if contact:
                 person.contact_withdrawn = False
 
-        if says(everything, ERASED) or (pressed[:2] == ["d", "y"] and says(everything, NO_DATA)):
+        if says(everything, ERASED) or (pressed[:2] == ["d", "y"] and nothing_stored(everything)):
             person.expected.clear()
             person.tokens.clear()
             person.erased = True
