@@ -29,7 +29,7 @@ from bot.logs import configure_logging
 from bot.operator import operator_locale, operator_translator
 from bot.settings import Settings, load_settings
 from flows.catalog import FlowCatalog, FlowDefinitionError, shipped_flow_ids
-from flows.check import check_file
+from flows.check import check_file, check_loaded
 from flows.i18n import SUPPORTED_LOCALES, Translator, translator
 from flows.sharing import RecipientsError
 
@@ -155,8 +155,11 @@ def run_chat(
             _banner(t, settings.data_dir, options, out, own=configured.data_dir)
 
         # With --flow the tried definition's warnings were shown already, in the terminal's
-        # language and with its own path (not the session's copy's).
-        with quiet_flow_warnings(options.flow is not None):
+        # language and with its own path (not the session's copy's); without, those of the
+        # operator's flows are shown so here (found by an operator walk-through: English
+        # log lines, with a timestamp, above the banner).
+        shown = options.flow is not None or _own_flows_warned(configured, t, out)
+        with quiet_flow_warnings(shown):
             _talk(settings, session / "downloads", t, read, out, first_message, banner)
     except RecipientsError as error:
         # It names FEEDBACKBOT_RECIPIENTS_FILE, as `run` reads it; the chat's own option
@@ -318,6 +321,19 @@ def _left_out(path: Path, configured: Settings, t: Translator) -> str | None:
         "out (it is “{shipped}”): add it there to chat with it, or give the path of a flow "
         "file"
     ).format(name=name, shipped=",".join(sorted(shipped)))
+
+
+def _own_flows_warned(configured: Settings, t: Translator, out: TextIO) -> bool:
+    """Print the warnings of the flows in FEEDBACKBOT_FLOWS_DIR as `check` does; whether
+    they are said (not where a flow has errors: the start says those)."""
+    if configured.flows_dir is None:
+        return False
+    reports = check_loaded(configured.flows_dir, configured.shipped_flows, t)
+    if any(report.errors for report in reports):
+        return False
+    if warned := [report for report in reports if report.findings]:
+        print_reports(warned, t, out)
+    return True
 
 
 def _tried_flow(path: Path, flows_dir: Path, t: Translator, out: TextIO) -> str | None:

@@ -153,6 +153,25 @@ def test_a_tried_flows_warning_is_shown_once_in_the_terminals_language(
     assert "Ungeprüfter Titel" not in caplog.text
 
 
+def test_the_warnings_of_the_operators_own_flows_are_shown_as_check_shows_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Found by an operator walk-through: a plain `chat` logged their flow's warning in
+    English, as a log line with a timestamp, above the banner."""
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    text = (REPO / "flows" / "definitions" / "feedback.toml").read_text()
+    flow = flows / "feedback.toml"
+    flow.write_text(text.replace('title = "Customer feedback"', 'title = { de = "Kundenumfrage" }'))
+    monkeypatch.setenv("FEEDBACKBOT_FLOWS_DIR", str(flows))
+    terminal = Terminal("/quit")
+    assert chat(terminal, lang="de") == 0
+    assert terminal.transcript.startswith(
+        f"{flow}:7: Warnung: kein Text auf Englisch; stattdessen wird Deutsch angezeigt\n"
+    ), terminal.transcript[:300]
+    assert "no English text" not in caplog.text, "not again, in English"
+
+
 def test_a_flow_passing_feedback_on_is_tried_with_recipients(tmp_path: Path) -> None:
     """Found by review: `check` passed such a flow with a warning, `chat --flow` refused it
     and there was no way to try it but an environment variable no hint named."""
