@@ -2522,12 +2522,19 @@ def _rating_words(text: str) -> str:
     return _WHOLE_DECIMAL.sub(r"\1", " ".join(words.split()))
 
 
-_A_NUMBER_ALONE = re.compile(r"[-+–]?\d{1,3}(?:\s*[-–/.,]\s*\d{1,3})?[.!]?")
-"""A number with nothing else: more of no comment, sent at a question with buttons."""
+_A_NUMBER_ALONE = re.compile(r"[-+–]?\d(?:\s*[-–/]\s*\d)?[.!]?")
+"""A digit with nothing else ("9", "0", "3-4"): more of no comment, sent at a question with
+buttons. Not a longer number, which may be ("Zimmernummer" and then "214", a time, a price:
+found by review, refused)."""
 
-_WHOLE_DECIMAL = re.compile(r"(?<![\d.,])(\d{1,2})[.,]00?(?!\d)")
-"""A whole number with its decimals, "3.0", "4,0/5": the number (found by a customer
-walk-through: "3.0" was told that only whole numbers can be given)."""
+_WHOLE_DECIMAL = re.compile(
+    r"(?<![\d.,])(\d{1,2})(?:\.00?|,00?(?=\s*(?:/|von |of |out of |stern|star|punkt|point)))"
+    r"(?![\d.,])"
+)
+"""A whole number with its decimals, "3.0", "4,0/5", "4,0 von 5": the number (found by a
+customer walk-through: "3.0" was told that only whole numbers can be given). With a comma
+only before the scale's top or unit: "1,0" alone is a German school grade, very good (found
+by review: stored as the worst rating)."""
 
 
 def typed_rating(text: str, step: RatingStep, t: Translator | None = None) -> int | None:

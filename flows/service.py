@@ -884,21 +884,14 @@ class FeedbackService:
                 # "ja gerne" after /start product was told that no question was open)
                 specific = _tap_yes(t)
             unanswered = specific is None  # told only that no question is open (see below)
-            # Not "send /start" where the feedback limit refuses it (found by a customer
-            # walk-through: "5" typed after the limit's answer was told to send /start)
+            # Not "send /start" where the feedback limit refuses it: when instead (found by
+            # a customer walk-through: "5" typed after the limit's answer was told to send
+            # /start); the survey named, as others may still take feedback.
             limited = None if specific is not None else await self._limited_until(pseudonym, t)
+            survey = render_text(self.catalog.default.title, t)
+            kind = thanks_or_goodbye(event.text) if isinstance(event, TextInput) else None
             if specific is not None:
                 said = specific
-            elif limited is not None and not (  # (a thanks after the thanks: answered as one)
-                isinstance(event, TextInput)
-                and thanks_or_goodbye(event.text)
-                and await self._finished_recently(pseudonym)
-            ):
-                said = t.gettext(
-                    "No question is open right now, so I did not store this message. You have "
-                    "given as much feedback as the survey takes from one person in 24 hours; "
-                    "you can give more from {time}. /help lists what I can do."
-                ).format(time=limited)
             elif self._cancelled_recently(pseudonym):
                 # Not that a survey is discarded after its idle time (found by a customer
                 # walk-through: a "3" typed right after /cancel was told so)
@@ -906,23 +899,38 @@ class FeedbackService:
                     "You cancelled the survey, so I did not store this message. Send /start "
                     "to give feedback again; /help lists what I can do."
                 )
-            elif await self._finished_recently(pseudonym):
+            elif kind is not None and (
+                limited is not None or await self._finished_recently(pseudonym)
+            ):
                 # Said not stored (found by a customer walk-through: "Und das Personal war
                 # unfreundlich" sent after the thanks read as added to the feedback); a
                 # thank-you or a goodbye is answered as one (found by the next: "thanks!" was
-                # told that it had not been stored)
-                kind = thanks_or_goodbye(event.text) if isinstance(event, TextInput) else None
-                unanswered = kind is None  # no note that messages here reach nobody
+                # told that it had not been stored), also hours later by whoever the limit
+                # holds, who gave feedback within a day (review: the limit's answer instead)
+                unanswered = False  # no note that messages here reach nobody
                 if kind == "thanks":
                     said = t.gettext("You're welcome, and thank you for your feedback!")
-                elif kind == "ok":
+                else:
                     said = t.gettext("Thank you for your feedback, and all the best!")
+            elif await self._finished_recently(pseudonym):
+                if limited is not None:
+                    said = t.gettext(
+                        "Your feedback has been received. No question is open right now, so I "
+                        "did not store this message. You can give more feedback to “{survey}” "
+                        "from {time}; /help lists what I can do."
+                    ).format(survey=survey, time=limited)
                 else:
                     said = t.gettext(
                         "Your feedback has been received. No question is open right now, so I "
                         "did not store this message. Send /start to give feedback again; /help "
                         "lists what I can do."
                     )
+            elif limited is not None:
+                said = t.gettext(
+                    "No question is open right now, so I did not store this message. You have "
+                    "given as much feedback to “{survey}” as it takes from one person in 24 "
+                    "hours; you can give more from {time}. /help lists what I can do."
+                ).format(survey=survey, time=limited)
             else:
                 said = t.gettext(
                     "No survey is under way, so I did not store this message. (Feedback you "

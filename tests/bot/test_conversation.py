@@ -909,7 +909,12 @@ async def test_a_typed_rating_out_of_the_scale_is_told_the_scale(
 
 
 @pytest.mark.parametrize(
-    "typed", ["3.5", "3,5", "4½", "1.5 Sterne", "3,5 von 5 Sternen", "4.5/5", "2,25", "3,05"]
+    "typed",
+    [
+        *("3.5", "3,5", "4½", "1.5 Sterne", "3,5 von 5 Sternen", "4.5/5", "2,25", "3,05"),
+        # a German school grade, very good, not the worst rating (a review of taking "3.0")
+        *("1,0", "2,0"),
+    ],
 )
 async def test_a_rating_between_two_numbers_is_told_only_whole_ones_count(
     harness: Harness, typed: str

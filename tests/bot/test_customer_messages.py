@@ -551,6 +551,21 @@ async def test_a_no_with_words_of_politeness_declines_the_contact_question(
     assert "contact" not in granted, granted
 
 
+@pytest.mark.parametrize("typed", ["214", "12.30", "5,50 Euro"])
+async def test_a_number_that_goes_on_the_comment_is_added_to_it(
+    harness: Harness, typed: str
+) -> None:
+    """The review of refusing a digit alone at the contact question: a room number sent
+    after "Zimmernummer", a time, a price were refused, and the comment could not take them
+    any more."""
+    person = await _at_comment(harness)
+    await person.send("Die Heizung war kaputt, Zimmernummer")
+    harness.clock.advance(timedelta(seconds=8))
+    assert "Zu Ihrer vorigen Antwort hinzugefügt" in texts(await person.send(typed))
+    await person.press("Nein")
+    assert await stored_comment(harness, person) == f"Die Heizung war kaputt, Zimmernummer\n{typed}"
+
+
 @pytest.mark.parametrize(
     "typed",
     [

@@ -135,32 +135,50 @@ async def test_a_message_while_the_limit_holds_is_told_when_not_to_send_start(
     "Send /start to give feedback again", which the limit then refused once more."""
     erika = limited.customer()
     await give_feedback(erika)
+    just_after = texts(await erika.send("Und das Personal war unfreundlich"))
+    assert just_after.startswith(
+        "Ihr Feedback ist angekommen. Gerade ist keine Frage offen, daher habe ich diese "
+        "Nachricht nicht gespeichert. Ab 30.11.2026, 10:00 MEZ können Sie wieder Feedback zu "
+        "„Kundenfeedback“ geben; /hilfe zeigt, was ich kann."
+    ), just_after
     limited.clock.advance(2 * HOUR)  # the survey's idle time over: no longer just finished
     for typed in ("5", "Noch etwas: der Kaffee war kalt"):
         said = texts(await erika.send(typed))
         assert said.startswith(
             "Gerade ist keine Frage offen, daher habe ich diese Nachricht nicht gespeichert. Sie "
-            "haben so viel Feedback gegeben, wie die Umfrage in 24 Stunden von einer Person "
-            "annimmt; ab 30.11.2026, 10:00 MEZ können Sie wieder welches geben. /hilfe zeigt, "
-            "was ich kann."
+            "haben so viel Feedback zu „Kundenfeedback“ gegeben, wie die Umfrage in 24 Stunden "
+            "von einer Person annimmt; ab 30.11.2026, 10:00 MEZ können Sie wieder welches "
+            "geben. /hilfe zeigt, was ich kann."
         ), typed
         assert "/start" not in said, said
     english = limited.customer(erika.user_id, language_code="en")
-    assert "you can give more from 30 Nov 2026, 10:00 CET." in texts(await english.send("5"))
+    said = texts(await english.send("5"))
+    assert "to “Customer feedback” as it takes" in said, said
+    assert "you can give more from 30 Nov 2026, 10:00 CET." in said, said
     assert await stored(limited, erika) == 1, "nothing of it stored"
     limited.clock.advance(DAY)  # possible again: told so as before
     assert "/start" in texts(await erika.send("5"))
 
 
 @pytest.mark.parametrize("limit", ["1"])
-async def test_thanks_after_the_thanks_is_answered_as_thanks_while_the_limit_holds(
-    limited: Harness,
-) -> None:
+async def test_thanks_while_the_limit_holds_is_answered_as_thanks(limited: Harness) -> None:
+    """A thanks after the thanks, also hours later (the review of the change above: the
+    limit's answer instead, which read like a rebuke); and a message after /abbrechen of
+    another survey is told it was cancelled, not the limit."""
     erika = limited.customer()
     await give_feedback(erika)
-    said = texts(await erika.send("Danke!"))
-    assert "welches geben" not in said and "Gern" in said, said
-    assert "ab 30.11.2026, 10:00 MEZ" in texts(await erika.send("5")), "just finished, too"
+    for later in (timedelta(0), 2 * HOUR):
+        limited.clock.advance(later)
+        assert texts(await erika.send("Danke!")) == (
+            "Gern geschehen, und danke für Ihr Feedback!"
+        ), later
+        said = texts(await erika.send("Tschüss"))
+        assert "Feedback" in said and "ab 30.11.2026" not in said, said
+    await erika.send("/start product")
+    await erika.press(YES)
+    await erika.press("3")
+    await erika.send("/abbrechen")
+    assert texts(await erika.send("3")).startswith("Sie haben die Umfrage abgebrochen")
 
 
 @pytest.mark.parametrize("limit", ["1"])
