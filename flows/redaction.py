@@ -1239,7 +1239,10 @@ _PLACES_TOO = frozenset("georgia jordan austin santiago victoria virginia".split
 # A line of a list: "- Pad Thai" (see dashed)
 _BULLET = _Pattern(r"^[ \t]*-[ \t]", re.MULTILINE)
 _DASHED_NAME = _Pattern(
-    r"(?P<lead>(?:(?<![\w-])(?P<dash>[–—~])|(?:(?<=\s)|\A)(?P<hyphen>-)(?=[ \t])|,)[ \t]*)"
+    r"(?P<lead>(?:(?<![\w-])(?P<dash>[–—~])|(?:(?<=\s)|\A)(?P<hyphen>-)(?=[ \t])"
+    # "Great stay, thanks! -Tom", "Alles gut. --Anna": a hyphen right before the name, after
+    # words on its line (found by a staff walk-through: only "Thanks! -Tom" was taken)
+    r"|(?<=[^\s][ \t])(?P<joined>--?)(?=[^\W\d_])|,)[ \t]*)"
     rf"(?P<name>(?>{_NAME}))(?=[^\w\n]*(?:[\n\[]|\Z)|[^\w\n]{{1,3}}(?i:{_CONTACT_LABEL})\b)"
 )
 # "Viele Grüße von Erika Mustermann", "Viele Grüße\nvon Erika", "Gruß aus Kiel von Jan
@@ -3057,7 +3060,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
             if sum(1 for _ in _BULLET.finditer(match.string)) > 1:
                 return match.group(0)
         if len(words) == 1 and not (
-            (match["dash"] or match["hyphen"])
+            (match["dash"] or match["hyphen"] or match["joined"])
             and nothing_follows(match, on_its_line=False, labelled=True)
         ):  # a first name alone only after a dash and at the very end: "Danke, Anna" is
             # a thank-you's (see _SIGN_OFF), "Kartoffeln, Linda (festkochend)" a sort

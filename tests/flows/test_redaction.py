@@ -3582,6 +3582,18 @@ def test_long_thank_yous_and_introductions_run_through(text: str) -> None:
         ("Warm wishes, Olena", "Warm wishes, [Name]"),
         ("Much appreciated, Tom", "Much appreciated, [Name]"),
         ("Thanks! -Tom", "Thanks! -[Name]"),
+        # a hyphen right before the name, after more on its line (a staff walk-through:
+        # "Great stay, thanks! -Tom" reached staff's summaries)
+        ("Great stay, thanks! -Tom", "Great stay, thanks! -[Name]"),
+        ("Super Aufenthalt, danke! -Anna", "Super Aufenthalt, danke! -[Name]"),
+        ("Great, thank you! -Emma.", "Great, thank you! -[Name]."),
+        ("Alles gut. --Anna", "Alles gut. --[Name]"),
+        # and what stays
+        ("Bestellt: Pad Thai -Tom Yum", "Bestellt: Pad Thai -Tom Yum"),
+        ("Jeans gekauft -Tom Tailor", "Jeans gekauft -Tom Tailor"),
+        ("Zimmer war sauber -Anna war nett", "Zimmer war sauber -Anna war nett"),
+        ("Alles top -Super Service", "Alles top -Super Service"),
+        ("Check-In war schnell", "Check-In war schnell"),
         ("Hallo, ich bin's, Tom", "Hallo, ich bin's, [Name]"),
         ("Ich bin es, Tom", "Ich bin es, [Name]"),
         ("Liebe Grüße\nSandra aus Zimmer 12", "Liebe Grüße\n[Name] aus Zimmer 12"),
