@@ -306,12 +306,16 @@ _DAY_WORDS = {
 # "letzte Woche", "the last 14 days", "eine Woche", "a month": what staff type around
 # a period, meaning no more than the period itself.
 _LEAD_WORDS = frozenset(
-    "letzte letzten letzter letztem vergangene vergangenen vergangenem die der den the "
-    "last past previous".split()
+    "letzte letzten letzter letztem vergangene vergangenen vergangenem vorige vorigen voriger "
+    "vorigem die der den the last past previous".split()
 )
 _LAST = frozenset(
-    "letzte letzten letzter letztem vergangene vergangenen vergangenem last past previous".split()
+    "letzte letzten letzter letztem vergangene vergangenen vergangenem vorige vorigen voriger "
+    "vorigem last past previous".split()
 )
+# "Vorwoche", "Vormonat": the last week or month, as "letzte Woche" (found by a staff
+# walk-through: not understood)
+_BEFORE_THIS = {"vorwoche": "woche", "vormonat": "monat"}
 # "seit 3 Tagen", "in den letzten 3 Tagen", "for the last 3 days", "over the past week"
 # (found by a staff walk-through: not understood); only before a number of a unit, or a
 # unit after "letzten"/"last": "seit 15. November", "seit 2020" are dates, no length (found
@@ -372,13 +376,14 @@ _YEAR_TO_DATE = frozenset(("ytd", "year to date", "year-to-date"))
 _SINCE = frozenset("seit since ab from vom von".split())
 _SINCE_FILLER = frozenset("dem letztem letzten vergangenem last the bitte please".split())
 _WEEKDAYS = {
-    **dict.fromkeys(("montag", "monday"), 0),
-    **dict.fromkeys(("dienstag", "tuesday"), 1),
-    **dict.fromkeys(("mittwoch", "wednesday"), 2),
-    **dict.fromkeys(("donnerstag", "thursday"), 3),
-    **dict.fromkeys(("freitag", "friday"), 4),
-    **dict.fromkeys(("samstag", "sonnabend", "saturday"), 5),
-    **dict.fromkeys(("sonntag", "sunday"), 6),
+    # (abbreviated too, "seit Mo": found by a staff walk-through)
+    **dict.fromkeys(("montag", "monday", "mo", "mon"), 0),
+    **dict.fromkeys(("dienstag", "tuesday", "di", "tue", "tues"), 1),
+    **dict.fromkeys(("mittwoch", "wednesday", "mi", "wed"), 2),
+    **dict.fromkeys(("donnerstag", "thursday", "do", "thu", "thurs"), 3),
+    **dict.fromkeys(("freitag", "friday", "fr", "fri"), 4),
+    **dict.fromkeys(("samstag", "sonnabend", "saturday", "sa", "sat"), 5),
+    **dict.fromkeys(("sonntag", "sunday", "so", "sun"), 6),
 }
 _WEEK_START = frozenset(
     ("wochenbeginn", "wochenanfang", "anfang der woche", "beginn der woche",
@@ -609,7 +614,7 @@ def _up_to_now(typed: str) -> bool:
 
 # A year as a period's: "2026" is this year so far, not 2,026 days.
 _YEAR_NUMBER = re.compile(r"(?:19|20)\d\d")
-_IN = frozenset("im in of the der den des".split())
+_IN = frozenset("im in of the der den des anfang beginn start beginning".split())
 
 
 def _month_or_year(lowered: list[str], today: date) -> tuple[date, bool] | None:
@@ -681,6 +686,8 @@ def staff_period(typed: str, today: date | None = None) -> str:
     while len(words) > 1 and words[0].casefold() in _LEAD_WORDS:
         words = _halves(words[1:])  # "letzte 14 Tage", "last week"
     day = words[0].casefold().removesuffix(".") if words else ""
+    if len(words) == 1 and day in _BEFORE_THIS:
+        words, day = ["1", _BEFORE_THIS[day]], "1"
     if day in _TODAY:
         raise NoWholeDay(f"{typed[:40]!r}: a day not over")
     if day in _YESTERDAY:
@@ -713,6 +720,29 @@ def staff_period(typed: str, today: date | None = None) -> str:
             break
         return spelled
     return typed.strip()
+
+
+def words_let_go(typed: str, today: date) -> list[str]:
+    """The words that reading `typed` as a period let go and that are no part of one: "30
+    Tage irgendwas" is 30 days and "irgendwas" (found by an operator's walk-through: let go
+    without a word, a survey not loaded among them), "30d bitte" 30 days and none; none
+    where `typed` is no period. Its words as the period is read ("30 Tage,bitte": found by
+    review, "Tage,bitte" refused)."""
+    words = plain_period(typed).split()
+
+    def read(text: str) -> object:
+        try:
+            return first_day_named(text, today) or parse_duration(staff_period(text, today))
+        except InvalidDuration:
+            return None
+
+    whole = read(" ".join(words))
+    if whole is None or len(words) < 2:
+        return []
+    for count in range(1, len(words)):
+        if read(" ".join(words[:count])) == whole:
+            return [word for word in words[count:] if not a_period_word(word.casefold())]
+    return []
 
 
 def _period_typed(typed: str | None, today: date) -> tuple[str | None, timedelta]:
@@ -1316,6 +1346,12 @@ class StaffDesk:
                     text,
                 )
             )
+        elif typed and (let_go := words_let_go(typed, today)):
+            # "/summary 7d irgendwas", "7d Service": let go without a word, read as a
+            # summary of what was asked (found by a staff walk-through; the command line
+            # refuses them)
+            said = t.gettext("“{words}” is no part of a period, so I left it out.")
+            text = f"{said.format(words=' '.join(let_go)[:40])}\n\n{text}"
         if audited:
             await self._audit(event, actor, period or "7d", current.feedbacks)
         replies = [Reply(text)]

@@ -36,13 +36,12 @@ from flows.models import render_text
 from flows.staff import (
     MAX_PERIOD,
     EndedPeriod,
-    a_period_word,
     date_typed,
     example_date,
     first_day_named,
-    plain_period,
     staff_period,
     survey_named,
+    words_let_go,
 )
 from storage import SQLiteStore, StoreError, resolve_master_key
 from storage.crypto import InvalidMasterKey, decode_master_key, predictable_key
@@ -118,30 +117,13 @@ def refuse_words_let_go(text: str, today: date) -> None:
     """A usage error where reading the period let words go that are no part of one: the
     chat lets "30d bitte" go, but "30d product" of a survey not loaded (or retired) gave
     every survey's figures without a word, and "30 Tage irgendwas" too (found by an
-    operator's walk-through; a loaded survey's name is said by `refuse_a_survey`). Its words
-    as the period is read ("30 Tage,bitte": found by review, "Tage,bitte" refused)."""
-    text = plain_period(text)
-    words = text.split()
-
-    def read(typed: str) -> object:
-        try:
-            return first_day_named(typed, today) or parse_duration(staff_period(typed, today))
-        except InvalidDuration:
-            return None
-
-    whole = read(text)
-    if whole is None or len(words) < 2:
-        return  # (refused as no period, in lookback's words)
-    for count in range(1, len(words)):
-        if read(" ".join(words[:count])) == whole:
-            let_go = [word for word in words[count:] if not a_period_word(word.casefold())]
-            if let_go:
-                raise argparse.ArgumentTypeError(
-                    operator_translator()
-                    .gettext("{text}: “{words}” is no part of a period; give the period alone")
-                    .format(text=repr(text.strip()[:40]), words=" ".join(let_go)[:40])
-                )
-            return
+    operator's walk-through; a loaded survey's name is said by `refuse_a_survey`)."""
+    if let_go := words_let_go(text, today):
+        raise argparse.ArgumentTypeError(
+            operator_translator()
+            .gettext("{text}: “{words}” is no part of a period; give the period alone")
+            .format(text=repr(text.strip()[:40]), words=" ".join(let_go)[:40])
+        )
 
 
 @contextmanager
