@@ -191,6 +191,7 @@ class _EraseAsked:
     token: str
     at: datetime
     held: _Held
+    after_withdrawal: bool = False  # offered after one that erased something
 
 
 @dataclass(frozen=True)
@@ -1066,7 +1067,14 @@ class DataRights:
             notes.append(_staff_note(t, self.config.audit_retention))
         return Outcome(replies=(Reply("\n\n".join(notes)),), close_keyboard=True)
 
-    def _erase_question(self, t: Translator, text: str, pseudonym: str, held: _Held) -> Reply:
+    def _erase_question(
+        self,
+        t: Translator,
+        text: str,
+        pseudonym: str,
+        held: _Held,
+        after_withdrawal: bool = False,
+    ) -> Reply:
         """The question with its two buttons; asking again (or "keep") makes the erase
         buttons of every earlier question out of date, and so does any change of what is
         stored (feedback given, a survey begun, a language chosen since)."""
@@ -1074,7 +1082,7 @@ class DataRights:
         for stale in [p for p, a in self._erase_asked.items() if now - a.at > ERASE_BUTTON_VALID]:
             del self._erase_asked[stale]
         token = secrets.token_urlsafe(6)
-        self._erase_asked[pseudonym] = _EraseAsked(token, now, held)
+        self._erase_asked[pseudonym] = _EraseAsked(token, now, held, after_withdrawal)
         return Reply(
             text,
             (
@@ -1216,10 +1224,15 @@ class DataRights:
             # "keep" holds for every question shown, while one is open; with none (the
             # erasure done, from a double tap or another device), "nothing was erased"
             # would be false right under "everything was erased" (found by review).
-            if self._erase_asked.pop(pseudonym, None) is None:
+            if (asked := self._erase_asked.pop(pseudonym, None)) is None:
                 toast = t.gettext("This question is no longer open; nothing was changed.")
                 return Outcome(toast=toast, close_keyboard=True)
-            return Outcome(replies=(Reply(t.gettext("Nothing was erased.")),), close_keyboard=True)
+            kept = t.gettext("Nothing was erased.")
+            if asked.after_withdrawal:
+                # Not "nothing was erased" right under the withdrawal that erased feedback
+                # (found by a customer walk-through: read as the withdrawal undone)
+                kept = t.gettext("All right: the rest of your data stays stored.")
+            return Outcome(replies=(Reply(kept),), close_keyboard=True)
         if len(parts) != 3 or parts[:2] != ["d", "y"] or not _ERASE_TOKEN.fullmatch(parts[2]):
             return Outcome(toast=t.gettext("This button is not valid."), close_keyboard=True)
         asked = self._erase_asked.get(pseudonym)
@@ -1668,7 +1681,7 @@ class DataRights:
         question = t.gettext("The rest of your data stays stored. {question}").format(
             question=question
         )
-        erase = self._erase_question(t, question, pseudonym, held)
+        erase = self._erase_question(t, question, pseudonym, held, after_withdrawal=True)
         return Outcome(
             replies=(Reply(text), erase), close_keyboard=True, question_gone=bool(discarded)
         )

@@ -199,6 +199,9 @@ class FeedbackService:
         self._finished: dict[str, tuple[str, datetime]] = {}
         # Per person, when they last cancelled a survey with /cancel (likewise bounded).
         self._cancelled: dict[str, datetime] = {}
+        # ... and the command that begins that survey again ("/start product": found by a
+        # customer walk-through, told to send /start, which began the general survey)
+        self._cancelled_start: dict[str, str] = {}
         # Per person, when the consent request changed under their answers was last shown
         # to them (likewise bounded; see CHANGED_REQUEST_SAID_FOR).
         self._changed_shown: dict[str, datetime] = {}
@@ -236,6 +239,7 @@ class FeedbackService:
         t = translator(person.locale)
         pseudonym = self.store.pseudonym(person.subject)
         self._cancelled.pop(pseudonym, None)
+        self._cancelled_start.pop(pseudonym, None)
         self._declined_at.pop(pseudonym, None)  # (the request shown again, or a survey)
         state = await self._state(pseudonym)
         flow = self.catalog.get(flow_id)
@@ -449,9 +453,11 @@ class FeedbackService:
             # "you have already agreed").
             said += await self._consents_stay(pseudonym, t)
             # What next, as every other reply says (found by an English customer's review:
-            # the question's buttons go, and the chat fell silent).
-            said += " " + t.gettext("Send /start to give feedback.")
+            # the question's buttons go, and the chat fell silent), for the survey cancelled
+            start = self.catalog.start_command(state.flow_id) if state is not None else "/start"
+            said += " " + t.gettext("Send {start} to give feedback.").format(start=start)
             _remember(self._cancelled, pseudonym, self.clock())
+            _remember(self._cancelled_start, pseudonym, start)
             return Outcome(replies=(Reply(said),), question_gone=True)
         return Outcome.say(t.gettext("There is nothing to cancel. Send /start to give feedback."))
 
@@ -727,6 +733,7 @@ class FeedbackService:
         """An erased person: nothing of them stays in memory."""
         self._finished.pop(pseudonym, None)
         self._cancelled.pop(pseudonym, None)
+        self._cancelled_start.pop(pseudonym, None)
         self._requested.pop(pseudonym, None)
         self._changed_shown.pop(pseudonym, None)
         self._declined_at.pop(pseudonym, None)
@@ -896,9 +903,9 @@ class FeedbackService:
                 # Not that a survey is discarded after its idle time (found by a customer
                 # walk-through: a "3" typed right after /cancel was told so)
                 said = t.gettext(
-                    "You cancelled the survey, so I did not store this message. Send /start "
+                    "You cancelled the survey, so I did not store this message. Send {start} "
                     "to give feedback again; /help lists what I can do."
-                )
+                ).format(start=self._cancelled_start.get(pseudonym, "/start"))
             elif kind is not None and (
                 limited is not None or await self._finished_recently(pseudonym)
             ):
@@ -1080,6 +1087,18 @@ class FeedbackService:
             return t.gettext(
                 "I did not store this message. To withdraw your consent to be contacted, "
                 "please send /withdraw."
+            )
+        contact = {
+            p.id for f in self.catalog.flows.values() for p in f.purposes if p.stores_contact
+        }
+        if any(
+            c.purpose in contact and not c.in_force for c in await self.store.consents(pseudonym)
+        ):
+            # Not "you have not agreed" to whoever withdrew it a minute ago (found by a
+            # customer walk-through)
+            return t.gettext(
+                "I did not store this message. Your consent to be contacted is no longer in "
+                "force, so our staff cannot write to you about your feedback."
             )
         return t.gettext(
             "I did not store this message. You have not agreed to be contacted, so our staff "

@@ -334,6 +334,14 @@ async def test_asking_not_to_be_contacted_after_the_survey_points_to_withdraw(
     declined = await _finished(harness, 8814, "de")
     said = texts(await declined.send(typed))
     assert "Sie haben nicht in eine Kontaktaufnahme eingewilligt" in said, said
+    # withdrawn: not "you have not agreed" (found by a customer walk-through)
+    await agreed.send("/widerruf")
+    await agreed.press("Kontaktaufnahme")
+    said = texts(await agreed.send(typed))
+    assert said.startswith(
+        "Diese Nachricht habe ich nicht gespeichert. Ihre Einwilligung in eine "
+        "Kontaktaufnahme gilt nicht mehr"
+    ), said
 
 
 @pytest.mark.parametrize(

@@ -1170,6 +1170,17 @@ async def test_the_erase_question_after_a_withdrawal_says_it_is_offered(harness:
     assert answer[1]["text"].startswith(
         "The rest of your data stays stored. Do you want to erase all data stored about you?"
     ), answer[1]["text"]
+    # kept: not "nothing was erased" under the withdrawal that erased the feedback (found by
+    # a customer walk-through: read as the withdrawal undone)
+    assert (
+        texts(await john.press("Keep my data")) == "All right: the rest of your data stays stored."
+    )
+    assert texts(await erika.press("Daten behalten")) == (
+        "In Ordnung: Ihre übrigen Daten bleiben gespeichert."
+    )
+    # asked by /loeschen itself, as before
+    await erika.send("/loeschen")
+    assert texts(await erika.press("Daten behalten")) == "Es wurde nichts gelöscht."
 
 
 async def test_an_erasure_cut_short_is_not_run_again_from_its_start(harness: Harness) -> None:

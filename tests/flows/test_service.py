@@ -927,6 +927,26 @@ async def test_a_message_right_after_cancel_is_told_the_survey_was_cancelled(
     assert again.text.startswith("Gerade läuft keine Umfrage"), again.text
 
 
+async def test_a_survey_cancelled_is_begun_again_with_its_own_start(
+    service: FeedbackService, clock: Clock
+) -> None:
+    """Found by a customer walk-through: /abbrechen in the product survey said "Mit /start
+    können Sie Feedback geben", which began the general survey."""
+    rating = await service.press(
+        ERIKA, press(await service.start(ERIKA, "product"), "Ja, ich willige ein")
+    )
+    await service.press(ERIKA, press(rating, "3"))
+    [cancelled] = (await service.cancel(ERIKA)).replies
+    assert cancelled.text.endswith(" Mit /start product können Sie Feedback geben."), cancelled
+    clock.now += timedelta(seconds=30)
+    [said] = (await service.text(ERIKA, "3")).replies
+    assert "Mit /start product geben Sie erneut Feedback" in said.text, said.text
+    # the general survey's, as before
+    await service.press(ERIKA, press(await service.start(ERIKA), "Ja, ich willige ein"))
+    [cancelled] = (await service.cancel(ERIKA)).replies
+    assert cancelled.text.endswith(" Mit /start können Sie Feedback geben."), cancelled
+
+
 async def test_a_survey_finished_after_a_cancel_is_not_said_cancelled(
     service: FeedbackService, clock: Clock
 ) -> None:
