@@ -152,6 +152,11 @@ async def test_a_mistyped_staff_command_is_named_to_staff_and_to_no_one_else(
     assert said == "Diesen Befehl kenne ich nicht. Meinten Sie /summary?", said
     said = texts(await staff.send("/antwort 12 Gern geschehen"))
     assert said == "Diesen Befehl kenne ich nicht. Meinten Sie /antworten?", said
+    # the period without its space (found by a staff walk-through: the whole help)
+    said = texts(await staff.send("/zusammenfassung7d"))
+    assert said == "Diesen Befehl kenne ich nicht. Meinten Sie /zusammenfassung 7d?", said
+    said = texts(await staff.send("/summary30d"))
+    assert said == "Diesen Befehl kenne ich nicht. Meinten Sie /summary 30d?", said
     # the whole help, to staff with theirs
     said = texts(await staff.send("/irgendwas"))
     assert "Für Mitarbeitende:" in said and "/zusammenfassung" in said, said
