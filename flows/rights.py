@@ -191,7 +191,7 @@ class _EraseAsked:
     token: str
     at: datetime
     held: _Held
-    after_withdrawal: bool = False  # offered after one that erased something
+    after_withdrawal: bool = False  # offered right after a withdrawal
 
 
 @dataclass(frozen=True)
@@ -1174,6 +1174,13 @@ class DataRights:
             "Nothing has been erased yet. To erase everything, please tap “{erase}” under "
             "the question above; to keep your data, “{keep}”."
         ).format(erase=t.gettext("Erase everything"), keep=keep)
+        if erase.after_withdrawal:
+            # Not "nothing has been erased" under a withdrawal that erased (the review of
+            # the Keep button's answer there)
+            said = t.gettext(
+                "The rest of your data has not been erased. To erase it too, please tap "
+                "“{erase}” under the question above; to keep it, “{keep}”."
+            ).format(erase=t.gettext("Erase everything"), keep=keep)
         return Outcome.say(self._not_for_the_survey(t, said, surveying))
 
     async def _survey(self, pseudonym: str, now: datetime) -> _Survey | None:

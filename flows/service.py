@@ -459,6 +459,13 @@ class FeedbackService:
             _remember(self._cancelled, pseudonym, self.clock())
             _remember(self._cancelled_start, pseudonym, start)
             return Outcome(replies=(Reply(said),), question_gone=True)
+        if self._cancelled_recently(pseudonym):  # a second /abbrechen: the survey's own start
+            start = self._cancelled_start.get(pseudonym, "/start")
+            return Outcome.say(
+                t.gettext("There is nothing to cancel. Send {start} to give feedback.").format(
+                    start=start
+                )
+            )
         return Outcome.say(t.gettext("There is nothing to cancel. Send /start to give feedback."))
 
     async def relanguage(self, person: Person) -> Outcome | None:
@@ -1091,9 +1098,8 @@ class FeedbackService:
         contact = {
             p.id for f in self.catalog.flows.values() for p in f.purposes if p.stores_contact
         }
-        if any(
-            c.purpose in contact and not c.in_force for c in await self.store.consents(pseudonym)
-        ):
+        given = [c for c in await self.store.consents(pseudonym) if c.purpose in contact]
+        if given and not any(c.in_force for c in given):
             # Not "you have not agreed" to whoever withdrew it a minute ago (found by a
             # customer walk-through)
             return t.gettext(

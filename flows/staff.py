@@ -374,7 +374,9 @@ _YEAR_TO_DATE = frozenset(("ytd", "year to date", "year-to-date"))
 # ("seit Montag" on a Thursday is 3d, Monday to Wednesday; on a Monday, last Monday's
 # week, 7d: found by a staff walk-through, "not understood").
 _SINCE = frozenset("seit since ab from vom von".split())
-_SINCE_FILLER = frozenset("dem letztem letzten vergangenem last the bitte please".split())
+_SINCE_FILLER = frozenset(
+    "dem letztem letzten vergangenem vorigem vorigen last the bitte please".split()
+)
 _WEEKDAYS = {
     # (abbreviated too, "seit Mo": found by a staff walk-through)
     **dict.fromkeys(("montag", "monday", "mo", "mon"), 0),
@@ -448,8 +450,13 @@ _MARKS = re.compile(r"[!?¡¿]+|(?<!\d),|,(?!\d)")
 _SAYING_NO_MORE = frozenset(
     "ago back zurück zurueck her lang rückwirkend rueckwirkend rückblickend rueckblickend "
     "total insgesamt genau exactly nur only komplett complete danke thanks thank you pls "
-    "utc ungefähr ungefaehr ca approx approximately about etwa alle all umfragen surveys "
-    "up now jetzt til".split()
+    "utc ungefähr ungefaehr ca approx approximately about etwa alle all umfrage umfragen "
+    "survey surveys up now jetzt til "
+    # thanks and hedges said whole (found by review once words let go were said in the chat:
+    # "30 Tage vielen Dank" was told "vielen Dank" is no part of a period, "7 days so far"
+    # that "far" is none)
+    "vielen dank schön schoen sehr dankeschön dankeschoen bitteschön bitteschoen gerne gern "
+    "thx plz ok okay lot much far or oder circa zirka rund".split()
 )
 # Words of periods as staff type them, besides numbers and units (see _another_period):
 # none names a survey whose title it begins (see period_and_survey).
@@ -686,8 +693,8 @@ def staff_period(typed: str, today: date | None = None) -> str:
     while len(words) > 1 and words[0].casefold() in _LEAD_WORDS:
         words = _halves(words[1:])  # "letzte 14 Tage", "last week"
     day = words[0].casefold().removesuffix(".") if words else ""
-    if len(words) == 1 and day in _BEFORE_THIS:
-        words, day = ["1", _BEFORE_THIS[day]], "1"
+    if words and day in _BEFORE_THIS:  # ("Vorwoche bitte": its review)
+        words, day = ["1", _BEFORE_THIS[day], *words[1:]], "1"
     if day in _TODAY:
         raise NoWholeDay(f"{typed[:40]!r}: a day not over")
     if day in _YESTERDAY:
@@ -750,6 +757,16 @@ def _period_typed(typed: str | None, today: date) -> tuple[str | None, timedelta
     default. Raises InvalidDuration."""
     period = staff_period(typed, today) if typed else None
     return period, parse_duration(period) if period else DEFAULT_PERIOD
+
+
+def _of_the_title(word: str, flow: FlowDefinition) -> bool:
+    """Whether `word` is a word of the survey's title, in any language."""
+    words = {
+        each.strip(".,;:!?()")
+        for locale in SUPPORTED_LOCALES
+        for each in render_text(flow.title, translator(locale)).casefold().split()
+    }
+    return word.casefold().strip(".,;:!?\"'“”„()") in words
 
 
 def survey_named(typed: str, catalog: FlowCatalog) -> FlowDefinition | None:
@@ -1335,7 +1352,8 @@ class StaffDesk:
             ),
             deleted=None if windows is None else self._deleted(windows, now),
         )
-        if typed and (survey := survey_named(typed, self.catalog)) is not None:
+        survey = survey_named(typed, self.catalog) if typed else None
+        if survey is not None:
             # Found by a staff walk-through: "/summary 30d product" answered with every
             # survey's figures, the word let go without a word.
             text = "\n\n".join(
@@ -1346,7 +1364,10 @@ class StaffDesk:
                     text,
                 )
             )
-        elif typed and (let_go := words_let_go(typed, today)):
+        let_go = words_let_go(period_and_survey(typed, self.catalog)[0], today) if typed else []
+        if survey is not None:  # ("30d Product feedback": "feedback" is of its title too)
+            let_go = [word for word in let_go if not _of_the_title(word, survey)]
+        if let_go:
             # "/summary 7d irgendwas", "7d Service": let go without a word, read as a
             # summary of what was asked (found by a staff walk-through; the command line
             # refuses them)

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from bot.cli.chat import CHAT_USER_ID, ChatOptions, _left_out, piped_lines, run_chat
+from flows.catalog import FlowDefinitionError
 from flows.i18n import translator
 from storage.interface import StoreError, StoreInUse
 from storage.sqlite_db import hold_lock, release_lock
@@ -170,6 +171,28 @@ def test_the_warnings_of_the_operators_own_flows_are_shown_as_check_shows_them(
         f"{flow}:7: Warnung: kein Text auf Englisch; stattdessen wird Deutsch angezeigt\n"
     ), terminal.transcript[:300]
     assert "no English text" not in caplog.text, "not again, in English"
+
+
+def test_own_flows_that_the_bot_would_refuse_are_not_said_to_have_no_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The review of printing their warnings: with no flow of the id "feedback" (all shipped
+    ones left out), "0 errors and 1 warning" came right before the chat's refusal."""
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    text = (REPO / "flows" / "definitions" / "product.toml").read_text()
+    (flows / "laden.toml").write_text(
+        text.replace('id = "product"', 'id = "laden"').replace(
+            'title = { de = "Produktfeedback", en = "Product feedback" }',
+            'title = { de = "Ladenbesuch" }',
+        )
+    )
+    monkeypatch.setenv("FEEDBACKBOT_FLOWS_DIR", str(flows))
+    monkeypatch.setenv("FEEDBACKBOT_SHIPPED_FLOWS", "none")
+    terminal = Terminal("/quit")
+    with pytest.raises(FlowDefinitionError, match="feedback"):
+        chat(terminal, lang="de")
+    assert "0 Fehler" not in terminal.transcript, terminal.transcript
 
 
 def test_a_flow_passing_feedback_on_is_tried_with_recipients(tmp_path: Path) -> None:

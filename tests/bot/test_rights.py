@@ -1170,6 +1170,9 @@ async def test_the_erase_question_after_a_withdrawal_says_it_is_offered(harness:
     assert answer[1]["text"].startswith(
         "The rest of your data stays stored. Do you want to erase all data stored about you?"
     ), answer[1]["text"]
+    # typed under it: not "nothing has been erased yet" either (the review of the below)
+    said = texts(await john.send("ok"))
+    assert said.startswith("The rest of your data has not been erased. To erase it too,"), said
     # kept: not "nothing was erased" under the withdrawal that erased the feedback (found by
     # a customer walk-through: read as the withdrawal undone)
     assert (

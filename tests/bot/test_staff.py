@@ -484,6 +484,12 @@ async def test_a_survey_named_beside_the_period_is_told_that_summaries_count_all
         said = texts(await staff.send(f"/summary {typed}"))
         note = f"“{word}” is no part of a period, so I left it out."
         assert said == f"{note}\n\n{whole}", typed
+    # not thanks or hedges said whole (its review: "“lot” is no part of a period")
+    for typed in ("30d thanks a lot", "30 days or so", "30d thx", "30 days so far"):
+        assert texts(await staff.send(f"/summary {typed}")) == whole, typed
+    said = texts(await staff.send("/summary 30d product whatever"))  # both said (its review)
+    assert said.startswith("“whatever” is no part of a period, so I left it out.\n\n"), said
+    assert "cannot be limited to “Product feedback”" in said, said
     await staff.send("/sprache")
     await staff.press("Deutsch")
     said = texts(await staff.send("/zusammenfassung 30 Tage Produkt"))
@@ -602,6 +608,8 @@ def test_a_date_with_words_after_it_counts_from_that_date(typed: str, read: str)
         # found by a staff walk-through: not understood
         ("vorige Woche", "1w"),
         ("Vorwoche", "1w"),
+        ("Vorwoche bitte", "1w"),
+        ("seit vorigem Montag", "7d"),
         ("vorigen Monat", "30d"),
         ("seit Mo", "7d"),
         ("since Tue", "6d"),

@@ -941,6 +941,8 @@ async def test_a_survey_cancelled_is_begun_again_with_its_own_start(
     clock.now += timedelta(seconds=30)
     [said] = (await service.text(ERIKA, "3")).replies
     assert "Mit /start product geben Sie erneut Feedback" in said.text, said.text
+    [again] = (await service.cancel(ERIKA)).replies  # (a second /abbrechen: its review)
+    assert again.text == "Es gibt nichts abzubrechen. Mit /start product geben Sie Feedback."
     # the general survey's, as before
     await service.press(ERIKA, press(await service.start(ERIKA), "Ja, ich willige ein"))
     [cancelled] = (await service.cancel(ERIKA)).replies
