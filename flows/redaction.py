@@ -1238,11 +1238,14 @@ _PLACES_TOO = frozenset("georgia jordan austin santiago victoria virginia".split
 # common first name alone too where it ends the comment ("Essen kalt – Petra").
 # A line of a list: "- Pad Thai" (see dashed)
 _BULLET = _Pattern(r"^[ \t]*-[ \t]", re.MULTILINE)
+_LINED = _Pattern(r"^[ \t]*-", re.MULTILINE)
 _DASHED_NAME = _Pattern(
     r"(?P<lead>(?:(?<![\w-])(?P<dash>[–—~])|(?:(?<=\s)|\A)(?P<hyphen>-)(?=[ \t])"
     # "Great stay, thanks! -Tom", "Alles gut. --Anna": a hyphen right before the name, after
     # words on its line (found by a staff walk-through: only "Thanks! -Tom" was taken)
-    r"|(?<=[^\s][ \t])(?P<joined>--?)(?=[^\W\d_])|,)[ \t]*)"
+    r"|(?<=[^\s][ \t])(?P<joined>--?)(?=[^\W\d_])"
+    # ... or beginning its own line ("Super Aufenthalt!\n-Anna": found by its review)
+    r"|(?:(?<=\n)|\A)(?P<lined>--?)(?=[^\W\d_])|,)[ \t]*)"
     rf"(?P<name>(?>{_NAME}))(?=[^\w\n]*(?:[\n\[]|\Z)|[^\w\n]{{1,3}}(?i:{_CONTACT_LABEL})\b)"
 )
 # "Viele Grüße von Erika Mustermann", "Viele Grüße\nvon Erika", "Gruß aus Kiel von Jan
@@ -3059,8 +3062,10 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         if match["hyphen"] and not _known_surname(named[-1]):
             if sum(1 for _ in _BULLET.finditer(match.string)) > 1:
                 return match.group(0)
+        if match["lined"] and sum(1 for _ in _LINED.finditer(match.string)) > 1:
+            return match.group(0)  # a list ("Bestellt:\n-Pad Thai\n-Tom Yum")
         if len(words) == 1 and not (
-            (match["dash"] or match["hyphen"] or match["joined"])
+            (match["dash"] or match["hyphen"] or match["joined"] or match["lined"])
             and nothing_follows(match, on_its_line=False, labelled=True)
         ):  # a first name alone only after a dash and at the very end: "Danke, Anna" is
             # a thank-you's (see _SIGN_OFF), "Kartoffeln, Linda (festkochend)" a sort
@@ -4456,6 +4461,7 @@ PATTERNS = (
     _VERSION_PART_BEFORE,
     _ISSUE_BEFORE,
     _BULLET,
+    _LINED,
     _UNAMBIGUOUS_STREET,
     _NOT_STREETS,
     _QUANTITY,

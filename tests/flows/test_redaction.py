@@ -3588,6 +3588,10 @@ def test_long_thank_yous_and_introductions_run_through(text: str) -> None:
         ("Super Aufenthalt, danke! -Anna", "Super Aufenthalt, danke! -[Name]"),
         ("Great, thank you! -Emma.", "Great, thank you! -[Name]."),
         ("Alles gut. --Anna", "Alles gut. --[Name]"),
+        ("Super Aufenthalt!\n-Anna", "Super Aufenthalt!\n-[Name]"),  # (its review)
+        ("Alles gut\n-Anna Schmidt", "Alles gut\n-[Name]"),
+        ("Bestellt:\n-Pad Thai\n-Tom Yum", "Bestellt:\n-Pad Thai\n-Tom Yum"),
+        ("Essen:\n-Pasta\n-Anna", "Essen:\n-Pasta\n-Anna"),
         # and what stays
         ("Bestellt: Pad Thai -Tom Yum", "Bestellt: Pad Thai -Tom Yum"),
         ("Jeans gekauft -Tom Tailor", "Jeans gekauft -Tom Tailor"),
