@@ -70,6 +70,22 @@ def skips(text: str) -> bool:
     return text.lstrip().startswith("/") and len(words) == 1 and name in _SKIPS
 
 
+_POLITE = frozenset("bitte please pls danke thanks".split())
+
+
+def typed_staff_command(text: str) -> str | None:
+    """The staff command a text without its slash names ("Zusammenfassung bitte", "summary
+    30d": found by a staff walk-through, told to agree to the consent request), with what
+    follows it; None for any other text, and for one longer than a command is."""
+    words = [word.strip(".,;:!?") for word in text.split()]
+    if not words or len(words) > 4:
+        return None
+    name = words[0].casefold()
+    if name not in {each for german, english, _ in STAFF_COMMANDS for each in (german, english)}:
+        return None
+    return " ".join([f"/{name}", *(w for w in words[1:] if w and w.casefold() not in _POLITE)])
+
+
 _GLUED_PERIOD = re.compile(r"(?P<name>[^\W\d_]{4,})(?P<period>\d[\w.,]*)")
 _SUMMARIES = frozenset(f"/{name}" for name in STAFF_COMMANDS[0][:2])
 

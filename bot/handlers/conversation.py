@@ -7,10 +7,12 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.commands import TYPED_COMMAND
+from bot.commands import TYPED_COMMAND, typed_staff_command
 from bot.context import BotContext
 from bot.render import render
 from flows.engine import CAPTIONED, FORWARDED, VIA_BOT
+from flows.i18n import translator
+from flows.replies import Outcome
 
 PRIVATE = filters.ChatType.PRIVATE
 NEW_MESSAGE = filters.UpdateType.MESSAGE
@@ -70,6 +72,14 @@ async def text(update: Update, context: BotContext) -> None:
         )
         if rules is not None and not await context.service.under_way(person):
             await render(rules, update, context)
+            return
+    # A staff command typed without its slash, outside a survey of their own (found by a
+    # staff walk-through: told to agree to the consent request)
+    if context.is_staff(update) and (command := typed_staff_command(message.text)) is not None:
+        if not await context.service.under_way(person):
+            t = translator(context.staff_locale(update))
+            said = t.gettext("Commands begin with a slash: did you mean {command}?")
+            await render(Outcome.say(said.format(command=command)), update, context)
             return
     # "Englisch bitte" under the question which language: the choice, not an answer
     chosen = await context.languages.typed(person, context.app_language(update), message.text)

@@ -152,6 +152,16 @@ async def test_a_mistyped_staff_command_is_named_to_staff_and_to_no_one_else(
     assert said == "Diesen Befehl kenne ich nicht. Meinten Sie /summary?", said
     said = texts(await staff.send("/antwort 12 Gern geschehen"))
     assert said == "Diesen Befehl kenne ich nicht. Meinten Sie /antworten?", said
+    # without its slash (found by a staff walk-through: told to agree to the consent
+    # request); to a customer, as any text
+    for typed, meant in (
+        ("Zusammenfassung bitte", "/zusammenfassung"),
+        ("zusammenfassung 30d", "/zusammenfassung 30d"),
+        ("Summary!", "/summary"),
+    ):
+        said = texts(await staff.send(typed))
+        assert said == f"Befehle beginnen mit einem Schrägstrich: Meinten Sie {meant}?", said
+    assert "Schrägstrich" not in texts(await desk.customer(OUTSIDER).send("Zusammenfassung"))
     # the period without its space (found by a staff walk-through: the whole help)
     said = texts(await staff.send("/zusammenfassung7d"))
     assert said == "Diesen Befehl kenne ich nicht. Meinten Sie /zusammenfassung 7d?", said
