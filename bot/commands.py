@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Collection, Iterable
+from datetime import UTC, datetime
 
 from telegram import BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
@@ -12,8 +13,10 @@ from telegram.ext import Application
 
 from bot.render import cuts_off
 from bot.staffchat import say_cut_off
+from flows.durations import InvalidDuration, parse_duration
 from flows.engine import AS_ASCII, one_slip
 from flows.i18n import N_, SUPPORTED_LOCALES, translator
+from flows.staff import first_day_named, staff_period
 
 log = logging.getLogger("bot.commands")
 
@@ -83,7 +86,21 @@ def typed_staff_command(text: str) -> str | None:
     name = words[0].casefold()
     if name not in {each for german, english, _ in STAFF_COMMANDS for each in (german, english)}:
         return None
-    return " ".join([f"/{name}", *(w for w in words[1:] if w and w.casefold() not in _POLITE)])
+    rest = [w for w in words[1:] if w and w.casefold() not in _POLITE]
+    # only with what the command takes after it: a period, a reference; not "Reply faster
+    # please", "Antworten kamen schnell" (found by review: "did you mean /reply faster?")
+    if rest and not (any(c.isdigit() for c in rest[0]) or _a_period(" ".join(rest))):
+        return None
+    return " ".join([f"/{name}", *rest])
+
+
+def _a_period(text: str) -> bool:
+    """Whether `text` reads as a summary's period ("letzte Woche", "seit Montag")."""
+    today = datetime.now(UTC).date()
+    try:
+        return bool(first_day_named(text, today) or parse_duration(staff_period(text, today)))
+    except InvalidDuration:
+        return False
 
 
 _GLUED_PERIOD = re.compile(r"(?P<name>[^\W\d_]{4,})(?P<period>\d[\w.,]*)")

@@ -3062,8 +3062,17 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         if match["hyphen"] and not _known_surname(named[-1]):
             if sum(1 for _ in _BULLET.finditer(match.string)) > 1:
                 return match.group(0)
-        if match["lined"] and sum(1 for _ in _LINED.finditer(match.string)) > 1:
-            return match.group(0)  # a list ("Bestellt:\n-Pad Thai\n-Tom Yum")
+        if (
+            match["lined"]
+            and (
+                sum(1 for _ in _LINED.finditer(match.string))
+                > 1  # "Bestellt:\n-Pad Thai\n-Tom Yum"
+                or match.string[: match.start()].rstrip().endswith(":")  # "Reiseziel:\n-Santiago"
+                or name.count("-") > 1  # "Lage:\n-Karl-Marx-Allee" (its review)
+                or name.casefold() in _PLACES_TOO  # "Urlaub in\n-Georgia"
+            )
+        ):
+            return match.group(0)
         if len(words) == 1 and not (
             (match["dash"] or match["hyphen"] or match["joined"] or match["lined"])
             and nothing_follows(match, on_its_line=False, labelled=True)

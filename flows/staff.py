@@ -450,13 +450,16 @@ _MARKS = re.compile(r"[!?¡¿]+|(?<!\d),|,(?!\d)")
 _SAYING_NO_MORE = frozenset(
     "ago back zurück zurueck her lang rückwirkend rueckwirkend rückblickend rueckblickend "
     "total insgesamt genau exactly nur only komplett complete danke thanks thank you pls "
-    "utc ungefähr ungefaehr ca approx approximately about etwa alle all umfrage umfragen "
-    "survey surveys up now jetzt til "
-    # thanks and hedges said whole (found by review once words let go were said in the chat:
-    # "30 Tage vielen Dank" was told "vielen Dank" is no part of a period, "7 days so far"
-    # that "far" is none)
+    "utc ungefähr ungefaehr ca approx approximately about etwa alle all umfragen surveys "
+    "up now jetzt til".split()
+)
+# Thanks and hedges said whole, let go beside a period (found by review once words let go
+# were said in the chat: "30 Tage vielen Dank" was told "vielen Dank" is no part of a
+# period, "7 days so far" that "far" is none); words of a survey's title still, by which
+# it is named ("7d Gerne" of "Gerne wieder": the review of the change)
+_SAID_WHOLE = frozenset(
     "vielen dank schön schoen sehr dankeschön dankeschoen bitteschön bitteschoen gerne gern "
-    "thx plz ok okay lot much far or oder circa zirka rund".split()
+    "thx plz ok okay lot much far or oder circa zirka rund umfrage survey".split()
 )
 # Words of periods as staff type them, besides numbers and units (see _another_period):
 # none names a survey whose title it begins (see period_and_survey).
@@ -800,7 +803,7 @@ def period_and_survey(typed: str, catalog: FlowCatalog) -> tuple[str, FlowDefini
             if word == flow
             or (
                 len(word) >= 4
-                and not a_period_word(word)
+                and not (a_period_word(word) and word not in _SAID_WHOLE)
                 and any(w.startswith(word) for w in words)
             )
         }
@@ -930,7 +933,12 @@ def a_period_word(word: str) -> bool:
     """Whether `word` (in lower case) may be part of a period as staff type it ("Tage!"
     too)."""
     bare = word.strip(".,;:!?()")
-    return _another_period(bare) or bare in _PERIOD_WORDS or bare in _MONTH_NAMES
+    return (
+        _another_period(bare)
+        or bare in _PERIOD_WORDS
+        or bare in _MONTH_NAMES
+        or bare in _SAID_WHOLE
+    )
 
 
 def _more_of_a_period(word: str) -> bool:

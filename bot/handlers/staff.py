@@ -225,7 +225,9 @@ async def other_in_staff_chat(update: Update, context: BotContext) -> None:
     or, a staff command mistyped ("/zusammenfasung"), the one it most likely was."""
     message, locale = update.effective_message, context.staff_locale(update)
     typed = meant(message.text or "", staff=True) if message is not None else None
-    if typed is not None and typed.removeprefix("/") in (*STAFF_COMMANDS, *ANSWER_COMMANDS):
+    # (its first word: "/summary7d" is meant as "/summary 7d", found by review)
+    name = typed.split()[0].removeprefix("/") if typed else None
+    if typed is not None and name in (*STAFF_COMMANDS, *ANSWER_COMMANDS):
         await render(context.service.unknown_command(locale, typed), update, context)
         return
     await render(context.staff.staff_chat_only(locale), update, context)

@@ -3592,6 +3592,10 @@ def test_long_thank_yous_and_introductions_run_through(text: str) -> None:
         ("Alles gut\n-Anna Schmidt", "Alles gut\n-[Name]"),
         ("Bestellt:\n-Pad Thai\n-Tom Yum", "Bestellt:\n-Pad Thai\n-Tom Yum"),
         ("Essen:\n-Pasta\n-Anna", "Essen:\n-Pasta\n-Anna"),
+        ("Reiseziel:\n-Santiago", "Reiseziel:\n-Santiago"),
+        ("Urlaub in\n-Georgia", "Urlaub in\n-Georgia"),
+        ("Ecke\n-Konrad-Adenauer-Ring", "Ecke\n-Konrad-Adenauer-Ring"),
+        ("Gekauft:\n-Marco Polo", "Gekauft:\n-Marco Polo"),
         # and what stays
         ("Bestellt: Pad Thai -Tom Yum", "Bestellt: Pad Thai -Tom Yum"),
         ("Jeans gekauft -Tom Tailor", "Jeans gekauft -Tom Tailor"),
