@@ -198,10 +198,9 @@ class FeedbackService:
         # pressed afterwards is told so (one process; bounded, the oldest forgotten).
         self._finished: dict[str, tuple[str, datetime]] = {}
         # Per person, when they last cancelled a survey with /cancel (likewise bounded).
-        self._cancelled: dict[str, datetime] = {}
-        # ... and the command that begins that survey again ("/start product": found by a
-        # customer walk-through, told to send /start, which began the general survey)
-        self._cancelled_start: dict[str, str] = {}
+        # With the command that begins that survey again ("/start product": found by a
+        # customer walk-through, told to send /start, which began the general survey).
+        self._cancelled: dict[str, tuple[datetime, str]] = {}
         # Per person, when the consent request changed under their answers was last shown
         # to them (likewise bounded; see CHANGED_REQUEST_SAID_FOR).
         self._changed_shown: dict[str, datetime] = {}
@@ -239,7 +238,6 @@ class FeedbackService:
         t = translator(person.locale)
         pseudonym = self.store.pseudonym(person.subject)
         self._cancelled.pop(pseudonym, None)
-        self._cancelled_start.pop(pseudonym, None)
         self._declined_at.pop(pseudonym, None)  # (the request shown again, or a survey)
         state = await self._state(pseudonym)
         flow = self.catalog.get(flow_id)
@@ -456,11 +454,10 @@ class FeedbackService:
             # the question's buttons go, and the chat fell silent), for the survey cancelled
             start = self.catalog.start_command(state.flow_id) if state is not None else "/start"
             said += " " + t.gettext("Send {start} to give feedback.").format(start=start)
-            _remember(self._cancelled, pseudonym, self.clock())
-            _remember(self._cancelled_start, pseudonym, start)
+            _remember(self._cancelled, pseudonym, (self.clock(), start))
             return Outcome(replies=(Reply(said),), question_gone=True)
         if self._cancelled_recently(pseudonym):  # a second /abbrechen: the survey's own start
-            start = self._cancelled_start.get(pseudonym, "/start")
+            start = self._cancelled[pseudonym][1]
             return Outcome.say(
                 t.gettext("There is nothing to cancel. Send {start} to give feedback.").format(
                     start=start
@@ -740,7 +737,6 @@ class FeedbackService:
         """An erased person: nothing of them stays in memory."""
         self._finished.pop(pseudonym, None)
         self._cancelled.pop(pseudonym, None)
-        self._cancelled_start.pop(pseudonym, None)
         self._requested.pop(pseudonym, None)
         self._changed_shown.pop(pseudonym, None)
         self._declined_at.pop(pseudonym, None)
@@ -753,7 +749,7 @@ class FeedbackService:
             return False
         finished, cancelled = self._finished.get(pseudonym), self._cancelled.get(pseudonym)
         return (finished is None or finished[1] <= requested) and (
-            cancelled is None or cancelled <= requested
+            cancelled is None or cancelled[0] <= requested
         )
 
     def _cancelled_recently(self, pseudonym: str) -> bool:
@@ -763,9 +759,9 @@ class FeedbackService:
         cancelled)."""
         cancelled = self._cancelled.get(pseudonym)
         finished = self._finished.get(pseudonym)
-        if cancelled is None or (finished is not None and finished[1] >= cancelled):
+        if cancelled is None or (finished is not None and finished[1] >= cancelled[0]):
             return False
-        return self.clock() - cancelled < self.config.draft_idle
+        return self.clock() - cancelled[0] < self.config.draft_idle
 
     async def _finished_recently(self, pseudonym: str) -> bool:
         """Whether the person gave feedback within the last idle period: then a question
@@ -912,7 +908,7 @@ class FeedbackService:
                 said = t.gettext(
                     "You cancelled the survey, so I did not store this message. Send {start} "
                     "to give feedback again; /help lists what I can do."
-                ).format(start=self._cancelled_start.get(pseudonym, "/start"))
+                ).format(start=self._cancelled[pseudonym][1])
             elif kind is not None and (
                 limited is not None or await self._finished_recently(pseudonym)
             ):

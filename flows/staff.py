@@ -762,14 +762,18 @@ def _period_typed(typed: str | None, today: date) -> tuple[str | None, timedelta
     return period, parse_duration(period) if period else DEFAULT_PERIOD
 
 
+def _title_words(flow: FlowDefinition) -> set[str]:
+    """The words of the survey's title in every language, in lower case."""
+    return {
+        word.strip(".,;:!?()")
+        for locale in SUPPORTED_LOCALES
+        for word in render_text(flow.title, translator(locale)).casefold().split()
+    }
+
+
 def _of_the_title(word: str, flow: FlowDefinition) -> bool:
     """Whether `word` is a word of the survey's title, in any language."""
-    words = {
-        each.strip(".,;:!?()")
-        for locale in SUPPORTED_LOCALES
-        for each in render_text(flow.title, translator(locale)).casefold().split()
-    }
-    return word.casefold().strip(".,;:!?\"'“”„()") in words
+    return word.casefold().strip(".,;:!?\"'“”„()") in _title_words(flow)
 
 
 def survey_named(typed: str, catalog: FlowCatalog) -> FlowDefinition | None:
@@ -784,14 +788,7 @@ def period_and_survey(typed: str, catalog: FlowCatalog) -> tuple[str, FlowDefini
     """The words of a period typed with the survey they name (see `survey_named`) left out,
     and that survey: "30.11. product" is "30.11." (read as 30.11 days, and "seit Montag
     product" as no period: found by a session's own reading of the notes)."""
-    titles = {
-        flow.id: {
-            word.strip(".,;:!?()")
-            for locale in SUPPORTED_LOCALES
-            for word in render_text(flow.title, translator(locale)).casefold().split()
-        }
-        for flow in catalog.flows.values()
-    }
+    titles = {flow.id: _title_words(flow) for flow in catalog.flows.values()}
     naming: list[set[str]] = []
     for typed_word in typed.casefold().split():
         word = typed_word.strip(".,;:!?\"'“”„()")

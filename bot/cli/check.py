@@ -24,6 +24,7 @@ from bot.cli.common import (
     open_existing_store,
     quiet_flow_warnings,
     recipients_file_open,
+    retentions,
     short_retention,
 )
 from bot.config import unanswered_contact_flows
@@ -325,8 +326,8 @@ def _retention_cuts_short(settings: Settings, catalog: FlowCatalog, t: Translato
     """An error where a retention under a day would delete feedback already stored, which
     `run` refuses to start with (found by an operator walk-through: only the warning of a
     short retention here, "0 errors"). The store is opened to count it only then."""
-    retentions = {flow.id: flow.retention(settings.retention) for flow in catalog.flows.values()}
-    if all(period >= SHORT_RETENTION for period in retentions.values()):
+    each = retentions(settings, catalog)
+    if all(period >= SHORT_RETENTION for period in each.values()):
         return []
     if not (settings.data_dir / KEY_STORE_FILE).exists():
         return []
@@ -334,7 +335,7 @@ def _retention_cuts_short(settings: Settings, catalog: FlowCatalog, t: Translato
     async def cut(store: SQLiteStore) -> None:
         await store.open()
         try:
-            await refuse_cutting_short(store, retentions)
+            await refuse_cutting_short(store, each)
         finally:
             await store.close()
 

@@ -104,6 +104,11 @@ def lookback(text: str, zone: str = "UTC") -> timedelta:
     return period
 
 
+def retentions(settings: Settings, catalog: FlowCatalog) -> dict[str, timedelta]:
+    """Each loaded survey's retention, by flow id, as the bot applies it."""
+    return {flow.id: flow.retention(settings.retention) for flow in catalog.flows.values()}
+
+
 def ended_period_said(text: str, ended: EndedPeriod, today: date) -> str:
     """What `--since` says of a month or year that is over: every period counts up to now."""
     t = operator_translator()

@@ -12,7 +12,7 @@ from typing import Any
 
 from telegram.error import InvalidToken, TelegramError
 
-from bot.cli.common import open_store
+from bot.cli.common import open_store, retentions
 from bot.config import service_config
 from bot.logs import RedactingFormatter, configure_logging
 from bot.operator import operator_translator
@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     # Ctrl-C"). Cancelled, it closes what it opened; KeyboardInterrupt comes after.
     runner = asyncio.Runner()
     try:
-        runner.run(_open_checked(store, _retentions(settings, catalog)))
+        runner.run(_open_checked(store, retentions(settings, catalog)))
     except BaseException:
         store.abandon()
         runner.close()  # (python-telegram-bot closes the loop it is left when it ends)
@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
         store.abandon()
 
 
-async def _open_checked(store: SQLiteStore, retentions: dict[str, timedelta]) -> None:
+async def _open_checked(store: SQLiteStore, periods: dict[str, timedelta]) -> None:
     """Open the store, refusing a retention that would cut stored feedback short before the
     Bot API is asked (post_init asks again, for `chat`): offline, its network error hid
     this refusal (an operator walk-through)."""
@@ -109,15 +109,10 @@ async def _open_checked(store: SQLiteStore, retentions: dict[str, timedelta]) ->
 
     await store.open()
     try:
-        await refuse_cutting_short(store, retentions)
+        await refuse_cutting_short(store, periods)
     except BaseException:
         await store.close()
         raise
-
-
-def _retentions(settings: Settings, catalog: FlowCatalog) -> dict[str, timedelta]:
-    """Each loaded survey's retention, by flow id, as the bot applies it."""
-    return {flow.id: flow.retention(settings.retention) for flow in catalog.flows.values()}
 
 
 def _run_polling(
