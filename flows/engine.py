@@ -637,6 +637,21 @@ class Engine:
         # A definition changed under a running conversation: start its flow over.
         return step if step is not None else self.flow.steps[0]
 
+    def asks_for_help(self, state: ConversationState, event: TextInput) -> bool:
+        """Whether `event`, typed in the survey, asks for help as /hilfe does ("Hilfe",
+        "help me please": see `typed_help`), not an option of the open question so named,
+        nor more of a text answer just given ("Ich brauche Hilfe" seconds after the comment:
+        see `_more_of_text`). Found by a customer walk-through: at a rating told to tap a
+        number, at a comment not stored, and neither named how to stop or what else to do."""
+        text = event.text
+        sent = replace(self, sent=event.sent_at) if event.sent_at is not None else self
+        if not typed_help(text) or sent._just_gave_text(state):
+            return False
+        step = self.current_step(state)
+        if isinstance(step, ChoiceStep | MultipleChoiceStep):
+            return all(_bare(render_text(o.label, self.t)) != _bare(text) for o in step.options)
+        return True
+
     def realign(self, state: ConversationState) -> Turn | None:
         """The flow was edited under the answers under way (between two runs of the bot):
         the question they are at is gone, or takes other answers now. Then it is asked

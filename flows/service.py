@@ -1518,6 +1518,9 @@ class FeedbackService:
         if self._agreed_to_older(state, flow):
             return await self._ask_again_under_way(pseudonym, flow, t, state, event)
         engine = self._engine(flow, t)
+        if isinstance(event, TextInput) and engine.asks_for_help(state, event):
+            # As /hilfe: the commands, then the open question again (see `reminded`)
+            return await self._reminded(pseudonym, t.locale, self.help(t.locale))
         realigned = engine.realign(state)
         if realigned is not None and realigned.state is not None:
             try:  # an answer or all dropped: the rest under a new key

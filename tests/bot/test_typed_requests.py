@@ -2063,14 +2063,11 @@ OWN_WORDS_EN = (
 )
 
 
-@pytest.mark.parametrize(
-    "typed",
-    ["help", "Help?", "help me please", "What can you do?", "menu", "Hello!", "start", "Restart"],
-)
-async def test_help_start_or_a_greeting_typed_at_the_comment_is_not_the_comment(
+@pytest.mark.parametrize("typed", ["?", "Hello!", "start", "Restart"])
+async def test_start_or_a_greeting_typed_at_the_comment_is_not_the_comment(
     harness: Harness, typed: str
 ) -> None:
-    """Found by a customer walk-through: "Hilfe", "Hallo" and "start" typed alone at the
+    """Found by a customer walk-through: "?", "Hallo" and "start" typed alone at the
     comment question were stored as the comment staff read (after a greeting, the complaint
     was refused at the next question): what the question wants, the question again, and
     the comment still to be written."""
@@ -2085,6 +2082,53 @@ async def test_help_start_or_a_greeting_typed_at_the_comment_is_not_the_comment(
     await customer.send("The app keeps crashing on login.")
     await customer.press("No")
     assert await stored_comment(harness, customer) == "The app keeps crashing on login."
+
+
+@pytest.mark.parametrize(
+    ("step", "typed"),
+    [
+        ("comment", "help"),
+        ("comment", "Help?"),
+        ("comment", "help me please"),
+        ("comment", "What can you do?"),
+        ("comment", "menu"),
+        ("rating", "Hilfe"),
+        ("contact", "help"),
+    ],
+)
+async def test_help_typed_in_the_survey_is_the_help_then_the_question(
+    harness: Harness, step: str, typed: str
+) -> None:
+    """Found by a customer walk-through: "Hilfe" typed at the rating was told to tap a
+    number, at the comment that it was not stored: neither said how to stop, or what
+    else they could do, as /hilfe does. Now as /hilfe: the commands, then the question
+    still open; nothing stored, the survey goes on."""
+    language = "de" if typed == "Hilfe" else "en"
+    customer = await _at(harness, step, 839, language)
+    harness.clock.advance(timedelta(minutes=1))  # not seconds after a comment
+    said = texts(await customer.send(typed))
+    head = HELP_DE if language == "de" else HELP_EN
+    cancel = "/abbrechen" if language == "de" else "/cancel"
+    assert said.startswith(head) and cancel in said, said
+    question = {
+        "comment": "What should we know?",
+        "rating": "Wie zufrieden sind Sie insgesamt",
+        "contact": "May we contact you",
+    }[step]
+    still = {
+        "en": "Your survey is still open; here is its question again.",
+        "de": "Ihre Umfrage läuft noch; hier ist die offene Frage noch einmal.",
+    }[language]
+    assert said.count(question) == 1 and still in said, said
+    if step == "comment":
+        await customer.send("The app keeps crashing on login.")
+        await customer.press("No")
+        assert await stored_comment(harness, customer) == "The app keeps crashing on login."
+    elif step == "rating":
+        assert "Was sollten wir wissen?" in texts(await customer.press("4"))
+    else:
+        assert "Thank you" in texts(await customer.press("No"))
+        assert await stored_comment(harness, customer) == "The app keeps crashing on login."
 
 
 async def test_help_asked_seconds_after_the_comment_is_added_to_it(harness: Harness) -> None:

@@ -426,3 +426,23 @@ def test_done_typed_in_a_short_sentence_is_done(product: Engine, typed: str) -> 
     done = product.handle(chosen.state, TextInput(typed))
     assert step(done) == "problem_details"
     assert done.state is not None and done.state.answers["problems"] == ["slow"]
+
+
+def test_help_is_asked_for_unless_the_open_question_has_an_option_so_named() -> None:
+    """ "Help" typed in a survey is the help (the service then shows /hilfe's commands),
+    except where the open question offers an option of that name: then it is that
+    option (a flow of a support desk: "What did you need?" – "Help")."""
+    source = (Path(__file__).parents[2] / "flows/definitions/product.toml").read_text()
+    with_help = source.replace('en = "The support"', 'en = "Help"')
+    flows = {"plain": source, "with help": with_help}
+    for name, text in flows.items():
+        e = engine(load_flow(text, name))
+        turn = press(e, e.begin(), "5")
+        assert step(turn) == "liked" and turn.state is not None
+        asked = e.asks_for_help(turn.state, TextInput("help", sent_at=NOW))
+        assert asked == (name == "plain"), name
+    rating = engine(FlowCatalog.load().flows["product"], "de").begin().state
+    assert rating is not None
+    e = engine(FlowCatalog.load().flows["product"], "de")
+    assert e.asks_for_help(rating, TextInput("Hilfe bitte", sent_at=NOW))
+    assert not e.asks_for_help(rating, TextInput("Hilfe, die App stürzt ab", sent_at=NOW))
