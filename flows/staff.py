@@ -92,7 +92,22 @@ ANSWER_AGAIN = "!"
 """What the rules' confirm button carries instead of a period when a member of staff
 was answering a customer."""
 RULES_ASKED_FOR = timedelta(minutes=10)
-"""How long after the rules were shown a text typed is pointed to their button."""
+"""How long after the rules were shown a text typed is pointed to their button (and after
+they were confirmed, a confirmation typed is told it is done)."""
+
+_CONFIRMATIONS = frozenset(
+    {
+        "1", "i confirm", "confirm", "confirmed", "yes i confirm", "ok i confirm",
+        "ich bestätige", "bestätige", "bestätigt", "bestätigen", "ja ich bestätige",
+        "ok ich bestätige", "ich bestätige die regeln", "i confirm the rules",
+    }
+)  # fmt: skip
+"""A confirmation of the rules typed rather than pressed (see `_confirms`)."""
+
+
+def _confirms(text: str) -> bool:
+    """Whether `text` confirms the rules as their button does ("1", "Ich bestätige!")."""
+    return " ".join(re.findall(r"\w+", text.casefold())) in _CONFIRMATIONS
 
 
 @dataclass
@@ -1070,6 +1085,8 @@ class StaffDesk:
         self._releasing = asyncio.Lock()
         self._rules_asked: dict[str, datetime] = {}
         """Whom the rules were shown to, and when (see typed_at_rules)."""
+        self._rules_confirmed: dict[str, datetime] = {}
+        """Who just confirmed the rules, and when (see typed_at_rules)."""
         self.answers = AnswerDesk(
             store,
             catalog,
@@ -1133,14 +1150,25 @@ class StaffDesk:
         button = Button(t.gettext("I confirm"), f"sr:{version}:{carried}")
         return Outcome(replies=(Reply(text, ((button,),)),))
 
-    def typed_at_rules(self, actor: str, locale: str) -> Outcome | None:
+    def typed_at_rules(self, actor: str, locale: str, text: str) -> Outcome | None:
         """A text typed within RULES_ASKED_FOR of the rules shown, unconfirmed: pointed to
         their button (found by a customer walk-through: "7d" typed under them was told
-        "Your feedback has been received; no question is open"). None otherwise."""
-        asked = self._rules_asked.get(actor)
-        if asked is None or self.clock() - asked > RULES_ASKED_FOR:
-            return None
+        "Your feedback has been received; no question is open"); a confirmation typed
+        within that time after confirming ("1", "I confirm": found by a staff walk-through,
+        told to agree to the customers' consent request) told it is done. None otherwise."""
         t = translator(locale)
+        now = self.clock()
+        asked = self._rules_asked.get(actor)
+        if asked is None or now - asked > RULES_ASKED_FOR:
+            confirmed = self._rules_confirmed.get(actor)
+            if confirmed is None or now - confirmed > RULES_ASKED_FOR or not _confirms(text):
+                return None
+            return Outcome.say(
+                t.gettext(
+                    "You have confirmed the rules already; nothing more is needed. To see a "
+                    "summary, send /summary 7d (or another period)."
+                )
+            )
         return Outcome.say(
             t.gettext(
                 "I did not store this message. To continue, please tap “{confirm}” under the "
@@ -1170,6 +1198,10 @@ class StaffDesk:
             AuditEntry(event=RULES_EVENT, at=self.clock(), actor=actor, detail=version)
         )
         self._rules_asked.pop(actor, None)
+        now = self.clock()
+        for stale in [a for a, at in self._rules_confirmed.items() if now - at > RULES_ASKED_FOR]:
+            del self._rules_confirmed[stale]
+        self._rules_confirmed[actor] = now
         log.info("staff rules confirmed")
         notes = (t.gettext("Thank you, the rules are confirmed."),)
         if period == ANSWER_AGAIN:

@@ -68,7 +68,7 @@ async def text(update: Update, context: BotContext) -> None:
     # Staff typing under the rules they are asked to confirm, outside a survey of their own
     if context.is_staff(update) and message.from_user is not None:
         rules = context.staff.typed_at_rules(
-            f"staff:{message.from_user.id}", context.staff_locale(update)
+            f"staff:{message.from_user.id}", context.staff_locale(update), message.text
         )
         if rules is not None and not await context.service.under_way(person):
             await render(rules, update, context)

@@ -1878,3 +1878,33 @@ async def test_text_typed_under_the_rules_is_pointed_to_their_button(desk: Harne
     )
     assert "Feedbacks: 5" in texts(await me.press("Ich bestätige"))  # (today not yet)
     assert "keine Frage offen" in texts(await me.send("7d")), "confirmed: as any text"
+
+
+async def test_a_confirmation_typed_after_the_rules_were_confirmed_is_told_it_is_done(
+    desk: Harness,
+) -> None:
+    """Found by a staff walk-through: "1" or "I confirm" typed after pressing "I confirm"
+    (the button already gone) got the customers' "I can only take feedback after you have
+    agreed to the consent request". Later, and other words, are as any text."""
+    await confirmed(desk, language="en")
+    me = desk.customer(STAFF, language_code="en")
+    done = (
+        "You have confirmed the rules already; nothing more is needed. To see a summary, send "
+        "/summary 7d (or another period)."
+    )
+    for typed in ("1", "I confirm!", "confirmed"):
+        assert texts(await me.send(typed)) == done, typed
+    assert "consent request" in texts(await me.send("Great work")), "no confirmation"
+    desk.clock.advance(timedelta(minutes=11))
+    assert "consent request" in texts(await me.send("1")), "ten minutes after"
+
+
+async def test_a_confirmation_typed_in_german_after_confirming_is_told_it_is_done(
+    desk: Harness,
+) -> None:
+    await confirmed(desk)
+    said = texts(await desk.customer(STAFF).send("Ich bestätige"))
+    assert said == (
+        "Sie haben die Regeln schon bestätigt; mehr ist nicht nötig. Für eine Zusammenfassung "
+        "senden Sie /zusammenfassung 7d (oder einen anderen Zeitraum)."
+    )
