@@ -78,7 +78,11 @@ class ExportFeedback(_Model):
     flow_title: str
     given_at: datetime
     deleted_automatically_on: datetime
-    purposes: list[str]
+    purposes: list[str] = Field(
+        description="The purposes consented to when it was given, as recorded with it; "
+        "whether each consent is still in force is in `consents` (a withdrawn one stays "
+        "listed here)."
+    )
     answers: list[ExportAnswer]
     evaluated: bool = True
     """False once a consent it was given with was withdrawn: kept until its deletion date
