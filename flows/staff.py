@@ -321,16 +321,22 @@ _DAY_WORDS = {
 # "letzte Woche", "the last 14 days", "eine Woche", "a month": what staff type around
 # a period, meaning no more than the period itself.
 _LEAD_WORDS = frozenset(
-    "letzte letzten letzter letztem vergangene vergangenen vergangenem vorige vorigen voriger "
-    "vorigem die der den the last past previous".split()
+    "letzte letzten letzter letztem letztes vergangene vergangenen vergangenem vergangenes "
+    "vorige vorigen voriger vorigem voriges die der den das the last past previous".split()
+)
+# "ca. 30 Tage", "rund 4 Wochen", "about 30 days": a length said roughly is that length
+# (found by a staff walk-through: not understood, though "30 Tage ca." was)
+_ROUGHLY = frozenset(
+    "ca circa zirka etwa rund ungefähr ungefaehr knapp about around roughly approx "
+    "approximately nearly almost".split()
 )
 _LAST = frozenset(
-    "letzte letzten letzter letztem vergangene vergangenen vergangenem vorige vorigen voriger "
-    "vorigem last past previous".split()
+    "letzte letzten letzter letztem letztes vergangene vergangenen vergangenem vergangenes "
+    "vorige vorigen voriger vorigem voriges last past previous".split()
 )
 # "Vorwoche", "Vormonat": the last week or month, as "letzte Woche" (found by a staff
 # walk-through: not understood)
-_BEFORE_THIS = {"vorwoche": "woche", "vormonat": "monat"}
+_BEFORE_THIS = {"vorwoche": "woche", "vormonat": "monat", "vorjahr": "jahr"}
 # "seit 3 Tagen", "in den letzten 3 Tagen", "for the last 3 days", "over the past week"
 # (found by a staff walk-through: not understood); only before a number of a unit, or a
 # unit after "letzten"/"last": "seit 15. November", "seit 2020" are dates, no length (found
@@ -483,6 +489,7 @@ _PERIOD_WORDS = frozenset(
         *_SINGULAR, *_LEAD_WORDS, *_SPAN, *_SPAN_AFTER_LAST, *_ONE, *_COUNTED, *_HALF,
         *_ONE_AND_A_HALF, *_TODAY, *_YESTERDAY, *_THIS, *_WEEK, *_MONTH, *_YEAR, *_SINCE,
         *_SINCE_FILLER, *_WEEKDAYS, *_UNTIL, *_SAYING_NO_MORE, *_UP_TO, "vorgestern",
+        *_ROUGHLY, *_BEFORE_THIS, "kw", "cw", "wk", "kalenderwoche", "quartal", "quarter",
         *(
             word
             for phrase in _WEEK_START | _MONTH_START | _YEAR_START | _YEAR_TO_DATE
@@ -581,9 +588,10 @@ class DayBefore(InvalidDuration):
 
 
 class EndedPeriod(InvalidDuration):
-    """A month or a year named that ended before yesterday ("November" in December,
-    "2025"): summaries count up to yesterday, so not it alone; from its `first` day on
-    they do (found by a staff walk-through: "not understood", and "2025" was 2,025 days)."""
+    """A month, year, calendar week, quarter or days from one date to another named that
+    ended before yesterday ("November" in December, "2025", "KW 47", "1.12.-3.12."):
+    summaries count up to yesterday, so not it alone; from its `first` day on they do
+    (found by a staff walk-through: "not understood", and "2025" was 2,025 days)."""
 
     def __init__(self, typed: str, first: date) -> None:
         super().__init__(f"{typed[:40]!r}: ended before yesterday")
@@ -640,28 +648,115 @@ def _up_to_now(typed: str) -> bool:
 # A year as a period's: "2026" is this year so far, not 2,026 days.
 _YEAR_NUMBER = re.compile(r"(?:19|20)\d\d")
 _IN = frozenset("im in of the der den des anfang beginn start beginning".split())
+# A calendar week ("KW 48", "KW48/2025", "Kalenderwoche 48", "week 48") and a quarter ("Q3",
+# "Q3 2025", "Quartal 3"), as staff name them (found by a staff walk-through: not
+# understood), in the words of a period as `_calendar_period` reads them (lower case, the
+# dots at their ends let go). Not "3. Quartal": without its dot, "1 Quartal" is a length,
+# which is not understood (see staff_period).
+_WEEK_NUMBER = re.compile(
+    r"(?:kw|cw|wk|kalenderwoche|calendar week|woche|week)[ ]?(\d{1,2})(?:[ ]?[/,]?[ ]?(\d{4}))?"
+)
+_QUARTER = re.compile(r"(?:q[ ]?|(?:quartal|quarter)[ ])([1-4])(?:[ ]?[/,]?[ ]?(\d{4}))?")
+# A dash that joins two dates or days without spaces ("1.12.-6.12.", "1.-6.12.", "Dec 1–Dec
+# 6"), not the hyphens of a date written as scripts do ("2026-12-01").
+_JOINING_DASH = re.compile(r"(?<=[.a-zäöü])-(?=\w)|(?<=\d)-(?=[a-zäöü])|(?<=[\w.])[–—](?=\w)")
+_DAY_OF_THE_MONTH = re.compile(r"(\d{1,2})\.?")
+# Words said after a period that say no more of it ("November bitte", "KW 48 please").
+_ASKING = frozenset({"bitte", "please", *_SAYING_NO_MORE, *_SAID_WHOLE})
+_KEPT_TO_THE_END = frozenset("zum bis to the einschließlich einschliesslich".split())
 
 
-def _month_or_year(lowered: list[str], today: date) -> tuple[date, bool] | None:
-    """The first day of the month or year that `lowered` names alone ("November", "im
-    Dezember", "Nov 2025", "2026"), and whether it is still going; None for other words.
-    NoSuchDay for one still to come."""
+def _calendar_period(lowered: list[str], today: date) -> tuple[date, bool] | None:
+    """The first day of the month, year, calendar week, quarter or days from one date to
+    another that `lowered` names alone ("November", "im Dezember", "Nov 2025", "2026", "KW
+    48", "Q3", "1.12.-6.12.", "vom 1.12. bis 6.12."), and whether it is still going, up to
+    yesterday at least (on 1 December, November is: all of it counts); None for other
+    words. NoSuchDay for one still to come, or a date that is no day."""
     words = [word.removesuffix(".") for word in lowered if word not in _IN]
-    if len(words) == 1 and _YEAR_NUMBER.fullmatch(words[0]):
+    while len(words) > 1 and words[-1] in _ASKING:
+        words = words[:-1]
+    text = " ".join(words)
+    span = _week_or_quarter(text, today) or _from_to(text, today)
+    if span is not None:
+        first, last = span
+    elif len(words) == 1 and _YEAR_NUMBER.fullmatch(words[0]):
         first = date(int(words[0]), 1, 1)
+        last = date(first.year, 12, 31)
     elif 1 <= len(words) <= 2 and words[0] in _MONTH_NAMES:
         month = _MONTH_NAMES[words[0]]
         if len(words) == 2 and not _YEAR_NUMBER.fullmatch(words[1]):
             return None
         year = int(words[1]) if len(words) == 2 else today.year - (month > today.month)
         first = date(year, month, 1)
+        last = _next_month(first) - timedelta(days=1)
     else:
         return None
     if first > today:
         raise NoSuchDay(f"{' '.join(lowered)[:40]!r}: to come")
-    if words[0].isdigit():
-        return first, first.year == today.year
-    return first, (first.year, first.month) == (today.year, today.month)
+    return first, last >= today - timedelta(days=1)
+
+
+def _next_month(first: date) -> date:
+    return date(first.year + first.month // 12, first.month % 12 + 1, 1)
+
+
+def _week_or_quarter(text: str, today: date) -> tuple[date, date] | None:
+    """The first and last day of the calendar week or quarter `text` names (see
+    _WEEK_NUMBER, _QUARTER): the latest one begun by `today` where no year is given (ISO
+    weeks, which begin on a Monday). NoSuchDay for a week that is none ("KW 54")."""
+    week = _WEEK_NUMBER.fullmatch(text)
+    if week is not None:
+        number = int(week[1])
+        year = int(week[2]) if week[2] else today.isocalendar().year
+        try:
+            monday = date.fromisocalendar(year, number, 1)
+        except ValueError:
+            raise NoSuchDay(f"{text[:40]!r}: no week") from None
+        return monday, monday + timedelta(days=6)
+    quarter = _QUARTER.fullmatch(text)
+    if quarter is None:
+        return None
+    number = int(quarter[1])
+    first = date(int(quarter[2]) if quarter[2] else today.year, 3 * number - 2, 1)
+    if quarter[2] is None and first > today:
+        first = first.replace(year=first.year - 1)
+    return first, _next_month(first.replace(month=first.month + 2)) - timedelta(days=1)
+
+
+def _from_to(text: str, today: date) -> tuple[date, date] | None:
+    """The first and last day of days typed from one date to another ("1.12.-6.12.", "1.
+    bis 6.12.", "vom 30.11. bis zum 6.12.", "Dec 1 to Dec 6", "Dec 1 to 6": found by a
+    staff walk-through, not understood), or None. InvalidDuration for an end before the
+    start; NoSuchDay for a date that is none, or to come."""
+    words = _JOINING_DASH.sub(" - ", text).split()
+    until = [i for i, word in enumerate(words) if word in _UNTIL and 0 < i < len(words) - 1]
+    if len(until) != 1:
+        return None
+    start = words[: until[0]]
+    end = [word for word in words[until[0] + 1 :] if word not in _KEPT_TO_THE_END]
+    while start and start[0] in _SINCE | _SINCE_FILLER:
+        start = start[1:]
+    start_day, end_day = _DAY_OF_THE_MONTH.fullmatch(" ".join(start)), None
+    first = None if start_day else date_named(" ".join(start), today)
+    last = date_named(" ".join(end), today) if end else None
+    if first is not None and last is None:  # "Dec 1 to 6"
+        end_day = _DAY_OF_THE_MONTH.fullmatch(" ".join(end))
+        last = _day_of(first, end_day[1]) if end_day else None
+    elif last is not None and first is None and start_day:  # "1.-6.12.", "1. bis 6.12."
+        first = _day_of(last, start_day[1])
+    if first is None or last is None:
+        return None
+    if first > last:
+        raise InvalidDuration(f"{text[:40]!r}: ends before it begins")
+    return first, last
+
+
+def _day_of(month: date, day: str) -> date:
+    """The day numbered `day` of `month`'s month; NoSuchDay where there is none."""
+    try:
+        return month.replace(day=int(day))
+    except ValueError:
+        raise NoSuchDay(f"{day!r}: no day") from None
 
 
 def staff_period(typed: str, today: date | None = None) -> str:
@@ -696,7 +791,7 @@ def staff_period(typed: str, today: date | None = None) -> str:
         if days == 0:
             raise BegunToday(f"{typed[:40]!r}: no whole day of it is over")
         return f"{days}d"
-    if today is not None and (named := _month_or_year(lowered, today)) is not None:
+    if today is not None and (named := _calendar_period(lowered, today)) is not None:
         month_or_year, going = named
         if not (going or _up_to_now(original)):
             raise EndedPeriod(typed, month_or_year)
@@ -708,8 +803,10 @@ def staff_period(typed: str, today: date | None = None) -> str:
             return typed.strip()  # refused by parse_duration, as before
         typed = " ".join(typed.split()[1:])
     words = _halves(_HALF_SIGN.sub(_half_sign, typed).split())
-    while len(words) > 1 and words[0].casefold() in _LEAD_WORDS:
-        words = _halves(words[1:])  # "letzte 14 Tage", "last week"
+    while len(words) > 1 and (
+        words[0].casefold() in _LEAD_WORDS or words[0].casefold().rstrip(".") in _ROUGHLY
+    ):
+        words = _halves(words[1:])  # "letzte 14 Tage", "last week", "ca. 30 Tage"
     day = words[0].casefold().removesuffix(".") if words else ""
     if words and day in _BEFORE_THIS:  # ("Vorwoche bitte": its review)
         words, day = ["1", _BEFORE_THIS[day], *words[1:]], "1"
@@ -846,7 +943,7 @@ def first_day_named(typed: str, today: date) -> date | None:
     since = _days_since(lowered, today)
     if since is None and (len(lowered) == 2 or named in _YEAR_TO_DATE):
         since = _days_this(lowered, today)
-    if since is None and (month_or_year := _month_or_year(lowered, today)) is not None:
+    if since is None and (month_or_year := _calendar_period(lowered, today)) is not None:
         first, going = month_or_year
         if not (going or _up_to_now(typed)):
             raise EndedPeriod(typed, first)
@@ -910,7 +1007,7 @@ def _days_since(lowered: list[str], today: date) -> int | None:
         return today.day - 1
     if named in _YEAR_START:
         return (today - date(today.year, 1, 1)).days
-    if (month_or_year := _month_or_year(named.split(), today)) is not None:
+    if (month_or_year := _calendar_period(named.split(), today)) is not None:
         return (today - month_or_year[0]).days  # "seit November", "seit 2025"
     return None
 
@@ -1311,10 +1408,10 @@ class StaffDesk:
             )
         except DayBefore:
             return Outcome.say(t.gettext(DAY_BEFORE_NOTE))
-        except EndedPeriod as ended:  # "November" in December, "2025"
+        except EndedPeriod as ended:  # "November" in December, "2025", "KW 47", "Q3"
             return Outcome.say(
                 t.gettext(
-                    "Summaries count up to yesterday, so a month or year that is over cannot "
+                    "Summaries count up to yesterday, so a period that ended before it cannot "
                     "be counted on its own. To count from its first day up to yesterday, type "
                     "/summary {date}."
                 ).format(date=date_typed(ended.first, today, t.locale))

@@ -110,7 +110,8 @@ def retentions(settings: Settings, catalog: FlowCatalog) -> dict[str, timedelta]
 
 
 def ended_period_said(text: str, ended: EndedPeriod, today: date) -> str:
-    """What `--since` says of a month or year that is over: every period counts up to now."""
+    """What `--since` says of a month, year, week, quarter or days from one date to another
+    that ended before yesterday: every period counts up to now."""
     t = operator_translator()
     return t.gettext(
         "{text} is over, and a period counts up to now: to count from its first day on, give "
