@@ -29,19 +29,21 @@ class _Model(BaseModel):
 
 
 class ExportController(_Model):
-    name: str
-    contact: str
-    data_protection_officer: str | None = None
+    name: str = Field(description="Who is responsible for the data (the controller).")
+    contact: str = Field(description="How to reach the controller about one's data.")
+    data_protection_officer: str | None = Field(
+        default=None, description="The data protection officer's contact; null where none is named."
+    )
 
 
 class ExportConsent(_Model):
     purpose: str = Field(description="Purpose id, e.g. 'feedback' or 'contact'.")
-    purpose_description: str
+    purpose_description: str = Field(description="What the purpose is, in the copy's language.")
     status: Literal["in_force", "withdrawn", "ended"] = Field(
         description="'ended': an optional consent given with a feedback that has been "
         "deleted since (expired or erased); it covers nothing any more."
     )
-    granted_at: datetime
+    granted_at: datetime = Field(description="When the person agreed (UTC, as all times here).")
     withdrawn_at: datetime | None = Field(
         default=None, description="When the person withdrew it; null for one that ended."
     )
@@ -51,19 +53,23 @@ class ExportConsent(_Model):
         "recorded (the feedback erased with another consent); null for one that expired "
         "with its feedback, or is in force or withdrawn.",
     )
-    notice_version: str
+    notice_version: str = Field(
+        description="Version of the consent request and privacy notice the person agreed to."
+    )
     text_sha256: str = Field(description="SHA-256 of the exact text shown when consenting.")
     text: str | None = Field(
         default=None,
         description="The exact text shown when consenting, from the archive of consent "
         "texts; null where it is not archived (a consent from before data schema v13).",
     )
-    method: str
+    method: str = Field(
+        description="How the consent was given: 'telegram:inline-button', a tap on its button."
+    )
 
 
 class ExportAnswer(_Model):
     step: str = Field(description="Step id in the flow definition.")
-    question: str
+    question: str = Field(description="The question as shown, in the copy's language.")
     answer: int | str | list[str] | None = Field(
         description="As given (the option ids for a multiple choice); null when skipped."
     )
@@ -73,46 +79,58 @@ class ExportAnswer(_Model):
 
 
 class ExportFeedback(_Model):
-    id: str
-    flow: str
-    flow_title: str
-    given_at: datetime
-    deleted_automatically_on: datetime
+    id: str = Field(description="The feedback's reference, random (it says nothing of the person).")
+    flow: str = Field(description="Id of the survey it was given in.")
+    flow_title: str = Field(description="Title of that survey, in the copy's language.")
+    given_at: datetime = Field(description="When the survey was completed.")
+    deleted_automatically_on: datetime = Field(
+        description="When it is deleted automatically, unless erased before."
+    )
     purposes: list[str] = Field(
         description="The purposes consented to when it was given, as recorded with it; "
         "whether each consent is still in force is in `consents` (a withdrawn one stays "
         "listed here)."
     )
-    answers: list[ExportAnswer]
-    evaluated: bool = True
-    """False once a consent it was given with was withdrawn: kept until its deletion date
-    (or an erasure), but no longer used, even if the person agrees again later."""
+    answers: list[ExportAnswer] = Field(description="Each question answered, in order.")
+    evaluated: bool = Field(
+        default=True,
+        description="False once the consent it needed (its survey's required one, not that "
+        "to be contacted) was withdrawn and the person chose to keep it: kept until its "
+        "deletion date (or an erasure), but no longer used in figures, alerts or deliveries, "
+        "even if they agree again later.",
+    )
 
 
 class ExportDraft(_Model):
-    flow: str
-    started_at: datetime
-    discarded_automatically_at: datetime
-    answers: list[ExportAnswer]
+    flow: str = Field(description="Id of the survey under way.")
+    started_at: datetime = Field(description="When the survey was begun.")
+    discarded_automatically_at: datetime = Field(
+        description="When the unfinished answers are discarded unless the person goes on."
+    )
+    answers: list[ExportAnswer] = Field(description="The answers given so far.")
     language: str | None = Field(
         default=None,
         description="The language the survey began in, which it goes on in (stored with the "
         "answers); null in unfinished answers from before it was kept.",
     )
-    language_name: str | None = None
+    language_name: str | None = Field(
+        default=None, description="That language's name, in the copy's language."
+    )
 
 
 class ExportLanguage(_Model):
     language: str = Field(description="Language code chosen with /language, e.g. 'en'.")
-    language_name: str
-    chosen_at: datetime
-    deleted_automatically_on: datetime
+    language_name: str = Field(description="That language's name, in the copy's language.")
+    chosen_at: datetime = Field(description="When it was chosen.")
+    deleted_automatically_on: datetime = Field(
+        description="When the choice is deleted automatically, unless made again before."
+    )
 
 
 class ExportDelivery(_Model):
-    recipient: str
-    feedback_id: str
-    delivered_at: datetime
+    recipient: str = Field(description="Who received it, as named in the privacy notice.")
+    feedback_id: str = Field(description="The `id` of the feedback passed on.")
+    delivered_at: datetime = Field(description="When it was passed on.")
     confirmed: bool = Field(
         default=True,
         description="False when the recipient never confirmed receipt (the connection broke "
@@ -123,12 +141,16 @@ class ExportDelivery(_Model):
 class DataExport(_Model):
     """Everything stored about the person who requested it, in their language."""
 
-    schema_version: Literal[8] = SCHEMA_VERSION
-    generated_at: datetime
-    language: str
+    schema_version: Literal[8] = Field(
+        default=SCHEMA_VERSION, description="Version of this schema the copy follows."
+    )
+    generated_at: datetime = Field(description="When the copy was made.")
+    language: str = Field(description="Language code of the copy's texts, e.g. 'de'.")
     controller: ExportController
-    source: str
-    recipients: list[str]
+    source: str = Field(description="Where the data come from (Art. 15(1)(g)).")
+    recipients: list[str] = Field(
+        description="Who receives or may see the data, by kind (Art. 15(1)(c))."
+    )
     retention: str = Field(
         description="How long feedback is kept: the default, and each survey that keeps it "
         "for a time of its own (each feedback gives its deletion date)."
@@ -139,17 +161,25 @@ class DataExport(_Model):
         "consent records, the chat to write to (Art. 15(1)(d)).",
     )
     identification: str = Field(
-        description="How the person is identified: a keyed pseudonym, never the Telegram id."
+        description="How the person is identified: by a keyed pseudonym of their Telegram "
+        "user id; that id itself is stored only as the chat to write to, with consent to be "
+        "contacted (see `contact_chat_id`)."
     )
     automated_decisions: str = Field(
         default="",
         description="Whether automated decisions or profiling take place (Art. 15(1)(h)).",
     )
-    consents: list[ExportConsent]
-    feedback: list[ExportFeedback]
-    unfinished_feedback: list[ExportDraft]
+    consents: list[ExportConsent] = Field(
+        description="Each consent given, with its state and the exact text agreed to."
+    )
+    feedback: list[ExportFeedback] = Field(description="Each completed survey's answers.")
+    unfinished_feedback: list[ExportDraft] = Field(
+        description="Answers of a survey under way, not yet completed."
+    )
     contact_chat_id: int | None = Field(
-        default=None, description="Stored only with consent to be contacted."
+        default=None,
+        description="The chat staff may write to (in a private chat the person's Telegram "
+        "user id); stored only with consent to be contacted.",
     )
     contact_language: str | None = Field(
         default=None,
