@@ -6,9 +6,10 @@ from bot.operator import operator_translator
 from bot.settings import Settings
 from flows.catalog import FlowCatalog
 from flows.processing import (
-    DEFAULT_RECIPIENTS,
+    HOSTING,
     STAFF_CHAT,
     STAFF_CHAT_ALERTS,
+    TELEGRAM_ROLES,
     Controller,
     shared_recipient,
 )
@@ -55,7 +56,12 @@ def service_config(settings: Settings, catalog: FlowCatalog) -> ServiceConfig:
             dpo=settings.dpo_contact,
         ),
         retention=settings.retention,
-        recipients=DEFAULT_RECIPIENTS + _staff_chat(settings) + shared,
+        recipients=(
+            HOSTING,
+            TELEGRAM_ROLES[settings.telegram_role],
+            *_staff_chat(settings),
+            *shared,
+        ),
         timezone=settings.timezone,
         audit_retention=settings.audit_retention,
         staff_summaries=bool(settings.staff_ids),

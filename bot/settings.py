@@ -40,7 +40,7 @@ from flows.durations import InvalidDuration, NotPositive, parse_duration
 from flows.figures import RATERS_KEPT
 from flows.i18n import N_, SUPPORTED_LOCALES
 from flows.models import retention_of
-from flows.processing import AUDIT_RETENTION
+from flows.processing import AUDIT_RETENTION, TELEGRAM_ROLES
 from flows.service import DEFAULT_FEEDBACK_LIMIT
 from flows.toml_lines import loads
 from storage.masterkey import OPEN_TO_OTHERS
@@ -172,6 +172,11 @@ class Settings(BaseSettings):
     controller_name: str | None = None
     controller_contact: str | None = None
     dpo_contact: str | None = None
+    telegram_role: str = "messenger"
+    """How the notices and the record describe Telegram's own role (FEEDBACKBOT_TELEGRAM_ROLE):
+    "messenger" (the default: the messenger, its role left to the controller to assess),
+    "controller" (a controller in its own right) or "joint" (jointly responsible, Art. 26
+    GDPR); see flows.processing.TELEGRAM_ROLES."""
     support_contact: str | None = None
     """Where customers write about their feedback, as a reply to the bot reaches nobody
     (FEEDBACKBOT_SUPPORT_CONTACT); the controller's contact if unset."""
@@ -482,6 +487,20 @@ class Settings(BaseSettings):
     def _unset_if_empty(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("telegram_role", mode="before")
+    @classmethod
+    def _telegram_role(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        role = value.strip().lower() or "messenger"
+        if role not in TELEGRAM_ROLES:
+            raise ValueError(
+                operator_translator()
+                .gettext("must be one of {values}")
+                .format(values=", ".join(TELEGRAM_ROLES))
+            )
+        return role
+
     @field_validator("default_locale", "staff_locale")
     @classmethod
     def _locale(cls, value: str | None) -> str | None:
@@ -685,6 +704,7 @@ _SETTING_ALIASES = {
     **dict.fromkeys(("API_URL", "TELEGRAM_API_URL", "BASE_URL"), "API_BASE_URL"),
     **dict.fromkeys(("DIR", "DATA", "DATA_PATH"), "DATA_DIR"),
     **dict.fromkeys(("RATE_LIMIT", "LIMIT"), "FEEDBACK_LIMIT"),
+    **dict.fromkeys(("TELEGRAM", "TELEGRAM_ROLLE", "MESSENGER_ROLE"), "TELEGRAM_ROLE"),
 }
 
 

@@ -138,6 +138,57 @@ TELEGRAM = Recipient(
         "about it."
     ),
 )
+# Telegram's own role as a deployment describes it (FEEDBACKBOT_TELEGRAM_ROLE; an open
+# point of PRIVACY.md, found by a DPO's review not to be configurable): the messenger
+# alone, its role left to the controller (TELEGRAM, the default); a controller in its own
+# right; or jointly responsible with the controller (Art. 26 GDPR). Named in the notices
+# and the record, not in a consent request: changing it asks nobody to agree again.
+TELEGRAM_AS_CONTROLLER = Recipient(
+    id="telegram",
+    name=N_("Telegram"),
+    role=RecipientRole.MESSENGER,
+    notice=N_(
+        "Telegram, the messenger you use, which is responsible for its own processing of "
+        "your messages under its own privacy policy, not we: your messages pass through "
+        "Telegram's servers, which may be outside the EU/EEA (a third country). Chats with "
+        "bots are not end-to-end encrypted, and your own chat history is outside our "
+        "control; you can delete it in Telegram."
+    ),
+    description=N_(
+        "The messenger the conversation runs on: every message passes through Telegram's "
+        "servers, and chats with bots are not end-to-end encrypted. Described as a "
+        "controller in its own right, responsible for its own processing under its own "
+        "privacy policy (`FEEDBACKBOT_TELEGRAM_ROLE=controller`)."
+    ),
+    transfer=TELEGRAM.transfer,
+)
+TELEGRAM_AS_JOINT_CONTROLLER = Recipient(
+    id="telegram",
+    name=N_("Telegram"),
+    role=RecipientRole.MESSENGER,
+    notice=N_(
+        "Telegram, the messenger you use, with which we are jointly responsible for "
+        "processing your messages in this chat (Art. 26 GDPR); we tell you the essence of "
+        "our arrangement on request, and you may exercise your rights with either of us. "
+        "Your messages pass through Telegram's servers, which may be outside the EU/EEA (a "
+        "third country). Chats with bots are not end-to-end encrypted, and your own chat "
+        "history is outside our control; you can delete it in Telegram."
+    ),
+    description=N_(
+        "The messenger the conversation runs on: every message passes through Telegram's "
+        "servers, and chats with bots are not end-to-end encrypted. Described as jointly "
+        "responsible with the controller (Art. 26 GDPR, `FEEDBACKBOT_TELEGRAM_ROLE=joint`): "
+        "their arrangement must set out who meets which obligation, and its essence be "
+        "available to the people concerned."
+    ),
+    transfer=TELEGRAM.transfer,
+)
+TELEGRAM_ROLES = {
+    "messenger": TELEGRAM,
+    "controller": TELEGRAM_AS_CONTROLLER,
+    "joint": TELEGRAM_AS_JOINT_CONTROLLER,
+}
+"""Telegram as the notices and the record describe it, by FEEDBACKBOT_TELEGRAM_ROLE."""
 DEFAULT_RECIPIENTS = (HOSTING, TELEGRAM)
 # Where digests go (FEEDBACKBOT_STAFF_CHAT_ID), and alerts with FEEDBACKBOT_ALERT_THRESHOLD
 # set (STAFF_CHAT_ALERTS): named wherever recipients are; the consent request names only

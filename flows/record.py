@@ -11,6 +11,7 @@ from flows.privacy import markdown_blocks
 from flows.privacy import markdown_escape as md
 from flows.processing import (
     CATEGORY_NAMES,
+    TELEGRAM,
     DataSubject,
     LegalBasis,
     Measure,
@@ -268,9 +269,18 @@ def _open_points(t: Translator, record: ProcessingRecord) -> list[str]:
             "with it (Art. 28(3) GDPR)."
         ),
         "• "
-        + t.gettext(
-            "How Telegram's role is described, and whether messages passing through "
-            "Telegram's servers are a transfer to a third country."
+        + (
+            t.gettext(
+                "How Telegram's role is described (FEEDBACKBOT_TELEGRAM_ROLE: messenger, "
+                "controller or joint), and whether messages passing through Telegram's "
+                "servers are a transfer to a third country."
+            )
+            if TELEGRAM in record.processing.recipients
+            else t.gettext(
+                "Whether messages passing through Telegram's servers are a transfer to a "
+                "third country (Telegram's role is described as chosen with "
+                "FEEDBACKBOT_TELEGRAM_ROLE, see Recipients)."
+            )
         ),
     ]
     if not record.processing.controller.dpo:

@@ -320,3 +320,60 @@ def test_a_link_to_a_pipe_planted_by_another_user_is_replaced_not_followed(
     assert result.returncode == 0, result.stderr
     assert not planted.is_symlink() and planted.read_text().startswith("# Privacy notice\n")
     assert stat.S_ISFIFO(fifo.lstat().st_mode)
+
+
+@pytest.mark.parametrize(
+    ("role", "notice", "described"),
+    [
+        (
+            "controller",
+            "der für seine eigene Verarbeitung Ihrer Nachrichten nach seinen eigenen "
+            "Datenschutzbestimmungen selbst verantwortlich ist, nicht wir",
+            "Beschrieben als eigenständig Verantwortlicher",
+        ),
+        (
+            "Joint",
+            "gemeinsam verantwortlich sind (Art. 26 DSGVO); das Wesentliche unserer "
+            "Vereinbarung teilen wir Ihnen auf Anfrage mit",
+            "Beschrieben als gemeinsam mit dem Verantwortlichen verantwortlich",
+        ),
+    ],
+)
+async def test_telegrams_role_is_described_as_the_deployment_chose(
+    api: FakeBotApi, clock: Clock, tmp_path: Path, role: str, notice: str, described: str
+) -> None:
+    """An open point of PRIVACY.md a deployment decides, "configurable": found by a DPO's
+    review not to be (/datenschutz always said the messenger only, the record left it
+    open). FEEDBACKBOT_TELEGRAM_ROLE describes it in the notices and the record alike; no
+    consent request names it, so nobody is asked to agree again."""
+    plain = make_settings(tmp_path / "data")
+    chosen = make_settings(tmp_path / "data", telegram_role=role)
+    record = processing_record_of(chosen)
+    processing = render_document("processing-record", "de", record)
+    assert described in section(processing, "d)")
+    assert "(FEEDBACKBOT_TELEGRAM_ROLE: messenger" not in processing, "no longer open"
+    assert "siehe Empfänger" in processing
+    assert notice in render_document("privacy-notice", "de", record)
+    default = render_document("processing-record", "de", processing_record_of(plain))
+    assert described not in default and "(FEEDBACKBOT_TELEGRAM_ROLE: messenger" in default
+    harness = Harness(api=api, settings=chosen, clock=clock)
+    await harness.start()
+    try:
+        person = harness.customer()
+        said = "\n".join(str(m["text"]) for m in await person.send("/datenschutz"))
+        assert notice in said
+        asked = str((await person.send("/start"))[-1]["text"])
+    finally:
+        await harness.stop()
+    other = Harness(api=api, settings=make_settings(tmp_path / "other"), clock=clock)
+    await other.start()
+    try:
+        assert str((await other.customer(2).send("/start"))[-1]["text"]) == asked
+    finally:
+        await other.stop()
+
+
+def test_a_role_for_telegram_that_is_none_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="messenger, controller, joint"):
+        make_settings(tmp_path, telegram_role="processor")
+    assert make_settings(tmp_path, telegram_role=" ").telegram_role == "messenger"
