@@ -704,7 +704,7 @@ _SETTING_ALIASES = {
     **dict.fromkeys(("API_URL", "TELEGRAM_API_URL", "BASE_URL"), "API_BASE_URL"),
     **dict.fromkeys(("DIR", "DATA", "DATA_PATH"), "DATA_DIR"),
     **dict.fromkeys(("RATE_LIMIT", "LIMIT"), "FEEDBACK_LIMIT"),
-    **dict.fromkeys(("TELEGRAM", "TELEGRAM_ROLLE", "MESSENGER_ROLE"), "TELEGRAM_ROLE"),
+    **dict.fromkeys(("TELEGRAM_ROLLE", "MESSENGER_ROLE"), "TELEGRAM_ROLE"),
 }
 
 

@@ -650,7 +650,9 @@ class Engine:
         step = self.current_step(state)
         if isinstance(step, ChoiceStep | MultipleChoiceStep):
             return all(_bare(render_text(o.label, self.t)) != _bare(text) for o in step.options)
-        return True
+        # Not at a consent question: "Ich brauche Hilfe" under "May our support contact you
+        # to help you?" asks for the help offered (found by review: the command list)
+        return not isinstance(step, ConsentStep)
 
     def realign(self, state: ConversationState) -> Turn | None:
         """The flow was edited under the answers under way (between two runs of the bot):

@@ -54,7 +54,8 @@ class ExportConsent(_Model):
         "with its feedback, or is in force or withdrawn.",
     )
     notice_version: str = Field(
-        description="Version of the consent request and privacy notice the person agreed to."
+        description="Version of the consent texts (the request and the optional questions "
+        "of its survey) the person agreed to: any change of their wording changes it."
     )
     text_sha256: str = Field(description="SHA-256 of the exact text shown when consenting.")
     text: str | None = Field(

@@ -149,7 +149,7 @@ TELEGRAM_AS_CONTROLLER = Recipient(
     role=RecipientRole.MESSENGER,
     notice=N_(
         "Telegram, the messenger you use, which is responsible for its own processing of "
-        "your messages under its own privacy policy, not we: your messages pass through "
+        "your messages, under its own privacy policy: your messages pass through "
         "Telegram's servers, which may be outside the EU/EEA (a third country). Chats with "
         "bots are not end-to-end encrypted, and your own chat history is outside our "
         "control; you can delete it in Telegram."

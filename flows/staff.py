@@ -7,6 +7,7 @@ this module only ever sees the staff member's reference for the audit trail.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import random
@@ -489,7 +490,7 @@ _PERIOD_WORDS = frozenset(
         *_SINGULAR, *_LEAD_WORDS, *_SPAN, *_SPAN_AFTER_LAST, *_ONE, *_COUNTED, *_HALF,
         *_ONE_AND_A_HALF, *_TODAY, *_YESTERDAY, *_THIS, *_WEEK, *_MONTH, *_YEAR, *_SINCE,
         *_SINCE_FILLER, *_WEEKDAYS, *_UNTIL, *_SAYING_NO_MORE, *_UP_TO, "vorgestern",
-        *_ROUGHLY, *_BEFORE_THIS, "kw", "cw", "wk", "kalenderwoche", "quartal", "quarter",
+        *_ROUGHLY, *_BEFORE_THIS, "kw", "cw", "wk", "kalenderwoche", "zum", "einschließlich",
         *(
             word
             for phrase in _WEEK_START | _MONTH_START | _YEAR_START | _YEAR_TO_DATE
@@ -649,34 +650,45 @@ def _up_to_now(typed: str) -> bool:
 _YEAR_NUMBER = re.compile(r"(?:19|20)\d\d")
 _IN = frozenset("im in of the der den des anfang beginn start beginning".split())
 # A calendar week ("KW 48", "KW48/2025", "Kalenderwoche 48", "week 48") and a quarter ("Q3",
-# "Q3 2025", "Quartal 3"), as staff name them (found by a staff walk-through: not
-# understood), in the words of a period as `_calendar_period` reads them (lower case, the
-# dots at their ends let go). Not "3. Quartal": without its dot, "1 Quartal" is a length,
-# which is not understood (see staff_period).
+# "Q3 2025", "Quartal 3", "3. Quartal", "3rd quarter"), as staff name them (found by a
+# staff walk-through: not understood). "3 Quartal" without its dot is no quarter: "1
+# Quartal" is a length, not understood (see staff_period).
 _WEEK_NUMBER = re.compile(
     r"(?:kw|cw|wk|kalenderwoche|calendar week|woche|week)[ ]?(\d{1,2})(?:[ ]?[/,]?[ ]?(\d{4}))?"
 )
-_QUARTER = re.compile(r"(?:q[ ]?|(?:quartal|quarter)[ ])([1-4])(?:[ ]?[/,]?[ ]?(\d{4}))?")
-# A dash that joins two dates or days without spaces ("1.12.-6.12.", "1.-6.12.", "Dec 1–Dec
-# 6"), not the hyphens of a date written as scripts do ("2026-12-01").
-_JOINING_DASH = re.compile(r"(?<=[.a-zäöü])-(?=\w)|(?<=\d)-(?=[a-zäöü])|(?<=[\w.])[–—](?=\w)")
+_QUARTER = re.compile(
+    r"(?:q[ ]?|(?:quartal|quarter)[ ]|(?=\d\.[ ]?quartal|\d(?:st|nd|rd|th)[ ]quarter))([1-4])"
+    r"(?:\.[ ]?quartal|(?:st|nd|rd|th)[ ]quarter)?(?:[ ]?[/,]?[ ]?(\d{4}))?"
+)
+# A dash that joins two dates or days without spaces ("1.12.-6.12.", "1.-6.12.", "1.12-6.12",
+# "Dec 1-6", "Dec 1–Dec 6"), not the hyphens of a date written as scripts do ("2026-12-01").
+_JOINING_DASH = re.compile(
+    r"(?<=[.a-zäöü])-(?=\w)|(?<=\d)-(?=[a-zäöü])|(?<=[\w.])[–—](?=\w)"
+    r"|(?<=\.\d)-(?=\d)|(?<=\.\d\d)-(?=\d)|(?<=\.\d{4})-(?=\d)"
+    r"|(?<=[a-zäöü] \d)-(?=\d)|(?<=[a-zäöü] \d\d)-(?=\d)"
+)
 _DAY_OF_THE_MONTH = re.compile(r"(\d{1,2})\.?")
 # Words said after a period that say no more of it ("November bitte", "KW 48 please").
 _ASKING = frozenset({"bitte", "please", *_SAYING_NO_MORE, *_SAID_WHOLE})
 _KEPT_TO_THE_END = frozenset("zum bis to the einschließlich einschliesslich".split())
+# How far ahead a week or a day may be typed and be a slip, or a day of another zone,
+# rather than last year's ("KW 51" on 7 December; see date_named).
+_AHEAD = timedelta(days=28)
 
 
-def _calendar_period(lowered: list[str], today: date) -> tuple[date, bool] | None:
+def _calendar_period(typed: list[str], today: date) -> tuple[date, bool] | None:
     """The first day of the month, year, calendar week, quarter or days from one date to
-    another that `lowered` names alone ("November", "im Dezember", "Nov 2025", "2026", "KW
-    48", "Q3", "1.12.-6.12.", "vom 1.12. bis 6.12."), and whether it is still going, up to
-    yesterday at least (on 1 December, November is: all of it counts); None for other
-    words. NoSuchDay for one still to come, or a date that is no day."""
-    words = [word.removesuffix(".") for word in lowered if word not in _IN]
-    while len(words) > 1 and words[-1] in _ASKING:
-        words = words[:-1]
+    another that the words `typed` (in lower case) name alone ("November", "im Dezember",
+    "Nov 2025", "2026", "KW 48", "Q3", "1.12.-6.12.", "vom 1.12. bis 6.12."), and whether
+    it is still going, up to yesterday at least (on 1 December, November is: all of it
+    counts); None for other words. NoSuchDay for one still to come, or a date that is
+    no day."""
+    dotted = [word for word in typed if word.strip(".") not in _IN]
+    while len(dotted) > 1 and dotted[-1].strip(".") in _ASKING:
+        dotted = dotted[:-1]
+    words = [word.strip(".") for word in dotted]
     text = " ".join(words)
-    span = _week_or_quarter(text, today) or _from_to(text, today)
+    span = _week_or_quarter(text, " ".join(dotted), today) or _from_to(" ".join(dotted), today)
     if span is not None:
         first, last = span
     elif len(words) == 1 and _YEAR_NUMBER.fullmatch(words[0]):
@@ -692,7 +704,7 @@ def _calendar_period(lowered: list[str], today: date) -> tuple[date, bool] | Non
     else:
         return None
     if first > today:
-        raise NoSuchDay(f"{' '.join(lowered)[:40]!r}: to come")
+        raise NoSuchDay(f"{' '.join(typed)[:40]!r}: to come")
     return first, last >= today - timedelta(days=1)
 
 
@@ -700,20 +712,24 @@ def _next_month(first: date) -> date:
     return date(first.year + first.month // 12, first.month % 12 + 1, 1)
 
 
-def _week_or_quarter(text: str, today: date) -> tuple[date, date] | None:
+def _week_or_quarter(text: str, dotted: str, today: date) -> tuple[date, date] | None:
     """The first and last day of the calendar week or quarter `text` names (see
-    _WEEK_NUMBER, _QUARTER): the latest one begun by `today` where no year is given (ISO
-    weeks, which begin on a Monday). NoSuchDay for a week that is none ("KW 54")."""
+    _WEEK_NUMBER, _QUARTER; `dotted`: the same with its dots, "3. quartal"): the latest one
+    begun by `today` where no year is given (ISO weeks, which begin on a Monday), but a
+    week up to four ahead is one to come, a slip ("KW 51" on 7 December). NoSuchDay for a
+    week that is none ("KW 54"), or to come."""
     week = _WEEK_NUMBER.fullmatch(text)
     if week is not None:
         number = int(week[1])
-        year = int(week[2]) if week[2] else today.isocalendar().year
-        try:
-            monday = date.fromisocalendar(year, number, 1)
-        except ValueError:
-            raise NoSuchDay(f"{text[:40]!r}: no week") from None
-        return monday, monday + timedelta(days=6)
-    quarter = _QUARTER.fullmatch(text)
+        this = today.isocalendar().year
+        for year in (int(week[2]),) if week[2] else (this, this - 1):
+            with contextlib.suppress(ValueError):
+                monday = date.fromisocalendar(year, number, 1)
+                # "KW 52" on 4 January is last year's; "KW 51" on 7 December to come
+                if week[2] or monday - today <= _AHEAD:
+                    return monday, monday + timedelta(days=6)
+        raise NoSuchDay(f"{text[:40]!r}: no week")
+    quarter = _QUARTER.fullmatch(text) or _QUARTER.fullmatch(dotted)
     if quarter is None:
         return None
     number = int(quarter[1])
@@ -724,10 +740,12 @@ def _week_or_quarter(text: str, today: date) -> tuple[date, date] | None:
 
 
 def _from_to(text: str, today: date) -> tuple[date, date] | None:
-    """The first and last day of days typed from one date to another ("1.12.-6.12.", "1.
-    bis 6.12.", "vom 30.11. bis zum 6.12.", "Dec 1 to Dec 6", "Dec 1 to 6": found by a
-    staff walk-through, not understood), or None. InvalidDuration for an end before the
-    start; NoSuchDay for a date that is none, or to come."""
+    """The first and last day of days typed from one date to another, `text` in lower case
+    with its dots ("1.12.-6.12.", "1. bis 6.12.", "vom 30.11. bis zum 6.12.", "Dec 1 to Dec
+    6", "Dec 1 to 6": found by a staff walk-through, not understood), or None. The end is
+    the first such day from the start on, also one to come ("1.12.-20.12." on 7 December,
+    as "Dezember" is). InvalidDuration for an end before the start; NoSuchDay for a date
+    that is none, or a start to come."""
     words = _JOINING_DASH.sub(" - ", text).split()
     until = [i for i, word in enumerate(words) if word in _UNTIL and 0 < i < len(words) - 1]
     if len(until) != 1:
@@ -736,19 +754,62 @@ def _from_to(text: str, today: date) -> tuple[date, date] | None:
     end = [word for word in words[until[0] + 1 :] if word not in _KEPT_TO_THE_END]
     while start and start[0] in _SINCE | _SINCE_FILLER:
         start = start[1:]
-    start_day, end_day = _DAY_OF_THE_MONTH.fullmatch(" ".join(start)), None
+    start_day = _DAY_OF_THE_MONTH.fullmatch(" ".join(start))
+    end_day = _DAY_OF_THE_MONTH.fullmatch(" ".join(end))
     first = None if start_day else date_named(" ".join(start), today)
-    last = date_named(" ".join(end), today) if end else None
-    if first is not None and last is None:  # "Dec 1 to 6"
-        end_day = _DAY_OF_THE_MONTH.fullmatch(" ".join(end))
-        last = _day_of(first, end_day[1]) if end_day else None
-    elif last is not None and first is None and start_day:  # "1.-6.12.", "1. bis 6.12."
-        first = _day_of(last, start_day[1])
+    last = None
+    if first is not None and end_day:  # "Dec 1 to 6"
+        last = _day_of(first, end_day[1])
+    elif first is not None and end:
+        last = _end_named(" ".join(end), first)
+    elif start_day and end and not end_day:  # "1.-6.12.", "1. bis 6.12."
+        first, last = _month_of_the_end(" ".join(end), start_day[1], today)
     if first is None or last is None:
         return None
     if first > last:
         raise InvalidDuration(f"{text[:40]!r}: ends before it begins")
     return first, last
+
+
+_NO_YEAR = date(9996, 12, 31)  # (a leap year's end: "29.2." is a day in it)
+
+
+def _month_of_the_end(text: str, day: str, today: date) -> tuple[date | None, date | None]:
+    """The days from `day` to the date `text` names, in that date's month: the latest
+    such days begun by `today` where no year is given ("1.-20.12." on 7 December is this
+    December's). NoSuchDay for days to come, or a day that is none."""
+    end = date_named(text, _NO_YEAR)
+    if end is None:
+        return None, None
+    years = (end.year,) if end.year != _NO_YEAR.year else (today.year, today.year - 1)
+    for year in years:
+        with contextlib.suppress(ValueError):
+            last = end.replace(year=year)
+            first = _day_of(last, day)
+            if first <= today:
+                return first, last
+            if first - today <= timedelta(days=7):  # a slip, as a date (see date_named)
+                break
+    raise NoSuchDay(f"{text[:40]!r}: to come")
+
+
+def _end_named(text: str, first: date) -> date | None:
+    """The last day of days from `first` on that `text` names: as typed where it gives a
+    year, else the first such day from `first` on ("3.1." after "28.12." is next year's)."""
+    day = date_named(text, _NO_YEAR)
+    if day is None or day.year != _NO_YEAR.year:
+        return day
+    with contextlib.suppress(ValueError):
+        if (end := day.replace(year=first.year)) >= first:
+            return end
+    with contextlib.suppress(ValueError):
+        # over the turn of the year ("28.12.-3.1."), not a year's days ("6.12.-1.12.",
+        # refused as ending before it begins)
+        if (end := day.replace(year=first.year + 1)) - first <= timedelta(days=92):
+            return end
+    with contextlib.suppress(ValueError):
+        return day.replace(year=first.year)
+    raise NoSuchDay(f"{text[:40]!r}: no day")
 
 
 def _day_of(month: date, day: str) -> date:
@@ -791,7 +852,7 @@ def staff_period(typed: str, today: date | None = None) -> str:
         if days == 0:
             raise BegunToday(f"{typed[:40]!r}: no whole day of it is over")
         return f"{days}d"
-    if today is not None and (named := _calendar_period(lowered, today)) is not None:
+    if today is not None and (named := _calendar_period(typed.casefold().split(), today)):
         month_or_year, going = named
         if not (going or _up_to_now(original)):
             raise EndedPeriod(typed, month_or_year)
@@ -804,7 +865,9 @@ def staff_period(typed: str, today: date | None = None) -> str:
         typed = " ".join(typed.split()[1:])
     words = _halves(_HALF_SIGN.sub(_half_sign, typed).split())
     while len(words) > 1 and (
-        words[0].casefold() in _LEAD_WORDS or words[0].casefold().rstrip(".") in _ROUGHLY
+        words[0].casefold() in _LEAD_WORDS
+        # (not before a year alone: "etwa 2026" was 2,026 days, found by review)
+        or (words[0].casefold().rstrip(".") in _ROUGHLY and not _YEAR_NUMBER.fullmatch(words[1]))
     ):
         words = _halves(words[1:])  # "letzte 14 Tage", "last week", "ca. 30 Tage"
     day = words[0].casefold().removesuffix(".") if words else ""
@@ -818,8 +881,8 @@ def staff_period(typed: str, today: date | None = None) -> str:
         words = ["1", *words[1:]]  # "eine Woche", "a month"
     elif len(words) > 1 and words[0].casefold() in _COUNTED:
         words = [_COUNTED[words[0].casefold()], *words[1:]]  # "zwei Wochen"
-    elif len(words) == 1 and words[0].casefold().removesuffix(".") in _SINGULAR:
-        words = ["1", *words]  # "Woche", "Monat"
+    elif words and words[0].casefold().removesuffix(".") in _SINGULAR:
+        words = ["1", *words]  # "Woche", "Monat", "(letzte) Woche bitte" (found by review)
     text = " ".join(words)
     if _DIGIT_GROUPS.match(text):
         raise InvalidDuration(f"{text[:40]!r}: a thousand, or one?")
@@ -943,7 +1006,8 @@ def first_day_named(typed: str, today: date) -> date | None:
     since = _days_since(lowered, today)
     if since is None and (len(lowered) == 2 or named in _YEAR_TO_DATE):
         since = _days_this(lowered, today)
-    if since is None and (month_or_year := _calendar_period(lowered, today)) is not None:
+    in_words = plain_period(typed).casefold().split()
+    if since is None and (month_or_year := _calendar_period(in_words, today)) is not None:
         first, going = month_or_year
         if not (going or _up_to_now(typed)):
             raise EndedPeriod(typed, first)
@@ -1007,6 +1071,8 @@ def _days_since(lowered: list[str], today: date) -> int | None:
         return today.day - 1
     if named in _YEAR_START:
         return (today - date(today.year, 1, 1)).days
+    if _JOINING_DASH.search(named) or any(word in _UNTIL for word in named.split()):
+        return None  # "vom 1.11. bis 6.11.": since a day, up to another (_calendar_period)
     if (month_or_year := _calendar_period(named.split(), today)) is not None:
         return (today - month_or_year[0]).days  # "seit November", "seit 2025"
     return None

@@ -327,8 +327,8 @@ def test_a_link_to_a_pipe_planted_by_another_user_is_replaced_not_followed(
     [
         (
             "controller",
-            "der für seine eigene Verarbeitung Ihrer Nachrichten nach seinen eigenen "
-            "Datenschutzbestimmungen selbst verantwortlich ist, nicht wir",
+            "der für seine eigene Verarbeitung Ihrer Nachrichten selbst verantwortlich ist, "
+            "nach seinen eigenen Datenschutzbestimmungen",
             "Beschrieben als eigenständig Verantwortlicher",
         ),
         (

@@ -709,6 +709,16 @@ def test_a_year_to_come_or_two_periods_are_not_read(typed: str) -> None:
         ("rund 4 Wochen", "4w"),
         ("die letzten ca. 30 Tage", "30d"),
         ("about 30 days", "30d"),
+        # from the review of the first version: ranges in a month of one digit, an end to
+        # come (as "Dezember" is), a hyphen between digits, polite words after a unit
+        ("1.12.-20.12.", "6d"),
+        ("vom 1.12. bis 31.12.", "6d"),
+        ("1.-20.12.", "6d"),
+        ("1.12-6.12", "6d"),
+        ("1.12.2026-6.12.2026", "6d"),
+        ("Dec 1-6", "6d"),
+        ("letztes Jahr bitte", "365d"),
+        ("letzte Woche bitte", "1w"),
     ],
 )
 def test_a_week_a_quarter_or_days_from_date_to_date_count_up_to_yesterday(
@@ -728,6 +738,17 @@ def test_a_week_a_quarter_or_days_from_date_to_date_count_up_to_yesterday(
         ("1. Dezember bis 3. Dezember", date(2026, 12, 1)),
         ("Dec 1 to Dec 3", date(2026, 12, 1)),
         ("November bitte", date(2026, 11, 1)),
+        # from the review: the end of days since a date was let go ("vom 1.11. bis 6.11."
+        # counted 1 November up to yesterday), a quarter with its dot, a week of last year
+        ("vom 1.11. bis 6.11.", date(2026, 11, 1)),
+        ("seit 1.11. bis 6.11.", date(2026, 11, 1)),
+        ("from Nov 1 to Nov 30", date(2026, 11, 1)),
+        ("seit 1.11.-6.11.", date(2026, 11, 1)),
+        ("1.-6.11.", date(2026, 11, 1)),
+        ("3. Quartal", date(2026, 7, 1)),
+        ("3rd quarter", date(2026, 7, 1)),
+        ("KW 1", date(2025, 12, 29)),
+        ("20.-24.12.", date(2025, 12, 20)),
     ],
 )
 def test_a_week_a_quarter_or_days_that_ended_before_yesterday_are_not_counted_alone(
@@ -748,10 +769,45 @@ def test_a_month_that_ended_yesterday_is_counted_whole() -> None:
         staff_period("November", date(2026, 12, 2))
 
 
-@pytest.mark.parametrize("typed", ["KW 54", "KW 51", "6.12.-1.12.", "1.12.-10.12.", "31.2.-3.3."])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        *("KW 54", "KW 51", "KW 53", "6.12.-1.12.", "31.2.-3.3.", "10.-12.12.", "1.-31.2."),
+        # a year said roughly is no length of days (found by review: 2,025 days), nor a
+        # quarter's number without its dot (a length, "1 Quartal")
+        *("circa 2025", "etwa 2026", "3 Quartal"),
+    ],
+)
 def test_a_week_or_days_to_come_or_that_are_none_are_not_read(typed: str) -> None:
     with pytest.raises(InvalidDuration):
         parse_duration(staff_period(typed, MONDAY))
+
+
+@pytest.mark.parametrize(
+    ("typed", "today", "read"),
+    [
+        ("KW 52", date(2027, 1, 4), EndedPeriod),  # last year's, over
+        ("KW 53", date(2027, 1, 5), EndedPeriod),  # 2027 has none: 2026's
+        ("seit KW 53", date(2027, 1, 5), "8d"),
+        ("KW 1", date(2027, 1, 5), "1d"),
+        ("Dec 28 to Jan 3", date(2026, 12, 31), "3d"),
+        ("28.12.-3.1.", date(2027, 1, 4), "7d"),
+        ("1.-6.3.", date(2026, 3, 7), "6d"),
+        ("1.5.-6.5.", date(2026, 5, 7), "6d"),
+        ("November", date(2026, 12, 1), "30d"),
+        ("Q4", date(2027, 1, 5), EndedPeriod),
+    ],
+)
+def test_weeks_and_days_between_dates_at_the_turn_of_a_year_or_month(
+    typed: str, today: date, read: object
+) -> None:
+    """Found by review: "KW 52" on 4 January was "no day before today", "1.-6.3." on 7
+    March "not understood" (the month's one digit read as a decimal)."""
+    if read is EndedPeriod:
+        with pytest.raises(EndedPeriod):
+            staff_period(typed, today)
+    else:
+        assert staff_period(typed, today) == read
 
 
 @pytest.mark.parametrize(

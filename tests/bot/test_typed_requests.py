@@ -2093,7 +2093,6 @@ async def test_start_or_a_greeting_typed_at_the_comment_is_not_the_comment(
         ("comment", "What can you do?"),
         ("comment", "menu"),
         ("rating", "Hilfe"),
-        ("contact", "help"),
     ],
 )
 async def test_help_typed_in_the_survey_is_the_help_then_the_question(
@@ -2124,11 +2123,20 @@ async def test_help_typed_in_the_survey_is_the_help_then_the_question(
         await customer.send("The app keeps crashing on login.")
         await customer.press("No")
         assert await stored_comment(harness, customer) == "The app keeps crashing on login."
-    elif step == "rating":
-        assert "Was sollten wir wissen?" in texts(await customer.press("4"))
     else:
-        assert "Thank you" in texts(await customer.press("No"))
-        assert await stored_comment(harness, customer) == "The app keeps crashing on login."
+        assert "Was sollten wir wissen?" in texts(await customer.press("4"))
+
+
+async def test_help_typed_at_a_question_to_be_contacted_is_no_command_list(
+    harness: Harness,
+) -> None:
+    """Under "May we contact you …?" (the product survey's: "… to help you?"), "Ich brauche
+    Hilfe" asks for the help offered: told how to answer, as before, not the commands
+    (found by review of the change)."""
+    customer = await _at(harness, "contact", 840)
+    harness.clock.advance(timedelta(minutes=1))
+    said = texts(await customer.send("help"))
+    assert not said.startswith(HELP_EN) and "“Yes, I agree” or “No”" in said, said
 
 
 async def test_help_asked_seconds_after_the_comment_is_added_to_it(harness: Harness) -> None:
