@@ -251,6 +251,15 @@ UNDECIDED = typed_forms(
         "schon gut", "alles gut", "egal", "ist egal", "mir egal", "ist mir egal",
         "geht schon", "schon ok", "schon okay", "wie sie wollen", "wie du willst",
         "von mir aus", "meinetwegen",
+        # not decided yet (found by a customer walk-through: after a skipped comment,
+        # "maybe later" was taken as that comment)
+        "maybe", "maybe later", "perhaps later", "not sure", "i'm not sure", "im not sure",
+        "i'll think about it", "ill think about it", "let me think about it", "depends",
+        "it depends", "only if needed", "only if necessary", "if needed", "if necessary",
+        "vielleicht", "vielleicht später", "weiß nicht", "weiss nicht", "ich weiß nicht",
+        "ich weiss nicht", "mal sehen", "mal schauen", "kommt drauf an", "kommt darauf an",
+        "nur wenn nötig", "nur falls nötig", "falls nötig", "wenn nötig",
+        "ich überlege es mir", "ich überleg es mir", "muss ich mir überlegen",
     }
 )  # fmt: skip
 """Typed at a consent question, may mean yes or no ("thats fine", "egal", "von mir aus"):
@@ -313,7 +322,9 @@ ABOUT_THE_QUESTION = ANSWER_WORDS | typed_forms(
 """Words a no may go on with and still answer a consent question, not go on with the
 comment before it: "No, I don't want that", "Nein, ich will das wirklich nicht" (found by
 review), but not "No, the food was cold" (found by the review of that change)."""
-ALONE_NO_ANSWER = typed_forms(frozenset("stop stopp skip überspringen".split()))
+ALONE_NO_ANSWER = typed_forms(
+    frozenset("stop stopp skip überspringen hm hmm hmmm hmmmm ähm äh ähh öhm uh um umm erm".split())
+)
 """Typed alone at a question, no more of the comment ("Stop the loud music" is)."""
 NO_COMMENT = typed_forms(
     {
@@ -645,7 +656,7 @@ class Engine:
         number, at a comment not stored, and neither named how to stop or what else to do."""
         text = event.text
         sent = replace(self, sent=event.sent_at) if event.sent_at is not None else self
-        if not typed_help(text) or sent._just_gave_text(state):
+        if not typed_help(text) or (sent._just_gave_text(state) and len(text.split()) > 1):
             return False
         step = self.current_step(state)
         if isinstance(step, ChoiceStep | MultipleChoiceStep):
@@ -1670,11 +1681,13 @@ class Engine:
         ):
             return None
         typed = _typed_number(event.text, previous)
-        if typed is None and _NUMBER_WORDS.get(_bare(event.text).replace("ü", "ue")) == given:
-            # the same rating again in words ("four" after a 4, "drei" after a 3: found by
-            # a customer walk-through, stored as the comment); another number in words may
-            # be a comment ("eins" after a 4), and stays one
-            return given, given
+        worded = _NUMBER_WORDS.get(_bare(event.text).replace("ü", "ue"))
+        if typed is None and worded is not None and previous.min <= worded <= previous.max:
+            # the rating in words, the same again ("four" after a 4, "drei" after a 3: found
+            # by a customer walk-through, stored as the comment) or another, a change of
+            # mind as in figures ("five" after a 4: found by a customer walk-through, stored
+            # as the comment, the rating left at 4 without a word)
+            return given, worded
         return (given, typed) if typed is not None else None
 
     def _rating_typed_later(
@@ -1939,6 +1952,12 @@ class Engine:
                     >= len(words)
                 )
                 or _bare(addition) in ALONE_NO_ANSWER  # at any question (review of the change)
+                # "help", "Hilfe" alone, a request, not more of the comment ("Ich brauche
+                # Hilfe" is): found by a customer walk-through, joined to the comment
+                or (len(words) == 1 and typed_help(addition))
+                or (  # "Warum wollen Sie das wissen?" (found by a customer walk-through)
+                    isinstance(step, ConsentStep) and about_the_consent(addition)
+                )
                 or (  # "👍", "👎", "🙂": an answer, not more of the comment (walk-through)
                     isinstance(step, ConsentStep) and not any(ch.isalnum() for ch in addition)
                 )
@@ -3201,6 +3220,7 @@ def _for_a_skipped_answer(text: str, step: Step) -> bool:
         and words not in YESES
         and not _no_comment(text)  # (the Skip button's word too)
         and not typed_no(text)
+        and _without_politeness(words) not in UNDECIDED
         and not short_question
         and not _puzzled(text)
         and not about_the_consent(text)
@@ -3260,7 +3280,8 @@ ASKING = typed_forms(
 """The words a question about the consent question begins with (see `about_the_consent`)."""
 OF_THE_CONSENT = ASKING | typed_forms(
     frozenset(
-        "ich sie ihr das es dann heißt bedeutet meint meinen sieht sehen kriegen bekommen "
+        "ich sie ihr das es ist hier dann heißt bedeutet meint meinen sieht sehen kriegen bekommen "
+        "wollen will wissen want know "
         "meine meinen mein daten nummer id pflicht nötig freiwillig lange gespeichert "
         "speichern passiert mit wird werden würden würde sich melden meldet kontaktieren "
         "kontakt brauchen braucht kostet damit dazu jemand überhaupt genau denn "

@@ -45,6 +45,7 @@ from flows.engine import (
     TextInput,
     Turn,
     about_privacy,
+    about_the_consent,
     asks_another_way,
     asks_how_long,
     asks_if_erased,
@@ -1021,6 +1022,15 @@ class FeedbackService:
                 "I did not store this message. How long the survey takes is said at the "
                 "beginning of the consent request. To take part, please tap “{yes}” under it "
                 "(/start shows it again)."
+            ).format(yes=t.gettext("Yes, I agree"))
+        elif isinstance(event, TextInput) and about_the_consent(event.text):
+            # "why do you need this?", "?" next to the request (found by a customer
+            # walk-through: greeted, or told that feedback needs consent first)
+            said = t.gettext(
+                "I did not store this message. The consent request says what you would agree "
+                "to, what would be stored and for how long (/start shows it again); /privacy "
+                "tells more, also who sees what. It is up to you: nothing of yours is stored "
+                "unless you tap “{yes}”."
             ).format(yes=t.gettext("Yes, I agree"))
         elif isinstance(event, TextInput) and _unsure(event.text):
             # "Hallo?", "Was soll ich hier machen?" next to the request (found by a customer

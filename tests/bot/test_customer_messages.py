@@ -307,8 +307,9 @@ async def test_the_rating_said_again_in_words_is_not_the_comment(
     harness: Harness, language: str, rating: str, typed: str
 ) -> None:
     """Found by a customer walk-through: "four" seconds after tapping 4 was stored as the
-    comment (as older people repeat themselves). Another number in words may be a
-    comment, and stays one."""
+    comment (as older people repeat themselves). Another number in words then is a
+    change of mind, as in figures (see test_a_rating_changed_in_words_right_after_it_is_
+    changed); after a burst's time it is the comment."""
     guest = harness.customer(7600 + len(typed), language_code=language)
     await guest.send("/start")
     await guest.press("Ja, ich willige ein" if language == "de" else "Yes, I agree")
@@ -316,6 +317,7 @@ async def test_the_rating_said_again_in_words_is_not_the_comment(
     harness.clock.advance(timedelta(seconds=6))
     said = texts(await guest.send(typed))
     assert "bereits übernommen" in said or "already been taken" in said, said
+    harness.clock.advance(timedelta(seconds=30))
     await guest.send("eins" if language == "de" else "one")
     await guest.press("Nein" if language == "de" else "No")
     assert await stored_comment(harness, guest) == ("eins" if language == "de" else "one")
@@ -1850,3 +1852,78 @@ async def test_a_yes_typed_under_another_surveys_request_points_to_its_button(
     # after it is answered, a yes is no longer pointed there
     await erika.press("Nein, danke")
     assert "Zum Zustimmen" not in texts(await erika.send("ja"))
+
+
+@pytest.mark.parametrize("typed", ["help", "Hilfe", "hmm", "Warum wollen Sie das wissen?"])
+async def test_help_a_hum_or_a_question_seconds_after_the_comment_is_not_added_to_it(
+    harness: Harness, typed: str
+) -> None:
+    """Found by a customer walk-through: "help" typed at the contact question 12 s after
+    the comment (an "ok" between) was "Added to your previous answer.", and staff read
+    "help" as feedback; so were "hmm" and "Warum wollen Sie das wissen?". Not stored; a
+    longer "Ich brauche Hilfe" seconds after it still is more of it (see test_typed_requests)."""
+    erika = await _at_comment(harness)
+    await erika.send("Das Zimmer war sauber.")
+    harness.clock.advance(timedelta(seconds=5))
+    said = texts(await erika.send(typed))
+    assert "hinzugefügt" not in said and "nicht gespeichert" in said, said
+    await erika.press("Nein")
+    assert await stored_comment(harness, erika) == "Das Zimmer war sauber."
+
+
+@pytest.mark.parametrize(
+    "typed", ["maybe later", "I'll think about it", "only if needed", "vielleicht später"]
+)
+async def test_not_deciding_yet_after_a_skipped_comment_is_not_taken_as_it(
+    harness: Harness, typed: str
+) -> None:
+    """Found by a customer walk-through: the comment skipped, "maybe later" typed at the
+    contact question was "Taken as your answer to the previous question": staff read it as
+    the comment. It answers the question open, which its buttons do."""
+    erika = await _at_comment(harness, 4242424243, "en")
+    await erika.press("Skip")
+    harness.clock.advance(timedelta(seconds=25))
+    said = texts(await erika.send(typed))
+    assert "previous question" not in said and "“Yes, I agree” or “No”" in said, said
+    await erika.press("No")
+    assert await stored_comment(harness, erika) is None
+
+
+@pytest.mark.parametrize(("typed", "rating"), [("five", 5), ("fünf", 5), ("one", 1)])
+async def test_a_rating_changed_in_words_right_after_it_is_changed(
+    harness: Harness, typed: str, rating: int
+) -> None:
+    """Found by a customer walk-through: "five" typed 6 s after tapping 4 was stored as the
+    comment, the rating left at 4 without a word (a "5" typed was a change already)."""
+    erika = await _at_comment(harness, 4242424244, "en")  # (rated 2)
+    harness.clock.advance(timedelta(seconds=6))
+    said = texts(await erika.send(typed))
+    assert f"your rating is now {rating} instead of 2" in said, said
+    await erika.send("Clean room.")
+    await erika.press("No")
+    assert harness.store is not None
+    person = harness.store.pseudonym(f"tg-user:{erika.user_id}")
+    (feedback,) = await harness.store.feedback_of(person, harness.clock())
+    assert feedback.answers == {"rating": rating, "comment": "Clean room."}
+
+
+@pytest.mark.parametrize(
+    ("typed", "language"),
+    [("why do you need this?", "en"), ("?", "en"), ("Warum brauchen Sie das?", "de")],
+)
+async def test_a_question_about_the_consent_request_before_agreeing_is_answered(
+    harness: Harness, typed: str, language: str
+) -> None:
+    """Found by a customer walk-through: "why do you need this?" next to the consent
+    request was greeted ("Hello! Here you can give us feedback"), "Warum brauchen Sie
+    das?" told that feedback needs consent first."""
+    person = harness.customer(4242424245, language_code=language)
+    await person.send("/start")
+    said = texts(await person.send(typed))
+    expected = {
+        "en": "The consent request says what you would agree to",
+        "de": "Die Frage nach Ihrer Einwilligung sagt, wozu Sie einwilligen würden",
+    }[language]
+    assert expected in said and not said.startswith("Hello"), said
+    assert harness.store is not None
+    assert await harness.store.consents(harness.store.pseudonym(f"tg-user:{person.user_id}")) == []

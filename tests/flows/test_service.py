@@ -198,7 +198,7 @@ async def test_declining_contact_stores_no_chat_id(
 
 
 async def test_second_start_after_consent_skips_the_gate(service: FeedbackService) -> None:
-    await full_conversation(service, ERIKA, "eins")
+    await full_conversation(service, ERIKA, "Alles gut")
     outcome = await service.start(ERIKA)
     assert "bereits eingewilligt" in outcome.replies[0].text
     assert [b.label for b in outcome.replies[-1].buttons[0]] == ["1", "2", "3", "4", "5"]
