@@ -94,6 +94,31 @@ def typed_staff_command(text: str) -> str | None:
     return " ".join([f"/{name}", *rest])
 
 
+# A customer's command typed without its slash, alone (found by a customer walk-through:
+# "mydata", "datenschutz", "sprache" after the survey were told no question is open, and
+# "widerruf" got a pointer to three commands). Not "start" and "hilfe", which are taken as
+# their commands (see FeedbackService.text), nor "abbrechen" (outside a survey, which it
+# stops, nothing to cancel) or "löschen" (answered with what there is to erase): as before;
+# asked outside a survey only.
+_UNSLASHED = {
+    **{
+        name: name
+        for german, english, _ in COMMANDS
+        for name in (german, english)
+        if name not in ("start", "hilfe", "help", "abbrechen", "cancel", "loeschen", "delete")
+    },
+    "meine daten": "meinedaten", "my data": "mydata",
+}  # fmt: skip
+
+
+def typed_customer_command(text: str) -> str | None:
+    """The command a customer's text names without its slash ("mydata", "Meine Daten
+    bitte", "Datenschutz?"), or None."""
+    words = [w for w in re.sub(r"[!?.,:;]", " ", text.casefold()).split() if w not in _POLITE]
+    name = _UNSLASHED.get(" ".join(words))
+    return None if name is None else f"/{name}"
+
+
 def _a_period(text: str) -> bool:
     """Whether `text` reads as a summary's period ("letzte Woche", "seit Montag")."""
     today = datetime.now(UTC).date()

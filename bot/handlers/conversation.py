@@ -7,7 +7,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.commands import TYPED_COMMAND, typed_staff_command
+from bot.commands import TYPED_COMMAND, typed_customer_command, typed_staff_command
 from bot.context import BotContext
 from bot.render import render
 from flows.engine import CAPTIONED, FORWARDED, VIA_BOT
@@ -78,6 +78,14 @@ async def text(update: Update, context: BotContext) -> None:
     if context.is_staff(update) and (command := typed_staff_command(message.text)) is not None:
         if not await context.service.under_way(person):
             t = translator(context.staff_locale(update))
+            said = t.gettext("Commands begin with a slash: did you mean {command}?")
+            await render(Outcome.say(said.format(command=command)), update, context)
+            return
+    # A customer's command typed without its slash, outside a survey (found by a customer
+    # walk-through: "mydata" told that no question is open)
+    if (command := typed_customer_command(message.text)) is not None:
+        if not await context.service.under_way(person):
+            t = translator(context.locale(update))
             said = t.gettext("Commands begin with a slash: did you mean {command}?")
             await render(Outcome.say(said.format(command=command)), update, context)
             return

@@ -171,7 +171,7 @@ async def test_access_names_the_language_unfinished_answers_go_on_in(harness: Ha
 
 async def test_access_is_rate_limited_politely(harness: Harness) -> None:
     erika = harness.customer()
-    await give_feedback(erika, "eins")
+    await give_feedback(erika, "Alles gut")
     for _ in range(3):
         assert export_of(await erika.send("/meinedaten"))
     assert "Bitte warten Sie" in texts(await erika.send("/meinedaten"))

@@ -2493,3 +2493,28 @@ async def test_erasing_only_a_part_is_told_how(
     said = texts(await person.send(typed))
     assert answer in said, said
     assert "datenschutz@beispiel.de" in said, said
+
+
+@pytest.mark.parametrize(
+    ("typed", "command"),
+    [
+        ("mydata", "/mydata"),
+        ("Meine Daten bitte", "/meinedaten"),
+        ("datenschutz?", "/datenschutz"),
+        ("sprache", "/sprache"),
+        ("Withdraw", "/withdraw"),
+        ("privacy!", "/privacy"),
+    ],
+)
+async def test_a_command_typed_without_its_slash_is_named_with_it(
+    harness: Harness, typed: str, command: str
+) -> None:
+    """Found by a customer walk-through: "mydata" after the survey was told that no question
+    is open, "widerruf" pointed to three commands. In a survey the words stay what they
+    were there (a comment's question may be answered with anything)."""
+    customer = await _finished(harness, 841)
+    said = texts(await customer.send(typed))
+    assert said == f"Commands begin with a slash: did you mean {command}?", said
+    at_comment = await _at(harness, "comment", 842)
+    said = texts(await at_comment.send(typed))
+    assert "did you mean" not in said, said
