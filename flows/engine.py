@@ -1177,6 +1177,10 @@ class Engine:
             and (
                 about_the_consent(text)
                 or about_privacy(text)
+                # "Ich verstehe die Frage nicht", "I don't understand" (found by a customer
+                # walk-through: told to resend it beginning with "PS:" to add it to the
+                # comment, or only to tap a button)
+                or _without_fillers(bare_words(text)) in PUZZLED_ALONE
                 # ("Was heißt das, kontaktieren? Rufen Sie mich dann an?": a walk-through;
                 # every question of them, see above)
                 or (
@@ -2610,9 +2614,13 @@ def typed_rating(text: str, step: RatingStep, t: Translator | None = None) -> in
     return rating if rating is not None and step.min <= rating <= step.max else None
 
 
-_AFTER_RATING = re.compile(r"\s*[,;:]\s*|\s+[–—−-]\s+|\s*\n\s*|(?<=!)\s+")
+_AFTER_RATING = re.compile(
+    r"\s*[,;:]\s*|\s+[–—−-]\s+|\s*\n\s*|(?<=!)\s+"
+    r"|\s+(?:but|aber|and|und|because|weil|da|though|however|jedoch|allerdings)\s+"
+)
 """What parts a rating from its reason: a dash with a space either side only ("1- sehr
-gut" is the school grade, very good)."""
+gut" is the school grade, very good); a "but", "aber", "because" after it ("4 stars but
+slow": found by a customer walk-through, told to type a number)."""
 
 
 _IN_BETWEEN = re.compile(

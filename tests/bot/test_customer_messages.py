@@ -1927,3 +1927,25 @@ async def test_a_question_about_the_consent_request_before_agreeing_is_answered(
     assert expected in said and not said.startswith("Hello"), said
     assert harness.store is not None
     assert await harness.store.consents(harness.store.pseudonym(f"tg-user:{person.user_id}")) == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "language", "explained"),
+    [
+        ("Ich verstehe die Frage nicht", "de", "Die Frage oben sagt, wozu Sie einwilligen"),
+        ("I don't understand", "en", "The question above says what you would agree to"),
+    ],
+)
+async def test_not_understanding_the_contact_question_is_answered_with_what_it_asks(
+    harness: Harness, typed: str, language: str, explained: str
+) -> None:
+    """Found by a customer walk-through: "Ich verstehe die Frage nicht" 25 s after the
+    comment was told to send it again beginning with "PS:" (to add it to the comment), "I
+    don't understand" only to tap a button."""
+    erika = await _at_comment(harness, 4242424246, language)
+    await erika.send("Clean room." if language == "en" else "Sauberes Zimmer.")
+    harness.clock.advance(timedelta(seconds=25))
+    said = texts(await erika.send(typed))
+    assert explained in said and "PS:" not in said, said
+    await erika.press("No" if language == "en" else "Nein")
+    assert await stored_comment(harness, erika) in ("Clean room.", "Sauberes Zimmer.")

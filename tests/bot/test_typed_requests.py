@@ -1478,6 +1478,10 @@ async def test_another_rating_typed_just_after_one_changes_it(harness: Harness) 
         ("de", "1 – sehr gut"),  # a school grade: very good, not 1 of 5
         ("en", "5 stars, great food"),
         ("en", "3\nThe app is slow"),
+        # with a "but" or "because" (found by a customer walk-through: "type a number")
+        ("en", "4 stars but slow"),
+        ("de", "4 aber langsam"),
+        ("en", "5 because the staff were kind"),
     ],
 )
 async def test_a_rating_with_its_reason_is_refused_saying_how_to_give_both(
@@ -1506,7 +1510,7 @@ async def test_a_rating_with_its_reason_is_refused_saying_how_to_give_both(
 
 
 # ("4,5" is told only whole numbers count: see test_conversation.py)
-@pytest.mark.parametrize("typed", ["1- sehr gut", "1-2 Wochen gewartet", "+1, agreed"])
+@pytest.mark.parametrize("typed", ["1- sehr gut", "1-2 Wochen gewartet", "+1, agreed", "4 but"])
 async def test_a_number_with_words_that_is_no_rating_is_refused(
     harness: Harness, typed: str
 ) -> None:
