@@ -16,7 +16,12 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.alerts import Alerts
 from bot.commands import register_commands
-from bot.config import configured_recipients, service_config, unanswered_contact_flows
+from bot.config import (
+    configured_recipients,
+    service_config,
+    statistics_before,
+    unanswered_contact_flows,
+)
 from bot.context import BotApplication, BotContext, BotData
 from bot.handlers import all_handlers
 from bot.handlers.common import remembered_language
@@ -161,7 +166,7 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
         await refuse_cutting_short(data.service.store, data.service.retentions())
         await cap_retention(data.service)
         await end_withdrawn_leftovers(data.service)
-        await purge_expired(data.service, data.settings.audit_retention)
+        await purge_expired(data.service, data.settings)
     except StoreError:
         await data.service.store.close()
         raise
@@ -311,13 +316,19 @@ async def end_withdrawn_leftovers(service: FeedbackService) -> None:
         )
 
 
-async def purge_expired(service: FeedbackService, audit_retention: timedelta | None = None) -> None:
-    """Delete what has expired, and audit entries older than `audit_retention`; a failure
-    is logged and retried at the next interval."""
+async def purge_expired(service: FeedbackService, settings: Settings | None = None) -> None:
+    """Delete what has expired, audit entries older than FEEDBACKBOT_AUDIT_RETENTION and the
+    counts older than FEEDBACKBOT_STATISTICS_RETENTION (none without `settings`); a
+    failure is logged and retried at the next interval."""
     now = service.clock()
-    audit_before = None if audit_retention is None else now - audit_retention
+    audit_before = None if settings is None else now - settings.audit_retention
+    statistics = (
+        None
+        if settings is None
+        else statistics_before(settings, service.retentions().values(), now)
+    )
     try:
-        report = await service.store.purge_expired(now, audit_before)
+        report = await service.store.purge_expired(now, audit_before, statistics)
     except StoreError as error:
         log.error("purge failed: %s", type(error).__name__)
         return
@@ -325,7 +336,7 @@ async def purge_expired(service: FeedbackService, audit_retention: timedelta | N
     log.log(
         logging.INFO if any(report.model_dump().values()) else logging.DEBUG,
         "purge: %d feedback, %d drafts, %d language choices, %d consent records, %d orphans,"
-        " %d keys, %d audit entries, %d deletion notices",
+        " %d keys, %d audit entries, %d deletion notices, %d days' counts",
         report.feedback,
         report.drafts,
         report.languages,
@@ -334,6 +345,7 @@ async def purge_expired(service: FeedbackService, audit_retention: timedelta | N
         report.keys,
         report.audit,
         report.notices,
+        report.statistics,
     )
 
 
@@ -354,7 +366,7 @@ async def archive_consent_texts(service: FeedbackService) -> None:
 
 async def _purge_job(context: BotContext) -> None:
     settings = context.bot_data.settings
-    await purge_expired(context.service, settings.audit_retention if settings else None)
+    await purge_expired(context.service, settings)
     retractor = context.bot_data.retractor
     if retractor is not None:  # posts about feedback that expired
         retractor.soon()

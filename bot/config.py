@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+
 from bot.operator import operator_translator
 from bot.settings import Settings
 from flows.catalog import FlowCatalog
@@ -28,6 +31,18 @@ def unanswered_contact_flows(settings: Settings, catalog: FlowCatalog) -> list[s
     )
     answered = None not in (settings.staff_chat_id, settings.alert_threshold)
     return asking if not (answered and settings.staff_ids) else []
+
+
+def statistics_before(
+    settings: Settings, retentions: Iterable[timedelta], now: datetime
+) -> date | None:
+    """The first day whose counts the purge keeps (FEEDBACKBOT_STATISTICS_RETENTION), never
+    one whose feedback may still be stored (`retentions`: each loaded survey's, which may
+    be longer than FEEDBACKBOT_RETENTION); None: all are kept."""
+    if settings.statistics_retention is None:
+        return None
+    keep = max(settings.statistics_retention, settings.retention, *retentions)
+    return (now - keep).date()
 
 
 def configured_recipients(settings: Settings, catalog: FlowCatalog) -> list[Recipient]:
@@ -64,6 +79,7 @@ def service_config(settings: Settings, catalog: FlowCatalog) -> ServiceConfig:
         ),
         timezone=settings.timezone,
         audit_retention=settings.audit_retention,
+        statistics_retention=settings.statistics_retention,
         staff_summaries=bool(settings.staff_ids),
         support_contact=settings.support_contact,
         feedback_limit=(

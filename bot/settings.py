@@ -163,6 +163,10 @@ class Settings(BaseSettings):
     retention: timedelta = timedelta(days=180)
     purge_interval: timedelta = timedelta(hours=1)
     audit_retention: timedelta = AUDIT_RETENTION
+    statistics_retention: timedelta | None = None
+    """How long each day's counts are kept after that day (FEEDBACKBOT_STATISTICS_RETENTION);
+    None (unset, empty or "off"): without a time limit. Never shorter than the retention:
+    the counts of feedback still stored stay (see bot.config.statistics_before)."""
     default_locale: str = "de"
     staff_locale: str | None = None
     """The language of what the bot posts in the staff chat (alerts, digests, their
@@ -289,6 +293,13 @@ class Settings(BaseSettings):
     def _retention(cls, value: Any) -> timedelta:
         return retention_of(value)
 
+    @field_validator("statistics_retention", mode="before")
+    @classmethod
+    def _statistics_retention(cls, value: Any) -> timedelta | None:
+        if value is None or (isinstance(value, str) and value.strip().lower() in ("", "off")):
+            return None
+        return retention_of(value)
+
     @field_validator("purge_interval", mode="before")
     @classmethod
     def _purge_interval(cls, value: Any) -> timedelta:
@@ -392,6 +403,17 @@ class Settings(BaseSettings):
                 operator_translator().gettext(
                     "FEEDBACKBOT_AUDIT_RETENTION must be at least FEEDBACKBOT_RETENTION: audit "
                     "entries about feedback must not go before the feedback"
+                )
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _statistics_outlast_feedback(self) -> Settings:
+        if self.statistics_retention is not None and self.statistics_retention < self.retention:
+            raise ValueError(
+                operator_translator().gettext(
+                    "FEEDBACKBOT_STATISTICS_RETENTION must be at least FEEDBACKBOT_RETENTION: "
+                    "the counts of feedback still stored must not go before it"
                 )
             )
         return self

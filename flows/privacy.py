@@ -169,10 +169,18 @@ def notice_sections(
         ).format(retention=t.duration(processing.retention)),
         contact_kept(t),
         consents_kept(t),
-        t.gettext(
-            "Counts without any text or pseudonym (how many ratings of each kind a survey "
-            "got on a day) are kept after the feedback is deleted; /delete and /withdraw "
-            "take your feedback out of them."
+        (
+            t.gettext(
+                "Counts without any text or pseudonym (how many ratings of each kind a survey "
+                "got on a day) are kept after the feedback is deleted; /delete and /withdraw "
+                "take your feedback out of them."
+            )
+            if processing.statistics_retention is None
+            else t.gettext(
+                "Counts without any text or pseudonym (how many ratings of each kind a survey "
+                "got on a day) are kept after the feedback is deleted, for {period} after "
+                "their day, then deleted; /delete and /withdraw take your feedback out of them."
+            ).format(period=t.duration(processing.statistics_retention))
         ),
         erasure_notes_kept(t),
         # (found by a DPO's review: only the reply to /delete named backups)

@@ -339,6 +339,9 @@ class Processing:
     purposes: tuple[ProcessedPurpose, ...]
     """Every purpose any flow asks consent for, once each, in definition order."""
     recipients: tuple[Recipient, ...]
+    statistics_retention: timedelta | None = None
+    """How long the daily counts are kept after their day (FEEDBACKBOT_STATISTICS_RETENTION);
+    None: without a time limit."""
 
     def flow(self, flow_id: str) -> ProcessedFlow:
         return next(f for f in self.flows if f.id == flow_id)
@@ -370,6 +373,7 @@ def describe_processing(
     retention: timedelta,
     draft_idle: timedelta,
     recipients: Sequence[Recipient] = DEFAULT_RECIPIENTS,
+    statistics_retention: timedelta | None = None,
 ) -> Processing:
     """The processing the bot performs with these flows and settings."""
     flows = tuple(_describe_flow(flow, retention) for flow in catalog.flows.values())
@@ -384,6 +388,7 @@ def describe_processing(
         flows=flows,
         purposes=tuple(seen.values()),
         recipients=tuple(recipients),
+        statistics_retention=statistics_retention,
     )
 
 

@@ -243,11 +243,20 @@ def _time_limits(t: Translator, record: ProcessingRecord) -> list[str]:
             "entry is deleted {period} after it was made (`FEEDBACKBOT_AUDIT_RETENTION`)."
         ).format(period=t.duration(record.operations.audit_retention)),
         "• "
-        + t.gettext(
-            "Statistics (counts of ratings and choices per day and flow, without texts or "
-            "pseudonyms): an erasure or a withdrawal takes the person's feedback out of them; "
-            "the counts of expired feedback are kept without a time limit (see the open "
-            "points)."
+        + (
+            t.gettext(
+                "Statistics (counts of ratings and choices per day and flow, without texts or "
+                "pseudonyms): an erasure or a withdrawal takes the person's feedback out of "
+                "them; the counts of expired feedback are kept without a time limit (see the "
+                "open points)."
+            )
+            if record.processing.statistics_retention is None
+            else t.gettext(
+                "Statistics (counts of ratings and choices per day and flow, without texts or "
+                "pseudonyms): an erasure or a withdrawal takes the person's feedback out of "
+                "them; each day's counts are deleted {period} after that day "
+                "(`FEEDBACKBOT_STATISTICS_RETENTION`; not before the feedback they count)."
+            ).format(period=t.duration(record.processing.statistics_retention))
         ),
     ]
     return lines
@@ -310,10 +319,19 @@ def _open_points(t: Translator, record: ProcessingRecord) -> list[str]:
     )
     lines.append(
         "• "
-        + t.gettext(
-            "How long the statistics are kept (Art. 5(1)(e) GDPR), and whether days with "
-            "few feedbacks are to be combined: whoever knows that a person gave the only "
-            "feedback of a day learns their answers from that day's counts."
+        + (
+            t.gettext(
+                "How long the statistics are kept (Art. 5(1)(e) GDPR; "
+                "FEEDBACKBOT_STATISTICS_RETENTION), and whether days with few feedbacks are "
+                "to be combined: whoever knows that a person gave the only feedback of a day "
+                "learns their answers from that day's counts."
+            )
+            if record.processing.statistics_retention is None
+            else t.gettext(
+                "Whether days with few feedbacks are to be combined in the statistics: "
+                "whoever knows that a person gave the only feedback of a day learns their "
+                "answers from that day's counts, until they are deleted."
+            )
         )
     )
     lines.append(

@@ -143,6 +143,8 @@ class ServiceConfig:
     timezone: str = "Europe/Berlin"
     """Where times are shown to people (FEEDBACKBOT_TIMEZONE)."""
     audit_retention: timedelta = AUDIT_RETENTION
+    statistics_retention: timedelta | None = None
+    """How long the daily counts are kept after their day; None: without a limit."""
     """How long audit entries are kept (FEEDBACKBOT_AUDIT_RETENTION)."""
     staff_summaries: bool = False
     """Whether staff can ask for summaries, which quote the newest comments
@@ -157,7 +159,12 @@ class ServiceConfig:
     def processing(self, catalog: FlowCatalog) -> Processing:
         """What the bot processes with these settings: the one source of its notices."""
         return describe_processing(
-            catalog, self.controller, self.retention, self.draft_idle, self.recipients
+            catalog,
+            self.controller,
+            self.retention,
+            self.draft_idle,
+            self.recipients,
+            self.statistics_retention,
         )
 
 

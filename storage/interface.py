@@ -537,6 +537,8 @@ class PurgeReport(_Record):
     whose rows all went (expired, discarded)."""
     orphans: int = 0
     audit: int = 0
+    statistics: int = 0
+    """Days' counts of one survey older than FEEDBACKBOT_STATISTICS_RETENTION."""
 
 
 class Store(abc.ABC):
@@ -997,12 +999,16 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def purge_expired(
-        self, now: datetime, audit_before: datetime | None = None
+        self,
+        now: datetime,
+        audit_before: datetime | None = None,
+        statistics_before: date | None = None,
     ) -> PurgeReport:
         """Delete expired feedback, drafts and language choices, rows whose key is gone,
         contact chat ids whose feedback is gone, and then the keys (and consent records) of
-        people with nothing left; and audit entries made before `audit_before`. Staff-chat
-        posts about feedback no longer stored are to be retracted (`posts_to_retract`)."""
+        people with nothing left; audit entries made before `audit_before`, and the counts
+        of days before `statistics_before`. Staff-chat posts about feedback no longer stored
+        are to be retracted (`posts_to_retract`)."""
 
     @abc.abstractmethod
     async def claim_update(self, update_id: int, now: datetime) -> bool:

@@ -872,7 +872,10 @@ class MemoryStore(Store):
         self._upkeep.discard(task)
 
     async def purge_expired(
-        self, now: datetime, audit_before: datetime | None = None
+        self,
+        now: datetime,
+        audit_before: datetime | None = None,
+        statistics_before: date | None = None,
     ) -> PurgeReport:
         self._check()
         moment = utc(now)
@@ -880,6 +883,9 @@ class MemoryStore(Store):
         if audit_before is not None:
             kept_audit = [e for e in self._audit if e.at >= utc(audit_before)]
             audit, self._audit = len(self._audit) - len(kept_audit), kept_audit
+        outdated = [k for k in self._stats if statistics_before and k[0] < statistics_before]
+        for key in outdated:
+            del self._stats[key]
         owed: dict[str, list[str]] = {}
         for pseudonym, deliveries in self._deliveries.items():
             expiring = {r.id for r in self._feedback.get(pseudonym, []) if r.expires_at <= moment}
@@ -972,6 +978,7 @@ class MemoryStore(Store):
             consents=consents,
             keys=len(unused),
             audit=audit,
+            statistics=len(outdated),
         )
 
     def _covers_something(self, pseudonym: str, now: datetime) -> bool:

@@ -18,7 +18,7 @@ import sqlite3
 import stat
 import tempfile
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -614,9 +614,12 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
         return await self._with_reserve(withdraw, "withdrawal")
 
     async def purge_expired(
-        self, now: datetime, audit_before: datetime | None = None
+        self,
+        now: datetime,
+        audit_before: datetime | None = None,
+        statistics_before: date | None = None,
     ) -> PurgeReport:
-        purge = partial(super().purge_expired, now, audit_before)
+        purge = partial(super().purge_expired, now, audit_before, statistics_before)
         report = await self._with_reserve(purge, "purge")
         if self._upgrade:  # made again once there is room (not by a look from the CLI)
             await asyncio.to_thread(self._keep_reserve)

@@ -8,7 +8,7 @@ import json
 import logging
 import sqlite3
 from collections.abc import Callable, Collection, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -118,6 +118,10 @@ _DETACHED_POSTS_SQL = (
 )
 _OLD_AUDIT_SQL = (  # FEEDBACKBOT_AUDIT_RETENTION; the index audit_at finds them
     "DELETE FROM main.audit WHERE id IN (SELECT id FROM main.audit WHERE at < ? LIMIT ?)"
+)
+_OLD_STATISTICS_SQL = (  # FEEDBACKBOT_STATISTICS_RETENTION; by the primary key (day, flow)
+    "DELETE FROM main.statistics WHERE (day, flow_id) IN"
+    " (SELECT day, flow_id FROM main.statistics WHERE day < ? LIMIT ?)"
 )
 _ALERTS_GONE_SQL = (  # due alerts whose feedback expired or went with a withdrawal
     "DELETE FROM main.alerts_due WHERE rowid IN (SELECT a.rowid FROM main.alerts_due a"
@@ -350,7 +354,10 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
         return ErasureReport(**counts, staff_posts=alerts)
 
     async def purge_expired(
-        self, now: datetime, audit_before: datetime | None = None
+        self,
+        now: datetime,
+        audit_before: datetime | None = None,
+        statistics_before: date | None = None,
     ) -> PurgeReport:
         """Purge in batches of PURGE_BATCH rows, each its own transaction, so that the bot
         keeps answering in between. Raises StorageFull if even a delete finds no space."""
@@ -394,9 +401,12 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
         await self._batches(_OLD_RELEASES_SQL, (ts(moment - RELEASE_MEMORY),) * 2)
         await self._batches(_OLD_LEDGER_SQL, (ts(moment),))
         # Last: what is about people goes first, should this fail.
-        audit = 0
+        audit = statistics = 0
         if audit_before is not None:
             audit = await self._batches(_OLD_AUDIT_SQL, (ts(audit_before),))
+        if statistics_before is not None:
+            old = (statistics_before.isoformat(),)
+            statistics = await self._batches(_OLD_STATISTICS_SQL, old)
         async with self._lock:
             await self._checkpoint()
         log.debug("purge")  # what it deleted: in the caller's line
@@ -409,6 +419,7 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
             keys=keys,
             orphans=orphans,
             audit=audit,
+            statistics=statistics,
         )
 
     async def cap_retention(

@@ -22,8 +22,10 @@ from bot.cli.common import (
     open_store,
     quiet_flow_warnings,
     refuse_the_bots_files,
+    retentions,
     with_store,
 )
+from bot.config import statistics_before
 from bot.operator import operator_translator
 from bot.settings import Settings, load_settings
 from flows.catalog import FlowCatalog, FlowDefinitionError
@@ -158,13 +160,20 @@ def run_purge(args: argparse.Namespace) -> int:
 
     async def purge(store: SQLiteStore, settings: Settings) -> str:
         now = utc_now()
-        report = await store.purge_expired(now, now - settings.audit_retention)
+        try:  # each survey's retention, which the counts of its feedback outlive
+            with quiet_flow_warnings():
+                catalog = FlowCatalog.load(settings.flows_dir, shipped=settings.shipped_flows)
+            statistics = statistics_before(settings, retentions(settings, catalog).values(), now)
+        except (FlowDefinitionError, OSError):  # left to the bot's own purge (see `check`)
+            statistics = None
+        report = await store.purge_expired(now, now - settings.audit_retention, statistics)
         # The consent records too, and the keys counted as what they were of (found by an
         # operator walk-through: 6 proofs of consent gone unsaid, "6 unused keys" for 12)
         return t.gettext(
             "purged {feedback} feedback, {drafts} drafts, {languages} language choices, "
             "{consents} consent records no longer needed as proof, {orphans} orphaned rows, "
-            "the keys of {keys} people or surveys with nothing left, and {audit} audit entries"
+            "the keys of {keys} people or surveys with nothing left, {audit} audit entries "
+            "and the counts of {statistics} days and surveys"
         ).format(
             feedback=report.feedback,
             drafts=report.drafts,
@@ -173,6 +182,7 @@ def run_purge(args: argparse.Namespace) -> int:
             orphans=report.orphans,
             keys=report.keys,
             audit=report.audit,
+            statistics=report.statistics,
         )
 
     print(with_store(purge, exclusive=True))

@@ -271,7 +271,8 @@ async def test_what_the_commands_answer_is_german(tmp_path: Path) -> None:
     assert purged.stdout == (
         "gelöscht – Feedback: 0, unvollständige Antworten: 0, Sprachwahlen: 0, nicht mehr als "
         "Nachweis benötigte Einwilligungsnachweise: 0, verwaiste Zeilen: 0, Schlüssel von "
-        "Personen oder Umfragen ohne verbliebene Daten: 0, Einträge des Prüfprotokolls: 0\n"
+        "Personen oder Umfragen ohne verbliebene Daten: 0, Einträge des Prüfprotokolls: 0, "
+        "Anzahlen von Tagen und Umfragen: 0\n"
     ), purged.stderr
     copy = tmp_path / "copy.db"
     backup = feedbackbot(tmp_path, "backup", str(copy), lang="de_DE.UTF-8", **settings)

@@ -10,6 +10,7 @@ import stat
 import subprocess
 import sys
 import threading
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -377,3 +378,43 @@ def test_a_role_for_telegram_that_is_none_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="messenger, controller, joint"):
         make_settings(tmp_path, telegram_role="processor")
     assert make_settings(tmp_path, telegram_role=" ").telegram_role == "messenger"
+
+
+async def test_the_statistics_retention_is_told_and_applied_by_the_bots_purge(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    """FEEDBACKBOT_STATISTICS_RETENTION (found by a DPO's review: /datenschutz said the
+    counts are kept, no period given, and they were kept without a limit): the notice and
+    the record name the period, no longer an open point; the bot's purge deletes the counts
+    of older days, not those of feedback still stored."""
+    from bot.app import purge_expired
+
+    settings = make_settings(tmp_path / "data", retention="30d", statistics_retention="60d")
+    record = processing_record_of(settings)
+    notice = render_document("privacy-notice", "de", record)
+    assert "und werden 60 Tage nach ihrem Tag gelöscht" in notice
+    processing = render_document("processing-record", "de", record)
+    assert "die Anzahlen eines Tages werden 60 Tage nach diesem Tag gelöscht" in processing
+    assert "Wie lange die Statistik aufbewahrt wird" not in processing
+    plain = processing_record_of(make_settings(tmp_path / "data"))
+    assert "Wie lange die Statistik aufbewahrt wird" in render_document(
+        "processing-record", "de", plain
+    )
+    harness = Harness(api=api, settings=settings, clock=clock)
+    await harness.start()
+    try:
+        for n in range(2):
+            clock.advance(timedelta(days=40 if n else 0))  # the first feedback expires
+            person = harness.customer(500 + n)
+            await person.send("/start")
+            await person.press("Ja, ich willige ein")
+            await person.press("4")
+            await person.press("Überspringen")
+            await person.press("Nein")
+        assert harness.store is not None and harness.app is not None
+        clock.advance(timedelta(days=21))  # the first day: 61 days ago, the second 21
+        await purge_expired(harness.app.bot_data.service, settings)
+        days = await harness.store.statistics(date(2000, 1, 1), clock().date())
+        assert [row.feedbacks for row in days] == [1], "the first day's counts are gone"
+    finally:
+        await harness.stop()

@@ -389,3 +389,33 @@ def test_an_empty_shipped_flows_loads_none_as_the_readme_says(
     if value is not None:
         monkeypatch.setenv("FEEDBACKBOT_SHIPPED_FLOWS", value)
     assert load_settings().shipped_flows == shipped
+
+
+def test_statistics_are_kept_without_a_limit_unless_one_is_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """FEEDBACKBOT_STATISTICS_RETENTION: unset, empty or "off" keeps the counts without a
+    time limit (as before); a duration deletes each day's counts that long after it, never
+    before the feedback (shorter than FEEDBACKBOT_RETENTION is refused)."""
+    assert load_settings().statistics_retention is None
+    for unset in ("", "off", " OFF "):
+        monkeypatch.setenv("FEEDBACKBOT_STATISTICS_RETENTION", unset)
+        assert load_settings().statistics_retention is None, unset
+    monkeypatch.setenv("FEEDBACKBOT_STATISTICS_RETENTION", "730d")
+    assert load_settings().statistics_retention == timedelta(days=730)
+    monkeypatch.setenv("FEEDBACKBOT_STATISTICS_RETENTION", "90d")
+    with pytest.raises(ConfigurationError, match="FEEDBACKBOT_STATISTICS_RETENTION"):
+        load_settings()
+
+
+def test_the_counts_of_a_survey_kept_longer_stay_as_long_as_its_feedback() -> None:
+    from datetime import UTC, date, datetime
+
+    from bot.config import statistics_before
+
+    now = datetime(2026, 12, 7, 12, tzinfo=UTC)
+    settings = Settings(statistics_retention="365d", _env_file=None)  # type: ignore[arg-type]
+    assert statistics_before(settings, [timedelta(days=180)], now) == date(2025, 12, 7)
+    longer = [timedelta(days=180), timedelta(days=400)]
+    assert statistics_before(settings, longer, now) == date(2025, 11, 2)
+    assert statistics_before(Settings(_env_file=None), longer, now) is None

@@ -972,6 +972,23 @@ async def test_purge_deletes_expired_and_keeps_the_rest(store: Store) -> None:
     assert len(await store.consents(p)) == 1  # still needed: feedback is left
 
 
+async def test_purge_deletes_the_counts_of_days_before_the_one_given(store: Store) -> None:
+    """FEEDBACKBOT_STATISTICS_RETENTION (found by a DPO's review: the counts of a day on
+    which one person gave feedback were kept without a time limit): the counts of the days
+    before `statistics_before` go, those of that day and later stay; none without it."""
+    p = store.pseudonym("tg-user:1")
+    for days in (0, 1, 2):
+        at = T0 + days * DAY
+        await store.submit_feedback(p, feedback(at=at, ttl=HOUR), [grant(at=at)], tallies={})
+    later = T0 + 10 * DAY
+    assert (await store.purge_expired(later)).statistics == 0
+    assert len(await store.statistics(T0.date(), later.date())) == 3
+    report = await store.purge_expired(later, statistics_before=(T0 + 2 * DAY).date())
+    assert report.statistics == 2
+    [kept] = await store.statistics(T0.date(), later.date())
+    assert (kept.day, kept.feedbacks) == ((T0 + 2 * DAY).date(), 1)
+
+
 async def test_purge_removes_key_and_consents_when_nothing_is_left(store: Store) -> None:
     p, other = store.pseudonym("tg-user:1"), store.pseudonym("tg-user:2")
     await store.submit_feedback(p, feedback(ttl=DAY), [grant()])
