@@ -1909,7 +1909,13 @@ async def test_a_rating_changed_in_words_right_after_it_is_changed(
 
 @pytest.mark.parametrize(
     ("typed", "language"),
-    [("why do you need this?", "en"), ("?", "en"), ("Warum brauchen Sie das?", "de")],
+    [
+        ("why do you need this?", "en"),
+        ("?", "en"),
+        ("Huh?", "en"),
+        ("?", "de"),
+        ("Warum brauchen Sie das?", "de"),
+    ],
 )
 async def test_a_question_about_the_consent_request_before_agreeing_is_answered(
     harness: Harness, typed: str, language: str
