@@ -323,9 +323,7 @@ async def purge_expired(service: FeedbackService, settings: Settings | None = No
     now = service.clock()
     audit_before = None if settings is None else now - settings.audit_retention
     statistics = (
-        None
-        if settings is None
-        else statistics_before(settings, service.retentions().values(), now)
+        None if settings is None else statistics_before(settings, service.retentions(), now)
     )
     try:
         report = await service.store.purge_expired(now, audit_before, statistics)

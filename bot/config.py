@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 
 from bot.operator import operator_translator
 from bot.settings import Settings
 from flows.catalog import FlowCatalog
+from flows.models import LONGEST_RETENTION
 from flows.processing import (
     HOSTING,
     STAFF_CHAT,
@@ -19,7 +20,7 @@ from flows.processing import (
 from flows.processing import Recipient as NamedRecipient
 from flows.service import ServiceConfig
 from flows.sharing import Recipient, load_recipients, require_recipients
-from storage.interface import FeedbackLimit
+from storage.interface import FeedbackLimit, StatisticsCutoff
 
 
 def unanswered_contact_flows(settings: Settings, catalog: FlowCatalog) -> list[str]:
@@ -34,15 +35,21 @@ def unanswered_contact_flows(settings: Settings, catalog: FlowCatalog) -> list[s
 
 
 def statistics_before(
-    settings: Settings, retentions: Iterable[timedelta], now: datetime
-) -> date | None:
-    """The first day whose counts the purge keeps (FEEDBACKBOT_STATISTICS_RETENTION), never
-    one whose feedback may still be stored (`retentions`: each loaded survey's, which may
-    be longer than FEEDBACKBOT_RETENTION); None: all are kept."""
-    if settings.statistics_retention is None:
+    settings: Settings, retentions: Mapping[str, timedelta], now: datetime
+) -> StatisticsCutoff | None:
+    """The first day whose counts the purge keeps (FEEDBACKBOT_STATISTICS_RETENTION), per
+    survey: never one whose feedback may still be stored (`retentions`: each loaded
+    survey's, which may be longer, found by review: one cutoff for all, by the longest,
+    kept every survey's counts that long), and of a survey no longer loaded, whose
+    retention is not known, none of the longest a survey may have (found by review: its
+    counts went before its feedback). None: all are kept."""
+    kept = settings.statistics_retention
+    if kept is None:
         return None
-    keep = max(settings.statistics_retention, settings.retention, *retentions)
-    return (now - keep).date()
+    return StatisticsCutoff(
+        flows={flow: (now - max(kept, each)).date() for flow, each in retentions.items()},
+        other=(now - max(kept, LONGEST_RETENTION)).date(),
+    )
 
 
 def configured_recipients(settings: Settings, catalog: FlowCatalog) -> list[Recipient]:

@@ -1679,13 +1679,15 @@ class Engine:
         previous, given = self._answer_before(state)
         if (
             not isinstance(previous, RatingStep)
-            or isinstance(step, RatingStep | ChoiceStep)
+            or isinstance(step, RatingStep | ChoiceStep | MultipleChoiceStep)
             or not isinstance(given, int)
             or not self._within(state, BURST_WINDOW)
         ):
             return None
         typed = _typed_number(event.text, previous)
-        worded = _NUMBER_WORDS.get(_bare(event.text).replace("ü", "ue"))
+        # ("five stars", "fünf Sterne": found by review, the comment)
+        number, *stars = _bare(event.text).replace("ü", "ue").split() or [""]
+        worded = _NUMBER_WORDS.get(number) if stars in ([], ["sterne"], ["stars"]) else None
         if typed is None and worded is not None and previous.min <= worded <= previous.max:
             # the rating in words, the same again ("four" after a 4, "drei" after a 3: found
             # by a customer walk-through, stored as the comment) or another, a change of
@@ -3288,8 +3290,7 @@ ASKING = typed_forms(
 """The words a question about the consent question begins with (see `about_the_consent`)."""
 OF_THE_CONSENT = ASKING | typed_forms(
     frozenset(
-        "ich sie ihr das es ist hier dann heißt bedeutet meint meinen sieht sehen kriegen bekommen "
-        "wollen will wissen want know "
+        "ich sie ihr das es ist dann heißt bedeutet meint meinen sieht sehen kriegen bekommen "
         "meine meinen mein daten nummer id pflicht nötig freiwillig lange gespeichert "
         "speichern passiert mit wird werden würden würde sich melden meldet kontaktieren "
         "kontakt brauchen braucht kostet damit dazu jemand überhaupt genau denn "
@@ -3693,12 +3694,26 @@ def asks_about_privacy_within(text: str) -> bool:
 
 
 def about_the_consent(text: str) -> bool:
-    """Whether `text` typed at a consent question asks about it: a question mark alone, or
-    a short question of OF_THE_CONSENT's words, begun with a question word or ended with a
-    question mark."""
+    """Whether `text` typed at a consent question asks about it: a question mark alone, a
+    short question of OF_THE_CONSENT's words, begun with a question word or ended with a
+    question mark, or why it is asked (WHY_ASKED)."""
     if not bare_words(text):
         return text.strip().endswith("?")
-    return bool(_short_question(text, OF_THE_CONSENT, 8))
+    return bool(_short_question(text, OF_THE_CONSENT, 8)) or _said_alone(text, WHY_ASKED)
+
+
+WHY_ASKED = typed_forms(
+    {
+        "warum wollen sie das wissen", "wieso wollen sie das wissen", "wozu wollen sie das wissen",
+        "was wollen sie wissen", "was wollen sie von mir", "warum fragen sie das",
+        "wieso fragen sie das", "was ist das hier", "was soll das hier",
+        "why do you want to know", "why do you want to know that", "what do you want to know",
+        "why are you asking", "why do you ask", "what is this for",
+    }
+)  # fmt: skip
+"""Asking why the question is asked (found by a customer walk-through: "Warum wollen Sie
+das wissen?" joined to the comment); phrases whole, not their words: "Wissen Sie, wer das
+ist?" is more of a comment (review of a version that took the words)."""
 
 
 def _short_question(text: str, vocabulary: frozenset[str], most: int) -> list[str]:

@@ -179,7 +179,8 @@ def notice_sections(
             else t.gettext(
                 "Counts without any text or pseudonym (how many ratings of each kind a survey "
                 "got on a day) are kept after the feedback is deleted, for {period} after "
-                "their day, then deleted; /delete and /withdraw take your feedback out of them."
+                "their day (for as long as its feedback, where a survey keeps that longer), "
+                "then deleted; /delete and /withdraw take your feedback out of them."
             ).format(period=t.duration(processing.statistics_retention))
         ),
         erasure_notes_kept(t),

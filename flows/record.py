@@ -255,7 +255,9 @@ def _time_limits(t: Translator, record: ProcessingRecord) -> list[str]:
                 "Statistics (counts of ratings and choices per day and flow, without texts or "
                 "pseudonyms): an erasure or a withdrawal takes the person's feedback out of "
                 "them; each day's counts are deleted {period} after that day "
-                "(`FEEDBACKBOT_STATISTICS_RETENTION`; not before the feedback they count)."
+                "(`FEEDBACKBOT_STATISTICS_RETENTION`), or as long after it as the survey's "
+                "feedback is kept, where that is longer (of a survey no longer loaded, the "
+                "longest a survey may keep it)."
             ).format(period=t.duration(record.processing.statistics_retention))
         ),
     ]

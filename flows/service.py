@@ -143,9 +143,9 @@ class ServiceConfig:
     timezone: str = "Europe/Berlin"
     """Where times are shown to people (FEEDBACKBOT_TIMEZONE)."""
     audit_retention: timedelta = AUDIT_RETENTION
+    """How long audit entries are kept (FEEDBACKBOT_AUDIT_RETENTION)."""
     statistics_retention: timedelta | None = None
     """How long the daily counts are kept after their day; None: without a limit."""
-    """How long audit entries are kept (FEEDBACKBOT_AUDIT_RETENTION)."""
     staff_summaries: bool = False
     """Whether staff can ask for summaries, which quote the newest comments
     (FEEDBACKBOT_STAFF_IDS set), in their own chats as well as in a staff chat."""
@@ -1030,9 +1030,14 @@ class FeedbackService:
                 "beginning of the consent request. To take part, please tap “{yes}” under it "
                 "(/start shows it again)."
             ).format(yes=t.gettext("Yes, I agree"))
-        elif isinstance(event, TextInput) and about_the_consent(event.text):
-            # "why do you need this?", "?" next to the request (found by a customer
-            # walk-through: greeted, or told that feedback needs consent first)
+        elif (
+            isinstance(event, TextInput)
+            and about_the_consent(event.text)
+            # "?", "Hä?", "Was?": greeted with what is wanted here (found by review)
+            and len(bare_words(event.text).split()) > 1
+        ):
+            # "why do you need this?" next to the request (found by a customer walk-through:
+            # greeted, or told that feedback needs consent first)
             said = t.gettext(
                 "I did not store this message. The consent request says what you would agree "
                 "to, what would be stored and for how long (/start shows it again); /privacy "

@@ -523,6 +523,17 @@ class ErasureReport(_Record):
         return any((self.feedback, self.consents, self.drafts, self.contacts, self.languages))
 
 
+class StatisticsCutoff(_Record):
+    """The first day whose counts the purge keeps, per survey (`flows`), and for a survey
+    not named (`other`: one no longer loaded, whose retention is not known)."""
+
+    flows: dict[str, date] = {}
+    other: date
+
+    def of(self, flow_id: str) -> date:
+        return self.flows.get(flow_id, self.other)
+
+
 class PurgeReport(_Record):
     notices: int = 0
     """Deletion notices queued for feedback that expired before the date its recipients
@@ -1002,13 +1013,13 @@ class Store(abc.ABC):
         self,
         now: datetime,
         audit_before: datetime | None = None,
-        statistics_before: date | None = None,
+        statistics_before: StatisticsCutoff | None = None,
     ) -> PurgeReport:
         """Delete expired feedback, drafts and language choices, rows whose key is gone,
         contact chat ids whose feedback is gone, and then the keys (and consent records) of
-        people with nothing left; audit entries made before `audit_before`, and the counts
-        of days before `statistics_before`. Staff-chat posts about feedback no longer stored
-        are to be retracted (`posts_to_retract`)."""
+        people with nothing left; audit entries made before `audit_before`, and each
+        survey's counts of days before its day in `statistics_before`. Staff-chat posts
+        about feedback no longer stored are to be retracted (`posts_to_retract`)."""
 
     @abc.abstractmethod
     async def claim_update(self, update_id: int, now: datetime) -> bool:

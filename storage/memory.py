@@ -39,6 +39,7 @@ from storage.interface import (
     Release,
     SegmentRead,
     StaffPost,
+    StatisticsCutoff,
     StatisticsRow,
     StorageFull,
     Store,
@@ -875,7 +876,7 @@ class MemoryStore(Store):
         self,
         now: datetime,
         audit_before: datetime | None = None,
-        statistics_before: date | None = None,
+        statistics_before: StatisticsCutoff | None = None,
     ) -> PurgeReport:
         self._check()
         moment = utc(now)
@@ -883,7 +884,8 @@ class MemoryStore(Store):
         if audit_before is not None:
             kept_audit = [e for e in self._audit if e.at >= utc(audit_before)]
             audit, self._audit = len(self._audit) - len(kept_audit), kept_audit
-        outdated = [k for k in self._stats if statistics_before and k[0] < statistics_before]
+        cut = statistics_before
+        outdated = [k for k in self._stats if cut is not None and k[0] < cut.of(k[1])]
         for key in outdated:
             del self._stats[key]
         owed: dict[str, list[str]] = {}

@@ -18,7 +18,7 @@ import sqlite3
 import stat
 import tempfile
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -34,6 +34,7 @@ from storage.interface import (
     KeyStoreMissing,
     MasterKeyMismatch,
     PurgeReport,
+    StatisticsCutoff,
     StorageFull,
     Store,
     StoreError,
@@ -617,7 +618,7 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
         self,
         now: datetime,
         audit_before: datetime | None = None,
-        statistics_before: date | None = None,
+        statistics_before: StatisticsCutoff | None = None,
     ) -> PurgeReport:
         purge = partial(super().purge_expired, now, audit_before, statistics_before)
         report = await self._with_reserve(purge, "purge")

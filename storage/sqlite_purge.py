@@ -8,7 +8,7 @@ import json
 import logging
 import sqlite3
 from collections.abc import Callable, Collection, Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -16,6 +16,7 @@ from storage.interface import (
     RELEASE_MEMORY,
     ErasureReport,
     PurgeReport,
+    StatisticsCutoff,
     StorageFull,
     bucket_keys,
     notice_parts,
@@ -121,7 +122,12 @@ _OLD_AUDIT_SQL = (  # FEEDBACKBOT_AUDIT_RETENTION; the index audit_at finds them
 )
 _OLD_STATISTICS_SQL = (  # FEEDBACKBOT_STATISTICS_RETENTION; by the primary key (day, flow)
     "DELETE FROM main.statistics WHERE (day, flow_id) IN"
-    " (SELECT day, flow_id FROM main.statistics WHERE day < ? LIMIT ?)"
+    " (SELECT day, flow_id FROM main.statistics WHERE flow_id = ? AND day < ? LIMIT ?)"
+)
+_OTHER_OLD_STATISTICS_SQL = (  # of surveys no longer loaded; {named}: the loaded ones'
+    "DELETE FROM main.statistics WHERE (day, flow_id) IN"
+    " (SELECT day, flow_id FROM main.statistics WHERE flow_id NOT IN ({named}) AND day < ?"
+    " LIMIT ?)"
 )
 _ALERTS_GONE_SQL = (  # due alerts whose feedback expired or went with a withdrawal
     "DELETE FROM main.alerts_due WHERE rowid IN (SELECT a.rowid FROM main.alerts_due a"
@@ -357,7 +363,7 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
         self,
         now: datetime,
         audit_before: datetime | None = None,
-        statistics_before: date | None = None,
+        statistics_before: StatisticsCutoff | None = None,
     ) -> PurgeReport:
         """Purge in batches of PURGE_BATCH rows, each its own transaction, so that the bot
         keeps answering in between. Raises StorageFull if even a delete finds no space."""
@@ -405,8 +411,13 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
         if audit_before is not None:
             audit = await self._batches(_OLD_AUDIT_SQL, (ts(audit_before),))
         if statistics_before is not None:
-            old = (statistics_before.isoformat(),)
-            statistics = await self._batches(_OLD_STATISTICS_SQL, old)
+            cut = statistics_before
+            for flow_id, first in cut.flows.items():
+                old = (flow_id, first.isoformat())
+                statistics += await self._batches(_OLD_STATISTICS_SQL, old)
+            named = ", ".join("?" * len(cut.flows))
+            others = _OTHER_OLD_STATISTICS_SQL.format(named=named)
+            statistics += await self._batches(others, (*cut.flows, cut.other.isoformat()))
         async with self._lock:
             await self._checkpoint()
         log.debug("purge")  # what it deleted: in the caller's line

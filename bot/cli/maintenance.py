@@ -163,9 +163,10 @@ def run_purge(args: argparse.Namespace) -> int:
         try:  # each survey's retention, which the counts of its feedback outlive
             with quiet_flow_warnings():
                 catalog = FlowCatalog.load(settings.flows_dir, shipped=settings.shipped_flows)
-            statistics = statistics_before(settings, retentions(settings, catalog).values(), now)
-        except (FlowDefinitionError, OSError):  # left to the bot's own purge (see `check`)
-            statistics = None
+            kept = retentions(settings, catalog)
+        except (FlowDefinitionError, OSError):  # each as one no longer loaded (`check` says)
+            kept = {}
+        statistics = statistics_before(settings, kept, now)
         report = await store.purge_expired(now, now - settings.audit_retention, statistics)
         # The consent records too, and the keys counted as what they were of (found by an
         # operator walk-through: 6 proofs of consent gone unsaid, "6 unused keys" for 12)

@@ -1854,7 +1854,9 @@ async def test_a_yes_typed_under_another_surveys_request_points_to_its_button(
     assert "Zum Zustimmen" not in texts(await erika.send("ja"))
 
 
-@pytest.mark.parametrize("typed", ["help", "Hilfe", "hmm", "Warum wollen Sie das wissen?"])
+@pytest.mark.parametrize(
+    "typed", ["help", "Hilfe", "hmm", "Warum wollen Sie das wissen?", "Why do you ask?"]
+)
 async def test_help_a_hum_or_a_question_seconds_after_the_comment_is_not_added_to_it(
     harness: Harness, typed: str
 ) -> None:
@@ -1889,7 +1891,9 @@ async def test_not_deciding_yet_after_a_skipped_comment_is_not_taken_as_it(
     assert await stored_comment(harness, erika) is None
 
 
-@pytest.mark.parametrize(("typed", "rating"), [("five", 5), ("fünf", 5), ("one", 1)])
+@pytest.mark.parametrize(
+    ("typed", "rating"), [("five", 5), ("fünf", 5), ("one", 1), ("five stars", 5)]
+)
 async def test_a_rating_changed_in_words_right_after_it_is_changed(
     harness: Harness, typed: str, rating: int
 ) -> None:
@@ -1911,10 +1915,9 @@ async def test_a_rating_changed_in_words_right_after_it_is_changed(
     ("typed", "language"),
     [
         ("why do you need this?", "en"),
-        ("?", "en"),
-        ("Huh?", "en"),
-        ("?", "de"),
+        ("what is this for?", "en"),
         ("Warum brauchen Sie das?", "de"),
+        ("Was ist das hier?", "de"),
     ],
 )
 async def test_a_question_about_the_consent_request_before_agreeing_is_answered(
@@ -1955,3 +1958,35 @@ async def test_not_understanding_the_contact_question_is_answered_with_what_it_a
     assert explained in said and "PS:" not in said, said
     await erika.press("No" if language == "en" else "Nein")
     assert await stored_comment(harness, erika) in ("Clean room.", "Sauberes Zimmer.")
+
+
+@pytest.mark.parametrize(
+    "typed", ["Wissen Sie, wer das ist?", "Wollen Sie wissen, was passiert ist?"]
+)
+async def test_a_rhetorical_question_seconds_after_the_comment_is_more_of_it(
+    harness: Harness, typed: str
+) -> None:
+    """Found by review: "Wissen Sie, wer das ist?" after a comment was taken for a question
+    about the contact question (its words "wissen", "wollen"): more of the comment."""
+    erika = await _at_comment(harness, 4242424247)
+    await erika.send("Der Kellner war sehr unfreundlich.")
+    harness.clock.advance(timedelta(seconds=5))
+    assert "hinzugefügt" in texts(await erika.send(typed))
+    await erika.press("Nein")
+    assert await stored_comment(harness, erika) == f"Der Kellner war sehr unfreundlich.\n{typed}"
+
+
+@pytest.mark.parametrize("typed", ["zwei", "2."])
+async def test_a_number_at_a_list_to_choose_from_is_no_change_of_the_rating(
+    harness: Harness, typed: str
+) -> None:
+    """Found by review: "zwei" typed at the product survey's "Was gefällt Ihnen am besten?"
+    seconds after a 4 changed the rating to 2, and the survey to the question what went
+    wrong ("2." already did)."""
+    erika = harness.customer(4242424248)
+    await erika.send("/start product")
+    await erika.press("Ja, ich willige ein")
+    await erika.press("4")
+    said = texts(await erika.send(typed))
+    assert "Geändert" not in said and "Was lief schief" not in said, said
+    assert "Was gefällt Ihnen am besten?" in said, said

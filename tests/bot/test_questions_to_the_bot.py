@@ -430,9 +430,9 @@ async def test_ok_next_to_the_consent_request_points_to_its_button(harness: Harn
     [
         ("de", "Hallo?"),
         ("de", "Guten Tag"),
+        ("de", "?"),
         ("en", "hello"),
-        # ("?", "Huh?": a question about the request, answered with what it says, see
-        # test_customer_messages.test_a_question_about_the_consent_request_…)
+        ("en", "Huh?"),
         # found by the walk-through of session 50: told that feedback needs consent
         ("de", "Guten Tag, ich bin 78 Jahre alt und weiß nicht wie das geht"),
         ("de", "Was muss ich jetzt drücken?"),

@@ -415,7 +415,12 @@ def test_the_counts_of_a_survey_kept_longer_stay_as_long_as_its_feedback() -> No
 
     now = datetime(2026, 12, 7, 12, tzinfo=UTC)
     settings = Settings(statistics_retention="365d", _env_file=None)  # type: ignore[arg-type]
-    assert statistics_before(settings, [timedelta(days=180)], now) == date(2025, 12, 7)
-    longer = [timedelta(days=180), timedelta(days=400)]
-    assert statistics_before(settings, longer, now) == date(2025, 11, 2)
-    assert statistics_before(Settings(_env_file=None), longer, now) is None
+    kept = {"feedback": timedelta(days=180), "long": timedelta(days=400)}
+    cutoff = statistics_before(settings, kept, now)
+    assert cutoff is not None
+    # each survey by its own retention (found by review: one cutoff, by the longest,
+    # kept every survey's counts 400 days), one no longer loaded by the longest possible
+    assert cutoff.of("feedback") == date(2025, 12, 7)
+    assert cutoff.of("long") == date(2025, 11, 2)
+    assert cutoff.of("retired") == date(2016, 11, 29)
+    assert statistics_before(Settings(_env_file=None), kept, now) is None

@@ -31,6 +31,7 @@ from storage.interface import (
     Release,
     SegmentRead,
     StaffPost,
+    StatisticsCutoff,
     StorageFull,
     Store,
     StoreNotOpen,
@@ -974,19 +975,30 @@ async def test_purge_deletes_expired_and_keeps_the_rest(store: Store) -> None:
 
 async def test_purge_deletes_the_counts_of_days_before_the_one_given(store: Store) -> None:
     """FEEDBACKBOT_STATISTICS_RETENTION (found by a DPO's review: the counts of a day on
-    which one person gave feedback were kept without a time limit): the counts of the days
-    before `statistics_before` go, those of that day and later stay; none without it."""
+    which one person gave feedback were kept without a time limit): each survey's counts of
+    the days before its day in `statistics_before` go, those of that day and later stay, a
+    survey not named by the day for others; none without it."""
     p = store.pseudonym("tg-user:1")
     for days in (0, 1, 2):
         at = T0 + days * DAY
-        await store.submit_feedback(p, feedback(at=at, ttl=HOUR), [grant(at=at)], tallies={})
+        for flow in ("standard", "product", "retired"):
+            record = feedback(at=at, ttl=HOUR).model_copy(update={"flow_id": flow})
+            await store.submit_feedback(p, record, [grant(at=at)], tallies={})
     later = T0 + 10 * DAY
     assert (await store.purge_expired(later)).statistics == 0
-    assert len(await store.statistics(T0.date(), later.date())) == 3
-    report = await store.purge_expired(later, statistics_before=(T0 + 2 * DAY).date())
-    assert report.statistics == 2
-    [kept] = await store.statistics(T0.date(), later.date())
-    assert (kept.day, kept.feedbacks) == ((T0 + 2 * DAY).date(), 1)
+    assert len(await store.statistics(T0.date(), later.date())) == 9
+    cutoff = StatisticsCutoff(
+        flows={"standard": (T0 + 2 * DAY).date(), "product": (T0 + DAY).date()},
+        other=(T0 + 3 * DAY).date(),
+    )
+    report = await store.purge_expired(later, statistics_before=cutoff)
+    assert report.statistics == 2 + 1 + 3
+    kept = await store.statistics(T0.date(), later.date())
+    assert [(row.flow_id, row.day) for row in kept] == [
+        ("product", (T0 + DAY).date()),
+        ("product", (T0 + 2 * DAY).date()),
+        ("standard", (T0 + 2 * DAY).date()),
+    ]
 
 
 async def test_purge_removes_key_and_consents_when_nothing_is_left(store: Store) -> None:
