@@ -73,22 +73,18 @@ async def text(update: Update, context: BotContext) -> None:
         if rules is not None and not await context.service.under_way(person):
             await render(rules, update, context)
             return
-    # A staff command typed without its slash, outside a survey of their own (found by a
-    # staff walk-through: told to agree to the consent request)
-    if context.is_staff(update) and (command := typed_staff_command(message.text)) is not None:
-        if not await context.service.under_way(person):
-            t = translator(context.staff_locale(update))
-            said = t.gettext("Commands begin with a slash: did you mean {command}?")
-            await render(Outcome.say(said.format(command=command)), update, context)
-            return
-    # A customer's command typed without its slash, outside a survey (found by a customer
-    # walk-through: "mydata" told that no question is open)
-    if (command := typed_customer_command(message.text)) is not None:
-        if not await context.service.under_way(person):
-            t = translator(context.locale(update))
-            said = t.gettext("Commands begin with a slash: did you mean {command}?")
-            await render(Outcome.say(said.format(command=command)), update, context)
-            return
+    # A command typed without its slash, outside a survey of one's own: staff's (found by a
+    # staff walk-through: told to agree to the consent request), or a customer's (found by
+    # a customer walk-through: "mydata" told that no question is open)
+    staff = context.is_staff(update)
+    command = (typed_staff_command(message.text) if staff else None) or typed_customer_command(
+        message.text
+    )
+    if command is not None and not await context.service.under_way(person):
+        t = translator(context.staff_locale(update) if staff else context.locale(update))
+        said = t.gettext("Commands begin with a slash: did you mean {command}?")
+        await render(Outcome.say(said.format(command=command)), update, context)
+        return
     # "Englisch bitte" under the question which language: the choice, not an answer
     chosen = await context.languages.typed(person, context.app_language(update), message.text)
     if chosen is not None:
