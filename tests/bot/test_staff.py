@@ -649,9 +649,30 @@ def test_a_period_is_read_as_staff_type_it_in_a_sentence(typed: str, read: str) 
         ("Dezember 2025", date(2025, 12, 1)),
         ("may", date(2026, 5, 1)),
         ("2025", date(2025, 1, 1)),
+        # a week, a quarter or days from date to date over before yesterday (found by a
+        # staff walk-through: not understood)
+        ("KW 48", date(2026, 11, 23)),
+        ("week 48 2025", date(2025, 11, 24)),
+        ("Q3", date(2026, 7, 1)),
+        ("q4 2025", date(2025, 10, 1)),
+        ("1.12. bis 5.12.", date(2026, 12, 1)),
+        ("1. Dezember bis 3. Dezember", date(2026, 12, 1)),
+        ("Dec 1 to Dec 3", date(2026, 12, 1)),
+        ("November bitte", date(2026, 11, 1)),
+        # from the review: the end of days since a date was let go ("vom 1.11. bis 6.11."
+        # counted 1 November up to yesterday), a quarter with its dot, a week of last year
+        ("vom 1.11. bis 6.11.", date(2026, 11, 1)),
+        ("seit 1.11. bis 6.11.", date(2026, 11, 1)),
+        ("from Nov 1 to Nov 30", date(2026, 11, 1)),
+        ("seit 1.11.-6.11.", date(2026, 11, 1)),
+        ("1.-6.11.", date(2026, 11, 1)),
+        ("3. Quartal", date(2026, 7, 1)),
+        ("3rd quarter", date(2026, 7, 1)),
+        ("KW 1", date(2025, 12, 29)),
+        ("20.-24.12.", date(2025, 12, 20)),
     ],
 )
-def test_a_month_or_year_that_is_over_is_counted_from_its_first_day_or_not_at_all(
+def test_a_period_that_is_over_is_counted_from_its_first_day_or_not_at_all(
     typed: str, first: date
 ) -> None:
     with pytest.raises(EndedPeriod) as ended:
@@ -725,40 +746,6 @@ def test_a_week_a_quarter_or_days_from_date_to_date_count_up_to_yesterday(
     typed: str, read: str
 ) -> None:
     assert staff_period(typed, MONDAY) == read
-
-
-@pytest.mark.parametrize(
-    ("typed", "first"),
-    [
-        ("KW 48", date(2026, 11, 23)),
-        ("week 48 2025", date(2025, 11, 24)),
-        ("Q3", date(2026, 7, 1)),
-        ("q4 2025", date(2025, 10, 1)),
-        ("1.12. bis 5.12.", date(2026, 12, 1)),
-        ("1. Dezember bis 3. Dezember", date(2026, 12, 1)),
-        ("Dec 1 to Dec 3", date(2026, 12, 1)),
-        ("November bitte", date(2026, 11, 1)),
-        # from the review: the end of days since a date was let go ("vom 1.11. bis 6.11."
-        # counted 1 November up to yesterday), a quarter with its dot, a week of last year
-        ("vom 1.11. bis 6.11.", date(2026, 11, 1)),
-        ("seit 1.11. bis 6.11.", date(2026, 11, 1)),
-        ("from Nov 1 to Nov 30", date(2026, 11, 1)),
-        ("seit 1.11.-6.11.", date(2026, 11, 1)),
-        ("1.-6.11.", date(2026, 11, 1)),
-        ("3. Quartal", date(2026, 7, 1)),
-        ("3rd quarter", date(2026, 7, 1)),
-        ("KW 1", date(2025, 12, 29)),
-        ("20.-24.12.", date(2025, 12, 20)),
-    ],
-)
-def test_a_week_a_quarter_or_days_that_ended_before_yesterday_are_not_counted_alone(
-    typed: str, first: date
-) -> None:
-    with pytest.raises(EndedPeriod) as ended:
-        staff_period(typed, MONDAY)
-    assert ended.value.first == first
-    with pytest.raises(EndedPeriod):  # (`--since` at the command line)
-        first_day_named(typed, MONDAY)
 
 
 def test_a_month_that_ended_yesterday_is_counted_whole() -> None:
