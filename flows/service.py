@@ -1541,8 +1541,11 @@ class FeedbackService:
             return await self._ask_again_under_way(pseudonym, flow, t, state, event)
         engine = self._engine(flow, t)
         if isinstance(event, TextInput) and engine.asks_for_help(state, event):
-            # As /hilfe: the commands, then the open question again (see `reminded`)
-            return await self._reminded(pseudonym, t.locale, self.help(t.locale))
+            # As /hilfe: the commands, then the open question again (see `_reminded`, here
+            # without loading the draft a second time)
+            overview = self.help(t.locale)
+            again = await self._asked_again(pseudonym, flow, t, state, _still_open(t, overview))
+            return replace(overview, replies=(*overview.replies, *again.replies))
         realigned = engine.realign(state)
         if realigned is not None and realigned.state is not None:
             try:  # an answer or all dropped: the rest under a new key
