@@ -318,15 +318,17 @@ async def end_withdrawn_leftovers(service: FeedbackService) -> None:
 
 async def purge_expired(service: FeedbackService, settings: Settings | None = None) -> None:
     """Delete what has expired, audit entries older than FEEDBACKBOT_AUDIT_RETENTION and the
-    counts older than FEEDBACKBOT_STATISTICS_RETENTION (none without `settings`); a
+    counts older than FEEDBACKBOT_STATISTICS_RETENTION (none without `settings`), keeping
+    proof of the consents whose records go for FEEDBACKBOT_CONSENT_PROOF_RETENTION; a
     failure is logged and retried at the next interval."""
     now = service.clock()
     audit_before = None if settings is None else now - settings.audit_retention
     statistics = (
         None if settings is None else statistics_before(settings, service.retentions(), now)
     )
+    proof = None if settings is None else settings.consent_proof_retention
     try:
-        report = await service.store.purge_expired(now, audit_before, statistics)
+        report = await service.store.purge_expired(now, audit_before, statistics, proof)
     except StoreError as error:
         log.error("purge failed: %s", type(error).__name__)
         return
@@ -334,7 +336,8 @@ async def purge_expired(service: FeedbackService, settings: Settings | None = No
     log.log(
         logging.INFO if any(report.model_dump().values()) else logging.DEBUG,
         "purge: %d feedback, %d drafts, %d language choices, %d consent records, %d orphans,"
-        " %d keys, %d audit entries, %d deletion notices, %d days' counts",
+        " %d keys, %d audit entries, %d deletion notices, %d days' counts,"
+        " proof of consent kept for %d people",
         report.feedback,
         report.drafts,
         report.languages,
@@ -344,6 +347,7 @@ async def purge_expired(service: FeedbackService, settings: Settings | None = No
         report.audit,
         report.notices,
         report.statistics,
+        report.proofs,
     )
 
 

@@ -87,6 +87,7 @@ def service_config(settings: Settings, catalog: FlowCatalog) -> ServiceConfig:
         timezone=settings.timezone,
         audit_retention=settings.audit_retention,
         statistics_retention=settings.statistics_retention,
+        consent_proof_retention=settings.consent_proof_retention,
         staff_summaries=bool(settings.staff_ids),
         support_contact=settings.support_contact,
         feedback_limit=(

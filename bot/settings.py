@@ -167,6 +167,10 @@ class Settings(BaseSettings):
     """How long each day's counts are kept after that day (FEEDBACKBOT_STATISTICS_RETENTION);
     None (unset, empty or "off"): without a time limit. Never shorter than the retention:
     the counts of feedback still stored stay (see bot.config.statistics_before)."""
+    consent_proof_retention: timedelta | None = None
+    """How long proof of a person's consents is kept after their data went, erased by
+    /delete or expired (FEEDBACKBOT_CONSENT_PROOF_RETENTION): to what, when and how they
+    agreed, no answer; None (unset, empty or "off"): erased with everything else."""
     default_locale: str = "de"
     staff_locale: str | None = None
     """The language of what the bot posts in the staff chat (alerts, digests, their
@@ -293,7 +297,7 @@ class Settings(BaseSettings):
     def _retention(cls, value: Any) -> timedelta:
         return retention_of(value)
 
-    @field_validator("statistics_retention", mode="before")
+    @field_validator("statistics_retention", "consent_proof_retention", mode="before")
     @classmethod
     def _statistics_retention(cls, value: Any) -> timedelta | None:
         if value is None or (isinstance(value, str) and value.strip().lower() in ("", "off")):

@@ -14,13 +14,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION: Literal[8] = 8
+SCHEMA_VERSION: Literal[9] = 9
 """2 added `chosen_language` and `passed_on[].confirmed` (a copy of version 1 has neither);
 3 added `contact_language`; 4 added `retention_rules`; 5 added the consent status
 `ended`, each consent's `text` and `automated_decisions`; 6 added a consent's `ended_at`
 (one that ended with an erased feedback had `withdrawn_at`, as if the person withdrew it);
 7 added the `language` of unfinished answers and `erasure_note_kept_until`; 8 added
-`erasure_note_about`."""
+`erasure_note_about`; 9 added `consent_proofs`."""
 SCHEMA_PATH = Path("docs") / "export.schema.json"
 
 
@@ -65,6 +65,40 @@ class ExportConsent(_Model):
     )
     method: str = Field(
         description="How the consent was given: 'telegram:inline-button', a tap on its button."
+    )
+
+
+class ExportConsentProof(_Model):
+    purpose: str = Field(description="Purpose id, e.g. 'feedback' or 'contact'.")
+    purpose_description: str = Field(description="What the purpose is, in the copy's language.")
+    granted_at: datetime = Field(description="When the person agreed.")
+    withdrawn_at: datetime | None = Field(
+        default=None, description="When the person withdrew it; null if they did not."
+    )
+    ended_at: datetime | None = Field(
+        default=None,
+        description="When it ended with the feedback it was given with, where that is "
+        "recorded; null otherwise.",
+    )
+    notice_version: str = Field(description="Version of the consent texts agreed to.")
+    text_sha256: str = Field(description="SHA-256 of the exact text shown when consenting.")
+    text: str | None = Field(
+        default=None,
+        description="The exact text shown when consenting, from the archive of consent "
+        "texts; null where it is not archived.",
+    )
+    method: str = Field(description="How the consent was given.")
+    kept_since: datetime = Field(
+        description="When the person's data went and this proof was kept in place of the "
+        "consent record."
+    )
+    reason: Literal["erasure", "expiry"] = Field(
+        description="Why the data went: 'erasure', asked for by the person (/delete); "
+        "'expiry', the last of it deleted automatically."
+    )
+    kept_until: datetime = Field(
+        description="Until when the proof is kept (FEEDBACKBOT_CONSENT_PROOF_RETENTION after "
+        "`kept_since`, to the first of the next month); the next purge then deletes it."
     )
 
 
@@ -142,7 +176,7 @@ class ExportDelivery(_Model):
 class DataExport(_Model):
     """Everything stored about the person who requested it, in their language."""
 
-    schema_version: Literal[8] = Field(
+    schema_version: Literal[9] = Field(
         default=SCHEMA_VERSION, description="Version of this schema the copy follows."
     )
     generated_at: datetime = Field(description="When the copy was made.")
@@ -207,6 +241,12 @@ class DataExport(_Model):
         default_factory=list,
         description="What that note is of: an erasure of the person's data, a consent "
         "withdrawn, an objection to storing their language choice; empty when none is kept.",
+    )
+    consent_proofs: list[ExportConsentProof] = Field(
+        default_factory=list,
+        description="Proof of consents kept after the person's data went, erased or "
+        "expired: to what, when and how they agreed, no answer (Art. 7(1) GDPR); empty "
+        "when none is kept (FEEDBACKBOT_CONSENT_PROOF_RETENTION unset).",
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flows.i18n import Translator
 from flows.models import render_text
@@ -56,6 +57,18 @@ def consents_kept(t: Translator) -> str:
         "the next automatic purge deletes them, at the earliest a day after your last "
         "consent."
     )
+
+
+def proof_kept(t: Translator, period: timedelta) -> str:
+    """How long proof of consent is kept after the person's data went
+    (FEEDBACKBOT_CONSENT_PROOF_RETENTION): in the notice, and in /mydata beside the
+    consents."""
+    return t.gettext(
+        "When your data is erased with /delete, or the last of it is deleted automatically, "
+        "proof of your consents (to what, when and how you agreed; none of your answers) is "
+        "kept for {period} after, encrypted apart from your data, to show that you agreed "
+        "(Art. 7(1), 17(3)(e) GDPR), and then deleted. /mydata shows it."
+    ).format(period=t.duration(period))
 
 
 def erasure_notes_kept(t: Translator) -> str:
@@ -169,6 +182,11 @@ def notice_sections(
         ).format(retention=t.duration(processing.retention)),
         contact_kept(t),
         consents_kept(t),
+        *(
+            ()
+            if processing.consent_proof_retention is None
+            else (proof_kept(t, processing.consent_proof_retention),)
+        ),
         (
             t.gettext(
                 "Counts without any text or pseudonym (how many ratings of each kind a survey "
@@ -300,6 +318,7 @@ __all__ = [
     "notice_sections",
     "privacy_notice",
     "privacy_notice_markdown",
+    "proof_kept",
     "purposes_of",
     "recipient_notices",
     "retention_text",

@@ -342,6 +342,9 @@ class Processing:
     statistics_retention: timedelta | None = None
     """How long the daily counts are kept after their day (FEEDBACKBOT_STATISTICS_RETENTION);
     None: without a time limit."""
+    consent_proof_retention: timedelta | None = None
+    """How long proof of consent is kept after the person's data went, erased or expired
+    (FEEDBACKBOT_CONSENT_PROOF_RETENTION); None: not kept, erased with everything else."""
 
     def flow(self, flow_id: str) -> ProcessedFlow:
         return next(f for f in self.flows if f.id == flow_id)
@@ -374,6 +377,7 @@ def describe_processing(
     draft_idle: timedelta,
     recipients: Sequence[Recipient] = DEFAULT_RECIPIENTS,
     statistics_retention: timedelta | None = None,
+    consent_proof_retention: timedelta | None = None,
 ) -> Processing:
     """The processing the bot performs with these flows and settings."""
     flows = tuple(_describe_flow(flow, retention) for flow in catalog.flows.values())
@@ -389,6 +393,7 @@ def describe_processing(
         purposes=tuple(seen.values()),
         recipients=tuple(recipients),
         statistics_retention=statistics_retention,
+        consent_proof_retention=consent_proof_retention,
     )
 
 

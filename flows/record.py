@@ -223,6 +223,21 @@ def _time_limits(t: Translator, record: ProcessingRecord) -> list[str]:
             "chat id of the person are stored; deleted by the purge once none is left and the "
             "last consent is more than a day old."
         ),
+        *(
+            ()
+            if processing.consent_proof_retention is None
+            else (
+                "• "
+                + t.gettext(
+                    "Proof of consent after erasure: when the consent records go (/delete, "
+                    "or the purge once nothing else of the person is left), purpose, notice "
+                    "version, SHA-256 of the text, method and times of each are kept in the "
+                    "erasure ledger, encrypted under its key and not the person's, for "
+                    "{period} (`FEEDBACKBOT_CONSENT_PROOF_RETENTION`, to the first of the next "
+                    "month); /mydata shows them, the purge then deletes them."
+                ).format(period=t.duration(processing.consent_proof_retention)),
+            )
+        ),
         "• "
         + t.gettext(
             "On request (/delete): everything about the person at once; their keys are "
@@ -307,9 +322,18 @@ def _open_points(t: Translator, record: ProcessingRecord) -> list[str]:
         )
     lines.append(
         "• "
-        + t.gettext(
-            "Whether proof of consent is to be kept after erasure: as built, /delete erases "
-            "the consent records with everything else."
+        + (
+            t.gettext(
+                "Whether proof of consent is to be kept after erasure "
+                "(FEEDBACKBOT_CONSENT_PROOF_RETENTION; not set, /delete erases the consent "
+                "records with everything else)."
+            )
+            if record.processing.consent_proof_retention is None
+            else t.gettext(
+                "Whether keeping proof of consent for {period} after erasure "
+                "(FEEDBACKBOT_CONSENT_PROOF_RETENTION) is necessary for the defence of legal "
+                "claims (Art. 17(3)(e) GDPR), and is no longer than that needs."
+            ).format(period=t.duration(record.processing.consent_proof_retention))
         )
     )
     lines.append(

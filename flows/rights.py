@@ -11,7 +11,7 @@ import logging
 import re
 import secrets
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal
@@ -34,6 +34,7 @@ from flows.export import (
     DataExport,
     ExportAnswer,
     ExportConsent,
+    ExportConsentProof,
     ExportController,
     ExportDelivery,
     ExportDraft,
@@ -57,6 +58,7 @@ from flows.privacy import (
     contact_kept,
     erasure_notes_kept,
     privacy_notice,
+    proof_kept,
     recipient_notices,
     retention_text,
 )
@@ -64,6 +66,8 @@ from flows.processing import STAFF_CHAT, purposes_of
 from flows.replies import Button, Document, Outcome, Reply
 from flows.service import Person, ServiceConfig
 from storage.interface import (
+    ConsentGrant,
+    ConsentProof,
     ConsentRecord,
     ConsentsOf,
     DecryptionFailed,
@@ -76,6 +80,7 @@ from storage.interface import (
     Store,
     StoreError,
     answers_for,
+    proof_kept_until,
 )
 
 log = logging.getLogger("flows.rights")
@@ -323,7 +328,7 @@ class DataRights:
         # by a key review: one damaged consent row had every feedback said withdrawn).
         ledger = await self.store.consent_ledger(pseudonym)
         ended = self._ended(consents, feedback, unreadable, contact is not None)
-        wording = await self._wording(consents)
+        wording = await self._wording([*consents, *(() if noted is None else noted.proofs)])
         export = self._export(
             t,
             now,
@@ -396,13 +401,74 @@ class DataRights:
         after the erasure had said that a note is kept, this said nothing was stored)."""
         if noted is None:
             return t.gettext("No data is stored about you.")
-        return t.gettext(
-            "No data is stored about you except an encrypted note (none of your answers) "
-            "that {what}. It is kept until {date}, so that this is carried out again should "
-            "our data be restored from a backup."
-        ).format(
-            what=_what_was_noted(t, _note_about(noted)),
-            date=t.date(noted.until, self.config.timezone),
+        zone = self.config.timezone
+        if noted.until is None:
+            said = t.gettext(
+                "No data is stored about you except proof of your consents (to what, when "
+                "and how you agreed; none of your answers), kept to show that you agreed "
+                "(Art. 7(1) GDPR) after your data went:"
+            )
+        else:
+            said = t.gettext(
+                "No data is stored about you except an encrypted note (none of your answers) "
+                "that {what}. It is kept until {date}, so that this is carried out again should "
+                "our data be restored from a backup."
+            ).format(what=_what_was_noted(t, _note_about(noted)), date=t.date(noted.until, zone))
+            if noted.proofs:
+                said += "\n\n" + t.gettext(
+                    "Also kept is proof of your consents (to what, when and how you agreed; "
+                    "none of your answers), to show that you agreed (Art. 7(1) GDPR) after "
+                    "your data went:"
+                )
+        if not noted.proofs:
+            return said
+        proofs = [self._proof(t, proof, None) for proof in noted.proofs]
+        return "\n".join([said, *self._proof_lines(t, proofs)])
+
+    def _proof_lines(self, t: Translator, proofs: Sequence[ExportConsentProof]) -> list[str]:
+        """Each proof of consent kept, a line each: what it was given to, when, and until
+        when the proof is kept."""
+        zone = self.config.timezone
+        lines = []
+        for proof in proofs:
+            if proof.withdrawn_at is not None:
+                line = t.gettext(
+                    "• {purpose}: given on {when}, withdrawn on {withdrawn} (consent request "
+                    "version {version}); kept until {until}"
+                )
+            else:
+                line = t.gettext(
+                    "• {purpose}: given on {when} (consent request version {version}); kept "
+                    "until {until}"
+                )
+            lines.append(
+                line.format(
+                    purpose=proof.purpose_description,
+                    when=t.datetime(proof.granted_at, zone),
+                    withdrawn=t.datetime(proof.withdrawn_at, zone) if proof.withdrawn_at else "",
+                    version=proof.notice_version,
+                    until=t.date(proof.kept_until, zone),
+                )
+            )
+        return lines
+
+    def _proof(self, t: Translator, proof: ConsentProof, text: str | None) -> ExportConsentProof:
+        purpose = self._purposes.get(proof.purpose)
+        return ExportConsentProof(
+            purpose=proof.purpose,
+            purpose_description=(
+                render_text(purpose.description, t) if purpose else self._label(t, proof.purpose)
+            ),
+            granted_at=proof.granted_at,
+            withdrawn_at=proof.withdrawn_at,
+            ended_at=proof.ended_at,
+            notice_version=proof.notice_version,
+            text_sha256=proof.text_sha256,
+            text=text,
+            method=proof.method,
+            kept_since=proof.kept_since,
+            reason=proof.reason,
+            kept_until=proof.kept_until,
         )
 
     def _staff_access_note(self, t: Translator) -> str:
@@ -444,6 +510,7 @@ class DataRights:
         noted: LedgerNote | None,
     ) -> DataExport:
         controller = self.config.controller
+        proof_period = self.config.consent_proof_retention
         drafts = []
         if draft is not None:
             state = ConversationState.model_validate(draft.payload)
@@ -471,6 +538,7 @@ class DataRights:
             retention=retention_text(t, self.processing),
             retention_rules=[
                 *([consents_kept(t)] if consents else []),
+                *([proof_kept(t, proof_period)] if proof_period and consents else []),
                 *([contact_kept(t, contact_language is not None)] if contact is not None else []),
                 *(
                     [erasure_notes_kept(t)]
@@ -502,6 +570,10 @@ class DataRights:
             ),
             erasure_note_kept_until=None if noted is None else noted.until,
             erasure_note_about=_note_about(noted),
+            consent_proofs=[
+                self._proof(t, p, wording.get((p.notice_version, p.text_sha256)))
+                for p in (() if noted is None else noted.proofs)
+            ],
         )
 
     def _ended(
@@ -557,7 +629,7 @@ class DataRights:
         purpose = self._purposes.get(record.purpose)
         return purpose is not None and not purpose.required
 
-    async def _wording(self, consents: list[ConsentRecord]) -> dict[tuple[str, str], str]:
+    async def _wording(self, consents: Sequence[ConsentGrant]) -> dict[tuple[str, str], str]:
         """The exact text of each consent as the person was shown it, from the archive of
         consent texts, by notice version and SHA-256 (found by an English customer's review:
         a bare version and hash told the person nothing they could read)."""
@@ -684,6 +756,8 @@ class DataRights:
                     )
                 )
             lines.append(consents_kept(t))
+            if self.config.consent_proof_retention is not None:
+                lines.append(proof_kept(t, self.config.consent_proof_retention))
             # (the note itself, with its date, follows below where the ledger keeps one)
             if export.erasure_note_kept_until is None and any(
                 c.withdrawn_at or c.ended_at for c in export.consents
@@ -793,6 +867,16 @@ class DataRights:
                     when=t.datetime(chosen.chosen_at, zone),
                     date=t.date(chosen.deleted_automatically_on, zone),
                 ),
+                "",
+            ]
+        if export.consent_proofs:
+            lines += [
+                t.gettext(
+                    "Proof of consents you gave before your data went (to what, when and how "
+                    "you agreed; none of your answers), kept to show that you agreed (Art. "
+                    "7(1) GDPR):"
+                ),
+                *self._proof_lines(t, export.consent_proofs),
                 "",
             ]
         if export.erasure_note_kept_until is not None:
@@ -928,18 +1012,29 @@ class DataRights:
                     "Telegram app's language again."
                 )
             )
-        also.append(self._note_kept(t))
+        also.append(self._note_kept(t, proof=held.consents))
         question = replace(question, text="\n\n".join((question.text, *also)))
         return Outcome(replies=(question,))
 
-    @staticmethod
-    def _note_kept(t: Translator) -> str:
+    def _note_kept(self, t: Translator, proof: bool = False) -> str:
         """What an erasure keeps, told before it as after it (found by a customer
-        walk-through: the question did not say so, the confirmation then did)."""
+        walk-through: the question did not say so, the confirmation then did): with
+        `proof` (consents to erase) and FEEDBACKBOT_CONSENT_PROOF_RETENTION set, the proof
+        of them too, and until when."""
+        period = self.config.consent_proof_retention
+        if period is None or not proof:
+            return t.gettext(
+                "Only an encrypted note that the erasure took place (none of your answers) is "
+                "kept, so that it is carried out again should our data be restored from a "
+                "backup."
+            )
         return t.gettext(
-            "Only an encrypted note that the erasure took place (none of your answers) is "
-            "kept, so that it is carried out again should our data be restored from a backup."
-        )
+            "Only an encrypted note that the erasure took place and proof of your consents "
+            "(to what, when and how you agreed; none of your answers) are kept: the note so "
+            "that the erasure is carried out again should our data be restored from a "
+            "backup, the proof until {date}, to show that you agreed (Art. 7(1), 17(3)(e) "
+            "GDPR)."
+        ).format(date=t.date(proof_kept_until(self.clock(), period), self.config.timezone))
 
     @staticmethod
     def _what_is_erased(t: Translator, feedback: int, draft: bool, answered: bool) -> str:
@@ -1315,7 +1410,8 @@ class DataRights:
         for listener in self.removal_listeners:
             await listener(deliveries, "erasure", None)
         try:
-            report = await self.store.erase_subject(pseudonym, self.clock())
+            period = self.config.consent_proof_retention
+            report = await self.store.erase_subject(pseudonym, self.clock(), period)
         except StorageFull:  # the disk filled while it ran: the keys may be gone already
             return self._not_now(t, erasure=True)
         finally:
@@ -1375,11 +1471,7 @@ class DataRights:
                     "data any more, not even in our backups once the briefly kept backups "
                     "of our keys from before this moment have been deleted."
                 ),
-                t.gettext(
-                    "Only an encrypted note that this erasure took place (none of your answers) "
-                    "is kept until your data would have expired anyway, and at least a year, "
-                    "so that it is carried out again should our data be restored from a backup."
-                ),
+                self._kept_after_erasure(t, report.proof_kept_until),
                 *(
                     [
                         t.gettext(
@@ -1401,6 +1493,24 @@ class DataRights:
             ]
         )
         return Outcome(replies=(Reply(text),), close_keyboard=True, question_gone=gone)
+
+    def _kept_after_erasure(self, t: Translator, proof_until: datetime | None) -> str:
+        """What the erasure kept: the ledger's note, and the proof of consent where it was
+        kept (FEEDBACKBOT_CONSENT_PROOF_RETENTION)."""
+        if proof_until is None:
+            return t.gettext(
+                "Only an encrypted note that this erasure took place (none of your answers) "
+                "is kept until your data would have expired anyway, and at least a year, "
+                "so that it is carried out again should our data be restored from a backup."
+            )
+        return t.gettext(
+            "Only an encrypted note that this erasure took place and proof of your consents "
+            "(to what, when and how you agreed; none of your answers) are kept: the note "
+            "until your data would have expired anyway, and at least a year, so that the "
+            "erasure is carried out again should our data be restored from a backup; the "
+            "proof until {date}, to show that you agreed (Art. 7(1), 17(3)(e) GDPR). /mydata "
+            "shows it."
+        ).format(date=t.date(proof_until, self.config.timezone))
 
     async def _language(self, pseudonym: str, now: datetime) -> LanguageChoice | None:
         """The person's language choice; one that does not open (tampered, or a data file

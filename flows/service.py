@@ -146,6 +146,8 @@ class ServiceConfig:
     """How long audit entries are kept (FEEDBACKBOT_AUDIT_RETENTION)."""
     statistics_retention: timedelta | None = None
     """How long the daily counts are kept after their day; None: without a limit."""
+    consent_proof_retention: timedelta | None = None
+    """How long proof of consent is kept after the person's data went; None: not kept."""
     staff_summaries: bool = False
     """Whether staff can ask for summaries, which quote the newest comments
     (FEEDBACKBOT_STAFF_IDS set), in their own chats as well as in a staff chat."""
@@ -165,6 +167,7 @@ class ServiceConfig:
             self.draft_idle,
             self.recipients,
             self.statistics_retention,
+            self.consent_proof_retention,
         )
 
 

@@ -490,17 +490,46 @@ def unconfirmed_message_id() -> int:
     return -_last_unconfirmed
 
 
+class ConsentProof(ConsentGrant):
+    """Proof of one consent kept after the person's data went, erased or expired
+    (FEEDBACKBOT_CONSENT_PROOF_RETENTION): to what, when and how it was given and when it
+    stopped; no answer, nothing else of the person. Kept outside the person's key, so
+    that it outlives the key (see Store.erase_subject)."""
+
+    withdrawn_at: datetime | None = None
+    ended_at: datetime | None = None
+    """As in the consent record (`ConsentRecord`)."""
+    kept_since: datetime
+    """When the person's data went (erased, or the last of it expired)."""
+    reason: Literal["erasure", "expiry"]
+    kept_until: datetime
+
+
+def proof_kept_until(now: datetime, period: timedelta) -> datetime:
+    """Until when proof of consent kept at `now` is kept: `period` later, rounded up to the
+    first of the next month (as the erasure ledger rounds: the day would tell when the
+    data went to whoever reads the times in clear)."""
+    until = (now + period).astimezone(UTC)
+    first = until.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return (first + timedelta(days=32)).replace(day=1)
+
+
 class LedgerNote(_Record):
     """What the erasure ledger keeps about a person (see Store.ledger_note): until when,
     and of what kinds its entries are, so that /mydata names what took place (found by
     customer walk-throughs: "that you had your data erased, withdrew a consent or
-    objected" to whoever had only withdrawn)."""
+    objected" to whoever had only withdrawn); and the proof of consent kept after the
+    person's data went."""
 
-    until: datetime
+    until: datetime | None
+    """Until when the entries of `about` are kept; None where there are none (only proof)."""
     about: tuple[Literal["erasure", "withdrawal", "objection"], ...]
     """In this order, each once: an erasure; a consent withdrawn, or the chat id for
     contacting the person deleted with it; the language choice deleted (an objection,
     Art. 21)."""
+    proofs: tuple[ConsentProof, ...] = ()
+    """Proof of consents kept (FEEDBACKBOT_CONSENT_PROOF_RETENTION), oldest consent first,
+    each once."""
 
 
 class ErasureReport(_Record):
@@ -517,6 +546,8 @@ class ErasureReport(_Record):
     staff_posts: int = 0
     """Alerts about the person's feedback in the staff chat (one per feedback, however
     many messages it took), now to be retracted."""
+    proof_kept_until: datetime | None = None
+    """Until when proof of the person's consents is kept (`keep_proof`), where any was."""
 
     @property
     def anything(self) -> bool:
@@ -550,6 +581,8 @@ class PurgeReport(_Record):
     audit: int = 0
     statistics: int = 0
     """Days' counts of one survey older than FEEDBACKBOT_STATISTICS_RETENTION."""
+    proofs: int = 0
+    """People whose proof of consent was kept as their consent records went (`keep_proof`)."""
 
 
 class Store(abc.ABC):
@@ -957,15 +990,20 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def ledger_note(self, pseudonym: str) -> LedgerNote | None:
         """What the erasure ledger keeps about the person (an erasure, a withdrawal, an
-        objection of theirs; until the latest date of any), or None when it keeps none:
-        what /mydata names. Reads through the whole ledger (0.16 s at 50,000 entries
-        in SQLite): the entries name nobody in clear, so that they cannot be told apart."""
+        objection of theirs; until the latest date of any; proof of consent kept after
+        their data went, until the purge after its date), or None when it keeps none:
+        what /mydata names. Reads through the whole ledger (0.16 s at 50,000 entries in
+        SQLite): the entries name nobody in clear, so that they cannot be told apart."""
 
     @abc.abstractmethod
-    async def erase_subject(self, pseudonym: str, now: datetime | None = None) -> ErasureReport:
+    async def erase_subject(
+        self, pseudonym: str, now: datetime | None = None, keep_proof: timedelta | None = None
+    ) -> ErasureReport:
         """Crypto-shred: destroy the person's data key (committed), then delete every row;
         the person's staff-chat posts are to be retracted (`posts_to_retract`). `now`: by
-        the caller's clock, what is still valid (else the wall clock)."""
+        the caller's clock, what is still valid (else the wall clock). With `keep_proof`
+        (FEEDBACKBOT_CONSENT_PROOF_RETENTION), proof of each consent is kept first, outside
+        the person's key, until `proof_kept_until` (`ledger_note` reads it)."""
 
     @abc.abstractmethod
     async def cap_retention(
@@ -1014,12 +1052,15 @@ class Store(abc.ABC):
         now: datetime,
         audit_before: datetime | None = None,
         statistics_before: StatisticsCutoff | None = None,
+        keep_proof: timedelta | None = None,
     ) -> PurgeReport:
         """Delete expired feedback, drafts and language choices, rows whose key is gone,
         contact chat ids whose feedback is gone, and then the keys (and consent records) of
         people with nothing left; audit entries made before `audit_before`, and each
         survey's counts of days before its day in `statistics_before`. Staff-chat posts
-        about feedback no longer stored are to be retracted (`posts_to_retract`)."""
+        about feedback no longer stored are to be retracted (`posts_to_retract`). With
+        `keep_proof`, proof of the consents whose records go is kept, as `erase_subject`
+        keeps it; proof kept before goes once its date has passed, set or not."""
 
     @abc.abstractmethod
     async def claim_update(self, update_id: int, now: datetime) -> bool:

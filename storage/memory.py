@@ -10,6 +10,7 @@ import re
 import secrets
 from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
+from typing import Literal
 
 from storage import crypto
 from storage.interface import (
@@ -21,6 +22,7 @@ from storage.interface import (
     CacheEntry,
     ConsentGrant,
     ConsentMissing,
+    ConsentProof,
     ConsentRecord,
     ConsentsOf,
     ConsentText,
@@ -49,6 +51,7 @@ from storage.interface import (
     answers_for,
     bucket_keys,
     notice_parts,
+    proof_kept_until,
 )
 
 # A person whose only data is a consent granted this recently keeps it and their key:
@@ -135,6 +138,8 @@ class MemoryStore(Store):
         self._with_contact: set[str] = set()  # the feedback a contact chat id was given with
         self._contact_languages: dict[str, str | None] = {}
         self._keys: set[str] = set()  # pseudonyms that hold a data key
+        # Proof of consent kept after the person's data went: (purpose, granted) -> proof
+        self._proofs: dict[str, dict[tuple[str, datetime], ConsentProof]] = {}
         self._updates: dict[int, datetime] = {}
         self._stats: dict[tuple[date, str], tuple[int, dict[str, dict[str, int]]]] = {}
         # What each stored feedback added to the statistics, until it is taken out again.
@@ -751,10 +756,38 @@ class MemoryStore(Store):
         self._check()  # nothing is in any file
 
     async def ledger_note(self, pseudonym: str) -> LedgerNote | None:
-        return None  # no erasure ledger: nothing is restored from a backup here
+        # No notes of erasures: nothing is restored from a backup here; proof of consent
+        # is kept as on SQLite.
+        proofs = sorted(self._proofs.get(pseudonym, {}).values(), key=lambda p: p.granted_at)
+        return LedgerNote(until=None, about=(), proofs=tuple(proofs)) if proofs else None
 
-    async def erase_subject(self, pseudonym: str, now: datetime | None = None) -> ErasureReport:
+    def _keep_proof(
+        self,
+        pseudonym: str,
+        now: datetime,
+        period: timedelta,
+        reason: Literal["erasure", "expiry"],
+    ) -> datetime | None:
+        """Keep proof of the person's consents, as SQLite's ledger keeps it; until when."""
+        records = self._consents.get(pseudonym, [])
+        if not records:
+            return None
+        until = proof_kept_until(now, period)
+        kept = self._proofs.setdefault(pseudonym, {})
+        for record in records:
+            grant = record.model_dump(exclude={"id"})
+            proof = ConsentProof(**grant, kept_since=now, reason=reason, kept_until=until)
+            kept[(record.purpose, record.granted_at)] = proof
+        return until
+
+    async def erase_subject(
+        self, pseudonym: str, now: datetime | None = None, keep_proof: timedelta | None = None
+    ) -> ErasureReport:
         self._check()
+        proof_until = None
+        if keep_proof is not None:
+            at = utc(now) if now is not None else datetime.now(UTC)
+            proof_until = self._keep_proof(pseudonym, at, keep_proof, "erasure")
         self._invalidate_person(pseudonym)
         self._untally(pseudonym)
         self._tallied.pop(pseudonym, None)
@@ -779,6 +812,7 @@ class MemoryStore(Store):
             languages=int(choice is not None and live(choice.expires_at)),
             alerts_due=self._forget_alerts(pseudonym),
             staff_posts=posts,
+            proof_kept_until=proof_until,
         )
         if had_key or feedback or draft or choice or report.anything:  # not of nothing
             at = to_the_minute(moment or datetime.now(UTC))
@@ -877,9 +911,22 @@ class MemoryStore(Store):
         now: datetime,
         audit_before: datetime | None = None,
         statistics_before: StatisticsCutoff | None = None,
+        keep_proof: timedelta | None = None,
     ) -> PurgeReport:
         self._check()
         moment = utc(now)
+        for pseudonym, kept_proofs in list(self._proofs.items()):
+            for over in [k for k, proof in kept_proofs.items() if proof.kept_until < moment]:
+                del kept_proofs[over]
+            if not kept_proofs:
+                del self._proofs[pseudonym]
+        proofs = 0
+
+        def prove(pseudonym: str) -> int:
+            if keep_proof is None:
+                return 0
+            return int(self._keep_proof(pseudonym, moment, keep_proof, "expiry") is not None)
+
         audit = 0
         if audit_before is not None:
             kept_audit = [e for e in self._audit if e.at >= utc(audit_before)]
@@ -954,10 +1001,12 @@ class MemoryStore(Store):
         for pseudonym in list(self._consents):
             if not self._covers_something(pseudonym, moment):
                 # a language choice keeps the key, not them
+                proofs += prove(pseudonym)
                 consents += len(self._consents.pop(pseudonym))
         unused = [p for p in self._keys if self._unused(p, moment)]
         for pseudonym in unused:
             self._keys.discard(pseudonym)
+            proofs += prove(pseudonym)
             consents += len(self._consents.pop(pseudonym, []))
             self._deliveries.pop(pseudonym, None)
         for bucket, (epoch, _, expires, _) in list(self._cache.items()):
@@ -981,6 +1030,7 @@ class MemoryStore(Store):
             keys=len(unused),
             audit=audit,
             statistics=len(outdated),
+            proofs=proofs,
         )
 
     def _covers_something(self, pseudonym: str, now: datetime) -> bool:

@@ -18,7 +18,7 @@ import sqlite3
 import stat
 import tempfile
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -606,8 +606,10 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
 
     # ---- the space kept in reserve for erasure ----------------------------------------
 
-    async def erase_subject(self, pseudonym: str, now: datetime | None = None) -> ErasureReport:
-        erase = partial(super().erase_subject, pseudonym, now)
+    async def erase_subject(
+        self, pseudonym: str, now: datetime | None = None, keep_proof: timedelta | None = None
+    ) -> ErasureReport:
+        erase = partial(super().erase_subject, pseudonym, now, keep_proof)
         return await self._with_reserve(erase, "erasure")
 
     async def withdraw_consent(self, *args: Any, **kwargs: Any) -> int:
@@ -619,8 +621,9 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
         now: datetime,
         audit_before: datetime | None = None,
         statistics_before: StatisticsCutoff | None = None,
+        keep_proof: timedelta | None = None,
     ) -> PurgeReport:
-        purge = partial(super().purge_expired, now, audit_before, statistics_before)
+        purge = partial(super().purge_expired, now, audit_before, statistics_before, keep_proof)
         report = await self._with_reserve(purge, "purge")
         if self._upgrade:  # made again once there is room (not by a look from the CLI)
             await asyncio.to_thread(self._keep_reserve)

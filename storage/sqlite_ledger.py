@@ -40,13 +40,20 @@ import sqlite3
 from collections.abc import Callable, Collection
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, Literal
 
 from storage import crypto
-from storage.interface import DecryptionFailed, LedgerNote, StorageFull
+from storage.interface import (
+    ConsentProof,
+    ConsentRecord,
+    DecryptionFailed,
+    LedgerNote,
+    StorageFull,
+    proof_kept_until,
+)
 from storage.memory import to_the_minute
 from storage.sqlite_core import KEY_VERSION, StoreCore, dek_aad
-from storage.sqlite_db import dt, fetch_one, on_thread, run, select_in, ts
+from storage.sqlite_db import dt, fetch_all, fetch_one, on_thread, run, select_in, ts
 
 log = logging.getLogger("storage")
 
@@ -95,6 +102,66 @@ def _entry(plain: bytes) -> dict[str, Any]:
 class ErasureLedger(StoreCore):
     """Noting erasures and withdrawals in the ledger, and reading them back."""
 
+    async def _consent_records(self, pseudonym: str) -> list[ConsentRecord]:
+        """The person's consent records, oldest first (under the store's lock); raises
+        DecryptionFailed for a tampered one."""
+        records = []
+        rows = await fetch_all(
+            self._conn(),
+            "SELECT id, purpose, key_version, granted_at, withdrawn_at, ended_at,"
+            " ciphertext FROM main.consents WHERE pseudonym = ? ORDER BY granted_at, rowid",
+            (pseudonym,),
+        )
+        for record_id, purpose, version, granted, withdrawn, ended, blob in rows:
+            data = await self._unseal("consents", record_id, pseudonym, version, blob)
+            if data is not None:
+                records.append(
+                    ConsentRecord(
+                        id=record_id,
+                        purpose=purpose,
+                        granted_at=dt(granted),
+                        withdrawn_at=dt(withdrawn) if withdrawn and not ended else None,
+                        ended_at=dt(ended) if ended else None,
+                        **data,
+                    )
+                )
+        return records
+
+    async def _keep_proof(
+        self,
+        people: Collection[str],
+        now: datetime,
+        period: timedelta,
+        reason: Literal["erasure", "expiry"],
+    ) -> tuple[int, datetime | None]:
+        """Keep proof of the consents of each of the people (under the store's lock, before
+        their records and key go): an entry of the ledger of its own, sealed as every
+        other, kept until `proof_kept_until` (FEEDBACKBOT_CONSENT_PROOF_RETENTION). How
+        many people's proof was kept, and until when. Records that do not open (damaged,
+        or their key gone) prove nothing and are left out; on a full disk nothing is kept
+        (logged) and the caller goes on: the erasure is what the person asked for, and
+        the purge what the notices promise."""
+        until = proof_kept_until(now, period)
+        kept = 0
+        for pseudonym in people:
+            try:
+                records = await self._consent_records(pseudonym)
+            except DecryptionFailed:
+                log.warning("consent_proof_unreadable")
+                continue
+            if not records:
+                continue
+            grants = [
+                record.model_dump(mode="json", exclude={"id"}, exclude_none=True)
+                for record in records
+            ]
+            entry = {"proof": pseudonym, "reason": reason, "consents": grants}
+            if await self._note(pseudonym, entry, now, keep_until=ts(until)):
+                kept += 1
+            else:
+                log.warning("consent_proof_not_kept")
+        return kept, until if kept else None
+
     async def _keep_until(self, pseudonym: str, now: datetime) -> str:
         """Until when an entry about the person is needed: the last expiry of their data
         (a restored copy of it is deleted by the purge from then on), at least LEDGER_MEMORY
@@ -108,18 +175,26 @@ class ErasureLedger(StoreCore):
         first = until.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
         return ts((first + timedelta(days=32)).replace(day=1))
 
-    async def _note(self, pseudonym: str, entry: dict[str, Any], now: datetime) -> None:
+    async def _note(
+        self,
+        pseudonym: str,
+        entry: dict[str, Any],
+        now: datetime,
+        keep_until: str | None = None,
+    ) -> bool:
         """Add an entry about the person (committed by itself: erasures.db is
         synchronous=FULL), padded so that its size does not tell an erasure from a
-        withdrawal. On a full disk it is lost (logged) and the caller goes on: the
-        deletion is what the person asked for.
+        withdrawal, kept until `keep_until` (else `_keep_until`). On a full disk it is
+        lost (logged; False) and the caller goes on: the deletion is what the person
+        asked for.
 
         In clear it is timed to the minute; the exact time is sealed in it, where a
         withdrawal applied again takes it from (see `_seal`)."""
         at = ts(to_the_minute(now))
         sealed = _seal(self._derived_key(_LABEL), {**entry, "at": ts(now)}, at)
         try:
-            keep_until = await self._keep_until(pseudonym, now)
+            if keep_until is None:
+                keep_until = await self._keep_until(pseudonym, now)
             await run(
                 self._conn(),
                 "INSERT INTO ledger.erasures (at, keep_until, sealed) VALUES (?, ?, ?)",
@@ -127,6 +202,8 @@ class ErasureLedger(StoreCore):
             )
         except StorageFull:
             log.warning("not_in_erasure_ledger")
+            return False
+        return True
 
     async def _time_ledger_to_the_minute(self) -> None:
         """Cut the times in clear of entries made before they were noted to the minute,
@@ -198,15 +275,15 @@ class ErasureLedger(StoreCore):
         read as JSON."""
         decrypt = crypto.decrypter(self._derived_key(_LABEL))
         named = partial(_noted, decrypt=decrypt, pseudonym=pseudonym)
-        until, kinds = await on_thread(self._conn(), named)
-        if until is None:
+        until, kinds, proofs = await on_thread(self._conn(), named)
+        if until is None and not proofs:
             return None
         about = (
             *(("erasure",) if "erase" in kinds else ()),
             *(("withdrawal",) if kinds & {"withdraw", "contact"} else ()),
             *(("objection",) if "language" in kinds else ()),
         )
-        return LedgerNote(until=dt(until), about=about)
+        return LedgerNote(until=dt(until) if until else None, about=about, proofs=proofs)
 
     async def _ledger(self) -> list[dict[str, Any]]:
         """Every entry, oldest first."""
@@ -275,13 +352,14 @@ _PERSON_FIELDS = ("erase", "withdraw", "contact", "language")
 
 def _noted(
     conn: sqlite3.Connection, decrypt: Callable[[bytes, bytes], bytes], pseudonym: str
-) -> tuple[str | None, set[str]]:
+) -> tuple[str | None, set[str], tuple[ConsentProof, ...]]:
     """The latest `keep_until` of the entries about `pseudonym` (those that do not open
-    are skipped, as `_read` skips them), or None; and the fields that name the person
-    (of _PERSON_FIELDS: what the entries are of)."""
+    are skipped, as `_read` skips them), or None; the fields that name the person (of
+    _PERSON_FIELDS: what the entries are of); and the proof of consent kept for them."""
     named = json.dumps(pseudonym).encode()
     latest: str | None = None
     kinds: set[str] = set()
+    proofs: dict[tuple[str, str], ConsentProof] = {}
     after = -1
     while rows := conn.execute(
         "SELECT seq, at, keep_until, sealed FROM ledger.erasures WHERE seq > ?"
@@ -297,11 +375,30 @@ def _noted(
             if named not in plain:
                 continue
             entry = _entry(plain)
+            if entry.get("proof") == pseudonym:
+                for proof in _proofs(entry, keep_until):
+                    # Once each, the last kept (a purge cut short may keep one twice).
+                    proofs[(proof.purpose, proof.granted_at.isoformat())] = proof
+                continue
             fields = {field for field in _PERSON_FIELDS if entry.get(field) == pseudonym}
             if fields:
                 latest = max(latest or keep_until, keep_until)
                 kinds |= fields
-    return latest, kinds
+    ordered = sorted(proofs.values(), key=lambda proof: proof.granted_at)
+    return latest, kinds, tuple(ordered)
+
+
+def _proofs(entry: dict[str, Any], keep_until: str) -> list[ConsentProof]:
+    """The proof of consent a proof entry keeps (see ErasureLedger._keep_proof)."""
+    return [
+        ConsentProof(
+            **grant,
+            kept_since=entry["at"],
+            reason=entry["reason"],
+            kept_until=dt(keep_until),
+        )
+        for grant in entry["consents"]
+    ]
 
 
 def _held(

@@ -290,28 +290,8 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
 
     async def consents(self, pseudonym: str) -> list[ConsentRecord]:
         """Raises DecryptionFailed for a tampered record."""
-        records = []
         async with self._lock:
-            rows = await fetch_all(
-                self._conn(),
-                "SELECT id, purpose, key_version, granted_at, withdrawn_at, ended_at,"
-                " ciphertext FROM main.consents WHERE pseudonym = ? ORDER BY granted_at, rowid",
-                (pseudonym,),
-            )
-            for record_id, purpose, version, granted, withdrawn, ended, blob in rows:
-                data = await self._unseal("consents", record_id, pseudonym, version, blob)
-                if data is not None:
-                    records.append(
-                        ConsentRecord(
-                            id=record_id,
-                            purpose=purpose,
-                            granted_at=dt(granted),
-                            withdrawn_at=dt(withdrawn) if withdrawn and not ended else None,
-                            ended_at=dt(ended) if ended else None,
-                            **data,
-                        )
-                    )
-        return records
+            return await self._consent_records(pseudonym)
 
     async def consent_ledger(self, pseudonym: str) -> ConsentsOf:
         sql = "SELECT purpose, withdrawn_at FROM main.consents WHERE pseudonym = ?"

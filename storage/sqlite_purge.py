@@ -7,7 +7,7 @@ import contextlib
 import json
 import logging
 import sqlite3
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -91,15 +91,20 @@ _DETACHED_CONTACTS_SQL = (
 # just before the first draft is saved). Usually the key goes then too, and they with it
 # (_drop_unused_keys); a language choice keeps the key, not them: this is for its holders,
 # walked through the (small) table of choices.
-_CHOOSERS_CONSENTS_SQL = (
-    "DELETE FROM main.consents WHERE pseudonym IN (SELECT l.pseudonym FROM main.languages l"
+_CHOOSERS_SQL = (
+    "SELECT l.pseudonym FROM main.languages l"
     " WHERE l.rowid > ? AND l.rowid <= ?"
     " AND NOT EXISTS (SELECT 1 FROM main.feedback f WHERE f.pseudonym = l.pseudonym)"
     " AND NOT EXISTS (SELECT 1 FROM main.drafts d WHERE d.pseudonym = l.pseudonym)"
     " AND NOT EXISTS (SELECT 1 FROM main.contacts c WHERE c.pseudonym = l.pseudonym)"
+    " AND EXISTS (SELECT 1 FROM main.consents g WHERE g.pseudonym = l.pseudonym)"
     " AND NOT EXISTS (SELECT 1 FROM main.consents h"
-    "  WHERE h.pseudonym = l.pseudonym AND h.granted_at > ?))"
+    "  WHERE h.pseudonym = l.pseudonym AND h.granted_at > ?)"
 )
+_CHOOSERS_CONSENTS_SQL = f"DELETE FROM main.consents WHERE pseudonym IN ({_CHOOSERS_SQL})"  # noqa: S608
+_Proof = Callable[[Collection[str]], Awaitable[tuple[int, datetime | None]]]
+"""Keeps proof of the consents of the people given (ErasureLedger._keep_proof, bound to
+the purge's time and FEEDBACKBOT_CONSENT_PROOF_RETENTION)."""
 # A record of passing a feedback on goes with the feedback (its retention is the
 # feedback's: the recipient deletes its copy by then), not with the person's other data.
 _DETACHED_DELIVERIES_SQL = (
@@ -247,20 +252,28 @@ ERASED_AGAIN = "carried out again"
 class Lifecycle(Statistics, SummaryCache, ErasureLedger):
     """Erasure of one person, and the purge of what expired, in short batches."""
 
-    async def erase_subject(self, pseudonym: str, now: datetime | None = None) -> ErasureReport:
+    async def erase_subject(
+        self, pseudonym: str, now: datetime | None = None, keep_proof: timedelta | None = None
+    ) -> ErasureReport:
         """Note the erasure in the ledger (committed, to be applied again should a backup
-        from before be restored), destroy the person's key (committed), then their rows;
-        then checkpoint the WAL.
+        from before be restored), and with `keep_proof` the proof of the person's consents
+        (see ErasureLedger._keep_proof); destroy the person's key (committed), then their
+        rows; then checkpoint the WAL.
 
         A crash between the two steps leaves only rows nobody can decrypt; reads treat
         them as absent and the purge deletes them.
         """
+        moment = now or datetime.now(UTC)
+        proof_until = None
         async with self._lock:
             keys = await self._key_rows(pseudonym)
             if keys:
                 entry = {"erase": pseudonym, "keys": sorted(keys)}
-                await self._note(pseudonym, entry, now or datetime.now(UTC))
-        return await self._erase(pseudonym, now)
+                await self._note(pseudonym, entry, moment)
+            if keep_proof is not None:
+                _, proof_until = await self._keep_proof([pseudonym], moment, keep_proof, "erasure")
+        report = await self._erase(pseudonym, now)
+        return report.model_copy(update={"proof_kept_until": proof_until})
 
     async def _erase(
         self, pseudonym: str, now: datetime | None = None, again: bool = False
@@ -364,9 +377,15 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
         now: datetime,
         audit_before: datetime | None = None,
         statistics_before: StatisticsCutoff | None = None,
+        keep_proof: timedelta | None = None,
     ) -> PurgeReport:
         """Purge in batches of PURGE_BATCH rows, each its own transaction, so that the bot
         keeps answering in between. Raises StorageFull if even a delete finds no space."""
+        proof = (
+            None
+            if keep_proof is None
+            else partial(self._keep_proof, now=utc(now), period=keep_proof, reason="expiry")
+        )
         moment = utc(now)
         notices = await self._notify_cut_short(moment)
         feedback = await self._batches(_EXPIRED_SQL["feedback"], (ts(moment),))
@@ -387,9 +406,7 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
         await self._windows("staff_posts", _DETACHED_POSTS_SQL, schema="ledger")
         grace_cutoff = ts(moment - KEY_GRACE)
         # Each chooser may take several consent rows: windows of a purge batch of people.
-        consents = await self._windows(
-            "languages", _CHOOSERS_CONSENTS_SQL, (grace_cutoff,), window=PURGE_BATCH
-        )
+        consents, proofs = await self._choosers_consents(grace_cutoff, proof)
         # The first purge of a run takes every record key no row is sealed under that
         # an earlier run made, however new: a withdrawal cut short (a crash) between
         # erasing feedback and destroying its key left the key for a day, and with it the
@@ -399,8 +416,9 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
         records_before = grace_cutoff
         if not self._keys_swept:
             records_before = max(grace_cutoff, self._opened_at)
-        keys, proofs = await self._drop_unused_keys(grace_cutoff, records_before)
-        consents += proofs
+        keys, dropped, proven = await self._drop_unused_keys(grace_cutoff, records_before, proof)
+        consents += dropped
+        proofs += proven
         self._keys_swept = True
         await self._batches(_ALERTS_GONE_SQL, ())
         await self._batches(_OLD_UPDATES_SQL, (ts(moment - UPDATE_MEMORY),))
@@ -431,7 +449,31 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
             orphans=orphans,
             audit=audit,
             statistics=statistics,
+            proofs=proofs,
         )
+
+    async def _choosers_consents(self, grace_cutoff: str, proof: _Proof | None) -> tuple[int, int]:
+        """Delete the consent records of people with nothing left but a language choice
+        (see _CHOOSERS_CONSENTS_SQL), with `proof` keeping proof of them first; how many
+        records went, and of how many people proof was kept."""
+        if proof is None:
+            sql = _CHOOSERS_CONSENTS_SQL
+            gone = await self._windows("languages", sql, (grace_cutoff,), window=PURGE_BATCH)
+            return gone, 0
+        async with self._lock:
+            row = await fetch_one(self._conn(), "SELECT max(rowid) FROM main.languages")
+        highest = int(row[0]) if row and row[0] is not None else 0
+        gone = kept = 0
+        for start in range(0, highest, PURGE_BATCH):
+            window = (start, start + PURGE_BATCH, grace_cutoff)
+            async with self._lock:
+                people = [p for (p,) in await fetch_all(self._conn(), _CHOOSERS_SQL, window)]
+                if people:
+                    kept += (await proof(people))[0]
+                    sql = "DELETE FROM main.consents WHERE pseudonym = ?"
+                    gone += await run_many(self._conn(), sql, [(p,) for p in people])
+            await asyncio.sleep(0)
+        return gone, kept
 
     async def cap_retention(
         self, retentions: Mapping[str, timedelta], *, apply: bool = True
@@ -607,14 +649,18 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
             await asyncio.sleep(0)
         return total
 
-    async def _drop_unused_keys(self, grace_cutoff: str, records_before: str) -> tuple[int, int]:
+    async def _drop_unused_keys(
+        self, grace_cutoff: str, records_before: str, proof: _Proof | None = None
+    ) -> tuple[int, int, int]:
         """Destroy the keys of people with nothing left, then their consent records, and
-        the keys of surveys of others whose rows all went; how many people and keys, and
-        how many consent records went with them.
+        the keys of surveys of others whose rows all went; how many people and keys, how
+        many consent records went with them, and of how many people `proof` kept proof
+        (before their keys went: a person who gives something in between keeps key and
+        records, and the proof kept of them is shown once, see sqlite_ledger._noted).
 
         Walks the key store in pseudonym order, a window of keys at a time.
         """
-        total, consents, after = 0, 0, ""
+        total, consents, kept, after = 0, 0, 0, ""
         while True:
             async with self._lock:
                 window = await fetch_all(
@@ -624,8 +670,12 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
                     (after, PURGE_BATCH),
                 )
                 if not window:
-                    return total, consents
+                    return total, consents, kept
                 last = str(window[-1][0])
+                if proof is not None:
+                    unused = (after, last, grace_cutoff)
+                    unneeded = await fetch_all(self._conn(), _UNUSED_KEYS_SQL, unused)
+                    kept += (await proof([str(p) for (p,) in unneeded]))[0]
                 shred = partial(
                     _shred_unused_keys,
                     window=(after, last, grace_cutoff),

@@ -167,10 +167,11 @@ def run_purge(args: argparse.Namespace) -> int:
         except (FlowDefinitionError, OSError):  # each as one no longer loaded (`check` says)
             kept = {}
         statistics = statistics_before(settings, kept, now)
-        report = await store.purge_expired(now, now - settings.audit_retention, statistics)
+        proof = settings.consent_proof_retention
+        report = await store.purge_expired(now, now - settings.audit_retention, statistics, proof)
         # The consent records too, and the keys counted as what they were of (found by an
         # operator walk-through: 6 proofs of consent gone unsaid, "6 unused keys" for 12)
-        return t.gettext(
+        line = t.gettext(
             "purged {feedback} feedback, {drafts} drafts, {languages} language choices, "
             "{consents} consent records no longer needed as proof, {orphans} orphaned rows, "
             "the keys of {keys} people or surveys with nothing left, {audit} audit entries "
@@ -185,6 +186,14 @@ def run_purge(args: argparse.Namespace) -> int:
             audit=report.audit,
             statistics=report.statistics,
         )
+        if proof is None:
+            return line
+        proven = t.ngettext(
+            "proof of consent kept for {count} person (FEEDBACKBOT_CONSENT_PROOF_RETENTION)",
+            "proof of consent kept for {count} people (FEEDBACKBOT_CONSENT_PROOF_RETENTION)",
+            report.proofs,
+        ).format(count=report.proofs)
+        return f"{line}; {proven}"
 
     print(with_store(purge, exclusive=True))
     return 0

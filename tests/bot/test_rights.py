@@ -95,7 +95,7 @@ async def test_access_after_several_feedbacks_lists_every_answer_verbatim(harnes
     assert shown in summary, "Berlin, named"
     export = export_of(answer)
     jsonschema.validate(export, SCHEMA)
-    assert export["schema_version"] == 8
+    assert export["schema_version"] == 9
     assert export["automated_decisions"].startswith(no_decisions)
     comments = [
         a["answer"] for f in export["feedback"] for a in f["answers"] if a["step"] == "comment"

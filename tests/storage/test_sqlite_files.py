@@ -1609,6 +1609,38 @@ async def restored_with_all_applied_again(
         await again.close()
 
 
+async def test_proof_of_consent_kept_at_an_erasure_is_sealed_and_outlives_a_restore(
+    store: SQLiteStore, data_dir: Path, key: bytes, tmp_path: Path
+) -> None:
+    """FEEDBACKBOT_CONSENT_PROOF_RETENTION: the proof sits in erasures.db sealed under the
+    ledger's key, not the person's: nothing of it in clear in any file (the text's SHA-256,
+    the version, the pseudonym), readable after the erasure destroyed the person's key, and
+    after a backup from before it is restored and the erasure carried out again, still
+    there, once."""
+    person = store.pseudonym("tg-user:1")
+    await store.submit_feedback(person, feedback("Quastenflosser"), [grant()], CHAT_ID)
+    await store.backup(tmp_path / "data.db", keys=tmp_path / "keys.db")
+    report = await store.erase_subject(person, T0 + HOUR, timedelta(days=1096))
+    assert report.proof_kept_until == datetime(2028, 4, 1, tzinfo=UTC)
+    await store.close()
+    content = all_bytes(data_dir)
+    for clear in (b"cd" * 32, person.encode(), b"Quastenflosser", b"button"):
+        assert clear not in content, clear
+
+    restore(data_dir, tmp_path / "data.db", tmp_path / "keys.db")
+    again = SQLiteStore(data_dir, key, exclusive=True)
+    await again.open()
+    try:
+        assert await again.consents(person) == [], "the erasure carried out again"
+        noted = await again.ledger_note(person)
+        assert noted is not None and noted.about == ("erasure",)
+        [kept] = noted.proofs
+        assert (kept.purpose, kept.granted_at, kept.text_sha256) == ("feedback", T0, "cd" * 32)
+        assert (kept.reason, kept.kept_since) == ("erasure", T0 + HOUR)
+    finally:
+        await again.close()
+
+
 async def test_the_ledger_keeps_when_in_clear_to_the_minute_and_a_restore_applies_all_again(
     store: SQLiteStore, data_dir: Path, key: bytes, tmp_path: Path
 ) -> None:

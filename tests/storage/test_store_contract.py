@@ -1656,3 +1656,118 @@ async def test_feedback_is_no_longer_under_a_consent_that_ended(store: Store) ->
     assert found.consents_in_force == {"feedback"}
     [period] = await store.feedback_in_period(T0 - HOUR, T0 + HOUR, T0 + 2 * HOUR)
     assert period.consents_in_force == {"feedback"}
+
+
+# ---- proof of consent after the data went (FEEDBACKBOT_CONSENT_PROOF_RETENTION) --------
+
+THREE_YEARS = timedelta(days=1096)
+
+
+async def test_an_erasure_keeps_proof_of_each_consent_where_asked(store: Store) -> None:
+    """Proof of what the person agreed to, when and how outlives the erasure, outside
+    their key: the consent records, feedback and key go as ever, the proof stays until
+    the first of the month after the period (T0 + 1096 days is 1 March 2028)."""
+    p, other = store.pseudonym("tg-user:1"), store.pseudonym("tg-user:2")
+    await store.submit_feedback(p, feedback(), [grant(), grant("contact")], 42)
+    await store.withdraw_consent(p, "contact", T0 + HOUR)
+    await store.submit_feedback(other, feedback("other"), [grant()])
+
+    report = await store.erase_subject(p, T0 + DAY, THREE_YEARS)
+    assert report.proof_kept_until == datetime(2028, 4, 1, tzinfo=UTC)
+    assert report.consents == 2 and await store.consents(p) == []
+    assert await store.feedback_of(p, T0) == [] and await store.contact_of(p) is None
+    noted = await store.ledger_note(p)
+    assert noted is not None
+    assert [(x.purpose, x.granted_at, x.withdrawn_at) for x in noted.proofs] == [
+        ("feedback", T0, None),
+        ("contact", T0, T0 + HOUR),
+    ]
+    for kept in noted.proofs:
+        assert (kept.notice_version, kept.text_sha256, kept.method) == ("v1", SHA, "button")
+        assert (kept.reason, kept.kept_since) == ("erasure", T0 + DAY)
+        assert kept.kept_until == datetime(2028, 4, 1, tzinfo=UTC)
+    assert await store.ledger_note(other) is None, "nobody else's proof"
+
+
+async def test_an_erasure_keeps_no_proof_unless_asked(store: Store) -> None:
+    p = store.pseudonym("tg-user:1")
+    await store.submit_feedback(p, feedback(), [grant()])
+    report = await store.erase_subject(p, T0 + DAY)
+    assert report.consents == 1 and report.proof_kept_until is None
+    noted = await store.ledger_note(p)
+    assert noted is None or noted.proofs == ()
+
+
+async def test_an_erasure_of_nothing_but_a_language_keeps_no_proof(store: Store) -> None:
+    p = store.pseudonym("tg-user:1")
+    await store.save_language(p, language())
+    report = await store.erase_subject(p, T0 + DAY, THREE_YEARS)
+    assert report.languages == 1 and report.proof_kept_until is None
+    noted = await store.ledger_note(p)
+    assert noted is None or noted.proofs == ()
+
+
+async def test_the_purge_keeps_proof_of_the_consent_records_it_removes(store: Store) -> None:
+    """Of whoever has nothing left, and of whoever has only a language choice left: the
+    records go as before, proof of them stays (reason "expiry")."""
+    p = store.pseudonym("tg-user:1")
+    await store.submit_feedback(p, feedback(ttl=DAY), [grant()])
+    chooser = store.pseudonym("tg-user:2")
+    await store.submit_feedback(chooser, feedback(ttl=DAY), [grant()])
+    await store.save_language(chooser, language(ttl=30 * DAY))
+    stays = store.pseudonym("tg-user:3")
+    await store.submit_feedback(stays, feedback(ttl=30 * DAY), [grant()])
+
+    report = await store.purge_expired(T0 + 3 * DAY, keep_proof=THREE_YEARS)
+    assert (report.consents, report.proofs) == (2, 2), report
+    for person in (p, chooser):
+        assert await store.consents(person) == []
+        noted = await store.ledger_note(person)
+        assert noted is not None
+        [kept] = noted.proofs
+        assert (kept.purpose, kept.reason, kept.kept_since) == ("feedback", "expiry", T0 + 3 * DAY)
+    noted = await store.ledger_note(stays)
+    assert noted is None or noted.proofs == (), "whose records stay keeps them, no proof"
+    again = await store.purge_expired(T0 + 3 * DAY, keep_proof=THREE_YEARS)
+    assert (again.consents, again.proofs) == (0, 0)
+
+
+async def test_the_purge_keeps_no_proof_unless_asked(store: Store) -> None:
+    p = store.pseudonym("tg-user:1")
+    await store.submit_feedback(p, feedback(ttl=DAY), [grant()])
+    report = await store.purge_expired(T0 + 3 * DAY)
+    assert (report.consents, report.proofs) == (1, 0)
+    noted = await store.ledger_note(p)
+    assert noted is None or noted.proofs == ()
+
+
+async def test_kept_proof_goes_at_the_first_purge_after_its_date(store: Store) -> None:
+    """Kept 30 days from 2 March 2025, to the first of the next month: 1 May 2025. The
+    purge deletes it after that day, whether proof is still being kept or no longer."""
+    p = store.pseudonym("tg-user:1")
+    await store.submit_feedback(p, feedback(), [grant()])
+    report = await store.erase_subject(p, T0 + DAY, timedelta(days=30))
+    until = datetime(2025, 5, 1, tzinfo=UTC)
+    assert report.proof_kept_until == until
+    await store.purge_expired(until - HOUR, keep_proof=THREE_YEARS)
+    noted = await store.ledger_note(p)
+    assert noted is not None and len(noted.proofs) == 1
+    await store.purge_expired(until + HOUR)
+    noted = await store.ledger_note(p)
+    assert noted is None or noted.proofs == ()
+
+
+async def test_proof_of_each_erasure_is_kept_and_each_consent_shown_once(store: Store) -> None:
+    """A person who erased, came back and erased again: proof of both consents."""
+    p = store.pseudonym("tg-user:1")
+    await store.submit_feedback(p, feedback(), [grant()])
+    await store.erase_subject(p, T0 + HOUR, THREE_YEARS)
+    later = T0 + 10 * DAY
+    await store.submit_feedback(p, feedback(at=later), [grant(at=later)])
+    await store.erase_subject(p, later + HOUR, THREE_YEARS)
+    noted = await store.ledger_note(p)
+    assert noted is not None
+    assert [(x.granted_at, x.kept_since) for x in noted.proofs] == [
+        (T0, T0 + HOUR),
+        (later, later + HOUR),
+    ]
