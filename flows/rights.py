@@ -947,6 +947,13 @@ class DataRights:
             held.append(t.gettext("the chat ID for contacting you"))
         if export.chosen_language is not None:
             held.append(t.gettext("the language you chose"))
+        if export.consent_proofs:  # (kept after an erasure: /delete does not take it)
+            count = len(export.consent_proofs)
+            held.append(
+                t.ngettext(
+                    "proof of {count} earlier consent", "proof of {count} earlier consents", count
+                ).format(count=t.number(count))
+            )
         if not held:
             return []
         return [

@@ -459,6 +459,48 @@ async def test_rotate_key_with_an_unusable_key_file_or_store_is_one_line(
     assert after == before, "nothing written"
 
 
+async def test_the_purge_command_keeps_proof_of_consent_where_set(tmp_path: Path) -> None:
+    """FEEDBACKBOT_CONSENT_PROOF_RETENTION at the command line: the consent records of a
+    person whose last feedback expired go, proof of them stays, and the line says so."""
+    data = tmp_path / "data"
+    store = SQLiteStore(data, base64.urlsafe_b64decode(MASTER_KEY))
+    await store.open()
+    person = store.pseudonym("tg-user:1")
+    given = datetime.now(UTC) - timedelta(days=10)
+    consent = ConsentGrant(
+        purpose="feedback",
+        notice_version="v1",
+        text_sha256="ab" * 32,
+        method="button",
+        granted_at=given,
+    )
+    old = NewFeedback(
+        flow_id="feedback",
+        answers={"rating": 4},
+        purposes=["feedback"],
+        created_at=given,
+        expires_at=given + timedelta(days=2),
+    )
+    await store.submit_feedback(person, old, [consent])
+    await store.close()
+    env = cli_env(data) | {"FEEDBACKBOT_CONSENT_PROOF_RETENTION": "1096d"}
+    purged = cli("purge", env=env, cwd=tmp_path)
+    assert purged.returncode == 0, purged.stderr
+    assert purged.stdout.endswith(
+        "; proof of consent kept for 1 person (FEEDBACKBOT_CONSENT_PROOF_RETENTION)\n"
+    ), purged.stdout
+    store = SQLiteStore(data, base64.urlsafe_b64decode(MASTER_KEY))
+    await store.open()
+    try:
+        assert await store.consents(person) == []
+        noted = await store.ledger_note(person)
+        assert noted is not None and [p.granted_at for p in noted.proofs] == [given]
+    finally:
+        await store.close()
+    unset = cli("purge", env=cli_env(data), cwd=tmp_path)
+    assert "proof of consent" not in unset.stdout, "said only where it is kept"
+
+
 async def test_the_purge_command_deletes_audit_entries_past_their_retention(
     tmp_path: Path,
 ) -> None:
