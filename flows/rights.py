@@ -322,7 +322,17 @@ class DataRights:
             # Found by a DPO's review: said to a member of staff, whose every summary,
             # export and answer is in the audit trail under their id for years.
             nothing = self._nothing_but_a_note(t, noted)
-            return Outcome.say(f"{nothing}\n\n{self._staff_access_note(t)}" if staff else nothing)
+            if staff:
+                nothing = f"{nothing}\n\n{self._staff_access_note(t)}"
+            if noted is None or not noted.proofs:
+                return Outcome.say(nothing)
+            # Proof of consent is the person's data too: its copy, with what the lines
+            # above leave out (the text agreed to, its hash, how it was given).
+            wording = await self._wording(noted.proofs)
+            export = self._export(
+                t, now, [], [], None, None, None, None, ConsentsOf(()), set(), wording, noted
+            )
+            return Outcome(replies=(Reply(nothing), self._copy(t, export)))
         # Whether each feedback is still evaluated, as staff statistics, alerts and
         # deliveries go by it: also where a consent's sealed details are unreadable (found
         # by a key review: one damaged consent row had every feedback said withdrawn).
@@ -388,12 +398,17 @@ class DataRights:
             summary = f"{summary}\n\n{damaged.format(count=unreadable)}"
         if staff:
             summary = f"{summary}\n\n{self._staff_access_note(t)}"
+        return Outcome(replies=(Reply(summary), self._copy(t, export)))
+
+    @staticmethod
+    def _copy(t: Translator, export: DataExport) -> Reply:
+        """The complete copy of the person's data, as a JSON file."""
         document = Document(
             filename="feedbackbot-data.json",
             content=export.model_dump_json(indent=2).encode("utf-8"),
             caption=t.gettext("A complete copy of your data as a file (JSON, machine-readable)."),
         )
-        return Outcome(replies=(Reply(summary), Reply("", document=document)))
+        return Reply("", document=document)
 
     def _nothing_but_a_note(self, t: Translator, noted: LedgerNote | None) -> str:
         """What /mydata says where nothing but the erasure ledger is left: its note, if it
@@ -538,7 +553,11 @@ class DataRights:
             retention=retention_text(t, self.processing),
             retention_rules=[
                 *([consents_kept(t)] if consents else []),
-                *([proof_kept(t, proof_period)] if proof_period and consents else []),
+                *(
+                    [proof_kept(t, proof_period)]
+                    if proof_period and (consents or (noted and noted.proofs))
+                    else []
+                ),
                 *([contact_kept(t, contact_language is not None)] if contact is not None else []),
                 *(
                     [erasure_notes_kept(t)]

@@ -54,8 +54,15 @@ async def test_the_erasure_says_what_proof_is_kept_and_mydata_shows_it(proving: 
     assert "• Einwilligungsnachweise: 2" in done
     assert f"der Nachweis bis zum {date}" in done and "/meinedaten zeigt ihn." in done
 
-    shown = texts(await erika.send("/meinedaten"))
+    answer = await erika.send("/meinedaten")
+    shown = texts(answer)
     assert shown.startswith("Über Sie sind keine Daten gespeichert außer einem verschlüsselten")
+    copy = export_of(answer)  # the proof is theirs too: its copy, with the text agreed to
+    jsonschema.validate(copy, SCHEMA)
+    assert [p["purpose"] for p in copy["consent_proofs"]] == ["feedback", "contact"]
+    assert all(len(p["text"]) > 100 and p["method"] for p in copy["consent_proofs"])
+    assert (copy["consents"], copy["feedback"]) == ([], [])
+    assert any("1.096 Tage" in rule for rule in copy["retention_rules"])
     assert PROOF in shown
     lines = [line for line in shown.splitlines() if line.startswith("• ")]
     assert len(lines) == 2, shown
