@@ -20,7 +20,7 @@ SCHEMA_VERSION: Literal[9] = 9
 `ended`, each consent's `text` and `automated_decisions`; 6 added a consent's `ended_at`
 (one that ended with an erased feedback had `withdrawn_at`, as if the person withdrew it);
 7 added the `language` of unfinished answers and `erasure_note_kept_until`; 8 added
-`erasure_note_about`; 9 added `consent_proofs`."""
+`erasure_note_about`; 9 added `consent_proofs` and `staff_audit`."""
 SCHEMA_PATH = Path("docs") / "export.schema.json"
 
 
@@ -99,6 +99,22 @@ class ExportConsentProof(_Model):
     kept_until: datetime = Field(
         description="Until when the proof is kept (FEEDBACKBOT_CONSENT_PROOF_RETENTION after "
         "`kept_since`, to the first of the next month); the next purge then deletes it."
+    )
+
+
+class ExportAuditEntry(_Model):
+    event: str = Field(
+        description="What was done: 'summary' (figures and comments read), 'answer' (a "
+        "customer answered), 'staff-rules-confirmed' (the rules for staff confirmed)."
+    )
+    at: datetime = Field(description="When, to the minute.")
+    detail: str | None = Field(
+        default=None,
+        description="As the trail keeps it: the period asked for ('7d'), the survey answered "
+        "and what became of the answer, the version of the rules confirmed.",
+    )
+    records: int | None = Field(
+        default=None, description="How many feedbacks it covered; null where none are counted."
     )
 
 
@@ -241,6 +257,11 @@ class DataExport(_Model):
         default_factory=list,
         description="What that note is of: an erasure of the person's data, a consent "
         "withdrawn, an objection to storing their language choice; empty when none is kept.",
+    )
+    staff_audit: list[ExportAuditEntry] = Field(
+        default_factory=list,
+        description="The audit trail's entries of the person's own use of the staff commands "
+        "(as a member of staff, or a former one), oldest first; empty for customers.",
     )
     consent_proofs: list[ExportConsentProof] = Field(
         default_factory=list,

@@ -33,6 +33,7 @@ from flows.engine import (
 from flows.export import (
     DataExport,
     ExportAnswer,
+    ExportAuditEntry,
     ExportConsent,
     ExportConsentProof,
     ExportController,
@@ -66,6 +67,7 @@ from flows.processing import STAFF_CHAT, purposes_of
 from flows.replies import Button, Document, Outcome, Reply
 from flows.service import Person, ServiceConfig
 from storage.interface import (
+    AuditEntry,
     ConsentGrant,
     ConsentProof,
     ConsentRecord,
@@ -287,9 +289,14 @@ class DataRights:
         return Outcome.say(privacy_notice(translator(locale), self.processing))
 
     # --- /meinedaten ----------------------------------------------------------------------
-    async def access(self, person: Person, staff: bool = False) -> Outcome:
+    async def access(
+        self, person: Person, staff: bool = False, actor: str | None = None
+    ) -> Outcome:
         """A readable summary plus the complete copy as a JSON document; to a member of
-        staff, also where their own use of the staff commands is kept (the audit trail)."""
+        staff, also where their own use of the staff commands is kept (the audit trail),
+        and to whoever made entries in it (`actor`: as the staff commands name them; also
+        a former member of staff) those entries in the copy (Art. 15 GDPR: found by a DPO's
+        review, the copy left them out, "ask {contact}")."""
         t = translator(person.locale)
         pseudonym = self.store.pseudonym(person.subject)
         if not self._allow_access(pseudonym):
@@ -318,20 +325,27 @@ class DataRights:
         # stored: whoever erased and came back is told of the older note too (found by a
         # rights audit). Anyone could already have it read, with no data stored.
         noted = await self.store.ledger_note(pseudonym)
+        trail = [] if actor is None else await self.store.audit_entries_of(actor)
+        audited = [
+            ExportAuditEntry(event=e.event, at=e.at, detail=e.detail, records=e.records)
+            for e in trail
+        ]
         if not (consents or feedback or draft or contact or language or unreadable):
             # Found by a DPO's review: said to a member of staff, whose every summary,
             # export and answer is in the audit trail under their id for years.
             nothing = self._nothing_but_a_note(t, noted)
-            if staff:
-                nothing = f"{nothing}\n\n{self._staff_access_note(t)}"
-            if noted is None or not noted.proofs:
+            if staff or trail:
+                nothing = f"{nothing}\n\n{self._staff_access_note(t, trail)}"
+            if (noted is None or not noted.proofs) and not trail:
                 return Outcome.say(nothing)
-            # Proof of consent is the person's data too: its copy, with what the lines
-            # above leave out (the text agreed to, its hash, how it was given).
-            wording = await self._wording(noted.proofs)
+            # Proof of consent and audit entries are the person's data too: their copy,
+            # with what the lines above leave out (the text agreed to, its hash, how it
+            # was given; each entry).
+            wording = await self._wording(() if noted is None else noted.proofs)
             export = self._export(
                 t, now, [], [], None, None, None, None, ConsentsOf(()), set(), wording, noted
             )
+            export = export.model_copy(update={"staff_audit": audited})
             return Outcome(replies=(Reply(nothing), self._copy(t, export)))
         # Whether each feedback is still evaluated, as staff statistics, alerts and
         # deliveries go by it: also where a consent's sealed details are unreadable (found
@@ -381,7 +395,7 @@ class DataRights:
             for post in alerts.values()
         ]
         passed_on.sort(key=lambda passed: passed.delivered_at)
-        export = export.model_copy(update={"passed_on": passed_on})
+        export = export.model_copy(update={"passed_on": passed_on, "staff_audit": audited})
         log.info("access given", extra={"pseudonym": pseudonym[:12]})
         summary = self._summary(t, export)
         if unreadable:
@@ -396,8 +410,8 @@ class DataRights:
                 unreadable,
             )
             summary = f"{summary}\n\n{damaged.format(count=unreadable)}"
-        if staff:
-            summary = f"{summary}\n\n{self._staff_access_note(t)}"
+        if staff or trail:
+            summary = f"{summary}\n\n{self._staff_access_note(t, trail)}"
         return Outcome(replies=(Reply(summary), self._copy(t, export)))
 
     @staticmethod
@@ -486,15 +500,33 @@ class DataRights:
             kept_until=proof.kept_until,
         )
 
-    def _staff_access_note(self, t: Translator) -> str:
-        return t.gettext(
+    def _staff_access_note(self, t: Translator, trail: Sequence[AuditEntry]) -> str:
+        """Where the audit trail keeps the person's use of the staff commands, and how much
+        of it there is (each entry is in the copy)."""
+        period = t.duration(self.config.audit_retention)
+        if not trail:
+            return t.gettext(
+                "As a staff member: the audit trail also keeps, encrypted, when you use the "
+                "staff commands (what, and how many records), as proof of how feedback was "
+                "handled; it holds no entry of yours now. Each entry is deleted {period} "
+                "after it was made."
+            ).format(period=period)
+        zone = self.config.timezone
+        return t.ngettext(
             "As a staff member: the audit trail also keeps, encrypted, when you used the "
             "staff commands (what, and how many records), as proof of how feedback was "
-            "handled; it is not in this copy: ask {contact} for it. Each entry is deleted "
-            "{period} after it was made."
+            "handled: {count} entry of yours, made on {first}; it is in the copy. Each "
+            "entry is deleted {period} after it was made.",
+            "As a staff member: the audit trail also keeps, encrypted, when you used the "
+            "staff commands (what, and how many records), as proof of how feedback was "
+            "handled: {count} entries of yours, made from {first} to {last}; each is in the "
+            "copy. Each entry is deleted {period} after it was made.",
+            len(trail),
         ).format(
-            contact=self.processing.controller.contact,
-            period=t.duration(self.config.audit_retention),
+            count=t.number(len(trail)),
+            first=t.date(trail[0].at, zone),
+            last=t.date(trail[-1].at, zone),
+            period=period,
         )
 
     def _allow_access(self, pseudonym: str) -> bool:

@@ -851,6 +851,12 @@ class Store(abc.ABC):
     async def record_audit(self, entry: AuditEntry) -> None: ...
 
     @abc.abstractmethod
+    async def audit_entries_of(self, actor: str) -> list[AuditEntry]:
+        """Every entry of the audit trail `actor` made ("staff:<Telegram id>"), oldest
+        first: what /mydata gives a member of staff, or a former one (Art. 15 GDPR). Found
+        by an index, not by reading the trail."""
+
+    @abc.abstractmethod
     async def audit_entries(self, since: datetime) -> list[AuditEntry]:
         """The audit trail from `since` on, oldest first."""
 

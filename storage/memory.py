@@ -693,6 +693,10 @@ class MemoryStore(Store):
         # the newest: of two in one minute, the one noted last (as SQLite's id)
         return max(reversed(found), key=lambda e: e.at) if found else None
 
+    async def audit_entries_of(self, actor: str) -> list[AuditEntry]:
+        self._check()
+        return sorted((e for e in self._audit if e.actor == actor), key=lambda e: e.at)
+
     async def audit_entries(self, since: datetime) -> list[AuditEntry]:
         self._check()
         return [e for e in self._audit if e.at >= utc(since)]

@@ -325,6 +325,17 @@ class StaffRecords(StoreCore):
             records=records,
         )
 
+    async def audit_entries_of(self, actor: str) -> list[AuditEntry]:
+        async with self._lock:
+            rows = await fetch_all(
+                self._conn(),
+                "SELECT event, at, actor_sealed, detail, records FROM main.audit"
+                " WHERE actor_ref = ? ORDER BY at, id",
+                (self._actor_ref(actor),),
+            )
+        entries = [self._audit_entry(*row) for row in rows]
+        return [entry for entry in entries if entry.actor == actor]
+
     async def audit_entries(self, since: datetime) -> list[AuditEntry]:
         async with self._lock:
             rows = await fetch_all(

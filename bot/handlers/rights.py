@@ -30,7 +30,9 @@ async def my_data(update: Update, context: BotContext) -> None:
     # the question again renews it (review of the change: the copy said 09:30, the
     # store then had 09:50).
     await context.service.keep_open(person)
-    outcome = await context.rights.access(person, staff=context.is_staff(update))
+    user = update.effective_user
+    actor = None if user is None else f"staff:{user.id}"  # as the staff commands note it
+    outcome = await context.rights.access(person, staff=context.is_staff(update), actor=actor)
     await render(await context.service.reminded(person, outcome, renewed=True), update, context)
 
 

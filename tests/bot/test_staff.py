@@ -11,6 +11,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from bot.app import post_digest
@@ -21,6 +22,7 @@ from flows.i18n import translator
 from flows.staff import EndedPeriod, first_day_named, period_and_survey, staff_period
 from tests.bot.test_changed_under_way import survey
 from tests.bot.test_customer_messages import stored_comment
+from tests.bot.test_rights import SCHEMA, export_of
 from tests.fakes.botapi import FakeBotApi
 from tests.harness import Clock, Harness, files_contain, labels, make_settings, texts
 
@@ -1524,12 +1526,21 @@ async def test_a_staff_member_asking_for_their_data_is_told_of_the_audit_trail(
     staff = desk.customer(STAFF, language_code="en")
     await staff.send("/summary")
     note = "As a staff member: the audit trail also keeps, encrypted, when you used the staff"
-    nothing = texts(await staff.send("/mydata"))
+    answer = await staff.send("/mydata")
+    nothing = texts(answer)
     assert nothing.startswith("No data is stored about you.") and note in nothing, nothing
-    assert "ask datenschutz@beispiel.de for it" in nothing and "1,461 days" in nothing
+    # their entries, in the copy (found by a DPO's review: "ask datenschutz@… for it")
+    assert "3 entries of yours, made from " in nothing and "1,461 days" in nothing
+    copy = export_of(answer)
+    jsonschema.validate(copy, SCHEMA)
+    events = [(e["event"], e["detail"]) for e in copy["staff_audit"]]
+    assert [event for event, _ in events] == ["staff-rules-confirmed", "summary", "summary"]
+    assert events[-1][1] == "7d" and copy["staff_audit"][-1]["at"].endswith(":00Z")
     await give(desk, STAFF, "5", "Ich teste selbst")
     desk.clock.advance(timedelta(minutes=5))  # past the limit on asking again
-    assert note in texts(await staff.send("/mydata"))
+    answer = await staff.send("/mydata")
+    assert note in texts(answer) and len(export_of(answer)["staff_audit"]) == 3
+    assert export_of(answer)["feedback"], "beside their own feedback"
     customer = desk.customer(100, language_code="en")
     await give(desk, 100, "4", "gut")
     assert "audit trail" not in texts(await customer.send("/mydata"))

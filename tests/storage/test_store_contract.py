@@ -1395,6 +1395,26 @@ async def test_the_purge_deletes_audit_entries_older_than_asked_only(store: Stor
     assert await store.last_audit("summary", "staff:0") is None
 
 
+async def test_the_entries_of_one_actor_are_found_and_no_one_elses(store: Store) -> None:
+    """What /mydata gives a member of staff: their own entries, oldest first, to the
+    minute; nobody else's, no erasure (which names nobody)."""
+    for n, (actor, event) in enumerate(
+        [("staff:7", "summary"), ("staff:8", "summary"), ("staff:7", "export"), (None, "erasure")]
+    ):
+        at = T0 + n * HOUR + timedelta(seconds=17)
+        await store.record_audit(
+            AuditEntry(event=event, at=at, actor=actor, detail="7d", records=n + 1)
+        )
+    mine = await store.audit_entries_of("staff:7")
+    assert [(e.event, e.at, e.records) for e in mine] == [
+        ("summary", T0, 1),
+        ("export", T0 + 2 * HOUR, 3),
+    ]
+    assert all(e.actor == "staff:7" and e.detail == "7d" for e in mine)
+    assert await store.audit_entries_of("staff:9") == []
+    assert [e.event for e in await store.audit_entries_of("staff:8")] == ["summary"]
+
+
 async def test_last_audit_finds_the_newest_entry_of_an_actor(store: Store) -> None:
     for hour, version in enumerate(["v1", "v2"]):
         await store.record_audit(
