@@ -1546,6 +1546,31 @@ async def test_a_staff_member_asking_for_their_data_is_told_of_the_audit_trail(
     assert "audit trail" not in texts(await customer.send("/mydata"))
 
 
+async def test_a_former_staff_member_still_gets_their_audit_entries(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    """Taken off FEEDBACKBOT_STAFF_IDS, the entries stay for years under their id: their
+    /meinedaten still names and copies them (Art. 15), without the staff commands."""
+    desk = staff_desk(api, clock, tmp_path)
+    await desk.start()
+    try:
+        await confirmed(desk)
+    finally:
+        await desk.stop()
+    former = staff_desk(api, clock, tmp_path, staff_ids="")
+    await former.start()
+    try:
+        answer = await former.customer(STAFF).send("/meinedaten")
+        said = texts(answer)
+        assert said.startswith("Über Sie sind keine Daten gespeichert.")
+        assert "2 Einträge von Ihnen, vom " in said, said
+        copy = export_of(answer)
+        assert [e["event"] for e in copy["staff_audit"]] == ["staff-rules-confirmed", "summary"]
+        assert "Prüfprotokoll" not in texts(await former.customer(OUTSIDER).send("/meinedaten"))
+    finally:
+        await former.stop()
+
+
 async def test_help_lists_the_staff_commands_for_staff_only(desk: Harness) -> None:
     assert "/zusammenfassung 7d" in texts(await desk.customer(STAFF).send("/hilfe"))
     english = texts(await desk.customer(STAFF, language_code="en").send("/help"))
