@@ -261,8 +261,9 @@ async def refuse_cutting_short(store: Store, retentions: Mapping[str, timedelta]
 
 
 async def cap_retention(service: FeedbackService) -> None:
-    """A retention shortened since the last start holds for the feedback stored too (the
-    purge right after deletes what is now past its date)."""
+    """A retention shortened since the last start holds for the feedback stored too, and
+    a proof period shortened or ended for the proof of consent kept (the purge right after
+    deletes what is now past its date)."""
     try:
         capped = await service.store.cap_retention(service.retentions())
     except StoreError as error:
@@ -270,6 +271,15 @@ async def cap_retention(service: FeedbackService) -> None:
         return
     if capped:
         log.info("retention shortened: %d feedback now deleted sooner", capped)
+    # FEEDBACKBOT_CONSENT_PROOF_RETENTION shortened or turned off holds for the proof
+    # kept too, as the notices then say (found by review).
+    try:
+        proofs = await service.store.cap_consent_proofs(service.config.consent_proof_retention)
+    except StoreError as error:
+        log.error("proof period not applied to the proof kept: %s", type(error).__name__)
+        return
+    if proofs:
+        log.info("proof of consent period shortened or ended: %d proofs kept shorter", proofs)
 
 
 async def end_withdrawn_leftovers(service: FeedbackService) -> None:

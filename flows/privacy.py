@@ -64,10 +64,11 @@ def proof_kept(t: Translator, period: timedelta) -> str:
     (FEEDBACKBOT_CONSENT_PROOF_RETENTION): in the notice, and in /mydata beside the
     consents."""
     return t.gettext(
-        "When your data is erased with /delete, or the last of it is deleted automatically, "
-        "proof of your consents (to what, when and how you agreed; none of your answers) is "
-        "kept for {period} after, encrypted apart from your data, to show that you agreed "
-        "(Art. 7(1), 17(3)(e) GDPR), and then deleted. /mydata shows it."
+        "When your data is erased with /delete, or the records of your consents are deleted "
+        "with the last of it, proof of your consents (to what, when and how you agreed; none "
+        "of your answers) is kept, encrypted under a key of ours and not yours, until the "
+        "first of the month after {period} have passed, to show that you agreed (Art. 7(1), "
+        "17(3)(e) GDPR), and then deleted. /mydata shows it."
     ).format(period=t.duration(period))
 
 
@@ -131,6 +132,14 @@ def notice_sections(
             "obligations under the GDPR (Art. 6(1)(c) with Art. 7(1), 17 GDPR)."
         )
     )
+    if processing.consent_proof_retention is not None:
+        purposes.append(
+            t.gettext(
+                "• Keeping proof of your consents after your data is erased or deleted, for "
+                "{period}: to be able to show that you agreed, should it be disputed (Art. "
+                "6(1)(c) with Art. 7(1) GDPR; erasure does not reach it, Art. 17(3)(e) GDPR)."
+            ).format(period=t.duration(processing.consent_proof_retention))
+        )
     purposes.append(
         t.gettext(
             "We store your answers, the consents you gave and, only if you agree to be "

@@ -641,4 +641,26 @@ def measures_in_force(processing: Processing, operations: Operations) -> tuple[M
                 "clear, so copies of it are kept no longer than data backups."
             ),
         ),
+        *(
+            ()
+            if processing.consent_proof_retention is None
+            else (
+                Measure(
+                    "consent_proof",
+                    N_(
+                        "Proof of consent after erasure (`FEEDBACKBOT_CONSENT_PROOF_RETENTION`):"
+                        " the one exception to the measures above. Before a person's consent "
+                        "records go (/delete, or the purge once nothing else of theirs is "
+                        "left), purpose, notice version, SHA-256 of the text, method and times "
+                        "of each are sealed into `erasures.db` under a key derived from the "
+                        "pseudonym key, not the person's, so that the destruction of their keys "
+                        "does not reach it: a row per consent, padded to one size, named by a "
+                        "keyed hash of its own (not the pseudonym of the data store); deleted "
+                        "by the purge {period} after (rounded up to the first of a month); a "
+                        "shorter period, or none, set later holds for it from the next start."
+                    ),
+                    (("period", processing.consent_proof_retention),),
+                ),
+            )
+        ),
     )

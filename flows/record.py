@@ -106,6 +106,17 @@ def _purposes(t: Translator, record: ProcessingRecord) -> list[str]:
             "Art. 7(1), 17 GDPR)."
         )
     )
+    if processing.consent_proof_retention is not None:
+        lines.append(
+            "• "
+            + t.gettext(
+                "“Proof of consent after erasure”: to what, when and how a person agreed, kept "
+                "for {period} after their consent records went (erased, or deleted with the "
+                "last of their data), to be able to show that they agreed should it be "
+                "disputed. Legal basis: legal obligation (Art. 6(1)(c) GDPR with Art. 7(1) "
+                "GDPR); erasure does not reach it (Art. 17(3)(e) GDPR); see the open points."
+            ).format(period=t.duration(processing.consent_proof_retention))
+        )
     return lines
 
 
@@ -331,8 +342,11 @@ def _open_points(t: Translator, record: ProcessingRecord) -> list[str]:
             if record.processing.consent_proof_retention is None
             else t.gettext(
                 "Whether keeping proof of consent for {period} after erasure "
-                "(FEEDBACKBOT_CONSENT_PROOF_RETENTION) is necessary for the defence of legal "
-                "claims (Art. 17(3)(e) GDPR), and is no longer than that needs."
+                "(FEEDBACKBOT_CONSENT_PROOF_RETENTION) is needed to show consent and to defend "
+                "legal claims (Art. 7(1), 17(3)(e) GDPR), on which legal basis (the notices "
+                "name Art. 6(1)(c) with Art. 7(1) GDPR; with Art. 6(1)(f) GDPR, the interest "
+                "is to be named and objection offered, Art. 13(1)(d), 21 GDPR), and whether the "
+                "period is no longer than that needs."
             ).format(period=t.duration(record.processing.consent_proof_retention))
         )
     )

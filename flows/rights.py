@@ -431,28 +431,39 @@ class DataRights:
         if noted is None:
             return t.gettext("No data is stored about you.")
         zone = self.config.timezone
-        if noted.until is None:
-            said = t.gettext(
-                "No data is stored about you except proof of your consents (to what, when "
-                "and how you agreed; none of your answers), kept to show that you agreed "
-                "(Art. 7(1) GDPR) after your data went:"
-            )
-        else:
-            said = t.gettext(
+        if not noted.proofs:
+            assert noted.until is not None
+            return t.gettext(
                 "No data is stored about you except an encrypted note (none of your answers) "
                 "that {what}. It is kept until {date}, so that this is carried out again should "
                 "our data be restored from a backup."
             ).format(what=_what_was_noted(t, _note_about(noted)), date=t.date(noted.until, zone))
-            if noted.proofs:
-                said += "\n\n" + t.gettext(
-                    "Also kept is proof of your consents (to what, when and how you agreed; "
-                    "none of your answers), to show that you agreed (Art. 7(1) GDPR) after "
-                    "your data went:"
-                )
-        if not noted.proofs:
-            return said
+        if noted.until is None:
+            said = t.gettext(
+                "No data is stored about you except proof of earlier consents (to what, when "
+                "and how you agreed; none of your answers), kept after their records were "
+                "deleted, to show that you agreed (Art. 7(1), 17(3)(e) GDPR):"
+            )
+        else:
+            # One sentence for both (found by a DPO's review: "no data except a note", and
+            # the proof only in the paragraph after it)
+            said = t.gettext(
+                "No data is stored about you except an encrypted note (none of your answers) "
+                "that {what}, kept until {date} so that this is carried out again should our "
+                "data be restored from a backup, and proof of earlier consents (to what, when "
+                "and how you agreed; none of your answers), kept after their records were "
+                "deleted, to show that you agreed (Art. 7(1), 17(3)(e) GDPR):"
+            ).format(what=_what_was_noted(t, _note_about(noted)), date=t.date(noted.until, zone))
         proofs = [self._proof(t, proof, None) for proof in noted.proofs]
-        return "\n".join([said, *self._proof_lines(t, proofs)])
+        # What /delete does to it, and the rights where it is all there is (found by a
+        # DPO's review: a second /delete was answered by this list alone)
+        rights = t.gettext(
+            "/delete does not erase this proof: we keep it until the date named, to be able "
+            "to show that you agreed should it be disputed. If you think we should not, write "
+            "to {contact}; you may also complain to a data protection supervisory authority. "
+            "The copy that follows as a file holds the exact wording of each consent."
+        ).format(contact=self.processing.controller.contact)
+        return "\n".join([said, *self._proof_lines(t, proofs), "", rights])
 
     def _proof_lines(self, t: Translator, proofs: Sequence[ExportConsentProof]) -> list[str]:
         """Each proof of consent kept, a line each: what it was given to, when, and until
@@ -465,6 +476,11 @@ class DataRights:
                     "• {purpose}: given on {when}, withdrawn on {withdrawn} (consent request "
                     "version {version}); kept until {until}"
                 )
+            elif proof.ended_at is not None:  # (as the consent was shown before: review)
+                line = t.gettext(
+                    "• {purpose}: given on {when}, ended on {ended} with the feedback it was "
+                    "given with (consent request version {version}); kept until {until}"
+                )
             else:
                 line = t.gettext(
                     "• {purpose}: given on {when} (consent request version {version}); kept "
@@ -475,6 +491,7 @@ class DataRights:
                     purpose=proof.purpose_description,
                     when=t.datetime(proof.granted_at, zone),
                     withdrawn=t.datetime(proof.withdrawn_at, zone) if proof.withdrawn_at else "",
+                    ended=t.datetime(proof.ended_at, zone) if proof.ended_at else "",
                     version=proof.notice_version,
                     until=t.date(proof.kept_until, zone),
                 )
@@ -923,9 +940,9 @@ class DataRights:
         if export.consent_proofs:
             lines += [
                 t.gettext(
-                    "Proof of consents you gave before your data went (to what, when and how "
-                    "you agreed; none of your answers), kept to show that you agreed (Art. "
-                    "7(1) GDPR):"
+                    "Proof of earlier consents (to what, when and how you agreed; none of your "
+                    "answers), kept after their records were deleted, to show that you agreed "
+                    "(Art. 7(1), 17(3)(e) GDPR); /delete does not erase it:"
                 ),
                 *self._proof_lines(t, export.consent_proofs),
                 "",
@@ -956,11 +973,21 @@ class DataRights:
             # Art. 15(1)(h), here too, not in /privacy alone (found by a DPO's review)
             export.automated_decisions,
             "",
-            t.gettext(
-                "Your rights: /delete erases everything, /withdraw withdraws a consent; for "
-                "rectification, restriction or objection write to {contact}, and you may "
-                "complain to a data protection supervisory authority. /privacy shows the full "
-                "privacy notice. A complete copy follows as a file."
+            (
+                t.gettext(
+                    "Your rights: /delete erases everything but the proof of earlier consents, "
+                    "/withdraw withdraws a consent; for rectification, restriction or objection "
+                    "write to {contact}, and you may complain to a data protection supervisory "
+                    "authority. /privacy shows the full privacy notice. A complete copy follows "
+                    "as a file."
+                )
+                if export.consent_proofs
+                else t.gettext(
+                    "Your rights: /delete erases everything, /withdraw withdraws a consent; for "
+                    "rectification, restriction or objection write to {contact}, and you may "
+                    "complain to a data protection supervisory authority. /privacy shows the "
+                    "full privacy notice. A complete copy follows as a file."
+                )
             ).format(contact=self.processing.controller.contact),
         ]
         return "\n".join(lines)
@@ -1007,11 +1034,13 @@ class DataRights:
             )
         if not held:
             return []
-        return [
-            t.gettext("In short: {held}. The details follow; /delete erases everything.").format(
-                held=", ".join(held)
+        if export.consent_proofs:  # (found by review: "/delete erases everything")
+            said = t.gettext(
+                "In short: {held}. The details follow; /delete erases everything but the proof."
             )
-        ]
+        else:
+            said = t.gettext("In short: {held}. The details follow; /delete erases everything.")
+        return [said.format(held=", ".join(held))]
 
     def _answer_line(self, t: Translator, answer: ExportAnswer) -> str:
         if answer.answer is None:
@@ -1036,7 +1065,8 @@ class DataRights:
                 "Do you want to erase all data stored about you? That is the language you "
                 "chose with /language; I then follow your Telegram app's language again."
             )
-            text = f"{text}\n\n{self._note_kept(t)}"
+            until = await self._proof_until(pseudonym, held)
+            text = f"{text}\n\n{self._note_kept(t, until)}"
             return Outcome(replies=(self._erase_question(t, text, pseudonym, held),))
         what = self._what_is_erased(t, held.count, held.draft, held.answered)
         question = self._erase_question(t, what, pseudonym, held)
@@ -1070,17 +1100,25 @@ class DataRights:
                     "Telegram app's language again."
                 )
             )
-        also.append(self._note_kept(t, proof=held.consents))
+        also.append(self._note_kept(t, await self._proof_until(pseudonym, held)))
         question = replace(question, text="\n\n".join((question.text, *also)))
         return Outcome(replies=(question,))
 
-    def _note_kept(self, t: Translator, proof: bool = False) -> str:
-        """What an erasure keeps, told before it as after it (found by a customer
-        walk-through: the question did not say so, the confirmation then did): with
-        `proof` (consents to erase) and FEEDBACKBOT_CONSENT_PROOF_RETENTION set, the proof
-        of them too, and until when."""
+    async def _proof_until(self, pseudonym: str, held: _Held) -> datetime | None:
+        """Until when an erasure now would leave proof of consent kept: that kept before
+        (also with the setting since turned off, until the next start), and that of the
+        consents held, with FEEDBACKBOT_CONSENT_PROOF_RETENTION set; None where none."""
+        dates = [proof.kept_until for proof in await self.store.consent_proofs(pseudonym)]
         period = self.config.consent_proof_retention
-        if period is None or not proof:
+        if period is not None and held.consents:
+            dates.append(proof_kept_until(self.clock(), period))
+        return max(dates, default=None)
+
+    def _note_kept(self, t: Translator, proof_until: datetime | None = None) -> str:
+        """What an erasure keeps, told before it as after it (found by a customer
+        walk-through: the question did not say so, the confirmation then did): with proof
+        of consent (`proof_until`), that too, and until when."""
+        if proof_until is None:
             return t.gettext(
                 "Only an encrypted note that the erasure took place (none of your answers) is "
                 "kept, so that it is carried out again should our data be restored from a "
@@ -1092,7 +1130,7 @@ class DataRights:
             "that the erasure is carried out again should our data be restored from a "
             "backup, the proof until {date}, to show that you agreed (Art. 7(1), 17(3)(e) "
             "GDPR)."
-        ).format(date=t.date(proof_kept_until(self.clock(), period), self.config.timezone))
+        ).format(date=t.date(proof_until, self.config.timezone))
 
     @staticmethod
     def _what_is_erased(t: Translator, feedback: int, draft: bool, answered: bool) -> str:
@@ -1484,7 +1522,14 @@ class DataRights:
         # review: "ok" after the erasure was told "Nothing has been withdrawn yet")
         self._withdraw_asked.pop(pseudonym, None)
         log.info("subject erased")
-        notes = [t.gettext("No data is stored about you.")] if not report.anything else []
+        # The proof now kept, and any kept before (found by review: "only a note is kept"
+        # to whoever had proof kept from an earlier erasure or purge)
+        proofs = await self.store.consent_proofs(pseudonym)
+        proof_until = max((proof.kept_until for proof in proofs), default=None)
+        nothing = t.gettext("No data is stored about you.")
+        if proofs:
+            nothing = self._nothing_but_a_note(t, await self.store.ledger_note(pseudonym))
+        notes = [nothing] if not report.anything else []
         if staff:
             notes.append(_staff_note(t, self.config.audit_retention))
         if not report.anything:
@@ -1492,7 +1537,14 @@ class DataRights:
         gone = report.drafts > 0  # the open question's buttons with them
         text = "\n".join(
             [
-                t.gettext("Done. Everything stored about you has been erased:"),
+                (
+                    t.gettext(
+                        "Done. Everything stored about you has been erased but the proof of "
+                        "your consents (see below):"
+                    )
+                    if proof_until is not None
+                    else t.gettext("Done. Everything stored about you has been erased:")
+                ),
                 # What there was only (found by review: four lines of zeros beside the one
                 # language choice that was all there was).
                 *(
@@ -1529,7 +1581,7 @@ class DataRights:
                     "data any more, not even in our backups once the briefly kept backups "
                     "of our keys from before this moment have been deleted."
                 ),
-                self._kept_after_erasure(t, report.proof_kept_until),
+                self._kept_after_erasure(t, proof_until),
                 *(
                     [
                         t.gettext(
@@ -1566,8 +1618,8 @@ class DataRights:
             "(to what, when and how you agreed; none of your answers) are kept: the note "
             "until your data would have expired anyway, and at least a year, so that the "
             "erasure is carried out again should our data be restored from a backup; the "
-            "proof until {date}, to show that you agreed (Art. 7(1), 17(3)(e) GDPR). /mydata "
-            "shows it."
+            "proof, encrypted under a key of ours and not yours, until {date}, to show that "
+            "you agreed (Art. 7(1), 17(3)(e) GDPR). /mydata shows it."
         ).format(date=t.date(proof_until, self.config.timezone))
 
     async def _language(self, pseudonym: str, now: datetime) -> LanguageChoice | None:
@@ -1856,6 +1908,11 @@ class DataRights:
         question = t.gettext("The rest of your data stays stored. {question}").format(
             question=question
         )
+        # What an erasure would keep, as /delete says it (found by a DPO's review: proof
+        # of consent kept, unsaid, on the way PRIVACY.md C7 sends people)
+        until = await self._proof_until(pseudonym, held)
+        if until is not None:
+            question = f"{question}\n\n{self._note_kept(t, until)}"
         erase = self._erase_question(t, question, pseudonym, held, after_withdrawal=True)
         return Outcome(
             replies=(Reply(text), erase), close_keyboard=True, question_gone=bool(discarded)

@@ -1002,6 +1002,11 @@ class Store(abc.ABC):
         SQLite): the entries name nobody in clear, so that they cannot be told apart."""
 
     @abc.abstractmethod
+    async def consent_proofs(self, pseudonym: str) -> tuple[ConsentProof, ...]:
+        """The proof of the person's consents kept after their records went (as
+        `ledger_note` has it), without reading through the ledger."""
+
+    @abc.abstractmethod
     async def erase_subject(
         self, pseudonym: str, now: datetime | None = None, keep_proof: timedelta | None = None
     ) -> ErasureReport:
@@ -1038,6 +1043,14 @@ class Store(abc.ABC):
         no longer evaluated, where a withdrawal now erases it (Art. 17(1)(b)). Feedback
         given before any consent to the purpose was recorded, and that of a flow not in
         `required`, is left as it is."""
+
+    @abc.abstractmethod
+    async def cap_consent_proofs(self, period: timedelta | None) -> int:
+        """Bring the date until which each proof of consent is kept forward to what
+        `period` (FEEDBACKBOT_CONSENT_PROOF_RETENTION) gives from when it was kept, as
+        `proof_kept_until` counts; None (the setting turned off): delete them all. A
+        longer period changes nothing kept. Returns how many were changed; the next
+        purge deletes those now past their date."""
 
     @abc.abstractmethod
     async def holds_feedback_beyond(self, flows: Collection[str]) -> bool:

@@ -762,8 +762,30 @@ class MemoryStore(Store):
     async def ledger_note(self, pseudonym: str) -> LedgerNote | None:
         # No notes of erasures: nothing is restored from a backup here; proof of consent
         # is kept as on SQLite.
-        proofs = sorted(self._proofs.get(pseudonym, {}).values(), key=lambda p: p.granted_at)
-        return LedgerNote(until=None, about=(), proofs=tuple(proofs)) if proofs else None
+        proofs = await self.consent_proofs(pseudonym)
+        return LedgerNote(until=None, about=(), proofs=proofs) if proofs else None
+
+    async def consent_proofs(self, pseudonym: str) -> tuple[ConsentProof, ...]:
+        self._check()
+        held = {(c.purpose, c.granted_at) for c in self._consents.get(pseudonym, [])}
+        kept = self._proofs.get(pseudonym, {})
+        proofs = sorted((p for k, p in kept.items() if k not in held), key=lambda p: p.granted_at)
+        return tuple(proofs)
+
+    async def cap_consent_proofs(self, period: timedelta | None) -> int:
+        self._check()
+        changed = 0
+        for pseudonym, kept in list(self._proofs.items()):
+            for key, proof in list(kept.items()):
+                if period is None:
+                    del kept[key]
+                    changed += 1
+                elif (until := proof_kept_until(proof.kept_since, period)) < proof.kept_until:
+                    kept[key] = proof.model_copy(update={"kept_until": until})
+                    changed += 1
+            if not kept:
+                del self._proofs[pseudonym]
+        return changed
 
     def _keep_proof(
         self,
@@ -778,11 +800,13 @@ class MemoryStore(Store):
             return None
         until = proof_kept_until(now, period)
         kept = self._proofs.setdefault(pseudonym, {})
-        for record in records:
+        new = [r for r in records if (r.purpose, r.granted_at) not in kept]
+        for record in new:  # one proven already keeps its date (as on SQLite)
             grant = record.model_dump(exclude={"id"})
-            proof = ConsentProof(**grant, kept_since=now, reason=reason, kept_until=until)
+            at = to_the_minute(now)
+            proof = ConsentProof(**grant, kept_since=at, reason=reason, kept_until=until)
             kept[(record.purpose, record.granted_at)] = proof
-        return until
+        return until if new else None
 
     async def erase_subject(
         self, pseudonym: str, now: datetime | None = None, keep_proof: timedelta | None = None

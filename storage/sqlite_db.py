@@ -275,6 +275,17 @@ LEDGER_MIGRATIONS: list[list[str]] = [
         "CREATE INDEX ledger.staff_posts_redraw ON staff_posts (chat_id, message_id)"
         " WHERE redraw = 1",
     ],
+    [
+        # Proof of consent kept after the person's data went (FEEDBACKBOT_CONSENT_PROOF_
+        # RETENTION): a row per consent, sealed under a key derived from the pseudonym
+        # key; `person` a keyed hash of the pseudonym of its own (found by an index, not
+        # by reading every entry as the erasures are); when kept (to the minute) and
+        # until when in clear. Beside the ledger: a restore must not lose it either.
+        "CREATE TABLE ledger.consent_proofs (id INTEGER PRIMARY KEY, person TEXT NOT NULL,"
+        " at TEXT NOT NULL, keep_until TEXT NOT NULL, sealed BLOB NOT NULL)",
+        "CREATE INDEX ledger.consent_proofs_person ON consent_proofs (person)",
+        "CREATE INDEX ledger.consent_proofs_keep ON consent_proofs (keep_until)",
+    ],
 ]
 KEY_MIGRATIONS: list[list[str]] = [
     [

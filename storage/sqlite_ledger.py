@@ -53,7 +53,7 @@ from storage.interface import (
 )
 from storage.memory import to_the_minute
 from storage.sqlite_core import KEY_VERSION, StoreCore, dek_aad
-from storage.sqlite_db import dt, fetch_all, fetch_one, on_thread, run, select_in, ts
+from storage.sqlite_db import dt, fetch_all, fetch_one, on_thread, run, run_many, select_in, ts
 
 log = logging.getLogger("storage")
 
@@ -70,6 +70,11 @@ LOOKUP_CHUNK = 500
 """People or consents looked up per query when checking the entries (under SQLite's
 limit on the parameters of one statement, 999 in builds before 3.32)."""
 _PAD = 512
+_PROOF_LABEL = b"feedbackbot/consent-proof/v1"
+_PROOF_PERSON_LABEL = b"feedbackbot/consent-proof-person/v1"
+_PROOF_PAD = 512
+"""Proof rows are padded to this: one consent's proof is under it, whatever its purpose
+and version (found by review: unpadded, their size would tell them apart)."""
 _LABEL = b"feedbackbot/erasure-ledger/v1"
 _JSON = json.JSONDecoder()
 _Keep = Callable[[sqlite3.Connection, list[dict[str, Any]]], list[dict[str, Any]]]
@@ -127,6 +132,12 @@ class ErasureLedger(StoreCore):
                 )
         return records
 
+    def _proof_person(self, pseudonym: str) -> str:
+        """How a proof row names the person: a keyed hash of the pseudonym under a key of
+        its own, so that the row cannot be matched to their rows in feedback.db without
+        the master key (nor, once those are gone, to anything but their other proofs)."""
+        return crypto.derive_key(self._derived_key(_PROOF_PERSON_LABEL), pseudonym.encode()).hex()
+
     async def _keep_proof(
         self,
         people: Collection[str],
@@ -135,32 +146,112 @@ class ErasureLedger(StoreCore):
         reason: Literal["erasure", "expiry"],
     ) -> tuple[int, datetime | None]:
         """Keep proof of the consents of each of the people (under the store's lock, before
-        their records and key go): an entry of the ledger of its own, sealed as every
-        other, kept until `proof_kept_until` (FEEDBACKBOT_CONSENT_PROOF_RETENTION). How
-        many people's proof was kept, and until when. Records that do not open (damaged,
-        or their key gone) prove nothing and are left out; on a full disk nothing is kept
+        their records and key go): a row per consent in erasures.db's `consent_proofs`,
+        sealed under a key derived from the pseudonym key (not the person's), kept until
+        `proof_kept_until` (FEEDBACKBOT_CONSENT_PROOF_RETENTION); all of them in one
+        transaction (found by review: a commit each made a purge of 5,000 people 7 times
+        slower). A consent already proven (a purge cut short, a backup restored and
+        purged again) is not kept twice: it keeps the date it was given. How many
+        people's proof was kept, and until when. Records that do not open (damaged, or
+        their key gone) prove nothing and are left out; on a full disk nothing is kept
         (logged) and the caller goes on: the erasure is what the person asked for, and
         the purge what the notices promise."""
-        until = proof_kept_until(now, period)
-        kept = 0
+        until = ts(proof_kept_until(now, period))
+        at = ts(to_the_minute(now))
+        key = self._derived_key(_PROOF_LABEL)
+        rows: list[tuple[str, str, str, bytes]] = []
+        people_kept = 0
         for pseudonym in people:
             try:
                 records = await self._consent_records(pseudonym)
             except DecryptionFailed:
                 log.warning("consent_proof_unreadable")
                 continue
-            if not records:
+            person = self._proof_person(pseudonym)
+            proven = {(p.purpose, p.granted_at) for p in await self._proofs_of(person)}
+            new = [r for r in records if (r.purpose, r.granted_at) not in proven]
+            for record in new:
+                proof = record.model_dump(mode="json", exclude={"id"}, exclude_none=True)
+                rows.append(
+                    (person, at, until, _seal_proof(key, person, proof | {"reason": reason}))
+                )
+            people_kept += bool(new)
+        if not rows:
+            return 0, None
+        try:
+            await run_many(
+                self._conn(),
+                "INSERT INTO ledger.consent_proofs (person, at, keep_until, sealed)"
+                " VALUES (?, ?, ?, ?)",
+                rows,
+            )
+        except StorageFull:
+            log.warning("consent_proof_not_kept")
+            return 0, None
+        return people_kept, dt(until)
+
+    async def _proofs_of(self, person: str) -> list[ConsentProof]:
+        """The proof kept of a person's consents (see `_proof_person`), in the order kept;
+        rows that do not open are left out."""
+        rows = await fetch_all(
+            self._conn(),
+            "SELECT at, keep_until, sealed FROM ledger.consent_proofs WHERE person = ? ORDER BY id",
+            (person,),
+        )
+        decrypt = crypto.decrypter(self._derived_key(_PROOF_LABEL))
+        proofs = []
+        for at, keep_until, sealed in rows:
+            try:
+                kept = _entry(decrypt(sealed, _proof_aad(person)))
+            except DecryptionFailed:
+                log.warning("consent_proof_unreadable")
                 continue
-            grants = [
-                record.model_dump(mode="json", exclude={"id"}, exclude_none=True)
-                for record in records
+            proofs.append(ConsentProof(**kept, kept_since=dt(at), kept_until=dt(keep_until)))
+        return proofs
+
+    async def _live_proofs(self, pseudonym: str) -> tuple[ConsentProof, ...]:
+        """The proof kept of the person's consents whose records are gone, oldest consent
+        first, each once: a consent whose record is still there (a purge cut short after
+        keeping its proof, found by review) is shown as a record, not as proof too."""
+        proofs = await self._proofs_of(self._proof_person(pseudonym))
+        if not proofs:
+            return ()
+        rows = await fetch_all(
+            self._conn(),
+            "SELECT purpose, granted_at FROM main.consents WHERE pseudonym = ?",
+            (pseudonym,),
+        )
+        held = {(purpose, dt(granted)) for purpose, granted in rows}
+        once: dict[tuple[str, datetime], ConsentProof] = {}
+        for proof in proofs:
+            if (proof.purpose, proof.granted_at) not in held:
+                once.setdefault((proof.purpose, proof.granted_at), proof)
+        return tuple(sorted(once.values(), key=lambda proof: proof.granted_at))
+
+    async def consent_proofs(self, pseudonym: str) -> tuple[ConsentProof, ...]:
+        async with self._lock:
+            return await self._live_proofs(pseudonym)
+
+    async def cap_consent_proofs(self, period: timedelta | None) -> int:
+        """Bring the date of the proof kept forward to `proof_kept_until` its keeping and
+        `period`; with None, delete it all: FEEDBACKBOT_CONSENT_PROOF_RETENTION shortened
+        or turned off holds for what is kept too, as the notices then say (found by
+        review). How many rows it changed. Reads the times in clear only."""
+
+        def cap(conn: sqlite3.Connection) -> int:
+            if period is None:
+                return conn.execute("DELETE FROM ledger.consent_proofs").rowcount
+            rows = conn.execute("SELECT id, at, keep_until FROM ledger.consent_proofs").fetchall()
+            moved = [
+                (capped, row_id)
+                for row_id, at, keep_until in rows
+                if (capped := ts(proof_kept_until(dt(at), period))) < keep_until
             ]
-            entry = {"proof": pseudonym, "reason": reason, "consents": grants}
-            if await self._note(pseudonym, entry, now, keep_until=ts(until)):
-                kept += 1
-            else:
-                log.warning("consent_proof_not_kept")
-        return kept, until if kept else None
+            conn.executemany("UPDATE ledger.consent_proofs SET keep_until = ? WHERE id = ?", moved)
+            return len(moved)
+
+        async with self._lock:
+            return await on_thread(self._conn(), cap, atomic=True)
 
     async def _keep_until(self, pseudonym: str, now: datetime) -> str:
         """Until when an entry about the person is needed: the last expiry of their data
@@ -175,26 +266,18 @@ class ErasureLedger(StoreCore):
         first = until.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
         return ts((first + timedelta(days=32)).replace(day=1))
 
-    async def _note(
-        self,
-        pseudonym: str,
-        entry: dict[str, Any],
-        now: datetime,
-        keep_until: str | None = None,
-    ) -> bool:
+    async def _note(self, pseudonym: str, entry: dict[str, Any], now: datetime) -> None:
         """Add an entry about the person (committed by itself: erasures.db is
         synchronous=FULL), padded so that its size does not tell an erasure from a
-        withdrawal, kept until `keep_until` (else `_keep_until`). On a full disk it is
-        lost (logged; False) and the caller goes on: the deletion is what the person
-        asked for.
+        withdrawal. On a full disk it is lost (logged) and the caller goes on: the
+        deletion is what the person asked for.
 
         In clear it is timed to the minute; the exact time is sealed in it, where a
         withdrawal applied again takes it from (see `_seal`)."""
         at = ts(to_the_minute(now))
         sealed = _seal(self._derived_key(_LABEL), {**entry, "at": ts(now)}, at)
         try:
-            if keep_until is None:
-                keep_until = await self._keep_until(pseudonym, now)
+            keep_until = await self._keep_until(pseudonym, now)
             await run(
                 self._conn(),
                 "INSERT INTO ledger.erasures (at, keep_until, sealed) VALUES (?, ?, ?)",
@@ -202,8 +285,6 @@ class ErasureLedger(StoreCore):
             )
         except StorageFull:
             log.warning("not_in_erasure_ledger")
-            return False
-        return True
 
     async def _time_ledger_to_the_minute(self) -> None:
         """Cut the times in clear of entries made before they were noted to the minute,
@@ -275,7 +356,8 @@ class ErasureLedger(StoreCore):
         read as JSON."""
         decrypt = crypto.decrypter(self._derived_key(_LABEL))
         named = partial(_noted, decrypt=decrypt, pseudonym=pseudonym)
-        until, kinds, proofs = await on_thread(self._conn(), named)
+        until, kinds = await on_thread(self._conn(), named)
+        proofs = await self.consent_proofs(pseudonym)
         if until is None and not proofs:
             return None
         about = (
@@ -352,14 +434,13 @@ _PERSON_FIELDS = ("erase", "withdraw", "contact", "language")
 
 def _noted(
     conn: sqlite3.Connection, decrypt: Callable[[bytes, bytes], bytes], pseudonym: str
-) -> tuple[str | None, set[str], tuple[ConsentProof, ...]]:
+) -> tuple[str | None, set[str]]:
     """The latest `keep_until` of the entries about `pseudonym` (those that do not open
-    are skipped, as `_read` skips them), or None; the fields that name the person (of
-    _PERSON_FIELDS: what the entries are of); and the proof of consent kept for them."""
+    are skipped, as `_read` skips them), or None; and the fields that name the person
+    (of _PERSON_FIELDS: what the entries are of)."""
     named = json.dumps(pseudonym).encode()
     latest: str | None = None
     kinds: set[str] = set()
-    proofs: dict[tuple[str, str], ConsentProof] = {}
     after = -1
     while rows := conn.execute(
         "SELECT seq, at, keep_until, sealed FROM ledger.erasures WHERE seq > ?"
@@ -375,30 +456,22 @@ def _noted(
             if named not in plain:
                 continue
             entry = _entry(plain)
-            if entry.get("proof") == pseudonym:
-                for proof in _proofs(entry, keep_until):
-                    # Once each, the last kept (a purge cut short may keep one twice).
-                    proofs[(proof.purpose, proof.granted_at.isoformat())] = proof
-                continue
             fields = {field for field in _PERSON_FIELDS if entry.get(field) == pseudonym}
             if fields:
                 latest = max(latest or keep_until, keep_until)
                 kinds |= fields
-    ordered = sorted(proofs.values(), key=lambda proof: proof.granted_at)
-    return latest, kinds, tuple(ordered)
+    return latest, kinds
 
 
-def _proofs(entry: dict[str, Any], keep_until: str) -> list[ConsentProof]:
-    """The proof of consent a proof entry keeps (see ErasureLedger._keep_proof)."""
-    return [
-        ConsentProof(
-            **grant,
-            kept_since=entry["at"],
-            reason=entry["reason"],
-            kept_until=dt(keep_until),
-        )
-        for grant in entry["consents"]
-    ]
+def _seal_proof(key: bytes, person: str, proof: dict[str, Any]) -> bytes:
+    """A proof row's content, padded (see _PROOF_PAD), bound to whom it is of."""
+    plain = json.dumps(proof)
+    plain += " " * (-len(plain) % _PROOF_PAD)
+    return crypto.encrypt(key, plain.encode(), _proof_aad(person))
+
+
+def _proof_aad(person: str) -> bytes:
+    return crypto.associated_data("consent_proofs", person, "", 0)
 
 
 def _held(

@@ -165,6 +165,10 @@ _OLD_LEDGER_SQL = (  # entries about data that has expired by now anyway
     "DELETE FROM ledger.erasures WHERE seq IN (SELECT seq FROM ledger.erasures"
     " WHERE keep_until < ? LIMIT ?)"
 )
+_OLD_PROOFS_SQL = (  # FEEDBACKBOT_CONSENT_PROOF_RETENTION: kept for as long as that
+    "DELETE FROM ledger.consent_proofs WHERE id IN (SELECT id FROM ledger.consent_proofs"
+    " WHERE keep_until < ? LIMIT ?)"
+)
 CACHE_ROW_MEMORY = timedelta(hours=1)
 _UNUSED_KEYS_SQL = (
     "SELECT DISTINCT k.pseudonym FROM keys.data_keys k"
@@ -424,6 +428,7 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
         await self._batches(_OLD_UPDATES_SQL, (ts(moment - UPDATE_MEMORY),))
         await self._batches(_OLD_RELEASES_SQL, (ts(moment - RELEASE_MEMORY),) * 2)
         await self._batches(_OLD_LEDGER_SQL, (ts(moment),))
+        await self._batches(_OLD_PROOFS_SQL, (ts(moment),))
         # Last: what is about people goes first, should this fail.
         audit = statistics = 0
         if audit_before is not None:
@@ -656,7 +661,8 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
         the keys of surveys of others whose rows all went; how many people and keys, how
         many consent records went with them, and of how many people `proof` kept proof
         (before their keys went: a person who gives something in between keeps key and
-        records, and the proof kept of them is shown once, see sqlite_ledger._noted).
+        records, and the proof kept of them is not shown beside them, see
+        sqlite_ledger._live_proofs).
 
         Walks the key store in pseudonym order, a window of keys at a time.
         """

@@ -22,7 +22,6 @@ from tests.bot.test_rights import SCHEMA, export_of, give_feedback
 from tests.harness import Clock, Harness, files_contain, make_settings, texts
 
 PERIOD = timedelta(days=1096)
-PROOF = "Außerdem wird ein Nachweis Ihrer Einwilligungen aufbewahrt"
 
 
 @pytest.fixture
@@ -51,27 +50,35 @@ async def test_the_erasure_says_what_proof_is_kept_and_mydata_shows_it(proving: 
     assert f"der Nachweis bis zum {date}, um belegen zu können, dass Sie eingewilligt" in question
     assert "Aufbewahrt werden nur ein verschlüsselter Vermerk" in question
     done = texts(await erika.press("Alles löschen"))
+    assert done.startswith(
+        "Erledigt. Alles, was über Sie gespeichert war, wurde gelöscht, bis auf den Nachweis"
+    ), done
     assert "• Einwilligungsnachweise: 2" in done
-    assert f"der Nachweis bis zum {date}" in done and "/meinedaten zeigt ihn." in done
+    assert f"nicht Ihrem, bis zum {date}" in done and "/meinedaten zeigt ihn." in done
 
     answer = await erika.send("/meinedaten")
     shown = texts(answer)
-    assert shown.startswith("Über Sie sind keine Daten gespeichert außer einem verschlüsselten")
+    assert shown.startswith(
+        "Über Sie sind keine Daten gespeichert außer einem verschlüsselten Vermerk (keine Ihrer "
+        "Antworten), dass Sie Ihre Daten löschen ließen und Sie eine Einwilligung widerrufen "
+        "haben, aufbewahrt bis zum "
+    ), shown
+    assert "und einem Nachweis früherer Einwilligungen" in shown, "one sentence for both"
     copy = export_of(answer)  # the proof is theirs too: its copy, with the text agreed to
     jsonschema.validate(copy, SCHEMA)
     assert [p["purpose"] for p in copy["consent_proofs"]] == ["feedback", "contact"]
     assert all(len(p["text"]) > 100 and p["method"] for p in copy["consent_proofs"])
     assert (copy["consents"], copy["feedback"]) == ([], [])
     assert any("1.096 Tage" in rule for rule in copy["retention_rules"])
-    assert PROOF in shown
     lines = [line for line in shown.splitlines() if line.startswith("• ")]
     assert len(lines) == 2, shown
     assert lines[0].startswith("• Speichern und Auswerten Ihres Feedbacks")
     assert lines[1].startswith("• Kontaktaufnahme mit Ihnen in diesem Chat")
     assert ", widerrufen am " in lines[1] and ", widerrufen am " not in lines[0]
     assert all(line.endswith(f"; aufbewahrt bis zum {date}") for line in lines)
-    # /loeschen again erases nothing more and says what is kept, as /meinedaten does
-    assert PROOF in texts(await erika.send("/loeschen"))
+    # /loeschen again erases nothing more, and says why the proof stays and where to turn
+    again = texts(await erika.send("/loeschen"))
+    assert "/loeschen löscht diesen Nachweis nicht" in again and "Aufsichtsbehörde" in again
     assert files_contain(proving.settings.data_dir, b"Quastenflosser") == []
 
 
@@ -91,8 +98,11 @@ async def test_a_returning_customer_finds_the_proof_in_the_copy(proving: Harness
 
     answer = await john.send("/mydata")
     summary = texts(answer)
-    assert "Proof of consents you gave before your data went" in summary
-    assert "1 active consent, proof of 1 earlier consent. The details follow" in summary
+    assert "Proof of earlier consents (to what, when and how you agreed" in summary
+    assert "proof of 1 earlier consent. The details follow; /delete erases everything but the " in (
+        summary
+    )
+    assert "Your rights: /delete erases everything but the proof of earlier consents" in summary
     assert f"; kept until {kept_until}" in summary, "counted from the erasure"
     assert "proof of your consents (to what, when and how you agreed" in summary, "the rule"
     export = export_of(answer)
@@ -116,7 +126,7 @@ async def test_the_purge_keeps_proof_when_the_last_data_expires(proving: Harness
     await purge_expired(proving.app.bot_data.service, proving.settings)
     shown = texts(await erika.send("/meinedaten"))
     assert shown.startswith(
-        "Über Sie sind keine Daten gespeichert außer einem Nachweis Ihrer Einwilligungen"
+        "Über Sie sind keine Daten gespeichert außer einem Nachweis früherer Einwilligungen"
     ), shown
     [line] = [line for line in shown.splitlines() if line.startswith("• ")]
     assert line.endswith(f"; aufbewahrt bis zum {until(proving)}")
@@ -138,12 +148,18 @@ def test_the_notice_and_the_record_name_the_period(tmp_path: Path) -> None:
     settings = make_settings(tmp_path / "data", consent_proof_retention="1096d")
     record = processing_record_of(settings)
     notice = render_document("privacy-notice", "de", record)
-    assert "danach noch 1.096 Tage lang auf" in notice
+    assert "bis zum Ersten des Monats, nachdem 1.096 Tage vergangen sind" in notice
+    assert "Aufbewahrung eines Nachweises Ihrer Einwilligungen nach dem Löschen" in notice
     processing = render_document("processing-record", "en", record)
     assert "kept in the erasure ledger, encrypted under its key and not the person's, for " in (
         processing.replace("\n", " ")
     )
-    assert "necessary for the defence of legal claims (Art. 17(3)(e) GDPR)" in processing
+    flat = processing.replace("\n", " ")
+    assert "is needed to show consent and to defend legal claims (Art. 7(1), 17(3)(e)" in flat
+    assert "Proof of consent after erasure (`FEEDBACKBOT_CONSENT_PROOF_RETENTION`): the one" in (
+        flat
+    ), "the exception to the encryption under the person's keys, as a measure"
+    assert "“Proof of consent after erasure”: to what, when and how a person agreed" in flat
     plain = processing_record_of(make_settings(tmp_path / "data"))
     assert "not set, /delete erases the consent records" in render_document(
         "processing-record", "en", plain
@@ -167,3 +183,54 @@ def test_the_copy_schema_describes_the_proof() -> None:
     proof = SCHEMA["$defs"]["ExportConsentProof"]["properties"]
     assert set(proof) >= {"purpose", "granted_at", "text_sha256", "kept_until", "reason"}
     assert json.dumps(SCHEMA["properties"]["consent_proofs"]).count("ExportConsentProof") == 1
+
+
+async def test_the_offer_to_erase_after_a_withdrawal_says_what_proof_stays(
+    proving: Harness,
+) -> None:
+    """The way PRIVACY.md C7 sends people (found by a DPO's review: the offer did not say
+    that proof of their consents is kept, while /loeschen did)."""
+    john = proving.customer(1002, language_code="en")
+    await give_feedback(john, "Fine.")
+    await john.send("/withdraw")
+    offered = texts(await john.press("Storing your feedback"))
+    assert "Do you want to erase all data stored about you?" in offered
+    assert f"the proof until {until(proving, 'en')}, to show that you agreed" in offered
+
+
+async def test_a_proof_period_ended_or_shortened_holds_from_the_next_start(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    """As the notice then says (found by review: turned off, /datenschutz was silent while
+    /meinedaten still showed proof kept for three years)."""
+    data = tmp_path / "data"
+    first = Harness(
+        api=api, settings=make_settings(data, consent_proof_retention="1096d"), clock=clock
+    )
+    await first.start()
+    try:
+        await give_feedback(first.customer(), "Der erste Kommentar")
+        await give_feedback(first.customer(77), "Der zweite Kommentar")
+        for person in (first.customer(), first.customer(77)):
+            await person.send("/loeschen")
+            await person.press("Alles löschen")
+    finally:
+        await first.stop()
+    shorter = Harness(
+        api=api, settings=make_settings(data, consent_proof_retention="30d"), clock=clock
+    )
+    await shorter.start()
+    try:
+        shown = texts(await shorter.customer().send("/meinedaten"))
+        kept = translator("de").date(proof_kept_until(clock(), timedelta(days=30)), "Europe/Berlin")
+        assert f"aufbewahrt bis zum {kept}" in shown, shown
+    finally:
+        await shorter.stop()
+    clock.advance(timedelta(minutes=5))
+    off = Harness(api=api, settings=make_settings(data), clock=clock)
+    await off.start()
+    try:
+        shown = texts(await off.customer(77).send("/meinedaten"))
+        assert "Nachweis" not in shown, "the setting off: none kept"
+    finally:
+        await off.stop()

@@ -11,6 +11,7 @@ import sqlite3
 import stat
 import threading
 from collections.abc import AsyncIterator
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -804,8 +805,9 @@ async def test_a_store_from_before_staff_posts_gets_their_table(
     p = store.pseudonym(SUBJECT)
     record = await store.submit_feedback(p, feedback("vorher"), [grant()], CHAT_ID)
     await store.close()
-    with sqlite3.connect(data_dir / "erasures.db") as con:  # ledger migration 2 undone
+    with sqlite3.connect(data_dir / "erasures.db") as con:  # ledger migrations 2 and 3 undone
         con.execute("DROP TABLE staff_posts")
+        con.execute("DROP TABLE consent_proofs")  # (as the README's way back does)
         con.execute("DELETE FROM schema_migrations WHERE version > 1")
     con.close()
     again = await reopen(data_dir, key)
@@ -1639,6 +1641,53 @@ async def test_proof_of_consent_kept_at_an_erasure_is_sealed_and_outlives_a_rest
         assert (kept.reason, kept.kept_since) == ("erasure", T0 + HOUR)
     finally:
         await again.close()
+
+
+async def test_a_purge_cut_short_after_keeping_proof_shows_the_consent_once(
+    store: SQLiteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Proof is kept before the key and records go, in erasures.db; should the purge stop
+    in between (a full disk, a crash), the consent stays a record and is not also shown as
+    proof "after your data went"; the purge run again keeps no second proof of it (found
+    by review: the later one, with a later date, replaced the first)."""
+    person = store.pseudonym("tg-user:1")
+    await store.submit_feedback(person, feedback("läuft ab", ttl=DAY), [grant()])
+    period = timedelta(days=1096)
+
+    def full(*_: Any, **__: Any) -> Any:
+        raise StorageFull("no room")
+
+    monkeypatch.setattr(purge_module, "_shred_unused_keys", full)
+    with pytest.raises(StorageFull):
+        await store.purge_expired(T0 + 3 * DAY, keep_proof=period)
+    monkeypatch.undo()
+    assert len(await store.consents(person)) == 1
+    noted = await store.ledger_note(person)
+    assert noted is None or noted.proofs == (), "a record, not proof too"
+    report = await store.purge_expired(T0 + 40 * DAY, keep_proof=period)
+    assert (report.consents, report.proofs) == (1, 0), "proven already"
+    noted = await store.ledger_note(person)
+    assert noted is not None
+    [kept] = noted.proofs
+    assert kept.kept_since == T0 + 3 * DAY and kept.kept_until == datetime(2028, 4, 1, tzinfo=UTC)
+
+
+async def test_the_ledger_file_shows_neither_whose_nor_how_many_consents_a_proof_is_of(
+    store: SQLiteStore, data_dir: Path
+) -> None:
+    """A row per consent, each the same size whatever its purpose and times, named by a
+    keyed hash of its own (not the pseudonym of feedback.db)."""
+    one, two = store.pseudonym("tg-user:1"), store.pseudonym("tg-user:2")
+    await store.submit_feedback(one, feedback("a"), [grant()])
+    await store.submit_feedback(two, feedback("b"), [grant(), grant("contact")], CHAT_ID)
+    await store.withdraw_consent(two, "contact", T0 + HOUR)
+    for person in (one, two):
+        await store.erase_subject(person, T0 + DAY, timedelta(days=1096))
+    await store.close()
+    with closing(sqlite3.connect(data_dir / "erasures.db")) as db:
+        rows = db.execute("SELECT person, length(sealed) FROM consent_proofs").fetchall()
+    assert len(rows) == 3 and len({size for _, size in rows}) == 1, rows
+    assert {person for person, _ in rows}.isdisjoint({one, two})
 
 
 async def test_the_ledger_keeps_when_in_clear_to_the_minute_and_a_restore_applies_all_again(
@@ -2484,23 +2533,23 @@ async def test_a_store_that_cannot_be_written_or_is_held_says_so(tmp_path: Path)
 async def test_only_an_opening_that_may_upgrade_upgrades_the_ledger(
     store: SQLiteStore, data_dir: Path, key: bytes
 ) -> None:
-    """This version changes only the ledger's schema (v2, the notes of staff-chat alerts):
-    `backup`, `stats` and the like of the new version, run beside the old bot, must leave
-    it able to start (found by review: they upgraded erasures.db)."""
+    """A version may change only the ledger's schema (v2, the notes of staff-chat alerts;
+    v3, proof of consent): `backup`, `stats` and the like of the new version, run beside
+    the old bot, must leave it able to start (found by review: they upgraded erasures.db)."""
     await store.submit_feedback(store.pseudonym(SUBJECT), feedback("x"), [grant()])
     await store.close()
     with sqlite3.connect(data_dir / "erasures.db") as con:  # as the version before left it
-        con.execute("DROP TABLE staff_posts")
-        con.execute("DELETE FROM schema_migrations WHERE version > 1")
+        con.execute("DROP TABLE consent_proofs")
+        con.execute("DELETE FROM schema_migrations WHERE version > 2")
     con.close()
     before = (data_dir / "erasures.db").read_bytes()
-    with pytest.raises(StoreOutdated, match=r"ledger schema v1, this version writes v2"):
+    with pytest.raises(StoreOutdated, match=r"ledger schema v2, this version writes v3"):
         await SQLiteStore(data_dir, key, upgrade=False).open()
     assert (data_dir / "erasures.db").read_bytes() == before
     again = await reopen(data_dir, key)  # `feedbackbot run`
     await again.close()
     with sqlite3.connect(f"file:{data_dir / 'erasures.db'}?mode=ro", uri=True) as con:
-        assert con.execute("SELECT max(version) FROM schema_migrations").fetchone() == (2,)
+        assert con.execute("SELECT max(version) FROM schema_migrations").fetchone() == (3,)
     con.close()
 
 

@@ -1791,3 +1791,28 @@ async def test_proof_of_each_erasure_is_kept_and_each_consent_shown_once(store: 
         (T0, T0 + HOUR),
         (later, later + HOUR),
     ]
+
+
+async def test_a_shortened_or_ended_proof_period_holds_for_the_proof_kept(store: Store) -> None:
+    """As a shortened retention holds for feedback stored: the notice names the period
+    now set, so the proof kept under a longer one is brought forward, and all of it goes
+    once the setting is off (found by review: kept three years, the notice silent)."""
+    p, q = store.pseudonym("tg-user:1"), store.pseudonym("tg-user:2")
+    for person, at in ((p, T0 + DAY), (q, T0 + 40 * DAY)):
+        await store.submit_feedback(person, feedback(at=T0), [grant()])
+        await store.erase_subject(person, at, THREE_YEARS)
+    assert await store.cap_consent_proofs(THREE_YEARS) == 0, "as long as before: unchanged"
+    assert await store.cap_consent_proofs(timedelta(days=5 * 365)) == 0, "longer: unchanged"
+    assert await store.cap_consent_proofs(timedelta(days=365)) == 2
+    for person, until in (
+        (p, datetime(2026, 4, 1, tzinfo=UTC)),
+        (q, datetime(2026, 5, 1, tzinfo=UTC)),
+    ):
+        noted = await store.ledger_note(person)
+        assert noted is not None and [x.kept_until for x in noted.proofs] == [until]
+    await store.purge_expired(datetime(2026, 4, 2, tzinfo=UTC))
+    noted = await store.ledger_note(p)
+    assert noted is None or noted.proofs == (), "past its new date: gone"
+    assert await store.cap_consent_proofs(None) == 1
+    noted = await store.ledger_note(q)
+    assert noted is None or noted.proofs == (), "the setting off: none kept"
