@@ -104,8 +104,9 @@ class ExportConsentProof(_Model):
 
 class ExportAuditEntry(_Model):
     event: str = Field(
-        description="What was done: 'summary' (figures and comments read), 'answer' (a "
-        "customer answered), 'staff-rules-confirmed' (the rules for staff confirmed)."
+        description="What was done: 'summary' (figures and comments read), 'export' "
+        "(feedback exported), 'answer' (a customer answered), 'staff-rules-confirmed' (the "
+        "rules for staff confirmed)."
     )
     at: datetime = Field(description="When, to the minute.")
     detail: str | None = Field(

@@ -654,8 +654,10 @@ def measures_in_force(processing: Processing, operations: Operations) -> tuple[M
                         "left), purpose, notice version, SHA-256 of the text, method and times "
                         "of each are sealed into `erasures.db` under a key derived from the "
                         "pseudonym key, not the person's, so that the destruction of their keys "
-                        "does not reach it: a row per consent, padded to one size, named by a "
-                        "keyed hash of its own (not the pseudonym of the data store); deleted "
+                        "does not reach it: one row per person, padded (up to about ten "
+                        "consents take one size), named by a keyed hash of its own (not the "
+                        "pseudonym of the data store), no time in clear but the first of a "
+                        "month; each proof deleted "
                         "by the purge {period} after (rounded up to the first of a month); a "
                         "shorter period, or none, set later holds for it from the next start."
                     ),

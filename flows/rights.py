@@ -345,7 +345,7 @@ class DataRights:
             export = self._export(
                 t, now, [], [], None, None, None, None, ConsentsOf(()), set(), wording, noted
             )
-            export = export.model_copy(update={"staff_audit": audited})
+            export = self._with_trail(t, export, audited)
             return Outcome(replies=(Reply(nothing), self._copy(t, export)))
         # Whether each feedback is still evaluated, as staff statistics, alerts and
         # deliveries go by it: also where a consent's sealed details are unreadable (found
@@ -395,7 +395,7 @@ class DataRights:
             for post in alerts.values()
         ]
         passed_on.sort(key=lambda passed: passed.delivered_at)
-        export = export.model_copy(update={"passed_on": passed_on, "staff_audit": audited})
+        export = self._with_trail(t, export.model_copy(update={"passed_on": passed_on}), audited)
         log.info("access given", extra={"pseudonym": pseudonym[:12]})
         summary = self._summary(t, export)
         if unreadable:
@@ -413,6 +413,20 @@ class DataRights:
         if staff or trail:
             summary = f"{summary}\n\n{self._staff_access_note(t, trail)}"
         return Outcome(replies=(Reply(summary), self._copy(t, export)))
+
+    def _with_trail(
+        self, t: Translator, export: DataExport, audited: list[ExportAuditEntry]
+    ) -> DataExport:
+        """The copy with the person's entries of the audit trail, and how long they are kept
+        (found by review: the rules of the copy did not say)."""
+        if not audited:
+            return export
+        kept = t.gettext(
+            "Entries of the audit trail (your use of the staff commands): each is deleted "
+            "{period} after it was made."
+        ).format(period=t.duration(self.config.audit_retention))
+        rules = [*export.retention_rules, kept]
+        return export.model_copy(update={"staff_audit": audited, "retention_rules": rules})
 
     @staticmethod
     def _copy(t: Translator, export: DataExport) -> Reply:
@@ -529,22 +543,25 @@ class DataRights:
                 "after it was made."
             ).format(period=period)
         zone = self.config.timezone
-        return t.ngettext(
-            "As a staff member: the audit trail also keeps, encrypted, when you used the "
-            "staff commands (what, and how many records), as proof of how feedback was "
-            "handled: {count} entry of yours, made on {first}; it is in the copy. Each "
-            "entry is deleted {period} after it was made.",
+        first, last = t.date(trail[0].at, zone), t.date(trail[-1].at, zone)
+        if first == last:  # (found by review: "from 29 November 2026 to 29 November 2026")
+            return t.ngettext(
+                "As a staff member: the audit trail also keeps, encrypted, when you used the "
+                "staff commands (what, and how many records), as proof of how feedback was "
+                "handled: {count} entry of yours, made on {first}; it is in the copy. Each "
+                "entry is deleted {period} after it was made.",
+                "As a staff member: the audit trail also keeps, encrypted, when you used the "
+                "staff commands (what, and how many records), as proof of how feedback was "
+                "handled: {count} entries of yours, made on {first}; each is in the copy. "
+                "Each entry is deleted {period} after it was made.",
+                len(trail),
+            ).format(count=t.number(len(trail)), first=first, period=period)
+        return t.gettext(
             "As a staff member: the audit trail also keeps, encrypted, when you used the "
             "staff commands (what, and how many records), as proof of how feedback was "
             "handled: {count} entries of yours, made from {first} to {last}; each is in the "
-            "copy. Each entry is deleted {period} after it was made.",
-            len(trail),
-        ).format(
-            count=t.number(len(trail)),
-            first=t.date(trail[0].at, zone),
-            last=t.date(trail[-1].at, zone),
-            period=period,
-        )
+            "copy. Each entry is deleted {period} after it was made."
+        ).format(count=t.number(len(trail)), first=first, last=last, period=period)
 
     def _allow_access(self, pseudonym: str) -> bool:
         now = self.clock()
@@ -975,13 +992,13 @@ class DataRights:
             "",
             (
                 t.gettext(
-                    "Your rights: /delete erases everything but the proof of earlier consents, "
-                    "/withdraw withdraws a consent; for rectification, restriction or objection "
-                    "write to {contact}, and you may complain to a data protection supervisory "
-                    "authority. /privacy shows the full privacy notice. A complete copy follows "
-                    "as a file."
+                    "Your rights: /delete erases everything but what is kept as proof (see "
+                    "above), /withdraw withdraws a consent; for rectification, restriction or "
+                    "objection write to {contact}, and you may complain to a data protection "
+                    "supervisory authority. /privacy shows the full privacy notice. A complete "
+                    "copy follows as a file."
                 )
-                if export.consent_proofs
+                if export.consent_proofs or export.staff_audit
                 else t.gettext(
                     "Your rights: /delete erases everything, /withdraw withdraws a consent; for "
                     "rectification, restriction or objection write to {contact}, and you may "
@@ -1034,9 +1051,10 @@ class DataRights:
             )
         if not held:
             return []
-        if export.consent_proofs:  # (found by review: "/delete erases everything")
+        if export.consent_proofs or export.staff_audit:  # (review: "erases everything")
             said = t.gettext(
-                "In short: {held}. The details follow; /delete erases everything but the proof."
+                "In short: {held}. The details follow; /delete erases everything but what is "
+                "kept as proof (see below)."
             )
         else:
             said = t.gettext("In short: {held}. The details follow; /delete erases everything.")
@@ -1053,10 +1071,14 @@ class DataRights:
         return f"  {answer.question}\n  → {shown}"
 
     # --- /loeschen ------------------------------------------------------------------------
-    async def request_erasure(self, person: Person, staff: bool = False) -> Outcome:
-        """Asks for the one confirmation erasure needs."""
+    async def request_erasure(
+        self, person: Person, staff: bool = False, actor: str | None = None
+    ) -> Outcome:
+        """Asks for the one confirmation erasure needs. To a member of staff, or whoever has
+        entries in the audit trail (`actor`, as for `access`), also that those stay."""
         t = translator(person.locale)
         pseudonym = self.store.pseudonym(person.subject)
+        staff = await self._audited(staff, actor)
         held = await self._held(pseudonym)
         if not (held.more or held.language):
             return await self._nothing_stored(t, pseudonym, staff)
@@ -1067,6 +1089,8 @@ class DataRights:
             )
             until = await self._proof_until(pseudonym, held)
             text = f"{text}\n\n{self._note_kept(t, until)}"
+            if staff:
+                text = f"{text}\n\n{_staff_note(t, self.config.audit_retention)}"
             return Outcome(replies=(self._erase_question(t, text, pseudonym, held),))
         what = self._what_is_erased(t, held.count, held.draft, held.answered)
         question = self._erase_question(t, what, pseudonym, held)
@@ -1101,8 +1125,16 @@ class DataRights:
                 )
             )
         also.append(self._note_kept(t, await self._proof_until(pseudonym, held)))
+        if staff:  # (found by review: said only once it was done)
+            also.append(_staff_note(t, self.config.audit_retention))
         question = replace(question, text="\n\n".join((question.text, *also)))
         return Outcome(replies=(question,))
+
+    async def _audited(self, staff: bool, actor: str | None) -> bool:
+        """Whether the person is a member of staff or has entries in the audit trail (a
+        former one): what erasure leaves of theirs there is to be told (found by review:
+        "only a note is kept" to a former member of staff)."""
+        return staff or (actor is not None and bool(await self.store.audit_entries_of(actor)))
 
     async def _proof_until(self, pseudonym: str, held: _Held) -> datetime | None:
         """Until when an erasure now would leave proof of consent kept: that kept before
@@ -1409,14 +1441,18 @@ class DataRights:
             )
         )
 
-    async def confirm_erasure(self, person: Person, data: str, staff: bool = False) -> Outcome:
+    async def confirm_erasure(
+        self, person: Person, data: str, staff: bool = False, actor: str | None = None
+    ) -> Outcome:
         """The erase / keep button: shreds the key first, then every row about the person.
 
-        For a staff member the answer adds that the audit trail of their staff access
-        stays: "nothing about you is left" would not be true of them.
+        For a staff member, or whoever has entries in the audit trail (`actor`), the answer
+        adds that the audit trail of their staff access stays: "nothing about you is left"
+        would not be true of them.
         """
         t = translator(person.locale)
         pseudonym = self.store.pseudonym(person.subject)
+        staff = await self._audited(staff, actor)
         parts = data.split(":")
         if parts[:2] == ["d", "n"] and len(parts) <= 3:
             # "keep" holds for every question shown, while one is open; with none (the

@@ -277,14 +277,14 @@ LEDGER_MIGRATIONS: list[list[str]] = [
     ],
     [
         # Proof of consent kept after the person's data went (FEEDBACKBOT_CONSENT_PROOF_
-        # RETENTION): a row per consent, sealed under a key derived from the pseudonym
-        # key; `person` a keyed hash of the pseudonym of its own (found by an index, not
-        # by reading every entry as the erasures are); when kept (to the minute) and
-        # until when in clear. Beside the ledger: a restore must not lose it either.
-        "CREATE TABLE ledger.consent_proofs (id INTEGER PRIMARY KEY, person TEXT NOT NULL,"
-        " at TEXT NOT NULL, keep_until TEXT NOT NULL, sealed BLOB NOT NULL)",
-        "CREATE INDEX ledger.consent_proofs_person ON consent_proofs (person)",
-        "CREATE INDEX ledger.consent_proofs_keep ON consent_proofs (keep_until)",
+        # RETENTION): one row per person, all their proofs sealed in it under a key derived
+        # from the pseudonym key, padded; `person` a keyed hash of the pseudonym of its own
+        # (found by an index, not by reading every entry as the erasures are); in clear
+        # only when its first proof is due to go (the first of a month) and the longest
+        # period any was kept for, in days. Beside the ledger: a restore must not lose it.
+        "CREATE TABLE ledger.consent_proofs (person TEXT PRIMARY KEY, due TEXT NOT NULL,"
+        " kept_for INTEGER NOT NULL, sealed BLOB NOT NULL) WITHOUT ROWID",
+        "CREATE INDEX ledger.consent_proofs_due ON consent_proofs (due)",
     ],
 ]
 KEY_MIGRATIONS: list[list[str]] = [

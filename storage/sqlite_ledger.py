@@ -72,9 +72,11 @@ limit on the parameters of one statement, 999 in builds before 3.32)."""
 _PAD = 512
 _PROOF_LABEL = b"feedbackbot/consent-proof/v1"
 _PROOF_PERSON_LABEL = b"feedbackbot/consent-proof-person/v1"
-_PROOF_PAD = 512
-"""Proof rows are padded to this: one consent's proof is under it, whatever its purpose
-and version (found by review: unpadded, their size would tell them apart)."""
+_PROOF_PAD = 4096
+"""A person's proof row is padded to a multiple of this: the proof of up to about ten
+consents fits, so that its size does not tell how many a person gave (found by review)."""
+_PROOF_PAGE = 200
+"""Rows the purge takes proofs past their date out of, per transaction."""
 _LABEL = b"feedbackbot/erasure-ledger/v1"
 _JSON = json.JSONDecoder()
 _Keep = Callable[[sqlite3.Connection, list[dict[str, Any]]], list[dict[str, Any]]]
@@ -133,9 +135,9 @@ class ErasureLedger(StoreCore):
         return records
 
     def _proof_person(self, pseudonym: str) -> str:
-        """How a proof row names the person: a keyed hash of the pseudonym under a key of
+        """How the proof row names the person: a keyed hash of the pseudonym under a key of
         its own, so that the row cannot be matched to their rows in feedback.db without
-        the master key (nor, once those are gone, to anything but their other proofs)."""
+        the master key."""
         return crypto.derive_key(self._derived_key(_PROOF_PERSON_LABEL), pseudonym.encode()).hex()
 
     async def _keep_proof(
@@ -146,21 +148,21 @@ class ErasureLedger(StoreCore):
         reason: Literal["erasure", "expiry"],
     ) -> tuple[int, datetime | None]:
         """Keep proof of the consents of each of the people (under the store's lock, before
-        their records and key go): a row per consent in erasures.db's `consent_proofs`,
-        sealed under a key derived from the pseudonym key (not the person's), kept until
-        `proof_kept_until` (FEEDBACKBOT_CONSENT_PROOF_RETENTION); all of them in one
-        transaction (found by review: a commit each made a purge of 5,000 people 7 times
-        slower). A consent already proven (a purge cut short, a backup restored and
-        purged again) is not kept twice: it keeps the date it was given. How many
-        people's proof was kept, and until when. Records that do not open (damaged, or
-        their key gone) prove nothing and are left out; on a full disk nothing is kept
-        (logged) and the caller goes on: the erasure is what the person asked for, and
-        the purge what the notices promise."""
-        until = ts(proof_kept_until(now, period))
-        at = ts(to_the_minute(now))
-        key = self._derived_key(_PROOF_LABEL)
-        rows: list[tuple[str, str, str, bytes]] = []
-        people_kept = 0
+        their records and key go) in erasures.db's `consent_proofs`: one row per person,
+        all their proofs sealed in it under a key derived from the pseudonym key (not the
+        person's) and padded, so that the file tells neither how many consents a person
+        gave nor, by rows of their own, that one person's data went twice (found by
+        review of a row per consent), kept until `proof_kept_until`
+        (FEEDBACKBOT_CONSENT_PROOF_RETENTION); all of them in one transaction (found by
+        review: a commit each made a purge of 5,000 people 7 times slower). A consent
+        already proven (a purge cut short, a backup restored and purged again) is not
+        kept twice: it keeps the date it was given. How many people's proof was kept, and
+        until when. Records that do not open (damaged, or their key gone) prove nothing
+        and are left out; on a full disk nothing is kept (logged) and the caller goes on:
+        the erasure is what the person asked for, and the purge what the notices promise."""
+        until = proof_kept_until(now, period)
+        kept_since = to_the_minute(now)
+        rows: list[tuple[str, str, int, bytes]] = []
         for pseudonym in people:
             try:
                 records = await self._consent_records(pseudonym)
@@ -168,51 +170,57 @@ class ErasureLedger(StoreCore):
                 log.warning("consent_proof_unreadable")
                 continue
             person = self._proof_person(pseudonym)
-            proven = {(p.purpose, p.granted_at) for p in await self._proofs_of(person)}
-            new = [r for r in records if (r.purpose, r.granted_at) not in proven]
-            for record in new:
-                proof = record.model_dump(mode="json", exclude={"id"}, exclude_none=True)
-                rows.append(
-                    (person, at, until, _seal_proof(key, person, proof | {"reason": reason}))
+            kept = await self._proofs_of(person)
+            proven = {(p.purpose, p.granted_at) for p in kept}
+            new = [
+                ConsentProof(
+                    **record.model_dump(exclude={"id"}),
+                    kept_since=kept_since,
+                    reason=reason,
+                    kept_until=until,
                 )
-            people_kept += bool(new)
+                for record in records
+                if (record.purpose, record.granted_at) not in proven
+            ]
+            if new:
+                rows.append(self._proof_row(person, [*kept, *new], period))
         if not rows:
             return 0, None
         try:
-            await run_many(
-                self._conn(),
-                "INSERT INTO ledger.consent_proofs (person, at, keep_until, sealed)"
-                " VALUES (?, ?, ?, ?)",
-                rows,
-            )
+            await run_many(self._conn(), _KEEP_PROOF_SQL, rows)
         except StorageFull:
             log.warning("consent_proof_not_kept")
             return 0, None
-        return people_kept, dt(until)
+        return len(rows), until
+
+    def _proof_row(
+        self, person: str, proofs: list[ConsentProof], period: timedelta | None = None
+    ) -> tuple[str, str, int, bytes]:
+        """The row of a person's proofs: whom (`_proof_person`), when the first is due to go,
+        the longest period any was kept for (days), and all of them sealed."""
+        plain = json.dumps([proof.model_dump(mode="json") for proof in proofs])
+        plain += " " * (-len(plain) % _PROOF_PAD)
+        sealed = crypto.encrypt(self._derived_key(_PROOF_LABEL), plain.encode(), _proof_aad(person))
+        due = ts(min(proof.kept_until for proof in proofs))
+        longest = max(
+            [*(_days_kept(proof) for proof in proofs), *([period.days] if period else [])]
+        )
+        return person, due, longest, sealed
 
     async def _proofs_of(self, person: str) -> list[ConsentProof]:
         """The proof kept of a person's consents (see `_proof_person`), in the order kept;
-        rows that do not open are left out."""
-        rows = await fetch_all(
-            self._conn(),
-            "SELECT at, keep_until, sealed FROM ledger.consent_proofs WHERE person = ? ORDER BY id",
-            (person,),
+        none where the row does not open."""
+        row = await fetch_one(
+            self._conn(), "SELECT sealed FROM ledger.consent_proofs WHERE person = ?", (person,)
         )
-        decrypt = crypto.decrypter(self._derived_key(_PROOF_LABEL))
-        proofs = []
-        for at, keep_until, sealed in rows:
-            try:
-                kept = _entry(decrypt(sealed, _proof_aad(person)))
-            except DecryptionFailed:
-                log.warning("consent_proof_unreadable")
-                continue
-            proofs.append(ConsentProof(**kept, kept_since=dt(at), kept_until=dt(keep_until)))
-        return proofs
+        return (
+            [] if row is None else _unsealed_proofs(self._derived_key(_PROOF_LABEL), person, row[0])
+        )
 
     async def _live_proofs(self, pseudonym: str) -> tuple[ConsentProof, ...]:
         """The proof kept of the person's consents whose records are gone, oldest consent
-        first, each once: a consent whose record is still there (a purge cut short after
-        keeping its proof, found by review) is shown as a record, not as proof too."""
+        first: a consent whose record is still there (a purge cut short after keeping its
+        proof, found by review) is shown as a record, not as proof too."""
         proofs = await self._proofs_of(self._proof_person(pseudonym))
         if not proofs:
             return ()
@@ -222,36 +230,88 @@ class ErasureLedger(StoreCore):
             (pseudonym,),
         )
         held = {(purpose, dt(granted)) for purpose, granted in rows}
-        once: dict[tuple[str, datetime], ConsentProof] = {}
-        for proof in proofs:
-            if (proof.purpose, proof.granted_at) not in held:
-                once.setdefault((proof.purpose, proof.granted_at), proof)
-        return tuple(sorted(once.values(), key=lambda proof: proof.granted_at))
+        gone = [proof for proof in proofs if (proof.purpose, proof.granted_at) not in held]
+        return tuple(sorted(gone, key=lambda proof: proof.granted_at))
 
     async def consent_proofs(self, pseudonym: str) -> tuple[ConsentProof, ...]:
         async with self._lock:
             return await self._live_proofs(pseudonym)
 
     async def cap_consent_proofs(self, period: timedelta | None) -> int:
-        """Bring the date of the proof kept forward to `proof_kept_until` its keeping and
-        `period`; with None, delete it all: FEEDBACKBOT_CONSENT_PROOF_RETENTION shortened
+        """Bring the date of each proof kept forward to `proof_kept_until` its keeping and
+        `period`; with None, delete them all: FEEDBACKBOT_CONSENT_PROOF_RETENTION shortened
         or turned off holds for what is kept too, as the notices then say (found by
-        review). How many rows it changed. Reads the times in clear only."""
+        review). How many proofs it changed. Opens only the rows kept for longer."""
+        key = self._derived_key(_PROOF_LABEL)
 
         def cap(conn: sqlite3.Connection) -> int:
             if period is None:
-                return conn.execute("DELETE FROM ledger.consent_proofs").rowcount
-            rows = conn.execute("SELECT id, at, keep_until FROM ledger.consent_proofs").fetchall()
-            moved = [
-                (capped, row_id)
-                for row_id, at, keep_until in rows
-                if (capped := ts(proof_kept_until(dt(at), period))) < keep_until
-            ]
-            conn.executemany("UPDATE ledger.consent_proofs SET keep_until = ? WHERE id = ?", moved)
-            return len(moved)
+                rows = conn.execute("SELECT person, sealed FROM ledger.consent_proofs").fetchall()
+                conn.execute("DELETE FROM ledger.consent_proofs")
+                return sum(len(_unsealed_proofs(key, person, sealed)) for person, sealed in rows)
+            longer = conn.execute(
+                "SELECT person, sealed FROM ledger.consent_proofs WHERE kept_for > ?",
+                (period.days,),
+            ).fetchall()
+            changed, updates = 0, []
+            for person, sealed in longer:
+                proofs = []
+                for proof in _unsealed_proofs(key, person, sealed):
+                    capped = proof_kept_until(proof.kept_since, period)
+                    if capped < proof.kept_until:
+                        proof = proof.model_copy(update={"kept_until": capped})
+                        changed += 1
+                    proofs.append(proof)
+                if proofs:
+                    row = self._proof_row(person, proofs, period)
+                    updates.append((row[1], min(row[2], period.days), row[3], person))
+            conn.executemany(
+                "UPDATE ledger.consent_proofs SET due = ?, kept_for = ?, sealed = ?"
+                " WHERE person = ?",
+                updates,
+            )
+            return changed
 
         async with self._lock:
             return await on_thread(self._conn(), cap, atomic=True)
+
+    async def _drop_proofs_due(self, now: datetime) -> int:
+        """Take out of each row the proofs past their date (the purge), deleting rows left
+        with none; how many proofs went. A row that does not open is left as it is."""
+        key = self._derived_key(_PROOF_LABEL)
+
+        def drop(conn: sqlite3.Connection, after: str) -> tuple[int, str | None]:
+            rows = conn.execute(
+                "SELECT person, sealed FROM ledger.consent_proofs WHERE due < ? AND person > ?"
+                " ORDER BY person LIMIT ?",
+                (ts(now), after, _PROOF_PAGE),
+            ).fetchall()
+            gone = 0
+            for person, sealed in rows:
+                proofs = _unsealed_proofs(key, person, sealed)
+                if not proofs:  # (left as it is: a store opened with another key, say)
+                    continue
+                left = [proof for proof in proofs if proof.kept_until >= now]
+                gone += len(proofs) - len(left)
+                if not left:
+                    conn.execute("DELETE FROM ledger.consent_proofs WHERE person = ?", (person,))
+                    continue
+                _, due, longest, resealed = self._proof_row(person, left)
+                conn.execute(
+                    "UPDATE ledger.consent_proofs SET due = ?, kept_for = ?, sealed = ?"
+                    " WHERE person = ?",
+                    (due, longest, resealed, person),
+                )
+            return gone, str(rows[-1][0]) if rows else None
+
+        total, after = 0, ""
+        while True:
+            async with self._lock:
+                gone, last = await on_thread(self._conn(), partial(drop, after=after), atomic=True)
+            total += gone
+            if last is None:
+                return total
+            after = last
 
     async def _keep_until(self, pseudonym: str, now: datetime) -> str:
         """Until when an entry about the person is needed: the last expiry of their data
@@ -463,11 +523,26 @@ def _noted(
     return latest, kinds
 
 
-def _seal_proof(key: bytes, person: str, proof: dict[str, Any]) -> bytes:
-    """A proof row's content, padded (see _PROOF_PAD), bound to whom it is of."""
-    plain = json.dumps(proof)
-    plain += " " * (-len(plain) % _PROOF_PAD)
-    return crypto.encrypt(key, plain.encode(), _proof_aad(person))
+_KEEP_PROOF_SQL = (
+    "INSERT INTO ledger.consent_proofs (person, due, kept_for, sealed) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (person) DO UPDATE SET due = excluded.due, kept_for = excluded.kept_for,"
+    " sealed = excluded.sealed"
+)
+
+
+def _unsealed_proofs(key: bytes, person: str, sealed: bytes) -> list[ConsentProof]:
+    """The proofs a row keeps; none where it does not open (logged)."""
+    try:
+        plain = crypto.decrypt(key, sealed, _proof_aad(person))
+    except DecryptionFailed:
+        log.warning("consent_proof_unreadable")
+        return []
+    return [ConsentProof.model_validate(proof) for proof in _JSON.raw_decode(plain.decode())[0]]
+
+
+def _days_kept(proof: ConsentProof) -> int:
+    """How many days a proof is kept for, from its keeping to its date."""
+    return (proof.kept_until - proof.kept_since).days
 
 
 def _proof_aad(person: str) -> bytes:

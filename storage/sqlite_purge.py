@@ -165,10 +165,6 @@ _OLD_LEDGER_SQL = (  # entries about data that has expired by now anyway
     "DELETE FROM ledger.erasures WHERE seq IN (SELECT seq FROM ledger.erasures"
     " WHERE keep_until < ? LIMIT ?)"
 )
-_OLD_PROOFS_SQL = (  # FEEDBACKBOT_CONSENT_PROOF_RETENTION: kept for as long as that
-    "DELETE FROM ledger.consent_proofs WHERE id IN (SELECT id FROM ledger.consent_proofs"
-    " WHERE keep_until < ? LIMIT ?)"
-)
 CACHE_ROW_MEMORY = timedelta(hours=1)
 _UNUSED_KEYS_SQL = (
     "SELECT DISTINCT k.pseudonym FROM keys.data_keys k"
@@ -428,7 +424,7 @@ class Lifecycle(Statistics, SummaryCache, ErasureLedger):
         await self._batches(_OLD_UPDATES_SQL, (ts(moment - UPDATE_MEMORY),))
         await self._batches(_OLD_RELEASES_SQL, (ts(moment - RELEASE_MEMORY),) * 2)
         await self._batches(_OLD_LEDGER_SQL, (ts(moment),))
-        await self._batches(_OLD_PROOFS_SQL, (ts(moment),))
+        await self._drop_proofs_due(moment)
         # Last: what is about people goes first, should this fail.
         audit = statistics = 0
         if audit_before is not None:

@@ -333,8 +333,16 @@ class StaffRecords(StoreCore):
                 " WHERE actor_ref = ? ORDER BY at, id",
                 (self._actor_ref(actor),),
             )
-        entries = [self._audit_entry(*row) for row in rows]
-        return [entry for entry in entries if entry.actor == actor]
+        entries = []
+        for row in rows:
+            try:
+                entry = self._audit_entry(*row)
+            except DecryptionFailed:  # one damaged row keeps the others back no more
+                log.warning("audit_entry_unreadable")
+                continue
+            if entry.actor == actor:
+                entries.append(entry)
+        return entries
 
     async def audit_entries(self, since: datetime) -> list[AuditEntry]:
         async with self._lock:

@@ -30,9 +30,9 @@ async def my_data(update: Update, context: BotContext) -> None:
     # the question again renews it (review of the change: the copy said 09:30, the
     # store then had 09:50).
     await context.service.keep_open(person)
-    user = update.effective_user
-    actor = None if user is None else f"staff:{user.id}"  # as the staff commands note it
-    outcome = await context.rights.access(person, staff=context.is_staff(update), actor=actor)
+    outcome = await context.rights.access(
+        person, staff=context.is_staff(update), actor=_actor(update)
+    )
     await render(await context.service.reminded(person, outcome, renewed=True), update, context)
 
 
@@ -41,7 +41,9 @@ async def delete(update: Update, context: BotContext) -> None:
     question follows, asked again, like after /meinedaten: a "no, rather not" typed to
     the erase question was stored as the survey's comment (found by review)."""
     person = context.person(update)
-    outcome = await context.rights.request_erasure(person, staff=context.is_staff(update))
+    outcome = await context.rights.request_erasure(
+        person, staff=context.is_staff(update), actor=_actor(update)
+    )
     await render(await context.service.reminded(person, outcome), update, context)
 
 
@@ -57,7 +59,9 @@ async def erase_button(update: Update, context: BotContext) -> None:
     """Erase / keep: on erase, the person's key is destroyed and every row deleted."""
     data = _data(update)
     person = context.person(update)
-    outcome = await context.rights.confirm_erasure(person, data, staff=context.is_staff(update))
+    outcome = await context.rights.confirm_erasure(
+        person, data, staff=context.is_staff(update), actor=_actor(update)
+    )
     if data.split(":")[:2] == ["d", "n"]:  # kept: a feedback under way goes on
         outcome = await context.service.reminded(person, outcome)
     await render(outcome, update, context)
@@ -87,3 +91,10 @@ def handlers() -> list[tuple[int, BaseHandler[Any, Any, Any]]]:
         (0, CallbackQueryHandler(erase_button, pattern=r"^d:")),
         (0, CallbackQueryHandler(withdraw_button, pattern=r"^w:")),
     ]
+
+
+def _actor(update: Update) -> str | None:
+    """How the audit trail names the sender, as the staff commands note it: their own
+    entries, also of a former member of staff, are theirs to see (Art. 15)."""
+    user = update.effective_user
+    return None if user is None else f"staff:{user.id}"

@@ -99,10 +99,11 @@ async def test_a_returning_customer_finds_the_proof_in_the_copy(proving: Harness
     answer = await john.send("/mydata")
     summary = texts(answer)
     assert "Proof of earlier consents (to what, when and how you agreed" in summary
-    assert "proof of 1 earlier consent. The details follow; /delete erases everything but the " in (
-        summary
+    assert (
+        "proof of 1 earlier consent. The details follow; /delete erases everything but what "
+        in (summary)
     )
-    assert "Your rights: /delete erases everything but the proof of earlier consents" in summary
+    assert "Your rights: /delete erases everything but what is kept as proof (see above)" in summary
     assert f"; kept until {kept_until}" in summary, "counted from the erasure"
     assert "proof of your consents (to what, when and how you agreed" in summary, "the rule"
     export = export_of(answer)

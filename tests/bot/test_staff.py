@@ -1530,7 +1530,7 @@ async def test_a_staff_member_asking_for_their_data_is_told_of_the_audit_trail(
     nothing = texts(answer)
     assert nothing.startswith("No data is stored about you.") and note in nothing, nothing
     # their entries, in the copy (found by a DPO's review: "ask datenschutz@… for it")
-    assert "3 entries of yours, made from " in nothing and "1,461 days" in nothing
+    assert "3 entries of yours, made on " in nothing and "1,461 days" in nothing, "one day"
     copy = export_of(answer)
     jsonschema.validate(copy, SCHEMA)
     events = [(e["event"], e["detail"]) for e in copy["staff_audit"]]
@@ -1539,8 +1539,17 @@ async def test_a_staff_member_asking_for_their_data_is_told_of_the_audit_trail(
     await give(desk, STAFF, "5", "Ich teste selbst")
     desk.clock.advance(timedelta(minutes=5))  # past the limit on asking again
     answer = await staff.send("/mydata")
-    assert note in texts(answer) and len(export_of(answer)["staff_audit"]) == 3
+    said = texts(answer)
+    assert note in said and len(export_of(answer)["staff_audit"]) == 3
     assert export_of(answer)["feedback"], "beside their own feedback"
+    # (found by review: "/delete erases everything" above the note that the trail stays)
+    assert "/delete erases everything but what is kept as proof (see below)." in said
+    rules = export_of(answer)["retention_rules"]
+    assert any(rule.startswith("Entries of the audit trail") for rule in rules)
+    desk.clock.advance(timedelta(days=2))
+    await staff.send("/summary")
+    desk.clock.advance(timedelta(minutes=5))
+    assert "4 entries of yours, made from " in texts(await staff.send("/mydata"))
     customer = desk.customer(100, language_code="en")
     await give(desk, 100, "4", "gut")
     assert "audit trail" not in texts(await customer.send("/mydata"))
@@ -1567,6 +1576,15 @@ async def test_a_former_staff_member_still_gets_their_audit_entries(
         copy = export_of(answer)
         assert [e["event"] for e in copy["staff_audit"]] == ["staff-rules-confirmed", "summary"]
         assert "Prüfprotokoll" not in texts(await former.customer(OUTSIDER).send("/meinedaten"))
+        # and /loeschen says the entries stay, before and after (found by review: "only an
+        # encrypted note is kept")
+        await give(former, STAFF, "4", "Als Kundin jetzt")
+        asked = texts(await former.customer(STAFF).send("/loeschen"))
+        assert "Prüfprotokoll behält verschlüsselt" in asked, asked
+        done = texts(await former.customer(STAFF).press("Alles löschen"))
+        assert "Prüfprotokoll behält verschlüsselt" in done
+        outsider = texts(await former.customer(OUTSIDER).send("/loeschen"))
+        assert "Prüfprotokoll" not in outsider
     finally:
         await former.stop()
 

@@ -40,6 +40,7 @@ from storage.interface import (
     FeedbackLimitReached,
     KeyStoreMissing,
     LanguageChoice,
+    LedgerNote,
     MasterKeyMismatch,
     NewFeedback,
     Release,
@@ -1675,19 +1676,49 @@ async def test_a_purge_cut_short_after_keeping_proof_shows_the_consent_once(
 async def test_the_ledger_file_shows_neither_whose_nor_how_many_consents_a_proof_is_of(
     store: SQLiteStore, data_dir: Path
 ) -> None:
-    """A row per consent, each the same size whatever its purpose and times, named by a
-    keyed hash of its own (not the pseudonym of feedback.db)."""
+    """A row per person, the same size for one consent or three, named by a keyed hash of
+    its own (not the pseudonym of feedback.db); no time but the first of a month in clear,
+    and one person's data going twice adds no row of its own (found by review: a row per
+    consent, timed to the minute, told how many consents each gave, which ledger entry was
+    an erasure, and that two erasures were one person's)."""
     one, two = store.pseudonym("tg-user:1"), store.pseudonym("tg-user:2")
     await store.submit_feedback(one, feedback("a"), [grant()])
     await store.submit_feedback(two, feedback("b"), [grant(), grant("contact")], CHAT_ID)
     await store.withdraw_consent(two, "contact", T0 + HOUR)
     for person in (one, two):
         await store.erase_subject(person, T0 + DAY, timedelta(days=1096))
+    later = T0 + 40 * DAY
+    await store.submit_feedback(one, feedback("wieder"), [grant()])  # (granted at T0 again)
+    await store.grant_consents(one, [grant("contact").model_copy(update={"granted_at": later})])
+    await store.erase_subject(one, later + HOUR, timedelta(days=1096))
+    assert len((await store.ledger_note(one) or LedgerNote(until=None, about=())).proofs) == 2
     await store.close()
     with closing(sqlite3.connect(data_dir / "erasures.db")) as db:
-        rows = db.execute("SELECT person, length(sealed) FROM consent_proofs").fetchall()
-    assert len(rows) == 3 and len({size for _, size in rows}) == 1, rows
-    assert {person for person, _ in rows}.isdisjoint({one, two})
+        rows = db.execute("SELECT * FROM consent_proofs").fetchall()
+        columns = [c[1] for c in db.execute("PRAGMA table_info(consent_proofs)")]
+    assert columns == ["person", "due", "kept_for", "sealed"]
+    assert len(rows) == 2 and len({len(sealed) for *_, sealed in rows}) == 1, rows
+    assert {person for person, *_ in rows}.isdisjoint({one, two})
+    assert {due for _, due, *_ in rows} == {"2028-04-01T00:00:00.000000+00:00"}, "a month's first"
+
+
+async def test_one_damaged_audit_row_keeps_a_staff_members_other_entries_back_no_more(
+    store: SQLiteStore, data_dir: Path, key: bytes
+) -> None:
+    for hour in range(3):
+        entry = AuditEntry(event="summary", at=T0 + hour * HOUR, actor="staff:7", records=1)
+        await store.record_audit(entry)
+    await store.close()
+    with closing(sqlite3.connect(data_dir / "feedback.db")) as db, db:
+        [(sealed,)] = db.execute("SELECT actor_sealed FROM audit WHERE id = 2").fetchall()
+        damaged = bytes([sealed[0] ^ 1]) + bytes(sealed[1:])
+        db.execute("UPDATE audit SET actor_sealed = ? WHERE id = 2", (damaged,))
+    again = await reopen(data_dir, key)
+    try:
+        found = await again.audit_entries_of("staff:7")
+        assert [e.at for e in found] == [T0, T0 + 2 * HOUR]
+    finally:
+        await again.close()
 
 
 async def test_the_ledger_keeps_when_in_clear_to_the_minute_and_a_restore_applies_all_again(
