@@ -1088,7 +1088,7 @@ class DataRights:
                 "chose with /language; I then follow your Telegram app's language again."
             )
             until = await self._proof_until(pseudonym, held)
-            text = f"{text}\n\n{self._note_kept(t, until)}"
+            text = f"{text}\n\n{self._note_kept(t, until, only=not staff)}"
             if staff:
                 text = f"{text}\n\n{_staff_note(t, self.config.audit_retention)}"
             return Outcome(replies=(self._erase_question(t, text, pseudonym, held),))
@@ -1124,7 +1124,8 @@ class DataRights:
                     "Telegram app's language again."
                 )
             )
-        also.append(self._note_kept(t, await self._proof_until(pseudonym, held)))
+        until = await self._proof_until(pseudonym, held)
+        also.append(self._note_kept(t, until, only=not staff))
         if staff:  # (found by review: said only once it was done)
             also.append(_staff_note(t, self.config.audit_retention))
         question = replace(question, text="\n\n".join((question.text, *also)))
@@ -1146,23 +1147,41 @@ class DataRights:
             dates.append(proof_kept_until(self.clock(), period))
         return max(dates, default=None)
 
-    def _note_kept(self, t: Translator, proof_until: datetime | None = None) -> str:
+    def _note_kept(
+        self, t: Translator, proof_until: datetime | None = None, only: bool = True
+    ) -> str:
         """What an erasure keeps, told before it as after it (found by a customer
         walk-through: the question did not say so, the confirmation then did): with proof
-        of consent (`proof_until`), that too, and until when."""
+        of consent (`proof_until`), that too, and until when; not "only" where the audit
+        trail keeps entries of the person too (found by review)."""
         if proof_until is None:
+            if not only:
+                return t.gettext(
+                    "An encrypted note that the erasure took place (none of your answers) is "
+                    "kept, so that it is carried out again should our data be restored from a "
+                    "backup."
+                )
             return t.gettext(
                 "Only an encrypted note that the erasure took place (none of your answers) is "
                 "kept, so that it is carried out again should our data be restored from a "
                 "backup."
             )
+        date = t.date(proof_until, self.config.timezone)
+        if not only:
+            return t.gettext(
+                "An encrypted note that the erasure took place and proof of your consents (to "
+                "what, when and how you agreed; none of your answers) are kept: the note so "
+                "that the erasure is carried out again should our data be restored from a "
+                "backup, the proof until {date}, to show that you agreed (Art. 7(1), 17(3)(e) "
+                "GDPR)."
+            ).format(date=date)
         return t.gettext(
             "Only an encrypted note that the erasure took place and proof of your consents "
             "(to what, when and how you agreed; none of your answers) are kept: the note so "
             "that the erasure is carried out again should our data be restored from a "
             "backup, the proof until {date}, to show that you agreed (Art. 7(1), 17(3)(e) "
             "GDPR)."
-        ).format(date=t.date(proof_until, self.config.timezone))
+        ).format(date=date)
 
     @staticmethod
     def _what_is_erased(t: Translator, feedback: int, draft: bool, answered: bool) -> str:
@@ -1575,10 +1594,10 @@ class DataRights:
             [
                 (
                     t.gettext(
-                        "Done. Everything stored about you has been erased but the proof of "
-                        "your consents (see below):"
+                        "Done. Everything stored about you has been erased but what is kept "
+                        "as proof (see below):"
                     )
-                    if proof_until is not None
+                    if proof_until is not None or staff
                     else t.gettext("Done. Everything stored about you has been erased:")
                 ),
                 # What there was only (found by review: four lines of zeros beside the one
@@ -1617,7 +1636,7 @@ class DataRights:
                     "data any more, not even in our backups once the briefly kept backups "
                     "of our keys from before this moment have been deleted."
                 ),
-                self._kept_after_erasure(t, proof_until),
+                self._kept_after_erasure(t, proof_until, only=not staff),
                 *(
                     [
                         t.gettext(
@@ -1640,15 +1659,34 @@ class DataRights:
         )
         return Outcome(replies=(Reply(text),), close_keyboard=True, question_gone=gone)
 
-    def _kept_after_erasure(self, t: Translator, proof_until: datetime | None) -> str:
+    def _kept_after_erasure(
+        self, t: Translator, proof_until: datetime | None, only: bool = True
+    ) -> str:
         """What the erasure kept: the ledger's note, and the proof of consent where it was
-        kept (FEEDBACKBOT_CONSENT_PROOF_RETENTION)."""
+        kept (FEEDBACKBOT_CONSENT_PROOF_RETENTION); not "only" beside the audit trail's
+        entries of a member of staff (found by review)."""
         if proof_until is None:
+            if not only:
+                return t.gettext(
+                    "An encrypted note that this erasure took place (none of your answers) is "
+                    "kept until your data would have expired anyway, and at least a year, so "
+                    "that it is carried out again should our data be restored from a backup."
+                )
             return t.gettext(
                 "Only an encrypted note that this erasure took place (none of your answers) "
                 "is kept until your data would have expired anyway, and at least a year, "
                 "so that it is carried out again should our data be restored from a backup."
             )
+        date = t.date(proof_until, self.config.timezone)
+        if not only:
+            return t.gettext(
+                "An encrypted note that this erasure took place and proof of your consents "
+                "(to what, when and how you agreed; none of your answers) are kept: the note "
+                "until your data would have expired anyway, and at least a year, so that the "
+                "erasure is carried out again should our data be restored from a backup; the "
+                "proof, encrypted under a key of ours and not yours, until {date}, to show that "
+                "you agreed (Art. 7(1), 17(3)(e) GDPR). /mydata shows it."
+            ).format(date=date)
         return t.gettext(
             "Only an encrypted note that this erasure took place and proof of your consents "
             "(to what, when and how you agreed; none of your answers) are kept: the note "
@@ -1656,7 +1694,7 @@ class DataRights:
             "erasure is carried out again should our data be restored from a backup; the "
             "proof, encrypted under a key of ours and not yours, until {date}, to show that "
             "you agreed (Art. 7(1), 17(3)(e) GDPR). /mydata shows it."
-        ).format(date=t.date(proof_until, self.config.timezone))
+        ).format(date=date)
 
     async def _language(self, pseudonym: str, now: datetime) -> LanguageChoice | None:
         """The person's language choice; one that does not open (tampered, or a data file
@@ -1743,9 +1781,13 @@ class DataRights:
                 ).format(purpose=self._label(t, purpose_id))
         return Outcome(replies=(Reply(text, buttons),))
 
-    async def withdraw(self, person: Person, data: str) -> Outcome:
+    async def withdraw(
+        self, person: Person, data: str, staff: bool = False, actor: str | None = None
+    ) -> Outcome:
         """Withdraws the consent pressed, also one given in the survey under way or for a
-        purpose no loaded flow declares any more: as easy to withdraw as it was to give."""
+        purpose no loaded flow declares any more: as easy to withdraw as it was to give.
+        The erasure it then offers says what would stay, as /delete does (`staff`, `actor`
+        as there)."""
         t = translator(person.locale)
         self._withdraw_asked.pop(self.store.pseudonym(person.subject), None)
         if data == KEEP_CONSENTS:
@@ -1947,8 +1989,11 @@ class DataRights:
         # What an erasure would keep, as /delete says it (found by a DPO's review: proof
         # of consent kept, unsaid, on the way PRIVACY.md C7 sends people)
         until = await self._proof_until(pseudonym, held)
-        if until is not None:
-            question = f"{question}\n\n{self._note_kept(t, until)}"
+        audited = await self._audited(staff, actor)
+        if until is not None or audited:
+            question = f"{question}\n\n{self._note_kept(t, until, only=not audited)}"
+        if audited:  # (found by review: said at /delete, not here)
+            question = f"{question}\n\n{_staff_note(t, self.config.audit_retention)}"
         erase = self._erase_question(t, question, pseudonym, held, after_withdrawal=True)
         return Outcome(
             replies=(Reply(text), erase), close_keyboard=True, question_gone=bool(discarded)
@@ -2217,7 +2262,7 @@ def _kept(state: ConversationState, flow: FlowDefinition | None) -> dict[str, ob
 
 def _staff_note(t: Translator, kept: timedelta) -> str:
     return t.gettext(
-        "As a staff member: the audit trail keeps, encrypted, when you used the staff "
+        "As a staff member: the audit trail also keeps, encrypted, when you used the staff "
         "commands, as proof of how feedback was handled; it is not erased here, and each "
         "entry is deleted {period} after it was made."
     ).format(period=t.duration(kept))

@@ -1049,8 +1049,8 @@ class Store(abc.ABC):
         """Bring the date until which each proof of consent is kept forward to what
         `period` (FEEDBACKBOT_CONSENT_PROOF_RETENTION) gives from when it was kept, as
         `proof_kept_until` counts; None (the setting turned off): delete them all. A
-        longer period changes nothing kept. Returns how many were changed; the next
-        purge deletes those now past their date."""
+        longer period changes nothing kept. Returns whose proofs (how many people's) were
+        changed; the next purge deletes those now past their date."""
 
     @abc.abstractmethod
     async def holds_feedback_beyond(self, flows: Collection[str]) -> bool:

@@ -774,18 +774,18 @@ class MemoryStore(Store):
 
     async def cap_consent_proofs(self, period: timedelta | None) -> int:
         self._check()
-        changed = 0
+        changed = set()  # whose (as SQLite counts rows)
         for pseudonym, kept in list(self._proofs.items()):
             for key, proof in list(kept.items()):
                 if period is None:
                     del kept[key]
-                    changed += 1
+                    changed.add(pseudonym)
                 elif (until := proof_kept_until(proof.kept_since, period)) < proof.kept_until:
                     kept[key] = proof.model_copy(update={"kept_until": until})
-                    changed += 1
+                    changed.add(pseudonym)
             if not kept:
                 del self._proofs[pseudonym]
-        return changed
+        return len(changed)
 
     def _keep_proof(
         self,

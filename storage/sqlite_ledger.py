@@ -194,18 +194,17 @@ class ErasureLedger(StoreCore):
         return len(rows), until
 
     def _proof_row(
-        self, person: str, proofs: list[ConsentProof], period: timedelta | None = None
+        self, person: str, proofs: list[ConsentProof], period: timedelta
     ) -> tuple[str, str, int, bytes]:
         """The row of a person's proofs: whom (`_proof_person`), when the first is due to go,
-        the longest period any was kept for (days), and all of them sealed."""
+        the period (days) they were kept for as configured, and all of them sealed. Not a
+        period told from the proofs' own dates: rounded to a month, due less it gave the
+        day of the erasure (found by review)."""
         plain = json.dumps([proof.model_dump(mode="json") for proof in proofs])
         plain += " " * (-len(plain) % _PROOF_PAD)
         sealed = crypto.encrypt(self._derived_key(_PROOF_LABEL), plain.encode(), _proof_aad(person))
         due = ts(min(proof.kept_until for proof in proofs))
-        longest = max(
-            [*(_days_kept(proof) for proof in proofs), *([period.days] if period else [])]
-        )
-        return person, due, longest, sealed
+        return person, due, period.days, sealed
 
     async def _proofs_of(self, person: str) -> list[ConsentProof]:
         """The proof kept of a person's consents (see `_proof_person`), in the order kept;
@@ -241,36 +240,41 @@ class ErasureLedger(StoreCore):
         """Bring the date of each proof kept forward to `proof_kept_until` its keeping and
         `period`; with None, delete them all: FEEDBACKBOT_CONSENT_PROOF_RETENTION shortened
         or turned off holds for what is kept too, as the notices then say (found by
-        review). How many proofs it changed. Opens only the rows kept for longer."""
+        review). How many people's proof it changed. Opens only the rows kept for a longer
+        period (at every start, none: found by review, the rows of every start before
+        were opened and sealed again)."""
         key = self._derived_key(_PROOF_LABEL)
 
         def cap(conn: sqlite3.Connection) -> int:
             if period is None:
-                rows = conn.execute("SELECT person, sealed FROM ledger.consent_proofs").fetchall()
-                conn.execute("DELETE FROM ledger.consent_proofs")
-                return sum(len(_unsealed_proofs(key, person, sealed)) for person, sealed in rows)
+                return conn.execute("DELETE FROM ledger.consent_proofs").rowcount
             longer = conn.execute(
                 "SELECT person, sealed FROM ledger.consent_proofs WHERE kept_for > ?",
                 (period.days,),
             ).fetchall()
-            changed, updates = 0, []
+            updates = []
             for person, sealed in longer:
-                proofs = []
-                for proof in _unsealed_proofs(key, person, sealed):
-                    capped = proof_kept_until(proof.kept_since, period)
-                    if capped < proof.kept_until:
-                        proof = proof.model_copy(update={"kept_until": capped})
-                        changed += 1
-                    proofs.append(proof)
-                if proofs:
-                    row = self._proof_row(person, proofs, period)
-                    updates.append((row[1], min(row[2], period.days), row[3], person))
+                proofs = _unsealed_proofs(key, person, sealed)
+                if not proofs:  # (the purge deletes it at its date)
+                    continue
+                capped = [
+                    proof.model_copy(
+                        update={
+                            "kept_until": min(
+                                proof.kept_until, proof_kept_until(proof.kept_since, period)
+                            )
+                        }
+                    )
+                    for proof in proofs
+                ]
+                _, due, days, resealed = self._proof_row(person, capped, period)
+                updates.append((due, days, resealed, person))
             conn.executemany(
                 "UPDATE ledger.consent_proofs SET due = ?, kept_for = ?, sealed = ?"
                 " WHERE person = ?",
                 updates,
             )
-            return changed
+            return len(updates)
 
         async with self._lock:
             return await on_thread(self._conn(), cap, atomic=True)
@@ -289,18 +293,16 @@ class ErasureLedger(StoreCore):
             gone = 0
             for person, sealed in rows:
                 proofs = _unsealed_proofs(key, person, sealed)
-                if not proofs:  # (left as it is: a store opened with another key, say)
-                    continue
                 left = [proof for proof in proofs if proof.kept_until >= now]
                 gone += len(proofs) - len(left)
-                if not left:
+                if not left:  # (also one that does not open: due, and proves nothing)
                     conn.execute("DELETE FROM ledger.consent_proofs WHERE person = ?", (person,))
                     continue
-                _, due, longest, resealed = self._proof_row(person, left)
+                due = ts(min(proof.kept_until for proof in left))
+                resealed = self._proof_row(person, left, timedelta(0))[3]
                 conn.execute(
-                    "UPDATE ledger.consent_proofs SET due = ?, kept_for = ?, sealed = ?"
-                    " WHERE person = ?",
-                    (due, longest, resealed, person),
+                    "UPDATE ledger.consent_proofs SET due = ?, sealed = ? WHERE person = ?",
+                    (due, resealed, person),
                 )
             return gone, str(rows[-1][0]) if rows else None
 
@@ -523,10 +525,10 @@ def _noted(
     return latest, kinds
 
 
-_KEEP_PROOF_SQL = (
+_KEEP_PROOF_SQL = (  # (kept_for: the longest period any of the person's proofs was kept for)
     "INSERT INTO ledger.consent_proofs (person, due, kept_for, sealed) VALUES (?, ?, ?, ?)"
-    " ON CONFLICT (person) DO UPDATE SET due = excluded.due, kept_for = excluded.kept_for,"
-    " sealed = excluded.sealed"
+    " ON CONFLICT (person) DO UPDATE SET due = excluded.due,"
+    " kept_for = max(kept_for, excluded.kept_for), sealed = excluded.sealed"
 )
 
 
@@ -538,11 +540,6 @@ def _unsealed_proofs(key: bytes, person: str, sealed: bytes) -> list[ConsentProo
         log.warning("consent_proof_unreadable")
         return []
     return [ConsentProof.model_validate(proof) for proof in _JSON.raw_decode(plain.decode())[0]]
-
-
-def _days_kept(proof: ConsentProof) -> int:
-    """How many days a proof is kept for, from its keeping to its date."""
-    return (proof.kept_until - proof.kept_since).days
 
 
 def _proof_aad(person: str) -> bytes:

@@ -71,7 +71,9 @@ async def withdraw_button(update: Update, context: BotContext) -> None:
     """One press withdraws the chosen consent."""
     data = _data(update)
     person = context.person(update)
-    outcome = await context.rights.withdraw(person, data)
+    outcome = await context.rights.withdraw(
+        person, data, staff=context.is_staff(update), actor=_actor(update)
+    )
     if data == KEEP_CONSENTS:  # a feedback under way goes on, as after "keep my data"
         outcome = await context.service.reminded(person, outcome)
     await render(outcome, update, context)

@@ -51,7 +51,8 @@ async def test_the_erasure_says_what_proof_is_kept_and_mydata_shows_it(proving: 
     assert "Aufbewahrt werden nur ein verschlüsselter Vermerk" in question
     done = texts(await erika.press("Alles löschen"))
     assert done.startswith(
-        "Erledigt. Alles, was über Sie gespeichert war, wurde gelöscht, bis auf den Nachweis"
+        "Erledigt. Alles, was über Sie gespeichert war, wurde gelöscht, bis auf das, was als "
+        "Nachweis"
     ), done
     assert "• Einwilligungsnachweise: 2" in done
     assert f"nicht Ihrem, bis zum {date}" in done and "/meinedaten zeigt ihn." in done
@@ -235,3 +236,27 @@ async def test_a_proof_period_ended_or_shortened_holds_from_the_next_start(
         assert "Nachweis" not in shown, "the setting off: none kept"
     finally:
         await off.stop()
+
+
+async def test_a_member_of_staff_withdrawing_is_told_their_audit_entries_stay(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    """The erase offered after a withdrawal says what stays, as /loeschen does (found by
+    review: the audit trail only at /loeschen)."""
+    settings = make_settings(tmp_path / "data", staff_ids="7001")
+    harness = Harness(api=api, settings=settings, clock=clock)
+    await harness.start()
+    try:
+        staff = harness.customer(7001)
+        await give_feedback(staff, "Ich teste selbst")
+        await staff.send("/widerruf")
+        offered = texts(await staff.press("Speicherung Ihres Feedbacks"))
+        assert "Möchten Sie alle über Sie gespeicherten Daten löschen?" in offered
+        assert "Prüfprotokoll behält außerdem verschlüsselt" in offered
+        assert "Aufbewahrt wird ein verschlüsselter Vermerk" in offered, "not 'only'"
+        customer = harness.customer(100)
+        await give_feedback(customer, "Als Kunde")
+        await customer.send("/widerruf")
+        assert "Prüfprotokoll" not in texts(await customer.press("Speicherung Ihres Feedbacks"))
+    finally:
+        await harness.stop()

@@ -1504,12 +1504,12 @@ async def test_a_staff_member_erasing_their_data_is_told_the_audit_trail_stays(
     await confirmed(desk)
     staff = desk.customer(STAFF)
     nothing = texts(await staff.send("/loeschen"))
-    assert "keine Daten" in nothing and "Prüfprotokoll behält verschlüsselt" in nothing
+    assert "keine Daten" in nothing and "Prüfprotokoll behält außerdem verschlüsselt" in nothing
     assert "1.461 Tage nach" in nothing, "how long it stays (FEEDBACKBOT_AUDIT_RETENTION)"
     await give(desk, STAFF, "5", "Ich teste selbst")
     await staff.send("/loeschen")
     done = texts(await staff.press("Alles löschen"))
-    assert "Prüfprotokoll behält verschlüsselt" in done
+    assert "Prüfprotokoll behält außerdem verschlüsselt" in done
     customer = desk.customer(100)
     await give(desk, 100, "4", "gut")
     await customer.send("/loeschen")
@@ -1580,9 +1580,12 @@ async def test_a_former_staff_member_still_gets_their_audit_entries(
         # encrypted note is kept")
         await give(former, STAFF, "4", "Als Kundin jetzt")
         asked = texts(await former.customer(STAFF).send("/loeschen"))
-        assert "Prüfprotokoll behält verschlüsselt" in asked, asked
+        assert "Prüfprotokoll behält außerdem verschlüsselt" in asked, asked
+        assert "Aufbewahrt wird nur" not in asked, "not 'only' beside the trail (review)"
         done = texts(await former.customer(STAFF).press("Alles löschen"))
-        assert "Prüfprotokoll behält verschlüsselt" in done
+        assert "Prüfprotokoll behält außerdem verschlüsselt" in done
+        assert done.startswith("Erledigt. Alles, was über Sie gespeichert war, wurde gelöscht, bis")
+        assert "Aufbewahrt wird nur" not in done
         outsider = texts(await former.customer(OUTSIDER).send("/loeschen"))
         assert "Prüfprotokoll" not in outsider
     finally:

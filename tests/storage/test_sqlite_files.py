@@ -1700,6 +1700,37 @@ async def test_the_ledger_file_shows_neither_whose_nor_how_many_consents_a_proof
     assert len(rows) == 2 and len({len(sealed) for *_, sealed in rows}) == 1, rows
     assert {person for person, *_ in rows}.isdisjoint({one, two})
     assert {due for _, due, *_ in rows} == {"2028-04-01T00:00:00.000000+00:00"}, "a month's first"
+    # the period as set, not one told from the dates (found by review: due less it gave
+    # the day of each erasure)
+    assert {kept_for for _, _, kept_for, _ in rows} == {1096}
+
+
+async def test_a_proof_row_that_does_not_open_goes_at_its_date(
+    store: SQLiteStore, data_dir: Path, key: bytes
+) -> None:
+    person = store.pseudonym("tg-user:1")
+    await store.submit_feedback(person, feedback("a"), [grant()])
+    await store.erase_subject(person, T0 + DAY, timedelta(days=30))
+    await store.close()
+    with closing(sqlite3.connect(data_dir / "erasures.db")) as db, db:
+        [(sealed,)] = db.execute("SELECT sealed FROM consent_proofs").fetchall()
+        damaged = bytes([sealed[0] ^ 1]) + bytes(sealed[1:])
+        db.execute("UPDATE consent_proofs SET sealed = ?", (damaged,))
+    again = await reopen(data_dir, key)
+    try:
+        assert await again.consent_proofs(person) == ()
+        await again.purge_expired(datetime(2025, 4, 15, tzinfo=UTC))
+        assert await on_rows(data_dir, again) == 1, "not yet due"
+        await again.purge_expired(datetime(2025, 5, 2, tzinfo=UTC))
+        assert await on_rows(data_dir, again) == 0, "due, and proving nothing"
+    finally:
+        await again.close()
+
+
+async def on_rows(data_dir: Path, store: SQLiteStore) -> int:
+    await store.flush_deletions()
+    with closing(sqlite3.connect(f"file:{data_dir / 'erasures.db'}?mode=ro", uri=True)) as db:
+        return int(db.execute("SELECT count(*) FROM consent_proofs").fetchone()[0])
 
 
 async def test_one_damaged_audit_row_keeps_a_staff_members_other_entries_back_no_more(
