@@ -273,13 +273,20 @@ async def cap_retention(service: FeedbackService) -> None:
         log.info("retention shortened: %d feedback now deleted sooner", capped)
     # FEEDBACKBOT_CONSENT_PROOF_RETENTION shortened or turned off holds for the proof
     # kept too, as the notices then say (found by review).
+    period = service.config.consent_proof_retention
     try:
-        proofs = await service.store.cap_consent_proofs(service.config.consent_proof_retention)
+        people = await service.store.cap_consent_proofs(period)
     except StoreError as error:
         log.error("proof period not applied to the proof kept: %s", type(error).__name__)
         return
-    if proofs:
-        log.info("proof of consent period shortened or ended: %d proofs kept shorter", proofs)
+    if people and period is None:  # (an operator who unset it by mistake learns it here)
+        log.warning(
+            "FEEDBACKBOT_CONSENT_PROOF_RETENTION is not set: the proof of consent kept for %d"
+            " people was deleted",
+            people,
+        )
+    elif people:
+        log.info("proof of consent period shortened: the proof of %d people kept shorter", people)
 
 
 async def end_withdrawn_leftovers(service: FeedbackService) -> None:

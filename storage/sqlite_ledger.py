@@ -281,7 +281,8 @@ class ErasureLedger(StoreCore):
 
     async def _drop_proofs_due(self, now: datetime) -> int:
         """Take out of each row the proofs past their date (the purge), deleting rows left
-        with none; how many proofs went. A row that does not open is left as it is."""
+        with none, and a row that does not open once it is due (it proves nothing, and
+        was otherwise kept for ever: found by review); how many proofs went."""
         key = self._derived_key(_PROOF_LABEL)
 
         def drop(conn: sqlite3.Connection, after: str) -> tuple[int, str | None]:
