@@ -281,12 +281,14 @@ async def cap_retention(service: FeedbackService) -> None:
         return
     if people and period is None:  # (an operator who unset it by mistake learns it here)
         log.warning(
-            "FEEDBACKBOT_CONSENT_PROOF_RETENTION is not set: the proof of consent kept for %d"
-            " people was deleted",
+            "FEEDBACKBOT_CONSENT_PROOF_RETENTION is not set: the proof of consent kept was"
+            " deleted (people: %d)",
             people,
         )
     elif people:
-        log.info("proof of consent period shortened: the proof of %d people kept shorter", people)
+        log.info(
+            "proof of consent period shortened: the proof kept is kept shorter (people: %d)", people
+        )
 
 
 async def end_withdrawn_leftovers(service: FeedbackService) -> None:

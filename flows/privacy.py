@@ -64,11 +64,12 @@ def proof_kept(t: Translator, period: timedelta) -> str:
     (FEEDBACKBOT_CONSENT_PROOF_RETENTION): in the notice, and in /mydata beside the
     consents."""
     return t.gettext(
-        "When your data is erased with /delete, or the records of your consents are deleted "
-        "with the last of it, proof of your consents (to what, when and how you agreed; none "
-        "of your answers) is kept, encrypted under a key of ours and not yours, until the "
-        "first of the month after {period} have passed, to show that you agreed (Art. 7(1), "
-        "17(3)(e) GDPR), and then deleted. /mydata shows it."
+        "When you erase your data with /delete, or when the records of your consents are "
+        "deleted automatically together with the last of your data, proof of your consents "
+        "(to what, when and how you agreed; none of your answers) is kept from then on for "
+        "{period}, until the first of the following month, encrypted under a key of ours and "
+        "not yours, to show that you agreed (Art. 7(1), 17(3)(e) GDPR); then it is deleted. "
+        "/mydata shows it."
     ).format(period=t.duration(period))
 
 
@@ -136,8 +137,9 @@ def notice_sections(
         purposes.append(
             t.gettext(
                 "• Keeping proof of your consents after your data is erased or deleted, for "
-                "{period}: to be able to show that you agreed, should it be disputed (Art. "
-                "6(1)(c) with Art. 7(1) GDPR; erasure does not reach it, Art. 17(3)(e) GDPR)."
+                "{period} (to the first of the following month): to be able to show that you "
+                "agreed, should it be disputed (Art. 6(1)(c) with Art. 7(1) GDPR; erasure does "
+                "not reach it, Art. 17(3)(e) GDPR)."
             ).format(period=t.duration(processing.consent_proof_retention))
         )
     purposes.append(

@@ -333,7 +333,8 @@ class DataRights:
         if not (consents or feedback or draft or contact or language or unreadable):
             # Found by a DPO's review: said to a member of staff, whose every summary,
             # export and answer is in the audit trail under their id for years.
-            nothing = self._nothing_but_a_note(t, noted)
+            copied = bool(noted is not None and noted.proofs) or bool(trail)
+            nothing = self._nothing_but_a_note(t, noted, copy=copied, staff=staff or bool(trail))
             if staff or trail:
                 nothing = f"{nothing}\n\n{self._staff_access_note(t, trail)}"
             if (noted is None or not noted.proofs) and not trail:
@@ -438,11 +439,15 @@ class DataRights:
         )
         return Reply("", document=document)
 
-    def _nothing_but_a_note(self, t: Translator, noted: LedgerNote | None) -> str:
+    def _nothing_but_a_note(
+        self, t: Translator, noted: LedgerNote | None, copy: bool = False, staff: bool = False
+    ) -> str:
         """What /mydata says where nothing but the erasure ledger is left: its note, if it
         keeps one about the person, what of, and until when (found by a rights audit: right
         after the erasure had said that a note is kept, this said nothing was stored)."""
         if noted is None:
+            if staff:  # (found by a DPO's review: "no data" above the audit trail's entries)
+                return t.gettext("No data is stored about you as a customer.")
             return t.gettext("No data is stored about you.")
         zone = self.config.timezone
         if not noted.proofs:
@@ -474,10 +479,15 @@ class DataRights:
         rights = t.gettext(
             "/delete does not erase this proof: we keep it until the date named, to be able "
             "to show that you agreed should it be disputed. If you think we should not, write "
-            "to {contact}; you may also complain to a data protection supervisory authority. "
-            "The copy that follows as a file holds the exact wording of each consent."
+            "to {contact}; you may also complain to a data protection supervisory authority."
         ).format(contact=self.processing.controller.contact)
-        return "\n".join([said, *self._proof_lines(t, proofs), "", rights])
+        # (found by a DPO's review: said after /delete too, where no file follows)
+        wording = (
+            t.gettext("The copy that follows as a file holds the exact wording of each consent.")
+            if copy
+            else t.gettext("/mydata sends a copy with the exact wording of each consent.")
+        )
+        return "\n".join([said, *self._proof_lines(t, proofs), "", f"{rights} {wording}"])
 
     def _proof_lines(self, t: Translator, proofs: Sequence[ExportConsentProof]) -> list[str]:
         """Each proof of consent kept, a line each: what it was given to, when, and until
@@ -537,30 +547,31 @@ class DataRights:
         period = t.duration(self.config.audit_retention)
         if not trail:
             return t.gettext(
-                "As a staff member: the audit trail also keeps, encrypted, when you use the "
-                "staff commands (what, and how many records), as proof of how feedback was "
-                "handled; it holds no entry of yours now. Each entry is deleted {period} "
-                "after it was made."
+                "As a staff member: the audit trail also keeps when you use the staff commands "
+                "(what, and how many records) and, encrypted, your Telegram user ID with each "
+                "entry, as proof of how feedback was handled; it holds no entry of yours now. "
+                "Each entry is deleted {period} after it was made."
             ).format(period=period)
         zone = self.config.timezone
         first, last = t.date(trail[0].at, zone), t.date(trail[-1].at, zone)
         if first == last:  # (found by review: "from 29 November 2026 to 29 November 2026")
             return t.ngettext(
-                "As a staff member: the audit trail also keeps, encrypted, when you used the "
-                "staff commands (what, and how many records), as proof of how feedback was "
-                "handled: {count} entry of yours, made on {first}; it is in the copy. Each "
-                "entry is deleted {period} after it was made.",
-                "As a staff member: the audit trail also keeps, encrypted, when you used the "
-                "staff commands (what, and how many records), as proof of how feedback was "
-                "handled: {count} entries of yours, made on {first}; each is in the copy. "
-                "Each entry is deleted {period} after it was made.",
+                "As a staff member: the audit trail also keeps when you used the staff commands "
+                "(what, and how many records) and, encrypted, your Telegram user ID with each "
+                "entry, as proof of how feedback was handled: {count} entry of yours, made on "
+                "{first}; it is in the copy. Each entry is deleted {period} after it was made.",
+                "As a staff member: the audit trail also keeps when you used the staff commands "
+                "(what, and how many records) and, encrypted, your Telegram user ID with each "
+                "entry, as proof of how feedback was handled: {count} entries of yours, made on "
+                "{first}; each is in the copy. Each entry is deleted {period} after it was made.",
                 len(trail),
             ).format(count=t.number(len(trail)), first=first, period=period)
         return t.gettext(
-            "As a staff member: the audit trail also keeps, encrypted, when you used the "
-            "staff commands (what, and how many records), as proof of how feedback was "
-            "handled: {count} entries of yours, made from {first} to {last}; each is in the "
-            "copy. Each entry is deleted {period} after it was made."
+            "As a staff member: the audit trail also keeps when you used the staff commands "
+            "(what, and how many records) and, encrypted, your Telegram user ID with each "
+            "entry, as proof of how feedback was handled: {count} entries of yours, made from "
+            "{first} to {last}; each is in the copy. Each entry is deleted {period} after it "
+            "was made."
         ).format(count=t.number(len(trail)), first=first, last=last, period=period)
 
     def _allow_access(self, pseudonym: str) -> bool:
@@ -998,7 +1009,7 @@ class DataRights:
                     "supervisory authority. /privacy shows the full privacy notice. A complete "
                     "copy follows as a file."
                 )
-                if export.consent_proofs or export.staff_audit
+                if self._kept_as_proof(export)
                 else t.gettext(
                     "Your rights: /delete erases everything, /withdraw withdraws a consent; for "
                     "rectification, restriction or objection write to {contact}, and you may "
@@ -1009,8 +1020,7 @@ class DataRights:
         ]
         return "\n".join(lines)
 
-    @staticmethod
-    def _in_short(t: Translator, export: DataExport) -> list[str]:
+    def _in_short(self, t: Translator, export: DataExport) -> list[str]:
         """One line on what there is, above the details a phone shows a screen at a time
         (found by an older customer's review: over a hundred lines, nothing said first)."""
         held = []
@@ -1051,7 +1061,7 @@ class DataRights:
             )
         if not held:
             return []
-        if export.consent_proofs or export.staff_audit:  # (review: "erases everything")
+        if self._kept_as_proof(export):  # (review: "erases everything")
             said = t.gettext(
                 "In short: {held}. The details follow; /delete erases everything but what is "
                 "kept as proof (see below)."
@@ -1059,6 +1069,14 @@ class DataRights:
         else:
             said = t.gettext("In short: {held}. The details follow; /delete erases everything.")
         return [said.format(held=", ".join(held))]
+
+    def _kept_as_proof(self, export: DataExport) -> bool:
+        """Whether /delete would leave something of the person kept as proof: proof of
+        earlier consents, audit entries, or proof of the consents now held (with
+        FEEDBACKBOT_CONSENT_PROOF_RETENTION: found by a DPO's review, a first-time customer
+        was told "/delete erases everything")."""
+        proof_of_these = self.config.consent_proof_retention is not None and export.consents
+        return bool(export.consent_proofs or export.staff_audit or proof_of_these)
 
     def _answer_line(self, t: Translator, answer: ExportAnswer) -> str:
         if answer.answer is None:
@@ -1304,7 +1322,8 @@ class DataRights:
         """/delete where nothing is left to erase: as /mydata says it, with the note an
         erasure keeps (found by a customer walk-through: "no data is stored" here, "none
         except an encrypted note" from /mydata)."""
-        notes = [self._nothing_but_a_note(t, await self.store.ledger_note(pseudonym))]
+        noted = await self.store.ledger_note(pseudonym)
+        notes = [self._nothing_but_a_note(t, noted, staff=staff)]
         if staff:
             notes.append(_staff_note(t, self.config.audit_retention))
         return Outcome(replies=(Reply("\n\n".join(notes)),), close_keyboard=True)
@@ -1581,9 +1600,14 @@ class DataRights:
         # to whoever had proof kept from an earlier erasure or purge)
         proofs = await self.store.consent_proofs(pseudonym)
         proof_until = max((proof.kept_until for proof in proofs), default=None)
-        nothing = t.gettext("No data is stored about you.")
+        nothing = (
+            t.gettext("No data is stored about you as a customer.")
+            if staff
+            else t.gettext("No data is stored about you.")
+        )
         if proofs:
-            nothing = self._nothing_but_a_note(t, await self.store.ledger_note(pseudonym))
+            noted = await self.store.ledger_note(pseudonym)
+            nothing = self._nothing_but_a_note(t, noted, staff=staff)
         notes = [nothing] if not report.anything else []
         if staff:
             notes.append(_staff_note(t, self.config.audit_retention))
@@ -1631,10 +1655,18 @@ class DataRights:
                     else []
                 ),
                 "",
-                t.gettext(
-                    "Your personal key has been destroyed: nobody can read your encrypted "
-                    "data any more, not even in our backups once the briefly kept backups "
-                    "of our keys from before this moment have been deleted."
+                (
+                    t.gettext(
+                        "Your personal key has been destroyed: nobody can read your encrypted "
+                        "data any more, not even in our backups once the briefly kept backups "
+                        "of our keys from before this moment have been deleted."
+                    )
+                    if proof_until is None
+                    else t.gettext(  # (the proof is under a key of ours: a DPO's review)
+                        "Your personal key has been destroyed: nobody can read the data "
+                        "encrypted under it any more, not even in our backups once the briefly "
+                        "kept backups of our keys from before this moment have been deleted."
+                    )
                 ),
                 self._kept_after_erasure(t, proof_until, only=not staff),
                 *(

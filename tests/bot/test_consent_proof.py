@@ -45,6 +45,9 @@ async def test_the_erasure_says_what_proof_is_kept_and_mydata_shows_it(proving: 
     await erika.send("/widerruf")
     await erika.press("Kontaktaufnahme")
     date = until(proving)
+    before = texts(await erika.send("/meinedaten"))  # (a DPO's review: "löscht alles")
+    assert "/loeschen löscht alles außer dem, was als Nachweis aufbewahrt wird" in before
+    proving.clock.advance(timedelta(minutes=5))  # past the limit on asking again
 
     question = texts(await erika.send("/loeschen"))
     assert f"der Nachweis bis zum {date}, um belegen zu können, dass Sie eingewilligt" in question
@@ -54,8 +57,9 @@ async def test_the_erasure_says_what_proof_is_kept_and_mydata_shows_it(proving: 
         "Erledigt. Alles, was über Sie gespeichert war, wurde gelöscht, bis auf das, was als "
         "Nachweis"
     ), done
-    assert "• Einwilligungsnachweise: 2" in done
+    assert "• Aufzeichnungen Ihrer Einwilligungen: 2" in done
     assert f"nicht Ihrem, bis zum {date}" in done and "/meinedaten zeigt ihn." in done
+    assert "Die damit verschlüsselten Daten kann niemand mehr lesen" in done, "not 'Ihre'"
 
     answer = await erika.send("/meinedaten")
     shown = texts(answer)
@@ -80,6 +84,7 @@ async def test_the_erasure_says_what_proof_is_kept_and_mydata_shows_it(proving: 
     # /loeschen again erases nothing more, and says why the proof stays and where to turn
     again = texts(await erika.send("/loeschen"))
     assert "/loeschen löscht diesen Nachweis nicht" in again and "Aufsichtsbehörde" in again
+    assert "als Datei folgt" not in again and "/meinedaten sendet eine Kopie" in again
     assert files_contain(proving.settings.data_dir, b"Quastenflosser") == []
 
 
@@ -150,7 +155,10 @@ def test_the_notice_and_the_record_name_the_period(tmp_path: Path) -> None:
     settings = make_settings(tmp_path / "data", consent_proof_retention="1096d")
     record = processing_record_of(settings)
     notice = render_document("privacy-notice", "de", record)
-    assert "bis zum Ersten des Monats, nachdem 1.096 Tage vergangen sind" in notice
+    assert "von da an einen Nachweis Ihrer Einwilligungen (wozu, wann und wie Sie eingewilligt" in (
+        notice
+    )
+    assert "für 1.096 Tage auf, bis zum Ersten des folgenden Monats" in notice
     assert "Aufbewahrung eines Nachweises Ihrer Einwilligungen nach dem Löschen" in notice
     processing = render_document("processing-record", "en", record)
     assert "kept in the erasure ledger, encrypted under its key and not the person's, for " in (

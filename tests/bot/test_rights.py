@@ -307,7 +307,7 @@ async def test_an_archived_consent_text_changed_on_disk_keeps_no_one_from_erasin
     assert "wurde widerrufen" in withdrawn, withdrawn
     done = texts(await erika.press("Alles löschen"))
     assert "Mit /start können Sie jederzeit wieder Feedback geben." in done, done
-    assert "• Einwilligungsnachweise: 1" in done, done
+    assert "• Aufzeichnungen Ihrer Einwilligungen: 1" in done, done
 
 
 async def test_erasure_removes_everything_and_old_copies_cannot_be_read(
