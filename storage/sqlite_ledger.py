@@ -200,11 +200,13 @@ class ErasureLedger(StoreCore):
         the period (days) they were kept for as configured, and all of them sealed. Not a
         period told from the proofs' own dates: rounded to a month, due less it gave the
         day of the erasure (found by review)."""
+        return person, _due(proofs), period.days, self._seal_proofs(person, proofs)
+
+    def _seal_proofs(self, person: str, proofs: list[ConsentProof]) -> bytes:
+        """A person's proofs sealed, padded (see _PROOF_PAD), bound to whom they are of."""
         plain = json.dumps([proof.model_dump(mode="json") for proof in proofs])
         plain += " " * (-len(plain) % _PROOF_PAD)
-        sealed = crypto.encrypt(self._derived_key(_PROOF_LABEL), plain.encode(), _proof_aad(person))
-        due = ts(min(proof.kept_until for proof in proofs))
-        return person, due, period.days, sealed
+        return crypto.encrypt(self._derived_key(_PROOF_LABEL), plain.encode(), _proof_aad(person))
 
     async def _proofs_of(self, person: str) -> list[ConsentProof]:
         """The proof kept of a person's consents (see `_proof_person`), in the order kept;
@@ -299,11 +301,9 @@ class ErasureLedger(StoreCore):
                 if not left:  # (also one that does not open: due, and proves nothing)
                     conn.execute("DELETE FROM ledger.consent_proofs WHERE person = ?", (person,))
                     continue
-                due = ts(min(proof.kept_until for proof in left))
-                resealed = self._proof_row(person, left, timedelta(0))[3]
-                conn.execute(
+                conn.execute(  # (the period as set stays: the row's proofs were kept for it)
                     "UPDATE ledger.consent_proofs SET due = ?, sealed = ? WHERE person = ?",
-                    (due, resealed, person),
+                    (_due(left), self._seal_proofs(person, left), person),
                 )
             return gone, str(rows[-1][0]) if rows else None
 
@@ -541,6 +541,11 @@ def _unsealed_proofs(key: bytes, person: str, sealed: bytes) -> list[ConsentProo
         log.warning("consent_proof_unreadable")
         return []
     return [ConsentProof.model_validate(proof) for proof in _JSON.raw_decode(plain.decode())[0]]
+
+
+def _due(proofs: list[ConsentProof]) -> str:
+    """When the first of a row's proofs is due to go (in clear: the first of a month)."""
+    return ts(min(proof.kept_until for proof in proofs))
 
 
 def _proof_aad(person: str) -> bytes:
