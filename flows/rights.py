@@ -554,24 +554,27 @@ class DataRights:
             ).format(period=period)
         zone = self.config.timezone
         first, last = t.date(trail[0].at, zone), t.date(trail[-1].at, zone)
+        # Not "As a staff member": also said to a former one (found by review).
         if first == last:  # (found by review: "from 29 November 2026 to 29 November 2026")
             return t.ngettext(
-                "As a staff member: the audit trail also keeps when you used the staff commands "
-                "(what, and how many records) and, encrypted, your Telegram user ID with each "
-                "entry, as proof of how feedback was handled: {count} entry of yours, made on "
-                "{first}; it is in the copy. Each entry is deleted {period} after it was made.",
-                "As a staff member: the audit trail also keeps when you used the staff commands "
-                "(what, and how many records) and, encrypted, your Telegram user ID with each "
-                "entry, as proof of how feedback was handled: {count} entries of yours, made on "
-                "{first}; each is in the copy. Each entry is deleted {period} after it was made.",
+                "From your work as staff: the audit trail also keeps when you used the staff "
+                "commands (what, and how many records) and, encrypted, your Telegram user ID "
+                "with each entry, as proof of how feedback was handled: {count} entry of "
+                "yours, made on {first}; it is in the copy. Each entry is deleted {period} "
+                "after it was made.",
+                "From your work as staff: the audit trail also keeps when you used the staff "
+                "commands (what, and how many records) and, encrypted, your Telegram user ID "
+                "with each entry, as proof of how feedback was handled: {count} entries of "
+                "yours, made on {first}; each is in the copy. Each entry is deleted {period} "
+                "after it was made.",
                 len(trail),
             ).format(count=t.number(len(trail)), first=first, period=period)
         return t.gettext(
-            "As a staff member: the audit trail also keeps when you used the staff commands "
-            "(what, and how many records) and, encrypted, your Telegram user ID with each "
-            "entry, as proof of how feedback was handled: {count} entries of yours, made from "
-            "{first} to {last}; each is in the copy. Each entry is deleted {period} after it "
-            "was made."
+            "From your work as staff: the audit trail also keeps when you used the staff "
+            "commands (what, and how many records) and, encrypted, your Telegram user ID with "
+            "each entry, as proof of how feedback was handled: {count} entries of yours, made "
+            "from {first} to {last}; each is in the copy. Each entry is deleted {period} after "
+            "it was made."
         ).format(count=t.number(len(trail)), first=first, last=last, period=period)
 
     def _allow_access(self, pseudonym: str) -> bool:
@@ -2294,8 +2297,8 @@ def _kept(state: ConversationState, flow: FlowDefinition | None) -> dict[str, ob
 
 def _staff_note(t: Translator, kept: timedelta) -> str:
     return t.gettext(
-        "As a staff member: the audit trail also keeps, encrypted, when you used the staff "
-        "commands, as proof of how feedback was handled; it is not erased here, and each "
+        "From your work as staff: the audit trail also keeps, encrypted, when you used the "
+        "staff commands, as proof of how feedback was handled; it is not erased here, and each "
         "entry is deleted {period} after it was made."
     ).format(period=t.duration(kept))
 

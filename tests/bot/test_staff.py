@@ -1525,7 +1525,7 @@ async def test_a_staff_member_asking_for_their_data_is_told_of_the_audit_trail(
     await confirmed(desk, language="en")
     staff = desk.customer(STAFF, language_code="en")
     await staff.send("/summary")
-    note = "As a staff member: the audit trail also keeps when you used the staff commands"
+    note = "From your work as staff: the audit trail also keeps when you used the staff commands"
     answer = await staff.send("/mydata")
     nothing = texts(answer)
     assert nothing.startswith("No data is stored about you as a customer.") and note in nothing
@@ -1573,6 +1573,9 @@ async def test_a_former_staff_member_still_gets_their_audit_entries(
         said = texts(answer)
         assert said.startswith("Über Sie als Kundin oder Kunde sind keine Daten gespeichert.")
         assert "2 Einträge von Ihnen, vom " in said, said
+        # (found by review: "Als Mitarbeiterin oder Mitarbeiter" to whoever no longer is one)
+        assert "Aus Ihrer Arbeit im Team: Das Prüfprotokoll" in said
+        assert "Als Mitarbeiterin" not in said
         copy = export_of(answer)
         assert [e["event"] for e in copy["staff_audit"]] == ["staff-rules-confirmed", "summary"]
         assert "Prüfprotokoll" not in texts(await former.customer(OUTSIDER).send("/meinedaten"))
@@ -1580,7 +1583,7 @@ async def test_a_former_staff_member_still_gets_their_audit_entries(
         # encrypted note is kept")
         await give(former, STAFF, "4", "Als Kundin jetzt")
         asked = texts(await former.customer(STAFF).send("/loeschen"))
-        assert "Prüfprotokoll behält außerdem verschlüsselt" in asked, asked
+        assert "Aus Ihrer Arbeit im Team: Das Prüfprotokoll behält" in asked, asked
         assert "Aufbewahrt wird nur" not in asked, "not 'only' beside the trail (review)"
         done = texts(await former.customer(STAFF).press("Alles löschen"))
         assert "Prüfprotokoll behält außerdem verschlüsselt" in done
