@@ -117,6 +117,7 @@ def build_application(
             write_to=settings.support_contact or settings.controller_contact or "",
             default_locale=settings.default_locale,
             retention=settings.retention,
+            audit_retention=settings.audit_retention,
         ),
         clock,
     )

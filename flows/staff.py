@@ -1218,6 +1218,9 @@ class StaffSettings:
     retention: timedelta | None = None
     """FEEDBACKBOT_RETENTION, which a survey's purposes may shorten: a summary whose days
     reach back past it says that feedback is deleted then (None: it does not)."""
+    audit_retention: timedelta | None = None
+    """FEEDBACKBOT_AUDIT_RETENTION: how long the audit trail keeps each entry, told with
+    the rules (None: not told, where no staff member is asked to confirm them)."""
 
 
 ALERT_LATE = timedelta(hours=1)
@@ -1301,6 +1304,11 @@ class StaffDesk:
             return None
         t = translator(locale)
         parts = [self.rules_text(locale), t.gettext("Please confirm these rules once to continue.")]
+        if self.settings.audit_retention is not None:
+            # What is kept about the staff member, and how long, said when it starts (Art.
+            # 13 GDPR; found by a DPO's review: said only by /mydata, years later). Not part
+            # of the rules: an operator's own rules have it too, and nobody confirms again.
+            parts[1:1] = [self._trail_note(t, self.settings.audit_retention)]
         if last is not None:  # confirmed before, other rules (found by an upgrade review:
             # asked to confirm "once" again, with no word of why)
             parts[1:1] = [t.gettext("The rules have changed. Please read them again.")]
@@ -1312,6 +1320,15 @@ class StaffDesk:
         carried = then if then is not None else _button_period(period)
         button = Button(t.gettext("I confirm"), f"sr:{version}:{carried}")
         return Outcome(replies=(Reply(text, ((button,),)),))
+
+    @staticmethod
+    def _trail_note(t: Translator, kept: timedelta) -> str:
+        return t.gettext(
+            "The audit trail keeps each use of the staff commands (what, when and how many "
+            "records) with your Telegram user ID, encrypted, as proof of how feedback was "
+            "handled; each entry is deleted {period} after it was made. /mydata shows you "
+            "yours."
+        ).format(period=t.duration(kept))
 
     def typed_at_rules(self, actor: str, locale: str, text: str) -> Outcome | None:
         """A text typed within RULES_ASKED_FOR of the rules shown, unconfirmed: pointed to

@@ -1284,6 +1284,10 @@ async def test_nothing_is_shown_before_the_rules_are_confirmed(desk: Harness) ->
     text = rules["text"] or ""
     assert "Regeln" in text and "Jeder Zugriff wird protokolliert" in text
     assert "Feedbacks:" not in text
+    # what is kept about the staff member, and how long, said before it starts (found by a
+    # DPO's review: said only by /meinedaten)
+    assert "jeder Eintrag wird 1.461 Tage nach seiner Entstehung gelöscht." in text, text
+    assert "/meinedaten zeigt Ihnen Ihre Einträge." in text
     assert await desk.store.audit_entries(desk.clock() - timedelta(days=2)) == []  # type: ignore[union-attr]
     outsider = desk.customer(OUTSIDER)
     await outsider.press_data(rules["message_id"], desk.api.button_data(STAFF, "Ich bestätige"))
@@ -1466,6 +1470,7 @@ async def test_changed_rules_must_be_confirmed_again(
         assert "Neue Regeln" in again and "Feedback-Zusammenfassung" not in again
         # Told why: confirmed once already (found by an upgrade review).
         assert "Die Regeln haben sich geändert. Bitte lesen Sie sie erneut." in again
+        assert "Prüfprotokoll" in again, "the trail's note beside an operator's own rules"
         await second.customer(STAFF).press("Ich bestätige")
         shown = texts(await second.customer(STAFF).send("/zusammenfassung"))
         assert "Feedback-Zusammenfassung" in shown
