@@ -132,6 +132,9 @@ class Person:
     a contact chat id, to answer in (never otherwise stored)."""
     app_unspoken: bool = False
     """Whether the app reports a language the bot does not speak (French, say)."""
+    staff: bool = False
+    """Whether they are a member of staff (FEEDBACKBOT_STAFF_IDS): "Hilfe" typed in a survey
+    lists their commands too, as /hilfe does."""
 
 
 @dataclass(frozen=True)
@@ -837,7 +840,7 @@ class FeedbackService:
             if typed_start(event.text):
                 return await self.start(person)
             if typed_help(event.text):
-                (overview,) = self.help(person.locale).replies
+                (overview,) = self.help(person.locale, staff=person.staff).replies
                 if await self._may_be_written_to(pseudonym):
                     said = self._replied(overview.text, t, replied=False, written_to=True)
                     return Outcome.say(said)
@@ -1546,7 +1549,7 @@ class FeedbackService:
         if isinstance(event, TextInput) and engine.asks_for_help(state, event):
             # As /hilfe: the commands, then the open question again (see `_reminded`, here
             # without loading the draft a second time)
-            overview = self.help(t.locale)
+            overview = self.help(t.locale, staff=person.staff)
             again = await self._asked_again(pseudonym, flow, t, state, _still_open(t, overview))
             return replace(overview, replies=(*overview.replies, *again.replies))
         realigned = engine.realign(state)

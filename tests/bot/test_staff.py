@@ -1607,6 +1607,25 @@ async def test_help_lists_the_staff_commands_for_staff_only(desk: Harness) -> No
     assert "zusammenfassung" not in texts(await desk.customer(4711).send("/hilfe"))
 
 
+async def test_help_typed_by_staff_lists_their_commands_as_help_does(desk: Harness) -> None:
+    """Found by a staff walk-through: "Hilfe" typed in their own test survey, or with no
+    survey open, listed the customers' commands only; /hilfe lists theirs too."""
+    staff = desk.customer(STAFF)
+    outside = texts(await staff.send("Hilfe"))
+    assert "/loeschen" in outside and "/zusammenfassung 7d" in outside, outside
+    await staff.send("/start")
+    await staff.press("Ja, ich willige ein")
+    desk.clock.advance(timedelta(minutes=1))
+    inside = texts(await staff.send("Hilfe"))
+    assert "/zusammenfassung 7d" in inside and "Wie zufrieden" in inside, inside
+    customer = desk.customer(4711)
+    await customer.send("/start")
+    await customer.press("Ja, ich willige ein")
+    desk.clock.advance(timedelta(minutes=1))
+    said = texts(await customer.send("Hilfe"))
+    assert "/loeschen" in said and "zusammenfassung" not in said, said
+
+
 async def test_audit_entries_go_after_the_audit_retention_and_the_rules_are_asked_again(
     desk: Harness,
 ) -> None:
