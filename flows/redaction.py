@@ -163,6 +163,15 @@ _SPELLED_EMAIL = _Pattern(
     rf"(?:{_MAIL_PROVIDERS})[ \t]+(?:{'|'.join(_TLDS)})\b(?!\.\w)",
     re.IGNORECASE,
 )
+# "max.mustermann gmail com", "erika_m gmx.de": an address's name (a dot, "_" or a digit
+# in it, and a letter) and a mail provider's domain, "@" left out (found by a staff
+# walk-through). Only providers that are no words ("live", "me", "mail": "2x live at
+# Wembley" stays).
+_MAIL_WITHOUT_AT = _Pattern(
+    r"(?<![\w.+-])(?=[\w+-]*[^\W\d_])(?=[\w+-]*[._\d][\w+-])[\w.+-]++[ \t]+"
+    r"(?i:gmail|googlemail|gmx|web|yahoo|outlook|hotmail|icloud|aol|posteo|t-online|freenet"
+    r"|protonmail|arcor)(?:[ \t]+|[ \t]*\.[ \t]*)(?i:com|de|net|org|at|ch|eu)\b(?!\.\w)"
+)
 # "erika punkt mustermann bei gmx punkt de", "erika.m bei gmx.de": "bei" for "@", as said
 # on the phone (found by an attack review). "bei" is an ordinary word, so only before a mail
 # provider's domain, and after an address's name: spelled with "punkt", dots or digits, or
@@ -280,6 +289,27 @@ _NAMED_ACCOUNT = _Pattern(
     r"(?![vV]\d)(?(signal)(?=[A-Za-z0-9_]{3,32}\.\d{2})|)"
     r"(?=[A-Za-z0-9_]{0,31}(?:[\d_]|#\d)|[A-Za-z0-9_]{1,32}\.[a-z0-9_])"
     r"[A-Za-z][A-Za-z0-9_]{2,31}(?:\.[a-z0-9_]{1,30}){0,3}(?:#\d{4})?\b(?!@)"
+)
+# "DM me at @ janedoe", "Ich bin @ anke_wolf": a space typed after "@" (found by a staff
+# walk-through: both reached staff). A name shaped as an account's (a digit, "_" or a dot
+# in it), or after words that ask to be written to (see spaced_handle): "Treffen @
+# Bahnhof", "Preis @ Home" stay.
+_SPACED_HANDLE = _Pattern(
+    r"(?<![\w@])@[ \t]+(?!(?i:home|work|office|everyone|here|all)\b)"
+    r"(?P<name>[A-Za-z][A-Za-z0-9_]{3,31}(?:\.[a-z0-9_]{1,30}){0,3})\b(?!@)"
+)
+_WRITE_TO = _Pattern(
+    r"(?i:\b(?:dm|pm|message|msg|text|write|contact|reach|add|follow|schreib\w*|kontaktier\w*"
+    r"|meld\w*|erreich\w*|folg\w*|add\w*)\b)[^.!?\n]*\Z"
+)
+# "jane_doe99 on Telegram", "Ich bin erika.m auf Insta": an account's name before the
+# service it is on (found by a staff walk-through; _NAMED_ACCOUNT takes one after it).
+# Shaped as one only (a digit, "_" or a dot in it, no version): "Support on Telegram",
+# "Fotos auf Instagram" stay.
+_ACCOUNT_ON_SERVICE = _Pattern(
+    r"(?<![\w@.-])(?![vV]\d)(?=[A-Za-z0-9_]{0,31}[\d_]|[A-Za-z0-9_]{1,32}\.[a-z0-9_])"
+    r"[A-Za-z][A-Za-z0-9_]{2,31}(?:\.[a-z0-9_]{1,30}){0,3}\b(?!@)"
+    rf"(?P<tail>[ \t]+(?i:on|auf|bei|via|über|in|at)[ \t]+(?i:{'|'.join(_ACCOUNT_SERVICES)}|tg)\b)"
 )
 # A password or PIN given after its word ("Passwort: Sommer2024!", "PW: hallo123", "my
 # password is Hunter2!", "Mein PIN ist 1234"; found by a staff walk-through: shown to
@@ -3282,7 +3312,11 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
                 continue
             for last in range(len(words) - 1, first, -1):  # the longest known name
                 candidate = " ".join(words[first : last + 1])
-                if _known_surname(words[last]) and not _is_brand(candidate):
+                # a last name that is a word too, capitalised after a first name ("Petra
+                # Koch war sehr nett", "Rückruf bitte an Anke Wolf": found by a staff
+                # walk-through, where "Petra war sehr nett" went and the full name stayed)
+                surname = _known_surname(words[last]) or _word_surname(words[last])
+                if surname and not _is_brand(candidate):
                     kept = name[: starts[first][0]]
                     return kept + placeholder("name") + name[starts[last][1] :]
         return match.group(0)
@@ -3598,6 +3632,15 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
                 return match.group(0)
         return match.group("lead") + placeholder("name")
 
+    def spaced_handle(match: re.Match[str]) -> str:
+        text = match.string
+        if not (
+            any(c in match["name"] for c in "._0123456789")
+            or _WRITE_TO.compiled().search(text, max(0, match.start() - 40), match.start())
+        ):
+            return match.group(0)
+        return placeholder("handle")
+
     steps: list[tuple[_Pattern, Callable[[re.Match[str]], str]]] = [
         (_PASSWORD, lambda m: m.group("label") + placeholder("password")),
         (_DOOR_CODE, door_code),
@@ -3605,6 +3648,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_EMAIL, email),
         (_SPELLED_EMAIL, lambda m: placeholder("email")),
         (_SPELLED_BEI_EMAIL, spelled_bei),
+        (_MAIL_WITHOUT_AT, lambda m: placeholder("email")),
         (_URL, lambda m: placeholder("url")),
         (_BARE_LINK, lambda m: placeholder("url")),
         (_DOMAIN, lambda m: placeholder("url") if _is_domain(m) else m.group(0)),
@@ -3613,6 +3657,8 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_CARD, card),
         (_HANDLE, lambda m: placeholder("handle")),
         (_NAMED_ACCOUNT, lambda m: m.group("lead") + placeholder("handle")),
+        (_SPACED_HANDLE, spaced_handle),
+        (_ACCOUNT_ON_SERVICE, lambda m: placeholder("handle") + m["tail"]),
         (_MAC, lambda m: placeholder("id")),
         (_IPV6, lambda m: placeholder("ip") if _is_ipv6(m) else m.group(0)),
         (_AHV, lambda m: placeholder("id")),
@@ -3739,6 +3785,10 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         and not any(w in folded for w in _ACCOUNT_CUES)
     ):
         skip.append(_NAMED_ACCOUNT)
+    if not any(service in folded for service in _ACCOUNT_SERVICES) and "tg" not in folded:
+        skip.append(_ACCOUNT_ON_SERVICE)
+    if "@ " not in text and "@\t" not in text:
+        skip.append(_SPACED_HANDLE)
     name_mark = placeholder("name")
     removed: set[str] = set()
 
@@ -4219,6 +4269,12 @@ def _known_surname(word: str) -> bool:
     return word.split("-")[0].lower() in COMMON_SURNAMES
 
 
+def _word_surname(word: str) -> bool:
+    """Whether a capitalised word is a common last name that is a word too ("Koch",
+    "Klein"; of a double one, its first part)."""
+    return word[:1].isupper() and word.split("-")[0].lower() in _WORD_SURNAMES
+
+
 def _is_known_name(word: str) -> bool:
     """Whether a word is a common first or last name, in whatever letters (of a double one,
     its first part)."""
@@ -4365,6 +4421,10 @@ PATTERNS = (
     _NATIONAL_INSURANCE,
     _HANDLE,
     _NAMED_ACCOUNT,
+    _SPACED_HANDLE,
+    _WRITE_TO,
+    _ACCOUNT_ON_SERVICE,
+    _MAIL_WITHOUT_AT,
     _MAC,
     _IPV6,
     _WORDED_DATE,

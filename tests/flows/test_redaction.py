@@ -1561,6 +1561,63 @@ def test_a_common_first_and_last_name_goes_anywhere(comment: str, expected: str)
 
 
 @pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        ("Petra Koch war sehr nett", "[Name] war sehr nett"),
+        ("Ich habe mit Petra Koch telefoniert", "Ich habe mit [Name] telefoniert"),
+        ("Ansprechpartnerin war Petra Koch", "Ansprechpartnerin war [Name]"),
+        ("Petra Klein hat mich beraten", "[Name] hat mich beraten"),
+        ("Kontakt: Frank Vogel", "Kontakt: [Name]"),
+        ("Rückruf bitte an Anke Wolf.", "Rückruf bitte an [Name]."),
+        ("Petra Lang war nett", "[Name] war nett"),
+        ("Please call back Petra Klein", "Please call back [Name]"),
+        ("Tim Cook was on stage", "[Name] was on stage"),
+        # the word alone, a brand, a first name that is a word: as before
+        ("Der Koch war super", "Der Koch war super"),
+        ("Calvin Klein Jeans gekauft", "Calvin Klein Jeans gekauft"),
+        ("Im Winter Sommer", "Im Winter Sommer"),
+        ("Petra fand es klein", "Petra fand es klein"),
+    ],
+)
+def test_a_first_name_and_a_last_name_that_is_a_word_go_together(
+    comment: str, expected: str
+) -> None:
+    """Found by a staff walk-through: "Petra war sehr nett" went, "Petra Koch war sehr
+    nett" reached the alert, the digest, the summary and its frequent words ("petra"):
+    a last name that is a word too (Koch, Klein, Wolf, Vogel) kept the whole name."""
+    assert redact(comment, DE) == expected
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        (
+            "Terrible. I'm jane_doe99 on Telegram, DM me at @ janedoe",
+            "Terrible. I'm [Handle] on Telegram, DM me at [Handle]",
+        ),
+        ("Contact me at jane_doe99 on telegram", "Contact me at [Handle] on telegram"),
+        ("Ich bin @ anke_wolf auf Telegram", "Ich bin [Handle] auf Telegram"),
+        ("I am janedoe99 on Instagram", "I am [Handle] on Instagram"),
+        ("write me @ erika", "write me [Handle]"),
+        ("max.mustermann gmail com", "[E-Mail]"),
+        ("Mail an erika_m gmx.de bitte", "Mail an [E-Mail] bitte"),
+        # no account's name, no address
+        ("Treffen @ Bahnhof", "Treffen @ Bahnhof"),
+        ("Preis @ Home", "Preis @ Home"),
+        ("Support on Telegram was slow", "Support on Telegram was slow"),
+        ("Fotos auf Instagram", "Fotos auf Instagram"),
+        ("v2.1 on Telegram", "v2.1 on Telegram"),
+        ("I saw them 2x live at Wembley", "I saw them 2x live at Wembley"),
+        ("Version 2.0 web de", "Version 2.0 web de"),
+    ],
+)
+def test_accounts_and_addresses_written_unusually_go(comment: str, expected: str) -> None:
+    """Found by a staff walk-through: an account's name before the service it is on, a
+    space typed after "@", and an address with "@" left out reached staff as written."""
+    assert redact(comment, DE) == expected
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "frau am empfang war nett",
