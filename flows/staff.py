@@ -547,7 +547,7 @@ def date_named(typed: str, today: date) -> date | None:
         except ValueError:
             raise NoSuchDay(f"{typed[:40]!r}: no day") from None
         if first > today:
-            raise NoSuchDay(f"{typed[:40]!r}: a day to come")
+            raise DayToCome(f"{typed[:40]!r}: a day to come")
         return first
     # Without a year, the latest such day: this year's, unless still to come; but a day
     # a week ahead at most is a slip or a day of another zone, not a year back ("7.12."
@@ -560,7 +560,7 @@ def date_named(typed: str, today: date) -> date | None:
         if first <= today:
             return first
         if first - today <= timedelta(days=7):
-            raise NoSuchDay(f"{typed[:40]!r}: a day to come")
+            raise DayToCome(f"{typed[:40]!r}: a day to come")
     raise NoSuchDay(f"{typed[:40]!r}: no day")
 
 
@@ -577,6 +577,11 @@ class NoWholeDay(InvalidDuration):
 
 class NoSuchDay(InvalidDuration):
     """A date that is no day ("31.2."), or one still to come: no period back from now."""
+
+
+class DayToCome(NoSuchDay):
+    """A day, week or month still to come ("24.12.2030"), not one that is none: told apart
+    (found by a staff walk-through: "32.1.", "KW 54" were "no day before today")."""
 
 
 class BegunToday(NoWholeDay):
@@ -704,7 +709,7 @@ def _calendar_period(typed: list[str], today: date) -> tuple[date, bool] | None:
     else:
         return None
     if first > today:
-        raise NoSuchDay(f"{' '.join(typed)[:40]!r}: to come")
+        raise DayToCome(f"{' '.join(typed)[:40]!r}: to come")
     return first, last >= today - timedelta(days=1)
 
 
@@ -790,7 +795,7 @@ def _month_of_the_end(text: str, day: str, today: date) -> tuple[date | None, da
                 return first, last
             if first - today <= timedelta(days=7):  # a slip, as a date (see date_named)
                 break
-    raise NoSuchDay(f"{text[:40]!r}: to come")
+    raise DayToCome(f"{text[:40]!r}: to come")
 
 
 def _end_named(text: str, first: date) -> date | None:
@@ -1499,11 +1504,18 @@ class StaffDesk:
                     "/summary {date}."
                 ).format(date=date_typed(ended.first, today, t.locale))
             )
-        except NoSuchDay:  # "31.2.", "24.12.2026" on 6 December
+        except DayToCome:  # "24.12.2026" on 6 December
             return Outcome.say(
                 t.gettext(
                     "That date is no day before today. A summary counts from a day that is "
                     "over, for example /summary {date} or /summary since Monday."
+                ).format(date=example_date(today, t.locale))
+            )
+        except NoSuchDay:  # "31.2.", "32.1.", "KW 54"
+            return Outcome.say(
+                t.gettext(
+                    "There is no such day in the calendar. A summary counts from a day that "
+                    "is over, for example /summary {date} or /summary since Monday."
                 ).format(date=example_date(today, t.locale))
             )
         except InvalidDuration:

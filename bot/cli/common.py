@@ -35,7 +35,9 @@ from flows.i18n import N_, Translator
 from flows.models import render_text
 from flows.staff import (
     MAX_PERIOD,
+    DayToCome,
     EndedPeriod,
+    NoSuchDay,
     date_typed,
     example_date,
     first_day_named,
@@ -73,10 +75,13 @@ def lookback(text: str, zone: str = "UTC") -> timedelta:
         first = first_day_named(text, now.date())
     except EndedPeriod as ended:  # "November" in December, "2025"
         raise argparse.ArgumentTypeError(ended_period_said(text, ended, now.date())) from None
-    except InvalidDuration:  # "31.2.", "1.12.2030"
-        raise argparse.ArgumentTypeError(
-            t.gettext("{text} is no day before today").format(text=repr(text[:40]))
-        ) from None
+    except InvalidDuration as none:  # "1.12.2030"; "31.2.", "KW 54"
+        said = (
+            t.gettext("{text} is no day in the calendar")
+            if isinstance(none, NoSuchDay) and not isinstance(none, DayToCome)
+            else t.gettext("{text} is no day before today")
+        )
+        raise argparse.ArgumentTypeError(said.format(text=repr(text[:40]))) from None
     # (as instants: two times of one zone subtract as the clock reads, an hour off across
     # a change of summer time, found by review)
     start = None if first is None else datetime.combine(first, time(0), now.tzinfo).astimezone(UTC)

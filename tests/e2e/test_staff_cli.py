@@ -243,9 +243,11 @@ def test_since_a_day_counts_from_its_start_not_back_from_now() -> None:
         f"since {first.date().isoformat()}",
     ):
         assert abs(lookback(typed) - (now - first)) < timedelta(minutes=1), typed
-    for no_day in ("31.2.", "2026-02-30", f"{now.year + 1}-01-01"):
-        with pytest.raises(argparse.ArgumentTypeError, match="is no day before today"):
+    for no_day in ("31.2.", "2026-02-30", "KW 54"):
+        with pytest.raises(argparse.ArgumentTypeError, match="is no day in the calendar"):
             lookback(no_day)
+    with pytest.raises(argparse.ArgumentTypeError, match="is no day before today"):
+        lookback(f"{now.year + 1}-01-01")
     # this year so far, not 2,026 days; a month of it too (a staff walk-through)
     new_year = midnight.replace(month=1, day=1)
     for typed in (str(now.year), "this year", "seit Jahresbeginn", "YTD"):
@@ -361,7 +363,7 @@ async def test_summary_since_a_weekday_is_the_summary_of_its_whole_days(tmp_path
     as_days = cli("summary", "--since", "3d", "--lang", "en", env=env, cwd=tmp_path)
     assert date.returncode == 0 and date.stdout == as_days.stdout, date.stderr
     date = cli("summary", "--since", "31.2.", env=env, cwd=tmp_path)
-    assert date.returncode == 2 and "'31.2.' is no day before today" in date.stderr, date.stderr
+    assert date.returncode == 2 and "'31.2.' is no day in the calendar" in date.stderr, date.stderr
 
 
 async def test_export_cells_that_look_like_formulas_stay_text_and_the_file_is_private(
