@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 from storage.interface import N_, StoreError
 from storage.sqlite import DATA_FILE, KEY_STORE_FILE, LEDGER_SINCE
-from storage.sqlite_db import durable_rename, folder_owner, schema_version
+from storage.sqlite_db import durable_rename, folder_owner, read_only_uri, schema_version
 from storage.sqlite_ledger import LEDGER_FILE
 
 SIDECARS = ("", "-wal", "-shm", "-journal")
@@ -79,8 +79,9 @@ def check_backups(data_dir: Path, backups: Backups) -> Keyless:
     of its kind (the data and key store swapped, say), damaged, or has a write-ahead log
     beside it (a plain copy of a running store: the log holds part of it); and for an
     erasure ledger given while the data folder still has its own, which is newer than any
-    copy. Return how many feedbacks of the data backup have no key in the key store
-    backup (a key store copy older than the data copy: those stay unreadable)."""
+    copy (unless it holds nothing: see _holds_nothing). Return how many feedbacks of the
+    data backup have no key in the key store backup (a key store copy older than the data
+    copy: those stay unreadable)."""
     paths = [path.resolve() for _, path in backups.files()]
     if len(set(paths)) != len(paths):
         raise StoreError(N_("the backups given must be different files"))
@@ -103,7 +104,8 @@ def check_backups(data_dir: Path, backups: Backups) -> Keyless:
             )
     for kind, path in backups.files():
         _check(kind, path)
-    if backups.ledger is not None and (data_dir / LEDGER_FILE).exists():
+    ledger = data_dir / LEDGER_FILE
+    if backups.ledger is not None and ledger.exists() and not _holds_nothing(ledger):
         raise StoreError(
             N_(
                 "{path} still has its erasure ledger {file}, which is newer than any copy: "
@@ -147,6 +149,37 @@ _SQLITE_SAYS = {
     sqlite3.SQLITE_CANTOPEN: N_("{path} cannot be opened as a backup of {file}"),
 }
 """Why a file does not open as a backup, for SQLite's commonest result codes."""
+
+
+def _holds_nothing(ledger: Path) -> bool:
+    """Whether the data folder's erasure ledger holds no entry, no alert and no proof: one
+    made empty by a start after the data folder was lost (found by an operator's
+    walk-through: the bot restarted by systemd made one, and the restore then refused
+    the ledger's copy as older, so that erasures since the data backup came back). The
+    copy given replaces it; nothing is lost. False where it cannot be read so."""
+    if ledger.stat().st_size == 0:
+        return True
+    try:
+        con = sqlite3.connect(read_only_uri(ledger), uri=True)
+    except sqlite3.Error:
+        return False
+    try:
+        tables = {
+            name for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+        held = {
+            "erasures": "SELECT 1 FROM erasures LIMIT 1",
+            "staff_posts": "SELECT 1 FROM staff_posts LIMIT 1",
+            "consent_proofs": "SELECT 1 FROM consent_proofs LIMIT 1",
+        }
+        for table, query in held.items():
+            if table in tables and con.execute(query).fetchone():
+                return False
+    except sqlite3.Error:
+        return False
+    finally:
+        con.close()
+    return True
 
 
 def _check(kind: str, path: Path) -> None:

@@ -183,6 +183,34 @@ def test_a_lost_folder_without_its_ledgers_copy_is_refused_first_and_left_as_it_
     assert not lost.exists()
 
 
+@pytest.mark.parametrize("ledger_left", ["started afresh", "emptied"])
+def test_a_lost_folder_started_afresh_takes_the_ledgers_copy(
+    backed_up: tuple[Path, Path, Path], tmp_path: Path, ledger_left: str
+) -> None:
+    """Found by an operator's walk-through: the data folder lost, the bot restarted by
+    systemd made a new store with an empty ledger; the restore then refused the ledger's
+    copy ("newer than any copy: keep it and leave out --ledger"), and restored as told,
+    a person erased since the backup was back. A ledger holding nothing is replaced."""
+    data, backup, keys = backed_up
+    asyncio.run(erase(data, 0))
+    copy = tmp_path / "erasures-copy.db"
+    backed = ("backup", str(tmp_path / "b2.db"), "--ledger", str(copy))
+    done = cli(*backed, env=cli_env(data), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    shutil.rmtree(data)  # the disk is lost
+    if ledger_left == "started afresh":
+        asyncio.run(make_store(data, 0))
+    else:  # as `touch erasures.db` leaves it
+        data.mkdir()
+        (data / "erasures.db").touch()
+    env = cli_env(data)
+    restore = ("restore", str(backup), "--keys", str(keys), "--ledger", str(copy))
+    done = cli(*restore, env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "1 erasure or withdrawal made since the backup was carried out again" in done.stdout
+    assert asyncio.run(count_readable(data, KEY, 3)) == 2, "the one erased stays erased"
+
+
 async def audited(data: Path) -> list[tuple[str, str | None, str | None]]:
     store = SQLiteStore(data, KEY)
     await store.open()
@@ -352,6 +380,9 @@ def test_a_backup_of_the_wrong_kind_or_damaged_is_refused_and_nothing_changes(
 
     copy = tmp_path / "erasures.db"
     copy.write_bytes((data / "erasures.db").read_bytes())
+    with closing(sqlite3.connect(data / "erasures.db")) as con, con:  # it holds an entry
+        con.execute("INSERT INTO erasures (at, keep_until, sealed) VALUES ('x', 'x', x'00')")
+    before = state(data)
     ledger = cli("restore", str(backup), "--ledger", str(copy), env=env, cwd=tmp_path)
     assert ledger.returncode == 1
     assert "still has its erasure ledger erasures.db" in ledger.stderr, ledger.stderr
