@@ -79,7 +79,7 @@ def check_backups(data_dir: Path, backups: Backups) -> Keyless:
     of its kind (the data and key store swapped, say), damaged, or has a write-ahead log
     beside it (a plain copy of a running store: the log holds part of it); and for an
     erasure ledger given while the data folder still has its own, which is newer than any
-    copy (unless it holds nothing: see _holds_nothing). Return how many feedbacks of the
+    copy (unless it holds nothing: see holds_nothing). Return how many feedbacks of the
     data backup have no key in the key store backup (a key store copy older than the data
     copy: those stay unreadable)."""
     paths = [path.resolve() for _, path in backups.files()]
@@ -105,7 +105,7 @@ def check_backups(data_dir: Path, backups: Backups) -> Keyless:
     for kind, path in backups.files():
         _check(kind, path)
     ledger = data_dir / LEDGER_FILE
-    if backups.ledger is not None and ledger.exists() and not _holds_nothing(ledger):
+    if backups.ledger is not None and ledger.exists() and not holds_nothing(ledger):
         raise StoreError(
             N_(
                 "{path} still has its erasure ledger {file}, which is newer than any copy: "
@@ -151,7 +151,7 @@ _SQLITE_SAYS = {
 """Why a file does not open as a backup, for SQLite's commonest result codes."""
 
 
-def _holds_nothing(ledger: Path) -> bool:
+def holds_nothing(ledger: Path) -> bool:
     """Whether the data folder's erasure ledger holds no entry, no alert and no proof: one
     made empty by a start after the data folder was lost (found by an operator's
     walk-through: the bot restarted by systemd made one, and the restore then refused

@@ -36,9 +36,11 @@ from storage import SQLiteStore, StatisticsRow
 from storage.masterkey import MASTER_KEY_FILE
 from storage.sqlite import DATA_FILE
 from storage.sqlite_db import DATA_MIGRATIONS, LOCK_FILE, hold_lock, release_lock, schema_version
+from storage.sqlite_ledger import LEDGER_FILE
 from storage.sqlite_restore import (
     Backups,
     check_backups,
+    holds_nothing,
     put_back,
     remove_aside,
     undo,
@@ -314,6 +316,9 @@ def run_restore(args: argparse.Namespace) -> int:
     try:
         try:
             keyless = check_backups(settings.data_dir, backups)
+            ledger = settings.data_dir / LEDGER_FILE
+            # (see below: a folder lost and begun afresh, its ledger's copy not given)
+            unledgered = backups.ledger is None and ledger.exists() and holds_nothing(ledger)
             version = schema_version(backups.data)  # an older one is upgraded: said below
             aside = put_back(settings.data_dir, backups, utc_now())  # undone when it fails
         except KeyboardInterrupt:
@@ -482,6 +487,19 @@ def run_restore(args: argparse.Namespace) -> int:
         )
     elif aside is not None:
         print(t.gettext("the files it replaced were deleted (--keep-replaced keeps them)"))
+    if unledgered:
+        # Found by an operator's walk-through: the data folder lost, the bot restarted by
+        # systemd made a new store with an empty ledger, and the erasures since the backup
+        # came back unsaid. Restoring again with the copy takes it (see holds_nothing).
+        print(
+            t.gettext(
+                "note: the erasure ledger {file} in {path} holds no erasure or withdrawal; if "
+                "the data folder was lost since the backup, restore again with its newest "
+                "copy (--ledger LEDGER_BACKUP) before the bot starts, or those made since the "
+                "backup are back"
+            ).format(file=LEDGER_FILE, path=settings.data_dir),
+            file=sys.stderr,
+        )
     return 0
 
 
