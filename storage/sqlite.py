@@ -383,20 +383,9 @@ class SQLiteStore(PersonalData, Lifecycle, StaffRecords, ConsentTexts, Store):
         """A store that has had its ledger (data schema v14 on) must not get a new, empty
         one without a word: after a restore, people erased since the backup would be back
         (found by an operator audit: any command created one)."""
-        if self._ledger_path.exists() or not self._data_path.exists():
-            return
-        version = sqlite_db.schema_version(self._data_path)
-        if version is not None and version >= LEDGER_SINCE:
-            raise StoreError(
-                N_(
-                    "the erasure ledger {file} is missing in {path}: put back its newest copy "
-                    "(`feedbackbot backup --ledger`); only if there is none, create an empty "
-                    "one (`touch {file}` there) and start again, knowing that erasures and "
-                    "withdrawals since the data backup are then not carried out again"
-                ),
-                path=self._dir,
-                file=LEDGER_FILE,
-            )
+        lost = lost_ledger(self._dir)
+        if lost is not None:
+            raise lost
 
     def check_master_key(self) -> None:
         """Raises MasterKeyMismatch (or StoreError) where the master key does not open the
@@ -1128,6 +1117,29 @@ def says_damaged(error: BaseException | None) -> bool:
     return isinstance(error, sqlite3.DatabaseError) and getattr(
         error, "sqlite_errorcode", None
     ) in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+
+
+def lost_ledger(data_dir: Path) -> StoreError | None:
+    """The refusal of a store that has had its erasure ledger (data schema v14 on) but
+    finds none (see SQLiteStore._refuse_a_lost_ledger; also said by `feedbackbot check`,
+    which said "0 errors" while every other command refused: an operator's walk-through)."""
+    data_dir = Path(data_dir)
+    data = data_dir / DATA_FILE
+    if (data_dir / LEDGER_FILE).exists() or not data.exists():
+        return None
+    version = sqlite_db.schema_version(data)
+    if version is None or version < LEDGER_SINCE:
+        return None
+    return StoreError(
+        N_(
+            "the erasure ledger {file} is missing in {path}: put back its newest copy "
+            "(`feedbackbot backup --ledger`); only if there is none, create an empty "
+            "one (`touch {file}` there) and start again, knowing that erasures and "
+            "withdrawals since the data backup are then not carried out again"
+        ),
+        path=data_dir,
+        file=LEDGER_FILE,
+    )
 
 
 def damaged_files(data_dir: Path) -> list[tuple[Path, str]]:

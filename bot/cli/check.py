@@ -52,6 +52,7 @@ from storage.sqlite import (
     DATA_FILE,
     KEY_STORE_FILE,
     damaged_files,
+    lost_ledger,
     stray_databases,
     unwritable_files,
 )
@@ -165,6 +166,10 @@ def _settings_for_run(settings: Settings, catalog: FlowCatalog, t: Translator) -
     for key in _master_key_findings(settings, t):
         (found if key.warning else errors).append(key)
     errors += _damaged(settings, t)
+    lost = lost_ledger(settings.data_dir)
+    if lost is not None:
+        ledger = str(settings.data_dir / LEDGER_FILE)
+        errors.append(Finding(ledger, 0, lost.said(t.gettext(lost.template), t.reason)))
     errors += _unwritable(settings, t)
     if not errors:
         errors += _retention_cuts_short(settings, catalog, t)

@@ -603,6 +603,34 @@ def test_a_database_in_the_data_folder_that_is_none_of_the_bots_is_warned_of(
     assert "notes.txt" not in out
 
 
+async def test_a_missing_erasure_ledger_is_an_error_as_every_other_command_refuses_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by an operator's walk-through: with erasures.db gone, `check` said "0 errors"
+    while `run`, `summary` and `chat` refused the store; nothing is made by `check`."""
+    monkeypatch.delenv("FEEDBACKBOT_FLOWS_DIR", raising=False)
+    monkeypatch.setenv("FEEDBACKBOT_SHIPPED_FLOWS", "feedback")
+    ready_to_run(monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    data = tmp_path / "data"
+    key = generate_key()
+    monkeypatch.setenv("FEEDBACKBOT_DATA_DIR", str(data))
+    monkeypatch.setenv("FEEDBACKBOT_MASTER_KEY", encode_master_key(key))
+    store = SQLiteStore(data, key)
+    await store.open()
+    await store.close()
+    assert main(["check", "--lang", "en"]) == 0
+    assert "erasures.db" not in capsys.readouterr().out
+    (data / "erasures.db").rename(tmp_path / "erasures.db")
+    assert main(["check", "--lang", "en"]) == 1
+    out = capsys.readouterr().out
+    assert (
+        f"{data / 'erasures.db'}: error: the erasure ledger erasures.db is missing in {data}: "
+        "put back its newest copy (`feedbackbot backup --ledger`)"
+    ) in out, out
+    assert not (data / "erasures.db").exists(), "not made by check"
+
+
 async def test_a_damaged_store_file_is_an_error_with_the_way_on_and_is_not_written(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
