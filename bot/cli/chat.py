@@ -33,7 +33,11 @@ from flows.check import check_file, check_loaded
 from flows.i18n import SUPPORTED_LOCALES, Translator, translator
 from flows.sharing import RecipientsError
 
-CHAT_USER_ID = 100_000_001
+CHAT_USER_ID = 2**52 + 1
+"""Whom the chat is as: above the 52 bits of any Telegram user id, so that `chat
+--data-dir` on a bot's own data folder is nobody's account there (found by an operator's
+walk-through: as 100000001, a real id, it showed and could erase that customer's data,
+and --staff wrote audit entries under it)."""
 # The double accepts any well-formed token; this one opens nothing anywhere.
 CHAT_TOKEN = "100000000:chat-demo-not-a-real-token"  # noqa: S105
 

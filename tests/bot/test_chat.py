@@ -275,6 +275,57 @@ def test_staff_commands_need_the_staff_option() -> None:
     assert "Do you agree?" not in staff.transcript
 
 
+def test_a_chat_on_a_bots_data_folder_sees_no_real_customers_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by an operator's walk-through: the chat was user 100000001, an id a real
+    account may have; on the bot's own data folder (which the README allows) its
+    /meinedaten showed that customer's feedback, and /loeschen would have erased it."""
+    import asyncio
+    from datetime import UTC, datetime, timedelta
+
+    from storage import NewFeedback, SQLiteStore
+    from storage.crypto import encode_master_key, generate_key
+    from storage.interface import ConsentGrant
+
+    data, key = tmp_path / "bot-data", generate_key()
+    monkeypatch.setenv("FEEDBACKBOT_MASTER_KEY", encode_master_key(key))
+    now = datetime.now(UTC)
+
+    async def a_customer_gives_feedback(user_id: int) -> None:
+        store = SQLiteStore(data, key)
+        await store.open()
+        try:
+            grant = ConsentGrant(
+                purpose="feedback",
+                notice_version="1",
+                text_sha256="1" * 64,
+                method="button",
+                granted_at=now,
+            )
+            await store.submit_feedback(
+                store.pseudonym(f"tg-user:{user_id}"),
+                NewFeedback(
+                    flow_id="feedback",
+                    answers={"rating": 2, "comment": "REALCUSTOMERCOMMENT"},
+                    purposes=["feedback"],
+                    created_at=now,
+                    expires_at=now + timedelta(days=30),
+                ),
+                [grant],
+            )
+        finally:
+            await store.close()
+
+    for user_id in (100_000_001, 2**52 - 1):  # the chat's old id, the highest there is
+        asyncio.run(a_customer_gives_feedback(user_id))
+    terminal = Terminal("/mydata")
+    assert chat(terminal, lang="en", data_dir=data) == 0
+    assert "REALCUSTOMERCOMMENT" not in terminal.transcript
+    assert "No data is stored about you" in terminal.transcript, terminal.transcript
+    assert CHAT_USER_ID >= 2**52, "no Telegram account's id (they have 52 bits at most)"
+
+
 def test_a_data_dir_keeps_the_conversation_for_the_next_chat(tmp_path: Path) -> None:
     data = tmp_path / "kept"
     first = Terminal("1")
