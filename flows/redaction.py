@@ -170,7 +170,9 @@ _SPELLED_EMAIL = _Pattern(
 _MAIL_WITHOUT_AT = _Pattern(
     r"(?<![\w.+-])(?=[\w+-]*[^\W\d_])(?=[\w+-]*[._\d][\w+-])[\w.+-]++[ \t]+"
     r"(?i:gmail|googlemail|gmx|web|yahoo|outlook|hotmail|icloud|aol|posteo|t-online|freenet"
-    r"|protonmail|arcor)(?:[ \t]+|[ \t]*\.[ \t]*)(?i:com|de|net|org|at|ch|eu)\b(?!\.\w)"
+    # ("at" only after a dot: "Outlook at work", "web at the hotel": the review of it)
+    r"|protonmail|arcor)(?:[ \t]+(?i:com|de|net|org|ch|eu)|[ \t]*\.[ \t]*(?i:com|de|net|org|at"
+    r"|ch|eu))\b(?!\.\w)"
 )
 # "erika punkt mustermann bei gmx punkt de", "erika.m bei gmx.de": "bei" for "@", as said
 # on the phone (found by an attack review). "bei" is an ordinary word, so only before a mail
@@ -298,16 +300,25 @@ _SPACED_HANDLE = _Pattern(
     r"(?<![\w@])@[ \t]+(?!(?i:home|work|office|everyone|here|all)\b)"
     r"(?P<name>[A-Za-z][A-Za-z0-9_]{3,31}(?:\.[a-z0-9_]{1,30}){0,3})\b(?!@)"
 )
+# (Whole words, written to the reader, or an account's word: "address @ checkout",
+# "Erreichbarkeit @ Hotline", "Contact @ reception" stay; found by the review of it.)
 _WRITE_TO = _Pattern(
-    r"(?i:\b(?:dm|pm|message|msg|text|write|contact|reach|add|follow|schreib\w*|kontaktier\w*"
-    r"|meld\w*|erreich\w*|folg\w*|add\w*)\b)[^.!?\n]*\Z"
+    r"(?i:\b(?:(?:dm|pm|message|msg|text|write|contact|reach|add|follow|find)[ \t]+(?:me|us)"
+    r"|(?:schreib|schreibe|schreibt|kontaktiere|kontaktiert|melde|meldet|erreichst|erreicht"
+    r"|folge|folgt|findest|findet|find)[ \t]+(?:mir|mich|uns)"
+    rf"|{'|'.join(_ACCOUNT_SERVICES)}|tg|handle|username|user-?name|benutzername|nutzername"
+    r"|nickname)\b|\b(?:kontakt|contact)[ \t]*:)[^.!?,;\n]*\Z"
 )
 # "jane_doe99 on Telegram", "Ich bin erika.m auf Insta": an account's name before the
 # service it is on (found by a staff walk-through; _NAMED_ACCOUNT takes one after it).
 # Shaped as one only (a digit, "_" or a dot in it, no version): "Support on Telegram",
 # "Fotos auf Instagram" stay.
+# (Not a product, a code or a hashtag: "FIFA23 on Steam", "iPhone15 on Facebook", "Code
+# SOMMER20 auf Instagram", "#urlaub2024 auf Instagram"; found by the review of it: a "_"
+# or a dot in it, or small letters and two digits at least.)
 _ACCOUNT_ON_SERVICE = _Pattern(
-    r"(?<![\w@.-])(?![vV]\d)(?=[A-Za-z0-9_]{0,31}[\d_]|[A-Za-z0-9_]{1,32}\.[a-z0-9_])"
+    r"(?<![\w@.#-])(?![vV]\d)"
+    r"(?=[A-Za-z0-9_]{0,31}_|[A-Za-z0-9_]{1,32}\.[a-z0-9_]|[a-z]{2,30}\d{2,}(?![\w.]))"
     r"[A-Za-z][A-Za-z0-9_]{2,31}(?:\.[a-z0-9_]{1,30}){0,3}\b(?!@)"
     rf"(?P<tail>[ \t]+(?i:on|auf|bei|via|über|in|at)[ \t]+(?i:{'|'.join(_ACCOUNT_SERVICES)}|tg)\b)"
 )
@@ -2287,6 +2298,8 @@ _WORD_SURNAMES = (
     "vogel winter stein sommer groß gross graf engel horn busch sauer berg kuhn kühne "
     "baker cook young king hall wood hill green white brown bell ward price"
 ).split()
+_GERMAN_WORD_SURNAMES = frozenset(_WORD_SURNAMES[: _WORD_SURNAMES.index("baker")])
+_CAPITALISED_AFTER = _Pattern(rf"[ \t]+[{_UPPER}]")
 _WORD_SURNAME_AFTER_ROLE = _Pattern(
     # or where a sentence begins, as a name tag reads: "Kassiererin Bauer war genervt",
     # "Techniker Fuchs kam zu spät" (found by a precision check outside hotels)
@@ -2494,7 +2507,11 @@ _BRAND_NAMES = frozenset(
         "Poppins Bros Joop Armani Versace Yum"
     ).split()
 ) | frozenset(
-    ("Tom Ford", "Paul Green", "Marc Cain", "Calvin Klein", "Anne Klein", "Thomas Philipps")
+    (
+        *("Tom Ford", "Paul Green", "Marc Cain", "Calvin Klein", "Anne Klein", "Thomas Philipps"),
+        # (fashion and shoe brands named as people, found by review)
+        *("Peter Hahn", "Peter Kaiser", "Thomas Cook"),
+    )
 )
 # (Not "Paul Smith" nor "John Lewis": a person's names as often as a shop's, found by the
 # review of their addition.)
@@ -3315,7 +3332,19 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
                 # a last name that is a word too, capitalised after a first name ("Petra
                 # Koch war sehr nett", "Rückruf bitte an Anke Wolf": found by a staff
                 # walk-through, where "Petra war sehr nett" went and the full name stayed)
-                surname = _known_surname(words[last]) or _word_surname(words[last])
+                # (not one ending before more of a name, a place's or an institute's, nor
+                # one after a place's word: "Robert Koch Institut", "Die Max Winter Halle",
+                # "Hotel Maria Stein", found by the review of that change)
+                surname = _known_surname(words[last]) or (
+                    last == len(words) - 1
+                    and _word_surname(words[last])
+                    and not _CAPITALISED_AFTER.match(match.string, match.end())
+                    and not _NAMED_PLACE_BEFORE.search(
+                        match.string,
+                        max(0, match.start() + starts[first][0] - 16),
+                        match.start() + starts[first][0],
+                    )
+                )
                 if surname and not _is_brand(candidate):
                     kept = name[: starts[first][0]]
                     return kept + placeholder("name") + name[starts[last][1] :]
@@ -4270,9 +4299,16 @@ def _known_surname(word: str) -> bool:
 
 
 def _word_surname(word: str) -> bool:
-    """Whether a capitalised word is a common last name that is a word too ("Koch",
-    "Klein"; of a double one, its first part)."""
-    return word[:1].isupper() and word.split("-")[0].lower() in _WORD_SURNAMES
+    """Whether a capitalised word is a common German last name that is a word too ("Koch",
+    "Klein"); a double one only of names ("Braun-Schmidt", not "Winter-Jacke": found by
+    review). Not the English ones (King, Young, White): there public figures ("Stephen
+    King", "Barry White") outnumbered the staff named (found by review)."""
+    first, *more = word.split("-")
+    return (
+        word[:1].isupper()
+        and first.lower() in _GERMAN_WORD_SURNAMES
+        and all(_known_surname(part) or part.lower() in _GERMAN_WORD_SURNAMES for part in more)
+    )
 
 
 def _is_known_name(word: str) -> bool:
