@@ -163,7 +163,7 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], B
             locale=self.chosen_locale or app.locale,  # as `locale`, the app's looked at once
             app_locale=app.locale if app.spoken else None,
             app_unspoken=app.reported and not app.spoken,
-            staff=self.is_staff(update),
+            staff_locale=self.staff_locale(update) if self.is_staff(update) else None,
         )
 
 

@@ -132,9 +132,14 @@ class Person:
     a contact chat id, to answer in (never otherwise stored)."""
     app_unspoken: bool = False
     """Whether the app reports a language the bot does not speak (French, say)."""
-    staff: bool = False
-    """Whether they are a member of staff (FEEDBACKBOT_STAFF_IDS): "Hilfe" typed in a survey
-    lists their commands too, as /hilfe does."""
+    staff_locale: str | None = None
+    """The language a member of staff (FEEDBACKBOT_STAFF_IDS) is answered in as staff; None
+    for anyone else. "Hilfe" typed lists their commands too, as /hilfe does: in this
+    language with no survey open, in the survey's in one (found by review)."""
+
+    @property
+    def staff(self) -> bool:
+        return self.staff_locale is not None
 
 
 @dataclass(frozen=True)
@@ -840,7 +845,8 @@ class FeedbackService:
             if typed_start(event.text):
                 return await self.start(person)
             if typed_help(event.text):
-                (overview,) = self.help(person.locale, staff=person.staff).replies
+                help_locale = person.staff_locale or person.locale
+                (overview,) = self.help(help_locale, staff=person.staff).replies
                 if await self._may_be_written_to(pseudonym):
                     said = self._replied(overview.text, t, replied=False, written_to=True)
                     return Outcome.say(said)

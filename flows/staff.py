@@ -727,12 +727,18 @@ def _week_or_quarter(text: str, dotted: str, today: date) -> tuple[date, date] |
     if week is not None:
         number = int(week[1])
         this = today.isocalendar().year
+        ahead = False  # (a week of this year to come, "KW 53" in March: not "no week")
         for year in (int(week[2]),) if week[2] else (this, this - 1):
-            with contextlib.suppress(ValueError):
+            try:
                 monday = date.fromisocalendar(year, number, 1)
-                # "KW 52" on 4 January is last year's; "KW 51" on 7 December to come
-                if week[2] or monday - today <= _AHEAD:
-                    return monday, monday + timedelta(days=6)
+            except ValueError:
+                continue
+            # "KW 52" on 4 January is last year's; "KW 51" on 7 December to come
+            if week[2] or monday - today <= _AHEAD:
+                return monday, monday + timedelta(days=6)
+            ahead = True
+        if ahead:
+            raise DayToCome(f"{text[:40]!r}: a week to come")
         raise NoSuchDay(f"{text[:40]!r}: no week")
     quarter = _QUARTER.fullmatch(text) or _QUARTER.fullmatch(dotted)
     if quarter is None:
@@ -787,15 +793,21 @@ def _month_of_the_end(text: str, day: str, today: date) -> tuple[date | None, da
     if end is None:
         return None, None
     years = (end.year,) if end.year != _NO_YEAR.year else (today.year, today.year - 1)
+    to_come = False  # (or no such day in any year: "31.-30.11.", found by review)
     for year in years:
-        with contextlib.suppress(ValueError):
+        try:
             last = end.replace(year=year)
             first = _day_of(last, day)
-            if first <= today:
-                return first, last
-            if first - today <= timedelta(days=7):  # a slip, as a date (see date_named)
-                break
-    raise DayToCome(f"{text[:40]!r}: to come")
+        except ValueError:
+            continue
+        if first <= today:
+            return first, last
+        to_come = True
+        if first - today <= timedelta(days=7):  # a slip, as a date (see date_named)
+            break
+    if to_come:
+        raise DayToCome(f"{text[:40]!r}: to come")
+    raise NoSuchDay(f"{text[:40]!r}: no day")
 
 
 def _end_named(text: str, first: date) -> date | None:

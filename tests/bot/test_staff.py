@@ -1610,6 +1610,25 @@ async def test_help_lists_the_staff_commands_for_staff_only(desk: Harness) -> No
     assert "zusammenfassung" not in texts(await desk.customer(4711).send("/hilfe"))
 
 
+def test_a_day_or_week_to_come_is_told_apart_from_one_that_is_none() -> None:
+    """Found by the review of the split: "31.-30.11." (no 31 November) was a day to come,
+    "KW 53" in March (2026 has one, 2025 not) a week that is none."""
+    from flows.staff import DayToCome, NoSuchDay
+
+    december, march = date(2026, 12, 7), date(2026, 3, 1)
+    for typed, today, raised in [
+        ("31.-30.11.", december, NoSuchDay),
+        ("30.-28.2.", december, NoSuchDay),
+        ("KW 54", december, NoSuchDay),
+        ("KW 53", march, DayToCome),
+        ("KW 52", december, DayToCome),
+        ("24.12.2030", december, DayToCome),
+    ]:
+        with pytest.raises(raised) as caught:
+            first_day_named(typed, today)
+        assert (caught.type is DayToCome) == (raised is DayToCome), typed
+
+
 async def test_help_typed_by_staff_lists_their_commands_as_help_does(desk: Harness) -> None:
     """Found by a staff walk-through: "Hilfe" typed in their own test survey, or with no
     survey open, listed the customers' commands only; /hilfe lists theirs too."""

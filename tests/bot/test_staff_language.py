@@ -288,3 +288,13 @@ async def test_an_alert_shown_as_the_consents_now_allow_is_in_the_teams_language
     shown = alert["text"] or ""
     assert shown.startswith("Low rating in") and "Nie wieder" in shown, shown
     assert "/reply" not in shown
+
+
+async def test_help_typed_by_staff_is_in_their_language_as_help_is(desk: Harness) -> None:
+    """Found by review: "Help" typed by a member of staff whose app the bot does not speak
+    came in the customers' German, /help in the team's English."""
+    staff = desk.customer(STAFF, language_code="pl")
+    command = texts(await staff.send("/help"))
+    typed = texts(await staff.send("Help"))
+    assert command.startswith("I collect feedback for") and "/summary 7d" in command, command
+    assert typed == command, typed
