@@ -79,6 +79,14 @@ def _post(chat: int, message: int, feedback: str, at: str, purpose: str) -> Staf
 _NEWEST_RELEASE_SQL = "SELECT max(at) FROM main.release_points WHERE flow IN (?, '') AND at <= ?"
 
 
+_STAFF_POST_ROWS_SQL = (
+    "SELECT chat_id, message_id, posted_at, pseudonym, feedback_id, purpose, redraw"
+    " FROM staff_posts"
+)
+_INSERT_STAFF_POST_SQL = (
+    "INSERT OR IGNORE INTO ledger.staff_posts (chat_id, message_id, posted_at, pseudonym,"
+    " feedback_id, purpose, redraw) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
 _AUDIT_ROWS_SQL = (
     "SELECT event, at, actor_ref, actor_sealed, detail, records FROM main.audit ORDER BY id"
 )
@@ -251,6 +259,41 @@ class StaffRecords(StoreCore):
                 return done
             except StorageFull:  # the restore stands; the entries stay in the files replaced
                 log.warning("audit not carried over: no space")
+                return None
+
+    async def carry_staff_posts_over(self, replaced: Path) -> int | None:
+        """Add the notes of staff-chat alerts that the erasure ledger `replaced` (the one
+        a restore put aside: a store begun afresh after the data folder was lost) holds
+        and this one lacks; how many. Their feedback is not in the restored store, so the
+        bot retracts those alerts as it does any whose feedback went (found by review: a
+        ledger holding only such notes was kept, and the erasures since the backup came
+        back). None when they could not be read or added: the caller keeps the files."""
+
+        def notes() -> list[tuple[Any, ...]]:
+            uri = f"{replaced.resolve().as_uri()}?mode=ro"
+            with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
+                there = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'staff_posts'"
+                if db.execute(there).fetchone() is None:  # (empty, as `touch` leaves it)
+                    return []
+                return db.execute(_STAFF_POST_ROWS_SQL).fetchall()
+
+        try:
+            found = await asyncio.to_thread(notes)
+        except sqlite3.Error as error:  # damaged, or a ledger from before the notes
+            log.warning("alert notes not carried over: %s", type(error).__name__)
+            return None
+
+        def add(conn: sqlite3.Connection) -> int:
+            before = conn.total_changes
+            conn.executemany(_INSERT_STAFF_POST_SQL, found)
+            return conn.total_changes - before
+
+        async with self._lock:
+            try:
+                added: int = await on_thread(self._conn(), add, atomic=True)
+                return added
+            except StorageFull:
+                log.warning("alert notes not carried over: no space")
                 return None
 
     async def _seal_audit_actors(self) -> None:

@@ -152,11 +152,12 @@ _SQLITE_SAYS = {
 
 
 def holds_nothing(ledger: Path) -> bool:
-    """Whether the data folder's erasure ledger holds no entry, no alert and no proof: one
-    made empty by a start after the data folder was lost (found by an operator's
-    walk-through: the bot restarted by systemd made one, and the restore then refused
-    the ledger's copy as older, so that erasures since the data backup came back). The
-    copy given replaces it; nothing is lost. False where it cannot be read so."""
+    """Whether the data folder's erasure ledger holds no erasure note and no proof: one
+    made by a start after the data folder was lost (found by an operator's walk-through:
+    the bot restarted by systemd made one, and the restore then refused the ledger's
+    copy as older, so that erasures since the data backup came back). The copy given
+    replaces it; the notes of alerts it may hold (the bot ran a while) are carried over
+    (see SQLiteStore.carry_staff_posts_over). False where it cannot be read so."""
     if ledger.stat().st_size == 0:
         return True
     try:
@@ -167,9 +168,8 @@ def holds_nothing(ledger: Path) -> bool:
         tables = {
             name for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
         }
-        held = {
+        held = {  # (notes of alerts are carried over: see carry_staff_posts_over)
             "erasures": "SELECT 1 FROM erasures LIMIT 1",
-            "staff_posts": "SELECT 1 FROM staff_posts LIMIT 1",
             "consent_proofs": "SELECT 1 FROM consent_proofs LIMIT 1",
         }
         for table, query in held.items():

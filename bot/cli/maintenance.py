@@ -295,6 +295,7 @@ def run_restore(args: argparse.Namespace) -> int:
     lock = hold_lock(settings.data_dir)  # made by root: the folder owner's (see hold_lock)
 
     carried: list[tuple[int, int] | None] = []
+    notes: list[int | None] = []  # alerts' notes from a ledger replaced (see holds_nothing)
     restored = False
 
     async def opened() -> int:
@@ -305,6 +306,8 @@ def run_restore(args: argparse.Namespace) -> int:
         try:
             if aside is not None and (aside / DATA_FILE).exists():
                 carried.append(await store.carry_audit_over(aside / DATA_FILE))
+            if backups.ledger is not None and aside is not None and (aside / LEDGER_FILE).exists():
+                notes.append(await store.carry_staff_posts_over(aside / LEDGER_FILE))
         finally:
             await store.close()
         return store.applied_again
@@ -359,7 +362,8 @@ def run_restore(args: argparse.Namespace) -> int:
         while True:
             try:
                 with not_cut_short():
-                    if not (args.keep_replaced or None in carried or keyless.none_readable):
+                    kept = None in carried or None in notes or keyless.none_readable
+                    if not (args.keep_replaced or kept):
                         remove_aside(aside)
                 break
             except KeyboardInterrupt:
@@ -467,6 +471,16 @@ def run_restore(args: argparse.Namespace) -> int:
             ).format(count=keyless.missing),
             file=sys.stderr,
         )
+    if aside is not None and None in notes:
+        print(
+            t.gettext(
+                "the notes of alerts posted to the staff chat since the backup could not be "
+                "carried over from the erasure ledger replaced (see the log line above); it is "
+                "kept in {path}: those alerts stay in the staff chat, delete them there, then "
+                "delete that folder"
+            ).format(path=aside),
+            file=sys.stderr,
+        )
     if aside is not None and None in carried:
         print(
             t.gettext(
@@ -476,7 +490,7 @@ def run_restore(args: argparse.Namespace) -> int:
             ).format(path=aside),
             file=sys.stderr,
         )
-    elif aside is not None and keyless.none_readable:
+    elif aside is not None and (keyless.none_readable or None in notes):
         pass  # said above
     elif aside is not None and args.keep_replaced:
         print(

@@ -183,7 +183,7 @@ def test_a_lost_folder_without_its_ledgers_copy_is_refused_first_and_left_as_it_
     assert not lost.exists()
 
 
-@pytest.mark.parametrize("ledger_left", ["started afresh", "emptied"])
+@pytest.mark.parametrize("ledger_left", ["started afresh", "emptied", "an alert posted"])
 def test_a_lost_folder_started_afresh_takes_the_ledgers_copy(
     backed_up: tuple[Path, Path, Path], tmp_path: Path, ledger_left: str
 ) -> None:
@@ -198,9 +198,15 @@ def test_a_lost_folder_started_afresh_takes_the_ledgers_copy(
     done = cli(*backed, env=cli_env(data), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     shutil.rmtree(data)  # the disk is lost
-    if ledger_left == "started afresh":
+    if ledger_left != "emptied":
         asyncio.run(make_store(data, 0))
-    else:  # as `touch erasures.db` leaves it
+    if ledger_left == "an alert posted":  # the bot ran a while: its note stays (review)
+        with closing(sqlite3.connect(data / "erasures.db")) as con, con:
+            con.execute(
+                "INSERT INTO staff_posts (chat_id, message_id, posted_at, pseudonym, "
+                "feedback_id, purpose) VALUES (-100, 77, '2026-12-07T10:00:00Z', 'p', 'f', 'x')"
+            )
+    if ledger_left == "emptied":  # as `touch erasures.db` leaves it
         data.mkdir()
         (data / "erasures.db").touch()
     env = cli_env(data)
@@ -214,6 +220,10 @@ def test_a_lost_folder_started_afresh_takes_the_ledgers_copy(
     assert done.returncode == 0, done.stderr
     assert "1 erasure or withdrawal made since the backup was carried out again" in done.stdout
     assert asyncio.run(count_readable(data, KEY, 3)) == 2, "the one erased stays erased"
+    with closing(sqlite3.connect(data / "erasures.db")) as con:
+        posts = con.execute("SELECT chat_id, message_id FROM staff_posts").fetchall()
+    assert posts == ([(-100, 77)] if ledger_left == "an alert posted" else []), "to retract it"
+    assert not [p for p in data.iterdir() if p.name.startswith("replaced-")], "all carried"
 
 
 async def audited(data: Path) -> list[tuple[str, str | None, str | None]]:
