@@ -603,11 +603,8 @@ def test_a_database_in_the_data_folder_that_is_none_of_the_bots_is_warned_of(
     assert "notes.txt" not in out
 
 
-async def test_a_missing_erasure_ledger_is_an_error_as_every_other_command_refuses_it(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Found by an operator's walk-through: with erasures.db gone, `check` said "0 errors"
-    while `run`, `summary` and `chat` refused the store; nothing is made by `check`."""
+def a_store_to_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, SQLiteStore]:
+    """Settings `run` starts with, and a store (not opened yet) in their data folder."""
     monkeypatch.delenv("FEEDBACKBOT_FLOWS_DIR", raising=False)
     monkeypatch.setenv("FEEDBACKBOT_SHIPPED_FLOWS", "feedback")
     ready_to_run(monkeypatch)
@@ -616,7 +613,15 @@ async def test_a_missing_erasure_ledger_is_an_error_as_every_other_command_refus
     key = generate_key()
     monkeypatch.setenv("FEEDBACKBOT_DATA_DIR", str(data))
     monkeypatch.setenv("FEEDBACKBOT_MASTER_KEY", encode_master_key(key))
-    store = SQLiteStore(data, key)
+    return data, SQLiteStore(data, key)
+
+
+async def test_a_missing_erasure_ledger_is_an_error_as_every_other_command_refuses_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by an operator's walk-through: with erasures.db gone, `check` said "0 errors"
+    while `run`, `summary` and `chat` refused the store; nothing is made by `check`."""
+    data, store = a_store_to_check(tmp_path, monkeypatch)
     await store.open()
     await store.close()
     assert main(["check", "--lang", "en"]) == 0
@@ -640,15 +645,7 @@ async def test_a_damaged_store_file_is_an_error_with_the_way_on_and_is_not_writt
     import sqlite3
     from contextlib import closing
 
-    monkeypatch.delenv("FEEDBACKBOT_FLOWS_DIR", raising=False)
-    monkeypatch.setenv("FEEDBACKBOT_SHIPPED_FLOWS", "feedback")
-    ready_to_run(monkeypatch)
-    monkeypatch.chdir(tmp_path)
-    data = tmp_path / "data"
-    key = generate_key()
-    monkeypatch.setenv("FEEDBACKBOT_DATA_DIR", str(data))
-    monkeypatch.setenv("FEEDBACKBOT_MASTER_KEY", encode_master_key(key))
-    store = SQLiteStore(data, key)
+    data, store = a_store_to_check(tmp_path, monkeypatch)
     await store.open()
     try:  # the bot running beside: its write-ahead log is read as any reader reads it
         assert main(["check", "--lang", "en"]) == 0
