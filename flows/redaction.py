@@ -303,11 +303,16 @@ _SPACED_HANDLE = _Pattern(
 # (Whole words, written to the reader, or an account's word: "address @ checkout",
 # "Erreichbarkeit @ Hotline", "Contact @ reception" stay; found by the review of it.)
 _WRITE_TO = _Pattern(
+    # (formal too, "Schreiben Sie mir", "Melden Sie sich"; not "tg", also a car park's
+    # "TG": the second review)
     r"(?i:\b(?:(?:dm|pm|message|msg|text|write|contact|reach|add|follow|find)[ \t]+(?:me|us)"
-    r"|(?:schreib|schreibe|schreibt|kontaktiere|kontaktiert|melde|meldet|erreichst|erreicht"
-    r"|folge|folgt|findest|findet|find)[ \t]+(?:mir|mich|uns)"
-    rf"|{'|'.join(_ACCOUNT_SERVICES)}|tg|handle|username|user-?name|benutzername|nutzername"
-    r"|nickname)\b|\b(?:kontakt|contact)[ \t]*:)[^.!?,;\n]*\Z"
+    r"|(?:schreib|schreibe|schreibt|schreiben|kontaktiere|kontaktiert|kontaktieren|melde"
+    r"|meldet|melden|meld|erreichst|erreicht|erreichen|folge|folgt|folgen|findest|findet"
+    r"|finden|find)[ \t]+(?:(?:sie|du|dich)[ \t]+)?(?:mir|mich|uns|sich|dich|bei[ \t]+mir)"
+    rf"|{'|'.join(_ACCOUNT_SERVICES)}|handle|username|user-?name|benutzername|nutzername"
+    # (a comma right before "@" only: "DM me, @ janedoe", not "Kontaktiert mich gerne,
+    # Termin @ Filiale")
+    r"|nickname)\b|\b(?:kontakt|contact)[ \t]*:)[^.!?,;\n]*(?:,[ \t]*)?\Z"
 )
 # "jane_doe99 on Telegram", "Ich bin erika.m auf Insta": an account's name before the
 # service it is on (found by a staff walk-through; _NAMED_ACCOUNT takes one after it).
@@ -318,7 +323,10 @@ _WRITE_TO = _Pattern(
 # or a dot in it, or small letters and two digits at least.)
 _ACCOUNT_ON_SERVICE = _Pattern(
     r"(?<![\w@.#-])(?![vV]\d)"
-    r"(?=[A-Za-z0-9_]{0,31}_|[A-Za-z0-9_]{1,32}\.[a-z0-9_]|[a-z]{2,30}\d{2,}(?![\w.]))"
+    # (or a word, maybe capitalised or two joined, and two digits: "Erika85", "JaneDoe99",
+    # the second review; not all capitals, "FIFA23", nor "iPhone15")
+    r"(?=[A-Za-z0-9_]{0,31}_|[A-Za-z0-9_]{1,32}\.[a-z0-9_]"
+    r"|[A-Za-z][a-z]+(?:[A-Z][a-z]+)?\d{2,}(?![\w.]))"
     r"[A-Za-z][A-Za-z0-9_]{2,31}(?:\.[a-z0-9_]{1,30}){0,3}\b(?!@)"
     rf"(?P<tail>[ \t]+(?i:on|auf|bei|via|über|in|at)[ \t]+(?i:{'|'.join(_ACCOUNT_SERVICES)}|tg)\b)"
 )
@@ -2299,7 +2307,15 @@ _WORD_SURNAMES = (
     "baker cook young king hall wood hill green white brown bell ward price"
 ).split()
 _GERMAN_WORD_SURNAMES = frozenset(_WORD_SURNAMES[: _WORD_SURNAMES.index("baker")])
-_CAPITALISED_AFTER = _Pattern(rf"[ \t]+[{_UPPER}]")
+# What names a place or an institute after a name ("Robert Koch Institut", "Die Max Winter
+# Halle"): not any capitalised word, which every German noun is ("Ich habe Anke Wolf
+# Bescheid gesagt", found by the second review).
+_PLACE_NOUN_AFTER = _Pattern(
+    r"[ \t]+(?:Institut|Instituts|Halle|Straße|Strasse|Str\.|Weg|Platz|Allee|Ring|Klinik"
+    r"|Klinikum|Krankenhaus|Schule|Gymnasium|Realschule|Grundschule|Stiftung|Haus|Hotel"
+    r"|Center|Zentrum|Arena|Stadion|Park|Brücke|Apotheke|Verlag|Bahnhof|Kaserne|Museum"
+    r"|Preis|Gesellschaft|Gedächtnis\w*|GmbH|AG|KG|e\.V\.)(?![\w-])"
+)
 _WORD_SURNAME_AFTER_ROLE = _Pattern(
     # or where a sentence begins, as a name tag reads: "Kassiererin Bauer war genervt",
     # "Techniker Fuchs kam zu spät" (found by a precision check outside hotels)
@@ -3336,9 +3352,8 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
                 # one after a place's word: "Robert Koch Institut", "Die Max Winter Halle",
                 # "Hotel Maria Stein", found by the review of that change)
                 surname = _known_surname(words[last]) or (
-                    last == len(words) - 1
-                    and _word_surname(words[last])
-                    and not _CAPITALISED_AFTER.match(match.string, match.end())
+                    _word_surname(words[last])
+                    and not _PLACE_NOUN_AFTER.match(match.string, match.start() + starts[last][1])
                     and not _NAMED_PLACE_BEFORE.search(
                         match.string,
                         max(0, match.start() + starts[first][0] - 16),
@@ -4612,6 +4627,7 @@ PATTERNS = (
     _PARTICIPLE,
     _INSTITUTION,
     _CAPITALISED_AFTER,
+    _PLACE_NOUN_AFTER,
     _CODE,
     _DIGIT,
     _ADDRESS_MARKS,

@@ -848,7 +848,9 @@ class FeedbackService:
                 help_locale = person.staff_locale or person.locale
                 (overview,) = self.help(help_locale, staff=person.staff).replies
                 if await self._may_be_written_to(pseudonym):
-                    said = self._replied(overview.text, t, replied=False, written_to=True)
+                    said = self._replied(
+                        overview.text, translator(help_locale), replied=False, written_to=True
+                    )
                     return Outcome.say(said)
                 return Outcome(replies=(overview,))
         # a request as the last sentence too ("Habt ihr mich verstanden? Meine Daten weg!":

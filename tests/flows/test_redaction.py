@@ -1587,6 +1587,10 @@ def test_a_common_first_and_last_name_goes_anywhere(comment: str, expected: str)
         ("Wir waren im Hotel Maria Stein", "Wir waren im Hotel Maria Stein"),
         ("Stephen King ist mein Lieblingsautor", "Stephen King ist mein Lieblingsautor"),
         ("Barry White songs", "Barry White songs"),
+        # before a noun, which German capitalises (found by the second review)
+        ("Ich habe Anke Wolf Bescheid gesagt", "Ich habe [Name] Bescheid gesagt"),
+        ("Hat Petra Koch Sie schon angerufen?", "Hat [Name] Sie schon angerufen?"),
+        ("Anna Winter Urlaub war toll", "[Name] Urlaub war toll"),
     ],
 )
 def test_a_first_name_and_a_last_name_that_is_a_word_go_together(
@@ -1624,6 +1628,13 @@ def test_a_first_name_and_a_last_name_that_is_a_word_go_together(
         ("My handle is @ janedoe", "My handle is [Handle]"),
         ("Kontakt: @ erika", "Kontakt: [Handle]"),
         ("erika_m gmx.at", "[E-Mail]"),
+        # formal, with a comma, capitalised (found by the second review)
+        ("Schreiben Sie mir @ ankewolf", "Schreiben Sie mir [Handle]"),
+        ("Melden Sie sich gerne @ ankewolf", "Melden Sie sich gerne [Handle]"),
+        ("DM me, @ janedoe", "DM me, [Handle]"),
+        ("Erika85 auf Insta", "[Handle] auf Insta"),
+        ("JaneDoe99 on Telegram", "[Handle] on Telegram"),
+        ("Parken in der TG @ Ebene minus 2", "Parken in der TG @ Ebene minus 2"),
         # "@" for "at", products, codes, hashtags (found by the review)
         ("Erreichbarkeit @ Hotline ist schlecht", "Erreichbarkeit @ Hotline ist schlecht"),
         ("Shipping address @ checkout was wrong", "Shipping address @ checkout was wrong"),
