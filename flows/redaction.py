@@ -2301,12 +2301,14 @@ _SURNAME_AFTER_ROLE = _Pattern(
 # Kellner Bauer war super", "The waiter Baker was rude" (found by the precision check of
 # session 51: only last names that are no words went). Not "dem Kellner Trinkgeld
 # gegeben": the article names the one who did, the verb follows at once.
-_WORD_SURNAMES = (
+_GERMAN_WORD_SURNAMES = (
     "bauer koch wolf klein braun schwarz lange lang könig kaiser fuchs weiß weiss jung hahn "
-    "vogel winter stein sommer groß gross graf engel horn busch sauer berg kuhn kühne "
-    "baker cook young king hall wood hill green white brown bell ward price"
+    "vogel winter stein sommer groß gross graf engel horn busch sauer berg kuhn kühne"
 ).split()
-_GERMAN_WORD_SURNAMES = frozenset(_WORD_SURNAMES[: _WORD_SURNAMES.index("baker")])
+_WORD_SURNAMES = [
+    *_GERMAN_WORD_SURNAMES,
+    *"baker cook young king hall wood hill green white brown bell ward price".split(),
+]
 # What names a place or an institute after a name ("Robert Koch Institut", "Die Max Winter
 # Halle"): not any capitalised word, which every German noun is ("Ich habe Anke Wolf
 # Bescheid gesagt", found by the second review).
