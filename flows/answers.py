@@ -192,6 +192,30 @@ def other_reference(command: str, quoted: str) -> str | None:
     return None
 
 
+def _mistyped(first: str) -> str | None:
+    """The first word of an answer, if it looks like a reference with a character too many
+    or too few ("3f9a1c20b", "3f9a1c20b7a"): told so, rather than the general usage (found
+    by a staff walk-through). A number that is no reference (an order's) is not one."""
+    token = first.strip(_AROUND).lower()
+    if _REFERENCE.fullmatch(token) or not _LOOKS_LIKE.fullmatch(token) or token.isdigit():
+        return None
+    return token
+
+
+def _no_answer(t: Translator, reference: str | None) -> str:
+    """A reference (or a reply to the alert) and no answer to pass on: said so (it was the
+    general usage, found by a staff walk-through)."""
+    if reference is None:
+        return t.gettext(
+            "Your answer is missing, so nothing was sent: write it after the command, in reply "
+            "to the alert, for example: /reply Thank you, we have refunded the order."
+        )
+    return t.gettext(
+        "Your answer is missing, so nothing was sent: write it after the reference, for "
+        "example: /reply {reference} Thank you, we have refunded the order."
+    ).format(reference=reference)
+
+
 def _first_word(text: str) -> tuple[str, str]:
     found = _WORD.fullmatch(text)
     return (found.group(1), found.group(2)) if found else ("", "")
@@ -298,6 +322,16 @@ class AnswerDesk:
                     "feedback is deleted (an alert with a very long comment comes in two "
                     "messages: answer the second). Nothing was sent."
                 )
+            )
+        if not text and (in_alert is not None or _REFERENCE.fullmatch(reference)):
+            return Outcome.say(_no_answer(t, None if in_alert is not None else reference))
+        mistyped = _mistyped(reference)
+        if mistyped is not None:
+            return Outcome.say(
+                t.gettext(
+                    "{typed} is no reference: a reference has 10 characters, digits and the "
+                    "letters a to f, and is the last line of the alert. Nothing was sent."
+                ).format(typed=mistyped)
             )
         if not _REFERENCE.fullmatch(reference) or not text:
             return Outcome.say(

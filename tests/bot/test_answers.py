@@ -380,13 +380,26 @@ async def test_bad_input_is_explained_and_sends_nothing(desk: Harness) -> None:
     staff = desk.customer(STAFF)
     count = len(desk.api.messages(CUSTOMER))
     usage = "Schreiben Sie /antworten und Ihre Antwort als Antwort auf die Warnmeldung"
-    for typed in ("/antworten", f"/antworten {ref}", "/antworten Hallo Welt", "/antworten 12 x"):
+    for typed in (
+        "/antworten",
+        "/antworten Hallo Welt",
+        "/antworten 12 x",
+        "/antworten 12345678 x",
+    ):
         assert usage in texts(await staff.send(typed)), typed
+    # A reference and no answer, or a reference a character short or long, is told so.
+    missing = texts(await staff.send(f"/antworten {ref}"))
+    assert "Ihre Antwort fehlt, daher wurde nichts gesendet" in missing
+    assert f"/antworten {ref} Danke" in missing and usage not in missing
+    for mistyped in (ref[:-1], ref + "a", ref[:-2].upper()):
+        told = texts(await staff.send(f"/antworten {mistyped} Danke für Ihr Feedback"))
+        assert f"{mistyped.lower()} ist keine Kennung: Eine Kennung hat 10 Zeichen" in told
     long = await staff.send(f"/antworten {ref} " + "x" * 3501)
     assert "höchstens 3.500 Zeichen (sie hat 3.501)" in texts(long)
     # In reply to the alert, the reference typed as well is not part of the answer.
-    quoted = await in_staff_chat(desk, f"/antworten {ref}", reply_to=alert["message_id"])
-    assert usage in texts(quoted)
+    for typed in (f"/antworten {ref}", "/antworten"):
+        quoted = texts(await in_staff_chat(desk, typed, reply_to=alert["message_id"]))
+        assert "Ihre Antwort fehlt" in quoted and "als Antwort auf die Warnmeldung" in quoted
     assert len(desk.api.messages(CUSTOMER)) == count
     assert await audit(desk) == []
 
