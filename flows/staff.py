@@ -593,6 +593,11 @@ class DayBefore(InvalidDuration):
     """ "vorgestern": one day before the last, which no summary counts alone."""
 
 
+class EndsBeforeItBegins(InvalidDuration):
+    """ "6.-1.12.", "Dec 6 to 1": days from one date to an earlier one, told so (found by
+    review: "I do not understand that period", and the CLI's "no day before today")."""
+
+
 class EndedPeriod(InvalidDuration):
     """A month, year, calendar week, quarter or days from one date to another named that
     ended before yesterday ("November" in December, "2025", "KW 47", "1.12.-3.12."):
@@ -778,7 +783,7 @@ def _from_to(text: str, today: date) -> tuple[date, date] | None:
     if first is None or last is None:
         return None
     if first > last:
-        raise InvalidDuration(f"{text[:40]!r}: ends before it begins")
+        raise EndsBeforeItBegins(f"{text[:40]!r}: ends before it begins")
     return first, last
 
 
@@ -1515,6 +1520,16 @@ class StaffDesk:
                     "be counted on its own. To count from its first day up to yesterday, type "
                     "/summary {date}."
                 ).format(date=date_typed(ended.first, today, t.locale))
+            )
+        except EndsBeforeItBegins:  # "6.-1.12."
+            return Outcome.say(
+                t.gettext(
+                    "That period ends before it begins: write its first day first, for "
+                    "example /summary {first} to {last}."
+                ).format(
+                    first=example_date(today, t.locale),
+                    last=date_typed(today - timedelta(days=1), today, t.locale),
+                )
             )
         except DayToCome:  # "24.12.2026" on 6 December
             return Outcome.say(

@@ -37,6 +37,7 @@ from flows.staff import (
     MAX_PERIOD,
     DayToCome,
     EndedPeriod,
+    EndsBeforeItBegins,
     NoSuchDay,
     date_typed,
     example_date,
@@ -75,12 +76,13 @@ def lookback(text: str, zone: str = "UTC") -> timedelta:
         first = first_day_named(text, now.date())
     except EndedPeriod as ended:  # "November" in December, "2025"
         raise argparse.ArgumentTypeError(ended_period_said(text, ended, now.date())) from None
-    except InvalidDuration as none:  # "1.12.2030"; "31.2.", "KW 54"
-        said = (
-            t.gettext("{text} is no day in the calendar")
-            if isinstance(none, NoSuchDay) and not isinstance(none, DayToCome)
-            else t.gettext("{text} is no day before today")
-        )
+    except InvalidDuration as none:  # "1.12.2030"; "31.2.", "KW 54"; "6.-1.12."
+        if isinstance(none, EndsBeforeItBegins):
+            said = t.gettext("{text} ends before it begins")
+        elif isinstance(none, NoSuchDay) and not isinstance(none, DayToCome):
+            said = t.gettext("{text} is no day in the calendar")
+        else:
+            said = t.gettext("{text} is no day before today")
         raise argparse.ArgumentTypeError(said.format(text=repr(text[:40]))) from None
     # (as instants: two times of one zone subtract as the clock reads, an hour off across
     # a change of summer time, found by review)

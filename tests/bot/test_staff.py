@@ -962,6 +962,14 @@ async def test_a_date_counts_the_whole_days_from_it_up_to_yesterday(desk: Harnes
         # the example is a week back, never a day refused itself (review: a fixed "1.12."
         # was refused from 24 November to 1 December)
         assert "zum Beispiel /zusammenfassung 25.11. oder" in said, said
+    # days from one date to an earlier one are told so, with an example that works (found
+    # by review: "I do not understand that period")
+    for typed in ("1.12.-30.11.", "30.-29.11.", "seit 1.12. bis 30.11."):
+        said = texts(await staff.send(f"/zusammenfassung {typed}"))
+        assert said.startswith("Dieser Zeitraum endet, bevor er beginnt: Schreiben Sie"), said
+        assert "zum Beispiel /zusammenfassung 25.11. bis 1.12." in said, said
+    seven_days = texts(await staff.send("/zusammenfassung 7d"))
+    assert texts(await staff.send("/zusammenfassung 25.11. bis 1.12.")) == seven_days
     assert texts(await staff.send("/zusammenfassung 25.11.")).startswith(
         "Feedback-Zusammenfassung (7 Tage)"
     )

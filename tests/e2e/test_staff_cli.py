@@ -248,6 +248,9 @@ def test_since_a_day_counts_from_its_start_not_back_from_now() -> None:
             lookback(no_day)
     with pytest.raises(argparse.ArgumentTypeError, match="is no day before today"):
         lookback(f"{now.year + 1}-01-01")
+    for backwards in ("6.-1.12.", "5.3.-3.3."):  # (was "no day before today")
+        with pytest.raises(argparse.ArgumentTypeError, match="ends before it begins"):
+            lookback(backwards)
     # this year so far, not 2,026 days; a month of it too (a staff walk-through)
     new_year = midnight.replace(month=1, day=1)
     for typed in (str(now.year), "this year", "seit Jahresbeginn", "YTD"):
