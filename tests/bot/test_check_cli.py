@@ -688,7 +688,7 @@ async def test_a_damaged_store_file_is_an_error_with_the_way_on_and_is_not_writt
     assert main(["check", "--lang", "de"]) == 1
     out = capsys.readouterr().out
     assert (
-        f"{data / 'keys.db'}: Fehler: beschädigt (file is not a database): halten Sie den Bot "
+        f"{data / 'keys.db'}: Fehler: beschädigt (file is not a database): Halten Sie den Bot "
         "an und spielen Sie die neueste Sicherung zurück (`feedbackbot restore DEST --keys "
         "KEYS_DEST`)"
     ) in out.splitlines(), out

@@ -85,7 +85,7 @@ def test_a_usage_mistake_is_explained_in_german(tmp_path: Path) -> None:
         assert result.returncode == 2
         assert result.stderr.splitlines()[-1] == (
             f"feedbackbot {command}: Fehler: Argument --since: ein Zeitraum zählt von jetzt "
-            "an zurück: schreiben Sie 3d, nicht -3d"
+            "an zurück: Schreiben Sie 3d, nicht -3d"
         )
     # An option the subcommand does not know: said by it, with its usage (review: the
     # top-level usage and "feedbackbot: error" left the operator to guess whose option)

@@ -1121,7 +1121,7 @@ async def test_more_of_the_comment_holding_a_no_is_still_no_answer(
     harness.clock.advance(timedelta(minutes=3))
     said = texts(await later.send(typed))
     # (German in the English chat: the way to German first, in German)
-    said = said.removeprefix("Auf Deutsch: senden Sie /sprache.\n\n")
+    said = said.removeprefix("Auf Deutsch: Senden Sie /sprache.\n\n")
     assert said.startswith("I did not store this message.") and "Thank you" not in said, said
     await person.press("No")
     assert await stored_comment(harness, person) == f"The service was slow.\n{typed}"

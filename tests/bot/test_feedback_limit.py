@@ -395,8 +395,8 @@ def test_the_setting_reads_a_number_or_off(
     ("value", "reason"),
     [
         ("-1", "cannot be negative; use e.g. 10, or off for no limit"),
-        ("zehn", "'zehn' is not a number of feedbacks; use e.g. 10, or off for no limit"),
-        ("2.5", "'2.5' is not a number of feedbacks"),
+        ("zehn", "'zehn' is not a number of responses; use e.g. 10, or off for no limit"),
+        ("2.5", "'2.5' is not a number of responses"),
     ],
 )
 @pytest.mark.usefixtures("clean_env")

@@ -400,7 +400,7 @@ async def test_a_message_not_kept_in_the_other_language_names_the_way_to_it(
     # the other way round, and after the survey as before it
     visitor = await _finished(harness, 8822, "en")
     said = texts(await visitor.send("Kann ich meine Antworten sehen?"))
-    assert said.endswith("\n\nAuf Deutsch: senden Sie /sprache."), said
+    assert said.endswith("\n\nAuf Deutsch: Senden Sie /sprache."), said
     assert said.startswith("I did not store this message."), said
     await tourist.send("/sprache english")
     said = texts(await tourist.send("what do you do with my data?"))

@@ -501,13 +501,13 @@ async def test_a_survey_named_beside_the_period_is_told_that_summaries_count_all
     # line refuses it (found by a staff walk-through: a summary read as limited to it)
     for typed, word in (("30d feedback", "feedback"), ("30 days whatever", "whatever")):
         said = texts(await staff.send(f"/summary {typed}"))
-        note = f"“{word}” is no part of a period, so I left it out."
+        note = f"“{word}” is not part of a period, so I left it out."
         assert said == f"{note}\n\n{whole}", typed
-    # not thanks or hedges said whole (its review: "“lot” is no part of a period")
+    # not thanks or hedges said whole (its review: "“lot” is not part of a period")
     for typed in ("30d thanks a lot", "30 days or so", "30d thx", "30 days so far"):
         assert texts(await staff.send(f"/summary {typed}")) == whole, typed
     said = texts(await staff.send("/summary 30d product whatever"))  # both said (its review)
-    assert said.startswith("“whatever” is no part of a period, so I left it out.\n\n"), said
+    assert said.startswith("“whatever” is not part of a period, so I left it out.\n\n"), said
     assert "cannot be limited to “Product feedback”" in said, said
     await staff.send("/sprache")
     await staff.press("Deutsch")

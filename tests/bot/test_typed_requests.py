@@ -883,11 +883,11 @@ async def test_before_consent_a_request_is_answered_as_such(harness: Harness) ->
 
 CORRECT = {
     "de": "Diese Nachricht habe ich nicht gespeichert. Gegebene Antworten lassen sich hier "
-    "nicht ändern. Um sie zu berichtigen, löschen Sie Ihr Feedback mit /loeschen und geben es "
-    "mit /start erneut, oder schreiben Sie an datenschutz@beispiel.de.",
+    "nicht ändern. Um sie zu berichtigen, löschen Sie mit /loeschen alle Ihre Daten und geben "
+    "Sie Ihr Feedback mit /start neu ab, oder schreiben Sie an datenschutz@beispiel.de.",
     "en": "I did not store this message. Answers already given cannot be changed here. To "
-    "correct them, erase your feedback with /delete and give it again with /start, or write "
-    "to datenschutz@beispiel.de.",
+    "correct them, erase all your data with /delete and give your feedback again with "
+    "/start, or write to datenschutz@beispiel.de.",
 }
 RESTRICT = {
     "de": "Diese Nachricht habe ich nicht gespeichert. Wenn die Verarbeitung Ihrer Daten "
@@ -1425,7 +1425,7 @@ async def test_taking_back_the_comment_at_its_question_is_no_comment(
     customer = await _at(harness, "comment", 820)
     said = texts(await customer.send(typed))
     # (German in the English chat: the way to German first, in German)
-    assert said.removeprefix("Auf Deutsch: senden Sie /sprache.\n\n").startswith(POINTER_EN)
+    assert said.removeprefix("Auf Deutsch: Senden Sie /sprache.\n\n").startswith(POINTER_EN)
     await customer.press("Skip")
     await customer.press("No")
     assert await stored_comment(harness, customer) is None
@@ -2483,9 +2483,9 @@ def test_taking_back_the_comment_is_no_wish_to_erase_a_part(typed: str) -> None:
         (
             "de",
             "Bitte löschen Sie nur meinen Kommentar, die Bewertung dürfen Sie behalten",
-            "löschen Sie Ihr Feedback mit /loeschen und geben es mit /start erneut",
+            "löschen Sie mit /loeschen alle Ihre Daten und geben Sie Ihr Feedback",
         ),
-        ("en", "Please delete only my comment, keep the rating", "erase your feedback with"),
+        ("en", "Please delete only my comment, keep the rating", "erase all your data with"),
     ],
 )
 async def test_erasing_only_a_part_is_told_how(

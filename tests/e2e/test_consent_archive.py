@@ -96,7 +96,7 @@ async def test_what_the_archive_lacks_is_said_in_the_terminals_language(tmp_path
     )
     typo = feedbackbot(tmp_path, "docs", "consent-notice", "--version", "v1", lang="de_DE.UTF-8")
     assert typo.returncode == 2
-    assert "'v1' ist keine Fassung eines Einwilligungstexts; sie hat 12" in typo.stderr
+    assert "'v1' ist keine Fassung einer Einwilligungsanfrage; sie hat 12" in typo.stderr
 
 
 def back_to_schema_12(data: Path) -> None:

@@ -376,7 +376,7 @@ def test_a_backup_of_the_wrong_kind_or_damaged_is_refused_and_nothing_changes(
     other = cli("restore", str(notes), env=env, cwd=tmp_path)
     assert other.returncode == 1
     assert other.stderr.strip() == (
-        f"feedbackbot: {notes} cannot be read as a backup of feedback.db: it is no database "
+        f"feedbackbot: {notes} cannot be read as a backup of feedback.db: it is not a database "
         "(another kind of file)"
     ), other.stderr
 

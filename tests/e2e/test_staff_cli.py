@@ -172,9 +172,9 @@ def test_an_unusable_since_is_a_usage_error_not_a_traceback(tmp_path: Path) -> N
             ("1,000 Tage", "not a period"),
             # found by an operator's walk-through: let go without a word, a survey not
             # loaded among them (every survey's figures given)
-            ("30d product", "“product” is no part of a period; give the period alone"),
-            ("30 Tage irgendwas", "“irgendwas” is no part of a period"),
-            ("1.12. foo", "“foo” is no part of a period"),
+            ("30d product", "“product” is not part of a period; give the period alone"),
+            ("30 Tage irgendwas", "“irgendwas” is not part of a period"),
+            ("1.12. foo", "“foo” is not part of a period"),
         ):
             result = cli(
                 command,
@@ -195,7 +195,7 @@ def test_an_unusable_since_is_a_usage_error_not_a_traceback(tmp_path: Path) -> N
 def test_a_survey_named_in_since_is_a_usage_error(tmp_path: Path) -> None:
     """Found by an operator's walk-through: `export --since "30d product"` wrote every
     survey's feedback, exit 0, the word let go without a word. `audit` has no surveys;
-    a word that names several ("feedback") is no part of a period either, and "bitte" is
+    a word that names several ("feedback") is not part of a period either, and "bitte" is
     let go, as in the chat."""
     env = cli_env(tmp_path / "data") | {"LANG": "en_US.UTF-8"}
     for command in ("export", "stats", "summary"):
@@ -209,7 +209,7 @@ def test_a_survey_named_in_since_is_a_usage_error(tmp_path: Path) -> None:
         assert bitte.returncode != 2 and "no store in" in bitte.stderr, (command, bitte.stderr)
         several = cli(command, "--since", "30d feedback", env=env, cwd=tmp_path)
         assert several.returncode == 2 and "every survey" not in several.stderr, several.stderr
-        assert "“feedback” is no part of a period" in several.stderr, several.stderr
+        assert "“feedback” is not part of a period" in several.stderr, several.stderr
 
 
 _MONTHS = (
@@ -244,9 +244,9 @@ def test_since_a_day_counts_from_its_start_not_back_from_now() -> None:
     ):
         assert abs(lookback(typed) - (now - first)) < timedelta(minutes=1), typed
     for no_day in ("31.2.", "2026-02-30", "KW 54"):
-        with pytest.raises(argparse.ArgumentTypeError, match="is no day in the calendar"):
+        with pytest.raises(argparse.ArgumentTypeError, match="is not a day in the calendar"):
             lookback(no_day)
-    with pytest.raises(argparse.ArgumentTypeError, match="is no day before today"):
+    with pytest.raises(argparse.ArgumentTypeError, match="is not before today"):
         lookback(f"{now.year + 1}-01-01")
     for backwards in ("6.-1.12.", "5.3.-3.3."):  # (was "no day before today")
         with pytest.raises(argparse.ArgumentTypeError, match="ends before it begins"):
@@ -366,7 +366,7 @@ async def test_summary_since_a_weekday_is_the_summary_of_its_whole_days(tmp_path
     as_days = cli("summary", "--since", "3d", "--lang", "en", env=env, cwd=tmp_path)
     assert date.returncode == 0 and date.stdout == as_days.stdout, date.stderr
     date = cli("summary", "--since", "31.2.", env=env, cwd=tmp_path)
-    assert date.returncode == 2 and "'31.2.' is no day in the calendar" in date.stderr, date.stderr
+    assert date.returncode == 2 and "'31.2.' is not a day in the calendar" in date.stderr, date.stderr
 
 
 async def test_export_cells_that_look_like_formulas_stay_text_and_the_file_is_private(
