@@ -949,7 +949,10 @@ async def test_a_withdrawal_that_erases_the_feedback_given_with_contact_erases_i
     withdrawn = texts(await erika.press("Speicherung Ihres Feedbacks"))
     assert "Chat-ID und Sprache wurden ebenfalls gelöscht" in withdrawn, withdrawn
     assert await harness.store.contact_language_of(pseudonym) is None
-    assert "Ihre Einwilligung in die Kontaktaufnahme zu diesem Feedback ist damit ebenfalls erloschen." in withdrawn
+    assert (
+        "Ihre Einwilligung in die Kontaktaufnahme zu diesem Feedback ist damit ebenfalls erloschen."
+        in withdrawn
+    )
     assert await harness.store.contact_of(pseudonym) is None
     shown = texts(await erika.send("/meinedaten"))
     assert "ID dieses Chats verschlüsselt gespeichert" not in shown
@@ -972,7 +975,10 @@ async def test_a_contact_consent_that_ended_with_its_feedback_is_not_said_withdr
     await give_feedback(erika, "mit Kontakt", contact=True)
     await erika.send("/widerruf")
     withdrawn = texts(await erika.press("Speicherung Ihres Feedbacks"))
-    assert "Ihre Einwilligung in die Kontaktaufnahme zu diesem Feedback ist damit ebenfalls erloschen." in withdrawn
+    assert (
+        "Ihre Einwilligung in die Kontaktaufnahme zu diesem Feedback ist damit ebenfalls erloschen."
+        in withdrawn
+    )
     answer = await erika.send("/meinedaten")
     shown = texts(answer)
     [contact_line] = [line for line in shown.splitlines() if "• Kontaktaufnahme" in line]

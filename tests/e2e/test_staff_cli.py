@@ -366,7 +366,9 @@ async def test_summary_since_a_weekday_is_the_summary_of_its_whole_days(tmp_path
     as_days = cli("summary", "--since", "3d", "--lang", "en", env=env, cwd=tmp_path)
     assert date.returncode == 0 and date.stdout == as_days.stdout, date.stderr
     date = cli("summary", "--since", "31.2.", env=env, cwd=tmp_path)
-    assert date.returncode == 2 and "'31.2.' is not a day in the calendar" in date.stderr, date.stderr
+    assert date.returncode == 2 and "'31.2.' is not a day in the calendar" in date.stderr, (
+        date.stderr
+    )
 
 
 async def test_export_cells_that_look_like_formulas_stay_text_and_the_file_is_private(

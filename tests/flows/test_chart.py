@@ -93,7 +93,8 @@ def test_a_missing_font_file_falls_back_to_pillows_default_font() -> None:
     [
         (
             False,
-            "Durchschnittliche Bewertung je Gruppe von Tagen, an ihrem letzten Tag (Anzahl über dem Balken)",
+            "Durchschnittliche Bewertung je Gruppe von Tagen, an ihrem letzten Tag "
+            "(Anzahl über dem Balken)",
         ),
         (
             True,
