@@ -8,7 +8,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
-from flows.check import check_text, purpose_conflicts, shipped_definitions
+from flows.check import check_text, flow_files, purpose_conflicts, shipped_definitions
 from flows.i18n import Translator, translator
 from flows.models import FlowDefinition
 
@@ -84,7 +84,7 @@ class FlowCatalog:
                 flows[flow.id] = flow
         if extra_dir is not None:
             own: dict[str, Path] = {}
-            for path in sorted(extra_dir.glob("*.toml")):
+            for path in flow_files(extra_dir):
                 try:
                     text = path.read_text(encoding="utf-8")
                 except (OSError, UnicodeDecodeError) as error:

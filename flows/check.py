@@ -176,11 +176,18 @@ def _single_bracket_finding(source: str, line: int, key: str, t: Translator) -> 
     return Finding(source, line, message, hint)
 
 
+def flow_files(folder: Path) -> list[Path]:
+    """The flow definitions of a folder: its files ending in ".toml", hidden ones aside
+    (found by a flow author's walk-through: an editor's lock file ".#survey.toml", a link
+    to nowhere, or a macOS copy's "._survey.toml" stopped the bot from starting)."""
+    return sorted(path for path in folder.glob("*.toml") if not path.name.startswith("."))
+
+
 def check_paths(paths: Sequence[Path], t: Translator) -> list[Report]:
     """Check files (a folder stands for its ``*.toml``), and that no two share a flow id."""
     reports = []
     for path in paths:
-        files = sorted(path.glob("*.toml")) if path.is_dir() else [path]
+        files = flow_files(path) if path.is_dir() else [path]
         if not files:  # a wrong folder must not pass a CI check as "no problems"
             message = t.gettext("holds no flow definitions (*.toml)")
             reports.append(Report(str(path), (Finding(str(path), 1, message),)))
@@ -195,7 +202,7 @@ def check_loaded(
     named in `shipped`, when given) that no flow of the folder replaces."""
     reports = []
     if flows_dir is not None:
-        reports += [check_file(file, t) for file in sorted(flows_dir.glob("*.toml"))]
+        reports += [check_file(file, t) for file in flow_files(flows_dir)]
         reports += _not_loaded(flows_dir, t)
     replaced = {r.flow.id for r in reports if r.flow is not None}
     for source, text in shipped_definitions():

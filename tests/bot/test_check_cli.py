@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from flows.catalog import FlowCatalog
 from storage import SQLiteStore
 from storage.crypto import encode_master_key, generate_key
 from tests.flows.test_check import BAKERY
@@ -461,6 +462,29 @@ def test_without_files_what_the_flows_folder_holds_besides_flows_is_warned_of(
     assert f"{flows / 'survey.yaml'}: {not_loaded}" in out
     assert ".hidden" not in out and f"{flows / 'old'}" not in out
     assert "0 errors and 2 warnings" in out, out
+
+
+def test_an_editors_hidden_files_in_the_flows_folder_are_not_flows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by a flow author's walk-through: the lock file Emacs keeps beside a file open
+    (".#survey.toml", a link to nowhere) or a macOS copy's "._survey.toml" was loaded as a
+    flow, and the bot did not start ("cannot be read: no such file or folder")."""
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    (flows / "mine.toml").write_text(BAKERY, encoding="utf-8")
+    (flows / ".#mine.toml").symlink_to("user@host.1234:1700000000")
+    (flows / "._mine.toml").write_bytes(b"\x00\x05\x16\x07Mac OS X")
+    monkeypatch.setenv("FEEDBACKBOT_FLOWS_DIR", str(flows))
+    monkeypatch.setenv("FEEDBACKBOT_SHIPPED_FLOWS", "feedback")
+    ready_to_run(monkeypatch)
+    assert main(["check", "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    assert "0 errors" in out and ".#mine" not in out and "._mine" not in out, out
+    assert main(["check", "--lang", "en", str(flows)]) == 0
+    assert "0 errors" in capsys.readouterr().out
+    catalog = FlowCatalog.load(extra_dir=flows, shipped=["feedback"])
+    assert set(catalog.flows) == {"feedback", "baeckerei"}
 
 
 def test_without_files_a_retention_under_a_day_is_warned_of(
