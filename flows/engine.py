@@ -12,6 +12,7 @@ import itertools
 import re
 import secrets
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cache
@@ -1561,7 +1562,7 @@ class Engine:
             isinstance(step, ConsentStep)
             and self._asks_contact(step)
             and step.purpose not in answered
-            and not self._skipped(step, dict(state.answers), granted)
+            and not self._skipped(step, dict(state.answers), granted, answered)
             for step in (current, *self.flow.steps_after(current))
         )
 
@@ -2327,22 +2328,33 @@ class Engine:
         """The next step to ask: by the branches, past every step skipped by its condition
         and every question for an optional purpose the person did not agree to."""
         granted = {c.purpose for c in consents if c.granted}
+        asked = {c.purpose for c in consents}
         following = self.flow.following(step, answers)
         # Validated flows have no loops and end every path with a thanks step.
         for _ in self.flow.steps:
             assert following is not None, "validated flows end every path with a thanks step"
-            if not self._skipped(following, answers, granted):
+            if not self._skipped(following, answers, granted, asked):
                 return following
             following = self.flow.following(following, answers)
         raise AssertionError("validated flows have no loops")
 
-    def _skipped(self, step: Step, answers: dict[str, Answer], granted: set[str]) -> bool:
+    def _skipped(
+        self,
+        step: Step,
+        answers: dict[str, Answer],
+        granted: set[str],
+        asked: Collection[str] = (),
+    ) -> bool:
+        """Whether `step` is passed over. A consent step is where it has no use, or where
+        its purpose was `asked` for already in this survey (found by a flow author's
+        walk-through: a flow asking twice on one path asked the person twice, and a "No"
+        the second time undid the "Yes")."""
         if isinstance(step, ThanksStep):
             return False
         if step.skip_if is not None and step.skip_if.holds(answers):
             return True
         if isinstance(step, ConsentStep):
-            return not self._needed(step)
+            return step.purpose in asked or not self._needed(step)
         return self._not_granted(step, granted)
 
     def _refused(self, step: Step, consents: list[PendingConsent]) -> bool:

@@ -832,6 +832,24 @@ def _consent_problems(flow: FlowDefinition, paths: _Paths, t: Translator) -> Ite
         if purpose is None or purpose.required or step.id not in paths.reachable:
             continue
         if isinstance(step, ConsentStep):
+            again = sorted(
+                s
+                for s in paths.after(step.id)
+                if isinstance(later := paths.steps[s], ConsentStep) and later.purpose == purpose.id
+            )
+            if again:  # (found by a flow author's walk-through: asked twice)
+                yield Problem(
+                    ("steps", i, "purpose"),
+                    t.gettext(
+                        "'{later}' can come after '{step}' and asks for purpose '{purpose}' "
+                        "again: it is passed over where the person has answered '{step}'"
+                    ).format(later=again[0], step=step.id, purpose=purpose.id),
+                    t.gettext(
+                        "Ask for a purpose once on each path: remove one of the two steps, or "
+                        "branch so that a path passes only one of them."
+                    ),
+                    warning=True,
+                )
             if not purpose.is_the_point and not any(
                 _collects_for(paths.steps[s], purpose.id) for s in paths.after(step.id)
             ):

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from flows.catalog import FlowCatalog, load_flow
+from flows.check import check_text
 from flows.engine import ConversationState, Engine, Press, TextInput, Turn
 from flows.i18n import translator
 from flows.models import FlowDefinition
@@ -281,6 +282,62 @@ def test_a_consent_no_later_question_needs_is_not_asked() -> None:
     e = engine(flow)
     turn = press(e, e.begin(), "App")
     assert step(turn) == "interview", "the research consent is skipped"
+
+
+ASKED_TWICE = RESEARCH.replace(
+    """[[steps]]
+id = "thanks"
+""",
+    """[[steps]]
+id = "ask_again"
+type = "consent"
+purpose = "research"
+prompt = { de = "Noch einmal: Studie?", en = "Once more: a study?" }
+
+[[steps]]
+id = "follow_up"
+type = "text"
+purpose = "research"
+prompt = { de = "Und danach?", en = "And then?" }
+
+[[steps]]
+id = "thanks"
+""",
+)
+
+
+@pytest.mark.parametrize("answer", ["Yes, I agree", "No"])
+def test_a_purpose_asked_for_once_in_a_survey_is_not_asked_again(answer: str) -> None:
+    """Found by a flow author's walk-through: a flow with two consent steps for one purpose
+    on a path asked the person twice, and a "No" the second time undid the "Yes"."""
+    e = engine(load_flow(ASKED_TWICE, "research.toml"))
+    turn = press(e, press(e, e.begin(), "App"), answer)
+    if answer == "No":
+        assert turn.completion is not None, "neither the second request nor its questions"
+    else:
+        assert step(turn) == "interview"
+        turn = e.handle(turn.state, TextInput("Mondays"))  # type: ignore[arg-type]
+        assert step(turn) == "follow_up", "the second request is passed over"
+        turn = e.handle(turn.state, TextInput("Tuesdays"))  # type: ignore[arg-type]
+        assert turn.completion is not None
+        assert turn.completion.answers == {
+            "topic": "app",
+            "interview": "Mondays",
+            "follow_up": "Tuesdays",
+        }
+    assert turn.completion is not None
+    given = [(c.purpose, c.granted) for c in turn.completion.consents]
+    assert given == [("research", answer != "No")]
+
+
+def test_check_warns_of_a_purpose_asked_for_twice_on_a_path() -> None:
+    report = check_text(ASKED_TWICE, "research.toml", translator("en"))
+    assert not report.errors
+    assert [w.message for w in report.warnings] == [
+        "'ask_again' can come after 'ask' and asks for purpose 'research' again: it is "
+        "passed over where the person has answered 'ask'"
+    ]
+    assert not check_text(RESEARCH, "research.toml", translator("en")).warnings
 
 
 @pytest.mark.parametrize("typed", ["Billing", "billing.", " BILLING ", "Rechnung"])
