@@ -183,9 +183,10 @@ class _RecipientsFile(BaseModel):
 
 
 def load_recipients(
-    path: Path, catalog: FlowCatalog, t: Translator | None = None
+    path: Path, catalog: FlowCatalog | None, t: Translator | None = None
 ) -> list[Recipient]:
-    """Read and check the recipients; raises RecipientsError naming the problem, in the
+    """Read and check the recipients, against the flows of `catalog` (their fields and
+    purposes) unless it is None; raises RecipientsError naming the problem, in the
     language of `t` (the operator's; English by default)."""
     t = t or translator("en")
     try:
@@ -203,10 +204,11 @@ def load_recipients(
         problems = [_problem(e, data, t) for e in error.errors()]
         # What the flows say of the entries, as far as they can be read (found by review:
         # a mistyped field came to light only once the URL and secret were right).
-        problems += _catalog_problems(_readable_entries(data), catalog, t)
+        if catalog is not None:
+            problems += _catalog_problems(_readable_entries(data), catalog, t)
         raise RecipientsError(f"{path}: " + "; ".join(problems), problems) from None
     entries = [(r.id, r.fields, r.purpose) for r in recipients]
-    problems = _catalog_problems(entries, catalog, t)
+    problems = _catalog_problems(entries, catalog, t) if catalog is not None else []
     if len({r.id for r in recipients}) != len(recipients):
         problems.append(t.gettext("recipient ids must be unique"))
     if problems:

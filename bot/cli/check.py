@@ -510,14 +510,35 @@ def _with_recipients(
     problem = ""
     if path is not None:
         source = str(path)
+        # Not against the flows where one did not load: its fields and purposes would be
+        # said to be none (found by a flow author's walk-through: a typo in a flow gave two
+        # errors in the recipients file, printed first).
+        unloaded = sum(1 for r in reports if r.flow is None and r.errors)
+        catalog = None if unloaded else _as_the_bot_loads(flows, settings, t)
+        aside: tuple[Finding, ...] = ()
+        if unloaded:
+            aside = (
+                Finding(
+                    source,
+                    0,
+                    t.ngettext(
+                        "not checked against the flows' fields and purposes, as {count} "
+                        "flow file did not load",
+                        "not checked against the flows' fields and purposes, as {count} "
+                        "flow files did not load",
+                        unloaded,
+                    ).format(count=unloaded),
+                    warning=True,
+                ),
+            )
         try:
-            recipients = load_recipients(path, _as_the_bot_loads(flows, settings, t), t)
+            recipients = load_recipients(path, catalog, t)
             received = {r.purpose for r in recipients if r.purpose is not None}
-            reports = [Report(source, ()), *reports]
+            reports = [Report(source, aside), *reports]
         except RecipientsError as error:
             problem = t.gettext("{file} cannot be used; see its errors.").format(file=path)
             unusable = tuple(Finding(source, 1, message) for message in error.problems)
-            reports = [Report(source, unusable), *reports]
+            reports = [Report(source, (*unusable, *aside)), *reports]
     if not any(p.shares_feedback for flow in flows.values() for p in flow.purposes):
         return reports
     changed = []

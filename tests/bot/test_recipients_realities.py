@@ -56,6 +56,7 @@ from tests.bot.test_sharing import (  # noqa: F401  (fixtures)
     receiver,
     shop,
 )
+from tests.flows.test_check import BAKERY
 from tests.harness import Harness, make_settings
 
 # How long a test waits for what takes a fraction of a second when it works: long enough
@@ -408,6 +409,38 @@ def test_check_names_a_mistyped_field_of_an_internal_recipient(
     assert capsys.readouterr().out.startswith(
         f"{recipients}:1: error: recipient 'crm' lists fields no flow has: comentt (known: "
     )
+
+
+def test_a_flow_that_does_not_load_is_no_error_of_the_recipients_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by a flow author's walk-through: a typo in a flow made its fields unknown, and
+    `check` printed first two errors of the recipients file naming them."""
+    monkeypatch.delenv("FEEDBACKBOT_FLOWS_DIR", raising=False)
+    recipients = tmp_path / "recipients.toml"
+    recipients.write_text(
+        CRM.format(url="https://crm.example.com/in").replace('"rating"', '"bread"'),
+        encoding="utf-8",
+    )
+    bakery = tmp_path / "baeckerei.toml"
+    bakery.write_text(BAKERY, encoding="utf-8")
+    command = ["check", "--lang", "en", "--recipients", str(recipients), str(bakery)]
+    assert main(command) == 0  # (a warning: the flow is in German only)
+    assert "0 errors and 1 warning in 2 files" in capsys.readouterr().out
+    bakery.write_text(BAKERY.replace("title =", "tilte ="), encoding="utf-8")
+    assert main(command) == 1
+    out = capsys.readouterr().out
+    errors = [line for line in out.splitlines() if ": error: " in line]
+    assert len(errors) == 1 and errors[0].startswith(f"{bakery}:2: error:"), out
+    assert "unknown key 'tilte'" in out and "bread" not in out, out
+    assert (
+        f"{recipients}: warning: not checked against the flows' fields and purposes, as 1 "
+        "flow file did not load"
+    ) in out
+    # its own mistakes are still said
+    recipients.write_text(recipients.read_text().replace("https://", "http://"))
+    assert main(command) == 1
+    assert "would send feedback unencrypted" in capsys.readouterr().out
 
 
 def test_check_names_every_problem_of_the_recipients_file_at_once(
