@@ -1117,6 +1117,19 @@ class DataRights:
         question = self._erase_question(t, what, pseudonym, held)
         # Everything the confirmation then counts is named before (language and DPO
         # reviews: the chat id and the alerts were told of only afterwards).
+        also = self._also_erased(t, held)
+        until = await self._proof_until(pseudonym, held)
+        also.append(self._note_kept(t, until, only=not staff))
+        if staff:  # (found by review: said only once it was done)
+            also.append(_staff_note(t, self.config.audit_retention))
+        question = replace(question, text="\n\n".join((question.text, *also)))
+        return Outcome(replies=(question,))
+
+    def _also_erased(self, t: Translator, held: _Held) -> list[str]:
+        """What an erasure of everything takes besides the feedback counted, said before
+        it: the contact chat id, the alerts, the digests quoting it, the language chosen
+        (at /delete, and offered after a withdrawal: found by a customer walk-through, the
+        chat id was named there only once it was erased)."""
         also = []
         if held.contact:
             also.append(
@@ -1145,12 +1158,7 @@ class DataRights:
                     "Telegram app's language again."
                 )
             )
-        until = await self._proof_until(pseudonym, held)
-        also.append(self._note_kept(t, until, only=not staff))
-        if staff:  # (found by review: said only once it was done)
-            also.append(_staff_note(t, self.config.audit_retention))
-        question = replace(question, text="\n\n".join((question.text, *also)))
-        return Outcome(replies=(question,))
+        return also
 
     async def _audited(self, staff: bool, actor: str | None) -> bool:
         """Whether the person is a member of staff or has entries in the audit trail (a
@@ -2025,10 +2033,11 @@ class DataRights:
         # of consent kept, unsaid, on the way PRIVACY.md C7 sends people)
         until = await self._proof_until(pseudonym, held)
         audited = await self._audited(staff, actor)
-        if until is not None or audited:
-            question = f"{question}\n\n{self._note_kept(t, until, only=not audited)}"
+        also = self._also_erased(t, held)
+        also.append(self._note_kept(t, until, only=not audited))
         if audited:  # (found by review: said at /delete, not here)
-            question = f"{question}\n\n{_staff_note(t, self.config.audit_retention)}"
+            also.append(_staff_note(t, self.config.audit_retention))
+        question = "\n\n".join((question, *also))
         erase = self._erase_question(t, question, pseudonym, held, after_withdrawal=True)
         return Outcome(
             replies=(Reply(text), erase), close_keyboard=True, question_gone=bool(discarded)

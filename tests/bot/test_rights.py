@@ -964,6 +964,29 @@ async def test_a_withdrawal_that_erases_the_feedback_given_with_contact_erases_i
     assert "Kontaktaufnahme" not in str([labels(m) for m in offered]), texts(offered)
 
 
+async def test_the_erase_offer_after_a_withdrawal_names_the_chat_id_it_would_erase(
+    harness: Harness,
+) -> None:
+    """Found by a customer walk-through: withdrawn from the product survey, the offer to
+    erase the rest did not say that the chat ID kept to answer the other feedback goes
+    too, as /loeschen says before; the confirmation then counted it."""
+    erika = harness.customer()
+    await give_feedback(erika, "mit Kontakt", contact=True)
+    await product_feedback_without_contact(erika)
+    await erika.send("/widerruf")
+    answer = await erika.press("Speicherung Ihres Produktfeedbacks")
+    offer = answer[-1]["text"] or ""
+    assert offer.startswith("Ihre übrigen Daten bleiben gespeichert."), offer
+    assert (
+        "Die für die Kontaktaufnahme gespeicherte Chat-ID wird ebenfalls gelöscht; unser "
+        "Team kann Ihnen dann nicht mehr antworten." in offer
+    ), offer
+    assert "Aufbewahrt wird nur ein verschlüsselter Vermerk, dass die Löschung" in offer, offer
+    assert harness.store is not None
+    pseudonym = harness.store.pseudonym(f"tg-user:{erika.user_id}")
+    assert await harness.store.contact_of(pseudonym) is not None, "nothing erased yet"
+
+
 async def test_a_contact_consent_that_ended_with_its_feedback_is_not_said_withdrawn(
     harness: Harness,
 ) -> None:
@@ -1017,8 +1040,10 @@ async def test_a_withdrawal_keeps_the_chat_id_another_feedback_was_given_with(
     assert harness.store is not None
     pseudonym = harness.store.pseudonym(f"tg-user:{erika.user_id}")
     await erika.send("/widerruf")
-    withdrawn = texts(await erika.press("Speicherung Ihres Feedbacks"))
-    assert "Chat-ID" not in withdrawn, withdrawn
+    withdrawn, offer = await erika.press("Speicherung Ihres Feedbacks")
+    assert "Chat-ID" not in (withdrawn["text"] or ""), withdrawn["text"]
+    # (the offer to erase the rest says it would go with it)
+    assert "Chat-ID wird ebenfalls gelöscht" in (offer["text"] or ""), offer["text"]
     assert await harness.store.contact_of(pseudonym) is not None, "the product feedback's"
     in_force = {c.purpose for c in await harness.store.consents(pseudonym) if c.in_force}
     assert "contact" in in_force, in_force
