@@ -870,7 +870,7 @@ def test_a_damaged_store_file_is_named_as_such_in_the_operators_words(
     said = cli("stats", env=cli_env(data), cwd=tmp_path)
     assert said.returncode == 1
     assert said.stderr.strip() == (
-        f"feedbackbot: cannot open the store in {data}: one of its files is damaged or no "
+        f"feedbackbot: cannot open the store in {data}: one of its files is damaged or not a "
         "database; restore the store from a backup (`feedbackbot restore`)"
     ), said.stderr
     assert "malformed" not in said.stderr
