@@ -1960,8 +1960,10 @@ class Engine:
                 )
                 or _bare(addition) in ALONE_NO_ANSWER  # at any question (review of the change)
                 # "help", "Hilfe" alone, a request, not more of the comment ("Ich brauche
-                # Hilfe" is): found by a customer walk-through, joined to the comment
-                or (len(words) == 1 and typed_help(addition))
+                # Hilfe" is): found by a customer walk-through, joined to the comment; and
+                # after the comment was skipped, "I need help" too (found by a customer
+                # walk-through: stored as the comment, not the help asked for)
+                or ((len(words) == 1 or given is None) and typed_help(addition))
                 or (  # "Warum wollen Sie das wissen?" (found by a customer walk-through)
                     isinstance(step, ConsentStep) and about_the_consent(addition)
                 )

@@ -2157,6 +2157,22 @@ async def test_help_asked_seconds_after_the_comment_is_added_to_it(harness: Harn
     )
 
 
+@pytest.mark.parametrize(("locale", "typed"), [("de", "Ich brauche Hilfe"), ("en", "I need help")])
+async def test_help_asked_at_the_contact_question_after_skipping_the_comment_is_no_comment(
+    harness: Harness, locale: str, typed: str
+) -> None:
+    """Found by a customer walk-through: the comment skipped, "I need help" typed under the
+    question to be contacted was taken as the comment skipped ("Taken as your answer to the
+    previous question") and stored; it asks for the help offered, as without the skip."""
+    customer = await _at(harness, "comment", 841 if locale == "de" else 842, locale)
+    await customer.press("Überspringen" if locale == "de" else "Skip")
+    said = texts(await customer.send(typed))
+    assert "nicht gespeichert" in said or "did not store" in said, said
+    assert "übersprungen" not in said and "skipped" not in said, said
+    await customer.press("Nein" if locale == "de" else "No")
+    assert await stored_comment(harness, customer) is None
+
+
 async def test_help_typed_before_consent_is_the_help_not_a_refusal(harness: Harness) -> None:
     """Before consent "hilfe" was told feedback needs consent first, as if feedback."""
     customer = harness.customer(833, language_code="de")
