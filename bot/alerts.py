@@ -369,12 +369,18 @@ class Alerts:
         return True
 
     async def _language_of(self, pseudonym: str) -> str | None:
-        """The language the person agreed to be contacted in, if any (see StaffDesk.alert);
+        """The language an answer from staff reaches the person in (see StaffDesk.alert):
+        the one chosen with /sprache while it is stored, else the one they agreed to be
+        contacted in, as flows.answers writes the answer's own words (found by a customer
+        walk-through: staff were asked to answer in German someone who had chosen English);
         None where the store cannot say, the alert posted without it."""
         service = self._data.service
         if service is None:
             return None
         try:
+            choice = await service.store.language_of(pseudonym, service.clock())
+            if choice is not None and choice.locale:
+                return choice.locale
             return await service.store.contact_language_of(pseudonym)
         except StoreError:
             return None

@@ -268,6 +268,12 @@ async def test_mydata_does_not_call_the_app_language_the_one_written_in_beside_a
     assert desk.app is not None
     await asyncio.gather(*desk.app.bot_data.background)
     alert = desk.api.messages(STAFF_CHAT)[-1]
+    # staff are told the language the answer reaches them in, the chosen one (found by a
+    # customer walk-through: "liest Deutsch", the app's)
+    assert (
+        "Die Kundin oder der Kunde liest Englisch: Bitte antworten Sie in dieser Sprache."
+        in (alert["text"] or "").splitlines()
+    ), alert["text"]
     await confirmed(desk)
     sent = await in_staff_chat(desk, f"/antworten {ANSWER}", reply_to=alert["message_id"])
     assert to(sent, 4481).startswith("Message from Beispiel GmbH"), "in the chosen language"
