@@ -105,11 +105,34 @@ def check_backups(data_dir: Path, backups: Backups) -> Keyless:
     for kind, path in backups.files():
         _check(kind, path)
     ledger = data_dir / LEDGER_FILE
-    if backups.ledger is not None and ledger.exists() and not holds_nothing(ledger):
+    if (
+        backups.ledger is not None
+        and ledger.exists()
+        and not holds_nothing(ledger)
+        and not of_another_store(data_dir, backups)
+    ):
         raise StoreError(
             N_(
                 "{path} still has its erasure ledger {file}, which is newer than any copy: "
                 "keep it and leave out --ledger"
+            ),
+            path=data_dir,
+            file=LEDGER_FILE,
+        )
+    if (
+        backups.ledger is None
+        and ledger.exists()
+        and not holds_nothing(ledger)
+        and of_another_store(data_dir, backups)
+    ):
+        # Kept, its notes would reach nothing of the restored store's, and those since the
+        # backup would be back unsaid (see of_another_store).
+        raise StoreError(
+            N_(
+                "the erasure ledger {file} in {path} is that of a store begun afresh since the "
+                "backup (its key store is another than the key store backup), so none of its "
+                "notes reach the restored data: give the ledger's newest copy with --ledger; "
+                "only if there is none, move {file} out of {path} and restore again"
             ),
             path=data_dir,
             file=LEDGER_FILE,
@@ -180,6 +203,60 @@ def holds_nothing(ledger: Path) -> bool:
     finally:
         con.close()
     return True
+
+
+def _key_store_begun(path: Path) -> str | None:
+    """When the key store in `path` was made (its meta row, which nothing changes after:
+    a rotation wraps its keys anew), or None where that cannot be read."""
+    try:
+        con = sqlite3.connect(read_only_uri(path), uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        row = con.execute("SELECT created_at FROM meta WHERE id = 1").fetchone()
+    except sqlite3.Error:
+        return None
+    finally:
+        con.close()
+    return str(row[0]) if row is not None else None
+
+
+def of_another_store(data_dir: Path, backups: Backups) -> bool:
+    """Whether the data folder's own store is another than the one the backups restore:
+    its key store made at another time than the key store backup's, as by a start after
+    the data folder was lost. Its erasure ledger then names that store's keys and data
+    only, which the restore replaces, so the ledger's copy given replaces it (found by
+    reading a session's note again: refused as newer than any copy, and restoring as
+    told brought back the people erased since the backup)."""
+    if backups.keys is None or not (data_dir / KEY_STORE_FILE).exists():
+        return False
+    here, there = _key_store_begun(data_dir / KEY_STORE_FILE), _key_store_begun(backups.keys)
+    return here is not None and there is not None and here != there
+
+
+def ledger_entries(ledger: Path) -> tuple[int, int]:
+    """How many erasure and withdrawal notes, and how many people's proofs of consent, the
+    erasure ledger in `ledger` holds; (0, 0) where it cannot be read."""
+    try:
+        con = sqlite3.connect(read_only_uri(ledger), uri=True)
+    except sqlite3.Error:
+        return 0, 0
+    try:
+        tables = {
+            name for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+        counts = []
+        for table, query in (
+            ("erasures", "SELECT count(*) FROM erasures"),
+            ("consent_proofs", "SELECT count(*) FROM consent_proofs"),
+        ):
+            found = con.execute(query).fetchone() if table in tables else None
+            counts.append(int(found[0]) if found else 0)
+    except sqlite3.Error:
+        return 0, 0
+    finally:
+        con.close()
+    return counts[0], counts[1]
 
 
 def _check(kind: str, path: Path) -> None:

@@ -41,6 +41,8 @@ from storage.sqlite_restore import (
     Backups,
     check_backups,
     holds_nothing,
+    ledger_entries,
+    of_another_store,
     put_back,
     remove_aside,
     undo,
@@ -322,6 +324,15 @@ def run_restore(args: argparse.Namespace) -> int:
             ledger = settings.data_dir / LEDGER_FILE
             # (see below: a folder lost and begun afresh, its ledger's copy not given)
             unledgered = backups.ledger is None and ledger.exists() and holds_nothing(ledger)
+            # A store begun afresh after a loss: its ledger, replaced, names only its data
+            # (see of_another_store); what it held is said below.
+            foreign = (
+                ledger_entries(ledger)
+                if backups.ledger is not None
+                and ledger.exists()
+                and of_another_store(settings.data_dir, backups)
+                else (0, 0)
+            )
             version = schema_version(backups.data)  # an older one is upgraded: said below
             aside = put_back(settings.data_dir, backups, utc_now())  # undone when it fails
         except KeyboardInterrupt:
@@ -501,6 +512,34 @@ def run_restore(args: argparse.Namespace) -> int:
         )
     elif aside is not None:
         print(t.gettext("the files it replaced were deleted (--keep-replaced keeps them)"))
+    erasures, proofs = foreign
+    if erasures:
+        print(
+            t.ngettext(
+                "note: the erasure ledger replaced was that of a store begun afresh since the "
+                "backup; its {count} erasure or withdrawal named only that store's data, which "
+                "this restore replaced. Whoever made it may find older data of theirs restored, "
+                "which their request did not reach; the bot cannot tell whose",
+                "note: the erasure ledger replaced was that of a store begun afresh since the "
+                "backup; its {count} erasures and withdrawals named only that store's data, "
+                "which this restore replaced. Whoever made them may find older data of theirs "
+                "restored, which their requests did not reach; the bot cannot tell whose",
+                erasures,
+            ).format(count=erasures),
+            file=sys.stderr,
+        )
+    if proofs:
+        print(
+            t.ngettext(
+                "note: the proof of consent of {count} person kept in the erasure ledger "
+                "replaced was that of a store begun afresh since the backup, and is gone with it",
+                "note: the proofs of consent of {count} people kept in the erasure ledger "
+                "replaced were those of a store begun afresh since the backup, and are gone "
+                "with it",
+                proofs,
+            ).format(count=proofs),
+            file=sys.stderr,
+        )
     if unledgered:
         # Found by an operator's walk-through: the data folder lost, the bot restarted by
         # systemd made a new store with an empty ledger, and the erasures since the backup

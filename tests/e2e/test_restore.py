@@ -226,6 +226,47 @@ def test_a_lost_folder_started_afresh_takes_the_ledgers_copy(
     assert not [p for p in data.iterdir() if p.name.startswith("replaced-")], "all carried"
 
 
+def test_a_lost_folder_started_afresh_and_used_takes_the_ledgers_copy(
+    backed_up: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    """Found by reading a session's note again: the data folder lost, the bot begun afresh
+    and used, someone erasing there; its ledger then held a note, the copy was refused as
+    older ("keep it and leave out --ledger"), and restored as told, the person erased
+    since the backup was back. That ledger names only the fresh store's data (another key
+    store): without the copy the restore is refused, with it the copy replaces it."""
+    data, backup, keys = backed_up
+    asyncio.run(erase(data, 0))
+    copy = tmp_path / "erasures-copy.db"
+    backed = ("backup", str(tmp_path / "b2.db"), "--ledger", str(copy))
+    assert cli(*backed, env=cli_env(data), cwd=tmp_path).returncode == 0
+    shutil.rmtree(data)  # the disk is lost; the bot begins afresh, and is used
+    asyncio.run(make_store(data, 2))
+    asyncio.run(erase(data, 1))
+    env = cli_env(data)
+
+    def files() -> list[tuple[str, int]]:  # (the lock file a command holds aside)
+        return sorted((p.name, p.stat().st_size) for p in data.iterdir() if "lock" not in p.name)
+
+    before = files()
+    done = cli("restore", str(backup), "--keys", str(keys), env=env, cwd=tmp_path)
+    assert done.returncode == 1
+    assert "is that of a store begun afresh since the backup" in done.stderr, done.stderr
+    assert "give the ledger's newest copy with --ledger" in done.stderr
+    assert files() == before, "unchanged"
+    restore = ("restore", str(backup), "--keys", str(keys), "--ledger", str(copy))
+    done = cli(*restore, env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "1 erasure or withdrawal made since the backup was carried out again" in done.stdout
+    assert (
+        "note: the erasure ledger replaced was that of a store begun afresh since the backup; "
+        "its 1 erasure or withdrawal named only that store's data"
+    ) in done.stderr, done.stderr
+    assert asyncio.run(count_readable(data, KEY, 3)) == 2, "the one erased stays erased"
+    # The folder's own store, and not another's, is refused as before
+    again = cli(*restore, env=env, cwd=tmp_path)
+    assert again.returncode == 1 and "newer than any copy" in again.stderr, again.stderr
+
+
 async def audited(data: Path) -> list[tuple[str, str | None, str | None]]:
     store = SQLiteStore(data, KEY)
     await store.open()
