@@ -949,11 +949,26 @@ def _asked_on_every_path(flow: FlowDefinition, paths: _Paths) -> dict[str, froze
 
 
 def _button_problems(flow: FlowDefinition, t: Translator) -> Iterator[Problem]:
+    for j, purpose in enumerate(flow.purposes):
+        # Its label, else its description, is the button /widerruf offers it on (found by
+        # a flow author's walk-through: a long one went unwarned and was cut on a phone).
+        key = "label" if purpose.label is not None else "description"
+        named = purpose.label or purpose.description
+        length = max(len(render_text(named, translator(code))) for code in SUPPORTED_LOCALES)
+        if length > BUTTON_TEXT_SHOWN:
+            yield Problem(
+                ("purposes", j, key),
+                t.gettext(
+                    "the {key} of purpose '{purpose}' has {count} characters, and /withdraw "
+                    "shows it on a button; a phone shows about {limit} and cuts the rest"
+                ).format(key=key, purpose=purpose.id, count=length, limit=BUTTON_TEXT_SHOWN),
+                t.gettext('Give the purpose a short label, label = "...".'),
+                warning=True,
+            )
     for i, step in enumerate(flow.steps):
         options = step.options if isinstance(step, ChoiceStep | MultipleChoiceStep) else []
         labelled: dict[tuple[str, str], str] = {}  # (language, label) → the first option's id
         for k, option in enumerate(options):
-            texts = option.label.values() if isinstance(option.label, dict) else [option.label]
             # As shown in each language: a catalog id, a table, one falling back to another.
             shown = [
                 (code, render_text(option.label, translator(code))) for code in SUPPORTED_LOCALES
@@ -972,7 +987,7 @@ def _button_problems(flow: FlowDefinition, t: Translator) -> Iterator[Problem]:
                     t.gettext("People could not tell their buttons apart: give each its own."),
                     warning=True,
                 )
-            length = max(len(text) for text in texts)
+            length = max(len(text) for _, text in shown)  # (a catalog id's text, not its id)
             if length > BUTTON_TEXT_SHOWN:
                 yield Problem(
                     ("steps", i, "options", k, "label"),

@@ -932,6 +932,29 @@ options = [
     assert warning.line == marked_line(text) and not report.errors
 
 
+def test_a_purpose_whose_withdraw_button_a_phone_would_cut_is_a_warning() -> None:
+    """Found by a flow author's walk-through: /widerruf offers each purpose on a button
+    with its label (else its description), and a long one went unwarned."""
+    long = "Auswertung Ihres Feedbacks zu unserer Jahresveranstaltung 2026 in Berlin"
+    text = (
+        ALONE.replace(
+            'description = { de = "Feedback speichern", en = "Storing feedback" }',
+            f'description = {{ de = "{long}", en = "Evaluating your feedback" }}  # <-',
+        )
+        + rating()
+        + THANKS
+    )
+    report = check(text)
+    [warning] = report.warnings
+    assert warning.message == (
+        "the description of purpose 'feedback' has 72 characters, and /withdraw shows it on "
+        "a button; a phone shows about 40 and cuts the rest"
+    )
+    assert warning.line == marked_line(text) and not report.errors
+    labelled = text.replace("  # <-", '\nlabel = { de = "Ihr Feedback", en = "Your feedback" }')
+    assert not check(labelled).warnings
+
+
 def test_the_choices_of_a_fixed_value_are_joined_in_the_operators_language() -> None:
     from flows.i18n import translator
 
