@@ -218,15 +218,31 @@ def _not_loaded(flows_dir: Path, t: Translator) -> list[Report]:
     ending in ".toml" (found by an operator's walk-through: "survey.yaml" and "Mine.TOML"
     went without a word); hidden files and folders aside."""
     try:
-        files = sorted(p for p in flows_dir.iterdir() if p.is_file())
+        entries = sorted(p for p in flows_dir.iterdir() if not p.name.startswith("."))
+        # Folders in it holding flows, not loaded either (found by a flow author's
+        # walk-through: "flows/sub/kantine.toml" went without a word)
+        folders = [p for p in entries if p.is_dir() and flow_files(p)]
     except OSError:
         return []
     message = t.gettext("not loaded: the bot loads only the files ending in .toml of this folder")
-    return [
+    reports = [
         Report(str(path), (Finding(str(path), 0, message, warning=True),))
-        for path in files
-        if path.suffix != ".toml" and not path.name.startswith(".")
+        for path in entries
+        if path.is_file() and path.suffix != ".toml"
     ]
+    inside = t.gettext(
+        "not loaded: the bot loads only the flows of the folder itself, not of folders in it"
+    )
+    reports += [
+        Report(str(path), (Finding(str(path), 0, inside, warning=True),)) for path in folders
+    ]
+    if not flow_files(flows_dir):  # (a folder mistyped or empty: the shipped flows alone)
+        none = t.gettext(
+            "FEEDBACKBOT_FLOWS_DIR holds no flow definitions (*.toml), so the bot runs the "
+            "shipped flows only"
+        )
+        reports.append(Report(str(flows_dir), (Finding(str(flows_dir), 0, none, warning=True),)))
+    return reports
 
 
 def check_file(path: Path, t: Translator) -> Report:

@@ -452,6 +452,8 @@ def test_without_files_what_the_flows_folder_holds_besides_flows_is_warned_of(
     for name in ("survey.yaml", "Mine.TOML", ".hidden"):
         (flows / name).write_text("id = 'mine'\n")
     (flows / "old").mkdir()
+    (flows / "sub").mkdir()  # (a flow in a folder in it: found by a flow author's walk-through)
+    (flows / "sub" / "kantine.toml").write_text(BAKERY, encoding="utf-8")
     monkeypatch.setenv("FEEDBACKBOT_FLOWS_DIR", str(flows))
     monkeypatch.setenv("FEEDBACKBOT_SHIPPED_FLOWS", "feedback")
     ready_to_run(monkeypatch)
@@ -460,8 +462,19 @@ def test_without_files_what_the_flows_folder_holds_besides_flows_is_warned_of(
     not_loaded = "warning: not loaded: the bot loads only the files ending in .toml of this folder"
     assert f"{flows / 'Mine.TOML'}: {not_loaded}" in out
     assert f"{flows / 'survey.yaml'}: {not_loaded}" in out
+    assert (
+        f"{flows / 'sub'}: warning: not loaded: the bot loads only the flows of the folder "
+        "itself, not of folders in it"
+    ) in out
     assert ".hidden" not in out and f"{flows / 'old'}" not in out
-    assert "0 errors and 2 warnings" in out, out
+    assert (
+        f"{flows}: warning: FEEDBACKBOT_FLOWS_DIR holds no flow definitions (*.toml), so the "
+        "bot runs the shipped flows only"
+    ) in out
+    assert "0 errors and 4 warnings" in out, out
+    (flows / "mine.toml").write_text(BAKERY, encoding="utf-8")
+    assert main(["check", "--lang", "en"]) == 0
+    assert "holds no flow definitions" not in capsys.readouterr().out
 
 
 def test_an_editors_hidden_files_in_the_flows_folder_are_not_flows(
