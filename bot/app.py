@@ -17,6 +17,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 from bot.alerts import Alerts
 from bot.commands import register_commands
 from bot.config import (
+    audit_kept,
     configured_recipients,
     service_config,
     statistics_before,
@@ -117,7 +118,7 @@ def build_application(
             write_to=settings.support_contact or settings.controller_contact or "",
             default_locale=settings.default_locale,
             retention=settings.retention,
-            audit_retention=settings.audit_retention,
+            audit_retention=config.audit_retention,
         ),
         clock,
     )
@@ -342,7 +343,7 @@ async def purge_expired(service: FeedbackService, settings: Settings | None = No
     proof of the consents whose records go for FEEDBACKBOT_CONSENT_PROOF_RETENTION; a
     failure is logged and retried at the next interval."""
     now = service.clock()
-    audit_before = None if settings is None else now - settings.audit_retention
+    audit_before = None if settings is None else now - audit_kept(settings, service.retentions())
     statistics = (
         None if settings is None else statistics_before(settings, service.retentions(), now)
     )

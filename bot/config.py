@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from bot.operator import operator_translator
-from bot.settings import Settings
+from bot.settings import ConfigurationError, Settings
 from flows.catalog import FlowCatalog
 from flows.models import LONGEST_RETENTION
 from flows.processing import (
@@ -32,6 +32,11 @@ def unanswered_contact_flows(settings: Settings, catalog: FlowCatalog) -> list[s
     )
     answered = None not in (settings.staff_chat_id, settings.alert_threshold)
     return asking if not (answered and settings.staff_ids) else []
+
+
+def catalog_retentions(settings: Settings, catalog: FlowCatalog) -> dict[str, timedelta]:
+    """Each loaded survey's retention, by flow id, as the bot applies it."""
+    return {flow.id: flow.retention(settings.retention) for flow in catalog.flows.values()}
 
 
 def statistics_before(
@@ -63,6 +68,33 @@ def configured_recipients(settings: Settings, catalog: FlowCatalog) -> list[Reci
     return recipients
 
 
+def audit_kept(settings: Settings, retentions: Mapping[str, timedelta]) -> timedelta:
+    """How long the audit trail is kept: FEEDBACKBOT_AUDIT_RETENTION, which must outlast
+    the feedback its entries may be about (a deletion notice that could not be sent names
+    it): where unset, at least the longest retention of a survey loaded (`retentions`),
+    as it follows FEEDBACKBOT_RETENTION; set shorter than one, ConfigurationError (found
+    by a flow author's walk-through: a survey's own `retention = "3000d"` outlasted the
+    trail of four years without a word)."""
+    longest = max(retentions.values(), default=settings.retention)
+    if settings.audit_retention_follows:
+        return max(settings.audit_retention, longest)
+    short = sorted(flow for flow, kept in retentions.items() if kept > settings.audit_retention)
+    if short:
+        t = operator_translator()
+        raise ConfigurationError(
+            t.gettext(
+                "FEEDBACKBOT_AUDIT_RETENTION ({audit}) is shorter than the retention of the "
+                "survey {flows} ({retention}): audit entries about feedback must not go "
+                "before the feedback"
+            ).format(
+                audit=t.duration(settings.audit_retention),
+                flows=", ".join(short),
+                retention=t.duration(retentions[short[0]]),
+            )
+        )
+    return settings.audit_retention
+
+
 def service_config(settings: Settings, catalog: FlowCatalog) -> ServiceConfig:
     """The service configuration the bot runs with, recipients included."""
     shared = tuple(
@@ -85,7 +117,7 @@ def service_config(settings: Settings, catalog: FlowCatalog) -> ServiceConfig:
             *shared,
         ),
         timezone=settings.timezone,
-        audit_retention=settings.audit_retention,
+        audit_retention=audit_kept(settings, catalog_retentions(settings, catalog)),
         statistics_retention=settings.statistics_retention,
         consent_proof_retention=settings.consent_proof_retention,
         staff_summaries=bool(settings.staff_ids),

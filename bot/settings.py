@@ -25,6 +25,7 @@ from dotenv import dotenv_values
 from dotenv.parser import parse_stream
 from pydantic import (
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     ValidationInfo,
@@ -150,6 +151,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=PREFIX, env_file=ENV_FILE, env_file_encoding="utf-8", extra="ignore"
     )
+    _audit_retention_follows: bool = PrivateAttr(default=False)
+    """FEEDBACKBOT_AUDIT_RETENTION unset: it follows the feedback's retention, a survey's
+    own too (see bot.config.audit_kept)."""
 
     token: SecretStr | None = None
     api_base_url: str = DEFAULT_API_BASE_URL
@@ -402,6 +406,7 @@ class Settings(BaseSettings):
         # FEEDBACKBOT_RETENTION; set shorter, it is refused.
         if "audit_retention" not in self.model_fields_set:
             self.audit_retention = max(self.audit_retention, self.retention)
+            self._audit_retention_follows = True  # (see bot.config.audit_kept)
         if self.audit_retention < self.retention:
             raise ValueError(
                 operator_translator().gettext(
@@ -495,6 +500,12 @@ class Settings(BaseSettings):
                 .format(language=self.staff_locale, path=self.staff_rules_file)
             )
         return self
+
+    @property
+    def audit_retention_follows(self) -> bool:
+        """Whether FEEDBACKBOT_AUDIT_RETENTION was left unset, so that it follows how long
+        feedback is kept (see bot.config.audit_kept)."""
+        return self._audit_retention_follows
 
     @property
     def staff_rules(self) -> dict[str, str] | None:

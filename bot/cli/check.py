@@ -27,7 +27,7 @@ from bot.cli.common import (
     retentions,
     short_retention,
 )
-from bot.config import unanswered_contact_flows
+from bot.config import audit_kept, catalog_retentions, unanswered_contact_flows
 from bot.operator import operator_locale
 from bot.settings import (
     ENV_FILE,
@@ -280,6 +280,10 @@ def _settings_for_run(settings: Settings, catalog: FlowCatalog, t: Translator) -
                 ).format(contact=settings.controller_contact),
             )
         )
+    try:  # as `run` refuses it (see bot.config.audit_kept)
+        audit_kept(settings, catalog_retentions(settings, catalog))
+    except ConfigurationError as error:
+        errors.append(Finding("FEEDBACKBOT_AUDIT_RETENTION", 0, str(error)))
     warned = [dataclasses.replace(f, warning=True) for f in found]
     return [Report(f.source, (f,), file=False) for f in (*errors, *warned)]
 
@@ -513,7 +517,7 @@ def _with_recipients(
         # Not against the flows where one did not load: its fields and purposes would be
         # said to be none (found by a flow author's walk-through: a typo in a flow gave two
         # errors in the recipients file, printed first).
-        unloaded = sum(1 for r in reports if r.flow is None and r.errors)
+        unloaded = sum(1 for r in reports if r.file and r.flow is None and r.errors)
         catalog = None if unloaded else _as_the_bot_loads(flows, settings, t)
         aside: tuple[Finding, ...] = ()
         if unloaded:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from bot.config import catalog_retentions
 from bot.operator import operator_translator
 from bot.settings import (
     ENV_FILE,
@@ -111,9 +112,8 @@ def lookback(text: str, zone: str = "UTC") -> timedelta:
     return period
 
 
-def retentions(settings: Settings, catalog: FlowCatalog) -> dict[str, timedelta]:
-    """Each loaded survey's retention, by flow id, as the bot applies it."""
-    return {flow.id: flow.retention(settings.retention) for flow in catalog.flows.values()}
+retentions = catalog_retentions
+"""Each loaded survey's retention, by flow id, as the bot applies it."""
 
 
 def ended_period_said(text: str, ended: EndedPeriod, today: date) -> str:

@@ -317,13 +317,14 @@ def processing_record_of(settings: Settings) -> ProcessingRecord:
         catalog = FlowCatalog.load(
             settings.flows_dir, operator_translator(), settings.shipped_flows
         )
+    config = service_config(settings, catalog)
     return ProcessingRecord(
-        processing=service_config(settings, catalog).processing(catalog),
+        processing=config.processing(catalog),
         operations=Operations(
             purge_interval=settings.purge_interval,
             min_group_size=settings.min_group_size,
             staff_members=len(settings.staff_ids),
-            audit_retention=settings.audit_retention,
+            audit_retention=config.audit_retention,
             master_key_apart=_master_key_apart(settings),
         ),
     )

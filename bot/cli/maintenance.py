@@ -25,7 +25,7 @@ from bot.cli.common import (
     retentions,
     with_store,
 )
-from bot.config import statistics_before
+from bot.config import audit_kept, statistics_before
 from bot.operator import operator_translator
 from bot.settings import Settings, load_settings
 from flows.catalog import FlowCatalog, FlowDefinitionError
@@ -172,7 +172,8 @@ def run_purge(args: argparse.Namespace) -> int:
             kept = {}
         statistics = statistics_before(settings, kept, now)
         proof = settings.consent_proof_retention
-        report = await store.purge_expired(now, now - settings.audit_retention, statistics, proof)
+        audit = now - audit_kept(settings, kept)
+        report = await store.purge_expired(now, audit, statistics, proof)
         # The consent records too, and the keys counted as what they were of (found by an
         # operator walk-through: 6 proofs of consent gone unsaid, "6 unused keys" for 12)
         line = t.gettext(

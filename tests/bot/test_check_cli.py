@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.config import service_config
+from bot.settings import ConfigurationError, load_settings
 from flows.catalog import FlowCatalog
 from storage import SQLiteStore
 from storage.crypto import encode_master_key, generate_key
@@ -498,6 +500,38 @@ def test_an_editors_hidden_files_in_the_flows_folder_are_not_flows(
     assert "0 errors" in capsys.readouterr().out
     catalog = FlowCatalog.load(extra_dir=flows, shipped=["feedback"])
     assert set(catalog.flows) == {"feedback", "baeckerei"}
+
+
+def test_a_surveys_retention_beyond_the_audit_trails_is_refused_or_followed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by a flow author's walk-through: a survey's own retention of 3000 days
+    outlasted the audit trail's four years without a word, while FEEDBACKBOT_RETENTION so
+    long was refused ("audit entries about feedback must not go before the feedback")."""
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    long_kept = BAKERY.replace("required = true", 'required = true\nretention = "3000d"', 1)
+    (flows / "baeckerei.toml").write_text(long_kept, encoding="utf-8")
+    monkeypatch.setenv("FEEDBACKBOT_FLOWS_DIR", str(flows))
+    monkeypatch.setenv("FEEDBACKBOT_SHIPPED_FLOWS", "feedback")
+    ready_to_run(monkeypatch)
+    monkeypatch.setenv("FEEDBACKBOT_AUDIT_RETENTION", "1461d")
+    assert main(["check", "--lang", "en"]) == 1
+    assert (
+        "FEEDBACKBOT_AUDIT_RETENTION: error: FEEDBACKBOT_AUDIT_RETENTION (1,461 days) is shorter "
+        "than the retention of the survey baeckerei (3,000 days): audit entries about feedback "
+        "must not go before the feedback"
+    ) in capsys.readouterr().out
+    settings = load_settings()
+    catalog = FlowCatalog.load(flows, shipped=["feedback"])
+    with pytest.raises(ConfigurationError, match="shorter than the retention of the survey"):
+        service_config(settings, catalog)  # as `run` starts
+    # Unset, the trail follows the longest survey, as it follows FEEDBACKBOT_RETENTION
+    monkeypatch.delenv("FEEDBACKBOT_AUDIT_RETENTION")
+    assert main(["check", "--lang", "en"]) == 0
+    assert "AUDIT_RETENTION" not in capsys.readouterr().out
+    config = service_config(load_settings(), catalog)
+    assert config.audit_retention == timedelta(days=3000)
 
 
 def test_without_files_a_retention_under_a_day_is_warned_of(
