@@ -22,6 +22,7 @@ from telegram.constants import MessageLimit
 
 from bot.render import send_to, split_text
 from bot.staffchat import say_cut_off
+from flows.i18n import SUPPORTED_LOCALES
 from flows.replies import Reply
 from storage.interface import (
     DecryptionFailed,
@@ -379,11 +380,15 @@ class Alerts:
             return None
         try:
             choice = await service.store.language_of(pseudonym, service.clock())
-            if choice is not None and choice.locale:
-                return choice.locale
-            return await service.store.contact_language_of(pseudonym)
+        except StoreError:  # (a damaged choice: the contact's language still holds)
+            choice = None
+        if choice is not None and choice.locale in SUPPORTED_LOCALES:  # (as flows.language)
+            return choice.locale
+        try:
+            kept = await service.store.contact_language_of(pseudonym)
         except StoreError:
             return None
+        return kept if kept in SUPPORTED_LOCALES else None
 
     async def _done(self, feedback_id: str) -> None:
         service = self._data.service

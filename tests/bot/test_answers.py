@@ -25,7 +25,7 @@ from flows.catalog import FlowCatalog
 from flows.i18n import translator
 from flows.replies import Outcome
 from storage import StorageFull
-from storage.interface import AuditEntry, StoreError
+from storage.interface import AuditEntry, LanguageChoice, StoreError
 from tests.bot.test_retractions import hold_alerts
 from tests.fakes.botapi import FakeBotApi
 from tests.harness import (
@@ -277,6 +277,31 @@ async def test_mydata_does_not_call_the_app_language_the_one_written_in_beside_a
     await confirmed(desk)
     sent = await in_staff_chat(desk, f"/antworten {ANSWER}", reply_to=alert["message_id"])
     assert to(sent, 4481).startswith("Message from Beispiel GmbH"), "in the chosen language"
+
+
+@pytest.mark.parametrize("stored", ["fr", "xx"])
+async def test_a_stored_choice_the_bot_does_not_speak_is_not_named_in_the_alert(
+    desk: Harness, stored: str
+) -> None:
+    """Found by review of the alert's language: a choice row holding a language the bot
+    does not speak (an old or restored row) was named to staff ("liest Französisch"), or,
+    no language at all, broke the alert and the end of the survey."""
+    customer = desk.customer(4491, language_code="de")
+    await customer.send("/start")
+    await customer.press("Ja, ich willige ein")
+    await customer.press("1")
+    await customer.send("Paket kam nie an")
+    assert desk.store is not None
+    pseudonym = desk.store.pseudonym(f"tg-user:{customer.user_id}")
+    now = desk.clock()
+    odd = LanguageChoice(locale=stored, chosen_at=now, expires_at=now + timedelta(days=30))
+    await desk.store.save_language(pseudonym, odd)
+    said = texts(await customer.press(YES))  # to be contacted
+    assert "Vielen Dank" in said, said
+    assert desk.app is not None
+    await asyncio.gather(*desk.app.bot_data.background)
+    alert = desk.api.messages(STAFF_CHAT)[-1]["text"] or ""
+    assert "liest Deutsch: Bitte antworten Sie in dieser Sprache." in alert, alert
 
 
 async def test_a_language_chosen_and_given_up_is_not_kept_with_the_contact(
