@@ -825,9 +825,11 @@ def _end_named(text: str, first: date) -> date | None:
         if (end := day.replace(year=first.year)) >= first:
             return end
     with contextlib.suppress(ValueError):
-        # over the turn of the year ("28.12.-3.1."), not a year's days ("6.12.-1.12.",
-        # refused as ending before it begins)
-        if (end := day.replace(year=first.year + 1)) - first <= timedelta(days=92):
+        # over the turn of the year, to a month earlier in the year ("28.12.-3.1.",
+        # "1.10.-5.1.": found by review, a cap of 92 days said the latter ended before it
+        # began), not a year's days less a few ("6.12.-1.12.", refused as ending before
+        # it begins)
+        if (end := day.replace(year=first.year + 1)).month < first.month:
             return end
     with contextlib.suppress(ValueError):
         return day.replace(year=first.year)

@@ -19,7 +19,13 @@ from bot.cli.staff import shown_detail
 from flows.catalog import FlowCatalog
 from flows.durations import InvalidDuration, parse_duration
 from flows.i18n import translator
-from flows.staff import EndedPeriod, first_day_named, period_and_survey, staff_period
+from flows.staff import (
+    EndedPeriod,
+    EndsBeforeItBegins,
+    first_day_named,
+    period_and_survey,
+    staff_period,
+)
 from tests.bot.test_changed_under_way import survey
 from tests.bot.test_customer_messages import stored_comment
 from tests.bot.test_rights import SCHEMA, export_of
@@ -781,6 +787,11 @@ def test_a_week_or_days_to_come_or_that_are_none_are_not_read(typed: str) -> Non
         ("KW 1", date(2027, 1, 5), "1d"),
         ("Dec 28 to Jan 3", date(2026, 12, 31), "3d"),
         ("28.12.-3.1.", date(2027, 1, 4), "7d"),
+        # more than 92 days over the turn of the year (review: "ends before it begins")
+        ("1.10.-5.1.", date(2027, 1, 6), "97d"),
+        ("Oct 1 to Jan 5", date(2027, 1, 6), "97d"),
+        ("6.12.-1.12.", date(2027, 1, 6), EndsBeforeItBegins),
+        ("3.1.-2.1.", date(2027, 1, 6), EndsBeforeItBegins),
         ("1.-6.3.", date(2026, 3, 7), "6d"),
         ("1.5.-6.5.", date(2026, 5, 7), "6d"),
         ("November", date(2026, 12, 1), "30d"),
@@ -792,8 +803,8 @@ def test_weeks_and_days_between_dates_at_the_turn_of_a_year_or_month(
 ) -> None:
     """Found by review: "KW 52" on 4 January was "no day before today", "1.-6.3." on 7
     March "not understood" (the month's one digit read as a decimal)."""
-    if read is EndedPeriod:
-        with pytest.raises(EndedPeriod):
+    if read in (EndedPeriod, EndsBeforeItBegins):
+        with pytest.raises(read):  # type: ignore[call-overload]
             staff_period(typed, today)
     else:
         assert staff_period(typed, today) == read
