@@ -1372,7 +1372,8 @@ class Engine:
             if asked.skip_if.holds(state.answers):
                 return 0, 0
         if isinstance(asked, ConsentStep):
-            return (1, 1) if self._needed(asked) else (0, 0)
+            answered = {c.purpose for c in state.consents}  # (passed over: see `_skipped`)
+            return (1, 1) if self._needed(asked) and asked.purpose not in answered else (0, 0)
         granted = {c.purpose for c in state.consents if c.granted}
         return (0, 1) if self._not_granted(asked, granted) else (1, 1)
 

@@ -316,6 +316,9 @@ def test_a_purpose_asked_for_once_in_a_survey_is_not_asked_again(answer: str) ->
         assert turn.completion is not None, "neither the second request nor its questions"
     else:
         assert step(turn) == "interview"
+        # what is left counts the second request out too (found by review: "2 more")
+        left = e.handle(turn.state, TextInput("How many questions are left?"))  # type: ignore[arg-type]
+        assert "After this question, one more follows." in left.outcome.replies[0].text
         turn = e.handle(turn.state, TextInput("Mondays"))  # type: ignore[arg-type]
         assert step(turn) == "follow_up", "the second request is passed over"
         turn = e.handle(turn.state, TextInput("Tuesdays"))  # type: ignore[arg-type]
