@@ -329,8 +329,9 @@ class AnswerDesk:
         if mistyped is not None:
             return Outcome.say(
                 t.gettext(
-                    "{typed} is no reference: a reference has 10 characters, digits and the "
-                    "letters a to f, and is the last line of the alert. Nothing was sent."
+                    "{typed} is not a reference: a reference has 10 characters, digits and "
+                    "the letters a to f, and is found in the last line of the alert. Nothing "
+                    "was sent."
                 ).format(typed=mistyped)
             )
         if not _REFERENCE.fullmatch(reference) or not text:

@@ -443,6 +443,24 @@ def test_a_flow_that_does_not_load_is_no_error_of_the_recipients_file(
     assert "would send feedback unencrypted" in capsys.readouterr().out
 
 
+def test_a_settings_error_leaves_the_recipients_file_checked_against_the_flows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by review: an error of the settings (a malformed token) was counted as a flow
+    that did not load, and the recipients file went unchecked against the flows."""
+    monkeypatch.delenv("FEEDBACKBOT_FLOWS_DIR", raising=False)
+    monkeypatch.setenv("FEEDBACKBOT_TOKEN", "notatoken")
+    monkeypatch.setenv("FEEDBACKBOT_DATA_DIR", str(tmp_path / "data"))
+    recipients = tmp_path / "recipients.toml"
+    crm = CRM.format(url="https://crm.example.com/in").replace('"rating"', '"comentt"')
+    recipients.write_text(crm, encoding="utf-8")
+    assert main(["check", "--lang", "en", "--recipients", str(recipients)]) == 1
+    out = capsys.readouterr().out
+    assert "FEEDBACKBOT_TOKEN: error:" in out, out
+    assert "recipient 'crm' lists fields no flow has: comentt" in out, out
+    assert "not checked against the flows" not in out
+
+
 def test_check_names_every_problem_of_the_recipients_file_at_once(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
