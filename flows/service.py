@@ -118,6 +118,13 @@ DEFAULT_FEEDBACK_LIMIT = 10
 (FEEDBACKBOT_FEEDBACK_LIMIT)."""
 _DEFAULT_LIMIT = FeedbackLimit(most=DEFAULT_FEEDBACK_LIMIT)
 _CONTINUE = N_("Let's continue where you left off.")
+_BEFORE_CONSENT = N_(
+    "I did not store this message: I can only take feedback after you have agreed to the "
+    "consent request. Send /start to read it; /privacy explains how your data is handled."
+)
+_SURVEY_GONE = N_(
+    "The survey you had started is no longer offered, so your answers to it were discarded."
+)
 
 
 @dataclass(frozen=True)
@@ -262,11 +269,18 @@ class FeedbackService:
         flow = self.catalog.get(flow_id)
         notes: tuple[str, ...] = ()
         running = self.catalog.flows.get(state.flow_id) if state is not None else None
+        if state is not None and running is None:
+            # The survey under way was taken out of the flows since (found by a flow
+            # author's walk-through: the request of another came, and a text typed under it
+            # was then told "this survey is no longer available")
+            await self.store.delete_draft(pseudonym)
+            state = None
+            notes = (t.gettext(_SURVEY_GONE),)
         if running is not None and (flow_id is None or flow is None):
             # A plain /start (the menu's "give feedback") or an unknown link must not cost
             # the answers of the survey under way: it continues.
             if flow is None:
-                notes = (t.gettext("I do not know that survey."),)
+                notes = (*notes, t.gettext("I do not know that survey."))
             flow = running
         elif flow is None:
             meant = self._survey_meant(flow_id)
@@ -281,7 +295,7 @@ class FeedbackService:
                     ).format(survey=meant)
                 )
             flow = self.catalog.default
-            notes = (t.gettext("I do not know that survey; here is our general feedback."),)
+            notes = (*notes, t.gettext("I do not know that survey; here is our general feedback."))
         if state is not None and state.flow_id == flow.id:
             t = _language_of(state, t)
             if self._agreed_to_older(state, flow):
@@ -963,6 +977,11 @@ class FeedbackService:
                     "given as much feedback to “{survey}” as it takes from one person in 24 "
                     "hours; you can give more from {time}. /help lists what I can do."
                 ).format(survey=survey, time=limited)
+            elif self._requested_recently(pseudonym):
+                # Under a consent request just shown, to whoever agreed to another survey
+                # before (found by a flow author's walk-through: "no survey is under way",
+                # the request above it)
+                said = t.gettext(_BEFORE_CONSENT)
             else:
                 said = t.gettext(
                     "No survey is under way, so I did not store this message. (Feedback you "
@@ -982,11 +1001,7 @@ class FeedbackService:
             return Outcome.say(_in_their_language(said, event, t))
         # Before consent nothing of the input is kept. A pointer, not the whole notice
         # again: whoever declined is not asked a second time unless they send /start.
-        said = t.gettext(
-            "I did not store this message: I can only take feedback after you have agreed "
-            "to the consent request. Send /start to read it; /privacy explains how your data "
-            "is handled."
-        )
+        said = t.gettext(_BEFORE_CONSENT)
         if isinstance(event, TextInput) and (
             typed_no(event.text) or request == STOP or (request == TAKE_BACK and not consents)
         ):
@@ -1549,7 +1564,9 @@ class FeedbackService:
         flow = self.catalog.flows.get(state.flow_id)
         if flow is None:  # said in the person's language: there is no survey to keep to
             await self.store.delete_draft(pseudonym)
-            return Outcome.say(t.gettext("This survey is no longer available. Send /start."))
+            return Outcome.say(
+                t.gettext(_SURVEY_GONE) + " " + t.gettext("Send /start to give feedback.")
+            )
         t = _language_of(state, t)
         if self._agreed_to_older(state, flow):
             return await self._ask_again_under_way(pseudonym, flow, t, state, event)

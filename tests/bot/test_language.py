@@ -436,7 +436,29 @@ async def test_a_draft_of_a_removed_survey_is_answered_in_the_chosen_language(
     catalog.flows.clear()
     catalog.flows.update(monkeypatched)
     await erika.send("/sprache english")
-    assert texts(await erika.send("4")) == "This survey is no longer available. Send /start."
+    assert texts(await erika.send("4")) == (
+        "The survey you had started is no longer offered, so your answers to it were "
+        "discarded. Send /start to give feedback."
+    )
+
+
+async def test_start_over_a_removed_survey_says_its_answers_went(harness: Harness) -> None:
+    """Found by a flow author's walk-through: /start showed another survey's request, and
+    a text typed under it was told "this survey is no longer available"."""
+    erika = harness.customer()
+    started = await erika.send("/start product")
+    await erika.press(labels(started[-1])[0][0])
+    await erika.press("4")
+    assert harness.app is not None and harness.app.bot_data.service is not None
+    del harness.app.bot_data.service.catalog.flows["product"]
+    said = texts(await erika.send("/start"))
+    assert said.startswith(
+        "Die Umfrage, die Sie begonnen hatten, wird nicht mehr angeboten; Ihre Antworten dazu "
+        "wurden daher verworfen."
+    ), said
+    assert "Sind Sie einverstanden?" in said, "the general survey's request"
+    typed = texts(await erika.send("Alles gut"))
+    assert "Feedback darf ich erst annehmen, wenn Sie zugestimmt haben" in typed, typed
 
 
 async def test_staff_get_their_choice_in_the_staff_chat_too(

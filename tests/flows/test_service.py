@@ -378,8 +378,11 @@ async def test_answers_of_a_survey_no_longer_loaded_are_not_said_to_go_on_with_s
     )
     await before.press(ERIKA, press(outcome, "4"))
     after = FeedbackService(store, FlowCatalog.load(shipped=["feedback"]), config, clock=clock)
-    said = (await after.start(ERIKA)).replies[0].text
+    said = "\n".join(reply.text for reply in (await after.start(ERIKA)).replies)
     assert "Um die andere fortzusetzen" not in said and "Einwilligung" in said, said
+    # said what became of the answers (found by a flow author's walk-through)
+    assert said.startswith("Die Umfrage, die Sie begonnen hatten, wird nicht mehr angeboten")
+    assert await store.load_draft(before.store.pseudonym(ERIKA.subject), clock()) is None
 
 
 async def test_a_plain_start_continues_whichever_survey_is_under_way(
