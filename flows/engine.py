@@ -689,6 +689,37 @@ class Engine:
                 shape=shape_of(step),
                 notice_version=state.notice_version,
             )
+        elif (stale := self._stale_answer(state)) is not None:
+            # An answer given earlier names an option the question no longer has (found by
+            # a flow author's walk-through: "salat", renamed, was stored and shown as its id):
+            # back at that question, without what was answered from there on, as the way on
+            # may depend on it.
+            step = stale
+            note = self.t.gettext(
+                "A question you answered earlier has been changed since; please answer it "
+                "again. The questions after it follow once more."
+            )
+            order = {s.id: i for i, s in enumerate(self.flow.steps)}
+            kept = {k for k in state.answers if order.get(k, len(order)) < order[step.id]}
+            asked_later = {
+                s.purpose
+                for s in self.flow.steps
+                if isinstance(s, ConsentStep) and order[s.id] > order[step.id]
+            }
+            moved = state.model_copy(
+                update={
+                    "step_id": step.id,
+                    "shape": shape_of(step),
+                    "answers": {k: v for k, v in state.answers.items() if k in kept},
+                    "scales": {k: v for k, v in state.scales.items() if k in kept},
+                    "consents": [c for c in state.consents if c.purpose not in asked_later],
+                    "selected": [],
+                    "added": None,
+                    "additions": [],
+                    "answered": None,
+                    "answered_at": None,
+                }
+            )
         elif state.shape is not None and state.shape != shape_of(step):
             note = self.t.gettext(
                 "This question has been changed since it was asked; please answer it again."
@@ -702,6 +733,20 @@ class Engine:
         return Turn(
             moved, Outcome(replies=(Reply(note), question), close_keyboard=True), changed=True
         )
+
+    def _stale_answer(self, state: ConversationState) -> Step | None:
+        """The first question answered (in the flow's order) whose answer names an option it
+        does not have now, or None."""
+        for step in self.flow.steps:
+            if not isinstance(step, ChoiceStep | MultipleChoiceStep) or step.id == state.step_id:
+                continue
+            given = state.answers.get(step.id)
+            if given is None:
+                continue
+            chosen = given if isinstance(given, list) else [given]
+            if any(value not in {o.id for o in step.options} for value in chosen):
+                return step
+        return None
 
     def without_outdated_consents(self, state: ConversationState) -> ConversationState | None:
         """The answers under way without the optional consents given to a wording that

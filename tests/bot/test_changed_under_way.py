@@ -381,6 +381,55 @@ async def test_a_press_on_an_option_replaced_since_shows_the_options_there_are(
         await harness.stop()
 
 
+TOPIC_FIRST = TOPIC.replace(
+    TOPIC[TOPIC.index('[[steps]]\nid = "topic"') : TOPIC.index('[[steps]]\nid = "thanks"')], ""
+).replace(
+    '[[steps]]\nid = "rating"',
+    TOPIC[TOPIC.index('[[steps]]\nid = "topic"') : TOPIC.index('[[steps]]\nid = "thanks"')]
+    + '[[steps]]\nid = "rating"',
+)
+
+
+async def test_an_option_answered_earlier_and_replaced_since_is_asked_for_again(
+    api: FakeBotApi, clock: Clock, tmp_path: Path
+) -> None:
+    """Found by a flow author's walk-through: an option chosen, then renamed in the flow
+    before the survey ended, was stored as the old id ("salat") and shown so."""
+    data, flows = tmp_path / "data", tmp_path / "flows"
+    flows.mkdir()
+    (flows / "survey.toml").write_text(TOPIC_FIRST, encoding="utf-8")
+    harness = await started(api, clock, data, flows_dir=flows)
+    erika = harness.customer()
+    await erika.send("/start survey")
+    await erika.press("Ja, ich willige ein")
+    await erika.press("Lieferung")
+    assert "Telefonnummer" in texts(await erika.press("4"))
+    await harness.stop()
+    replaced = TOPIC_FIRST.replace(
+        '{ id = "delivery", label = { de = "Lieferung", en = "Delivery" } }',
+        '{ id = "shipping", label = { de = "Versand", en = "Shipping" } }',
+    )
+    harness = await edited(api, clock, data, flows, replaced)
+    try:
+        erika = harness.customer()
+        said = await erika.send("nicht nötig")
+        assert "Eine Frage, die Sie schon beantwortet haben, wurde inzwischen geändert" in texts(
+            said
+        )
+        assert any("Versand" in str(m["buttons"]) for m in said), texts(said)
+        assert "Wie zufrieden?" in texts(await erika.press("Versand")), "the way on, again"
+        await erika.press("5")
+        assert "Danke!" in texts(await erika.send("nicht nötig"))
+        [feedback] = copy_of_the_data(await erika.send("/meinedaten"))["feedback"]
+        assert {a["step"]: a["answer"] for a in feedback["answers"]} == {
+            "topic": "shipping",
+            "rating": 5,
+            "phone": "nicht nötig",
+        }
+    finally:
+        await harness.stop()
+
+
 async def test_a_question_renamed_since_starts_the_survey_again_saying_so(
     api: FakeBotApi, clock: Clock, tmp_path: Path
 ) -> None:
