@@ -522,6 +522,28 @@ async def test_the_purge_command_deletes_audit_entries_past_their_retention(
     db.close()
 
 
+async def test_the_purge_command_keeps_the_audit_trail_while_the_flows_do_not_load(
+    tmp_path: Path,
+) -> None:
+    """Found by review: the trail left unset follows the longest retention of a survey; with
+    a flow file that did not load, the purge cut it to FEEDBACKBOT_RETENTION's."""
+    data, flows = tmp_path / "data", tmp_path / "flows"
+    flows.mkdir()
+    store = SQLiteStore(data, base64.urlsafe_b64decode(MASTER_KEY))
+    await store.open()
+    at = datetime.now(UTC) - timedelta(days=2000)
+    await store.record_audit(AuditEntry(event="export", at=at, actor="cli", records=1))
+    await store.close()
+    (flows / "broken.toml").write_text("id = \n", encoding="utf-8")
+    env = cli_env(data) | {"FEEDBACKBOT_FLOWS_DIR": str(flows), "LANG": "en_US.UTF-8"}
+    kept = cli("purge", env=env, cwd=tmp_path)
+    assert kept.returncode == 0, kept.stderr
+    assert "no audit entry was purged, as the flows did not load" in kept.stdout, kept.stdout
+    (flows / "broken.toml").unlink()
+    purged = cli("purge", env=env, cwd=tmp_path)
+    assert purged.returncode == 0 and "audit entries: 1" in purged.stdout, purged.stdout
+
+
 def interrupted_when(
     args: list[str],
     env: dict[str, str],
