@@ -430,6 +430,17 @@ class ErasureLedger(StoreCore):
         )
         return LedgerNote(until=dt(until) if until else None, about=about, proofs=proofs)
 
+    async def ledger_of_another_store(self) -> int:
+        """How many erasure notes the ledger holds where not one of them opens with this
+        store's key: a copy made by another store (one begun afresh after the data folder
+        was lost, whose nightly `backup --ledger` went on), which names none of this
+        store's data; 0 where any opens, or there are none (found by review: restored with
+        such a copy, the people erased before the loss came back)."""
+        decrypt = crypto.decrypter(self._derived_key(_LABEL))
+        entries = partial(_read, decrypt=decrypt, keep=lambda _, page: page)
+        opened, unreadable = await on_thread(self._conn(), entries)
+        return unreadable if unreadable and not opened else 0
+
     async def _ledger(self) -> list[dict[str, Any]]:
         """Every entry, oldest first."""
         return await self._read_ledger(lambda _, entries: entries)

@@ -130,9 +130,10 @@ def check_backups(data_dir: Path, backups: Backups) -> Keyless:
         raise StoreError(
             N_(
                 "the erasure ledger {file} in {path} is that of a store begun afresh since the "
-                "backup (its key store is another than the key store backup), so none of its "
-                "notes reach the restored data: give the ledger's newest copy with --ledger; "
-                "only if there is none, move {file} out of {path} and restore again"
+                "backup (its key store is a different one from the key store backup), so none "
+                "of its notes reach the restored data: give with --ledger the newest copy of "
+                "the ledger made before the data folder was lost; only if there is none, move "
+                "{file} out of {path} and restore again"
             ),
             path=data_dir,
             file=LEDGER_FILE,

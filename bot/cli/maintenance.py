@@ -32,7 +32,8 @@ from flows.catalog import FlowCatalog, FlowDefinitionError
 from flows.i18n import Translator
 from flows.models import ChoiceStep, MultipleChoiceStep, render_text
 from flows.service import utc_now
-from storage import SQLiteStore, StatisticsRow
+from storage import SQLiteStore, StatisticsRow, StoreError
+from storage.interface import N_
 from storage.masterkey import MASTER_KEY_FILE
 from storage.sqlite import DATA_FILE
 from storage.sqlite_db import DATA_MIGRATIONS, LOCK_FILE, hold_lock, release_lock, schema_version
@@ -316,6 +317,17 @@ def run_restore(args: argparse.Namespace) -> int:
             await asyncio.to_thread(store.refuse_key_store_backup, backups.keys)
         await store.open()
         try:
+            if backups.ledger is not None and (foreign := await store.ledger_of_another_store()):
+                raise StoreError(
+                    N_(
+                        "the erasure ledger copy {path} is another store's: none of its notes "
+                        "({count}) opens with the key store's key (a copy made by a store "
+                        "begun afresh since the backup?); give a copy made before the data "
+                        "folder was lost"
+                    ),
+                    path=backups.ledger,
+                    count=foreign,
+                )
             if aside is not None and (aside / DATA_FILE).exists():
                 carried.append(await store.carry_audit_over(aside / DATA_FILE))
             if backups.ledger is not None and aside is not None and (aside / LEDGER_FILE).exists():

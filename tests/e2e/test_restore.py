@@ -251,8 +251,20 @@ def test_a_lost_folder_started_afresh_and_used_takes_the_ledgers_copy(
     done = cli("restore", str(backup), "--keys", str(keys), env=env, cwd=tmp_path)
     assert done.returncode == 1
     assert "is that of a store begun afresh since the backup" in done.stderr, done.stderr
-    assert "give the ledger's newest copy with --ledger" in done.stderr
+    assert "give with --ledger the newest copy of the ledger made before" in done.stderr
     assert files() == before, "unchanged"
+    # The fresh store's own nightly copy is refused: none of its notes reach this store's
+    # data (found by review: restored with it, the person erased before the loss was back)
+    fresh = tmp_path / "erasures-fresh.db"
+    nightly = ("backup", str(tmp_path / "b3.db"), "--ledger", str(fresh))
+    assert cli(*nightly, env=env, cwd=tmp_path).returncode == 0
+    wrong = ("restore", str(backup), "--keys", str(keys), "--ledger", str(fresh))
+    done = cli(*wrong, env=env, cwd=tmp_path)
+    assert done.returncode == 1, done.stdout
+    assert f"the erasure ledger copy {fresh} is another store's: none of its notes (1)" in (
+        done.stderr
+    ), done.stderr
+    assert files() == before, "as it was"
     restore = ("restore", str(backup), "--keys", str(keys), "--ledger", str(copy))
     done = cli(*restore, env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
