@@ -118,10 +118,6 @@ DEFAULT_FEEDBACK_LIMIT = 10
 (FEEDBACKBOT_FEEDBACK_LIMIT)."""
 _DEFAULT_LIMIT = FeedbackLimit(most=DEFAULT_FEEDBACK_LIMIT)
 _CONTINUE = N_("Let's continue where you left off.")
-_BEFORE_CONSENT = N_(
-    "I did not store this message: I can only take feedback after you have agreed to the "
-    "consent request. Send /start to read it; /privacy explains how your data is handled."
-)
 _SURVEY_GONE = N_(
     "The survey you had started is no longer offered, so your answers to it were discarded."
 )
@@ -958,6 +954,19 @@ class FeedbackService:
                     said = t.gettext("You're welcome, and thank you for your feedback!")
                 else:
                     said = t.gettext("Thank you for your feedback, and all the best!")
+            elif self._requested_recently(pseudonym):
+                # Under a consent request just shown, to whoever agreed to another survey
+                # before, also just after finishing one (found by a flow author's walk-through
+                # and its review: "no survey is under way", the request above it)
+                unanswered = False
+                if isinstance(event, TextInput) and typed_no(event.text):
+                    said = t.gettext("All right: nothing of this survey is stored.")
+                else:
+                    said = t.gettext(
+                        "I did not store this message: I can take answers only after you have "
+                        "agreed to the consent request above. To take part, tap “{yes}” under "
+                        "it."
+                    ).format(yes=t.gettext("Yes, I agree"))
             elif await self._finished_recently(pseudonym):
                 if limited is not None:
                     said = t.gettext(
@@ -977,11 +986,6 @@ class FeedbackService:
                     "given as much feedback to “{survey}” as it takes from one person in 24 "
                     "hours; you can give more from {time}. /help lists what I can do."
                 ).format(survey=survey, time=limited)
-            elif self._requested_recently(pseudonym):
-                # Under a consent request just shown, to whoever agreed to another survey
-                # before (found by a flow author's walk-through: "no survey is under way",
-                # the request above it)
-                said = t.gettext(_BEFORE_CONSENT)
             else:
                 said = t.gettext(
                     "No survey is under way, so I did not store this message. (Feedback you "
@@ -1001,7 +1005,11 @@ class FeedbackService:
             return Outcome.say(_in_their_language(said, event, t))
         # Before consent nothing of the input is kept. A pointer, not the whole notice
         # again: whoever declined is not asked a second time unless they send /start.
-        said = t.gettext(_BEFORE_CONSENT)
+        said = t.gettext(
+            "I did not store this message: I can only take feedback after you have agreed "
+            "to the consent request. Send /start to read it; /privacy explains how your data "
+            "is handled."
+        )
         if isinstance(event, TextInput) and (
             typed_no(event.text) or request == STOP or (request == TAKE_BACK and not consents)
         ):

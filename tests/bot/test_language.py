@@ -458,7 +458,32 @@ async def test_start_over_a_removed_survey_says_its_answers_went(harness: Harnes
     ), said
     assert "Sind Sie einverstanden?" in said, "the general survey's request"
     typed = texts(await erika.send("Alles gut"))
-    assert "Feedback darf ich erst annehmen, wenn Sie zugestimmt haben" in typed, typed
+    assert typed.startswith(
+        "Diese Nachricht habe ich nicht gespeichert: Antworten kann ich erst annehmen, wenn Sie "
+        "der Einwilligungsanfrage oben zugestimmt haben. Um teilzunehmen, tippen Sie darunter "
+        "auf „Ja, ich willige ein“."
+    ), typed
+    assert "/start" not in typed, "a plain /start would begin another survey for some"
+    assert texts(await erika.send("Nein danke")) == (
+        "In Ordnung: Von dieser Umfrage wird nichts gespeichert."
+    )
+
+
+async def test_text_under_another_surveys_request_just_after_finishing_is_told_to_agree(
+    harness: Harness,
+) -> None:
+    """Found by review: just after the thanks, /start product and a text typed under its
+    request got "your feedback has been received, no question is open"."""
+    erika = harness.customer()
+    await erika.send("/start")
+    await erika.press("Ja, ich willige ein")
+    await erika.press("4")
+    await erika.send("Gut")
+    await erika.press("Nein")
+    await erika.send("/start product")
+    typed = texts(await erika.send("Die App stürzt ab"))
+    assert typed.startswith("Diese Nachricht habe ich nicht gespeichert: Antworten kann ich"), typed
+    assert "Ihr Feedback ist angekommen" not in typed
 
 
 async def test_staff_get_their_choice_in_the_staff_chat_too(
