@@ -574,6 +574,22 @@ def button_data(token: str, step_id: str, value: str) -> str:
     return f"a:{token}:{step_id}:{value}"
 
 
+def _takes(step: Step, given: Answer) -> bool:
+    """Whether `step`, as it is now, can take `given` as given (a skip always): not an
+    option it no longer has, nor an answer of another kind (a choice made a rating since,
+    found by review: "delivery" was stored as a rating)."""
+    if given is None:
+        return True
+    if isinstance(step, ChoiceStep | MultipleChoiceStep):
+        chosen = given if isinstance(given, list) else [given]
+        return all(value in {o.id for o in step.options} for value in chosen)
+    if isinstance(step, RatingStep):
+        return isinstance(given, int) and not isinstance(given, bool)
+    if isinstance(step, TextStep):
+        return isinstance(given, str)
+    return True
+
+
 def shape_of(step: Step) -> str:
     """A short fingerprint of what `step` takes as an answer (its kind, scale, options,
     purpose), not of its wording: a change of it between two runs asks the question
@@ -692,27 +708,29 @@ class Engine:
         elif (stale := self._stale_answer(state)) is not None:
             # An answer given earlier names an option the question no longer has (found by
             # a flow author's walk-through: "salat", renamed, was stored and shown as its id):
-            # back at that question, without what was answered from there on, as the way on
-            # may depend on it.
-            step = stale
+            # back at that question, keeping only what was answered on the way to it, as the
+            # way on may depend on it (review: by the file's order, an answer of a branch
+            # then not taken was kept).
+            step, before = stale
             note = self.t.gettext(
                 "A question you answered earlier has been changed since; please answer it "
                 "again. The questions after it follow once more."
             )
-            order = {s.id: i for i, s in enumerate(self.flow.steps)}
-            kept = {k for k in state.answers if order.get(k, len(order)) < order[step.id]}
-            asked_later = {
-                s.purpose
-                for s in self.flow.steps
-                if isinstance(s, ConsentStep) and order[s.id] > order[step.id]
+            asked = {s.purpose for s in self.flow.steps if isinstance(s, ConsentStep)}
+            asked_before = {
+                s.purpose for s in self.flow.steps if isinstance(s, ConsentStep) and s.id in before
             }
             moved = state.model_copy(
                 update={
                     "step_id": step.id,
                     "shape": shape_of(step),
-                    "answers": {k: v for k, v in state.answers.items() if k in kept},
-                    "scales": {k: v for k, v in state.scales.items() if k in kept},
-                    "consents": [c for c in state.consents if c.purpose not in asked_later],
+                    "answers": {k: v for k, v in state.answers.items() if k in before},
+                    "scales": {k: v for k, v in state.scales.items() if k in before},
+                    "consents": [
+                        c
+                        for c in state.consents
+                        if c.purpose in asked_before or c.purpose not in asked
+                    ],
                     "selected": [],
                     "added": None,
                     "additions": [],
@@ -734,18 +752,19 @@ class Engine:
             moved, Outcome(replies=(Reply(note), question), close_keyboard=True), changed=True
         )
 
-    def _stale_answer(self, state: ConversationState) -> Step | None:
-        """The first question answered (in the flow's order) whose answer names an option it
-        does not have now, or None."""
-        for step in self.flow.steps:
-            if not isinstance(step, ChoiceStep | MultipleChoiceStep) or step.id == state.step_id:
-                continue
-            given = state.answers.get(step.id)
-            if given is None:
-                continue
-            chosen = given if isinstance(given, list) else [given]
-            if any(value not in {o.id for o in step.options} for value in chosen):
-                return step
+    def _stale_answer(self, state: ConversationState) -> tuple[Step, set[str]] | None:
+        """The first question on the way the answers took whose answer it cannot take now
+        (an option it no longer has; a choice made a rating since), with the ids of the
+        steps before it on that way; None where there is none before the open question."""
+        step: Step | None = self.flow.steps[0]
+        before: set[str] = set()
+        for _ in self.flow.steps:
+            if step is None or step.id == state.step_id or isinstance(step, ThanksStep):
+                return None
+            if step.id in state.answers and not _takes(step, state.answers[step.id]):
+                return step, before
+            before.add(step.id)
+            step = self._next(step, state.answers, state.consents)
         return None
 
     def without_outdated_consents(self, state: ConversationState) -> ConversationState | None:

@@ -430,6 +430,100 @@ async def test_an_option_answered_earlier_and_replaced_since_is_asked_for_again(
         await harness.stop()
 
 
+BRANCHED = """
+id = "survey"
+title = { de = "Umfrage", en = "Survey" }
+intro = { de = "Kurze Umfrage.", en = "Short survey." }
+
+[[purposes]]
+id = "survey"
+required = true
+label = { de = "Speicherung", en = "Storing" }
+description = { de = "Feedback speichern und auswerten", en = "Storing and evaluating feedback" }
+
+[[steps]]
+id = "rating"
+type = "rating"
+prompt = { de = "Wie zufrieden?", en = "How satisfied?" }
+next = [{ goto = "topic" }]
+
+[[steps]]
+id = "detail"
+type = "text"
+prompt = { de = "Was war mit der Lieferung?", en = "What about the delivery?" }
+next = [{ goto = "more" }]
+
+[[steps]]
+id = "topic"
+type = "choice"
+prompt = { de = "Worum geht es?", en = "What is it about?" }
+options = [
+  { id = "billing", label = { de = "Rechnung", en = "Billing" } },
+  { id = "delivery", label = { de = "Lieferung", en = "Delivery" } },
+]
+next = [{ if = "topic == delivery", goto = "detail" }, { goto = "more" }]
+
+[[steps]]
+id = "more"
+type = "text"
+prompt = { de = "Noch etwas?", en = "Anything else?" }
+
+[[steps]]
+id = "thanks"
+type = "thanks"
+prompt = { de = "Danke!", en = "Thanks!" }
+"""
+
+
+@pytest.mark.parametrize("edit", ["renamed", "made a rating"])
+async def test_an_answer_replaced_since_on_a_branch_keeps_only_the_way_taken_again(
+    api: FakeBotApi, clock: Clock, tmp_path: Path, edit: str
+) -> None:
+    """Found by review: back at a question whose option was renamed, the answers kept
+    were those before it in the file, so the delivery complaint (a branch no longer
+    taken) was stored; and a choice made a rating since kept "delivery" as a rating."""
+    data, flows = tmp_path / "data", tmp_path / "flows"
+    flows.mkdir()
+    (flows / "survey.toml").write_text(BRANCHED, encoding="utf-8")
+    harness = await started(api, clock, data, flows_dir=flows)
+    erika = harness.customer()
+    await erika.send("/start survey")
+    await erika.press("Ja, ich willige ein")
+    await erika.press("4")
+    await erika.press("Lieferung")
+    assert "Noch etwas?" in texts(await erika.send("kam kaputt an"))
+    await harness.stop()
+    if edit == "renamed":
+        changed = BRANCHED.replace('id = "delivery"', 'id = "shipping"').replace(
+            "topic == delivery", "topic == shipping"
+        )
+    else:
+        choice = BRANCHED[BRANCHED.index('type = "choice"') : BRANCHED.index("next = [{ if")]
+        changed = BRANCHED.replace(
+            choice, 'type = "rating"\nprompt = { de = "Wie war es?", en = "How was it?" }\n'
+        ).replace("topic == delivery", "topic <= 2")
+    harness = await edited(api, clock, data, flows, changed)
+    try:
+        erika = harness.customer()
+        said = texts(await erika.send("nein"))
+        assert "Eine Frage, die Sie schon beantwortet haben, wurde inzwischen geändert" in said
+        if edit == "renamed":
+            assert "Noch etwas?" in texts(await erika.press("Rechnung")), "no longer detail"
+            topic: object = "billing"
+        else:
+            assert "Noch etwas?" in texts(await erika.press("5"))
+            topic = 5
+        assert "Danke!" in texts(await erika.send("nein"))
+        [feedback] = copy_of_the_data(await erika.send("/meinedaten"))["feedback"]
+        assert {a["step"]: a["answer"] for a in feedback["answers"]} == {
+            "rating": 4,
+            "topic": topic,
+            "more": "nein",
+        }
+    finally:
+        await harness.stop()
+
+
 async def test_a_question_renamed_since_starts_the_survey_again_saying_so(
     api: FakeBotApi, clock: Clock, tmp_path: Path
 ) -> None:
