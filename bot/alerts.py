@@ -22,7 +22,7 @@ from telegram.constants import MessageLimit
 
 from bot.render import send_to, split_text
 from bot.staffchat import say_cut_off
-from flows.i18n import SUPPORTED_LOCALES
+from flows.answers import answered_in
 from flows.replies import Reply
 from storage.interface import (
     DecryptionFailed,
@@ -370,25 +370,14 @@ class Alerts:
         return True
 
     async def _language_of(self, pseudonym: str) -> str | None:
-        """The language an answer from staff reaches the person in (see StaffDesk.alert):
-        the one chosen with /sprache while it is stored, else the one they agreed to be
-        contacted in, as flows.answers writes the answer's own words (found by a customer
-        walk-through: staff were asked to answer in German someone who had chosen English);
-        None where the store cannot say, the alert posted without it."""
+        """The language an answer from staff reaches the person in (flows.answers), which
+        the alert names (see StaffDesk.alert; found by a customer walk-through: staff were
+        asked to answer in German someone who had chosen English); None where there is
+        none, the alert posted without it."""
         service = self._data.service
         if service is None:
             return None
-        try:
-            choice = await service.store.language_of(pseudonym, service.clock())
-        except StoreError:  # (a damaged choice: the contact's language still holds)
-            choice = None
-        if choice is not None and choice.locale in SUPPORTED_LOCALES:  # (as flows.language)
-            return choice.locale
-        try:
-            kept = await service.store.contact_language_of(pseudonym)
-        except StoreError:
-            return None
-        return kept if kept in SUPPORTED_LOCALES else None
+        return await answered_in(service.store, pseudonym, service.clock())
 
     async def _done(self, feedback_id: str) -> None:
         service = self._data.service

@@ -86,6 +86,26 @@ _AROUND = "#:.,;!?()[]{}<>\"'„“”‚‘’«»"
 _WORD = re.compile(r"\s*(\S*)\s*(.*)", re.DOTALL)
 
 
+async def answered_in(store: Store, pseudonym: str, now: datetime) -> str | None:
+    """The language an answer from staff reaches the person in: the one chosen with
+    /sprache while it is stored, else that of the conversation in which they agreed to be
+    contacted (an English speaker got German: language review); one the bot does not
+    speak, or a row that does not open, counts as none (found by review: the alert named
+    another language than the answer came in). None: the default language. The alert
+    names it to staff (bot.alerts)."""
+    try:
+        choice = await store.language_of(pseudonym, now)
+    except StoreError:
+        choice = None
+    if choice is not None and choice.locale in SUPPORTED_LOCALES:
+        return choice.locale
+    try:
+        kept = await store.contact_language_of(pseudonym)
+    except StoreError:
+        return None
+    return kept if kept in SUPPORTED_LOCALES else None
+
+
 def reference_of(record: FeedbackRecord) -> str:
     return record.id[:REFERENCE_LENGTH]
 
@@ -454,14 +474,8 @@ class AnswerDesk:
     async def _message(
         self, target: PeriodFeedback, flow: FlowDefinition, text: str, now: datetime
     ) -> Reply:
-        # The language chosen with /sprache, else that of the conversation in which the
-        # person agreed to be contacted (an English speaker got German: language review).
-        choice = await self.store.language_of(target.pseudonym, now)
-        locale = choice.locale if choice is not None else None
-        locale = locale or await self.store.contact_language_of(target.pseudonym)
-        if locale not in SUPPORTED_LOCALES:
-            locale = self.settings.default_locale
-        return self._compose(translator(locale), target, flow, text)
+        locale = await answered_in(self.store, target.pseudonym, now)
+        return self._compose(translator(locale or self.settings.default_locale), target, flow, text)
 
     def _compose(
         self, t: Translator, target: PeriodFeedback, flow: FlowDefinition, text: str

@@ -286,22 +286,27 @@ async def test_a_stored_choice_the_bot_does_not_speak_is_not_named_in_the_alert(
     """Found by review of the alert's language: a choice row holding a language the bot
     does not speak (an old or restored row) was named to staff ("liest Französisch"), or,
     no language at all, broke the alert and the end of the survey."""
-    customer = desk.customer(4491, language_code="de")
+    customer = desk.customer(4491, language_code="en")
     await customer.send("/start")
-    await customer.press("Ja, ich willige ein")
+    await customer.press("Yes, I agree")
     await customer.press("1")
-    await customer.send("Paket kam nie an")
+    await customer.send("Parcel never arrived")
     assert desk.store is not None
     pseudonym = desk.store.pseudonym(f"tg-user:{customer.user_id}")
     now = desk.clock()
     odd = LanguageChoice(locale=stored, chosen_at=now, expires_at=now + timedelta(days=30))
     await desk.store.save_language(pseudonym, odd)
-    said = texts(await customer.press(YES))  # to be contacted
-    assert "Vielen Dank" in said, said
+    said = texts(await customer.press("Yes, I agree"))  # to be contacted
+    assert "Thank you" in said, said
     assert desk.app is not None
     await asyncio.gather(*desk.app.bot_data.background)
-    alert = desk.api.messages(STAFF_CHAT)[-1]["text"] or ""
-    assert "liest Deutsch: Bitte antworten Sie in dieser Sprache." in alert, alert
+    alert = desk.api.messages(STAFF_CHAT)[-1]
+    said = alert["text"] or ""
+    assert "liest Englisch: Bitte antworten Sie in dieser Sprache." in said, said
+    # and the answer comes in the language the alert names (review: in the default one)
+    await confirmed(desk)
+    sent = await in_staff_chat(desk, f"/antworten {ANSWER}", reply_to=alert["message_id"])
+    assert to(sent, 4491).startswith("Message from Beispiel GmbH"), to(sent, 4491)
 
 
 async def test_a_language_chosen_and_given_up_is_not_kept_with_the_contact(
