@@ -203,7 +203,7 @@ def check_loaded(
     reports = []
     if flows_dir is not None:
         reports += [check_file(file, t) for file in flow_files(flows_dir)]
-        reports += _not_loaded(flows_dir, t)
+        reports += _not_loaded(flows_dir, t, shipped_run=shipped is None or bool(shipped))
     replaced = {r.flow.id for r in reports if r.flow is not None}
     for source, text in shipped_definitions():
         report = check_text(text, source, t)
@@ -213,7 +213,7 @@ def check_loaded(
     return _with_duplicate_ids(_with_purpose_conflicts(reports, t), t)
 
 
-def _not_loaded(flows_dir: Path, t: Translator) -> list[Report]:
+def _not_loaded(flows_dir: Path, t: Translator, shipped_run: bool = True) -> list[Report]:
     """A warning for each file of the flows folder the bot does not load, its name not
     ending in ".toml" (found by an operator's walk-through: "survey.yaml" and "Mine.TOML"
     went without a word); hidden files and folders aside."""
@@ -236,7 +236,8 @@ def _not_loaded(flows_dir: Path, t: Translator) -> list[Report]:
     reports += [
         Report(str(path), (Finding(str(path), 0, inside, warning=True),)) for path in folders
     ]
-    if not flow_files(flows_dir):  # (a folder mistyped or empty: the shipped flows alone)
+    if shipped_run and not flow_files(flows_dir):  # (mistyped or empty: the shipped alone;
+        # with none shipped, that no flow loads is an error of its own: review)
         none = t.gettext(
             "FEEDBACKBOT_FLOWS_DIR holds no flow definitions (*.toml), so the bot runs the "
             "shipped flows only"

@@ -474,6 +474,12 @@ def test_without_files_what_the_flows_folder_holds_besides_flows_is_warned_of(
         "bot runs the shipped flows only"
     ) in out
     assert "0 errors and 4 warnings" in out, out
+    # with no shipped flow either, that no flow loads is the error alone (review)
+    monkeypatch.setenv("FEEDBACKBOT_SHIPPED_FLOWS", "none")
+    assert main(["check", "--lang", "en"]) == 1
+    out = capsys.readouterr().out
+    assert "no flow with id 'feedback'" in out and "holds no flow definitions" not in out, out
+    monkeypatch.setenv("FEEDBACKBOT_SHIPPED_FLOWS", "feedback")
     (flows / "mine.toml").write_text(BAKERY, encoding="utf-8")
     assert main(["check", "--lang", "en"]) == 0
     assert "holds no flow definitions" not in capsys.readouterr().out
