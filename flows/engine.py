@@ -756,6 +756,7 @@ class Engine:
         """The first question on the way the answers took whose answer it cannot take now
         (an option it no longer has; a choice made a rating since), with the ids of the
         steps before it on that way; None where there is none before the open question."""
+        granted = {c.purpose for c in state.consents if c.granted}
         step: Step | None = self.flow.steps[0]
         before: set[str] = set()
         for _ in self.flow.steps:
@@ -764,7 +765,11 @@ class Engine:
             if step.id in state.answers and not _takes(step, state.answers[step.id]):
                 return step, before
             before.add(step.id)
-            step = self._next(step, state.answers, state.consents)
+            # As `_next`, but through the consent steps answered on the way (`_next` passes
+            # over one whose purpose is answered: here, by that very step)
+            step = self.flow.following(step, state.answers)
+            while step is not None and self._skipped(step, state.answers, granted):
+                step = self.flow.following(step, state.answers)
         return None
 
     def without_outdated_consents(self, state: ConversationState) -> ConversationState | None:

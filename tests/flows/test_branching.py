@@ -333,6 +333,60 @@ def test_a_purpose_asked_for_once_in_a_survey_is_not_asked_again(answer: str) ->
     assert given == [("research", answer != "No")]
 
 
+WITH_CHANNEL = RESEARCH.replace(
+    """[[steps]]
+id = "thanks"
+""",
+    """[[steps]]
+id = "channel"
+type = "choice"
+prompt = { de = "Wo?", en = "Where?" }
+options = [
+  { id = "app", label = { de = "App", en = "App" } },
+  { id = "web", label = { de = "Web", en = "Web" } },
+]
+
+[[steps]]
+id = "more"
+type = "text"
+prompt = { de = "Noch etwas?", en = "Anything else?" }
+
+[[steps]]
+id = "thanks"
+""",
+)
+
+
+def test_back_at_an_option_replaced_since_keeps_the_consent_given_on_the_way() -> None:
+    """Found by reading the change again: the way to the question whose option was
+    replaced was walked as `_next` goes, past the consent step already answered, so the
+    consent given there was dropped while the answer collected for it was kept."""
+    before = engine(load_flow(WITH_CHANNEL, "research.toml"))
+    turn = press(before, press(before, before.begin(), "App"), "Yes, I agree")
+    turn = before.handle(turn.state, TextInput("Mondays"))  # type: ignore[arg-type]
+    turn = press(before, turn, "App")
+    assert step(turn) == "more" and turn.state is not None
+    renamed = WITH_CHANNEL.replace(
+        '{ id = "app", label = { de = "App", en = "App" } },\n  { id = "web"',
+        '{ id = "mobile", label = { de = "Mobil", en = "Mobile" } },\n  { id = "web"',
+    )
+    after = engine(load_flow(renamed, "research.toml"))
+    moved = after.realign(turn.state)
+    assert moved is not None and step(moved) == "channel"
+    assert moved.outcome.replies[0].text.startswith("A question you answered earlier")
+    turn = press(after, moved, "Mobile")
+    assert step(turn) == "more"
+    done = after.handle(turn.state, TextInput("no"))  # type: ignore[arg-type]
+    assert done.completion is not None
+    assert done.completion.answers == {
+        "topic": "app",
+        "interview": "Mondays",
+        "channel": "mobile",
+        "more": "no",
+    }
+    assert [(c.purpose, c.granted) for c in done.completion.consents] == [("research", True)]
+
+
 def test_check_warns_of_a_purpose_asked_for_twice_on_a_path() -> None:
     report = check_text(ASKED_TWICE, "research.toml", translator("en"))
     assert not report.errors
