@@ -317,7 +317,7 @@ def run_restore(args: argparse.Namespace) -> int:
             await asyncio.to_thread(store.refuse_key_store_backup, backups.keys)
         await store.open()
         try:
-            if backups.ledger is not None and (foreign := await store.ledger_of_another_store()):
+            if backups.ledger is not None and (unopened := await store.ledger_of_another_store()):
                 raise StoreError(
                     N_(
                         "the erasure ledger copy {path} is another store's: none of its notes "
@@ -326,7 +326,7 @@ def run_restore(args: argparse.Namespace) -> int:
                         "folder was lost"
                     ),
                     path=backups.ledger,
-                    count=foreign,
+                    count=unopened,
                 )
             if aside is not None and (aside / DATA_FILE).exists():
                 carried.append(await store.carry_audit_over(aside / DATA_FILE))
