@@ -777,7 +777,7 @@ def _from_to(text: str, today: date) -> tuple[date, date] | None:
     if first is not None and end_day:  # "Dec 1 to 6"
         last = _day_of(first, end_day[1])
     elif first is not None and end:
-        last = _end_named(" ".join(end), first, today)
+        last = _end_named(" ".join(end), first)
     elif start_day and end and not end_day:  # "1.-6.12.", "1. bis 6.12."
         first, last = _month_of_the_end(" ".join(end), start_day[1], today)
     if first is None or last is None:
@@ -815,7 +815,12 @@ def _month_of_the_end(text: str, day: str, today: date) -> tuple[date | None, da
     raise NoSuchDay(f"{text[:40]!r}: no day")
 
 
-def _end_named(text: str, first: date, today: date) -> date | None:
+_TURN_OF_THE_YEAR = timedelta(days=300)
+"""The longest days from one date to another over the turn of the year: longer ones,
+"1.12.-30.11.", are a year's days less a few, typed the wrong way round."""
+
+
+def _end_named(text: str, first: date) -> date | None:
     """The last day of days from `first` on that `text` names: as typed where it gives a
     year, else the first such day from `first` on ("3.1." after "28.12." is next year's)."""
     day = date_named(text, _NO_YEAR)
@@ -825,12 +830,12 @@ def _end_named(text: str, first: date, today: date) -> date | None:
         if (end := day.replace(year=first.year)) >= first:
             return end
     with contextlib.suppress(ValueError):
-        # over the turn of the year, to a month earlier in the year: within 92 days
-        # ("28.12.-3.1."), or any days already over ("1.10.-5.1." in January: found by
-        # review, said to end before it began); not a year's days less a few
-        # ("6.12.-1.12.", "1.12.-30.11.", refused as ending before they begin)
+        # over the turn of the year, to a month earlier in the year ("28.12.-3.1.",
+        # "1.10.-5.1.": found by review, a cap of 92 days said the latter ended before it
+        # began), not a year's days less a few ("6.12.-1.12.", "1.12.-30.11.", refused as
+        # ending before they begin)
         end = day.replace(year=first.year + 1)
-        if end.month < first.month and (end - first <= timedelta(days=92) or end <= today):
+        if end.month < first.month and end - first <= _TURN_OF_THE_YEAR:
             return end
     with contextlib.suppress(ValueError):
         return day.replace(year=first.year)

@@ -793,7 +793,9 @@ def test_a_week_or_days_to_come_or_that_are_none_are_not_read(typed: str) -> Non
         ("6.12.-1.12.", date(2027, 1, 6), EndsBeforeItBegins),
         ("3.1.-2.1.", date(2027, 1, 6), EndsBeforeItBegins),
         ("1.12.-30.11.", date(2026, 12, 2), EndsBeforeItBegins),  # not to next November
-        ("1.6.-5.1.", date(2027, 1, 6), "219d"),  # over already: however long
+        ("1.6.-5.1.", date(2027, 1, 6), "219d"),
+        ("1.10.-5.1.", date(2026, 12, 20), "80d"),  # still running: up to yesterday
+        ("Oct 1 to Jan 5", date(2027, 1, 3), "94d"),
         ("1.-6.3.", date(2026, 3, 7), "6d"),
         ("1.5.-6.5.", date(2026, 5, 7), "6d"),
         ("November", date(2026, 12, 1), "30d"),
