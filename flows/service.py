@@ -941,9 +941,12 @@ class FeedbackService:
                     "You cancelled the survey, so I did not store this message. Send {start} "
                     "to give feedback again; /help lists what I can do."
                 ).format(start=self._cancelled[pseudonym][1])
-            elif kind is not None and (
-                limited is not None or await self._finished_recently(pseudonym)
+            elif (
+                kind is not None
+                and (kind == "thanks" or not self._requested_recently(pseudonym))
+                and (limited is not None or await self._finished_recently(pseudonym))
             ):
+                # ("ok" under another survey's request just shown is no goodbye: review)
                 # Said not stored (found by a customer walk-through: "Und das Personal war
                 # unfreundlich" sent after the thanks read as added to the feedback); a
                 # thank-you or a goodbye is answered as one (found by the next: "thanks!" was

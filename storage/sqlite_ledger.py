@@ -431,15 +431,29 @@ class ErasureLedger(StoreCore):
         return LedgerNote(until=dt(until) if until else None, about=about, proofs=proofs)
 
     async def ledger_of_another_store(self) -> int:
-        """How many erasure notes the ledger holds where not one of them opens with this
-        store's key: a copy made by another store (one begun afresh after the data folder
-        was lost, whose nightly `backup --ledger` went on), which names none of this
-        store's data; 0 where any opens, or there are none (found by review: restored with
-        such a copy, the people erased before the loss came back)."""
+        """How many erasure notes and people's proofs of consent the ledger holds where not
+        one of them opens with this store's key: a copy made by another store (one begun
+        afresh after the data folder was lost, whose nightly `backup --ledger` went on),
+        which names none of this store's data; 0 where any opens, or there are none (found
+        by review: restored with such a copy, the people erased before the loss came back).
+        Read whole (a restore's: the proofs are few)."""
         decrypt = crypto.decrypter(self._derived_key(_LABEL))
         entries = partial(_read, decrypt=decrypt, keep=lambda _, page: page)
         opened, unreadable = await on_thread(self._conn(), entries)
-        return unreadable if unreadable and not opened else 0
+        if opened:
+            return 0
+        # The proofs of consent too (found by review: a copy holding proofs alone passed);
+        # a copy holding nothing sealed, or only notes of alerts, cannot be told apart.
+        key = self._derived_key(_PROOF_LABEL)
+        proofs = await fetch_all(self._conn(), "SELECT person, sealed FROM ledger.consent_proofs")
+        for person, sealed in proofs:
+            try:
+                crypto.decrypt(key, sealed, _proof_aad(person))
+            except DecryptionFailed:
+                unreadable += 1
+            else:
+                return 0
+        return unreadable
 
     async def _ledger(self) -> list[dict[str, Any]]:
         """Every entry, oldest first."""

@@ -318,12 +318,12 @@ def run_restore(args: argparse.Namespace) -> int:
         await store.open()
         try:
             if backups.ledger is not None and (unopened := await store.ledger_of_another_store()):
-                raise StoreError(
+                raise _LedgerCopyRefused(
                     N_(
                         "the erasure ledger copy {path} is another store's: none of its notes "
                         "({count}) opens with the key store's key (a copy made by a store "
                         "begun afresh since the backup?); give a copy made before the data "
-                        "folder was lost"
+                        "folder was lost. The data folder is as it was"
                     ),
                     path=backups.ledger,
                     count=unopened,
@@ -377,11 +377,12 @@ def run_restore(args: argparse.Namespace) -> int:
             if interrupted:
                 print(f"feedbackbot: {as_it_was}", file=sys.stderr)
                 return interrupted_code()
-            print(
-                "feedbackbot: "
-                + t.gettext("the restored store did not open; the data folder is as it was"),
-                file=sys.stderr,
-            )
+            if not isinstance(error, _LedgerCopyRefused):  # (it opened: review)
+                print(
+                    "feedbackbot: "
+                    + t.gettext("the restored store did not open; the data folder is as it was"),
+                    file=sys.stderr,
+                )
             raise
         # Kept where the audit trail since the backup could not be carried over from them,
         # and where not one feedback of the backup is readable: another store's data copy
@@ -576,6 +577,11 @@ def run_restore(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 0
+
+
+class _LedgerCopyRefused(StoreError):
+    """The erasure ledger copy given is another store's (see run_restore); the data folder
+    is put back as it was."""
 
 
 def _same_disk_notes(

@@ -484,6 +484,8 @@ async def test_text_under_another_surveys_request_just_after_finishing_is_told_t
     typed = texts(await erika.send("Die App stürzt ab"))
     assert typed.startswith("Diese Nachricht habe ich nicht gespeichert: Antworten kann ich"), typed
     assert "Ihr Feedback ist angekommen" not in typed
+    # "ok" there is no goodbye either (review: "Danke für Ihr Feedback, und alles Gute!")
+    assert texts(await erika.send("ok")).startswith("Diese Nachricht habe ich nicht gespeichert")
 
 
 async def test_staff_get_their_choice_in_the_staff_chat_too(

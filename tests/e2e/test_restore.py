@@ -264,6 +264,7 @@ def test_a_lost_folder_started_afresh_and_used_takes_the_ledgers_copy(
     assert f"the erasure ledger copy {fresh} is another store's: none of its notes (1)" in (
         done.stderr
     ), done.stderr
+    assert "The data folder is as it was" in done.stderr and "did not open" not in done.stderr
     assert files() == before, "as it was"
     restore = ("restore", str(backup), "--keys", str(keys), "--ledger", str(copy))
     done = cli(*restore, env=env, cwd=tmp_path)

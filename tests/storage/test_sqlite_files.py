@@ -2703,3 +2703,27 @@ async def test_the_stores_own_files_are_no_stray_databases_and_a_copy_is(tmp_pat
     finally:
         await store.close()
     assert stray_databases(data) == [data / "nightly.db"]
+
+
+async def test_a_ledger_of_another_store_is_told_by_its_notes_or_its_proofs(
+    store: SQLiteStore, data_dir: Path, key: bytes, tmp_path: Path
+) -> None:
+    """`restore` refuses an erasure ledger copy none of whose notes opens with the key
+    store's key (a store begun afresh after a loss: see bot.cli.maintenance); found by
+    review, a copy holding proofs of consent alone passed."""
+    assert await store.ledger_of_another_store() == 0, "its own, empty"
+    other = SQLiteStore(tmp_path / "other", key)
+    await other.open()
+    person = other.pseudonym("tg-user:1")
+    await other.submit_feedback(person, feedback("läuft ab", ttl=DAY), [grant()])
+    await other.purge_expired(T0 + 3 * DAY, keep_proof=timedelta(days=1096))
+    await other.close()
+    await store.close()
+    shutil.copyfile(tmp_path / "other" / "erasures.db", data_dir / "erasures.db")
+    again = SQLiteStore(data_dir, key)
+    await again.open()
+    try:
+        assert await again.ledger_of_another_store() == 1, "one person's proofs, not its own"
+    finally:
+        await again.close()
+    await store.open()  # (for the fixture's close)
