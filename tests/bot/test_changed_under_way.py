@@ -430,17 +430,9 @@ async def test_an_option_answered_earlier_and_replaced_since_is_asked_for_again(
         await harness.stop()
 
 
-BRANCHED = """
-id = "survey"
-title = { de = "Umfrage", en = "Survey" }
-intro = { de = "Kurze Umfrage.", en = "Short survey." }
-
-[[purposes]]
-id = "survey"
-required = true
-label = { de = "Speicherung", en = "Storing" }
-description = { de = "Feedback speichern und auswerten", en = "Storing and evaluating feedback" }
-
+BRANCHED = (
+    TOPIC[: TOPIC.index("[[steps]]")]
+    + """
 [[steps]]
 id = "rating"
 type = "rating"
@@ -473,6 +465,7 @@ id = "thanks"
 type = "thanks"
 prompt = { de = "Danke!", en = "Thanks!" }
 """
+)
 
 
 @pytest.mark.parametrize("edit", ["renamed", "made a rating"])

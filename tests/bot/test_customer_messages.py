@@ -1849,6 +1849,13 @@ async def test_a_yes_typed_under_another_surveys_request_points_to_its_button(
     assert said.startswith(
         "Zum Zustimmen tippen Sie bitte auf die Schaltfläche „Ja, ich willige ein“"
     ), said
+    # Any other text there too, and "ok": not "your feedback has been received, no
+    # question is open", nor a goodbye (found by review)
+    for typed in ("Die App stürzt ab", "ok"):
+        said = texts(await erika.send(typed))
+        assert said.startswith(
+            "Diese Nachricht habe ich nicht gespeichert: Antworten kann ich erst annehmen"
+        ), (typed, said)
     # after it is answered, a yes is no longer pointed there
     await erika.press("Nein, danke")
     assert "Zum Zustimmen" not in texts(await erika.send("ja"))

@@ -469,25 +469,6 @@ async def test_start_over_a_removed_survey_says_its_answers_went(harness: Harnes
     )
 
 
-async def test_text_under_another_surveys_request_just_after_finishing_is_told_to_agree(
-    harness: Harness,
-) -> None:
-    """Found by review: just after the thanks, /start product and a text typed under its
-    request got "your feedback has been received, no question is open"."""
-    erika = harness.customer()
-    await erika.send("/start")
-    await erika.press("Ja, ich willige ein")
-    await erika.press("4")
-    await erika.send("Gut")
-    await erika.press("Nein")
-    await erika.send("/start product")
-    typed = texts(await erika.send("Die App stürzt ab"))
-    assert typed.startswith("Diese Nachricht habe ich nicht gespeichert: Antworten kann ich"), typed
-    assert "Ihr Feedback ist angekommen" not in typed
-    # "ok" there is no goodbye either (review: "Danke für Ihr Feedback, und alles Gute!")
-    assert texts(await erika.send("ok")).startswith("Diese Nachricht habe ich nicht gespeichert")
-
-
 async def test_staff_get_their_choice_in_the_staff_chat_too(
     api: FakeBotApi, clock: Clock, tmp_path: Path
 ) -> None:
