@@ -13,7 +13,7 @@ import signal
 import stat
 import sys
 import tomllib
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -568,6 +568,26 @@ def not_cut_short() -> Iterator[None]:
     not stop halfway (files moved back, a folder of personal data deleted)."""
     with _handled_as(signal.SIGINT, signal.SIG_IGN):
         yield
+
+
+def run_whole(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """asyncio.run(work()), its event loop made whole first: a Ctrl-C while the loop was
+    made left a half-made one, whose clean-up printed a traceback under "interrupted"
+    (found by CI81, a restore's Ctrl-C test). Such a Ctrl-C is raised once the loop is
+    there, before `work` is begun (a coroutine made and never run would be warned of)."""
+    caught: list[bool] = []
+
+    def made() -> asyncio.AbstractEventLoop:
+        with _handled_as(signal.SIGINT, lambda *_: caught.append(True)):
+            loop = asyncio.new_event_loop()
+        if caught:
+            loop.close()
+            raise KeyboardInterrupt
+        return loop
+
+    with asyncio.Runner(loop_factory=made) as runner:
+        runner.get_loop()
+        return runner.run(work())
 
 
 @contextmanager

@@ -23,6 +23,7 @@ from bot.cli.common import (
     quiet_flow_warnings,
     refuse_the_bots_files,
     retentions,
+    run_whole,
     with_store,
 )
 from bot.config import audit_kept, statistics_before
@@ -362,7 +363,7 @@ def run_restore(args: argparse.Namespace) -> int:
             return interrupted_code()
         try:
             with applied_again_said(t, None):  # said below, after "restored"
-                again = asyncio.run(opened())
+                again = run_whole(opened)
         except BaseException as error:
             interrupted = isinstance(error, KeyboardInterrupt)
             # (a Ctrl-C as not_cut_short began skipped the undo: the loop runs it again,
