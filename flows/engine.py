@@ -1394,23 +1394,31 @@ class Engine:
         conditions on answers given, both ways where they depend on answers still to come
         (a question skipped by a condition, or asked only after an optional consent, counts
         in the most only)."""
-        spans: dict[str, tuple[int, int]] = {}
+        spans: dict[tuple[str, frozenset[str]], tuple[int, int]] = {}
 
-        def after(asked: AskingStep) -> tuple[int, int]:
-            found = [span(step_id) for step_id in self._onward(state, asked, step)]
+        def after(asked: AskingStep, purposes: frozenset[str]) -> tuple[int, int]:
+            found = [span(step_id, purposes) for step_id in self._onward(state, asked, step)]
             return min(f[0] for f in found), max(f[1] for f in found)
 
-        def span(step_id: str) -> tuple[int, int]:
-            if step_id not in spans:
+        def span(step_id: str, purposes: frozenset[str]) -> tuple[int, int]:
+            # `purposes`: those a consent step before on this way asks for, so that a
+            # second step for one of them, passed over when reached, is not counted
+            if (step_id, purposes) not in spans:
                 asked = self.flow.step(step_id)
                 if asked is None or isinstance(asked, ThanksStep):
-                    spans[step_id] = (0, 0)
+                    spans[step_id, purposes] = (0, 0)
+                elif isinstance(asked, ConsentStep) and asked.purpose in purposes:
+                    spans[step_id, purposes] = after(asked, purposes)
                 else:
-                    here, rest = self._asked(state, asked), after(asked)
-                    spans[step_id] = (here[0] + rest[0], here[1] + rest[1])
-            return spans[step_id]
+                    here = self._asked(state, asked)
+                    onward = purposes
+                    if isinstance(asked, ConsentStep) and here[1]:
+                        onward = purposes | {asked.purpose}
+                    rest = after(asked, onward)
+                    spans[step_id, purposes] = (here[0] + rest[0], here[1] + rest[1])
+            return spans[step_id, purposes]
 
-        return after(step) if not isinstance(step, ThanksStep) else (0, 0)
+        return after(step, frozenset()) if not isinstance(step, ThanksStep) else (0, 0)
 
     def _asked_next(self, state: ConversationState, step: AskingStep) -> list[Step]:
         """Every step that may come right after `step` (see `_questions_after`): past the

@@ -357,6 +357,18 @@ id = "thanks"
 )
 
 
+def test_what_is_left_counts_one_request_for_a_purpose_asked_for_twice_ahead() -> None:
+    """Left by session 65: with both requests for one purpose still ahead, "how much is
+    left" counted both, though the second is passed over once the first is answered."""
+    e = engine(load_flow(ASKED_TWICE, "research.toml"))
+    left = e.handle(e.begin().state, TextInput("How many questions are left?"))  # type: ignore[arg-type]
+    # invoice (skipped for "App"), ask, interview and follow_up (after a yes only)
+    assert (
+        "After this question, 1 to 4 more follow, depending on your answers."
+        in left.outcome.replies[0].text
+    )
+
+
 def test_back_at_an_option_replaced_since_keeps_the_consent_given_on_the_way() -> None:
     """Found by reading the change again: the way to the question whose option was
     replaced was walked as `_next` goes, past the consent step already answered, so the
