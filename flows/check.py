@@ -123,6 +123,9 @@ def check_text(text: str, source: str, t: Translator) -> Report:
     single = [(line, key) for line, key in single if isinstance(data.get(key), dict)]
     if single:
         return Report(source, tuple(_single_bracket_finding(source, *s, t) for s in single))
+    other = _another_kind(data, t)
+    if other is not None:
+        return Report(source, (Finding(source, 1, *other),))
     lines = TomlLines(text)
     try:
         flow = FlowDefinition.model_validate(data)
@@ -162,6 +165,32 @@ def _single_brackets(text: str) -> list[tuple[int, str]]:
     return [
         (n, match[1]) for n, row in enumerate(rows, 1) if (match := _SINGLE_BRACKETS.fullmatch(row))
     ]
+
+
+def _another_kind(data: dict[str, Any], t: Translator) -> tuple[str, str] | None:
+    """The message and hint for a file of the bot's other settings put among the flows:
+    the recipients file or the staff rules (found reading the session-65 note: a recipients
+    file in FEEDBACKBOT_FLOWS_DIR got six errors of keys a flow misses); None for any other
+    file, a flow with mistakes among them."""
+    if "steps" in data or "purposes" in data:
+        return None
+    if "recipients" in data:
+        return (
+            t.gettext("this is a recipients file, not a flow"),
+            t.gettext(
+                "Move it out of the flows folder (FEEDBACKBOT_FLOWS_DIR), which holds flows "
+                "only, and name it in FEEDBACKBOT_RECIPIENTS_FILE."
+            ),
+        )
+    if data and set(data) <= {"de", "en"} and all(isinstance(v, str) for v in data.values()):
+        return (
+            t.gettext("this looks like a staff rules file, not a flow"),
+            t.gettext(
+                "Move it out of the flows folder (FEEDBACKBOT_FLOWS_DIR), which holds flows "
+                "only, and name it in FEEDBACKBOT_STAFF_RULES_FILE."
+            ),
+        )
+    return None
 
 
 def _single_bracket_finding(source: str, line: int, key: str, t: Translator) -> Finding:

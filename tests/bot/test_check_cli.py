@@ -508,6 +508,50 @@ def test_an_editors_hidden_files_in_the_flows_folder_are_not_flows(
     assert set(catalog.flows) == {"feedback", "baeckerei"}
 
 
+RECIPIENTS_FILE = """
+[[recipients]]
+id = "crm"
+name = "Unser CRM"
+url = "https://crm.example.com/hooks/feedback"
+secret = "at least 16 characters, shared with the receiver"
+internal = true
+fields = ["rating"]
+"""
+
+
+def test_a_recipients_or_staff_rules_file_among_the_flows_is_named_for_what_it_is(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Left by session 65: the recipients file put in the flows folder got six errors of
+    the keys a flow lacks ("'title' is missing", "unknown key 'recipients'"), and `run`
+    refused to start with them; the staff rules likewise."""
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    (flows / "recipients.toml").write_text(RECIPIENTS_FILE, encoding="utf-8")
+    (flows / "regeln.toml").write_text('de = "Keine Namen."\nen = "No names."\n', "utf-8")
+    monkeypatch.setenv("FEEDBACKBOT_FLOWS_DIR", str(flows))
+    ready_to_run(monkeypatch)
+    assert main(["check", "--lang", "de"]) == 1
+    out = capsys.readouterr().out
+    assert (
+        f"{flows / 'recipients.toml'}:1: Fehler: dies ist eine Empfängerdatei, kein Ablauf\n"
+        "    Verschieben Sie sie aus dem Ordner der Abläufe (FEEDBACKBOT_FLOWS_DIR), der nur "
+        "Abläufe enthält, und nennen Sie sie in FEEDBACKBOT_RECIPIENTS_FILE."
+    ) in out, out
+    assert (
+        f"{flows / 'regeln.toml'}:1: Fehler: dies sieht wie eine Datei mit Regeln für das Team "
+        "aus, kein Ablauf\n"
+    ) in out, out
+    assert "2 Fehler und 0 Warnungen" in out and "fehlt" not in out, out
+    assert "sobald die Fehler darin oben behoben sind" not in out, out
+    # a flow with its steps among its mistakes is still checked as a flow
+    (flows / "regeln.toml").unlink()
+    (flows / "recipients.toml").write_text(BAKERY + RECIPIENTS_FILE, encoding="utf-8")
+    assert main(["check", "--lang", "en"]) == 1
+    out = capsys.readouterr().out
+    assert "unknown key 'recipients'" in out and "recipients file" not in out, out
+
+
 def test_a_surveys_retention_beyond_the_audit_trails_is_refused_or_followed(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
