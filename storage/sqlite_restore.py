@@ -16,15 +16,18 @@ import secrets
 import shutil
 import sqlite3
 import string
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from storage.interface import N_, StoreError
 from storage.sqlite import DATA_FILE, KEY_STORE_FILE, LEDGER_SINCE
 from storage.sqlite_db import durable_rename, folder_owner, read_only_uri, schema_version
 from storage.sqlite_ledger import LEDGER_FILE
+
+_T = TypeVar("_T")
 
 SIDECARS = ("", "-wal", "-shm", "-journal")
 
@@ -184,42 +187,54 @@ def holds_nothing(ledger: Path) -> bool:
     (see SQLiteStore.carry_staff_posts_over). False where it cannot be read so."""
     if ledger.stat().st_size == 0:
         return True
-    try:
-        con = sqlite3.connect(read_only_uri(ledger), uri=True)
-    except sqlite3.Error:
-        return False
-    try:
-        tables = {
-            name for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        }
-        held = {  # (notes of alerts are carried over: see carry_staff_posts_over)
-            "erasures": "SELECT 1 FROM erasures LIMIT 1",
-            "consent_proofs": "SELECT 1 FROM consent_proofs LIMIT 1",
-        }
-        for table, query in held.items():
-            if table in tables and con.execute(query).fetchone():
-                return False
-    except sqlite3.Error:
-        return False
-    finally:
-        con.close()
-    return True
+    return _ledger_counts(ledger) == (0, 0)
 
 
-def _key_store_begun(path: Path) -> str | None:
-    """When the key store in `path` was made (its meta row, which nothing changes after:
-    a rotation wraps its keys anew), or None where that cannot be read."""
+def _read_from(path: Path, read: Callable[[sqlite3.Connection], _T]) -> _T | None:
+    """What `read` finds in the SQLite file `path`, opened read-only; None where it cannot
+    be read."""
     try:
         con = sqlite3.connect(read_only_uri(path), uri=True)
     except sqlite3.Error:
         return None
     try:
-        row = con.execute("SELECT created_at FROM meta WHERE id = 1").fetchone()
+        return read(con)
     except sqlite3.Error:
         return None
     finally:
         con.close()
-    return str(row[0]) if row is not None else None
+
+
+def _ledger_counts(ledger: Path) -> tuple[int, int] | None:
+    """How many erasure and withdrawal notes, and how many people's proofs of consent, the
+    erasure ledger in `ledger` holds (the notes of alerts aside: see
+    carry_staff_posts_over); None where it cannot be read."""
+
+    def count(con: sqlite3.Connection) -> tuple[int, int]:
+        tables = {
+            name for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+        found = [
+            con.execute(query).fetchone()[0] if table in tables else 0
+            for table, query in (
+                ("erasures", "SELECT count(*) FROM erasures"),
+                ("consent_proofs", "SELECT count(*) FROM consent_proofs"),
+            )
+        ]
+        return int(found[0]), int(found[1])
+
+    return _read_from(ledger, count)
+
+
+def _key_store_begun(path: Path) -> str | None:
+    """When the key store in `path` was made (its meta row, which nothing changes after:
+    a rotation wraps its keys anew), or None where that cannot be read."""
+
+    def begun(con: sqlite3.Connection) -> str | None:
+        row = con.execute("SELECT created_at FROM meta WHERE id = 1").fetchone()
+        return str(row[0]) if row is not None else None
+
+    return _read_from(path, begun)
 
 
 def of_another_store(data_dir: Path, backups: Backups) -> bool:
@@ -238,26 +253,7 @@ def of_another_store(data_dir: Path, backups: Backups) -> bool:
 def ledger_entries(ledger: Path) -> tuple[int, int]:
     """How many erasure and withdrawal notes, and how many people's proofs of consent, the
     erasure ledger in `ledger` holds; (0, 0) where it cannot be read."""
-    try:
-        con = sqlite3.connect(read_only_uri(ledger), uri=True)
-    except sqlite3.Error:
-        return 0, 0
-    try:
-        tables = {
-            name for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        }
-        counts = []
-        for table, query in (
-            ("erasures", "SELECT count(*) FROM erasures"),
-            ("consent_proofs", "SELECT count(*) FROM consent_proofs"),
-        ):
-            found = con.execute(query).fetchone() if table in tables else None
-            counts.append(int(found[0]) if found else 0)
-    except sqlite3.Error:
-        return 0, 0
-    finally:
-        con.close()
-    return counts[0], counts[1]
+    return _ledger_counts(ledger) or (0, 0)
 
 
 def _check(kind: str, path: Path) -> None:
