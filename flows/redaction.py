@@ -1699,12 +1699,18 @@ _QUANTITY = _Pattern(
 # but a comma, a postal code or the end of the line ("Im Schnitt 4 Sterne" stays).
 # Elsewhere only with a postal code and city after it: "Adresse ist Am Markt 3, 04109
 # Leipzig" (see square).
+# After a word for an address, within a sentence too, in small letters and with more
+# after it, and a house number's range: "Ich wohne am Ring 1-3 in Köln" (left by session
+# 64: it stayed whole); see square.
 _PREPOSITION_STREET = _Pattern(
     r"(?:(?:\A|(?<=\n)|(?<=[,:])|(?<=[,:] ))(?P<alone>)|(?<=[ \t(]))"
     r"(?:Am|Im|Beim|Zum|Zur|An[ \t]+der|An[ \t]+den"
-    r"|Auf[ \t]+der|Auf[ \t]+dem|In[ \t]+der|Unter[ \t]+den)[ \t]+"
+    r"|Auf[ \t]+der|Auf[ \t]+dem|In[ \t]+der|Unter[ \t]+den"
+    r"|(?P<small>am|im|beim|zum|zur|an[ \t]+der|an[ \t]+den"
+    r"|auf[ \t]+der|auf[ \t]+dem|in[ \t]+der|unter[ \t]+den))[ \t]+"
     rf"{_NAME_WORD}[ \t]+\d{{1,3}}(?:[a-zA-Z](?!\w))?"
-    rf"(?![ \t]*\w){_POSTAL_TAIL}"
+    r"(?:[ \t]?[-–][ \t]?\d{1,3}(?:[a-zA-Z](?!\w))?)?"
+    rf"(?:(?![ \t]*\w){_POSTAL_TAIL}|(?P<more>))"
 )
 # "123 Main Street", "10 Downing St.": not "the Main Street store" (no number), nor a
 # saint's place after a number: "Bus 5 Richtung St. Pauli" (found by the corpus audit: it
@@ -2782,6 +2788,15 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         return address(match) if _is_street(match) else match.group(0)
 
     def square(match: re.Match[str]) -> str:
+        before = match.string[max(0, match.start() - 30) : match.start()]
+        if _ADDRESS_SAID_BEFORE.search(before):  # "Ich wohne am Ring 1-3 in Köln"
+            if match["more"] is None or not (
+                _QUANTITY.match(match.string, match.end())
+                or _TIME_OR_WAY.match(match.string, match.end())
+            ):
+                return address(match)
+        if match["more"] is not None or match["small"] is not None:
+            return match.group(0)
         if match["alone"] is None:  # within a sentence, a postal code and city tell
             return address(match) if match["postal"] else match.group(0)
         if match["postal"] or _LIST_GOES_ON.match(match.string, match.end()):

@@ -36,8 +36,16 @@ from flows.service import utc_now
 from storage import SQLiteStore, StatisticsRow, StoreError
 from storage.interface import N_
 from storage.masterkey import MASTER_KEY_FILE
-from storage.sqlite import DATA_FILE
-from storage.sqlite_db import DATA_MIGRATIONS, LOCK_FILE, hold_lock, release_lock, schema_version
+from storage.sqlite import DATA_FILE, LEDGER_SINCE
+from storage.sqlite_db import (
+    DATA_MIGRATIONS,
+    KEY_MIGRATIONS,
+    LEDGER_MIGRATIONS,
+    LOCK_FILE,
+    hold_lock,
+    release_lock,
+    schema_version,
+)
 from storage.sqlite_ledger import LEDGER_FILE
 from storage.sqlite_restore import (
     Backups,
@@ -357,6 +365,18 @@ def run_restore(args: argparse.Namespace) -> int:
                 else (0, 0)
             )
             version = schema_version(backups.data)  # an older one is upgraded: said below
+            # (and the copies of the other two: found by an operator's upgrade walk-through,
+            # a ledger copy v2 upgraded unsaid, which the version that made it then refused)
+            others = [
+                (name, old, len(latest))
+                for name, copy, latest in (
+                    ("keys", backups.keys, KEY_MIGRATIONS),
+                    ("ledger", backups.ledger, LEDGER_MIGRATIONS),
+                )
+                if copy is not None
+                and (old := schema_version(copy)) is not None
+                and 0 < old < len(latest)
+            ]
             aside = put_back(settings.data_dir, backups, utc_now())  # undone when it fails
         except KeyboardInterrupt:
             print(f"feedbackbot: {as_it_was}", file=sys.stderr)
@@ -419,6 +439,19 @@ def run_restore(args: argparse.Namespace) -> int:
             ).format(old=version, new=len(DATA_MIGRATIONS)),
             file=sys.stderr,
         )
+    for name, old, new in others:
+        upgraded = {
+            "keys": t.gettext(
+                "note: the copy of the key store was of an older version (keys v{old}) and "
+                "was upgraded to v{new}; the version that wrote it cannot open the restored store"
+            ),
+            "ledger": t.gettext(
+                "note: the copy of the erasure ledger was of an older version (ledger v{old}) "
+                "and was upgraded to v{new}; the version that wrote it cannot open the "
+                "restored store"
+            ),
+        }
+        print(upgraded[name].format(old=old, new=new), file=sys.stderr)
     if made:
         # Found by an operator walk-through: run from another working directory, restore
         # made ./data and said "restored data", the bot's folder untouched.
@@ -564,7 +597,21 @@ def run_restore(args: argparse.Namespace) -> int:
             ).format(count=proofs),
             file=sys.stderr,
         )
-    if unledgered:
+    if version is not None and version < LEDGER_SINCE:
+        # Found by an operator's upgrade walk-through: the backup made before an upgrade
+        # from such a version, restored, brought back everyone erased with it since, with
+        # the note below on a data folder lost, which it was not.
+        print(
+            t.gettext(
+                "note: the backup was made by a version without an erasure ledger (data "
+                "v{old}): erasures and withdrawals made with that version after the backup "
+                "cannot be carried out again, and their data may be back; if there were any, "
+                "restore a backup made since the upgrade instead (erasures and withdrawals "
+                "made with this version are carried out again in either)"
+            ).format(old=version),
+            file=sys.stderr,
+        )
+    elif unledgered:
         # Found by an operator's walk-through: the data folder lost, the bot restarted by
         # systemd made a new store with an empty ledger, and the erasures since the backup
         # came back unsaid. Restoring again with the copy takes it (see holds_nothing).

@@ -950,3 +950,54 @@ def test_a_backup_of_an_older_version_is_said_to_be_upgraded(
     ) in done.stderr.splitlines(), done.stderr
     assert sqlite_db.schema_version(backup) == 18, "the backup itself is left as it was"
     assert sqlite_db.schema_version(data / "feedback.db") == latest
+    assert "without an erasure ledger" not in done.stderr
+
+
+def test_a_ledger_copy_of_an_older_version_is_said_to_be_upgraded(
+    backed_up: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    """Found by an operator's upgrade walk-through: a ledger copy of v2 was restored and
+    upgraded without a word, and the version that made it then refused the folder."""
+    data, backup, keys = backed_up
+    copy = tmp_path / "erasures-copy.db"
+    backed = ("backup", str(tmp_path / "b2.db"), "--ledger", str(copy))
+    done = cli(*backed, env=cli_env(data), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    with closing(sqlite3.connect(copy)) as con, con:  # as README's way back leaves it
+        con.executescript(
+            "DROP TABLE consent_proofs; DELETE FROM schema_migrations WHERE version = 3"
+        )
+    shutil.rmtree(data)  # the disk is lost
+    restore = ("restore", str(backup), "--keys", str(keys), "--ledger", str(copy))
+    done = cli(*restore, env=cli_env(data), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (
+        "note: the copy of the erasure ledger was of an older version (ledger v2) and was "
+        "upgraded to v3; the version that wrote it cannot open the restored store"
+    ) in done.stderr.splitlines(), done.stderr
+    assert "key store was of an older version" not in done.stderr
+    assert "data v" not in done.stderr, "the data backup was of this version"
+
+
+def test_a_backup_of_a_version_without_the_erasure_ledger_is_said_to_miss_its_erasures(
+    backed_up: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    """Found by an operator's upgrade walk-through: the backup made before upgrading from
+    a version of data schema v13, restored, brought back whoever that version erased
+    after it (it wrote no ledger to carry out again), with only a note on a data folder
+    lost since the backup, which it was not."""
+    from tests.storage.test_sqlite_files import back_to_version_13
+
+    data, backup, keys = backed_up
+    with closing(sqlite3.connect(backup)) as con, con:
+        back_to_version_13(con)
+    done = cli("restore", str(backup), "--keys", str(keys), env=cli_env(data), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (
+        "note: the backup was made by a version without an erasure ledger (data v13): "
+        "erasures and withdrawals made with that version after the backup cannot be "
+        "carried out again, and their data may be back; if there were any, restore a "
+        "backup made since the upgrade instead (erasures and withdrawals made with this "
+        "version are carried out again in either)"
+    ) in done.stderr.splitlines(), done.stderr
+    assert "if the data folder was lost since the backup" not in done.stderr

@@ -228,6 +228,18 @@ def test_names_become_a_placeholder(comment: str, expected: str) -> None:
             "Mit freundlichen Grüßen\nErika Mustermann\nMusterstraße 12\n10115 Berlin",
             "Mit freundlichen Grüßen\n[Name]\n[Address]",
         ),
+        # A street named with its preposition, after a word for an address, within a
+        # sentence, in small letters and with a range (left by session 64: all stayed)
+        ("Ich wohne Am Ring 1 in Köln.", "Ich wohne [Address] in Köln."),
+        ("Ich wohne am Ring 1-3.", "Ich wohne [Address]."),
+        ("Meine Adresse ist an der Alster 5a, danke", "Meine Adresse ist [Address], danke"),
+        ("Wohnhaft: Zur Linde 4", "Wohnhaft: [Address]"),
+        ("Am Markt 3-5, 04109 Leipzig", "[Address]"),
+        # a time there, or no word for an address before, keep it
+        ("Ich wohne Am See 3 Jahre schon", "Ich wohne Am See 3 Jahre schon"),
+        ("Ich wohne im Winter 3 Monate in Spanien", "Ich wohne im Winter 3 Monate in Spanien"),
+        ("Wir waren am Markt 3 Stunden", "Wir waren am Markt 3 Stunden"),
+        ("Das Café Am Markt 3-5 hat zu", "Das Café Am Markt 3-5 hat zu"),
         # A postal code without an address around it is a number, as before
         ("Ich habe 12345 Punkte", "Ich habe 12345 Punkte"),  # a count (since the corpus review)
     ],
@@ -745,6 +757,8 @@ def test_labelled_contact_data_after_a_name_in_german_and_for_counting() -> None
         ("Anna Schmidt Berger, ", True),  # a common first and last name (session 50)
         ("lg tom ", True),  # a first name after a closing (session 54)
         ("mfg\n", False),
+        ("wohne am Ring 1-3 in ", True),  # (session 66)
+        ("am Markt 3 ", False),
     ],
 )
 def test_a_long_comment_of_what_the_new_rules_look_for_runs_through(
