@@ -1277,6 +1277,17 @@ class FeedbackService:
             # Another survey under way: its question again, as after any other interruption
             # (found by review: "No, thanks" to `/start product` mid-survey left it unasked).
             return await self.reminded(person, declined)
+        no_before = self._declined_at.get(self.store.pseudonym(person.subject))
+        if no_before is not None and no_before[1] == self.catalog.start_command(flow.id):
+            # A Yes after a No to this survey's request, not shown again since: two quick
+            # taps before its buttons went (found by a hostile customer's walk-through:
+            # "nothing has been stored", then "your consent has been recorded"). The No
+            # stands, as for a yes typed after it.
+            told = t.gettext(
+                "You declined the consent request, so its buttons are gone. To agree after "
+                "all, send {start}: it shows the request again."
+            ).format(start=no_before[1])
+            return Outcome(replies=(Reply(told),), close_keyboard=True)
         if parts[2] != self._versions[flow.id]:
             note = Reply(t.gettext("The privacy notice has changed since. Please read it again."))
             return Outcome(replies=(note, self._notice(flow, t)), close_keyboard=True)
@@ -1387,7 +1398,7 @@ class FeedbackService:
         if (state is not None and state.flow_id == flow.id) or self._agreed(consents, flow):
             return Reply(
                 t.gettext(
-                    "You have already agreed, so this earlier request no longer applies. "
+                    "You have already agreed, so the buttons of this request no longer count. "
                     "/withdraw withdraws your consent; /cancel discards unfinished answers."
                 )
             )
@@ -1533,6 +1544,7 @@ class FeedbackService:
                 )
             )
         _remember(self._changed_shown, pseudonym, now)
+        self._declined_at.pop(pseudonym, None)  # (the request shown again)
         return self._changed_request(flow, t, event)
 
     def _changed_request(

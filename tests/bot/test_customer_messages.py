@@ -191,6 +191,48 @@ async def test_a_yes_typed_after_declining_points_to_the_request_again_not_its_b
     assert len(await harness.store.consents(person)) == 1
 
 
+@pytest.mark.parametrize("language", ["de", "en"])
+async def test_a_yes_tapped_right_after_no_on_the_same_request_records_no_consent(
+    harness: Harness, language: str
+) -> None:
+    """Found by a hostile customer's walk-through: "No" and then "Yes" tapped on one
+    request, as two quick taps before its buttons went, answered "nothing has been
+    stored" and then "your consent has been recorded", and the survey began."""
+    erika = harness.customer(language_code=language)
+    [request] = await erika.send("/start")
+    yes, no = (
+        ("Ja, ich willige ein", "Nein, danke")
+        if language == "de"
+        else ("Yes, I agree", "No, thanks")
+    )
+    yes_data = harness.api.button_data(erika.chat_id, yes, request["message_id"])
+    await erika.press(no)
+    said = texts(await erika.press_data(request["message_id"], yes_data))
+    assert said == (
+        "Sie haben die Einwilligungsanfrage abgelehnt, daher sind ihre Schaltflächen nicht "
+        "mehr da. Um doch zuzustimmen, senden Sie /start: Damit erscheint die Anfrage erneut."
+        if language == "de"
+        else "You declined the consent request, so its buttons are gone. To agree after all, "
+        "send /start: it shows the request again."
+    ), said
+    assert harness.store is not None
+    person = harness.store.pseudonym(f"tg-user:{erika.user_id}")
+    assert await harness.store.consents(person) == []
+    # the request shown again takes the Yes
+    [request] = await erika.send("/start")
+    yes_data = harness.api.button_data(erika.chat_id, yes, request["message_id"])
+    no_data = harness.api.button_data(erika.chat_id, no, request["message_id"])
+    await erika.press_data(request["message_id"], yes_data)
+    assert len(await harness.store.consents(person)) == 1
+    # and a No tapped after it on the same request says the Yes stands
+    said = texts(await erika.press_data(request["message_id"], no_data))
+    assert (
+        "Sie haben bereits eingewilligt, daher zählen die Schaltflächen dieser Anfrage nicht mehr."
+        if language == "de"
+        else "You have already agreed, so the buttons of this request no longer count."
+    ) in said, said
+
+
 @pytest.mark.parametrize("typed", ["sure", "of course", "yep", "Yes please", "ok I agree"])
 async def test_an_english_yes_typed_to_the_consent_request_points_to_its_button(
     harness: Harness, typed: str
