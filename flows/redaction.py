@@ -1355,9 +1355,13 @@ _FILLER = (
 # self_introduction):
 # "Unterschrift: Fehlt leider" names no one, and "Unterschrift fehlte" has no colon.
 _GIVEN_WORD = rf"[{_UPPER}][{_LOWER}]+(?:-[{_UPPER}][{_LOWER}]+)?"
+_NAME_KIND = r"(?:vor|nach|familien|ruf|zu|spitz|mädchen|geburts)?"
+_NAME_KIND_EN = r"(?:(?:first|last|family|given|middle|maiden)[ \t]+|sur|nick)?"
 _SELF_INTRODUCTION = _Pattern(
-    r"(?P<lead>\b(?i:(?:mein[ \t]+name[ \t]+(?:ist|lautet)|ich[ \t]+hei(?:ß|ss)e"
-    r"|hier[ \t]+schreibt|my[ \t]+name[ \t]+is|my[ \t]+name's)(?:[ \t]*:)?[ \t]+"
+    # (the first name or the family name said so too: "Mein Nachname ist Schulze", "my
+    # last name is Schulze", found by a hostile customer's walk-through)
+    rf"(?P<lead>\b(?i:(?:mein[ \t]+{_NAME_KIND}name[ \t]+(?:ist|lautet)|ich[ \t]+hei(?:ß|ss)e"
+    rf"|hier[ \t]+schreibt|my[ \t]+{_NAME_KIND_EN}name[ \t]+is|my[ \t]+name's)(?:[ \t]*:)?[ \t]+"
     rf"{_FILLER}|(?P<label>(?:vor|nach)?name[ \t]*[:=][ \t]*)"
     r"|(?P<signature>(?:unterschrift|signatur|signature|gezeichnet)[ \t]*:"
     # "call me: Max Mustermann" (found by the corpus audit), as a label
@@ -1385,7 +1389,8 @@ _NAME_GOES_ON = re.compile(rf"[ \t]+[{_UPPER}]")
 # of no language the patterns know (see plain_introduction): "ich heiße sie willkommen",
 # "my name is missing", "mein name ist anna und ich ..." keep their words.
 _PLAIN_SELF_INTRODUCTION = _Pattern(
-    r"(?P<lead>\b(?i:mein[ \t]+name[ \t]+(?:ist|lautet)|ich[ \t]+hei(?:ß|ss)e|my[ \t]+name[ \t]+is"
+    rf"(?P<lead>\b(?i:mein[ \t]+{_NAME_KIND}name[ \t]+(?:ist|lautet)|ich[ \t]+hei(?:ß|ss)e"
+    rf"|my[ \t]+{_NAME_KIND_EN}name[ \t]+is"
     rf"|my[ \t]+name['’]s)(?:[ \t]*:)?[ \t]+{_FILLER}|\b(?i:call[ \t]+me)[ \t]*:[ \t]*)"
     rf"(?P<first>[{_LOWER}]{{2,}}(?:-[{_LOWER}]{{2,}})?)\b(?![-'’]\w)"
     rf"(?:[ \t]+(?P<second>[{_UPPER}{_LOWER}][{_LOWER}]+(?:-[{_UPPER}{_LOWER}][{_LOWER}]+)?)\b"

@@ -144,6 +144,13 @@ EN = translator("en")
         ("Mein Name ist Erika Mustermann", "Mein Name ist [Name]"),
         ("Ich heiße Anna Schmidt und bin Kundin", "Ich heiße [Name] und bin Kundin"),
         ("my name is John Smith", "my name is [Name]"),
+        # the first or the family name said so (found by a hostile customer's walk-through)
+        ("Mein Vorname ist Kevin", "Mein Vorname ist [Name]"),
+        ("mein nachname ist schulze", "mein nachname ist [Name]"),
+        ("Mein Familienname lautet Yilmaz", "Mein Familienname lautet [Name]"),
+        ("My last name is Schulze, room was dirty", "My last name is [Name], room was dirty"),
+        ("My surname is Schulze", "My surname is [Name]"),
+        ("Mein Vorname ist nicht wichtig", "Mein Vorname ist nicht wichtig"),
         ("Hier schreibt Erika Muster.", "Hier schreibt [Name]."),
         ("Name: Dr. Erika Mustermann", "Name: [Name]"),
         (
