@@ -230,6 +230,11 @@ class LanguageDesk:
             self._note_asked(person)
             return Outcome(replies=(await self._question(person, app, t),))
         wanted = _wanted(argument)
+        if wanted is None:  # "englisch bitte", "Englisch.", "auf Englisch" (found by a
+            # hostile customer's walk-through: "I cannot write in that language"), and
+            # typed in words ("/language can you speak English")
+            words = [w for w in _WORD.findall(argument.casefold()) if w not in _AROUND]
+            wanted = _wanted(words[0]) if len(words) == 1 else wished_for(argument)
         if wanted is None:
             self._note_asked(person)
             question = await self._question(person, app, t)

@@ -228,6 +228,27 @@ async def test_with_a_short_retention_a_choice_in_use_is_kept_too(
         await harness.stop()
 
 
+@pytest.mark.parametrize(
+    ("argument", "chosen"),
+    [
+        ("englisch bitte", "From now on I'll write to you in English."),
+        ("Englisch.", "From now on I'll write to you in English."),
+        ("auf Englisch", "From now on I'll write to you in English."),
+        ("can you speak English?", "From now on I'll write to you in English."),
+        ("Deutsch!", "Ab jetzt schreibe ich Ihnen auf Deutsch."),
+    ],
+)
+async def test_a_language_named_with_a_word_around_it_is_chosen(
+    harness: Harness, argument: str, chosen: str
+) -> None:
+    """Found by a hostile customer's walk-through: "/sprache englisch bitte" and
+    "/sprache Englisch." were "I cannot write in that language"."""
+    erika = harness.customer()
+    said = texts(await erika.send(f"/sprache {argument}"))
+    assert said.startswith(chosen), said
+    assert len(languages_stored(harness)) == 1
+
+
 async def test_unknown_languages_and_forged_buttons_store_nothing(harness: Harness) -> None:
     erika = harness.customer()
     [answer] = await erika.send("/sprache klingonisch")
