@@ -3571,6 +3571,16 @@ _CONTACT_DETAILS = (
 device or a letter to the business: "What happens with my phone?")."""
 
 
+# A data-rights command named in a short message: "Ich will /loeschen", "How does /delete
+# work?", "Was macht /meinedaten?" (found by a hostile customer's walk-through: stored as
+# the comment, which staff read as feedback).
+_NAMES_A_RIGHTS_COMMAND = re.compile(
+    r"(?<![\w/])/(?:meinedaten|mydata|loeschen|löschen|delete|widerruf|withdraw|datenschutz"
+    r"|privacy)(?:@\w+)?(?![\w/])",
+    re.IGNORECASE,
+)
+
+
 def about_privacy(text: str) -> bool:
     """Whether `text` is a short question about what happens to one's answers: "Ist das
     anonym?", "Wer liest das eigentlich?", "Is this anonymous?", "Who reads this?", "What
@@ -3579,6 +3589,8 @@ def about_privacy(text: str) -> bool:
     OF_PRIVACY's words only, one of them PRIVACY_CUES' (or "geht … an": "Geht das an den
     Chef?"): not "Warum werden meine Daten nicht gelöscht?", a complaint, nor "Wer hat das
     Essen gekocht?"."""
+    if _NAMES_A_RIGHTS_COMMAND.search(text) and len(text.split()) <= _REQUEST_WORDS:
+        return True  # "Ich will /loeschen", "What does /mydata do?" (see the pattern)
     greeted = _GREETED.sub("", text, count=1)
     if greeted:  # "Hallo! Ist das anonym?" (a customer walk-through)
         text = greeted

@@ -89,6 +89,13 @@ PRIVACY_DE = (
         "Und wer liest das? Der Apotheker?",
         "Wer kann meinen Kommentar lesen? Sieht das mein Apotheker?",
         "Who reads this? The manager?",
+        # a data-rights command named (found by a hostile customer's walk-through)
+        "Ich will /loeschen",
+        "Was macht /meinedaten?",
+        "I want to /delete",
+        "How does /delete work?",
+        "What does /mydata do?",
+        "Hallo, geht /widerruf auch später noch?",
     ],
 )
 def test_questions_about_ones_answers_are_told_apart(typed: str) -> None:
@@ -134,6 +141,12 @@ def test_questions_about_ones_answers_are_told_apart(typed: str) -> None:
         "Was ist davon passiert?",
         "Muss ich das angeben?",
         "Do I have to give a tip?",
+        # a command's word without its slash, or in a long comment
+        "Ich will loeschen, was ich im Warenkorb hatte",
+        "Delete the onions next time please",
+        "Der Kellner war sehr freundlich und hat uns alles erklärt, auch wie man im Laden "
+        "mit /datenschutz nachlesen kann, was gespeichert wird, super Service",
+        "see https://example.org/delete for the form",
     ],
 )
 def test_comments_are_no_questions_about_ones_answers(typed: str) -> None:
@@ -141,7 +154,8 @@ def test_comments_are_no_questions_about_ones_answers(typed: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("language", "typed"), [("en", "Is this anonymous?"), ("de", "Wer liest das?")]
+    ("language", "typed"),
+    [("en", "Is this anonymous?"), ("de", "Wer liest das?"), ("de", "Ich will /loeschen")],
 )
 async def test_a_question_about_privacy_at_the_comment_is_answered_not_stored(
     harness: Harness, language: str, typed: str
