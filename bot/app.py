@@ -273,6 +273,15 @@ async def cap_retention(service: FeedbackService) -> None:
         return
     if capped:
         log.info("retention shortened: %d feedback now deleted sooner", capped)
+    # The language choices too, at most the retention from now: when each was last used
+    # is not stored (see LanguageDesk._renewal_due, which moves the date of one in use).
+    try:
+        chosen = await service.store.cap_languages(service.clock() + service.config.retention)
+    except StoreError as error:
+        log.error("retention not applied to language choices: %s", type(error).__name__)
+    else:
+        if chosen:
+            log.info("retention shortened: %d language choices now deleted sooner", chosen)
     # FEEDBACKBOT_CONSENT_PROOF_RETENTION shortened or turned off holds for the proof
     # kept too, as the notices then say (found by review).
     period = service.config.consent_proof_retention

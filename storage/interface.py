@@ -1045,6 +1045,13 @@ class Store(abc.ABC):
         `required`, is left as it is."""
 
     @abc.abstractmethod
+    async def cap_languages(self, latest: datetime) -> int:
+        """Bring the deletion date of each language choice kept past `latest` forward to
+        it: a retention shortened since holds for the choices stored too, as /datenschutz
+        and the processing record then say (found by a DPO's walk-through: a choice kept
+        its 180 days under a retention of 30). Returns how many were."""
+
+    @abc.abstractmethod
     async def cap_consent_proofs(self, period: timedelta | None) -> int:
         """Bring the date until which each proof of consent is kept forward to what
         `period` (FEEDBACKBOT_CONSENT_PROOF_RETENTION) gives from when it was kept, as

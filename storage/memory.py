@@ -772,6 +772,16 @@ class MemoryStore(Store):
         proofs = sorted((p for k, p in kept.items() if k not in held), key=lambda p: p.granted_at)
         return tuple(proofs)
 
+    async def cap_languages(self, latest: datetime) -> int:
+        self._check()
+        latest = up_to_the_minute(latest)
+        capped = 0
+        for pseudonym, choice in self._languages.items():
+            if choice.expires_at > latest:
+                self._languages[pseudonym] = choice.model_copy(update={"expires_at": latest})
+                capped += 1
+        return capped
+
     async def cap_consent_proofs(self, period: timedelta | None) -> int:
         self._check()
         changed = set()  # whose (as SQLite counts rows)

@@ -237,6 +237,11 @@ class PersonalData(Statistics, SummaryCache, ErasureLedger):
         value = {"locale": choice.locale}
         await self._save_own_row("languages", _LANGUAGE_ID, pseudonym, at, expires_at, value)
 
+    async def cap_languages(self, latest: datetime) -> int:
+        until = ts(up_to_the_minute(latest))
+        sql = "UPDATE main.languages SET expires_at = ? WHERE expires_at > ?"
+        return await run(self._conn(), sql, (until, until))
+
     async def language_of(self, pseudonym: str, now: datetime) -> LanguageChoice | None:
         """Raises DecryptionFailed for a tampered row."""
         found = await self._own_row("languages", _LANGUAGE_ID, "chosen_at", pseudonym, now)

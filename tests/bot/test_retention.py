@@ -231,6 +231,34 @@ async def test_a_shortened_retention_holds_for_the_feedback_already_stored(
         await harness.stop()
 
 
+async def test_a_shortened_retention_holds_for_a_language_choice_already_stored(
+    api: FakeBotApi, tmp_path: Path
+) -> None:
+    """Found by a DPO's walk-through: after 180d became 30d, /privacy said a chosen
+    language goes 30 days after the last use, while /mydata showed its 180 days' date,
+    which stayed there at every use after."""
+    data, clock = tmp_path / "data", Clock()
+    harness = Harness(api, make_settings(data), clock)
+    await harness.start()
+    try:
+        await harness.customer(1).send("/sprache english")
+        assert "28 May 2027" in texts(await harness.customer(1).send("/mydata"))
+    finally:
+        await harness.stop()
+    clock.advance(timedelta(days=2))
+    harness = Harness(api, make_settings(data, retention="30d"), clock)
+    await harness.start()
+    try:
+        shown = texts(await harness.customer(1).send("/mydata"))
+        assert "31 December 2026" in shown and "28 May 2027" not in shown, shown
+        clock.advance(timedelta(days=4))  # used again: 30 days from then
+        await harness.customer(1).send("/help")
+        shown = texts(await harness.customer(1).send("/mydata"))
+        assert "4 January 2027" in shown, shown
+    finally:
+        await harness.stop()
+
+
 async def test_the_pass_for_feedback_withdrawn_under_an_old_version_keeps_it_for_contact(
     harness: Harness,
 ) -> None:

@@ -324,6 +324,26 @@ async def test_a_shortened_retention_brings_the_deletion_date_forward(store: Sto
     assert (await store.purge_expired(T0 + 91 * DAY)).feedback == 1
 
 
+async def test_a_shortened_retention_brings_a_language_choices_date_forward(store: Store) -> None:
+    """Found by a DPO's walk-through: a choice kept its 180 days under a retention of 30."""
+    kept, short = store.pseudonym("tg-user:1"), store.pseudonym("tg-user:2")
+    await store.save_language(
+        kept, LanguageChoice(locale="en", chosen_at=T0, expires_at=T0 + 180 * DAY)
+    )
+    await store.save_language(
+        short, LanguageChoice(locale="de", chosen_at=T0, expires_at=T0 + 10 * DAY)
+    )
+    assert await store.cap_languages(T0 + 30 * DAY) == 1
+    capped = await store.language_of(kept, T0)
+    assert capped is not None and capped.expires_at == T0 + 30 * DAY
+    assert capped.locale == "en", "still opens"
+    still = await store.language_of(short, T0)
+    assert still is not None and still.expires_at == T0 + 10 * DAY, "a nearer date stays"
+    assert await store.cap_languages(T0 + 30 * DAY) == 0, "once is enough"
+    await store.purge_expired(T0 + 31 * DAY)
+    assert await store.language_of(kept, T0) is None
+
+
 async def test_recipients_told_the_old_deletion_date_are_asked_to_delete_at_the_new_one(
     store: Store,
 ) -> None:
