@@ -231,6 +231,23 @@ def _purpose_problems(flow: FlowDefinition, t: Translator) -> Iterator[Problem]:
                 ),
                 t.gettext("Set required = false and ask for it with a step of type 'consent'."),
             )
+    required = [k for k, purpose in enumerate(flow.purposes) if purpose.required]
+    if len(required) > 1:
+        # Found by a DPO's walk-through: "store" and "marketing" both required were agreed
+        # to with one Yes, and withdrawing the marketing erased the feedback.
+        yield Problem(
+            ("purposes", required[1], "required"),
+            t.gettext(
+                "purposes {ids} are all required: one Yes agrees to them together, and "
+                "withdrawing any of them erases the feedback"
+            ).format(ids=", ".join(f"'{flow.purposes[k].id}'" for k in required)),
+            t.gettext(
+                "Consent is given per purpose (Art. 7(2), 7(4) GDPR): keep required = true for "
+                "what taking part needs (storing the feedback), and ask for each other purpose "
+                "with required = false and a step of type 'consent'."
+            ),
+            warning=True,
+        )
     if not flow.required_purposes:
         yield Problem(
             ("purposes",),

@@ -653,6 +653,23 @@ def test_a_byte_order_mark_is_read_past() -> None:
     assert not check("\ufeff" + HEAD + rating() + THANKS).errors
 
 
+def test_two_required_purposes_agreed_to_with_one_yes_are_warned_of() -> None:
+    """Found by a DPO's walk-through: "store" and "marketing" both required were agreed
+    to with one Yes (Art. 7(2), 7(4) GDPR), and withdrawing the marketing erased the
+    feedback; `check` said "no problems"."""
+    text = HEAD.replace('id = "research"', 'id = "research"\nrequired = true') + rating() + THANKS
+    report = check(text)
+    assert not report.errors
+    [warning] = report.warnings
+    assert warning.line == 12 and warning.message == (
+        "purposes 'feedback', 'research' are all required: one Yes agrees to them together, "
+        "and withdrawing any of them erases the feedback"
+    )
+    assert "ask for each other purpose with required = false" in (warning.hint or "")
+    one = check(HEAD + rating() + THANKS).warnings
+    assert not [w for w in one if "are all required" in w.message], one
+
+
 def test_a_folder_without_definitions_is_an_error(tmp_path: Path) -> None:
     [report] = check_paths([tmp_path], EN)
     assert [e.message for e in report.errors] == ["holds no flow definitions (*.toml)"]
