@@ -213,6 +213,25 @@ _DOMAIN = _Pattern(
 )
 
 
+_OPENING = {")": "(", "]": "[", "}": "{"}
+
+
+def _after_link(link: str) -> str:
+    """What ends a link's match but not the link: the punctuation after it, and a closing
+    bracket it does not open ("[Link](https://example.org/x)" read "[Link]([URL]", found by
+    a hostile customer's walk-through; "https://de.wikipedia.org/wiki/A_(B)" is whole)."""
+    end = len(link)
+    while end:
+        last = link[end - 1]
+        if last in ".,;:!?" or (
+            last in _OPENING and link.count(last, 0, end) > link.count(_OPENING[last], 0, end)
+        ):
+            end -= 1
+        else:
+            break
+    return link[end:]
+
+
 def _is_domain(match: re.Match[str]) -> bool:
     """Whether `_DOMAIN` found a link: not a Capitalised ending ("Es", "Com": a word
     beginning a sentence, which Telegram does not make a link), and a word-like one only
@@ -3715,8 +3734,8 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         (_SPELLED_EMAIL, lambda m: placeholder("email")),
         (_SPELLED_BEI_EMAIL, spelled_bei),
         (_MAIL_WITHOUT_AT, lambda m: placeholder("email")),
-        (_URL, lambda m: placeholder("url")),
-        (_BARE_LINK, lambda m: placeholder("url")),
+        (_URL, lambda m: placeholder("url") + _after_link(m.group(0))),
+        (_BARE_LINK, lambda m: placeholder("url") + _after_link(m.group(0))),
         (_DOMAIN, lambda m: placeholder("url") if _is_domain(m) else m.group(0)),
         (_IBAN, iban),
         (_SOCIAL_SECURITY, social_security),

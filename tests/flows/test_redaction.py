@@ -41,6 +41,12 @@ DE = translator("de")
         ("schreiben an erika [at] beispiel.de", "schreiben an [E-Mail]"),
         ("mein Profil example.com/profil/hans", "mein Profil [URL]"),
         ("t.me/hans_mueller", "[URL]"),
+        # the bracket or stop after a link stays (found by a hostile customer's walk-through:
+        # "[Link]([URL]"), one the link opens goes with it
+        ("[Link](http://evil.example/x)", "[Link]([URL])"),
+        ("Siehe www.example.org/x).", "Siehe [URL])."),
+        ("(mein Profil: example.com/profil/hans)", "(mein Profil: [URL])"),
+        ("https://de.wikipedia.org/wiki/A_(B) hilft", "[URL] hilft"),
         ("de89 3704 0044 0532 0130 00", "[IBAN]"),
         # Found by a staff-side audit:
         ("Karte 4111 1111 1111 1111 belastet", "Karte [Nummer] belastet"),
