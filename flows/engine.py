@@ -1418,7 +1418,10 @@ class Engine:
                     spans[step_id, purposes] = (here[0] + rest[0], here[1] + rest[1])
             return spans[step_id, purposes]
 
-        return after(step, frozenset()) if not isinstance(step, ThanksStep) else (0, 0)
+        if isinstance(step, ThanksStep):
+            return 0, 0
+        # (the request open now asks for its purpose too: found by review, "1 to 3" at it)
+        return after(step, frozenset({step.purpose} if isinstance(step, ConsentStep) else ()))
 
     def _asked_next(self, state: ConversationState, step: AskingStep) -> list[Step]:
         """Every step that may come right after `step` (see `_questions_after`): past the
@@ -1452,7 +1455,11 @@ class Engine:
             answered = {c.purpose for c in state.consents}  # (passed over: see `_skipped`)
             return (1, 1) if self._needed(asked) and asked.purpose not in answered else (0, 0)
         granted = {c.purpose for c in state.consents if c.granted}
-        return (0, 1) if self._not_granted(asked, granted) else (1, 1)
+        if not self._not_granted(asked, granted):
+            return 1, 1
+        # declined in this survey: never asked (found by review: "1 to 2 more" where 1)
+        declined = {c.purpose for c in state.consents if not c.granted}
+        return (0, 0) if asked.purpose in declined else (0, 1)
 
     def _onward(self, state: ConversationState, asked: AskingStep, open_step: Step) -> list[str]:
         """The ids of the steps that may follow `asked`: the one its branches choose where
@@ -3589,8 +3596,13 @@ def about_privacy(text: str) -> bool:
     OF_PRIVACY's words only, one of them PRIVACY_CUES' (or "geht … an": "Geht das an den
     Chef?"): not "Warum werden meine Daten nicht gelöscht?", a complaint, nor "Wer hat das
     Essen gekocht?"."""
-    if _NAMES_A_RIGHTS_COMMAND.search(text) and len(text.split()) <= _REQUEST_WORDS:
-        return True  # "Ich will /loeschen", "What does /mydata do?" (see the pattern)
+    if _NAMES_A_RIGHTS_COMMAND.search(text):
+        # "Ich will /loeschen", "What does /mydata do?" (see the pattern): a few words
+        # around it, a few more in a question; not "I like that /delete works instantly",
+        # a comment on it to store (found by review)
+        around = len(bare_words(_NAMES_A_RIGHTS_COMMAND.sub(" ", text)).split())
+        if around <= (6 if "?" in text else 3):
+            return True
     greeted = _GREETED.sub("", text, count=1)
     if greeted:  # "Hallo! Ist das anonym?" (a customer walk-through)
         text = greeted

@@ -1730,8 +1730,8 @@ _PREPOSITION_STREET = _Pattern(
     r"(?:(?:\A|(?<=\n)|(?<=[,:])|(?<=[,:] ))(?P<alone>)|(?<=[ \t(]))"
     r"(?:Am|Im|Beim|Zum|Zur|An[ \t]+der|An[ \t]+den"
     r"|Auf[ \t]+der|Auf[ \t]+dem|In[ \t]+der|Unter[ \t]+den"
-    r"|(?P<small>am|im|beim|zum|zur|an[ \t]+der|an[ \t]+den"
-    r"|auf[ \t]+der|auf[ \t]+dem|in[ \t]+der|unter[ \t]+den))[ \t]+"
+    # (not "im", "in der" in small letters: "wohne im Block 4", "in der Regel 2", review)
+    r"|(?P<small>am|beim|zum|zur|an[ \t]+der|an[ \t]+den|auf[ \t]+der|auf[ \t]+dem))[ \t]+"
     rf"{_NAME_WORD}[ \t]+\d{{1,3}}(?:[a-zA-Z](?!\w))?"
     r"(?:[ \t]?[-–][ \t]?\d{1,3}(?:[a-zA-Z](?!\w))?)?"
     rf"(?:(?![ \t]*\w){_POSTAL_TAIL}|(?P<more>))"
@@ -2813,7 +2813,7 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
 
     def square(match: re.Match[str]) -> str:
         before = match.string[max(0, match.start() - 30) : match.start()]
-        if _ADDRESS_SAID_BEFORE.search(before):  # "Ich wohne am Ring 1-3 in Köln"
+        if _ADDRESS_RIGHT_BEFORE.search(before):  # "Ich wohne am Ring 1-3 in Köln"
             if match["more"] is None or not (
                 _QUANTITY.match(match.string, match.end())
                 or _TIME_OR_WAY.match(match.string, match.end())
@@ -4404,6 +4404,12 @@ _TIME_OR_WAY = _Pattern(
 _ADDRESS_SAID_BEFORE = _Pattern(
     r"(?i:adresse|anschrift|wohne|wohnhaft|address|live at)\b[^.!?\n]{0,20}\Z"
 )
+# The same right before, "ist" or a colon between at most: "Ich wohne am Ring 1", "Meine
+# Adresse ist an der Alster 5" (not "Die Adresse steht auf der Seite 3", "Meine Adresse
+# wurde im Schritt 2 nicht angenommen": found by review).
+_ADDRESS_RIGHT_BEFORE = _Pattern(
+    r"(?i:adresse|anschrift|wohne|wohnhaft)(?:[ \t]+(?i:ist|lautet|jetzt|nun))*[ \t]*:?[ \t]+\Z"
+)
 
 
 # A month and year, as on a pack or a card ("MHD 03/2024", "abgelaufen seit 08/2023"): no
@@ -4628,6 +4634,7 @@ PATTERNS = (
     _QUANTITY,
     _TIME_OR_WAY,
     _ADDRESS_SAID_BEFORE,
+    _ADDRESS_RIGHT_BEFORE,
     _LIST_GOES_ON,
     _PARENTHESIS,
     _PERSON_ASIDE,

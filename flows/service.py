@@ -568,6 +568,7 @@ class FeedbackService:
             # a question (found by a review: /sprache's buttons, then the request's).
             if not (read_only or renewed):
                 await self._keep_open(pseudonym, state)
+            self._declined_at.pop(pseudonym, None)  # (the request shown again: review)
             again = self._changed_request(flow, t, kept=_kept_buttons(t, outcome))
         elif read_only:
             engine = self._engine(flow, t)
@@ -1267,18 +1268,23 @@ class FeedbackService:
             return Outcome(toast=t.gettext("This button is not valid."), close_keyboard=True)
         self._requested.pop(self.store.pseudonym(person.subject), None)  # answered
         if parts[5] == "n":
-            said = await self._declined(person, t, flow)
-            _remember(
-                self._declined_at,
-                self.store.pseudonym(person.subject),
-                (self.clock(), self.catalog.start_command(flow.id)),
-            )
+            said, refused = await self._declined(person, t, flow)
+            if refused:  # (not a No to a request agreed to: review)
+                _remember(
+                    self._declined_at,
+                    self.store.pseudonym(person.subject),
+                    (self.clock(), self.catalog.start_command(flow.id)),
+                )
             declined = Outcome(replies=(said,), close_keyboard=True)
             # Another survey under way: its question again, as after any other interruption
             # (found by review: "No, thanks" to `/start product` mid-survey left it unasked).
             return await self.reminded(person, declined)
         no_before = self._declined_at.get(self.store.pseudonym(person.subject))
-        if no_before is not None and no_before[1] == self.catalog.start_command(flow.id):
+        if (
+            no_before is not None
+            and no_before[1] == self.catalog.start_command(flow.id)
+            and self.clock() - no_before[0] < self.config.draft_idle
+        ):
             # A Yes after a No to this survey's request, not shown again since: two quick
             # taps before its buttons went (found by a hostile customer's walk-through:
             # "nothing has been stored", then "your consent has been recorded"). The No
@@ -1375,10 +1381,13 @@ class FeedbackService:
         over = await self._interrupted(pseudonym, over)  # (review of the change)
         return Outcome(replies=headed(notes, (self._to_begin(flow, t, over),)), close_keyboard=True)
 
-    async def _declined(self, person: Person, t: Translator, flow: FlowDefinition) -> Reply:
+    async def _declined(
+        self, person: Person, t: Translator, flow: FlowDefinition
+    ) -> tuple[Reply, bool]:
         """The answer to "No, thanks", which records nothing: it says only what is true of
         this person (an older consent request may be pressed after agreeing to a newer
-        one, or by someone whose earlier feedback is still stored)."""
+        one, or by someone whose earlier feedback is still stored); and whether it
+        declined the request (not one agreed to already)."""
         pseudonym = self.store.pseudonym(person.subject)
         state = await self._state(pseudonym)
         if state is not None and state.flow_id == flow.id and self._agreed_to_older(state, flow):
@@ -1393,7 +1402,7 @@ class FeedbackService:
             # The consent to the earlier request is not withdrawn by this No: said, and how
             # (found by a customer walk-through: /mydata then showed "1 active consent" to
             # whoever had just declined).
-            return Reply(said + await self._consents_stay(pseudonym, t))
+            return Reply(said + await self._consents_stay(pseudonym, t)), True
         consents = await self.store.consents(pseudonym)
         if (state is not None and state.flow_id == flow.id) or self._agreed(consents, flow):
             return Reply(
@@ -1401,20 +1410,20 @@ class FeedbackService:
                     "You have already agreed, so the buttons of this request no longer count. "
                     "/withdraw withdraws your consent; /cancel discards unfinished answers."
                 )
-            )
+            ), False
         if consents:
             return Reply(
                 t.gettext(
                     "No problem. Nothing new has been stored. If you change your mind, send "
                     "{start}. /mydata shows what is still stored from before."
                 ).format(start=self.catalog.start_command(flow.id))
-            )
+            ), True
         return Reply(
             t.gettext(
                 "No problem. Nothing has been stored. If you change your mind, send {start}. "
                 "/privacy and /help keep working."
             ).format(start=self.catalog.start_command(flow.id))
-        )
+        ), True
 
     def _notice_text(self, flow: FlowDefinition, t: Translator) -> str:
         """The consent notice, built once per flow and language (flows and settings do

@@ -599,19 +599,19 @@ def run_restore(args: argparse.Namespace) -> int:
         )
     if version is not None and version < LEDGER_SINCE:
         # Found by an operator's upgrade walk-through: the backup made before an upgrade
-        # from such a version, restored, brought back everyone erased with it since, with
-        # the note below on a data folder lost, which it was not.
+        # from such a version, restored, brought back everyone erased with it since
+        # (the note below, on a data folder lost since, may hold as well: review).
         print(
             t.gettext(
                 "note: the backup was made by a version without an erasure ledger (data "
                 "v{old}): erasures and withdrawals made with that version after the backup "
                 "cannot be carried out again, and their data may be back; if there were any, "
-                "restore a backup made since the upgrade instead (erasures and withdrawals "
-                "made with this version are carried out again in either)"
+                "restore a backup made since the upgrade instead (those made with this "
+                "version are carried out again from its erasure ledger)"
             ).format(old=version),
             file=sys.stderr,
         )
-    elif unledgered:
+    if unledgered:
         # Found by an operator's walk-through: the data folder lost, the bot restarted by
         # systemd made a new store with an empty ledger, and the erasures since the backup
         # came back unsaid. Restoring again with the copy takes it (see holds_nothing).

@@ -231,6 +231,8 @@ async def test_a_yes_tapped_right_after_no_on_the_same_request_records_no_consen
         if language == "de"
         else "You have already agreed, so the buttons of this request no longer count."
     ) in said, said
+    await erika.press_data(request["message_id"], yes_data)
+    assert erika.last_toast() in ("Sie haben bereits eingewilligt.", "You have already agreed.")
 
 
 @pytest.mark.parametrize("typed", ["sure", "of course", "yep", "Yes please", "ok I agree"])

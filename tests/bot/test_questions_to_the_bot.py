@@ -147,6 +147,11 @@ def test_questions_about_ones_answers_are_told_apart(typed: str) -> None:
         "Der Kellner war sehr freundlich und hat uns alles erklärt, auch wie man im Laden "
         "mit /datenschutz nachlesen kann, was gespeichert wird, super Service",
         "see https://example.org/delete for the form",
+        # comments on a command, to store (found by review)
+        "Die Verkäuferin sagte, ich soll /widerruf senden, das war unfreundlich",
+        "Super, dass man mit /loeschen alles selbst löschen kann!",
+        "The /privacy text is far too long, nobody reads that.",
+        "I like that /delete works instantly.",
     ],
 )
 def test_comments_are_no_questions_about_ones_answers(typed: str) -> None:

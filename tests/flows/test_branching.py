@@ -367,6 +367,37 @@ def test_what_is_left_counts_one_request_for_a_purpose_asked_for_twice_ahead() -
         "After this question, 1 to 4 more follow, depending on your answers."
         in left.outcome.replies[0].text
     )
+    # at the first request: its own purpose is on the way (found by review: "1 to 3")
+    turn = press(e, e.begin(), "App")
+    left = e.handle(turn.state, TextInput("How many questions are left?"))  # type: ignore[arg-type]
+    assert (
+        "After this question, at most 2 more follow, depending on your answers."
+        in left.outcome.replies[0].text
+    )
+
+
+def test_what_is_left_counts_no_question_of_a_purpose_declined() -> None:
+    """Found by review: a question for the optional purpose declined in this survey was
+    counted as one that may come ("1 to 2 more" where one follows)."""
+    later = WITH_CHANNEL.replace(
+        """[[steps]]
+id = "thanks"
+""",
+        """[[steps]]
+id = "later"
+type = "text"
+purpose = "research"
+prompt = { de = "Und später?", en = "And later?" }
+
+[[steps]]
+id = "thanks"
+""",
+    )
+    e = engine(load_flow(later, "research.toml"))
+    turn = press(e, press(e, e.begin(), "App"), "No")
+    assert step(turn) == "channel"
+    left = e.handle(turn.state, TextInput("How many questions are left?"))  # type: ignore[arg-type]
+    assert "After this question, one more follows." in left.outcome.replies[0].text
 
 
 def test_back_at_an_option_replaced_since_keeps_the_consent_given_on_the_way() -> None:

@@ -253,6 +253,12 @@ def test_names_become_a_placeholder(comment: str, expected: str) -> None:
         ("Ich wohne im Winter 3 Monate in Spanien", "Ich wohne im Winter 3 Monate in Spanien"),
         ("Wir waren am Markt 3 Stunden", "Wir waren am Markt 3 Stunden"),
         ("Das Café Am Markt 3-5 hat zu", "Das Café Am Markt 3-5 hat zu"),
+        # the word for an address not right before, or a phrase in small letters (review)
+        ("Die Lieferadresse konnte ich im Schritt 2 nicht ändern",) * 2,
+        ("Meine Adresse wurde im Schritt 2 nicht angenommen",) * 2,
+        ("Die Adresse steht auf der Seite 3 unten",) * 2,
+        ("Ich wohne in der Regel 2 oder 3 Tage pro Woche dort",) * 2,
+        ("Ich wohne im Block 4 und der Aufzug ist kaputt",) * 2,
         # A postal code without an address around it is a number, as before
         ("Ich habe 12345 Punkte", "Ich habe 12345 Punkte"),  # a count (since the corpus review)
     ],
