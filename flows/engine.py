@@ -3596,13 +3596,27 @@ def about_privacy(text: str) -> bool:
     OF_PRIVACY's words only, one of them PRIVACY_CUES' (or "geht … an": "Geht das an den
     Chef?"): not "Warum werden meine Daten nicht gelöscht?", a complaint, nor "Wer hat das
     Essen gekocht?"."""
-    if _NAMES_A_RIGHTS_COMMAND.search(text):
-        # "Ich will /loeschen", "What does /mydata do?" (see the pattern): a few words
-        # around it, a few more in a question; not "I like that /delete works instantly",
-        # a comment on it to store (found by review)
-        around = len(bare_words(_NAMES_A_RIGHTS_COMMAND.sub(" ", text)).split())
-        if around <= (6 if "?" in text else 3):
-            return True
+    return _asks_about_a_command(text) or _about_privacy(text)
+
+
+def _asks_about_a_command(text: str) -> bool:
+    """Whether `text`, one sentence, names a data-rights command with a few words around
+    it, a few more in a question: "Ich will /loeschen", "What does /mydata do?" (see the
+    pattern); not "I like that /delete works instantly", a comment on it to store, nor a
+    comment before such a question ("Der Kellner war unfreundlich. Was macht
+    /meinedaten?": found by review, not stored)."""
+    text = _GREETED.sub("", text, count=1) or text  # "Hallo! Was macht /meinedaten?"
+    if not _NAMES_A_RIGHTS_COMMAND.search(text) or _SENTENCE_GOES_ON.search(text.strip()):
+        return False
+    around = len(bare_words(_NAMES_A_RIGHTS_COMMAND.sub(" ", text)).split())
+    return around <= (6 if "?" in text else 3)
+
+
+_SENTENCE_GOES_ON = re.compile(r"[.!?;]\s+\S")
+
+
+def _about_privacy(text: str) -> bool:
+    """`about_privacy` but for a command named (see `_asks_about_a_command`)."""
     greeted = _GREETED.sub("", text, count=1)
     if greeted:  # "Hallo! Ist das anonym?" (a customer walk-through)
         text = greeted
@@ -3610,8 +3624,8 @@ def about_privacy(text: str) -> bool:
     if asked:  # each of several ("Wo war das Personal? Wer hat das gesehen?" is no: review)
         # or one who serves asked after ("Und wer liest das? Der Apotheker?": found by a
         # customer walk-through, stored as the comment)
-        return about_privacy(asked[0]) and all(
-            about_privacy(question) or _names_who_serves(question) for question in asked[1:]
+        return _about_privacy(asked[0]) and all(
+            _about_privacy(question) or _names_who_serves(question) for question in asked[1:]
         )
     joined = unslanged(bare_words(text))
     for pattern, word in _CONTACT_DETAILS:  # "What happens to my phone number?" (review)

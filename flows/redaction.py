@@ -1730,8 +1730,13 @@ _PREPOSITION_STREET = _Pattern(
     r"(?:(?:\A|(?<=\n)|(?<=[,:])|(?<=[,:] ))(?P<alone>)|(?<=[ \t(]))"
     r"(?:Am|Im|Beim|Zum|Zur|An[ \t]+der|An[ \t]+den"
     r"|Auf[ \t]+der|Auf[ \t]+dem|In[ \t]+der|Unter[ \t]+den"
-    # (not "im", "in der" in small letters: "wohne im Block 4", "in der Regel 2", review)
-    r"|(?P<small>am|beim|zum|zur|an[ \t]+der|an[ \t]+den|auf[ \t]+der|auf[ \t]+dem))[ \t]+"
+    r"|(?P<small>am|beim|zum|zur|an[ \t]+der|an[ \t]+den|auf[ \t]+der|auf[ \t]+dem)"
+    # ("im", "in der" in small letters with a postal code only: "wohne im Block 4", "in
+    # der Regel 2" are none, found by review; "in der Au 5, 53111 Bonn" is one)
+    r"|(?P<within>im|in[ \t]+der|unter[ \t]+den))[ \t]+"
+    # (nor a page or a step of a form: "Die Adresse ist auf der Seite 3 falsch", review)
+    r"(?!(?:Seite|Formular|Schritt|Teil|Punkt|Stufe|Ende|Anfang|Zeile|Feld|Stelle"
+    r"|Bildschirm|Etage|Stock|Tag|Woche|Monat|Jahr)\b)"
     rf"{_NAME_WORD}[ \t]+\d{{1,3}}(?:[a-zA-Z](?!\w))?"
     r"(?:[ \t]?[-–][ \t]?\d{1,3}(?:[a-zA-Z](?!\w))?)?"
     rf"(?:(?![ \t]*\w){_POSTAL_TAIL}|(?P<more>))"
@@ -2812,6 +2817,8 @@ def _replace(text: str, placeholder: Callable[[str], str]) -> str:
         return address(match) if _is_street(match) else match.group(0)
 
     def square(match: re.Match[str]) -> str:
+        if match["within"] is not None:
+            return address(match) if match["postal"] else match.group(0)
         before = match.string[max(0, match.start() - 30) : match.start()]
         if _ADDRESS_RIGHT_BEFORE.search(before):  # "Ich wohne am Ring 1-3 in Köln"
             if match["more"] is None or not (

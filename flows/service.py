@@ -568,7 +568,7 @@ class FeedbackService:
             # a question (found by a review: /sprache's buttons, then the request's).
             if not (read_only or renewed):
                 await self._keep_open(pseudonym, state)
-            self._declined_at.pop(pseudonym, None)  # (the request shown again: review)
+            self._forget_no_to(pseudonym, flow)  # (the request shown again: review)
             again = self._changed_request(flow, t, kept=_kept_buttons(t, outcome))
         elif read_only:
             engine = self._engine(flow, t)
@@ -1553,8 +1553,14 @@ class FeedbackService:
                 )
             )
         _remember(self._changed_shown, pseudonym, now)
-        self._declined_at.pop(pseudonym, None)  # (the request shown again)
+        self._forget_no_to(pseudonym, flow)  # (the request shown again)
         return self._changed_request(flow, t, event)
+
+    def _forget_no_to(self, pseudonym: str, flow: FlowDefinition) -> None:
+        """A No to `flow`'s request forgotten, as the request is shown again (another
+        survey's No stays: found by review)."""
+        if self._declined_at.get(pseudonym, (None, ""))[1] == self.catalog.start_command(flow.id):
+            del self._declined_at[pseudonym]
 
     def _changed_request(
         self,

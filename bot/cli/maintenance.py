@@ -354,7 +354,13 @@ def run_restore(args: argparse.Namespace) -> int:
             keyless = check_backups(settings.data_dir, backups)
             ledger = settings.data_dir / LEDGER_FILE
             # (see below: a folder lost and begun afresh, its ledger's copy not given)
-            unledgered = backups.ledger is None and ledger.exists() and holds_nothing(ledger)
+            unledgered = backups.ledger is None and (
+                holds_nothing(ledger)
+                if ledger.exists()
+                # none at all, which the store's opening then makes: refused before of a
+                # backup of a version with a ledger, so of an older one (found by review)
+                else schema_version(backups.data) is not None
+            )
             # A store begun afresh after a loss: its ledger, replaced, names only its data
             # (see of_another_store); what it held is said below.
             foreign = (
@@ -606,8 +612,7 @@ def run_restore(args: argparse.Namespace) -> int:
                 "note: the backup was made by a version without an erasure ledger (data "
                 "v{old}): erasures and withdrawals made with that version after the backup "
                 "cannot be carried out again, and their data may be back; if there were any, "
-                "restore a backup made since the upgrade instead (those made with this "
-                "version are carried out again from its erasure ledger)"
+                "restore a backup made since the upgrade instead"
             ).format(old=version),
             file=sys.stderr,
         )

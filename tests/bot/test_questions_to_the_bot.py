@@ -96,6 +96,7 @@ PRIVACY_DE = (
         "How does /delete work?",
         "What does /mydata do?",
         "Hallo, geht /widerruf auch später noch?",
+        "Hallo! Was macht /meinedaten?",
     ],
 )
 def test_questions_about_ones_answers_are_told_apart(typed: str) -> None:
@@ -152,6 +153,8 @@ def test_questions_about_ones_answers_are_told_apart(typed: str) -> None:
         "Super, dass man mit /loeschen alles selbst löschen kann!",
         "The /privacy text is far too long, nobody reads that.",
         "I like that /delete works instantly.",
+        # a comment before it: stored, the question answered beside it (a second review)
+        "Der Kellner war unfreundlich. Was macht /meinedaten?",
     ],
 )
 def test_comments_are_no_questions_about_ones_answers(typed: str) -> None:
@@ -186,6 +189,7 @@ async def test_a_question_about_privacy_at_the_comment_is_answered_not_stored(
         ("Why was the food cold? Nobody could tell me.", False),
         ("Warum werden meine Daten nicht gelöscht? Ich habe zweimal gefragt.", False),
         ("The staff were kind. The room was clean.", False),
+        ("Der Kellner war unfreundlich. Was macht /meinedaten?", True),  # (a second review)
     ],
 )
 def test_a_question_about_privacy_within_a_comment_is_told_apart(typed: str, asks: bool) -> None:

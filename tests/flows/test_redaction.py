@@ -259,6 +259,10 @@ def test_names_become_a_placeholder(comment: str, expected: str) -> None:
         ("Die Adresse steht auf der Seite 3 unten",) * 2,
         ("Ich wohne in der Regel 2 oder 3 Tage pro Woche dort",) * 2,
         ("Ich wohne im Block 4 und der Aufzug ist kaputt",) * 2,
+        ("Die Adresse ist auf der Seite 3 falsch geschrieben",) * 2,
+        ("Meine Adresse ist zum Teil 2 falsch",) * 2,
+        # in small letters "in der" with a postal code after it (found by a second review)
+        ("Ich wohne in der Au 5, 53111 Bonn", "Ich wohne [Address]"),
         # A postal code without an address around it is a number, as before
         ("Ich habe 12345 Punkte", "Ich habe 12345 Punkte"),  # a count (since the corpus review)
     ],
