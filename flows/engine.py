@@ -3605,8 +3605,10 @@ def _asks_about_a_command(text: str) -> bool:
     pattern); not "I like that /delete works instantly", a comment on it to store, nor a
     comment before such a question ("Der Kellner war unfreundlich. Was macht
     /meinedaten?": found by review, not stored)."""
+    if not _NAMES_A_RIGHTS_COMMAND.search(text):  # (first: on every text answered)
+        return False
     text = _GREETED.sub("", text, count=1) or text  # "Hallo! Was macht /meinedaten?"
-    if not _NAMES_A_RIGHTS_COMMAND.search(text) or _SENTENCE_GOES_ON.search(text.strip()):
+    if _SENTENCE_GOES_ON.search(text.strip()):
         return False
     around = len(bare_words(_NAMES_A_RIGHTS_COMMAND.sub(" ", text)).split())
     return around <= (6 if "?" in text else 3)

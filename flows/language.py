@@ -144,6 +144,13 @@ def _wanted(argument: str) -> str | None:
     return primary if primary in SUPPORTED_LOCALES else None
 
 
+def _named_alone(text: str) -> str | None:
+    """The choice `text` names as its one word beside `_AROUND`'s ("Englisch bitte",
+    "auf Englisch", "de."); None otherwise."""
+    words = [w for w in _WORD.findall(text.casefold()) if w not in _AROUND]
+    return _wanted(words[0]) if len(words) == 1 else None
+
+
 class LanguageDesk:
     """Answers /sprache and its buttons, and tells the transport whose language is chosen."""
 
@@ -233,8 +240,7 @@ class LanguageDesk:
         if wanted is None:  # "englisch bitte", "Englisch.", "auf Englisch" (found by a
             # hostile customer's walk-through: "I cannot write in that language"), and
             # typed in words ("/language can you speak English")
-            words = [w for w in _WORD.findall(argument.casefold()) if w not in _AROUND]
-            wanted = _wanted(words[0]) if len(words) == 1 else wished_for(argument)
+            wanted = _named_alone(argument) or wished_for(argument)
         if wanted is None:
             self._note_asked(person)
             question = await self._question(person, app, t)
@@ -254,8 +260,7 @@ class LanguageDesk:
         if not self._asked or self.store.pseudonym(person.subject) not in self._asked:
             # (nobody asked lately: no pseudonym worked out for every message)
             return await self._pointed(person, text)
-        words = [w for w in _WORD.findall(text.casefold()) if w not in _AROUND]
-        wanted = _wanted(words[0]) if len(words) == 1 else None
+        wanted = _named_alone(text)
         if wanted is None:
             return await self._pointed(person, text)
         return await self._choose(person, app, wanted)

@@ -1266,20 +1266,21 @@ class FeedbackService:
         flow = self.catalog.flows.get(parts[1]) if len(parts) == 6 else None
         if flow is None or parts[3] not in SUPPORTED_LOCALES or parts[5] not in {"y", "n"}:
             return Outcome(toast=t.gettext("This button is not valid."), close_keyboard=True)
-        self._requested.pop(self.store.pseudonym(person.subject), None)  # answered
+        pseudonym = self.store.pseudonym(person.subject)
+        self._requested.pop(pseudonym, None)  # answered
         if parts[5] == "n":
             said, refused = await self._declined(person, t, flow)
             if refused:  # (not a No to a request agreed to: review)
                 _remember(
                     self._declined_at,
-                    self.store.pseudonym(person.subject),
+                    pseudonym,
                     (self.clock(), self.catalog.start_command(flow.id)),
                 )
             declined = Outcome(replies=(said,), close_keyboard=True)
             # Another survey under way: its question again, as after any other interruption
             # (found by review: "No, thanks" to `/start product` mid-survey left it unasked).
             return await self.reminded(person, declined)
-        no_before = self._declined_at.get(self.store.pseudonym(person.subject))
+        no_before = self._declined_at.get(pseudonym)
         if (
             no_before is not None
             and no_before[1] == self.catalog.start_command(flow.id)
@@ -1297,7 +1298,6 @@ class FeedbackService:
         if parts[2] != self._versions[flow.id]:
             note = Reply(t.gettext("The privacy notice has changed since. Please read it again."))
             return Outcome(replies=(note, self._notice(flow, t)), close_keyboard=True)
-        pseudonym = self.store.pseudonym(person.subject)
         state = await self._state(pseudonym)
         under_way = state is not None and state.flow_id == flow.id
         if under_way and not (state is not None and self._agreed_to_older(state, flow)):

@@ -352,6 +352,7 @@ def run_restore(args: argparse.Namespace) -> int:
     try:
         try:
             keyless = check_backups(settings.data_dir, backups)
+            version = schema_version(backups.data)  # an older one is upgraded: said below
             ledger = settings.data_dir / LEDGER_FILE
             # (see below: a folder lost and begun afresh, its ledger's copy not given)
             unledgered = backups.ledger is None and (
@@ -359,7 +360,7 @@ def run_restore(args: argparse.Namespace) -> int:
                 if ledger.exists()
                 # none at all, which the store's opening then makes: refused before of a
                 # backup of a version with a ledger, so of an older one (found by review)
-                else schema_version(backups.data) is not None
+                else version is not None
             )
             # A store begun afresh after a loss: its ledger, replaced, names only its data
             # (see of_another_store); what it held is said below.
@@ -370,8 +371,7 @@ def run_restore(args: argparse.Namespace) -> int:
                 and of_another_store(settings.data_dir, backups)
                 else (0, 0)
             )
-            version = schema_version(backups.data)  # an older one is upgraded: said below
-            # (and the copies of the other two: found by an operator's upgrade walk-through,
+            # (the copies of the other two too: found by an operator's upgrade walk-through,
             # a ledger copy v2 upgraded unsaid, which the version that made it then refused)
             others = [
                 (name, old, len(latest))

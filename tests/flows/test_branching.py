@@ -284,10 +284,13 @@ def test_a_consent_no_later_question_needs_is_not_asked() -> None:
     assert step(turn) == "interview", "the research consent is skipped"
 
 
-ASKED_TWICE = RESEARCH.replace(
-    """[[steps]]
-id = "thanks"
-""",
+def before_thanks(flow: str, steps: str) -> str:
+    """`flow`'s text with `steps` put in before its thanks step."""
+    return flow.replace('[[steps]]\nid = "thanks"\n', steps + '[[steps]]\nid = "thanks"\n')
+
+
+ASKED_TWICE = before_thanks(
+    RESEARCH,
     """[[steps]]
 id = "ask_again"
 type = "consent"
@@ -300,8 +303,6 @@ type = "text"
 purpose = "research"
 prompt = { de = "Und danach?", en = "And then?" }
 
-[[steps]]
-id = "thanks"
 """,
 )
 
@@ -333,10 +334,8 @@ def test_a_purpose_asked_for_once_in_a_survey_is_not_asked_again(answer: str) ->
     assert given == [("research", answer != "No")]
 
 
-WITH_CHANNEL = RESEARCH.replace(
-    """[[steps]]
-id = "thanks"
-""",
+WITH_CHANNEL = before_thanks(
+    RESEARCH,
     """[[steps]]
 id = "channel"
 type = "choice"
@@ -351,8 +350,6 @@ id = "more"
 type = "text"
 prompt = { de = "Noch etwas?", en = "Anything else?" }
 
-[[steps]]
-id = "thanks"
 """,
 )
 
@@ -379,18 +376,14 @@ def test_what_is_left_counts_one_request_for_a_purpose_asked_for_twice_ahead() -
 def test_what_is_left_counts_no_question_of_a_purpose_declined() -> None:
     """Found by review: a question for the optional purpose declined in this survey was
     counted as one that may come ("1 to 2 more" where one follows)."""
-    later = WITH_CHANNEL.replace(
-        """[[steps]]
-id = "thanks"
-""",
+    later = before_thanks(
+        WITH_CHANNEL,
         """[[steps]]
 id = "later"
 type = "text"
 purpose = "research"
 prompt = { de = "Und später?", en = "And later?" }
 
-[[steps]]
-id = "thanks"
 """,
     )
     e = engine(load_flow(later, "research.toml"))
